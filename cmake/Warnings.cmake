@@ -1,0 +1,13 @@
+# Common compile options for every Custos target (custos_options is linked by each component).
+add_library(custos_options INTERFACE)
+target_compile_options(custos_options INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
+  -Wold-style-cast -Wcast-align -Wunused -Woverloaded-virtual -Wnull-dereference -Wformat=2)
+if(CUSTOS_WERROR)
+  target_compile_options(custos_options INTERFACE -Werror)
+endif()
+if(CUSTOS_SANITIZE)
+  target_compile_options(custos_options INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
+    -fno-sanitize-recover=undefined)
+  target_link_options(custos_options INTERFACE -fsanitize=address,undefined)
+endif()
+target_include_directories(custos_options INTERFACE ${CMAKE_SOURCE_DIR}/src)
