@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Sets up, builds and runs every test: a release build with warnings as errors, then the same
+# tests under AddressSanitizer + UBSan. This is what CI runs (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+JOBS=${JOBS:-2}
+
+echo "== build (warnings as errors) =="
+scripts/build.sh
+echo "== tests =="
+ctest --test-dir build --output-on-failure -j "$JOBS" --timeout 600
+
+if [ "${SKIP_SANITIZERS:-0}" != "1" ]; then
+  echo "== build (AddressSanitizer + UBSan) =="
+  BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DCUSTOS_SANITIZE=ON -DCUSTOS_BUILD_BENCH=OFF
+  echo "== tests under AddressSanitizer + UBSan =="
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure -j "$JOBS" --timeout 900
+fi

@@ -1,0 +1,69 @@
+// custos audit verify|tail|export
+#include <fmt/format.h>
+
+#include <fstream>
+#include <iostream>
+
+#include "audit/audit_log.h"
+#include "cli/app.h"
+
+namespace custos::cli {
+
+void AddAuditCommands(CLI::App& app, Globals& g, Action& action) {
+  auto* audit = app.add_subcommand("audit", "the hash-chained audit log (P3.2c)");
+  audit->require_subcommand(1);
+
+  auto* verify = audit->add_subcommand("verify", "recompute the chain, signatures and head");
+  verify->callback([&g, &action] {
+    action = [&g] {
+      return WithVault(g, [&](vault::Vault& v) {
+        auto report = v.VerifyAudit(g.MakeContext());
+        if (!report.ok()) return g.out().Fail(report.status());
+        nlohmann::json doc = {{"ok", report->ok},
+                              {"entries", report->entries},
+                              {"checkpoints", report->checkpoints},
+                              {"first_bad_seq", report->first_bad_seq},
+                              {"problem", report->problem}};
+        g.out().Print(doc, report->ok
+                               ? fmt::format("audit log OK: {} entries, {} signed checkpoints",
+                                             report->entries, report->checkpoints)
+                               : fmt::format("audit log BROKEN at entry {}: {}",
+                                             report->first_bad_seq, report->problem));
+        return report->ok ? static_cast<int>(kExitOk) : static_cast<int>(kExitDataLoss);
+      });
+    };
+  });
+
+  auto* tail = audit->add_subcommand("tail", "the newest entries, as JSON lines");
+  auto n = std::make_shared<size_t>(20);
+  tail->add_option("-n,--count", *n, "how many (default 20)");
+  tail->callback([&g, &action, n] {
+    action = [&g, n] {
+      return WithVault(g, [&](vault::Vault& v) {
+        Status st = v.TailAudit(g.MakeContext(), *n, std::cout);
+        return st.ok() ? static_cast<int>(kExitOk) : g.out().Fail(st);
+      });
+    };
+  });
+
+  auto* exp = audit->add_subcommand("export", "the whole log, for an auditor (P6b)");
+  auto format = std::make_shared<std::string>("jsonl");
+  auto out_path = std::make_shared<std::string>();
+  exp->add_option("--format", *format, "jsonl")->check(CLI::IsMember({"jsonl"}));
+  exp->add_option("--out", *out_path, "write to this file instead of standard output");
+  exp->callback([&g, &action, out_path] {
+    action = [&g, out_path] {
+      return WithVault(g, [&](vault::Vault& v) {
+        std::ofstream file;
+        if (!out_path->empty()) {
+          file.open(*out_path, std::ios::binary | std::ios::trunc);
+          if (!file) return g.out().Fail(Unavailable("cannot write " + *out_path));
+        }
+        Status st = v.ExportAudit(g.MakeContext(), out_path->empty() ? std::cout : file);
+        return st.ok() ? static_cast<int>(kExitOk) : g.out().Fail(st);
+      });
+    };
+  });
+}
+
+}  // namespace custos::cli

@@ -1,0 +1,166 @@
+// custos gen | import | export
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+
+#include "cli/app.h"
+#include "gen/generator.h"
+
+namespace custos::cli {
+namespace {
+
+// A one-line progress display on a terminal; silent when stderr is not a terminal.
+class ProgressLine {
+ public:
+  ProgressLine() : tty_(::isatty(STDERR_FILENO) == 1), start_(Clock::now()) {}
+  void Update(int64_t lines) {
+    if (!tty_) return;
+    const double secs = std::chrono::duration<double>(Clock::now() - start_).count();
+    std::cerr << fmt::format("\r  {:>10} rows  {:>9.0f} rows/s", lines,
+                             secs > 0 ? static_cast<double>(lines) / secs : 0.0)
+              << std::flush;
+  }
+  void Done() {
+    if (tty_) std::cerr << '\n';
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  bool tty_;
+  Clock::time_point start_;
+};
+
+void AddGen(CLI::App& app, Globals& g, Action& action) {
+  auto* cmd = app.add_subcommand("gen", "synthetic customers (realistic, valid, deterministic)");
+  auto opt = std::make_shared<gen::GenOptions>();
+  auto format = std::make_shared<std::string>("csv");
+  auto out = std::make_shared<std::string>();
+  auto txn_out = std::make_shared<std::string>();
+  cmd->add_option("-n,--count", opt->count, "number of customers")->required();
+  cmd->add_option("--seed", opt->seed, "seed: the same seed gives the same output");
+  cmd->add_option("--format", *format, "csv or jsonl")->check(CLI::IsMember({"csv", "jsonl"}));
+  cmd->add_option("-o,--out", *out, "output file (default standard output)");
+  cmd->add_option("--transactions-out", *txn_out, "also write transactions (CSV) to this file");
+  cmd->callback([&g, &action, opt, format, out, txn_out] {
+    action = [&g, opt, format, out, txn_out] {
+      std::ofstream file;
+      if (!out->empty()) {
+        file.open(*out, std::ios::binary | std::ios::trunc);
+        if (!file) return g.out().Fail(Unavailable("cannot write " + *out));
+      }
+      std::ostream& os = out->empty() ? std::cout : file;
+      Status st = *format == "csv" ? gen::WriteCustomersCsv(*opt, os)
+                                   : gen::WriteCustomersJsonl(*opt, os);
+      if (st.ok() && !txn_out->empty()) {
+        std::ofstream tfile(*txn_out, std::ios::binary | std::ios::trunc);
+        st = tfile ? gen::WriteTransactionsCsv(*opt, tfile)
+                   : Unavailable("cannot write " + *txn_out);
+      }
+      if (!st.ok()) return g.out().Fail(st);
+      if (!out->empty()) {
+        g.out().Print({{"customers", opt->count}, {"out", *out}},
+                      fmt::format("wrote {} customers to {}", opt->count, *out));
+      }
+      return static_cast<int>(kExitOk);
+    };
+  });
+}
+
+void AddImport(CLI::App& app, Globals& g, Action& action) {
+  auto* cmd = app.add_subcommand("import", "import customers from CSV (resumable)");
+  auto file = std::make_shared<std::string>();
+  auto on_error = std::make_shared<std::string>("skip");
+  auto batch = std::make_shared<size_t>(2000);
+  cmd->add_option("file", *file, "CSV file with a header of catalogue field names")->required();
+  cmd->add_option("--on-error", *on_error,
+                  "skip: report bad rows and import the rest (default); reject-file: import "
+                  "nothing if any row is bad")
+      ->check(CLI::IsMember({"skip", "reject-file"}));
+  cmd->add_option("--batch", *batch, "rows per transaction (default 2000)")
+      ->check(CLI::Range(1, 100000));
+  cmd->callback([&g, &action, file, on_error, batch] {
+    action = [&g, file, on_error, batch] {
+      return WithVault(g, [&](vault::Vault& v) {
+        ProgressLine progress;
+        vault::ImportOptions opt;
+        opt.on_error = *on_error == "skip" ? vault::OnError::kSkip : vault::OnError::kRejectFile;
+        opt.batch_size = *batch;
+        opt.progress = [&progress](int64_t lines) { progress.Update(lines); };
+        auto report = v.ImportCsv(g.MakeContext(), *file, opt);
+        progress.Done();
+        if (!report.ok()) return g.out().Fail(report.status());
+        nlohmann::json errors = nlohmann::json::array();
+        std::string text;
+        for (const auto& e : report->errors) {
+          errors.push_back({{"line", e.line}, {"message", e.message}});
+          text += fmt::format("  line {}: {}\n", e.line, e.message);
+        }
+        nlohmann::json doc = {{"import_id", report->import_id},
+                              {"file_sha256", report->file_sha256},
+                              {"imported", report->imported},
+                              {"rejected", report->rejected},
+                              {"resumed_after_lines", report->skipped_already_done},
+                              {"already_complete", report->already_complete},
+                              {"errors", errors}};
+        std::string head =
+            report->already_complete
+                ? fmt::format("import {}: this file (sha256 {}) was already imported; nothing to do\n",
+                              report->import_id, report->file_sha256)
+                : fmt::format("import {}: {} imported, {} rejected{}\n", report->import_id,
+                              report->imported, report->rejected,
+                              report->skipped_already_done > 0
+                                  ? fmt::format(" (resumed after {} rows)",
+                                                report->skipped_already_done)
+                                  : "");
+        g.out().Print(doc, head + text);
+        if (report->rejected > 0) {
+          return report->imported == 0 && *on_error == "reject-file"
+                     ? static_cast<int>(kExitInvalidInput)
+                     : static_cast<int>(kExitPartial);
+        }
+        return static_cast<int>(kExitOk);
+      });
+    };
+  });
+}
+
+void AddExport(CLI::App& app, Globals& g, Action& action) {
+  auto* cmd = app.add_subcommand("export", "export what you may see, as CSV or JSON lines");
+  auto format = std::make_shared<std::string>("csv");
+  auto out = std::make_shared<std::string>();
+  cmd->add_option("--format", *format, "csv or jsonl")->check(CLI::IsMember({"csv", "jsonl"}));
+  cmd->add_option("-o,--out", *out, "output file (default standard output)");
+  cmd->callback([&g, &action, format, out] {
+    action = [&g, format, out] {
+      return WithVault(g, [&](vault::Vault& v) {
+        std::ofstream file;
+        if (!out->empty()) {
+          file.open(*out, std::ios::binary | std::ios::trunc);
+          if (!file) return g.out().Fail(Unavailable("cannot write " + *out));
+        }
+        auto n = v.Export(g.MakeContext(),
+                          *format == "csv" ? vault::ExportFormat::kCsv : vault::ExportFormat::kJsonl,
+                          out->empty() ? std::cout : file);
+        if (!n.ok()) return g.out().Fail(n.status());
+        if (!out->empty()) {
+          g.out().Print({{"exported", *n}, {"out", *out}},
+                        fmt::format("exported {} customers to {}", *n, *out));
+        }
+        return static_cast<int>(kExitOk);
+      });
+    };
+  });
+}
+
+}  // namespace
+
+void AddBulkCommands(CLI::App& app, Globals& g, Action& action) {
+  AddGen(app, g, action);
+  AddImport(app, g, action);
+  AddExport(app, g, action);
+}
+
+}  // namespace custos::cli

@@ -1,0 +1,157 @@
+// custos customer add|get|update|find|list|verify-password
+#include <fmt/format.h>
+
+#include <iostream>
+#include <sstream>
+
+#include "cli/app.h"
+
+namespace custos::cli {
+namespace {
+
+nlohmann::json ViewJson(const vault::CustomerView& v) {
+  nlohmann::json fields = nlohmann::json::object();
+  for (const auto& [k, val] : v.fields) fields[k] = val;
+  return {{"customer_id", v.customer_id}, {"created_at_ms", v.created_at_ms},
+          {"updated_at_ms", v.updated_at_ms}, {"source", v.source}, {"fields", fields}};
+}
+
+std::string ViewText(const vault::CustomerView& v) {
+  std::string s = fmt::format("customer {}  (source {})\n", v.customer_id, v.source);
+  for (const auto& [k, val] : v.fields) s += fmt::format("  {:<14} {}\n", k, val);
+  return s;
+}
+
+std::vector<std::string> SplitCommas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+}  // namespace
+
+void AddCustomerCommands(CLI::App& app, Globals& g, Action& action) {
+  auto* customer = app.add_subcommand("customer", "customers: add, get, update, find, list");
+  customer->require_subcommand(1);
+
+  auto* add = customer->add_subcommand("add", "add a customer (validated at intake, P3.1c)");
+  auto sets = std::make_shared<std::vector<std::string>>();
+  auto source = std::make_shared<std::string>("form");
+  add->add_option("--set", *sets, "FIELD=VALUE (repeat)")->required();
+  add->add_option("--source", *source, "collection channel kept with the record (P3.1b)");
+  add->callback([&g, &action, sets, source] {
+    action = [&g, sets, source] {
+      return WithVault(g, [&](vault::Vault& v) {
+        auto fields = ParseAssignments(*sets);
+        if (!fields.ok()) return g.out().Fail(fields.status());
+        auto id = v.CreateCustomer(g.MakeContext(), *fields, *source);
+        if (!id.ok()) return g.out().Fail(id.status());
+        g.out().Print({{"customer_id", *id}}, *id);
+        return static_cast<int>(kExitOk);
+      });
+    };
+  });
+
+  auto* get = customer->add_subcommand("get", "show a customer");
+  auto id = std::make_shared<std::string>();
+  auto fields = std::make_shared<std::string>();
+  get->add_option("id", *id, "customer id")->required();
+  get->add_option("--fields", *fields, "comma-separated field names (default: all readable)");
+  get->callback([&g, &action, id, fields] {
+    action = [&g, id, fields] {
+      return WithVault(g, [&](vault::Vault& v) {
+        auto view = v.GetCustomer(g.MakeContext(), *id, SplitCommas(*fields));
+        if (!view.ok()) return g.out().Fail(view.status());
+        g.out().Print(ViewJson(*view), ViewText(*view));
+        return static_cast<int>(kExitOk);
+      });
+    };
+  });
+
+  auto* update = customer->add_subcommand("update", "change fields of a customer");
+  auto uid = std::make_shared<std::string>();
+  auto usets = std::make_shared<std::vector<std::string>>();
+  update->add_option("id", *uid, "customer id")->required();
+  update->add_option("--set", *usets, "FIELD=VALUE (repeat; an empty value removes the field)")
+      ->required();
+  update->callback([&g, &action, uid, usets] {
+    action = [&g, uid, usets] {
+      return WithVault(g, [&](vault::Vault& v) {
+        auto changes = ParseAssignments(*usets);
+        if (!changes.ok()) return g.out().Fail(changes.status());
+        Status st = v.UpdateCustomer(g.MakeContext(), *uid, *changes);
+        if (!st.ok()) return g.out().Fail(st);
+        g.out().Print({{"customer_id", *uid}, {"updated", true}}, "updated " + *uid);
+        return static_cast<int>(kExitOk);
+      });
+    };
+  });
+
+  auto* find = customer->add_subcommand("find", "find customers by a searchable field (blind index)");
+  auto ffield = std::make_shared<std::string>();
+  auto fvalue = std::make_shared<std::string>();
+  find->add_option("field", *ffield, "searchable field, e.g. phone")->required();
+  find->add_option("value", *fvalue, "value (normalised like at intake)")->required();
+  find->callback([&g, &action, ffield, fvalue] {
+    action = [&g, ffield, fvalue] {
+      return WithVault(g, [&](vault::Vault& v) {
+        auto ids = v.FindCustomers(g.MakeContext(), *ffield, *fvalue);
+        if (!ids.ok()) return g.out().Fail(ids.status());
+        std::string text;
+        for (const std::string& s : *ids) text += s + "\n";
+        if (ids->empty()) text = "no match\n";
+        g.out().Print({{"customer_ids", *ids}}, text);
+        return static_cast<int>(kExitOk);
+      });
+    };
+  });
+
+  auto* list = customer->add_subcommand("list", "list customers (contact fields only)");
+  auto after = std::make_shared<std::string>();
+  auto limit = std::make_shared<size_t>(20);
+  list->add_option("--after", *after, "continue after this customer id");
+  list->add_option("--limit", *limit, "at most this many (1-1000)");
+  list->callback([&g, &action, after, limit] {
+    action = [&g, after, limit] {
+      return WithVault(g, [&](vault::Vault& v) {
+        auto page = v.ListCustomers(g.MakeContext(), *after, *limit);
+        if (!page.ok()) return g.out().Fail(page.status());
+        nlohmann::json arr = nlohmann::json::array();
+        std::string text;
+        for (const auto& c : page->customers) {
+          arr.push_back(ViewJson(c));
+          text += ViewText(c);
+        }
+        if (!page->next_after.empty()) text += "more: --after " + page->next_after + "\n";
+        g.out().Print({{"customers", arr}, {"next_after", page->next_after}}, text);
+        return static_cast<int>(kExitOk);
+      });
+    };
+  });
+
+  auto* verify = customer->add_subcommand("verify-password",
+                                          "check a password against the stored Argon2id hash");
+  auto vid = std::make_shared<std::string>();
+  auto vfield = std::make_shared<std::string>("password");
+  verify->add_option("id", *vid, "customer id")->required();
+  verify->add_option("--field", *vfield, "password field (default password)");
+  verify->callback([&g, &action, vid, vfield] {
+    action = [&g, vid, vfield] {
+      return WithVault(g, [&](vault::Vault& v) {
+        // The password is read from standard input so that it never appears in `ps`.
+        std::string password;
+        std::getline(std::cin, password);
+        auto ok = v.VerifyCustomerPassword(g.MakeContext(), *vid, *vfield, password);
+        if (!ok.ok()) return g.out().Fail(ok.status());
+        g.out().Print({{"match", *ok}}, *ok ? "match" : "no match");
+        return *ok ? static_cast<int>(kExitOk) : static_cast<int>(kExitDenied);
+      });
+    };
+  });
+}
+
+}  // namespace custos::cli

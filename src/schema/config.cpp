@@ -1,0 +1,63 @@
+// Config lookups and LoadConfig (file reading); parsing lives in config_parser.cpp.
+#include "schema/config.h"
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <system_error>
+
+#include <fmt/format.h>
+
+namespace custos::schema {
+namespace {
+
+template <typename Def>
+const Def* FindByName(const std::vector<Def>& defs, std::string_view name) {
+  auto it = std::find_if(defs.begin(), defs.end(), [&](const Def& d) { return d.name == name; });
+  return it == defs.end() ? nullptr : &*it;
+}
+
+}  // namespace
+
+const FieldDef* Config::FindField(std::string_view name) const {
+  return FindByName(fields, name);
+}
+
+const PurposeDef* Config::FindPurpose(std::string_view name) const {
+  return FindByName(purposes, name);
+}
+
+const RecordKindDef* Config::FindRecordKind(std::string_view name) const {
+  return FindByName(records, name);
+}
+
+const RetentionClassDef* Config::FindRetentionClass(std::string_view name) const {
+  return FindByName(retention_classes, name);
+}
+
+std::vector<const FieldDef*> Config::FieldsAt(Level level) const {
+  std::vector<const FieldDef*> out;
+  for (const FieldDef& f : fields) {
+    if (f.level == level) out.push_back(&f);
+  }
+  return out;
+}
+
+Result<Config> LoadConfig(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return NotFound(fmt::format("{}: configuration file not found", path.string()));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in.is_open() || std::filesystem::is_directory(path, ec)) {
+    return Unavailable(fmt::format("{}: cannot open the configuration file", path.string()));
+  }
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) {
+    return Unavailable(fmt::format("{}: cannot read the configuration file", path.string()));
+  }
+  return ParseConfig(text, path.string());
+}
+
+}  // namespace custos::schema

@@ -1,0 +1,141 @@
+// Config: one vault's configuration, read from its custos.toml.
+//
+// The file holds the field catalogue (policy P2.1/P2.2: every field of customer data with its
+// classification level, sensitivity, searchability, intake validator, mask rule and retention
+// class), the record kinds kept beside the profile, the purpose catalogue (P3.3a), the
+// retention class names (P3.4a) and the key, store and audit settings. The shipped default
+// (config/custos.toml, compiled in as DefaultConfigToml()) reproduces the policy; a company
+// adds fields or moves them between levels by editing the file.
+//
+// Shape of the file (every table is optional unless marked required; see config/custos.toml
+// for a complete, commented example):
+//   schema_version = 1                    required, >= 1
+//   [keys]      suite, provider, keyfile, passphrase_env
+//   [store]     backend, path, synchronous
+//   [audit]     checkpoint_every, head_file
+//   [retention.NAME]  description        one table per retention class
+//   [fields.NAME]     label, type, category, level, retention (required); pipl_sensitive,
+//                     searchable, required (default false), validator (default "none"),
+//                     mask (default "full")               at least one field
+//   [records.NAME]    level, retention    NAME in kRecordKinds, each kind required
+//   [purposes.NAME]   label, description (required), legal_obligation (default false)
+//                                                         at least one purpose
+// Catalogue entries keep the order in which they appear in the file.
+//
+// Loading is strict: an unknown key, a value of the wrong type or outside its vocabulary
+// (vocabulary.h), a missing required key, a name that is not an identifier, a password field
+// that is searchable or not fully masked, or a reference to an undeclared retention class is
+// an InvalidArgument whose message reads
+//   "FILE:LINE: key 'fields.phone.level': must be one of general, internal, confidential"
+// (for a missing key, LINE is that of the table that lacks it). A TOML syntax error reads
+//   "FILE:LINE:COLUMN: TOML syntax error: <toml++'s description>".
+// Messages name keys and rules, never the values in the file.
+//
+// Thread safety: a Config is an immutable value after loading; concurrent const use is safe.
+// The functions here hold no state.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/level.h"
+#include "core/status.h"
+#include "schema/vocabulary.h"
+
+namespace custos::schema {
+
+// One field of the customer profile ([fields.NAME]).
+struct FieldDef {
+  std::string name;       // [a-z][a-z0-9_]{0,62}; stable: it names index keys and columns
+  std::string label;      // for people, e.g. 姓名
+  FieldType type = FieldType::kString;
+  std::string category;   // one of kCategories
+  Level level = Level::kConfidential;  // P2.2
+  bool pipl_sensitive = false;  // PIPL Art. 28: processing needs separate consent (Art. 29)
+  bool searchable = false;      // has a blind index for equality search; never for passwords
+  bool required = false;        // intake refuses a record without it (P3.1c)
+  std::string validator = "none";  // one of kValidatorNames
+  std::string mask = "full";       // one of kMaskRules; always "full" for passwords
+  std::string retention_class;     // the name of a declared RetentionClassDef
+};
+
+// A purpose of use ([purposes.NAME]); every access names one (P3.3a).
+struct PurposeDef {
+  std::string name;
+  std::string label;        // for people, e.g. 客户服务
+  std::string description;
+  bool legal_obligation = false;  // true: needs no consent (PIPL Art. 13), e.g. AML records
+};
+
+// A record kind kept beside the profile ([records.NAME]): transactions and notes (P2.2: both
+// internal in the default).
+struct RecordKindDef {
+  std::string name;  // one of kRecordKinds
+  Level level = Level::kInternal;
+  std::string retention_class;
+};
+
+// A retention class ([retention.NAME]). Only the name and a description for now; the
+// lifecycle component gives classes their periods and triggers.
+struct RetentionClassDef {
+  std::string name;
+  std::string description;
+};
+
+struct KeysConfig {
+  std::string suite = "aes256gcm";  // kSuites; fixed at init
+  std::string provider = "keyfile";  // kKeyProviders
+  std::string keyfile = "kek.key";   // relative to the vault directory
+  std::string passphrase_env = "CUSTOS_PASSPHRASE";  // names the variable, never holds a secret
+};
+
+struct StoreConfig {
+  std::string backend = "sqlite";  // kStoreBackends
+  std::string path = "custos.db";  // relative to the vault directory
+  std::string synchronous = "normal";  // kSynchronousModes
+};
+
+struct AuditConfig {
+  uint32_t checkpoint_every = 1000;  // entries between signed checkpoints, >= 1
+  std::string head_file = "audit.head";  // relative to the vault directory
+};
+
+struct Config {
+  std::filesystem::path source_path;  // the file (or source name) it was parsed from
+  uint32_t schema_version = 1;
+  KeysConfig keys;
+  StoreConfig store;
+  AuditConfig audit;
+  std::vector<RetentionClassDef> retention_classes;  // file order
+  std::vector<FieldDef> fields;                      // file order, names unique
+  std::vector<RecordKindDef> records;                // file order, one per kRecordKinds
+  std::vector<PurposeDef> purposes;                  // file order, at least one
+
+  // The entry with that name, or nullptr. Pointers stay valid while the Config is unchanged.
+  const FieldDef* FindField(std::string_view name) const;
+  const PurposeDef* FindPurpose(std::string_view name) const;
+  const RecordKindDef* FindRecordKind(std::string_view name) const;
+  const RetentionClassDef* FindRetentionClass(std::string_view name) const;
+  // The fields at `level`, in file order (possibly none).
+  std::vector<const FieldDef*> FieldsAt(Level level) const;
+};
+
+// Parses and validates `toml_text`. `source_name` (usually the file's path) is used in error
+// messages and stored as source_path.
+// Success: a Config that satisfies every rule above.
+// Failure: InvalidArgument "FILE:LINE[:COLUMN]: ..." as described above.
+Result<Config> ParseConfig(std::string_view toml_text, std::string_view source_name);
+
+// Reads the file at `path` and parses it with ParseConfig (source name = path).
+// Failure: NotFound if the file does not exist; Unavailable if it cannot be read;
+// otherwise as ParseConfig.
+Result<Config> LoadConfig(const std::filesystem::path& path);
+
+// The text of the shipped default, config/custos.toml, compiled into the library at build
+// time so `custos init` can write it without the source tree. Always parses.
+std::string_view DefaultConfigToml();
+
+}  // namespace custos::schema

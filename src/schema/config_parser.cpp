@@ -1,0 +1,256 @@
+// ParseConfig: custos.toml text -> a validated Config. The rules are listed in config.h; each
+// Read* function below reads one table and rejects anything it does not know.
+#include <algorithm>
+#include <array>
+#include <exception>
+#include <limits>
+#include <string>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include "schema/config.h"
+#include "schema/internal/toml_section.h"
+
+namespace custos::schema {
+namespace {
+
+using internal::TomlSection;
+
+constexpr std::array<std::string_view, 8> kRootKeys = {
+    "schema_version", "keys", "store", "audit", "retention", "fields", "records", "purposes"};
+constexpr std::array<std::string_view, 4> kKeysKeys = {"suite", "provider", "keyfile",
+                                                       "passphrase_env"};
+constexpr std::array<std::string_view, 3> kStoreKeys = {"backend", "path", "synchronous"};
+constexpr std::array<std::string_view, 2> kAuditKeys = {"checkpoint_every", "head_file"};
+constexpr std::array<std::string_view, 1> kRetentionKeys = {"description"};
+constexpr std::array<std::string_view, 10> kFieldKeys = {
+    "label",    "type",     "category",  "level", "pipl_sensitive",
+    "searchable", "required", "validator", "mask",  "retention"};
+constexpr std::array<std::string_view, 2> kRecordKeys = {"level", "retention"};
+constexpr std::array<std::string_view, 3> kPurposeKeys = {"label", "description",
+                                                          "legal_obligation"};
+constexpr std::array<std::string_view, 3> kLevelNames = {
+    LevelName(Level::kGeneral), LevelName(Level::kInternal), LevelName(Level::kConfidential)};
+
+// Names become index-key ids, column names and purpose codes in audit entries, so they are
+// plain identifiers: [a-z][a-z0-9_]{0,62}.
+bool IsIdentifier(std::string_view name) {
+  if (name.empty() || name.size() > 63) return false;
+  if (name[0] < 'a' || name[0] > 'z') return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Status CheckName(const TomlSection& entry, std::string_view name, std::string_view what) {
+  if (IsIdentifier(name)) return Status::Ok();
+  return entry.TableError(
+      fmt::format("{} name must match [a-z][a-z0-9_]{{0,62}} (lower case letters, digits, _)",
+                  what));
+}
+
+Result<Level> ReadLevel(const TomlSection& s) {
+  CUSTOS_ASSIGN_OR_RETURN(std::string name, s.Choice("level", kLevelNames));
+  return *ParseLevel(name);  // Choice guarantees a known name
+}
+
+Result<KeysConfig> ReadKeys(const TomlSection& s) {
+  CUSTOS_RETURN_IF_ERROR(s.RejectUnknownKeys(kKeysKeys));
+  KeysConfig k;
+  CUSTOS_ASSIGN_OR_RETURN(k.suite, s.Choice("suite", kSuites, k.suite));
+  CUSTOS_ASSIGN_OR_RETURN(k.provider, s.Choice("provider", kKeyProviders, k.provider));
+  CUSTOS_ASSIGN_OR_RETURN(k.keyfile, s.String("keyfile", k.keyfile));
+  CUSTOS_ASSIGN_OR_RETURN(k.passphrase_env, s.String("passphrase_env", k.passphrase_env));
+  return k;
+}
+
+Result<StoreConfig> ReadStore(const TomlSection& s) {
+  CUSTOS_RETURN_IF_ERROR(s.RejectUnknownKeys(kStoreKeys));
+  StoreConfig c;
+  CUSTOS_ASSIGN_OR_RETURN(c.backend, s.String("backend", c.backend));
+  if (c.backend == "postgres") {
+    return s.Error("backend", "postgres is not available in this build; use sqlite");
+  }
+  CUSTOS_ASSIGN_OR_RETURN(c.backend, s.Choice("backend", kStoreBackends, c.backend));
+  CUSTOS_ASSIGN_OR_RETURN(c.path, s.String("path", c.path));
+  CUSTOS_ASSIGN_OR_RETURN(c.synchronous, s.Choice("synchronous", kSynchronousModes,
+                                                  c.synchronous));
+  return c;
+}
+
+Result<AuditConfig> ReadAudit(const TomlSection& s) {
+  CUSTOS_RETURN_IF_ERROR(s.RejectUnknownKeys(kAuditKeys));
+  AuditConfig a;
+  CUSTOS_ASSIGN_OR_RETURN(int64_t every, s.Integer("checkpoint_every", 1,
+                                                   std::numeric_limits<uint32_t>::max(),
+                                                   a.checkpoint_every));
+  a.checkpoint_every = static_cast<uint32_t>(every);
+  CUSTOS_ASSIGN_OR_RETURN(a.head_file, s.String("head_file", a.head_file));
+  return a;
+}
+
+Result<std::vector<RetentionClassDef>> ReadRetention(const TomlSection& s) {
+  CUSTOS_ASSIGN_OR_RETURN(auto entries, s.NamedTables());
+  if (entries.empty()) return s.TableError("at least one retention class is required");
+  std::vector<RetentionClassDef> out;
+  for (const auto& [name, entry] : entries) {
+    CUSTOS_RETURN_IF_ERROR(CheckName(entry, name, "a retention class"));
+    CUSTOS_RETURN_IF_ERROR(entry.RejectUnknownKeys(kRetentionKeys));
+    RetentionClassDef r{.name = name, .description = {}};
+    CUSTOS_ASSIGN_OR_RETURN(r.description, entry.String("description"));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// The `retention` key of a field or record kind: a class declared in [retention].
+Result<std::string> ReadRetentionRef(const TomlSection& s,
+                                     const std::vector<RetentionClassDef>& classes) {
+  CUSTOS_ASSIGN_OR_RETURN(std::string name, s.String("retention"));
+  std::vector<std::string_view> declared;
+  for (const RetentionClassDef& c : classes) declared.push_back(c.name);
+  if (std::find(declared.begin(), declared.end(), name) == declared.end()) {
+    return s.Error("retention", fmt::format("must name a class declared in [retention] ({})",
+                                            internal::JoinNames(declared)));
+  }
+  return name;
+}
+
+// A password is stored only as an Argon2id hash (P2.2 names account passwords confidential):
+// there is nothing to index or to show, even partly.
+Status CheckPassword(const FieldDef& f, const TomlSection& s) {
+  if (f.type != FieldType::kPassword) return Status::Ok();
+  if (f.searchable) {
+    return s.Error("searchable", "a password field cannot be searchable (it is stored only "
+                                 "as a hash)");
+  }
+  if (f.mask != "full") return s.Error("mask", "a password field must use mask \"full\"");
+  if (f.level != Level::kConfidential) {
+    return s.Error("level", "a password field must be confidential (P2.2)");
+  }
+  return Status::Ok();
+}
+
+Result<FieldDef> ReadField(const std::string& name, const TomlSection& s,
+                           const std::vector<RetentionClassDef>& classes) {
+  CUSTOS_RETURN_IF_ERROR(CheckName(s, name, "a field"));
+  CUSTOS_RETURN_IF_ERROR(s.RejectUnknownKeys(kFieldKeys));
+  FieldDef f;
+  f.name = name;
+  CUSTOS_ASSIGN_OR_RETURN(f.label, s.String("label"));
+  CUSTOS_ASSIGN_OR_RETURN(std::string type, s.Choice("type", kFieldTypeNames));
+  f.type = *ParseFieldType(type);  // Choice guarantees a known name
+  CUSTOS_ASSIGN_OR_RETURN(f.category, s.Choice("category", kCategories));
+  CUSTOS_ASSIGN_OR_RETURN(f.level, ReadLevel(s));
+  CUSTOS_ASSIGN_OR_RETURN(f.pipl_sensitive, s.Bool("pipl_sensitive", false));
+  CUSTOS_ASSIGN_OR_RETURN(f.searchable, s.Bool("searchable", false));
+  CUSTOS_ASSIGN_OR_RETURN(f.required, s.Bool("required", false));
+  CUSTOS_ASSIGN_OR_RETURN(f.validator, s.Choice("validator", kValidatorNames, "none"));
+  CUSTOS_ASSIGN_OR_RETURN(f.mask, s.Choice("mask", kMaskRules, "full"));
+  CUSTOS_ASSIGN_OR_RETURN(f.retention_class, ReadRetentionRef(s, classes));
+  CUSTOS_RETURN_IF_ERROR(CheckPassword(f, s));
+  return f;
+}
+
+Result<std::vector<FieldDef>> ReadFields(const TomlSection& s,
+                                         const std::vector<RetentionClassDef>& classes) {
+  // Duplicate names cannot get this far: TOML itself rejects a table defined twice.
+  CUSTOS_ASSIGN_OR_RETURN(auto entries, s.NamedTables());
+  if (entries.empty()) return s.TableError("at least one field is required");
+  std::vector<FieldDef> out;
+  for (const auto& [name, entry] : entries) {
+    CUSTOS_ASSIGN_OR_RETURN(FieldDef f, ReadField(name, entry, classes));
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+Result<std::vector<RecordKindDef>> ReadRecords(const TomlSection& s,
+                                               const std::vector<RetentionClassDef>& classes) {
+  CUSTOS_ASSIGN_OR_RETURN(auto entries, s.NamedTables());
+  std::vector<RecordKindDef> out;
+  for (const auto& [name, entry] : entries) {
+    if (!IsOneOf(name, kRecordKinds)) {
+      return s.Error(name, fmt::format("unknown record kind (expected one of {})",
+                                       internal::JoinNames(kRecordKinds)));
+    }
+    CUSTOS_RETURN_IF_ERROR(entry.RejectUnknownKeys(kRecordKeys));
+    RecordKindDef r;
+    r.name = name;
+    CUSTOS_ASSIGN_OR_RETURN(r.level, ReadLevel(entry));
+    CUSTOS_ASSIGN_OR_RETURN(r.retention_class, ReadRetentionRef(entry, classes));
+    out.push_back(std::move(r));
+  }
+  // Every kind the vault stores must be classified (P2.2); none may fall back to a default.
+  for (std::string_view kind : kRecordKinds) {
+    if (!s.Has(kind)) {
+      return s.Error(kind, "missing (every record kind needs a level and a retention class)");
+    }
+  }
+  return out;
+}
+
+Result<std::vector<PurposeDef>> ReadPurposes(const TomlSection& s) {
+  CUSTOS_ASSIGN_OR_RETURN(auto entries, s.NamedTables());
+  if (entries.empty()) return s.TableError("at least one purpose is required (P3.3a)");
+  std::vector<PurposeDef> out;
+  for (const auto& [name, entry] : entries) {
+    CUSTOS_RETURN_IF_ERROR(CheckName(entry, name, "a purpose"));
+    CUSTOS_RETURN_IF_ERROR(entry.RejectUnknownKeys(kPurposeKeys));
+    PurposeDef p;
+    p.name = name;
+    CUSTOS_ASSIGN_OR_RETURN(p.label, entry.String("label"));
+    CUSTOS_ASSIGN_OR_RETURN(p.description, entry.String("description"));
+    CUSTOS_ASSIGN_OR_RETURN(p.legal_obligation, entry.Bool("legal_obligation", false));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+Result<Config> ReadConfig(const TomlSection& root) {
+  CUSTOS_RETURN_IF_ERROR(root.RejectUnknownKeys(kRootKeys));
+  Config c;
+  CUSTOS_ASSIGN_OR_RETURN(int64_t version,
+                          root.Integer("schema_version", 1, std::numeric_limits<uint32_t>::max()));
+  c.schema_version = static_cast<uint32_t>(version);
+
+  CUSTOS_ASSIGN_OR_RETURN(TomlSection keys, root.Table("keys", /*required=*/false));
+  CUSTOS_ASSIGN_OR_RETURN(c.keys, ReadKeys(keys));
+  CUSTOS_ASSIGN_OR_RETURN(TomlSection store, root.Table("store", /*required=*/false));
+  CUSTOS_ASSIGN_OR_RETURN(c.store, ReadStore(store));
+  CUSTOS_ASSIGN_OR_RETURN(TomlSection audit, root.Table("audit", /*required=*/false));
+  CUSTOS_ASSIGN_OR_RETURN(c.audit, ReadAudit(audit));
+
+  CUSTOS_ASSIGN_OR_RETURN(TomlSection retention, root.Table("retention", /*required=*/true));
+  CUSTOS_ASSIGN_OR_RETURN(c.retention_classes, ReadRetention(retention));
+  CUSTOS_ASSIGN_OR_RETURN(TomlSection fields, root.Table("fields", /*required=*/true));
+  CUSTOS_ASSIGN_OR_RETURN(c.fields, ReadFields(fields, c.retention_classes));
+  CUSTOS_ASSIGN_OR_RETURN(TomlSection records, root.Table("records", /*required=*/true));
+  CUSTOS_ASSIGN_OR_RETURN(c.records, ReadRecords(records, c.retention_classes));
+  CUSTOS_ASSIGN_OR_RETURN(TomlSection purposes, root.Table("purposes", /*required=*/true));
+  CUSTOS_ASSIGN_OR_RETURN(c.purposes, ReadPurposes(purposes));
+  return c;
+}
+
+}  // namespace
+
+Result<Config> ParseConfig(std::string_view toml_text, std::string_view source_name) {
+  // toml++ reports through exceptions; none may leave the component.
+  try {
+    const toml::table root = toml::parse(toml_text, source_name);
+    CUSTOS_ASSIGN_OR_RETURN(Config config, ReadConfig(TomlSection(source_name, root, "", 1)));
+    config.source_path = std::filesystem::path(source_name);
+    return config;
+  } catch (const toml::parse_error& e) {
+    return InvalidArgument(fmt::format("{}:{}:{}: TOML syntax error: {}", source_name,
+                                       e.source().begin.line, e.source().begin.column,
+                                       e.description()));
+  } catch (const std::exception& e) {
+    return Internal(fmt::format("{}: cannot parse: {}", source_name, e.what()));
+  }
+}
+
+}  // namespace custos::schema

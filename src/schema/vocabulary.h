@@ -1,0 +1,84 @@
+// The closed vocabularies of custos.toml: field types, categories, validator names, mask
+// rules and record kinds. A configuration may use only the names listed here, so a typo is
+// an error at load time instead of a silently unvalidated or unmasked field.
+//
+// The schema component only names validators and masks; `core` implements the validators and
+// `access` the masks, each looking its rule up by these names. Adding a name here without an
+// implementation there is a bug the vault reports when it opens.
+//
+// Thread safety: constants and pure functions only.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace custos::schema {
+
+// What kind of value a field holds. Decides intake parsing and, for kPassword, that the value
+// is stored only as an Argon2id hash (P2.2 names account passwords confidential).
+enum class FieldType : uint8_t {
+  kString,    // "string": a short line of text (a name)
+  kText,      // "text": free text (an address, interests)
+  kDate,      // "date": YYYY-MM-DD
+  kEnum,      // "enum": one of a fixed set, given by its validator (gender)
+  kIdCard,    // "id_card": 居民身份证号码
+  kMobile,    // "mobile": a mainland mobile number
+  kEmail,     // "email"
+  kPassword,  // "password": hashed, never shown, never searchable
+  kBankCard,  // "bank_card": a payment card or bank account number
+  kNumber,    // "number": a decimal number
+};
+
+inline constexpr std::array<std::string_view, 10> kFieldTypeNames = {
+    "string", "text", "date", "enum", "id_card", "mobile", "email", "password", "bank_card",
+    "number"};
+
+// "string", "text", ...; the inverse of ParseFieldType.
+constexpr std::string_view FieldTypeName(FieldType type) {
+  return kFieldTypeNames[static_cast<uint8_t>(type)];
+}
+
+// The FieldType named `name`, or nullopt if `name` is not in kFieldTypeNames.
+constexpr std::optional<FieldType> ParseFieldType(std::string_view name) {
+  for (size_t i = 0; i < kFieldTypeNames.size(); ++i) {
+    if (kFieldTypeNames[i] == name) return static_cast<FieldType>(i);
+  }
+  return std::nullopt;
+}
+
+// The groups of P2.1 (identity, contact, needs analysis) plus the two kinds of confidential
+// information P2.2 and PIPL Art. 28 single out (credentials, financial accounts).
+inline constexpr std::array<std::string_view, 6> kCategories = {
+    "identity", "contact", "credential", "financial", "needs", "other"};
+
+// Intake validators (P3.1c). Implemented in core; looked up by name.
+inline constexpr std::array<std::string_view, 8> kValidatorNames = {
+    "none", "text", "gb11643", "cn_mobile", "email", "date", "gender", "bank_card"};
+
+// Masking rules applied when a role sees a field masked. Implemented in access.
+inline constexpr std::array<std::string_view, 8> kMaskRules = {
+    "none", "full", "mobile", "id_card", "name", "email", "address", "bank_card"};
+
+// Records kept about a customer besides the profile; each must be classified in [records].
+inline constexpr std::array<std::string_view, 2> kRecordKinds = {"transaction", "note"};
+
+// Key-encryption suites, key providers, store backends and SQLite synchronous modes accepted
+// in [keys] and [store].
+inline constexpr std::array<std::string_view, 2> kSuites = {"aes256gcm", "sm4gcm"};
+inline constexpr std::array<std::string_view, 2> kKeyProviders = {"keyfile", "passphrase"};
+inline constexpr std::array<std::string_view, 1> kStoreBackends = {"sqlite"};
+inline constexpr std::array<std::string_view, 2> kSynchronousModes = {"normal", "full"};
+
+// True if `name` is one of `names`.
+template <size_t N>
+constexpr bool IsOneOf(std::string_view name, const std::array<std::string_view, N>& names) {
+  for (std::string_view n : names) {
+    if (n == name) return true;
+  }
+  return false;
+}
+
+}  // namespace custos::schema

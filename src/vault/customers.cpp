@@ -1,0 +1,291 @@
+// Customers: create, read, update, find, list (P3.1, P3.2). Every path audits first.
+#include <fmt/format.h>
+
+#include "crypto/primitives.h"
+#include "vault/vault_impl.h"
+
+namespace custos::vault {
+namespace {
+
+constexpr size_t kMaxFindResults = 1000;
+constexpr size_t kMaxListPage = 1000;
+
+
+
+bool ValidSource(std::string_view s) {
+  if (s.empty() || s.size() > 200) return false;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x21 || u > 0x7e) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::string> Vault::CreateCustomer(const Context& ctx, const FieldValues& fields,
+                                          std::string_view source) {
+  Impl& m = *impl_;
+  const std::string action = "customer.create";
+  // Validation first, outside the write lock (Argon2id is slow); a refusal is audited below.
+  Result<FieldValues> normalised = m.NormalizeCustomerFields(fields, /*is_create=*/true);
+  Status bad_source = ValidSource(source)
+                          ? Status::Ok()
+                          : InvalidArgument("source: must be 1-200 printable ASCII characters");
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, "customer:new"));
+  const Status& invalid = !normalised.ok() ? normalised.status() : bad_source;
+  if (!invalid.ok()) {
+    return m.DenyAndCommit(*txn, ctx, action, "customer:new", invalid, FieldNames(fields));
+  }
+  const int64_t now = m.Now();
+  store::CustomerRow row;
+  row.customer_id = NewId(now);
+  row.created_at_ms = now;
+  row.updated_at_ms = now;
+  row.source = std::string(source);
+  row.schema_version = m.config->schema_version;
+  const crypto::SecretBytes dek = m.keyring->NewDek();
+  CUSTOS_ASSIGN_OR_RETURN(Impl::Sealed sealed, m.SealCustomer(row.customer_id, dek, *normalised));
+  row.envelopes = std::move(sealed.envelopes);
+  store::WrappedKeyRow key;
+  key.customer_id = row.customer_id;
+  key.kek_version = m.keyring->provider().Version();
+  CUSTOS_ASSIGN_OR_RETURN(key.wrapped_dek, m.keyring->WrapDek(row.customer_id, dek));
+  CUSTOS_RETURN_IF_ERROR(txn->InsertCustomer(row));
+  CUSTOS_RETURN_IF_ERROR(txn->PutWrappedKey(key));
+  CUSTOS_RETURN_IF_ERROR(txn->PutIndexEntries(row.customer_id, sealed.index));
+  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
+      *txn, m.Event(ctx, action, CustomerTarget(row.customer_id), "allow",
+                    fmt::format("source {}", row.source), FieldNames(*normalised))));
+  return row.customer_id;
+}
+
+Result<CustomerView> Vault::GetCustomer(const Context& ctx, std::string_view customer_id,
+                                        const std::vector<std::string>& fields) {
+  Impl& m = *impl_;
+  const std::string action = "customer.get";
+  const std::string target = CustomerTarget(customer_id);
+  // Which fields will be returned: the selection, or every readable field.
+  std::vector<std::string> selected;
+  Status bad_selection;
+  if (!ValidCustomerId(customer_id)) {
+    bad_selection = InvalidArgument("customer_id: not a customer id (26 base32 characters)");
+  }
+  for (const std::string& name : fields) {
+    const schema::FieldDef* def = m.config->FindField(name);
+    if (def == nullptr) {
+      bad_selection = InvalidArgument(fmt::format("field '{}': not in the field catalogue", name));
+    } else if (def->type == schema::FieldType::kPassword) {
+      bad_selection = InvalidArgument(fmt::format(
+          "field '{}': a password is stored only as a hash and cannot be read", name));
+    }
+    if (!bad_selection.ok()) break;
+    selected.push_back(name);
+  }
+  if (fields.empty()) {
+    for (const schema::FieldDef& def : m.config->fields) {
+      if (def.type != schema::FieldType::kPassword) selected.push_back(def.name);
+    }
+  }
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, target));
+  Status refusal = bad_selection;
+  std::optional<store::CustomerRow> row;
+  std::optional<store::WrappedKeyRow> key;
+  if (refusal.ok()) {
+    CUSTOS_ASSIGN_OR_RETURN(row, txn->GetCustomer(customer_id));
+    if (!row.has_value()) refusal = NotFound("customer not found");
+  }
+  if (refusal.ok()) {
+    CUSTOS_ASSIGN_OR_RETURN(key, txn->GetWrappedKey(customer_id));
+    if (!key.has_value()) refusal = NotFound("customer not found (data key destroyed)");
+  }
+  if (!refusal.ok()) {
+    return m.DenyAndCommit(*txn, ctx, action, target, refusal, selected);
+  }
+  // No audit, no data: the entry is committed before anything is decrypted.
+  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(*txn, m.Event(ctx, action, target, "allow", "", selected)));
+  CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek,
+                          m.keyring->UnwrapDek(customer_id, key->wrapped_dek));
+  CUSTOS_ASSIGN_OR_RETURN(FieldValues all, m.OpenCustomer(*row, dek));
+  CustomerView view;
+  view.customer_id = row->customer_id;
+  view.created_at_ms = row->created_at_ms;
+  view.updated_at_ms = row->updated_at_ms;
+  view.source = row->source;
+  for (const std::string& name : selected) {
+    auto it = all.find(name);
+    if (it != all.end()) view.fields.emplace(name, std::move(it->second));
+  }
+  return view;
+}
+
+Status Vault::UpdateCustomer(const Context& ctx, std::string_view customer_id,
+                             const FieldValues& changes) {
+  Impl& m = *impl_;
+  const std::string action = "customer.update";
+  const std::string target = CustomerTarget(customer_id);
+  Result<FieldValues> normalised = m.NormalizeCustomerFields(changes, /*is_create=*/false);
+  Status refusal = normalised.status();
+  if (refusal.ok() && !ValidCustomerId(customer_id)) {
+    refusal = InvalidArgument("customer_id: not a customer id (26 base32 characters)");
+  }
+  if (refusal.ok() && changes.empty()) refusal = InvalidArgument("no field to update");
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, target));
+  std::optional<store::CustomerRow> row;
+  if (refusal.ok()) {
+    CUSTOS_ASSIGN_OR_RETURN(row, txn->GetCustomer(customer_id));
+    if (!row.has_value()) refusal = NotFound("customer not found");
+  }
+  FieldValues merged;
+  crypto::SecretBytes dek;
+  if (refusal.ok()) {
+    Result<crypto::SecretBytes> loaded = m.LoadDek(*txn, customer_id);
+    if (!loaded.ok()) return loaded.status();
+    dek = std::move(loaded).value();
+    CUSTOS_ASSIGN_OR_RETURN(merged, m.OpenCustomer(*row, dek));
+    for (const auto& [name, value] : *normalised) {
+      if (value.empty()) {
+        merged.erase(name);
+      } else {
+        merged.insert_or_assign(name, value);
+      }
+    }
+    refusal = m.CheckRequired(merged);
+    if (refusal.ok()) refusal = m.CheckIdentityConsistency(merged);
+  }
+  if (!refusal.ok()) {
+    return m.DenyAndCommit(*txn, ctx, action, target, refusal, FieldNames(changes));
+  }
+  CUSTOS_ASSIGN_OR_RETURN(Impl::Sealed sealed, m.SealCustomer(row->customer_id, dek, merged));
+  row->envelopes = std::move(sealed.envelopes);
+  row->updated_at_ms = m.Now();
+  row->schema_version = m.config->schema_version;
+  // Searchable fields that were removed lose their tokens (an empty token list for the field).
+  for (const auto& [name, value] : *normalised) {
+    const schema::FieldDef* def = m.config->FindField(name);
+    if (value.empty() && def != nullptr && def->searchable) {
+      sealed.index.push_back(store::IndexEntry{name, {}});
+    }
+  }
+  CUSTOS_RETURN_IF_ERROR(txn->UpdateCustomer(*row));
+  CUSTOS_RETURN_IF_ERROR(txn->PutIndexEntries(row->customer_id, sealed.index));
+  return m.AuditAndCommit(*txn, m.Event(ctx, action, target, "allow", "", FieldNames(changes)));
+}
+
+Result<std::vector<std::string>> Vault::FindCustomers(const Context& ctx, std::string_view field,
+                                                      std::string_view value) {
+  Impl& m = *impl_;
+  const std::string action = "customer.find";
+  const schema::FieldDef* def = m.config->FindField(field);
+  Status refusal;
+  std::string normalised;
+  if (def == nullptr) {
+    refusal = InvalidArgument(fmt::format("field '{}': not in the field catalogue", field));
+  } else if (!def->searchable) {
+    refusal = InvalidArgument(fmt::format("field '{}': not searchable", field));
+  } else {
+    const core::Validator* v = core::FindValidator(def->validator);
+    Result<std::string> norm = v != nullptr ? v->normalize(value)
+                                            : Result<std::string>(Internal("no validator"));
+    if (norm.ok()) {
+      normalised = std::move(norm).value();
+    } else {
+      refusal = InvalidArgument(fmt::format("field '{}': {}", field, norm.status().message()));
+    }
+  }
+  const std::string target =
+      def != nullptr ? fmt::format("field:{}", def->name) : "field:(unknown)";
+  const std::vector<std::string> names =
+      def != nullptr ? std::vector<std::string>{def->name} : std::vector<std::string>{};
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, target));
+  if (!refusal.ok()) {
+    return m.DenyAndCommit(*txn, ctx, action, target, refusal, names);
+  }
+  CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes token, m.keyring->BlindIndex(def->name, normalised));
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                          txn->FindByIndex(def->name, token, kMaxFindResults));
+  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
+      *txn, m.Event(ctx, action, target, "allow", fmt::format("{} match(es)", ids.size()), names)));
+  return ids;
+}
+
+Result<CustomerPage> Vault::ListCustomers(const Context& ctx, std::string_view after_id,
+                                          size_t limit) {
+  Impl& m = *impl_;
+  const std::string action = "customer.list";
+  limit = std::clamp<size_t>(limit, 1, kMaxListPage);
+  // A list shows the general-level fields only (contact data, P2.2).
+  std::vector<std::string> shown;
+  for (const schema::FieldDef& def : m.config->fields) {
+    if (def.level == Level::kGeneral && def.type != schema::FieldType::kPassword) {
+      shown.push_back(def.name);
+    }
+  }
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, "customers"));
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<store::CustomerRow> rows,
+                          txn->ListCustomers(after_id, limit));
+  std::vector<crypto::Bytes> wrapped(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    CUSTOS_ASSIGN_OR_RETURN(auto key, txn->GetWrappedKey(rows[i].customer_id));
+    if (key.has_value()) wrapped[i] = std::move(key->wrapped_dek);
+    CUSTOS_RETURN_IF_ERROR(m.audit->Append(
+        *txn, m.Event(ctx, action, CustomerTarget(rows[i].customer_id), "allow", "", shown)));
+  }
+  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
+      *txn, m.Event(ctx, action, "customers", "allow", fmt::format("{} listed", rows.size()))));
+  CustomerPage page;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    CustomerView view;
+    view.customer_id = rows[i].customer_id;
+    view.created_at_ms = rows[i].created_at_ms;
+    view.updated_at_ms = rows[i].updated_at_ms;
+    view.source = rows[i].source;
+    if (!wrapped[i].empty()) {
+      CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek,
+                              m.keyring->UnwrapDek(rows[i].customer_id, wrapped[i]));
+      store::CustomerRow general = rows[i];
+      std::erase_if(general.envelopes,
+                    [](const store::Envelope& e) { return e.level != Level::kGeneral; });
+      CUSTOS_ASSIGN_OR_RETURN(FieldValues all, m.OpenCustomer(general, dek));
+      for (const std::string& name : shown) {
+        auto it = all.find(name);
+        if (it != all.end()) view.fields.emplace(name, std::move(it->second));
+      }
+    }
+    page.customers.push_back(std::move(view));
+  }
+  if (rows.size() == limit) page.next_after = rows.back().customer_id;
+  return page;
+}
+
+Result<bool> Vault::VerifyCustomerPassword(const Context& ctx, std::string_view customer_id,
+                                           std::string_view field, std::string_view password) {
+  Impl& m = *impl_;
+  const std::string action = "customer.verify_password";
+  const std::string target = CustomerTarget(customer_id);
+  const schema::FieldDef* def = m.config->FindField(field);
+  Status refusal;
+  if (def == nullptr || def->type != schema::FieldType::kPassword) {
+    refusal = InvalidArgument(fmt::format("field '{}': not a password field", field));
+  } else if (!ValidCustomerId(customer_id)) {
+    refusal = InvalidArgument("customer_id: not a customer id (26 base32 characters)");
+  }
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, target));
+  std::optional<store::CustomerRow> row;
+  if (refusal.ok()) {
+    CUSTOS_ASSIGN_OR_RETURN(row, txn->GetCustomer(customer_id));
+    if (!row.has_value()) refusal = NotFound("customer not found");
+  }
+  if (!refusal.ok()) {
+    return m.DenyAndCommit(*txn, ctx, action, target, refusal);
+  }
+  CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek, m.LoadDek(*txn, customer_id));
+  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
+      *txn, m.Event(ctx, action, target, "allow", "", {std::string(field)})));
+  CUSTOS_ASSIGN_OR_RETURN(FieldValues all, m.OpenCustomer(*row, dek));
+  auto it = all.find(field);
+  if (it == all.end()) return NotFound(fmt::format("field '{}': not set for this customer", field));
+  return crypto::VerifyPassword(password, it->second);
+}
+
+}  // namespace custos::vault

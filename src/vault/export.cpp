@@ -1,0 +1,131 @@
+// Export of what the actor may see (CSV or JSONL), and the audit log's own read operations.
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "vault/vault_impl.h"
+
+namespace custos::vault {
+namespace {
+
+constexpr size_t kExportPage = 500;
+
+void WriteCsvCell(std::ostream& out, std::string_view v) {
+  if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out << v;
+    return;
+  }
+  out << '"';
+  for (char c : v) {
+    if (c == '"') out << '"';
+    out << c;
+  }
+  out << '"';
+}
+
+}  // namespace
+
+Result<int64_t> Vault::Export(const Context& ctx, ExportFormat format, std::ostream& out) {
+  Impl& m = *impl_;
+  const std::string action = "customer.export";
+  std::vector<std::string> shown;
+  for (const schema::FieldDef& def : m.config->fields) {
+    if (def.type != schema::FieldType::kPassword) shown.push_back(def.name);
+  }
+  {
+    CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, "export.start", "customers"));
+    CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
+        *txn, m.Event(ctx, "export.start", "customers", "allow",
+                      format == ExportFormat::kCsv ? "format csv" : "format jsonl", shown)));
+  }
+  if (format == ExportFormat::kCsv) {
+    out << "customer_id,created_at_ms,source";
+    for (const std::string& name : shown) out << ',' << name;
+    out << '\n';
+  }
+  int64_t count = 0;
+  std::string after;
+  while (true) {
+    CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, "customers"));
+    CUSTOS_ASSIGN_OR_RETURN(std::vector<store::CustomerRow> rows,
+                            txn->ListCustomers(after, kExportPage));
+    if (rows.empty()) break;
+    std::vector<crypto::Bytes> wrapped(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      CUSTOS_ASSIGN_OR_RETURN(auto key, txn->GetWrappedKey(rows[i].customer_id));
+      if (key.has_value()) wrapped[i] = std::move(key->wrapped_dek);
+      CUSTOS_RETURN_IF_ERROR(m.audit->Append(
+          *txn, m.Event(ctx, action, CustomerTarget(rows[i].customer_id), "allow", "", shown)));
+    }
+    Status st = txn->Commit();
+    if (!st.ok()) return Unavailable("audit log cannot be written: " + st.message());
+    // Audited: now decrypt and write.
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (wrapped[i].empty()) continue;  // destroyed customer: nothing to show
+      CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek,
+                              m.keyring->UnwrapDek(rows[i].customer_id, wrapped[i]));
+      CUSTOS_ASSIGN_OR_RETURN(FieldValues all, m.OpenCustomer(rows[i], dek));
+      if (format == ExportFormat::kCsv) {
+        out << rows[i].customer_id << ',' << rows[i].created_at_ms << ',';
+        WriteCsvCell(out, rows[i].source);
+        for (const std::string& name : shown) {
+          out << ',';
+          auto it = all.find(name);
+          if (it != all.end()) WriteCsvCell(out, it->second);
+        }
+        out << '\n';
+      } else {
+        nlohmann::json j;
+        j["customer_id"] = rows[i].customer_id;
+        j["created_at_ms"] = rows[i].created_at_ms;
+        j["source"] = rows[i].source;
+        nlohmann::json fields = nlohmann::json::object();
+        for (const std::string& name : shown) {
+          auto it = all.find(name);
+          if (it != all.end()) fields[name] = it->second;
+        }
+        j["fields"] = std::move(fields);
+        out << j.dump() << '\n';
+      }
+      ++count;
+    }
+    after = rows.back().customer_id;
+    if (!out) return Unavailable("export output cannot be written");
+  }
+  return count;
+}
+
+Result<audit::VerifyReport> Vault::VerifyAudit(const Context& ctx) {
+  Impl& m = *impl_;
+  // Sealing the head first makes the head file current for this process's own entries.
+  CUSTOS_RETURN_IF_ERROR(m.audit->SealHead(*m.store));
+  audit::VerifyOptions opt;
+  opt.suite = m.audit->suite();
+  opt.public_key = m.audit->public_key();
+  opt.head_file = m.dir / m.config->audit.head_file;
+  CUSTOS_ASSIGN_OR_RETURN(audit::VerifyReport report, audit::Verify(*m.store, opt));
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, "audit.verify", "audit"));
+  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
+      *txn, m.Event(ctx, "audit.verify", "audit", "allow",
+                    report.ok ? fmt::format("chain ok, {} entries", report.entries)
+                              : fmt::format("chain broken at entry {}", report.first_bad_seq))));
+  return report;
+}
+
+Status Vault::ExportAudit(const Context& ctx, std::ostream& out_jsonl) {
+  Impl& m = *impl_;
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, "audit.export", "audit"));
+  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(*txn, m.Event(ctx, "audit.export", "audit", "allow", "")));
+  return audit::ExportJsonl(*m.store, out_jsonl);
+}
+
+Status Vault::TailAudit(const Context& ctx, size_t n, std::ostream& out_jsonl) {
+  Impl& m = *impl_;
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, "audit.tail", "audit"));
+  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(*txn, m.Event(ctx, "audit.tail", "audit", "allow", "")));
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<store::AuditRow> rows, audit::Tail(*m.store, n));
+  for (const store::AuditRow& row : rows) out_jsonl << audit::ToJson(row) << '\n';
+  return Status::Ok();
+}
+
+}  // namespace custos::vault

@@ -1,0 +1,210 @@
+// Transactions and communication notes of a customer (P2.1, P3.1b), sealed with the owner's DEK.
+#include <fmt/format.h>
+
+#include <regex>
+
+#include "core/validators.h"
+#include "vault/vault_impl.h"
+
+namespace custos::vault {
+namespace {
+
+
+// The transaction record (E-commerce Law Art. 31 keeps these for 3 years): a fixed shape.
+Result<FieldValues> NormalizeTransaction(const FieldValues& in) {
+  static const std::regex kAmount(R"(^-?[0-9]{1,15}(\.[0-9]{1,4})?$)");
+  static const std::regex kCurrency(R"(^[A-Z]{3}$)");
+  static const std::regex kDateTime(
+      R"(^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?(Z|[+-][0-9]{2}:[0-9]{2})?)?$)");
+  FieldValues out;
+  for (const auto& [name, value] : in) {
+    if (name == "occurred_at") {
+      if (!std::regex_match(value, kDateTime)) {
+        return InvalidArgument("field 'occurred_at': must be YYYY-MM-DD or an ISO 8601 date-time");
+      }
+      CUSTOS_ASSIGN_OR_RETURN(std::string date,
+                              core::FindValidator("date")->normalize(value.substr(0, 10)));
+      out.emplace(name, value);
+    } else if (name == "amount") {
+      if (!std::regex_match(value, kAmount)) {
+        return InvalidArgument("field 'amount': must be a decimal number with up to 4 decimals");
+      }
+      out.emplace(name, value);
+    } else if (name == "currency") {
+      if (!std::regex_match(value, kCurrency)) {
+        return InvalidArgument("field 'currency': must be an ISO 4217 code such as CNY");
+      }
+      out.emplace(name, value);
+    } else if (name == "product" || name == "payment_method") {
+      Result<std::string> text = core::FindValidator("text")->normalize(value);
+      if (!text.ok()) {
+        return InvalidArgument(fmt::format("field '{}': {}", name, text.status().message()));
+      }
+      if (text->size() > 200) return InvalidArgument(fmt::format("field '{}': longer than 200 bytes", name));
+      out.emplace(name, std::move(text).value());
+    } else {
+      return InvalidArgument(fmt::format(
+          "field '{}': not a transaction field (occurred_at, product, amount, currency, "
+          "payment_method)",
+          name));
+    }
+  }
+  for (const char* required : {"occurred_at", "product", "amount"}) {
+    if (!out.contains(required)) return InvalidArgument(fmt::format("field '{}': required", required));
+  }
+  out.try_emplace("currency", "CNY");
+  return out;
+}
+
+Level NoteLevel(const schema::Config& config) {
+  for (const schema::RecordKindDef& kind : config.records) {
+    if (kind.name == "note") return kind.level;
+  }
+  return Level::kInternal;
+}
+
+}  // namespace
+
+Result<std::string> Vault::AddTransaction(const Context& ctx, std::string_view customer_id,
+                                          const FieldValues& fields, std::string_view source) {
+  Impl& m = *impl_;
+  const std::string action = "txn.add";
+  const bool valid_id = ValidCustomerId(customer_id);
+  const std::string target = CustomerTarget(customer_id);
+  Result<FieldValues> normalised = NormalizeTransaction(fields);
+  Status refusal = valid_id ? normalised.status()
+                            : InvalidArgument("customer_id: not a customer id (26 base32 characters)");
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, target));
+  crypto::SecretBytes dek;
+  if (refusal.ok()) {
+    CUSTOS_ASSIGN_OR_RETURN(auto row, txn->GetCustomer(customer_id));
+    if (!row.has_value()) refusal = NotFound("customer not found");
+  }
+  if (refusal.ok()) {
+    Result<crypto::SecretBytes> loaded = m.LoadDek(*txn, customer_id);
+    if (!loaded.ok()) return loaded.status();
+    dek = std::move(loaded).value();
+  }
+  if (!refusal.ok()) {
+    return m.DenyAndCommit(*txn, ctx, action, target, refusal, FieldNames(fields));
+  }
+  store::TransactionRow row;
+  row.customer_id = std::string(customer_id);
+  row.created_at_ms = m.Now();
+  row.txn_id = NewId(row.created_at_ms);
+  row.source = std::string(source);
+  CUSTOS_ASSIGN_OR_RETURN(row.ciphertext,
+                          m.keyring->SealRecord(dek, customer_id, "txn", row.txn_id,
+                                                EncodeFields(*normalised)));
+  CUSTOS_RETURN_IF_ERROR(txn->InsertTransaction(row));
+  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
+      *txn, m.Event(ctx, action, target, "allow", fmt::format("txn {}", row.txn_id),
+                    FieldNames(*normalised))));
+  return row.txn_id;
+}
+
+Result<std::vector<TransactionView>> Vault::ListTransactions(const Context& ctx,
+                                                             std::string_view customer_id) {
+  Impl& m = *impl_;
+  const std::string action = "txn.list";
+  const bool valid_id = ValidCustomerId(customer_id);
+  const std::string target = CustomerTarget(customer_id);
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, target));
+  Status refusal = valid_id ? Status::Ok()
+                            : InvalidArgument("customer_id: not a customer id (26 base32 characters)");
+  std::vector<store::TransactionRow> rows;
+  crypto::SecretBytes dek;
+  if (refusal.ok()) {
+    CUSTOS_ASSIGN_OR_RETURN(auto row, txn->GetCustomer(customer_id));
+    if (!row.has_value()) refusal = NotFound("customer not found");
+  }
+  if (!refusal.ok()) {
+    return m.DenyAndCommit(*txn, ctx, action, target, refusal);
+  }
+  CUSTOS_ASSIGN_OR_RETURN(dek, m.LoadDek(*txn, customer_id));
+  CUSTOS_ASSIGN_OR_RETURN(rows, txn->ListTransactions(customer_id));
+  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
+      *txn, m.Event(ctx, action, target, "allow", fmt::format("{} transaction(s)", rows.size()),
+                    {"occurred_at", "product", "amount", "currency", "payment_method"})));
+  std::vector<TransactionView> out;
+  out.reserve(rows.size());
+  for (const store::TransactionRow& row : rows) {
+    CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes plain,
+                            m.keyring->OpenRecord(dek, customer_id, "txn", row.txn_id, row.ciphertext));
+    CUSTOS_ASSIGN_OR_RETURN(FieldValues fields, DecodeFields(plain));
+    out.push_back(TransactionView{row.txn_id, row.customer_id, row.created_at_ms, row.source,
+                                  std::move(fields)});
+  }
+  return out;
+}
+
+Result<std::string> Vault::AddNote(const Context& ctx, std::string_view customer_id,
+                                   std::string_view text, std::string_view source) {
+  Impl& m = *impl_;
+  const std::string action = "note.add";
+  const bool valid_id = ValidCustomerId(customer_id);
+  const std::string target = CustomerTarget(customer_id);
+  Result<std::string> normalised = core::FindValidator("text")->normalize(text);
+  Status refusal;
+  if (!valid_id) {
+    refusal = InvalidArgument("customer_id: not a customer id (26 base32 characters)");
+  } else if (!normalised.ok()) {
+    refusal = InvalidArgument(fmt::format("field 'text': {}", normalised.status().message()));
+  } else if (normalised->empty()) {
+    refusal = InvalidArgument("field 'text': required");
+  }
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, target));
+  if (refusal.ok()) {
+    CUSTOS_ASSIGN_OR_RETURN(auto row, txn->GetCustomer(customer_id));
+    if (!row.has_value()) refusal = NotFound("customer not found");
+  }
+  if (!refusal.ok()) {
+    return m.DenyAndCommit(*txn, ctx, action, target, refusal, {"text"});
+  }
+  CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek, m.LoadDek(*txn, customer_id));
+  store::NoteRow row;
+  row.customer_id = std::string(customer_id);
+  row.created_at_ms = m.Now();
+  row.note_id = NewId(row.created_at_ms);
+  row.source = std::string(source);
+  row.level = NoteLevel(*m.config);
+  FieldValues body{{"text", *normalised}};
+  CUSTOS_ASSIGN_OR_RETURN(row.ciphertext, m.keyring->SealRecord(dek, customer_id, "note",
+                                                                row.note_id, EncodeFields(body)));
+  CUSTOS_RETURN_IF_ERROR(txn->InsertNote(row));
+  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
+      *txn, m.Event(ctx, action, target, "allow", fmt::format("note {}", row.note_id), {"text"})));
+  return row.note_id;
+}
+
+Result<std::vector<NoteView>> Vault::ListNotes(const Context& ctx, std::string_view customer_id) {
+  Impl& m = *impl_;
+  const std::string action = "note.list";
+  const bool valid_id = ValidCustomerId(customer_id);
+  const std::string target = CustomerTarget(customer_id);
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, target));
+  Status refusal = valid_id ? Status::Ok()
+                            : InvalidArgument("customer_id: not a customer id (26 base32 characters)");
+  if (refusal.ok()) {
+    CUSTOS_ASSIGN_OR_RETURN(auto row, txn->GetCustomer(customer_id));
+    if (!row.has_value()) refusal = NotFound("customer not found");
+  }
+  if (!refusal.ok()) {
+    return m.DenyAndCommit(*txn, ctx, action, target, refusal);
+  }
+  CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek, m.LoadDek(*txn, customer_id));
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<store::NoteRow> rows, txn->ListNotes(customer_id));
+  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
+      *txn, m.Event(ctx, action, target, "allow", fmt::format("{} note(s)", rows.size()), {"text"})));
+  std::vector<NoteView> out;
+  for (const store::NoteRow& row : rows) {
+    CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes plain,
+                            m.keyring->OpenRecord(dek, customer_id, "note", row.note_id, row.ciphertext));
+    CUSTOS_ASSIGN_OR_RETURN(FieldValues fields, DecodeFields(plain));
+    out.push_back(NoteView{row.note_id, row.customer_id, row.created_at_ms, row.source, row.level,
+                           fields["text"]});
+  }
+  return out;
+}
+
+}  // namespace custos::vault

@@ -1,0 +1,257 @@
+// The steps every vault operation shares: authorise, audit, validate, seal and open.
+#include <fmt/format.h>
+
+#include "core/validators.h"
+#include "crypto/primitives.h"
+#include "vault/vault_impl.h"
+
+namespace custos::vault {
+
+std::string NewId(int64_t now_ms) {
+  static constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  const crypto::Bytes rnd = crypto::RandomBytes(10);
+  // 128 bits: 48 of time, 80 of randomness, read 5 bits at a time from the top.
+  uint8_t raw[16];
+  const auto t = static_cast<uint64_t>(now_ms);
+  for (int i = 0; i < 6; ++i) raw[i] = static_cast<uint8_t>(t >> (40 - 8 * i));
+  for (int i = 0; i < 10; ++i) raw[6 + i] = rnd[static_cast<size_t>(i)];
+  std::string out(26, '0');
+  // 26 chars * 5 bits = 130 bits; the first char carries the top 3 bits.
+  for (int c = 25, bit = 0; c >= 0; --c, bit += 5) {
+    uint32_t v = 0;
+    for (int b = 0; b < 5; ++b) {
+      const int pos = bit + b;  // bit index from the least significant end
+      if (pos < 128) {
+        const int byte = 15 - pos / 8;
+        v |= static_cast<uint32_t>((raw[byte] >> (pos % 8)) & 1U) << b;
+      }
+    }
+    out[static_cast<size_t>(c)] = kAlphabet[v];
+  }
+  return out;
+}
+
+bool ValidCustomerId(std::string_view id) {
+  if (id.size() != 26) return false;
+  for (char c : id) {
+    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'))) return false;
+  }
+  return true;
+}
+
+std::string CustomerTarget(std::string_view id) {
+  return ValidCustomerId(id) ? fmt::format("customer:{}", id) : "customer:(invalid id)";
+}
+
+std::vector<std::string> FieldNames(const FieldValues& fields) {
+  std::vector<std::string> names;
+  names.reserve(fields.size());
+  for (const auto& kv : fields) names.push_back(kv.first);
+  return names;
+}
+
+audit::AuditEvent Vault::Impl::Event(const Context& ctx, std::string_view action,
+                                     std::string_view target, std::string_view decision,
+                                     std::string_view reason,
+                                     std::vector<std::string> fields) const {
+  audit::AuditEvent e;
+  e.actor = ctx.actor;
+  e.action = std::string(action);
+  e.target = std::string(target);
+  e.purpose = ctx.purpose;
+  e.channel = std::string(ChannelName(ctx.channel));
+  e.decision = std::string(decision);
+  e.reason = std::string(reason);
+  e.fields = std::move(fields);
+  e.request_id = ctx.request_id;
+  return e;
+}
+
+namespace {
+
+// Identity strings go into the audit log: keep them short and printable so a hostile actor or
+// purpose string cannot break the log's format.
+bool PrintableToken(std::string_view s) {
+  if (s.empty() || s.size() > 128) return false;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x21 || u == 0x7f) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<store::Transaction>> Vault::Impl::BeginAuthorized(
+    const Context& ctx_in, std::string_view action, std::string_view target) {
+  if (closed) return FailedPrecondition("vault is closed");
+  Context ctx = ctx_in;
+  if (!PrintableToken(ctx.actor)) ctx.actor = "(invalid)";
+  if (!PrintableToken(ctx.purpose)) ctx.purpose = "(invalid)";
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, store->Begin());
+  Status refusal;
+  if (ctx.actor != ctx_in.actor) {
+    refusal = Unauthenticated("actor: not a valid staff id");
+  } else {
+    CUSTOS_ASSIGN_OR_RETURN(auto staff, txn->GetStaff(ctx.actor));
+    if (!staff.has_value() || staff->status != "active") {
+      refusal = Unauthenticated(fmt::format("actor '{}': no active staff account", ctx.actor));
+    } else if (ctx.purpose != ctx_in.purpose || config->FindPurpose(ctx.purpose) == nullptr) {
+      refusal = PermissionDenied("purpose: not in the purpose catalogue (P3.3a)");
+    }
+  }
+  if (refusal.ok()) return txn;
+  Status st = AuditAndCommit(*txn, Event(ctx, action, target, "deny", refusal.message()));
+  if (!st.ok()) return st;
+  return refusal;
+}
+
+Status Vault::Impl::AuditAndCommit(store::Transaction& txn, const audit::AuditEvent& event) {
+  Status st = audit->Append(txn, event);
+  if (!st.ok()) return Unavailable("audit log cannot be written: " + st.message());
+  st = txn.Commit();
+  if (!st.ok()) return Unavailable("audit log cannot be written: " + st.message());
+  return Status::Ok();
+}
+
+Status Vault::Impl::DenyAndCommit(store::Transaction& txn, const Context& ctx,
+                                  std::string_view action, std::string_view target,
+                                  const Status& refusal, std::vector<std::string> fields) {
+  CUSTOS_RETURN_IF_ERROR(AuditAndCommit(
+      txn, Event(ctx, action, target, "deny",
+                 fmt::format("{}: {}", CodeName(refusal.code()), refusal.message()),
+                 std::move(fields))));
+  return refusal;
+}
+
+Status Vault::Impl::Refuse(const Context& ctx, std::string_view action, std::string_view target,
+                           const Status& why) {
+  auto txn = store->Begin();
+  if (!txn.ok()) return Unavailable("audit log cannot be written: " + txn.status().message());
+  Status st = AuditAndCommit(**txn, Event(ctx, action, target, "deny",
+                                          fmt::format("{}: {}", CodeName(why.code()),
+                                                      why.message())));
+  if (!st.ok()) return st;
+  return why;
+}
+
+Result<FieldValues> Vault::Impl::NormalizeCustomerFields(const FieldValues& in,
+                                                         bool is_create) const {
+  FieldValues out;
+  for (const auto& [name, value] : in) {
+    const schema::FieldDef* def = config->FindField(name);
+    if (def == nullptr) {
+      return InvalidArgument(fmt::format("field '{}': not in the field catalogue", name));
+    }
+    if (value.empty()) {
+      if (def->required) return InvalidArgument(fmt::format("field '{}': required", name));
+      if (is_create) continue;
+      out.emplace(name, std::string());  // removal on update
+      continue;
+    }
+    if (def->type == schema::FieldType::kPassword) {
+      if (value.size() < 8 || value.size() > 1024) {
+        return InvalidArgument(
+            fmt::format("field '{}': a password must be 8 to 1024 bytes long", name));
+      }
+      out.emplace(name, crypto::HashPassword(value));
+      continue;
+    }
+    const core::Validator* v = core::FindValidator(def->validator);
+    if (v == nullptr) {
+      return Internal(fmt::format("field '{}': validator '{}' unknown", name, def->validator));
+    }
+    Result<std::string> norm = v->normalize(value);
+    if (!norm.ok()) {
+      return InvalidArgument(fmt::format("field '{}': {}", name, norm.status().message()));
+    }
+    out.emplace(name, std::move(norm).value());
+  }
+  if (is_create) CUSTOS_RETURN_IF_ERROR(CheckRequired(out));
+  CUSTOS_RETURN_IF_ERROR(CheckIdentityConsistency(out));
+  return out;
+}
+
+Status Vault::Impl::CheckRequired(const FieldValues& fields) const {
+  for (const schema::FieldDef& def : config->fields) {
+    auto it = fields.find(def.name);
+    if (def.required && (it == fields.end() || it->second.empty())) {
+      return InvalidArgument(fmt::format("field '{}': required", def.name));
+    }
+  }
+  return Status::Ok();
+}
+
+Status Vault::Impl::CheckIdentityConsistency(const FieldValues& fields) const {
+  for (const schema::FieldDef& def : config->fields) {
+    if (def.validator != "gb11643") continue;
+    auto id = fields.find(def.name);
+    if (id == fields.end() || id->second.empty()) continue;
+    CUSTOS_ASSIGN_OR_RETURN(core::IdCardFacts facts, core::ParseIdCardNumber(id->second));
+    for (const schema::FieldDef& other : config->fields) {
+      auto it = fields.find(other.name);
+      if (it == fields.end() || it->second.empty()) continue;
+      if (other.validator == "date" && other.category == def.category &&
+          it->second != facts.birth_date) {
+        return InvalidArgument(fmt::format(
+            "field '{}': does not match the birth date in field '{}' (GB 11643)", other.name,
+            def.name));
+      }
+      if (other.validator == "gender" && it->second != std::string(1, facts.gender)) {
+        return InvalidArgument(fmt::format(
+            "field '{}': does not match the gender in field '{}' (GB 11643)", other.name,
+            def.name));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Result<Vault::Impl::Sealed> Vault::Impl::SealCustomer(std::string_view customer_id,
+                                                      const crypto::SecretBytes& dek,
+                                                      const FieldValues& fields) const {
+  Sealed sealed;
+  FieldValues by_level[3];
+  for (const auto& [name, value] : fields) {
+    if (value.empty()) continue;
+    const schema::FieldDef* def = config->FindField(name);
+    if (def == nullptr) return Internal("sealing a field outside the catalogue");
+    by_level[static_cast<int>(def->level) - 1].emplace(name, value);
+    if (def->searchable) {
+      CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes token, keyring->BlindIndex(name, value));
+      sealed.index.push_back(store::IndexEntry{name, std::move(token)});
+    }
+  }
+  for (Level level : kAllLevels) {
+    const FieldValues& part = by_level[static_cast<int>(level) - 1];
+    if (part.empty()) continue;
+    const crypto::SecretBytes plain = EncodeFields(part);
+    CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes ct,
+                            keyring->SealEnvelope(dek, customer_id, level,
+                                                  config->schema_version, plain));
+    sealed.envelopes.push_back(store::Envelope{level, std::move(ct)});
+  }
+  return sealed;
+}
+
+Result<FieldValues> Vault::Impl::OpenCustomer(const store::CustomerRow& row,
+                                              const crypto::SecretBytes& dek) const {
+  FieldValues all;
+  for (const store::Envelope& env : row.envelopes) {
+    CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes plain,
+                            keyring->OpenEnvelope(dek, row.customer_id, env.level,
+                                                  row.schema_version, env.ciphertext));
+    CUSTOS_ASSIGN_OR_RETURN(FieldValues part, DecodeFields(plain));
+    all.merge(part);
+  }
+  return all;
+}
+
+Result<crypto::SecretBytes> Vault::Impl::LoadDek(store::Transaction& txn,
+                                                 std::string_view customer_id) const {
+  CUSTOS_ASSIGN_OR_RETURN(auto key, txn.GetWrappedKey(customer_id));
+  if (!key.has_value()) return DataLoss("customer has no data key (destroyed?)");
+  return keyring->UnwrapDek(customer_id, key->wrapped_dek);
+}
+
+}  // namespace custos::vault

@@ -1,0 +1,93 @@
+// Internal to the vault component: the state behind Vault and the steps every operation
+// shares (authorise, audit, seal, open). Not a public header.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "crypto/keyring.h"
+#include "schema/config.h"
+#include "store/store.h"
+#include "vault/vault.h"
+
+namespace custos::vault {
+
+inline constexpr std::string_view kConfigFile = "custos.toml";
+
+struct Vault::Impl {
+  std::filesystem::path dir;
+  std::unique_ptr<schema::Config> config;
+  std::unique_ptr<crypto::Keyring> keyring;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<crypto::SigningKey> signing_key;
+  std::unique_ptr<audit::AuditLog> audit;
+  Clock now_ms;
+  bool closed = false;
+
+  int64_t Now() const { return now_ms(); }
+
+  // An audit event for ctx with the given action/target/decision.
+  audit::AuditEvent Event(const Context& ctx, std::string_view action, std::string_view target,
+                          std::string_view decision, std::string_view reason,
+                          std::vector<std::string> fields = {}) const;
+
+  // Begins a write transaction and checks that ctx.actor is an active staff account and
+  // ctx.purpose is in the catalogue. On refusal the refusal is audited (and committed) and
+  // the refusal status returned; if even that audit entry cannot be written, Unavailable.
+  Result<std::unique_ptr<store::Transaction>> BeginAuthorized(const Context& ctx,
+                                                              std::string_view action,
+                                                              std::string_view target);
+
+  // Audits a refusal caused by `why` (bad input, not found, ...) in its own transaction and
+  // returns `why` — or Unavailable if the audit entry cannot be written.
+  Status Refuse(const Context& ctx, std::string_view action, std::string_view target,
+                const Status& why);
+
+  // Audits `refusal` as a "deny" entry in txn, commits, and returns `refusal` (or
+  // Unavailable if the entry cannot be written).
+  Status DenyAndCommit(store::Transaction& txn, const Context& ctx, std::string_view action,
+                       std::string_view target, const Status& refusal,
+                       std::vector<std::string> fields = {});
+
+  // Appends `event` to txn and commits; Unavailable when either fails (fail closed).
+  Status AuditAndCommit(store::Transaction& txn, const audit::AuditEvent& event);
+
+  // Validates and normalises customer fields (P3.1c). Password fields become Argon2id hashes.
+  // On create, required fields must be present.
+  Result<FieldValues> NormalizeCustomerFields(const FieldValues& in, bool is_create) const;
+  // GB 11643: a birth date or gender stored beside an ID number must agree with it (P3.1c).
+  Status CheckIdentityConsistency(const FieldValues& fields) const;
+  // The catalogue's required fields are all present and non-empty.
+  Status CheckRequired(const FieldValues& fields) const;
+
+  // Seals a customer's (normalised) fields into one envelope per level, with blind-index
+  // tokens for searchable fields.
+  struct Sealed {
+    std::vector<store::Envelope> envelopes;
+    std::vector<store::IndexEntry> index;
+  };
+  Result<Sealed> SealCustomer(std::string_view customer_id, const crypto::SecretBytes& dek,
+                              const FieldValues& fields) const;
+  // Opens every envelope of a row and merges the fields.
+  Result<FieldValues> OpenCustomer(const store::CustomerRow& row,
+                                   const crypto::SecretBytes& dek) const;
+  Result<crypto::SecretBytes> LoadDek(store::Transaction& txn, std::string_view customer_id) const;
+};
+
+// A new sortable id: 48-bit millisecond time then 80 random bits, Crockford base32 (26 chars).
+std::string NewId(int64_t now_ms);
+
+// Customer ids are 26 Crockford base32 characters (NewId); anything else is refused before it
+// reaches the store or the audit log.
+bool ValidCustomerId(std::string_view id);
+// "customer:<id>", or "customer:(invalid id)" so that a hostile id never enters the log.
+std::string CustomerTarget(std::string_view id);
+
+// Names of the fields in a map, for audit entries.
+std::vector<std::string> FieldNames(const FieldValues& fields);
+
+}  // namespace custos::vault

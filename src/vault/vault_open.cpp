@@ -1,0 +1,277 @@
+// Wiring: the one place that creates and opens a vault (config, keys, store, audit).
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <fstream>
+#include <system_error>
+
+#include "crypto/key_provider.h"
+#include "store/sqlite_store.h"
+#include "vault/vault_impl.h"
+
+namespace custos::vault {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kMetaVaultId = "vault_id";
+constexpr std::string_view kMetaSuite = "suite";
+constexpr std::string_view kMetaProvider = "kek_provider";
+constexpr std::string_view kMetaSalt = "kek_salt";
+constexpr std::string_view kMetaKekCheck = "kek_check";
+constexpr std::string_view kMetaSigningKey = "signing_key";
+constexpr std::string_view kMetaPublicKey = "signing_public_key";
+constexpr std::string_view kIndexKeyPrefix = "index_key:";
+constexpr std::string_view kKekCheckAad = "custos/kek-check/v1";
+
+int64_t SystemNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+crypto::ByteView View(std::string_view s) { return crypto::AsBytes(s); }
+
+std::string ToString(const crypto::Bytes& b) { return std::string(b.begin(), b.end()); }
+
+Status WriteFileExclusive(const fs::path& path, std::string_view text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return Unavailable(fmt::format("cannot write {}", path.string()));
+  out << text;
+  out.close();
+  if (!out) return Unavailable(fmt::format("cannot write {}", path.string()));
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<crypto::KeyProvider>> OpenProvider(const schema::Config& config,
+                                                          const fs::path& dir,
+                                                          std::string_view passphrase,
+                                                          crypto::ByteView salt, bool create) {
+  CUSTOS_ASSIGN_OR_RETURN(crypto::Suite suite, crypto::ParseSuite(config.keys.suite));
+  if (config.keys.provider == "keyfile") {
+    const fs::path keyfile = dir / config.keys.keyfile;
+    return create ? crypto::CreateKeyfileProvider(keyfile, suite)
+                  : crypto::OpenKeyfileProvider(keyfile, suite);
+  }
+  if (config.keys.provider == "passphrase") {
+    if (passphrase.empty()) {
+      return InvalidArgument(fmt::format(
+          "keys.provider 'passphrase': set the passphrase in the environment variable {}",
+          config.keys.passphrase_env));
+    }
+    return crypto::OpenPassphraseProvider(passphrase, salt, suite);
+  }
+  return InvalidArgument(fmt::format("keys.provider '{}': unknown", config.keys.provider));
+}
+
+Result<std::unique_ptr<store::Store>> OpenStore(const schema::Config& config, const fs::path& dir,
+                                                bool create) {
+  store::SqliteOptions opt;
+  opt.create_if_missing = create;
+  opt.synchronous = config.store.synchronous;
+  return store::OpenSqliteStore(dir / config.store.path, opt);
+}
+
+Result<std::unique_ptr<audit::AuditLog>> OpenAudit(const schema::Config& config,
+                                                   const fs::path& dir, crypto::Suite suite,
+                                                   const crypto::SigningKey* key,
+                                                   crypto::Bytes public_key, Clock clock) {
+  audit::AuditOptions opt;
+  opt.suite = suite;
+  opt.signing_key = key;
+  opt.public_key = std::move(public_key);
+  opt.checkpoint_every = config.audit.checkpoint_every;
+  opt.head_file = dir / config.audit.head_file;
+  opt.now_ms = std::move(clock);
+  return audit::AuditLog::Open(opt);
+}
+
+// The suite name in the shipped default is replaced when init is asked for another suite.
+Result<std::string> ConfigTextForSuite(std::string_view suite) {
+  std::string text(schema::DefaultConfigToml());
+  if (suite == "aes256gcm") return text;
+  const std::string from = "suite = \"aes256gcm\"";
+  const size_t pos = text.find(from);
+  if (pos == std::string::npos) return Internal("default config has no suite line");
+  text.replace(pos, from.size(), fmt::format("suite = \"{}\"", suite));
+  return text;
+}
+
+}  // namespace
+
+Result<InitReport> Vault::Init(const InitOptions& options) {
+  CUSTOS_ASSIGN_OR_RETURN(crypto::Suite suite, crypto::ParseSuite(options.suite));
+  const fs::path& dir = options.dir;
+  std::error_code ec;
+  if (fs::exists(dir / kConfigFile, ec)) {
+    return Conflict(fmt::format("{} already holds a vault", dir.string()));
+  }
+  if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
+    return Conflict(fmt::format("{} is not empty; init needs an empty or new directory",
+                                dir.string()));
+  }
+  fs::create_directories(dir, ec);
+  if (ec) return Unavailable(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
+  ::chmod(dir.c_str(), 0700);
+
+  CUSTOS_ASSIGN_OR_RETURN(std::string text, ConfigTextForSuite(crypto::SuiteName(suite)));
+  if (options.provider != "keyfile") {
+    const std::string from = "provider = \"keyfile\"";
+    const size_t pos = text.find(from);
+    if (pos == std::string::npos) return Internal("default config has no provider line");
+    text.replace(pos, from.size(), fmt::format("provider = \"{}\"", options.provider));
+  }
+  const fs::path config_path = dir / kConfigFile;
+  CUSTOS_ASSIGN_OR_RETURN(schema::Config parsed, schema::ParseConfig(text, config_path.string()));
+  auto config = std::make_unique<schema::Config>(std::move(parsed));
+
+  const crypto::Bytes salt = crypto::RandomBytes(16);
+  CUSTOS_ASSIGN_OR_RETURN(auto provider,
+                          OpenProvider(*config, dir, options.passphrase, salt, /*create=*/true));
+  CUSTOS_ASSIGN_OR_RETURN(auto keyring, crypto::Keyring::New(suite, std::move(provider)));
+  CUSTOS_RETURN_IF_ERROR(WriteFileExclusive(config_path, text));
+  CUSTOS_ASSIGN_OR_RETURN(auto store, OpenStore(*config, dir, /*create=*/true));
+  CUSTOS_ASSIGN_OR_RETURN(auto signing_key, crypto::SigningKey::Generate(suite));
+  Clock clock = options.now_ms ? options.now_ms : Clock(SystemNowMs);
+  const int64_t now = clock();
+
+  InitReport report;
+  report.vault_id = NewId(now);
+  report.config_path = config_path;
+  report.db_path = dir / config->store.path;
+  if (config->keys.provider == "keyfile") report.keyfile_path = dir / config->keys.keyfile;
+
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, store->Begin());
+  CUSTOS_RETURN_IF_ERROR(txn->PutMeta(kMetaVaultId, View(report.vault_id)));
+  CUSTOS_RETURN_IF_ERROR(txn->PutMeta(kMetaSuite, View(crypto::SuiteName(suite))));
+  CUSTOS_RETURN_IF_ERROR(txn->PutMeta(kMetaProvider, View(config->keys.provider)));
+  CUSTOS_RETURN_IF_ERROR(txn->PutMeta(kMetaSalt, salt));
+  crypto::SecretBytes check = crypto::RandomSecret(16);
+  CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes wrapped_check,
+                          keyring->provider().Wrap(check, View(kKekCheckAad)));
+  CUSTOS_RETURN_IF_ERROR(txn->PutMeta(kMetaKekCheck, wrapped_check));
+  for (const schema::FieldDef& def : config->fields) {
+    if (!def.searchable) continue;
+    CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes wrapped, keyring->NewIndexKey(def.name));
+    CUSTOS_RETURN_IF_ERROR(txn->PutMeta(std::string(kIndexKeyPrefix) + def.name, wrapped));
+  }
+  CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes wrapped_sig, keyring->WrapSigningKey(*signing_key));
+  CUSTOS_RETURN_IF_ERROR(txn->PutMeta(kMetaSigningKey, wrapped_sig));
+  CUSTOS_RETURN_IF_ERROR(txn->PutMeta(kMetaPublicKey, signing_key->PublicKeyBytes()));
+  // The first staff accounts (until the access issue brings staff management, P4a).
+  for (auto [id, name, post, roles] :
+       {std::tuple{"admin", "Administrator", "administrator", "admin"},
+        std::tuple{"dpo", "Data protection officer", "data_protection_officer", "dpo"}}) {
+    store::StaffRow staff;
+    staff.staff_id = id;
+    staff.display_name = name;
+    staff.post = post;
+    staff.roles = roles;
+    staff.created_at_ms = now;
+    CUSTOS_RETURN_IF_ERROR(txn->InsertStaff(staff));
+    report.staff.push_back(id);
+  }
+  CUSTOS_ASSIGN_OR_RETURN(auto log, OpenAudit(*config, dir, suite, signing_key.get(),
+                                              signing_key->PublicKeyBytes(), clock));
+  audit::AuditEvent event;
+  event.actor = "system";
+  event.action = "vault.init";
+  event.target = "vault:" + report.vault_id;
+  event.purpose = "administration";
+  event.channel = "cli";
+  event.decision = "allow";
+  event.reason = fmt::format("suite {}, provider {}", crypto::SuiteName(suite),
+                             config->keys.provider);
+  CUSTOS_RETURN_IF_ERROR(log->Append(*txn, event));
+  CUSTOS_RETURN_IF_ERROR(txn->Commit());
+  CUSTOS_RETURN_IF_ERROR(log->SealHead(*store));
+  return report;
+}
+
+Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
+  const fs::path config_path = options.dir / kConfigFile;
+  std::error_code ec;
+  if (!fs::exists(config_path, ec)) {
+    return NotFound(fmt::format("{} holds no vault (no {}); run `custos init {}` first",
+                                options.dir.string(), kConfigFile, options.dir.string()));
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->dir = options.dir;
+  impl->now_ms = options.now_ms ? options.now_ms : Clock(SystemNowMs);
+  CUSTOS_ASSIGN_OR_RETURN(schema::Config config, schema::LoadConfig(config_path));
+  impl->config = std::make_unique<schema::Config>(std::move(config));
+  CUSTOS_ASSIGN_OR_RETURN(impl->store, OpenStore(*impl->config, options.dir, /*create=*/false));
+  CUSTOS_ASSIGN_OR_RETURN(crypto::Suite suite, crypto::ParseSuite(impl->config->keys.suite));
+
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl->store->Begin());
+  CUSTOS_ASSIGN_OR_RETURN(auto stored_suite, txn->GetMeta(kMetaSuite));
+  if (!stored_suite.has_value()) return DataLoss("vault metadata has no suite");
+  if (ToString(*stored_suite) != crypto::SuiteName(suite)) {
+    return FailedPrecondition(fmt::format(
+        "{}: keys.suite is '{}' but the vault was created with '{}'; the suite cannot change",
+        config_path.string(), crypto::SuiteName(suite), ToString(*stored_suite)));
+  }
+  CUSTOS_ASSIGN_OR_RETURN(auto salt, txn->GetMeta(kMetaSalt));
+  CUSTOS_ASSIGN_OR_RETURN(auto provider,
+                          OpenProvider(*impl->config, options.dir, options.passphrase,
+                                       salt.value_or(crypto::Bytes{}), /*create=*/false));
+  CUSTOS_ASSIGN_OR_RETURN(impl->keyring, crypto::Keyring::New(suite, std::move(provider)));
+  CUSTOS_ASSIGN_OR_RETURN(auto check, txn->GetMeta(kMetaKekCheck));
+  if (!check.has_value()) return DataLoss("vault metadata has no key check");
+  if (!impl->keyring->provider().Unwrap(*check, View(kKekCheckAad)).ok()) {
+    return DataLoss("the key-encryption key does not open this vault (wrong keyfile or passphrase)");
+  }
+  bool added_index_key = false;
+  for (const schema::FieldDef& def : impl->config->fields) {
+    if (!def.searchable) continue;
+    const std::string meta_key = std::string(kIndexKeyPrefix) + def.name;
+    CUSTOS_ASSIGN_OR_RETURN(auto wrapped, txn->GetMeta(meta_key));
+    if (wrapped.has_value()) {
+      CUSTOS_RETURN_IF_ERROR(impl->keyring->LoadIndexKey(def.name, *wrapped));
+    } else {
+      // A field made searchable after init gets its key now; records stored before have no
+      // token for it until they are updated (docs/configuration.md).
+      CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes fresh, impl->keyring->NewIndexKey(def.name));
+      CUSTOS_RETURN_IF_ERROR(txn->PutMeta(meta_key, fresh));
+      added_index_key = true;
+    }
+  }
+  CUSTOS_ASSIGN_OR_RETURN(auto wrapped_sig, txn->GetMeta(kMetaSigningKey));
+  CUSTOS_ASSIGN_OR_RETURN(auto public_key, txn->GetMeta(kMetaPublicKey));
+  if (!wrapped_sig.has_value() || !public_key.has_value()) {
+    return DataLoss("vault metadata has no checkpoint signing key");
+  }
+  CUSTOS_ASSIGN_OR_RETURN(impl->signing_key, impl->keyring->UnwrapSigningKey(*wrapped_sig));
+  CUSTOS_ASSIGN_OR_RETURN(impl->audit,
+                          OpenAudit(*impl->config, options.dir, suite, impl->signing_key.get(),
+                                    *public_key, impl->now_ms));
+  if (added_index_key) {
+    audit::AuditEvent event;
+    event.actor = "system";
+    event.action = "config.index_key_added";
+    event.target = "vault";
+    event.purpose = "administration";
+    event.channel = "job";
+    event.decision = "allow";
+    event.reason = "searchable field without an index key";
+    CUSTOS_RETURN_IF_ERROR(impl->AuditAndCommit(*txn, event));
+  }
+  txn.reset();
+  return std::unique_ptr<Vault>(new Vault(std::move(impl)));
+}
+
+Vault::Vault(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Vault::~Vault() { Close().IgnoreError(); }
+
+Status Vault::Close() {
+  if (impl_ == nullptr || impl_->closed) return Status::Ok();
+  impl_->closed = true;
+  return impl_->audit->SealHead(*impl_->store);
+}
+
+const schema::Config& Vault::config() const { return *impl_->config; }
+const std::filesystem::path& Vault::dir() const { return impl_->dir; }
+
+}  // namespace custos::vault

@@ -1,0 +1,258 @@
+// Customers through the one door: intake validation (P3.1c), sealing (P3.2c), audit.
+#include <sstream>
+
+#include "audit/audit_log.h"
+#include "vault_fixture.h"
+
+namespace custos::vault::testing {
+namespace {
+
+int64_t CountCustomers(Vault& v, const Context& ctx) {
+  int64_t n = 0;
+  std::string after;
+  while (true) {
+    auto page = v.ListCustomers(ctx, after, 1000);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    if (!page.ok()) return -1;
+    n += static_cast<int64_t>(page->customers.size());
+    if (page->next_after.empty()) return n;
+    after = page->next_after;
+  }
+}
+
+std::string AuditText(Vault& v) {
+  std::ostringstream out;
+  EXPECT_TRUE(v.ExportAudit(Context{"dpo", "customer_service", Channel::kCli, ""}, out).ok());
+  return out.str();
+}
+
+TEST_F(VaultTest, ACustomerIsStoredNormalisedAndReadBack) {
+  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form");
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  auto view = vault_->GetCustomer(Agent(), *id, {});
+  ASSERT_TRUE(view.ok()) << view.status().ToString();
+  EXPECT_EQ(view->fields.at("name"), "王芳");
+  EXPECT_EQ(view->fields.at("id_number"), "11010519491231002X");  // lower-case x normalised
+  EXPECT_EQ(view->fields.at("phone"), "13800138000");             // +86, dashes, spaces gone
+  EXPECT_EQ(view->fields.at("gender"), "F");
+  EXPECT_EQ(view->source, "form");
+}
+
+TEST_F(VaultTest, AFieldSelectionReturnsOnlyThoseFields) {
+  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form");
+  ASSERT_TRUE(id.ok());
+  auto view = vault_->GetCustomer(Agent(), *id, {"phone"});
+  ASSERT_TRUE(view.ok());
+  ASSERT_EQ(view->fields.size(), 1u);
+  EXPECT_EQ(view->fields.at("phone"), "13800138000");
+}
+
+struct BadInput {
+  std::string field;
+  std::string value;
+  std::string expected_in_message;
+};
+
+class IntakeValidation : public VaultTest, public ::testing::WithParamInterface<BadInput> {};
+
+TEST_P(IntakeValidation, BadInputNamesTheFieldAndNothingIsWritten) {
+  FieldValues f = WangFang();
+  f[GetParam().field] = GetParam().value;
+  auto id = vault_->CreateCustomer(Agent(), f, "form");
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(id.status().message().find("field '" + GetParam().field + "'"), std::string::npos)
+      << id.status().message();
+  EXPECT_NE(id.status().message().find(GetParam().expected_in_message), std::string::npos)
+      << id.status().message();
+  // The value itself never appears in the error.
+  EXPECT_EQ(id.status().message().find(GetParam().value), std::string::npos);
+  EXPECT_EQ(CountCustomers(*vault_, Agent()), 0);
+  // The refusal is audited, with field names only.
+  const std::string log = AuditText(*vault_);
+  EXPECT_NE(log.find("\"deny\""), std::string::npos);
+  EXPECT_EQ(log.find(GetParam().value), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    P3_1c, IntakeValidation,
+    ::testing::Values(BadInput{"id_number", "110105194912310021", "check"},
+                      BadInput{"id_number", "11010519491331002X", "date"},
+                      BadInput{"id_number", "1101051949123100", ""},
+                      BadInput{"phone", "12800138000", ""},
+                      BadInput{"phone", "1380013800", ""},
+                      BadInput{"email", "not-an-email", ""},
+                      BadInput{"birth_date", "1950-01-01", "GB 11643"},
+                      BadInput{"gender", "男", "GB 11643"},
+                      BadInput{"shoe_size", "42", "not in the field catalogue"}));
+
+TEST_F(VaultTest, AnUnknownStaffMemberIsRefusedAndTheRefusalAudited) {
+  Context stranger{"mallory", "customer_service", Channel::kCli, ""};
+  auto id = vault_->CreateCustomer(stranger, WangFang(), "form");
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.status().code(), Code::kUnauthenticated);
+  const std::string log = AuditText(*vault_);
+  EXPECT_NE(log.find("mallory"), std::string::npos);
+  EXPECT_NE(log.find("\"deny\""), std::string::npos);
+}
+
+TEST_F(VaultTest, APurposeOutsideTheCatalogueIsRefused) {
+  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form");
+  ASSERT_TRUE(id.ok());
+  auto view = vault_->GetCustomer(Agent("curiosity"), *id, {});
+  ASSERT_FALSE(view.ok());
+  EXPECT_EQ(view.status().code(), Code::kPermissionDenied);
+}
+
+TEST_F(VaultTest, EveryReadIsAuditedWithFieldNamesNeverValues) {
+  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form");
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(vault_->GetCustomer(Agent(), *id, {"phone", "name"}).ok());
+  const std::string log = AuditText(*vault_);
+  EXPECT_NE(log.find("customer.get"), std::string::npos);
+  EXPECT_NE(log.find("phone"), std::string::npos);
+  for (const auto& [name, value] : WangFang()) {
+    EXPECT_EQ(log.find(value), std::string::npos) << name;
+  }
+  EXPECT_EQ(log.find("13800138000"), std::string::npos);
+}
+
+TEST_F(VaultTest, FindByPhoneMatchesAnySpellingOfTheNumber) {
+  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form");
+  ASSERT_TRUE(id.ok());
+  auto hits = vault_->FindCustomers(Agent(), "phone", "138 0013 8000");
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ(hits->front(), *id);
+  auto none = vault_->FindCustomers(Agent(), "phone", "13900139000");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  auto by_id = vault_->FindCustomers(Agent(), "id_number", "11010519491231002X");
+  ASSERT_TRUE(by_id.ok());
+  EXPECT_EQ(by_id->size(), 1u);
+}
+
+TEST_F(VaultTest, FindRefusesAFieldThatIsNotSearchable) {
+  auto hits = vault_->FindCustomers(Agent(), "address", "北京");
+  ASSERT_FALSE(hits.ok());
+  EXPECT_EQ(hits.status().code(), Code::kInvalidArgument);
+}
+
+TEST_F(VaultTest, AnUpdateChangesTheValueAndTheIndex) {
+  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form");
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(vault_->UpdateCustomer(Agent(), *id, {{"phone", "13900139000"}}).ok());
+  auto view = vault_->GetCustomer(Agent(), *id, {"phone"});
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->fields.at("phone"), "13900139000");
+  EXPECT_TRUE(vault_->FindCustomers(Agent(), "phone", "13800138000")->empty());
+  EXPECT_EQ(vault_->FindCustomers(Agent(), "phone", "13900139000")->size(), 1u);
+  // Removing an optional searchable field removes its index token too.
+  ASSERT_TRUE(vault_->UpdateCustomer(Agent(), *id, {{"phone", ""}}).ok());
+  EXPECT_TRUE(vault_->FindCustomers(Agent(), "phone", "13900139000")->empty());
+}
+
+TEST_F(VaultTest, AnInvalidUpdateChangesNothing) {
+  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form");
+  ASSERT_TRUE(id.ok());
+  Status st = vault_->UpdateCustomer(Agent(), *id, {{"phone", "12345"}});
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_EQ(vault_->GetCustomer(Agent(), *id, {"phone"})->fields.at("phone"), "13800138000");
+}
+
+TEST_F(VaultTest, AnUnknownCustomerIsNotFound) {
+  auto view = vault_->GetCustomer(Agent(), "01ARZ3NDEKTSV4RRFFQ69G5FAV", {});
+  ASSERT_FALSE(view.ok());
+  EXPECT_EQ(view.status().code(), Code::kNotFound);
+  auto bad = vault_->GetCustomer(Agent(), "'; DROP TABLE customers; --", {});
+  EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
+}
+
+TEST_F(VaultTest, AnAccountPasswordIsOnlyAHashThatCanBeVerifiedNeverRead) {
+  FieldValues f = WangFang();
+  f["password"] = "correct horse battery";
+  auto id = vault_->CreateCustomer(Agent(), f, "form");
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  auto view = vault_->GetCustomer(Agent(), *id, {});
+  ASSERT_TRUE(view.ok());
+  EXPECT_FALSE(view->fields.contains("password"));
+  auto asked = vault_->GetCustomer(Agent(), *id, {"password"});
+  EXPECT_EQ(asked.status().code(), Code::kInvalidArgument);
+  EXPECT_TRUE(*vault_->VerifyCustomerPassword(Agent(), *id, "password", "correct horse battery"));
+  EXPECT_FALSE(*vault_->VerifyCustomerPassword(Agent(), *id, "password", "wrong horse battery"));
+}
+
+TEST_F(VaultTest, TransactionsAndNotesAreSealedWithTheOwnersKey) {
+  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form");
+  ASSERT_TRUE(id.ok());
+  auto t = vault_->AddTransaction(
+      Agent(), *id, {{"occurred_at", "2026-11-01"}, {"product", "理财产品A"}, {"amount", "1000.50"}},
+      "api");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  auto bad = vault_->AddTransaction(Agent(), *id,
+                                    {{"occurred_at", "2026-11-01"}, {"product", "x"}, {"amount", "1e9"}},
+                                    "api");
+  EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
+  auto txns = vault_->ListTransactions(Agent(), *id);
+  ASSERT_TRUE(txns.ok());
+  ASSERT_EQ(txns->size(), 1u);
+  EXPECT_EQ(txns->front().fields.at("currency"), "CNY");
+  EXPECT_EQ(txns->front().source, "api");
+
+  auto n = vault_->AddNote(Agent(), *id, "客户来电咨询理财产品", "phone");
+  ASSERT_TRUE(n.ok());
+  auto notes = vault_->ListNotes(Agent(), *id);
+  ASSERT_TRUE(notes.ok());
+  ASSERT_EQ(notes->size(), 1u);
+  EXPECT_EQ(notes->front().text, "客户来电咨询理财产品");
+  EXPECT_EQ(notes->front().source, "phone");
+}
+
+TEST_F(VaultTest, TheAuditChainVerifiesAfterEveryKindOfOperation) {
+  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form");
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(vault_->GetCustomer(Agent(), *id, {}).ok());
+  ASSERT_FALSE(vault_->GetCustomer(Agent("nope"), *id, {}).ok());
+  Reopen();
+  auto report = vault_->VerifyAudit(Agent());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->ok) << report->problem;
+  EXPECT_GE(report->entries, 4);
+}
+
+TEST_F(VaultTest, TheSm4SuiteWorksEndToEnd) {
+  InitVault("sm4gcm");
+  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form");
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_EQ(vault_->GetCustomer(Agent(), *id, {"name"})->fields.at("name"), "王芳");
+  EXPECT_EQ(vault_->FindCustomers(Agent(), "phone", "13800138000")->size(), 1u);
+  auto report = vault_->VerifyAudit(Agent());
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok) << report->problem;
+}
+
+TEST_F(VaultTest, AVaultDoesNotOpenWithAnotherKeyfile) {
+  vault_.reset();
+  const auto other = root_ / "other";
+  InitOptions init;
+  init.dir = other;
+  ASSERT_TRUE(Vault::Init(init).ok());
+  std::filesystem::copy_file(other / "kek.key", dir_ / "kek.key",
+                             std::filesystem::copy_options::overwrite_existing);
+  OpenOptions open;
+  open.dir = dir_;
+  auto v = Vault::Open(open);
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().code(), Code::kDataLoss);
+}
+
+TEST_F(VaultTest, InitRefusesADirectoryThatHoldsAVault) {
+  InitOptions init;
+  init.dir = dir_;
+  auto again = Vault::Init(init);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), Code::kConflict);
+}
+
+}  // namespace
+}  // namespace custos::vault::testing

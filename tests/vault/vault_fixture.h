@@ -1,0 +1,88 @@
+// A fresh vault in a temporary directory, with an injected clock, for service-level tests.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "vault/vault.h"
+
+namespace custos::vault::testing {
+
+inline std::filesystem::path MakeTempDir(const std::string& prefix) {
+  std::random_device rd;
+  auto dir = std::filesystem::temp_directory_path() /
+             (prefix + "-" + std::to_string(rd()) + std::to_string(rd()));
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+inline std::string ReadFileBytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+class VaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override { InitVault("aes256gcm"); }
+  void TearDown() override {
+    vault_.reset();
+    std::filesystem::remove_all(root_);
+  }
+
+  void InitVault(const std::string& suite) {
+    vault_.reset();
+    if (!root_.empty()) std::filesystem::remove_all(root_);
+    root_ = MakeTempDir("custos-vault-test");
+    dir_ = root_ / "vault";
+    InitOptions init;
+    init.dir = dir_;
+    init.suite = suite;
+    init.now_ms = Clock();
+    auto report = Vault::Init(init);
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    Reopen();
+  }
+
+  void Reopen() {
+    vault_.reset();
+    OpenOptions open;
+    open.dir = dir_;
+    open.now_ms = Clock();
+    auto v = Vault::Open(open);
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    vault_ = std::move(v).value();
+  }
+
+  vault::Clock Clock() {
+    return [this] { return now_ms_.fetch_add(1); };
+  }
+
+  Context Agent(const std::string& purpose = "customer_service") const {
+    return Context{"admin", purpose, Channel::kCli, "req-test"};
+  }
+
+  // A valid customer (GB 11643 check characters computed by hand for these numbers).
+  static FieldValues WangFang() {
+    return {{"name", "王芳"},
+            {"gender", "女"},
+            {"birth_date", "1949-12-31"},
+            {"id_number", "11010519491231002x"},
+            {"phone", "+86 138-0013-8000"},
+            {"email", "Zhang.San@Example.COM"},
+            {"address", "北京市朝阳区建国路88号"},
+            {"interests", "理财"}};
+  }
+
+  std::filesystem::path root_;
+  std::filesystem::path dir_;
+  std::unique_ptr<Vault> vault_;
+  std::atomic<int64_t> now_ms_{1'760'000'000'000};
+};
+
+}  // namespace custos::vault::testing
