@@ -43,4 +43,15 @@ Result<std::unique_ptr<KeyProvider>> OpenKeyfileProvider(const std::filesystem::
 Result<std::unique_ptr<KeyProvider>> OpenPassphraseProvider(std::string_view passphrase,
                                                             ByteView salt, Suite suite);
 
+// The Argon2id cost of the three-argument OpenPassphraseProvider: RFC 9106's second
+// recommended setting (64 MiB, 3 passes), affordable because a vault derives its KEK once.
+inline constexpr PasswordHashParams kPassphraseKekParams{
+    .memory_kib = 65536, .iterations = 3, .parallelism = 1};
+// As above with explicit Argon2id parameters (tests pass small ones). The same passphrase,
+// salt and parameters always give the same KEK; InvalidArgument also if salt is shorter than
+// 16 bytes or the parameters are out of range.
+Result<std::unique_ptr<KeyProvider>> OpenPassphraseProvider(std::string_view passphrase,
+                                                            ByteView salt, Suite suite,
+                                                            const PasswordHashParams& params);
+
 }  // namespace custos::crypto

@@ -11,6 +11,9 @@
 //   DEK wrap:  "custos/dek/v1" 0 customer_id 0 kek_version
 //   envelope:  "custos/env/v1" 0 customer_id 0 level 0 schema_version
 //   record:    "custos/rec/v1" 0 customer_id 0 kind 0 record_id
+// The key version is the KEK version for wrapped keys (DEKs, index keys, the signing key) and
+// the DEK generation for envelopes and records (1: DEKs are not re-keyed yet). Numbers in the
+// AAD are decimal ASCII (level is its stored value, 1..3); ids must not contain a NUL byte.
 // Callers never see nonces, raw keys or cipher names.
 //
 // Thread safety: after the index keys are loaded, every method is const and thread-safe.
@@ -29,6 +32,19 @@
 
 namespace custos::crypto {
 
+inline constexpr uint8_t kCiphertextFormat = 1;
+inline constexpr size_t kCiphertextHeaderSize = 6;
+
+// The header at the start of every ciphertext the Keyring makes.
+struct CiphertextHeader {
+  uint8_t format = kCiphertextFormat;
+  Suite suite = Suite::kAes256Gcm;
+  uint32_t key_version = 0;
+};
+// The header of `ciphertext` (e.g. the KEK version of a wrapped DEK, for WrappedKeyRow).
+// DataLoss if it is shorter than a header or names an unknown format or suite.
+Result<CiphertextHeader> ReadCiphertextHeader(ByteView ciphertext);
+
 class Keyring {
  public:
   // InvalidArgument if provider is null.
@@ -39,6 +55,9 @@ class Keyring {
 
   // A fresh random DEK of AeadKeySize(suite()) bytes.
   SecretBytes NewDek() const;
+  // Every method taking a customer_id, dek, field, kind or record_id returns InvalidArgument
+  // if an id is empty or holds a NUL byte, or if the DEK is not AeadKeySize(suite()) bytes.
+  // Every Open/Unwrap returns DataLoss if the header names another format or suite.
   Result<Bytes> WrapDek(std::string_view customer_id, const SecretBytes& dek) const;
   // DataLoss if the wrapped DEK belongs to another customer or was altered.
   Result<SecretBytes> UnwrapDek(std::string_view customer_id, ByteView wrapped) const;
@@ -59,6 +78,9 @@ class Keyring {
 
   // Blind indexes. A new vault calls NewIndexKey per searchable field and stores the wrapped
   // key; an opened vault calls LoadIndexKey with it. AAD of the wrap: "custos/idx/v1" 0 field.
+  // NewIndexKey also loads the new key; Conflict if a key is already loaded for the field
+  // (replacing it would orphan every stored token). LoadIndexKey: DataLoss if the wrapped key
+  // is altered or belongs to another field.
   Result<Bytes> NewIndexKey(std::string_view field);
   Status LoadIndexKey(std::string_view field, ByteView wrapped);
   // 16-byte token: HMAC(index key of field, normalised value) truncated. NotFound if no key

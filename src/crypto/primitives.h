@@ -45,7 +45,8 @@ std::string ToHex(ByteView bytes);
 // InvalidArgument on odd length or a non-hex character.
 Result<Bytes> FromHex(std::string_view hex);
 
-// Cryptographically secure random bytes (Botan's system RNG).
+// Cryptographically secure random bytes: a per-thread ChaCha20 DRBG seeded and regularly
+// reseeded from the system RNG (getrandom), fork-safe.
 SecretBytes RandomSecret(size_t n);
 Bytes RandomBytes(size_t n);
 

@@ -1,6 +1,7 @@
 // Customers: create, read, update, find, list (P3.1, P3.2). Every path audits first.
 #include <fmt/format.h>
 
+#include "core/validators.h"
 #include "crypto/primitives.h"
 #include "vault/vault_impl.h"
 

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "audit/export.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -99,11 +100,7 @@ Result<audit::VerifyReport> Vault::VerifyAudit(const Context& ctx) {
   Impl& m = *impl_;
   // Sealing the head first makes the head file current for this process's own entries.
   CUSTOS_RETURN_IF_ERROR(m.audit->SealHead(*m.store));
-  audit::VerifyOptions opt;
-  opt.suite = m.audit->suite();
-  opt.public_key = m.audit->public_key();
-  opt.head_file = m.dir / m.config->audit.head_file;
-  CUSTOS_ASSIGN_OR_RETURN(audit::VerifyReport report, audit::Verify(*m.store, opt));
+  CUSTOS_ASSIGN_OR_RETURN(audit::VerifyReport report, m.audit->Verify(*m.store));
   CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, "audit.verify", "audit"));
   CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
       *txn, m.Event(ctx, "audit.verify", "audit", "allow",
@@ -124,7 +121,7 @@ Status Vault::TailAudit(const Context& ctx, size_t n, std::ostream& out_jsonl) {
   CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, "audit.tail", "audit"));
   CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(*txn, m.Event(ctx, "audit.tail", "audit", "allow", "")));
   CUSTOS_ASSIGN_OR_RETURN(std::vector<store::AuditRow> rows, audit::Tail(*m.store, n));
-  for (const store::AuditRow& row : rows) out_jsonl << audit::ToJson(row) << '\n';
+  for (const store::AuditRow& row : rows) out_jsonl << audit::EntryJson(row) << '\n';
   return Status::Ok();
 }
 

@@ -1,0 +1,45 @@
+// The head file: the latest signed checkpoint of the audit chain, kept OUTSIDE the database.
+//
+// Why it exists: a hash chain shows that no entry was edited, removed or inserted between two
+// entries, but not that the newest entries were cut off (a shorter chain is still a valid
+// chain), and anyone who can write the database can recompute a whole chain. The head file
+// records "the log had reached entry seq with hash H", signed with the checkpoint key, in a
+// place a database edit does not reach; Verify compares the log against it.
+//
+// Format: one line of JSON,
+//   {"format":"custos-audit-head/1","suite":"aes256gcm","seq":250,"ts_ms":...,
+//    "hash":"<hex>","signature":"<hex>"}
+// seq 0 with a hash of 32 zero bytes records an empty log.
+//
+// Thread safety: the functions are thread-safe for distinct paths; AuditLog serialises its
+// own writes to one path.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+
+#include "core/status.h"
+#include "crypto/primitives.h"
+
+namespace custos::audit {
+
+struct SignedHead {
+  crypto::Suite suite = crypto::Suite::kAes256Gcm;
+  int64_t seq = 0;
+  int64_t ts_ms = 0;
+  crypto::Bytes hash;
+  crypto::Bytes signature;  // over CheckpointMessage(seq, hash)
+};
+
+// Replaces the file atomically: writes `<path>.tmp`, fsyncs it, renames it over `path` and
+// fsyncs the directory, so a crash leaves either the old head or the new one.
+// Unavailable (naming the step) if any step fails; the old head file is then untouched.
+Status WriteHeadFile(const std::filesystem::path& path, const SignedHead& head);
+
+// The head recorded in `path`; nullopt if the file does not exist.
+// DataLoss if it is not a well-formed head line (edited or damaged).
+// Unavailable if it exists but cannot be read.
+Result<std::optional<SignedHead>> ReadHeadFile(const std::filesystem::path& path);
+
+}  // namespace custos::audit
