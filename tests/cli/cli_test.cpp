@@ -13,7 +13,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Run {
+struct Outcome {
   int code;
   std::string out;
 };
@@ -28,7 +28,7 @@ class CliTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(root_); }
 
   // Runs custos with the vault and staff set; stderr is captured with stdout.
-  Run Custos(const std::string& args, const std::string& staff = "admin",
+  Outcome Custos(const std::string& args, const std::string& staff = "admin",
              const std::string& purpose = "customer_service") {
     const std::string cmd = "CUSTOS_VAULT='" + vault_ + "' CUSTOS_STAFF='" + staff +
                             "' CUSTOS_PURPOSE='" + purpose + "' " CUSTOS_BINARY " " + args +
@@ -39,7 +39,7 @@ class CliTest : public ::testing::Test {
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
     const int status = pclose(p);
-    return Run{WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+    return Outcome{WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
   }
 
   static std::string JsonString(const std::string& json, const std::string& key) {
@@ -55,23 +55,23 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, InitAddGetFindAndVerifyTheAudit) {
-  Run init = Custos("init " + vault_);
+  Outcome init = Custos("init " + vault_);
   ASSERT_EQ(init.code, 0) << init.out;
-  Run add = Custos(
+  Outcome add = Custos(
       "customer add --json --set name=张三 --set gender=男 --set birth_date=1990-03-07 "
       "--set id_number=110105199003070033 --set 'phone=+86 138-0013-8000'");
   ASSERT_EQ(add.code, 0) << add.out;
   const std::string id = JsonString(add.out, "customer_id");
   ASSERT_EQ(id.size(), 26u) << add.out;
-  Run get = Custos("customer get " + id + " --json");
+  Outcome get = Custos("customer get " + id + " --json");
   ASSERT_EQ(get.code, 0) << get.out;
   EXPECT_NE(get.out.find("\"phone\":\"13800138000\""), std::string::npos) << get.out;
-  Run find = Custos("customer find phone 138-0013-8000 --json");
+  Outcome find = Custos("customer find phone 138-0013-8000 --json");
   ASSERT_EQ(find.code, 0) << find.out;
   EXPECT_NE(find.out.find(id), std::string::npos);
-  Run verify = Custos("audit verify");
+  Outcome verify = Custos("audit verify");
   EXPECT_EQ(verify.code, 0) << verify.out;
-  Run tail = Custos("audit tail -n 2", "dpo");
+  Outcome tail = Custos("audit tail -n 2", "dpo");
   EXPECT_EQ(tail.code, 0) << tail.out;
   EXPECT_NE(tail.out.find("audit.verify"), std::string::npos) << tail.out;
 }
@@ -79,10 +79,10 @@ TEST_F(CliTest, InitAddGetFindAndVerifyTheAudit) {
 TEST_F(CliTest, ExitCodesSayWhatWentWrong) {
   ASSERT_EQ(Custos("init " + vault_).code, 0);
   // Bad input: 3, and the error names the field and the rule.
-  Run bad = Custos("customer add --set name=李四 --set id_number=110105199003070031");
+  Outcome bad = Custos("customer add --set name=李四 --set id_number=110105199003070031");
   EXPECT_EQ(bad.code, 3) << bad.out;
   EXPECT_NE(bad.out.find("field 'id_number'"), std::string::npos) << bad.out;
-  Run bad_json = Custos("customer add --json --set name=李四 --set phone=123");
+  Outcome bad_json = Custos("customer add --json --set name=李四 --set phone=123");
   EXPECT_EQ(bad_json.code, 3);
   EXPECT_NE(bad_json.out.find("{\"error\":{\"code\":\"invalid_argument\""), std::string::npos)
       << bad_json.out;
@@ -103,7 +103,7 @@ TEST_F(CliTest, AuditVerifyFailsAndNamesTheEntryWhenTheLogIsEdited) {
                          nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
-  Run verify = Custos("audit verify --json");
+  Outcome verify = Custos("audit verify --json");
   EXPECT_EQ(verify.code, 8) << verify.out;
   EXPECT_NE(verify.out.find("\"first_bad_seq\":2"), std::string::npos) << verify.out;
 }
@@ -117,13 +117,13 @@ TEST_F(CliTest, GenIsDeterministicAndImportIsResumableAndIdempotent) {
   std::string ta((std::istreambuf_iterator<char>(fa)), {}), tb((std::istreambuf_iterator<char>(fb)), {});
   EXPECT_EQ(ta, tb);
   EXPECT_GT(ta.size(), 200u * 50);
-  Run imp = Custos("import --json " + a);
+  Outcome imp = Custos("import --json " + a);
   ASSERT_EQ(imp.code, 0) << imp.out;
   EXPECT_NE(imp.out.find("\"imported\":200"), std::string::npos) << imp.out;
-  Run again = Custos("import --json " + a);
+  Outcome again = Custos("import --json " + a);
   ASSERT_EQ(again.code, 0) << again.out;
   EXPECT_NE(again.out.find("\"already_complete\":true"), std::string::npos) << again.out;
-  Run exp = Custos("export --format jsonl");
+  Outcome exp = Custos("export --format jsonl");
   ASSERT_EQ(exp.code, 0);
   EXPECT_EQ(std::count(exp.out.begin(), exp.out.end(), '\n'), 200);
 }

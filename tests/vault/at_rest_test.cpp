@@ -70,9 +70,9 @@ TEST_F(AtRestTest, AnEnvelopeMovedToAnotherCustomerDoesNotOpen) {
   ASSERT_EQ(sqlite3_open((dir_ / "custos.db").c_str(), &db), SQLITE_OK);
   char* err = nullptr;
   const std::string sql =
-      "UPDATE customer_envelopes SET ciphertext = (SELECT e2.ciphertext FROM customer_envelopes "
-      "e2 WHERE e2.customer_id = '" + *a + "' AND e2.level = customer_envelopes.level) "
-      "WHERE customer_id = '" + *b + "'";
+      "UPDATE customers SET (env_general, env_internal, env_confidential) = (SELECT "
+      "c2.env_general, c2.env_internal, c2.env_confidential FROM customers c2 WHERE "
+      "c2.customer_id = '" + *a + "') WHERE customer_id = '" + *b + "'";
   ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
   ASSERT_GT(sqlite3_changes(db), 0);
   sqlite3_close(db);

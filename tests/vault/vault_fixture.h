@@ -10,6 +10,7 @@
 #include <random>
 #include <string>
 
+#include "audit/audit_log.h"
 #include "vault/vault.h"
 
 namespace custos::vault::testing {
@@ -28,6 +29,20 @@ inline std::string ReadFileBytes(const std::filesystem::path& p) {
 }
 
 class VaultTest : public ::testing::Test {
+ public:
+  // A valid customer (GB 11643 check character computed by hand: 11010519491231002X is a woman
+  // born 1949-12-31 in 北京市朝阳区).
+  static FieldValues WangFang() {
+    return {{"name", "王芳"},
+            {"gender", "女"},
+            {"birth_date", "1949-12-31"},
+            {"id_number", "11010519491231002x"},
+            {"phone", "+86 138-0013-8000"},
+            {"email", "Zhang.San@Example.COM"},
+            {"address", "北京市朝阳区建国路88号"},
+            {"interests", "理财"}};
+  }
+
  protected:
   void SetUp() override { InitVault("aes256gcm"); }
   void TearDown() override {
@@ -65,18 +80,6 @@ class VaultTest : public ::testing::Test {
 
   Context Agent(const std::string& purpose = "customer_service") const {
     return Context{"admin", purpose, Channel::kCli, "req-test"};
-  }
-
-  // A valid customer (GB 11643 check characters computed by hand for these numbers).
-  static FieldValues WangFang() {
-    return {{"name", "王芳"},
-            {"gender", "女"},
-            {"birth_date", "1949-12-31"},
-            {"id_number", "11010519491231002x"},
-            {"phone", "+86 138-0013-8000"},
-            {"email", "Zhang.San@Example.COM"},
-            {"address", "北京市朝阳区建国路88号"},
-            {"interests", "理财"}};
   }
 
   std::filesystem::path root_;
