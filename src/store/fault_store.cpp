@@ -1,0 +1,197 @@
+#include "store/fault_store.h"
+
+#include <fmt/core.h>
+
+#include <cassert>
+#include <utility>
+
+namespace custos::store {
+
+// Forwards every call to the wrapped transaction, asking the store first for each write.
+class FaultTransaction final : public Transaction {
+ public:
+  FaultTransaction(FaultInjectingStore& store, std::unique_ptr<Transaction> inner)
+      : store_(store), inner_(std::move(inner)) {}
+
+  Status Commit() override {
+    if (inner_ == nullptr) return FailedPrecondition("store: commit: transaction finished");
+    Status injected = store_.OnWrite("commit");
+    if (!injected.ok()) {
+      inner_.reset();  // the crash before the commit point: roll back
+      return injected;
+    }
+    Status status = inner_->Commit();
+    inner_.reset();
+    return status;
+  }
+
+  Result<std::optional<Bytes>> GetMeta(std::string_view key) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->GetMeta(key);
+  }
+  Status PutMeta(std::string_view key, ByteView value) override {
+    CUSTOS_RETURN_IF_ERROR(Write("put meta"));
+    return inner_->PutMeta(key, value);
+  }
+
+  Status InsertCustomer(const CustomerRow& row) override {
+    CUSTOS_RETURN_IF_ERROR(Write("insert customer"));
+    return inner_->InsertCustomer(row);
+  }
+  Status UpdateCustomer(const CustomerRow& row) override {
+    CUSTOS_RETURN_IF_ERROR(Write("update customer"));
+    return inner_->UpdateCustomer(row);
+  }
+  Result<std::optional<CustomerRow>> GetCustomer(std::string_view customer_id) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->GetCustomer(customer_id);
+  }
+  Result<std::vector<CustomerRow>> ListCustomers(std::string_view after_id,
+                                                 size_t limit) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->ListCustomers(after_id, limit);
+  }
+  Result<int64_t> CountCustomers() override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->CountCustomers();
+  }
+
+  Status PutWrappedKey(const WrappedKeyRow& row) override {
+    CUSTOS_RETURN_IF_ERROR(Write("put wrapped key"));
+    return inner_->PutWrappedKey(row);
+  }
+  Result<std::optional<WrappedKeyRow>> GetWrappedKey(std::string_view customer_id) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->GetWrappedKey(customer_id);
+  }
+
+  Status PutIndexEntries(std::string_view customer_id,
+                         const std::vector<IndexEntry>& entries) override {
+    CUSTOS_RETURN_IF_ERROR(Write("put index entries"));
+    return inner_->PutIndexEntries(customer_id, entries);
+  }
+  Result<std::vector<std::string>> FindByIndex(std::string_view field, ByteView token,
+                                               size_t limit) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->FindByIndex(field, token, limit);
+  }
+
+  Status InsertTransaction(const TransactionRow& row) override {
+    CUSTOS_RETURN_IF_ERROR(Write("insert transaction"));
+    return inner_->InsertTransaction(row);
+  }
+  Result<std::vector<TransactionRow>> ListTransactions(std::string_view customer_id) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->ListTransactions(customer_id);
+  }
+  Status InsertNote(const NoteRow& row) override {
+    CUSTOS_RETURN_IF_ERROR(Write("insert note"));
+    return inner_->InsertNote(row);
+  }
+  Result<std::vector<NoteRow>> ListNotes(std::string_view customer_id) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->ListNotes(customer_id);
+  }
+
+  Status AppendAudit(const AuditRow& row) override {
+    CUSTOS_RETURN_IF_ERROR(Write("append audit"));
+    return inner_->AppendAudit(row);
+  }
+  Result<std::optional<AuditRow>> GetAuditHead() override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->GetAuditHead();
+  }
+  Result<std::vector<AuditRow>> ReadAudit(int64_t from_seq, size_t limit) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->ReadAudit(from_seq, limit);
+  }
+  Status InsertCheckpoint(const CheckpointRow& row) override {
+    CUSTOS_RETURN_IF_ERROR(Write("insert checkpoint"));
+    return inner_->InsertCheckpoint(row);
+  }
+  Result<std::vector<CheckpointRow>> ListCheckpoints() override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->ListCheckpoints();
+  }
+
+  Status InsertStaff(const StaffRow& row) override {
+    CUSTOS_RETURN_IF_ERROR(Write("insert staff"));
+    return inner_->InsertStaff(row);
+  }
+  Result<std::optional<StaffRow>> GetStaff(std::string_view staff_id) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->GetStaff(staff_id);
+  }
+  Result<std::vector<StaffRow>> ListStaff() override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->ListStaff();
+  }
+
+  Result<std::optional<ImportRow>> GetImportByFile(std::string_view file_sha256) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->GetImportByFile(file_sha256);
+  }
+  Status PutImport(const ImportRow& row) override {
+    CUSTOS_RETURN_IF_ERROR(Write("put import"));
+    return inner_->PutImport(row);
+  }
+
+ private:
+  Status Live() const {
+    if (inner_ == nullptr) return FailedPrecondition("store: transaction already finished");
+    return Status::Ok();
+  }
+  Status Write(std::string_view op) {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return store_.OnWrite(op);
+  }
+
+  FaultInjectingStore& store_;
+  std::unique_ptr<Transaction> inner_;  // null after Commit
+};
+
+FaultInjectingStore::FaultInjectingStore(std::unique_ptr<Store> inner)
+    : inner_(std::move(inner)) {}
+
+void FaultInjectingStore::FailAfter(int64_t n_writes, Code code) {
+  assert(code != Code::kOk && "FailAfter needs an error code");
+  std::lock_guard<std::mutex> lock(mu_);
+  armed_ = true;
+  remaining_ = n_writes < 1 ? 1 : n_writes;
+  code_ = code;
+}
+
+void FaultInjectingStore::Heal() {
+  std::lock_guard<std::mutex> lock(mu_);
+  armed_ = false;
+}
+
+int64_t FaultInjectingStore::WriteCount() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return writes_;
+}
+
+Status FaultInjectingStore::OnWrite(std::string_view op) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++writes_;
+  if (!armed_) return Status::Ok();
+  if (remaining_ > 1) {
+    --remaining_;
+    return Status::Ok();
+  }
+  remaining_ = 0;  // tripped: stays failed until Heal()
+  return Status(code_, fmt::format("store: {}: injected fault", op));
+}
+
+Result<std::unique_ptr<Transaction>> FaultInjectingStore::Begin() {
+  CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<Transaction> inner, inner_->Begin());
+  return std::unique_ptr<Transaction>(std::make_unique<FaultTransaction>(*this, std::move(inner)));
+}
+
+Result<int> FaultInjectingStore::SchemaVersion() { return inner_->SchemaVersion(); }
+
+Status FaultInjectingStore::Checkpoint() { return inner_->Checkpoint(); }
+
+std::string_view FaultInjectingStore::Backend() const { return inner_->Backend(); }
+
+}  // namespace custos::store

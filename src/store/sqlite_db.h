@@ -1,0 +1,104 @@
+// SqliteDb: one SQLite connection with its cache of prepared statements, and Stmt, a borrowed
+// prepared statement that is reset when it goes out of scope. Internal to the store
+// component; the rest of Custos sees only store.h and sqlite_store.h.
+//
+// Every SQL text is a string literal with static storage; the cache is keyed by its address,
+// so each statement is prepared once per connection (bulk import executes millions of them).
+//
+// Errors: SQLite result codes become Status values through SqliteError(). Messages name the
+// operation and SQLite's generic text for the code (sqlite3_errstr), never a bound value.
+//
+// Thread safety: the owner serialises every use (SqliteStore's writer slot), including the
+// destruction of a Stmt, which resets it. The connection is also opened in SQLite's
+// serialized mode as a second line of defence.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/status.h"
+#include "store/store.h"
+
+namespace custos::store::sqlite {
+
+// Maps a SQLite result code to a Custos Status naming `op`:
+// CONSTRAINT -> Conflict; BUSY, LOCKED, IOERR, FULL, CANTOPEN, READONLY, NOMEM, PROTOCOL ->
+// Unavailable; CORRUPT, NOTADB -> DataLoss; anything else -> Internal.
+Status SqliteError(int rc, std::string_view op);
+
+// A prepared statement borrowed from the cache for one execution. Binding indices start at 1,
+// column indices at 0 (SQLite's convention). A failed bind is remembered and reported by the
+// next Step/Run, so call sites stay linear.
+class Stmt {
+ public:
+  Stmt(sqlite3_stmt* stmt, std::string_view op) : stmt_(stmt), op_(op) {}
+  Stmt(Stmt&& other) noexcept;
+  Stmt& operator=(Stmt&&) = delete;
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  ~Stmt();
+
+  void Bind(int index, std::string_view text);
+  void Bind(int index, ByteView blob);
+  void Bind(int index, int64_t value);
+  void BindNull(int index);
+
+  // true: a row is available; false: the statement finished. An error otherwise.
+  Result<bool> Step();
+  // Runs a statement that returns no rows.
+  Status Run();
+
+  bool IsNull(int col) const;
+  int64_t Int(int col) const;
+  std::string Text(int col) const;
+  Bytes Blob(int col) const;
+
+ private:
+  sqlite3_stmt* stmt_;
+  std::string_view op_;
+  int bind_rc_ = SQLITE_OK;
+};
+
+class SqliteDb {
+ public:
+  // Opens (creating when `create` is set) the database file. NotFound when the file is absent
+  // and `create` is false; Unavailable when it cannot be opened.
+  static Result<std::unique_ptr<SqliteDb>> Open(const std::filesystem::path& path, bool create);
+  ~SqliteDb();
+  SqliteDb(const SqliteDb&) = delete;
+  SqliteDb& operator=(const SqliteDb&) = delete;
+
+  // The cached statement for `sql` (which must have static storage), prepared on first use.
+  // `op` names the operation in error messages. Internal on a malformed statement.
+  Result<Stmt> Prepare(const char* sql, std::string_view op);
+
+  // Runs `sql` (one or more statements, no bound values, results discarded) uncached: for
+  // PRAGMAs and migrations.
+  Status Exec(const char* sql, std::string_view op);
+
+  // The first column of the first row of `sql` as text (for PRAGMAs); empty without rows.
+  Result<std::string> QueryText(const char* sql, std::string_view op);
+
+  // How long SQLite waits for another process's lock before answering SQLITE_BUSY.
+  void SetBusyTimeout(int ms);
+
+  // Rows changed by the most recent INSERT/UPDATE/DELETE.
+  int64_t Changes() const;
+  // True when no transaction is open on the connection (SQLite may roll back on its own
+  // after an I/O error, a full disk or memory exhaustion).
+  bool InAutocommit() const;
+
+ private:
+  explicit SqliteDb(sqlite3* db) : db_(db) {}
+
+  sqlite3* db_;
+  std::unordered_map<const char*, sqlite3_stmt*> statements_;
+};
+
+}  // namespace custos::store::sqlite

@@ -1,0 +1,172 @@
+#include "store/sqlite_schema.h"
+
+#include <fmt/core.h>
+
+#include <array>
+#include <string>
+
+namespace custos::store::sqlite {
+namespace {
+
+// Migration 1: the tables of the first release.
+//
+// Envelopes live in three nullable BLOB columns of `customers` (one per level, P2.2) rather
+// than in a table of their own: creating a customer is one row write instead of four, and
+// reading one is a single lookup. Wrapped keys stay in their own table so that shredding a
+// customer deletes exactly one small row (secure_delete zeroes it on disk).
+//
+// No foreign keys between the customer tables: the vault decides the order of writes
+// (a wrapped key may be stored before its customer row) and shredding deletes rows
+// independently; foreign_keys=ON is set for later migrations that want them.
+constexpr const char* kMigration1 = R"sql(
+CREATE TABLE meta(
+  key   TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE customers(
+  customer_id      TEXT PRIMARY KEY,
+  created_at_ms    INTEGER NOT NULL,
+  updated_at_ms    INTEGER NOT NULL,
+  source           TEXT NOT NULL,
+  schema_version   INTEGER NOT NULL,
+  env_general      BLOB,
+  env_internal     BLOB,
+  env_confidential BLOB
+);
+
+CREATE TABLE wrapped_keys(
+  customer_id TEXT PRIMARY KEY,
+  kek_version INTEGER NOT NULL,
+  wrapped_dek BLOB NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE blind_index(
+  field       TEXT NOT NULL,
+  token       BLOB NOT NULL,
+  customer_id TEXT NOT NULL,
+  PRIMARY KEY(field, token, customer_id)
+) WITHOUT ROWID;
+-- PutIndexEntries replaces a customer's tokens field by field.
+CREATE INDEX blind_index_by_customer ON blind_index(customer_id, field);
+
+CREATE TABLE transactions(
+  customer_id   TEXT NOT NULL,
+  txn_id        TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  source        TEXT NOT NULL,
+  ciphertext    BLOB NOT NULL,
+  PRIMARY KEY(customer_id, txn_id)
+) WITHOUT ROWID;
+
+CREATE TABLE notes(
+  customer_id   TEXT NOT NULL,
+  note_id       TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  source        TEXT NOT NULL,
+  level         INTEGER NOT NULL,
+  ciphertext    BLOB NOT NULL,
+  PRIMARY KEY(customer_id, note_id)
+) WITHOUT ROWID;
+
+CREATE TABLE audit_log(
+  seq        INTEGER PRIMARY KEY,
+  ts_ms      INTEGER NOT NULL,
+  actor      TEXT NOT NULL,
+  action     TEXT NOT NULL,
+  target     TEXT NOT NULL,
+  purpose    TEXT NOT NULL,
+  channel    TEXT NOT NULL,
+  decision   TEXT NOT NULL,
+  reason     TEXT NOT NULL,
+  fields     TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  prev_hash  BLOB NOT NULL,
+  hash       BLOB NOT NULL
+);
+
+CREATE TABLE audit_checkpoints(
+  seq       INTEGER PRIMARY KEY,
+  ts_ms     INTEGER NOT NULL,
+  hash      BLOB NOT NULL,
+  signature BLOB NOT NULL
+);
+
+CREATE TABLE staff(
+  staff_id      TEXT PRIMARY KEY,
+  display_name  TEXT NOT NULL,
+  post          TEXT NOT NULL,
+  roles         TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  status        TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE imports(
+  import_id       TEXT PRIMARY KEY,
+  file_sha256     TEXT NOT NULL UNIQUE,
+  actor           TEXT NOT NULL,
+  started_at_ms   INTEGER NOT NULL,
+  updated_at_ms   INTEGER NOT NULL,
+  committed_lines INTEGER NOT NULL,
+  imported        INTEGER NOT NULL,
+  rejected        INTEGER NOT NULL,
+  state           TEXT NOT NULL
+);
+)sql";
+
+// Index i holds migration i + 1.
+constexpr std::array<const char*, kLatestSchemaVersion> kMigrations = {kMigration1};
+
+constexpr const char* kCreateMigrationsTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations("
+    "version INTEGER PRIMARY KEY, applied_at_ms INTEGER NOT NULL)";
+constexpr const char* kSelectVersion = "SELECT coalesce(max(version), 0) FROM schema_migrations";
+constexpr const char* kInsertVersion =
+    "INSERT INTO schema_migrations(version, applied_at_ms) VALUES(?1, ?2)";
+constexpr const char* kSelectMigrationsTable =
+    "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'";
+
+Status ApplyPending(SqliteDb& db, int64_t now_ms) {
+  CUSTOS_RETURN_IF_ERROR(db.Exec(kCreateMigrationsTable, "migrate: create schema_migrations"));
+  CUSTOS_ASSIGN_OR_RETURN(int current, ReadSchemaVersion(db));
+  if (current > kLatestSchemaVersion) {
+    return FailedPrecondition(fmt::format(
+        "store: database schema version {} is newer than this Custos knows ({}); "
+        "upgrade Custos to open it",
+        current, kLatestSchemaVersion));
+  }
+  for (int version = current + 1; version <= kLatestSchemaVersion; ++version) {
+    std::string op = fmt::format("migrate: apply version {}", version);
+    CUSTOS_RETURN_IF_ERROR(db.Exec(kMigrations[static_cast<size_t>(version - 1)], op));
+    CUSTOS_ASSIGN_OR_RETURN(Stmt record, db.Prepare(kInsertVersion, "migrate: record version"));
+    record.Bind(1, int64_t{version});
+    record.Bind(2, now_ms);
+    CUSTOS_RETURN_IF_ERROR(record.Run());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<int> ReadSchemaVersion(SqliteDb& db) {
+  CUSTOS_ASSIGN_OR_RETURN(Stmt exists, db.Prepare(kSelectMigrationsTable, "read schema version"));
+  CUSTOS_ASSIGN_OR_RETURN(bool row, exists.Step());
+  if (!row || exists.Int(0) == 0) return 0;
+  CUSTOS_ASSIGN_OR_RETURN(Stmt select, db.Prepare(kSelectVersion, "read schema version"));
+  CUSTOS_ASSIGN_OR_RETURN(row, select.Step());
+  if (!row) return 0;
+  return static_cast<int>(select.Int(0));
+}
+
+Status Migrate(SqliteDb& db, int64_t now_ms) {
+  // IMMEDIATE: two processes opening a fresh database at once must not both migrate.
+  CUSTOS_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE", "migrate: begin"));
+  Status status = ApplyPending(db, now_ms);
+  if (status.ok()) status = db.Exec("COMMIT", "migrate: commit");
+  if (!status.ok() && !db.InAutocommit()) {
+    db.Exec("ROLLBACK", "migrate: rollback").IgnoreError();
+  }
+  return status;
+}
+
+}  // namespace custos::store::sqlite

@@ -1,0 +1,92 @@
+// SqliteTransaction: store.h's Transaction on one SQLite connection, between BEGIN IMMEDIATE
+// and COMMIT or ROLLBACK.
+//
+// Fail safe: a failed call that may have left part of a write behind, or after which SQLite
+// may have rolled the transaction back by itself (I/O error, full disk), poisons the
+// transaction: every later call fails and Commit() rolls back. A clean refusal (Conflict,
+// NotFound, InvalidArgument) changes nothing and does not poison.
+//
+// Thread safety: one thread at a time (store.h); holds the store's writer slot until Commit()
+// or destruction.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "store/sqlite_db.h"
+#include "store/sqlite_writer_slot.h"
+#include "store/store.h"
+
+namespace custos::store::sqlite {
+
+class SqliteTransaction final : public Transaction {
+ public:
+  // Runs BEGIN IMMEDIATE on `db`, whose slot `lease` holds. Unavailable when SQLite's write
+  // lock cannot be had (another process) within the busy timeout.
+  static Result<std::unique_ptr<Transaction>> Begin(SqliteDb& db, SlotLease lease);
+  ~SqliteTransaction() override;
+
+  Status Commit() override;
+
+  Result<std::optional<Bytes>> GetMeta(std::string_view key) override;
+  Status PutMeta(std::string_view key, ByteView value) override;
+
+  Status InsertCustomer(const CustomerRow& row) override;
+  Status UpdateCustomer(const CustomerRow& row) override;
+  Result<std::optional<CustomerRow>> GetCustomer(std::string_view customer_id) override;
+  Result<std::vector<CustomerRow>> ListCustomers(std::string_view after_id,
+                                                 size_t limit) override;
+  Result<int64_t> CountCustomers() override;
+
+  Status PutWrappedKey(const WrappedKeyRow& row) override;
+  Result<std::optional<WrappedKeyRow>> GetWrappedKey(std::string_view customer_id) override;
+
+  Status PutIndexEntries(std::string_view customer_id,
+                         const std::vector<IndexEntry>& entries) override;
+  Result<std::vector<std::string>> FindByIndex(std::string_view field, ByteView token,
+                                               size_t limit) override;
+
+  Status InsertTransaction(const TransactionRow& row) override;
+  Result<std::vector<TransactionRow>> ListTransactions(std::string_view customer_id) override;
+  Status InsertNote(const NoteRow& row) override;
+  Result<std::vector<NoteRow>> ListNotes(std::string_view customer_id) override;
+
+  Status AppendAudit(const AuditRow& row) override;
+  Result<std::optional<AuditRow>> GetAuditHead() override;
+  Result<std::vector<AuditRow>> ReadAudit(int64_t from_seq, size_t limit) override;
+  Status InsertCheckpoint(const CheckpointRow& row) override;
+  Result<std::vector<CheckpointRow>> ListCheckpoints() override;
+
+  Status InsertStaff(const StaffRow& row) override;
+  Result<std::optional<StaffRow>> GetStaff(std::string_view staff_id) override;
+  Result<std::vector<StaffRow>> ListStaff() override;
+
+  Result<std::optional<ImportRow>> GetImportByFile(std::string_view file_sha256) override;
+  Status PutImport(const ImportRow& row) override;
+
+ private:
+  SqliteTransaction(SqliteDb& db, SlotLease lease) : db_(db), lease_(std::move(lease)) {}
+
+  // OK when calls are still allowed; FailedPrecondition after Commit or poisoning.
+  Status Usable(std::string_view op) const;
+  // Passes `status` through, poisoning the transaction unless it is a clean refusal.
+  Status Track(Status status, std::string_view op);
+  template <typename T>
+  Result<T> Track(Result<T> result, std::string_view op) {
+    if (!result.ok()) Track(result.status(), op).IgnoreError();
+    return result;
+  }
+  // Rolls back if SQLite still has the transaction open, and gives the slot back.
+  void Finish();
+
+  SqliteDb& db_;
+  SlotLease lease_;
+  bool finished_ = false;
+  std::string poisoned_by_;  // the operation that poisoned the transaction, empty if none
+};
+
+}  // namespace custos::store::sqlite

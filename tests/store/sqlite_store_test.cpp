@@ -1,0 +1,211 @@
+// The Store contract suite on SQLite, and what only the SQLite backend promises: its PRAGMAs,
+// its migrations table, its file handling.
+#include "store/sqlite_store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "store_suite.h"
+
+namespace custos::store {
+namespace {
+
+using testing::StoreBackend;
+using testing::StoreSuite;
+
+std::filesystem::path DbPath(const std::filesystem::path& dir) { return dir / "custos.db"; }
+
+INSTANTIATE_TEST_SUITE_P(
+    Sqlite, StoreSuite,
+    ::testing::Values(StoreBackend{
+        "sqlite",
+        [](const std::filesystem::path& dir) { return OpenSqliteStore(DbPath(dir), {}); }}),
+    testing::BackendName);
+
+// A fresh directory per test, removed afterwards.
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static std::atomic<int> counter{0};
+    dir_ = std::filesystem::temp_directory_path() /
+           ("custos-sqlite-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  std::unique_ptr<Store> OpenOrDie(const SqliteOptions& options = {}) {
+    auto store = OpenSqliteStore(DbPath(dir_), options);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+
+  // Runs SQL on the file through a second, raw connection (what an attacker or an old or
+  // new Custos could do to the file).
+  void RawExec(const char* sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(DbPath(dir_).c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
+    EXPECT_EQ(rc, SQLITE_OK) << (error != nullptr ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+  }
+
+  int64_t RawCount(const char* sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(DbPath(dir_).c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    int64_t value = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+      value = sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return value;
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(SqliteStoreTest, TheStoreRunsInWalModeWithSecureDelete) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->Backend(), "sqlite");
+  auto pragma = [&](std::string_view name) {
+    auto value = TEST_ReadPragma(*store, name);
+    EXPECT_TRUE(value.ok()) << value.status().ToString();
+    return value.ok() ? *value : std::string("<error>");
+  };
+  EXPECT_EQ(pragma("journal_mode"), "wal");
+  EXPECT_EQ(pragma("secure_delete"), "1");
+  EXPECT_EQ(pragma("foreign_keys"), "1");
+  EXPECT_EQ(pragma("synchronous"), "1");  // NORMAL
+  EXPECT_EQ(pragma("busy_timeout"), "5000");
+  EXPECT_EQ(pragma("cache_size"), "-262144");
+  EXPECT_EQ(pragma("wal_autocheckpoint"), "16384");
+  EXPECT_EQ(TEST_ReadPragma(*store, "page_size").status().code(), Code::kInvalidArgument);
+}
+
+TEST_F(SqliteStoreTest, FullSynchronousIsHonoured) {
+  SqliteOptions options;
+  options.synchronous = "full";
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  auto value = TEST_ReadPragma(*store, "synchronous");
+  ASSERT_TRUE(value.ok()) << value.status().ToString();
+  EXPECT_EQ(*value, "2");
+}
+
+TEST_F(SqliteStoreTest, AnUnknownSynchronousModeIsRefused) {
+  SqliteOptions options;
+  options.synchronous = "off";
+  EXPECT_EQ(OpenSqliteStore(DbPath(dir_), options).status().code(), Code::kInvalidArgument);
+  EXPECT_FALSE(std::filesystem::exists(DbPath(dir_))) << "nothing is created on bad options";
+}
+
+TEST_F(SqliteStoreTest, AMissingDatabaseIsNotCreatedWhenAskedNotTo) {
+  SqliteOptions options;
+  options.create_if_missing = false;
+  EXPECT_EQ(OpenSqliteStore(DbPath(dir_), options).status().code(), Code::kNotFound);
+  EXPECT_FALSE(std::filesystem::exists(DbPath(dir_)));
+}
+
+TEST_F(SqliteStoreTest, AFileThatIsNotADatabaseIsRefused) {
+  std::ofstream(DbPath(dir_)) << std::string(8192, 'x');
+  auto store = OpenSqliteStore(DbPath(dir_), {});
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), Code::kDataLoss) << store.status().ToString();
+}
+
+TEST_F(SqliteStoreTest, MigrationsAreRecordedOnceAcrossReopens) {
+  OpenOrDie().reset();
+  OpenOrDie().reset();
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  auto version = store->SchemaVersion();
+  ASSERT_TRUE(version.ok()) << version.status().ToString();
+  EXPECT_EQ(*version, 1);
+  store.reset();
+  EXPECT_EQ(RawCount("SELECT count(*) FROM schema_migrations"), 1);
+  EXPECT_GT(RawCount("SELECT applied_at_ms FROM schema_migrations WHERE version = 1"), 0);
+}
+
+TEST_F(SqliteStoreTest, ADatabaseFromANewerCustosIsRefused) {
+  OpenOrDie().reset();
+  RawExec("INSERT INTO schema_migrations(version, applied_at_ms) VALUES(999, 1)");
+  auto store = OpenSqliteStore(DbPath(dir_), {});
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), Code::kFailedPrecondition) << store.status().ToString();
+  EXPECT_EQ(RawCount("SELECT max(version) FROM schema_migrations"), 999) << "left untouched";
+}
+
+TEST_F(SqliteStoreTest, EveryCustomerTableIsKeyedByCustomerId) {
+  OpenOrDie().reset();
+  for (const char* table :
+       {"customers", "wrapped_keys", "blind_index", "transactions", "notes"}) {
+    std::string sql = std::string("SELECT count(*) FROM pragma_table_info('") + table +
+                      "') WHERE name = 'customer_id' AND pk > 0";
+    EXPECT_EQ(RawCount(sql.c_str()), 1) << table;
+  }
+}
+
+TEST_F(SqliteStoreTest, CheckpointLeavesNoWriteAheadLogBehind) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  {
+    auto txn = store->Begin();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE((*txn)->PutWrappedKey({"c1", 1, Bytes(48, 7)}).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  auto wal = std::filesystem::path(DbPath(dir_).string() + "-wal");
+  ASSERT_TRUE(std::filesystem::exists(wal));
+  EXPECT_GT(std::filesystem::file_size(wal), 0u);
+  ASSERT_TRUE(store->Checkpoint().ok());
+  EXPECT_EQ(std::filesystem::file_size(wal), 0u);
+}
+
+TEST_F(SqliteStoreTest, ASecondWriterGivesUpAfterTheBusyTimeout) {
+  SqliteOptions options;
+  options.busy_timeout_ms = 50;
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  auto holder = store->Begin();
+  ASSERT_TRUE(holder.ok());
+  Status waited;
+  std::thread([&] { waited = store->Begin().status(); }).join();
+  EXPECT_EQ(waited.code(), Code::kUnavailable) << waited.ToString();
+  holder.value().reset();
+  EXPECT_TRUE(store->Begin().ok()) << "the slot is free once the holder is dropped";
+}
+
+TEST_F(SqliteStoreTest, AnotherProcessHoldingTheLockMakesBeginUnavailable) {
+  SqliteOptions options;
+  options.busy_timeout_ms = 50;
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(DbPath(dir_).c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto txn = store->Begin();
+  EXPECT_EQ(txn.status().code(), Code::kUnavailable) << txn.status().ToString();
+  EXPECT_EQ(txn.status().message().find("custos.db"), std::string::npos)
+      << "messages name the operation, not paths or data";
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  EXPECT_TRUE(store->Begin().ok());
+}
+
+}  // namespace
+}  // namespace custos::store

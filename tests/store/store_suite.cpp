@@ -1,0 +1,678 @@
+#include "store_suite.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include "store/fault_store.h"
+
+namespace custos::store::testing {
+namespace {
+
+#define ASSERT_OK(expr)                                    \
+  do {                                                     \
+    const ::custos::Status& custos_s_ = (expr);            \
+    ASSERT_TRUE(custos_s_.ok()) << custos_s_.ToString();   \
+  } while (0)
+#define EXPECT_CODE(expr, want) EXPECT_EQ((expr).code(), (want)) << (expr).ToString()
+
+Bytes B(std::string_view s) { return Bytes(s.begin(), s.end()); }
+
+CustomerRow Customer(std::string id, int64_t at_ms = 1000) {
+  CustomerRow row;
+  row.customer_id = std::move(id);
+  row.created_at_ms = at_ms;
+  row.updated_at_ms = at_ms;
+  row.source = "form";
+  row.schema_version = 1;
+  row.envelopes = {{Level::kGeneral, B("sealed-general")},
+                   {Level::kConfidential, B("sealed-confidential")}};
+  return row;
+}
+
+AuditRow Audit(int64_t seq) {
+  AuditRow row;
+  row.seq = seq;
+  row.ts_ms = 5000 + seq;
+  row.actor = "staff:alice";
+  row.action = "customer.get";
+  row.target = "customer:c1";
+  row.purpose = "support";
+  row.channel = "cli";
+  row.decision = "allow";
+  row.reason = "role support_agent";
+  row.fields = "name,mobile";
+  row.request_id = "req-" + std::to_string(seq);
+  row.prev_hash = Bytes(32, static_cast<uint8_t>(seq - 1));
+  row.hash = Bytes(32, static_cast<uint8_t>(seq));
+  return row;
+}
+
+std::vector<std::string> Ids(const std::vector<CustomerRow>& rows) {
+  std::vector<std::string> ids;
+  for (const auto& row : rows) ids.push_back(row.customer_id);
+  return ids;
+}
+
+}  // namespace
+
+std::string BackendName(const ::testing::TestParamInfo<StoreBackend>& info) {
+  return info.param.name;
+}
+
+void StoreSuite::SetUp() {
+  static std::atomic<int> counter{0};
+  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+  dir_ = std::filesystem::temp_directory_path() /
+         ("custos-store-" + std::to_string(getpid()) + "-" + std::to_string(counter++) + "-" +
+          std::string(test->name()).substr(0, std::string(test->name()).find('/')));
+  std::filesystem::remove_all(dir_);
+  std::filesystem::create_directories(dir_);
+  auto store = GetParam().open(dir_);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  store_ = std::move(store).value();
+}
+
+void StoreSuite::TearDown() {
+  store_.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+void StoreSuite::Reopen() {
+  store_.reset();
+  auto store = GetParam().open(dir_);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  store_ = std::move(store).value();
+}
+
+std::unique_ptr<Transaction> StoreSuite::BeginOrDie() {
+  auto txn = store_->Begin();
+  if (!txn.ok()) {
+    std::fprintf(stderr, "Begin failed: %s\n", txn.status().ToString().c_str());
+    std::abort();
+  }
+  return std::move(txn).value();
+}
+
+// --- vault metadata ---
+
+TEST_P(StoreSuite, MetaIsAbsentUntilPutAndPutReplaces) {
+  auto txn = BeginOrDie();
+  auto absent = txn->GetMeta("suite");
+  ASSERT_OK(absent.status());
+  EXPECT_FALSE(absent->has_value());
+
+  ASSERT_OK(txn->PutMeta("suite", B("aes256gcm")));
+  ASSERT_OK(txn->PutMeta("suite", B("sm4gcm")));
+  ASSERT_OK(txn->PutMeta("empty", Bytes{}));
+  ASSERT_OK(txn->Commit());
+
+  auto read = BeginOrDie();
+  auto suite = read->GetMeta("suite");
+  ASSERT_OK(suite.status());
+  ASSERT_TRUE(suite->has_value());
+  EXPECT_EQ(**suite, B("sm4gcm"));
+  auto empty = read->GetMeta("empty");
+  ASSERT_OK(empty.status());
+  ASSERT_TRUE(empty->has_value()) << "an empty value is a value, not an absent key";
+  EXPECT_TRUE((*empty)->empty());
+}
+
+// --- customers ---
+
+TEST_P(StoreSuite, ACreatedCustomerReadsBackWithItsEnvelopes) {
+  auto txn = BeginOrDie();
+  CustomerRow row = Customer("c1");
+  row.source = "import:imp1:7";
+  ASSERT_OK(txn->InsertCustomer(row));
+  ASSERT_OK(txn->Commit());
+
+  auto read = BeginOrDie();
+  auto got = read->GetCustomer("c1");
+  ASSERT_OK(got.status());
+  ASSERT_TRUE(got->has_value());
+  const CustomerRow& c = **got;
+  EXPECT_EQ(c.customer_id, "c1");
+  EXPECT_EQ(c.created_at_ms, 1000);
+  EXPECT_EQ(c.source, "import:imp1:7");
+  EXPECT_EQ(c.schema_version, 1u);
+  ASSERT_EQ(c.envelopes.size(), 2u) << "only the levels present come back";
+  EXPECT_EQ(c.envelopes[0].level, Level::kGeneral);
+  EXPECT_EQ(c.envelopes[0].ciphertext, B("sealed-general"));
+  EXPECT_EQ(c.envelopes[1].level, Level::kConfidential);
+  EXPECT_EQ(c.envelopes[1].ciphertext, B("sealed-confidential"));
+}
+
+TEST_P(StoreSuite, AnUnknownCustomerIsAbsentNotAnError) {
+  auto txn = BeginOrDie();
+  auto got = txn->GetCustomer("nobody");
+  ASSERT_OK(got.status());
+  EXPECT_FALSE(got->has_value());
+}
+
+TEST_P(StoreSuite, CreatingTheSameCustomerTwiceIsAConflict) {
+  auto txn = BeginOrDie();
+  ASSERT_OK(txn->InsertCustomer(Customer("c1")));
+  EXPECT_CODE(txn->InsertCustomer(Customer("c1")), Code::kConflict);
+}
+
+TEST_P(StoreSuite, TwoEnvelopesOfOneLevelAreRefused) {
+  auto txn = BeginOrDie();
+  CustomerRow row = Customer("c1");
+  row.envelopes.push_back({Level::kGeneral, B("again")});
+  EXPECT_CODE(txn->InsertCustomer(row), Code::kInvalidArgument);
+}
+
+TEST_P(StoreSuite, UpdateReplacesEnvelopesButKeepsCreationFacts) {
+  {
+    auto txn = BeginOrDie();
+    ASSERT_OK(txn->InsertCustomer(Customer("c1", 1000)));
+    ASSERT_OK(txn->Commit());
+  }
+  auto txn = BeginOrDie();
+  CustomerRow update = Customer("c1", 9999);
+  update.source = "api";
+  update.schema_version = 2;
+  update.envelopes = {{Level::kInternal, B("sealed-internal")}};
+  ASSERT_OK(txn->UpdateCustomer(update));
+  ASSERT_OK(txn->Commit());
+
+  auto read = BeginOrDie();
+  auto got = read->GetCustomer("c1");
+  ASSERT_OK(got.status());
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->created_at_ms, 1000);
+  EXPECT_EQ((*got)->updated_at_ms, 9999);
+  EXPECT_EQ((*got)->source, "form") << "the source records how the customer was created";
+  EXPECT_EQ((*got)->schema_version, 2u);
+  ASSERT_EQ((*got)->envelopes.size(), 1u);
+  EXPECT_EQ((*got)->envelopes[0].level, Level::kInternal);
+  EXPECT_EQ((*got)->envelopes[0].ciphertext, B("sealed-internal"));
+}
+
+TEST_P(StoreSuite, UpdatingAnUnknownCustomerIsNotFound) {
+  auto txn = BeginOrDie();
+  EXPECT_CODE(txn->UpdateCustomer(Customer("nobody")), Code::kNotFound);
+}
+
+TEST_P(StoreSuite, CustomersAreListedInIdOrderPageByPage) {
+  auto txn = BeginOrDie();
+  for (const char* id : {"c3", "c1", "c5", "c2", "c4"}) ASSERT_OK(txn->InsertCustomer(Customer(id)));
+
+  auto first = txn->ListCustomers("", 2);
+  ASSERT_OK(first.status());
+  EXPECT_EQ(Ids(*first), (std::vector<std::string>{"c1", "c2"}));
+  auto next = txn->ListCustomers("c2", 2);
+  ASSERT_OK(next.status());
+  EXPECT_EQ(Ids(*next), (std::vector<std::string>{"c3", "c4"}));
+  auto last = txn->ListCustomers("c4", 100);
+  ASSERT_OK(last.status());
+  EXPECT_EQ(Ids(*last), (std::vector<std::string>{"c5"}));
+  auto none = txn->ListCustomers("c5", 100);
+  ASSERT_OK(none.status());
+  EXPECT_TRUE(none->empty());
+  auto zero = txn->ListCustomers("", 0);
+  ASSERT_OK(zero.status());
+  EXPECT_TRUE(zero->empty());
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0].envelopes.size(), 2u) << "listed rows carry their envelopes";
+
+  auto count = txn->CountCustomers();
+  ASSERT_OK(count.status());
+  EXPECT_EQ(*count, 5);
+}
+
+// --- wrapped keys ---
+
+TEST_P(StoreSuite, AWrappedKeyIsStoredAndRewrapped) {
+  auto txn = BeginOrDie();
+  auto absent = txn->GetWrappedKey("c1");
+  ASSERT_OK(absent.status());
+  EXPECT_FALSE(absent->has_value());
+
+  ASSERT_OK(txn->PutWrappedKey({"c1", 1, B("dek-under-kek-1")}));
+  ASSERT_OK(txn->PutWrappedKey({"c1", 2, B("dek-under-kek-2")}));
+  ASSERT_OK(txn->Commit());
+
+  auto read = BeginOrDie();
+  auto key = read->GetWrappedKey("c1");
+  ASSERT_OK(key.status());
+  ASSERT_TRUE(key->has_value());
+  EXPECT_EQ((*key)->customer_id, "c1");
+  EXPECT_EQ((*key)->kek_version, 2u);
+  EXPECT_EQ((*key)->wrapped_dek, B("dek-under-kek-2"));
+}
+
+// --- blind index ---
+
+TEST_P(StoreSuite, ASearchFindsTheCustomersHoldingAToken) {
+  auto txn = BeginOrDie();
+  ASSERT_OK(txn->PutIndexEntries("c2", {{"mobile", B("tok-a")}, {"email", B("tok-e")}}));
+  ASSERT_OK(txn->PutIndexEntries("c1", {{"mobile", B("tok-a")}}));
+  ASSERT_OK(txn->PutIndexEntries("c3", {{"mobile", B("tok-b")}}));
+
+  auto both = txn->FindByIndex("mobile", B("tok-a"), 10);
+  ASSERT_OK(both.status());
+  EXPECT_EQ(*both, (std::vector<std::string>{"c1", "c2"}));
+  auto limited = txn->FindByIndex("mobile", B("tok-a"), 1);
+  ASSERT_OK(limited.status());
+  EXPECT_EQ(*limited, (std::vector<std::string>{"c1"}));
+  auto other_field = txn->FindByIndex("email", B("tok-a"), 10);
+  ASSERT_OK(other_field.status());
+  EXPECT_TRUE(other_field->empty()) << "a token only matches within its own field";
+}
+
+TEST_P(StoreSuite, PuttingIndexEntriesReplacesOnlyTheNamedFields) {
+  auto txn = BeginOrDie();
+  ASSERT_OK(txn->PutIndexEntries("c1", {{"mobile", B("old-mobile")},
+                                        {"email", B("old-email")},
+                                        {"alias", B("a1")},
+                                        {"alias", B("a2")}}));
+  // A new mobile number; email is not named and keeps its token; alias is replaced by one.
+  ASSERT_OK(txn->PutIndexEntries("c1", {{"mobile", B("new-mobile")}, {"alias", B("a3")}}));
+
+  auto find = [&](std::string_view field, std::string_view token) {
+    auto ids = txn->FindByIndex(field, B(token), 10);
+    EXPECT_TRUE(ids.ok()) << ids.status().ToString();
+    return ids.ok() ? ids->size() : size_t{99};
+  };
+  EXPECT_EQ(find("mobile", "old-mobile"), 0u);
+  EXPECT_EQ(find("mobile", "new-mobile"), 1u);
+  EXPECT_EQ(find("email", "old-email"), 1u);
+  EXPECT_EQ(find("alias", "a1"), 0u);
+  EXPECT_EQ(find("alias", "a2"), 0u);
+  EXPECT_EQ(find("alias", "a3"), 1u);
+}
+
+TEST_P(StoreSuite, IndexEntriesOfAnotherCustomerAreUntouched) {
+  auto txn = BeginOrDie();
+  ASSERT_OK(txn->PutIndexEntries("c1", {{"mobile", B("shared")}}));
+  ASSERT_OK(txn->PutIndexEntries("c2", {{"mobile", B("shared")}}));
+  ASSERT_OK(txn->PutIndexEntries("c1", {{"mobile", B("mine")}}));
+  auto ids = txn->FindByIndex("mobile", B("shared"), 10);
+  ASSERT_OK(ids.status());
+  EXPECT_EQ(*ids, (std::vector<std::string>{"c2"}));
+}
+
+// --- transactions and communication notes ---
+
+TEST_P(StoreSuite, ACustomersTransactionsAreListedOldestFirst) {
+  auto txn = BeginOrDie();
+  ASSERT_OK(txn->InsertTransaction({"c1", "t-b", 200, "api", B("sealed-2")}));
+  ASSERT_OK(txn->InsertTransaction({"c1", "t-a", 100, "api", B("sealed-1")}));
+  ASSERT_OK(txn->InsertTransaction({"c2", "t-a", 50, "import:i:1", B("other")}));
+  EXPECT_CODE(txn->InsertTransaction({"c1", "t-a", 300, "api", B("dup")}), Code::kConflict);
+
+  auto list = txn->ListTransactions("c1");
+  ASSERT_OK(list.status());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].txn_id, "t-a");
+  EXPECT_EQ((*list)[0].created_at_ms, 100);
+  EXPECT_EQ((*list)[0].ciphertext, B("sealed-1"));
+  EXPECT_EQ((*list)[1].txn_id, "t-b");
+  EXPECT_EQ((*list)[1].source, "api");
+  auto none = txn->ListTransactions("nobody");
+  ASSERT_OK(none.status());
+  EXPECT_TRUE(none->empty());
+}
+
+TEST_P(StoreSuite, ANoteKeepsItsClassificationLevel) {
+  auto txn = BeginOrDie();
+  ASSERT_OK(txn->InsertNote({"c1", "n2", 20, "api", Level::kConfidential, B("sealed-n2")}));
+  ASSERT_OK(txn->InsertNote({"c1", "n1", 10, "form", Level::kInternal, B("sealed-n1")}));
+  EXPECT_CODE(txn->InsertNote({"c1", "n1", 30, "api", Level::kGeneral, B("dup")}),
+              Code::kConflict);
+
+  auto notes = txn->ListNotes("c1");
+  ASSERT_OK(notes.status());
+  ASSERT_EQ(notes->size(), 2u);
+  EXPECT_EQ((*notes)[0].note_id, "n1");
+  EXPECT_EQ((*notes)[0].level, Level::kInternal);
+  EXPECT_EQ((*notes)[1].note_id, "n2");
+  EXPECT_EQ((*notes)[1].level, Level::kConfidential);
+  EXPECT_EQ((*notes)[1].ciphertext, B("sealed-n2"));
+  auto none = txn->ListNotes("c2");
+  ASSERT_OK(none.status());
+  EXPECT_TRUE(none->empty());
+}
+
+// --- audit ---
+
+TEST_P(StoreSuite, AnEmptyAuditLogHasNoHead) {
+  auto txn = BeginOrDie();
+  auto head = txn->GetAuditHead();
+  ASSERT_OK(head.status());
+  EXPECT_FALSE(head->has_value());
+}
+
+TEST_P(StoreSuite, TheAuditLogReadsBackInSeqOrderFromAnyPoint) {
+  auto txn = BeginOrDie();
+  for (int64_t seq = 1; seq <= 5; ++seq) ASSERT_OK(txn->AppendAudit(Audit(seq)));
+  EXPECT_CODE(txn->AppendAudit(Audit(3)), Code::kConflict);
+  ASSERT_OK(txn->Commit());
+
+  auto read = BeginOrDie();
+  auto head = read->GetAuditHead();
+  ASSERT_OK(head.status());
+  ASSERT_TRUE(head->has_value());
+  EXPECT_EQ((*head)->seq, 5);
+  EXPECT_EQ((*head)->hash, Bytes(32, 5));
+
+  auto middle = read->ReadAudit(2, 3);
+  ASSERT_OK(middle.status());
+  ASSERT_EQ(middle->size(), 3u);
+  EXPECT_EQ((*middle)[0].seq, 2);
+  EXPECT_EQ((*middle)[2].seq, 4);
+  const AuditRow& e = (*middle)[0];
+  AuditRow want = Audit(2);
+  EXPECT_EQ(e.ts_ms, want.ts_ms);
+  EXPECT_EQ(e.actor, want.actor);
+  EXPECT_EQ(e.action, want.action);
+  EXPECT_EQ(e.target, want.target);
+  EXPECT_EQ(e.purpose, want.purpose);
+  EXPECT_EQ(e.channel, want.channel);
+  EXPECT_EQ(e.decision, want.decision);
+  EXPECT_EQ(e.reason, want.reason);
+  EXPECT_EQ(e.fields, want.fields);
+  EXPECT_EQ(e.request_id, want.request_id);
+  EXPECT_EQ(e.prev_hash, want.prev_hash);
+  EXPECT_EQ(e.hash, want.hash);
+
+  auto tail = read->ReadAudit(4, 100);
+  ASSERT_OK(tail.status());
+  EXPECT_EQ(tail->size(), 2u);
+  auto past_end = read->ReadAudit(6, 100);
+  ASSERT_OK(past_end.status());
+  EXPECT_TRUE(past_end->empty());
+}
+
+TEST_P(StoreSuite, SignedCheckpointsAreListedInSeqOrder) {
+  auto txn = BeginOrDie();
+  ASSERT_OK(txn->InsertCheckpoint({200, 2, B("h200"), B("sig200")}));
+  ASSERT_OK(txn->InsertCheckpoint({100, 1, B("h100"), B("sig100")}));
+  EXPECT_CODE(txn->InsertCheckpoint({100, 3, B("x"), B("y")}), Code::kConflict);
+  auto list = txn->ListCheckpoints();
+  ASSERT_OK(list.status());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].seq, 100);
+  EXPECT_EQ((*list)[0].signature, B("sig100"));
+  EXPECT_EQ((*list)[1].seq, 200);
+  EXPECT_EQ((*list)[1].hash, B("h200"));
+}
+
+// --- staff ---
+
+TEST_P(StoreSuite, StaffAccountsAreCreatedOnceAndListedById) {
+  auto txn = BeginOrDie();
+  ASSERT_OK(txn->InsertStaff({"s2", "Bob", "support", "support_agent", 10, "active"}));
+  ASSERT_OK(txn->InsertStaff({"s1", "Alice", "security", "security_admin,dpo", 5, "active"}));
+  EXPECT_CODE(txn->InsertStaff({"s1", "Mallory", "x", "y", 6, "active"}), Code::kConflict);
+
+  auto alice = txn->GetStaff("s1");
+  ASSERT_OK(alice.status());
+  ASSERT_TRUE(alice->has_value());
+  EXPECT_EQ((*alice)->display_name, "Alice");
+  EXPECT_EQ((*alice)->roles, "security_admin,dpo");
+  EXPECT_EQ((*alice)->created_at_ms, 5);
+  auto nobody = txn->GetStaff("s9");
+  ASSERT_OK(nobody.status());
+  EXPECT_FALSE(nobody->has_value());
+  auto all = txn->ListStaff();
+  ASSERT_OK(all.status());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].staff_id, "s1");
+  EXPECT_EQ((*all)[1].staff_id, "s2");
+}
+
+// --- bulk imports ---
+
+TEST_P(StoreSuite, AnImportsProgressIsFoundByItsFileHash) {
+  auto txn = BeginOrDie();
+  auto none = txn->GetImportByFile("abc123");
+  ASSERT_OK(none.status());
+  EXPECT_FALSE(none->has_value());
+
+  ImportRow row{"imp1", "abc123", "staff:alice", 100, 100, 0, 0, 0, "running"};
+  ASSERT_OK(txn->PutImport(row));
+  row.committed_lines = 1000;
+  row.imported = 990;
+  row.rejected = 10;
+  row.updated_at_ms = 200;
+  row.state = "done";
+  ASSERT_OK(txn->PutImport(row));
+
+  auto got = txn->GetImportByFile("abc123");
+  ASSERT_OK(got.status());
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->import_id, "imp1");
+  EXPECT_EQ((*got)->actor, "staff:alice");
+  EXPECT_EQ((*got)->started_at_ms, 100);
+  EXPECT_EQ((*got)->updated_at_ms, 200);
+  EXPECT_EQ((*got)->committed_lines, 1000);
+  EXPECT_EQ((*got)->imported, 990);
+  EXPECT_EQ((*got)->rejected, 10);
+  EXPECT_EQ((*got)->state, "done");
+}
+
+TEST_P(StoreSuite, TheSameFileCannotBeImportedUnderTwoIds) {
+  auto txn = BeginOrDie();
+  ASSERT_OK(txn->PutImport({"imp1", "abc123", "a", 1, 1, 0, 0, 0, "running"}));
+  EXPECT_CODE(txn->PutImport({"imp2", "abc123", "a", 2, 2, 0, 0, 0, "running"}),
+              Code::kConflict);
+}
+
+// --- atomicity and durability ---
+
+TEST_P(StoreSuite, ATransactionDroppedWithoutCommitLeavesNothing) {
+  {
+    auto txn = BeginOrDie();
+    ASSERT_OK(txn->InsertCustomer(Customer("c1")));
+    ASSERT_OK(txn->PutWrappedKey({"c1", 1, B("dek")}));
+    ASSERT_OK(txn->AppendAudit(Audit(1)));
+  }
+  auto read = BeginOrDie();
+  auto customer = read->GetCustomer("c1");
+  ASSERT_OK(customer.status());
+  EXPECT_FALSE(customer->has_value());
+  auto key = read->GetWrappedKey("c1");
+  ASSERT_OK(key.status());
+  EXPECT_FALSE(key->has_value());
+  auto head = read->GetAuditHead();
+  ASSERT_OK(head.status());
+  EXPECT_FALSE(head->has_value());
+}
+
+TEST_P(StoreSuite, CommittedWorkSurvivesReopening) {
+  auto txn = BeginOrDie();
+  ASSERT_OK(txn->InsertCustomer(Customer("c1")));
+  ASSERT_OK(txn->AppendAudit(Audit(1)));
+  ASSERT_OK(txn->Commit());
+  txn.reset();
+  auto version_before = store_->SchemaVersion();
+  ASSERT_OK(version_before.status());
+
+  Reopen();
+  auto version_after = store_->SchemaVersion();
+  ASSERT_OK(version_after.status());
+  EXPECT_EQ(*version_after, *version_before) << "reopening applies no migration twice";
+  EXPECT_GE(*version_after, 1);
+  auto read = BeginOrDie();
+  auto count = read->CountCustomers();
+  ASSERT_OK(count.status());
+  EXPECT_EQ(*count, 1);
+  auto head = read->GetAuditHead();
+  ASSERT_OK(head.status());
+  ASSERT_TRUE(head->has_value());
+  EXPECT_EQ((*head)->seq, 1);
+}
+
+TEST_P(StoreSuite, NothingCanBeDoneWithACommittedTransaction) {
+  auto txn = BeginOrDie();
+  ASSERT_OK(txn->Commit());
+  EXPECT_FALSE(txn->InsertCustomer(Customer("c1")).ok());
+  EXPECT_FALSE(txn->Commit().ok());
+  auto next = BeginOrDie();  // the writer was released by Commit
+  auto count = next->CountCustomers();
+  ASSERT_OK(count.status());
+  EXPECT_EQ(*count, 0);
+}
+
+TEST_P(StoreSuite, CheckpointSucceedsWithCommittedData) {
+  auto txn = BeginOrDie();
+  ASSERT_OK(txn->InsertCustomer(Customer("c1")));
+  ASSERT_OK(txn->Commit());
+  txn.reset();
+  ASSERT_OK(store_->Checkpoint());
+  auto read = BeginOrDie();
+  auto got = read->GetCustomer("c1");
+  ASSERT_OK(got.status());
+  EXPECT_TRUE(got->has_value());
+}
+
+TEST_P(StoreSuite, FourConcurrentWritersAllLand) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 1000;
+  constexpr int kBatch = 50;
+  std::vector<std::thread> threads;
+  std::vector<std::string> failures(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int start = 0; start < kPerThread; start += kBatch) {
+        auto txn = store_->Begin();
+        if (!txn.ok()) {
+          failures[static_cast<size_t>(t)] = txn.status().ToString();
+          return;
+        }
+        for (int i = start; i < start + kBatch; ++i) {
+          std::string id = "t" + std::to_string(t) + "-" + std::to_string(10000 + i);
+          Status s = (*txn)->InsertCustomer(Customer(id));
+          if (s.ok()) s = (*txn)->PutIndexEntries(id, {{"mobile", B(id)}});
+          if (!s.ok()) {
+            failures[static_cast<size_t>(t)] = s.ToString();
+            return;
+          }
+        }
+        Status c = (*txn)->Commit();
+        if (!c.ok()) {
+          failures[static_cast<size_t>(t)] = c.ToString();
+          return;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (const auto& failure : failures) EXPECT_EQ(failure, "");
+
+  auto read = BeginOrDie();
+  auto count = read->CountCustomers();
+  ASSERT_OK(count.status());
+  EXPECT_EQ(*count, kThreads * kPerThread);
+  auto found = read->FindByIndex("mobile", B("t3-10999"), 10);
+  ASSERT_OK(found.status());
+  EXPECT_EQ(*found, (std::vector<std::string>{"t3-10999"}));
+}
+
+TEST_P(StoreSuite, ATransactionMayMoveToAnotherThread) {
+  auto txn = BeginOrDie();
+  ASSERT_OK(txn->InsertCustomer(Customer("c1")));
+  Status committed;
+  std::thread([&] { committed = txn->Commit(); txn.reset(); }).join();
+  ASSERT_OK(committed);
+  auto read = BeginOrDie();
+  auto count = read->CountCustomers();
+  ASSERT_OK(count.status());
+  EXPECT_EQ(*count, 1);
+}
+
+// --- fault injection ---
+
+TEST_P(StoreSuite, AFailedCommitLeavesNothingVisible) {
+  FaultInjectingStore faulty(std::move(store_));
+  auto txn = faulty.Begin();
+  ASSERT_OK(txn.status());
+  ASSERT_OK((*txn)->InsertCustomer(Customer("c1")));
+  ASSERT_OK((*txn)->PutWrappedKey({"c1", 1, B("dek")}));
+  ASSERT_OK((*txn)->AppendAudit(Audit(1)));
+  faulty.FailAfter(1, Code::kUnavailable);  // the next write is the commit
+  EXPECT_CODE((*txn)->Commit(), Code::kUnavailable);
+  txn.value().reset();
+  faulty.Heal();
+
+  auto read = faulty.Begin();
+  ASSERT_OK(read.status());
+  auto customer = (*read)->GetCustomer("c1");
+  ASSERT_OK(customer.status());
+  EXPECT_FALSE(customer->has_value());
+  auto key = (*read)->GetWrappedKey("c1");
+  ASSERT_OK(key.status());
+  EXPECT_FALSE(key->has_value());
+  auto head = (*read)->GetAuditHead();
+  ASSERT_OK(head.status());
+  EXPECT_FALSE(head->has_value());
+}
+
+TEST_P(StoreSuite, AnInjectedFaultHitsTheChosenWriteAndStaysUntilHealed) {
+  FaultInjectingStore faulty(std::move(store_));
+  faulty.FailAfter(2, Code::kUnavailable);
+  {
+    auto txn = faulty.Begin();
+    ASSERT_OK(txn.status());
+    ASSERT_OK((*txn)->InsertCustomer(Customer("c1")));        // write 1
+    EXPECT_CODE((*txn)->AppendAudit(Audit(1)), Code::kUnavailable);  // write 2: fails
+    EXPECT_CODE((*txn)->PutMeta("k", B("v")), Code::kUnavailable);   // a failed disk stays failed
+    auto read = (*txn)->GetCustomer("c1");  // reads pass through
+    ASSERT_OK(read.status());
+  }  // dropped: rolled back
+  EXPECT_EQ(faulty.WriteCount(), 3);
+  faulty.Heal();
+
+  auto txn = faulty.Begin();
+  ASSERT_OK(txn.status());
+  auto customer = (*txn)->GetCustomer("c1");
+  ASSERT_OK(customer.status());
+  EXPECT_FALSE(customer->has_value()) << "the first write was rolled back with the transaction";
+  ASSERT_OK((*txn)->InsertCustomer(Customer("c1")));
+  ASSERT_OK((*txn)->Commit());
+}
+
+TEST_P(StoreSuite, EveryCrashPointOfAWriterLeavesAllOrNothing) {
+  FaultInjectingStore faulty(std::move(store_));
+  // One customer creation as the vault will do it: five writes and the commit.
+  auto create = [&](Store& store) -> Status {
+    CUSTOS_ASSIGN_OR_RETURN(auto txn, store.Begin());
+    CUSTOS_RETURN_IF_ERROR(txn->PutWrappedKey({"c1", 1, B("dek")}));
+    CUSTOS_RETURN_IF_ERROR(txn->InsertCustomer(Customer("c1")));
+    CUSTOS_RETURN_IF_ERROR(txn->PutIndexEntries("c1", {{"mobile", B("tok")}}));
+    CUSTOS_RETURN_IF_ERROR(txn->AppendAudit(Audit(1)));
+    return txn->Commit();
+  };
+  auto visible = [&]() -> std::vector<bool> {
+    auto txn = faulty.Begin();
+    EXPECT_TRUE(txn.ok());
+    if (!txn.ok()) return {};
+    auto c = (*txn)->GetCustomer("c1");
+    auto k = (*txn)->GetWrappedKey("c1");
+    auto i = (*txn)->FindByIndex("mobile", B("tok"), 1);
+    auto a = (*txn)->GetAuditHead();
+    return {c.ok() && c->has_value(), k.ok() && k->has_value(), i.ok() && !i->empty(),
+            a.ok() && a->has_value()};
+  };
+  for (int64_t crash_at = 1; crash_at <= 5; ++crash_at) {
+    faulty.FailAfter(crash_at, Code::kUnavailable);
+    EXPECT_CODE(create(faulty), Code::kUnavailable) << "crash at write " << crash_at;
+    faulty.Heal();
+    EXPECT_EQ(visible(), (std::vector<bool>{false, false, false, false}))
+        << "crash at write " << crash_at;
+  }
+  const int64_t before = faulty.WriteCount();
+  ASSERT_OK(create(faulty));
+  EXPECT_EQ(faulty.WriteCount() - before, 5) << "four writes and a commit: all were tried";
+  EXPECT_EQ(visible(), (std::vector<bool>{true, true, true, true}));
+}
+
+}  // namespace custos::store::testing

@@ -1,0 +1,44 @@
+// The Store contract suite: every backend (SQLite now, PostgreSQL later) runs these tests
+// unchanged. A backend instantiates it with INSTANTIATE_TEST_SUITE_P(Name, StoreSuite,
+// ::testing::Values(StoreBackend{...})).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+#include <ostream>
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "store/store.h"
+
+namespace custos::store::testing {
+
+// How to reach one backend. `open` opens (creating on first use) the store that lives in
+// `dir`; opening the same dir again must reach the same data (reopen tests).
+struct StoreBackend {
+  std::string name;
+  std::function<Result<std::unique_ptr<Store>>(const std::filesystem::path& dir)> open;
+};
+
+// Prints the backend by name in test names and messages: StoreSuite/sqlite.
+inline void PrintTo(const StoreBackend& backend, std::ostream* os) { *os << backend.name; }
+std::string BackendName(const ::testing::TestParamInfo<StoreBackend>& info);
+
+class StoreSuite : public ::testing::TestWithParam<StoreBackend> {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  // Closes and reopens the store on the same directory.
+  void Reopen();
+  // A new transaction; fails the test when Begin fails.
+  std::unique_ptr<Transaction> BeginOrDie();
+
+  std::filesystem::path dir_;
+  std::unique_ptr<Store> store_;
+};
+
+}  // namespace custos::store::testing
