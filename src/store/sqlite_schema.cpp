@@ -47,8 +47,22 @@ CREATE TABLE blind_index(
   customer_id TEXT NOT NULL,
   PRIMARY KEY(field, token, customer_id)
 ) WITHOUT ROWID;
--- PutIndexEntries replaces a customer's tokens field by field.
-CREATE INDEX blind_index_by_customer ON blind_index(customer_id, field);
+-- Each customer's tokens, (field, token) pairs, so PutIndexEntries can replace them and a
+-- shredded customer's entries can be found by primary key. A row per customer keyed by a
+-- time-ordered id is appended, where a second index on blind_index would take a random write.
+CREATE TABLE customer_tokens(
+  customer_id TEXT PRIMARY KEY,
+  tokens      BLOB NOT NULL
+) WITHOUT ROWID;
+
+-- Tokens of bulk-imported customers, appended in arrival order and merged into blind_index in
+-- key order by MergeStagedIndex. Empty outside a running (or killed) import.
+CREATE TABLE blind_index_staged(
+  seq         INTEGER PRIMARY KEY,
+  field       TEXT NOT NULL,
+  token       BLOB NOT NULL,
+  customer_id TEXT NOT NULL
+);
 
 CREATE TABLE transactions(
   customer_id   TEXT NOT NULL,

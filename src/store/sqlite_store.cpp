@@ -52,6 +52,23 @@ class SqliteStore final : public Store {
     return Status::Ok();
   }
 
+  Status MergeStagedIndex() override {
+    CUSTOS_ASSIGN_OR_RETURN(SlotLease lease, TakeSlot("merge staged index"));
+    CUSTOS_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE", "merge staged index: begin"));
+    // Key order: each index page is written once, however random the tokens.
+    Status st = db_->Exec(
+        "INSERT OR IGNORE INTO blind_index(field, token, customer_id) "
+        "SELECT field, token, customer_id FROM blind_index_staged ORDER BY field, token, "
+        "customer_id",
+        "merge staged index: insert");
+    if (st.ok()) st = db_->Exec("DELETE FROM blind_index_staged", "merge staged index: clear");
+    if (st.ok()) st = db_->Exec("COMMIT", "merge staged index: commit");
+    if (!st.ok() && !db_->InAutocommit()) {
+      db_->Exec("ROLLBACK", "merge staged index: rollback").IgnoreError();
+    }
+    return st.ok() ? st : Unavailable(st.message());
+  }
+
   std::string_view Backend() const override { return "sqlite"; }
 
   Result<std::string> ReadPragma(std::string_view pragma) {

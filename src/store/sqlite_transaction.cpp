@@ -43,14 +43,24 @@ constexpr const char* kPutWrappedKey =
 constexpr const char* kGetWrappedKey =
     "SELECT customer_id, kek_version, wrapped_dek FROM wrapped_keys WHERE customer_id = ?1";
 
-constexpr const char* kDeleteIndexField =
-    "DELETE FROM blind_index WHERE customer_id = ?1 AND field = ?2";
+constexpr const char* kDeleteIndexEntry =
+    "DELETE FROM blind_index WHERE field = ?1 AND token = ?2 AND customer_id = ?3";
+constexpr const char* kDeleteStagedField =
+    "DELETE FROM blind_index_staged WHERE customer_id = ?1 AND field = ?2";
+constexpr const char* kGetCustomerTokens =
+    "SELECT tokens FROM customer_tokens WHERE customer_id = ?1";
+constexpr const char* kPutCustomerTokens =
+    "INSERT INTO customer_tokens(customer_id, tokens) VALUES(?1, ?2) "
+    "ON CONFLICT(customer_id) DO UPDATE SET tokens = excluded.tokens";
+constexpr const char* kStageIndexEntry =
+    "INSERT INTO blind_index_staged(field, token, customer_id) VALUES(?1, ?2, ?3)";
 // The same token twice for one field is the same fact; keep it once.
 constexpr const char* kInsertIndexEntry =
     "INSERT OR IGNORE INTO blind_index(field, token, customer_id) VALUES(?1, ?2, ?3)";
 constexpr const char* kFindByIndex =
     "SELECT customer_id FROM blind_index WHERE field = ?1 AND token = ?2 "
-    "ORDER BY customer_id LIMIT ?3";
+    "UNION SELECT customer_id FROM blind_index_staged WHERE field = ?1 AND token = ?2 "
+    "ORDER BY 1 LIMIT ?3";
 
 constexpr const char* kInsertTransaction =
     "INSERT INTO transactions(customer_id, txn_id, created_at_ms, source, ciphertext) "
@@ -436,32 +446,135 @@ Result<std::optional<WrappedKeyRow>> SqliteTransaction::GetWrappedKey(
 
 // --- blind index ---
 
+namespace {
+
+// customer_tokens.tokens: (u8 field length, field, u8 token length, token) repeated.
+Bytes EncodeTokens(const std::vector<IndexEntry>& entries) {
+  Bytes out;
+  for (const IndexEntry& e : entries) {
+    out.push_back(static_cast<uint8_t>(e.field.size()));
+    out.insert(out.end(), e.field.begin(), e.field.end());
+    out.push_back(static_cast<uint8_t>(e.token.size()));
+    out.insert(out.end(), e.token.begin(), e.token.end());
+  }
+  return out;
+}
+
+Result<std::vector<IndexEntry>> DecodeTokens(ByteView b) {
+  std::vector<IndexEntry> out;
+  size_t pos = 0;
+  while (pos < b.size()) {
+    const size_t flen = b[pos++];
+    if (b.size() - pos < flen + 1) return DataLoss("store: customer token list is corrupt");
+    IndexEntry e;
+    e.field.assign(reinterpret_cast<const char*>(b.data() + pos), flen);
+    pos += flen;
+    const size_t tlen = b[pos++];
+    if (b.size() - pos < tlen) return DataLoss("store: customer token list is corrupt");
+    e.token.assign(b.begin() + static_cast<std::ptrdiff_t>(pos),
+                   b.begin() + static_cast<std::ptrdiff_t>(pos + tlen));
+    pos += tlen;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Status CheckEntries(const std::vector<IndexEntry>& entries) {
+  for (const IndexEntry& e : entries) {
+    if (e.field.empty() || e.field.size() > 255 || e.token.size() > 255) {
+      return InvalidArgument("store: index entry: field or token length out of range");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status SqliteTransaction::PutIndexEntries(std::string_view customer_id,
                                           const std::vector<IndexEntry>& entries) {
   constexpr std::string_view kOp = "put index entries";
   CUSTOS_RETURN_IF_ERROR(Usable(kOp));
+  CUSTOS_RETURN_IF_ERROR(CheckEntries(entries));
+  auto named = [&](std::string_view field) {
+    for (const IndexEntry& e : entries) {
+      if (e.field == field) return true;
+    }
+    return false;
+  };
   auto run = [&]() -> Status {
-    // Clear each named field once, then insert; a field named twice keeps all its tokens.
-    for (size_t i = 0; i < entries.size(); ++i) {
-      bool seen = false;
-      for (size_t j = 0; j < i && !seen; ++j) seen = entries[j].field == entries[i].field;
-      if (seen) continue;
-      CUSTOS_ASSIGN_OR_RETURN(Stmt clear, db_.Prepare(kDeleteIndexField, kOp));
-      clear.Bind(1, customer_id);
-      clear.Bind(2, entries[i].field);
-      CUSTOS_RETURN_IF_ERROR(clear.Run());
+    // The customer's current tokens: those of the named fields are removed, the rest kept.
+    std::vector<IndexEntry> kept;
+    {
+      CUSTOS_ASSIGN_OR_RETURN(Stmt get, db_.Prepare(kGetCustomerTokens, kOp));
+      get.Bind(1, customer_id);
+      CUSTOS_ASSIGN_OR_RETURN(bool has_row, get.Step());
+      if (has_row) {
+        const Bytes blob = get.Blob(0);
+        CUSTOS_ASSIGN_OR_RETURN(kept, DecodeTokens(blob));
+      }
+    }
+    std::vector<IndexEntry> next;
+    for (IndexEntry& old : kept) {
+      if (!named(old.field)) {
+        next.push_back(std::move(old));
+        continue;
+      }
+      CUSTOS_ASSIGN_OR_RETURN(Stmt del, db_.Prepare(kDeleteIndexEntry, kOp));
+      del.Bind(1, old.field);
+      del.Bind(2, ByteView(old.token));
+      del.Bind(3, customer_id);
+      CUSTOS_RETURN_IF_ERROR(del.Run());
+      CUSTOS_ASSIGN_OR_RETURN(Stmt unstage, db_.Prepare(kDeleteStagedField, kOp));
+      unstage.Bind(1, customer_id);
+      unstage.Bind(2, old.field);
+      CUSTOS_RETURN_IF_ERROR(unstage.Run());
     }
     for (const IndexEntry& entry : entries) {
+      if (entry.token.empty()) continue;  // an empty token only clears the field
       CUSTOS_ASSIGN_OR_RETURN(Stmt insert, db_.Prepare(kInsertIndexEntry, kOp));
       insert.Bind(1, entry.field);
       insert.Bind(2, ByteView(entry.token));
       insert.Bind(3, customer_id);
       CUSTOS_RETURN_IF_ERROR(insert.Run());
+      next.push_back(entry);
     }
-    return Status::Ok();
+    CUSTOS_ASSIGN_OR_RETURN(Stmt put, db_.Prepare(kPutCustomerTokens, kOp));
+    put.Bind(1, customer_id);
+    const Bytes blob = EncodeTokens(next);
+    put.Bind(2, ByteView(blob));
+    return put.Run();
   };
   Status status = run();
   // Several statements: any failure may leave part of the replacement behind.
+  if (!status.ok() && status.code() != Code::kInvalidArgument) {
+    if (poisoned_by_.empty()) poisoned_by_ = std::string(kOp);
+  }
+  return status;
+}
+
+Status SqliteTransaction::StageIndexEntries(std::string_view customer_id,
+                                            const std::vector<IndexEntry>& entries) {
+  constexpr std::string_view kOp = "stage index entries";
+  CUSTOS_RETURN_IF_ERROR(Usable(kOp));
+  CUSTOS_RETURN_IF_ERROR(CheckEntries(entries));
+  auto run = [&]() -> Status {
+    std::vector<IndexEntry> kept;
+    for (const IndexEntry& entry : entries) {
+      if (entry.token.empty()) continue;
+      CUSTOS_ASSIGN_OR_RETURN(Stmt stage, db_.Prepare(kStageIndexEntry, kOp));
+      stage.Bind(1, entry.field);
+      stage.Bind(2, ByteView(entry.token));
+      stage.Bind(3, customer_id);
+      CUSTOS_RETURN_IF_ERROR(stage.Run());
+      kept.push_back(entry);
+    }
+    CUSTOS_ASSIGN_OR_RETURN(Stmt put, db_.Prepare(kPutCustomerTokens, kOp));
+    put.Bind(1, customer_id);
+    const Bytes blob = EncodeTokens(kept);
+    put.Bind(2, ByteView(blob));
+    return put.Run();
+  };
+  Status status = run();
   if (!status.ok() && status.code() != Code::kInvalidArgument) {
     if (poisoned_by_.empty()) poisoned_by_ = std::string(kOp);
   }

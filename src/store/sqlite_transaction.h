@@ -47,6 +47,8 @@ class SqliteTransaction final : public Transaction {
 
   Status PutIndexEntries(std::string_view customer_id,
                          const std::vector<IndexEntry>& entries) override;
+  Status StageIndexEntries(std::string_view customer_id,
+                           const std::vector<IndexEntry>& entries) override;
   Result<std::vector<std::string>> FindByIndex(std::string_view field, ByteView token,
                                                size_t limit) override;
 

@@ -160,6 +160,15 @@ class Transaction {
   // keeps its tokens).
   virtual Status PutIndexEntries(std::string_view customer_id,
                                  const std::vector<IndexEntry>& entries) = 0;
+  // Like PutIndexEntries for a customer that has no tokens yet, but meant for bulk loads:
+  // the entries may be staged and moved into the index later, in key order, by
+  // Store::MergeStagedIndex (random tokens inserted one at a time would each rewrite a
+  // random page of a large index). Staged entries are found by FindByIndex at once (more
+  // slowly until merged). The default implementation is PutIndexEntries.
+  virtual Status StageIndexEntries(std::string_view customer_id,
+                                   const std::vector<IndexEntry>& entries) {
+    return PutIndexEntries(customer_id, entries);
+  }
   // Customer ids holding `token` for `field`, in id order, at most limit.
   virtual Result<std::vector<std::string>> FindByIndex(std::string_view field, ByteView token,
                                                        size_t limit) = 0;
@@ -207,6 +216,11 @@ class Store {
   // write-ahead log, so no freed page lingers outside the database (used after destruction
   // and before backups).
   virtual Status Checkpoint() = 0;
+
+  // Moves every staged blind-index entry (Transaction::StageIndexEntries) into the index, in
+  // key order, atomically. OK and cheap when nothing is staged. Called at the end of a bulk
+  // import and when a vault opens (finishing the merge of an import that was killed).
+  virtual Status MergeStagedIndex() { return Status::Ok(); }
 
   // Human-readable backend name: "sqlite", "postgres".
   virtual std::string_view Backend() const = 0;

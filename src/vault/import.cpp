@@ -218,7 +218,7 @@ Result<ImportReport> Vault::ImportCsv(const Context& ctx, const std::filesystem:
       }
       CUSTOS_RETURN_IF_ERROR(btxn->InsertCustomer(p.row));
       CUSTOS_RETURN_IF_ERROR(btxn->PutWrappedKey(p.key));
-      CUSTOS_RETURN_IF_ERROR(btxn->PutIndexEntries(p.row.customer_id, p.index));
+      CUSTOS_RETURN_IF_ERROR(btxn->StageIndexEntries(p.row.customer_id, p.index));
       CUSTOS_RETURN_IF_ERROR(m.audit->Append(
           *btxn, m.Event(ctx, "customer.create", CustomerTarget(p.row.customer_id), "allow",
                          fmt::format("import {} line {}", progress.import_id, p.line), p.names)));
@@ -262,6 +262,7 @@ Result<ImportReport> Vault::ImportCsv(const Context& ctx, const std::filesystem:
     if (batch.size() >= options.batch_size) CUSTOS_RETURN_IF_ERROR(commit_batch(batch));
   }
   CUSTOS_RETURN_IF_ERROR(commit_batch(batch));
+  CUSTOS_RETURN_IF_ERROR(m.store->MergeStagedIndex());
 
   CUSTOS_ASSIGN_OR_RETURN(auto done, m.store->Begin());
   progress.state = "done";

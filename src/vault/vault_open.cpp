@@ -203,6 +203,8 @@ Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
   impl->config = std::make_unique<schema::Config>(std::move(config));
   CUSTOS_ASSIGN_OR_RETURN(impl->store, OpenStore(*impl->config, options.dir, /*create=*/false));
   CUSTOS_ASSIGN_OR_RETURN(crypto::Suite suite, crypto::ParseSuite(impl->config->keys.suite));
+  // An import killed before it merged its staged index entries is finished here.
+  CUSTOS_RETURN_IF_ERROR(impl->store->MergeStagedIndex());
 
   CUSTOS_ASSIGN_OR_RETURN(auto txn, impl->store->Begin());
   CUSTOS_ASSIGN_OR_RETURN(auto stored_suite, txn->GetMeta(kMetaSuite));

@@ -299,6 +299,41 @@ TEST_P(StoreSuite, IndexEntriesOfAnotherCustomerAreUntouched) {
   EXPECT_EQ(*ids, (std::vector<std::string>{"c2"}));
 }
 
+TEST_P(StoreSuite, StagedIndexEntriesAreFoundBeforeAndAfterTheMerge) {
+  {
+    auto txn = BeginOrDie();
+    ASSERT_OK(txn->PutIndexEntries("c1", {{"mobile", B("tok-a")}}));
+    ASSERT_OK(txn->StageIndexEntries("c2", {{"mobile", B("tok-a")}, {"email", B("tok-e")}}));
+    ASSERT_OK(txn->StageIndexEntries("c3", {{"mobile", B("tok-b")}}));
+    auto both = txn->FindByIndex("mobile", B("tok-a"), 10);
+    ASSERT_OK(both.status());
+    EXPECT_EQ(*both, (std::vector<std::string>{"c1", "c2"}));
+    ASSERT_OK(txn->Commit());
+  }
+  ASSERT_OK(store_->MergeStagedIndex());
+  ASSERT_OK(store_->MergeStagedIndex());  // nothing left: a no-op
+  auto txn = BeginOrDie();
+  auto both = txn->FindByIndex("mobile", B("tok-a"), 10);
+  ASSERT_OK(both.status());
+  EXPECT_EQ(*both, (std::vector<std::string>{"c1", "c2"}));
+  EXPECT_EQ(txn->FindByIndex("email", B("tok-e"), 10)->size(), 1u);
+  // A staged customer's tokens are replaceable like any other.
+  ASSERT_OK(txn->PutIndexEntries("c3", {{"mobile", B("tok-c")}}));
+  EXPECT_TRUE(txn->FindByIndex("mobile", B("tok-b"), 10)->empty());
+  EXPECT_EQ(txn->FindByIndex("mobile", B("tok-c"), 10)->size(), 1u);
+}
+
+TEST_P(StoreSuite, ReplacingTokensOfAStillStagedCustomerDropsTheStagedOnes) {
+  auto txn = BeginOrDie();
+  ASSERT_OK(txn->StageIndexEntries("c1", {{"mobile", B("staged")}}));
+  ASSERT_OK(txn->PutIndexEntries("c1", {{"mobile", B("fresh")}}));
+  ASSERT_OK(txn->Commit());
+  ASSERT_OK(store_->MergeStagedIndex());
+  auto check = BeginOrDie();
+  EXPECT_TRUE(check->FindByIndex("mobile", B("staged"), 10)->empty());
+  EXPECT_EQ(check->FindByIndex("mobile", B("fresh"), 10)->size(), 1u);
+}
+
 // --- transactions and communication notes ---
 
 TEST_P(StoreSuite, ACustomersTransactionsAreListedOldestFirst) {
