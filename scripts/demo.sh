@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-NINJA_TARGETS=custos scripts/build.sh -DCUSTOS_BUILD_TESTS=OFF -DCUSTOS_BUILD_BENCH=OFF
+NINJA_TARGETS=custos scripts/build.sh
 CUSTOS=build/bin/custos
 COUNT=${DEMO_CUSTOMERS:-1000}
 

@@ -7,7 +7,7 @@ scripts/setup.sh
 JOBS=${JOBS:-2}
 
 echo "== build (warnings as errors) =="
-scripts/build.sh
+scripts/build.sh -DCUSTOS_BUILD_TESTS=ON -DCUSTOS_BUILD_BENCH=ON -DCUSTOS_SANITIZE=OFF
 echo "== tests =="
 ctest --test-dir build --output-on-failure -j "$JOBS" --timeout 600
 

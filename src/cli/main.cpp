@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   AddRecordCommands(app, g, action);
   AddBulkCommands(app, g, action);
   AddAuditCommands(app, g, action);
+  AddScanCommand(app, g, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,210 @@
+#include "scan/checks.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <array>
+
+#include "core/region_codes.h"
+#include "core/validators.h"
+
+namespace custos::scan {
+
+Decoded DecodeAt(std::string_view s, size_t i) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  if (b0 < 0x80) return {b0, 1};
+  size_t len = 0;
+  char32_t cp = 0;
+  if ((b0 & 0xE0) == 0xC0) {
+    len = 2;
+    cp = b0 & 0x1F;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3;
+    cp = b0 & 0x0F;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4;
+    cp = b0 & 0x07;
+  } else {
+    return {0xFFFD, 1};
+  }
+  if (i + len > s.size()) return {0xFFFD, 1};
+  for (size_t k = 1; k < len; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    if ((b & 0xC0) != 0x80) return {0xFFFD, 1};
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  return {cp, len};
+}
+
+size_t PrevCharStart(std::string_view s, size_t i) {
+  size_t j = i - 1;
+  for (int k = 0; k < 3 && j > 0 && (static_cast<unsigned char>(s[j]) & 0xC0) == 0x80; ++k) --j;
+  return j;
+}
+
+namespace {
+
+int Digits(std::string_view s) {
+  int v = 0;
+  for (char c : s) v = v * 10 + (c - '0');
+  return v;
+}
+
+bool AllDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), IsAsciiDigit);
+}
+
+}  // namespace
+
+bool IsValidIdCard18(std::string_view s, std::chrono::year_month_day today) {
+  if (s.size() != 18 || !AllDigits(s.substr(0, 17))) return false;
+  const char check = s[17] == 'x' ? 'X' : s[17];
+  if (core::IdCardCheckChar(s.substr(0, 17)) != check) return false;
+  if (!core::IsPlausibleRegionCode(s.substr(0, 6))) return false;
+  const int year = Digits(s.substr(6, 4));
+  const std::chrono::year_month_day birth{std::chrono::year{year},
+                                          std::chrono::month{unsigned(Digits(s.substr(10, 2)))},
+                                          std::chrono::day{unsigned(Digits(s.substr(12, 2)))}};
+  return year >= 1900 && birth.ok() && birth <= today;
+}
+
+bool IsValidLegacyIdCard(std::string_view d, std::chrono::year_month_day today) {
+  if (d.size() != 15 || !AllDigits(d)) return false;
+  if (!core::IsPlausibleRegionCode(d.substr(0, 6))) return false;
+  const std::chrono::year_month_day birth{std::chrono::year{1900 + Digits(d.substr(6, 2))},
+                                          std::chrono::month{unsigned(Digits(d.substr(8, 2)))},
+                                          std::chrono::day{unsigned(Digits(d.substr(10, 2)))}};
+  return birth.ok() && birth <= today;
+}
+
+namespace {
+
+constexpr std::string_view kUsccAlphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+constexpr std::array<int, 17> kUsccWeights = {1,  3,  9,  27, 19, 26, 16, 17, 20,
+                                              29, 25, 13, 8,  24, 10, 30, 28};
+
+}  // namespace
+
+char UsccCheckChar(std::string_view first17) {
+  if (first17.size() != 17) return '\0';
+  int sum = 0;
+  for (size_t i = 0; i < 17; ++i) {
+    const size_t v = kUsccAlphabet.find(first17[i]);
+    if (v == std::string_view::npos) return '\0';
+    sum += static_cast<int>(v) * kUsccWeights[i];
+  }
+  const int check = (31 - sum % 31) % 31;
+  return kUsccAlphabet[static_cast<size_t>(check)];
+}
+
+bool IsValidUscc(std::string_view c) {
+  if (c.size() != 18) return false;
+  const char authority = c[0];
+  if (!((authority >= '1' && authority <= '9') || (authority >= 'A' && authority <= 'G') ||
+        authority == 'Y')) {
+    return false;
+  }
+  if (!AllDigits(c.substr(2, 6))) return false;
+  const char check = UsccCheckChar(c.substr(0, 17));
+  return check != '\0' && check == c[17];
+}
+
+bool IsPassportShape(std::string_view s) {
+  if (s.size() != 9) return false;
+  if ((s[0] == 'E' || s[0] == 'G') && AllDigits(s.substr(1))) return true;
+  return s[0] == 'E' && s[1] >= 'A' && s[1] <= 'Z' && s[1] != 'I' && s[1] != 'O' &&
+         AllDigits(s.substr(2));
+}
+
+bool IsAreaCode(std::string_view d) {
+  if (!AllDigits(d) || d[0] != '0') return false;
+  if (d.size() == 3) return d == "010" || d[1] == '2';
+  return d.size() == 4 && d[1] >= '3' && d[1] <= '9';
+}
+
+bool IsLocalNumber(std::string_view d) {
+  return (d.size() == 7 || d.size() == 8) && AllDigits(d) && d[0] >= '2';
+}
+
+bool IsValidIpv4(std::string_view s) {
+  int parts = 0;
+  size_t i = 0;
+  while (i <= s.size()) {
+    size_t j = i;
+    while (j < s.size() && IsAsciiDigit(s[j])) ++j;
+    const size_t n = j - i;
+    if (n == 0 || n > 3 || (n > 1 && s[i] == '0') || Digits(s.substr(i, n)) > 255) return false;
+    ++parts;
+    if (j == s.size()) break;
+    if (s[j] != '.') return false;
+    i = j + 1;
+  }
+  return parts == 4;
+}
+
+bool IsValidIpv6(std::string_view s) {
+  if (s.size() < 3 || s.size() > 45 || std::count(s.begin(), s.end(), ':') < 2) return false;
+  std::string z(s);
+  unsigned char buf[16];
+  return ::inet_pton(AF_INET6, z.c_str(), buf) == 1;
+}
+
+namespace {
+
+// Common surnames (the first ~190 of the national frequency table) and compound surnames.
+// Compound ones are listed first so that 欧阳 wins over 欧.
+constexpr std::array<std::string_view, 14> kCompoundSurnames = {
+    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟",
+    "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯", "令狐"};
+
+constexpr std::string_view kSingleSurnames =
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝"
+    "龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞"
+    "左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕"
+    "屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧"
+    "闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝";
+
+constexpr std::string_view kStopChars =
+    "电手先女小的是在和与说要已将已来去到了为有请把给被等及或同也都就会能对从向打致之"
+    "您你我他她们这那个号码话机址邮件身份证地住";
+
+// A bit per CJK Unified Ideograph (U+4E00..U+9FFF) of `table` (3-byte UTF-8 characters).
+class CjkSet {
+ public:
+  explicit CjkSet(std::string_view table) {
+    for (size_t i = 0; i + 3 <= table.size(); i += 3) {
+      const Decoded d = DecodeAt(table, i);
+      if (IsCjk(d.cp)) bits_[d.cp - 0x4E00] = true;
+    }
+  }
+  bool Has(char32_t cp) const { return IsCjk(cp) && bits_[cp - 0x4E00]; }
+
+ private:
+  std::array<bool, 0xA000 - 0x4E00> bits_{};
+};
+
+const CjkSet& Surnames() {
+  static const CjkSet set(kSingleSurnames);
+  return set;
+}
+
+const CjkSet& StopChars() {
+  static const CjkSet set(kStopChars);
+  return set;
+}
+
+}  // namespace
+
+size_t SurnameLengthAt(std::string_view s) {
+  for (std::string_view c : kCompoundSurnames) {
+    if (s.substr(0, c.size()) == c) return c.size();
+  }
+  if (s.size() < 3) return 0;
+  const Decoded d = DecodeAt(s, 0);
+  return d.len == 3 && Surnames().Has(d.cp) ? 3 : 0;
+}
+
+bool IsNameStopChar(char32_t cp) { return !IsCjk(cp) || StopChars().Has(cp); }
+
+}  // namespace custos::scan

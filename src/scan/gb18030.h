@@ -1,0 +1,68 @@
+// GB18030 input: an incremental decoder to UTF-8 (the scanner's patterns are UTF-8) that can
+// map an offset in its UTF-8 output back to the byte offset in the original input, and an
+// encoder for writing masked values back in GB18030 when redacting. Both use glibc's iconv.
+//
+// The decoder converts whole lines ('\n' never occurs inside a GB18030 character) and keeps
+// the most recent kMappedBytes of lines for offset mapping, so memory stays bounded.
+// Invalid sequences decode to U+FFFD, one per bad byte.
+//
+// Thread safety: one thread at a time per object; the free functions are reentrant.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace custos::scan {
+
+class Gb18030Decoder {
+ public:
+  static constexpr uint64_t kMappedBytes = 1 << 16;
+  static constexpr size_t kMaxLine = 1 << 20;  // longer lines are cut at a character boundary
+
+  // Fails with Unavailable if iconv has no GB18030 converter.
+  static Result<std::unique_ptr<Gb18030Decoder>> Create();
+  ~Gb18030Decoder();
+  Gb18030Decoder(const Gb18030Decoder&) = delete;
+  Gb18030Decoder& operator=(const Gb18030Decoder&) = delete;
+
+  // Converts the next input bytes, appending UTF-8 to `out`. An unfinished line is held back
+  // until the next call or Finish.
+  void Decode(std::string_view in, std::string& out);
+  void Finish(std::string& out);
+
+  // The original byte offset of UTF-8 output offset `utf8`, which must lie within the last
+  // kMappedBytes of output (older offsets are returned unchanged).
+  uint64_t OriginalOffset(uint64_t utf8);
+
+ private:
+  Gb18030Decoder() = default;
+  struct Line {
+    uint64_t utf8_start;
+    uint64_t utf8_end;
+    uint64_t orig_start;
+    std::string orig;
+  };
+  void ConvertLine(std::string_view line, std::string& out);
+  // One character at orig[i]: its length in the input and in UTF-8.
+  std::pair<size_t, size_t> CharLengths(std::string_view orig, size_t i);
+
+  void* cd_ = nullptr;  // iconv_t
+  std::string pending_;
+  std::deque<Line> lines_;
+  uint64_t utf8_pos_ = 0;
+  uint64_t orig_pos_ = 0;
+};
+
+// True if `sample` decodes as GB18030 without an invalid sequence (a sequence cut off by the
+// end of the sample is allowed).
+bool LooksLikeGb18030(std::string_view sample);
+
+// `utf8` in GB18030. Fails with InvalidArgument if it cannot be encoded.
+Result<std::string> EncodeGb18030(std::string_view utf8);
+
+}  // namespace custos::scan
