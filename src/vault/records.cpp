@@ -1,9 +1,15 @@
 // Transactions and communication notes of a customer (P2.1, P3.1b), sealed with the owner's DEK.
 #include <fmt/format.h>
 
+#include <fmt/ranges.h>
+
+#include <algorithm>
 #include <regex>
+#include <set>
+#include <sstream>
 
 #include "core/validators.h"
+#include "scan/scan_text.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -162,18 +168,31 @@ Result<std::string> Vault::AddNote(const Context& ctx, std::string_view customer
     return m.DenyAndCommit(*txn, ctx, action, target, refusal, {"text"});
   }
   CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek, m.LoadDek(*txn, customer_id));
+  // A communication note is customer data too (P3.1b): what personal data it holds is found
+  // when it is added, recorded by type (never by value), and the note is sealed at the
+  // strictest level among them. If the scanner cannot run, the note is refused (fail closed).
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<scan::Finding> findings, scan::ScanText(*normalised));
+  std::set<std::string> pii_types;
+  for (const scan::Finding& f : findings) {
+    if (f.confidence >= 0.5) pii_types.insert(std::string(scan::TypeName(f.type)));
+  }
   store::NoteRow row;
   row.customer_id = std::string(customer_id);
   row.created_at_ms = m.Now();
   row.note_id = NewId(row.created_at_ms);
   row.source = std::string(source);
-  row.level = NoteLevel(*m.config);
-  FieldValues body{{"text", *normalised}};
+  row.level = std::max(NoteLevel(*m.config),
+                       scan::StrictestLevel(findings).value_or(Level::kGeneral));
+  std::string pii = fmt::format("{}", fmt::join(pii_types, ","));
+  FieldValues body{{"text", *normalised}, {"pii_types", pii}};
   CUSTOS_ASSIGN_OR_RETURN(row.ciphertext, m.keyring->SealRecord(dek, customer_id, "note",
                                                                 row.note_id, EncodeFields(body)));
   CUSTOS_RETURN_IF_ERROR(txn->InsertNote(row));
   CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-      *txn, m.Event(ctx, action, target, "allow", fmt::format("note {}", row.note_id), {"text"})));
+      *txn, m.Event(ctx, action, target, "allow",
+                    fmt::format("note {} sealed {}; personal data found: {}", row.note_id,
+                                LevelName(row.level), pii.empty() ? "none" : pii),
+                    {"text"})));
   return row.note_id;
 }
 
@@ -201,8 +220,11 @@ Result<std::vector<NoteView>> Vault::ListNotes(const Context& ctx, std::string_v
     CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes plain,
                             m.keyring->OpenRecord(dek, customer_id, "note", row.note_id, row.ciphertext));
     CUSTOS_ASSIGN_OR_RETURN(FieldValues fields, DecodeFields(plain));
-    out.push_back(NoteView{row.note_id, row.customer_id, row.created_at_ms, row.source, row.level,
-                           fields["text"]});
+    NoteView view{row.note_id, row.customer_id, row.created_at_ms, row.source, row.level,
+                  fields["text"], {}};
+    std::stringstream types(fields["pii_types"]);
+    for (std::string t; std::getline(types, t, ',');) view.pii_types.push_back(t);
+    out.push_back(std::move(view));
   }
   return out;
 }

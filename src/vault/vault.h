@@ -78,8 +78,9 @@ struct NoteView {
   std::string customer_id;
   int64_t created_at_ms = 0;
   std::string source;
-  Level level = Level::kInternal;
+  Level level = Level::kInternal;  // the strictest level of the personal data found in it
   std::string text;
+  std::vector<std::string> pii_types;  // what the scanner found when it was added: "mobile", ...
 };
 
 struct CustomerPage {
@@ -165,6 +166,9 @@ class Vault {
                                      const FieldValues& fields, std::string_view source);
   Result<std::vector<TransactionView>> ListTransactions(const Context& ctx,
                                                         std::string_view customer_id);
+  // A note is scanned for personal data when added (issue 5): the types found are recorded
+  // (in the note and its audit entry, never the values) and the note is sealed at the
+  // strictest level among them. Unavailable if the scanner cannot run (fail closed).
   Result<std::string> AddNote(const Context& ctx, std::string_view customer_id,
                               std::string_view text, std::string_view source);
   Result<std::vector<NoteView>> ListNotes(const Context& ctx, std::string_view customer_id);

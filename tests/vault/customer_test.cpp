@@ -256,3 +256,36 @@ TEST_F(VaultTest, InitRefusesADirectoryThatHoldsAVault) {
 
 }  // namespace
 }  // namespace custos::vault::testing
+
+namespace custos::vault::testing {
+namespace {
+
+TEST_F(VaultTest, ANoteHoldingAnIdNumberIsSealedConfidentialAndItsPiiTypesRecorded) {
+  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form");
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(vault_->AddNote(Agent(), *id,
+                              "客户来电，报身份证号11010519491231002X，回拨 139-0013-9000", "phone")
+                  .ok());
+  ASSERT_TRUE(vault_->AddNote(Agent(), *id, "客户咨询理财产品的收益", "chat").ok());
+  auto notes = vault_->ListNotes(Agent(), *id);
+  ASSERT_TRUE(notes.ok());
+  ASSERT_EQ(notes->size(), 2u);
+  const NoteView& sensitive = (*notes)[0];
+  EXPECT_EQ(sensitive.level, Level::kConfidential);
+  EXPECT_NE(std::find(sensitive.pii_types.begin(), sensitive.pii_types.end(), "id_card"),
+            sensitive.pii_types.end());
+  EXPECT_NE(std::find(sensitive.pii_types.begin(), sensitive.pii_types.end(), "mobile"),
+            sensitive.pii_types.end());
+  const NoteView& plain = (*notes)[1];
+  EXPECT_EQ(plain.level, Level::kInternal);  // the record kind's level (P2.2)
+  EXPECT_TRUE(plain.pii_types.empty());
+  // The audit log names the types found, never the values.
+  std::ostringstream log;
+  ASSERT_TRUE(vault_->ExportAudit(Agent(), log).ok());
+  EXPECT_NE(log.str().find("id_card"), std::string::npos);
+  EXPECT_EQ(log.str().find("11010519491231002X"), std::string::npos);
+  EXPECT_EQ(log.str().find("13900139000"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace custos::vault::testing
