@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -101,7 +102,11 @@ Result<SignedHead> ParseHead(const std::string& text) {
 }  // namespace
 
 Status WriteHeadFile(const std::filesystem::path& path, const SignedHead& head) {
-  const std::filesystem::path tmp = path.string() + ".tmp";
+  // A name of this process's own: two processes sharing a vault directory (two imports, two
+  // servers on one PostgreSQL vault) must never write or rename each other's temporary file.
+  static std::atomic<uint64_t> counter{0};
+  const std::filesystem::path tmp = path.string() + ".tmp." + std::to_string(::getpid()) + "." +
+                                    std::to_string(counter.fetch_add(1));
   Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (fd.get() < 0) return IoError("create temporary file", path);
   CUSTOS_RETURN_IF_ERROR(WriteAll(fd.get(), HeadLine(head), path));
