@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 COUNT=${1:-1000000}
 WORK=${BENCH_DIR:-/tmp/custos-bench}
 BUILD_DIR=${BUILD_DIR:-build-release}
-BUILD_DIR=$BUILD_DIR BUILD_TYPE=Release NINJA_TARGETS="custos custos_read_latency" \
+# -O3 draws false GCC 12 warnings (stringop-overflow): benchmarks build without -Werror; CI builds with it.
+CUSTOS_WERROR=OFF BUILD_DIR=$BUILD_DIR BUILD_TYPE=Release NINJA_TARGETS="custos custos_read_latency custos_micro_bench" \
   scripts/build.sh -DCUSTOS_BUILD_TESTS=OFF
 CUSTOS=$BUILD_DIR/bin/custos
 rm -rf "$WORK" && mkdir -p "$WORK"

@@ -6,6 +6,12 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 JOBS=${JOBS:-2}
 
+# A throw-away PostgreSQL 15 cluster on loopback for the postgres-labelled tests (the same
+# store and vault suites as SQLite, on a real server). Stopped and removed on exit.
+eval "$(scripts/pg_cluster.sh start)"
+export CUSTOS_REQUIRE_PG=1
+trap 'scripts/pg_cluster.sh stop >/dev/null 2>&1 || true' EXIT
+
 echo "== build (warnings as errors) =="
 scripts/build.sh -DCUSTOS_BUILD_TESTS=ON -DCUSTOS_BUILD_BENCH=ON -DCUSTOS_SANITIZE=OFF
 echo "== tests =="

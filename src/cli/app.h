@@ -35,6 +35,7 @@ void AddRecordCommands(CLI::App& app, Globals& g, Action& action);
 void AddBulkCommands(CLI::App& app, Globals& g, Action& action);
 void AddAuditCommands(CLI::App& app, Globals& g, Action& action);
 void AddScanCommand(CLI::App& app, Globals& g, Action& action);
+void AddMigrateCommand(CLI::App& app, Globals& g, Action& action);
 
 // "k=v" pairs from --set into a field map; InvalidArgument naming the bad pair's key.
 Result<vault::FieldValues> ParseAssignments(const std::vector<std::string>& pairs);

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   AddBulkCommands(app, g, action);
   AddAuditCommands(app, g, action);
   AddScanCommand(app, g, action);
+  AddMigrateCommand(app, g, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

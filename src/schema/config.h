@@ -11,7 +11,7 @@
 // for a complete, commented example):
 //   schema_version = 1                    required, >= 1
 //   [keys]      suite, provider, keyfile, passphrase_env
-//   [store]     backend, path, synchronous
+//   [store]     backend, path, synchronous (sqlite); url, schema (postgres)
 //   [audit]     checkpoint_every, head_file
 //   [retention.NAME]  description        one table per retention class
 //   [fields.NAME]     label, type, category, level, retention (required); pipl_sensitive,
@@ -95,7 +95,11 @@ struct KeysConfig {
 struct StoreConfig {
   std::string backend = "sqlite";  // kStoreBackends
   std::string path = "custos.db";  // relative to the vault directory
-  std::string synchronous = "normal";  // kSynchronousModes
+  std::string synchronous = "normal";  // kSynchronousModes (sqlite)
+  // postgres: a postgresql:// URL or libpq keywords, never with a password (PGPASSWORD or a
+  // password file supply it), and the PostgreSQL schema (namespace) holding the tables.
+  std::string url;
+  std::string schema = "custos";
 };
 
 struct AuditConfig {

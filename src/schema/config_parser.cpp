@@ -21,7 +21,8 @@ constexpr std::array<std::string_view, 8> kRootKeys = {
     "schema_version", "keys", "store", "audit", "retention", "fields", "records", "purposes"};
 constexpr std::array<std::string_view, 4> kKeysKeys = {"suite", "provider", "keyfile",
                                                        "passphrase_env"};
-constexpr std::array<std::string_view, 3> kStoreKeys = {"backend", "path", "synchronous"};
+constexpr std::array<std::string_view, 5> kStoreKeys = {"backend", "path", "synchronous", "url",
+                                                         "schema"};
 constexpr std::array<std::string_view, 2> kAuditKeys = {"checkpoint_every", "head_file"};
 constexpr std::array<std::string_view, 1> kRetentionKeys = {"description"};
 constexpr std::array<std::string_view, 10> kFieldKeys = {
@@ -67,17 +68,69 @@ Result<KeysConfig> ReadKeys(const TomlSection& s) {
   return k;
 }
 
+// True when a PostgreSQL connection string carries a password: a URL's user:password@ or
+// ?password=, or a libpq `password=` keyword. The parser cannot ask libpq; the store checks
+// again (CheckConninfo) with libpq's own parser.
+bool HoldsPassword(std::string_view url) {
+  for (std::string_view scheme : {"postgresql://", "postgres://"}) {
+    if (url.substr(0, scheme.size()) != scheme) continue;
+    std::string_view rest = url.substr(scheme.size());
+    const std::string_view authority = rest.substr(0, rest.find_first_of("/?"));
+    const size_t at = authority.rfind('@');
+    if (at != std::string_view::npos &&
+        authority.substr(0, at).find(':') != std::string_view::npos) {
+      return true;
+    }
+    const size_t query = rest.find('?');
+    if (query == std::string_view::npos) return false;
+    const std::string_view params = rest.substr(query);
+    return params.find("?password=") != std::string_view::npos ||
+           params.find("&password=") != std::string_view::npos;
+  }
+  for (size_t pos = url.find("password"); pos != std::string_view::npos;
+       pos = url.find("password", pos + 1)) {
+    const bool starts_word = pos == 0 || url[pos - 1] == ' ' || url[pos - 1] == '\t';
+    size_t after = pos + 8;
+    while (after < url.size() && (url[after] == ' ' || url[after] == '\t')) ++after;
+    if (starts_word && after < url.size() && url[after] == '=') return true;
+  }
+  return false;
+}
+
+bool ValidSchemaName(std::string_view name) {
+  if (name.empty() || name.size() > 63 || (name.front() >= '0' && name.front() <= '9')) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
+  });
+}
+
 Result<StoreConfig> ReadStore(const TomlSection& s) {
   CUSTOS_RETURN_IF_ERROR(s.RejectUnknownKeys(kStoreKeys));
   StoreConfig c;
-  CUSTOS_ASSIGN_OR_RETURN(c.backend, s.String("backend", c.backend));
-  if (c.backend == "postgres") {
-    return s.Error("backend", "postgres is not available in this build; use sqlite");
-  }
   CUSTOS_ASSIGN_OR_RETURN(c.backend, s.Choice("backend", kStoreBackends, c.backend));
   CUSTOS_ASSIGN_OR_RETURN(c.path, s.String("path", c.path));
   CUSTOS_ASSIGN_OR_RETURN(c.synchronous, s.Choice("synchronous", kSynchronousModes,
                                                   c.synchronous));
+  CUSTOS_ASSIGN_OR_RETURN(c.url, s.String("url", c.url));
+  CUSTOS_ASSIGN_OR_RETURN(c.schema, s.String("schema", c.schema));
+  if (c.backend != "postgres") {
+    if (s.Has("url")) return s.Error("url", "only used with backend = \"postgres\"");
+    return c;
+  }
+  if (c.url.empty()) {
+    return s.Error("backend", "postgres needs url = \"postgresql://user@host:port/database\"");
+  }
+  // Never quotes the URL: it may hold the password it is refused for.
+  if (HoldsPassword(c.url)) {
+    return s.Error("url", "must not contain a password; set PGPASSWORD or use a password "
+                          "file (~/.pgpass)");
+  }
+  if (!ValidSchemaName(c.schema)) {
+    return s.Error("schema", "lower-case letters, digits and '_', not starting with a digit, "
+                             "at most 63 characters");
+  }
   return c;
 }
 

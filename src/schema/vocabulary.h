@@ -69,7 +69,7 @@ inline constexpr std::array<std::string_view, 2> kRecordKinds = {"transaction", 
 // in [keys] and [store].
 inline constexpr std::array<std::string_view, 2> kSuites = {"aes256gcm", "sm4gcm"};
 inline constexpr std::array<std::string_view, 2> kKeyProviders = {"keyfile", "passphrase"};
-inline constexpr std::array<std::string_view, 1> kStoreBackends = {"sqlite"};
+inline constexpr std::array<std::string_view, 2> kStoreBackends = {"sqlite", "postgres"};
 inline constexpr std::array<std::string_view, 2> kSynchronousModes = {"normal", "full"};
 
 // True if `name` is one of `names`.

@@ -41,6 +41,10 @@ struct InitOptions {
   std::string provider = "keyfile";  // or "passphrase"
   std::string passphrase;            // for the passphrase provider (the CLI reads it from env)
   Clock now_ms;                      // defaults to the system clock
+  // Non-empty: the vault's rows live on PostgreSQL ([store] backend = "postgres"): a
+  // postgresql:// URL or libpq keywords, without a password (PGPASSWORD or ~/.pgpass).
+  std::string store_url;
+  std::string store_schema = "custos";  // the PostgreSQL schema (namespace) for the tables
 };
 
 struct InitReport {

@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "crypto/key_provider.h"
+#include "store/postgres_store.h"
 #include "store/sqlite_store.h"
 #include "vault/vault_impl.h"
 
@@ -65,8 +66,29 @@ Result<std::unique_ptr<crypto::KeyProvider>> OpenProvider(const schema::Config& 
   return InvalidArgument(fmt::format("keys.provider '{}': unknown", config.keys.provider));
 }
 
+// The backend named by [store]. On PostgreSQL the vault directory keeps the config, the
+// keyfile and the audit head file; the rows live in the server's schema. Creating a vault
+// there refuses a schema that already holds one (init must never adopt another vault's rows).
 Result<std::unique_ptr<store::Store>> OpenStore(const schema::Config& config, const fs::path& dir,
                                                 bool create) {
+  if (config.store.backend == "postgres") {
+    store::PostgresOptions opt;
+    opt.conninfo = config.store.url;
+    opt.schema = config.store.schema;
+    opt.create_if_missing = create;
+    CUSTOS_ASSIGN_OR_RETURN(auto pg, store::OpenPostgresStore(opt));
+    if (create) {
+      CUSTOS_ASSIGN_OR_RETURN(auto txn, pg->Begin());
+      CUSTOS_ASSIGN_OR_RETURN(auto existing, txn->GetMeta(kMetaVaultId));
+      if (existing.has_value()) {
+        return Conflict(fmt::format(
+            "PostgreSQL schema '{}' already holds a vault; choose another [store] schema or "
+            "database",
+            config.store.schema));
+      }
+    }
+    return pg;
+  }
   store::SqliteOptions opt;
   opt.create_if_missing = create;
   opt.synchronous = config.store.synchronous;
@@ -121,6 +143,24 @@ Result<InitReport> Vault::Init(const InitOptions& options) {
     const size_t pos = text.find(from);
     if (pos == std::string::npos) return Internal("default config has no provider line");
     text.replace(pos, from.size(), fmt::format("provider = \"{}\"", options.provider));
+  }
+  if (!options.store_url.empty()) {
+    // Quoted as a TOML basic string; the parser then refuses a password in it.
+    for (std::string_view value : {std::string_view(options.store_url),
+                                   std::string_view(options.store_schema)}) {
+      for (char ch : value) {
+        if (ch == '"' || ch == '\\' || static_cast<unsigned char>(ch) < 0x20) {
+          return InvalidArgument("store url/schema: must not contain quotes, backslashes or "
+                                 "control characters");
+        }
+      }
+    }
+    const std::string from = "backend = \"sqlite\"";
+    const size_t pos = text.find(from);
+    if (pos == std::string::npos) return Internal("default config has no backend line");
+    text.replace(pos, from.size(),
+                 fmt::format("backend = \"postgres\"\nurl = \"{}\"\nschema = \"{}\"",
+                             options.store_url, options.store_schema));
   }
   const fs::path config_path = dir / kConfigFile;
   CUSTOS_ASSIGN_OR_RETURN(schema::Config parsed, schema::ParseConfig(text, config_path.string()));

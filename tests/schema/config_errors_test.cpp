@@ -2,6 +2,7 @@
 // dotted key, and says the rule; it never echoes the value (config values may be copied into
 // tickets). Each test makes one edit a DPO might make by mistake.
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -200,15 +201,78 @@ TEST(ConfigErrors, TheProviderIsAKeyfileOrAPassphrase) {
                                     "must be one of keyfile, passphrase"));
 }
 
-TEST(ConfigErrors, PostgresIsNotAvailableInThisBuild) {
-  const std::string text = DefaultWith("[store]", "backend = \"sqlite\"",
-                                       "backend = \"postgres\"");
-  EXPECT_EQ(ErrorOf(text), Expected(LineOf(text, "backend = \"postgres\""), "store.backend",
-                                    "postgres is not available in this build; use sqlite"));
+TEST(ConfigErrors, TheBackendIsSqliteOrPostgres) {
   const std::string other = DefaultWith("[store]", "backend = \"sqlite\"",
                                         "backend = \"mysql\"");
   EXPECT_EQ(ErrorOf(other),
-            Expected(LineOf(other, "mysql"), "store.backend", "must be one of sqlite"));
+            Expected(LineOf(other, "mysql"), "store.backend", "must be one of sqlite, postgres"));
+}
+
+TEST(ConfigErrors, PostgresNeedsAConnectionUrl) {
+  const std::string text = DefaultWith("[store]", "backend = \"sqlite\"",
+                                       "backend = \"postgres\"");
+  EXPECT_EQ(ErrorOf(text),
+            Expected(LineOf(text, "backend = \"postgres\""), "store.backend",
+                     "postgres needs url = \"postgresql://user@host:port/database\""));
+}
+
+TEST(ConfigErrors, APostgresUrlIsAccepted) {
+  const std::string text = DefaultWith(
+      "[store]", "backend = \"sqlite\"",
+      "backend = \"postgres\"\nurl = \"postgresql://custos@db.internal:5432/custos\"\n"
+      "schema = \"vault_eu\"");
+  auto config = ParseConfig(text, "custos.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->store.backend, "postgres");
+  EXPECT_EQ(config->store.url, "postgresql://custos@db.internal:5432/custos");
+  EXPECT_EQ(config->store.schema, "vault_eu");
+  const std::string keywords = DefaultWith(
+      "[store]", "backend = \"sqlite\"",
+      "backend = \"postgres\"\nurl = \"host=db.internal dbname=custos user=custos\"");
+  auto parsed = ParseConfig(keywords, "custos.toml");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->store.schema, "custos") << "the default schema";
+}
+
+TEST(ConfigErrors, APasswordInThePostgresUrlIsRefusedWithoutQuotingIt) {
+  const std::vector<std::string> urls = {"postgresql://custos:hunter2@db:5432/custos",
+                                         "postgres://custos:hunter2@db/custos",
+                                         "postgresql://custos@db/custos?password=hunter2",
+                                         "host=db user=custos password=hunter2",
+                                         "host=db password = hunter2 user=custos"};
+  for (const std::string& url : urls) {
+    const std::string text =
+        DefaultWith("[store]", "backend = \"sqlite\"",
+                    "backend = \"postgres\"\nurl = \"" + url + "\"");
+    const std::string error = ErrorOf(text);
+    EXPECT_EQ(error, Expected(LineOf(text, "url = \"" + url), "store.url",
+                              "must not contain a password; set PGPASSWORD or use a password "
+                              "file (~/.pgpass)"))
+        << url;
+    EXPECT_EQ(error.find("hunter2"), std::string::npos);
+  }
+  // "passfile" names a password file, which is where a password belongs.
+  const std::string passfile = DefaultWith(
+      "[store]", "backend = \"sqlite\"",
+      "backend = \"postgres\"\nurl = \"host=db passfile=/etc/custos/pgpass\"");
+  EXPECT_TRUE(ParseConfig(passfile, "custos.toml").ok());
+}
+
+TEST(ConfigErrors, APostgresSchemaNameIsASimpleIdentifier) {
+  const std::string text = DefaultWith(
+      "[store]", "backend = \"sqlite\"",
+      "backend = \"postgres\"\nurl = \"postgresql://u@db/x\"\nschema = \"Bad-Name\"");
+  EXPECT_EQ(ErrorOf(text),
+            Expected(LineOf(text, "Bad-Name"), "store.schema",
+                     "lower-case letters, digits and '_', not starting with a digit, at most 63 "
+                     "characters"));
+}
+
+TEST(ConfigErrors, AUrlWithoutPostgresIsAMistake) {
+  const std::string text = DefaultWith("[store]", "path = \"custos.db\"",
+                                       "path = \"custos.db\"\nurl = \"postgresql://u@db/x\"");
+  EXPECT_EQ(ErrorOf(text), Expected(LineOf(text, "url = \"postgresql://u@db/x\""), "store.url",
+                                    "only used with backend = \"postgres\""));
 }
 
 TEST(ConfigErrors, SynchronousIsNormalOrFull) {

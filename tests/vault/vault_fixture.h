@@ -1,9 +1,16 @@
 // A fresh vault in a temporary directory, with an injected clock, for service-level tests.
+//
+// The backend: SQLite, or with CUSTOS_TEST_BACKEND=postgres the PostgreSQL server in
+// CUSTOS_TEST_PG_URL (scripts/pg_cluster.sh), each vault in a fresh schema of its own. CTest
+// runs vault_test both ways (tests/vault/CMakeLists.txt). Without a URL the PostgreSQL run
+// skips, unless CUSTOS_REQUIRE_PG=1.
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -21,6 +28,27 @@ inline std::filesystem::path MakeTempDir(const std::string& prefix) {
              (prefix + "-" + std::to_string(rd()) + std::to_string(rd()));
   std::filesystem::create_directories(dir);
   return dir;
+}
+
+// True when the vaults of these tests keep their rows on PostgreSQL.
+inline bool OnPostgres() {
+  const char* backend = std::getenv("CUSTOS_TEST_BACKEND");
+  return backend != nullptr && std::string(backend) == "postgres";
+}
+
+inline std::string TestPgUrl() {
+  const char* url = std::getenv("CUSTOS_TEST_PG_URL");
+  return url != nullptr ? url : "";
+}
+
+// Points `init` at the test backend: on PostgreSQL, a schema no other vault uses.
+inline void UseTestBackend(InitOptions& init) {
+  if (!OnPostgres()) return;
+  static std::atomic<int> counter{0};
+  std::random_device rd;
+  init.store_url = TestPgUrl();
+  init.store_schema = "vt_" + std::to_string(getpid()) + "_" + std::to_string(counter++) + "_" +
+                      std::to_string(rd() % 1000000);
 }
 
 inline std::string ReadFileBytes(const std::filesystem::path& p) {
@@ -51,6 +79,13 @@ class VaultTest : public ::testing::Test {
   }
 
   void InitVault(const std::string& suite) {
+    if (OnPostgres() && TestPgUrl().empty()) {
+      const char* required = std::getenv("CUSTOS_REQUIRE_PG");
+      if (required != nullptr && std::string(required) == "1") {
+        FAIL() << "CUSTOS_TEST_BACKEND=postgres needs CUSTOS_TEST_PG_URL (scripts/pg_cluster.sh)";
+      }
+      GTEST_SKIP() << "CUSTOS_TEST_BACKEND=postgres but CUSTOS_TEST_PG_URL is unset";
+    }
     vault_.reset();
     if (!root_.empty()) std::filesystem::remove_all(root_);
     root_ = MakeTempDir("custos-vault-test");
@@ -59,6 +94,7 @@ class VaultTest : public ::testing::Test {
     init.dir = dir_;
     init.suite = suite;
     init.now_ms = Clock();
+    UseTestBackend(init);
     auto report = Vault::Init(init);
     ASSERT_TRUE(report.ok()) << report.status().ToString();
     Reopen();

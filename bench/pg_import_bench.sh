@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Import throughput of Custos on PostgreSQL against `psql \copy` of the same CSV into a plain
+# table (the no-protection baseline), in the same run on the same server.
+#   bench/pg_import_bench.sh [COUNT]     (default 1000000)
+# Uses the server in $CUSTOS_TEST_PG_URL (+ PGPASSWORD) when set; otherwise starts the
+# throw-away cluster of scripts/pg_cluster.sh and stops it at the end.
+# Prints one line per measurement and a closing JSON summary; BENCHMARKS.md records a run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COUNT=${1:-1000000}
+WORK=${BENCH_DIR:-/tmp/custos-pg-bench}
+BUILD_DIR=${BUILD_DIR:-build-release}
+# CUSTOS=path/to/custos skips the Release build (e.g. to try the script quickly).
+if [[ -z "${CUSTOS:-}" ]]; then
+  BUILD_DIR=$BUILD_DIR BUILD_TYPE=Release NINJA_TARGETS="custos" \
+    scripts/build.sh -DCUSTOS_BUILD_TESTS=OFF
+  CUSTOS=$BUILD_DIR/bin/custos
+fi
+rm -rf "$WORK" && mkdir -p "$WORK"
+
+started_cluster=0
+if [[ -z "${CUSTOS_TEST_PG_URL:-}" ]]; then
+  eval "$(scripts/pg_cluster.sh start)"
+  started_cluster=1
+fi
+cleanup() { if [[ $started_cluster == 1 ]]; then scripts/pg_cluster.sh stop; fi; }
+trap cleanup EXIT
+URL=$CUSTOS_TEST_PG_URL
+SCHEMA="bench_$$"
+export PGOPTIONS="-c client_min_messages=warning"
+
+now() { date +%s.%N; }
+rate() { python3 -c "print(f'{$1/($3-$2):.0f}')"; }
+secs() { python3 -c "print(f'{$2-$1:.2f}')"; }
+
+t0=$(now); $CUSTOS gen --count "$COUNT" --seed 1 --out "$WORK/customers.csv" >/dev/null; t1=$(now)
+echo "gen: $COUNT customers in $(secs "$t0" "$t1") s"
+
+$CUSTOS init "$WORK/vault" --store-url "$URL" --store-schema "$SCHEMA" >/dev/null
+t0=$(now)
+CUSTOS_STAFF=admin CUSTOS_PURPOSE=customer_service \
+  $CUSTOS --vault "$WORK/vault" import "$WORK/customers.csv" >/dev/null
+t1=$(now)
+custos_rate=$(rate "$COUNT" "$t0" "$t1")
+echo "custos import (postgres): $custos_rate records/s ($(secs "$t0" "$t1") s)"
+
+# The baseline: the same file into a plain table of text columns, no encryption, no index,
+# no audit, through the same server and client library.
+header=$(head -1 "$WORK/customers.csv")
+columns=$(python3 -c "import sys; print(', '.join(f'\"{c}\" text' for c in sys.argv[1].split(',')))" "$header")
+psql "$URL" -qAt -v ON_ERROR_STOP=1 -c "DROP TABLE IF EXISTS bench_plain_$$; CREATE TABLE bench_plain_$$ ($columns)"
+t0=$(now)
+psql "$URL" -qAt -v ON_ERROR_STOP=1 -c "\\copy bench_plain_$$ FROM '$WORK/customers.csv' WITH (FORMAT csv, HEADER true)"
+t1=$(now)
+base_rate=$(rate "$COUNT" "$t0" "$t1")
+echo "psql \\copy: $base_rate records/s ($(secs "$t0" "$t1") s)"
+ratio=$(python3 -c "print(f'{$custos_rate/$base_rate:.3f}')")
+echo "ratio custos/psql-copy: $ratio"
+
+verify=$(CUSTOS_STAFF=admin CUSTOS_PURPOSE=legal_obligation $CUSTOS --vault "$WORK/vault" --json audit verify | tr -d '\n' | cut -c1-200 || true)
+echo "audit verify: $verify"
+db_mb=$(psql "$URL" -qAt -c "SELECT (sum(pg_total_relation_size(c.oid)) / 1048576)::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '$SCHEMA' AND c.relkind = 'r'")
+psql "$URL" -qAt -c "DROP TABLE bench_plain_$$; DROP SCHEMA $SCHEMA CASCADE" >/dev/null
+echo "{\"count\":$COUNT,\"custos_pg_records_per_s\":$custos_rate,\"psql_copy_records_per_s\":$base_rate,\"ratio\":$ratio,\"custos_pg_mb\":${db_mb:-0}}"

@@ -1,0 +1,193 @@
+#include "store/postgres_schema.h"
+
+#include <fmt/core.h>
+
+#include <array>
+
+namespace custos::store::postgres {
+namespace {
+
+// Migration 1: the tables of the first release, as on SQLite. Differences:
+// - blind_index is keyed (customer_id, field, token) so it can be distributed
+// with the
+//   customer; searches use the secondary index (field, token). No
+//   customer_tokens table is needed: a customer's tokens are found by the
+//   primary key.
+// - every integer is BIGINT and every blob BYTEA (values travel in binary).
+constexpr const char* kMigration1 = R"sql(
+CREATE TABLE meta(
+  key   TEXT COLLATE "C" PRIMARY KEY,
+  value BYTEA NOT NULL
+);
+
+CREATE TABLE customers(
+  customer_id      TEXT COLLATE "C" PRIMARY KEY,
+  created_at_ms    BIGINT NOT NULL,
+  updated_at_ms    BIGINT NOT NULL,
+  source           TEXT NOT NULL,
+  schema_version   BIGINT NOT NULL,
+  env_general      BYTEA,
+  env_internal     BYTEA,
+  env_confidential BYTEA
+);
+
+CREATE TABLE wrapped_keys(
+  customer_id TEXT COLLATE "C" PRIMARY KEY,
+  kek_version BIGINT NOT NULL,
+  wrapped_dek BYTEA NOT NULL
+);
+
+CREATE TABLE blind_index(
+  customer_id TEXT COLLATE "C" NOT NULL,
+  field       TEXT COLLATE "C" NOT NULL,
+  token       BYTEA NOT NULL,
+  PRIMARY KEY(customer_id, field, token)
+);
+CREATE INDEX blind_index_by_token ON blind_index(field, token, customer_id);
+
+CREATE TABLE transactions(
+  customer_id   TEXT COLLATE "C" NOT NULL,
+  txn_id        TEXT COLLATE "C" NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  source        TEXT NOT NULL,
+  ciphertext    BYTEA NOT NULL,
+  PRIMARY KEY(customer_id, txn_id)
+);
+
+CREATE TABLE notes(
+  customer_id   TEXT COLLATE "C" NOT NULL,
+  note_id       TEXT COLLATE "C" NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  source        TEXT NOT NULL,
+  level         BIGINT NOT NULL,
+  ciphertext    BYTEA NOT NULL,
+  PRIMARY KEY(customer_id, note_id)
+);
+
+CREATE TABLE audit_log(
+  seq        BIGINT PRIMARY KEY,
+  ts_ms      BIGINT NOT NULL,
+  actor      TEXT NOT NULL,
+  action     TEXT NOT NULL,
+  target     TEXT NOT NULL,
+  purpose    TEXT NOT NULL,
+  channel    TEXT NOT NULL,
+  decision   TEXT NOT NULL,
+  reason     TEXT NOT NULL,
+  fields     TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  prev_hash  BYTEA NOT NULL,
+  hash       BYTEA NOT NULL
+);
+
+CREATE TABLE audit_checkpoints(
+  seq       BIGINT PRIMARY KEY,
+  ts_ms     BIGINT NOT NULL,
+  hash      BYTEA NOT NULL,
+  signature BYTEA NOT NULL
+);
+
+CREATE TABLE staff(
+  staff_id      TEXT COLLATE "C" PRIMARY KEY,
+  display_name  TEXT NOT NULL,
+  post          TEXT NOT NULL,
+  roles         TEXT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  status        TEXT NOT NULL
+);
+
+CREATE TABLE imports(
+  import_id       TEXT COLLATE "C" PRIMARY KEY,
+  file_sha256     TEXT COLLATE "C" NOT NULL UNIQUE,
+  actor           TEXT NOT NULL,
+  started_at_ms   BIGINT NOT NULL,
+  updated_at_ms   BIGINT NOT NULL,
+  committed_lines BIGINT NOT NULL,
+  imported        BIGINT NOT NULL,
+  rejected        BIGINT NOT NULL,
+  state           TEXT NOT NULL
+);
+)sql";
+
+// Index i holds migration i + 1.
+constexpr std::array<const char*, kLatestSchemaVersion> kMigrations = {kMigration1};
+
+constexpr const char* kLockSchema = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
+constexpr const char* kCreateMigrationsTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations("
+    "version BIGINT PRIMARY KEY, applied_at_ms BIGINT NOT NULL)";
+constexpr const char* kHasMigrationsTable =
+    "SELECT count(*) FROM pg_catalog.pg_tables "
+    "WHERE schemaname = current_schema() AND tablename = 'schema_migrations'";
+constexpr const char* kSelectVersion =
+    "SELECT coalesce(max(version), 0)::bigint FROM schema_migrations";
+constexpr const char* kInsertVersion =
+    "INSERT INTO schema_migrations(version, applied_at_ms) VALUES($1, $2)";
+
+Status ApplyPending(PgConn& conn, const std::string& schema, bool create, int64_t now_ms) {
+  const std::string lock_key = "custos.migrate:" + schema;
+  CUSTOS_RETURN_IF_ERROR(conn.Exec(kLockSchema, Params().Text(lock_key), "migrate: lock").status());
+  if (create) {
+    // DDL takes no parameters: the name is quoted by libpq (and validated by
+    // the store).
+    char* quoted = PQescapeIdentifier(conn.raw(), schema.c_str(), schema.size());
+    if (quoted == nullptr) return InvalidArgument("store: option 'schema': not a valid name");
+    const std::string sql = fmt::format("CREATE SCHEMA IF NOT EXISTS {}", quoted);
+    PQfreemem(quoted);
+    CUSTOS_RETURN_IF_ERROR(conn.ExecSimple(sql.c_str(), "migrate: create schema").status());
+    CUSTOS_RETURN_IF_ERROR(
+        conn.ExecSimple(kCreateMigrationsTable, "migrate: create schema_migrations").status());
+  }
+  CUSTOS_ASSIGN_OR_RETURN(int current, ReadSchemaVersion(conn));
+  if (current == 0 && !create) {
+    return NotFound(
+        fmt::format("store: PostgreSQL schema '{}' holds no Custos "
+                    "database (run `custos init` first)",
+                    schema));
+  }
+  if (current > kLatestSchemaVersion) {
+    return FailedPrecondition(
+        fmt::format("store: database schema version {} is newer than this "
+                    "Custos knows ({}); "
+                    "upgrade Custos to open it",
+                    current, kLatestSchemaVersion));
+  }
+  for (int version = current + 1; version <= kLatestSchemaVersion; ++version) {
+    const std::string op = fmt::format("migrate: apply version {}", version);
+    CUSTOS_RETURN_IF_ERROR(
+        conn.ExecSimple(kMigrations[static_cast<size_t>(version - 1)], op).status());
+    CUSTOS_RETURN_IF_ERROR(
+        conn.Exec(kInsertVersion, Params().Int(version).Int(now_ms), "migrate: record version")
+            .status());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<int> ReadSchemaVersion(PgConn& conn) {
+  CUSTOS_ASSIGN_OR_RETURN(PgResult exists,
+                          conn.Exec(kHasMigrationsTable, Params(), "read schema version"));
+  if (exists.Rows() == 0 || exists.Int(0, 0) == 0) return 0;
+  CUSTOS_ASSIGN_OR_RETURN(PgResult version,
+                          conn.Exec(kSelectVersion, Params(), "read schema version"));
+  return version.Rows() == 0 ? 0 : static_cast<int>(version.Int(0, 0));
+}
+
+Status Migrate(PgConn& conn, const std::string& schema, bool create, int64_t now_ms) {
+  CUSTOS_RETURN_IF_ERROR(conn.ExecSimple("BEGIN", "migrate: begin").status());
+  Status status = ApplyPending(conn, schema, create, now_ms);
+  if (status.ok()) {
+    auto commit = conn.ExecSimple("COMMIT", "migrate: commit");
+    status = commit.status();
+    if (status.ok() && commit->CommandTag() != "COMMIT") {
+      status = Unavailable("store: migrate: commit: the server rolled the migration back");
+    }
+  }
+  if (!status.ok() && !conn.Broken() && !conn.Idle()) {
+    conn.ExecSimple("ROLLBACK", "migrate: rollback").status().IgnoreError();
+  }
+  return status;
+}
+
+}  // namespace custos::store::postgres
