@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 
 #include "core/region_codes.h"
 #include "core/validators.h"
@@ -54,13 +55,29 @@ bool AllDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), IsAsciiDigit);
 }
 
+// core::IsPlausibleRegionCode for six ASCII digits, remembered per code: the core rule
+// searches three sorted tables by string comparison, and digit-dense input asks it about
+// the same few thousand codes millions of times. One byte per possible code (1 MB of
+// zero-initialised static storage): 0 not asked yet, 1 implausible, 2 plausible. Relaxed
+// atomics suffice: every thread computes the same pure answer.
+bool PlausibleRegion(std::string_view code6) {
+  static std::atomic<uint8_t> memo[1000000];
+  const auto code = static_cast<size_t>(Digits(code6));
+  uint8_t known = memo[code].load(std::memory_order_relaxed);
+  if (known == 0) {
+    known = core::IsPlausibleRegionCode(code6) ? 2 : 1;
+    memo[code].store(known, std::memory_order_relaxed);
+  }
+  return known == 2;
+}
+
 }  // namespace
 
 bool IsValidIdCard18(std::string_view s, std::chrono::year_month_day today) {
   if (s.size() != 18 || !AllDigits(s.substr(0, 17))) return false;
   const char check = s[17] == 'x' ? 'X' : s[17];
   if (core::IdCardCheckChar(s.substr(0, 17)) != check) return false;
-  if (!core::IsPlausibleRegionCode(s.substr(0, 6))) return false;
+  if (!PlausibleRegion(s.substr(0, 6))) return false;
   const int year = Digits(s.substr(6, 4));
   const std::chrono::year_month_day birth{std::chrono::year{year},
                                           std::chrono::month{unsigned(Digits(s.substr(10, 2)))},
@@ -70,7 +87,7 @@ bool IsValidIdCard18(std::string_view s, std::chrono::year_month_day today) {
 
 bool IsValidLegacyIdCard(std::string_view d, std::chrono::year_month_day today) {
   if (d.size() != 15 || !AllDigits(d)) return false;
-  if (!core::IsPlausibleRegionCode(d.substr(0, 6))) return false;
+  if (!PlausibleRegion(d.substr(0, 6))) return false;
   const std::chrono::year_month_day birth{std::chrono::year{1900 + Digits(d.substr(6, 2))},
                                           std::chrono::month{unsigned(Digits(d.substr(8, 2)))},
                                           std::chrono::day{unsigned(Digits(d.substr(10, 2)))}};

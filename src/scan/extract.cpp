@@ -104,14 +104,61 @@ void AddBankCard(const Sink& k, size_t s, size_t e, Bytes digits) {
         k.ctx.want_values ? std::string(digits) : std::string(), unionpay ? "unionpay" : "");
 }
 
+// The answer of a core validator, reached here without allocating for the common spelling.
+enum class Verdict : uint8_t { kValid, kInvalid, kAskCore };
+
+bool IsTrimmedSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+// core::NormalizeMobile's rules for an ASCII span (on ASCII its full-width folding changes
+// nothing): trimmed, spaces, hyphens and tabs dropped, one country prefix removed, then
+// 1[3-9] and nine more digits, written to `out`. kAskCore for anything else (full-width
+// prefixes, very long spans): core decides those. Runs for every 11-digit run of the input.
+Verdict NormalizeMobileAscii(Bytes in, std::array<char, 11>& out) {
+  while (!in.empty() && IsTrimmedSpace(in.front())) in.remove_prefix(1);
+  while (!in.empty() && IsTrimmedSpace(in.back())) in.remove_suffix(1);
+  std::array<char, 32> buf;
+  size_t n = 0;
+  for (char c : in) {
+    if (static_cast<unsigned char>(c) >= 0x80 || n == buf.size()) return Verdict::kAskCore;
+    if (c != ' ' && c != '-' && c != '\t') buf[n++] = c;
+  }
+  Bytes v(buf.data(), n);
+  for (Bytes prefix : {Bytes("(+86)"), Bytes("(86)"), Bytes("+86"), Bytes("0086")}) {
+    if (v.starts_with(prefix)) {
+      v.remove_prefix(prefix.size());
+      break;
+    }
+  }
+  if (v.size() == 13 && v.starts_with("86")) v.remove_prefix(2);
+  if (v.size() != 11 || !AllDigits(v) || v[0] != '1' || v[1] < '3') return Verdict::kInvalid;
+  std::copy(v.begin(), v.end(), out.begin());
+  return Verdict::kValid;
+}
+
 bool TryMobile(const Sink& k, size_t digits_start, size_t e) {
   const size_t s = MobilePrefixStart(k.b(), digits_start);
-  auto mobile = core::NormalizeMobile(k.b().substr(s, e - s));
-  if (!mobile.ok()) return false;
+  const Bytes span = k.b().substr(s, e - s);
+  std::string normalized;
+  std::array<char, 11> digits;
+  switch (NormalizeMobileAscii(span, digits)) {
+    case Verdict::kInvalid:
+      return false;
+    case Verdict::kValid:
+      normalized.assign(digits.data(), digits.size());  // fits the short-string buffer
+      break;
+    case Verdict::kAskCore: {
+      auto mobile = core::NormalizeMobile(span);
+      if (!mobile.ok()) return false;
+      normalized = std::move(*mobile);
+      break;
+    }
+  }
   const bool prefixed = s != digits_start || (e - s) > 13 ||
                         k.b().substr(digits_start, 2) == "86" ||
                         k.b().substr(digits_start, 4) == "0086";
-  k.Add(PiiType::kMobile, s, e, prefixed ? 0.95 : 0.9, std::move(*mobile),
+  k.Add(PiiType::kMobile, s, e, prefixed ? 0.95 : 0.9, std::move(normalized),
         prefixed ? "with +86" : "");
   return true;
 }
@@ -349,6 +396,50 @@ bool IsLocalChar(char c) {
 }
 bool IsDomainChar(char c) { return IsAsciiAlnum(c) || c == '.' || c == '-'; }
 
+// core::NormalizeEmail's rules for a span that ExtractEmail built: local-part characters,
+// one '@', domain characters (all ASCII, no spaces, so its trimming and ASCII checks pass).
+// Anything else is kAskCore. Saves core's label vector and strings for every address.
+Verdict CheckMailboxAscii(Bytes s) {
+  size_t at = Bytes::npos;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '@') {
+      if (at != Bytes::npos) return Verdict::kAskCore;
+      at = i;
+    } else if (!IsLocalChar(s[i])) {
+      return Verdict::kAskCore;
+    }
+  }
+  if (at == Bytes::npos) return Verdict::kAskCore;
+  if (s.size() > 254) return Verdict::kInvalid;
+  // Local part: 1-64 bytes, no dot first, last or doubled (its characters are all atext).
+  const Bytes local = s.substr(0, at);
+  if (local.empty() || local.size() > 64 || local.front() == '.' || local.back() == '.' ||
+      local.find("..") != Bytes::npos) {
+    return Verdict::kInvalid;
+  }
+  // Domain: 1-253 bytes, at least two labels of 1-63 letters, digits and inner hyphens, the
+  // last not all digits.
+  const Bytes domain = s.substr(at + 1);
+  if (domain.empty() || domain.size() > 253) return Verdict::kInvalid;
+  size_t labels = 0;
+  size_t start = 0;
+  while (true) {
+    const size_t dot = domain.find('.', start);
+    const Bytes label = domain.substr(start, dot == Bytes::npos ? dot : dot - start);
+    ++labels;
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-' ||
+        !std::all_of(label.begin(), label.end(),
+                     [](char c) { return IsAsciiAlnum(c) || c == '-'; })) {
+      return Verdict::kInvalid;
+    }
+    if (dot == Bytes::npos) {
+      if (labels < 2 || AllDigits(label)) return Verdict::kInvalid;
+      return Verdict::kValid;
+    }
+    start = dot + 1;
+  }
+}
+
 void ExtractEmail(const Sink& k, size_t end) {
   const Bytes b = k.b();
   const size_t from = end > 256 ? end - 256 : 0;
@@ -361,8 +452,28 @@ void ExtractEmail(const Sink& k, size_t end) {
   while (e < b.size() && IsDomainChar(b[e]) && e - at < 254) ++e;
   while (e > at + 1 && (b[e - 1] == '.' || b[e - 1] == '-')) --e;
   if (s == at) return;
-  auto email = core::NormalizeEmail(b.substr(s, e - s));
-  if (email.ok()) k.Add(PiiType::kEmail, s, e, 0.95, std::move(*email));
+  const Bytes span = b.substr(s, e - s);
+  switch (CheckMailboxAscii(span)) {
+    case Verdict::kInvalid:
+      return;
+    case Verdict::kValid: {
+      // The canonical spelling: the local part as typed, the domain in lower case.
+      std::string normalized;
+      if (k.ctx.want_values) {
+        normalized.assign(span);
+        for (size_t i = at - s + 1; i < normalized.size(); ++i) {
+          if (normalized[i] >= 'A' && normalized[i] <= 'Z') normalized[i] += 'a' - 'A';
+        }
+      }
+      k.Add(PiiType::kEmail, s, e, 0.95, std::move(normalized));
+      return;
+    }
+    case Verdict::kAskCore: {
+      auto email = core::NormalizeEmail(span);
+      if (email.ok()) k.Add(PiiType::kEmail, s, e, 0.95, std::move(*email));
+      return;
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -5,13 +5,17 @@
 // literal-led or single-class patterns at several GB/s, while precise patterns with many
 // bounded character-class repeats fall to tens of MB/s on digit-dense text.
 //
-// Patterns are split into groups; each group is compiled into its own database and scanned
-// separately over every buffer, because mixing short literals with class-led patterns in one
-// database measured slower than scanning the buffer once per group (see src/scan/README.md).
+// The three digit-led patterns fire on most lines of digit-dense input and are matched by a
+// hand-written state machine (digit_triggers.h) with exactly Hyperscan's semantics; their
+// group is kNativeGroup. The others are split into groups; each group is compiled into its
+// own database and scanned separately over every buffer, because mixing patterns that combine
+// badly (the IPv6 and e-mail triggers with the rest) in one database measured several times
+// slower than scanning the buffer once per group (see src/scan/README.md).
 //
 // Thread safety: immutable tables.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string_view>
 
@@ -29,9 +33,12 @@ enum class TriggerKind : uint8_t {
   kAddress,          // a house number: digits then 号
 };
 
+// The group of the patterns matched by DigitTriggers rather than Hyperscan.
+inline constexpr int kNativeGroup = -1;
+
 struct TriggerPattern {
   TriggerKind kind;
-  int group;               // patterns of one group share a database
+  int group;               // patterns of one group share a database; or kNativeGroup
   bool utf8;               // compiled with HS_FLAG_UTF8 (non-ASCII pattern)
   std::string_view regex;  // PCRE syntax shared by Hyperscan and ripgrep
 };
@@ -39,7 +46,7 @@ struct TriggerPattern {
 // Every trigger pattern; a pattern's Hyperscan id is its index here.
 std::span<const TriggerPattern> TriggerPatterns();
 
-// The number of groups (databases); groups are numbered 0..count-1.
+// The number of Hyperscan groups (databases); groups are numbered 0..count-1.
 int TriggerGroupCount();
 
 }  // namespace custos::scan

@@ -3,9 +3,12 @@
 #include <hs/hs.h>
 
 #include <algorithm>
+#include <array>
+#include <iterator>
 #include <mutex>
 
 #include "core/validators.h"
+#include "scan/byte_search.h"
 #include "scan/patterns.h"
 
 namespace custos::scan {
@@ -16,6 +19,31 @@ namespace {
 constexpr size_t kKeep = 4096;
 
 std::string HsError(hs_error_t e) { return "hyperscan error " + std::to_string(e); }
+
+// The pattern id (index in TriggerPatterns) of each DigitTriggers match.
+uint32_t NativePatternId(DigitTriggers::Match m) {
+  static const std::array<uint32_t, 3> ids = [] {
+    std::array<uint32_t, 3> out{};
+    const auto patterns = TriggerPatterns();
+    for (uint32_t i = 0; i < patterns.size(); ++i) {
+      switch (patterns[i].kind) {
+        case TriggerKind::kDigitRun:
+          out[static_cast<size_t>(DigitTriggers::Match::kDigitRun)] = i;
+          break;
+        case TriggerKind::kDigitGroups:
+          out[static_cast<size_t>(DigitTriggers::Match::kDigitGroups)] = i;
+          break;
+        case TriggerKind::kIpv4:
+          out[static_cast<size_t>(DigitTriggers::Match::kIpv4)] = i;
+          break;
+        default:
+          break;
+      }
+    }
+    return out;
+  }();
+  return ids[static_cast<size_t>(m)];
+}
 
 }  // namespace
 
@@ -115,6 +143,7 @@ void ScanStream::Begin(FindingSink sink) {
     for (auto* s : streams_) hs_reset_stream(s, 0, scratch_, nullptr, nullptr);
   }
   dirty_ = false;
+  digits_.Reset();
   sink_ = std::move(sink);
   buf_.clear();
   base_ = end_ = 0;
@@ -132,12 +161,43 @@ int ScanStream::OnMatch(unsigned id, unsigned long long /*from*/, unsigned long 
   return 0;
 }
 
+namespace {
+
+bool TriggerBefore(const ScanStream::Trigger& a, const ScanStream::Trigger& b) {
+  return a.end != b.end ? a.end < b.end : a.pattern < b.pattern;
+}
+
+}  // namespace
+
+void ScanStream::MergeTriggers(size_t from) {
+  // Each source reports in order of end (ties by pattern are sorted here, they are rare);
+  // merging the sources is linear where sorting everything per buffer was not.
+  const auto mid = triggers_.begin() + static_cast<ptrdiff_t>(from);
+  if (!std::is_sorted(mid, triggers_.end(), TriggerBefore)) {
+    std::sort(mid, triggers_.end(), TriggerBefore);
+  }
+  if (mid == triggers_.begin() || mid == triggers_.end() || !TriggerBefore(*mid, *(mid - 1))) {
+    return;
+  }
+  merged_.clear();
+  std::merge(triggers_.begin(), mid, mid, triggers_.end(), std::back_inserter(merged_),
+             TriggerBefore);
+  triggers_.swap(merged_);
+}
+
 Status ScanStream::ScanBytes(std::string_view bytes) {
   for (auto* s : streams_) {
+    const size_t from = triggers_.size();
     const hs_error_t e = hs_scan_stream(s, bytes.data(), static_cast<unsigned>(bytes.size()), 0,
                                         scratch_, &ScanStream::OnMatch, this);
     if (e != HS_SUCCESS) return Internal(HsError(e));
+    MergeTriggers(from);
   }
+  const size_t from = triggers_.size();
+  digits_.Scan(bytes, end_, [this](DigitTriggers::Match m, uint64_t to) {
+    triggers_.push_back({NativePatternId(m), to});
+  });
+  MergeTriggers(from);
   return Status::Ok();
 }
 
@@ -163,8 +223,10 @@ Status ScanStream::Finish() {
   // at the very end. It is scanned, never stored: no candidate can include it.
   CUSTOS_RETURN_IF_ERROR(ScanBytes("\n"));
   for (auto* s : streams_) {
+    const size_t from = triggers_.size();
     const hs_error_t e = hs_reset_stream(s, 0, scratch_, &ScanStream::OnMatch, this);
     if (e != HS_SUCCESS) return Internal(HsError(e));
+    MergeTriggers(from);
   }
   dirty_ = false;  // the streams are reset: Begin need not reset them again
   Process(true);
@@ -181,10 +243,7 @@ Result<std::vector<Finding>> ScanStream::ScanAll(std::string_view text) {
 
 void ScanStream::Process(bool final) {
   const uint64_t limit = final ? UINT64_MAX : (end_ > kLookahead ? end_ - kLookahead : 0);
-  // Extract every trigger whose look-ahead has arrived.
-  std::sort(triggers_.begin(), triggers_.end(), [](const Trigger& a, const Trigger& b) {
-    return a.end != b.end ? a.end < b.end : a.pattern < b.pattern;
-  });
+  // Extract every trigger whose look-ahead has arrived (triggers_ is kept in order of end).
   const auto patterns = TriggerPatterns();
   const Window w{buf_, base_, base_ == 0, final};
   size_t done = 0;
@@ -257,9 +316,10 @@ void ScanStream::Emit(const Candidate& c) {
   f.confidence = c.confidence;
   if (c.start >= base_ && c.end <= end_) {
     if (c.start > line_offset_ && line_offset_ >= base_) {
-      line_ += static_cast<uint64_t>(
-          std::count(buf_.begin() + static_cast<ptrdiff_t>(line_offset_ - base_),
-                     buf_.begin() + static_cast<ptrdiff_t>(c.start - base_), '\n'));
+      line_ += CountByte(std::string_view(buf_).substr(
+                             static_cast<size_t>(line_offset_ - base_),
+                             static_cast<size_t>(c.start - line_offset_)),
+                         '\n');
       line_offset_ = c.start;
     }
     if (with_values_) f.value = buf_.substr(static_cast<size_t>(c.start - base_), f.length);
@@ -278,9 +338,9 @@ void ScanStream::Trim() {
   if (buf_.size() < 4 * kKeep) return;
   const uint64_t new_base = end_ - kKeep;
   if (line_offset_ < new_base) {
-    line_ += static_cast<uint64_t>(
-        std::count(buf_.begin() + static_cast<ptrdiff_t>(line_offset_ - base_),
-                   buf_.begin() + static_cast<ptrdiff_t>(new_base - base_), '\n'));
+    line_ += CountByte(std::string_view(buf_).substr(static_cast<size_t>(line_offset_ - base_),
+                                                     static_cast<size_t>(new_base - line_offset_)),
+                       '\n');
     line_offset_ = new_base;
   }
   buf_.erase(0, static_cast<size_t>(new_base - base_));

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "scan/digit_triggers.h"
 #include "scan/extract.h"
 #include "scan/finding.h"
 
@@ -98,16 +99,19 @@ class ScanStream {
   // Total bytes fed since Begin.
   uint64_t bytes_scanned() const { return end_; }
 
- private:
-  explicit ScanStream(const Scanner& scanner);
-  friend class Scanner;
+  // A pattern match waiting for its look-ahead: pattern id and input offset of its end.
   struct Trigger {
     uint32_t pattern;
     uint64_t end;
   };
+
+ private:
+  explicit ScanStream(const Scanner& scanner);
+  friend class Scanner;
   static int OnMatch(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
                      void* self);
   Status ScanBytes(std::string_view bytes);
+  void MergeTriggers(size_t from);
   void Process(bool final);
   void Resolve(std::vector<Candidate>& cluster);
   void Emit(const Candidate& c);
@@ -116,12 +120,14 @@ class ScanStream {
   const Scanner& scanner_;
   hs_scratch* scratch_ = nullptr;
   std::vector<hs_stream*> streams_;
+  DigitTriggers digits_;  // the patterns of kNativeGroup
   ExtractContext ctx_;
   FindingSink sink_;
   std::string buf_;  // input bytes [base_, end_)
   uint64_t base_ = 0;
   uint64_t end_ = 0;
-  std::vector<Trigger> triggers_;      // not yet extracted
+  std::vector<Trigger> triggers_;      // not yet extracted, in order of (end, pattern)
+  std::vector<Trigger> merged_;        // scratch for MergeTriggers
   std::vector<Candidate> candidates_;  // extracted, not yet emitted
   std::vector<Candidate> cluster_;     // scratch for Process
   uint64_t line_offset_ = 0;           // line cursor: line_ is the line of byte line_offset_

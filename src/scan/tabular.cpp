@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "scan/byte_search.h"
+
 namespace custos::scan {
 
 ColumnTracker::ColumnTracker(TableFormat format, CellCallback on_cell, ColumnFilter wants_content)
@@ -124,14 +126,8 @@ void ColumnTracker::FeedDelimited(std::string_view bytes) {
   while (i < bytes.size()) {
     // Fast path: a run of bytes that change no state (most of every cell).
     if (!quote_pending_) {
-      size_t j = i;
-      if (in_quotes_) {
-        while (j < bytes.size() && bytes[j] != '"') ++j;
-      } else {
-        while (j < bytes.size() && bytes[j] != '"' && bytes[j] != delimiter_ && bytes[j] != '\n') {
-          ++j;
-        }
-      }
+      const size_t j = in_quotes_ ? FindFirstOf3(bytes, i, '"', '"', '"')
+                                  : FindFirstOf3(bytes, i, '"', delimiter_, '\n');
       if (j > i) {
         const std::string_view run = bytes.substr(i, j - i);
         AppendRun(run, pos_);
@@ -197,8 +193,7 @@ void ColumnTracker::FeedJsonl(std::string_view bytes) {
   while (i < bytes.size()) {
     if (in_string_ && !escape_) {
       // Fast path: the inside of a string up to its next quote, backslash or newline.
-      size_t j = i;
-      while (j < bytes.size() && bytes[j] != '"' && bytes[j] != '\\' && bytes[j] != '\n') ++j;
+      const size_t j = FindFirstOf3(bytes, i, '"', '\\', '\n');
       if (j > i) {
         const std::string_view run = bytes.substr(i, j - i);
         if (depth_ == 1 && part_ == JsonPart::kKey) {
