@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Audited reads over HTTPS: `wrk` against `custos serve` on a vault of COUNT customers.
+#   bench/http_bench.sh [COUNT=1000000] [SECONDS=30] [CONNECTIONS=8]
+# Builds Release, generates and imports COUNT customers, starts `custos serve`, then runs two
+# keep-alive TLS loads with random ids / phone numbers from files:
+#   get    GET /v1/customers/{id}?fields=name,phone,id_number   as a support agent (masked)
+#   search GET /v1/customers/search?field=phone&value=...        as a support agent
+# and prints requests/s and p50/p99 for each, then checks the audit log: the data entries
+# (customer.read / customer.search) it gained equal the 2xx responses wrk counted.
+# Needs: wrk (Debian package `wrk`), sqlite3, curl, python3. BENCHMARKS.md records a run.
+# CUSTOS_BIN=path/to/custos skips the Release build (for a quick check of the script).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COUNT=${1:-1000000}
+SECONDS_EACH=${2:-30}
+CONNECTIONS=${3:-8}
+WORK=${BENCH_DIR:-/tmp/custos-http-bench}
+BUILD_DIR=${BUILD_DIR:-build-release}
+PORT=${PORT:-18443}
+command -v wrk >/dev/null || { echo "http_bench: wrk is missing (apt-get install wrk)" >&2; exit 2; }
+
+if [ -n "${CUSTOS_BIN:-}" ]; then
+  CUSTOS=$CUSTOS_BIN  # a binary built elsewhere (quick runs); the figures need Release
+else
+  CUSTOS_WERROR=OFF BUILD_DIR=$BUILD_DIR BUILD_TYPE=Release NINJA_TARGETS="custos" \
+    scripts/build.sh -DCUSTOS_BUILD_TESTS=OFF -DCUSTOS_BUILD_BENCH=OFF
+  CUSTOS=$PWD/$BUILD_DIR/bin/custos
+fi
+rm -rf "$WORK" && mkdir -p "$WORK"
+V=$WORK/vault
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
+totp() {  # RFC 6238 code for a base32 secret, now
+  python3 - "$1" <<'PY'
+import base64, hashlib, hmac, struct, sys, time
+s = sys.argv[1]; k = base64.b32decode(s + "=" * (-len(s) % 8))
+h = hmac.new(k, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
+o = h[-1] & 15
+print("%06d" % ((struct.unpack(">I", h[o:o + 4])[0] & 0x7FFFFFFF) % 1000000))
+PY
+}
+
+echo "== gen + import $COUNT customers"
+$CUSTOS gen --count "$COUNT" --seed 1 --out "$WORK/customers.csv" >/dev/null
+ADMIN=$($CUSTOS --json init "$V" | json admin_token)
+# The server may take as many requests as wrk sends: lift the per-token limit for the bench.
+python3 - "$V/custos.toml" "$PORT" <<'PY'
+import re, sys
+p, port = sys.argv[1], sys.argv[2]
+s = open(p).read()
+s = re.sub(r"(?m)^port = \d+$", f"port = {port}", s, count=1)
+s = re.sub(r"(?m)^rate_limit_per_second = \d+$", "rate_limit_per_second = 1000000", s, count=1)
+s = re.sub(r"(?m)^rate_limit_burst = \d+$", "rate_limit_burst = 2000000", s, count=1)
+s = re.sub(r"(?m)^threads = \d+$", "threads = 16", s, count=1)
+open(p, "w").write(s)
+PY
+today=$(date -u +%F); next_year=$(date -u -d '+1 year' +%F)
+login() {  # staff post role -> token (password, training, TOTP: what the policy asks of them)
+  local id=$1 post=$2 role=$3 pw="bench-password-$RANDOM-$RANDOM" secret
+  CUSTOS_TOKEN=$ADMIN CUSTOS_NEW_PASSWORD=$pw $CUSTOS --vault "$V" staff add "$id" --name "$id" \
+    --post "$post" --role "$role" --with-password >/dev/null
+  CUSTOS_TOKEN=$ADMIN $CUSTOS --vault "$V" training add "$id" --course privacy-basics \
+    --completed "$today" --valid-until "$next_year" >/dev/null
+  secret=$(CUSTOS_TOKEN=$ADMIN $CUSTOS --vault "$V" --json totp enroll "$id" | json secret)
+  CUSTOS_PASSWORD=$pw $CUSTOS --vault "$V" --json token issue "$id" --ttl 1d --totp "$(totp "$secret")" | json token
+}
+SALES=$(login bench.sales sales_rep sales)
+AGENT=$(login bench.agent support_agent customer_service)
+t0=$(date +%s.%N)
+CUSTOS_TOKEN=$SALES CUSTOS_PURPOSE=account_management $CUSTOS --vault "$V" import \
+  --notice-version 1 --consent-purposes customer_service,account_management --sensitive-consent \
+  "$WORK/customers.csv" >/dev/null
+t1=$(date +%s.%N)
+echo "import: $(python3 -c "print(f'{$COUNT/($t1-$t0):.0f}')") customers/s"
+sqlite3 "$V/custos.db" "SELECT customer_id FROM customers ORDER BY random() LIMIT 20000" > "$WORK/ids.txt"
+python3 - "$WORK/customers.csv" "$WORK/phones.txt" <<'PY'
+import csv, random, sys
+rows = csv.DictReader(open(sys.argv[1], encoding="utf-8"))
+phones = [r["phone"] for _, r in zip(range(200000), rows)]
+random.seed(1)
+open(sys.argv[2], "w").write("\n".join(random.sample(phones, min(20000, len(phones)))) + "\n")
+PY
+
+echo "== serve"
+$CUSTOS --vault "$V" serve > "$WORK/serve.log" 2>&1 &
+SERVER=$!
+trap 'kill -TERM $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  curl -sk "https://127.0.0.1:$PORT/v1/health" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+data_entries() {
+  sqlite3 "$V/custos.db" "SELECT count(*) FROM audit_log WHERE action IN ('customer.read','customer.search') AND actor='bench.agent' AND decision != 'deny'"
+}
+
+served_2xx() {  # 2xx responses the server sent on the two benchmarked routes (/v1/metrics)
+  curl -sk "https://127.0.0.1:$PORT/v1/metrics" | python3 -c '
+import re, sys
+n = 0
+for line in sys.stdin:
+    m = re.match(r"custos_http_requests_total\{method=\"GET\",route=\"(/v1/customers/\{customer_id\}|/v1/customers/search)\",status=\"2\d\d\"\} (\d+)", line)
+    if m: n += int(m.group(2))
+print(n)'
+}
+
+# wrk stops with requests in flight; the server finishes (and audits) them without wrk
+# counting them. So the exact check compares the audit log with the 2xx responses the server
+# counted (/v1/metrics); wrk's own 2xx count is printed beside it.
+run() {  # name lua-mode id-file
+  local name=$1 mode=$2 file=$3 before after twoxx served_before served
+  before=$(data_entries)
+  served_before=$(served_2xx)
+  BENCH_TOKEN=$AGENT BENCH_MODE=$mode BENCH_FILE=$file BENCH_REPORT=$WORK/$name.json \
+    wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_EACH}s" --latency -s bench/http_bench.lua \
+    "https://127.0.0.1:$PORT" > "$WORK/$name.txt"
+  sleep 1  # let the requests wrk abandoned finish
+  after=$(data_entries)
+  served=$(( $(served_2xx) - served_before ))
+  python3 - "$name" "$WORK/$name.json" "$((after - before))" "$served" <<'PY'
+import json, sys
+name, report, entries, served = sys.argv[1], json.load(open(sys.argv[2])), int(sys.argv[3]), int(sys.argv[4])
+ok = "OK" if entries == served else "MISMATCH"
+print(f"{name}: {report['rps']:.0f} req/s  p50 {report['p50_ms']:.2f} ms  p99 {report['p99_ms']:.2f} ms  "
+      f"2xx seen by wrk {report['twoxx']}, sent by server {served}  non-2xx {report['non2xx']}  "
+      f"errors {report['errors']}  audit data entries +{entries} ({ok})")
+PY
+  [ "$((after - before))" -eq "$served" ] || { echo "http_bench: audit entries != 2xx responses" >&2; exit 1; }
+}
+echo "== wrk: $CONNECTIONS connections, ${SECONDS_EACH}s each, vault of $COUNT"
+run get get "$WORK/ids.txt"
+run search search "$WORK/phones.txt"
+kill -TERM $SERVER; wait $SERVER || true
+trap - EXIT
+echo "command: bench/http_bench.sh $COUNT $SECONDS_EACH $CONNECTIONS"

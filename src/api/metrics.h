@@ -1,0 +1,49 @@
+// Metrics: what `custos serve` has done, in the Prometheus text format (GET /v1/metrics).
+//   custos_http_requests_total{method,route,status}      counter
+//   custos_http_request_duration_seconds{route}          histogram (le buckets, _sum, _count)
+//   custos_audit_failures_total                          counter: requests refused with 503
+//                                                        because the vault could not write its
+//                                                        audit entry or reach its store
+// `route` is the route's pattern ("/v1/customers/{customer_id}"), never the concrete path,
+// so no id or value appears in a metric and the label set stays small.
+//
+// Thread safety: safe for concurrent use (one mutex around small map updates).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+namespace custos::api {
+
+class Metrics {
+ public:
+  // Records one finished request.
+  void Record(std::string_view method, std::string_view route, int status, double seconds);
+  void RecordAuditFailure();
+
+  // The Prometheus text exposition (version 0.0.4).
+  std::string Render() const;
+
+  // Test support: the count recorded for (method, route, status).
+  uint64_t RequestCount(std::string_view method, std::string_view route, int status) const;
+
+ private:
+  static constexpr std::array<double, 11> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                      0.1,   0.25,   0.5,   1.0,  2.5};
+  struct Histogram {
+    std::array<uint64_t, kBuckets.size()> counts{};  // non-cumulative per bucket
+    uint64_t count = 0;
+    double sum = 0;
+  };
+  mutable std::mutex mu_;
+  std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;
+  std::map<std::string, Histogram> latency_;
+  uint64_t audit_failures_ = 0;
+};
+
+}  // namespace custos::api

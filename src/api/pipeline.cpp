@@ -1,0 +1,147 @@
+#include "api/pipeline.h"
+
+#include <chrono>
+#include <exception>
+
+#include "api/api_error.h"
+#include "api/request_id.h"
+
+namespace custos::api {
+namespace {
+
+constexpr std::string_view kPurposeHeader = "x-custos-purpose";
+
+bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    const char a = text[i] >= 'A' && text[i] <= 'Z' ? static_cast<char>(text[i] + 32) : text[i];
+    if (a != prefix[i]) return false;
+  }
+  return true;
+}
+
+// The token of "Bearer <token>", or "" when the header is absent or of another scheme.
+std::string_view BearerToken(std::string_view authorization) {
+  if (!StartsWithNoCase(authorization, "bearer ")) return {};
+  std::string_view token = authorization.substr(7);
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  return token;
+}
+
+bool IsJson(std::string_view content_type) {
+  return StartsWithNoCase(content_type, "application/json") &&
+         (content_type.size() == 16 || content_type[16] == ';' || content_type[16] == ' ');
+}
+
+ApiResponse Unauthorized(std::string message, const std::string& request_id) {
+  ApiResponse r = ErrorResponse({401, "unauthenticated", std::move(message)}, request_id);
+  r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return r;
+}
+
+}  // namespace
+
+std::string_view ApiRequest::Header(std::string_view lower_name) const {
+  auto it = headers.find(lower_name);
+  return it == headers.end() ? std::string_view() : std::string_view(it->second);
+}
+
+std::string_view MethodLabel(std::string_view method) {
+  for (std::string_view known : {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}) {
+    if (method == known) return known;
+  }
+  return "OTHER";
+}
+
+RequestPipeline::RequestPipeline(const RouteTable& routes, Authenticator authenticate,
+                                 RateLimiter& limiter, Metrics& metrics)
+    : routes_(routes), authenticate_(std::move(authenticate)), limiter_(limiter),
+      metrics_(metrics) {}
+
+ApiResponse RequestPipeline::Handle(const ApiRequest& req) const {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string request_id = ChooseRequestId(req.Header("x-request-id"));
+  std::string route_label = "(unmatched)";
+  ApiResponse response;
+  try {
+    response = Run(req, request_id, route_label);
+  } catch (...) {
+    // Nothing about the failure may reach the client (ARCHITECTURE.md: a 5xx never shows
+    // internals); the request id lets an operator find it.
+    response = ErrorResponse(InternalError(), request_id);
+  }
+  response.headers.emplace_back("X-Request-Id", request_id);
+  // Responses may hold personal data: no cache may keep them.
+  response.headers.emplace_back("Cache-Control", "no-store");
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  metrics_.Record(MethodLabel(req.method), route_label, response.status, seconds);
+  return response;
+}
+
+void RequestPipeline::RecordProtocolError(std::string_view method, int status) const {
+  metrics_.Record(MethodLabel(method), "(protocol)", status, 0.0);
+}
+
+ApiResponse RequestPipeline::Run(const ApiRequest& req, const std::string& request_id,
+                                 std::string& route_label) const {
+  RouteMatch match = routes_.Find(req.method, req.path);
+  if (match.route == nullptr) {
+    if (match.allowed.empty()) return ErrorResponse(RouteNotFound(), request_id);
+    route_label = "(method not allowed)";
+    ApiResponse r = ErrorResponse(MethodNotAllowed(match.allowed), request_id);
+    r.headers.emplace_back("Allow", match.allowed);
+    return r;
+  }
+  const Route& route = *match.route;
+  route_label = route.pattern;
+  RequestScope scope;
+  scope.params = std::move(match.params);
+  scope.ctx.channel = vault::Channel::kApi;
+  scope.ctx.request_id = request_id;
+  if (route.access == Access::kPublic) return Dispatch(req, route, std::move(scope));
+
+  const std::string_view token = BearerToken(req.Header("authorization"));
+  if (token.empty()) {
+    return Unauthorized("header 'Authorization' must be 'Bearer <token>'", request_id);
+  }
+  if (!limiter_.Admit(token)) {
+    ApiResponse r = ErrorResponse(RateLimited(), request_id);
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
+  Result<std::string> staff = authenticate_(token, request_id);
+  if (!staff.ok()) {
+    if (staff.status().code() == Code::kUnauthenticated) {
+      return Unauthorized(staff.status().message(), request_id);
+    }
+    if (staff.status().code() == Code::kUnavailable) metrics_.RecordAuditFailure();
+    return ErrorResponse(FromStatus(staff.status()), request_id);
+  }
+  scope.ctx.actor = std::move(staff).value();
+  // Administrative routes take a purpose when one is given; data routes require it (P3.3a).
+  scope.ctx.purpose = std::string(req.Header(kPurposeHeader));
+  if (route.access == Access::kData) {
+    if (scope.ctx.purpose.empty()) {
+      return ErrorResponse(BadRequest("header 'X-Custos-Purpose' is required on data routes "
+                                      "(a purpose from the catalogue)"),
+                           request_id);
+    }
+  }
+  return Dispatch(req, route, std::move(scope));
+}
+
+ApiResponse RequestPipeline::Dispatch(const ApiRequest& req, const Route& route,
+                                      RequestScope scope) const {
+  const std::string& request_id = scope.ctx.request_id;
+  if (!req.body.empty() && !IsJson(req.Header("content-type"))) {
+    return ErrorResponse(UnsupportedMediaType(), request_id);
+  }
+  Result<ApiResponse> result = route.handler(req, scope);
+  if (result.ok()) return std::move(result).value();
+  if (result.status().code() == Code::kUnavailable) metrics_.RecordAuditFailure();
+  return ErrorResponse(FromStatus(result.status()), request_id);
+}
+
+}  // namespace custos::api

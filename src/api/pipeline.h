@@ -1,0 +1,63 @@
+// RequestPipeline: what happens to every request between the socket and a route's handler,
+// without the HTTP library (server.cpp adapts httplib to it), so each step is testable:
+//   1. request id: X-Request-Id if well-formed, else a new one; echoed on every response;
+//   2. route: 404 for an unknown path, 405 (with Allow) for a known path and another method;
+//   3. public routes (health, metrics, openapi) run now;
+//   4. credential: "Authorization: Bearer <token>", else 401 (WWW-Authenticate: Bearer);
+//   5. rate limit per token: 429 with Retry-After when the token's bucket is empty;
+//   6. authentication: the token is resolved to a staff id by the vault, else 401;
+//   7. data routes: X-Custos-Purpose is required (400 naming the header);
+//   8. a request with a body must be application/json (415);
+//   9. the handler, with Context{actor, purpose, channel api, request id}; a Status becomes
+//      an error response (api_error.h), an exception a 500 "internal error";
+//  10. metrics: count by method, route pattern and status; latency; 503s from the vault.
+//
+// Thread safety: Handle is safe to call concurrently; the table, metrics and limiter are
+// shared and each is thread-safe.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "api/exchange.h"
+#include "api/metrics.h"
+#include "api/rate_limiter.h"
+#include "api/route_table.h"
+#include "core/status.h"
+
+namespace custos::api {
+
+// Resolves a bearer token to an active staff id, or Unauthenticated. The production server
+// uses Vault::Authenticate; tests may supply their own.
+using Authenticator =
+    std::function<Result<std::string>(std::string_view bearer_token, std::string_view request_id)>;
+
+class RequestPipeline {
+ public:
+  // Borrows every argument; they must outlive the pipeline.
+  RequestPipeline(const RouteTable& routes, Authenticator authenticate, RateLimiter& limiter,
+                  Metrics& metrics);
+
+  // Runs the steps above; always returns a response (never throws).
+  ApiResponse Handle(const ApiRequest& request) const;
+
+  // Records a response that the HTTP library produced itself (a 413 for an oversized body, a
+  // 400 for a malformed request line) in the metrics, under route "(protocol)".
+  void RecordProtocolError(std::string_view method, int status) const;
+
+ private:
+  ApiResponse Run(const ApiRequest& req, const std::string& request_id,
+                  std::string& route_label) const;
+  ApiResponse Dispatch(const ApiRequest& req, const Route& route, RequestScope scope) const;
+
+  const RouteTable& routes_;
+  Authenticator authenticate_;
+  RateLimiter& limiter_;
+  Metrics& metrics_;
+};
+
+// The method as a metric label: GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, or OTHER.
+std::string_view MethodLabel(std::string_view method);
+
+}  // namespace custos::api

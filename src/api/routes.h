@@ -1,0 +1,43 @@
+// The API's routes, grouped by what they serve. Each Add*Routes function appends its routes to
+// the table; BuildRoutes (server.cpp) calls them in a fixed order. Handlers parse (request
+// body, query), call one Vault method with the scope's Context, and format the answer: they
+// hold no policy logic (ARCHITECTURE.md, "One door").
+//
+// The vault, metrics and OpenAPI text must outlive the table. Thread safety: handlers are safe
+// to run concurrently (the Vault is; they keep no state of their own).
+#pragma once
+
+#include <string_view>
+
+#include "api/metrics.h"
+#include "api/route_table.h"
+
+namespace custos::vault { class Vault; }
+
+namespace custos::api {
+
+// /v1/customers, /v1/customers/search, /v1/customers/{customer_id}
+void AddCustomerRoutes(RouteTable& table, vault::Vault& vault);
+// /v1/customers/{customer_id}/transactions and /notes
+void AddRecordRoutes(RouteTable& table, vault::Vault& vault);
+// /v1/audit/entries, /v1/audit/verify
+void AddAuditRoutes(RouteTable& table, vault::Vault& vault);
+// /v1/notices, /v1/customers/{customer_id}/consents
+void AddConsentRoutes(RouteTable& table, vault::Vault& vault);
+// /v1/tokens, /v1/staff, /v1/training
+void AddStaffRoutes(RouteTable& table, vault::Vault& vault);
+// /v1/roles, /v1/access/explain, /v1/approvals
+void AddAccessRoutes(RouteTable& table, vault::Vault& vault);
+// /v1/health, /v1/metrics, /v1/openapi.yaml (public)
+void AddServiceRoutes(RouteTable& table, const Metrics& metrics);
+
+// A handler bound to the vault: f(vault, request, scope).
+template <typename F>
+Handler BindVault(vault::Vault& v, F f) {
+  return [&v, f](const ApiRequest& req, const RequestScope& s) { return f(v, req, s); };
+}
+
+// docs/openapi.yaml, compiled in at build time.
+std::string_view OpenApiYaml();
+
+}  // namespace custos::api

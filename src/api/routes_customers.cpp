@@ -1,0 +1,117 @@
+// Customer routes (docs/openapi.yaml, tag "customers").
+#include <fmt/format.h>
+
+#include <array>
+
+#include "api/query.h"
+#include "api/request_body.h"
+#include "api/routes.h"
+#include "api/view_json.h"
+#include "vault/vault.h"
+
+namespace custos::api {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kDefaultSource = "api";
+constexpr int64_t kMaxPage = 1000;
+
+constexpr std::array<BodyMember, 3> kCreateBody = {{
+    {"fields", MemberKind::kFieldMap, true},
+    {"source", MemberKind::kString, false},
+    {"consent", MemberKind::kObject, true},
+}};
+// The consent given at collection (P3.1a): a customer cannot be created without it.
+constexpr std::array<BodyMember, 5> kConsentBody = {{
+    {"notice_version", MemberKind::kInteger, true},
+    {"purposes", MemberKind::kStringList, true},
+    {"sensitive", MemberKind::kBool, false},
+    {"third_party", MemberKind::kBool, false},
+    {"evidence_ref", MemberKind::kString, false},
+}};
+constexpr std::array<BodyMember, 1> kUpdateBody = {{{"fields", MemberKind::kFieldMap, true}}};
+constexpr std::array<std::string_view, 1> kGetQuery = {"fields"};
+constexpr std::array<std::string_view, 2> kSearchQuery = {"field", "value"};
+constexpr std::array<std::string_view, 2> kListQuery = {"after", "limit"};
+
+const std::string& Param(const RequestScope& scope, std::string_view name) {
+  static const std::string kEmpty;
+  auto it = scope.params.find(name);
+  return it == scope.params.end() ? kEmpty : it->second;
+}
+
+Result<ApiResponse> Create(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
+  CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kCreateBody));
+  const json& c = body["consent"];
+  CUSTOS_RETURN_IF_ERROR(CheckMembers(c, kConsentBody, "consent"));
+  vault::CollectionConsent consent;
+  consent.notice_version = IntOr(c, "notice_version", 0);
+  consent.purposes = StringsOr(c, "purposes");
+  consent.sensitive = BoolOr(c, "sensitive", false);
+  consent.third_party = BoolOr(c, "third_party", false);
+  // The evidence is an opaque id; the request id stands in when the client sends none, so
+  // the ledger entry can be traced to the audited request.
+  consent.evidence_ref = StringOr(c, "evidence_ref", "api:" + s.ctx.request_id);
+  CUSTOS_ASSIGN_OR_RETURN(std::string id,
+                          v.CreateCustomer(s.ctx, ToFieldValues(body["fields"]),
+                                           StringOr(body, "source", kDefaultSource), consent));
+  return JsonResponse(201, Dump({{"customer_id", id}}));
+}
+
+Result<ApiResponse> Get(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
+  CUSTOS_ASSIGN_OR_RETURN(QueryParams q, ParseQuery(req.query, kGetQuery));
+  std::vector<std::string> fields;
+  if (auto it = q.find("fields"); it != q.end()) {
+    CUSTOS_ASSIGN_OR_RETURN(fields, ParseNameList("fields", it->second));
+  }
+  CUSTOS_ASSIGN_OR_RETURN(vault::CustomerView view,
+                          v.GetCustomer(s.ctx, Param(s, "customer_id"), fields));
+  return JsonResponse(200, Dump(CustomerJson(view)));
+}
+
+Result<ApiResponse> Update(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
+  CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kUpdateBody));
+  const std::string& id = Param(s, "customer_id");
+  CUSTOS_RETURN_IF_ERROR(v.UpdateCustomer(s.ctx, id, ToFieldValues(body["fields"])));
+  return JsonResponse(200, Dump({{"customer_id", id}}));
+}
+
+Result<ApiResponse> Search(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
+  CUSTOS_ASSIGN_OR_RETURN(QueryParams q, ParseQuery(req.query, kSearchQuery));
+  for (std::string_view name : kSearchQuery) {
+    if (!q.contains(name)) {
+      return InvalidArgument(fmt::format("query: parameter '{}' is required", name));
+    }
+  }
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                          v.FindCustomers(s.ctx, q["field"], q["value"]));
+  return JsonResponse(200, Dump({{"customer_ids", ids}}));
+}
+
+Result<ApiResponse> List(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
+  CUSTOS_ASSIGN_OR_RETURN(QueryParams q, ParseQuery(req.query, kListQuery));
+  int64_t limit = 100;
+  if (auto it = q.find("limit"); it != q.end()) {
+    CUSTOS_ASSIGN_OR_RETURN(limit, ParseBoundedInt("limit", it->second, 1, kMaxPage));
+  }
+  CUSTOS_ASSIGN_OR_RETURN(vault::CustomerPage page,
+                          v.ListCustomers(s.ctx, q["after"], static_cast<size_t>(limit)));
+  json customers = json::array();
+  for (const vault::CustomerView& c : page.customers) customers.push_back(CustomerJson(c));
+  json doc = {{"customers", std::move(customers)}};
+  doc["next_after"] = page.next_after.empty() ? json(nullptr) : json(page.next_after);
+  return JsonResponse(200, Dump(doc));
+}
+
+}  // namespace
+
+void AddCustomerRoutes(RouteTable& t, vault::Vault& v) {
+  t.Add({"POST", "/v1/customers", Access::kData, BindVault(v, Create)});
+  t.Add({"GET", "/v1/customers", Access::kData, BindVault(v, List)});
+  t.Add({"GET", "/v1/customers/search", Access::kData, BindVault(v, Search)});
+  t.Add({"GET", "/v1/customers/{customer_id}", Access::kData, BindVault(v, Get)});
+  t.Add({"PATCH", "/v1/customers/{customer_id}", Access::kData, BindVault(v, Update)});
+}
+
+}  // namespace custos::api

@@ -1,0 +1,190 @@
+// Staff, token and training routes (docs/openapi.yaml, tag "staff"; P4a, P5b). The vault
+// decides who may call each (staff.manage, training.manage, or the staff member about
+// themselves) and audits every call; secrets (password, token, TOTP seed) are never logged.
+#include <array>
+
+#include "api/query.h"
+#include "api/request_body.h"
+#include "api/routes.h"
+#include "api/view_json.h"
+#include "vault/vault.h"
+
+namespace custos::api {
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kDefaultTokenTtlMs = int64_t{8} * 3600 * 1000;  // a working day
+
+constexpr std::array<BodyMember, 5> kLoginBody = {{
+    {"staff_id", MemberKind::kString, true},
+    {"password", MemberKind::kString, true},
+    {"totp_code", MemberKind::kString, false},
+    {"ttl_ms", MemberKind::kInteger, false},
+    {"label", MemberKind::kString, false},
+}};
+constexpr std::array<BodyMember, 5> kStaffBody = {{
+    {"staff_id", MemberKind::kString, true},
+    {"display_name", MemberKind::kString, true},
+    {"post", MemberKind::kString, true},
+    {"roles", MemberKind::kStringList, true},
+    {"initial_password", MemberKind::kString, false},
+}};
+constexpr std::array<BodyMember, 4> kStaffChangeBody = {{
+    {"display_name", MemberKind::kString, false},
+    {"post", MemberKind::kString, false},
+    {"roles", MemberKind::kStringList, false},
+    {"status", MemberKind::kString, false},
+}};
+constexpr std::array<BodyMember, 1> kPasswordBody = {{{"password", MemberKind::kString, true}}};
+constexpr std::array<BodyMember, 4> kTrainingBody = {{
+    {"staff_id", MemberKind::kString, true},
+    {"course", MemberKind::kString, true},
+    {"completed_at_ms", MemberKind::kInteger, true},
+    {"valid_until_ms", MemberKind::kInteger, true},
+}};
+constexpr std::array<std::string_view, 0> kNoQuery = {};
+constexpr std::array<std::string_view, 1> kStaffQuery = {"staff_id"};
+constexpr std::array<BodyMember, 0> kEmptyBody = {};
+
+std::string Param(const RequestScope& s, std::string_view name) {
+  auto it = s.params.find(name);
+  return it == s.params.end() ? std::string() : it->second;
+}
+
+Status NoBody(const ApiRequest& req) {
+  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) return Status::Ok();
+  return ParseBody(req.body, kEmptyBody).status();
+}
+
+json StaffJson(const vault::StaffView& s) {
+  return {{"staff_id", s.staff_id},       {"display_name", s.display_name},
+          {"post", s.post},               {"roles", s.roles},
+          {"status", s.status},           {"created_at_ms", s.created_at_ms},
+          {"has_password", s.has_password}, {"totp_enrolled", s.totp_enrolled},
+          {"locked_until_ms", s.locked_until_ms}};
+}
+
+json TokenJson(const vault::TokenView& t) {
+  return {{"token_id", t.token_id},         {"staff_id", t.staff_id},
+          {"label", t.label},               {"created_at_ms", t.created_at_ms},
+          {"expires_at_ms", t.expires_at_ms}, {"revoked_at_ms", t.revoked_at_ms},
+          {"state", t.state}};
+}
+
+// Login: a password (and TOTP code) for a token. Public: the credential is in the body.
+Result<ApiResponse> IssueToken(vault::Vault& v, const ApiRequest& req, const RequestScope&) {
+  CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kLoginBody));
+  CUSTOS_ASSIGN_OR_RETURN(
+      vault::IssuedToken t,
+      v.IssueToken(StringOr(body, "staff_id", ""), StringOr(body, "password", ""),
+                   StringOr(body, "totp_code", ""), IntOr(body, "ttl_ms", kDefaultTokenTtlMs),
+                   StringOr(body, "label", "api"), vault::Channel::kApi));
+  return JsonResponse(201, Dump({{"token_id", t.token_id},
+                                 {"staff_id", t.staff_id},
+                                 {"token", t.secret},
+                                 {"expires_at_ms", t.expires_at_ms}}));
+}
+
+Result<ApiResponse> ListTokens(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
+  CUSTOS_ASSIGN_OR_RETURN(QueryParams q, ParseQuery(req.query, kStaffQuery));
+  CUSTOS_ASSIGN_OR_RETURN(auto tokens, v.ListTokens(s.ctx, q["staff_id"]));
+  json items = json::array();
+  for (const auto& t : tokens) items.push_back(TokenJson(t));
+  return JsonResponse(200, Dump({{"tokens", std::move(items)}}));
+}
+
+Result<ApiResponse> RevokeToken(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
+  CUSTOS_RETURN_IF_ERROR(NoBody(req));
+  const std::string id = Param(s, "token_id");
+  CUSTOS_RETURN_IF_ERROR(v.RevokeToken(s.ctx, id));
+  return JsonResponse(200, Dump({{"token_id", id}, {"state", "revoked"}}));
+}
+
+Result<ApiResponse> ListStaff(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
+  CUSTOS_RETURN_IF_ERROR(ParseQuery(req.query, kNoQuery).status());
+  CUSTOS_ASSIGN_OR_RETURN(auto staff, v.ListStaff(s.ctx));
+  json items = json::array();
+  for (const auto& m : staff) items.push_back(StaffJson(m));
+  return JsonResponse(200, Dump({{"staff", std::move(items)}}));
+}
+
+Result<ApiResponse> CreateStaff(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
+  CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kStaffBody));
+  vault::StaffSpec spec;
+  spec.staff_id = StringOr(body, "staff_id", "");
+  spec.display_name = StringOr(body, "display_name", "");
+  spec.post = StringOr(body, "post", "");
+  spec.roles = StringsOr(body, "roles");
+  spec.initial_password = StringOr(body, "initial_password", "");
+  CUSTOS_RETURN_IF_ERROR(v.CreateStaff(s.ctx, spec));
+  return JsonResponse(201, Dump({{"staff_id", spec.staff_id}}));
+}
+
+Result<ApiResponse> UpdateStaff(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
+  CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kStaffChangeBody));
+  vault::StaffChange change;
+  if (body.contains("display_name")) change.display_name = StringOr(body, "display_name", "");
+  if (body.contains("post")) change.post = StringOr(body, "post", "");
+  if (body.contains("roles")) change.roles = StringsOr(body, "roles");
+  if (body.contains("status")) change.status = StringOr(body, "status", "");
+  const std::string id = Param(s, "staff_id");
+  CUSTOS_RETURN_IF_ERROR(v.UpdateStaff(s.ctx, id, change));
+  return JsonResponse(200, Dump({{"staff_id", id}}));
+}
+
+Result<ApiResponse> SetPassword(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
+  CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kPasswordBody));
+  const std::string id = Param(s, "staff_id");
+  CUSTOS_RETURN_IF_ERROR(v.SetPassword(s.ctx, id, StringOr(body, "password", "")));
+  return JsonResponse(200, Dump({{"staff_id", id}}));
+}
+
+Result<ApiResponse> EnrollTotp(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
+  CUSTOS_RETURN_IF_ERROR(NoBody(req));
+  CUSTOS_ASSIGN_OR_RETURN(vault::TotpEnrollment e, v.EnrollTotp(s.ctx, Param(s, "staff_id")));
+  return JsonResponse(201, Dump({{"secret_base32", e.secret_base32},
+                                 {"otpauth_uri", e.otpauth_uri}}));
+}
+
+Result<ApiResponse> ListTraining(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
+  CUSTOS_ASSIGN_OR_RETURN(QueryParams q, ParseQuery(req.query, kStaffQuery));
+  CUSTOS_ASSIGN_OR_RETURN(auto records, v.ListTraining(s.ctx, q["staff_id"]));
+  json items = json::array();
+  for (const auto& r : records) {
+    items.push_back({{"staff_id", r.staff_id}, {"course", r.course},
+                     {"completed_at_ms", r.completed_at_ms}, {"valid_until_ms", r.valid_until_ms},
+                     {"recorded_by", r.recorded_by}});
+  }
+  return JsonResponse(200, Dump({{"training", std::move(items)}}));
+}
+
+Result<ApiResponse> RecordTraining(vault::Vault& v, const ApiRequest& req,
+                                   const RequestScope& s) {
+  CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kTrainingBody));
+  vault::TrainingRecord r;
+  r.staff_id = StringOr(body, "staff_id", "");
+  r.course = StringOr(body, "course", "");
+  r.completed_at_ms = IntOr(body, "completed_at_ms", 0);
+  r.valid_until_ms = IntOr(body, "valid_until_ms", 0);
+  CUSTOS_RETURN_IF_ERROR(v.RecordTraining(s.ctx, r));
+  return JsonResponse(201, Dump({{"staff_id", r.staff_id}, {"course", r.course}}));
+}
+
+}  // namespace
+
+void AddStaffRoutes(RouteTable& t, vault::Vault& v) {
+  t.Add({"POST", "/v1/tokens", Access::kPublic, BindVault(v, IssueToken)});
+  t.Add({"GET", "/v1/tokens", Access::kAuthenticated, BindVault(v, ListTokens)});
+  t.Add({"DELETE", "/v1/tokens/{token_id}", Access::kAuthenticated, BindVault(v, RevokeToken)});
+  t.Add({"GET", "/v1/staff", Access::kAuthenticated, BindVault(v, ListStaff)});
+  t.Add({"POST", "/v1/staff", Access::kAuthenticated, BindVault(v, CreateStaff)});
+  t.Add({"PATCH", "/v1/staff/{staff_id}", Access::kAuthenticated, BindVault(v, UpdateStaff)});
+  t.Add({"PUT", "/v1/staff/{staff_id}/password", Access::kAuthenticated,
+         BindVault(v, SetPassword)});
+  t.Add({"POST", "/v1/staff/{staff_id}/totp", Access::kAuthenticated, BindVault(v, EnrollTotp)});
+  t.Add({"GET", "/v1/training", Access::kAuthenticated, BindVault(v, ListTraining)});
+  t.Add({"POST", "/v1/training", Access::kAuthenticated, BindVault(v, RecordTraining)});
+}
+
+}  // namespace custos::api

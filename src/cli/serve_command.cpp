@@ -1,0 +1,107 @@
+// `custos serve`: runs the HTTPS API (src/api, docs/api.md) until SIGINT or SIGTERM.
+//
+// The vault is opened once for the life of the server; every request authenticates with its
+// own bearer token (no identity is taken from the command line). SIGINT and SIGTERM are
+// blocked in every thread and taken by one thread with sigwait, which stops the server:
+// requests in flight finish, then the vault is closed (its audit head sealed).
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "api/server.h"
+#include "api/tls_certificate.h"
+#include "cli/app.h"
+#include "schema/config.h"
+
+namespace custos::cli {
+namespace {
+
+struct ServeFlags {
+  std::string listen;  // empty: [server] listen
+  int port = -1;       // -1: [server] port
+  bool self_signed = false;
+};
+
+std::filesystem::path InVault(const std::filesystem::path& dir, const std::string& file) {
+  const std::filesystem::path p(file);
+  return p.is_absolute() ? p : dir / p;
+}
+
+int Serve(Globals& g, const ServeFlags& flags) {
+  Output out = g.out();
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  // Blocked before any thread starts, so every server thread inherits the mask and only the
+  // sigwait thread below ever sees the signals.
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto opened = g.OpenVault();
+  if (!opened.ok()) return out.Fail(opened.status());
+  vault::Vault& v = **opened;
+  api::ServerOptions options;
+  options.config = v.config().server;
+  if (!flags.listen.empty()) options.config.listen = flags.listen;
+  if (flags.port >= 0) options.config.port = static_cast<uint16_t>(flags.port);
+  options.cert_file = InVault(v.dir(), options.config.cert);
+  options.key_file = InVault(v.dir(), options.config.key);
+  if (flags.self_signed && !std::filesystem::exists(options.cert_file) &&
+      !std::filesystem::exists(options.key_file)) {
+    Status made = api::WriteSelfSignedCertificate(options.cert_file, options.key_file);
+    if (!made.ok()) return out.Fail(made);
+  }
+  auto server = api::ApiServer::Create(v, options);
+  if (!server.ok()) return out.Fail(server.status());
+  auto port = (*server)->Bind();
+  if (!port.ok()) return out.Fail(port.status());
+  out.Print({{"url", (*server)->Url()}},
+            fmt::format("custos: serving {} (SIGINT or SIGTERM stops)", (*server)->Url()));
+  std::cout.flush();
+
+  std::atomic<bool> done{false};
+  std::thread stopper([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    // Stop may come before the accept loop runs; repeat until Serve has returned.
+    while (!done.load()) {
+      (*server)->Stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  Status served = (*server)->Serve();
+  done.store(true);
+  // Wake the stopper if the server ended on its own (the signal is blocked everywhere, so
+  // only its sigwait takes it).
+  kill(getpid(), SIGTERM);
+  stopper.join();
+  server->reset();
+  Status closed = v.Close();
+  if (!served.ok()) return out.Fail(served);
+  if (!closed.ok()) return out.Fail(closed);
+  if (!g.json) std::cout << "custos: stopped\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app, Globals& g, Action& action) {
+  auto* cmd = app.add_subcommand("serve", "run the HTTPS API until SIGINT/SIGTERM (docs/api.md)");
+  auto flags = std::make_shared<ServeFlags>();
+  cmd->add_option("--listen", flags->listen, "address to listen on (default: [server] listen)");
+  cmd->add_option("--port", flags->port, "port (default: [server] port; 0: any free port)")
+      ->check(CLI::Range(0, 65535));
+  cmd->add_flag("--self-signed", flags->self_signed,
+                "make a self-signed certificate at [server] cert/key if neither exists");
+  cmd->callback([&g, &action, flags] { action = [&g, flags] { return Serve(g, *flags); }; });
+}
+
+}  // namespace custos::cli

@@ -1,0 +1,54 @@
+#include "schema/internal/server_section.h"
+
+#include <arpa/inet.h>
+
+#include <array>
+#include <string>
+
+namespace custos::schema::internal {
+namespace {
+
+constexpr std::array<std::string_view, 8> kServerKeys = {
+    "listen", "port", "cert", "key", "max_body_bytes", "rate_limit_per_second",
+    "rate_limit_burst", "threads"};
+
+// A literal address, so the server never resolves names at start (and a typo is an error
+// here rather than a bind to the wrong interface).
+bool IsAddressLiteral(const std::string& text) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
+}
+
+}  // namespace
+
+Result<ServerConfig> ReadServerSection(const TomlSection& s) {
+  CUSTOS_RETURN_IF_ERROR(s.RejectUnknownKeys(kServerKeys));
+  ServerConfig c;
+  CUSTOS_ASSIGN_OR_RETURN(c.listen, s.String("listen", c.listen));
+  if (!IsAddressLiteral(c.listen)) {
+    return s.Error("listen", "must be an IPv4 or IPv6 address literal (e.g. 127.0.0.1, ::1)");
+  }
+  CUSTOS_ASSIGN_OR_RETURN(int64_t port, s.Integer("port", 0, 65535, c.port));
+  c.port = static_cast<uint16_t>(port);
+  CUSTOS_ASSIGN_OR_RETURN(c.cert, s.String("cert", c.cert));
+  CUSTOS_ASSIGN_OR_RETURN(c.key, s.String("key", c.key));
+  CUSTOS_ASSIGN_OR_RETURN(int64_t body, s.Integer("max_body_bytes", 1024, int64_t{64} << 20,
+                                                  static_cast<int64_t>(c.max_body_bytes)));
+  c.max_body_bytes = static_cast<uint64_t>(body);
+  CUSTOS_ASSIGN_OR_RETURN(int64_t rate, s.Integer("rate_limit_per_second", 1, 1'000'000,
+                                                  c.rate_limit_per_second));
+  c.rate_limit_per_second = static_cast<uint32_t>(rate);
+  // The default burst follows the rate when only the rate is set.
+  const int64_t default_burst = s.Has("rate_limit_per_second") ? 2 * rate : c.rate_limit_burst;
+  CUSTOS_ASSIGN_OR_RETURN(int64_t burst,
+                          s.Integer("rate_limit_burst", 1, 10'000'000, default_burst));
+  if (burst < rate) {
+    return s.Error("rate_limit_burst", "must be at least rate_limit_per_second");
+  }
+  c.rate_limit_burst = static_cast<uint32_t>(burst);
+  CUSTOS_ASSIGN_OR_RETURN(int64_t threads, s.Integer("threads", 1, 256, c.threads));
+  c.threads = static_cast<uint32_t>(threads);
+  return c;
+}
+
+}  // namespace custos::schema::internal

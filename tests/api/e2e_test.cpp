@@ -1,0 +1,268 @@
+// End to end through a real HTTPS client against a started server: what an integrating
+// developer, a support agent and the DPO see.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api_fixture.h"
+
+namespace custos::api::testing {
+namespace {
+
+TEST_F(ApiTest, AnOperatorCreatesReadsUpdatesAndFindsACustomer) {
+  const std::string id = CreateThroughApi();
+  ASSERT_EQ(id.size(), 26u);
+  auto got = Client()->Get("/v1/customers/" + id + "?fields=name,phone", As("tok-operator"));
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->status, 200) << got->body;
+  EXPECT_EQ(Json(got)["customer_id"], id);
+  EXPECT_TRUE(Json(got)["fields"].contains("phone"));
+  EXPECT_FALSE(got->get_header_value("X-Request-Id").empty());
+
+  auto patched = Client()->Patch("/v1/customers/" + id, As("tok-operator"),
+                                R"({"fields":{"interests":"基金"}})", "application/json");
+  ASSERT_TRUE(patched);
+  EXPECT_EQ(patched->status, 200) << patched->body;
+
+  auto found = Client()->Get("/v1/customers/search?field=phone&value=13800138000",
+                            As("tok-operator"));
+  ASSERT_TRUE(found);
+  ASSERT_EQ(found->status, 200) << found->body;
+  EXPECT_EQ(Json(found)["customer_ids"], nlohmann::json::array({id}));
+
+  auto listed = Client()->Get("/v1/customers?limit=10", As("tok-operator"));
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->status, 200) << listed->body;
+  EXPECT_EQ(Json(listed)["customers"].size(), 1u);
+}
+
+TEST_F(ApiTest, TransactionsAndNotesAreAddedAndListed) {
+  const std::string id = CreateThroughApi();
+  auto txn = Client()->Post("/v1/customers/" + id + "/transactions", As("tok-operator"),
+                           R"({"fields":{"occurred_at":"2025-01-02","product":"基金A",)"
+                           R"("amount":"100.50","currency":"CNY","payment_method":"card"}})",
+                           "application/json");
+  ASSERT_TRUE(txn);
+  EXPECT_EQ(txn->status, 201) << txn->body;
+  auto txns = Client()->Get("/v1/customers/" + id + "/transactions", As("tok-operator"));
+  ASSERT_TRUE(txns);
+  EXPECT_EQ(txns->status, 200) << txns->body;
+  EXPECT_EQ(Json(txns)["transactions"].size(), 1u);
+
+  auto note = Client()->Post("/v1/customers/" + id + "/notes", As("tok-operator"),
+                            R"({"text":"客户来电咨询理财产品"})", "application/json");
+  ASSERT_TRUE(note);
+  EXPECT_EQ(note->status, 201) << note->body;
+  auto notes = Client()->Get("/v1/customers/" + id + "/notes", As("tok-operator"));
+  ASSERT_TRUE(notes);
+  EXPECT_EQ(notes->status, 200) << notes->body;
+  EXPECT_EQ(Json(notes)["notes"].size(), 1u);
+}
+
+// P3.2b: a support agent sees identity fields (confidential) only masked; contact fields
+// (general) in full, as their post needs to call the customer back.
+TEST_F(ApiTest, ASupportAgentSeesAMaskedIdNumberAndName) {
+  const std::string id = CreateThroughApi();
+  auto got = Client()->Get("/v1/customers/" + id + "?fields=name,id_number,phone",
+                           As("tok-agent"));
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->status, 200) << got->body;
+  const auto fields = Json(got)["fields"];
+  EXPECT_EQ(fields.value("id_number", ""), "110105********002X");
+  EXPECT_EQ(fields.value("name", ""), "王*");
+  EXPECT_EQ(fields.value("phone", ""), "13800138000");
+  EXPECT_EQ(got->body.find("19491231"), std::string::npos);
+}
+
+TEST_F(ApiTest, AReadForAPurposeTheCustomerDidNotConsentToIsRefused) {
+  const std::string id = CreateThroughApi();
+  auto got = Client()->Get("/v1/customers/" + id, As("tok-operator", "marketing"));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 403) << got->body;
+  EXPECT_EQ(ErrorCode(got), "permission_denied");
+  EXPECT_EQ(got->body.find("王芳"), std::string::npos);
+}
+
+TEST_F(ApiTest, EveryErrorClassGetsA4xxNamingTheProblem) {
+  const std::string id = CreateThroughApi();
+  struct Case {
+    const char* what;
+    httplib::Result r;
+    int status;
+    const char* code;
+    const char* message_part;
+  };
+  auto c = Client();
+  std::vector<Case> cases;
+  cases.push_back({"malformed JSON", c->Post("/v1/customers", As("tok-operator"), "{\"fields\":",
+                                             "application/json"),
+                   400, "invalid_argument", "malformed JSON"});
+  cases.push_back({"unknown member", c->Post("/v1/customers", As("tok-operator"),
+                                             R"({"fields":{},"colour":"red"})", "application/json"),
+                   400, "invalid_argument", "unknown member 'colour'"});
+  cases.push_back({"wrong type", c->Patch("/v1/customers/" + id, As("tok-operator"),
+                                          R"({"fields":{"phone":13800138000}})", "application/json"),
+                   400, "invalid_argument", "'fields.phone' must be a string"});
+  cases.push_back({"bad id", c->Get("/v1/customers/not-an-id", As("tok-operator")), 400,
+                   "invalid_argument", "customer_id"});
+  cases.push_back({"unknown query parameter", c->Get("/v1/customers/" + id + "?colour=red",
+                                                     As("tok-operator")),
+                   400, "invalid_argument", "parameter 'colour'"});
+  cases.push_back({"no purpose", c->Get("/v1/customers/" + id, As("tok-operator", "")), 400,
+                   "invalid_argument", "X-Custos-Purpose"});
+  cases.push_back({"no token", c->Get("/v1/customers/" + id, As("", "customer_service")), 401,
+                   "unauthenticated", "Authorization"});
+  cases.push_back({"unknown token", c->Get("/v1/customers/" + id, As("tok-stolen")), 401,
+                   "unauthenticated", "token"});
+  cases.push_back({"unknown route", c->Get("/v1/nothing", As("tok-operator")), 404, "not_found",
+                   "no such route"});
+  cases.push_back({"wrong method", c->Delete("/v1/customers/" + id, As("tok-operator")), 405,
+                   "method_not_allowed", "GET, PATCH"});
+  cases.push_back({"not JSON", c->Post("/v1/customers", As("tok-operator"), "name=x",
+                                       "text/plain"),
+                   415, "unsupported_media_type", "application/json"});
+  cases.push_back({"oversized body",
+                   c->Post("/v1/customers", As("tok-operator"),
+                          std::string(DefaultConfig().max_body_bytes + 1, ' '), "application/json"),
+                   413, "payload_too_large", "max_body_bytes"});
+  cases.push_back({"unknown customer", c->Get("/v1/customers/00000000000000000000000000",
+                                              As("tok-operator")),
+                   404, "not_found", ""});
+  for (const Case& k : cases) {
+    SCOPED_TRACE(k.what);
+    ASSERT_TRUE(k.r) << httplib::to_string(k.r.error());
+    EXPECT_EQ(k.r->status, k.status) << k.r->body;
+    EXPECT_EQ(ErrorCode(k.r), k.code) << k.r->body;
+    EXPECT_NE(ErrorMessage(k.r).find(k.message_part), std::string::npos) << k.r->body;
+    EXPECT_FALSE(Json(k.r)["error"].value("request_id", "").empty());
+    EXPECT_EQ(k.r->body.find("13800138000"), std::string::npos);
+  }
+}
+
+TEST_F(ApiTest, ATokenOverItsRateLimitGets429) {
+  auto config = DefaultConfig();
+  config.rate_limit_per_second = 1;
+  config.rate_limit_burst = 3;
+  StartServer(config, /*real_tokens=*/false);
+  auto c = Client();
+  int ok = 0, limited = 0;
+  for (int i = 0; i < 6; ++i) {
+    auto r = c->Get("/v1/customers?limit=1", As("tok-operator"));
+    ASSERT_TRUE(r);
+    if (r->status == 200) ++ok;
+    if (r->status == 429) {
+      ++limited;
+      EXPECT_EQ(ErrorCode(r), "resource_exhausted");
+      EXPECT_EQ(r->get_header_value("Retry-After"), "1");
+    }
+  }
+  EXPECT_GE(ok, 3);
+  EXPECT_GE(limited, 2);
+  // Another token has its own bucket.
+  auto other = c->Get("/v1/customers?limit=1", As("tok-risk", "risk_control"));
+  ASSERT_TRUE(other);
+  EXPECT_NE(other->status, 429);
+}
+
+// Fail closed (ARCHITECTURE.md): while another process holds the database's write lock, the
+// vault cannot write the audit entry of a read; the answer is 503 and no data leaves.
+TEST_F(ApiTest, WhenTheAuditEntryCannotBeWrittenTheAnswerIs503WithNoData) {
+  if (vault::testing::OnPostgres()) GTEST_SKIP() << "holds a SQLite write lock";
+  const std::string id = CreateThroughApi();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "custos.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto got = Client()->Get("/v1/customers/" + id, As("tok-operator"));
+  sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 503) << got->body;
+  EXPECT_EQ(ErrorCode(got), "unavailable");
+  const auto doc = Json(got);
+  EXPECT_EQ(doc.size(), 1u) << got->body;  // only "error": no fields, no id
+  EXPECT_EQ(got->body.find("王芳"), std::string::npos);
+  EXPECT_EQ(got->body.find("13800138000"), std::string::npos);
+  auto metrics = Client()->Get("/v1/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("custos_audit_failures_total 1"), std::string::npos);
+}
+
+// Every 2xx data response leaves exactly one audit entry: none lost under concurrent load.
+TEST_F(ApiTest, UnderLoadTheAuditEntriesEqualTheSuccessfulDataResponses) {
+  const std::string id = CreateThroughApi();
+  const int64_t before = AuditEntries();
+  std::atomic<int> successes{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&, t] {
+      auto c = Client();
+      c->set_keep_alive(true);
+      for (int i = 0; i < 25; ++i) {
+        auto r = (i % 2 == 0)
+                     ? c->Get("/v1/customers/" + id + "?fields=phone", As("tok-operator"))
+                     : c->Get("/v1/customers/search?field=phone&value=13800138000",
+                             As("tok-agent"));
+        if (r && r->status / 100 == 2) ++successes;
+      }
+      (void)t;
+    });
+  }
+  for (auto& th : clients) th.join();
+  const int64_t after = AuditEntries();
+  EXPECT_EQ(successes.load(), 100);
+  EXPECT_EQ(after - before, successes.load() + 1);  // + the second count's own entry
+}
+
+TEST_F(ApiTest, TheAuditLogIsReadAndVerifiedOverTheApi) {
+  CreateThroughApi();
+  auto entries = Client()->Get("/v1/audit/entries?tail=5&action=customer.create",
+                              As("tok-operator"));
+  ASSERT_TRUE(entries);
+  ASSERT_EQ(entries->status, 200) << entries->body;
+  EXPECT_EQ(Json(entries)["entries"].size(), 1u) << entries->body;
+  auto verify = Client()->Post("/v1/audit/verify", As("tok-operator"), "", "application/json");
+  ASSERT_TRUE(verify);
+  ASSERT_EQ(verify->status, 200) << verify->body;
+  EXPECT_TRUE(Json(verify)["ok"].get<bool>()) << verify->body;
+}
+
+TEST_F(ApiTest, HealthMetricsAndTheDescriptionArePublic) {
+  auto health = Client()->Get("/v1/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  auto yaml = Client()->Get("/v1/openapi.yaml");
+  ASSERT_TRUE(yaml);
+  EXPECT_EQ(yaml->status, 200);
+  EXPECT_NE(yaml->body.find("openapi: 3"), std::string::npos);
+  auto metrics = Client()->Get("/v1/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("custos_http_requests_total{method=\"GET\",route=\"/v1/health\","
+                               "status=\"200\"}"),
+            std::string::npos)
+      << metrics->body;
+}
+
+TEST_F(ApiTest, RealTokensAreAuthenticatedByTheVault) {
+  const Context admin{"admin", "account_management", vault::Channel::kCli, "req-setup"};
+  ASSERT_TRUE(vault_->SetPassword(admin, "li.na", "correct horse battery staple 42").ok());
+  auto issued = vault_->IssueToken("li.na", "correct horse battery staple 42", "", 3600 * 1000,
+                                   "e2e", vault::Channel::kApi);
+  if (!issued.ok() && issued.status().code() == Code::kFailedPrecondition) {
+    GTEST_SKIP() << "li.na's role needs TOTP: " << issued.status().ToString();
+  }
+  ASSERT_TRUE(issued.ok()) << issued.status().ToString();
+  StartServer(DefaultConfig(), /*real_tokens=*/true);
+  auto ok = Client()->Get("/v1/roles", As(issued->secret));
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200) << ok->body;
+  auto bad = Client()->Get("/v1/roles", As("cst_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 401) << bad->body;
+}
+
+}  // namespace
+}  // namespace custos::api::testing

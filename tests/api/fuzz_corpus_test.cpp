@@ -1,0 +1,28 @@
+// The fuzz target's seed corpus (tests/api/fuzz_corpus), replayed on every build: each crash
+// the fuzzer finds is added there and stays a regression test.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
+
+namespace {
+
+TEST(FuzzCorpus, EverySeedIsHandledWithoutCrashing) {
+  const std::filesystem::path dir = std::filesystem::path(CUSTOS_SOURCE_DIR) / "tests/api/fuzz_corpus";
+  int seeds = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), 0)
+        << entry.path();
+    ++seeds;
+  }
+  EXPECT_GE(seeds, 8);
+}
+
+}  // namespace

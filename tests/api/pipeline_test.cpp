@@ -1,0 +1,175 @@
+// The request pipeline without sockets: what every caller of the API meets before a handler
+// runs (credentials, rate limits, the purpose header, request ids, error shapes, metrics).
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <stdexcept>
+
+#include "api/pipeline.h"
+
+namespace custos::api {
+namespace {
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  PipelineTest() : limiter_(2, 2, [this] { return now_us_.load(); }) {
+    routes_.Add({"GET", "/v1/health", Access::kPublic,
+                 [](const ApiRequest&, const RequestScope&) -> Result<ApiResponse> {
+                   return ApiResponse{200, "application/json", R"({"status":"ok"})", {}};
+                 }});
+    routes_.Add({"GET", "/v1/customers/{customer_id}", Access::kData,
+                 [this](const ApiRequest&, const RequestScope& s) -> Result<ApiResponse> {
+                   seen_ = s;
+                   if (s.params.at("customer_id") == "AUDITDOWN") {
+                     return Unavailable("store: commit: disk I/O error (audit entry)");
+                   }
+                   if (s.params.at("customer_id") == "BUG") throw std::runtime_error("secret");
+                   if (s.params.at("customer_id") == "DATALOSS") return DataLoss("tag mismatch");
+                   return ApiResponse{200, "application/json", R"({"fields":{}})", {}};
+                 }});
+    routes_.Add({"POST", "/v1/customers/{customer_id}", Access::kData,
+                 [](const ApiRequest&, const RequestScope&) -> Result<ApiResponse> {
+                   return ApiResponse{201, "application/json", "{}", {}};
+                 }});
+  }
+
+  ApiRequest Get(std::string path, std::string token = "tok-agent",
+                 std::string purpose = "customer_service") {
+    ApiRequest r;
+    r.method = "GET";
+    r.path = std::move(path);
+    if (!token.empty()) r.headers["authorization"] = "Bearer " + token;
+    if (!purpose.empty()) r.headers["x-custos-purpose"] = purpose;
+    return r;
+  }
+
+  ApiResponse Send(const ApiRequest& r) {
+    RequestPipeline pipeline(
+        routes_,
+        [](std::string_view token, std::string_view) -> Result<std::string> {
+          if (token == "tok-agent") return std::string("li.na");
+          if (token == "tok-audit-down") return Unavailable("audit");
+          return Unauthenticated("unknown, expired or revoked token");
+        },
+        limiter_, metrics_);
+    return pipeline.Handle(r);
+  }
+
+  static nlohmann::json Error(const ApiResponse& r) {
+    return nlohmann::json::parse(r.body).at("error");
+  }
+  static std::string HeaderOf(const ApiResponse& r, std::string_view name) {
+    for (const auto& [k, v] : r.headers) if (k == name) return v;
+    return "";
+  }
+
+  RouteTable routes_;
+  std::atomic<int64_t> now_us_{1'000'000};
+  RateLimiter limiter_;
+  Metrics metrics_;
+  RequestScope seen_;
+};
+
+TEST_F(PipelineTest, AnAuthenticatedRequestReachesTheHandlerWithItsContext) {
+  ApiRequest r = Get("/v1/customers/ABC");
+  r.headers["x-request-id"] = "req-1";
+  ApiResponse resp = Send(r);
+  EXPECT_EQ(resp.status, 200);
+  EXPECT_EQ(seen_.ctx.actor, "li.na");
+  EXPECT_EQ(seen_.ctx.purpose, "customer_service");
+  EXPECT_EQ(seen_.ctx.channel, vault::Channel::kApi);
+  EXPECT_EQ(seen_.ctx.request_id, "req-1");
+  EXPECT_EQ(HeaderOf(resp, "X-Request-Id"), "req-1");
+  EXPECT_EQ(HeaderOf(resp, "Cache-Control"), "no-store");
+}
+
+TEST_F(PipelineTest, AMissingOrUnknownTokenIs401WithTheErrorShape) {
+  ApiResponse resp = Send(Get("/v1/customers/ABC", ""));
+  EXPECT_EQ(resp.status, 401);
+  EXPECT_EQ(HeaderOf(resp, "WWW-Authenticate"), "Bearer");
+  const auto e = Error(resp);
+  EXPECT_EQ(e.at("code"), "unauthenticated");
+  EXPECT_EQ(e.at("message"), "header 'Authorization' must be 'Bearer <token>'");
+  EXPECT_EQ(e.at("request_id"), HeaderOf(resp, "X-Request-Id"));
+  EXPECT_EQ(Send(Get("/v1/customers/ABC", "tok-stolen")).status, 401);
+}
+
+TEST_F(PipelineTest, ADataRouteWithoutAPurposeIs400NamingTheHeader) {
+  ApiResponse resp = Send(Get("/v1/customers/ABC", "tok-agent", ""));
+  EXPECT_EQ(resp.status, 400);
+  EXPECT_NE(Error(resp).at("message").get<std::string>().find("X-Custos-Purpose"),
+            std::string::npos);
+}
+
+TEST_F(PipelineTest, PublicRoutesNeedNoCredential) {
+  EXPECT_EQ(Send(Get("/v1/health", "", "")).status, 200);
+}
+
+TEST_F(PipelineTest, UnknownPathsAre404AndOtherMethods405WithAllow) {
+  EXPECT_EQ(Send(Get("/v1/nothing")).status, 404);
+  ApiRequest del = Get("/v1/customers/ABC");
+  del.method = "DELETE";
+  ApiResponse resp = Send(del);
+  EXPECT_EQ(resp.status, 405);
+  EXPECT_EQ(HeaderOf(resp, "Allow"), "GET, POST");
+  EXPECT_EQ(Error(resp).at("code"), "method_not_allowed");
+}
+
+TEST_F(PipelineTest, ABodyThatIsNotJsonIs415) {
+  ApiRequest post = Get("/v1/customers/ABC");
+  post.method = "POST";
+  post.body = "name=x";
+  post.headers["content-type"] = "application/x-www-form-urlencoded";
+  EXPECT_EQ(Send(post).status, 415);
+  post.headers["content-type"] = "application/json; charset=utf-8";
+  EXPECT_EQ(Send(post).status, 201);
+}
+
+TEST_F(PipelineTest, ATokenOverItsRateGets429UntilItsBucketRefills) {
+  EXPECT_EQ(Send(Get("/v1/customers/ABC")).status, 200);
+  EXPECT_EQ(Send(Get("/v1/customers/ABC")).status, 200);
+  ApiResponse refused = Send(Get("/v1/customers/ABC"));
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(Error(refused).at("code"), "resource_exhausted");
+  EXPECT_EQ(HeaderOf(refused, "Retry-After"), "1");
+  now_us_ += 500'000;  // 2 per second: one token back after half a second
+  EXPECT_EQ(Send(Get("/v1/customers/ABC")).status, 200);
+  EXPECT_EQ(Send(Get("/v1/customers/ABC")).status, 429);
+}
+
+TEST_F(PipelineTest, WhenTheAuditCannotBeWrittenTheAnswerIs503WithNoDataAndIsCounted) {
+  ApiResponse resp = Send(Get("/v1/customers/AUDITDOWN"));
+  EXPECT_EQ(resp.status, 503);
+  const auto doc = nlohmann::json::parse(resp.body);
+  EXPECT_EQ(doc.size(), 1u);  // only "error"
+  EXPECT_EQ(doc.at("error").at("code"), "unavailable");
+  EXPECT_EQ(doc.at("error").at("message").get<std::string>().find("disk"), std::string::npos);
+  EXPECT_NE(metrics_.Render().find("custos_audit_failures_total 1"), std::string::npos);
+}
+
+TEST_F(PipelineTest, A5xxNeverShowsInternals) {
+  for (const char* id : {"BUG", "DATALOSS"}) {
+    ApiResponse resp = Send(Get(std::string("/v1/customers/") + id));
+    EXPECT_EQ(resp.status, 500);
+    EXPECT_EQ(Error(resp).at("message"), "internal error");
+    EXPECT_EQ(resp.body.find("secret"), std::string::npos);
+    EXPECT_EQ(resp.body.find("tag"), std::string::npos);
+  }
+}
+
+TEST_F(PipelineTest, MetricsCountByRoutePatternNeverByConcretePath) {
+  (void)Send(Get("/v1/customers/ABC"));
+  (void)Send(Get("/v1/customers/DEF"));
+  EXPECT_EQ(metrics_.RequestCount("GET", "/v1/customers/{customer_id}", 200), 2u);
+  const std::string text = metrics_.Render();
+  EXPECT_EQ(text.find("ABC"), std::string::npos);
+  EXPECT_NE(text.find("custos_http_request_duration_seconds_bucket{route=\"/v1/customers/"
+                      "{customer_id}\",le=\"+Inf\"} 2"),
+            std::string::npos)
+      << text;
+}
+
+}  // namespace
+}  // namespace custos::api

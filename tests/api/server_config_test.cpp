@@ -1,0 +1,65 @@
+// The [server] table of custos.toml is checked like every other: a mistake names the file,
+// the line, the key and the rule.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "schema/config.h"
+
+namespace custos::schema {
+namespace {
+
+// The shipped default with its [server] table replaced by `table`.
+std::string WithServer(const std::string& table) {
+  std::string text(DefaultConfigToml());
+  const size_t start = text.find("[server]\n");
+  EXPECT_NE(start, std::string::npos);
+  const size_t end = text.find("\n[", start + 1);
+  return text.substr(0, start) + table + text.substr(end);
+}
+
+std::string ErrorOf(const std::string& text) {
+  auto c = ParseConfig(text, "custos.toml");
+  EXPECT_FALSE(c.ok());
+  return c.ok() ? "" : c.status().message();
+}
+
+TEST(ServerConfig, TheShippedDefaultListensOnLoopbackWithTls) {
+  auto c = ParseConfig(DefaultConfigToml(), "custos.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->server.listen, "127.0.0.1");
+  EXPECT_EQ(c->server.port, 8443);
+  EXPECT_EQ(c->server.cert, "tls/server.crt");
+  EXPECT_EQ(c->server.key, "tls/server.key");
+  EXPECT_GE(c->server.rate_limit_burst, c->server.rate_limit_per_second);
+}
+
+TEST(ServerConfig, SettingsAreRead) {
+  auto c = ParseConfig(WithServer("[server]\nlisten = \"::1\"\nport = 0\nthreads = 2\n"
+                                  "rate_limit_per_second = 5\nmax_body_bytes = 4096\n"),
+                       "custos.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->server.listen, "::1");
+  EXPECT_EQ(c->server.port, 0);
+  EXPECT_EQ(c->server.threads, 2u);
+  EXPECT_EQ(c->server.rate_limit_burst, 10u);  // follows the rate when not set
+  EXPECT_EQ(c->server.max_body_bytes, 4096u);
+}
+
+TEST(ServerConfig, MistakesNameTheLineKeyAndRule) {
+  const std::string bad_listen = WithServer("[server]\nlisten = \"localhost\"\n");
+  EXPECT_NE(ErrorOf(bad_listen).find("key 'server.listen': must be an IPv4 or IPv6 address"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(WithServer("[server]\nport = 70000\n")).find("key 'server.port'"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(WithServer("[server]\nprot = 1\n")).find("key 'server.prot': unknown key"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(WithServer("[server]\nthreads = \"8\"\n")).find("key 'server.threads'"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(WithServer("[server]\nrate_limit_per_second = 10\nrate_limit_burst = 5\n"))
+                .find("key 'server.rate_limit_burst': must be at least rate_limit_per_second"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace custos::schema
