@@ -20,9 +20,12 @@ rate() { python3 -c "print(f'{$1/($3-$2):.0f}')"; }
 t0=$(now); $CUSTOS gen --count "$COUNT" --seed 1 --out "$WORK/customers.csv" >/dev/null; t1=$(now)
 echo "gen: $COUNT customers in $(python3 -c "print(f'{$t1-$t0:.2f}')") s"
 
-$CUSTOS init "$WORK/vault" >/dev/null
+# Every data command authenticates (issue 3): a sales clerk (customer.import) runs the import.
+source scripts/custos_staff.sh
+admin=$($CUSTOS --json init "$WORK/vault" | custos_init_json_token)
+clerk=$(custos_staff_token "$CUSTOS" "$WORK/vault" "$admin" clerk sales_rep sales)
 t0=$(now)
-CUSTOS_STAFF=admin CUSTOS_PURPOSE=customer_service $CUSTOS --vault "$WORK/vault" import "$WORK/customers.csv" >/dev/null
+CUSTOS_TOKEN=$clerk CUSTOS_PURPOSE=account_management $CUSTOS --vault "$WORK/vault" import --notice-version 1 --sensitive-consent --consent-purposes customer_service,account_management "$WORK/customers.csv" >/dev/null
 t1=$(now)
 custos_rate=$(rate "$COUNT" "$t0" "$t1")
 echo "custos import: $custos_rate records/s ($(python3 -c "print(f'{$t1-$t0:.2f}')") s)"

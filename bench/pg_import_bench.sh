@@ -36,10 +36,14 @@ secs() { python3 -c "print(f'{$2-$1:.2f}')"; }
 t0=$(now); $CUSTOS gen --count "$COUNT" --seed 1 --out "$WORK/customers.csv" >/dev/null; t1=$(now)
 echo "gen: $COUNT customers in $(secs "$t0" "$t1") s"
 
-$CUSTOS init "$WORK/vault" --store-url "$URL" --store-schema "$SCHEMA" >/dev/null
+# Every data command authenticates (issue 3): a sales clerk imports, the DPO verifies.
+source scripts/custos_staff.sh
+admin=$($CUSTOS --json init "$WORK/vault" --store-url "$URL" --store-schema "$SCHEMA" | custos_init_json_token)
+clerk=$(custos_staff_token "$CUSTOS" "$WORK/vault" "$admin" clerk sales_rep sales)
+dpo=$(custos_password_token "$CUSTOS" "$WORK/vault" "$admin" dpo)
 t0=$(now)
-CUSTOS_STAFF=admin CUSTOS_PURPOSE=customer_service \
-  $CUSTOS --vault "$WORK/vault" import "$WORK/customers.csv" >/dev/null
+CUSTOS_TOKEN=$clerk CUSTOS_PURPOSE=account_management \
+  $CUSTOS --vault "$WORK/vault" import --notice-version 1 --sensitive-consent --consent-purposes customer_service,account_management "$WORK/customers.csv" >/dev/null
 t1=$(now)
 custos_rate=$(rate "$COUNT" "$t0" "$t1")
 echo "custos import (postgres): $custos_rate records/s ($(secs "$t0" "$t1") s)"
@@ -57,7 +61,7 @@ echo "psql \\copy: $base_rate records/s ($(secs "$t0" "$t1") s)"
 ratio=$(python3 -c "print(f'{$custos_rate/$base_rate:.3f}')")
 echo "ratio custos/psql-copy: $ratio"
 
-verify=$(CUSTOS_STAFF=admin CUSTOS_PURPOSE=legal_obligation $CUSTOS --vault "$WORK/vault" --json audit verify | tr -d '\n' | cut -c1-200 || true)
+verify=$(CUSTOS_TOKEN=$dpo CUSTOS_PURPOSE=legal_obligation $CUSTOS --vault "$WORK/vault" --json audit verify | tr -d '\n' | cut -c1-200 || true)
 echo "audit verify: $verify"
 db_mb=$(psql "$URL" -qAt -c "SELECT (sum(pg_total_relation_size(c.oid)) / 1048576)::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '$SCHEMA' AND c.relkind = 'r'")
 psql "$URL" -qAt -c "DROP TABLE bench_plain_$$; DROP SCHEMA $SCHEMA CASCADE" >/dev/null

@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev libcpp-httplib-dev libpq-dev libhyperscan-dev libp11-kit-dev
   clang-14 libclang-rt-14-dev
+  wrk ripgrep curl
 )
 
 missing=()

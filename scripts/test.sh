@@ -14,6 +14,8 @@ trap 'scripts/pg_cluster.sh stop >/dev/null 2>&1 || true' EXIT
 
 echo "== build (warnings as errors) =="
 scripts/build.sh -DCUSTOS_BUILD_TESTS=ON -DCUSTOS_BUILD_BENCH=ON -DCUSTOS_SANITIZE=OFF
+# Includes the short libFuzzer run (label fuzz: its own clang-14 build in build-fuzz, with
+# ASan+UBSan, so the sanitizer pass below skips it).
 echo "== tests =="
 ctest --test-dir build --output-on-failure -j "$JOBS" --timeout 600
 
@@ -22,5 +24,5 @@ if [ "${SKIP_SANITIZERS:-0}" != "1" ]; then
   BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DCUSTOS_SANITIZE=ON -DCUSTOS_BUILD_BENCH=OFF
   echo "== tests under AddressSanitizer + UBSan =="
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan --output-on-failure -j "$JOBS" --timeout 900
+    ctest --test-dir build-asan --output-on-failure -j "$JOBS" --timeout 900 -LE fuzz
 fi

@@ -17,7 +17,8 @@ namespace custos::cli {
 // Options shared by every command.
 struct Globals {
   std::string vault_dir;  // --vault, or $CUSTOS_VAULT, or ./var/demo
-  std::string staff;      // --staff, or $CUSTOS_STAFF
+  std::string token_file;  // --token-file: the API token's file ($CUSTOS_TOKEN otherwise)
+  std::string staff;       // the authenticated staff id, set by WithVault (never from the user)
   std::string purpose;    // --purpose, or $CUSTOS_PURPOSE
   bool json = false;
   Output out() const { return Output{json}; }
@@ -36,11 +37,48 @@ void AddBulkCommands(CLI::App& app, Globals& g, Action& action);
 void AddAuditCommands(CLI::App& app, Globals& g, Action& action);
 void AddScanCommand(CLI::App& app, Globals& g, Action& action);
 void AddMigrateCommand(CLI::App& app, Globals& g, Action& action);
+// `custos serve`: the HTTPS API (serve_command.cpp, src/api).
+void AddServeCommand(CLI::App& app, Globals& g, Action& action);
+
+// --- consent (issue 3; consent_commands.cpp) ---
+// `custos notice publish|list` and `custos consent grant|withdraw|list`.
+void AddConsentCommands(CLI::App& app, Globals& g, Action& action);
+// The consent given at collection, as `customer add` and `import` take it (P3.1a).
+struct CollectionConsentFlags {
+  std::string purposes;  // --consent-purposes a,b
+  int64_t notice_version = 0;
+  bool sensitive = false;
+  bool third_party = false;
+};
+// Adds --consent-purposes, --notice-version (both required), --sensitive-consent and
+// --third-party-consent to `cmd`.
+void AddCollectionConsentFlags(CLI::App* cmd, const std::shared_ptr<CollectionConsentFlags>& f);
+vault::CollectionConsent ToCollectionConsent(const CollectionConsentFlags& f,
+                                             std::string evidence_ref);
+// "cli:" + 16 random hex digits: an opaque evidence id when the operator gives none.
+std::string GeneratedEvidenceRef();
 
 // "k=v" pairs from --set into a field map; InvalidArgument naming the bad pair's key.
 Result<vault::FieldValues> ParseAssignments(const std::vector<std::string>& pairs);
 
-// Runs `body` with an opened vault, turning errors into exit codes.
-int WithVault(const Globals& g, const std::function<int(vault::Vault&)>& body);
+// Runs `body` with an opened vault, turning errors into exit codes. Authenticates first: the
+// API token comes from --token-file, $CUSTOS_TOKEN, or a no-echo prompt on a terminal, and
+// Vault::Authenticate turns it into g.staff (P4a: no back door around the service).
+int WithVault(Globals& g, const std::function<int(vault::Vault&)>& body);
+// As WithVault without authenticating: for logging in (`custos token issue`).
+int WithUnauthenticatedVault(const Globals& g, const std::function<int(vault::Vault&)>& body);
+
+// --- staff and authentication (issue 3; staff_commands.cpp, approval_commands.cpp) ---
+// `custos staff|token|totp ...` and `custos training|approval ...`.
+void AddStaffCommands(CLI::App& app, Globals& g, Action& action);
+void AddApprovalCommands(CLI::App& app, Globals& g, Action& action);
+// "90m", "8h", "30d" in milliseconds; InvalidArgument otherwise.
+Result<int64_t> ParseDuration(std::string_view text);
+// "YYYY-MM-DD" (UTC midnight) in milliseconds; InvalidArgument otherwise.
+Result<int64_t> ParseDate(std::string_view text);
+
+// --- access policy (issue 3; access_commands.cpp) ---
+// `custos access explain --staff S --purpose P --customer C [--json]`.
+void AddAccessCommands(CLI::App& app, Globals& g, Action& action);
 
 }  // namespace custos::cli

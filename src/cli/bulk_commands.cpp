@@ -81,14 +81,21 @@ void AddImport(CLI::App& app, Globals& g, Action& action) {
       ->check(CLI::IsMember({"skip", "reject-file"}));
   cmd->add_option("--batch", *batch, "rows per transaction (default 2000)")
       ->check(CLI::Range(1, 100000));
-  cmd->callback([&g, &action, file, on_error, batch] {
-    action = [&g, file, on_error, batch] {
+  auto consent = std::make_shared<CollectionConsentFlags>();
+  AddCollectionConsentFlags(cmd, consent);
+  cmd->callback([&g, &action, file, on_error, batch, consent] {
+    action = [&g, file, on_error, batch, consent] {
       return WithVault(g, [&](vault::Vault& v) {
         ProgressLine progress;
         vault::ImportOptions opt;
         opt.on_error = *on_error == "skip" ? vault::OnError::kSkip : vault::OnError::kRejectFile;
         opt.batch_size = *batch;
         opt.progress = [&progress](int64_t lines) { progress.Update(lines); };
+        const vault::CollectionConsent given = ToCollectionConsent(*consent, "");
+        opt.notice_version = given.notice_version;
+        opt.consent_purposes = given.purposes;
+        opt.sensitive_consent = given.sensitive;
+        opt.third_party_consent = given.third_party;
         auto report = v.ImportCsv(g.MakeContext(), *file, opt);
         progress.Done();
         if (!report.ok()) return g.out().Fail(report.status());

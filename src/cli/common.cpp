@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/app.h"
+#include "cli/secret_input.h"
 #include "schema/config.h"
 
 namespace custos::cli {
@@ -37,17 +38,29 @@ Result<vault::FieldValues> ParseAssignments(const std::vector<std::string>& pair
   return out;
 }
 
-int WithVault(const Globals& g, const std::function<int(vault::Vault&)>& body) {
+int WithUnauthenticatedVault(const Globals& g, const std::function<int(vault::Vault&)>& body) {
   Output out = g.out();
-  if (g.staff.empty()) {
-    return out.Fail(Unauthenticated("no staff identity: pass --staff or set CUSTOS_STAFF"));
-  }
   auto v = g.OpenVault();
   if (!v.ok()) return out.Fail(v.status());
   const int code = body(**v);
   Status closed = (*v)->Close();
   if (!closed.ok() && code == kExitOk) return out.Fail(closed);
   return code;
+}
+
+int WithVault(Globals& g, const std::function<int(vault::Vault&)>& body) {
+  Output out = g.out();
+  // The token is read before the vault opens, so a missing one costs nothing.
+  Result<std::string> token = g.token_file.empty()
+                                  ? ReadSecret("CUSTOS_TOKEN", "Custos API token: ")
+                                  : ReadSecretFile(g.token_file);
+  if (!token.ok()) return out.Fail(token.status());
+  return WithUnauthenticatedVault(g, [&](vault::Vault& v) {
+    auto who = v.Authenticate(*token, "", vault::Channel::kCli);
+    if (!who.ok()) return out.Fail(who.status());
+    g.staff = *who;
+    return body(v);
+  });
 }
 
 }  // namespace custos::cli

@@ -43,12 +43,18 @@ void AddCustomerCommands(CLI::App& app, Globals& g, Action& action) {
   auto source = std::make_shared<std::string>("form");
   add->add_option("--set", *sets, "FIELD=VALUE (repeat)")->required();
   add->add_option("--source", *source, "collection channel kept with the record (P3.1b)");
-  add->callback([&g, &action, sets, source] {
-    action = [&g, sets, source] {
+  auto consent = std::make_shared<CollectionConsentFlags>();
+  auto evidence = std::make_shared<std::string>();
+  AddCollectionConsentFlags(add, consent);
+  add->add_option("--evidence", *evidence, "opaque id of the consent evidence (default: generated)");
+  add->callback([&g, &action, sets, source, consent, evidence] {
+    action = [&g, sets, source, consent, evidence] {
       return WithVault(g, [&](vault::Vault& v) {
         auto fields = ParseAssignments(*sets);
         if (!fields.ok()) return g.out().Fail(fields.status());
-        auto id = v.CreateCustomer(g.MakeContext(), *fields, *source);
+        const vault::CollectionConsent given = ToCollectionConsent(
+            *consent, evidence->empty() ? GeneratedEvidenceRef() : *evidence);
+        auto id = v.CreateCustomer(g.MakeContext(), *fields, *source, given);
         if (!id.ok()) return g.out().Fail(id.status());
         g.out().Print({{"customer_id", *id}}, *id);
         return static_cast<int>(kExitOk);

@@ -2,8 +2,12 @@
 #include <fmt/ranges.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <iostream>
 
+#include "api/tls_certificate.h"
 #include "cli/app.h"
+#include "schema/config.h"
 
 namespace custos::cli {
 
@@ -34,11 +38,18 @@ void AddInitCommand(CLI::App& app, Globals& g, Action& action) {
       if (const char* p = std::getenv("CUSTOS_PASSPHRASE")) opt.passphrase = p;
       auto report = vault::Vault::Init(opt);
       if (!report.ok()) return g.out().Fail(report.status());
+      // The demo's TLS pair for `custos serve` ([server] cert/key defaults; docs/api.md).
+      const schema::ServerConfig tls_paths;
+      Status tls = api::WriteSelfSignedCertificate(std::filesystem::path(*dir) / tls_paths.cert,
+                                                   std::filesystem::path(*dir) / tls_paths.key);
+      if (!tls.ok()) std::cerr << "custos: no TLS certificate made: " << tls.ToString() << '\n';
       nlohmann::json doc = {{"vault_id", report->vault_id},
                             {"config", report->config_path.string()},
                             {"database", report->db_path.string()},
                             {"keyfile", report->keyfile_path.string()},
-                            {"staff", report->staff}};
+                            {"staff", report->staff},
+                            {"admin_token", report->admin_token},
+                            {"admin_token_expires_at_ms", report->admin_token_expires_at_ms}};
       g.out().Print(doc, fmt::format(
                              "Created vault {} in {}\n  config:   {}\n  database: {}\n"
                              "  keyfile:  {} (keep it secret, mode 0600)\n  staff:    {}\n",
@@ -46,7 +57,12 @@ void AddInitCommand(CLI::App& app, Globals& g, Action& action) {
                              report->db_path.string(),
                              report->keyfile_path.empty() ? "(passphrase provider)"
                                                           : report->keyfile_path.string(),
-                             fmt::join(report->staff, ", ")));
+                             fmt::join(report->staff, ", ")) +
+                         fmt::format("\nAPI token for admin (shown ONCE, valid 30 days; it is not "
+                                     "stored anywhere readable — keep it secret):\n  {}\n"
+                                     "  export CUSTOS_TOKEN=<the token>  then create staff with "
+                                     "`custos staff add`\n",
+                                     report->admin_token));
       return static_cast<int>(kExitOk);
     };
   });

@@ -21,20 +21,25 @@ int main(int argc, char** argv) {
   app.fallthrough();  // global options may follow the subcommand (inherited by subcommands)
   Globals g;
   g.vault_dir = EnvOr("CUSTOS_VAULT", "var/demo");
-  g.staff = EnvOr("CUSTOS_STAFF", "");
   g.purpose = EnvOr("CUSTOS_PURPOSE", "");
   app.add_option("--vault", g.vault_dir, "vault directory ($CUSTOS_VAULT, default var/demo)");
-  app.add_option("--staff", g.staff, "acting staff id ($CUSTOS_STAFF)");
+  app.add_option("--token-file", g.token_file,
+                 "file holding your API token (otherwise $CUSTOS_TOKEN, or a prompt)");
   app.add_option("--purpose", g.purpose, "purpose of this access, from the catalogue ($CUSTOS_PURPOSE)");
   app.add_flag("--json", g.json, "machine-readable output");
   Action action;
   AddInitCommand(app, g, action);
   AddCustomerCommands(app, g, action);
+  AddConsentCommands(app, g, action);
   AddRecordCommands(app, g, action);
   AddBulkCommands(app, g, action);
   AddAuditCommands(app, g, action);
   AddScanCommand(app, g, action);
   AddMigrateCommand(app, g, action);
+  AddServeCommand(app, g, action);
+  AddStaffCommands(app, g, action);
+  AddApprovalCommands(app, g, action);
+  AddAccessCommands(app, g, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

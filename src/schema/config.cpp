@@ -36,6 +36,14 @@ const RetentionClassDef* Config::FindRetentionClass(std::string_view name) const
   return FindByName(retention_classes, name);
 }
 
+const RoleDef* Config::FindRole(std::string_view name) const {
+  return FindByName(roles, name);
+}
+
+const PostDef* Config::FindPost(std::string_view name) const {
+  return FindByName(posts, name);
+}
+
 std::vector<const FieldDef*> Config::FieldsAt(Level level) const {
   std::vector<const FieldDef*> out;
   for (const FieldDef& f : fields) {

@@ -13,6 +13,8 @@
 //   [keys]      suite, provider, keyfile, passphrase_env
 //   [store]     backend, path, synchronous (sqlite); url, schema (postgres)
 //   [audit]     checkpoint_every, head_file
+//   [server]    listen, port, cert, key, max_body_bytes, rate_limit_per_second,
+//               rate_limit_burst, threads
 //   [retention.NAME]  description        one table per retention class
 //   [fields.NAME]     label, type, category, level, retention (required); pipl_sensitive,
 //                     searchable, required (default false), validator (default "none"),
@@ -20,6 +22,16 @@
 //   [records.NAME]    level, retention    NAME in kRecordKinds, each kind required
 //   [purposes.NAME]   label, description (required), legal_obligation (default false)
 //                                                         at least one purpose
+//   [roles.NAME]      label, description (required); grants (array of tables, may be empty)
+//     [[roles.NAME.grants]]  actions (required, kActions); effect "allow" (default) | "mask";
+//                     levels, purposes (both required for data actions; other actions take
+//                     no levels and optional purposes); requires_training
+//   [posts.NAME]      label (required), roles (required, declared role names)
+// A grant either names only data actions (kDataActions) with the levels and purposes they
+// cover, or only other actions (staff.manage, audit.read, ...) without levels; purposes
+// empty there means "whatever the purpose". "mask" is for reads only. A grant that covers
+// the confidential level must name requires_training (P5b: lapsed training is refused
+// confidential fields); other grants must not.
 // Catalogue entries keep the order in which they appear in the file.
 //
 // Loading is strict: an unknown key, a value of the wrong type or outside its vocabulary
@@ -78,6 +90,35 @@ struct RecordKindDef {
   std::string retention_class;
 };
 
+// What a grant gives on the fields it covers.
+enum class GrantEffect : uint8_t { kAllow, kMask };
+
+// One grant of a role ([[roles.NAME.grants]], issue 3, P3.2b).
+struct GrantDef {
+  std::vector<std::string> actions;   // kActions names
+  std::vector<Level> levels;          // empty: a grant of non-data actions
+  std::vector<std::string> purposes;  // declared purposes; empty (non-data only): any purpose
+  GrantEffect effect = GrantEffect::kAllow;
+  std::string requires_training;      // a course name; set iff levels include confidential
+  uint32_t line = 0;                  // where the grant starts in the file (for reasons)
+};
+
+// A role ([roles.NAME]): what a kind of work needs. Deny by default: a role grants nothing
+// that its grants do not list.
+struct RoleDef {
+  std::string name;
+  std::string label;
+  std::string description;
+  std::vector<GrantDef> grants;  // file order
+};
+
+// A post (岗位, [posts.NAME]): a job in the company and the roles that come with it (P3.2b).
+struct PostDef {
+  std::string name;
+  std::string label;
+  std::vector<std::string> roles;  // declared role names
+};
+
 // A retention class ([retention.NAME]). Only the name and a description for now; the
 // lifecycle component gives classes their periods and triggers.
 struct RetentionClassDef {
@@ -107,22 +148,40 @@ struct AuditConfig {
   std::string head_file = "audit.head";  // relative to the vault directory
 };
 
+// The HTTPS API of `custos serve` ([server]; docs/api.md). Paths are relative to the vault
+// directory; `custos init` writes a self-signed pair at the default paths for the demo.
+struct ServerConfig {
+  std::string listen = "127.0.0.1";   // an IPv4 or IPv6 address literal
+  uint16_t port = 8443;               // 0: any free port (the URL printed names it)
+  std::string cert = "tls/server.crt";  // PEM certificate chain
+  std::string key = "tls/server.key";   // PEM private key, mode 0600
+  uint64_t max_body_bytes = 1 << 20;    // larger request bodies get 413
+  uint32_t rate_limit_per_second = 1000;  // per bearer token, refilled continuously
+  uint32_t rate_limit_burst = 2000;       // bucket size, >= rate_limit_per_second
+  uint32_t threads = 8;                   // worker threads
+};
+
 struct Config {
   std::filesystem::path source_path;  // the file (or source name) it was parsed from
   uint32_t schema_version = 1;
   KeysConfig keys;
   StoreConfig store;
   AuditConfig audit;
+  ServerConfig server;
   std::vector<RetentionClassDef> retention_classes;  // file order
   std::vector<FieldDef> fields;                      // file order, names unique
   std::vector<RecordKindDef> records;                // file order, one per kRecordKinds
   std::vector<PurposeDef> purposes;                  // file order, at least one
+  std::vector<RoleDef> roles;                        // file order, possibly none
+  std::vector<PostDef> posts;                        // file order, possibly none
 
   // The entry with that name, or nullptr. Pointers stay valid while the Config is unchanged.
   const FieldDef* FindField(std::string_view name) const;
   const PurposeDef* FindPurpose(std::string_view name) const;
   const RecordKindDef* FindRecordKind(std::string_view name) const;
   const RetentionClassDef* FindRetentionClass(std::string_view name) const;
+  const RoleDef* FindRole(std::string_view name) const;
+  const PostDef* FindPost(std::string_view name) const;
   // The fields at `level`, in file order (possibly none).
   std::vector<const FieldDef*> FieldsAt(Level level) const;
 };

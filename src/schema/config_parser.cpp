@@ -10,6 +10,8 @@
 #include <toml++/toml.h>
 
 #include "schema/config.h"
+#include "schema/internal/role_section.h"
+#include "schema/internal/server_section.h"
 #include "schema/internal/toml_section.h"
 
 namespace custos::schema {
@@ -17,8 +19,9 @@ namespace {
 
 using internal::TomlSection;
 
-constexpr std::array<std::string_view, 8> kRootKeys = {
-    "schema_version", "keys", "store", "audit", "retention", "fields", "records", "purposes"};
+constexpr std::array<std::string_view, 11> kRootKeys = {
+    "schema_version", "keys", "store", "audit", "retention", "fields", "records", "purposes",
+    "server", "roles", "posts"};
 constexpr std::array<std::string_view, 4> kKeysKeys = {"suite", "provider", "keyfile",
                                                        "passphrase_env"};
 constexpr std::array<std::string_view, 5> kStoreKeys = {"backend", "path", "synchronous", "url",
@@ -276,6 +279,8 @@ Result<Config> ReadConfig(const TomlSection& root) {
   CUSTOS_ASSIGN_OR_RETURN(c.store, ReadStore(store));
   CUSTOS_ASSIGN_OR_RETURN(TomlSection audit, root.Table("audit", /*required=*/false));
   CUSTOS_ASSIGN_OR_RETURN(c.audit, ReadAudit(audit));
+  CUSTOS_ASSIGN_OR_RETURN(TomlSection server, root.Table("server", /*required=*/false));
+  CUSTOS_ASSIGN_OR_RETURN(c.server, internal::ReadServerSection(server));
 
   CUSTOS_ASSIGN_OR_RETURN(TomlSection retention, root.Table("retention", /*required=*/true));
   CUSTOS_ASSIGN_OR_RETURN(c.retention_classes, ReadRetention(retention));
@@ -285,6 +290,10 @@ Result<Config> ReadConfig(const TomlSection& root) {
   CUSTOS_ASSIGN_OR_RETURN(c.records, ReadRecords(records, c.retention_classes));
   CUSTOS_ASSIGN_OR_RETURN(TomlSection purposes, root.Table("purposes", /*required=*/true));
   CUSTOS_ASSIGN_OR_RETURN(c.purposes, ReadPurposes(purposes));
+  CUSTOS_ASSIGN_OR_RETURN(TomlSection roles, root.Table("roles", /*required=*/false));
+  CUSTOS_ASSIGN_OR_RETURN(c.roles, internal::ReadRoles(roles, c.purposes));
+  CUSTOS_ASSIGN_OR_RETURN(TomlSection posts, root.Table("posts", /*required=*/false));
+  CUSTOS_ASSIGN_OR_RETURN(c.posts, internal::ReadPosts(posts, c.roles));
   return c;
 }
 

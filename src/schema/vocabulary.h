@@ -1,6 +1,7 @@
 // The closed vocabularies of custos.toml: field types, categories, validator names, mask
-// rules and record kinds. A configuration may use only the names listed here, so a typo is
-// an error at load time instead of a silently unvalidated or unmasked field.
+// rules, record kinds, actions and grant effects. A configuration may use only the names
+// listed here, so a typo is an error at load time instead of a silently unvalidated or
+// unmasked field.
 //
 // The schema component only names validators and masks; `core` implements the validators and
 // `access` the masks, each looking its rule up by these names. Adding a name here without an
@@ -71,6 +72,28 @@ inline constexpr std::array<std::string_view, 2> kSuites = {"aes256gcm", "sm4gcm
 inline constexpr std::array<std::string_view, 2> kKeyProviders = {"keyfile", "passphrase"};
 inline constexpr std::array<std::string_view, 2> kStoreBackends = {"sqlite", "postgres"};
 inline constexpr std::array<std::string_view, 2> kSynchronousModes = {"normal", "full"};
+
+// The actions a role's grant may name ([roles.NAME] grants, issue 3). Stable: they appear in
+// decisions and audit entries. Data actions touch customer fields or records and are granted
+// per classification level; the others are granted without levels.
+inline constexpr std::array<std::string_view, 26> kActions = {
+    "customer.create", "customer.read",    "customer.update",  "customer.search",
+    "customer.list",   "customer.export",  "customer.import",  "txn.add",
+    "txn.read",        "note.add",         "note.read",        "consent.record",
+    "consent.read",    "notice.manage",    "notice.read",      "staff.manage",
+    "role.read",       "training.manage",  "training.read",    "approval.request",
+    "approval.approve", "approval.read",   "audit.read",       "audit.verify",
+    "report.read",     "config.manage"};
+inline constexpr std::array<std::string_view, 11> kDataActions = {
+    "customer.create", "customer.read",   "customer.update", "customer.search",
+    "customer.list",   "customer.export", "customer.import", "txn.add",
+    "txn.read",        "note.add",        "note.read"};
+// Data actions that write: a grant naming one cannot have effect "mask" (a mask is a way of
+// showing a value, and these show nothing).
+inline constexpr std::array<std::string_view, 5> kWriteActions = {
+    "customer.create", "customer.update", "customer.import", "txn.add", "note.add"};
+// What a grant gives: the value ("allow") or its masked form ("mask", reads only).
+inline constexpr std::array<std::string_view, 2> kGrantEffects = {"allow", "mask"};
 
 // True if `name` is one of `names`.
 template <size_t N>

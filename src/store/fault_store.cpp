@@ -127,6 +127,66 @@ class FaultTransaction final : public Transaction {
     return inner_->ListStaff();
   }
 
+  // --- access (issue 3) ---
+  Status UpdateStaff(const StaffRow& row) override {
+    CUSTOS_RETURN_IF_ERROR(Write("update staff"));
+    return inner_->UpdateStaff(row);
+  }
+  Status PutStaffCredential(const StaffCredentialRow& row) override {
+    CUSTOS_RETURN_IF_ERROR(Write("put staff credential"));
+    return inner_->PutStaffCredential(row);
+  }
+  Result<std::optional<StaffCredentialRow>> GetStaffCredential(
+      std::string_view staff_id) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->GetStaffCredential(staff_id);
+  }
+  Status InsertApiToken(const ApiTokenRow& row) override {
+    CUSTOS_RETURN_IF_ERROR(Write("insert api token"));
+    return inner_->InsertApiToken(row);
+  }
+  Result<std::optional<ApiTokenRow>> FindApiToken(ByteView secret_sha256) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->FindApiToken(secret_sha256);
+  }
+  Result<std::optional<ApiTokenRow>> GetApiToken(std::string_view token_id) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->GetApiToken(token_id);
+  }
+  Result<std::vector<ApiTokenRow>> ListApiTokens(std::string_view staff_id) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->ListApiTokens(staff_id);
+  }
+  Status RevokeApiToken(std::string_view token_id, int64_t revoked_at_ms) override {
+    CUSTOS_RETURN_IF_ERROR(Write("revoke api token"));
+    return inner_->RevokeApiToken(token_id, revoked_at_ms);
+  }
+  Status InsertTraining(const TrainingRow& row) override {
+    CUSTOS_RETURN_IF_ERROR(Write("insert training"));
+    return inner_->InsertTraining(row);
+  }
+  Result<std::vector<TrainingRow>> ListTraining(std::string_view staff_id) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->ListTraining(staff_id);
+  }
+  Status InsertApproval(const ApprovalRow& row) override {
+    CUSTOS_RETURN_IF_ERROR(Write("insert approval"));
+    return inner_->InsertApproval(row);
+  }
+  Status UpdateApproval(const ApprovalRow& row) override {
+    CUSTOS_RETURN_IF_ERROR(Write("update approval"));
+    return inner_->UpdateApproval(row);
+  }
+  Result<std::optional<ApprovalRow>> GetApproval(std::string_view approval_id) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->GetApproval(approval_id);
+  }
+  Result<std::vector<ApprovalRow>> ListApprovals(std::string_view requester,
+                                                 std::string_view state) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->ListApprovals(requester, state);
+  }
+
   Result<std::optional<ImportRow>> GetImportByFile(std::string_view file_sha256) override {
     CUSTOS_RETURN_IF_ERROR(Live());
     return inner_->GetImportByFile(file_sha256);
@@ -134,6 +194,28 @@ class FaultTransaction final : public Transaction {
   Status PutImport(const ImportRow& row) override {
     CUSTOS_RETURN_IF_ERROR(Write("put import"));
     return inner_->PutImport(row);
+  }
+
+  // --- consent (issue 3) ---
+  Status InsertNotice(const NoticeRow& row) override {
+    CUSTOS_RETURN_IF_ERROR(Write("insert notice"));
+    return inner_->InsertNotice(row);
+  }
+  Result<std::optional<NoticeRow>> GetNotice(int64_t version) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->GetNotice(version);
+  }
+  Result<std::vector<NoticeRow>> ListNotices() override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->ListNotices();
+  }
+  Status AppendConsent(const ConsentRow& row) override {
+    CUSTOS_RETURN_IF_ERROR(Write("append consent"));
+    return inner_->AppendConsent(row);
+  }
+  Result<std::vector<ConsentRow>> ListConsents(std::string_view customer_id) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->ListConsents(customer_id);
   }
 
  private:

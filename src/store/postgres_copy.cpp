@@ -77,6 +77,76 @@ Status CopyIndex(SqliteDb& db, Transaction& txn, CopyReport& report) {
   return flush();
 }
 
+// --- access (issue 3): credentials, API tokens, training records, approvals ---
+Status CopyAccess(SqliteDb& db, Transaction& txn, CopyReport& r) {
+  if (Status step = EachRow(db,
+                            "SELECT staff_id, password_hash, totp_sealed, failed_attempts, "
+                            "locked_until_ms, updated_at_ms FROM staff_credentials "
+                            "ORDER BY staff_id",
+                            "migrate: staff credentials", r.access_rows,
+                            [&](const Stmt& s) {
+                              return txn.PutStaffCredential({s.Text(0), s.Text(1), s.Blob(2),
+                                                             s.Int(3), s.Int(4), s.Int(5)});
+                            });
+      !step.ok())
+    return step;
+  if (Status step = EachRow(db,
+                            "SELECT token_id, staff_id, secret_sha256, label, created_at_ms, "
+                            "expires_at_ms, revoked_at_ms FROM api_tokens ORDER BY token_id",
+                            "migrate: api tokens", r.access_rows,
+                            [&](const Stmt& s) {
+                              return txn.InsertApiToken({s.Text(0), s.Text(1), s.Blob(2),
+                                                         s.Text(3), s.Int(4), s.Int(5),
+                                                         s.Int(6)});
+                            });
+      !step.ok())
+    return step;
+  if (Status step = EachRow(db,
+                            "SELECT staff_id, course, completed_at_ms, valid_until_ms, "
+                            "recorded_by FROM training_records "
+                            "ORDER BY staff_id, course, completed_at_ms",
+                            "migrate: training records", r.access_rows,
+                            [&](const Stmt& s) {
+                              return txn.InsertTraining(
+                                  {s.Text(0), s.Text(1), s.Int(2), s.Int(3), s.Text(4)});
+                            });
+      !step.ok())
+    return step;
+  return EachRow(db,
+                 "SELECT approval_id, kind, requester, justification, scope, requested_at_ms, "
+                 "expires_at_ms, approver, decided_at_ms, state FROM approvals "
+                 "ORDER BY approval_id",
+                 "migrate: approvals", r.access_rows, [&](const Stmt& s) {
+                   return txn.InsertApproval({s.Text(0), s.Text(1), s.Text(2), s.Text(3),
+                                              s.Text(4), s.Int(5), s.Int(6), s.Text(7),
+                                              s.Int(8), s.Text(9)});
+                 });
+}
+
+// --- consent (issue 3): privacy notices and the consent ledger, entry for entry ---
+Status CopyConsent(SqliteDb& db, Transaction& txn, CopyReport& r) {
+  if (Status step = EachRow(db,
+                            "SELECT version, text_sha256, text, purposes, effective_at_ms, "
+                            "published_at_ms, publisher FROM privacy_notices ORDER BY version",
+                            "migrate: privacy notices", r.consent_rows,
+                            [&](const Stmt& s) {
+                              return txn.InsertNotice({s.Int(0), s.Text(1), s.Text(2),
+                                                       s.Text(3), s.Int(4), s.Int(5),
+                                                       s.Text(6)});
+                            });
+      !step.ok())
+    return step;
+  return EachRow(db,
+                 "SELECT customer_id, seq, action, scope, purpose, notice_version, channel, "
+                 "evidence_ref, recorded_at_ms, actor FROM consent_ledger "
+                 "ORDER BY customer_id, seq",
+                 "migrate: consent ledger", r.consent_rows, [&](const Stmt& s) {
+                   return txn.AppendConsent({s.Text(0), s.Int(1), s.Text(2), s.Text(3),
+                                             s.Text(4), s.Int(5), s.Text(6), s.Text(7),
+                                             s.Int(8), s.Text(9)});
+                 });
+}
+
 Status CopyAll(SqliteDb& db, Transaction& txn, CopyReport& r) {
   if (Status step = EachRow(db, "SELECT key, value FROM meta ORDER BY key", "migrate: meta", r.meta,
                             [&](const Stmt& s) {
@@ -185,6 +255,8 @@ Status CopyAll(SqliteDb& db, Transaction& txn, CopyReport& r) {
                             });
       !step.ok())
     return step;
+  CUSTOS_RETURN_IF_ERROR(CopyAccess(db, txn, r));
+  CUSTOS_RETURN_IF_ERROR(CopyConsent(db, txn, r));
   return EachRow(db,
                  "SELECT import_id, file_sha256, actor, started_at_ms, updated_at_ms, "
                  "committed_lines, imported, rejected, state FROM imports ORDER BY "

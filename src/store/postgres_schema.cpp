@@ -109,8 +109,93 @@ CREATE TABLE imports(
 );
 )sql";
 
+// Migration 2 (issue 3, access): staff credentials, API tokens, training records, approvals.
+// None holds customer data; the TOTP secret is sealed by the vault before it arrives here.
+constexpr const char* kMigration2Access = R"sql(
+CREATE TABLE staff_credentials(
+  staff_id        TEXT COLLATE "C" PRIMARY KEY,
+  password_hash   TEXT NOT NULL,
+  totp_sealed     BYTEA NOT NULL,
+  failed_attempts BIGINT NOT NULL,
+  locked_until_ms BIGINT NOT NULL,
+  updated_at_ms   BIGINT NOT NULL
+);
+
+CREATE TABLE api_tokens(
+  token_id      TEXT COLLATE "C" PRIMARY KEY,
+  staff_id      TEXT COLLATE "C" NOT NULL,
+  secret_sha256 BYTEA NOT NULL UNIQUE,
+  label         TEXT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  expires_at_ms BIGINT NOT NULL,
+  revoked_at_ms BIGINT NOT NULL
+);
+CREATE INDEX api_tokens_by_staff ON api_tokens(staff_id, created_at_ms);
+
+CREATE TABLE training_records(
+  staff_id        TEXT COLLATE "C" NOT NULL,
+  course          TEXT COLLATE "C" NOT NULL,
+  completed_at_ms BIGINT NOT NULL,
+  valid_until_ms  BIGINT NOT NULL,
+  recorded_by     TEXT NOT NULL,
+  PRIMARY KEY(staff_id, course, completed_at_ms)
+);
+
+CREATE TABLE approvals(
+  approval_id     TEXT COLLATE "C" PRIMARY KEY,
+  kind            TEXT NOT NULL,
+  requester       TEXT COLLATE "C" NOT NULL,
+  justification   TEXT NOT NULL,
+  scope           TEXT NOT NULL,
+  requested_at_ms BIGINT NOT NULL,
+  expires_at_ms   BIGINT NOT NULL,
+  approver        TEXT NOT NULL,
+  decided_at_ms   BIGINT NOT NULL,
+  state           TEXT NOT NULL
+);
+CREATE INDEX approvals_by_requester ON approvals(requester, requested_at_ms);
+)sql";
+
+// Migration 3 (issue 3, consent): privacy notices and the consent ledger (P3.1a, P3.3a).
+// The ledger is append-only: a trigger refuses UPDATE and DELETE, so even a bug above the
+// store cannot rewrite what a customer agreed to. Keyed (customer_id, seq) to distribute
+// with the customer. Notices are not customer data.
+constexpr const char* kMigration3Consent = R"sql(
+CREATE TABLE privacy_notices(
+  version         BIGINT PRIMARY KEY,
+  text_sha256     TEXT NOT NULL,
+  text            TEXT NOT NULL,
+  purposes        TEXT NOT NULL,
+  effective_at_ms BIGINT NOT NULL,
+  published_at_ms BIGINT NOT NULL,
+  publisher       TEXT NOT NULL
+);
+
+CREATE TABLE consent_ledger(
+  customer_id    TEXT COLLATE "C" NOT NULL,
+  seq            BIGINT NOT NULL,
+  action         TEXT NOT NULL,
+  scope          TEXT NOT NULL,
+  purpose        TEXT NOT NULL,
+  notice_version BIGINT NOT NULL,
+  channel        TEXT NOT NULL,
+  evidence_ref   TEXT NOT NULL,
+  recorded_at_ms BIGINT NOT NULL,
+  actor          TEXT NOT NULL,
+  PRIMARY KEY(customer_id, seq)
+);
+CREATE FUNCTION consent_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'consent_ledger is append-only';
+END
+$$;
+CREATE TRIGGER consent_ledger_no_change BEFORE UPDATE OR DELETE ON consent_ledger
+  FOR EACH ROW EXECUTE FUNCTION consent_ledger_append_only();
+)sql";
+
 // Index i holds migration i + 1.
-constexpr std::array<const char*, kLatestSchemaVersion> kMigrations = {kMigration1};
+constexpr std::array<const char*, kLatestSchemaVersion> kMigrations = {
+    kMigration1, kMigration2Access, kMigration3Consent};
 
 constexpr const char* kLockSchema = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
 constexpr const char* kCreateMigrationsTable =

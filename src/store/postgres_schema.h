@@ -21,7 +21,7 @@
 
 namespace custos::store::postgres {
 
-inline constexpr int kLatestSchemaVersion = 1;
+inline constexpr int kLatestSchemaVersion = 3;
 
 // Brings the schema up to kLatestSchemaVersion in one transaction, serialised
 // with other processes by an advisory lock on the schema's name. Creates the

@@ -320,16 +320,19 @@ Status PgTransaction::Usable(std::string_view op) const {
 }
 
 Status PgTransaction::FlushPending(std::string_view op) {
-  if (customers_.empty() && keys_.empty() && index_.empty() && audit_.empty()) {
+  if (customers_.empty() && keys_.empty() && index_.empty() && audit_.empty() &&
+      consents_.empty()) {
     return Status::Ok();
   }
   Status status = customers_.Flush(*conn_, op);
   if (status.ok()) status = keys_.Flush(*conn_, op);
   if (status.ok()) status = index_.Flush(*conn_, op);
+  if (status.ok()) status = consents_.Flush(*conn_, op);
   if (status.ok()) status = audit_.Flush(*conn_, op);
   pending_customers_.clear();
   pending_keys_.clear();
   pending_index_.clear();
+  pending_consents_.clear();
   if (!status.ok() && poisoned_by_.empty()) poisoned_by_ = std::string(op);
   return status;
 }

@@ -95,8 +95,32 @@ class PgTransaction final : public Transaction {
   Result<std::optional<StaffRow>> GetStaff(std::string_view staff_id) override;
   Result<std::vector<StaffRow>> ListStaff() override;
 
+  // --- access (issue 3): sqlite_access.cpp / postgres_access.cpp ---
+  Status UpdateStaff(const StaffRow& row) override;
+  Status PutStaffCredential(const StaffCredentialRow& row) override;
+  Result<std::optional<StaffCredentialRow>> GetStaffCredential(std::string_view staff_id) override;
+  Status InsertApiToken(const ApiTokenRow& row) override;
+  Result<std::optional<ApiTokenRow>> FindApiToken(ByteView secret_sha256) override;
+  Result<std::optional<ApiTokenRow>> GetApiToken(std::string_view token_id) override;
+  Result<std::vector<ApiTokenRow>> ListApiTokens(std::string_view staff_id) override;
+  Status RevokeApiToken(std::string_view token_id, int64_t revoked_at_ms) override;
+  Status InsertTraining(const TrainingRow& row) override;
+  Result<std::vector<TrainingRow>> ListTraining(std::string_view staff_id) override;
+  Status InsertApproval(const ApprovalRow& row) override;
+  Status UpdateApproval(const ApprovalRow& row) override;
+  Result<std::optional<ApprovalRow>> GetApproval(std::string_view approval_id) override;
+  Result<std::vector<ApprovalRow>> ListApprovals(std::string_view requester,
+                                                 std::string_view state) override;
+
   Result<std::optional<ImportRow>> GetImportByFile(std::string_view file_sha256) override;
   Status PutImport(const ImportRow& row) override;
+
+  // --- consent (issue 3): sqlite_consent.cpp / postgres_consent.cpp ---
+  Status InsertNotice(const NoticeRow& row) override;
+  Result<std::optional<NoticeRow>> GetNotice(int64_t version) override;
+  Result<std::vector<NoticeRow>> ListNotices() override;
+  Status AppendConsent(const ConsentRow& row) override;
+  Result<std::vector<ConsentRow>> ListConsents(std::string_view customer_id) override;
 
  private:
   PgTransaction(ConnectionPool& pool, std::unique_ptr<PgConn> conn, std::string audit_lock_key);
@@ -133,6 +157,10 @@ class PgTransaction final : public Transaction {
   std::unordered_set<std::string> pending_customers_;  // gathered, not yet sent
   std::unordered_set<std::string> pending_keys_;
   std::unordered_set<std::string> pending_index_;
+  // --- consent (issue 3): the ledger entries of customers gathered in bulk mode ---
+  static const char* const kCopyConsents;  // postgres_consent.cpp
+  CopyIn consents_{kCopyConsents, 10};
+  std::unordered_set<std::string> pending_consents_;  // "customer_id/seq"
   bool finished_ = false;
   std::string poisoned_by_;  // the operation that poisoned the transaction,
                              // empty if none

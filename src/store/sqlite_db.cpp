@@ -187,4 +187,70 @@ int64_t SqliteDb::Changes() const { return sqlite3_changes64(db_); }
 
 bool SqliteDb::InAutocommit() const { return sqlite3_get_autocommit(db_) != 0; }
 
+void SqliteDb::SetWalHook(void (*hook)(void* arg, int pages), void* arg) {
+  wal_hook_ = hook;
+  wal_hook_arg_ = arg;
+  if (hook == nullptr) {
+    sqlite3_wal_hook(db_, nullptr, nullptr);
+    return;
+  }
+  sqlite3_wal_hook(
+      db_,
+      [](void* self, sqlite3*, const char*, int pages) -> int {
+        auto* db = static_cast<SqliteDb*>(self);
+        db->wal_hook_(db->wal_hook_arg_, pages);
+        return SQLITE_OK;
+      },
+      this);
+}
+
+Status SqliteDb::CheckpointPassive() {
+  int rc = sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  if (rc == SQLITE_OK || (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+    return Status::Ok();
+  }
+  return SqliteError(rc, "checkpoint");
+}
+
+// --- the audit head ---
+
+namespace {
+constexpr const char* kDataVersion = "PRAGMA data_version";
+}
+
+Result<const AuditRow*> SqliteDb::CurrentAuditHead() {
+  int64_t version = 0;
+  {
+    CUSTOS_ASSIGN_OR_RETURN(Stmt stmt, Prepare(kDataVersion, "read data version"));
+    CUSTOS_ASSIGN_OR_RETURN(bool has_row, stmt.Step());
+    if (!has_row) return SqliteError(SQLITE_INTERNAL, "read data version");
+    version = stmt.Int(0);
+  }
+  if (audit_head_.has_value() && audit_head_version_ == version) return &*audit_head_;
+  audit_head_.reset();
+  observed_version_ = version;
+  return nullptr;
+}
+
+void SqliteDb::RememberAuditHead(const AuditRow& row) {
+  if (observed_version_ < 0) return;
+  audit_head_ = row;
+  audit_head_version_ = observed_version_;
+}
+
+void SqliteDb::AuditAppended(const AuditRow& row) {
+  // data_version does not move for this connection's own commits, so the version at which
+  // the previous head was vouched for stays right for the new one.
+  if (audit_head_.has_value() && row.seq == audit_head_->seq + 1) {
+    audit_head_ = row;
+  } else {
+    ForgetAuditHead();
+  }
+}
+
+void SqliteDb::ForgetAuditHead() {
+  audit_head_.reset();
+  observed_version_ = -1;
+}
+
 }  // namespace custos::store::sqlite

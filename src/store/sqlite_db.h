@@ -5,6 +5,9 @@
 // Every SQL text is a string literal with static storage; the cache is keyed by its address,
 // so each statement is prepared once per connection (bulk import executes millions of them).
 //
+// The connection also remembers the audit chain's head (see CurrentAuditHead), so that an
+// append need not read the head back from the table.
+//
 // Errors: SQLite result codes become Status values through SqliteError(). Messages name the
 // operation and SQLite's generic text for the code (sqlite3_errstr), never a bound value.
 //
@@ -18,6 +21,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -94,11 +98,44 @@ class SqliteDb {
   // after an I/O error, a full disk or memory exhaustion).
   bool InAutocommit() const;
 
+  // After every commit SQLite calls `hook(arg, pages)` with the number of pages now in the
+  // write-ahead log. Replaces SQLite's own automatic checkpoint (wal_autocheckpoint).
+  void SetWalHook(void (*hook)(void* arg, int pages), void* arg);
+
+  // A PASSIVE checkpoint: copies what it can of the log into the database without waiting for
+  // anyone, fsyncing both as `synchronous` says. OK also when another connection is
+  // checkpointing; Unavailable / DataLoss on an I/O error.
+  Status CheckpointPassive();
+
+  // --- the audit head, as this connection last wrote or read it ---
+  // Reading the head row back before every append cost more than the append itself (each
+  // audited read, and every row of a bulk import, appends one entry). The remembered head is
+  // trusted only while PRAGMA data_version is unchanged: that is, no other connection or
+  // process has committed since it was remembered (an append by another process, or an edit
+  // of the log, makes it be read again). A transaction that ends without committing must call
+  // ForgetAuditHead, since what it appended is gone.
+  //
+  // Call inside a transaction. The remembered head when it is still the head of the log;
+  // nullptr when it must be read from the table (then pass what was read to
+  // RememberAuditHead). An error if data_version cannot be read.
+  Result<const AuditRow*> CurrentAuditHead();
+  // `row` was read as the head after CurrentAuditHead returned nullptr in this transaction.
+  void RememberAuditHead(const AuditRow& row);
+  // `row` was appended in the open transaction: it becomes the head if it directly follows a
+  // head that CurrentAuditHead vouched for; otherwise the head is forgotten.
+  void AuditAppended(const AuditRow& row);
+  void ForgetAuditHead();
+
  private:
   explicit SqliteDb(sqlite3* db) : db_(db) {}
 
   sqlite3* db_;
   std::unordered_map<const char*, sqlite3_stmt*> statements_;
+  void (*wal_hook_)(void*, int) = nullptr;
+  void* wal_hook_arg_ = nullptr;
+  std::optional<AuditRow> audit_head_;
+  int64_t audit_head_version_ = 0;  // data_version at which audit_head_ was current
+  int64_t observed_version_ = -1;   // data_version seen by the last CurrentAuditHead miss
 };
 
 }  // namespace custos::store::sqlite

@@ -128,8 +128,90 @@ CREATE TABLE imports(
 );
 )sql";
 
+// Migration 2 (issue 3, access): staff credentials, API tokens, training records, approvals.
+// None holds customer data; the TOTP secret is sealed by the vault before it arrives here.
+constexpr const char* kMigration2Access = R"sql(
+CREATE TABLE staff_credentials(
+  staff_id        TEXT PRIMARY KEY,
+  password_hash   TEXT NOT NULL,
+  totp_sealed     BLOB NOT NULL,
+  failed_attempts INTEGER NOT NULL,
+  locked_until_ms INTEGER NOT NULL,
+  updated_at_ms   INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE api_tokens(
+  token_id      TEXT PRIMARY KEY,
+  staff_id      TEXT NOT NULL,
+  secret_sha256 BLOB NOT NULL UNIQUE,
+  label         TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  expires_at_ms INTEGER NOT NULL,
+  revoked_at_ms INTEGER NOT NULL
+);
+CREATE INDEX api_tokens_by_staff ON api_tokens(staff_id, created_at_ms);
+
+CREATE TABLE training_records(
+  staff_id        TEXT NOT NULL,
+  course          TEXT NOT NULL,
+  completed_at_ms INTEGER NOT NULL,
+  valid_until_ms  INTEGER NOT NULL,
+  recorded_by     TEXT NOT NULL,
+  PRIMARY KEY(staff_id, course, completed_at_ms)
+) WITHOUT ROWID;
+
+CREATE TABLE approvals(
+  approval_id     TEXT PRIMARY KEY,
+  kind            TEXT NOT NULL,
+  requester       TEXT NOT NULL,
+  justification   TEXT NOT NULL,
+  scope           TEXT NOT NULL,
+  requested_at_ms INTEGER NOT NULL,
+  expires_at_ms   INTEGER NOT NULL,
+  approver        TEXT NOT NULL,
+  decided_at_ms   INTEGER NOT NULL,
+  state           TEXT NOT NULL
+);
+CREATE INDEX approvals_by_requester ON approvals(requester, requested_at_ms);
+)sql";
+
+// Migration 3 (issue 3, consent): privacy notices and the consent ledger (P3.1a, P3.3a).
+// The ledger is append-only: triggers refuse UPDATE and DELETE, so even a bug above the store
+// cannot rewrite what a customer agreed to. Keyed (customer_id, seq) to distribute with the
+// customer. Notices are not customer data.
+constexpr const char* kMigration3Consent = R"sql(
+CREATE TABLE privacy_notices(
+  version         INTEGER PRIMARY KEY,
+  text_sha256     TEXT NOT NULL,
+  text            TEXT NOT NULL,
+  purposes        TEXT NOT NULL,
+  effective_at_ms INTEGER NOT NULL,
+  published_at_ms INTEGER NOT NULL,
+  publisher       TEXT NOT NULL
+);
+
+CREATE TABLE consent_ledger(
+  customer_id    TEXT NOT NULL,
+  seq            INTEGER NOT NULL,
+  action         TEXT NOT NULL,
+  scope          TEXT NOT NULL,
+  purpose        TEXT NOT NULL,
+  notice_version INTEGER NOT NULL,
+  channel        TEXT NOT NULL,
+  evidence_ref   TEXT NOT NULL,
+  recorded_at_ms INTEGER NOT NULL,
+  actor          TEXT NOT NULL,
+  PRIMARY KEY(customer_id, seq)
+) WITHOUT ROWID;
+CREATE TRIGGER consent_ledger_no_update BEFORE UPDATE ON consent_ledger
+BEGIN SELECT RAISE(ABORT, 'consent_ledger is append-only'); END;
+CREATE TRIGGER consent_ledger_no_delete BEFORE DELETE ON consent_ledger
+BEGIN SELECT RAISE(ABORT, 'consent_ledger is append-only'); END;
+)sql";
+
 // Index i holds migration i + 1.
-constexpr std::array<const char*, kLatestSchemaVersion> kMigrations = {kMigration1};
+constexpr std::array<const char*, kLatestSchemaVersion> kMigrations = {
+    kMigration1, kMigration2Access, kMigration3Consent};
 
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations("

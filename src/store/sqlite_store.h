@@ -6,7 +6,10 @@
 // Transaction holds the store's single writer slot from Begin() until Commit() or its
 // destruction (BEGIN IMMEDIATE ... COMMIT / ROLLBACK); reads also run inside a Transaction,
 // so all work on one Store is serialised. Another process on the same file waits up to
-// busy_timeout_ms for SQLite's lock.
+// busy_timeout_ms for SQLite's lock. The write-ahead log is checkpointed by a thread of the
+// Store with a second connection, so that no commit waits for a checkpoint's copy and
+// fsyncs; if such a checkpoint fails with an I/O error, Begin() answers Unavailable from then
+// on (a failed fsync stops writes).
 //
 // Thread safety: as store.h. The Store must outlive its Transactions. A thread that holds a
 // Transaction must not call Begin(), SchemaVersion() or Checkpoint() on the same Store: they
@@ -34,8 +37,9 @@ struct SqliteOptions {
   // Page cache of the connection, allocated as used. Bulk import inserts blind-index tokens
   // at random places of a large B-tree; with SQLite's 2 MiB default most of them miss.
   int cache_size_kib = 256 * 1024;
-  // WAL pages after which a commit checkpoints (SQLite's default is 1000). Fewer, larger
-  // checkpoints write each hot page back once instead of once per few batches.
+  // WAL pages after which the log is checkpointed (SQLite's default is 1000). Fewer, larger
+  // checkpoints write each hot page back once instead of once per few batches. The checkpoint
+  // runs on the Store's checkpoint thread; 0 turns automatic checkpoints off.
   int wal_autocheckpoint_pages = 16384;
 };
 

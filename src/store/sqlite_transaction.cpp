@@ -257,6 +257,7 @@ SqliteTransaction::~SqliteTransaction() {
 
 void SqliteTransaction::Finish() {
   finished_ = true;
+  db_.ForgetAuditHead();  // whatever this transaction appended is rolled back
   if (!db_.InAutocommit()) {
     // ROLLBACK can fail only if the connection is unusable; the next BEGIN will report it.
     // The statement is reset (end of this scope) before the slot is given back.
@@ -689,7 +690,9 @@ Status SqliteTransaction::AppendAudit(const AuditRow& row) {
     stmt.Bind(11, row.request_id);
     stmt.Bind(12, ByteView(row.prev_hash));
     stmt.Bind(13, ByteView(row.hash));
-    return stmt.Run();
+    CUSTOS_RETURN_IF_ERROR(stmt.Run());
+    db_.AuditAppended(row);
+    return Status::Ok();
   };
   return Track(run(), kOp);
 }
@@ -698,8 +701,13 @@ Result<std::optional<AuditRow>> SqliteTransaction::GetAuditHead() {
   constexpr std::string_view kOp = "get audit head";
   CUSTOS_RETURN_IF_ERROR(Usable(kOp));
   auto run = [&]() -> Result<std::optional<AuditRow>> {
+    // The head this connection remembers, unless another connection has committed since.
+    CUSTOS_ASSIGN_OR_RETURN(const AuditRow* known, db_.CurrentAuditHead());
+    if (known != nullptr) return std::optional<AuditRow>(*known);
     CUSTOS_ASSIGN_OR_RETURN(Stmt stmt, db_.Prepare(kGetAuditHead, kOp));
-    return OptionalRow<AuditRow>(stmt, Infallible<AuditRow, ReadAuditRow>);
+    CUSTOS_ASSIGN_OR_RETURN(auto head, (OptionalRow<AuditRow>(stmt, Infallible<AuditRow, ReadAuditRow>)));
+    if (head.has_value()) db_.RememberAuditHead(*head);
+    return head;
   };
   return Track(run(), kOp);
 }

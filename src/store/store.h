@@ -107,6 +107,54 @@ struct StaffRow {
   std::string status = "active";
 };
 
+// --- access (issue 3, P4a, P5b): credentials, API tokens, training, approvals ---
+
+// A staff member's secrets, kept apart from StaffRow so that listing staff never reads them.
+// The TOTP secret is sealed by the vault (bound to the staff id); the store sees ciphertext.
+struct StaffCredentialRow {
+  std::string staff_id;
+  std::string password_hash;   // Argon2id PHC string; empty: no password set (token only)
+  Bytes totp_sealed;           // empty: no second factor enrolled
+  int64_t failed_attempts = 0;  // consecutive failed logins
+  int64_t locked_until_ms = 0;  // 0: not locked
+  int64_t updated_at_ms = 0;
+};
+
+// An API token as stored: only the SHA-256 of the secret, never the secret.
+struct ApiTokenRow {
+  std::string token_id;
+  std::string staff_id;
+  Bytes secret_sha256;  // 32 bytes, unique
+  std::string label;
+  int64_t created_at_ms = 0;
+  int64_t expires_at_ms = 0;
+  int64_t revoked_at_ms = 0;  // 0: not revoked
+};
+
+// One completed training course (P5b).
+struct TrainingRow {
+  std::string staff_id;
+  std::string course;
+  int64_t completed_at_ms = 0;
+  int64_t valid_until_ms = 0;
+  std::string recorded_by;
+};
+
+// A dual-control request: break-glass access, destruction or a bulk export, approved by a
+// second staff member. `scope` is JSON text (customer ids, fields or levels, purpose).
+struct ApprovalRow {
+  std::string approval_id;
+  std::string kind;           // "break_glass", "destruction", "bulk_export"
+  std::string requester;
+  std::string justification;  // written by staff; must not hold personal data (docs/access.md)
+  std::string scope;
+  int64_t requested_at_ms = 0;
+  int64_t expires_at_ms = 0;  // end of the grant (or of the request while pending)
+  std::string approver;       // empty until decided
+  int64_t decided_at_ms = 0;
+  std::string state;          // "requested", "approved", "rejected" (expired is computed)
+};
+
 // Progress of one bulk import, keyed by the SHA-256 of the file: committed in the same
 // transaction as each batch, so a killed import resumes without duplicates or gaps.
 struct ImportRow {
@@ -119,6 +167,36 @@ struct ImportRow {
   int64_t imported = 0;
   int64_t rejected = 0;
   std::string state;            // "running", "done"
+};
+
+// --- consent (issue 3; P3.1a, P3.3a; PIPL Art. 13-17, 23, 29) ---
+
+// A privacy notice as published: what the customer was told. Not customer data; kept as
+// evidence for as long as any consent names it (retention class "consent").
+struct NoticeRow {
+  int64_t version = 0;          // 1, 2, 3, ... (the consent component keeps them monotonic)
+  std::string text_sha256;      // hex SHA-256 of `text`
+  std::string text;             // the notice as shown to customers
+  std::string purposes;         // comma-separated purpose names the notice lists
+  int64_t effective_at_ms = 0;  // from when it may be presented
+  int64_t published_at_ms = 0;
+  std::string publisher;        // staff id
+};
+
+// One entry of a customer's consent ledger. Append-only: the store offers no way to change
+// or remove an entry; the current state is the replay of the ledger (src/consent).
+struct ConsentRow {
+  std::string customer_id;
+  int64_t seq = 0;             // 1, 2, 3, ... per customer
+  std::string action;          // "grant", "withdraw"
+  std::string scope;           // "purpose", "sensitive", "third_party"
+  std::string purpose;         // the purpose for scope "purpose"; empty otherwise
+  int64_t notice_version = 0;  // the notice the customer was shown (0: none, for a withdrawal)
+  std::string channel;         // "form", "api", "cli", "import", ...
+  std::string evidence_ref;    // opaque id of the evidence (a signed form, a log line), never
+                               // personal data
+  int64_t recorded_at_ms = 0;
+  std::string actor;           // staff id or job that recorded it
 };
 
 // A unit of atomic work. All writes become visible together at Commit(); a Transaction
@@ -195,10 +273,56 @@ class Transaction {
   virtual Result<std::optional<StaffRow>> GetStaff(std::string_view staff_id) = 0;
   virtual Result<std::vector<StaffRow>> ListStaff() = 0;
 
+  // --- access (issue 3): staff changes, credentials, API tokens, training, approvals ---
+  // Replaces display_name, post, roles and status. NotFound if the staff id is absent.
+  virtual Status UpdateStaff(const StaffRow& row) = 0;
+  // Inserts or replaces the staff member's credential row.
+  virtual Status PutStaffCredential(const StaffCredentialRow& row) = 0;
+  // nullopt when the staff member has no credential row.
+  virtual Result<std::optional<StaffCredentialRow>> GetStaffCredential(
+      std::string_view staff_id) = 0;
+  // Conflict if the token id or the secret hash exists.
+  virtual Status InsertApiToken(const ApiTokenRow& row) = 0;
+  // The token whose secret hashes to `secret_sha256` (revoked or expired ones too), nullopt
+  // when none does.
+  virtual Result<std::optional<ApiTokenRow>> FindApiToken(ByteView secret_sha256) = 0;
+  virtual Result<std::optional<ApiTokenRow>> GetApiToken(std::string_view token_id) = 0;
+  // The staff member's tokens (every staff member's when staff_id is empty), by created time.
+  virtual Result<std::vector<ApiTokenRow>> ListApiTokens(std::string_view staff_id) = 0;
+  // Sets revoked_at_ms (a revoked token stays revoked: the first time is kept). NotFound if
+  // the token id is absent.
+  virtual Status RevokeApiToken(std::string_view token_id, int64_t revoked_at_ms) = 0;
+  // Conflict if the same staff, course and completion time exist.
+  virtual Status InsertTraining(const TrainingRow& row) = 0;
+  // The staff member's records (everyone's when staff_id is empty), by staff, course, time.
+  virtual Result<std::vector<TrainingRow>> ListTraining(std::string_view staff_id) = 0;
+  // Conflict if the approval id exists.
+  virtual Status InsertApproval(const ApprovalRow& row) = 0;
+  // Replaces approver, decided_at_ms and state. NotFound if absent.
+  virtual Status UpdateApproval(const ApprovalRow& row) = 0;
+  virtual Result<std::optional<ApprovalRow>> GetApproval(std::string_view approval_id) = 0;
+  // Approvals requested by `requester` (all when empty) in state `state` (any when empty),
+  // by request time.
+  virtual Result<std::vector<ApprovalRow>> ListApprovals(std::string_view requester,
+                                                         std::string_view state) = 0;
+
   // --- bulk imports ---
   virtual Result<std::optional<ImportRow>> GetImportByFile(std::string_view file_sha256) = 0;
   // Inserts or replaces by import_id.
   virtual Status PutImport(const ImportRow& row) = 0;
+
+  // --- consent (issue 3): privacy notices and the append-only consent ledger ---
+  // Conflict if the version exists.
+  virtual Status InsertNotice(const NoticeRow& row) = 0;
+  // nullopt when the version is absent.
+  virtual Result<std::optional<NoticeRow>> GetNotice(int64_t version) = 0;
+  // Every notice in version order.
+  virtual Result<std::vector<NoticeRow>> ListNotices() = 0;
+  // Appends one ledger entry. Conflict if (customer_id, seq) exists (two writers raced: the
+  // loser re-reads and retries). There is deliberately no update or delete.
+  virtual Status AppendConsent(const ConsentRow& row) = 0;
+  // The customer's ledger in seq order (empty when it has none).
+  virtual Result<std::vector<ConsentRow>> ListConsents(std::string_view customer_id) = 0;
 };
 
 class Store {

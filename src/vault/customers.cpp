@@ -1,8 +1,12 @@
 // Customers: create, read, update, find, list (P3.1, P3.2). Every path audits first.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/validators.h"
 #include "crypto/primitives.h"
+#include "vault/authorize.h"
+#include "vault/consent_intake.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -11,6 +15,10 @@ namespace {
 constexpr size_t kMaxFindResults = 1000;
 constexpr size_t kMaxListPage = 1000;
 
+// PermissionDenied naming the first refused field and the rule (never a value).
+Status FieldDenial(const FieldDecision& d) {
+  return PermissionDenied(fmt::format("field '{}': {}", d.field->name, d.decision.reason));
+}
 
 
 bool ValidSource(std::string_view s) {
@@ -25,7 +33,8 @@ bool ValidSource(std::string_view s) {
 }  // namespace
 
 Result<std::string> Vault::CreateCustomer(const Context& ctx, const FieldValues& fields,
-                                          std::string_view source) {
+                                          std::string_view source,
+                                          const CollectionConsent& consent) {
   Impl& m = *impl_;
   const std::string action = "customer.create";
   // Validation first, outside the write lock (Argon2id is slow); a refusal is audited below.
@@ -39,6 +48,25 @@ Result<std::string> Vault::CreateCustomer(const Context& ctx, const FieldValues&
     return m.DenyAndCommit(*txn, ctx, action, "customer:new", invalid, FieldNames(fields));
   }
   const int64_t now = m.Now();
+  // P3.1a: no record without the consent given at collection, checked before any write.
+  const consent::Collection collection =
+      ToCollection(consent, ConsentChannel(source, ctx), consent.evidence_ref);
+  if (Status bad = CheckCollectionIn(*txn, *m.config, collection, now); !bad.ok()) {
+    if (bad.code() != Code::kInvalidArgument) return bad;
+    return m.DenyAndCommit(*txn, ctx, action, "customer:new", bad, FieldNames(fields));
+  }
+  // P3.2b: every field written needs customer.create on its level for this purpose, and the
+  // consent given with this very call must cover the purpose (and sensitive fields, P3.3a).
+  CUSTOS_ASSIGN_OR_RETURN(access::StaffFacts staff, LoadStaffFacts(*txn, ctx.actor, "", now));
+  const consent::ConsentState given =
+      CollectionState(consent.purposes, consent.sensitive, consent.third_party);
+  const std::vector<FieldDecision> decided = DecideFields(
+      *m.config, staff, access::DataRequest{action, ctx.purpose, &given, now},
+      FieldNames(*normalised));
+  if (const FieldDecision* denied = FirstDenied(decided)) {
+    return m.DenyAndCommit(*txn, ctx, action, "customer:new", FieldDenial(*denied),
+                           FieldNames(*normalised));
+  }
   store::CustomerRow row;
   row.customer_id = NewId(now);
   row.created_at_ms = now;
@@ -55,16 +83,19 @@ Result<std::string> Vault::CreateCustomer(const Context& ctx, const FieldValues&
   CUSTOS_RETURN_IF_ERROR(txn->InsertCustomer(row));
   CUSTOS_RETURN_IF_ERROR(txn->PutWrappedKey(key));
   CUSTOS_RETURN_IF_ERROR(txn->PutIndexEntries(row.customer_id, sealed.index));
+  CUSTOS_RETURN_IF_ERROR(AppendCollection(*txn, row.customer_id, collection, ctx.actor, now));
   CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
       *txn, m.Event(ctx, action, CustomerTarget(row.customer_id), "allow",
-                    fmt::format("source {}", row.source), FieldNames(*normalised))));
+                    fmt::format("source {}; {}; {}", row.source, DescribeCollection(collection),
+                                AuditReason(decided)),
+                    FieldNames(*normalised))));
   return row.customer_id;
 }
 
 Result<CustomerView> Vault::GetCustomer(const Context& ctx, std::string_view customer_id,
                                         const std::vector<std::string>& fields) {
   Impl& m = *impl_;
-  const std::string action = "customer.get";
+  const std::string action = "customer.read";
   const std::string target = CustomerTarget(customer_id);
   // Which fields will be returned: the selection, or every readable field.
   std::vector<std::string> selected;
@@ -103,19 +134,41 @@ Result<CustomerView> Vault::GetCustomer(const Context& ctx, std::string_view cus
   if (!refusal.ok()) {
     return m.DenyAndCommit(*txn, ctx, action, target, refusal, selected);
   }
+  // P3.2b / P5b / P3.3a, per field: role, training, break-glass, then the customer's consent.
+  const int64_t now = m.Now();
+  CUSTOS_ASSIGN_OR_RETURN(access::StaffFacts staff,
+                          LoadStaffFacts(*txn, ctx.actor, customer_id, now));
+  CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState consent, consent::Current(*txn, customer_id));
+  const std::vector<FieldDecision> decided = DecideFields(
+      *m.config, staff, access::DataRequest{action, ctx.purpose, &consent, now}, selected);
+  // Fields asked for by name are all-or-nothing; the default view leaves out what is denied.
+  const FieldDecision* denied = FirstDenied(decided);
+  if (denied != nullptr && (!fields.empty() || AuditDecision(decided) == "deny")) {
+    return m.DenyAndCommit(*txn, ctx, action, target, FieldDenial(*denied), selected);
+  }
   // No audit, no data: the entry is committed before anything is decrypted.
-  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(*txn, m.Event(ctx, action, target, "allow", "", selected)));
+  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
+      *txn, m.Event(ctx, action, target, AuditDecision(decided), AuditReason(decided),
+                    AuditFields(decided))));
   CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek,
                           m.keyring->UnwrapDek(customer_id, key->wrapped_dek));
-  CUSTOS_ASSIGN_OR_RETURN(FieldValues all, m.OpenCustomer(*row, dek));
+  // Decrypt only the levels that hold something shown.
+  store::CustomerRow shown_levels = *row;
+  std::erase_if(shown_levels.envelopes, [&](const store::Envelope& e) {
+    return std::none_of(decided.begin(), decided.end(), [&](const FieldDecision& d) {
+      return d.field->level == e.level && d.decision.effect != access::Effect::kDeny;
+    });
+  });
+  CUSTOS_ASSIGN_OR_RETURN(FieldValues all, m.OpenCustomer(shown_levels, dek));
   CustomerView view;
   view.customer_id = row->customer_id;
   view.created_at_ms = row->created_at_ms;
   view.updated_at_ms = row->updated_at_ms;
   view.source = row->source;
-  for (const std::string& name : selected) {
-    auto it = all.find(name);
-    if (it != all.end()) view.fields.emplace(name, std::move(it->second));
+  for (const FieldDecision& d : decided) {
+    auto it = all.find(d.field->name);
+    if (it == all.end() || d.decision.effect == access::Effect::kDeny) continue;
+    view.fields.emplace(d.field->name, Shown(d.decision, std::move(it->second)));
   }
   return view;
 }
@@ -136,6 +189,17 @@ Status Vault::UpdateCustomer(const Context& ctx, std::string_view customer_id,
   if (refusal.ok()) {
     CUSTOS_ASSIGN_OR_RETURN(row, txn->GetCustomer(customer_id));
     if (!row.has_value()) refusal = NotFound("customer not found");
+  }
+  if (refusal.ok()) {
+    // Each changed field needs customer.update on its level, and the customer's consent.
+    const int64_t now = m.Now();
+    CUSTOS_ASSIGN_OR_RETURN(access::StaffFacts staff,
+                            LoadStaffFacts(*txn, ctx.actor, customer_id, now));
+    CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState consent, consent::Current(*txn, customer_id));
+    const std::vector<FieldDecision> decided =
+        DecideFields(*m.config, staff, access::DataRequest{action, ctx.purpose, &consent, now},
+                     FieldNames(*normalised));
+    if (const FieldDecision* denied = FirstDenied(decided)) refusal = FieldDenial(*denied);
   }
   FieldValues merged;
   crypto::SecretBytes dek;
@@ -176,7 +240,7 @@ Status Vault::UpdateCustomer(const Context& ctx, std::string_view customer_id,
 Result<std::vector<std::string>> Vault::FindCustomers(const Context& ctx, std::string_view field,
                                                       std::string_view value) {
   Impl& m = *impl_;
-  const std::string action = "customer.find";
+  const std::string action = "customer.search";
   const schema::FieldDef* def = m.config->FindField(field);
   Status refusal;
   std::string normalised;
@@ -199,14 +263,39 @@ Result<std::vector<std::string>> Vault::FindCustomers(const Context& ctx, std::s
   const std::vector<std::string> names =
       def != nullptr ? std::vector<std::string>{def->name} : std::vector<std::string>{};
   CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, target));
+  const int64_t now = m.Now();
+  access::StaffFacts staff;
+  access::Decision decision;
+  if (refusal.ok()) {
+    // Searching by a field uses it: customer.search on the field's level (P3.2b).
+    CUSTOS_ASSIGN_OR_RETURN(staff, LoadStaffFacts(*txn, ctx.actor, "", now));
+    decision = access::DecideData(*m.config, staff,
+                                  access::DataRequest{action, ctx.purpose, nullptr, now},
+                                  access::FieldSubject(*def));
+    if (decision.effect == access::Effect::kDeny) {
+      refusal = PermissionDenied(fmt::format("field '{}': {}", def->name, decision.reason));
+    }
+  }
   if (!refusal.ok()) {
     return m.DenyAndCommit(*txn, ctx, action, target, refusal, names);
   }
   CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes token, m.keyring->BlindIndex(def->name, normalised));
-  CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> ids,
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> matches,
                           txn->FindByIndex(def->name, token, kMaxFindResults));
+  // P3.3a: a customer who has not consented to the purpose (or withdrew) is not found for it.
+  std::vector<std::string> ids;
+  for (const std::string& id : matches) {
+    CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState consent, consent::Current(*txn, id));
+    const access::Decision d = access::DecideData(
+        *m.config, staff, access::DataRequest{action, ctx.purpose, &consent, now},
+        access::FieldSubject(*def));
+    if (d.effect != access::Effect::kDeny) ids.push_back(id);
+  }
   CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-      *txn, m.Event(ctx, action, target, "allow", fmt::format("{} match(es)", ids.size()), names)));
+      *txn, m.Event(ctx, action, target, std::string(access::EffectName(decision.effect)),
+                    fmt::format("{}; {} match(es), {} withheld by consent", decision.reason,
+                                ids.size(), matches.size() - ids.size()),
+                    names)));
   return ids;
 }
 
@@ -223,19 +312,43 @@ Result<CustomerPage> Vault::ListCustomers(const Context& ctx, std::string_view a
     }
   }
   CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, "customers"));
+  const int64_t now = m.Now();
+  CUSTOS_ASSIGN_OR_RETURN(access::StaffFacts staff, LoadStaffFacts(*txn, ctx.actor, "", now));
+  // The role first (without a customer's consent): a role that may see none of the listed
+  // fields is refused the list as a whole.
+  const std::vector<FieldDecision> by_role = DecideFields(
+      *m.config, staff, access::DataRequest{action, ctx.purpose, nullptr, now}, shown);
+  if (AuditDecision(by_role) == "deny") {
+    return m.DenyAndCommit(*txn, ctx, action, "customers",
+                           by_role.empty() ? PermissionDenied("no field to list")
+                                           : FieldDenial(*FirstDenied(by_role)),
+                           shown);
+  }
   CUSTOS_ASSIGN_OR_RETURN(std::vector<store::CustomerRow> rows,
                           txn->ListCustomers(after_id, limit));
   std::vector<crypto::Bytes> wrapped(rows.size());
+  std::vector<std::vector<FieldDecision>> decided(rows.size());
+  size_t withheld = 0;
   for (size_t i = 0; i < rows.size(); ++i) {
-    CUSTOS_ASSIGN_OR_RETURN(auto key, txn->GetWrappedKey(rows[i].customer_id));
+    const std::string& id = rows[i].customer_id;
+    CUSTOS_ASSIGN_OR_RETURN(auto key, txn->GetWrappedKey(id));
     if (key.has_value()) wrapped[i] = std::move(key->wrapped_dek);
+    // Per customer: their consent decides (P3.3a), and the entry says what was shown.
+    CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState consent, consent::Current(*txn, id));
+    decided[i] = DecideFields(*m.config, staff,
+                              access::DataRequest{action, ctx.purpose, &consent, now}, shown);
+    if (AuditDecision(decided[i]) == "deny") ++withheld;
     CUSTOS_RETURN_IF_ERROR(m.audit->Append(
-        *txn, m.Event(ctx, action, CustomerTarget(rows[i].customer_id), "allow", "", shown)));
+        *txn, m.Event(ctx, action, CustomerTarget(id), AuditDecision(decided[i]),
+                      AuditReason(decided[i]), AuditFields(decided[i]))));
   }
   CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-      *txn, m.Event(ctx, action, "customers", "allow", fmt::format("{} listed", rows.size()))));
+      *txn, m.Event(ctx, action, "customers", AuditDecision(by_role),
+                    fmt::format("{} listed, {} withheld by consent", rows.size() - withheld,
+                                withheld))));
   CustomerPage page;
   for (size_t i = 0; i < rows.size(); ++i) {
+    if (AuditDecision(decided[i]) == "deny") continue;
     CustomerView view;
     view.customer_id = rows[i].customer_id;
     view.created_at_ms = rows[i].created_at_ms;
@@ -248,9 +361,10 @@ Result<CustomerPage> Vault::ListCustomers(const Context& ctx, std::string_view a
       std::erase_if(general.envelopes,
                     [](const store::Envelope& e) { return e.level != Level::kGeneral; });
       CUSTOS_ASSIGN_OR_RETURN(FieldValues all, m.OpenCustomer(general, dek));
-      for (const std::string& name : shown) {
-        auto it = all.find(name);
-        if (it != all.end()) view.fields.emplace(name, std::move(it->second));
+      for (const FieldDecision& d : decided[i]) {
+        auto it = all.find(d.field->name);
+        if (it == all.end() || d.decision.effect == access::Effect::kDeny) continue;
+        view.fields.emplace(d.field->name, Shown(d.decision, std::move(it->second)));
       }
     }
     page.customers.push_back(std::move(view));
@@ -277,12 +391,26 @@ Result<bool> Vault::VerifyCustomerPassword(const Context& ctx, std::string_view 
     CUSTOS_ASSIGN_OR_RETURN(row, txn->GetCustomer(customer_id));
     if (!row.has_value()) refusal = NotFound("customer not found");
   }
+  access::Decision decision;
+  if (refusal.ok()) {
+    // Checking a password reads the field: customer.read on its level (allow or mask).
+    const int64_t now = m.Now();
+    CUSTOS_ASSIGN_OR_RETURN(access::StaffFacts staff,
+                            LoadStaffFacts(*txn, ctx.actor, customer_id, now));
+    CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState consent, consent::Current(*txn, customer_id));
+    decision = access::DecideData(*m.config, staff,
+                                  access::DataRequest{"customer.read", ctx.purpose, &consent, now},
+                                  access::FieldSubject(*def));
+    if (decision.effect == access::Effect::kDeny) {
+      refusal = PermissionDenied(fmt::format("field '{}': {}", def->name, decision.reason));
+    }
+  }
   if (!refusal.ok()) {
     return m.DenyAndCommit(*txn, ctx, action, target, refusal);
   }
   CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek, m.LoadDek(*txn, customer_id));
   CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-      *txn, m.Event(ctx, action, target, "allow", "", {std::string(field)})));
+      *txn, m.Event(ctx, action, target, "allow", decision.reason, {std::string(field)})));
   CUSTOS_ASSIGN_OR_RETURN(FieldValues all, m.OpenCustomer(*row, dek));
   auto it = all.find(field);
   if (it == all.end()) return NotFound(fmt::format("field '{}': not set for this customer", field));

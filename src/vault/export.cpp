@@ -3,7 +3,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "audit/export.h"
+#include "vault/authorize.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -33,11 +36,33 @@ Result<int64_t> Vault::Export(const Context& ctx, ExportFormat format, std::ostr
   for (const schema::FieldDef& def : m.config->fields) {
     if (def.type != schema::FieldType::kPassword) shown.push_back(def.name);
   }
+  access::StaffFacts staff;
   {
     CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, "export.start", "customers"));
+    // The role first: one that may export none of the fields is refused before any row.
+    const int64_t now = m.Now();
+    CUSTOS_ASSIGN_OR_RETURN(staff, LoadStaffFacts(*txn, ctx.actor, "", now));
+    const std::vector<FieldDecision> by_role = DecideFields(
+        *m.config, staff, access::DataRequest{action, ctx.purpose, nullptr, now}, shown);
+    if (AuditDecision(by_role) == "deny") {
+      const FieldDecision* denied = FirstDenied(by_role);
+      return m.DenyAndCommit(
+          *txn, ctx, "export.start", "customers",
+          PermissionDenied(fmt::format("field '{}': {}", denied->field->name,
+                                       denied->decision.reason)),
+          shown);
+    }
+    // Columns the role may never see are left out of the file altogether.
+    std::erase_if(shown, [&](const std::string& name) {
+      return std::any_of(by_role.begin(), by_role.end(), [&](const FieldDecision& d) {
+        return d.field->name == name && d.decision.effect == access::Effect::kDeny;
+      });
+    });
     CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-        *txn, m.Event(ctx, "export.start", "customers", "allow",
-                      format == ExportFormat::kCsv ? "format csv" : "format jsonl", shown)));
+        *txn, m.Event(ctx, "export.start", "customers", AuditDecision(by_role),
+                      fmt::format("format {}; {}", format == ExportFormat::kCsv ? "csv" : "jsonl",
+                                  AuditReason(by_role)),
+                      AuditFields(by_role))));
   }
   if (format == ExportFormat::kCsv) {
     out << "customer_id,created_at_ms,source";
@@ -52,20 +77,39 @@ Result<int64_t> Vault::Export(const Context& ctx, ExportFormat format, std::ostr
                             txn->ListCustomers(after, kExportPage));
     if (rows.empty()) break;
     std::vector<crypto::Bytes> wrapped(rows.size());
+    std::vector<std::vector<FieldDecision>> decided(rows.size());
+    const int64_t now = m.Now();
     for (size_t i = 0; i < rows.size(); ++i) {
       CUSTOS_ASSIGN_OR_RETURN(auto key, txn->GetWrappedKey(rows[i].customer_id));
       if (key.has_value()) wrapped[i] = std::move(key->wrapped_dek);
+      // Each customer's consent decides whether (and which of) their fields leave (P3.3a).
+      CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState consent,
+                              consent::Current(*txn, rows[i].customer_id));
+      decided[i] = DecideFields(*m.config, staff,
+                                access::DataRequest{action, ctx.purpose, &consent, now}, shown);
       CUSTOS_RETURN_IF_ERROR(m.audit->Append(
-          *txn, m.Event(ctx, action, CustomerTarget(rows[i].customer_id), "allow", "", shown)));
+          *txn, m.Event(ctx, action, CustomerTarget(rows[i].customer_id),
+                        AuditDecision(decided[i]), AuditReason(decided[i]),
+                        AuditFields(decided[i]))));
     }
     Status st = txn->Commit();
     if (!st.ok()) return Unavailable("audit log cannot be written: " + st.message());
     // Audited: now decrypt and write.
     for (size_t i = 0; i < rows.size(); ++i) {
       if (wrapped[i].empty()) continue;  // destroyed customer: nothing to show
+      if (AuditDecision(decided[i]) == "deny") continue;  // no consent for this purpose
       CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek,
                               m.keyring->UnwrapDek(rows[i].customer_id, wrapped[i]));
       CUSTOS_ASSIGN_OR_RETURN(FieldValues all, m.OpenCustomer(rows[i], dek));
+      for (const FieldDecision& d : decided[i]) {
+        auto it = all.find(d.field->name);
+        if (it == all.end()) continue;
+        if (d.decision.effect == access::Effect::kDeny) {
+          all.erase(it);
+        } else {
+          it->second = Shown(d.decision, std::move(it->second));
+        }
+      }
       if (format == ExportFormat::kCsv) {
         out << rows[i].customer_id << ',' << rows[i].created_at_ms << ',';
         WriteCsvCell(out, rows[i].source);

@@ -1,12 +1,14 @@
 // Bulk import of customers from CSV (P3.1b: the import is the source of each record).
-// Constant memory, batches committed with their progress, resumable after a kill, sealed on
-// two threads while one writer commits (docs/import.md).
+// Constant memory, batches committed with their progress, resumable after a kill; a worker
+// seals the next batch while this thread commits the current one (docs/import.md).
 #include <botan/hash.h>
 #include <fmt/format.h>
 
 #include <fstream>
 #include <thread>
 
+#include "vault/authorize.h"
+#include "vault/consent_intake.h"
 #include "vault/csv_reader.h"
 #include "vault/vault_impl.h"
 
@@ -37,6 +39,13 @@ struct Pending {
   store::WrappedKeyRow key;
   std::vector<store::IndexEntry> index;
   std::vector<std::string> names;
+};
+
+// Consecutive rows committed in one transaction, and the data line the batch ends on (the
+// progress row's committed_lines once it is committed).
+struct PendingBatch {
+  std::vector<Pending> rows;
+  int64_t last_data_line = 0;
 };
 
 }  // namespace
@@ -78,6 +87,30 @@ Result<FieldValues> RowValues(const std::vector<std::string>& columns, const Csv
   return values;
 }
 
+// PermissionDenied naming the first column the actor may not import (or that the consent the
+// file's customers gave does not cover for this purpose), OK otherwise (also when
+// the header cannot be read: the import pass reports that with its line).
+Status CheckImportColumns(Vault::Impl& m, store::Transaction& txn, const Context& ctx,
+                          const std::filesystem::path& file, const ImportOptions& options) {
+  auto reader = CsvReader::Open(file);
+  if (!reader.ok()) return Status::Ok();
+  auto header = (*reader)->Next();
+  if (!header.ok() || !header->has_value()) return Status::Ok();
+  auto columns = MapHeader(*m.config, **header);
+  if (!columns.ok()) return Status::Ok();
+  const int64_t now = m.Now();
+  CUSTOS_ASSIGN_OR_RETURN(access::StaffFacts staff, LoadStaffFacts(txn, ctx.actor, "", now));
+  const consent::ConsentState given = CollectionState(
+      options.consent_purposes, options.sensitive_consent, options.third_party_consent);
+  const std::vector<FieldDecision> decided = DecideFields(
+      *m.config, staff, access::DataRequest{"customer.import", ctx.purpose, &given, now},
+      *columns);
+  if (const FieldDecision* d = FirstDenied(decided)) {
+    return PermissionDenied(fmt::format("column '{}': {}", d->field->name, d->decision.reason));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<ImportReport> Vault::ImportCsv(const Context& ctx, const std::filesystem::path& file,
@@ -98,6 +131,23 @@ Result<ImportReport> Vault::ImportCsv(const Context& ctx, const std::filesystem:
                       fmt::format("file sha256 {} was already imported; nothing to do", *sha))));
     return report;
   }
+  // P3.1a: every imported customer needs the consent given at collection. Checked once for
+  // the whole file, before anything is imported; each row's entries name its line as evidence.
+  CollectionConsent given;
+  given.notice_version = options.notice_version;
+  given.purposes = options.consent_purposes;
+  given.sensitive = options.sensitive_consent;
+  given.third_party = options.third_party_consent;
+  consent::Collection collection = ToCollection(given, "import", "import:check:1");
+  if (Status bad = CheckCollectionIn(*txn, *m.config, collection, m.Now()); !bad.ok()) {
+    if (bad.code() != Code::kInvalidArgument) return bad;
+    return m.DenyAndCommit(*txn, ctx, "import.start", "import:file", bad);
+  }
+  // P3.2b: every column of the file needs customer.import on its level for this purpose.
+  if (Status denied = CheckImportColumns(m, *txn, ctx, file, options); !denied.ok()) {
+    if (denied.code() != Code::kPermissionDenied) return denied;
+    return m.DenyAndCommit(*txn, ctx, "import.start", "import:file", denied);
+  }
   const std::string mode = options.on_error == OnError::kSkip ? "skip" : "reject-file";
   if (existing.has_value()) {
     progress = *existing;
@@ -115,8 +165,9 @@ Result<ImportReport> Vault::ImportCsv(const Context& ctx, const std::filesystem:
   CUSTOS_RETURN_IF_ERROR(txn->PutImport(progress));
   CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
       *txn, m.Event(ctx, existing.has_value() ? "import.resume" : "import.start", target, "allow",
-                    fmt::format("file sha256 {}, on-error {}, {} line(s) already committed", *sha,
-                                mode, progress.committed_lines))));
+                    fmt::format("file sha256 {}, on-error {}, {} line(s) already committed; {}",
+                                *sha, mode, progress.committed_lines,
+                                DescribeCollection(collection)))));
 
   // The header, then (reject-file mode) a validation pass, then the import pass.
   auto open_rows = [&]() -> Result<std::pair<std::unique_ptr<CsvReader>, std::vector<std::string>>> {
@@ -193,21 +244,12 @@ Result<ImportReport> Vault::ImportCsv(const Context& ctx, const std::filesystem:
     p.names = FieldNames(*norm);
   };
 
-  auto seal_parallel = [&](std::vector<Pending>& batch) {
-    const size_t half = batch.size() / 2;
-    std::thread worker([&] {
-      for (size_t i = half; i < batch.size(); ++i) prepare(batch[i]);
-    });
-    for (size_t i = 0; i < half; ++i) prepare(batch[i]);
-    worker.join();
-  };
-
   int64_t data_line = 0;  // records after the header
-  auto commit_batch = [&](std::vector<Pending>& batch) -> Status {
-    seal_parallel(batch);
+  // Commits one sealed batch with the progress row: committed_lines becomes its last line.
+  auto commit_batch = [&](PendingBatch& batch) -> Status {
     CUSTOS_ASSIGN_OR_RETURN(auto btxn, m.store->Begin());
     int64_t imported = 0;
-    for (Pending& p : batch) {
+    for (Pending& p : batch.rows) {
       if (!p.status.ok()) {
         record_error(p.line, p.status);
         CUSTOS_RETURN_IF_ERROR(m.audit->Append(
@@ -219,32 +261,63 @@ Result<ImportReport> Vault::ImportCsv(const Context& ctx, const std::filesystem:
       CUSTOS_RETURN_IF_ERROR(btxn->InsertCustomer(p.row));
       CUSTOS_RETURN_IF_ERROR(btxn->PutWrappedKey(p.key));
       CUSTOS_RETURN_IF_ERROR(btxn->StageIndexEntries(p.row.customer_id, p.index));
+      collection.evidence_ref = p.row.source;  // "import:<import_id>:<line>"
+      CUSTOS_RETURN_IF_ERROR(AppendCollection(*btxn, p.row.customer_id, collection, ctx.actor,
+                                              p.row.created_at_ms));
       CUSTOS_RETURN_IF_ERROR(m.audit->Append(
           *btxn, m.Event(ctx, "customer.create", CustomerTarget(p.row.customer_id), "allow",
                          fmt::format("import {} line {}", progress.import_id, p.line), p.names)));
       ++imported;
     }
-    progress.committed_lines = data_line;
+    progress.committed_lines = batch.last_data_line;
     progress.imported += imported;
-    progress.rejected = progress.rejected + static_cast<int64_t>(batch.size()) - imported;
+    progress.rejected = progress.rejected + static_cast<int64_t>(batch.rows.size()) - imported;
     progress.updated_at_ms = m.Now();
     CUSTOS_RETURN_IF_ERROR(btxn->PutImport(progress));
     Status st = btxn->Commit();
     if (!st.ok()) return Unavailable("import batch could not be committed: " + st.message());
     report.imported += imported;
-    if (options.progress) options.progress(data_line);
-    batch.clear();
+    if (options.progress) options.progress(batch.last_data_line);
     return Status::Ok();
   };
 
-  std::vector<Pending> batch;
-  batch.reserve(options.batch_size);
+  // Two stages on the two cores: while this thread commits batch n, a worker validates and
+  // seals batch n+1. Batches are still committed one by one and in file order, each with its
+  // progress row, so a killed import resumes exactly as before. Declared before the worker,
+  // so that the worker (joined on destruction, also on an early return) never outlives it.
+  PendingBatch sealing;
+  PendingBatch retired;  // committed; freed by the next worker rather than by the writer
+  std::jthread sealer;
+  // Hands `next` to the worker and commits the batch it sealed before, if any.
+  auto advance = [&](PendingBatch next) -> Status {
+    if (sealer.joinable()) sealer.join();
+    PendingBatch sealed = std::move(sealing);
+    sealing = std::move(next);
+    if (!sealing.rows.empty()) {
+      sealer = std::jthread([&, old = std::move(retired)]() mutable {
+        old.rows.clear();
+        for (Pending& p : sealing.rows) prepare(p);
+      });
+    }
+    if (sealed.rows.empty()) return Status::Ok();
+    Status st = commit_batch(sealed);
+    retired = std::move(sealed);
+    return st;
+  };
+  // Seals and commits everything handed over so far.
+  auto drain = [&](PendingBatch last) -> Status {
+    CUSTOS_RETURN_IF_ERROR(advance(std::move(last)));
+    return advance(PendingBatch{});
+  };
+
+  PendingBatch batch;
+  batch.rows.reserve(options.batch_size);
   while (true) {
     auto rec = reader->Next();
     if (!rec.ok()) {
       // Malformed CSV: what was committed stays; the rest is refused (the file must be fixed,
       // and a fixed file is a new import).
-      CUSTOS_RETURN_IF_ERROR(commit_batch(batch));
+      CUSTOS_RETURN_IF_ERROR(drain(std::move(batch)));
       return m.Refuse(ctx, "import.reject", target, rec.status());
     }
     if (!rec->has_value()) break;
@@ -258,10 +331,15 @@ Result<ImportReport> Vault::ImportCsv(const Context& ctx, const std::filesystem:
     } else {
       p.status = values.status();
     }
-    batch.push_back(std::move(p));
-    if (batch.size() >= options.batch_size) CUSTOS_RETURN_IF_ERROR(commit_batch(batch));
+    batch.rows.push_back(std::move(p));
+    batch.last_data_line = data_line;
+    if (batch.rows.size() >= options.batch_size) {
+      CUSTOS_RETURN_IF_ERROR(advance(std::move(batch)));
+      batch = PendingBatch{};
+      batch.rows.reserve(options.batch_size);
+    }
   }
-  CUSTOS_RETURN_IF_ERROR(commit_batch(batch));
+  CUSTOS_RETURN_IF_ERROR(drain(std::move(batch)));
   CUSTOS_RETURN_IF_ERROR(m.store->MergeStagedIndex());
 
   CUSTOS_ASSIGN_OR_RETURN(auto done, m.store->Begin());

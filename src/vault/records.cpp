@@ -10,6 +10,7 @@
 
 #include "core/validators.h"
 #include "scan/scan_text.h"
+#include "vault/authorize.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -69,6 +70,28 @@ Level NoteLevel(const schema::Config& config) {
   return Level::kInternal;
 }
 
+Level TransactionLevel(const schema::Config& config) {
+  const schema::RecordKindDef* kind = config.FindRecordKind("transaction");
+  return kind != nullptr ? kind->level : Level::kInternal;
+}
+
+// The engine's decision on a customer's records of one kind at `level` (P3.2b, P5b, P3.3a).
+Result<access::Decision> DecideRecord(Vault::Impl& m, store::Transaction& txn, const Context& ctx,
+                                      std::string_view action, std::string_view customer_id,
+                                      std::string_view kind, Level level) {
+  const int64_t now = m.Now();
+  CUSTOS_ASSIGN_OR_RETURN(access::StaffFacts staff,
+                          LoadStaffFacts(txn, ctx.actor, customer_id, now));
+  CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState consent, consent::Current(txn, customer_id));
+  return access::DecideData(*m.config, staff,
+                            access::DataRequest{action, ctx.purpose, &consent, now},
+                            access::Subject{kind, level, false, "full"});
+}
+
+Status RecordDenial(std::string_view kind, const access::Decision& d) {
+  return PermissionDenied(fmt::format("{} records: {}", kind, d.reason));
+}
+
 }  // namespace
 
 Result<std::string> Vault::AddTransaction(const Context& ctx, std::string_view customer_id,
@@ -91,6 +114,12 @@ Result<std::string> Vault::AddTransaction(const Context& ctx, std::string_view c
     if (!loaded.ok()) return loaded.status();
     dek = std::move(loaded).value();
   }
+  access::Decision decision;
+  if (refusal.ok()) {
+    CUSTOS_ASSIGN_OR_RETURN(decision, DecideRecord(m, *txn, ctx, action, customer_id,
+                                                   "transaction", TransactionLevel(*m.config)));
+    if (decision.effect == access::Effect::kDeny) refusal = RecordDenial("transaction", decision);
+  }
   if (!refusal.ok()) {
     return m.DenyAndCommit(*txn, ctx, action, target, refusal, FieldNames(fields));
   }
@@ -104,7 +133,8 @@ Result<std::string> Vault::AddTransaction(const Context& ctx, std::string_view c
                                                 EncodeFields(*normalised)));
   CUSTOS_RETURN_IF_ERROR(txn->InsertTransaction(row));
   CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-      *txn, m.Event(ctx, action, target, "allow", fmt::format("txn {}", row.txn_id),
+      *txn, m.Event(ctx, action, target, "allow",
+                    fmt::format("txn {}; {}", row.txn_id, decision.reason),
                     FieldNames(*normalised))));
   return row.txn_id;
 }
@@ -112,7 +142,7 @@ Result<std::string> Vault::AddTransaction(const Context& ctx, std::string_view c
 Result<std::vector<TransactionView>> Vault::ListTransactions(const Context& ctx,
                                                              std::string_view customer_id) {
   Impl& m = *impl_;
-  const std::string action = "txn.list";
+  const std::string action = "txn.read";
   const bool valid_id = ValidCustomerId(customer_id);
   const std::string target = CustomerTarget(customer_id);
   CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, target));
@@ -124,20 +154,36 @@ Result<std::vector<TransactionView>> Vault::ListTransactions(const Context& ctx,
     CUSTOS_ASSIGN_OR_RETURN(auto row, txn->GetCustomer(customer_id));
     if (!row.has_value()) refusal = NotFound("customer not found");
   }
+  access::Decision decision;
+  if (refusal.ok()) {
+    CUSTOS_ASSIGN_OR_RETURN(decision, DecideRecord(m, *txn, ctx, action, customer_id,
+                                                   "transaction", TransactionLevel(*m.config)));
+    if (decision.effect == access::Effect::kDeny) refusal = RecordDenial("transaction", decision);
+  }
   if (!refusal.ok()) {
     return m.DenyAndCommit(*txn, ctx, action, target, refusal);
   }
   CUSTOS_ASSIGN_OR_RETURN(dek, m.LoadDek(*txn, customer_id));
   CUSTOS_ASSIGN_OR_RETURN(rows, txn->ListTransactions(customer_id));
+  const bool masked = decision.effect == access::Effect::kMask;
+  std::vector<std::string> audited{"occurred_at", "product", "amount", "currency",
+                                   "payment_method"};
+  if (masked) {
+    for (std::string& f : audited) f += "~";
+  }
   CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-      *txn, m.Event(ctx, action, target, "allow", fmt::format("{} transaction(s)", rows.size()),
-                    {"occurred_at", "product", "amount", "currency", "payment_method"})));
+      *txn, m.Event(ctx, action, target, std::string(access::EffectName(decision.effect)),
+                    fmt::format("{} transaction(s); {}", rows.size(), decision.reason),
+                    audited)));
   std::vector<TransactionView> out;
   out.reserve(rows.size());
   for (const store::TransactionRow& row : rows) {
     CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes plain,
                             m.keyring->OpenRecord(dek, customer_id, "txn", row.txn_id, row.ciphertext));
     CUSTOS_ASSIGN_OR_RETURN(FieldValues fields, DecodeFields(plain));
+    if (masked) {
+      for (auto& [name, value] : fields) value = Shown(decision, std::move(value));
+    }
     out.push_back(TransactionView{row.txn_id, row.customer_id, row.created_at_ms, row.source,
                                   std::move(fields)});
   }
@@ -163,6 +209,14 @@ Result<std::string> Vault::AddNote(const Context& ctx, std::string_view customer
   if (refusal.ok()) {
     CUSTOS_ASSIGN_OR_RETURN(auto row, txn->GetCustomer(customer_id));
     if (!row.has_value()) refusal = NotFound("customer not found");
+  }
+  // Writing a note is granted at the note kind's level: the writer supplies the text; who may
+  // read it back is decided at the (possibly stricter) level it is sealed at.
+  access::Decision decision;
+  if (refusal.ok()) {
+    CUSTOS_ASSIGN_OR_RETURN(decision, DecideRecord(m, *txn, ctx, action, customer_id, "note",
+                                                   NoteLevel(*m.config)));
+    if (decision.effect == access::Effect::kDeny) refusal = RecordDenial("note", decision);
   }
   if (!refusal.ok()) {
     return m.DenyAndCommit(*txn, ctx, action, target, refusal, {"text"});
@@ -190,15 +244,16 @@ Result<std::string> Vault::AddNote(const Context& ctx, std::string_view customer
   CUSTOS_RETURN_IF_ERROR(txn->InsertNote(row));
   CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
       *txn, m.Event(ctx, action, target, "allow",
-                    fmt::format("note {} sealed {}; personal data found: {}", row.note_id,
-                                LevelName(row.level), pii.empty() ? "none" : pii),
+                    fmt::format("note {} sealed {}; personal data found: {}; {}", row.note_id,
+                                LevelName(row.level), pii.empty() ? "none" : pii,
+                                decision.reason),
                     {"text"})));
   return row.note_id;
 }
 
 Result<std::vector<NoteView>> Vault::ListNotes(const Context& ctx, std::string_view customer_id) {
   Impl& m = *impl_;
-  const std::string action = "note.list";
+  const std::string action = "note.read";
   const bool valid_id = ValidCustomerId(customer_id);
   const std::string target = CustomerTarget(customer_id);
   CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, target));
@@ -208,20 +263,44 @@ Result<std::vector<NoteView>> Vault::ListNotes(const Context& ctx, std::string_v
     CUSTOS_ASSIGN_OR_RETURN(auto row, txn->GetCustomer(customer_id));
     if (!row.has_value()) refusal = NotFound("customer not found");
   }
+  // Notes are read at the kind's level, and each note at the level it was sealed at.
+  access::Decision decision;
+  if (refusal.ok()) {
+    CUSTOS_ASSIGN_OR_RETURN(decision, DecideRecord(m, *txn, ctx, action, customer_id, "note",
+                                                   NoteLevel(*m.config)));
+    if (decision.effect == access::Effect::kDeny) refusal = RecordDenial("note", decision);
+  }
   if (!refusal.ok()) {
     return m.DenyAndCommit(*txn, ctx, action, target, refusal);
   }
   CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek, m.LoadDek(*txn, customer_id));
   CUSTOS_ASSIGN_OR_RETURN(std::vector<store::NoteRow> rows, txn->ListNotes(customer_id));
-  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-      *txn, m.Event(ctx, action, target, "allow", fmt::format("{} note(s)", rows.size()), {"text"})));
-  std::vector<NoteView> out;
+  std::vector<access::Decision> per_note;
+  size_t withheld = 0;
   for (const store::NoteRow& row : rows) {
+    if (row.level == NoteLevel(*m.config)) {
+      per_note.push_back(decision);
+    } else {
+      CUSTOS_ASSIGN_OR_RETURN(access::Decision d, DecideRecord(m, *txn, ctx, action, customer_id,
+                                                               "note", row.level));
+      per_note.push_back(std::move(d));
+    }
+    if (per_note.back().effect == access::Effect::kDeny) ++withheld;
+  }
+  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
+      *txn, m.Event(ctx, action, target, std::string(access::EffectName(decision.effect)),
+                    fmt::format("{} note(s), {} withheld by level; {}", rows.size() - withheld,
+                                withheld, decision.reason),
+                    {decision.effect == access::Effect::kMask ? "text~" : "text"})));
+  std::vector<NoteView> out;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const store::NoteRow& row = rows[i];
+    if (per_note[i].effect == access::Effect::kDeny) continue;
     CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes plain,
                             m.keyring->OpenRecord(dek, customer_id, "note", row.note_id, row.ciphertext));
     CUSTOS_ASSIGN_OR_RETURN(FieldValues fields, DecodeFields(plain));
     NoteView view{row.note_id, row.customer_id, row.created_at_ms, row.source, row.level,
-                  fields["text"], {}};
+                  Shown(per_note[i], fields["text"]), {}};
     std::stringstream types(fields["pii_types"]);
     for (std::string t; std::getline(types, t, ',');) view.pii_types.push_back(t);
     out.push_back(std::move(view));

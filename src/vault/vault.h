@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -53,6 +54,9 @@ struct InitReport {
   std::filesystem::path db_path;
   std::filesystem::path keyfile_path;  // empty for the passphrase provider
   std::vector<std::string> staff;      // accounts created
+  // A one-time API token for "admin": shown once by `custos init`, stored only as a hash.
+  std::string admin_token;
+  int64_t admin_token_expires_at_ms = 0;
 };
 
 struct OpenOptions {
@@ -104,6 +108,13 @@ struct ImportOptions {
   size_t max_reported_errors = 100;
   // Called after each committed batch with the data lines handled so far.
   std::function<void(int64_t lines_done)> progress;
+  // The consent every customer of the file gave at collection (P3.1a, docs/import.md),
+  // recorded for each imported row with evidence "import:<import_id>:<line>". Checked once
+  // before anything is imported, with CreateCustomer's rules.
+  int64_t notice_version = 0;
+  std::vector<std::string> consent_purposes;
+  bool sensitive_consent = false;
+  bool third_party_consent = false;
 };
 
 struct RowError {
@@ -122,6 +133,163 @@ struct ImportReport {
 };
 
 enum class ExportFormat { kCsv, kJsonl };
+
+// --- staff and authentication: value types (issue 3, P4a, P5b; see docs/access.md) ---
+
+struct StaffSpec {
+  std::string staff_id;  // 1-64 of [a-z0-9._-]
+  std::string display_name;
+  std::string post;                // 岗位, e.g. "support_agent"
+  std::vector<std::string> roles;  // role names from custos.toml
+  std::string initial_password;    // empty: no password (the account logs in by token only)
+};
+
+// Fields left empty are unchanged.
+struct StaffChange {
+  std::optional<std::string> display_name;
+  std::optional<std::string> post;
+  std::optional<std::vector<std::string>> roles;
+  std::optional<std::string> status;  // "active" or "disabled"
+};
+
+struct StaffView {
+  std::string staff_id;
+  std::string display_name;
+  std::string post;
+  std::vector<std::string> roles;
+  std::string status;
+  int64_t created_at_ms = 0;
+  bool has_password = false;
+  bool totp_enrolled = false;
+  int64_t locked_until_ms = 0;  // 0 when not locked
+};
+
+// A token as issued: the secret is shown here once and never again.
+struct IssuedToken {
+  std::string token_id;
+  std::string staff_id;
+  std::string secret;  // "cst_..."
+  int64_t expires_at_ms = 0;
+};
+
+struct TokenView {
+  std::string token_id;
+  std::string staff_id;
+  std::string label;
+  int64_t created_at_ms = 0;
+  int64_t expires_at_ms = 0;
+  int64_t revoked_at_ms = 0;
+  std::string state;  // "active", "expired", "revoked"
+};
+
+// Shown once at enrolment, for the staff member's authenticator app.
+struct TotpEnrollment {
+  std::string secret_base32;
+  std::string otpauth_uri;
+};
+
+struct TrainingRecord {
+  std::string staff_id;
+  std::string course;
+  int64_t completed_at_ms = 0;
+  int64_t valid_until_ms = 0;
+  std::string recorded_by;  // filled in by the vault
+};
+
+struct ApprovalRequest {
+  std::string kind = "break_glass";  // or "destruction", "bulk_export"
+  std::string justification;         // written reason; no personal data
+  std::vector<std::string> customers;
+  std::vector<std::string> fields;  // empty with levels empty: every field
+  std::vector<std::string> levels;  // "general", "internal", "confidential"
+  std::string purpose;              // the purpose the access is for
+  int64_t duration_ms = 0;          // break-glass: at most 24 hours
+};
+
+struct ApprovalView {
+  std::string approval_id;
+  std::string kind;
+  std::string requester;
+  std::string justification;
+  std::string scope_json;
+  int64_t requested_at_ms = 0;
+  int64_t expires_at_ms = 0;
+  std::string approver;
+  int64_t decided_at_ms = 0;
+  std::string state;  // "requested", "approved", "rejected", "expired"
+};
+
+// --- consent and notices: value types (issue 3, P3.1a, P3.3a; docs/consent.md) ---
+
+// The consent a customer gives when their data is collected (P3.1a). A customer cannot be
+// created without it: at least one purpose the notice lists (legal obligations need none).
+struct CollectionConsent {
+  int64_t notice_version = 0;         // the privacy notice the customer was shown
+  std::vector<std::string> purposes;  // purposes granted
+  bool sensitive = false;             // separate consent for PIPL-sensitive fields (Art. 29)
+  bool third_party = false;           // separate consent to provision to others (Art. 23)
+  std::string evidence_ref;           // opaque id of the evidence (signed form, ...), never PII
+};
+
+// A privacy notice to publish. version 0: the next one; effective_at_ms 0: now.
+struct NoticeSpec {
+  int64_t version = 0;
+  std::string text;
+  std::vector<std::string> purposes;
+  int64_t effective_at_ms = 0;
+};
+
+struct NoticeView {
+  int64_t version = 0;
+  std::string text_sha256;  // hex
+  std::string text;
+  std::vector<std::string> purposes;
+  int64_t effective_at_ms = 0;
+  int64_t published_at_ms = 0;
+  std::string publisher;
+};
+
+// One change of a customer's consent, as the customer asked for it.
+struct ConsentRequest {
+  std::string action = "grant";   // "grant" or "withdraw"
+  std::string scope = "purpose";  // "purpose", "sensitive" or "third_party"
+  std::string purpose;            // for scope "purpose"
+  int64_t notice_version = 0;     // required for a grant
+  std::string channel;            // how the customer told us; empty: the context's channel
+  std::string evidence_ref;       // opaque id, never personal data
+};
+
+struct ConsentEntryView {
+  int64_t seq = 0;
+  std::string action;
+  std::string scope;
+  std::string purpose;
+  int64_t notice_version = 0;
+  std::string channel;
+  std::string evidence_ref;
+  int64_t recorded_at_ms = 0;
+  std::string actor;
+};
+
+// A customer's consent ledger and what it adds up to now.
+struct ConsentsView {
+  std::string customer_id;
+  std::vector<ConsentEntryView> entries;      // seq order, every grant and withdrawal
+  std::vector<std::string> granted_purposes;  // currently granted, catalogue order
+  bool sensitive = false;
+  bool third_party = false;
+};
+
+// One line of `custos access explain` (Vault::ExplainAccess).
+struct AccessExplanation {
+  std::string name;    // a field of the catalogue, or "transaction" / "note"
+  Level level = Level::kGeneral;
+  std::string action;  // customer.read, txn.read, note.read
+  std::string effect;  // "allow", "mask", "deny"
+  std::string mask_rule;  // for "mask"
+  std::string reason;
+  bool break_glass = false;
+};
 
 class Vault {
  public:
@@ -142,11 +310,16 @@ class Vault {
   const std::filesystem::path& dir() const;
 
   // --- customers (P3.1) ---
-  // Validates and normalises every field, then stores the customer sealed per level.
-  // `source` is the collection channel kept with the record (P3.1b): "form", "api", ...
-  // InvalidArgument naming the field and rule on bad input (nothing written).
+  // Validates and normalises every field, then stores the customer sealed per level, with
+  // the consent given at collection written to the consent ledger in the same storage
+  // transaction (P3.1a). `source` is the collection channel kept with the record (P3.1b):
+  // "form", "api", ...; its first ':'-separated word is the consent's channel.
+  // InvalidArgument naming the field and rule on bad input, and naming the rule when the
+  // consent has no granted purpose, an unknown or not yet effective notice, or a purpose that
+  // is not in the catalogue, is a legal obligation or is not listed by the notice (nothing
+  // written but the audited refusal).
   Result<std::string> CreateCustomer(const Context& ctx, const FieldValues& fields,
-                                     std::string_view source);
+                                     std::string_view source, const CollectionConsent& consent);
   // Returns the named fields (all readable fields when `fields` is empty). Password fields are
   // never returned (InvalidArgument if asked for). NotFound if the customer does not exist.
   Result<CustomerView> GetCustomer(const Context& ctx, std::string_view customer_id,
@@ -190,6 +363,91 @@ class Vault {
   Result<audit::VerifyReport> VerifyAudit(const Context& ctx);
   Status ExportAudit(const Context& ctx, std::ostream& out_jsonl);
   Status TailAudit(const Context& ctx, size_t n, std::ostream& out_jsonl);
+
+  // --- staff and authentication (issue 3, P4a, P5b; src/vault/staff_ops.cpp) ---
+  // Every call below is audited (never a password, token or TOTP secret). Calls taking a
+  // Context need an active, unlocked actor whose roles grant the named action (until the
+  // policy engine: RequireAdminAction in src/vault/admin_action.cpp); "self" marks calls a
+  // staff member may also make about their own account. Refusals are audited as "deny":
+  // Unauthenticated (unknown / inactive actor), PermissionDenied (no grant).
+
+  // Resolves a bearer token ("cst_" + base32 of 32 random bytes) to an active staff id.
+  // Unauthenticated (unknown, expired, revoked token; locked or disabled staff). Refusals are
+  // audited ("auth.token", deny, never the token); a success is not (the operation it
+  // authenticates is audited with the actor). Fast path: SHA-256 lookup, no Argon2.
+  Result<std::string> Authenticate(std::string_view bearer_token, std::string_view request_id,
+                                   Channel channel = Channel::kApi);
+  // Login: password, plus the current TOTP code when the staff member has enrolled one or a
+  // role requires it (roles that can read confidential fields). ttl_ms in (0, 90 days].
+  // Unauthenticated on a wrong staff id, password or code — each failure counts towards the
+  // lock-out (5 in a row: locked 15 minutes; audited "auth.lockout"); FailedPrecondition when a
+  // required second factor is not enrolled yet; InvalidArgument on a bad ttl or label.
+  Result<IssuedToken> IssueToken(std::string_view staff_id, std::string_view password,
+                                 std::string_view totp_code, int64_t ttl_ms,
+                                 std::string_view label, Channel channel = Channel::kApi);
+  // staff.manage or self. NotFound if the token does not exist (or is another's, for self).
+  Status RevokeToken(const Context& ctx, std::string_view token_id);
+  // staff.manage or self; every staff member's tokens when staff_id is empty (staff.manage).
+  Result<std::vector<TokenView>> ListTokens(const Context& ctx, std::string_view staff_id);
+
+  // staff.manage. Conflict if the id exists; InvalidArgument naming the bad field or rule.
+  Status CreateStaff(const Context& ctx, const StaffSpec& spec);
+  // staff.manage. NotFound if absent. An actor cannot disable themselves or drop their own
+  // staff.manage (the last way back in).
+  Status UpdateStaff(const Context& ctx, std::string_view staff_id, const StaffChange& change);
+  // staff.manage or role.read.
+  Result<std::vector<StaffView>> ListStaff(const Context& ctx);
+  // staff.manage or self. Also clears a lock-out.
+  Status SetPassword(const Context& ctx, std::string_view staff_id,
+                     std::string_view new_password);
+  // staff.manage or self. Replaces any earlier secret; returns the new one once.
+  Result<TotpEnrollment> EnrollTotp(const Context& ctx, std::string_view staff_id);
+
+  // training.manage. NotFound for an unknown staff id; InvalidArgument if valid_until is not
+  // after completed_at.
+  Status RecordTraining(const Context& ctx, const TrainingRecord& record);
+  // training.read or self; everyone's when staff_id is empty (training.read).
+  Result<std::vector<TrainingRecord>> ListTraining(const Context& ctx, std::string_view staff_id);
+
+  // approval.request. Returns the approval id. InvalidArgument naming the rule.
+  Result<std::string> RequestApproval(const Context& ctx, const ApprovalRequest& request);
+  // approval.approve, by a staff member other than the requester (PermissionDenied for one's
+  // own request). FailedPrecondition if the request is decided or expired; NotFound if absent.
+  // Audited "approval.approve" / "approval.reject" naming the kind ("break-glass ...").
+  Status Approve(const Context& ctx, std::string_view approval_id);
+  Status Reject(const Context& ctx, std::string_view approval_id);
+  // approval.read, or self (requester = actor). Empty filters match everything.
+  Result<std::vector<ApprovalView>> ListApprovals(const Context& ctx, std::string_view requester,
+                                                  std::string_view state);
+
+  // --- consent and notices (issue 3, P3.1a, P3.3a; src/vault/consents.cpp) ---
+  // Every call is audited. Authorisation, until the policy engine is wired: an active staff
+  // actor and a catalogue purpose (actions notice.manage, notice.read, consent.record,
+  // consent.read). Consent changes take effect on the next request: nothing is cached.
+
+  // Publishes a privacy notice (consent::PublishNotice's rules: catalogue purposes, growing
+  // versions, no backdating). InvalidArgument naming the rule; Conflict if the version was
+  // taken meanwhile.
+  Result<NoticeView> PublishNotice(const Context& ctx, const NoticeSpec& spec);
+  // Every published notice in version order.
+  Result<std::vector<NoticeView>> ListNotices(const Context& ctx);
+  // Appends a grant or withdrawal to the customer's consent ledger; returns its seq.
+  // InvalidArgument naming the rule (consent::Record); NotFound if the customer does not exist.
+  Result<int64_t> RecordConsent(const Context& ctx, std::string_view customer_id,
+                                const ConsentRequest& request);
+  // The customer's ledger and current consent. NotFound if the customer does not exist.
+  Result<ConsentsView> ListConsents(const Context& ctx, std::string_view customer_id);
+
+  // --- access policy (issue 3, P3.2b; src/vault/explain.cpp) ---
+  // What `staff_id` would see of the customer for `purpose`, per field and record kind:
+  // allow, mask or deny, and why (the engine's reasons; never a value). Allowed to the staff
+  // member about themselves and to roles granting role.read. Audited "access.explain".
+  // InvalidArgument for a bad customer id or an unknown purpose; NotFound for an unknown staff
+  // member or customer; PermissionDenied without role.read.
+  Result<std::vector<AccessExplanation>> ExplainAccess(const Context& ctx,
+                                                       std::string_view staff_id,
+                                                       std::string_view purpose,
+                                                       std::string_view customer_id);
 
   Vault(const Vault&) = delete;
   Vault& operator=(const Vault&) = delete;

@@ -3,6 +3,8 @@
 
 #include "core/validators.h"
 #include "crypto/primitives.h"
+#include "schema/vocabulary.h"
+#include "vault/authorize.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -80,6 +82,13 @@ bool PrintableToken(std::string_view s) {
   return true;
 }
 
+// The grant an audited operation needs, for operations whose audit action is more specific
+// than the grant (reading the log by export or tail is audit.read).
+std::string_view GrantedAction(std::string_view action) {
+  if (action == "audit.export" || action == "audit.tail") return "audit.read";
+  return action;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<store::Transaction>> Vault::Impl::BeginAuthorized(
@@ -98,6 +107,16 @@ Result<std::unique_ptr<store::Transaction>> Vault::Impl::BeginAuthorized(
       refusal = Unauthenticated(fmt::format("actor '{}': no active staff account", ctx.actor));
     } else if (ctx.purpose != ctx_in.purpose || config->FindPurpose(ctx.purpose) == nullptr) {
       refusal = PermissionDenied("purpose: not in the purpose catalogue (P3.3a)");
+    } else {
+      // Non-data actions are decided here, as a whole; data actions per field by the
+      // operation itself (authorize.h), once it knows the fields and the customer.
+      const std::string_view granted = GrantedAction(action);
+      if (schema::IsOneOf(granted, schema::kActions) &&
+          !schema::IsOneOf(granted, schema::kDataActions)) {
+        const access::Decision d = access::DecideAction(*config, FactsOf(*staff), granted,
+                                                        ctx.purpose);
+        if (d.effect == access::Effect::kDeny) refusal = PermissionDenied(d.reason);
+      }
     }
   }
   if (refusal.ok()) return txn;

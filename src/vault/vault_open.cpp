@@ -6,6 +6,8 @@
 #include <fstream>
 #include <system_error>
 
+#include "access/token.h"
+#include "consent/consent.h"
 #include "crypto/key_provider.h"
 #include "store/postgres_store.h"
 #include "store/sqlite_store.h"
@@ -25,6 +27,8 @@ constexpr std::string_view kMetaSigningKey = "signing_key";
 constexpr std::string_view kMetaPublicKey = "signing_public_key";
 constexpr std::string_view kIndexKeyPrefix = "index_key:";
 constexpr std::string_view kKekCheckAad = "custos/kek-check/v1";
+// The administrator's first token lasts long enough to set up staff, then should be revoked.
+constexpr int64_t kInitTokenTtlMs = 30LL * 24 * 3600 * 1000;
 
 int64_t SystemNowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -199,7 +203,9 @@ Result<InitReport> Vault::Init(const InitOptions& options) {
   CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes wrapped_sig, keyring->WrapSigningKey(*signing_key));
   CUSTOS_RETURN_IF_ERROR(txn->PutMeta(kMetaSigningKey, wrapped_sig));
   CUSTOS_RETURN_IF_ERROR(txn->PutMeta(kMetaPublicKey, signing_key->PublicKeyBytes()));
-  // The first staff accounts (until the access issue brings staff management, P4a).
+  // The first staff accounts (P4a): an administrator (manages staff and configuration, reads
+  // no customer data) and the DPO. Neither has a password yet; the administrator gets a
+  // one-time API token, shown once by `custos init` and stored only as its hash.
   for (auto [id, name, post, roles] :
        {std::tuple{"admin", "Administrator", "administrator", "admin"},
         std::tuple{"dpo", "Data protection officer", "data_protection_officer", "dpo"}}) {
@@ -210,8 +216,23 @@ Result<InitReport> Vault::Init(const InitOptions& options) {
     staff.roles = roles;
     staff.created_at_ms = now;
     CUSTOS_RETURN_IF_ERROR(txn->InsertStaff(staff));
+    store::StaffCredentialRow cred;
+    cred.staff_id = id;
+    cred.updated_at_ms = now;
+    CUSTOS_RETURN_IF_ERROR(txn->PutStaffCredential(cred));
     report.staff.push_back(id);
   }
+  access::NewToken admin_token = access::GenerateToken();
+  store::ApiTokenRow token_row;
+  token_row.token_id = NewId(now);
+  token_row.staff_id = "admin";
+  token_row.secret_sha256 = admin_token.secret_sha256;
+  token_row.label = "init";
+  token_row.created_at_ms = now;
+  token_row.expires_at_ms = now + kInitTokenTtlMs;
+  CUSTOS_RETURN_IF_ERROR(txn->InsertApiToken(token_row));
+  report.admin_token = std::move(admin_token.secret);
+  report.admin_token_expires_at_ms = token_row.expires_at_ms;
   CUSTOS_ASSIGN_OR_RETURN(auto log, OpenAudit(*config, dir, suite, signing_key.get(),
                                               signing_key->PublicKeyBytes(), clock));
   audit::AuditEvent event;
@@ -221,8 +242,22 @@ Result<InitReport> Vault::Init(const InitOptions& options) {
   event.purpose = "administration";
   event.channel = "cli";
   event.decision = "allow";
-  event.reason = fmt::format("suite {}, provider {}", crypto::SuiteName(suite),
-                             config->keys.provider);
+  event.reason = fmt::format("suite {}, provider {}; staff admin, dpo; one-time token {} for admin",
+                             crypto::SuiteName(suite), config->keys.provider, token_row.token_id);
+  CUSTOS_RETURN_IF_ERROR(log->Append(*txn, event));
+  // Privacy notice version 1 (P3.1a): the shipped text (config/notice-v1.md), listing the
+  // catalogue's purposes that need consent, so customers can be created from the start.
+  consent::NoticeDraft notice;
+  notice.text = std::string(consent::ShippedNoticeText());
+  for (const schema::PurposeDef& purpose : config->purposes) {
+    if (!purpose.legal_obligation) notice.purposes.push_back(purpose.name);
+  }
+  CUSTOS_ASSIGN_OR_RETURN(store::NoticeRow published,
+                          consent::PublishNotice(*txn, *config, notice, "dpo", now));
+  event.action = "notice.manage";
+  event.target = fmt::format("notice:{}", published.version);
+  event.reason = fmt::format("published notice v{} sha256 {} listing {}", published.version,
+                             published.text_sha256, published.purposes);
   CUSTOS_RETURN_IF_ERROR(log->Append(*txn, event));
   CUSTOS_RETURN_IF_ERROR(txn->Commit());
   CUSTOS_RETURN_IF_ERROR(log->SealHead(*store));

@@ -3,11 +3,17 @@
 #include <sqlite3.h>
 #include <sys/wait.h>
 
+#include <fmt/format.h>
+
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <string>
+
+#include "access/totp.h"
 
 namespace {
 
@@ -27,12 +33,25 @@ class CliTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(root_); }
 
-  // Runs custos with the vault and staff set; stderr is captured with stdout.
+  // Runs custos as `staff` (authenticated by an API token in CUSTOS_TOKEN: there is no other
+  // way in, P4a); stderr is captured with stdout. `init` also keeps the administrator's
+  // one-time token; other staff get theirs on first use (docs/access.md).
   Outcome Custos(const std::string& args, const std::string& staff = "admin",
-             const std::string& purpose = "customer_service") {
-    const std::string cmd = "CUSTOS_VAULT='" + vault_ + "' CUSTOS_STAFF='" + staff +
-                            "' CUSTOS_PURPOSE='" + purpose + "' " CUSTOS_BINARY " " + args +
-                            " 2>&1";
+                 const std::string& purpose = "customer_service") {
+    if (args.rfind("init ", 0) == 0) {
+      Outcome init = Run("--json " + args, "", "", "");
+      if (init.code == 0) tokens_["admin"] = JsonString(init.out, "admin_token");
+      return init;
+    }
+    return Run(args, TokenFor(staff), purpose, "");
+  }
+
+  // Runs custos with the given token and purpose and extra environment assignments.
+  Outcome Run(const std::string& args, const std::string& token, const std::string& purpose,
+              const std::string& env) {
+    const std::string cmd = "CUSTOS_VAULT='" + vault_ + "' CUSTOS_TOKEN='" + token +
+                            "' CUSTOS_PURPOSE='" + purpose + "' " + env + " " CUSTOS_BINARY " " +
+                            args + " 2>&1 </dev/null";
     FILE* p = popen(cmd.c_str(), "r");
     std::string out;
     char buf[4096];
@@ -40,6 +59,58 @@ class CliTest : public ::testing::Test {
     while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
     const int status = pclose(p);
     return Outcome{WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  }
+
+  // The staff member's token: the administrator sets a password for an existing account
+  // (dpo) or creates one (`staff add`), then the staff member logs in (`token issue`).
+  // Unknown names ("mallory") get a well-formed token the vault never issued.
+  std::string TokenFor(const std::string& staff) {
+    if (auto it = tokens_.find(staff); it != tokens_.end()) return it->second;
+    const std::string admin = tokens_["admin"];
+    const std::string pw = "CUSTOS_NEW_PASSWORD='correct horse battery'";
+    if (staff == "dpo") {
+      Run("staff passwd dpo", admin, "", pw);
+    } else if (staff == "agent" || staff == "clerk" || staff == "risk") {
+      const std::string post = staff == "agent"   ? "support_agent --role customer_service"
+                               : staff == "clerk" ? "sales_rep --role sales"
+                                                  : "risk_officer --role risk_officer";
+      Run("staff add " + staff + " --name " + staff + " --post " + post + " --with-password",
+          admin, "", pw);
+      Run("training add " + staff +
+              " --course privacy-basics --completed 2025-01-01 --valid-until 2099-01-01",
+          admin, "", "");
+    } else {
+      return "cst_" + std::string(52, 'a');
+    }
+    std::string totp;
+    if (staff == "risk") {  // reads confidential fields: a second factor (P4a)
+      Outcome enrolled = Run("--json totp enroll risk", admin, "", "");
+      totp = " --totp " + TotpNow(JsonString(enrolled.out, "secret"));
+    }
+    Outcome login = Run("--json token issue " + staff + totp, "", "",
+                        "CUSTOS_PASSWORD='correct horse battery'");
+    return tokens_[staff] = JsonString(login.out, "token");
+  }
+
+  // The current code for a base32 secret, as an authenticator app computes it.
+  static std::string TotpNow(const std::string& base32) {
+    static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    custos::crypto::SecretBytes secret;
+    uint32_t buffer = 0;
+    int bits = 0;
+    for (char c : base32) {
+      buffer = (buffer << 5) | static_cast<uint32_t>(kAlphabet.find(c));
+      bits += 5;
+      if (bits >= 8) {
+        secret.push_back(static_cast<uint8_t>(buffer >> (bits - 8)));
+        bits -= 8;
+      }
+    }
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    auto code = custos::access::TotpCode(secret, now, 6);
+    return code.ok() ? fmt::format("{:06}", *code) : "";
   }
 
   static std::string JsonString(const std::string& json, const std::string& key) {
@@ -52,26 +123,29 @@ class CliTest : public ::testing::Test {
 
   fs::path root_;
   std::string vault_;
+  std::map<std::string, std::string> tokens_;
 };
 
 TEST_F(CliTest, InitAddGetFindAndVerifyTheAudit) {
   Outcome init = Custos("init " + vault_);
   ASSERT_EQ(init.code, 0) << init.out;
+  // A sales clerk opens the account (account_management); the DPO checks the log.
   Outcome add = Custos(
-      "customer add --json --set name=张三 --set gender=男 --set birth_date=1990-03-07 "
-      "--set id_number=110105199003070033 --set 'phone=+86 138-0013-8000'");
+      "customer add --consent-purposes customer_service,account_management --sensitive-consent --notice-version 1 --json --set name=张三 --set gender=男 --set birth_date=1990-03-07 "
+      "--set id_number=110105199003070033 --set 'phone=+86 138-0013-8000'",
+      "clerk", "account_management");
   ASSERT_EQ(add.code, 0) << add.out;
   const std::string id = JsonString(add.out, "customer_id");
   ASSERT_EQ(id.size(), 26u) << add.out;
-  Outcome get = Custos("customer get " + id + " --json");
+  Outcome get = Custos("customer get " + id + " --json", "clerk", "account_management");
   ASSERT_EQ(get.code, 0) << get.out;
   EXPECT_NE(get.out.find("\"phone\":\"13800138000\""), std::string::npos) << get.out;
-  Outcome find = Custos("customer find phone 138-0013-8000 --json");
+  Outcome find = Custos("customer find phone 138-0013-8000 --json", "clerk", "account_management");
   ASSERT_EQ(find.code, 0) << find.out;
   EXPECT_NE(find.out.find(id), std::string::npos);
-  Outcome verify = Custos("audit verify");
+  Outcome verify = Custos("audit verify", "dpo", "legal_obligation");
   EXPECT_EQ(verify.code, 0) << verify.out;
-  Outcome tail = Custos("audit tail -n 2", "dpo");
+  Outcome tail = Custos("audit tail -n 5", "dpo", "legal_obligation");
   EXPECT_EQ(tail.code, 0) << tail.out;
   EXPECT_NE(tail.out.find("audit.verify"), std::string::npos) << tail.out;
 }
@@ -79,10 +153,10 @@ TEST_F(CliTest, InitAddGetFindAndVerifyTheAudit) {
 TEST_F(CliTest, ExitCodesSayWhatWentWrong) {
   ASSERT_EQ(Custos("init " + vault_).code, 0);
   // Bad input: 3, and the error names the field and the rule.
-  Outcome bad = Custos("customer add --set name=李四 --set id_number=110105199003070031");
+  Outcome bad = Custos("customer add --consent-purposes customer_service --notice-version 1 --set name=李四 --set id_number=110105199003070031");
   EXPECT_EQ(bad.code, 3) << bad.out;
   EXPECT_NE(bad.out.find("field 'id_number'"), std::string::npos) << bad.out;
-  Outcome bad_json = Custos("customer add --json --set name=李四 --set phone=123");
+  Outcome bad_json = Custos("customer add --consent-purposes customer_service --notice-version 1 --json --set name=李四 --set phone=123");
   EXPECT_EQ(bad_json.code, 3);
   EXPECT_NE(bad_json.out.find("{\"error\":{\"code\":\"invalid_argument\""), std::string::npos)
       << bad_json.out;
@@ -93,17 +167,53 @@ TEST_F(CliTest, ExitCodesSayWhatWentWrong) {
   EXPECT_EQ(Custos("customer frobnicate").code, 2);
 }
 
+TEST_F(CliTest, ConsentIsGivenAtCollectionWithdrawnAndListed) {
+  ASSERT_EQ(Custos("init " + vault_).code, 0);
+  Outcome missing = Custos("customer add --set name=王芳", "clerk", "account_management");
+  EXPECT_EQ(missing.code, 2) << "no consent flags, no customer: " << missing.out;
+  Outcome add = Custos(
+      "customer add --json --set name=王芳 --consent-purposes customer_service,marketing,account_management "
+      "--notice-version 1 --sensitive-consent --evidence form-0042",
+      "clerk", "account_management");
+  ASSERT_EQ(add.code, 0) << add.out;
+  const std::string id = JsonString(add.out, "customer_id");
+  Outcome notices = Custos("notice list --json", "clerk", "account_management");
+  ASSERT_EQ(notices.code, 0) << notices.out;
+  EXPECT_NE(notices.out.find("\"version\":1"), std::string::npos) << notices.out;
+  Outcome withdraw =
+      Custos("consent withdraw " + id + " --purpose marketing --evidence call-0043 --json", "clerk",
+             "account_management");
+  ASSERT_EQ(withdraw.code, 0) << withdraw.out;
+  Outcome list = Custos("consent list " + id + " --json", "clerk", "account_management");
+  ASSERT_EQ(list.code, 0) << list.out;
+  EXPECT_NE(list.out.find("\"granted_purposes\":[\"customer_service\",\"account_management\"]"),
+            std::string::npos)
+      << list.out;
+  EXPECT_NE(list.out.find("\"evidence_ref\":\"form-0042\""), std::string::npos) << list.out;
+  Outcome unlisted = Custos("consent grant " + id + " --purpose legal_obligation --notice-version 1",
+                            "clerk", "account_management");
+  EXPECT_EQ(unlisted.code, 3) << unlisted.out;
+  fs::path text = root_ / "notice-v2.md";
+  std::ofstream(text) << "版本二 / version 2";
+  Outcome publish = Custos("notice publish --text-file " + text.string() +
+                           " --purposes customer_service --json",
+                           "dpo", "legal_obligation");
+  ASSERT_EQ(publish.code, 0) << publish.out;
+  EXPECT_NE(publish.out.find("\"version\":2"), std::string::npos) << publish.out;
+}
+
 TEST_F(CliTest, AuditVerifyFailsAndNamesTheEntryWhenTheLogIsEdited) {
   ASSERT_EQ(Custos("init " + vault_).code, 0);
-  ASSERT_EQ(Custos("customer add --set name=王芳 --set phone=13800138000").code, 0);
-  ASSERT_EQ(Custos("customer list").code, 0);
+  ASSERT_EQ(Custos("customer add --consent-purposes account_management --notice-version 1 --set name=王芳 --set phone=13800138000",
+                   "clerk", "account_management").code, 0);
+  ASSERT_EQ(Custos("customer list", "clerk", "account_management").code, 0);
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((fs::path(vault_) / "custos.db").c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db, "UPDATE audit_log SET actor = 'dpo' WHERE seq = 2", nullptr,
                          nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
-  Outcome verify = Custos("audit verify --json");
+  Outcome verify = Custos("audit verify --json", "dpo", "legal_obligation");
   EXPECT_EQ(verify.code, 8) << verify.out;
   EXPECT_NE(verify.out.find("\"first_bad_seq\":2"), std::string::npos) << verify.out;
 }
@@ -117,15 +227,66 @@ TEST_F(CliTest, GenIsDeterministicAndImportIsResumableAndIdempotent) {
   std::string ta((std::istreambuf_iterator<char>(fa)), {}), tb((std::istreambuf_iterator<char>(fb)), {});
   EXPECT_EQ(ta, tb);
   EXPECT_GT(ta.size(), 200u * 50);
-  Outcome imp = Custos("import --json " + a);
+  // A sales clerk imports the onboarding batch; a risk officer (second factor, training)
+  // exports it for a legal obligation.
+  const std::string consent = " --notice-version 1 --sensitive-consent --consent-purposes account_management,risk_control ";
+  Outcome imp = Custos("import --json" + consent + a, "clerk", "account_management");
   ASSERT_EQ(imp.code, 0) << imp.out;
   EXPECT_NE(imp.out.find("\"imported\":200"), std::string::npos) << imp.out;
-  Outcome again = Custos("import --json " + a);
+  Outcome again = Custos("import --json" + consent + a, "clerk", "account_management");
   ASSERT_EQ(again.code, 0) << again.out;
   EXPECT_NE(again.out.find("\"already_complete\":true"), std::string::npos) << again.out;
-  Outcome exp = Custos("export --format jsonl");
+  Outcome exp = Custos("export --format jsonl", "risk", "legal_obligation");
   ASSERT_EQ(exp.code, 0);
   EXPECT_EQ(std::count(exp.out.begin(), exp.out.end(), '\n'), 200);
+}
+
+TEST_F(CliTest, ThereIsNoWayInWithoutAToken) {
+  ASSERT_EQ(Custos("init " + vault_).code, 0);
+  Outcome no_token = Run("customer list", "", "customer_service", "CUSTOS_STAFF=admin");
+  EXPECT_EQ(no_token.code, 4) << "CUSTOS_STAFF is no longer a way in: " << no_token.out;
+  Outcome old_flag = Run("--staff admin customer list", "", "customer_service", "");
+  EXPECT_EQ(old_flag.code, 2) << old_flag.out;
+  Outcome forged = Run("customer list", "cst_" + std::string(52, 'b'), "customer_service", "");
+  EXPECT_EQ(forged.code, 4) << forged.out;
+  const fs::path token_file = root_ / "token";
+  std::ofstream(token_file) << tokens_["admin"] << "\n";
+  Outcome from_file = Run("--token-file " + token_file.string() + " staff list --json", "", "", "");
+  EXPECT_EQ(from_file.code, 0) << from_file.out;
+  EXPECT_NE(from_file.out.find("\"staff_id\":\"dpo\""), std::string::npos) << from_file.out;
+}
+
+TEST_F(CliTest, StaffLogInGetTrainedAndAskForBreakGlassWhichAnotherApproves) {
+  ASSERT_EQ(Custos("init " + vault_).code, 0);
+  const std::string agent = TokenFor("agent");
+  ASSERT_EQ(agent.size(), 56u) << "agent logged in";
+  Outcome wrong = Run("token issue agent", "", "", "CUSTOS_PASSWORD='wrong password!!'");
+  EXPECT_EQ(wrong.code, 4) << wrong.out;
+  Outcome trained = Custos(
+      "training add agent --course privacy-basics --completed 2026-01-01 --valid-until "
+      "2099-01-01");
+  EXPECT_EQ(trained.code, 0) << trained.out;
+  Outcome denied = Custos("staff add eve --name Eve --post x --role admin", "agent");
+  EXPECT_EQ(denied.code, 4) << "a support agent manages no staff: " << denied.out;
+  Outcome request = Custos(
+      "--json approval request --customer 01ARZ3NDEKTSV4RRFFQ69G5FAV --level confidential "
+      "--for-purpose customer_service --justification 'caller verification ticket 7781' "
+      "--duration 2h",
+      "agent");
+  ASSERT_EQ(request.code, 0) << request.out;
+  const std::string id = JsonString(request.out, "approval_id");
+  EXPECT_EQ(Custos("approval approve " + id, "agent").code, 4) << "never one's own";
+  Outcome approve = Custos("approval approve " + id, "dpo");
+  EXPECT_EQ(approve.code, 0) << approve.out;
+  Outcome list = Custos("--json approval list --state approved", "dpo");
+  ASSERT_EQ(list.code, 0) << list.out;
+  EXPECT_NE(list.out.find(id), std::string::npos) << list.out;
+  Outcome tokens = Custos("--json token list", "agent");
+  ASSERT_EQ(tokens.code, 0) << tokens.out;
+  EXPECT_EQ(tokens.out.find(agent), std::string::npos) << "a token is shown once only";
+  const std::string token_id = JsonString(tokens.out, "token_id");
+  EXPECT_EQ(Custos("token revoke " + token_id, "agent").code, 0);
+  EXPECT_EQ(Custos("token list", "agent").code, 4) << "the revoked token no longer works";
 }
 
 }  // namespace

@@ -24,11 +24,18 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
-export CUSTOS_STAFF=admin CUSTOS_PURPOSE=customer_service
+# Every data command authenticates (issue 3): a sales clerk imports and searches, the DPO
+# verifies the audit log.
+source "$(dirname "$0")/../../scripts/custos_staff.sh"
+export CUSTOS_PURPOSE=account_management
 
-$CUSTOS init "$W/v" >/dev/null
+admin=$($CUSTOS --json init "$W/v" | custos_init_json_token)
+export CUSTOS_TOKEN
+CUSTOS_TOKEN=$(custos_staff_token "$CUSTOS" "$W/v" "$admin" clerk sales_rep sales)
+dpo=$(custos_password_token "$CUSTOS" "$W/v" "$admin" dpo)
+[[ -n "$CUSTOS_TOKEN" && -n "$dpo" ]] || fail "staff could not log in"
 $CUSTOS gen --count 300 --seed 7 --out "$W/c.csv" >/dev/null
-$CUSTOS --vault "$W/v" import "$W/c.csv" >/dev/null
+$CUSTOS --vault "$W/v" import --notice-version 1 --sensitive-consent --consent-purposes customer_service,account_management "$W/c.csv" >/dev/null
 phone=$(sed -n 2p "$W/c.csv" | cut -d, -f5)
 before=$($CUSTOS --vault "$W/v" --json customer find phone "$phone")
 
@@ -43,7 +50,7 @@ grep -q PGPASSWORD "$W/err" || fail "the refusal does not say where the password
 $CUSTOS --vault "$W/v" migrate --to "$CUSTOS_TEST_PG_URL" --schema "$SCHEMA" >/dev/null
 grep -q 'backend = "postgres"' "$W/v/custos.toml" || fail "config not switched"
 [[ -f "$W/v/custos.toml.sqlite" ]] || fail "previous config not kept"
-$CUSTOS --vault "$W/v" audit verify >/dev/null || fail "audit verify after the move"
+CUSTOS_TOKEN=$dpo CUSTOS_PURPOSE=legal_obligation $CUSTOS --vault "$W/v" audit verify >/dev/null || fail "audit verify after the move"
 after=$($CUSTOS --vault "$W/v" --json customer find phone "$phone")
 [[ "$before" == "$after" ]] || fail "search result changed: $before vs $after"
 mv "$W/v/custos.db" "$W/custos.db.moved"  # from now on only PostgreSQL can answer
@@ -57,13 +64,13 @@ fi
 # 4. two writers at once
 $CUSTOS gen --count 400 --seed 8 --out "$W/a.csv" >/dev/null
 $CUSTOS gen --count 400 --seed 9 --out "$W/b.csv" >/dev/null
-$CUSTOS --vault "$W/v" import --batch 50 "$W/a.csv" >/dev/null & pa=$!
-$CUSTOS --vault "$W/v" import --batch 50 "$W/b.csv" >/dev/null & pb=$!
+$CUSTOS --vault "$W/v" import --notice-version 1 --sensitive-consent --consent-purposes customer_service,account_management --batch 50 "$W/a.csv" >/dev/null & pa=$!
+$CUSTOS --vault "$W/v" import --notice-version 1 --sensitive-consent --consent-purposes customer_service,account_management --batch 50 "$W/b.csv" >/dev/null & pb=$!
 wait $pa || fail "first concurrent import"
 wait $pb || fail "second concurrent import"
 count=$(psql "$CUSTOS_TEST_PG_URL" -qAt -c "SELECT count(*) FROM $SCHEMA.customers")
 [[ "$count" == 1100 ]] || fail "expected 1100 customers, found $count"
-$CUSTOS --vault "$W/v" audit verify || fail "audit verify after concurrent imports"
+CUSTOS_TOKEN=$dpo CUSTOS_PURPOSE=legal_obligation $CUSTOS --vault "$W/v" audit verify || fail "audit verify after concurrent imports"
 dups=$(psql "$CUSTOS_TEST_PG_URL" -qAt -c "SELECT count(*) FROM (SELECT prev_hash FROM $SCHEMA.audit_log GROUP BY prev_hash HAVING count(*) > 1) f")
 [[ "$dups" == 0 ]] || fail "the chain forked ($dups entries share a predecessor)"
 echo "OK"

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "store/postgres_copy.h"
+#include "store/postgres_schema.h"
 #include "store/sqlite_store.h"
 #include "store_suite.h"
 
@@ -237,7 +238,8 @@ TEST_F(PostgresStoreTest, EveryCustomerTableIsKeyedByCustomerIdFirst) {
         schema_ + "." + table + "'::regclass");
     EXPECT_EQ(first, "customer_id") << table << " can be distributed on customer_id";
   }
-  EXPECT_EQ(admin.Query("SELECT max(version) FROM " + schema_ + ".schema_migrations"), "1");
+  EXPECT_EQ(admin.Query("SELECT max(version) FROM " + schema_ + ".schema_migrations"),
+            std::to_string(postgres::kLatestSchemaVersion));
 }
 
 TEST_F(PostgresStoreTest, StoredValuesTravelAsParametersNotAsSql) {
@@ -281,7 +283,7 @@ TEST_F(PostgresStoreTest, TheStoreReconnectsAfterTheServerEndsItsSessions) {
   EXPECT_TRUE(HasCustomer(*store, "c1")) << "Begin replaced the dead pooled connection";
   auto version = store->SchemaVersion();
   ASSERT_OK(version.status());
-  EXPECT_EQ(*version, 1);
+  EXPECT_EQ(*version, postgres::kLatestSchemaVersion);
 }
 
 TEST_F(PostgresStoreTest, AServerLostMidTransactionLosesOnlyThatTransaction) {
@@ -444,6 +446,11 @@ TEST_F(PostgresStoreTest, ASqliteDatabaseIsCopiedRowForRowAndTheTargetMustBeEmpt
     ASSERT_OK(t.InsertCheckpoint({3, 4, Bytes(32, 3), B("sig")}));
     ASSERT_OK(t.InsertStaff({"admin", "Administrator", "administrator", "admin", 1, "active"}));
     ASSERT_OK(t.PutImport({"imp1", "abc", "admin", 1, 2, 10, 9, 1, "done"}));
+    ASSERT_OK(t.InsertNotice({1, std::string(64, 'a'), "告知书", "marketing", 1, 1, "dpo"}));
+    ASSERT_OK(t.AppendConsent({"c1", 1, "grant", "purpose", "marketing", 1, "form", "f-1", 5,
+                               "admin"}));
+    ASSERT_OK(t.AppendConsent({"c1", 2, "withdraw", "purpose", "marketing", 0, "api", "a-1", 6,
+                               "admin"}));
     ASSERT_OK(t.Commit());
   }
   PostgresOptions target = OptionsFor(schema_);
@@ -452,6 +459,7 @@ TEST_F(PostgresStoreTest, ASqliteDatabaseIsCopiedRowForRowAndTheTargetMustBeEmpt
   EXPECT_EQ(report->customers, 2);
   EXPECT_EQ(report->index_entries, 3) << "staged entries are copied too";
   EXPECT_EQ(report->audit_entries, 3);
+  EXPECT_EQ(report->consent_rows, 3) << "the notice and both ledger entries";
 
   auto pg = OpenOrDie(target);
   ASSERT_NE(pg, nullptr);
@@ -471,6 +479,11 @@ TEST_F(PostgresStoreTest, ASqliteDatabaseIsCopiedRowForRowAndTheTargetMustBeEmpt
   EXPECT_EQ(t.FindByIndex("email", B("tok-e"), 10).value(), (std::vector<std::string>{"c1"}));
   EXPECT_EQ(t.ListTransactions("c1").value().size(), 1u);
   EXPECT_EQ(t.ListNotes("c1").value().at(0).level, Level::kConfidential);
+  EXPECT_EQ(t.GetNotice(1).value()->text, "告知书");
+  auto ledger = t.ListConsents("c1");
+  ASSERT_OK(ledger.status());
+  ASSERT_EQ(ledger->size(), 2u) << "the consent ledger moves with the vault";
+  EXPECT_EQ((*ledger)[1].action, "withdraw");
   auto log = t.ReadAudit(1, 100);
   ASSERT_OK(log.status());
   ASSERT_EQ(log->size(), 3u);

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <thread>
 
+#include "store/sqlite_schema.h"
 #include "store_suite.h"
 
 namespace custos::store {
@@ -135,9 +136,9 @@ TEST_F(SqliteStoreTest, MigrationsAreRecordedOnceAcrossReopens) {
   ASSERT_NE(store, nullptr);
   auto version = store->SchemaVersion();
   ASSERT_TRUE(version.ok()) << version.status().ToString();
-  EXPECT_EQ(*version, 1);
+  EXPECT_EQ(*version, sqlite::kLatestSchemaVersion);
   store.reset();
-  EXPECT_EQ(RawCount("SELECT count(*) FROM schema_migrations"), 1);
+  EXPECT_EQ(RawCount("SELECT count(*) FROM schema_migrations"), sqlite::kLatestSchemaVersion);
   EXPECT_GT(RawCount("SELECT applied_at_ms FROM schema_migrations WHERE version = 1"), 0);
 }
 

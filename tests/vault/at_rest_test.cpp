@@ -27,7 +27,7 @@ class AtRestTest : public VaultTest {};
 TEST_F(AtRestTest, NoPlaintextValueIsInTheDatabaseFilesWalIncluded) {
   std::vector<FieldValues> customers = SomeCustomers();
   for (const FieldValues& c : customers) {
-    auto id = vault_->CreateCustomer(Agent(), c, "form");
+    auto id = vault_->CreateCustomer(Agent(), c, "form", Consented());
     ASSERT_TRUE(id.ok()) << id.status().ToString();
     ASSERT_TRUE(vault_->AddNote(Agent(), *id, "客户提到了保密的投资计划", "phone").ok());
     ASSERT_TRUE(vault_->AddTransaction(Agent(), *id,
@@ -61,8 +61,8 @@ TEST_F(AtRestTest, NoPlaintextValueIsInTheDatabaseFilesWalIncluded) {
 
 TEST_F(AtRestTest, AnEnvelopeMovedToAnotherCustomerDoesNotOpen) {
   std::vector<FieldValues> customers = SomeCustomers();
-  auto a = vault_->CreateCustomer(Agent(), customers[0], "form");
-  auto b = vault_->CreateCustomer(Agent(), customers[1], "form");
+  auto a = vault_->CreateCustomer(Agent(), customers[0], "form", Consented());
+  auto b = vault_->CreateCustomer(Agent(), customers[1], "form", Consented());
   ASSERT_TRUE(a.ok() && b.ok());
   vault_.reset();
   // An attacker with write access to the database copies A's envelopes over B's.

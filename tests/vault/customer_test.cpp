@@ -27,7 +27,7 @@ std::string AuditText(Vault& v) {
 }
 
 TEST_F(VaultTest, ACustomerIsStoredNormalisedAndReadBack) {
-  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form");
+  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form", Consented());
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   auto view = vault_->GetCustomer(Agent(), *id, {});
   ASSERT_TRUE(view.ok()) << view.status().ToString();
@@ -39,7 +39,7 @@ TEST_F(VaultTest, ACustomerIsStoredNormalisedAndReadBack) {
 }
 
 TEST_F(VaultTest, AFieldSelectionReturnsOnlyThoseFields) {
-  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form");
+  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form", Consented());
   ASSERT_TRUE(id.ok());
   auto view = vault_->GetCustomer(Agent(), *id, {"phone"});
   ASSERT_TRUE(view.ok());
@@ -58,7 +58,7 @@ class IntakeValidation : public VaultTest, public ::testing::WithParamInterface<
 TEST_P(IntakeValidation, BadInputNamesTheFieldAndNothingIsWritten) {
   FieldValues f = WangFang();
   f[GetParam().field] = GetParam().value;
-  auto id = vault_->CreateCustomer(Agent(), f, "form");
+  auto id = vault_->CreateCustomer(Agent(), f, "form", Consented());
   ASSERT_FALSE(id.ok());
   EXPECT_EQ(id.status().code(), Code::kInvalidArgument);
   EXPECT_NE(id.status().message().find("field '" + GetParam().field + "'"), std::string::npos)
@@ -88,7 +88,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST_F(VaultTest, AnUnknownStaffMemberIsRefusedAndTheRefusalAudited) {
   Context stranger{"mallory", "customer_service", Channel::kCli, ""};
-  auto id = vault_->CreateCustomer(stranger, WangFang(), "form");
+  auto id = vault_->CreateCustomer(stranger, WangFang(), "form", Consented());
   ASSERT_FALSE(id.ok());
   EXPECT_EQ(id.status().code(), Code::kUnauthenticated);
   const std::string log = AuditText(*vault_);
@@ -97,7 +97,7 @@ TEST_F(VaultTest, AnUnknownStaffMemberIsRefusedAndTheRefusalAudited) {
 }
 
 TEST_F(VaultTest, APurposeOutsideTheCatalogueIsRefused) {
-  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form");
+  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form", Consented());
   ASSERT_TRUE(id.ok());
   auto view = vault_->GetCustomer(Agent("curiosity"), *id, {});
   ASSERT_FALSE(view.ok());
@@ -105,11 +105,11 @@ TEST_F(VaultTest, APurposeOutsideTheCatalogueIsRefused) {
 }
 
 TEST_F(VaultTest, EveryReadIsAuditedWithFieldNamesNeverValues) {
-  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form");
+  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form", Consented());
   ASSERT_TRUE(id.ok());
   ASSERT_TRUE(vault_->GetCustomer(Agent(), *id, {"phone", "name"}).ok());
   const std::string log = AuditText(*vault_);
-  EXPECT_NE(log.find("customer.get"), std::string::npos);
+  EXPECT_NE(log.find("customer.read"), std::string::npos);
   EXPECT_NE(log.find("phone"), std::string::npos);
   for (const auto& [name, value] : WangFang()) {
     EXPECT_EQ(log.find(value), std::string::npos) << name;
@@ -118,7 +118,7 @@ TEST_F(VaultTest, EveryReadIsAuditedWithFieldNamesNeverValues) {
 }
 
 TEST_F(VaultTest, FindByPhoneMatchesAnySpellingOfTheNumber) {
-  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form");
+  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form", Consented());
   ASSERT_TRUE(id.ok());
   auto hits = vault_->FindCustomers(Agent(), "phone", "138 0013 8000");
   ASSERT_TRUE(hits.ok()) << hits.status().ToString();
@@ -139,7 +139,7 @@ TEST_F(VaultTest, FindRefusesAFieldThatIsNotSearchable) {
 }
 
 TEST_F(VaultTest, AnUpdateChangesTheValueAndTheIndex) {
-  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form");
+  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form", Consented());
   ASSERT_TRUE(id.ok());
   ASSERT_TRUE(vault_->UpdateCustomer(Agent(), *id, {{"phone", "13900139000"}}).ok());
   auto view = vault_->GetCustomer(Agent(), *id, {"phone"});
@@ -153,7 +153,7 @@ TEST_F(VaultTest, AnUpdateChangesTheValueAndTheIndex) {
 }
 
 TEST_F(VaultTest, AnInvalidUpdateChangesNothing) {
-  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form");
+  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form", Consented());
   ASSERT_TRUE(id.ok());
   Status st = vault_->UpdateCustomer(Agent(), *id, {{"phone", "12345"}});
   EXPECT_EQ(st.code(), Code::kInvalidArgument);
@@ -171,7 +171,7 @@ TEST_F(VaultTest, AnUnknownCustomerIsNotFound) {
 TEST_F(VaultTest, AnAccountPasswordIsOnlyAHashThatCanBeVerifiedNeverRead) {
   FieldValues f = WangFang();
   f["password"] = "correct horse battery";
-  auto id = vault_->CreateCustomer(Agent(), f, "form");
+  auto id = vault_->CreateCustomer(Agent(), f, "form", Consented());
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   auto view = vault_->GetCustomer(Agent(), *id, {});
   ASSERT_TRUE(view.ok());
@@ -183,7 +183,7 @@ TEST_F(VaultTest, AnAccountPasswordIsOnlyAHashThatCanBeVerifiedNeverRead) {
 }
 
 TEST_F(VaultTest, TransactionsAndNotesAreSealedWithTheOwnersKey) {
-  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form");
+  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form", Consented());
   ASSERT_TRUE(id.ok());
   auto t = vault_->AddTransaction(
       Agent(), *id, {{"occurred_at", "2026-11-01"}, {"product", "理财产品A"}, {"amount", "1000.50"}},
@@ -209,7 +209,7 @@ TEST_F(VaultTest, TransactionsAndNotesAreSealedWithTheOwnersKey) {
 }
 
 TEST_F(VaultTest, TheAuditChainVerifiesAfterEveryKindOfOperation) {
-  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form");
+  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form", Consented());
   ASSERT_TRUE(id.ok());
   ASSERT_TRUE(vault_->GetCustomer(Agent(), *id, {}).ok());
   ASSERT_FALSE(vault_->GetCustomer(Agent("nope"), *id, {}).ok());
@@ -222,7 +222,7 @@ TEST_F(VaultTest, TheAuditChainVerifiesAfterEveryKindOfOperation) {
 
 TEST_F(VaultTest, TheSm4SuiteWorksEndToEnd) {
   InitVault("sm4gcm");
-  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form");
+  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form", Consented());
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   EXPECT_EQ(vault_->GetCustomer(Agent(), *id, {"name"})->fields.at("name"), "王芳");
   EXPECT_EQ(vault_->FindCustomers(Agent(), "phone", "13800138000")->size(), 1u);
@@ -261,7 +261,7 @@ namespace custos::vault::testing {
 namespace {
 
 TEST_F(VaultTest, ANoteHoldingAnIdNumberIsSealedConfidentialAndItsPiiTypesRecorded) {
-  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form");
+  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form", Consented());
   ASSERT_TRUE(id.ok());
   ASSERT_TRUE(vault_->AddNote(Agent(), *id,
                               "客户来电，报身份证号11010519491231002X，回拨 139-0013-9000", "phone")

@@ -50,7 +50,7 @@ TEST_F(ImportTest, BadRowsAreReportedWithLineAndRuleAndTheRestIsImported) {
   csv += "钱七,,,,13800138002,d@example.com,\"上海市\n徐汇区\",,\n";                 // 2-line address
   csv += "孙八,,,,13800138003,not-mail,上海市,,\n";                                 // bad e-mail
   auto file = WriteFile("mixed.csv", csv);
-  auto report = vault_->ImportCsv(Agent(), file, ImportOptions{});
+  auto report = vault_->ImportCsv(Agent(), file, Consenting());
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->imported, 2);
   EXPECT_EQ(report->rejected, 3);
@@ -69,7 +69,7 @@ TEST_F(ImportTest, RejectFileModeImportsNothingWhenAnyRowIsBad) {
   csv += "王芳,女,1949-12-31,11010519491231002X,13800138000,a@example.com,北京市朝阳区,,\n";
   csv += "李四,男,,,12800138001,b@example.com,北京市,,\n";
   auto file = WriteFile("bad.csv", csv);
-  ImportOptions opt;
+  ImportOptions opt = Consenting();
   opt.on_error = OnError::kRejectFile;
   auto report = vault_->ImportCsv(Agent(), file, opt);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
@@ -80,7 +80,7 @@ TEST_F(ImportTest, RejectFileModeImportsNothingWhenAnyRowIsBad) {
 
 TEST_F(ImportTest, AnUnknownColumnStopsTheImportNamingLineOne) {
   auto file = WriteFile("cols.csv", "name,shoe_size\n王芳,42\n");
-  auto report = vault_->ImportCsv(Agent(), file, ImportOptions{});
+  auto report = vault_->ImportCsv(Agent(), file, Consenting());
   ASSERT_FALSE(report.ok());
   EXPECT_EQ(report.status().code(), Code::kInvalidArgument);
   EXPECT_NE(report.status().message().find("line 1"), std::string::npos);
@@ -89,10 +89,10 @@ TEST_F(ImportTest, AnUnknownColumnStopsTheImportNamingLineOne) {
 
 TEST_F(ImportTest, TheSameFileImportedTwiceCreatesNoDuplicates) {
   auto file = Generated(500, 7);
-  auto first = vault_->ImportCsv(Agent(), file, ImportOptions{});
+  auto first = vault_->ImportCsv(Agent(), file, Consenting());
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_EQ(first->imported, 500);
-  auto second = vault_->ImportCsv(Agent(), file, ImportOptions{});
+  auto second = vault_->ImportCsv(Agent(), file, Consenting());
   ASSERT_TRUE(second.ok());
   EXPECT_TRUE(second->already_complete);
   EXPECT_EQ(Count(), 500);
@@ -109,13 +109,13 @@ TEST_F(ImportTest, AnImportKilledHalfWayResumesWithoutDuplicatesOrGaps) {
     open.dir = dir_;
     auto v = Vault::Open(open);
     if (!v.ok()) _exit(2);
-    ImportOptions opt;
+    ImportOptions opt = Consenting();
     opt.batch_size = 500;
     // Killed right after the second batch is committed.
     opt.progress = [](int64_t lines) {
       if (lines >= 1000) ::kill(::getpid(), SIGKILL);
     };
-    (void)(*v)->ImportCsv(Context{"admin", "customer_service", Channel::kCli, ""}, file, opt);
+    (void)(*v)->ImportCsv(Context{"operator", "customer_service", Channel::kCli, ""}, file, opt);
     _exit(3);
   }
   int status = 0;
@@ -123,7 +123,7 @@ TEST_F(ImportTest, AnImportKilledHalfWayResumesWithoutDuplicatesOrGaps) {
   ASSERT_TRUE(WIFSIGNALED(status)) << "the child was meant to be killed";
   Reopen();
   EXPECT_EQ(Count(), 1000);
-  ImportOptions opt;
+  ImportOptions opt = Consenting();
   opt.batch_size = 500;
   auto resumed = vault_->ImportCsv(Agent(), file, opt);
   ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
@@ -152,7 +152,7 @@ TEST_F(ImportTest, AnImportKilledHalfWayResumesWithoutDuplicatesOrGaps) {
 
 TEST_F(ImportTest, TheAuditLogTellsWhichImportCreatedACustomer) {
   auto file = Generated(3, 5);
-  auto report = vault_->ImportCsv(Agent(), file, ImportOptions{});
+  auto report = vault_->ImportCsv(Agent(), file, Consenting());
   ASSERT_TRUE(report.ok());
   auto page = vault_->ListCustomers(Agent(), "", 10);
   ASSERT_TRUE(page.ok());

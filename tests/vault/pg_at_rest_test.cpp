@@ -14,7 +14,7 @@ namespace {
 TEST_F(VaultTest, APostgresDumpOfTheVaultHoldsNoPlaintextValue) {
   if (!OnPostgres()) GTEST_SKIP() << "PostgreSQL only (CUSTOS_TEST_BACKEND=postgres)";
   const FieldValues wang = WangFang();
-  auto id = vault_->CreateCustomer(Agent(), wang, "form");
+  auto id = vault_->CreateCustomer(Agent(), wang, "form", Consented());
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   ASSERT_TRUE(vault_->AddNote(Agent(), *id, "客户提到了保密的投资计划", "phone").ok());
   ASSERT_TRUE(vault_->AddTransaction(Agent(), *id,

@@ -21,9 +21,9 @@ int CreateCustomersInAChild(const std::filesystem::path& dir, int count) {
   open.dir = dir;
   auto vault = Vault::Open(open);
   if (!vault.ok()) return 2;
-  const Context ctx{"admin", "customer_service", Channel::kApi, "req-concurrent"};
+  const Context ctx{"operator", "customer_service", Channel::kApi, "req-concurrent"};
   for (int i = 0; i < count; ++i) {
-    if (!(*vault)->CreateCustomer(ctx, VaultTest::WangFang(), "api").ok()) return 3;
+    if (!(*vault)->CreateCustomer(ctx, VaultTest::WangFang(), "api", VaultTest::Consented()).ok()) return 3;
   }
   return (*vault)->Close().ok() ? 0 : 4;
 }

@@ -16,6 +16,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <tuple>
 
 #include "audit/audit_log.h"
 #include "vault/vault.h"
@@ -71,6 +72,27 @@ class VaultTest : public ::testing::Test {
             {"interests", "理财"}};
   }
 
+  // The consent given at collection (P3.1a) under the notice `custos init` publishes (v1).
+  static CollectionConsent Consented(std::vector<std::string> purposes = {"customer_service",
+                                                                           "account_management"},
+                                     bool sensitive = true, bool third_party = false) {
+    CollectionConsent c;
+    c.notice_version = 1;
+    c.purposes = std::move(purposes);
+    c.sensitive = sensitive;
+    c.third_party = third_party;
+    c.evidence_ref = "form-2025-0001";
+    return c;
+  }
+  // Import options carrying the same consent for every row.
+  static ImportOptions Consenting() {
+    ImportOptions opt;
+    opt.notice_version = 1;
+    opt.consent_purposes = {"customer_service", "account_management"};
+    opt.sensitive_consent = true;
+    return opt;
+  }
+
  protected:
   void SetUp() override { InitVault("aes256gcm"); }
   void TearDown() override {
@@ -97,7 +119,49 @@ class VaultTest : public ::testing::Test {
     UseTestBackend(init);
     auto report = Vault::Init(init);
     ASSERT_TRUE(report.ok()) << report.status().ToString();
+    AddTestOperatorRole();
     Reopen();
+    CreateStaff();
+  }
+
+  // The data-path tests are about intake, sealing and audit, not about who may do what, so
+  // their actor ("operator", Agent()) has a test-only role granting every data action on every
+  // level for every purpose, plus the DPO's and customer service's roles. Appended to this
+  // vault's custos.toml only; the shipped policy is asserted by the authorisation matrix
+  // (authorization_matrix_test.cpp) with the realistic staff below.
+  void AddTestOperatorRole() {
+    std::ofstream toml(dir_ / "custos.toml", std::ios::app);
+    toml << "\n[roles.test_operator]\nlabel = \"test\"\ndescription = \"tests only\"\n"
+            "[[roles.test_operator.grants]]\n"
+            "actions = [\"customer.create\", \"customer.read\", \"customer.update\", "
+            "\"customer.search\", \"customer.list\", \"customer.export\", \"customer.import\", "
+            "\"txn.add\", \"txn.read\", \"note.add\", \"note.read\"]\n"
+            "levels = [\"general\", \"internal\", \"confidential\"]\n"
+            "purposes = [\"customer_service\", \"account_management\", \"marketing\", "
+            "\"risk_control\", \"analytics\", \"legal_obligation\"]\n"
+            "requires_training = \"privacy-basics\"\n"
+            "[posts.test_operator]\nlabel = \"test\"\n"
+            "roles = [\"test_operator\", \"dpo\", \"customer_service\"]\n";
+  }
+
+  // Staff of the shipped posts, each with valid privacy training (P5b): the operator of the
+  // data-path tests, a support agent, a sales representative and a risk officer.
+  void CreateStaff() {
+    if (vault_ == nullptr) return;
+    const Context admin{"admin", "account_management", Channel::kCli, "req-setup"};
+    for (auto [id, post, role] : {std::tuple{"operator", "test_operator", "test_operator"},
+                                  std::tuple{"li.na", "support_agent", "customer_service"},
+                                  std::tuple{"wang.wei", "sales_rep", "sales"},
+                                  std::tuple{"zhao.min", "risk_officer", "risk_officer"}}) {
+      StaffSpec spec{id, id, post, {role}, ""};
+      Status st = vault_->CreateStaff(admin, spec);
+      ASSERT_TRUE(st.ok()) << st.ToString();
+      // Valid for years: a child process opening the vault runs on the system clock.
+      const int64_t now = now_ms_.load();
+      st = vault_->RecordTraining(
+          admin, TrainingRecord{id, "privacy-basics", now - kDayMs, now + 3650 * kDayMs, ""});
+      ASSERT_TRUE(st.ok()) << st.ToString();
+    }
   }
 
   void Reopen() {
@@ -115,8 +179,19 @@ class VaultTest : public ::testing::Test {
   }
 
   Context Agent(const std::string& purpose = "customer_service") const {
-    return Context{"admin", purpose, Channel::kCli, "req-test"};
+    return Context{"operator", purpose, Channel::kCli, "req-test"};
   }
+  Context SupportAgent(const std::string& purpose = "customer_service") const {
+    return Context{"li.na", purpose, Channel::kCli, "req-test"};
+  }
+  Context Sales(const std::string& purpose = "account_management") const {
+    return Context{"wang.wei", purpose, Channel::kCli, "req-test"};
+  }
+  Context RiskOfficer(const std::string& purpose = "risk_control") const {
+    return Context{"zhao.min", purpose, Channel::kCli, "req-test"};
+  }
+
+  static constexpr int64_t kDayMs = 24LL * 3600 * 1000;
 
   std::filesystem::path root_;
   std::filesystem::path dir_;

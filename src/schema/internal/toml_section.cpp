@@ -128,6 +128,41 @@ Result<int64_t> TomlSection::Integer(std::string_view key, int64_t min, int64_t 
   return i->get();
 }
 
+Result<std::vector<std::string>> TomlSection::StringList(std::string_view key,
+                                                         bool required) const {
+  const toml::node* node = table_->get(key);
+  if (node == nullptr) {
+    if (required) return Error(key, "missing (required)");
+    return std::vector<std::string>{};
+  }
+  const toml::array* a = node->as_array();
+  if (a == nullptr) return Error(key, "must be an array of strings");
+  std::vector<std::string> out;
+  for (const toml::node& item : *a) {
+    const toml::value<std::string>* str = item.as_string();
+    if (str == nullptr) return Error(key, "must be an array of strings");
+    if (str->get().empty()) return Error(key, "must not contain an empty string");
+    out.push_back(str->get());
+  }
+  return out;
+}
+
+Result<std::vector<TomlSection>> TomlSection::TableArray(std::string_view key) const {
+  std::vector<TomlSection> out;
+  const toml::node* node = table_->get(key);
+  if (node == nullptr) return out;
+  const toml::array* a = node->as_array();
+  if (a == nullptr) return Error(key, "must be an array of tables ([[...]] or [{...}])");
+  for (size_t i = 0; i < a->size(); ++i) {
+    const toml::table* t = (*a)[i].as_table();
+    if (t == nullptr) return Error(key, "must be an array of tables ([[...]] or [{...}])");
+    uint32_t at = LineOfRegion(t->source());
+    if (at == 0) at = LineOf(key);
+    out.emplace_back(file_, *t, fmt::format("{}[{}]", KeyPath(key), i), at);
+  }
+  return out;
+}
+
 Result<TomlSection> TomlSection::Table(std::string_view key, bool required) const {
   const toml::node* node = table_->get(key);
   if (node == nullptr) {

@@ -59,6 +59,12 @@ class TomlSection {
   Result<int64_t> Integer(std::string_view key, int64_t min, int64_t max,
                           std::optional<int64_t> fallback = std::nullopt) const;
 
+  // An array of non-empty strings. Absent: empty if !required, else an error.
+  Result<std::vector<std::string>> StringList(std::string_view key, bool required) const;
+  // An array of tables ([[PATH.key]]), each a section named "PATH.key[i]" at its own line.
+  // Absent: empty. Present but not an array of tables: an error.
+  Result<std::vector<TomlSection>> TableArray(std::string_view key) const;
+
   // The sub-table `key`. Absent: an empty section at this table's line if !required, else
   // an error. Present but not a table: an error.
   Result<TomlSection> Table(std::string_view key, bool required) const;

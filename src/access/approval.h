@@ -1,0 +1,87 @@
+// Dual control: approvals and break-glass grants. A staff member asks for something beyond
+// their role — break-glass access to named customers (P3.2b), a destruction, a bulk export —
+// with a written justification; a DIFFERENT staff member allowed to approve decides. An
+// approved break-glass request is a Grant: for its requester, on its customers, for its
+// fields or levels and purpose, until it expires. Grants are flagged in the audit log and
+// visible to the DPO (approval.read).
+//
+// The scope is stored as JSON text:
+//   {"customers":["01H..."],"fields":["id_number"],"levels":["confidential"],"purpose":"risk_control"}
+// Empty "fields" and "levels" mean every field of the customers; "purpose" empty means any.
+//
+// States: "requested" -> "approved" | "rejected"; a request or grant past expires_at_ms is
+// "expired" (computed, never stored). The grant window is requested_at .. expires_at: a late
+// approval does not extend it.
+//
+// Thread safety: free functions; ActiveBreakGlass uses the caller's transaction.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "store/store.h"
+
+namespace custos::access {
+
+inline constexpr std::string_view kKindBreakGlass = "break_glass";
+inline constexpr std::string_view kKindDestruction = "destruction";
+inline constexpr std::string_view kKindBulkExport = "bulk_export";
+
+inline constexpr std::string_view kStateRequested = "requested";
+inline constexpr std::string_view kStateApproved = "approved";
+inline constexpr std::string_view kStateRejected = "rejected";
+inline constexpr std::string_view kStateExpired = "expired";
+
+// Limits on what a request may ask for.
+inline constexpr int64_t kMaxBreakGlassMs = 24LL * 3600 * 1000;     // one day
+inline constexpr int64_t kMaxApprovalMs = 30LL * 24 * 3600 * 1000;  // other kinds: 30 days
+inline constexpr size_t kMinJustification = 10;
+inline constexpr size_t kMaxJustification = 2000;
+inline constexpr size_t kMaxScopeCustomers = 100;
+
+struct ApprovalScope {
+  std::vector<std::string> customers;
+  std::vector<std::string> fields;
+  std::vector<std::string> levels;  // "general", "internal", "confidential"
+  std::string purpose;
+};
+
+// Canonical JSON text of a scope (keys in a fixed order).
+std::string ScopeToJson(const ApprovalScope& scope);
+// InvalidArgument naming the key at fault for malformed JSON, unknown keys or wrong types.
+Result<ApprovalScope> ScopeFromJson(std::string_view json);
+
+// OK if kind is one of the three kinds.
+Status CheckKind(std::string_view kind);
+// The request rules: justification length, duration (> 0, <= the kind's maximum), a
+// break-glass scope naming 1..kMaxScopeCustomers customers and only known levels.
+// InvalidArgument naming the rule.
+Status CheckRequest(std::string_view kind, std::string_view justification,
+                    const ApprovalScope& scope, int64_t duration_ms);
+
+// row.state, or "expired" for a requested or approved row at or past expires_at_ms.
+std::string EffectiveState(const store::ApprovalRow& row, int64_t now_ms);
+
+// An approved break-glass grant in force.
+struct Grant {
+  std::string approval_id;
+  std::string requester;
+  std::string approver;
+  int64_t expires_at_ms = 0;
+  ApprovalScope scope;
+
+  // True if the grant covers `field` at `level` (level name) for `purpose`.
+  bool Covers(std::string_view field, std::string_view level, std::string_view purpose) const;
+  // "break-glass grant <id> approved by <approver>" (for the decision reason).
+  std::string Reason() const;
+};
+
+// The break-glass grants approved for `staff_id` that name `customer_id` and are in force at
+// now_ms. Errors: as the store; DataLoss if a stored scope does not parse.
+Result<std::vector<Grant>> ActiveBreakGlass(store::Transaction& txn, std::string_view staff_id,
+                                            std::string_view customer_id, int64_t now_ms);
+
+}  // namespace custos::access

@@ -1,0 +1,284 @@
+// custos staff add|list|update|disable|passwd, custos token issue|list|revoke,
+// custos totp enroll (P4a). Thin: parse, call the vault, print.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <charconv>
+#include <chrono>
+
+#include "cli/app.h"
+#include "cli/secret_input.h"
+
+namespace custos::cli {
+namespace {
+
+nlohmann::json StaffJson(const vault::StaffView& s) {
+  return {{"staff_id", s.staff_id},         {"display_name", s.display_name},
+          {"post", s.post},                 {"roles", s.roles},
+          {"status", s.status},             {"created_at_ms", s.created_at_ms},
+          {"has_password", s.has_password}, {"totp_enrolled", s.totp_enrolled},
+          {"locked_until_ms", s.locked_until_ms}};
+}
+
+nlohmann::json TokenJson(const vault::TokenView& t) {
+  return {{"token_id", t.token_id},           {"staff_id", t.staff_id},
+          {"label", t.label},                 {"created_at_ms", t.created_at_ms},
+          {"expires_at_ms", t.expires_at_ms}, {"revoked_at_ms", t.revoked_at_ms},
+          {"state", t.state}};
+}
+
+int Done(const Globals& g, const Status& st, const nlohmann::json& doc, const std::string& text) {
+  if (!st.ok()) return g.out().Fail(st);
+  g.out().Print(doc, text);
+  return kExitOk;
+}
+
+// A new password: $CUSTOS_NEW_PASSWORD or a prompt (never an argument).
+Result<std::string> NewPassword() {
+  return ReadSecret("CUSTOS_NEW_PASSWORD", "New password: ");
+}
+
+void AddStaffGroup(CLI::App& app, Globals& g, Action& action) {
+  auto* staff = app.add_subcommand("staff", "staff accounts: post, roles, status (P4a)");
+  staff->require_subcommand(1);
+
+  auto* add = staff->add_subcommand("add", "create a staff account (staff.manage)");
+  auto spec = std::make_shared<vault::StaffSpec>();
+  auto with_password = std::make_shared<bool>(false);
+  add->add_option("id", spec->staff_id, "staff id: a-z, 0-9, '.', '_', '-'")->required();
+  add->add_option("--name", spec->display_name, "display name")->required();
+  add->add_option("--post", spec->post, "post (岗位), e.g. support_agent")->required();
+  add->add_option("--role", spec->roles, "a role (repeat for several)")->required();
+  add->add_flag("--with-password", *with_password,
+                "set an initial password from $CUSTOS_NEW_PASSWORD or a prompt");
+  add->callback([&g, &action, spec, with_password] {
+    action = [&g, spec, with_password] {
+      if (*with_password) {
+        auto pw = NewPassword();
+        if (!pw.ok()) return g.out().Fail(pw.status());
+        spec->initial_password = *pw;
+      }
+      return WithVault(g, [&](vault::Vault& v) {
+        Status st = v.CreateStaff(g.MakeContext(), *spec);
+        return Done(g, st, {{"staff_id", spec->staff_id}, {"roles", spec->roles}},
+                    fmt::format("created staff {} (post {}, roles {})", spec->staff_id,
+                                spec->post, fmt::join(spec->roles, ", ")));
+      });
+    };
+  });
+
+  auto* list = staff->add_subcommand("list", "every staff account (staff.manage or role.read)");
+  list->callback([&g, &action] {
+    action = [&g] {
+      return WithVault(g, [&](vault::Vault& v) {
+        auto rows = v.ListStaff(g.MakeContext());
+        if (!rows.ok()) return g.out().Fail(rows.status());
+        nlohmann::json doc = nlohmann::json::array();
+        std::string text;
+        for (const auto& s : *rows) {
+          doc.push_back(StaffJson(s));
+          text += fmt::format("{:<16} {:<10} {:<26} {}{}{}\n", s.staff_id, s.status, s.post,
+                              fmt::join(s.roles, ","), s.totp_enrolled ? "  [totp]" : "",
+                              s.locked_until_ms != 0 ? "  [locked]" : "");
+        }
+        g.out().Print(doc, text);
+        return static_cast<int>(kExitOk);
+      });
+    };
+  });
+
+  auto* update = staff->add_subcommand("update", "change post, roles, name or status");
+  auto id = std::make_shared<std::string>();
+  auto change = std::make_shared<vault::StaffChange>();
+  auto name = std::make_shared<std::string>();
+  auto post = std::make_shared<std::string>();
+  auto roles = std::make_shared<std::vector<std::string>>();
+  auto status = std::make_shared<std::string>();
+  update->add_option("id", *id, "staff id")->required();
+  update->add_option("--name", *name, "new display name");
+  update->add_option("--post", *post, "new post");
+  update->add_option("--role", *roles, "the new roles (repeat; replaces all)");
+  update->add_option("--status", *status, "active or disabled")
+      ->check(CLI::IsMember({"active", "disabled"}));
+  update->callback([&g, &action, id, change, name, post, roles, status] {
+    if (!name->empty()) change->display_name = *name;
+    if (!post->empty()) change->post = *post;
+    if (!roles->empty()) change->roles = *roles;
+    if (!status->empty()) change->status = *status;
+    action = [&g, id, change] {
+      return WithVault(g, [&](vault::Vault& v) {
+        Status st = v.UpdateStaff(g.MakeContext(), *id, *change);
+        return Done(g, st, {{"staff_id", *id}, {"updated", true}}, "updated staff " + *id);
+      });
+    };
+  });
+
+  auto* disable = staff->add_subcommand("disable", "disable an account (its tokens stop working)");
+  auto disable_id = std::make_shared<std::string>();
+  disable->add_option("id", *disable_id, "staff id")->required();
+  disable->callback([&g, &action, disable_id] {
+    action = [&g, disable_id] {
+      return WithVault(g, [&](vault::Vault& v) {
+        vault::StaffChange c;
+        c.status = "disabled";
+        Status st = v.UpdateStaff(g.MakeContext(), *disable_id, c);
+        return Done(g, st, {{"staff_id", *disable_id}, {"status", "disabled"}},
+                    "disabled staff " + *disable_id);
+      });
+    };
+  });
+
+  auto* passwd = staff->add_subcommand(
+      "passwd", "set a password from $CUSTOS_NEW_PASSWORD or a prompt (self or staff.manage)");
+  auto pw_id = std::make_shared<std::string>();
+  passwd->add_option("id", *pw_id, "staff id")->required();
+  passwd->callback([&g, &action, pw_id] {
+    action = [&g, pw_id] {
+      auto pw = NewPassword();
+      if (!pw.ok()) return g.out().Fail(pw.status());
+      return WithVault(g, [&](vault::Vault& v) {
+        Status st = v.SetPassword(g.MakeContext(), *pw_id, *pw);
+        return Done(g, st, {{"staff_id", *pw_id}, {"password_set", true}},
+                    "password set for " + *pw_id);
+      });
+    };
+  });
+}
+
+void AddTokenGroup(CLI::App& app, Globals& g, Action& action) {
+  auto* token = app.add_subcommand("token", "API tokens: issue (log in), list, revoke");
+  token->require_subcommand(1);
+
+  auto* issue = token->add_subcommand(
+      "issue", "log in: password from $CUSTOS_PASSWORD or a prompt; prints the token ONCE");
+  auto id = std::make_shared<std::string>();
+  auto ttl = std::make_shared<std::string>("8h");
+  auto label = std::make_shared<std::string>();
+  auto totp = std::make_shared<std::string>();
+  issue->add_option("id", *id, "your staff id")->required();
+  issue->add_option("--ttl", *ttl, "lifetime: 90m, 8h (default), 30d; at most 90d");
+  issue->add_option("--label", *label, "a name for the token (the device)");
+  issue->add_option("--totp", *totp, "the current 6-digit code, when a second factor is set");
+  issue->callback([&g, &action, id, ttl, label, totp] {
+    action = [&g, id, ttl, label, totp] {
+      auto ttl_ms = ParseDuration(*ttl);
+      if (!ttl_ms.ok()) return g.out().Fail(ttl_ms.status());
+      auto pw = ReadSecret("CUSTOS_PASSWORD", "Password: ");
+      if (!pw.ok()) return g.out().Fail(pw.status());
+      return WithUnauthenticatedVault(g, [&](vault::Vault& v) {
+        auto t = v.IssueToken(*id, *pw, *totp, *ttl_ms, *label, vault::Channel::kCli);
+        if (!t.ok()) return g.out().Fail(t.status());
+        g.out().Print({{"token", t->secret},
+                       {"token_id", t->token_id},
+                       {"staff_id", t->staff_id},
+                       {"expires_at_ms", t->expires_at_ms}},
+                      fmt::format("{}\n(token {} for {}; shown once — keep it secret, e.g. "
+                                  "export CUSTOS_TOKEN=...)",
+                                  t->secret, t->token_id, t->staff_id));
+        return static_cast<int>(kExitOk);
+      });
+    };
+  });
+
+  auto* list = token->add_subcommand("list", "your tokens, or another's (staff.manage)");
+  auto list_id = std::make_shared<std::string>();
+  auto all = std::make_shared<bool>(false);
+  list->add_option("--staff", *list_id, "whose tokens (default: yours)");
+  list->add_flag("--all", *all, "every staff member's tokens (staff.manage)");
+  list->callback([&g, &action, list_id, all] {
+    action = [&g, list_id, all] {
+      return WithVault(g, [&](vault::Vault& v) {
+        const std::string whose = *all ? "" : (list_id->empty() ? g.staff : *list_id);
+        auto rows = v.ListTokens(g.MakeContext(), whose);
+        if (!rows.ok()) return g.out().Fail(rows.status());
+        nlohmann::json doc = nlohmann::json::array();
+        std::string text;
+        for (const auto& t : *rows) {
+          doc.push_back(TokenJson(t));
+          text += fmt::format("{}  {:<16} {:<8} {}\n", t.token_id, t.staff_id, t.state, t.label);
+        }
+        g.out().Print(doc, text);
+        return static_cast<int>(kExitOk);
+      });
+    };
+  });
+
+  auto* revoke = token->add_subcommand("revoke", "revoke a token by its id (self or staff.manage)");
+  auto token_id = std::make_shared<std::string>();
+  revoke->add_option("token_id", *token_id, "the token's id (from token list)")->required();
+  revoke->callback([&g, &action, token_id] {
+    action = [&g, token_id] {
+      return WithVault(g, [&](vault::Vault& v) {
+        Status st = v.RevokeToken(g.MakeContext(), *token_id);
+        return Done(g, st, {{"token_id", *token_id}, {"revoked", true}},
+                    "revoked token " + *token_id);
+      });
+    };
+  });
+}
+
+void AddTotpGroup(CLI::App& app, Globals& g, Action& action) {
+  auto* totp = app.add_subcommand("totp", "the TOTP second factor (RFC 6238)");
+  totp->require_subcommand(1);
+  auto* enroll = totp->add_subcommand(
+      "enroll", "make a new TOTP secret; prints it ONCE (self or staff.manage)");
+  auto id = std::make_shared<std::string>();
+  enroll->add_option("id", *id, "staff id (default: yourself)");
+  enroll->callback([&g, &action, id] {
+    action = [&g, id] {
+      return WithVault(g, [&](vault::Vault& v) {
+        const std::string who = id->empty() ? g.staff : *id;
+        auto e = v.EnrollTotp(g.MakeContext(), who);
+        if (!e.ok()) return g.out().Fail(e.status());
+        g.out().Print({{"staff_id", who}, {"secret", e->secret_base32}, {"otpauth_uri", e->otpauth_uri}},
+                      fmt::format("TOTP secret for {} (shown once; add it to an authenticator "
+                                  "app):\n  {}\n  {}",
+                                  who, e->secret_base32, e->otpauth_uri));
+        return static_cast<int>(kExitOk);
+      });
+    };
+  });
+}
+
+}  // namespace
+
+Result<int64_t> ParseDuration(std::string_view text) {
+  if (text.size() < 2) return InvalidArgument("duration: expected e.g. 90m, 8h or 30d");
+  int64_t n = 0;
+  const char* end = text.data() + text.size() - 1;
+  auto [ptr, ec] = std::from_chars(text.data(), end, n);
+  if (ec != std::errc() || ptr != end || n <= 0 || n > 100000) {
+    return InvalidArgument("duration: expected e.g. 90m, 8h or 30d");
+  }
+  switch (text.back()) {
+    case 'm': return n * 60 * 1000;
+    case 'h': return n * 3600 * 1000;
+    case 'd': return n * 24 * 3600 * 1000;
+    default: return InvalidArgument("duration: the unit is m, h or d");
+  }
+}
+
+Result<int64_t> ParseDate(std::string_view text) {
+  int y = 0;
+  unsigned m = 0;
+  unsigned d = 0;
+  const Status bad = InvalidArgument("date: expected YYYY-MM-DD");
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return bad;
+  auto num = [&](size_t pos, size_t len, auto& out) {
+    auto [p, ec] = std::from_chars(text.data() + pos, text.data() + pos + len, out);
+    return ec == std::errc() && p == text.data() + pos + len;
+  };
+  if (!num(0, 4, y) || !num(5, 2, m) || !num(8, 2, d)) return bad;
+  using namespace std::chrono;
+  const year_month_day ymd{year(y), month(m), day(d)};
+  if (!ymd.ok()) return bad;
+  return duration_cast<milliseconds>(sys_days(ymd).time_since_epoch()).count();
+}
+
+void AddStaffCommands(CLI::App& app, Globals& g, Action& action) {
+  AddStaffGroup(app, g, action);
+  AddTokenGroup(app, g, action);
+  AddTotpGroup(app, g, action);
+}
+
+}  // namespace custos::cli

@@ -1,0 +1,95 @@
+// The replay of a consent ledger into the current state, and the P3.3a rule on top of it.
+#include <fmt/core.h>
+
+#include <algorithm>
+
+#include "consent/consent.h"
+
+namespace custos::consent {
+
+std::string_view ActionName(Action action) {
+  return action == Action::kGrant ? "grant" : "withdraw";
+}
+
+std::string_view ScopeName(Scope scope) {
+  switch (scope) {
+    case Scope::kPurpose: return "purpose";
+    case Scope::kSensitive: return "sensitive";
+    case Scope::kThirdParty: return "third_party";
+  }
+  return "purpose";
+}
+
+Result<Action> ParseAction(std::string_view name) {
+  if (name == "grant") return Action::kGrant;
+  if (name == "withdraw") return Action::kWithdraw;
+  return InvalidArgument("action: must be one of grant, withdraw");
+}
+
+Result<Scope> ParseScope(std::string_view name) {
+  if (name == "purpose") return Scope::kPurpose;
+  if (name == "sensitive") return Scope::kSensitive;
+  if (name == "third_party") return Scope::kThirdParty;
+  return InvalidArgument("scope: must be one of purpose, sensitive, third_party");
+}
+
+bool ConsentState::Grants(std::string_view purpose) const {
+  auto it = purposes.find(purpose);
+  return it != purposes.end() && it->second.granted;
+}
+
+bool UsePermitted(const ConsentState& state, const schema::PurposeDef& purpose) {
+  return purpose.legal_obligation || state.Grants(purpose.name);
+}
+
+namespace {
+
+void Apply(ScopeConsent& scope, Action action, const store::ConsentRow& row) {
+  if (action == Action::kGrant) {
+    scope.granted = true;
+    scope.notice_version = row.notice_version;
+    scope.granted_at_ms = row.recorded_at_ms;
+    scope.withdrawn_at_ms = 0;
+  } else {
+    scope.granted = false;
+    scope.withdrawn_at_ms = row.recorded_at_ms;
+  }
+}
+
+}  // namespace
+
+Result<ConsentState> Replay(std::string_view customer_id, std::vector<store::ConsentRow> rows) {
+  std::sort(rows.begin(), rows.end(),
+            [](const store::ConsentRow& a, const store::ConsentRow& b) { return a.seq < b.seq; });
+  ConsentState state;
+  state.customer_id = std::string(customer_id);
+  for (const store::ConsentRow& row : rows) {
+    // The store returns only this customer's valid entries; anything else is a broken
+    // invariant, never user input (the ledger is written only through Record).
+    if (row.customer_id != customer_id) {
+      return Internal(fmt::format("consent: ledger entry {} belongs to another customer", row.seq));
+    }
+    Result<Action> action = ParseAction(row.action);
+    Result<Scope> scope = ParseScope(row.scope);
+    if (!action.ok() || !scope.ok()) {
+      return Internal(fmt::format("consent: ledger entry {} has an unknown action or scope",
+                                  row.seq));
+    }
+    switch (*scope) {
+      case Scope::kPurpose: Apply(state.purposes[row.purpose], *action, row); break;
+      case Scope::kSensitive: Apply(state.sensitive_detail, *action, row); break;
+      case Scope::kThirdParty: Apply(state.third_party_detail, *action, row); break;
+    }
+    state.last_seq = row.seq;
+  }
+  state.sensitive = state.sensitive_detail.granted;
+  state.third_party = state.third_party_detail.granted;
+  return state;
+}
+
+Result<ConsentState> Current(store::Transaction& txn, std::string_view customer_id) {
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<store::ConsentRow> rows, txn.ListConsents(customer_id));
+  return Replay(customer_id, std::move(rows));
+}
+
+}  // namespace custos::consent

@@ -1,0 +1,171 @@
+// Roles, their grants, and posts. Every check here turns a typo in the access policy into a
+// load error: a misspelt action or purpose would otherwise silently grant nothing (or, worse,
+// a misspelt level would be read as a different one).
+#include "schema/internal/role_section.h"
+
+#include <algorithm>
+#include <array>
+#include <string>
+
+#include <fmt/format.h>
+
+namespace custos::schema::internal {
+namespace {
+
+constexpr std::array<std::string_view, 3> kRoleKeys = {"label", "description", "grants"};
+constexpr std::array<std::string_view, 5> kGrantKeys = {"actions", "levels", "purposes",
+                                                        "effect", "requires_training"};
+constexpr std::array<std::string_view, 2> kPostKeys = {"label", "roles"};
+constexpr std::array<std::string_view, 3> kLevelNames = {
+    LevelName(Level::kGeneral), LevelName(Level::kInternal), LevelName(Level::kConfidential)};
+
+bool IsIdentifier(std::string_view name) {
+  if (name.empty() || name.size() > 63 || name[0] < 'a' || name[0] > 'z') return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+template <typename T>
+bool HasDuplicate(const std::vector<T>& items) {
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (std::find(items.begin() + static_cast<std::ptrdiff_t>(i) + 1, items.end(), items[i]) !=
+        items.end()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Result<std::vector<std::string>> ReadActions(const TomlSection& g, bool& data, bool& writes) {
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> actions, g.StringList("actions", true));
+  if (actions.empty()) return g.Error("actions", "must name at least one action");
+  if (HasDuplicate(actions)) return g.Error("actions", "names an action twice");
+  size_t data_count = 0;
+  for (const std::string& a : actions) {
+    if (!IsOneOf(a, kActions)) {
+      return g.Error("actions", fmt::format("unknown action (expected names from {})",
+                                            JoinNames(kActions)));
+    }
+    if (IsOneOf(a, kDataActions)) ++data_count;
+    if (IsOneOf(a, kWriteActions)) writes = true;
+  }
+  if (data_count != 0 && data_count != actions.size()) {
+    return g.Error("actions", fmt::format("mixes data actions ({}) with other actions; put "
+                                          "them in separate grants",
+                                          JoinNames(kDataActions)));
+  }
+  data = data_count != 0;
+  return actions;
+}
+
+Result<std::vector<Level>> ReadLevels(const TomlSection& g, bool data) {
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> names, g.StringList("levels", false));
+  if (!data) {
+    if (g.Has("levels")) return g.Error("levels", "only data actions are granted per level");
+    return std::vector<Level>{};
+  }
+  if (names.empty()) return g.Error("levels", "a grant of data actions needs at least one level");
+  if (HasDuplicate(names)) return g.Error("levels", "names a level twice");
+  std::vector<Level> out;
+  for (const std::string& n : names) {
+    if (!ParseLevel(n)) {
+      return g.Error("levels", fmt::format("must be one of {}", JoinNames(kLevelNames)));
+    }
+    out.push_back(*ParseLevel(n));
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> ReadGrantPurposes(const TomlSection& g, bool data,
+                                                   const std::vector<PurposeDef>& purposes) {
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> names, g.StringList("purposes", false));
+  if (data && names.empty()) {
+    return g.Error("purposes", "a grant of data actions needs at least one purpose (P3.3a)");
+  }
+  if (HasDuplicate(names)) return g.Error("purposes", "names a purpose twice");
+  for (const std::string& n : names) {
+    const bool known = std::any_of(purposes.begin(), purposes.end(),
+                                   [&](const PurposeDef& p) { return p.name == n; });
+    if (!known) return g.Error("purposes", "must name purposes declared in [purposes]");
+  }
+  return names;
+}
+
+Result<GrantDef> ReadGrant(const TomlSection& g, const std::vector<PurposeDef>& purposes) {
+  CUSTOS_RETURN_IF_ERROR(g.RejectUnknownKeys(kGrantKeys));
+  GrantDef grant;
+  grant.line = g.line();
+  bool data = false;
+  bool writes = false;
+  CUSTOS_ASSIGN_OR_RETURN(grant.actions, ReadActions(g, data, writes));
+  CUSTOS_ASSIGN_OR_RETURN(grant.levels, ReadLevels(g, data));
+  CUSTOS_ASSIGN_OR_RETURN(grant.purposes, ReadGrantPurposes(g, data, purposes));
+  CUSTOS_ASSIGN_OR_RETURN(std::string effect, g.Choice("effect", kGrantEffects, "allow"));
+  grant.effect = effect == "mask" ? GrantEffect::kMask : GrantEffect::kAllow;
+  if (grant.effect == GrantEffect::kMask && (writes || !data)) {
+    return g.Error("effect", "\"mask\" applies to reading data only; a grant that writes or "
+                             "names non-data actions must use \"allow\"");
+  }
+  const bool confidential = std::find(grant.levels.begin(), grant.levels.end(),
+                                      Level::kConfidential) != grant.levels.end();
+  CUSTOS_ASSIGN_OR_RETURN(grant.requires_training, g.String("requires_training", ""));
+  if (confidential && grant.requires_training.empty()) {
+    return g.Error("requires_training", "a grant covering confidential must name the "
+                                        "training course it needs (P5b)");
+  }
+  if (!confidential && g.Has("requires_training")) {
+    return g.Error("requires_training", "only a grant covering confidential needs training");
+  }
+  return grant;
+}
+
+}  // namespace
+
+Result<std::vector<RoleDef>> ReadRoles(const TomlSection& s,
+                                       const std::vector<PurposeDef>& purposes) {
+  CUSTOS_ASSIGN_OR_RETURN(auto entries, s.NamedTables());
+  std::vector<RoleDef> out;
+  for (const auto& [name, entry] : entries) {
+    if (!IsIdentifier(name)) {
+      return entry.TableError("a role name must match [a-z][a-z0-9_]{0,62}");
+    }
+    CUSTOS_RETURN_IF_ERROR(entry.RejectUnknownKeys(kRoleKeys));
+    RoleDef role;
+    role.name = name;
+    CUSTOS_ASSIGN_OR_RETURN(role.label, entry.String("label"));
+    CUSTOS_ASSIGN_OR_RETURN(role.description, entry.String("description"));
+    CUSTOS_ASSIGN_OR_RETURN(std::vector<TomlSection> grants, entry.TableArray("grants"));
+    for (const TomlSection& g : grants) {
+      CUSTOS_ASSIGN_OR_RETURN(GrantDef grant, ReadGrant(g, purposes));
+      role.grants.push_back(std::move(grant));
+    }
+    out.push_back(std::move(role));
+  }
+  return out;
+}
+
+Result<std::vector<PostDef>> ReadPosts(const TomlSection& s, const std::vector<RoleDef>& roles) {
+  CUSTOS_ASSIGN_OR_RETURN(auto entries, s.NamedTables());
+  std::vector<PostDef> out;
+  for (const auto& [name, entry] : entries) {
+    if (!IsIdentifier(name)) {
+      return entry.TableError("a post name must match [a-z][a-z0-9_]{0,62}");
+    }
+    CUSTOS_RETURN_IF_ERROR(entry.RejectUnknownKeys(kPostKeys));
+    PostDef post;
+    post.name = name;
+    CUSTOS_ASSIGN_OR_RETURN(post.label, entry.String("label"));
+    CUSTOS_ASSIGN_OR_RETURN(post.roles, entry.StringList("roles", true));
+    if (HasDuplicate(post.roles)) return entry.Error("roles", "names a role twice");
+    for (const std::string& r : post.roles) {
+      const bool known = std::any_of(roles.begin(), roles.end(),
+                                     [&](const RoleDef& d) { return d.name == r; });
+      if (!known) return entry.Error("roles", "must name roles declared in [roles]");
+    }
+    out.push_back(std::move(post));
+  }
+  return out;
+}
+
+}  // namespace custos::schema::internal

@@ -1,0 +1,197 @@
+// Privacy notices and consent through the one door (issue 3; P3.1a, P3.3a): publish and list
+// notices, record and list a customer's consent, and the consent taken at collection. Every
+// call is audited; the rules themselves live in src/consent.
+#include <fmt/format.h>
+
+#include "vault/consent_intake.h"
+#include "vault/vault_impl.h"
+
+namespace custos::vault {
+namespace {
+
+NoticeView ToView(const store::NoticeRow& row) {
+  NoticeView v;
+  v.version = row.version;
+  v.text_sha256 = row.text_sha256;
+  v.text = row.text;
+  v.purposes = consent::NoticePurposes(row);
+  v.effective_at_ms = row.effective_at_ms;
+  v.published_at_ms = row.published_at_ms;
+  v.publisher = row.publisher;
+  return v;
+}
+
+ConsentEntryView ToView(const store::ConsentRow& row) {
+  ConsentEntryView v;
+  v.seq = row.seq;
+  v.action = row.action;
+  v.scope = row.scope;
+  v.purpose = row.purpose;
+  v.notice_version = row.notice_version;
+  v.channel = row.channel;
+  v.evidence_ref = row.evidence_ref;
+  v.recorded_at_ms = row.recorded_at_ms;
+  v.actor = row.actor;
+  return v;
+}
+
+// Parses the request's words; InvalidArgument naming the field otherwise.
+Result<consent::ConsentChange> ToChange(const ConsentRequest& request, const Context& ctx) {
+  consent::ConsentChange change;
+  CUSTOS_ASSIGN_OR_RETURN(change.action, consent::ParseAction(request.action));
+  CUSTOS_ASSIGN_OR_RETURN(change.scope, consent::ParseScope(request.scope));
+  change.purpose = request.purpose;
+  change.notice_version = request.notice_version;
+  change.channel =
+      request.channel.empty() ? std::string(ChannelName(ctx.channel)) : request.channel;
+  change.evidence_ref = request.evidence_ref;
+  return change;
+}
+
+}  // namespace
+
+// --- collection (used by customers.cpp and import.cpp) ---
+
+std::string ConsentChannel(std::string_view source, const Context& ctx) {
+  const std::string word(source.substr(0, source.find(':')));
+  if (consent::CheckChannel(word).ok()) return word;
+  return std::string(ChannelName(ctx.channel));
+}
+
+consent::Collection ToCollection(const CollectionConsent& consent, std::string channel,
+                                 std::string evidence_ref) {
+  consent::Collection c;
+  c.notice_version = consent.notice_version;
+  c.purposes = consent.purposes;
+  c.sensitive = consent.sensitive;
+  c.third_party = consent.third_party;
+  c.channel = std::move(channel);
+  c.evidence_ref = std::move(evidence_ref);
+  return c;
+}
+
+Status CheckCollectionIn(store::Transaction& txn, const schema::Config& config,
+                         const consent::Collection& collection, int64_t now_ms) {
+  CUSTOS_ASSIGN_OR_RETURN(store::NoticeRow notice,
+                          consent::LoadNotice(txn, collection.notice_version));
+  return consent::CheckCollection(config, notice, collection, now_ms);
+}
+
+Status AppendCollection(store::Transaction& txn, std::string_view customer_id,
+                        const consent::Collection& collection, std::string_view actor,
+                        int64_t now_ms) {
+  for (const store::ConsentRow& row :
+       consent::CollectionEntries(customer_id, collection, actor, now_ms)) {
+    CUSTOS_RETURN_IF_ERROR(txn.AppendConsent(row));
+  }
+  return Status::Ok();
+}
+
+std::string DescribeCollection(const consent::Collection& collection) {
+  std::string out = fmt::format("consent notice v{}: {}", collection.notice_version,
+                                fmt::join(collection.purposes, ","));
+  if (collection.sensitive) out += "; sensitive";
+  if (collection.third_party) out += "; third_party";
+  out += fmt::format("; evidence {}", collection.evidence_ref);
+  return out;
+}
+
+// --- notices ---
+
+Result<NoticeView> Vault::PublishNotice(const Context& ctx, const NoticeSpec& spec) {
+  Impl& m = *impl_;
+  const std::string action = "notice.manage";
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, "notice:new"));
+  consent::NoticeDraft draft;
+  draft.version = spec.version;
+  draft.text = spec.text;
+  draft.purposes = spec.purposes;
+  draft.effective_at_ms = spec.effective_at_ms;
+  Result<store::NoticeRow> row = consent::PublishNotice(*txn, *m.config, draft, ctx.actor,
+                                                        m.Now());
+  if (!row.ok()) {
+    if (row.status().code() != Code::kInvalidArgument) return row.status();
+    return m.DenyAndCommit(*txn, ctx, action, "notice:new", row.status());
+  }
+  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
+      *txn, m.Event(ctx, action, fmt::format("notice:{}", row->version), "allow",
+                    fmt::format("published notice v{} sha256 {} listing {}", row->version,
+                                row->text_sha256, row->purposes))));
+  return ToView(*row);
+}
+
+Result<std::vector<NoticeView>> Vault::ListNotices(const Context& ctx) {
+  Impl& m = *impl_;
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, "notice.read", "notice:*"));
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<store::NoticeRow> rows, txn->ListNotices());
+  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
+      *txn, m.Event(ctx, "notice.read", "notice:*", "allow",
+                    fmt::format("{} notice(s)", rows.size()))));
+  std::vector<NoticeView> out;
+  out.reserve(rows.size());
+  for (const store::NoticeRow& row : rows) out.push_back(ToView(row));
+  return out;
+}
+
+// --- a customer's consent ---
+
+Result<int64_t> Vault::RecordConsent(const Context& ctx, std::string_view customer_id,
+                                     const ConsentRequest& request) {
+  Impl& m = *impl_;
+  const std::string action = "consent.record";
+  const std::string target = CustomerTarget(customer_id);
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, target));
+  if (!ValidCustomerId(customer_id)) {
+    return m.DenyAndCommit(*txn, ctx, action, target,
+                           InvalidArgument("customer_id: not a customer id (26 base32 characters)"));
+  }
+  CUSTOS_ASSIGN_OR_RETURN(auto customer, txn->GetCustomer(customer_id));
+  if (!customer.has_value()) {
+    return m.DenyAndCommit(*txn, ctx, action, target, NotFound("customer not found"));
+  }
+  Result<consent::ConsentChange> change = ToChange(request, ctx);
+  Result<store::ConsentRow> row = change.status();
+  if (change.ok()) row = consent::Record(*txn, *m.config, customer_id, *change, ctx.actor, m.Now());
+  if (!row.ok()) {
+    if (row.status().code() != Code::kInvalidArgument) return row.status();
+    return m.DenyAndCommit(*txn, ctx, action, target, row.status());
+  }
+  const std::string what =
+      row->scope == "purpose" ? fmt::format("purpose {}", row->purpose) : row->scope;
+  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
+      *txn, m.Event(ctx, action, target, "allow",
+                    fmt::format("consent {} {} (entry {}, notice v{}, channel {})", row->action,
+                                what, row->seq, row->notice_version, row->channel))));
+  return row->seq;
+}
+
+Result<ConsentsView> Vault::ListConsents(const Context& ctx, std::string_view customer_id) {
+  Impl& m = *impl_;
+  const std::string action = "consent.read";
+  const std::string target = CustomerTarget(customer_id);
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, target));
+  if (!ValidCustomerId(customer_id)) {
+    return m.DenyAndCommit(*txn, ctx, action, target,
+                           InvalidArgument("customer_id: not a customer id (26 base32 characters)"));
+  }
+  CUSTOS_ASSIGN_OR_RETURN(auto customer, txn->GetCustomer(customer_id));
+  if (!customer.has_value()) {
+    return m.DenyAndCommit(*txn, ctx, action, target, NotFound("customer not found"));
+  }
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<store::ConsentRow> rows, txn->ListConsents(customer_id));
+  CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState state, consent::Replay(customer_id, rows));
+  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
+      *txn, m.Event(ctx, action, target, "allow",
+                    fmt::format("{} ledger entr{}", rows.size(), rows.size() == 1 ? "y" : "ies"))));
+  ConsentsView view;
+  view.customer_id = std::string(customer_id);
+  for (const store::ConsentRow& row : rows) view.entries.push_back(ToView(row));
+  for (const schema::PurposeDef& def : m.config->purposes) {
+    if (state.Grants(def.name)) view.granted_purposes.push_back(def.name);
+  }
+  view.sensitive = state.sensitive;
+  view.third_party = state.third_party;
+  return view;
+}
+
+}  // namespace custos::vault

@@ -1,0 +1,56 @@
+// Staff passwords and sealed TOTP secrets.
+#include "access/credentials.h"
+
+#include <gtest/gtest.h>
+
+#include "../crypto/temp_dir.h"
+
+namespace custos::access {
+namespace {
+
+TEST(Credentials, ShortPasswordsAndTheStaffIdAreRefused) {
+  EXPECT_EQ(CheckPasswordRules("alice", "short").code(), Code::kInvalidArgument);
+  EXPECT_EQ(CheckPasswordRules("alice-the-agent", "alice-the-agent").code(),
+            Code::kInvalidArgument);
+  EXPECT_TRUE(CheckPasswordRules("alice", "correct horse battery").ok());
+  const Status st = CheckPasswordRules("alice", "hunter2");
+  EXPECT_EQ(st.message().find("hunter2"), std::string::npos) << "never the password";
+}
+
+TEST(Credentials, APasswordIsStoredAsArgon2idAndVerified) {
+  const std::string phc = HashStaffPassword("correct horse battery");
+  EXPECT_EQ(phc.rfind("$argon2id$", 0), 0u);
+  EXPECT_TRUE(PasswordMatches("correct horse battery", phc));
+  EXPECT_FALSE(PasswordMatches("correct horse battery!", phc));
+  EXPECT_FALSE(PasswordMatches("anything", "")) << "no password set: nothing matches";
+}
+
+TEST(Credentials, StaffIdsAreShortLowerCaseNames) {
+  EXPECT_TRUE(ValidStaffId("admin"));
+  EXPECT_TRUE(ValidStaffId("li.wei-2"));
+  EXPECT_FALSE(ValidStaffId(""));
+  EXPECT_FALSE(ValidStaffId("Admin"));
+  EXPECT_FALSE(ValidStaffId("-admin"));
+  EXPECT_FALSE(ValidStaffId("a b"));
+  EXPECT_FALSE(ValidStaffId(std::string(65, 'a')));
+}
+
+TEST(Credentials, ATotpSecretOpensOnlyForItsStaffMember) {
+  crypto::testing::TempDir dir;
+  auto kek = crypto::CreateKeyfileProvider(dir.path() / "kek", crypto::Suite::kAes256Gcm);
+  ASSERT_TRUE(kek.ok()) << kek.status().ToString();
+  const crypto::SecretBytes secret = crypto::RandomSecret(20);
+  auto sealed = SealTotpSecret(**kek, "alice", secret);
+  ASSERT_TRUE(sealed.ok()) << sealed.status().ToString();
+  auto opened = OpenTotpSecret(**kek, "alice", *sealed);
+  ASSERT_TRUE(opened.ok());
+  EXPECT_EQ(*opened, secret);
+  EXPECT_EQ(OpenTotpSecret(**kek, "bob", *sealed).status().code(), Code::kDataLoss)
+      << "a secret moved to another staff member's row does not open";
+  const std::string raw(secret.begin(), secret.end());
+  const std::string stored(sealed->begin(), sealed->end());
+  EXPECT_EQ(stored.find(raw), std::string::npos) << "never stored in plaintext";
+}
+
+}  // namespace
+}  // namespace custos::access

@@ -1,0 +1,135 @@
+// Roles and posts in custos.toml (issue 3, P3.2b): the shipped default declares the eight
+// roles, each post maps to declared roles, and a mistake in a grant is refused with the
+// file, the line and the key, because a misspelt action would otherwise silently grant
+// nothing and a misspelt level or purpose would grant the wrong thing.
+#include <algorithm>
+#include <string>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "config_text.h"
+#include "schema/config.h"
+
+namespace custos::schema {
+namespace {
+
+using testing::DefaultWith;
+using testing::ErrorOf;
+using testing::LineOf;
+
+Config Default() {
+  auto c = ParseConfig(DefaultConfigToml(), "custos.toml");
+  EXPECT_TRUE(c.ok()) << c.status().ToString();
+  return std::move(c).value();
+}
+
+std::string Expected(uint32_t line, std::string_view key, std::string_view rule) {
+  return fmt::format("custos.toml:{}: key '{}': {}", line, key, rule);
+}
+
+TEST(RoleConfig, TheDefaultDeclaresTheEightRolesOfIssue3) {
+  const Config c = Default();
+  for (std::string_view role : {"customer_service", "sales", "marketing", "analyst",
+                                "risk_officer", "dpo", "security_admin", "admin"}) {
+    EXPECT_NE(c.FindRole(role), nullptr) << role;
+  }
+  EXPECT_EQ(c.roles.size(), 8u);
+}
+
+TEST(RoleConfig, TheAnalystHasNoGrantAtAll) {
+  const Config c = Default();
+  ASSERT_NE(c.FindRole("analyst"), nullptr);
+  EXPECT_TRUE(c.FindRole("analyst")->grants.empty());
+}
+
+TEST(RoleConfig, TheAdminAndTheDpoHaveNoDataGrant) {
+  const Config c = Default();
+  for (std::string_view role : {"admin", "dpo", "security_admin"}) {
+    for (const GrantDef& g : c.FindRole(role)->grants) {
+      EXPECT_TRUE(g.levels.empty()) << role;
+    }
+  }
+}
+
+TEST(RoleConfig, ASupportAgentsPostCarriesCustomerService) {
+  const Config c = Default();
+  const PostDef* post = c.FindPost("support_agent");
+  ASSERT_NE(post, nullptr);
+  EXPECT_EQ(post->roles, std::vector<std::string>{"customer_service"});
+  EXPECT_NE(c.FindPost("administrator"), nullptr);
+  EXPECT_NE(c.FindPost("data_protection_officer"), nullptr);
+}
+
+TEST(RoleConfig, AConfidentialGrantNamesItsTrainingCourse) {
+  const Config c = Default();
+  const GrantDef& g = c.FindRole("risk_officer")->grants.front();
+  EXPECT_EQ(g.requires_training, "privacy-basics");
+  EXPECT_EQ(g.effect, GrantEffect::kAllow);
+}
+
+TEST(RoleConfigErrors, AnUnknownActionIsRefused) {
+  const std::string text = DefaultWith("[[roles.marketing.grants]]",
+                                       "actions = [\"customer.read\", \"customer.list\"]",
+                                       "actions = [\"customer.read\", \"customer.lists\"]");
+  const std::string error = ErrorOf(text);
+  EXPECT_EQ(error.rfind(Expected(LineOf(text, "customer.lists"),
+                                 "roles.marketing.grants[0].actions", "unknown action"), 0), 0u)
+      << error;
+}
+
+TEST(RoleConfigErrors, AnUnknownLevelIsRefused) {
+  const std::string text = DefaultWith("[[roles.marketing.grants]]", "levels = [\"internal\"]",
+                                       "levels = [\"secret\"]");
+  EXPECT_EQ(ErrorOf(text), Expected(LineOf(text, "\"secret\""),
+                                    "roles.marketing.grants[0].levels",
+                                    "must be one of general, internal, confidential"));
+}
+
+TEST(RoleConfigErrors, AnUndeclaredPurposeIsRefused) {
+  const std::string text = DefaultWith("[[roles.marketing.grants]]", "purposes = [\"marketing\"]",
+                                       "purposes = [\"advertising\"]");
+  EXPECT_EQ(ErrorOf(text), Expected(LineOf(text, "\"advertising\""),
+                                    "roles.marketing.grants[0].purposes",
+                                    "must name purposes declared in [purposes]"));
+}
+
+TEST(RoleConfigErrors, APostNamingAnUndeclaredRoleIsRefused) {
+  const std::string text = DefaultWith("[posts.support_agent]", "roles = [\"customer_service\"]",
+                                       "roles = [\"customer_servise\"]");
+  EXPECT_EQ(ErrorOf(text), Expected(LineOf(text, "customer_servise"),
+                                    "posts.support_agent.roles",
+                                    "must name roles declared in [roles]"));
+}
+
+TEST(RoleConfigErrors, AMaskedWriteIsRefused) {
+  const std::string text = DefaultWith(
+      "[roles.customer_service]",
+      "actions = [\"customer.update\", \"note.add\"]\nlevels = [\"general\", \"internal\"]\n"
+      "purposes = [\"customer_service\", \"account_management\"]\neffect = \"allow\"",
+      "actions = [\"customer.update\", \"note.add\"]\nlevels = [\"general\", \"internal\"]\n"
+      "purposes = [\"customer_service\", \"account_management\"]\neffect = \"mask\"");
+  const std::string error = ErrorOf(text);
+  EXPECT_NE(error.find("roles.customer_service.grants[2].effect"), std::string::npos) << error;
+}
+
+TEST(RoleConfigErrors, AConfidentialGrantWithoutTrainingIsRefused) {
+  const std::string text = DefaultWith("[roles.risk_officer]",
+                                       "requires_training = \"privacy-basics\"\n", "");
+  const std::string error = ErrorOf(text);
+  EXPECT_NE(error.find("roles.risk_officer.grants[0].requires_training"), std::string::npos)
+      << error;
+  EXPECT_NE(error.find("(P5b)"), std::string::npos) << error;
+}
+
+TEST(RoleConfigErrors, ALevelOnAnAdminActionIsRefused) {
+  const std::string text = DefaultWith("[roles.admin]", "\"config.manage\"]",
+                                       "\"config.manage\"]\nlevels = [\"general\"]");
+  const std::string error = ErrorOf(text);
+  EXPECT_EQ(error, Expected(LineOf(text, "\"config.manage\"]\nlevels") + 1,
+                            "roles.admin.grants[0].levels",
+                            "only data actions are granted per level"));
+}
+
+}  // namespace
+}  // namespace custos::schema
