@@ -6,7 +6,9 @@
 #     customer, `audit verify` passes on the moved chain;
 #  3. it refuses a target schema that already holds a vault;
 #  4. two `custos import` processes write the moved vault at the same time; afterwards every
-#     customer is there and `audit verify` finds one chain: no fork, gap or duplicate.
+#     customer is there and `audit verify` finds one chain: no fork, gap or duplicate;
+#  5. two `custos serve` processes on the same database take concurrent HTTPS writes; every
+#     acknowledged customer is there and the chain is still one.
 # Usage: pg_cli_test.sh PATH/TO/custos
 set -euo pipefail
 CUSTOS=$1
@@ -73,4 +75,43 @@ count=$(psql "$CUSTOS_TEST_PG_URL" -qAt -c "SELECT count(*) FROM $SCHEMA.custome
 CUSTOS_TOKEN=$dpo CUSTOS_PURPOSE=legal_obligation $CUSTOS --vault "$W/v" audit verify || fail "audit verify after concurrent imports"
 dups=$(psql "$CUSTOS_TEST_PG_URL" -qAt -c "SELECT count(*) FROM (SELECT prev_hash FROM $SCHEMA.audit_log GROUP BY prev_hash HAVING count(*) > 1) f")
 [[ "$dups" == 0 ]] || fail "the chain forked ($dups entries share a predecessor)"
+
+# 5. two servers, one database
+$CUSTOS --vault "$W/v" serve --port 0 >"$W/serve1.out" 2>&1 & pid1=$!
+$CUSTOS --vault "$W/v" serve --port 0 >"$W/serve2.out" 2>&1 & pid2=$!
+server_url() {  # the URL server N printed once it listens
+  local url="" i
+  for i in $(seq 1 100); do
+    url=$(sed -n 's|.*serving \(https://[^ ]*/v1\).*|\1|p' "$W/serve$1.out")
+    [[ -n "$url" ]] && break
+    sleep 0.1
+  done
+  [[ -n "$url" ]] || fail "server $1 did not start: $(cat "$W/serve$1.out")"
+  echo "$url"
+}
+url1=$(server_url 1)
+url2=$(server_url 2)
+trap 'kill $pid1 $pid2 2>/dev/null || true; cleanup' EXIT
+body='{"fields":{"name":"王芳","phone":"13800138000","id_number":"11010519491231002X"},"source":"api","consent":{"notice_version":1,"purposes":["customer_service","account_management"],"sensitive":true,"evidence_ref":"pg-cli-test"}}'
+post_many() {  # URL N -> prints the number of 201 answers
+  local ok=0 i code
+  for i in $(seq 1 "$2"); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$W/v/tls/server.crt" -X POST "$1/customers" \
+      -H "Authorization: Bearer $CUSTOS_TOKEN" -H "X-Custos-Purpose: account_management" \
+      -H "Content-Type: application/json" --data "$body")
+    [[ "$code" == 201 ]] && ok=$((ok + 1))
+  done
+  echo "$ok"
+}
+post_many "$url1" 40 >"$W/ok1" & p1=$!
+post_many "$url2" 40 >"$W/ok2" & p2=$!
+wait $p1; wait $p2
+acked=$(( $(cat "$W/ok1") + $(cat "$W/ok2") ))
+[[ "$acked" == 80 ]] || fail "expected 80 created customers over HTTPS, got $acked"
+kill -TERM $pid1 $pid2; wait $pid1 || fail "server 1 did not stop cleanly"; wait $pid2 || fail "server 2 did not stop cleanly"
+count=$(psql "$CUSTOS_TEST_PG_URL" -qAt -c "SELECT count(*) FROM $SCHEMA.customers")
+[[ "$count" == 1180 ]] || fail "expected 1180 customers after the servers, found $count"
+CUSTOS_TOKEN=$dpo CUSTOS_PURPOSE=legal_obligation $CUSTOS --vault "$W/v" audit verify || fail "audit verify after two servers"
+dups=$(psql "$CUSTOS_TEST_PG_URL" -qAt -c "SELECT count(*) FROM (SELECT prev_hash FROM $SCHEMA.audit_log GROUP BY prev_hash HAVING count(*) > 1) f")
+[[ "$dups" == 0 ]] || fail "the chain forked under two servers ($dups entries share a predecessor)"
 echo "OK"
