@@ -2,7 +2,8 @@
 // and FindCustomers by phone, each a full trip through the one door (authorise, audit entry
 // committed, unwrap, open). Prints p50/p99 in microseconds as JSON: wall-clock time, and the
 // calling thread's CPU time (cpu_*), which a machine shared with other work disturbs less.
-//   custos_read_latency VAULT_DIR SAMPLES
+//   custos_read_latency VAULT_DIR SAMPLES [STAFF_ID PURPOSE]
+// The reader (default admin, customer_service) must be allowed to list, read and search.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -33,8 +34,8 @@ double Percentile(std::vector<double> v, double p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::cerr << "usage: custos_read_latency VAULT_DIR SAMPLES\n";
+  if (argc != 3 && argc != 5) {
+    std::cerr << "usage: custos_read_latency VAULT_DIR SAMPLES [STAFF_ID PURPOSE]\n";
     return 2;
   }
   const size_t samples = std::stoul(argv[2]);
@@ -45,7 +46,9 @@ int main(int argc, char** argv) {
     std::cerr << v.status().ToString() << '\n';
     return 1;
   }
-  vault::Context ctx{"admin", "customer_service", vault::Channel::kJob, "bench"};
+  const std::string staff = argc == 5 ? argv[3] : "admin";
+  const std::string purpose = argc == 5 ? argv[4] : "customer_service";
+  vault::Context ctx{staff, purpose, vault::Channel::kJob, "bench"};
   // Sample ids and phones spread over the vault by walking pages.
   std::vector<std::string> ids;
   std::vector<std::string> phones;
@@ -53,7 +56,11 @@ int main(int argc, char** argv) {
   std::mt19937_64 rng(42);
   while (ids.size() < samples) {
     auto page = (*v)->ListCustomers(ctx, after, 1000);
-    if (!page.ok() || page->customers.empty()) break;
+    if (!page.ok()) {
+      std::cerr << "list customers: " << page.status().ToString() << '\n';
+      return 1;
+    }
+    if (page->customers.empty()) break;
     for (const auto& c : page->customers) {
       if (rng() % 8 == 0 && ids.size() < samples) {
         ids.push_back(c.customer_id);
@@ -68,6 +75,10 @@ int main(int argc, char** argv) {
       if (!next.ok() || next->customers.empty()) break;
       after = next->customers.back().customer_id;
     }
+  }
+  if (ids.empty()) {
+    std::cerr << "the vault holds no customer to read\n";
+    return 1;
   }
   std::shuffle(ids.begin(), ids.end(), rng);
   std::vector<double> get_us, find_us, get_cpu_us, find_cpu_us;
