@@ -208,5 +208,73 @@ TEST_F(SqliteStoreTest, AnotherProcessHoldingTheLockMakesBeginUnavailable) {
   EXPECT_TRUE(store->Begin().ok());
 }
 
+
+// One audit entry with the given seq (the store does not check hashes; the audit component
+// does).
+AuditRow HeadTestEntry(int64_t seq) {
+  AuditRow row;
+  row.seq = seq;
+  row.ts_ms = 1000 + seq;
+  row.actor = "alice";
+  row.action = "customer.read";
+  row.target = "customer:c1";
+  row.purpose = "customer_service";
+  row.channel = "cli";
+  row.decision = "allow";
+  row.prev_hash = Bytes(32, static_cast<uint8_t>(seq - 1));
+  row.hash = Bytes(32, static_cast<uint8_t>(seq));
+  return row;
+}
+
+int64_t HeadSeq(Store& store) {
+  auto txn = store.Begin();
+  EXPECT_TRUE(txn.ok()) << txn.status().ToString();
+  if (!txn.ok()) return -1;
+  auto head = (*txn)->GetAuditHead();
+  EXPECT_TRUE(head.ok()) << head.status().ToString();
+  return head.ok() && head->has_value() ? (*head)->seq : 0;
+}
+
+// A connection remembers the audit head it last read or wrote (sqlite_db.h) so an append
+// need not read it back; it must still see what another connection (or process) appended,
+// forget what a rolled-back transaction appended, and see a raw change to the file.
+TEST_F(SqliteStoreTest, TheRememberedAuditHeadFollowsOtherWritersAndRollbacks) {
+  auto a = OpenOrDie();
+  auto b = OpenOrDie();
+  ASSERT_TRUE(a && b);
+  {
+    auto txn = a->Begin();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE((*txn)->AppendAudit(HeadTestEntry(1)).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  EXPECT_EQ(HeadSeq(*a), 1);
+  {
+    auto txn = b->Begin();
+    ASSERT_TRUE(txn.ok());
+    auto head = (*txn)->GetAuditHead();
+    ASSERT_TRUE(head.ok() && head->has_value());
+    EXPECT_EQ((*head)->seq, 1) << "b sees a's entry";
+    ASSERT_TRUE((*txn)->AppendAudit(HeadTestEntry(2)).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  EXPECT_EQ(HeadSeq(*a), 2) << "a sees b's entry, not the head it remembered";
+  {
+    auto txn = a->Begin();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE((*txn)->AppendAudit(HeadTestEntry(3)).ok());
+    // dropped without Commit: rolled back
+  }
+  EXPECT_EQ(HeadSeq(*a), 2) << "a rolled-back append is forgotten";
+  EXPECT_EQ(HeadSeq(*b), 2);
+  a.reset();
+  b.reset();
+  auto c = OpenOrDie();
+  ASSERT_TRUE(c);
+  EXPECT_EQ(HeadSeq(*c), 2);
+  RawExec("DELETE FROM audit_log WHERE seq = 2");
+  EXPECT_EQ(HeadSeq(*c), 1) << "a raw change to the file is seen";
+}
+
 }  // namespace
 }  // namespace custos::store
