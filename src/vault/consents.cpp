@@ -150,8 +150,9 @@ Result<int64_t> Vault::RecordConsent(const Context& ctx, std::string_view custom
     return m.DenyAndCommit(*txn, ctx, action, target, NotFound("customer not found"));
   }
   Result<consent::ConsentChange> change = ToChange(request, ctx);
-  Result<store::ConsentRow> row = change.status();
-  if (change.ok()) row = consent::Record(*txn, *m.config, customer_id, *change, ctx.actor, m.Now());
+  if (!change.ok()) return m.DenyAndCommit(*txn, ctx, action, target, change.status());
+  Result<store::ConsentRow> row =
+      consent::Record(*txn, *m.config, customer_id, *change, ctx.actor, m.Now());
   if (!row.ok()) {
     if (row.status().code() != Code::kInvalidArgument) return row.status();
     return m.DenyAndCommit(*txn, ctx, action, target, row.status());
