@@ -10,7 +10,7 @@ WORK=${BENCH_DIR:-/tmp/custos-bench}
 BUILD_DIR=${BUILD_DIR:-build-release}
 # -O3 draws false GCC 12 warnings (stringop-overflow): benchmarks build without -Werror; CI builds with it.
 CUSTOS_WERROR=OFF BUILD_DIR=$BUILD_DIR BUILD_TYPE=Release NINJA_TARGETS="custos custos_read_latency custos_micro_bench" \
-  scripts/build.sh -DCUSTOS_BUILD_TESTS=OFF
+  scripts/build.sh -DCUSTOS_BUILD_TESTS=OFF -DCUSTOS_BUILD_BENCH=ON
 CUSTOS=$BUILD_DIR/bin/custos
 rm -rf "$WORK" && mkdir -p "$WORK"
 
