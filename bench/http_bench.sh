@@ -9,6 +9,8 @@
 # (customer.read / customer.search) it gained equal the 2xx responses wrk counted.
 # Needs: wrk (Debian package `wrk`), sqlite3, curl, python3. BENCHMARKS.md records a run.
 # CUSTOS_BIN=path/to/custos skips the Release build (for a quick check of the script).
+# BENCH_REUSE=1 keeps the vault, tokens and id files of an earlier run in BENCH_DIR (same
+# COUNT) instead of building them again: for repeated runs while tuning.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${1:-1000000}
@@ -22,11 +24,16 @@ command -v wrk >/dev/null || { echo "http_bench: wrk is missing (apt-get install
 if [ -n "${CUSTOS_BIN:-}" ]; then
   CUSTOS=$CUSTOS_BIN  # a binary built elsewhere (quick runs); the figures need Release
 else
-  CUSTOS_WERROR=OFF BUILD_DIR=$BUILD_DIR BUILD_TYPE=Release NINJA_TARGETS="custos" \
+  CUSTOS_WERROR=OFF BUILD_DIR=$BUILD_DIR BUILD_TYPE=Release NINJA_TARGETS="-j2 custos" \
     scripts/build.sh -DCUSTOS_BUILD_TESTS=OFF -DCUSTOS_BUILD_BENCH=OFF
   CUSTOS=$PWD/$BUILD_DIR/bin/custos
 fi
-rm -rf "$WORK" && mkdir -p "$WORK"
+REUSE=0
+if [ "${BENCH_REUSE:-0}" = 1 ] && [ -s "$WORK/agent.token" ] && [ "$(cat "$WORK/count" 2>/dev/null)" = "$COUNT" ]; then
+  REUSE=1
+else
+  rm -rf "$WORK" && mkdir -p "$WORK"
+fi
 V=$WORK/vault
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
 totp() {  # RFC 6238 code for a base32 secret, now
@@ -39,6 +46,7 @@ print("%06d" % ((struct.unpack(">I", h[o:o + 4])[0] & 0x7FFFFFFF) % 1000000))
 PY
 }
 
+if [ "$REUSE" = 0 ]; then
 echo "== gen + import $COUNT customers"
 $CUSTOS gen --count "$COUNT" --seed 1 --out "$WORK/customers.csv" >/dev/null
 ADMIN=$($CUSTOS --json init "$V" | json admin_token)
@@ -79,6 +87,11 @@ phones = [r["phone"] for _, r in zip(range(200000), rows)]
 random.seed(1)
 open(sys.argv[2], "w").write("\n".join(random.sample(phones, min(20000, len(phones)))) + "\n")
 PY
+
+echo "$AGENT" > "$WORK/agent.token"; echo "$COUNT" > "$WORK/count"
+else
+  AGENT=$(cat "$WORK/agent.token"); echo "== reusing the vault in $WORK"
+fi
 
 echo "== serve"
 $CUSTOS --vault "$V" serve > "$WORK/serve.log" 2>&1 &

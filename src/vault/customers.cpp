@@ -119,37 +119,48 @@ Result<CustomerView> Vault::GetCustomer(const Context& ctx, std::string_view cus
       if (def.type != schema::FieldType::kPassword) selected.push_back(def.name);
     }
   }
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, target));
-  Status refusal = bad_selection;
+  if (m.closed) return FailedPrecondition("vault is closed");
+  // Authorise, read and audit in a transaction shared with concurrent reads (group commit);
+  // the step records what it decided, and nothing is decrypted before its entry is durable.
+  Status refusal;
   std::optional<store::CustomerRow> row;
   std::optional<store::WrappedKeyRow> key;
-  if (refusal.ok()) {
-    CUSTOS_ASSIGN_OR_RETURN(row, txn->GetCustomer(customer_id));
-    if (!row.has_value()) refusal = NotFound("customer not found");
-  }
-  if (refusal.ok()) {
-    CUSTOS_ASSIGN_OR_RETURN(key, txn->GetWrappedKey(customer_id));
-    if (!key.has_value()) refusal = NotFound("customer not found (data key destroyed)");
-  }
-  if (!refusal.ok()) {
-    return m.DenyAndCommit(*txn, ctx, action, target, refusal, selected);
-  }
-  // P3.2b / P5b / P3.3a, per field: role, training, break-glass, then the customer's consent.
-  const int64_t now = m.Now();
-  CUSTOS_ASSIGN_OR_RETURN(access::StaffFacts staff,
-                          LoadStaffFacts(*txn, ctx.actor, customer_id, now));
-  CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState consent, consent::Current(*txn, customer_id));
-  const std::vector<FieldDecision> decided = DecideFields(
-      *m.config, staff, access::DataRequest{action, ctx.purpose, &consent, now}, selected);
-  // Fields asked for by name are all-or-nothing; the default view leaves out what is denied.
-  const FieldDecision* denied = FirstDenied(decided);
-  if (denied != nullptr && (!fields.empty() || AuditDecision(decided) == "deny")) {
-    return m.DenyAndCommit(*txn, ctx, action, target, FieldDenial(*denied), selected);
-  }
+  std::vector<FieldDecision> decided;
+  CUSTOS_RETURN_IF_ERROR(m.reads->Run([&](BatchScope& scope) -> Result<AuditEvents> {
+    CUSTOS_ASSIGN_OR_RETURN(Impl::Admission admitted, m.Admit(scope, ctx, action));
+    if (!admitted.refusal.ok()) {
+      refusal = admitted.refusal;
+      return AuditEvents{m.Event(admitted.ctx, action, target, "deny", refusal.message())};
+    }
+    refusal = bad_selection;
+    if (refusal.ok()) {
+      CUSTOS_ASSIGN_OR_RETURN(row, scope.txn.GetCustomer(customer_id));
+      if (!row.has_value()) refusal = NotFound("customer not found");
+    }
+    if (refusal.ok()) {
+      CUSTOS_ASSIGN_OR_RETURN(key, scope.txn.GetWrappedKey(customer_id));
+      if (!key.has_value()) refusal = NotFound("customer not found (data key destroyed)");
+    }
+    if (!refusal.ok()) return AuditEvents{m.DenyEvent(ctx, action, target, refusal, selected)};
+    // P3.2b / P5b / P3.3a, per field: role, training, break-glass, then the customer's
+    // consent (read now, never cached: a withdrawal takes effect on the next request).
+    const int64_t now = m.Now();
+    const access::StaffFacts staff = admitted.staff->Facts(ctx.actor, customer_id, now);
+    CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState consent,
+                            consent::Current(scope.txn, customer_id));
+    decided = DecideFields(*m.config, staff,
+                           access::DataRequest{action, ctx.purpose, &consent, now}, selected);
+    // Fields asked for by name are all-or-nothing; the default view leaves out what is denied.
+    const FieldDecision* denied = FirstDenied(decided);
+    if (denied != nullptr && (!fields.empty() || AuditDecision(decided) == "deny")) {
+      refusal = FieldDenial(*denied);
+      return AuditEvents{m.DenyEvent(ctx, action, target, refusal, selected)};
+    }
+    return AuditEvents{m.Event(ctx, action, target, AuditDecision(decided),
+                               AuditReason(decided), AuditFields(decided))};
+  }));
   // No audit, no data: the entry is committed before anything is decrypted.
-  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-      *txn, m.Event(ctx, action, target, AuditDecision(decided), AuditReason(decided),
-                    AuditFields(decided))));
+  if (!refusal.ok()) return refusal;
   CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek,
                           m.keyring->UnwrapDek(customer_id, key->wrapped_dek));
   // Decrypt only the levels that hold something shown.
@@ -262,40 +273,52 @@ Result<std::vector<std::string>> Vault::FindCustomers(const Context& ctx, std::s
       def != nullptr ? fmt::format("field:{}", def->name) : "field:(unknown)";
   const std::vector<std::string> names =
       def != nullptr ? std::vector<std::string>{def->name} : std::vector<std::string>{};
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, target));
-  const int64_t now = m.Now();
-  access::StaffFacts staff;
-  access::Decision decision;
+  if (m.closed) return FailedPrecondition("vault is closed");
+  // The blind-index token is computed here, in the request's thread, not in the shared batch.
+  crypto::Bytes token;
   if (refusal.ok()) {
+    Result<crypto::Bytes> t = m.keyring->BlindIndex(def->name, normalised);
+    if (!t.ok()) return t.status();
+    token = std::move(t).value();
+  }
+  std::vector<std::string> ids;
+  CUSTOS_RETURN_IF_ERROR(m.reads->Run([&](BatchScope& scope) -> Result<AuditEvents> {
+    CUSTOS_ASSIGN_OR_RETURN(Impl::Admission admitted, m.Admit(scope, ctx, action));
+    if (!admitted.refusal.ok()) {
+      refusal = admitted.refusal;
+      return AuditEvents{m.Event(admitted.ctx, action, target, "deny", refusal.message())};
+    }
+    if (!refusal.ok()) return AuditEvents{m.DenyEvent(ctx, action, target, refusal, names)};
     // Searching by a field uses it: customer.search on the field's level (P3.2b).
-    CUSTOS_ASSIGN_OR_RETURN(staff, LoadStaffFacts(*txn, ctx.actor, "", now));
-    decision = access::DecideData(*m.config, staff,
-                                  access::DataRequest{action, ctx.purpose, nullptr, now},
-                                  access::FieldSubject(*def));
+    const int64_t now = m.Now();
+    const access::StaffFacts staff = admitted.staff->Facts(ctx.actor, "", now);
+    const access::Decision decision = access::DecideData(
+        *m.config, staff, access::DataRequest{action, ctx.purpose, nullptr, now},
+        access::FieldSubject(*def));
     if (decision.effect == access::Effect::kDeny) {
       refusal = PermissionDenied(fmt::format("field '{}': {}", def->name, decision.reason));
+      return AuditEvents{m.DenyEvent(ctx, action, target, refusal, names)};
     }
-  }
-  if (!refusal.ok()) {
-    return m.DenyAndCommit(*txn, ctx, action, target, refusal, names);
-  }
-  CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes token, m.keyring->BlindIndex(def->name, normalised));
-  CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> matches,
-                          txn->FindByIndex(def->name, token, kMaxFindResults));
-  // P3.3a: a customer who has not consented to the purpose (or withdrew) is not found for it.
-  std::vector<std::string> ids;
-  for (const std::string& id : matches) {
-    CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState consent, consent::Current(*txn, id));
-    const access::Decision d = access::DecideData(
-        *m.config, staff, access::DataRequest{action, ctx.purpose, &consent, now},
-        access::FieldSubject(*def));
-    if (d.effect != access::Effect::kDeny) ids.push_back(id);
-  }
-  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-      *txn, m.Event(ctx, action, target, std::string(access::EffectName(decision.effect)),
-                    fmt::format("{}; {} match(es), {} withheld by consent", decision.reason,
-                                ids.size(), matches.size() - ids.size()),
-                    names)));
+    CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> matches,
+                            scope.txn.FindByIndex(def->name, token, kMaxFindResults));
+    // P3.3a: a customer who has not consented to the purpose (or withdrew) is not found for
+    // it. Consent is read now, never cached.
+    ids.clear();
+    for (const std::string& id : matches) {
+      CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState consent, consent::Current(scope.txn, id));
+      const access::Decision d = access::DecideData(
+          *m.config, staff, access::DataRequest{action, ctx.purpose, &consent, now},
+          access::FieldSubject(*def));
+      if (d.effect != access::Effect::kDeny) ids.push_back(id);
+    }
+    return AuditEvents{m.Event(ctx, action, target,
+                               std::string(access::EffectName(decision.effect)),
+                               fmt::format("{}; {} match(es), {} withheld by consent",
+                                           decision.reason, ids.size(),
+                                           matches.size() - ids.size()),
+                               names)};
+  }));
+  if (!refusal.ok()) return refusal;
   return ids;
 }
 

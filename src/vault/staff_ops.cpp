@@ -13,6 +13,7 @@
 #include "access/token.h"
 #include "access/training.h"
 #include "access/totp.h"
+#include "vault/access_cache.h"
 #include "vault/admin_action.h"
 #include "vault/vault_impl.h"
 
@@ -124,36 +125,45 @@ Result<std::string> Vault::Authenticate(std::string_view bearer_token,
   ctx.purpose = "authentication";
   ctx.channel = channel;
   ctx.request_id = Printable(request_id, 128) ? std::string(request_id) : "";
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.store->Begin());
   std::string target = "token:(unknown)";
   Status refusal;
+  crypto::Bytes hash;
   if (!access::LooksLikeToken(bearer_token)) {
     refusal = Unauthenticated("token: not a Custos API token");
   } else {
-    CUSTOS_ASSIGN_OR_RETURN(auto token, txn->FindApiToken(access::TokenHash(bearer_token)));
-    if (!token.has_value()) {
-      refusal = Unauthenticated("token: unknown");
-    } else {
-      target = IdTarget("token", token->token_id);
-      ctx.actor = token->staff_id;
-      CUSTOS_ASSIGN_OR_RETURN(auto staff, txn->GetStaff(token->staff_id));
-      CUSTOS_ASSIGN_OR_RETURN(auto cred, txn->GetStaffCredential(token->staff_id));
-      if (token->revoked_at_ms != 0) {
-        refusal = Unauthenticated("token: revoked");
-      } else if (now >= token->expires_at_ms) {
-        refusal = Unauthenticated("token: expired");
-      } else if (!staff.has_value() || staff->status != "active") {
-        refusal = Unauthenticated(fmt::format("staff '{}': not active", token->staff_id));
-      } else if (cred.has_value() && access::IsLocked(*cred, now)) {
-        refusal = Unauthenticated(fmt::format("staff '{}': account locked", token->staff_id));
+    hash = access::TokenHash(bearer_token);  // in the request's thread, not the batch's
+  }
+  // In a transaction shared with concurrent reads (group commit), from the access cache: a
+  // revoked token, a disabled or locked account is refused on the very next request, since
+  // every such change writes a new access epoch (access_cache.h); expiry and the end of a
+  // lock-out are compared with the time of this request.
+  CUSTOS_RETURN_IF_ERROR(impl.reads->Run([&](BatchScope& scope) -> Result<AuditEvents> {
+    if (refusal.ok()) {
+      CUSTOS_ASSIGN_OR_RETURN(auto token, scope.access.Token(hash));
+      if (!token.has_value()) {
+        refusal = Unauthenticated("token: unknown");
+      } else {
+        target = IdTarget("token", token->token_id);
+        ctx.actor = token->staff_id;
+        CUSTOS_ASSIGN_OR_RETURN(auto staff, scope.access.Staff(token->staff_id));
+        if (token->revoked_at_ms != 0) {
+          refusal = Unauthenticated("token: revoked");
+        } else if (now >= token->expires_at_ms) {
+          refusal = Unauthenticated("token: expired");
+        } else if (!staff->row.has_value() || staff->row->status != "active") {
+          refusal = Unauthenticated(fmt::format("staff '{}': not active", token->staff_id));
+        } else if (staff->credential.has_value() && access::IsLocked(*staff->credential, now)) {
+          refusal = Unauthenticated(fmt::format("staff '{}': account locked", token->staff_id));
+        }
       }
     }
-  }
-  if (!refusal.ok()) return impl.DenyAndCommit(*txn, ctx, "auth.token", target, refusal);
-  // A valid token is not itself an access to customer data: the operation it authenticates is
-  // audited with the actor, so a successful authentication adds no entry of its own (one
-  // entry per request; issue 3 point 8). Refusals are audited above. The read-only
-  // transaction is dropped (rolled back).
+    // A valid token is not itself an access to customer data: the operation it
+    // authenticates is audited with the actor, so a successful authentication adds no entry
+    // of its own (one entry per request; issue 3 point 8). Refusals are audited.
+    if (refusal.ok()) return AuditEvents{};
+    return AuditEvents{impl.DenyEvent(ctx, "auth.token", target, refusal)};
+  }));
+  if (!refusal.ok()) return refusal;
   return ctx.actor;
 }
 
@@ -242,6 +252,7 @@ Result<IssuedToken> Vault::IssueToken(std::string_view staff_id, std::string_vie
   if (!check.password_ok || !check.totp_ok) {
     const bool locked = access::RecordFailure(*cred, access::LockoutPolicy{}, now);
     CUSTOS_RETURN_IF_ERROR(txn->PutStaffCredential(*cred));
+    CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(*txn));
     const std::string what = !check.password_ok ? "wrong password" : "wrong TOTP code";
     CUSTOS_RETURN_IF_ERROR(impl.audit->Append(
         *txn, impl.Event(ctx, "auth.login", target, "deny",
@@ -260,6 +271,7 @@ Result<IssuedToken> Vault::IssueToken(std::string_view staff_id, std::string_vie
   access::ClearFailures(*cred);
   cred->updated_at_ms = now;
   CUSTOS_RETURN_IF_ERROR(txn->PutStaffCredential(*cred));
+  CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(*txn));
   access::NewToken fresh = access::GenerateToken();
   store::ApiTokenRow row;
   row.token_id = NewId(now);
@@ -269,6 +281,7 @@ Result<IssuedToken> Vault::IssueToken(std::string_view staff_id, std::string_vie
   row.created_at_ms = now;
   row.expires_at_ms = now + ttl_ms;
   CUSTOS_RETURN_IF_ERROR(txn->InsertApiToken(row));
+  CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(*txn));
   CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
       *txn, impl.Event(ctx, "auth.login", IdTarget("token", row.token_id), "allow",
                        fmt::format("token issued, expires {} UTC{}",
@@ -308,6 +321,7 @@ Status Vault::RevokeToken(const Context& ctx, std::string_view token_id) {
     return DenyInput(impl, a, "token.revoke", target, NotFound("token: no such token"));
   }
   CUSTOS_RETURN_IF_ERROR(a.txn->RevokeApiToken(token_id, impl.Now()));
+  CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(*a.txn));
   return impl.AuditAndCommit(
       *a.txn, impl.Event(a.ctx, "token.revoke", target, "allow",
                          fmt::format("token of staff '{}' revoked", token->staff_id)));
@@ -378,6 +392,7 @@ Status Vault::CreateStaff(const Context& ctx, const StaffSpec& spec) {
   }
   cred.updated_at_ms = now;
   CUSTOS_RETURN_IF_ERROR(a.txn->PutStaffCredential(cred));
+  CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(*a.txn));
   return impl.AuditAndCommit(
       *a.txn, impl.Event(a.ctx, "staff.create", target, "allow",
                          fmt::format("post '{}', roles {}{}", row.post, row.roles,
@@ -431,6 +446,7 @@ Status Vault::UpdateStaff(const Context& ctx, std::string_view staff_id,
   }
   if (!bad.ok()) return DenyInput(impl, a, "staff.update", target, bad);
   CUSTOS_RETURN_IF_ERROR(a.txn->UpdateStaff(*row));
+  CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(*a.txn));
   return impl.AuditAndCommit(
       *a.txn, impl.Event(a.ctx, "staff.update", target, "allow",
                          fmt::format("post '{}', roles {}, status {}", row->post, row->roles,
@@ -486,6 +502,7 @@ Status Vault::SetPassword(const Context& ctx, std::string_view staff_id,
   access::ClearFailures(updated);
   updated.updated_at_ms = impl.Now();
   CUSTOS_RETURN_IF_ERROR(a.txn->PutStaffCredential(updated));
+  CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(*a.txn));
   return impl.AuditAndCommit(*a.txn, impl.Event(a.ctx, "staff.password", target, "allow",
                                                 "password set; lock-out cleared"));
 }
@@ -511,6 +528,7 @@ Result<TotpEnrollment> Vault::EnrollTotp(const Context& ctx, std::string_view st
   updated.totp_sealed = std::move(sealed);
   updated.updated_at_ms = impl.Now();
   CUSTOS_RETURN_IF_ERROR(a.txn->PutStaffCredential(updated));
+  CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(*a.txn));
   CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
       *a.txn, impl.Event(a.ctx, "totp.enroll", target, "allow", "TOTP secret enrolled")));
   return TotpEnrollment{access::Base32(secret, /*lower_case=*/false),
@@ -543,6 +561,7 @@ Status Vault::RecordTraining(const Context& ctx, const TrainingRecord& record) {
                      Conflict("training: this completion is already recorded"));
   }
   CUSTOS_RETURN_IF_ERROR(inserted);
+  CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(*a.txn));
   return impl.AuditAndCommit(
       *a.txn, impl.Event(a.ctx, "training.record", target, "allow",
                          fmt::format("course '{}' completed {}, valid until {}", record.course,
@@ -620,6 +639,7 @@ Result<std::string> Vault::RequestApproval(const Context& ctx, const ApprovalReq
   row.expires_at_ms = now + request.duration_ms;
   row.state = std::string(access::kStateRequested);
   CUSTOS_RETURN_IF_ERROR(a.txn->InsertApproval(row));
+  CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(*a.txn));
   CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
       *a.txn, impl.Event(a.ctx, "approval.request", target, "allow",
                          fmt::format("{} requested for {} customers until {} UTC",
@@ -654,6 +674,7 @@ Status Decide(Vault::Impl& impl, const Context& ctx, std::string_view approval_i
   row->decided_at_ms = now;
   row->state = std::string(approve ? access::kStateApproved : access::kStateRejected);
   CUSTOS_RETURN_IF_ERROR(a.txn->UpdateApproval(*row));
+  CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(*a.txn));
   return impl.AuditAndCommit(
       *a.txn,
       impl.Event(a.ctx, action, target, "allow",

@@ -91,38 +91,78 @@ std::string_view GrantedAction(std::string_view action) {
 
 }  // namespace
 
-Result<std::unique_ptr<store::Transaction>> Vault::Impl::BeginAuthorized(
-    const Context& ctx_in, std::string_view action, std::string_view target) {
-  if (closed) return FailedPrecondition("vault is closed");
+namespace {
+
+// The context to audit with: identity strings that are not printable tokens are replaced, so
+// that hostile input never enters the log.
+Context SanitisedContext(const Context& ctx_in) {
   Context ctx = ctx_in;
   if (!PrintableToken(ctx.actor)) ctx.actor = "(invalid)";
   if (!PrintableToken(ctx.purpose)) ctx.purpose = "(invalid)";
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, store->Begin());
-  Status refusal;
-  if (ctx.actor != ctx_in.actor) {
-    refusal = Unauthenticated("actor: not a valid staff id");
-  } else {
-    CUSTOS_ASSIGN_OR_RETURN(auto staff, txn->GetStaff(ctx.actor));
-    if (!staff.has_value() || staff->status != "active") {
-      refusal = Unauthenticated(fmt::format("actor '{}': no active staff account", ctx.actor));
-    } else if (ctx.purpose != ctx_in.purpose || config->FindPurpose(ctx.purpose) == nullptr) {
-      refusal = PermissionDenied("purpose: not in the purpose catalogue (P3.3a)");
-    } else {
-      // Non-data actions are decided here, as a whole; data actions per field by the
-      // operation itself (authorize.h), once it knows the fields and the customer.
-      const std::string_view granted = GrantedAction(action);
-      if (schema::IsOneOf(granted, schema::kActions) &&
-          !schema::IsOneOf(granted, schema::kDataActions)) {
-        const access::Decision d = access::DecideAction(*config, FactsOf(*staff), granted,
-                                                        ctx.purpose);
-        if (d.effect == access::Effect::kDeny) refusal = PermissionDenied(d.reason);
-      }
-    }
+  return ctx;
+}
+
+// Why `ctx_in` may not do `action` at all (OK when it may go on): the actor must be an active
+// staff account and the purpose in the catalogue; non-data actions are decided here, as a
+// whole, data actions per field by the operation itself (authorize.h), once it knows the
+// fields and the customer.
+Status ActorRefusal(const schema::Config& config, const Context& ctx_in, const Context& ctx,
+                    const std::optional<store::StaffRow>& staff, std::string_view action) {
+  if (ctx.actor != ctx_in.actor) return Unauthenticated("actor: not a valid staff id");
+  if (!staff.has_value() || staff->status != "active") {
+    return Unauthenticated(fmt::format("actor '{}': no active staff account", ctx.actor));
   }
+  if (ctx.purpose != ctx_in.purpose || config.FindPurpose(ctx.purpose) == nullptr) {
+    return PermissionDenied("purpose: not in the purpose catalogue (P3.3a)");
+  }
+  const std::string_view granted = GrantedAction(action);
+  if (schema::IsOneOf(granted, schema::kActions) &&
+      !schema::IsOneOf(granted, schema::kDataActions)) {
+    const access::Decision d = access::DecideAction(config, FactsOf(*staff), granted, ctx.purpose);
+    if (d.effect == access::Effect::kDeny) return PermissionDenied(d.reason);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<store::Transaction>> Vault::Impl::BeginAuthorized(
+    const Context& ctx_in, std::string_view action, std::string_view target) {
+  if (closed) return FailedPrecondition("vault is closed");
+  const Context ctx = SanitisedContext(ctx_in);
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, store->Begin());
+  std::optional<store::StaffRow> staff;
+  if (ctx.actor == ctx_in.actor) {
+    CUSTOS_ASSIGN_OR_RETURN(staff, txn->GetStaff(ctx.actor));
+  }
+  const Status refusal = ActorRefusal(*config, ctx_in, ctx, staff, action);
   if (refusal.ok()) return txn;
   Status st = AuditAndCommit(*txn, Event(ctx, action, target, "deny", refusal.message()));
   if (!st.ok()) return st;
   return refusal;
+}
+
+Result<Vault::Impl::Admission> Vault::Impl::Admit(BatchScope& scope, const Context& ctx_in,
+                                                  std::string_view action) const {
+  Admission a;
+  a.ctx = SanitisedContext(ctx_in);
+  std::shared_ptr<const AccessCache::StaffEntry> staff;
+  if (a.ctx.actor == ctx_in.actor) {
+    CUSTOS_ASSIGN_OR_RETURN(staff, scope.access.Staff(a.ctx.actor));
+  }
+  a.refusal = ActorRefusal(*config, ctx_in, a.ctx,
+                           staff != nullptr ? staff->row : std::optional<store::StaffRow>(),
+                           action);
+  if (a.refusal.ok()) a.staff = std::move(staff);
+  return a;
+}
+
+audit::AuditEvent Vault::Impl::DenyEvent(const Context& ctx, std::string_view action,
+                                         std::string_view target, const Status& refusal,
+                                         std::vector<std::string> fields) const {
+  return Event(ctx, action, target, "deny",
+               fmt::format("{}: {}", CodeName(refusal.code()), refusal.message()),
+               std::move(fields));
 }
 
 Status Vault::Impl::AuditAndCommit(store::Transaction& txn, const audit::AuditEvent& event) {
@@ -136,10 +176,8 @@ Status Vault::Impl::AuditAndCommit(store::Transaction& txn, const audit::AuditEv
 Status Vault::Impl::DenyAndCommit(store::Transaction& txn, const Context& ctx,
                                   std::string_view action, std::string_view target,
                                   const Status& refusal, std::vector<std::string> fields) {
-  CUSTOS_RETURN_IF_ERROR(AuditAndCommit(
-      txn, Event(ctx, action, target, "deny",
-                 fmt::format("{}: {}", CodeName(refusal.code()), refusal.message()),
-                 std::move(fields))));
+  CUSTOS_RETURN_IF_ERROR(AuditAndCommit(txn, DenyEvent(ctx, action, target, refusal,
+                                                      std::move(fields))));
   return refusal;
 }
 

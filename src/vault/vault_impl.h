@@ -12,11 +12,20 @@
 #include "crypto/keyring.h"
 #include "schema/config.h"
 #include "store/store.h"
+#include "vault/access_cache.h"
+#include "vault/group_commit.h"
 #include "vault/vault.h"
 
 namespace custos::vault {
 
 inline constexpr std::string_view kConfigFile = "custos.toml";
+
+// The largest group-commit batch of audited reads: enough for every server thread, small
+// enough that the first request of a batch does not wait long for the last one's reads.
+inline constexpr size_t kMaxReadBatch = 64;
+
+// What a group-commit step records.
+using AuditEvents = std::vector<audit::AuditEvent>;
 
 struct Vault::Impl {
   std::filesystem::path dir;
@@ -27,6 +36,12 @@ struct Vault::Impl {
   std::unique_ptr<audit::AuditLog> audit;
   Clock now_ms;
   bool closed = false;
+  // Staff, credential, training, grant and token rows between requests, trusted while the
+  // access epoch is unchanged (access_cache.h).
+  AccessCache access_cache;
+  // Audited reads of concurrent requests share a transaction and a commit (group_commit.h).
+  // Set by Open once the store and the audit log are.
+  std::unique_ptr<GroupCommit> reads;
 
   int64_t Now() const { return now_ms(); }
 
@@ -42,6 +57,18 @@ struct Vault::Impl {
                                                               std::string_view action,
                                                               std::string_view target);
 
+  // Who is asking, as a group-commit step sees it: BeginAuthorized's checks (an active staff
+  // actor, a catalogue purpose, the grant of a non-data action) answered from the access
+  // cache. `ctx` is the context to audit with (hostile identity strings replaced); a non-OK
+  // `refusal` is what to audit as a deny entry (Event(ctx, action, target, "deny",
+  // refusal.message())) and return. Failure: the store's error.
+  struct Admission {
+    Context ctx;
+    Status refusal;
+    std::shared_ptr<const AccessCache::StaffEntry> staff;  // the actor's entry when admitted
+  };
+  Result<Admission> Admit(BatchScope& scope, const Context& ctx, std::string_view action) const;
+
   // Audits a refusal caused by `why` (bad input, not found, ...) in its own transaction and
   // returns `why` — or Unavailable if the audit entry cannot be written.
   Status Refuse(const Context& ctx, std::string_view action, std::string_view target,
@@ -52,6 +79,11 @@ struct Vault::Impl {
   Status DenyAndCommit(store::Transaction& txn, const Context& ctx, std::string_view action,
                        std::string_view target, const Status& refusal,
                        std::vector<std::string> fields = {});
+
+  // The deny entry DenyAndCommit writes for `refusal`.
+  audit::AuditEvent DenyEvent(const Context& ctx, std::string_view action,
+                              std::string_view target, const Status& refusal,
+                              std::vector<std::string> fields = {}) const;
 
   // Appends `event` to txn and commits; Unavailable when either fails (fail closed).
   Status AuditAndCommit(store::Transaction& txn, const audit::AuditEvent& event);

@@ -335,6 +335,8 @@ Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
     CUSTOS_RETURN_IF_ERROR(impl->AuditAndCommit(*txn, event));
   }
   txn.reset();
+  impl->reads = std::make_unique<GroupCommit>(*impl->store, *impl->audit, impl->access_cache,
+                                              kMaxReadBatch);
   return std::unique_ptr<Vault>(new Vault(std::move(impl)));
 }
 

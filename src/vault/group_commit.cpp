@@ -1,0 +1,116 @@
+// Group commit of audited reads; see group_commit.h.
+#include "vault/group_commit.h"
+
+#include <algorithm>
+
+namespace custos::vault {
+namespace {
+
+Status CannotAudit(const Status& cause) {
+  return Unavailable("audit log cannot be written: " + cause.message());
+}
+
+}  // namespace
+
+GroupCommit::GroupCommit(store::Store& store, const audit::AuditLog& audit, AccessCache& cache,
+                         size_t max_batch)
+    : store_(store), audit_(audit), cache_(cache), max_batch_(std::max<size_t>(1, max_batch)) {}
+
+Status GroupCommit::Run(const Step& step) {
+  Waiter self;
+  self.step = &step;
+  std::unique_lock<std::mutex> lock(mu_);
+  queue_.push_back(&self);
+  while (!self.done && queue_.front() != &self) self.cv.wait(lock);
+  if (self.done) return self.status;
+
+  // The leader: everything queued behind it so far joins its batch.
+  std::vector<Waiter*> batch(queue_.begin(),
+                             queue_.begin() + static_cast<std::ptrdiff_t>(
+                                                  std::min(queue_.size(), max_batch_)));
+  lock.unlock();
+  Execute(batch);  // pops what it ran and wakes those waiters and the next leader
+  return self.status;
+}
+
+void GroupCommit::Execute(const std::vector<Waiter*>& batch) {
+  // Results are written while the other waiters sleep; under mu_ the waiters that ran are
+  // then taken off the queue and marked done (a waiter returns, and its frame goes away, only
+  // once it is off the queue).
+  size_t ran = 0;
+  auto finish_all = [&](const Status& st) {
+    ran = batch.size();
+    for (Waiter* w : batch) w->status = st;
+  };
+  auto mark_done = [&] {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++batches_;
+    largest_ = std::max(largest_, ran);
+    for (size_t i = 0; i < ran; ++i) {
+      Waiter* w = queue_.front();
+      queue_.pop_front();
+      w->done = true;
+      if (i > 0) w->cv.notify_one();  // batch[0] is the leader itself
+    }
+    if (!queue_.empty()) queue_.front()->cv.notify_one();  // the next leader
+  };
+
+  Result<std::unique_ptr<store::Transaction>> txn = store_.Begin();
+  if (!txn.ok()) {
+    finish_all(CannotAudit(txn.status()));
+    mark_done();
+    return;
+  }
+  Result<AccessCache::Session> access = cache_.Sync(**txn);
+  if (!access.ok()) {
+    finish_all(CannotAudit(access.status()));
+    mark_done();
+    return;
+  }
+  BatchScope scope{**txn, *access};
+  bool any_events = false;
+  for (Waiter* w : batch) {
+    Result<std::vector<audit::AuditEvent>> events = (*w->step)(scope);
+    ++ran;
+    if (!events.ok()) {
+      // Its own failure; the rest of the queue waits for a fresh transaction, in case this
+      // one is broken (PostgreSQL aborts a transaction on any failed statement).
+      w->status = events.status();
+      break;
+    }
+    w->events = std::move(events).value();
+    any_events = any_events || !w->events.empty();
+  }
+  Status st;
+  if (any_events) {
+    for (size_t i = 0; i < ran && st.ok(); ++i) {
+      if (!batch[i]->status.ok()) continue;
+      for (const audit::AuditEvent& e : batch[i]->events) {
+        st = audit_.Append(**txn, e);
+        if (!st.ok()) break;
+      }
+    }
+    if (st.ok()) st = (*txn)->Commit();
+  }
+  txn->reset();  // rolls back when nothing was committed
+  if (!st.ok()) {
+    // No entry of this batch exists: nobody may release anything.
+    for (size_t i = 0; i < ran; ++i) {
+      if (batch[i]->status.ok()) batch[i]->status = CannotAudit(st);
+    }
+  }
+  for (size_t i = 0; i < ran; ++i) batch[i]->events.clear();
+  mark_done();
+}
+
+size_t GroupCommit::TEST_batches() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return batches_;
+}
+
+size_t GroupCommit::TEST_largest_batch() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return largest_;
+}
+
+}  // namespace custos::vault

@@ -1,0 +1,87 @@
+// Internal to the vault: GroupCommit runs the audited reads of concurrent requests in one
+// storage transaction with one commit (ARCHITECTURE.md, Audit: "throughput comes from group
+// commit, not from skipping entries").
+//
+// A request hands Run a step: the work it does in the store (authorise from the access
+// cache, read the rows it needs) and the audit events that record it. The first waiting
+// request becomes the leader (as LevelDB's writer queue): it begins one transaction, syncs the
+// access cache once (one epoch read for the whole batch), runs every queued step in turn,
+// appends every step's events to the audit chain in queue order, commits once, and wakes the
+// others. Run returns to each request only after the commit that made its entries durable:
+// no audit, no data. If appending or committing fails, every request of the batch gets
+// Unavailable and none may release anything (fail closed); the transaction is rolled back, so
+// none of their entries exists either. A step that fails on its own (a store error while
+// reading) gets its own error and adds no entry; the others go on — unless the failure broke
+// the transaction, in which case the commit fails and all get Unavailable.
+//
+// Steps run on the leader's thread, one after another: keep them to store reads and policy
+// decisions; decrypting and formatting belong after Run, in the request's own thread. A step
+// must not call Begin() on the store nor Run (the leader holds the transaction).
+//
+// Thread safety: Run is safe to call concurrently; that is its purpose.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "core/status.h"
+#include "store/store.h"
+#include "vault/access_cache.h"
+
+namespace custos::vault {
+
+// What a step gets: the shared transaction and the access cache synced for it.
+struct BatchScope {
+  store::Transaction& txn;
+  AccessCache::Session& access;
+};
+
+class GroupCommit {
+ public:
+  // The step's audit events (none for, e.g., a successful authentication), or its own error.
+  using Step = std::function<Result<std::vector<audit::AuditEvent>>(BatchScope&)>;
+
+  // Borrows everything; it must outlive the GroupCommit. max_batch >= 1.
+  GroupCommit(store::Store& store, const audit::AuditLog& audit, AccessCache& cache,
+              size_t max_batch);
+
+  // Runs `step` in a transaction shared with concurrent Run calls and waits for the commit.
+  // OK: the step's events (if any) are committed. The step's own error: it failed and added
+  // no entry. Unavailable: the batch could not be begun, audited or committed — nothing of it
+  // is durable and the caller must release no data.
+  Status Run(const Step& step);
+
+  // Test hook: batches committed or dropped so far, and the largest batch.
+  size_t TEST_batches() const;
+  size_t TEST_largest_batch() const;
+
+ private:
+  struct Waiter {
+    const Step* step = nullptr;
+    Status status;
+    std::vector<audit::AuditEvent> events;
+    bool done = false;
+    std::condition_variable cv;
+  };
+
+  // Runs the batch as its leader, filling each waiter's status.
+  void Execute(const std::vector<Waiter*>& batch);
+
+  store::Store& store_;
+  const audit::AuditLog& audit_;
+  AccessCache& cache_;
+  const size_t max_batch_;
+
+  mutable std::mutex mu_;
+  std::deque<Waiter*> queue_;  // front: the leader while a batch runs
+  size_t batches_ = 0;
+  size_t largest_ = 0;
+};
+
+}  // namespace custos::vault
