@@ -63,6 +63,9 @@ struct OpenOptions {
   std::filesystem::path dir;
   std::string passphrase;  // for the passphrase provider
   Clock now_ms;
+  // Test hook: wraps the opened store before the vault uses it (e.g. in a
+  // store::FaultInjectingStore, to fail a chosen write); empty in production.
+  std::function<std::unique_ptr<store::Store>(std::unique_ptr<store::Store>)> TEST_wrap_store;
 };
 
 struct CustomerView {

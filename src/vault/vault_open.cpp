@@ -277,6 +277,7 @@ Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
   CUSTOS_ASSIGN_OR_RETURN(schema::Config config, schema::LoadConfig(config_path));
   impl->config = std::make_unique<schema::Config>(std::move(config));
   CUSTOS_ASSIGN_OR_RETURN(impl->store, OpenStore(*impl->config, options.dir, /*create=*/false));
+  if (options.TEST_wrap_store) impl->store = options.TEST_wrap_store(std::move(impl->store));
   CUSTOS_ASSIGN_OR_RETURN(crypto::Suite suite, crypto::ParseSuite(impl->config->keys.suite));
   // An import killed before it merged its staged index entries is finished here.
   CUSTOS_RETURN_IF_ERROR(impl->store->MergeStagedIndex());

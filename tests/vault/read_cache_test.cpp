@@ -1,0 +1,235 @@
+// The fast read path (issue 3, point 8) keeps every rule: staff, token, training and grant
+// rows are cached between requests (src/vault/access_cache.h) and reads share a commit
+// (src/vault/group_commit.h), yet every change takes effect on the very next request — also
+// when another Vault on the same directory and database makes it — and no read leaves
+// without its audit entry. Runs on SQLite and, with CUSTOS_TEST_BACKEND=postgres, PostgreSQL.
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "store/fault_store.h"
+#include "vault_fixture.h"
+
+namespace custos::vault::testing {
+namespace {
+
+constexpr char kPassword[] = "correct horse battery";
+constexpr int64_t kHourMs = 3600 * 1000;
+
+class ReadCacheTest : public VaultTest {
+ protected:
+  const Context kAdmin{"admin", "account_management", Channel::kCli, "req-admin"};
+
+  std::string NewCustomer() {
+    auto id = vault_->CreateCustomer(Sales(), WangFang(), "form",
+                                     Consented({"customer_service", "account_management",
+                                                "risk_control"}));
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    return id.ok() ? *id : "";
+  }
+
+  // A second Vault on the same directory and database, as another process would have it.
+  std::unique_ptr<Vault> OpenOther(
+      std::function<std::unique_ptr<store::Store>(std::unique_ptr<store::Store>)> wrap = {}) {
+    OpenOptions open;
+    open.dir = dir_;
+    open.now_ms = [this] { return now_ms_.load(); };
+    open.TEST_wrap_store = std::move(wrap);
+    auto v = Vault::Open(open);
+    EXPECT_TRUE(v.ok()) << v.status().ToString();
+    return v.ok() ? std::move(v).value() : nullptr;
+  }
+
+  // A token for the support agent li.na.
+  IssuedToken AgentToken() {
+    EXPECT_TRUE(vault_->SetPassword(kAdmin, "li.na", kPassword).ok());
+    auto t = vault_->IssueToken("li.na", kPassword, "", 8 * kHourMs, "test");
+    EXPECT_TRUE(t.ok()) << t.status().ToString();
+    return t.ok() ? *t : IssuedToken{};
+  }
+
+  int64_t AuditEntries() {
+    auto report = vault_->VerifyAudit(Context{"dpo", "customer_service", Channel::kCli, "v"});
+    EXPECT_TRUE(report.ok()) << report.status().ToString();
+    if (!report.ok()) return -1;
+    EXPECT_TRUE(report->ok) << report->problem;
+    return report->entries;
+  }
+};
+
+TEST_F(ReadCacheTest, ARevokedTokenIsRefusedOnTheNextRequest) {
+  const IssuedToken token = AgentToken();
+  ASSERT_TRUE(vault_->Authenticate(token.secret, "r1").ok());
+  ASSERT_TRUE(vault_->Authenticate(token.secret, "r2").ok());  // now from the cache
+  ASSERT_TRUE(vault_->RevokeToken(kAdmin, token.token_id).ok());
+  EXPECT_EQ(vault_->Authenticate(token.secret, "r3").status().code(), Code::kUnauthenticated);
+}
+
+TEST_F(ReadCacheTest, ATokenRevokedThroughAnotherVaultIsRefusedOnTheNextRequest) {
+  const IssuedToken token = AgentToken();
+  ASSERT_TRUE(vault_->Authenticate(token.secret, "r1").ok());
+  ASSERT_TRUE(vault_->Authenticate(token.secret, "r2").ok());
+  auto other = OpenOther();
+  ASSERT_NE(other, nullptr);
+  ASSERT_TRUE(other->RevokeToken(kAdmin, token.token_id).ok());
+  auto after = vault_->Authenticate(token.secret, "r3");
+  ASSERT_EQ(after.status().code(), Code::kUnauthenticated);
+  EXPECT_NE(after.status().message().find("revoked"), std::string::npos);
+}
+
+TEST_F(ReadCacheTest, AnExpiredTokenIsRefusedWithoutAnyChangeToTheVault) {
+  const IssuedToken token = AgentToken();
+  ASSERT_TRUE(vault_->Authenticate(token.secret, "r1").ok());
+  now_ms_ = token.expires_at_ms;
+  EXPECT_EQ(vault_->Authenticate(token.secret, "r2").status().code(), Code::kUnauthenticated);
+}
+
+TEST_F(ReadCacheTest, StaffDisabledThroughAnotherVaultAreRefusedOnTheNextRequest) {
+  const std::string id = NewCustomer();
+  const IssuedToken token = AgentToken();
+  ASSERT_TRUE(vault_->Authenticate(token.secret, "r1").ok());
+  ASSERT_TRUE(vault_->GetCustomer(SupportAgent(), id, {}).ok());
+  auto other = OpenOther();
+  ASSERT_NE(other, nullptr);
+  StaffChange disable;
+  disable.status = "disabled";
+  ASSERT_TRUE(other->UpdateStaff(kAdmin, "li.na", disable).ok());
+  EXPECT_EQ(vault_->Authenticate(token.secret, "r2").status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(vault_->GetCustomer(SupportAgent(), id, {}).status().code(),
+            Code::kUnauthenticated);
+  EXPECT_EQ(vault_->FindCustomers(SupportAgent(), "phone", "13800138000").status().code(),
+            Code::kUnauthenticated);
+}
+
+TEST_F(ReadCacheTest, ALockedAccountIsRefusedOnTheNextRequest) {
+  const IssuedToken token = AgentToken();
+  ASSERT_TRUE(vault_->Authenticate(token.secret, "r1").ok());
+  auto other = OpenOther();
+  ASSERT_NE(other, nullptr);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(other->IssueToken("li.na", "not the password", "", kHourMs, "").status().code(),
+              Code::kUnauthenticated);
+  }
+  auto after = vault_->Authenticate(token.secret, "r2");
+  ASSERT_EQ(after.status().code(), Code::kUnauthenticated);
+  EXPECT_NE(after.status().message().find("locked"), std::string::npos);
+}
+
+TEST_F(ReadCacheTest, LapsedTrainingClosesConfidentialFieldsOnTheNextRequest) {
+  const std::string id = NewCustomer();
+  ASSERT_TRUE(vault_->GetCustomer(Agent(), id, {"id_number"}).ok());
+  ASSERT_TRUE(vault_->GetCustomer(Agent(), id, {"id_number"}).ok());
+  // The operator's training is valid for 3650 days (vault_fixture.h); nothing else changes.
+  now_ms_ += 3651 * kDayMs;
+  EXPECT_EQ(vault_->GetCustomer(Agent(), id, {"id_number"}).status().code(),
+            Code::kPermissionDenied);
+}
+
+TEST_F(ReadCacheTest, ConsentWithdrawnThroughAnotherVaultTakesEffectOnTheNextRequest) {
+  const std::string id = NewCustomer();
+  ASSERT_TRUE(vault_->GetCustomer(RiskOfficer(), id, {"phone"}).ok());
+  auto found = vault_->FindCustomers(RiskOfficer(), "phone", "13800138000");
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  ASSERT_EQ(found->size(), 1u);
+  auto other = OpenOther();
+  ASSERT_NE(other, nullptr);
+  ConsentRequest withdraw;
+  withdraw.action = "withdraw";
+  withdraw.purpose = "risk_control";
+  withdraw.evidence_ref = "call-2026-0002";
+  ASSERT_TRUE(other->RecordConsent(SupportAgent(), id, withdraw).ok());
+  EXPECT_EQ(vault_->GetCustomer(RiskOfficer(), id, {"phone"}).status().code(),
+            Code::kPermissionDenied);
+  found = vault_->FindCustomers(RiskOfficer(), "phone", "13800138000");
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_TRUE(found->empty());
+}
+
+TEST_F(ReadCacheTest, ABreakGlassGrantApprovedElsewhereWorksAtOnceAndEndsWhenItExpires) {
+  const std::string id = NewCustomer();
+  // The masked view first, so that the agent's facts are cached without any grant.
+  auto masked = vault_->GetCustomer(SupportAgent(), id, {});
+  ASSERT_TRUE(masked.ok()) << masked.status().ToString();
+  EXPECT_EQ(masked->fields.at("id_number"), "110105********002X");
+  ApprovalRequest req;
+  req.justification = "customer disputes identity on a fraud complaint, ticket 77";
+  req.customers = {id};
+  req.fields = {"id_number"};
+  req.purpose = "customer_service";
+  req.duration_ms = kHourMs;
+  auto other = OpenOther();
+  ASSERT_NE(other, nullptr);
+  auto approval = other->RequestApproval(SupportAgent(), req);
+  ASSERT_TRUE(approval.ok()) << approval.status().ToString();
+  ASSERT_TRUE(
+      other->Approve(Context{"dpo", "customer_service", Channel::kCli, "a"}, *approval).ok());
+  auto full = vault_->GetCustomer(SupportAgent(), id, {"id_number"});
+  ASSERT_TRUE(full.ok()) << full.status().ToString();
+  EXPECT_EQ(full->fields.at("id_number"), "11010519491231002X");
+  now_ms_ += kHourMs;  // the grant's window ends; nothing in the vault changes
+  auto after = vault_->GetCustomer(SupportAgent(), id, {});
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(after->fields.at("id_number"), "110105********002X");
+}
+
+TEST_F(ReadCacheTest, ConcurrentReadsEachLeaveOneEntryAndTheChainVerifies) {
+  const std::string id = NewCustomer();
+  const int64_t before = AuditEntries();
+  const int64_t after_verify = AuditEntries();  // what a verify itself adds
+  constexpr int kThreads = 8;
+  constexpr int kReadsEach = 25;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kReadsEach; ++i) {
+        const bool got = (t + i) % 2 == 0
+                             ? vault_->GetCustomer(SupportAgent(), id, {}).ok()
+                             : vault_->FindCustomers(SupportAgent(), "phone", "13800138000").ok();
+        if (got) ok.fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), kThreads * kReadsEach);
+  const int64_t after = AuditEntries();
+  EXPECT_EQ(after - after_verify, kThreads * kReadsEach + (after_verify - before));
+}
+
+TEST_F(ReadCacheTest, WhenTheBatchCannotBeCommittedNoReadReleasesDataAndNoEntryRemains) {
+  const std::string id = NewCustomer();
+  store::FaultInjectingStore* faults = nullptr;
+  auto faulty = OpenOther([&faults](std::unique_ptr<store::Store> inner) {
+    auto wrapped = std::make_unique<store::FaultInjectingStore>(std::move(inner));
+    faults = wrapped.get();
+    return std::unique_ptr<store::Store>(std::move(wrapped));
+  });
+  ASSERT_NE(faulty, nullptr);
+  ASSERT_NE(faults, nullptr);
+  ASSERT_TRUE(faulty->GetCustomer(SupportAgent(), id, {}).ok());
+  const int64_t before = AuditEntries();
+  const int64_t after_verify = AuditEntries();
+  faults->FailAfter(1, Code::kUnavailable);
+  constexpr int kThreads = 8;
+  std::atomic<int> unavailable{0};
+  std::atomic<int> released{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      auto view = faulty->GetCustomer(SupportAgent(), id, {});
+      if (view.ok()) released.fetch_add(1);
+      if (view.status().code() == Code::kUnavailable) unavailable.fetch_add(1);
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(released.load(), 0);
+  EXPECT_EQ(unavailable.load(), kThreads);
+  faults->Heal();
+  EXPECT_EQ(AuditEntries() - after_verify, after_verify - before);  // only the verify's own
+}
+
+}  // namespace
+}  // namespace custos::vault::testing
