@@ -113,4 +113,9 @@ size_t GroupCommit::TEST_largest_batch() const {
   return largest_;
 }
 
+size_t GroupCommit::TEST_queued() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queue_.size();
+}
+
 }  // namespace custos::vault

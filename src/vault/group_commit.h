@@ -57,9 +57,10 @@ class GroupCommit {
   // is durable and the caller must release no data.
   Status Run(const Step& step);
 
-  // Test hook: batches committed or dropped so far, and the largest batch.
+  // Test hooks: batches run so far, the largest batch, and the requests waiting or running.
   size_t TEST_batches() const;
   size_t TEST_largest_batch() const;
+  size_t TEST_queued() const;
 
  private:
   struct Waiter {

@@ -1,0 +1,125 @@
+// Group commit of audited reads (src/vault/group_commit.h): requests that arrive while a batch
+// runs share the next transaction and commit; each learns the outcome only after the commit,
+// and a commit that fails refuses the whole batch, leaving none of its entries behind.
+#include "vault/group_commit.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "../audit/audit_fixture.h"
+#include "store/fault_store.h"
+#include "vault/access_cache.h"
+
+namespace custos::vault {
+namespace {
+
+using audit::testing::AuditTest;
+using audit::testing::RawDb;
+
+class GroupCommitTest : public AuditTest {
+ protected:
+  // One request whose step blocks until Release(), so that the others queue behind it.
+  class Gate {
+   public:
+    void Wait() {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return open_; });
+    }
+    void Release() {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        open_ = true;
+      }
+      cv_.notify_all();
+    }
+
+   private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool open_ = false;
+  };
+
+  // Runs a gated first request, then `n` more that queue behind it, and returns each one's
+  // status (the gated one first) once all are done.
+  std::vector<Status> RunQueued(GroupCommit& commits, int n) {
+    Gate gate;
+    std::vector<Status> results(static_cast<size_t>(n) + 1);
+    std::vector<std::thread> threads;
+    threads.emplace_back([&] {
+      results[0] = commits.Run([&](BatchScope&) -> Result<std::vector<audit::AuditEvent>> {
+        gate.Wait();
+        return std::vector<audit::AuditEvent>{Read(0)};
+      });
+    });
+    while (commits.TEST_queued() < 1) std::this_thread::yield();
+    for (int i = 1; i <= n; ++i) {
+      threads.emplace_back([&, i] {
+        results[static_cast<size_t>(i)] =
+            commits.Run([i](BatchScope&) -> Result<std::vector<audit::AuditEvent>> {
+              return std::vector<audit::AuditEvent>{Read(i)};
+            });
+      });
+    }
+    while (commits.TEST_queued() < static_cast<size_t>(n) + 1) std::this_thread::yield();
+    gate.Release();
+    for (auto& t : threads) t.join();
+    return results;
+  }
+};
+
+TEST_P(GroupCommitTest, RequestsThatQueueShareOneCommitAndEachGetsItsEntry) {
+  AccessCache cache;
+  GroupCommit commits(*store_, *log_, cache, 64);
+  const std::vector<Status> results = RunQueued(commits, 12);
+  for (const Status& st : results) EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(commits.TEST_batches(), 2u);  // the gated one, then the twelve together
+  EXPECT_EQ(commits.TEST_largest_batch(), 12u);
+  EXPECT_EQ(RawDb(db_path()).Entries().size(), 13u);
+  auto report = log_->Verify(*store_, audit::VerifyOptions{.require_head = false});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->ok) << report->problem;
+  EXPECT_EQ(report->entries, 13);
+}
+
+TEST_P(GroupCommitTest, AFailedCommitRefusesTheWholeBatchAndLeavesNoEntryOfIt) {
+  store::FaultInjectingStore faulty(std::move(store_));
+  AccessCache cache;
+  GroupCommit commits(faulty, *log_, cache, 64);
+  // The gated batch writes its entry and commits (writes 1 and 2); the next batch's commit
+  // (after its twelve appends, writes 3..14) is write 15.
+  faulty.FailAfter(15, Code::kUnavailable);
+  const std::vector<Status> results = RunQueued(commits, 12);
+  EXPECT_TRUE(results[0].ok()) << results[0].ToString();
+  for (size_t i = 1; i < results.size(); ++i) {
+    EXPECT_EQ(results[i].code(), Code::kUnavailable) << results[i].ToString();
+  }
+  EXPECT_EQ(commits.TEST_largest_batch(), 12u);
+  faulty.Heal();
+  EXPECT_EQ(RawDb(db_path()).Entries().size(), 1u);
+  auto report = log_->Verify(faulty, audit::VerifyOptions{.require_head = false});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->ok) << report->problem;
+}
+
+TEST_P(GroupCommitTest, AStepThatFailsGetsItsOwnErrorAndTheOthersGoOn) {
+  AccessCache cache;
+  GroupCommit commits(*store_, *log_, cache, 64);
+  Status failed = commits.Run([](BatchScope&) -> Result<std::vector<audit::AuditEvent>> {
+    return DataLoss("a row did not parse");
+  });
+  EXPECT_EQ(failed.code(), Code::kDataLoss);
+  EXPECT_TRUE(commits.Run([](BatchScope&) -> Result<std::vector<audit::AuditEvent>> {
+                       return std::vector<audit::AuditEvent>{Read(1)};
+                     }).ok());
+  EXPECT_EQ(RawDb(db_path()).Entries().size(), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Suites, GroupCommitTest,
+                         ::testing::Values(crypto::Suite::kAes256Gcm, crypto::Suite::kSm4Gcm));
+
+}  // namespace
+}  // namespace custos::vault
