@@ -142,6 +142,12 @@ Result<int64_t> Vault::Export(const Context& ctx, ExportFormat format, std::ostr
 
 Result<audit::VerifyReport> Vault::VerifyAudit(const Context& ctx) {
   Impl& m = *impl_;
+  // Permission first: a refused caller costs no sealing and no walk of the whole chain. The
+  // check's transaction is dropped (nothing to write on success) so that sealing and
+  // verifying can take the store; the entry below checks again as it records the result.
+  {
+    CUSTOS_ASSIGN_OR_RETURN(auto check, m.BeginAuthorized(ctx, "audit.verify", "audit"));
+  }
   // Sealing the head first makes the head file current for this process's own entries.
   CUSTOS_RETURN_IF_ERROR(m.audit->SealHead(*m.store));
   CUSTOS_ASSIGN_OR_RETURN(audit::VerifyReport report, m.audit->Verify(*m.store));

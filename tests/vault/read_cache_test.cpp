@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "audit/audit_log.h"
+#include "schema/config.h"
 #include "store/fault_store.h"
 #include "vault_fixture.h"
 
@@ -229,6 +230,24 @@ TEST_F(ReadCacheTest, WhenTheBatchCannotBeCommittedNoReadReleasesDataAndNoEntryR
   EXPECT_EQ(unavailable.load(), kThreads);
   faults->Heal();
   EXPECT_EQ(AuditEntries() - after_verify, after_verify - before);  // only the verify's own
+}
+
+}  // namespace
+}  // namespace custos::vault::testing
+
+namespace custos::vault::testing {
+namespace {
+
+// Issue 3: verifying the log is audit.read work; a caller without it is refused before the
+// vault seals the head or walks the chain (the head file stays as it was).
+TEST_F(ReadCacheTest, VerifyRefusesACallerWithoutAuditReadBeforeDoingAnyWork) {
+  ASSERT_GE(AuditEntries(), 0);  // seals the head
+  const auto head = dir_ / vault_->config().audit.head_file;
+  const std::string sealed = ReadFileBytes(head);
+  NewCustomer();  // new entries a seal would cover
+  auto refused = vault_->VerifyAudit(SupportAgent());
+  EXPECT_EQ(refused.status().code(), Code::kPermissionDenied);
+  EXPECT_EQ(ReadFileBytes(head), sealed);
 }
 
 }  // namespace
