@@ -1,7 +1,6 @@
 // End to end through a real HTTPS client against a started server: what an integrating
 // developer, a support agent and the DPO see.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <atomic>
 #include <string>
@@ -9,6 +8,7 @@
 #include <vector>
 
 #include "api_fixture.h"
+#include "store/fault_store.h"
 
 namespace custos::api::testing {
 namespace {
@@ -168,17 +168,30 @@ TEST_F(ApiTest, ATokenOverItsRateLimitGets429) {
   EXPECT_NE(other->status, 429);
 }
 
-// Fail closed (ARCHITECTURE.md): while another process holds the database's write lock, the
-// vault cannot write the audit entry of a read; the answer is 503 and no data leaves.
+// Fail closed (ARCHITECTURE.md): when the store refuses to write (an injected I/O error,
+// store/fault_store.h), the vault cannot write the audit entry of a read; the answer is 503
+// and no data leaves. Runs on both backends and holds no lock.
 TEST_F(ApiTest, WhenTheAuditEntryCannotBeWrittenTheAnswerIs503WithNoData) {
-  if (vault::testing::OnPostgres()) GTEST_SKIP() << "holds a SQLite write lock";
   const std::string id = CreateThroughApi();
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir_ / "custos.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  StopServer();
+  vault_.reset();
+  store::FaultInjectingStore* faults = nullptr;
+  vault::OpenOptions open;
+  open.dir = dir_;
+  open.now_ms = Clock();
+  open.TEST_wrap_store = [&faults](std::unique_ptr<store::Store> inner) {
+    auto wrapped = std::make_unique<store::FaultInjectingStore>(std::move(inner));
+    faults = wrapped.get();
+    return std::unique_ptr<store::Store>(std::move(wrapped));
+  };
+  auto reopened = vault::Vault::Open(open);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  vault_ = std::move(reopened).value();
+  ASSERT_NE(faults, nullptr);
+  StartServer(DefaultConfig(), /*real_tokens=*/false);
+  faults->FailAfter(1, Code::kUnavailable);
   auto got = Client()->Get("/v1/customers/" + id, As("tok-operator"));
-  sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-  sqlite3_close(db);
+  faults->Heal();
   ASSERT_TRUE(got);
   EXPECT_EQ(got->status, 503) << got->body;
   EXPECT_EQ(ErrorCode(got), "unavailable");
