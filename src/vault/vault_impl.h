@@ -27,6 +27,7 @@ struct Vault::Impl {
   std::unique_ptr<audit::AuditLog> audit;
   Clock now_ms;
   bool closed = false;
+  DestructionHook on_destroyed;  // issue 6: called after each retention run (may be empty)
 
   int64_t Now() const { return now_ms(); }
 
