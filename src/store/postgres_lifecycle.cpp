@@ -10,6 +10,8 @@
 
 #include <utility>
 
+#include "store/row_helpers.h"
+
 #include "store/postgres_transaction.h"
 
 namespace custos::store::postgres {
@@ -192,7 +194,7 @@ Result<std::optional<RetentionPlanRow>> PgTransaction::GetRetentionPlan(
 Result<std::vector<RetentionFactsRow>> PgTransaction::ListRetentionFacts(
     std::string_view after_id, size_t limit) {
   Params p;
-  p.Text(after_id).Int(static_cast<int64_t>(limit));
+  p.Text(after_id).Int(SqlLimit(limit));
   CUSTOS_ASSIGN_OR_RETURN(PgResult r, Run(kListFacts, p, "list retention facts"));
   return AllRows(r, ReadFacts);
 }
@@ -241,7 +243,7 @@ Result<std::vector<DestructionRow>> PgTransaction::ListDestructions(std::string_
                                                                     int64_t after_seq,
                                                                     size_t limit) {
   Params p;
-  p.Text(run_id).Int(after_seq).Int(static_cast<int64_t>(limit));
+  p.Text(run_id).Int(after_seq).Int(SqlLimit(limit));
   CUSTOS_ASSIGN_OR_RETURN(PgResult r, Run(kListDestructions, p, "list destructions"));
   return AllRows(r, ReadDestruction);
 }

@@ -5,6 +5,8 @@
 // overwritten in the database file, not left in free pages.
 #include <utility>
 
+#include "store/row_helpers.h"
+
 #include "store/sqlite_transaction.h"
 
 namespace custos::store::sqlite {
@@ -259,7 +261,7 @@ Result<std::vector<RetentionFactsRow>> SqliteTransaction::ListRetentionFacts(
   auto run = [&]() -> Result<std::vector<RetentionFactsRow>> {
     CUSTOS_ASSIGN_OR_RETURN(Stmt stmt, db_.Prepare(kListFacts, kOp));
     stmt.Bind(1, after_id);
-    stmt.Bind(2, static_cast<int64_t>(limit));
+    stmt.Bind(2, SqlLimit(limit));
     return AllRows(stmt, ReadFacts);
   };
   return Track(run(), kOp);
@@ -371,7 +373,7 @@ Result<std::vector<DestructionRow>> SqliteTransaction::ListDestructions(std::str
     CUSTOS_ASSIGN_OR_RETURN(Stmt stmt, db_.Prepare(kListDestructions, kOp));
     stmt.Bind(1, run_id);
     stmt.Bind(2, after_seq);
-    stmt.Bind(3, static_cast<int64_t>(limit));
+    stmt.Bind(3, SqlLimit(limit));
     return AllRows(stmt, ReadDestruction);
   };
   return Track(run(), kOp);
