@@ -40,6 +40,10 @@ std::string ScopeToJson(const ApprovalScope& scope) {
   j["fields"] = scope.fields;
   j["levels"] = scope.levels;
   j["purpose"] = scope.purpose;
+  if (!scope.plan.empty()) {
+    j["plan"] = scope.plan;
+    j["plan_sha256"] = scope.plan_sha256;
+  }
   return j.dump();
 }
 
@@ -50,8 +54,10 @@ Result<ApprovalScope> ScopeFromJson(std::string_view json) {
   }
   for (const auto& item : j.items()) {
     const std::string& key = item.key();
-    if (key != "customers" && key != "fields" && key != "levels" && key != "purpose") {
-      return InvalidArgument("scope: unknown key (allowed: customers, fields, levels, purpose)");
+    if (key != "customers" && key != "fields" && key != "levels" && key != "purpose" &&
+        key != "plan" && key != "plan_sha256") {
+      return InvalidArgument(
+          "scope: unknown key (allowed: customers, fields, levels, purpose, plan, plan_sha256)");
     }
   }
   ApprovalScope scope;
@@ -61,6 +67,13 @@ Result<ApprovalScope> ScopeFromJson(std::string_view json) {
   if (auto it = j.find("purpose"); it != j.end()) {
     if (!it->is_string()) return InvalidArgument("scope 'purpose': must be a string");
     scope.purpose = it->get<std::string>();
+  }
+  for (auto [key, out] : {std::pair{"plan", &scope.plan},
+                          std::pair{"plan_sha256", &scope.plan_sha256}}) {
+    if (auto it = j.find(key); it != j.end()) {
+      if (!it->is_string()) return InvalidArgument(fmt::format("scope '{}': must be a string", key));
+      *out = it->get<std::string>();
+    }
   }
   return scope;
 }

@@ -47,6 +47,10 @@ struct ApprovalScope {
   std::vector<std::string> fields;
   std::vector<std::string> levels;  // "general", "internal", "confidential"
   std::string purpose;
+  // Destruction of a saved retention plan (issue 6): the plan id and the SHA-256 (hex) of its
+  // content as approved. Written to the JSON only when set: {"plan":"...","plan_sha256":"..."}.
+  std::string plan;
+  std::string plan_sha256;
 };
 
 // Canonical JSON text of a scope (keys in a fixed order).

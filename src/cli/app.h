@@ -81,4 +81,8 @@ Result<int64_t> ParseDate(std::string_view text);
 // `custos access explain --staff S --purpose P --customer C [--json]`.
 void AddAccessCommands(CLI::App& app, Globals& g, Action& action);
 
+// --- retention (issue 6; retention_commands.cpp) ---
+// `custos retention plan|show|request|run|certificate verify` and `custos hold ...`.
+void AddRetentionCommands(CLI::App& app, Globals& g, Action& action);
+
 }  // namespace custos::cli

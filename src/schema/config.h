@@ -15,7 +15,8 @@
 //   [audit]     checkpoint_every, head_file
 //   [server]    listen, port, cert, key, max_body_bytes, rate_limit_per_second,
 //               rate_limit_burst, threads
-//   [retention.NAME]  description        one table per retention class
+//   [retention.NAME]  description, event, min (required); max     one table per retention
+//                     class; classes "consent" and "audit" are required (docs/retention.md)
 //   [fields.NAME]     label, type, category, level, retention (required); pipl_sensitive,
 //                     searchable, required (default false), validator (default "none"),
 //                     mask (default "full")               at least one field
@@ -49,6 +50,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -119,12 +121,38 @@ struct PostDef {
   std::vector<std::string> roles;  // declared role names
 };
 
-// A retention class ([retention.NAME]). Only the name and a description for now; the
-// lifecycle component gives classes their periods and triggers.
+// A retention period: calendar years, months and days, written "3y", "180d", "1y6m"
+// (docs/retention.md). Added to a date in that order (calendar arithmetic; a day past the end
+// of a month is clamped to its last day).
+struct RetentionPeriod {
+  int32_t years = 0;
+  int32_t months = 0;
+  int32_t days = 0;
+  // Approximate length in days (a year 365.2425 days, a month a twelfth of it): used only to
+  // compare two periods, never to compute a due date.
+  double ApproxDays() const;
+  bool operator==(const RetentionPeriod&) const = default;
+};
+
+// A retention class ([retention.NAME], P3.4a): how long data of this class is kept, counted
+// from a named event (kRetentionEvents). `min` is the statutory floor: nothing of the class is
+// destroyed before it. `max` is the policy ceiling: once it has passed the data is due for
+// destruction; nullopt (no `max` key) means never due (the audit class). The lifecycle
+// component applies the rules (src/lifecycle).
 struct RetentionClassDef {
   std::string name;
   std::string description;
+  std::string event;                     // one of kRetentionEvents
+  RetentionPeriod min;                   // statutory floor
+  std::optional<RetentionPeriod> max;    // policy ceiling; >= min
 };
+
+// Parses "3y", "180d", "2w", "1y6m", "0d": one or more <digits><unit> with units y, m, w, d
+// in that order, each at most once; at most 200 years in all. InvalidArgument naming the
+// grammar otherwise (the text itself is not personal data but is not echoed either).
+Result<RetentionPeriod> ParseRetentionPeriod(std::string_view text);
+// The canonical text of a period ("3y", "1y6m", "0d").
+std::string RetentionPeriodText(const RetentionPeriod& period);
 
 struct KeysConfig {
   std::string suite = "aes256gcm";  // kSuites; fixed at init

@@ -27,7 +27,7 @@ constexpr std::array<std::string_view, 4> kKeysKeys = {"suite", "provider", "key
 constexpr std::array<std::string_view, 5> kStoreKeys = {"backend", "path", "synchronous", "url",
                                                          "schema"};
 constexpr std::array<std::string_view, 2> kAuditKeys = {"checkpoint_every", "head_file"};
-constexpr std::array<std::string_view, 1> kRetentionKeys = {"description"};
+constexpr std::array<std::string_view, 4> kRetentionKeys = {"description", "event", "min", "max"};
 constexpr std::array<std::string_view, 10> kFieldKeys = {
     "label",    "type",     "category",  "level", "pipl_sensitive",
     "searchable", "required", "validator", "mask",  "retention"};
@@ -148,6 +148,33 @@ Result<AuditConfig> ReadAudit(const TomlSection& s) {
   return a;
 }
 
+Result<RetentionPeriod> ReadPeriod(const TomlSection& s, std::string_view key) {
+  CUSTOS_ASSIGN_OR_RETURN(std::string text, s.String(key));
+  Result<RetentionPeriod> period = ParseRetentionPeriod(text);
+  if (!period.ok()) return s.Error(key, period.status().message());
+  return period;
+}
+
+// Audit entries are never destroyed by the sweep: their class is a floor counted per entry.
+Status CheckAuditClass(const TomlSection& s, const RetentionClassDef& r) {
+  if (r.name == "audit") {
+    if (r.event != "entry_written") {
+      return s.Error("event", "the audit class counts from \"entry_written\"");
+    }
+    if (r.max.has_value()) {
+      return s.Error("max", "the audit class has no ceiling: the sweep never destroys audit "
+                            "entries");
+    }
+  } else if (r.event == "entry_written") {
+    return s.Error("event", "\"entry_written\" is only for the audit class");
+  }
+  if (r.name == "consent" && !IsOneOf(r.event, kCustomerEvents)) {
+    return s.Error("event", "consent evidence counts from a customer event (collection, "
+                            "last_activity, last_transaction)");
+  }
+  return Status::Ok();
+}
+
 Result<std::vector<RetentionClassDef>> ReadRetention(const TomlSection& s) {
   CUSTOS_ASSIGN_OR_RETURN(auto entries, s.NamedTables());
   if (entries.empty()) return s.TableError("at least one retention class is required");
@@ -155,11 +182,47 @@ Result<std::vector<RetentionClassDef>> ReadRetention(const TomlSection& s) {
   for (const auto& [name, entry] : entries) {
     CUSTOS_RETURN_IF_ERROR(CheckName(entry, name, "a retention class"));
     CUSTOS_RETURN_IF_ERROR(entry.RejectUnknownKeys(kRetentionKeys));
-    RetentionClassDef r{.name = name, .description = {}};
+    RetentionClassDef r;
+    r.name = name;
     CUSTOS_ASSIGN_OR_RETURN(r.description, entry.String("description"));
+    CUSTOS_ASSIGN_OR_RETURN(r.event, entry.Choice("event", kRetentionEvents));
+    CUSTOS_ASSIGN_OR_RETURN(r.min, ReadPeriod(entry, "min"));
+    if (entry.Has("max")) {
+      CUSTOS_ASSIGN_OR_RETURN(RetentionPeriod max, ReadPeriod(entry, "max"));
+      if (max.ApproxDays() < r.min.ApproxDays()) {
+        return entry.Error("max", "must not be below min (the policy ceiling cannot be "
+                                  "shorter than the statutory floor)");
+      }
+      r.max = max;
+    }
+    CUSTOS_RETURN_IF_ERROR(CheckAuditClass(entry, r));
     out.push_back(std::move(r));
   }
+  for (std::string_view required : {"consent", "audit"}) {
+    const bool declared = std::any_of(out.begin(), out.end(), [&](const RetentionClassDef& r) {
+      return r.name == required;
+    });
+    if (!declared) {
+      return s.TableError(fmt::format("a retention class named '{}' is required (every record "
+                                      "kind has a rule, docs/retention.md)",
+                                      required));
+    }
+  }
   return out;
+}
+
+// The event of the class named by a field or record kind must be one that kind of data has.
+Status CheckRetentionEvent(const TomlSection& s, const std::vector<RetentionClassDef>& classes,
+                           std::string_view class_name, std::string_view own_event) {
+  for (const RetentionClassDef& c : classes) {
+    if (c.name != class_name) continue;
+    if (IsOneOf(c.event, kCustomerEvents) || c.event == own_event) return Status::Ok();
+    return s.Error("retention",
+                   fmt::format("class '{}' counts from event '{}', which this data does not "
+                               "have (allowed: collection, last_activity, last_transaction{}{})",
+                               c.name, c.event, own_event.empty() ? "" : ", ", own_event));
+  }
+  return Status::Ok();
 }
 
 // The `retention` key of a field or record kind: a class declared in [retention].
@@ -207,6 +270,7 @@ Result<FieldDef> ReadField(const std::string& name, const TomlSection& s,
   CUSTOS_ASSIGN_OR_RETURN(f.validator, s.Choice("validator", kValidatorNames, "none"));
   CUSTOS_ASSIGN_OR_RETURN(f.mask, s.Choice("mask", kMaskRules, "full"));
   CUSTOS_ASSIGN_OR_RETURN(f.retention_class, ReadRetentionRef(s, classes));
+  CUSTOS_RETURN_IF_ERROR(CheckRetentionEvent(s, classes, f.retention_class, ""));
   CUSTOS_RETURN_IF_ERROR(CheckPassword(f, s));
   return f;
 }
@@ -238,6 +302,9 @@ Result<std::vector<RecordKindDef>> ReadRecords(const TomlSection& s,
     r.name = name;
     CUSTOS_ASSIGN_OR_RETURN(r.level, ReadLevel(entry));
     CUSTOS_ASSIGN_OR_RETURN(r.retention_class, ReadRetentionRef(entry, classes));
+    CUSTOS_RETURN_IF_ERROR(CheckRetentionEvent(
+        entry, classes, r.retention_class,
+        name == "transaction" ? "transaction_completed" : "note_created"));
     out.push_back(std::move(r));
   }
   // Every kind the vault stores must be classified (P2.2); none may fall back to a default.

@@ -66,6 +66,18 @@ inline constexpr std::array<std::string_view, 8> kMaskRules = {
 // Records kept about a customer besides the profile; each must be classified in [records].
 inline constexpr std::array<std::string_view, 2> kRecordKinds = {"transaction", "note"};
 
+// The events a retention period is counted from (docs/retention.md). Customer-level events
+// (a customer's profile, consent evidence): collection (the customer was created),
+// last_activity (the latest of creation, profile update, transaction, note, consent entry),
+// last_transaction (the latest transaction, or collection when there is none). Per record:
+// transaction_completed (a transaction row), note_created (a note), entry_written (an audit
+// entry).
+inline constexpr std::array<std::string_view, 6> kRetentionEvents = {
+    "collection",            "last_activity", "last_transaction",
+    "transaction_completed", "note_created",  "entry_written"};
+inline constexpr std::array<std::string_view, 3> kCustomerEvents = {
+    "collection", "last_activity", "last_transaction"};
+
 // Key-encryption suites, key providers, store backends and SQLite synchronous modes accepted
 // in [keys] and [store].
 inline constexpr std::array<std::string_view, 2> kSuites = {"aes256gcm", "sm4gcm"};
@@ -76,14 +88,17 @@ inline constexpr std::array<std::string_view, 2> kSynchronousModes = {"normal", 
 // The actions a role's grant may name ([roles.NAME] grants, issue 3). Stable: they appear in
 // decisions and audit entries. Data actions touch customer fields or records and are granted
 // per classification level; the others are granted without levels.
-inline constexpr std::array<std::string_view, 26> kActions = {
+inline constexpr std::array<std::string_view, 31> kActions = {
     "customer.create", "customer.read",    "customer.update",  "customer.search",
     "customer.list",   "customer.export",  "customer.import",  "txn.add",
     "txn.read",        "note.add",         "note.read",        "consent.record",
     "consent.read",    "notice.manage",    "notice.read",      "staff.manage",
     "role.read",       "training.manage",  "training.read",    "approval.request",
     "approval.approve", "approval.read",   "audit.read",       "audit.verify",
-    "report.read",     "config.manage"};
+    "report.read",     "config.manage",
+    // issue 6 (docs/retention.md): legal holds and the retention sweep
+    "hold.manage",     "hold.read",        "retention.plan",   "retention.run",
+    "retention.read"};
 inline constexpr std::array<std::string_view, 11> kDataActions = {
     "customer.create", "customer.read",   "customer.update", "customer.search",
     "customer.list",   "customer.export", "customer.import", "txn.add",

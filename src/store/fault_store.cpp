@@ -218,6 +218,64 @@ class FaultTransaction final : public Transaction {
     return inner_->ListConsents(customer_id);
   }
 
+  // --- lifecycle (issue 6) ---
+  Status InsertLegalHold(const LegalHoldRow& row) override {
+    CUSTOS_RETURN_IF_ERROR(Write("insert legal hold"));
+    return inner_->InsertLegalHold(row);
+  }
+  Result<int64_t> ReleaseLegalHold(std::string_view hold_id, std::string_view released_by,
+                                   int64_t released_at_ms) override {
+    CUSTOS_RETURN_IF_ERROR(Write("release legal hold"));
+    return inner_->ReleaseLegalHold(hold_id, released_by, released_at_ms);
+  }
+  Result<std::vector<LegalHoldRow>> ListLegalHolds(std::string_view customer_id,
+                                                   bool in_force_only) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->ListLegalHolds(customer_id, in_force_only);
+  }
+  Status InsertRetentionPlan(const RetentionPlanRow& row) override {
+    CUSTOS_RETURN_IF_ERROR(Write("insert retention plan"));
+    return inner_->InsertRetentionPlan(row);
+  }
+  Status UpdateRetentionPlan(const RetentionPlanRow& row) override {
+    CUSTOS_RETURN_IF_ERROR(Write("update retention plan"));
+    return inner_->UpdateRetentionPlan(row);
+  }
+  Result<std::optional<RetentionPlanRow>> GetRetentionPlan(std::string_view plan_id) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->GetRetentionPlan(plan_id);
+  }
+  Result<std::vector<RetentionFactsRow>> ListRetentionFacts(std::string_view after_id,
+                                                            size_t limit) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->ListRetentionFacts(after_id, limit);
+  }
+  Result<std::vector<RecordTimeRow>> ListRecordTimes(std::string_view customer_id) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->ListRecordTimes(customer_id);
+  }
+  Result<bool> EraseCustomer(std::string_view customer_id) override {
+    CUSTOS_RETURN_IF_ERROR(Write("erase customer"));
+    return inner_->EraseCustomer(customer_id);
+  }
+  Result<bool> DeleteTransaction(std::string_view customer_id, std::string_view txn_id) override {
+    CUSTOS_RETURN_IF_ERROR(Write("delete transaction"));
+    return inner_->DeleteTransaction(customer_id, txn_id);
+  }
+  Result<bool> DeleteNote(std::string_view customer_id, std::string_view note_id) override {
+    CUSTOS_RETURN_IF_ERROR(Write("delete note"));
+    return inner_->DeleteNote(customer_id, note_id);
+  }
+  Result<int64_t> AppendDestruction(const DestructionRow& row) override {
+    CUSTOS_RETURN_IF_ERROR(Write("append destruction"));
+    return inner_->AppendDestruction(row);
+  }
+  Result<std::vector<DestructionRow>> ListDestructions(std::string_view run_id, int64_t after_seq,
+                                                       size_t limit) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->ListDestructions(run_id, after_seq, limit);
+  }
+
  private:
   Status Live() const {
     if (inner_ == nullptr) return FailedPrecondition("store: transaction already finished");

@@ -3,7 +3,7 @@
 // tested against an I/O error, a full disk or a crash at any point of its work
 // (ARCHITECTURE.md, Storage).
 //
-// A write call is any Put*, Insert*, Update*, Append* or Commit on a Transaction begun from
+// A write call is any Put*, Insert*, Update*, Append*, Release*, Erase*, Delete* or Commit on a Transaction begun from
 // this wrapper. FailAfter(n, code) arms the fault: the n-th write call from then on, and every
 // write call after it until Heal(), returns `code` without reaching the wrapped store (a disk
 // that failed stays failed; Rebello et al., ATC'20). A failed Commit rolls the wrapped

@@ -147,6 +147,45 @@ Status CopyConsent(SqliteDb& db, Transaction& txn, CopyReport& r) {
                  });
 }
 
+// --- lifecycle (issue 6): legal holds, retention plans, the destruction log ---
+Status CopyLifecycle(SqliteDb& db, Transaction& txn, CopyReport& r) {
+  if (Status step = EachRow(db,
+                            "SELECT hold_id, customer_id, reason, owner, placed_by, placed_at_ms, "
+                            "released_by, released_at_ms FROM legal_holds "
+                            "ORDER BY hold_id, customer_id",
+                            "migrate: legal holds", r.lifecycle_rows,
+                            [&](const Stmt& s) -> Status {
+                              CUSTOS_RETURN_IF_ERROR(txn.InsertLegalHold(
+                                  {s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4),
+                                   s.Int(5), "", 0}));
+                              if (s.Int(7) == 0) return Status::Ok();
+                              // Released together: one release per hold, at its time.
+                              return txn.ReleaseLegalHold(s.Text(0), s.Text(6), s.Int(7))
+                                  .status();
+                            });
+      !step.ok())
+    return step;
+  if (Status step = EachRow(db,
+                            "SELECT plan_id, content_sha256, content, created_by, created_at_ms, "
+                            "state, run_id, updated_at_ms FROM retention_plans ORDER BY plan_id",
+                            "migrate: retention plans", r.lifecycle_rows,
+                            [&](const Stmt& s) {
+                              return txn.InsertRetentionPlan({s.Text(0), s.Text(1), s.Text(2),
+                                                              s.Text(3), s.Int(4), s.Text(5),
+                                                              s.Text(6), s.Int(7)});
+                            });
+      !step.ok())
+    return step;
+  // Appended in seq order: the log has no gaps, so each entry keeps its seq.
+  return EachRow(db,
+                 "SELECT seq, ts_ms, run_id, kind, id_hash FROM destruction_log ORDER BY seq",
+                 "migrate: destruction log", r.lifecycle_rows, [&](const Stmt& s) {
+                   return txn.AppendDestruction({s.Int(0), s.Int(1), s.Text(2), s.Text(3),
+                                                 s.Text(4)})
+                       .status();
+                 });
+}
+
 Status CopyAll(SqliteDb& db, Transaction& txn, CopyReport& r) {
   if (Status step = EachRow(db, "SELECT key, value FROM meta ORDER BY key", "migrate: meta", r.meta,
                             [&](const Stmt& s) {
@@ -257,6 +296,7 @@ Status CopyAll(SqliteDb& db, Transaction& txn, CopyReport& r) {
     return step;
   CUSTOS_RETURN_IF_ERROR(CopyAccess(db, txn, r));
   CUSTOS_RETURN_IF_ERROR(CopyConsent(db, txn, r));
+  CUSTOS_RETURN_IF_ERROR(CopyLifecycle(db, txn, r));
   return EachRow(db,
                  "SELECT import_id, file_sha256, actor, started_at_ms, updated_at_ms, "
                  "committed_lines, imported, rejected, state FROM imports ORDER BY "

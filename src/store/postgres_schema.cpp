@@ -193,9 +193,60 @@ CREATE TRIGGER consent_ledger_no_change BEFORE UPDATE OR DELETE ON consent_ledge
   FOR EACH ROW EXECUTE FUNCTION consent_ledger_append_only();
 )sql";
 
+// Migration 4 (issue 6, lifecycle), as on SQLite: legal holds, saved retention plans, the
+// destruction log, and the consent ledger's one deletion path (a customer named in
+// consent_erasures within the destroying transaction).
+constexpr const char* kMigration4Lifecycle = R"sql(
+CREATE TABLE legal_holds(
+  customer_id    TEXT COLLATE "C" NOT NULL,
+  hold_id        TEXT COLLATE "C" NOT NULL,
+  reason         TEXT NOT NULL,
+  owner          TEXT NOT NULL,
+  placed_by      TEXT NOT NULL,
+  placed_at_ms   BIGINT NOT NULL,
+  released_by    TEXT NOT NULL,
+  released_at_ms BIGINT NOT NULL,
+  PRIMARY KEY(customer_id, hold_id)
+);
+CREATE INDEX legal_holds_by_hold ON legal_holds(hold_id);
+
+CREATE TABLE retention_plans(
+  plan_id        TEXT COLLATE "C" PRIMARY KEY,
+  content_sha256 TEXT NOT NULL,
+  content        TEXT NOT NULL,
+  created_by     TEXT NOT NULL,
+  created_at_ms  BIGINT NOT NULL,
+  state          TEXT NOT NULL,
+  run_id         TEXT NOT NULL,
+  updated_at_ms  BIGINT NOT NULL
+);
+
+CREATE TABLE destruction_log(
+  seq     BIGINT PRIMARY KEY,
+  ts_ms   BIGINT NOT NULL,
+  run_id  TEXT COLLATE "C" NOT NULL,
+  kind    TEXT NOT NULL,
+  id_hash TEXT NOT NULL
+);
+CREATE INDEX destruction_log_by_run ON destruction_log(run_id, seq);
+
+CREATE TABLE consent_erasures(
+  customer_id TEXT COLLATE "C" PRIMARY KEY
+);
+CREATE OR REPLACE FUNCTION consent_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' AND EXISTS (SELECT 1 FROM consent_erasures e
+                                  WHERE e.customer_id = OLD.customer_id) THEN
+    RETURN OLD;
+  END IF;
+  RAISE EXCEPTION 'consent_ledger is append-only';
+END
+$$;
+)sql";
+
 // Index i holds migration i + 1.
 constexpr std::array<const char*, kLatestSchemaVersion> kMigrations = {
-    kMigration1, kMigration2Access, kMigration3Consent};
+    kMigration1, kMigration2Access, kMigration3Consent, kMigration4Lifecycle};
 
 constexpr const char* kLockSchema = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
 constexpr const char* kCreateMigrationsTable =

@@ -122,6 +122,25 @@ class PgTransaction final : public Transaction {
   Status AppendConsent(const ConsentRow& row) override;
   Result<std::vector<ConsentRow>> ListConsents(std::string_view customer_id) override;
 
+  // --- lifecycle (issue 6): sqlite_lifecycle.cpp / postgres_lifecycle.cpp ---
+  Status InsertLegalHold(const LegalHoldRow& row) override;
+  Result<int64_t> ReleaseLegalHold(std::string_view hold_id, std::string_view released_by,
+                                   int64_t released_at_ms) override;
+  Result<std::vector<LegalHoldRow>> ListLegalHolds(std::string_view customer_id,
+                                                   bool in_force_only) override;
+  Status InsertRetentionPlan(const RetentionPlanRow& row) override;
+  Status UpdateRetentionPlan(const RetentionPlanRow& row) override;
+  Result<std::optional<RetentionPlanRow>> GetRetentionPlan(std::string_view plan_id) override;
+  Result<std::vector<RetentionFactsRow>> ListRetentionFacts(std::string_view after_id,
+                                                            size_t limit) override;
+  Result<std::vector<RecordTimeRow>> ListRecordTimes(std::string_view customer_id) override;
+  Result<bool> EraseCustomer(std::string_view customer_id) override;
+  Result<bool> DeleteTransaction(std::string_view customer_id, std::string_view txn_id) override;
+  Result<bool> DeleteNote(std::string_view customer_id, std::string_view note_id) override;
+  Result<int64_t> AppendDestruction(const DestructionRow& row) override;
+  Result<std::vector<DestructionRow>> ListDestructions(std::string_view run_id, int64_t after_seq,
+                                                       size_t limit) override;
+
  private:
   PgTransaction(ConnectionPool& pool, std::unique_ptr<PgConn> conn, std::string audit_lock_key);
 

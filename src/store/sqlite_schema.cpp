@@ -209,9 +209,56 @@ CREATE TRIGGER consent_ledger_no_delete BEFORE DELETE ON consent_ledger
 BEGIN SELECT RAISE(ABORT, 'consent_ledger is append-only'); END;
 )sql";
 
+// Migration 4 (issue 6, lifecycle): legal holds, saved retention plans and the destruction log
+// (salted hashes of destroyed ids, never the ids). The consent ledger stays append-only
+// except on one path: destroying the whole customer (Transaction::EraseCustomer) first names
+// the customer in consent_erasures, in the same transaction, and removes that row again.
+constexpr const char* kMigration4Lifecycle = R"sql(
+CREATE TABLE legal_holds(
+  customer_id    TEXT NOT NULL,
+  hold_id        TEXT NOT NULL,
+  reason         TEXT NOT NULL,
+  owner          TEXT NOT NULL,
+  placed_by      TEXT NOT NULL,
+  placed_at_ms   INTEGER NOT NULL,
+  released_by    TEXT NOT NULL,
+  released_at_ms INTEGER NOT NULL,
+  PRIMARY KEY(customer_id, hold_id)
+) WITHOUT ROWID;
+CREATE INDEX legal_holds_by_hold ON legal_holds(hold_id);
+
+CREATE TABLE retention_plans(
+  plan_id        TEXT PRIMARY KEY,
+  content_sha256 TEXT NOT NULL,
+  content        TEXT NOT NULL,
+  created_by     TEXT NOT NULL,
+  created_at_ms  INTEGER NOT NULL,
+  state          TEXT NOT NULL,
+  run_id         TEXT NOT NULL,
+  updated_at_ms  INTEGER NOT NULL
+);
+
+CREATE TABLE destruction_log(
+  seq     INTEGER PRIMARY KEY,
+  ts_ms   INTEGER NOT NULL,
+  run_id  TEXT NOT NULL,
+  kind    TEXT NOT NULL,
+  id_hash TEXT NOT NULL
+);
+CREATE INDEX destruction_log_by_run ON destruction_log(run_id, seq);
+
+CREATE TABLE consent_erasures(
+  customer_id TEXT PRIMARY KEY
+) WITHOUT ROWID;
+DROP TRIGGER consent_ledger_no_delete;
+CREATE TRIGGER consent_ledger_no_delete BEFORE DELETE ON consent_ledger
+WHEN NOT EXISTS (SELECT 1 FROM consent_erasures WHERE customer_id = OLD.customer_id)
+BEGIN SELECT RAISE(ABORT, 'consent_ledger is append-only'); END;
+)sql";
+
 // Index i holds migration i + 1.
 constexpr std::array<const char*, kLatestSchemaVersion> kMigrations = {
-    kMigration1, kMigration2Access, kMigration3Consent};
+    kMigration1, kMigration2Access, kMigration3Consent, kMigration4Lifecycle};
 
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations("

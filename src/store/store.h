@@ -199,6 +199,64 @@ struct ConsentRow {
   std::string actor;           // staff id or job that recorded it
 };
 
+// --- lifecycle (issue 6; P3.4): legal holds, retention plans, the destruction log ---
+
+// One customer under one legal hold. A hold placed on a set of customers has one row per
+// customer, all with the same hold_id. `reason` is written by staff and holds no personal data.
+struct LegalHoldRow {
+  std::string hold_id;
+  std::string customer_id;
+  std::string reason;
+  std::string owner;           // staff id answerable for the hold
+  std::string placed_by;       // staff id
+  int64_t placed_at_ms = 0;
+  std::string released_by;     // empty while in force
+  int64_t released_at_ms = 0;  // 0 while in force
+};
+
+// A saved retention plan: what a sweep found due (src/lifecycle/plan.h). `content` is the
+// plan's JSON text and never changes; content_sha256 (hex) is what an approval names.
+struct RetentionPlanRow {
+  std::string plan_id;
+  std::string content_sha256;
+  std::string content;
+  std::string created_by;
+  int64_t created_at_ms = 0;
+  std::string state;       // "planned", "running", "done"
+  std::string run_id;      // set when a run starts (a rerun continues the same run)
+  int64_t updated_at_ms = 0;
+};
+
+// What the retention sweep needs to know about one customer, read without opening anything.
+// Times are 0 when there is no such record.
+struct RetentionFactsRow {
+  std::string customer_id;
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+  int64_t first_txn_ms = 0;
+  int64_t last_txn_ms = 0;
+  int64_t first_note_ms = 0;
+  int64_t last_note_ms = 0;
+  int64_t last_consent_ms = 0;  // the latest consent-ledger entry
+  bool on_hold = false;         // a legal hold in force names the customer
+};
+
+// A transaction or note of a customer, without its ciphertext.
+struct RecordTimeRow {
+  std::string kind;  // "transaction", "note"
+  std::string record_id;
+  int64_t created_at_ms = 0;
+};
+
+// One destroyed item, as the destruction log keeps it: the salted hash of its id, never the id.
+struct DestructionRow {
+  int64_t seq = 0;  // 1, 2, 3, ... assigned by AppendDestruction
+  int64_t ts_ms = 0;
+  std::string run_id;
+  std::string kind;     // "customer", "transaction", "note"
+  std::string id_hash;  // hex HMAC-SHA256(salt, id) (docs/retention.md)
+};
+
 // A unit of atomic work. All writes become visible together at Commit(); a Transaction
 // destroyed without Commit() rolls back. After a failed call the caller should drop the
 // transaction (rolling back); the store never leaves half a write.
@@ -323,6 +381,44 @@ class Transaction {
   virtual Status AppendConsent(const ConsentRow& row) = 0;
   // The customer's ledger in seq order (empty when it has none).
   virtual Result<std::vector<ConsentRow>> ListConsents(std::string_view customer_id) = 0;
+
+  // --- lifecycle (issue 6): sqlite_lifecycle.cpp / postgres_lifecycle.cpp ---
+  // Conflict if (hold_id, customer_id) exists.
+  virtual Status InsertLegalHold(const LegalHoldRow& row) = 0;
+  // Releases every row of the hold still in force; returns how many (0: none in force or no
+  // such hold).
+  virtual Result<int64_t> ReleaseLegalHold(std::string_view hold_id, std::string_view released_by,
+                                           int64_t released_at_ms) = 0;
+  // Hold rows naming `customer_id` (every customer's when empty), in force only when
+  // `in_force_only`, by placed time then hold id.
+  virtual Result<std::vector<LegalHoldRow>> ListLegalHolds(std::string_view customer_id,
+                                                           bool in_force_only) = 0;
+  // Conflict if the plan id exists.
+  virtual Status InsertRetentionPlan(const RetentionPlanRow& row) = 0;
+  // Replaces state, run_id and updated_at (content never changes). NotFound if absent.
+  virtual Status UpdateRetentionPlan(const RetentionPlanRow& row) = 0;
+  virtual Result<std::optional<RetentionPlanRow>> GetRetentionPlan(std::string_view plan_id) = 0;
+  // The retention facts of customers with id > after_id, in id order, at most limit.
+  virtual Result<std::vector<RetentionFactsRow>> ListRetentionFacts(std::string_view after_id,
+                                                                    size_t limit) = 0;
+  // The customer's transactions and notes (kind, id, time), without ciphertext.
+  virtual Result<std::vector<RecordTimeRow>> ListRecordTimes(std::string_view customer_id) = 0;
+  // Deletes every row of the customer: wrapped key, customer row, blind-index tokens (staged
+  // too), transactions, notes and consent ledger (the ledger's one deletion path). Hold rows
+  // stay (they name no personal data). Returns false when there was no customer row and no
+  // wrapped key (already destroyed).
+  virtual Result<bool> EraseCustomer(std::string_view customer_id) = 0;
+  // Deletes one transaction or note; false when absent.
+  virtual Result<bool> DeleteTransaction(std::string_view customer_id,
+                                         std::string_view txn_id) = 0;
+  virtual Result<bool> DeleteNote(std::string_view customer_id, std::string_view note_id) = 0;
+  // Appends to the destruction log with seq = the highest seq + 1; returns that seq.
+  virtual Result<int64_t> AppendDestruction(const DestructionRow& row) = 0;
+  // Entries with seq > after_seq of `run_id` (every run when empty), in seq order, at most
+  // limit.
+  virtual Result<std::vector<DestructionRow>> ListDestructions(std::string_view run_id,
+                                                               int64_t after_seq,
+                                                               size_t limit) = 0;
 };
 
 class Store {

@@ -603,6 +603,27 @@ ApprovalView ToView(const store::ApprovalRow& r, int64_t now) {
 
 }  // namespace
 
+// A destruction request for a saved retention plan (issue 6) names the plan and the hash of
+// its content as it stands now; the run refuses a plan whose content differs.
+static Status PlanScope(store::Transaction& txn, const ApprovalRequest& request,
+                        access::ApprovalScope& scope) {
+  if (request.kind != access::kKindDestruction) {
+    return InvalidArgument("plan: only a destruction request names a retention plan");
+  }
+  std::optional<store::RetentionPlanRow> plan;
+  if (ValidCustomerId(request.plan_id)) {
+    CUSTOS_ASSIGN_OR_RETURN(plan, txn.GetRetentionPlan(request.plan_id));
+  }
+  if (!plan.has_value()) return NotFound("plan: no such retention plan");
+  if (!request.plan_sha256.empty() && request.plan_sha256 != plan->content_sha256) {
+    return InvalidArgument("plan_sha256: does not match the saved plan");
+  }
+  if (plan->state == "done") return FailedPrecondition("plan: already executed");
+  scope.plan = plan->plan_id;
+  scope.plan_sha256 = plan->content_sha256;
+  return Status::Ok();
+}
+
 Result<std::string> Vault::RequestApproval(const Context& ctx, const ApprovalRequest& request) {
   Impl& impl = *impl_;
   const int64_t now = impl.Now();
@@ -611,7 +632,7 @@ Result<std::string> Vault::RequestApproval(const Context& ctx, const ApprovalReq
   CUSTOS_ASSIGN_OR_RETURN(Admitted a,
                           AdmitFor(impl, ctx, "approval.request", target, "approval.request"));
   access::ApprovalScope scope{request.customers, request.fields, request.levels,
-                              request.purpose};
+                              request.purpose, {}, {}};
   Status bad = access::CheckRequest(request.kind, request.justification, scope,
                                     request.duration_ms);
   if (bad.ok() && !Printable(request.justification, access::kMaxJustification)) {
@@ -627,6 +648,9 @@ Result<std::string> Vault::RequestApproval(const Context& ctx, const ApprovalReq
   }
   if (bad.ok() && !scope.purpose.empty() && impl.config->FindPurpose(scope.purpose) == nullptr) {
     bad = InvalidArgument("scope 'purpose': not in the purpose catalogue (P3.3a)");
+  }
+  if (bad.ok() && !request.plan_id.empty()) {
+    bad = PlanScope(*a.txn, request, scope);
   }
   if (!bad.ok()) return DenyInput(impl, a, "approval.request", target, bad);
   store::ApprovalRow row;

@@ -207,6 +207,10 @@ struct ApprovalRequest {
   std::vector<std::string> levels;  // "general", "internal", "confidential"
   std::string purpose;              // the purpose the access is for
   int64_t duration_ms = 0;          // break-glass: at most 24 hours
+  // kind "destruction" of a saved retention plan (issue 6): the plan id; the SHA-256 of its
+  // content is filled in by the vault (or, when given, must match it).
+  std::string plan_id;
+  std::string plan_sha256;
 };
 
 struct ApprovalView {
@@ -293,6 +297,84 @@ struct AccessExplanation {
   std::string reason;
   bool break_glass = false;
 };
+
+// --- retention, legal holds and destruction: value types (issue 6, P3.4; docs/retention.md) ---
+
+// Puts the named customers on one legal hold. reason: why (a case or matter reference, no
+// personal data); owner: the staff id answerable for the hold (the actor when empty).
+struct HoldRequest {
+  std::vector<std::string> customers;
+  std::string reason;
+  std::string owner;
+};
+
+struct HoldView {
+  std::string hold_id;
+  std::string customer_id;
+  std::string reason;
+  std::string owner;
+  std::string placed_by;
+  int64_t placed_at_ms = 0;
+  std::string released_by;     // empty while in force
+  int64_t released_at_ms = 0;  // 0 while in force
+};
+
+// One line of a plan (lifecycle::PlanItem): due, or due but held back (`held` says why).
+struct RetentionItemView {
+  std::string kind;         // "customer", "transaction", "note"
+  std::string customer_id;
+  std::string record_id;    // the transaction or note id; empty for a customer
+  std::string rule;         // the retention class
+  std::string event;
+  int64_t event_ms = 0;
+  int64_t due_ms = 0;
+  std::string held;         // empty when due
+};
+
+struct RetentionPlanView {
+  std::string plan_id;
+  std::string content_sha256;  // what a destruction approval names
+  std::string state;           // "planned", "running", "done"
+  std::string run_id;
+  std::string created_by;
+  int64_t created_at_ms = 0;
+  std::vector<RetentionItemView> due;
+  std::vector<RetentionItemView> held;
+};
+
+struct RetentionRunReport {
+  std::string run_id;
+  std::string plan_id;
+  std::string approval_id;
+  int64_t customers = 0;     // destroyed by this run (all attempts)
+  int64_t transactions = 0;
+  int64_t notes = 0;
+  int64_t skipped_held = 0;  // listed, but under a legal hold at run time
+  int64_t skipped_gone = 0;  // listed, but already gone (an earlier attempt, or never there)
+  std::filesystem::path certificate;  // <vault_dir>/certificates/<run_id>.json
+};
+
+// One destroyed item as the destruction ledger records it (lifecycle/ledger.h).
+struct DestructionEntry {
+  int64_t seq = 0;
+  int64_t ts_ms = 0;
+  std::string run_id;
+  std::string kind;
+  std::string id_hash;  // hex HMAC-SHA256(salt, id)
+};
+
+// What a committed run destroyed, for the backup component: rewrite the key sections of the
+// backups and append these entries to the ledger kept beside them.
+struct DestructionNotice {
+  std::string vault_id;
+  std::string salt_hex;  // the ledger's salt (vault meta "lifecycle.id_salt")
+  std::string run_id;
+  std::vector<DestructionEntry> entries;
+};
+// Called after a run's destructions are committed and written to the vault's ledger, before
+// the run is marked done; an error leaves the run unfinished (a rerun calls it again, with
+// the same entries), so the hook must be idempotent.
+using DestructionHook = std::function<Status(const DestructionNotice&)>;
 
 class Vault {
  public:
@@ -451,6 +533,42 @@ class Vault {
                                                        std::string_view staff_id,
                                                        std::string_view purpose,
                                                        std::string_view customer_id);
+
+  // --- retention, legal holds, destruction (issue 6, P3.4; src/vault/retention_ops.cpp) ---
+  // Every call is audited (ids, rules and counts; never a value). The purpose defaults to
+  // "legal_obligation". Refusals are audited "deny": Unauthenticated, PermissionDenied (no
+  // grant of the named action), InvalidArgument naming the rule, NotFound.
+
+  // hold.manage. Places one hold on 1..1000 existing customers; returns the hold id.
+  // InvalidArgument for a bad customer id, a reason of fewer than 10 or more than 500
+  // printable bytes, an owner who is not an active staff member; NotFound for an absent
+  // customer (nothing is placed).
+  Result<std::string> PlaceHold(const Context& ctx, const HoldRequest& request);
+  // hold.manage. Releases every customer of the hold. NotFound if no such hold is in force.
+  Status ReleaseHold(const Context& ctx, std::string_view hold_id);
+  // hold.read. Holds naming `customer_id` (every customer's when empty); only those in force
+  // when `in_force_only`.
+  Result<std::vector<HoldView>> ListHolds(const Context& ctx, std::string_view customer_id,
+                                          bool in_force_only);
+
+  // retention.plan. Sweeps every customer against the retention rules at the vault's time and
+  // saves the plan: what is due, and what is due but held back (legal hold, statutory floor).
+  Result<RetentionPlanView> PlanRetention(const Context& ctx);
+  // retention.read. NotFound if absent.
+  Result<RetentionPlanView> GetRetentionPlan(const Context& ctx, std::string_view plan_id);
+  // retention.run. Destroys exactly the due items of the plan — only after a destruction
+  // request naming the plan and its hash was approved by a second staff member, and skipping
+  // what is under a legal hold now — each customer (key, rows, index, consent ledger) in one
+  // storage transaction with its audit entry; then checkpoints the store, appends the
+  // destruction ledger, writes the signed certificate and calls the destruction hook.
+  // A run killed half-way is continued by running the plan again. FailedPrecondition without
+  // an approval in force, for a plan already done, or when the approval names other content
+  // (the plan changed after approval); DataLoss when the saved plan no longer matches its
+  // hash; Unavailable on a storage, file or hook failure (run again to finish).
+  Result<RetentionRunReport> RunRetentionPlan(const Context& ctx, std::string_view plan_id);
+  // The hook called after each run (see DestructionHook); replaces any earlier one. Set before
+  // concurrent use.
+  void SetDestructionHook(DestructionHook hook);
 
   Vault(const Vault&) = delete;
   Vault& operator=(const Vault&) = delete;

@@ -42,6 +42,7 @@ struct Vault::Impl {
   // Audited reads of concurrent requests share a transaction and a commit (group_commit.h).
   // Set by Open once the store and the audit log are.
   std::unique_ptr<GroupCommit> reads;
+  DestructionHook on_destroyed;  // issue 6: called after each retention run (may be empty)
 
   int64_t Now() const { return now_ms(); }
 

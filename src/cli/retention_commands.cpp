@@ -1,0 +1,255 @@
+// custos retention plan|show|request|run|certificate verify and custos hold place|release|list
+// (issue 6, P3.4; docs/retention.md). Thin: parse, call the vault, print.
+#include <fmt/format.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "cli/app.h"
+#include "lifecycle/certificate.h"
+#include "lifecycle/rules.h"
+
+namespace custos::cli {
+namespace {
+
+nlohmann::json ItemJson(const vault::RetentionItemView& i) {
+  nlohmann::json j = {{"kind", i.kind},   {"customer_id", i.customer_id},
+                      {"rule", i.rule},   {"event", i.event},
+                      {"event_ms", i.event_ms}, {"due_ms", i.due_ms}};
+  if (!i.record_id.empty()) j["record_id"] = i.record_id;
+  if (!i.held.empty()) j["held"] = i.held;
+  return j;
+}
+
+std::string ItemText(const vault::RetentionItemView& i) {
+  const std::string what = i.record_id.empty()
+                               ? fmt::format("customer {}", i.customer_id)
+                               : fmt::format("{} {} of {}", i.kind, i.record_id, i.customer_id);
+  std::string line = fmt::format("  {}: class {}, {} {}, due {}", what, i.rule, i.event,
+                                 lifecycle::UtcDay(i.event_ms), lifecycle::UtcDay(i.due_ms));
+  if (!i.held.empty()) line += fmt::format(" — held back: {}", i.held);
+  return line + "\n";
+}
+
+void PrintPlan(const Globals& g, const vault::RetentionPlanView& p) {
+  nlohmann::json due = nlohmann::json::array();
+  nlohmann::json held = nlohmann::json::array();
+  std::string text = fmt::format("plan {} ({}), sha256 {}\n{} due:\n", p.plan_id, p.state,
+                                 p.content_sha256, p.due.size());
+  for (const auto& i : p.due) {
+    due.push_back(ItemJson(i));
+    text += ItemText(i);
+  }
+  text += fmt::format("{} due but held back:\n", p.held.size());
+  for (const auto& i : p.held) {
+    held.push_back(ItemJson(i));
+    text += ItemText(i);
+  }
+  g.out().Print({{"plan_id", p.plan_id},
+                 {"sha256", p.content_sha256},
+                 {"state", p.state},
+                 {"run_id", p.run_id},
+                 {"created_by", p.created_by},
+                 {"created_at_ms", p.created_at_ms},
+                 {"due", due},
+                 {"held", held}},
+                text);
+}
+
+void AddPlanCommands(CLI::App* retention, Globals& g, Action& action) {
+  auto* plan = retention->add_subcommand("plan", "sweep and save a retention plan (retention.plan)");
+  plan->callback([&g, &action] {
+    action = [&g] {
+      return WithVault(g, [&](vault::Vault& v) {
+        auto p = v.PlanRetention(g.MakeContext());
+        if (!p.ok()) return g.out().Fail(p.status());
+        PrintPlan(g, *p);
+        return static_cast<int>(kExitOk);
+      });
+    };
+  });
+
+  auto* show = retention->add_subcommand("show", "show a saved plan (retention.read)");
+  auto id = std::make_shared<std::string>();
+  show->add_option("plan", *id, "plan id")->required();
+  show->callback([&g, &action, id] {
+    action = [&g, id] {
+      return WithVault(g, [&](vault::Vault& v) {
+        auto p = v.GetRetentionPlan(g.MakeContext(), *id);
+        if (!p.ok()) return g.out().Fail(p.status());
+        PrintPlan(g, *p);
+        return static_cast<int>(kExitOk);
+      });
+    };
+  });
+
+  auto* request = retention->add_subcommand(
+      "request", "ask a second staff member to approve destroying a plan (dual control)");
+  auto req = std::make_shared<vault::ApprovalRequest>();
+  auto duration = std::make_shared<std::string>("7d");
+  request->add_option("--plan", req->plan_id, "plan id")->required();
+  request->add_option("--justification", req->justification, "written reason, no personal data")
+      ->required();
+  request->add_option("--duration", *duration, "how long the approval stays valid (default 7d)");
+  request->callback([&g, &action, req, duration] {
+    action = [&g, req, duration] {
+      auto ms = ParseDuration(*duration);
+      if (!ms.ok()) return g.out().Fail(ms.status());
+      req->kind = "destruction";
+      req->duration_ms = *ms;
+      return WithVault(g, [&](vault::Vault& v) {
+        auto approval = v.RequestApproval(g.MakeContext(), *req);
+        if (!approval.ok()) return g.out().Fail(approval.status());
+        g.out().Print({{"approval_id", *approval}, {"plan_id", req->plan_id}},
+                      fmt::format("destruction of plan {} requested: approval {} (a second "
+                                  "staff member runs `custos approval approve {}`)\n",
+                                  req->plan_id, *approval, *approval));
+        return static_cast<int>(kExitOk);
+      });
+    };
+  });
+
+  auto* run = retention->add_subcommand("run", "destroy what an approved plan lists (retention.run)");
+  auto run_id = std::make_shared<std::string>();
+  run->add_option("--plan", *run_id, "plan id")->required();
+  run->callback([&g, &action, run_id] {
+    action = [&g, run_id] {
+      return WithVault(g, [&](vault::Vault& v) {
+        auto r = v.RunRetentionPlan(g.MakeContext(), *run_id);
+        if (!r.ok()) return g.out().Fail(r.status());
+        g.out().Print({{"run_id", r->run_id},
+                       {"plan_id", r->plan_id},
+                       {"approval_id", r->approval_id},
+                       {"customers", r->customers},
+                       {"transactions", r->transactions},
+                       {"notes", r->notes},
+                       {"skipped_held", r->skipped_held},
+                       {"skipped_gone", r->skipped_gone},
+                       {"certificate", r->certificate.string()}},
+                      fmt::format("run {} of plan {}: destroyed {} customers, {} transactions, "
+                                  "{} notes; skipped {} under hold, {} already gone\n"
+                                  "certificate: {}\n",
+                                  r->run_id, r->plan_id, r->customers, r->transactions,
+                                  r->notes, r->skipped_held, r->skipped_gone,
+                                  r->certificate.string()));
+        return static_cast<int>(kExitOk);
+      });
+    };
+  });
+}
+
+void AddCertificateCommands(CLI::App* retention, Globals& g, Action& action) {
+  auto* cert = retention->add_subcommand("certificate", "destruction certificates");
+  cert->require_subcommand(1);
+  auto* verify = cert->add_subcommand("verify", "check a certificate's shape and signature");
+  auto file = std::make_shared<std::string>();
+  auto key = std::make_shared<std::string>();
+  verify->add_option("file", *file, "certificate JSON file")->required();
+  verify->add_option("--public-key", *key,
+                     "hex public key the certificate must be signed with (the vault's "
+                     "checkpoint key); without it the key in the file is reported");
+  verify->callback([&g, &action, file, key] {
+    action = [&g, file, key] {
+      std::ifstream in(*file, std::ios::binary);
+      if (!in) return g.out().Fail(NotFound("certificate: cannot read the file"));
+      const std::string text((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+      auto check = lifecycle::VerifyCertificate(text, *key);
+      if (!check.ok()) return g.out().Fail(check.status());
+      g.out().Print({{"ok", true},
+                     {"run_id", check->run_id},
+                     {"plan_id", check->plan_id},
+                     {"customers", check->customers},
+                     {"transactions", check->transactions},
+                     {"notes", check->notes},
+                     {"public_key", check->public_key_hex}},
+                    fmt::format("certificate OK: run {} of plan {}: {} customers, {} "
+                                "transactions, {} notes; signed by key {}\n",
+                                check->run_id, check->plan_id, check->customers,
+                                check->transactions, check->notes, check->public_key_hex));
+      return static_cast<int>(kExitOk);
+    };
+  });
+}
+
+void AddHoldCommands(CLI::App& app, Globals& g, Action& action) {
+  auto* hold = app.add_subcommand("hold", "legal holds: nothing held is destroyed (P3.4c)");
+  hold->require_subcommand(1);
+
+  auto* place = hold->add_subcommand("place", "put customers on a legal hold (hold.manage)");
+  auto req = std::make_shared<vault::HoldRequest>();
+  place->add_option("--customer", req->customers, "customer id (repeat for a set)")->required();
+  place->add_option("--reason", req->reason, "matter reference, no personal data")->required();
+  place->add_option("--owner", req->owner, "staff id answerable for the hold (default: you)");
+  place->callback([&g, &action, req] {
+    action = [&g, req] {
+      return WithVault(g, [&](vault::Vault& v) {
+        auto id = v.PlaceHold(g.MakeContext(), *req);
+        if (!id.ok()) return g.out().Fail(id.status());
+        g.out().Print({{"hold_id", *id}, {"customers", req->customers.size()}},
+                      fmt::format("hold {} placed on {} customers\n", *id, req->customers.size()));
+        return static_cast<int>(kExitOk);
+      });
+    };
+  });
+
+  auto* release = hold->add_subcommand("release", "release a legal hold (hold.manage)");
+  auto id = std::make_shared<std::string>();
+  release->add_option("hold", *id, "hold id")->required();
+  release->callback([&g, &action, id] {
+    action = [&g, id] {
+      return WithVault(g, [&](vault::Vault& v) {
+        Status st = v.ReleaseHold(g.MakeContext(), *id);
+        if (!st.ok()) return g.out().Fail(st);
+        g.out().Print({{"hold_id", *id}, {"released", true}},
+                      fmt::format("hold {} released\n", *id));
+        return static_cast<int>(kExitOk);
+      });
+    };
+  });
+
+  auto* list = hold->add_subcommand("list", "legal holds (hold.read)");
+  auto customer = std::make_shared<std::string>();
+  auto all = std::make_shared<bool>(false);
+  list->add_option("--customer", *customer, "only holds naming this customer");
+  list->add_flag("--all", *all, "released holds too");
+  list->callback([&g, &action, customer, all] {
+    action = [&g, customer, all] {
+      return WithVault(g, [&](vault::Vault& v) {
+        auto rows = v.ListHolds(g.MakeContext(), *customer, !*all);
+        if (!rows.ok()) return g.out().Fail(rows.status());
+        nlohmann::json doc = nlohmann::json::array();
+        std::string text;
+        for (const auto& h : *rows) {
+          doc.push_back({{"hold_id", h.hold_id}, {"customer_id", h.customer_id},
+                         {"reason", h.reason}, {"owner", h.owner}, {"placed_by", h.placed_by},
+                         {"placed_at_ms", h.placed_at_ms}, {"released_by", h.released_by},
+                         {"released_at_ms", h.released_at_ms}});
+          text += fmt::format("{} {} owner {} placed {} by {}{}: {}\n", h.hold_id,
+                              h.customer_id, h.owner, lifecycle::UtcDay(h.placed_at_ms),
+                              h.placed_by,
+                              h.released_at_ms == 0
+                                  ? std::string()
+                                  : fmt::format(", released {} by {}",
+                                                lifecycle::UtcDay(h.released_at_ms),
+                                                h.released_by),
+                              h.reason);
+        }
+        g.out().Print(doc, text);
+        return static_cast<int>(kExitOk);
+      });
+    };
+  });
+}
+
+}  // namespace
+
+void AddRetentionCommands(CLI::App& app, Globals& g, Action& action) {
+  auto* retention = app.add_subcommand("retention", "retention plans, runs and certificates");
+  retention->require_subcommand(1);
+  AddPlanCommands(retention, g, action);
+  AddCertificateCommands(retention, g, action);
+  AddHoldCommands(app, g, action);
+}
+
+}  // namespace custos::cli

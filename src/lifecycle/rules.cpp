@@ -1,0 +1,167 @@
+#include "lifecycle/rules.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+
+namespace custos::lifecycle {
+namespace {
+
+using std::chrono::days;
+using std::chrono::milliseconds;
+using std::chrono::sys_days;
+
+constexpr int64_t kNever = INT64_MAX;
+
+// The time of a customer-level event (kCustomerEvents).
+int64_t CustomerEventMs(std::string_view event, const store::RetentionFactsRow& f) {
+  if (event == "collection") return f.created_at_ms;
+  if (event == "last_transaction") return f.last_txn_ms != 0 ? f.last_txn_ms : f.created_at_ms;
+  // last_activity
+  return std::max({f.created_at_ms, f.updated_at_ms, f.last_txn_ms, f.last_note_ms,
+                   f.last_consent_ms});
+}
+
+// The time a record's event happened: its own time for a per-record event, else the
+// customer's event.
+int64_t RecordEventMs(const schema::RetentionClassDef& c, const store::RetentionFactsRow& f,
+                      int64_t record_ms) {
+  if (c.event == "transaction_completed" || c.event == "note_created") return record_ms;
+  return CustomerEventMs(c.event, f);
+}
+
+struct Bound {
+  int64_t at_ms = 0;
+  std::string rule;
+  std::string event;
+  int64_t event_ms = 0;
+};
+
+// The latest ceiling of the classes the profile fields use (kNever if one has none).
+Bound ProfileCeiling(const schema::Config& config, const store::RetentionFactsRow& f) {
+  Bound b;
+  for (const schema::FieldDef& field : config.fields) {
+    const schema::RetentionClassDef* c = config.FindRetentionClass(field.retention_class);
+    if (c == nullptr) continue;
+    const int64_t event_ms = CustomerEventMs(c->event, f);
+    const int64_t due = c->max.has_value() ? AddPeriod(event_ms, *c->max) : kNever;
+    if (b.rule.empty() || due > b.at_ms) b = Bound{due, c->name, c->event, event_ms};
+  }
+  return b;
+}
+
+const schema::RetentionClassDef* RecordClass(const schema::Config& config,
+                                             std::string_view kind) {
+  const schema::RecordKindDef* r = config.FindRecordKind(kind);
+  return r == nullptr ? nullptr : config.FindRetentionClass(r->retention_class);
+}
+
+// The latest floor of everything the customer has: profile classes, consent evidence, the
+// latest transaction and note.
+Bound WholeFloor(const schema::Config& config, const store::RetentionFactsRow& f) {
+  Bound b;
+  auto consider = [&](const schema::RetentionClassDef* c, int64_t event_ms) {
+    if (c == nullptr) return;
+    const int64_t floor = AddPeriod(event_ms, c->min);
+    if (b.rule.empty() || floor > b.at_ms) b = Bound{floor, c->name, c->event, event_ms};
+  };
+  for (const schema::FieldDef& field : config.fields) {
+    const schema::RetentionClassDef* c = config.FindRetentionClass(field.retention_class);
+    if (c != nullptr) consider(c, CustomerEventMs(c->event, f));
+  }
+  if (const auto* c = config.FindRetentionClass("consent"); c != nullptr) {
+    consider(c, CustomerEventMs(c->event, f));
+  }
+  if (const auto* c = RecordClass(config, "transaction"); c != nullptr && f.last_txn_ms != 0) {
+    consider(c, RecordEventMs(*c, f, f.last_txn_ms));
+  }
+  if (const auto* c = RecordClass(config, "note"); c != nullptr && f.last_note_ms != 0) {
+    consider(c, RecordEventMs(*c, f, f.last_note_ms));
+  }
+  return b;
+}
+
+std::string FloorReason(const Bound& floor) {
+  return fmt::format("statutory floor of class '{}' not reached until {}", floor.rule,
+                     UtcDay(floor.at_ms));
+}
+
+// Old transactions and notes of a customer who stays.
+void EvaluateRecords(const schema::Config& config, const store::RetentionFactsRow& f,
+                     const std::vector<store::RecordTimeRow>& records, int64_t now_ms,
+                     std::vector<PlanItem>& out) {
+  for (const store::RecordTimeRow& r : records) {
+    const schema::RetentionClassDef* c = RecordClass(config, r.kind);
+    if (c == nullptr || !c->max.has_value()) continue;
+    const int64_t event_ms = RecordEventMs(*c, f, r.created_at_ms);
+    const int64_t due = AddPeriod(event_ms, *c->max);
+    if (due > now_ms) continue;
+    PlanItem item{r.kind, f.customer_id, r.record_id, c->name, c->event, event_ms, due, ""};
+    const int64_t floor = AddPeriod(event_ms, c->min);
+    if (f.on_hold) {
+      item.held = "legal hold";
+    } else if (floor > now_ms) {
+      item.held = FloorReason(Bound{floor, c->name, c->event, event_ms});
+    }
+    out.push_back(std::move(item));
+  }
+}
+
+}  // namespace
+
+int64_t AddPeriod(int64_t from_ms, const schema::RetentionPeriod& period) {
+  const sys_days day = std::chrono::floor<days>(std::chrono::sys_time<milliseconds>(
+      milliseconds(from_ms)));
+  const int64_t time_of_day = from_ms - std::chrono::duration_cast<milliseconds>(
+                                            day.time_since_epoch()).count();
+  std::chrono::year_month_day ymd{day};
+  ymd += std::chrono::years(period.years);
+  ymd += std::chrono::months(period.months);
+  if (!ymd.ok()) ymd = ymd.year() / ymd.month() / std::chrono::last;  // 31 Jan + 1m: 28/29 Feb
+  const sys_days moved = sys_days(ymd) + days(period.days);
+  return std::chrono::duration_cast<milliseconds>(moved.time_since_epoch()).count() +
+         time_of_day;
+}
+
+std::string UtcDay(int64_t ms) {
+  const sys_days day = std::chrono::floor<days>(std::chrono::sys_time<milliseconds>(
+      milliseconds(ms)));
+  const std::chrono::year_month_day ymd{day};
+  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(ymd.year()),
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+}
+
+bool MayHaveRecordsDue(const schema::Config& config, const store::RetentionFactsRow& f,
+                       int64_t now_ms) {
+  for (std::string_view kind : {"transaction", "note"}) {
+    const schema::RetentionClassDef* c = RecordClass(config, kind);
+    const int64_t first = kind == "transaction" ? f.first_txn_ms : f.first_note_ms;
+    if (c == nullptr || !c->max.has_value() || first == 0) continue;
+    if (AddPeriod(RecordEventMs(*c, f, first), *c->max) <= now_ms) return true;
+  }
+  return false;
+}
+
+void Evaluate(const schema::Config& config, const store::RetentionFactsRow& f,
+              const std::vector<store::RecordTimeRow>& records, int64_t now_ms,
+              std::vector<PlanItem>& out) {
+  const Bound ceiling = ProfileCeiling(config, f);
+  if (!ceiling.rule.empty() && ceiling.at_ms <= now_ms) {
+    PlanItem item{"customer", f.customer_id, "", ceiling.rule, ceiling.event, ceiling.event_ms,
+                  ceiling.at_ms, ""};
+    const Bound floor = WholeFloor(config, f);
+    if (f.on_hold) {
+      item.held = "legal hold";
+    } else if (!floor.rule.empty() && floor.at_ms > now_ms) {
+      item.held = FloorReason(floor);
+    }
+    const bool destroyed_whole = item.held.empty();
+    out.push_back(std::move(item));
+    if (destroyed_whole) return;  // its records go with it
+  }
+  EvaluateRecords(config, f, records, now_ms, out);
+}
+
+}  // namespace custos::lifecycle

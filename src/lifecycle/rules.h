@@ -1,0 +1,55 @@
+// Retention rules applied (P3.4a, docs/retention.md): given a customer's retention facts (the
+// dates the store can tell without opening anything) and the retention classes of custos.toml,
+// what is due for destruction now and what is due but held back, and why.
+//
+// A whole customer is due when the ceiling (max) of every class its profile fields use has
+// passed, counted from each class's event. It is destroyed only when every floor (min) that
+// applies to anything of the customer has passed too: the profile classes, the consent class
+// (consent evidence), the transaction class (counted from the latest transaction) and the
+// note class (from the latest note). A customer who is not due as a whole may still have old
+// transactions and notes due (partial destruction). Anything of a customer under a legal hold
+// is held back. Audit entries are never due (their class is a floor only).
+//
+// Thread safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "schema/config.h"
+#include "store/store.h"
+
+namespace custos::lifecycle {
+
+// `from_ms` plus `period` in UTC calendar arithmetic: years, then months (the day clamped to
+// the end of a shorter month), then days; the time of day is kept.
+int64_t AddPeriod(int64_t from_ms, const schema::RetentionPeriod& period);
+
+// "YYYY-MM-DD" (UTC) of a time in milliseconds.
+std::string UtcDay(int64_t ms);
+
+// One thing a plan lists: due, or due but held back (`held` says why).
+struct PlanItem {
+  std::string kind;         // "customer", "transaction", "note"
+  std::string customer_id;
+  std::string record_id;    // the transaction or note id; empty for a customer
+  std::string rule;         // the retention class whose ceiling made it due
+  std::string event;        // the event counted from
+  int64_t event_ms = 0;
+  int64_t due_ms = 0;       // event + max
+  std::string held;         // empty when due; else "legal hold", "statutory floor ... until ..."
+};
+
+// True when the customer may have old transactions or notes due (so the caller should read
+// their times with Transaction::ListRecordTimes and pass them to Evaluate).
+bool MayHaveRecordsDue(const schema::Config& config, const store::RetentionFactsRow& facts,
+                       int64_t now_ms);
+
+// Appends what is due (held empty) and what is due but held back for one customer to `out`.
+// `records` are the customer's record times (may be empty when MayHaveRecordsDue is false).
+void Evaluate(const schema::Config& config, const store::RetentionFactsRow& facts,
+              const std::vector<store::RecordTimeRow>& records, int64_t now_ms,
+              std::vector<PlanItem>& out);
+
+}  // namespace custos::lifecycle

@@ -1,0 +1,236 @@
+// Retention, legal holds and destruction (issue 6, P3.4; docs/retention.md). The rules and
+// file formats live in src/lifecycle; here they are applied to the store, authorised by the
+// policy engine (hold.manage, hold.read, retention.plan, retention.run, retention.read) and
+// audited with ids, rules and counts, never a value.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <optional>
+#include <set>
+
+#include "access/approval.h"
+#include "access/credentials.h"
+#include "lifecycle/plan.h"
+#include "lifecycle/rules.h"
+#include "vault/vault_impl.h"
+
+namespace custos::vault {
+namespace {
+
+constexpr std::string_view kDefaultPurpose = "legal_obligation";
+constexpr size_t kMaxHoldCustomers = 1000;
+constexpr size_t kMinReason = 10;
+constexpr size_t kMaxReason = 500;
+constexpr size_t kFactsPage = 1000;
+Context LifecycleContext(const Vault::Impl& impl, const Context& in) {
+  Context ctx = in;
+  if (ctx.purpose.empty() && impl.config->FindPurpose(kDefaultPurpose) != nullptr) {
+    ctx.purpose = std::string(kDefaultPurpose);
+  }
+  return ctx;
+}
+
+bool PrintableText(std::string_view s, size_t min, size_t max) {
+  if (s.size() < min || s.size() > max) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u != 0x7f;
+  });
+}
+
+std::string IdTarget(std::string_view kind, std::string_view id) {
+  return ValidCustomerId(id) ? fmt::format("{}:{}", kind, id)
+                             : fmt::format("{}:(invalid id)", kind);
+}
+
+RetentionItemView ToView(const lifecycle::PlanItem& i) {
+  return RetentionItemView{i.kind,  i.customer_id, i.record_id, i.rule,
+                           i.event, i.event_ms,    i.due_ms,    i.held};
+}
+
+RetentionPlanView ToView(const store::RetentionPlanRow& row, const lifecycle::Plan& plan) {
+  RetentionPlanView v;
+  v.plan_id = row.plan_id;
+  v.content_sha256 = row.content_sha256;
+  v.state = row.state;
+  v.run_id = row.run_id;
+  v.created_by = row.created_by;
+  v.created_at_ms = row.created_at_ms;
+  for (const auto& i : plan.due) v.due.push_back(ToView(i));
+  for (const auto& i : plan.held) v.held.push_back(ToView(i));
+  return v;
+}
+
+std::string Counted(const std::vector<lifecycle::PlanItem>& items) {
+  int64_t c = 0, t = 0, n = 0;
+  for (const auto& i : items) {
+    if (i.kind == "customer") ++c;
+    else if (i.kind == "transaction") ++t;
+    else ++n;
+  }
+  return fmt::format("{} customers, {} transactions, {} notes", c, t, n);
+}
+
+}  // namespace
+
+void Vault::SetDestructionHook(DestructionHook hook) { impl_->on_destroyed = std::move(hook); }
+
+// --- legal holds ---
+
+Result<std::string> Vault::PlaceHold(const Context& ctx_in, const HoldRequest& request) {
+  Impl& impl = *impl_;
+  const Context ctx = LifecycleContext(impl, ctx_in);
+  const int64_t now = impl.Now();
+  const std::string hold_id = NewId(now);
+  const std::string target = IdTarget("hold", hold_id);
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(ctx, "hold.manage", target));
+  const std::string owner = request.owner.empty() ? ctx.actor : request.owner;
+  Status bad;
+  if (request.customers.empty() || request.customers.size() > kMaxHoldCustomers) {
+    bad = InvalidArgument(fmt::format("customers: a hold names 1 to {} customers",
+                                      kMaxHoldCustomers));
+  } else if (!PrintableText(request.reason, kMinReason, kMaxReason)) {
+    bad = InvalidArgument(fmt::format("reason: {} to {} bytes of printable text (a matter "
+                                      "reference, no personal data)",
+                                      kMinReason, kMaxReason));
+  }
+  if (bad.ok()) {
+    std::optional<store::StaffRow> staff;
+    if (access::ValidStaffId(owner)) {
+      CUSTOS_ASSIGN_OR_RETURN(staff, txn->GetStaff(owner));
+    }
+    if (!staff.has_value() || staff->status != "active") {
+      bad = InvalidArgument("owner: not an active staff member");
+    }
+  }
+  std::set<std::string> seen;
+  for (const std::string& c : request.customers) {
+    if (!bad.ok()) break;
+    if (!ValidCustomerId(c)) {
+      bad = InvalidArgument("customers: not a customer id");
+      break;
+    }
+    if (!seen.insert(c).second) continue;
+    CUSTOS_ASSIGN_OR_RETURN(auto row, txn->GetCustomer(c));
+    if (!row.has_value()) bad = NotFound("customers: no such customer");
+  }
+  if (!bad.ok()) return impl.DenyAndCommit(*txn, ctx, "hold.place", target, bad);
+  for (const std::string& c : seen) {
+    CUSTOS_RETURN_IF_ERROR(txn->InsertLegalHold(
+        store::LegalHoldRow{hold_id, c, request.reason, owner, ctx.actor, now, "", 0}));
+  }
+  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
+      *txn, impl.Event(ctx, "hold.place", target, "allow",
+                       fmt::format("legal hold on {} customers, owner '{}': {}", seen.size(),
+                                   owner, request.reason))));
+  return hold_id;
+}
+
+Status Vault::ReleaseHold(const Context& ctx_in, std::string_view hold_id) {
+  Impl& impl = *impl_;
+  const Context ctx = LifecycleContext(impl, ctx_in);
+  const std::string target = IdTarget("hold", hold_id);
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(ctx, "hold.manage", target));
+  int64_t released = 0;
+  if (ValidCustomerId(hold_id)) {
+    CUSTOS_ASSIGN_OR_RETURN(released, txn->ReleaseLegalHold(hold_id, ctx.actor, impl.Now()));
+  }
+  if (released == 0) {
+    return impl.DenyAndCommit(*txn, ctx, "hold.release", target,
+                              NotFound("hold: no such hold in force"));
+  }
+  return impl.AuditAndCommit(
+      *txn, impl.Event(ctx, "hold.release", target, "allow",
+                       fmt::format("legal hold released on {} customers", released)));
+}
+
+Result<std::vector<HoldView>> Vault::ListHolds(const Context& ctx_in, std::string_view customer_id,
+                                               bool in_force_only) {
+  Impl& impl = *impl_;
+  const Context ctx = LifecycleContext(impl, ctx_in);
+  const std::string target = customer_id.empty() ? "hold:*" : CustomerTarget(customer_id);
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(ctx, "hold.read", target));
+  if (!customer_id.empty() && !ValidCustomerId(customer_id)) {
+    return impl.DenyAndCommit(*txn, ctx, "hold.list", target,
+                              InvalidArgument("customer: not a customer id"));
+  }
+  CUSTOS_ASSIGN_OR_RETURN(auto rows, txn->ListLegalHolds(customer_id, in_force_only));
+  std::vector<HoldView> out;
+  for (store::LegalHoldRow& r : rows) {
+    out.push_back(HoldView{r.hold_id, r.customer_id, r.reason, r.owner, r.placed_by,
+                           r.placed_at_ms, r.released_by, r.released_at_ms});
+  }
+  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
+      *txn, impl.Event(ctx, "hold.list", target, "allow",
+                       fmt::format("{} hold entries listed", out.size()))));
+  return out;
+}
+
+// --- plans ---
+
+Result<RetentionPlanView> Vault::PlanRetention(const Context& ctx_in) {
+  Impl& impl = *impl_;
+  const Context ctx = LifecycleContext(impl, ctx_in);
+  const int64_t now = impl.Now();
+  lifecycle::Plan plan;
+  plan.plan_id = NewId(now);
+  plan.created_at_ms = now;
+  plan.created_by = ctx.actor;
+  plan.rules_json = lifecycle::RulesJson(*impl.config);
+  const std::string target = IdTarget("plan", plan.plan_id);
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(ctx, "retention.plan", target));
+  std::vector<lifecycle::PlanItem> items;
+  std::string after;
+  while (true) {
+    CUSTOS_ASSIGN_OR_RETURN(auto page, txn->ListRetentionFacts(after, kFactsPage));
+    for (const store::RetentionFactsRow& f : page) {
+      std::vector<store::RecordTimeRow> records;
+      if (lifecycle::MayHaveRecordsDue(*impl.config, f, now)) {
+        CUSTOS_ASSIGN_OR_RETURN(records, txn->ListRecordTimes(f.customer_id));
+      }
+      lifecycle::Evaluate(*impl.config, f, records, now, items);
+    }
+    if (page.size() < kFactsPage) break;
+    after = page.back().customer_id;
+  }
+  for (lifecycle::PlanItem& item : items) {
+    (item.held.empty() ? plan.due : plan.held).push_back(std::move(item));
+  }
+  store::RetentionPlanRow row;
+  row.plan_id = plan.plan_id;
+  row.content = lifecycle::PlanToJson(plan);
+  row.content_sha256 = lifecycle::Sha256Hex(row.content);
+  row.created_by = ctx.actor;
+  row.created_at_ms = now;
+  row.state = "planned";
+  row.updated_at_ms = now;
+  CUSTOS_RETURN_IF_ERROR(txn->InsertRetentionPlan(row));
+  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
+      *txn, impl.Event(ctx, "retention.plan", target, "allow",
+                       fmt::format("plan sha256 {}: due {}; held back {}", row.content_sha256,
+                                   Counted(plan.due), Counted(plan.held)))));
+  return ToView(row, plan);
+}
+
+Result<RetentionPlanView> Vault::GetRetentionPlan(const Context& ctx_in,
+                                                  std::string_view plan_id) {
+  Impl& impl = *impl_;
+  const Context ctx = LifecycleContext(impl, ctx_in);
+  const std::string target = IdTarget("plan", plan_id);
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(ctx, "retention.read", target));
+  std::optional<store::RetentionPlanRow> row;
+  if (ValidCustomerId(plan_id)) {
+    CUSTOS_ASSIGN_OR_RETURN(row, txn->GetRetentionPlan(plan_id));
+  }
+  if (!row.has_value()) {
+    return impl.DenyAndCommit(*txn, ctx, "retention.read", target,
+                              NotFound("plan: no such retention plan"));
+  }
+  Result<lifecycle::Plan> plan = lifecycle::PlanFromJson(row->content);
+  if (!plan.ok()) return DataLoss("plan: the saved plan does not parse");
+  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
+      *txn, impl.Event(ctx, "retention.read", target, "allow", "plan read")));
+  return ToView(*row, *plan);
+}
+
+}  // namespace custos::vault

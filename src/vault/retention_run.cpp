@@ -1,0 +1,302 @@
+// `custos retention run`: destroying what an approved retention plan listed (issue 6,
+// P3.4b-c; docs/retention.md). Order, each step durable before the next:
+//   1. start: authorise (retention.run), check the plan's hash and the approval (dual
+//      control, naming this plan and hash), create the ledger salt, mark the plan running;
+//   2. destroy: batches of items, each batch one storage transaction holding the erasures,
+//      their destruction-log entries and their audit entries (a kill loses a whole batch or
+//      nothing; a rerun skips what is gone);
+//   3. finish: checkpoint the store (no freed page lingers in the WAL), bring the destruction
+//      ledger up to date from the store's log, write the signed certificate, call the hook,
+//      mark the plan done.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <optional>
+
+#include "access/approval.h"
+#include "lifecycle/certificate.h"
+#include "lifecycle/ledger.h"
+#include "lifecycle/plan.h"
+#include "vault/vault_impl.h"
+
+namespace custos::vault {
+namespace {
+
+constexpr std::string_view kDefaultPurpose = "legal_obligation";
+constexpr size_t kRunBatch = 256;  // items per storage transaction
+constexpr size_t kLogPage = 100000;
+constexpr std::string_view kMetaVaultId = "vault_id";
+
+struct RunState {
+  Context ctx;
+  std::string target;
+  store::RetentionPlanRow plan;
+  store::ApprovalRow approval;
+  lifecycle::Plan content;
+  crypto::SecretBytes salt;
+  std::string vault_id;
+  int64_t started_at_ms = 0;
+};
+
+std::string PlanTarget(std::string_view id) {
+  return ValidCustomerId(id) ? fmt::format("plan:{}", id) : "plan:(invalid id)";
+}
+
+Result<crypto::SecretBytes> LoadOrCreateSalt(store::Transaction& txn) {
+  CUSTOS_ASSIGN_OR_RETURN(auto stored, txn.GetMeta(lifecycle::kSaltMetaKey));
+  if (stored.has_value()) {
+    if (stored->size() != lifecycle::kSaltBytes) return DataLoss("lifecycle.id_salt: bad size");
+    return crypto::SecretBytes(stored->begin(), stored->end());
+  }
+  crypto::SecretBytes salt = crypto::RandomSecret(lifecycle::kSaltBytes);
+  CUSTOS_RETURN_IF_ERROR(txn.PutMeta(lifecycle::kSaltMetaKey, store::ByteView(salt)));
+  return salt;
+}
+
+// The approved destruction request naming the plan and its hash, or why there is none.
+Result<store::ApprovalRow> FindApproval(store::Transaction& txn,
+                                        const store::RetentionPlanRow& plan, int64_t now) {
+  CUSTOS_ASSIGN_OR_RETURN(auto rows, txn.ListApprovals("", access::kStateApproved));
+  bool changed = false;
+  for (const store::ApprovalRow& row : rows) {
+    if (row.kind != access::kKindDestruction) continue;
+    Result<access::ApprovalScope> scope = access::ScopeFromJson(row.scope);
+    if (!scope.ok() || scope->plan != plan.plan_id) continue;
+    if (access::EffectiveState(row, now) != access::kStateApproved) continue;
+    if (row.approver.empty() || row.approver == row.requester) continue;  // dual control
+    if (scope->plan_sha256 != plan.content_sha256) {
+      changed = true;
+      continue;
+    }
+    return row;
+  }
+  if (changed) {
+    return FailedPrecondition("dual control: the approval names other plan content (the plan "
+                              "changed after approval)");
+  }
+  return FailedPrecondition("dual control: no destruction request naming this plan is "
+                            "approved by a second staff member and in force");
+}
+
+// Step 1. Refusals are audited.
+Result<RunState> StartRun(Vault::Impl& impl, const Context& ctx_in, std::string_view plan_id) {
+  RunState s;
+  s.ctx = ctx_in;
+  if (s.ctx.purpose.empty() && impl.config->FindPurpose(kDefaultPurpose) != nullptr) {
+    s.ctx.purpose = std::string(kDefaultPurpose);
+  }
+  s.target = PlanTarget(plan_id);
+  s.started_at_ms = impl.Now();
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(s.ctx, "retention.run", s.target));
+  std::optional<store::RetentionPlanRow> plan;
+  if (ValidCustomerId(plan_id)) {
+    CUSTOS_ASSIGN_OR_RETURN(plan, txn->GetRetentionPlan(plan_id));
+  }
+  auto deny = [&](const Status& why) {
+    return impl.DenyAndCommit(*txn, s.ctx, "retention.run", s.target, why);
+  };
+  if (!plan.has_value()) return deny(NotFound("plan: no such retention plan"));
+  if (plan->state == "done") return deny(FailedPrecondition("plan: already executed"));
+  if (lifecycle::Sha256Hex(plan->content) != plan->content_sha256) {
+    return deny(DataLoss("plan: the saved plan no longer matches its hash (altered)"));
+  }
+  Result<store::ApprovalRow> approval = FindApproval(*txn, *plan, s.started_at_ms);
+  if (!approval.ok()) return deny(approval.status());
+  Result<lifecycle::Plan> content = lifecycle::PlanFromJson(plan->content);
+  if (!content.ok()) return deny(DataLoss("plan: the saved plan does not parse"));
+  CUSTOS_ASSIGN_OR_RETURN(s.salt, LoadOrCreateSalt(*txn));
+  CUSTOS_ASSIGN_OR_RETURN(auto vault_id, txn->GetMeta(kMetaVaultId));
+  if (vault_id.has_value()) s.vault_id.assign(vault_id->begin(), vault_id->end());
+  const bool resumed = plan->state == "running";
+  if (!resumed) {
+    plan->state = "running";
+    plan->run_id = NewId(s.started_at_ms);
+  }
+  plan->updated_at_ms = s.started_at_ms;
+  CUSTOS_RETURN_IF_ERROR(txn->UpdateRetentionPlan(*plan));
+  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
+      *txn, impl.Event(s.ctx, "retention.run", s.target, "allow",
+                       fmt::format("run {} {}: {} due items; destruction approval {} by '{}' "
+                                   "(requested by '{}')",
+                                   plan->run_id, resumed ? "resumed" : "started",
+                                   content->due.size(), approval->approval_id,
+                                   approval->approver, approval->requester))));
+  s.plan = std::move(*plan);
+  s.approval = std::move(*approval);
+  s.content = std::move(content).value();
+  return s;
+}
+
+std::string ItemReason(const RunState& s, const lifecycle::PlanItem& item) {
+  const std::string what = item.kind == "customer"
+                               ? std::string("customer destroyed (key erased, every row deleted)")
+                               : fmt::format("{} {} destroyed", item.kind, item.record_id);
+  return fmt::format("{}: class '{}' ceiling passed on {} (counted from {}); plan {}, "
+                     "approval {}, run {}",
+                     what, item.rule, lifecycle::UtcDay(item.due_ms), item.event,
+                     s.plan.plan_id, s.approval.approval_id, s.plan.run_id);
+}
+
+// Destroys one item in `txn`; adds to the report. A held or absent item is skipped.
+Status DestroyItem(Vault::Impl& impl, store::Transaction& txn, const RunState& s,
+                   const lifecycle::PlanItem& item, RetentionRunReport& report) {
+  if (!ValidCustomerId(item.customer_id)) return DataLoss("plan: an item has a bad customer id");
+  CUSTOS_ASSIGN_OR_RETURN(auto holds, txn.ListLegalHolds(item.customer_id, true));
+  if (!holds.empty()) {
+    ++report.skipped_held;
+    return Status::Ok();
+  }
+  bool existed = false;
+  if (item.kind == "customer") {
+    CUSTOS_ASSIGN_OR_RETURN(existed, txn.EraseCustomer(item.customer_id));
+  } else if (item.kind == "transaction") {
+    CUSTOS_ASSIGN_OR_RETURN(existed, txn.DeleteTransaction(item.customer_id, item.record_id));
+  } else {
+    CUSTOS_ASSIGN_OR_RETURN(existed, txn.DeleteNote(item.customer_id, item.record_id));
+  }
+  if (!existed) {
+    ++report.skipped_gone;
+    return Status::Ok();
+  }
+  const std::string& id = item.kind == "customer" ? item.customer_id : item.record_id;
+  store::DestructionRow entry{0, impl.Now(), s.plan.run_id, item.kind,
+                              lifecycle::IdHash(s.salt, id)};
+  CUSTOS_RETURN_IF_ERROR(txn.AppendDestruction(entry).status());
+  Status st = impl.audit->Append(
+      txn, impl.Event(s.ctx, "retention.destroy", CustomerTarget(item.customer_id), "allow",
+                      ItemReason(s, item)));
+  if (!st.ok()) return Unavailable("audit log cannot be written: " + st.message());
+  return Status::Ok();
+}
+
+// Step 2: the due items in batches, each batch one storage transaction.
+Status DestroyAll(Vault::Impl& impl, const RunState& s, RetentionRunReport& report) {
+  const std::vector<lifecycle::PlanItem>& due = s.content.due;
+  for (size_t start = 0; start < due.size(); start += kRunBatch) {
+    CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.store->Begin());
+    const size_t end = std::min(due.size(), start + kRunBatch);
+    for (size_t i = start; i < end; ++i) {
+      CUSTOS_RETURN_IF_ERROR(DestroyItem(impl, *txn, s, due[i], report));
+    }
+    Status st = txn->Commit();
+    if (!st.ok()) return Unavailable("retention run: a batch did not commit: " + st.message());
+  }
+  return Status::Ok();
+}
+
+std::vector<DestructionEntry> ToEntries(const std::vector<store::DestructionRow>& rows) {
+  std::vector<DestructionEntry> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back({r.seq, r.ts_ms, r.run_id, r.kind, r.id_hash});
+  return out;
+}
+
+Status WriteFileDurably(const std::filesystem::path& path, std::string_view text) {
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  const std::filesystem::path tmp = path.string() + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Unavailable("certificate: cannot create the file");
+  bool ok = true;
+  while (ok && !text.empty()) {
+    const ssize_t n = ::write(fd, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) text.remove_prefix(static_cast<size_t>(n));
+  }
+  ok = ok && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return Unavailable("certificate: cannot write the file");
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return Unavailable("certificate: cannot move the file into place");
+  const int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+  return Status::Ok();
+}
+
+// Step 3.
+Status FinishRun(Vault::Impl& impl, RunState& s, RetentionRunReport& report) {
+  // No freed page (a key, an envelope) may linger in the WAL (SQLite; PostgreSQL: a no-op).
+  Status checkpoint = impl.store->Checkpoint();
+  if (!checkpoint.ok()) return Unavailable("retention run: checkpoint: " + checkpoint.message());
+  std::vector<store::DestructionRow> run_rows;
+  std::vector<store::DestructionRow> ledger_rows;
+  const std::filesystem::path ledger = impl.dir / lifecycle::kLedgerFile;
+  CUSTOS_ASSIGN_OR_RETURN(int64_t ledger_last, lifecycle::LastLedgerSeq(ledger));
+  {
+    CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.store->Begin());
+    CUSTOS_ASSIGN_OR_RETURN(run_rows, txn->ListDestructions(s.plan.run_id, 0, SIZE_MAX));
+    CUSTOS_ASSIGN_OR_RETURN(ledger_rows, txn->ListDestructions("", ledger_last, SIZE_MAX));
+  }
+  const std::string salt_hex = crypto::ToHex(s.salt);
+  CUSTOS_RETURN_IF_ERROR(lifecycle::AppendLedger(ledger, s.vault_id, salt_hex, ledger_rows));
+  for (const auto& r : run_rows) {
+    if (r.kind == "customer") ++report.customers;
+    else if (r.kind == "transaction") ++report.transactions;
+    else ++report.notes;
+  }
+  lifecycle::CertificateFacts facts;
+  facts.vault_id = s.vault_id;
+  facts.suite = impl.keyring->suite();
+  facts.run_id = s.plan.run_id;
+  facts.plan_id = s.plan.plan_id;
+  facts.plan_sha256 = s.plan.content_sha256;
+  facts.rules_json = s.content.rules_json;
+  facts.method = std::string(impl.store->Backend() == "sqlite"
+                                 ? "crypto-shredding (the wrapped data key erased) and deletion "
+                                   "of every row and blind-index entry; SQLite secure_delete=ON "
+                                   "and a WAL checkpoint (TRUNCATE) after the run"
+                                 : "crypto-shredding (the wrapped data key erased) and deletion "
+                                   "of every row and blind-index entry; PostgreSQL: VACUUM and "
+                                   "WAL-archive expiry are the operator's (docs/retention.md)");
+  facts.approvals.push_back({s.approval.approval_id, s.approval.requester, s.approval.approver,
+                             s.approval.decided_at_ms});
+  facts.run_by = s.ctx.actor;
+  facts.started_at_ms = s.started_at_ms;
+  facts.finished_at_ms = impl.Now();
+  facts.items = run_rows;
+  report.certificate = impl.dir / "certificates" / (s.plan.run_id + ".json");
+  CUSTOS_RETURN_IF_ERROR(
+      WriteFileDurably(report.certificate, lifecycle::SignCertificate(facts, *impl.signing_key)));
+  if (impl.on_destroyed) {
+    Status hook = impl.on_destroyed(
+        DestructionNotice{s.vault_id, salt_hex, s.plan.run_id, ToEntries(run_rows)});
+    if (!hook.ok()) {
+      return Unavailable("retention run: destroyed, but the destruction hook failed (run the "
+                         "plan again to retry): " + hook.message());
+    }
+  }
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.store->Begin());
+  s.plan.state = "done";
+  s.plan.updated_at_ms = facts.finished_at_ms;
+  CUSTOS_RETURN_IF_ERROR(txn->UpdateRetentionPlan(s.plan));
+  return impl.AuditAndCommit(
+      *txn, impl.Event(s.ctx, "retention.run", s.target, "allow",
+                       fmt::format("run {} done: destroyed {} customers, {} transactions, {} "
+                                   "notes; skipped {} held, {} gone; certificate {}.json",
+                                   s.plan.run_id, report.customers, report.transactions,
+                                   report.notes, report.skipped_held, report.skipped_gone,
+                                   s.plan.run_id)));
+}
+
+}  // namespace
+
+Result<RetentionRunReport> Vault::RunRetentionPlan(const Context& ctx, std::string_view plan_id) {
+  Impl& impl = *impl_;
+  CUSTOS_ASSIGN_OR_RETURN(RunState s, StartRun(impl, ctx, plan_id));
+  RetentionRunReport report;
+  report.run_id = s.plan.run_id;
+  report.plan_id = s.plan.plan_id;
+  report.approval_id = s.approval.approval_id;
+  CUSTOS_RETURN_IF_ERROR(DestroyAll(impl, s, report));
+  CUSTOS_RETURN_IF_ERROR(FinishRun(impl, s, report));
+  return report;
+}
+
+}  // namespace custos::vault

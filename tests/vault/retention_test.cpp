@@ -1,0 +1,438 @@
+// Retention, legal holds and destruction through the vault (issue 6, P3.4): holds are
+// respected, the statutory floor is respected, a run needs a second staff member's approval
+// of exactly the saved plan, the certificate verifies (and a tampered one does not), the
+// ledger matches what is gone, and a destroyed customer cannot be read back — on SQLite not
+// even from the database files (key, envelopes and index tokens are nowhere in them).
+#include <sqlite3.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "crypto/primitives.h"
+#include "lifecycle/certificate.h"
+#include "lifecycle/ledger.h"
+#include "vault_fixture.h"
+
+namespace custos::vault::testing {
+namespace {
+
+constexpr int64_t kYearMs = 365LL * 24 * 3600 * 1000;
+
+class RetentionTest : public VaultTest {
+ protected:
+  void SetUp() override {
+    VaultTest::SetUp();
+    if (vault_ == nullptr) return;
+    const Context admin{"admin", "", Channel::kCli, "req-setup"};
+    Status st = vault_->CreateStaff(
+        admin, StaffSpec{"sec.admin", "sec", "security_administrator", {"security_admin"}, ""});
+    ASSERT_TRUE(st.ok()) << st.ToString();
+  }
+
+  Context Dpo() const { return Context{"dpo", "", Channel::kCli, "req-dpo"}; }
+  Context Security() const { return Context{"sec.admin", "", Channel::kCli, "req-sec"}; }
+
+  std::string NewCustomer(const std::string& phone) {
+    FieldValues f = WangFang();
+    f["phone"] = phone;
+    auto id = vault_->CreateCustomer(Agent(), f, "form", Consented());
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    return id.ok() ? *id : "";
+  }
+  std::string AddTxn(const std::string& customer) {
+    auto id = vault_->AddTransaction(
+        Agent(), customer, {{"occurred_at", "2026-10-01"}, {"product", "黄金积存计划"},
+                            {"amount", "8888.88"}},
+        "api");
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    return id.ok() ? *id : "";
+  }
+
+  // Plans, has the DPO request and the security admin approve the destruction.
+  RetentionPlanView PlanAndApprove() {
+    auto plan = vault_->PlanRetention(Dpo());
+    EXPECT_TRUE(plan.ok()) << plan.status().ToString();
+    if (!plan.ok()) return {};
+    ApprovalRequest req;
+    req.kind = "destruction";
+    req.justification = "retention sweep of the quarter, policy P3.4a";
+    req.duration_ms = 7 * kDayMs;
+    req.plan_id = plan->plan_id;
+    auto approval = vault_->RequestApproval(Dpo(), req);
+    EXPECT_TRUE(approval.ok()) << approval.status().ToString();
+    if (approval.ok()) {
+      Status st = vault_->Approve(Security(), *approval);
+      EXPECT_TRUE(st.ok()) << st.ToString();
+    }
+    return *plan;
+  }
+
+  static std::set<std::string> DueIds(const RetentionPlanView& plan, const std::string& kind) {
+    std::set<std::string> ids;
+    for (const auto& i : plan.due) {
+      if (i.kind == kind) ids.insert(kind == "customer" ? i.customer_id : i.record_id);
+    }
+    return ids;
+  }
+};
+
+TEST_F(RetentionTest, AHoldIsPlacedListedReleasedAndNeedsTheGrant) {
+  const std::string a = NewCustomer("13800138001");
+  auto refused = vault_->PlaceHold(SupportAgent(), HoldRequest{{a}, "litigation LIT-2026-7", ""});
+  EXPECT_EQ(refused.status().code(), Code::kPermissionDenied);
+  auto bad = vault_->PlaceHold(Dpo(), HoldRequest{{a}, "short", ""});
+  EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
+  auto absent = vault_->PlaceHold(Dpo(), HoldRequest{{"01HZZZZZZZZZZZZZZZZZZZZZZZ"},
+                                                     "litigation LIT-2026-7", ""});
+  EXPECT_EQ(absent.status().code(), Code::kNotFound);
+  auto hold = vault_->PlaceHold(Dpo(), HoldRequest{{a}, "litigation LIT-2026-7", "sec.admin"});
+  ASSERT_TRUE(hold.ok()) << hold.status().ToString();
+  auto listed = vault_->ListHolds(Security(), "", true);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].customer_id, a);
+  EXPECT_EQ((*listed)[0].owner, "sec.admin");
+  EXPECT_EQ((*listed)[0].placed_by, "dpo");
+  EXPECT_EQ(vault_->ReleaseHold(Security(), *hold).code(), Code::kPermissionDenied);
+  ASSERT_TRUE(vault_->ReleaseHold(Dpo(), *hold).ok());
+  EXPECT_EQ(vault_->ReleaseHold(Dpo(), *hold).code(), Code::kNotFound);
+  EXPECT_TRUE(vault_->ListHolds(Dpo(), a, true)->empty());
+  EXPECT_EQ(vault_->ListHolds(Dpo(), a, false)->size(), 1u);
+}
+
+TEST_F(RetentionTest, ThePlanListsWhatIsDueAndWhatIsHeldBackAndWhy) {
+  const std::string gone = NewCustomer("13800138001");
+  const std::string held = NewCustomer("13800138002");
+  AddTxn(gone);
+  ASSERT_TRUE(vault_->PlaceHold(Dpo(), HoldRequest{{held}, "litigation LIT-2026-7", ""}).ok());
+  now_ms_ += 2 * kYearMs;
+  const std::string recent = NewCustomer("13800138003");
+  // Nothing is due before the ceiling (3 years after the last activity).
+  auto early = vault_->PlanRetention(Dpo());
+  ASSERT_TRUE(early.ok()) << early.status().ToString();
+  EXPECT_TRUE(early->due.empty());
+  now_ms_ += kYearMs + 2 * kDayMs;
+  auto plan = vault_->PlanRetention(Dpo());
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(DueIds(*plan, "customer"), std::set<std::string>{gone});
+  ASSERT_EQ(plan->held.size(), 1u);
+  EXPECT_EQ(plan->held[0].customer_id, held);
+  EXPECT_EQ(plan->held[0].held, "legal hold");
+  EXPECT_EQ(plan->due[0].rule, "customer");
+  EXPECT_EQ(plan->due[0].event, "last_activity");
+  EXPECT_EQ(plan->content_sha256.size(), 64u);
+  // The DPO reads it back by id.
+  auto again = vault_->GetRetentionPlan(Security(), plan->plan_id);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->content_sha256, plan->content_sha256);
+  EXPECT_EQ(vault_->PlanRetention(SupportAgent()).status().code(), Code::kPermissionDenied);
+}
+
+TEST_F(RetentionTest, TheStatutoryFloorHoldsACustomerBack) {
+  // A company that keeps transactions 5 years (floor) but profiles only 3: a customer with a
+  // 4-year-old transaction is due as a profile but held back by the transaction floor.
+  vault_.reset();
+  std::string toml = ReadFileBytes(dir_ / "custos.toml");
+  const std::string from = "event = \"transaction_completed\"\nmin = \"3y\"\nmax = \"3y\"";
+  ASSERT_NE(toml.find(from), std::string::npos);
+  toml.replace(toml.find(from), from.size(),
+               "event = \"transaction_completed\"\nmin = \"5y\"\nmax = \"5y\"");
+  std::ofstream(dir_ / "custos.toml", std::ios::trunc) << toml;
+  Reopen();
+  const std::string c = NewCustomer("13800138001");
+  AddTxn(c);
+  now_ms_ += 3 * kYearMs + 2 * kDayMs;
+  auto plan = vault_->PlanRetention(Dpo());
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_TRUE(plan->due.empty());
+  ASSERT_EQ(plan->held.size(), 1u);
+  EXPECT_EQ(plan->held[0].held.rfind("statutory floor of class 'transaction' not reached", 0),
+            0u)
+      << plan->held[0].held;
+  now_ms_ += 2 * kYearMs;
+  auto later = vault_->PlanRetention(Dpo());
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(DueIds(*later, "customer"), std::set<std::string>{c});
+}
+
+TEST_F(RetentionTest, ARunNeedsASecondStaffMembersApprovalOfThatPlan) {
+  const std::string c = NewCustomer("13800138001");
+  now_ms_ += 3 * kYearMs + 2 * kDayMs;
+  auto plan = vault_->PlanRetention(Dpo());
+  ASSERT_TRUE(plan.ok());
+  // No approval at all.
+  EXPECT_EQ(vault_->RunRetentionPlan(Dpo(), plan->plan_id).status().code(),
+            Code::kFailedPrecondition);
+  ApprovalRequest req;
+  req.kind = "destruction";
+  req.justification = "retention sweep of the quarter, policy P3.4a";
+  req.duration_ms = 7 * kDayMs;
+  req.plan_id = plan->plan_id;
+  req.plan_sha256 = std::string(64, '0');
+  EXPECT_EQ(vault_->RequestApproval(Dpo(), req).status().code(), Code::kInvalidArgument);
+  req.plan_sha256.clear();
+  auto approval = vault_->RequestApproval(Dpo(), req);
+  ASSERT_TRUE(approval.ok()) << approval.status().ToString();
+  // The requester cannot approve their own request; the request alone is not enough.
+  EXPECT_EQ(vault_->Approve(Dpo(), *approval).code(), Code::kPermissionDenied);
+  EXPECT_EQ(vault_->RunRetentionPlan(Dpo(), plan->plan_id).status().code(),
+            Code::kFailedPrecondition);
+  EXPECT_TRUE(vault_->GetCustomer(Agent(), c, {}).ok());
+  // An approval of another plan does not count either.
+  ASSERT_TRUE(vault_->Approve(Security(), *approval).ok());
+  auto other = vault_->PlanRetention(Dpo());
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(vault_->RunRetentionPlan(Dpo(), other->plan_id).status().code(),
+            Code::kFailedPrecondition);
+  // Support staff may not run a plan, approved or not.
+  EXPECT_EQ(vault_->RunRetentionPlan(SupportAgent(), plan->plan_id).status().code(),
+            Code::kPermissionDenied);
+  auto run = vault_->RunRetentionPlan(Dpo(), plan->plan_id);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  EXPECT_EQ(run->customers, 1);
+  EXPECT_EQ(run->approval_id, *approval);
+  EXPECT_EQ(vault_->GetCustomer(Agent(), c, {}).status().code(), Code::kNotFound);
+  // A plan runs once.
+  EXPECT_EQ(vault_->RunRetentionPlan(Dpo(), plan->plan_id).status().code(),
+            Code::kFailedPrecondition);
+}
+
+TEST_F(RetentionTest, AHoldPlacedAfterApprovalIsRespectedAtRunTime) {
+  const std::string a = NewCustomer("13800138001");
+  const std::string b = NewCustomer("13800138002");
+  now_ms_ += 3 * kYearMs + 2 * kDayMs;
+  RetentionPlanView plan = PlanAndApprove();
+  ASSERT_EQ(DueIds(plan, "customer"), (std::set<std::string>{a, b}));
+  ASSERT_TRUE(vault_->PlaceHold(Dpo(), HoldRequest{{b}, "regulator inquiry REG-12", ""}).ok());
+  auto run = vault_->RunRetentionPlan(Dpo(), plan.plan_id);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  EXPECT_EQ(run->customers, 1);
+  EXPECT_EQ(run->skipped_held, 1);
+  EXPECT_EQ(vault_->GetCustomer(Agent(), a, {}).status().code(), Code::kNotFound);
+  EXPECT_TRUE(vault_->GetCustomer(Agent(), b, {}).ok());
+}
+
+TEST_F(RetentionTest, OldTransactionsOfACustomerWhoStaysAreDestroyedAlone) {
+  const std::string c = NewCustomer("13800138001");
+  const std::string old_txn = AddTxn(c);
+  now_ms_ += 2 * kYearMs;
+  const std::string new_txn = AddTxn(c);  // activity: the profile is kept
+  now_ms_ += kYearMs + 2 * kDayMs;
+  RetentionPlanView plan = PlanAndApprove();
+  EXPECT_TRUE(DueIds(plan, "customer").empty());
+  EXPECT_EQ(DueIds(plan, "transaction"), std::set<std::string>{old_txn});
+  auto run = vault_->RunRetentionPlan(Dpo(), plan.plan_id);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  EXPECT_EQ(run->transactions, 1);
+  EXPECT_EQ(run->customers, 0);
+  auto txns = vault_->ListTransactions(Agent(), c);
+  ASSERT_TRUE(txns.ok()) << txns.status().ToString();
+  ASSERT_EQ(txns->size(), 1u);
+  EXPECT_EQ((*txns)[0].txn_id, new_txn);
+  EXPECT_TRUE(vault_->GetCustomer(Agent(), c, {}).ok());
+}
+
+TEST_F(RetentionTest, TheCertificateVerifiesAndATamperedOneDoesNot) {
+  const std::string c = NewCustomer("13800138001");
+  AddTxn(c);
+  now_ms_ += 3 * kYearMs + 2 * kDayMs;
+  RetentionPlanView plan = PlanAndApprove();
+  auto run = vault_->RunRetentionPlan(Dpo(), plan.plan_id);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  const std::string text = ReadFileBytes(run->certificate);
+  auto check = lifecycle::VerifyCertificate(text, "");
+  ASSERT_TRUE(check.ok()) << check.status().ToString();
+  EXPECT_EQ(check->customers, 1);
+  EXPECT_EQ(check->plan_id, plan.plan_id);
+  EXPECT_EQ(text.find(c), std::string::npos) << "the certificate names a customer id";
+  auto json = nlohmann::json::parse(text);
+  EXPECT_EQ(json["plan"]["sha256"], plan.content_sha256);
+  EXPECT_EQ(json["approvals"][0]["approver"], "sec.admin");
+  EXPECT_EQ(json["approvals"][0]["requester"], "dpo");
+  // Altered counts, an altered item, another key: refused.
+  auto counts = json;
+  counts["counts"]["customer"] = 0;
+  counts["items"] = nlohmann::json::array();
+  EXPECT_EQ(lifecycle::VerifyCertificate(counts.dump(), "").status().code(), Code::kDataLoss);
+  auto item = json;
+  item["run_by"] = "someone.else";
+  EXPECT_EQ(lifecycle::VerifyCertificate(item.dump(), "").status().code(), Code::kDataLoss);
+  auto shape = json;
+  shape.erase("plan");
+  EXPECT_EQ(lifecycle::VerifyCertificate(shape.dump(), "").status().code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(lifecycle::VerifyCertificate(text, std::string(64, 'a')).status().code(),
+            Code::kDataLoss);
+}
+
+TEST_F(RetentionTest, TheLedgerAndTheHookNameExactlyWhatIsGone) {
+  const std::string c = NewCustomer("13800138001");
+  const std::string stays = NewCustomer("13800138002");
+  now_ms_ += 2 * kYearMs;
+  ASSERT_TRUE(vault_->UpdateCustomer(Agent(), stays, {{"interests", "基金"}}).ok());
+  now_ms_ += kYearMs + 2 * kDayMs;
+  std::vector<DestructionNotice> notices;
+  vault_->SetDestructionHook([&](const DestructionNotice& n) {
+    notices.push_back(n);
+    return Status::Ok();
+  });
+  RetentionPlanView plan = PlanAndApprove();
+  auto run = vault_->RunRetentionPlan(Dpo(), plan.plan_id);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  ASSERT_EQ(notices.size(), 1u);
+  ASSERT_EQ(notices[0].entries.size(), 1u);
+  std::ifstream in(dir_ / "destruction-ledger.jsonl");
+  std::string header_line, entry_line, extra;
+  ASSERT_TRUE(std::getline(in, header_line));
+  ASSERT_TRUE(std::getline(in, entry_line));
+  EXPECT_FALSE(std::getline(in, extra));
+  auto header = nlohmann::json::parse(header_line);
+  EXPECT_EQ(header["format"], "custos-destruction-ledger/1");
+  EXPECT_EQ(header["salt"], notices[0].salt_hex);
+  EXPECT_EQ(header["vault_id"], notices[0].vault_id);
+  auto entry = nlohmann::json::parse(entry_line);
+  EXPECT_EQ(entry["seq"], 1);
+  EXPECT_EQ(entry["kind"], "customer");
+  EXPECT_EQ(entry["run_id"], run->run_id);
+  auto salt = crypto::FromHex(header["salt"].get<std::string>());
+  ASSERT_TRUE(salt.ok());
+  const crypto::SecretBytes salt_key(salt->begin(), salt->end());
+  EXPECT_EQ(entry["id_hash"], lifecycle::IdHash(salt_key, c));
+  EXPECT_EQ(notices[0].entries[0].id_hash, lifecycle::IdHash(salt_key, c));
+  EXPECT_NE(entry["id_hash"], lifecycle::IdHash(salt_key, stays));
+}
+
+TEST_F(RetentionTest, AFailingHookLeavesTheRunToBeFinishedByARerun) {
+  NewCustomer("13800138001");
+  now_ms_ += 3 * kYearMs + 2 * kDayMs;
+  int calls = 0;
+  vault_->SetDestructionHook([&](const DestructionNotice&) {
+    return ++calls == 1 ? Unavailable("backup directory unreachable") : Status::Ok();
+  });
+  RetentionPlanView plan = PlanAndApprove();
+  EXPECT_EQ(vault_->RunRetentionPlan(Dpo(), plan.plan_id).status().code(), Code::kUnavailable);
+  auto rerun = vault_->RunRetentionPlan(Dpo(), plan.plan_id);
+  ASSERT_TRUE(rerun.ok()) << rerun.status().ToString();
+  EXPECT_EQ(rerun->customers, 1);
+  EXPECT_EQ(rerun->skipped_gone, 1);
+  EXPECT_EQ(calls, 2);
+}
+
+// --- SQLite only: the database files themselves ---
+
+class RetentionFilesTest : public RetentionTest {
+ protected:
+  // Every blob of `sql` (one column) in the vault's database, read with a connection of our own.
+  std::vector<std::string> Blobs(const std::string& sql) {
+    std::vector<std::string> out;
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2((dir_ / "custos.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+              SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt, 0));
+      if (p != nullptr) out.emplace_back(p, static_cast<size_t>(sqlite3_column_bytes(stmt, 0)));
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return out;
+  }
+  std::string Files() {
+    std::string bytes;
+    for (const char* name : {"custos.db", "custos.db-wal", "custos.db-shm"}) {
+      bytes += ReadFileBytes(dir_ / name);
+    }
+    return bytes;
+  }
+};
+
+TEST_F(RetentionFilesTest, ADestroyedCustomerIsNowhereInTheDatabaseFiles) {
+  if (OnPostgres()) GTEST_SKIP() << "reads the SQLite files";
+  const std::string gone = NewCustomer("13800138001");
+  // Another person: no token in common with `gone`.
+  auto other = vault_->CreateCustomer(Agent(),
+                                      {{"name", "欧阳娜娜"},
+                                       {"gender", "F"},
+                                       {"birth_date", "2000-06-15"},
+                                       {"id_number", "440305200006150023"},
+                                       {"phone", "15912345678"},
+                                       {"email", "nana@example.cn"}},
+                                      "form", Consented());
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  const std::string stays = *other;
+  AddTxn(gone);
+  ASSERT_TRUE(vault_->AddNote(Agent(), gone, "客户提到了保密的投资计划", "phone").ok());
+  const std::string where = " WHERE customer_id = '" + gone + "'";
+  std::vector<std::string> secrets = Blobs("SELECT wrapped_dek FROM wrapped_keys" + where);
+  ASSERT_EQ(secrets.size(), 1u);
+  for (const char* col : {"env_general", "env_internal", "env_confidential"}) {
+    for (std::string& b : Blobs(std::string("SELECT ") + col + " FROM customers" + where)) {
+      secrets.push_back(std::move(b));
+    }
+  }
+  for (std::string& b : Blobs("SELECT token FROM blind_index" + where)) {
+    secrets.push_back(std::move(b));
+  }
+  for (std::string& b : Blobs("SELECT ciphertext FROM transactions" + where)) {
+    secrets.push_back(std::move(b));
+  }
+  for (std::string& b : Blobs("SELECT ciphertext FROM notes" + where)) {
+    secrets.push_back(std::move(b));
+  }
+  ASSERT_GE(secrets.size(), 7u);  // key, 3 envelopes, >= 1 token, a transaction, a note
+  const std::vector<std::string> kept = Blobs(
+      "SELECT wrapped_dek FROM wrapped_keys WHERE customer_id = '" + stays + "'");
+  ASSERT_EQ(kept.size(), 1u);
+  {
+    const std::string before = Files();
+    for (const std::string& s : secrets) ASSERT_NE(before.find(s), std::string::npos);
+  }
+  // The survivor's update makes sure only `gone` is due.
+  now_ms_ += 2 * kYearMs;
+  ASSERT_TRUE(vault_->UpdateCustomer(Agent(), stays, {{"interests", "基金"}}).ok());
+  now_ms_ += kYearMs + 2 * kDayMs;
+  RetentionPlanView plan = PlanAndApprove();
+  ASSERT_EQ(DueIds(plan, "customer"), std::set<std::string>{gone});
+  auto run = vault_->RunRetentionPlan(Dpo(), plan.plan_id);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  auto check = [&](const char* when) {
+    const std::string bytes = Files();
+    for (size_t i = 0; i < secrets.size(); ++i) {
+      EXPECT_EQ(bytes.find(secrets[i]), std::string::npos) << when << ": secret " << i;
+    }
+    EXPECT_NE(bytes.find(kept[0]), std::string::npos) << when << ": the survivor's key";
+  };
+  check("open");
+  // The vault, with the KEK, cannot read the customer back.
+  EXPECT_EQ(vault_->GetCustomer(Agent(), gone, {}).status().code(), Code::kNotFound);
+  EXPECT_TRUE(vault_->FindCustomers(Agent(), "phone", "13800138001")->empty());
+  vault_.reset();
+  check("closed");
+  Reopen();
+  EXPECT_EQ(vault_->GetCustomer(Agent(), gone, {}).status().code(), Code::kNotFound);
+  EXPECT_TRUE(vault_->GetCustomer(Agent(), stays, {}).ok());
+  auto verify = vault_->VerifyAudit(Context{"dpo", "legal_obligation", Channel::kCli, "req-v"});
+  ASSERT_TRUE(verify.ok()) << verify.status().ToString();
+  EXPECT_TRUE(verify->ok) << verify->problem;
+}
+
+TEST_F(RetentionFilesTest, APlanAlteredAfterApprovalIsRefused) {
+  if (OnPostgres()) GTEST_SKIP() << "alters the SQLite file";
+  const std::string c = NewCustomer("13800138001");
+  now_ms_ += 3 * kYearMs + 2 * kDayMs;
+  RetentionPlanView plan = PlanAndApprove();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "custos.db").c_str(), &db), SQLITE_OK);
+  const std::string sql = "UPDATE retention_plans SET content = replace(content, '\"due_ms\"', "
+                          "'\"due_ms\" ') WHERE plan_id = '" + plan.plan_id + "'";
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_changes(db), 1);
+  sqlite3_close(db);
+  EXPECT_EQ(vault_->RunRetentionPlan(Dpo(), plan.plan_id).status().code(), Code::kDataLoss);
+  EXPECT_TRUE(vault_->GetCustomer(Agent(), c, {}).ok());
+}
+
+}  // namespace
+}  // namespace custos::vault::testing
