@@ -122,22 +122,22 @@ Status ForEachTable(const fs::path& path, const Manifest& m, const crypto::Aead&
 bool DroppedByLedger(const store::TableSpec& table, const store::Row& row,
                      const DestroyedSet& destroyed, LoadReport& report) {
   if (destroyed.empty()) return false;
+  bool drop = false;
   if (table.customer_column >= 0) {
     const auto& id = std::get<std::string>(row[static_cast<size_t>(table.customer_column)]);
-    if (destroyed.Destroyed("customer", id)) {
-      if (table.name == "customers") ++report.customers_dropped;
-      return true;
-    }
+    drop = destroyed.Destroyed("customer", id);
+    if (drop && table.name == "customers") ++report.customers_dropped;
   }
   if (table.record_column >= 0) {
     const auto& id = std::get<std::string>(row[static_cast<size_t>(table.record_column)]);
-    if (destroyed.Destroyed(table.record_kind, id)) {
+    // A record goes with its customer, or on its own (partial destruction).
+    if (drop || destroyed.Destroyed(table.record_kind, id)) {
+      drop = true;
       if (table.record_kind == "transaction") ++report.transactions_dropped;
       if (table.record_kind == "note") ++report.notes_dropped;
-      return true;
     }
   }
-  return false;
+  return drop;
 }
 
 }  // namespace

@@ -181,6 +181,31 @@ Result<BackupCheck> Vault::VerifyBackup(const Context& ctx, const fs::path& back
   return check;
 }
 
+Result<ForgetResult> Vault::ForgetDestroyedInBackups(const fs::path& ledger_file) {
+  Impl& impl = *impl_;
+  if (impl.closed) return FailedPrecondition("vault is closed");
+  const fs::path path = ledger_file.empty() ? impl.dir / backup::kLedgerFile : ledger_file;
+  CUSTOS_ASSIGN_OR_RETURN(backup::Ledger ledger, backup::ReadLedger(path));
+  const fs::path dir = BackupDirOf(*impl.config, impl.dir);
+  Context ctx;
+  ctx.actor = "system";
+  ctx.purpose = std::string(kAdminPurpose);
+  ctx.channel = Channel::kJob;
+  Result<backup::ForgetReport> forgot = backup::ForgetDestroyed(dir, ledger, KeysOf(impl));
+  if (!forgot.ok()) {
+    AuditOutcome(impl, ctx, "backup.forget", "backups", "deny",
+                 fmt::format("{}: {}", CodeName(forgot.status().code()),
+                             forgot.status().message()))
+        .IgnoreError();
+    return forgot.status();
+  }
+  CUSTOS_RETURN_IF_ERROR(AuditOutcome(
+      impl, ctx, "backup.forget", "backups", "allow",
+      fmt::format("ledger of {} entries: {} wrapped keys dropped from {} backups",
+                  ledger.entries.size(), forgot->keys_dropped, forgot->backups_rewritten)));
+  return ForgetResult{forgot->backups_rewritten, forgot->keys_dropped};
+}
+
 // --- restore ---
 
 namespace {

@@ -348,6 +348,11 @@ struct RestoreReport {
   int64_t ledger_entries = 0;
 };
 
+struct ForgetResult {
+  int64_t backups_rewritten = 0;
+  int64_t keys_dropped = 0;
+};
+
 class Vault {
  public:
   // Creates DIR (must be empty or absent): writes the default custos.toml, the KEK (keyfile
@@ -526,6 +531,13 @@ class Vault {
   // Conflict: dir holds something other than an unfinished restore, or the schema is not
   // empty. DataLoss: the backup fails its checks or the KEK does not open it.
   static Result<RestoreReport> Restore(const RestoreOptions& options);
+  // Destruction reaches the backups (ARCHITECTURE.md): reads the destruction ledger at
+  // `ledger_file` (default: <vault>/destruction-ledger.jsonl) and rewrites the key section of
+  // every backup in [backup] dir without the destroyed customers' wrapped DEKs
+  // (backup::ForgetDestroyed), appending the entries to the backups' ledger. For lifecycle's
+  // destruction (a system step after an approved run, not an adapter). Audited
+  // "backup.forget" with the counts. NotFound: no ledger; DataLoss: a backup failed its checks.
+  Result<ForgetResult> ForgetDestroyedInBackups(const std::filesystem::path& ledger_file = {});
 
   Vault(const Vault&) = delete;
   Vault& operator=(const Vault&) = delete;
