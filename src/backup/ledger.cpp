@@ -124,7 +124,9 @@ Status DestroyedSet::Add(const Ledger& ledger, std::string_view vault_id) {
     return InvalidArgument("destruction ledger: it belongs to another vault than the backup");
   }
   Salted s;
-  s.salt = ledger.salt;
+  CUSTOS_ASSIGN_OR_RETURN(
+      s.mac, crypto::Mac::New(crypto::Suite::kAes256Gcm,
+                              crypto::SecretBytes(ledger.salt.begin(), ledger.salt.end())));
   for (const LedgerEntry& e : ledger.entries) {
     auto& set = e.kind == "customer" ? s.customer : e.kind == "transaction" ? s.transaction
                                                                             : s.note;
@@ -139,7 +141,7 @@ bool DestroyedSet::Destroyed(std::string_view kind, std::string_view id) const {
     const auto& set = kind == "customer" ? s.customer : kind == "transaction" ? s.transaction
                                                                               : s.note;
     if (set.empty()) continue;
-    if (set.count(LedgerIdHash(s.salt, id)) > 0) return true;
+    if (set.count(crypto::ToHex(s.mac->Compute(crypto::AsBytes(id)))) > 0) return true;
   }
   return false;
 }

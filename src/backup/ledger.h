@@ -62,7 +62,7 @@ class DestroyedSet {
 
  private:
   struct Salted {
-    crypto::Bytes salt;
+    std::unique_ptr<crypto::Mac> mac;  // HMAC-SHA256 keyed with the ledger's salt
     std::set<std::string, std::less<>> customer, transaction, note;
   };
   std::vector<Salted> ledgers_;

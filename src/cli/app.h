@@ -81,4 +81,8 @@ Result<int64_t> ParseDate(std::string_view text);
 // `custos access explain --staff S --purpose P --customer C [--json]`.
 void AddAccessCommands(CLI::App& app, Globals& g, Action& action);
 
+// --- backups (issue 6; backup_commands.cpp) ---
+// `custos backup [--to DIR]`, `custos backup verify PATH`, `custos restore PATH --dir DIR`.
+void AddBackupCommands(CLI::App& app, Globals& g, Action& action);
+
 }  // namespace custos::cli

@@ -341,6 +341,9 @@ Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
   open.passphrase = options.passphrase;
   open.now_ms = options.now_ms;
   CUSTOS_ASSIGN_OR_RETURN(auto vault, Vault::Open(open));
+  if (vault->impl_->audit->options().public_key != header.signing_public_key) {
+    return DataLoss("restore: the manifest is not signed by the restored vault's checkpoint key");
+  }
   Context ctx;
   ctx.actor = "system";
   ctx.purpose = std::string(kAdminPurpose);
