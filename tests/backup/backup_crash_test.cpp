@@ -20,7 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int kRounds = 12;
+constexpr int kRounds = 25;
 
 class BackupCrashTest : public testing::VaultTest {
  protected:

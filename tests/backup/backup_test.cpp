@@ -8,6 +8,7 @@
 #include <fstream>
 #include <thread>
 #include <map>
+#include <sstream>
 
 #include "backup/backup.h"
 #include "schema/config.h"
@@ -335,6 +336,31 @@ TEST_F(BackupTest, PruningKeepsTheNewestAndRemovesOnlyCompleteOnesBeyondKeep) {
   ASSERT_EQ(left.size(), 2u);
   EXPECT_EQ(left[1], taken[3].path);
   EXPECT_TRUE(fs::exists(Backups() / "ZZZZ.partial"));
+}
+
+TEST_F(BackupTest, TheServerScheduleKeepsTheNewestBackupsAndAuditsEachRun) {
+  Populate();
+  std::string toml = testing::ReadFileBytes(dir_ / "custos.toml");
+  const std::string from = "keep = 7";
+  ASSERT_NE(toml.find(from), std::string::npos);
+  toml.replace(toml.find(from), from.size(), "keep = 2");
+  std::ofstream(dir_ / "custos.toml", std::ios::trunc) << toml;
+  Reopen();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto r = vault_->RunScheduledBackup();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ids.push_back(r->backup_id);
+  }
+  const auto left = backup::ListBackups(dir_ / "backups");
+  ASSERT_EQ(left.size(), 2u);
+  EXPECT_EQ(left[0].filename(), ids[1]);
+  EXPECT_EQ(left[1].filename(), ids[2]);
+  std::ostringstream log;
+  ASSERT_TRUE(vault_->ExportAudit(Agent(), log).ok());
+  const std::string text = log.str();
+  EXPECT_NE(text.find("\"backup.prune\""), std::string::npos);
+  EXPECT_NE(text.find("\"actor\":\"system\""), std::string::npos);
 }
 
 }  // namespace
