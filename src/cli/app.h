@@ -85,4 +85,8 @@ void AddAccessCommands(CLI::App& app, Globals& g, Action& action);
 // `custos retention plan|show|request|run|certificate verify` and `custos hold ...`.
 void AddRetentionCommands(CLI::App& app, Globals& g, Action& action);
 
+// --- backups (issue 6; backup_commands.cpp) ---
+// `custos backup [--to DIR]`, `custos backup verify PATH`, `custos restore PATH --dir DIR`.
+void AddBackupCommands(CLI::App& app, Globals& g, Action& action);
+
 }  // namespace custos::cli

@@ -19,6 +19,7 @@
 #include "api/server.h"
 #include "api/tls_certificate.h"
 #include "cli/app.h"
+#include "cli/backup_schedule.h"
 #include "schema/config.h"
 
 namespace custos::cli {
@@ -67,6 +68,10 @@ int Serve(Globals& g, const ServeFlags& flags) {
             fmt::format("custos: serving {} (SIGINT or SIGTERM stops)", (*server)->Url()));
   std::cout.flush();
 
+  // Scheduled backups ([backup] every): online snapshots while the API serves.
+  std::unique_ptr<BackupSchedule> backups =
+      BackupSchedule::Start(v, v.config().backup.every_seconds);
+
   std::atomic<bool> done{false};
   std::thread stopper([&] {
     int sig = 0;
@@ -83,6 +88,7 @@ int Serve(Globals& g, const ServeFlags& flags) {
   // only its sigwait takes it).
   kill(getpid(), SIGTERM);
   stopper.join();
+  backups.reset();
   server->reset();
   Status closed = v.Close();
   if (!served.ok()) return out.Fail(served);

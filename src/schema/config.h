@@ -189,6 +189,13 @@ struct ServerConfig {
   uint32_t threads = 8;                   // worker threads
 };
 
+// Scheduled backups of `custos serve` ([backup]; docs/backup.md).
+struct BackupConfig {
+  std::string dir = "backups";  // relative to the vault directory unless absolute
+  int64_t every_seconds = 0;    // 0: no schedule ("off")
+  uint32_t keep = 7;            // complete backups kept by the schedule, >= 1
+};
+
 struct Config {
   std::filesystem::path source_path;  // the file (or source name) it was parsed from
   uint32_t schema_version = 1;
@@ -202,6 +209,7 @@ struct Config {
   std::vector<PurposeDef> purposes;                  // file order, at least one
   std::vector<RoleDef> roles;                        // file order, possibly none
   std::vector<PostDef> posts;                        // file order, possibly none
+  BackupConfig backup;
 
   // The entry with that name, or nullptr. Pointers stay valid while the Config is unchanged.
   const FieldDef* FindField(std::string_view name) const;

@@ -11,6 +11,7 @@
 
 #include "schema/config.h"
 #include "schema/internal/role_section.h"
+#include "schema/internal/backup_section.h"
 #include "schema/internal/server_section.h"
 #include "schema/internal/toml_section.h"
 
@@ -19,9 +20,9 @@ namespace {
 
 using internal::TomlSection;
 
-constexpr std::array<std::string_view, 11> kRootKeys = {
+constexpr std::array<std::string_view, 12> kRootKeys = {
     "schema_version", "keys", "store", "audit", "retention", "fields", "records", "purposes",
-    "server", "roles", "posts"};
+    "server", "roles", "posts", "backup"};
 constexpr std::array<std::string_view, 4> kKeysKeys = {"suite", "provider", "keyfile",
                                                        "passphrase_env"};
 constexpr std::array<std::string_view, 5> kStoreKeys = {"backend", "path", "synchronous", "url",
@@ -361,6 +362,8 @@ Result<Config> ReadConfig(const TomlSection& root) {
   CUSTOS_ASSIGN_OR_RETURN(c.roles, internal::ReadRoles(roles, c.purposes));
   CUSTOS_ASSIGN_OR_RETURN(TomlSection posts, root.Table("posts", /*required=*/false));
   CUSTOS_ASSIGN_OR_RETURN(c.posts, internal::ReadPosts(posts, c.roles));
+  CUSTOS_ASSIGN_OR_RETURN(TomlSection backup, root.Table("backup", /*required=*/false));
+  CUSTOS_ASSIGN_OR_RETURN(c.backup, internal::ReadBackupSection(backup));
   return c;
 }
 

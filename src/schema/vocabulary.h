@@ -88,7 +88,7 @@ inline constexpr std::array<std::string_view, 2> kSynchronousModes = {"normal", 
 // The actions a role's grant may name ([roles.NAME] grants, issue 3). Stable: they appear in
 // decisions and audit entries. Data actions touch customer fields or records and are granted
 // per classification level; the others are granted without levels.
-inline constexpr std::array<std::string_view, 31> kActions = {
+inline constexpr std::array<std::string_view, 32> kActions = {
     "customer.create", "customer.read",    "customer.update",  "customer.search",
     "customer.list",   "customer.export",  "customer.import",  "txn.add",
     "txn.read",        "note.add",         "note.read",        "consent.record",
@@ -96,9 +96,9 @@ inline constexpr std::array<std::string_view, 31> kActions = {
     "role.read",       "training.manage",  "training.read",    "approval.request",
     "approval.approve", "approval.read",   "audit.read",       "audit.verify",
     "report.read",     "config.manage",
-    // issue 6 (docs/retention.md): legal holds and the retention sweep
+    // issue 6 (docs/retention.md, docs/backup.md): legal holds, the retention sweep, backups
     "hold.manage",     "hold.read",        "retention.plan",   "retention.run",
-    "retention.read"};
+    "retention.read",  "backup.run"};
 inline constexpr std::array<std::string_view, 11> kDataActions = {
     "customer.create", "customer.read",   "customer.update", "customer.search",
     "customer.list",   "customer.export", "customer.import", "txn.add",

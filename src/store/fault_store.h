@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "core/status.h"
+#include "store/snapshot.h"
 #include "store/store.h"
 
 namespace custos::store {
@@ -43,6 +44,9 @@ class FaultInjectingStore final : public Store {
   Result<int> SchemaVersion() override;
   Status Checkpoint() override;
   std::string_view Backend() const override;
+  // Snapshots and loads pass straight through (they are not transaction writes).
+  Result<std::unique_ptr<Snapshot>> OpenSnapshot() override { return inner_->OpenSnapshot(); }
+  Result<std::unique_ptr<Loader>> OpenLoader() override { return inner_->OpenLoader(); }
 
   // The wrapped store, for checking what reached it.
   Store& inner() { return *inner_; }

@@ -9,6 +9,7 @@
 #include "store/postgres_conn.h"
 #include "store/postgres_pool.h"
 #include "store/postgres_schema.h"
+#include "store/postgres_snapshot.h"
 #include "store/postgres_transaction.h"
 
 namespace custos::store {
@@ -53,7 +54,8 @@ Status CheckOptions(const PostgresOptions& options) {
 class PostgresStore final : public Store {
  public:
   PostgresStore(const PostgresOptions& options)
-      : schema_(options.schema),
+      : options_(options),
+        schema_(options.schema),
         audit_lock_key_("custos.audit:" + options.schema),
         pool_(
             [conninfo = options.conninfo, schema = options.schema,
@@ -89,6 +91,12 @@ class PostgresStore final : public Store {
 
   std::string_view Backend() const override { return "postgres"; }
 
+  Result<std::unique_ptr<Snapshot>> OpenSnapshot() override {
+    return postgres::OpenSnapshot(options_);
+  }
+
+  Result<std::unique_ptr<Loader>> OpenLoader() override { return postgres::OpenLoader(options_); }
+
   std::vector<int> IdlePids() { return pool_.IdlePids(); }
 
  private:
@@ -107,6 +115,7 @@ class PostgresStore final : public Store {
     return Unavailable(fmt::format("store: {}: no live database connection", op));
   }
 
+  PostgresOptions options_;  // for the snapshot and loader connections
   std::string schema_;
   std::string audit_lock_key_;
   ConnectionPool pool_;

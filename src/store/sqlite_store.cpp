@@ -11,6 +11,7 @@
 
 #include "store/sqlite_db.h"
 #include "store/sqlite_schema.h"
+#include "store/sqlite_snapshot.h"
 #include "store/sqlite_transaction.h"
 #include "store/sqlite_writer_slot.h"
 
@@ -166,6 +167,20 @@ class SqliteStore final : public Store {
 
   std::string_view Backend() const override { return "sqlite"; }
 
+  Result<std::unique_ptr<Snapshot>> OpenSnapshot() override {
+    return sqlite::OpenSnapshot(path_, options_.busy_timeout_ms);
+  }
+
+  Result<std::unique_ptr<Loader>> OpenLoader() override {
+    return sqlite::OpenLoader(path_, options_);
+  }
+
+  // Where the file is and how it was opened, for the snapshot and loader connections.
+  void SetSource(std::filesystem::path path, SqliteOptions options) {
+    path_ = std::move(path);
+    options_ = std::move(options);
+  }
+
   Result<std::string> ReadPragma(std::string_view pragma) {
     static constexpr std::array<std::pair<std::string_view, const char*>, 7> kAllowed = {{
         {"journal_mode", "PRAGMA journal_mode"},
@@ -201,6 +216,8 @@ class SqliteStore final : public Store {
   std::chrono::milliseconds slot_timeout_;
   sqlite::WriterSlot slot_;
   std::unique_ptr<BackgroundCheckpointer> checkpointer_;  // null: SQLite checkpoints itself
+  std::filesystem::path path_;
+  SqliteOptions options_;
 };
 
 Status CheckOptions(const SqliteOptions& options) {
@@ -255,9 +272,10 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::filesystem::path& db_p
   if (options.wal_autocheckpoint_pages > 0) {
     checkpointer = BackgroundCheckpointer::Start(db_path, options);
   }
-  return std::unique_ptr<Store>(std::make_unique<SqliteStore>(
-      std::move(db), std::chrono::milliseconds(options.busy_timeout_ms),
-      std::move(checkpointer)));
+  auto store = std::make_unique<SqliteStore>(
+      std::move(db), std::chrono::milliseconds(options.busy_timeout_ms), std::move(checkpointer));
+  store->SetSource(db_path, options);
+  return std::unique_ptr<Store>(std::move(store));
 }
 
 Result<std::string> TEST_ReadPragma(Store& store, std::string_view pragma) {

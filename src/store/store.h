@@ -24,6 +24,9 @@
 
 namespace custos::store {
 
+class Snapshot;  // snapshot.h
+class Loader;    // snapshot.h
+
 using Bytes = std::vector<uint8_t>;
 using ByteView = std::span<const uint8_t>;
 
@@ -444,6 +447,16 @@ class Store {
 
   // Human-readable backend name: "sqlite", "postgres".
   virtual std::string_view Backend() const = 0;
+
+  // --- backups (issue 6; snapshot.h) ---
+  // A consistent read-only view of every table, on a connection of its own: SQLite reads one
+  // WAL snapshot (no write lock), PostgreSQL a REPEATABLE READ READ ONLY transaction; writers
+  // carry on meanwhile. Unavailable when the store cannot be reached; FailedPrecondition for
+  // a backend without snapshots.
+  virtual Result<std::unique_ptr<Snapshot>> OpenSnapshot();
+  // A loader into this store, which must be empty (no metadata, customers, staff or audit
+  // entries): Conflict otherwise. FailedPrecondition for a backend without loaders.
+  virtual Result<std::unique_ptr<Loader>> OpenLoader();
 };
 
 }  // namespace custos::store

@@ -375,6 +375,67 @@ struct DestructionNotice {
 // the run is marked done; an error leaves the run unfinished (a rerun calls it again, with
 // the same entries), so the hook must be idempotent.
 using DestructionHook = std::function<Status(const DestructionNotice&)>;
+// --- backups (issue 6 point 5, P3.2d; docs/backup.md) ---
+struct BackupRequest {
+  // Where backups go; empty: the [backup] dir of custos.toml.
+  std::filesystem::path dir;
+  size_t chunk_bytes = 32u << 20;
+  // Test hook: called after each chunk is durable (the crash test kills the process there).
+  std::function<void(int64_t)> TEST_after_chunk;
+};
+
+struct BackupResult {
+  std::string backup_id;
+  std::filesystem::path path;
+  int64_t chunks = 0;
+  int64_t bytes = 0;
+  int64_t customers = 0;
+  int64_t audit_head_seq = 0;
+};
+
+struct BackupCheck {
+  std::string backup_id;
+  std::string vault_id;
+  std::string backend;
+  int64_t created_at_ms = 0;
+  int64_t chunks = 0;
+  std::vector<std::pair<std::string, int64_t>> row_counts;  // table, rows
+};
+
+struct RestoreOptions {
+  std::filesystem::path backup;  // a backup directory (holding manifest.json)
+  std::filesystem::path dir;     // the new vault directory: absent, empty, or left by a killed
+                                 // restore (then cleaned and redone)
+  // The KEK: for the keyfile provider the keyfile (copied into dir); for the passphrase
+  // provider the passphrase (the CLI reads it from the environment).
+  std::filesystem::path keyfile;
+  std::string passphrase;
+  // Non-empty: restore into this PostgreSQL URL (no password) and empty schema.
+  std::string postgres_url;
+  std::string postgres_schema = "custos";
+  // Destruction ledgers to replay besides <backup>/../destruction-ledger.jsonl.
+  std::vector<std::filesystem::path> ledgers;
+  Clock now_ms;
+};
+
+struct RestoreReport {
+  std::string backup_id;
+  std::string vault_id;
+  std::string from_backend;
+  std::string to_backend;
+  int64_t rows = 0;
+  int64_t customers = 0;
+  int64_t customers_dropped = 0;  // by the destruction ledger
+  int64_t transactions_dropped = 0;
+  int64_t notes_dropped = 0;
+  int64_t rows_dropped = 0;
+  int64_t ledger_entries = 0;
+};
+
+struct ForgetResult {
+  int64_t backups_rewritten = 0;
+  int64_t keys_dropped = 0;
+};
 
 class Vault {
  public:
@@ -569,6 +630,33 @@ class Vault {
   // The hook called after each run (see DestructionHook); replaces any earlier one. Set before
   // concurrent use.
   void SetDestructionHook(DestructionHook hook);
+  // --- backups (issue 6; src/vault/backups.cpp, docs/backup.md) ---
+  // Takes an online backup: a consistent snapshot of the store (writers carry on), written
+  // as described in src/backup/backup.h. Authorised by "backup.run" (a backup holds only
+  // ciphertext), audited before ("backup.run") and after ("backup.complete", with the id and
+  // counts). PermissionDenied / Unauthenticated as other administration; Unavailable on I/O.
+  Result<BackupResult> Backup(const Context& ctx, const BackupRequest& request);
+  // The server's schedule ([backup] every/keep): Backup as the "system" actor on the job
+  // channel, then deletes the oldest backups beyond `keep`. Not reachable from an adapter.
+  Result<BackupResult> RunScheduledBackup();
+  // Checks a backup without restoring it (backup::VerifyBackup) with this vault's KEK and
+  // checkpoint key. Authorised by "backup.run", audited "backup.verify" with the outcome.
+  // DataLoss naming the file and check that failed; NotFound: no manifest (incomplete).
+  Result<BackupCheck> VerifyBackup(const Context& ctx, const std::filesystem::path& backup);
+  // Restores a backup into a new vault directory (and, with postgres_url, an empty
+  // PostgreSQL schema), replaying the destruction ledgers BEFORE the vault opens: rows of
+  // customers, transactions and notes they record are not loaded. Writes an audit entry
+  // "backup.restore" (counts, never ids) in the restored vault, then seals its head.
+  // Conflict: dir holds something other than an unfinished restore, or the schema is not
+  // empty. DataLoss: the backup fails its checks or the KEK does not open it.
+  static Result<RestoreReport> Restore(const RestoreOptions& options);
+  // Destruction reaches the backups (ARCHITECTURE.md): reads the destruction ledger at
+  // `ledger_file` (default: <vault>/destruction-ledger.jsonl) and rewrites the key section of
+  // every backup in [backup] dir without the destroyed customers' wrapped DEKs
+  // (backup::ForgetDestroyed), appending the entries to the backups' ledger. For lifecycle's
+  // destruction (a system step after an approved run, not an adapter). Audited
+  // "backup.forget" with the counts. NotFound: no ledger; DataLoss: a backup failed its checks.
+  Result<ForgetResult> ForgetDestroyedInBackups(const std::filesystem::path& ledger_file = {});
 
   Vault(const Vault&) = delete;
   Vault& operator=(const Vault&) = delete;

@@ -111,6 +111,15 @@ struct Vault::Impl {
   Result<crypto::SecretBytes> LoadDek(store::Transaction& txn, std::string_view customer_id) const;
 };
 
+// The wiring of vault_open.cpp, shared with restore (backups.cpp): the store [store] names
+// (created and migrated when `create`), and the KEK provider [keys] names (an existing one).
+Result<std::unique_ptr<store::Store>> OpenVaultStore(const schema::Config& config,
+                                                     const std::filesystem::path& dir,
+                                                     bool create);
+Result<std::unique_ptr<crypto::KeyProvider>> OpenVaultKeyProvider(
+    const schema::Config& config, const std::filesystem::path& dir, std::string_view passphrase,
+    crypto::ByteView salt);
+
 // A new sortable id: 48-bit millisecond time then 80 random bits, Crockford base32 (26 chars).
 std::string NewId(int64_t now_ms);
 

@@ -126,6 +126,18 @@ Result<std::string> ConfigTextForSuite(std::string_view suite) {
 
 }  // namespace
 
+Result<std::unique_ptr<store::Store>> OpenVaultStore(const schema::Config& config,
+                                                     const fs::path& dir, bool create) {
+  return OpenStore(config, dir, create);
+}
+
+Result<std::unique_ptr<crypto::KeyProvider>> OpenVaultKeyProvider(const schema::Config& config,
+                                                                  const fs::path& dir,
+                                                                  std::string_view passphrase,
+                                                                  crypto::ByteView salt) {
+  return OpenProvider(config, dir, passphrase, salt, /*create=*/false);
+}
+
 Result<InitReport> Vault::Init(const InitOptions& options) {
   CUSTOS_ASSIGN_OR_RETURN(crypto::Suite suite, crypto::ParseSuite(options.suite));
   const fs::path& dir = options.dir;

@@ -1,0 +1,144 @@
+// Backups (issue 6 point 5, P3.2d, P4d): encrypted, chunked, signed snapshots of a vault's
+// store, their verification, loading them into an empty store, and keeping them in step with
+// destruction. docs/backup.md describes the format; src/vault calls this component (one door:
+// Vault::Backup, Vault::VerifyBackup, Vault::Restore authorise and audit).
+//
+// A backup is a directory <backups>/<backup_id>/ holding chunks (rows of one table, zstd then
+// AEAD of the vault's suite under a random backup key), a separate key section (the wrapped
+// DEKs, so destruction can rewrite it) and manifest.json (signed with the vault's checkpoint
+// key), written last: a directory without a manifest is never a backup. Nothing here sees a
+// plaintext customer field: rows are the store's ciphertext.
+//
+// Thread safety: free functions; two of them must not write the same backup at once
+// (the vault serialises backups of one vault; the server runs one schedule).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "backup/ledger.h"
+#include "core/status.h"
+#include "crypto/key_provider.h"
+#include "crypto/primitives.h"
+#include "store/snapshot.h"
+
+namespace custos::backup {
+
+// The keys a backup needs: the KEK (wraps the backup key), the suite, and the checkpoint
+// signing key (signs manifests; may be null when only reading).
+struct BackupKeys {
+  crypto::Suite suite = crypto::Suite::kAes256Gcm;
+  const crypto::KeyProvider* kek = nullptr;
+  const crypto::SigningKey* signer = nullptr;
+  crypto::Bytes public_key;  // the checkpoint public key (the signer's)
+};
+
+struct BackupOptions {
+  std::filesystem::path backups_dir;  // the backup goes to backups_dir/backup_id
+  std::string backup_id;              // sortable by time (the vault's NewId)
+  std::string vault_id;
+  std::string backend;                // of origin
+  std::string kek_provider;           // "keyfile", "passphrase", ...
+  crypto::Bytes kek_salt;             // for the passphrase provider
+  std::string config_toml;            // the vault's custos.toml
+  int64_t now_ms = 0;
+  size_t chunk_bytes = 32u << 20;     // plaintext per chunk before compression
+  // Test hook: called after each chunk is durable (a crash test kills the process here).
+  std::function<void(int64_t chunk_index)> TEST_after_chunk;
+};
+
+struct BackupSummary {
+  std::string backup_id;
+  std::filesystem::path path;
+  std::map<std::string, int64_t> row_counts;
+  int64_t chunks = 0;
+  int64_t bytes = 0;  // on disk (chunks, key section, manifest)
+  int64_t audit_head_seq = 0;
+};
+
+// Writes a backup of `snapshot` to backups_dir/backup_id: chunks and key section into
+// backup_id.partial/, each fsynced; then the signed manifest; then the directory is renamed
+// to backup_id and backups_dir fsynced. Success: the summary. Conflict: the backup exists.
+// Unavailable: an I/O error (backup_id.partial may remain; it is not a backup and
+// PruneBackups removes it). InvalidArgument: keys missing.
+Result<BackupSummary> WriteBackup(store::Snapshot& snapshot, const BackupOptions& options,
+                                  const BackupKeys& keys);
+
+struct VerifyReport {
+  std::string backup_id;
+  std::string vault_id;
+  std::string backend;
+  int schema_version = 0;
+  int64_t created_at_ms = 0;
+  std::map<std::string, int64_t> row_counts;
+  int64_t chunks = 0;
+  int64_t audit_head_seq = 0;
+};
+
+// Checks a backup without restoring it: the manifest signature (under `keys.public_key` when
+// given, else the manifest's own key), every file's SHA-256, that every chunk and the key
+// section decrypt and decompress, decode into rows of their table and add up to the
+// manifest's row counts. `keys.kek` is required. Success: the report. DataLoss naming the
+// file and the check that failed. NotFound: no manifest (an incomplete backup).
+Result<VerifyReport> VerifyBackup(const std::filesystem::path& backup_path,
+                                  const BackupKeys& keys);
+
+// The manifest fields a restore needs before it can open keys: vault id, provider, salt, config.
+struct BackupHeader {
+  std::string backup_id;
+  std::string vault_id;
+  std::string backend;
+  std::string suite;
+  std::string kek_provider;
+  crypto::Bytes kek_salt;
+  std::string config_toml;
+  int schema_version = 0;
+  crypto::Bytes signing_public_key;
+};
+// Reads and checks the manifest's signature (under its own key). DataLoss / NotFound.
+Result<BackupHeader> ReadBackupHeader(const std::filesystem::path& backup_path);
+
+struct LoadReport {
+  std::map<std::string, int64_t> rows_loaded;
+  // Dropped by the destruction ledger: customers (customer rows), and rows by table.
+  int64_t customers_dropped = 0;
+  int64_t transactions_dropped = 0;
+  int64_t notes_dropped = 0;
+  int64_t rows_dropped = 0;
+};
+
+// Loads every row of the backup into `loader` (tables in SnapshotTables() order), checking
+// each file as VerifyBackup does, and drops every row of a customer, transaction or note
+// that `destroyed` records. Calls loader.Finish(). Success: the counts. DataLoss: a check
+// failed (the loader is left unfinished). FailedPrecondition: the backup's schema is newer
+// than this Custos, or a table's columns differ.
+Result<LoadReport> LoadBackup(const std::filesystem::path& backup_path, const BackupKeys& keys,
+                              const DestroyedSet& destroyed, store::Loader& loader);
+
+// The complete backups in `backups_dir` (subdirectories with a manifest), oldest first.
+std::vector<std::filesystem::path> ListBackups(const std::filesystem::path& backups_dir);
+
+// Deletes the oldest complete backups beyond `keep` (>= 1: the newest is never deleted) and
+// leftover *.partial directories of interrupted backups. Returns how many backups it deleted.
+Result<int64_t> PruneBackups(const std::filesystem::path& backups_dir, int64_t keep);
+
+struct ForgetReport {
+  int64_t backups_rewritten = 0;
+  int64_t keys_dropped = 0;
+};
+
+// Rewrites the key section of every backup in `backups_dir` to drop the wrapped DEKs of the
+// customers `ledger` records (new key file fsynced, then the re-signed manifest replaced
+// atomically, then the old key file removed: a crash leaves the old or the new section,
+// both consistent), and appends the entries to backups_dir/destruction-ledger.jsonl.
+// `keys` needs kek and signer. Success: what was rewritten. Unavailable on I/O; DataLoss if
+// a backup fails its checks (it is left as it was; the others are still rewritten, and the
+// first failure is returned).
+Result<ForgetReport> ForgetDestroyed(const std::filesystem::path& backups_dir,
+                                     const Ledger& ledger, const BackupKeys& keys);
+
+}  // namespace custos::backup

@@ -1,0 +1,149 @@
+#include "backup/ledger.h"
+
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "backup/format.h"
+
+namespace custos::backup {
+namespace {
+
+using nlohmann::json;
+
+bool ValidKind(std::string_view kind) {
+  return kind == "customer" || kind == "transaction" || kind == "note";
+}
+
+std::string HeaderLine(const Ledger& ledger) {
+  return json{{"format", kLedgerFormat},
+              {"vault_id", ledger.vault_id},
+              {"salt", crypto::ToHex(ledger.salt)}}
+             .dump();
+}
+
+std::string EntryLine(const LedgerEntry& e) {
+  return json{{"seq", e.seq},
+              {"ts_ms", e.ts_ms},
+              {"run_id", e.run_id},
+              {"kind", e.kind},
+              {"id_hash", e.id_hash}}
+      .dump();
+}
+
+}  // namespace
+
+Result<Ledger> ReadLedger(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return NotFound(fmt::format("ledger {} does not exist", path.string()));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Unavailable(fmt::format("ledger {}: cannot read", path.string()));
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  // A last line without its newline was being appended when the writer died.
+  in.clear();
+  in.seekg(0, std::ios::end);
+  const bool torn_tail = !lines.empty() && in.tellg() > 0 && [&] {
+    std::ifstream tail(path, std::ios::binary);
+    tail.seekg(-1, std::ios::end);
+    return tail.get() != '\n';
+  }();
+  if (torn_tail) lines.pop_back();
+  if (lines.empty()) return DataLoss(fmt::format("ledger {}: no header line", path.string()));
+  Ledger ledger;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const auto bad = [&](std::string_view why) {
+      return DataLoss(fmt::format("ledger {}:{}: {}", path.string(), i + 1, why));
+    };
+    if (lines[i].empty()) continue;
+    try {
+      const json j = json::parse(lines[i]);
+      if (i == 0) {
+        if (j.at("format").get<std::string>() != kLedgerFormat) return bad("unknown format");
+        ledger.vault_id = j.at("vault_id").get<std::string>();
+        auto salt = crypto::FromHex(j.at("salt").get<std::string>());
+        if (!salt.ok() || salt->empty()) return bad("salt is not hex");
+        ledger.salt = std::move(salt).value();
+        continue;
+      }
+      LedgerEntry e{j.at("seq").get<int64_t>(), j.at("ts_ms").get<int64_t>(),
+                    j.at("run_id").get<std::string>(), j.at("kind").get<std::string>(),
+                    j.at("id_hash").get<std::string>()};
+      if (!ValidKind(e.kind)) return bad("kind must be customer, transaction or note");
+      if (!crypto::FromHex(e.id_hash).ok()) return bad("id_hash is not hex");
+      ledger.entries.push_back(std::move(e));
+    } catch (const json::exception&) {
+      return bad("not a ledger line");
+    }
+  }
+  return ledger;
+}
+
+std::string LedgerIdHash(crypto::ByteView salt, std::string_view id) {
+  const crypto::SecretBytes key(salt.begin(), salt.end());
+  auto mac = crypto::Mac::New(crypto::Suite::kAes256Gcm, key);  // HMAC-SHA256
+  if (!mac.ok()) return "";
+  return crypto::ToHex((*mac)->Compute(crypto::AsBytes(id)));
+}
+
+Status AppendLedger(const std::filesystem::path& path, const Ledger& ledger) {
+  std::set<std::pair<std::string, int64_t>> present;
+  std::error_code ec;
+  std::string text;
+  if (std::filesystem::exists(path, ec)) {
+    CUSTOS_ASSIGN_OR_RETURN(Ledger existing, ReadLedger(path));
+    if (existing.vault_id != ledger.vault_id || existing.salt != ledger.salt) {
+      return FailedPrecondition(
+          fmt::format("ledger {}: belongs to another vault or salt", path.string()));
+    }
+    for (const LedgerEntry& e : existing.entries) present.insert({e.run_id, e.seq});
+  } else {
+    text = HeaderLine(ledger) + "\n";
+  }
+  for (const LedgerEntry& e : ledger.entries) {
+    if (present.insert({e.run_id, e.seq}).second) text += EntryLine(e) + "\n";
+  }
+  if (text.empty()) return Status::Ok();
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return Unavailable(fmt::format("ledger {}: cannot open", path.string()));
+  const ssize_t n = ::write(fd, text.data(), text.size());
+  const bool ok = n == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return Unavailable(fmt::format("ledger {}: cannot append", path.string()));
+  return internal::SyncDir(path.parent_path());
+}
+
+Status DestroyedSet::Add(const Ledger& ledger, std::string_view vault_id) {
+  if (ledger.vault_id != vault_id) {
+    return InvalidArgument("destruction ledger: it belongs to another vault than the backup");
+  }
+  Salted s;
+  CUSTOS_ASSIGN_OR_RETURN(
+      s.mac, crypto::Mac::New(crypto::Suite::kAes256Gcm,
+                              crypto::SecretBytes(ledger.salt.begin(), ledger.salt.end())));
+  for (const LedgerEntry& e : ledger.entries) {
+    auto& set = e.kind == "customer" ? s.customer : e.kind == "transaction" ? s.transaction
+                                                                            : s.note;
+    set.insert(e.id_hash);
+  }
+  ledgers_.push_back(std::move(s));
+  return Status::Ok();
+}
+
+bool DestroyedSet::Destroyed(std::string_view kind, std::string_view id) const {
+  for (const Salted& s : ledgers_) {
+    const auto& set = kind == "customer" ? s.customer : kind == "transaction" ? s.transaction
+                                                                              : s.note;
+    if (set.empty()) continue;
+    if (set.count(crypto::ToHex(s.mac->Compute(crypto::AsBytes(id)))) > 0) return true;
+  }
+  return false;
+}
+
+}  // namespace custos::backup

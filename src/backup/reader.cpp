@@ -1,0 +1,255 @@
+// Reading backups: the manifest, each checked chunk, verification, loading, listing, pruning.
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "backup/backup.h"
+#include "backup/format.h"
+
+namespace custos::backup {
+namespace {
+
+namespace fs = std::filesystem;
+using crypto::Bytes;
+using internal::Manifest;
+
+// Rows handed to a loader per call.
+constexpr size_t kLoadBatch = 4096;
+
+Result<Manifest> ReadManifest(const fs::path& backup_path, crypto::ByteView expected_key) {
+  Result<Bytes> text = internal::ReadWholeFile(backup_path / internal::kManifestFile);
+  if (!text.ok()) {
+    if (text.status().code() == Code::kNotFound) {
+      return NotFound(fmt::format(
+          "backup {}: no manifest: not a complete backup (interrupted or not a backup)",
+          backup_path.string()));
+    }
+    return text.status();
+  }
+  CUSTOS_ASSIGN_OR_RETURN(
+      Manifest m,
+      internal::ParseManifest(std::string_view(reinterpret_cast<const char*>(text->data()),
+                                               text->size())));
+  CUSTOS_RETURN_IF_ERROR(internal::CheckManifestSignature(m, expected_key));
+  return m;
+}
+
+Result<std::unique_ptr<crypto::Aead>> OpenBackupKey(const Manifest& m, const BackupKeys& keys) {
+  if (keys.kek == nullptr) return InvalidArgument("backup: the KEK is required");
+  CUSTOS_ASSIGN_OR_RETURN(crypto::Suite suite, crypto::ParseSuite(m.suite));
+  if (suite != keys.suite) {
+    return FailedPrecondition("backup: made with another suite than this vault's");
+  }
+  CUSTOS_ASSIGN_OR_RETURN(Bytes wrapped, crypto::FromHex(m.wrapped_backup_key_hex));
+  Result<crypto::SecretBytes> key = keys.kek->Unwrap(wrapped, internal::BackupKeyAad(m.backup_id));
+  if (!key.ok()) {
+    return DataLoss("backup: the backup key does not unwrap with this KEK (another vault's "
+                    "backup, or the wrong keyfile / passphrase)");
+  }
+  return crypto::Aead::New(suite, *key);
+}
+
+// Reads, checks and decodes one sealed file of the backup.
+Result<std::vector<store::Row>> ReadSealed(const fs::path& path, std::string_view sha256,
+                                           const crypto::Aead& aead, crypto::ByteView aad,
+                                           int64_t plain_bytes, const store::TableSpec& table) {
+  CUSTOS_ASSIGN_OR_RETURN(Bytes sealed, internal::ReadWholeFile(path));
+  if (crypto::ToHex(crypto::Hash(crypto::Suite::kAes256Gcm, sealed)) != sha256) {
+    return DataLoss(fmt::format("backup: {}: SHA-256 does not match the manifest", path.string()));
+  }
+  Result<crypto::SecretBytes> packed = aead.Open(sealed, aad);
+  if (!packed.ok()) {
+    return DataLoss(fmt::format("backup: {}: does not decrypt (altered or misplaced)",
+                                path.string()));
+  }
+  CUSTOS_ASSIGN_OR_RETURN(Bytes plain,
+                          internal::Decompress(*packed, static_cast<uint64_t>(plain_bytes)));
+  return internal::DecodeRows(table, plain);
+}
+
+// The table spec for a manifest table, checking its columns are the ones this code knows.
+Result<const store::TableSpec*> SpecFor(const Manifest& m, const std::string& name) {
+  const store::TableSpec* spec = store::FindSnapshotTable(name);
+  if (spec == nullptr) {
+    return FailedPrecondition(
+        fmt::format("backup: table {} is unknown to this Custos (a newer version?)", name));
+  }
+  auto it = m.columns.find(name);
+  std::vector<std::string> expected;
+  for (const store::ColumnSpec& c : spec->columns) expected.emplace_back(c.name);
+  if (it == m.columns.end() || it->second != expected) {
+    return FailedPrecondition(fmt::format("backup: table {}: columns differ from this Custos's",
+                                          name));
+  }
+  return spec;
+}
+
+// Calls `each` with the rows of every table in SnapshotTables() order (key section included).
+template <typename Each>
+Status ForEachTable(const fs::path& path, const Manifest& m, const crypto::Aead& aead,
+                    Each each) {
+  for (const auto& [name, columns] : m.columns) CUSTOS_RETURN_IF_ERROR(SpecFor(m, name).status());
+  for (const store::TableSpec& table : store::SnapshotTables()) {
+    if (m.columns.count(std::string(table.name)) == 0) continue;
+    if (table.is_key_section) {
+      CUSTOS_ASSIGN_OR_RETURN(
+          auto rows, ReadSealed(path / m.keys.file, m.keys.sha256, aead,
+                                internal::KeySectionAad(m.backup_id, m.keys.generation),
+                                m.keys.plain_bytes, table));
+      CUSTOS_RETURN_IF_ERROR(each(table, rows));
+      continue;
+    }
+    for (size_t i = 0; i < m.chunks.size(); ++i) {
+      const internal::ChunkEntry& c = m.chunks[i];
+      if (c.table != table.name) continue;
+      const int64_t index = static_cast<int64_t>(i) + 1;
+      CUSTOS_ASSIGN_OR_RETURN(auto rows,
+                              ReadSealed(path / c.file, c.sha256, aead,
+                                         internal::ChunkAad(m.backup_id, index, c.table),
+                                         c.plain_bytes, table));
+      if (static_cast<int64_t>(rows.size()) != c.rows) {
+        return DataLoss(fmt::format("backup: {}: holds {} rows, the manifest says {}", c.file,
+                                    rows.size(), c.rows));
+      }
+      CUSTOS_RETURN_IF_ERROR(each(table, rows));
+    }
+  }
+  return Status::Ok();
+}
+
+// True if the ledger says this row's customer, transaction or note was destroyed.
+bool DroppedByLedger(const store::TableSpec& table, const store::Row& row,
+                     const DestroyedSet& destroyed, LoadReport& report) {
+  if (destroyed.empty()) return false;
+  bool drop = false;
+  if (table.customer_column >= 0) {
+    const auto& id = std::get<std::string>(row[static_cast<size_t>(table.customer_column)]);
+    drop = destroyed.Destroyed("customer", id);
+    if (drop && table.name == "customers") ++report.customers_dropped;
+  }
+  if (table.record_column >= 0) {
+    const auto& id = std::get<std::string>(row[static_cast<size_t>(table.record_column)]);
+    // A record goes with its customer, or on its own (partial destruction).
+    if (drop || destroyed.Destroyed(table.record_kind, id)) {
+      drop = true;
+      if (table.record_kind == "transaction") ++report.transactions_dropped;
+      if (table.record_kind == "note") ++report.notes_dropped;
+    }
+  }
+  return drop;
+}
+
+}  // namespace
+
+Result<VerifyReport> VerifyBackup(const fs::path& backup_path, const BackupKeys& keys) {
+  CUSTOS_ASSIGN_OR_RETURN(Manifest m, ReadManifest(backup_path, keys.public_key));
+  CUSTOS_ASSIGN_OR_RETURN(auto aead, OpenBackupKey(m, keys));
+  std::map<std::string, int64_t> counted;
+  CUSTOS_RETURN_IF_ERROR(ForEachTable(backup_path, m, *aead,
+                                      [&](const store::TableSpec& t, const auto& rows) {
+                                        counted[std::string(t.name)] +=
+                                            static_cast<int64_t>(rows.size());
+                                        return Status::Ok();
+                                      }));
+  for (const auto& [table, rows] : m.row_counts) {
+    const int64_t expected = table == "wrapped_keys" ? m.keys.rows : rows;
+    if (counted[table] != expected) {
+      return DataLoss(fmt::format("backup: table {}: {} rows found, the manifest says {}", table,
+                                  counted[table], expected));
+    }
+  }
+  VerifyReport r;
+  r.backup_id = m.backup_id;
+  r.vault_id = m.vault_id;
+  r.backend = m.backend;
+  r.schema_version = m.schema_version;
+  r.created_at_ms = m.created_at_ms;
+  r.row_counts = counted;
+  r.chunks = static_cast<int64_t>(m.chunks.size());
+  r.audit_head_seq = m.audit_head_seq;
+  return r;
+}
+
+Result<BackupHeader> ReadBackupHeader(const fs::path& backup_path) {
+  CUSTOS_ASSIGN_OR_RETURN(Manifest m, ReadManifest(backup_path, {}));
+  BackupHeader h;
+  h.backup_id = m.backup_id;
+  h.vault_id = m.vault_id;
+  h.backend = m.backend;
+  h.suite = m.suite;
+  h.kek_provider = m.kek_provider;
+  CUSTOS_ASSIGN_OR_RETURN(h.kek_salt, crypto::FromHex(m.kek_salt_hex));
+  h.config_toml = m.config_toml;
+  h.schema_version = m.schema_version;
+  CUSTOS_ASSIGN_OR_RETURN(h.signing_public_key, crypto::FromHex(m.signing_public_key_hex));
+  return h;
+}
+
+Result<LoadReport> LoadBackup(const fs::path& backup_path, const BackupKeys& keys,
+                              const DestroyedSet& destroyed, store::Loader& loader) {
+  CUSTOS_ASSIGN_OR_RETURN(Manifest m, ReadManifest(backup_path, keys.public_key));
+  CUSTOS_ASSIGN_OR_RETURN(auto aead, OpenBackupKey(m, keys));
+  LoadReport report;
+  const Status loaded = ForEachTable(
+      backup_path, m, *aead, [&](const store::TableSpec& t, std::vector<store::Row>& rows) {
+        std::vector<store::Row> kept;
+        kept.reserve(rows.size());
+        for (store::Row& row : rows) {
+          if (DroppedByLedger(t, row, destroyed, report)) {
+            ++report.rows_dropped;
+          } else {
+            kept.push_back(std::move(row));
+          }
+        }
+        report.rows_loaded[std::string(t.name)] += static_cast<int64_t>(kept.size());
+        for (size_t at = 0; at < kept.size(); at += kLoadBatch) {
+          const size_t n = std::min(kLoadBatch, kept.size() - at);
+          CUSTOS_RETURN_IF_ERROR(loader.Load(t, std::span<const store::Row>(&kept[at], n)));
+        }
+        return Status::Ok();
+      });
+  CUSTOS_RETURN_IF_ERROR(loaded);
+  CUSTOS_RETURN_IF_ERROR(loader.Finish());
+  return report;
+}
+
+std::vector<fs::path> ListBackups(const fs::path& backups_dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(backups_dir, ec)) {
+    if (!entry.is_directory(ec)) continue;
+    if (entry.path().extension() == internal::kPartialSuffix) continue;
+    if (!fs::exists(entry.path() / internal::kManifestFile, ec)) continue;
+    out.push_back(entry.path());
+  }
+  // Backup ids start with their time (NewId), so name order is age order.
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<int64_t> PruneBackups(const fs::path& backups_dir, int64_t keep) {
+  if (keep < 1) return InvalidArgument("backup: keep must be at least 1");
+  std::error_code ec;
+  // An interrupted backup's leftovers go once they are old: a younger one may still be
+  // being written by another process (`custos backup` while the server's schedule runs).
+  const auto stale_before = fs::file_time_type::clock::now() - std::chrono::hours(1);
+  for (const auto& entry : fs::directory_iterator(backups_dir, ec)) {
+    if (entry.path().extension() != internal::kPartialSuffix) continue;
+    if (fs::last_write_time(entry.path(), ec) < stale_before) fs::remove_all(entry.path(), ec);
+  }
+  std::vector<fs::path> complete = ListBackups(backups_dir);
+  int64_t removed = 0;
+  while (static_cast<int64_t>(complete.size()) - removed > keep) {
+    const fs::path& victim = complete[static_cast<size_t>(removed)];
+    // The manifest goes first: a crash mid-removal leaves a directory that is not a backup.
+    fs::remove(victim / internal::kManifestFile, ec);
+    if (ec) return Unavailable(fmt::format("backup: cannot remove {}", victim.string()));
+    fs::remove_all(victim, ec);
+    ++removed;
+  }
+  CUSTOS_RETURN_IF_ERROR(internal::SyncDir(backups_dir));
+  return removed;
+}
+
+}  // namespace custos::backup
