@@ -76,14 +76,15 @@ inline constexpr std::array<std::string_view, 2> kSynchronousModes = {"normal", 
 // The actions a role's grant may name ([roles.NAME] grants, issue 3). Stable: they appear in
 // decisions and audit entries. Data actions touch customer fields or records and are granted
 // per classification level; the others are granted without levels.
-inline constexpr std::array<std::string_view, 26> kActions = {
+inline constexpr std::array<std::string_view, 28> kActions = {
     "customer.create", "customer.read",    "customer.update",  "customer.search",
     "customer.list",   "customer.export",  "customer.import",  "txn.add",
     "txn.read",        "note.add",         "note.read",        "consent.record",
     "consent.read",    "notice.manage",    "notice.read",      "staff.manage",
     "role.read",       "training.manage",  "training.read",    "approval.request",
     "approval.approve", "approval.read",   "audit.read",       "audit.verify",
-    "report.read",     "config.manage"};
+    "report.read",     "config.manage",
+    "key.manage",      "key.read"};  // KEK rotation and retirement; key status (issue 6)
 inline constexpr std::array<std::string_view, 11> kDataActions = {
     "customer.create", "customer.read",   "customer.update", "customer.search",
     "customer.list",   "customer.export", "customer.import", "txn.add",

@@ -11,6 +11,7 @@
 #include "crypto/key_provider.h"
 #include "store/postgres_store.h"
 #include "store/sqlite_store.h"
+#include "vault/kek_state.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -22,11 +23,7 @@ constexpr std::string_view kMetaVaultId = "vault_id";
 constexpr std::string_view kMetaSuite = "suite";
 constexpr std::string_view kMetaProvider = "kek_provider";
 constexpr std::string_view kMetaSalt = "kek_salt";
-constexpr std::string_view kMetaKekCheck = "kek_check";
-constexpr std::string_view kMetaSigningKey = "signing_key";
 constexpr std::string_view kMetaPublicKey = "signing_public_key";
-constexpr std::string_view kIndexKeyPrefix = "index_key:";
-constexpr std::string_view kKekCheckAad = "custos/kek-check/v1";
 // The administrator's first token lasts long enough to set up staff, then should be revoked.
 constexpr int64_t kInitTokenTtlMs = 30LL * 24 * 3600 * 1000;
 
@@ -52,12 +49,13 @@ Status WriteFileExclusive(const fs::path& path, std::string_view text) {
 Result<std::unique_ptr<crypto::KeyProvider>> OpenProvider(const schema::Config& config,
                                                           const fs::path& dir,
                                                           std::string_view passphrase,
-                                                          crypto::ByteView salt, bool create) {
+                                                          crypto::ByteView salt, bool create,
+                                                          uint32_t active_kek_version = 1) {
   CUSTOS_ASSIGN_OR_RETURN(crypto::Suite suite, crypto::ParseSuite(config.keys.suite));
   if (config.keys.provider == "keyfile") {
     const fs::path keyfile = dir / config.keys.keyfile;
     return create ? crypto::CreateKeyfileProvider(keyfile, suite)
-                  : crypto::OpenKeyfileProvider(keyfile, suite);
+                  : crypto::OpenKeyfileProvider(keyfile, suite, active_kek_version);
   }
   if (config.keys.provider == "passphrase") {
     if (passphrase.empty()) {
@@ -290,9 +288,12 @@ Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
         config_path.string(), crypto::SuiteName(suite), ToString(*stored_suite)));
   }
   CUSTOS_ASSIGN_OR_RETURN(auto salt, txn->GetMeta(kMetaSalt));
+  // After a rotation the active KEK version is a later one (docs/keys.md).
+  CUSTOS_ASSIGN_OR_RETURN(const uint32_t kek_version, ReadActiveKekVersion(*txn));
   CUSTOS_ASSIGN_OR_RETURN(auto provider,
                           OpenProvider(*impl->config, options.dir, options.passphrase,
-                                       salt.value_or(crypto::Bytes{}), /*create=*/false));
+                                       salt.value_or(crypto::Bytes{}), /*create=*/false,
+                                       kek_version));
   CUSTOS_ASSIGN_OR_RETURN(impl->keyring, crypto::Keyring::New(suite, std::move(provider)));
   CUSTOS_ASSIGN_OR_RETURN(auto check, txn->GetMeta(kMetaKekCheck));
   if (!check.has_value()) return DataLoss("vault metadata has no key check");
