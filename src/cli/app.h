@@ -81,4 +81,8 @@ Result<int64_t> ParseDate(std::string_view text);
 // `custos access explain --staff S --purpose P --customer C [--json]`.
 void AddAccessCommands(CLI::App& app, Globals& g, Action& action);
 
+// --- keys (issue 6; key_commands.cpp) ---
+// `custos key rotate [--batch N]`, `custos key status`, `custos key retire VERSION`.
+void AddKeyCommands(CLI::App& app, Globals& g, Action& action);
+
 }  // namespace custos::cli

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   AddStaffCommands(app, g, action);
   AddApprovalCommands(app, g, action);
   AddAccessCommands(app, g, action);
+  AddKeyCommands(app, g, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

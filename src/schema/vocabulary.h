@@ -69,7 +69,8 @@ inline constexpr std::array<std::string_view, 2> kRecordKinds = {"transaction", 
 // Key-encryption suites, key providers, store backends and SQLite synchronous modes accepted
 // in [keys] and [store].
 inline constexpr std::array<std::string_view, 2> kSuites = {"aes256gcm", "sm4gcm"};
-inline constexpr std::array<std::string_view, 2> kKeyProviders = {"keyfile", "passphrase"};
+inline constexpr std::array<std::string_view, 3> kKeyProviders = {"keyfile", "passphrase",
+                                                                   "pkcs11"};
 inline constexpr std::array<std::string_view, 2> kStoreBackends = {"sqlite", "postgres"};
 inline constexpr std::array<std::string_view, 2> kSynchronousModes = {"normal", "full"};
 

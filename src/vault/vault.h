@@ -39,13 +39,19 @@ using Clock = std::function<int64_t()>;  // milliseconds since the Unix epoch
 struct InitOptions {
   std::filesystem::path dir;
   std::string suite = "aes256gcm";  // or "sm4gcm"
-  std::string provider = "keyfile";  // or "passphrase"
+  std::string provider = "keyfile";  // or "passphrase", "pkcs11"
   std::string passphrase;            // for the passphrase provider (the CLI reads it from env)
   Clock now_ms;                      // defaults to the system clock
   // Non-empty: the vault's rows live on PostgreSQL ([store] backend = "postgres"): a
   // postgresql:// URL or libpq keywords, without a password (PGPASSWORD or ~/.pgpass).
   std::string store_url;
   std::string store_schema = "custos";  // the PostgreSQL schema (namespace) for the tables
+  // provider "pkcs11" (docs/keys.md): written into [keys]; the PIN is not written anywhere
+  // (empty: read from the environment variable [keys] pkcs11_pin_env names).
+  std::string pkcs11_module;
+  std::string pkcs11_token;
+  std::string pkcs11_key_label = "custos-kek";
+  std::string pkcs11_pin;
 };
 
 struct InitReport {
@@ -63,6 +69,9 @@ struct OpenOptions {
   std::filesystem::path dir;
   std::string passphrase;  // for the passphrase provider
   Clock now_ms;
+  // For the pkcs11 provider; empty: read from the environment variable [keys] pkcs11_pin_env
+  // names (CUSTOS_PKCS11_PIN by default).
+  std::string pkcs11_pin;
 };
 
 struct CustomerView {
