@@ -70,22 +70,37 @@ void SyncParentDirectory(const std::filesystem::path& path) {
   ::close(fd);
 }
 
-// Creates a new keyfile of 32 random bytes, mode 0600, fsync'd with its directory entry.
+// Creates a new keyfile of 32 random bytes, mode 0600, fsync'd with its directory entry. The
+// bytes are written to "<path>.tmp" first and linked into place, so a process killed half-way
+// never leaves a short keyfile under the real name (a rotation killed there reruns cleanly).
 Result<SecretBytes> CreateKeyfile(const std::filesystem::path& path) {
-  // O_EXCL: never overwrite a KEK, which would make every wrapped key unreadable.
-  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (fd.get() < 0) {
-    if (errno == EEXIST) return Conflict(Describe(path) + " already exists");
-    return Unavailable(Describe(path) + ": cannot create: " + std::strerror(errno));
-  }
-  // The umask can only remove bits, but be explicit: owner read/write, nobody else.
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) return Conflict(Describe(path) + " already exists");
+  std::filesystem::path tmp = path;
+  tmp += ".tmp";
   SecretBytes material = RandomSecret(kKeyfileSize);
-  if (::fchmod(fd.get(), 0600) != 0 || !WriteAll(fd.get(), material) || ::fsync(fd.get()) != 0 ||
-      fd.Close() != 0) {
-    const std::string reason = std::strerror(errno);
-    ::unlink(path.c_str());
-    return Unavailable(Describe(path) + ": cannot write: " + reason);
+  {
+    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (fd.get() < 0) {
+      return Unavailable(Describe(path) + ": cannot create: " + std::strerror(errno));
+    }
+    // The umask can only remove bits, but be explicit: owner read/write, nobody else.
+    if (::fchmod(fd.get(), 0600) != 0 || !WriteAll(fd.get(), material) ||
+        ::fsync(fd.get()) != 0 || fd.Close() != 0) {
+      const std::string reason = std::strerror(errno);
+      ::unlink(tmp.c_str());
+      return Unavailable(Describe(path) + ": cannot write: " + reason);
+    }
   }
+  // link() never replaces an existing file: never overwrite a KEK, which would make every
+  // key wrapped under it unreadable.
+  if (::link(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    if (err == EEXIST) return Conflict(Describe(path) + " already exists");
+    return Unavailable(Describe(path) + ": cannot create: " + std::strerror(err));
+  }
+  ::unlink(tmp.c_str());
   SyncParentDirectory(path);
   return material;
 }

@@ -30,7 +30,7 @@ class KeyRotationTest : public VaultTest {
     return "1380013" + std::string(4 - digits.size(), '0') + digits;
   }
 
-  KeyStatus Status() {
+  KeyStatus Keys() {
     auto s = vault_->GetKeyStatus(Admin());
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     return s.ok() ? *s : KeyStatus{};
@@ -63,7 +63,7 @@ class KeyRotationTest : public VaultTest {
 
 TEST_F(KeyRotationTest, ANewVaultHasOneActiveVersionHoldingEveryKey) {
   AddCustomers(3, *vault_);
-  const KeyStatus s = Status();
+  const KeyStatus s = Keys();
   EXPECT_EQ(s.provider, "keyfile");
   EXPECT_EQ(s.active_version, 1u);
   ASSERT_EQ(s.versions.size(), 1u);
@@ -78,7 +78,7 @@ TEST_F(KeyRotationTest, ANewVaultHasOneActiveVersionHoldingEveryKey) {
 TEST_F(KeyRotationTest, RotationRewrapsEveryKeyAndTheDataStaysReadableAndSearchable) {
   const auto ids = AddCustomers(7, *vault_);
   ASSERT_TRUE(vault_->EnrollTotp(Admin(), "li.na").ok());
-  const int64_t vault_keys = Status().versions[0].vault_keys;
+  const int64_t vault_keys = Keys().versions[0].vault_keys;
   RotateOptions opt;
   opt.batch_size = 3;
   auto report = vault_->RotateKek(Admin(), opt);
@@ -91,7 +91,7 @@ TEST_F(KeyRotationTest, RotationRewrapsEveryKeyAndTheDataStaysReadableAndSearcha
   EXPECT_EQ(report->batches, 3);
   EXPECT_EQ(report->vault_keys, vault_keys);  // TOTP secret included
 
-  const KeyStatus s = Status();
+  const KeyStatus s = Keys();
   EXPECT_EQ(s.active_version, 2u);
   ASSERT_NE(Find(s, 1), nullptr);
   ASSERT_NE(Find(s, 2), nullptr);
@@ -138,7 +138,7 @@ TEST_F(KeyRotationTest, AnInterruptedRotationResumesWhereItStopped) {
   EXPECT_EQ(first->rewrapped, 2);
 
   Reopen();  // as after a crash
-  KeyStatus s = Status();
+  KeyStatus s = Keys();
   EXPECT_EQ(s.rotation.state, "running");
   EXPECT_EQ(s.rotation.rewrapped, 2);
   EXPECT_EQ(s.rotation.remaining, 3);
@@ -156,7 +156,7 @@ TEST_F(KeyRotationTest, AnInterruptedRotationResumesWhereItStopped) {
   EXPECT_TRUE(second->complete);
   EXPECT_EQ(second->to_version, 2u);  // the same rotation, not a third version
   EXPECT_EQ(second->rewrapped, 3);
-  s = Status();
+  s = Keys();
   EXPECT_EQ(Find(s, 2)->wrapped_deks, 5);
   EXPECT_EQ(s.rotation.rewrapped, 5);
   EXPECT_EQ(s.versions.size(), 2u);
@@ -210,7 +210,7 @@ TEST_F(KeyRotationTest, AVaultOpenedBeforeTheRotationKeepsReadingAndWritingDurin
     auto c = serving.GetCustomer(Agent(), id, {"name"});
     ASSERT_TRUE(c.ok()) << c.status().ToString();
   }
-  const KeyStatus s = Status();
+  const KeyStatus s = Keys();
   ASSERT_NE(Find(s, 1), nullptr);
   EXPECT_EQ(Find(s, 1)->wrapped_deks, 0);
   EXPECT_EQ(Find(s, 2)->wrapped_deks, static_cast<int64_t>(ids.size() + created.size() + 1));
@@ -229,7 +229,7 @@ TEST_F(KeyRotationTest, TheOldVersionIsRetiredOnlyWhenNothingIsWrappedUnderIt) {
   ASSERT_TRUE(retired.ok()) << retired.ToString();
   EXPECT_FALSE(std::filesystem::exists(dir_ / "kek.key"));
   EXPECT_TRUE(vault_->RetireKek(Admin(), 1).ok());  // already retired: nothing to do
-  KeyStatus s = Status();
+  KeyStatus s = Keys();
   EXPECT_EQ(Find(s, 1)->state, "retired");
   EXPECT_FALSE(Find(s, 1)->material_present);
   Reopen();
@@ -238,7 +238,7 @@ TEST_F(KeyRotationTest, TheOldVersionIsRetiredOnlyWhenNothingIsWrappedUnderIt) {
   auto again = vault_->RotateKek(Admin(), {});
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->to_version, 3u);
-  s = Status();
+  s = Keys();
   EXPECT_EQ(Find(s, 2)->state, "retiring");
   EXPECT_EQ(Find(s, 3)->state, "active");
   ExpectReadableAndSearchable(*vault_, ids);
@@ -249,7 +249,7 @@ TEST_F(KeyRotationTest, OnlyAKeyManagerMayRotateOrRetireAndTheRefusalIsAudited) 
   EXPECT_EQ(vault_->RotateKek(Agent(), {}).status().code(), Code::kPermissionDenied);
   EXPECT_EQ(vault_->RetireKek(Agent(), 1).code(), Code::kPermissionDenied);
   EXPECT_EQ(vault_->GetKeyStatus(SupportAgent()).status().code(), Code::kPermissionDenied);
-  EXPECT_EQ(Status().active_version, 1u);
+  EXPECT_EQ(Keys().active_version, 1u);
   std::ostringstream tail;
   ASSERT_TRUE(vault_->TailAudit(Context{"dpo", "account_management", Channel::kCli, ""}, 6, tail)
                   .ok());
