@@ -75,13 +75,12 @@ Result<KeysConfig> ReadKeys(const TomlSection& s) {
   CUSTOS_ASSIGN_OR_RETURN(k.pkcs11_pin_env, s.String("pkcs11_pin_env", k.pkcs11_pin_env));
   if (k.provider == "pkcs11") {
     if (k.pkcs11_module.empty() || k.pkcs11_token.empty() || k.pkcs11_key_label.empty()) {
-      return InvalidArgument(
-          "[keys] provider 'pkcs11' needs pkcs11_module, pkcs11_token and pkcs11_key_label");
+      return s.Error("provider", "'pkcs11' needs pkcs11_module, pkcs11_token and pkcs11_key_label");
     }
     // No SM4 mechanism is standard in PKCS#11 (vendors define their own): the HSM KEK is
     // AES-256-GCM, so the national-cryptography suite would not be national end to end.
     if (k.suite != "aes256gcm") {
-      return InvalidArgument("[keys] provider 'pkcs11' supports suite 'aes256gcm' only");
+      return s.Error("provider", "'pkcs11' supports suite 'aes256gcm' only");
     }
   }
   return k;
