@@ -9,6 +9,7 @@ PACKAGES=(
   libfmt-dev libspdlog-dev nlohmann-json3-dev libcsv-dev libzstd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev libcpp-httplib-dev libpq-dev libhyperscan-dev libp11-kit-dev
+  softhsm2
   clang-14 libclang-rt-14-dev
   wrk ripgrep curl
 )

@@ -10,7 +10,12 @@ JOBS=${JOBS:-2}
 # store and vault suites as SQLite, on a real server). Stopped and removed on exit.
 eval "$(scripts/pg_cluster.sh start)"
 export CUSTOS_REQUIRE_PG=1
-trap 'scripts/pg_cluster.sh stop >/dev/null 2>&1 || true' EXIT
+trap 'scripts/pg_cluster.sh stop >/dev/null 2>&1 || true; scripts/softhsm.sh stop || true' EXIT
+
+# A throw-away SoftHSM2 token for the pkcs11-labelled tests (the HSM KEK provider). With
+# CUSTOS_REQUIRE_HSM=1 those tests fail, rather than skip, when SoftHSM2 is missing.
+eval "$(scripts/softhsm.sh start)"
+export CUSTOS_REQUIRE_HSM=1
 
 echo "== build (warnings as errors) =="
 scripts/build.sh -DCUSTOS_BUILD_TESTS=ON -DCUSTOS_BUILD_BENCH=ON -DCUSTOS_SANITIZE=OFF

@@ -89,4 +89,8 @@ void AddRetentionCommands(CLI::App& app, Globals& g, Action& action);
 // `custos backup [--to DIR]`, `custos backup verify PATH`, `custos restore PATH --dir DIR`.
 void AddBackupCommands(CLI::App& app, Globals& g, Action& action);
 
+// --- keys (issue 6; key_commands.cpp) ---
+// `custos key rotate [--batch N]`, `custos key status`, `custos key retire VERSION`.
+void AddKeyCommands(CLI::App& app, Globals& g, Action& action);
+
 }  // namespace custos::cli

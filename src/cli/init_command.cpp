@@ -21,14 +21,25 @@ void AddInitCommand(CLI::App& app, Globals& g, Action& action) {
   cmd->add_option("dir", *dir, "directory for the new vault (empty or absent)")->required();
   cmd->add_option("--suite", *suite, "aes256gcm (default) or sm4gcm (GB/T 39786)")
       ->check(CLI::IsMember({"aes256gcm", "sm4gcm"}));
-  cmd->add_option("--key-provider", *provider, "keyfile (default) or passphrase ($CUSTOS_PASSPHRASE)")
-      ->check(CLI::IsMember({"keyfile", "passphrase"}));
+  cmd->add_option("--key-provider,--provider", *provider,
+                  "keyfile (default), passphrase ($CUSTOS_PASSPHRASE) or pkcs11 (an HSM; PIN in "
+                  "$CUSTOS_PKCS11_PIN)")
+      ->check(CLI::IsMember({"keyfile", "passphrase", "pkcs11"}));
+  // The HSM (docs/keys.md); scripts/softhsm.sh prints these variables for a test token.
+  auto hsm = std::make_shared<vault::InitOptions>();
+  if (const char* m = std::getenv("CUSTOS_PKCS11_MODULE")) hsm->pkcs11_module = m;
+  if (const char* t = std::getenv("CUSTOS_PKCS11_TOKEN")) hsm->pkcs11_token = t;
+  cmd->add_option("--pkcs11-module", hsm->pkcs11_module,
+                  "PKCS#11 library of the HSM ($CUSTOS_PKCS11_MODULE)");
+  cmd->add_option("--pkcs11-token", hsm->pkcs11_token, "token label ($CUSTOS_PKCS11_TOKEN)");
+  cmd->add_option("--pkcs11-key-label", hsm->pkcs11_key_label,
+                  "label prefix of the KEK objects (default custos-kek)");
   cmd->add_option("--store-url", *store_url,
                   "postgresql://user@host/db: keep the rows on PostgreSQL (no password in it: "
                   "PGPASSWORD or ~/.pgpass)");
   cmd->add_option("--store-schema", *store_schema, "PostgreSQL schema (default custos)");
-  cmd->callback([&g, &action, dir, suite, provider, store_url, store_schema] {
-    action = [&g, dir, suite, provider, store_url, store_schema] {
+  cmd->callback([&g, &action, dir, suite, provider, store_url, store_schema, hsm] {
+    action = [&g, dir, suite, provider, store_url, store_schema, hsm] {
       vault::InitOptions opt;
       opt.dir = *dir;
       opt.suite = *suite;
@@ -36,6 +47,10 @@ void AddInitCommand(CLI::App& app, Globals& g, Action& action) {
       opt.store_url = *store_url;
       opt.store_schema = *store_schema;
       if (const char* p = std::getenv("CUSTOS_PASSPHRASE")) opt.passphrase = p;
+      opt.pkcs11_module = hsm->pkcs11_module;
+      opt.pkcs11_token = hsm->pkcs11_token;
+      opt.pkcs11_key_label = hsm->pkcs11_key_label;
+      if (const char* pin = std::getenv("CUSTOS_PKCS11_PIN")) opt.pkcs11_pin = pin;
       auto report = vault::Vault::Init(opt);
       if (!report.ok()) return g.out().Fail(report.status());
       // The demo's TLS pair for `custos serve` ([server] cert/key defaults; docs/api.md).
@@ -55,7 +70,7 @@ void AddInitCommand(CLI::App& app, Globals& g, Action& action) {
                              "  keyfile:  {} (keep it secret, mode 0600)\n  staff:    {}\n",
                              report->vault_id, *dir, report->config_path.string(),
                              report->db_path.string(),
-                             report->keyfile_path.empty() ? "(passphrase provider)"
+                             report->keyfile_path.empty() ? "(" + *provider + " provider)"
                                                           : report->keyfile_path.string(),
                              fmt::join(report->staff, ", ")) +
                          fmt::format("\nAPI token for admin (shown ONCE, valid 30 days; it is not "

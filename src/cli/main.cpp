@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   AddAccessCommands(app, g, action);
   AddRetentionCommands(app, g, action);
   AddBackupCommands(app, g, action);
+  AddKeyCommands(app, g, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

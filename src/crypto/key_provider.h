@@ -1,9 +1,10 @@
 // KeyProvider: where the key-encryption key (KEK) lives. The KEK wraps every data key (DEK) and
 // index key; it never leaves its provider. Implementations: keyfile (32 random bytes in a
 // file of mode 0600, the embedded default), passphrase (Argon2id of a secret from the
-// environment and a stored salt), and pkcs11 (a later issue).
+// environment and a stored salt), and pkcs11 (pkcs11_provider.h: an AES key inside an HSM).
+// KEKs are versioned: a rotation adds a version, rewraps, and retires the old one.
 //
-// Thread safety: Wrap and Unwrap may be called concurrently.
+// Thread safety: every method may be called concurrently.
 #pragma once
 
 #include <cstdint>
@@ -21,14 +22,42 @@ class KeyProvider {
   virtual ~KeyProvider() = default;
   // "keyfile", "passphrase", "pkcs11".
   virtual std::string_view Kind() const = 0;
-  // The KEK version new wraps use (1 until rotation exists).
+  // The KEK version new wraps use: 1 until a rotation, then the vault's active version.
   virtual uint32_t Version() const = 0;
-  // Encrypts `key` under the KEK, bound to `aad`. Output starts with the KEK version.
-  virtual Result<Bytes> Wrap(const SecretBytes& key, ByteView aad) const = 0;
+  // Encrypts `key` under the active KEK version, bound to `aad`. Output starts with the
+  // KEK version (4 bytes, big endian).
+  Result<Bytes> Wrap(const SecretBytes& key, ByteView aad) const {
+    return WrapWith(Version(), key, aad);
+  }
+  // As Wrap under an explicit version (callers that also write the version elsewhere take it
+  // once, so a concurrent UseVersion cannot make the two disagree). NotFound if the provider
+  // has no material for it; Unavailable if the HSM cannot be reached.
+  virtual Result<Bytes> WrapWith(uint32_t version, const SecretBytes& key,
+                                 ByteView aad) const = 0;
   // DataLoss if `wrapped` was not made by Wrap with this KEK and `aad`; NotFound if it names a
-  // KEK version this provider does not hold.
+  // KEK version this provider cannot find. A version newer than any the provider has used is
+  // looked up (a keyfile read, an HSM object searched) before giving up: a process that opened
+  // the vault before a rotation reads keys wrapped under the new version.
   virtual Result<SecretBytes> Unwrap(ByteView wrapped, ByteView aad) const = 0;
+
+  // --- rotation (docs/keys.md). All thread-safe. ---
+  // Creates the key material of `version`, or adopts material that exists already (a rotation
+  // killed after creating it: nothing can have been wrapped under it yet, since the vault
+  // names a version active only after this returns). FailedPrecondition naming the reason
+  // when the provider cannot hold more than one version (passphrase).
+  virtual Status CreateVersion(uint32_t version) = 0;
+  // Makes `version` the one Wrap uses, loading its material. NotFound if it has none.
+  virtual Status UseVersion(uint32_t version) = 0;
+  // Destroys the material of `version` (retirement): overwritten and unlinked (keyfile),
+  // C_DestroyObject (pkcs11). OK if it is already gone. FailedPrecondition for the active
+  // version. Copies outside the provider (backups of a keyfile) are the operator's.
+  virtual Status DestroyVersion(uint32_t version) = 0;
+  // Whether material for `version` can be found (looked up, not cached).
+  virtual bool HoldsVersion(uint32_t version) const = 0;
 };
+
+// The KEK version a provider's wrap names (its first 4 bytes). DataLoss if truncated.
+Result<uint32_t> WrappedKekVersion(ByteView wrapped);
 
 // Creates a new keyfile (32 random bytes, mode 0600) and returns its provider.
 // Conflict if the file exists; Unavailable on an I/O error.
@@ -38,8 +67,19 @@ Result<std::unique_ptr<KeyProvider>> CreateKeyfileProvider(const std::filesystem
 // others read it; InvalidArgument if its size is wrong.
 Result<std::unique_ptr<KeyProvider>> OpenKeyfileProvider(const std::filesystem::path& path,
                                                          Suite suite);
+// As above for a vault whose active KEK version is `active_version`. Version 1 is `path`
+// itself (kek.key); version N > 1 lives beside it as "<stem>.vN<ext>" (kek.v2.key), one
+// file per version, each created like the first. Only the active version's file is read
+// now (the errors above are about it); the others are read when first needed, so a retired
+// (deleted) version's file is not missed until something names it.
+Result<std::unique_ptr<KeyProvider>> OpenKeyfileProvider(const std::filesystem::path& path,
+                                                         Suite suite, uint32_t active_version);
+// The file holding KEK version `version` of the keyfile at `path` (see above).
+std::filesystem::path KeyfileVersionPath(const std::filesystem::path& path, uint32_t version);
 // A KEK derived with Argon2id from `passphrase` and `salt` (>= 16 bytes, stored by the vault).
-// InvalidArgument on an empty passphrase (callers read it from the environment).
+// InvalidArgument on an empty passphrase (callers read it from the environment). It holds one
+// version (1): CreateVersion is FailedPrecondition (a rotation needs a keyfile or an HSM;
+// docs/keys.md).
 Result<std::unique_ptr<KeyProvider>> OpenPassphraseProvider(std::string_view passphrase,
                                                             ByteView salt, Suite suite);
 

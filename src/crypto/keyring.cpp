@@ -101,6 +101,11 @@ Result<CiphertextHeader> ReadCiphertextHeader(ByteView ciphertext) {
                           Botan::load_be<uint32_t>(ciphertext.data() + 2, 0)};
 }
 
+Result<uint32_t> WrappedKeyKekVersion(ByteView wrapped) {
+  CUSTOS_ASSIGN_OR_RETURN(CiphertextHeader header, ReadCiphertextHeader(wrapped));
+  return header.key_version;
+}
+
 Result<std::unique_ptr<Keyring>> Keyring::New(Suite suite, std::unique_ptr<KeyProvider> provider) {
   if (!provider) return InvalidArgument("key provider is missing");
   return std::unique_ptr<Keyring>(new Keyring(suite, std::move(provider)));
@@ -113,6 +118,7 @@ Keyring::~Keyring() = default;
 
 Suite Keyring::suite() const { return suite_; }
 const KeyProvider& Keyring::provider() const { return *provider_; }
+KeyProvider& Keyring::provider() { return *provider_; }
 
 SecretBytes Keyring::NewDek() const { return RandomSecret(AeadKeySize(suite_)); }
 
@@ -122,7 +128,7 @@ namespace {
 
 Result<Bytes> WrapUnder(Suite suite, const KeyProvider& provider, const SecretBytes& key,
                         const Bytes& aad, uint32_t version) {
-  CUSTOS_ASSIGN_OR_RETURN(Bytes wrapped, provider.Wrap(key, aad));
+  CUSTOS_ASSIGN_OR_RETURN(Bytes wrapped, provider.WrapWith(version, key, aad));
   Bytes out = Header(suite, version);
   out.insert(out.end(), wrapped.begin(), wrapped.end());
   return out;
@@ -131,9 +137,13 @@ Result<Bytes> WrapUnder(Suite suite, const KeyProvider& provider, const SecretBy
 }  // namespace
 
 Result<Bytes> Keyring::WrapDek(std::string_view customer_id, const SecretBytes& dek) const {
+  return WrapDekUnder(customer_id, dek, provider_->Version());
+}
+
+Result<Bytes> Keyring::WrapDekUnder(std::string_view customer_id, const SecretBytes& dek,
+                                    uint32_t version) const {
   CUSTOS_RETURN_IF_ERROR(CheckId("customer id", customer_id));
   CUSTOS_RETURN_IF_ERROR(CheckDek(suite_, dek));
-  const uint32_t version = provider_->Version();
   const std::string version_text = std::to_string(version);
   return WrapUnder(suite_, *provider_, dek, BuildAad(kDekLabel, {customer_id, version_text}),
                    version);
@@ -234,6 +244,30 @@ Result<Bytes> Keyring::BlindIndex(std::string_view field, std::string_view norma
 Result<Bytes> Keyring::WrapSigningKey(const SigningKey& key) const {
   return WrapUnder(suite_, *provider_, key.PrivateKeyBytes(), BuildAad(kSigningLabel, {}),
                    provider_->Version());
+}
+
+// --- rotation: the same key, wrapped again under another KEK version ---
+
+Result<Bytes> Keyring::RewrapDek(std::string_view customer_id, ByteView wrapped,
+                                 uint32_t kek_version) const {
+  CUSTOS_ASSIGN_OR_RETURN(SecretBytes dek, UnwrapDek(customer_id, wrapped));
+  return WrapDekUnder(customer_id, dek, kek_version);
+}
+
+Result<Bytes> Keyring::RewrapIndexKey(std::string_view field, ByteView wrapped,
+                                      uint32_t kek_version) const {
+  CUSTOS_RETURN_IF_ERROR(CheckId("field", field));
+  CUSTOS_ASSIGN_OR_RETURN(auto parts, SplitHeader(suite_, wrapped));
+  const Bytes aad = BuildAad(kIndexLabel, {field});
+  CUSTOS_ASSIGN_OR_RETURN(SecretBytes key, provider_->Unwrap(parts.second, aad));
+  return WrapUnder(suite_, *provider_, key, aad, kek_version);
+}
+
+Result<Bytes> Keyring::RewrapSigningKey(ByteView wrapped, uint32_t kek_version) const {
+  CUSTOS_ASSIGN_OR_RETURN(auto parts, SplitHeader(suite_, wrapped));
+  const Bytes aad = BuildAad(kSigningLabel, {});
+  CUSTOS_ASSIGN_OR_RETURN(SecretBytes key, provider_->Unwrap(parts.second, aad));
+  return WrapUnder(suite_, *provider_, key, aad, kek_version);
 }
 
 Result<std::unique_ptr<SigningKey>> Keyring::UnwrapSigningKey(ByteView wrapped) const {

@@ -1,6 +1,6 @@
 // Keyring: the key hierarchy of one vault, and the only crypto surface the vault service uses.
 //
-//   KEK (KeyProvider) --wraps--> DEK per customer (stored in store::WrappedKeyRow)
+//   KEK (KeyProvider, versioned) --wraps--> DEK per customer (store::WrappedKeyRow)
 //                     --wraps--> one index key per searchable field (vault metadata)
 //                     --wraps--> the checkpoint signing key (vault metadata)
 //   DEK --seals--> one envelope per classification level, and the customer's records
@@ -16,7 +16,7 @@
 // AAD are decimal ASCII (level is its stored value, 1..3); ids must not contain a NUL byte.
 // Callers never see nonces, raw keys or cipher names.
 //
-// Thread safety: after the index keys are loaded, every method is const and thread-safe.
+// Thread safety: after the index keys are loaded, every method is thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +44,9 @@ struct CiphertextHeader {
 // The header of `ciphertext` (e.g. the KEK version of a wrapped DEK, for WrappedKeyRow).
 // DataLoss if it is shorter than a header or names an unknown format or suite.
 Result<CiphertextHeader> ReadCiphertextHeader(ByteView ciphertext);
+// The KEK version a Keyring-wrapped key (DEK, index key, signing key) names in its header.
+// DataLoss like ReadCiphertextHeader.
+Result<uint32_t> WrappedKeyKekVersion(ByteView wrapped);
 
 class Keyring {
  public:
@@ -52,6 +55,8 @@ class Keyring {
 
   Suite suite() const;
   const KeyProvider& provider() const;
+  // For rotation (KeyProvider::CreateVersion, UseVersion, DestroyVersion).
+  KeyProvider& provider();
 
   // A fresh random DEK of AeadKeySize(suite()) bytes.
   SecretBytes NewDek() const;
@@ -59,7 +64,12 @@ class Keyring {
   // if an id is empty or holds a NUL byte, or if the DEK is not AeadKeySize(suite()) bytes.
   // Every Open/Unwrap returns DataLoss if the header names another format or suite.
   Result<Bytes> WrapDek(std::string_view customer_id, const SecretBytes& dek) const;
-  // DataLoss if the wrapped DEK belongs to another customer or was altered.
+  // As WrapDek under an explicit KEK version (the header's version is `kek_version`).
+  // NotFound if the provider has no such version.
+  Result<Bytes> WrapDekUnder(std::string_view customer_id, const SecretBytes& dek,
+                             uint32_t kek_version) const;
+  // DataLoss if the wrapped DEK belongs to another customer or was altered. Any KEK version
+  // the provider holds (or can find) opens it.
   Result<SecretBytes> UnwrapDek(std::string_view customer_id, ByteView wrapped) const;
 
   Result<Bytes> SealEnvelope(const SecretBytes& dek, std::string_view customer_id, Level level,
@@ -90,6 +100,14 @@ class Keyring {
   // The checkpoint signing key, wrapped like an index key under "custos/sig/v1".
   Result<Bytes> WrapSigningKey(const SigningKey& key) const;
   Result<std::unique_ptr<SigningKey>> UnwrapSigningKey(ByteView wrapped) const;
+
+  // Rotation: the same key unwrapped and wrapped again under `kek_version`; the result's
+  // header names it. The errors of the matching Unwrap/Wrap above.
+  Result<Bytes> RewrapDek(std::string_view customer_id, ByteView wrapped,
+                          uint32_t kek_version) const;
+  Result<Bytes> RewrapIndexKey(std::string_view field, ByteView wrapped,
+                               uint32_t kek_version) const;
+  Result<Bytes> RewrapSigningKey(ByteView wrapped, uint32_t kek_version) const;
 
   ~Keyring();
   Keyring(const Keyring&) = delete;

@@ -10,7 +10,8 @@
 // Shape of the file (every table is optional unless marked required; see config/custos.toml
 // for a complete, commented example):
 //   schema_version = 1                    required, >= 1
-//   [keys]      suite, provider, keyfile, passphrase_env
+//   [keys]      suite, provider, keyfile, passphrase_env, pkcs11_module, pkcs11_token,
+//               pkcs11_key_label, pkcs11_pin_env
 //   [store]     backend, path, synchronous (sqlite); url, schema (postgres)
 //   [audit]     checkpoint_every, head_file
 //   [server]    listen, port, cert, key, max_body_bytes, rate_limit_per_second,
@@ -159,6 +160,13 @@ struct KeysConfig {
   std::string provider = "keyfile";  // kKeyProviders
   std::string keyfile = "kek.key";   // relative to the vault directory
   std::string passphrase_env = "CUSTOS_PASSPHRASE";  // names the variable, never holds a secret
+  // pkcs11 (docs/keys.md): the module (shared library) to load, the token's label, the label
+  // prefix of the KEK objects ("<prefix>-v1", "<prefix>-v2", ...) and the variable holding
+  // the user PIN (never the PIN itself).
+  std::string pkcs11_module;
+  std::string pkcs11_token;
+  std::string pkcs11_key_label = "custos-kek";
+  std::string pkcs11_pin_env = "CUSTOS_PKCS11_PIN";
 };
 
 struct StoreConfig {

@@ -23,8 +23,9 @@ using internal::TomlSection;
 constexpr std::array<std::string_view, 12> kRootKeys = {
     "schema_version", "keys", "store", "audit", "retention", "fields", "records", "purposes",
     "server", "roles", "posts", "backup"};
-constexpr std::array<std::string_view, 4> kKeysKeys = {"suite", "provider", "keyfile",
-                                                       "passphrase_env"};
+constexpr std::array<std::string_view, 8> kKeysKeys = {
+    "suite", "provider", "keyfile", "passphrase_env", "pkcs11_module", "pkcs11_token",
+    "pkcs11_key_label", "pkcs11_pin_env"};
 constexpr std::array<std::string_view, 5> kStoreKeys = {"backend", "path", "synchronous", "url",
                                                          "schema"};
 constexpr std::array<std::string_view, 2> kAuditKeys = {"checkpoint_every", "head_file"};
@@ -69,6 +70,20 @@ Result<KeysConfig> ReadKeys(const TomlSection& s) {
   CUSTOS_ASSIGN_OR_RETURN(k.provider, s.Choice("provider", kKeyProviders, k.provider));
   CUSTOS_ASSIGN_OR_RETURN(k.keyfile, s.String("keyfile", k.keyfile));
   CUSTOS_ASSIGN_OR_RETURN(k.passphrase_env, s.String("passphrase_env", k.passphrase_env));
+  CUSTOS_ASSIGN_OR_RETURN(k.pkcs11_module, s.String("pkcs11_module", k.pkcs11_module));
+  CUSTOS_ASSIGN_OR_RETURN(k.pkcs11_token, s.String("pkcs11_token", k.pkcs11_token));
+  CUSTOS_ASSIGN_OR_RETURN(k.pkcs11_key_label, s.String("pkcs11_key_label", k.pkcs11_key_label));
+  CUSTOS_ASSIGN_OR_RETURN(k.pkcs11_pin_env, s.String("pkcs11_pin_env", k.pkcs11_pin_env));
+  if (k.provider == "pkcs11") {
+    if (k.pkcs11_module.empty() || k.pkcs11_token.empty() || k.pkcs11_key_label.empty()) {
+      return s.Error("provider", "'pkcs11' needs pkcs11_module, pkcs11_token and pkcs11_key_label");
+    }
+    // No SM4 mechanism is standard in PKCS#11 (vendors define their own): the HSM KEK is
+    // AES-256-GCM, so the national-cryptography suite would not be national end to end.
+    if (k.suite != "aes256gcm") {
+      return s.Error("provider", "'pkcs11' supports suite 'aes256gcm' only");
+    }
+  }
   return k;
 }
 

@@ -81,14 +81,15 @@ inline constexpr std::array<std::string_view, 3> kCustomerEvents = {
 // Key-encryption suites, key providers, store backends and SQLite synchronous modes accepted
 // in [keys] and [store].
 inline constexpr std::array<std::string_view, 2> kSuites = {"aes256gcm", "sm4gcm"};
-inline constexpr std::array<std::string_view, 2> kKeyProviders = {"keyfile", "passphrase"};
+inline constexpr std::array<std::string_view, 3> kKeyProviders = {"keyfile", "passphrase",
+                                                                   "pkcs11"};
 inline constexpr std::array<std::string_view, 2> kStoreBackends = {"sqlite", "postgres"};
 inline constexpr std::array<std::string_view, 2> kSynchronousModes = {"normal", "full"};
 
 // The actions a role's grant may name ([roles.NAME] grants, issue 3). Stable: they appear in
 // decisions and audit entries. Data actions touch customer fields or records and are granted
 // per classification level; the others are granted without levels.
-inline constexpr std::array<std::string_view, 32> kActions = {
+inline constexpr std::array<std::string_view, 34> kActions = {
     "customer.create", "customer.read",    "customer.update",  "customer.search",
     "customer.list",   "customer.export",  "customer.import",  "txn.add",
     "txn.read",        "note.add",         "note.read",        "consent.record",
@@ -96,9 +97,10 @@ inline constexpr std::array<std::string_view, 32> kActions = {
     "role.read",       "training.manage",  "training.read",    "approval.request",
     "approval.approve", "approval.read",   "audit.read",       "audit.verify",
     "report.read",     "config.manage",
-    // issue 6 (docs/retention.md, docs/backup.md): legal holds, the retention sweep, backups
+    // issue 6 (docs/retention.md, docs/backup.md, docs/keys.md): legal holds, the retention
+    // sweep, backups, KEK rotation and retirement, key status
     "hold.manage",     "hold.read",        "retention.plan",   "retention.run",
-    "retention.read",  "backup.run"};
+    "retention.read",  "backup.run",       "key.manage",       "key.read"};
 inline constexpr std::array<std::string_view, 11> kDataActions = {
     "customer.create", "customer.read",   "customer.update", "customer.search",
     "customer.list",   "customer.export", "customer.import", "txn.add",

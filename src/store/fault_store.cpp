@@ -274,6 +274,19 @@ class FaultTransaction final : public Transaction {
                                                        size_t limit) override {
     CUSTOS_RETURN_IF_ERROR(Live());
     return inner_->ListDestructions(run_id, after_seq, limit);
+  Result<std::vector<WrappedKeyRow>> ListWrappedKeysNotAt(uint32_t kek_version,
+                                                          std::string_view after_id,
+                                                          size_t limit) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->ListWrappedKeysNotAt(kek_version, after_id, limit);
+  }
+  Result<bool> ReplaceWrappedKey(const WrappedKeyRow& row, uint32_t expected_kek_version) override {
+    CUSTOS_RETURN_IF_ERROR(Write("replace wrapped key"));
+    return inner_->ReplaceWrappedKey(row, expected_kek_version);
+  }
+  Result<std::vector<std::pair<uint32_t, int64_t>>> CountWrappedKeysByVersion() override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->CountWrappedKeysByVersion();
   }
 
  private:

@@ -93,6 +93,12 @@ class SqliteTransaction final : public Transaction {
   Result<std::vector<NoticeRow>> ListNotices() override;
   Status AppendConsent(const ConsentRow& row) override;
   Result<std::vector<ConsentRow>> ListConsents(std::string_view customer_id) override;
+  // key rotation (sqlite_keys.cpp / postgres_keys.cpp)
+  Result<std::vector<WrappedKeyRow>> ListWrappedKeysNotAt(uint32_t kek_version,
+                                                          std::string_view after_id,
+                                                          size_t limit) override;
+  Result<bool> ReplaceWrappedKey(const WrappedKeyRow& row, uint32_t expected_kek_version) override;
+  Result<std::vector<std::pair<uint32_t, int64_t>>> CountWrappedKeysByVersion() override;
 
   // --- lifecycle (issue 6): sqlite_lifecycle.cpp / postgres_lifecycle.cpp ---
   Status InsertLegalHold(const LegalHoldRow& row) override;

@@ -17,6 +17,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/level.h"
@@ -422,6 +423,21 @@ class Transaction {
   virtual Result<std::vector<DestructionRow>> ListDestructions(std::string_view run_id,
                                                                int64_t after_seq,
                                                                size_t limit) = 0;
+
+  // --- key rotation (issue 6; src/vault/key_rotation.cpp, docs/keys.md) ---
+  // Wrapped keys whose kek_version differs from `kek_version`, in customer id order with
+  // id > after_id (all when after_id is empty), at most limit.
+  virtual Result<std::vector<WrappedKeyRow>> ListWrappedKeysNotAt(uint32_t kek_version,
+                                                                  std::string_view after_id,
+                                                                  size_t limit) = 0;
+  // Replaces the customer's wrapped DEK with `row` only while it is still wrapped under
+  // `expected_kek_version`: true when replaced, false when the key is gone (the customer was
+  // destroyed meanwhile: a rotation must never bring a shredded key back) or was changed.
+  virtual Result<bool> ReplaceWrappedKey(const WrappedKeyRow& row,
+                                         uint32_t expected_kek_version) = 0;
+  // How many wrapped DEKs each KEK version holds, by ascending version (versions with none
+  // are absent).
+  virtual Result<std::vector<std::pair<uint32_t, int64_t>>> CountWrappedKeysByVersion() = 0;
 };
 
 class Store {

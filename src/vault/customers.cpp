@@ -78,8 +78,10 @@ Result<std::string> Vault::CreateCustomer(const Context& ctx, const FieldValues&
   row.envelopes = std::move(sealed.envelopes);
   store::WrappedKeyRow key;
   key.customer_id = row.customer_id;
-  key.kek_version = m.keyring->provider().Version();
+  // A rotation started by another process since this one opened changes the version.
+  CUSTOS_RETURN_IF_ERROR(m.FollowKekVersion(*txn));
   CUSTOS_ASSIGN_OR_RETURN(key.wrapped_dek, m.keyring->WrapDek(row.customer_id, dek));
+  CUSTOS_ASSIGN_OR_RETURN(key.kek_version, crypto::WrappedKeyKekVersion(key.wrapped_dek));
   CUSTOS_RETURN_IF_ERROR(txn->InsertCustomer(row));
   CUSTOS_RETURN_IF_ERROR(txn->PutWrappedKey(key));
   CUSTOS_RETURN_IF_ERROR(txn->PutIndexEntries(row.customer_id, sealed.index));

@@ -234,12 +234,14 @@ Result<ImportReport> Vault::ImportCsv(const Context& ctx, const std::filesystem:
     p.row.envelopes = std::move(sealed->envelopes);
     p.index = std::move(sealed->index);
     p.key.customer_id = p.row.customer_id;
-    p.key.kek_version = m.keyring->provider().Version();
     Result<crypto::Bytes> wrapped = m.keyring->WrapDek(p.row.customer_id, dek);
-    if (!wrapped.ok()) {
-      p.status = wrapped.status();
+    Result<uint32_t> version =
+        wrapped.ok() ? crypto::WrappedKeyKekVersion(*wrapped) : Result<uint32_t>(wrapped.status());
+    if (!version.ok()) {
+      p.status = version.status();
       return;
     }
+    p.key.kek_version = *version;
     p.key.wrapped_dek = std::move(wrapped).value();
     p.names = FieldNames(*norm);
   };
@@ -248,6 +250,9 @@ Result<ImportReport> Vault::ImportCsv(const Context& ctx, const std::filesystem:
   // Commits one sealed batch with the progress row: committed_lines becomes its last line.
   auto commit_batch = [&](PendingBatch& batch) -> Status {
     CUSTOS_ASSIGN_OR_RETURN(auto btxn, m.store->Begin());
+    // Later batches wrap under a KEK version a rotation activated meanwhile; keys of this one
+    // wrapped under the older version are picked up by the rotation's last pass.
+    CUSTOS_RETURN_IF_ERROR(m.FollowKekVersion(*btxn));
     int64_t imported = 0;
     for (Pending& p : batch.rows) {
       if (!p.status.ok()) {

@@ -520,6 +520,7 @@ Result<TotpEnrollment> Vault::EnrollTotp(const Context& ctx, std::string_view st
     return DenyInput(impl, a, "totp.enroll", target, NotFound("staff id: no such staff"));
   }
   const crypto::SecretBytes secret = access::NewTotpSecret();
+  CUSTOS_RETURN_IF_ERROR(impl.FollowKekVersion(*a.txn));
   CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes sealed,
                           access::SealTotpSecret(impl.keyring->provider(), staff_id, secret));
   CUSTOS_ASSIGN_OR_RETURN(auto cred, a.txn->GetStaffCredential(staff_id));

@@ -39,13 +39,19 @@ using Clock = std::function<int64_t()>;  // milliseconds since the Unix epoch
 struct InitOptions {
   std::filesystem::path dir;
   std::string suite = "aes256gcm";  // or "sm4gcm"
-  std::string provider = "keyfile";  // or "passphrase"
+  std::string provider = "keyfile";  // or "passphrase", "pkcs11"
   std::string passphrase;            // for the passphrase provider (the CLI reads it from env)
   Clock now_ms;                      // defaults to the system clock
   // Non-empty: the vault's rows live on PostgreSQL ([store] backend = "postgres"): a
   // postgresql:// URL or libpq keywords, without a password (PGPASSWORD or ~/.pgpass).
   std::string store_url;
   std::string store_schema = "custos";  // the PostgreSQL schema (namespace) for the tables
+  // provider "pkcs11" (docs/keys.md): written into [keys]; the PIN is not written anywhere
+  // (empty: read from the environment variable [keys] pkcs11_pin_env names).
+  std::string pkcs11_module;
+  std::string pkcs11_token;
+  std::string pkcs11_key_label = "custos-kek";
+  std::string pkcs11_pin;
 };
 
 struct InitReport {
@@ -66,6 +72,10 @@ struct OpenOptions {
   // Test hook: wraps the opened store before the vault uses it (e.g. in a
   // store::FaultInjectingStore, to fail a chosen write); empty in production.
   std::function<std::unique_ptr<store::Store>(std::unique_ptr<store::Store>)> TEST_wrap_store;
+
+  // For the pkcs11 provider; empty: read from the environment variable [keys] pkcs11_pin_env
+  // names (CUSTOS_PKCS11_PIN by default).
+  std::string pkcs11_pin;
 };
 
 struct CustomerView {
@@ -435,6 +445,54 @@ struct RestoreReport {
 struct ForgetResult {
   int64_t backups_rewritten = 0;
   int64_t keys_dropped = 0;
+
+// --- keys (issue 6; docs/keys.md; src/vault/key_rotation.cpp) ---
+
+// One KEK version: "active" (new wraps use it), "retiring" (an older version something may
+// still be wrapped under), "retired" (its key material destroyed).
+struct KekVersionView {
+  uint32_t version = 0;
+  std::string state;
+  int64_t wrapped_deks = 0;  // customers' DEKs wrapped under it
+  int64_t vault_keys = 0;    // index keys, signing key, key check, TOTP secrets under it
+  bool material_present = false;  // the provider can find its key (keyfile, HSM object)
+};
+
+struct KeyRotationView {
+  std::string state;  // "none", "running" (or interrupted: rerun `custos key rotate`), "done"
+  uint32_t from_version = 0;
+  uint32_t to_version = 0;
+  int64_t rewrapped = 0;  // DEKs rewrapped so far
+  int64_t remaining = 0;  // DEKs not yet under to_version
+  int64_t started_at_ms = 0;
+  int64_t finished_at_ms = 0;
+};
+
+struct KeyStatus {
+  std::string provider;  // "keyfile", "passphrase", "pkcs11"
+  uint32_t active_version = 1;
+  std::vector<KekVersionView> versions;  // ascending
+  KeyRotationView rotation;
+};
+
+struct RotateOptions {
+  size_t batch_size = 1000;  // DEKs per storage transaction
+  // After each committed batch: DEKs rewrapped so far (this rotation, all runs) and the
+  // number still under an older version when the run started.
+  std::function<void(int64_t rewrapped, int64_t total)> progress;
+  // Tests: stop (as if killed) after this many batches; 0 runs to the end.
+  size_t TEST_stop_after_batches = 0;
+};
+
+struct RotateReport {
+  uint32_t from_version = 0;
+  uint32_t to_version = 0;
+  bool resumed = false;     // an interrupted rotation was continued
+  bool complete = false;    // every key is under to_version
+  int64_t rewrapped = 0;    // DEKs rewrapped by this run
+  int64_t gone = 0;         // DEKs destroyed while the rotation ran (left destroyed)
+  int64_t vault_keys = 0;   // index keys, signing key, key check, TOTP secrets rewrapped
+  int64_t batches = 0;
 };
 
 class Vault {
@@ -657,6 +715,23 @@ class Vault {
   // destruction (a system step after an approved run, not an adapter). Audited
   // "backup.forget" with the counts. NotFound: no ledger; DataLoss: a backup failed its checks.
   Result<ForgetResult> ForgetDestroyedInBackups(const std::filesystem::path& ledger_file = {});
+
+  // --- keys (issue 6; docs/keys.md) ---
+  // Adds a KEK version (a new keyfile kek.vN.key, or a new key object in the HSM), makes it
+  // the one new wraps use, and rewraps every customer DEK (in batches, each its own short
+  // storage transaction, so other processes keep serving) and every KEK-wrapped vault key
+  // under it. A rotation that was interrupted (killed, crashed) is resumed instead of starting
+  // another. key.manage. Audited at start (or resume) and at the end, with counts.
+  // FailedPrecondition for the passphrase provider (one KEK per passphrase); DataLoss if a
+  // stored key does not unwrap (the rotation stops there and can be resumed after repair).
+  Result<RotateReport> RotateKek(const Context& ctx, const RotateOptions& options);
+  // Versions, their states and counts, and the rotation's progress. key.read. Audited.
+  Result<KeyStatus> GetKeyStatus(const Context& ctx);
+  // Destroys the key material of `version` once nothing is wrapped under it: its state
+  // becomes "retired". key.manage. Audited. FailedPrecondition if it is the active version,
+  // a rotation is unfinished, or keys are still wrapped under it (naming the counts);
+  // NotFound for a version the vault never had. Retiring a retired version is OK (nothing).
+  Status RetireKek(const Context& ctx, uint32_t version);
 
   Vault(const Vault&) = delete;
   Vault& operator=(const Vault&) = delete;

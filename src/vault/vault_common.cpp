@@ -86,6 +86,8 @@ bool PrintableToken(std::string_view s) {
 // than the grant (reading the log by export or tail is audit.read).
 std::string_view GrantedAction(std::string_view action) {
   if (action == "audit.export" || action == "audit.tail") return "audit.read";
+  if (action == "key.rotate" || action == "key.retire") return "key.manage";
+  if (action == "key.status") return "key.read";
   return action;
 }
 

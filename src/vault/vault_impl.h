@@ -109,6 +109,10 @@ struct Vault::Impl {
   Result<FieldValues> OpenCustomer(const store::CustomerRow& row,
                                    const crypto::SecretBytes& dek) const;
   Result<crypto::SecretBytes> LoadDek(store::Transaction& txn, std::string_view customer_id) const;
+  // Makes the keyring wrap under the vault's active KEK version (vault metadata), which a
+  // rotation in another process may have moved on since this vault opened (key_rotation.cpp).
+  // Call inside the write transaction, before wrapping a key.
+  Status FollowKekVersion(store::Transaction& txn);
 };
 
 // The wiring of vault_open.cpp, shared with restore (backups.cpp): the store [store] names

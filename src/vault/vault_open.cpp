@@ -3,14 +3,18 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <initializer_list>
 #include <fstream>
 #include <system_error>
 
 #include "access/token.h"
 #include "consent/consent.h"
 #include "crypto/key_provider.h"
+#include "crypto/pkcs11_provider.h"
 #include "store/postgres_store.h"
 #include "store/sqlite_store.h"
+#include "vault/kek_state.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -22,11 +26,7 @@ constexpr std::string_view kMetaVaultId = "vault_id";
 constexpr std::string_view kMetaSuite = "suite";
 constexpr std::string_view kMetaProvider = "kek_provider";
 constexpr std::string_view kMetaSalt = "kek_salt";
-constexpr std::string_view kMetaKekCheck = "kek_check";
-constexpr std::string_view kMetaSigningKey = "signing_key";
 constexpr std::string_view kMetaPublicKey = "signing_public_key";
-constexpr std::string_view kIndexKeyPrefix = "index_key:";
-constexpr std::string_view kKekCheckAad = "custos/kek-check/v1";
 // The administrator's first token lasts long enough to set up staff, then should be revoked.
 constexpr int64_t kInitTokenTtlMs = 30LL * 24 * 3600 * 1000;
 
@@ -49,15 +49,40 @@ Status WriteFileExclusive(const fs::path& path, std::string_view text) {
   return Status::Ok();
 }
 
+// The HSM's settings from [keys]; the PIN from the caller or the environment.
+crypto::Pkcs11Options Pkcs11OptionsFor(const schema::Config& config, std::string_view pin) {
+  crypto::Pkcs11Options o;
+  o.module = config.keys.pkcs11_module;
+  o.token_label = config.keys.pkcs11_token;
+  o.key_label_prefix = config.keys.pkcs11_key_label;
+  o.pin = std::string(pin);
+  if (o.pin.empty()) {
+    if (const char* env = std::getenv(config.keys.pkcs11_pin_env.c_str())) o.pin = env;
+  }
+  return o;
+}
+
 Result<std::unique_ptr<crypto::KeyProvider>> OpenProvider(const schema::Config& config,
                                                           const fs::path& dir,
                                                           std::string_view passphrase,
-                                                          crypto::ByteView salt, bool create) {
+                                                          crypto::ByteView salt, bool create,
+                                                          uint32_t active_kek_version = 1,
+                                                          std::string_view pkcs11_pin = {}) {
   CUSTOS_ASSIGN_OR_RETURN(crypto::Suite suite, crypto::ParseSuite(config.keys.suite));
+  if (config.keys.provider == "pkcs11") {
+    const crypto::Pkcs11Options o = Pkcs11OptionsFor(config, pkcs11_pin);
+    if (o.pin.empty()) {
+      return InvalidArgument(fmt::format(
+          "keys.provider 'pkcs11': set the token's user PIN in the environment variable {}",
+          config.keys.pkcs11_pin_env));
+    }
+    return create ? crypto::CreatePkcs11Provider(o)
+                  : crypto::OpenPkcs11Provider(o, active_kek_version);
+  }
   if (config.keys.provider == "keyfile") {
     const fs::path keyfile = dir / config.keys.keyfile;
     return create ? crypto::CreateKeyfileProvider(keyfile, suite)
-                  : crypto::OpenKeyfileProvider(keyfile, suite);
+                  : crypto::OpenKeyfileProvider(keyfile, suite, active_kek_version);
   }
   if (config.keys.provider == "passphrase") {
     if (passphrase.empty()) {
@@ -113,6 +138,20 @@ Result<std::unique_ptr<audit::AuditLog>> OpenAudit(const schema::Config& config,
   return audit::AuditLog::Open(opt);
 }
 
+// Values written into custos.toml as TOML basic strings: no quotes, backslashes or control
+// characters (which could end the string and add keys).
+Status CheckConfigText(std::string_view what, std::initializer_list<std::string_view> values) {
+  for (std::string_view value : values) {
+    for (char ch : value) {
+      if (ch == '"' || ch == '\\' || static_cast<unsigned char>(ch) < 0x20) {
+        return InvalidArgument(fmt::format(
+            "{}: must not contain quotes, backslashes or control characters", what));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 // The suite name in the shipped default is replaced when init is asked for another suite.
 Result<std::string> ConfigTextForSuite(std::string_view suite) {
   std::string text(schema::DefaultConfigToml());
@@ -160,6 +199,19 @@ Result<InitReport> Vault::Init(const InitOptions& options) {
     if (pos == std::string::npos) return Internal("default config has no provider line");
     text.replace(pos, from.size(), fmt::format("provider = \"{}\"", options.provider));
   }
+  if (options.provider == "pkcs11") {
+    CUSTOS_RETURN_IF_ERROR(CheckConfigText(
+        "pkcs11 module/token/key label",
+        {options.pkcs11_module, options.pkcs11_token, options.pkcs11_key_label}));
+    const std::string from = "pkcs11_key_label = \"custos-kek\"";
+    const size_t pos = text.find(from);
+    if (pos == std::string::npos) return Internal("default config has no pkcs11_key_label line");
+    text.replace(pos, from.size(),
+                 fmt::format("pkcs11_module = \"{}\"\npkcs11_token = \"{}\"\n"
+                             "pkcs11_key_label = \"{}\"",
+                             options.pkcs11_module, options.pkcs11_token,
+                             options.pkcs11_key_label));
+  }
   if (!options.store_url.empty()) {
     // Quoted as a TOML basic string; the parser then refuses a password in it.
     for (std::string_view value : {std::string_view(options.store_url),
@@ -184,7 +236,8 @@ Result<InitReport> Vault::Init(const InitOptions& options) {
 
   const crypto::Bytes salt = crypto::RandomBytes(16);
   CUSTOS_ASSIGN_OR_RETURN(auto provider,
-                          OpenProvider(*config, dir, options.passphrase, salt, /*create=*/true));
+                          OpenProvider(*config, dir, options.passphrase, salt, /*create=*/true,
+                                       1, options.pkcs11_pin));
   CUSTOS_ASSIGN_OR_RETURN(auto keyring, crypto::Keyring::New(suite, std::move(provider)));
   CUSTOS_RETURN_IF_ERROR(WriteFileExclusive(config_path, text));
   CUSTOS_ASSIGN_OR_RETURN(auto store, OpenStore(*config, dir, /*create=*/true));
@@ -303,9 +356,12 @@ Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
         config_path.string(), crypto::SuiteName(suite), ToString(*stored_suite)));
   }
   CUSTOS_ASSIGN_OR_RETURN(auto salt, txn->GetMeta(kMetaSalt));
+  // After a rotation the active KEK version is a later one (docs/keys.md).
+  CUSTOS_ASSIGN_OR_RETURN(const uint32_t kek_version, ReadActiveKekVersion(*txn));
   CUSTOS_ASSIGN_OR_RETURN(auto provider,
                           OpenProvider(*impl->config, options.dir, options.passphrase,
-                                       salt.value_or(crypto::Bytes{}), /*create=*/false));
+                                       salt.value_or(crypto::Bytes{}), /*create=*/false,
+                                       kek_version, options.pkcs11_pin));
   CUSTOS_ASSIGN_OR_RETURN(impl->keyring, crypto::Keyring::New(suite, std::move(provider)));
   CUSTOS_ASSIGN_OR_RETURN(auto check, txn->GetMeta(kMetaKekCheck));
   if (!check.has_value()) return DataLoss("vault metadata has no key check");

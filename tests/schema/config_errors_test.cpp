@@ -194,11 +194,11 @@ TEST(ConfigErrors, TheSuiteIsAesGcmOrSm4Gcm) {
                                     "must be one of aes256gcm, sm4gcm"));
 }
 
-TEST(ConfigErrors, TheProviderIsAKeyfileOrAPassphrase) {
+TEST(ConfigErrors, TheProviderIsAKeyfileAPassphraseOrPkcs11) {
   const std::string text = DefaultWith("[keys]", "provider = \"keyfile\"",
-                                       "provider = \"pkcs11\"");
-  EXPECT_EQ(ErrorOf(text), Expected(LineOf(text, "pkcs11"), "keys.provider",
-                                    "must be one of keyfile, passphrase"));
+                                       "provider = \"hsm\"");
+  EXPECT_EQ(ErrorOf(text), Expected(LineOf(text, "hsm"), "keys.provider",
+                                    "must be one of keyfile, passphrase, pkcs11"));
 }
 
 TEST(ConfigErrors, TheBackendIsSqliteOrPostgres) {

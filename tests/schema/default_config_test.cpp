@@ -214,3 +214,32 @@ TEST(LoadConfig, AMissingFileIsNotFound) {
 
 }  // namespace
 }  // namespace custos::schema
+
+namespace custos::schema {
+namespace {
+
+// [keys] provider = "pkcs11" (issue 6, docs/keys.md) needs the module, the token and the key
+// label; the PIN is never in the file, and SM4 has no standard PKCS#11 mechanism.
+TEST(DefaultConfig, ThePkcs11ProviderNeedsItsModuleAndTokenAndTheAesSuite) {
+  std::string text(DefaultConfigToml());
+  const std::string from = "provider = \"keyfile\"";
+  text.replace(text.find(from), from.size(), "provider = \"pkcs11\"");
+  Result<Config> missing = ParseConfig(text, "custos.toml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("pkcs11_module, pkcs11_token"), std::string::npos)
+      << missing.status().ToString();
+  const std::string label = "pkcs11_key_label = \"custos-kek\"";
+  text.replace(text.find(label), label.size(),
+               "pkcs11_module = \"/usr/lib/softhsm/libsofthsm2.so\"\npkcs11_token = \"t\"\n" +
+                   label);
+  Result<Config> ok = ParseConfig(text, "custos.toml");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->keys.pkcs11_token, "t");
+  EXPECT_EQ(ok->keys.pkcs11_pin_env, "CUSTOS_PKCS11_PIN");
+  const std::string suite = "suite = \"aes256gcm\"";
+  text.replace(text.find(suite), suite.size(), "suite = \"sm4gcm\"");
+  EXPECT_FALSE(ParseConfig(text, "custos.toml").ok());
+}
+
+}  // namespace
+}  // namespace custos::schema

@@ -123,10 +123,10 @@ TEST(RoleConfigErrors, AConfidentialGrantWithoutTrainingIsRefused) {
 }
 
 TEST(RoleConfigErrors, ALevelOnAnAdminActionIsRefused) {
-  const std::string text = DefaultWith("[roles.admin]", "\"config.manage\"]",
-                                       "\"config.manage\"]\nlevels = [\"general\"]");
+  const std::string text = DefaultWith("[roles.admin]", "\"key.read\"]",
+                                       "\"key.read\"]\nlevels = [\"general\"]");
   const std::string error = ErrorOf(text);
-  EXPECT_EQ(error, Expected(LineOf(text, "\"config.manage\"]\nlevels") + 1,
+  EXPECT_EQ(error, Expected(LineOf(text, "\"key.read\"]\nlevels") + 1,
                             "roles.admin.grants[0].levels",
                             "only data actions are granted per level"));
 }

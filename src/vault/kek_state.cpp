@@ -1,0 +1,116 @@
+// The KEK state in vault metadata: small "k=v" lists, readable with sqlite3 or psql.
+#include "vault/kek_state.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <optional>
+#include <vector>
+
+namespace custos::vault {
+namespace {
+
+std::vector<std::string_view> Split(std::string_view text, char sep) {
+  std::vector<std::string_view> out;
+  while (!text.empty()) {
+    const size_t pos = text.find(sep);
+    out.push_back(text.substr(0, pos));
+    if (pos == std::string_view::npos) break;
+    text.remove_prefix(pos + 1);
+  }
+  return out;
+}
+
+template <typename Int>
+bool ParseInt(std::string_view text, Int& out) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+Status Malformed(std::string_view key) {
+  return DataLoss(fmt::format("vault metadata '{}' is malformed", key));
+}
+
+Result<std::optional<std::string>> GetText(store::Transaction& txn, std::string_view key) {
+  CUSTOS_ASSIGN_OR_RETURN(auto value, txn.GetMeta(key));
+  if (!value.has_value()) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(value->begin(), value->end()));
+}
+
+Status PutText(store::Transaction& txn, std::string_view key, const std::string& text) {
+  const auto* p = reinterpret_cast<const uint8_t*>(text.data());
+  return txn.PutMeta(key, store::ByteView(p, text.size()));
+}
+
+Status ParseRotation(std::string_view text, KekState& s) {
+  for (std::string_view item : Split(text, ';')) {
+    const size_t eq = item.find('=');
+    if (eq == std::string_view::npos) return Malformed(kMetaKekRotation);
+    const std::string_view k = item.substr(0, eq);
+    const std::string_view v = item.substr(eq + 1);
+    bool ok = true;
+    if (k == "state") s.rotation = std::string(v);
+    else if (k == "from") ok = ParseInt(v, s.from);
+    else if (k == "to") ok = ParseInt(v, s.to);
+    else if (k == "rewrapped") ok = ParseInt(v, s.rewrapped);
+    else if (k == "gone") ok = ParseInt(v, s.gone);
+    else if (k == "started") ok = ParseInt(v, s.started_at_ms);
+    else if (k == "finished") ok = ParseInt(v, s.finished_at_ms);
+    else if (k == "cursor") s.cursor = std::string(v);
+    if (!ok) return Malformed(kMetaKekRotation);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+uint32_t KekState::HighestVersion() const {
+  return versions.empty() ? active : std::max(active, versions.rbegin()->first);
+}
+
+Result<uint32_t> ReadActiveKekVersion(store::Transaction& txn) {
+  CUSTOS_ASSIGN_OR_RETURN(auto text, GetText(txn, kMetaKekActive));
+  if (!text.has_value()) return uint32_t{1};
+  uint32_t v = 0;
+  if (!ParseInt(std::string_view(*text), v) || v == 0) return Malformed(kMetaKekActive);
+  return v;
+}
+
+Result<KekState> ReadKekState(store::Transaction& txn) {
+  KekState s;
+  CUSTOS_ASSIGN_OR_RETURN(s.active, ReadActiveKekVersion(txn));
+  CUSTOS_ASSIGN_OR_RETURN(auto versions, GetText(txn, kMetaKekVersions));
+  if (versions.has_value()) {
+    s.versions.clear();
+    for (std::string_view item : Split(*versions, ',')) {
+      const size_t eq = item.find('=');
+      uint32_t v = 0;
+      if (eq == std::string_view::npos || !ParseInt(item.substr(0, eq), v) || v == 0) {
+        return Malformed(kMetaKekVersions);
+      }
+      s.versions[v] = std::string(item.substr(eq + 1));
+    }
+  } else {
+    s.versions = {{s.active, "active"}};
+  }
+  CUSTOS_ASSIGN_OR_RETURN(auto rotation, GetText(txn, kMetaKekRotation));
+  if (rotation.has_value()) CUSTOS_RETURN_IF_ERROR(ParseRotation(*rotation, s));
+  return s;
+}
+
+Status WriteKekState(store::Transaction& txn, const KekState& s) {
+  std::string versions;
+  for (const auto& [v, state] : s.versions) {
+    if (!versions.empty()) versions += ',';
+    versions += fmt::format("{}={}", v, state);
+  }
+  CUSTOS_RETURN_IF_ERROR(PutText(txn, kMetaKekActive, std::to_string(s.active)));
+  CUSTOS_RETURN_IF_ERROR(PutText(txn, kMetaKekVersions, versions));
+  return PutText(txn, kMetaKekRotation,
+                 fmt::format("state={};from={};to={};rewrapped={};gone={};started={};"
+                             "finished={};cursor={}",
+                             s.rotation, s.from, s.to, s.rewrapped, s.gone, s.started_at_ms,
+                             s.finished_at_ms, s.cursor));
+}
+
+}  // namespace custos::vault

@@ -1,0 +1,256 @@
+// KEK rotation, status and retirement (issue 6; docs/keys.md). The rotation runs in batches,
+// each its own short storage transaction, with its progress in vault metadata (kek_state.h),
+// so a server on the same vault keeps serving and a killed rotation resumes where it stopped.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "crypto/keyring.h"
+#include "vault/kek_state.h"
+#include "vault/vault_impl.h"
+#include "vault/vault_keys.h"
+
+namespace custos::vault {
+namespace {
+
+constexpr std::string_view kTarget = "kek";
+// A pass that ends with keys still under an older version (written by a process that had
+// not yet seen the new version) is followed by another; this many passes is plenty.
+constexpr int kMaxPasses = 4;
+
+int64_t CountNotAt(const std::vector<std::pair<uint32_t, int64_t>>& counts, uint32_t version) {
+  int64_t n = 0;
+  for (const auto& [v, c] : counts) {
+    if (v != version) n += c;
+  }
+  return n;
+}
+
+// The start of a fresh rotation: a new version, made active; the old active one retiring.
+Status BeginRotation(Vault::Impl& m, KekState& state) {
+  const uint32_t to = state.HighestVersion() + 1;
+  CUSTOS_RETURN_IF_ERROR(m.keyring->provider().CreateVersion(to));
+  for (auto& [v, s] : state.versions) {
+    if (s == "active") s = "retiring";
+  }
+  state.versions[to] = "active";
+  state.from = state.active;
+  state.to = to;
+  state.active = to;
+  state.rotation = "running";
+  state.rewrapped = 0;
+  state.gone = 0;
+  state.cursor.clear();
+  state.started_at_ms = m.Now();
+  state.finished_at_ms = 0;
+  return Status::Ok();
+}
+
+// One batch of DEKs after the cursor, rewrapped and committed with the progress. false when
+// the pass has nothing left.
+Result<bool> RewrapBatch(Vault::Impl& m, KekState& state, size_t batch_size,
+                         RotateReport& report) {
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.store->Begin());
+  CUSTOS_ASSIGN_OR_RETURN(auto rows,
+                          txn->ListWrappedKeysNotAt(state.to, state.cursor, batch_size));
+  if (rows.empty()) return false;
+  int64_t rewrapped = 0;
+  int64_t gone = 0;
+  for (const store::WrappedKeyRow& row : rows) {
+    Result<crypto::Bytes> fresh = m.keyring->RewrapDek(row.customer_id, row.wrapped_dek, state.to);
+    if (!fresh.ok()) {
+      return Status(fresh.status().code(),
+                    fmt::format("wrapped key of customer {} (KEK v{}): {}", row.customer_id,
+                                row.kek_version, fresh.status().message()));
+    }
+    CUSTOS_ASSIGN_OR_RETURN(
+        bool replaced,
+        txn->ReplaceWrappedKey({row.customer_id, state.to, std::move(fresh).value()},
+                               row.kek_version));
+    ++(replaced ? rewrapped : gone);
+  }
+  KekState next = state;
+  next.cursor = rows.back().customer_id;
+  next.rewrapped += rewrapped;
+  next.gone += gone;
+  CUSTOS_RETURN_IF_ERROR(WriteKekState(*txn, next));
+  CUSTOS_RETURN_IF_ERROR(txn->Commit());
+  state = std::move(next);
+  report.rewrapped += rewrapped;
+  report.gone += gone;
+  ++report.batches;
+  return true;
+}
+
+// Ends a pass: done when nothing is left under an older version (then the vault keys are
+// rewrapped once more, for secrets sealed meanwhile, and the end is audited); otherwise the
+// cursor starts over. Returns whether the rotation is done.
+Result<bool> FinishPass(Vault::Impl& m, const Context& ctx, KekState& state,
+                        RotateReport& report) {
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.store->Begin());
+  CUSTOS_ASSIGN_OR_RETURN(auto left, txn->ListWrappedKeysNotAt(state.to, "", 1));
+  KekState next = state;
+  if (!left.empty()) {
+    next.cursor.clear();
+    CUSTOS_RETURN_IF_ERROR(WriteKekState(*txn, next));
+    CUSTOS_RETURN_IF_ERROR(txn->Commit());
+    state = std::move(next);
+    return false;
+  }
+  CUSTOS_ASSIGN_OR_RETURN(int64_t late_keys, RewrapVaultKeys(m, *txn, state.to));
+  report.vault_keys += late_keys;
+  next.rotation = "done";
+  next.cursor.clear();
+  next.finished_at_ms = m.Now();
+  CUSTOS_RETURN_IF_ERROR(WriteKekState(*txn, next));
+  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
+      *txn, m.Event(ctx, "key.rotate", kTarget, "allow",
+                    fmt::format("finished: KEK v{} -> v{} ({}): {} DEKs rewrapped, {} destroyed "
+                                "meanwhile, {} vault keys; older versions retiring until "
+                                "`custos key retire`",
+                                next.from, next.to, m.keyring->provider().Kind(),
+                                next.rewrapped, next.gone, report.vault_keys))));
+  state = std::move(next);
+  return true;
+}
+
+}  // namespace
+
+Status Vault::Impl::FollowKekVersion(store::Transaction& txn) {
+  CUSTOS_ASSIGN_OR_RETURN(uint32_t active, ReadActiveKekVersion(txn));
+  if (active == keyring->provider().Version()) return Status::Ok();
+  return keyring->provider().UseVersion(active);
+}
+
+Result<RotateReport> Vault::RotateKek(const Context& ctx, const RotateOptions& options) {
+  Impl& m = *impl_;
+  constexpr std::string_view kAction = "key.rotate";
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, kAction, kTarget));
+  CUSTOS_ASSIGN_OR_RETURN(KekState state, ReadKekState(*txn));
+  RotateReport report;
+  report.resumed = state.rotation == "running";
+  if (!report.resumed) {
+    Status begun = BeginRotation(m, state);
+    if (begun.code() == Code::kFailedPrecondition) {
+      return m.DenyAndCommit(*txn, ctx, kAction, kTarget, begun);
+    }
+    CUSTOS_RETURN_IF_ERROR(begun);
+  }
+  CUSTOS_RETURN_IF_ERROR(m.keyring->provider().UseVersion(state.to));
+  report.from_version = state.from;
+  report.to_version = state.to;
+  CUSTOS_ASSIGN_OR_RETURN(report.vault_keys, RewrapVaultKeys(m, *txn, state.to));
+  CUSTOS_RETURN_IF_ERROR(WriteKekState(*txn, state));
+  CUSTOS_ASSIGN_OR_RETURN(auto counts, txn->CountWrappedKeysByVersion());
+  const int64_t to_go = CountNotAt(counts, state.to);
+  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
+      *txn, m.Event(ctx, kAction, kTarget, "allow",
+                    fmt::format("{}: KEK v{} -> v{} ({}): {} DEKs to rewrap, {} rewrapped "
+                                "before; {} vault keys rewrapped",
+                                report.resumed ? "resumed" : "started", state.from, state.to,
+                                m.keyring->provider().Kind(), to_go, state.rewrapped,
+                                report.vault_keys))));
+  const int64_t total = state.rewrapped + to_go;
+  const size_t batch_size = std::max<size_t>(options.batch_size, 1);
+  for (int pass = 0; pass < kMaxPasses;) {
+    CUSTOS_ASSIGN_OR_RETURN(bool more, RewrapBatch(m, state, batch_size, report));
+    if (more) {
+      if (options.progress) options.progress(state.rewrapped, total);
+      if (options.TEST_stop_after_batches != 0 &&
+          static_cast<size_t>(report.batches) >= options.TEST_stop_after_batches) {
+        return report;
+      }
+      continue;
+    }
+    CUSTOS_ASSIGN_OR_RETURN(report.complete, FinishPass(m, ctx, state, report));
+    if (report.complete) return report;
+    ++pass;
+  }
+  return Unavailable(fmt::format(
+      "keys are still being wrapped under an older KEK version after {} passes; rerun "
+      "`custos key rotate` to continue",
+      kMaxPasses));
+}
+
+Result<KeyStatus> Vault::GetKeyStatus(const Context& ctx) {
+  Impl& m = *impl_;
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, "key.status", kTarget));
+  CUSTOS_ASSIGN_OR_RETURN(KekState state, ReadKekState(*txn));
+  CUSTOS_ASSIGN_OR_RETURN(auto counts, txn->CountWrappedKeysByVersion());
+  CUSTOS_ASSIGN_OR_RETURN(auto vault_keys, ListVaultKeys(m, *txn));
+  KeyStatus out;
+  out.provider = std::string(m.keyring->provider().Kind());
+  out.active_version = state.active;
+  std::map<uint32_t, std::string> versions = state.versions;
+  // A version something is wrapped under but the state does not name (cannot happen unless
+  // metadata was edited) is shown rather than hidden.
+  for (const auto& [v, c] : counts) versions.emplace(v, "unknown");
+  for (const VaultKeyRef& k : vault_keys) versions.emplace(k.kek_version, "unknown");
+  for (const auto& [v, s] : versions) {
+    KekVersionView view;
+    view.version = v;
+    view.state = s;
+    for (const auto& [cv, c] : counts) {
+      if (cv == v) view.wrapped_deks = c;
+    }
+    for (const VaultKeyRef& k : vault_keys) view.vault_keys += k.kek_version == v ? 1 : 0;
+    view.material_present = m.keyring->provider().HoldsVersion(v);
+    out.versions.push_back(view);
+  }
+  out.rotation = {state.rotation, state.from,          state.to,
+                  state.rewrapped, CountNotAt(counts, state.active), state.started_at_ms,
+                  state.finished_at_ms};
+  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
+      *txn, m.Event(ctx, "key.status", kTarget, "allow",
+                    fmt::format("active KEK v{}, rotation {}", state.active, state.rotation))));
+  return out;
+}
+
+Status Vault::RetireKek(const Context& ctx, uint32_t version) {
+  Impl& m = *impl_;
+  constexpr std::string_view kAction = "key.retire";
+  const std::string target = fmt::format("kek:v{}", version);
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, kAction, target));
+  CUSTOS_ASSIGN_OR_RETURN(KekState state, ReadKekState(*txn));
+  const auto it = state.versions.find(version);
+  if (it == state.versions.end()) {
+    return m.DenyAndCommit(*txn, ctx, kAction, target,
+                           NotFound(fmt::format("KEK version {}: the vault never had it", version)));
+  }
+  if (it->second == "retired") {
+    return m.AuditAndCommit(*txn, m.Event(ctx, kAction, target, "allow", "already retired"));
+  }
+  Status refusal;
+  if (version == state.active) {
+    refusal = FailedPrecondition(fmt::format("KEK version {} is the active one", version));
+  } else if (state.rotation == "running") {
+    refusal = FailedPrecondition(
+        "a rotation is unfinished; run `custos key rotate` to finish it first");
+  }
+  if (refusal.ok()) {
+    CUSTOS_ASSIGN_OR_RETURN(auto counts, txn->CountWrappedKeysByVersion());
+    CUSTOS_ASSIGN_OR_RETURN(auto vault_keys, ListVaultKeys(m, *txn));
+    int64_t deks = 0;
+    for (const auto& [v, c] : counts) deks += v == version ? c : 0;
+    int64_t others = 0;
+    for (const VaultKeyRef& k : vault_keys) others += k.kek_version == version ? 1 : 0;
+    if (deks != 0 || others != 0) {
+      refusal = FailedPrecondition(fmt::format(
+          "KEK version {} still wraps {} DEKs and {} vault keys; run `custos key rotate`",
+          version, deks, others));
+    }
+  }
+  if (!refusal.ok()) return m.DenyAndCommit(*txn, ctx, kAction, target, refusal);
+  // The material goes first: a crash before the commit leaves the version "retiring" with
+  // its material gone, and a rerun finds nothing to destroy and records the retirement.
+  CUSTOS_RETURN_IF_ERROR(m.keyring->provider().DestroyVersion(version));
+  it->second = "retired";
+  CUSTOS_RETURN_IF_ERROR(WriteKekState(*txn, state));
+  return m.AuditAndCommit(
+      *txn, m.Event(ctx, kAction, target, "allow",
+                    fmt::format("KEK v{} key material destroyed ({}); nothing was wrapped under "
+                                "it",
+                                version, m.keyring->provider().Kind())));
+}
+
+}  // namespace custos::vault

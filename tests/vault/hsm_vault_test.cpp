@@ -1,0 +1,99 @@
+// A vault whose KEK lives in an HSM (SoftHSM2; issue 6, docs/keys.md): `init --provider
+// pkcs11` makes the KEK inside the token, customers round-trip, and a rotation makes a new
+// key object and rewraps everything under it.
+#include "../crypto/hsm_env.h"
+#include "vault_fixture.h"
+
+namespace custos::vault::testing {
+namespace {
+
+class HsmVaultTest : public VaultTest {
+ protected:
+  void SetUp() override {}  // each test makes its own vault on the HSM
+
+  // Returns false (the test skipped or failed) without a token.
+  bool InitOnHsm(const crypto::Pkcs11Options& hsm) {
+    root_ = MakeTempDir("custos-hsm-vault");
+    dir_ = root_ / "vault";
+    InitOptions init;
+    init.dir = dir_;
+    init.provider = "pkcs11";
+    init.pkcs11_module = hsm.module.string();
+    init.pkcs11_token = hsm.token_label;
+    init.pkcs11_key_label = hsm.key_label_prefix;
+    init.pkcs11_pin = hsm.pin;
+    init.now_ms = Clock();
+    UseTestBackend(init);
+    auto report = Vault::Init(init);
+    EXPECT_TRUE(report.ok()) << report.status().ToString();
+    if (!report.ok()) return false;
+    EXPECT_TRUE(report->keyfile_path.empty());
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "kek.key"));
+    AddTestOperatorRole();
+    pin_ = hsm.pin;
+    ReopenOnHsm();
+    CreateStaff();
+    return vault_ != nullptr;
+  }
+  void ReopenOnHsm() {
+    vault_.reset();
+    OpenOptions open;
+    open.dir = dir_;
+    open.now_ms = Clock();
+    open.pkcs11_pin = pin_;
+    auto v = Vault::Open(open);
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    vault_ = std::move(v).value();
+  }
+  Context Admin() const { return Context{"admin", "account_management", Channel::kCli, "req-h"}; }
+
+  std::string pin_;
+};
+
+TEST_F(HsmVaultTest, AVaultOnTheHsmRoundTripsDataAndRotatesToANewKeyObject) {
+  if (OnPostgres() && TestPgUrl().empty()) GTEST_SKIP() << "no CUSTOS_TEST_PG_URL";
+  CUSTOS_REQUIRE_TEST_HSM(hsm, "vault");
+  ASSERT_TRUE(InitOnHsm(hsm));
+  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form", Consented());
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ReopenOnHsm();
+  auto c = vault_->GetCustomer(Agent(), *id, {"name", "id_number"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->fields.at("name"), "王芳");
+
+  auto report = vault_->RotateKek(Admin(), {});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->complete);
+  EXPECT_EQ(report->rewrapped, 1);
+  auto facts = crypto::InspectPkcs11Key(hsm, 2);
+  ASSERT_TRUE(facts.ok()) << facts.status().ToString();
+  EXPECT_FALSE(facts->extractable);
+  ASSERT_TRUE(vault_->RetireKek(Admin(), 1).ok());
+  EXPECT_EQ(crypto::InspectPkcs11Key(hsm, 1).status().code(), Code::kNotFound);
+  ReopenOnHsm();
+  auto s = vault_->GetKeyStatus(Admin());
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->provider, "pkcs11");
+  EXPECT_EQ(s->active_version, 2u);
+  auto hits = vault_->FindCustomers(Agent(), "phone", "13800138000");
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_TRUE(vault_->GetCustomer(Agent(), *id, {"name"}).ok());
+  auto audit = vault_->VerifyAudit(Agent());
+  ASSERT_TRUE(audit.ok());
+  EXPECT_TRUE(audit->ok) << audit->problem;
+}
+
+TEST_F(HsmVaultTest, AVaultOnTheHsmDoesNotOpenWithAWrongPin) {
+  if (OnPostgres()) GTEST_SKIP() << "provider behaviour; the backend does not matter";
+  CUSTOS_REQUIRE_TEST_HSM(hsm, "pinvault");
+  ASSERT_TRUE(InitOnHsm(hsm));
+  vault_.reset();
+  OpenOptions open;
+  open.dir = dir_;
+  open.pkcs11_pin = "wrong-pin";
+  EXPECT_EQ(Vault::Open(open).status().code(), Code::kUnauthenticated);
+}
+
+}  // namespace
+}  // namespace custos::vault::testing
