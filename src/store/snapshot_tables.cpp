@@ -193,7 +193,36 @@ std::vector<TableSpec> Build() {
       spec.since_schema_version = 2;
     }
   }
-  // --- migration 4 and later: append here ---
+  // --- migration 4 (lifecycle): legal holds, saved retention plans, the destruction log.
+  // Hold rows name no personal data and outlive a destroyed customer on the live vault too,
+  // so a restore keeps them (no customer column). consent_erasures is empty outside the
+  // transaction that destroys a customer: nothing to copy.
+  const size_t first_lifecycle = t.size();
+  t.push_back(Table("legal_holds",
+               {C("customer_id", T),
+                C("hold_id", T),
+                C("reason", T),
+                C("owner", T),
+                C("placed_by", T),
+                C("placed_at_ms", I),
+                C("released_by", T),
+                C("released_at_ms", I)},
+               "customer_id, hold_id"));
+  t.push_back(Table("retention_plans",
+               {C("plan_id", T),
+                C("content_sha256", T),
+                C("content", T),
+                C("created_by", T),
+                C("created_at_ms", I),
+                C("state", T),
+                C("run_id", T),
+                C("updated_at_ms", I)},
+               "plan_id"));
+  t.push_back(Table("destruction_log",
+               {C("seq", I), C("ts_ms", I), C("run_id", T), C("kind", T), C("id_hash", T)},
+               "seq"));
+  for (size_t i = first_lifecycle; i < t.size(); ++i) t[i].since_schema_version = 4;
+  // --- migration 5 and later: append here ---
   return t;
 }
 
