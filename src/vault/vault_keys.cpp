@@ -5,6 +5,7 @@
 
 #include "access/credentials.h"
 #include "crypto/keyring.h"
+#include "vault/access_cache.h"
 #include "vault/kek_state.h"
 
 namespace custos::vault {
@@ -98,6 +99,9 @@ Result<int64_t> RewrapVaultKeys(Vault::Impl& m, store::Transaction& txn, uint32_
     CUSTOS_RETURN_IF_ERROR(Named(name, sealed.status()));
     cred->totp_sealed = std::move(sealed).value();
     CUSTOS_RETURN_IF_ERROR(txn.PutStaffCredential(*cred));
+    // A credential changed: every vault's access cache (this process and others) must drop
+    // the row sealed under the old version (access_cache.h).
+    CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(txn));
     ++n;
   }
   return n;
