@@ -25,9 +25,13 @@ Result<Manifest> ReadCheckedManifest(const fs::path& path, const BackupKeys& key
 
 // Rewrites one backup's key section without the destroyed customers' keys. Returns how many
 // keys it dropped (0: the backup is left untouched).
-Result<int64_t> ForgetIn(const fs::path& path, const DestroyedSet& destroyed,
-                         const BackupKeys& keys) {
+Result<int64_t> ForgetIn(const fs::path& path, const Ledger& ledger,
+                         const DestroyedSet& destroyed, const BackupKeys& keys) {
   CUSTOS_ASSIGN_OR_RETURN(Manifest m, ReadCheckedManifest(path, keys));
+  if (m.vault_id != ledger.vault_id) {
+    return FailedPrecondition(
+        fmt::format("backup {}: belongs to another vault than the destruction ledger", m.backup_id));
+  }
   if (m.keys.file.empty()) return 0;
   CUSTOS_ASSIGN_OR_RETURN(crypto::Suite suite, crypto::ParseSuite(m.suite));
   CUSTOS_ASSIGN_OR_RETURN(Bytes wrapped, crypto::FromHex(m.wrapped_backup_key_hex));
@@ -94,7 +98,7 @@ Result<ForgetReport> ForgetDestroyed(const fs::path& backups_dir, const Ledger& 
   ForgetReport report;
   Status first_failure;
   for (const fs::path& backup : ListBackups(backups_dir)) {
-    Result<int64_t> dropped = ForgetIn(backup, destroyed, keys);
+    Result<int64_t> dropped = ForgetIn(backup, ledger, destroyed, keys);
     if (!dropped.ok()) {
       if (first_failure.ok()) first_failure = dropped.status();
       continue;

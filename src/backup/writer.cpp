@@ -26,8 +26,7 @@ std::vector<std::string> ColumnNames(const store::TableSpec& table) {
 // and its size on disk.
 Result<std::pair<std::string, int64_t>> SealToFile(const crypto::Aead& aead,
                                                    const std::filesystem::path& path,
-                                                   crypto::ByteView plain, crypto::ByteView aad,
-                                                   crypto::Suite) {
+                                                   crypto::ByteView plain, crypto::ByteView aad) {
   CUSTOS_ASSIGN_OR_RETURN(Bytes packed, internal::Compress(plain));
   const Bytes sealed = aead.Seal(packed, aad);
   CUSTOS_RETURN_IF_ERROR(internal::WriteFileDurable(path, sealed));
@@ -54,8 +53,8 @@ void NoteAuditRows(const store::TableSpec& table, const std::vector<store::Row>&
 class ChunkWriter {
  public:
   ChunkWriter(const crypto::Aead& aead, std::filesystem::path dir, const BackupOptions& options,
-              crypto::Suite suite, Manifest& m)
-      : aead_(aead), dir_(std::move(dir)), options_(options), suite_(suite), m_(m) {}
+              Manifest& m)
+      : aead_(aead), dir_(std::move(dir)), options_(options), m_(m) {}
 
   Status Add(const store::TableSpec& table, const std::vector<store::Row>& rows) {
     for (const store::Row& row : rows) {
@@ -76,8 +75,7 @@ class ChunkWriter {
     entry.plain_bytes = static_cast<int64_t>(buf_.size());
     CUSTOS_ASSIGN_OR_RETURN(auto written,
                             SealToFile(aead_, dir_ / entry.file, buf_,
-                                       internal::ChunkAad(m_.backup_id, index, table.name),
-                                       suite_));
+                                       internal::ChunkAad(m_.backup_id, index, table.name)));
     entry.sha256 = written.first;
     bytes_ += written.second;
     m_.chunks.push_back(std::move(entry));
@@ -93,7 +91,6 @@ class ChunkWriter {
   const crypto::Aead& aead_;
   std::filesystem::path dir_;
   const BackupOptions& options_;
-  crypto::Suite suite_;
   Manifest& m_;
   Bytes buf_;
   int64_t rows_ = 0;
@@ -102,8 +99,8 @@ class ChunkWriter {
 
 Status WriteTables(store::Snapshot& snapshot, const crypto::Aead& aead,
                    const std::filesystem::path& partial, const BackupOptions& options,
-                   crypto::Suite suite, Manifest& m, int64_t& bytes) {
-  ChunkWriter chunks(aead, partial, options, suite, m);
+                   Manifest& m, int64_t& bytes) {
+  ChunkWriter chunks(aead, partial, options, m);
   Bytes key_rows;
   for (const store::TableSpec& table : store::SnapshotTables()) {
     if (table.since_schema_version > snapshot.SchemaVersion()) continue;
@@ -125,7 +122,7 @@ Status WriteTables(store::Snapshot& snapshot, const crypto::Aead& aead,
       m.keys.plain_bytes = static_cast<int64_t>(key_rows.size());
       CUSTOS_ASSIGN_OR_RETURN(auto written,
                               SealToFile(aead, partial / m.keys.file, key_rows,
-                                         internal::KeySectionAad(m.backup_id, 1), suite));
+                                         internal::KeySectionAad(m.backup_id, 1)));
       m.keys.sha256 = written.first;
       bytes += written.second;
     } else {
@@ -173,7 +170,7 @@ Result<BackupSummary> WriteBackup(store::Snapshot& snapshot, const BackupOptions
   m.signing_public_key_hex = crypto::ToHex(keys.public_key);
   m.config_toml = options.config_toml;
   int64_t bytes = 0;
-  CUSTOS_RETURN_IF_ERROR(WriteTables(snapshot, *aead, partial, options, keys.suite, m, bytes));
+  CUSTOS_RETURN_IF_ERROR(WriteTables(snapshot, *aead, partial, options, m, bytes));
   internal::SignManifest(m, *keys.signer);
   const std::string manifest = internal::ManifestJson(m);
   // Last: a manifest exists only once every chunk and the key section are durable.

@@ -274,6 +274,7 @@ class FaultTransaction final : public Transaction {
                                                        size_t limit) override {
     CUSTOS_RETURN_IF_ERROR(Live());
     return inner_->ListDestructions(run_id, after_seq, limit);
+  }
   Result<std::vector<WrappedKeyRow>> ListWrappedKeysNotAt(uint32_t kek_version,
                                                           std::string_view after_id,
                                                           size_t limit) override {

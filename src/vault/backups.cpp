@@ -242,6 +242,16 @@ std::string WithStoreSection(std::string_view text, const RestoreOptions& option
   return out;
 }
 
+Status WriteFileSynced(const fs::path& path, std::string_view text, mode_t mode) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return Unavailable(fmt::format("cannot write {}", path.string()));
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                  ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return Unavailable(fmt::format("cannot write {}", path.string()));
+  return Status::Ok();
+}
+
 // An empty directory for the restore, or one a killed restore left (marked): cleaned.
 Status PrepareDir(const fs::path& dir) {
   std::error_code ec;
@@ -257,18 +267,7 @@ Status PrepareDir(const fs::path& dir) {
   fs::create_directories(dir, ec);
   if (ec) return Unavailable(fmt::format("cannot create {}", dir.string()));
   ::chmod(dir.c_str(), 0700);
-  std::ofstream(dir / kRestoreMarker).put('\n');
-  return Status::Ok();
-}
-
-Status WriteFileSynced(const fs::path& path, std::string_view text, mode_t mode) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return Unavailable(fmt::format("cannot write {}", path.string()));
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                  ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) return Unavailable(fmt::format("cannot write {}", path.string()));
-  return Status::Ok();
+  return WriteFileSynced(dir / kRestoreMarker, "restore in progress\n", 0600);
 }
 
 Result<backup::DestroyedSet> ReadLedgers(const RestoreOptions& options,

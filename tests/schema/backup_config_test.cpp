@@ -1,0 +1,37 @@
+// [backup] of custos.toml (issue 6): the schedule's settings are checked like every other key.
+#include <gtest/gtest.h>
+
+#include "config_text.h"
+#include "schema/config.h"
+
+namespace custos::schema {
+namespace {
+
+using testing::DefaultWith;
+using testing::ErrorOf;
+
+TEST(BackupConfig, TheShippedDefaultKeepsSevenAndHasNoSchedule) {
+  auto config = ParseConfig(DefaultConfigToml(), "custos.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->backup.dir, "backups");
+  EXPECT_EQ(config->backup.every_seconds, 0);
+  EXPECT_EQ(config->backup.keep, 7u);
+}
+
+TEST(BackupConfig, EveryTakesAUnit) {
+  auto config = ParseConfig(DefaultWith("[backup]", "every = \"off\"", "every = \"6h\""),
+                            "custos.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->backup.every_seconds, 6 * 3600);
+  const std::string error =
+      ErrorOf(DefaultWith("[backup]", "every = \"off\"", "every = \"6 hours\""));
+  EXPECT_NE(error.find("key 'backup.every'"), std::string::npos) << error;
+}
+
+TEST(BackupConfig, KeepIsAtLeastOne) {
+  const std::string error = ErrorOf(DefaultWith("[backup]", "keep = 7", "keep = 0"));
+  EXPECT_NE(error.find("key 'backup.keep'"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace custos::schema
