@@ -290,3 +290,42 @@ TEST_F(CliTest, StaffLogInGetTrainedAndAskForBreakGlassWhichAnotherApproves) {
 }
 
 }  // namespace
+
+namespace {
+
+// `custos key rotate|status|retire` (issue 6, docs/keys.md): the administrator rotates, the
+// status shows both versions with their counts, and the old version is retired.
+TEST_F(CliTest, TheAdministratorRotatesTheKekSeesTheStatusAndRetiresTheOldVersion) {
+  ASSERT_EQ(Custos("init " + vault_).code, 0);
+  Outcome add = Custos(
+      "customer add --consent-purposes customer_service,account_management --notice-version 1 "
+      "--json --set name=张三 --set 'phone=13800138000'",
+      "clerk", "account_management");
+  ASSERT_EQ(add.code, 0) << add.out;
+  const std::string id = JsonString(add.out, "customer_id");
+  Outcome rotate = Custos("--json key rotate --batch 10", "admin", "account_management");
+  ASSERT_EQ(rotate.code, 0) << rotate.out;
+  EXPECT_NE(rotate.out.find("\"to_version\":2"), std::string::npos) << rotate.out;
+  EXPECT_NE(rotate.out.find("\"rewrapped\":1"), std::string::npos) << rotate.out;
+  EXPECT_TRUE(fs::exists(fs::path(vault_) / "kek.v2.key"));
+  Outcome status = Custos("key status", "admin", "account_management");
+  ASSERT_EQ(status.code, 0) << status.out;
+  EXPECT_NE(status.out.find("active KEK version 2"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("retiring"), std::string::npos) << status.out;
+  Outcome retire_active = Custos("key retire 2", "admin", "account_management");
+  EXPECT_EQ(retire_active.code, 6) << retire_active.out;  // failed precondition
+  Outcome retire = Custos("key retire 1", "admin", "account_management");
+  ASSERT_EQ(retire.code, 0) << retire.out;
+  EXPECT_FALSE(fs::exists(fs::path(vault_) / "kek.key"));
+  Outcome json = Custos("--json key status", "dpo", "legal_obligation");
+  ASSERT_EQ(json.code, 0) << json.out;
+  EXPECT_NE(json.out.find("\"state\":\"retired\""), std::string::npos) << json.out;
+  Outcome get = Custos("customer get " + id + " --json", "clerk", "account_management");
+  ASSERT_EQ(get.code, 0) << get.out;
+  EXPECT_NE(get.out.find("\"phone\":\"13800138000\""), std::string::npos) << get.out;
+  // A support agent may neither rotate nor look.
+  EXPECT_EQ(Custos("key rotate", "agent", "customer_service").code, 4);
+  EXPECT_EQ(Custos("audit verify", "dpo", "legal_obligation").code, 0);
+}
+
+}  // namespace

@@ -248,6 +248,49 @@ TEST_P(StoreSuite, AWrappedKeyIsStoredAndRewrapped) {
   EXPECT_EQ((*key)->wrapped_dek, B("dek-under-kek-2"));
 }
 
+// Key rotation (issue 6): the walk skips keys already at the new version, the replace happens
+// only while the key is still under the version read, and counts are per version.
+TEST_P(StoreSuite, ARotationWalksKeysNotYetAtAVersionAndNeverRevivesADestroyedOne) {
+  auto txn = BeginOrDie();
+  ASSERT_OK(txn->PutWrappedKey({"c1", 1, B("k1")}));
+  ASSERT_OK(txn->PutWrappedKey({"c2", 2, B("k2")}));
+  ASSERT_OK(txn->PutWrappedKey({"c3", 1, B("k3")}));
+  ASSERT_OK(txn->PutWrappedKey({"c4", 1, B("k4")}));
+  ASSERT_OK(txn->Commit());
+
+  auto walk = BeginOrDie();
+  auto first = walk->ListWrappedKeysNotAt(2, "", 2);
+  ASSERT_OK(first.status());
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0].customer_id, "c1");
+  EXPECT_EQ((*first)[1].customer_id, "c3");  // c2 is at version 2 already
+  auto rest = walk->ListWrappedKeysNotAt(2, "c3", 10);
+  ASSERT_OK(rest.status());
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ((*rest)[0].customer_id, "c4");
+  auto replaced = walk->ReplaceWrappedKey({"c1", 2, B("k1-v2")}, 1);
+  ASSERT_OK(replaced.status());
+  EXPECT_TRUE(*replaced);
+  auto stale = walk->ReplaceWrappedKey({"c2", 3, B("k2-v3")}, 1);  // c2 is not under v1
+  ASSERT_OK(stale.status());
+  EXPECT_FALSE(*stale);
+  auto absent = walk->ReplaceWrappedKey({"c9", 2, B("k9")}, 1);  // destroyed: stays gone
+  ASSERT_OK(absent.status());
+  EXPECT_FALSE(*absent);
+  ASSERT_OK(walk->Commit());
+
+  auto read = BeginOrDie();
+  auto counts = read->CountWrappedKeysByVersion();
+  ASSERT_OK(counts.status());
+  EXPECT_EQ(*counts, (std::vector<std::pair<uint32_t, int64_t>>{{1, 2}, {2, 2}}));
+  auto c1 = read->GetWrappedKey("c1");
+  ASSERT_OK(c1.status());
+  EXPECT_EQ((*c1)->wrapped_dek, B("k1-v2"));
+  auto c9 = read->GetWrappedKey("c9");
+  ASSERT_OK(c9.status());
+  EXPECT_FALSE(c9->has_value());
+}
+
 // --- blind index ---
 
 TEST_P(StoreSuite, ASearchFindsTheCustomersHoldingAToken) {
