@@ -10,6 +10,7 @@
 
 #include "access/credentials.h"
 #include "backup/backup.h"
+#include "crypto/key_provider.h"
 #include "vault/admin_action.h"
 #include "vault/vault_impl.h"
 
@@ -304,6 +305,9 @@ Result<backup::LoadReport> LoadInto(const schema::Config& config, const fs::path
 
 }  // namespace
 
+// KEK versions a restore looks for beside the given keyfile (a rotation a day for years).
+constexpr uint32_t kMaxKekVersionScanned = 4096;
+
 Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
   CUSTOS_ASSIGN_OR_RETURN(backup::BackupHeader header, backup::ReadBackupHeader(options.backup));
   RestoreReport report;
@@ -322,8 +326,23 @@ Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
   }
   CUSTOS_RETURN_IF_ERROR(PrepareDir(dir));
   if (config.keys.provider == "keyfile") {
-    CUSTOS_ASSIGN_OR_RETURN(std::string kek, ReadText(options.keyfile));
-    CUSTOS_RETURN_IF_ERROR(WriteFileSynced(dir / config.keys.keyfile, kek, 0600));
+    // Every KEK version still present beside the given keyfile (kek.key, kek.v2.key, ...,
+    // docs/keys.md): a rotated vault's wrapped keys name the newer versions, and a retired
+    // version's file is gone on purpose.
+    int copied = 0;
+    for (uint32_t version = 1; version <= kMaxKekVersionScanned; ++version) {
+      const fs::path from = crypto::KeyfileVersionPath(options.keyfile, version);
+      std::error_code ec;
+      if (!fs::exists(from, ec)) continue;
+      CUSTOS_ASSIGN_OR_RETURN(std::string kek, ReadText(from));
+      CUSTOS_RETURN_IF_ERROR(WriteFileSynced(
+          crypto::KeyfileVersionPath(dir / config.keys.keyfile, version), kek, 0600));
+      ++copied;
+    }
+    if (copied == 0) {
+      return NotFound(fmt::format("restore: no keyfile at {} (nor a later version beside it)",
+                                  options.keyfile.string()));
+    }
   }
   CUSTOS_ASSIGN_OR_RETURN(backup::LoadReport loaded,
                           LoadInto(config, dir, options, header, destroyed));

@@ -445,6 +445,7 @@ struct RestoreReport {
 struct ForgetResult {
   int64_t backups_rewritten = 0;
   int64_t keys_dropped = 0;
+};
 
 // --- keys (issue 6; docs/keys.md; src/vault/key_rotation.cpp) ---
 

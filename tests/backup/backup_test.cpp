@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "backup/backup.h"
+#include "crypto/key_provider.h"
 #include "schema/config.h"
 #include "store/postgres_store.h"
 #include "store/snapshot.h"
@@ -165,6 +166,23 @@ TEST_F(BackupTest, AnOnlineBackupVerifiesAndRestoresEveryRecordAndTheAuditChain)
   ASSERT_TRUE(cross.ok()) << cross.status().ToString();
   EXPECT_EQ(cross->to_backend, OnPostgres() ? "sqlite" : "postgres");
   ExpectSameVault(root_ / "crossed", before, b.audit_head_seq, ids[1]);
+}
+
+// After `custos key rotate` the wrapped keys name KEK version 2 (kek.v2.key): a restore given
+// the vault's keyfile takes every version beside it, and the customers read back.
+TEST_F(BackupTest, AVaultWhoseKekWasRotatedRestoresWithEveryKeyVersion) {
+  const auto ids = Populate();
+  auto rotated = vault_->RotateKek(Admin(), {});
+  ASSERT_TRUE(rotated.ok()) << rotated.status().ToString();
+  ASSERT_EQ(rotated->to_version, 2u);
+  ASSERT_TRUE(rotated->complete);
+  const BackupResult b = TakeBackup();
+  const Tables before = ReadAll(dir_);
+  auto restored = RestoreTo(b.path, root_ / "restored", OnPostgres());
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_TRUE(fs::exists(root_ / "restored" / "kek.key"));
+  EXPECT_TRUE(fs::exists(crypto::KeyfileVersionPath(root_ / "restored" / "kek.key", 2)));
+  ExpectSameVault(root_ / "restored", before, b.audit_head_seq, ids[0]);
 }
 
 TEST_F(BackupTest, ABackupTakenWhileCustomersAreWrittenIsOneConsistentMoment) {
