@@ -8,8 +8,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <fstream>
+#include <iostream>
 #include <random>
 #include <thread>
 
@@ -20,14 +23,14 @@ namespace custos::vault::testing {
 namespace {
 
 constexpr int64_t kYearMs = 365LL * 24 * 3600 * 1000;
-constexpr int kCustomers = 600;
+constexpr int kCustomers = 1500;
 constexpr int kKills = 25;
 
 class RetentionCrashTest : public VaultTest {
  protected:
   Context Dpo() const { return Context{"dpo", "", Channel::kCli, "req-dpo"}; }
   // The child's clock: the plan's time plus real elapsed time (the approval stays in force).
-  static Clock LaterClock(int64_t base) {
+  static vault::Clock LaterClock(int64_t base) {
     const auto start = std::chrono::steady_clock::now();
     return [base, start] {
       return base + std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -54,7 +57,9 @@ TEST_F(RetentionCrashTest, ARunKilledAtRandomPointsNeverLeavesHalfACustomer) {
     f["phone"] = fmt::format("1380013{:04}", i);
     auto id = vault_->CreateCustomer(Agent(), f, "form", Consented());
     ASSERT_TRUE(id.ok()) << id.status().ToString();
-    if (i % 3 == 0) ASSERT_TRUE(vault_->AddNote(Agent(), *id, "回访记录", "phone").ok());
+    if (i % 3 == 0) {
+      ASSERT_TRUE(vault_->AddNote(Agent(), *id, "回访记录", "phone").ok());
+    }
     ids.push_back(*id);
   }
   const Context admin{"admin", "", Channel::kCli, "req-setup"};
@@ -76,8 +81,10 @@ TEST_F(RetentionCrashTest, ARunKilledAtRandomPointsNeverLeavesHalfACustomer) {
   ASSERT_TRUE(vault_->Approve(Context{"sec.admin", "", Channel::kCli, "r"}, *approval).ok());
   vault_.reset();
 
+  // Growing delays with random jitter: the early kills land while the child opens the vault
+  // or starts the run, the later ones between and inside batches.
   std::mt19937 rng(20261129);
-  std::uniform_int_distribution<int> delay_us(0, 400000);
+  std::uniform_int_distribution<int> jitter_us(0, 8000);
   int killed = 0;
   for (int round = 0; round < kKills; ++round) {
     const pid_t pid = fork();
@@ -92,11 +99,12 @@ TEST_F(RetentionCrashTest, ARunKilledAtRandomPointsNeverLeavesHalfACustomer) {
                                         plan->plan_id);
       _exit(run.ok() ? 0 : 3);
     }
-    std::this_thread::sleep_for(std::chrono::microseconds(delay_us(rng)));
+    std::this_thread::sleep_for(std::chrono::microseconds(15000 + 9000 * round + jitter_us(rng)));
     ::kill(pid, SIGKILL);
     int status = 0;
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
     if (WIFSIGNALED(status)) ++killed;
+    std::cerr << "round " << round << (WIFSIGNALED(status) ? ": killed" : ": finished") << "\n";
     // After each kill: the log verifies and no customer is half-destroyed.
     ReopenAt(base + 3600 * 1000);
     auto audit = vault_->VerifyAudit(Context{"dpo", "legal_obligation", Channel::kCli, "v"});
@@ -114,7 +122,7 @@ TEST_F(RetentionCrashTest, ARunKilledAtRandomPointsNeverLeavesHalfACustomer) {
     EXPECT_TRUE(gone == kCustomers || gone % 256 == 0) << "round " << round << ": " << gone;
     vault_.reset();
   }
-  EXPECT_GT(killed, kKills / 3) << "the kills should mostly land during the run";
+  EXPECT_GE(killed, 5) << "the kills should land during the run";
   // A rerun completes, and the ledger and certificate agree with what is gone.
   ReopenAt(base + 7200 * 1000);
   auto run = vault_->RunRetentionPlan(Dpo(), plan->plan_id);
