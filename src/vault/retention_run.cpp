@@ -14,6 +14,8 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <chrono>
+#include <thread>
 #include <optional>
 
 #include "access/approval.h"
@@ -27,7 +29,7 @@ namespace {
 
 constexpr std::string_view kDefaultPurpose = "legal_obligation";
 constexpr size_t kRunBatch = 256;  // items per storage transaction
-constexpr size_t kLogPage = 100000;
+constexpr int kCheckpointAttempts = 100;  // 50 ms apart: 5 s in all
 constexpr std::string_view kMetaVaultId = "vault_id";
 
 struct RunState {
@@ -223,8 +225,16 @@ Status WriteFileDurably(const std::filesystem::path& path, std::string_view text
 // Step 3.
 Status FinishRun(Vault::Impl& impl, RunState& s, RetentionRunReport& report) {
   // No freed page (a key, an envelope) may linger in the WAL (SQLite; PostgreSQL: a no-op).
+  // The store's background checkpointer or a reader may hold the log for a moment: retry.
   Status checkpoint = impl.store->Checkpoint();
-  if (!checkpoint.ok()) return Unavailable("retention run: checkpoint: " + checkpoint.message());
+  for (int attempt = 0; !checkpoint.ok() && attempt < kCheckpointAttempts; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    checkpoint = impl.store->Checkpoint();
+  }
+  if (!checkpoint.ok()) {
+    return Unavailable("retention run: checkpoint (run the plan again to finish): " +
+                       checkpoint.message());
+  }
   std::vector<store::DestructionRow> run_rows;
   std::vector<store::DestructionRow> ledger_rows;
   const std::filesystem::path ledger = impl.dir / lifecycle::kLedgerFile;

@@ -278,3 +278,43 @@ TEST_F(SqliteStoreTest, TheRememberedAuditHeadFollowsOtherWritersAndRollbacks) {
 
 }  // namespace
 }  // namespace custos::store
+
+namespace custos::store {
+namespace {
+
+// Issue 6: the consent ledger's only deletion path is a whole-customer erasure; a plain DELETE
+// (a bug, or someone at the database) is still refused by the trigger.
+TEST(SqliteLifecycleTest, TheConsentLedgerRefusesADeleteOutsideAnErasure) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("custos-ledger-trigger-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  {
+    auto store = OpenSqliteStore(dir / "custos.db", {});
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto txn = (*store)->Begin();
+    ASSERT_TRUE(txn.ok());
+    ConsentRow row;
+    row.customer_id = "01HAAAAAAAAAAAAAAAAAAAAAAA";
+    row.seq = 1;
+    row.action = "grant";
+    row.scope = "purpose";
+    row.purpose = "marketing";
+    ASSERT_TRUE((*txn)->AppendConsent(row).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir / "custos.db").c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  EXPECT_NE(sqlite3_exec(db, "DELETE FROM consent_ledger", nullptr, nullptr, &error), SQLITE_OK);
+  EXPECT_NE(std::string(error != nullptr ? error : "").find("append-only"), std::string::npos);
+  sqlite3_free(error);
+  EXPECT_NE(sqlite3_exec(db, "UPDATE consent_ledger SET action = 'withdraw'", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace custos::store

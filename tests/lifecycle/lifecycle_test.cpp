@@ -1,0 +1,127 @@
+// The lifecycle rules and files on their own (issue 6): calendar periods, what of a customer is
+// due or held back, and the destruction ledger's append (header once, no entry twice, a torn
+// last line repaired).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "lifecycle/ledger.h"
+#include "lifecycle/rules.h"
+
+namespace custos::lifecycle {
+namespace {
+
+constexpr int64_t kDay = 24LL * 3600 * 1000;
+// 2021-01-31T10:00:00Z
+constexpr int64_t kJan31 = 1612087200000;
+
+schema::Config DefaultConfig() {
+  auto c = schema::ParseConfig(schema::DefaultConfigToml(), "custos.toml");
+  EXPECT_TRUE(c.ok());
+  return std::move(c).value();
+}
+
+TEST(AddPeriod, UsesTheCalendar) {
+  EXPECT_EQ(UtcDay(AddPeriod(kJan31, {0, 1, 0})), "2021-02-28");  // clamped to the month's end
+  EXPECT_EQ(UtcDay(AddPeriod(kJan31, {3, 0, 0})), "2024-01-31");
+  EXPECT_EQ(UtcDay(AddPeriod(kJan31, {0, 0, 30})), "2021-03-02");
+  EXPECT_EQ(AddPeriod(kJan31, {3, 0, 0}) % kDay, kJan31 % kDay);  // time of day kept
+}
+
+store::RetentionFactsRow Facts(int64_t created, int64_t last_txn = 0) {
+  store::RetentionFactsRow f;
+  f.customer_id = "01HAAAAAAAAAAAAAAAAAAAAAAA";
+  f.created_at_ms = created;
+  f.updated_at_ms = created;
+  f.first_txn_ms = last_txn;
+  f.last_txn_ms = last_txn;
+  f.last_consent_ms = created;
+  return f;
+}
+
+TEST(Evaluate, ACustomerIsDueAfterTheCeilingOfItsLastActivity) {
+  const schema::Config c = DefaultConfig();
+  std::vector<PlanItem> out;
+  Evaluate(c, Facts(kJan31), {}, AddPeriod(kJan31, {3, 0, 0}) - 1, out);
+  EXPECT_TRUE(out.empty());
+  Evaluate(c, Facts(kJan31), {}, AddPeriod(kJan31, {3, 0, 0}), out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].kind, "customer");
+  EXPECT_TRUE(out[0].held.empty());
+  EXPECT_EQ(out[0].due_ms, AddPeriod(kJan31, {3, 0, 0}));
+}
+
+TEST(Evaluate, AHoldHoldsBackTheCustomerAndItsRecords) {
+  const schema::Config c = DefaultConfig();
+  store::RetentionFactsRow f = Facts(kJan31);
+  f.on_hold = true;
+  std::vector<PlanItem> out;
+  Evaluate(c, f, {}, AddPeriod(kJan31, {5, 0, 0}), out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].held, "legal hold");
+}
+
+TEST(Evaluate, OldTransactionsOfAnActiveCustomerAreDueAlone) {
+  const schema::Config c = DefaultConfig();
+  const int64_t now = AddPeriod(kJan31, {3, 0, 10});
+  store::RetentionFactsRow f = Facts(kJan31, kJan31 + kDay);
+  f.updated_at_ms = now - 30 * kDay;  // active last month
+  ASSERT_TRUE(MayHaveRecordsDue(c, f, now));
+  std::vector<store::RecordTimeRow> records = {{"transaction", "T1", kJan31 + kDay},
+                                               {"transaction", "T2", now - kDay}};
+  std::vector<PlanItem> out;
+  Evaluate(c, f, records, now, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].kind, "transaction");
+  EXPECT_EQ(out[0].record_id, "T1");
+  EXPECT_EQ(out[0].rule, "transaction");
+}
+
+std::filesystem::path TempFile() {
+  std::random_device rd;
+  return std::filesystem::temp_directory_path() /
+         ("custos-ledger-" + std::to_string(rd()) + ".jsonl");
+}
+
+int Lines(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) ++n;
+  return n;
+}
+
+TEST(Ledger, AppendsEachEntryOnceAfterOneHeader) {
+  const auto file = TempFile();
+  std::vector<store::DestructionRow> rows = {{1, 10, "R", "customer", "aa"},
+                                             {2, 11, "R", "note", "bb"}};
+  ASSERT_TRUE(AppendLedger(file, "V", "00", rows).ok());
+  ASSERT_TRUE(AppendLedger(file, "V", "00", rows).ok());
+  EXPECT_EQ(Lines(file), 3);
+  rows.push_back({3, 12, "R2", "transaction", "cc"});
+  ASSERT_TRUE(AppendLedger(file, "V", "00", rows).ok());
+  EXPECT_EQ(Lines(file), 4);
+  EXPECT_EQ(*LastLedgerSeq(file), 3);
+  EXPECT_EQ(LedgerLine(rows[0]),
+            R"({"seq":1,"ts_ms":10,"run_id":"R","kind":"customer","id_hash":"aa"})");
+  // A crash in the middle of a line: the torn line is cut and written again.
+  std::ofstream(file, std::ios::app) << R"({"seq":4,"ts_ms":13,"ru)";
+  rows.push_back({4, 13, "R2", "note", "dd"});
+  ASSERT_TRUE(AppendLedger(file, "V", "00", rows).ok());
+  EXPECT_EQ(Lines(file), 5);
+  EXPECT_EQ(*LastLedgerSeq(file), 4);
+  std::filesystem::remove(file);
+}
+
+TEST(Ledger, IdHashIsHmacSha256OfTheId) {
+  // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
+  const std::string key = "Jefe";
+  const crypto::SecretBytes salt(key.begin(), key.end());
+  EXPECT_EQ(IdHash(salt, "what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+}  // namespace
+}  // namespace custos::lifecycle
