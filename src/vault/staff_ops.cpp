@@ -487,6 +487,17 @@ Status Vault::UpdateStaff(const Context& ctx, std::string_view staff_id,
                          changed));
 }
 
+Result<const schema::Config*> Vault::ListRoles(const Context& ctx) {
+  Impl& impl = *impl_;
+  CUSTOS_ASSIGN_OR_RETURN(Admitted a, AdmitFor(impl, ctx, "role.list", "roles", "role.read"));
+  // The entry is committed before the catalogue is handed out.
+  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
+      *a.txn, impl.Event(a.ctx, "role.list", "roles", "allow",
+                         fmt::format("{} roles, {} posts", impl.config->roles.size(),
+                                     impl.config->posts.size()))));
+  return impl.config.get();
+}
+
 Result<std::vector<StaffView>> Vault::ListStaff(const Context& ctx) {
   Impl& impl = *impl_;
   CUSTOS_ASSIGN_OR_RETURN(Admitted a, Admit(impl, ctx, "staff.list", "staff:*"));
