@@ -23,12 +23,16 @@ Result<uint32_t> TotpCode(const crypto::SecretBytes& secret, int64_t unix_second
 }
 
 bool VerifyTotp(const crypto::SecretBytes& secret, std::string_view code, int64_t now_ms) {
+  return MatchTotpStep(secret, code, now_ms) >= 0;
+}
+
+int64_t MatchTotpStep(const crypto::SecretBytes& secret, std::string_view code, int64_t now_ms) {
   if (secret.empty() || code.size() != static_cast<size_t>(kTotpDigits) || now_ms < 0) {
-    return false;
+    return -1;
   }
   uint32_t value = 0;
   for (char c : code) {
-    if (c < '0' || c > '9') return false;
+    if (c < '0' || c > '9') return -1;
     value = value * 10 + static_cast<uint32_t>(c - '0');
   }
   try {
@@ -37,15 +41,15 @@ bool VerifyTotp(const crypto::SecretBytes& secret, std::string_view code, int64_
     // Botan's verify_totp looks only backwards in time; a phone clock may run ahead too, so
     // every step in now-drift .. now+drift is tried, without stopping early.
     const int64_t now_s = now_ms / 1000;
-    bool match = false;
+    int64_t matched = -1;
     for (int d = -kTotpDriftSteps; d <= kTotpDriftSteps; ++d) {
       const int64_t t = now_s + d * kTotpStepSeconds;
       if (t < 0) continue;
-      match |= totp.generate_totp(static_cast<uint64_t>(t)) == value;
+      if (totp.generate_totp(static_cast<uint64_t>(t)) == value) matched = t / kTotpStepSeconds;
     }
-    return match;
+    return matched;
   } catch (const std::exception&) {
-    return false;
+    return -1;
   }
 }
 

@@ -32,6 +32,10 @@ Result<uint32_t> TotpCode(const crypto::SecretBytes& secret, int64_t unix_second
 // or of a step within kTotpDriftSteps of it. False for anything else, including malformed
 // input; never throws.
 bool VerifyTotp(const crypto::SecretBytes& secret, std::string_view code, int64_t now_ms);
+// As VerifyTotp, but names the step that matched: its number (unix seconds / 30), so that a
+// caller can refuse a code whose step was accepted before (a replay within the window), or -1
+// when no step matches. When several steps match, the latest.
+int64_t MatchTotpStep(const crypto::SecretBytes& secret, std::string_view code, int64_t now_ms);
 
 // "otpauth://totp/Custos:<account>?secret=<BASE32>&issuer=Custos&algorithm=SHA1&digits=6&period=30"
 // (Google Authenticator's Key URI format). `account` is a staff id (URL-safe by construction).

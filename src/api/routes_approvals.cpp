@@ -114,9 +114,10 @@ Result<ApiResponse> Explain(vault::Vault& v, const ApiRequest& req, const Reques
 }
 
 // The role and post catalogue from custos.toml (not customer data).
-Result<ApiResponse> Roles(vault::Vault& v, const ApiRequest& req, const RequestScope&) {
+Result<ApiResponse> Roles(vault::Vault& v, const ApiRequest& req, const RequestScope& scope) {
   CUSTOS_RETURN_IF_ERROR(ParseQuery(req.query, kNoQuery).status());
-  const schema::Config& c = v.config();
+  CUSTOS_ASSIGN_OR_RETURN(const schema::Config* config, v.ListRoles(scope.ctx));
+  const schema::Config& c = *config;
   json roles = json::array();
   for (const schema::RoleDef& r : c.roles) {
     json grants = json::array();

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 
 #include "access/approval.h"
@@ -169,11 +170,26 @@ Result<std::string> Vault::Authenticate(std::string_view bearer_token,
 
 namespace {
 
+// The last accepted TOTP step as stored: 8 bytes, big-endian.
+store::Bytes EncodeStep(int64_t step) {
+  store::Bytes out(8);
+  for (size_t i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(step >> (56 - 8 * i));
+  return out;
+}
+int64_t DecodeStep(const store::Bytes& bytes) {
+  // Unreadable: every step counts as used, refusing rather than allowing a replay.
+  if (bytes.size() != 8) return std::numeric_limits<int64_t>::max();
+  uint64_t v = 0;
+  for (uint8_t b : bytes) v = (v << 8) | b;
+  return static_cast<int64_t>(v);
+}
+
 // The outcome of checking a login's password and code outside the write transaction.
 struct LoginCheck {
   bool password_ok = false;
   bool totp_ok = false;
   bool totp_missing = false;  // required but not enrolled
+  int64_t totp_step = -1;     // the step of the accepted code (-1: none)
 };
 
 }  // namespace
@@ -214,7 +230,9 @@ Result<IssuedToken> Vault::IssueToken(std::string_view staff_id, std::string_vie
     const bool required = NeedsSecondFactor(impl, *staff);
     if (!cred->totp_sealed.empty()) {
       auto secret = access::OpenTotpSecret(impl.keyring->provider(), staff_id, cred->totp_sealed);
-      check.totp_ok = secret.ok() && access::VerifyTotp(*secret, totp_code, impl.Now());
+      check.totp_step =
+          secret.ok() ? access::MatchTotpStep(*secret, totp_code, impl.Now()) : int64_t{-1};
+      check.totp_ok = check.totp_step >= 0;
     } else {
       check.totp_ok = !required;
       check.totp_missing = required;
@@ -249,11 +267,23 @@ Result<IssuedToken> Vault::IssueToken(std::string_view staff_id, std::string_vie
         FailedPrecondition("a TOTP second factor is required for these roles; ask an "
                            "administrator to enroll one (custos totp enroll)"));
   }
+  // A code is good once (RFC 6238 section 5.2): a step at or before the last one accepted for
+  // this staff member is a replay, refused and counted like a wrong code. The last step is
+  // kept in the vault's metadata, written in this transaction.
+  const std::string step_key = fmt::format("totp_last_step:{}", staff_id);
+  bool replayed = false;
+  if (check.totp_ok && check.totp_step >= 0) {
+    CUSTOS_ASSIGN_OR_RETURN(std::optional<store::Bytes> last, txn->GetMeta(step_key));
+    replayed = last.has_value() && check.totp_step <= DecodeStep(*last);
+    if (replayed) check.totp_ok = false;
+  }
   if (!check.password_ok || !check.totp_ok) {
     const bool locked = access::RecordFailure(*cred, access::LockoutPolicy{}, now);
     CUSTOS_RETURN_IF_ERROR(txn->PutStaffCredential(*cred));
     CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(*txn));
-    const std::string what = !check.password_ok ? "wrong password" : "wrong TOTP code";
+    const std::string what = !check.password_ok ? "wrong password"
+                             : replayed             ? "TOTP code already used"
+                                                    : "wrong TOTP code";
     CUSTOS_RETURN_IF_ERROR(impl.audit->Append(
         *txn, impl.Event(ctx, "auth.login", target, "deny",
                          fmt::format("{} (failure {} in a row)", what, cred->failed_attempts))));
@@ -267,6 +297,9 @@ Result<IssuedToken> Vault::IssueToken(std::string_view staff_id, std::string_vie
     Status st = txn->Commit();
     if (!st.ok()) return Unavailable("audit log cannot be written: " + st.message());
     return wrong;
+  }
+  if (check.totp_step >= 0) {
+    CUSTOS_RETURN_IF_ERROR(txn->PutMeta(step_key, EncodeStep(check.totp_step)));
   }
   access::ClearFailures(*cred);
   cred->updated_at_ms = now;
@@ -452,6 +485,17 @@ Status Vault::UpdateStaff(const Context& ctx, std::string_view staff_id,
                          fmt::format("post '{}', roles {}, status {}", row->post, row->roles,
                                      row->status),
                          changed));
+}
+
+Result<const schema::Config*> Vault::ListRoles(const Context& ctx) {
+  Impl& impl = *impl_;
+  CUSTOS_ASSIGN_OR_RETURN(Admitted a, AdmitFor(impl, ctx, "role.list", "roles", "role.read"));
+  // The entry is committed before the catalogue is handed out.
+  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
+      *a.txn, impl.Event(a.ctx, "role.list", "roles", "allow",
+                         fmt::format("{} roles, {} posts", impl.config->roles.size(),
+                                     impl.config->posts.size()))));
+  return impl.config.get();
 }
 
 Result<std::vector<StaffView>> Vault::ListStaff(const Context& ctx) {

@@ -644,6 +644,12 @@ class Vault {
   Result<ConsentsView> ListConsents(const Context& ctx, std::string_view customer_id);
 
   // --- access policy (issue 3, P3.2b; src/vault/explain.cpp) ---
+  // The role and post catalogue of custos.toml (not customer data), for actors whose roles
+  // grant role.read; audited "role.list". Success: the vault's configuration, to read its
+  // `roles` and `posts` (owned by the vault, valid while it is open). PermissionDenied
+  // without role.read; Unauthenticated for an unknown or inactive actor.
+  Result<const schema::Config*> ListRoles(const Context& ctx);
+
   // What `staff_id` would see of the customer for `purpose`, per field and record kind:
   // allow, mask or deny, and why (the engine's reasons; never a value). Allowed to the staff
   // member about themselves and to roles granting role.read. Audited "access.explain".

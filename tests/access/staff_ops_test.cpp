@@ -168,6 +168,22 @@ TEST_F(StaffOpsTest, ARiskOfficerNeedsATotpCodeToLogIn) {
   EXPECT_EQ(AuditText().find(enrolled->secret_base32), std::string::npos);
 }
 
+// RFC 6238 section 5.2: a code is accepted once; replaying it within its window is refused
+// (and counted as a failure), while the next step's code works.
+TEST_F(StaffOpsTest, ATotpCodeCannotBeReplayedWithinItsWindow) {
+  AddStaff("rita", {"risk_officer"});
+  auto enrolled = vault_->EnrollTotp(As("admin"), "rita");
+  ASSERT_TRUE(enrolled.ok()) << enrolled.status().ToString();
+  const std::string code = TotpNow(enrolled->secret_base32);
+  ASSERT_TRUE(vault_->IssueToken("rita", kPassword, code, kHour, "").ok());
+  auto replay = vault_->IssueToken("rita", kPassword, code, kHour, "");
+  EXPECT_EQ(replay.status().code(), Code::kUnauthenticated);
+  EXPECT_NE(AuditText().find("TOTP code already used"), std::string::npos);
+  Advance(30 * 1000);
+  auto next = vault_->IssueToken("rita", kPassword, TotpNow(enrolled->secret_base32), kHour, "");
+  EXPECT_TRUE(next.ok()) << next.status().ToString();
+}
+
 TEST_F(StaffOpsTest, RevokedExpiredAndDisabledTokensStopWorking) {
   AddStaff("alice", {"customer_service"});
   AddStaff("bob", {"sales"});

@@ -269,12 +269,31 @@ TEST_F(ApiTest, RealTokensAreAuthenticatedByTheVault) {
   }
   ASSERT_TRUE(issued.ok()) << issued.status().ToString();
   StartServer(DefaultConfig(), /*real_tokens=*/true);
-  auto ok = Client()->Get("/v1/roles", As(issued->secret));
+  auto ok = Client()->Get("/v1/customers/search?field=phone&value=13800138000",
+                          As(issued->secret, "customer_service"));
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 200) << ok->body;
+  // The role catalogue needs role.read, which a support agent lacks: authenticated, refused.
+  auto roles = Client()->Get("/v1/roles", As(issued->secret));
+  ASSERT_TRUE(roles);
+  EXPECT_EQ(roles->status, 403) << roles->body;
   auto bad = Client()->Get("/v1/roles", As("cst_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 401) << bad->body;
+}
+
+// Issue 3: the role catalogue is read through the vault, audited under role.read.
+TEST_F(ApiTest, TheRoleCatalogueIsAuditedAndNeedsRoleRead) {
+  const int64_t before = AuditEntries();
+  auto ok = Client()->Get("/v1/roles", As("tok-operator"));  // the operator's post has dpo
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200) << ok->body;
+  EXPECT_NE(ok->body.find("\"customer_service\""), std::string::npos);
+  auto refused = Client()->Get("/v1/roles", As("tok-agent"));
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 403) << refused->body;
+  // The first count's own entry, then the allow and the deny.
+  EXPECT_EQ(AuditEntries() - before, 1 + 2);
 }
 
 }  // namespace
