@@ -76,7 +76,9 @@ class ImportCrashTest : public VaultTest {
     int status = 0;
     EXPECT_EQ(waitpid(pid, &status, 0), pid);
     killed = !WIFEXITED(status);
-    if (WIFEXITED(status)) EXPECT_EQ(WEXITSTATUS(status), 0) << "the import failed";
+    if (WIFEXITED(status)) {
+      EXPECT_EQ(WEXITSTATUS(status), 0) << "the import failed";
+    }
     int64_t acknowledged = 0;
     int64_t value = 0;
     while (::read(fds[0], &value, sizeof value) == sizeof value) acknowledged = value;
