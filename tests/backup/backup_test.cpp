@@ -172,7 +172,8 @@ TEST_F(BackupTest, AnOnlineBackupVerifiesAndRestoresEveryRecordAndTheAuditChain)
 // the vault's keyfile takes every version beside it, and the customers read back.
 TEST_F(BackupTest, AVaultWhoseKekWasRotatedRestoresWithEveryKeyVersion) {
   const auto ids = Populate();
-  auto rotated = vault_->RotateKek(Admin(), {});
+  auto rotated =
+      vault_->RotateKek(Context{"admin", "account_management", Channel::kCli, "req-rotate"}, {});
   ASSERT_TRUE(rotated.ok()) << rotated.status().ToString();
   ASSERT_EQ(rotated->to_version, 2u);
   ASSERT_TRUE(rotated->complete);
