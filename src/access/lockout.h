@@ -13,6 +13,8 @@
 
 namespace custos::access {
 
+// The defaults are those of [access] in custos.toml, where the vault takes its limits from
+// (schema::AccessConfig: max_failures, lockout_minutes).
 struct LockoutPolicy {
   int64_t max_failures = 5;
   int64_t lock_ms = 15 * 60 * 1000;

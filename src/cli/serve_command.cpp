@@ -20,6 +20,7 @@
 #include "api/tls_certificate.h"
 #include "cli/app.h"
 #include "cli/backup_schedule.h"
+#include "cli/retention_schedule.h"
 #include "schema/config.h"
 
 namespace custos::cli {
@@ -71,6 +72,10 @@ int Serve(Globals& g, const ServeFlags& flags) {
   // Scheduled backups ([backup] every): online snapshots while the API serves.
   std::unique_ptr<BackupSchedule> backups =
       BackupSchedule::Start(v, v.config().backup.every_seconds);
+  // Scheduled retention plans ([lifecycle] plan_every): plans only; running one still needs
+  // an approved destruction request and `custos retention run`.
+  std::unique_ptr<RetentionSchedule> plans =
+      RetentionSchedule::Start(v, v.config().lifecycle.plan_every_seconds);
 
   std::atomic<bool> done{false};
   std::thread stopper([&] {
@@ -89,6 +94,7 @@ int Serve(Globals& g, const ServeFlags& flags) {
   kill(getpid(), SIGTERM);
   stopper.join();
   backups.reset();
+  plans.reset();
   server->reset();
   Status closed = v.Close();
   if (!served.ok()) return out.Fail(served);

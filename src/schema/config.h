@@ -16,6 +16,9 @@
 //   [audit]     checkpoint_every, head_file
 //   [server]    listen, port, cert, key, max_body_bytes, rate_limit_per_second,
 //               rate_limit_burst, threads
+//   [backup]    dir, every, keep
+//   [lifecycle] plan_every                "off" or an interval of at least 1h
+//   [access]    max_failures (3..20), lockout_minutes (1..1440)
 //   [retention.NAME]  description, event, min (required); max     one table per retention
 //                     class; classes "consent" and "audit" are required (docs/retention.md)
 //   [fields.NAME]     label, type, category, level, retention (required); pipl_sensitive,
@@ -204,6 +207,19 @@ struct BackupConfig {
   uint32_t keep = 7;            // complete backups kept by the schedule, >= 1
 };
 
+// Scheduled retention plans of `custos serve` ([lifecycle]; docs/retention.md). A scheduled
+// sweep only plans: destruction still needs an approved request and `custos retention run`.
+struct LifecycleConfig {
+  int64_t plan_every_seconds = 0;  // 0: no schedule ("off"); else >= 3600
+};
+
+// The login lock-out ([access]; docs/access.md): `max_failures` consecutive failed logins
+// lock the account for `lockout_minutes`.
+struct AccessConfig {
+  uint32_t max_failures = 5;      // 3 .. 20
+  uint32_t lockout_minutes = 15;  // 1 .. 1440
+};
+
 struct Config {
   std::filesystem::path source_path;  // the file (or source name) it was parsed from
   uint32_t schema_version = 1;
@@ -218,6 +234,8 @@ struct Config {
   std::vector<RoleDef> roles;                        // file order, possibly none
   std::vector<PostDef> posts;                        // file order, possibly none
   BackupConfig backup;
+  LifecycleConfig lifecycle;
+  AccessConfig access;
 
   // The entry with that name, or nullptr. Pointers stay valid while the Config is unchanged.
   const FieldDef* FindField(std::string_view name) const;

@@ -13,6 +13,7 @@
 #include "schema/internal/role_section.h"
 #include "schema/internal/backup_section.h"
 #include "schema/internal/server_section.h"
+#include "schema/internal/settings_sections.h"
 #include "schema/internal/toml_section.h"
 
 namespace custos::schema {
@@ -20,9 +21,9 @@ namespace {
 
 using internal::TomlSection;
 
-constexpr std::array<std::string_view, 12> kRootKeys = {
+constexpr std::array<std::string_view, 14> kRootKeys = {
     "schema_version", "keys", "store", "audit", "retention", "fields", "records", "purposes",
-    "server", "roles", "posts", "backup"};
+    "server", "roles", "posts", "backup", "lifecycle", "access"};
 constexpr std::array<std::string_view, 8> kKeysKeys = {
     "suite", "provider", "keyfile", "passphrase_env", "pkcs11_module", "pkcs11_token",
     "pkcs11_key_label", "pkcs11_pin_env"};
@@ -379,6 +380,10 @@ Result<Config> ReadConfig(const TomlSection& root) {
   CUSTOS_ASSIGN_OR_RETURN(c.posts, internal::ReadPosts(posts, c.roles));
   CUSTOS_ASSIGN_OR_RETURN(TomlSection backup, root.Table("backup", /*required=*/false));
   CUSTOS_ASSIGN_OR_RETURN(c.backup, internal::ReadBackupSection(backup));
+  CUSTOS_ASSIGN_OR_RETURN(TomlSection lifecycle, root.Table("lifecycle", /*required=*/false));
+  CUSTOS_ASSIGN_OR_RETURN(c.lifecycle, internal::ReadLifecycleSection(lifecycle));
+  CUSTOS_ASSIGN_OR_RETURN(TomlSection access, root.Table("access", /*required=*/false));
+  CUSTOS_ASSIGN_OR_RETURN(c.access, internal::ReadAccessSection(access));
   return c;
 }
 

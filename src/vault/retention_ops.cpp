@@ -168,25 +168,32 @@ Result<std::vector<HoldView>> Vault::ListHolds(const Context& ctx_in, std::strin
 
 // --- plans ---
 
-Result<RetentionPlanView> Vault::PlanRetention(const Context& ctx_in) {
-  Impl& impl = *impl_;
-  const Context ctx = LifecycleContext(impl, ctx_in);
-  const int64_t now = impl.Now();
+namespace {
+
+// A new, empty plan made now by `actor`, with the rules as configured.
+lifecycle::Plan NewPlan(const Vault::Impl& impl, const std::string& actor) {
   lifecycle::Plan plan;
-  plan.plan_id = NewId(now);
-  plan.created_at_ms = now;
-  plan.created_by = ctx.actor;
+  plan.created_at_ms = impl.Now();
+  plan.plan_id = NewId(plan.created_at_ms);
+  plan.created_by = actor;
   plan.rules_json = lifecycle::RulesJson(*impl.config);
-  const std::string target = IdTarget("plan", plan.plan_id);
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(ctx, "retention.plan", target));
+  return plan;
+}
+
+// Sweeps every customer into `plan` at its time, saves it in `txn` and commits with the
+// audit entry "retention.plan" (`how` says who asked: "plan" or "scheduled plan").
+Result<RetentionPlanView> SweepAndSave(Vault::Impl& impl, const Context& ctx,
+                                       store::Transaction& txn, lifecycle::Plan plan,
+                                       std::string_view how) {
+  const int64_t now = plan.created_at_ms;
   std::vector<lifecycle::PlanItem> items;
   std::string after;
   while (true) {
-    CUSTOS_ASSIGN_OR_RETURN(auto page, txn->ListRetentionFacts(after, kFactsPage));
+    CUSTOS_ASSIGN_OR_RETURN(auto page, txn.ListRetentionFacts(after, kFactsPage));
     for (const store::RetentionFactsRow& f : page) {
       std::vector<store::RecordTimeRow> records;
       if (lifecycle::MayHaveRecordsDue(*impl.config, f, now)) {
-        CUSTOS_ASSIGN_OR_RETURN(records, txn->ListRecordTimes(f.customer_id));
+        CUSTOS_ASSIGN_OR_RETURN(records, txn.ListRecordTimes(f.customer_id));
       }
       lifecycle::Evaluate(*impl.config, f, records, now, items);
     }
@@ -200,16 +207,42 @@ Result<RetentionPlanView> Vault::PlanRetention(const Context& ctx_in) {
   row.plan_id = plan.plan_id;
   row.content = lifecycle::PlanToJson(plan);
   row.content_sha256 = lifecycle::Sha256Hex(row.content);
-  row.created_by = ctx.actor;
+  row.created_by = plan.created_by;
   row.created_at_ms = now;
   row.state = "planned";
   row.updated_at_ms = now;
-  CUSTOS_RETURN_IF_ERROR(txn->InsertRetentionPlan(row));
+  CUSTOS_RETURN_IF_ERROR(txn.InsertRetentionPlan(row));
   CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
-      *txn, impl.Event(ctx, "retention.plan", target, "allow",
-                       fmt::format("plan sha256 {}: due {}; held back {}", row.content_sha256,
-                                   Counted(plan.due), Counted(plan.held)))));
+      txn, impl.Event(ctx, "retention.plan", IdTarget("plan", plan.plan_id), "allow",
+                      fmt::format("{} sha256 {}: due {}; held back {}", how, row.content_sha256,
+                                  Counted(plan.due), Counted(plan.held)))));
   return ToView(row, plan);
+}
+
+}  // namespace
+
+Result<RetentionPlanView> Vault::PlanRetention(const Context& ctx_in) {
+  Impl& impl = *impl_;
+  const Context ctx = LifecycleContext(impl, ctx_in);
+  lifecycle::Plan plan = NewPlan(impl, ctx.actor);
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(ctx, "retention.plan",
+                                                         IdTarget("plan", plan.plan_id)));
+  return SweepAndSave(impl, ctx, *txn, std::move(plan), "plan");
+}
+
+Result<RetentionPlanView> Vault::RunScheduledRetentionPlan() {
+  Impl& impl = *impl_;
+  if (impl.closed) return FailedPrecondition("vault is closed");
+  // The server's own job, like RunScheduledBackup: no staff member asks, so the "system"
+  // actor is not authorised by a role. It reads dates and ids only (no customer value) and
+  // destroys nothing; running the plan needs staff, an approval and retention.run.
+  Context job;
+  job.actor = "system";
+  job.channel = Channel::kJob;
+  const Context ctx = LifecycleContext(impl, job);
+  lifecycle::Plan plan = NewPlan(impl, ctx.actor);
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.store->Begin());
+  return SweepAndSave(impl, ctx, *txn, std::move(plan), "scheduled plan");
 }
 
 Result<RetentionPlanView> Vault::GetRetentionPlan(const Context& ctx_in,

@@ -176,12 +176,19 @@ store::Bytes EncodeStep(int64_t step) {
   for (size_t i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(step >> (56 - 8 * i));
   return out;
 }
+
 int64_t DecodeStep(const store::Bytes& bytes) {
   // Unreadable: every step counts as used, refusing rather than allowing a replay.
   if (bytes.size() != 8) return std::numeric_limits<int64_t>::max();
   uint64_t v = 0;
   for (uint8_t b : bytes) v = (v << 8) | b;
   return static_cast<int64_t>(v);
+}
+
+// The lock-out limits of this vault's custos.toml ([access]).
+access::LockoutPolicy LockoutOf(const schema::Config& config) {
+  return access::LockoutPolicy{static_cast<int64_t>(config.access.max_failures),
+                               static_cast<int64_t>(config.access.lockout_minutes) * 60 * 1000};
 }
 
 // The outcome of checking a login's password and code outside the write transaction.
@@ -278,7 +285,8 @@ Result<IssuedToken> Vault::IssueToken(std::string_view staff_id, std::string_vie
     if (replayed) check.totp_ok = false;
   }
   if (!check.password_ok || !check.totp_ok) {
-    const bool locked = access::RecordFailure(*cred, access::LockoutPolicy{}, now);
+    const access::LockoutPolicy policy = LockoutOf(*impl.config);
+    const bool locked = access::RecordFailure(*cred, policy, now);
     CUSTOS_RETURN_IF_ERROR(txn->PutStaffCredential(*cred));
     CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(*txn));
     const std::string what = !check.password_ok ? "wrong password"
@@ -291,7 +299,7 @@ Result<IssuedToken> Vault::IssueToken(std::string_view staff_id, std::string_vie
       CUSTOS_RETURN_IF_ERROR(impl.audit->Append(
           *txn, impl.Event(ctx, "auth.lockout", target, "deny",
                            fmt::format("locked for {} minutes after {} failures",
-                                       access::LockoutPolicy{}.lock_ms / 60000,
+                                       policy.lock_ms / 60000,
                                        cred->failed_attempts))));
     }
     Status st = txn->Commit();

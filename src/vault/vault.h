@@ -585,8 +585,9 @@ class Vault {
   // Login: password, plus the current TOTP code when the staff member has enrolled one or a
   // role requires it (roles that can read confidential fields). ttl_ms in (0, 90 days].
   // Unauthenticated on a wrong staff id, password or code — each failure counts towards the
-  // lock-out (5 in a row: locked 15 minutes; audited "auth.lockout"); FailedPrecondition when a
-  // required second factor is not enrolled yet; InvalidArgument on a bad ttl or label.
+  // lock-out ([access] max_failures in a row, default 5: locked for lockout_minutes, default
+  // 15; audited "auth.lockout"); FailedPrecondition when a required second factor is not
+  // enrolled yet; InvalidArgument on a bad ttl or label.
   Result<IssuedToken> IssueToken(std::string_view staff_id, std::string_view password,
                                  std::string_view totp_code, int64_t ttl_ms,
                                  std::string_view label, Channel channel = Channel::kApi);
@@ -680,6 +681,12 @@ class Vault {
   // retention.plan. Sweeps every customer against the retention rules at the vault's time and
   // saves the plan: what is due, and what is due but held back (legal hold, statutory floor).
   Result<RetentionPlanView> PlanRetention(const Context& ctx);
+  // The server's schedule ([lifecycle] plan_every): PlanRetention as the "system" actor on the
+  // job channel (purpose "legal_obligation"), audited "retention.plan" as a scheduled plan.
+  // It only plans: the plan runs like any other, after a destruction request naming it was
+  // approved by a second staff member. Not reachable from an adapter. Unavailable on a
+  // storage failure; FailedPrecondition once the vault is closed.
+  Result<RetentionPlanView> RunScheduledRetentionPlan();
   // retention.read. NotFound if absent.
   Result<RetentionPlanView> GetRetentionPlan(const Context& ctx, std::string_view plan_id);
   // retention.run. Destroys exactly the due items of the plan — only after a destruction

@@ -6,7 +6,9 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "../vault/vault_fixture.h"
 #include "access/approval.h"
@@ -140,6 +142,37 @@ TEST_F(StaffOpsTest, FiveWrongPasswordsLockTheAccountForFifteenMinutes) {
   Advance(15 * kMinute);
   EXPECT_TRUE(vault_->IssueToken("alice", kPassword, "", kHour, "").ok());
   EXPECT_TRUE(vault_->Authenticate(token, "r").ok());
+}
+
+TEST_F(StaffOpsTest, TheLockOutLimitsComeFromTheAccessSettings) {
+  std::string toml = ReadFileBytes(dir_ / "custos.toml");
+  for (const auto& [from, to] : {std::pair<std::string, std::string>{"max_failures = 5",
+                                                                      "max_failures = 3"},
+                                 {"lockout_minutes = 15", "lockout_minutes = 60"}}) {
+    ASSERT_NE(toml.find(from), std::string::npos) << from;
+    toml.replace(toml.find(from), from.size(), to);
+  }
+  std::ofstream(dir_ / "custos.toml", std::ios::trunc) << toml;
+  Reopen();
+  AddStaff("alice", {"customer_service"});
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(vault_->IssueToken("alice", "wrong password!", "", kHour, "").status().code(),
+              Code::kUnauthenticated);
+  }
+  EXPECT_EQ(AuditText().find("auth.lockout"), std::string::npos) << "two failures: not yet";
+  EXPECT_EQ(vault_->IssueToken("alice", "wrong password!", "", kHour, "").status().code(),
+            Code::kUnauthenticated);
+  const std::string audit = AuditText();
+  EXPECT_NE(audit.find("locked for 60 minutes after 3 failures"), std::string::npos) << audit;
+  auto locked = vault_->IssueToken("alice", kPassword, "", kHour, "");
+  EXPECT_EQ(locked.status().code(), Code::kUnauthenticated) << "right password, locked account";
+  EXPECT_NE(locked.status().message().find("locked"), std::string::npos);
+  Advance(15 * kMinute);
+  EXPECT_EQ(vault_->IssueToken("alice", kPassword, "", kHour, "").status().code(),
+            Code::kUnauthenticated)
+      << "still locked after the default 15 minutes";
+  Advance(45 * kMinute);
+  EXPECT_TRUE(vault_->IssueToken("alice", kPassword, "", kHour, "").ok());
 }
 
 TEST_F(StaffOpsTest, AnUnknownStaffIdAndAWrongPasswordLookTheSame) {

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "crypto/primitives.h"
 #include "lifecycle/certificate.h"
@@ -196,6 +197,62 @@ TEST_F(RetentionTest, ARunNeedsASecondStaffMembersApprovalOfThatPlan) {
   // A plan runs once.
   EXPECT_EQ(vault_->RunRetentionPlan(Dpo(), plan->plan_id).status().code(),
             Code::kFailedPrecondition);
+}
+
+TEST_F(RetentionTest, AScheduledPlanIsSavedAsTheSystemDestroysNothingAndNeedsApproval) {
+  const std::string c = NewCustomer("13800138001");
+  now_ms_ += 3 * kYearMs + 2 * kDayMs;
+  auto plan = vault_->RunScheduledRetentionPlan();
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->created_by, "system");
+  EXPECT_EQ(DueIds(*plan, "customer"), std::set<std::string>{c});
+  // It is saved: the security administrator reads it back, unchanged and not yet run.
+  auto saved = vault_->GetRetentionPlan(Security(), plan->plan_id);
+  ASSERT_TRUE(saved.ok()) << saved.status().ToString();
+  EXPECT_EQ(saved->content_sha256, plan->content_sha256);
+  EXPECT_EQ(saved->state, "planned");
+  EXPECT_EQ(saved->created_by, "system");
+  // It only planned.
+  EXPECT_TRUE(vault_->GetCustomer(Agent(), c, {}).ok());
+  // Audited under the system actor on the job channel, as a scheduled plan.
+  std::ostringstream log;
+  ASSERT_TRUE(vault_->ExportAudit(Context{"dpo", "legal_obligation", Channel::kCli, "r"}, log)
+                  .ok());
+  std::istringstream lines(log.str());
+  int scheduled = 0;
+  for (std::string line; std::getline(lines, line);) {
+    const auto j = nlohmann::json::parse(line);
+    if (j.value("action", "") != "retention.plan") continue;
+    ++scheduled;
+    EXPECT_EQ(j.value("actor", ""), "system");
+    EXPECT_EQ(j.value("channel", ""), "job");
+    EXPECT_EQ(j.value("decision", ""), "allow");
+    EXPECT_EQ(j.value("target", ""), "plan:" + plan->plan_id);
+    EXPECT_EQ(j.value("reason", "").rfind("scheduled plan sha256 " + plan->content_sha256, 0),
+              0u)
+        << j.value("reason", "");
+  }
+  EXPECT_EQ(scheduled, 1);
+  // Run like any other plan: refused without an approval, refused on the requester's own
+  // approval, and done once a second staff member approved the DPO's request.
+  EXPECT_EQ(vault_->RunRetentionPlan(Dpo(), plan->plan_id).status().code(),
+            Code::kFailedPrecondition);
+  ApprovalRequest req;
+  req.kind = "destruction";
+  req.justification = "scheduled retention sweep, policy P3.4a";
+  req.duration_ms = 7 * kDayMs;
+  req.plan_id = plan->plan_id;
+  auto approval = vault_->RequestApproval(Dpo(), req);
+  ASSERT_TRUE(approval.ok()) << approval.status().ToString();
+  EXPECT_EQ(vault_->Approve(Dpo(), *approval).code(), Code::kPermissionDenied);
+  EXPECT_EQ(vault_->RunRetentionPlan(Dpo(), plan->plan_id).status().code(),
+            Code::kFailedPrecondition);
+  EXPECT_TRUE(vault_->GetCustomer(Agent(), c, {}).ok());
+  ASSERT_TRUE(vault_->Approve(Security(), *approval).ok());
+  auto run = vault_->RunRetentionPlan(Dpo(), plan->plan_id);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  EXPECT_EQ(run->customers, 1);
+  EXPECT_EQ(vault_->GetCustomer(Agent(), c, {}).status().code(), Code::kNotFound);
 }
 
 TEST_F(RetentionTest, AHoldPlacedAfterApprovalIsRespectedAtRunTime) {

@@ -1,0 +1,45 @@
+#include "schema/internal/settings_sections.h"
+
+#include <array>
+#include <optional>
+#include <string>
+
+#include "schema/internal/interval.h"
+
+namespace custos::schema::internal {
+namespace {
+
+constexpr std::array<std::string_view, 1> kLifecycleKeys = {"plan_every"};
+constexpr std::array<std::string_view, 2> kAccessKeys = {"max_failures", "lockout_minutes"};
+constexpr int64_t kMinPlanEverySeconds = 3600;
+
+}  // namespace
+
+Result<LifecycleConfig> ReadLifecycleSection(const TomlSection& s) {
+  CUSTOS_RETURN_IF_ERROR(s.RejectUnknownKeys(kLifecycleKeys));
+  LifecycleConfig c;
+  CUSTOS_ASSIGN_OR_RETURN(std::string every, s.String("plan_every", "off"));
+  const std::optional<int64_t> seconds = ParseInterval(every);
+  if (!seconds.has_value() || (*seconds != 0 && *seconds < kMinPlanEverySeconds)) {
+    return s.Error("plan_every",
+                   "must be \"off\" or an interval of at least one hour: a number with "
+                   "unit s, m, h or d (e.g. \"1d\")");
+  }
+  c.plan_every_seconds = *seconds;
+  return c;
+}
+
+Result<AccessConfig> ReadAccessSection(const TomlSection& s) {
+  CUSTOS_RETURN_IF_ERROR(s.RejectUnknownKeys(kAccessKeys));
+  AccessConfig c;
+  // Fewer than 3 locks a staff member out over a typo or two; more than 20 leaves a password
+  // open to guessing; a lock of over a day is an administrator's job (custos staff passwd).
+  CUSTOS_ASSIGN_OR_RETURN(int64_t failures, s.Integer("max_failures", 3, 20, c.max_failures));
+  CUSTOS_ASSIGN_OR_RETURN(int64_t minutes,
+                          s.Integer("lockout_minutes", 1, 1440, c.lockout_minutes));
+  c.max_failures = static_cast<uint32_t>(failures);
+  c.lockout_minutes = static_cast<uint32_t>(minutes);
+  return c;
+}
+
+}  // namespace custos::schema::internal

@@ -1,0 +1,25 @@
+// ReadLifecycleSection and ReadAccessSection: the [lifecycle] and [access] settings tables of
+// custos.toml (docs/configuration.md). Internal to the schema component; config_parser.cpp
+// calls them. Thread safety: pure functions.
+#pragma once
+
+#include "core/status.h"
+#include "schema/config.h"
+#include "schema/internal/toml_section.h"
+
+namespace custos::schema::internal {
+
+// [lifecycle]: the schedule of retention plans in `custos serve` (docs/retention.md).
+// Success: a LifecycleConfig (plan_every "off" when absent).
+// Failure: InvalidArgument "FILE:LINE: key 'lifecycle.KEY': RULE" for an unknown key, a value
+// of the wrong type, or a plan_every that is neither "off" nor an interval of at least one
+// hour (a sweep reads every customer and each plan is kept: a shorter one only adds load).
+Result<LifecycleConfig> ReadLifecycleSection(const TomlSection& s);
+
+// [access]: the login lock-out (docs/access.md).
+// Success: an AccessConfig (5 failures, 15 minutes when absent).
+// Failure: InvalidArgument "FILE:LINE: key 'access.KEY': RULE" for an unknown key, a value of
+// the wrong type, max_failures outside 3..20 or lockout_minutes outside 1..1440.
+Result<AccessConfig> ReadAccessSection(const TomlSection& s);
+
+}  // namespace custos::schema::internal

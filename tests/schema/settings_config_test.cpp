@@ -1,0 +1,90 @@
+// [lifecycle] and [access] of custos.toml: the retention-plan schedule and the lock-out
+// limits are checked like every other key, and a bad value names its line.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "config_text.h"
+#include "schema/config.h"
+
+namespace custos::schema {
+namespace {
+
+using testing::DefaultWith;
+using testing::ErrorOf;
+using testing::LineOf;
+
+TEST(LifecycleConfig, TheShippedDefaultHasNoPlanSchedule) {
+  auto config = ParseConfig(DefaultConfigToml(), "custos.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->lifecycle.plan_every_seconds, 0);
+}
+
+TEST(LifecycleConfig, PlanEveryTakesAUnit) {
+  auto config = ParseConfig(
+      DefaultWith("[lifecycle]", "plan_every = \"off\"", "plan_every = \"1d\""), "custos.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->lifecycle.plan_every_seconds, 86400);
+  auto hourly = ParseConfig(
+      DefaultWith("[lifecycle]", "plan_every = \"off\"", "plan_every = \"60m\""), "custos.toml");
+  ASSERT_TRUE(hourly.ok()) << hourly.status().ToString();
+  EXPECT_EQ(hourly->lifecycle.plan_every_seconds, 3600);
+}
+
+TEST(LifecycleConfig, AMalformedOrTooShortIntervalIsRefusedNamingTheLine) {
+  for (const char* bad : {"plan_every = \"daily\"", "plan_every = \"59m\"",
+                          "plan_every = \"0d\"", "plan_every = 86400"}) {
+    const std::string text = DefaultWith("[lifecycle]", "plan_every = \"off\"", bad);
+    const std::string error = ErrorOf(text);
+    EXPECT_NE(error.find(fmt::format("custos.toml:{}: key 'lifecycle.plan_every'",
+                                     LineOf(text, bad))),
+              std::string::npos)
+        << bad << ": " << error;
+  }
+}
+
+TEST(LifecycleConfig, AnUnknownKeyIsRefused) {
+  const std::string error =
+      ErrorOf(DefaultWith("[lifecycle]", "plan_every = \"off\"", "run_every = \"1d\""));
+  EXPECT_NE(error.find("key 'lifecycle.run_every'"), std::string::npos) << error;
+}
+
+TEST(AccessConfig, TheShippedDefaultLocksAfterFiveFailuresForFifteenMinutes) {
+  auto config = ParseConfig(DefaultConfigToml(), "custos.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->access.max_failures, 5u);
+  EXPECT_EQ(config->access.lockout_minutes, 15u);
+}
+
+TEST(AccessConfig, TheLimitsAreRead) {
+  std::string text = DefaultWith("[access]", "max_failures = 5", "max_failures = 3");
+  auto config = ParseConfig(text, "custos.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->access.max_failures, 3u);
+  config = ParseConfig(DefaultWith("[access]", "lockout_minutes = 15", "lockout_minutes = 1440"),
+                       "custos.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->access.lockout_minutes, 1440u);
+}
+
+TEST(AccessConfig, OutOfRangeLimitsAreRefusedNamingTheLine) {
+  const struct {
+    const char* from;
+    const char* to;
+    const char* key;
+  } cases[] = {{"max_failures = 5", "max_failures = 2", "access.max_failures"},
+               {"max_failures = 5", "max_failures = 21", "access.max_failures"},
+               {"max_failures = 5", "max_failures = \"5\"", "access.max_failures"},
+               {"lockout_minutes = 15", "lockout_minutes = 0", "access.lockout_minutes"},
+               {"lockout_minutes = 15", "lockout_minutes = 1441", "access.lockout_minutes"}};
+  for (const auto& c : cases) {
+    const std::string text = DefaultWith("[access]", c.from, c.to);
+    const std::string error = ErrorOf(text);
+    EXPECT_NE(error.find(fmt::format("custos.toml:{}: key '{}'", LineOf(text, c.to), c.key)),
+              std::string::npos)
+        << c.to << ": " << error;
+  }
+}
+
+}  // namespace
+}  // namespace custos::schema
