@@ -19,8 +19,7 @@
 #include "api/server.h"
 #include "api/tls_certificate.h"
 #include "cli/app.h"
-#include "cli/backup_schedule.h"
-#include "cli/retention_schedule.h"
+#include "cli/schedule.h"
 #include "schema/config.h"
 
 namespace custos::cli {
@@ -69,13 +68,33 @@ int Serve(Globals& g, const ServeFlags& flags) {
             fmt::format("custos: serving {} (SIGINT or SIGTERM stops)", (*server)->Url()));
   std::cout.flush();
 
-  // Scheduled backups ([backup] every): online snapshots while the API serves.
-  std::unique_ptr<BackupSchedule> backups =
-      BackupSchedule::Start(v, v.config().backup.every_seconds);
+  // Scheduled backups ([backup] every): online snapshots while the API serves; the vault
+  // prunes the oldest beyond `keep` only after a successful run.
+  std::unique_ptr<Schedule> backups = Schedule::Start(v.config().backup.every_seconds, [&v] {
+    auto result = v.RunScheduledBackup();
+    if (result.ok()) {
+      std::cerr << fmt::format("custos: scheduled backup {} written ({} customers, {} bytes)\n",
+                               result->backup_id, result->customers, result->bytes);
+    } else {
+      std::cerr << fmt::format("custos: scheduled backup failed: {}\n",
+                               result.status().ToString());
+    }
+  });
   // Scheduled retention plans ([lifecycle] plan_every): plans only; running one still needs
   // an approved destruction request and `custos retention run`.
-  std::unique_ptr<RetentionSchedule> plans =
-      RetentionSchedule::Start(v, v.config().lifecycle.plan_every_seconds);
+  std::unique_ptr<Schedule> plans = Schedule::Start(v.config().lifecycle.plan_every_seconds, [&v] {
+    auto plan = v.RunScheduledRetentionPlan();
+    if (plan.ok()) {
+      // Ids and counts only: a plan names customers by id, never by value.
+      std::cerr << fmt::format(
+          "custos: scheduled retention plan {} saved ({} items due, {} held back), nothing "
+          "destroyed: `custos retention show {}`, then request, approve and run it\n",
+          plan->plan_id, plan->due.size(), plan->held.size(), plan->plan_id);
+    } else {
+      std::cerr << fmt::format("custos: scheduled retention plan failed: {}\n",
+                               plan.status().ToString());
+    }
+  });
 
   std::atomic<bool> done{false};
   std::thread stopper([&] {

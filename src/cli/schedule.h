@@ -1,0 +1,38 @@
+// Schedule: a job `custos serve` runs every N seconds in a thread of its own — the scheduled
+// backups ([backup] every; P3.2d) and retention plans ([lifecycle] plan_every; P3.4). The first
+// run is one interval after Start. The job reports on stderr itself; each run is audited by
+// the vault call it makes. A failed run is retried at the next interval.
+//
+// Thread safety: Start and the destructor from the owning thread. Whatever the job uses (the
+// Vault) must outlive the Schedule.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace custos::cli {
+
+class Schedule {
+ public:
+  // nullptr when every_seconds <= 0 (no schedule).
+  static std::unique_ptr<Schedule> Start(int64_t every_seconds, std::function<void()> job);
+  // Stops the thread, waiting for a run in progress to finish.
+  ~Schedule();
+
+ private:
+  Schedule(int64_t every_seconds, std::function<void()> job);
+  void Run();
+
+  const int64_t every_seconds_;
+  const std::function<void()> job_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;  // last: starts once the members above are ready
+};
+
+}  // namespace custos::cli
