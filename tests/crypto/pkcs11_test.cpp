@@ -70,9 +70,9 @@ TEST(Pkcs11Provider, AWrongPinOrAnUnknownTokenIsRefused) {
 TEST(Pkcs11Provider, EachVersionIsAKeyObjectOfItsOwnAndRetiringDestroysIt) {
   CUSTOS_REQUIRE_TEST_HSM(hsm, "rotate");
   auto early = CreatePkcs11Provider(hsm);
-  ASSERT_TRUE(early.ok());
+  ASSERT_TRUE(early.ok()) << early.status().ToString();
   auto rotator = OpenPkcs11Provider(hsm, 1);
-  ASSERT_TRUE(rotator.ok());
+  ASSERT_TRUE(rotator.ok()) << rotator.status().ToString();
   const SecretBytes key = RandomSecret(32);
   auto v1 = (*rotator)->Wrap(key, kAad);
   ASSERT_TRUE((*rotator)->CreateVersion(2).ok());

@@ -74,10 +74,13 @@ class KeyRotationCrashTest : public VaultTest {
 TEST_F(KeyRotationCrashTest, RotateKilledAtRandomMomentsLosesNoKeyAndARerunFinishes) {
   Import();
   std::mt19937 rng(20251129);
-  // Up to about the length of a whole rotation of 2000 DEKs, so kills land anywhere in it.
-  std::uniform_int_distribution<int> delay_us(0, 80'000);
+  // Up to about the length of a whole rotation of 2000 DEKs, so kills land anywhere in it:
+  // the window adapts to the machine, narrowing when a rotation finished before its kill and
+  // widening when one was killed.
+  double window_us = 80'000;
   int killed = 0;
   for (int round = 0; round < kKills; ++round) {
+    std::uniform_int_distribution<int64_t> delay_us(0, static_cast<int64_t>(window_us));
     vault_.reset();
     const pid_t pid = fork();
     ASSERT_GE(pid, 0);
@@ -97,8 +100,10 @@ TEST_F(KeyRotationCrashTest, RotateKilledAtRandomMomentsLosesNoKeyAndARerunFinis
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
     if (WIFEXITED(status)) {
       ASSERT_EQ(WEXITSTATUS(status), 0) << "round " << round << ": the rotation failed";
+      window_us *= 0.6;
     } else {
       ++killed;
+      window_us *= 1.15;
     }
     Reopen();
     ExpectConsistent(round);
