@@ -67,6 +67,7 @@ constexpr const char* kEraseSteps[] = {
     "DELETE FROM blind_index WHERE customer_id = $1",
     "DELETE FROM transactions WHERE customer_id = $1",
     "DELETE FROM notes WHERE customer_id = $1",
+    "DELETE FROM account_closures WHERE customer_id = $1",
     "INSERT INTO consent_erasures(customer_id) VALUES($1) ON CONFLICT DO NOTHING",
     "DELETE FROM consent_ledger WHERE customer_id = $1",
     "DELETE FROM consent_erasures WHERE customer_id = $1",

@@ -244,9 +244,34 @@ END
 $$;
 )sql";
 
+// Migration 5 (issue 6, lifecycle events), as on SQLite: account closures and data-subject
+// requests.
+constexpr const char* kMigration5Events = R"sql(
+CREATE TABLE account_closures(
+  customer_id  TEXT COLLATE "C" PRIMARY KEY,
+  closed_at_ms BIGINT NOT NULL,
+  closed_by    TEXT NOT NULL,
+  reason       TEXT NOT NULL
+);
+
+CREATE TABLE subject_requests(
+  request_id   TEXT COLLATE "C" PRIMARY KEY,
+  customer_id  TEXT COLLATE "C" NOT NULL,
+  kind         TEXT NOT NULL,
+  reference    TEXT NOT NULL,
+  opened_by    TEXT NOT NULL,
+  opened_at_ms BIGINT NOT NULL,
+  due_at_ms    BIGINT NOT NULL,
+  closed_by    TEXT NOT NULL,
+  closed_at_ms BIGINT NOT NULL,
+  outcome      TEXT NOT NULL
+);
+CREATE INDEX subject_requests_by_customer ON subject_requests(customer_id, closed_at_ms);
+)sql";
+
 // Index i holds migration i + 1.
 constexpr std::array<const char*, kLatestSchemaVersion> kMigrations = {
-    kMigration1, kMigration2Access, kMigration3Consent, kMigration4Lifecycle};
+    kMigration1, kMigration2Access, kMigration3Consent, kMigration4Lifecycle, kMigration5Events};
 
 constexpr const char* kLockSchema = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
 constexpr const char* kCreateMigrationsTable =

@@ -222,7 +222,27 @@ std::vector<TableSpec> Build() {
                {C("seq", I), C("ts_ms", I), C("run_id", T), C("kind", T), C("id_hash", T)},
                "seq"));
   for (size_t i = first_lifecycle; i < t.size(); ++i) t[i].since_schema_version = 4;
-  // --- migration 5 and later: append here ---
+  // --- migration 5 (lifecycle events): account closures go with their customer; subject
+  // requests name no personal data and outlive a destroyed customer (like holds).
+  const size_t first_events = t.size();
+  t.push_back(Table("account_closures",
+               {C("customer_id", T), C("closed_at_ms", I), C("closed_by", T), C("reason", T)},
+               "customer_id",
+               0));
+  t.push_back(Table("subject_requests",
+               {C("request_id", T),
+                C("customer_id", T),
+                C("kind", T),
+                C("reference", T),
+                C("opened_by", T),
+                C("opened_at_ms", I),
+                C("due_at_ms", I),
+                C("closed_by", T),
+                C("closed_at_ms", I),
+                C("outcome", T)},
+               "request_id"));
+  for (size_t i = first_events; i < t.size(); ++i) t[i].since_schema_version = 5;
+  // --- migration 6 and later: append here ---
   return t;
 }
 

@@ -63,6 +63,7 @@ constexpr const char* kEraseSteps[] = {
     "DELETE FROM blind_index_staged WHERE customer_id = ?1",
     "DELETE FROM transactions WHERE customer_id = ?1",
     "DELETE FROM notes WHERE customer_id = ?1",
+    "DELETE FROM account_closures WHERE customer_id = ?1",
     "INSERT OR IGNORE INTO consent_erasures(customer_id) VALUES(?1)",
     "DELETE FROM consent_ledger WHERE customer_id = ?1",
     "DELETE FROM consent_erasures WHERE customer_id = ?1",

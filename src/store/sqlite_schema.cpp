@@ -256,9 +256,36 @@ WHEN NOT EXISTS (SELECT 1 FROM consent_erasures WHERE customer_id = OLD.customer
 BEGIN SELECT RAISE(ABORT, 'consent_ledger is append-only'); END;
 )sql";
 
+// Migration 5 (issue 6, lifecycle events): account closures (the "account_closure" retention
+// event; a reopened account has no row) and data-subject requests (PIPL Art. 44-50; an open
+// request holds the customer's destruction back). Request rows name no personal data and
+// outlive a destroyed customer, like legal holds; a closure row goes with its customer.
+constexpr const char* kMigration5Events = R"sql(
+CREATE TABLE account_closures(
+  customer_id  TEXT PRIMARY KEY,
+  closed_at_ms INTEGER NOT NULL,
+  closed_by    TEXT NOT NULL,
+  reason       TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE subject_requests(
+  request_id   TEXT PRIMARY KEY,
+  customer_id  TEXT NOT NULL,
+  kind         TEXT NOT NULL,
+  reference    TEXT NOT NULL,
+  opened_by    TEXT NOT NULL,
+  opened_at_ms INTEGER NOT NULL,
+  due_at_ms    INTEGER NOT NULL,
+  closed_by    TEXT NOT NULL,
+  closed_at_ms INTEGER NOT NULL,
+  outcome      TEXT NOT NULL
+);
+CREATE INDEX subject_requests_by_customer ON subject_requests(customer_id, closed_at_ms);
+)sql";
+
 // Index i holds migration i + 1.
 constexpr std::array<const char*, kLatestSchemaVersion> kMigrations = {
-    kMigration1, kMigration2Access, kMigration3Consent, kMigration4Lifecycle};
+    kMigration1, kMigration2Access, kMigration3Consent, kMigration4Lifecycle, kMigration5Events};
 
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations("
