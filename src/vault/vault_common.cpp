@@ -1,6 +1,8 @@
 // The steps every vault operation shares: authorise, audit, validate, seal and open.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/validators.h"
 #include "crypto/primitives.h"
 #include "schema/vocabulary.h"
@@ -31,6 +33,14 @@ std::string NewId(int64_t now_ms) {
     out[static_cast<size_t>(c)] = kAlphabet[v];
   }
   return out;
+}
+
+bool PrintableText(std::string_view s, size_t min, size_t max) {
+  if (s.size() < min || s.size() > max) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u != 0x7f;
+  });
 }
 
 bool ValidCustomerId(std::string_view id) {

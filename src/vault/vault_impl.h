@@ -133,6 +133,10 @@ bool ValidCustomerId(std::string_view id);
 // "customer:<id>", or "customer:(invalid id)" so that a hostile id never enters the log.
 std::string CustomerTarget(std::string_view id);
 
+// True when `s` is min..max bytes with no control character: a free-text reason (a matter or
+// ticket reference) that goes into the audit log.
+bool PrintableText(std::string_view s, size_t min, size_t max);
+
 // Names of the fields in a map, for audit entries.
 std::vector<std::string> FieldNames(const FieldValues& fields);
 
