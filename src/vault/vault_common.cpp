@@ -1,6 +1,8 @@
 // The steps every vault operation shares: authorise, audit, validate, seal and open.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/validators.h"
 #include "crypto/primitives.h"
 #include "schema/vocabulary.h"
@@ -43,6 +45,28 @@ bool ValidCustomerId(std::string_view id) {
 
 std::string CustomerTarget(std::string_view id) {
   return ValidCustomerId(id) ? fmt::format("customer:{}", id) : "customer:(invalid id)";
+}
+
+std::string IdTarget(std::string_view kind, std::string_view id) {
+  return ValidCustomerId(id) ? fmt::format("{}:{}", kind, id)
+                             : fmt::format("{}:(invalid id)", kind);
+}
+
+bool PrintableText(std::string_view s, size_t min, size_t max) {
+  if (s.size() < min || s.size() > max) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u != 0x7f;
+  });
+}
+
+Context LifecycleContext(const Vault::Impl& impl, const Context& in) {
+  static constexpr std::string_view kDefaultPurpose = "legal_obligation";
+  Context ctx = in;
+  if (ctx.purpose.empty() && impl.config->FindPurpose(kDefaultPurpose) != nullptr) {
+    ctx.purpose = std::string(kDefaultPurpose);
+  }
+  return ctx;
 }
 
 std::vector<std::string> FieldNames(const FieldValues& fields) {
