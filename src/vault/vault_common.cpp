@@ -112,6 +112,8 @@ std::string_view GrantedAction(std::string_view action) {
   if (action == "audit.export" || action == "audit.tail") return "audit.read";
   if (action == "key.rotate" || action == "key.retire") return "key.manage";
   if (action == "key.status") return "key.read";
+  if (action == "dsr.open" || action == "dsr.close") return "dsr.manage";
+  if (action == "dsr.list") return "dsr.read";
   return action;
 }
 
