@@ -34,6 +34,7 @@ constexpr std::array<BodyMember, 1> kUpdateBody = {{{"fields", MemberKind::kFiel
 constexpr std::array<std::string_view, 1> kGetQuery = {"fields"};
 constexpr std::array<std::string_view, 2> kSearchQuery = {"field", "value"};
 constexpr std::array<std::string_view, 2> kListQuery = {"after", "limit"};
+constexpr std::array<BodyMember, 1> kReasonBody = {{{"reason", MemberKind::kString, true}}};
 
 const std::string& Param(const RequestScope& scope, std::string_view name) {
   static const std::string kEmpty;
@@ -104,6 +105,30 @@ Result<ApiResponse> List(vault::Vault& v, const ApiRequest& req, const RequestSc
   return JsonResponse(200, Dump(doc));
 }
 
+// POST /v1/customers/{id}/close and /reopen (account.close; the account_closure event).
+Result<ApiResponse> SetAccount(vault::Vault& v, const ApiRequest& req, const RequestScope& s,
+                               bool close) {
+  CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kReasonBody));
+  const std::string& id = Param(s, "customer_id");
+  const std::string reason = StringOr(body, "reason", "");
+  CUSTOS_RETURN_IF_ERROR(close ? v.CloseAccount(s.ctx, id, reason)
+                               : v.ReopenAccount(s.ctx, id, reason));
+  return JsonResponse(200, Dump({{"customer_id", id}, {"account", close ? "closed" : "open"}}));
+}
+
+Result<ApiResponse> Account(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
+  CUSTOS_RETURN_IF_ERROR(ParseQuery(req.query, std::array<std::string_view, 0>{}).status());
+  const std::string& id = Param(s, "customer_id");
+  CUSTOS_ASSIGN_OR_RETURN(auto closed, v.GetAccountClosure(s.ctx, id));
+  json doc = {{"customer_id", id}, {"account", closed.has_value() ? "closed" : "open"}};
+  if (closed.has_value()) {
+    doc["closed_at_ms"] = closed->closed_at_ms;
+    doc["closed_by"] = closed->closed_by;
+    doc["reason"] = closed->reason;
+  }
+  return JsonResponse(200, Dump(doc));
+}
+
 }  // namespace
 
 void AddCustomerRoutes(RouteTable& t, vault::Vault& v) {
@@ -112,6 +137,15 @@ void AddCustomerRoutes(RouteTable& t, vault::Vault& v) {
   t.Add({"GET", "/v1/customers/search", Access::kData, BindVault(v, Search)});
   t.Add({"GET", "/v1/customers/{customer_id}", Access::kData, BindVault(v, Get)});
   t.Add({"PATCH", "/v1/customers/{customer_id}", Access::kData, BindVault(v, Update)});
+  t.Add({"POST", "/v1/customers/{customer_id}/close", Access::kData,
+         BindVault(v, [](vault::Vault& vv, const ApiRequest& r, const RequestScope& s) {
+           return SetAccount(vv, r, s, true);
+         })});
+  t.Add({"POST", "/v1/customers/{customer_id}/reopen", Access::kData,
+         BindVault(v, [](vault::Vault& vv, const ApiRequest& r, const RequestScope& s) {
+           return SetAccount(vv, r, s, false);
+         })});
+  t.Add({"GET", "/v1/customers/{customer_id}/account", Access::kData, BindVault(v, Account)});
 }
 
 }  // namespace custos::api

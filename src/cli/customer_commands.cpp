@@ -1,10 +1,11 @@
-// custos customer add|get|update|find|list|verify-password
+// custos customer add|get|update|find|list|verify-password|close|reopen|account
 #include <fmt/format.h>
 
 #include <iostream>
 #include <sstream>
 
 #include "cli/app.h"
+#include "lifecycle/rules.h"
 
 namespace custos::cli {
 namespace {
@@ -35,7 +36,7 @@ std::vector<std::string> SplitCommas(const std::string& s) {
 }  // namespace
 
 void AddCustomerCommands(CLI::App& app, Globals& g, Action& action) {
-  auto* customer = app.add_subcommand("customer", "customers: add, get, update, find, list");
+  auto* customer = app.add_subcommand("customer", "customers: add, get, update, find, list, close, reopen, account");
   customer->require_subcommand(1);
 
   auto* add = customer->add_subcommand("add", "add a customer (validated at intake, P3.1c)");
@@ -92,6 +93,55 @@ void AddCustomerCommands(CLI::App& app, Globals& g, Action& action) {
         Status st = v.UpdateCustomer(g.MakeContext(), *uid, *changes);
         if (!st.ok()) return g.out().Fail(st);
         g.out().Print({{"customer_id", *uid}, {"updated", true}}, "updated " + *uid);
+        return static_cast<int>(kExitOk);
+      });
+    };
+  });
+
+  // Closing and reopening the account (account.close; the account_closure retention event).
+  for (const bool close : {true, false}) {
+    auto* cmd = customer->add_subcommand(
+        close ? "close" : "reopen",
+        close ? "close a customer's account (account.close; retention may count from it)"
+              : "reopen a closed account (account.close)");
+    auto cid = std::make_shared<std::string>();
+    auto reason = std::make_shared<std::string>();
+    cmd->add_option("id", *cid, "customer id")->required();
+    cmd->add_option("--reason", *reason, "why: a ticket reference, 10-500 bytes, no personal data")
+        ->required();
+    cmd->callback([&g, &action, cid, reason, close] {
+      action = [&g, cid, reason, close] {
+        return WithVault(g, [&](vault::Vault& v) {
+          Status st = close ? v.CloseAccount(g.MakeContext(), *cid, *reason)
+                            : v.ReopenAccount(g.MakeContext(), *cid, *reason);
+          if (!st.ok()) return g.out().Fail(st);
+          g.out().Print({{"customer_id", *cid}, {"account", close ? "closed" : "open"}},
+                        fmt::format("account of {} {}", *cid, close ? "closed" : "reopened"));
+          return static_cast<int>(kExitOk);
+        });
+      };
+    });
+  }
+  auto* account = customer->add_subcommand("account", "whether the account is open or closed");
+  auto aid = std::make_shared<std::string>();
+  account->add_option("id", *aid, "customer id")->required();
+  account->callback([&g, &action, aid] {
+    action = [&g, aid] {
+      return WithVault(g, [&](vault::Vault& v) {
+        auto closed = v.GetAccountClosure(g.MakeContext(), *aid);
+        if (!closed.ok()) return g.out().Fail(closed.status());
+        if (!closed->has_value()) {
+          g.out().Print({{"customer_id", *aid}, {"account", "open"}}, "open");
+        } else {
+          const vault::AccountClosureView& c = **closed;
+          g.out().Print({{"customer_id", *aid},
+                         {"account", "closed"},
+                         {"closed_at_ms", c.closed_at_ms},
+                         {"closed_by", c.closed_by},
+                         {"reason", c.reason}},
+                        fmt::format("closed on {} by {}: {}", lifecycle::UtcDay(c.closed_at_ms),
+                                    c.closed_by, c.reason));
+        }
         return static_cast<int>(kExitOk);
       });
     };

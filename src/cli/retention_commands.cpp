@@ -83,6 +83,33 @@ void AddPlanCommands(CLI::App* retention, Globals& g, Action& action) {
     };
   });
 
+  auto* list = retention->add_subcommand("list", "saved plans, newest first (retention.read)");
+  auto limit = std::make_shared<size_t>(20);
+  list->add_option("--limit", *limit, "how many (1-1000, default 20)");
+  list->callback([&g, &action, limit] {
+    action = [&g, limit] {
+      return WithVault(g, [&](vault::Vault& v) {
+        auto plans = v.ListRetentionPlans(g.MakeContext(), *limit);
+        if (!plans.ok()) return g.out().Fail(plans.status());
+        nlohmann::json doc = nlohmann::json::array();
+        std::string text;
+        for (const vault::RetentionPlanView& p : *plans) {
+          doc.push_back({{"plan_id", p.plan_id},
+                         {"content_sha256", p.content_sha256},
+                         {"state", p.state},
+                         {"run_id", p.run_id},
+                         {"created_by", p.created_by},
+                         {"created_at_ms", p.created_at_ms}});
+          text += fmt::format("{}  {}  {:<8}  by {}  sha256 {}\n", p.plan_id,
+                              lifecycle::UtcDay(p.created_at_ms), p.state, p.created_by,
+                              p.content_sha256.substr(0, 16));
+        }
+        g.out().Print(doc, text.empty() ? "no saved plans" : text);
+        return static_cast<int>(kExitOk);
+      });
+    };
+  });
+
   auto* request = retention->add_subcommand(
       "request", "ask a second staff member to approve destroying a plan (dual control)");
   auto req = std::make_shared<vault::ApprovalRequest>();

@@ -13,15 +13,25 @@ using std::chrono::days;
 using std::chrono::milliseconds;
 using std::chrono::sys_days;
 
-constexpr int64_t kNever = INT64_MAX;
-
-// The time of a customer-level event (kCustomerEvents).
+// The time of a customer-level event (kCustomerEvents); kNeverMs for one that has not
+// happened (an open account; a purpose still consented).
 int64_t CustomerEventMs(std::string_view event, const store::RetentionFactsRow& f) {
   if (event == "collection") return f.created_at_ms;
   if (event == "last_transaction") return f.last_txn_ms != 0 ? f.last_txn_ms : f.created_at_ms;
+  if (event == "account_closure") return f.closed_at_ms != 0 ? f.closed_at_ms : kNeverMs;
+  if (event == "consent_withdrawal") {
+    return f.consent_withdrawn_ms != 0 ? f.consent_withdrawn_ms : kNeverMs;
+  }
   // last_activity
   return std::max({f.created_at_ms, f.updated_at_ms, f.last_txn_ms, f.last_note_ms,
-                   f.last_consent_ms});
+                   f.last_consent_ms, f.closed_at_ms});
+}
+
+// Why something due is held back, or empty: a legal hold, then an open data-subject request.
+std::string HeldBy(const store::RetentionFactsRow& f) {
+  if (f.on_hold) return "legal hold";
+  if (f.open_request) return "open data-subject request";
+  return "";
 }
 
 // The time a record's event happened: its own time for a per-record event, else the
@@ -39,14 +49,14 @@ struct Bound {
   int64_t event_ms = 0;
 };
 
-// The latest ceiling of the classes the profile fields use (kNever if one has none).
+// The latest ceiling of the classes the profile fields use (kNeverMs if one has none).
 Bound ProfileCeiling(const schema::Config& config, const store::RetentionFactsRow& f) {
   Bound b;
   for (const schema::FieldDef& field : config.fields) {
     const schema::RetentionClassDef* c = config.FindRetentionClass(field.retention_class);
     if (c == nullptr) continue;
     const int64_t event_ms = CustomerEventMs(c->event, f);
-    const int64_t due = c->max.has_value() ? AddPeriod(event_ms, *c->max) : kNever;
+    const int64_t due = c->max.has_value() ? AddPeriod(event_ms, *c->max) : kNeverMs;
     if (b.rule.empty() || due > b.at_ms) b = Bound{due, c->name, c->event, event_ms};
   }
   return b;
@@ -84,6 +94,10 @@ Bound WholeFloor(const schema::Config& config, const store::RetentionFactsRow& f
 }
 
 std::string FloorReason(const Bound& floor) {
+  if (floor.event_ms == kNeverMs) {
+    return fmt::format("statutory floor of class '{}' counts from {}, which has not happened",
+                       floor.rule, floor.event);
+  }
   return fmt::format("statutory floor of class '{}' not reached until {}", floor.rule,
                      UtcDay(floor.at_ms));
 }
@@ -100,9 +114,8 @@ void EvaluateRecords(const schema::Config& config, const store::RetentionFactsRo
     if (due > now_ms) continue;
     PlanItem item{r.kind, f.customer_id, r.record_id, c->name, c->event, event_ms, due, ""};
     const int64_t floor = AddPeriod(event_ms, c->min);
-    if (f.on_hold) {
-      item.held = "legal hold";
-    } else if (floor > now_ms) {
+    item.held = HeldBy(f);
+    if (item.held.empty() && floor > now_ms) {
       item.held = FloorReason(Bound{floor, c->name, c->event, event_ms});
     }
     out.push_back(std::move(item));
@@ -112,6 +125,7 @@ void EvaluateRecords(const schema::Config& config, const store::RetentionFactsRo
 }  // namespace
 
 int64_t AddPeriod(int64_t from_ms, const schema::RetentionPeriod& period) {
+  if (from_ms == kNeverMs) return kNeverMs;
   const sys_days day = std::chrono::floor<days>(std::chrono::sys_time<milliseconds>(
       milliseconds(from_ms)));
   const int64_t time_of_day = from_ms - std::chrono::duration_cast<milliseconds>(
@@ -152,9 +166,8 @@ void Evaluate(const schema::Config& config, const store::RetentionFactsRow& f,
     PlanItem item{"customer", f.customer_id, "", ceiling.rule, ceiling.event, ceiling.event_ms,
                   ceiling.at_ms, ""};
     const Bound floor = WholeFloor(config, f);
-    if (f.on_hold) {
-      item.held = "legal hold";
-    } else if (!floor.rule.empty() && floor.at_ms > now_ms) {
+    item.held = HeldBy(f);
+    if (item.held.empty() && !floor.rule.empty() && floor.at_ms > now_ms) {
       item.held = FloorReason(floor);
     }
     const bool destroyed_whole = item.held.empty();

@@ -22,8 +22,12 @@
 
 namespace custos::lifecycle {
 
+// The time of an event that has not happened (see CustomerEventMs in rules.cpp): nothing
+// counted from it is ever due.
+inline constexpr int64_t kNeverMs = INT64_MAX;
+
 // `from_ms` plus `period` in UTC calendar arithmetic: years, then months (the day clamped to
-// the end of a shorter month), then days; the time of day is kept.
+// the end of a shorter month), then days; the time of day is kept. kNeverMs stays kNeverMs.
 int64_t AddPeriod(int64_t from_ms, const schema::RetentionPeriod& period);
 
 // "YYYY-MM-DD" (UTC) of a time in milliseconds.
@@ -38,7 +42,8 @@ struct PlanItem {
   std::string event;        // the event counted from
   int64_t event_ms = 0;
   int64_t due_ms = 0;       // event + max
-  std::string held;         // empty when due; else "legal hold", "statutory floor ... until ..."
+  std::string held;  // empty when due; else "legal hold", "open data-subject request",
+                     // "statutory floor ... until ..." (or "... which has not happened")
 };
 
 // True when the customer may have old transactions or notes due (so the caller should read

@@ -187,7 +187,8 @@ Status CheckAuditClass(const TomlSection& s, const RetentionClassDef& r) {
   }
   if (r.name == "consent" && !IsOneOf(r.event, kCustomerEvents)) {
     return s.Error("event", "consent evidence counts from a customer event (collection, "
-                            "last_activity, last_transaction)");
+                            "last_activity, last_transaction, account_closure, "
+                            "consent_withdrawal)");
   }
   return Status::Ok();
 }
@@ -236,7 +237,8 @@ Status CheckRetentionEvent(const TomlSection& s, const std::vector<RetentionClas
     if (IsOneOf(c.event, kCustomerEvents) || c.event == own_event) return Status::Ok();
     return s.Error("retention",
                    fmt::format("class '{}' counts from event '{}', which this data does not "
-                               "have (allowed: collection, last_activity, last_transaction{}{})",
+                               "have (allowed: collection, last_activity, last_transaction, "
+                               "account_closure, consent_withdrawal{}{})",
                                c.name, c.event, own_event.empty() ? "" : ", ", own_event));
   }
   return Status::Ok();

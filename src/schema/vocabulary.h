@@ -72,11 +72,15 @@ inline constexpr std::array<std::string_view, 2> kRecordKinds = {"transaction", 
 // last_transaction (the latest transaction, or collection when there is none). Per record:
 // transaction_completed (a transaction row), note_created (a note), entry_written (an audit
 // entry).
-inline constexpr std::array<std::string_view, 6> kRetentionEvents = {
-    "collection",            "last_activity", "last_transaction",
-    "transaction_completed", "note_created",  "entry_written"};
-inline constexpr std::array<std::string_view, 3> kCustomerEvents = {
-    "collection", "last_activity", "last_transaction"};
+inline constexpr std::array<std::string_view, 8> kRetentionEvents = {
+    "collection",         "last_activity",         "last_transaction",
+    "account_closure",    "consent_withdrawal",    "transaction_completed",
+    "note_created",       "entry_written"};
+// Events of the customer as a whole. account_closure and consent_withdrawal may not have
+// happened (an open account, a purpose still consented): then nothing counted from them is
+// due, and a floor counted from them is not reached.
+inline constexpr std::array<std::string_view, 5> kCustomerEvents = {
+    "collection", "last_activity", "last_transaction", "account_closure", "consent_withdrawal"};
 
 // What a data subject may ask of us (PIPL Art. 44-48; docs/subject_requests.md): to know
 // and see (access, Art. 44-45), to get a copy (copy, Art. 45), to have it moved to another
@@ -100,7 +104,7 @@ inline constexpr std::array<std::string_view, 2> kSynchronousModes = {"normal", 
 // The actions a role's grant may name ([roles.NAME] grants, issue 3). Stable: they appear in
 // decisions and audit entries. Data actions touch customer fields or records and are granted
 // per classification level; the others are granted without levels.
-inline constexpr std::array<std::string_view, 36> kActions = {
+inline constexpr std::array<std::string_view, 37> kActions = {
     "customer.create", "customer.read",    "customer.update",  "customer.search",
     "customer.list",   "customer.export",  "customer.import",  "txn.add",
     "txn.read",        "note.add",         "note.read",        "consent.record",
@@ -112,6 +116,8 @@ inline constexpr std::array<std::string_view, 36> kActions = {
     // sweep, backups, KEK rotation and retirement, key status
     "hold.manage",     "hold.read",        "retention.plan",   "retention.run",
     "retention.read",  "backup.run",       "key.manage",       "key.read",
+    // closing and reopening a customer's account (the account_closure retention event)
+    "account.close",
     // the register of data-subject requests (PIPL Art. 44-50; docs/subject_requests.md)
     "dsr.manage",      "dsr.read"};
 inline constexpr std::array<std::string_view, 11> kDataActions = {

@@ -233,6 +233,23 @@ class FaultTransaction final : public Transaction {
     CUSTOS_RETURN_IF_ERROR(Live());
     return inner_->ListLegalHolds(customer_id, in_force_only);
   }
+  Result<std::vector<RetentionPlanRow>> ListRetentionPlans(size_t limit) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->ListRetentionPlans(limit);
+  }
+  Status InsertAccountClosure(const AccountClosureRow& row) override {
+    CUSTOS_RETURN_IF_ERROR(Write("insert account closure"));
+    return inner_->InsertAccountClosure(row);
+  }
+  Result<bool> DeleteAccountClosure(std::string_view customer_id) override {
+    CUSTOS_RETURN_IF_ERROR(Write("delete account closure"));
+    return inner_->DeleteAccountClosure(customer_id);
+  }
+  Result<std::optional<AccountClosureRow>> GetAccountClosure(
+      std::string_view customer_id) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->GetAccountClosure(customer_id);
+  }
   Status InsertSubjectRequest(const SubjectRequestRow& row) override {
     CUSTOS_RETURN_IF_ERROR(Write("insert subject request"));
     return inner_->InsertSubjectRequest(row);

@@ -39,6 +39,9 @@ constexpr const char* kUpdatePlan =
     "UPDATE retention_plans SET state = $2, run_id = $3, updated_at_ms = $4 WHERE plan_id = $1";
 constexpr const char* kGetPlan =
     "SELECT " CUSTOS_PLAN_COLUMNS " FROM retention_plans WHERE plan_id = $1";
+constexpr const char* kListPlans =
+    "SELECT plan_id, content_sha256, ''::text, created_by, created_at_ms, state, run_id, "
+    "updated_at_ms FROM retention_plans ORDER BY created_at_ms DESC, plan_id DESC LIMIT $1";
 #undef CUSTOS_PLAN_COLUMNS
 
 constexpr const char* kListFacts =
@@ -54,8 +57,25 @@ constexpr const char* kListFacts =
     "(SELECT coalesce(max(recorded_at_ms), 0) FROM consent_ledger l "
     " WHERE l.customer_id = c.customer_id)::bigint, "
     "(CASE WHEN EXISTS(SELECT 1 FROM legal_holds h WHERE h.customer_id = c.customer_id "
-    " AND h.released_at_ms = 0) THEN 1 ELSE 0 END)::bigint "
+    " AND h.released_at_ms = 0) THEN 1 ELSE 0 END)::bigint, "
+    "(SELECT coalesce(max(closed_at_ms), 0) FROM account_closures a "
+    " WHERE a.customer_id = c.customer_id)::bigint, "
+    // The latest entry of each purpose; all withdrawn: the time of the last withdrawal.
+    "(SELECT CASE WHEN count(*) > 0 AND sum(CASE WHEN l.action = 'grant' THEN 1 ELSE 0 END) = 0 "
+    " THEN max(l.recorded_at_ms) ELSE 0 END FROM consent_ledger l "
+    " WHERE l.customer_id = c.customer_id AND l.scope = 'purpose' AND l.seq = "
+    " (SELECT max(m.seq) FROM consent_ledger m WHERE m.customer_id = l.customer_id "
+    "  AND m.scope = 'purpose' AND m.purpose = l.purpose))::bigint, "
+    "(CASE WHEN EXISTS(SELECT 1 FROM subject_requests r WHERE r.customer_id = c.customer_id "
+    " AND r.closed_at_ms = 0 AND r.kind <> 'deletion') THEN 1 ELSE 0 END)::bigint "
     "FROM customers c WHERE c.customer_id > $1 ORDER BY c.customer_id LIMIT $2";
+constexpr const char* kInsertClosure =
+    "INSERT INTO account_closures(customer_id, closed_at_ms, closed_by, reason) "
+    "VALUES($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+constexpr const char* kDeleteClosure = "DELETE FROM account_closures WHERE customer_id = $1";
+constexpr const char* kGetClosure =
+    "SELECT customer_id, closed_at_ms, closed_by, reason FROM account_closures "
+    "WHERE customer_id = $1";
 constexpr const char* kListRecordTimes =
     "SELECT 'transaction'::text, txn_id, created_at_ms FROM transactions WHERE customer_id = $1 "
     "UNION ALL SELECT 'note'::text, note_id, created_at_ms FROM notes WHERE customer_id = $1 "
@@ -124,6 +144,9 @@ RetentionFactsRow ReadFacts(const PgResult& r, int i) {
   row.last_note_ms = r.Int(i, 6);
   row.last_consent_ms = r.Int(i, 7);
   row.on_hold = r.Int(i, 8) != 0;
+  row.closed_at_ms = r.Int(i, 9);
+  row.consent_withdrawn_ms = r.Int(i, 10);
+  row.open_request = r.Int(i, 11) != 0;
   return row;
 }
 
@@ -184,12 +207,39 @@ Status PgTransaction::UpdateRetentionPlan(const RetentionPlanRow& row) {
   return Status::Ok();
 }
 
+Status PgTransaction::InsertAccountClosure(const AccountClosureRow& row) {
+  Params p;
+  p.Text(row.customer_id).Int(row.closed_at_ms).Text(row.closed_by).Text(row.reason);
+  return InsertOnce(kInsertClosure, p, "insert account closure");
+}
+
+Result<bool> PgTransaction::DeleteAccountClosure(std::string_view customer_id) {
+  CUSTOS_ASSIGN_OR_RETURN(
+      PgResult r, Run(kDeleteClosure, Params().Text(customer_id), "delete account closure"));
+  return r.Affected() > 0;
+}
+
+Result<std::optional<AccountClosureRow>> PgTransaction::GetAccountClosure(
+    std::string_view customer_id) {
+  CUSTOS_ASSIGN_OR_RETURN(PgResult r,
+                          Run(kGetClosure, Params().Text(customer_id), "get account closure"));
+  if (r.Rows() == 0) return std::optional<AccountClosureRow>();
+  return std::optional<AccountClosureRow>(
+      AccountClosureRow{r.Text(0, 0), r.Int(0, 1), r.Text(0, 2), r.Text(0, 3)});
+}
+
 Result<std::optional<RetentionPlanRow>> PgTransaction::GetRetentionPlan(
     std::string_view plan_id) {
   CUSTOS_ASSIGN_OR_RETURN(PgResult r,
                           Run(kGetPlan, Params().Text(plan_id), "get retention plan"));
   if (r.Rows() == 0) return std::optional<RetentionPlanRow>();
   return std::optional<RetentionPlanRow>(ReadPlan(r, 0));
+}
+
+Result<std::vector<RetentionPlanRow>> PgTransaction::ListRetentionPlans(size_t limit) {
+  CUSTOS_ASSIGN_OR_RETURN(PgResult r, Run(kListPlans, Params().Int(SqlLimit(limit)),
+                                          "list retention plans"));
+  return AllRows(r, ReadPlan);
 }
 
 Result<std::vector<RetentionFactsRow>> PgTransaction::ListRetentionFacts(

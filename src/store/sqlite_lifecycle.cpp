@@ -33,6 +33,9 @@ constexpr const char* kUpdatePlan =
     "UPDATE retention_plans SET state = ?2, run_id = ?3, updated_at_ms = ?4 WHERE plan_id = ?1";
 constexpr const char* kGetPlan =
     "SELECT " CUSTOS_PLAN_COLUMNS " FROM retention_plans WHERE plan_id = ?1";
+constexpr const char* kListPlans =
+    "SELECT plan_id, content_sha256, '', created_by, created_at_ms, state, run_id, "
+    "updated_at_ms FROM retention_plans ORDER BY created_at_ms DESC, plan_id DESC LIMIT ?1";
 #undef CUSTOS_PLAN_COLUMNS
 
 // One row per customer; each subquery walks that customer's rows by primary key.
@@ -47,8 +50,25 @@ constexpr const char* kListFacts =
     "(SELECT coalesce(max(recorded_at_ms), 0) FROM consent_ledger l "
     " WHERE l.customer_id = c.customer_id), "
     "EXISTS(SELECT 1 FROM legal_holds h WHERE h.customer_id = c.customer_id "
-    " AND h.released_at_ms = 0) "
+    " AND h.released_at_ms = 0), "
+    "(SELECT coalesce(max(closed_at_ms), 0) FROM account_closures a "
+    " WHERE a.customer_id = c.customer_id), "
+    // The latest entry of each purpose; all withdrawn: the time of the last withdrawal.
+    "(SELECT CASE WHEN count(*) > 0 AND sum(l.action = 'grant') = 0 "
+    " THEN max(l.recorded_at_ms) ELSE 0 END FROM consent_ledger l "
+    " WHERE l.customer_id = c.customer_id AND l.scope = 'purpose' AND l.seq = "
+    " (SELECT max(m.seq) FROM consent_ledger m WHERE m.customer_id = l.customer_id "
+    "  AND m.scope = 'purpose' AND m.purpose = l.purpose)), "
+    "EXISTS(SELECT 1 FROM subject_requests r WHERE r.customer_id = c.customer_id "
+    " AND r.closed_at_ms = 0 AND r.kind <> 'deletion') "
     "FROM customers c WHERE c.customer_id > ?1 ORDER BY c.customer_id LIMIT ?2";
+constexpr const char* kInsertClosure =
+    "INSERT INTO account_closures(customer_id, closed_at_ms, closed_by, reason) "
+    "VALUES(?1, ?2, ?3, ?4)";
+constexpr const char* kDeleteClosure = "DELETE FROM account_closures WHERE customer_id = ?1";
+constexpr const char* kGetClosure =
+    "SELECT customer_id, closed_at_ms, closed_by, reason FROM account_closures "
+    "WHERE customer_id = ?1";
 constexpr const char* kListRecordTimes =
     "SELECT 'transaction', txn_id, created_at_ms FROM transactions WHERE customer_id = ?1 "
     "UNION ALL SELECT 'note', note_id, created_at_ms FROM notes WHERE customer_id = ?1 "
@@ -118,6 +138,9 @@ RetentionFactsRow ReadFacts(const Stmt& s) {
   row.last_note_ms = s.Int(6);
   row.last_consent_ms = s.Int(7);
   row.on_hold = s.Int(8) != 0;
+  row.closed_at_ms = s.Int(9);
+  row.consent_withdrawn_ms = s.Int(10);
+  row.open_request = s.Int(11) != 0;
   return row;
 }
 
@@ -241,6 +264,47 @@ Status SqliteTransaction::UpdateRetentionPlan(const RetentionPlanRow& row) {
   return Track(run(), kOp);
 }
 
+Status SqliteTransaction::InsertAccountClosure(const AccountClosureRow& row) {
+  constexpr std::string_view kOp = "insert account closure";
+  CUSTOS_RETURN_IF_ERROR(Usable(kOp));
+  auto run = [&]() -> Status {
+    CUSTOS_ASSIGN_OR_RETURN(Stmt stmt, db_.Prepare(kInsertClosure, kOp));
+    stmt.Bind(1, row.customer_id);
+    stmt.Bind(2, row.closed_at_ms);
+    stmt.Bind(3, row.closed_by);
+    stmt.Bind(4, row.reason);
+    return stmt.Run();
+  };
+  return Track(run(), kOp);
+}
+
+Result<bool> SqliteTransaction::DeleteAccountClosure(std::string_view customer_id) {
+  constexpr std::string_view kOp = "delete account closure";
+  CUSTOS_RETURN_IF_ERROR(Usable(kOp));
+  auto run = [&]() -> Result<bool> {
+    CUSTOS_ASSIGN_OR_RETURN(Stmt stmt, db_.Prepare(kDeleteClosure, kOp));
+    stmt.Bind(1, customer_id);
+    CUSTOS_RETURN_IF_ERROR(stmt.Run());
+    return db_.Changes() > 0;
+  };
+  return Track(run(), kOp);
+}
+
+Result<std::optional<AccountClosureRow>> SqliteTransaction::GetAccountClosure(
+    std::string_view customer_id) {
+  constexpr std::string_view kOp = "get account closure";
+  CUSTOS_RETURN_IF_ERROR(Usable(kOp));
+  auto run = [&]() -> Result<std::optional<AccountClosureRow>> {
+    CUSTOS_ASSIGN_OR_RETURN(Stmt stmt, db_.Prepare(kGetClosure, kOp));
+    stmt.Bind(1, customer_id);
+    CUSTOS_ASSIGN_OR_RETURN(bool has_row, stmt.Step());
+    if (!has_row) return std::optional<AccountClosureRow>();
+    return std::optional<AccountClosureRow>(
+        AccountClosureRow{stmt.Text(0), stmt.Int(1), stmt.Text(2), stmt.Text(3)});
+  };
+  return Track(run(), kOp);
+}
+
 Result<std::optional<RetentionPlanRow>> SqliteTransaction::GetRetentionPlan(
     std::string_view plan_id) {
   constexpr std::string_view kOp = "get retention plan";
@@ -251,6 +315,17 @@ Result<std::optional<RetentionPlanRow>> SqliteTransaction::GetRetentionPlan(
     CUSTOS_ASSIGN_OR_RETURN(bool has_row, stmt.Step());
     if (!has_row) return std::optional<RetentionPlanRow>();
     return std::optional<RetentionPlanRow>(ReadPlan(stmt));
+  };
+  return Track(run(), kOp);
+}
+
+Result<std::vector<RetentionPlanRow>> SqliteTransaction::ListRetentionPlans(size_t limit) {
+  constexpr std::string_view kOp = "list retention plans";
+  CUSTOS_RETURN_IF_ERROR(Usable(kOp));
+  auto run = [&]() -> Result<std::vector<RetentionPlanRow>> {
+    CUSTOS_ASSIGN_OR_RETURN(Stmt stmt, db_.Prepare(kListPlans, kOp));
+    stmt.Bind(1, SqlLimit(limit));
+    return AllRows(stmt, ReadPlan);
   };
   return Track(run(), kOp);
 }

@@ -106,9 +106,13 @@ class SqliteTransaction final : public Transaction {
                                    int64_t released_at_ms) override;
   Result<std::vector<LegalHoldRow>> ListLegalHolds(std::string_view customer_id,
                                                    bool in_force_only) override;
+  Status InsertAccountClosure(const AccountClosureRow& row) override;
+  Result<bool> DeleteAccountClosure(std::string_view customer_id) override;
+  Result<std::optional<AccountClosureRow>> GetAccountClosure(std::string_view customer_id) override;
   Status InsertRetentionPlan(const RetentionPlanRow& row) override;
   Status UpdateRetentionPlan(const RetentionPlanRow& row) override;
   Result<std::optional<RetentionPlanRow>> GetRetentionPlan(std::string_view plan_id) override;
+  Result<std::vector<RetentionPlanRow>> ListRetentionPlans(size_t limit) override;
   Result<std::vector<RetentionFactsRow>> ListRetentionFacts(std::string_view after_id,
                                                             size_t limit) override;
   Result<std::vector<RecordTimeRow>> ListRecordTimes(std::string_view customer_id) override;

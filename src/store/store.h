@@ -260,6 +260,21 @@ struct RetentionFactsRow {
   int64_t last_note_ms = 0;
   int64_t last_consent_ms = 0;  // the latest consent-ledger entry
   bool on_hold = false;         // a legal hold in force names the customer
+  int64_t closed_at_ms = 0;     // when the account was closed (0: open)
+  // When the customer's last consented purpose was withdrawn: every purpose the ledger names
+  // has a withdrawal as its latest entry (0 while any purpose is granted, or none recorded).
+  int64_t consent_withdrawn_ms = 0;
+  // An open data-subject request other than a deletion request names the customer.
+  bool open_request = false;
+};
+
+// A closed customer account (the "account_closure" retention event). A reopened account has
+// no row.
+struct AccountClosureRow {
+  std::string customer_id;
+  int64_t closed_at_ms = 0;
+  std::string closed_by;  // staff id
+  std::string reason;     // why (no personal data)
 };
 
 // A transaction or note of a customer, without its ciphertext.
@@ -414,6 +429,12 @@ class Transaction {
   // `in_force_only`, by placed time then hold id.
   virtual Result<std::vector<LegalHoldRow>> ListLegalHolds(std::string_view customer_id,
                                                            bool in_force_only) = 0;
+  // Conflict if the customer's account is already closed.
+  virtual Status InsertAccountClosure(const AccountClosureRow& row) = 0;
+  // Removes the closure (a reopened account); false when the account was not closed.
+  virtual Result<bool> DeleteAccountClosure(std::string_view customer_id) = 0;
+  virtual Result<std::optional<AccountClosureRow>> GetAccountClosure(
+      std::string_view customer_id) = 0;
   // --- data-subject requests: sqlite_subject_requests.cpp / postgres_subject_requests.cpp ---
   // Writes the row as given. Conflict if the request id exists.
   virtual Status InsertSubjectRequest(const SubjectRequestRow& row) = 0;
@@ -436,6 +457,8 @@ class Transaction {
   // Replaces state, run_id and updated_at (content never changes). NotFound if absent.
   virtual Status UpdateRetentionPlan(const RetentionPlanRow& row) = 0;
   virtual Result<std::optional<RetentionPlanRow>> GetRetentionPlan(std::string_view plan_id) = 0;
+  // The newest `limit` plans, newest first, without their content (content is empty).
+  virtual Result<std::vector<RetentionPlanRow>> ListRetentionPlans(size_t limit) = 0;
   // The retention facts of customers with id > after_id, in id order, at most limit.
   virtual Result<std::vector<RetentionFactsRow>> ListRetentionFacts(std::string_view after_id,
                                                                     size_t limit) = 0;

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/validators.h"
+#include "lifecycle/rules.h"
 #include "scan/scan_text.h"
 #include "vault/authorize.h"
 #include "vault/vault_impl.h"
@@ -108,6 +109,14 @@ Result<std::string> Vault::AddTransaction(const Context& ctx, std::string_view c
   if (refusal.ok()) {
     CUSTOS_ASSIGN_OR_RETURN(auto row, txn->GetCustomer(customer_id));
     if (!row.has_value()) refusal = NotFound("customer not found");
+  }
+  if (refusal.ok()) {
+    CUSTOS_ASSIGN_OR_RETURN(auto closed, txn->GetAccountClosure(customer_id));
+    if (closed.has_value()) {
+      refusal = FailedPrecondition(fmt::format(
+          "account closed on {}: reopen it before adding a transaction",
+          lifecycle::UtcDay(closed->closed_at_ms)));
+    }
   }
   if (refusal.ok()) {
     Result<crypto::SecretBytes> loaded = m.LoadDek(*txn, customer_id);

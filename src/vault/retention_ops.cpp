@@ -21,6 +21,7 @@ constexpr size_t kMaxHoldCustomers = 1000;
 constexpr size_t kMinReason = 10;
 constexpr size_t kMaxReason = 500;
 constexpr size_t kFactsPage = 1000;
+constexpr size_t kMaxPlansListed = 1000;
 
 RetentionItemView ToView(const lifecycle::PlanItem& i) {
   return RetentionItemView{i.kind,  i.customer_id, i.record_id, i.rule,
@@ -243,6 +244,35 @@ Result<RetentionPlanView> Vault::GetRetentionPlan(const Context& ctx_in,
   CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
       *txn, impl.Event(ctx, "retention.read", target, "allow", "plan read")));
   return ToView(*row, *plan);
+}
+
+Result<std::vector<RetentionPlanView>> Vault::ListRetentionPlans(const Context& ctx_in,
+                                                                size_t limit) {
+  Impl& impl = *impl_;
+  const Context ctx = LifecycleContext(impl, ctx_in);
+  const std::string target = "plan:*";
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(ctx, "retention.read", target));
+  if (limit == 0 || limit > kMaxPlansListed) {
+    return impl.DenyAndCommit(
+        *txn, ctx, "retention.list", target,
+        InvalidArgument(fmt::format("limit: 1 to {} plans", kMaxPlansListed)));
+  }
+  CUSTOS_ASSIGN_OR_RETURN(auto rows, txn->ListRetentionPlans(limit));
+  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
+      *txn, impl.Event(ctx, "retention.list", target, "allow",
+                       fmt::format("{} plans listed", rows.size()))));
+  std::vector<RetentionPlanView> out;
+  for (const store::RetentionPlanRow& r : rows) {
+    RetentionPlanView v;
+    v.plan_id = r.plan_id;
+    v.content_sha256 = r.content_sha256;
+    v.state = r.state;
+    v.run_id = r.run_id;
+    v.created_by = r.created_by;
+    v.created_at_ms = r.created_at_ms;
+    out.push_back(std::move(v));
+  }
+  return out;
 }
 
 }  // namespace custos::vault

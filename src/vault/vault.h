@@ -358,6 +358,13 @@ struct SubjectRequestView {
   bool overdue = false;        // open, and the vault's time was past due_at_ms when read
 };
 
+// A closed account (Vault::GetAccountClosure).
+struct AccountClosureView {
+  int64_t closed_at_ms = 0;
+  std::string closed_by;
+  std::string reason;
+};
+
 // One line of a plan (lifecycle::PlanItem): due, or due but held back (`held` says why).
 struct RetentionItemView {
   std::string kind;         // "customer", "transaction", "note"
@@ -734,6 +741,20 @@ class Vault {
                                                               std::string_view customer_id,
                                                               bool open_only);
 
+  // account.close (src/vault/accounts.cpp). Closes the customer's account: the
+  // "account_closure" retention event; a closed account takes no new transactions
+  // (txn.add is refused FailedPrecondition) until reopened. reason: 10..500 printable bytes
+  // (a ticket reference, no personal data). The purpose defaults to "account_management".
+  // InvalidArgument naming the field, NotFound for an absent customer, FailedPrecondition if
+  // already closed.
+  Status CloseAccount(const Context& ctx, std::string_view customer_id, std::string_view reason);
+  // account.close. Reopens a closed account (retention no longer counts from the closure).
+  // NotFound if the account is not closed.
+  Status ReopenAccount(const Context& ctx, std::string_view customer_id, std::string_view reason);
+  // account.close. The closure of the customer's account, or nullopt while open. Audited.
+  Result<std::optional<AccountClosureView>> GetAccountClosure(const Context& ctx,
+                                                              std::string_view customer_id);
+
   // retention.plan. Sweeps every customer against the retention rules at the vault's time and
   // saves the plan: what is due, and what is due but held back (legal hold, statutory floor).
   Result<RetentionPlanView> PlanRetention(const Context& ctx);
@@ -745,6 +766,9 @@ class Vault {
   Result<RetentionPlanView> RunScheduledRetentionPlan();
   // retention.read. NotFound if absent.
   Result<RetentionPlanView> GetRetentionPlan(const Context& ctx, std::string_view plan_id);
+  // retention.read. The newest `limit` (1..1000) saved plans, newest first, without their
+  // items (due and held are empty: GetRetentionPlan has them). Audited "retention.list".
+  Result<std::vector<RetentionPlanView>> ListRetentionPlans(const Context& ctx, size_t limit);
   // retention.run. Destroys exactly the due items of the plan — only after a destruction
   // request naming the plan and its hash was approved by a second staff member, and skipping
   // what is under a legal hold now — each customer (key, rows, index, consent ledger) in one

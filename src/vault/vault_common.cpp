@@ -35,6 +35,14 @@ std::string NewId(int64_t now_ms) {
   return out;
 }
 
+bool PrintableText(std::string_view s, size_t min, size_t max) {
+  if (s.size() < min || s.size() > max) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u != 0x7f;
+  });
+}
+
 bool ValidCustomerId(std::string_view id) {
   if (id.size() != 26) return false;
   for (char c : id) {
@@ -50,14 +58,6 @@ std::string CustomerTarget(std::string_view id) {
 std::string IdTarget(std::string_view kind, std::string_view id) {
   return ValidCustomerId(id) ? fmt::format("{}:{}", kind, id)
                              : fmt::format("{}:(invalid id)", kind);
-}
-
-bool PrintableText(std::string_view s, size_t min, size_t max) {
-  if (s.size() < min || s.size() > max) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u >= 0x20 && u != 0x7f;
-  });
 }
 
 Context LifecycleContext(const Vault::Impl& impl, const Context& in) {

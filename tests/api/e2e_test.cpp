@@ -63,6 +63,46 @@ TEST_F(ApiTest, TransactionsAndNotesAreAddedAndListed) {
   EXPECT_EQ(Json(notes)["notes"].size(), 1u);
 }
 
+TEST_F(ApiTest, AnAccountIsClosedAndReopenedAndAClosedOneTakesNoTransaction) {
+  const std::string id = CreateThroughApi();
+  const std::string base = "/v1/customers/" + id;
+  auto state = Client()->Get(base + "/account", As("tok-operator"));
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->status, 200) << state->body;
+  EXPECT_EQ(Json(state)["account"], "open");
+  auto bad = Client()->Post(base + "/close", As("tok-operator"), R"({"reason":"short"})",
+                            "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400) << bad->body;
+  EXPECT_NE(bad->body.find("reason"), std::string::npos);
+  auto closed = Client()->Post(base + "/close", As("tok-operator"),
+                               R"({"reason":"customer request, ticket T-2026-7"})",
+                               "application/json");
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->status, 200) << closed->body;
+  EXPECT_EQ(Json(closed)["account"], "closed");
+  state = Client()->Get(base + "/account", As("tok-operator"));
+  ASSERT_TRUE(state);
+  EXPECT_EQ(Json(state)["account"], "closed");
+  EXPECT_EQ(Json(state)["reason"], "customer request, ticket T-2026-7");
+  auto txn = Client()->Post(base + "/transactions", As("tok-operator"),
+                            R"({"fields":{"occurred_at":"2025-01-02","product":"基金A",)"
+                            R"("amount":"100.50","currency":"CNY","payment_method":"card"}})",
+                            "application/json");
+  ASSERT_TRUE(txn);
+  EXPECT_EQ(txn->status, 409) << txn->body;
+  auto reopened = Client()->Post(base + "/reopen", As("tok-operator"),
+                                 R"({"reason":"customer came back, T-2026-9"})",
+                                 "application/json");
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(reopened->status, 200) << reopened->body;
+  auto again = Client()->Post(base + "/reopen", As("tok-operator"),
+                              R"({"reason":"customer came back, T-2026-9"})",
+                              "application/json");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 404) << again->body;
+}
+
 // P3.2b: a support agent sees identity fields (confidential) only masked; contact fields
 // (general) in full, as their post needs to call the customer back.
 TEST_F(ApiTest, ASupportAgentSeesAMaskedIdNumberAndName) {

@@ -1,6 +1,7 @@
 // The lifecycle rules and files on their own (issue 6): calendar periods, what of a customer is
 // due or held back, and the destruction ledger's append (header once, no entry twice, a torn
 // last line repaired).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -61,6 +62,66 @@ TEST(Evaluate, AHoldHoldsBackTheCustomerAndItsRecords) {
   Evaluate(c, f, {}, AddPeriod(kJan31, {5, 0, 0}), out);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].held, "legal hold");
+}
+
+TEST(Evaluate, AnOpenDataSubjectRequestHoldsBackTheCustomerAndItsRecords) {
+  const schema::Config c = DefaultConfig();
+  const int64_t now = AddPeriod(kJan31, {5, 0, 0});
+  store::RetentionFactsRow f = Facts(kJan31, kJan31 + kDay);
+  f.open_request = true;
+  std::vector<PlanItem> out;
+  Evaluate(c, f, {}, now, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].held, "open data-subject request");
+  // A legal hold is named first when both apply.
+  f.on_hold = true;
+  out.clear();
+  Evaluate(c, f, {}, now, out);
+  EXPECT_EQ(out[0].held, "legal hold");
+  // An old transaction of a customer who stays is held back too.
+  f.on_hold = false;
+  f.updated_at_ms = now - kDay;
+  out.clear();
+  Evaluate(c, f, {{"transaction", "T1", kJan31 + kDay}}, now, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].kind, "transaction");
+  EXPECT_EQ(out[0].held, "open data-subject request");
+}
+
+// The default config with the customer and consent classes counted from `event`.
+schema::Config CountedFrom(std::string_view event) {
+  std::string toml(schema::DefaultConfigToml());
+  for (const char* name : {"[retention.customer]", "[retention.consent]"}) {
+    const size_t at = toml.find(name);
+    const size_t ev = toml.find("\nevent = ", at);
+    const size_t end = toml.find("\n\n", ev);
+    toml.replace(ev, end - ev,
+                 fmt::format("\nevent = \"{}\"\nmin = \"0d\"\nmax = \"30d\"", event));
+  }
+  auto c = schema::ParseConfig(toml, "custos.toml");
+  EXPECT_TRUE(c.ok()) << c.status().ToString();
+  return std::move(c).value();
+}
+
+TEST(Evaluate, NothingCountedFromAnEventThatHasNotHappenedIsDue) {
+  for (std::string_view event : {"account_closure", "consent_withdrawal"}) {
+    const schema::Config c = CountedFrom(event);
+    store::RetentionFactsRow f = Facts(kJan31);
+    std::vector<PlanItem> out;
+    Evaluate(c, f, {}, AddPeriod(kJan31, {50, 0, 0}), out);
+    EXPECT_TRUE(out.empty()) << event;
+    EXPECT_FALSE(MayHaveRecordsDue(c, f, AddPeriod(kJan31, {50, 0, 0})));
+    const int64_t happened = AddPeriod(kJan31, {2, 0, 0});
+    (event == "account_closure" ? f.closed_at_ms : f.consent_withdrawn_ms) = happened;
+    Evaluate(c, f, {}, AddPeriod(happened, {0, 0, 30}) - 1, out);
+    EXPECT_TRUE(out.empty()) << event;
+    Evaluate(c, f, {}, AddPeriod(happened, {0, 0, 30}), out);
+    ASSERT_EQ(out.size(), 1u) << event;
+    EXPECT_EQ(out[0].event, event);
+    EXPECT_EQ(out[0].event_ms, happened);
+    EXPECT_TRUE(out[0].held.empty());
+  }
+  EXPECT_EQ(AddPeriod(kNeverMs, {3, 0, 0}), kNeverMs);
 }
 
 TEST(Evaluate, OldTransactionsOfAnActiveCustomerAreDueAlone) {

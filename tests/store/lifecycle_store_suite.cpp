@@ -79,6 +79,87 @@ TEST_P(StoreSuite, RetentionFactsNameEachCustomersDatesAndHolds) {
   EXPECT_EQ((*times)[1].record_id, std::string(kAlice) + "-t1");
 }
 
+namespace {
+
+ConsentRow Consent(const std::string& id, int64_t seq, std::string action, std::string scope,
+                   std::string purpose, int64_t at_ms) {
+  ConsentRow c;
+  c.customer_id = id;
+  c.seq = seq;
+  c.action = std::move(action);
+  c.scope = std::move(scope);
+  c.purpose = std::move(purpose);
+  c.notice_version = 1;
+  c.channel = "app";
+  c.evidence_ref = "app-" + std::to_string(seq);
+  c.recorded_at_ms = at_ms;
+  c.actor = "clerk";
+  return c;
+}
+
+int64_t WithdrawnAt(Transaction& txn, const std::string& id) {
+  auto facts = txn.ListRetentionFacts("", 10);
+  EXPECT_TRUE(facts.ok()) << facts.status().ToString();
+  if (!facts.ok()) return -1;
+  for (const RetentionFactsRow& f : *facts) {
+    if (f.customer_id == id) return f.consent_withdrawn_ms;
+  }
+  return -1;
+}
+
+}  // namespace
+
+TEST_P(StoreSuite, TheFactsTellWhenTheLastConsentedPurposeWasWithdrawn) {
+  auto txn = BeginOrDie();
+  AddCustomer(*txn, kAlice, 1000);  // marketing granted at 1030
+  ASSERT_OK(txn->AppendConsent(Consent(kAlice, 2, "grant", "purpose", "customer_service", 1040)));
+  ASSERT_OK(txn->AppendConsent(Consent(kAlice, 3, "withdraw", "purpose", "marketing", 1050)));
+  EXPECT_EQ(WithdrawnAt(*txn, kAlice), 0);  // customer_service is still granted
+  ASSERT_OK(txn->AppendConsent(Consent(kAlice, 4, "withdraw", "purpose", "customer_service", 1060)));
+  EXPECT_EQ(WithdrawnAt(*txn, kAlice), 1060);
+  // Another scope does not count: consent to sensitive fields is not a purpose.
+  ASSERT_OK(txn->AppendConsent(Consent(kAlice, 5, "grant", "sensitive", "marketing", 1065)));
+  EXPECT_EQ(WithdrawnAt(*txn, kAlice), 1060);
+  ASSERT_OK(txn->AppendConsent(Consent(kAlice, 6, "grant", "purpose", "marketing", 1070)));
+  EXPECT_EQ(WithdrawnAt(*txn, kAlice), 0);  // granted again: the event is undone
+  ASSERT_OK(txn->AppendConsent(Consent(kAlice, 7, "withdraw", "purpose", "marketing", 1080)));
+  ASSERT_OK(txn->Commit());
+  Reopen();
+  txn = BeginOrDie();
+  EXPECT_EQ(WithdrawnAt(*txn, kAlice), 1080);
+}
+
+TEST_P(StoreSuite, AnAccountClosureStaysUntilReopenedAndGoesWithItsCustomer) {
+  auto txn = BeginOrDie();
+  AddCustomer(*txn, kAlice, 1000);
+  AddCustomer(*txn, kBob, 2000);
+  ASSERT_OK(txn->InsertAccountClosure({kAlice, 3000, "agent", "customer asked, ticket T-1"}));
+  EXPECT_CODE(txn->InsertAccountClosure({kAlice, 3100, "agent", "again"}), Code::kConflict);
+  ASSERT_OK(txn->Commit());
+  Reopen();
+  txn = BeginOrDie();
+  auto got = txn->GetAccountClosure(kAlice);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->closed_at_ms, 3000);
+  EXPECT_EQ((*got)->closed_by, "agent");
+  EXPECT_EQ((*got)->reason, "customer asked, ticket T-1");
+  EXPECT_FALSE(txn->GetAccountClosure(kBob)->has_value());
+  auto facts = txn->ListRetentionFacts("", 10);
+  ASSERT_TRUE(facts.ok()) << facts.status().ToString();
+  EXPECT_EQ((*facts)[0].closed_at_ms, 3000);
+  EXPECT_EQ((*facts)[1].closed_at_ms, 0);
+  EXPECT_FALSE((*facts)[0].open_request);
+  auto reopened = txn->DeleteAccountClosure(kAlice);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_TRUE(*reopened);
+  EXPECT_FALSE(*txn->DeleteAccountClosure(kAlice));
+  EXPECT_EQ((*txn->ListRetentionFacts("", 10))[0].closed_at_ms, 0);
+  ASSERT_OK(txn->InsertAccountClosure({kAlice, 4000, "agent", "closed again"}));
+  ASSERT_TRUE(txn->EraseCustomer(kAlice).ok());
+  EXPECT_FALSE(txn->GetAccountClosure(kAlice)->has_value());
+  ASSERT_OK(txn->Commit());
+}
+
 TEST_P(StoreSuite, AHoldIsListedUntilReleased) {
   auto txn = BeginOrDie();
   ASSERT_OK(txn->InsertLegalHold(Hold("H1", kAlice, 10)));
@@ -128,6 +209,17 @@ TEST_P(StoreSuite, ARetentionPlanKeepsItsContentAndChangesOnlyItsState) {
   EXPECT_EQ((*got)->state, "running");
   EXPECT_EQ((*got)->run_id, "R1");
   EXPECT_FALSE(txn->GetRetentionPlan("P2")->has_value());
+  ASSERT_OK(txn->InsertRetentionPlan({"P0", "def", "{}", "system", 50, "planned", "", 50}));
+  ASSERT_OK(txn->InsertRetentionPlan({"P3", "fed", "{}", "dpo", 300, "done", "R3", 300}));
+  auto listed = txn->ListRetentionPlans(2);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 2u);  // newest first, content left out
+  EXPECT_EQ((*listed)[0].plan_id, "P3");
+  EXPECT_EQ((*listed)[0].state, "done");
+  EXPECT_EQ((*listed)[0].content_sha256, "fed");
+  EXPECT_TRUE((*listed)[0].content.empty());
+  EXPECT_EQ((*listed)[1].plan_id, "P1");
+  EXPECT_EQ(txn->ListRetentionPlans(10)->size(), 3u);
 }
 
 TEST_P(StoreSuite, ErasingACustomerRemovesEveryRowAndLeavesOthers) {

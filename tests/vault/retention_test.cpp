@@ -31,7 +31,9 @@ class RetentionTest : public VaultTest {
     ASSERT_TRUE(st.ok()) << st.ToString();
   }
 
-  Context Dpo() const { return Context{"dpo", "", Channel::kCli, "req-dpo"}; }
+  Context Dpo(const std::string& purpose = "") const {
+    return Context{"dpo", purpose, Channel::kCli, "req-dpo"};
+  }
   Context Security() const { return Context{"sec.admin", "", Channel::kCli, "req-sec"}; }
 
   std::string NewCustomer(const std::string& phone) {
@@ -130,6 +132,27 @@ TEST_F(RetentionTest, ThePlanListsWhatIsDueAndWhatIsHeldBackAndWhy) {
   EXPECT_EQ(vault_->PlanRetention(SupportAgent()).status().code(), Code::kPermissionDenied);
 }
 
+TEST_F(RetentionTest, SavedPlansAreListedNewestFirst) {
+  NewCustomer("13800138001");
+  auto first = vault_->PlanRetention(Dpo());
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  now_ms_ += kDayMs;
+  auto second = vault_->RunScheduledRetentionPlan();
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  auto plans = vault_->ListRetentionPlans(Security(), 10);
+  ASSERT_TRUE(plans.ok()) << plans.status().ToString();
+  ASSERT_EQ(plans->size(), 2u);
+  EXPECT_EQ((*plans)[0].plan_id, second->plan_id);
+  EXPECT_EQ((*plans)[0].created_by, "system");
+  EXPECT_EQ((*plans)[0].content_sha256, second->content_sha256);
+  EXPECT_EQ((*plans)[1].plan_id, first->plan_id);
+  EXPECT_EQ((*plans)[1].state, "planned");
+  EXPECT_EQ(vault_->ListRetentionPlans(Security(), 1)->size(), 1u);
+  EXPECT_EQ(vault_->ListRetentionPlans(Security(), 0).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(vault_->ListRetentionPlans(SupportAgent(), 10).status().code(),
+            Code::kPermissionDenied);
+}
+
 TEST_F(RetentionTest, TheStatutoryFloorHoldsACustomerBack) {
   // A company that keeps transactions 5 years (floor) but profiles only 3: a customer with a
   // 4-year-old transaction is due as a profile but held back by the transaction floor.
@@ -155,6 +178,148 @@ TEST_F(RetentionTest, TheStatutoryFloorHoldsACustomerBack) {
   auto later = vault_->PlanRetention(Dpo());
   ASSERT_TRUE(later.ok());
   EXPECT_EQ(DueIds(*later, "customer"), std::set<std::string>{c});
+}
+
+// Replaces the shipped [retention.NAME] class's event/min/max in this vault's custos.toml.
+void SetClass(const std::filesystem::path& toml_path, const std::string& name,
+              const std::string& event, const std::string& min, const std::string& max) {
+  std::string toml = ReadFileBytes(toml_path);
+  const std::string head = "[retention." + name + "]";
+  size_t at = toml.find(head);
+  ASSERT_NE(at, std::string::npos) << head;
+  const size_t ev = toml.find("\nevent = ", at);
+  const size_t end = toml.find("\n\n", ev);
+  ASSERT_NE(ev, std::string::npos);
+  toml.replace(ev, end - ev,
+               "\nevent = \"" + event + "\"\nmin = \"" + min + "\"\nmax = \"" + max + "\"");
+  std::ofstream(toml_path, std::ios::trunc) << toml;
+}
+
+TEST_F(RetentionTest, AClassCountedFromAccountClosureIsDueOnlyOnceTheAccountIsClosed) {
+  // A company that destroys a profile 30 days after the account is closed (PIPL Art. 47:
+  // the service has ended), consent evidence with it.
+  vault_.reset();
+  SetClass(dir_ / "custos.toml", "customer", "account_closure", "0d", "30d");
+  SetClass(dir_ / "custos.toml", "consent", "account_closure", "0d", "30d");
+  Reopen();
+  const std::string c = NewCustomer("13800138001");
+  const std::string stays = NewCustomer("13800138002");
+  now_ms_ += kYearMs;
+  auto open = vault_->PlanRetention(Dpo());
+  ASSERT_TRUE(open.ok()) << open.status().ToString();
+  EXPECT_TRUE(open->due.empty());  // accounts still open: the event has not happened
+  EXPECT_TRUE(open->held.empty());
+
+  const std::string why = "customer asked by phone, ticket T-2026-118";
+  EXPECT_EQ(vault_->CloseAccount(RiskOfficer(), c, why).code(), Code::kPermissionDenied);
+  EXPECT_EQ(vault_->CloseAccount(SupportAgent(), c, "short").code(), Code::kInvalidArgument);
+  EXPECT_EQ(vault_->CloseAccount(SupportAgent(), "not-an-id", why).code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(vault_->CloseAccount(SupportAgent(), "01HZZZZZZZZZZZZZZZZZZZZZZZ", why).code(),
+            Code::kNotFound);
+  const int64_t closed_at = now_ms_.load();
+  ASSERT_TRUE(vault_->CloseAccount(SupportAgent(), c, why).ok());
+  EXPECT_EQ(vault_->CloseAccount(SupportAgent(), c, why).code(), Code::kFailedPrecondition);
+  auto status = vault_->GetAccountClosure(Sales(), c);
+  ASSERT_TRUE(status.ok()) << status.status().ToString();
+  ASSERT_TRUE(status->has_value());
+  EXPECT_EQ((*status)->closed_by, "li.na");
+  EXPECT_GE((*status)->closed_at_ms, closed_at);
+  EXPECT_FALSE(vault_->GetAccountClosure(Sales(), stays)->has_value());
+  // A closed account takes no new transactions.
+  auto txn = vault_->AddTransaction(
+      Agent(), c, {{"occurred_at", "2026-10-01"}, {"product", "黄金积存计划"}, {"amount", "1"}},
+      "api");
+  EXPECT_EQ(txn.status().code(), Code::kFailedPrecondition) << txn.status().ToString();
+
+  now_ms_ += 29 * kDayMs;
+  EXPECT_TRUE(vault_->PlanRetention(Dpo())->due.empty());
+  now_ms_ += 2 * kDayMs;
+  auto plan = vault_->PlanRetention(Dpo());
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(DueIds(*plan, "customer"), std::set<std::string>{c});
+  EXPECT_EQ(plan->due[0].event, "account_closure");
+  EXPECT_GE(plan->due[0].event_ms, closed_at);
+  EXPECT_LT(plan->due[0].event_ms, closed_at + kDayMs);
+
+  // Reopened: retention no longer counts from the closure.
+  ASSERT_TRUE(vault_->ReopenAccount(SupportAgent(), c, "customer came back, ticket T-2026-131")
+                  .ok());
+  EXPECT_EQ(vault_->ReopenAccount(SupportAgent(), c, "customer came back, ticket T-2026-131")
+                .code(),
+            Code::kNotFound);
+  EXPECT_TRUE(vault_->PlanRetention(Dpo())->due.empty());
+  EXPECT_TRUE(AddTxn(c).size() > 0);
+  // Every step is in the audit log, the reason with it.
+  std::ostringstream log;
+  ASSERT_TRUE(vault_->ExportAudit(Dpo("customer_service"), log).ok());
+  int closes = 0, reopens = 0, denials = 0;
+  std::istringstream lines(log.str());
+  for (std::string line; std::getline(lines, line);) {
+    const auto e = nlohmann::json::parse(line);
+    const std::string action = e.value("action", "");
+    if (action == "account.close" || action == "account.reopen") {
+      if (e.value("decision", "") != "allow") {
+        ++denials;
+      } else {
+        ++(action == "account.close" ? closes : reopens);
+        EXPECT_NE(line.find("T-2026-1"), std::string::npos);  // the reason is kept
+      }
+    }
+  }
+  EXPECT_EQ(closes, 1);
+  EXPECT_EQ(reopens, 1);
+  EXPECT_EQ(denials, 6);  // permission, reason, id, absent, closed twice, reopened twice
+}
+
+TEST_F(RetentionTest, AClassCountedFromConsentWithdrawalWaitsForTheLastPurpose) {
+  vault_.reset();
+  SetClass(dir_ / "custos.toml", "customer", "consent_withdrawal", "0d", "30d");
+  SetClass(dir_ / "custos.toml", "consent", "consent_withdrawal", "0d", "30d");
+  Reopen();
+  const std::string c = NewCustomer("13800138001");  // customer_service, account_management
+  auto withdraw = [&](const std::string& purpose) {
+    ConsentRequest w;
+    w.action = "withdraw";
+    w.purpose = purpose;
+    w.evidence_ref = "call-2026-0042";
+    auto seq = vault_->RecordConsent(SupportAgent(), c, w);
+    ASSERT_TRUE(seq.ok()) << seq.status().ToString();
+  };
+  withdraw("account_management");
+  now_ms_ += 60 * kDayMs;
+  EXPECT_TRUE(vault_->PlanRetention(Dpo())->due.empty());  // customer_service still granted
+  const int64_t last = now_ms_.load();
+  withdraw("customer_service");
+  now_ms_ += 29 * kDayMs;
+  EXPECT_TRUE(vault_->PlanRetention(Dpo())->due.empty());
+  now_ms_ += 2 * kDayMs;
+  auto plan = vault_->PlanRetention(Dpo());
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(DueIds(*plan, "customer"), std::set<std::string>{c});
+  EXPECT_EQ(plan->due[0].event, "consent_withdrawal");
+  EXPECT_GE(plan->due[0].event_ms, last);
+  EXPECT_LT(plan->due[0].event_ms, last + kDayMs);
+}
+
+TEST_F(RetentionTest, AFloorCountedFromAnEventThatHasNotHappenedHoldsBack) {
+  // Transactions kept at least 3 years after the account is closed; the account is open.
+  vault_.reset();
+  SetClass(dir_ / "custos.toml", "customer", "collection", "0d", "1y");
+  SetClass(dir_ / "custos.toml", "consent", "collection", "0d", "1y");
+  SetClass(dir_ / "custos.toml", "transaction", "account_closure", "3y", "3y");
+  Reopen();
+  const std::string c = NewCustomer("13800138001");
+  AddTxn(c);
+  now_ms_ += 2 * kYearMs;
+  auto plan = vault_->PlanRetention(Dpo());
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_TRUE(plan->due.empty());
+  ASSERT_EQ(plan->held.size(), 1u);
+  EXPECT_EQ(plan->held[0].kind, "customer");
+  EXPECT_EQ(plan->held[0].held,
+            "statutory floor of class 'transaction' counts from account_closure, which has not "
+            "happened");
 }
 
 TEST_F(RetentionTest, ARunNeedsASecondStaffMembersApprovalOfThatPlan) {
