@@ -28,6 +28,8 @@ void AddConsentRoutes(RouteTable& table, vault::Vault& vault);
 void AddStaffRoutes(RouteTable& table, vault::Vault& vault);
 // /v1/roles, /v1/access/explain, /v1/approvals
 void AddAccessRoutes(RouteTable& table, vault::Vault& vault);
+// /v1/subject-requests, /v1/subject-requests/{request_id}/close (PIPL Art. 44-50)
+void AddSubjectRequestRoutes(RouteTable& table, vault::Vault& vault);
 // /v1/health, /v1/metrics, /v1/openapi.yaml (public)
 void AddServiceRoutes(RouteTable& table, const Metrics& metrics);
 

@@ -181,6 +181,7 @@ RouteTable BuildRoutes(vault::Vault& vault, const Metrics& metrics) {
   AddStaffRoutes(table, vault);
   AddAccessRoutes(table, vault);
   AddAuditRoutes(table, vault);
+  AddSubjectRequestRoutes(table, vault);
   return table;
 }
 

@@ -85,6 +85,11 @@ void AddAccessCommands(CLI::App& app, Globals& g, Action& action);
 // `custos retention plan|show|request|run|certificate verify` and `custos hold ...`.
 void AddRetentionCommands(CLI::App& app, Globals& g, Action& action);
 
+// --- data-subject requests (PIPL Art. 44-50; dsr_commands.cpp) ---
+// `custos dsr open --customer C --kind K --reference R`, `dsr close ID --outcome O`,
+// `dsr list [--customer C] [--open]`.
+void AddSubjectRequestCommands(CLI::App& app, Globals& g, Action& action);
+
 // --- backups (issue 6; backup_commands.cpp) ---
 // `custos backup [--to DIR]`, `custos backup verify PATH`, `custos restore PATH --dir DIR`.
 void AddBackupCommands(CLI::App& app, Globals& g, Action& action);

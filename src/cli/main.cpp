@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   AddApprovalCommands(app, g, action);
   AddAccessCommands(app, g, action);
   AddRetentionCommands(app, g, action);
+  AddSubjectRequestCommands(app, g, action);
   AddBackupCommands(app, g, action);
   AddKeyCommands(app, g, action);
   try {

@@ -82,6 +82,17 @@ inline constexpr std::array<std::string_view, 8> kRetentionEvents = {
 inline constexpr std::array<std::string_view, 5> kCustomerEvents = {
     "collection", "last_activity", "last_transaction", "account_closure", "consent_withdrawal"};
 
+// What a data subject may ask of us (PIPL Art. 44-48; docs/subject_requests.md): to know
+// and see (access, Art. 44-45), to get a copy (copy, Art. 45), to have it moved to another
+// handler (portability, Art. 45), to have it corrected or completed (correction, Art. 46),
+// deleted (deletion, Art. 47), its processing limited or refused (restriction, Art. 44), and
+// to have the rules of processing explained (explanation, Art. 48).
+inline constexpr std::array<std::string_view, 7> kSubjectRequestKinds = {
+    "access", "copy", "portability", "correction", "deletion", "restriction", "explanation"};
+// How a data-subject request ends.
+inline constexpr std::array<std::string_view, 3> kSubjectRequestOutcomes = {
+    "fulfilled", "refused", "withdrawn"};
+
 // Key-encryption suites, key providers, store backends and SQLite synchronous modes accepted
 // in [keys] and [store].
 inline constexpr std::array<std::string_view, 2> kSuites = {"aes256gcm", "sm4gcm"};
@@ -93,7 +104,7 @@ inline constexpr std::array<std::string_view, 2> kSynchronousModes = {"normal", 
 // The actions a role's grant may name ([roles.NAME] grants, issue 3). Stable: they appear in
 // decisions and audit entries. Data actions touch customer fields or records and are granted
 // per classification level; the others are granted without levels.
-inline constexpr std::array<std::string_view, 35> kActions = {
+inline constexpr std::array<std::string_view, 37> kActions = {
     "customer.create", "customer.read",    "customer.update",  "customer.search",
     "customer.list",   "customer.export",  "customer.import",  "txn.add",
     "txn.read",        "note.add",         "note.read",        "consent.record",
@@ -106,7 +117,9 @@ inline constexpr std::array<std::string_view, 35> kActions = {
     "hold.manage",     "hold.read",        "retention.plan",   "retention.run",
     "retention.read",  "backup.run",       "key.manage",       "key.read",
     // closing and reopening a customer's account (the account_closure retention event)
-    "account.close"};
+    "account.close",
+    // the register of data-subject requests (PIPL Art. 44-50; docs/subject_requests.md)
+    "dsr.manage",      "dsr.read"};
 inline constexpr std::array<std::string_view, 11> kDataActions = {
     "customer.create", "customer.read",   "customer.update", "customer.search",
     "customer.list",   "customer.export", "customer.import", "txn.add",

@@ -250,6 +250,26 @@ class FaultTransaction final : public Transaction {
     CUSTOS_RETURN_IF_ERROR(Live());
     return inner_->GetAccountClosure(customer_id);
   }
+  Status InsertSubjectRequest(const SubjectRequestRow& row) override {
+    CUSTOS_RETURN_IF_ERROR(Write("insert subject request"));
+    return inner_->InsertSubjectRequest(row);
+  }
+  Result<std::optional<SubjectRequestRow>> GetSubjectRequest(
+      std::string_view request_id) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->GetSubjectRequest(request_id);
+  }
+  Result<bool> CloseSubjectRequest(std::string_view request_id, std::string_view closed_by,
+                                   int64_t closed_at_ms, std::string_view outcome) override {
+    CUSTOS_RETURN_IF_ERROR(Write("close subject request"));
+    return inner_->CloseSubjectRequest(request_id, closed_by, closed_at_ms, outcome);
+  }
+  Result<std::vector<SubjectRequestRow>> ListSubjectRequests(std::string_view customer_id,
+                                                             bool open_only,
+                                                             size_t limit) override {
+    CUSTOS_RETURN_IF_ERROR(Live());
+    return inner_->ListSubjectRequests(customer_id, open_only, limit);
+  }
   Status InsertRetentionPlan(const RetentionPlanRow& row) override {
     CUSTOS_RETURN_IF_ERROR(Write("insert retention plan"));
     return inner_->InsertRetentionPlan(row);

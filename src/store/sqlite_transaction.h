@@ -122,6 +122,14 @@ class SqliteTransaction final : public Transaction {
   Result<int64_t> AppendDestruction(const DestructionRow& row) override;
   Result<std::vector<DestructionRow>> ListDestructions(std::string_view run_id, int64_t after_seq,
                                                        size_t limit) override;
+  // --- data-subject requests: sqlite_subject_requests.cpp ---
+  Status InsertSubjectRequest(const SubjectRequestRow& row) override;
+  Result<std::optional<SubjectRequestRow>> GetSubjectRequest(std::string_view request_id) override;
+  Result<bool> CloseSubjectRequest(std::string_view request_id, std::string_view closed_by,
+                                   int64_t closed_at_ms, std::string_view outcome) override;
+  Result<std::vector<SubjectRequestRow>> ListSubjectRequests(std::string_view customer_id,
+                                                             bool open_only,
+                                                             size_t limit) override;
 
  private:
   SqliteTransaction(SqliteDb& db, SlotLease lease) : db_(db), lease_(std::move(lease)) {}

@@ -218,6 +218,23 @@ struct LegalHoldRow {
   int64_t released_at_ms = 0;  // 0 while in force
 };
 
+// One data-subject request (PIPL Art. 44-50): a customer asked to see, copy, move, correct,
+// delete or restrict their data, or for an explanation. The register only; no personal data:
+// `reference` is a ticket reference written by staff. Rows outlive a destroyed customer (like
+// hold rows). While open: closed_by = "", closed_at_ms = 0, outcome = "".
+struct SubjectRequestRow {
+  std::string request_id;
+  std::string customer_id;
+  std::string kind;        // schema::kSubjectRequestKinds
+  std::string reference;
+  std::string opened_by;   // staff id
+  int64_t opened_at_ms = 0;
+  int64_t due_at_ms = 0;
+  std::string closed_by;   // empty while open
+  int64_t closed_at_ms = 0;  // 0 while open
+  std::string outcome;     // schema::kSubjectRequestOutcomes; empty while open
+};
+
 // A saved retention plan: what a sweep found due (src/lifecycle/plan.h). `content` is the
 // plan's JSON text and never changes; content_sha256 (hex) is what an approval names.
 struct RetentionPlanRow {
@@ -418,6 +435,23 @@ class Transaction {
   virtual Result<bool> DeleteAccountClosure(std::string_view customer_id) = 0;
   virtual Result<std::optional<AccountClosureRow>> GetAccountClosure(
       std::string_view customer_id) = 0;
+  // --- data-subject requests: sqlite_subject_requests.cpp / postgres_subject_requests.cpp ---
+  // Writes the row as given. Conflict if the request id exists.
+  virtual Status InsertSubjectRequest(const SubjectRequestRow& row) = 0;
+  // nullopt when absent.
+  virtual Result<std::optional<SubjectRequestRow>> GetSubjectRequest(
+      std::string_view request_id) = 0;
+  // Closes the request if it is open (sets closed_by, closed_at_ms, outcome): true when it
+  // did, false when there is no such request or it was already closed (then nothing changes).
+  virtual Result<bool> CloseSubjectRequest(std::string_view request_id,
+                                           std::string_view closed_by, int64_t closed_at_ms,
+                                           std::string_view outcome) = 0;
+  // Requests naming `customer_id` (every customer's when empty), only open ones when
+  // `open_only`, by opened time then request id, at most limit.
+  virtual Result<std::vector<SubjectRequestRow>> ListSubjectRequests(std::string_view customer_id,
+                                                                     bool open_only,
+                                                                     size_t limit) = 0;
+
   // Conflict if the plan id exists.
   virtual Status InsertRetentionPlan(const RetentionPlanRow& row) = 0;
   // Replaces state, run_id and updated_at (content never changes). NotFound if absent.

@@ -17,24 +17,11 @@
 namespace custos::vault {
 namespace {
 
-constexpr std::string_view kDefaultPurpose = "legal_obligation";
 constexpr size_t kMaxHoldCustomers = 1000;
 constexpr size_t kMinReason = 10;
 constexpr size_t kMaxReason = 500;
 constexpr size_t kFactsPage = 1000;
 constexpr size_t kMaxPlansListed = 1000;
-Context LifecycleContext(const Vault::Impl& impl, const Context& in) {
-  Context ctx = in;
-  if (ctx.purpose.empty() && impl.config->FindPurpose(kDefaultPurpose) != nullptr) {
-    ctx.purpose = std::string(kDefaultPurpose);
-  }
-  return ctx;
-}
-
-std::string IdTarget(std::string_view kind, std::string_view id) {
-  return ValidCustomerId(id) ? fmt::format("{}:{}", kind, id)
-                             : fmt::format("{}:(invalid id)", kind);
-}
 
 RetentionItemView ToView(const lifecycle::PlanItem& i) {
   return RetentionItemView{i.kind,  i.customer_id, i.record_id, i.rule,

@@ -27,7 +27,6 @@
 namespace custos::vault {
 namespace {
 
-constexpr std::string_view kDefaultPurpose = "legal_obligation";
 constexpr size_t kRunBatch = 256;  // items per storage transaction
 constexpr int kCheckpointAttempts = 100;  // 50 ms apart: 5 s in all
 constexpr std::string_view kMetaVaultId = "vault_id";
@@ -86,10 +85,7 @@ Result<store::ApprovalRow> FindApproval(store::Transaction& txn,
 // Step 1. Refusals are audited.
 Result<RunState> StartRun(Vault::Impl& impl, const Context& ctx_in, std::string_view plan_id) {
   RunState s;
-  s.ctx = ctx_in;
-  if (s.ctx.purpose.empty() && impl.config->FindPurpose(kDefaultPurpose) != nullptr) {
-    s.ctx.purpose = std::string(kDefaultPurpose);
-  }
+  s.ctx = LifecycleContext(impl, ctx_in);
   s.target = PlanTarget(plan_id);
   s.started_at_ms = impl.Now();
   CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(s.ctx, "retention.run", s.target));

@@ -41,11 +41,6 @@ std::string StaffTarget(std::string_view id) {
   return access::ValidStaffId(id) ? fmt::format("staff:{}", id) : "staff:(invalid id)";
 }
 
-// Identifiers the vault makes (NewId): 26 upper-case base32 characters.
-std::string IdTarget(std::string_view kind, std::string_view id) {
-  return ValidCustomerId(id) ? fmt::format("{}:{}", kind, id) : fmt::format("{}:(invalid id)", kind);
-}
-
 // Staff operations are administration unless the caller names a purpose.
 Context AdminContext(const Context& in) {
   Context ctx = in;

@@ -55,6 +55,20 @@ std::string CustomerTarget(std::string_view id) {
   return ValidCustomerId(id) ? fmt::format("customer:{}", id) : "customer:(invalid id)";
 }
 
+std::string IdTarget(std::string_view kind, std::string_view id) {
+  return ValidCustomerId(id) ? fmt::format("{}:{}", kind, id)
+                             : fmt::format("{}:(invalid id)", kind);
+}
+
+Context LifecycleContext(const Vault::Impl& impl, const Context& in) {
+  static constexpr std::string_view kDefaultPurpose = "legal_obligation";
+  Context ctx = in;
+  if (ctx.purpose.empty() && impl.config->FindPurpose(kDefaultPurpose) != nullptr) {
+    ctx.purpose = std::string(kDefaultPurpose);
+  }
+  return ctx;
+}
+
 std::vector<std::string> FieldNames(const FieldValues& fields) {
   std::vector<std::string> names;
   names.reserve(fields.size());
@@ -98,6 +112,8 @@ std::string_view GrantedAction(std::string_view action) {
   if (action == "audit.export" || action == "audit.tail") return "audit.read";
   if (action == "key.rotate" || action == "key.retire") return "key.manage";
   if (action == "key.status") return "key.read";
+  if (action == "dsr.open" || action == "dsr.close") return "dsr.manage";
+  if (action == "dsr.list") return "dsr.read";
   return action;
 }
 

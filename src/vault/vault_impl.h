@@ -133,9 +133,17 @@ bool ValidCustomerId(std::string_view id);
 // "customer:<id>", or "customer:(invalid id)" so that a hostile id never enters the log.
 std::string CustomerTarget(std::string_view id);
 
-// True when `s` is min..max bytes with no control character: a free-text reason (a matter or
-// ticket reference) that goes into the audit log.
+// "<kind>:<id>" for an id made by NewId (a hold, plan, data-subject request), or
+// "<kind>:(invalid id)" so that a hostile id never enters the log.
+std::string IdTarget(std::string_view kind, std::string_view id);
+
+// True if `s` is `min` to `max` bytes with no control character (UTF-8 text passes): staff's
+// free text (a hold reason, a request reference) that goes into the audit log.
 bool PrintableText(std::string_view s, size_t min, size_t max);
+
+// The context of a lifecycle operation (holds, retention, data-subject requests): `in`, with
+// the purpose "legal_obligation" (when the catalogue has it) if the caller named none.
+Context LifecycleContext(const Vault::Impl& impl, const Context& in);
 
 // Names of the fields in a map, for audit entries.
 std::vector<std::string> FieldNames(const FieldValues& fields);

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -137,6 +138,29 @@ class ApiTest : public vault::testing::VaultTest {
   static std::string ErrorMessage(const httplib::Result& r) {
     const auto doc = Json(r);
     return doc.contains("error") ? doc["error"].value("message", "") : "";
+  }
+
+  // A request expected to fail: what it shows, the answer, and the status, error code and a
+  // part of the message expected.
+  struct ErrorCase {
+    const char* what;
+    httplib::Result r;
+    int status;
+    const char* code;
+    const char* message_part;
+  };
+  // Checks every case's status, code, message and request id, and that `absent` (a customer
+  // value) is in no answer.
+  static void ExpectErrors(const std::vector<ErrorCase>& cases, const std::string& absent) {
+    for (const ErrorCase& k : cases) {
+      SCOPED_TRACE(k.what);
+      ASSERT_TRUE(k.r) << httplib::to_string(k.r.error());
+      EXPECT_EQ(k.r->status, k.status) << k.r->body;
+      EXPECT_EQ(ErrorCode(k.r), k.code) << k.r->body;
+      EXPECT_NE(ErrorMessage(k.r).find(k.message_part), std::string::npos) << k.r->body;
+      EXPECT_FALSE(Json(k.r)["error"].value("request_id", "").empty());
+      EXPECT_EQ(k.r->body.find(absent), std::string::npos) << k.r->body;
+    }
   }
 
   // Audit entries in the log now (the verify call itself adds one).

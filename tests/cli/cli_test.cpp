@@ -113,6 +113,18 @@ class CliTest : public ::testing::Test {
     return code.ok() ? fmt::format("{:06}", *code) : "";
   }
 
+  // `init`, then a sales clerk adds 张三 (consenting to customer service and account
+  // management); returns the customer id.
+  std::string InitWithACustomer() {
+    EXPECT_EQ(Custos("init " + vault_).code, 0);
+    Outcome add = Custos(
+        "customer add --consent-purposes customer_service,account_management --notice-version 1 "
+        "--json --set name=张三 --set 'phone=13800138000'",
+        "clerk", "account_management");
+    EXPECT_EQ(add.code, 0) << add.out;
+    return JsonString(add.out, "customer_id");
+  }
+
   static std::string JsonString(const std::string& json, const std::string& key) {
     const std::string k = "\"" + key + "\":\"";
     const size_t at = json.find(k);
@@ -296,13 +308,8 @@ namespace {
 // `custos key rotate|status|retire` (issue 6, docs/keys.md): the administrator rotates, the
 // status shows both versions with their counts, and the old version is retired.
 TEST_F(CliTest, TheAdministratorRotatesTheKekSeesTheStatusAndRetiresTheOldVersion) {
-  ASSERT_EQ(Custos("init " + vault_).code, 0);
-  Outcome add = Custos(
-      "customer add --consent-purposes customer_service,account_management --notice-version 1 "
-      "--json --set name=张三 --set 'phone=13800138000'",
-      "clerk", "account_management");
-  ASSERT_EQ(add.code, 0) << add.out;
-  const std::string id = JsonString(add.out, "customer_id");
+  const std::string id = InitWithACustomer();
+  ASSERT_EQ(id.size(), 26u);
   Outcome rotate = Custos("--json key rotate --batch 10", "admin", "account_management");
   ASSERT_EQ(rotate.code, 0) << rotate.out;
   EXPECT_NE(rotate.out.find("\"to_version\":2"), std::string::npos) << rotate.out;
@@ -326,6 +333,43 @@ TEST_F(CliTest, TheAdministratorRotatesTheKekSeesTheStatusAndRetiresTheOldVersio
   // A support agent may neither rotate nor look.
   EXPECT_EQ(Custos("key rotate", "agent", "customer_service").code, 4);
   EXPECT_EQ(Custos("audit verify", "dpo", "legal_obligation").code, 0);
+}
+
+}  // namespace
+
+namespace {
+
+// `custos dsr open|close|list` (PIPL Art. 44-50, docs/subject_requests.md): a support agent
+// logs a customer's request and closes it; the DPO lists the register; a sales clerk may not.
+TEST_F(CliTest, ASupportAgentLogsAndClosesADataSubjectRequest) {
+  const std::string customer = InitWithACustomer();
+  ASSERT_EQ(customer.size(), 26u);
+  Outcome open = Custos("dsr open --customer " + customer + " --kind access --reference TCK-42",
+                        "agent");
+  ASSERT_EQ(open.code, 0) << open.out;
+  EXPECT_NE(open.out.find("answer due by 20"), std::string::npos) << open.out;
+  Outcome json = Custos("--json dsr open --customer " + customer +
+                        " --kind deletion --reference TCK-43", "agent");
+  ASSERT_EQ(json.code, 0) << json.out;
+  const std::string id = JsonString(json.out, "request_id");
+  ASSERT_EQ(id.size(), 26u) << json.out;
+  Outcome bad = Custos("dsr open --customer " + customer + " --kind erasure --reference TCK-44",
+                       "agent");
+  EXPECT_EQ(bad.code, 3) << bad.out;
+  EXPECT_NE(bad.out.find("kind: must be one of"), std::string::npos) << bad.out;
+  EXPECT_EQ(Custos("dsr close " + id + " --outcome fulfilled", "agent").code, 0);
+  EXPECT_EQ(Custos("dsr close " + id + " --outcome fulfilled", "agent").code, 5) << "closes once";
+  Outcome list = Custos("dsr list --customer " + customer, "dpo", "legal_obligation");
+  ASSERT_EQ(list.code, 0) << list.out;
+  EXPECT_NE(list.out.find("request"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find(" access "), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find(" fulfilled "), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find(" open "), std::string::npos) << list.out;
+  Outcome open_only = Custos("--json dsr list --open", "dpo", "legal_obligation");
+  ASSERT_EQ(open_only.code, 0) << open_only.out;
+  EXPECT_EQ(open_only.out.find(id), std::string::npos) << open_only.out;
+  EXPECT_NE(open_only.out.find("\"kind\":\"access\""), std::string::npos) << open_only.out;
+  EXPECT_EQ(Custos("dsr list", "clerk", "account_management").code, 4);
 }
 
 }  // namespace

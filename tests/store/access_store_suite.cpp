@@ -7,13 +7,6 @@
 namespace custos::store::testing {
 namespace {
 
-#define ASSERT_OK(expr)                                  \
-  do {                                                   \
-    const ::custos::Status& custos_s_ = (expr);          \
-    ASSERT_TRUE(custos_s_.ok()) << custos_s_.ToString(); \
-  } while (0)
-#define EXPECT_CODE(expr, want) EXPECT_EQ((expr).code(), (want)) << (expr).ToString()
-
 Bytes Hash(char fill) { return Bytes(32, static_cast<uint8_t>(fill)); }
 
 StaffRow Staff(std::string id) {

@@ -9,13 +9,6 @@
 namespace custos::store::testing {
 namespace {
 
-#define ASSERT_OK(expr)                                  \
-  do {                                                   \
-    const ::custos::Status& custos_s_ = (expr);          \
-    ASSERT_TRUE(custos_s_.ok()) << custos_s_.ToString(); \
-  } while (0)
-#define EXPECT_CODE(expr, want) EXPECT_EQ((expr).code(), (want)) << (expr).ToString()
-
 NoticeRow Notice(int64_t version) {
   NoticeRow row;
   row.version = version;

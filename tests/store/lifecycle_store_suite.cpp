@@ -8,13 +8,6 @@
 namespace custos::store::testing {
 namespace {
 
-#define ASSERT_OK(expr)                                  \
-  do {                                                   \
-    const ::custos::Status& custos_s_ = (expr);          \
-    ASSERT_TRUE(custos_s_.ok()) << custos_s_.ToString(); \
-  } while (0)
-#define EXPECT_CODE(expr, want) EXPECT_EQ((expr).code(), (want)) << (expr).ToString()
-
 constexpr const char* kAlice = "01HAAAAAAAAAAAAAAAAAAAAAAA";
 constexpr const char* kBob = "01HBBBBBBBBBBBBBBBBBBBBBBB";
 

@@ -134,12 +134,6 @@ INSTANTIATE_TEST_SUITE_P(Postgres, StoreSuite,
                                                         }}),
                          testing::BackendName);
 
-#define ASSERT_OK(expr)                                  \
-  do {                                                   \
-    const ::custos::Status& custos_s_ = (expr);          \
-    ASSERT_TRUE(custos_s_.ok()) << custos_s_.ToString(); \
-  } while (0)
-
 Bytes B(std::string_view s) { return Bytes(s.begin(), s.end()); }
 
 CustomerRow Customer(std::string id) {

@@ -13,13 +13,6 @@
 namespace custos::store::testing {
 namespace {
 
-#define ASSERT_OK(expr)                                    \
-  do {                                                     \
-    const ::custos::Status& custos_s_ = (expr);            \
-    ASSERT_TRUE(custos_s_.ok()) << custos_s_.ToString();   \
-  } while (0)
-#define EXPECT_CODE(expr, want) EXPECT_EQ((expr).code(), (want)) << (expr).ToString()
-
 Bytes B(std::string_view s) { return Bytes(s.begin(), s.end()); }
 
 CustomerRow Customer(std::string id, int64_t at_ms = 1000) {

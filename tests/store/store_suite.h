@@ -14,6 +14,14 @@
 #include "core/status.h"
 #include "store/store.h"
 
+// Assertions on a Status or a Result's status, for the suite's files.
+#define ASSERT_OK(expr)                                  \
+  do {                                                   \
+    const ::custos::Status& custos_s_ = (expr);          \
+    ASSERT_TRUE(custos_s_.ok()) << custos_s_.ToString(); \
+  } while (0)
+#define EXPECT_CODE(expr, want) EXPECT_EQ((expr).code(), (want)) << (expr).ToString()
+
 namespace custos::store::testing {
 
 // How to reach one backend. `open` opens (creating on first use) the store that lives in

@@ -132,6 +132,32 @@ TEST_F(RetentionTest, ThePlanListsWhatIsDueAndWhatIsHeldBackAndWhy) {
   EXPECT_EQ(vault_->PlanRetention(SupportAgent()).status().code(), Code::kPermissionDenied);
 }
 
+// PIPL Art. 44-48 (docs/subject_requests.md): a customer who asked to see their data is not
+// destroyed before the answer; an open deletion request holds nothing back (destruction is
+// what it asks for), and once the other request is closed the customer is due.
+TEST_F(RetentionTest, AnOpenDataSubjectRequestOtherThanDeletionHoldsTheCustomerBack) {
+  const std::string asked = NewCustomer("13800138001");
+  const std::string deleting = NewCustomer("13800138002");
+  now_ms_ += 3 * kYearMs + 2 * kDayMs;  // both past the ceiling of class 'customer'
+  auto access = vault_->OpenSubjectRequest(Dpo(), {asked, "access", "TCK-2026-0042"});
+  ASSERT_TRUE(access.ok()) << access.status().ToString();
+  for (const std::string& c : {asked, deleting}) {
+    auto deletion = vault_->OpenSubjectRequest(Dpo(), {c, "deletion", "TCK-2026-0043"});
+    ASSERT_TRUE(deletion.ok()) << deletion.status().ToString();
+  }
+  auto plan = vault_->PlanRetention(Dpo());
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(DueIds(*plan, "customer"), std::set<std::string>{deleting});
+  ASSERT_EQ(plan->held.size(), 1u);
+  EXPECT_EQ(plan->held[0].customer_id, asked);
+  EXPECT_EQ(plan->held[0].held, "open data-subject request");
+  ASSERT_TRUE(vault_->CloseSubjectRequest(Dpo(), access->request_id, "fulfilled").ok());
+  auto after = vault_->PlanRetention(Dpo());
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(DueIds(*after, "customer"), (std::set<std::string>{asked, deleting}));
+  EXPECT_TRUE(after->held.empty());
+}
+
 TEST_F(RetentionTest, SavedPlansAreListedNewestFirst) {
   NewCustomer("13800138001");
   auto first = vault_->PlanRetention(Dpo());

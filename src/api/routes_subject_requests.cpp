@@ -1,0 +1,91 @@
+// Data-subject request routes (docs/openapi.yaml, tag "subject-requests"; PIPL Art. 44-50,
+// docs/subject_requests.md): the register of what customers asked, when it is due and how it
+// ended. Administrative like approvals: a bearer token, the purpose optional (the vault records
+// legal_obligation when none is given).
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <array>
+#include <ctime>
+
+#include "api/query.h"
+#include "api/request_body.h"
+#include "api/routes.h"
+#include "api/view_json.h"
+#include "vault/vault.h"
+
+namespace custos::api {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::array<BodyMember, 3> kOpenBody = {{
+    {"customer_id", MemberKind::kString, true},
+    {"kind", MemberKind::kString, true},
+    {"reference", MemberKind::kString, true},
+}};
+constexpr std::array<BodyMember, 1> kCloseBody = {{
+    {"outcome", MemberKind::kString, true},
+}};
+constexpr std::array<std::string_view, 2> kListQuery = {"customer_id", "open"};
+
+// RFC 3339 in UTC, to the second: "2026-12-14T14:18:58Z".
+std::string Rfc3339(int64_t ms) {
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(seconds));
+}
+
+json RequestJson(const vault::SubjectRequestView& r) {
+  return {{"request_id", r.request_id},     {"customer_id", r.customer_id},
+          {"kind", r.kind},                 {"reference", r.reference},
+          {"opened_by", r.opened_by},       {"opened_at_ms", r.opened_at_ms},
+          {"due_at_ms", r.due_at_ms},       {"due_at", Rfc3339(r.due_at_ms)},
+          {"closed_by", r.closed_by},       {"closed_at_ms", r.closed_at_ms},
+          {"outcome", r.outcome},           {"overdue", r.overdue}};
+}
+
+Result<bool> ParseOpenFlag(const QueryParams& q) {
+  auto it = q.find("open");
+  if (it == q.end() || it->second == "false") return false;
+  if (it->second == "true") return true;
+  return InvalidArgument("query: parameter 'open' must be true or false");
+}
+
+Result<ApiResponse> OpenRequest(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
+  CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kOpenBody));
+  vault::SubjectRequestSpec spec;
+  spec.customer_id = StringOr(body, "customer_id", "");
+  spec.kind = StringOr(body, "kind", "");
+  spec.reference = StringOr(body, "reference", "");
+  CUSTOS_ASSIGN_OR_RETURN(vault::SubjectRequestView opened, v.OpenSubjectRequest(s.ctx, spec));
+  return JsonResponse(201, Dump(RequestJson(opened)));
+}
+
+Result<ApiResponse> CloseRequest(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
+  CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kCloseBody));
+  auto it = s.params.find("request_id");
+  const std::string id = it == s.params.end() ? std::string() : it->second;
+  const std::string outcome = StringOr(body, "outcome", "");
+  CUSTOS_RETURN_IF_ERROR(v.CloseSubjectRequest(s.ctx, id, outcome));
+  return JsonResponse(200, Dump({{"request_id", id}, {"outcome", outcome}}));
+}
+
+Result<ApiResponse> ListRequests(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
+  CUSTOS_ASSIGN_OR_RETURN(QueryParams q, ParseQuery(req.query, kListQuery));
+  CUSTOS_ASSIGN_OR_RETURN(bool open_only, ParseOpenFlag(q));
+  CUSTOS_ASSIGN_OR_RETURN(auto rows, v.ListSubjectRequests(s.ctx, q["customer_id"], open_only));
+  json items = json::array();
+  for (const auto& r : rows) items.push_back(RequestJson(r));
+  return JsonResponse(200, Dump({{"subject_requests", std::move(items)}}));
+}
+
+}  // namespace
+
+void AddSubjectRequestRoutes(RouteTable& t, vault::Vault& v) {
+  t.Add({"GET", "/v1/subject-requests", Access::kAuthenticated, BindVault(v, ListRequests)});
+  t.Add({"POST", "/v1/subject-requests", Access::kAuthenticated, BindVault(v, OpenRequest)});
+  t.Add({"POST", "/v1/subject-requests/{request_id}/close", Access::kAuthenticated,
+         BindVault(v, CloseRequest)});
+}
+
+}  // namespace custos::api

@@ -1,0 +1,121 @@
+// Data-subject requests over the API (PIPL Art. 44-50; docs/subject_requests.md): a support
+// agent registers a customer's request and closes it, the list says what is open and overdue,
+// a role without the grant is refused, and bad bodies and queries get a 4xx naming the member.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "api_fixture.h"
+
+namespace custos::api::testing {
+namespace {
+
+std::string OpenBody(const std::string& customer, const std::string& kind) {
+  return nlohmann::json{{"customer_id", customer}, {"kind", kind}, {"reference", "TCK-2026-0042"}}
+      .dump();
+}
+
+TEST_F(ApiTest, ASupportAgentRegistersListsAndClosesADataSubjectRequest) {
+  const std::string customer = CreateThroughApi();
+  // No purpose header: the vault records legal_obligation.
+  auto opened = Client()->Post("/v1/subject-requests", As("tok-agent", ""),
+                               OpenBody(customer, "access"), "application/json");
+  ASSERT_TRUE(opened);
+  ASSERT_EQ(opened->status, 201) << opened->body;
+  const auto doc = Json(opened);
+  const std::string id = doc.value("request_id", "");
+  ASSERT_EQ(id.size(), 26u) << opened->body;
+  EXPECT_EQ(doc.value("due_at_ms", int64_t{0}),
+            doc.value("opened_at_ms", int64_t{0}) + 15 * kDayMs);
+  // The injected clock starts at 1,760,000,000,000 ms (2025-10-09T08:53:20Z): due 15 days on.
+  EXPECT_EQ(doc.value("due_at", "").substr(0, 11), "2025-10-24T") << opened->body;
+  EXPECT_EQ(doc.value("due_at", "").back(), 'Z');
+
+  auto open = Client()->Get("/v1/subject-requests?customer_id=" + customer + "&open=true",
+                            As("tok-operator"));
+  ASSERT_TRUE(open);
+  ASSERT_EQ(open->status, 200) << open->body;
+  ASSERT_EQ(Json(open)["subject_requests"].size(), 1u);
+  EXPECT_EQ(Json(open)["subject_requests"][0].value("kind", ""), "access");
+  EXPECT_FALSE(Json(open)["subject_requests"][0].value("overdue", true));
+
+  auto closed = Client()->Post("/v1/subject-requests/" + id + "/close", As("tok-agent"),
+                               R"({"outcome":"fulfilled"})", "application/json");
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->status, 200) << closed->body;
+  auto again = Client()->Post("/v1/subject-requests/" + id + "/close", As("tok-agent"),
+                              R"({"outcome":"fulfilled"})", "application/json");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 404) << again->body;
+
+  auto still_open = Client()->Get("/v1/subject-requests?open=true", As("tok-agent"));
+  ASSERT_TRUE(still_open);
+  ASSERT_EQ(still_open->status, 200) << still_open->body;
+  EXPECT_TRUE(Json(still_open)["subject_requests"].empty());
+  auto all = Client()->Get("/v1/subject-requests", As("tok-agent"));
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->status, 200) << all->body;
+  ASSERT_EQ(Json(all)["subject_requests"].size(), 1u);
+  EXPECT_EQ(Json(all)["subject_requests"][0].value("outcome", ""), "fulfilled");
+  EXPECT_EQ(Json(all)["subject_requests"][0].value("closed_by", ""), "li.na");
+}
+
+TEST_F(ApiTest, DataSubjectRequestsRefuseOtherRolesAndBadInputNamingTheMember) {
+  const std::string customer = CreateThroughApi();
+  auto c = Client();
+  std::vector<ErrorCase> cases;
+  cases.push_back({"a risk officer has no dsr grant",
+                   c->Post("/v1/subject-requests", As("tok-risk"), OpenBody(customer, "access"),
+                           "application/json"),
+                   403, "permission_denied", ""});
+  cases.push_back({"nor may list", c->Get("/v1/subject-requests", As("tok-risk")), 403,
+                   "permission_denied", ""});
+  cases.push_back({"unknown member",
+                   c->Post("/v1/subject-requests", As("tok-agent"),
+                           R"({"customer_id":"x","kind":"access","reference":"TCK-1",)"
+                           R"("name":"王芳"})",
+                           "application/json"),
+                   400, "invalid_argument", "unknown member 'name'"});
+  cases.push_back({"wrong type",
+                   c->Post("/v1/subject-requests", As("tok-agent"),
+                           R"({"customer_id":"x","kind":7,"reference":"TCK-1"})",
+                           "application/json"),
+                   400, "invalid_argument", "'kind' must be a string"});
+  cases.push_back({"missing member",
+                   c->Post("/v1/subject-requests", As("tok-agent"),
+                           R"({"customer_id":"x","kind":"access"})", "application/json"),
+                   400, "invalid_argument", "'reference'"});
+  cases.push_back({"unknown kind",
+                   c->Post("/v1/subject-requests", As("tok-agent"), OpenBody(customer, "erasure"),
+                           "application/json"),
+                   400, "invalid_argument", "kind: must be one of"});
+  cases.push_back({"absent customer",
+                   c->Post("/v1/subject-requests", As("tok-agent"),
+                           OpenBody("01HZZZZZZZZZZZZZZZZZZZZZZZ", "access"), "application/json"),
+                   404, "not_found", "customer_id"});
+  cases.push_back({"bad outcome",
+                   c->Post("/v1/subject-requests/01HZZZZZZZZZZZZZZZZZZZZZZZ/close",
+                           As("tok-agent"), R"({"outcome":"done"})", "application/json"),
+                   400, "invalid_argument", "outcome: must be one of"});
+  cases.push_back({"close member of the wrong type",
+                   c->Post("/v1/subject-requests/01HZZZZZZZZZZZZZZZZZZZZZZZ/close",
+                           As("tok-agent"), R"({"outcome":true})", "application/json"),
+                   400, "invalid_argument", "'outcome' must be a string"});
+  cases.push_back({"bad open flag", c->Get("/v1/subject-requests?open=yes", As("tok-agent")),
+                   400, "invalid_argument", "parameter 'open' must be true or false"});
+  cases.push_back({"unknown query parameter",
+                   c->Get("/v1/subject-requests?kind=access", As("tok-agent")), 400,
+                   "invalid_argument", "parameter 'kind'"});
+  cases.push_back({"bad customer id",
+                   c->Get("/v1/subject-requests?customer_id=nope", As("tok-agent")), 400,
+                   "invalid_argument", "customer_id: not a customer id"});
+  ExpectErrors(cases, "王芳");
+  auto listed = c->Get("/v1/subject-requests", As("tok-agent"));
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->status, 200) << listed->body;
+  EXPECT_TRUE(Json(listed)["subject_requests"].empty()) << "nothing refused was registered";
+}
+
+}  // namespace
+}  // namespace custos::api::testing
