@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <thread>
@@ -138,12 +139,25 @@ std::string ItemReason(const RunState& s, const lifecycle::PlanItem& item) {
                      s.plan.plan_id, s.approval.approval_id, s.plan.run_id);
 }
 
-// Destroys one item in `txn`; adds to the report. A held or absent item is skipped.
+// True when an open data-subject request other than a deletion request names the customer
+// (it holds destruction back, like a legal hold: docs/subject_requests.md).
+Result<bool> HasOpenRequest(store::Transaction& txn, std::string_view customer_id) {
+  CUSTOS_ASSIGN_OR_RETURN(auto open, txn.ListSubjectRequests(customer_id, true, 100));
+  return std::any_of(open.begin(), open.end(),
+                     [](const store::SubjectRequestRow& r) { return r.kind != "deletion"; });
+}
+
+// Destroys one item in `txn`; adds to the report. An item held back now (a legal hold or an
+// open data-subject request, placed after the plan was made) or absent is skipped.
 Status DestroyItem(Vault::Impl& impl, store::Transaction& txn, const RunState& s,
                    const lifecycle::PlanItem& item, RetentionRunReport& report) {
   if (!ValidCustomerId(item.customer_id)) return DataLoss("plan: an item has a bad customer id");
   CUSTOS_ASSIGN_OR_RETURN(auto holds, txn.ListLegalHolds(item.customer_id, true));
-  if (!holds.empty()) {
+  bool held = !holds.empty();
+  if (!held) {
+    CUSTOS_ASSIGN_OR_RETURN(held, HasOpenRequest(txn, item.customer_id));
+  }
+  if (held) {
     ++report.skipped_held;
     return Status::Ok();
   }

@@ -395,7 +395,8 @@ struct RetentionRunReport {
   int64_t customers = 0;     // destroyed by this run (all attempts)
   int64_t transactions = 0;
   int64_t notes = 0;
-  int64_t skipped_held = 0;  // listed, but under a legal hold at run time
+  int64_t skipped_held = 0;  // listed, but under a legal hold or an open data-subject request
+                             // (other than deletion) at run time
   int64_t skipped_gone = 0;  // listed, but already gone (an earlier attempt, or never there)
   std::filesystem::path certificate;  // <vault_dir>/certificates/<run_id>.json
 };

@@ -461,6 +461,25 @@ TEST_F(RetentionTest, AHoldPlacedAfterApprovalIsRespectedAtRunTime) {
   EXPECT_TRUE(vault_->GetCustomer(Agent(), b, {}).ok());
 }
 
+TEST_F(RetentionTest, ARequestOpenedAfterApprovalIsRespectedAtRunTime) {
+  const std::string a = NewCustomer("13800138001");
+  const std::string b = NewCustomer("13800138002");
+  const std::string c = NewCustomer("13800138003");
+  now_ms_ += 3 * kYearMs + 2 * kDayMs;
+  RetentionPlanView plan = PlanAndApprove();
+  ASSERT_EQ(DueIds(plan, "customer"), (std::set<std::string>{a, b, c}));
+  auto access = vault_->OpenSubjectRequest(SupportAgent(), {b, "access", "ticket T-2026-77"});
+  ASSERT_TRUE(access.ok()) << access.status().ToString();
+  auto deletion = vault_->OpenSubjectRequest(SupportAgent(), {c, "deletion", "ticket T-2026-78"});
+  ASSERT_TRUE(deletion.ok()) << deletion.status().ToString();
+  auto run = vault_->RunRetentionPlan(Dpo(), plan.plan_id);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  EXPECT_EQ(run->customers, 2);  // a, and c whose deletion request this fulfils
+  EXPECT_EQ(run->skipped_held, 1);
+  EXPECT_TRUE(vault_->GetCustomer(Agent(), b, {}).ok());
+  EXPECT_EQ(vault_->GetCustomer(Agent(), c, {}).status().code(), Code::kNotFound);
+}
+
 TEST_F(RetentionTest, OldTransactionsOfACustomerWhoStaysAreDestroyedAlone) {
   const std::string c = NewCustomer("13800138001");
   const std::string old_txn = AddTxn(c);
