@@ -71,6 +71,22 @@ class RetentionTest : public VaultTest {
     return *plan;
   }
 
+  // For classes with max = "30d": nothing is due 29 days after `since`; 31 days after, exactly
+  // `customer` is, counted from `event` which happened at `since` (within a day).
+  void ExpectDueAMonthAfter(const std::string& customer, const std::string& event,
+                            int64_t since) {
+    now_ms_ += 29 * kDayMs;
+    EXPECT_TRUE(vault_->PlanRetention(Dpo())->due.empty());
+    now_ms_ += 2 * kDayMs;
+    auto plan = vault_->PlanRetention(Dpo());
+    ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+    EXPECT_EQ(DueIds(*plan, "customer"), std::set<std::string>{customer});
+    ASSERT_FALSE(plan->due.empty());
+    EXPECT_EQ(plan->due[0].event, event);
+    EXPECT_GE(plan->due[0].event_ms, since);
+    EXPECT_LT(plan->due[0].event_ms, since + kDayMs);
+  }
+
   static std::set<std::string> DueIds(const RetentionPlanView& plan, const std::string& kind) {
     std::set<std::string> ids;
     for (const auto& i : plan.due) {
@@ -258,15 +274,7 @@ TEST_F(RetentionTest, AClassCountedFromAccountClosureIsDueOnlyOnceTheAccountIsCl
       "api");
   EXPECT_EQ(txn.status().code(), Code::kFailedPrecondition) << txn.status().ToString();
 
-  now_ms_ += 29 * kDayMs;
-  EXPECT_TRUE(vault_->PlanRetention(Dpo())->due.empty());
-  now_ms_ += 2 * kDayMs;
-  auto plan = vault_->PlanRetention(Dpo());
-  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
-  EXPECT_EQ(DueIds(*plan, "customer"), std::set<std::string>{c});
-  EXPECT_EQ(plan->due[0].event, "account_closure");
-  EXPECT_GE(plan->due[0].event_ms, closed_at);
-  EXPECT_LT(plan->due[0].event_ms, closed_at + kDayMs);
+  ExpectDueAMonthAfter(c, "account_closure", closed_at);
 
   // Reopened: retention no longer counts from the closure.
   ASSERT_TRUE(vault_->ReopenAccount(SupportAgent(), c, "customer came back, ticket T-2026-131")
@@ -317,15 +325,7 @@ TEST_F(RetentionTest, AClassCountedFromConsentWithdrawalWaitsForTheLastPurpose) 
   EXPECT_TRUE(vault_->PlanRetention(Dpo())->due.empty());  // customer_service still granted
   const int64_t last = now_ms_.load();
   withdraw("customer_service");
-  now_ms_ += 29 * kDayMs;
-  EXPECT_TRUE(vault_->PlanRetention(Dpo())->due.empty());
-  now_ms_ += 2 * kDayMs;
-  auto plan = vault_->PlanRetention(Dpo());
-  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
-  EXPECT_EQ(DueIds(*plan, "customer"), std::set<std::string>{c});
-  EXPECT_EQ(plan->due[0].event, "consent_withdrawal");
-  EXPECT_GE(plan->due[0].event_ms, last);
-  EXPECT_LT(plan->due[0].event_ms, last + kDayMs);
+  ExpectDueAMonthAfter(c, "consent_withdrawal", last);
 }
 
 TEST_F(RetentionTest, AFloorCountedFromAnEventThatHasNotHappenedHoldsBack) {
