@@ -14,14 +14,6 @@ constexpr std::string_view kDefaultPurpose = "account_management";
 constexpr size_t kMinReason = 10;
 constexpr size_t kMaxReason = 500;
 
-Context AccountContext(const Vault::Impl& impl, const Context& in) {
-  Context ctx = in;
-  if (ctx.purpose.empty() && impl.config->FindPurpose(kDefaultPurpose) != nullptr) {
-    ctx.purpose = std::string(kDefaultPurpose);
-  }
-  return ctx;
-}
-
 Status CheckInput(std::string_view customer_id, std::string_view reason) {
   if (!ValidCustomerId(customer_id)) {
     return InvalidArgument("customer_id: not a customer id (26 base32 characters)");
@@ -39,7 +31,7 @@ Status CheckInput(std::string_view customer_id, std::string_view reason) {
 Status Vault::CloseAccount(const Context& ctx_in, std::string_view customer_id,
                            std::string_view reason) {
   Impl& impl = *impl_;
-  const Context ctx = AccountContext(impl, ctx_in);
+  const Context ctx = WithDefaultPurpose(impl, ctx_in, kDefaultPurpose);
   const std::string target = CustomerTarget(customer_id);
   CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(ctx, kAction, target));
   Status bad = CheckInput(customer_id, reason);
@@ -66,7 +58,7 @@ Status Vault::CloseAccount(const Context& ctx_in, std::string_view customer_id,
 Status Vault::ReopenAccount(const Context& ctx_in, std::string_view customer_id,
                             std::string_view reason) {
   Impl& impl = *impl_;
-  const Context ctx = AccountContext(impl, ctx_in);
+  const Context ctx = WithDefaultPurpose(impl, ctx_in, kDefaultPurpose);
   const std::string target = CustomerTarget(customer_id);
   CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(ctx, kAction, target));
   Status bad = CheckInput(customer_id, reason);
@@ -84,7 +76,7 @@ Status Vault::ReopenAccount(const Context& ctx_in, std::string_view customer_id,
 Result<std::optional<AccountClosureView>> Vault::GetAccountClosure(const Context& ctx_in,
                                                                   std::string_view customer_id) {
   Impl& impl = *impl_;
-  const Context ctx = AccountContext(impl, ctx_in);
+  const Context ctx = WithDefaultPurpose(impl, ctx_in, kDefaultPurpose);
   const std::string target = CustomerTarget(customer_id);
   CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(ctx, kAction, target));
   Status bad = ValidCustomerId(customer_id)

@@ -60,13 +60,16 @@ std::string IdTarget(std::string_view kind, std::string_view id) {
                              : fmt::format("{}:(invalid id)", kind);
 }
 
-Context LifecycleContext(const Vault::Impl& impl, const Context& in) {
-  static constexpr std::string_view kDefaultPurpose = "legal_obligation";
+Context WithDefaultPurpose(const Vault::Impl& impl, const Context& in, std::string_view fallback) {
   Context ctx = in;
-  if (ctx.purpose.empty() && impl.config->FindPurpose(kDefaultPurpose) != nullptr) {
-    ctx.purpose = std::string(kDefaultPurpose);
+  if (ctx.purpose.empty() && impl.config->FindPurpose(fallback) != nullptr) {
+    ctx.purpose = std::string(fallback);
   }
   return ctx;
+}
+
+Context LifecycleContext(const Vault::Impl& impl, const Context& in) {
+  return WithDefaultPurpose(impl, in, "legal_obligation");
 }
 
 std::vector<std::string> FieldNames(const FieldValues& fields) {

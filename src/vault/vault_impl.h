@@ -141,8 +141,10 @@ std::string IdTarget(std::string_view kind, std::string_view id);
 // free text (a hold reason, a request reference) that goes into the audit log.
 bool PrintableText(std::string_view s, size_t min, size_t max);
 
-// The context of a lifecycle operation (holds, retention, data-subject requests): `in`, with
-// the purpose "legal_obligation" (when the catalogue has it) if the caller named none.
+// `in`, with the purpose `fallback` (when the catalogue has it) if the caller named none.
+Context WithDefaultPurpose(const Vault::Impl& impl, const Context& in, std::string_view fallback);
+// The context of a lifecycle operation (holds, retention, data-subject requests): the
+// purpose "legal_obligation" if the caller named none.
 Context LifecycleContext(const Vault::Impl& impl, const Context& in);
 
 // Names of the fields in a map, for audit entries.
