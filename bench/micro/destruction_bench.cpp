@@ -69,26 +69,26 @@ int main(int argc, char** argv) {
   for (auto [id, post, role] : {std::tuple{"clerk", "sales_rep", "sales"},
                                 std::tuple{"sec.admin", "security_administrator",
                                            "security_admin"}}) {
-    Status st = v->CreateStaff(admin, StaffSpec{id, id, post, {role}, ""});
+    Status st = v->staff().Create(admin, StaffSpec{id, id, post, {role}, ""});
     if (!st.ok()) return Fail("staff", st);
   }
   const int64_t t = SystemMs() - offset.load();
-  Status st = v->RecordTraining(
+  Status st = v->staff().RecordTraining(
       admin, TrainingRecord{"clerk", "privacy-basics", t - kDayMs, t + 10 * 365 * kDayMs, ""});
   if (!st.ok()) return Fail("training", st);
   const Context clerk{"clerk", "account_management", Channel::kCli, "bench"};
-  auto old_import = v->ImportCsv(clerk, argv[2], Consenting());
+  auto old_import = v->customers().ImportCsv(clerk, argv[2], Consenting());
   if (!old_import.ok()) return Fail("import old", old_import.status());
   v.reset();
   offset = 0;  // today
   opened = Vault::Open(open);
   if (!opened.ok()) return Fail("reopen", opened.status());
   v = std::move(opened).value();
-  auto new_import = v->ImportCsv(clerk, argv[3], Consenting());
+  auto new_import = v->customers().ImportCsv(clerk, argv[3], Consenting());
   if (!new_import.ok()) return Fail("import new", new_import.status());
   const Context dpo{"dpo", "", Channel::kCli, "bench"};
   auto plan_start = std::chrono::steady_clock::now();
-  auto plan = v->PlanRetention(dpo);
+  auto plan = v->lifecycle().PlanRetention(dpo);
   if (!plan.ok()) return Fail("plan", plan.status());
   const double plan_s = Seconds(plan_start);
   ApprovalRequest req;
@@ -96,12 +96,12 @@ int main(int argc, char** argv) {
   req.justification = "destruction benchmark run";
   req.duration_ms = kDayMs;
   req.plan_id = plan->plan_id;
-  auto approval = v->RequestApproval(dpo, req);
+  auto approval = v->approvals().Request(dpo, req);
   if (!approval.ok()) return Fail("request", approval.status());
-  st = v->Approve(Context{"sec.admin", "", Channel::kCli, "bench"}, *approval);
+  st = v->approvals().Approve(Context{"sec.admin", "", Channel::kCli, "bench"}, *approval);
   if (!st.ok()) return Fail("approve", st);
   auto run_start = std::chrono::steady_clock::now();
-  auto run = v->RunRetentionPlan(dpo, plan->plan_id);
+  auto run = v->lifecycle().RunRetentionPlan(dpo, plan->plan_id);
   if (!run.ok()) return Fail("run", run.status());
   const double run_s = Seconds(run_start);
   const int64_t total = old_import->imported + new_import->imported;

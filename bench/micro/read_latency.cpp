@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
   std::string after;
   std::mt19937_64 rng(42);
   while (ids.size() < samples) {
-    auto page = (*v)->ListCustomers(ctx, after, 1000);
+    auto page = (*v)->customers().List(ctx, after, 1000);
     if (!page.ok()) {
       std::cerr << "list customers: " << page.status().ToString() << '\n';
       return 1;
@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
     if (after.empty()) break;
     // Skip ahead so samples cover the whole key range of a large vault.
     for (int skip = 0; skip < 20 && !after.empty(); ++skip) {
-      auto next = (*v)->ListCustomers(ctx, after, 1);
+      auto next = (*v)->customers().List(ctx, after, 1);
       if (!next.ok() || next->customers.empty()) break;
       after = next->customers.back().customer_id;
     }
@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < ids.size(); ++i) {
     const double c0 = ThreadCpuUs();
     auto t0 = Clock::now();
-    auto c = (*v)->GetCustomer(ctx, ids[i], {});
+    auto c = (*v)->customers().Get(ctx, ids[i], {});
     auto t1 = Clock::now();
     get_cpu_us.push_back(ThreadCpuUs() - c0);
     if (!c.ok()) {
@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
     if (phones[i].empty()) continue;
     const double c0 = ThreadCpuUs();
     auto t0 = Clock::now();
-    auto hits = (*v)->FindCustomers(ctx, "phone", phones[i]);
+    auto hits = (*v)->customers().Find(ctx, "phone", phones[i]);
     auto t1 = Clock::now();
     find_cpu_us.push_back(ThreadCpuUs() - c0);
     if (!hits.ok() || hits->empty()) {

@@ -65,13 +65,13 @@ Result<ApiResponse> RequestApproval(vault::Vault& v, const ApiRequest& req,
   r.levels = StringsOr(body, "levels");
   r.purpose = StringOr(body, "purpose", "");
   r.duration_ms = IntOr(body, "duration_ms", 0);
-  CUSTOS_ASSIGN_OR_RETURN(std::string id, v.RequestApproval(s.ctx, r));
+  CUSTOS_ASSIGN_OR_RETURN(std::string id, v.approvals().Request(s.ctx, r));
   return JsonResponse(201, Dump({{"approval_id", id}}));
 }
 
 Result<ApiResponse> ListApprovals(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(QueryParams q, ParseQuery(req.query, kApprovalQuery));
-  CUSTOS_ASSIGN_OR_RETURN(auto approvals, v.ListApprovals(s.ctx, q["requester"], q["state"]));
+  CUSTOS_ASSIGN_OR_RETURN(auto approvals, v.approvals().List(s.ctx, q["requester"], q["state"]));
   json items = json::array();
   for (const auto& a : approvals) items.push_back(ApprovalJson(a));
   return JsonResponse(200, Dump({{"approvals", std::move(items)}}));
@@ -80,14 +80,14 @@ Result<ApiResponse> ListApprovals(vault::Vault& v, const ApiRequest& req, const 
 Result<ApiResponse> Approve(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(NoBody(req));
   const std::string id = Param(s, "approval_id");
-  CUSTOS_RETURN_IF_ERROR(v.Approve(s.ctx, id));
+  CUSTOS_RETURN_IF_ERROR(v.approvals().Approve(s.ctx, id));
   return JsonResponse(200, Dump({{"approval_id", id}, {"state", "approved"}}));
 }
 
 Result<ApiResponse> Reject(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(NoBody(req));
   const std::string id = Param(s, "approval_id");
-  CUSTOS_RETURN_IF_ERROR(v.Reject(s.ctx, id));
+  CUSTOS_RETURN_IF_ERROR(v.approvals().Reject(s.ctx, id));
   return JsonResponse(200, Dump({{"approval_id", id}, {"state", "rejected"}}));
 }
 
@@ -98,7 +98,7 @@ Result<ApiResponse> Explain(vault::Vault& v, const ApiRequest& req, const Reques
       return InvalidArgument(fmt::format("query: parameter '{}' is required", name));
     }
   }
-  CUSTOS_ASSIGN_OR_RETURN(auto lines, v.ExplainAccess(s.ctx, q["staff_id"], q["purpose"],
+  CUSTOS_ASSIGN_OR_RETURN(auto lines, v.staff().ExplainAccess(s.ctx, q["staff_id"], q["purpose"],
                                                       q["customer_id"]));
   json items = json::array();
   for (const vault::AccessExplanation& e : lines) {
@@ -116,7 +116,7 @@ Result<ApiResponse> Explain(vault::Vault& v, const ApiRequest& req, const Reques
 // The role and post catalogue from custos.toml (not customer data).
 Result<ApiResponse> Roles(vault::Vault& v, const ApiRequest& req, const RequestScope& scope) {
   CUSTOS_RETURN_IF_ERROR(ParseQuery(req.query, kNoQuery).status());
-  CUSTOS_ASSIGN_OR_RETURN(const schema::Config* config, v.ListRoles(scope.ctx));
+  CUSTOS_ASSIGN_OR_RETURN(const schema::Config* config, v.staff().ListRoles(scope.ctx));
   const schema::Config& c = *config;
   json roles = json::array();
   for (const schema::RoleDef& r : c.roles) {

@@ -39,7 +39,7 @@ Result<ApiResponse> Entries(vault::Vault& v, const ApiRequest& req, const Reques
     CUSTOS_ASSIGN_OR_RETURN(tail, ParseBoundedInt("tail", it->second, 1, kMaxTail));
   }
   std::ostringstream jsonl;
-  CUSTOS_RETURN_IF_ERROR(v.TailAudit(s.ctx, static_cast<size_t>(tail), jsonl));
+  CUSTOS_RETURN_IF_ERROR(v.audit().Tail(s.ctx, static_cast<size_t>(tail), jsonl));
   json entries = json::array();
   std::istringstream lines(jsonl.str());
   for (std::string line; std::getline(lines, line);) {
@@ -57,7 +57,7 @@ Result<ApiResponse> Verify(vault::Vault& v, const ApiRequest& req, const Request
   if (req.body.find_first_not_of(" \t\r\n") != std::string::npos) {
     CUSTOS_RETURN_IF_ERROR(ParseBody(req.body, kVerifyBody).status());
   }
-  CUSTOS_ASSIGN_OR_RETURN(audit::VerifyReport r, v.VerifyAudit(s.ctx));
+  CUSTOS_ASSIGN_OR_RETURN(audit::VerifyReport r, v.audit().Verify(s.ctx));
   json doc = {{"ok", r.ok},
               {"entries", r.entries},
               {"checkpoints", r.checkpoints},

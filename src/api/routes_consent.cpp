@@ -65,13 +65,13 @@ Result<ApiResponse> PublishNotice(vault::Vault& v, const ApiRequest& req, const 
   spec.text = StringOr(body, "text", "");
   spec.purposes = StringsOr(body, "purposes");
   spec.effective_at_ms = IntOr(body, "effective_at_ms", 0);
-  CUSTOS_ASSIGN_OR_RETURN(vault::NoticeView notice, v.PublishNotice(s.ctx, spec));
+  CUSTOS_ASSIGN_OR_RETURN(vault::NoticeView notice, v.consent().PublishNotice(s.ctx, spec));
   return JsonResponse(201, Dump(NoticeJson(notice)));
 }
 
 Result<ApiResponse> ListNotices(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(ParseQuery(req.query, kNoQuery).status());
-  CUSTOS_ASSIGN_OR_RETURN(auto notices, v.ListNotices(s.ctx));
+  CUSTOS_ASSIGN_OR_RETURN(auto notices, v.consent().ListNotices(s.ctx));
   json items = json::array();
   for (const auto& n : notices) items.push_back(NoticeJson(n));
   return JsonResponse(200, Dump({{"notices", std::move(items)}}));
@@ -86,13 +86,13 @@ Result<ApiResponse> RecordConsent(vault::Vault& v, const ApiRequest& req, const 
   r.notice_version = IntOr(body, "notice_version", 0);
   r.channel = StringOr(body, "channel", "");
   r.evidence_ref = StringOr(body, "evidence_ref", "api:" + s.ctx.request_id);
-  CUSTOS_ASSIGN_OR_RETURN(int64_t seq, v.RecordConsent(s.ctx, CustomerId(s), r));
+  CUSTOS_ASSIGN_OR_RETURN(int64_t seq, v.consent().Record(s.ctx, CustomerId(s), r));
   return JsonResponse(201, Dump({{"seq", seq}}));
 }
 
 Result<ApiResponse> ListConsents(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(ParseQuery(req.query, kNoQuery).status());
-  CUSTOS_ASSIGN_OR_RETURN(vault::ConsentsView view, v.ListConsents(s.ctx, CustomerId(s)));
+  CUSTOS_ASSIGN_OR_RETURN(vault::ConsentsView view, v.consent().List(s.ctx, CustomerId(s)));
   return JsonResponse(200, Dump(ConsentsJson(view)));
 }
 

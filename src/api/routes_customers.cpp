@@ -55,7 +55,7 @@ Result<ApiResponse> Create(vault::Vault& v, const ApiRequest& req, const Request
   // the ledger entry can be traced to the audited request.
   consent.evidence_ref = StringOr(c, "evidence_ref", "api:" + s.ctx.request_id);
   CUSTOS_ASSIGN_OR_RETURN(std::string id,
-                          v.CreateCustomer(s.ctx, ToFieldValues(body["fields"]),
+                          v.customers().Create(s.ctx, ToFieldValues(body["fields"]),
                                            StringOr(body, "source", kDefaultSource), consent));
   return JsonResponse(201, Dump({{"customer_id", id}}));
 }
@@ -67,14 +67,14 @@ Result<ApiResponse> Get(vault::Vault& v, const ApiRequest& req, const RequestSco
     CUSTOS_ASSIGN_OR_RETURN(fields, ParseNameList("fields", it->second));
   }
   CUSTOS_ASSIGN_OR_RETURN(vault::CustomerView view,
-                          v.GetCustomer(s.ctx, Param(s, "customer_id"), fields));
+                          v.customers().Get(s.ctx, Param(s, "customer_id"), fields));
   return JsonResponse(200, Dump(CustomerJson(view)));
 }
 
 Result<ApiResponse> Update(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kUpdateBody));
   const std::string& id = Param(s, "customer_id");
-  CUSTOS_RETURN_IF_ERROR(v.UpdateCustomer(s.ctx, id, ToFieldValues(body["fields"])));
+  CUSTOS_RETURN_IF_ERROR(v.customers().Update(s.ctx, id, ToFieldValues(body["fields"])));
   return JsonResponse(200, Dump({{"customer_id", id}}));
 }
 
@@ -86,7 +86,7 @@ Result<ApiResponse> Search(vault::Vault& v, const ApiRequest& req, const Request
     }
   }
   CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> ids,
-                          v.FindCustomers(s.ctx, q["field"], q["value"]));
+                          v.customers().Find(s.ctx, q["field"], q["value"]));
   return JsonResponse(200, Dump({{"customer_ids", ids}}));
 }
 
@@ -97,7 +97,7 @@ Result<ApiResponse> List(vault::Vault& v, const ApiRequest& req, const RequestSc
     CUSTOS_ASSIGN_OR_RETURN(limit, ParseBoundedInt("limit", it->second, 1, kMaxPage));
   }
   CUSTOS_ASSIGN_OR_RETURN(vault::CustomerPage page,
-                          v.ListCustomers(s.ctx, q["after"], static_cast<size_t>(limit)));
+                          v.customers().List(s.ctx, q["after"], static_cast<size_t>(limit)));
   json customers = json::array();
   for (const vault::CustomerView& c : page.customers) customers.push_back(CustomerJson(c));
   json doc = {{"customers", std::move(customers)}};
@@ -111,15 +111,15 @@ Result<ApiResponse> SetAccount(vault::Vault& v, const ApiRequest& req, const Req
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kReasonBody));
   const std::string& id = Param(s, "customer_id");
   const std::string reason = StringOr(body, "reason", "");
-  CUSTOS_RETURN_IF_ERROR(close ? v.CloseAccount(s.ctx, id, reason)
-                               : v.ReopenAccount(s.ctx, id, reason));
+  CUSTOS_RETURN_IF_ERROR(close ? v.lifecycle().CloseAccount(s.ctx, id, reason)
+                               : v.lifecycle().ReopenAccount(s.ctx, id, reason));
   return JsonResponse(200, Dump({{"customer_id", id}, {"account", close ? "closed" : "open"}}));
 }
 
 Result<ApiResponse> Account(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(ParseQuery(req.query, std::array<std::string_view, 0>{}).status());
   const std::string& id = Param(s, "customer_id");
-  CUSTOS_ASSIGN_OR_RETURN(auto closed, v.GetAccountClosure(s.ctx, id));
+  CUSTOS_ASSIGN_OR_RETURN(auto closed, v.lifecycle().GetAccountClosure(s.ctx, id));
   json doc = {{"customer_id", id}, {"account", closed.has_value() ? "closed" : "open"}};
   if (closed.has_value()) {
     doc["closed_at_ms"] = closed->closed_at_ms;

@@ -31,7 +31,7 @@ Result<ApiResponse> AddTransaction(vault::Vault& v, const ApiRequest& req,
                                    const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kTransactionBody));
   CUSTOS_ASSIGN_OR_RETURN(std::string id,
-                          v.AddTransaction(s.ctx, CustomerId(s), ToFieldValues(body["fields"]),
+                          v.records().AddTransaction(s.ctx, CustomerId(s), ToFieldValues(body["fields"]),
                                            StringOr(body, "source", "api")));
   return JsonResponse(201, Dump({{"txn_id", id}}));
 }
@@ -39,7 +39,7 @@ Result<ApiResponse> AddTransaction(vault::Vault& v, const ApiRequest& req,
 Result<ApiResponse> ListTransactions(vault::Vault& v, const ApiRequest& req,
                                      const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(ParseQuery(req.query, kNoQuery).status());
-  CUSTOS_ASSIGN_OR_RETURN(auto views, v.ListTransactions(s.ctx, CustomerId(s)));
+  CUSTOS_ASSIGN_OR_RETURN(auto views, v.records().ListTransactions(s.ctx, CustomerId(s)));
   json items = json::array();
   for (const auto& t : views) items.push_back(TransactionJson(t));
   return JsonResponse(200, Dump({{"transactions", std::move(items)}}));
@@ -48,14 +48,14 @@ Result<ApiResponse> ListTransactions(vault::Vault& v, const ApiRequest& req,
 Result<ApiResponse> AddNote(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kNoteBody));
   CUSTOS_ASSIGN_OR_RETURN(std::string id,
-                          v.AddNote(s.ctx, CustomerId(s), body["text"].get<std::string>(),
+                          v.records().AddNote(s.ctx, CustomerId(s), body["text"].get<std::string>(),
                                     StringOr(body, "source", "api")));
   return JsonResponse(201, Dump({{"note_id", id}}));
 }
 
 Result<ApiResponse> ListNotes(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(ParseQuery(req.query, kNoQuery).status());
-  CUSTOS_ASSIGN_OR_RETURN(auto views, v.ListNotes(s.ctx, CustomerId(s)));
+  CUSTOS_ASSIGN_OR_RETURN(auto views, v.records().ListNotes(s.ctx, CustomerId(s)));
   json items = json::array();
   for (const auto& n : views) items.push_back(NoteJson(n));
   return JsonResponse(200, Dump({{"notes", std::move(items)}}));

@@ -77,7 +77,7 @@ Result<ApiResponse> IssueToken(vault::Vault& v, const ApiRequest& req, const Req
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kLoginBody));
   CUSTOS_ASSIGN_OR_RETURN(
       vault::IssuedToken t,
-      v.IssueToken(StringOr(body, "staff_id", ""), StringOr(body, "password", ""),
+      v.staff().IssueToken(StringOr(body, "staff_id", ""), StringOr(body, "password", ""),
                    StringOr(body, "totp_code", ""), IntOr(body, "ttl_ms", kDefaultTokenTtlMs),
                    StringOr(body, "label", "api"), vault::Channel::kApi));
   return JsonResponse(201, Dump({{"token_id", t.token_id},
@@ -88,7 +88,7 @@ Result<ApiResponse> IssueToken(vault::Vault& v, const ApiRequest& req, const Req
 
 Result<ApiResponse> ListTokens(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(QueryParams q, ParseQuery(req.query, kStaffQuery));
-  CUSTOS_ASSIGN_OR_RETURN(auto tokens, v.ListTokens(s.ctx, q["staff_id"]));
+  CUSTOS_ASSIGN_OR_RETURN(auto tokens, v.staff().ListTokens(s.ctx, q["staff_id"]));
   json items = json::array();
   for (const auto& t : tokens) items.push_back(TokenJson(t));
   return JsonResponse(200, Dump({{"tokens", std::move(items)}}));
@@ -97,13 +97,13 @@ Result<ApiResponse> ListTokens(vault::Vault& v, const ApiRequest& req, const Req
 Result<ApiResponse> RevokeToken(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(NoBody(req));
   const std::string id = Param(s, "token_id");
-  CUSTOS_RETURN_IF_ERROR(v.RevokeToken(s.ctx, id));
+  CUSTOS_RETURN_IF_ERROR(v.staff().RevokeToken(s.ctx, id));
   return JsonResponse(200, Dump({{"token_id", id}, {"state", "revoked"}}));
 }
 
 Result<ApiResponse> ListStaff(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(ParseQuery(req.query, kNoQuery).status());
-  CUSTOS_ASSIGN_OR_RETURN(auto staff, v.ListStaff(s.ctx));
+  CUSTOS_ASSIGN_OR_RETURN(auto staff, v.staff().List(s.ctx));
   json items = json::array();
   for (const auto& m : staff) items.push_back(StaffJson(m));
   return JsonResponse(200, Dump({{"staff", std::move(items)}}));
@@ -117,7 +117,7 @@ Result<ApiResponse> CreateStaff(vault::Vault& v, const ApiRequest& req, const Re
   spec.post = StringOr(body, "post", "");
   spec.roles = StringsOr(body, "roles");
   spec.initial_password = StringOr(body, "initial_password", "");
-  CUSTOS_RETURN_IF_ERROR(v.CreateStaff(s.ctx, spec));
+  CUSTOS_RETURN_IF_ERROR(v.staff().Create(s.ctx, spec));
   return JsonResponse(201, Dump({{"staff_id", spec.staff_id}}));
 }
 
@@ -129,27 +129,27 @@ Result<ApiResponse> UpdateStaff(vault::Vault& v, const ApiRequest& req, const Re
   if (body.contains("roles")) change.roles = StringsOr(body, "roles");
   if (body.contains("status")) change.status = StringOr(body, "status", "");
   const std::string id = Param(s, "staff_id");
-  CUSTOS_RETURN_IF_ERROR(v.UpdateStaff(s.ctx, id, change));
+  CUSTOS_RETURN_IF_ERROR(v.staff().Update(s.ctx, id, change));
   return JsonResponse(200, Dump({{"staff_id", id}}));
 }
 
 Result<ApiResponse> SetPassword(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kPasswordBody));
   const std::string id = Param(s, "staff_id");
-  CUSTOS_RETURN_IF_ERROR(v.SetPassword(s.ctx, id, StringOr(body, "password", "")));
+  CUSTOS_RETURN_IF_ERROR(v.staff().SetPassword(s.ctx, id, StringOr(body, "password", "")));
   return JsonResponse(200, Dump({{"staff_id", id}}));
 }
 
 Result<ApiResponse> EnrollTotp(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(NoBody(req));
-  CUSTOS_ASSIGN_OR_RETURN(vault::TotpEnrollment e, v.EnrollTotp(s.ctx, Param(s, "staff_id")));
+  CUSTOS_ASSIGN_OR_RETURN(vault::TotpEnrollment e, v.staff().EnrollTotp(s.ctx, Param(s, "staff_id")));
   return JsonResponse(201, Dump({{"secret_base32", e.secret_base32},
                                  {"otpauth_uri", e.otpauth_uri}}));
 }
 
 Result<ApiResponse> ListTraining(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(QueryParams q, ParseQuery(req.query, kStaffQuery));
-  CUSTOS_ASSIGN_OR_RETURN(auto records, v.ListTraining(s.ctx, q["staff_id"]));
+  CUSTOS_ASSIGN_OR_RETURN(auto records, v.staff().ListTraining(s.ctx, q["staff_id"]));
   json items = json::array();
   for (const auto& r : records) {
     items.push_back({{"staff_id", r.staff_id}, {"course", r.course},
@@ -167,7 +167,7 @@ Result<ApiResponse> RecordTraining(vault::Vault& v, const ApiRequest& req,
   r.course = StringOr(body, "course", "");
   r.completed_at_ms = IntOr(body, "completed_at_ms", 0);
   r.valid_until_ms = IntOr(body, "valid_until_ms", 0);
-  CUSTOS_RETURN_IF_ERROR(v.RecordTraining(s.ctx, r));
+  CUSTOS_RETURN_IF_ERROR(v.staff().RecordTraining(s.ctx, r));
   return JsonResponse(201, Dump({{"staff_id", r.staff_id}, {"course", r.course}}));
 }
 

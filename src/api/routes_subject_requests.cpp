@@ -57,7 +57,7 @@ Result<ApiResponse> OpenRequest(vault::Vault& v, const ApiRequest& req, const Re
   spec.customer_id = StringOr(body, "customer_id", "");
   spec.kind = StringOr(body, "kind", "");
   spec.reference = StringOr(body, "reference", "");
-  CUSTOS_ASSIGN_OR_RETURN(vault::SubjectRequestView opened, v.OpenSubjectRequest(s.ctx, spec));
+  CUSTOS_ASSIGN_OR_RETURN(vault::SubjectRequestView opened, v.subject_requests().Open(s.ctx, spec));
   return JsonResponse(201, Dump(RequestJson(opened)));
 }
 
@@ -66,14 +66,14 @@ Result<ApiResponse> CloseRequest(vault::Vault& v, const ApiRequest& req, const R
   auto it = s.params.find("request_id");
   const std::string id = it == s.params.end() ? std::string() : it->second;
   const std::string outcome = StringOr(body, "outcome", "");
-  CUSTOS_RETURN_IF_ERROR(v.CloseSubjectRequest(s.ctx, id, outcome));
+  CUSTOS_RETURN_IF_ERROR(v.subject_requests().Close(s.ctx, id, outcome));
   return JsonResponse(200, Dump({{"request_id", id}, {"outcome", outcome}}));
 }
 
 Result<ApiResponse> ListRequests(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(QueryParams q, ParseQuery(req.query, kListQuery));
   CUSTOS_ASSIGN_OR_RETURN(bool open_only, ParseOpenFlag(q));
-  CUSTOS_ASSIGN_OR_RETURN(auto rows, v.ListSubjectRequests(s.ctx, q["customer_id"], open_only));
+  CUSTOS_ASSIGN_OR_RETURN(auto rows, v.subject_requests().List(s.ctx, q["customer_id"], open_only));
   json items = json::array();
   for (const auto& r : rows) items.push_back(RequestJson(r));
   return JsonResponse(200, Dump({{"subject_requests", std::move(items)}}));

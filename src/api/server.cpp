@@ -21,7 +21,7 @@ namespace {
 Authenticator ChooseAuthenticator(vault::Vault& vault, const Authenticator& injected) {
   if (injected) return injected;
   return [&vault](std::string_view token, std::string_view rid) {
-    return vault.Authenticate(token, rid, vault::Channel::kApi);
+    return vault.staff().Authenticate(token, rid, vault::Channel::kApi);
   };
 }
 

@@ -21,7 +21,7 @@ void AddAccessCommands(CLI::App& app, Globals& g, Action& action) {
         if (g.purpose.empty()) {
           return g.out().Fail(InvalidArgument("--purpose: the purpose to explain is required"));
         }
-        auto lines = v.ExplainAccess(g.MakeContext(), *staff, g.purpose, *customer);
+        auto lines = v.staff().ExplainAccess(g.MakeContext(), *staff, g.purpose, *customer);
         if (!lines.ok()) return g.out().Fail(lines.status());
         nlohmann::json arr = nlohmann::json::array();
         std::string text = fmt::format("staff {} / purpose {} / customer {}\n", *staff,

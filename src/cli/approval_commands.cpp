@@ -42,7 +42,7 @@ void AddTrainingGroup(CLI::App& app, Globals& g, Action& action) {
       rec->completed_at_ms = *c;
       rec->valid_until_ms = *u;
       return WithVault(g, [&](vault::Vault& v) {
-        Status st = v.RecordTraining(g.MakeContext(), *rec);
+        Status st = v.staff().RecordTraining(g.MakeContext(), *rec);
         if (!st.ok()) return g.out().Fail(st);
         g.out().Print({{"staff_id", rec->staff_id}, {"course", rec->course},
                        {"completed", *completed}, {"valid_until", *valid_until}},
@@ -62,7 +62,7 @@ void AddTrainingGroup(CLI::App& app, Globals& g, Action& action) {
     action = [&g, id, all] {
       return WithVault(g, [&](vault::Vault& v) {
         const std::string whose = *all ? "" : (id->empty() ? g.staff : *id);
-        auto rows = v.ListTraining(g.MakeContext(), whose);
+        auto rows = v.staff().ListTraining(g.MakeContext(), whose);
         if (!rows.ok()) return g.out().Fail(rows.status());
         nlohmann::json doc = nlohmann::json::array();
         std::string text;
@@ -103,7 +103,7 @@ void AddApprovalGroup(CLI::App& app, Globals& g, Action& action) {
       if (!ms.ok()) return g.out().Fail(ms.status());
       req->duration_ms = *ms;
       return WithVault(g, [&](vault::Vault& v) {
-        auto id = v.RequestApproval(g.MakeContext(), *req);
+        auto id = v.approvals().Request(g.MakeContext(), *req);
         if (!id.ok()) return g.out().Fail(id.status());
         g.out().Print({{"approval_id", *id}, {"state", "requested"}},
                       fmt::format("requested {} (id {}); a second staff member must approve",
@@ -123,7 +123,7 @@ void AddApprovalGroup(CLI::App& app, Globals& g, Action& action) {
     decide->callback([&g, &action, id, approve] {
       action = [&g, id, approve] {
         return WithVault(g, [&](vault::Vault& v) {
-          Status st = approve ? v.Approve(g.MakeContext(), *id) : v.Reject(g.MakeContext(), *id);
+          Status st = approve ? v.approvals().Approve(g.MakeContext(), *id) : v.approvals().Reject(g.MakeContext(), *id);
           if (!st.ok()) return g.out().Fail(st);
           g.out().Print({{"approval_id", *id}, {"state", approve ? "approved" : "rejected"}},
                         fmt::format("{} {}", approve ? "approved" : "rejected", *id));
@@ -144,7 +144,7 @@ void AddApprovalGroup(CLI::App& app, Globals& g, Action& action) {
   list->callback([&g, &action, requester, state, mine] {
     action = [&g, requester, state, mine] {
       return WithVault(g, [&](vault::Vault& v) {
-        auto rows = v.ListApprovals(g.MakeContext(), *mine ? g.staff : *requester, *state);
+        auto rows = v.approvals().List(g.MakeContext(), *mine ? g.staff : *requester, *state);
         if (!rows.ok()) return g.out().Fail(rows.status());
         nlohmann::json doc = nlohmann::json::array();
         std::string text;

@@ -17,7 +17,7 @@ void AddAuditCommands(CLI::App& app, Globals& g, Action& action) {
   verify->callback([&g, &action] {
     action = [&g] {
       return WithVault(g, [&](vault::Vault& v) {
-        auto report = v.VerifyAudit(g.MakeContext());
+        auto report = v.audit().Verify(g.MakeContext());
         if (!report.ok()) return g.out().Fail(report.status());
         nlohmann::json doc = {{"ok", report->ok},
                               {"entries", report->entries},
@@ -40,7 +40,7 @@ void AddAuditCommands(CLI::App& app, Globals& g, Action& action) {
   tail->callback([&g, &action, n] {
     action = [&g, n] {
       return WithVault(g, [&](vault::Vault& v) {
-        Status st = v.TailAudit(g.MakeContext(), *n, std::cout);
+        Status st = v.audit().Tail(g.MakeContext(), *n, std::cout);
         return st.ok() ? static_cast<int>(kExitOk) : g.out().Fail(st);
       });
     };
@@ -59,7 +59,7 @@ void AddAuditCommands(CLI::App& app, Globals& g, Action& action) {
           file.open(*out_path, std::ios::binary | std::ios::trunc);
           if (!file) return g.out().Fail(Unavailable("cannot write " + *out_path));
         }
-        Status st = v.ExportAudit(g.MakeContext(), out_path->empty() ? std::cout : file);
+        Status st = v.audit().Export(g.MakeContext(), out_path->empty() ? std::cout : file);
         return st.ok() ? static_cast<int>(kExitOk) : g.out().Fail(st);
       });
     };

@@ -62,7 +62,7 @@ void AddBackupCommands(CLI::App& app, Globals& g, Action& action) {
       return WithVault(g, [&](vault::Vault& v) {
         vault::BackupRequest req;
         req.dir = *to;
-        auto b = v.Backup(g.MakeContext(), req);
+        auto b = v.backups().Take(g.MakeContext(), req);
         if (!b.ok()) return g.out().Fail(b.status());
         nlohmann::json doc = {{"backup_id", b->backup_id}, {"path", b->path.string()},
                               {"chunks", b->chunks},       {"bytes", b->bytes},
@@ -81,7 +81,7 @@ void AddBackupCommands(CLI::App& app, Globals& g, Action& action) {
   verify->callback([&g, &action, path] {
     action = [&g, path] {
       return WithVault(g, [&](vault::Vault& v) {
-        auto c = v.VerifyBackup(g.MakeContext(), *path);
+        auto c = v.backups().Verify(g.MakeContext(), *path);
         if (!c.ok()) return g.out().Fail(c.status());
         nlohmann::json counts = nlohmann::json::object();
         int64_t rows = 0;

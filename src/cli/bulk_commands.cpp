@@ -96,7 +96,7 @@ void AddImport(CLI::App& app, Globals& g, Action& action) {
         opt.consent_purposes = given.purposes;
         opt.sensitive_consent = given.sensitive;
         opt.third_party_consent = given.third_party;
-        auto report = v.ImportCsv(g.MakeContext(), *file, opt);
+        auto report = v.customers().ImportCsv(g.MakeContext(), *file, opt);
         progress.Done();
         if (!report.ok()) return g.out().Fail(report.status());
         nlohmann::json errors = nlohmann::json::array();
@@ -148,7 +148,7 @@ void AddExport(CLI::App& app, Globals& g, Action& action) {
           file.open(*out, std::ios::binary | std::ios::trunc);
           if (!file) return g.out().Fail(Unavailable("cannot write " + *out));
         }
-        auto n = v.Export(g.MakeContext(),
+        auto n = v.customers().Export(g.MakeContext(),
                           *format == "csv" ? vault::ExportFormat::kCsv : vault::ExportFormat::kJsonl,
                           out->empty() ? std::cout : file);
         if (!n.ok()) return g.out().Fail(n.status());

@@ -56,7 +56,7 @@ int WithVault(Globals& g, const std::function<int(vault::Vault&)>& body) {
                                   : ReadSecretFile(g.token_file);
   if (!token.ok()) return out.Fail(token.status());
   return WithUnauthenticatedVault(g, [&](vault::Vault& v) {
-    auto who = v.Authenticate(*token, "", vault::Channel::kCli);
+    auto who = v.staff().Authenticate(*token, "", vault::Channel::kCli);
     if (!who.ok()) return out.Fail(who.status());
     g.staff = *who;
     return body(v);

@@ -112,7 +112,7 @@ void AddNoticeCommands(CLI::App& app, Globals& g, Action& action) {
         spec.text = text.str();
         spec.purposes = Split(*purposes);
         spec.effective_at_ms = *effective_ms;
-        auto published = v.PublishNotice(g.MakeContext(), spec);
+        auto published = v.consent().PublishNotice(g.MakeContext(), spec);
         if (!published.ok()) return g.out().Fail(published.status());
         g.out().Print(NoticeJson(*published, false),
                       fmt::format("notice v{} published (sha256 {})\n", published->version,
@@ -128,7 +128,7 @@ void AddNoticeCommands(CLI::App& app, Globals& g, Action& action) {
   list->callback([&g, &action, with_text] {
     action = [&g, with_text] {
       return WithVault(g, [&](vault::Vault& v) {
-        auto notices = v.ListNotices(g.MakeContext());
+        auto notices = v.consent().ListNotices(g.MakeContext());
         if (!notices.ok()) return g.out().Fail(notices.status());
         nlohmann::json doc = nlohmann::json::array();
         std::string text;
@@ -177,7 +177,7 @@ void AddChange(CLI::App* consent, Globals& g, Action& action, const std::string&
         request.notice_version = f->notice_version;
         request.channel = f->channel;
         request.evidence_ref = f->evidence.empty() ? GeneratedEvidenceRef() : f->evidence;
-        auto seq = v.RecordConsent(g.MakeContext(), f->customer_id, request);
+        auto seq = v.consent().Record(g.MakeContext(), f->customer_id, request);
         if (!seq.ok()) return g.out().Fail(seq.status());
         g.out().Print({{"customer_id", f->customer_id}, {"seq", *seq}, {"action", verb}},
                       fmt::format("recorded: {} (ledger entry {})\n", verb, *seq));
@@ -198,7 +198,7 @@ void AddConsentLedgerCommands(CLI::App& app, Globals& g, Action& action) {
   list->callback([&g, &action, id] {
     action = [&g, id] {
       return WithVault(g, [&](vault::Vault& v) {
-        auto view = v.ListConsents(g.MakeContext(), *id);
+        auto view = v.consent().List(g.MakeContext(), *id);
         if (!view.ok()) return g.out().Fail(view.status());
         g.out().Print(ConsentsJson(*view), ConsentsText(*view));
         return static_cast<int>(kExitOk);

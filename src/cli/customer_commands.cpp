@@ -55,7 +55,7 @@ void AddCustomerCommands(CLI::App& app, Globals& g, Action& action) {
         if (!fields.ok()) return g.out().Fail(fields.status());
         const vault::CollectionConsent given = ToCollectionConsent(
             *consent, evidence->empty() ? GeneratedEvidenceRef() : *evidence);
-        auto id = v.CreateCustomer(g.MakeContext(), *fields, *source, given);
+        auto id = v.customers().Create(g.MakeContext(), *fields, *source, given);
         if (!id.ok()) return g.out().Fail(id.status());
         g.out().Print({{"customer_id", *id}}, *id);
         return static_cast<int>(kExitOk);
@@ -71,7 +71,7 @@ void AddCustomerCommands(CLI::App& app, Globals& g, Action& action) {
   get->callback([&g, &action, id, fields] {
     action = [&g, id, fields] {
       return WithVault(g, [&](vault::Vault& v) {
-        auto view = v.GetCustomer(g.MakeContext(), *id, SplitCommas(*fields));
+        auto view = v.customers().Get(g.MakeContext(), *id, SplitCommas(*fields));
         if (!view.ok()) return g.out().Fail(view.status());
         g.out().Print(ViewJson(*view), ViewText(*view));
         return static_cast<int>(kExitOk);
@@ -90,7 +90,7 @@ void AddCustomerCommands(CLI::App& app, Globals& g, Action& action) {
       return WithVault(g, [&](vault::Vault& v) {
         auto changes = ParseAssignments(*usets);
         if (!changes.ok()) return g.out().Fail(changes.status());
-        Status st = v.UpdateCustomer(g.MakeContext(), *uid, *changes);
+        Status st = v.customers().Update(g.MakeContext(), *uid, *changes);
         if (!st.ok()) return g.out().Fail(st);
         g.out().Print({{"customer_id", *uid}, {"updated", true}}, "updated " + *uid);
         return static_cast<int>(kExitOk);
@@ -112,8 +112,8 @@ void AddCustomerCommands(CLI::App& app, Globals& g, Action& action) {
     cmd->callback([&g, &action, cid, reason, close] {
       action = [&g, cid, reason, close] {
         return WithVault(g, [&](vault::Vault& v) {
-          Status st = close ? v.CloseAccount(g.MakeContext(), *cid, *reason)
-                            : v.ReopenAccount(g.MakeContext(), *cid, *reason);
+          Status st = close ? v.lifecycle().CloseAccount(g.MakeContext(), *cid, *reason)
+                            : v.lifecycle().ReopenAccount(g.MakeContext(), *cid, *reason);
           if (!st.ok()) return g.out().Fail(st);
           g.out().Print({{"customer_id", *cid}, {"account", close ? "closed" : "open"}},
                         fmt::format("account of {} {}", *cid, close ? "closed" : "reopened"));
@@ -128,7 +128,7 @@ void AddCustomerCommands(CLI::App& app, Globals& g, Action& action) {
   account->callback([&g, &action, aid] {
     action = [&g, aid] {
       return WithVault(g, [&](vault::Vault& v) {
-        auto closed = v.GetAccountClosure(g.MakeContext(), *aid);
+        auto closed = v.lifecycle().GetAccountClosure(g.MakeContext(), *aid);
         if (!closed.ok()) return g.out().Fail(closed.status());
         if (!closed->has_value()) {
           g.out().Print({{"customer_id", *aid}, {"account", "open"}}, "open");
@@ -155,7 +155,7 @@ void AddCustomerCommands(CLI::App& app, Globals& g, Action& action) {
   find->callback([&g, &action, ffield, fvalue] {
     action = [&g, ffield, fvalue] {
       return WithVault(g, [&](vault::Vault& v) {
-        auto ids = v.FindCustomers(g.MakeContext(), *ffield, *fvalue);
+        auto ids = v.customers().Find(g.MakeContext(), *ffield, *fvalue);
         if (!ids.ok()) return g.out().Fail(ids.status());
         std::string text;
         for (const std::string& s : *ids) text += s + "\n";
@@ -174,7 +174,7 @@ void AddCustomerCommands(CLI::App& app, Globals& g, Action& action) {
   list->callback([&g, &action, after, limit] {
     action = [&g, after, limit] {
       return WithVault(g, [&](vault::Vault& v) {
-        auto page = v.ListCustomers(g.MakeContext(), *after, *limit);
+        auto page = v.customers().List(g.MakeContext(), *after, *limit);
         if (!page.ok()) return g.out().Fail(page.status());
         nlohmann::json arr = nlohmann::json::array();
         std::string text;
@@ -201,7 +201,7 @@ void AddCustomerCommands(CLI::App& app, Globals& g, Action& action) {
         // The password is read from standard input so that it never appears in `ps`.
         std::string password;
         std::getline(std::cin, password);
-        auto ok = v.VerifyCustomerPassword(g.MakeContext(), *vid, *vfield, password);
+        auto ok = v.customers().VerifyPassword(g.MakeContext(), *vid, *vfield, password);
         if (!ok.ok()) return g.out().Fail(ok.status());
         g.out().Print({{"match", *ok}}, *ok ? "match" : "no match");
         return *ok ? static_cast<int>(kExitOk) : static_cast<int>(kExitDenied);

@@ -38,7 +38,7 @@ void AddOpenCommand(CLI::App* dsr, Globals& g, Action& action) {
   open->callback([&g, &action, spec] {
     action = [&g, spec] {
       return WithVault(g, [&](vault::Vault& v) {
-        auto r = v.OpenSubjectRequest(g.MakeContext(), *spec);
+        auto r = v.subject_requests().Open(g.MakeContext(), *spec);
         if (!r.ok()) return g.out().Fail(r.status());
         g.out().Print(RequestJson(*r),
                       fmt::format("request {} ({} of customer {}) opened; answer due by {}\n",
@@ -59,7 +59,7 @@ void AddCloseCommand(CLI::App* dsr, Globals& g, Action& action) {
   close->callback([&g, &action, id, outcome] {
     action = [&g, id, outcome] {
       return WithVault(g, [&](vault::Vault& v) {
-        Status st = v.CloseSubjectRequest(g.MakeContext(), *id, *outcome);
+        Status st = v.subject_requests().Close(g.MakeContext(), *id, *outcome);
         if (!st.ok()) return g.out().Fail(st);
         g.out().Print({{"request_id", *id}, {"outcome", *outcome}},
                       fmt::format("request {} closed: {}\n", *id, *outcome));
@@ -78,7 +78,7 @@ void AddListCommand(CLI::App* dsr, Globals& g, Action& action) {
   list->callback([&g, &action, customer, open_only] {
     action = [&g, customer, open_only] {
       return WithVault(g, [&](vault::Vault& v) {
-        auto rows = v.ListSubjectRequests(g.MakeContext(), *customer, *open_only);
+        auto rows = v.subject_requests().List(g.MakeContext(), *customer, *open_only);
         if (!rows.ok()) return g.out().Fail(rows.status());
         nlohmann::json doc = nlohmann::json::array();
         std::string text = fmt::format("{:<26}  {:<26}  {:<11}  {:<10}  {:<10}  {:<9}  {}\n",

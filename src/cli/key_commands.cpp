@@ -71,7 +71,7 @@ void AddKeyCommands(CLI::App& app, Globals& g, Action& action) {
             std::cerr << fmt::format("\rrewrapped {} of {} DEKs", done, total) << std::flush;
           };
         }
-        auto report = v.RotateKek(g.MakeContext(), opt);
+        auto report = v.keys().Rotate(g.MakeContext(), opt);
         if (!g.json) std::cerr << "\n";
         if (!report.ok()) return g.out().Fail(report.status());
         nlohmann::json doc = {{"from_version", report->from_version},
@@ -98,7 +98,7 @@ void AddKeyCommands(CLI::App& app, Globals& g, Action& action) {
   status->callback([&g, &action] {
     action = [&g] {
       return WithVault(g, [&](vault::Vault& v) {
-        auto s = v.GetKeyStatus(g.MakeContext());
+        auto s = v.keys().GetStatus(g.MakeContext());
         if (!s.ok()) return g.out().Fail(s.status());
         g.out().Print(StatusJson(*s), StatusText(*s));
         return static_cast<int>(kExitOk);
@@ -113,7 +113,7 @@ void AddKeyCommands(CLI::App& app, Globals& g, Action& action) {
   retire->callback([&g, &action, version] {
     action = [&g, version] {
       return WithVault(g, [&](vault::Vault& v) {
-        Status st = v.RetireKek(g.MakeContext(), *version);
+        Status st = v.keys().Retire(g.MakeContext(), *version);
         if (!st.ok()) return g.out().Fail(st);
         g.out().Print({{"retired", *version}},
                       fmt::format("KEK v{} retired: its key material is destroyed", *version));

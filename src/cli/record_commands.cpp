@@ -31,7 +31,7 @@ void AddRecordCommands(CLI::App& app, Globals& g, Action& action) {
       return WithVault(g, [&](vault::Vault& v) {
         auto fields = ParseAssignments(*tsets);
         if (!fields.ok()) return g.out().Fail(fields.status());
-        auto id = v.AddTransaction(g.MakeContext(), *tid, *fields, *tsource);
+        auto id = v.records().AddTransaction(g.MakeContext(), *tid, *fields, *tsource);
         if (!id.ok()) return g.out().Fail(id.status());
         g.out().Print({{"txn_id", *id}}, *id);
         return static_cast<int>(kExitOk);
@@ -44,7 +44,7 @@ void AddRecordCommands(CLI::App& app, Globals& g, Action& action) {
   tlist->callback([&g, &action, lid] {
     action = [&g, lid] {
       return WithVault(g, [&](vault::Vault& v) {
-        auto rows = v.ListTransactions(g.MakeContext(), *lid);
+        auto rows = v.records().ListTransactions(g.MakeContext(), *lid);
         if (!rows.ok()) return g.out().Fail(rows.status());
         nlohmann::json arr = nlohmann::json::array();
         std::string text;
@@ -73,7 +73,7 @@ void AddRecordCommands(CLI::App& app, Globals& g, Action& action) {
   nadd->callback([&g, &action, nid, ntext, nsource] {
     action = [&g, nid, ntext, nsource] {
       return WithVault(g, [&](vault::Vault& v) {
-        auto id = v.AddNote(g.MakeContext(), *nid, *ntext, *nsource);
+        auto id = v.records().AddNote(g.MakeContext(), *nid, *ntext, *nsource);
         if (!id.ok()) return g.out().Fail(id.status());
         g.out().Print({{"note_id", *id}}, *id);
         return static_cast<int>(kExitOk);
@@ -86,7 +86,7 @@ void AddRecordCommands(CLI::App& app, Globals& g, Action& action) {
   nlist->callback([&g, &action, nlid] {
     action = [&g, nlid] {
       return WithVault(g, [&](vault::Vault& v) {
-        auto rows = v.ListNotes(g.MakeContext(), *nlid);
+        auto rows = v.records().ListNotes(g.MakeContext(), *nlid);
         if (!rows.ok()) return g.out().Fail(rows.status());
         nlohmann::json arr = nlohmann::json::array();
         std::string text;

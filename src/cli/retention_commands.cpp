@@ -61,7 +61,7 @@ void AddPlanCommands(CLI::App* retention, Globals& g, Action& action) {
   plan->callback([&g, &action] {
     action = [&g] {
       return WithVault(g, [&](vault::Vault& v) {
-        auto p = v.PlanRetention(g.MakeContext());
+        auto p = v.lifecycle().PlanRetention(g.MakeContext());
         if (!p.ok()) return g.out().Fail(p.status());
         PrintPlan(g, *p);
         return static_cast<int>(kExitOk);
@@ -75,7 +75,7 @@ void AddPlanCommands(CLI::App* retention, Globals& g, Action& action) {
   show->callback([&g, &action, id] {
     action = [&g, id] {
       return WithVault(g, [&](vault::Vault& v) {
-        auto p = v.GetRetentionPlan(g.MakeContext(), *id);
+        auto p = v.lifecycle().GetRetentionPlan(g.MakeContext(), *id);
         if (!p.ok()) return g.out().Fail(p.status());
         PrintPlan(g, *p);
         return static_cast<int>(kExitOk);
@@ -89,7 +89,7 @@ void AddPlanCommands(CLI::App* retention, Globals& g, Action& action) {
   list->callback([&g, &action, limit] {
     action = [&g, limit] {
       return WithVault(g, [&](vault::Vault& v) {
-        auto plans = v.ListRetentionPlans(g.MakeContext(), *limit);
+        auto plans = v.lifecycle().ListRetentionPlans(g.MakeContext(), *limit);
         if (!plans.ok()) return g.out().Fail(plans.status());
         nlohmann::json doc = nlohmann::json::array();
         std::string text;
@@ -125,7 +125,7 @@ void AddPlanCommands(CLI::App* retention, Globals& g, Action& action) {
       req->kind = "destruction";
       req->duration_ms = *ms;
       return WithVault(g, [&](vault::Vault& v) {
-        auto approval = v.RequestApproval(g.MakeContext(), *req);
+        auto approval = v.approvals().Request(g.MakeContext(), *req);
         if (!approval.ok()) return g.out().Fail(approval.status());
         g.out().Print({{"approval_id", *approval}, {"plan_id", req->plan_id}},
                       fmt::format("destruction of plan {} requested: approval {} (a second "
@@ -142,7 +142,7 @@ void AddPlanCommands(CLI::App* retention, Globals& g, Action& action) {
   run->callback([&g, &action, run_id] {
     action = [&g, run_id] {
       return WithVault(g, [&](vault::Vault& v) {
-        auto r = v.RunRetentionPlan(g.MakeContext(), *run_id);
+        auto r = v.lifecycle().RunRetentionPlan(g.MakeContext(), *run_id);
         if (!r.ok()) return g.out().Fail(r.status());
         g.out().Print({{"run_id", r->run_id},
                        {"plan_id", r->plan_id},
@@ -211,7 +211,7 @@ void AddHoldCommands(CLI::App& app, Globals& g, Action& action) {
   place->callback([&g, &action, req] {
     action = [&g, req] {
       return WithVault(g, [&](vault::Vault& v) {
-        auto id = v.PlaceHold(g.MakeContext(), *req);
+        auto id = v.lifecycle().PlaceHold(g.MakeContext(), *req);
         if (!id.ok()) return g.out().Fail(id.status());
         g.out().Print({{"hold_id", *id}, {"customers", req->customers.size()}},
                       fmt::format("hold {} placed on {} customers\n", *id, req->customers.size()));
@@ -226,7 +226,7 @@ void AddHoldCommands(CLI::App& app, Globals& g, Action& action) {
   release->callback([&g, &action, id] {
     action = [&g, id] {
       return WithVault(g, [&](vault::Vault& v) {
-        Status st = v.ReleaseHold(g.MakeContext(), *id);
+        Status st = v.lifecycle().ReleaseHold(g.MakeContext(), *id);
         if (!st.ok()) return g.out().Fail(st);
         g.out().Print({{"hold_id", *id}, {"released", true}},
                       fmt::format("hold {} released\n", *id));
@@ -243,7 +243,7 @@ void AddHoldCommands(CLI::App& app, Globals& g, Action& action) {
   list->callback([&g, &action, customer, all] {
     action = [&g, customer, all] {
       return WithVault(g, [&](vault::Vault& v) {
-        auto rows = v.ListHolds(g.MakeContext(), *customer, !*all);
+        auto rows = v.lifecycle().ListHolds(g.MakeContext(), *customer, !*all);
         if (!rows.ok()) return g.out().Fail(rows.status());
         nlohmann::json doc = nlohmann::json::array();
         std::string text;

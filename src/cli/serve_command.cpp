@@ -71,7 +71,7 @@ int Serve(Globals& g, const ServeFlags& flags) {
   // Scheduled backups ([backup] every): online snapshots while the API serves; the vault
   // prunes the oldest beyond `keep` only after a successful run.
   std::unique_ptr<Schedule> backups = Schedule::Start(v.config().backup.every_seconds, [&v] {
-    auto result = v.RunScheduledBackup();
+    auto result = v.backups().RunScheduled();
     if (result.ok()) {
       std::cerr << fmt::format("custos: scheduled backup {} written ({} customers, {} bytes)\n",
                                result->backup_id, result->customers, result->bytes);
@@ -83,7 +83,7 @@ int Serve(Globals& g, const ServeFlags& flags) {
   // Scheduled retention plans ([lifecycle] plan_every): plans only; running one still needs
   // an approved destruction request and `custos retention run`.
   std::unique_ptr<Schedule> plans = Schedule::Start(v.config().lifecycle.plan_every_seconds, [&v] {
-    auto plan = v.RunScheduledRetentionPlan();
+    auto plan = v.lifecycle().RunScheduledRetentionPlan();
     if (plan.ok()) {
       // Ids and counts only: a plan names customers by id, never by value.
       std::cerr << fmt::format(

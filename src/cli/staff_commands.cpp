@@ -59,7 +59,7 @@ void AddStaffGroup(CLI::App& app, Globals& g, Action& action) {
         spec->initial_password = *pw;
       }
       return WithVault(g, [&](vault::Vault& v) {
-        Status st = v.CreateStaff(g.MakeContext(), *spec);
+        Status st = v.staff().Create(g.MakeContext(), *spec);
         return Done(g, st, {{"staff_id", spec->staff_id}, {"roles", spec->roles}},
                     fmt::format("created staff {} (post {}, roles {})", spec->staff_id,
                                 spec->post, fmt::join(spec->roles, ", ")));
@@ -71,7 +71,7 @@ void AddStaffGroup(CLI::App& app, Globals& g, Action& action) {
   list->callback([&g, &action] {
     action = [&g] {
       return WithVault(g, [&](vault::Vault& v) {
-        auto rows = v.ListStaff(g.MakeContext());
+        auto rows = v.staff().List(g.MakeContext());
         if (!rows.ok()) return g.out().Fail(rows.status());
         nlohmann::json doc = nlohmann::json::array();
         std::string text;
@@ -107,7 +107,7 @@ void AddStaffGroup(CLI::App& app, Globals& g, Action& action) {
     if (!status->empty()) change->status = *status;
     action = [&g, id, change] {
       return WithVault(g, [&](vault::Vault& v) {
-        Status st = v.UpdateStaff(g.MakeContext(), *id, *change);
+        Status st = v.staff().Update(g.MakeContext(), *id, *change);
         return Done(g, st, {{"staff_id", *id}, {"updated", true}}, "updated staff " + *id);
       });
     };
@@ -121,7 +121,7 @@ void AddStaffGroup(CLI::App& app, Globals& g, Action& action) {
       return WithVault(g, [&](vault::Vault& v) {
         vault::StaffChange c;
         c.status = "disabled";
-        Status st = v.UpdateStaff(g.MakeContext(), *disable_id, c);
+        Status st = v.staff().Update(g.MakeContext(), *disable_id, c);
         return Done(g, st, {{"staff_id", *disable_id}, {"status", "disabled"}},
                     "disabled staff " + *disable_id);
       });
@@ -137,7 +137,7 @@ void AddStaffGroup(CLI::App& app, Globals& g, Action& action) {
       auto pw = NewPassword();
       if (!pw.ok()) return g.out().Fail(pw.status());
       return WithVault(g, [&](vault::Vault& v) {
-        Status st = v.SetPassword(g.MakeContext(), *pw_id, *pw);
+        Status st = v.staff().SetPassword(g.MakeContext(), *pw_id, *pw);
         return Done(g, st, {{"staff_id", *pw_id}, {"password_set", true}},
                     "password set for " + *pw_id);
       });
@@ -166,7 +166,7 @@ void AddTokenGroup(CLI::App& app, Globals& g, Action& action) {
       auto pw = ReadSecret("CUSTOS_PASSWORD", "Password: ");
       if (!pw.ok()) return g.out().Fail(pw.status());
       return WithUnauthenticatedVault(g, [&](vault::Vault& v) {
-        auto t = v.IssueToken(*id, *pw, *totp, *ttl_ms, *label, vault::Channel::kCli);
+        auto t = v.staff().IssueToken(*id, *pw, *totp, *ttl_ms, *label, vault::Channel::kCli);
         if (!t.ok()) return g.out().Fail(t.status());
         g.out().Print({{"token", t->secret},
                        {"token_id", t->token_id},
@@ -189,7 +189,7 @@ void AddTokenGroup(CLI::App& app, Globals& g, Action& action) {
     action = [&g, list_id, all] {
       return WithVault(g, [&](vault::Vault& v) {
         const std::string whose = *all ? "" : (list_id->empty() ? g.staff : *list_id);
-        auto rows = v.ListTokens(g.MakeContext(), whose);
+        auto rows = v.staff().ListTokens(g.MakeContext(), whose);
         if (!rows.ok()) return g.out().Fail(rows.status());
         nlohmann::json doc = nlohmann::json::array();
         std::string text;
@@ -209,7 +209,7 @@ void AddTokenGroup(CLI::App& app, Globals& g, Action& action) {
   revoke->callback([&g, &action, token_id] {
     action = [&g, token_id] {
       return WithVault(g, [&](vault::Vault& v) {
-        Status st = v.RevokeToken(g.MakeContext(), *token_id);
+        Status st = v.staff().RevokeToken(g.MakeContext(), *token_id);
         return Done(g, st, {{"token_id", *token_id}, {"revoked", true}},
                     "revoked token " + *token_id);
       });
@@ -228,7 +228,7 @@ void AddTotpGroup(CLI::App& app, Globals& g, Action& action) {
     action = [&g, id] {
       return WithVault(g, [&](vault::Vault& v) {
         const std::string who = id->empty() ? g.staff : *id;
-        auto e = v.EnrollTotp(g.MakeContext(), who);
+        auto e = v.staff().EnrollTotp(g.MakeContext(), who);
         if (!e.ok()) return g.out().Fail(e.status());
         g.out().Print({{"staff_id", who}, {"secret", e->secret_base32}, {"otpauth_uri", e->otpauth_uri}},
                       fmt::format("TOTP secret for {} (shown once; add it to an authenticator "

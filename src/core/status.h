@@ -98,10 +98,14 @@ class [[nodiscard]] Result {
 #define CUSTOS_CONCAT_(a, b) CUSTOS_CONCAT_INNER_(a, b)
 
 // Returns the Status from the enclosing function if `expr` is not OK.
-#define CUSTOS_RETURN_IF_ERROR(expr)              \
-  do {                                            \
-    ::custos::Status custos_status_ = (expr);     \
-    if (!custos_status_.ok()) return custos_status_; \
+// The variable's name carries the line, so that a lambda inside `expr` (a body handed to the
+// vault's admission core) may use the macro too without shadowing.
+#define CUSTOS_RETURN_IF_ERROR(expr) \
+  CUSTOS_RETURN_IF_ERROR_IMPL_(CUSTOS_CONCAT_(custos_status_, __LINE__), expr)
+#define CUSTOS_RETURN_IF_ERROR_IMPL_(status, expr) \
+  do {                                             \
+    ::custos::Status status = (expr);              \
+    if (!status.ok()) return status;               \
   } while (0)
 
 // `lhs` = value of Result `expr`, or returns its Status. lhs may declare: auto x.

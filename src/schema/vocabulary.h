@@ -101,33 +101,7 @@ inline constexpr std::array<std::string_view, 3> kKeyProviders = {"keyfile", "pa
 inline constexpr std::array<std::string_view, 2> kStoreBackends = {"sqlite", "postgres"};
 inline constexpr std::array<std::string_view, 2> kSynchronousModes = {"normal", "full"};
 
-// The actions a role's grant may name ([roles.NAME] grants, issue 3). Stable: they appear in
-// decisions and audit entries. Data actions touch customer fields or records and are granted
-// per classification level; the others are granted without levels.
-inline constexpr std::array<std::string_view, 37> kActions = {
-    "customer.create", "customer.read",    "customer.update",  "customer.search",
-    "customer.list",   "customer.export",  "customer.import",  "txn.add",
-    "txn.read",        "note.add",         "note.read",        "consent.record",
-    "consent.read",    "notice.manage",    "notice.read",      "staff.manage",
-    "role.read",       "training.manage",  "training.read",    "approval.request",
-    "approval.approve", "approval.read",   "audit.read",       "audit.verify",
-    "report.read",     "config.manage",
-    // issue 6 (docs/retention.md, docs/backup.md, docs/keys.md): legal holds, the retention
-    // sweep, backups, KEK rotation and retirement, key status
-    "hold.manage",     "hold.read",        "retention.plan",   "retention.run",
-    "retention.read",  "backup.run",       "key.manage",       "key.read",
-    // closing and reopening a customer's account (the account_closure retention event)
-    "account.close",
-    // the register of data-subject requests (PIPL Art. 44-50; docs/subject_requests.md)
-    "dsr.manage",      "dsr.read"};
-inline constexpr std::array<std::string_view, 11> kDataActions = {
-    "customer.create", "customer.read",   "customer.update", "customer.search",
-    "customer.list",   "customer.export", "customer.import", "txn.add",
-    "txn.read",        "note.add",        "note.read"};
-// Data actions that write: a grant naming one cannot have effect "mask" (a mask is a way of
-// showing a value, and these show nothing).
-inline constexpr std::array<std::string_view, 5> kWriteActions = {
-    "customer.create", "customer.update", "customer.import", "txn.add", "note.add"};
+// The actions a role's grant may name: schema/actions.h (the action catalogue).
 // What a grant gives: the value ("allow") or its masked form ("mask", reads only).
 inline constexpr std::array<std::string_view, 2> kGrantEffects = {"allow", "mask"};
 

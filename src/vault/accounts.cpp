@@ -9,7 +9,8 @@
 namespace custos::vault {
 namespace {
 
-constexpr std::string_view kAction = "account.close";
+using schema::Action;
+
 constexpr std::string_view kDefaultPurpose = "account_management";
 constexpr size_t kMinReason = 10;
 constexpr size_t kMaxReason = 500;
@@ -28,72 +29,55 @@ Status CheckInput(std::string_view customer_id, std::string_view reason) {
 
 }  // namespace
 
-Status Vault::CloseAccount(const Context& ctx_in, std::string_view customer_id,
-                           std::string_view reason) {
-  Impl& impl = *impl_;
-  const Context ctx = WithDefaultPurpose(impl, ctx_in, kDefaultPurpose);
-  const std::string target = CustomerTarget(customer_id);
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(ctx, kAction, target));
-  Status bad = CheckInput(customer_id, reason);
-  if (bad.ok()) {
-    CUSTOS_ASSIGN_OR_RETURN(auto row, txn->GetCustomer(customer_id));
-    if (!row.has_value()) bad = NotFound("customer not found");
-  }
-  if (bad.ok()) {
-    CUSTOS_ASSIGN_OR_RETURN(auto closed, txn->GetAccountClosure(customer_id));
+Status LifecycleService::CloseAccount(const Context& ctx, std::string_view customer_id,
+                                      std::string_view reason) {
+  const Operation op{Action::kAccountClose, CustomerTarget(customer_id), Basis::kPurpose,
+                     kDefaultPurpose};
+  return Write(*state_, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    if (Status bad = CheckInput(customer_id, reason); !bad.ok()) return Verdict::Deny(bad);
+    CUSTOS_ASSIGN_OR_RETURN(auto row, s.txn.GetCustomer(customer_id));
+    if (!row.has_value()) return Verdict::Deny(NotFound("customer not found"));
+    CUSTOS_ASSIGN_OR_RETURN(auto closed, s.txn.GetAccountClosure(customer_id));
     if (closed.has_value()) {
-      bad = FailedPrecondition(fmt::format("account already closed on {}",
-                                           lifecycle::UtcDay(closed->closed_at_ms)));
+      return Verdict::Deny(FailedPrecondition(fmt::format(
+          "account already closed on {}", lifecycle::UtcDay(closed->closed_at_ms))));
     }
-  }
-  if (!bad.ok()) return impl.DenyAndCommit(*txn, ctx, "account.close", target, bad);
-  CUSTOS_RETURN_IF_ERROR(txn->InsertAccountClosure(
-      store::AccountClosureRow{std::string(customer_id), impl.Now(), ctx.actor,
-                               std::string(reason)}));
-  return impl.AuditAndCommit(
-      *txn, impl.Event(ctx, "account.close", target, "allow",
-                       fmt::format("account closed: {}", reason)));
+    CUSTOS_RETURN_IF_ERROR(s.txn.InsertAccountClosure(store::AccountClosureRow{
+        std::string(customer_id), s.now_ms, s.ctx.actor, std::string(reason)}));
+    return Verdict::Allow(fmt::format("account closed: {}", reason));
+  });
 }
 
-Status Vault::ReopenAccount(const Context& ctx_in, std::string_view customer_id,
-                            std::string_view reason) {
-  Impl& impl = *impl_;
-  const Context ctx = WithDefaultPurpose(impl, ctx_in, kDefaultPurpose);
-  const std::string target = CustomerTarget(customer_id);
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(ctx, kAction, target));
-  Status bad = CheckInput(customer_id, reason);
-  bool reopened = false;
-  if (bad.ok()) {
-    CUSTOS_ASSIGN_OR_RETURN(reopened, txn->DeleteAccountClosure(customer_id));
-    if (!reopened) bad = NotFound("account: not closed (or no such customer)");
-  }
-  if (!bad.ok()) return impl.DenyAndCommit(*txn, ctx, "account.reopen", target, bad);
-  return impl.AuditAndCommit(
-      *txn, impl.Event(ctx, "account.reopen", target, "allow",
-                       fmt::format("account reopened: {}", reason)));
+Status LifecycleService::ReopenAccount(const Context& ctx, std::string_view customer_id,
+                                       std::string_view reason) {
+  const Operation op{Action::kAccountReopen, CustomerTarget(customer_id), Basis::kPurpose,
+                     kDefaultPurpose};
+  return Write(*state_, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    if (Status bad = CheckInput(customer_id, reason); !bad.ok()) return Verdict::Deny(bad);
+    CUSTOS_ASSIGN_OR_RETURN(const bool reopened, s.txn.DeleteAccountClosure(customer_id));
+    if (!reopened) return Verdict::Deny(NotFound("account: not closed (or no such customer)"));
+    return Verdict::Allow(fmt::format("account reopened: {}", reason));
+  });
 }
 
-Result<std::optional<AccountClosureView>> Vault::GetAccountClosure(const Context& ctx_in,
-                                                                  std::string_view customer_id) {
-  Impl& impl = *impl_;
-  const Context ctx = WithDefaultPurpose(impl, ctx_in, kDefaultPurpose);
-  const std::string target = CustomerTarget(customer_id);
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(ctx, kAction, target));
-  Status bad = ValidCustomerId(customer_id)
-                   ? Status::Ok()
-                   : InvalidArgument("customer_id: not a customer id (26 base32 characters)");
-  if (bad.ok()) {
-    CUSTOS_ASSIGN_OR_RETURN(auto row, txn->GetCustomer(customer_id));
-    if (!row.has_value()) bad = NotFound("customer not found");
-  }
-  if (!bad.ok()) return impl.DenyAndCommit(*txn, ctx, "account.status", target, bad);
-  CUSTOS_ASSIGN_OR_RETURN(auto closed, txn->GetAccountClosure(customer_id));
-  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
-      *txn, impl.Event(ctx, "account.status", target, "allow",
-                       closed.has_value() ? "account closed" : "account open")));
-  if (!closed.has_value()) return std::optional<AccountClosureView>();
-  return std::optional<AccountClosureView>(
-      AccountClosureView{closed->closed_at_ms, closed->closed_by, closed->reason});
+Result<std::optional<AccountClosureView>> LifecycleService::GetAccountClosure(
+    const Context& ctx, std::string_view customer_id) {
+  const Operation op{Action::kAccountStatus, CustomerTarget(customer_id), Basis::kPurpose,
+                     kDefaultPurpose};
+  std::optional<AccountClosureView> view;
+  CUSTOS_RETURN_IF_ERROR(Write(*state_, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    if (!ValidCustomerId(customer_id)) {
+      return Verdict::Deny(
+          InvalidArgument("customer_id: not a customer id (26 base32 characters)"));
+    }
+    CUSTOS_ASSIGN_OR_RETURN(auto row, s.txn.GetCustomer(customer_id));
+    if (!row.has_value()) return Verdict::Deny(NotFound("customer not found"));
+    CUSTOS_ASSIGN_OR_RETURN(auto closed, s.txn.GetAccountClosure(customer_id));
+    if (!closed.has_value()) return Verdict::Allow("account open");
+    view = AccountClosureView{closed->closed_at_ms, closed->closed_by, closed->reason};
+    return Verdict::Allow("account closed");
+  }));
+  return view;
 }
 
 }  // namespace custos::vault

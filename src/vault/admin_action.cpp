@@ -22,7 +22,7 @@ std::vector<std::string> SplitRoles(std::string_view roles) {
   return out;
 }
 
-Status RequireAdminAction(const Vault::Impl& impl, const store::StaffRow& staff,
+Status RequireAdminAction(const VaultState& impl, const store::StaffRow& staff,
                           std::string_view action) {
   // Staff administration is not done for a purpose of the catalogue: only grants that list
   // no purposes apply (policy.h).
@@ -31,12 +31,12 @@ Status RequireAdminAction(const Vault::Impl& impl, const store::StaffRow& staff,
   return PermissionDenied(d.reason);
 }
 
-bool NeedsSecondFactor(const Vault::Impl& impl, const store::StaffRow& staff) {
+bool NeedsSecondFactor(const VaultState& impl, const store::StaffRow& staff) {
   return access::CanReadConfidential(*impl.config,
                                      access::EffectiveRoles(*impl.config, FactsOf(staff)));
 }
 
-Status CheckRoles(const Vault::Impl& impl, const std::vector<std::string>& roles) {
+Status CheckRoles(const VaultState& impl, const std::vector<std::string>& roles) {
   for (const std::string& role : roles) {
     if (impl.config->FindRole(role) == nullptr) {
       return InvalidArgument(fmt::format("roles: '{}' is not a role declared in custos.toml",

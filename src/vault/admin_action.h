@@ -16,15 +16,15 @@ namespace custos::vault {
 // OK if one of the staff member's roles grants `action` (a name from the contract's action
 // list: "staff.manage", "training.read", "approval.approve", ...). PermissionDenied naming the
 // action, the post and the roles otherwise (the engine's reason).
-Status RequireAdminAction(const Vault::Impl& impl, const store::StaffRow& staff,
+Status RequireAdminAction(const VaultState& impl, const store::StaffRow& staff,
                           std::string_view action);
 
 // True when one of the staff member's roles can read confidential fields: such staff must
 // log in with a TOTP code (P4a).
-bool NeedsSecondFactor(const Vault::Impl& impl, const store::StaffRow& staff);
+bool NeedsSecondFactor(const VaultState& impl, const store::StaffRow& staff);
 
 // OK if every role name is defined. InvalidArgument naming the first unknown role.
-Status CheckRoles(const Vault::Impl& impl, const std::vector<std::string>& roles);
+Status CheckRoles(const VaultState& impl, const std::vector<std::string>& roles);
 
 // Splits the stored comma-separated role list.
 std::vector<std::string> SplitRoles(std::string_view roles);

@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::string_view kAdminPurpose = "administration";
+
 constexpr std::string_view kRestoreMarker = ".custos-restore-incomplete";
 
 std::string AsString(const std::optional<crypto::Bytes>& b) {
@@ -37,7 +37,7 @@ Result<std::string> ReadText(const fs::path& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-backup::BackupKeys KeysOf(const Vault::Impl& impl) {
+backup::BackupKeys KeysOf(const VaultState& impl) {
   backup::BackupKeys keys;
   keys.suite = impl.keyring->suite();
   keys.kek = &impl.keyring->provider();
@@ -46,35 +46,16 @@ backup::BackupKeys KeysOf(const Vault::Impl& impl) {
   return keys;
 }
 
-// Admits an administration action on backups: an active staff member whose roles grant
-// "backup.run". The decision is audited either way (allow with `reason`, or deny).
-Result<Context> AdmitBackupAction(Vault::Impl& impl, const Context& ctx_in,
-                                  std::string_view action, std::string_view target,
-                                  std::string_view reason) {
-  if (impl.closed) return FailedPrecondition("vault is closed");
-  Context ctx = ctx_in;
-  if (ctx.purpose.empty()) ctx.purpose = std::string(kAdminPurpose);
-  if (!access::ValidStaffId(ctx.actor)) ctx.actor = "(invalid)";
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.store->Begin());
-  Status refusal;
-  if (ctx.actor != ctx_in.actor) {
-    refusal = Unauthenticated("actor: not a valid staff id");
-  } else {
-    CUSTOS_ASSIGN_OR_RETURN(auto staff, txn->GetStaff(ctx.actor));
-    if (!staff.has_value() || staff->status != "active") {
-      refusal = Unauthenticated(fmt::format("actor '{}': no active staff account", ctx.actor));
-    } else {
-      refusal = RequireAdminAction(impl, *staff, "backup.run");
-    }
-  }
-  if (!refusal.ok()) return impl.DenyAndCommit(*txn, ctx, action, target, refusal);
-  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(*txn, impl.Event(ctx, action, target, "allow",
-                                                                reason)));
-  return ctx;
+// Admits an administration action on backups (the grant of "backup.run"), recording the
+// allow entry with `reason` before the work starts; a refusal is recorded and returned.
+Result<Context> AdmitBackupAction(VaultState& impl, const Context& ctx, schema::Action action,
+                                  std::string_view target, std::string_view reason) {
+  return AdmitAndRecord(impl, ctx, Operation{action, std::string(target), Basis::kAdministration},
+                        reason);
 }
 
 // Audits the outcome of a backup operation in its own transaction.
-Status AuditOutcome(Vault::Impl& impl, const Context& ctx, std::string_view action,
+Status AuditOutcome(VaultState& impl, const Context& ctx, std::string_view action,
                     std::string_view target, std::string_view decision,
                     std::string_view reason) {
   CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.store->Begin());
@@ -82,7 +63,7 @@ Status AuditOutcome(Vault::Impl& impl, const Context& ctx, std::string_view acti
 }
 
 // Takes the backup once admitted; audits "backup.complete" (or "backup.failed").
-Result<BackupResult> TakeBackup(Vault::Impl& impl, const Context& ctx, const std::string& id,
+Result<BackupResult> TakeBackup(VaultState& impl, const Context& ctx, const std::string& id,
                                 const fs::path& dir, const BackupRequest& request) {
   const std::string target = "backup:" + id;
   backup::BackupOptions opt;
@@ -128,22 +109,22 @@ Result<BackupResult> TakeBackup(Vault::Impl& impl, const Context& ctx, const std
 
 }  // namespace
 
-Result<BackupResult> Vault::Backup(const Context& ctx, const BackupRequest& request) {
-  Impl& impl = *impl_;
+Result<BackupResult> BackupService::Take(const Context& ctx, const BackupRequest& request) {
+  VaultState& impl = *state_;
   const std::string id = NewId(impl.Now());
   const fs::path dir = request.dir.empty() ? BackupDirOf(*impl.config, impl.dir) : request.dir;
   CUSTOS_ASSIGN_OR_RETURN(Context admitted,
-                          AdmitBackupAction(impl, ctx, "backup.run", "backup:" + id,
+                          AdmitBackupAction(impl, ctx, schema::Action::kBackupRun, "backup:" + id,
                                             "online backup"));
   return TakeBackup(impl, admitted, id, dir, request);
 }
 
-Result<BackupResult> Vault::RunScheduledBackup() {
-  Impl& impl = *impl_;
+Result<BackupResult> BackupService::RunScheduled() {
+  VaultState& impl = *state_;
   if (impl.closed) return FailedPrecondition("vault is closed");
   Context ctx;
   ctx.actor = "system";
-  ctx.purpose = std::string(kAdminPurpose);
+  ctx.purpose = std::string(kAdministrationPurpose);
   ctx.channel = Channel::kJob;
   const std::string id = NewId(impl.Now());
   const fs::path dir = BackupDirOf(*impl.config, impl.dir);
@@ -160,11 +141,11 @@ Result<BackupResult> Vault::RunScheduledBackup() {
   return result;
 }
 
-Result<BackupCheck> Vault::VerifyBackup(const Context& ctx, const fs::path& backup_path) {
-  Impl& impl = *impl_;
+Result<BackupCheck> BackupService::Verify(const Context& ctx, const fs::path& backup_path) {
+  VaultState& impl = *state_;
   const std::string target = "backup:" + backup_path.filename().string();
   CUSTOS_ASSIGN_OR_RETURN(Context admitted,
-                          AdmitBackupAction(impl, ctx, "backup.verify", target, "verify"));
+                          AdmitBackupAction(impl, ctx, schema::Action::kBackupVerify, target, "verify"));
   Result<backup::VerifyReport> report = backup::VerifyBackup(backup_path, KeysOf(impl));
   if (!report.ok()) {
     CUSTOS_RETURN_IF_ERROR(AuditOutcome(impl, admitted, "backup.verify", target, "deny",
@@ -182,15 +163,15 @@ Result<BackupCheck> Vault::VerifyBackup(const Context& ctx, const fs::path& back
   return check;
 }
 
-Result<ForgetResult> Vault::ForgetDestroyedInBackups(const fs::path& ledger_file) {
-  Impl& impl = *impl_;
+Result<ForgetResult> BackupService::ForgetDestroyed(const fs::path& ledger_file) {
+  VaultState& impl = *state_;
   if (impl.closed) return FailedPrecondition("vault is closed");
   const fs::path path = ledger_file.empty() ? impl.dir / backup::kLedgerFile : ledger_file;
   CUSTOS_ASSIGN_OR_RETURN(backup::Ledger ledger, backup::ReadLedger(path));
   const fs::path dir = BackupDirOf(*impl.config, impl.dir);
   Context ctx;
   ctx.actor = "system";
-  ctx.purpose = std::string(kAdminPurpose);
+  ctx.purpose = std::string(kAdministrationPurpose);
   ctx.channel = Channel::kJob;
   Result<backup::ForgetReport> forgot = backup::ForgetDestroyed(dir, ledger, KeysOf(impl));
   if (!forgot.ok()) {
@@ -359,15 +340,15 @@ Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
   open.passphrase = options.passphrase;
   open.now_ms = options.now_ms;
   CUSTOS_ASSIGN_OR_RETURN(auto vault, Vault::Open(open));
-  if (vault->impl_->audit->options().public_key != header.signing_public_key) {
+  if (vault->state_->audit->options().public_key != header.signing_public_key) {
     return DataLoss("restore: the manifest is not signed by the restored vault's checkpoint key");
   }
   Context ctx;
   ctx.actor = "system";
-  ctx.purpose = std::string(kAdminPurpose);
+  ctx.purpose = std::string(kAdministrationPurpose);
   ctx.channel = Channel::kCli;
   CUSTOS_RETURN_IF_ERROR(AuditOutcome(
-      *vault->impl_, ctx, "backup.restore", "backup:" + header.backup_id, "allow",
+      *vault->state_, ctx, "backup.restore", "backup:" + header.backup_id, "allow",
       fmt::format("restored from {} to {}: {} rows; destruction ledger ({} entries) dropped {} "
                   "customers, {} transactions, {} notes ({} rows)",
                   report.from_backend, report.to_backend, report.rows, report.ledger_entries,

@@ -3,7 +3,10 @@
 // call is audited; the rules themselves live in src/consent.
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "vault/consent_intake.h"
+#include "vault/admission.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -98,100 +101,97 @@ std::string DescribeCollection(const consent::Collection& collection) {
 
 // --- notices ---
 
-Result<NoticeView> Vault::PublishNotice(const Context& ctx, const NoticeSpec& spec) {
-  Impl& m = *impl_;
-  const std::string action = "notice.manage";
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, "notice:new"));
-  consent::NoticeDraft draft;
-  draft.version = spec.version;
-  draft.text = spec.text;
-  draft.purposes = spec.purposes;
-  draft.effective_at_ms = spec.effective_at_ms;
-  Result<store::NoticeRow> row = consent::PublishNotice(*txn, *m.config, draft, ctx.actor,
-                                                        m.Now());
-  if (!row.ok()) {
-    if (row.status().code() != Code::kInvalidArgument) return row.status();
-    return m.DenyAndCommit(*txn, ctx, action, "notice:new", row.status());
-  }
-  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-      *txn, m.Event(ctx, action, fmt::format("notice:{}", row->version), "allow",
-                    fmt::format("published notice v{} sha256 {} listing {}", row->version,
-                                row->text_sha256, row->purposes))));
-  return ToView(*row);
+Result<NoticeView> ConsentService::PublishNotice(const Context& ctx, const NoticeSpec& spec) {
+  VaultState& m = *state_;
+  const Operation op{schema::Action::kNoticeManage, "notice:new"};
+  std::optional<store::NoticeRow> published;
+  CUSTOS_RETURN_IF_ERROR(Write(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    consent::NoticeDraft draft;
+    draft.version = spec.version;
+    draft.text = spec.text;
+    draft.purposes = spec.purposes;
+    draft.effective_at_ms = spec.effective_at_ms;
+    Result<store::NoticeRow> row =
+        consent::PublishNotice(s.txn, *m.config, draft, s.ctx.actor, s.now_ms);
+    if (!row.ok()) {
+      if (row.status().code() != Code::kInvalidArgument) return row.status();
+      return Verdict::Deny(row.status());
+    }
+    published = std::move(row).value();
+    Verdict v = Verdict::Allow(fmt::format("published notice v{} sha256 {} listing {}",
+                                           published->version, published->text_sha256,
+                                           published->purposes));
+    v.target = fmt::format("notice:{}", published->version);
+    return v;
+  }));
+  return ToView(*published);
 }
 
-Result<std::vector<NoticeView>> Vault::ListNotices(const Context& ctx) {
-  Impl& m = *impl_;
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, "notice.read", "notice:*"));
-  CUSTOS_ASSIGN_OR_RETURN(std::vector<store::NoticeRow> rows, txn->ListNotices());
-  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-      *txn, m.Event(ctx, "notice.read", "notice:*", "allow",
-                    fmt::format("{} notice(s)", rows.size()))));
+Result<std::vector<NoticeView>> ConsentService::ListNotices(const Context& ctx) {
+  const Operation op{schema::Action::kNoticeRead, "notice:*"};
   std::vector<NoticeView> out;
-  out.reserve(rows.size());
-  for (const store::NoticeRow& row : rows) out.push_back(ToView(row));
+  CUSTOS_RETURN_IF_ERROR(Write(*state_, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    CUSTOS_ASSIGN_OR_RETURN(std::vector<store::NoticeRow> rows, s.txn.ListNotices());
+    out.reserve(rows.size());
+    for (const store::NoticeRow& row : rows) out.push_back(ToView(row));
+    return Verdict::Allow(fmt::format("{} notice(s)", rows.size()));
+  }));
   return out;
 }
 
 // --- a customer's consent ---
 
-Result<int64_t> Vault::RecordConsent(const Context& ctx, std::string_view customer_id,
-                                     const ConsentRequest& request) {
-  Impl& m = *impl_;
-  const std::string action = "consent.record";
-  const std::string target = CustomerTarget(customer_id);
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, target));
-  if (!ValidCustomerId(customer_id)) {
-    return m.DenyAndCommit(*txn, ctx, action, target,
-                           InvalidArgument("customer_id: not a customer id (26 base32 characters)"));
-  }
-  CUSTOS_ASSIGN_OR_RETURN(auto customer, txn->GetCustomer(customer_id));
-  if (!customer.has_value()) {
-    return m.DenyAndCommit(*txn, ctx, action, target, NotFound("customer not found"));
-  }
-  Result<consent::ConsentChange> change = ToChange(request, ctx);
-  if (!change.ok()) return m.DenyAndCommit(*txn, ctx, action, target, change.status());
-  Result<store::ConsentRow> row =
-      consent::Record(*txn, *m.config, customer_id, *change, ctx.actor, m.Now());
-  if (!row.ok()) {
-    if (row.status().code() != Code::kInvalidArgument) return row.status();
-    return m.DenyAndCommit(*txn, ctx, action, target, row.status());
-  }
-  const std::string what =
-      row->scope == "purpose" ? fmt::format("purpose {}", row->purpose) : row->scope;
-  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-      *txn, m.Event(ctx, action, target, "allow",
-                    fmt::format("consent {} {} (entry {}, notice v{}, channel {})", row->action,
-                                what, row->seq, row->notice_version, row->channel))));
-  return row->seq;
+namespace {
+
+}  // namespace
+
+Result<int64_t> ConsentService::Record(const Context& ctx, std::string_view customer_id,
+                                       const ConsentRequest& request) {
+  VaultState& m = *state_;
+  const Operation op{schema::Action::kConsentRecord, CustomerTarget(customer_id)};
+  int64_t seq = 0;
+  CUSTOS_RETURN_IF_ERROR(Write(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    Status missing;
+    CUSTOS_RETURN_IF_ERROR(CheckCustomer(s, customer_id, missing));
+    if (!missing.ok()) return Verdict::Deny(missing);
+    Result<consent::ConsentChange> change = ToChange(request, s.ctx);
+    if (!change.ok()) return Verdict::Deny(change.status());
+    Result<store::ConsentRow> row =
+        consent::Record(s.txn, *m.config, customer_id, *change, s.ctx.actor, s.now_ms);
+    if (!row.ok()) {
+      if (row.status().code() != Code::kInvalidArgument) return row.status();
+      return Verdict::Deny(row.status());
+    }
+    seq = row->seq;
+    const std::string what =
+        row->scope == "purpose" ? fmt::format("purpose {}", row->purpose) : row->scope;
+    return Verdict::Allow(fmt::format("consent {} {} (entry {}, notice v{}, channel {})",
+                                      row->action, what, row->seq, row->notice_version,
+                                      row->channel));
+  }));
+  return seq;
 }
 
-Result<ConsentsView> Vault::ListConsents(const Context& ctx, std::string_view customer_id) {
-  Impl& m = *impl_;
-  const std::string action = "consent.read";
-  const std::string target = CustomerTarget(customer_id);
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, target));
-  if (!ValidCustomerId(customer_id)) {
-    return m.DenyAndCommit(*txn, ctx, action, target,
-                           InvalidArgument("customer_id: not a customer id (26 base32 characters)"));
-  }
-  CUSTOS_ASSIGN_OR_RETURN(auto customer, txn->GetCustomer(customer_id));
-  if (!customer.has_value()) {
-    return m.DenyAndCommit(*txn, ctx, action, target, NotFound("customer not found"));
-  }
-  CUSTOS_ASSIGN_OR_RETURN(std::vector<store::ConsentRow> rows, txn->ListConsents(customer_id));
-  CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState state, consent::Replay(customer_id, rows));
-  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-      *txn, m.Event(ctx, action, target, "allow",
-                    fmt::format("{} ledger entr{}", rows.size(), rows.size() == 1 ? "y" : "ies"))));
+Result<ConsentsView> ConsentService::List(const Context& ctx, std::string_view customer_id) {
+  VaultState& m = *state_;
+  const Operation op{schema::Action::kConsentRead, CustomerTarget(customer_id)};
   ConsentsView view;
-  view.customer_id = std::string(customer_id);
-  for (const store::ConsentRow& row : rows) view.entries.push_back(ToView(row));
-  for (const schema::PurposeDef& def : m.config->purposes) {
-    if (state.Grants(def.name)) view.granted_purposes.push_back(def.name);
-  }
-  view.sensitive = state.sensitive;
-  view.third_party = state.third_party;
+  CUSTOS_RETURN_IF_ERROR(Write(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    Status missing;
+    CUSTOS_RETURN_IF_ERROR(CheckCustomer(s, customer_id, missing));
+    if (!missing.ok()) return Verdict::Deny(missing);
+    CUSTOS_ASSIGN_OR_RETURN(std::vector<store::ConsentRow> rows, s.txn.ListConsents(customer_id));
+    CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState state, consent::Replay(customer_id, rows));
+    view.customer_id = std::string(customer_id);
+    for (const store::ConsentRow& row : rows) view.entries.push_back(ToView(row));
+    for (const schema::PurposeDef& def : m.config->purposes) {
+      if (state.Grants(def.name)) view.granted_purposes.push_back(def.name);
+    }
+    view.sensitive = state.sensitive;
+    view.third_party = state.third_party;
+    return Verdict::Allow(
+        fmt::format("{} ledger entr{}", rows.size(), rows.size() == 1 ? "y" : "ies"));
+  }));
   return view;
 }
 

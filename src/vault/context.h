@@ -2,10 +2,14 @@
 // service carries one (ARCHITECTURE.md, "One door"); the audit log records all of it.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
 namespace custos::vault {
+
+using Clock = std::function<int64_t()>;  // milliseconds since the Unix epoch
 
 enum class Channel { kCli, kApi, kJob };
 

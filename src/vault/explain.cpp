@@ -8,11 +8,11 @@
 
 namespace custos::vault {
 
-Result<std::vector<AccessExplanation>> Vault::ExplainAccess(const Context& ctx,
+Result<std::vector<AccessExplanation>> StaffService::ExplainAccess(const Context& ctx,
                                                             std::string_view staff_id,
                                                             std::string_view purpose,
                                                             std::string_view customer_id) {
-  Impl& m = *impl_;
+  VaultState& m = *state_;
   const std::string action = "access.explain";
   // Only well-formed ids enter the audit log (a hostile string could break its format).
   const bool valid_staff = access::ValidStaffId(staff_id);

@@ -29,8 +29,8 @@ void WriteCsvCell(std::ostream& out, std::string_view v) {
 
 }  // namespace
 
-Result<int64_t> Vault::Export(const Context& ctx, ExportFormat format, std::ostream& out) {
-  Impl& m = *impl_;
+Result<int64_t> CustomerService::Export(const Context& ctx, ExportFormat format, std::ostream& out) {
+  VaultState& m = *state_;
   const std::string action = "customer.export";
   std::vector<std::string> shown;
   for (const schema::FieldDef& def : m.config->fields) {
@@ -140,8 +140,8 @@ Result<int64_t> Vault::Export(const Context& ctx, ExportFormat format, std::ostr
   return count;
 }
 
-Result<audit::VerifyReport> Vault::VerifyAudit(const Context& ctx) {
-  Impl& m = *impl_;
+Result<audit::VerifyReport> AuditService::Verify(const Context& ctx) {
+  VaultState& m = *state_;
   // Permission first: a refused caller costs no sealing and no walk of the whole chain. The
   // check's transaction is dropped (nothing to write on success) so that sealing and
   // verifying can take the store; the entry below checks again as it records the result.
@@ -159,15 +159,15 @@ Result<audit::VerifyReport> Vault::VerifyAudit(const Context& ctx) {
   return report;
 }
 
-Status Vault::ExportAudit(const Context& ctx, std::ostream& out_jsonl) {
-  Impl& m = *impl_;
+Status AuditService::Export(const Context& ctx, std::ostream& out_jsonl) {
+  VaultState& m = *state_;
   CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, "audit.export", "audit"));
   CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(*txn, m.Event(ctx, "audit.export", "audit", "allow", "")));
   return audit::ExportJsonl(*m.store, out_jsonl);
 }
 
-Status Vault::TailAudit(const Context& ctx, size_t n, std::ostream& out_jsonl) {
-  Impl& m = *impl_;
+Status AuditService::Tail(const Context& ctx, size_t n, std::ostream& out_jsonl) {
+  VaultState& m = *state_;
   CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, "audit.tail", "audit"));
   CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(*txn, m.Event(ctx, "audit.tail", "audit", "allow", "")));
   CUSTOS_ASSIGN_OR_RETURN(std::vector<store::AuditRow> rows, audit::Tail(*m.store, n));

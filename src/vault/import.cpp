@@ -90,7 +90,7 @@ Result<FieldValues> RowValues(const std::vector<std::string>& columns, const Csv
 // PermissionDenied naming the first column the actor may not import (or that the consent the
 // file's customers gave does not cover for this purpose), OK otherwise (also when
 // the header cannot be read: the import pass reports that with its line).
-Status CheckImportColumns(Vault::Impl& m, store::Transaction& txn, const Context& ctx,
+Status CheckImportColumns(VaultState& m, store::Transaction& txn, const Context& ctx,
                           const std::filesystem::path& file, const ImportOptions& options) {
   auto reader = CsvReader::Open(file);
   if (!reader.ok()) return Status::Ok();
@@ -113,9 +113,9 @@ Status CheckImportColumns(Vault::Impl& m, store::Transaction& txn, const Context
 
 }  // namespace
 
-Result<ImportReport> Vault::ImportCsv(const Context& ctx, const std::filesystem::path& file,
+Result<ImportReport> CustomerService::ImportCsv(const Context& ctx, const std::filesystem::path& file,
                                       const ImportOptions& options) {
-  Impl& m = *impl_;
+  VaultState& m = *state_;
   ImportReport report;
   Result<std::string> sha = FileSha256(file);
   CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, "import.start", "import:file"));
@@ -226,7 +226,7 @@ Result<ImportReport> Vault::ImportCsv(const Context& ctx, const std::filesystem:
     p.row.source = fmt::format("import:{}:{}", progress.import_id, p.line);
     p.row.schema_version = m.config->schema_version;
     const crypto::SecretBytes dek = m.keyring->NewDek();
-    Result<Impl::Sealed> sealed = m.SealCustomer(p.row.customer_id, dek, *norm);
+    Result<VaultState::Sealed> sealed = m.SealCustomer(p.row.customer_id, dek, *norm);
     if (!sealed.ok()) {
       p.status = sealed.status();
       return;

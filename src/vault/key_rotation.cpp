@@ -27,7 +27,7 @@ int64_t CountNotAt(const std::vector<std::pair<uint32_t, int64_t>>& counts, uint
 }
 
 // The start of a fresh rotation: a new version, made active; the old active one retiring.
-Status BeginRotation(Vault::Impl& m, KekState& state) {
+Status BeginRotation(VaultState& m, KekState& state) {
   const uint32_t to = state.HighestVersion() + 1;
   CUSTOS_RETURN_IF_ERROR(m.keyring->provider().CreateVersion(to));
   for (auto& [v, s] : state.versions) {
@@ -48,7 +48,7 @@ Status BeginRotation(Vault::Impl& m, KekState& state) {
 
 // One batch of DEKs after the cursor, rewrapped and committed with the progress. false when
 // the pass has nothing left.
-Result<bool> RewrapBatch(Vault::Impl& m, KekState& state, size_t batch_size,
+Result<bool> RewrapBatch(VaultState& m, KekState& state, size_t batch_size,
                          RotateReport& report) {
   CUSTOS_ASSIGN_OR_RETURN(auto txn, m.store->Begin());
   CUSTOS_ASSIGN_OR_RETURN(auto rows,
@@ -85,7 +85,7 @@ Result<bool> RewrapBatch(Vault::Impl& m, KekState& state, size_t batch_size,
 // Ends a pass: done when nothing is left under an older version (then the vault keys are
 // rewrapped once more, for secrets sealed meanwhile, and the end is audited); otherwise the
 // cursor starts over. Returns whether the rotation is done.
-Result<bool> FinishPass(Vault::Impl& m, const Context& ctx, KekState& state,
+Result<bool> FinishPass(VaultState& m, const Context& ctx, KekState& state,
                         RotateReport& report) {
   CUSTOS_ASSIGN_OR_RETURN(auto txn, m.store->Begin());
   CUSTOS_ASSIGN_OR_RETURN(auto left, txn->ListWrappedKeysNotAt(state.to, "", 1));
@@ -124,15 +124,15 @@ Context KeyContext(const Context& ctx_in) {
 
 }  // namespace
 
-Status Vault::Impl::FollowKekVersion(store::Transaction& txn) {
+Status VaultState::FollowKekVersion(store::Transaction& txn) {
   CUSTOS_ASSIGN_OR_RETURN(uint32_t active, ReadActiveKekVersion(txn));
   if (active == keyring->provider().Version()) return Status::Ok();
   return keyring->provider().UseVersion(active);
 }
 
-Result<RotateReport> Vault::RotateKek(const Context& ctx_in, const RotateOptions& options) {
+Result<RotateReport> KeyService::Rotate(const Context& ctx_in, const RotateOptions& options) {
   const Context ctx = KeyContext(ctx_in);
-  Impl& m = *impl_;
+  VaultState& m = *state_;
   constexpr std::string_view kAction = "key.rotate";
   CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, kAction, kTarget));
   CUSTOS_ASSIGN_OR_RETURN(KekState state, ReadKekState(*txn));
@@ -181,9 +181,9 @@ Result<RotateReport> Vault::RotateKek(const Context& ctx_in, const RotateOptions
       kMaxPasses));
 }
 
-Result<KeyStatus> Vault::GetKeyStatus(const Context& ctx_in) {
+Result<KeyStatus> KeyService::GetStatus(const Context& ctx_in) {
   const Context ctx = KeyContext(ctx_in);
-  Impl& m = *impl_;
+  VaultState& m = *state_;
   CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, "key.status", kTarget));
   CUSTOS_ASSIGN_OR_RETURN(KekState state, ReadKekState(*txn));
   CUSTOS_ASSIGN_OR_RETURN(auto counts, txn->CountWrappedKeysByVersion());
@@ -216,9 +216,9 @@ Result<KeyStatus> Vault::GetKeyStatus(const Context& ctx_in) {
   return out;
 }
 
-Status Vault::RetireKek(const Context& ctx_in, uint32_t version) {
+Status KeyService::Retire(const Context& ctx_in, uint32_t version) {
   const Context ctx = KeyContext(ctx_in);
-  Impl& m = *impl_;
+  VaultState& m = *state_;
   constexpr std::string_view kAction = "key.retire";
   const std::string target = fmt::format("kek:v{}", version);
   CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, kAction, target));

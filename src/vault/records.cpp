@@ -11,6 +11,7 @@
 #include "core/validators.h"
 #include "lifecycle/rules.h"
 #include "scan/scan_text.h"
+#include "vault/admission.h"
 #include "vault/authorize.h"
 #include "vault/vault_impl.h"
 
@@ -77,16 +78,15 @@ Level TransactionLevel(const schema::Config& config) {
 }
 
 // The engine's decision on a customer's records of one kind at `level` (P3.2b, P5b, P3.3a).
-Result<access::Decision> DecideRecord(Vault::Impl& m, store::Transaction& txn, const Context& ctx,
-                                      std::string_view action, std::string_view customer_id,
-                                      std::string_view kind, Level level) {
-  const int64_t now = m.Now();
-  CUSTOS_ASSIGN_OR_RETURN(access::StaffFacts staff,
-                          LoadStaffFacts(txn, ctx.actor, customer_id, now));
-  CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState consent, consent::Current(txn, customer_id));
-  return access::DecideData(*m.config, staff,
-                            access::DataRequest{action, ctx.purpose, &consent, now},
-                            access::Subject{kind, level, false, "full"});
+Result<access::Decision> DecideRecord(const VaultState& m, Scope& s, schema::Action action,
+                                      std::string_view customer_id, std::string_view kind,
+                                      Level level) {
+  CUSTOS_ASSIGN_OR_RETURN(const access::StaffFacts staff, s.Facts(customer_id));
+  CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState consent, consent::Current(s.txn, customer_id));
+  return access::DecideData(
+      *m.config, staff,
+      access::DataRequest{schema::ActionName(action), s.ctx.purpose, &consent, s.now_ms},
+      access::Subject{kind, level, false, "full"});
 }
 
 Status RecordDenial(std::string_view kind, const access::Decision& d) {
@@ -95,100 +95,86 @@ Status RecordDenial(std::string_view kind, const access::Decision& d) {
 
 }  // namespace
 
-Result<std::string> Vault::AddTransaction(const Context& ctx, std::string_view customer_id,
-                                          const FieldValues& fields, std::string_view source) {
-  Impl& m = *impl_;
-  const std::string action = "txn.add";
-  const bool valid_id = ValidCustomerId(customer_id);
-  const std::string target = CustomerTarget(customer_id);
+Result<std::string> RecordService::AddTransaction(const Context& ctx,
+                                                  std::string_view customer_id,
+                                                  const FieldValues& fields,
+                                                  std::string_view source) {
+  VaultState& m = *state_;
   Result<FieldValues> normalised = NormalizeTransaction(fields);
-  Status refusal = valid_id ? normalised.status()
-                            : InvalidArgument("customer_id: not a customer id (26 base32 characters)");
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, target));
-  crypto::SecretBytes dek;
-  if (refusal.ok()) {
-    CUSTOS_ASSIGN_OR_RETURN(auto row, txn->GetCustomer(customer_id));
-    if (!row.has_value()) refusal = NotFound("customer not found");
-  }
-  if (refusal.ok()) {
-    CUSTOS_ASSIGN_OR_RETURN(auto closed, txn->GetAccountClosure(customer_id));
+  const Operation op{schema::Action::kTxnAdd, CustomerTarget(customer_id)};
+  std::string txn_id;
+  CUSTOS_RETURN_IF_ERROR(Write(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    if (!ValidCustomerId(customer_id)) return Verdict::Deny(BadCustomerId(), FieldNames(fields));
+    if (!normalised.ok()) return Verdict::Deny(normalised.status(), FieldNames(fields));
+    Status missing;
+    CUSTOS_RETURN_IF_ERROR(CheckCustomer(s, customer_id, missing));
+    if (!missing.ok()) return Verdict::Deny(missing, FieldNames(fields));
+    CUSTOS_ASSIGN_OR_RETURN(auto closed, s.txn.GetAccountClosure(customer_id));
     if (closed.has_value()) {
-      refusal = FailedPrecondition(fmt::format(
-          "account closed on {}: reopen it before adding a transaction",
-          lifecycle::UtcDay(closed->closed_at_ms)));
+      return Verdict::Deny(
+          FailedPrecondition(fmt::format("account closed on {}: reopen it before adding a "
+                                         "transaction",
+                                         lifecycle::UtcDay(closed->closed_at_ms))),
+          FieldNames(fields));
     }
-  }
-  if (refusal.ok()) {
-    Result<crypto::SecretBytes> loaded = m.LoadDek(*txn, customer_id);
-    if (!loaded.ok()) return loaded.status();
-    dek = std::move(loaded).value();
-  }
-  access::Decision decision;
-  if (refusal.ok()) {
-    CUSTOS_ASSIGN_OR_RETURN(decision, DecideRecord(m, *txn, ctx, action, customer_id,
-                                                   "transaction", TransactionLevel(*m.config)));
-    if (decision.effect == access::Effect::kDeny) refusal = RecordDenial("transaction", decision);
-  }
-  if (!refusal.ok()) {
-    return m.DenyAndCommit(*txn, ctx, action, target, refusal, FieldNames(fields));
-  }
-  store::TransactionRow row;
-  row.customer_id = std::string(customer_id);
-  row.created_at_ms = m.Now();
-  row.txn_id = NewId(row.created_at_ms);
-  row.source = std::string(source);
-  CUSTOS_ASSIGN_OR_RETURN(row.ciphertext,
-                          m.keyring->SealRecord(dek, customer_id, "txn", row.txn_id,
-                                                EncodeFields(*normalised)));
-  CUSTOS_RETURN_IF_ERROR(txn->InsertTransaction(row));
-  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-      *txn, m.Event(ctx, action, target, "allow",
-                    fmt::format("txn {}; {}", row.txn_id, decision.reason),
-                    FieldNames(*normalised))));
-  return row.txn_id;
+    CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek, m.LoadDek(s.txn, customer_id));
+    CUSTOS_ASSIGN_OR_RETURN(const access::Decision decision,
+                            DecideRecord(m, s, op.action, customer_id, "transaction",
+                                         TransactionLevel(*m.config)));
+    if (decision.effect == access::Effect::kDeny) {
+      return Verdict::Deny(RecordDenial("transaction", decision), FieldNames(fields));
+    }
+    store::TransactionRow row;
+    row.customer_id = std::string(customer_id);
+    row.created_at_ms = s.now_ms;
+    row.txn_id = NewId(row.created_at_ms);
+    row.source = std::string(source);
+    CUSTOS_ASSIGN_OR_RETURN(row.ciphertext,
+                            m.keyring->SealRecord(dek, customer_id, "txn", row.txn_id,
+                                                  EncodeFields(*normalised)));
+    CUSTOS_RETURN_IF_ERROR(s.txn.InsertTransaction(row));
+    txn_id = row.txn_id;
+    return Verdict::Allow(fmt::format("txn {}; {}", row.txn_id, decision.reason),
+                          FieldNames(*normalised));
+  }));
+  return txn_id;
 }
 
-Result<std::vector<TransactionView>> Vault::ListTransactions(const Context& ctx,
-                                                             std::string_view customer_id) {
-  Impl& m = *impl_;
-  const std::string action = "txn.read";
-  const bool valid_id = ValidCustomerId(customer_id);
-  const std::string target = CustomerTarget(customer_id);
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, target));
-  Status refusal = valid_id ? Status::Ok()
-                            : InvalidArgument("customer_id: not a customer id (26 base32 characters)");
+Result<std::vector<TransactionView>> RecordService::ListTransactions(
+    const Context& ctx, std::string_view customer_id) {
+  VaultState& m = *state_;
+  const Operation op{schema::Action::kTxnRead, CustomerTarget(customer_id)};
   std::vector<store::TransactionRow> rows;
   crypto::SecretBytes dek;
-  if (refusal.ok()) {
-    CUSTOS_ASSIGN_OR_RETURN(auto row, txn->GetCustomer(customer_id));
-    if (!row.has_value()) refusal = NotFound("customer not found");
-  }
   access::Decision decision;
-  if (refusal.ok()) {
-    CUSTOS_ASSIGN_OR_RETURN(decision, DecideRecord(m, *txn, ctx, action, customer_id,
-                                                   "transaction", TransactionLevel(*m.config)));
-    if (decision.effect == access::Effect::kDeny) refusal = RecordDenial("transaction", decision);
-  }
-  if (!refusal.ok()) {
-    return m.DenyAndCommit(*txn, ctx, action, target, refusal);
-  }
-  CUSTOS_ASSIGN_OR_RETURN(dek, m.LoadDek(*txn, customer_id));
-  CUSTOS_ASSIGN_OR_RETURN(rows, txn->ListTransactions(customer_id));
+  CUSTOS_RETURN_IF_ERROR(Write(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    Status missing;
+    CUSTOS_RETURN_IF_ERROR(CheckCustomer(s, customer_id, missing));
+    if (!missing.ok()) return Verdict::Deny(missing);
+    CUSTOS_ASSIGN_OR_RETURN(decision, DecideRecord(m, s, op.action, customer_id, "transaction",
+                                                   TransactionLevel(*m.config)));
+    if (decision.effect == access::Effect::kDeny) {
+      return Verdict::Deny(RecordDenial("transaction", decision));
+    }
+    CUSTOS_ASSIGN_OR_RETURN(dek, m.LoadDek(s.txn, customer_id));
+    CUSTOS_ASSIGN_OR_RETURN(rows, s.txn.ListTransactions(customer_id));
+    std::vector<std::string> audited{"occurred_at", "product", "amount", "currency",
+                                     "payment_method"};
+    if (decision.effect == access::Effect::kMask) {
+      for (std::string& f : audited) f += "~";
+    }
+    Verdict v = Verdict::Allow(fmt::format("{} transaction(s); {}", rows.size(), decision.reason),
+                               std::move(audited));
+    v.decision = std::string(access::EffectName(decision.effect));
+    return v;
+  }));
   const bool masked = decision.effect == access::Effect::kMask;
-  std::vector<std::string> audited{"occurred_at", "product", "amount", "currency",
-                                   "payment_method"};
-  if (masked) {
-    for (std::string& f : audited) f += "~";
-  }
-  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-      *txn, m.Event(ctx, action, target, std::string(access::EffectName(decision.effect)),
-                    fmt::format("{} transaction(s); {}", rows.size(), decision.reason),
-                    audited)));
   std::vector<TransactionView> out;
   out.reserve(rows.size());
   for (const store::TransactionRow& row : rows) {
     CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes plain,
-                            m.keyring->OpenRecord(dek, customer_id, "txn", row.txn_id, row.ciphertext));
+                            m.keyring->OpenRecord(dek, customer_id, "txn", row.txn_id,
+                                                  row.ciphertext));
     CUSTOS_ASSIGN_OR_RETURN(FieldValues fields, DecodeFields(plain));
     if (masked) {
       for (auto& [name, value] : fields) value = Shown(decision, std::move(value));
@@ -199,114 +185,110 @@ Result<std::vector<TransactionView>> Vault::ListTransactions(const Context& ctx,
   return out;
 }
 
-Result<std::string> Vault::AddNote(const Context& ctx, std::string_view customer_id,
-                                   std::string_view text, std::string_view source) {
-  Impl& m = *impl_;
-  const std::string action = "note.add";
-  const bool valid_id = ValidCustomerId(customer_id);
-  const std::string target = CustomerTarget(customer_id);
+Result<std::string> RecordService::AddNote(const Context& ctx, std::string_view customer_id,
+                                           std::string_view text, std::string_view source) {
+  VaultState& m = *state_;
   Result<std::string> normalised = core::FindValidator("text")->normalize(text);
-  Status refusal;
-  if (!valid_id) {
-    refusal = InvalidArgument("customer_id: not a customer id (26 base32 characters)");
+  Status invalid;
+  if (!ValidCustomerId(customer_id)) {
+    invalid = BadCustomerId();
   } else if (!normalised.ok()) {
-    refusal = InvalidArgument(fmt::format("field 'text': {}", normalised.status().message()));
+    invalid = InvalidArgument(fmt::format("field 'text': {}", normalised.status().message()));
   } else if (normalised->empty()) {
-    refusal = InvalidArgument("field 'text': required");
+    invalid = InvalidArgument("field 'text': required");
   }
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, target));
-  if (refusal.ok()) {
-    CUSTOS_ASSIGN_OR_RETURN(auto row, txn->GetCustomer(customer_id));
-    if (!row.has_value()) refusal = NotFound("customer not found");
-  }
-  // Writing a note is granted at the note kind's level: the writer supplies the text; who may
-  // read it back is decided at the (possibly stricter) level it is sealed at.
-  access::Decision decision;
-  if (refusal.ok()) {
-    CUSTOS_ASSIGN_OR_RETURN(decision, DecideRecord(m, *txn, ctx, action, customer_id, "note",
-                                                   NoteLevel(*m.config)));
-    if (decision.effect == access::Effect::kDeny) refusal = RecordDenial("note", decision);
-  }
-  if (!refusal.ok()) {
-    return m.DenyAndCommit(*txn, ctx, action, target, refusal, {"text"});
-  }
-  CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek, m.LoadDek(*txn, customer_id));
-  // A communication note is customer data too (P3.1b): what personal data it holds is found
-  // when it is added, recorded by type (never by value), and the note is sealed at the
-  // strictest level among them. If the scanner cannot run, the note is refused (fail closed).
-  CUSTOS_ASSIGN_OR_RETURN(std::vector<scan::Finding> findings, scan::ScanText(*normalised));
-  std::set<std::string> pii_types;
-  for (const scan::Finding& f : findings) {
-    if (f.confidence >= 0.5) pii_types.insert(std::string(scan::TypeName(f.type)));
-  }
-  store::NoteRow row;
-  row.customer_id = std::string(customer_id);
-  row.created_at_ms = m.Now();
-  row.note_id = NewId(row.created_at_ms);
-  row.source = std::string(source);
-  row.level = std::max(NoteLevel(*m.config),
-                       scan::StrictestLevel(findings).value_or(Level::kGeneral));
-  std::string pii = fmt::format("{}", fmt::join(pii_types, ","));
-  FieldValues body{{"text", *normalised}, {"pii_types", pii}};
-  CUSTOS_ASSIGN_OR_RETURN(row.ciphertext, m.keyring->SealRecord(dek, customer_id, "note",
-                                                                row.note_id, EncodeFields(body)));
-  CUSTOS_RETURN_IF_ERROR(txn->InsertNote(row));
-  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-      *txn, m.Event(ctx, action, target, "allow",
-                    fmt::format("note {} sealed {}; personal data found: {}; {}", row.note_id,
-                                LevelName(row.level), pii.empty() ? "none" : pii,
-                                decision.reason),
-                    {"text"})));
-  return row.note_id;
+  const Operation op{schema::Action::kNoteAdd, CustomerTarget(customer_id)};
+  std::string note_id;
+  CUSTOS_RETURN_IF_ERROR(Write(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    if (!invalid.ok()) return Verdict::Deny(invalid, {"text"});
+    Status missing;
+    CUSTOS_RETURN_IF_ERROR(CheckCustomer(s, customer_id, missing));
+    if (!missing.ok()) return Verdict::Deny(missing, {"text"});
+    // Writing a note is granted at the note kind's level: the writer supplies the text; who
+    // may read it back is decided at the (possibly stricter) level it is sealed at.
+    CUSTOS_ASSIGN_OR_RETURN(const access::Decision decision,
+                            DecideRecord(m, s, op.action, customer_id, "note",
+                                         NoteLevel(*m.config)));
+    if (decision.effect == access::Effect::kDeny) {
+      return Verdict::Deny(RecordDenial("note", decision), {"text"});
+    }
+    CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek, m.LoadDek(s.txn, customer_id));
+    // A communication note is customer data too (P3.1b): what personal data it holds is found
+    // when it is added, recorded by type (never by value), and the note is sealed at the
+    // strictest level among them. If the scanner cannot run, the note is refused (fail
+    // closed).
+    CUSTOS_ASSIGN_OR_RETURN(std::vector<scan::Finding> findings, scan::ScanText(*normalised));
+    std::set<std::string> pii_types;
+    for (const scan::Finding& f : findings) {
+      if (f.confidence >= 0.5) pii_types.insert(std::string(scan::TypeName(f.type)));
+    }
+    store::NoteRow row;
+    row.customer_id = std::string(customer_id);
+    row.created_at_ms = s.now_ms;
+    row.note_id = NewId(row.created_at_ms);
+    row.source = std::string(source);
+    row.level = std::max(NoteLevel(*m.config),
+                         scan::StrictestLevel(findings).value_or(Level::kGeneral));
+    const std::string pii = fmt::format("{}", fmt::join(pii_types, ","));
+    FieldValues body{{"text", *normalised}, {"pii_types", pii}};
+    CUSTOS_ASSIGN_OR_RETURN(row.ciphertext, m.keyring->SealRecord(dek, customer_id, "note",
+                                                                  row.note_id,
+                                                                  EncodeFields(body)));
+    CUSTOS_RETURN_IF_ERROR(s.txn.InsertNote(row));
+    note_id = row.note_id;
+    return Verdict::Allow(fmt::format("note {} sealed {}; personal data found: {}; {}",
+                                      row.note_id, LevelName(row.level),
+                                      pii.empty() ? "none" : pii, decision.reason),
+                          {"text"});
+  }));
+  return note_id;
 }
 
-Result<std::vector<NoteView>> Vault::ListNotes(const Context& ctx, std::string_view customer_id) {
-  Impl& m = *impl_;
-  const std::string action = "note.read";
-  const bool valid_id = ValidCustomerId(customer_id);
-  const std::string target = CustomerTarget(customer_id);
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, target));
-  Status refusal = valid_id ? Status::Ok()
-                            : InvalidArgument("customer_id: not a customer id (26 base32 characters)");
-  if (refusal.ok()) {
-    CUSTOS_ASSIGN_OR_RETURN(auto row, txn->GetCustomer(customer_id));
-    if (!row.has_value()) refusal = NotFound("customer not found");
-  }
-  // Notes are read at the kind's level, and each note at the level it was sealed at.
-  access::Decision decision;
-  if (refusal.ok()) {
-    CUSTOS_ASSIGN_OR_RETURN(decision, DecideRecord(m, *txn, ctx, action, customer_id, "note",
-                                                   NoteLevel(*m.config)));
-    if (decision.effect == access::Effect::kDeny) refusal = RecordDenial("note", decision);
-  }
-  if (!refusal.ok()) {
-    return m.DenyAndCommit(*txn, ctx, action, target, refusal);
-  }
-  CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek, m.LoadDek(*txn, customer_id));
-  CUSTOS_ASSIGN_OR_RETURN(std::vector<store::NoteRow> rows, txn->ListNotes(customer_id));
+Result<std::vector<NoteView>> RecordService::ListNotes(const Context& ctx,
+                                                       std::string_view customer_id) {
+  VaultState& m = *state_;
+  const Operation op{schema::Action::kNoteRead, CustomerTarget(customer_id)};
+  crypto::SecretBytes dek;
+  std::vector<store::NoteRow> rows;
   std::vector<access::Decision> per_note;
-  size_t withheld = 0;
-  for (const store::NoteRow& row : rows) {
-    if (row.level == NoteLevel(*m.config)) {
-      per_note.push_back(decision);
-    } else {
-      CUSTOS_ASSIGN_OR_RETURN(access::Decision d, DecideRecord(m, *txn, ctx, action, customer_id,
-                                                               "note", row.level));
-      per_note.push_back(std::move(d));
+  CUSTOS_RETURN_IF_ERROR(Write(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    Status missing;
+    CUSTOS_RETURN_IF_ERROR(CheckCustomer(s, customer_id, missing));
+    if (!missing.ok()) return Verdict::Deny(missing);
+    // Notes are read at the kind's level, and each note at the level it was sealed at.
+    CUSTOS_ASSIGN_OR_RETURN(const access::Decision decision,
+                            DecideRecord(m, s, op.action, customer_id, "note",
+                                         NoteLevel(*m.config)));
+    if (decision.effect == access::Effect::kDeny) {
+      return Verdict::Deny(RecordDenial("note", decision));
     }
-    if (per_note.back().effect == access::Effect::kDeny) ++withheld;
-  }
-  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-      *txn, m.Event(ctx, action, target, std::string(access::EffectName(decision.effect)),
-                    fmt::format("{} note(s), {} withheld by level; {}", rows.size() - withheld,
-                                withheld, decision.reason),
-                    {decision.effect == access::Effect::kMask ? "text~" : "text"})));
+    CUSTOS_ASSIGN_OR_RETURN(dek, m.LoadDek(s.txn, customer_id));
+    CUSTOS_ASSIGN_OR_RETURN(rows, s.txn.ListNotes(customer_id));
+    size_t withheld = 0;
+    for (const store::NoteRow& row : rows) {
+      if (row.level == NoteLevel(*m.config)) {
+        per_note.push_back(decision);
+      } else {
+        CUSTOS_ASSIGN_OR_RETURN(access::Decision d,
+                                DecideRecord(m, s, op.action, customer_id, "note", row.level));
+        per_note.push_back(std::move(d));
+      }
+      if (per_note.back().effect == access::Effect::kDeny) ++withheld;
+    }
+    Verdict v = Verdict::Allow(
+        fmt::format("{} note(s), {} withheld by level; {}", rows.size() - withheld, withheld,
+                    decision.reason),
+        {decision.effect == access::Effect::kMask ? "text~" : "text"});
+    v.decision = std::string(access::EffectName(decision.effect));
+    return v;
+  }));
   std::vector<NoteView> out;
   for (size_t i = 0; i < rows.size(); ++i) {
     const store::NoteRow& row = rows[i];
     if (per_note[i].effect == access::Effect::kDeny) continue;
     CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes plain,
-                            m.keyring->OpenRecord(dek, customer_id, "note", row.note_id, row.ciphertext));
+                            m.keyring->OpenRecord(dek, customer_id, "note", row.note_id,
+                                                  row.ciphertext));
     CUSTOS_ASSIGN_OR_RETURN(FieldValues fields, DecodeFields(plain));
     NoteView view{row.note_id, row.customer_id, row.created_at_ms, row.source, row.level,
                   Shown(per_note[i], fields["text"]), {}};

@@ -17,6 +17,8 @@
 namespace custos::vault {
 namespace {
 
+using schema::Action;
+
 constexpr size_t kMaxHoldCustomers = 1000;
 constexpr size_t kMinReason = 10;
 constexpr size_t kMaxReason = 500;
@@ -53,96 +55,81 @@ std::string Counted(const std::vector<lifecycle::PlanItem>& items) {
 
 }  // namespace
 
-void Vault::SetDestructionHook(DestructionHook hook) { impl_->on_destroyed = std::move(hook); }
+void LifecycleService::SetDestructionHook(DestructionHook hook) { state_->on_destroyed = std::move(hook); }
 
 // --- legal holds ---
 
-Result<std::string> Vault::PlaceHold(const Context& ctx_in, const HoldRequest& request) {
-  Impl& impl = *impl_;
-  const Context ctx = LifecycleContext(impl, ctx_in);
-  const int64_t now = impl.Now();
-  const std::string hold_id = NewId(now);
-  const std::string target = IdTarget("hold", hold_id);
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(ctx, "hold.manage", target));
-  const std::string owner = request.owner.empty() ? ctx.actor : request.owner;
-  Status bad;
-  if (request.customers.empty() || request.customers.size() > kMaxHoldCustomers) {
-    bad = InvalidArgument(fmt::format("customers: a hold names 1 to {} customers",
-                                      kMaxHoldCustomers));
-  } else if (!PrintableText(request.reason, kMinReason, kMaxReason)) {
-    bad = InvalidArgument(fmt::format("reason: {} to {} bytes of printable text (a matter "
-                                      "reference, no personal data)",
-                                      kMinReason, kMaxReason));
-  }
-  if (bad.ok()) {
+Result<std::string> LifecycleService::PlaceHold(const Context& ctx, const HoldRequest& request) {
+  const std::string hold_id = NewId(state_->Now());
+  const Operation op{Action::kHoldPlace, IdTarget("hold", hold_id), Basis::kPurpose,
+                     kLegalObligation};
+  CUSTOS_RETURN_IF_ERROR(Write(*state_, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    const std::string owner = request.owner.empty() ? s.ctx.actor : request.owner;
+    if (request.customers.empty() || request.customers.size() > kMaxHoldCustomers) {
+      return Verdict::Deny(InvalidArgument(
+          fmt::format("customers: a hold names 1 to {} customers", kMaxHoldCustomers)));
+    }
+    if (!PrintableText(request.reason, kMinReason, kMaxReason)) {
+      return Verdict::Deny(InvalidArgument(
+          fmt::format("reason: {} to {} bytes of printable text (a matter reference, no "
+                      "personal data)",
+                      kMinReason, kMaxReason)));
+    }
     std::optional<store::StaffRow> staff;
     if (access::ValidStaffId(owner)) {
-      CUSTOS_ASSIGN_OR_RETURN(staff, txn->GetStaff(owner));
+      CUSTOS_ASSIGN_OR_RETURN(staff, s.txn.GetStaff(owner));
     }
     if (!staff.has_value() || staff->status != "active") {
-      bad = InvalidArgument("owner: not an active staff member");
+      return Verdict::Deny(InvalidArgument("owner: not an active staff member"));
     }
-  }
-  std::set<std::string> seen;
-  for (const std::string& c : request.customers) {
-    if (!bad.ok()) break;
-    if (!ValidCustomerId(c)) {
-      bad = InvalidArgument("customers: not a customer id");
-      break;
+    std::set<std::string> seen;
+    for (const std::string& c : request.customers) {
+      if (!ValidCustomerId(c)) return Verdict::Deny(InvalidArgument("customers: not a customer id"));
+      if (!seen.insert(c).second) continue;
+      CUSTOS_ASSIGN_OR_RETURN(auto row, s.txn.GetCustomer(c));
+      if (!row.has_value()) return Verdict::Deny(NotFound("customers: no such customer"));
     }
-    if (!seen.insert(c).second) continue;
-    CUSTOS_ASSIGN_OR_RETURN(auto row, txn->GetCustomer(c));
-    if (!row.has_value()) bad = NotFound("customers: no such customer");
-  }
-  if (!bad.ok()) return impl.DenyAndCommit(*txn, ctx, "hold.place", target, bad);
-  for (const std::string& c : seen) {
-    CUSTOS_RETURN_IF_ERROR(txn->InsertLegalHold(
-        store::LegalHoldRow{hold_id, c, request.reason, owner, ctx.actor, now, "", 0}));
-  }
-  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
-      *txn, impl.Event(ctx, "hold.place", target, "allow",
-                       fmt::format("legal hold on {} customers, owner '{}': {}", seen.size(),
-                                   owner, request.reason))));
+    for (const std::string& c : seen) {
+      CUSTOS_RETURN_IF_ERROR(s.txn.InsertLegalHold(
+          store::LegalHoldRow{hold_id, c, request.reason, owner, s.ctx.actor, s.now_ms, "", 0}));
+    }
+    return Verdict::Allow(fmt::format("legal hold on {} customers, owner '{}': {}", seen.size(),
+                                      owner, request.reason));
+  }));
   return hold_id;
 }
 
-Status Vault::ReleaseHold(const Context& ctx_in, std::string_view hold_id) {
-  Impl& impl = *impl_;
-  const Context ctx = LifecycleContext(impl, ctx_in);
-  const std::string target = IdTarget("hold", hold_id);
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(ctx, "hold.manage", target));
-  int64_t released = 0;
-  if (ValidCustomerId(hold_id)) {
-    CUSTOS_ASSIGN_OR_RETURN(released, txn->ReleaseLegalHold(hold_id, ctx.actor, impl.Now()));
-  }
-  if (released == 0) {
-    return impl.DenyAndCommit(*txn, ctx, "hold.release", target,
-                              NotFound("hold: no such hold in force"));
-  }
-  return impl.AuditAndCommit(
-      *txn, impl.Event(ctx, "hold.release", target, "allow",
-                       fmt::format("legal hold released on {} customers", released)));
+Status LifecycleService::ReleaseHold(const Context& ctx, std::string_view hold_id) {
+  const Operation op{Action::kHoldRelease, IdTarget("hold", hold_id), Basis::kPurpose,
+                     kLegalObligation};
+  return Write(*state_, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    int64_t released = 0;
+    if (ValidCustomerId(hold_id)) {
+      CUSTOS_ASSIGN_OR_RETURN(released, s.txn.ReleaseLegalHold(hold_id, s.ctx.actor, s.now_ms));
+    }
+    if (released == 0) return Verdict::Deny(NotFound("hold: no such hold in force"));
+    return Verdict::Allow(fmt::format("legal hold released on {} customers", released));
+  });
 }
 
-Result<std::vector<HoldView>> Vault::ListHolds(const Context& ctx_in, std::string_view customer_id,
-                                               bool in_force_only) {
-  Impl& impl = *impl_;
-  const Context ctx = LifecycleContext(impl, ctx_in);
-  const std::string target = customer_id.empty() ? "hold:*" : CustomerTarget(customer_id);
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(ctx, "hold.read", target));
-  if (!customer_id.empty() && !ValidCustomerId(customer_id)) {
-    return impl.DenyAndCommit(*txn, ctx, "hold.list", target,
-                              InvalidArgument("customer: not a customer id"));
-  }
-  CUSTOS_ASSIGN_OR_RETURN(auto rows, txn->ListLegalHolds(customer_id, in_force_only));
+Result<std::vector<HoldView>> LifecycleService::ListHolds(const Context& ctx,
+                                                          std::string_view customer_id,
+                                                          bool in_force_only) {
+  const Operation op{Action::kHoldList,
+                     customer_id.empty() ? "hold:*" : CustomerTarget(customer_id),
+                     Basis::kPurpose, kLegalObligation};
   std::vector<HoldView> out;
-  for (store::LegalHoldRow& r : rows) {
-    out.push_back(HoldView{r.hold_id, r.customer_id, r.reason, r.owner, r.placed_by,
-                           r.placed_at_ms, r.released_by, r.released_at_ms});
-  }
-  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
-      *txn, impl.Event(ctx, "hold.list", target, "allow",
-                       fmt::format("{} hold entries listed", out.size()))));
+  CUSTOS_RETURN_IF_ERROR(Write(*state_, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    if (!customer_id.empty() && !ValidCustomerId(customer_id)) {
+      return Verdict::Deny(InvalidArgument("customer: not a customer id"));
+    }
+    CUSTOS_ASSIGN_OR_RETURN(auto rows, s.txn.ListLegalHolds(customer_id, in_force_only));
+    for (store::LegalHoldRow& r : rows) {
+      out.push_back(HoldView{r.hold_id, r.customer_id, r.reason, r.owner, r.placed_by,
+                             r.placed_at_ms, r.released_by, r.released_at_ms});
+    }
+    return Verdict::Allow(fmt::format("{} hold entries listed", out.size()));
+  }));
   return out;
 }
 
@@ -151,7 +138,7 @@ Result<std::vector<HoldView>> Vault::ListHolds(const Context& ctx_in, std::strin
 namespace {
 
 // A new, empty plan made now by `actor`, with the rules as configured.
-lifecycle::Plan NewPlan(const Vault::Impl& impl, const std::string& actor) {
+lifecycle::Plan NewPlan(const VaultState& impl, const std::string& actor) {
   lifecycle::Plan plan;
   plan.created_at_ms = impl.Now();
   plan.plan_id = NewId(plan.created_at_ms);
@@ -162,7 +149,7 @@ lifecycle::Plan NewPlan(const Vault::Impl& impl, const std::string& actor) {
 
 // Sweeps every customer into `plan` at its time, saves it in `txn` and commits with the
 // audit entry "retention.plan" (`how` says who asked: "plan" or "scheduled plan").
-Result<RetentionPlanView> SweepAndSave(Vault::Impl& impl, const Context& ctx,
+Result<RetentionPlanView> SweepAndSave(VaultState& impl, const Context& ctx,
                                        store::Transaction& txn, lifecycle::Plan plan,
                                        std::string_view how) {
   const int64_t now = plan.created_at_ms;
@@ -201,8 +188,8 @@ Result<RetentionPlanView> SweepAndSave(Vault::Impl& impl, const Context& ctx,
 
 }  // namespace
 
-Result<RetentionPlanView> Vault::PlanRetention(const Context& ctx_in) {
-  Impl& impl = *impl_;
+Result<RetentionPlanView> LifecycleService::PlanRetention(const Context& ctx_in) {
+  VaultState& impl = *state_;
   const Context ctx = LifecycleContext(impl, ctx_in);
   lifecycle::Plan plan = NewPlan(impl, ctx.actor);
   CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(ctx, "retention.plan",
@@ -210,8 +197,8 @@ Result<RetentionPlanView> Vault::PlanRetention(const Context& ctx_in) {
   return SweepAndSave(impl, ctx, *txn, std::move(plan), "plan");
 }
 
-Result<RetentionPlanView> Vault::RunScheduledRetentionPlan() {
-  Impl& impl = *impl_;
+Result<RetentionPlanView> LifecycleService::RunScheduledRetentionPlan() {
+  VaultState& impl = *state_;
   if (impl.closed) return FailedPrecondition("vault is closed");
   // The server's own job, like RunScheduledBackup: no staff member asks, so the "system"
   // actor is not authorised by a role. It reads dates and ids only (no customer value) and
@@ -225,9 +212,9 @@ Result<RetentionPlanView> Vault::RunScheduledRetentionPlan() {
   return SweepAndSave(impl, ctx, *txn, std::move(plan), "scheduled plan");
 }
 
-Result<RetentionPlanView> Vault::GetRetentionPlan(const Context& ctx_in,
+Result<RetentionPlanView> LifecycleService::GetRetentionPlan(const Context& ctx_in,
                                                   std::string_view plan_id) {
-  Impl& impl = *impl_;
+  VaultState& impl = *state_;
   const Context ctx = LifecycleContext(impl, ctx_in);
   const std::string target = IdTarget("plan", plan_id);
   CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(ctx, "retention.read", target));
@@ -246,9 +233,9 @@ Result<RetentionPlanView> Vault::GetRetentionPlan(const Context& ctx_in,
   return ToView(*row, *plan);
 }
 
-Result<std::vector<RetentionPlanView>> Vault::ListRetentionPlans(const Context& ctx_in,
+Result<std::vector<RetentionPlanView>> LifecycleService::ListRetentionPlans(const Context& ctx_in,
                                                                 size_t limit) {
-  Impl& impl = *impl_;
+  VaultState& impl = *state_;
   const Context ctx = LifecycleContext(impl, ctx_in);
   const std::string target = "plan:*";
   CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(ctx, "retention.read", target));

@@ -84,7 +84,7 @@ Result<store::ApprovalRow> FindApproval(store::Transaction& txn,
 }
 
 // Step 1. Refusals are audited.
-Result<RunState> StartRun(Vault::Impl& impl, const Context& ctx_in, std::string_view plan_id) {
+Result<RunState> StartRun(VaultState& impl, const Context& ctx_in, std::string_view plan_id) {
   RunState s;
   s.ctx = LifecycleContext(impl, ctx_in);
   s.target = PlanTarget(plan_id);
@@ -149,7 +149,7 @@ Result<bool> HasOpenRequest(store::Transaction& txn, std::string_view customer_i
 
 // Destroys one item in `txn`; adds to the report. An item held back now (a legal hold or an
 // open data-subject request, placed after the plan was made) or absent is skipped.
-Status DestroyItem(Vault::Impl& impl, store::Transaction& txn, const RunState& s,
+Status DestroyItem(VaultState& impl, store::Transaction& txn, const RunState& s,
                    const lifecycle::PlanItem& item, RetentionRunReport& report) {
   if (!ValidCustomerId(item.customer_id)) return DataLoss("plan: an item has a bad customer id");
   CUSTOS_ASSIGN_OR_RETURN(auto holds, txn.ListLegalHolds(item.customer_id, true));
@@ -185,7 +185,7 @@ Status DestroyItem(Vault::Impl& impl, store::Transaction& txn, const RunState& s
 }
 
 // Step 2: the due items in batches, each batch one storage transaction.
-Status DestroyAll(Vault::Impl& impl, const RunState& s, RetentionRunReport& report) {
+Status DestroyAll(VaultState& impl, const RunState& s, RetentionRunReport& report) {
   const std::vector<lifecycle::PlanItem>& due = s.content.due;
   for (size_t start = 0; start < due.size(); start += kRunBatch) {
     CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.store->Begin());
@@ -233,7 +233,7 @@ Status WriteFileDurably(const std::filesystem::path& path, std::string_view text
 }
 
 // Step 3.
-Status FinishRun(Vault::Impl& impl, RunState& s, RetentionRunReport& report) {
+Status FinishRun(VaultState& impl, RunState& s, RetentionRunReport& report) {
   // No freed page (a key, an envelope) may linger in the WAL (SQLite; PostgreSQL: a no-op).
   // The store's background checkpointer or a reader may hold the log for a moment: retry.
   Status checkpoint = impl.store->Checkpoint();
@@ -307,8 +307,8 @@ Status FinishRun(Vault::Impl& impl, RunState& s, RetentionRunReport& report) {
 
 }  // namespace
 
-Result<RetentionRunReport> Vault::RunRetentionPlan(const Context& ctx, std::string_view plan_id) {
-  Impl& impl = *impl_;
+Result<RetentionRunReport> LifecycleService::RunRetentionPlan(const Context& ctx, std::string_view plan_id) {
+  VaultState& impl = *state_;
   CUSTOS_ASSIGN_OR_RETURN(RunState s, StartRun(impl, ctx, plan_id));
   RetentionRunReport report;
   report.run_id = s.plan.run_id;

@@ -22,7 +22,6 @@ namespace custos::vault {
 namespace {
 
 constexpr int64_t kMaxTokenTtlMs = 90LL * 24 * 3600 * 1000;
-constexpr std::string_view kAdminPurpose = "administration";
 constexpr std::string_view kUnauthenticatedActor = "(unauthenticated)";
 
 bool Printable(std::string_view s, size_t max) {
@@ -41,51 +40,23 @@ std::string StaffTarget(std::string_view id) {
   return access::ValidStaffId(id) ? fmt::format("staff:{}", id) : "staff:(invalid id)";
 }
 
-// Staff operations are administration unless the caller names a purpose.
-Context AdminContext(const Context& in) {
-  Context ctx = in;
-  if (ctx.purpose.empty()) ctx.purpose = std::string(kAdminPurpose);
-  if (!Printable(ctx.purpose, 128)) ctx.purpose = "(invalid)";
-  if (!access::ValidStaffId(ctx.actor)) ctx.actor = "(invalid)";
-  return ctx;
-}
-
-// A transaction begun for an active, unlocked actor.
-struct Admitted {
-  std::unique_ptr<store::Transaction> txn;
-  store::StaffRow actor;
-  Context ctx;
-};
-
 }  // namespace
 
-// Begins the transaction of a staff operation and checks that the actor is an active,
-// unlocked staff member; a refusal is audited and returned.
-static Result<Admitted> Admit(Vault::Impl& impl, const Context& ctx_in, std::string_view action,
+// Begins the transaction of a staff operation: the admission core admits the actor (an
+// active staff member, not locked out) for administration; the grant is decided by Permit,
+// since for some operations it depends on what is read first.
+static Result<Admitted> Admit(VaultState& impl, const Context& ctx, std::string_view action,
                               std::string_view target) {
-  if (impl.closed) return FailedPrecondition("vault is closed");
-  Context ctx = AdminContext(ctx_in);
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.store->Begin());
-  Status refusal;
-  std::optional<store::StaffRow> staff;
-  if (ctx.actor != ctx_in.actor) {
-    refusal = Unauthenticated("actor: not a valid staff id");
-  } else {
-    CUSTOS_ASSIGN_OR_RETURN(staff, txn->GetStaff(ctx.actor));
-    CUSTOS_ASSIGN_OR_RETURN(auto cred, txn->GetStaffCredential(ctx.actor));
-    if (!staff.has_value() || staff->status != "active") {
-      refusal = Unauthenticated(fmt::format("actor '{}': no active staff account", ctx.actor));
-    } else if (cred.has_value() && access::IsLocked(*cred, impl.Now())) {
-      refusal = Unauthenticated(fmt::format("actor '{}': account locked", ctx.actor));
-    }
-  }
-  if (!refusal.ok()) return impl.DenyAndCommit(*txn, ctx, action, target, refusal);
-  return Admitted{std::move(txn), std::move(*staff), std::move(ctx)};
+  const std::optional<schema::Action> known = schema::ParseAction(action);
+  if (!known.has_value()) return Internal(fmt::format("action '{}' is not in the catalogue", action));
+  Operation op{*known, std::string(target), Basis::kAdministration};
+  op.body_decides_grant = true;
+  return BeginAdmitted(impl, ctx, op);
 }
 
 // OK if the admitted actor holds `permission`, or acts on their own account (`subject`) where
 // that is allowed; otherwise the refusal is audited (committing the transaction) and returned.
-static Status Permit(Vault::Impl& impl, Admitted& a, std::string_view action,
+static Status Permit(VaultState& impl, Admitted& a, std::string_view action,
                      std::string_view target, std::string_view permission,
                      std::string_view subject = {}, bool self_ok = false) {
   if (self_ok && subject == a.actor.staff_id) return Status::Ok();
@@ -95,7 +66,7 @@ static Status Permit(Vault::Impl& impl, Admitted& a, std::string_view action,
 }
 
 // Admit + Permit for operations whose subject is known up front.
-static Result<Admitted> AdmitFor(Vault::Impl& impl, const Context& ctx, std::string_view action,
+static Result<Admitted> AdmitFor(VaultState& impl, const Context& ctx, std::string_view action,
                                  std::string_view target, std::string_view permission,
                                  std::string_view subject = {}, bool self_ok = false) {
   CUSTOS_ASSIGN_OR_RETURN(Admitted a, Admit(impl, ctx, action, target));
@@ -104,16 +75,16 @@ static Result<Admitted> AdmitFor(Vault::Impl& impl, const Context& ctx, std::str
 }
 
 // Audits a refusal found after admission (bad input, not found) and returns it.
-static Status DenyInput(Vault::Impl& impl, Admitted& a, std::string_view action,
+static Status DenyInput(VaultState& impl, Admitted& a, std::string_view action,
                         std::string_view target, const Status& why) {
   return impl.DenyAndCommit(*a.txn, a.ctx, action, target, why);
 }
 
 // --- authentication ---
 
-Result<std::string> Vault::Authenticate(std::string_view bearer_token,
+Result<std::string> StaffService::Authenticate(std::string_view bearer_token,
                                         std::string_view request_id, Channel channel) {
-  Impl& impl = *impl_;
+  VaultState& impl = *state_;
   if (impl.closed) return FailedPrecondition("vault is closed");
   const int64_t now = impl.Now();
   Context ctx;
@@ -196,10 +167,10 @@ struct LoginCheck {
 
 }  // namespace
 
-Result<IssuedToken> Vault::IssueToken(std::string_view staff_id, std::string_view password,
+Result<IssuedToken> StaffService::IssueToken(std::string_view staff_id, std::string_view password,
                                       std::string_view totp_code, int64_t ttl_ms,
                                       std::string_view label, Channel channel) {
-  Impl& impl = *impl_;
+  VaultState& impl = *state_;
   if (impl.closed) return FailedPrecondition("vault is closed");
   Context ctx;
   ctx.actor = access::ValidStaffId(staff_id) ? std::string(staff_id) : "(invalid)";
@@ -343,8 +314,8 @@ TokenView ToView(const store::ApiTokenRow& row, int64_t now) {
 
 }  // namespace
 
-Status Vault::RevokeToken(const Context& ctx, std::string_view token_id) {
-  Impl& impl = *impl_;
+Status StaffService::RevokeToken(const Context& ctx, std::string_view token_id) {
+  VaultState& impl = *state_;
   const std::string target = IdTarget("token", token_id);
   CUSTOS_ASSIGN_OR_RETURN(Admitted a, Admit(impl, ctx, "token.revoke", target));
   std::optional<store::ApiTokenRow> token;
@@ -363,8 +334,8 @@ Status Vault::RevokeToken(const Context& ctx, std::string_view token_id) {
                          fmt::format("token of staff '{}' revoked", token->staff_id)));
 }
 
-Result<std::vector<TokenView>> Vault::ListTokens(const Context& ctx, std::string_view staff_id) {
-  Impl& impl = *impl_;
+Result<std::vector<TokenView>> StaffService::ListTokens(const Context& ctx, std::string_view staff_id) {
+  VaultState& impl = *state_;
   const std::string target = staff_id.empty() ? "staff:*" : StaffTarget(staff_id);
   CUSTOS_ASSIGN_OR_RETURN(Admitted a, AdmitFor(impl, ctx, "token.list", target, "staff.manage",
                                                staff_id, /*self_ok=*/true));
@@ -391,8 +362,8 @@ Status CheckStaffText(std::string_view what, std::string_view value, bool requir
 
 }  // namespace
 
-Status Vault::CreateStaff(const Context& ctx, const StaffSpec& spec) {
-  Impl& impl = *impl_;
+Status StaffService::Create(const Context& ctx, const StaffSpec& spec) {
+  VaultState& impl = *state_;
   const std::string target = StaffTarget(spec.staff_id);
   CUSTOS_ASSIGN_OR_RETURN(Admitted a,
                           AdmitFor(impl, ctx, "staff.create", target, "staff.manage"));
@@ -435,9 +406,9 @@ Status Vault::CreateStaff(const Context& ctx, const StaffSpec& spec) {
                                      spec.initial_password.empty() ? "" : ", password set")));
 }
 
-Status Vault::UpdateStaff(const Context& ctx, std::string_view staff_id,
+Status StaffService::Update(const Context& ctx, std::string_view staff_id,
                           const StaffChange& change) {
-  Impl& impl = *impl_;
+  VaultState& impl = *state_;
   const std::string target = StaffTarget(staff_id);
   CUSTOS_ASSIGN_OR_RETURN(Admitted a,
                           AdmitFor(impl, ctx, "staff.update", target, "staff.manage"));
@@ -490,8 +461,8 @@ Status Vault::UpdateStaff(const Context& ctx, std::string_view staff_id,
                          changed));
 }
 
-Result<const schema::Config*> Vault::ListRoles(const Context& ctx) {
-  Impl& impl = *impl_;
+Result<const schema::Config*> StaffService::ListRoles(const Context& ctx) {
+  VaultState& impl = *state_;
   CUSTOS_ASSIGN_OR_RETURN(Admitted a, AdmitFor(impl, ctx, "role.list", "roles", "role.read"));
   // The entry is committed before the catalogue is handed out.
   CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
@@ -501,8 +472,8 @@ Result<const schema::Config*> Vault::ListRoles(const Context& ctx) {
   return impl.config.get();
 }
 
-Result<std::vector<StaffView>> Vault::ListStaff(const Context& ctx) {
-  Impl& impl = *impl_;
+Result<std::vector<StaffView>> StaffService::List(const Context& ctx) {
+  VaultState& impl = *state_;
   CUSTOS_ASSIGN_OR_RETURN(Admitted a, Admit(impl, ctx, "staff.list", "staff:*"));
   if (!RequireAdminAction(impl, a.actor, "staff.manage").ok()) {
     CUSTOS_RETURN_IF_ERROR(Permit(impl, a, "staff.list", "staff:*", "role.read"));
@@ -527,9 +498,9 @@ Result<std::vector<StaffView>> Vault::ListStaff(const Context& ctx) {
   return out;
 }
 
-Status Vault::SetPassword(const Context& ctx, std::string_view staff_id,
+Status StaffService::SetPassword(const Context& ctx, std::string_view staff_id,
                           std::string_view new_password) {
-  Impl& impl = *impl_;
+  VaultState& impl = *state_;
   const std::string target = StaffTarget(staff_id);
   CUSTOS_ASSIGN_OR_RETURN(Admitted a, AdmitFor(impl, ctx, "staff.password", target,
                                                "staff.manage", staff_id, /*self_ok=*/true));
@@ -554,8 +525,8 @@ Status Vault::SetPassword(const Context& ctx, std::string_view staff_id,
                                                 "password set; lock-out cleared"));
 }
 
-Result<TotpEnrollment> Vault::EnrollTotp(const Context& ctx, std::string_view staff_id) {
-  Impl& impl = *impl_;
+Result<TotpEnrollment> StaffService::EnrollTotp(const Context& ctx, std::string_view staff_id) {
+  VaultState& impl = *state_;
   const std::string target = StaffTarget(staff_id);
   CUSTOS_ASSIGN_OR_RETURN(Admitted a, AdmitFor(impl, ctx, "totp.enroll", target, "staff.manage",
                                                staff_id, /*self_ok=*/true));
@@ -585,8 +556,8 @@ Result<TotpEnrollment> Vault::EnrollTotp(const Context& ctx, std::string_view st
 
 // --- training (P5b) ---
 
-Status Vault::RecordTraining(const Context& ctx, const TrainingRecord& record) {
-  Impl& impl = *impl_;
+Status StaffService::RecordTraining(const Context& ctx, const TrainingRecord& record) {
+  VaultState& impl = *state_;
   const std::string target = StaffTarget(record.staff_id);
   CUSTOS_ASSIGN_OR_RETURN(Admitted a,
                           AdmitFor(impl, ctx, "training.record", target, "training.manage"));
@@ -617,9 +588,9 @@ Status Vault::RecordTraining(const Context& ctx, const TrainingRecord& record) {
                                      access::UtcDate(record.valid_until_ms))));
 }
 
-Result<std::vector<TrainingRecord>> Vault::ListTraining(const Context& ctx,
+Result<std::vector<TrainingRecord>> StaffService::ListTraining(const Context& ctx,
                                                         std::string_view staff_id) {
-  Impl& impl = *impl_;
+  VaultState& impl = *state_;
   const std::string target = staff_id.empty() ? "staff:*" : StaffTarget(staff_id);
   CUSTOS_ASSIGN_OR_RETURN(Admitted a, AdmitFor(impl, ctx, "training.list", target,
                                                "training.read", staff_id, /*self_ok=*/true));
@@ -672,8 +643,8 @@ static Status PlanScope(store::Transaction& txn, const ApprovalRequest& request,
   return Status::Ok();
 }
 
-Result<std::string> Vault::RequestApproval(const Context& ctx, const ApprovalRequest& request) {
-  Impl& impl = *impl_;
+Result<std::string> ApprovalService::Request(const Context& ctx, const ApprovalRequest& request) {
+  VaultState& impl = *state_;
   const int64_t now = impl.Now();
   const std::string id = NewId(now);
   const std::string target = IdTarget("approval", id);
@@ -723,7 +694,7 @@ Result<std::string> Vault::RequestApproval(const Context& ctx, const ApprovalReq
 
 namespace {
 
-Status Decide(Vault::Impl& impl, const Context& ctx, std::string_view approval_id, bool approve) {
+Status Decide(VaultState& impl, const Context& ctx, std::string_view approval_id, bool approve) {
   const std::string action = approve ? "approval.approve" : "approval.reject";
   const std::string target = IdTarget("approval", approval_id);
   CUSTOS_ASSIGN_OR_RETURN(Admitted a, AdmitFor(impl, ctx, action, target, "approval.approve"));
@@ -758,18 +729,18 @@ Status Decide(Vault::Impl& impl, const Context& ctx, std::string_view approval_i
 
 }  // namespace
 
-Status Vault::Approve(const Context& ctx, std::string_view approval_id) {
-  return Decide(*impl_, ctx, approval_id, true);
+Status ApprovalService::Approve(const Context& ctx, std::string_view approval_id) {
+  return Decide(*state_, ctx, approval_id, true);
 }
 
-Status Vault::Reject(const Context& ctx, std::string_view approval_id) {
-  return Decide(*impl_, ctx, approval_id, false);
+Status ApprovalService::Reject(const Context& ctx, std::string_view approval_id) {
+  return Decide(*state_, ctx, approval_id, false);
 }
 
-Result<std::vector<ApprovalView>> Vault::ListApprovals(const Context& ctx,
+Result<std::vector<ApprovalView>> ApprovalService::List(const Context& ctx,
                                                        std::string_view requester,
                                                        std::string_view state) {
-  Impl& impl = *impl_;
+  VaultState& impl = *state_;
   const std::string target = requester.empty() ? "approval:*" : StaffTarget(requester);
   CUSTOS_ASSIGN_OR_RETURN(Admitted a, AdmitFor(impl, ctx, "approval.list", target,
                                                "approval.read", requester, /*self_ok=*/true));

@@ -14,6 +14,8 @@
 namespace custos::vault {
 namespace {
 
+using schema::Action;
+
 constexpr size_t kMinReference = 3;
 constexpr size_t kMaxReference = 200;
 // A list answers at most this many requests (the oldest first): enough for any register a
@@ -56,86 +58,72 @@ Status CheckSpec(const SubjectRequestSpec& spec) {
 
 }  // namespace
 
-Result<SubjectRequestView> Vault::OpenSubjectRequest(const Context& ctx_in,
-                                                     const SubjectRequestSpec& spec) {
-  Impl& impl = *impl_;
-  const Context ctx = LifecycleContext(impl, ctx_in);
-  const int64_t now = impl.Now();
-  const std::string request_id = NewId(now);
-  const std::string target = IdTarget("dsr", request_id);
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(ctx, "dsr.open", target));
-  Status bad = CheckSpec(spec);
-  if (bad.ok()) {
-    CUSTOS_ASSIGN_OR_RETURN(auto customer, txn->GetCustomer(spec.customer_id));
-    if (!customer.has_value()) bad = NotFound("customer_id: no such customer");
-  }
-  if (!bad.ok()) return impl.DenyAndCommit(*txn, ctx, "dsr.open", target, bad);
-  store::SubjectRequestRow row{request_id, spec.customer_id, spec.kind, spec.reference,
-                               ctx.actor,  now,              now + kSubjectRequestAnswerMs,
-                               "",         0,                ""};
-  CUSTOS_RETURN_IF_ERROR(txn->InsertSubjectRequest(row));
-  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
-      *txn, impl.Event(ctx, "dsr.open", target, "allow",
-                       fmt::format("data-subject request '{}' of customer {}, due {}: {}",
-                                   row.kind, row.customer_id, lifecycle::UtcDay(row.due_at_ms),
-                                   row.reference))));
-  return ToView(std::move(row), now);
+Result<SubjectRequestView> SubjectRequestService::Open(const Context& ctx,
+                                                       const SubjectRequestSpec& spec) {
+  const std::string request_id = NewId(state_->Now());
+  const Operation op{Action::kDsrOpen, IdTarget("dsr", request_id), Basis::kPurpose,
+                     kLegalObligation};
+  std::optional<SubjectRequestView> opened;
+  CUSTOS_RETURN_IF_ERROR(Write(*state_, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    if (Status bad = CheckSpec(spec); !bad.ok()) return Verdict::Deny(bad);
+    CUSTOS_ASSIGN_OR_RETURN(auto customer, s.txn.GetCustomer(spec.customer_id));
+    if (!customer.has_value()) return Verdict::Deny(NotFound("customer_id: no such customer"));
+    store::SubjectRequestRow row{request_id,  spec.customer_id, spec.kind,
+                                 spec.reference, s.ctx.actor,  s.now_ms,
+                                 s.now_ms + kSubjectRequestAnswerMs, "", 0, ""};
+    CUSTOS_RETURN_IF_ERROR(s.txn.InsertSubjectRequest(row));
+    opened = ToView(row, s.now_ms);
+    return Verdict::Allow(fmt::format("data-subject request '{}' of customer {}, due {}: {}",
+                                      row.kind, row.customer_id,
+                                      lifecycle::UtcDay(row.due_at_ms), row.reference));
+  }));
+  return std::move(*opened);
 }
 
-Status Vault::CloseSubjectRequest(const Context& ctx_in, std::string_view request_id,
-                                  std::string_view outcome) {
-  Impl& impl = *impl_;
-  const Context ctx = LifecycleContext(impl, ctx_in);
-  const std::string target = IdTarget("dsr", request_id);
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(ctx, "dsr.close", target));
-  if (!schema::IsOneOf(outcome, schema::kSubjectRequestOutcomes)) {
-    return impl.DenyAndCommit(
-        *txn, ctx, "dsr.close", target,
-        InvalidArgument("outcome: must be one of fulfilled, refused, withdrawn"));
-  }
-  std::optional<store::SubjectRequestRow> row;
-  if (ValidCustomerId(request_id)) {
-    CUSTOS_ASSIGN_OR_RETURN(row, txn->GetSubjectRequest(request_id));
-  }
-  bool closed = false;
-  if (row.has_value()) {
-    CUSTOS_ASSIGN_OR_RETURN(closed,
-                            txn->CloseSubjectRequest(request_id, ctx.actor, impl.Now(), outcome));
-  }
-  if (!closed) {
-    return impl.DenyAndCommit(*txn, ctx, "dsr.close", target,
-                              NotFound("request: no such open data-subject request"));
-  }
-  return impl.AuditAndCommit(
-      *txn, impl.Event(ctx, "dsr.close", target, "allow",
-                       fmt::format("data-subject request '{}' of customer {} closed: {}",
-                                   row->kind, row->customer_id, outcome)));
+Status SubjectRequestService::Close(const Context& ctx, std::string_view request_id,
+                                    std::string_view outcome) {
+  const Operation op{Action::kDsrClose, IdTarget("dsr", request_id), Basis::kPurpose,
+                     kLegalObligation};
+  return Write(*state_, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    if (!schema::IsOneOf(outcome, schema::kSubjectRequestOutcomes)) {
+      return Verdict::Deny(
+          InvalidArgument("outcome: must be one of fulfilled, refused, withdrawn"));
+    }
+    std::optional<store::SubjectRequestRow> row;
+    if (ValidCustomerId(request_id)) {
+      CUSTOS_ASSIGN_OR_RETURN(row, s.txn.GetSubjectRequest(request_id));
+    }
+    bool closed = false;
+    if (row.has_value()) {
+      CUSTOS_ASSIGN_OR_RETURN(
+          closed, s.txn.CloseSubjectRequest(request_id, s.ctx.actor, s.now_ms, outcome));
+    }
+    if (!closed) return Verdict::Deny(NotFound("request: no such open data-subject request"));
+    return Verdict::Allow(fmt::format("data-subject request '{}' of customer {} closed: {}",
+                                      row->kind, row->customer_id, outcome));
+  });
 }
 
-Result<std::vector<SubjectRequestView>> Vault::ListSubjectRequests(const Context& ctx_in,
-                                                                   std::string_view customer_id,
-                                                                   bool open_only) {
-  Impl& impl = *impl_;
-  const Context ctx = LifecycleContext(impl, ctx_in);
-  const std::string target = customer_id.empty() ? "dsr:*" : CustomerTarget(customer_id);
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(ctx, "dsr.list", target));
-  if (!customer_id.empty() && !ValidCustomerId(customer_id)) {
-    return impl.DenyAndCommit(*txn, ctx, "dsr.list", target,
-                              InvalidArgument("customer_id: not a customer id"));
-  }
-  CUSTOS_ASSIGN_OR_RETURN(auto rows,
-                          txn->ListSubjectRequests(customer_id, open_only, kMaxListed + 1));
-  const bool cut = rows.size() > kMaxListed;
-  if (cut) rows.resize(kMaxListed);
-  const int64_t now = impl.Now();
+Result<std::vector<SubjectRequestView>> SubjectRequestService::List(
+    const Context& ctx, std::string_view customer_id, bool open_only) {
+  const Operation op{Action::kDsrList,
+                     customer_id.empty() ? "dsr:*" : CustomerTarget(customer_id),
+                     Basis::kPurpose, kLegalObligation};
   std::vector<SubjectRequestView> out;
-  out.reserve(rows.size());
-  for (store::SubjectRequestRow& r : rows) out.push_back(ToView(std::move(r), now));
-  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
-      *txn, impl.Event(ctx, "dsr.list", target, "allow",
-                       fmt::format("{} {}data-subject requests listed{}", out.size(),
-                                   open_only ? "open " : "",
-                                   cut ? " (the oldest; more exist)" : ""))));
+  CUSTOS_RETURN_IF_ERROR(Write(*state_, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    if (!customer_id.empty() && !ValidCustomerId(customer_id)) {
+      return Verdict::Deny(InvalidArgument("customer_id: not a customer id"));
+    }
+    CUSTOS_ASSIGN_OR_RETURN(auto rows,
+                            s.txn.ListSubjectRequests(customer_id, open_only, kMaxListed + 1));
+    const bool cut = rows.size() > kMaxListed;
+    if (cut) rows.resize(kMaxListed);
+    out.reserve(rows.size());
+    for (store::SubjectRequestRow& r : rows) out.push_back(ToView(std::move(r), s.now_ms));
+    return Verdict::Allow(fmt::format("{} {}data-subject requests listed{}", out.size(),
+                                      open_only ? "open " : "",
+                                      cut ? " (the oldest; more exist)" : ""));
+  }));
   return out;
 }
 

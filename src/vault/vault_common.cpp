@@ -6,6 +6,7 @@
 #include "core/validators.h"
 #include "crypto/primitives.h"
 #include "schema/vocabulary.h"
+#include "vault/admission.h"
 #include "vault/authorize.h"
 #include "vault/vault_impl.h"
 
@@ -51,6 +52,20 @@ bool ValidCustomerId(std::string_view id) {
   return true;
 }
 
+Status BadCustomerId() {
+  return InvalidArgument("customer_id: not a customer id (26 base32 characters)");
+}
+
+Status CheckCustomer(Scope& s, std::string_view customer_id, Status& missing) {
+  if (!ValidCustomerId(customer_id)) {
+    missing = BadCustomerId();
+    return Status::Ok();
+  }
+  CUSTOS_ASSIGN_OR_RETURN(auto row, s.txn.GetCustomer(customer_id));
+  if (!row.has_value()) missing = NotFound("customer not found");
+  return Status::Ok();
+}
+
 std::string CustomerTarget(std::string_view id) {
   return ValidCustomerId(id) ? fmt::format("customer:{}", id) : "customer:(invalid id)";
 }
@@ -60,7 +75,7 @@ std::string IdTarget(std::string_view kind, std::string_view id) {
                              : fmt::format("{}:(invalid id)", kind);
 }
 
-Context WithDefaultPurpose(const Vault::Impl& impl, const Context& in, std::string_view fallback) {
+Context WithDefaultPurpose(const VaultState& impl, const Context& in, std::string_view fallback) {
   Context ctx = in;
   if (ctx.purpose.empty() && impl.config->FindPurpose(fallback) != nullptr) {
     ctx.purpose = std::string(fallback);
@@ -68,7 +83,7 @@ Context WithDefaultPurpose(const Vault::Impl& impl, const Context& in, std::stri
   return ctx;
 }
 
-Context LifecycleContext(const Vault::Impl& impl, const Context& in) {
+Context LifecycleContext(const VaultState& impl, const Context& in) {
   return WithDefaultPurpose(impl, in, "legal_obligation");
 }
 
@@ -79,7 +94,7 @@ std::vector<std::string> FieldNames(const FieldValues& fields) {
   return names;
 }
 
-audit::AuditEvent Vault::Impl::Event(const Context& ctx, std::string_view action,
+audit::AuditEvent VaultState::Event(const Context& ctx, std::string_view action,
                                      std::string_view target, std::string_view decision,
                                      std::string_view reason,
                                      std::vector<std::string> fields) const {
@@ -96,99 +111,23 @@ audit::AuditEvent Vault::Impl::Event(const Context& ctx, std::string_view action
   return e;
 }
 
-namespace {
-
-// Identity strings go into the audit log: keep them short and printable so a hostile actor or
-// purpose string cannot break the log's format.
-bool PrintableToken(std::string_view s) {
-  if (s.empty() || s.size() > 128) return false;
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x21 || u == 0x7f) return false;
-  }
-  return true;
+Result<std::unique_ptr<store::Transaction>> VaultState::BeginAuthorized(
+    const Context& ctx, std::string_view action, std::string_view target) {
+  const std::optional<schema::Action> known = schema::ParseAction(action);
+  if (!known.has_value()) return Internal(fmt::format("action '{}' is not in the catalogue", action));
+  CUSTOS_ASSIGN_OR_RETURN(Admitted admitted,
+                          BeginAdmitted(*this, ctx, Operation{*known, std::string(target)}));
+  return std::move(admitted.txn);
 }
 
-// The grant an audited operation needs, for operations whose audit action is more specific
-// than the grant (reading the log by export or tail is audit.read).
-std::string_view GrantedAction(std::string_view action) {
-  if (action == "audit.export" || action == "audit.tail") return "audit.read";
-  if (action == "key.rotate" || action == "key.retire") return "key.manage";
-  if (action == "key.status") return "key.read";
-  if (action == "dsr.open" || action == "dsr.close") return "dsr.manage";
-  if (action == "dsr.list") return "dsr.read";
-  return action;
+Result<BatchAdmission> VaultState::Admit(BatchScope& scope, const Context& ctx,
+                                         std::string_view action) const {
+  const std::optional<schema::Action> known = schema::ParseAction(action);
+  if (!known.has_value()) return Internal(fmt::format("action '{}' is not in the catalogue", action));
+  return AdmitInBatch(*this, scope, ctx, Operation{*known, ""});
 }
 
-}  // namespace
-
-namespace {
-
-// The context to audit with: identity strings that are not printable tokens are replaced, so
-// that hostile input never enters the log.
-Context SanitisedContext(const Context& ctx_in) {
-  Context ctx = ctx_in;
-  if (!PrintableToken(ctx.actor)) ctx.actor = "(invalid)";
-  if (!PrintableToken(ctx.purpose)) ctx.purpose = "(invalid)";
-  return ctx;
-}
-
-// Why `ctx_in` may not do `action` at all (OK when it may go on): the actor must be an active
-// staff account and the purpose in the catalogue; non-data actions are decided here, as a
-// whole, data actions per field by the operation itself (authorize.h), once it knows the
-// fields and the customer.
-Status ActorRefusal(const schema::Config& config, const Context& ctx_in, const Context& ctx,
-                    const std::optional<store::StaffRow>& staff, std::string_view action) {
-  if (ctx.actor != ctx_in.actor) return Unauthenticated("actor: not a valid staff id");
-  if (!staff.has_value() || staff->status != "active") {
-    return Unauthenticated(fmt::format("actor '{}': no active staff account", ctx.actor));
-  }
-  if (ctx.purpose != ctx_in.purpose || config.FindPurpose(ctx.purpose) == nullptr) {
-    return PermissionDenied("purpose: not in the purpose catalogue (P3.3a)");
-  }
-  const std::string_view granted = GrantedAction(action);
-  if (schema::IsOneOf(granted, schema::kActions) &&
-      !schema::IsOneOf(granted, schema::kDataActions)) {
-    const access::Decision d = access::DecideAction(config, FactsOf(*staff), granted, ctx.purpose);
-    if (d.effect == access::Effect::kDeny) return PermissionDenied(d.reason);
-  }
-  return Status::Ok();
-}
-
-}  // namespace
-
-Result<std::unique_ptr<store::Transaction>> Vault::Impl::BeginAuthorized(
-    const Context& ctx_in, std::string_view action, std::string_view target) {
-  if (closed) return FailedPrecondition("vault is closed");
-  const Context ctx = SanitisedContext(ctx_in);
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, store->Begin());
-  std::optional<store::StaffRow> staff;
-  if (ctx.actor == ctx_in.actor) {
-    CUSTOS_ASSIGN_OR_RETURN(staff, txn->GetStaff(ctx.actor));
-  }
-  const Status refusal = ActorRefusal(*config, ctx_in, ctx, staff, action);
-  if (refusal.ok()) return txn;
-  Status st = AuditAndCommit(*txn, Event(ctx, action, target, "deny", refusal.message()));
-  if (!st.ok()) return st;
-  return refusal;
-}
-
-Result<Vault::Impl::Admission> Vault::Impl::Admit(BatchScope& scope, const Context& ctx_in,
-                                                  std::string_view action) const {
-  Admission a;
-  a.ctx = SanitisedContext(ctx_in);
-  std::shared_ptr<const AccessCache::StaffEntry> staff;
-  if (a.ctx.actor == ctx_in.actor) {
-    CUSTOS_ASSIGN_OR_RETURN(staff, scope.access.Staff(a.ctx.actor));
-  }
-  a.refusal = ActorRefusal(*config, ctx_in, a.ctx,
-                           staff != nullptr ? staff->row : std::optional<store::StaffRow>(),
-                           action);
-  if (a.refusal.ok()) a.staff = std::move(staff);
-  return a;
-}
-
-audit::AuditEvent Vault::Impl::DenyEvent(const Context& ctx, std::string_view action,
+audit::AuditEvent VaultState::DenyEvent(const Context& ctx, std::string_view action,
                                          std::string_view target, const Status& refusal,
                                          std::vector<std::string> fields) const {
   return Event(ctx, action, target, "deny",
@@ -196,7 +135,7 @@ audit::AuditEvent Vault::Impl::DenyEvent(const Context& ctx, std::string_view ac
                std::move(fields));
 }
 
-Status Vault::Impl::AuditAndCommit(store::Transaction& txn, const audit::AuditEvent& event) {
+Status VaultState::AuditAndCommit(store::Transaction& txn, const audit::AuditEvent& event) {
   Status st = audit->Append(txn, event);
   if (!st.ok()) return Unavailable("audit log cannot be written: " + st.message());
   st = txn.Commit();
@@ -204,7 +143,7 @@ Status Vault::Impl::AuditAndCommit(store::Transaction& txn, const audit::AuditEv
   return Status::Ok();
 }
 
-Status Vault::Impl::DenyAndCommit(store::Transaction& txn, const Context& ctx,
+Status VaultState::DenyAndCommit(store::Transaction& txn, const Context& ctx,
                                   std::string_view action, std::string_view target,
                                   const Status& refusal, std::vector<std::string> fields) {
   CUSTOS_RETURN_IF_ERROR(AuditAndCommit(txn, DenyEvent(ctx, action, target, refusal,
@@ -212,7 +151,7 @@ Status Vault::Impl::DenyAndCommit(store::Transaction& txn, const Context& ctx,
   return refusal;
 }
 
-Status Vault::Impl::Refuse(const Context& ctx, std::string_view action, std::string_view target,
+Status VaultState::Refuse(const Context& ctx, std::string_view action, std::string_view target,
                            const Status& why) {
   auto txn = store->Begin();
   if (!txn.ok()) return Unavailable("audit log cannot be written: " + txn.status().message());
@@ -223,7 +162,7 @@ Status Vault::Impl::Refuse(const Context& ctx, std::string_view action, std::str
   return why;
 }
 
-Result<FieldValues> Vault::Impl::NormalizeCustomerFields(const FieldValues& in,
+Result<FieldValues> VaultState::NormalizeCustomerFields(const FieldValues& in,
                                                          bool is_create) const {
   FieldValues out;
   for (const auto& [name, value] : in) {
@@ -260,7 +199,7 @@ Result<FieldValues> Vault::Impl::NormalizeCustomerFields(const FieldValues& in,
   return out;
 }
 
-Status Vault::Impl::CheckRequired(const FieldValues& fields) const {
+Status VaultState::CheckRequired(const FieldValues& fields) const {
   for (const schema::FieldDef& def : config->fields) {
     auto it = fields.find(def.name);
     if (def.required && (it == fields.end() || it->second.empty())) {
@@ -270,7 +209,7 @@ Status Vault::Impl::CheckRequired(const FieldValues& fields) const {
   return Status::Ok();
 }
 
-Status Vault::Impl::CheckIdentityConsistency(const FieldValues& fields) const {
+Status VaultState::CheckIdentityConsistency(const FieldValues& fields) const {
   for (const schema::FieldDef& def : config->fields) {
     if (def.validator != "gb11643") continue;
     auto id = fields.find(def.name);
@@ -295,7 +234,7 @@ Status Vault::Impl::CheckIdentityConsistency(const FieldValues& fields) const {
   return Status::Ok();
 }
 
-Result<Vault::Impl::Sealed> Vault::Impl::SealCustomer(std::string_view customer_id,
+Result<VaultState::Sealed> VaultState::SealCustomer(std::string_view customer_id,
                                                       const crypto::SecretBytes& dek,
                                                       const FieldValues& fields) const {
   Sealed sealed;
@@ -322,7 +261,7 @@ Result<Vault::Impl::Sealed> Vault::Impl::SealCustomer(std::string_view customer_
   return sealed;
 }
 
-Result<FieldValues> Vault::Impl::OpenCustomer(const store::CustomerRow& row,
+Result<FieldValues> VaultState::OpenCustomer(const store::CustomerRow& row,
                                               const crypto::SecretBytes& dek) const {
   FieldValues all;
   for (const store::Envelope& env : row.envelopes) {
@@ -335,7 +274,7 @@ Result<FieldValues> Vault::Impl::OpenCustomer(const store::CustomerRow& row,
   return all;
 }
 
-Result<crypto::SecretBytes> Vault::Impl::LoadDek(store::Transaction& txn,
+Result<crypto::SecretBytes> VaultState::LoadDek(store::Transaction& txn,
                                                  std::string_view customer_id) const {
   CUSTOS_ASSIGN_OR_RETURN(auto key, txn.GetWrappedKey(customer_id));
   if (!key.has_value()) return DataLoss("customer has no data key (destroyed?)");

@@ -13,6 +13,7 @@
 #include "schema/config.h"
 #include "store/store.h"
 #include "vault/access_cache.h"
+#include "vault/admission.h"
 #include "vault/group_commit.h"
 #include "vault/vault.h"
 
@@ -27,7 +28,7 @@ inline constexpr size_t kMaxReadBatch = 64;
 // What a group-commit step records.
 using AuditEvents = std::vector<audit::AuditEvent>;
 
-struct Vault::Impl {
+struct VaultState {
   std::filesystem::path dir;
   std::unique_ptr<schema::Config> config;
   std::unique_ptr<crypto::Keyring> keyring;
@@ -51,24 +52,13 @@ struct Vault::Impl {
                           std::string_view decision, std::string_view reason,
                           std::vector<std::string> fields = {}) const;
 
-  // Begins a write transaction and checks that ctx.actor is an active staff account and
-  // ctx.purpose is in the catalogue. On refusal the refusal is audited (and committed) and
-  // the refusal status returned; if even that audit entry cannot be written, Unavailable.
+  // Transitional forms of the admission core (admission.h) for operations not yet written as
+  // a body: BeginAdmitted and AdmitInBatch for the catalogue action named `action`.
   Result<std::unique_ptr<store::Transaction>> BeginAuthorized(const Context& ctx,
                                                               std::string_view action,
                                                               std::string_view target);
-
-  // Who is asking, as a group-commit step sees it: BeginAuthorized's checks (an active staff
-  // actor, a catalogue purpose, the grant of a non-data action) answered from the access
-  // cache. `ctx` is the context to audit with (hostile identity strings replaced); a non-OK
-  // `refusal` is what to audit as a deny entry (Event(ctx, action, target, "deny",
-  // refusal.message())) and return. Failure: the store's error.
-  struct Admission {
-    Context ctx;
-    Status refusal;
-    std::shared_ptr<const AccessCache::StaffEntry> staff;  // the actor's entry when admitted
-  };
-  Result<Admission> Admit(BatchScope& scope, const Context& ctx, std::string_view action) const;
+  Result<BatchAdmission> Admit(BatchScope& scope, const Context& ctx,
+                               std::string_view action) const;
 
   // Audits a refusal caused by `why` (bad input, not found, ...) in its own transaction and
   // returns `why` — or Unavailable if the audit entry cannot be written.
@@ -130,6 +120,13 @@ std::string NewId(int64_t now_ms);
 // Customer ids are 26 Crockford base32 characters (NewId); anything else is refused before it
 // reaches the store or the audit log.
 bool ValidCustomerId(std::string_view id);
+// InvalidArgument for an id that is not a customer id.
+Status BadCustomerId();
+// Sets `missing` when the customer does not exist (InvalidArgument when the id is not one,
+// NotFound when absent), for a body of the admission core to refuse with. Failure: the
+// store's error.
+Status CheckCustomer(Scope& s, std::string_view customer_id, Status& missing);
+
 // "customer:<id>", or "customer:(invalid id)" so that a hostile id never enters the log.
 std::string CustomerTarget(std::string_view id);
 
@@ -142,10 +139,10 @@ std::string IdTarget(std::string_view kind, std::string_view id);
 bool PrintableText(std::string_view s, size_t min, size_t max);
 
 // `in`, with the purpose `fallback` (when the catalogue has it) if the caller named none.
-Context WithDefaultPurpose(const Vault::Impl& impl, const Context& in, std::string_view fallback);
+Context WithDefaultPurpose(const VaultState& impl, const Context& in, std::string_view fallback);
 // The context of a lifecycle operation (holds, retention, data-subject requests): the
 // purpose "legal_obligation" if the caller named none.
-Context LifecycleContext(const Vault::Impl& impl, const Context& in);
+Context LifecycleContext(const VaultState& impl, const Context& in);
 
 // Names of the fields in a map, for audit entries.
 std::vector<std::string> FieldNames(const FieldValues& fields);

@@ -15,7 +15,7 @@ constexpr std::string_view kTotpPrefix = "totp:";
 
 // The keys named by the metadata: the check (provider format), index and signing keys
 // (keyring format, with a ciphertext header).
-std::vector<std::string> MetaKeyNames(const Vault::Impl& m) {
+std::vector<std::string> MetaKeyNames(const VaultState& m) {
   std::vector<std::string> names{std::string(kMetaKekCheck), std::string(kMetaSigningKey)};
   for (const schema::FieldDef& def : m.config->fields) {
     names.push_back(std::string(kIndexKeyPrefix) + def.name);
@@ -33,7 +33,7 @@ Result<uint32_t> VersionOf(std::string_view name, const crypto::Bytes& wrapped) 
   return v;
 }
 
-Result<crypto::Bytes> RewrapMetaKey(Vault::Impl& m, std::string_view name,
+Result<crypto::Bytes> RewrapMetaKey(VaultState& m, std::string_view name,
                                     const crypto::Bytes& wrapped, uint32_t to) {
   const crypto::Keyring& keyring = *m.keyring;
   if (name == kMetaKekCheck) {
@@ -52,7 +52,7 @@ Status Named(std::string_view name, const Status& st) {
 
 }  // namespace
 
-Result<std::vector<VaultKeyRef>> ListVaultKeys(const Vault::Impl& m, store::Transaction& txn) {
+Result<std::vector<VaultKeyRef>> ListVaultKeys(const VaultState& m, store::Transaction& txn) {
   std::vector<VaultKeyRef> out;
   for (const std::string& name : MetaKeyNames(m)) {
     CUSTOS_ASSIGN_OR_RETURN(auto wrapped, txn.GetMeta(name));
@@ -71,7 +71,7 @@ Result<std::vector<VaultKeyRef>> ListVaultKeys(const Vault::Impl& m, store::Tran
   return out;
 }
 
-Result<int64_t> RewrapVaultKeys(Vault::Impl& m, store::Transaction& txn, uint32_t to) {
+Result<int64_t> RewrapVaultKeys(VaultState& m, store::Transaction& txn, uint32_t to) {
   int64_t n = 0;
   for (const std::string& name : MetaKeyNames(m)) {
     CUSTOS_ASSIGN_OR_RETURN(auto wrapped, txn.GetMeta(name));

@@ -21,10 +21,10 @@ struct VaultKeyRef {
 
 // Every KEK-wrapped vault key and the version it is under. Index keys are looked up for
 // every field of the catalogue (searchable now or once). DataLoss if one has no readable header.
-Result<std::vector<VaultKeyRef>> ListVaultKeys(const Vault::Impl& m, store::Transaction& txn);
+Result<std::vector<VaultKeyRef>> ListVaultKeys(const VaultState& m, store::Transaction& txn);
 
 // Rewraps every vault key not yet under `kek_version`; returns how many were rewrapped.
 // The errors of unwrapping (DataLoss, NotFound for a missing version) name the key.
-Result<int64_t> RewrapVaultKeys(Vault::Impl& m, store::Transaction& txn, uint32_t kek_version);
+Result<int64_t> RewrapVaultKeys(VaultState& m, store::Transaction& txn, uint32_t kek_version);
 
 }  // namespace custos::vault

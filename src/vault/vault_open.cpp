@@ -336,7 +336,7 @@ Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
     return NotFound(fmt::format("{} holds no vault (no {}); run `custos init {}` first",
                                 options.dir.string(), kConfigFile, options.dir.string()));
   }
-  auto impl = std::make_unique<Impl>();
+  auto impl = std::make_unique<VaultState>();
   impl->dir = options.dir;
   impl->now_ms = options.now_ms ? options.now_ms : Clock(SystemNowMs);
   CUSTOS_ASSIGN_OR_RETURN(schema::Config config, schema::LoadConfig(config_path));
@@ -412,23 +412,34 @@ Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
   // wrapped DEKs and the ledger beside them gains the run's entries (idempotent: a rerun of
   // the plan calls it again). Tests may replace the hook.
   Vault* self = vault.get();
-  vault->SetDestructionHook([self](const DestructionNotice&) -> Status {
-    return self->ForgetDestroyedInBackups().status();
+  vault->lifecycle().SetDestructionHook([self](const DestructionNotice&) -> Status {
+    return self->backups().ForgetDestroyed().status();
   });
   return vault;
 }
 
-Vault::Vault(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Vault::Vault(std::unique_ptr<VaultState> state)
+    : state_(std::move(state)),
+      customers_(*state_),
+      records_(*state_),
+      consent_(*state_),
+      staff_(*state_),
+      approvals_(*state_),
+      lifecycle_(*state_),
+      subject_requests_(*state_),
+      backups_(*state_),
+      keys_(*state_),
+      audit_(*state_) {}
 
 Vault::~Vault() { Close().IgnoreError(); }
 
 Status Vault::Close() {
-  if (impl_ == nullptr || impl_->closed) return Status::Ok();
-  impl_->closed = true;
-  return impl_->audit->SealHead(*impl_->store);
+  if (state_ == nullptr || state_->closed) return Status::Ok();
+  state_->closed = true;
+  return state_->audit->SealHead(*state_->store);
 }
 
-const schema::Config& Vault::config() const { return *impl_->config; }
-const std::filesystem::path& Vault::dir() const { return impl_->dir; }
+const schema::Config& Vault::config() const { return *state_->config; }
+const std::filesystem::path& Vault::dir() const { return state_->dir; }
 
 }  // namespace custos::vault

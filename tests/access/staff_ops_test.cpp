@@ -47,19 +47,19 @@ class StaffOpsTest : public VaultTest {
   void AddStaff(const std::string& id, std::vector<std::string> roles,
                 const std::string& password = kPassword) {
     StaffSpec spec{id, "Staff " + id, "post_" + roles.front(), std::move(roles), password};
-    Status st = vault_->CreateStaff(As("admin"), spec);
+    Status st = vault_->staff().Create(As("admin"), spec);
     ASSERT_TRUE(st.ok()) << st.ToString();
   }
 
   std::string Login(const std::string& id, const std::string& code = "") {
-    auto t = vault_->IssueToken(id, kPassword, code, 8 * kHour, "test");
+    auto t = vault_->staff().IssueToken(id, kPassword, code, 8 * kHour, "test");
     EXPECT_TRUE(t.ok()) << t.status().ToString();
     return t.ok() ? t->secret : "";
   }
 
   std::string AuditText() {
     std::ostringstream out;
-    Status st = vault_->ExportAudit(Context{"dpo", "legal_obligation", Channel::kCli, "r"}, out);
+    Status st = vault_->audit().Export(Context{"dpo", "legal_obligation", Channel::kCli, "r"}, out);
     EXPECT_TRUE(st.ok()) << st.ToString();
     return out.str();
   }
@@ -90,7 +90,7 @@ class StaffOpsTest : public VaultTest {
 
 TEST_F(StaffOpsTest, InitGivesTheAdministratorAOneTimeTokenThatAuthenticates) {
   EXPECT_TRUE(access::LooksLikeToken(init_.admin_token));
-  auto who = vault_->Authenticate(init_.admin_token, "req-1");
+  auto who = vault_->staff().Authenticate(init_.admin_token, "req-1");
   ASSERT_TRUE(who.ok()) << who.status().ToString();
   EXPECT_EQ(*who, "admin");
   const std::string audit = AuditText();
@@ -102,9 +102,9 @@ TEST_F(StaffOpsTest, InitGivesTheAdministratorAOneTimeTokenThatAuthenticates) {
 
 TEST_F(StaffOpsTest, AnUnknownOrMalformedTokenIsRefusedAndAudited) {
   auto forged = access::GenerateToken();
-  EXPECT_EQ(vault_->Authenticate(forged.secret, "r").status().code(), Code::kUnauthenticated);
-  EXPECT_EQ(vault_->Authenticate("admin", "r").status().code(), Code::kUnauthenticated);
-  EXPECT_EQ(vault_->Authenticate("", "r").status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(vault_->staff().Authenticate(forged.secret, "r").status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(vault_->staff().Authenticate("admin", "r").status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(vault_->staff().Authenticate("", "r").status().code(), Code::kUnauthenticated);
   const std::string audit = AuditText();
   EXPECT_NE(audit.find("token: unknown"), std::string::npos);
   EXPECT_EQ(audit.find(forged.secret), std::string::npos);
@@ -112,13 +112,13 @@ TEST_F(StaffOpsTest, AnUnknownOrMalformedTokenIsRefusedAndAudited) {
 
 TEST_F(StaffOpsTest, AStaffMemberLogsInWithAPasswordAndGetsATokenShownOnce) {
   AddStaff("alice", {"customer_service"});
-  auto issued = vault_->IssueToken("alice", kPassword, "", 8 * kHour, "laptop");
+  auto issued = vault_->staff().IssueToken("alice", kPassword, "", 8 * kHour, "laptop");
   ASSERT_TRUE(issued.ok()) << issued.status().ToString();
   EXPECT_TRUE(access::LooksLikeToken(issued->secret));
-  auto who = vault_->Authenticate(issued->secret, "r");
+  auto who = vault_->staff().Authenticate(issued->secret, "r");
   ASSERT_TRUE(who.ok());
   EXPECT_EQ(*who, "alice");
-  auto tokens = vault_->ListTokens(As("alice"), "alice");
+  auto tokens = vault_->staff().ListTokens(As("alice"), "alice");
   ASSERT_TRUE(tokens.ok()) << tokens.status().ToString();
   ASSERT_EQ(tokens->size(), 1u);
   EXPECT_EQ((*tokens)[0].label, "laptop");
@@ -130,18 +130,18 @@ TEST_F(StaffOpsTest, FiveWrongPasswordsLockTheAccountForFifteenMinutes) {
   AddStaff("alice", {"customer_service"});
   const std::string token = Login("alice");
   for (int i = 0; i < 5; ++i) {
-    EXPECT_EQ(vault_->IssueToken("alice", "wrong password!", "", kHour, "").status().code(),
+    EXPECT_EQ(vault_->staff().IssueToken("alice", "wrong password!", "", kHour, "").status().code(),
               Code::kUnauthenticated);
   }
-  auto locked = vault_->IssueToken("alice", kPassword, "", kHour, "");
+  auto locked = vault_->staff().IssueToken("alice", kPassword, "", kHour, "");
   EXPECT_EQ(locked.status().code(), Code::kUnauthenticated) << "right password, locked account";
   EXPECT_NE(locked.status().message().find("locked"), std::string::npos);
-  EXPECT_EQ(vault_->Authenticate(token, "r").status().code(), Code::kUnauthenticated)
+  EXPECT_EQ(vault_->staff().Authenticate(token, "r").status().code(), Code::kUnauthenticated)
       << "a locked account's tokens stop working too";
   EXPECT_NE(AuditText().find("auth.lockout"), std::string::npos);
   Advance(15 * kMinute);
-  EXPECT_TRUE(vault_->IssueToken("alice", kPassword, "", kHour, "").ok());
-  EXPECT_TRUE(vault_->Authenticate(token, "r").ok());
+  EXPECT_TRUE(vault_->staff().IssueToken("alice", kPassword, "", kHour, "").ok());
+  EXPECT_TRUE(vault_->staff().Authenticate(token, "r").ok());
 }
 
 TEST_F(StaffOpsTest, TheLockOutLimitsComeFromTheAccessSettings) {
@@ -156,47 +156,47 @@ TEST_F(StaffOpsTest, TheLockOutLimitsComeFromTheAccessSettings) {
   Reopen();
   AddStaff("alice", {"customer_service"});
   for (int i = 0; i < 2; ++i) {
-    EXPECT_EQ(vault_->IssueToken("alice", "wrong password!", "", kHour, "").status().code(),
+    EXPECT_EQ(vault_->staff().IssueToken("alice", "wrong password!", "", kHour, "").status().code(),
               Code::kUnauthenticated);
   }
   EXPECT_EQ(AuditText().find("auth.lockout"), std::string::npos) << "two failures: not yet";
-  EXPECT_EQ(vault_->IssueToken("alice", "wrong password!", "", kHour, "").status().code(),
+  EXPECT_EQ(vault_->staff().IssueToken("alice", "wrong password!", "", kHour, "").status().code(),
             Code::kUnauthenticated);
   const std::string audit = AuditText();
   EXPECT_NE(audit.find("locked for 60 minutes after 3 failures"), std::string::npos) << audit;
-  auto locked = vault_->IssueToken("alice", kPassword, "", kHour, "");
+  auto locked = vault_->staff().IssueToken("alice", kPassword, "", kHour, "");
   EXPECT_EQ(locked.status().code(), Code::kUnauthenticated) << "right password, locked account";
   EXPECT_NE(locked.status().message().find("locked"), std::string::npos);
   Advance(15 * kMinute);
-  EXPECT_EQ(vault_->IssueToken("alice", kPassword, "", kHour, "").status().code(),
+  EXPECT_EQ(vault_->staff().IssueToken("alice", kPassword, "", kHour, "").status().code(),
             Code::kUnauthenticated)
       << "still locked after the default 15 minutes";
   Advance(45 * kMinute);
-  EXPECT_TRUE(vault_->IssueToken("alice", kPassword, "", kHour, "").ok());
+  EXPECT_TRUE(vault_->staff().IssueToken("alice", kPassword, "", kHour, "").ok());
 }
 
 TEST_F(StaffOpsTest, AnUnknownStaffIdAndAWrongPasswordLookTheSame) {
   AddStaff("alice", {"customer_service"});
-  auto unknown = vault_->IssueToken("mallory", kPassword, "", kHour, "");
-  auto wrong = vault_->IssueToken("alice", "not the password", "", kHour, "");
+  auto unknown = vault_->staff().IssueToken("mallory", kPassword, "", kHour, "");
+  auto wrong = vault_->staff().IssueToken("alice", "not the password", "", kHour, "");
   EXPECT_EQ(unknown.status().code(), Code::kUnauthenticated);
   EXPECT_EQ(unknown.status().message(), wrong.status().message());
 }
 
 TEST_F(StaffOpsTest, ARiskOfficerNeedsATotpCodeToLogIn) {
   AddStaff("rita", {"risk_officer"});
-  EXPECT_EQ(vault_->IssueToken("rita", kPassword, "", kHour, "").status().code(),
+  EXPECT_EQ(vault_->staff().IssueToken("rita", kPassword, "", kHour, "").status().code(),
             Code::kFailedPrecondition)
       << "a second factor is required and not enrolled yet";
-  auto enrolled = vault_->EnrollTotp(As("admin"), "rita");
+  auto enrolled = vault_->staff().EnrollTotp(As("admin"), "rita");
   ASSERT_TRUE(enrolled.ok()) << enrolled.status().ToString();
   EXPECT_NE(enrolled->otpauth_uri.find("secret=" + enrolled->secret_base32),
             std::string::npos);
-  EXPECT_EQ(vault_->IssueToken("rita", kPassword, "", kHour, "").status().code(),
+  EXPECT_EQ(vault_->staff().IssueToken("rita", kPassword, "", kHour, "").status().code(),
             Code::kUnauthenticated);
-  EXPECT_EQ(vault_->IssueToken("rita", kPassword, "000000", kHour, "").status().code(),
+  EXPECT_EQ(vault_->staff().IssueToken("rita", kPassword, "000000", kHour, "").status().code(),
             Code::kUnauthenticated);
-  auto ok = vault_->IssueToken("rita", kPassword, TotpNow(enrolled->secret_base32), kHour, "");
+  auto ok = vault_->staff().IssueToken("rita", kPassword, TotpNow(enrolled->secret_base32), kHour, "");
   EXPECT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(AuditText().find(enrolled->secret_base32), std::string::npos);
 }
@@ -205,67 +205,67 @@ TEST_F(StaffOpsTest, ARiskOfficerNeedsATotpCodeToLogIn) {
 // (and counted as a failure), while the next step's code works.
 TEST_F(StaffOpsTest, ATotpCodeCannotBeReplayedWithinItsWindow) {
   AddStaff("rita", {"risk_officer"});
-  auto enrolled = vault_->EnrollTotp(As("admin"), "rita");
+  auto enrolled = vault_->staff().EnrollTotp(As("admin"), "rita");
   ASSERT_TRUE(enrolled.ok()) << enrolled.status().ToString();
   const std::string code = TotpNow(enrolled->secret_base32);
-  ASSERT_TRUE(vault_->IssueToken("rita", kPassword, code, kHour, "").ok());
-  auto replay = vault_->IssueToken("rita", kPassword, code, kHour, "");
+  ASSERT_TRUE(vault_->staff().IssueToken("rita", kPassword, code, kHour, "").ok());
+  auto replay = vault_->staff().IssueToken("rita", kPassword, code, kHour, "");
   EXPECT_EQ(replay.status().code(), Code::kUnauthenticated);
   EXPECT_NE(AuditText().find("TOTP code already used"), std::string::npos);
   Advance(30 * 1000);
-  auto next = vault_->IssueToken("rita", kPassword, TotpNow(enrolled->secret_base32), kHour, "");
+  auto next = vault_->staff().IssueToken("rita", kPassword, TotpNow(enrolled->secret_base32), kHour, "");
   EXPECT_TRUE(next.ok()) << next.status().ToString();
 }
 
 TEST_F(StaffOpsTest, RevokedExpiredAndDisabledTokensStopWorking) {
   AddStaff("alice", {"customer_service"});
   AddStaff("bob", {"sales"});
-  auto a1 = vault_->IssueToken("alice", kPassword, "", kHour, "");
-  auto a2 = vault_->IssueToken("alice", kPassword, "", 10 * kHour, "");
-  auto b1 = vault_->IssueToken("bob", kPassword, "", 10 * kHour, "");
+  auto a1 = vault_->staff().IssueToken("alice", kPassword, "", kHour, "");
+  auto a2 = vault_->staff().IssueToken("alice", kPassword, "", 10 * kHour, "");
+  auto b1 = vault_->staff().IssueToken("bob", kPassword, "", 10 * kHour, "");
   ASSERT_TRUE(a1.ok() && a2.ok() && b1.ok());
-  EXPECT_EQ(vault_->RevokeToken(As("bob"), a2->token_id).code(), Code::kPermissionDenied)
+  EXPECT_EQ(vault_->staff().RevokeToken(As("bob"), a2->token_id).code(), Code::kPermissionDenied)
       << "bob cannot revoke alice's token";
-  ASSERT_TRUE(vault_->RevokeToken(As("alice"), a2->token_id).ok());
-  EXPECT_EQ(vault_->Authenticate(a2->secret, "r").status().code(), Code::kUnauthenticated);
+  ASSERT_TRUE(vault_->staff().RevokeToken(As("alice"), a2->token_id).ok());
+  EXPECT_EQ(vault_->staff().Authenticate(a2->secret, "r").status().code(), Code::kUnauthenticated);
   Advance(kHour);
-  EXPECT_EQ(vault_->Authenticate(a1->secret, "r").status().code(), Code::kUnauthenticated)
+  EXPECT_EQ(vault_->staff().Authenticate(a1->secret, "r").status().code(), Code::kUnauthenticated)
       << "expired";
   StaffChange disable;
   disable.status = "disabled";
-  ASSERT_TRUE(vault_->UpdateStaff(As("admin"), "bob", disable).ok());
-  EXPECT_EQ(vault_->Authenticate(b1->secret, "r").status().code(), Code::kUnauthenticated);
-  EXPECT_EQ(vault_->IssueToken("bob", kPassword, "", kHour, "").status().code(),
+  ASSERT_TRUE(vault_->staff().Update(As("admin"), "bob", disable).ok());
+  EXPECT_EQ(vault_->staff().Authenticate(b1->secret, "r").status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(vault_->staff().IssueToken("bob", kPassword, "", kHour, "").status().code(),
             Code::kUnauthenticated);
 }
 
 TEST_F(StaffOpsTest, OnlyAStaffManagerCreatesAndChangesStaff) {
   AddStaff("alice", {"customer_service"});
   StaffSpec spec{"eve", "Eve", "support_agent", {"admin"}, kPassword};
-  EXPECT_EQ(vault_->CreateStaff(As("alice"), spec).code(), Code::kPermissionDenied);
-  EXPECT_EQ(vault_->CreateStaff(As("nobody"), spec).code(), Code::kUnauthenticated);
+  EXPECT_EQ(vault_->staff().Create(As("alice"), spec).code(), Code::kPermissionDenied);
+  EXPECT_EQ(vault_->staff().Create(As("nobody"), spec).code(), Code::kUnauthenticated);
   StaffSpec bad_role{"eve", "Eve", "support_agent", {"superuser"}, kPassword};
-  EXPECT_EQ(vault_->CreateStaff(As("admin"), bad_role).code(), Code::kInvalidArgument);
+  EXPECT_EQ(vault_->staff().Create(As("admin"), bad_role).code(), Code::kInvalidArgument);
   StaffSpec bad_id{"Eve Smith", "Eve", "support_agent", {"sales"}, kPassword};
-  EXPECT_EQ(vault_->CreateStaff(As("admin"), bad_id).code(), Code::kInvalidArgument);
+  EXPECT_EQ(vault_->staff().Create(As("admin"), bad_id).code(), Code::kInvalidArgument);
   StaffSpec weak{"eve", "Eve", "support_agent", {"sales"}, "short"};
-  EXPECT_EQ(vault_->CreateStaff(As("admin"), weak).code(), Code::kInvalidArgument);
+  EXPECT_EQ(vault_->staff().Create(As("admin"), weak).code(), Code::kInvalidArgument);
   StaffSpec dup{"alice", "Alice", "support_agent", {"sales"}, kPassword};
-  EXPECT_EQ(vault_->CreateStaff(As("admin"), dup).code(), Code::kConflict);
+  EXPECT_EQ(vault_->staff().Create(As("admin"), dup).code(), Code::kConflict);
   StaffChange promote;
   promote.roles = std::vector<std::string>{"admin"};
-  EXPECT_EQ(vault_->UpdateStaff(As("alice"), "alice", promote).code(), Code::kPermissionDenied)
+  EXPECT_EQ(vault_->staff().Update(As("alice"), "alice", promote).code(), Code::kPermissionDenied)
       << "no one raises their own roles";
   StaffChange demote_self;  // the post brings roles too: both must go for staff.manage to go
   demote_self.post = "sales_rep";
   demote_self.roles = std::vector<std::string>{"sales"};
-  EXPECT_EQ(vault_->UpdateStaff(As("admin"), "admin", demote_self).code(),
+  EXPECT_EQ(vault_->staff().Update(As("admin"), "admin", demote_self).code(),
             Code::kFailedPrecondition);
   StaffChange move;
   move.post = "sales_rep";
   move.roles = std::vector<std::string>{"sales"};
-  ASSERT_TRUE(vault_->UpdateStaff(As("admin"), "alice", move).ok());
-  auto staff = vault_->ListStaff(As("admin"));
+  ASSERT_TRUE(vault_->staff().Update(As("admin"), "alice", move).ok());
+  auto staff = vault_->staff().List(As("admin"));
   ASSERT_TRUE(staff.ok());
   bool found = false;
   for (const StaffView& s : *staff) {
@@ -282,16 +282,16 @@ TEST_F(StaffOpsTest, TrainingRecordsGateConfidentialFieldsUntilTheyLapse) {
   AddStaff("alice", {"customer_service"});
   const int64_t now = now_ms_.load();
   TrainingRecord rec{"alice", "privacy-basics", now - kHour, now + 24 * kHour, ""};
-  EXPECT_EQ(vault_->RecordTraining(As("alice"), rec).code(), Code::kPermissionDenied);
-  ASSERT_TRUE(vault_->RecordTraining(As("admin"), rec).ok());
+  EXPECT_EQ(vault_->staff().RecordTraining(As("alice"), rec).code(), Code::kPermissionDenied);
+  ASSERT_TRUE(vault_->staff().RecordTraining(As("admin"), rec).ok());
   TrainingRecord backwards{"alice", "privacy-basics", now, now - 1, ""};
-  EXPECT_EQ(vault_->RecordTraining(As("admin"), backwards).code(), Code::kInvalidArgument);
-  auto mine = vault_->ListTraining(As("alice"), "alice");
+  EXPECT_EQ(vault_->staff().RecordTraining(As("admin"), backwards).code(), Code::kInvalidArgument);
+  auto mine = vault_->staff().ListTraining(As("alice"), "alice");
   ASSERT_TRUE(mine.ok()) << mine.status().ToString();
   ASSERT_EQ(mine->size(), 1u);
   EXPECT_EQ((*mine)[0].recorded_by, "admin");
-  EXPECT_EQ(vault_->ListTraining(As("alice"), "").status().code(), Code::kPermissionDenied);
-  auto everyone = vault_->ListTraining(As("dpo"), "");
+  EXPECT_EQ(vault_->staff().ListTraining(As("alice"), "").status().code(), Code::kPermissionDenied);
+  auto everyone = vault_->staff().ListTraining(As("dpo"), "");
   ASSERT_TRUE(everyone.ok());
   EXPECT_EQ(everyone->size(), 1u);
   std::vector<store::TrainingRow> rows;
@@ -319,14 +319,14 @@ class BreakGlassFlowTest : public StaffOpsTest {
 TEST_F(BreakGlassFlowTest, ASecondStaffMemberApprovesAndTheGrantIsActiveUntilItExpires) {
   AddStaff("alice", {"customer_service"});
   AddStaff("sam", {"security_admin"});
-  auto id = vault_->RequestApproval(As("alice"), Request());
+  auto id = vault_->approvals().Request(As("alice"), Request());
   ASSERT_TRUE(id.ok()) << id.status().ToString();
-  EXPECT_EQ(vault_->Approve(As("alice"), *id).code(), Code::kPermissionDenied);
-  ASSERT_TRUE(vault_->Approve(As("sam"), *id).ok());
-  EXPECT_EQ(vault_->Approve(As("dpo"), *id).code(), Code::kFailedPrecondition)
+  EXPECT_EQ(vault_->approvals().Approve(As("alice"), *id).code(), Code::kPermissionDenied);
+  ASSERT_TRUE(vault_->approvals().Approve(As("sam"), *id).ok());
+  EXPECT_EQ(vault_->approvals().Approve(As("dpo"), *id).code(), Code::kFailedPrecondition)
       << "decided once";
 
-  auto listed = vault_->ListApprovals(As("dpo"), "", "approved");
+  auto listed = vault_->approvals().List(As("dpo"), "", "approved");
   ASSERT_TRUE(listed.ok()) << listed.status().ToString();
   ASSERT_EQ(listed->size(), 1u) << "visible to the DPO";
   EXPECT_EQ((*listed)[0].requester, "alice");
@@ -336,7 +336,7 @@ TEST_F(BreakGlassFlowTest, ASecondStaffMemberApprovesAndTheGrantIsActiveUntilItE
   EXPECT_NE(audit.find("break-glass grant " + *id), std::string::npos) << "flagged";
 
   Advance(4 * kHour);
-  auto later = vault_->ListApprovals(As("alice"), "alice", "");
+  auto later = vault_->approvals().List(As("alice"), "alice", "");
   ASSERT_TRUE(later.ok());
   ASSERT_EQ(later->size(), 1u);
   EXPECT_EQ((*later)[0].state, "expired");
@@ -344,13 +344,13 @@ TEST_F(BreakGlassFlowTest, ASecondStaffMemberApprovesAndTheGrantIsActiveUntilItE
 
 TEST_F(BreakGlassFlowTest, NoOneApprovesTheirOwnRequest) {
   AddStaff("sam", {"security_admin"});
-  auto id = vault_->RequestApproval(As("sam"), Request());
+  auto id = vault_->approvals().Request(As("sam"), Request());
   ASSERT_TRUE(id.ok());
-  Status own = vault_->Approve(As("sam"), *id);
+  Status own = vault_->approvals().Approve(As("sam"), *id);
   EXPECT_EQ(own.code(), Code::kPermissionDenied);
   EXPECT_NE(own.message().find("dual control"), std::string::npos);
-  ASSERT_TRUE(vault_->Reject(As("dpo"), *id).ok());
-  auto rows = vault_->ListApprovals(As("sam"), "sam", "rejected");
+  ASSERT_TRUE(vault_->approvals().Reject(As("dpo"), *id).ok());
+  auto rows = vault_->approvals().List(As("sam"), "sam", "rejected");
   ASSERT_TRUE(rows.ok());
   EXPECT_EQ(rows->size(), 1u);
 }
@@ -359,16 +359,16 @@ TEST_F(BreakGlassFlowTest, ARequestNeedsAReasonCustomersAndAShortWindow) {
   AddStaff("alice", {"customer_service"});
   ApprovalRequest r = Request();
   r.justification = "pls";
-  EXPECT_EQ(vault_->RequestApproval(As("alice"), r).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(vault_->approvals().Request(As("alice"), r).status().code(), Code::kInvalidArgument);
   r = Request();
   r.duration_ms = 48 * kHour;
-  EXPECT_EQ(vault_->RequestApproval(As("alice"), r).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(vault_->approvals().Request(As("alice"), r).status().code(), Code::kInvalidArgument);
   r = Request();
   r.customers = {"not-a-customer"};
-  EXPECT_EQ(vault_->RequestApproval(As("alice"), r).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(vault_->approvals().Request(As("alice"), r).status().code(), Code::kInvalidArgument);
   r = Request();
   r.purpose = "curiosity";
-  EXPECT_EQ(vault_->RequestApproval(As("alice"), r).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(vault_->approvals().Request(As("alice"), r).status().code(), Code::kInvalidArgument);
 }
 
 }  // namespace

@@ -165,7 +165,7 @@ class ApiTest : public vault::testing::VaultTest {
 
   // Audit entries in the log now (the verify call itself adds one).
   int64_t AuditEntries() {
-    auto report = vault_->VerifyAudit(Context{"operator", "customer_service", vault::Channel::kCli, "count"});
+    auto report = vault_->audit().Verify(Context{"operator", "customer_service", vault::Channel::kCli, "count"});
     EXPECT_TRUE(report.ok()) << report.status().ToString();
     return report.ok() ? report->entries : -1;
   }

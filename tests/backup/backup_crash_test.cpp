@@ -28,9 +28,9 @@ class BackupCrashTest : public testing::VaultTest {
 
   void Populate(int customers) {
     for (int i = 0; i < customers; ++i) {
-      auto id = vault_->CreateCustomer(Agent(), WangFang(), "form", Consented());
+      auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
       ASSERT_TRUE(id.ok()) << id.status().ToString();
-      ASSERT_TRUE(vault_->AddNote(Agent(), *id, "客户来电咨询理财产品", "phone").ok());
+      ASSERT_TRUE(vault_->records().AddNote(Agent(), *id, "客户来电咨询理财产品", "phone").ok());
     }
   }
 
@@ -55,7 +55,7 @@ class BackupCrashTest : public testing::VaultTest {
 
   void ExpectLiveAuditVerifies() {
     Reopen();
-    auto report = vault_->VerifyAudit(Agent());
+    auto report = vault_->audit().Verify(Agent());
     ASSERT_TRUE(report.ok()) << report.status().ToString();
     EXPECT_TRUE(report->ok) << report->problem;
     vault_.reset();
@@ -70,7 +70,7 @@ TEST_F(BackupCrashTest, AKilledBackupNeverLooksCompleteAndTheLastGoodOneSurvives
   BackupRequest req;
   req.dir = backups;
   req.chunk_bytes = 2048;
-  ASSERT_TRUE(vault_->Backup(Admin(), req).ok());  // the last good backup
+  ASSERT_TRUE(vault_->backups().Take(Admin(), req).ok());  // the last good backup
   vault_.reset();
   int killed = 0;
   for (int round = 0; round < kRounds; ++round) {
@@ -86,13 +86,13 @@ TEST_F(BackupCrashTest, AKilledBackupNeverLooksCompleteAndTheLastGoodOneSurvives
       r.TEST_after_chunk = [at_chunk](int64_t index) {
         if (index == at_chunk) ::kill(::getpid(), SIGKILL);
       };
-      (void)(*v)->Backup(Context{"admin", "", Channel::kCli, ""}, r);
+      (void)(*v)->backups().Take(Context{"admin", "", Channel::kCli, ""}, r);
     });
     ExpectLiveAuditVerifies();
     // Every directory is either a complete backup that verifies or not a backup at all.
     Reopen();
     for (const auto& entry : fs::directory_iterator(backups)) {
-      auto check = vault_->VerifyBackup(Admin(), entry.path());
+      auto check = vault_->backups().Verify(Admin(), entry.path());
       if (fs::exists(entry.path() / "manifest.json")) {
         EXPECT_TRUE(check.ok()) << entry.path() << ": " << check.status().ToString();
       } else {
@@ -106,7 +106,7 @@ TEST_F(BackupCrashTest, AKilledBackupNeverLooksCompleteAndTheLastGoodOneSurvives
     const auto after = backup::ListBackups(backups);
     ASSERT_EQ(after.size(), 1u);
     EXPECT_EQ(after[0], before.back());
-    EXPECT_TRUE(vault_->VerifyBackup(Admin(), after[0]).ok());
+    EXPECT_TRUE(vault_->backups().Verify(Admin(), after[0]).ok());
     vault_.reset();
   }
   EXPECT_GT(killed, kRounds / 2) << "most rounds were meant to be killed mid-backup";
@@ -117,7 +117,7 @@ TEST_F(BackupCrashTest, AKilledRestoreIsCleanedAndRedoneByTheNextOne) {
   BackupRequest req;
   req.dir = root_ / "backups";
   req.chunk_bytes = 2048;
-  auto b = vault_->Backup(Admin(), req);
+  auto b = vault_->backups().Take(Admin(), req);
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   vault_.reset();
   int killed = 0;
@@ -140,10 +140,10 @@ TEST_F(BackupCrashTest, AKilledRestoreIsCleanedAndRedoneByTheNextOne) {
     open.dir = target;
     auto v = Vault::Open(open);
     ASSERT_TRUE(v.ok()) << v.status().ToString();
-    auto report = (*v)->VerifyAudit(Agent());
+    auto report = (*v)->audit().Verify(Agent());
     ASSERT_TRUE(report.ok()) << report.status().ToString();
     EXPECT_TRUE(report->ok) << report->problem;
-    auto page = (*v)->ListCustomers(Agent(), "", 1000);
+    auto page = (*v)->customers().List(Agent(), "", 1000);
     ASSERT_TRUE(page.ok()) << page.status().ToString();
   }
   EXPECT_GT(killed, 0);

@@ -76,16 +76,16 @@ class BackupTest : public testing::VaultTest {
   std::vector<std::string> Populate() {
     std::vector<std::string> ids;
     for (int i = 0; i < 2; ++i) {
-      auto id = vault_->CreateCustomer(Agent(), WangFang(), "form", Consented());
+      auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
       EXPECT_TRUE(id.ok()) << id.status().ToString();
       for (int t = 0; t < 3; ++t) {
-        auto txn = vault_->AddTransaction(
+        auto txn = vault_->records().AddTransaction(
             Agent(), *id,
             {{"occurred_at", "2026-11-01"}, {"product", "理财产品A"}, {"amount", "1000.50"}},
             "api");
         EXPECT_TRUE(txn.ok()) << txn.status().ToString();
       }
-      EXPECT_TRUE(vault_->AddNote(Agent(), *id, "客户来电咨询理财产品", "phone").ok());
+      EXPECT_TRUE(vault_->records().AddNote(Agent(), *id, "客户来电咨询理财产品", "phone").ok());
       ids.push_back(*id);
     }
     return ids;
@@ -97,7 +97,7 @@ class BackupTest : public testing::VaultTest {
     BackupRequest req;
     req.dir = Backups();
     req.chunk_bytes = 4096;  // several chunks even for a small vault
-    auto b = vault_->Backup(Admin(), req);
+    auto b = vault_->backups().Take(Admin(), req);
     EXPECT_TRUE(b.ok()) << b.status().ToString();
     return b.ok() ? *b : BackupResult{};
   }
@@ -136,10 +136,10 @@ class BackupTest : public testing::VaultTest {
     open.dir = restored;
     auto v = Vault::Open(open);
     ASSERT_TRUE(v.ok()) << v.status().ToString();
-    auto report = (*v)->VerifyAudit(Agent());
+    auto report = (*v)->audit().Verify(Agent());
     ASSERT_TRUE(report.ok()) << report.status().ToString();
     EXPECT_TRUE(report->ok) << report->problem;
-    auto got = (*v)->GetCustomer(Agent(), customer, {"name", "phone"});
+    auto got = (*v)->customers().Get(Agent(), customer, {"name", "phone"});
     ASSERT_TRUE(got.ok()) << got.status().ToString();
     EXPECT_EQ(got->fields.at("name"), "王芳");
   }
@@ -150,9 +150,9 @@ TEST_F(BackupTest, AnOnlineBackupVerifiesAndRestoresEveryRecordAndTheAuditChain)
   const BackupResult b = TakeBackup();
   EXPECT_GT(b.chunks, 1);
   EXPECT_EQ(b.customers, 2);
-  auto check = vault_->VerifyBackup(Dpo(), b.path);
+  auto check = vault_->backups().Verify(Dpo(), b.path);
   EXPECT_EQ(check.status().code(), Code::kPermissionDenied) << "the DPO has no backup.run";
-  check = vault_->VerifyBackup(Admin(), b.path);
+  check = vault_->backups().Verify(Admin(), b.path);
   ASSERT_TRUE(check.ok()) << check.status().ToString();
   const Tables before = ReadAll(dir_);
 
@@ -173,7 +173,7 @@ TEST_F(BackupTest, AnOnlineBackupVerifiesAndRestoresEveryRecordAndTheAuditChain)
 TEST_F(BackupTest, AVaultWhoseKekWasRotatedRestoresWithEveryKeyVersion) {
   const auto ids = Populate();
   auto rotated =
-      vault_->RotateKek(Context{"admin", "account_management", Channel::kCli, "req-rotate"}, {});
+      vault_->keys().Rotate(Context{"admin", "account_management", Channel::kCli, "req-rotate"}, {});
   ASSERT_TRUE(rotated.ok()) << rotated.status().ToString();
   ASSERT_EQ(rotated->to_version, 2u);
   ASSERT_TRUE(rotated->complete);
@@ -192,7 +192,7 @@ TEST_F(BackupTest, ABackupTakenWhileCustomersAreWrittenIsOneConsistentMoment) {
   std::atomic<int> written{0};
   std::thread writer([&] {
     while (!stop.load()) {
-      if (vault_->CreateCustomer(Agent(), WangFang(), "api", Consented()).ok()) ++written;
+      if (vault_->customers().Create(Agent(), WangFang(), "api", Consented()).ok()) ++written;
     }
   });
   while (written.load() < 3) std::this_thread::yield();
@@ -201,13 +201,13 @@ TEST_F(BackupTest, ABackupTakenWhileCustomersAreWrittenIsOneConsistentMoment) {
   req.chunk_bytes = 1024;
   // Slow the backup down between chunks so that writers commit while it reads.
   req.TEST_after_chunk = [](int64_t) { std::this_thread::sleep_for(std::chrono::milliseconds(5)); };
-  auto b = vault_->Backup(Admin(), req);
+  auto b = vault_->backups().Take(Admin(), req);
   const int during = written.load();
   stop.store(true);
   writer.join();
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   EXPECT_GT(written.load(), 3) << "writers carried on during the backup (no write lock held)";
-  ASSERT_TRUE(vault_->VerifyBackup(Admin(), b->path).ok());
+  ASSERT_TRUE(vault_->backups().Verify(Admin(), b->path).ok());
   auto r = RestoreTo(b->path, root_ / "restored", OnPostgres());
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->customers, b->customers);
@@ -219,7 +219,7 @@ TEST_F(BackupTest, ABackupTakenWhileCustomersAreWrittenIsOneConsistentMoment) {
   open.dir = root_ / "restored";
   auto v = Vault::Open(open);
   ASSERT_TRUE(v.ok()) << v.status().ToString();
-  auto report = (*v)->VerifyAudit(Agent());
+  auto report = (*v)->audit().Verify(Agent());
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_TRUE(report->ok) << report->problem;
 }
@@ -244,7 +244,7 @@ TEST_F(BackupTest, VerifyFindsAnAlteredChunkAMissingManifestAndAnEditedManifest)
   std::string bytes = testing::ReadFileBytes(chunk);
   bytes[bytes.size() / 2] ^= 1;
   std::ofstream(chunk, std::ios::binary | std::ios::trunc) << bytes;
-  auto r = vault_->VerifyBackup(Admin(), b.path);
+  auto r = vault_->backups().Verify(Admin(), b.path);
   EXPECT_EQ(r.status().code(), Code::kDataLoss);
   EXPECT_NE(r.status().message().find("data-000002.bin"), std::string::npos);
 
@@ -254,9 +254,9 @@ TEST_F(BackupTest, VerifyFindsAnAlteredChunkAMissingManifestAndAnEditedManifest)
   ASSERT_NE(at, std::string::npos);
   manifest.replace(at, 14, "\"customers\": 3");
   std::ofstream(b2.path / "manifest.json", std::ios::trunc) << manifest;
-  EXPECT_EQ(vault_->VerifyBackup(Admin(), b2.path).status().code(), Code::kDataLoss);
+  EXPECT_EQ(vault_->backups().Verify(Admin(), b2.path).status().code(), Code::kDataLoss);
   fs::remove(b2.path / "manifest.json");
-  EXPECT_EQ(vault_->VerifyBackup(Admin(), b2.path).status().code(), Code::kNotFound);
+  EXPECT_EQ(vault_->backups().Verify(Admin(), b2.path).status().code(), Code::kNotFound);
 }
 
 TEST_F(BackupTest, ACustomerDestroyedAfterTheBackupCannotBeRecoveredFromIt) {
@@ -300,11 +300,11 @@ TEST_F(BackupTest, ACustomerDestroyedAfterTheBackupCannotBeRecoveredFromIt) {
   toml.replace(at, std::string_view("dir = \"backups\"").size(), "dir = \"" + Backups().string() + "\"");
   std::ofstream(dir_ / "custos.toml", std::ios::trunc) << toml;
   Reopen();
-  auto forgot = vault_->ForgetDestroyedInBackups();
+  auto forgot = vault_->backups().ForgetDestroyed();
   ASSERT_TRUE(forgot.ok()) << forgot.status().ToString();
   EXPECT_EQ(forgot->keys_dropped, 1);
   EXPECT_TRUE(fs::exists(Backups() / backup::kLedgerFile));
-  ASSERT_TRUE(vault_->VerifyBackup(Admin(), b.path).ok());
+  ASSERT_TRUE(vault_->backups().Verify(Admin(), b.path).ok());
 
   // The raw files: the old key section is gone and no file holds the wrapped DEK.
   EXPECT_FALSE(fs::exists(b.path / "keys-1.bin"));
@@ -339,8 +339,8 @@ TEST_F(BackupTest, ACustomerDestroyedAfterTheBackupCannotBeRecoveredFromIt) {
   open.dir = root_ / "bare";
   auto v = Vault::Open(open);
   ASSERT_TRUE(v.ok()) << v.status().ToString();
-  EXPECT_FALSE((*v)->GetCustomer(Agent(), gone, {"name"}).ok());
-  EXPECT_TRUE((*v)->GetCustomer(Agent(), ids[1], {"name"}).ok());
+  EXPECT_FALSE((*v)->customers().Get(Agent(), gone, {"name"}).ok());
+  EXPECT_TRUE((*v)->customers().Get(Agent(), ids[1], {"name"}).ok());
 }
 
 TEST_F(BackupTest, PruningKeepsTheNewestAndRemovesOnlyCompleteOnesBeyondKeep) {
@@ -367,7 +367,7 @@ TEST_F(BackupTest, TheServerScheduleKeepsTheNewestBackupsAndAuditsEachRun) {
   Reopen();
   std::vector<std::string> ids;
   for (int i = 0; i < 3; ++i) {
-    auto r = vault_->RunScheduledBackup();
+    auto r = vault_->backups().RunScheduled();
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     ids.push_back(r->backup_id);
   }
@@ -376,7 +376,7 @@ TEST_F(BackupTest, TheServerScheduleKeepsTheNewestBackupsAndAuditsEachRun) {
   EXPECT_EQ(left[0].filename(), ids[1]);
   EXPECT_EQ(left[1].filename(), ids[2]);
   std::ostringstream log;
-  ASSERT_TRUE(vault_->ExportAudit(Agent(), log).ok());
+  ASSERT_TRUE(vault_->audit().Export(Agent(), log).ok());
   const std::string text = log.str();
   EXPECT_NE(text.find("\"backup.prune\""), std::string::npos);
   EXPECT_NE(text.find("\"actor\":\"system\""), std::string::npos);

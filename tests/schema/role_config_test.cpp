@@ -76,6 +76,20 @@ TEST(RoleConfigErrors, AnUnknownActionIsRefused) {
   EXPECT_EQ(error.rfind(Expected(LineOf(text, "customer.lists"),
                                  "roles.marketing.grants[0].actions", "unknown action"), 0), 0u)
       << error;
+  EXPECT_NE(error.find("'customer.lists'"), std::string::npos) << error;
+}
+
+TEST(RoleConfigErrors, AnAuditedActionThatIsNotGrantableIsRefused) {
+  // "hold.place" is recorded in the audit log, but granted as "hold.manage" (schema/actions.h).
+  const std::string text = DefaultWith("[[roles.marketing.grants]]",
+                                       "actions = [\"customer.read\", \"customer.list\"]",
+                                       "actions = [\"hold.place\"]");
+  const std::string error = ErrorOf(text);
+  EXPECT_EQ(error.rfind(Expected(LineOf(text, "hold.place"),
+                                 "roles.marketing.grants[0].actions", "unknown action 'hold.place'"),
+                        0),
+            0u)
+      << error;
 }
 
 TEST(RoleConfigErrors, AnUnknownLevelIsRefused) {

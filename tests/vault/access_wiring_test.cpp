@@ -16,7 +16,7 @@ class AccessWiring : public VaultTest {
   // The latest audit entry with `action`.
   nlohmann::json LastEntry(std::string_view action) {
     std::ostringstream out;
-    EXPECT_TRUE(vault_->TailAudit(Agent(), 5, out).ok());
+    EXPECT_TRUE(vault_->audit().Tail(Agent(), 5, out).ok());
     std::istringstream lines(out.str());
     nlohmann::json last;
     for (std::string line; std::getline(lines, line);) {
@@ -27,7 +27,7 @@ class AccessWiring : public VaultTest {
   }
 
   std::string NewCustomer() {
-    auto id = vault_->CreateCustomer(Sales(), WangFang(), "form",
+    auto id = vault_->customers().Create(Sales(), WangFang(), "form",
                                      Consented({"customer_service", "account_management",
                                                 "risk_control"}));
     EXPECT_TRUE(id.ok()) << id.status().ToString();
@@ -37,7 +37,7 @@ class AccessWiring : public VaultTest {
 
 TEST_F(AccessWiring, ASupportAgentSeesAMaskedIdNumberAndTheAuditMarksIt) {
   const std::string id = NewCustomer();
-  auto view = vault_->GetCustomer(SupportAgent(), id, {});
+  auto view = vault_->customers().Get(SupportAgent(), id, {});
   ASSERT_TRUE(view.ok()) << view.status().ToString();
   EXPECT_EQ(view->fields.at("id_number"), "110105********002X");
   EXPECT_EQ(view->fields.at("name"), "王*");
@@ -53,7 +53,7 @@ TEST_F(AccessWiring, ASupportAgentSeesAMaskedIdNumberAndTheAuditMarksIt) {
 
 TEST_F(AccessWiring, ARefusalIsAuditedWithTheRuleAndNoValue) {
   const std::string id = NewCustomer();
-  auto view = vault_->GetCustomer(SupportAgent("marketing"), id, {"phone"});
+  auto view = vault_->customers().Get(SupportAgent("marketing"), id, {"phone"});
   ASSERT_EQ(view.status().code(), Code::kPermissionDenied);
   EXPECT_NE(view.status().message().find("no grant of post 'support_agent'"), std::string::npos)
       << view.status().message();
@@ -64,18 +64,18 @@ TEST_F(AccessWiring, ARefusalIsAuditedWithTheRuleAndNoValue) {
 
 TEST_F(AccessWiring, AWithdrawalTakesEffectOnTheNextRequest) {
   const std::string id = NewCustomer();
-  ASSERT_TRUE(vault_->GetCustomer(RiskOfficer(), id, {"phone"}).ok());
+  ASSERT_TRUE(vault_->customers().Get(RiskOfficer(), id, {"phone"}).ok());
   ConsentRequest withdraw;
   withdraw.action = "withdraw";
   withdraw.purpose = "risk_control";
   withdraw.evidence_ref = "call-2026-0002";
-  ASSERT_TRUE(vault_->RecordConsent(SupportAgent(), id, withdraw).ok());
-  auto after = vault_->GetCustomer(RiskOfficer(), id, {"phone"});
+  ASSERT_TRUE(vault_->consent().Record(SupportAgent(), id, withdraw).ok());
+  auto after = vault_->customers().Get(RiskOfficer(), id, {"phone"});
   ASSERT_EQ(after.status().code(), Code::kPermissionDenied);
   EXPECT_NE(after.status().message().find("withdrew consent to purpose 'risk_control'"),
             std::string::npos);
   // A legal obligation needs no consent (PIPL Art. 13).
-  EXPECT_TRUE(vault_->GetCustomer(RiskOfficer("legal_obligation"), id, {"phone"}).ok());
+  EXPECT_TRUE(vault_->customers().Get(RiskOfficer("legal_obligation"), id, {"phone"}).ok());
 }
 
 TEST_F(AccessWiring, ABreakGlassGrantApprovedByTheDpoShowsTheFullValueAndIsFlagged) {
@@ -86,11 +86,11 @@ TEST_F(AccessWiring, ABreakGlassGrantApprovedByTheDpoShowsTheFullValueAndIsFlagg
   req.fields = {"id_number"};
   req.purpose = "customer_service";
   req.duration_ms = 3600 * 1000;
-  auto approval = vault_->RequestApproval(SupportAgent(), req);
+  auto approval = vault_->approvals().Request(SupportAgent(), req);
   ASSERT_TRUE(approval.ok()) << approval.status().ToString();
   const Context dpo{"dpo", "customer_service", Channel::kCli, "req-approve"};
-  ASSERT_TRUE(vault_->Approve(dpo, *approval).ok());
-  auto view = vault_->GetCustomer(SupportAgent(), id, {"id_number"});
+  ASSERT_TRUE(vault_->approvals().Approve(dpo, *approval).ok());
+  auto view = vault_->customers().Get(SupportAgent(), id, {"id_number"});
   ASSERT_TRUE(view.ok()) << view.status().ToString();
   EXPECT_EQ(view->fields.at("id_number"), "11010519491231002X");
   const auto entry = LastEntry("customer.read");
@@ -101,15 +101,15 @@ TEST_F(AccessWiring, ABreakGlassGrantApprovedByTheDpoShowsTheFullValueAndIsFlagg
 TEST_F(AccessWiring, AnAnalystCannotSearchByPhone) {
   NewCustomer();
   const Context admin{"admin", "account_management", Channel::kCli, "req-setup"};
-  ASSERT_TRUE(vault_->CreateStaff(admin, StaffSpec{"wu.lei", "wu.lei", "data_analyst",
+  ASSERT_TRUE(vault_->staff().Create(admin, StaffSpec{"wu.lei", "wu.lei", "data_analyst",
                                                    {"analyst"}, ""}).ok());
-  auto hits = vault_->FindCustomers(Context{"wu.lei", "analytics", Channel::kCli, "r"}, "phone",
+  auto hits = vault_->customers().Find(Context{"wu.lei", "analytics", Channel::kCli, "r"}, "phone",
                                     "13800138000");
   EXPECT_EQ(hits.status().code(), Code::kPermissionDenied);
 }
 
 TEST_F(AccessWiring, StaffAdministrationFollowsTheConfiguredRoles) {
-  auto st = vault_->CreateStaff(SupportAgent(), StaffSpec{"eve", "eve", "support_agent",
+  auto st = vault_->staff().Create(SupportAgent(), StaffSpec{"eve", "eve", "support_agent",
                                                           {"customer_service"}, ""});
   EXPECT_EQ(st.code(), Code::kPermissionDenied);
   EXPECT_NE(st.message().find("staff.manage"), std::string::npos) << st.message();
@@ -118,8 +118,8 @@ TEST_F(AccessWiring, StaffAdministrationFollowsTheConfiguredRoles) {
 TEST_F(AccessWiring, TheDpoCannotReadCustomerFieldsButCanVerifyTheLog) {
   const std::string id = NewCustomer();
   const Context dpo{"dpo", "customer_service", Channel::kCli, "req-dpo"};
-  EXPECT_EQ(vault_->GetCustomer(dpo, id, {}).status().code(), Code::kPermissionDenied);
-  auto report = vault_->VerifyAudit(dpo);
+  EXPECT_EQ(vault_->customers().Get(dpo, id, {}).status().code(), Code::kPermissionDenied);
+  auto report = vault_->audit().Verify(dpo);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_TRUE(report->ok);
 }
@@ -127,7 +127,7 @@ TEST_F(AccessWiring, TheDpoCannotReadCustomerFieldsButCanVerifyTheLog) {
 TEST_F(AccessWiring, ExplainSaysPerFieldWhatASupportAgentWouldSeeAndWhy) {
   const std::string id = NewCustomer();
   const Context dpo{"dpo", "customer_service", Channel::kCli, "req-explain"};
-  auto lines = vault_->ExplainAccess(dpo, "li.na", "customer_service", id);
+  auto lines = vault_->staff().ExplainAccess(dpo, "li.na", "customer_service", id);
   ASSERT_TRUE(lines.ok()) << lines.status().ToString();
   std::map<std::string, AccessExplanation> by_name;
   for (const AccessExplanation& l : *lines) by_name[l.name] = l;
@@ -136,11 +136,11 @@ TEST_F(AccessWiring, ExplainSaysPerFieldWhatASupportAgentWouldSeeAndWhy) {
   EXPECT_EQ(by_name.at("id_number").mask_rule, "id_card");
   EXPECT_EQ(by_name.count("password"), 0u);
   EXPECT_EQ(by_name.at("note").effect, "allow");
-  auto marketing = vault_->ExplainAccess(dpo, "li.na", "marketing", id);
+  auto marketing = vault_->staff().ExplainAccess(dpo, "li.na", "marketing", id);
   ASSERT_TRUE(marketing.ok());
   for (const AccessExplanation& l : *marketing) EXPECT_EQ(l.effect, "deny") << l.name;
   // A support agent may not ask about a colleague (no role.read).
-  EXPECT_EQ(vault_->ExplainAccess(SupportAgent(), "zhao.min", "risk_control", id).status().code(),
+  EXPECT_EQ(vault_->staff().ExplainAccess(SupportAgent(), "zhao.min", "risk_control", id).status().code(),
             Code::kPermissionDenied);
 }
 

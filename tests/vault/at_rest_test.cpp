@@ -27,10 +27,10 @@ class AtRestTest : public VaultTest {};
 TEST_F(AtRestTest, NoPlaintextValueIsInTheDatabaseFilesWalIncluded) {
   std::vector<FieldValues> customers = SomeCustomers();
   for (const FieldValues& c : customers) {
-    auto id = vault_->CreateCustomer(Agent(), c, "form", Consented());
+    auto id = vault_->customers().Create(Agent(), c, "form", Consented());
     ASSERT_TRUE(id.ok()) << id.status().ToString();
-    ASSERT_TRUE(vault_->AddNote(Agent(), *id, "客户提到了保密的投资计划", "phone").ok());
-    ASSERT_TRUE(vault_->AddTransaction(Agent(), *id,
+    ASSERT_TRUE(vault_->records().AddNote(Agent(), *id, "客户提到了保密的投资计划", "phone").ok());
+    ASSERT_TRUE(vault_->records().AddTransaction(Agent(), *id,
                                        {{"occurred_at", "2026-10-01"},
                                         {"product", "黄金积存计划"},
                                         {"amount", "8888.88"}},
@@ -61,8 +61,8 @@ TEST_F(AtRestTest, NoPlaintextValueIsInTheDatabaseFilesWalIncluded) {
 
 TEST_F(AtRestTest, AnEnvelopeMovedToAnotherCustomerDoesNotOpen) {
   std::vector<FieldValues> customers = SomeCustomers();
-  auto a = vault_->CreateCustomer(Agent(), customers[0], "form", Consented());
-  auto b = vault_->CreateCustomer(Agent(), customers[1], "form", Consented());
+  auto a = vault_->customers().Create(Agent(), customers[0], "form", Consented());
+  auto b = vault_->customers().Create(Agent(), customers[1], "form", Consented());
   ASSERT_TRUE(a.ok() && b.ok());
   vault_.reset();
   // An attacker with write access to the database copies A's envelopes over B's.
@@ -77,7 +77,7 @@ TEST_F(AtRestTest, AnEnvelopeMovedToAnotherCustomerDoesNotOpen) {
   ASSERT_GT(sqlite3_changes(db), 0);
   sqlite3_close(db);
   Reopen();
-  auto view = vault_->GetCustomer(Agent(), *b, {});
+  auto view = vault_->customers().Get(Agent(), *b, {});
   ASSERT_FALSE(view.ok());
   EXPECT_EQ(view.status().code(), Code::kDataLoss);
 }

@@ -298,11 +298,11 @@ class AuthorizationMatrix : public VaultTest,
     const int64_t now = now_ms_.load();
     for (const bool lapsed : {false, true}) {
       const std::string id = StaffId(lapsed);
-      ASSERT_TRUE(vault_->CreateStaff(admin, StaffSpec{id, id, post(), {role()}, ""}).ok());
+      ASSERT_TRUE(vault_->staff().Create(admin, StaffSpec{id, id, post(), {role()}, ""}).ok());
       const TrainingRecord t = lapsed
           ? TrainingRecord{id, "privacy-basics", now - 400 * kDayMs, now - kDayMs, ""}
           : TrainingRecord{id, "privacy-basics", now - kDayMs, now + 365 * kDayMs, ""};
-      ASSERT_TRUE(vault_->RecordTraining(admin, t).ok());
+      ASSERT_TRUE(vault_->staff().RecordTraining(admin, t).ok());
     }
   }
 
@@ -338,24 +338,24 @@ class AuthorizationMatrix : public VaultTest,
     const std::vector<std::string> purposes =
         s == kWithdrawn ? CollectedPurposes(kConsented) : CollectedPurposes(s);
     const Context op = Agent(purposes.front());
-    auto id = vault_->CreateCustomer(
+    auto id = vault_->customers().Create(
         op, {{"name", "王芳"}, {"phone", f.phone}, {"id_number", f.id_number}, {"interests", "理财"}},
         "form", Consented(purposes));
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     f.id = id.ok() ? *id : "";
-    EXPECT_TRUE(vault_->AddTransaction(op, f.id,
+    EXPECT_TRUE(vault_->records().AddTransaction(op, f.id,
                                        {{"occurred_at", "2026-11-01"}, {"product", "理财产品A"},
                                         {"amount", "1000.50"}},
                                        "api").ok());
-    EXPECT_TRUE(vault_->AddNote(op, f.id, "客户咨询理财产品的收益", "phone").ok());
+    EXPECT_TRUE(vault_->records().AddNote(op, f.id, "客户咨询理财产品的收益", "phone").ok());
     f.confidential_note = "客户报身份证号" + f.id_number;
-    EXPECT_TRUE(vault_->AddNote(op, f.id, f.confidential_note, "phone").ok());
+    EXPECT_TRUE(vault_->records().AddNote(op, f.id, f.confidential_note, "phone").ok());
     if (s == kWithdrawn) {
       ConsentRequest withdraw;
       withdraw.action = "withdraw";
       withdraw.purpose = purpose();
       withdraw.evidence_ref = "call-2026-0001";
-      auto seq = vault_->RecordConsent(Agent(), f.id, withdraw);
+      auto seq = vault_->consent().Record(Agent(), f.id, withdraw);
       EXPECT_TRUE(seq.ok()) << seq.status().ToString();
     }
     return f;
@@ -371,7 +371,7 @@ class AuthorizationMatrix : public VaultTest,
   // The decision of the latest audit entry with `action`, read back as the DPO would.
   std::string LastDecision(std::string_view action) {
     std::ostringstream out;
-    EXPECT_TRUE(vault_->TailAudit(Agent(), 3, out).ok());
+    EXPECT_TRUE(vault_->audit().Tail(Agent(), 3, out).ok());
     std::istringstream lines(out.str());
     std::string decision;
     for (std::string line; std::getline(lines, line);) {
@@ -388,7 +388,7 @@ class AuthorizationMatrix : public VaultTest,
     const std::string full = field == "phone" ? f.phone
                              : field == "interests" ? f.interests : f.id_number;
     if (op == "customer.read") {
-      auto view = vault_->GetCustomer(ctx, f.id, {field});
+      auto view = vault_->customers().Get(ctx, f.id, {field});
       if (!view.ok()) return FromStatus(view.status());
       auto it = view->fields.find(field);
       return Seen(it == view->fields.end() ? std::nullopt : std::optional(it->second), full);
@@ -397,14 +397,14 @@ class AuthorizationMatrix : public VaultTest,
       const int n = ++counter_;
       const std::string value = field == "phone" ? Phone(n)
                                 : field == "interests" ? "基金" : IdNumber(n);
-      const char outcome = FromStatus(vault_->UpdateCustomer(ctx, f.id, {{field, value}}));
+      const char outcome = FromStatus(vault_->customers().Update(ctx, f.id, {{field, value}}));
       if (outcome == 'A' && field == "phone") f.phone = value;
       if (outcome == 'A' && field == "id_number") f.id_number = value;
       if (outcome == 'A' && field == "interests") f.interests = value;
       return outcome;
     }
     if (op == "customer.search") {
-      auto ids = vault_->FindCustomers(ctx, field, full);
+      auto ids = vault_->customers().Find(ctx, field, full);
       if (!ids.ok()) return FromStatus(ids.status());
       if (std::find(ids->begin(), ids->end(), f.id) == ids->end()) return 'D';
       const std::string decision = LastDecision("customer.search");
@@ -413,7 +413,7 @@ class AuthorizationMatrix : public VaultTest,
     if (op == "customer.list") {
       std::string after;
       while (true) {
-        auto page = vault_->ListCustomers(ctx, after, 1000);
+        auto page = vault_->customers().List(ctx, after, 1000);
         if (!page.ok()) return FromStatus(page.status());
         for (const CustomerView& v : page->customers) {
           if (v.customer_id != f.id) continue;
@@ -426,7 +426,7 @@ class AuthorizationMatrix : public VaultTest,
     }
     if (op == "customer.export") {
       std::ostringstream out;
-      auto n = vault_->Export(ctx, ExportFormat::kJsonl, out);
+      auto n = vault_->customers().Export(ctx, ExportFormat::kJsonl, out);
       if (!n.ok()) return FromStatus(n.status());
       std::istringstream lines(out.str());
       for (std::string line; std::getline(lines, line);) {
@@ -440,13 +440,13 @@ class AuthorizationMatrix : public VaultTest,
     if (op == "customer.create") return Create(ctx, level, s, /*import=*/false);
     if (op == "customer.import") return Create(ctx, level, s, /*import=*/true);
     if (op == "txn.add") {
-      return FromStatus(vault_->AddTransaction(ctx, f.id,
+      return FromStatus(vault_->records().AddTransaction(ctx, f.id,
                                                {{"occurred_at", "2026-11-02"}, {"product", "B"},
                                                 {"amount", "1"}},
                                                "api").status());
     }
     if (op == "txn.read") {
-      auto txns = vault_->ListTransactions(ctx, f.id);
+      auto txns = vault_->records().ListTransactions(ctx, f.id);
       if (!txns.ok()) return FromStatus(txns.status());
       for (const TransactionView& t : *txns) {
         if (t.fields.at("amount") == "1000.50" || t.fields.at("amount").find('*') != std::string::npos) {
@@ -456,10 +456,10 @@ class AuthorizationMatrix : public VaultTest,
       return 'D';
     }
     if (op == "note.add") {
-      return FromStatus(vault_->AddNote(ctx, f.id, "客户来电咨询", "phone").status());
+      return FromStatus(vault_->records().AddNote(ctx, f.id, "客户来电咨询", "phone").status());
     }
     if (op == "note.read") {
-      auto notes = vault_->ListNotes(ctx, f.id);
+      auto notes = vault_->records().ListNotes(ctx, f.id);
       if (!notes.ok()) return FromStatus(notes.status());
       const Level want = level == "internal" ? Level::kInternal : Level::kConfidential;
       const std::string text =
@@ -485,14 +485,14 @@ class AuthorizationMatrix : public VaultTest,
     const std::vector<std::string> purposes = CollectedPurposes(s);
     if (!import) {
       return FromStatus(
-          vault_->CreateCustomer(ctx, {{"name", "李四"}, {field, value}}, "form",
+          vault_->customers().Create(ctx, {{"name", "李四"}, {field, value}}, "form",
                                  Consented(purposes)).status());
     }
     const auto file = root_ / ("import-" + std::to_string(n) + ".csv");
     std::ofstream(file) << "name," << field << "\n李四" << n << "," << value << "\n";
     ImportOptions opt = Consenting();
     opt.consent_purposes = purposes;
-    auto report = vault_->ImportCsv(ctx, file, opt);
+    auto report = vault_->customers().ImportCsv(ctx, file, opt);
     if (!report.ok()) return FromStatus(report.status());
     EXPECT_EQ(report->rejected, 0);
     return report->imported == 1 ? 'A' : '?';

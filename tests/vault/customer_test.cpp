@@ -11,7 +11,7 @@ int64_t CountCustomers(Vault& v, const Context& ctx) {
   int64_t n = 0;
   std::string after;
   while (true) {
-    auto page = v.ListCustomers(ctx, after, 1000);
+    auto page = v.customers().List(ctx, after, 1000);
     EXPECT_TRUE(page.ok()) << page.status().ToString();
     if (!page.ok()) return -1;
     n += static_cast<int64_t>(page->customers.size());
@@ -22,14 +22,14 @@ int64_t CountCustomers(Vault& v, const Context& ctx) {
 
 std::string AuditText(Vault& v) {
   std::ostringstream out;
-  EXPECT_TRUE(v.ExportAudit(Context{"dpo", "customer_service", Channel::kCli, ""}, out).ok());
+  EXPECT_TRUE(v.audit().Export(Context{"dpo", "customer_service", Channel::kCli, ""}, out).ok());
   return out.str();
 }
 
 TEST_F(VaultTest, ACustomerIsStoredNormalisedAndReadBack) {
-  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form", Consented());
+  auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
   ASSERT_TRUE(id.ok()) << id.status().ToString();
-  auto view = vault_->GetCustomer(Agent(), *id, {});
+  auto view = vault_->customers().Get(Agent(), *id, {});
   ASSERT_TRUE(view.ok()) << view.status().ToString();
   EXPECT_EQ(view->fields.at("name"), "王芳");
   EXPECT_EQ(view->fields.at("id_number"), "11010519491231002X");  // lower-case x normalised
@@ -39,9 +39,9 @@ TEST_F(VaultTest, ACustomerIsStoredNormalisedAndReadBack) {
 }
 
 TEST_F(VaultTest, AFieldSelectionReturnsOnlyThoseFields) {
-  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form", Consented());
+  auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
   ASSERT_TRUE(id.ok());
-  auto view = vault_->GetCustomer(Agent(), *id, {"phone"});
+  auto view = vault_->customers().Get(Agent(), *id, {"phone"});
   ASSERT_TRUE(view.ok());
   ASSERT_EQ(view->fields.size(), 1u);
   EXPECT_EQ(view->fields.at("phone"), "13800138000");
@@ -58,7 +58,7 @@ class IntakeValidation : public VaultTest, public ::testing::WithParamInterface<
 TEST_P(IntakeValidation, BadInputNamesTheFieldAndNothingIsWritten) {
   FieldValues f = WangFang();
   f[GetParam().field] = GetParam().value;
-  auto id = vault_->CreateCustomer(Agent(), f, "form", Consented());
+  auto id = vault_->customers().Create(Agent(), f, "form", Consented());
   ASSERT_FALSE(id.ok());
   EXPECT_EQ(id.status().code(), Code::kInvalidArgument);
   EXPECT_NE(id.status().message().find("field '" + GetParam().field + "'"), std::string::npos)
@@ -88,7 +88,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST_F(VaultTest, AnUnknownStaffMemberIsRefusedAndTheRefusalAudited) {
   Context stranger{"mallory", "customer_service", Channel::kCli, ""};
-  auto id = vault_->CreateCustomer(stranger, WangFang(), "form", Consented());
+  auto id = vault_->customers().Create(stranger, WangFang(), "form", Consented());
   ASSERT_FALSE(id.ok());
   EXPECT_EQ(id.status().code(), Code::kUnauthenticated);
   const std::string log = AuditText(*vault_);
@@ -97,17 +97,17 @@ TEST_F(VaultTest, AnUnknownStaffMemberIsRefusedAndTheRefusalAudited) {
 }
 
 TEST_F(VaultTest, APurposeOutsideTheCatalogueIsRefused) {
-  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form", Consented());
+  auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
   ASSERT_TRUE(id.ok());
-  auto view = vault_->GetCustomer(Agent("curiosity"), *id, {});
+  auto view = vault_->customers().Get(Agent("curiosity"), *id, {});
   ASSERT_FALSE(view.ok());
   EXPECT_EQ(view.status().code(), Code::kPermissionDenied);
 }
 
 TEST_F(VaultTest, EveryReadIsAuditedWithFieldNamesNeverValues) {
-  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form", Consented());
+  auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
   ASSERT_TRUE(id.ok());
-  ASSERT_TRUE(vault_->GetCustomer(Agent(), *id, {"phone", "name"}).ok());
+  ASSERT_TRUE(vault_->customers().Get(Agent(), *id, {"phone", "name"}).ok());
   const std::string log = AuditText(*vault_);
   EXPECT_NE(log.find("customer.read"), std::string::npos);
   EXPECT_NE(log.find("phone"), std::string::npos);
@@ -118,90 +118,90 @@ TEST_F(VaultTest, EveryReadIsAuditedWithFieldNamesNeverValues) {
 }
 
 TEST_F(VaultTest, FindByPhoneMatchesAnySpellingOfTheNumber) {
-  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form", Consented());
+  auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
   ASSERT_TRUE(id.ok());
-  auto hits = vault_->FindCustomers(Agent(), "phone", "138 0013 8000");
+  auto hits = vault_->customers().Find(Agent(), "phone", "138 0013 8000");
   ASSERT_TRUE(hits.ok()) << hits.status().ToString();
   ASSERT_EQ(hits->size(), 1u);
   EXPECT_EQ(hits->front(), *id);
-  auto none = vault_->FindCustomers(Agent(), "phone", "13900139000");
+  auto none = vault_->customers().Find(Agent(), "phone", "13900139000");
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->empty());
-  auto by_id = vault_->FindCustomers(Agent(), "id_number", "11010519491231002X");
+  auto by_id = vault_->customers().Find(Agent(), "id_number", "11010519491231002X");
   ASSERT_TRUE(by_id.ok());
   EXPECT_EQ(by_id->size(), 1u);
 }
 
 TEST_F(VaultTest, FindRefusesAFieldThatIsNotSearchable) {
-  auto hits = vault_->FindCustomers(Agent(), "address", "北京");
+  auto hits = vault_->customers().Find(Agent(), "address", "北京");
   ASSERT_FALSE(hits.ok());
   EXPECT_EQ(hits.status().code(), Code::kInvalidArgument);
 }
 
 TEST_F(VaultTest, AnUpdateChangesTheValueAndTheIndex) {
-  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form", Consented());
+  auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
   ASSERT_TRUE(id.ok());
-  ASSERT_TRUE(vault_->UpdateCustomer(Agent(), *id, {{"phone", "13900139000"}}).ok());
-  auto view = vault_->GetCustomer(Agent(), *id, {"phone"});
+  ASSERT_TRUE(vault_->customers().Update(Agent(), *id, {{"phone", "13900139000"}}).ok());
+  auto view = vault_->customers().Get(Agent(), *id, {"phone"});
   ASSERT_TRUE(view.ok());
   EXPECT_EQ(view->fields.at("phone"), "13900139000");
-  EXPECT_TRUE(vault_->FindCustomers(Agent(), "phone", "13800138000")->empty());
-  EXPECT_EQ(vault_->FindCustomers(Agent(), "phone", "13900139000")->size(), 1u);
+  EXPECT_TRUE(vault_->customers().Find(Agent(), "phone", "13800138000")->empty());
+  EXPECT_EQ(vault_->customers().Find(Agent(), "phone", "13900139000")->size(), 1u);
   // Removing an optional searchable field removes its index token too.
-  ASSERT_TRUE(vault_->UpdateCustomer(Agent(), *id, {{"phone", ""}}).ok());
-  EXPECT_TRUE(vault_->FindCustomers(Agent(), "phone", "13900139000")->empty());
+  ASSERT_TRUE(vault_->customers().Update(Agent(), *id, {{"phone", ""}}).ok());
+  EXPECT_TRUE(vault_->customers().Find(Agent(), "phone", "13900139000")->empty());
 }
 
 TEST_F(VaultTest, AnInvalidUpdateChangesNothing) {
-  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form", Consented());
+  auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
   ASSERT_TRUE(id.ok());
-  Status st = vault_->UpdateCustomer(Agent(), *id, {{"phone", "12345"}});
+  Status st = vault_->customers().Update(Agent(), *id, {{"phone", "12345"}});
   EXPECT_EQ(st.code(), Code::kInvalidArgument);
-  EXPECT_EQ(vault_->GetCustomer(Agent(), *id, {"phone"})->fields.at("phone"), "13800138000");
+  EXPECT_EQ(vault_->customers().Get(Agent(), *id, {"phone"})->fields.at("phone"), "13800138000");
 }
 
 TEST_F(VaultTest, AnUnknownCustomerIsNotFound) {
-  auto view = vault_->GetCustomer(Agent(), "01ARZ3NDEKTSV4RRFFQ69G5FAV", {});
+  auto view = vault_->customers().Get(Agent(), "01ARZ3NDEKTSV4RRFFQ69G5FAV", {});
   ASSERT_FALSE(view.ok());
   EXPECT_EQ(view.status().code(), Code::kNotFound);
-  auto bad = vault_->GetCustomer(Agent(), "'; DROP TABLE customers; --", {});
+  auto bad = vault_->customers().Get(Agent(), "'; DROP TABLE customers; --", {});
   EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
 }
 
 TEST_F(VaultTest, AnAccountPasswordIsOnlyAHashThatCanBeVerifiedNeverRead) {
   FieldValues f = WangFang();
   f["password"] = "correct horse battery";
-  auto id = vault_->CreateCustomer(Agent(), f, "form", Consented());
+  auto id = vault_->customers().Create(Agent(), f, "form", Consented());
   ASSERT_TRUE(id.ok()) << id.status().ToString();
-  auto view = vault_->GetCustomer(Agent(), *id, {});
+  auto view = vault_->customers().Get(Agent(), *id, {});
   ASSERT_TRUE(view.ok());
   EXPECT_FALSE(view->fields.contains("password"));
-  auto asked = vault_->GetCustomer(Agent(), *id, {"password"});
+  auto asked = vault_->customers().Get(Agent(), *id, {"password"});
   EXPECT_EQ(asked.status().code(), Code::kInvalidArgument);
-  EXPECT_TRUE(*vault_->VerifyCustomerPassword(Agent(), *id, "password", "correct horse battery"));
-  EXPECT_FALSE(*vault_->VerifyCustomerPassword(Agent(), *id, "password", "wrong horse battery"));
+  EXPECT_TRUE(*vault_->customers().VerifyPassword(Agent(), *id, "password", "correct horse battery"));
+  EXPECT_FALSE(*vault_->customers().VerifyPassword(Agent(), *id, "password", "wrong horse battery"));
 }
 
 TEST_F(VaultTest, TransactionsAndNotesAreSealedWithTheOwnersKey) {
-  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form", Consented());
+  auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
   ASSERT_TRUE(id.ok());
-  auto t = vault_->AddTransaction(
+  auto t = vault_->records().AddTransaction(
       Agent(), *id, {{"occurred_at", "2026-11-01"}, {"product", "理财产品A"}, {"amount", "1000.50"}},
       "api");
   ASSERT_TRUE(t.ok()) << t.status().ToString();
-  auto bad = vault_->AddTransaction(Agent(), *id,
+  auto bad = vault_->records().AddTransaction(Agent(), *id,
                                     {{"occurred_at", "2026-11-01"}, {"product", "x"}, {"amount", "1e9"}},
                                     "api");
   EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
-  auto txns = vault_->ListTransactions(Agent(), *id);
+  auto txns = vault_->records().ListTransactions(Agent(), *id);
   ASSERT_TRUE(txns.ok());
   ASSERT_EQ(txns->size(), 1u);
   EXPECT_EQ(txns->front().fields.at("currency"), "CNY");
   EXPECT_EQ(txns->front().source, "api");
 
-  auto n = vault_->AddNote(Agent(), *id, "客户来电咨询理财产品", "phone");
+  auto n = vault_->records().AddNote(Agent(), *id, "客户来电咨询理财产品", "phone");
   ASSERT_TRUE(n.ok());
-  auto notes = vault_->ListNotes(Agent(), *id);
+  auto notes = vault_->records().ListNotes(Agent(), *id);
   ASSERT_TRUE(notes.ok());
   ASSERT_EQ(notes->size(), 1u);
   EXPECT_EQ(notes->front().text, "客户来电咨询理财产品");
@@ -209,12 +209,12 @@ TEST_F(VaultTest, TransactionsAndNotesAreSealedWithTheOwnersKey) {
 }
 
 TEST_F(VaultTest, TheAuditChainVerifiesAfterEveryKindOfOperation) {
-  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form", Consented());
+  auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
   ASSERT_TRUE(id.ok());
-  ASSERT_TRUE(vault_->GetCustomer(Agent(), *id, {}).ok());
-  ASSERT_FALSE(vault_->GetCustomer(Agent("nope"), *id, {}).ok());
+  ASSERT_TRUE(vault_->customers().Get(Agent(), *id, {}).ok());
+  ASSERT_FALSE(vault_->customers().Get(Agent("nope"), *id, {}).ok());
   Reopen();
-  auto report = vault_->VerifyAudit(Agent());
+  auto report = vault_->audit().Verify(Agent());
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_TRUE(report->ok) << report->problem;
   EXPECT_GE(report->entries, 4);
@@ -222,11 +222,11 @@ TEST_F(VaultTest, TheAuditChainVerifiesAfterEveryKindOfOperation) {
 
 TEST_F(VaultTest, TheSm4SuiteWorksEndToEnd) {
   InitVault("sm4gcm");
-  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form", Consented());
+  auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
   ASSERT_TRUE(id.ok()) << id.status().ToString();
-  EXPECT_EQ(vault_->GetCustomer(Agent(), *id, {"name"})->fields.at("name"), "王芳");
-  EXPECT_EQ(vault_->FindCustomers(Agent(), "phone", "13800138000")->size(), 1u);
-  auto report = vault_->VerifyAudit(Agent());
+  EXPECT_EQ(vault_->customers().Get(Agent(), *id, {"name"})->fields.at("name"), "王芳");
+  EXPECT_EQ(vault_->customers().Find(Agent(), "phone", "13800138000")->size(), 1u);
+  auto report = vault_->audit().Verify(Agent());
   ASSERT_TRUE(report.ok());
   EXPECT_TRUE(report->ok) << report->problem;
 }
@@ -261,13 +261,13 @@ namespace custos::vault::testing {
 namespace {
 
 TEST_F(VaultTest, ANoteHoldingAnIdNumberIsSealedConfidentialAndItsPiiTypesRecorded) {
-  auto id = vault_->CreateCustomer(Agent(), WangFang(), "form", Consented());
+  auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
   ASSERT_TRUE(id.ok());
-  ASSERT_TRUE(vault_->AddNote(Agent(), *id,
+  ASSERT_TRUE(vault_->records().AddNote(Agent(), *id,
                               "客户来电，报身份证号11010519491231002X，回拨 139-0013-9000", "phone")
                   .ok());
-  ASSERT_TRUE(vault_->AddNote(Agent(), *id, "客户咨询理财产品的收益", "chat").ok());
-  auto notes = vault_->ListNotes(Agent(), *id);
+  ASSERT_TRUE(vault_->records().AddNote(Agent(), *id, "客户咨询理财产品的收益", "chat").ok());
+  auto notes = vault_->records().ListNotes(Agent(), *id);
   ASSERT_TRUE(notes.ok());
   ASSERT_EQ(notes->size(), 2u);
   const NoteView& sensitive = (*notes)[0];
@@ -281,7 +281,7 @@ TEST_F(VaultTest, ANoteHoldingAnIdNumberIsSealedConfidentialAndItsPiiTypesRecord
   EXPECT_TRUE(plain.pii_types.empty());
   // The audit log names the types found, never the values.
   std::ostringstream log;
-  ASSERT_TRUE(vault_->ExportAudit(Agent(), log).ok());
+  ASSERT_TRUE(vault_->audit().Export(Agent(), log).ok());
   EXPECT_NE(log.str().find("id_card"), std::string::npos);
   EXPECT_EQ(log.str().find("11010519491231002X"), std::string::npos);
   EXPECT_EQ(log.str().find("13900139000"), std::string::npos);

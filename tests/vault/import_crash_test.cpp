@@ -43,7 +43,7 @@ class ImportCrashTest : public VaultTest {
     int64_t n = 0;
     std::string after;
     while (true) {
-      auto page = vault_->ListCustomers(Agent(), after, 1000);
+      auto page = vault_->customers().List(Agent(), after, 1000);
       EXPECT_TRUE(page.ok()) << page.status().ToString();
       if (!page.ok()) return -1;
       n += static_cast<int64_t>(page->customers.size());
@@ -70,7 +70,7 @@ class ImportCrashTest : public VaultTest {
         // Called after the batch's commit: what is reported here is acknowledged.
         if (::write(fd, &lines_done, sizeof lines_done) != sizeof lines_done) _exit(4);
       };
-      auto r = (*v)->ImportCsv(Agent(), file_, opt);
+      auto r = (*v)->customers().ImportCsv(Agent(), file_, opt);
       _exit(r.ok() ? 0 : 3);
     }
     ::close(fds[1]);
@@ -112,7 +112,7 @@ TEST_F(ImportCrashTest, ImportKilledAtRandomMomentsLosesNoAcknowledgedRowAndARer
     acknowledged = std::max(acknowledged, acked);
     killed_runs += killed ? 1 : 0;
     Reopen();
-    auto audit = vault_->VerifyAudit(Agent());
+    auto audit = vault_->audit().Verify(Agent());
     ASSERT_TRUE(audit.ok()) << audit.status().ToString();
     ASSERT_TRUE(audit->ok) << "after kill " << round << ": " << audit->problem;
     const int64_t customers = Customers();
@@ -123,7 +123,7 @@ TEST_F(ImportCrashTest, ImportKilledAtRandomMomentsLosesNoAcknowledgedRowAndARer
   }
   EXPECT_GE(killed_runs, kMinKills) << "the runs were meant to be killed part-way";
   EXPECT_GT(acknowledged, 0) << "no kill landed after an acknowledged batch";
-  auto last = vault_->ImportCsv(Agent(), file_, Consenting());
+  auto last = vault_->customers().ImportCsv(Agent(), file_, Consenting());
   ASSERT_TRUE(last.ok()) << last.status().ToString();
   EXPECT_EQ(Customers(), kRows);
   std::cout << "killed " << killed_runs << " of " << rounds << " imports; the highest "

@@ -31,7 +31,7 @@ class ImportTest : public VaultTest {
     int64_t n = 0;
     std::string after;
     while (true) {
-      auto page = vault_->ListCustomers(Agent(), after, 1000);
+      auto page = vault_->customers().List(Agent(), after, 1000);
       if (!page.ok()) return -1;
       n += static_cast<int64_t>(page->customers.size());
       if (page->next_after.empty()) return n;
@@ -50,7 +50,7 @@ TEST_F(ImportTest, BadRowsAreReportedWithLineAndRuleAndTheRestIsImported) {
   csv += "钱七,,,,13800138002,d@example.com,\"上海市\n徐汇区\",,\n";                 // 2-line address
   csv += "孙八,,,,13800138003,not-mail,上海市,,\n";                                 // bad e-mail
   auto file = WriteFile("mixed.csv", csv);
-  auto report = vault_->ImportCsv(Agent(), file, Consenting());
+  auto report = vault_->customers().ImportCsv(Agent(), file, Consenting());
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->imported, 2);
   EXPECT_EQ(report->rejected, 3);
@@ -71,7 +71,7 @@ TEST_F(ImportTest, RejectFileModeImportsNothingWhenAnyRowIsBad) {
   auto file = WriteFile("bad.csv", csv);
   ImportOptions opt = Consenting();
   opt.on_error = OnError::kRejectFile;
-  auto report = vault_->ImportCsv(Agent(), file, opt);
+  auto report = vault_->customers().ImportCsv(Agent(), file, opt);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->imported, 0);
   EXPECT_EQ(report->rejected, 1);
@@ -80,7 +80,7 @@ TEST_F(ImportTest, RejectFileModeImportsNothingWhenAnyRowIsBad) {
 
 TEST_F(ImportTest, AnUnknownColumnStopsTheImportNamingLineOne) {
   auto file = WriteFile("cols.csv", "name,shoe_size\n王芳,42\n");
-  auto report = vault_->ImportCsv(Agent(), file, Consenting());
+  auto report = vault_->customers().ImportCsv(Agent(), file, Consenting());
   ASSERT_FALSE(report.ok());
   EXPECT_EQ(report.status().code(), Code::kInvalidArgument);
   EXPECT_NE(report.status().message().find("line 1"), std::string::npos);
@@ -89,10 +89,10 @@ TEST_F(ImportTest, AnUnknownColumnStopsTheImportNamingLineOne) {
 
 TEST_F(ImportTest, TheSameFileImportedTwiceCreatesNoDuplicates) {
   auto file = Generated(500, 7);
-  auto first = vault_->ImportCsv(Agent(), file, Consenting());
+  auto first = vault_->customers().ImportCsv(Agent(), file, Consenting());
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_EQ(first->imported, 500);
-  auto second = vault_->ImportCsv(Agent(), file, Consenting());
+  auto second = vault_->customers().ImportCsv(Agent(), file, Consenting());
   ASSERT_TRUE(second.ok());
   EXPECT_TRUE(second->already_complete);
   EXPECT_EQ(Count(), 500);
@@ -115,7 +115,7 @@ TEST_F(ImportTest, AnImportKilledHalfWayResumesWithoutDuplicatesOrGaps) {
     opt.progress = [](int64_t lines) {
       if (lines >= 1000) ::kill(::getpid(), SIGKILL);
     };
-    (void)(*v)->ImportCsv(Context{"operator", "customer_service", Channel::kCli, ""}, file, opt);
+    (void)(*v)->customers().ImportCsv(Context{"operator", "customer_service", Channel::kCli, ""}, file, opt);
     _exit(3);
   }
   int status = 0;
@@ -125,7 +125,7 @@ TEST_F(ImportTest, AnImportKilledHalfWayResumesWithoutDuplicatesOrGaps) {
   EXPECT_EQ(Count(), 1000);
   ImportOptions opt = Consenting();
   opt.batch_size = 500;
-  auto resumed = vault_->ImportCsv(Agent(), file, opt);
+  auto resumed = vault_->customers().ImportCsv(Agent(), file, opt);
   ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
   EXPECT_EQ(resumed->skipped_already_done, 1000);
   EXPECT_EQ(resumed->imported, total - 1000);
@@ -140,27 +140,27 @@ TEST_F(ImportTest, AnImportKilledHalfWayResumesWithoutDuplicatesOrGaps) {
     std::stringstream ss(line);
     std::string cell;
     while (std::getline(ss, cell, ',')) cells.push_back(cell);
-    auto hits = vault_->FindCustomers(Agent(), "id_number", cells.at(3));
+    auto hits = vault_->customers().Find(Agent(), "id_number", cells.at(3));
     ASSERT_TRUE(hits.ok());
     EXPECT_EQ(hits->size(), 1u) << "line " << checked + 2;
     ++checked;
   }
-  auto audit = vault_->VerifyAudit(Agent());
+  auto audit = vault_->audit().Verify(Agent());
   ASSERT_TRUE(audit.ok());
   EXPECT_TRUE(audit->ok) << audit->problem;
 }
 
 TEST_F(ImportTest, TheAuditLogTellsWhichImportCreatedACustomer) {
   auto file = Generated(3, 5);
-  auto report = vault_->ImportCsv(Agent(), file, Consenting());
+  auto report = vault_->customers().ImportCsv(Agent(), file, Consenting());
   ASSERT_TRUE(report.ok());
-  auto page = vault_->ListCustomers(Agent(), "", 10);
+  auto page = vault_->customers().List(Agent(), "", 10);
   ASSERT_TRUE(page.ok());
   ASSERT_EQ(page->customers.size(), 3u);
   const std::string& id = page->customers[0].customer_id;
   EXPECT_EQ(page->customers[0].source.rfind("import:" + report->import_id + ":", 0), 0u);
   std::ostringstream log;
-  ASSERT_TRUE(vault_->ExportAudit(Agent(), log).ok());
+  ASSERT_TRUE(vault_->audit().Export(Agent(), log).ok());
   const std::string text = log.str();
   // The customer's creation names the import; the import's start names the file hash and actor.
   EXPECT_NE(text.find("customer:" + id), std::string::npos);

@@ -33,7 +33,7 @@ class KeyRotationCrashTest : public VaultTest {
       std::ofstream out(file, std::ios::binary);
       ASSERT_TRUE(gen::WriteCustomersCsv(g, out).ok());
     }
-    auto report = vault_->ImportCsv(Agent(), file, Consenting());
+    auto report = vault_->customers().ImportCsv(Agent(), file, Consenting());
     ASSERT_TRUE(report.ok()) << report.status().ToString();
     ASSERT_EQ(report->imported, kCustomers);
   }
@@ -44,7 +44,7 @@ class KeyRotationCrashTest : public VaultTest {
     int64_t n = 0;
     std::string after;
     while (true) {
-      auto page = vault_->ListCustomers(Agent(), after, 500);
+      auto page = vault_->customers().List(Agent(), after, 500);
       EXPECT_TRUE(page.ok()) << page.status().ToString();
       if (!page.ok()) return -1;
       for (const CustomerView& c : page->customers) n += c.fields.empty() ? 0 : 1;
@@ -54,10 +54,10 @@ class KeyRotationCrashTest : public VaultTest {
   }
 
   void ExpectConsistent(int round) {
-    auto audit = vault_->VerifyAudit(Agent());
+    auto audit = vault_->audit().Verify(Agent());
     ASSERT_TRUE(audit.ok()) << audit.status().ToString();
     EXPECT_TRUE(audit->ok) << "after kill " << round << ": " << audit->problem;
-    auto s = vault_->GetKeyStatus(Admin());
+    auto s = vault_->keys().GetStatus(Admin());
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     int64_t deks = 0;
     for (const KekVersionView& v : s->versions) {
@@ -91,7 +91,7 @@ TEST_F(KeyRotationCrashTest, RotateKilledAtRandomMomentsLosesNoKeyAndARerunFinis
       if (!v.ok()) _exit(2);
       RotateOptions opt;
       opt.batch_size = 10;
-      auto r = (*v)->RotateKek(Context{"admin", "account_management", Channel::kCli, ""}, opt);
+      auto r = (*v)->keys().Rotate(Context{"admin", "account_management", Channel::kCli, ""}, opt);
       _exit(r.ok() ? 0 : 3);
     }
     std::this_thread::sleep_for(std::chrono::microseconds(delay_us(rng)));
@@ -111,10 +111,10 @@ TEST_F(KeyRotationCrashTest, RotateKilledAtRandomMomentsLosesNoKeyAndARerunFinis
   }
   EXPECT_GE(killed, kKills / 3) << "most runs were meant to be killed";
   // The rerun finishes what the last kill interrupted.
-  auto last = vault_->RotateKek(Admin(), {});
+  auto last = vault_->keys().Rotate(Admin(), {});
   ASSERT_TRUE(last.ok()) << last.status().ToString();
   ASSERT_TRUE(last->complete);
-  auto s = vault_->GetKeyStatus(Admin());
+  auto s = vault_->keys().GetStatus(Admin());
   ASSERT_TRUE(s.ok());
   std::cout << "killed " << killed << " of " << kKills << " runs; KEK versions made: "
             << s->versions.size() << "\n";

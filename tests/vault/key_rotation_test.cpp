@@ -19,7 +19,7 @@ class KeyRotationTest : public VaultTest {
     for (int i = 0; i < n; ++i) {
       FieldValues f = WangFang();
       f["phone"] = fmt_phone(i);
-      auto id = v.CreateCustomer(Agent(), f, "form", Consented());
+      auto id = v.customers().Create(Agent(), f, "form", Consented());
       EXPECT_TRUE(id.ok()) << id.status().ToString();
       if (id.ok()) ids.push_back(*id);
     }
@@ -32,7 +32,7 @@ class KeyRotationTest : public VaultTest {
   }
 
   KeyStatus Keys() {
-    auto s = vault_->GetKeyStatus(Admin());
+    auto s = vault_->keys().GetStatus(Admin());
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     return s.ok() ? *s : KeyStatus{};
   }
@@ -45,10 +45,10 @@ class KeyRotationTest : public VaultTest {
 
   void ExpectReadableAndSearchable(Vault& v, const std::vector<std::string>& ids) {
     for (size_t i = 0; i < ids.size(); ++i) {
-      auto c = v.GetCustomer(Agent(), ids[i], {"name", "phone"});
+      auto c = v.customers().Get(Agent(), ids[i], {"name", "phone"});
       ASSERT_TRUE(c.ok()) << "customer " << i << ": " << c.status().ToString();
       EXPECT_EQ(c->fields.at("name"), "王芳");
-      auto hits = v.FindCustomers(Agent(), "phone", fmt_phone(static_cast<int>(i)));
+      auto hits = v.customers().Find(Agent(), "phone", fmt_phone(static_cast<int>(i)));
       ASSERT_TRUE(hits.ok()) << hits.status().ToString();
       ASSERT_EQ(hits->size(), 1u);
       EXPECT_EQ(hits->front(), ids[i]);
@@ -56,7 +56,7 @@ class KeyRotationTest : public VaultTest {
   }
 
   void ExpectAuditVerifies() {
-    auto report = vault_->VerifyAudit(Agent());
+    auto report = vault_->audit().Verify(Agent());
     ASSERT_TRUE(report.ok()) << report.status().ToString();
     EXPECT_TRUE(report->ok) << report->problem;
   }
@@ -78,11 +78,11 @@ TEST_F(KeyRotationTest, ANewVaultHasOneActiveVersionHoldingEveryKey) {
 
 TEST_F(KeyRotationTest, RotationRewrapsEveryKeyAndTheDataStaysReadableAndSearchable) {
   const auto ids = AddCustomers(7, *vault_);
-  ASSERT_TRUE(vault_->EnrollTotp(Admin(), "li.na").ok());
+  ASSERT_TRUE(vault_->staff().EnrollTotp(Admin(), "li.na").ok());
   const int64_t vault_keys = Keys().versions[0].vault_keys;
   RotateOptions opt;
   opt.batch_size = 3;
-  auto report = vault_->RotateKek(Admin(), opt);
+  auto report = vault_->keys().Rotate(Admin(), opt);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_TRUE(report->complete);
   EXPECT_FALSE(report->resumed);
@@ -117,9 +117,9 @@ TEST_F(KeyRotationTest, RotationRewrapsEveryKeyAndTheDataStaysReadableAndSearcha
 
 TEST_F(KeyRotationTest, TheAuditLogNamesTheStartAndTheEndWithCounts) {
   AddCustomers(2, *vault_);
-  ASSERT_TRUE(vault_->RotateKek(Admin(), {}).ok());
+  ASSERT_TRUE(vault_->keys().Rotate(Admin(), {}).ok());
   std::ostringstream tail;
-  ASSERT_TRUE(vault_->TailAudit(Context{"dpo", "account_management", Channel::kCli, ""}, 5, tail)
+  ASSERT_TRUE(vault_->audit().Tail(Context{"dpo", "account_management", Channel::kCli, ""}, 5, tail)
                   .ok());
   const std::string log = tail.str();
   EXPECT_NE(log.find("started: KEK v1 -> v2 (keyfile): 2 DEKs to rewrap"), std::string::npos)
@@ -132,11 +132,11 @@ TEST_F(KeyRotationTest, TheAuditLogNamesTheStartAndTheEndWithCounts) {
 // under "legal_obligation" rather than refused.
 TEST_F(KeyRotationTest, KeyAdministrationWithoutAPurposeIsRecordedAsALegalObligation) {
   const Context no_purpose{"admin", "", Channel::kCli, "req-k"};
-  ASSERT_TRUE(vault_->RotateKek(no_purpose, {}).ok());
-  ASSERT_TRUE(vault_->GetKeyStatus(no_purpose).ok());
-  ASSERT_TRUE(vault_->RetireKek(no_purpose, 1).ok());
+  ASSERT_TRUE(vault_->keys().Rotate(no_purpose, {}).ok());
+  ASSERT_TRUE(vault_->keys().GetStatus(no_purpose).ok());
+  ASSERT_TRUE(vault_->keys().Retire(no_purpose, 1).ok());
   std::ostringstream tail;
-  ASSERT_TRUE(vault_->TailAudit(Context{"dpo", "account_management", Channel::kCli, ""}, 2, tail)
+  ASSERT_TRUE(vault_->audit().Tail(Context{"dpo", "account_management", Channel::kCli, ""}, 2, tail)
                   .ok());
   EXPECT_NE(tail.str().find("\"purpose\":\"legal_obligation\""), std::string::npos) << tail.str();
   EXPECT_NE(tail.str().find("\"action\":\"key.retire\""), std::string::npos) << tail.str();
@@ -147,7 +147,7 @@ TEST_F(KeyRotationTest, AnInterruptedRotationResumesWhereItStopped) {
   RotateOptions opt;
   opt.batch_size = 2;
   opt.TEST_stop_after_batches = 1;
-  auto first = vault_->RotateKek(Admin(), opt);
+  auto first = vault_->keys().Rotate(Admin(), opt);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_FALSE(first->complete);
   EXPECT_EQ(first->rewrapped, 2);
@@ -162,10 +162,10 @@ TEST_F(KeyRotationTest, AnInterruptedRotationResumesWhereItStopped) {
   // Half-rotated, every customer is readable (keys under both versions).
   ExpectReadableAndSearchable(*vault_, ids);
   // Retiring the old version now would lose three customers.
-  EXPECT_EQ(vault_->RetireKek(Admin(), 1).code(), Code::kFailedPrecondition);
+  EXPECT_EQ(vault_->keys().Retire(Admin(), 1).code(), Code::kFailedPrecondition);
 
   opt.TEST_stop_after_batches = 0;
-  auto second = vault_->RotateKek(Admin(), opt);
+  auto second = vault_->keys().Rotate(Admin(), opt);
   ASSERT_TRUE(second.ok()) << second.status().ToString();
   EXPECT_TRUE(second->resumed);
   EXPECT_TRUE(second->complete);
@@ -194,11 +194,11 @@ TEST_F(KeyRotationTest, AVaultOpenedBeforeTheRotationKeepsReadingAndWritingDurin
   std::thread traffic([&] {
     int i = 0;
     while (!stop.load()) {
-      auto c = serving.GetCustomer(Agent(), ids[static_cast<size_t>(i) % ids.size()], {"name"});
+      auto c = serving.customers().Get(Agent(), ids[static_cast<size_t>(i) % ids.size()], {"name"});
       if (!c.ok()) failures.fetch_add(1);
       FieldValues f = WangFang();
       f["phone"] = fmt_phone(100 + i);
-      auto id = serving.CreateCustomer(Agent(), f, "form", Consented());
+      auto id = serving.customers().Create(Agent(), f, "form", Consented());
       if (id.ok()) created.push_back(*id);
       else failures.fetch_add(1);
       ++i;
@@ -207,7 +207,7 @@ TEST_F(KeyRotationTest, AVaultOpenedBeforeTheRotationKeepsReadingAndWritingDurin
   RotateOptions opt;
   opt.batch_size = 2;
   opt.progress = [](int64_t, int64_t) { std::this_thread::sleep_for(std::chrono::milliseconds(5)); };
-  auto report = vault_->RotateKek(Admin(), opt);
+  auto report = vault_->keys().Rotate(Admin(), opt);
   stop.store(true);
   traffic.join();
   ASSERT_TRUE(report.ok()) << report.status().ToString();
@@ -219,10 +219,10 @@ TEST_F(KeyRotationTest, AVaultOpenedBeforeTheRotationKeepsReadingAndWritingDurin
   // wraps new ones under v2 too.
   FieldValues f = WangFang();
   f["phone"] = fmt_phone(999);
-  auto late = serving.CreateCustomer(Agent(), f, "form", Consented());
+  auto late = serving.customers().Create(Agent(), f, "form", Consented());
   ASSERT_TRUE(late.ok()) << late.status().ToString();
   for (const std::string& id : ids) {
-    auto c = serving.GetCustomer(Agent(), id, {"name"});
+    auto c = serving.customers().Get(Agent(), id, {"name"});
     ASSERT_TRUE(c.ok()) << c.status().ToString();
   }
   const KeyStatus s = Keys();
@@ -235,22 +235,22 @@ TEST_F(KeyRotationTest, AVaultOpenedBeforeTheRotationKeepsReadingAndWritingDurin
 
 TEST_F(KeyRotationTest, TheOldVersionIsRetiredOnlyWhenNothingIsWrappedUnderIt) {
   const auto ids = AddCustomers(3, *vault_);
-  EXPECT_EQ(vault_->RetireKek(Admin(), 1).code(), Code::kFailedPrecondition);  // active
-  EXPECT_EQ(vault_->RetireKek(Admin(), 7).code(), Code::kNotFound);
-  ASSERT_TRUE(vault_->RotateKek(Admin(), {}).ok());
-  EXPECT_EQ(vault_->RetireKek(Admin(), 2).code(), Code::kFailedPrecondition);  // active
+  EXPECT_EQ(vault_->keys().Retire(Admin(), 1).code(), Code::kFailedPrecondition);  // active
+  EXPECT_EQ(vault_->keys().Retire(Admin(), 7).code(), Code::kNotFound);
+  ASSERT_TRUE(vault_->keys().Rotate(Admin(), {}).ok());
+  EXPECT_EQ(vault_->keys().Retire(Admin(), 2).code(), Code::kFailedPrecondition);  // active
   ASSERT_TRUE(std::filesystem::exists(dir_ / "kek.key"));
-  Status retired = vault_->RetireKek(Admin(), 1);
+  Status retired = vault_->keys().Retire(Admin(), 1);
   ASSERT_TRUE(retired.ok()) << retired.ToString();
   EXPECT_FALSE(std::filesystem::exists(dir_ / "kek.key"));
-  EXPECT_TRUE(vault_->RetireKek(Admin(), 1).ok());  // already retired: nothing to do
+  EXPECT_TRUE(vault_->keys().Retire(Admin(), 1).ok());  // already retired: nothing to do
   KeyStatus s = Keys();
   EXPECT_EQ(Find(s, 1)->state, "retired");
   EXPECT_FALSE(Find(s, 1)->material_present);
   Reopen();
   ExpectReadableAndSearchable(*vault_, ids);
   // A second rotation makes v3 and leaves v2 retiring.
-  auto again = vault_->RotateKek(Admin(), {});
+  auto again = vault_->keys().Rotate(Admin(), {});
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->to_version, 3u);
   s = Keys();
@@ -261,12 +261,12 @@ TEST_F(KeyRotationTest, TheOldVersionIsRetiredOnlyWhenNothingIsWrappedUnderIt) {
 }
 
 TEST_F(KeyRotationTest, OnlyAKeyManagerMayRotateOrRetireAndTheRefusalIsAudited) {
-  EXPECT_EQ(vault_->RotateKek(Agent(), {}).status().code(), Code::kPermissionDenied);
-  EXPECT_EQ(vault_->RetireKek(Agent(), 1).code(), Code::kPermissionDenied);
-  EXPECT_EQ(vault_->GetKeyStatus(SupportAgent()).status().code(), Code::kPermissionDenied);
+  EXPECT_EQ(vault_->keys().Rotate(Agent(), {}).status().code(), Code::kPermissionDenied);
+  EXPECT_EQ(vault_->keys().Retire(Agent(), 1).code(), Code::kPermissionDenied);
+  EXPECT_EQ(vault_->keys().GetStatus(SupportAgent()).status().code(), Code::kPermissionDenied);
   EXPECT_EQ(Keys().active_version, 1u);
   std::ostringstream tail;
-  ASSERT_TRUE(vault_->TailAudit(Context{"dpo", "account_management", Channel::kCli, ""}, 6, tail)
+  ASSERT_TRUE(vault_->audit().Tail(Context{"dpo", "account_management", Channel::kCli, ""}, 6, tail)
                   .ok());
   EXPECT_NE(tail.str().find("\"key.rotate\""), std::string::npos) << tail.str();
 }
@@ -285,10 +285,10 @@ TEST_F(KeyRotationTest, ThePassphraseProviderRefusesToRotateWithAClearMessage) {
   open.passphrase = init.passphrase;
   auto v = Vault::Open(open);
   ASSERT_TRUE(v.ok()) << v.status().ToString();
-  auto rotated = (*v)->RotateKek(Admin(), {});
+  auto rotated = (*v)->keys().Rotate(Admin(), {});
   EXPECT_EQ(rotated.status().code(), Code::kFailedPrecondition);
   EXPECT_NE(rotated.status().message().find("passphrase provider"), std::string::npos);
-  auto s = (*v)->GetKeyStatus(Admin());
+  auto s = (*v)->keys().GetStatus(Admin());
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->active_version, 1u);
   EXPECT_EQ(s->rotation.state, "none");

@@ -14,10 +14,10 @@ namespace {
 TEST_F(VaultTest, APostgresDumpOfTheVaultHoldsNoPlaintextValue) {
   if (!OnPostgres()) GTEST_SKIP() << "PostgreSQL only (CUSTOS_TEST_BACKEND=postgres)";
   const FieldValues wang = WangFang();
-  auto id = vault_->CreateCustomer(Agent(), wang, "form", Consented());
+  auto id = vault_->customers().Create(Agent(), wang, "form", Consented());
   ASSERT_TRUE(id.ok()) << id.status().ToString();
-  ASSERT_TRUE(vault_->AddNote(Agent(), *id, "客户提到了保密的投资计划", "phone").ok());
-  ASSERT_TRUE(vault_->AddTransaction(Agent(), *id,
+  ASSERT_TRUE(vault_->records().AddNote(Agent(), *id, "客户提到了保密的投资计划", "phone").ok());
+  ASSERT_TRUE(vault_->records().AddTransaction(Agent(), *id,
                                      {{"occurred_at", "2026-10-01"},
                                       {"product", "黄金积存计划"},
                                       {"amount", "8888.88"}},

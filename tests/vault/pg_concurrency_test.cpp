@@ -23,7 +23,7 @@ int CreateCustomersInAChild(const std::filesystem::path& dir, int count) {
   if (!vault.ok()) return 2;
   const Context ctx{"operator", "customer_service", Channel::kApi, "req-concurrent"};
   for (int i = 0; i < count; ++i) {
-    if (!(*vault)->CreateCustomer(ctx, VaultTest::WangFang(), "api", VaultTest::Consented()).ok()) return 3;
+    if (!(*vault)->customers().Create(ctx, VaultTest::WangFang(), "api", VaultTest::Consented()).ok()) return 3;
   }
   return (*vault)->Close().ok() ? 0 : 4;
 }
@@ -47,10 +47,10 @@ TEST_F(VaultTest, TwoProcessesWritingOneVaultKeepOneAuditChain) {
   }
 
   Reopen();
-  auto page = vault_->ListCustomers(Agent(), "", 1000);
+  auto page = vault_->customers().List(Agent(), "", 1000);
   ASSERT_TRUE(page.ok()) << page.status().ToString();
   EXPECT_EQ(page->customers.size(), 2u * kPerProcess) << "every acknowledged customer is there";
-  auto report = vault_->VerifyAudit(Agent());
+  auto report = vault_->audit().Verify(Agent());
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_TRUE(report->ok) << report->problem;
   EXPECT_GE(report->entries, 1 + 2 * kPerProcess) << "init, then one entry per creation";

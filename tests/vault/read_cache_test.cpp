@@ -25,7 +25,7 @@ class ReadCacheTest : public VaultTest {
   const Context kAdmin{"admin", "account_management", Channel::kCli, "req-admin"};
 
   std::string NewCustomer() {
-    auto id = vault_->CreateCustomer(Sales(), WangFang(), "form",
+    auto id = vault_->customers().Create(Sales(), WangFang(), "form",
                                      Consented({"customer_service", "account_management",
                                                 "risk_control"}));
     EXPECT_TRUE(id.ok()) << id.status().ToString();
@@ -46,14 +46,14 @@ class ReadCacheTest : public VaultTest {
 
   // A token for the support agent li.na.
   IssuedToken AgentToken() {
-    EXPECT_TRUE(vault_->SetPassword(kAdmin, "li.na", kPassword).ok());
-    auto t = vault_->IssueToken("li.na", kPassword, "", 8 * kHourMs, "test");
+    EXPECT_TRUE(vault_->staff().SetPassword(kAdmin, "li.na", kPassword).ok());
+    auto t = vault_->staff().IssueToken("li.na", kPassword, "", 8 * kHourMs, "test");
     EXPECT_TRUE(t.ok()) << t.status().ToString();
     return t.ok() ? *t : IssuedToken{};
   }
 
   int64_t AuditEntries() {
-    auto report = vault_->VerifyAudit(Context{"dpo", "customer_service", Channel::kCli, "v"});
+    auto report = vault_->audit().Verify(Context{"dpo", "customer_service", Channel::kCli, "v"});
     EXPECT_TRUE(report.ok()) << report.status().ToString();
     if (!report.ok()) return -1;
     EXPECT_TRUE(report->ok) << report->problem;
@@ -63,76 +63,76 @@ class ReadCacheTest : public VaultTest {
 
 TEST_F(ReadCacheTest, ARevokedTokenIsRefusedOnTheNextRequest) {
   const IssuedToken token = AgentToken();
-  ASSERT_TRUE(vault_->Authenticate(token.secret, "r1").ok());
-  ASSERT_TRUE(vault_->Authenticate(token.secret, "r2").ok());  // now from the cache
-  ASSERT_TRUE(vault_->RevokeToken(kAdmin, token.token_id).ok());
-  EXPECT_EQ(vault_->Authenticate(token.secret, "r3").status().code(), Code::kUnauthenticated);
+  ASSERT_TRUE(vault_->staff().Authenticate(token.secret, "r1").ok());
+  ASSERT_TRUE(vault_->staff().Authenticate(token.secret, "r2").ok());  // now from the cache
+  ASSERT_TRUE(vault_->staff().RevokeToken(kAdmin, token.token_id).ok());
+  EXPECT_EQ(vault_->staff().Authenticate(token.secret, "r3").status().code(), Code::kUnauthenticated);
 }
 
 TEST_F(ReadCacheTest, ATokenRevokedThroughAnotherVaultIsRefusedOnTheNextRequest) {
   const IssuedToken token = AgentToken();
-  ASSERT_TRUE(vault_->Authenticate(token.secret, "r1").ok());
-  ASSERT_TRUE(vault_->Authenticate(token.secret, "r2").ok());
+  ASSERT_TRUE(vault_->staff().Authenticate(token.secret, "r1").ok());
+  ASSERT_TRUE(vault_->staff().Authenticate(token.secret, "r2").ok());
   auto other = OpenOther();
   ASSERT_NE(other, nullptr);
-  ASSERT_TRUE(other->RevokeToken(kAdmin, token.token_id).ok());
-  auto after = vault_->Authenticate(token.secret, "r3");
+  ASSERT_TRUE(other->staff().RevokeToken(kAdmin, token.token_id).ok());
+  auto after = vault_->staff().Authenticate(token.secret, "r3");
   ASSERT_EQ(after.status().code(), Code::kUnauthenticated);
   EXPECT_NE(after.status().message().find("revoked"), std::string::npos);
 }
 
 TEST_F(ReadCacheTest, AnExpiredTokenIsRefusedWithoutAnyChangeToTheVault) {
   const IssuedToken token = AgentToken();
-  ASSERT_TRUE(vault_->Authenticate(token.secret, "r1").ok());
+  ASSERT_TRUE(vault_->staff().Authenticate(token.secret, "r1").ok());
   now_ms_ = token.expires_at_ms;
-  EXPECT_EQ(vault_->Authenticate(token.secret, "r2").status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(vault_->staff().Authenticate(token.secret, "r2").status().code(), Code::kUnauthenticated);
 }
 
 TEST_F(ReadCacheTest, StaffDisabledThroughAnotherVaultAreRefusedOnTheNextRequest) {
   const std::string id = NewCustomer();
   const IssuedToken token = AgentToken();
-  ASSERT_TRUE(vault_->Authenticate(token.secret, "r1").ok());
-  ASSERT_TRUE(vault_->GetCustomer(SupportAgent(), id, {}).ok());
+  ASSERT_TRUE(vault_->staff().Authenticate(token.secret, "r1").ok());
+  ASSERT_TRUE(vault_->customers().Get(SupportAgent(), id, {}).ok());
   auto other = OpenOther();
   ASSERT_NE(other, nullptr);
   StaffChange disable;
   disable.status = "disabled";
-  ASSERT_TRUE(other->UpdateStaff(kAdmin, "li.na", disable).ok());
-  EXPECT_EQ(vault_->Authenticate(token.secret, "r2").status().code(), Code::kUnauthenticated);
-  EXPECT_EQ(vault_->GetCustomer(SupportAgent(), id, {}).status().code(),
+  ASSERT_TRUE(other->staff().Update(kAdmin, "li.na", disable).ok());
+  EXPECT_EQ(vault_->staff().Authenticate(token.secret, "r2").status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(vault_->customers().Get(SupportAgent(), id, {}).status().code(),
             Code::kUnauthenticated);
-  EXPECT_EQ(vault_->FindCustomers(SupportAgent(), "phone", "13800138000").status().code(),
+  EXPECT_EQ(vault_->customers().Find(SupportAgent(), "phone", "13800138000").status().code(),
             Code::kUnauthenticated);
 }
 
 TEST_F(ReadCacheTest, ALockedAccountIsRefusedOnTheNextRequest) {
   const IssuedToken token = AgentToken();
-  ASSERT_TRUE(vault_->Authenticate(token.secret, "r1").ok());
+  ASSERT_TRUE(vault_->staff().Authenticate(token.secret, "r1").ok());
   auto other = OpenOther();
   ASSERT_NE(other, nullptr);
   for (int i = 0; i < 5; ++i) {
-    EXPECT_EQ(other->IssueToken("li.na", "not the password", "", kHourMs, "").status().code(),
+    EXPECT_EQ(other->staff().IssueToken("li.na", "not the password", "", kHourMs, "").status().code(),
               Code::kUnauthenticated);
   }
-  auto after = vault_->Authenticate(token.secret, "r2");
+  auto after = vault_->staff().Authenticate(token.secret, "r2");
   ASSERT_EQ(after.status().code(), Code::kUnauthenticated);
   EXPECT_NE(after.status().message().find("locked"), std::string::npos);
 }
 
 TEST_F(ReadCacheTest, LapsedTrainingClosesConfidentialFieldsOnTheNextRequest) {
   const std::string id = NewCustomer();
-  ASSERT_TRUE(vault_->GetCustomer(Agent(), id, {"id_number"}).ok());
-  ASSERT_TRUE(vault_->GetCustomer(Agent(), id, {"id_number"}).ok());
+  ASSERT_TRUE(vault_->customers().Get(Agent(), id, {"id_number"}).ok());
+  ASSERT_TRUE(vault_->customers().Get(Agent(), id, {"id_number"}).ok());
   // The operator's training is valid for 3650 days (vault_fixture.h); nothing else changes.
   now_ms_ += 3651 * kDayMs;
-  EXPECT_EQ(vault_->GetCustomer(Agent(), id, {"id_number"}).status().code(),
+  EXPECT_EQ(vault_->customers().Get(Agent(), id, {"id_number"}).status().code(),
             Code::kPermissionDenied);
 }
 
 TEST_F(ReadCacheTest, ConsentWithdrawnThroughAnotherVaultTakesEffectOnTheNextRequest) {
   const std::string id = NewCustomer();
-  ASSERT_TRUE(vault_->GetCustomer(RiskOfficer(), id, {"phone"}).ok());
-  auto found = vault_->FindCustomers(RiskOfficer(), "phone", "13800138000");
+  ASSERT_TRUE(vault_->customers().Get(RiskOfficer(), id, {"phone"}).ok());
+  auto found = vault_->customers().Find(RiskOfficer(), "phone", "13800138000");
   ASSERT_TRUE(found.ok()) << found.status().ToString();
   ASSERT_EQ(found->size(), 1u);
   auto other = OpenOther();
@@ -141,10 +141,10 @@ TEST_F(ReadCacheTest, ConsentWithdrawnThroughAnotherVaultTakesEffectOnTheNextReq
   withdraw.action = "withdraw";
   withdraw.purpose = "risk_control";
   withdraw.evidence_ref = "call-2026-0002";
-  ASSERT_TRUE(other->RecordConsent(SupportAgent(), id, withdraw).ok());
-  EXPECT_EQ(vault_->GetCustomer(RiskOfficer(), id, {"phone"}).status().code(),
+  ASSERT_TRUE(other->consent().Record(SupportAgent(), id, withdraw).ok());
+  EXPECT_EQ(vault_->customers().Get(RiskOfficer(), id, {"phone"}).status().code(),
             Code::kPermissionDenied);
-  found = vault_->FindCustomers(RiskOfficer(), "phone", "13800138000");
+  found = vault_->customers().Find(RiskOfficer(), "phone", "13800138000");
   ASSERT_TRUE(found.ok()) << found.status().ToString();
   EXPECT_TRUE(found->empty());
 }
@@ -152,7 +152,7 @@ TEST_F(ReadCacheTest, ConsentWithdrawnThroughAnotherVaultTakesEffectOnTheNextReq
 TEST_F(ReadCacheTest, ABreakGlassGrantApprovedElsewhereWorksAtOnceAndEndsWhenItExpires) {
   const std::string id = NewCustomer();
   // The masked view first, so that the agent's facts are cached without any grant.
-  auto masked = vault_->GetCustomer(SupportAgent(), id, {});
+  auto masked = vault_->customers().Get(SupportAgent(), id, {});
   ASSERT_TRUE(masked.ok()) << masked.status().ToString();
   EXPECT_EQ(masked->fields.at("id_number"), "110105********002X");
   ApprovalRequest req;
@@ -163,15 +163,15 @@ TEST_F(ReadCacheTest, ABreakGlassGrantApprovedElsewhereWorksAtOnceAndEndsWhenItE
   req.duration_ms = kHourMs;
   auto other = OpenOther();
   ASSERT_NE(other, nullptr);
-  auto approval = other->RequestApproval(SupportAgent(), req);
+  auto approval = other->approvals().Request(SupportAgent(), req);
   ASSERT_TRUE(approval.ok()) << approval.status().ToString();
   ASSERT_TRUE(
-      other->Approve(Context{"dpo", "customer_service", Channel::kCli, "a"}, *approval).ok());
-  auto full = vault_->GetCustomer(SupportAgent(), id, {"id_number"});
+      other->approvals().Approve(Context{"dpo", "customer_service", Channel::kCli, "a"}, *approval).ok());
+  auto full = vault_->customers().Get(SupportAgent(), id, {"id_number"});
   ASSERT_TRUE(full.ok()) << full.status().ToString();
   EXPECT_EQ(full->fields.at("id_number"), "11010519491231002X");
   now_ms_ += kHourMs;  // the grant's window ends; nothing in the vault changes
-  auto after = vault_->GetCustomer(SupportAgent(), id, {});
+  auto after = vault_->customers().Get(SupportAgent(), id, {});
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   EXPECT_EQ(after->fields.at("id_number"), "110105********002X");
 }
@@ -188,8 +188,8 @@ TEST_F(ReadCacheTest, ConcurrentReadsEachLeaveOneEntryAndTheChainVerifies) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kReadsEach; ++i) {
         const bool got = (t + i) % 2 == 0
-                             ? vault_->GetCustomer(SupportAgent(), id, {}).ok()
-                             : vault_->FindCustomers(SupportAgent(), "phone", "13800138000").ok();
+                             ? vault_->customers().Get(SupportAgent(), id, {}).ok()
+                             : vault_->customers().Find(SupportAgent(), "phone", "13800138000").ok();
         if (got) ok.fetch_add(1);
       }
     });
@@ -210,7 +210,7 @@ TEST_F(ReadCacheTest, WhenTheBatchCannotBeCommittedNoReadReleasesDataAndNoEntryR
   });
   ASSERT_NE(faulty, nullptr);
   ASSERT_NE(faults, nullptr);
-  ASSERT_TRUE(faulty->GetCustomer(SupportAgent(), id, {}).ok());
+  ASSERT_TRUE(faulty->customers().Get(SupportAgent(), id, {}).ok());
   const int64_t before = AuditEntries();
   const int64_t after_verify = AuditEntries();
   faults->FailAfter(1, Code::kUnavailable);
@@ -220,7 +220,7 @@ TEST_F(ReadCacheTest, WhenTheBatchCannotBeCommittedNoReadReleasesDataAndNoEntryR
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&] {
-      auto view = faulty->GetCustomer(SupportAgent(), id, {});
+      auto view = faulty->customers().Get(SupportAgent(), id, {});
       if (view.ok()) released.fetch_add(1);
       if (view.status().code() == Code::kUnavailable) unavailable.fetch_add(1);
     });
@@ -245,7 +245,7 @@ TEST_F(ReadCacheTest, VerifyRefusesACallerWithoutAuditReadBeforeDoingAnyWork) {
   const auto head = dir_ / vault_->config().audit.head_file;
   const std::string sealed = ReadFileBytes(head);
   NewCustomer();  // new entries a seal would cover
-  auto refused = vault_->VerifyAudit(SupportAgent());
+  auto refused = vault_->audit().Verify(SupportAgent());
   EXPECT_EQ(refused.status().code(), Code::kPermissionDenied);
   EXPECT_EQ(ReadFileBytes(head), sealed);
 }

@@ -55,20 +55,20 @@ TEST_F(RetentionCrashTest, ARunKilledAtRandomPointsNeverLeavesHalfACustomer) {
   for (int i = 0; i < kCustomers; ++i) {
     FieldValues f = WangFang();
     f["phone"] = fmt::format("1380013{:04}", i);
-    auto id = vault_->CreateCustomer(Agent(), f, "form", Consented());
+    auto id = vault_->customers().Create(Agent(), f, "form", Consented());
     ASSERT_TRUE(id.ok()) << id.status().ToString();
     if (i % 3 == 0) {
-      ASSERT_TRUE(vault_->AddNote(Agent(), *id, "回访记录", "phone").ok());
+      ASSERT_TRUE(vault_->records().AddNote(Agent(), *id, "回访记录", "phone").ok());
     }
     ids.push_back(*id);
   }
   const Context admin{"admin", "", Channel::kCli, "req-setup"};
-  ASSERT_TRUE(vault_->CreateStaff(admin, StaffSpec{"sec.admin", "sec", "security_administrator",
+  ASSERT_TRUE(vault_->staff().Create(admin, StaffSpec{"sec.admin", "sec", "security_administrator",
                                                     {"security_admin"}, ""})
                   .ok());
   now_ms_ += 3 * kYearMs + 2 * kDayMs;
   const int64_t base = now_ms_.load();
-  auto plan = vault_->PlanRetention(Dpo());
+  auto plan = vault_->lifecycle().PlanRetention(Dpo());
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   ASSERT_EQ(plan->due.size(), static_cast<size_t>(kCustomers));
   ApprovalRequest req;
@@ -76,9 +76,9 @@ TEST_F(RetentionCrashTest, ARunKilledAtRandomPointsNeverLeavesHalfACustomer) {
   req.justification = "crash test of the retention run";
   req.duration_ms = 7 * kDayMs;
   req.plan_id = plan->plan_id;
-  auto approval = vault_->RequestApproval(Dpo(), req);
+  auto approval = vault_->approvals().Request(Dpo(), req);
   ASSERT_TRUE(approval.ok());
-  ASSERT_TRUE(vault_->Approve(Context{"sec.admin", "", Channel::kCli, "r"}, *approval).ok());
+  ASSERT_TRUE(vault_->approvals().Approve(Context{"sec.admin", "", Channel::kCli, "r"}, *approval).ok());
   vault_.reset();
 
   // Growing delays with random jitter: the early kills land while the child opens the vault
@@ -95,7 +95,7 @@ TEST_F(RetentionCrashTest, ARunKilledAtRandomPointsNeverLeavesHalfACustomer) {
       open.now_ms = LaterClock(base + 3600 * 1000);
       auto v = Vault::Open(open);
       if (!v.ok()) _exit(2);
-      auto run = (*v)->RunRetentionPlan(Context{"dpo", "", Channel::kCli, "req-crash"},
+      auto run = (*v)->lifecycle().RunRetentionPlan(Context{"dpo", "", Channel::kCli, "req-crash"},
                                         plan->plan_id);
       _exit(run.ok() ? 0 : 3);
     }
@@ -107,12 +107,12 @@ TEST_F(RetentionCrashTest, ARunKilledAtRandomPointsNeverLeavesHalfACustomer) {
     std::cerr << "round " << round << (WIFSIGNALED(status) ? ": killed" : ": finished") << "\n";
     // After each kill: the log verifies and no customer is half-destroyed.
     ReopenAt(base + 3600 * 1000);
-    auto audit = vault_->VerifyAudit(Context{"dpo", "legal_obligation", Channel::kCli, "v"});
+    auto audit = vault_->audit().Verify(Context{"dpo", "legal_obligation", Channel::kCli, "v"});
     ASSERT_TRUE(audit.ok()) << audit.status().ToString();
     ASSERT_TRUE(audit->ok) << "round " << round << ": " << audit->problem;
     int gone = 0;
     for (const std::string& id : ids) {
-      auto got = vault_->GetCustomer(Agent(), id, {"phone"});
+      auto got = vault_->customers().Get(Agent(), id, {"phone"});
       if (got.ok()) continue;
       ASSERT_EQ(got.status().code(), Code::kNotFound)
           << "round " << round << ": half-destroyed customer: " << got.status().ToString();
@@ -125,13 +125,13 @@ TEST_F(RetentionCrashTest, ARunKilledAtRandomPointsNeverLeavesHalfACustomer) {
   EXPECT_GE(killed, 5) << "the kills should land during the run";
   // A rerun completes, and the ledger and certificate agree with what is gone.
   ReopenAt(base + 7200 * 1000);
-  auto run = vault_->RunRetentionPlan(Dpo(), plan->plan_id);
+  auto run = vault_->lifecycle().RunRetentionPlan(Dpo(), plan->plan_id);
   if (!run.ok()) {
     // The last child may have finished the plan.
     ASSERT_EQ(run.status().code(), Code::kFailedPrecondition) << run.status().ToString();
   }
   for (const std::string& id : ids) {
-    EXPECT_EQ(vault_->GetCustomer(Agent(), id, {}).status().code(), Code::kNotFound);
+    EXPECT_EQ(vault_->customers().Get(Agent(), id, {}).status().code(), Code::kNotFound);
   }
   std::ifstream ledger(dir_ / "destruction-ledger.jsonl");
   std::string line;

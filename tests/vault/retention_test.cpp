@@ -26,7 +26,7 @@ class RetentionTest : public VaultTest {
     VaultTest::SetUp();
     if (vault_ == nullptr) return;
     const Context admin{"admin", "", Channel::kCli, "req-setup"};
-    Status st = vault_->CreateStaff(
+    Status st = vault_->staff().Create(
         admin, StaffSpec{"sec.admin", "sec", "security_administrator", {"security_admin"}, ""});
     ASSERT_TRUE(st.ok()) << st.ToString();
   }
@@ -39,12 +39,12 @@ class RetentionTest : public VaultTest {
   std::string NewCustomer(const std::string& phone) {
     FieldValues f = WangFang();
     f["phone"] = phone;
-    auto id = vault_->CreateCustomer(Agent(), f, "form", Consented());
+    auto id = vault_->customers().Create(Agent(), f, "form", Consented());
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     return id.ok() ? *id : "";
   }
   std::string AddTxn(const std::string& customer) {
-    auto id = vault_->AddTransaction(
+    auto id = vault_->records().AddTransaction(
         Agent(), customer, {{"occurred_at", "2026-10-01"}, {"product", "黄金积存计划"},
                             {"amount", "8888.88"}},
         "api");
@@ -54,7 +54,7 @@ class RetentionTest : public VaultTest {
 
   // Plans, has the DPO request and the security admin approve the destruction.
   RetentionPlanView PlanAndApprove() {
-    auto plan = vault_->PlanRetention(Dpo());
+    auto plan = vault_->lifecycle().PlanRetention(Dpo());
     EXPECT_TRUE(plan.ok()) << plan.status().ToString();
     if (!plan.ok()) return {};
     ApprovalRequest req;
@@ -62,10 +62,10 @@ class RetentionTest : public VaultTest {
     req.justification = "retention sweep of the quarter, policy P3.4a";
     req.duration_ms = 7 * kDayMs;
     req.plan_id = plan->plan_id;
-    auto approval = vault_->RequestApproval(Dpo(), req);
+    auto approval = vault_->approvals().Request(Dpo(), req);
     EXPECT_TRUE(approval.ok()) << approval.status().ToString();
     if (approval.ok()) {
-      Status st = vault_->Approve(Security(), *approval);
+      Status st = vault_->approvals().Approve(Security(), *approval);
       EXPECT_TRUE(st.ok()) << st.ToString();
     }
     return *plan;
@@ -76,9 +76,9 @@ class RetentionTest : public VaultTest {
   void ExpectDueAMonthAfter(const std::string& customer, const std::string& event,
                             int64_t since) {
     now_ms_ += 29 * kDayMs;
-    EXPECT_TRUE(vault_->PlanRetention(Dpo())->due.empty());
+    EXPECT_TRUE(vault_->lifecycle().PlanRetention(Dpo())->due.empty());
     now_ms_ += 2 * kDayMs;
-    auto plan = vault_->PlanRetention(Dpo());
+    auto plan = vault_->lifecycle().PlanRetention(Dpo());
     ASSERT_TRUE(plan.ok()) << plan.status().ToString();
     EXPECT_EQ(DueIds(*plan, "customer"), std::set<std::string>{customer});
     ASSERT_FALSE(plan->due.empty());
@@ -98,41 +98,41 @@ class RetentionTest : public VaultTest {
 
 TEST_F(RetentionTest, AHoldIsPlacedListedReleasedAndNeedsTheGrant) {
   const std::string a = NewCustomer("13800138001");
-  auto refused = vault_->PlaceHold(SupportAgent(), HoldRequest{{a}, "litigation LIT-2026-7", ""});
+  auto refused = vault_->lifecycle().PlaceHold(SupportAgent(), HoldRequest{{a}, "litigation LIT-2026-7", ""});
   EXPECT_EQ(refused.status().code(), Code::kPermissionDenied);
-  auto bad = vault_->PlaceHold(Dpo(), HoldRequest{{a}, "short", ""});
+  auto bad = vault_->lifecycle().PlaceHold(Dpo(), HoldRequest{{a}, "short", ""});
   EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
-  auto absent = vault_->PlaceHold(Dpo(), HoldRequest{{"01HZZZZZZZZZZZZZZZZZZZZZZZ"},
+  auto absent = vault_->lifecycle().PlaceHold(Dpo(), HoldRequest{{"01HZZZZZZZZZZZZZZZZZZZZZZZ"},
                                                      "litigation LIT-2026-7", ""});
   EXPECT_EQ(absent.status().code(), Code::kNotFound);
-  auto hold = vault_->PlaceHold(Dpo(), HoldRequest{{a}, "litigation LIT-2026-7", "sec.admin"});
+  auto hold = vault_->lifecycle().PlaceHold(Dpo(), HoldRequest{{a}, "litigation LIT-2026-7", "sec.admin"});
   ASSERT_TRUE(hold.ok()) << hold.status().ToString();
-  auto listed = vault_->ListHolds(Security(), "", true);
+  auto listed = vault_->lifecycle().ListHolds(Security(), "", true);
   ASSERT_TRUE(listed.ok()) << listed.status().ToString();
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ((*listed)[0].customer_id, a);
   EXPECT_EQ((*listed)[0].owner, "sec.admin");
   EXPECT_EQ((*listed)[0].placed_by, "dpo");
-  EXPECT_EQ(vault_->ReleaseHold(Security(), *hold).code(), Code::kPermissionDenied);
-  ASSERT_TRUE(vault_->ReleaseHold(Dpo(), *hold).ok());
-  EXPECT_EQ(vault_->ReleaseHold(Dpo(), *hold).code(), Code::kNotFound);
-  EXPECT_TRUE(vault_->ListHolds(Dpo(), a, true)->empty());
-  EXPECT_EQ(vault_->ListHolds(Dpo(), a, false)->size(), 1u);
+  EXPECT_EQ(vault_->lifecycle().ReleaseHold(Security(), *hold).code(), Code::kPermissionDenied);
+  ASSERT_TRUE(vault_->lifecycle().ReleaseHold(Dpo(), *hold).ok());
+  EXPECT_EQ(vault_->lifecycle().ReleaseHold(Dpo(), *hold).code(), Code::kNotFound);
+  EXPECT_TRUE(vault_->lifecycle().ListHolds(Dpo(), a, true)->empty());
+  EXPECT_EQ(vault_->lifecycle().ListHolds(Dpo(), a, false)->size(), 1u);
 }
 
 TEST_F(RetentionTest, ThePlanListsWhatIsDueAndWhatIsHeldBackAndWhy) {
   const std::string gone = NewCustomer("13800138001");
   const std::string held = NewCustomer("13800138002");
   AddTxn(gone);
-  ASSERT_TRUE(vault_->PlaceHold(Dpo(), HoldRequest{{held}, "litigation LIT-2026-7", ""}).ok());
+  ASSERT_TRUE(vault_->lifecycle().PlaceHold(Dpo(), HoldRequest{{held}, "litigation LIT-2026-7", ""}).ok());
   now_ms_ += 2 * kYearMs;
   const std::string recent = NewCustomer("13800138003");
   // Nothing is due before the ceiling (3 years after the last activity).
-  auto early = vault_->PlanRetention(Dpo());
+  auto early = vault_->lifecycle().PlanRetention(Dpo());
   ASSERT_TRUE(early.ok()) << early.status().ToString();
   EXPECT_TRUE(early->due.empty());
   now_ms_ += kYearMs + 2 * kDayMs;
-  auto plan = vault_->PlanRetention(Dpo());
+  auto plan = vault_->lifecycle().PlanRetention(Dpo());
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   EXPECT_EQ(DueIds(*plan, "customer"), std::set<std::string>{gone});
   ASSERT_EQ(plan->held.size(), 1u);
@@ -142,10 +142,10 @@ TEST_F(RetentionTest, ThePlanListsWhatIsDueAndWhatIsHeldBackAndWhy) {
   EXPECT_EQ(plan->due[0].event, "last_activity");
   EXPECT_EQ(plan->content_sha256.size(), 64u);
   // The DPO reads it back by id.
-  auto again = vault_->GetRetentionPlan(Security(), plan->plan_id);
+  auto again = vault_->lifecycle().GetRetentionPlan(Security(), plan->plan_id);
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->content_sha256, plan->content_sha256);
-  EXPECT_EQ(vault_->PlanRetention(SupportAgent()).status().code(), Code::kPermissionDenied);
+  EXPECT_EQ(vault_->lifecycle().PlanRetention(SupportAgent()).status().code(), Code::kPermissionDenied);
 }
 
 // PIPL Art. 44-48 (docs/subject_requests.md): a customer who asked to see their data is not
@@ -155,20 +155,20 @@ TEST_F(RetentionTest, AnOpenDataSubjectRequestOtherThanDeletionHoldsTheCustomerB
   const std::string asked = NewCustomer("13800138001");
   const std::string deleting = NewCustomer("13800138002");
   now_ms_ += 3 * kYearMs + 2 * kDayMs;  // both past the ceiling of class 'customer'
-  auto access = vault_->OpenSubjectRequest(Dpo(), {asked, "access", "TCK-2026-0042"});
+  auto access = vault_->subject_requests().Open(Dpo(), {asked, "access", "TCK-2026-0042"});
   ASSERT_TRUE(access.ok()) << access.status().ToString();
   for (const std::string& c : {asked, deleting}) {
-    auto deletion = vault_->OpenSubjectRequest(Dpo(), {c, "deletion", "TCK-2026-0043"});
+    auto deletion = vault_->subject_requests().Open(Dpo(), {c, "deletion", "TCK-2026-0043"});
     ASSERT_TRUE(deletion.ok()) << deletion.status().ToString();
   }
-  auto plan = vault_->PlanRetention(Dpo());
+  auto plan = vault_->lifecycle().PlanRetention(Dpo());
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   EXPECT_EQ(DueIds(*plan, "customer"), std::set<std::string>{deleting});
   ASSERT_EQ(plan->held.size(), 1u);
   EXPECT_EQ(plan->held[0].customer_id, asked);
   EXPECT_EQ(plan->held[0].held, "open data-subject request");
-  ASSERT_TRUE(vault_->CloseSubjectRequest(Dpo(), access->request_id, "fulfilled").ok());
-  auto after = vault_->PlanRetention(Dpo());
+  ASSERT_TRUE(vault_->subject_requests().Close(Dpo(), access->request_id, "fulfilled").ok());
+  auto after = vault_->lifecycle().PlanRetention(Dpo());
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   EXPECT_EQ(DueIds(*after, "customer"), (std::set<std::string>{asked, deleting}));
   EXPECT_TRUE(after->held.empty());
@@ -176,12 +176,12 @@ TEST_F(RetentionTest, AnOpenDataSubjectRequestOtherThanDeletionHoldsTheCustomerB
 
 TEST_F(RetentionTest, SavedPlansAreListedNewestFirst) {
   NewCustomer("13800138001");
-  auto first = vault_->PlanRetention(Dpo());
+  auto first = vault_->lifecycle().PlanRetention(Dpo());
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   now_ms_ += kDayMs;
-  auto second = vault_->RunScheduledRetentionPlan();
+  auto second = vault_->lifecycle().RunScheduledRetentionPlan();
   ASSERT_TRUE(second.ok()) << second.status().ToString();
-  auto plans = vault_->ListRetentionPlans(Security(), 10);
+  auto plans = vault_->lifecycle().ListRetentionPlans(Security(), 10);
   ASSERT_TRUE(plans.ok()) << plans.status().ToString();
   ASSERT_EQ(plans->size(), 2u);
   EXPECT_EQ((*plans)[0].plan_id, second->plan_id);
@@ -189,9 +189,9 @@ TEST_F(RetentionTest, SavedPlansAreListedNewestFirst) {
   EXPECT_EQ((*plans)[0].content_sha256, second->content_sha256);
   EXPECT_EQ((*plans)[1].plan_id, first->plan_id);
   EXPECT_EQ((*plans)[1].state, "planned");
-  EXPECT_EQ(vault_->ListRetentionPlans(Security(), 1)->size(), 1u);
-  EXPECT_EQ(vault_->ListRetentionPlans(Security(), 0).status().code(), Code::kInvalidArgument);
-  EXPECT_EQ(vault_->ListRetentionPlans(SupportAgent(), 10).status().code(),
+  EXPECT_EQ(vault_->lifecycle().ListRetentionPlans(Security(), 1)->size(), 1u);
+  EXPECT_EQ(vault_->lifecycle().ListRetentionPlans(Security(), 0).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(vault_->lifecycle().ListRetentionPlans(SupportAgent(), 10).status().code(),
             Code::kPermissionDenied);
 }
 
@@ -209,7 +209,7 @@ TEST_F(RetentionTest, TheStatutoryFloorHoldsACustomerBack) {
   const std::string c = NewCustomer("13800138001");
   AddTxn(c);
   now_ms_ += 3 * kYearMs + 2 * kDayMs;
-  auto plan = vault_->PlanRetention(Dpo());
+  auto plan = vault_->lifecycle().PlanRetention(Dpo());
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   EXPECT_TRUE(plan->due.empty());
   ASSERT_EQ(plan->held.size(), 1u);
@@ -217,7 +217,7 @@ TEST_F(RetentionTest, TheStatutoryFloorHoldsACustomerBack) {
             0u)
       << plan->held[0].held;
   now_ms_ += 2 * kYearMs;
-  auto later = vault_->PlanRetention(Dpo());
+  auto later = vault_->lifecycle().PlanRetention(Dpo());
   ASSERT_TRUE(later.ok());
   EXPECT_EQ(DueIds(*later, "customer"), std::set<std::string>{c});
 }
@@ -247,29 +247,29 @@ TEST_F(RetentionTest, AClassCountedFromAccountClosureIsDueOnlyOnceTheAccountIsCl
   const std::string c = NewCustomer("13800138001");
   const std::string stays = NewCustomer("13800138002");
   now_ms_ += kYearMs;
-  auto open = vault_->PlanRetention(Dpo());
+  auto open = vault_->lifecycle().PlanRetention(Dpo());
   ASSERT_TRUE(open.ok()) << open.status().ToString();
   EXPECT_TRUE(open->due.empty());  // accounts still open: the event has not happened
   EXPECT_TRUE(open->held.empty());
 
   const std::string why = "customer asked by phone, ticket T-2026-118";
-  EXPECT_EQ(vault_->CloseAccount(RiskOfficer(), c, why).code(), Code::kPermissionDenied);
-  EXPECT_EQ(vault_->CloseAccount(SupportAgent(), c, "short").code(), Code::kInvalidArgument);
-  EXPECT_EQ(vault_->CloseAccount(SupportAgent(), "not-an-id", why).code(),
+  EXPECT_EQ(vault_->lifecycle().CloseAccount(RiskOfficer(), c, why).code(), Code::kPermissionDenied);
+  EXPECT_EQ(vault_->lifecycle().CloseAccount(SupportAgent(), c, "short").code(), Code::kInvalidArgument);
+  EXPECT_EQ(vault_->lifecycle().CloseAccount(SupportAgent(), "not-an-id", why).code(),
             Code::kInvalidArgument);
-  EXPECT_EQ(vault_->CloseAccount(SupportAgent(), "01HZZZZZZZZZZZZZZZZZZZZZZZ", why).code(),
+  EXPECT_EQ(vault_->lifecycle().CloseAccount(SupportAgent(), "01HZZZZZZZZZZZZZZZZZZZZZZZ", why).code(),
             Code::kNotFound);
   const int64_t closed_at = now_ms_.load();
-  ASSERT_TRUE(vault_->CloseAccount(SupportAgent(), c, why).ok());
-  EXPECT_EQ(vault_->CloseAccount(SupportAgent(), c, why).code(), Code::kFailedPrecondition);
-  auto status = vault_->GetAccountClosure(Sales(), c);
+  ASSERT_TRUE(vault_->lifecycle().CloseAccount(SupportAgent(), c, why).ok());
+  EXPECT_EQ(vault_->lifecycle().CloseAccount(SupportAgent(), c, why).code(), Code::kFailedPrecondition);
+  auto status = vault_->lifecycle().GetAccountClosure(Sales(), c);
   ASSERT_TRUE(status.ok()) << status.status().ToString();
   ASSERT_TRUE(status->has_value());
   EXPECT_EQ((*status)->closed_by, "li.na");
   EXPECT_GE((*status)->closed_at_ms, closed_at);
-  EXPECT_FALSE(vault_->GetAccountClosure(Sales(), stays)->has_value());
+  EXPECT_FALSE(vault_->lifecycle().GetAccountClosure(Sales(), stays)->has_value());
   // A closed account takes no new transactions.
-  auto txn = vault_->AddTransaction(
+  auto txn = vault_->records().AddTransaction(
       Agent(), c, {{"occurred_at", "2026-10-01"}, {"product", "黄金积存计划"}, {"amount", "1"}},
       "api");
   EXPECT_EQ(txn.status().code(), Code::kFailedPrecondition) << txn.status().ToString();
@@ -277,16 +277,16 @@ TEST_F(RetentionTest, AClassCountedFromAccountClosureIsDueOnlyOnceTheAccountIsCl
   ExpectDueAMonthAfter(c, "account_closure", closed_at);
 
   // Reopened: retention no longer counts from the closure.
-  ASSERT_TRUE(vault_->ReopenAccount(SupportAgent(), c, "customer came back, ticket T-2026-131")
+  ASSERT_TRUE(vault_->lifecycle().ReopenAccount(SupportAgent(), c, "customer came back, ticket T-2026-131")
                   .ok());
-  EXPECT_EQ(vault_->ReopenAccount(SupportAgent(), c, "customer came back, ticket T-2026-131")
+  EXPECT_EQ(vault_->lifecycle().ReopenAccount(SupportAgent(), c, "customer came back, ticket T-2026-131")
                 .code(),
             Code::kNotFound);
-  EXPECT_TRUE(vault_->PlanRetention(Dpo())->due.empty());
+  EXPECT_TRUE(vault_->lifecycle().PlanRetention(Dpo())->due.empty());
   EXPECT_TRUE(AddTxn(c).size() > 0);
   // Every step is in the audit log, the reason with it.
   std::ostringstream log;
-  ASSERT_TRUE(vault_->ExportAudit(Dpo("customer_service"), log).ok());
+  ASSERT_TRUE(vault_->audit().Export(Dpo("customer_service"), log).ok());
   int closes = 0, reopens = 0, denials = 0;
   std::istringstream lines(log.str());
   for (std::string line; std::getline(lines, line);) {
@@ -317,12 +317,12 @@ TEST_F(RetentionTest, AClassCountedFromConsentWithdrawalWaitsForTheLastPurpose) 
     w.action = "withdraw";
     w.purpose = purpose;
     w.evidence_ref = "call-2026-0042";
-    auto seq = vault_->RecordConsent(SupportAgent(), c, w);
+    auto seq = vault_->consent().Record(SupportAgent(), c, w);
     ASSERT_TRUE(seq.ok()) << seq.status().ToString();
   };
   withdraw("account_management");
   now_ms_ += 60 * kDayMs;
-  EXPECT_TRUE(vault_->PlanRetention(Dpo())->due.empty());  // customer_service still granted
+  EXPECT_TRUE(vault_->lifecycle().PlanRetention(Dpo())->due.empty());  // customer_service still granted
   const int64_t last = now_ms_.load();
   withdraw("customer_service");
   ExpectDueAMonthAfter(c, "consent_withdrawal", last);
@@ -338,7 +338,7 @@ TEST_F(RetentionTest, AFloorCountedFromAnEventThatHasNotHappenedHoldsBack) {
   const std::string c = NewCustomer("13800138001");
   AddTxn(c);
   now_ms_ += 2 * kYearMs;
-  auto plan = vault_->PlanRetention(Dpo());
+  auto plan = vault_->lifecycle().PlanRetention(Dpo());
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   EXPECT_TRUE(plan->due.empty());
   ASSERT_EQ(plan->held.size(), 1u);
@@ -351,10 +351,10 @@ TEST_F(RetentionTest, AFloorCountedFromAnEventThatHasNotHappenedHoldsBack) {
 TEST_F(RetentionTest, ARunNeedsASecondStaffMembersApprovalOfThatPlan) {
   const std::string c = NewCustomer("13800138001");
   now_ms_ += 3 * kYearMs + 2 * kDayMs;
-  auto plan = vault_->PlanRetention(Dpo());
+  auto plan = vault_->lifecycle().PlanRetention(Dpo());
   ASSERT_TRUE(plan.ok());
   // No approval at all.
-  EXPECT_EQ(vault_->RunRetentionPlan(Dpo(), plan->plan_id).status().code(),
+  EXPECT_EQ(vault_->lifecycle().RunRetentionPlan(Dpo(), plan->plan_id).status().code(),
             Code::kFailedPrecondition);
   ApprovalRequest req;
   req.kind = "destruction";
@@ -362,52 +362,52 @@ TEST_F(RetentionTest, ARunNeedsASecondStaffMembersApprovalOfThatPlan) {
   req.duration_ms = 7 * kDayMs;
   req.plan_id = plan->plan_id;
   req.plan_sha256 = std::string(64, '0');
-  EXPECT_EQ(vault_->RequestApproval(Dpo(), req).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(vault_->approvals().Request(Dpo(), req).status().code(), Code::kInvalidArgument);
   req.plan_sha256.clear();
-  auto approval = vault_->RequestApproval(Dpo(), req);
+  auto approval = vault_->approvals().Request(Dpo(), req);
   ASSERT_TRUE(approval.ok()) << approval.status().ToString();
   // The requester cannot approve their own request; the request alone is not enough.
-  EXPECT_EQ(vault_->Approve(Dpo(), *approval).code(), Code::kPermissionDenied);
-  EXPECT_EQ(vault_->RunRetentionPlan(Dpo(), plan->plan_id).status().code(),
+  EXPECT_EQ(vault_->approvals().Approve(Dpo(), *approval).code(), Code::kPermissionDenied);
+  EXPECT_EQ(vault_->lifecycle().RunRetentionPlan(Dpo(), plan->plan_id).status().code(),
             Code::kFailedPrecondition);
-  EXPECT_TRUE(vault_->GetCustomer(Agent(), c, {}).ok());
+  EXPECT_TRUE(vault_->customers().Get(Agent(), c, {}).ok());
   // An approval of another plan does not count either.
-  ASSERT_TRUE(vault_->Approve(Security(), *approval).ok());
-  auto other = vault_->PlanRetention(Dpo());
+  ASSERT_TRUE(vault_->approvals().Approve(Security(), *approval).ok());
+  auto other = vault_->lifecycle().PlanRetention(Dpo());
   ASSERT_TRUE(other.ok());
-  EXPECT_EQ(vault_->RunRetentionPlan(Dpo(), other->plan_id).status().code(),
+  EXPECT_EQ(vault_->lifecycle().RunRetentionPlan(Dpo(), other->plan_id).status().code(),
             Code::kFailedPrecondition);
   // Support staff may not run a plan, approved or not.
-  EXPECT_EQ(vault_->RunRetentionPlan(SupportAgent(), plan->plan_id).status().code(),
+  EXPECT_EQ(vault_->lifecycle().RunRetentionPlan(SupportAgent(), plan->plan_id).status().code(),
             Code::kPermissionDenied);
-  auto run = vault_->RunRetentionPlan(Dpo(), plan->plan_id);
+  auto run = vault_->lifecycle().RunRetentionPlan(Dpo(), plan->plan_id);
   ASSERT_TRUE(run.ok()) << run.status().ToString();
   EXPECT_EQ(run->customers, 1);
   EXPECT_EQ(run->approval_id, *approval);
-  EXPECT_EQ(vault_->GetCustomer(Agent(), c, {}).status().code(), Code::kNotFound);
+  EXPECT_EQ(vault_->customers().Get(Agent(), c, {}).status().code(), Code::kNotFound);
   // A plan runs once.
-  EXPECT_EQ(vault_->RunRetentionPlan(Dpo(), plan->plan_id).status().code(),
+  EXPECT_EQ(vault_->lifecycle().RunRetentionPlan(Dpo(), plan->plan_id).status().code(),
             Code::kFailedPrecondition);
 }
 
 TEST_F(RetentionTest, AScheduledPlanIsSavedAsTheSystemDestroysNothingAndNeedsApproval) {
   const std::string c = NewCustomer("13800138001");
   now_ms_ += 3 * kYearMs + 2 * kDayMs;
-  auto plan = vault_->RunScheduledRetentionPlan();
+  auto plan = vault_->lifecycle().RunScheduledRetentionPlan();
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   EXPECT_EQ(plan->created_by, "system");
   EXPECT_EQ(DueIds(*plan, "customer"), std::set<std::string>{c});
   // It is saved: the security administrator reads it back, unchanged and not yet run.
-  auto saved = vault_->GetRetentionPlan(Security(), plan->plan_id);
+  auto saved = vault_->lifecycle().GetRetentionPlan(Security(), plan->plan_id);
   ASSERT_TRUE(saved.ok()) << saved.status().ToString();
   EXPECT_EQ(saved->content_sha256, plan->content_sha256);
   EXPECT_EQ(saved->state, "planned");
   EXPECT_EQ(saved->created_by, "system");
   // It only planned.
-  EXPECT_TRUE(vault_->GetCustomer(Agent(), c, {}).ok());
+  EXPECT_TRUE(vault_->customers().Get(Agent(), c, {}).ok());
   // Audited under the system actor on the job channel, as a scheduled plan.
   std::ostringstream log;
-  ASSERT_TRUE(vault_->ExportAudit(Context{"dpo", "legal_obligation", Channel::kCli, "r"}, log)
+  ASSERT_TRUE(vault_->audit().Export(Context{"dpo", "legal_obligation", Channel::kCli, "r"}, log)
                   .ok());
   std::istringstream lines(log.str());
   int scheduled = 0;
@@ -426,24 +426,24 @@ TEST_F(RetentionTest, AScheduledPlanIsSavedAsTheSystemDestroysNothingAndNeedsApp
   EXPECT_EQ(scheduled, 1);
   // Run like any other plan: refused without an approval, refused on the requester's own
   // approval, and done once a second staff member approved the DPO's request.
-  EXPECT_EQ(vault_->RunRetentionPlan(Dpo(), plan->plan_id).status().code(),
+  EXPECT_EQ(vault_->lifecycle().RunRetentionPlan(Dpo(), plan->plan_id).status().code(),
             Code::kFailedPrecondition);
   ApprovalRequest req;
   req.kind = "destruction";
   req.justification = "scheduled retention sweep, policy P3.4a";
   req.duration_ms = 7 * kDayMs;
   req.plan_id = plan->plan_id;
-  auto approval = vault_->RequestApproval(Dpo(), req);
+  auto approval = vault_->approvals().Request(Dpo(), req);
   ASSERT_TRUE(approval.ok()) << approval.status().ToString();
-  EXPECT_EQ(vault_->Approve(Dpo(), *approval).code(), Code::kPermissionDenied);
-  EXPECT_EQ(vault_->RunRetentionPlan(Dpo(), plan->plan_id).status().code(),
+  EXPECT_EQ(vault_->approvals().Approve(Dpo(), *approval).code(), Code::kPermissionDenied);
+  EXPECT_EQ(vault_->lifecycle().RunRetentionPlan(Dpo(), plan->plan_id).status().code(),
             Code::kFailedPrecondition);
-  EXPECT_TRUE(vault_->GetCustomer(Agent(), c, {}).ok());
-  ASSERT_TRUE(vault_->Approve(Security(), *approval).ok());
-  auto run = vault_->RunRetentionPlan(Dpo(), plan->plan_id);
+  EXPECT_TRUE(vault_->customers().Get(Agent(), c, {}).ok());
+  ASSERT_TRUE(vault_->approvals().Approve(Security(), *approval).ok());
+  auto run = vault_->lifecycle().RunRetentionPlan(Dpo(), plan->plan_id);
   ASSERT_TRUE(run.ok()) << run.status().ToString();
   EXPECT_EQ(run->customers, 1);
-  EXPECT_EQ(vault_->GetCustomer(Agent(), c, {}).status().code(), Code::kNotFound);
+  EXPECT_EQ(vault_->customers().Get(Agent(), c, {}).status().code(), Code::kNotFound);
 }
 
 TEST_F(RetentionTest, AHoldPlacedAfterApprovalIsRespectedAtRunTime) {
@@ -452,13 +452,13 @@ TEST_F(RetentionTest, AHoldPlacedAfterApprovalIsRespectedAtRunTime) {
   now_ms_ += 3 * kYearMs + 2 * kDayMs;
   RetentionPlanView plan = PlanAndApprove();
   ASSERT_EQ(DueIds(plan, "customer"), (std::set<std::string>{a, b}));
-  ASSERT_TRUE(vault_->PlaceHold(Dpo(), HoldRequest{{b}, "regulator inquiry REG-12", ""}).ok());
-  auto run = vault_->RunRetentionPlan(Dpo(), plan.plan_id);
+  ASSERT_TRUE(vault_->lifecycle().PlaceHold(Dpo(), HoldRequest{{b}, "regulator inquiry REG-12", ""}).ok());
+  auto run = vault_->lifecycle().RunRetentionPlan(Dpo(), plan.plan_id);
   ASSERT_TRUE(run.ok()) << run.status().ToString();
   EXPECT_EQ(run->customers, 1);
   EXPECT_EQ(run->skipped_held, 1);
-  EXPECT_EQ(vault_->GetCustomer(Agent(), a, {}).status().code(), Code::kNotFound);
-  EXPECT_TRUE(vault_->GetCustomer(Agent(), b, {}).ok());
+  EXPECT_EQ(vault_->customers().Get(Agent(), a, {}).status().code(), Code::kNotFound);
+  EXPECT_TRUE(vault_->customers().Get(Agent(), b, {}).ok());
 }
 
 TEST_F(RetentionTest, ARequestOpenedAfterApprovalIsRespectedAtRunTime) {
@@ -468,16 +468,16 @@ TEST_F(RetentionTest, ARequestOpenedAfterApprovalIsRespectedAtRunTime) {
   now_ms_ += 3 * kYearMs + 2 * kDayMs;
   RetentionPlanView plan = PlanAndApprove();
   ASSERT_EQ(DueIds(plan, "customer"), (std::set<std::string>{a, b, c}));
-  auto access = vault_->OpenSubjectRequest(SupportAgent(), {b, "access", "ticket T-2026-77"});
+  auto access = vault_->subject_requests().Open(SupportAgent(), {b, "access", "ticket T-2026-77"});
   ASSERT_TRUE(access.ok()) << access.status().ToString();
-  auto deletion = vault_->OpenSubjectRequest(SupportAgent(), {c, "deletion", "ticket T-2026-78"});
+  auto deletion = vault_->subject_requests().Open(SupportAgent(), {c, "deletion", "ticket T-2026-78"});
   ASSERT_TRUE(deletion.ok()) << deletion.status().ToString();
-  auto run = vault_->RunRetentionPlan(Dpo(), plan.plan_id);
+  auto run = vault_->lifecycle().RunRetentionPlan(Dpo(), plan.plan_id);
   ASSERT_TRUE(run.ok()) << run.status().ToString();
   EXPECT_EQ(run->customers, 2);  // a, and c whose deletion request this fulfils
   EXPECT_EQ(run->skipped_held, 1);
-  EXPECT_TRUE(vault_->GetCustomer(Agent(), b, {}).ok());
-  EXPECT_EQ(vault_->GetCustomer(Agent(), c, {}).status().code(), Code::kNotFound);
+  EXPECT_TRUE(vault_->customers().Get(Agent(), b, {}).ok());
+  EXPECT_EQ(vault_->customers().Get(Agent(), c, {}).status().code(), Code::kNotFound);
 }
 
 TEST_F(RetentionTest, OldTransactionsOfACustomerWhoStaysAreDestroyedAlone) {
@@ -489,15 +489,15 @@ TEST_F(RetentionTest, OldTransactionsOfACustomerWhoStaysAreDestroyedAlone) {
   RetentionPlanView plan = PlanAndApprove();
   EXPECT_TRUE(DueIds(plan, "customer").empty());
   EXPECT_EQ(DueIds(plan, "transaction"), std::set<std::string>{old_txn});
-  auto run = vault_->RunRetentionPlan(Dpo(), plan.plan_id);
+  auto run = vault_->lifecycle().RunRetentionPlan(Dpo(), plan.plan_id);
   ASSERT_TRUE(run.ok()) << run.status().ToString();
   EXPECT_EQ(run->transactions, 1);
   EXPECT_EQ(run->customers, 0);
-  auto txns = vault_->ListTransactions(Agent(), c);
+  auto txns = vault_->records().ListTransactions(Agent(), c);
   ASSERT_TRUE(txns.ok()) << txns.status().ToString();
   ASSERT_EQ(txns->size(), 1u);
   EXPECT_EQ((*txns)[0].txn_id, new_txn);
-  EXPECT_TRUE(vault_->GetCustomer(Agent(), c, {}).ok());
+  EXPECT_TRUE(vault_->customers().Get(Agent(), c, {}).ok());
 }
 
 TEST_F(RetentionTest, TheCertificateVerifiesAndATamperedOneDoesNot) {
@@ -505,7 +505,7 @@ TEST_F(RetentionTest, TheCertificateVerifiesAndATamperedOneDoesNot) {
   AddTxn(c);
   now_ms_ += 3 * kYearMs + 2 * kDayMs;
   RetentionPlanView plan = PlanAndApprove();
-  auto run = vault_->RunRetentionPlan(Dpo(), plan.plan_id);
+  auto run = vault_->lifecycle().RunRetentionPlan(Dpo(), plan.plan_id);
   ASSERT_TRUE(run.ok()) << run.status().ToString();
   const std::string text = ReadFileBytes(run->certificate);
   auto check = lifecycle::VerifyCertificate(text, "");
@@ -537,15 +537,15 @@ TEST_F(RetentionTest, TheLedgerAndTheHookNameExactlyWhatIsGone) {
   const std::string c = NewCustomer("13800138001");
   const std::string stays = NewCustomer("13800138002");
   now_ms_ += 2 * kYearMs;
-  ASSERT_TRUE(vault_->UpdateCustomer(Agent(), stays, {{"interests", "基金"}}).ok());
+  ASSERT_TRUE(vault_->customers().Update(Agent(), stays, {{"interests", "基金"}}).ok());
   now_ms_ += kYearMs + 2 * kDayMs;
   std::vector<DestructionNotice> notices;
-  vault_->SetDestructionHook([&](const DestructionNotice& n) {
+  vault_->lifecycle().SetDestructionHook([&](const DestructionNotice& n) {
     notices.push_back(n);
     return Status::Ok();
   });
   RetentionPlanView plan = PlanAndApprove();
-  auto run = vault_->RunRetentionPlan(Dpo(), plan.plan_id);
+  auto run = vault_->lifecycle().RunRetentionPlan(Dpo(), plan.plan_id);
   ASSERT_TRUE(run.ok()) << run.status().ToString();
   ASSERT_EQ(notices.size(), 1u);
   ASSERT_EQ(notices[0].entries.size(), 1u);
@@ -574,12 +574,12 @@ TEST_F(RetentionTest, AFailingHookLeavesTheRunToBeFinishedByARerun) {
   NewCustomer("13800138001");
   now_ms_ += 3 * kYearMs + 2 * kDayMs;
   int calls = 0;
-  vault_->SetDestructionHook([&](const DestructionNotice&) {
+  vault_->lifecycle().SetDestructionHook([&](const DestructionNotice&) {
     return ++calls == 1 ? Unavailable("backup directory unreachable") : Status::Ok();
   });
   RetentionPlanView plan = PlanAndApprove();
-  EXPECT_EQ(vault_->RunRetentionPlan(Dpo(), plan.plan_id).status().code(), Code::kUnavailable);
-  auto rerun = vault_->RunRetentionPlan(Dpo(), plan.plan_id);
+  EXPECT_EQ(vault_->lifecycle().RunRetentionPlan(Dpo(), plan.plan_id).status().code(), Code::kUnavailable);
+  auto rerun = vault_->lifecycle().RunRetentionPlan(Dpo(), plan.plan_id);
   ASSERT_TRUE(rerun.ok()) << rerun.status().ToString();
   EXPECT_EQ(rerun->customers, 1);
   EXPECT_EQ(rerun->skipped_gone, 1);
@@ -619,7 +619,7 @@ TEST_F(RetentionFilesTest, ADestroyedCustomerIsNowhereInTheDatabaseFiles) {
   if (OnPostgres()) GTEST_SKIP() << "reads the SQLite files";
   const std::string gone = NewCustomer("13800138001");
   // Another person: no token in common with `gone`.
-  auto other = vault_->CreateCustomer(Agent(),
+  auto other = vault_->customers().Create(Agent(),
                                       {{"name", "欧阳娜娜"},
                                        {"gender", "F"},
                                        {"birth_date", "2000-06-15"},
@@ -630,7 +630,7 @@ TEST_F(RetentionFilesTest, ADestroyedCustomerIsNowhereInTheDatabaseFiles) {
   ASSERT_TRUE(other.ok()) << other.status().ToString();
   const std::string stays = *other;
   AddTxn(gone);
-  ASSERT_TRUE(vault_->AddNote(Agent(), gone, "客户提到了保密的投资计划", "phone").ok());
+  ASSERT_TRUE(vault_->records().AddNote(Agent(), gone, "客户提到了保密的投资计划", "phone").ok());
   const std::string where = " WHERE customer_id = '" + gone + "'";
   std::vector<std::string> secrets = Blobs("SELECT wrapped_dek FROM wrapped_keys" + where);
   ASSERT_EQ(secrets.size(), 1u);
@@ -658,11 +658,11 @@ TEST_F(RetentionFilesTest, ADestroyedCustomerIsNowhereInTheDatabaseFiles) {
   }
   // The survivor's update makes sure only `gone` is due.
   now_ms_ += 2 * kYearMs;
-  ASSERT_TRUE(vault_->UpdateCustomer(Agent(), stays, {{"interests", "基金"}}).ok());
+  ASSERT_TRUE(vault_->customers().Update(Agent(), stays, {{"interests", "基金"}}).ok());
   now_ms_ += kYearMs + 2 * kDayMs;
   RetentionPlanView plan = PlanAndApprove();
   ASSERT_EQ(DueIds(plan, "customer"), std::set<std::string>{gone});
-  auto run = vault_->RunRetentionPlan(Dpo(), plan.plan_id);
+  auto run = vault_->lifecycle().RunRetentionPlan(Dpo(), plan.plan_id);
   ASSERT_TRUE(run.ok()) << run.status().ToString();
   auto check = [&](const char* when) {
     const std::string bytes = Files();
@@ -673,14 +673,14 @@ TEST_F(RetentionFilesTest, ADestroyedCustomerIsNowhereInTheDatabaseFiles) {
   };
   check("open");
   // The vault, with the KEK, cannot read the customer back.
-  EXPECT_EQ(vault_->GetCustomer(Agent(), gone, {}).status().code(), Code::kNotFound);
-  EXPECT_TRUE(vault_->FindCustomers(Agent(), "phone", "13800138001")->empty());
+  EXPECT_EQ(vault_->customers().Get(Agent(), gone, {}).status().code(), Code::kNotFound);
+  EXPECT_TRUE(vault_->customers().Find(Agent(), "phone", "13800138001")->empty());
   vault_.reset();
   check("closed");
   Reopen();
-  EXPECT_EQ(vault_->GetCustomer(Agent(), gone, {}).status().code(), Code::kNotFound);
-  EXPECT_TRUE(vault_->GetCustomer(Agent(), stays, {}).ok());
-  auto verify = vault_->VerifyAudit(Context{"dpo", "legal_obligation", Channel::kCli, "req-v"});
+  EXPECT_EQ(vault_->customers().Get(Agent(), gone, {}).status().code(), Code::kNotFound);
+  EXPECT_TRUE(vault_->customers().Get(Agent(), stays, {}).ok());
+  auto verify = vault_->audit().Verify(Context{"dpo", "legal_obligation", Channel::kCli, "req-v"});
   ASSERT_TRUE(verify.ok()) << verify.status().ToString();
   EXPECT_TRUE(verify->ok) << verify->problem;
 }
@@ -697,8 +697,8 @@ TEST_F(RetentionFilesTest, APlanAlteredAfterApprovalIsRefused) {
   ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_changes(db), 1);
   sqlite3_close(db);
-  EXPECT_EQ(vault_->RunRetentionPlan(Dpo(), plan.plan_id).status().code(), Code::kDataLoss);
-  EXPECT_TRUE(vault_->GetCustomer(Agent(), c, {}).ok());
+  EXPECT_EQ(vault_->lifecycle().RunRetentionPlan(Dpo(), plan.plan_id).status().code(), Code::kDataLoss);
+  EXPECT_TRUE(vault_->customers().Get(Agent(), c, {}).ok());
 }
 
 }  // namespace

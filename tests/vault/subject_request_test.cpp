@@ -24,10 +24,10 @@ class SubjectRequestTest : public VaultTest {
                                   std::tuple{"an.yu", "data_analyst", "analyst"},
                                   std::tuple{"sec.admin", "security_administrator",
                                              "security_admin"}}) {
-      Status st = vault_->CreateStaff(admin, StaffSpec{id, id, post, {role}, ""});
+      Status st = vault_->staff().Create(admin, StaffSpec{id, id, post, {role}, ""});
       ASSERT_TRUE(st.ok()) << st.ToString();
     }
-    auto id = vault_->CreateCustomer(Agent(), WangFang(), "form", Consented());
+    auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
     ASSERT_TRUE(id.ok()) << id.status().ToString();
     customer_ = *id;
   }
@@ -47,7 +47,7 @@ class SubjectRequestTest : public VaultTest {
   // The audit entries whose action starts with "dsr.", as JSON objects.
   std::vector<nlohmann::json> DsrEntries() {
     std::ostringstream log;
-    Status st = vault_->ExportAudit(Context{"dpo", "legal_obligation", Channel::kCli, "r"}, log);
+    Status st = vault_->audit().Export(Context{"dpo", "legal_obligation", Channel::kCli, "r"}, log);
     EXPECT_TRUE(st.ok()) << st.ToString();
     std::vector<nlohmann::json> out;
     std::istringstream lines(log.str());
@@ -63,7 +63,7 @@ class SubjectRequestTest : public VaultTest {
 
 TEST_F(SubjectRequestTest, ASupportAgentOpensListsAndClosesACustomersRequest) {
   const int64_t opened_at = now_ms_.load();
-  auto opened = vault_->OpenSubjectRequest(Desk(), Spec("access"));
+  auto opened = vault_->subject_requests().Open(Desk(), Spec("access"));
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   EXPECT_EQ(opened->request_id.size(), 26u);
   EXPECT_EQ(opened->customer_id, customer_);
@@ -74,16 +74,16 @@ TEST_F(SubjectRequestTest, ASupportAgentOpensListsAndClosesACustomersRequest) {
   EXPECT_TRUE(opened->outcome.empty());
   EXPECT_FALSE(opened->overdue);
 
-  auto listed = vault_->ListSubjectRequests(Dpo(), customer_, true);
+  auto listed = vault_->subject_requests().List(Dpo(), customer_, true);
   ASSERT_TRUE(listed.ok()) << listed.status().ToString();
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ((*listed)[0].request_id, opened->request_id);
   EXPECT_EQ((*listed)[0].reference, "TCK-2026-0042");
   EXPECT_EQ((*listed)[0].due_at_ms, opened->due_at_ms);
 
-  ASSERT_TRUE(vault_->CloseSubjectRequest(Desk(), opened->request_id, "fulfilled").ok());
-  EXPECT_TRUE(vault_->ListSubjectRequests(Desk(), customer_, true)->empty());
-  auto all = vault_->ListSubjectRequests(Desk(), "", false);
+  ASSERT_TRUE(vault_->subject_requests().Close(Desk(), opened->request_id, "fulfilled").ok());
+  EXPECT_TRUE(vault_->subject_requests().List(Desk(), customer_, true)->empty());
+  auto all = vault_->subject_requests().List(Desk(), "", false);
   ASSERT_TRUE(all.ok()) << all.status().ToString();
   ASSERT_EQ(all->size(), 1u);
   EXPECT_EQ((*all)[0].outcome, "fulfilled");
@@ -93,34 +93,34 @@ TEST_F(SubjectRequestTest, ASupportAgentOpensListsAndClosesACustomersRequest) {
 }
 
 TEST_F(SubjectRequestTest, AClosedRequestCannotBeClosedAgain) {
-  auto opened = vault_->OpenSubjectRequest(Dpo(), Spec("deletion"));
+  auto opened = vault_->subject_requests().Open(Dpo(), Spec("deletion"));
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  ASSERT_TRUE(vault_->CloseSubjectRequest(Dpo(), opened->request_id, "withdrawn").ok());
-  EXPECT_EQ(vault_->CloseSubjectRequest(Dpo(), opened->request_id, "fulfilled").code(),
+  ASSERT_TRUE(vault_->subject_requests().Close(Dpo(), opened->request_id, "withdrawn").ok());
+  EXPECT_EQ(vault_->subject_requests().Close(Dpo(), opened->request_id, "fulfilled").code(),
             Code::kNotFound);
-  EXPECT_EQ(vault_->CloseSubjectRequest(Dpo(), "01HZZZZZZZZZZZZZZZZZZZZZZZ", "fulfilled").code(),
+  EXPECT_EQ(vault_->subject_requests().Close(Dpo(), "01HZZZZZZZZZZZZZZZZZZZZZZZ", "fulfilled").code(),
             Code::kNotFound);
-  EXPECT_EQ(vault_->CloseSubjectRequest(Dpo(), "not an id", "fulfilled").code(),
+  EXPECT_EQ(vault_->subject_requests().Close(Dpo(), "not an id", "fulfilled").code(),
             Code::kNotFound);
-  auto all = vault_->ListSubjectRequests(Dpo(), customer_, false);
+  auto all = vault_->subject_requests().List(Dpo(), customer_, false);
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 1u);
   EXPECT_EQ((*all)[0].outcome, "withdrawn");
 }
 
 TEST_F(SubjectRequestTest, AnOpenRequestIsOverdueOnceItsFifteenDaysHavePassed) {
-  auto opened = vault_->OpenSubjectRequest(Desk(), Spec("correction"));
+  auto opened = vault_->subject_requests().Open(Desk(), Spec("correction"));
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  auto answered = vault_->OpenSubjectRequest(Desk(), Spec("copy"));
+  auto answered = vault_->subject_requests().Open(Desk(), Spec("copy"));
   ASSERT_TRUE(answered.ok()) << answered.status().ToString();
-  ASSERT_TRUE(vault_->CloseSubjectRequest(Desk(), answered->request_id, "refused").ok());
+  ASSERT_TRUE(vault_->subject_requests().Close(Desk(), answered->request_id, "refused").ok());
   now_ms_ += 15 * kDayMs - 1000;  // still within the 15 days
-  auto early = vault_->ListSubjectRequests(Dpo(), "", true);
+  auto early = vault_->subject_requests().List(Dpo(), "", true);
   ASSERT_TRUE(early.ok()) << early.status().ToString();
   ASSERT_EQ(early->size(), 1u);
   EXPECT_FALSE((*early)[0].overdue);
   now_ms_ += 2000;
-  auto late = vault_->ListSubjectRequests(Dpo(), "", false);
+  auto late = vault_->subject_requests().List(Dpo(), "", false);
   ASSERT_TRUE(late.ok()) << late.status().ToString();
   ASSERT_EQ(late->size(), 2u);
   // Oldest first; a closed request is never overdue, however late it was closed.
@@ -128,17 +128,17 @@ TEST_F(SubjectRequestTest, AnOpenRequestIsOverdueOnceItsFifteenDaysHavePassed) {
   EXPECT_TRUE((*late)[0].overdue);
   EXPECT_EQ((*late)[1].outcome, "refused");
   EXPECT_FALSE((*late)[1].overdue);
-  ASSERT_TRUE(vault_->CloseSubjectRequest(Desk(), opened->request_id, "fulfilled").ok());
-  EXPECT_FALSE((*vault_->ListSubjectRequests(Dpo(), customer_, false))[0].overdue);
+  ASSERT_TRUE(vault_->subject_requests().Close(Desk(), opened->request_id, "fulfilled").ok());
+  EXPECT_FALSE((*vault_->subject_requests().List(Dpo(), customer_, false))[0].overdue);
 }
 
 TEST_F(SubjectRequestTest, EveryKindOfThePiplIsAcceptedAndNothingElse) {
   for (const char* kind : {"access", "copy", "portability", "correction", "deletion",
                            "restriction", "explanation"}) {
-    auto opened = vault_->OpenSubjectRequest(Desk(), Spec(kind));
+    auto opened = vault_->subject_requests().Open(Desk(), Spec(kind));
     EXPECT_TRUE(opened.ok()) << kind << ": " << opened.status().ToString();
   }
-  EXPECT_EQ(vault_->ListSubjectRequests(Desk(), customer_, true)->size(), 7u);
+  EXPECT_EQ(vault_->subject_requests().List(Desk(), customer_, true)->size(), 7u);
 }
 
 TEST_F(SubjectRequestTest, BadInputIsRefusedNamingTheFieldAndTheRule) {
@@ -168,61 +168,61 @@ TEST_F(SubjectRequestTest, BadInputIsRefusedNamingTheFieldAndTheRule) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
-    auto r = vault_->OpenSubjectRequest(Desk(), c.spec);
+    auto r = vault_->subject_requests().Open(Desk(), c.spec);
     EXPECT_EQ(r.status().code(), c.code) << r.status().ToString();
     EXPECT_NE(r.status().message().find(c.message), std::string::npos) << r.status().ToString();
   }
-  auto ok = vault_->OpenSubjectRequest(Desk(), Spec("access", std::string(200, 'x')));
+  auto ok = vault_->subject_requests().Open(Desk(), Spec("access", std::string(200, 'x')));
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
-  EXPECT_TRUE(vault_->OpenSubjectRequest(Desk(), Spec("access", "客服单")).ok())
+  EXPECT_TRUE(vault_->subject_requests().Open(Desk(), Spec("access", "客服单")).ok())
       << "UTF-8 text is printable";
-  Status outcome = vault_->CloseSubjectRequest(Desk(), ok->request_id, "done");
+  Status outcome = vault_->subject_requests().Close(Desk(), ok->request_id, "done");
   EXPECT_EQ(outcome.code(), Code::kInvalidArgument);
   EXPECT_NE(outcome.message().find("outcome: must be one of fulfilled, refused, withdrawn"),
             std::string::npos)
       << outcome.ToString();
-  auto list = vault_->ListSubjectRequests(Desk(), "not-a-customer", false);
+  auto list = vault_->subject_requests().List(Desk(), "not-a-customer", false);
   EXPECT_EQ(list.status().code(), Code::kInvalidArgument);
   EXPECT_NE(list.status().message().find("customer_id: not a customer id"), std::string::npos);
   // Nothing refused was written: only the two good requests are there.
-  EXPECT_EQ(vault_->ListSubjectRequests(Desk(), "", false)->size(), 2u);
+  EXPECT_EQ(vault_->subject_requests().List(Desk(), "", false)->size(), 2u);
 }
 
 TEST_F(SubjectRequestTest, RolesWithoutTheGrantAreRefused) {
-  auto opened = vault_->OpenSubjectRequest(Desk(), Spec("access"));
+  auto opened = vault_->subject_requests().Open(Desk(), Spec("access"));
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   for (const Context& who : {Marketing(), Analyst(), Sales(""), RiskOfficer(""),
                              Context{"sec.admin", "", Channel::kCli, "r"},
                              Context{"admin", "", Channel::kCli, "r"}}) {
     SCOPED_TRACE(who.actor);
-    EXPECT_EQ(vault_->OpenSubjectRequest(who, Spec("access")).status().code(),
+    EXPECT_EQ(vault_->subject_requests().Open(who, Spec("access")).status().code(),
               Code::kPermissionDenied);
-    EXPECT_EQ(vault_->CloseSubjectRequest(who, opened->request_id, "fulfilled").code(),
+    EXPECT_EQ(vault_->subject_requests().Close(who, opened->request_id, "fulfilled").code(),
               Code::kPermissionDenied);
-    EXPECT_EQ(vault_->ListSubjectRequests(who, "", false).status().code(),
+    EXPECT_EQ(vault_->subject_requests().List(who, "", false).status().code(),
               Code::kPermissionDenied);
   }
-  EXPECT_EQ(vault_->ListSubjectRequests(Context{"mallory", "", Channel::kCli, "r"}, "", false)
+  EXPECT_EQ(vault_->subject_requests().List(Context{"mallory", "", Channel::kCli, "r"}, "", false)
                 .status()
                 .code(),
             Code::kUnauthenticated);
   // Still open: no refused close took effect.
-  EXPECT_EQ(vault_->ListSubjectRequests(Dpo(), customer_, true)->size(), 1u);
+  EXPECT_EQ(vault_->subject_requests().List(Dpo(), customer_, true)->size(), 1u);
 }
 
 TEST_F(SubjectRequestTest, TheAuditLogHasIdsKindsAndOutcomesAndNoCustomerValue) {
-  auto opened = vault_->OpenSubjectRequest(Desk(), Spec("portability", "TCK-7781 via hotline"));
+  auto opened = vault_->subject_requests().Open(Desk(), Spec("portability", "TCK-7781 via hotline"));
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   ASSERT_EQ(
-      vault_->OpenSubjectRequest(Desk(), Spec("access", "TCK\x01 forged-ref")).status().code(),
+      vault_->subject_requests().Open(Desk(), Spec("access", "TCK\x01 forged-ref")).status().code(),
       Code::kInvalidArgument);
-  ASSERT_EQ(vault_->OpenSubjectRequest(Marketing(), Spec("access", "TCK-by-marketing"))
+  ASSERT_EQ(vault_->subject_requests().Open(Marketing(), Spec("access", "TCK-by-marketing"))
                 .status()
                 .code(),
             Code::kPermissionDenied);
-  ASSERT_TRUE(vault_->ListSubjectRequests(Dpo(), customer_, false).ok());
-  ASSERT_TRUE(vault_->CloseSubjectRequest(Dpo(), opened->request_id, "fulfilled").ok());
-  ASSERT_EQ(vault_->CloseSubjectRequest(Dpo(), opened->request_id, "fulfilled").code(),
+  ASSERT_TRUE(vault_->subject_requests().List(Dpo(), customer_, false).ok());
+  ASSERT_TRUE(vault_->subject_requests().Close(Dpo(), opened->request_id, "fulfilled").ok());
+  ASSERT_EQ(vault_->subject_requests().Close(Dpo(), opened->request_id, "fulfilled").code(),
             Code::kNotFound);
 
   const std::vector<nlohmann::json> entries = DsrEntries();

@@ -154,11 +154,11 @@ class VaultTest : public ::testing::Test {
                                   std::tuple{"wang.wei", "sales_rep", "sales"},
                                   std::tuple{"zhao.min", "risk_officer", "risk_officer"}}) {
       StaffSpec spec{id, id, post, {role}, ""};
-      Status st = vault_->CreateStaff(admin, spec);
+      Status st = vault_->staff().Create(admin, spec);
       ASSERT_TRUE(st.ok()) << st.ToString();
       // Valid for years: a child process opening the vault runs on the system clock.
       const int64_t now = now_ms_.load();
-      st = vault_->RecordTraining(
+      st = vault_->staff().RecordTraining(
           admin, TrainingRecord{id, "privacy-basics", now - kDayMs, now + 3650 * kDayMs, ""});
       ASSERT_TRUE(st.ok()) << st.ToString();
     }

@@ -5,9 +5,12 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <string>
 
 #include <fmt/format.h>
+
+#include "schema/actions.h"
 
 namespace custos::schema::internal {
 namespace {
@@ -37,23 +40,43 @@ bool HasDuplicate(const std::vector<T>& items) {
   return false;
 }
 
+// The names of the grantable actions (only the data actions when `data_only`).
+std::vector<std::string_view> ActionNames(bool data_only) {
+  std::vector<std::string_view> out;
+  for (const ActionInfo& info : AllActions()) {
+    if (info.grantable && (!data_only || info.data)) out.push_back(info.name);
+  }
+  return out;
+}
+
+// `name` for an error message: a configuration value, shown unless it is not printable.
+std::string PrintableName(std::string_view name) {
+  if (name.size() > 64) return "(too long)";
+  for (char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return "(unprintable)";
+  }
+  return std::string(name);
+}
+
 Result<std::vector<std::string>> ReadActions(const TomlSection& g, bool& data, bool& writes) {
   CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> actions, g.StringList("actions", true));
   if (actions.empty()) return g.Error("actions", "must name at least one action");
   if (HasDuplicate(actions)) return g.Error("actions", "names an action twice");
   size_t data_count = 0;
   for (const std::string& a : actions) {
-    if (!IsOneOf(a, kActions)) {
-      return g.Error("actions", fmt::format("unknown action (expected names from {})",
-                                            JoinNames(kActions)));
+    const std::optional<Action> action = ParseGrantableAction(a);
+    if (!action.has_value()) {
+      return g.Error("actions", fmt::format("unknown action '{}' (expected names from {})",
+                                            PrintableName(a), JoinNames(ActionNames(false))));
     }
-    if (IsOneOf(a, kDataActions)) ++data_count;
-    if (IsOneOf(a, kWriteActions)) writes = true;
+    if (Info(*action).data) ++data_count;
+    if (Info(*action).writes) writes = true;
   }
   if (data_count != 0 && data_count != actions.size()) {
     return g.Error("actions", fmt::format("mixes data actions ({}) with other actions; put "
                                           "them in separate grants",
-                                          JoinNames(kDataActions)));
+                                          JoinNames(ActionNames(true))));
   }
   data = data_count != 0;
   return actions;

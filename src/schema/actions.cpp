@@ -1,0 +1,142 @@
+// The action catalogue (actions.h): one table, in enum order (checked at compile time).
+#include "schema/actions.h"
+
+#include <array>
+
+namespace custos::schema {
+namespace {
+
+using A = Action;
+
+constexpr ActionInfo Grantable(A a, std::string_view name, bool data = false,
+                               bool writes = false) {
+  return ActionInfo{a, name, a, true, data, writes, true};
+}
+constexpr ActionInfo Under(A a, std::string_view name, A grant) {
+  return ActionInfo{a, name, grant, false, false, false, true};
+}
+constexpr ActionInfo Ungranted(A a, std::string_view name) {
+  return ActionInfo{a, name, a, false, false, false, false};
+}
+
+constexpr std::array kCatalogue = {
+    Grantable(A::kCustomerCreate, "customer.create", true, true),
+    Grantable(A::kCustomerRead, "customer.read", true),
+    Grantable(A::kCustomerUpdate, "customer.update", true, true),
+    Grantable(A::kCustomerSearch, "customer.search", true),
+    Grantable(A::kCustomerList, "customer.list", true),
+    Grantable(A::kCustomerExport, "customer.export", true),
+    Grantable(A::kCustomerImport, "customer.import", true, true),
+    Grantable(A::kTxnAdd, "txn.add", true, true),
+    Grantable(A::kTxnRead, "txn.read", true),
+    Grantable(A::kNoteAdd, "note.add", true, true),
+    Grantable(A::kNoteRead, "note.read", true),
+    Grantable(A::kConsentRecord, "consent.record"),
+    Grantable(A::kConsentRead, "consent.read"),
+    Grantable(A::kNoticeManage, "notice.manage"),
+    Grantable(A::kNoticeRead, "notice.read"),
+    Grantable(A::kStaffManage, "staff.manage"),
+    Grantable(A::kRoleRead, "role.read"),
+    Grantable(A::kTrainingManage, "training.manage"),
+    Grantable(A::kTrainingRead, "training.read"),
+    Grantable(A::kApprovalRequest, "approval.request"),
+    Grantable(A::kApprovalApprove, "approval.approve"),
+    Grantable(A::kApprovalRead, "approval.read"),
+    Grantable(A::kAuditRead, "audit.read"),
+    Grantable(A::kAuditVerify, "audit.verify"),
+    Grantable(A::kReportRead, "report.read"),
+    Grantable(A::kConfigManage, "config.manage"),
+    Grantable(A::kHoldManage, "hold.manage"),
+    Grantable(A::kHoldRead, "hold.read"),
+    Grantable(A::kRetentionPlan, "retention.plan"),
+    Grantable(A::kRetentionRun, "retention.run"),
+    Grantable(A::kRetentionRead, "retention.read"),
+    Grantable(A::kBackupRun, "backup.run"),
+    Grantable(A::kKeyManage, "key.manage"),
+    Grantable(A::kKeyRead, "key.read"),
+    Grantable(A::kAccountClose, "account.close"),
+    Grantable(A::kDsrManage, "dsr.manage"),
+    Grantable(A::kDsrRead, "dsr.read"),
+    Under(A::kCustomerVerifyPassword, "customer.verify_password", A::kCustomerRead),
+    Under(A::kImportStart, "import.start", A::kCustomerImport),
+    Under(A::kImportResume, "import.resume", A::kCustomerImport),
+    Under(A::kImportRejectRow, "import.reject_row", A::kCustomerImport),
+    Under(A::kImportReject, "import.reject", A::kCustomerImport),
+    Under(A::kImportFinish, "import.finish", A::kCustomerImport),
+    Under(A::kExportStart, "export.start", A::kCustomerExport),
+    Under(A::kAuditExport, "audit.export", A::kAuditRead),
+    Under(A::kAuditTail, "audit.tail", A::kAuditRead),
+    Under(A::kStaffCreate, "staff.create", A::kStaffManage),
+    Under(A::kStaffUpdate, "staff.update", A::kStaffManage),
+    Under(A::kStaffList, "staff.list", A::kStaffManage),
+    Under(A::kStaffPassword, "staff.password", A::kStaffManage),
+    Under(A::kTotpEnroll, "totp.enroll", A::kStaffManage),
+    Under(A::kTokenList, "token.list", A::kStaffManage),
+    Under(A::kTokenRevoke, "token.revoke", A::kStaffManage),
+    Under(A::kTrainingRecord, "training.record", A::kTrainingManage),
+    Under(A::kTrainingList, "training.list", A::kTrainingRead),
+    Under(A::kApprovalReject, "approval.reject", A::kApprovalApprove),
+    Under(A::kApprovalList, "approval.list", A::kApprovalRead),
+    Under(A::kRoleList, "role.list", A::kRoleRead),
+    Under(A::kAccessExplain, "access.explain", A::kRoleRead),
+    Under(A::kHoldPlace, "hold.place", A::kHoldManage),
+    Under(A::kHoldRelease, "hold.release", A::kHoldManage),
+    Under(A::kHoldList, "hold.list", A::kHoldRead),
+    Under(A::kRetentionList, "retention.list", A::kRetentionRead),
+    Under(A::kRetentionDestroy, "retention.destroy", A::kRetentionRun),
+    Under(A::kAccountReopen, "account.reopen", A::kAccountClose),
+    Under(A::kAccountStatus, "account.status", A::kAccountClose),
+    Under(A::kDsrOpen, "dsr.open", A::kDsrManage),
+    Under(A::kDsrClose, "dsr.close", A::kDsrManage),
+    Under(A::kDsrList, "dsr.list", A::kDsrRead),
+    Under(A::kBackupComplete, "backup.complete", A::kBackupRun),
+    Under(A::kBackupFailed, "backup.failed", A::kBackupRun),
+    Under(A::kBackupVerify, "backup.verify", A::kBackupRun),
+    Under(A::kBackupForget, "backup.forget", A::kBackupRun),
+    Under(A::kBackupPrune, "backup.prune", A::kBackupRun),
+    Under(A::kBackupRestore, "backup.restore", A::kBackupRun),
+    Under(A::kKeyRotate, "key.rotate", A::kKeyManage),
+    Under(A::kKeyStatus, "key.status", A::kKeyRead),
+    Under(A::kKeyRetire, "key.retire", A::kKeyManage),
+    Ungranted(A::kAuthToken, "auth.token"),
+    Ungranted(A::kAuthLogin, "auth.login"),
+    Ungranted(A::kAuthLockout, "auth.lockout"),
+    Ungranted(A::kVaultInit, "vault.init"),
+    Ungranted(A::kConfigIndexKeyAdded, "config.index_key_added"),
+};
+
+constexpr bool InEnumOrder() {
+  for (size_t i = 0; i < kCatalogue.size(); ++i) {
+    if (static_cast<size_t>(kCatalogue[i].action) != i) return false;
+    if (!kCatalogue[static_cast<size_t>(kCatalogue[i].grant)].grantable &&
+        kCatalogue[i].needs_grant) {
+      return false;
+    }
+  }
+  return static_cast<size_t>(A::kConfigIndexKeyAdded) + 1 == kCatalogue.size();
+}
+static_assert(InEnumOrder(), "kCatalogue must list every Action once, in enum order, and "
+                             "each grant must be grantable");
+
+}  // namespace
+
+std::span<const ActionInfo> AllActions() { return kCatalogue; }
+
+const ActionInfo& Info(Action action) { return kCatalogue[static_cast<size_t>(action)]; }
+
+std::string_view ActionName(Action action) { return Info(action).name; }
+
+std::optional<Action> ParseAction(std::string_view name) {
+  for (const ActionInfo& info : kCatalogue) {
+    if (info.name == name) return info.action;
+  }
+  return std::nullopt;
+}
+
+std::optional<Action> ParseGrantableAction(std::string_view name) {
+  std::optional<Action> a = ParseAction(name);
+  if (a.has_value() && Info(*a).grantable) return a;
+  return std::nullopt;
+}
+
+}  // namespace custos::schema

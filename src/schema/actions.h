@@ -1,0 +1,65 @@
+// The action catalogue: every operation Custos audits, as an enum with its stable name.
+//
+// The names are part of the contract: they appear in audit entries and, for the grantable
+// actions, in custos.toml's role grants ([roles.NAME] grants.actions). An action that is not
+// grantable (an audit name such as "hold.place") needs the grant of another action (its
+// `grant`: "hold.manage"); authentication and the vault's own jobs need none.
+//
+// Thread safety: constant data; safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace custos::schema {
+
+enum class Action : uint8_t {
+  // --- grantable: data actions, granted per classification level (P2.2, P3.2b) ---
+  kCustomerCreate, kCustomerRead, kCustomerUpdate, kCustomerSearch, kCustomerList,
+  kCustomerExport, kCustomerImport, kTxnAdd, kTxnRead, kNoteAdd, kNoteRead,
+  // --- grantable: other actions, granted without levels ---
+  kConsentRecord, kConsentRead, kNoticeManage, kNoticeRead, kStaffManage, kRoleRead,
+  kTrainingManage, kTrainingRead, kApprovalRequest, kApprovalApprove, kApprovalRead,
+  kAuditRead, kAuditVerify, kReportRead, kConfigManage, kHoldManage, kHoldRead,
+  kRetentionPlan, kRetentionRun, kRetentionRead, kBackupRun, kKeyManage, kKeyRead,
+  kAccountClose, kDsrManage, kDsrRead,
+  // --- audited under the grant of another action ---
+  kCustomerVerifyPassword, kImportStart, kImportResume, kImportRejectRow, kImportReject,
+  kImportFinish, kExportStart, kAuditExport, kAuditTail, kStaffCreate, kStaffUpdate,
+  kStaffList, kStaffPassword, kTotpEnroll, kTokenList, kTokenRevoke, kTrainingRecord,
+  kTrainingList, kApprovalReject, kApprovalList, kRoleList, kAccessExplain, kHoldPlace,
+  kHoldRelease, kHoldList, kRetentionList, kRetentionDestroy, kAccountReopen, kAccountStatus,
+  kDsrOpen, kDsrClose, kDsrList, kBackupComplete, kBackupFailed, kBackupVerify, kBackupForget,
+  kBackupPrune, kBackupRestore, kKeyRotate, kKeyStatus, kKeyRetire,
+  // --- authentication and the vault's own steps: no grant ---
+  kAuthToken, kAuthLogin, kAuthLockout, kVaultInit, kConfigIndexKeyAdded,
+};
+
+struct ActionInfo {
+  Action action;
+  std::string_view name;  // stable: audit entries and custos.toml use it
+  Action grant;           // the grantable action it needs (itself when grantable)
+  bool grantable;         // may be named in a role grant
+  bool data;              // touches customer fields or records; granted per level
+  bool writes;            // a data action that writes (a grant of it cannot "mask")
+  bool needs_grant;       // false for authentication and the vault's own steps
+};
+
+// Every action, in enum order.
+std::span<const ActionInfo> AllActions();
+
+// The catalogue entry of `action`.
+const ActionInfo& Info(Action action);
+
+// The stable name ("customer.read").
+std::string_view ActionName(Action action);
+
+// The action named `name`, or nullopt for a name outside the catalogue.
+std::optional<Action> ParseAction(std::string_view name);
+
+// The grantable action named `name` (what a role grant may list), or nullopt.
+std::optional<Action> ParseGrantableAction(std::string_view name);
+
+}  // namespace custos::schema

@@ -1,0 +1,228 @@
+// The one admission core; see admission.h for the steps and their guarantees.
+#include "vault/admission.h"
+
+#include <fmt/format.h>
+
+#include "access/credentials.h"
+#include "access/lockout.h"
+#include "vault/authorize.h"
+#include "vault/group_commit.h"
+#include "vault/vault_impl.h"
+
+namespace custos::vault {
+namespace {
+
+using AuditEvents = std::vector<audit::AuditEvent>;
+
+// Identity strings go into the audit log: a purpose must be a short printable token so that
+// a hostile string cannot break the log's format.
+bool PrintableToken(std::string_view s) {
+  if (s.empty() || s.size() > 128) return false;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x21 || u == 0x7f) return false;
+  }
+  return true;
+}
+
+// The context the operation asks for: the caller's, with the default purpose filled in.
+Context Wanted(const VaultState& state, const Context& in, const Operation& op) {
+  Context ctx = in;
+  if (!ctx.purpose.empty()) return ctx;
+  if (op.basis == Basis::kAdministration) {
+    ctx.purpose = std::string(kAdministrationPurpose);
+  } else if (!op.default_purpose.empty() &&
+             state.config->FindPurpose(op.default_purpose) != nullptr) {
+    ctx.purpose = std::string(op.default_purpose);
+  }
+  return ctx;
+}
+
+// What the entries record: identity strings that are not valid are replaced.
+Context Recorded(const Context& wanted) {
+  Context ctx = wanted;
+  if (!access::ValidStaffId(ctx.actor)) ctx.actor = "(invalid)";
+  if (!PrintableToken(ctx.purpose)) ctx.purpose = "(invalid)";
+  return ctx;
+}
+
+// Steps 3 and 4 of admission.h: why the actor may not go on (OK when they may).
+Status Refusal(const VaultState& state, const Context& wanted, const Context& ctx,
+               const Operation& op, const std::optional<store::StaffRow>& staff,
+               const std::optional<store::StaffCredentialRow>& credential, int64_t now) {
+  if (ctx.actor != wanted.actor) return Unauthenticated("actor: not a valid staff id");
+  if (!staff.has_value() || staff->status != "active") {
+    return Unauthenticated(fmt::format("actor '{}': no active staff account", ctx.actor));
+  }
+  if (credential.has_value() && access::IsLocked(*credential, now)) {
+    return Unauthenticated(fmt::format("actor '{}': account locked", ctx.actor));
+  }
+  const bool for_purpose = op.basis == Basis::kPurpose;
+  if (for_purpose &&
+      (ctx.purpose != wanted.purpose || state.config->FindPurpose(ctx.purpose) == nullptr)) {
+    return PermissionDenied("purpose: not in the purpose catalogue (P3.3a)");
+  }
+  const schema::ActionInfo& info = schema::Info(op.action);
+  if (!info.needs_grant || schema::Info(info.grant).data || op.body_decides_grant) {
+    return Status::Ok();
+  }
+  if (!op.self.empty() && op.self == ctx.actor) return Status::Ok();
+  const access::Decision d =
+      access::DecideAction(*state.config, FactsOf(*staff), schema::ActionName(info.grant),
+                           for_purpose ? std::string_view(ctx.purpose) : std::string_view());
+  if (d.effect == access::Effect::kDeny) return PermissionDenied(d.reason);
+  return Status::Ok();
+}
+
+audit::AuditEvent DenyEntry(const VaultState& state, const Context& ctx, const Operation& op,
+                            const Status& refusal, std::vector<std::string> fields) {
+  return state.DenyEvent(ctx, schema::ActionName(op.action), op.target, refusal,
+                         std::move(fields));
+}
+
+// The entries that record `v`: its further entries, then its own.
+AuditEvents Entries(const VaultState& state, const Context& ctx, const Operation& op,
+                    Verdict& v) {
+  AuditEvents out = std::move(v.before);
+  if (v.refusal.ok()) {
+    out.push_back(state.Event(ctx, schema::ActionName(op.action),
+                              v.target.empty() ? op.target : v.target, v.decision, v.reason,
+                              std::move(v.fields)));
+  } else {
+    out.push_back(DenyEntry(state, ctx, op, v.refusal, v.fields.empty() ? op.fields : v.fields));
+  }
+  return out;
+}
+
+// Appends `events` to txn and commits; `result` when both succeed, else Unavailable.
+Status RecordAndCommit(VaultState& state, store::Transaction& txn, const AuditEvents& events,
+                       const Status& result) {
+  for (const audit::AuditEvent& e : events) {
+    Status st = state.audit->Append(txn, e);
+    if (!st.ok()) return Unavailable("audit log cannot be written: " + st.message());
+  }
+  Status st = txn.Commit();
+  if (!st.ok()) return Unavailable("audit log cannot be written: " + st.message());
+  return result;
+}
+
+}  // namespace
+
+Verdict Verdict::Allow(std::string reason, std::vector<std::string> fields) {
+  Verdict v;
+  v.reason = std::move(reason);
+  v.fields = std::move(fields);
+  return v;
+}
+
+Verdict Verdict::Deny(Status why, std::vector<std::string> fields) {
+  Verdict v;
+  v.refusal = std::move(why);
+  v.decision = "deny";
+  v.fields = std::move(fields);
+  return v;
+}
+
+Result<access::StaffFacts> Scope::Facts(std::string_view customer_id) {
+  if (cached_ != nullptr) return cached_->Facts(actor_.staff_id, customer_id, now_ms);
+  return LoadStaffFacts(txn, actor_.staff_id, customer_id, now_ms);
+}
+
+audit::AuditEvent Scope::Event(schema::Action action, std::string_view target,
+                               std::string_view decision, std::string_view reason,
+                               std::vector<std::string> fields) const {
+  audit::AuditEvent e;
+  e.actor = ctx.actor;
+  e.action = std::string(schema::ActionName(action));
+  e.target = std::string(target);
+  e.purpose = ctx.purpose;
+  e.channel = std::string(ChannelName(ctx.channel));
+  e.decision = std::string(decision);
+  e.reason = std::string(reason);
+  e.fields = std::move(fields);
+  e.request_id = ctx.request_id;
+  return e;
+}
+
+Result<Admitted> BeginAdmitted(VaultState& state, const Context& ctx_in, const Operation& op) {
+  if (state.closed) return FailedPrecondition("vault is closed");
+  const Context wanted = Wanted(state, ctx_in, op);
+  Admitted a;
+  a.ctx = Recorded(wanted);
+  CUSTOS_ASSIGN_OR_RETURN(a.txn, state.store->Begin());
+  std::optional<store::StaffRow> staff;
+  std::optional<store::StaffCredentialRow> credential;
+  if (a.ctx.actor == wanted.actor) {
+    CUSTOS_ASSIGN_OR_RETURN(staff, a.txn->GetStaff(a.ctx.actor));
+    CUSTOS_ASSIGN_OR_RETURN(credential, a.txn->GetStaffCredential(a.ctx.actor));
+  }
+  a.now_ms = state.Now();
+  const Status refusal = Refusal(state, wanted, a.ctx, op, staff, credential, a.now_ms);
+  if (!refusal.ok()) {
+    return RecordAndCommit(state, *a.txn, {DenyEntry(state, a.ctx, op, refusal, op.fields)},
+                           refusal);
+  }
+  a.actor = std::move(*staff);
+  return a;
+}
+
+Result<BatchAdmission> AdmitInBatch(const VaultState& state, BatchScope& batch,
+                                    const Context& ctx_in, const Operation& op) {
+  const Context wanted = Wanted(state, ctx_in, op);
+  BatchAdmission a;
+  a.ctx = Recorded(wanted);
+  std::shared_ptr<const AccessCache::StaffEntry> staff;
+  if (a.ctx.actor == wanted.actor) {
+    CUSTOS_ASSIGN_OR_RETURN(staff, batch.access.Staff(a.ctx.actor));
+  }
+  a.refusal = Refusal(state, wanted, a.ctx, op,
+                      staff != nullptr ? staff->row : std::optional<store::StaffRow>(),
+                      staff != nullptr ? staff->credential
+                                       : std::optional<store::StaffCredentialRow>(),
+                      state.Now());
+  if (a.refusal.ok()) a.staff = std::move(staff);
+  return a;
+}
+
+Status Write(VaultState& state, const Context& ctx, const Operation& op, const Body& body) {
+  CUSTOS_ASSIGN_OR_RETURN(Admitted a, BeginAdmitted(state, ctx, op));
+  Scope scope(*a.txn, a.ctx, a.now_ms, a.actor, nullptr);
+  CUSTOS_ASSIGN_OR_RETURN(Verdict verdict, body(scope));
+  const Status result = verdict.refusal;
+  return RecordAndCommit(state, *a.txn, Entries(state, a.ctx, op, verdict), result);
+}
+
+Status Read(VaultState& state, const Context& ctx, const Operation& op, const Body& body) {
+  if (state.closed) return FailedPrecondition("vault is closed");
+  Status result;
+  CUSTOS_RETURN_IF_ERROR(state.reads->Run([&](BatchScope& batch) -> Result<AuditEvents> {
+    CUSTOS_ASSIGN_OR_RETURN(BatchAdmission a, AdmitInBatch(state, batch, ctx, op));
+    result = a.refusal;
+    if (!result.ok()) return AuditEvents{DenyEntry(state, a.ctx, op, result, op.fields)};
+    Scope scope(batch.txn, a.ctx, state.Now(), *a.staff->row, a.staff.get());
+    CUSTOS_ASSIGN_OR_RETURN(Verdict verdict, body(scope));
+    result = verdict.refusal;
+    return Entries(state, a.ctx, op, verdict);
+  }));
+  return result;
+}
+
+Result<Context> AdmitAndRecord(VaultState& state, const Context& ctx, const Operation& op,
+                               std::string_view reason) {
+  Context recorded;
+  CUSTOS_RETURN_IF_ERROR(Write(state, ctx, op, [&](Scope& scope) -> Result<Verdict> {
+    recorded = scope.ctx;
+    return Verdict::Allow(std::string(reason));
+  }));
+  return recorded;
+}
+
+Status RecordRefusal(VaultState& state, const Context& ctx_in, const Operation& op,
+                     const Status& why) {
+  const Context ctx = Recorded(Wanted(state, ctx_in, op));
+  auto txn = state.store->Begin();
+  if (!txn.ok()) return Unavailable("audit log cannot be written: " + txn.status().message());
+  return RecordAndCommit(state, **txn, {DenyEntry(state, ctx, op, why, op.fields)}, why);
+}
+
+}  // namespace custos::vault

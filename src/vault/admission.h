@@ -1,0 +1,172 @@
+// Internal to the vault: the one admission core (ARCHITECTURE.md, "One door, one admission
+// core"). Every operation of every domain service declares what it is (an Operation: its
+// action from the catalogue, its target, the basis it is done on) and hands the core a body
+// that does the operation's own work inside the storage transaction. The core, in order:
+//   1. refuses a closed vault (FailedPrecondition, nothing audited: there is no log to write);
+//   2. replaces identity strings that are not printable tokens, so hostile input never enters
+//      the log, and fills in the operation's default purpose;
+//   3. authenticates: the actor must be an active staff account that is not locked out;
+//   4. authorises: the purpose must be in the catalogue (basis kPurpose), and for an action
+//      that is not a data action the actor's roles must grant the action's grant — for the
+//      purpose, or (basis kAdministration) by a grant listing no purposes; acting on one's own
+//      account needs no grant where the operation allows it. Data actions are decided per
+//      field by the body (Scope::Facts and authorize.h), since only it knows the fields and
+//      the customer;
+//   5. runs the body, which reads and writes in the same transaction and returns a Verdict;
+//   6. appends the audit entry of the verdict — allow (with its reason and fields) or deny
+//      (with the refusal's code and message) — in the SAME transaction and commits; the
+//      caller gets the refusal, or OK. No audit, no data: if the entry cannot be written,
+//      Unavailable, and nothing of the operation is committed.
+// A refusal at step 3 or 4 is recorded as a deny entry as well. A body that fails with its
+// own error (a store error, a broken key) adds no entry: its transaction is rolled back.
+//
+// Reads run through group commit (group_commit.h): the same steps, with the actor answered
+// from the access cache and the entry committed with those of concurrent reads; the caller
+// decrypts only after Read returns OK.
+//
+// Thread safety: free functions over the vault's state; safe for concurrent use.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "access/policy.h"
+#include "audit/audit_log.h"
+#include "core/status.h"
+#include "schema/actions.h"
+#include "store/store.h"
+#include "vault/access_cache.h"
+#include "vault/context.h"
+
+namespace custos::vault {
+
+struct VaultState;
+struct BatchScope;
+
+// The purpose recorded for administration (staff, backups, keys): it is not a purpose of the
+// catalogue, and grants for it are the ones that list no purposes (access/policy.h).
+inline constexpr std::string_view kAdministrationPurpose = "administration";
+// The default purpose of lifecycle operations (holds, retention, data-subject requests).
+inline constexpr std::string_view kLegalObligation = "legal_obligation";
+
+// On what an operation rests.
+enum class Basis : uint8_t {
+  kPurpose,         // a purpose of the catalogue (P3.3a): the caller's, or the default
+  kAdministration,  // running the vault: the caller's purpose if named, else administration
+};
+
+// What an operation declares before it runs.
+struct Operation {
+  schema::Action action;
+  std::string target;  // what it touches ("customer:<id>", "hold:<id>"): ids, never a value
+  Basis basis = Basis::kPurpose;
+  // kPurpose: the purpose when the caller named none and the catalogue has it.
+  std::string_view default_purpose = {};
+  // The staff id the operation is about, where acting on one's own account needs no grant
+  // (a password, a token, one's own training records). Empty: no such exemption.
+  std::string_view self = {};
+  // The field names a refusal at admission records.
+  std::vector<std::string> fields = {};
+  // The body decides the grant, since it depends on what the body reads (whose token is
+  // revoked; either of two grants). Admission then authenticates only.
+  bool body_decides_grant = false;
+};
+
+// What the body found. An allowed verdict is recorded with its decision ("allow" or "mask"),
+// reason and fields; a refused one as "deny" with "code: message" and its fields.
+struct Verdict {
+  Status refusal;
+  std::string decision = "allow";
+  std::string reason;
+  std::vector<std::string> fields;
+  // The entry's target when it differs from the operation's (a new record's id); empty: the
+  // operation's.
+  std::string target;
+  // Further entries appended before the verdict's own (one line per customer of a list).
+  std::vector<audit::AuditEvent> before;
+
+  static Verdict Allow(std::string reason, std::vector<std::string> fields = {});
+  static Verdict Deny(Status why, std::vector<std::string> fields = {});
+};
+
+// What a body works with: the storage transaction (shared with concurrent reads for Read),
+// the context the entries record, the time of the request, and the admitted actor.
+class Scope {
+ public:
+  store::Transaction& txn;
+  const Context& ctx;  // sanitised, with the default purpose filled in
+  const int64_t now_ms;
+
+  // The admitted actor's staff row.
+  const store::StaffRow& actor() const { return actor_; }
+  // The policy engine's facts about the actor: roles, training and, when customer_id is not
+  // empty, the break-glass grants in force for that customer. Failure: the store's error.
+  Result<access::StaffFacts> Facts(std::string_view customer_id);
+  // An entry with this operation's context (for Verdict::before).
+  audit::AuditEvent Event(schema::Action action, std::string_view target,
+                          std::string_view decision, std::string_view reason,
+                          std::vector<std::string> fields = {}) const;
+
+  Scope(store::Transaction& txn_in, const Context& ctx_in, int64_t now, const store::StaffRow& row,
+        const AccessCache::StaffEntry* cached)
+      : txn(txn_in), ctx(ctx_in), now_ms(now), actor_(row), cached_(cached) {}
+
+ private:
+  const store::StaffRow& actor_;
+  const AccessCache::StaffEntry* cached_;  // the read path's cache entry; null for writes
+};
+
+using Body = std::function<Result<Verdict>(Scope&)>;
+
+// A write: begins a storage transaction, admits, runs `body`, records its verdict in the same
+// transaction and commits. OK: the operation and its entry are committed. The refusal (of
+// admission or of the body): the deny entry is committed, nothing else. Unavailable: the
+// entry could not be written, nothing is committed. FailedPrecondition: the vault is closed.
+// Any other error is the body's or the store's own, with nothing committed.
+Status Write(VaultState& state, const Context& ctx, const Operation& op, const Body& body);
+
+// A read: as Write, in a transaction shared with concurrent reads (group commit); OK means
+// the entry is durable, and only then may the caller release (decrypt) what the body found.
+// The body runs on another request's thread: keep it to store reads and decisions.
+Status Read(VaultState& state, const Context& ctx, const Operation& op, const Body& body);
+
+// For operations whose work does not fit one storage transaction (a backup, a key rotation):
+// admits and commits the allow entry with `reason` alone, before the work starts. Returns the
+// context the entry recorded (for the entries that follow the work); the refusal otherwise,
+// recorded as a deny entry.
+Result<Context> AdmitAndRecord(VaultState& state, const Context& ctx, const Operation& op,
+                               std::string_view reason);
+
+// Records a refusal found before an operation could be admitted (e.g. a file that cannot be
+// read) in its own transaction and returns `why`; Unavailable if the entry cannot be written.
+Status RecordRefusal(VaultState& state, const Context& ctx, const Operation& op,
+                     const Status& why);
+
+// The admission of Write for code that records its own verdict (not yet a body): begins the
+// transaction and admits. A refusal is recorded as a deny entry (committed) and returned;
+// on success the caller owns the open transaction and must record the operation's entry in it
+// before committing (VaultState::AuditAndCommit / DenyAndCommit).
+struct Admitted {
+  std::unique_ptr<store::Transaction> txn;
+  Context ctx;  // what the entries record
+  store::StaffRow actor;
+  int64_t now_ms = 0;
+};
+Result<Admitted> BeginAdmitted(VaultState& state, const Context& ctx, const Operation& op);
+
+// The admission of Read for a step already running in a group-commit batch: OK with the
+// actor's cache entry, or the refusal to record as a deny entry (DenyEvent) and return.
+struct BatchAdmission {
+  Context ctx;     // what the entries record
+  Status refusal;  // not OK: refused
+  std::shared_ptr<const AccessCache::StaffEntry> staff;  // set when admitted
+};
+Result<BatchAdmission> AdmitInBatch(const VaultState& state, BatchScope& batch,
+                                    const Context& ctx, const Operation& op);
+
+}  // namespace custos::vault

@@ -1,0 +1,73 @@
+// ApprovalService: dual control (P3.2b, P3.4): break-glass access, destruction and bulk
+// export wait for a second staff member's approval. Thread safety: safe for concurrent use.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/level.h"
+#include "core/status.h"
+#include "vault/context.h"
+#include "vault/record_codec.h"
+
+namespace custos::vault {
+
+struct VaultState;
+
+struct ApprovalRequest {
+  std::string kind = "break_glass";  // or "destruction", "bulk_export"
+  std::string justification;         // written reason; no personal data
+  std::vector<std::string> customers;
+  std::vector<std::string> fields;  // empty with levels empty: every field
+  std::vector<std::string> levels;  // "general", "internal", "confidential"
+  std::string purpose;              // the purpose the access is for
+  int64_t duration_ms = 0;          // break-glass: at most 24 hours
+  // kind "destruction" of a saved retention plan (issue 6): the plan id; the SHA-256 of its
+  // content is filled in by the vault (or, when given, must match it).
+  std::string plan_id;
+  std::string plan_sha256;
+};
+
+struct ApprovalView {
+  std::string approval_id;
+  std::string kind;
+  std::string requester;
+  std::string justification;
+  std::string scope_json;
+  int64_t requested_at_ms = 0;
+  int64_t expires_at_ms = 0;
+  std::string approver;
+  int64_t decided_at_ms = 0;
+  std::string state;  // "requested", "approved", "rejected", "expired"
+};
+
+
+class ApprovalService {
+ public:
+  // Made by Vault::Open; borrows the vault's state, which outlives it.
+  explicit ApprovalService(VaultState& state) : state_(&state) {}
+
+  // approval.request. Returns the approval id. InvalidArgument naming the rule.
+  Result<std::string> Request(const Context& ctx, const ApprovalRequest& request);
+  // approval.approve, by a staff member other than the requester (PermissionDenied for one's
+  // own request). FailedPrecondition if the request is decided or expired; NotFound if absent.
+  // Audited "approval.approve" / "approval.reject" naming the kind ("break-glass ...").
+  Status Approve(const Context& ctx, std::string_view approval_id);
+  Status Reject(const Context& ctx, std::string_view approval_id);
+  // approval.read, or self (requester = actor). Empty filters match everything.
+  Result<std::vector<ApprovalView>> List(const Context& ctx, std::string_view requester,
+                                                  std::string_view state);
+
+
+ private:
+  VaultState* state_;
+
+};
+
+}  // namespace custos::vault

@@ -1,0 +1,119 @@
+// BackupService: online encrypted backups, their verification, and destruction reaching them
+// (P3.2d, P3.4; docs/backup.md). Restore is Vault::Restore (it makes a vault).
+// Thread safety: safe for concurrent use.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/level.h"
+#include "core/status.h"
+#include "vault/context.h"
+#include "vault/record_codec.h"
+
+namespace custos::vault {
+
+struct VaultState;
+
+// --- backups (issue 6 point 5, P3.2d; docs/backup.md) ---
+struct BackupRequest {
+  // Where backups go; empty: the [backup] dir of custos.toml.
+  std::filesystem::path dir;
+  size_t chunk_bytes = 32u << 20;
+  // Test hook: called after each chunk is durable (the crash test kills the process there).
+  std::function<void(int64_t)> TEST_after_chunk;
+};
+
+struct BackupResult {
+  std::string backup_id;
+  std::filesystem::path path;
+  int64_t chunks = 0;
+  int64_t bytes = 0;
+  int64_t customers = 0;
+  int64_t audit_head_seq = 0;
+};
+
+struct BackupCheck {
+  std::string backup_id;
+  std::string vault_id;
+  std::string backend;
+  int64_t created_at_ms = 0;
+  int64_t chunks = 0;
+  std::vector<std::pair<std::string, int64_t>> row_counts;  // table, rows
+};
+
+struct RestoreOptions {
+  std::filesystem::path backup;  // a backup directory (holding manifest.json)
+  std::filesystem::path dir;     // the new vault directory: absent, empty, or left by a killed
+                                 // restore (then cleaned and redone)
+  // The KEK: for the keyfile provider the keyfile (copied into dir); for the passphrase
+  // provider the passphrase (the CLI reads it from the environment).
+  std::filesystem::path keyfile;
+  std::string passphrase;
+  // Non-empty: restore into this PostgreSQL URL (no password) and empty schema.
+  std::string postgres_url;
+  std::string postgres_schema = "custos";
+  // Destruction ledgers to replay besides <backup>/../destruction-ledger.jsonl.
+  std::vector<std::filesystem::path> ledgers;
+  Clock now_ms;
+};
+
+struct RestoreReport {
+  std::string backup_id;
+  std::string vault_id;
+  std::string from_backend;
+  std::string to_backend;
+  int64_t rows = 0;
+  int64_t customers = 0;
+  int64_t customers_dropped = 0;  // by the destruction ledger
+  int64_t transactions_dropped = 0;
+  int64_t notes_dropped = 0;
+  int64_t rows_dropped = 0;
+  int64_t ledger_entries = 0;
+};
+
+struct ForgetResult {
+  int64_t backups_rewritten = 0;
+  int64_t keys_dropped = 0;
+};
+
+
+class BackupService {
+ public:
+  // Made by Vault::Open; borrows the vault's state, which outlives it.
+  explicit BackupService(VaultState& state) : state_(&state) {}
+
+  // --- backups (issue 6; src/vault/backups.cpp, docs/backup.md) ---
+  // Takes an online backup: a consistent snapshot of the store (writers carry on), written
+  // as described in src/backup/backup.h. Authorised by "backup.run" (a backup holds only
+  // ciphertext), audited before ("backup.run") and after ("backup.complete", with the id and
+  // counts). PermissionDenied / Unauthenticated as other administration; Unavailable on I/O.
+  Result<BackupResult> Take(const Context& ctx, const BackupRequest& request);
+  // The server's schedule ([backup] every/keep): Backup as the "system" actor on the job
+  // channel, then deletes the oldest backups beyond `keep`. Not reachable from an adapter.
+  Result<BackupResult> RunScheduled();
+  // Checks a backup without restoring it (backup::VerifyBackup) with this vault's KEK and
+  // checkpoint key. Authorised by "backup.run", audited "backup.verify" with the outcome.
+  // DataLoss naming the file and check that failed; NotFound: no manifest (incomplete).
+  Result<BackupCheck> Verify(const Context& ctx, const std::filesystem::path& backup);
+  // Destruction reaches the backups (ARCHITECTURE.md): reads the destruction ledger at
+  // `ledger_file` (default: <vault>/destruction-ledger.jsonl) and rewrites the key section of
+  // every backup in [backup] dir without the destroyed customers' wrapped DEKs
+  // (backup::ForgetDestroyed), appending the entries to the backups' ledger. For lifecycle's
+  // destruction (a system step after an approved run, not an adapter). Audited
+  // "backup.forget" with the counts. NotFound: no ledger; DataLoss: a backup failed its checks.
+  Result<ForgetResult> ForgetDestroyed(const std::filesystem::path& ledger_file = {});
+
+
+ private:
+  VaultState* state_;
+
+};
+
+}  // namespace custos::vault

@@ -1,0 +1,175 @@
+// StaffService: staff accounts, authentication (passwords, TOTP, tokens, lock-out), training
+// records, and the access policy as a staff member sees it (P3.2b, P4a, P5b; docs/access.md).
+// Every call is audited (never a password, token or TOTP secret). Thread safety: safe for
+// concurrent use.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/level.h"
+#include "core/status.h"
+#include "vault/context.h"
+#include "vault/record_codec.h"
+
+namespace custos::schema { struct Config; }
+
+namespace custos::vault {
+
+struct VaultState;
+
+// --- staff and authentication: value types (issue 3, P4a, P5b; see docs/access.md) ---
+
+struct StaffSpec {
+  std::string staff_id;  // 1-64 of [a-z0-9._-]
+  std::string display_name;
+  std::string post;                // 岗位, e.g. "support_agent"
+  std::vector<std::string> roles;  // role names from custos.toml
+  std::string initial_password;    // empty: no password (the account logs in by token only)
+};
+
+// Fields left empty are unchanged.
+struct StaffChange {
+  std::optional<std::string> display_name;
+  std::optional<std::string> post;
+  std::optional<std::vector<std::string>> roles;
+  std::optional<std::string> status;  // "active" or "disabled"
+};
+
+struct StaffView {
+  std::string staff_id;
+  std::string display_name;
+  std::string post;
+  std::vector<std::string> roles;
+  std::string status;
+  int64_t created_at_ms = 0;
+  bool has_password = false;
+  bool totp_enrolled = false;
+  int64_t locked_until_ms = 0;  // 0 when not locked
+};
+
+// A token as issued: the secret is shown here once and never again.
+struct IssuedToken {
+  std::string token_id;
+  std::string staff_id;
+  std::string secret;  // "cst_..."
+  int64_t expires_at_ms = 0;
+};
+
+struct TokenView {
+  std::string token_id;
+  std::string staff_id;
+  std::string label;
+  int64_t created_at_ms = 0;
+  int64_t expires_at_ms = 0;
+  int64_t revoked_at_ms = 0;
+  std::string state;  // "active", "expired", "revoked"
+};
+
+// Shown once at enrolment, for the staff member's authenticator app.
+struct TotpEnrollment {
+  std::string secret_base32;
+  std::string otpauth_uri;
+};
+
+struct TrainingRecord {
+  std::string staff_id;
+  std::string course;
+  int64_t completed_at_ms = 0;
+  int64_t valid_until_ms = 0;
+  std::string recorded_by;  // filled in by the vault
+};
+
+
+struct AccessExplanation {
+  std::string name;    // a field of the catalogue, or "transaction" / "note"
+  Level level = Level::kGeneral;
+  std::string action;  // customer.read, txn.read, note.read
+  std::string effect;  // "allow", "mask", "deny"
+  std::string mask_rule;  // for "mask"
+  std::string reason;
+  bool break_glass = false;
+};
+
+
+class StaffService {
+ public:
+  // Made by Vault::Open; borrows the vault's state, which outlives it.
+  explicit StaffService(VaultState& state) : state_(&state) {}
+
+  // --- staff and authentication (issue 3, P4a, P5b; src/vault/staff_ops.cpp) ---
+  // Every call below is audited (never a password, token or TOTP secret). Calls taking a
+  // Context need an active, unlocked actor whose roles grant the named action (until the
+  // policy engine: RequireAdminAction in src/vault/admin_action.cpp); "self" marks calls a
+  // staff member may also make about their own account. Refusals are audited as "deny":
+  // Unauthenticated (unknown / inactive actor), PermissionDenied (no grant).
+
+  // Resolves a bearer token ("cst_" + base32 of 32 random bytes) to an active staff id.
+  // Unauthenticated (unknown, expired, revoked token; locked or disabled staff). Refusals are
+  // audited ("auth.token", deny, never the token); a success is not (the operation it
+  // authenticates is audited with the actor). Fast path: SHA-256 lookup, no Argon2.
+  Result<std::string> Authenticate(std::string_view bearer_token, std::string_view request_id,
+                                   Channel channel = Channel::kApi);
+  // Login: password, plus the current TOTP code when the staff member has enrolled one or a
+  // role requires it (roles that can read confidential fields). ttl_ms in (0, 90 days].
+  // Unauthenticated on a wrong staff id, password or code — each failure counts towards the
+  // lock-out ([access] max_failures in a row, default 5: locked for lockout_minutes, default
+  // 15; audited "auth.lockout"); FailedPrecondition when a required second factor is not
+  // enrolled yet; InvalidArgument on a bad ttl or label.
+  Result<IssuedToken> IssueToken(std::string_view staff_id, std::string_view password,
+                                 std::string_view totp_code, int64_t ttl_ms,
+                                 std::string_view label, Channel channel = Channel::kApi);
+  // staff.manage or self. NotFound if the token does not exist (or is another's, for self).
+  Status RevokeToken(const Context& ctx, std::string_view token_id);
+  // staff.manage or self; every staff member's tokens when staff_id is empty (staff.manage).
+  Result<std::vector<TokenView>> ListTokens(const Context& ctx, std::string_view staff_id);
+
+  // staff.manage. Conflict if the id exists; InvalidArgument naming the bad field or rule.
+  Status Create(const Context& ctx, const StaffSpec& spec);
+  // staff.manage. NotFound if absent. An actor cannot disable themselves or drop their own
+  // staff.manage (the last way back in).
+  Status Update(const Context& ctx, std::string_view staff_id, const StaffChange& change);
+  // staff.manage or role.read.
+  Result<std::vector<StaffView>> List(const Context& ctx);
+  // staff.manage or self. Also clears a lock-out.
+  Status SetPassword(const Context& ctx, std::string_view staff_id,
+                     std::string_view new_password);
+  // staff.manage or self. Replaces any earlier secret; returns the new one once.
+  Result<TotpEnrollment> EnrollTotp(const Context& ctx, std::string_view staff_id);
+
+  // training.manage. NotFound for an unknown staff id; InvalidArgument if valid_until is not
+  // after completed_at.
+  Status RecordTraining(const Context& ctx, const TrainingRecord& record);
+  // training.read or self; everyone's when staff_id is empty (training.read).
+  Result<std::vector<TrainingRecord>> ListTraining(const Context& ctx, std::string_view staff_id);
+
+  // --- access policy (issue 3, P3.2b; src/vault/explain.cpp) ---
+  // The role and post catalogue of custos.toml (not customer data), for actors whose roles
+  // grant role.read; audited "role.list". Success: the vault's configuration, to read its
+  // `roles` and `posts` (owned by the vault, valid while it is open). PermissionDenied
+  // without role.read; Unauthenticated for an unknown or inactive actor.
+  Result<const schema::Config*> ListRoles(const Context& ctx);
+
+  // What `staff_id` would see of the customer for `purpose`, per field and record kind:
+  // allow, mask or deny, and why (the engine's reasons; never a value). Allowed to the staff
+  // member about themselves and to roles granting role.read. Audited "access.explain".
+  // InvalidArgument for a bad customer id or an unknown purpose; NotFound for an unknown staff
+  // member or customer; PermissionDenied without role.read.
+  Result<std::vector<AccessExplanation>> ExplainAccess(const Context& ctx,
+                                                       std::string_view staff_id,
+                                                       std::string_view purpose,
+                                                       std::string_view customer_id);
+
+
+ private:
+  VaultState* state_;
+
+};
+
+}  // namespace custos::vault
