@@ -8,6 +8,11 @@ find_package(CLI11 REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(Threads REQUIRED)
 find_library(CSV_LIBRARY NAMES csv REQUIRED)
+# Header-only (core only): utfcpp (libutfcpp-dev, /usr/include/utf8cpp/utf8/core.h) and Howard Hinnant's date
+# (libhowardhinnant-date-dev, <date/date.h>). Found by header rather than their CMake packages
+# so that date's INTERFACE_SOURCES and tz target do not spread to every target.
+find_path(UTFCPP_INCLUDE_DIR utf8/core.h PATH_SUFFIXES utf8cpp REQUIRED)
+find_path(DATE_INCLUDE_DIR date/date.h REQUIRED)
 if(CUSTOS_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   libbotan-2-dev libsqlite3-dev sqlite3 libtomlplusplus-dev libcli11-dev
   libfmt-dev libspdlog-dev nlohmann-json3-dev libcsv-dev libzstd-dev
+  libutfcpp-dev libhowardhinnant-date-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev libcpp-httplib-dev libpq-dev libhyperscan-dev libp11-kit-dev
   softhsm2

@@ -4,6 +4,8 @@
 
 #include <chrono>
 
+#include "core/dates.h"
+
 namespace custos::access {
 
 TrainingStatus EvaluateTraining(const std::vector<store::TrainingRow>& records,
@@ -24,13 +26,7 @@ Result<TrainingStatus> CurrentTraining(store::Transaction& txn, std::string_view
   return EvaluateTraining(rows, course, now_ms);
 }
 
-std::string UtcDate(int64_t ms) {
-  using namespace std::chrono;
-  const sys_days day = floor<days>(sys_time<milliseconds>(milliseconds(ms)));
-  const year_month_day ymd(day);
-  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-}
+std::string UtcDate(int64_t ms) { return core::UtcDateOfMs(ms); }
 
 std::string TrainingReason(std::string_view course, const TrainingStatus& status) {
   if (!status.on_record) return fmt::format("no training '{}' on record", course);

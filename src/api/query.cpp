@@ -7,6 +7,7 @@
 #include <charconv>
 
 #include "api/request_body.h"
+#include "core/utf8.h"
 
 namespace custos::api {
 namespace {
@@ -48,31 +49,7 @@ std::string NameForMessage(std::string_view name) {
 
 }  // namespace
 
-bool IsCleanUtf8(std::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x20 || c == 0x7F) return false;
-    if (c < 0x80) { ++i; continue; }
-    size_t len = 0;
-    uint32_t cp = 0;
-    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1Fu; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0Fu; }
-    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07u; }
-    else return false;
-    if (i + len > text.size()) return false;
-    for (size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(text[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3Fu);
-    }
-    // Overlong forms, surrogates and values beyond U+10FFFF are not UTF-8.
-    const uint32_t min_for_len[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min_for_len[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += len;
-  }
-  return true;
-}
+bool IsCleanUtf8(std::string_view text) { return core::IsValidUtf8Text(text); }
 
 Result<QueryParams> ParseQuery(std::string_view raw, std::span<const std::string_view> accepted) {
   if (raw.size() > kMaxQueryBytes) {

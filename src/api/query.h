@@ -36,7 +36,7 @@ Result<std::vector<std::string>> ParseNameList(std::string_view param, std::stri
 Result<int64_t> ParseBoundedInt(std::string_view param, std::string_view text, int64_t min,
                                 int64_t max);
 
-// True if `text` is well-formed UTF-8 with no control characters (C0, DEL).
+// True if `text` is well-formed UTF-8 with no control characters (C0, DEL): core::IsValidUtf8Text.
 bool IsCleanUtf8(std::string_view text);
 
 }  // namespace custos::api

@@ -2,16 +2,15 @@
 // docs/subject_requests.md): the register of what customers asked, when it is due and how it
 // ended. Administrative like approvals: a bearer token, the purpose optional (the vault records
 // legal_obligation when none is given).
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <array>
-#include <ctime>
 
 #include "api/query.h"
 #include "api/request_body.h"
 #include "api/routes.h"
 #include "api/view_json.h"
+#include "core/dates.h"
 #include "vault/vault.h"
 
 namespace custos::api {
@@ -30,10 +29,7 @@ constexpr std::array<BodyMember, 1> kCloseBody = {{
 constexpr std::array<std::string_view, 2> kListQuery = {"customer_id", "open"};
 
 // RFC 3339 in UTC, to the second: "2026-12-14T14:18:58Z".
-std::string Rfc3339(int64_t ms) {
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(seconds));
-}
+std::string Rfc3339(int64_t ms) { return core::FormatIsoUtc(ms / 1000); }
 
 json RequestJson(const vault::SubjectRequestView& r) {
   return {{"request_id", r.request_id},     {"customer_id", r.customer_id},

@@ -72,9 +72,11 @@ int WithUnauthenticatedVault(const Globals& g, const std::function<int(vault::Va
 // `custos staff|token|totp ...` and `custos training|approval ...`.
 void AddStaffCommands(CLI::App& app, Globals& g, Action& action);
 void AddApprovalCommands(CLI::App& app, Globals& g, Action& action);
-// "90m", "8h", "30d" in milliseconds; InvalidArgument otherwise.
+// "90m", "8h", "30d" (1 to 100,000 of m, h or d: core::kCommandLineSpan) in milliseconds;
+// InvalidArgument "duration: ..." naming the rule otherwise.
 Result<int64_t> ParseDuration(std::string_view text);
-// "YYYY-MM-DD" (UTC midnight) in milliseconds; InvalidArgument otherwise.
+// "YYYY-MM-DD" exactly (core::ParseCivilDate), UTC midnight in milliseconds; InvalidArgument
+// "date: expected YYYY-MM-DD" otherwise.
 Result<int64_t> ParseDate(std::string_view text);
 
 // --- access policy (issue 3; access_commands.cpp) ---

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cli/app.h"
+#include "core/dates.h"
 #include "crypto/primitives.h"
 
 namespace custos::cli {
@@ -29,23 +30,13 @@ std::string Join(const std::vector<std::string>& items) {
   return out;
 }
 
-// "2026-12-01" (UTC midnight) or "" (now: 0). InvalidArgument otherwise.
+// "2026-12-01" (UTC midnight) or "" (now: 0). InvalidArgument otherwise. One-digit month and
+// day ("2026-1-5") have always been accepted here.
 Result<int64_t> ParseDate(const std::string& text) {
   if (text.empty()) return int64_t{0};
-  int y = 0;
-  unsigned m = 0;
-  unsigned d = 0;
-  char dash1 = 0;
-  char dash2 = 0;
-  std::istringstream in(text);
-  in >> y >> dash1 >> m >> dash2 >> d;
-  const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m},
-                                        std::chrono::day{d}};
-  if (!in || !in.eof() || dash1 != '-' || dash2 != '-' || !ymd.ok()) {
-    return InvalidArgument("--effective: must be a date YYYY-MM-DD");
-  }
-  const auto days = std::chrono::sys_days(ymd).time_since_epoch();
-  return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(days).count());
+  Result<std::chrono::year_month_day> d = core::ParseCivilDate(text, {.short_fields = true});
+  if (!d.ok()) return InvalidArgument("--effective: must be a date YYYY-MM-DD");
+  return core::UtcMidnightMs(*d);
 }
 
 nlohmann::json NoticeJson(const vault::NoticeView& n, bool with_text) {

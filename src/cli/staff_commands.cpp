@@ -3,11 +3,12 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <charconv>
 #include <chrono>
 
 #include "cli/app.h"
 #include "cli/secret_input.h"
+#include "core/dates.h"
+#include "core/duration.h"
 
 namespace custos::cli {
 namespace {
@@ -243,36 +244,15 @@ void AddTotpGroup(CLI::App& app, Globals& g, Action& action) {
 }  // namespace
 
 Result<int64_t> ParseDuration(std::string_view text) {
-  if (text.size() < 2) return InvalidArgument("duration: expected e.g. 90m, 8h or 30d");
-  int64_t n = 0;
-  const char* end = text.data() + text.size() - 1;
-  auto [ptr, ec] = std::from_chars(text.data(), end, n);
-  if (ec != std::errc() || ptr != end || n <= 0 || n > 100000) {
-    return InvalidArgument("duration: expected e.g. 90m, 8h or 30d");
-  }
-  switch (text.back()) {
-    case 'm': return n * 60 * 1000;
-    case 'h': return n * 3600 * 1000;
-    case 'd': return n * 24 * 3600 * 1000;
-    default: return InvalidArgument("duration: the unit is m, h or d");
-  }
+  Result<std::chrono::seconds> span = core::ParseSpan(text, core::kCommandLineSpan);
+  if (!span.ok()) return InvalidArgument(fmt::format("duration: {}", span.status().message()));
+  return span->count() * 1000;
 }
 
 Result<int64_t> ParseDate(std::string_view text) {
-  int y = 0;
-  unsigned m = 0;
-  unsigned d = 0;
-  const Status bad = InvalidArgument("date: expected YYYY-MM-DD");
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return bad;
-  auto num = [&](size_t pos, size_t len, auto& out) {
-    auto [p, ec] = std::from_chars(text.data() + pos, text.data() + pos + len, out);
-    return ec == std::errc() && p == text.data() + pos + len;
-  };
-  if (!num(0, 4, y) || !num(5, 2, m) || !num(8, 2, d)) return bad;
-  using namespace std::chrono;
-  const year_month_day ymd{year(y), month(m), day(d)};
-  if (!ymd.ok()) return bad;
-  return duration_cast<milliseconds>(sys_days(ymd).time_since_epoch()).count();
+  Result<std::chrono::year_month_day> d = core::ParseCivilDate(text);
+  if (!d.ok()) return InvalidArgument("date: expected YYYY-MM-DD");
+  return core::UtcMidnightMs(*d);
 }
 
 void AddStaffCommands(CLI::App& app, Globals& g, Action& action) {

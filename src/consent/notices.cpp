@@ -6,7 +6,7 @@
 #include <set>
 
 #include "consent/consent.h"
-#include "core/validators.h"
+#include "core/utf8.h"
 #include "crypto/primitives.h"
 
 namespace custos::consent {

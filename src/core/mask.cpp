@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/region_codes.h"
+#include "core/utf8.h"
 #include "core/validators.h"
 
 namespace custos::core {
@@ -16,28 +17,12 @@ constexpr size_t kMaxUnitChars = 16;  // 积石山保安族东乡族撒拉族自
 constexpr std::array<std::string_view, 8> kRules = {
     "none", "full", "mobile", "id_card", "name", "email", "address", "bank_card"};
 
-size_t CharLen(char lead) {
-  const auto b = static_cast<uint8_t>(lead);
-  if (b < 0x80) return 1;
-  if ((b & 0xE0) == 0xC0) return 2;
-  if ((b & 0xF0) == 0xE0) return 3;
-  return 4;
-}
-
-// Byte offset of every character start, plus the end offset. Input is valid UTF-8.
-std::vector<size_t> CharStarts(std::string_view s) {
-  std::vector<size_t> starts;
-  for (size_t i = 0; i < s.size(); i += CharLen(s[i])) starts.push_back(i);
-  starts.push_back(s.size());
-  return starts;
-}
-
 std::string Stars(size_t n) { return std::string(n, '*'); }
 
 // Keeps `head` characters and `tail` characters, one * per character between; "****" when
 // fewer than `min_chars` characters would leave nothing hidden.
 std::string KeepEnds(std::string_view v, size_t head, size_t tail, size_t min_chars) {
-  std::vector<size_t> at = CharStarts(v);
+  std::vector<size_t> at = Utf8CharStarts(v);
   const size_t n = at.size() - 1;
   if (n < min_chars) return std::string(kHidden);
   return std::string(v.substr(0, at[head])) + Stars(n - head - tail) +
@@ -45,7 +30,7 @@ std::string KeepEnds(std::string_view v, size_t head, size_t tail, size_t min_ch
 }
 
 std::string MaskName(std::string_view v) {
-  std::vector<size_t> at = CharStarts(v);
+  std::vector<size_t> at = Utf8CharStarts(v);
   const size_t n = at.size() - 1;
   if (n <= 1) return "*";
   return std::string(v.substr(0, at[1])) + Stars(n - 1);
@@ -54,11 +39,11 @@ std::string MaskName(std::string_view v) {
 std::string MaskEmail(std::string_view v) {
   const size_t at = v.rfind('@');
   if (at == std::string_view::npos || at == 0) return std::string(kHidden);
-  return std::string(v.substr(0, CharLen(v[0]))) + "***" + std::string(v.substr(at));
+  return std::string(v.substr(0, DecodeUtf8Lossy(v, 0).len)) + "***" + std::string(v.substr(at));
 }
 
 std::string MaskBankCard(std::string_view v) {
-  std::vector<size_t> at = CharStarts(v);
+  std::vector<size_t> at = Utf8CharStarts(v);
   const size_t n = at.size() - 1;
   if (n < 5) return std::string(kHidden);
   return "************" + std::string(v.substr(at[n - 4]));
@@ -97,7 +82,7 @@ Unit NextUnit(std::string_view rest, bool have_city, size_t& len) {
   size_t i = 0;
   std::string_view prev;
   for (size_t chars = 0; i < rest.size() && chars < kMaxUnitChars; ++chars) {
-    std::string_view c = rest.substr(i, CharLen(rest[i]));
+    std::string_view c = rest.substr(i, DecodeUtf8Lossy(rest, i).len);
     i += c.size();
     if (chars > 0) {
       Unit u = Unit::kNone;

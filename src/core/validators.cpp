@@ -10,9 +10,6 @@
 namespace custos::core {
 namespace {
 
-using std::chrono::day;
-using std::chrono::month;
-using std::chrono::year;
 using std::chrono::year_month_day;
 
 constexpr int kMinBirthYear = 1900;
@@ -86,52 +83,13 @@ std::string Without(std::string_view s, std::string_view drop) {
   return out;
 }
 
-int ParseInt(std::string_view digits) {
-  int v = 0;
-  for (char c : digits) v = v * 10 + (c - '0');
-  return v;
-}
+// The spellings of a date a clerk may type (P3.1c): YYYY-MM-DD, YYYYMMDD and YYYY/MM/DD, month
+// and day with one digit when separated. nullopt if the shape is wrong or the date does not
+// exist.
+constexpr CivilDateForms kIntakeDateForms{.compact = true, .slashes = true, .short_fields = true};
 
-std::string FormatDate(const year_month_day& d) {
-  const int y = static_cast<int>(d.year());
-  const unsigned m = static_cast<unsigned>(d.month());
-  const unsigned dd = static_cast<unsigned>(d.day());
-  std::string out = "0000-00-00";
-  for (int i = 3, v = y; i >= 0; --i, v /= 10) {
-    out[static_cast<size_t>(i)] = static_cast<char>('0' + v % 10);
-  }
-  out[5] = static_cast<char>('0' + m / 10);
-  out[6] = static_cast<char>('0' + m % 10);
-  out[8] = static_cast<char>('0' + dd / 10);
-  out[9] = static_cast<char>('0' + dd % 10);
-  return out;
-}
-
-year_month_day MakeDate(int y, int m, int d) {
-  return year_month_day{year{y}, month{static_cast<unsigned>(m)}, day{static_cast<unsigned>(d)}};
-}
-
-// YYYYMMDD, or YYYY-M-D / YYYY/M/D with one or two digits for month and day. nullopt if the
-// shape is wrong or the date does not exist.
 std::optional<year_month_day> ParseDate(std::string_view s) {
-  if (s.size() == 8 && AllDigits(s)) {
-    year_month_day d = MakeDate(ParseInt(s.substr(0, 4)), ParseInt(s.substr(4, 2)),
-                                ParseInt(s.substr(6, 2)));
-    return d.ok() ? std::optional(d) : std::nullopt;
-  }
-  if (s.size() < 8 || s.size() > 10 || (s[4] != '-' && s[4] != '/')) return std::nullopt;
-  const char sep = s[4];
-  const size_t second = s.find(sep, 5);
-  if (second == std::string_view::npos) return std::nullopt;
-  std::string_view y = s.substr(0, 4);
-  std::string_view m = s.substr(5, second - 5);
-  std::string_view d = s.substr(second + 1);
-  for (std::string_view part : {m, d}) {
-    if (part.empty() || part.size() > 2 || !AllDigits(part)) return std::nullopt;
-  }
-  if (!AllDigits(y)) return std::nullopt;
-  year_month_day date = MakeDate(ParseInt(y), ParseInt(m), ParseInt(d));
-  return date.ok() ? std::optional(date) : std::nullopt;
+  return TryParseCivilDate(s, kIntakeDateForms);
 }
 
 Status CheckBirthDate(const year_month_day& d, const year_month_day& today) {
@@ -249,43 +207,6 @@ constexpr std::array kValidators = std::to_array<Validator>({
 
 }  // namespace
 
-std::chrono::year_month_day TodayInChina() {
-  const auto now = std::chrono::system_clock::now() + std::chrono::hours(8);
-  return year_month_day{std::chrono::floor<std::chrono::days>(now)};
-}
-
-bool IsValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto b0 = static_cast<uint8_t>(s[i]);
-    if (b0 < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len = 0;
-    uint32_t cp = 0;
-    uint32_t min = 0;
-    if ((b0 & 0xE0) == 0xC0) {
-      len = 2, cp = b0 & 0x1Fu, min = 0x80;
-    } else if ((b0 & 0xF0) == 0xE0) {
-      len = 3, cp = b0 & 0x0Fu, min = 0x800;
-    } else if ((b0 & 0xF8) == 0xF0) {
-      len = 4, cp = b0 & 0x07u, min = 0x10000;
-    } else {
-      return false;
-    }
-    if (i + len > s.size()) return false;
-    for (size_t k = 1; k < len; ++k) {
-      const auto b = static_cast<uint8_t>(s[i + k]);
-      if ((b & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (b & 0x3Fu);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += len;
-  }
-  return true;
-}
-
 char IdCardCheckChar(std::string_view first17) {
   if (first17.size() != 17 || !AllDigits(first17)) return '\0';
   int sum = 0;
@@ -315,7 +236,7 @@ Result<IdCardFacts> ParseIdCardNumber(std::string_view normalised) {
   CUSTOS_RETURN_IF_ERROR(CheckIdShape(normalised));
   CUSTOS_ASSIGN_OR_RETURN(year_month_day birth, IdBirthDate(normalised));
   IdCardFacts facts;
-  facts.birth_date = FormatDate(birth);
+  facts.birth_date = FormatCivilDate(birth);
   facts.gender = (normalised[16] - '0') % 2 == 1 ? 'M' : 'F';
   facts.region_code = std::string(normalised.substr(0, 6));
   return facts;
@@ -328,7 +249,7 @@ Status CheckIdConsistency(const IdCardFacts& id, std::optional<std::string_view>
   if (birth_date) {
     std::optional<year_month_day> d =
         IsValidUtf8(*birth_date) ? ParseDate(Trim(*birth_date)) : std::nullopt;
-    birth_bad = !d || FormatDate(*d) != id.birth_date;
+    birth_bad = !d || FormatCivilDate(*d) != id.birth_date;
   }
   if (gender) {
     Result<std::string> g = NormalizeGender(*gender);
@@ -347,7 +268,7 @@ Result<std::string> NormalizeBirthDate(std::string_view input, std::chrono::year
   std::optional<year_month_day> d = ParseDate(Trim(input));
   if (!d) return InvalidArgument("not a real date in the form YYYY-MM-DD");
   CUSTOS_RETURN_IF_ERROR(CheckBirthDate(*d, today));
-  return FormatDate(*d);
+  return FormatCivilDate(*d);
 }
 
 Result<std::string> NormalizeBirthDate(std::string_view input) {

@@ -18,16 +18,11 @@
 #include <string>
 #include <string_view>
 
+#include "core/dates.h"  // TodayInChina, used with the `today` overloads
 #include "core/status.h"
+#include "core/utf8.h"   // IsValidUtf8, the rule every validator applies first
 
 namespace custos::core {
-
-// The civil date now in China Standard Time (UTC+8).
-std::chrono::year_month_day TodayInChina();
-
-// True if `s` is well-formed UTF-8 (no overlong forms, surrogates or code points above
-// U+10FFFF).
-bool IsValidUtf8(std::string_view s);
 
 // ---- Resident ID-card number (GB 11643-1999) ----
 

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <optional>
 
+#include "core/dates.h"
+
 namespace custos::lifecycle {
 namespace {
 
@@ -139,13 +141,7 @@ int64_t AddPeriod(int64_t from_ms, const schema::RetentionPeriod& period) {
          time_of_day;
 }
 
-std::string UtcDay(int64_t ms) {
-  const sys_days day = std::chrono::floor<days>(std::chrono::sys_time<milliseconds>(
-      milliseconds(ms)));
-  const std::chrono::year_month_day ymd{day};
-  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-}
+std::string UtcDay(int64_t ms) { return core::UtcDateOfMs(ms); }
 
 bool MayHaveRecordsDue(const schema::Config& config, const store::RetentionFactsRow& f,
                        int64_t now_ms) {

@@ -6,42 +6,12 @@
 #include <array>
 #include <atomic>
 
+#include "core/dates.h"
 #include "core/region_codes.h"
+#include "core/utf8.h"
 #include "core/validators.h"
 
 namespace custos::scan {
-
-Decoded DecodeAt(std::string_view s, size_t i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) return {b0, 1};
-  size_t len = 0;
-  char32_t cp = 0;
-  if ((b0 & 0xE0) == 0xC0) {
-    len = 2;
-    cp = b0 & 0x1F;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3;
-    cp = b0 & 0x0F;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4;
-    cp = b0 & 0x07;
-  } else {
-    return {0xFFFD, 1};
-  }
-  if (i + len > s.size()) return {0xFFFD, 1};
-  for (size_t k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) return {0xFFFD, 1};
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  return {cp, len};
-}
-
-size_t PrevCharStart(std::string_view s, size_t i) {
-  size_t j = i - 1;
-  for (int k = 0; k < 3 && j > 0 && (static_cast<unsigned char>(s[j]) & 0xC0) == 0x80; ++k) --j;
-  return j;
-}
 
 namespace {
 
@@ -78,20 +48,20 @@ bool IsValidIdCard18(std::string_view s, std::chrono::year_month_day today) {
   const char check = s[17] == 'x' ? 'X' : s[17];
   if (core::IdCardCheckChar(s.substr(0, 17)) != check) return false;
   if (!PlausibleRegion(s.substr(0, 6))) return false;
-  const int year = Digits(s.substr(6, 4));
-  const std::chrono::year_month_day birth{std::chrono::year{year},
-                                          std::chrono::month{unsigned(Digits(s.substr(10, 2)))},
-                                          std::chrono::day{unsigned(Digits(s.substr(12, 2)))}};
-  return year >= 1900 && birth.ok() && birth <= today;
+  const std::optional<std::chrono::year_month_day> birth =
+      core::TryParseCivilDate(s.substr(6, 8), {.compact = true});
+  return birth.has_value() && static_cast<int>(birth->year()) >= 1900 && *birth <= today;
 }
 
 bool IsValidLegacyIdCard(std::string_view d, std::chrono::year_month_day today) {
   if (d.size() != 15 || !AllDigits(d)) return false;
   if (!PlausibleRegion(d.substr(0, 6))) return false;
-  const std::chrono::year_month_day birth{std::chrono::year{1900 + Digits(d.substr(6, 2))},
-                                          std::chrono::month{unsigned(Digits(d.substr(8, 2)))},
-                                          std::chrono::day{unsigned(Digits(d.substr(10, 2)))}};
-  return birth.ok() && birth <= today;
+  // The 15-digit number (GB 11643-1989) writes the birth date YYMMDD, all in the 1900s.
+  std::string yyyymmdd = "19";
+  yyyymmdd.append(d.substr(6, 6));
+  const std::optional<std::chrono::year_month_day> birth =
+      core::TryParseCivilDate(yyyymmdd, {.compact = true});
+  return birth.has_value() && *birth <= today;
 }
 
 namespace {
@@ -191,7 +161,7 @@ class CjkSet {
  public:
   explicit CjkSet(std::string_view table) {
     for (size_t i = 0; i + 3 <= table.size(); i += 3) {
-      const Decoded d = DecodeAt(table, i);
+      const core::Utf8Char d = core::DecodeUtf8Lossy(table, i);
       if (IsCjk(d.cp)) bits_[d.cp - 0x4E00] = true;
     }
   }
@@ -218,7 +188,7 @@ size_t SurnameLengthAt(std::string_view s) {
     if (s.substr(0, c.size()) == c) return c.size();
   }
   if (s.size() < 3) return 0;
-  const Decoded d = DecodeAt(s, 0);
+  const core::Utf8Char d = core::DecodeUtf8Lossy(s, 0);
   return d.len == 3 && Surnames().Has(d.cp) ? 3 : 0;
 }
 

@@ -1,8 +1,8 @@
 // Checks that the scanner applies after a pattern matched, for the kinds of data that core's
 // intake validators (core/validators.h) do not cover: legacy 15-digit ID numbers, unified
 // social credit codes (GB 32100-2015), landline numbers, passport numbers, IP addresses, and
-// the surname table used to recognise personal names. Plus the small UTF-8 helpers the
-// extractors share.
+// the surname table used to recognise personal names. Plus the small character classes
+// the extractors share.
 //
 // Thread safety: pure functions over immutable tables; safe from any thread.
 #pragma once
@@ -15,19 +15,8 @@
 
 namespace custos::scan {
 
-// ---- UTF-8 ----
-
-// The code point starting at s[i] and its length in bytes; an invalid or truncated sequence
-// decodes as U+FFFD with length 1, so callers always make progress.
-struct Decoded {
-  char32_t cp;
-  size_t len;
-};
-Decoded DecodeAt(std::string_view s, size_t i);
-
-// The start of the character that ends just before s[i] (i > 0): steps back over at most three
-// continuation bytes.
-size_t PrevCharStart(std::string_view s, size_t i);
+// ---- Characters ----
+// (UTF-8 decoding is core/utf8.h: DecodeUtf8Lossy and Utf8PrevCharStart, the fast path.)
 
 inline bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
 inline bool IsAsciiAlpha(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "core/region_codes.h"
+#include "core/utf8.h"
 #include "core/validators.h"
 #include "scan/checks.h"
 
@@ -338,7 +339,9 @@ void ExtractNumber(const Sink& k, size_t end) {
 void ExtractFullWidth(const Sink& k, size_t end) {
   const Bytes b = k.b();
   auto is_fw = [&](size_t i) {
-    return i + 3 <= b.size() && IsFullWidthDigit(DecodeAt(b, i).cp) && DecodeAt(b, i).len == 3;
+    if (i + 3 > b.size()) return false;
+    const core::Utf8Char c = core::DecodeUtf8Lossy(b, i);
+    return IsFullWidthDigit(c.cp) && c.len == 3;
   };
   size_t s = end;
   while (s >= 3 && end - s < 3 * 20 && is_fw(s - 3)) s -= 3;
@@ -483,7 +486,7 @@ void ExtractEmail(const Sink& k, size_t end) {
 size_t GivenNameLength(Bytes b, size_t i) {
   size_t len = 0;
   for (int n = 0; n < 2 && i + len < b.size(); ++n) {
-    const Decoded d = DecodeAt(b, i + len);
+    const core::Utf8Char d = core::DecodeUtf8Lossy(b, i + len);
     if (!IsCjk(d.cp) || IsNameStopChar(d.cp)) break;
     len += d.len;
   }
@@ -550,7 +553,8 @@ void ExtractNameSuffix(const Sink& k, size_t end) {
     const size_t surname = SurnameLengthAt(b.substr(s, title - s));
     if (surname == 0 || surname == title - s) continue;
     if (GivenNameLength(b, s + surname) != title - s - surname) continue;
-    const bool clean_start = s == 0 || IsNameStopChar(DecodeAt(b, PrevCharStart(b, s)).cp);
+    const bool clean_start =
+        s == 0 || IsNameStopChar(core::DecodeUtf8Lossy(b, core::Utf8PrevCharStart(b, s)).cp);
     if (!clean_start && chars == 3) {
       // 感谢李明先生: 谢李明 would swallow the verb; the two-character reading may be right.
       continue;
@@ -609,13 +613,13 @@ void ExtractAddress(const Sink& k, size_t end) {
   // Walk back over the address characters, at most 30.
   size_t run = road;
   for (int n = 0; n < 30 && run > 0; ++n) {
-    const size_t p = PrevCharStart(b, run);
-    if (!IsAddressChar(DecodeAt(b, p).cp)) break;
+    const size_t p = core::Utf8PrevCharStart(b, run);
+    if (!IsAddressChar(core::DecodeUtf8Lossy(b, p).cp)) break;
     run = p;
   }
   size_t s = road;
   double confidence = 0;
-  for (size_t p = run; p < road; p += DecodeAt(b, p).len) {
+  for (size_t p = run; p < road; p += core::DecodeUtf8Lossy(b, p).len) {
     if (StartsWithAdminName(b.substr(p, road - p))) {
       s = p;
       confidence = 0.7;
@@ -632,13 +636,13 @@ void ExtractAddress(const Sink& k, size_t end) {
     }
     if (!has_unit) return;
     s = run;
-    while (road - s > 30) s += DecodeAt(b, s).len;
+    while (road - s > 30) s += core::DecodeUtf8Lossy(b, s).len;
     confidence = 0.5;
   }
   // After 号: building, unit, floor and room (3栋502室, 2单元301).
   size_t e = end;
   for (int n = 0; n < 24 && e < b.size(); ++n) {
-    const Decoded d = DecodeAt(b, e);
+    const core::Utf8Char d = core::DecodeUtf8Lossy(b, e);
     const bool part = (d.cp < 0x80 && (IsAsciiAlnum(static_cast<char>(d.cp)) || d.cp == '-')) ||
                       d.cp == U'栋' || d.cp == U'幢' || d.cp == U'单' || d.cp == U'元' ||
                       d.cp == U'楼' || d.cp == U'层' || d.cp == U'室' || d.cp == U'号' ||

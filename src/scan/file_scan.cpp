@@ -13,7 +13,7 @@
 #include <mutex>
 #include <thread>
 
-#include "core/validators.h"
+#include "core/utf8.h"
 #include "scan/checks.h"
 #include "scan/gb18030.h"
 #include "scan/tabular.h"
@@ -173,7 +173,7 @@ bool IsWholeName(std::string_view s) {
   size_t i = surname;
   int given = 0;
   while (i < s.size()) {
-    const Decoded d = DecodeAt(s, i);
+    const core::Utf8Char d = core::DecodeUtf8Lossy(s, i);
     if (!IsCjk(d.cp) || ++given > 2) return false;
     i += d.len;
   }

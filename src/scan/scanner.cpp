@@ -7,7 +7,7 @@
 #include <iterator>
 #include <mutex>
 
-#include "core/validators.h"
+#include "core/dates.h"
 #include "scan/byte_search.h"
 #include "scan/patterns.h"
 

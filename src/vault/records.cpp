@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/dates.h"
 #include "core/validators.h"
 #include "lifecycle/rules.h"
 #include "scan/scan_text.h"
@@ -23,12 +24,15 @@ namespace {
 Result<FieldValues> NormalizeTransaction(const FieldValues& in) {
   static const std::regex kAmount(R"(^-?[0-9]{1,15}(\.[0-9]{1,4})?$)");
   static const std::regex kCurrency(R"(^[A-Z]{3}$)");
-  static const std::regex kDateTime(
-      R"(^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?(Z|[+-][0-9]{2}:[0-9]{2})?)?$)");
+  // The shape only, as always: the date part is checked by the "date" validator below.
+  static constexpr core::TimestampForms kOccurredAt{.date_only = true, .space_separator = true,
+                                                    .optional_seconds = true,
+                                                    .optional_offset = true,
+                                                    .check_values = false};
   FieldValues out;
   for (const auto& [name, value] : in) {
     if (name == "occurred_at") {
-      if (!std::regex_match(value, kDateTime)) {
+      if (!core::ParseIsoTimestamp(value, kOccurredAt).ok()) {
         return InvalidArgument("field 'occurred_at': must be YYYY-MM-DD or an ISO 8601 date-time");
       }
       CUSTOS_ASSIGN_OR_RETURN(std::string date,

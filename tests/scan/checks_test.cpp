@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "core/validators.h"
 #include "scan/finding.h"
 #include "test_values.h"
 
@@ -31,6 +32,26 @@ TEST(LegacyIdCard, NeedsARegionAndARealBirthDate) {
   EXPECT_FALSE(IsValidLegacyIdCard("110105491331002", kToday)) << "month 13";
   EXPECT_FALSE(IsValidLegacyIdCard("990105491231002", kToday)) << "no province 99";
   EXPECT_FALSE(IsValidLegacyIdCard("11010549123100", kToday)) << "14 digits";
+}
+
+TEST(LegacyIdCard, TheBirthDateIsInThe1900sAndMustBeReal) {
+  EXPECT_TRUE(IsValidLegacyIdCard("110105040229002", kToday)) << "1904 was a leap year";
+  EXPECT_FALSE(IsValidLegacyIdCard("110105000229002", kToday)) << "1900 was not";
+  EXPECT_FALSE(IsValidLegacyIdCard("110105490631002", kToday)) << "June has 30 days";
+}
+
+// The 18-character number's birth date: real, from 1900, not after today.
+TEST(IdCard18, TheBirthDateIsRealFrom1900AndNotInTheFuture) {
+  auto with_check = [](std::string first17) {
+    return first17 + core::IdCardCheckChar(first17);
+  };
+  EXPECT_TRUE(IsValidIdCard18(with_check("11010519000101002"), kToday));
+  EXPECT_FALSE(IsValidIdCard18(with_check("11010518991231002"), kToday)) << "before 1900";
+  EXPECT_TRUE(IsValidIdCard18(with_check("11010520000229002"), kToday));
+  EXPECT_FALSE(IsValidIdCard18(with_check("11010519000229002"), kToday)) << "not a leap year";
+  EXPECT_FALSE(IsValidIdCard18(with_check("11010519901301002"), kToday)) << "month 13";
+  EXPECT_TRUE(IsValidIdCard18(with_check("11010520250601002"), kToday)) << "born today";
+  EXPECT_FALSE(IsValidIdCard18(with_check("11010520250602002"), kToday)) << "tomorrow";
 }
 
 TEST(Telephone, AreaCodesAndLocalNumbers) {
