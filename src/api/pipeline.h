@@ -29,7 +29,7 @@
 namespace custos::api {
 
 // Resolves a bearer token to an active staff id, or Unauthenticated. The production server
-// uses Vault::Authenticate; tests may supply their own.
+// uses StaffService::Authenticate; tests may supply their own.
 using Authenticator =
     std::function<Result<std::string>(std::string_view bearer_token, std::string_view request_id)>;
 

@@ -31,7 +31,7 @@ struct ServerOptions {
   schema::ServerConfig config;         // listen, port, threads, body and rate limits
   std::filesystem::path cert_file;     // PEM; absolute or relative to the working directory
   std::filesystem::path key_file;      // PEM
-  Authenticator authenticate;          // empty: Vault::Authenticate
+  Authenticator authenticate;          // empty: StaffService::Authenticate
   RateLimiter::Clock rate_clock;       // empty: the steady clock (tests inject one)
 };
 

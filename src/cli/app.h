@@ -63,7 +63,7 @@ Result<vault::FieldValues> ParseAssignments(const std::vector<std::string>& pair
 
 // Runs `body` with an opened vault, turning errors into exit codes. Authenticates first: the
 // API token comes from --token-file, $CUSTOS_TOKEN, or a no-echo prompt on a terminal, and
-// Vault::Authenticate turns it into g.staff (P4a: no back door around the service).
+// StaffService::Authenticate turns it into g.staff (P4a: no back door around the service).
 int WithVault(Globals& g, const std::function<int(vault::Vault&)>& body);
 // As WithVault without authenticating: for logging in (`custos token issue`).
 int WithUnauthenticatedVault(const Globals& g, const std::function<int(vault::Vault&)>& body);

@@ -1,4 +1,4 @@
-// Backups through the one door (issue 6 point 5, P3.2d): Vault::Backup, RunScheduledBackup,
+// Backups through the one door (issue 6 point 5, P3.2d): BackupService::Take, RunScheduled,
 // VerifyBackup and Restore. The format and its checks live in src/backup; here: who may,
 // what is audited, and the wiring of keys, stores and directories.
 #include <fcntl.h>

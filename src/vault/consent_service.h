@@ -82,8 +82,6 @@ struct ConsentsView {
   bool third_party = false;
 };
 
-// One line of `custos access explain` (Vault::ExplainAccess).
-
 class ConsentService {
  public:
   // Made by Vault::Open; borrows the vault's state, which outlives it.

@@ -1,4 +1,4 @@
-// Vault::ExplainAccess: the engine's per-field answer for a staff member, a purpose and a
+// StaffService::ExplainAccess: the engine's per-field answer for a staff member, a purpose and a
 // customer, so a DPO (or the staff member) can see why a field is shown, masked or refused.
 #include <fmt/format.h>
 

@@ -42,6 +42,7 @@ struct HoldView {
   int64_t released_at_ms = 0;  // 0 while in force
 };
 
+// A closed account (LifecycleService::GetAccountClosure).
 struct AccountClosureView {
   int64_t closed_at_ms = 0;
   std::string closed_by;

@@ -86,7 +86,7 @@ struct TrainingRecord {
   std::string recorded_by;  // filled in by the vault
 };
 
-
+// One line of `custos access explain` (StaffService::ExplainAccess).
 struct AccessExplanation {
   std::string name;    // a field of the catalogue, or "transaction" / "note"
   Level level = Level::kGeneral;

@@ -49,8 +49,6 @@ struct SubjectRequestView {
   bool overdue = false;        // open, and the vault's time was past due_at_ms when read
 };
 
-// A closed account (Vault::GetAccountClosure).
-
 class SubjectRequestService {
  public:
   // Made by Vault::Open; borrows the vault's state, which outlives it.
