@@ -222,7 +222,9 @@ Status Env::CreateFileAtomic(const fs::path& path, std::string_view data, uint32
     RemoveFile(path).IgnoreError();
     return removed;
   }
-  return SyncDirFor(*this, path);
+  Status synced = SyncDirFor(*this, path);
+  if (!synced.ok()) RemoveFile(path).IgnoreError();
+  return synced;
 }
 
 Status Env::WriteFileDurable(const fs::path& path, std::string_view data, uint32_t mode) {

@@ -129,8 +129,10 @@ class Env {
   [[nodiscard]] Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data,
                                        uint32_t mode);
   // As WriteFileAtomic, but never replaces: the temporary file is linked to `path` (Conflict
-  // if `path` exists, and then nothing changed) and removed. For files whose loss would be
-  // worse than a failed create: a KEK, a TLS private key.
+  // if `path` exists, and then nothing changed) and removed. On any failure, nothing is left
+  // under `path` nor under the temporary name (best effort: unless the file system refuses
+  // the unlink itself). For files whose loss would be worse than a failed create: a KEK, a
+  // TLS private key.
   [[nodiscard]] Status CreateFileAtomic(const std::filesystem::path& path, std::string_view data,
                                         uint32_t mode);
   // Writes `data` to `path` in place (created or truncated), fsyncs and closes it; on failure
