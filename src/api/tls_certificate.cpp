@@ -1,12 +1,10 @@
 #include "api/tls_certificate.h"
 
-#include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -73,35 +71,23 @@ Result<std::string> ToPem(Write write) {
   return std::string(data, static_cast<size_t>(len));
 }
 
-// Creates `path` with `mode` (O_EXCL: never replaces a file) and writes `text`.
-Status WriteNewFile(const std::filesystem::path& path, const std::string& text, mode_t mode) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) {
-    if (errno == EEXIST) return Conflict(fmt::format("tls: {} already exists", path.string()));
-    return Unavailable(fmt::format("tls: cannot create {}", path.string()));
+// Creates `path` with `mode` through the Env (never replaces a file; a failure leaves none).
+Status WriteNewFile(Env& env, const std::filesystem::path& path, const std::string& text,
+                    uint32_t mode) {
+  Status st = env.CreateFileAtomic(path, text, mode);
+  if (st.ok()) return st;
+  if (st.code() == Code::kConflict) {
+    return Conflict(fmt::format("tls: {} already exists", path.string()));
   }
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n <= 0) break;
-    done += static_cast<size_t>(n);
-  }
-  const bool ok = done == text.size() && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) {
-    std::error_code ignored;
-    std::filesystem::remove(path, ignored);
-    return Unavailable(fmt::format("tls: cannot write {}", path.string()));
-  }
-  return Status::Ok();
+  return Unavailable(fmt::format("tls: cannot write {}: {}", path.string(), st.message()));
 }
 
 }  // namespace
 
 Status WriteSelfSignedCertificate(const std::filesystem::path& cert_path,
-                                  const std::filesystem::path& key_path, uint32_t valid_days) {
-  std::error_code ec;
-  if (std::filesystem::exists(cert_path, ec) || std::filesystem::exists(key_path, ec)) {
+                                  const std::filesystem::path& key_path, uint32_t valid_days,
+                                  Env& env) {
+  if (env.FileExists(cert_path) || env.FileExists(key_path)) {
     return Conflict("tls: a certificate or key file already exists");
   }
   Pkey key(EVP_EC_gen("P-256"));
@@ -113,14 +99,27 @@ Status WriteSelfSignedCertificate(const std::filesystem::path& cert_path,
   CUSTOS_ASSIGN_OR_RETURN(std::string cert_pem,
                           ToPem([&](BIO* b) { return PEM_write_bio_X509(b, cert.get()); }));
   for (const auto& p : {cert_path, key_path}) {
-    if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
+    if (!p.has_parent_path()) continue;
+    if (Status st = env.CreateDirDurable(p.parent_path(), 0755); !st.ok()) {
+      OPENSSL_cleanse(key_pem.data(), key_pem.size());
+      return Unavailable(fmt::format("tls: cannot create the directory of {}: {}", p.string(),
+                                     st.message()));
+    }
   }
-  Status key_written = WriteNewFile(key_path, key_pem, 0600);
+  Status key_written = WriteNewFile(env, key_path, key_pem, 0600);
   // key_pem holds the private key in a plain std::string: scrub it before it is freed.
   OPENSSL_cleanse(key_pem.data(), key_pem.size());
   CUSTOS_RETURN_IF_ERROR(key_written);
-  Status written = WriteNewFile(cert_path, cert_pem, 0644);
-  if (!written.ok()) std::filesystem::remove(key_path, ec);
+  Status written = WriteNewFile(env, cert_path, cert_pem, 0644);
+  if (!written.ok()) {
+    // Both or neither: a key without its certificate is taken away again.
+    Status removed = env.RemoveFile(key_path);
+    if (removed.ok()) removed = env.SyncDir(Env::DirOf(key_path));
+    if (!removed.ok()) {
+      return Unavailable(fmt::format("{}; and the key file {} could not be removed: {}",
+                                     written.message(), key_path.string(), removed.message()));
+    }
+  }
   return written;
 }
 

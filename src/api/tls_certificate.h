@@ -13,15 +13,21 @@
 #include <cstdint>
 #include <filesystem>
 
+#include "core/env.h"
 #include "core/status.h"
 
 namespace custos::api {
 
-// Success: both PEM files written (the key 0600, the certificate 0644).
+// Success: both PEM files written (the key 0600, the certificate 0644), each through `env` as a
+// temporary file fsynced and linked into place (Env::CreateFileAtomic) with its directory
+// fsynced; missing parent directories are created (mode 0755, fsynced).
 // Conflict: either file already exists (nothing written).
-// Unavailable: a file cannot be created or written (a partial file is removed).
+// Unavailable: a file or directory cannot be created or written; the message names it.
+// Neither file is then left behind, whole or partial (the key is removed again if the
+// certificate fails).
 // Internal: OpenSSL fails to make the key or certificate.
 Status WriteSelfSignedCertificate(const std::filesystem::path& cert_path,
-                                  const std::filesystem::path& key_path, uint32_t valid_days = 825);
+                                  const std::filesystem::path& key_path, uint32_t valid_days = 825,
+                                  Env& env = Env::Default());
 
 }  // namespace custos::api

@@ -1,14 +1,6 @@
 // Reading and atomically replacing the audit head file. See head_file.h.
 #include "audit/head_file.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include <fmt/core.h>
@@ -19,43 +11,6 @@ namespace {
 
 constexpr const char* kFormat = "custos-audit-head/1";
 
-// Closes a POSIX descriptor on every path out of a function.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  // close() reports deferred write errors on some file systems: it must be checked.
-  int Close() {
-    const int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_;
-};
-
-Status IoError(std::string_view step, const std::filesystem::path& path) {
-  return Unavailable(fmt::format("audit head file {}: {} failed: {}", path.string(), step,
-                                 std::strerror(errno)));
-}
-
-Status WriteAll(int fd, const std::string& text, const std::filesystem::path& path) {
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return IoError("write", path);
-    done += static_cast<size_t>(n);
-  }
-  return Status::Ok();
-}
-
 std::string HeadLine(const SignedHead& head) {
   nlohmann::ordered_json j;
   j["format"] = kFormat;
@@ -65,15 +20,6 @@ std::string HeadLine(const SignedHead& head) {
   j["hash"] = crypto::ToHex(head.hash);
   j["signature"] = crypto::ToHex(head.signature);
   return j.dump() + "\n";
-}
-
-Status SyncDirectory(const std::filesystem::path& path) {
-  std::filesystem::path dir = path.parent_path();
-  if (dir.empty()) dir = ".";
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) return IoError("open directory", path);
-  if (::fsync(fd.get()) != 0) return IoError("fsync directory", path);
-  return Status::Ok();
 }
 
 Result<SignedHead> ParseHead(const std::string& text) {
@@ -99,35 +45,25 @@ Result<SignedHead> ParseHead(const std::string& text) {
   }
 }
 
-}  // namespace
-
-Status WriteHeadFile(const std::filesystem::path& path, const SignedHead& head) {
-  // A name of this process's own: two processes sharing a vault directory (two imports, two
-  // servers on one PostgreSQL vault) must never write or rename each other's temporary file.
-  static std::atomic<uint64_t> counter{0};
-  const std::filesystem::path tmp = path.string() + ".tmp." + std::to_string(::getpid()) + "." +
-                                    std::to_string(counter.fetch_add(1));
-  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (fd.get() < 0) return IoError("create temporary file", path);
-  CUSTOS_RETURN_IF_ERROR(WriteAll(fd.get(), HeadLine(head), path));
-  if (::fsync(fd.get()) != 0) return IoError("fsync", path);
-  if (fd.Close() != 0) return IoError("close", path);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return IoError("rename", path);
-  return SyncDirectory(path);
+// The step and the path come from the Env's message; the prefix says which file it is.
+Status HeadFileError(const Status& st) {
+  return Status(st.code(), "audit head file " + st.message());
 }
 
-Result<std::optional<SignedHead>> ReadHeadFile(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    if (ec) return Unavailable(fmt::format("audit head file {}: cannot stat", path.string()));
-    return std::optional<SignedHead>();
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Unavailable(fmt::format("audit head file {}: cannot open", path.string()));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Unavailable(fmt::format("audit head file {}: cannot read", path.string()));
-  CUSTOS_ASSIGN_OR_RETURN(SignedHead head, ParseHead(text.str()));
+}  // namespace
+
+Status WriteHeadFile(const std::filesystem::path& path, const SignedHead& head, Env& env) {
+  // The Env's temporary name is the process's own: two processes sharing a vault directory
+  // (two imports, two servers on one PostgreSQL vault) never touch each other's.
+  Status st = env.WriteFileAtomic(path, HeadLine(head), 0644);
+  return st.ok() ? st : HeadFileError(st);
+}
+
+Result<std::optional<SignedHead>> ReadHeadFile(const std::filesystem::path& path, Env& env) {
+  Result<std::string> text = env.ReadFile(path);
+  if (text.status().code() == Code::kNotFound) return std::optional<SignedHead>();
+  if (!text.ok()) return HeadFileError(text.status());
+  CUSTOS_ASSIGN_OR_RETURN(SignedHead head, ParseHead(*text));
   return std::optional<SignedHead>(std::move(head));
 }
 

@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "core/env.h"
 #include "core/status.h"
 #include "crypto/primitives.h"
 
@@ -32,14 +33,17 @@ struct SignedHead {
   crypto::Bytes signature;  // over CheckpointMessage(seq, hash)
 };
 
-// Replaces the file atomically: writes `<path>.tmp`, fsyncs it, renames it over `path` and
-// fsyncs the directory, so a crash leaves either the old head or the new one.
-// Unavailable (naming the step) if any step fails; the old head file is then untouched.
-Status WriteHeadFile(const std::filesystem::path& path, const SignedHead& head);
+// Replaces the file atomically through `env` (Env::WriteFileAtomic: a temporary file of this
+// process, fsynced, renamed over `path`, the directory fsynced), so a crash leaves either the
+// old head or the new one. Unavailable naming the file and the step if any step fails; the
+// old head file is then untouched (only a failed directory fsync comes after the rename).
+Status WriteHeadFile(const std::filesystem::path& path, const SignedHead& head,
+                     Env& env = Env::Default());
 
 // The head recorded in `path`; nullopt if the file does not exist.
 // DataLoss if it is not a well-formed head line (edited or damaged).
 // Unavailable if it exists but cannot be read.
-Result<std::optional<SignedHead>> ReadHeadFile(const std::filesystem::path& path);
+Result<std::optional<SignedHead>> ReadHeadFile(const std::filesystem::path& path,
+                                               Env& env = Env::Default());
 
 }  // namespace custos::audit

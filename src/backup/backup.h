@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "backup/ledger.h"
+#include "core/env.h"
 #include "core/status.h"
 #include "crypto/key_provider.h"
 #include "crypto/primitives.h"
@@ -49,6 +50,8 @@ struct BackupOptions {
   size_t chunk_bytes = 32u << 20;     // plaintext per chunk before compression
   // Test hook: called after each chunk is durable (a crash test kills the process here).
   std::function<void(int64_t chunk_index)> TEST_after_chunk;
+  // Every file and directory of the backup is written through it; null: Env::Default().
+  Env* env = nullptr;
 };
 
 struct BackupSummary {
@@ -124,7 +127,9 @@ std::vector<std::filesystem::path> ListBackups(const std::filesystem::path& back
 
 // Deletes the oldest complete backups beyond `keep` (>= 1: the newest is never deleted) and
 // leftover *.partial directories of interrupted backups. Returns how many backups it deleted.
-Result<int64_t> PruneBackups(const std::filesystem::path& backups_dir, int64_t keep);
+// The removals and the directory fsync go through `env`.
+Result<int64_t> PruneBackups(const std::filesystem::path& backups_dir, int64_t keep,
+                             Env& env = Env::Default());
 
 struct ForgetReport {
   int64_t backups_rewritten = 0;
@@ -137,8 +142,10 @@ struct ForgetReport {
 // both consistent), and appends the entries to backups_dir/destruction-ledger.jsonl.
 // `keys` needs kek and signer. Success: what was rewritten. Unavailable on I/O; DataLoss if
 // a backup fails its checks (it is left as it was; the others are still rewritten, and the
-// first failure is returned).
+// first failure is returned). Every write, removal and directory fsync goes through `env`;
+// a failure to remove the old key section is an error (it still holds the destroyed keys).
 Result<ForgetReport> ForgetDestroyed(const std::filesystem::path& backups_dir,
-                                     const Ledger& ledger, const BackupKeys& keys);
+                                     const Ledger& ledger, const BackupKeys& keys,
+                                     Env& env = Env::Default());
 
 }  // namespace custos::backup

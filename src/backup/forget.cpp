@@ -26,7 +26,7 @@ Result<Manifest> ReadCheckedManifest(const fs::path& path, const BackupKeys& key
 // Rewrites one backup's key section without the destroyed customers' keys. Returns how many
 // keys it dropped (0: the backup is left untouched).
 Result<int64_t> ForgetIn(const fs::path& path, const Ledger& ledger,
-                         const DestroyedSet& destroyed, const BackupKeys& keys) {
+                         const DestroyedSet& destroyed, const BackupKeys& keys, Env& env) {
   CUSTOS_ASSIGN_OR_RETURN(Manifest m, ReadCheckedManifest(path, keys));
   if (m.vault_id != ledger.vault_id) {
     return FailedPrecondition(
@@ -72,33 +72,35 @@ Result<int64_t> ForgetIn(const fs::path& path, const Ledger& ledger,
   m.keys.sha256 = crypto::ToHex(crypto::Hash(crypto::Suite::kAes256Gcm, sealed_new));
   // New section first, then the manifest that names it, then the old section goes: a crash
   // leaves a manifest naming a complete section either way.
-  CUSTOS_RETURN_IF_ERROR(internal::WriteFileDurable(path / m.keys.file, sealed_new));
+  CUSTOS_RETURN_IF_ERROR(internal::WriteFileDurable(env, path / m.keys.file, sealed_new));
   internal::SignManifest(m, *keys.signer);
-  CUSTOS_RETURN_IF_ERROR(internal::ReplaceFileDurable(path / internal::kManifestFile,
+  CUSTOS_RETURN_IF_ERROR(internal::ReplaceFileDurable(env, path / internal::kManifestFile,
                                                       crypto::AsBytes(internal::ManifestJson(m))));
-  std::error_code ec;
-  fs::remove(path / old_file, ec);
-  CUSTOS_RETURN_IF_ERROR(internal::SyncDir(path));
+  if (Status st = env.RemoveFile(path / old_file); !st.ok()) {
+    return Status(st.code(), "backup: the old key section stays: " + st.message());
+  }
+  CUSTOS_RETURN_IF_ERROR(internal::SyncDir(env, path));
   return dropped;
 }
 
 }  // namespace
 
 Result<ForgetReport> ForgetDestroyed(const fs::path& backups_dir, const Ledger& ledger,
-                                     const BackupKeys& keys) {
+                                     const BackupKeys& keys, Env& env) {
   if (keys.kek == nullptr || keys.signer == nullptr) {
     return InvalidArgument("backup: forgetting needs the KEK and the checkpoint signing key");
   }
-  std::error_code ec;
-  fs::create_directories(backups_dir, ec);
+  if (Status st = env.CreateDirDurable(backups_dir, 0777); !st.ok()) {
+    return Status(st.code(), "backup: " + st.message());
+  }
   // The ledger first: if a rewrite below fails, restore still drops the customers.
-  CUSTOS_RETURN_IF_ERROR(AppendLedger(backups_dir / kLedgerFile, ledger));
+  CUSTOS_RETURN_IF_ERROR(AppendLedger(backups_dir / kLedgerFile, ledger, env));
   DestroyedSet destroyed;
   CUSTOS_RETURN_IF_ERROR(destroyed.Add(ledger, ledger.vault_id));
   ForgetReport report;
   Status first_failure;
   for (const fs::path& backup : ListBackups(backups_dir)) {
-    Result<int64_t> dropped = ForgetIn(backup, ledger, destroyed, keys);
+    Result<int64_t> dropped = ForgetIn(backup, ledger, destroyed, keys, env);
     if (!dropped.ok()) {
       if (first_failure.ok()) first_failure = dropped.status();
       continue;

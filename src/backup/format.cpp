@@ -1,8 +1,6 @@
 #include "backup/format.h"
 
-#include <fcntl.h>
 #include <fmt/core.h>
-#include <unistd.h>
 #include <zstd.h>
 
 #include <cstdio>
@@ -134,41 +132,29 @@ Bytes KeySectionAad(std::string_view backup_id, int64_t generation) {
   return Joined({"custos/backup-keys/v1", backup_id, std::to_string(generation)});
 }
 
-Status WriteFileDurable(const std::filesystem::path& path, ByteView bytes) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Unavailable(fmt::format("backup: cannot create {}", path.string()));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n <= 0) {
-      ::close(fd);
-      return Unavailable(fmt::format("backup: cannot write {}", path.string()));
-    }
-    done += static_cast<size_t>(n);
-  }
-  const bool synced = ::fsync(fd) == 0;
-  const bool closed = ::close(fd) == 0;
-  if (!synced || !closed) return Unavailable(fmt::format("backup: cannot sync {}", path.string()));
-  return Status::Ok();
+namespace {
+
+std::string_view Chars(ByteView bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
 
-Status SyncDir(const std::filesystem::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Unavailable(fmt::format("backup: cannot open {}", dir.string()));
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced) return Unavailable(fmt::format("backup: cannot sync {}", dir.string()));
-  return Status::Ok();
+// The Env's message names the file and the step; the prefix says whose file it is.
+Status BackupError(const Status& st) {
+  return st.ok() ? st : Status(st.code(), "backup: " + st.message());
 }
 
-Status ReplaceFileDurable(const std::filesystem::path& path, ByteView bytes) {
-  std::filesystem::path tmp = path;
-  tmp += ".tmp";
-  CUSTOS_RETURN_IF_ERROR(WriteFileDurable(tmp, bytes));
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Unavailable(fmt::format("backup: cannot rename into {}", path.string()));
-  }
-  return SyncDir(path.parent_path());
+}  // namespace
+
+Status WriteFileDurable(Env& env, const std::filesystem::path& path, ByteView bytes) {
+  return BackupError(env.WriteFileDurable(path, Chars(bytes), 0600));
+}
+
+Status SyncDir(Env& env, const std::filesystem::path& dir) {
+  return BackupError(env.SyncDir(dir));
+}
+
+Status ReplaceFileDurable(Env& env, const std::filesystem::path& path, ByteView bytes) {
+  return BackupError(env.WriteFileAtomic(path, Chars(bytes), 0600));
 }
 
 Result<Bytes> ReadWholeFile(const std::filesystem::path& path) {

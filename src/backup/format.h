@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/env.h"
 #include "core/status.h"
 #include "crypto/primitives.h"
 #include "store/snapshot.h"
@@ -41,12 +42,16 @@ crypto::Bytes BackupKeyAad(std::string_view backup_id);
 crypto::Bytes ChunkAad(std::string_view backup_id, int64_t index, std::string_view table);
 crypto::Bytes KeySectionAad(std::string_view backup_id, int64_t generation);
 
-// Writes `bytes` to `path` and fsyncs the file. Unavailable naming the step on failure.
-Status WriteFileDurable(const std::filesystem::path& path, crypto::ByteView bytes);
+// The Env a backup writes through: `env`, or Env::Default() if null.
+inline Env& EnvOr(Env* env) { return env != nullptr ? *env : Env::Default(); }
+// Writes `bytes` to `path` (mode 0600) and fsyncs the file (Env::WriteFileDurable; removed
+// again on failure). Unavailable naming the file and the step on failure.
+Status WriteFileDurable(Env& env, const std::filesystem::path& path, crypto::ByteView bytes);
 // fsync of a directory, so a create or rename in it survives a crash.
-Status SyncDir(const std::filesystem::path& dir);
-// Writes `<path>.tmp`, fsyncs it, renames it over `path`, fsyncs the directory.
-Status ReplaceFileDurable(const std::filesystem::path& path, crypto::ByteView bytes);
+Status SyncDir(Env& env, const std::filesystem::path& dir);
+// Env::WriteFileAtomic (mode 0600): a temporary file, fsynced, renamed over `path`, the
+// directory fsynced; on failure `path` keeps its previous contents.
+Status ReplaceFileDurable(Env& env, const std::filesystem::path& path, crypto::ByteView bytes);
 // NotFound if absent; Unavailable if unreadable.
 Result<crypto::Bytes> ReadWholeFile(const std::filesystem::path& path);
 

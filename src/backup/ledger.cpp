@@ -1,8 +1,6 @@
 #include "backup/ledger.h"
 
-#include <fcntl.h>
 #include <fmt/core.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -92,7 +90,7 @@ std::string LedgerIdHash(crypto::ByteView salt, std::string_view id) {
   return crypto::ToHex((*mac)->Compute(crypto::AsBytes(id)));
 }
 
-Status AppendLedger(const std::filesystem::path& path, const Ledger& ledger) {
+Status AppendLedger(const std::filesystem::path& path, const Ledger& ledger, Env& env) {
   std::set<std::pair<std::string, int64_t>> present;
   std::error_code ec;
   std::string text;
@@ -110,13 +108,9 @@ Status AppendLedger(const std::filesystem::path& path, const Ledger& ledger) {
     if (present.insert({e.run_id, e.seq}).second) text += EntryLine(e) + "\n";
   }
   if (text.empty()) return Status::Ok();
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) return Unavailable(fmt::format("ledger {}: cannot open", path.string()));
-  const ssize_t n = ::write(fd, text.data(), text.size());
-  const bool ok = n == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) return Unavailable(fmt::format("ledger {}: cannot append", path.string()));
-  return internal::SyncDir(path.parent_path());
+  Status st = env.AppendDurable(path, text, 0600);
+  if (!st.ok()) return Status(st.code(), "ledger: cannot append: " + st.message());
+  return Status::Ok();
 }
 
 Status DestroyedSet::Add(const Ledger& ledger, std::string_view vault_id) {

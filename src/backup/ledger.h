@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/env.h"
 #include "core/status.h"
 #include "crypto/primitives.h"
 
@@ -47,9 +48,12 @@ Result<Ledger> ReadLedger(const std::filesystem::path& path);
 std::string LedgerIdHash(crypto::ByteView salt, std::string_view id);
 
 // Appends `entries` to the ledger at `path` (creating it with its header line from `ledger`'s
-// vault_id and salt), skipping entries already there (same run_id and seq); fsyncs.
-// FailedPrecondition if the existing file names another vault or salt. Unavailable on I/O.
-Status AppendLedger(const std::filesystem::path& path, const Ledger& ledger);
+// vault_id and salt), skipping entries already there (same run_id and seq), through `env`
+// (Env::AppendDurable: append, fsync, the directory fsynced for a new file; a failed append is
+// cut back). FailedPrecondition if the existing file names another vault or salt.
+// Unavailable naming the file on I/O.
+Status AppendLedger(const std::filesystem::path& path, const Ledger& ledger,
+                    Env& env = Env::Default());
 
 // Which ids were destroyed, by kind, across one or more ledgers of one vault.
 class DestroyedSet {

@@ -228,7 +228,7 @@ std::vector<fs::path> ListBackups(const fs::path& backups_dir) {
   return out;
 }
 
-Result<int64_t> PruneBackups(const fs::path& backups_dir, int64_t keep) {
+Result<int64_t> PruneBackups(const fs::path& backups_dir, int64_t keep, Env& env) {
   if (keep < 1) return InvalidArgument("backup: keep must be at least 1");
   std::error_code ec;
   // An interrupted backup's leftovers go once they are old: a younger one may still be
@@ -243,12 +243,14 @@ Result<int64_t> PruneBackups(const fs::path& backups_dir, int64_t keep) {
   while (static_cast<int64_t>(complete.size()) - removed > keep) {
     const fs::path& victim = complete[static_cast<size_t>(removed)];
     // The manifest goes first: a crash mid-removal leaves a directory that is not a backup.
-    fs::remove(victim / internal::kManifestFile, ec);
-    if (ec) return Unavailable(fmt::format("backup: cannot remove {}", victim.string()));
+    if (Status st = env.RemoveFile(victim / internal::kManifestFile); !st.ok()) {
+      return Unavailable(fmt::format("backup: cannot remove {}: {}", victim.string(),
+                                     st.message()));
+    }
     fs::remove_all(victim, ec);
     ++removed;
   }
-  CUSTOS_RETURN_IF_ERROR(internal::SyncDir(backups_dir));
+  CUSTOS_RETURN_IF_ERROR(internal::SyncDir(env, backups_dir));
   return removed;
 }
 

@@ -24,12 +24,12 @@ std::vector<std::string> ColumnNames(const store::TableSpec& table) {
 
 // Seals one plaintext (compressed first) and writes it durably; returns its SHA-256 (hex)
 // and its size on disk.
-Result<std::pair<std::string, int64_t>> SealToFile(const crypto::Aead& aead,
+Result<std::pair<std::string, int64_t>> SealToFile(Env& env, const crypto::Aead& aead,
                                                    const std::filesystem::path& path,
                                                    crypto::ByteView plain, crypto::ByteView aad) {
   CUSTOS_ASSIGN_OR_RETURN(Bytes packed, internal::Compress(plain));
   const Bytes sealed = aead.Seal(packed, aad);
-  CUSTOS_RETURN_IF_ERROR(internal::WriteFileDurable(path, sealed));
+  CUSTOS_RETURN_IF_ERROR(internal::WriteFileDurable(env, path, sealed));
   return std::pair{crypto::ToHex(crypto::Hash(crypto::Suite::kAes256Gcm, sealed)),
                    static_cast<int64_t>(sealed.size())};
 }
@@ -74,8 +74,8 @@ class ChunkWriter {
     entry.rows = rows_;
     entry.plain_bytes = static_cast<int64_t>(buf_.size());
     CUSTOS_ASSIGN_OR_RETURN(auto written,
-                            SealToFile(aead_, dir_ / entry.file, buf_,
-                                       internal::ChunkAad(m_.backup_id, index, table.name)));
+                            SealToFile(internal::EnvOr(options_.env), aead_, dir_ / entry.file,
+                                       buf_, internal::ChunkAad(m_.backup_id, index, table.name)));
     entry.sha256 = written.first;
     bytes_ += written.second;
     m_.chunks.push_back(std::move(entry));
@@ -121,7 +121,8 @@ Status WriteTables(store::Snapshot& snapshot, const crypto::Aead& aead,
       m.keys.rows = count;
       m.keys.plain_bytes = static_cast<int64_t>(key_rows.size());
       CUSTOS_ASSIGN_OR_RETURN(auto written,
-                              SealToFile(aead, partial / m.keys.file, key_rows,
+                              SealToFile(internal::EnvOr(options.env), aead, partial / m.keys.file,
+                                         key_rows,
                                          internal::KeySectionAad(m.backup_id, 1)));
       m.keys.sha256 = written.first;
       bytes += written.second;
@@ -148,10 +149,13 @@ Result<BackupSummary> WriteBackup(store::Snapshot& snapshot, const BackupOptions
   if (fs::exists(final_dir, ec)) {
     return Conflict(fmt::format("backup: {} exists", final_dir.string()));
   }
-  fs::create_directories(options.backups_dir, ec);
+  Env& env = internal::EnvOr(options.env);
+  if (Status st = env.CreateDirDurable(options.backups_dir, 0777); !st.ok()) {
+    return Status(st.code(), "backup: " + st.message());
+  }
   fs::remove_all(partial, ec);
-  if (!fs::create_directory(partial, ec)) {
-    return Unavailable(fmt::format("backup: cannot create {}", partial.string()));
+  if (Status st = env.CreateDir(partial, 0777); !st.ok()) {
+    return Status(st.code(), "backup: " + st.message());
   }
   const crypto::SecretBytes backup_key = crypto::RandomSecret(crypto::AeadKeySize(keys.suite));
   CUSTOS_ASSIGN_OR_RETURN(auto aead, crypto::Aead::New(keys.suite, backup_key));
@@ -174,13 +178,14 @@ Result<BackupSummary> WriteBackup(store::Snapshot& snapshot, const BackupOptions
   internal::SignManifest(m, *keys.signer);
   const std::string manifest = internal::ManifestJson(m);
   // Last: a manifest exists only once every chunk and the key section are durable.
-  CUSTOS_RETURN_IF_ERROR(internal::WriteFileDurable(partial / internal::kManifestFile,
+  CUSTOS_RETURN_IF_ERROR(internal::WriteFileDurable(env, partial / internal::kManifestFile,
                                                     crypto::AsBytes(manifest)));
-  CUSTOS_RETURN_IF_ERROR(internal::SyncDir(partial));
-  if (std::rename(partial.c_str(), final_dir.c_str()) != 0) {
-    return Unavailable(fmt::format("backup: cannot rename {} into place", partial.string()));
+  CUSTOS_RETURN_IF_ERROR(internal::SyncDir(env, partial));
+  if (Status st = env.RenameFile(partial, final_dir); !st.ok()) {
+    return Unavailable(fmt::format("backup: cannot rename {} into place: {}", partial.string(),
+                                   st.message()));
   }
-  CUSTOS_RETURN_IF_ERROR(internal::SyncDir(options.backups_dir));
+  CUSTOS_RETURN_IF_ERROR(internal::SyncDir(env, options.backups_dir));
   BackupSummary summary;
   summary.backup_id = options.backup_id;
   summary.path = final_dir;

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "cli/app.h"
+#include "cli/config_edit.h"
 #include "schema/config.h"
 #include "store/postgres_copy.h"
 #include "store/postgres_store.h"
@@ -30,14 +31,6 @@ Result<std::string> ReadText(const fs::path& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-Status WriteText(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return Unavailable(fmt::format("{}: cannot be written", path.string()));
-  return Status::Ok();
 }
 
 // The config text with [store] pointing at PostgreSQL. Every other line is kept as the
@@ -94,13 +87,10 @@ int RunMigrate(const Globals& g, const std::string& url, const std::string& sche
   if (!report.ok()) return g.out().Fail(report.status());
 
   const fs::path backup = dir / (std::string(kConfigName) + kBackupSuffix);
-  const fs::path next = dir / (std::string(kConfigName) + ".next");
-  if (Status s = WriteText(backup, *old_text); !s.ok()) return g.out().Fail(s);
-  if (Status s = WriteText(next, *new_text); !s.ok()) return g.out().Fail(s);
-  std::error_code ec;
-  fs::rename(next, config_path, ec);  // atomic: the vault is on one backend or the other
-  if (ec)
-    return g.out().Fail(Unavailable(fmt::format("{}: cannot be replaced", config_path.string())));
+  // Atomic and durable: the vault is on one backend or the other.
+  if (Status s = ReplaceConfig(config_path, *old_text, *new_text, kBackupSuffix); !s.ok()) {
+    return g.out().Fail(s);
+  }
 
   nlohmann::json doc = {{"schema", schema},
                         {"customers", report->customers},

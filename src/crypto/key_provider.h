@@ -12,6 +12,7 @@
 #include <memory>
 #include <string_view>
 
+#include "core/env.h"
 #include "core/status.h"
 #include "crypto/primitives.h"
 
@@ -59,10 +60,14 @@ class KeyProvider {
 // The KEK version a provider's wrap names (its first 4 bytes). DataLoss if truncated.
 Result<uint32_t> WrappedKekVersion(ByteView wrapped);
 
-// Creates a new keyfile (32 random bytes, mode 0600) and returns its provider.
-// Conflict if the file exists; Unavailable on an I/O error.
+// Creates a new keyfile (32 random bytes, mode 0600) and returns its provider. The file is
+// written through `env` (Env::CreateFileAtomic: temporary file, fsync, link into place, never
+// replacing, directory fsync), as are later versions' files (CreateVersion) and their
+// shredding (DestroyVersion: overwritten with zeros, fsync'd, unlinked, directory fsync'd).
+// Conflict if the file exists; Unavailable naming the file on an I/O error, and then no
+// keyfile is left under the name. `env` must outlive the provider.
 Result<std::unique_ptr<KeyProvider>> CreateKeyfileProvider(const std::filesystem::path& path,
-                                                           Suite suite);
+                                                           Suite suite, Env& env = Env::Default());
 // Opens an existing keyfile. NotFound if missing; FailedPrecondition if its mode lets group or
 // others read it; InvalidArgument if its size is wrong.
 Result<std::unique_ptr<KeyProvider>> OpenKeyfileProvider(const std::filesystem::path& path,
@@ -72,8 +77,10 @@ Result<std::unique_ptr<KeyProvider>> OpenKeyfileProvider(const std::filesystem::
 // file per version, each created like the first. Only the active version's file is read
 // now (the errors above are about it); the others are read when first needed, so a retired
 // (deleted) version's file is not missed until something names it.
+// Files are written through `env`, which must outlive the provider.
 Result<std::unique_ptr<KeyProvider>> OpenKeyfileProvider(const std::filesystem::path& path,
-                                                         Suite suite, uint32_t active_version);
+                                                         Suite suite, uint32_t active_version,
+                                                         Env& env = Env::Default());
 // The file holding KEK version `version` of the keyfile at `path` (see above).
 std::filesystem::path KeyfileVersionPath(const std::filesystem::path& path, uint32_t version);
 // A KEK derived with Argon2id from `passphrase` and `salt` (>= 16 bytes, stored by the vault).

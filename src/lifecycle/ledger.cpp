@@ -1,12 +1,7 @@
 #include "lifecycle/ledger.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
 
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
@@ -16,22 +11,9 @@ namespace {
 
 using OrderedJson = nlohmann::ordered_json;
 
-Status WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return Unavailable(fmt::format("ledger: write failed: {}", std::strerror(errno)));
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::Ok();
-}
-
-Status SyncDir(const std::filesystem::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Unavailable("ledger: cannot open the vault directory to sync it");
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  return rc == 0 ? Status::Ok() : Unavailable("ledger: fsync of the vault directory failed");
+// The Env's message names the file and the step.
+Status LedgerError(std::string_view what, const Status& st) {
+  return Status(st.code(), fmt::format("ledger: {}: {}", what, st.message()));
 }
 
 }  // namespace
@@ -72,20 +54,20 @@ Result<int64_t> LastLedgerSeq(const std::filesystem::path& file) {
 
 // A crash during an append can leave a last line without its newline: it is cut off (its
 // entries are written again from the store).
-Status DropTornTail(const std::filesystem::path& file) {
+Status DropTornTail(const std::filesystem::path& file, Env& env) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return Status::Ok();
   const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (content.empty() || content.back() == '\n') return Status::Ok();
   const size_t keep = content.rfind('\n') == std::string::npos ? 0 : content.rfind('\n') + 1;
-  std::error_code ec;
-  std::filesystem::resize_file(file, keep, ec);
-  return ec ? Unavailable("ledger: cannot cut a torn last line") : Status::Ok();
+  Status st = env.TruncateFile(file, keep);
+  return st.ok() ? st : LedgerError("cannot cut a torn last line", st);
 }
 
 Status AppendLedger(const std::filesystem::path& file, std::string_view vault_id,
-                    std::string_view salt_hex, const std::vector<store::DestructionRow>& entries) {
-  CUSTOS_RETURN_IF_ERROR(DropTornTail(file));
+                    std::string_view salt_hex, const std::vector<store::DestructionRow>& entries,
+                    Env& env) {
+  CUSTOS_RETURN_IF_ERROR(DropTornTail(file, env));
   CUSTOS_ASSIGN_OR_RETURN(int64_t last, LastLedgerSeq(file));
   std::error_code ec;
   const bool is_new = !std::filesystem::exists(file, ec) || std::filesystem::file_size(file, ec) == 0;
@@ -101,13 +83,8 @@ Status AppendLedger(const std::filesystem::path& file, std::string_view vault_id
     if (e.seq > last) text += LedgerLine(e) + "\n";
   }
   if (text.empty()) return Status::Ok();
-  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) return Unavailable("ledger: cannot open the destruction ledger for appending");
-  Status st = WriteAll(fd, text);
-  if (st.ok() && ::fsync(fd) != 0) st = Unavailable("ledger: fsync of the destruction ledger failed");
-  ::close(fd);
-  if (st.ok() && is_new) st = SyncDir(file.parent_path());
-  return st;
+  Status st = env.AppendDurable(file, text, 0600);
+  return st.ok() ? st : LedgerError("cannot append to the destruction ledger", st);
 }
 
 }  // namespace custos::lifecycle

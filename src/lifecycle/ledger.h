@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/env.h"
 #include "core/status.h"
 #include "crypto/primitives.h"
 #include "store/store.h"
@@ -38,9 +39,12 @@ std::string IdHash(const crypto::SecretBytes& salt, std::string_view id);
 Result<int64_t> LastLedgerSeq(const std::filesystem::path& file);
 
 // Appends the entries whose seq is above the file's last (creating the file with its header
-// first) and fsyncs the file and, for a new file, its directory. Unavailable on an I/O error.
+// first) through `env` (Env::AppendDurable: fsyncs the file and, for a new file, its
+// directory; a failed append is cut back to the previous length). A torn last line a crash
+// left is cut off first. Unavailable naming the file on an I/O error.
 Status AppendLedger(const std::filesystem::path& file, std::string_view vault_id,
-                    std::string_view salt_hex, const std::vector<store::DestructionRow>& entries);
+                    std::string_view salt_hex, const std::vector<store::DestructionRow>& entries,
+                    Env& env = Env::Default());
 
 // One entry's line (without the newline), exactly as written.
 std::string LedgerLine(const store::DestructionRow& entry);

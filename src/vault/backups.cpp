@@ -1,7 +1,6 @@
 // Backups through the one door (issue 6 point 5, P3.2d): BackupService::Take, RunScheduled,
 // VerifyBackup and Restore. The format and its checks live in src/backup; here: who may,
 // what is audited, and the wiring of keys, stores and directories.
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +9,7 @@
 
 #include "access/credentials.h"
 #include "backup/backup.h"
+#include "core/env.h"
 #include "crypto/key_provider.h"
 #include "vault/admin_action.h"
 #include "vault/vault_impl.h"
@@ -224,13 +224,11 @@ std::string WithStoreSection(std::string_view text, const RestoreOptions& option
   return out;
 }
 
+// Through the Env (core/env.h): a temporary file, fsynced, renamed into place, the directory
+// fsynced; a failure leaves the previous file (or none) and names the file.
 Status WriteFileSynced(const fs::path& path, std::string_view text, mode_t mode) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return Unavailable(fmt::format("cannot write {}", path.string()));
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                  ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) return Unavailable(fmt::format("cannot write {}", path.string()));
+  Status st = Env::Default().WriteFileAtomic(path, text, mode);
+  if (!st.ok()) return Status(st.code(), "cannot write " + st.message());
   return Status::Ok();
 }
 
@@ -246,9 +244,12 @@ Status PrepareDir(const fs::path& dir) {
       if (entry.path().filename() != kRestoreMarker) fs::remove_all(entry.path(), ec);
     }
   }
-  fs::create_directories(dir, ec);
-  if (ec) return Unavailable(fmt::format("cannot create {}", dir.string()));
-  ::chmod(dir.c_str(), 0700);
+  if (Status st = Env::Default().CreateDirDurable(dir, 0700); !st.ok()) {
+    return Status(st.code(), "cannot create " + st.message());
+  }
+  if (::chmod(dir.c_str(), 0700) != 0) {
+    return Unavailable(fmt::format("cannot make {} private", dir.string()));
+  }
   return WriteFileSynced(dir / kRestoreMarker, "restore in progress\n", 0600);
 }
 

@@ -8,18 +8,16 @@
 //   3. finish: checkpoint the store (no freed page lingers in the WAL), bring the destruction
 //      ledger up to date from the store's log, write the signed certificate, call the hook,
 //      mark the plan done.
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <thread>
 #include <optional>
 
 #include "access/approval.h"
+#include "core/env.h"
 #include "lifecycle/certificate.h"
 #include "lifecycle/ledger.h"
 #include "lifecycle/plan.h"
@@ -206,29 +204,14 @@ std::vector<DestructionEntry> ToEntries(const std::vector<store::DestructionRow>
   return out;
 }
 
+// The destruction certificate, through the Env (core/env.h): its directory created durably,
+// then a temporary file, fsynced, renamed into place, the directory fsynced, every step
+// checked; a failure names the file and leaves no partial certificate.
 Status WriteFileDurably(const std::filesystem::path& path, std::string_view text) {
-  std::error_code ec;
-  std::filesystem::create_directories(path.parent_path(), ec);
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Unavailable("certificate: cannot create the file");
-  bool ok = true;
-  while (ok && !text.empty()) {
-    const ssize_t n = ::write(fd, text.data(), text.size());
-    if (n < 0 && errno == EINTR) continue;
-    ok = n > 0;
-    if (ok) text.remove_prefix(static_cast<size_t>(n));
-  }
-  ok = ok && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) return Unavailable("certificate: cannot write the file");
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Unavailable("certificate: cannot move the file into place");
-  const int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
+  Env& env = Env::Default();
+  Status st = env.CreateDirDurable(path.parent_path(), 0777);
+  if (st.ok()) st = env.WriteFileAtomic(path, text, 0600);
+  if (!st.ok()) return Status(st.code(), "certificate: " + st.message());
   return Status::Ok();
 }
 
