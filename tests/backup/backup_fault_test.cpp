@@ -83,17 +83,17 @@ class BackupFaultTest : public testing::VaultTest {
   Context Admin() const { return Context{"admin", "", Channel::kCli, "req-backup"}; }
   fs::path Backups() const { return root_ / "backups"; }
   void Populate() {
-    auto id = vault_->CreateCustomer(Agent(), WangFang(), "form", Consented());
+    auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
     ASSERT_TRUE(id.ok()) << id.status().ToString();
-    ASSERT_TRUE(vault_->AddNote(Agent(), *id, "客户来电咨询", "phone").ok());
+    ASSERT_TRUE(vault_->records().AddNote(Agent(), *id, "客户来电咨询", "phone").ok());
   }
   Result<BackupResult> Backup() {
     BackupRequest req;
     req.dir = Backups();
-    return vault_->Backup(Admin(), req);
+    return vault_->backups().Take(Admin(), req);
   }
   void ExpectVerifies(const fs::path& backup) {
-    auto check = vault_->VerifyBackup(Admin(), backup);
+    auto check = vault_->backups().Verify(Admin(), backup);
     ASSERT_TRUE(check.ok()) << backup << ": " << check.status().ToString();
   }
 };

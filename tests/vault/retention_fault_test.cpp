@@ -42,7 +42,7 @@ class RetentionFaultTest : public VaultTest {
     VaultTest::SetUp();
     if (vault_ == nullptr) return;
     const Context admin{"admin", "", Channel::kCli, "req-setup"};
-    ASSERT_TRUE(vault_->CreateStaff(admin, StaffSpec{"sec.admin", "sec", "security_administrator",
+    ASSERT_TRUE(vault_->staff().Create(admin, StaffSpec{"sec.admin", "sec", "security_administrator",
                                                      {"security_admin"}, ""})
                     .ok());
   }
@@ -59,10 +59,10 @@ class RetentionFaultTest : public VaultTest {
                     .ok());
     FieldValues f = WangFang();
     f["phone"] = "1380013" + std::to_string(1000 + phone_++);
-    auto id = vault_->CreateCustomer(Agent(), f, "form", Consented());
+    auto id = vault_->customers().Create(Agent(), f, "form", Consented());
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     now_ms_ += 3 * kYearMs + 2 * kDayMs;
-    auto plan = vault_->PlanRetention(Dpo());
+    auto plan = vault_->lifecycle().PlanRetention(Dpo());
     EXPECT_TRUE(plan.ok()) << plan.status().ToString();
     if (!plan.ok()) return "";
     ApprovalRequest req;
@@ -70,10 +70,10 @@ class RetentionFaultTest : public VaultTest {
     req.justification = "fault test of the retention run";
     req.duration_ms = 7 * kDayMs;
     req.plan_id = plan->plan_id;
-    auto approval = vault_->RequestApproval(Dpo(), req);
+    auto approval = vault_->approvals().Request(Dpo(), req);
     EXPECT_TRUE(approval.ok()) << approval.status().ToString();
     if (approval.ok()) {
-      EXPECT_TRUE(vault_->Approve(Context{"sec.admin", "", Channel::kCli, "r"}, *approval).ok());
+      EXPECT_TRUE(vault_->approvals().Approve(Context{"sec.admin", "", Channel::kCli, "r"}, *approval).ok());
     }
     return plan->plan_id;
   }
@@ -88,7 +88,7 @@ class RetentionFaultTest : public VaultTest {
         const std::string plan = ApprovedPlan();
         const std::string ledger_before = Slurp(dir_ / std::string(lifecycle::kLedgerFile));
         env.FailCall(n, err, filter);
-        auto run = vault_->RunRetentionPlan(Dpo(), plan);
+        auto run = vault_->lifecycle().RunRetentionPlan(Dpo(), plan);
         const bool fired = env.fired();
         env.Reset();
         if (!fired) {
@@ -111,7 +111,7 @@ class RetentionFaultTest : public VaultTest {
         const std::string ledger_after = Slurp(dir_ / std::string(lifecycle::kLedgerFile));
         EXPECT_TRUE(ledger_after.empty() || ledger_after.back() == '\n');
         EXPECT_EQ(ledger_after.substr(0, ledger_before.size()), ledger_before);
-        auto rerun = vault_->RunRetentionPlan(Dpo(), plan);
+        auto rerun = vault_->lifecycle().RunRetentionPlan(Dpo(), plan);
         ASSERT_TRUE(rerun.ok()) << rerun.status().ToString();
         EXPECT_TRUE(fs::exists(rerun->certificate));
       }
@@ -122,24 +122,24 @@ class RetentionFaultTest : public VaultTest {
 };
 
 TEST_F(RetentionFaultTest, ACertificateThatCannotBeWrittenIsACleanErrorAndARerunWritesIt) {
-  ASSERT_TRUE(vault_->RunRetentionPlan(Dpo(), ApprovedPlan()).ok());  // certificates/ exists
+  ASSERT_TRUE(vault_->lifecycle().RunRetentionPlan(Dpo(), ApprovedPlan()).ok());  // certificates/ exists
   DriveFaults((dir_ / "certificates").string(), dir_ / "certificates");
 }
 
 TEST_F(RetentionFaultTest, ALedgerAppendThatFailsLeavesNoTornLineAndARerunCompletesIt) {
-  ASSERT_TRUE(vault_->RunRetentionPlan(Dpo(), ApprovedPlan()).ok());  // the ledger exists
+  ASSERT_TRUE(vault_->lifecycle().RunRetentionPlan(Dpo(), ApprovedPlan()).ok());  // the ledger exists
   const fs::path ledger = dir_ / std::string(lifecycle::kLedgerFile);
   DriveFaults(ledger.string(), ledger);
 }
 
 TEST_F(RetentionFaultTest, ACrashBetweenTheCertificatesTemporaryWriteAndItsRenameLeavesNone) {
-  ASSERT_TRUE(vault_->RunRetentionPlan(Dpo(), ApprovedPlan()).ok());
+  ASSERT_TRUE(vault_->lifecycle().RunRetentionPlan(Dpo(), ApprovedPlan()).ok());
   const std::string plan = ApprovedPlan();
   FaultInjectingEnv env(Env::Default());
   {
     DefaultEnvGuard guard(&env);
     env.CrashAfter(4, (dir_ / "certificates").string());  // open, write, fsync, close
-    EXPECT_FALSE(vault_->RunRetentionPlan(Dpo(), plan).ok());
+    EXPECT_FALSE(vault_->lifecycle().RunRetentionPlan(Dpo(), plan).ok());
     EXPECT_TRUE(env.fired());
     env.Reset();
   }
@@ -150,7 +150,7 @@ TEST_F(RetentionFaultTest, ACrashBetweenTheCertificatesTemporaryWriteAndItsRenam
   EXPECT_EQ(finished, 1);   // the earlier run's only
   EXPECT_EQ(temporary, 1);  // what a crash leaves
   Reopen();  // the process restarts
-  auto rerun = vault_->RunRetentionPlan(Dpo(), plan);
+  auto rerun = vault_->lifecycle().RunRetentionPlan(Dpo(), plan);
   ASSERT_TRUE(rerun.ok()) << rerun.status().ToString();
   EXPECT_TRUE(fs::exists(rerun->certificate));
 }
