@@ -38,7 +38,9 @@ TEST(ActionCatalogue, AnAuditedActionNeedsTheGrantOfAGrantableOne) {
   for (const ActionInfo& info : AllActions()) {
     if (!info.needs_grant) continue;
     EXPECT_TRUE(Info(info.grant).grantable) << info.name;
-    if (info.grantable) EXPECT_EQ(info.grant, info.action) << info.name;
+    if (info.grantable) {
+      EXPECT_EQ(info.grant, info.action) << info.name;
+    }
   }
   EXPECT_FALSE(Info(Action::kAuthLogin).needs_grant);
 }
@@ -55,8 +57,12 @@ TEST(ActionCatalogue, ARoleGrantMayNameOnlyGrantableActions) {
     grantable += info.grantable ? 1 : 0;
     data += info.data ? 1 : 0;
     writes += info.writes ? 1 : 0;
-    if (info.data) EXPECT_TRUE(info.grantable) << info.name;
-    if (info.writes) EXPECT_TRUE(info.data) << info.name;
+    if (info.data) {
+      EXPECT_TRUE(info.grantable) << info.name;
+    }
+    if (info.writes) {
+      EXPECT_TRUE(info.data) << info.name;
+    }
   }
   EXPECT_EQ(grantable, 37u);
   EXPECT_EQ(data, 11u);

@@ -52,8 +52,8 @@ class RetentionFaultTest : public VaultTest {
   std::string ApprovedPlan() {
     // Each plan is three years after the last: the operator's training is renewed (P5b).
     const int64_t now = now_ms_.load();
-    EXPECT_TRUE(vault_
-                    ->RecordTraining(Context{"admin", "", Channel::kCli, "req-setup"},
+    EXPECT_TRUE(vault_->staff()
+                    .RecordTraining(Context{"admin", "", Channel::kCli, "req-setup"},
                                      TrainingRecord{"operator", "privacy-basics", now - kDayMs,
                                                     now + 3650 * kDayMs, ""})
                     .ok());
