@@ -177,9 +177,11 @@ Result<BackupSummary> WriteBackup(store::Snapshot& snapshot, const BackupOptions
   CUSTOS_RETURN_IF_ERROR(WriteTables(snapshot, *aead, partial, options, m, bytes));
   internal::SignManifest(m, *keys.signer);
   const std::string manifest = internal::ManifestJson(m);
-  // Last: a manifest exists only once every chunk and the key section are durable.
-  CUSTOS_RETURN_IF_ERROR(internal::WriteFileDurable(env, partial / internal::kManifestFile,
-                                                    crypto::AsBytes(manifest)));
+  // Last: a manifest exists only once every chunk and the key section are durable, and it is
+  // whole or absent (an atomic replace): a process killed while writing it leaves no
+  // half-written manifest that would make the directory look like a backup.
+  CUSTOS_RETURN_IF_ERROR(internal::ReplaceFileDurable(env, partial / internal::kManifestFile,
+                                                      crypto::AsBytes(manifest)));
   CUSTOS_RETURN_IF_ERROR(internal::SyncDir(env, partial));
   if (Status st = env.RenameFile(partial, final_dir); !st.ok()) {
     return Unavailable(fmt::format("backup: cannot rename {} into place: {}", partial.string(),

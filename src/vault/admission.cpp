@@ -131,17 +131,7 @@ Result<access::StaffFacts> Scope::Facts(std::string_view customer_id) {
 audit::AuditEvent Scope::Event(schema::Action action, std::string_view target,
                                std::string_view decision, std::string_view reason,
                                std::vector<std::string> fields) const {
-  audit::AuditEvent e;
-  e.actor = ctx.actor;
-  e.action = std::string(schema::ActionName(action));
-  e.target = std::string(target);
-  e.purpose = ctx.purpose;
-  e.channel = std::string(ChannelName(ctx.channel));
-  e.decision = std::string(decision);
-  e.reason = std::string(reason);
-  e.fields = std::move(fields);
-  e.request_id = ctx.request_id;
-  return e;
+  return EventFor(ctx, schema::ActionName(action), target, decision, reason, std::move(fields));
 }
 
 Result<Admitted> BeginAdmitted(VaultState& state, const Context& ctx_in, const Operation& op) {

@@ -94,10 +94,9 @@ std::vector<std::string> FieldNames(const FieldValues& fields) {
   return names;
 }
 
-audit::AuditEvent VaultState::Event(const Context& ctx, std::string_view action,
-                                     std::string_view target, std::string_view decision,
-                                     std::string_view reason,
-                                     std::vector<std::string> fields) const {
+audit::AuditEvent EventFor(const Context& ctx, std::string_view action, std::string_view target,
+                           std::string_view decision, std::string_view reason,
+                           std::vector<std::string> fields) {
   audit::AuditEvent e;
   e.actor = ctx.actor;
   e.action = std::string(action);
@@ -109,6 +108,13 @@ audit::AuditEvent VaultState::Event(const Context& ctx, std::string_view action,
   e.fields = std::move(fields);
   e.request_id = ctx.request_id;
   return e;
+}
+
+audit::AuditEvent VaultState::Event(const Context& ctx, std::string_view action,
+                                    std::string_view target, std::string_view decision,
+                                    std::string_view reason,
+                                    std::vector<std::string> fields) const {
+  return EventFor(ctx, action, target, decision, reason, std::move(fields));
 }
 
 Result<std::unique_ptr<store::Transaction>> VaultState::BeginAuthorized(

@@ -144,6 +144,11 @@ Context WithDefaultPurpose(const VaultState& impl, const Context& in, std::strin
 // purpose "legal_obligation" if the caller named none.
 Context LifecycleContext(const VaultState& impl, const Context& in);
 
+// The audit event recording an operation of `ctx` (its actor, purpose, channel, request id).
+audit::AuditEvent EventFor(const Context& ctx, std::string_view action, std::string_view target,
+                           std::string_view decision, std::string_view reason,
+                           std::vector<std::string> fields = {});
+
 // Names of the fields in a map, for audit entries.
 std::vector<std::string> FieldNames(const FieldValues& fields);
 
