@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
+#include <iterator>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -217,6 +219,44 @@ TEST_F(PostgresStoreTest, OpeningAnEmptySchemaWithoutCreateIsNotFound) {
   auto store = OpenPostgresStore(options);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), Code::kNotFound) << store.status().ToString();
+}
+
+// The migrations are generated from the table descriptions (store/tables.h); the schema they
+// create must stay the one the hand-written migrations of releases 1-5 created
+// (golden/postgres_schema.sql is their DDL): the same tables, columns, types, collations,
+// nullability, keys, indexes, triggers and functions.
+TEST_F(PostgresStoreTest, TheMigrationsCreateTheSchemaOfEarlierReleases) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  std::ifstream file(std::string(CUSTOS_SOURCE_DIR) + "/tests/store/golden/postgres_schema.sql");
+  ASSERT_TRUE(file.good());
+  const std::string golden((std::istreambuf_iterator<char>(file)),
+                           std::istreambuf_iterator<char>());
+  const std::string old_schema = NewSchema("golden");
+  Admin admin;
+  ASSERT_TRUE(admin.ok());
+  admin.Query("CREATE SCHEMA " + old_schema);
+  admin.Query("SET search_path TO " + old_schema);
+  admin.Query(golden);
+  auto describe = [&](const std::string& s) {
+    return admin.Query(
+        "SELECT string_agg(x, E'\\n' ORDER BY x) FROM ("
+        " SELECT format('%s.%s %s %s %s %s', table_name, column_name, ordinal_position,"
+        "   data_type, coalesce(collation_name, '-'), is_nullable) AS x"
+        " FROM information_schema.columns WHERE table_schema = '" + s + "'"
+        "   AND table_name <> 'schema_migrations'"
+        " UNION ALL SELECT replace(indexdef, '" + s + ".', '') FROM pg_indexes"
+        " WHERE schemaname = '" + s + "' AND tablename <> 'schema_migrations'"
+        " UNION ALL SELECT format('%s %s %s %s %s', event_object_table, trigger_name,"
+        "   action_timing, event_manipulation, replace(action_statement, '" + s + ".', ''))"
+        " FROM information_schema.triggers WHERE trigger_schema = '" + s + "'"
+        " UNION ALL SELECT p.proname || p.prosrc FROM pg_proc p"
+        " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = '" + s + "'"
+        ") q");
+  };
+  const std::string expected = describe(old_schema);
+  EXPECT_FALSE(expected.empty());
+  EXPECT_EQ(describe(schema_), expected);
 }
 
 TEST_F(PostgresStoreTest, EveryCustomerTableIsKeyedByCustomerIdFirst) {
