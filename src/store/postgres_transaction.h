@@ -45,11 +45,12 @@
 #include "store/postgres_conn.h"
 #include "store/postgres_copy_in.h"
 #include "store/postgres_pool.h"
+#include "store/row_transaction.h"
 #include "store/store.h"
 
 namespace custos::store::postgres {
 
-class PgTransaction final : public Transaction {
+class PgTransaction final : public RowTransaction {
  public:
   // Takes a connection from `pool` and runs BEGIN. When BEGIN fails on a reused
   // connection because it died (server restart), every idle connection is
@@ -61,103 +62,28 @@ class PgTransaction final : public Transaction {
 
   Status Commit() override;
 
-  Result<std::optional<Bytes>> GetMeta(std::string_view key) override;
-  Status PutMeta(std::string_view key, ByteView value) override;
+  // --- the primitives (row_transaction.h); bulk mode diverts the rows of new customers ---
+  Result<int64_t> Exec(const Statement& sql, std::span<const Param> params,
+                       std::string_view op) override;
+  Status Query(const Statement& sql, std::span<const Param> params, std::string_view op,
+               const RowSink& each) override;
+  Status InsertRow(const TableSpec& table, std::span<const Param> values,
+                   std::string_view op) override;
+  Status PutRow(const TableSpec& table, std::span<const Param> values,
+                std::string_view op) override;
 
-  Status InsertCustomer(const CustomerRow& row) override;
-  Status UpdateCustomer(const CustomerRow& row) override;
-  Result<std::optional<CustomerRow>> GetCustomer(std::string_view customer_id) override;
-  Result<std::vector<CustomerRow>> ListCustomers(std::string_view after_id, size_t limit) override;
-  Result<int64_t> CountCustomers() override;
-
-  Status PutWrappedKey(const WrappedKeyRow& row) override;
-  Result<std::optional<WrappedKeyRow>> GetWrappedKey(std::string_view customer_id) override;
-
+  // --- what PostgreSQL does its own way ---
+  // The blind index keyed by customer first; bulk mode sends it by COPY.
   Status PutIndexEntries(std::string_view customer_id,
                          const std::vector<IndexEntry>& entries) override;
   Status StageIndexEntries(std::string_view customer_id,
                            const std::vector<IndexEntry>& entries) override;
   Result<std::vector<std::string>> FindByIndex(std::string_view field, ByteView token,
                                                size_t limit) override;
-
-  Status InsertTransaction(const TransactionRow& row) override;
-  Result<std::vector<TransactionRow>> ListTransactions(std::string_view customer_id) override;
-  Status InsertNote(const NoteRow& row) override;
-  Result<std::vector<NoteRow>> ListNotes(std::string_view customer_id) override;
-
+  // Under the audit log's advisory lock (see above).
   Status AppendAudit(const AuditRow& row) override;
   Result<std::optional<AuditRow>> GetAuditHead() override;
-  Result<std::vector<AuditRow>> ReadAudit(int64_t from_seq, size_t limit) override;
-  Status InsertCheckpoint(const CheckpointRow& row) override;
-  Result<std::vector<CheckpointRow>> ListCheckpoints() override;
-
-  Status InsertStaff(const StaffRow& row) override;
-  Result<std::optional<StaffRow>> GetStaff(std::string_view staff_id) override;
-  Result<std::vector<StaffRow>> ListStaff() override;
-
-  // --- access (issue 3): sqlite_access.cpp / postgres_access.cpp ---
-  Status UpdateStaff(const StaffRow& row) override;
-  Status PutStaffCredential(const StaffCredentialRow& row) override;
-  Result<std::optional<StaffCredentialRow>> GetStaffCredential(std::string_view staff_id) override;
-  Status InsertApiToken(const ApiTokenRow& row) override;
-  Result<std::optional<ApiTokenRow>> FindApiToken(ByteView secret_sha256) override;
-  Result<std::optional<ApiTokenRow>> GetApiToken(std::string_view token_id) override;
-  Result<std::vector<ApiTokenRow>> ListApiTokens(std::string_view staff_id) override;
-  Status RevokeApiToken(std::string_view token_id, int64_t revoked_at_ms) override;
-  Status InsertTraining(const TrainingRow& row) override;
-  Result<std::vector<TrainingRow>> ListTraining(std::string_view staff_id) override;
-  Status InsertApproval(const ApprovalRow& row) override;
-  Status UpdateApproval(const ApprovalRow& row) override;
-  Result<std::optional<ApprovalRow>> GetApproval(std::string_view approval_id) override;
-  Result<std::vector<ApprovalRow>> ListApprovals(std::string_view requester,
-                                                 std::string_view state) override;
-
-  Result<std::optional<ImportRow>> GetImportByFile(std::string_view file_sha256) override;
-  Status PutImport(const ImportRow& row) override;
-
-  // --- consent (issue 3): sqlite_consent.cpp / postgres_consent.cpp ---
-  Status InsertNotice(const NoticeRow& row) override;
-  Result<std::optional<NoticeRow>> GetNotice(int64_t version) override;
-  Result<std::vector<NoticeRow>> ListNotices() override;
-  Status AppendConsent(const ConsentRow& row) override;
-  Result<std::vector<ConsentRow>> ListConsents(std::string_view customer_id) override;
-  // key rotation (sqlite_keys.cpp / postgres_keys.cpp)
-  Result<std::vector<WrappedKeyRow>> ListWrappedKeysNotAt(uint32_t kek_version,
-                                                          std::string_view after_id,
-                                                          size_t limit) override;
-  Result<bool> ReplaceWrappedKey(const WrappedKeyRow& row, uint32_t expected_kek_version) override;
-  Result<std::vector<std::pair<uint32_t, int64_t>>> CountWrappedKeysByVersion() override;
-
-  // --- lifecycle (issue 6): sqlite_lifecycle.cpp / postgres_lifecycle.cpp ---
-  Status InsertLegalHold(const LegalHoldRow& row) override;
-  Result<int64_t> ReleaseLegalHold(std::string_view hold_id, std::string_view released_by,
-                                   int64_t released_at_ms) override;
-  Result<std::vector<LegalHoldRow>> ListLegalHolds(std::string_view customer_id,
-                                                   bool in_force_only) override;
-  Status InsertAccountClosure(const AccountClosureRow& row) override;
-  Result<bool> DeleteAccountClosure(std::string_view customer_id) override;
-  Result<std::optional<AccountClosureRow>> GetAccountClosure(std::string_view customer_id) override;
-  Status InsertRetentionPlan(const RetentionPlanRow& row) override;
-  Status UpdateRetentionPlan(const RetentionPlanRow& row) override;
-  Result<std::optional<RetentionPlanRow>> GetRetentionPlan(std::string_view plan_id) override;
-  Result<std::vector<RetentionPlanRow>> ListRetentionPlans(size_t limit) override;
-  Result<std::vector<RetentionFactsRow>> ListRetentionFacts(std::string_view after_id,
-                                                            size_t limit) override;
-  Result<std::vector<RecordTimeRow>> ListRecordTimes(std::string_view customer_id) override;
   Result<bool> EraseCustomer(std::string_view customer_id) override;
-  Result<bool> DeleteTransaction(std::string_view customer_id, std::string_view txn_id) override;
-  Result<bool> DeleteNote(std::string_view customer_id, std::string_view note_id) override;
-  Result<int64_t> AppendDestruction(const DestructionRow& row) override;
-  Result<std::vector<DestructionRow>> ListDestructions(std::string_view run_id, int64_t after_seq,
-                                                       size_t limit) override;
-  // --- data-subject requests: postgres_subject_requests.cpp ---
-  Status InsertSubjectRequest(const SubjectRequestRow& row) override;
-  Result<std::optional<SubjectRequestRow>> GetSubjectRequest(std::string_view request_id) override;
-  Result<bool> CloseSubjectRequest(std::string_view request_id, std::string_view closed_by,
-                                   int64_t closed_at_ms, std::string_view outcome) override;
-  Result<std::vector<SubjectRequestRow>> ListSubjectRequests(std::string_view customer_id,
-                                                             bool open_only,
-                                                             size_t limit) override;
 
  private:
   PgTransaction(ConnectionPool& pool, std::unique_ptr<PgConn> conn, std::string audit_lock_key);
@@ -194,9 +120,7 @@ class PgTransaction final : public Transaction {
   std::unordered_set<std::string> pending_customers_;  // gathered, not yet sent
   std::unordered_set<std::string> pending_keys_;
   std::unordered_set<std::string> pending_index_;
-  // --- consent (issue 3): the ledger entries of customers gathered in bulk mode ---
-  static const char* const kCopyConsents;  // postgres_consent.cpp
-  CopyIn consents_{kCopyConsents, 10};
+  CopyIn consents_;  // the ledger entries of customers gathered in bulk mode
   std::unordered_set<std::string> pending_consents_;  // "customer_id/seq"
   bool finished_ = false;
   std::string poisoned_by_;  // the operation that poisoned the transaction,

@@ -129,7 +129,7 @@ Statement Delete(const TableSpec& table, std::string_view tail) {
   return Statement::Same(fmt::format("DELETE FROM {} {}", table.name, tail));
 }
 
-std::string CopyIn(const TableSpec& table) {
+std::string CopySql(const TableSpec& table) {
   return fmt::format("COPY {}({}) FROM STDIN (FORMAT binary)", table.name, ColumnList(table));
 }
 

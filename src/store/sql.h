@@ -65,7 +65,7 @@ Statement Update(const TableSpec& table, std::string_view set_columns,
 // DELETE FROM the table, then `tail` (the WHERE clause).
 Statement Delete(const TableSpec& table, std::string_view tail);
 // PostgreSQL's COPY of every column in binary format.
-std::string CopyIn(const TableSpec& table);
+std::string CopySql(const TableSpec& table);
 // "a, b, c": every column of the table.
 std::string ColumnList(const TableSpec& table);
 

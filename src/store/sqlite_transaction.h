@@ -1,5 +1,6 @@
 // SqliteTransaction: store.h's Transaction on one SQLite connection, between BEGIN IMMEDIATE
-// and COMMIT or ROLLBACK.
+// and COMMIT or ROLLBACK. The plain row operations are RowTransaction's (written once for both
+// dialects); this class adds the primitives they run on and what SQLite does its own way.
 //
 // Fail safe: a failed call that may have left part of a write behind, or after which SQLite
 // may have rolled the transaction back by itself (I/O error, full disk), poisons the
@@ -17,13 +18,14 @@
 #include <vector>
 
 #include "core/status.h"
+#include "store/row_transaction.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_writer_slot.h"
 #include "store/store.h"
 
 namespace custos::store::sqlite {
 
-class SqliteTransaction final : public Transaction {
+class SqliteTransaction final : public RowTransaction {
  public:
   // Runs BEGIN IMMEDIATE on `db`, whose slot `lease` holds. Unavailable when SQLite's write
   // lock cannot be had (another process) within the busy timeout.
@@ -32,104 +34,26 @@ class SqliteTransaction final : public Transaction {
 
   Status Commit() override;
 
-  Result<std::optional<Bytes>> GetMeta(std::string_view key) override;
-  Status PutMeta(std::string_view key, ByteView value) override;
+  // --- the primitives (row_transaction.h) ---
+  Result<int64_t> Exec(const Statement& sql, std::span<const Param> params,
+                       std::string_view op) override;
+  Status Query(const Statement& sql, std::span<const Param> params, std::string_view op,
+               const RowSink& each) override;
 
-  Status InsertCustomer(const CustomerRow& row) override;
-  Status UpdateCustomer(const CustomerRow& row) override;
-  Result<std::optional<CustomerRow>> GetCustomer(std::string_view customer_id) override;
-  Result<std::vector<CustomerRow>> ListCustomers(std::string_view after_id,
-                                                 size_t limit) override;
-  Result<int64_t> CountCustomers() override;
-
-  Status PutWrappedKey(const WrappedKeyRow& row) override;
-  Result<std::optional<WrappedKeyRow>> GetWrappedKey(std::string_view customer_id) override;
-
+  // --- what SQLite does its own way ---
+  // The blind index keyed (field, token, customer_id) with each customer's tokens in
+  // customer_tokens beside it, and bulk imports staged in blind_index_staged.
   Status PutIndexEntries(std::string_view customer_id,
                          const std::vector<IndexEntry>& entries) override;
   Status StageIndexEntries(std::string_view customer_id,
                            const std::vector<IndexEntry>& entries) override;
   Result<std::vector<std::string>> FindByIndex(std::string_view field, ByteView token,
                                                size_t limit) override;
-
-  Status InsertTransaction(const TransactionRow& row) override;
-  Result<std::vector<TransactionRow>> ListTransactions(std::string_view customer_id) override;
-  Status InsertNote(const NoteRow& row) override;
-  Result<std::vector<NoteRow>> ListNotes(std::string_view customer_id) override;
-
+  // The audit head is remembered by the connection (sqlite_db.h).
   Status AppendAudit(const AuditRow& row) override;
   Result<std::optional<AuditRow>> GetAuditHead() override;
-  Result<std::vector<AuditRow>> ReadAudit(int64_t from_seq, size_t limit) override;
-  Status InsertCheckpoint(const CheckpointRow& row) override;
-  Result<std::vector<CheckpointRow>> ListCheckpoints() override;
-
-  Status InsertStaff(const StaffRow& row) override;
-  Result<std::optional<StaffRow>> GetStaff(std::string_view staff_id) override;
-  Result<std::vector<StaffRow>> ListStaff() override;
-
-  // --- access (issue 3): sqlite_access.cpp / postgres_access.cpp ---
-  Status UpdateStaff(const StaffRow& row) override;
-  Status PutStaffCredential(const StaffCredentialRow& row) override;
-  Result<std::optional<StaffCredentialRow>> GetStaffCredential(std::string_view staff_id) override;
-  Status InsertApiToken(const ApiTokenRow& row) override;
-  Result<std::optional<ApiTokenRow>> FindApiToken(ByteView secret_sha256) override;
-  Result<std::optional<ApiTokenRow>> GetApiToken(std::string_view token_id) override;
-  Result<std::vector<ApiTokenRow>> ListApiTokens(std::string_view staff_id) override;
-  Status RevokeApiToken(std::string_view token_id, int64_t revoked_at_ms) override;
-  Status InsertTraining(const TrainingRow& row) override;
-  Result<std::vector<TrainingRow>> ListTraining(std::string_view staff_id) override;
-  Status InsertApproval(const ApprovalRow& row) override;
-  Status UpdateApproval(const ApprovalRow& row) override;
-  Result<std::optional<ApprovalRow>> GetApproval(std::string_view approval_id) override;
-  Result<std::vector<ApprovalRow>> ListApprovals(std::string_view requester,
-                                                 std::string_view state) override;
-
-  Result<std::optional<ImportRow>> GetImportByFile(std::string_view file_sha256) override;
-  Status PutImport(const ImportRow& row) override;
-
-  // --- consent (issue 3): sqlite_consent.cpp / postgres_consent.cpp ---
-  Status InsertNotice(const NoticeRow& row) override;
-  Result<std::optional<NoticeRow>> GetNotice(int64_t version) override;
-  Result<std::vector<NoticeRow>> ListNotices() override;
-  Status AppendConsent(const ConsentRow& row) override;
-  Result<std::vector<ConsentRow>> ListConsents(std::string_view customer_id) override;
-  // key rotation (sqlite_keys.cpp / postgres_keys.cpp)
-  Result<std::vector<WrappedKeyRow>> ListWrappedKeysNotAt(uint32_t kek_version,
-                                                          std::string_view after_id,
-                                                          size_t limit) override;
-  Result<bool> ReplaceWrappedKey(const WrappedKeyRow& row, uint32_t expected_kek_version) override;
-  Result<std::vector<std::pair<uint32_t, int64_t>>> CountWrappedKeysByVersion() override;
-
-  // --- lifecycle (issue 6): sqlite_lifecycle.cpp / postgres_lifecycle.cpp ---
-  Status InsertLegalHold(const LegalHoldRow& row) override;
-  Result<int64_t> ReleaseLegalHold(std::string_view hold_id, std::string_view released_by,
-                                   int64_t released_at_ms) override;
-  Result<std::vector<LegalHoldRow>> ListLegalHolds(std::string_view customer_id,
-                                                   bool in_force_only) override;
-  Status InsertAccountClosure(const AccountClosureRow& row) override;
-  Result<bool> DeleteAccountClosure(std::string_view customer_id) override;
-  Result<std::optional<AccountClosureRow>> GetAccountClosure(std::string_view customer_id) override;
-  Status InsertRetentionPlan(const RetentionPlanRow& row) override;
-  Status UpdateRetentionPlan(const RetentionPlanRow& row) override;
-  Result<std::optional<RetentionPlanRow>> GetRetentionPlan(std::string_view plan_id) override;
-  Result<std::vector<RetentionPlanRow>> ListRetentionPlans(size_t limit) override;
-  Result<std::vector<RetentionFactsRow>> ListRetentionFacts(std::string_view after_id,
-                                                            size_t limit) override;
-  Result<std::vector<RecordTimeRow>> ListRecordTimes(std::string_view customer_id) override;
+  // Also the customer's tokens of the index, staged ones and its token list.
   Result<bool> EraseCustomer(std::string_view customer_id) override;
-  Result<bool> DeleteTransaction(std::string_view customer_id, std::string_view txn_id) override;
-  Result<bool> DeleteNote(std::string_view customer_id, std::string_view note_id) override;
-  Result<int64_t> AppendDestruction(const DestructionRow& row) override;
-  Result<std::vector<DestructionRow>> ListDestructions(std::string_view run_id, int64_t after_seq,
-                                                       size_t limit) override;
-  // --- data-subject requests: sqlite_subject_requests.cpp ---
-  Status InsertSubjectRequest(const SubjectRequestRow& row) override;
-  Result<std::optional<SubjectRequestRow>> GetSubjectRequest(std::string_view request_id) override;
-  Result<bool> CloseSubjectRequest(std::string_view request_id, std::string_view closed_by,
-                                   int64_t closed_at_ms, std::string_view outcome) override;
-  Result<std::vector<SubjectRequestRow>> ListSubjectRequests(std::string_view customer_id,
-                                                             bool open_only,
-                                                             size_t limit) override;
 
  private:
   SqliteTransaction(SqliteDb& db, SlotLease lease) : db_(db), lease_(std::move(lease)) {}
