@@ -1,6 +1,8 @@
 #include "store/postgres_snapshot.h"
 
 #include <fmt/core.h>
+
+#include "store/sql.h"  // ColumnList
 #include <libpq-fe.h>
 
 #include <deque>
@@ -13,15 +15,6 @@
 
 namespace custos::store::postgres {
 namespace {
-
-std::string ColumnList(const TableSpec& table) {
-  std::string out;
-  for (const ColumnSpec& c : table.columns) {
-    if (!out.empty()) out += ", ";
-    out += c.name;
-  }
-  return out;
-}
 
 // Runs `sql` (no parameters) with rows in binary format.
 Result<PgResult> ExecBinary(PgConn& conn, const std::string& sql, std::string_view op) {

@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include "store/sql.h"  // ColumnList
+
 #include <deque>
 #include <string>
 #include <utility>
@@ -14,15 +16,6 @@ namespace {
 
 // Rows between commits of a load: bounds the write-ahead log without a commit per row.
 constexpr int64_t kRowsPerCommit = 50000;
-
-std::string ColumnList(const TableSpec& table) {
-  std::string out;
-  for (const ColumnSpec& c : table.columns) {
-    if (!out.empty()) out += ", ";
-    out += c.name;
-  }
-  return out;
-}
 
 Value ReadValue(const Stmt& stmt, int col, ColumnType type) {
   if (stmt.IsNull(col)) return std::monostate{};
