@@ -132,7 +132,7 @@ void AddRow(CopyIn& copy, std::span<const Param> values) {
   }
 }
 
-// A result row, for RowTransaction.
+// A result row, for the row operations.
 class ResultCells final : public Cells {
  public:
   ResultCells(const PgResult& r, int row) : r_(r), row_(row) {}
@@ -281,7 +281,7 @@ Status PgTransaction::Commit() {
   return Status::Ok();
 }
 
-// --- the primitives of RowTransaction ---
+// --- the primitives (store.h) ---
 
 Result<int64_t> PgTransaction::Exec(const Statement& sql, std::span<const Param> params,
                                     std::string_view op) {
@@ -323,7 +323,7 @@ Status PgTransaction::InsertRow(const TableSpec& table, std::span<const Param> v
       return Status::Ok();
     }
   }
-  return RowTransaction::InsertRow(table, values, op);
+  return Transaction::InsertRow(table, values, op);
 }
 
 Status PgTransaction::PutRow(const TableSpec& table, std::span<const Param> values,
@@ -337,7 +337,7 @@ Status PgTransaction::PutRow(const TableSpec& table, std::span<const Param> valu
       return Status::Ok();
     }
   }
-  return RowTransaction::PutRow(table, values, op);
+  return Transaction::PutRow(table, values, op);
 }
 
 Result<bool> PgTransaction::EraseCustomer(std::string_view customer_id) {

@@ -45,12 +45,13 @@
 #include "store/postgres_conn.h"
 #include "store/postgres_copy_in.h"
 #include "store/postgres_pool.h"
-#include "store/row_transaction.h"
+#include "store/sql.h"
 #include "store/store.h"
+#include "store/tables.h"
 
 namespace custos::store::postgres {
 
-class PgTransaction final : public RowTransaction {
+class PgTransaction final : public Transaction {
  public:
   // Takes a connection from `pool` and runs BEGIN. When BEGIN fails on a reused
   // connection because it died (server restart), every idle connection is
@@ -62,7 +63,7 @@ class PgTransaction final : public RowTransaction {
 
   Status Commit() override;
 
-  // --- the primitives (row_transaction.h); bulk mode diverts the rows of new customers ---
+  // --- the primitives (store.h); bulk mode diverts the rows of new customers ---
   Result<int64_t> Exec(const Statement& sql, std::span<const Param> params,
                        std::string_view op) override;
   Status Query(const Statement& sql, std::span<const Param> params, std::string_view op,

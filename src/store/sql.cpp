@@ -25,7 +25,7 @@ std::string ToPostgres(std::string_view sql) {
 }
 
 bool IsWrite(std::string_view sql) {
-  for (std::string_view verb : {"INSERT", "UPDATE", "DELETE", "LOCK"}) {
+  for (std::string_view verb : {"INSERT", "UPDATE", "DELETE"}) {
     if (sql.substr(0, verb.size()) == verb) return true;
   }
   return false;

@@ -38,8 +38,7 @@ class Statement {
 
   const char* For(Dialect dialect) const { return text_[static_cast<int>(dialect)].c_str(); }
   bool Empty(Dialect dialect) const { return text_[static_cast<int>(dialect)].empty(); }
-  // True for INSERT, UPDATE, DELETE (and a lock taken for a write): the fault-injecting store
-  // counts these as writes.
+  // True for INSERT, UPDATE, DELETE: the fault-injecting store counts these as writes.
   bool writes() const { return writes_; }
 
  private:

@@ -65,7 +65,7 @@ constexpr const char* kEraseSteps[] = {
     "DELETE FROM customers WHERE customer_id = ?1",
 };
 
-// A result row of a statement, for RowTransaction.
+// A result row of a statement, for the row operations.
 class StmtCells final : public Cells {
  public:
   explicit StmtCells(const Stmt& stmt) : stmt_(stmt) {}
@@ -217,7 +217,7 @@ Status SqliteTransaction::Commit() {
   return Status::Ok();
 }
 
-// --- the primitives of RowTransaction ---
+// --- the primitives (store.h) ---
 
 Result<int64_t> SqliteTransaction::Exec(const Statement& sql, std::span<const Param> params,
                                         std::string_view op) {

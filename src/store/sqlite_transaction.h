@@ -1,6 +1,6 @@
 // SqliteTransaction: store.h's Transaction on one SQLite connection, between BEGIN IMMEDIATE
-// and COMMIT or ROLLBACK. The plain row operations are RowTransaction's (written once for both
-// dialects); this class adds the primitives they run on and what SQLite does its own way.
+// and COMMIT or ROLLBACK. The row operations are Transaction's own (written once for both
+// dialects, row_operations.cpp); this class adds the primitives they run on and what SQLite does its own way.
 //
 // Fail safe: a failed call that may have left part of a write behind, or after which SQLite
 // may have rolled the transaction back by itself (I/O error, full disk), poisons the
@@ -18,14 +18,15 @@
 #include <vector>
 
 #include "core/status.h"
-#include "store/row_transaction.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_writer_slot.h"
+#include "store/sql.h"
 #include "store/store.h"
+#include "store/tables.h"
 
 namespace custos::store::sqlite {
 
-class SqliteTransaction final : public RowTransaction {
+class SqliteTransaction final : public Transaction {
  public:
   // Runs BEGIN IMMEDIATE on `db`, whose slot `lease` holds. Unavailable when SQLite's write
   // lock cannot be had (another process) within the busy timeout.
@@ -34,7 +35,7 @@ class SqliteTransaction final : public RowTransaction {
 
   Status Commit() override;
 
-  // --- the primitives (row_transaction.h) ---
+  // --- the primitives (store.h) ---
   Result<int64_t> Exec(const Statement& sql, std::span<const Param> params,
                        std::string_view op) override;
   Status Query(const Statement& sql, std::span<const Param> params, std::string_view op,

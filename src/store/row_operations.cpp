@@ -1,6 +1,16 @@
-#include "store/row_transaction.h"
-
+// Transaction's row operations (store.h), written once for every backend over the table
+// descriptions (tables.h), the statements generated from them (sql.h) and the primitives a
+// backend implements (Exec, Query, InsertRow, PutRow).
 #include <fmt/core.h>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "store/sql.h"
+#include "store/store.h"
+#include "store/tables.h"
 
 #include "store/row_helpers.h"
 
@@ -187,11 +197,35 @@ Status NotFoundUnless(int64_t changed, std::string_view what) {
   return Status::Ok();
 }
 
+// The rows of `sql` read by `read` (Result<Row> read(const Cells&)).
+template <typename Row, typename Read>
+Result<std::vector<Row>> Rows(Transaction& txn, const Statement& sql,
+                              std::span<const Param> params, std::string_view op, Read read) {
+  std::vector<Row> rows;
+  CUSTOS_RETURN_IF_ERROR(txn.Query(sql, params, op, [&](const Cells& cells) -> Status {
+    Result<Row> row = read(cells);
+    if (!row.ok()) return row.status();
+    rows.push_back(std::move(row).value());
+    return Status::Ok();
+  }));
+  return rows;
+}
+
+// The first row of `sql`, nullopt without one.
+template <typename Row, typename Read>
+Result<std::optional<Row>> FirstRow(Transaction& txn, const Statement& sql,
+                                    std::span<const Param> params, std::string_view op,
+                                    Read read) {
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<Row> rows, (Rows<Row>(txn, sql, params, op, read)));
+  if (rows.empty()) return std::optional<Row>();
+  return std::optional<Row>(std::move(rows.front()));
+}
+
 }  // namespace
 
 // --- the row primitives every dialect shares ---
 
-Status RowTransaction::InsertRow(const TableSpec& table, std::span<const Param> values,
+Status Transaction::InsertRow(const TableSpec& table, std::span<const Param> values,
                                  std::string_view op) {
   // One statement per table, built on first use (the map holds it at a fixed address).
   static const std::vector<Statement> kInserts = [] {
@@ -205,7 +239,7 @@ Status RowTransaction::InsertRow(const TableSpec& table, std::span<const Param> 
   return Status::Ok();
 }
 
-Status RowTransaction::PutRow(const TableSpec& table, std::span<const Param> values,
+Status Transaction::PutRow(const TableSpec& table, std::span<const Param> values,
                               std::string_view op) {
   static const std::vector<Statement> kUpserts = [] {
     std::vector<Statement> out;
@@ -218,26 +252,26 @@ Status RowTransaction::PutRow(const TableSpec& table, std::span<const Param> val
 
 // --- meta ---
 
-Result<std::optional<Bytes>> RowTransaction::GetMeta(std::string_view key) {
+Result<std::optional<Bytes>> Transaction::GetMeta(std::string_view key) {
   static const Statement kSql = SelectByKey(kMeta);
   const Param params[] = {key};
-  return FirstRow<Bytes>(kSql, params, "get meta",
+  return FirstRow<Bytes>(*this, kSql, params, "get meta",
                          [](const Cells& c) -> Result<Bytes> { return c.Blob(1); });
 }
 
-Status RowTransaction::PutMeta(std::string_view key, ByteView value) {
+Status Transaction::PutMeta(std::string_view key, ByteView value) {
   const Param values[] = {key, value};
   return PutRow(kMeta, values, "put meta");
 }
 
 // --- customers ---
 
-Status RowTransaction::InsertCustomer(const CustomerRow& row) {
+Status Transaction::InsertCustomer(const CustomerRow& row) {
   CUSTOS_ASSIGN_OR_RETURN(std::vector<Param> values, CustomerValues(row));
   return InsertRow(kCustomers, values, "insert customer");
 }
 
-Status RowTransaction::UpdateCustomer(const CustomerRow& row) {
+Status Transaction::UpdateCustomer(const CustomerRow& row) {
   static const Statement kSql = Update(
       kCustomers, "updated_at_ms, schema_version, env_general, env_internal, env_confidential");
   CUSTOS_ASSIGN_OR_RETURN(std::vector<Param> values, CustomerValues(row));
@@ -246,49 +280,49 @@ Status RowTransaction::UpdateCustomer(const CustomerRow& row) {
   return NotFoundUnless(changed, "update customer: no such customer");
 }
 
-Result<std::optional<CustomerRow>> RowTransaction::GetCustomer(std::string_view customer_id) {
+Result<std::optional<CustomerRow>> Transaction::GetCustomer(std::string_view customer_id) {
   static const Statement kSql = SelectByKey(kCustomers);
   const Param params[] = {customer_id};
-  return FirstRow<CustomerRow>(kSql, params, "get customer", ReadCustomer);
+  return FirstRow<CustomerRow>(*this, kSql, params, "get customer", ReadCustomer);
 }
 
-Result<std::vector<CustomerRow>> RowTransaction::ListCustomers(std::string_view after_id,
+Result<std::vector<CustomerRow>> Transaction::ListCustomers(std::string_view after_id,
                                                                size_t limit) {
   static const Statement kSql =
       Select(kCustomers, "WHERE customer_id > ?1 ORDER BY customer_id LIMIT ?2");
   const Param params[] = {after_id, SqlLimit(limit)};  // '' sorts before every id: all
-  return Rows<CustomerRow>(kSql, params, "list customers", ReadCustomer);
+  return Rows<CustomerRow>(*this, kSql, params, "list customers", ReadCustomer);
 }
 
-Result<int64_t> RowTransaction::CountCustomers() {
+Result<int64_t> Transaction::CountCustomers() {
   static const Statement kSql = Statement::Same("SELECT count(*) FROM customers");
-  CUSTOS_ASSIGN_OR_RETURN(auto count, (FirstRow<int64_t>(kSql, {}, "count customers", ReadInt)));
+  CUSTOS_ASSIGN_OR_RETURN(auto count, (FirstRow<int64_t>(*this, kSql, {}, "count customers", ReadInt)));
   return count.value_or(0);
 }
 
 // --- wrapped keys ---
 
-Status RowTransaction::PutWrappedKey(const WrappedKeyRow& row) {
+Status Transaction::PutWrappedKey(const WrappedKeyRow& row) {
   return PutRow(kWrappedKeys, WrappedKeyFields::Values(row), "put wrapped key");
 }
 
-Result<std::optional<WrappedKeyRow>> RowTransaction::GetWrappedKey(std::string_view customer_id) {
+Result<std::optional<WrappedKeyRow>> Transaction::GetWrappedKey(std::string_view customer_id) {
   static const Statement kSql = SelectByKey(kWrappedKeys);
   const Param params[] = {customer_id};
-  return FirstRow<WrappedKeyRow>(kSql, params, "get wrapped key", WrappedKeyFields::Read);
+  return FirstRow<WrappedKeyRow>(*this, kSql, params, "get wrapped key", WrappedKeyFields::Read);
 }
 
-Result<std::vector<WrappedKeyRow>> RowTransaction::ListWrappedKeysNotAt(uint32_t kek_version,
+Result<std::vector<WrappedKeyRow>> Transaction::ListWrappedKeysNotAt(uint32_t kek_version,
                                                                         std::string_view after_id,
                                                                         size_t limit) {
   static const Statement kSql = Select(
       kWrappedKeys,
       "WHERE customer_id > ?1 AND kek_version <> ?2 ORDER BY customer_id LIMIT ?3");
   const Param params[] = {after_id, int64_t{kek_version}, SqlLimit(limit)};
-  return Rows<WrappedKeyRow>(kSql, params, "list wrapped keys", WrappedKeyFields::Read);
+  return Rows<WrappedKeyRow>(*this, kSql, params, "list wrapped keys", WrappedKeyFields::Read);
 }
 
-Result<bool> RowTransaction::ReplaceWrappedKey(const WrappedKeyRow& row,
+Result<bool> Transaction::ReplaceWrappedKey(const WrappedKeyRow& row,
                                                uint32_t expected_kek_version) {
   // Conditional on the version read: a key destroyed or rewrapped meanwhile is left alone.
   static const Statement kSql =
@@ -299,40 +333,40 @@ Result<bool> RowTransaction::ReplaceWrappedKey(const WrappedKeyRow& row,
   return changed == 1;
 }
 
-Result<std::vector<std::pair<uint32_t, int64_t>>> RowTransaction::CountWrappedKeysByVersion() {
+Result<std::vector<std::pair<uint32_t, int64_t>>> Transaction::CountWrappedKeysByVersion() {
   static const Statement kSql = Statement::Same(
       "SELECT kek_version, count(*) FROM wrapped_keys GROUP BY kek_version ORDER BY kek_version");
   using Count = std::pair<uint32_t, int64_t>;
-  return Rows<Count>(kSql, {}, "count wrapped keys", [](const Cells& c) -> Result<Count> {
+  return Rows<Count>(*this, kSql, {}, "count wrapped keys", [](const Cells& c) -> Result<Count> {
     return Count{static_cast<uint32_t>(c.Int(0)), c.Int(1)};
   });
 }
 
 // --- transactions and notes ---
 
-Status RowTransaction::InsertTransaction(const TransactionRow& row) {
+Status Transaction::InsertTransaction(const TransactionRow& row) {
   return InsertRow(kTransactions, TransactionFields::Values(row), "insert transaction");
 }
 
-Result<std::vector<TransactionRow>> RowTransaction::ListTransactions(std::string_view customer_id) {
+Result<std::vector<TransactionRow>> Transaction::ListTransactions(std::string_view customer_id) {
   static const Statement kSql =
       Select(kTransactions, "WHERE customer_id = ?1 ORDER BY created_at_ms, txn_id");
   const Param params[] = {customer_id};
-  return Rows<TransactionRow>(kSql, params, "list transactions", TransactionFields::Read);
+  return Rows<TransactionRow>(*this, kSql, params, "list transactions", TransactionFields::Read);
 }
 
-Status RowTransaction::InsertNote(const NoteRow& row) {
+Status Transaction::InsertNote(const NoteRow& row) {
   return InsertRow(kNotes, NoteFields::Values(row), "insert note");
 }
 
-Result<std::vector<NoteRow>> RowTransaction::ListNotes(std::string_view customer_id) {
+Result<std::vector<NoteRow>> Transaction::ListNotes(std::string_view customer_id) {
   static const Statement kSql =
       Select(kNotes, "WHERE customer_id = ?1 ORDER BY created_at_ms, note_id");
   const Param params[] = {customer_id};
-  return Rows<NoteRow>(kSql, params, "list notes", NoteFields::Read);
+  return Rows<NoteRow>(*this, kSql, params, "list notes", NoteFields::Read);
 }
 
-Result<bool> RowTransaction::DeleteTransaction(std::string_view customer_id,
+Result<bool> Transaction::DeleteTransaction(std::string_view customer_id,
                                                std::string_view txn_id) {
   static const Statement kSql = Delete(kTransactions, "WHERE customer_id = ?1 AND txn_id = ?2");
   const Param params[] = {customer_id, txn_id};
@@ -340,7 +374,7 @@ Result<bool> RowTransaction::DeleteTransaction(std::string_view customer_id,
   return deleted > 0;
 }
 
-Result<bool> RowTransaction::DeleteNote(std::string_view customer_id, std::string_view note_id) {
+Result<bool> Transaction::DeleteNote(std::string_view customer_id, std::string_view note_id) {
   static const Statement kSql = Delete(kNotes, "WHERE customer_id = ?1 AND note_id = ?2");
   const Param params[] = {customer_id, note_id};
   CUSTOS_ASSIGN_OR_RETURN(int64_t deleted, Exec(kSql, params, "delete note"));
@@ -349,39 +383,39 @@ Result<bool> RowTransaction::DeleteNote(std::string_view customer_id, std::strin
 
 // --- audit (the append and the head differ per dialect) ---
 
-Result<std::vector<AuditRow>> RowTransaction::ReadAudit(int64_t from_seq, size_t limit) {
+Result<std::vector<AuditRow>> Transaction::ReadAudit(int64_t from_seq, size_t limit) {
   static const Statement kSql = Select(kAudit, "WHERE seq >= ?1 ORDER BY seq LIMIT ?2");
   const Param params[] = {from_seq, SqlLimit(limit)};
-  return Rows<AuditRow>(kSql, params, "read audit", AuditFields::Read);
+  return Rows<AuditRow>(*this, kSql, params, "read audit", AuditFields::Read);
 }
 
-Status RowTransaction::InsertCheckpoint(const CheckpointRow& row) {
+Status Transaction::InsertCheckpoint(const CheckpointRow& row) {
   return InsertRow(kCheckpoints, CheckpointFields::Values(row), "insert checkpoint");
 }
 
-Result<std::vector<CheckpointRow>> RowTransaction::ListCheckpoints() {
+Result<std::vector<CheckpointRow>> Transaction::ListCheckpoints() {
   static const Statement kSql = Select(kCheckpoints, "ORDER BY seq");
-  return Rows<CheckpointRow>(kSql, {}, "list checkpoints", CheckpointFields::Read);
+  return Rows<CheckpointRow>(*this, kSql, {}, "list checkpoints", CheckpointFields::Read);
 }
 
 // --- staff and access ---
 
-Status RowTransaction::InsertStaff(const StaffRow& row) {
+Status Transaction::InsertStaff(const StaffRow& row) {
   return InsertRow(kStaff, StaffFields::Values(row), "insert staff");
 }
 
-Result<std::optional<StaffRow>> RowTransaction::GetStaff(std::string_view staff_id) {
+Result<std::optional<StaffRow>> Transaction::GetStaff(std::string_view staff_id) {
   static const Statement kSql = SelectByKey(kStaff);
   const Param params[] = {staff_id};
-  return FirstRow<StaffRow>(kSql, params, "get staff", StaffFields::Read);
+  return FirstRow<StaffRow>(*this, kSql, params, "get staff", StaffFields::Read);
 }
 
-Result<std::vector<StaffRow>> RowTransaction::ListStaff() {
+Result<std::vector<StaffRow>> Transaction::ListStaff() {
   static const Statement kSql = Select(kStaff, "ORDER BY staff_id");
-  return Rows<StaffRow>(kSql, {}, "list staff", StaffFields::Read);
+  return Rows<StaffRow>(*this, kSql, {}, "list staff", StaffFields::Read);
 }
 
-Status RowTransaction::UpdateStaff(const StaffRow& row) {
+Status Transaction::UpdateStaff(const StaffRow& row) {
   static const Statement kSql = Update(kStaff, "display_name, post, roles, status");
   const Param params[] = {std::string_view(row.staff_id), std::string_view(row.display_name),
                           std::string_view(row.post), std::string_view(row.roles),
@@ -390,42 +424,42 @@ Status RowTransaction::UpdateStaff(const StaffRow& row) {
   return NotFoundUnless(changed, "update staff: no such staff id");
 }
 
-Status RowTransaction::PutStaffCredential(const StaffCredentialRow& row) {
+Status Transaction::PutStaffCredential(const StaffCredentialRow& row) {
   return PutRow(kCredentials, CredentialFields::Values(row), "put staff credential");
 }
 
-Result<std::optional<StaffCredentialRow>> RowTransaction::GetStaffCredential(
+Result<std::optional<StaffCredentialRow>> Transaction::GetStaffCredential(
     std::string_view staff_id) {
   static const Statement kSql = SelectByKey(kCredentials);
   const Param params[] = {staff_id};
-  return FirstRow<StaffCredentialRow>(kSql, params, "get staff credential",
+  return FirstRow<StaffCredentialRow>(*this, kSql, params, "get staff credential",
                                       CredentialFields::Read);
 }
 
-Status RowTransaction::InsertApiToken(const ApiTokenRow& row) {
+Status Transaction::InsertApiToken(const ApiTokenRow& row) {
   return InsertRow(kTokens, TokenFields::Values(row), "insert api token");
 }
 
-Result<std::optional<ApiTokenRow>> RowTransaction::FindApiToken(ByteView secret_sha256) {
+Result<std::optional<ApiTokenRow>> Transaction::FindApiToken(ByteView secret_sha256) {
   static const Statement kSql = Select(kTokens, "WHERE secret_sha256 = ?1");
   const Param params[] = {secret_sha256};
-  return FirstRow<ApiTokenRow>(kSql, params, "find api token", TokenFields::Read);
+  return FirstRow<ApiTokenRow>(*this, kSql, params, "find api token", TokenFields::Read);
 }
 
-Result<std::optional<ApiTokenRow>> RowTransaction::GetApiToken(std::string_view token_id) {
+Result<std::optional<ApiTokenRow>> Transaction::GetApiToken(std::string_view token_id) {
   static const Statement kSql = SelectByKey(kTokens);
   const Param params[] = {token_id};
-  return FirstRow<ApiTokenRow>(kSql, params, "get api token", TokenFields::Read);
+  return FirstRow<ApiTokenRow>(*this, kSql, params, "get api token", TokenFields::Read);
 }
 
-Result<std::vector<ApiTokenRow>> RowTransaction::ListApiTokens(std::string_view staff_id) {
+Result<std::vector<ApiTokenRow>> Transaction::ListApiTokens(std::string_view staff_id) {
   static const Statement kSql =
       Select(kTokens, "WHERE (?1 = '' OR staff_id = ?1) ORDER BY created_at_ms, token_id");
   const Param params[] = {staff_id};
-  return Rows<ApiTokenRow>(kSql, params, "list api tokens", TokenFields::Read);
+  return Rows<ApiTokenRow>(*this, kSql, params, "list api tokens", TokenFields::Read);
 }
 
-Status RowTransaction::RevokeApiToken(std::string_view token_id, int64_t revoked_at_ms) {
+Status Transaction::RevokeApiToken(std::string_view token_id, int64_t revoked_at_ms) {
   // A revoked token stays revoked: the first time is kept.
   static const Statement kSql = Statement::Same(
       "UPDATE api_tokens SET revoked_at_ms = CASE WHEN revoked_at_ms = 0 THEN ?2 "
@@ -435,22 +469,22 @@ Status RowTransaction::RevokeApiToken(std::string_view token_id, int64_t revoked
   return NotFoundUnless(changed, "revoke api token: no such token id");
 }
 
-Status RowTransaction::InsertTraining(const TrainingRow& row) {
+Status Transaction::InsertTraining(const TrainingRow& row) {
   return InsertRow(kTraining, TrainingFields::Values(row), "insert training");
 }
 
-Result<std::vector<TrainingRow>> RowTransaction::ListTraining(std::string_view staff_id) {
+Result<std::vector<TrainingRow>> Transaction::ListTraining(std::string_view staff_id) {
   static const Statement kSql = Select(
       kTraining, "WHERE (?1 = '' OR staff_id = ?1) ORDER BY staff_id, course, completed_at_ms");
   const Param params[] = {staff_id};
-  return Rows<TrainingRow>(kSql, params, "list training", TrainingFields::Read);
+  return Rows<TrainingRow>(*this, kSql, params, "list training", TrainingFields::Read);
 }
 
-Status RowTransaction::InsertApproval(const ApprovalRow& row) {
+Status Transaction::InsertApproval(const ApprovalRow& row) {
   return InsertRow(kApprovals, ApprovalFields::Values(row), "insert approval");
 }
 
-Status RowTransaction::UpdateApproval(const ApprovalRow& row) {
+Status Transaction::UpdateApproval(const ApprovalRow& row) {
   static const Statement kSql = Update(kApprovals, "approver, decided_at_ms, state");
   const Param params[] = {std::string_view(row.approval_id), std::string_view(row.approver),
                           row.decided_at_ms, std::string_view(row.state)};
@@ -458,31 +492,31 @@ Status RowTransaction::UpdateApproval(const ApprovalRow& row) {
   return NotFoundUnless(changed, "update approval: no such approval id");
 }
 
-Result<std::optional<ApprovalRow>> RowTransaction::GetApproval(std::string_view approval_id) {
+Result<std::optional<ApprovalRow>> Transaction::GetApproval(std::string_view approval_id) {
   static const Statement kSql = SelectByKey(kApprovals);
   const Param params[] = {approval_id};
-  return FirstRow<ApprovalRow>(kSql, params, "get approval", ApprovalFields::Read);
+  return FirstRow<ApprovalRow>(*this, kSql, params, "get approval", ApprovalFields::Read);
 }
 
-Result<std::vector<ApprovalRow>> RowTransaction::ListApprovals(std::string_view requester,
+Result<std::vector<ApprovalRow>> Transaction::ListApprovals(std::string_view requester,
                                                                std::string_view state) {
   static const Statement kSql =
       Select(kApprovals,
              "WHERE (?1 = '' OR requester = ?1) AND (?2 = '' OR state = ?2) "
              "ORDER BY requested_at_ms, approval_id");
   const Param params[] = {requester, state};
-  return Rows<ApprovalRow>(kSql, params, "list approvals", ApprovalFields::Read);
+  return Rows<ApprovalRow>(*this, kSql, params, "list approvals", ApprovalFields::Read);
 }
 
 // --- bulk imports ---
 
-Result<std::optional<ImportRow>> RowTransaction::GetImportByFile(std::string_view file_sha256) {
+Result<std::optional<ImportRow>> Transaction::GetImportByFile(std::string_view file_sha256) {
   static const Statement kSql = Select(kImports, "WHERE file_sha256 = ?1");
   const Param params[] = {file_sha256};
-  return FirstRow<ImportRow>(kSql, params, "get import", ImportFields::Read);
+  return FirstRow<ImportRow>(*this, kSql, params, "get import", ImportFields::Read);
 }
 
-Status RowTransaction::PutImport(const ImportRow& row) {
+Status Transaction::PutImport(const ImportRow& row) {
   // Another import of the same file is a Conflict, never a silent replacement; checked first
   // so that the refusal does not abort a PostgreSQL transaction (the UNIQUE constraint stays
   // as the guard against a concurrent writer).
@@ -495,43 +529,43 @@ Status RowTransaction::PutImport(const ImportRow& row) {
 
 // --- consent ---
 
-Status RowTransaction::InsertNotice(const NoticeRow& row) {
+Status Transaction::InsertNotice(const NoticeRow& row) {
   return InsertRow(kNotices, NoticeFields::Values(row), "insert notice");
 }
 
-Result<std::optional<NoticeRow>> RowTransaction::GetNotice(int64_t version) {
+Result<std::optional<NoticeRow>> Transaction::GetNotice(int64_t version) {
   static const Statement kSql = SelectByKey(kNotices);
   const Param params[] = {version};
-  return FirstRow<NoticeRow>(kSql, params, "get notice", NoticeFields::Read);
+  return FirstRow<NoticeRow>(*this, kSql, params, "get notice", NoticeFields::Read);
 }
 
-Result<std::vector<NoticeRow>> RowTransaction::ListNotices() {
+Result<std::vector<NoticeRow>> Transaction::ListNotices() {
   static const Statement kSql = Select(kNotices, "ORDER BY version");
-  return Rows<NoticeRow>(kSql, {}, "list notices", NoticeFields::Read);
+  return Rows<NoticeRow>(*this, kSql, {}, "list notices", NoticeFields::Read);
 }
 
-Status RowTransaction::AppendConsent(const ConsentRow& row) {
+Status Transaction::AppendConsent(const ConsentRow& row) {
   // The ledger is append-only: there is no update or delete here (the schema's triggers
   // refuse them anyway).
   return InsertRow(kConsents, ConsentFields::Values(row), "append consent");
 }
 
-Result<std::vector<ConsentRow>> RowTransaction::ListConsents(std::string_view customer_id) {
+Result<std::vector<ConsentRow>> Transaction::ListConsents(std::string_view customer_id) {
   static const Statement kSql = Select(kConsents, "WHERE customer_id = ?1 ORDER BY seq");
   const Param params[] = {customer_id};
-  return Rows<ConsentRow>(kSql, params, "list consents", ConsentFields::Read);
+  return Rows<ConsentRow>(*this, kSql, params, "list consents", ConsentFields::Read);
 }
 
 // --- lifecycle ---
 
-Status RowTransaction::InsertLegalHold(const LegalHoldRow& row) {
+Status Transaction::InsertLegalHold(const LegalHoldRow& row) {
   LegalHoldRow placed = row;  // a hold is placed in force
   placed.released_by.clear();
   placed.released_at_ms = 0;
   return InsertRow(kHolds, HoldFields::Values(placed), "insert legal hold");
 }
 
-Result<int64_t> RowTransaction::ReleaseLegalHold(std::string_view hold_id,
+Result<int64_t> Transaction::ReleaseLegalHold(std::string_view hold_id,
                                                  std::string_view released_by,
                                                  int64_t released_at_ms) {
   static const Statement kSql = Statement::Same(
@@ -541,39 +575,39 @@ Result<int64_t> RowTransaction::ReleaseLegalHold(std::string_view hold_id,
   return Exec(kSql, params, "release legal hold");
 }
 
-Result<std::vector<LegalHoldRow>> RowTransaction::ListLegalHolds(std::string_view customer_id,
+Result<std::vector<LegalHoldRow>> Transaction::ListLegalHolds(std::string_view customer_id,
                                                                  bool in_force_only) {
   static const Statement kSql =
       Select(kHolds,
              "WHERE (?1 = '' OR customer_id = ?1) AND (?2 = 0 OR released_at_ms = 0) "
              "ORDER BY placed_at_ms, hold_id, customer_id");
   const Param params[] = {customer_id, int64_t{in_force_only ? 1 : 0}};
-  return Rows<LegalHoldRow>(kSql, params, "list legal holds", HoldFields::Read);
+  return Rows<LegalHoldRow>(*this, kSql, params, "list legal holds", HoldFields::Read);
 }
 
-Status RowTransaction::InsertAccountClosure(const AccountClosureRow& row) {
+Status Transaction::InsertAccountClosure(const AccountClosureRow& row) {
   return InsertRow(kClosures, ClosureFields::Values(row), "insert account closure");
 }
 
-Result<bool> RowTransaction::DeleteAccountClosure(std::string_view customer_id) {
+Result<bool> Transaction::DeleteAccountClosure(std::string_view customer_id) {
   static const Statement kSql = Delete(kClosures, "WHERE customer_id = ?1");
   const Param params[] = {customer_id};
   CUSTOS_ASSIGN_OR_RETURN(int64_t deleted, Exec(kSql, params, "delete account closure"));
   return deleted > 0;
 }
 
-Result<std::optional<AccountClosureRow>> RowTransaction::GetAccountClosure(
+Result<std::optional<AccountClosureRow>> Transaction::GetAccountClosure(
     std::string_view customer_id) {
   static const Statement kSql = SelectByKey(kClosures);
   const Param params[] = {customer_id};
-  return FirstRow<AccountClosureRow>(kSql, params, "get account closure", ClosureFields::Read);
+  return FirstRow<AccountClosureRow>(*this, kSql, params, "get account closure", ClosureFields::Read);
 }
 
-Status RowTransaction::InsertRetentionPlan(const RetentionPlanRow& row) {
+Status Transaction::InsertRetentionPlan(const RetentionPlanRow& row) {
   return InsertRow(kPlans, PlanFields::Values(row), "insert retention plan");
 }
 
-Status RowTransaction::UpdateRetentionPlan(const RetentionPlanRow& row) {
+Status Transaction::UpdateRetentionPlan(const RetentionPlanRow& row) {
   static const Statement kSql = Update(kPlans, "state, run_id, updated_at_ms");
   const Param params[] = {std::string_view(row.plan_id), std::string_view(row.state),
                           std::string_view(row.run_id), row.updated_at_ms};
@@ -581,24 +615,24 @@ Status RowTransaction::UpdateRetentionPlan(const RetentionPlanRow& row) {
   return NotFoundUnless(changed, "update retention plan: no such plan id");
 }
 
-Result<std::optional<RetentionPlanRow>> RowTransaction::GetRetentionPlan(
+Result<std::optional<RetentionPlanRow>> Transaction::GetRetentionPlan(
     std::string_view plan_id) {
   static const Statement kSql = SelectByKey(kPlans);
   const Param params[] = {plan_id};
-  return FirstRow<RetentionPlanRow>(kSql, params, "get retention plan", PlanFields::Read);
+  return FirstRow<RetentionPlanRow>(*this, kSql, params, "get retention plan", PlanFields::Read);
 }
 
-Result<std::vector<RetentionPlanRow>> RowTransaction::ListRetentionPlans(size_t limit) {
+Result<std::vector<RetentionPlanRow>> Transaction::ListRetentionPlans(size_t limit) {
   // Without their content.
   static const Statement kSql = Statement::Same(
       "SELECT plan_id, content_sha256, CAST('' AS TEXT), created_by, created_at_ms, state, "
       "run_id, updated_at_ms FROM retention_plans "
       "ORDER BY created_at_ms DESC, plan_id DESC LIMIT ?1");
   const Param params[] = {SqlLimit(limit)};
-  return Rows<RetentionPlanRow>(kSql, params, "list retention plans", PlanFields::Read);
+  return Rows<RetentionPlanRow>(*this, kSql, params, "list retention plans", PlanFields::Read);
 }
 
-Result<std::vector<RetentionFactsRow>> RowTransaction::ListRetentionFacts(
+Result<std::vector<RetentionFactsRow>> Transaction::ListRetentionFacts(
     std::string_view after_id, size_t limit) {
   // One text per dialect: PostgreSQL types an aggregate of bigint as numeric and a comparison
   // as boolean, so its columns are cast back to bigint.
@@ -650,20 +684,20 @@ Result<std::vector<RetentionFactsRow>> RowTransaction::ListRetentionFacts(
       " AND r.closed_at_ms = 0 AND r.kind <> 'deletion') THEN 1 ELSE 0 END)::bigint "
       "FROM customers c WHERE c.customer_id > $1 ORDER BY c.customer_id LIMIT $2");
   const Param params[] = {after_id, SqlLimit(limit)};
-  return Rows<RetentionFactsRow>(kSql, params, "list retention facts", FactsFields::Read);
+  return Rows<RetentionFactsRow>(*this, kSql, params, "list retention facts", FactsFields::Read);
 }
 
-Result<std::vector<RecordTimeRow>> RowTransaction::ListRecordTimes(std::string_view customer_id) {
+Result<std::vector<RecordTimeRow>> Transaction::ListRecordTimes(std::string_view customer_id) {
   static const Statement kSql = Statement::Same(
       "SELECT CAST('transaction' AS TEXT), txn_id, created_at_ms FROM transactions "
       "WHERE customer_id = ?1 "
       "UNION ALL SELECT CAST('note' AS TEXT), note_id, created_at_ms FROM notes "
       "WHERE customer_id = ?1 ORDER BY 3, 2");
   const Param params[] = {customer_id};
-  return Rows<RecordTimeRow>(kSql, params, "list record times", RecordTimeFields::Read);
+  return Rows<RecordTimeRow>(*this, kSql, params, "list record times", RecordTimeFields::Read);
 }
 
-Result<int64_t> RowTransaction::AppendDestruction(const DestructionRow& row) {
+Result<int64_t> Transaction::AppendDestruction(const DestructionRow& row) {
   constexpr std::string_view kOp = "append destruction";
   // The seq is the highest + 1. PostgreSQL locks the table for the rest of the transaction so
   // two writers cannot take the same number (destruction is rare and serial); SQLite's
@@ -676,34 +710,34 @@ Result<int64_t> RowTransaction::AppendDestruction(const DestructionRow& row) {
   CUSTOS_RETURN_IF_ERROR(Exec(kLock, {}, kOp).status());
   const Param params[] = {row.ts_ms, std::string_view(row.run_id), std::string_view(row.kind),
                           std::string_view(row.id_hash)};
-  CUSTOS_ASSIGN_OR_RETURN(auto seq, (FirstRow<int64_t>(kSql, params, kOp, ReadInt)));
+  CUSTOS_ASSIGN_OR_RETURN(auto seq, (FirstRow<int64_t>(*this, kSql, params, kOp, ReadInt)));
   if (!seq.has_value()) return Internal("store: append destruction: no seq returned");
   return *seq;
 }
 
-Result<std::vector<DestructionRow>> RowTransaction::ListDestructions(std::string_view run_id,
+Result<std::vector<DestructionRow>> Transaction::ListDestructions(std::string_view run_id,
                                                                      int64_t after_seq,
                                                                      size_t limit) {
   static const Statement kSql = Select(
       kDestructions, "WHERE (?1 = '' OR run_id = ?1) AND seq > ?2 ORDER BY seq LIMIT ?3");
   const Param params[] = {run_id, after_seq, SqlLimit(limit)};
-  return Rows<DestructionRow>(kSql, params, "list destructions", DestructionFields::Read);
+  return Rows<DestructionRow>(*this, kSql, params, "list destructions", DestructionFields::Read);
 }
 
 // --- data-subject requests ---
 
-Status RowTransaction::InsertSubjectRequest(const SubjectRequestRow& row) {
+Status Transaction::InsertSubjectRequest(const SubjectRequestRow& row) {
   return InsertRow(kRequests, RequestFields::Values(row), "insert subject request");
 }
 
-Result<std::optional<SubjectRequestRow>> RowTransaction::GetSubjectRequest(
+Result<std::optional<SubjectRequestRow>> Transaction::GetSubjectRequest(
     std::string_view request_id) {
   static const Statement kSql = SelectByKey(kRequests);
   const Param params[] = {request_id};
-  return FirstRow<SubjectRequestRow>(kSql, params, "get subject request", RequestFields::Read);
+  return FirstRow<SubjectRequestRow>(*this, kSql, params, "get subject request", RequestFields::Read);
 }
 
-Result<bool> RowTransaction::CloseSubjectRequest(std::string_view request_id,
+Result<bool> Transaction::CloseSubjectRequest(std::string_view request_id,
                                                  std::string_view closed_by,
                                                  int64_t closed_at_ms,
                                                  std::string_view outcome) {
@@ -714,14 +748,14 @@ Result<bool> RowTransaction::CloseSubjectRequest(std::string_view request_id,
   return changed > 0;
 }
 
-Result<std::vector<SubjectRequestRow>> RowTransaction::ListSubjectRequests(
+Result<std::vector<SubjectRequestRow>> Transaction::ListSubjectRequests(
     std::string_view customer_id, bool open_only, size_t limit) {
   static const Statement kSql =
       Select(kRequests,
              "WHERE (?1 = '' OR customer_id = ?1) AND (?2 = 0 OR closed_at_ms = 0) "
              "ORDER BY opened_at_ms, request_id LIMIT ?3");
   const Param params[] = {customer_id, int64_t{open_only ? 1 : 0}, SqlLimit(limit)};
-  return Rows<SubjectRequestRow>(kSql, params, "list subject requests", RequestFields::Read);
+  return Rows<SubjectRequestRow>(*this, kSql, params, "list subject requests", RequestFields::Read);
 }
 
 }  // namespace custos::store
