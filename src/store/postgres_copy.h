@@ -32,7 +32,9 @@ struct CopyReport {
   int64_t imports = 0;
   int64_t access_rows = 0;  // credentials, API tokens, training records, approvals (issue 3)
   int64_t consent_rows = 0;  // privacy notices and consent ledger entries (issue 3)
-  int64_t lifecycle_rows = 0;  // legal holds, retention plans, destruction log (issue 6)
+  // legal holds, retention plans, the destruction log (issue 6), account closures and
+  // data-subject requests
+  int64_t lifecycle_rows = 0;
 };
 
 // Copies every row of the SQLite database at `sqlite_path` into the PostgreSQL

@@ -485,6 +485,9 @@ TEST_F(PostgresStoreTest, ASqliteDatabaseIsCopiedRowForRowAndTheTargetMustBeEmpt
                                "admin"}));
     ASSERT_OK(t.AppendConsent({"c1", 2, "withdraw", "purpose", "marketing", 0, "api", "a-1", 6,
                                "admin"}));
+    // Migration 5's tables move too (every described table is copied).
+    ASSERT_OK(t.InsertAccountClosure({"c2", 7, "admin", "closed by the customer"}));
+    ASSERT_OK(t.InsertSubjectRequest({"r1", "c1", "access", "ref-1", "admin", 8, 9, "", 0, ""}));
     ASSERT_OK(t.Commit());
   }
   PostgresOptions target = OptionsFor(schema_);
@@ -518,6 +521,8 @@ TEST_F(PostgresStoreTest, ASqliteDatabaseIsCopiedRowForRowAndTheTargetMustBeEmpt
   ASSERT_OK(ledger.status());
   ASSERT_EQ(ledger->size(), 2u) << "the consent ledger moves with the vault";
   EXPECT_EQ((*ledger)[1].action, "withdraw");
+  EXPECT_EQ(t.GetAccountClosure("c2").value()->reason, "closed by the customer");
+  EXPECT_EQ(t.GetSubjectRequest("r1").value()->reference, "ref-1");
   auto log = t.ReadAudit(1, 100);
   ASSERT_OK(log.status());
   ASSERT_EQ(log->size(), 3u);
