@@ -8,7 +8,7 @@
 // Without it every test is skipped, unless CUSTOS_REQUIRE_PG=1, when the run
 // fails. Each test works in a fresh PostgreSQL schema of its own, dropped at
 // the end of the test process.
-#include "store/postgres_store.h"
+#include "store/postgres/postgres_store.h"
 
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
@@ -25,9 +25,9 @@
 #include <thread>
 #include <vector>
 
-#include "store/postgres_copy.h"
-#include "store/postgres_schema.h"
-#include "store/sqlite_store.h"
+#include "store/postgres/postgres_copy.h"
+#include "store/postgres/postgres_schema.h"
+#include "store/sqlite/sqlite_store.h"
 #include "store_suite.h"
 
 namespace custos::store {

@@ -1,6 +1,6 @@
 // The Store contract suite on SQLite, and what only the SQLite backend promises: its PRAGMAs,
 // its migrations table, its file handling.
-#include "store/sqlite_store.h"
+#include "store/sqlite/sqlite_store.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -13,7 +13,7 @@
 #include <string>
 #include <thread>
 
-#include "store/sqlite_schema.h"
+#include "store/sqlite/sqlite_schema.h"
 #include "store_suite.h"
 
 namespace custos::store {

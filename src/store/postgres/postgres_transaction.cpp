@@ -1,4 +1,4 @@
-#include "store/postgres_transaction.h"
+#include "store/postgres/postgres_transaction.h"
 #include "store/row_helpers.h"
 
 #include <fmt/core.h>

@@ -1,4 +1,4 @@
-#include "store/postgres_copy.h"
+#include "store/postgres/postgres_copy.h"
 
 #include <fmt/core.h>
 
@@ -10,8 +10,8 @@
 
 #include "store/snapshot.h"  // Value
 #include "store/sql.h"
-#include "store/sqlite_db.h"
-#include "store/sqlite_schema.h"
+#include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/sqlite_schema.h"
 
 namespace custos::store {
 namespace {

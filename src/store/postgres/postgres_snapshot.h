@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "core/status.h"
-#include "store/postgres_store.h"
+#include "store/postgres/postgres_store.h"
 #include "store/snapshot.h"
 
 namespace custos::store::postgres {

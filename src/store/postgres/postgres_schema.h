@@ -17,7 +17,7 @@
 #include <string>
 
 #include "core/status.h"
-#include "store/postgres_conn.h"
+#include "store/postgres/postgres_conn.h"
 
 namespace custos::store::postgres {
 

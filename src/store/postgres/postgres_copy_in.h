@@ -13,7 +13,7 @@
 #include <string_view>
 
 #include "core/status.h"
-#include "store/postgres_conn.h"
+#include "store/postgres/postgres_conn.h"
 #include "store/store.h"
 
 namespace custos::store::postgres {

@@ -10,7 +10,7 @@
 #include <cstdint>
 
 #include "core/status.h"
-#include "store/sqlite_db.h"
+#include "store/sqlite/sqlite_db.h"
 
 namespace custos::store::sqlite {
 

@@ -1,4 +1,4 @@
-#include "store/sqlite_transaction.h"
+#include "store/sqlite/sqlite_transaction.h"
 #include "store/row_helpers.h"
 
 #include <fmt/core.h>

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "core/status.h"
-#include "store/postgres_conn.h"
+#include "store/postgres/postgres_conn.h"
 
 namespace custos::store::postgres {
 

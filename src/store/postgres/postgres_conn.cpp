@@ -1,4 +1,4 @@
-#include "store/postgres_conn.h"
+#include "store/postgres/postgres_conn.h"
 
 #include <fmt/core.h>
 

@@ -1,4 +1,4 @@
-#include "store/sqlite_snapshot.h"
+#include "store/sqlite/sqlite_snapshot.h"
 
 #include <fmt/core.h>
 
@@ -8,8 +8,8 @@
 #include <string>
 #include <utility>
 
-#include "store/sqlite_db.h"
-#include "store/sqlite_schema.h"
+#include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/sqlite_schema.h"
 
 namespace custos::store::sqlite {
 namespace {

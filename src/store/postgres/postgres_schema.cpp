@@ -1,4 +1,4 @@
-#include "store/postgres_schema.h"
+#include "store/postgres/postgres_schema.h"
 
 #include <fmt/core.h>
 

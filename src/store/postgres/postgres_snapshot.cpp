@@ -1,4 +1,4 @@
-#include "store/postgres_snapshot.h"
+#include "store/postgres/postgres_snapshot.h"
 
 #include <fmt/core.h>
 
@@ -9,9 +9,9 @@
 #include <string>
 #include <utility>
 
-#include "store/postgres_conn.h"
-#include "store/postgres_copy_in.h"
-#include "store/postgres_schema.h"
+#include "store/postgres/postgres_conn.h"
+#include "store/postgres/postgres_copy_in.h"
+#include "store/postgres/postgres_schema.h"
 
 namespace custos::store::postgres {
 namespace {

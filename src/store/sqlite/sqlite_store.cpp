@@ -1,4 +1,4 @@
-#include "store/sqlite_store.h"
+#include "store/sqlite/sqlite_store.h"
 
 #include <fmt/core.h>
 
@@ -9,11 +9,11 @@
 #include <thread>
 #include <utility>
 
-#include "store/sqlite_db.h"
-#include "store/sqlite_schema.h"
-#include "store/sqlite_snapshot.h"
-#include "store/sqlite_transaction.h"
-#include "store/sqlite_writer_slot.h"
+#include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/sqlite_schema.h"
+#include "store/sqlite/sqlite_snapshot.h"
+#include "store/sqlite/sqlite_transaction.h"
+#include "store/sqlite/sqlite_writer_slot.h"
 
 namespace custos::store {
 namespace {

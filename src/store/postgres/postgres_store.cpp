@@ -1,4 +1,4 @@
-#include "store/postgres_store.h"
+#include "store/postgres/postgres_store.h"
 
 #include <fmt/core.h>
 #include <libpq-fe.h>
@@ -6,11 +6,11 @@
 #include <chrono>
 #include <utility>
 
-#include "store/postgres_conn.h"
-#include "store/postgres_pool.h"
-#include "store/postgres_schema.h"
-#include "store/postgres_snapshot.h"
-#include "store/postgres_transaction.h"
+#include "store/postgres/postgres_conn.h"
+#include "store/postgres/postgres_pool.h"
+#include "store/postgres/postgres_schema.h"
+#include "store/postgres/postgres_snapshot.h"
+#include "store/postgres/postgres_transaction.h"
 
 namespace custos::store {
 namespace {

@@ -1,4 +1,4 @@
-#include "store/postgres_copy_in.h"
+#include "store/postgres/postgres_copy_in.h"
 
 #include <fmt/core.h>
 

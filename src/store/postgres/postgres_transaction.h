@@ -42,9 +42,9 @@
 #include <vector>
 
 #include "core/status.h"
-#include "store/postgres_conn.h"
-#include "store/postgres_copy_in.h"
-#include "store/postgres_pool.h"
+#include "store/postgres/postgres_conn.h"
+#include "store/postgres/postgres_copy_in.h"
+#include "store/postgres/postgres_pool.h"
 #include "store/sql.h"
 #include "store/store.h"
 #include "store/tables.h"

@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "core/status.h"
-#include "store/sqlite_db.h"
-#include "store/sqlite_writer_slot.h"
+#include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/sqlite_writer_slot.h"
 #include "store/sql.h"
 #include "store/store.h"
 #include "store/tables.h"

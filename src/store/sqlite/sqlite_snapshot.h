@@ -7,7 +7,7 @@
 
 #include "core/status.h"
 #include "store/snapshot.h"
-#include "store/sqlite_store.h"
+#include "store/sqlite/sqlite_store.h"
 
 namespace custos::store::sqlite {
 

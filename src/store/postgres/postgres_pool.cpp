@@ -1,4 +1,4 @@
-#include "store/postgres_pool.h"
+#include "store/postgres/postgres_pool.h"
 
 #include <fmt/core.h>
 
