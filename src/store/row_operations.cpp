@@ -233,7 +233,7 @@ Status Transaction::InsertRow(const TableSpec& table, std::span<const Param> val
     for (const TableSpec& t : AllTables()) out.push_back(Insert(t));
     return out;
   }();
-  const auto index = static_cast<size_t>(&table - AllTables().data());
+  const size_t index = TableIndex(table);
   CUSTOS_ASSIGN_OR_RETURN(int64_t inserted, Exec(kInserts[index], values, op));
   if (inserted == 0) return Conflict(fmt::format("store: {}: already exists", op));
   return Status::Ok();
@@ -246,7 +246,7 @@ Status Transaction::PutRow(const TableSpec& table, std::span<const Param> values
     for (const TableSpec& t : AllTables()) out.push_back(Upsert(t));
     return out;
   }();
-  const auto index = static_cast<size_t>(&table - AllTables().data());
+  const size_t index = TableIndex(table);
   return Exec(kUpserts[index], values, op).status();
 }
 

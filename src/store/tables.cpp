@@ -205,4 +205,12 @@ const TableSpec& Table(std::string_view name) {
   return *t;
 }
 
+size_t TableIndex(const TableSpec& table) {
+  const std::vector<TableSpec>& all = AllTables();
+  if (&table >= all.data() && &table < all.data() + all.size()) {
+    return static_cast<size_t>(&table - all.data());
+  }
+  return TableIndex(Table(table.name));
+}
+
 }  // namespace custos::store

@@ -11,6 +11,7 @@
 // Thread safety: the list is built once, immutable afterwards; safe from any thread.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -79,5 +80,9 @@ const std::vector<TableSpec>& AllTables();
 const TableSpec* FindTable(std::string_view name);
 // The described table `name`; the program is wrong if there is none (aborts).
 const TableSpec& Table(std::string_view name);
+// The position of `table` in AllTables(), for per-table caches of generated statements (a copy
+// of a described table, such as an entry of SnapshotTables(), is found by its name). Aborts
+// for a table the list does not describe.
+size_t TableIndex(const TableSpec& table);
 
 }  // namespace custos::store

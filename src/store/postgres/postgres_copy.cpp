@@ -106,7 +106,7 @@ Status CopyTable(SqliteDb& db, Transaction& txn, const TableSpec& table, int64_t
     return out;
   }();
   const std::string op = fmt::format("migrate: {}", table.name);
-  const std::string& sql = kSelects[static_cast<size_t>(&table - AllTables().data())];
+  const std::string& sql = kSelects[TableIndex(table)];
   std::vector<Value> values(table.columns.size());
   std::vector<Param> params(table.columns.size());
   return EachRow(db, sql.c_str(), op, count, [&](const Stmt& s) {

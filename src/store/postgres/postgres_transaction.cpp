@@ -98,7 +98,7 @@ const char* CopySqlOf(const TableSpec& table) {
     for (const TableSpec& t : AllTables()) out.push_back(CopySql(t));
     return out;
   }();
-  return kCopies[static_cast<size_t>(&table - AllTables().data())].c_str();
+  return kCopies[TableIndex(table)].c_str();
 }
 
 Params ToParams(std::span<const Param> values) {
