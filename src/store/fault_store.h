@@ -3,8 +3,9 @@
 // tested against an I/O error, a full disk or a crash at any point of its work
 // (ARCHITECTURE.md, Storage).
 //
-// A write call is any Put*, Insert*, Update*, Append*, Release*, Erase*, Delete* or Commit on a Transaction begun from
-// this wrapper. FailAfter(n, code) arms the fault: the n-th write call from then on, and every
+// A write call is any row operation that writes (Put*, Insert*, Update*, Append*, Release*,
+// Revoke*, Replace*, Close*, Erase*, Delete*) or Commit on a Transaction begun from this
+// wrapper; the wrapper sees them as the primitives they run on (fault_store.cpp). FailAfter(n, code) arms the fault: the n-th write call from then on, and every
 // write call after it until Heal(), returns `code` without reaching the wrapped store (a disk
 // that failed stays failed; Rebello et al., ATC'20). A failed Commit rolls the wrapped
 // transaction back, so nothing of it is visible: this is how a crash before the commit point

@@ -1,11 +1,10 @@
 // Snapshot and Loader: every row of a store, in a backend-neutral form, for backups (issue 6,
 // P3.2d) and restores. A backup taken from SQLite restores into PostgreSQL and back.
 //
-// ONE table list (SnapshotTables) is the single source of truth: the tables, their columns
-// and value types, the key they are read in, and which column names the customer (or the
-// transaction / note) a row belongs to, so that a restore can drop the rows of a customer
-// destroyed after the backup. A migration that adds a table appends an entry here (and both
-// backends' schemas hold a table of that name with those columns).
+// The tables are those of the one description (tables.h): their columns and value types, the
+// key they are read in, and which column names the customer (or the transaction / note) a row
+// belongs to, so that a restore can drop the rows of a customer destroyed after the backup.
+// A migration that adds a table appends it there; it is backed up from then on.
 //
 // Values are typed: null, int64, text or blob. Both backends store the same column names;
 // where a backend keeps a table differently (SQLite's staged blind-index entries and its
@@ -27,36 +26,12 @@
 
 #include "core/status.h"
 #include "store/store.h"
+#include "store/tables.h"  // ColumnType, ColumnSpec, TableSpec
 
 namespace custos::store {
 
-enum class ColumnType : uint8_t { kInt = 1, kText = 2, kBlob = 3 };
-
-struct ColumnSpec {
-  std::string_view name;
-  ColumnType type = ColumnType::kText;
-  bool nullable = false;
-};
-
-struct TableSpec {
-  std::string_view name;
-  std::vector<ColumnSpec> columns;
-  // The key the rows are read in (column names, comma-separated): a snapshot is deterministic.
-  std::string_view order_by;
-  // The column holding the owning customer's id, -1 if the table holds no customer data.
-  int customer_column = -1;
-  // For per-record tables: the record kind as the destruction ledger names it
-  // ("transaction", "note") and the column holding the record id; -1 otherwise.
-  std::string_view record_kind;
-  int record_column = -1;
-  // Keys, not data: wrapped_keys goes to the backup's separate key section (ARCHITECTURE.md,
-  // "Destruction must reach backups").
-  bool is_key_section = false;
-  // The migration that created the table: a backup of an older schema simply lacks it.
-  int since_schema_version = 1;
-};
-
-// Every table of the store, in load order (meta first). Never empty; names unique.
+// Every table of the store that backups hold (AllTables() without the ones not in_snapshot),
+// in load order (meta first). Never empty; names unique.
 const std::vector<TableSpec>& SnapshotTables();
 // The entry named `name`, or nullptr.
 const TableSpec* FindSnapshotTable(std::string_view name);

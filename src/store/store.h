@@ -3,8 +3,15 @@
 // Plain columns are only ids, times, status, flags and key versions (ARCHITECTURE.md, Storage).
 //
 // Two implementations pass the same test suite: SQLite (embedded default, sqlite_store.h)
-// and PostgreSQL (a later issue). Every table that holds customer data carries customer_id in
-// its key, so it can be distributed on it (docs/SCALING.md).
+// and PostgreSQL (postgres_store.h). Every table that holds customer data carries customer_id
+// in its key, so it can be distributed on it (docs/SCALING.md).
+//
+// Shape (src/store/README.md): every table is described once (tables.h); the row operations
+// of Transaction below are written once (row_operations.cpp) over a few virtual primitives
+// (Exec, Query, InsertRow, PutRow), and a backend implements only those and what truly
+// differs between the dialects (Commit, the blind index, the audit append and head,
+// EraseCustomer). Callers use the row operations; the primitives are for backends and
+// wrappers (the fault-injecting store).
 //
 // Thread safety: a Store is safe for concurrent use from many threads. A Transaction belongs
 // to one thread at a time. Write transactions are serialised by the store; an open
@@ -12,12 +19,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "core/level.h"
@@ -25,8 +34,10 @@
 
 namespace custos::store {
 
-class Snapshot;  // snapshot.h
-class Loader;    // snapshot.h
+class Snapshot;   // snapshot.h
+class Loader;     // snapshot.h
+class Statement;  // sql.h: one SQL text per dialect (internal to the store)
+struct TableSpec;  // tables.h: the description of a table
 
 using Bytes = std::vector<uint8_t>;
 using ByteView = std::span<const uint8_t>;
@@ -293,6 +304,27 @@ struct DestructionRow {
   std::string id_hash;  // hex HMAC-SHA256(salt, id) (docs/retention.md)
 };
 
+// --- what the primitives of a Transaction carry ---
+
+// One statement parameter: NULL (of a blob column), an integer, text or bytes. Text and bytes
+// are borrowed: the viewed memory outlives the call.
+using Param = std::variant<std::monostate, int64_t, std::string_view, ByteView>;
+
+// The columns of one result row, read by position (0-based) as the statement selects them.
+class Cells {
+ public:
+  virtual bool IsNull(int col) const = 0;
+  virtual int64_t Int(int col) const = 0;
+  virtual std::string Text(int col) const = 0;
+  virtual Bytes Blob(int col) const = 0;
+
+ protected:
+  ~Cells() = default;
+};
+
+// Receives each row of a query; a failure stops the query and is returned.
+using RowSink = std::function<Status(const Cells&)>;
+
 // A unit of atomic work. All writes become visible together at Commit(); a Transaction
 // destroyed without Commit() rolls back. After a failed call the caller should drop the
 // transaction (rolling back); the store never leaves half a write.
@@ -304,28 +336,48 @@ class Transaction {
   // this transaction is visible). Calling anything after Commit is a bug.
   virtual Status Commit() = 0;
 
+  // --- primitives: implemented by each backend, wrapped by the fault-injecting store; the
+  // row operations below run on them (callers outside the store use the row operations) ---
+  // Runs `sql` (its text for this backend's dialect; nothing when that is empty) with
+  // `params`; the number of rows it changed. Conflict on a duplicate key (the transaction goes
+  // on); any other failure poisons the transaction (later calls fail, Commit rolls back).
+  virtual Result<int64_t> Exec(const Statement& sql, std::span<const Param> params,
+                               std::string_view op) = 0;
+  // Runs `sql` and hands each row to `each`, stopping at its first failure (returned).
+  virtual Status Query(const Statement& sql, std::span<const Param> params, std::string_view op,
+                       const RowSink& each) = 0;
+  // Inserts one row of `table` (`values` in its column order). Conflict if the key exists.
+  // The default runs the table's generated INSERT; a backend may load rows another way.
+  virtual Status InsertRow(const TableSpec& table, std::span<const Param> values,
+                           std::string_view op);
+  // Inserts one row of `table` or replaces the row with its key (the generated upsert).
+  virtual Status PutRow(const TableSpec& table, std::span<const Param> values,
+                        std::string_view op);
+
+  // --- row operations (the same on every backend; row_operations.cpp) ---
+
   // --- vault metadata (suite, wrapped index keys, public keys, ...) ---
   // nullopt when the key is absent.
-  virtual Result<std::optional<Bytes>> GetMeta(std::string_view key) = 0;
+  Result<std::optional<Bytes>> GetMeta(std::string_view key);
   // Inserts or replaces.
-  virtual Status PutMeta(std::string_view key, ByteView value) = 0;
+  Status PutMeta(std::string_view key, ByteView value);
 
   // --- customers ---
   // Conflict if the id exists.
-  virtual Status InsertCustomer(const CustomerRow& row) = 0;
+  Status InsertCustomer(const CustomerRow& row);
   // Replaces the row's envelopes, updated_at and schema_version. NotFound if absent.
-  virtual Status UpdateCustomer(const CustomerRow& row) = 0;
+  Status UpdateCustomer(const CustomerRow& row);
   // nullopt when absent.
-  virtual Result<std::optional<CustomerRow>> GetCustomer(std::string_view customer_id) = 0;
+  Result<std::optional<CustomerRow>> GetCustomer(std::string_view customer_id);
   // Customers in id order with id > after_id (all when after_id is empty), at most limit.
-  virtual Result<std::vector<CustomerRow>> ListCustomers(std::string_view after_id,
-                                                         size_t limit) = 0;
-  virtual Result<int64_t> CountCustomers() = 0;
+  Result<std::vector<CustomerRow>> ListCustomers(std::string_view after_id,
+                                                 size_t limit);
+  Result<int64_t> CountCustomers();
 
   // --- wrapped keys ---
   // Inserts or replaces the customer's wrapped DEK.
-  virtual Status PutWrappedKey(const WrappedKeyRow& row) = 0;
-  virtual Result<std::optional<WrappedKeyRow>> GetWrappedKey(std::string_view customer_id) = 0;
+  Status PutWrappedKey(const WrappedKeyRow& row);
+  Result<std::optional<WrappedKeyRow>> GetWrappedKey(std::string_view customer_id);
 
   // --- blind index ---
   // Replaces the customer's tokens for each field named in `entries` (a field with no entry
@@ -346,10 +398,10 @@ class Transaction {
                                                        size_t limit) = 0;
 
   // --- transactions and communication notes (sealed with the owner's DEK) ---
-  virtual Status InsertTransaction(const TransactionRow& row) = 0;  // Conflict if id exists
-  virtual Result<std::vector<TransactionRow>> ListTransactions(std::string_view customer_id) = 0;
-  virtual Status InsertNote(const NoteRow& row) = 0;  // Conflict if id exists
-  virtual Result<std::vector<NoteRow>> ListNotes(std::string_view customer_id) = 0;
+  Status InsertTransaction(const TransactionRow& row);  // Conflict if id exists
+  Result<std::vector<TransactionRow>> ListTransactions(std::string_view customer_id);
+  Status InsertNote(const NoteRow& row);  // Conflict if id exists
+  Result<std::vector<NoteRow>> ListNotes(std::string_view customer_id);
 
   // --- audit ---
   // Appends; Conflict if row.seq exists. The audit component computes seq and hashes.
@@ -357,144 +409,144 @@ class Transaction {
   // The entry with the highest seq, nullopt on an empty log.
   virtual Result<std::optional<AuditRow>> GetAuditHead() = 0;
   // Entries with seq >= from_seq in seq order, at most limit.
-  virtual Result<std::vector<AuditRow>> ReadAudit(int64_t from_seq, size_t limit) = 0;
-  virtual Status InsertCheckpoint(const CheckpointRow& row) = 0;
+  Result<std::vector<AuditRow>> ReadAudit(int64_t from_seq, size_t limit);
+  Status InsertCheckpoint(const CheckpointRow& row);
   // All checkpoints in seq order.
-  virtual Result<std::vector<CheckpointRow>> ListCheckpoints() = 0;
+  Result<std::vector<CheckpointRow>> ListCheckpoints();
 
   // --- staff (until the access issue: the accounts created by init) ---
-  virtual Status InsertStaff(const StaffRow& row) = 0;  // Conflict if id exists
-  virtual Result<std::optional<StaffRow>> GetStaff(std::string_view staff_id) = 0;
-  virtual Result<std::vector<StaffRow>> ListStaff() = 0;
+  Status InsertStaff(const StaffRow& row);  // Conflict if id exists
+  Result<std::optional<StaffRow>> GetStaff(std::string_view staff_id);
+  Result<std::vector<StaffRow>> ListStaff();
 
   // --- access (issue 3): staff changes, credentials, API tokens, training, approvals ---
   // Replaces display_name, post, roles and status. NotFound if the staff id is absent.
-  virtual Status UpdateStaff(const StaffRow& row) = 0;
+  Status UpdateStaff(const StaffRow& row);
   // Inserts or replaces the staff member's credential row.
-  virtual Status PutStaffCredential(const StaffCredentialRow& row) = 0;
+  Status PutStaffCredential(const StaffCredentialRow& row);
   // nullopt when the staff member has no credential row.
-  virtual Result<std::optional<StaffCredentialRow>> GetStaffCredential(
-      std::string_view staff_id) = 0;
+  Result<std::optional<StaffCredentialRow>> GetStaffCredential(
+      std::string_view staff_id);
   // Conflict if the token id or the secret hash exists.
-  virtual Status InsertApiToken(const ApiTokenRow& row) = 0;
+  Status InsertApiToken(const ApiTokenRow& row);
   // The token whose secret hashes to `secret_sha256` (revoked or expired ones too), nullopt
   // when none does.
-  virtual Result<std::optional<ApiTokenRow>> FindApiToken(ByteView secret_sha256) = 0;
-  virtual Result<std::optional<ApiTokenRow>> GetApiToken(std::string_view token_id) = 0;
+  Result<std::optional<ApiTokenRow>> FindApiToken(ByteView secret_sha256);
+  Result<std::optional<ApiTokenRow>> GetApiToken(std::string_view token_id);
   // The staff member's tokens (every staff member's when staff_id is empty), by created time.
-  virtual Result<std::vector<ApiTokenRow>> ListApiTokens(std::string_view staff_id) = 0;
+  Result<std::vector<ApiTokenRow>> ListApiTokens(std::string_view staff_id);
   // Sets revoked_at_ms (a revoked token stays revoked: the first time is kept). NotFound if
   // the token id is absent.
-  virtual Status RevokeApiToken(std::string_view token_id, int64_t revoked_at_ms) = 0;
+  Status RevokeApiToken(std::string_view token_id, int64_t revoked_at_ms);
   // Conflict if the same staff, course and completion time exist.
-  virtual Status InsertTraining(const TrainingRow& row) = 0;
+  Status InsertTraining(const TrainingRow& row);
   // The staff member's records (everyone's when staff_id is empty), by staff, course, time.
-  virtual Result<std::vector<TrainingRow>> ListTraining(std::string_view staff_id) = 0;
+  Result<std::vector<TrainingRow>> ListTraining(std::string_view staff_id);
   // Conflict if the approval id exists.
-  virtual Status InsertApproval(const ApprovalRow& row) = 0;
+  Status InsertApproval(const ApprovalRow& row);
   // Replaces approver, decided_at_ms and state. NotFound if absent.
-  virtual Status UpdateApproval(const ApprovalRow& row) = 0;
-  virtual Result<std::optional<ApprovalRow>> GetApproval(std::string_view approval_id) = 0;
+  Status UpdateApproval(const ApprovalRow& row);
+  Result<std::optional<ApprovalRow>> GetApproval(std::string_view approval_id);
   // Approvals requested by `requester` (all when empty) in state `state` (any when empty),
   // by request time.
-  virtual Result<std::vector<ApprovalRow>> ListApprovals(std::string_view requester,
-                                                         std::string_view state) = 0;
+  Result<std::vector<ApprovalRow>> ListApprovals(std::string_view requester,
+                                                 std::string_view state);
 
   // --- bulk imports ---
-  virtual Result<std::optional<ImportRow>> GetImportByFile(std::string_view file_sha256) = 0;
+  Result<std::optional<ImportRow>> GetImportByFile(std::string_view file_sha256);
   // Inserts or replaces by import_id.
-  virtual Status PutImport(const ImportRow& row) = 0;
+  Status PutImport(const ImportRow& row);
 
   // --- consent (issue 3): privacy notices and the append-only consent ledger ---
   // Conflict if the version exists.
-  virtual Status InsertNotice(const NoticeRow& row) = 0;
+  Status InsertNotice(const NoticeRow& row);
   // nullopt when the version is absent.
-  virtual Result<std::optional<NoticeRow>> GetNotice(int64_t version) = 0;
+  Result<std::optional<NoticeRow>> GetNotice(int64_t version);
   // Every notice in version order.
-  virtual Result<std::vector<NoticeRow>> ListNotices() = 0;
+  Result<std::vector<NoticeRow>> ListNotices();
   // Appends one ledger entry. Conflict if (customer_id, seq) exists (two writers raced: the
   // loser re-reads and retries). There is deliberately no update or delete.
-  virtual Status AppendConsent(const ConsentRow& row) = 0;
+  Status AppendConsent(const ConsentRow& row);
   // The customer's ledger in seq order (empty when it has none).
-  virtual Result<std::vector<ConsentRow>> ListConsents(std::string_view customer_id) = 0;
+  Result<std::vector<ConsentRow>> ListConsents(std::string_view customer_id);
 
   // --- lifecycle (issue 6): sqlite_lifecycle.cpp / postgres_lifecycle.cpp ---
   // Conflict if (hold_id, customer_id) exists.
-  virtual Status InsertLegalHold(const LegalHoldRow& row) = 0;
+  Status InsertLegalHold(const LegalHoldRow& row);
   // Releases every row of the hold still in force; returns how many (0: none in force or no
   // such hold).
-  virtual Result<int64_t> ReleaseLegalHold(std::string_view hold_id, std::string_view released_by,
-                                           int64_t released_at_ms) = 0;
+  Result<int64_t> ReleaseLegalHold(std::string_view hold_id, std::string_view released_by,
+                                   int64_t released_at_ms);
   // Hold rows naming `customer_id` (every customer's when empty), in force only when
   // `in_force_only`, by placed time then hold id.
-  virtual Result<std::vector<LegalHoldRow>> ListLegalHolds(std::string_view customer_id,
-                                                           bool in_force_only) = 0;
+  Result<std::vector<LegalHoldRow>> ListLegalHolds(std::string_view customer_id,
+                                                   bool in_force_only);
   // Conflict if the customer's account is already closed.
-  virtual Status InsertAccountClosure(const AccountClosureRow& row) = 0;
+  Status InsertAccountClosure(const AccountClosureRow& row);
   // Removes the closure (a reopened account); false when the account was not closed.
-  virtual Result<bool> DeleteAccountClosure(std::string_view customer_id) = 0;
-  virtual Result<std::optional<AccountClosureRow>> GetAccountClosure(
-      std::string_view customer_id) = 0;
+  Result<bool> DeleteAccountClosure(std::string_view customer_id);
+  Result<std::optional<AccountClosureRow>> GetAccountClosure(
+      std::string_view customer_id);
   // --- data-subject requests: sqlite_subject_requests.cpp / postgres_subject_requests.cpp ---
   // Writes the row as given. Conflict if the request id exists.
-  virtual Status InsertSubjectRequest(const SubjectRequestRow& row) = 0;
+  Status InsertSubjectRequest(const SubjectRequestRow& row);
   // nullopt when absent.
-  virtual Result<std::optional<SubjectRequestRow>> GetSubjectRequest(
-      std::string_view request_id) = 0;
+  Result<std::optional<SubjectRequestRow>> GetSubjectRequest(
+      std::string_view request_id);
   // Closes the request if it is open (sets closed_by, closed_at_ms, outcome): true when it
   // did, false when there is no such request or it was already closed (then nothing changes).
-  virtual Result<bool> CloseSubjectRequest(std::string_view request_id,
-                                           std::string_view closed_by, int64_t closed_at_ms,
-                                           std::string_view outcome) = 0;
+  Result<bool> CloseSubjectRequest(std::string_view request_id,
+                                   std::string_view closed_by, int64_t closed_at_ms,
+                                   std::string_view outcome);
   // Requests naming `customer_id` (every customer's when empty), only open ones when
   // `open_only`, by opened time then request id, at most limit.
-  virtual Result<std::vector<SubjectRequestRow>> ListSubjectRequests(std::string_view customer_id,
-                                                                     bool open_only,
-                                                                     size_t limit) = 0;
+  Result<std::vector<SubjectRequestRow>> ListSubjectRequests(std::string_view customer_id,
+                                                             bool open_only,
+                                                             size_t limit);
 
   // Conflict if the plan id exists.
-  virtual Status InsertRetentionPlan(const RetentionPlanRow& row) = 0;
+  Status InsertRetentionPlan(const RetentionPlanRow& row);
   // Replaces state, run_id and updated_at (content never changes). NotFound if absent.
-  virtual Status UpdateRetentionPlan(const RetentionPlanRow& row) = 0;
-  virtual Result<std::optional<RetentionPlanRow>> GetRetentionPlan(std::string_view plan_id) = 0;
+  Status UpdateRetentionPlan(const RetentionPlanRow& row);
+  Result<std::optional<RetentionPlanRow>> GetRetentionPlan(std::string_view plan_id);
   // The newest `limit` plans, newest first, without their content (content is empty).
-  virtual Result<std::vector<RetentionPlanRow>> ListRetentionPlans(size_t limit) = 0;
+  Result<std::vector<RetentionPlanRow>> ListRetentionPlans(size_t limit);
   // The retention facts of customers with id > after_id, in id order, at most limit.
-  virtual Result<std::vector<RetentionFactsRow>> ListRetentionFacts(std::string_view after_id,
-                                                                    size_t limit) = 0;
+  Result<std::vector<RetentionFactsRow>> ListRetentionFacts(std::string_view after_id,
+                                                            size_t limit);
   // The customer's transactions and notes (kind, id, time), without ciphertext.
-  virtual Result<std::vector<RecordTimeRow>> ListRecordTimes(std::string_view customer_id) = 0;
+  Result<std::vector<RecordTimeRow>> ListRecordTimes(std::string_view customer_id);
   // Deletes every row of the customer: wrapped key, customer row, blind-index tokens (staged
   // too), transactions, notes and consent ledger (the ledger's one deletion path). Hold rows
   // stay (they name no personal data). Returns false when there was no customer row and no
   // wrapped key (already destroyed).
   virtual Result<bool> EraseCustomer(std::string_view customer_id) = 0;
   // Deletes one transaction or note; false when absent.
-  virtual Result<bool> DeleteTransaction(std::string_view customer_id,
-                                         std::string_view txn_id) = 0;
-  virtual Result<bool> DeleteNote(std::string_view customer_id, std::string_view note_id) = 0;
+  Result<bool> DeleteTransaction(std::string_view customer_id,
+                                 std::string_view txn_id);
+  Result<bool> DeleteNote(std::string_view customer_id, std::string_view note_id);
   // Appends to the destruction log with seq = the highest seq + 1; returns that seq.
-  virtual Result<int64_t> AppendDestruction(const DestructionRow& row) = 0;
+  Result<int64_t> AppendDestruction(const DestructionRow& row);
   // Entries with seq > after_seq of `run_id` (every run when empty), in seq order, at most
   // limit.
-  virtual Result<std::vector<DestructionRow>> ListDestructions(std::string_view run_id,
-                                                               int64_t after_seq,
-                                                               size_t limit) = 0;
+  Result<std::vector<DestructionRow>> ListDestructions(std::string_view run_id,
+                                                       int64_t after_seq,
+                                                       size_t limit);
 
   // --- key rotation (issue 6; src/vault/key_rotation.cpp, docs/keys.md) ---
   // Wrapped keys whose kek_version differs from `kek_version`, in customer id order with
   // id > after_id (all when after_id is empty), at most limit.
-  virtual Result<std::vector<WrappedKeyRow>> ListWrappedKeysNotAt(uint32_t kek_version,
-                                                                  std::string_view after_id,
-                                                                  size_t limit) = 0;
+  Result<std::vector<WrappedKeyRow>> ListWrappedKeysNotAt(uint32_t kek_version,
+                                                          std::string_view after_id,
+                                                          size_t limit);
   // Replaces the customer's wrapped DEK with `row` only while it is still wrapped under
   // `expected_kek_version`: true when replaced, false when the key is gone (the customer was
   // destroyed meanwhile: a rotation must never bring a shredded key back) or was changed.
-  virtual Result<bool> ReplaceWrappedKey(const WrappedKeyRow& row,
-                                         uint32_t expected_kek_version) = 0;
+  Result<bool> ReplaceWrappedKey(const WrappedKeyRow& row,
+                                 uint32_t expected_kek_version);
   // How many wrapped DEKs each KEK version holds, by ascending version (versions with none
   // are absent).
-  virtual Result<std::vector<std::pair<uint32_t, int64_t>>> CountWrappedKeysByVersion() = 0;
+  Result<std::vector<std::pair<uint32_t, int64_t>>> CountWrappedKeysByVersion();
 };
 
 class Store {

@@ -8,13 +8,15 @@
 // Without it every test is skipped, unless CUSTOS_REQUIRE_PG=1, when the run
 // fails. Each test works in a fresh PostgreSQL schema of its own, dropped at
 // the end of the test process.
-#include "store/postgres_store.h"
+#include "store/postgres/postgres_store.h"
 
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
+#include <iterator>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -23,9 +25,9 @@
 #include <thread>
 #include <vector>
 
-#include "store/postgres_copy.h"
-#include "store/postgres_schema.h"
-#include "store/sqlite_store.h"
+#include "store/postgres/postgres_copy.h"
+#include "store/postgres/postgres_schema.h"
+#include "store/sqlite/sqlite_store.h"
 #include "store_suite.h"
 
 namespace custos::store {
@@ -217,6 +219,44 @@ TEST_F(PostgresStoreTest, OpeningAnEmptySchemaWithoutCreateIsNotFound) {
   auto store = OpenPostgresStore(options);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), Code::kNotFound) << store.status().ToString();
+}
+
+// The migrations are generated from the table descriptions (store/tables.h); the schema they
+// create must stay the one the hand-written migrations of releases 1-5 created
+// (golden/postgres_schema.sql is their DDL): the same tables, columns, types, collations,
+// nullability, keys, indexes, triggers and functions.
+TEST_F(PostgresStoreTest, TheMigrationsCreateTheSchemaOfEarlierReleases) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  std::ifstream file(std::string(CUSTOS_SOURCE_DIR) + "/tests/store/golden/postgres_schema.sql");
+  ASSERT_TRUE(file.good());
+  const std::string golden((std::istreambuf_iterator<char>(file)),
+                           std::istreambuf_iterator<char>());
+  const std::string old_schema = NewSchema("golden");
+  Admin admin;
+  ASSERT_TRUE(admin.ok());
+  admin.Query("CREATE SCHEMA " + old_schema);
+  admin.Query("SET search_path TO " + old_schema);
+  admin.Query(golden);
+  auto describe = [&](const std::string& s) {
+    return admin.Query(
+        "SELECT string_agg(x, E'\\n' ORDER BY x) FROM ("
+        " SELECT format('%s.%s %s %s %s %s', table_name, column_name, ordinal_position,"
+        "   data_type, coalesce(collation_name, '-'), is_nullable) AS x"
+        " FROM information_schema.columns WHERE table_schema = '" + s + "'"
+        "   AND table_name <> 'schema_migrations'"
+        " UNION ALL SELECT replace(indexdef, '" + s + ".', '') FROM pg_indexes"
+        " WHERE schemaname = '" + s + "' AND tablename <> 'schema_migrations'"
+        " UNION ALL SELECT format('%s %s %s %s %s', event_object_table, trigger_name,"
+        "   action_timing, event_manipulation, replace(action_statement, '" + s + ".', ''))"
+        " FROM information_schema.triggers WHERE trigger_schema = '" + s + "'"
+        " UNION ALL SELECT p.proname || p.prosrc FROM pg_proc p"
+        " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = '" + s + "'"
+        ") q");
+  };
+  const std::string expected = describe(old_schema);
+  EXPECT_FALSE(expected.empty());
+  EXPECT_EQ(describe(schema_), expected);
 }
 
 TEST_F(PostgresStoreTest, EveryCustomerTableIsKeyedByCustomerIdFirst) {
@@ -445,6 +485,9 @@ TEST_F(PostgresStoreTest, ASqliteDatabaseIsCopiedRowForRowAndTheTargetMustBeEmpt
                                "admin"}));
     ASSERT_OK(t.AppendConsent({"c1", 2, "withdraw", "purpose", "marketing", 0, "api", "a-1", 6,
                                "admin"}));
+    // Migration 5's tables move too (every described table is copied).
+    ASSERT_OK(t.InsertAccountClosure({"c2", 7, "admin", "closed by the customer"}));
+    ASSERT_OK(t.InsertSubjectRequest({"r1", "c1", "access", "ref-1", "admin", 8, 9, "", 0, ""}));
     ASSERT_OK(t.Commit());
   }
   PostgresOptions target = OptionsFor(schema_);
@@ -478,6 +521,8 @@ TEST_F(PostgresStoreTest, ASqliteDatabaseIsCopiedRowForRowAndTheTargetMustBeEmpt
   ASSERT_OK(ledger.status());
   ASSERT_EQ(ledger->size(), 2u) << "the consent ledger moves with the vault";
   EXPECT_EQ((*ledger)[1].action, "withdraw");
+  EXPECT_EQ(t.GetAccountClosure("c2").value()->reason, "closed by the customer");
+  EXPECT_EQ(t.GetSubjectRequest("r1").value()->reference, "ref-1");
   auto log = t.ReadAudit(1, 100);
   ASSERT_OK(log.status());
   ASSERT_EQ(log->size(), 3u);

@@ -1,0 +1,176 @@
+#include "store/postgres/postgres_copy.h"
+
+#include <fmt/core.h>
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "store/snapshot.h"  // Value
+#include "store/sql.h"
+#include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/sqlite_schema.h"
+
+namespace custos::store {
+namespace {
+
+using sqlite::SqliteDb;
+using sqlite::Stmt;
+
+// Runs `sql` on the source and hands each row to `copy`, counting rows into
+// `count`.
+template <typename CopyRow>
+Status EachRow(SqliteDb& db, const char* sql, std::string_view op, int64_t& count, CopyRow copy) {
+  CUSTOS_ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(sql, op));
+  while (true) {
+    CUSTOS_ASSIGN_OR_RETURN(bool has_row, stmt.Step());
+    if (!has_row) return Status::Ok();
+    CUSTOS_RETURN_IF_ERROR(copy(stmt));
+    ++count;
+  }
+}
+
+Status RefuseNonEmpty(Transaction& txn) {
+  CUSTOS_ASSIGN_OR_RETURN(auto vault_id, txn.GetMeta("vault_id"));
+  CUSTOS_ASSIGN_OR_RETURN(int64_t customers, txn.CountCustomers());
+  CUSTOS_ASSIGN_OR_RETURN(auto head, txn.GetAuditHead());
+  CUSTOS_ASSIGN_OR_RETURN(auto staff, txn.ListStaff());
+  if (vault_id.has_value() || customers > 0 || head.has_value() || !staff.empty()) {
+    return Conflict(
+        "migrate: the target PostgreSQL schema already holds a "
+        "vault; choose an empty "
+        "schema or database");
+  }
+  return Status::Ok();
+}
+
+Status CopyIndex(SqliteDb& db, Transaction& txn, CopyReport& report) {
+  // Staged entries (an import killed before its merge) are copied as merged
+  // entries.
+  static constexpr const char* kIndex =
+      "SELECT customer_id, field, token FROM blind_index UNION ALL "
+      "SELECT customer_id, field, token FROM blind_index_staged ORDER BY 1";
+  std::string current;
+  std::vector<IndexEntry> entries;
+  auto flush = [&]() -> Status {
+    if (entries.empty()) return Status::Ok();
+    Status s = txn.PutIndexEntries(current, entries);
+    entries.clear();
+    return s;
+  };
+  if (Status step = EachRow(db, kIndex, "migrate: blind index", report.index_entries,
+                            [&](const Stmt& s) -> Status {
+                              std::string id = s.Text(0);
+                              if (id != current) {
+                                CUSTOS_RETURN_IF_ERROR(flush());
+                                current = std::move(id);
+                              }
+                              entries.push_back({s.Text(1), s.Blob(2)});
+                              return Status::Ok();
+                            });
+      !step.ok())
+    return step;
+  return flush();
+}
+
+// The counter of `report` a table's rows are counted in.
+int64_t& CounterFor(std::string_view table, CopyReport& r) {
+  if (table == "meta") return r.meta;
+  if (table == "customers") return r.customers;
+  if (table == "wrapped_keys") return r.wrapped_keys;
+  if (table == "transactions") return r.transactions;
+  if (table == "notes") return r.notes;
+  if (table == "audit_log") return r.audit_entries;
+  if (table == "audit_checkpoints") return r.checkpoints;
+  if (table == "staff") return r.staff;
+  if (table == "imports") return r.imports;
+  if (table == "privacy_notices" || table == "consent_ledger") return r.consent_rows;
+  if (table == "staff_credentials" || table == "api_tokens" || table == "training_records" ||
+      table == "approvals") {
+    return r.access_rows;
+  }
+  return r.lifecycle_rows;  // legal holds, plans, the destruction log, closures, requests
+}
+
+// Copies every row of a described table, in key order, as it is (column for column).
+Status CopyTable(SqliteDb& db, Transaction& txn, const TableSpec& table, int64_t& count) {
+  // One SELECT per table, built once (the statement cache is keyed by the text's address).
+  static const std::vector<std::string> kSelects = [] {
+    std::vector<std::string> out;
+    for (const TableSpec& t : AllTables()) {
+      out.push_back(fmt::format("SELECT {} FROM {} ORDER BY {}", ColumnList(t), t.name,
+                                t.order_by));
+    }
+    return out;
+  }();
+  const std::string op = fmt::format("migrate: {}", table.name);
+  const std::string& sql = kSelects[TableIndex(table)];
+  std::vector<Value> values(table.columns.size());
+  std::vector<Param> params(table.columns.size());
+  return EachRow(db, sql.c_str(), op, count, [&](const Stmt& s) {
+    for (size_t i = 0; i < table.columns.size(); ++i) {
+      const int col = static_cast<int>(i);
+      if (s.IsNull(col)) {
+        params[i] = std::monostate{};
+        continue;
+      }
+      switch (table.columns[i].type) {
+        case ColumnType::kInt: params[i] = s.Int(col); break;
+        case ColumnType::kText:
+          values[i] = s.Text(col);
+          params[i] = std::string_view(std::get<std::string>(values[i]));
+          break;
+        case ColumnType::kBlob:
+          values[i] = s.Blob(col);
+          params[i] = ByteView(std::get<Bytes>(values[i]));
+          break;
+      }
+    }
+    return txn.InsertRow(table, params, op);
+  });
+}
+
+// Every table as it is, from the one description: the blind index (kept differently by the
+// two dialects) through its own path, the rest column for column.
+Status CopyAll(SqliteDb& db, Transaction& txn, CopyReport& r) {
+  for (const TableSpec& table : AllTables()) {
+    if (!table.in_snapshot) continue;  // consent_erasures: empty outside an erasure
+    if (table.name == "blind_index") {
+      CUSTOS_RETURN_IF_ERROR(CopyIndex(db, txn, r));
+      continue;
+    }
+    CUSTOS_RETURN_IF_ERROR(CopyTable(db, txn, table, CounterFor(table.name, r)));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<CopyReport> CopySqliteToPostgres(const std::filesystem::path& sqlite_path,
+                                        const PostgresOptions& target) {
+  CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db,
+                          SqliteDb::Open(sqlite_path, /*create=*/false));
+  db->SetBusyTimeout(5000);
+  CUSTOS_ASSIGN_OR_RETURN(int version, sqlite::ReadSchemaVersion(*db));
+  if (version != sqlite::kLatestSchemaVersion) {
+    return FailedPrecondition(
+        fmt::format("migrate: the SQLite database has schema version {}, this "
+                    "Custos copies version {}",
+                    version, sqlite::kLatestSchemaVersion));
+  }
+  CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, OpenPostgresStore(target));
+  CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn, store->Begin());
+  CUSTOS_RETURN_IF_ERROR(RefuseNonEmpty(*txn));
+  // The write lock: no writer of the source commits while it is copied.
+  CUSTOS_RETURN_IF_ERROR(db->Exec("BEGIN IMMEDIATE", "migrate: lock the source"));
+  CopyReport report;
+  Status status = CopyAll(*db, *txn, report);
+  db->Exec("ROLLBACK", "migrate: release the source").IgnoreError();  // nothing was written
+  CUSTOS_RETURN_IF_ERROR(status);
+  CUSTOS_RETURN_IF_ERROR(txn->Commit());
+  return report;
+}
+
+}  // namespace custos::store

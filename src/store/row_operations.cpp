@@ -1,0 +1,761 @@
+// Transaction's row operations (store.h), written once for every backend over the table
+// descriptions (tables.h), the statements generated from them (sql.h) and the primitives a
+// backend implements (Exec, Query, InsertRow, PutRow).
+#include <fmt/core.h>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "store/sql.h"
+#include "store/store.h"
+#include "store/tables.h"
+
+#include "store/row_helpers.h"
+
+namespace custos::store {
+namespace {
+
+// --- row structs <-> columns: each row type lists its members once, in its table's column
+// order; binding and reading both follow that list ---
+
+Param ToParam(const std::string& v) { return std::string_view(v); }
+Param ToParam(const Bytes& v) { return ByteView(v); }
+Param ToParam(int64_t v) { return v; }
+Param ToParam(uint32_t v) { return int64_t{v}; }
+Param ToParam(Level v) { return static_cast<int64_t>(v); }
+
+Status FromCell(const Cells& c, int col, std::string& out) {
+  out = c.Text(col);
+  return Status::Ok();
+}
+Status FromCell(const Cells& c, int col, Bytes& out) {
+  out = c.Blob(col);
+  return Status::Ok();
+}
+Status FromCell(const Cells& c, int col, int64_t& out) {
+  out = c.Int(col);
+  return Status::Ok();
+}
+Status FromCell(const Cells& c, int col, uint32_t& out) {
+  out = static_cast<uint32_t>(c.Int(col));
+  return Status::Ok();
+}
+Status FromCell(const Cells& c, int col, bool& out) {
+  out = c.Int(col) != 0;
+  return Status::Ok();
+}
+Status FromCell(const Cells& c, int col, Level& out) {
+  CUSTOS_ASSIGN_OR_RETURN(out, LevelFromColumn(c.Int(col), "notes"));  // notes.level
+  return Status::Ok();
+}
+
+template <typename Row, auto... kMembers>
+struct Fields {
+  static std::vector<Param> Values(const Row& row) { return {ToParam(row.*kMembers)...}; }
+  static Result<Row> Read(const Cells& cells) {
+    Row row;
+    int col = 0;
+    Status status = Status::Ok();
+    ((status = status.ok() ? FromCell(cells, col++, row.*kMembers) : status), ...);
+    if (!status.ok()) return status;
+    return row;
+  }
+};
+
+using WrappedKeyFields = Fields<WrappedKeyRow, &WrappedKeyRow::customer_id,
+                                &WrappedKeyRow::kek_version, &WrappedKeyRow::wrapped_dek>;
+using TransactionFields =
+    Fields<TransactionRow, &TransactionRow::customer_id, &TransactionRow::txn_id,
+           &TransactionRow::created_at_ms, &TransactionRow::source, &TransactionRow::ciphertext>;
+using NoteFields = Fields<NoteRow, &NoteRow::customer_id, &NoteRow::note_id,
+                          &NoteRow::created_at_ms, &NoteRow::source, &NoteRow::level,
+                          &NoteRow::ciphertext>;
+using AuditFields =
+    Fields<AuditRow, &AuditRow::seq, &AuditRow::ts_ms, &AuditRow::actor, &AuditRow::action,
+           &AuditRow::target, &AuditRow::purpose, &AuditRow::channel, &AuditRow::decision,
+           &AuditRow::reason, &AuditRow::fields, &AuditRow::request_id, &AuditRow::prev_hash,
+           &AuditRow::hash>;
+using CheckpointFields = Fields<CheckpointRow, &CheckpointRow::seq, &CheckpointRow::ts_ms,
+                                &CheckpointRow::hash, &CheckpointRow::signature>;
+using StaffFields = Fields<StaffRow, &StaffRow::staff_id, &StaffRow::display_name,
+                           &StaffRow::post, &StaffRow::roles, &StaffRow::created_at_ms,
+                           &StaffRow::status>;
+using CredentialFields =
+    Fields<StaffCredentialRow, &StaffCredentialRow::staff_id, &StaffCredentialRow::password_hash,
+           &StaffCredentialRow::totp_sealed, &StaffCredentialRow::failed_attempts,
+           &StaffCredentialRow::locked_until_ms, &StaffCredentialRow::updated_at_ms>;
+using TokenFields =
+    Fields<ApiTokenRow, &ApiTokenRow::token_id, &ApiTokenRow::staff_id,
+           &ApiTokenRow::secret_sha256, &ApiTokenRow::label, &ApiTokenRow::created_at_ms,
+           &ApiTokenRow::expires_at_ms, &ApiTokenRow::revoked_at_ms>;
+using TrainingFields = Fields<TrainingRow, &TrainingRow::staff_id, &TrainingRow::course,
+                              &TrainingRow::completed_at_ms, &TrainingRow::valid_until_ms,
+                              &TrainingRow::recorded_by>;
+using ApprovalFields =
+    Fields<ApprovalRow, &ApprovalRow::approval_id, &ApprovalRow::kind, &ApprovalRow::requester,
+           &ApprovalRow::justification, &ApprovalRow::scope, &ApprovalRow::requested_at_ms,
+           &ApprovalRow::expires_at_ms, &ApprovalRow::approver, &ApprovalRow::decided_at_ms,
+           &ApprovalRow::state>;
+using ImportFields =
+    Fields<ImportRow, &ImportRow::import_id, &ImportRow::file_sha256, &ImportRow::actor,
+           &ImportRow::started_at_ms, &ImportRow::updated_at_ms, &ImportRow::committed_lines,
+           &ImportRow::imported, &ImportRow::rejected, &ImportRow::state>;
+using NoticeFields =
+    Fields<NoticeRow, &NoticeRow::version, &NoticeRow::text_sha256, &NoticeRow::text,
+           &NoticeRow::purposes, &NoticeRow::effective_at_ms, &NoticeRow::published_at_ms,
+           &NoticeRow::publisher>;
+using ConsentFields =
+    Fields<ConsentRow, &ConsentRow::customer_id, &ConsentRow::seq, &ConsentRow::action,
+           &ConsentRow::scope, &ConsentRow::purpose, &ConsentRow::notice_version,
+           &ConsentRow::channel, &ConsentRow::evidence_ref, &ConsentRow::recorded_at_ms,
+           &ConsentRow::actor>;
+using HoldFields =
+    Fields<LegalHoldRow, &LegalHoldRow::customer_id, &LegalHoldRow::hold_id,
+           &LegalHoldRow::reason, &LegalHoldRow::owner, &LegalHoldRow::placed_by,
+           &LegalHoldRow::placed_at_ms, &LegalHoldRow::released_by,
+           &LegalHoldRow::released_at_ms>;
+using PlanFields =
+    Fields<RetentionPlanRow, &RetentionPlanRow::plan_id, &RetentionPlanRow::content_sha256,
+           &RetentionPlanRow::content, &RetentionPlanRow::created_by,
+           &RetentionPlanRow::created_at_ms, &RetentionPlanRow::state, &RetentionPlanRow::run_id,
+           &RetentionPlanRow::updated_at_ms>;
+using DestructionFields =
+    Fields<DestructionRow, &DestructionRow::seq, &DestructionRow::ts_ms, &DestructionRow::run_id,
+           &DestructionRow::kind, &DestructionRow::id_hash>;
+using ClosureFields =
+    Fields<AccountClosureRow, &AccountClosureRow::customer_id, &AccountClosureRow::closed_at_ms,
+           &AccountClosureRow::closed_by, &AccountClosureRow::reason>;
+using RequestFields =
+    Fields<SubjectRequestRow, &SubjectRequestRow::request_id, &SubjectRequestRow::customer_id,
+           &SubjectRequestRow::kind, &SubjectRequestRow::reference, &SubjectRequestRow::opened_by,
+           &SubjectRequestRow::opened_at_ms, &SubjectRequestRow::due_at_ms,
+           &SubjectRequestRow::closed_by, &SubjectRequestRow::closed_at_ms,
+           &SubjectRequestRow::outcome>;
+// Not a table: a row of the retention-facts query (ListRetentionFacts), in its column order.
+using FactsFields =
+    Fields<RetentionFactsRow, &RetentionFactsRow::customer_id, &RetentionFactsRow::created_at_ms,
+           &RetentionFactsRow::updated_at_ms, &RetentionFactsRow::first_txn_ms,
+           &RetentionFactsRow::last_txn_ms, &RetentionFactsRow::first_note_ms,
+           &RetentionFactsRow::last_note_ms, &RetentionFactsRow::last_consent_ms,
+           &RetentionFactsRow::on_hold, &RetentionFactsRow::closed_at_ms,
+           &RetentionFactsRow::consent_withdrawn_ms, &RetentionFactsRow::open_request>;
+using RecordTimeFields = Fields<RecordTimeRow, &RecordTimeRow::kind, &RecordTimeRow::record_id,
+                                &RecordTimeRow::created_at_ms>;
+
+// Customers: five plain columns, then one nullable envelope column per level.
+Result<std::vector<Param>> CustomerValues(const CustomerRow& row) {
+  CUSTOS_ASSIGN_OR_RETURN(EnvelopeSlots slots, SlotEnvelopes(row.envelopes));
+  std::vector<Param> v = {std::string_view(row.customer_id), row.created_at_ms,
+                          row.updated_at_ms, std::string_view(row.source),
+                          int64_t{row.schema_version}};
+  for (const Bytes* slot : slots) v.push_back(slot == nullptr ? Param() : Param(ByteView(*slot)));
+  return v;
+}
+
+Result<CustomerRow> ReadCustomer(const Cells& c) {
+  CustomerRow row;
+  row.customer_id = c.Text(0);
+  row.created_at_ms = c.Int(1);
+  row.updated_at_ms = c.Int(2);
+  row.source = c.Text(3);
+  row.schema_version = static_cast<uint32_t>(c.Int(4));
+  for (size_t i = 0; i < kAllLevels.size(); ++i) {
+    const int col = 5 + static_cast<int>(i);
+    if (!c.IsNull(col)) row.envelopes.push_back({kAllLevels[i], c.Blob(col)});
+  }
+  return row;
+}
+
+Result<int64_t> ReadInt(const Cells& c) { return c.Int(0); }
+
+// The described tables, looked up once.
+const TableSpec& kMeta = Table("meta");
+const TableSpec& kCustomers = Table("customers");
+const TableSpec& kWrappedKeys = Table("wrapped_keys");
+const TableSpec& kTransactions = Table("transactions");
+const TableSpec& kNotes = Table("notes");
+const TableSpec& kAudit = Table("audit_log");
+const TableSpec& kCheckpoints = Table("audit_checkpoints");
+const TableSpec& kStaff = Table("staff");
+const TableSpec& kCredentials = Table("staff_credentials");
+const TableSpec& kTokens = Table("api_tokens");
+const TableSpec& kTraining = Table("training_records");
+const TableSpec& kApprovals = Table("approvals");
+const TableSpec& kImports = Table("imports");
+const TableSpec& kNotices = Table("privacy_notices");
+const TableSpec& kConsents = Table("consent_ledger");
+const TableSpec& kHolds = Table("legal_holds");
+const TableSpec& kPlans = Table("retention_plans");
+const TableSpec& kDestructions = Table("destruction_log");
+const TableSpec& kClosures = Table("account_closures");
+const TableSpec& kRequests = Table("subject_requests");
+
+Status NotFoundUnless(int64_t changed, std::string_view what) {
+  if (changed == 0) return NotFound(fmt::format("store: {}", what));
+  return Status::Ok();
+}
+
+// The rows of `sql` read by `read` (Result<Row> read(const Cells&)).
+template <typename Row, typename Read>
+Result<std::vector<Row>> Rows(Transaction& txn, const Statement& sql,
+                              std::span<const Param> params, std::string_view op, Read read) {
+  std::vector<Row> rows;
+  CUSTOS_RETURN_IF_ERROR(txn.Query(sql, params, op, [&](const Cells& cells) -> Status {
+    Result<Row> row = read(cells);
+    if (!row.ok()) return row.status();
+    rows.push_back(std::move(row).value());
+    return Status::Ok();
+  }));
+  return rows;
+}
+
+// The first row of `sql`, nullopt without one.
+template <typename Row, typename Read>
+Result<std::optional<Row>> FirstRow(Transaction& txn, const Statement& sql,
+                                    std::span<const Param> params, std::string_view op,
+                                    Read read) {
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<Row> rows, (Rows<Row>(txn, sql, params, op, read)));
+  if (rows.empty()) return std::optional<Row>();
+  return std::optional<Row>(std::move(rows.front()));
+}
+
+}  // namespace
+
+// --- the row primitives every dialect shares ---
+
+Status Transaction::InsertRow(const TableSpec& table, std::span<const Param> values,
+                                 std::string_view op) {
+  // One statement per table, built on first use (the map holds it at a fixed address).
+  static const std::vector<Statement> kInserts = [] {
+    std::vector<Statement> out;
+    for (const TableSpec& t : AllTables()) out.push_back(Insert(t));
+    return out;
+  }();
+  const size_t index = TableIndex(table);
+  CUSTOS_ASSIGN_OR_RETURN(int64_t inserted, Exec(kInserts[index], values, op));
+  if (inserted == 0) return Conflict(fmt::format("store: {}: already exists", op));
+  return Status::Ok();
+}
+
+Status Transaction::PutRow(const TableSpec& table, std::span<const Param> values,
+                              std::string_view op) {
+  static const std::vector<Statement> kUpserts = [] {
+    std::vector<Statement> out;
+    for (const TableSpec& t : AllTables()) out.push_back(Upsert(t));
+    return out;
+  }();
+  const size_t index = TableIndex(table);
+  return Exec(kUpserts[index], values, op).status();
+}
+
+// --- meta ---
+
+Result<std::optional<Bytes>> Transaction::GetMeta(std::string_view key) {
+  static const Statement kSql = SelectByKey(kMeta);
+  const Param params[] = {key};
+  return FirstRow<Bytes>(*this, kSql, params, "get meta",
+                         [](const Cells& c) -> Result<Bytes> { return c.Blob(1); });
+}
+
+Status Transaction::PutMeta(std::string_view key, ByteView value) {
+  const Param values[] = {key, value};
+  return PutRow(kMeta, values, "put meta");
+}
+
+// --- customers ---
+
+Status Transaction::InsertCustomer(const CustomerRow& row) {
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<Param> values, CustomerValues(row));
+  return InsertRow(kCustomers, values, "insert customer");
+}
+
+Status Transaction::UpdateCustomer(const CustomerRow& row) {
+  static const Statement kSql = Update(
+      kCustomers, "updated_at_ms, schema_version, env_general, env_internal, env_confidential");
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<Param> values, CustomerValues(row));
+  const Param params[] = {values[0], values[2], values[4], values[5], values[6], values[7]};
+  CUSTOS_ASSIGN_OR_RETURN(int64_t changed, Exec(kSql, params, "update customer"));
+  return NotFoundUnless(changed, "update customer: no such customer");
+}
+
+Result<std::optional<CustomerRow>> Transaction::GetCustomer(std::string_view customer_id) {
+  static const Statement kSql = SelectByKey(kCustomers);
+  const Param params[] = {customer_id};
+  return FirstRow<CustomerRow>(*this, kSql, params, "get customer", ReadCustomer);
+}
+
+Result<std::vector<CustomerRow>> Transaction::ListCustomers(std::string_view after_id,
+                                                               size_t limit) {
+  static const Statement kSql =
+      Select(kCustomers, "WHERE customer_id > ?1 ORDER BY customer_id LIMIT ?2");
+  const Param params[] = {after_id, SqlLimit(limit)};  // '' sorts before every id: all
+  return Rows<CustomerRow>(*this, kSql, params, "list customers", ReadCustomer);
+}
+
+Result<int64_t> Transaction::CountCustomers() {
+  static const Statement kSql = Statement::Same("SELECT count(*) FROM customers");
+  CUSTOS_ASSIGN_OR_RETURN(auto count, (FirstRow<int64_t>(*this, kSql, {}, "count customers", ReadInt)));
+  return count.value_or(0);
+}
+
+// --- wrapped keys ---
+
+Status Transaction::PutWrappedKey(const WrappedKeyRow& row) {
+  return PutRow(kWrappedKeys, WrappedKeyFields::Values(row), "put wrapped key");
+}
+
+Result<std::optional<WrappedKeyRow>> Transaction::GetWrappedKey(std::string_view customer_id) {
+  static const Statement kSql = SelectByKey(kWrappedKeys);
+  const Param params[] = {customer_id};
+  return FirstRow<WrappedKeyRow>(*this, kSql, params, "get wrapped key", WrappedKeyFields::Read);
+}
+
+Result<std::vector<WrappedKeyRow>> Transaction::ListWrappedKeysNotAt(uint32_t kek_version,
+                                                                        std::string_view after_id,
+                                                                        size_t limit) {
+  static const Statement kSql = Select(
+      kWrappedKeys,
+      "WHERE customer_id > ?1 AND kek_version <> ?2 ORDER BY customer_id LIMIT ?3");
+  const Param params[] = {after_id, int64_t{kek_version}, SqlLimit(limit)};
+  return Rows<WrappedKeyRow>(*this, kSql, params, "list wrapped keys", WrappedKeyFields::Read);
+}
+
+Result<bool> Transaction::ReplaceWrappedKey(const WrappedKeyRow& row,
+                                               uint32_t expected_kek_version) {
+  // Conditional on the version read: a key destroyed or rewrapped meanwhile is left alone.
+  static const Statement kSql =
+      Update(kWrappedKeys, "kek_version, wrapped_dek", "AND kek_version = ?4");
+  const Param params[] = {std::string_view(row.customer_id), int64_t{row.kek_version},
+                          ByteView(row.wrapped_dek), int64_t{expected_kek_version}};
+  CUSTOS_ASSIGN_OR_RETURN(int64_t changed, Exec(kSql, params, "replace wrapped key"));
+  return changed == 1;
+}
+
+Result<std::vector<std::pair<uint32_t, int64_t>>> Transaction::CountWrappedKeysByVersion() {
+  static const Statement kSql = Statement::Same(
+      "SELECT kek_version, count(*) FROM wrapped_keys GROUP BY kek_version ORDER BY kek_version");
+  using Count = std::pair<uint32_t, int64_t>;
+  return Rows<Count>(*this, kSql, {}, "count wrapped keys", [](const Cells& c) -> Result<Count> {
+    return Count{static_cast<uint32_t>(c.Int(0)), c.Int(1)};
+  });
+}
+
+// --- transactions and notes ---
+
+Status Transaction::InsertTransaction(const TransactionRow& row) {
+  return InsertRow(kTransactions, TransactionFields::Values(row), "insert transaction");
+}
+
+Result<std::vector<TransactionRow>> Transaction::ListTransactions(std::string_view customer_id) {
+  static const Statement kSql =
+      Select(kTransactions, "WHERE customer_id = ?1 ORDER BY created_at_ms, txn_id");
+  const Param params[] = {customer_id};
+  return Rows<TransactionRow>(*this, kSql, params, "list transactions", TransactionFields::Read);
+}
+
+Status Transaction::InsertNote(const NoteRow& row) {
+  return InsertRow(kNotes, NoteFields::Values(row), "insert note");
+}
+
+Result<std::vector<NoteRow>> Transaction::ListNotes(std::string_view customer_id) {
+  static const Statement kSql =
+      Select(kNotes, "WHERE customer_id = ?1 ORDER BY created_at_ms, note_id");
+  const Param params[] = {customer_id};
+  return Rows<NoteRow>(*this, kSql, params, "list notes", NoteFields::Read);
+}
+
+Result<bool> Transaction::DeleteTransaction(std::string_view customer_id,
+                                               std::string_view txn_id) {
+  static const Statement kSql = Delete(kTransactions, "WHERE customer_id = ?1 AND txn_id = ?2");
+  const Param params[] = {customer_id, txn_id};
+  CUSTOS_ASSIGN_OR_RETURN(int64_t deleted, Exec(kSql, params, "delete transaction"));
+  return deleted > 0;
+}
+
+Result<bool> Transaction::DeleteNote(std::string_view customer_id, std::string_view note_id) {
+  static const Statement kSql = Delete(kNotes, "WHERE customer_id = ?1 AND note_id = ?2");
+  const Param params[] = {customer_id, note_id};
+  CUSTOS_ASSIGN_OR_RETURN(int64_t deleted, Exec(kSql, params, "delete note"));
+  return deleted > 0;
+}
+
+// --- audit (the append and the head differ per dialect) ---
+
+Result<std::vector<AuditRow>> Transaction::ReadAudit(int64_t from_seq, size_t limit) {
+  static const Statement kSql = Select(kAudit, "WHERE seq >= ?1 ORDER BY seq LIMIT ?2");
+  const Param params[] = {from_seq, SqlLimit(limit)};
+  return Rows<AuditRow>(*this, kSql, params, "read audit", AuditFields::Read);
+}
+
+Status Transaction::InsertCheckpoint(const CheckpointRow& row) {
+  return InsertRow(kCheckpoints, CheckpointFields::Values(row), "insert checkpoint");
+}
+
+Result<std::vector<CheckpointRow>> Transaction::ListCheckpoints() {
+  static const Statement kSql = Select(kCheckpoints, "ORDER BY seq");
+  return Rows<CheckpointRow>(*this, kSql, {}, "list checkpoints", CheckpointFields::Read);
+}
+
+// --- staff and access ---
+
+Status Transaction::InsertStaff(const StaffRow& row) {
+  return InsertRow(kStaff, StaffFields::Values(row), "insert staff");
+}
+
+Result<std::optional<StaffRow>> Transaction::GetStaff(std::string_view staff_id) {
+  static const Statement kSql = SelectByKey(kStaff);
+  const Param params[] = {staff_id};
+  return FirstRow<StaffRow>(*this, kSql, params, "get staff", StaffFields::Read);
+}
+
+Result<std::vector<StaffRow>> Transaction::ListStaff() {
+  static const Statement kSql = Select(kStaff, "ORDER BY staff_id");
+  return Rows<StaffRow>(*this, kSql, {}, "list staff", StaffFields::Read);
+}
+
+Status Transaction::UpdateStaff(const StaffRow& row) {
+  static const Statement kSql = Update(kStaff, "display_name, post, roles, status");
+  const Param params[] = {std::string_view(row.staff_id), std::string_view(row.display_name),
+                          std::string_view(row.post), std::string_view(row.roles),
+                          std::string_view(row.status)};
+  CUSTOS_ASSIGN_OR_RETURN(int64_t changed, Exec(kSql, params, "update staff"));
+  return NotFoundUnless(changed, "update staff: no such staff id");
+}
+
+Status Transaction::PutStaffCredential(const StaffCredentialRow& row) {
+  return PutRow(kCredentials, CredentialFields::Values(row), "put staff credential");
+}
+
+Result<std::optional<StaffCredentialRow>> Transaction::GetStaffCredential(
+    std::string_view staff_id) {
+  static const Statement kSql = SelectByKey(kCredentials);
+  const Param params[] = {staff_id};
+  return FirstRow<StaffCredentialRow>(*this, kSql, params, "get staff credential",
+                                      CredentialFields::Read);
+}
+
+Status Transaction::InsertApiToken(const ApiTokenRow& row) {
+  return InsertRow(kTokens, TokenFields::Values(row), "insert api token");
+}
+
+Result<std::optional<ApiTokenRow>> Transaction::FindApiToken(ByteView secret_sha256) {
+  static const Statement kSql = Select(kTokens, "WHERE secret_sha256 = ?1");
+  const Param params[] = {secret_sha256};
+  return FirstRow<ApiTokenRow>(*this, kSql, params, "find api token", TokenFields::Read);
+}
+
+Result<std::optional<ApiTokenRow>> Transaction::GetApiToken(std::string_view token_id) {
+  static const Statement kSql = SelectByKey(kTokens);
+  const Param params[] = {token_id};
+  return FirstRow<ApiTokenRow>(*this, kSql, params, "get api token", TokenFields::Read);
+}
+
+Result<std::vector<ApiTokenRow>> Transaction::ListApiTokens(std::string_view staff_id) {
+  static const Statement kSql =
+      Select(kTokens, "WHERE (?1 = '' OR staff_id = ?1) ORDER BY created_at_ms, token_id");
+  const Param params[] = {staff_id};
+  return Rows<ApiTokenRow>(*this, kSql, params, "list api tokens", TokenFields::Read);
+}
+
+Status Transaction::RevokeApiToken(std::string_view token_id, int64_t revoked_at_ms) {
+  // A revoked token stays revoked: the first time is kept.
+  static const Statement kSql = Statement::Same(
+      "UPDATE api_tokens SET revoked_at_ms = CASE WHEN revoked_at_ms = 0 THEN ?2 "
+      "ELSE revoked_at_ms END WHERE token_id = ?1");
+  const Param params[] = {token_id, revoked_at_ms};
+  CUSTOS_ASSIGN_OR_RETURN(int64_t changed, Exec(kSql, params, "revoke api token"));
+  return NotFoundUnless(changed, "revoke api token: no such token id");
+}
+
+Status Transaction::InsertTraining(const TrainingRow& row) {
+  return InsertRow(kTraining, TrainingFields::Values(row), "insert training");
+}
+
+Result<std::vector<TrainingRow>> Transaction::ListTraining(std::string_view staff_id) {
+  static const Statement kSql = Select(
+      kTraining, "WHERE (?1 = '' OR staff_id = ?1) ORDER BY staff_id, course, completed_at_ms");
+  const Param params[] = {staff_id};
+  return Rows<TrainingRow>(*this, kSql, params, "list training", TrainingFields::Read);
+}
+
+Status Transaction::InsertApproval(const ApprovalRow& row) {
+  return InsertRow(kApprovals, ApprovalFields::Values(row), "insert approval");
+}
+
+Status Transaction::UpdateApproval(const ApprovalRow& row) {
+  static const Statement kSql = Update(kApprovals, "approver, decided_at_ms, state");
+  const Param params[] = {std::string_view(row.approval_id), std::string_view(row.approver),
+                          row.decided_at_ms, std::string_view(row.state)};
+  CUSTOS_ASSIGN_OR_RETURN(int64_t changed, Exec(kSql, params, "update approval"));
+  return NotFoundUnless(changed, "update approval: no such approval id");
+}
+
+Result<std::optional<ApprovalRow>> Transaction::GetApproval(std::string_view approval_id) {
+  static const Statement kSql = SelectByKey(kApprovals);
+  const Param params[] = {approval_id};
+  return FirstRow<ApprovalRow>(*this, kSql, params, "get approval", ApprovalFields::Read);
+}
+
+Result<std::vector<ApprovalRow>> Transaction::ListApprovals(std::string_view requester,
+                                                               std::string_view state) {
+  static const Statement kSql =
+      Select(kApprovals,
+             "WHERE (?1 = '' OR requester = ?1) AND (?2 = '' OR state = ?2) "
+             "ORDER BY requested_at_ms, approval_id");
+  const Param params[] = {requester, state};
+  return Rows<ApprovalRow>(*this, kSql, params, "list approvals", ApprovalFields::Read);
+}
+
+// --- bulk imports ---
+
+Result<std::optional<ImportRow>> Transaction::GetImportByFile(std::string_view file_sha256) {
+  static const Statement kSql = Select(kImports, "WHERE file_sha256 = ?1");
+  const Param params[] = {file_sha256};
+  return FirstRow<ImportRow>(*this, kSql, params, "get import", ImportFields::Read);
+}
+
+Status Transaction::PutImport(const ImportRow& row) {
+  // Another import of the same file is a Conflict, never a silent replacement; checked first
+  // so that the refusal does not abort a PostgreSQL transaction (the UNIQUE constraint stays
+  // as the guard against a concurrent writer).
+  CUSTOS_ASSIGN_OR_RETURN(std::optional<ImportRow> existing, GetImportByFile(row.file_sha256));
+  if (existing.has_value() && existing->import_id != row.import_id) {
+    return Conflict("store: put import: the file is already imported under another id");
+  }
+  return PutRow(kImports, ImportFields::Values(row), "put import");
+}
+
+// --- consent ---
+
+Status Transaction::InsertNotice(const NoticeRow& row) {
+  return InsertRow(kNotices, NoticeFields::Values(row), "insert notice");
+}
+
+Result<std::optional<NoticeRow>> Transaction::GetNotice(int64_t version) {
+  static const Statement kSql = SelectByKey(kNotices);
+  const Param params[] = {version};
+  return FirstRow<NoticeRow>(*this, kSql, params, "get notice", NoticeFields::Read);
+}
+
+Result<std::vector<NoticeRow>> Transaction::ListNotices() {
+  static const Statement kSql = Select(kNotices, "ORDER BY version");
+  return Rows<NoticeRow>(*this, kSql, {}, "list notices", NoticeFields::Read);
+}
+
+Status Transaction::AppendConsent(const ConsentRow& row) {
+  // The ledger is append-only: there is no update or delete here (the schema's triggers
+  // refuse them anyway).
+  return InsertRow(kConsents, ConsentFields::Values(row), "append consent");
+}
+
+Result<std::vector<ConsentRow>> Transaction::ListConsents(std::string_view customer_id) {
+  static const Statement kSql = Select(kConsents, "WHERE customer_id = ?1 ORDER BY seq");
+  const Param params[] = {customer_id};
+  return Rows<ConsentRow>(*this, kSql, params, "list consents", ConsentFields::Read);
+}
+
+// --- lifecycle ---
+
+Status Transaction::InsertLegalHold(const LegalHoldRow& row) {
+  LegalHoldRow placed = row;  // a hold is placed in force
+  placed.released_by.clear();
+  placed.released_at_ms = 0;
+  return InsertRow(kHolds, HoldFields::Values(placed), "insert legal hold");
+}
+
+Result<int64_t> Transaction::ReleaseLegalHold(std::string_view hold_id,
+                                                 std::string_view released_by,
+                                                 int64_t released_at_ms) {
+  static const Statement kSql = Statement::Same(
+      "UPDATE legal_holds SET released_by = ?2, released_at_ms = ?3 "
+      "WHERE hold_id = ?1 AND released_at_ms = 0");
+  const Param params[] = {hold_id, released_by, released_at_ms};
+  return Exec(kSql, params, "release legal hold");
+}
+
+Result<std::vector<LegalHoldRow>> Transaction::ListLegalHolds(std::string_view customer_id,
+                                                                 bool in_force_only) {
+  static const Statement kSql =
+      Select(kHolds,
+             "WHERE (?1 = '' OR customer_id = ?1) AND (?2 = 0 OR released_at_ms = 0) "
+             "ORDER BY placed_at_ms, hold_id, customer_id");
+  const Param params[] = {customer_id, int64_t{in_force_only ? 1 : 0}};
+  return Rows<LegalHoldRow>(*this, kSql, params, "list legal holds", HoldFields::Read);
+}
+
+Status Transaction::InsertAccountClosure(const AccountClosureRow& row) {
+  return InsertRow(kClosures, ClosureFields::Values(row), "insert account closure");
+}
+
+Result<bool> Transaction::DeleteAccountClosure(std::string_view customer_id) {
+  static const Statement kSql = Delete(kClosures, "WHERE customer_id = ?1");
+  const Param params[] = {customer_id};
+  CUSTOS_ASSIGN_OR_RETURN(int64_t deleted, Exec(kSql, params, "delete account closure"));
+  return deleted > 0;
+}
+
+Result<std::optional<AccountClosureRow>> Transaction::GetAccountClosure(
+    std::string_view customer_id) {
+  static const Statement kSql = SelectByKey(kClosures);
+  const Param params[] = {customer_id};
+  return FirstRow<AccountClosureRow>(*this, kSql, params, "get account closure", ClosureFields::Read);
+}
+
+Status Transaction::InsertRetentionPlan(const RetentionPlanRow& row) {
+  return InsertRow(kPlans, PlanFields::Values(row), "insert retention plan");
+}
+
+Status Transaction::UpdateRetentionPlan(const RetentionPlanRow& row) {
+  static const Statement kSql = Update(kPlans, "state, run_id, updated_at_ms");
+  const Param params[] = {std::string_view(row.plan_id), std::string_view(row.state),
+                          std::string_view(row.run_id), row.updated_at_ms};
+  CUSTOS_ASSIGN_OR_RETURN(int64_t changed, Exec(kSql, params, "update retention plan"));
+  return NotFoundUnless(changed, "update retention plan: no such plan id");
+}
+
+Result<std::optional<RetentionPlanRow>> Transaction::GetRetentionPlan(
+    std::string_view plan_id) {
+  static const Statement kSql = SelectByKey(kPlans);
+  const Param params[] = {plan_id};
+  return FirstRow<RetentionPlanRow>(*this, kSql, params, "get retention plan", PlanFields::Read);
+}
+
+Result<std::vector<RetentionPlanRow>> Transaction::ListRetentionPlans(size_t limit) {
+  // Without their content.
+  static const Statement kSql = Statement::Same(
+      "SELECT plan_id, content_sha256, CAST('' AS TEXT), created_by, created_at_ms, state, "
+      "run_id, updated_at_ms FROM retention_plans "
+      "ORDER BY created_at_ms DESC, plan_id DESC LIMIT ?1");
+  const Param params[] = {SqlLimit(limit)};
+  return Rows<RetentionPlanRow>(*this, kSql, params, "list retention plans", PlanFields::Read);
+}
+
+Result<std::vector<RetentionFactsRow>> Transaction::ListRetentionFacts(
+    std::string_view after_id, size_t limit) {
+  // One text per dialect: PostgreSQL types an aggregate of bigint as numeric and a comparison
+  // as boolean, so its columns are cast back to bigint.
+  static const Statement kSql = Statement::Each(
+      "SELECT c.customer_id, c.created_at_ms, c.updated_at_ms, "
+      "(SELECT coalesce(min(created_at_ms), 0) FROM transactions t WHERE t.customer_id = "
+      "c.customer_id), "
+      "(SELECT coalesce(max(created_at_ms), 0) FROM transactions t WHERE t.customer_id = "
+      "c.customer_id), "
+      "(SELECT coalesce(min(created_at_ms), 0) FROM notes n WHERE n.customer_id = c.customer_id), "
+      "(SELECT coalesce(max(created_at_ms), 0) FROM notes n WHERE n.customer_id = c.customer_id), "
+      "(SELECT coalesce(max(recorded_at_ms), 0) FROM consent_ledger l "
+      " WHERE l.customer_id = c.customer_id), "
+      "EXISTS(SELECT 1 FROM legal_holds h WHERE h.customer_id = c.customer_id "
+      " AND h.released_at_ms = 0), "
+      "(SELECT coalesce(max(closed_at_ms), 0) FROM account_closures a "
+      " WHERE a.customer_id = c.customer_id), "
+      // The latest entry of each purpose; all withdrawn: the time of the last withdrawal.
+      "(SELECT CASE WHEN count(*) > 0 AND sum(l.action = 'grant') = 0 "
+      " THEN max(l.recorded_at_ms) ELSE 0 END FROM consent_ledger l "
+      " WHERE l.customer_id = c.customer_id AND l.scope = 'purpose' AND l.seq = "
+      " (SELECT max(m.seq) FROM consent_ledger m WHERE m.customer_id = l.customer_id "
+      "  AND m.scope = 'purpose' AND m.purpose = l.purpose)), "
+      "EXISTS(SELECT 1 FROM subject_requests r WHERE r.customer_id = c.customer_id "
+      " AND r.closed_at_ms = 0 AND r.kind <> 'deletion') "
+      "FROM customers c WHERE c.customer_id > ?1 ORDER BY c.customer_id LIMIT ?2",
+      "SELECT c.customer_id, c.created_at_ms, c.updated_at_ms, "
+      "(SELECT coalesce(min(created_at_ms), 0) FROM transactions t "
+      " WHERE t.customer_id = c.customer_id)::bigint, "
+      "(SELECT coalesce(max(created_at_ms), 0) FROM transactions t "
+      " WHERE t.customer_id = c.customer_id)::bigint, "
+      "(SELECT coalesce(min(created_at_ms), 0) FROM notes n "
+      " WHERE n.customer_id = c.customer_id)::bigint, "
+      "(SELECT coalesce(max(created_at_ms), 0) FROM notes n "
+      " WHERE n.customer_id = c.customer_id)::bigint, "
+      "(SELECT coalesce(max(recorded_at_ms), 0) FROM consent_ledger l "
+      " WHERE l.customer_id = c.customer_id)::bigint, "
+      "(CASE WHEN EXISTS(SELECT 1 FROM legal_holds h WHERE h.customer_id = c.customer_id "
+      " AND h.released_at_ms = 0) THEN 1 ELSE 0 END)::bigint, "
+      "(SELECT coalesce(max(closed_at_ms), 0) FROM account_closures a "
+      " WHERE a.customer_id = c.customer_id)::bigint, "
+      // The latest entry of each purpose; all withdrawn: the time of the last withdrawal.
+      "(SELECT CASE WHEN count(*) > 0 AND sum(CASE WHEN l.action = 'grant' THEN 1 ELSE 0 END) = 0 "
+      " THEN max(l.recorded_at_ms) ELSE 0 END FROM consent_ledger l "
+      " WHERE l.customer_id = c.customer_id AND l.scope = 'purpose' AND l.seq = "
+      " (SELECT max(m.seq) FROM consent_ledger m WHERE m.customer_id = l.customer_id "
+      "  AND m.scope = 'purpose' AND m.purpose = l.purpose))::bigint, "
+      "(CASE WHEN EXISTS(SELECT 1 FROM subject_requests r WHERE r.customer_id = c.customer_id "
+      " AND r.closed_at_ms = 0 AND r.kind <> 'deletion') THEN 1 ELSE 0 END)::bigint "
+      "FROM customers c WHERE c.customer_id > $1 ORDER BY c.customer_id LIMIT $2");
+  const Param params[] = {after_id, SqlLimit(limit)};
+  return Rows<RetentionFactsRow>(*this, kSql, params, "list retention facts", FactsFields::Read);
+}
+
+Result<std::vector<RecordTimeRow>> Transaction::ListRecordTimes(std::string_view customer_id) {
+  static const Statement kSql = Statement::Same(
+      "SELECT CAST('transaction' AS TEXT), txn_id, created_at_ms FROM transactions "
+      "WHERE customer_id = ?1 "
+      "UNION ALL SELECT CAST('note' AS TEXT), note_id, created_at_ms FROM notes "
+      "WHERE customer_id = ?1 ORDER BY 3, 2");
+  const Param params[] = {customer_id};
+  return Rows<RecordTimeRow>(*this, kSql, params, "list record times", RecordTimeFields::Read);
+}
+
+Result<int64_t> Transaction::AppendDestruction(const DestructionRow& row) {
+  constexpr std::string_view kOp = "append destruction";
+  // The seq is the highest + 1. PostgreSQL locks the table for the rest of the transaction so
+  // two writers cannot take the same number (destruction is rare and serial); SQLite's
+  // transactions are serialised already.
+  static const Statement kLock =
+      Statement::Each("", "LOCK TABLE destruction_log IN EXCLUSIVE MODE");
+  static const Statement kSql = Statement::Same(
+      "INSERT INTO destruction_log(seq, ts_ms, run_id, kind, id_hash) "
+      "SELECT coalesce(max(seq), 0) + 1, ?1, ?2, ?3, ?4 FROM destruction_log RETURNING seq");
+  CUSTOS_RETURN_IF_ERROR(Exec(kLock, {}, kOp).status());
+  const Param params[] = {row.ts_ms, std::string_view(row.run_id), std::string_view(row.kind),
+                          std::string_view(row.id_hash)};
+  CUSTOS_ASSIGN_OR_RETURN(auto seq, (FirstRow<int64_t>(*this, kSql, params, kOp, ReadInt)));
+  if (!seq.has_value()) return Internal("store: append destruction: no seq returned");
+  return *seq;
+}
+
+Result<std::vector<DestructionRow>> Transaction::ListDestructions(std::string_view run_id,
+                                                                     int64_t after_seq,
+                                                                     size_t limit) {
+  static const Statement kSql = Select(
+      kDestructions, "WHERE (?1 = '' OR run_id = ?1) AND seq > ?2 ORDER BY seq LIMIT ?3");
+  const Param params[] = {run_id, after_seq, SqlLimit(limit)};
+  return Rows<DestructionRow>(*this, kSql, params, "list destructions", DestructionFields::Read);
+}
+
+// --- data-subject requests ---
+
+Status Transaction::InsertSubjectRequest(const SubjectRequestRow& row) {
+  return InsertRow(kRequests, RequestFields::Values(row), "insert subject request");
+}
+
+Result<std::optional<SubjectRequestRow>> Transaction::GetSubjectRequest(
+    std::string_view request_id) {
+  static const Statement kSql = SelectByKey(kRequests);
+  const Param params[] = {request_id};
+  return FirstRow<SubjectRequestRow>(*this, kSql, params, "get subject request", RequestFields::Read);
+}
+
+Result<bool> Transaction::CloseSubjectRequest(std::string_view request_id,
+                                                 std::string_view closed_by,
+                                                 int64_t closed_at_ms,
+                                                 std::string_view outcome) {
+  static const Statement kSql =
+      Update(kRequests, "closed_by, closed_at_ms, outcome", "AND closed_at_ms = 0");
+  const Param params[] = {request_id, closed_by, closed_at_ms, outcome};
+  CUSTOS_ASSIGN_OR_RETURN(int64_t changed, Exec(kSql, params, "close subject request"));
+  return changed > 0;
+}
+
+Result<std::vector<SubjectRequestRow>> Transaction::ListSubjectRequests(
+    std::string_view customer_id, bool open_only, size_t limit) {
+  static const Statement kSql =
+      Select(kRequests,
+             "WHERE (?1 = '' OR customer_id = ?1) AND (?2 = 0 OR closed_at_ms = 0) "
+             "ORDER BY opened_at_ms, request_id LIMIT ?3");
+  const Param params[] = {customer_id, int64_t{open_only ? 1 : 0}, SqlLimit(limit)};
+  return Rows<SubjectRequestRow>(*this, kSql, params, "list subject requests", RequestFields::Read);
+}
+
+}  // namespace custos::store

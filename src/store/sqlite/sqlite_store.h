@@ -1,0 +1,63 @@
+// The embedded Store: one SQLite 3 database file in WAL mode with secure_delete on, so that
+// deleted rows (a shredded customer's wrapped key) are overwritten with zeros rather than
+// left in free pages.
+//
+// Design: one connection per Store with every statement prepared once and cached. A
+// Transaction holds the store's single writer slot from Begin() until Commit() or its
+// destruction (BEGIN IMMEDIATE ... COMMIT / ROLLBACK); reads also run inside a Transaction,
+// so all work on one Store is serialised. Another process on the same file waits up to
+// busy_timeout_ms for SQLite's lock. The write-ahead log is checkpointed by a thread of the
+// Store with a second connection, so that no commit waits for a checkpoint's copy and
+// fsyncs; if such a checkpoint fails with an I/O error, Begin() answers Unavailable from then
+// on (a failed fsync stops writes).
+//
+// Thread safety: as store.h. The Store must outlive its Transactions. A thread that holds a
+// Transaction must not call Begin(), SchemaVersion() or Checkpoint() on the same Store: they
+// wait for the writer slot and fail with Unavailable after busy_timeout_ms.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "store/store.h"
+
+namespace custos::store {
+
+struct SqliteOptions {
+  // Create the file (and apply every migration) when it does not exist.
+  bool create_if_missing = true;
+  // "normal": a commit survives a process crash, the last commits may be lost on power loss;
+  // "full": every commit is fsynced. WAL mode keeps the database consistent either way.
+  std::string synchronous = "normal";
+  // How long Begin() waits for the writer slot, and SQLite for another process's lock.
+  int busy_timeout_ms = 5000;
+  // Page cache of the connection, allocated as used. Bulk import inserts blind-index tokens
+  // at random places of a large B-tree; with SQLite's 2 MiB default most of them miss.
+  int cache_size_kib = 256 * 1024;
+  // WAL pages after which the log is checkpointed (SQLite's default is 1000). Fewer, larger
+  // checkpoints write each hot page back once instead of once per few batches. The checkpoint
+  // runs on the Store's checkpoint thread; 0 turns automatic checkpoints off.
+  int wal_autocheckpoint_pages = 16384;
+};
+
+// Opens the database at `db_path`, sets the PRAGMAs (journal_mode=WAL, secure_delete=ON,
+// foreign_keys=ON, synchronous) and applies pending migrations in one transaction.
+// Success: a ready Store whose Backend() is "sqlite".
+// InvalidArgument: `synchronous` is not "normal" or "full", or a number is negative.
+// NotFound: the file does not exist and create_if_missing is false.
+// FailedPrecondition: the database was written by a newer schema version than this code
+//   knows, or WAL mode is not available on the file system.
+// Unavailable / DataLoss: the file cannot be opened or is not a healthy SQLite database.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::filesystem::path& db_path,
+                                               const SqliteOptions& options);
+
+// Test hook: the value of one connection-level PRAGMA of a SQLite store ("journal_mode",
+// "secure_delete", "foreign_keys", "synchronous", "busy_timeout", "cache_size",
+// "wal_autocheckpoint"), as SQLite prints it.
+// InvalidArgument for another pragma name or a Store that is not SQLite.
+Result<std::string> TEST_ReadPragma(Store& store, std::string_view pragma);
+
+}  // namespace custos::store

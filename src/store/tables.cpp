@@ -1,0 +1,216 @@
+// THE table list of tables.h. Column names, order and types are those of the tables the
+// migrations created since the first release: a vault created by any earlier Custos opens
+// unchanged (tests/store/schema_test.cpp compares the generated schema with the one written by
+// hand before this list existed).
+#include "store/tables.h"
+
+#include <cstdlib>
+#include <string_view>
+#include <utility>
+
+namespace custos::store {
+namespace {
+
+constexpr ColumnType I = ColumnType::kInt;
+constexpr ColumnType T = ColumnType::kText;
+constexpr ColumnType B = ColumnType::kBlob;
+
+ColumnSpec C(std::string_view name, ColumnType type) {
+  ColumnSpec c;
+  c.name = name;
+  c.type = type;
+  return c;
+}
+// A key column: text compared as bytes (ids, hashes).
+ColumnSpec Key(std::string_view name) {
+  ColumnSpec c = C(name, T);
+  c.bytewise = true;
+  return c;
+}
+ColumnSpec Unique(ColumnSpec c) {
+  c.unique = true;
+  return c;
+}
+// Sealed by the vault; `nullable` for an envelope of a level the customer has no field at.
+ColumnSpec Sealed(std::string_view name, bool nullable = false) {
+  ColumnSpec c = C(name, B);
+  c.ciphertext = true;
+  c.nullable = nullable;
+  return c;
+}
+
+struct Shape {
+  std::string_view primary_key;  // empty: order_by
+  bool without_rowid = false;
+  std::vector<IndexSpec> indexes = {};
+};
+
+TableSpec Def(int since, std::string_view name, std::vector<ColumnSpec> columns,
+              std::string_view order_by, Shape shape, int customer_column = -1) {
+  TableSpec t;
+  t.since_schema_version = since;
+  t.name = name;
+  t.columns = std::move(columns);
+  t.order_by = order_by;
+  t.customer_column = customer_column;
+  t.primary_key = shape.primary_key;
+  t.without_rowid = shape.without_rowid;
+  t.indexes = std::move(shape.indexes);
+  return t;
+}
+
+constexpr Shape kClustered{{}, true};  // WITHOUT ROWID on SQLite, keyed by order_by
+constexpr int kCustomer = 0;           // customer_id is column 0
+
+std::vector<TableSpec> Build() {
+  std::vector<TableSpec> t;
+  // --- migration 1: the tables of the first release ---
+  t.push_back(Def(1, "meta", {Key("key"), C("value", B)}, "key", kClustered));
+  // Envelopes are three nullable columns rather than a table: creating a customer is one row
+  // write, reading one a single lookup.
+  t.push_back(Def(1, "customers",
+                  {Key("customer_id"), C("created_at_ms", I), C("updated_at_ms", I),
+                   C("source", T), C("schema_version", I), Sealed("env_general", true),
+                   Sealed("env_internal", true), Sealed("env_confidential", true)},
+                  "customer_id", {}, kCustomer));
+  // Apart from the data, so that shredding a customer deletes one small row.
+  TableSpec keys = Def(1, "wrapped_keys",
+                       {Key("customer_id"), C("kek_version", I), Sealed("wrapped_dek")},
+                       "customer_id", kClustered, kCustomer);
+  keys.is_key_section = true;
+  t.push_back(std::move(keys));
+  // The neutral form of the blind index (backups); each dialect keeps it its own way.
+  TableSpec index = Def(1, "blind_index", {Key("customer_id"), Key("field"), C("token", B)},
+                        "customer_id, field, token", {}, kCustomer);
+  index.ddl_by_hand = true;
+  t.push_back(std::move(index));
+  TableSpec txns = Def(1, "transactions",
+                       {Key("customer_id"), Key("txn_id"), C("created_at_ms", I), C("source", T),
+                        Sealed("ciphertext")},
+                       "customer_id, txn_id", kClustered, kCustomer);
+  txns.record_kind = "transaction";
+  txns.record_column = 1;
+  t.push_back(std::move(txns));
+  TableSpec notes = Def(1, "notes",
+                        {Key("customer_id"), Key("note_id"), C("created_at_ms", I),
+                         C("source", T), C("level", I), Sealed("ciphertext")},
+                        "customer_id, note_id", kClustered, kCustomer);
+  notes.record_kind = "note";
+  notes.record_column = 1;
+  t.push_back(std::move(notes));
+  t.push_back(Def(1, "audit_log",
+                  {C("seq", I), C("ts_ms", I), C("actor", T), C("action", T), C("target", T),
+                   C("purpose", T), C("channel", T), C("decision", T), C("reason", T),
+                   C("fields", T), C("request_id", T), C("prev_hash", B), C("hash", B)},
+                  "seq", {}));
+  t.push_back(Def(1, "audit_checkpoints",
+                  {C("seq", I), C("ts_ms", I), C("hash", B), C("signature", B)}, "seq", {}));
+  t.push_back(Def(1, "staff",
+                  {Key("staff_id"), C("display_name", T), C("post", T), C("roles", T),
+                   C("created_at_ms", I), C("status", T)},
+                  "staff_id", kClustered));
+  t.push_back(Def(1, "imports",
+                  {Key("import_id"), Unique(Key("file_sha256")), C("actor", T),
+                   C("started_at_ms", I), C("updated_at_ms", I), C("committed_lines", I),
+                   C("imported", I), C("rejected", I), C("state", T)},
+                  "import_id", {}));
+  // --- migration 2 (issue 3, access): no customer data; the TOTP secret arrives sealed ---
+  t.push_back(Def(2, "staff_credentials",
+                  {Key("staff_id"), C("password_hash", T), Sealed("totp_sealed"),
+                   C("failed_attempts", I), C("locked_until_ms", I), C("updated_at_ms", I)},
+                  "staff_id", kClustered));
+  t.push_back(Def(2, "api_tokens",
+                  {Key("token_id"), Key("staff_id"), Unique(C("secret_sha256", B)),
+                   C("label", T), C("created_at_ms", I), C("expires_at_ms", I),
+                   C("revoked_at_ms", I)},
+                  "token_id", {{}, false, {{"api_tokens_by_staff", "staff_id, created_at_ms"}}}));
+  t.push_back(Def(2, "training_records",
+                  {Key("staff_id"), Key("course"), C("completed_at_ms", I),
+                   C("valid_until_ms", I), C("recorded_by", T)},
+                  "staff_id, course, completed_at_ms", kClustered));
+  t.push_back(Def(2, "approvals",
+                  {Key("approval_id"), C("kind", T), Key("requester"), C("justification", T),
+                   C("scope", T), C("requested_at_ms", I), C("expires_at_ms", I),
+                   C("approver", T), C("decided_at_ms", I), C("state", T)},
+                  "approval_id",
+                  {{}, false, {{"approvals_by_requester", "requester, requested_at_ms"}}}));
+  // --- migration 3 (issue 3, consent): notices (not customer data) and the append-only
+  // ledger (each dialect adds the triggers that refuse UPDATE and DELETE) ---
+  t.push_back(Def(3, "privacy_notices",
+                  {C("version", I), C("text_sha256", T), C("text", T), C("purposes", T),
+                   C("effective_at_ms", I), C("published_at_ms", I), C("publisher", T)},
+                  "version", {}));
+  t.push_back(Def(3, "consent_ledger",
+                  {Key("customer_id"), C("seq", I), C("action", T), C("scope", T),
+                   C("purpose", T), C("notice_version", I), C("channel", T),
+                   C("evidence_ref", T), C("recorded_at_ms", I), C("actor", T)},
+                  "customer_id, seq", kClustered, kCustomer));
+  // --- migration 4 (issue 6, lifecycle). Hold rows name no personal data and outlive a
+  // destroyed customer (no customer column); consent_erasures is empty outside the
+  // transaction that destroys a customer (the ledger's one deletion path) ---
+  t.push_back(Def(4, "legal_holds",
+                  {Key("customer_id"), Key("hold_id"), C("reason", T), C("owner", T),
+                   C("placed_by", T), C("placed_at_ms", I), C("released_by", T),
+                   C("released_at_ms", I)},
+                  "customer_id, hold_id", {{}, true, {{"legal_holds_by_hold", "hold_id"}}}));
+  t.push_back(Def(4, "retention_plans",
+                  {Key("plan_id"), C("content_sha256", T), C("content", T), C("created_by", T),
+                   C("created_at_ms", I), C("state", T), C("run_id", T), C("updated_at_ms", I)},
+                  "plan_id", {}));
+  t.push_back(Def(4, "destruction_log",
+                  {C("seq", I), C("ts_ms", I), Key("run_id"), C("kind", T), C("id_hash", T)},
+                  "seq", {{}, false, {{"destruction_log_by_run", "run_id, seq"}}}));
+  TableSpec erasures = Def(4, "consent_erasures", {Key("customer_id")}, "customer_id", kClustered);
+  erasures.in_snapshot = false;
+  t.push_back(std::move(erasures));
+  // --- migration 5 (issue 6, lifecycle events): a closure goes with its customer; subject
+  // requests name no personal data and outlive a destroyed customer (like holds) ---
+  t.push_back(Def(5, "account_closures",
+                  {Key("customer_id"), C("closed_at_ms", I), C("closed_by", T), C("reason", T)},
+                  "customer_id", kClustered, kCustomer));
+  t.push_back(Def(5, "subject_requests",
+                  {Key("request_id"), Key("customer_id"), C("kind", T), C("reference", T),
+                   C("opened_by", T), C("opened_at_ms", I), C("due_at_ms", I),
+                   C("closed_by", T), C("closed_at_ms", I), C("outcome", T)},
+                  "request_id",
+                  {{}, false, {{"subject_requests_by_customer", "customer_id, closed_at_ms"}}}));
+  // --- migration 6 and later: append here ---
+  return t;
+}
+
+}  // namespace
+
+int TableSpec::ColumnIndex(std::string_view column) const {
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i].name == column) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+const std::vector<TableSpec>& AllTables() {
+  static const std::vector<TableSpec> kTables = Build();
+  return kTables;
+}
+
+const TableSpec* FindTable(std::string_view name) {
+  for (const TableSpec& t : AllTables()) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+const TableSpec& Table(std::string_view name) {
+  const TableSpec* t = FindTable(name);
+  if (t == nullptr) std::abort();  // a statement names a table the list lacks: a bug
+  return *t;
+}
+
+size_t TableIndex(const TableSpec& table) {
+  const std::vector<TableSpec>& all = AllTables();
+  if (&table >= all.data() && &table < all.data() + all.size()) {
+    return static_cast<size_t>(&table - all.data());
+  }
+  return TableIndex(Table(table.name));
+}
+
+}  // namespace custos::store

@@ -1,0 +1,88 @@
+// The description of every table of the store, written once (STYLE.md, "Describe, don't
+// repeat"). From it are generated, for both dialects (store/sql.h): the CREATE TABLE / CREATE
+// INDEX statements of the migrations, the plain row statements (insert, get by key, list,
+// update, delete), the column lists of backups (snapshot.h) and the COPY of bulk mode.
+//
+// A table whose shape really differs between the dialects (blind_index: SQLite keys it by
+// token and keeps a per-customer token list beside it, PostgreSQL keys it by customer) is
+// still described here in its neutral form (the form backups use) and marked `ddl_by_hand`:
+// each dialect writes its CREATE statements itself (sqlite/schema.cpp, postgres/schema.cpp).
+//
+// Thread safety: the list is built once, immutable afterwards; safe from any thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace custos::store {
+
+enum class ColumnType : uint8_t { kInt = 1, kText = 2, kBlob = 3 };
+
+struct ColumnSpec {
+  std::string_view name;
+  ColumnType type = ColumnType::kText;
+  bool nullable = false;
+  // UNIQUE on its own (api_tokens.secret_sha256, imports.file_sha256).
+  bool unique = false;
+  // Compared and ordered as bytes: keys and the columns lists are ordered or filtered by.
+  // PostgreSQL declares them COLLATE "C" (SQLite compares text as bytes anyway).
+  bool bytewise = false;
+  // Sealed by the vault (or a digest of a secret): the store never sees its plaintext.
+  bool ciphertext = false;
+};
+
+struct IndexSpec {
+  std::string_view name;
+  std::string_view columns;  // comma-separated
+};
+
+struct TableSpec {
+  std::string_view name;
+  std::vector<ColumnSpec> columns;
+  // The key the rows are read in (column names, comma-separated): a snapshot is deterministic.
+  std::string_view order_by;
+  // The column holding the owning customer's id, -1 if the table holds no customer data. The
+  // rows of such a table are erased with their customer (Transaction::EraseCustomer) and
+  // dropped from a restore of a customer destroyed after the backup.
+  int customer_column = -1;
+  // For per-record tables: the record kind as the destruction ledger names it
+  // ("transaction", "note") and the column holding the record id; -1 otherwise.
+  std::string_view record_kind;
+  int record_column = -1;
+  // Keys, not data: wrapped_keys goes to the backup's separate key section (ARCHITECTURE.md,
+  // "Destruction must reach backups").
+  bool is_key_section = false;
+  // The migration that created the table: a backup of an older schema simply lacks it.
+  int since_schema_version = 1;
+
+  // --- the shape of the table (migrations) ---
+  // The primary key (comma-separated column names); empty: order_by.
+  std::string_view primary_key;
+  std::vector<IndexSpec> indexes;
+  // SQLite only: WITHOUT ROWID (a clustered table keyed by its primary key).
+  bool without_rowid = false;
+  // Each dialect writes this table's CREATE statements by hand (see the top of this file).
+  bool ddl_by_hand = false;
+  // Part of backups (false: a table empty outside one transaction, consent_erasures).
+  bool in_snapshot = true;
+
+  std::string_view key() const { return primary_key.empty() ? order_by : primary_key; }
+  // The position of column `name`, -1 when the table has none.
+  int ColumnIndex(std::string_view column) const;
+};
+
+// Every table of the store, in creation (and load) order: meta first, each migration's tables
+// after the previous migration's. A new migration appends its tables.
+const std::vector<TableSpec>& AllTables();
+// The entry named `name` (any table of AllTables), or nullptr.
+const TableSpec* FindTable(std::string_view name);
+// The described table `name`; the program is wrong if there is none (aborts).
+const TableSpec& Table(std::string_view name);
+// The position of `table` in AllTables(), for per-table caches of generated statements (a copy
+// of a described table, such as an entry of SnapshotTables(), is found by its name). Aborts
+// for a table the list does not describe.
+size_t TableIndex(const TableSpec& table);
+
+}  // namespace custos::store

@@ -1,0 +1,239 @@
+
+CREATE TABLE meta(
+  key   TEXT COLLATE "C" PRIMARY KEY,
+  value BYTEA NOT NULL
+);
+
+CREATE TABLE customers(
+  customer_id      TEXT COLLATE "C" PRIMARY KEY,
+  created_at_ms    BIGINT NOT NULL,
+  updated_at_ms    BIGINT NOT NULL,
+  source           TEXT NOT NULL,
+  schema_version   BIGINT NOT NULL,
+  env_general      BYTEA,
+  env_internal     BYTEA,
+  env_confidential BYTEA
+);
+
+CREATE TABLE wrapped_keys(
+  customer_id TEXT COLLATE "C" PRIMARY KEY,
+  kek_version BIGINT NOT NULL,
+  wrapped_dek BYTEA NOT NULL
+);
+
+CREATE TABLE blind_index(
+  customer_id TEXT COLLATE "C" NOT NULL,
+  field       TEXT COLLATE "C" NOT NULL,
+  token       BYTEA NOT NULL,
+  PRIMARY KEY(customer_id, field, token)
+);
+CREATE INDEX blind_index_by_token ON blind_index(field, token, customer_id);
+
+CREATE TABLE transactions(
+  customer_id   TEXT COLLATE "C" NOT NULL,
+  txn_id        TEXT COLLATE "C" NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  source        TEXT NOT NULL,
+  ciphertext    BYTEA NOT NULL,
+  PRIMARY KEY(customer_id, txn_id)
+);
+
+CREATE TABLE notes(
+  customer_id   TEXT COLLATE "C" NOT NULL,
+  note_id       TEXT COLLATE "C" NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  source        TEXT NOT NULL,
+  level         BIGINT NOT NULL,
+  ciphertext    BYTEA NOT NULL,
+  PRIMARY KEY(customer_id, note_id)
+);
+
+CREATE TABLE audit_log(
+  seq        BIGINT PRIMARY KEY,
+  ts_ms      BIGINT NOT NULL,
+  actor      TEXT NOT NULL,
+  action     TEXT NOT NULL,
+  target     TEXT NOT NULL,
+  purpose    TEXT NOT NULL,
+  channel    TEXT NOT NULL,
+  decision   TEXT NOT NULL,
+  reason     TEXT NOT NULL,
+  fields     TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  prev_hash  BYTEA NOT NULL,
+  hash       BYTEA NOT NULL
+);
+
+CREATE TABLE audit_checkpoints(
+  seq       BIGINT PRIMARY KEY,
+  ts_ms     BIGINT NOT NULL,
+  hash      BYTEA NOT NULL,
+  signature BYTEA NOT NULL
+);
+
+CREATE TABLE staff(
+  staff_id      TEXT COLLATE "C" PRIMARY KEY,
+  display_name  TEXT NOT NULL,
+  post          TEXT NOT NULL,
+  roles         TEXT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  status        TEXT NOT NULL
+);
+
+CREATE TABLE imports(
+  import_id       TEXT COLLATE "C" PRIMARY KEY,
+  file_sha256     TEXT COLLATE "C" NOT NULL UNIQUE,
+  actor           TEXT NOT NULL,
+  started_at_ms   BIGINT NOT NULL,
+  updated_at_ms   BIGINT NOT NULL,
+  committed_lines BIGINT NOT NULL,
+  imported        BIGINT NOT NULL,
+  rejected        BIGINT NOT NULL,
+  state           TEXT NOT NULL
+);
+
+
+CREATE TABLE staff_credentials(
+  staff_id        TEXT COLLATE "C" PRIMARY KEY,
+  password_hash   TEXT NOT NULL,
+  totp_sealed     BYTEA NOT NULL,
+  failed_attempts BIGINT NOT NULL,
+  locked_until_ms BIGINT NOT NULL,
+  updated_at_ms   BIGINT NOT NULL
+);
+
+CREATE TABLE api_tokens(
+  token_id      TEXT COLLATE "C" PRIMARY KEY,
+  staff_id      TEXT COLLATE "C" NOT NULL,
+  secret_sha256 BYTEA NOT NULL UNIQUE,
+  label         TEXT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  expires_at_ms BIGINT NOT NULL,
+  revoked_at_ms BIGINT NOT NULL
+);
+CREATE INDEX api_tokens_by_staff ON api_tokens(staff_id, created_at_ms);
+
+CREATE TABLE training_records(
+  staff_id        TEXT COLLATE "C" NOT NULL,
+  course          TEXT COLLATE "C" NOT NULL,
+  completed_at_ms BIGINT NOT NULL,
+  valid_until_ms  BIGINT NOT NULL,
+  recorded_by     TEXT NOT NULL,
+  PRIMARY KEY(staff_id, course, completed_at_ms)
+);
+
+CREATE TABLE approvals(
+  approval_id     TEXT COLLATE "C" PRIMARY KEY,
+  kind            TEXT NOT NULL,
+  requester       TEXT COLLATE "C" NOT NULL,
+  justification   TEXT NOT NULL,
+  scope           TEXT NOT NULL,
+  requested_at_ms BIGINT NOT NULL,
+  expires_at_ms   BIGINT NOT NULL,
+  approver        TEXT NOT NULL,
+  decided_at_ms   BIGINT NOT NULL,
+  state           TEXT NOT NULL
+);
+CREATE INDEX approvals_by_requester ON approvals(requester, requested_at_ms);
+
+
+CREATE TABLE privacy_notices(
+  version         BIGINT PRIMARY KEY,
+  text_sha256     TEXT NOT NULL,
+  text            TEXT NOT NULL,
+  purposes        TEXT NOT NULL,
+  effective_at_ms BIGINT NOT NULL,
+  published_at_ms BIGINT NOT NULL,
+  publisher       TEXT NOT NULL
+);
+
+CREATE TABLE consent_ledger(
+  customer_id    TEXT COLLATE "C" NOT NULL,
+  seq            BIGINT NOT NULL,
+  action         TEXT NOT NULL,
+  scope          TEXT NOT NULL,
+  purpose        TEXT NOT NULL,
+  notice_version BIGINT NOT NULL,
+  channel        TEXT NOT NULL,
+  evidence_ref   TEXT NOT NULL,
+  recorded_at_ms BIGINT NOT NULL,
+  actor          TEXT NOT NULL,
+  PRIMARY KEY(customer_id, seq)
+);
+CREATE FUNCTION consent_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'consent_ledger is append-only';
+END
+$$;
+CREATE TRIGGER consent_ledger_no_change BEFORE UPDATE OR DELETE ON consent_ledger
+  FOR EACH ROW EXECUTE FUNCTION consent_ledger_append_only();
+
+
+CREATE TABLE legal_holds(
+  customer_id    TEXT COLLATE "C" NOT NULL,
+  hold_id        TEXT COLLATE "C" NOT NULL,
+  reason         TEXT NOT NULL,
+  owner          TEXT NOT NULL,
+  placed_by      TEXT NOT NULL,
+  placed_at_ms   BIGINT NOT NULL,
+  released_by    TEXT NOT NULL,
+  released_at_ms BIGINT NOT NULL,
+  PRIMARY KEY(customer_id, hold_id)
+);
+CREATE INDEX legal_holds_by_hold ON legal_holds(hold_id);
+
+CREATE TABLE retention_plans(
+  plan_id        TEXT COLLATE "C" PRIMARY KEY,
+  content_sha256 TEXT NOT NULL,
+  content        TEXT NOT NULL,
+  created_by     TEXT NOT NULL,
+  created_at_ms  BIGINT NOT NULL,
+  state          TEXT NOT NULL,
+  run_id         TEXT NOT NULL,
+  updated_at_ms  BIGINT NOT NULL
+);
+
+CREATE TABLE destruction_log(
+  seq     BIGINT PRIMARY KEY,
+  ts_ms   BIGINT NOT NULL,
+  run_id  TEXT COLLATE "C" NOT NULL,
+  kind    TEXT NOT NULL,
+  id_hash TEXT NOT NULL
+);
+CREATE INDEX destruction_log_by_run ON destruction_log(run_id, seq);
+
+CREATE TABLE consent_erasures(
+  customer_id TEXT COLLATE "C" PRIMARY KEY
+);
+CREATE OR REPLACE FUNCTION consent_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' AND EXISTS (SELECT 1 FROM consent_erasures e
+                                  WHERE e.customer_id = OLD.customer_id) THEN
+    RETURN OLD;
+  END IF;
+  RAISE EXCEPTION 'consent_ledger is append-only';
+END
+$$;
+
+
+CREATE TABLE account_closures(
+  customer_id  TEXT COLLATE "C" PRIMARY KEY,
+  closed_at_ms BIGINT NOT NULL,
+  closed_by    TEXT NOT NULL,
+  reason       TEXT NOT NULL
+);
+
+CREATE TABLE subject_requests(
+  request_id   TEXT COLLATE "C" PRIMARY KEY,
+  customer_id  TEXT COLLATE "C" NOT NULL,
+  kind         TEXT NOT NULL,
+  reference    TEXT NOT NULL,
+  opened_by    TEXT NOT NULL,
+  opened_at_ms BIGINT NOT NULL,
+  due_at_ms    BIGINT NOT NULL,
+  closed_by    TEXT NOT NULL,
+  closed_at_ms BIGINT NOT NULL,
+  outcome      TEXT NOT NULL
+);
+CREATE INDEX subject_requests_by_customer ON subject_requests(customer_id, closed_at_ms);
+

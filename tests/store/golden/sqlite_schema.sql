@@ -1,0 +1,210 @@
+CREATE TABLE meta(
+  key   TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE customers(
+  customer_id      TEXT PRIMARY KEY,
+  created_at_ms    INTEGER NOT NULL,
+  updated_at_ms    INTEGER NOT NULL,
+  source           TEXT NOT NULL,
+  schema_version   INTEGER NOT NULL,
+  env_general      BLOB,
+  env_internal     BLOB,
+  env_confidential BLOB
+);
+CREATE TABLE wrapped_keys(
+  customer_id TEXT PRIMARY KEY,
+  kek_version INTEGER NOT NULL,
+  wrapped_dek BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE blind_index(
+  field       TEXT NOT NULL,
+  token       BLOB NOT NULL,
+  customer_id TEXT NOT NULL,
+  PRIMARY KEY(field, token, customer_id)
+) WITHOUT ROWID;
+CREATE TABLE customer_tokens(
+  customer_id TEXT PRIMARY KEY,
+  tokens      BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE blind_index_staged(
+  seq         INTEGER PRIMARY KEY,
+  field       TEXT NOT NULL,
+  token       BLOB NOT NULL,
+  customer_id TEXT NOT NULL
+);
+CREATE TABLE transactions(
+  customer_id   TEXT NOT NULL,
+  txn_id        TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  source        TEXT NOT NULL,
+  ciphertext    BLOB NOT NULL,
+  PRIMARY KEY(customer_id, txn_id)
+) WITHOUT ROWID;
+CREATE TABLE notes(
+  customer_id   TEXT NOT NULL,
+  note_id       TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  source        TEXT NOT NULL,
+  level         INTEGER NOT NULL,
+  ciphertext    BLOB NOT NULL,
+  PRIMARY KEY(customer_id, note_id)
+) WITHOUT ROWID;
+CREATE TABLE audit_log(
+  seq        INTEGER PRIMARY KEY,
+  ts_ms      INTEGER NOT NULL,
+  actor      TEXT NOT NULL,
+  action     TEXT NOT NULL,
+  target     TEXT NOT NULL,
+  purpose    TEXT NOT NULL,
+  channel    TEXT NOT NULL,
+  decision   TEXT NOT NULL,
+  reason     TEXT NOT NULL,
+  fields     TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  prev_hash  BLOB NOT NULL,
+  hash       BLOB NOT NULL
+);
+CREATE TABLE audit_checkpoints(
+  seq       INTEGER PRIMARY KEY,
+  ts_ms     INTEGER NOT NULL,
+  hash      BLOB NOT NULL,
+  signature BLOB NOT NULL
+);
+CREATE TABLE staff(
+  staff_id      TEXT PRIMARY KEY,
+  display_name  TEXT NOT NULL,
+  post          TEXT NOT NULL,
+  roles         TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  status        TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE imports(
+  import_id       TEXT PRIMARY KEY,
+  file_sha256     TEXT NOT NULL UNIQUE,
+  actor           TEXT NOT NULL,
+  started_at_ms   INTEGER NOT NULL,
+  updated_at_ms   INTEGER NOT NULL,
+  committed_lines INTEGER NOT NULL,
+  imported        INTEGER NOT NULL,
+  rejected        INTEGER NOT NULL,
+  state           TEXT NOT NULL
+);
+CREATE TABLE staff_credentials(
+  staff_id        TEXT PRIMARY KEY,
+  password_hash   TEXT NOT NULL,
+  totp_sealed     BLOB NOT NULL,
+  failed_attempts INTEGER NOT NULL,
+  locked_until_ms INTEGER NOT NULL,
+  updated_at_ms   INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE api_tokens(
+  token_id      TEXT PRIMARY KEY,
+  staff_id      TEXT NOT NULL,
+  secret_sha256 BLOB NOT NULL UNIQUE,
+  label         TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  expires_at_ms INTEGER NOT NULL,
+  revoked_at_ms INTEGER NOT NULL
+);
+CREATE INDEX api_tokens_by_staff ON api_tokens(staff_id, created_at_ms);
+CREATE TABLE training_records(
+  staff_id        TEXT NOT NULL,
+  course          TEXT NOT NULL,
+  completed_at_ms INTEGER NOT NULL,
+  valid_until_ms  INTEGER NOT NULL,
+  recorded_by     TEXT NOT NULL,
+  PRIMARY KEY(staff_id, course, completed_at_ms)
+) WITHOUT ROWID;
+CREATE TABLE approvals(
+  approval_id     TEXT PRIMARY KEY,
+  kind            TEXT NOT NULL,
+  requester       TEXT NOT NULL,
+  justification   TEXT NOT NULL,
+  scope           TEXT NOT NULL,
+  requested_at_ms INTEGER NOT NULL,
+  expires_at_ms   INTEGER NOT NULL,
+  approver        TEXT NOT NULL,
+  decided_at_ms   INTEGER NOT NULL,
+  state           TEXT NOT NULL
+);
+CREATE INDEX approvals_by_requester ON approvals(requester, requested_at_ms);
+CREATE TABLE privacy_notices(
+  version         INTEGER PRIMARY KEY,
+  text_sha256     TEXT NOT NULL,
+  text            TEXT NOT NULL,
+  purposes        TEXT NOT NULL,
+  effective_at_ms INTEGER NOT NULL,
+  published_at_ms INTEGER NOT NULL,
+  publisher       TEXT NOT NULL
+);
+CREATE TABLE consent_ledger(
+  customer_id    TEXT NOT NULL,
+  seq            INTEGER NOT NULL,
+  action         TEXT NOT NULL,
+  scope          TEXT NOT NULL,
+  purpose        TEXT NOT NULL,
+  notice_version INTEGER NOT NULL,
+  channel        TEXT NOT NULL,
+  evidence_ref   TEXT NOT NULL,
+  recorded_at_ms INTEGER NOT NULL,
+  actor          TEXT NOT NULL,
+  PRIMARY KEY(customer_id, seq)
+) WITHOUT ROWID;
+CREATE TRIGGER consent_ledger_no_update BEFORE UPDATE ON consent_ledger
+BEGIN SELECT RAISE(ABORT, 'consent_ledger is append-only'); END;
+CREATE TABLE legal_holds(
+  customer_id    TEXT NOT NULL,
+  hold_id        TEXT NOT NULL,
+  reason         TEXT NOT NULL,
+  owner          TEXT NOT NULL,
+  placed_by      TEXT NOT NULL,
+  placed_at_ms   INTEGER NOT NULL,
+  released_by    TEXT NOT NULL,
+  released_at_ms INTEGER NOT NULL,
+  PRIMARY KEY(customer_id, hold_id)
+) WITHOUT ROWID;
+CREATE INDEX legal_holds_by_hold ON legal_holds(hold_id);
+CREATE TABLE retention_plans(
+  plan_id        TEXT PRIMARY KEY,
+  content_sha256 TEXT NOT NULL,
+  content        TEXT NOT NULL,
+  created_by     TEXT NOT NULL,
+  created_at_ms  INTEGER NOT NULL,
+  state          TEXT NOT NULL,
+  run_id         TEXT NOT NULL,
+  updated_at_ms  INTEGER NOT NULL
+);
+CREATE TABLE destruction_log(
+  seq     INTEGER PRIMARY KEY,
+  ts_ms   INTEGER NOT NULL,
+  run_id  TEXT NOT NULL,
+  kind    TEXT NOT NULL,
+  id_hash TEXT NOT NULL
+);
+CREATE INDEX destruction_log_by_run ON destruction_log(run_id, seq);
+CREATE TABLE consent_erasures(
+  customer_id TEXT PRIMARY KEY
+) WITHOUT ROWID;
+CREATE TRIGGER consent_ledger_no_delete BEFORE DELETE ON consent_ledger
+WHEN NOT EXISTS (SELECT 1 FROM consent_erasures WHERE customer_id = OLD.customer_id)
+BEGIN SELECT RAISE(ABORT, 'consent_ledger is append-only'); END;
+CREATE TABLE account_closures(
+  customer_id  TEXT PRIMARY KEY,
+  closed_at_ms INTEGER NOT NULL,
+  closed_by    TEXT NOT NULL,
+  reason       TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE subject_requests(
+  request_id   TEXT PRIMARY KEY,
+  customer_id  TEXT NOT NULL,
+  kind         TEXT NOT NULL,
+  reference    TEXT NOT NULL,
+  opened_by    TEXT NOT NULL,
+  opened_at_ms INTEGER NOT NULL,
+  due_at_ms    INTEGER NOT NULL,
+  closed_by    TEXT NOT NULL,
+  closed_at_ms INTEGER NOT NULL,
+  outcome      TEXT NOT NULL
+);
+CREATE INDEX subject_requests_by_customer ON subject_requests(customer_id, closed_at_ms);
