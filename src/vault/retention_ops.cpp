@@ -149,9 +149,11 @@ lifecycle::Plan NewPlan(const VaultState& impl, const std::string& actor) {
 
 // Sweeps every customer into `plan` at its time, saves it in `txn` and commits with the
 // audit entry "retention.plan" (`how` says who asked: "plan" or "scheduled plan").
-Result<RetentionPlanView> SweepAndSave(VaultState& impl, const Context& ctx,
-                                       store::Transaction& txn, lifecycle::Plan plan,
-                                       std::string_view how) {
+// Sweeps every customer into `plan` and saves it in txn; the caller records the entry
+// (`reason` says what the plan holds).
+Result<RetentionPlanView> SweepAndSave(const VaultState& impl, store::Transaction& txn,
+                                       lifecycle::Plan plan, std::string_view how,
+                                       std::string& reason) {
   const int64_t now = plan.created_at_ms;
   std::vector<lifecycle::PlanItem> items;
   std::string after;
@@ -179,22 +181,26 @@ Result<RetentionPlanView> SweepAndSave(VaultState& impl, const Context& ctx,
   row.state = "planned";
   row.updated_at_ms = now;
   CUSTOS_RETURN_IF_ERROR(txn.InsertRetentionPlan(row));
-  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
-      txn, impl.Event(ctx, "retention.plan", IdTarget("plan", plan.plan_id), "allow",
-                      fmt::format("{} sha256 {}: due {}; held back {}", how, row.content_sha256,
-                                  Counted(plan.due), Counted(plan.held)))));
+  reason = fmt::format("{} sha256 {}: due {}; held back {}", how, row.content_sha256,
+                       Counted(plan.due), Counted(plan.held));
   return ToView(row, plan);
 }
 
 }  // namespace
 
-Result<RetentionPlanView> LifecycleService::PlanRetention(const Context& ctx_in) {
+Result<RetentionPlanView> LifecycleService::PlanRetention(const Context& ctx) {
   VaultState& impl = *state_;
-  const Context ctx = LifecycleContext(impl, ctx_in);
-  lifecycle::Plan plan = NewPlan(impl, ctx.actor);
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(ctx, "retention.plan",
-                                                         IdTarget("plan", plan.plan_id)));
-  return SweepAndSave(impl, ctx, *txn, std::move(plan), "plan");
+  lifecycle::Plan plan = NewPlan(impl, "");
+  const Operation op{Action::kRetentionPlan, IdTarget("plan", plan.plan_id), Basis::kPurpose,
+                     kLegalObligation};
+  std::optional<RetentionPlanView> saved;
+  CUSTOS_RETURN_IF_ERROR(Write(impl, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    plan.created_by = s.ctx.actor;
+    std::string reason;
+    CUSTOS_ASSIGN_OR_RETURN(saved, SweepAndSave(impl, s.txn, std::move(plan), "plan", reason));
+    return Verdict::Allow(std::move(reason));
+  }));
+  return std::move(*saved);
 }
 
 Result<RetentionPlanView> LifecycleService::RunScheduledRetentionPlan() {
@@ -209,56 +215,55 @@ Result<RetentionPlanView> LifecycleService::RunScheduledRetentionPlan() {
   const Context ctx = LifecycleContext(impl, job);
   lifecycle::Plan plan = NewPlan(impl, ctx.actor);
   CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.store->Begin());
-  return SweepAndSave(impl, ctx, *txn, std::move(plan), "scheduled plan");
+  const std::string target = IdTarget("plan", plan.plan_id);
+  std::string reason;
+  CUSTOS_ASSIGN_OR_RETURN(RetentionPlanView view,
+                          SweepAndSave(impl, *txn, std::move(plan), "scheduled plan", reason));
+  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
+      *txn, impl.Event(ctx, "retention.plan", target, "allow", reason)));
+  return view;
 }
 
-Result<RetentionPlanView> LifecycleService::GetRetentionPlan(const Context& ctx_in,
-                                                  std::string_view plan_id) {
-  VaultState& impl = *state_;
-  const Context ctx = LifecycleContext(impl, ctx_in);
-  const std::string target = IdTarget("plan", plan_id);
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(ctx, "retention.read", target));
-  std::optional<store::RetentionPlanRow> row;
-  if (ValidCustomerId(plan_id)) {
-    CUSTOS_ASSIGN_OR_RETURN(row, txn->GetRetentionPlan(plan_id));
-  }
-  if (!row.has_value()) {
-    return impl.DenyAndCommit(*txn, ctx, "retention.read", target,
-                              NotFound("plan: no such retention plan"));
-  }
-  Result<lifecycle::Plan> plan = lifecycle::PlanFromJson(row->content);
-  if (!plan.ok()) return DataLoss("plan: the saved plan does not parse");
-  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
-      *txn, impl.Event(ctx, "retention.read", target, "allow", "plan read")));
-  return ToView(*row, *plan);
+Result<RetentionPlanView> LifecycleService::GetRetentionPlan(const Context& ctx,
+                                                             std::string_view plan_id) {
+  const Operation op{Action::kRetentionRead, IdTarget("plan", plan_id), Basis::kPurpose,
+                     kLegalObligation};
+  std::optional<RetentionPlanView> view;
+  CUSTOS_RETURN_IF_ERROR(Write(*state_, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    std::optional<store::RetentionPlanRow> row;
+    if (ValidCustomerId(plan_id)) {
+      CUSTOS_ASSIGN_OR_RETURN(row, s.txn.GetRetentionPlan(plan_id));
+    }
+    if (!row.has_value()) return Verdict::Deny(NotFound("plan: no such retention plan"));
+    Result<lifecycle::Plan> plan = lifecycle::PlanFromJson(row->content);
+    if (!plan.ok()) return DataLoss("plan: the saved plan does not parse");
+    view = ToView(*row, *plan);
+    return Verdict::Allow("plan read");
+  }));
+  return std::move(*view);
 }
 
-Result<std::vector<RetentionPlanView>> LifecycleService::ListRetentionPlans(const Context& ctx_in,
-                                                                size_t limit) {
-  VaultState& impl = *state_;
-  const Context ctx = LifecycleContext(impl, ctx_in);
-  const std::string target = "plan:*";
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(ctx, "retention.read", target));
-  if (limit == 0 || limit > kMaxPlansListed) {
-    return impl.DenyAndCommit(
-        *txn, ctx, "retention.list", target,
-        InvalidArgument(fmt::format("limit: 1 to {} plans", kMaxPlansListed)));
-  }
-  CUSTOS_ASSIGN_OR_RETURN(auto rows, txn->ListRetentionPlans(limit));
-  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
-      *txn, impl.Event(ctx, "retention.list", target, "allow",
-                       fmt::format("{} plans listed", rows.size()))));
+Result<std::vector<RetentionPlanView>> LifecycleService::ListRetentionPlans(const Context& ctx,
+                                                                            size_t limit) {
+  const Operation op{Action::kRetentionList, "plan:*", Basis::kPurpose, kLegalObligation};
   std::vector<RetentionPlanView> out;
-  for (const store::RetentionPlanRow& r : rows) {
-    RetentionPlanView v;
-    v.plan_id = r.plan_id;
-    v.content_sha256 = r.content_sha256;
-    v.state = r.state;
-    v.run_id = r.run_id;
-    v.created_by = r.created_by;
-    v.created_at_ms = r.created_at_ms;
-    out.push_back(std::move(v));
-  }
+  CUSTOS_RETURN_IF_ERROR(Write(*state_, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    if (limit == 0 || limit > kMaxPlansListed) {
+      return Verdict::Deny(InvalidArgument(fmt::format("limit: 1 to {} plans", kMaxPlansListed)));
+    }
+    CUSTOS_ASSIGN_OR_RETURN(auto rows, s.txn.ListRetentionPlans(limit));
+    for (const store::RetentionPlanRow& r : rows) {
+      RetentionPlanView v;
+      v.plan_id = r.plan_id;
+      v.content_sha256 = r.content_sha256;
+      v.state = r.state;
+      v.run_id = r.run_id;
+      v.created_by = r.created_by;
+      v.created_at_ms = r.created_at_ms;
+      out.push_back(std::move(v));
+    }
+    return Verdict::Allow(fmt::format("{} plans listed", out.size()));
+  }));
   return out;
 }
 
