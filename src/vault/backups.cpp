@@ -250,7 +250,19 @@ Status PrepareDir(const fs::path& dir) {
   if (::chmod(dir.c_str(), 0700) != 0) {
     return Unavailable(fmt::format("cannot make {} private", dir.string()));
   }
-  return WriteFileSynced(dir / kRestoreMarker, "restore in progress\n", 0600);
+  // The marker is written in place, not by an atomic replace: its existence is what counts,
+  // so it must exist from the first byte on. A restore killed while writing it leaves an empty
+  // marker (cleaned by the next restore), never a temporary file that would make the
+  // directory look like someone else's.
+  Env& env = Env::Default();
+  if (Status st = env.WriteFileDurable(dir / kRestoreMarker, "restore in progress\n", 0600);
+      !st.ok()) {
+    return Status(st.code(), "cannot write " + st.message());
+  }
+  if (Status st = env.SyncDir(dir); !st.ok()) {
+    return Status(st.code(), "cannot write " + st.message());
+  }
+  return Status::Ok();
 }
 
 Result<backup::DestroyedSet> ReadLedgers(const RestoreOptions& options,
