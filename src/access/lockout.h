@@ -17,7 +17,7 @@ namespace custos::access {
 // (schema::AccessConfig: max_failures, lockout_minutes).
 struct LockoutPolicy {
   int64_t max_failures = 5;
-  int64_t lock_ms = 15 * 60 * 1000;
+  int64_t lock_ms = int64_t{15} * 60 * 1000;
 };
 
 // True while row.locked_until_ms lies in the future.
