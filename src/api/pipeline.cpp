@@ -100,7 +100,7 @@ ApiResponse RequestPipeline::Run(const ApiRequest& req, const std::string& reque
   scope.params = std::move(match.params);
   scope.ctx.channel = vault::Channel::kApi;
   scope.ctx.request_id = request_id;
-  if (route.access == Access::kPublic) return Dispatch(req, route, std::move(scope));
+  if (route.access == Access::kPublic) return Dispatch(req, route, scope);
 
   const std::string_view token = BearerToken(req.Header("authorization"));
   if (token.empty()) {
@@ -129,11 +129,11 @@ ApiResponse RequestPipeline::Run(const ApiRequest& req, const std::string& reque
                            request_id);
     }
   }
-  return Dispatch(req, route, std::move(scope));
+  return Dispatch(req, route, scope);
 }
 
 ApiResponse RequestPipeline::Dispatch(const ApiRequest& req, const Route& route,
-                                      RequestScope scope) const {
+                                      const RequestScope& scope) const {
   const std::string& request_id = scope.ctx.request_id;
   if (!req.body.empty() && !IsJson(req.Header("content-type"))) {
     return ErrorResponse(UnsupportedMediaType(), request_id);

@@ -45,7 +45,7 @@ ApiRequest FromHttplib(const httplib::Request& in) {
 void ToHttplib(const ApiResponse& in, httplib::Response& out) {
   out.status = in.status;
   for (const auto& [name, value] : in.headers) out.set_header(name, value);
-  out.set_content(in.body, in.content_type.c_str());
+  out.set_content(in.body, in.content_type);
 }
 
 }  // namespace
@@ -99,7 +99,7 @@ void ApiServer::Impl::Configure() {
   http.set_error_handler(httplib::Server::HandlerWithResponse(
       [this](const httplib::Request& req, httplib::Response& res) { return OnError(req, res); }));
   http.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
-                                std::exception_ptr) {
+                                const std::exception_ptr&) {
     const std::string rid = ChooseRequestId(req.get_header_value("X-Request-Id"));
     ToHttplib(ErrorResponse(InternalError(), rid), res);
     res.set_header("X-Request-Id", rid);
