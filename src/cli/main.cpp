@@ -12,9 +12,7 @@ std::string EnvOr(const char* name, std::string fallback) {
   return (v != nullptr && *v != '\0') ? std::string(v) : std::move(fallback);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Run(int argc, char** argv) {
   using namespace custos::cli;
   CLI::App app{"custos — the designated secure system for customer data"};
   app.require_subcommand(1);
@@ -56,5 +54,16 @@ int main(int argc, char** argv) {
     // Nothing that escapes the service may carry data; report only that it happened.
     std::cerr << "custos: internal error\n";
     return kExitInternal;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (...) {  // building the command line (CLI11) or reporting may throw too
+    std::cerr << "custos: internal error\n";
+    return custos::cli::kExitInternal;
   }
 }

@@ -123,6 +123,7 @@ std::function<std::string(const std::string&)> RedactPaths(const ScanArgs& a,
   const bool single =
       in.size() == 1 && a.paths.size() == 1 && (a.paths[0] == "-" || !fs::is_directory(a.paths[0]));
   const std::string out = a.options.redact_out;
+  // NOLINTNEXTLINE(performance-no-automatic-move): the lambda returns a copy on every call
   if (single) return [out](const std::string&) { return out; };
   return [out](const std::string& input) {
     if (input == "-") return (fs::path(out) / "stdin").string();
@@ -186,8 +187,9 @@ int RunScan(const Globals& g, ScanArgs& a) {
           for (const auto& f : r.findings) {
             std::cout << FindingJson(r.path, f, a.show_values).dump() << '\n';
           }
-          if (!r.status.ok())
+          if (!r.status.ok()) {
             std::cerr << "custos: " << r.path << ": " << r.status.ToString() << '\n';
+          }
         } else if (json) {
           files.push_back(ReportJson(r, a.show_values));
         } else {
