@@ -96,7 +96,7 @@ store::ConsentRow Entry(std::string_view customer_id, int64_t seq, Action action
 }  // namespace
 
 Status CheckEvidenceRef(std::string_view ref) {
-  const Status bad = InvalidArgument(
+  Status bad = InvalidArgument(
       "evidence_ref: must be an opaque id of 1-128 characters A-Z a-z 0-9 . _ : / - with no run "
       "of 11 or more digits (never personal data)");
   if (ref.empty() || ref.size() > kMaxEvidenceRef) return bad;
@@ -112,7 +112,7 @@ Status CheckEvidenceRef(std::string_view ref) {
 }
 
 Status CheckChannel(std::string_view channel) {
-  const Status bad = InvalidArgument("channel: must be 1-32 characters a-z 0-9 _ -");
+  Status bad = InvalidArgument("channel: must be 1-32 characters a-z 0-9 _ -");
   if (channel.empty() || channel.size() > kMaxChannel) return bad;
   for (char c : channel) {
     if (!(IsDigit(c) || IsLower(c) || c == '_' || c == '-')) return bad;

@@ -12,7 +12,7 @@
 namespace custos::consent {
 namespace {
 
-constexpr size_t kMaxNoticeBytes = 256 * 1024;
+constexpr size_t kMaxNoticeBytes = size_t{256} * 1024;
 constexpr int64_t kDayMs = 24LL * 60 * 60 * 1000;
 
 Status CheckText(std::string_view text) {
