@@ -393,6 +393,7 @@ bool IsKnownPrefecture(std::string_view code4) {
 std::span<const std::string_view> ProvinceNames() {
   static const std::vector<std::string_view> names = [] {
     std::vector<std::string_view> out;
+    out.reserve(kProvinces.size());
     for (const Province& p : kProvinces) out.push_back(p.name);
     return out;
   }();

@@ -97,9 +97,9 @@ class [[nodiscard]] Result {
 #define CUSTOS_CONCAT_INNER_(a, b) a##b
 #define CUSTOS_CONCAT_(a, b) CUSTOS_CONCAT_INNER_(a, b)
 
-// Returns the Status from the enclosing function if `expr` is not OK.
-// The variable's name carries the line, so that a lambda inside `expr` (a body handed to the
-// vault's admission core) may use the macro too without shadowing.
+// Returns the Status from the enclosing function if `expr` is not OK. The variable's name carries
+// the line, so that a lambda inside `expr` (a body handed to the admission core) may use it too.
+// NOLINTBEGIN(bugprone-macro-parentheses): `status`, `tmp`, `lhs` are names, not expressions
 #define CUSTOS_RETURN_IF_ERROR(expr) \
   CUSTOS_RETURN_IF_ERROR_IMPL_(CUSTOS_CONCAT_(custos_status_, __LINE__), expr)
 #define CUSTOS_RETURN_IF_ERROR_IMPL_(status, expr) \
@@ -115,3 +115,4 @@ class [[nodiscard]] Result {
   auto tmp = (expr);                                  \
   if (!tmp.ok()) return tmp.status();                 \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
