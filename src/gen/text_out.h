@@ -36,7 +36,7 @@ class BufferedOut {
   bool Flush();
 
  private:
-  static constexpr size_t kChunk = 64 * 1024;
+  static constexpr size_t kChunk = size_t{64} * 1024;
   std::ostream& os_;
   std::string buffer_;
 };

@@ -249,6 +249,7 @@ Result<std::string> ReadRetentionRef(const TomlSection& s,
                                      const std::vector<RetentionClassDef>& classes) {
   CUSTOS_ASSIGN_OR_RETURN(std::string name, s.String("retention"));
   std::vector<std::string_view> declared;
+  declared.reserve(classes.size());
   for (const RetentionClassDef& c : classes) declared.push_back(c.name);
   if (std::find(declared.begin(), declared.end(), name) == declared.end()) {
     return s.Error("retention", fmt::format("must name a class declared in [retention] ({})",
