@@ -344,9 +344,9 @@ void ExtractFullWidth(const Sink& k, size_t end) {
     return IsFullWidthDigit(c.cp) && c.len == 3;
   };
   size_t s = end;
-  while (s >= 3 && end - s < 3 * 20 && is_fw(s - 3)) s -= 3;
+  while (s >= 3 && end - s < size_t{3} * 20 && is_fw(s - 3)) s -= 3;
   size_t e = end;
-  while (e - end < 3 * 20 && is_fw(e)) e += 3;
+  while (e - end < size_t{3} * 20 && is_fw(e)) e += 3;
   const Bytes raw = b.substr(s, e - s);
   const size_t n = (e - s) / 3;
   if (n == 11) {

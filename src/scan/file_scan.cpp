@@ -320,6 +320,7 @@ FileReport ScanFile(ScanStream& stream, const std::string& path, const ScanOptio
   r.status = in.Read(chunk, kSniff);
   if (!r.status.ok()) return r;
 
+  // NOLINTNEXTLINE(bugprone-not-null-terminated-result): looks for a NUL byte, copies nothing
   if (std::memchr(chunk.data(), 0, std::min<size_t>(chunk.size(), 8192)) != nullptr) {
     r.skipped_binary = true;
     r.encoding = "binary";
@@ -527,6 +528,7 @@ Status ScanInputs(const Scanner& scanner, const std::vector<std::string>& inputs
     ready.notify_all();
   };
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(jobs));
   for (int t = 0; t < jobs; ++t) threads.emplace_back(worker);
   size_t emitted = 0;
   {

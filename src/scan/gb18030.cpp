@@ -43,11 +43,16 @@ bool Convert(iconv_t cd, std::string_view in, std::string& out, size_t& consumed
   return ok;
 }
 
+// iconv_open's error value is (iconv_t)-1 (POSIX).
+bool IconvFailed(iconv_t cd) {
+  return cd == reinterpret_cast<iconv_t>(-1);  // NOLINT(performance-no-int-to-ptr): POSIX's API
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Gb18030Decoder>> Gb18030Decoder::Create() {
   iconv_t cd = ::iconv_open("UTF-8", "GB18030");
-  if (cd == reinterpret_cast<iconv_t>(-1)) return Unavailable("iconv has no GB18030 converter");
+  if (IconvFailed(cd)) return Unavailable("iconv has no GB18030 converter");
   std::unique_ptr<Gb18030Decoder> d(new Gb18030Decoder());
   d->cd_ = cd;
   return d;
@@ -138,7 +143,7 @@ uint64_t Gb18030Decoder::OriginalOffset(uint64_t utf8) {
 
 bool LooksLikeGb18030(std::string_view sample) {
   iconv_t cd = ::iconv_open("UTF-8", "GB18030");
-  if (cd == reinterpret_cast<iconv_t>(-1)) return false;
+  if (IconvFailed(cd)) return false;
   std::string out;
   size_t consumed = 0;
   const bool ok = Convert(cd, sample, out, consumed);
@@ -150,7 +155,7 @@ bool LooksLikeGb18030(std::string_view sample) {
 
 Result<std::string> EncodeGb18030(std::string_view utf8) {
   iconv_t cd = ::iconv_open("GB18030", "UTF-8");
-  if (cd == reinterpret_cast<iconv_t>(-1)) return Unavailable("iconv has no GB18030 converter");
+  if (IconvFailed(cd)) return Unavailable("iconv has no GB18030 converter");
   std::string out;
   size_t consumed = 0;
   const bool ok = Convert(cd, utf8, out, consumed);

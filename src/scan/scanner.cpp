@@ -66,6 +66,7 @@ Result<std::unique_ptr<Scanner>> Scanner::Create() {
       flags.push_back(patterns[i].utf8 ? HS_FLAG_UTF8 : 0u);
       ids.push_back(static_cast<unsigned>(i));
     }
+    ptrs.reserve(exprs.size());
     for (const auto& e : exprs) ptrs.push_back(e.c_str());
     hs_database_t* db = nullptr;
     hs_compile_error_t* err = nullptr;
@@ -129,7 +130,7 @@ Result<std::unique_ptr<ScanStream>> Scanner::NewStream() const {
 
 // ---- ScanStream ----
 
-ScanStream::ScanStream(const Scanner& scanner) : scanner_(scanner) {
+ScanStream::ScanStream(const Scanner& /*scanner*/) {
   ctx_.today = core::TodayInChina();
 }
 

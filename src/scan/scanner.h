@@ -117,7 +117,6 @@ class ScanStream {
   void Emit(const Candidate& c);
   void Trim();
 
-  const Scanner& scanner_;
   hs_scratch* scratch_ = nullptr;
   std::vector<hs_stream*> streams_;
   DigitTriggers digits_;  // the patterns of kNativeGroup

@@ -131,10 +131,11 @@ void ColumnTracker::FeedDelimited(std::string_view bytes) {
       if (j > i) {
         const std::string_view run = bytes.substr(i, j - i);
         AppendRun(run, pos_);
-        if (in_quotes_)
+        if (in_quotes_) {
           line_ += static_cast<uint64_t>(std::count(run.begin(), run.end(), '\n'));
-        else
+        } else {
           row_has_bytes_ = true;
+        }
         pos_ += run.size();
         i = j;
         continue;
