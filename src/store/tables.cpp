@@ -11,9 +11,10 @@
 namespace custos::store {
 namespace {
 
-constexpr ColumnType I = ColumnType::kInt;
-constexpr ColumnType T = ColumnType::kText;
-constexpr ColumnType B = ColumnType::kBlob;
+// One letter each, so that a table's description reads as one column per line.
+constexpr ColumnType I = ColumnType::kInt;   // NOLINT(readability-identifier-naming): see above
+constexpr ColumnType T = ColumnType::kText;  // NOLINT(readability-identifier-naming): see above
+constexpr ColumnType B = ColumnType::kBlob;  // NOLINT(readability-identifier-naming): see above
 
 ColumnSpec C(std::string_view name, ColumnType type) {
   ColumnSpec c;

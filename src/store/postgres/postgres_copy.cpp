@@ -70,8 +70,9 @@ Status CopyIndex(SqliteDb& db, Transaction& txn, CopyReport& report) {
                               entries.push_back({s.Text(1), s.Blob(2)});
                               return Status::Ok();
                             });
-      !step.ok())
+      !step.ok()) {
     return step;
+  }
   return flush();
 }
 

@@ -410,6 +410,7 @@ Result<std::vector<std::string>> PgTransaction::FindByIndex(std::string_view fie
       PgResult r,
       Run(kFindByIndex, Params().Text(field).Bytea(token).Int(SqlLimit(limit)), "find by index"));
   std::vector<std::string> ids;
+  ids.reserve(static_cast<size_t>(r.Rows()));
   for (int i = 0; i < r.Rows(); ++i) ids.push_back(r.Text(i, 0));
   return ids;
 }
