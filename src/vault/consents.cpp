@@ -56,7 +56,7 @@ Result<consent::ConsentChange> ToChange(const ConsentRequest& request, const Con
 // --- collection (used by customers.cpp and import.cpp) ---
 
 std::string ConsentChannel(std::string_view source, const Context& ctx) {
-  const std::string word(source.substr(0, source.find(':')));
+  std::string word(source.substr(0, source.find(':')));
   if (consent::CheckChannel(word).ok()) return word;
   return std::string(ChannelName(ctx.channel));
 }

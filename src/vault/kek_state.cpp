@@ -49,14 +49,23 @@ Status ParseRotation(std::string_view text, KekState& s) {
     const std::string_view k = item.substr(0, eq);
     const std::string_view v = item.substr(eq + 1);
     bool ok = true;
-    if (k == "state") s.rotation = std::string(v);
-    else if (k == "from") ok = ParseInt(v, s.from);
-    else if (k == "to") ok = ParseInt(v, s.to);
-    else if (k == "rewrapped") ok = ParseInt(v, s.rewrapped);
-    else if (k == "gone") ok = ParseInt(v, s.gone);
-    else if (k == "started") ok = ParseInt(v, s.started_at_ms);
-    else if (k == "finished") ok = ParseInt(v, s.finished_at_ms);
-    else if (k == "cursor") s.cursor = std::string(v);
+    if (k == "state") {
+      s.rotation = std::string(v);
+    } else if (k == "from") {
+      ok = ParseInt(v, s.from);
+    } else if (k == "to") {
+      ok = ParseInt(v, s.to);
+    } else if (k == "rewrapped") {
+      ok = ParseInt(v, s.rewrapped);
+    } else if (k == "gone") {
+      ok = ParseInt(v, s.gone);
+    } else if (k == "started") {
+      ok = ParseInt(v, s.started_at_ms);
+    } else if (k == "finished") {
+      ok = ParseInt(v, s.finished_at_ms);
+    } else if (k == "cursor") {
+      s.cursor = std::string(v);
+    }
     if (!ok) return Malformed(kMetaKekRotation);
   }
   return Status::Ok();

@@ -46,9 +46,13 @@ RetentionPlanView ToView(const store::RetentionPlanRow& row, const lifecycle::Pl
 std::string Counted(const std::vector<lifecycle::PlanItem>& items) {
   int64_t c = 0, t = 0, n = 0;
   for (const auto& i : items) {
-    if (i.kind == "customer") ++c;
-    else if (i.kind == "transaction") ++t;
-    else ++n;
+    if (i.kind == "customer") {
+      ++c;
+    } else if (i.kind == "transaction") {
+      ++t;
+    } else {
+      ++n;
+    }
   }
   return fmt::format("{} customers, {} transactions, {} notes", c, t, n);
 }

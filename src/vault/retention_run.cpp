@@ -240,9 +240,13 @@ Status FinishRun(VaultState& impl, RunState& s, RetentionRunReport& report) {
   const std::string salt_hex = crypto::ToHex(s.salt);
   CUSTOS_RETURN_IF_ERROR(lifecycle::AppendLedger(ledger, s.vault_id, salt_hex, ledger_rows));
   for (const auto& r : run_rows) {
-    if (r.kind == "customer") ++report.customers;
-    else if (r.kind == "transaction") ++report.transactions;
-    else ++report.notes;
+    if (r.kind == "customer") {
+      ++report.customers;
+    } else if (r.kind == "transaction") {
+      ++report.transactions;
+    } else {
+      ++report.notes;
+    }
   }
   lifecycle::CertificateFacts facts;
   facts.vault_id = s.vault_id;

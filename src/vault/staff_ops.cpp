@@ -341,6 +341,7 @@ Result<std::vector<TokenView>> StaffService::ListTokens(const Context& ctx, std:
                                                staff_id, /*self_ok=*/true));
   CUSTOS_ASSIGN_OR_RETURN(auto rows, a.txn->ListApiTokens(staff_id));
   std::vector<TokenView> out;
+  out.reserve(rows.size());
   for (const store::ApiTokenRow& row : rows) out.push_back(ToView(row, impl.Now()));
   CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
       *a.txn, impl.Event(a.ctx, "token.list", target, "allow",
@@ -596,6 +597,7 @@ Result<std::vector<TrainingRecord>> StaffService::ListTraining(const Context& ct
                                                "training.read", staff_id, /*self_ok=*/true));
   CUSTOS_ASSIGN_OR_RETURN(auto rows, a.txn->ListTraining(staff_id));
   std::vector<TrainingRecord> out;
+  out.reserve(rows.size());
   for (const store::TrainingRow& r : rows) {
     out.push_back(TrainingRecord{r.staff_id, r.course, r.completed_at_ms, r.valid_until_ms,
                                  r.recorded_by});
