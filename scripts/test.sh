@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Sets up, builds and runs every test: a release build with warnings as errors, then the same
-# tests under AddressSanitizer + UBSan. This is what CI runs (.ci/run).
+# Sets up, builds and runs every test: a release build with warnings as errors, the linters
+# (scripts/lint.sh), the same tests under AddressSanitizer + UBSan (but the crash and fuzz
+# suites, which run once, above), and the concurrency tests under ThreadSanitizer. This is what
+# CI runs (.ci/run). Each phase prints its wall time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -17,17 +19,47 @@ trap 'scripts/pg_cluster.sh stop >/dev/null 2>&1 || true; scripts/softhsm.sh sto
 eval "$(scripts/softhsm.sh start)"
 export CUSTOS_REQUIRE_HSM=1
 
+phase_start=$SECONDS
+took() {  # the wall time of the phase that just ended
+  echo "-- took $((SECONDS - phase_start))s"
+  phase_start=$SECONDS
+}
+
 echo "== build (warnings as errors) =="
 scripts/build.sh -DCUSTOS_BUILD_TESTS=ON -DCUSTOS_BUILD_BENCH=ON -DCUSTOS_SANITIZE=OFF
+took
 # Includes the short libFuzzer run (label fuzz: its own clang-14 build in build-fuzz, with
 # ASan+UBSan, so the sanitizer pass below skips it).
 echo "== tests =="
 ctest --test-dir build --output-on-failure -j "$JOBS" --timeout 600
+took
+
+# clang-tidy over src/ (results cached by content, see scripts/tidy.py); clang-format once the
+# tree is enforced (.clang-format-enforced).
+echo "== lint =="
+BUILD_DIR=build scripts/lint.sh
+took
 
 if [ "${SKIP_SANITIZERS:-0}" != "1" ]; then
   echo "== build (AddressSanitizer + UBSan) =="
   BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DCUSTOS_SANITIZE=ON -DCUSTOS_BUILD_BENCH=OFF
+  took
+  # The crash suites (SIGKILL loops) and the fuzz run already ran once in the plain pass.
   echo "== tests under AddressSanitizer + UBSan =="
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan --output-on-failure -j "$JOBS" --timeout 900 -LE fuzz
+    ctest --test-dir build-asan --output-on-failure -j "$JOBS" --timeout 900 -LE "fuzz|crash"
+  took
+
+  # ThreadSanitizer on the tests labelled concurrency (group commit, rotation under traffic,
+  # the API under load, two processes / two servers on PostgreSQL, the scheduler): only the
+  # targets they need are built. tsan.supp names what is suppressed in uninstrumented libraries.
+  echo "== build (ThreadSanitizer: the concurrency tests) =="
+  TSAN_TARGETS="vault_test vault_keys_test api_e2e_test cli_schedule_test custos"
+  BUILD_DIR=build-tsan NINJA_TARGETS="$TSAN_TARGETS" \
+    scripts/build.sh -DCUSTOS_TSAN=ON -DCUSTOS_BUILD_BENCH=OFF
+  took
+  echo "== concurrency tests under ThreadSanitizer =="
+  TSAN_OPTIONS="suppressions=$PWD/tsan.supp:second_deadlock_stack=1:history_size=4" \
+    ctest --test-dir build-tsan --output-on-failure -j "$JOBS" --timeout 900 -L concurrency
+  took
 fi
