@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -65,6 +66,14 @@ class Hasher:
         return self.memo[path]
 
 
+def object_of(entry):
+    """The object file an entry of compile_commands.json writes (its -o), as ninja names it."""
+    if "output" in entry:
+        return entry["output"]
+    args = entry.get("arguments") or shlex.split(entry["command"])
+    return args[args.index("-o") + 1] if "-o" in args else ""
+
+
 def neutral(text):
     return text.replace(ROOT, PLACEHOLDER)
 
@@ -108,7 +117,7 @@ def main():
 
     todo, results, cached = [], {}, 0
     for e in entries:
-        d = deps.get(e.get("output", ""))
+        d = deps.get(object_of(e))
         key = cache_key(e, d, hasher, salt) if d is not None else None
         hit = os.path.join(cache_dir, key[:2], key) if key else None
         if hit and os.path.exists(hit):
