@@ -136,15 +136,15 @@ void AddStaffGroup(CLI::App& app, Globals& g, Action& action) {
   passwd->add_option("id", *pw_id, "staff id")->required();
   passwd->callback([&g, &action, pw_id] {
     action = [&g, pw_id] {
-      std::string current;
-      if (*pw_id == g.staff) {  // one's own: the current password first (issue 12)
-        auto cur = ReadSecret("CUSTOS_PASSWORD", "Current password: ");
-        if (!cur.ok()) return g.out().Fail(cur.status());
-        current = *cur;
-      }
       auto pw = NewPassword();
       if (!pw.ok()) return g.out().Fail(pw.status());
       return WithVault(g, [&](vault::Vault& v) {
+        std::string current;
+        if (*pw_id == g.staff) {  // one's own: the current password too (issue 12)
+          auto cur = ReadSecret("CUSTOS_PASSWORD", "Current password: ");
+          if (!cur.ok()) return g.out().Fail(cur.status());
+          current = *cur;
+        }
         Status st = v.staff().SetPassword(g.MakeContext(), *pw_id, *pw, current);
         return Done(g, st, {{"staff_id", *pw_id}, {"password_set", true}},
                     "password set for " + *pw_id);
