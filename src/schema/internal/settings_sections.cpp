@@ -40,7 +40,8 @@ Result<AccessConfig> ReadAccessSection(const TomlSection& s) {
                           s.Integer("lockout_minutes", 1, 1440, c.lockout_minutes));
   c.max_failures = static_cast<uint32_t>(failures);
   c.lockout_minutes = static_cast<uint32_t>(minutes);
-  CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> pairs, s.StringList("allowed_role_pairs", false));
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> pairs,
+                          s.StringList("allowed_role_pairs", false));
   for (const std::string& p : pairs) {
     const size_t plus = p.find('+');
     if (plus == std::string::npos || plus == 0 || plus + 1 == p.size()) {
