@@ -44,6 +44,10 @@ std::string ScopeToJson(const ApprovalScope& scope) {
     j["plan"] = scope.plan;
     j["plan_sha256"] = scope.plan_sha256;
   }
+  if (!scope.staff.empty()) {
+    j["staff"] = scope.staff;
+    j["roles"] = scope.roles;
+  }
   return j.dump();
 }
 
@@ -55,9 +59,10 @@ Result<ApprovalScope> ScopeFromJson(std::string_view json) {
   for (const auto& item : j.items()) {
     const std::string& key = item.key();
     if (key != "customers" && key != "fields" && key != "levels" && key != "purpose" &&
-        key != "plan" && key != "plan_sha256") {
+        key != "plan" && key != "plan_sha256" && key != "staff" && key != "roles") {
       return InvalidArgument(
-          "scope: unknown key (allowed: customers, fields, levels, purpose, plan, plan_sha256)");
+          "scope: unknown key (allowed: customers, fields, levels, purpose, plan, plan_sha256, "
+          "staff, roles)");
     }
   }
   ApprovalScope scope;
@@ -68,8 +73,10 @@ Result<ApprovalScope> ScopeFromJson(std::string_view json) {
     if (!it->is_string()) return InvalidArgument("scope 'purpose': must be a string");
     scope.purpose = it->get<std::string>();
   }
+  CUSTOS_ASSIGN_OR_RETURN(scope.roles, StringList(j, "roles"));
   for (auto [key, out] : {std::pair{"plan", &scope.plan},
-                          std::pair{"plan_sha256", &scope.plan_sha256}}) {
+                          std::pair{"plan_sha256", &scope.plan_sha256},
+                          std::pair{"staff", &scope.staff}}) {
     if (auto it = j.find(key); it != j.end()) {
       if (!it->is_string()) return InvalidArgument(fmt::format("scope '{}': must be a string", key));
       *out = it->get<std::string>();
@@ -79,10 +86,11 @@ Result<ApprovalScope> ScopeFromJson(std::string_view json) {
 }
 
 Status CheckKind(std::string_view kind) {
-  if (kind == kKindBreakGlass || kind == kKindDestruction || kind == kKindBulkExport) {
+  if (kind == kKindBreakGlass || kind == kKindDestruction || kind == kKindBulkExport ||
+      kind == kKindRoleGrant) {
     return Status::Ok();
   }
-  return InvalidArgument("kind: must be break_glass, destruction or bulk_export");
+  return InvalidArgument("kind: must be break_glass, destruction, bulk_export or role_grant");
 }
 
 Status CheckRequest(std::string_view kind, std::string_view justification,
@@ -106,6 +114,15 @@ Status CheckRequest(std::string_view kind, std::string_view justification,
       (scope.customers.empty() || scope.customers.size() > kMaxScopeCustomers)) {
     return InvalidArgument(fmt::format(
         "scope 'customers': break-glass must name 1 to {} customers", kMaxScopeCustomers));
+  }
+  if (kind == kKindRoleGrant && (scope.staff.empty() || scope.roles.empty())) {
+    return InvalidArgument("scope 'roles': a role_grant names a staff member and its roles");
+  }
+  if (kind == kKindRoleGrant && !scope.customers.empty()) {
+    return InvalidArgument("scope 'customers': a role_grant names no customers");
+  }
+  if (kind != kKindRoleGrant && (!scope.staff.empty() || !scope.roles.empty())) {
+    return InvalidArgument("scope 'roles': only a role_grant names a staff member and roles");
   }
   return Status::Ok();
 }

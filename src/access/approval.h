@@ -29,11 +29,16 @@ namespace custos::access {
 inline constexpr std::string_view kKindBreakGlass = "break_glass";
 inline constexpr std::string_view kKindDestruction = "destruction";
 inline constexpr std::string_view kKindBulkExport = "bulk_export";
+// Dual control over access itself (issue 12): giving a staff member a role that reads
+// confidential fields unmasked needs an approved role_grant naming the staff member and the
+// roles; the staff change that applies it marks it "used" (it is good for one change).
+inline constexpr std::string_view kKindRoleGrant = "role_grant";
 
 inline constexpr std::string_view kStateRequested = "requested";
 inline constexpr std::string_view kStateApproved = "approved";
 inline constexpr std::string_view kStateRejected = "rejected";
 inline constexpr std::string_view kStateExpired = "expired";
+inline constexpr std::string_view kStateUsed = "used";  // a role_grant applied
 
 // Limits on what a request may ask for.
 inline constexpr int64_t kMaxBreakGlassMs = 24LL * 3600 * 1000;     // one day
@@ -51,6 +56,10 @@ struct ApprovalScope {
   // content as approved. Written to the JSON only when set: {"plan":"...","plan_sha256":"..."}.
   std::string plan;
   std::string plan_sha256;
+  // A role grant (kind role_grant): the staff member and the roles to give them. Written to
+  // the JSON only when set: {"staff":"...","roles":["risk_officer"]}.
+  std::string staff;
+  std::vector<std::string> roles;
 };
 
 // Canonical JSON text of a scope (keys in a fixed order).
@@ -58,10 +67,11 @@ std::string ScopeToJson(const ApprovalScope& scope);
 // InvalidArgument naming the key at fault for malformed JSON, unknown keys or wrong types.
 Result<ApprovalScope> ScopeFromJson(std::string_view json);
 
-// OK if kind is one of the three kinds.
+// OK if kind is one of the four kinds.
 Status CheckKind(std::string_view kind);
 // The request rules: justification length, duration (> 0, <= the kind's maximum), a
-// break-glass scope naming 1..kMaxScopeCustomers customers and only known levels.
+// break-glass scope naming 1..kMaxScopeCustomers customers and only known levels, a
+// role_grant naming a staff member and at least one role and no customers.
 // InvalidArgument naming the rule.
 Status CheckRequest(std::string_view kind, std::string_view justification,
                     const ApprovalScope& scope, int64_t duration_ms);

@@ -16,7 +16,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<BodyMember, 7> kApprovalBody = {{
+constexpr std::array<BodyMember, 9> kApprovalBody = {{
     {"kind", MemberKind::kString, false},
     {"justification", MemberKind::kString, true},
     {"customers", MemberKind::kStringList, false},
@@ -24,6 +24,8 @@ constexpr std::array<BodyMember, 7> kApprovalBody = {{
     {"levels", MemberKind::kStringList, false},
     {"purpose", MemberKind::kString, false},
     {"duration_ms", MemberKind::kInteger, false},
+    {"staff_id", MemberKind::kString, false},  // role_grant
+    {"roles", MemberKind::kStringList, false},  // role_grant
 }};
 constexpr std::array<BodyMember, 0> kEmptyBody = {};
 constexpr std::array<std::string_view, 2> kApprovalQuery = {"requester", "state"};
@@ -65,6 +67,8 @@ Result<ApiResponse> RequestApproval(vault::Vault& v, const ApiRequest& req,
   r.levels = StringsOr(body, "levels");
   r.purpose = StringOr(body, "purpose", "");
   r.duration_ms = IntOr(body, "duration_ms", 0);
+  r.staff_id = StringOr(body, "staff_id", "");
+  r.roles = StringsOr(body, "roles");
   CUSTOS_ASSIGN_OR_RETURN(std::string id, v.approvals().Request(s.ctx, r));
   return JsonResponse(201, Dump({{"approval_id", id}}));
 }

@@ -36,7 +36,11 @@ constexpr std::array<BodyMember, 4> kStaffChangeBody = {{
     {"roles", MemberKind::kStringList, false},
     {"status", MemberKind::kString, false},
 }};
-constexpr std::array<BodyMember, 1> kPasswordBody = {{{"password", MemberKind::kString, true}}};
+constexpr std::array<BodyMember, 2> kPasswordBody = {{
+    {"password", MemberKind::kString, true},
+    {"current_password", MemberKind::kString, false},  // required for one's own
+}};
+constexpr std::array<BodyMember, 1> kTotpBody = {{{"current_code", MemberKind::kString, false}}};
 constexpr std::array<BodyMember, 4> kTrainingBody = {{
     {"staff_id", MemberKind::kString, true},
     {"course", MemberKind::kString, true},
@@ -136,13 +140,19 @@ Result<ApiResponse> UpdateStaff(vault::Vault& v, const ApiRequest& req, const Re
 Result<ApiResponse> SetPassword(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kPasswordBody));
   const std::string id = Param(s, "staff_id");
-  CUSTOS_RETURN_IF_ERROR(v.staff().SetPassword(s.ctx, id, StringOr(body, "password", "")));
+  CUSTOS_RETURN_IF_ERROR(v.staff().SetPassword(s.ctx, id, StringOr(body, "password", ""),
+                                               StringOr(body, "current_password", "")));
   return JsonResponse(200, Dump({{"staff_id", id}}));
 }
 
 Result<ApiResponse> EnrollTotp(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
-  CUSTOS_RETURN_IF_ERROR(NoBody(req));
-  CUSTOS_ASSIGN_OR_RETURN(vault::TotpEnrollment e, v.staff().EnrollTotp(s.ctx, Param(s, "staff_id")));
+  std::string code;
+  if (req.body.find_first_not_of(" \t\r\n") != std::string::npos) {
+    CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kTotpBody));
+    code = StringOr(body, "current_code", "");
+  }
+  CUSTOS_ASSIGN_OR_RETURN(vault::TotpEnrollment e,
+                          v.staff().EnrollTotp(s.ctx, Param(s, "staff_id"), code));
   return JsonResponse(201, Dump({{"secret_base32", e.secret_base32},
                                  {"otpauth_uri", e.otpauth_uri}}));
 }

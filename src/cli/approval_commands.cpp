@@ -87,8 +87,11 @@ void AddApprovalGroup(CLI::App& app, Globals& g, Action& action) {
   auto* request = approval->add_subcommand("request", "ask for access beyond your role");
   auto req = std::make_shared<vault::ApprovalRequest>();
   auto duration = std::make_shared<std::string>("1h");
-  request->add_option("--kind", req->kind, "break_glass (default), destruction, bulk_export")
-      ->check(CLI::IsMember({"break_glass", "destruction", "bulk_export"}));
+  request->add_option("--kind", req->kind,
+                      "break_glass (default), destruction, bulk_export, role_grant")
+      ->check(CLI::IsMember({"break_glass", "destruction", "bulk_export", "role_grant"}));
+  request->add_option("--staff", req->staff_id, "role_grant: the staff member to give roles");
+  request->add_option("--role", req->roles, "role_grant: a role reading confidential (repeat)");
   request->add_option("--customer", req->customers, "a customer id (repeat)");
   request->add_option("--field", req->fields, "a field (repeat; default: every field)");
   request->add_option("--level", req->levels, "a level (repeat): general, internal, confidential");

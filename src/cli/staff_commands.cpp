@@ -130,7 +130,8 @@ void AddStaffGroup(CLI::App& app, Globals& g, Action& action) {
   });
 
   auto* passwd = staff->add_subcommand(
-      "passwd", "set a password from $CUSTOS_NEW_PASSWORD or a prompt (self or staff.manage)");
+      "passwd", "set a password from $CUSTOS_NEW_PASSWORD or a prompt (staff.manage, or self "
+                "with the current password from $CUSTOS_PASSWORD or a prompt)");
   auto pw_id = std::make_shared<std::string>();
   passwd->add_option("id", *pw_id, "staff id")->required();
   passwd->callback([&g, &action, pw_id] {
@@ -138,7 +139,13 @@ void AddStaffGroup(CLI::App& app, Globals& g, Action& action) {
       auto pw = NewPassword();
       if (!pw.ok()) return g.out().Fail(pw.status());
       return WithVault(g, [&](vault::Vault& v) {
-        Status st = v.staff().SetPassword(g.MakeContext(), *pw_id, *pw);
+        std::string current;
+        if (*pw_id == g.staff) {  // one's own: the current password too (issue 12)
+          auto cur = ReadSecret("CUSTOS_PASSWORD", "Current password: ");
+          if (!cur.ok()) return g.out().Fail(cur.status());
+          current = *cur;
+        }
+        Status st = v.staff().SetPassword(g.MakeContext(), *pw_id, *pw, current);
         return Done(g, st, {{"staff_id", *pw_id}, {"password_set", true}},
                     "password set for " + *pw_id);
       });
@@ -225,11 +232,14 @@ void AddTotpGroup(CLI::App& app, Globals& g, Action& action) {
       "enroll", "make a new TOTP secret; prints it ONCE (self or staff.manage)");
   auto id = std::make_shared<std::string>();
   enroll->add_option("id", *id, "staff id (default: yourself)");
-  enroll->callback([&g, &action, id] {
-    action = [&g, id] {
+  auto code = std::make_shared<std::string>();
+  enroll->add_option("--current-code", *code,
+                     "a current code of your enrolled factor (re-enrolling your own)");
+  enroll->callback([&g, &action, id, code] {
+    action = [&g, id, code] {
       return WithVault(g, [&](vault::Vault& v) {
         const std::string who = id->empty() ? g.staff : *id;
-        auto e = v.staff().EnrollTotp(g.MakeContext(), who);
+        auto e = v.staff().EnrollTotp(g.MakeContext(), who, *code);
         if (!e.ok()) return g.out().Fail(e.status());
         g.out().Print({{"staff_id", who}, {"secret", e->secret_base32}, {"otpauth_uri", e->otpauth_uri}},
                       fmt::format("TOTP secret for {} (shown once; add it to an authenticator "

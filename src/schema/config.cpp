@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "schema/actions.h"
+
 namespace custos::schema {
 namespace {
 
@@ -42,6 +44,41 @@ const RoleDef* Config::FindRole(std::string_view name) const {
 
 const PostDef* Config::FindPost(std::string_view name) const {
   return FindByName(posts, name);
+}
+
+bool AdministersAccess(const RoleDef& role) {
+  return std::any_of(role.grants.begin(), role.grants.end(), [](const GrantDef& g) {
+    return std::any_of(g.actions.begin(), g.actions.end(), [](const std::string& a) {
+      return a == "staff.manage" || a == "config.manage";
+    });
+  });
+}
+
+bool HandlesCustomerData(const RoleDef& role) {
+  return std::any_of(role.grants.begin(), role.grants.end(), [](const GrantDef& g) {
+    return std::any_of(g.actions.begin(), g.actions.end(), [](const std::string& a) {
+      const std::optional<Action> action = ParseAction(a);
+      return action.has_value() && Info(*action).data;
+    });
+  });
+}
+
+std::optional<std::pair<std::string, std::string>> Config::ForbiddenRolePair(
+    const std::vector<std::string>& names) const {
+  for (const std::string& a : names) {
+    const RoleDef* admin = FindRole(a);
+    if (admin == nullptr || !AdministersAccess(*admin)) continue;
+    for (const std::string& d : names) {
+      const RoleDef* data = FindRole(d);
+      if (data == nullptr || !HandlesCustomerData(*data)) continue;
+      const std::pair<std::string, std::string> pair{a, d};
+      if (std::find(access.allowed_role_pairs.begin(), access.allowed_role_pairs.end(), pair) ==
+          access.allowed_role_pairs.end()) {
+        return pair;
+      }
+    }
+  }
+  return std::nullopt;
 }
 
 std::vector<const FieldDef*> Config::FieldsAt(Level level) const {

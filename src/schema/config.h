@@ -18,7 +18,8 @@
 //               rate_limit_burst, threads
 //   [backup]    dir, every, keep
 //   [lifecycle] plan_every                "off" or an interval of at least 1h
-//   [access]    max_failures (3..20), lockout_minutes (1..1440)
+//   [access]    max_failures (3..20), lockout_minutes (1..1440), allowed_role_pairs
+//               ("ADMIN_ROLE+DATA_ROLE": separation of duties, docs/security.md)
 //   [retention.NAME]  description, event, min (required); max     one table per retention
 //                     class; classes "consent" and "audit" are required (docs/retention.md)
 //   [fields.NAME]     label, type, category, level, retention (required); pipl_sensitive,
@@ -57,6 +58,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/level.h"
@@ -119,6 +121,12 @@ struct RoleDef {
 };
 
 // A post (岗位, [posts.NAME]): a job in the company and the roles that come with it (P3.2b).
+// Separation of duties (docs/security.md): a role administers access when a grant lists
+// staff.manage or config.manage (it decides who may do what); it handles customer data when a
+// grant lists a data action (customer.*, txn.*, note.*).
+bool AdministersAccess(const RoleDef& role);
+bool HandlesCustomerData(const RoleDef& role);
+
 struct PostDef {
   std::string name;
   std::string label;
@@ -218,6 +226,9 @@ struct LifecycleConfig {
 struct AccessConfig {
   uint32_t max_failures = 5;      // 3 .. 20
   uint32_t lockout_minutes = 15;  // 1 .. 1440
+  // Separation of duties (docs/security.md): pairs of an administrative and a data role that
+  // one staff member may nevertheless hold, written "admin_role+data_role" in custos.toml.
+  std::vector<std::pair<std::string, std::string>> allowed_role_pairs;
 };
 
 struct Config {
@@ -244,6 +255,10 @@ struct Config {
   const RetentionClassDef* FindRetentionClass(std::string_view name) const;
   const RoleDef* FindRole(std::string_view name) const;
   const PostDef* FindPost(std::string_view name) const;
+  // Separation of duties: the first pair (administrative role, data role) among `roles` that
+  // [access] allowed_role_pairs does not allow; nullopt when the roles may be held together.
+  std::optional<std::pair<std::string, std::string>> ForbiddenRolePair(
+      const std::vector<std::string>& roles) const;
   // The fields at `level`, in file order (possibly none).
   std::vector<const FieldDef*> FieldsAt(Level level) const;
 };

@@ -387,6 +387,7 @@ Result<Config> ReadConfig(const TomlSection& root) {
   CUSTOS_ASSIGN_OR_RETURN(c.lifecycle, internal::ReadLifecycleSection(lifecycle));
   CUSTOS_ASSIGN_OR_RETURN(TomlSection access, root.Table("access", /*required=*/false));
   CUSTOS_ASSIGN_OR_RETURN(c.access, internal::ReadAccessSection(access));
+  CUSTOS_RETURN_IF_ERROR(internal::CheckSeparation(posts, access, c));
   return c;
 }
 

@@ -21,7 +21,7 @@ namespace custos::vault {
 struct VaultState;
 
 struct ApprovalRequest {
-  std::string kind = "break_glass";  // or "destruction", "bulk_export"
+  std::string kind = "break_glass";  // or "destruction", "bulk_export", "role_grant"
   std::string justification;         // written reason; no personal data
   std::vector<std::string> customers;
   std::vector<std::string> fields;  // empty with levels empty: every field
@@ -32,6 +32,10 @@ struct ApprovalRequest {
   // content is filled in by the vault (or, when given, must match it).
   std::string plan_id;
   std::string plan_sha256;
+  // kind "role_grant" (issue 12): the staff member and the roles that read confidential
+  // fields to give them; requested by a holder of staff.manage, for someone else.
+  std::string staff_id;
+  std::vector<std::string> roles;
 };
 
 struct ApprovalView {
@@ -44,7 +48,7 @@ struct ApprovalView {
   int64_t expires_at_ms = 0;
   std::string approver;
   int64_t decided_at_ms = 0;
-  std::string state;  // "requested", "approved", "rejected", "expired"
+  std::string state;  // "requested", "approved", "rejected", "expired", "used"
 };
 
 
@@ -53,11 +57,15 @@ class ApprovalService {
   // Made by Vault::Open; borrows the vault's state, which outlives it.
   explicit ApprovalService(VaultState& state) : state_(&state) {}
 
-  // approval.request. Returns the approval id. InvalidArgument naming the rule.
+  // approval.request (a role_grant also needs staff.manage and names someone else). Returns
+  // the approval id. InvalidArgument naming the rule.
   Result<std::string> Request(const Context& ctx, const ApprovalRequest& request);
-  // approval.approve, by a staff member other than the requester (PermissionDenied for one's
-  // own request). FailedPrecondition if the request is decided or expired; NotFound if absent.
-  // Audited "approval.approve" / "approval.reject" naming the kind ("break-glass ...").
+  // approval.approve, by a different person in fact (PermissionDenied otherwise): not the
+  // requester, not the staff member a role_grant is for, not an account created after the
+  // request, and not one created or last changed by the requester; an approval by an account
+  // sharing its creator with the requester is flagged in the entry. FailedPrecondition if the
+  // request is decided or expired; NotFound if absent. Audited "approval.approve" /
+  // "approval.reject" naming the kind ("break-glass ...").
   Status Approve(const Context& ctx, std::string_view approval_id);
   Status Reject(const Context& ctx, std::string_view approval_id);
   // approval.read, or self (requester = actor). Empty filters match everything.

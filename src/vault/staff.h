@@ -105,10 +105,10 @@ class StaffService {
 
   // --- staff and authentication (issue 3, P4a, P5b; src/vault/staff_ops.cpp) ---
   // Every call below is audited (never a password, token or TOTP secret). Calls taking a
-  // Context need an active, unlocked actor whose roles grant the named action (until the
-  // policy engine: RequireAdminAction in src/vault/admin_action.cpp); "self" marks calls a
-  // staff member may also make about their own account. Refusals are audited as "deny":
-  // Unauthenticated (unknown / inactive actor), PermissionDenied (no grant).
+  // Context are operations of the admission core (admission.h): an active, unlocked actor
+  // whose roles grant the named action; "self" marks calls a staff member may also make
+  // about their own account. Refusals are audited as "deny": Unauthenticated (unknown /
+  // inactive actor), PermissionDenied (no grant).
 
   // Resolves a bearer token ("cst_" + base32 of 32 random bytes) to an active staff id.
   // Unauthenticated (unknown, expired, revoked token; locked or disabled staff). Refusals are
@@ -130,21 +130,30 @@ class StaffService {
   // staff.manage or self; every staff member's tokens when staff_id is empty (staff.manage).
   Result<std::vector<TokenView>> ListTokens(const Context& ctx, std::string_view staff_id);
 
-  // staff.manage. Conflict if the id exists; InvalidArgument naming the bad field or rule.
+  // staff.manage. Conflict if the id exists; InvalidArgument naming the bad field or rule,
+  // or the pair of roles separation of duties forbids (custos.toml [access]); a role that
+  // reads confidential fields unmasked needs an approved role_grant for the new id
+  // (FailedPrecondition without one; the grant is used up). The creator is recorded: an
+  // account cannot approve what its creator requested (ApprovalService::Approve).
   Status Create(const Context& ctx, const StaffSpec& spec);
-  // staff.manage. NotFound if absent. An actor cannot disable themselves or drop their own
-  // staff.manage (the last way back in).
+  // staff.manage. NotFound if absent. Nobody changes their own roles or post
+  // (PermissionDenied) or disables themselves; separation of duties and dual control as for
+  // Create. A change of roles, post or status revokes every live token of the staff member.
   Status Update(const Context& ctx, std::string_view staff_id, const StaffChange& change);
   // staff.manage or role.read.
   Result<std::vector<StaffView>> List(const Context& ctx);
-  // staff.manage or self. Also clears a lock-out.
+  // staff.manage (an administrator's reset), or self with the current password
+  // (PermissionDenied when wrong or missing). Also clears a lock-out.
   Status SetPassword(const Context& ctx, std::string_view staff_id,
-                     std::string_view new_password);
-  // staff.manage or self. Replaces any earlier secret; returns the new one once.
-  Result<TotpEnrollment> EnrollTotp(const Context& ctx, std::string_view staff_id);
+                     std::string_view new_password, std::string_view current_password = {});
+  // staff.manage, or self; re-enrolling one's own enrolled factor needs a current code
+  // (PermissionDenied otherwise). Replaces any earlier secret; returns the new one once.
+  Result<TotpEnrollment> EnrollTotp(const Context& ctx, std::string_view staff_id,
+                                    std::string_view current_code = {});
 
-  // training.manage. NotFound for an unknown staff id; InvalidArgument if valid_until is not
-  // after completed_at.
+  // training.manage, never for oneself (PermissionDenied). NotFound for an unknown staff id;
+  // InvalidArgument if completed_at is before 2000 or in the future, or valid_until is not
+  // after it or more than ten years after it.
   Status RecordTraining(const Context& ctx, const TrainingRecord& record);
   // training.read or self; everyone's when staff_id is empty (training.read).
   Result<std::vector<TrainingRecord>> ListTraining(const Context& ctx, std::string_view staff_id);

@@ -1,7 +1,9 @@
-// Staff and authentication (issue 3, P4a, P5b): logins and API tokens, staff accounts, TOTP
-// enrolment, training records and dual-control approvals. Each call runs in one storage
-// transaction with its audit entry; refusals are audited as "deny". Secrets (passwords,
-// tokens, TOTP secrets and codes) never reach an audit entry or an error message.
+// Staff and authentication (issue 3, P4a, P5b; issue 12): logins and API tokens, staff
+// accounts, TOTP enrolment and training records. Every operation taking a Context is a body of
+// the admission core (admission.h): it runs in one storage transaction with its audit entry,
+// refusals are recorded as "deny". Login and token checks come before any actor exists and
+// record their own entries. Secrets (passwords, tokens, TOTP secrets and codes) never reach
+// an audit entry or an error message.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -16,10 +18,14 @@
 #include "access/totp.h"
 #include "vault/access_cache.h"
 #include "vault/admin_action.h"
+#include "vault/admission.h"
+#include "vault/staff_rules.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
 namespace {
+
+using schema::Action;
 
 constexpr int64_t kMaxTokenTtlMs = 90LL * 24 * 3600 * 1000;
 constexpr std::string_view kUnauthenticatedActor = "(unauthenticated)";
@@ -41,44 +47,6 @@ std::string StaffTarget(std::string_view id) {
 }
 
 }  // namespace
-
-// Begins the transaction of a staff operation: the admission core admits the actor (an
-// active staff member, not locked out) for administration; the grant is decided by Permit,
-// since for some operations it depends on what is read first.
-static Result<Admitted> Admit(VaultState& impl, const Context& ctx, std::string_view action,
-                              std::string_view target) {
-  const std::optional<schema::Action> known = schema::ParseAction(action);
-  if (!known.has_value()) return Internal(fmt::format("action '{}' is not in the catalogue", action));
-  Operation op{*known, std::string(target), Basis::kAdministration};
-  op.body_decides_grant = true;
-  return BeginAdmitted(impl, ctx, op);
-}
-
-// OK if the admitted actor holds `permission`, or acts on their own account (`subject`) where
-// that is allowed; otherwise the refusal is audited (committing the transaction) and returned.
-static Status Permit(VaultState& impl, Admitted& a, std::string_view action,
-                     std::string_view target, std::string_view permission,
-                     std::string_view subject = {}, bool self_ok = false) {
-  if (self_ok && subject == a.actor.staff_id) return Status::Ok();
-  Status allowed = RequireAdminAction(impl, a.actor, permission);
-  if (allowed.ok()) return allowed;
-  return impl.DenyAndCommit(*a.txn, a.ctx, action, target, allowed);
-}
-
-// Admit + Permit for operations whose subject is known up front.
-static Result<Admitted> AdmitFor(VaultState& impl, const Context& ctx, std::string_view action,
-                                 std::string_view target, std::string_view permission,
-                                 std::string_view subject = {}, bool self_ok = false) {
-  CUSTOS_ASSIGN_OR_RETURN(Admitted a, Admit(impl, ctx, action, target));
-  CUSTOS_RETURN_IF_ERROR(Permit(impl, a, action, target, permission, subject, self_ok));
-  return a;
-}
-
-// Audits a refusal found after admission (bad input, not found) and returns it.
-static Status DenyInput(VaultState& impl, Admitted& a, std::string_view action,
-                        std::string_view target, const Status& why) {
-  return impl.DenyAndCommit(*a.txn, a.ctx, action, target, why);
-}
 
 // --- authentication ---
 
@@ -312,40 +280,57 @@ TokenView ToView(const store::ApiTokenRow& row, int64_t now) {
                    row.expires_at_ms, row.revoked_at_ms, TokenState(row, now)};
 }
 
+Operation AdminOp(Action action, std::string target, std::string_view self = {}) {
+  Operation op{action, std::move(target), Basis::kAdministration};
+  op.self = self;
+  return op;
+}
+
+// The staff row `staff_id` names, or the NotFound refusal to record.
+Result<std::optional<store::StaffRow>> FindStaff(store::Transaction& txn,
+                                                 std::string_view staff_id) {
+  if (!access::ValidStaffId(staff_id)) return std::optional<store::StaffRow>{};
+  return txn.GetStaff(staff_id);
+}
+
+Verdict NoSuchStaff() { return Verdict::Deny(NotFound("staff id: no such staff")); }
+
 }  // namespace
 
 Status StaffService::RevokeToken(const Context& ctx, std::string_view token_id) {
   VaultState& impl = *state_;
-  const std::string target = IdTarget("token", token_id);
-  CUSTOS_ASSIGN_OR_RETURN(Admitted a, Admit(impl, ctx, "token.revoke", target));
-  std::optional<store::ApiTokenRow> token;
-  if (ValidCustomerId(token_id)) {
-    CUSTOS_ASSIGN_OR_RETURN(token, a.txn->GetApiToken(token_id));
-  }
-  const std::string owner = token.has_value() ? token->staff_id : "";
-  CUSTOS_RETURN_IF_ERROR(Permit(impl, a, "token.revoke", target, "staff.manage", owner, true));
-  if (!token.has_value()) {
-    return DenyInput(impl, a, "token.revoke", target, NotFound("token: no such token"));
-  }
-  CUSTOS_RETURN_IF_ERROR(a.txn->RevokeApiToken(token_id, impl.Now()));
-  CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(*a.txn));
-  return impl.AuditAndCommit(
-      *a.txn, impl.Event(a.ctx, "token.revoke", target, "allow",
-                         fmt::format("token of staff '{}' revoked", token->staff_id)));
+  Operation op = AdminOp(Action::kTokenRevoke, IdTarget("token", token_id));
+  op.body_decides_grant = true;  // staff.manage, or the token's owner
+  return Write(impl, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    std::optional<store::ApiTokenRow> token;
+    if (ValidCustomerId(token_id)) {
+      CUSTOS_ASSIGN_OR_RETURN(token, s.txn.GetApiToken(token_id));
+    }
+    const bool own = token.has_value() && token->staff_id == s.actor().staff_id;
+    if (!own) {
+      Status allowed = RequireAdminAction(impl, s.actor(), "staff.manage");
+      if (!allowed.ok()) return Verdict::Deny(allowed);
+    }
+    if (!token.has_value()) return Verdict::Deny(NotFound("token: no such token"));
+    CUSTOS_RETURN_IF_ERROR(s.txn.RevokeApiToken(token_id, s.now_ms));
+    CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(s.txn));
+    return Verdict::Allow(fmt::format("token of staff '{}' revoked", token->staff_id));
+  });
 }
 
-Result<std::vector<TokenView>> StaffService::ListTokens(const Context& ctx, std::string_view staff_id) {
+Result<std::vector<TokenView>> StaffService::ListTokens(const Context& ctx,
+                                                        std::string_view staff_id) {
   VaultState& impl = *state_;
   const std::string target = staff_id.empty() ? "staff:*" : StaffTarget(staff_id);
-  CUSTOS_ASSIGN_OR_RETURN(Admitted a, AdmitFor(impl, ctx, "token.list", target, "staff.manage",
-                                               staff_id, /*self_ok=*/true));
-  CUSTOS_ASSIGN_OR_RETURN(auto rows, a.txn->ListApiTokens(staff_id));
   std::vector<TokenView> out;
-  out.reserve(rows.size());
-  for (const store::ApiTokenRow& row : rows) out.push_back(ToView(row, impl.Now()));
-  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
-      *a.txn, impl.Event(a.ctx, "token.list", target, "allow",
-                         fmt::format("{} tokens listed", out.size()))));
+  CUSTOS_RETURN_IF_ERROR(Read(impl, ctx, AdminOp(Action::kTokenList, target, staff_id),
+                              [&](Scope& s) -> Result<Verdict> {
+                                out.clear();
+                                CUSTOS_ASSIGN_OR_RETURN(auto rows, s.txn.ListApiTokens(staff_id));
+                                for (const auto& row : rows) out.push_back(ToView(row, s.now_ms));
+                                return Verdict::Allow(
+                                    fmt::format("{} tokens listed", out.size()));
+                              }));
   return out;
 }
 
@@ -353,412 +338,379 @@ Result<std::vector<TokenView>> StaffService::ListTokens(const Context& ctx, std:
 
 namespace {
 
+// Display names, posts and courses: printable, no line breaks, no bidirectional overrides
+// (U+202A-U+202E, U+2066-U+2069), which would make a name read differently in a listing or
+// the audit log.
 Status CheckStaffText(std::string_view what, std::string_view value, bool required) {
   if (value.empty() && !required) return Status::Ok();
   if (!Printable(value, 128)) {
     return InvalidArgument(fmt::format("{}: 1 to 128 printable characters", what));
   }
+  for (std::string_view bidi : {"\xE2\x80\xAA", "\xE2\x80\xAB", "\xE2\x80\xAC", "\xE2\x80\xAD",
+                                "\xE2\x80\xAE", "\xE2\x81\xA6", "\xE2\x81\xA7", "\xE2\x81\xA8",
+                                "\xE2\x81\xA9"}) {
+    if (value.find(bidi) != std::string_view::npos) {
+      return InvalidArgument(fmt::format("{}: no bidirectional override characters", what));
+    }
+  }
   return Status::Ok();
+}
+
+Status CheckSpec(const VaultState& impl, const StaffSpec& spec) {
+  if (!access::ValidStaffId(spec.staff_id)) {
+    return InvalidArgument("staff id: 1 to 64 of a-z, 0-9, '.', '_', '-', starting alphanumeric");
+  }
+  if (spec.roles.empty()) return InvalidArgument("roles: at least one role");
+  CUSTOS_RETURN_IF_ERROR(CheckStaffText("display name", spec.display_name, true));
+  CUSTOS_RETURN_IF_ERROR(CheckStaffText("post", spec.post, true));
+  CUSTOS_RETURN_IF_ERROR(CheckRoles(impl, spec.roles));
+  if (!spec.initial_password.empty()) {
+    CUSTOS_RETURN_IF_ERROR(access::CheckPasswordRules(spec.staff_id, spec.initial_password));
+  }
+  return Status::Ok();
+}
+
+// Separation of duties and dual control for an account's new roles (issue 12): the roles may
+// be held together, and any role that reads confidential fields unmasked and is new to the
+// account needs an approved role_grant, used up here. `granted`: its id, if one was used.
+Result<Verdict> CheckGrant(const VaultState& impl, Scope& s, const store::StaffRow* before,
+                           const store::StaffRow& after, std::string& granted) {
+  Status sod = CheckSeparation(*impl.config, after);
+  if (!sod.ok()) return Verdict::Deny(sod, {"roles"});
+  const std::vector<std::string> gained = ConfidentialRolesGained(*impl.config, before, after);
+  if (gained.empty()) return Verdict::Allow("");
+  Result<std::string> used = UseRoleGrant(s.txn, after.staff_id, gained, s.now_ms);
+  if (!used.ok() && used.status().code() == Code::kFailedPrecondition) {
+    return Verdict::Deny(used.status(), {"roles"});
+  }
+  CUSTOS_RETURN_IF_ERROR(used.status());
+  granted = *used;
+  return Verdict::Allow("");
+}
+
+std::string GrantNote(const std::string& granted) {
+  return granted.empty() ? "" : fmt::format(", dual control: role grant {}", granted);
 }
 
 }  // namespace
 
 Status StaffService::Create(const Context& ctx, const StaffSpec& spec) {
   VaultState& impl = *state_;
-  const std::string target = StaffTarget(spec.staff_id);
-  CUSTOS_ASSIGN_OR_RETURN(Admitted a,
-                          AdmitFor(impl, ctx, "staff.create", target, "staff.manage"));
-  Status bad;
-  if (!access::ValidStaffId(spec.staff_id)) {
-    bad = InvalidArgument("staff id: 1 to 64 of a-z, 0-9, '.', '_', '-', starting alphanumeric");
-  } else if (spec.roles.empty()) {
-    bad = InvalidArgument("roles: at least one role");
-  }
-  if (bad.ok()) bad = CheckStaffText("display name", spec.display_name, true);
-  if (bad.ok()) bad = CheckStaffText("post", spec.post, true);
-  if (bad.ok()) bad = CheckRoles(impl, spec.roles);
-  if (bad.ok() && !spec.initial_password.empty()) {
-    bad = access::CheckPasswordRules(spec.staff_id, spec.initial_password);
-  }
-  if (!bad.ok()) return DenyInput(impl, a, "staff.create", target, bad);
-  const int64_t now = impl.Now();
-  store::StaffRow row;
-  row.staff_id = spec.staff_id;
-  row.display_name = spec.display_name;
-  row.post = spec.post;
-  row.roles = JoinRoles(spec.roles);
-  row.created_at_ms = now;
-  Status inserted = a.txn->InsertStaff(row);
-  if (inserted.code() == Code::kConflict) {
-    return DenyInput(impl, a, "staff.create", target, Conflict("staff id: already exists"));
-  }
-  CUSTOS_RETURN_IF_ERROR(inserted);
-  store::StaffCredentialRow cred;
-  cred.staff_id = spec.staff_id;
-  if (!spec.initial_password.empty()) {
-    cred.password_hash = access::HashStaffPassword(spec.initial_password);
-  }
-  cred.updated_at_ms = now;
-  CUSTOS_RETURN_IF_ERROR(a.txn->PutStaffCredential(cred));
-  CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(*a.txn));
-  return impl.AuditAndCommit(
-      *a.txn, impl.Event(a.ctx, "staff.create", target, "allow",
-                         fmt::format("post '{}', roles {}{}", row.post, row.roles,
-                                     spec.initial_password.empty() ? "" : ", password set")));
+  const Status bad = CheckSpec(impl, spec);
+  // Argon2id is slow: hashed before the write transaction.
+  const std::string hash = bad.ok() && !spec.initial_password.empty()
+                               ? access::HashStaffPassword(spec.initial_password)
+                               : std::string();
+  const Operation op = AdminOp(Action::kStaffCreate, StaffTarget(spec.staff_id));
+  return Write(impl, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    if (!bad.ok()) return Verdict::Deny(bad);
+    store::StaffRow row;
+    row.staff_id = spec.staff_id;
+    row.display_name = spec.display_name;
+    row.post = spec.post;
+    row.roles = JoinRoles(spec.roles);
+    row.created_at_ms = s.now_ms;
+    std::string granted;
+    CUSTOS_ASSIGN_OR_RETURN(Verdict grant, CheckGrant(impl, s, nullptr, row, granted));
+    if (!grant.refusal.ok()) return grant;
+    Status inserted = s.txn.InsertStaff(row);
+    if (inserted.code() == Code::kConflict) {
+      return Verdict::Deny(Conflict("staff id: already exists"));
+    }
+    CUSTOS_RETURN_IF_ERROR(inserted);
+    store::StaffCredentialRow cred;
+    cred.staff_id = spec.staff_id;
+    cred.password_hash = hash;
+    cred.updated_at_ms = s.now_ms;
+    CUSTOS_RETURN_IF_ERROR(s.txn.PutStaffCredential(cred));
+    CUSTOS_RETURN_IF_ERROR(RecordCreated(s.txn, spec.staff_id, s.actor().staff_id));
+    CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(s.txn));
+    return Verdict::Allow(fmt::format("post '{}', roles {}{}{}", row.post, row.roles,
+                                      hash.empty() ? "" : ", password set", GrantNote(granted)));
+  });
 }
 
-Status StaffService::Update(const Context& ctx, std::string_view staff_id,
-                          const StaffChange& change) {
-  VaultState& impl = *state_;
-  const std::string target = StaffTarget(staff_id);
-  CUSTOS_ASSIGN_OR_RETURN(Admitted a,
-                          AdmitFor(impl, ctx, "staff.update", target, "staff.manage"));
-  std::optional<store::StaffRow> row;
-  if (access::ValidStaffId(staff_id)) {
-    CUSTOS_ASSIGN_OR_RETURN(row, a.txn->GetStaff(staff_id));
-  }
-  if (!row.has_value()) {
-    return DenyInput(impl, a, "staff.update", target, NotFound("staff id: no such staff"));
-  }
-  std::vector<std::string> changed;
-  Status bad;
+namespace {
+
+// Applies `change` to `row`; InvalidArgument naming the first bad field. `changed`: the
+// names of the fields the change sets.
+Status ApplyChange(const VaultState& impl, const StaffChange& change, store::StaffRow& row,
+                   std::vector<std::string>& changed) {
   if (change.display_name) {
-    bad = CheckStaffText("display name", *change.display_name, true);
-    row->display_name = *change.display_name;
+    CUSTOS_RETURN_IF_ERROR(CheckStaffText("display name", *change.display_name, true));
+    row.display_name = *change.display_name;
     changed.push_back("display_name");
   }
-  if (bad.ok() && change.post) {
-    bad = CheckStaffText("post", *change.post, true);
-    row->post = *change.post;
+  if (change.post) {
+    CUSTOS_RETURN_IF_ERROR(CheckStaffText("post", *change.post, true));
+    row.post = *change.post;
     changed.push_back("post");
   }
-  if (bad.ok() && change.roles) {
-    bad = change.roles->empty() ? InvalidArgument("roles: at least one role")
-                                : CheckRoles(impl, *change.roles);
-    row->roles = JoinRoles(*change.roles);
+  if (change.roles) {
+    if (change.roles->empty()) return InvalidArgument("roles: at least one role");
+    CUSTOS_RETURN_IF_ERROR(CheckRoles(impl, *change.roles));
+    row.roles = JoinRoles(*change.roles);
     changed.push_back("roles");
   }
-  if (bad.ok() && change.status) {
+  if (change.status) {
     if (*change.status != "active" && *change.status != "disabled") {
-      bad = InvalidArgument("status: must be active or disabled");
+      return InvalidArgument("status: must be active or disabled");
     }
-    row->status = *change.status;
+    row.status = *change.status;
     changed.push_back("status");
   }
-  if (bad.ok() && staff_id == a.actor.staff_id) {
-    // An administrator must not lock themselves (and perhaps everyone) out.
-    if (row->status != "active") bad = FailedPrecondition("staff: cannot disable yourself");
-    if (bad.ok() && !RequireAdminAction(impl, *row, "staff.manage").ok()) {
-      bad = FailedPrecondition("roles: cannot remove your own staff.manage");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status StaffService::Update(const Context& ctx, std::string_view staff_id,
+                            const StaffChange& change) {
+  VaultState& impl = *state_;
+  const Operation op = AdminOp(Action::kStaffUpdate, StaffTarget(staff_id));
+  return Write(impl, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    CUSTOS_ASSIGN_OR_RETURN(std::optional<store::StaffRow> before, FindStaff(s.txn, staff_id));
+    if (!before.has_value()) return NoSuchStaff();
+    store::StaffRow row = *before;
+    std::vector<std::string> changed;
+    Status bad = ApplyChange(impl, change, row, changed);
+    if (!bad.ok()) return Verdict::Deny(bad, changed);
+    const bool grants = row.roles != before->roles || row.post != before->post;
+    if (staff_id == s.actor().staff_id) {
+      // Nobody changes what they themselves may do, nor locks themselves out.
+      if (grants) {
+        return Verdict::Deny(PermissionDenied("staff: nobody changes their own roles or post"),
+                             changed);
+      }
+      if (row.status != "active") {
+        return Verdict::Deny(FailedPrecondition("staff: cannot disable yourself"), changed);
+      }
     }
-  }
-  if (!bad.ok()) return DenyInput(impl, a, "staff.update", target, bad);
-  CUSTOS_RETURN_IF_ERROR(a.txn->UpdateStaff(*row));
-  CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(*a.txn));
-  return impl.AuditAndCommit(
-      *a.txn, impl.Event(a.ctx, "staff.update", target, "allow",
-                         fmt::format("post '{}', roles {}, status {}", row->post, row->roles,
-                                     row->status),
-                         changed));
+    std::string granted;
+    CUSTOS_ASSIGN_OR_RETURN(Verdict grant, CheckGrant(impl, s, &*before, row, granted));
+    if (!grant.refusal.ok()) return Verdict::Deny(grant.refusal, changed);
+    CUSTOS_RETURN_IF_ERROR(s.txn.UpdateStaff(row));
+    CUSTOS_RETURN_IF_ERROR(RecordChanged(s.txn, staff_id, s.actor().staff_id));
+    // A token proves who someone is, not what they may do: a change of roles, post or status
+    // ends every token issued before it (they were issued under the old grants).
+    size_t revoked = 0;
+    if (grants || row.status != before->status) {
+      CUSTOS_ASSIGN_OR_RETURN(revoked, RevokeLiveTokens(s.txn, staff_id, s.now_ms));
+    }
+    CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(s.txn));
+    return Verdict::Allow(fmt::format("post '{}', roles {}, status {}; {} tokens revoked{}",
+                                      row.post, row.roles, row.status, revoked,
+                                      GrantNote(granted)),
+                          changed);
+  });
 }
 
 Result<const schema::Config*> StaffService::ListRoles(const Context& ctx) {
   VaultState& impl = *state_;
-  CUSTOS_ASSIGN_OR_RETURN(Admitted a, AdmitFor(impl, ctx, "role.list", "roles", "role.read"));
-  // The entry is committed before the catalogue is handed out.
-  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
-      *a.txn, impl.Event(a.ctx, "role.list", "roles", "allow",
-                         fmt::format("{} roles, {} posts", impl.config->roles.size(),
-                                     impl.config->posts.size()))));
+  // The entry is durable before the catalogue is handed out.
+  CUSTOS_RETURN_IF_ERROR(Read(impl, ctx, AdminOp(Action::kRoleList, "roles"),
+                              [&](Scope&) -> Result<Verdict> {
+                                return Verdict::Allow(fmt::format(
+                                    "{} roles, {} posts", impl.config->roles.size(),
+                                    impl.config->posts.size()));
+                              }));
   return impl.config.get();
 }
 
 Result<std::vector<StaffView>> StaffService::List(const Context& ctx) {
   VaultState& impl = *state_;
-  CUSTOS_ASSIGN_OR_RETURN(Admitted a, Admit(impl, ctx, "staff.list", "staff:*"));
-  if (!RequireAdminAction(impl, a.actor, "staff.manage").ok()) {
-    CUSTOS_RETURN_IF_ERROR(Permit(impl, a, "staff.list", "staff:*", "role.read"));
-  }
-  CUSTOS_ASSIGN_OR_RETURN(auto rows, a.txn->ListStaff());
+  Operation op = AdminOp(Action::kStaffList, "staff:*");
+  op.body_decides_grant = true;  // staff.manage or role.read
   std::vector<StaffView> out;
-  const int64_t now = impl.Now();
-  for (const store::StaffRow& row : rows) {
-    StaffView v{row.staff_id, row.display_name, row.post, SplitRoles(row.roles), row.status,
-                row.created_at_ms};
-    CUSTOS_ASSIGN_OR_RETURN(auto cred, a.txn->GetStaffCredential(row.staff_id));
-    if (cred.has_value()) {
-      v.has_password = !cred->password_hash.empty();
-      v.totp_enrolled = !cred->totp_sealed.empty();
-      if (access::IsLocked(*cred, now)) v.locked_until_ms = cred->locked_until_ms;
+  CUSTOS_RETURN_IF_ERROR(Read(impl, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    if (!RequireAdminAction(impl, s.actor(), "staff.manage").ok()) {
+      Status allowed = RequireAdminAction(impl, s.actor(), "role.read");
+      if (!allowed.ok()) return Verdict::Deny(allowed);
     }
-    out.push_back(std::move(v));
-  }
-  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
-      *a.txn, impl.Event(a.ctx, "staff.list", "staff:*", "allow",
-                         fmt::format("{} staff listed", out.size()))));
+    out.clear();
+    CUSTOS_ASSIGN_OR_RETURN(auto rows, s.txn.ListStaff());
+    for (const store::StaffRow& row : rows) {
+      StaffView v{row.staff_id, row.display_name, row.post, SplitRoles(row.roles), row.status,
+                  row.created_at_ms};
+      CUSTOS_ASSIGN_OR_RETURN(auto cred, s.txn.GetStaffCredential(row.staff_id));
+      if (cred.has_value()) {
+        v.has_password = !cred->password_hash.empty();
+        v.totp_enrolled = !cred->totp_sealed.empty();
+        if (access::IsLocked(*cred, s.now_ms)) v.locked_until_ms = cred->locked_until_ms;
+      }
+      out.push_back(std::move(v));
+    }
+    return Verdict::Allow(fmt::format("{} staff listed", out.size()));
+  }));
   return out;
 }
 
-Status StaffService::SetPassword(const Context& ctx, std::string_view staff_id,
-                          std::string_view new_password) {
-  VaultState& impl = *state_;
-  const std::string target = StaffTarget(staff_id);
-  CUSTOS_ASSIGN_OR_RETURN(Admitted a, AdmitFor(impl, ctx, "staff.password", target,
-                                               "staff.manage", staff_id, /*self_ok=*/true));
-  std::optional<store::StaffRow> row;
-  if (access::ValidStaffId(staff_id)) {
-    CUSTOS_ASSIGN_OR_RETURN(row, a.txn->GetStaff(staff_id));
-  }
-  if (!row.has_value()) {
-    return DenyInput(impl, a, "staff.password", target, NotFound("staff id: no such staff"));
-  }
-  Status rules = access::CheckPasswordRules(staff_id, new_password);
-  if (!rules.ok()) return DenyInput(impl, a, "staff.password", target, rules);
-  CUSTOS_ASSIGN_OR_RETURN(auto cred, a.txn->GetStaffCredential(staff_id));
-  store::StaffCredentialRow updated = cred.value_or(store::StaffCredentialRow{});
-  updated.staff_id = std::string(staff_id);
-  updated.password_hash = access::HashStaffPassword(new_password);
-  access::ClearFailures(updated);
-  updated.updated_at_ms = impl.Now();
-  CUSTOS_RETURN_IF_ERROR(a.txn->PutStaffCredential(updated));
-  CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(*a.txn));
-  return impl.AuditAndCommit(*a.txn, impl.Event(a.ctx, "staff.password", target, "allow",
-                                                "password set; lock-out cleared"));
+namespace {
+
+// The stored password hash of `staff_id` (empty when none), read in its own transaction.
+Result<std::string> StoredPasswordHash(VaultState& impl, std::string_view staff_id) {
+  if (!access::ValidStaffId(staff_id)) return std::string();
+  CUSTOS_ASSIGN_OR_RETURN(auto read, impl.store->Begin());
+  CUSTOS_ASSIGN_OR_RETURN(auto cred, read->GetStaffCredential(staff_id));
+  return cred.has_value() ? cred->password_hash : std::string();
 }
 
-Result<TotpEnrollment> StaffService::EnrollTotp(const Context& ctx, std::string_view staff_id) {
+}  // namespace
+
+Status StaffService::SetPassword(const Context& ctx, std::string_view staff_id,
+                                 std::string_view new_password,
+                                 std::string_view current_password) {
   VaultState& impl = *state_;
-  const std::string target = StaffTarget(staff_id);
-  CUSTOS_ASSIGN_OR_RETURN(Admitted a, AdmitFor(impl, ctx, "totp.enroll", target, "staff.manage",
-                                               staff_id, /*self_ok=*/true));
-  std::optional<store::StaffRow> row;
-  if (access::ValidStaffId(staff_id)) {
-    CUSTOS_ASSIGN_OR_RETURN(row, a.txn->GetStaff(staff_id));
+  if (impl.closed) return FailedPrecondition("vault is closed");
+  // One's own password is changed only with the current one (a stolen token is not enough);
+  // Argon2id runs before the write transaction, and the body checks the hash is unchanged.
+  const bool self = staff_id == ctx.actor;
+  std::string checked_hash;
+  Status proof;
+  if (self) {
+    CUSTOS_ASSIGN_OR_RETURN(checked_hash, StoredPasswordHash(impl, staff_id));
+    if (!checked_hash.empty() && !access::PasswordMatches(current_password, checked_hash)) {
+      proof = PermissionDenied("current_password: wrong or missing");
+    }
   }
-  if (!row.has_value()) {
-    return DenyInput(impl, a, "totp.enroll", target, NotFound("staff id: no such staff"));
+  Status rules = access::CheckPasswordRules(staff_id, new_password);
+  const std::string hash = rules.ok() && proof.ok() ? access::HashStaffPassword(new_password) : "";
+  const Operation op = AdminOp(Action::kStaffPassword, StaffTarget(staff_id), staff_id);
+  return Write(impl, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    CUSTOS_ASSIGN_OR_RETURN(std::optional<store::StaffRow> row, FindStaff(s.txn, staff_id));
+    if (!row.has_value()) return NoSuchStaff();
+    if (!proof.ok()) return Verdict::Deny(proof);
+    if (!rules.ok()) return Verdict::Deny(rules);
+    CUSTOS_ASSIGN_OR_RETURN(auto cred, s.txn.GetStaffCredential(staff_id));
+    store::StaffCredentialRow updated = cred.value_or(store::StaffCredentialRow{});
+    if (self && updated.password_hash != checked_hash) {
+      return Verdict::Deny(Conflict("password: changed meanwhile; try again"));
+    }
+    updated.staff_id = std::string(staff_id);
+    updated.password_hash = hash;
+    access::ClearFailures(updated);
+    updated.updated_at_ms = s.now_ms;
+    CUSTOS_RETURN_IF_ERROR(s.txn.PutStaffCredential(updated));
+    CUSTOS_RETURN_IF_ERROR(RecordChanged(s.txn, staff_id, s.actor().staff_id));
+    CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(s.txn));
+    return Verdict::Allow(self ? "own password changed (current password checked)"
+                               : "password set by an administrator; lock-out cleared");
+  });
+}
+
+namespace {
+
+// Re-enrolling one's own second factor needs a current code of the enrolled one (a stolen
+// token is not enough). OK when no factor is enrolled yet or another person enrols it.
+Status ProveCurrentCode(const VaultState& impl, Scope& s, std::string_view staff_id,
+                        const std::optional<store::StaffCredentialRow>& cred,
+                        std::string_view code) {
+  if (staff_id != s.actor().staff_id || !cred.has_value() || cred->totp_sealed.empty()) {
+    return Status::Ok();
   }
+  auto secret = access::OpenTotpSecret(impl.keyring->provider(), staff_id, cred->totp_sealed);
+  if (secret.ok() && access::MatchTotpStep(*secret, code, s.now_ms) >= 0) return Status::Ok();
+  return PermissionDenied("current_code: a current code of the enrolled second factor is needed");
+}
+
+}  // namespace
+
+Result<TotpEnrollment> StaffService::EnrollTotp(const Context& ctx, std::string_view staff_id,
+                                                std::string_view current_code) {
+  VaultState& impl = *state_;
   const crypto::SecretBytes secret = access::NewTotpSecret();
-  CUSTOS_RETURN_IF_ERROR(impl.FollowKekVersion(*a.txn));
-  CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes sealed,
-                          access::SealTotpSecret(impl.keyring->provider(), staff_id, secret));
-  CUSTOS_ASSIGN_OR_RETURN(auto cred, a.txn->GetStaffCredential(staff_id));
-  store::StaffCredentialRow updated = cred.value_or(store::StaffCredentialRow{});
-  updated.staff_id = std::string(staff_id);
-  updated.totp_sealed = std::move(sealed);
-  updated.updated_at_ms = impl.Now();
-  CUSTOS_RETURN_IF_ERROR(a.txn->PutStaffCredential(updated));
-  CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(*a.txn));
-  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
-      *a.txn, impl.Event(a.ctx, "totp.enroll", target, "allow", "TOTP secret enrolled")));
+  const Operation op = AdminOp(Action::kTotpEnroll, StaffTarget(staff_id), staff_id);
+  CUSTOS_RETURN_IF_ERROR(Write(impl, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    CUSTOS_ASSIGN_OR_RETURN(std::optional<store::StaffRow> row, FindStaff(s.txn, staff_id));
+    if (!row.has_value()) return NoSuchStaff();
+    CUSTOS_ASSIGN_OR_RETURN(auto cred, s.txn.GetStaffCredential(staff_id));
+    Status proof = ProveCurrentCode(impl, s, staff_id, cred, current_code);
+    if (!proof.ok()) return Verdict::Deny(proof);
+    CUSTOS_RETURN_IF_ERROR(impl.FollowKekVersion(s.txn));
+    CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes sealed,
+                            access::SealTotpSecret(impl.keyring->provider(), staff_id, secret));
+    store::StaffCredentialRow updated = cred.value_or(store::StaffCredentialRow{});
+    updated.staff_id = std::string(staff_id);
+    updated.totp_sealed = std::move(sealed);
+    updated.updated_at_ms = s.now_ms;
+    CUSTOS_RETURN_IF_ERROR(s.txn.PutStaffCredential(updated));
+    CUSTOS_RETURN_IF_ERROR(RecordChanged(s.txn, staff_id, s.actor().staff_id));
+    CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(s.txn));
+    return Verdict::Allow("TOTP secret enrolled");
+  }));
   return TotpEnrollment{access::Base32(secret, /*lower_case=*/false),
                         access::OtpauthUri(staff_id, secret)};
 }
 
 // --- training (P5b) ---
 
-Status StaffService::RecordTraining(const Context& ctx, const TrainingRecord& record) {
-  VaultState& impl = *state_;
-  const std::string target = StaffTarget(record.staff_id);
-  CUSTOS_ASSIGN_OR_RETURN(Admitted a,
-                          AdmitFor(impl, ctx, "training.record", target, "training.manage"));
-  std::optional<store::StaffRow> row;
-  if (access::ValidStaffId(record.staff_id)) {
-    CUSTOS_ASSIGN_OR_RETURN(row, a.txn->GetStaff(record.staff_id));
-  }
-  Status bad;
-  if (!row.has_value()) bad = NotFound("staff id: no such staff");
-  if (bad.ok()) bad = CheckStaffText("course", record.course, true);
-  if (bad.ok() && record.valid_until_ms <= record.completed_at_ms) {
-    bad = InvalidArgument("valid_until: must be after the completion date");
-  }
-  if (!bad.ok()) return DenyInput(impl, a, "training.record", target, bad);
-  store::TrainingRow t{record.staff_id, record.course, record.completed_at_ms,
-                       record.valid_until_ms, a.actor.staff_id};
-  Status inserted = a.txn->InsertTraining(t);
-  if (inserted.code() == Code::kConflict) {
-    return DenyInput(impl, a, "training.record", target,
-                     Conflict("training: this completion is already recorded"));
-  }
-  CUSTOS_RETURN_IF_ERROR(inserted);
-  CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(*a.txn));
-  return impl.AuditAndCommit(
-      *a.txn, impl.Event(a.ctx, "training.record", target, "allow",
-                         fmt::format("course '{}' completed {}, valid until {}", record.course,
-                                     access::UtcDate(record.completed_at_ms),
-                                     access::UtcDate(record.valid_until_ms))));
-}
-
-Result<std::vector<TrainingRecord>> StaffService::ListTraining(const Context& ctx,
-                                                        std::string_view staff_id) {
-  VaultState& impl = *state_;
-  const std::string target = staff_id.empty() ? "staff:*" : StaffTarget(staff_id);
-  CUSTOS_ASSIGN_OR_RETURN(Admitted a, AdmitFor(impl, ctx, "training.list", target,
-                                               "training.read", staff_id, /*self_ok=*/true));
-  CUSTOS_ASSIGN_OR_RETURN(auto rows, a.txn->ListTraining(staff_id));
-  std::vector<TrainingRecord> out;
-  out.reserve(rows.size());
-  for (const store::TrainingRow& r : rows) {
-    out.push_back(TrainingRecord{r.staff_id, r.course, r.completed_at_ms, r.valid_until_ms,
-                                 r.recorded_by});
-  }
-  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
-      *a.txn, impl.Event(a.ctx, "training.list", target, "allow",
-                         fmt::format("{} records listed", out.size()))));
-  return out;
-}
-
-// --- approvals (dual control) ---
-
 namespace {
 
-std::string KindLabel(std::string_view kind) {
-  return kind == access::kKindBreakGlass ? "break-glass" : std::string(kind);
-}
+constexpr int64_t kDayMs = 24LL * 3600 * 1000;
+constexpr int64_t kEarliestTrainingMs = 946684800000LL;  // 2000-01-01
+constexpr int64_t kMaxTrainingValidityMs = 10 * 366 * kDayMs;
 
-ApprovalView ToView(const store::ApprovalRow& r, int64_t now) {
-  return ApprovalView{r.approval_id,     r.kind,          r.requester, r.justification,
-                      r.scope,           r.requested_at_ms, r.expires_at_ms, r.approver,
-                      r.decided_at_ms,   access::EffectiveState(r, now)};
-}
-
-}  // namespace
-
-// A destruction request for a saved retention plan (issue 6) names the plan and the hash of
-// its content as it stands now; the run refuses a plan whose content differs.
-static Status PlanScope(store::Transaction& txn, const ApprovalRequest& request,
-                        access::ApprovalScope& scope) {
-  if (request.kind != access::kKindDestruction) {
-    return InvalidArgument("plan: only a destruction request names a retention plan");
+// A training record's dates: completed on or after 2000-01-01 and not in the future (a day's
+// grace for time zones), valid for at most ten years after.
+Status CheckTrainingDates(const TrainingRecord& r, int64_t now_ms) {
+  if (r.completed_at_ms < kEarliestTrainingMs || r.completed_at_ms > now_ms + kDayMs) {
+    return InvalidArgument("completed_at: must be between 2000-01-01 and today");
   }
-  std::optional<store::RetentionPlanRow> plan;
-  if (ValidCustomerId(request.plan_id)) {
-    CUSTOS_ASSIGN_OR_RETURN(plan, txn.GetRetentionPlan(request.plan_id));
+  if (r.valid_until_ms <= r.completed_at_ms) {
+    return InvalidArgument("valid_until: must be after the completion date");
   }
-  if (!plan.has_value()) return NotFound("plan: no such retention plan");
-  if (!request.plan_sha256.empty() && request.plan_sha256 != plan->content_sha256) {
-    return InvalidArgument("plan_sha256: does not match the saved plan");
+  if (r.valid_until_ms - r.completed_at_ms > kMaxTrainingValidityMs) {
+    return InvalidArgument("valid_until: at most ten years after the completion date");
   }
-  if (plan->state == "done") return FailedPrecondition("plan: already executed");
-  scope.plan = plan->plan_id;
-  scope.plan_sha256 = plan->content_sha256;
   return Status::Ok();
 }
 
-Result<std::string> ApprovalService::Request(const Context& ctx, const ApprovalRequest& request) {
-  VaultState& impl = *state_;
-  const int64_t now = impl.Now();
-  const std::string id = NewId(now);
-  const std::string target = IdTarget("approval", id);
-  CUSTOS_ASSIGN_OR_RETURN(Admitted a,
-                          AdmitFor(impl, ctx, "approval.request", target, "approval.request"));
-  access::ApprovalScope scope{request.customers, request.fields, request.levels,
-                              request.purpose, {}, {}};
-  Status bad = access::CheckRequest(request.kind, request.justification, scope,
-                                    request.duration_ms);
-  if (bad.ok() && !Printable(request.justification, access::kMaxJustification)) {
-    bad = InvalidArgument("justification: printable text only");
-  }
-  for (const std::string& c : scope.customers) {
-    if (bad.ok() && !ValidCustomerId(c)) bad = InvalidArgument("scope 'customers': not a customer id");
-  }
-  for (const std::string& f : scope.fields) {
-    if (bad.ok() && impl.config->FindField(f) == nullptr) {
-      bad = InvalidArgument("scope 'fields': not in the field catalogue");
-    }
-  }
-  if (bad.ok() && !scope.purpose.empty() && impl.config->FindPurpose(scope.purpose) == nullptr) {
-    bad = InvalidArgument("scope 'purpose': not in the purpose catalogue (P3.3a)");
-  }
-  if (bad.ok() && !request.plan_id.empty()) {
-    bad = PlanScope(*a.txn, request, scope);
-  }
-  if (!bad.ok()) return DenyInput(impl, a, "approval.request", target, bad);
-  store::ApprovalRow row;
-  row.approval_id = id;
-  row.kind = request.kind;
-  row.requester = a.actor.staff_id;
-  row.justification = request.justification;
-  row.scope = access::ScopeToJson(scope);
-  row.requested_at_ms = now;
-  row.expires_at_ms = now + request.duration_ms;
-  row.state = std::string(access::kStateRequested);
-  CUSTOS_RETURN_IF_ERROR(a.txn->InsertApproval(row));
-  CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(*a.txn));
-  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
-      *a.txn, impl.Event(a.ctx, "approval.request", target, "allow",
-                         fmt::format("{} requested for {} customers until {} UTC",
-                                     KindLabel(row.kind), scope.customers.size(),
-                                     access::UtcDate(row.expires_at_ms)),
-                         scope.fields)));
-  return id;
-}
-
-namespace {
-
-Status Decide(VaultState& impl, const Context& ctx, std::string_view approval_id, bool approve) {
-  const std::string action = approve ? "approval.approve" : "approval.reject";
-  const std::string target = IdTarget("approval", approval_id);
-  CUSTOS_ASSIGN_OR_RETURN(Admitted a, AdmitFor(impl, ctx, action, target, "approval.approve"));
-  std::optional<store::ApprovalRow> row;
-  if (ValidCustomerId(approval_id)) {
-    CUSTOS_ASSIGN_OR_RETURN(row, a.txn->GetApproval(approval_id));
-  }
-  const int64_t now = impl.Now();
-  Status bad;
-  if (!row.has_value()) {
-    bad = NotFound("approval: no such request");
-  } else if (row->requester == a.actor.staff_id) {
-    bad = PermissionDenied("dual control: a request cannot be decided by its requester");
-  } else if (access::EffectiveState(*row, now) != access::kStateRequested) {
-    bad = FailedPrecondition(fmt::format("approval: already {}",
-                                         access::EffectiveState(*row, now)));
-  }
-  if (!bad.ok()) return DenyInput(impl, a, action, target, bad);
-  row->approver = a.actor.staff_id;
-  row->decided_at_ms = now;
-  row->state = std::string(approve ? access::kStateApproved : access::kStateRejected);
-  CUSTOS_RETURN_IF_ERROR(a.txn->UpdateApproval(*row));
-  CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(*a.txn));
-  return impl.AuditAndCommit(
-      *a.txn,
-      impl.Event(a.ctx, action, target, "allow",
-                 fmt::format("{} grant {} for '{}' {} by '{}', in force until {} UTC",
-                             KindLabel(row->kind), row->approval_id, row->requester,
-                             approve ? "approved" : "rejected", row->approver,
-                             access::UtcDate(row->expires_at_ms))));
-}
-
 }  // namespace
 
-Status ApprovalService::Approve(const Context& ctx, std::string_view approval_id) {
-  return Decide(*state_, ctx, approval_id, true);
-}
-
-Status ApprovalService::Reject(const Context& ctx, std::string_view approval_id) {
-  return Decide(*state_, ctx, approval_id, false);
-}
-
-Result<std::vector<ApprovalView>> ApprovalService::List(const Context& ctx,
-                                                       std::string_view requester,
-                                                       std::string_view state) {
+Status StaffService::RecordTraining(const Context& ctx, const TrainingRecord& record) {
   VaultState& impl = *state_;
-  const std::string target = requester.empty() ? "approval:*" : StaffTarget(requester);
-  CUSTOS_ASSIGN_OR_RETURN(Admitted a, AdmitFor(impl, ctx, "approval.list", target,
-                                               "approval.read", requester, /*self_ok=*/true));
-  // "expired" is computed: ask the store for the rows that may have expired.
-  const bool want_expired = state == access::kStateExpired;
-  CUSTOS_ASSIGN_OR_RETURN(auto rows, a.txn->ListApprovals(requester, want_expired ? "" : state));
-  const int64_t now = impl.Now();
-  std::vector<ApprovalView> out;
-  for (const store::ApprovalRow& r : rows) {
-    ApprovalView v = ToView(r, now);
-    if (!state.empty() && v.state != state) continue;
-    out.push_back(std::move(v));
-  }
-  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
-      *a.txn, impl.Event(a.ctx, "approval.list", target, "allow",
-                         fmt::format("{} approvals listed", out.size()))));
+  const Operation op = AdminOp(Action::kTrainingRecord, StaffTarget(record.staff_id));
+  return Write(impl, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    CUSTOS_ASSIGN_OR_RETURN(auto row, FindStaff(s.txn, record.staff_id));
+    if (!row.has_value()) return NoSuchStaff();
+    // The training gate (P5b) is what lets a trained role see confidential fields: nobody
+    // vouches for their own.
+    if (record.staff_id == s.actor().staff_id) {
+      return Verdict::Deny(PermissionDenied("training: nobody records their own training"));
+    }
+    Status bad = CheckStaffText("course", record.course, true);
+    if (bad.ok()) bad = CheckTrainingDates(record, s.now_ms);
+    if (!bad.ok()) return Verdict::Deny(bad);
+    store::TrainingRow t{record.staff_id, record.course, record.completed_at_ms,
+                         record.valid_until_ms, s.actor().staff_id};
+    Status inserted = s.txn.InsertTraining(t);
+    if (inserted.code() == Code::kConflict) {
+      return Verdict::Deny(Conflict("training: this completion is already recorded"));
+    }
+    CUSTOS_RETURN_IF_ERROR(inserted);
+    CUSTOS_RETURN_IF_ERROR(RecordChanged(s.txn, record.staff_id, s.actor().staff_id));
+    CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(s.txn));
+    return Verdict::Allow(fmt::format("course '{}' completed {}, valid until {}", record.course,
+                                      access::UtcDate(record.completed_at_ms),
+                                      access::UtcDate(record.valid_until_ms)));
+  });
+}
+
+Result<std::vector<TrainingRecord>> StaffService::ListTraining(const Context& ctx,
+                                                               std::string_view staff_id) {
+  VaultState& impl = *state_;
+  const std::string target = staff_id.empty() ? "staff:*" : StaffTarget(staff_id);
+  std::vector<TrainingRecord> out;
+  const Operation op = AdminOp(Action::kTrainingList, target, staff_id);
+  CUSTOS_RETURN_IF_ERROR(Read(impl, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    out.clear();
+    CUSTOS_ASSIGN_OR_RETURN(auto rows, s.txn.ListTraining(staff_id));
+    for (const store::TrainingRow& r : rows) {
+      out.push_back(TrainingRecord{r.staff_id, r.course, r.completed_at_ms, r.valid_until_ms,
+                                   r.recorded_by});
+    }
+    return Verdict::Allow(fmt::format("{} records listed", out.size()));
+  }));
   return out;
 }
 

@@ -71,13 +71,14 @@ class CliTest : public ::testing::Test {
     if (staff == "dpo") {
       Run("staff passwd dpo", admin, "", pw);
     } else if (staff == "agent" || staff == "clerk" || staff == "risk") {
+      if (staff == "risk") GrantRiskRole(admin);
       const std::string post = staff == "agent"   ? "support_agent --role customer_service"
                                : staff == "clerk" ? "sales_rep --role sales"
                                                   : "risk_officer --role risk_officer";
       Run("staff add " + staff + " --name " + staff + " --post " + post + " --with-password",
           admin, "", pw);
       Run("training add " + staff +
-              " --course privacy-basics --completed 2025-01-01 --valid-until 2099-01-01",
+              " --course privacy-basics --completed 2025-01-01 --valid-until 2034-01-01",
           admin, "", "");
     } else {
       return "cst_" + std::string(52, 'a');
@@ -90,6 +91,19 @@ class CliTest : public ::testing::Test {
     Outcome login = Run("--json token issue " + staff + totp, "", "",
                         "CUSTOS_PASSWORD='correct horse battery'");
     return tokens_[staff] = JsonString(login.out, "token");
+  }
+
+  // Dual control (issue 12): risk_officer reads confidential fields, so the administrator
+  // asks for a role_grant and the DPO approves it; the DPO first changes the password the
+  // administrator set (an account the requester last changed cannot approve).
+  void GrantRiskRole(const std::string& admin) {
+    const std::string dpo = TokenFor("dpo");
+    Run("staff passwd dpo", dpo, "",
+        "CUSTOS_PASSWORD='correct horse battery' CUSTOS_NEW_PASSWORD='dpo own password 1'");
+    Outcome asked = Run("--json approval request --kind role_grant --staff risk --role "
+                        "risk_officer --justification 'joins the fraud team' --duration 1h",
+                        admin, "", "");
+    Run("approval approve " + JsonString(asked.out, "approval_id"), dpo, "", "");
   }
 
   // The current code for a base32 secret, as an authenticator app computes it.
@@ -276,7 +290,7 @@ TEST_F(CliTest, StaffLogInGetTrainedAndAskForBreakGlassWhichAnotherApproves) {
   EXPECT_EQ(wrong.code, 4) << wrong.out;
   Outcome trained = Custos(
       "training add agent --course privacy-basics --completed 2026-01-01 --valid-until "
-      "2099-01-01");
+      "2035-01-01");
   EXPECT_EQ(trained.code, 0) << trained.out;
   Outcome denied = Custos("staff add eve --name Eve --post x --role admin", "agent");
   EXPECT_EQ(denied.code, 4) << "a support agent manages no staff: " << denied.out;

@@ -154,6 +154,9 @@ class VaultTest : public ::testing::Test {
                                   std::tuple{"wang.wei", "sales_rep", "sales"},
                                   std::tuple{"zhao.min", "risk_officer", "risk_officer"}}) {
       StaffSpec spec{id, id, post, {role}, ""};
+      if (std::string_view(role) == "test_operator" || std::string_view(role) == "risk_officer") {
+        ApproveRoleGrant(id, role);
+      }
       Status st = vault_->staff().Create(admin, spec);
       ASSERT_TRUE(st.ok()) << st.ToString();
       // Valid for years: a child process opening the vault runs on the system clock.
@@ -162,6 +165,23 @@ class VaultTest : public ::testing::Test {
           admin, TrainingRecord{id, "privacy-basics", now - kDayMs, now + 3650 * kDayMs, ""});
       ASSERT_TRUE(st.ok()) << st.ToString();
     }
+  }
+
+  // Dual control (issue 12): a role reading confidential fields unmasked is given only with
+  // an approved role_grant: the administrator asks, the DPO approves.
+  void ApproveRoleGrant(const std::string& id, const std::string& role) {
+    const Context admin{"admin", "", Channel::kCli, "req-setup"};
+    ApprovalRequest r;
+    r.kind = "role_grant";
+    r.justification = "test staff need this role for the suite";
+    r.staff_id = id;
+    r.roles = {role};
+    r.duration_ms = 3600 * 1000;
+    auto approval = vault_->approvals().Request(admin, r);
+    ASSERT_TRUE(approval.ok()) << approval.status().ToString();
+    Status st = vault_->approvals().Approve(Context{"dpo", "", Channel::kCli, "req-setup"},
+                                            *approval);
+    ASSERT_TRUE(st.ok()) << st.ToString();
   }
 
   void Reopen() {

@@ -162,6 +162,12 @@ Result<std::vector<RoleDef>> ReadRoles(const TomlSection& s,
     for (const TomlSection& g : grants) {
       CUSTOS_ASSIGN_OR_RETURN(GrantDef grant, ReadGrant(g, purposes));
       role.grants.push_back(std::move(grant));
+      // Separation of duties: one role never both administers access and handles data.
+      if (AdministersAccess(role) && HandlesCustomerData(role)) {
+        return g.Error("actions", "separation of duties: a role that administers access "
+                                  "(staff.manage, config.manage) cannot also grant data actions; "
+                                  "put them in separate roles");
+      }
     }
     out.push_back(std::move(role));
   }
@@ -189,6 +195,30 @@ Result<std::vector<PostDef>> ReadPosts(const TomlSection& s, const std::vector<R
     out.push_back(std::move(post));
   }
   return out;
+}
+
+Status CheckSeparation(const TomlSection& posts, const TomlSection& access, const Config& c) {
+  for (const auto& [admin, data] : c.access.allowed_role_pairs) {
+    const RoleDef* a = c.FindRole(admin);
+    const RoleDef* d = c.FindRole(data);
+    if (a == nullptr || d == nullptr || !AdministersAccess(*a) || !HandlesCustomerData(*d)) {
+      return access.Error("allowed_role_pairs",
+                          "each entry must be \"ADMIN_ROLE+DATA_ROLE\": a declared role that "
+                          "administers access, then a declared role that handles customer data");
+    }
+  }
+  CUSTOS_ASSIGN_OR_RETURN(auto entries, posts.NamedTables());
+  for (const auto& [name, entry] : entries) {
+    const PostDef* post = c.FindPost(name);
+    if (post == nullptr) continue;
+    if (auto pair = c.ForbiddenRolePair(post->roles); pair.has_value()) {
+      return entry.Error("roles", fmt::format("separation of duties: '{}' administers access and "
+                                              "'{}' handles customer data; list the pair in "
+                                              "[access] allowed_role_pairs to allow it",
+                                              pair->first, pair->second));
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace custos::schema::internal

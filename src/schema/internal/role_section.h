@@ -21,4 +21,9 @@ Result<std::vector<RoleDef>> ReadRoles(const TomlSection& s,
 // is not declared in [roles].
 Result<std::vector<PostDef>> ReadPosts(const TomlSection& s, const std::vector<RoleDef>& roles);
 
+// Separation of duties (docs/security.md): every [access] allowed_role_pairs entry names an
+// administrative and a data role, and no post combines such roles unless the pair is allowed.
+// InvalidArgument naming the line otherwise.
+Status CheckSeparation(const TomlSection& posts, const TomlSection& access, const Config& c);
+
 }  // namespace custos::schema::internal

@@ -10,7 +10,8 @@ namespace custos::schema::internal {
 namespace {
 
 constexpr std::array<std::string_view, 1> kLifecycleKeys = {"plan_every"};
-constexpr std::array<std::string_view, 2> kAccessKeys = {"max_failures", "lockout_minutes"};
+constexpr std::array<std::string_view, 3> kAccessKeys = {"max_failures", "lockout_minutes",
+                                                         "allowed_role_pairs"};
 constexpr int64_t kMinPlanEverySeconds = 3600;
 
 }  // namespace
@@ -39,6 +40,15 @@ Result<AccessConfig> ReadAccessSection(const TomlSection& s) {
                           s.Integer("lockout_minutes", 1, 1440, c.lockout_minutes));
   c.max_failures = static_cast<uint32_t>(failures);
   c.lockout_minutes = static_cast<uint32_t>(minutes);
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> pairs,
+                          s.StringList("allowed_role_pairs", false));
+  for (const std::string& p : pairs) {
+    const size_t plus = p.find('+');
+    if (plus == std::string::npos || plus == 0 || plus + 1 == p.size()) {
+      return s.Error("allowed_role_pairs", "each entry must be \"ADMIN_ROLE+DATA_ROLE\"");
+    }
+    c.allowed_role_pairs.emplace_back(p.substr(0, plus), p.substr(plus + 1));
+  }
   return c;
 }
 

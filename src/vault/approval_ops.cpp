@@ -1,0 +1,215 @@
+// Dual control (P3.2b, P3.4; issue 12): approval requests and their decisions. Every call is
+// a body of the admission core (admission.h), recorded with its verdict in one transaction.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
+#include "access/approval.h"
+#include "access/credentials.h"
+#include "access/training.h"
+#include "vault/admin_action.h"
+#include "vault/admission.h"
+#include "vault/approvals.h"
+#include "vault/staff_rules.h"
+#include "vault/vault_impl.h"
+
+namespace custos::vault {
+namespace {
+
+using schema::Action;
+
+bool Printable(std::string_view s, size_t max) {
+  if (s.empty() || s.size() > max) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u != 0x7f;
+  });
+}
+
+std::string StaffTarget(std::string_view id) {
+  return access::ValidStaffId(id) ? fmt::format("staff:{}", id) : "staff:(invalid id)";
+}
+
+std::string KindLabel(std::string_view kind) {
+  return kind == access::kKindBreakGlass ? "break-glass" : std::string(kind);
+}
+
+ApprovalView ToView(const store::ApprovalRow& r, int64_t now) {
+  return ApprovalView{r.approval_id,   r.kind,
+                      r.requester,     r.justification,
+                      r.scope,         r.requested_at_ms,
+                      r.expires_at_ms, r.approver,
+                      r.decided_at_ms, access::EffectiveState(r, now)};
+}
+
+// A destruction request for a saved retention plan (issue 6) names the plan and the hash of
+// its content as it stands now; the run refuses a plan whose content differs.
+Status PlanScope(store::Transaction& txn, const ApprovalRequest& request,
+                 access::ApprovalScope& scope) {
+  if (request.kind != access::kKindDestruction) {
+    return InvalidArgument("plan: only a destruction request names a retention plan");
+  }
+  std::optional<store::RetentionPlanRow> plan;
+  if (ValidCustomerId(request.plan_id)) {
+    CUSTOS_ASSIGN_OR_RETURN(plan, txn.GetRetentionPlan(request.plan_id));
+  }
+  if (!plan.has_value()) return NotFound("plan: no such retention plan");
+  if (!request.plan_sha256.empty() && request.plan_sha256 != plan->content_sha256) {
+    return InvalidArgument("plan_sha256: does not match the saved plan");
+  }
+  if (plan->state == "done") return FailedPrecondition("plan: already executed");
+  scope.plan = plan->plan_id;
+  scope.plan_sha256 = plan->content_sha256;
+  return Status::Ok();
+}
+
+// The scope's own rules (the catalogue's fields and purposes, valid ids).
+Status CheckScope(const VaultState& impl, const ApprovalRequest& request,
+                  const access::ApprovalScope& scope) {
+  CUSTOS_RETURN_IF_ERROR(
+      access::CheckRequest(request.kind, request.justification, scope, request.duration_ms));
+  if (!Printable(request.justification, access::kMaxJustification)) {
+    return InvalidArgument("justification: printable text only");
+  }
+  for (const std::string& c : scope.customers) {
+    if (!ValidCustomerId(c)) return InvalidArgument("scope 'customers': not a customer id");
+  }
+  for (const std::string& f : scope.fields) {
+    if (impl.config->FindField(f) == nullptr) {
+      return InvalidArgument("scope 'fields': not in the field catalogue");
+    }
+  }
+  if (!scope.purpose.empty() && impl.config->FindPurpose(scope.purpose) == nullptr) {
+    return InvalidArgument("scope 'purpose': not in the purpose catalogue (P3.3a)");
+  }
+  if (!scope.staff.empty() && !access::ValidStaffId(scope.staff)) {
+    return InvalidArgument("scope 'staff_id': not a valid staff id");
+  }
+  return CheckRoles(impl, scope.roles);
+}
+
+// A role_grant is asked for by someone who manages staff, for someone else.
+Status CheckRoleGrantRequester(const VaultState& impl, const store::StaffRow& actor,
+                               const access::ApprovalScope& scope) {
+  CUSTOS_RETURN_IF_ERROR(RequireAdminAction(impl, actor, "staff.manage"));
+  if (scope.staff == actor.staff_id) {
+    return PermissionDenied("role_grant: nobody asks for roles for themselves");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::string> ApprovalService::Request(const Context& ctx, const ApprovalRequest& request) {
+  VaultState& impl = *state_;
+  const std::string id = NewId(impl.Now());
+  const Operation op{Action::kApprovalRequest, IdTarget("approval", id), Basis::kAdministration};
+  access::ApprovalScope scope{
+      request.customers, request.fields, request.levels, request.purpose, {}, {},
+      request.staff_id,  request.roles};
+  const Status bad = CheckScope(impl, request, scope);
+  CUSTOS_RETURN_IF_ERROR(Write(impl, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    if (!bad.ok()) return Verdict::Deny(bad, scope.fields);
+    if (request.kind == access::kKindRoleGrant) {
+      Status who = CheckRoleGrantRequester(impl, s.actor(), scope);
+      if (!who.ok()) return Verdict::Deny(who);
+    }
+    if (!request.plan_id.empty()) {
+      Status plan = PlanScope(s.txn, request, scope);
+      if (!plan.ok()) return Verdict::Deny(plan);
+    }
+    store::ApprovalRow row;
+    row.approval_id = id;
+    row.kind = request.kind;
+    row.requester = s.actor().staff_id;
+    row.justification = request.justification;
+    row.scope = access::ScopeToJson(scope);
+    row.requested_at_ms = s.now_ms;
+    row.expires_at_ms = s.now_ms + request.duration_ms;
+    row.state = std::string(access::kStateRequested);
+    CUSTOS_RETURN_IF_ERROR(s.txn.InsertApproval(row));
+    CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(s.txn));
+    const std::string what =
+        scope.staff.empty()
+            ? fmt::format("{} customers", scope.customers.size())
+            : fmt::format("staff '{}', roles {}", scope.staff, fmt::join(scope.roles, ","));
+    return Verdict::Allow(fmt::format("{} requested for {} until {} UTC", KindLabel(row.kind), what,
+                                      access::UtcDate(row.expires_at_ms)),
+                          scope.fields);
+  }));
+  return id;
+}
+
+namespace {
+
+Status Decide(VaultState& impl, const Context& ctx, std::string_view approval_id, bool approve) {
+  const Operation op{approve ? Action::kApprovalApprove : Action::kApprovalReject,
+                     IdTarget("approval", approval_id), Basis::kAdministration};
+  return Write(impl, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    std::optional<store::ApprovalRow> row;
+    if (ValidCustomerId(approval_id)) {
+      CUSTOS_ASSIGN_OR_RETURN(row, s.txn.GetApproval(approval_id));
+    }
+    if (!row.has_value()) return Verdict::Deny(NotFound("approval: no such request"));
+    CUSTOS_ASSIGN_OR_RETURN(access::ApprovalScope scope, access::ScopeFromJson(row->scope));
+    std::string shared_creator;
+    Status who = CheckApprover(s.txn, *row, scope.staff, s.actor(), shared_creator);
+    if (!who.ok() && (approve || row->requester == s.actor().staff_id)) {
+      return Verdict::Deny(who);
+    }
+    const std::string state = access::EffectiveState(*row, s.now_ms);
+    if (state != access::kStateRequested) {
+      return Verdict::Deny(FailedPrecondition(fmt::format("approval: already {}", state)));
+    }
+    row->approver = s.actor().staff_id;
+    row->decided_at_ms = s.now_ms;
+    row->state = std::string(approve ? access::kStateApproved : access::kStateRejected);
+    CUSTOS_RETURN_IF_ERROR(s.txn.UpdateApproval(*row));
+    CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(s.txn));
+    const std::string flag =
+        shared_creator.empty()
+            ? ""
+            : fmt::format("; flagged: approver and requester were both created by '{}'",
+                          shared_creator);
+    return Verdict::Allow(fmt::format("{} grant {} for '{}' {} by '{}', in force until {} UTC{}",
+                                      KindLabel(row->kind), row->approval_id, row->requester,
+                                      approve ? "approved" : "rejected", row->approver,
+                                      access::UtcDate(row->expires_at_ms), flag));
+  });
+}
+
+}  // namespace
+
+Status ApprovalService::Approve(const Context& ctx, std::string_view approval_id) {
+  return Decide(*state_, ctx, approval_id, true);
+}
+
+Status ApprovalService::Reject(const Context& ctx, std::string_view approval_id) {
+  return Decide(*state_, ctx, approval_id, false);
+}
+
+Result<std::vector<ApprovalView>> ApprovalService::List(const Context& ctx,
+                                                        std::string_view requester,
+                                                        std::string_view state) {
+  VaultState& impl = *state_;
+  const std::string target = requester.empty() ? "approval:*" : StaffTarget(requester);
+  Operation op{Action::kApprovalList, target, Basis::kAdministration};
+  op.self = requester;
+  std::vector<ApprovalView> out;
+  CUSTOS_RETURN_IF_ERROR(Read(impl, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    // "expired" is computed: ask the store for the rows that may have expired.
+    const bool want_expired = state == access::kStateExpired;
+    CUSTOS_ASSIGN_OR_RETURN(auto rows, s.txn.ListApprovals(requester, want_expired ? "" : state));
+    out.clear();
+    for (const store::ApprovalRow& r : rows) {
+      ApprovalView v = ToView(r, s.now_ms);
+      if (!state.empty() && v.state != state) continue;
+      out.push_back(std::move(v));
+    }
+    return Verdict::Allow(fmt::format("{} approvals listed", out.size()));
+  }));
+  return out;
+}
+
+}  // namespace custos::vault

@@ -1,0 +1,60 @@
+// Internal to the vault: the rules the staff and approval operations share (issue 12,
+// docs/security.md): separation of duties, dual control over confidential roles, who made
+// and who last changed an account (so that a puppet account cannot approve), and revoking a
+// staff member's tokens when what they may do changes. Each function works in the caller's
+// transaction and writes no audit entry (the operation's body reports in its verdict).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "schema/config.h"
+#include "store/store.h"
+
+namespace custos::vault {
+
+// Who created a staff account and who last changed its roles, post, status, credentials or
+// training, when that was someone other than the staff member (vault metadata
+// "staff_origin:<id>"). Accounts made by `custos init` have none (empty strings).
+struct StaffOrigin {
+  std::string created_by;
+  std::string changed_by;
+};
+Result<StaffOrigin> ReadOrigin(store::Transaction& txn, std::string_view staff_id);
+// Records `actor` as the creator (and last changer) of a new account.
+Status RecordCreated(store::Transaction& txn, std::string_view staff_id, std::string_view actor);
+// Records `actor` as the last to change the account; a change by the staff member themselves
+// (their own password) clears the mark.
+Status RecordChanged(store::Transaction& txn, std::string_view staff_id, std::string_view actor);
+
+// Separation of duties: InvalidArgument naming the pair when the staff member's roles (the
+// post's and their own) combine an administrative and a data role not allowed in custos.toml.
+Status CheckSeparation(const schema::Config& config, const store::StaffRow& row);
+
+// The roles of `after` (post and personal) that read confidential fields unmasked and that
+// `before` (null: a new account) does not already have.
+std::vector<std::string> ConfidentialRolesGained(const schema::Config& config,
+                                                 const store::StaffRow* before,
+                                                 const store::StaffRow& after);
+
+// Dual control for those roles: an approved role_grant in force for `staff_id` listing every
+// one of `roles`, which is marked "used". Returns its id; FailedPrecondition naming the rule
+// when there is none.
+Result<std::string> UseRoleGrant(store::Transaction& txn, std::string_view staff_id,
+                                 const std::vector<std::string>& roles, int64_t now_ms);
+
+// Revokes every live token of the staff member; returns how many.
+Result<size_t> RevokeLiveTokens(store::Transaction& txn, std::string_view staff_id, int64_t now_ms);
+
+// Dual control by a different person in fact: PermissionDenied when `approver` requested the
+// approval, is the staff member a role_grant is for, was created after the request, or was
+// created or last changed by the requester. OK otherwise; `shared_creator` is then the
+// creator both accounts share (to flag in the audit entry), or empty.
+Status CheckApprover(store::Transaction& txn, const store::ApprovalRow& request,
+                     std::string_view role_grant_staff, const store::StaffRow& approver,
+                     std::string& shared_creator);
+
+}  // namespace custos::vault

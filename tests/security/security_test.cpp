@@ -1,0 +1,257 @@
+// The security suite (issue 12; docs/security.md): each attack is made as an attacker would,
+// over HTTPS against a started server with real tokens issued by the vault, and must be
+// refused. The vault-level setup (staff, passwords) stands for what an administrator did
+// earlier through the same services.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "api/api_fixture.h"
+#include "schema/config.h"
+
+namespace custos::api::testing {
+namespace {
+
+using nlohmann::json;
+using vault::ApprovalRequest;
+using vault::Channel;
+using vault::Context;
+using vault::StaffSpec;
+
+constexpr int64_t kHourMs = 3600 * 1000;
+
+class SecurityTest : public ApiTest {
+ protected:
+  void SetUp() override {
+    ApiTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    StartServer(DefaultConfig(), /*real_tokens=*/true);
+  }
+
+  static Context At(const std::string& who) { return Context{who, "", Channel::kCli, "req-sec"}; }
+
+  // Sets `id`'s password as the administrator and logs in; the token's secret.
+  std::string Login(const std::string& id) {
+    const std::string pw = "correct horse battery staple " + id;
+    Status st = vault_->staff().SetPassword(At("admin"), id, pw);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    auto t = vault_->staff().IssueToken(id, pw, "", kHourMs, "sec", Channel::kApi);
+    EXPECT_TRUE(t.ok()) << t.status().ToString();
+    return t.ok() ? t->secret : "";
+  }
+
+  httplib::Result Patch(const std::string& token, const std::string& path, const json& body) {
+    return Client()->Patch(path, As(token, ""), body.dump(), "application/json");
+  }
+  httplib::Result Post(const std::string& token, const std::string& path, const json& body) {
+    return Client()->Post(path, As(token, ""), body.dump(), "application/json");
+  }
+  httplib::Result Put(const std::string& token, const std::string& path, const json& body) {
+    return Client()->Put(path, As(token, ""), body.dump(), "application/json");
+  }
+
+  // A security administrator created by the administrator, logged in.
+  std::string SecurityAdmin() {
+    EXPECT_TRUE(
+        vault_->staff()
+            .Create(At("admin"),
+                    StaffSpec{"sec", "sec", "security_administrator", {"security_admin"}, ""})
+            .ok());
+    return Login("sec");
+  }
+
+  std::string BreakGlassBy(const std::string& token) {
+    auto made = vault_->customers().Create(Agent("account_management"), WangFang(), "form",
+                                           Consented());
+    EXPECT_TRUE(made.ok()) << made.status().ToString();
+    const std::string customer = made.ok() ? *made : "";
+    auto r = Post(token, "/v1/approvals",
+                  {{"justification", "fraud case 2025-17 needs the identity"},
+                   {"customers", {customer}},
+                   {"purpose", "risk_control"},
+                   {"duration_ms", kHourMs}});
+    EXPECT_TRUE(r);
+    EXPECT_EQ(r->status, 201) << r->body;
+    return Json(r).value("approval_id", "");
+  }
+};
+
+// Item 1: the administrator cannot give itself a data role, nor record its own training.
+TEST_F(SecurityTest, AdministratorCannotEscalateItself) {
+  const std::string admin = Login("admin");
+  auto self = Patch(admin, "/v1/staff/admin", {{"roles", {"admin", "risk_officer"}}});
+  ASSERT_TRUE(self);
+  EXPECT_EQ(self->status, 403) << self->body;
+  auto training = Post(admin, "/v1/training",
+                       {{"staff_id", "admin"},
+                        {"course", "privacy-basics"},
+                        {"completed_at_ms", now_ms_.load() - kHourMs},
+                        {"valid_until_ms", now_ms_.load() + 24 * kHourMs}});
+  ASSERT_TRUE(training);
+  EXPECT_EQ(training->status, 403) << training->body;
+}
+
+// Item 1: administrative and data roles are never combined (separation of duties).
+TEST_F(SecurityTest, SeparationOfDutiesRefusesAdminPlusDataRole) {
+  const std::string admin = Login("admin");
+  auto r = Patch(admin, "/v1/staff/li.na", {{"roles", {"customer_service", "security_admin"}}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+  EXPECT_NE(r->body.find("separation of duties"), std::string::npos) << r->body;
+  auto created = Post(admin, "/v1/staff",
+                      {{"staff_id", "mix"},
+                       {"display_name", "mix"},
+                       {"post", "administrator"},
+                       {"roles", {"sales"}}});
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->status, 400) << created->body;
+}
+
+// Item 1: a role that reads confidential fields needs a second approver.
+TEST_F(SecurityTest, ConfidentialRoleGrantNeedsDualControl) {
+  const std::string admin = Login("admin");
+  auto alone = Patch(admin, "/v1/staff/wang.wei", {{"roles", {"risk_officer"}}});
+  ASSERT_TRUE(alone);
+  EXPECT_EQ(alone->status, 409) << alone->body;
+  auto asked = Post(admin, "/v1/approvals",
+                    {{"kind", "role_grant"},
+                     {"justification", "moves to the fraud team"},
+                     {"staff_id", "wang.wei"},
+                     {"roles", {"risk_officer"}},
+                     {"duration_ms", kHourMs}});
+  ASSERT_TRUE(asked);
+  ASSERT_EQ(asked->status, 201) << asked->body;
+  const std::string id = Json(asked).value("approval_id", "");
+  auto own = Post(admin, "/v1/approvals/" + id + "/approve", json::object());
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->status, 403) << own->body;  // the administrator lacks approval.approve
+  ASSERT_TRUE(vault_->approvals().Approve(At("dpo"), id).ok());
+  auto granted = Patch(admin, "/v1/staff/wang.wei", {{"roles", {"risk_officer"}}});
+  ASSERT_TRUE(granted);
+  EXPECT_EQ(granted->status, 200) << granted->body;
+  // Used up: the same grant does not serve a second time.
+  vault::StaffChange back;
+  back.roles = std::vector<std::string>{"sales"};
+  ASSERT_TRUE(vault_->staff().Update(At("admin"), "wang.wei", back).ok());
+  auto again = Patch(admin, "/v1/staff/wang.wei", {{"roles", {"risk_officer"}}});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 409) << again->body;
+}
+
+// Item 2: a puppet account made by the requester cannot approve.
+TEST_F(SecurityTest, PuppetAccountCannotApprove) {
+  const std::string sec = SecurityAdmin();
+  const std::string request = BreakGlassBy(sec);
+  auto made = Post(sec, "/v1/staff",
+                   {{"staff_id", "puppet"},
+                    {"display_name", "puppet"},
+                    {"post", "security_administrator"},
+                    {"roles", {"security_admin"}},
+                    {"initial_password", "puppet password 12345"}});
+  ASSERT_TRUE(made);
+  ASSERT_EQ(made->status, 201) << made->body;
+  auto t = vault_->staff().IssueToken("puppet", "puppet password 12345", "", kHourMs, "p");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  auto r = Post(t->secret, "/v1/approvals/" + request + "/approve", json::object());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403) << r->body;
+}
+
+// Item 2: an existing account whose password the requester set cannot approve either.
+TEST_F(SecurityTest, AccountChangedByRequesterCannotApprove) {
+  const std::string sec = SecurityAdmin();
+  const std::string request = BreakGlassBy(sec);
+  auto reset = Put(sec, "/v1/staff/dpo/password", {{"password", "dpo password known 1"}});
+  ASSERT_TRUE(reset);
+  ASSERT_EQ(reset->status, 200) << reset->body;
+  auto t = vault_->staff().IssueToken("dpo", "dpo password known 1", "", kHourMs, "d");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  auto r = Post(t->secret, "/v1/approvals/" + request + "/approve", json::object());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403) << r->body;
+}
+
+// Item 4: a token issued before a change of roles or post stops working.
+TEST_F(SecurityTest, RoleChangeRevokesTokens) {
+  const std::string agent = Login("li.na");
+  auto before = Client()->Get("/v1/approvals?requester=li.na", As(agent, ""));
+  ASSERT_TRUE(before);
+  ASSERT_EQ(before->status, 200) << before->body;
+  vault::StaffChange move;
+  move.post = std::string("sales_rep");
+  ASSERT_TRUE(vault_->staff().Update(At("admin"), "li.na", move).ok());
+  auto after = Client()->Get("/v1/approvals?requester=li.na", As(agent, ""));
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 401) << after->body;
+}
+
+// Item 5: a stolen token does not change the password or the second factor.
+TEST_F(SecurityTest, StolenTokenCannotTakeOverTheAccount) {
+  const std::string agent = Login("li.na");
+  auto bare = Put(agent, "/v1/staff/li.na/password", {{"password", "attacker chosen pass 1"}});
+  ASSERT_TRUE(bare);
+  EXPECT_EQ(bare->status, 403) << bare->body;
+  auto wrong = Put(agent, "/v1/staff/li.na/password",
+                   {{"password", "attacker chosen pass 1"}, {"current_password", "guess"}});
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 403) << wrong->body;
+  auto right = Put(agent, "/v1/staff/li.na/password",
+                   {{"password", "my own new pass 2025"},
+                    {"current_password", "correct horse battery staple li.na"}});
+  ASSERT_TRUE(right);
+  EXPECT_EQ(right->status, 200) << right->body;
+  ASSERT_TRUE(vault_->staff().EnrollTotp(At("admin"), "li.na").ok());
+  auto reenrol = Post(agent, "/v1/staff/li.na/totp", json::object());
+  ASSERT_TRUE(reenrol);
+  EXPECT_EQ(reenrol->status, 403) << reenrol->body;
+  EXPECT_EQ(reenrol->body.find("secret_base32"), std::string::npos);
+}
+
+// Item 9: names with line breaks or bidirectional overrides, training dates out of range.
+TEST_F(SecurityTest, HostileNamesAndDatesAreRefused) {
+  const std::string admin = Login("admin");
+  for (const std::string& name : {std::string("a\nb"), std::string("evil\xE2\x80\xAEtxt.exe"),
+                                  std::string("x\xE2\x81\xA6y")}) {
+    auto r = Patch(admin, "/v1/staff/li.na", {{"display_name", name}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << r->body;
+  }
+  auto ancient = Post(admin, "/v1/training",
+                      {{"staff_id", "li.na"},
+                       {"course", "privacy-basics"},
+                       {"completed_at_ms", -9000000000000LL},
+                       {"valid_until_ms", 9000000000000LL}});
+  ASSERT_TRUE(ancient);
+  EXPECT_EQ(ancient->status, 400) << ancient->body;
+}
+
+// Item 1: the policy loader refuses a post combining an administrative and a data role, and
+// a role that does both, naming the line; an explicitly allowed pair loads.
+TEST(SeparationConfigTest, LoaderRefusesViolatingPostsAndRoles) {
+  auto base = schema::ParseConfig(schema::DefaultConfigToml(), "custos.toml");
+  ASSERT_TRUE(base.ok()) << base.status().ToString();
+  const std::string text(schema::DefaultConfigToml());
+  const std::string post =
+      text + "\n[posts.dual_hat]\nlabel = \"x\"\nroles = [\"admin\", \"sales\"]\n";
+  auto bad = schema::ParseConfig(post, "custos.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("posts.dual_hat.roles"), std::string::npos)
+      << bad.status().message();
+  EXPECT_NE(bad.status().message().find("separation of duties"), std::string::npos);
+  const std::string role = text +
+                           "\n[roles.godmode]\nlabel = \"x\"\ndescription = \"x\"\n"
+                           "[[roles.godmode.grants]]\nactions = [\"staff.manage\"]\n"
+                           "[[roles.godmode.grants]]\nactions = [\"customer.read\"]\n"
+                           "levels = [\"general\"]\npurposes = [\"customer_service\"]\n";
+  auto both = schema::ParseConfig(role, "custos.toml");
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.status().message().find("roles.godmode.grants"), std::string::npos)
+      << both.status().message();
+  std::string allowed = post;
+  allowed.replace(allowed.find("allowed_role_pairs = []"), 23,
+                  "allowed_role_pairs = [\"admin+sales\"]");
+  EXPECT_TRUE(schema::ParseConfig(allowed, "custos.toml").ok());
+}
+
+}  // namespace
+}  // namespace custos::api::testing
