@@ -200,8 +200,15 @@ void AddConsentLedgerCommands(CLI::App& app, Globals& g, Action& action) {
 
 }  // namespace
 
+// Letters only (a-p, four bits each): a hex id could hold 11 or more consecutive digits, which
+// CheckEvidenceRef refuses as possible personal data (about 1.6 % of hex ids did).
 std::string GeneratedEvidenceRef() {
-  return "cli:" + crypto::ToHex(crypto::RandomBytes(8));
+  std::string ref = "cli:";
+  for (uint8_t b : crypto::RandomBytes(8)) {
+    ref += static_cast<char>('a' + (b >> 4));
+    ref += static_cast<char>('a' + (b & 0x0f));
+  }
+  return ref;
 }
 
 void AddCollectionConsentFlags(CLI::App* cmd, const std::shared_ptr<CollectionConsentFlags>& f) {
