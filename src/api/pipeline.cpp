@@ -42,6 +42,14 @@ ApiResponse Unauthorized(std::string message, const std::string& request_id) {
 
 }  // namespace
 
+void AddSecurityHeaders(ApiResponse& response) {
+  // HTTPS only, for a year; the API serves data, never pages to render, frame or sniff.
+  response.headers.emplace_back("Strict-Transport-Security", "max-age=31536000");
+  response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  response.headers.emplace_back("Content-Security-Policy", "default-src 'none'");
+  response.headers.emplace_back("X-Frame-Options", "DENY");
+}
+
 std::string_view ApiRequest::Header(std::string_view lower_name) const {
   auto it = headers.find(lower_name);
   return it == headers.end() ? std::string_view() : std::string_view(it->second);
@@ -74,6 +82,7 @@ ApiResponse RequestPipeline::Handle(const ApiRequest& req) const {
   response.headers.emplace_back("X-Request-Id", request_id);
   // Responses may hold personal data: no cache may keep them.
   response.headers.emplace_back("Cache-Control", "no-store");
+  AddSecurityHeaders(response);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_.Record(MethodLabel(req.method), route_label, response.status, seconds);

@@ -61,4 +61,7 @@ class RequestPipeline {
 // The method as a metric label: GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, or OTHER.
 std::string_view MethodLabel(std::string_view method);
 
+// Adds the headers every HTTPS response carries (HSTS, nosniff, CSP, X-Frame-Options).
+void AddSecurityHeaders(ApiResponse& response);
+
 }  // namespace custos::api

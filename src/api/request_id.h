@@ -5,15 +5,20 @@
 // Thread safety: functions are safe to call from any thread.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
 namespace custos::api {
 
-// Well-formed: 1..64 characters of [A-Za-z0-9._-] (safe in headers, logs and audit entries).
+// Longest run of digits a request id may hold (an ID or card number is longer).
+inline constexpr size_t kMaxRequestIdDigitRun = 6;
+
+// Well-formed: 1..64 characters of [A-Za-z0-9._-] with no run of more than
+// kMaxRequestIdDigitRun digits (safe in headers, logs, audit entries and evidence refs).
 bool IsWellFormedRequestId(std::string_view id);
 
-// `offered` if well-formed, else a new random id (32 hex characters, 128 bits).
+// `offered` if well-formed, else a new random id (26 lowercase letters, about 122 bits).
 std::string ChooseRequestId(std::string_view offered);
 
 }  // namespace custos::api

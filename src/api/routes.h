@@ -31,7 +31,7 @@ void AddAccessRoutes(RouteTable& table, vault::Vault& vault);
 // /v1/subject-requests, /v1/subject-requests/{request_id}/close (PIPL Art. 44-50)
 void AddSubjectRequestRoutes(RouteTable& table, vault::Vault& vault);
 // /v1/health, /v1/metrics, /v1/openapi.yaml (public)
-void AddServiceRoutes(RouteTable& table, const Metrics& metrics);
+void AddServiceRoutes(RouteTable& table, vault::Vault& vault, const Metrics& metrics);
 
 // A handler bound to the vault: f(vault, request, scope).
 template <typename F>

@@ -42,6 +42,20 @@ ApiRequest FromHttplib(const httplib::Request& in) {
   return out;
 }
 
+// TLS 1.2 with forward secrecy and AEAD only (ECDHE with AES-GCM or ChaCha20-Poly1305), and
+// TLS 1.3 (whose suites are all AEAD with ephemeral keys): no CBC, no static-RSA key exchange.
+bool RestrictTls(SSL_CTX* ctx) {
+  static constexpr const char* kTls12Ciphers =
+      "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+      "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+      "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+  return ctx != nullptr && SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) == 1 &&
+         SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) == 1 &&
+         SSL_CTX_set_ciphersuites(ctx,
+                                  "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:"
+                                  "TLS_CHACHA20_POLY1305_SHA256") == 1;
+}
+
 void ToHttplib(const ApiResponse& in, httplib::Response& out) {
   out.status = in.status;
   for (const auto& [name, value] : in.headers) out.set_header(name, value);
@@ -101,8 +115,10 @@ void ApiServer::Impl::Configure() {
   http.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
                                 const std::exception_ptr&) {
     const std::string rid = ChooseRequestId(req.get_header_value("X-Request-Id"));
-    ToHttplib(ErrorResponse(InternalError(), rid), res);
-    res.set_header("X-Request-Id", rid);
+    ApiResponse r = ErrorResponse(InternalError(), rid);
+    r.headers.emplace_back("X-Request-Id", rid);
+    AddSecurityHeaders(r);
+    ToHttplib(r, res);
   });
 }
 
@@ -118,6 +134,7 @@ httplib::Server::HandlerResponse ApiServer::Impl::OnError(const httplib::Request
   error.http_status = res.status;
   ApiResponse r = ErrorResponse(error, rid);
   r.headers.emplace_back("X-Request-Id", rid);
+  AddSecurityHeaders(r);
   ToHttplib(r, res);
   pipeline.RecordProtocolError(req.method, res.status);
   return httplib::Server::HandlerResponse::Handled;
@@ -137,6 +154,9 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(vault::Vault& vault, Server
   auto impl = std::make_unique<Impl>(vault, std::move(options));
   if (!impl->http.is_valid()) {
     return InvalidArgument("server: cannot load the TLS certificate and key (PEM, matching pair)");
+  }
+  if (!RestrictTls(impl->http.ssl_context())) {
+    return Internal("server: cannot restrict TLS to ECDHE with AES-GCM or ChaCha20-Poly1305");
   }
   impl->Configure();
   return std::unique_ptr<ApiServer>(new ApiServer(std::move(impl)));
@@ -174,7 +194,7 @@ const Metrics& ApiServer::metrics() const { return impl_->metrics; }
 
 RouteTable BuildRoutes(vault::Vault& vault, const Metrics& metrics) {
   RouteTable table;
-  AddServiceRoutes(table, metrics);
+  AddServiceRoutes(table, vault, metrics);
   AddCustomerRoutes(table, vault);
   AddRecordRoutes(table, vault);
   AddConsentRoutes(table, vault);

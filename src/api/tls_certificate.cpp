@@ -100,7 +100,7 @@ Status WriteSelfSignedCertificate(const std::filesystem::path& cert_path,
                           ToPem([&](BIO* b) { return PEM_write_bio_X509(b, cert.get()); }));
   for (const auto& p : {cert_path, key_path}) {
     if (!p.has_parent_path()) continue;
-    if (Status st = env.CreateDirDurable(p.parent_path(), 0755); !st.ok()) {
+    if (Status st = env.CreateDirDurable(p.parent_path(), 0700); !st.ok()) {
       OPENSSL_cleanse(key_pem.data(), key_pem.size());
       return Unavailable(fmt::format("tls: cannot create the directory of {}: {}", p.string(),
                                      st.message()));
@@ -110,7 +110,7 @@ Status WriteSelfSignedCertificate(const std::filesystem::path& cert_path,
   // key_pem holds the private key in a plain std::string: scrub it before it is freed.
   OPENSSL_cleanse(key_pem.data(), key_pem.size());
   CUSTOS_RETURN_IF_ERROR(key_written);
-  Status written = WriteNewFile(env, cert_path, cert_pem, 0644);
+  Status written = WriteNewFile(env, cert_path, cert_pem, 0600);
   if (!written.ok()) {
     // Both or neither: a key without its certificate is taken away again.
     Status removed = env.RemoveFile(key_path);

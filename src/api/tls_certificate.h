@@ -18,9 +18,9 @@
 
 namespace custos::api {
 
-// Success: both PEM files written (the key 0600, the certificate 0644), each through `env` as a
+// Success: both PEM files written (the key 0600, the certificate 0600), each through `env` as a
 // temporary file fsynced and linked into place (Env::CreateFileAtomic) with its directory
-// fsynced; missing parent directories are created (mode 0755, fsynced).
+// fsynced; missing parent directories are created (mode 0700, fsynced).
 // Conflict: either file already exists (nothing written).
 // Unavailable: a file or directory cannot be created or written; the message names it.
 // Neither file is then left behind, whole or partial (the key is removed again if the

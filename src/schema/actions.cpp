@@ -57,6 +57,7 @@ constexpr std::array kCatalogue = {
     Grantable(A::kAccountClose, "account.close"),
     Grantable(A::kDsrManage, "dsr.manage"),
     Grantable(A::kDsrRead, "dsr.read"),
+    Grantable(A::kServiceMetrics, "service.metrics"),
     Under(A::kCustomerVerifyPassword, "customer.verify_password", A::kCustomerRead),
     Under(A::kImportStart, "import.start", A::kCustomerImport),
     Under(A::kImportResume, "import.resume", A::kCustomerImport),

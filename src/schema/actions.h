@@ -24,7 +24,7 @@ enum class Action : uint8_t {
   kTrainingManage, kTrainingRead, kApprovalRequest, kApprovalApprove, kApprovalRead,
   kAuditRead, kAuditVerify, kReportRead, kConfigManage, kHoldManage, kHoldRead,
   kRetentionPlan, kRetentionRun, kRetentionRead, kBackupRun, kKeyManage, kKeyRead,
-  kAccountClose, kDsrManage, kDsrRead,
+  kAccountClose, kDsrManage, kDsrRead, kServiceMetrics,
   // --- audited under the grant of another action ---
   kCustomerVerifyPassword, kImportStart, kImportResume, kImportRejectRow, kImportReject,
   kImportFinish, kExportStart, kAuditExport, kAuditTail, kStaffCreate, kStaffUpdate,

@@ -175,6 +175,10 @@ class StaffService {
                                                        std::string_view purpose,
                                                        std::string_view customer_id);
 
+  // Admits a read of the server's metrics (no customer data) for actors whose roles grant
+  // service.metrics; audited "service.metrics". PermissionDenied without the grant.
+  Status AuthorizeMetrics(const Context& ctx);
+
 
  private:
   VaultState* state_;

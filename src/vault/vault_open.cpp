@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "access/token.h"
+#include "core/env.h"
 #include "consent/consent.h"
 #include "crypto/key_provider.h"
 #include "crypto/pkcs11_provider.h"
@@ -40,12 +41,10 @@ crypto::ByteView View(std::string_view s) { return crypto::AsBytes(s); }
 
 std::string ToString(const crypto::Bytes& b) { return std::string(b.begin(), b.end()); }
 
+// custos.toml is owner-only (0600) whatever the umask (issue 12 item 9).
 Status WriteFileExclusive(const fs::path& path, std::string_view text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return Unavailable(fmt::format("cannot write {}", path.string()));
-  out << text;
-  out.close();
-  if (!out) return Unavailable(fmt::format("cannot write {}", path.string()));
+  Status st = Env::Default().CreateFileAtomic(path, text, 0600);
+  if (!st.ok()) return Unavailable(fmt::format("cannot write {}: {}", path.string(), st.message()));
   return Status::Ok();
 }
 

@@ -5,6 +5,7 @@
 
 #include "api/query.h"
 #include "api/request_id.h"
+#include "consent/consent.h"
 
 namespace custos::api {
 namespace {
@@ -59,9 +60,23 @@ TEST(Query, FieldListsAndIntegersAreStrict) {
 TEST(RequestId, AWellFormedIdIsKeptAndAnythingElseReplaced) {
   EXPECT_EQ(ChooseRequestId("req-42.a_b"), "req-42.a_b");
   const std::string made = ChooseRequestId("bad id\r\nX-Injected: 1");
-  EXPECT_EQ(made.size(), 32u);
+  EXPECT_EQ(made.size(), 26u);
   EXPECT_TRUE(IsWellFormedRequestId(made));
   EXPECT_NE(ChooseRequestId(""), ChooseRequestId(""));
+}
+
+// Issue 12 item 9: the default evidence_ref "api:<request id>" never trips the digit-run
+// check (about 5 % of the old hex ids held 11+ consecutive digits), and an offered id that
+// could hold an ID or card number is replaced rather than carried into the audit log.
+TEST(RequestId, GeneratedIdsAlwaysMakeAValidEvidenceRef) {
+  for (int i = 0; i < 20000; ++i) {
+    const std::string id = ChooseRequestId("");
+    ASSERT_TRUE(consent::CheckEvidenceRef("api:" + id).ok()) << id;
+    ASSERT_TRUE(IsWellFormedRequestId(id)) << id;
+  }
+  EXPECT_EQ(ChooseRequestId("req-123456"), "req-123456");
+  EXPECT_NE(ChooseRequestId("req-1234567"), "req-1234567");
+  EXPECT_NE(ChooseRequestId("11010519491231002X"), "11010519491231002X");
 }
 
 }  // namespace

@@ -3,8 +3,13 @@
 // refused. The vault-level setup (staff, passwords) stands for what an administrator did
 // earlier through the same services.
 #include <gtest/gtest.h>
+#include <openssl/bio.h>
+#include <openssl/ssl.h>
+#include <sys/stat.h>
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "api/api_fixture.h"
 #include "schema/config.h"
@@ -227,6 +232,105 @@ TEST_F(SecurityTest, HostileNamesAndDatesAreRefused) {
 
 // Item 1: the policy loader refuses a post combining an administrative and a data role, and
 // a role that does both, naming the line; an explicitly allowed pair loads.
+// Item 9: every HTTPS response, success or error, carries the security headers.
+TEST_F(SecurityTest, EveryResponseCarriesSecurityHeaders) {
+  const std::string admin = Login("admin");
+  std::vector<httplib::Result> responses;
+  responses.push_back(Client()->Get("/v1/health"));
+  responses.push_back(Client()->Get("/v1/no-such-route"));
+  responses.push_back(Client()->Get("/v1/staff"));  // 401 without a token
+  responses.push_back(Client()->Get("/v1/staff", As(admin, "")));
+  for (const auto& r : responses) {
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->get_header_value("Strict-Transport-Security"), "max-age=31536000") << r->status;
+    EXPECT_EQ(r->get_header_value("X-Content-Type-Options"), "nosniff") << r->status;
+    EXPECT_EQ(r->get_header_value("Content-Security-Policy"), "default-src 'none'") << r->status;
+    EXPECT_EQ(r->get_header_value("X-Frame-Options"), "DENY") << r->status;
+  }
+}
+
+// Item 9: /v1/metrics needs a token whose roles grant service.metrics.
+TEST_F(SecurityTest, MetricsNeedTheirOwnPermission) {
+  auto anonymous = Client()->Get("/v1/metrics");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401) << anonymous->body;
+  auto agent = Client()->Get("/v1/metrics", As(Login("li.na"), ""));
+  ASSERT_TRUE(agent);
+  EXPECT_EQ(agent->status, 403) << agent->body;
+  auto admin = Client()->Get("/v1/metrics", As(Login("admin"), ""));
+  ASSERT_TRUE(admin);
+  EXPECT_EQ(admin->status, 200) << admin->body;
+  EXPECT_NE(admin->body.find("custos_http_requests_total"), std::string::npos);
+}
+
+// Item 9: TLS 1.2 offers only ECDHE with AES-GCM or ChaCha20-Poly1305; TLS 1.3 works.
+// Completes a handshake with the server offering only `ciphers` (TLS 1.2) or TLS 1.3.
+bool Handshakes(int port, const char* tls12_ciphers) {
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()),
+                                                         SSL_CTX_free);
+  if (tls12_ciphers != nullptr) {
+    SSL_CTX_set_max_proto_version(ctx.get(), TLS1_2_VERSION);
+    // Security level 0 so this client may offer the old suites the server must refuse.
+    const std::string list = std::string(tls12_ciphers) + ":@SECLEVEL=0";
+    if (SSL_CTX_set_cipher_list(ctx.get(), list.c_str()) != 1) return false;
+  } else {
+    SSL_CTX_set_min_proto_version(ctx.get(), TLS1_3_VERSION);
+  }
+  const std::string host = "127.0.0.1:" + std::to_string(port);
+  std::unique_ptr<BIO, decltype(&BIO_free_all)> bio(BIO_new_ssl_connect(ctx.get()),
+                                                    BIO_free_all);
+  BIO_set_conn_hostname(bio.get(), host.c_str());
+  return BIO_do_connect(bio.get()) == 1 && BIO_do_handshake(bio.get()) == 1;
+}
+
+TEST_F(SecurityTest, TlsRefusesCbcAndNonEcdheSuites) {
+  EXPECT_FALSE(Handshakes(port_, "AES128-SHA"));              // RSA key exchange, CBC
+  EXPECT_FALSE(Handshakes(port_, "AES128-GCM-SHA256"));       // RSA key exchange
+  EXPECT_FALSE(Handshakes(port_, "ECDHE-ECDSA-AES128-SHA"));  // ECDHE, but CBC
+  EXPECT_FALSE(Handshakes(port_, "ECDHE-ECDSA-AES256-SHA384"));
+  EXPECT_TRUE(Handshakes(port_, "ECDHE-ECDSA-AES128-GCM-SHA256"));
+  EXPECT_TRUE(Handshakes(port_, "ECDHE-ECDSA-CHACHA20-POLY1305"));
+  EXPECT_TRUE(Handshakes(port_, nullptr));  // TLS 1.3
+}
+
+// Item 9: the vault's files are owner-only whatever the umask: custos.toml, the SQLite
+// database with its -wal and -shm files, and the tls/ directory with its key and certificate.
+class FileModeTest : public vault::testing::VaultTest,
+                     public ::testing::WithParamInterface<mode_t> {
+ protected:
+  void SetUp() override {
+    old_umask_ = ::umask(GetParam());
+    VaultTest::SetUp();
+  }
+  void TearDown() override {
+    VaultTest::TearDown();
+    ::umask(old_umask_);
+  }
+  static mode_t ModeOf(const std::filesystem::path& p) {
+    struct stat st {};
+    EXPECT_EQ(::lstat(p.c_str(), &st), 0) << p;
+    return st.st_mode & 0777;
+  }
+  mode_t old_umask_ = 022;
+};
+
+TEST_P(FileModeTest, VaultFilesAreOwnerOnly) {
+  EXPECT_EQ(ModeOf(dir_ / "custos.toml"), 0600u);
+  if (!vault::testing::OnPostgres()) {
+    // The vault is open and has written (staff), so SQLite keeps its -wal and -shm files.
+    for (const char* name : {"custos.db", "custos.db-wal", "custos.db-shm"}) {
+      ASSERT_TRUE(std::filesystem::exists(dir_ / name)) << name;
+      EXPECT_EQ(ModeOf(dir_ / name), 0600u) << name;
+    }
+  }
+  ASSERT_TRUE(WriteSelfSignedCertificate(dir_ / "tls/server.crt", dir_ / "tls/server.key").ok());
+  EXPECT_EQ(ModeOf(dir_ / "tls"), 0700u);
+  EXPECT_EQ(ModeOf(dir_ / "tls/server.crt"), 0600u);
+  EXPECT_EQ(ModeOf(dir_ / "tls/server.key"), 0600u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Umasks, FileModeTest, ::testing::Values(mode_t{022}, mode_t{002}));
+
 TEST(SeparationConfigTest, LoaderRefusesViolatingPostsAndRoles) {
   auto base = schema::ParseConfig(schema::DefaultConfigToml(), "custos.toml");
   ASSERT_TRUE(base.ok()) << base.status().ToString();
