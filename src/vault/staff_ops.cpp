@@ -653,7 +653,7 @@ namespace {
 
 constexpr int64_t kDayMs = 24LL * 3600 * 1000;
 constexpr int64_t kEarliestTrainingMs = 946684800000LL;  // 2000-01-01
-constexpr int64_t kMaxTrainingValidityMs = 10 * 366 * kDayMs;
+constexpr int64_t kMaxTrainingValidityMs = int64_t{10} * 366 * kDayMs;
 
 // A training record's dates: completed on or after 2000-01-01 and not in the future (a day's
 // grace for time zones), valid for at most ten years after.
