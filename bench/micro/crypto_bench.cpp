@@ -29,7 +29,8 @@ void BM_SealEnvelope(benchmark::State& state) {
   auto ring = MakeKeyring(SuiteArg(state));
   const SecretBytes dek = ring->NewDek();
   for (auto _ : state) {
-    auto ct = ring->SealEnvelope(dek, "01JD0000000000000000000000", Level::kGeneral, 1, AsBytes(kPlain));
+    auto ct =
+        ring->SealEnvelope(dek, "01JD0000000000000000000000", Level::kGeneral, 1, AsBytes(kPlain));
     benchmark::DoNotOptimize(ct);
   }
   state.SetLabel(std::string(SuiteName(SuiteArg(state))));
@@ -39,7 +40,8 @@ BENCHMARK(BM_SealEnvelope)->Arg(0)->Arg(1);
 void BM_OpenEnvelope(benchmark::State& state) {
   auto ring = MakeKeyring(SuiteArg(state));
   const SecretBytes dek = ring->NewDek();
-  auto ct = ring->SealEnvelope(dek, "01JD0000000000000000000000", Level::kGeneral, 1, AsBytes(kPlain));
+  auto ct =
+      ring->SealEnvelope(dek, "01JD0000000000000000000000", Level::kGeneral, 1, AsBytes(kPlain));
   for (auto _ : state) {
     auto pt = ring->OpenEnvelope(dek, "01JD0000000000000000000000", Level::kGeneral, 1, *ct);
     benchmark::DoNotOptimize(pt);

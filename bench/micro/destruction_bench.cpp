@@ -66,9 +66,9 @@ int main(int argc, char** argv) {
   if (!opened.ok()) return Fail("open", opened.status());
   std::unique_ptr<Vault> v = std::move(opened).value();
   const Context admin{"admin", "", Channel::kCli, "bench"};
-  for (auto [id, post, role] : {std::tuple{"clerk", "sales_rep", "sales"},
-                                std::tuple{"sec.admin", "security_administrator",
-                                           "security_admin"}}) {
+  for (auto [id, post, role] :
+       {std::tuple{"clerk", "sales_rep", "sales"},
+        std::tuple{"sec.admin", "security_administrator", "security_admin"}}) {
     Status st = v->staff().Create(admin, StaffSpec{id, id, post, {role}, ""});
     if (!st.ok()) return Fail("staff", st);
   }
@@ -105,11 +105,11 @@ int main(int argc, char** argv) {
   if (!run.ok()) return Fail("run", run.status());
   const double run_s = Seconds(run_start);
   const int64_t total = old_import->imported + new_import->imported;
-  std::printf("%s\n",
-              fmt::format("{{\"customers\":{},\"due\":{},\"destroyed\":{},\"plan_s\":{:.2f},"
-                          "\"run_s\":{:.2f},\"customers_destroyed_per_s\":{:.0f}}}",
-                          total, plan->due.size(), run->customers, plan_s, run_s,
-                          run->customers / run_s)
-                  .c_str());
+  std::printf(
+      "%s\n",
+      fmt::format("{{\"customers\":{},\"due\":{},\"destroyed\":{},\"plan_s\":{:.2f},"
+                  "\"run_s\":{:.2f},\"customers_destroyed_per_s\":{:.0f}}}",
+                  total, plan->due.size(), run->customers, plan_s, run_s, run->customers / run_s)
+          .c_str());
   return 0;
 }

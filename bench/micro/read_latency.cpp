@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <iostream>
 #include <ctime>
+#include <iostream>
 #include <random>
 #include <vector>
 
@@ -111,8 +111,7 @@ int main(int argc, char** argv) {
       "{{\"samples\":{},\"get_p50_us\":{:.1f},\"get_p99_us\":{:.1f},"
       "\"find_phone_p50_us\":{:.1f},\"find_phone_p99_us\":{:.1f},"
       "\"get_cpu_p50_us\":{:.1f},\"find_phone_cpu_p50_us\":{:.1f}}}\n",
-      get_us.size(), Percentile(get_us, 0.50), Percentile(get_us, 0.99),
-      Percentile(find_us, 0.50), Percentile(find_us, 0.99), Percentile(get_cpu_us, 0.50),
-      Percentile(find_cpu_us, 0.50));
+      get_us.size(), Percentile(get_us, 0.50), Percentile(get_us, 0.99), Percentile(find_us, 0.50),
+      Percentile(find_us, 0.99), Percentile(get_cpu_us, 0.50), Percentile(find_cpu_us, 0.50));
   return 0;
 }

@@ -74,11 +74,12 @@ Result<ApprovalScope> ScopeFromJson(std::string_view json) {
     scope.purpose = it->get<std::string>();
   }
   CUSTOS_ASSIGN_OR_RETURN(scope.roles, StringList(j, "roles"));
-  for (auto [key, out] : {std::pair{"plan", &scope.plan},
-                          std::pair{"plan_sha256", &scope.plan_sha256},
-                          std::pair{"staff", &scope.staff}}) {
+  for (auto [key, out] :
+       {std::pair{"plan", &scope.plan}, std::pair{"plan_sha256", &scope.plan_sha256},
+        std::pair{"staff", &scope.staff}}) {
     if (auto it = j.find(key); it != j.end()) {
-      if (!it->is_string()) return InvalidArgument(fmt::format("scope '{}': must be a string", key));
+      if (!it->is_string())
+        return InvalidArgument(fmt::format("scope '{}': must be a string", key));
       *out = it->get<std::string>();
     }
   }
@@ -112,8 +113,8 @@ Status CheckRequest(std::string_view kind, std::string_view justification,
   }
   if (kind == kKindBreakGlass &&
       (scope.customers.empty() || scope.customers.size() > kMaxScopeCustomers)) {
-    return InvalidArgument(fmt::format(
-        "scope 'customers': break-glass must name 1 to {} customers", kMaxScopeCustomers));
+    return InvalidArgument(fmt::format("scope 'customers': break-glass must name 1 to {} customers",
+                                       kMaxScopeCustomers));
   }
   if (kind == kKindRoleGrant && (scope.staff.empty() || scope.roles.empty())) {
     return InvalidArgument("scope 'roles': a role_grant names a staff member and its roles");
@@ -135,8 +136,7 @@ std::string EffectiveState(const store::ApprovalRow& row, int64_t now_ms) {
   return row.state;
 }
 
-bool Grant::Covers(std::string_view field, std::string_view level,
-                   std::string_view purpose) const {
+bool Grant::Covers(std::string_view field, std::string_view level, std::string_view purpose) const {
   if (!scope.purpose.empty() && scope.purpose != purpose) return false;
   if (scope.fields.empty() && scope.levels.empty()) return true;
   return Contains(scope.fields, field) || Contains(scope.levels, level);

@@ -17,8 +17,8 @@ crypto::Bytes TotpAad(std::string_view staff_id) {
 
 Status CheckPasswordRules(std::string_view staff_id, std::string_view password) {
   if (password.size() < kMinPasswordBytes || password.size() > kMaxPasswordBytes) {
-    return InvalidArgument(fmt::format("password: must be {} to {} bytes long", kMinPasswordBytes,
-                                       kMaxPasswordBytes));
+    return InvalidArgument(
+        fmt::format("password: must be {} to {} bytes long", kMinPasswordBytes, kMaxPasswordBytes));
   }
   if (password == staff_id) return InvalidArgument("password: must differ from the staff id");
   return Status::Ok();

@@ -58,9 +58,9 @@ bool CheckStaffAndPurpose(const schema::Config& config, const StaffFacts& staff,
 Decision DecideByRoles(const schema::Config& config, const StaffFacts& staff,
                        const std::vector<std::string>& roles, const DataRequest& request,
                        const Subject& subject) {
-  Decision best = Deny(fmt::format("no grant of {} covers {} on {} for purpose '{}'",
-                                   WhoseGrants(staff, roles), request.action,
-                                   LevelName(subject.level), request.purpose));
+  Decision best =
+      Deny(fmt::format("no grant of {} covers {} on {} for purpose '{}'", WhoseGrants(staff, roles),
+                       request.action, LevelName(subject.level), request.purpose));
   std::string lapsed;  // the training reason of a grant that would have applied
   for (const std::string& role_name : roles) {
     const schema::RoleDef* role = config.FindRole(role_name);
@@ -72,18 +72,18 @@ Decision DecideByRoles(const schema::Config& config, const StaffFacts& staff,
       }
       std::string training;
       if (subject.level == Level::kConfidential && !g.requires_training.empty()) {
-        const TrainingStatus t = EvaluateTraining(staff.training, g.requires_training,
-                                                  request.now_ms);
+        const TrainingStatus t =
+            EvaluateTraining(staff.training, g.requires_training, request.now_ms);
         training = TrainingReason(g.requires_training, t);
         if (!t.valid) {
           if (lapsed.empty()) lapsed = training;
           continue;
         }
       }
-      const Effect effect = g.effect == schema::GrantEffect::kAllow ? Effect::kAllow
-                                                                     : Effect::kMask;
-      if (best.effect != Effect::kDeny && !(effect == Effect::kAllow &&
-                                            best.effect == Effect::kMask)) {
+      const Effect effect =
+          g.effect == schema::GrantEffect::kAllow ? Effect::kAllow : Effect::kMask;
+      if (best.effect != Effect::kDeny &&
+          !(effect == Effect::kAllow && best.effect == Effect::kMask)) {
         continue;  // keep the first grant of the strongest effect
       }
       best.effect = effect;
@@ -95,20 +95,20 @@ Decision DecideByRoles(const schema::Config& config, const StaffFacts& staff,
     }
   }
   if (best.effect == Effect::kDeny && !lapsed.empty()) {
-    best.reason = fmt::format("{}: confidential fields are refused until it is renewed (P5b)",
-                              lapsed);
+    best.reason =
+        fmt::format("{}: confidential fields are refused until it is renewed (P5b)", lapsed);
   }
   return best;
 }
 
 // Rule 4: the customer's consent for the purpose (and for sensitive fields).
-void ApplyConsent(const schema::Config& config, const DataRequest& request,
-                  const Subject& subject, Decision& d) {
+void ApplyConsent(const schema::Config& config, const DataRequest& request, const Subject& subject,
+                  Decision& d) {
   if (request.consent == nullptr || d.effect == Effect::kDeny) return;
   const schema::PurposeDef* purpose = config.FindPurpose(request.purpose);
   if (purpose->legal_obligation) {
-    d.reason += fmt::format("; purpose '{}' is a legal obligation and needs no consent",
-                            request.purpose);
+    d.reason +=
+        fmt::format("; purpose '{}' is a legal obligation and needs no consent", request.purpose);
     return;
   }
   const consent::ConsentState& c = *request.consent;
@@ -118,13 +118,13 @@ void ApplyConsent(const schema::Config& config, const DataRequest& request,
       d = Deny(fmt::format("customer withdrew consent to purpose '{}' on {} (P3.3a)",
                            request.purpose, UtcDate(it->second.withdrawn_at_ms)));
     } else {
-      d = Deny(fmt::format("customer has not consented to purpose '{}' (P3.3a)",
-                           request.purpose));
+      d = Deny(fmt::format("customer has not consented to purpose '{}' (P3.3a)", request.purpose));
     }
     return;
   }
   if (subject.pipl_sensitive && !c.sensitive) {
-    d = Deny(fmt::format("field '{}' is sensitive personal information and the customer has not "
+    d =
+        Deny(fmt::format("field '{}' is sensitive personal information and the customer has not "
                          "given separate consent (PIPL Art. 29)",
                          subject.name));
   }
@@ -134,9 +134,12 @@ void ApplyConsent(const schema::Config& config, const DataRequest& request,
 
 std::string_view EffectName(Effect effect) {
   switch (effect) {
-    case Effect::kAllow: return "allow";
-    case Effect::kMask: return "mask";
-    case Effect::kDeny: return "deny";
+    case Effect::kAllow:
+      return "allow";
+    case Effect::kMask:
+      return "mask";
+    case Effect::kDeny:
+      return "deny";
   }
   return "deny";
 }
@@ -195,8 +198,7 @@ Decision DecideAction(const schema::Config& config, const StaffFacts& staff,
       if (!g.levels.empty() || !Contains(g.actions, action)) continue;
       if (!g.purposes.empty() && !Contains(g.purposes, purpose)) continue;
       return Decision{Effect::kAllow, "",
-                      fmt::format("role '{}' grant {} allows {}", role_name, i + 1, action),
-                      false};
+                      fmt::format("role '{}' grant {} allows {}", role_name, i + 1, action), false};
     }
   }
   if (purpose.empty()) {
@@ -208,8 +210,8 @@ Decision DecideAction(const schema::Config& config, const StaffFacts& staff,
 
 bool CanReadConfidential(const schema::Config& config, const std::vector<std::string>& roles) {
   static constexpr std::string_view kReads[] = {"customer.read", "customer.search",
-                                                "customer.list", "customer.export", "txn.read",
-                                                "note.read"};
+                                                "customer.list", "customer.export",
+                                                "txn.read",      "note.read"};
   for (const std::string& role_name : roles) {
     const schema::RoleDef* role = config.FindRole(role_name);
     if (role == nullptr) continue;
@@ -232,8 +234,8 @@ std::vector<FieldExplanation> ExplainRead(const schema::Config& config, const St
   for (const schema::FieldDef& f : config.fields) {
     if (f.type == schema::FieldType::kPassword) continue;
     const DataRequest request{"customer.read", purpose, consent, now_ms};
-    out.push_back({f.name, f.level, "customer.read",
-                   DecideData(config, staff, request, FieldSubject(f))});
+    out.push_back(
+        {f.name, f.level, "customer.read", DecideData(config, staff, request, FieldSubject(f))});
   }
   for (const schema::RecordKindDef& r : config.records) {
     const std::string action = r.name == "transaction" ? "txn.read" : "note.read";

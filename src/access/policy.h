@@ -98,7 +98,7 @@ bool CanReadConfidential(const schema::Config& config, const std::vector<std::st
 
 // One line of `access explain`.
 struct FieldExplanation {
-  std::string name;    // field name, or "transaction" / "note"
+  std::string name;  // field name, or "transaction" / "note"
   Level level = Level::kGeneral;
   std::string action;  // customer.read, txn.read, note.read
   Decision decision;

@@ -20,7 +20,7 @@ inline constexpr size_t kTokenLength = 56;  // prefix (4) + base32 of 32 bytes (
 
 // A freshly generated token: the secret to show once and the hash to store.
 struct NewToken {
-  std::string secret;         // "cst_..." — never logged, never stored
+  std::string secret;  // "cst_..." — never logged, never stored
   crypto::Bytes secret_sha256;
 };
 

@@ -8,16 +8,24 @@ namespace custos::api {
 
 int HttpStatusFor(Code code) {
   switch (code) {
-    case Code::kOk: return 200;
-    case Code::kInvalidArgument: return 400;
-    case Code::kUnauthenticated: return 401;
-    case Code::kPermissionDenied: return 403;
-    case Code::kNotFound: return 404;
+    case Code::kOk:
+      return 200;
+    case Code::kInvalidArgument:
+      return 400;
+    case Code::kUnauthenticated:
+      return 401;
+    case Code::kPermissionDenied:
+      return 403;
+    case Code::kNotFound:
+      return 404;
     case Code::kConflict:
-    case Code::kFailedPrecondition: return 409;
-    case Code::kUnavailable: return 503;
+    case Code::kFailedPrecondition:
+      return 409;
+    case Code::kUnavailable:
+      return 503;
     case Code::kDataLoss:
-    case Code::kInternal: return 500;
+    case Code::kInternal:
+      return 500;
   }
   return 500;
 }
@@ -37,8 +45,8 @@ ApiError BadRequest(std::string message) { return {400, "invalid_argument", std:
 ApiError RouteNotFound() { return {404, "not_found", "no such route"}; }
 
 ApiError MethodNotAllowed(std::string_view allowed) {
-  return {405, "method_not_allowed", fmt::format("method not allowed on this route (allowed: {})",
-                                                 allowed)};
+  return {405, "method_not_allowed",
+          fmt::format("method not allowed on this route (allowed: {})", allowed)};
 }
 
 ApiError PayloadTooLarge(uint64_t max_bytes) {
@@ -58,11 +66,13 @@ ApiError InternalError() { return {500, "internal", "internal error"}; }
 
 ApiResponse ErrorResponse(const ApiError& error, std::string_view request_id) {
   nlohmann::json doc;
-  doc["error"] = {{"code", error.code}, {"message", error.message},
-                  {"request_id", std::string(request_id)}};
+  doc["error"] = {
+      {"code", error.code}, {"message", error.message}, {"request_id", std::string(request_id)}};
   // Invalid UTF-8 in a message (from a parser quoting a key) must not throw here.
-  return {error.http_status, "application/json",
-          doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), {}};
+  return {error.http_status,
+          "application/json",
+          doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+          {}};
 }
 
 }  // namespace custos::api

@@ -35,13 +35,13 @@ int HttpStatusFor(Code code);
 ApiError FromStatus(const Status& status);
 
 // Errors the HTTP layer raises itself.
-ApiError BadRequest(std::string message);                // 400 invalid_argument
-ApiError RouteNotFound();                                // 404 not_found
-ApiError MethodNotAllowed(std::string_view allowed);     // 405 method_not_allowed
-ApiError PayloadTooLarge(uint64_t max_bytes);            // 413 payload_too_large
-ApiError UnsupportedMediaType();                         // 415 unsupported_media_type
-ApiError RateLimited();                                  // 429 resource_exhausted
-ApiError InternalError();                                // 500 internal
+ApiError BadRequest(std::string message);             // 400 invalid_argument
+ApiError RouteNotFound();                             // 404 not_found
+ApiError MethodNotAllowed(std::string_view allowed);  // 405 method_not_allowed
+ApiError PayloadTooLarge(uint64_t max_bytes);         // 413 payload_too_large
+ApiError UnsupportedMediaType();                      // 415 unsupported_media_type
+ApiError RateLimited();                               // 429 resource_exhausted
+ApiError InternalError();                             // 500 internal
 
 // The JSON response for `error`.
 ApiResponse ErrorResponse(const ApiError& error, std::string_view request_id);

@@ -4,8 +4,7 @@
 
 namespace custos::api {
 
-void Metrics::Record(std::string_view method, std::string_view route, int status,
-                     double seconds) {
+void Metrics::Record(std::string_view method, std::string_view route, int status, double seconds) {
   std::lock_guard<std::mutex> lock(mu_);
   ++requests_[{std::string(method), std::string(route), status}];
   Histogram& h = latency_[std::string(route)];
@@ -24,8 +23,7 @@ void Metrics::RecordAuditFailure() {
   ++audit_failures_;
 }
 
-uint64_t Metrics::RequestCount(std::string_view method, std::string_view route,
-                               int status) const {
+uint64_t Metrics::RequestCount(std::string_view method, std::string_view route, int status) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = requests_.find({std::string(method), std::string(route), status});
   return it == requests_.end() ? 0 : it->second;
@@ -38,8 +36,9 @@ std::string Metrics::Render() const {
   out += "# TYPE custos_http_requests_total counter\n";
   for (const auto& [key, n] : requests_) {
     const auto& [method, route, status] = key;
-    out += fmt::format("custos_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{}\"}} {}\n",
-                       method, route, status, n);
+    out +=
+        fmt::format("custos_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{}\"}} {}\n",
+                    method, route, status, n);
   }
   out += "# HELP custos_http_request_duration_seconds Time from request to response.\n";
   out += "# TYPE custos_http_request_duration_seconds histogram\n";
@@ -47,17 +46,21 @@ std::string Metrics::Render() const {
     uint64_t cumulative = 0;
     for (size_t i = 0; i < kBuckets.size(); ++i) {
       cumulative += h.counts[i];
-      out += fmt::format("custos_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n",
-                         route, kBuckets[i], cumulative);
+      out +=
+          fmt::format("custos_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n",
+                      route, kBuckets[i], cumulative);
     }
-    out += fmt::format("custos_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n",
-                       route, h.count);
-    out += fmt::format("custos_http_request_duration_seconds_sum{{route=\"{}\"}} {}\n", route, h.sum);
+    out +=
+        fmt::format("custos_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n",
+                    route, h.count);
+    out +=
+        fmt::format("custos_http_request_duration_seconds_sum{{route=\"{}\"}} {}\n", route, h.sum);
     out += fmt::format("custos_http_request_duration_seconds_count{{route=\"{}\"}} {}\n", route,
                        h.count);
   }
-  out += "# HELP custos_audit_failures_total Requests refused (503) because the audit entry "
-         "could not be written or the store was unavailable.\n";
+  out +=
+      "# HELP custos_audit_failures_total Requests refused (503) because the audit entry "
+      "could not be written or the store was unavailable.\n";
   out += "# TYPE custos_audit_failures_total counter\n";
   out += fmt::format("custos_audit_failures_total {}\n", audit_failures_);
   return out;

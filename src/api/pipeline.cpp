@@ -64,7 +64,9 @@ std::string_view MethodLabel(std::string_view method) {
 
 RequestPipeline::RequestPipeline(const RouteTable& routes, Authenticator authenticate,
                                  RateLimiter& limiter, Metrics& metrics)
-    : routes_(routes), authenticate_(std::move(authenticate)), limiter_(limiter),
+    : routes_(routes),
+      authenticate_(std::move(authenticate)),
+      limiter_(limiter),
       metrics_(metrics) {}
 
 ApiResponse RequestPipeline::Handle(const ApiRequest& req) const {

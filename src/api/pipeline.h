@@ -49,8 +49,7 @@ class RequestPipeline {
  private:
   ApiResponse Run(const ApiRequest& req, const std::string& request_id,
                   std::string& route_label) const;
-  ApiResponse Dispatch(const ApiRequest& req, const Route& route,
-                       const RequestScope& scope) const;
+  ApiResponse Dispatch(const ApiRequest& req, const Route& route, const RequestScope& scope) const;
 
   const RouteTable& routes_;
   Authenticator authenticate_;

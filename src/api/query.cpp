@@ -80,8 +80,8 @@ Result<QueryParams> ParseQuery(std::string_view raw, std::span<const std::string
       return InvalidArgument(fmt::format("query: parameter '{}' has a bad percent-escape", name));
     }
     if (!IsCleanUtf8(value)) {
-      return InvalidArgument(fmt::format(
-          "query: parameter '{}' is not UTF-8 text without control characters", name));
+      return InvalidArgument(
+          fmt::format("query: parameter '{}' is not UTF-8 text without control characters", name));
     }
     if (!out.emplace(name, value).second) {
       return InvalidArgument(fmt::format("query: parameter '{}' given twice", name));
@@ -95,13 +95,12 @@ Result<std::vector<std::string>> ParseNameList(std::string_view param, std::stri
   size_t start = 0;
   while (true) {
     const size_t comma = text.find(',', start);
-    const std::string_view item =
-        text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
-    const bool identifier =
-        !item.empty() && item.size() <= 63 && item[0] >= 'a' && item[0] <= 'z' &&
-        std::all_of(item.begin(), item.end(), [](char c) {
-          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-        });
+    const std::string_view item = text.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    const bool identifier = !item.empty() && item.size() <= 63 && item[0] >= 'a' &&
+                            item[0] <= 'z' && std::all_of(item.begin(), item.end(), [](char c) {
+                              return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+                            });
     if (!identifier) {
       return InvalidArgument(fmt::format(
           "query: parameter '{}' must be a comma-separated list of field names", param));
@@ -120,8 +119,9 @@ Result<std::vector<std::string>> ParseNameList(std::string_view param, std::stri
 Result<int64_t> ParseBoundedInt(std::string_view param, std::string_view text, int64_t min,
                                 int64_t max) {
   int64_t v = 0;
-  const bool digits = !text.empty() && text.size() <= 18 &&
-                      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  const bool digits =
+      !text.empty() && text.size() <= 18 &&
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
   if (digits) {
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
     if (ec == std::errc() && ptr == text.data() + text.size() && v >= min && v <= max) return v;

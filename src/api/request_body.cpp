@@ -49,7 +49,8 @@ bool IsFieldName(std::string_view name) {
 }
 
 std::string Quoted(std::string_view name) {
-  return IsEchoableName(name) ? fmt::format("'{}'", name) : std::string("(a name that is not an identifier)");
+  return IsEchoableName(name) ? fmt::format("'{}'", name)
+                              : std::string("(a name that is not an identifier)");
 }
 
 // Parses `text`, refusing duplicate keys in any object (the callback sees each key once per
@@ -60,7 +61,9 @@ Result<json> ParseNoDuplicates(std::string_view text) {
   std::string duplicate_name;
   json::parser_callback_t check = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
     switch (event) {
-      case json::parse_event_t::object_start: open_objects.emplace_back(); break;
+      case json::parse_event_t::object_start:
+        open_objects.emplace_back();
+        break;
       case json::parse_event_t::object_end:
         if (!open_objects.empty()) open_objects.pop_back();
         break;
@@ -71,7 +74,8 @@ Result<json> ParseNoDuplicates(std::string_view text) {
           duplicate_name = parsed.get<std::string>();
         }
         break;
-      default: break;
+      default:
+        break;
     }
     return true;
   };
@@ -91,12 +95,18 @@ Result<json> ParseNoDuplicates(std::string_view text) {
 
 const char* KindName(MemberKind kind) {
   switch (kind) {
-    case MemberKind::kString: return "a string";
-    case MemberKind::kFieldMap: return "an object of field names to strings";
-    case MemberKind::kBool: return "true or false";
-    case MemberKind::kInteger: return "an integer";
-    case MemberKind::kStringList: return "an array of strings";
-    case MemberKind::kObject: return "an object";
+    case MemberKind::kString:
+      return "a string";
+    case MemberKind::kFieldMap:
+      return "an object of field names to strings";
+    case MemberKind::kBool:
+      return "true or false";
+    case MemberKind::kInteger:
+      return "an integer";
+    case MemberKind::kStringList:
+      return "an array of strings";
+    case MemberKind::kObject:
+      return "an object";
   }
   return "a value";
 }
@@ -104,8 +114,10 @@ const char* KindName(MemberKind kind) {
 Status CheckFieldMap(const std::string& member, const json& value) {
   for (const auto& [key, v] : value.items()) {
     if (!IsFieldName(key)) {
-      return InvalidArgument(fmt::format("body: member '{}' has a key that is not a field name "
-                                         "([a-z][a-z0-9_]{{0,62}})", member));
+      return InvalidArgument(
+          fmt::format("body: member '{}' has a key that is not a field name "
+                      "([a-z][a-z0-9_]{{0,62}})",
+                      member));
     }
     if (!v.is_string()) {
       return InvalidArgument(fmt::format("body: member '{}.{}' must be a string", member, key));
@@ -117,10 +129,18 @@ Status CheckFieldMap(const std::string& member, const json& value) {
 Status CheckKind(const BodyMember& m, const std::string& name, const json& value) {
   bool ok = false;
   switch (m.kind) {
-    case MemberKind::kString: ok = value.is_string(); break;
-    case MemberKind::kBool: ok = value.is_boolean(); break;
-    case MemberKind::kInteger: ok = value.is_number_integer(); break;
-    case MemberKind::kObject: ok = value.is_object(); break;
+    case MemberKind::kString:
+      ok = value.is_string();
+      break;
+    case MemberKind::kBool:
+      ok = value.is_boolean();
+      break;
+    case MemberKind::kInteger:
+      ok = value.is_number_integer();
+      break;
+    case MemberKind::kObject:
+      ok = value.is_object();
+      break;
     case MemberKind::kFieldMap:
       if (!value.is_object()) break;
       return CheckFieldMap(name, value);
@@ -144,8 +164,8 @@ std::string MemberNames(std::span<const BodyMember> members) {
 bool IsEchoableName(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
   });
 }
 

@@ -23,12 +23,12 @@
 namespace custos::api {
 
 enum class MemberKind {
-  kString,     // a JSON string
-  kFieldMap,   // an object of field name -> string (customer or transaction fields)
-  kBool,       // true or false
-  kInteger,    // a JSON integer (no fraction, no exponent)
-  kStringList, // an array of strings
-  kObject,     // any object (checked further by the route)
+  kString,      // a JSON string
+  kFieldMap,    // an object of field name -> string (customer or transaction fields)
+  kBool,        // true or false
+  kInteger,     // a JSON integer (no fraction, no exponent)
+  kStringList,  // an array of strings
+  kObject,      // any object (checked further by the route)
 };
 
 struct BodyMember {

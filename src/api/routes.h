@@ -12,7 +12,9 @@
 #include "api/metrics.h"
 #include "api/route_table.h"
 
-namespace custos::vault { class Vault; }
+namespace custos::vault {
+class Vault;
+}
 
 namespace custos::api {
 

@@ -24,7 +24,7 @@ constexpr std::array<BodyMember, 9> kApprovalBody = {{
     {"levels", MemberKind::kStringList, false},
     {"purpose", MemberKind::kString, false},
     {"duration_ms", MemberKind::kInteger, false},
-    {"staff_id", MemberKind::kString, false},  // role_grant
+    {"staff_id", MemberKind::kString, false},   // role_grant
     {"roles", MemberKind::kStringList, false},  // role_grant
 }};
 constexpr std::array<BodyMember, 0> kEmptyBody = {};
@@ -56,8 +56,7 @@ json ApprovalJson(const vault::ApprovalView& a) {
           {"state", a.state}};
 }
 
-Result<ApiResponse> RequestApproval(vault::Vault& v, const ApiRequest& req,
-                                    const RequestScope& s) {
+Result<ApiResponse> RequestApproval(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kApprovalBody));
   vault::ApprovalRequest r;
   r.kind = StringOr(body, "kind", r.kind);
@@ -102,8 +101,8 @@ Result<ApiResponse> Explain(vault::Vault& v, const ApiRequest& req, const Reques
       return InvalidArgument(fmt::format("query: parameter '{}' is required", name));
     }
   }
-  CUSTOS_ASSIGN_OR_RETURN(auto lines, v.staff().ExplainAccess(s.ctx, q["staff_id"], q["purpose"],
-                                                      q["customer_id"]));
+  CUSTOS_ASSIGN_OR_RETURN(
+      auto lines, v.staff().ExplainAccess(s.ctx, q["staff_id"], q["purpose"], q["customer_id"]));
   json items = json::array();
   for (const vault::AccessExplanation& e : lines) {
     items.push_back({{"name", e.name},
@@ -134,7 +133,9 @@ Result<ApiResponse> Roles(vault::Vault& v, const ApiRequest& req, const RequestS
                         {"effect", g.effect == schema::GrantEffect::kMask ? "mask" : "allow"},
                         {"requires_training", g.requires_training}});
     }
-    roles.push_back({{"name", r.name}, {"label", r.label}, {"description", r.description},
+    roles.push_back({{"name", r.name},
+                     {"label", r.label},
+                     {"description", r.description},
                      {"grants", std::move(grants)}});
   }
   json posts = json::array();
@@ -153,8 +154,8 @@ void AddAccessRoutes(RouteTable& t, vault::Vault& v) {
   t.Add({"POST", "/v1/approvals", Access::kAuthenticated, BindVault(v, RequestApproval)});
   t.Add({"POST", "/v1/approvals/{approval_id}/approve", Access::kAuthenticated,
          BindVault(v, Approve)});
-  t.Add({"POST", "/v1/approvals/{approval_id}/reject", Access::kAuthenticated,
-         BindVault(v, Reject)});
+  t.Add(
+      {"POST", "/v1/approvals/{approval_id}/reject", Access::kAuthenticated, BindVault(v, Reject)});
 }
 
 }  // namespace custos::api

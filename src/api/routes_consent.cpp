@@ -29,9 +29,12 @@ constexpr std::array<BodyMember, 6> kConsentBody = {{
 }};
 
 json NoticeJson(const vault::NoticeView& n) {
-  return {{"version", n.version},         {"text_sha256", n.text_sha256},
-          {"text", n.text},               {"purposes", n.purposes},
-          {"effective_at_ms", n.effective_at_ms}, {"published_at_ms", n.published_at_ms},
+  return {{"version", n.version},
+          {"text_sha256", n.text_sha256},
+          {"text", n.text},
+          {"purposes", n.purposes},
+          {"effective_at_ms", n.effective_at_ms},
+          {"published_at_ms", n.published_at_ms},
           {"publisher", n.publisher}};
 }
 
@@ -48,8 +51,10 @@ json ConsentsJson(const vault::ConsentsView& c) {
                        {"recorded_at_ms", e.recorded_at_ms},
                        {"actor", e.actor}});
   }
-  return {{"customer_id", c.customer_id}, {"entries", std::move(entries)},
-          {"granted_purposes", c.granted_purposes}, {"sensitive", c.sensitive},
+  return {{"customer_id", c.customer_id},
+          {"entries", std::move(entries)},
+          {"granted_purposes", c.granted_purposes},
+          {"sensitive", c.sensitive},
           {"third_party", c.third_party}};
 }
 
@@ -101,10 +106,9 @@ Result<ApiResponse> ListConsents(vault::Vault& v, const ApiRequest& req, const R
 void AddConsentRoutes(RouteTable& t, vault::Vault& v) {
   t.Add({"POST", "/v1/notices", Access::kData, BindVault(v, PublishNotice)});
   t.Add({"GET", "/v1/notices", Access::kData, BindVault(v, ListNotices)});
-  t.Add({"POST", "/v1/customers/{customer_id}/consents", Access::kData,
-         BindVault(v, RecordConsent)});
-  t.Add({"GET", "/v1/customers/{customer_id}/consents", Access::kData,
-         BindVault(v, ListConsents)});
+  t.Add(
+      {"POST", "/v1/customers/{customer_id}/consents", Access::kData, BindVault(v, RecordConsent)});
+  t.Add({"GET", "/v1/customers/{customer_id}/consents", Access::kData, BindVault(v, ListConsents)});
 }
 
 }  // namespace custos::api

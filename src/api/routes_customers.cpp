@@ -56,7 +56,7 @@ Result<ApiResponse> Create(vault::Vault& v, const ApiRequest& req, const Request
   consent.evidence_ref = StringOr(c, "evidence_ref", "api:" + s.ctx.request_id);
   CUSTOS_ASSIGN_OR_RETURN(std::string id,
                           v.customers().Create(s.ctx, ToFieldValues(body["fields"]),
-                                           StringOr(body, "source", kDefaultSource), consent));
+                                               StringOr(body, "source", kDefaultSource), consent));
   return JsonResponse(201, Dump({{"customer_id", id}}));
 }
 

@@ -27,12 +27,11 @@ std::string CustomerId(const RequestScope& s) {
   return it == s.params.end() ? std::string() : it->second;
 }
 
-Result<ApiResponse> AddTransaction(vault::Vault& v, const ApiRequest& req,
-                                   const RequestScope& s) {
+Result<ApiResponse> AddTransaction(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kTransactionBody));
-  CUSTOS_ASSIGN_OR_RETURN(std::string id,
-                          v.records().AddTransaction(s.ctx, CustomerId(s), ToFieldValues(body["fields"]),
-                                           StringOr(body, "source", "api")));
+  CUSTOS_ASSIGN_OR_RETURN(std::string id, v.records().AddTransaction(
+                                              s.ctx, CustomerId(s), ToFieldValues(body["fields"]),
+                                              StringOr(body, "source", "api")));
   return JsonResponse(201, Dump({{"txn_id", id}}));
 }
 
@@ -49,7 +48,7 @@ Result<ApiResponse> AddNote(vault::Vault& v, const ApiRequest& req, const Reques
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kNoteBody));
   CUSTOS_ASSIGN_OR_RETURN(std::string id,
                           v.records().AddNote(s.ctx, CustomerId(s), body["text"].get<std::string>(),
-                                    StringOr(body, "source", "api")));
+                                              StringOr(body, "source", "api")));
   return JsonResponse(201, Dump({{"note_id", id}}));
 }
 
@@ -64,7 +63,8 @@ Result<ApiResponse> ListNotes(vault::Vault& v, const ApiRequest& req, const Requ
 }  // namespace
 
 void AddRecordRoutes(RouteTable& t, vault::Vault& v) {
-  t.Add({"POST", "/v1/customers/{customer_id}/transactions", Access::kData, BindVault(v, AddTransaction)});
+  t.Add({"POST", "/v1/customers/{customer_id}/transactions", Access::kData,
+         BindVault(v, AddTransaction)});
   t.Add({"GET", "/v1/customers/{customer_id}/transactions", Access::kData,
          BindVault(v, ListTransactions)});
   t.Add({"POST", "/v1/customers/{customer_id}/notes", Access::kData, BindVault(v, AddNote)});

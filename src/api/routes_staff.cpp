@@ -62,17 +62,24 @@ Status NoBody(const ApiRequest& req) {
 }
 
 json StaffJson(const vault::StaffView& s) {
-  return {{"staff_id", s.staff_id},       {"display_name", s.display_name},
-          {"post", s.post},               {"roles", s.roles},
-          {"status", s.status},           {"created_at_ms", s.created_at_ms},
-          {"has_password", s.has_password}, {"totp_enrolled", s.totp_enrolled},
+  return {{"staff_id", s.staff_id},
+          {"display_name", s.display_name},
+          {"post", s.post},
+          {"roles", s.roles},
+          {"status", s.status},
+          {"created_at_ms", s.created_at_ms},
+          {"has_password", s.has_password},
+          {"totp_enrolled", s.totp_enrolled},
           {"locked_until_ms", s.locked_until_ms}};
 }
 
 json TokenJson(const vault::TokenView& t) {
-  return {{"token_id", t.token_id},         {"staff_id", t.staff_id},
-          {"label", t.label},               {"created_at_ms", t.created_at_ms},
-          {"expires_at_ms", t.expires_at_ms}, {"revoked_at_ms", t.revoked_at_ms},
+  return {{"token_id", t.token_id},
+          {"staff_id", t.staff_id},
+          {"label", t.label},
+          {"created_at_ms", t.created_at_ms},
+          {"expires_at_ms", t.expires_at_ms},
+          {"revoked_at_ms", t.revoked_at_ms},
           {"state", t.state}};
 }
 
@@ -82,8 +89,9 @@ Result<ApiResponse> IssueToken(vault::Vault& v, const ApiRequest& req, const Req
   CUSTOS_ASSIGN_OR_RETURN(
       vault::IssuedToken t,
       v.staff().IssueToken(StringOr(body, "staff_id", ""), StringOr(body, "password", ""),
-                   StringOr(body, "totp_code", ""), IntOr(body, "ttl_ms", kDefaultTokenTtlMs),
-                   StringOr(body, "label", "api"), vault::Channel::kApi));
+                           StringOr(body, "totp_code", ""),
+                           IntOr(body, "ttl_ms", kDefaultTokenTtlMs),
+                           StringOr(body, "label", "api"), vault::Channel::kApi));
   return JsonResponse(201, Dump({{"token_id", t.token_id},
                                  {"staff_id", t.staff_id},
                                  {"token", t.secret},
@@ -153,8 +161,8 @@ Result<ApiResponse> EnrollTotp(vault::Vault& v, const ApiRequest& req, const Req
   }
   CUSTOS_ASSIGN_OR_RETURN(vault::TotpEnrollment e,
                           v.staff().EnrollTotp(s.ctx, Param(s, "staff_id"), code));
-  return JsonResponse(201, Dump({{"secret_base32", e.secret_base32},
-                                 {"otpauth_uri", e.otpauth_uri}}));
+  return JsonResponse(201,
+                      Dump({{"secret_base32", e.secret_base32}, {"otpauth_uri", e.otpauth_uri}}));
 }
 
 Result<ApiResponse> ListTraining(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
@@ -162,15 +170,16 @@ Result<ApiResponse> ListTraining(vault::Vault& v, const ApiRequest& req, const R
   CUSTOS_ASSIGN_OR_RETURN(auto records, v.staff().ListTraining(s.ctx, q["staff_id"]));
   json items = json::array();
   for (const auto& r : records) {
-    items.push_back({{"staff_id", r.staff_id}, {"course", r.course},
-                     {"completed_at_ms", r.completed_at_ms}, {"valid_until_ms", r.valid_until_ms},
+    items.push_back({{"staff_id", r.staff_id},
+                     {"course", r.course},
+                     {"completed_at_ms", r.completed_at_ms},
+                     {"valid_until_ms", r.valid_until_ms},
                      {"recorded_by", r.recorded_by}});
   }
   return JsonResponse(200, Dump({{"training", std::move(items)}}));
 }
 
-Result<ApiResponse> RecordTraining(vault::Vault& v, const ApiRequest& req,
-                                   const RequestScope& s) {
+Result<ApiResponse> RecordTraining(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kTrainingBody));
   vault::TrainingRecord r;
   r.staff_id = StringOr(body, "staff_id", "");
@@ -190,8 +199,8 @@ void AddStaffRoutes(RouteTable& t, vault::Vault& v) {
   t.Add({"GET", "/v1/staff", Access::kAuthenticated, BindVault(v, ListStaff)});
   t.Add({"POST", "/v1/staff", Access::kAuthenticated, BindVault(v, CreateStaff)});
   t.Add({"PATCH", "/v1/staff/{staff_id}", Access::kAuthenticated, BindVault(v, UpdateStaff)});
-  t.Add({"PUT", "/v1/staff/{staff_id}/password", Access::kAuthenticated,
-         BindVault(v, SetPassword)});
+  t.Add(
+      {"PUT", "/v1/staff/{staff_id}/password", Access::kAuthenticated, BindVault(v, SetPassword)});
   t.Add({"POST", "/v1/staff/{staff_id}/totp", Access::kAuthenticated, BindVault(v, EnrollTotp)});
   t.Add({"GET", "/v1/training", Access::kAuthenticated, BindVault(v, ListTraining)});
   t.Add({"POST", "/v1/training", Access::kAuthenticated, BindVault(v, RecordTraining)});

@@ -32,12 +32,18 @@ constexpr std::array<std::string_view, 2> kListQuery = {"customer_id", "open"};
 std::string Rfc3339(int64_t ms) { return core::FormatIsoUtc(ms / 1000); }
 
 json RequestJson(const vault::SubjectRequestView& r) {
-  return {{"request_id", r.request_id},     {"customer_id", r.customer_id},
-          {"kind", r.kind},                 {"reference", r.reference},
-          {"opened_by", r.opened_by},       {"opened_at_ms", r.opened_at_ms},
-          {"due_at_ms", r.due_at_ms},       {"due_at", Rfc3339(r.due_at_ms)},
-          {"closed_by", r.closed_by},       {"closed_at_ms", r.closed_at_ms},
-          {"outcome", r.outcome},           {"overdue", r.overdue}};
+  return {{"request_id", r.request_id},
+          {"customer_id", r.customer_id},
+          {"kind", r.kind},
+          {"reference", r.reference},
+          {"opened_by", r.opened_by},
+          {"opened_at_ms", r.opened_at_ms},
+          {"due_at_ms", r.due_at_ms},
+          {"due_at", Rfc3339(r.due_at_ms)},
+          {"closed_by", r.closed_by},
+          {"closed_at_ms", r.closed_at_ms},
+          {"outcome", r.outcome},
+          {"overdue", r.overdue}};
 }
 
 Result<bool> ParseOpenFlag(const QueryParams& q) {

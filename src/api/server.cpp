@@ -101,7 +101,9 @@ void ApiServer::Impl::Configure() {
   http.set_write_timeout(10);
   http.set_tcp_nodelay(true);
   http.set_payload_max_length(options.config.max_body_bytes);
-  auto handler = [this](const httplib::Request& req, httplib::Response& res) { OnRequest(req, res); };
+  auto handler = [this](const httplib::Request& req, httplib::Response& res) {
+    OnRequest(req, res);
+  };
   // One catch-all per method: the RouteTable, not httplib's regexes, decides what exists, so
   // 404 and 405 come out the same for every path.
   http.Get(".*", handler);
@@ -112,14 +114,14 @@ void ApiServer::Impl::Configure() {
   http.Options(".*", handler);
   http.set_error_handler(httplib::Server::HandlerWithResponse(
       [this](const httplib::Request& req, httplib::Response& res) { return OnError(req, res); }));
-  http.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
-                                const std::exception_ptr&) {
-    const std::string rid = ChooseRequestId(req.get_header_value("X-Request-Id"));
-    ApiResponse r = ErrorResponse(InternalError(), rid);
-    r.headers.emplace_back("X-Request-Id", rid);
-    AddSecurityHeaders(r);
-    ToHttplib(r, res);
-  });
+  http.set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, const std::exception_ptr&) {
+        const std::string rid = ChooseRequestId(req.get_header_value("X-Request-Id"));
+        ApiResponse r = ErrorResponse(InternalError(), rid);
+        r.headers.emplace_back("X-Request-Id", rid);
+        AddSecurityHeaders(r);
+        ToHttplib(r, res);
+      });
 }
 
 httplib::Server::HandlerResponse ApiServer::Impl::OnError(const httplib::Request& req,
@@ -127,7 +129,7 @@ httplib::Server::HandlerResponse ApiServer::Impl::OnError(const httplib::Request
   // Our own error responses already carry a body and a request id.
   if (res.has_header("X-Request-Id")) return httplib::Server::HandlerResponse::Unhandled;
   const std::string rid = ChooseRequestId(req.get_header_value("X-Request-Id"));
-  ApiError error = res.status == 413 ? PayloadTooLarge(options.config.max_body_bytes)
+  ApiError error = res.status == 413   ? PayloadTooLarge(options.config.max_body_bytes)
                    : res.status == 404 ? RouteNotFound()
                    : res.status >= 500 ? InternalError()
                                        : BadRequest("malformed HTTP request");
@@ -147,8 +149,8 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(vault::Vault& vault, Server
   std::error_code ec;
   for (const auto& file : {options.cert_file, options.key_file}) {
     if (!std::filesystem::exists(file, ec)) {
-      return NotFound(fmt::format("server: TLS file {} does not exist ([server] cert, key)",
-                                  file.string()));
+      return NotFound(
+          fmt::format("server: TLS file {} does not exist ([server] cert, key)", file.string()));
     }
   }
   auto impl = std::make_unique<Impl>(vault, std::move(options));

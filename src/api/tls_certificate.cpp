@@ -15,10 +15,18 @@
 namespace custos::api {
 namespace {
 
-struct PkeyFree { void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); } };
-struct X509Free { void operator()(X509* p) const { X509_free(p); } };
-struct ExtFree { void operator()(X509_EXTENSION* p) const { X509_EXTENSION_free(p); } };
-struct BioFree { void operator()(BIO* p) const { BIO_free(p); } };
+struct PkeyFree {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+struct X509Free {
+  void operator()(X509* p) const { X509_free(p); }
+};
+struct ExtFree {
+  void operator()(X509_EXTENSION* p) const { X509_EXTENSION_free(p); }
+};
+struct BioFree {
+  void operator()(BIO* p) const { BIO_free(p); }
+};
 using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using Cert = std::unique_ptr<X509, X509Free>;
 
@@ -45,12 +53,13 @@ Result<Cert> MakeCertificate(EVP_PKEY* key, uint32_t valid_days) {
   if (!serial_ok) return Internal("tls: cannot set the serial number");
   X509_NAME* name = X509_get_subject_name(cert.get());
   const auto* cn = reinterpret_cast<const unsigned char*>("custos demo (self-signed)");
-  const bool ok =
-      X509_set_version(cert.get(), 2) == 1 &&
-      X509_gmtime_adj(X509_getm_notBefore(cert.get()), -300) != nullptr &&
-      X509_gmtime_adj(X509_getm_notAfter(cert.get()), static_cast<long>(valid_days) * 86400L) != nullptr &&
-      X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, cn, -1, -1, 0) == 1 &&
-      X509_set_issuer_name(cert.get(), name) == 1 && X509_set_pubkey(cert.get(), key) == 1;
+  const bool ok = X509_set_version(cert.get(), 2) == 1 &&
+                  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -300) != nullptr &&
+                  X509_gmtime_adj(X509_getm_notAfter(cert.get()),
+                                  static_cast<long>(valid_days) * 86400L) != nullptr &&
+                  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, cn, -1, -1, 0) == 1 &&
+                  X509_set_issuer_name(cert.get(), name) == 1 &&
+                  X509_set_pubkey(cert.get(), key) == 1;
   if (!ok) return Internal("tls: cannot fill in the certificate");
   CUSTOS_RETURN_IF_ERROR(AddExtension(cert.get(), NID_basic_constraints, "critical,CA:FALSE"));
   CUSTOS_RETURN_IF_ERROR(AddExtension(cert.get(), NID_key_usage, "critical,digitalSignature"));
@@ -94,16 +103,17 @@ Status WriteSelfSignedCertificate(const std::filesystem::path& cert_path,
   if (!key) return Internal("tls: cannot generate a P-256 key");
   CUSTOS_ASSIGN_OR_RETURN(Cert cert, MakeCertificate(key.get(), valid_days));
   CUSTOS_ASSIGN_OR_RETURN(std::string key_pem, ToPem([&](BIO* b) {
-    return PEM_write_bio_PrivateKey(b, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
-  }));
+                            return PEM_write_bio_PrivateKey(b, key.get(), nullptr, nullptr, 0,
+                                                            nullptr, nullptr);
+                          }));
   CUSTOS_ASSIGN_OR_RETURN(std::string cert_pem,
                           ToPem([&](BIO* b) { return PEM_write_bio_X509(b, cert.get()); }));
   for (const auto& p : {cert_path, key_path}) {
     if (!p.has_parent_path()) continue;
     if (Status st = env.CreateDirDurable(p.parent_path(), 0700); !st.ok()) {
       OPENSSL_cleanse(key_pem.data(), key_pem.size());
-      return Unavailable(fmt::format("tls: cannot create the directory of {}: {}", p.string(),
-                                     st.message()));
+      return Unavailable(
+          fmt::format("tls: cannot create the directory of {}: {}", p.string(), st.message()));
     }
   }
   Status key_written = WriteNewFile(env, key_path, key_pem, 0600);

@@ -23,9 +23,9 @@ bool HasControlChar(std::string_view s) {
 // Messages name the event field and the rule, never the value (it may be hostile input).
 Status ValidateEvent(const AuditEvent& e) {
   const std::pair<std::string_view, const std::string*> strings[] = {
-      {"actor", &e.actor},       {"action", &e.action},   {"target", &e.target},
-      {"purpose", &e.purpose},   {"channel", &e.channel}, {"decision", &e.decision},
-      {"reason", &e.reason},     {"request_id", &e.request_id}};
+      {"actor", &e.actor},     {"action", &e.action},        {"target", &e.target},
+      {"purpose", &e.purpose}, {"channel", &e.channel},      {"decision", &e.decision},
+      {"reason", &e.reason},   {"request_id", &e.request_id}};
   for (const auto& [name, value] : strings) {
     if (HasControlChar(*value)) {
       return InvalidArgument(fmt::format("audit event {}: contains a control character", name));

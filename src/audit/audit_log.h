@@ -38,12 +38,12 @@ namespace custos::audit {
 
 // What happened, as the service saw it. Every string must be free of control characters.
 struct AuditEvent {
-  std::string actor;    // staff id or "system"
-  std::string action;   // "customer.get", "customer.create", "audit.verify", ...
-  std::string target;   // "customer:<id>", "import:<id>", ...
-  std::string purpose;  // from the purpose catalogue (P3.3a)
-  std::string channel;  // "cli", "api", "job"
-  std::string decision; // "allow", "deny" or "mask"
+  std::string actor;     // staff id or "system"
+  std::string action;    // "customer.get", "customer.create", "audit.verify", ...
+  std::string target;    // "customer:<id>", "import:<id>", ...
+  std::string purpose;   // from the purpose catalogue (P3.3a)
+  std::string channel;   // "cli", "api", "job"
+  std::string decision;  // "allow", "deny" or "mask"
   std::string reason;
   std::vector<std::string> fields;  // names of the fields touched, never values
   std::string request_id;

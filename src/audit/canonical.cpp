@@ -37,8 +37,8 @@ crypto::Bytes GenesisHash() { return crypto::Bytes(32, 0); }
 
 crypto::Bytes CanonicalEntry(const store::AuditRow& row) {
   crypto::Bytes out;
-  out.reserve(128 + row.actor.size() + row.action.size() + row.target.size() +
-              row.purpose.size() + row.reason.size() + row.fields.size() + row.request_id.size());
+  out.reserve(128 + row.actor.size() + row.action.size() + row.target.size() + row.purpose.size() +
+              row.reason.size() + row.fields.size() + row.request_id.size());
   PutDomain(out, kEntryDomain);
   PutI64(out, row.seq);
   PutI64(out, row.ts_ms);

@@ -127,9 +127,8 @@ class ChainCheck {
   }
 
   Status CheckStatement(const Statement& st, const crypto::Bytes& entry_hash) {
-    const std::string what =
-        st.from_head ? std::string("the head file")
-                     : fmt::format("the checkpoint at entry {}", st.seq);
+    const std::string what = st.from_head ? std::string("the head file")
+                                          : fmt::format("the checkpoint at entry {}", st.seq);
     Status sig = Signature(st);
     if (sig.code() == Code::kInvalidArgument) return sig;
     const int64_t from = last_vouched_ + 1;
@@ -161,8 +160,8 @@ class ChainCheck {
   Status Diagnose(const store::AuditRow& row, bool link_ok, bool content_ok) {
     const int64_t s = row.seq;
     if (!link_ok && s >= 2 && row.prev_hash == prev2_) {
-      Fail(s - 1, fmt::format("entry {} was inserted: entry {} links to entry {}", s - 1, s,
-                              s - 2));
+      Fail(s - 1,
+           fmt::format("entry {} was inserted: entry {} links to entry {}", s - 1, s, s - 2));
       return Status::Ok();
     }
     if (!link_ok && content_ok) {

@@ -42,12 +42,12 @@ struct BackupOptions {
   std::filesystem::path backups_dir;  // the backup goes to backups_dir/backup_id
   std::string backup_id;              // sortable by time (the vault's NewId)
   std::string vault_id;
-  std::string backend;                // of origin
-  std::string kek_provider;           // "keyfile", "passphrase", ...
-  crypto::Bytes kek_salt;             // for the passphrase provider
-  std::string config_toml;            // the vault's custos.toml
+  std::string backend;       // of origin
+  std::string kek_provider;  // "keyfile", "passphrase", ...
+  crypto::Bytes kek_salt;    // for the passphrase provider
+  std::string config_toml;   // the vault's custos.toml
   int64_t now_ms = 0;
-  size_t chunk_bytes = 32u << 20;     // plaintext per chunk before compression
+  size_t chunk_bytes = 32u << 20;  // plaintext per chunk before compression
   // Test hook: called after each chunk is durable (a crash test kills the process here).
   std::function<void(int64_t chunk_index)> TEST_after_chunk;
   // Every file and directory of the backup is written through it; null: Env::Default().
@@ -87,8 +87,7 @@ struct VerifyReport {
 // section decrypt and decompress, decode into rows of their table and add up to the
 // manifest's row counts. `keys.kek` is required. Success: the report. DataLoss naming the
 // file and the check that failed. NotFound: no manifest (an incomplete backup).
-Result<VerifyReport> VerifyBackup(const std::filesystem::path& backup_path,
-                                  const BackupKeys& keys);
+Result<VerifyReport> VerifyBackup(const std::filesystem::path& backup_path, const BackupKeys& keys);
 
 // The manifest fields a restore needs before it can open keys: vault id, provider, salt, config.
 struct BackupHeader {
@@ -144,8 +143,7 @@ struct ForgetReport {
 // a backup fails its checks (it is left as it was; the others are still rewritten, and the
 // first failure is returned). Every write, removal and directory fsync goes through `env`;
 // a failure to remove the old key section is an error (it still holds the destroyed keys).
-Result<ForgetReport> ForgetDestroyed(const std::filesystem::path& backups_dir,
-                                     const Ledger& ledger, const BackupKeys& keys,
-                                     Env& env = Env::Default());
+Result<ForgetReport> ForgetDestroyed(const std::filesystem::path& backups_dir, const Ledger& ledger,
+                                     const BackupKeys& keys, Env& env = Env::Default());
 
 }  // namespace custos::backup

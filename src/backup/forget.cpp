@@ -17,20 +17,20 @@ using internal::Manifest;
 Result<Manifest> ReadCheckedManifest(const fs::path& path, const BackupKeys& keys) {
   CUSTOS_ASSIGN_OR_RETURN(Bytes text, internal::ReadWholeFile(path / internal::kManifestFile));
   CUSTOS_ASSIGN_OR_RETURN(
-      Manifest m, internal::ParseManifest(std::string_view(
-                      reinterpret_cast<const char*>(text.data()), text.size())));
+      Manifest m, internal::ParseManifest(
+                      std::string_view(reinterpret_cast<const char*>(text.data()), text.size())));
   CUSTOS_RETURN_IF_ERROR(internal::CheckManifestSignature(m, keys.public_key));
   return m;
 }
 
 // Rewrites one backup's key section without the destroyed customers' keys. Returns how many
 // keys it dropped (0: the backup is left untouched).
-Result<int64_t> ForgetIn(const fs::path& path, const Ledger& ledger,
-                         const DestroyedSet& destroyed, const BackupKeys& keys, Env& env) {
+Result<int64_t> ForgetIn(const fs::path& path, const Ledger& ledger, const DestroyedSet& destroyed,
+                         const BackupKeys& keys, Env& env) {
   CUSTOS_ASSIGN_OR_RETURN(Manifest m, ReadCheckedManifest(path, keys));
   if (m.vault_id != ledger.vault_id) {
-    return FailedPrecondition(
-        fmt::format("backup {}: belongs to another vault than the destruction ledger", m.backup_id));
+    return FailedPrecondition(fmt::format(
+        "backup {}: belongs to another vault than the destruction ledger", m.backup_id));
   }
   if (m.keys.file.empty()) return 0;
   CUSTOS_ASSIGN_OR_RETURN(crypto::Suite suite, crypto::ParseSuite(m.suite));
@@ -44,9 +44,10 @@ Result<int64_t> ForgetIn(const fs::path& path, const Ledger& ledger,
   }
   Result<crypto::SecretBytes> packed =
       aead->Open(sealed, internal::KeySectionAad(m.backup_id, m.keys.generation));
-  if (!packed.ok()) return DataLoss(fmt::format("backup {}: key section does not decrypt", m.backup_id));
-  CUSTOS_ASSIGN_OR_RETURN(Bytes plain, internal::Decompress(*packed, static_cast<uint64_t>(
-                                                                          m.keys.plain_bytes)));
+  if (!packed.ok())
+    return DataLoss(fmt::format("backup {}: key section does not decrypt", m.backup_id));
+  CUSTOS_ASSIGN_OR_RETURN(Bytes plain,
+                          internal::Decompress(*packed, static_cast<uint64_t>(m.keys.plain_bytes)));
   const store::TableSpec* table = store::FindSnapshotTable("wrapped_keys");
   CUSTOS_ASSIGN_OR_RETURN(auto rows, internal::DecodeRows(*table, plain));
   Bytes kept;

@@ -149,9 +149,7 @@ Status WriteFileDurable(Env& env, const std::filesystem::path& path, ByteView by
   return BackupError(env.WriteFileDurable(path, Chars(bytes), 0600));
 }
 
-Status SyncDir(Env& env, const std::filesystem::path& dir) {
-  return BackupError(env.SyncDir(dir));
-}
+Status SyncDir(Env& env, const std::filesystem::path& dir) { return BackupError(env.SyncDir(dir)); }
 
 Status ReplaceFileDurable(Env& env, const std::filesystem::path& path, ByteView bytes) {
   return BackupError(env.WriteFileAtomic(path, Chars(bytes), 0600));
@@ -247,9 +245,9 @@ Result<Manifest> ParseManifest(std::string_view text) {
                           c.at("sha256").get<std::string>()});
     }
     const json& k = j.at("key_section");
-    m.keys = {k.at("file").get<std::string>(),     k.at("generation").get<int64_t>(),
-              k.at("rows").get<int64_t>(),         k.at("plain_bytes").get<int64_t>(),
-              k.at("sha256").get<std::string>(),   k.at("forgotten").get<int64_t>()};
+    m.keys = {k.at("file").get<std::string>(),   k.at("generation").get<int64_t>(),
+              k.at("rows").get<int64_t>(),       k.at("plain_bytes").get<int64_t>(),
+              k.at("sha256").get<std::string>(), k.at("forgotten").get<int64_t>()};
     m.audit_head_seq = j.at("audit_head").at("seq").get<int64_t>();
     m.audit_head_hash_hex = j.at("audit_head").at("hash").get<std::string>();
     const json& cp = j.at("checkpoint");

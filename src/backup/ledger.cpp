@@ -20,7 +20,7 @@ std::string HeaderLine(const Ledger& ledger) {
   return json{{"format", kLedgerFormat},
               {"vault_id", ledger.vault_id},
               {"salt", crypto::ToHex(ledger.salt)}}
-             .dump();
+      .dump();
 }
 
 std::string EntryLine(const LedgerEntry& e) {
@@ -122,8 +122,9 @@ Status DestroyedSet::Add(const Ledger& ledger, std::string_view vault_id) {
       s.mac, crypto::Mac::New(crypto::Suite::kAes256Gcm,
                               crypto::SecretBytes(ledger.salt.begin(), ledger.salt.end())));
   for (const LedgerEntry& e : ledger.entries) {
-    auto& set = e.kind == "customer" ? s.customer : e.kind == "transaction" ? s.transaction
-                                                                            : s.note;
+    auto& set = e.kind == "customer"      ? s.customer
+                : e.kind == "transaction" ? s.transaction
+                                          : s.note;
     set.insert(e.id_hash);
   }
   ledgers_.push_back(std::move(s));
@@ -132,8 +133,9 @@ Status DestroyedSet::Add(const Ledger& ledger, std::string_view vault_id) {
 
 bool DestroyedSet::Destroyed(std::string_view kind, std::string_view id) const {
   for (const Salted& s : ledgers_) {
-    const auto& set = kind == "customer" ? s.customer : kind == "transaction" ? s.transaction
-                                                                              : s.note;
+    const auto& set = kind == "customer"      ? s.customer
+                      : kind == "transaction" ? s.transaction
+                                              : s.note;
     if (set.empty()) continue;
     if (set.count(crypto::ToHex(s.mac->Compute(crypto::AsBytes(id)))) > 0) return true;
   }

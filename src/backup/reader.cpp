@@ -21,16 +21,15 @@ Result<Manifest> ReadManifest(const fs::path& backup_path, crypto::ByteView expe
   Result<Bytes> text = internal::ReadWholeFile(backup_path / internal::kManifestFile);
   if (!text.ok()) {
     if (text.status().code() == Code::kNotFound) {
-      return NotFound(fmt::format(
-          "backup {}: no manifest: not a complete backup (interrupted or not a backup)",
-          backup_path.string()));
+      return NotFound(
+          fmt::format("backup {}: no manifest: not a complete backup (interrupted or not a backup)",
+                      backup_path.string()));
     }
     return text.status();
   }
   CUSTOS_ASSIGN_OR_RETURN(
-      Manifest m,
-      internal::ParseManifest(std::string_view(reinterpret_cast<const char*>(text->data()),
-                                               text->size())));
+      Manifest m, internal::ParseManifest(
+                      std::string_view(reinterpret_cast<const char*>(text->data()), text->size())));
   CUSTOS_RETURN_IF_ERROR(internal::CheckManifestSignature(m, expected_key));
   return m;
 }
@@ -44,8 +43,9 @@ Result<std::unique_ptr<crypto::Aead>> OpenBackupKey(const Manifest& m, const Bac
   CUSTOS_ASSIGN_OR_RETURN(Bytes wrapped, crypto::FromHex(m.wrapped_backup_key_hex));
   Result<crypto::SecretBytes> key = keys.kek->Unwrap(wrapped, internal::BackupKeyAad(m.backup_id));
   if (!key.ok()) {
-    return DataLoss("backup: the backup key does not unwrap with this KEK (another vault's "
-                    "backup, or the wrong keyfile / passphrase)");
+    return DataLoss(
+        "backup: the backup key does not unwrap with this KEK (another vault's "
+        "backup, or the wrong keyfile / passphrase)");
   }
   return crypto::Aead::New(suite, *key);
 }
@@ -60,8 +60,8 @@ Result<std::vector<store::Row>> ReadSealed(const fs::path& path, std::string_vie
   }
   Result<crypto::SecretBytes> packed = aead.Open(sealed, aad);
   if (!packed.ok()) {
-    return DataLoss(fmt::format("backup: {}: does not decrypt (altered or misplaced)",
-                                path.string()));
+    return DataLoss(
+        fmt::format("backup: {}: does not decrypt (altered or misplaced)", path.string()));
   }
   CUSTOS_ASSIGN_OR_RETURN(Bytes plain,
                           internal::Decompress(*packed, static_cast<uint64_t>(plain_bytes)));
@@ -79,24 +79,23 @@ Result<const store::TableSpec*> SpecFor(const Manifest& m, const std::string& na
   std::vector<std::string> expected;
   for (const store::ColumnSpec& c : spec->columns) expected.emplace_back(c.name);
   if (it == m.columns.end() || it->second != expected) {
-    return FailedPrecondition(fmt::format("backup: table {}: columns differ from this Custos's",
-                                          name));
+    return FailedPrecondition(
+        fmt::format("backup: table {}: columns differ from this Custos's", name));
   }
   return spec;
 }
 
 // Calls `each` with the rows of every table in SnapshotTables() order (key section included).
 template <typename Each>
-Status ForEachTable(const fs::path& path, const Manifest& m, const crypto::Aead& aead,
-                    Each each) {
+Status ForEachTable(const fs::path& path, const Manifest& m, const crypto::Aead& aead, Each each) {
   for (const auto& [name, columns] : m.columns) CUSTOS_RETURN_IF_ERROR(SpecFor(m, name).status());
   for (const store::TableSpec& table : store::SnapshotTables()) {
     if (m.columns.count(std::string(table.name)) == 0) continue;
     if (table.is_key_section) {
-      CUSTOS_ASSIGN_OR_RETURN(
-          auto rows, ReadSealed(path / m.keys.file, m.keys.sha256, aead,
-                                internal::KeySectionAad(m.backup_id, m.keys.generation),
-                                m.keys.plain_bytes, table));
+      CUSTOS_ASSIGN_OR_RETURN(auto rows,
+                              ReadSealed(path / m.keys.file, m.keys.sha256, aead,
+                                         internal::KeySectionAad(m.backup_id, m.keys.generation),
+                                         m.keys.plain_bytes, table));
       CUSTOS_RETURN_IF_ERROR(each(table, rows));
       continue;
     }
@@ -104,10 +103,9 @@ Status ForEachTable(const fs::path& path, const Manifest& m, const crypto::Aead&
       const internal::ChunkEntry& c = m.chunks[i];
       if (c.table != table.name) continue;
       const int64_t index = static_cast<int64_t>(i) + 1;
-      CUSTOS_ASSIGN_OR_RETURN(auto rows,
-                              ReadSealed(path / c.file, c.sha256, aead,
-                                         internal::ChunkAad(m.backup_id, index, c.table),
-                                         c.plain_bytes, table));
+      CUSTOS_ASSIGN_OR_RETURN(auto rows, ReadSealed(path / c.file, c.sha256, aead,
+                                                    internal::ChunkAad(m.backup_id, index, c.table),
+                                                    c.plain_bytes, table));
       if (static_cast<int64_t>(rows.size()) != c.rows) {
         return DataLoss(fmt::format("backup: {}: holds {} rows, the manifest says {}", c.file,
                                     rows.size(), c.rows));
@@ -146,12 +144,11 @@ Result<VerifyReport> VerifyBackup(const fs::path& backup_path, const BackupKeys&
   CUSTOS_ASSIGN_OR_RETURN(Manifest m, ReadManifest(backup_path, keys.public_key));
   CUSTOS_ASSIGN_OR_RETURN(auto aead, OpenBackupKey(m, keys));
   std::map<std::string, int64_t> counted;
-  CUSTOS_RETURN_IF_ERROR(ForEachTable(backup_path, m, *aead,
-                                      [&](const store::TableSpec& t, const auto& rows) {
-                                        counted[std::string(t.name)] +=
-                                            static_cast<int64_t>(rows.size());
-                                        return Status::Ok();
-                                      }));
+  CUSTOS_RETURN_IF_ERROR(
+      ForEachTable(backup_path, m, *aead, [&](const store::TableSpec& t, const auto& rows) {
+        counted[std::string(t.name)] += static_cast<int64_t>(rows.size());
+        return Status::Ok();
+      }));
   for (const auto& [table, rows] : m.row_counts) {
     const int64_t expected = table == "wrapped_keys" ? m.keys.rows : rows;
     if (counted[table] != expected) {
@@ -244,8 +241,8 @@ Result<int64_t> PruneBackups(const fs::path& backups_dir, int64_t keep, Env& env
     const fs::path& victim = complete[static_cast<size_t>(removed)];
     // The manifest goes first: a crash mid-removal leaves a directory that is not a backup.
     if (Status st = env.RemoveFile(victim / internal::kManifestFile); !st.ok()) {
-      return Unavailable(fmt::format("backup: cannot remove {}: {}", victim.string(),
-                                     st.message()));
+      return Unavailable(
+          fmt::format("backup: cannot remove {}: {}", victim.string(), st.message()));
     }
     fs::remove_all(victim, ec);
     ++removed;

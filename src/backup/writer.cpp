@@ -73,9 +73,9 @@ class ChunkWriter {
     entry.table = std::string(table.name);
     entry.rows = rows_;
     entry.plain_bytes = static_cast<int64_t>(buf_.size());
-    CUSTOS_ASSIGN_OR_RETURN(auto written,
-                            SealToFile(internal::EnvOr(options_.env), aead_, dir_ / entry.file,
-                                       buf_, internal::ChunkAad(m_.backup_id, index, table.name)));
+    CUSTOS_ASSIGN_OR_RETURN(
+        auto written, SealToFile(internal::EnvOr(options_.env), aead_, dir_ / entry.file, buf_,
+                                 internal::ChunkAad(m_.backup_id, index, table.name)));
     entry.sha256 = written.first;
     bytes_ += written.second;
     m_.chunks.push_back(std::move(entry));
@@ -98,8 +98,8 @@ class ChunkWriter {
 };
 
 Status WriteTables(store::Snapshot& snapshot, const crypto::Aead& aead,
-                   const std::filesystem::path& partial, const BackupOptions& options,
-                   Manifest& m, int64_t& bytes) {
+                   const std::filesystem::path& partial, const BackupOptions& options, Manifest& m,
+                   int64_t& bytes) {
   ChunkWriter chunks(aead, partial, options, m);
   Bytes key_rows;
   for (const store::TableSpec& table : store::SnapshotTables()) {
@@ -122,8 +122,7 @@ Status WriteTables(store::Snapshot& snapshot, const crypto::Aead& aead,
       m.keys.plain_bytes = static_cast<int64_t>(key_rows.size());
       CUSTOS_ASSIGN_OR_RETURN(auto written,
                               SealToFile(internal::EnvOr(options.env), aead, partial / m.keys.file,
-                                         key_rows,
-                                         internal::KeySectionAad(m.backup_id, 1)));
+                                         key_rows, internal::KeySectionAad(m.backup_id, 1)));
       m.keys.sha256 = written.first;
       bytes += written.second;
     } else {
@@ -184,8 +183,8 @@ Result<BackupSummary> WriteBackup(store::Snapshot& snapshot, const BackupOptions
                                                       crypto::AsBytes(manifest)));
   CUSTOS_RETURN_IF_ERROR(internal::SyncDir(env, partial));
   if (Status st = env.RenameFile(partial, final_dir); !st.ok()) {
-    return Unavailable(fmt::format("backup: cannot rename {} into place: {}", partial.string(),
-                                   st.message()));
+    return Unavailable(
+        fmt::format("backup: cannot rename {} into place: {}", partial.string(), st.message()));
   }
   CUSTOS_RETURN_IF_ERROR(internal::SyncDir(env, options.backups_dir));
   BackupSummary summary;

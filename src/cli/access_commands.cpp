@@ -10,7 +10,8 @@ void AddAccessCommands(CLI::App& app, Globals& g, Action& action) {
   auto* access = app.add_subcommand("access", "the access policy: roles, posts, decisions");
   access->require_subcommand(1);
   auto* explain = access->add_subcommand(
-      "explain", "per field: allow, mask or deny for a staff member, purpose and customer, and why");
+      "explain",
+      "per field: allow, mask or deny for a staff member, purpose and customer, and why");
   auto staff = std::make_shared<std::string>();
   auto customer = std::make_shared<std::string>();
   explain->add_option("--staff", *staff, "the staff id asked about")->required();
@@ -24,8 +25,8 @@ void AddAccessCommands(CLI::App& app, Globals& g, Action& action) {
         auto lines = v.staff().ExplainAccess(g.MakeContext(), *staff, g.purpose, *customer);
         if (!lines.ok()) return g.out().Fail(lines.status());
         nlohmann::json arr = nlohmann::json::array();
-        std::string text = fmt::format("staff {} / purpose {} / customer {}\n", *staff,
-                                       g.purpose, *customer);
+        std::string text =
+            fmt::format("staff {} / purpose {} / customer {}\n", *staff, g.purpose, *customer);
         for (const vault::AccessExplanation& l : *lines) {
           nlohmann::json j = {{"name", l.name},     {"level", LevelName(l.level)},
                               {"action", l.action}, {"effect", l.effect},
@@ -37,9 +38,9 @@ void AddAccessCommands(CLI::App& app, Globals& g, Action& action) {
           text += fmt::format("  {:<12} {:<12} {:<18} {}\n", l.name, LevelName(l.level), effect,
                               l.reason);
         }
-        g.out().Print({{"staff", *staff}, {"purpose", g.purpose}, {"customer", *customer},
-                       {"fields", arr}},
-                      text);
+        g.out().Print(
+            {{"staff", *staff}, {"purpose", g.purpose}, {"customer", *customer}, {"fields", arr}},
+            text);
         return static_cast<int>(kExitOk);
       });
     };

@@ -16,10 +16,10 @@ namespace custos::cli {
 
 // Options shared by every command.
 struct Globals {
-  std::string vault_dir;  // --vault, or $CUSTOS_VAULT, or ./var/demo
+  std::string vault_dir;   // --vault, or $CUSTOS_VAULT, or ./var/demo
   std::string token_file;  // --token-file: the API token's file ($CUSTOS_TOKEN otherwise)
   std::string staff;       // the authenticated staff id, set by WithVault (never from the user)
-  std::string purpose;    // --purpose, or $CUSTOS_PURPOSE
+  std::string purpose;     // --purpose, or $CUSTOS_PURPOSE
   bool json = false;
   Output out() const { return Output{json}; }
   // Opens the vault named by vault_dir (passphrase from the environment when configured).

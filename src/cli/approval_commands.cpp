@@ -44,10 +44,12 @@ void AddTrainingGroup(CLI::App& app, Globals& g, Action& action) {
       return WithVault(g, [&](vault::Vault& v) {
         Status st = v.staff().RecordTraining(g.MakeContext(), *rec);
         if (!st.ok()) return g.out().Fail(st);
-        g.out().Print({{"staff_id", rec->staff_id}, {"course", rec->course},
-                       {"completed", *completed}, {"valid_until", *valid_until}},
-                      fmt::format("recorded {} for {}, valid until {}", rec->course,
-                                  rec->staff_id, *valid_until));
+        g.out().Print({{"staff_id", rec->staff_id},
+                       {"course", rec->course},
+                       {"completed", *completed},
+                       {"valid_until", *valid_until}},
+                      fmt::format("recorded {} for {}, valid until {}", rec->course, rec->staff_id,
+                                  *valid_until));
         return static_cast<int>(kExitOk);
       });
     };
@@ -67,9 +69,11 @@ void AddTrainingGroup(CLI::App& app, Globals& g, Action& action) {
         nlohmann::json doc = nlohmann::json::array();
         std::string text;
         for (const auto& r : *rows) {
-          doc.push_back({{"staff_id", r.staff_id}, {"course", r.course},
+          doc.push_back({{"staff_id", r.staff_id},
+                         {"course", r.course},
                          {"completed_at_ms", r.completed_at_ms},
-                         {"valid_until_ms", r.valid_until_ms}, {"recorded_by", r.recorded_by}});
+                         {"valid_until_ms", r.valid_until_ms},
+                         {"recorded_by", r.recorded_by}});
           text += fmt::format("{:<16} {:<20} valid until {} (recorded by {})\n", r.staff_id,
                               r.course, r.valid_until_ms, r.recorded_by);
         }
@@ -87,8 +91,9 @@ void AddApprovalGroup(CLI::App& app, Globals& g, Action& action) {
   auto* request = approval->add_subcommand("request", "ask for access beyond your role");
   auto req = std::make_shared<vault::ApprovalRequest>();
   auto duration = std::make_shared<std::string>("1h");
-  request->add_option("--kind", req->kind,
-                      "break_glass (default), destruction, bulk_export, role_grant")
+  request
+      ->add_option("--kind", req->kind,
+                   "break_glass (default), destruction, bulk_export, role_grant")
       ->check(CLI::IsMember({"break_glass", "destruction", "bulk_export", "role_grant"}));
   request->add_option("--staff", req->staff_id, "role_grant: the staff member to give roles");
   request->add_option("--role", req->roles, "role_grant: a role reading confidential (repeat)");
@@ -96,10 +101,11 @@ void AddApprovalGroup(CLI::App& app, Globals& g, Action& action) {
   request->add_option("--field", req->fields, "a field (repeat; default: every field)");
   request->add_option("--level", req->levels, "a level (repeat): general, internal, confidential");
   request->add_option("--for-purpose", req->purpose, "the purpose of the access");
-  request->add_option("--justification", req->justification,
-                      "the written reason (no personal data)")
+  request
+      ->add_option("--justification", req->justification, "the written reason (no personal data)")
       ->required();
-  request->add_option("--duration", *duration, "how long: 90m, 4h (default 1h; break-glass <= 24h)");
+  request->add_option("--duration", *duration,
+                      "how long: 90m, 4h (default 1h; break-glass <= 24h)");
   request->callback([&g, &action, req, duration] {
     action = [&g, req, duration] {
       auto ms = ParseDuration(*duration);
@@ -117,16 +123,17 @@ void AddApprovalGroup(CLI::App& app, Globals& g, Action& action) {
   });
 
   for (const bool approve : {true, false}) {
-    auto* decide = approval->add_subcommand(
-        approve ? "approve" : "reject",
-        approve ? "approve someone else's request (approval.approve)"
-                : "reject someone else's request (approval.approve)");
+    auto* decide =
+        approval->add_subcommand(approve ? "approve" : "reject",
+                                 approve ? "approve someone else's request (approval.approve)"
+                                         : "reject someone else's request (approval.approve)");
     auto id = std::make_shared<std::string>();
     decide->add_option("approval_id", *id, "the request's id")->required();
     decide->callback([&g, &action, id, approve] {
       action = [&g, id, approve] {
         return WithVault(g, [&](vault::Vault& v) {
-          Status st = approve ? v.approvals().Approve(g.MakeContext(), *id) : v.approvals().Reject(g.MakeContext(), *id);
+          Status st = approve ? v.approvals().Approve(g.MakeContext(), *id)
+                              : v.approvals().Reject(g.MakeContext(), *id);
           if (!st.ok()) return g.out().Fail(st);
           g.out().Print({{"approval_id", *id}, {"state", approve ? "approved" : "rejected"}},
                         fmt::format("{} {}", approve ? "approved" : "rejected", *id));

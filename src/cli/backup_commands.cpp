@@ -89,9 +89,12 @@ void AddBackupCommands(CLI::App& app, Globals& g, Action& action) {
           counts[table] = n;
           rows += n;
         }
-        nlohmann::json doc = {{"ok", true},          {"backup_id", c->backup_id},
-                              {"vault_id", c->vault_id}, {"backend", c->backend},
-                              {"created_at_ms", c->created_at_ms}, {"chunks", c->chunks},
+        nlohmann::json doc = {{"ok", true},
+                              {"backup_id", c->backup_id},
+                              {"vault_id", c->vault_id},
+                              {"backend", c->backend},
+                              {"created_at_ms", c->created_at_ms},
+                              {"chunks", c->chunks},
                               {"row_counts", counts}};
         g.out().Print(doc, fmt::format("backup {} OK: signature, {} chunks and the key section "
                                        "checked, {} rows decrypted and counted",

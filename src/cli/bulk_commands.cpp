@@ -52,8 +52,8 @@ void AddGen(CLI::App& app, Globals& g, Action& action) {
         if (!file) return g.out().Fail(Unavailable("cannot write " + *out));
       }
       std::ostream& os = out->empty() ? std::cout : file;
-      Status st = *format == "csv" ? gen::WriteCustomersCsv(*opt, os)
-                                   : gen::WriteCustomersJsonl(*opt, os);
+      Status st =
+          *format == "csv" ? gen::WriteCustomersCsv(*opt, os) : gen::WriteCustomersJsonl(*opt, os);
       if (st.ok() && !txn_out->empty()) {
         std::ofstream tfile(*txn_out, std::ios::binary | std::ios::trunc);
         st = tfile ? gen::WriteTransactionsCsv(*opt, tfile)
@@ -114,14 +114,15 @@ void AddImport(CLI::App& app, Globals& g, Action& action) {
                               {"errors", errors}};
         std::string head =
             report->already_complete
-                ? fmt::format("import {}: this file (sha256 {}) was already imported; nothing to do\n",
-                              report->import_id, report->file_sha256)
-                : fmt::format("import {}: {} imported, {} rejected{}\n", report->import_id,
-                              report->imported, report->rejected,
-                              report->skipped_already_done > 0
-                                  ? fmt::format(" (resumed after {} rows)",
-                                                report->skipped_already_done)
-                                  : "");
+                ? fmt::format(
+                      "import {}: this file (sha256 {}) was already imported; nothing to do\n",
+                      report->import_id, report->file_sha256)
+                : fmt::format(
+                      "import {}: {} imported, {} rejected{}\n", report->import_id,
+                      report->imported, report->rejected,
+                      report->skipped_already_done > 0
+                          ? fmt::format(" (resumed after {} rows)", report->skipped_already_done)
+                          : "");
         g.out().Print(doc, head + text);
         if (report->rejected > 0) {
           return report->imported == 0 && *on_error == "reject-file"
@@ -148,9 +149,10 @@ void AddExport(CLI::App& app, Globals& g, Action& action) {
           file.open(*out, std::ios::binary | std::ios::trunc);
           if (!file) return g.out().Fail(Unavailable("cannot write " + *out));
         }
-        auto n = v.customers().Export(g.MakeContext(),
-                          *format == "csv" ? vault::ExportFormat::kCsv : vault::ExportFormat::kJsonl,
-                          out->empty() ? std::cout : file);
+        auto n = v.customers().Export(
+            g.MakeContext(),
+            *format == "csv" ? vault::ExportFormat::kCsv : vault::ExportFormat::kJsonl,
+            out->empty() ? std::cout : file);
         if (!n.ok()) return g.out().Fail(n.status());
         if (!out->empty()) {
           g.out().Print({{"exported", *n}, {"out", *out}},

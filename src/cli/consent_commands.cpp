@@ -40,9 +40,12 @@ Result<int64_t> ParseDate(const std::string& text) {
 }
 
 nlohmann::json NoticeJson(const vault::NoticeView& n, bool with_text) {
-  nlohmann::json doc = {{"version", n.version},           {"text_sha256", n.text_sha256},
-                        {"purposes", n.purposes},         {"effective_at_ms", n.effective_at_ms},
-                        {"published_at_ms", n.published_at_ms}, {"publisher", n.publisher}};
+  nlohmann::json doc = {{"version", n.version},
+                        {"text_sha256", n.text_sha256},
+                        {"purposes", n.purposes},
+                        {"effective_at_ms", n.effective_at_ms},
+                        {"published_at_ms", n.published_at_ms},
+                        {"publisher", n.publisher}};
   if (with_text) doc["text"] = n.text;
   return doc;
 }
@@ -50,10 +53,15 @@ nlohmann::json NoticeJson(const vault::NoticeView& n, bool with_text) {
 nlohmann::json ConsentsJson(const vault::ConsentsView& c) {
   nlohmann::json entries = nlohmann::json::array();
   for (const vault::ConsentEntryView& e : c.entries) {
-    entries.push_back({{"seq", e.seq}, {"action", e.action}, {"scope", e.scope},
-                       {"purpose", e.purpose}, {"notice_version", e.notice_version},
-                       {"channel", e.channel}, {"evidence_ref", e.evidence_ref},
-                       {"recorded_at_ms", e.recorded_at_ms}, {"actor", e.actor}});
+    entries.push_back({{"seq", e.seq},
+                       {"action", e.action},
+                       {"scope", e.scope},
+                       {"purpose", e.purpose},
+                       {"notice_version", e.notice_version},
+                       {"channel", e.channel},
+                       {"evidence_ref", e.evidence_ref},
+                       {"recorded_at_ms", e.recorded_at_ms},
+                       {"actor", e.actor}});
   }
   return {{"customer_id", c.customer_id},
           {"granted_purposes", c.granted_purposes},
@@ -146,8 +154,8 @@ struct ChangeFlags {
 };
 
 void AddChange(CLI::App* consent, Globals& g, Action& action, const std::string& verb) {
-  auto* cmd = consent->add_subcommand(verb, verb == "grant" ? "record a customer's consent"
-                                                           : "record a customer's withdrawal");
+  auto* cmd = consent->add_subcommand(
+      verb, verb == "grant" ? "record a customer's consent" : "record a customer's withdrawal");
   auto f = std::make_shared<ChangeFlags>();
   cmd->add_option("customer", f->customer_id, "customer id")->required();
   cmd->add_option("--scope", f->scope, "purpose (default), sensitive or third_party")

@@ -13,8 +13,11 @@ namespace {
 nlohmann::json ViewJson(const vault::CustomerView& v) {
   nlohmann::json fields = nlohmann::json::object();
   for (const auto& [k, val] : v.fields) fields[k] = val;
-  return {{"customer_id", v.customer_id}, {"created_at_ms", v.created_at_ms},
-          {"updated_at_ms", v.updated_at_ms}, {"source", v.source}, {"fields", fields}};
+  return {{"customer_id", v.customer_id},
+          {"created_at_ms", v.created_at_ms},
+          {"updated_at_ms", v.updated_at_ms},
+          {"source", v.source},
+          {"fields", fields}};
 }
 
 std::string ViewText(const vault::CustomerView& v) {
@@ -36,7 +39,8 @@ std::vector<std::string> SplitCommas(const std::string& s) {
 }  // namespace
 
 void AddCustomerCommands(CLI::App& app, Globals& g, Action& action) {
-  auto* customer = app.add_subcommand("customer", "customers: add, get, update, find, list, close, reopen, account");
+  auto* customer = app.add_subcommand(
+      "customer", "customers: add, get, update, find, list, close, reopen, account");
   customer->require_subcommand(1);
 
   auto* add = customer->add_subcommand("add", "add a customer (validated at intake, P3.1c)");
@@ -47,14 +51,15 @@ void AddCustomerCommands(CLI::App& app, Globals& g, Action& action) {
   auto consent = std::make_shared<CollectionConsentFlags>();
   auto evidence = std::make_shared<std::string>();
   AddCollectionConsentFlags(add, consent);
-  add->add_option("--evidence", *evidence, "opaque id of the consent evidence (default: generated)");
+  add->add_option("--evidence", *evidence,
+                  "opaque id of the consent evidence (default: generated)");
   add->callback([&g, &action, sets, source, consent, evidence] {
     action = [&g, sets, source, consent, evidence] {
       return WithVault(g, [&](vault::Vault& v) {
         auto fields = ParseAssignments(*sets);
         if (!fields.ok()) return g.out().Fail(fields.status());
-        const vault::CollectionConsent given = ToCollectionConsent(
-            *consent, evidence->empty() ? GeneratedEvidenceRef() : *evidence);
+        const vault::CollectionConsent given =
+            ToCollectionConsent(*consent, evidence->empty() ? GeneratedEvidenceRef() : *evidence);
         auto id = v.customers().Create(g.MakeContext(), *fields, *source, given);
         if (!id.ok()) return g.out().Fail(id.status());
         g.out().Print({{"customer_id", *id}}, *id);
@@ -147,7 +152,8 @@ void AddCustomerCommands(CLI::App& app, Globals& g, Action& action) {
     };
   });
 
-  auto* find = customer->add_subcommand("find", "find customers by a searchable field (blind index)");
+  auto* find =
+      customer->add_subcommand("find", "find customers by a searchable field (blind index)");
   auto ffield = std::make_shared<std::string>();
   auto fvalue = std::make_shared<std::string>();
   find->add_option("field", *ffield, "searchable field, e.g. phone")->required();

@@ -9,11 +9,16 @@ namespace custos::cli {
 namespace {
 
 nlohmann::json RequestJson(const vault::SubjectRequestView& r) {
-  return {{"request_id", r.request_id},     {"customer_id", r.customer_id},
-          {"kind", r.kind},                 {"reference", r.reference},
-          {"opened_by", r.opened_by},       {"opened_at_ms", r.opened_at_ms},
-          {"due_at_ms", r.due_at_ms},       {"closed_by", r.closed_by},
-          {"closed_at_ms", r.closed_at_ms}, {"outcome", r.outcome},
+  return {{"request_id", r.request_id},
+          {"customer_id", r.customer_id},
+          {"kind", r.kind},
+          {"reference", r.reference},
+          {"opened_by", r.opened_by},
+          {"opened_at_ms", r.opened_at_ms},
+          {"due_at_ms", r.due_at_ms},
+          {"closed_by", r.closed_by},
+          {"closed_at_ms", r.closed_at_ms},
+          {"outcome", r.outcome},
           {"overdue", r.overdue}};
 }
 
@@ -40,10 +45,10 @@ void AddOpenCommand(CLI::App* dsr, Globals& g, Action& action) {
       return WithVault(g, [&](vault::Vault& v) {
         auto r = v.subject_requests().Open(g.MakeContext(), *spec);
         if (!r.ok()) return g.out().Fail(r.status());
-        g.out().Print(RequestJson(*r),
-                      fmt::format("request {} ({} of customer {}) opened; answer due by {}\n",
-                                  r->request_id, r->kind, r->customer_id,
-                                  lifecycle::UtcDay(r->due_at_ms)));
+        g.out().Print(
+            RequestJson(*r),
+            fmt::format("request {} ({} of customer {}) opened; answer due by {}\n", r->request_id,
+                        r->kind, r->customer_id, lifecycle::UtcDay(r->due_at_ms)));
         return static_cast<int>(kExitOk);
       });
     };
@@ -81,9 +86,9 @@ void AddListCommand(CLI::App* dsr, Globals& g, Action& action) {
         auto rows = v.subject_requests().List(g.MakeContext(), *customer, *open_only);
         if (!rows.ok()) return g.out().Fail(rows.status());
         nlohmann::json doc = nlohmann::json::array();
-        std::string text = fmt::format("{:<26}  {:<26}  {:<11}  {:<10}  {:<10}  {:<9}  {}\n",
-                                       "request", "customer", "kind", "opened", "due", "state",
-                                       "overdue");
+        std::string text =
+            fmt::format("{:<26}  {:<26}  {:<11}  {:<10}  {:<10}  {:<9}  {}\n", "request",
+                        "customer", "kind", "opened", "due", "state", "overdue");
         for (const auto& r : *rows) {
           doc.push_back(RequestJson(r));
           text += RequestLine(r);

@@ -12,7 +12,8 @@
 namespace custos::cli {
 
 void AddInitCommand(CLI::App& app, Globals& g, Action& action) {
-  auto* cmd = app.add_subcommand("init", "create a vault: default custos.toml, keys, database, first staff");
+  auto* cmd = app.add_subcommand(
+      "init", "create a vault: default custos.toml, keys, database, first staff");
   auto dir = std::make_shared<std::string>();
   auto suite = std::make_shared<std::string>("aes256gcm");
   auto provider = std::make_shared<std::string>("keyfile");
@@ -65,19 +66,19 @@ void AddInitCommand(CLI::App& app, Globals& g, Action& action) {
                             {"staff", report->staff},
                             {"admin_token", report->admin_token},
                             {"admin_token_expires_at_ms", report->admin_token_expires_at_ms}};
-      g.out().Print(doc, fmt::format(
-                             "Created vault {} in {}\n  config:   {}\n  database: {}\n"
-                             "  keyfile:  {} (keep it secret, mode 0600)\n  staff:    {}\n",
-                             report->vault_id, *dir, report->config_path.string(),
-                             report->db_path.string(),
-                             report->keyfile_path.empty() ? "(" + *provider + " provider)"
-                                                          : report->keyfile_path.string(),
-                             fmt::join(report->staff, ", ")) +
-                         fmt::format("\nAPI token for admin (shown ONCE, valid 30 days; it is not "
-                                     "stored anywhere readable — keep it secret):\n  {}\n"
-                                     "  export CUSTOS_TOKEN=<the token>  then create staff with "
-                                     "`custos staff add`\n",
-                                     report->admin_token));
+      g.out().Print(doc,
+                    fmt::format("Created vault {} in {}\n  config:   {}\n  database: {}\n"
+                                "  keyfile:  {} (keep it secret, mode 0600)\n  staff:    {}\n",
+                                report->vault_id, *dir, report->config_path.string(),
+                                report->db_path.string(),
+                                report->keyfile_path.empty() ? "(" + *provider + " provider)"
+                                                             : report->keyfile_path.string(),
+                                fmt::join(report->staff, ", ")) +
+                        fmt::format("\nAPI token for admin (shown ONCE, valid 30 days; it is not "
+                                    "stored anywhere readable — keep it secret):\n  {}\n"
+                                    "  export CUSTOS_TOKEN=<the token>  then create staff with "
+                                    "`custos staff add`\n",
+                                    report->admin_token));
       return static_cast<int>(kExitOk);
     };
   });

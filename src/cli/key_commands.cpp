@@ -32,8 +32,8 @@ nlohmann::json StatusJson(const vault::KeyStatus& s) {
 }
 
 std::string StatusText(const vault::KeyStatus& s) {
-  std::string out = fmt::format("provider {}, active KEK version {}\n", s.provider,
-                                s.active_version);
+  std::string out =
+      fmt::format("provider {}, active KEK version {}\n", s.provider, s.active_version);
   out += fmt::format("{:>8}  {:<9} {:>12} {:>10}  {}\n", "version", "state", "wrapped DEKs",
                      "vault keys", "key material");
   for (const vault::KekVersionView& v : s.versions) {
@@ -43,9 +43,10 @@ std::string StatusText(const vault::KeyStatus& s) {
   const vault::KeyRotationView& r = s.rotation;
   if (r.state == "none") return out + "rotation: never rotated";
   if (r.state == "running") {
-    return out + fmt::format("rotation v{} -> v{}: INTERRUPTED or running, {} rewrapped, {} to "
-                             "go; run `custos key rotate` to finish it",
-                             r.from_version, r.to_version, r.rewrapped, r.remaining);
+    return out + fmt::format(
+                     "rotation v{} -> v{}: INTERRUPTED or running, {} rewrapped, {} to "
+                     "go; run `custos key rotate` to finish it",
+                     r.from_version, r.to_version, r.rewrapped, r.remaining);
   }
   return out + fmt::format("rotation v{} -> v{}: done, {} DEKs rewrapped", r.from_version,
                            r.to_version, r.rewrapped);
@@ -74,21 +75,18 @@ void AddKeyCommands(CLI::App& app, Globals& g, Action& action) {
         auto report = v.keys().Rotate(g.MakeContext(), opt);
         if (!g.json) std::cerr << "\n";
         if (!report.ok()) return g.out().Fail(report.status());
-        nlohmann::json doc = {{"from_version", report->from_version},
-                              {"to_version", report->to_version},
-                              {"resumed", report->resumed},
-                              {"complete", report->complete},
-                              {"rewrapped", report->rewrapped},
-                              {"gone", report->gone},
-                              {"vault_keys", report->vault_keys},
-                              {"batches", report->batches}};
-        g.out().Print(doc, fmt::format("KEK v{} -> v{}{}: {} DEKs and {} vault keys rewrapped; "
-                                       "retire v{} with `custos key retire {}` once backups "
-                                       "no longer need it (docs/keys.md)",
-                                       report->from_version, report->to_version,
-                                       report->resumed ? " (resumed)" : "", report->rewrapped,
-                                       report->vault_keys, report->from_version,
-                                       report->from_version));
+        nlohmann::json doc = {
+            {"from_version", report->from_version}, {"to_version", report->to_version},
+            {"resumed", report->resumed},           {"complete", report->complete},
+            {"rewrapped", report->rewrapped},       {"gone", report->gone},
+            {"vault_keys", report->vault_keys},     {"batches", report->batches}};
+        g.out().Print(doc,
+                      fmt::format("KEK v{} -> v{}{}: {} DEKs and {} vault keys rewrapped; "
+                                  "retire v{} with `custos key retire {}` once backups "
+                                  "no longer need it (docs/keys.md)",
+                                  report->from_version, report->to_version,
+                                  report->resumed ? " (resumed)" : "", report->rewrapped,
+                                  report->vault_keys, report->from_version, report->from_version));
         return static_cast<int>(kExitOk);
       });
     };

@@ -23,7 +23,8 @@ int Run(int argc, char** argv) {
   app.add_option("--vault", g.vault_dir, "vault directory ($CUSTOS_VAULT, default var/demo)");
   app.add_option("--token-file", g.token_file,
                  "file holding your API token (otherwise $CUSTOS_TOKEN, or a prompt)");
-  app.add_option("--purpose", g.purpose, "purpose of this access, from the catalogue ($CUSTOS_PURPOSE)");
+  app.add_option("--purpose", g.purpose,
+                 "purpose of this access, from the catalogue ($CUSTOS_PURPOSE)");
   app.add_flag("--json", g.json, "machine-readable output");
   Action action;
   AddInitCommand(app, g, action);

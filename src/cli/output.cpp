@@ -6,16 +6,24 @@ namespace custos::cli {
 
 int ExitCodeFor(const Status& status) {
   switch (status.code()) {
-    case Code::kOk: return kExitOk;
-    case Code::kInvalidArgument: return kExitInvalidInput;
+    case Code::kOk:
+      return kExitOk;
+    case Code::kInvalidArgument:
+      return kExitInvalidInput;
     case Code::kUnauthenticated:
-    case Code::kPermissionDenied: return kExitDenied;
-    case Code::kNotFound: return kExitNotFound;
+    case Code::kPermissionDenied:
+      return kExitDenied;
+    case Code::kNotFound:
+      return kExitNotFound;
     case Code::kConflict:
-    case Code::kFailedPrecondition: return kExitConflict;
-    case Code::kUnavailable: return kExitUnavailable;
-    case Code::kDataLoss: return kExitDataLoss;
-    case Code::kInternal: return kExitInternal;
+    case Code::kFailedPrecondition:
+      return kExitConflict;
+    case Code::kUnavailable:
+      return kExitUnavailable;
+    case Code::kDataLoss:
+      return kExitDataLoss;
+    case Code::kInternal:
+      return kExitInternal;
   }
   return kExitInternal;
 }

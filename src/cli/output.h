@@ -14,12 +14,12 @@ enum ExitCode : int {
   kExitInternal = 1,
   kExitUsage = 2,
   kExitInvalidInput = 3,
-  kExitDenied = 4,        // unauthenticated or permission_denied
+  kExitDenied = 4,  // unauthenticated or permission_denied
   kExitNotFound = 5,
-  kExitConflict = 6,      // conflict or failed_precondition
-  kExitUnavailable = 7,   // store or audit log unavailable: nothing was done
-  kExitDataLoss = 8,      // integrity failure, including a broken audit chain
-  kExitPartial = 9,       // an import finished but rejected some rows
+  kExitConflict = 6,     // conflict or failed_precondition
+  kExitUnavailable = 7,  // store or audit log unavailable: nothing was done
+  kExitDataLoss = 8,     // integrity failure, including a broken audit chain
+  kExitPartial = 9,      // an import finished but rejected some rows
 };
 
 int ExitCodeFor(const Status& status);

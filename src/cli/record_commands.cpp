@@ -49,11 +49,13 @@ void AddRecordCommands(CLI::App& app, Globals& g, Action& action) {
         nlohmann::json arr = nlohmann::json::array();
         std::string text;
         for (const auto& t : *rows) {
-          arr.push_back({{"txn_id", t.txn_id}, {"created_at_ms", t.created_at_ms},
-                         {"source", t.source}, {"fields", FieldsJson(t.fields)}});
-          text += fmt::format("{}  {}  {} {}  {}\n", t.txn_id, t.fields.at("occurred_at"),
-                              t.fields.at("amount"), t.fields.at("currency"),
-                              t.fields.at("product"));
+          arr.push_back({{"txn_id", t.txn_id},
+                         {"created_at_ms", t.created_at_ms},
+                         {"source", t.source},
+                         {"fields", FieldsJson(t.fields)}});
+          text +=
+              fmt::format("{}  {}  {} {}  {}\n", t.txn_id, t.fields.at("occurred_at"),
+                          t.fields.at("amount"), t.fields.at("currency"), t.fields.at("product"));
         }
         g.out().Print({{"transactions", arr}}, text.empty() ? "no transactions" : text);
         return static_cast<int>(kExitOk);
@@ -91,8 +93,10 @@ void AddRecordCommands(CLI::App& app, Globals& g, Action& action) {
         nlohmann::json arr = nlohmann::json::array();
         std::string text;
         for (const auto& n : *rows) {
-          arr.push_back({{"note_id", n.note_id}, {"created_at_ms", n.created_at_ms},
-                         {"source", n.source}, {"level", std::string(LevelName(n.level))},
+          arr.push_back({{"note_id", n.note_id},
+                         {"created_at_ms", n.created_at_ms},
+                         {"source", n.source},
+                         {"level", std::string(LevelName(n.level))},
                          {"text", n.text}});
           text += fmt::format("{}  [{}] {}\n", n.note_id, n.source, n.text);
         }

@@ -13,9 +13,8 @@ namespace custos::cli {
 namespace {
 
 nlohmann::json ItemJson(const vault::RetentionItemView& i) {
-  nlohmann::json j = {{"kind", i.kind},   {"customer_id", i.customer_id},
-                      {"rule", i.rule},   {"event", i.event},
-                      {"event_ms", i.event_ms}, {"due_ms", i.due_ms}};
+  nlohmann::json j = {{"kind", i.kind},   {"customer_id", i.customer_id}, {"rule", i.rule},
+                      {"event", i.event}, {"event_ms", i.event_ms},       {"due_ms", i.due_ms}};
   if (!i.record_id.empty()) j["record_id"] = i.record_id;
   if (!i.held.empty()) j["held"] = i.held;
   return j;
@@ -57,7 +56,8 @@ void PrintPlan(const Globals& g, const vault::RetentionPlanView& p) {
 }
 
 void AddPlanCommands(CLI::App* retention, Globals& g, Action& action) {
-  auto* plan = retention->add_subcommand("plan", "sweep and save a retention plan (retention.plan)");
+  auto* plan =
+      retention->add_subcommand("plan", "sweep and save a retention plan (retention.plan)");
   plan->callback([&g, &action] {
     action = [&g] {
       return WithVault(g, [&](vault::Vault& v) {
@@ -136,7 +136,8 @@ void AddPlanCommands(CLI::App* retention, Globals& g, Action& action) {
     };
   });
 
-  auto* run = retention->add_subcommand("run", "destroy what an approved plan lists (retention.run)");
+  auto* run =
+      retention->add_subcommand("run", "destroy what an approved plan lists (retention.run)");
   auto run_id = std::make_shared<std::string>();
   run->add_option("--plan", *run_id, "plan id")->required();
   run->callback([&g, &action, run_id] {
@@ -156,9 +157,8 @@ void AddPlanCommands(CLI::App* retention, Globals& g, Action& action) {
                       fmt::format("run {} of plan {}: destroyed {} customers, {} transactions, "
                                   "{} notes; skipped {} under hold, {} already gone\n"
                                   "certificate: {}\n",
-                                  r->run_id, r->plan_id, r->customers, r->transactions,
-                                  r->notes, r->skipped_held, r->skipped_gone,
-                                  r->certificate.string()));
+                                  r->run_id, r->plan_id, r->customers, r->transactions, r->notes,
+                                  r->skipped_held, r->skipped_gone, r->certificate.string()));
         return static_cast<int>(kExitOk);
       });
     };
@@ -248,18 +248,20 @@ void AddHoldCommands(CLI::App& app, Globals& g, Action& action) {
         nlohmann::json doc = nlohmann::json::array();
         std::string text;
         for (const auto& h : *rows) {
-          doc.push_back({{"hold_id", h.hold_id}, {"customer_id", h.customer_id},
-                         {"reason", h.reason}, {"owner", h.owner}, {"placed_by", h.placed_by},
-                         {"placed_at_ms", h.placed_at_ms}, {"released_by", h.released_by},
+          doc.push_back({{"hold_id", h.hold_id},
+                         {"customer_id", h.customer_id},
+                         {"reason", h.reason},
+                         {"owner", h.owner},
+                         {"placed_by", h.placed_by},
+                         {"placed_at_ms", h.placed_at_ms},
+                         {"released_by", h.released_by},
                          {"released_at_ms", h.released_at_ms}});
-          text += fmt::format("{} {} owner {} placed {} by {}{}: {}\n", h.hold_id,
-                              h.customer_id, h.owner, lifecycle::UtcDay(h.placed_at_ms),
-                              h.placed_by,
+          text += fmt::format("{} {} owner {} placed {} by {}{}: {}\n", h.hold_id, h.customer_id,
+                              h.owner, lifecycle::UtcDay(h.placed_at_ms), h.placed_by,
                               h.released_at_ms == 0
                                   ? std::string()
                                   : fmt::format(", released {} by {}",
-                                                lifecycle::UtcDay(h.released_at_ms),
-                                                h.released_by),
+                                                lifecycle::UtcDay(h.released_at_ms), h.released_by),
                               h.reason);
         }
         g.out().Print(doc, text);

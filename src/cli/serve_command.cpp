@@ -76,8 +76,7 @@ int Serve(Globals& g, const ServeFlags& flags) {
       std::cerr << fmt::format("custos: scheduled backup {} written ({} customers, {} bytes)\n",
                                result->backup_id, result->customers, result->bytes);
     } else {
-      std::cerr << fmt::format("custos: scheduled backup failed: {}\n",
-                               result.status().ToString());
+      std::cerr << fmt::format("custos: scheduled backup failed: {}\n", result.status().ToString());
     }
   });
   // Scheduled retention plans ([lifecycle] plan_every): plans only; running one still needs

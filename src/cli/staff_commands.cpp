@@ -14,17 +14,24 @@ namespace custos::cli {
 namespace {
 
 nlohmann::json StaffJson(const vault::StaffView& s) {
-  return {{"staff_id", s.staff_id},         {"display_name", s.display_name},
-          {"post", s.post},                 {"roles", s.roles},
-          {"status", s.status},             {"created_at_ms", s.created_at_ms},
-          {"has_password", s.has_password}, {"totp_enrolled", s.totp_enrolled},
+  return {{"staff_id", s.staff_id},
+          {"display_name", s.display_name},
+          {"post", s.post},
+          {"roles", s.roles},
+          {"status", s.status},
+          {"created_at_ms", s.created_at_ms},
+          {"has_password", s.has_password},
+          {"totp_enrolled", s.totp_enrolled},
           {"locked_until_ms", s.locked_until_ms}};
 }
 
 nlohmann::json TokenJson(const vault::TokenView& t) {
-  return {{"token_id", t.token_id},           {"staff_id", t.staff_id},
-          {"label", t.label},                 {"created_at_ms", t.created_at_ms},
-          {"expires_at_ms", t.expires_at_ms}, {"revoked_at_ms", t.revoked_at_ms},
+  return {{"token_id", t.token_id},
+          {"staff_id", t.staff_id},
+          {"label", t.label},
+          {"created_at_ms", t.created_at_ms},
+          {"expires_at_ms", t.expires_at_ms},
+          {"revoked_at_ms", t.revoked_at_ms},
           {"state", t.state}};
 }
 
@@ -35,9 +42,7 @@ int Done(const Globals& g, const Status& st, const nlohmann::json& doc, const st
 }
 
 // A new password: $CUSTOS_NEW_PASSWORD or a prompt (never an argument).
-Result<std::string> NewPassword() {
-  return ReadSecret("CUSTOS_NEW_PASSWORD", "New password: ");
-}
+Result<std::string> NewPassword() { return ReadSecret("CUSTOS_NEW_PASSWORD", "New password: "); }
 
 void AddStaffGroup(CLI::App& app, Globals& g, Action& action) {
   auto* staff = app.add_subcommand("staff", "staff accounts: post, roles, status (P4a)");
@@ -62,8 +67,8 @@ void AddStaffGroup(CLI::App& app, Globals& g, Action& action) {
       return WithVault(g, [&](vault::Vault& v) {
         Status st = v.staff().Create(g.MakeContext(), *spec);
         return Done(g, st, {{"staff_id", spec->staff_id}, {"roles", spec->roles}},
-                    fmt::format("created staff {} (post {}, roles {})", spec->staff_id,
-                                spec->post, fmt::join(spec->roles, ", ")));
+                    fmt::format("created staff {} (post {}, roles {})", spec->staff_id, spec->post,
+                                fmt::join(spec->roles, ", ")));
       });
     };
   });
@@ -130,8 +135,9 @@ void AddStaffGroup(CLI::App& app, Globals& g, Action& action) {
   });
 
   auto* passwd = staff->add_subcommand(
-      "passwd", "set a password from $CUSTOS_NEW_PASSWORD or a prompt (staff.manage, or self "
-                "with the current password from $CUSTOS_PASSWORD or a prompt)");
+      "passwd",
+      "set a password from $CUSTOS_NEW_PASSWORD or a prompt (staff.manage, or self "
+      "with the current password from $CUSTOS_PASSWORD or a prompt)");
   auto pw_id = std::make_shared<std::string>();
   passwd->add_option("id", *pw_id, "staff id")->required();
   passwd->callback([&g, &action, pw_id] {
@@ -241,10 +247,11 @@ void AddTotpGroup(CLI::App& app, Globals& g, Action& action) {
         const std::string who = id->empty() ? g.staff : *id;
         auto e = v.staff().EnrollTotp(g.MakeContext(), who, *code);
         if (!e.ok()) return g.out().Fail(e.status());
-        g.out().Print({{"staff_id", who}, {"secret", e->secret_base32}, {"otpauth_uri", e->otpauth_uri}},
-                      fmt::format("TOTP secret for {} (shown once; add it to an authenticator "
-                                  "app):\n  {}\n  {}",
-                                  who, e->secret_base32, e->otpauth_uri));
+        g.out().Print(
+            {{"staff_id", who}, {"secret", e->secret_base32}, {"otpauth_uri", e->otpauth_uri}},
+            fmt::format("TOTP secret for {} (shown once; add it to an authenticator "
+                        "app):\n  {}\n  {}",
+                        who, e->secret_base32, e->otpauth_uri));
         return static_cast<int>(kExitOk);
       });
     };

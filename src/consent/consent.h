@@ -33,7 +33,7 @@ enum class Action { kGrant, kWithdraw };
 enum class Scope { kPurpose, kSensitive, kThirdParty };
 
 std::string_view ActionName(Action action);  // "grant", "withdraw"
-std::string_view ScopeName(Scope scope);      // "purpose", "sensitive", "third_party"
+std::string_view ScopeName(Scope scope);     // "purpose", "sensitive", "third_party"
 // InvalidArgument naming the accepted words otherwise.
 Result<Action> ParseAction(std::string_view name);
 Result<Scope> ParseScope(std::string_view name);
@@ -41,9 +41,9 @@ Result<Scope> ParseScope(std::string_view name);
 // The latest ledger entry of one (scope, purpose).
 struct ScopeConsent {
   bool granted = false;
-  int64_t notice_version = 0;  // the notice of the latest grant (kept after a withdrawal)
-  int64_t granted_at_ms = 0;   // time of the latest grant; 0 if never granted
-  int64_t withdrawn_at_ms = 0; // time of the withdrawal when the latest entry is one; else 0
+  int64_t notice_version = 0;   // the notice of the latest grant (kept after a withdrawal)
+  int64_t granted_at_ms = 0;    // time of the latest grant; 0 if never granted
+  int64_t withdrawn_at_ms = 0;  // time of the withdrawal when the latest entry is one; else 0
 };
 
 // A customer's consent now: the replay of the ledger.
@@ -77,8 +77,8 @@ Result<ConsentState> Current(store::Transaction& txn, std::string_view customer_
 
 // What a DPO publishes; the version is assigned (latest + 1) unless given.
 struct NoticeDraft {
-  int64_t version = 0;  // 0: the next version
-  std::string text;     // the notice as shown to customers (UTF-8, at most 256 KiB)
+  int64_t version = 0;                // 0: the next version
+  std::string text;                   // the notice as shown to customers (UTF-8, at most 256 KiB)
   std::vector<std::string> purposes;  // catalogue purposes the notice lists
   int64_t effective_at_ms = 0;        // 0: now
 };

@@ -76,9 +76,8 @@ Status CheckNoticeFor(store::Transaction& txn, const ConsentChange& change, int6
 }
 
 store::ConsentRow Entry(std::string_view customer_id, int64_t seq, Action action, Scope scope,
-                        std::string_view purpose, int64_t notice_version,
-                        std::string_view channel, std::string_view evidence_ref,
-                        std::string_view actor, int64_t now_ms) {
+                        std::string_view purpose, int64_t notice_version, std::string_view channel,
+                        std::string_view evidence_ref, std::string_view actor, int64_t now_ms) {
   store::ConsentRow row;
   row.customer_id = std::string(customer_id);
   row.seq = seq;
@@ -102,8 +101,8 @@ Status CheckEvidenceRef(std::string_view ref) {
   if (ref.empty() || ref.size() > kMaxEvidenceRef) return bad;
   size_t digits = 0;
   for (char c : ref) {
-    const bool ok = IsDigit(c) || IsLower(c) || IsUpper(c) || c == '.' || c == '_' ||
-                    c == ':' || c == '/' || c == '-';
+    const bool ok = IsDigit(c) || IsLower(c) || IsUpper(c) || c == '.' || c == '_' || c == ':' ||
+                    c == '/' || c == '-';
     if (!ok) return bad;
     digits = IsDigit(c) ? digits + 1 : 0;
     if (digits >= kDigitRunLimit) return bad;

@@ -98,8 +98,8 @@ Result<store::NoticeRow> PublishNotice(store::Transaction& txn, const schema::Co
   CUSTOS_RETURN_IF_ERROR(CheckOrder(published, row.version, row.effective_at_ms, now_ms));
   // The notice's hash is SHA-256 whatever the vault's suite: it is quoted outside Custos
   // (the text handed to customers, the DPO's records), where SHA-256 is the common currency.
-  row.text_sha256 = crypto::ToHex(
-      crypto::Hash(crypto::Suite::kAes256Gcm, crypto::AsBytes(draft.text)));
+  row.text_sha256 =
+      crypto::ToHex(crypto::Hash(crypto::Suite::kAes256Gcm, crypto::AsBytes(draft.text)));
   row.text = draft.text;
   row.purposes = JoinPurposes(draft.purposes);
   row.published_at_ms = now_ms;

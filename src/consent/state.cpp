@@ -13,9 +13,12 @@ std::string_view ActionName(Action action) {
 
 std::string_view ScopeName(Scope scope) {
   switch (scope) {
-    case Scope::kPurpose: return "purpose";
-    case Scope::kSensitive: return "sensitive";
-    case Scope::kThirdParty: return "third_party";
+    case Scope::kPurpose:
+      return "purpose";
+    case Scope::kSensitive:
+      return "sensitive";
+    case Scope::kThirdParty:
+      return "third_party";
   }
   return "purpose";
 }
@@ -72,13 +75,19 @@ Result<ConsentState> Replay(std::string_view customer_id, std::vector<store::Con
     Result<Action> action = ParseAction(row.action);
     Result<Scope> scope = ParseScope(row.scope);
     if (!action.ok() || !scope.ok()) {
-      return Internal(fmt::format("consent: ledger entry {} has an unknown action or scope",
-                                  row.seq));
+      return Internal(
+          fmt::format("consent: ledger entry {} has an unknown action or scope", row.seq));
     }
     switch (*scope) {
-      case Scope::kPurpose: Apply(state.purposes[row.purpose], *action, row); break;
-      case Scope::kSensitive: Apply(state.sensitive_detail, *action, row); break;
-      case Scope::kThirdParty: Apply(state.third_party_detail, *action, row); break;
+      case Scope::kPurpose:
+        Apply(state.purposes[row.purpose], *action, row);
+        break;
+      case Scope::kSensitive:
+        Apply(state.sensitive_detail, *action, row);
+        break;
+      case Scope::kThirdParty:
+        Apply(state.third_party_detail, *action, row);
+        break;
     }
     state.last_seq = row.seq;
   }

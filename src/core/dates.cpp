@@ -81,9 +81,12 @@ std::chrono::year_month_day TodayInChina() {
 Result<std::chrono::year_month_day> ParseCivilDate(std::string_view s, CivilDateForms forms) {
   std::chrono::year_month_day out;
   switch (ReadCivilDate(s, forms, out)) {
-    case DateProblem::kNone: return out;
-    case DateProblem::kShape: return InvalidArgument(std::string(kNotCivilDate));
-    case DateProblem::kNotReal: break;
+    case DateProblem::kNone:
+      return out;
+    case DateProblem::kShape:
+      return InvalidArgument(std::string(kNotCivilDate));
+    case DateProblem::kNotReal:
+      break;
   }
   return InvalidArgument(std::string(kNotRealDate));
 }
@@ -181,8 +184,8 @@ Result<IsoTimestamp> ParseIsoTimestamp(std::string_view s, TimestampForms forms)
     offset_mins = *om;
     t.offset_minutes = (rest[0] == '-' ? -1 : 1) * (offset_hours * 60 + offset_mins);
   }
-  if (forms.check_values && (t.hour > 23 || t.minute > 59 || t.second > 60 ||
-                             offset_hours > 23 || offset_mins > 59)) {
+  if (forms.check_values &&
+      (t.hour > 23 || t.minute > 59 || t.second > 60 || offset_hours > 23 || offset_mins > 59)) {
     return InvalidArgument(std::string(kNotRealTime));
   }
   return t;

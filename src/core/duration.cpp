@@ -12,10 +12,14 @@ constexpr double kYearDays = 365.2425;
 
 int64_t UnitSeconds(char unit) {
   switch (unit) {
-    case 's': return 1;
-    case 'm': return 60;
-    case 'h': return 3600;
-    default: return 86400;  // 'd'
+    case 's':
+      return 1;
+    case 'm':
+      return 60;
+    case 'h':
+      return 3600;
+    default:
+      return 86400;  // 'd'
   }
 }
 
@@ -71,10 +75,18 @@ Result<CalendarPeriod> ParseCalendarPeriod(std::string_view text, int64_t max_ye
     ++i;
     const auto v = static_cast<int32_t>(value);
     switch (kUnits[unit]) {
-      case 'y': p.years = v; break;
-      case 'm': p.months = v; break;
-      case 'w': p.days += 7 * v; break;
-      default: p.days += v; break;
+      case 'y':
+        p.years = v;
+        break;
+      case 'm':
+        p.months = v;
+        break;
+      case 'w':
+        p.days += 7 * v;
+        break;
+      default:
+        p.days += v;
+        break;
     }
   }
   if (ApproxDays(p) > static_cast<double>(max_years) * kYearDays) return bad;

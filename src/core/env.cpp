@@ -67,10 +67,17 @@ class PosixEnv final : public Env {
                                                         uint32_t mode) override {
     int flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW;
     switch (open_mode) {
-      case OpenMode::kTruncate: flags |= O_CREAT | O_TRUNC; break;
-      case OpenMode::kAppend: flags |= O_CREAT | O_APPEND; break;
-      case OpenMode::kExclusive: flags |= O_CREAT | O_EXCL; break;
-      case OpenMode::kExisting: break;
+      case OpenMode::kTruncate:
+        flags |= O_CREAT | O_TRUNC;
+        break;
+      case OpenMode::kAppend:
+        flags |= O_CREAT | O_APPEND;
+        break;
+      case OpenMode::kExclusive:
+        flags |= O_CREAT | O_EXCL;
+        break;
+      case OpenMode::kExisting:
+        break;
     }
     int fd;
     do {
@@ -178,8 +185,8 @@ namespace {
 Status SyncDirFor(Env& env, const fs::path& path) {
   Status st = env.SyncDir(Env::DirOf(path));
   if (st.ok()) return st;
-  return Status(st.code(), fmt::format("{}: sync of its directory failed: {}", path.string(),
-                                       st.message()));
+  return Status(st.code(),
+                fmt::format("{}: sync of its directory failed: {}", path.string(), st.message()));
 }
 
 // Writes, fsyncs and closes a new file at `tmp`; removes it on failure (best effort: after a
@@ -419,7 +426,8 @@ Status FaultInjectingEnv::SyncDir(const fs::path& dir) {
 Result<std::string> FaultInjectingEnv::ReadFile(const fs::path& path) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (crashed_) return Unavailable(fmt::format("{}: read failed: simulated crash", path.string()));
+    if (crashed_)
+      return Unavailable(fmt::format("{}: read failed: simulated crash", path.string()));
   }
   return base_.ReadFile(path);
 }

@@ -179,8 +179,7 @@ class FaultInjectingEnv final : public Env {
   bool fired() const;
 
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::filesystem::path& path,
-                                                        OpenMode open_mode,
-                                                        uint32_t mode) override;
+                                                        OpenMode open_mode, uint32_t mode) override;
   Status RenameFile(const std::filesystem::path& from, const std::filesystem::path& to) override;
   Status LinkFile(const std::filesystem::path& from, const std::filesystem::path& to) override;
   Status RemoveFile(const std::filesystem::path& path) override;
@@ -201,7 +200,7 @@ class FaultInjectingEnv final : public Env {
   mutable std::mutex mu_;
   std::string filter_;
   int64_t calls_ = 0;
-  int64_t fail_at_ = 0;     // 0: none
+  int64_t fail_at_ = 0;       // 0: none
   int64_t crash_after_ = -1;  // -1: none
   int error_number_ = 0;
   bool fired_ = false;

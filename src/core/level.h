@@ -16,14 +16,17 @@ enum class Level : uint8_t {
 };
 
 inline constexpr std::array<Level, 3> kAllLevels = {Level::kGeneral, Level::kInternal,
-                                                   Level::kConfidential};
+                                                    Level::kConfidential};
 
 // "general", "internal", "confidential".
 constexpr std::string_view LevelName(Level level) {
   switch (level) {
-    case Level::kGeneral: return "general";
-    case Level::kInternal: return "internal";
-    case Level::kConfidential: return "confidential";
+    case Level::kGeneral:
+      return "general";
+    case Level::kInternal:
+      return "internal";
+    case Level::kConfidential:
+      return "confidential";
   }
   return "confidential";
 }

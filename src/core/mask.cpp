@@ -14,8 +14,8 @@ namespace {
 constexpr std::string_view kHidden = "****";
 constexpr size_t kMaxUnitChars = 16;  // 积石山保安族东乡族撒拉族自治县 is 15
 
-constexpr std::array<std::string_view, 8> kRules = {
-    "none", "full", "mobile", "id_card", "name", "email", "address", "bank_card"};
+constexpr std::array<std::string_view, 8> kRules = {"none", "full",  "mobile",  "id_card",
+                                                    "name", "email", "address", "bank_card"};
 
 std::string Stars(size_t n) { return std::string(n, '*'); }
 

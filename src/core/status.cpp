@@ -4,16 +4,26 @@ namespace custos {
 
 std::string_view CodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "ok";
-    case Code::kInvalidArgument: return "invalid_argument";
-    case Code::kUnauthenticated: return "unauthenticated";
-    case Code::kPermissionDenied: return "permission_denied";
-    case Code::kNotFound: return "not_found";
-    case Code::kConflict: return "conflict";
-    case Code::kFailedPrecondition: return "failed_precondition";
-    case Code::kUnavailable: return "unavailable";
-    case Code::kDataLoss: return "data_loss";
-    case Code::kInternal: return "internal";
+    case Code::kOk:
+      return "ok";
+    case Code::kInvalidArgument:
+      return "invalid_argument";
+    case Code::kUnauthenticated:
+      return "unauthenticated";
+    case Code::kPermissionDenied:
+      return "permission_denied";
+    case Code::kNotFound:
+      return "not_found";
+    case Code::kConflict:
+      return "conflict";
+    case Code::kFailedPrecondition:
+      return "failed_precondition";
+    case Code::kUnavailable:
+      return "unavailable";
+    case Code::kDataLoss:
+      return "data_loss";
+    case Code::kInternal:
+      return "internal";
   }
   return "internal";
 }

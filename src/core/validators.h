@@ -20,7 +20,7 @@
 
 #include "core/dates.h"  // TodayInChina, used with the `today` overloads
 #include "core/status.h"
-#include "core/utf8.h"   // IsValidUtf8, the rule every validator applies first
+#include "core/utf8.h"  // IsValidUtf8, the rule every validator applies first
 
 namespace custos::core {
 

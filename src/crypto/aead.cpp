@@ -33,9 +33,7 @@ class HmacMac final : public Mac {
  public:
   HmacMac(Suite suite, SecretBytes key) : suite_(suite), key_(std::move(key)) {}
 
-  Bytes Compute(ByteView message) const override {
-    return raw::HmacCompute(suite_, key_, message);
-  }
+  Bytes Compute(ByteView message) const override { return raw::HmacCompute(suite_, key_, message); }
 
   bool Verify(ByteView message, ByteView tag) const override {
     return raw::HmacVerify(suite_, key_, message, tag);

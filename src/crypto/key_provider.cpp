@@ -16,7 +16,9 @@ namespace {
 
 constexpr size_t kKeyfileSize = 32;
 
-std::string Describe(const std::filesystem::path& path) { return "keyfile '" + path.string() + "'"; }
+std::string Describe(const std::filesystem::path& path) {
+  return "keyfile '" + path.string() + "'";
+}
 
 bool ReadAll(int fd, SecretBytes& bytes) {
   size_t done = 0;

@@ -33,8 +33,7 @@ class KeyProvider {
   // As Wrap under an explicit version (callers that also write the version elsewhere take it
   // once, so a concurrent UseVersion cannot make the two disagree). NotFound if the provider
   // has no material for it; Unavailable if the HSM cannot be reached.
-  virtual Result<Bytes> WrapWith(uint32_t version, const SecretBytes& key,
-                                 ByteView aad) const = 0;
+  virtual Result<Bytes> WrapWith(uint32_t version, const SecretBytes& key, ByteView aad) const = 0;
   // DataLoss if `wrapped` was not made by Wrap with this KEK and `aad`; NotFound if it names a
   // KEK version this provider cannot find. A version newer than any the provider has used is
   // looked up (a keyfile read, an HSM object searched) before giving up: a process that opened

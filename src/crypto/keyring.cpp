@@ -168,8 +168,8 @@ Result<Bytes> Keyring::SealEnvelope(const SecretBytes& dek, std::string_view cus
   CUSTOS_RETURN_IF_ERROR(CheckId("customer id", customer_id));
   const std::string level_text = std::to_string(static_cast<unsigned>(level));
   const std::string schema_text = std::to_string(schema_version);
-  return SealUnderDek(suite_, dek,
-                      BuildAad(kEnvelopeLabel, {customer_id, level_text, schema_text}), plaintext);
+  return SealUnderDek(suite_, dek, BuildAad(kEnvelopeLabel, {customer_id, level_text, schema_text}),
+                      plaintext);
 }
 
 Result<SecretBytes> Keyring::OpenEnvelope(const SecretBytes& dek, std::string_view customer_id,
@@ -178,8 +178,8 @@ Result<SecretBytes> Keyring::OpenEnvelope(const SecretBytes& dek, std::string_vi
   CUSTOS_RETURN_IF_ERROR(CheckId("customer id", customer_id));
   const std::string level_text = std::to_string(static_cast<unsigned>(level));
   const std::string schema_text = std::to_string(schema_version);
-  return OpenUnderDek(suite_, dek,
-                      BuildAad(kEnvelopeLabel, {customer_id, level_text, schema_text}), sealed);
+  return OpenUnderDek(suite_, dek, BuildAad(kEnvelopeLabel, {customer_id, level_text, schema_text}),
+                      sealed);
 }
 
 Result<Bytes> Keyring::SealRecord(const SecretBytes& dek, std::string_view customer_id,
@@ -198,8 +198,7 @@ Result<SecretBytes> Keyring::OpenRecord(const SecretBytes& dek, std::string_view
   CUSTOS_RETURN_IF_ERROR(CheckId("customer id", customer_id));
   CUSTOS_RETURN_IF_ERROR(CheckId("record kind", kind));
   CUSTOS_RETURN_IF_ERROR(CheckId("record id", record_id));
-  return OpenUnderDek(suite_, dek, BuildAad(kRecordLabel, {customer_id, kind, record_id}),
-                      sealed);
+  return OpenUnderDek(suite_, dek, BuildAad(kRecordLabel, {customer_id, kind, record_id}), sealed);
 }
 
 // --- blind indexes ---
@@ -210,9 +209,9 @@ Result<Bytes> Keyring::NewIndexKey(std::string_view field) {
     return Conflict("field '" + std::string(field) + "' already has an index key");
   }
   const SecretBytes key = RandomSecret(kIndexKeySize);
-  CUSTOS_ASSIGN_OR_RETURN(Bytes wrapped, WrapUnder(suite_, *provider_, key,
-                                                   BuildAad(kIndexLabel, {field}),
-                                                   provider_->Version()));
+  CUSTOS_ASSIGN_OR_RETURN(
+      Bytes wrapped,
+      WrapUnder(suite_, *provider_, key, BuildAad(kIndexLabel, {field}), provider_->Version()));
   CUSTOS_ASSIGN_OR_RETURN(auto mac, Mac::New(suite_, key));
   index_macs_.emplace(std::string(field), std::move(mac));
   return wrapped;

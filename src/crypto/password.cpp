@@ -36,8 +36,7 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
 
 // "m=19456" -> 19456 if the name matches and the value is a decimal within [1, max].
 bool ParseParam(std::string_view kv, std::string_view name, uint64_t max) {
-  if (kv.size() <= name.size() + 1 || kv.substr(0, name.size()) != name ||
-      kv[name.size()] != '=') {
+  if (kv.size() <= name.size() + 1 || kv.substr(0, name.size()) != name || kv[name.size()] != '=') {
     return false;
   }
   const std::string_view digits = kv.substr(name.size() + 1);
@@ -55,8 +54,7 @@ bool IsArgon2idPhc(std::string_view phc) {
   }
   const auto params = Split(parts[3], ',');
   return params.size() == 3 && ParseParam(params[0], "m", kMaxMemoryKib) &&
-         ParseParam(params[1], "t", kMaxIterations) &&
-         ParseParam(params[2], "p", kMaxParallelism);
+         ParseParam(params[1], "t", kMaxIterations) && ParseParam(params[2], "p", kMaxParallelism);
 }
 
 }  // namespace
@@ -67,8 +65,8 @@ std::string HashPassword(std::string_view password, const PasswordHashParams& pa
   const size_t p = std::max<uint32_t>(params.parallelism, 1);
   const size_t t = std::max<uint32_t>(params.iterations, 1);
   const size_t m = std::max<size_t>(params.memory_kib, 8 * p);
-  return Botan::argon2_generate_pwhash(password.data(), password.size(), Botan::system_rng(), p,
-                                       m, t, kArgon2id, kSaltSize, kHashSize);
+  return Botan::argon2_generate_pwhash(password.data(), password.size(), Botan::system_rng(), p, m,
+                                       t, kArgon2id, kSaltSize, kHashSize);
 }
 
 Result<bool> VerifyPassword(std::string_view password, std::string_view phc) {
@@ -83,7 +81,8 @@ Result<bool> VerifyPassword(std::string_view password, std::string_view phc) {
 Result<SecretBytes> DeriveKeyArgon2id(std::string_view passphrase, ByteView salt, size_t out_len,
                                       const PasswordHashParams& params) {
   if (salt.size() < 16) return InvalidArgument("Argon2id salt must be at least 16 bytes");
-  if (out_len < 16 || out_len > 1024) return InvalidArgument("Argon2id output must be 16..1024 bytes");
+  if (out_len < 16 || out_len > 1024)
+    return InvalidArgument("Argon2id output must be 16..1024 bytes");
   if (params.memory_kib < 8 * params.parallelism || params.iterations < 1 ||
       params.parallelism < 1 || params.memory_kib > kMaxMemoryKib) {
     return InvalidArgument("Argon2id parameters are out of range");

@@ -84,7 +84,9 @@ class Module {
     if (finalize_) fl_->C_Finalize(nullptr);
     ::dlclose(handle_);
   }
-  struct ck_function_list* fl() const { return fl_; }
+  struct ck_function_list* fl() const {
+    return fl_;
+  }
 
  private:
   Module(void* handle, struct ck_function_list* fl, bool finalize)
@@ -161,7 +163,9 @@ class Token {
     return std::make_unique<Lease>(*this, s);
   }
 
-  struct ck_function_list* fl() const { return module_->fl(); }
+  struct ck_function_list* fl() const {
+    return module_->fl();
+  }
 
   // The secret key object with this label; NotFound when there is none.
   Result<ck_object_handle_t> Find(const std::string& label) {
@@ -203,10 +207,12 @@ class Token {
         {CKA_WRAP, &kFalse, 1},
         {CKA_UNWRAP, &kFalse, 1},
     };
-    struct ck_mechanism mech {CKM_AES_KEY_GEN, nullptr, 0};
+    struct ck_mechanism mech {
+      CKM_AES_KEY_GEN, nullptr, 0
+    };
     ck_object_handle_t key = 0;
-    const ck_rv_t rv = fl()->C_GenerateKey(lease->get(), &mech, tmpl,
-                                           sizeof tmpl / sizeof tmpl[0], &key);
+    const ck_rv_t rv =
+        fl()->C_GenerateKey(lease->get(), &mech, tmpl, sizeof tmpl / sizeof tmpl[0], &key);
     if (rv != CKR_OK) return Failed("C_GenerateKey", rv);
     return key;
   }
@@ -230,7 +236,9 @@ class Token {
     params.aad_ptr = const_cast<unsigned char*>(aad.data());
     params.aad_len = aad.size();
     params.tag_bits = kTagSize * 8;
-    struct ck_mechanism mech {CKM_AES_GCM, &params, sizeof params};
+    struct ck_mechanism mech {
+      CKM_AES_GCM, &params, sizeof params
+    };
     ck_rv_t rv = encrypt ? fl()->C_EncryptInit(lease->get(), &mech, key)
                          : fl()->C_DecryptInit(lease->get(), &mech, key);
     if (rv != CKR_OK) return Failed(encrypt ? "C_EncryptInit" : "C_DecryptInit", rv);
@@ -256,13 +264,14 @@ class Token {
   Result<Pkcs11KeyFacts> Facts(ck_object_handle_t key) {
     CUSTOS_ASSIGN_OR_RETURN(auto lease, Take());
     unsigned char token = 0, sensitive = 0, extractable = 1;
-    struct ck_attribute flags[] = {{CKA_TOKEN, &token, 1},
-                                   {CKA_SENSITIVE, &sensitive, 1},
-                                   {CKA_EXTRACTABLE, &extractable, 1}};
+    struct ck_attribute flags[] = {
+        {CKA_TOKEN, &token, 1}, {CKA_SENSITIVE, &sensitive, 1}, {CKA_EXTRACTABLE, &extractable, 1}};
     ck_rv_t rv = fl()->C_GetAttributeValue(lease->get(), key, flags, 3);
     if (rv != CKR_OK) return Failed("C_GetAttributeValue", rv);
     SecretBytes value(64);
-    struct ck_attribute v{CKA_VALUE, value.data(), value.size()};
+    struct ck_attribute v {
+      CKA_VALUE, value.data(), value.size()
+    };
     rv = fl()->C_GetAttributeValue(lease->get(), key, &v, 1);
     Pkcs11KeyFacts f;
     f.token = token != 0;
@@ -279,8 +288,8 @@ class Token {
   // PKCS#11 login state belongs to the application and lasts while any session is open: one
   // session is kept open for the provider's life.
   Status Login(const std::string& pin) {
-    ck_rv_t rv = fl()->C_OpenSession(slot_, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr,
-                                     nullptr, &login_session_);
+    ck_rv_t rv = fl()->C_OpenSession(slot_, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr,
+                                     &login_session_);
     if (rv != CKR_OK) return Failed("C_OpenSession", rv);
     std::string copy = pin;
     rv = fl()->C_Login(login_session_, CKU_USER, reinterpret_cast<unsigned char*>(copy.data()),
@@ -338,7 +347,8 @@ class Pkcs11Source final : public KekSource {
   }
 
   Result<std::unique_ptr<KekKey>> Load(uint32_t version) override {
-    CUSTOS_ASSIGN_OR_RETURN(ck_object_handle_t key, token_->Find(Pkcs11KeyLabel(options_, version)));
+    CUSTOS_ASSIGN_OR_RETURN(ck_object_handle_t key,
+                            token_->Find(Pkcs11KeyLabel(options_, version)));
     return std::unique_ptr<KekKey>(std::make_unique<Pkcs11Key>(token_, key));
   }
   Result<std::unique_ptr<KekKey>> Create(uint32_t version) override {
@@ -373,8 +383,7 @@ Result<std::unique_ptr<KeyProvider>> OpenPkcs11Provider(const Pkcs11Options& opt
                                                         uint32_t active_version) {
   if (options.key_label_prefix.empty()) return InvalidArgument("pkcs11: key label is empty");
   CUSTOS_ASSIGN_OR_RETURN(auto token, Token::Open(options));
-  return NewVersionedKek("pkcs11", std::make_unique<Pkcs11Source>(token, options),
-                         active_version);
+  return NewVersionedKek("pkcs11", std::make_unique<Pkcs11Source>(token, options), active_version);
 }
 
 Result<std::unique_ptr<KeyProvider>> CreatePkcs11Provider(const Pkcs11Options& options) {

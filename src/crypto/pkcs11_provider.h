@@ -42,9 +42,9 @@ Result<std::unique_ptr<KeyProvider>> CreatePkcs11Provider(const Pkcs11Options& o
 
 // What the token says about a KEK object, for tests and `custos key status` audits.
 struct Pkcs11KeyFacts {
-  bool token = false;        // CKA_TOKEN: persistent
-  bool sensitive = false;    // CKA_SENSITIVE
-  bool extractable = true;   // CKA_EXTRACTABLE
+  bool token = false;          // CKA_TOKEN: persistent
+  bool sensitive = false;      // CKA_SENSITIVE
+  bool extractable = true;     // CKA_EXTRACTABLE
   bool value_readable = true;  // whether C_GetAttributeValue(CKA_VALUE) returned the key
 };
 // NotFound if the object is missing; the other errors of OpenPkcs11Provider.

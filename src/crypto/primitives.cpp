@@ -9,8 +9,10 @@ namespace custos::crypto {
 
 std::string_view SuiteName(Suite suite) {
   switch (suite) {
-    case Suite::kAes256Gcm: return "aes256gcm";
-    case Suite::kSm4Gcm: return "sm4gcm";
+    case Suite::kAes256Gcm:
+      return "aes256gcm";
+    case Suite::kSm4Gcm:
+      return "sm4gcm";
   }
   return "unknown";
 }

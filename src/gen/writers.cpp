@@ -50,9 +50,9 @@ void AppendTransactionJson(std::string& out, const SyntheticTransaction& t) {
 void AppendCustomerJson(std::string& out, const GenOptions& options, int64_t index,
                         const SyntheticCustomer& c, SyntheticTransaction& txn) {
   const std::pair<std::string_view, std::string_view> members[] = {
-      {"name", c.name},         {"gender", c.gender},       {"birth_date", c.birth_date},
-      {"id_number", c.id_number}, {"phone", c.phone},       {"email", c.email},
-      {"address", c.address},   {"interests", c.interests}, {"preferences", c.preferences}};
+      {"name", c.name},           {"gender", c.gender},       {"birth_date", c.birth_date},
+      {"id_number", c.id_number}, {"phone", c.phone},         {"email", c.email},
+      {"address", c.address},     {"interests", c.interests}, {"preferences", c.preferences}};
   out.push_back('{');
   bool first = true;
   for (const auto& [key, value] : members) {
@@ -118,10 +118,10 @@ Status WriteTransactionsCsv(const GenOptions& options, std::ostream& os) {
     for (int k = 0; k < n; ++k) {
       MakeTransaction(options.seed, i, k, t);
       AppendUint(out, static_cast<uint64_t>(i), 0);
-      for (std::string_view f : {std::string_view(t.txn_ref), std::string_view(t.occurred_at),
-                                 std::string_view(t.product), std::string_view(t.amount),
-                                 std::string_view(t.currency),
-                                 std::string_view(t.payment_method)}) {
+      for (std::string_view f :
+           {std::string_view(t.txn_ref), std::string_view(t.occurred_at),
+            std::string_view(t.product), std::string_view(t.amount), std::string_view(t.currency),
+            std::string_view(t.payment_method)}) {
         out.push_back(',');
         AppendCsvField(out, f);
       }

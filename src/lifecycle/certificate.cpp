@@ -21,16 +21,22 @@ struct Member {
   const char* name;
   Json::value_t type;
 };
-constexpr Member kMembers[] = {
-    {"format", Json::value_t::string},         {"vault_id", Json::value_t::string},
-    {"suite", Json::value_t::string},          {"run_id", Json::value_t::string},
-    {"plan", Json::value_t::object},           {"rules", Json::value_t::object},
-    {"method", Json::value_t::string},         {"approvals", Json::value_t::array},
-    {"run_by", Json::value_t::string},         {"started_at_ms", Json::value_t::number_integer},
-    {"finished_at_ms", Json::value_t::number_integer},
-    {"counts", Json::value_t::object},         {"id_hash", Json::value_t::string},
-    {"items", Json::value_t::array},           {"public_key", Json::value_t::string},
-    {"signature", Json::value_t::string}};
+constexpr Member kMembers[] = {{"format", Json::value_t::string},
+                               {"vault_id", Json::value_t::string},
+                               {"suite", Json::value_t::string},
+                               {"run_id", Json::value_t::string},
+                               {"plan", Json::value_t::object},
+                               {"rules", Json::value_t::object},
+                               {"method", Json::value_t::string},
+                               {"approvals", Json::value_t::array},
+                               {"run_by", Json::value_t::string},
+                               {"started_at_ms", Json::value_t::number_integer},
+                               {"finished_at_ms", Json::value_t::number_integer},
+                               {"counts", Json::value_t::object},
+                               {"id_hash", Json::value_t::string},
+                               {"items", Json::value_t::array},
+                               {"public_key", Json::value_t::string},
+                               {"signature", Json::value_t::string}};
 
 bool HasType(const Json& v, Json::value_t type) {
   if (type == Json::value_t::number_integer) return v.is_number_integer();
@@ -80,9 +86,10 @@ Result<CertificateCheck> VerifyCertificate(std::string_view text,
   }
   for (const Member& m : kMembers) {
     if (!j.contains(m.name) || !HasType(j[m.name], m.type)) {
-      return InvalidArgument(fmt::format("certificate: member '{}' is missing or of the wrong "
-                                         "type",
-                                         m.name));
+      return InvalidArgument(
+          fmt::format("certificate: member '{}' is missing or of the wrong "
+                      "type",
+                      m.name));
     }
   }
   if (j["format"] != kCertificateFormat) {
@@ -112,11 +119,11 @@ Result<CertificateCheck> VerifyCertificate(std::string_view text,
   }
   j.erase("signature");
   const std::string signed_text = j.dump();
-  Status verified = crypto::VerifySignature(*suite, *key, crypto::AsBytes(signed_text),
-                                            *signature);
+  Status verified = crypto::VerifySignature(*suite, *key, crypto::AsBytes(signed_text), *signature);
   if (!verified.ok()) {
-    return DataLoss("certificate: the signature does not verify (the certificate was altered "
-                    "or not signed by this key)");
+    return DataLoss(
+        "certificate: the signature does not verify (the certificate was altered "
+        "or not signed by this key)");
   }
   CertificateCheck check;
   check.run_id = j["run_id"].get<std::string>();

@@ -70,7 +70,8 @@ Status AppendLedger(const std::filesystem::path& file, std::string_view vault_id
   CUSTOS_RETURN_IF_ERROR(DropTornTail(file, env));
   CUSTOS_ASSIGN_OR_RETURN(int64_t last, LastLedgerSeq(file));
   std::error_code ec;
-  const bool is_new = !std::filesystem::exists(file, ec) || std::filesystem::file_size(file, ec) == 0;
+  const bool is_new =
+      !std::filesystem::exists(file, ec) || std::filesystem::file_size(file, ec) == 0;
   std::string text;
   if (is_new) {
     OrderedJson header;

@@ -10,9 +10,9 @@ namespace {
 using Json = nlohmann::json;
 
 Json ItemJson(const PlanItem& item, bool with_reason) {
-  Json j = {{"kind", item.kind},         {"customer_id", item.customer_id},
+  Json j = {{"kind", item.kind},           {"customer_id", item.customer_id},
             {"record_id", item.record_id}, {"rule", item.rule},
-            {"event", item.event},       {"event_ms", item.event_ms},
+            {"event", item.event},         {"event_ms", item.event_ms},
             {"due_ms", item.due_ms}};
   if (with_reason) j["held"] = item.held;
   return j;

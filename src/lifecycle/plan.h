@@ -30,7 +30,7 @@ struct Plan {
   std::string plan_id;
   int64_t created_at_ms = 0;
   std::string created_by;
-  std::string rules_json;        // {"class":{"event","min","max"}} as in the config
+  std::string rules_json;  // {"class":{"event","min","max"}} as in the config
   std::vector<PlanItem> due;
   std::vector<PlanItem> held;
 };

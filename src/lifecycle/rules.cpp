@@ -64,8 +64,7 @@ Bound ProfileCeiling(const schema::Config& config, const store::RetentionFactsRo
   return b;
 }
 
-const schema::RetentionClassDef* RecordClass(const schema::Config& config,
-                                             std::string_view kind) {
+const schema::RetentionClassDef* RecordClass(const schema::Config& config, std::string_view kind) {
   const schema::RecordKindDef* r = config.FindRecordKind(kind);
   return r == nullptr ? nullptr : config.FindRetentionClass(r->retention_class);
 }
@@ -128,17 +127,16 @@ void EvaluateRecords(const schema::Config& config, const store::RetentionFactsRo
 
 int64_t AddPeriod(int64_t from_ms, const schema::RetentionPeriod& period) {
   if (from_ms == kNeverMs) return kNeverMs;
-  const sys_days day = std::chrono::floor<days>(std::chrono::sys_time<milliseconds>(
-      milliseconds(from_ms)));
-  const int64_t time_of_day = from_ms - std::chrono::duration_cast<milliseconds>(
-                                            day.time_since_epoch()).count();
+  const sys_days day =
+      std::chrono::floor<days>(std::chrono::sys_time<milliseconds>(milliseconds(from_ms)));
+  const int64_t time_of_day =
+      from_ms - std::chrono::duration_cast<milliseconds>(day.time_since_epoch()).count();
   std::chrono::year_month_day ymd{day};
   ymd += std::chrono::years(period.years);
   ymd += std::chrono::months(period.months);
   if (!ymd.ok()) ymd = ymd.year() / ymd.month() / std::chrono::last;  // 31 Jan + 1m: 28/29 Feb
   const sys_days moved = sys_days(ymd) + days(period.days);
-  return std::chrono::duration_cast<milliseconds>(moved.time_since_epoch()).count() +
-         time_of_day;
+  return std::chrono::duration_cast<milliseconds>(moved.time_since_epoch()).count() + time_of_day;
 }
 
 std::string UtcDay(int64_t ms) { return core::UtcDateOfMs(ms); }
@@ -159,8 +157,8 @@ void Evaluate(const schema::Config& config, const store::RetentionFactsRow& f,
               std::vector<PlanItem>& out) {
   const Bound ceiling = ProfileCeiling(config, f);
   if (!ceiling.rule.empty() && ceiling.at_ms <= now_ms) {
-    PlanItem item{"customer", f.customer_id, "", ceiling.rule, ceiling.event, ceiling.event_ms,
-                  ceiling.at_ms, ""};
+    PlanItem item{"customer",       f.customer_id, "", ceiling.rule, ceiling.event,
+                  ceiling.event_ms, ceiling.at_ms, ""};
     const Bound floor = WholeFloor(config, f);
     item.held = HeldBy(f);
     if (item.held.empty() && !floor.rule.empty() && floor.at_ms > now_ms) {

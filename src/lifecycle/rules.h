@@ -35,15 +35,15 @@ std::string UtcDay(int64_t ms);
 
 // One thing a plan lists: due, or due but held back (`held` says why).
 struct PlanItem {
-  std::string kind;         // "customer", "transaction", "note"
+  std::string kind;  // "customer", "transaction", "note"
   std::string customer_id;
-  std::string record_id;    // the transaction or note id; empty for a customer
-  std::string rule;         // the retention class whose ceiling made it due
-  std::string event;        // the event counted from
+  std::string record_id;  // the transaction or note id; empty for a customer
+  std::string rule;       // the retention class whose ceiling made it due
+  std::string event;      // the event counted from
   int64_t event_ms = 0;
-  int64_t due_ms = 0;       // event + max
-  std::string held;  // empty when due; else "legal hold", "open data-subject request",
-                     // "statutory floor ... until ..." (or "... which has not happened")
+  int64_t due_ms = 0;  // event + max
+  std::string held;    // empty when due; else "legal hold", "open data-subject request",
+                       // "statutory floor ... until ..." (or "... which has not happened")
 };
 
 // True when the customer may have old transactions or notes due (so the caller should read

@@ -16,8 +16,8 @@ void Classify16(const char* p, int shift, Masks& m) {
   const __m128i rel = _mm_sub_epi8(v, _mm_set1_epi8('0'));
   const __m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(rel, _mm_set1_epi8(9)), rel);
   const __m128i dot = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
-  const __m128i sep = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
-                                   _mm_cmpeq_epi8(v, _mm_set1_epi8('-')));
+  const __m128i sep =
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(v, _mm_set1_epi8('-')));
   auto bits = [](__m128i x) {
     return static_cast<uint64_t>(static_cast<uint16_t>(_mm_movemask_epi8(x)));
   };

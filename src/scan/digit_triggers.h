@@ -14,9 +14,9 @@
 // Thread safety: one thread at a time (it is part of a ScanStream).
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <string_view>
-#include <bit>
 
 namespace custos::scan {
 

@@ -130,9 +130,7 @@ Result<std::unique_ptr<ScanStream>> Scanner::NewStream() const {
 
 // ---- ScanStream ----
 
-ScanStream::ScanStream(const Scanner& /*scanner*/) {
-  ctx_.today = core::TodayInChina();
-}
+ScanStream::ScanStream(const Scanner& /*scanner*/) { ctx_.today = core::TodayInChina(); }
 
 ScanStream::~ScanStream() {
   for (auto* s : streams_) hs_close_stream(s, scratch_, nullptr, nullptr);
@@ -317,9 +315,8 @@ void ScanStream::Emit(const Candidate& c) {
   f.confidence = c.confidence;
   if (c.start >= base_ && c.end <= end_) {
     if (c.start > line_offset_ && line_offset_ >= base_) {
-      line_ += CountByte(std::string_view(buf_).substr(
-                             static_cast<size_t>(line_offset_ - base_),
-                             static_cast<size_t>(c.start - line_offset_)),
+      line_ += CountByte(std::string_view(buf_).substr(static_cast<size_t>(line_offset_ - base_),
+                                                       static_cast<size_t>(c.start - line_offset_)),
                          '\n');
       line_offset_ = c.start;
     }

@@ -8,8 +8,7 @@ namespace {
 
 using A = Action;
 
-constexpr ActionInfo Grantable(A a, std::string_view name, bool data = false,
-                               bool writes = false) {
+constexpr ActionInfo Grantable(A a, std::string_view name, bool data = false, bool writes = false) {
   return ActionInfo{a, name, a, true, data, writes, true};
 }
 constexpr ActionInfo Under(A a, std::string_view name, A grant) {
@@ -116,8 +115,9 @@ constexpr bool InEnumOrder() {
   }
   return static_cast<size_t>(A::kConfigIndexKeyAdded) + 1 == kCatalogue.size();
 }
-static_assert(InEnumOrder(), "kCatalogue must list every Action once, in enum order, and "
-                             "each grant must be grantable");
+static_assert(InEnumOrder(),
+              "kCatalogue must list every Action once, in enum order, and "
+              "each grant must be grantable");
 
 }  // namespace
 

@@ -22,9 +22,7 @@ const Def* FindByName(const std::vector<Def>& defs, std::string_view name) {
 
 }  // namespace
 
-const FieldDef* Config::FindField(std::string_view name) const {
-  return FindByName(fields, name);
-}
+const FieldDef* Config::FindField(std::string_view name) const { return FindByName(fields, name); }
 
 const PurposeDef* Config::FindPurpose(std::string_view name) const {
   return FindByName(purposes, name);
@@ -38,13 +36,9 @@ const RetentionClassDef* Config::FindRetentionClass(std::string_view name) const
   return FindByName(retention_classes, name);
 }
 
-const RoleDef* Config::FindRole(std::string_view name) const {
-  return FindByName(roles, name);
-}
+const RoleDef* Config::FindRole(std::string_view name) const { return FindByName(roles, name); }
 
-const PostDef* Config::FindPost(std::string_view name) const {
-  return FindByName(posts, name);
-}
+const PostDef* Config::FindPost(std::string_view name) const { return FindByName(posts, name); }
 
 bool AdministersAccess(const RoleDef& role) {
   return std::any_of(role.grants.begin(), role.grants.end(), [](const GrantDef& g) {

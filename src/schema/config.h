@@ -69,23 +69,23 @@ namespace custos::schema {
 
 // One field of the customer profile ([fields.NAME]).
 struct FieldDef {
-  std::string name;       // [a-z][a-z0-9_]{0,62}; stable: it names index keys and columns
-  std::string label;      // for people, e.g. 姓名
+  std::string name;   // [a-z][a-z0-9_]{0,62}; stable: it names index keys and columns
+  std::string label;  // for people, e.g. 姓名
   FieldType type = FieldType::kString;
-  std::string category;   // one of kCategories
+  std::string category;                // one of kCategories
   Level level = Level::kConfidential;  // P2.2
-  bool pipl_sensitive = false;  // PIPL Art. 28: processing needs separate consent (Art. 29)
-  bool searchable = false;      // has a blind index for equality search; never for passwords
-  bool required = false;        // intake refuses a record without it (P3.1c)
-  std::string validator = "none";  // one of kValidatorNames
-  std::string mask = "full";       // one of kMaskRules; always "full" for passwords
-  std::string retention_class;     // the name of a declared RetentionClassDef
+  bool pipl_sensitive = false;         // PIPL Art. 28: processing needs separate consent (Art. 29)
+  bool searchable = false;             // has a blind index for equality search; never for passwords
+  bool required = false;               // intake refuses a record without it (P3.1c)
+  std::string validator = "none";      // one of kValidatorNames
+  std::string mask = "full";           // one of kMaskRules; always "full" for passwords
+  std::string retention_class;         // the name of a declared RetentionClassDef
 };
 
 // A purpose of use ([purposes.NAME]); every access names one (P3.3a).
 struct PurposeDef {
   std::string name;
-  std::string label;        // for people, e.g. 客户服务
+  std::string label;  // for people, e.g. 客户服务
   std::string description;
   bool legal_obligation = false;  // true: needs no consent (PIPL Art. 13), e.g. AML records
 };
@@ -107,8 +107,8 @@ struct GrantDef {
   std::vector<Level> levels;          // empty: a grant of non-data actions
   std::vector<std::string> purposes;  // declared purposes; empty (non-data only): any purpose
   GrantEffect effect = GrantEffect::kAllow;
-  std::string requires_training;      // a course name; set iff levels include confidential
-  uint32_t line = 0;                  // where the grant starts in the file (for reasons)
+  std::string requires_training;  // a course name; set iff levels include confidential
+  uint32_t line = 0;              // where the grant starts in the file (for reasons)
 };
 
 // A role ([roles.NAME]): what a kind of work needs. Deny by default: a role grants nothing
@@ -154,9 +154,9 @@ struct RetentionPeriod {
 struct RetentionClassDef {
   std::string name;
   std::string description;
-  std::string event;                     // one of kRetentionEvents
-  RetentionPeriod min;                   // statutory floor
-  std::optional<RetentionPeriod> max;    // policy ceiling; >= min
+  std::string event;                   // one of kRetentionEvents
+  RetentionPeriod min;                 // statutory floor
+  std::optional<RetentionPeriod> max;  // policy ceiling; >= min
 };
 
 // Parses "3y", "180d", "2w", "1y6m", "0d": one or more <digits><unit> with units y, m, w, d
@@ -167,9 +167,9 @@ Result<RetentionPeriod> ParseRetentionPeriod(std::string_view text);
 std::string RetentionPeriodText(const RetentionPeriod& period);
 
 struct KeysConfig {
-  std::string suite = "aes256gcm";  // kSuites; fixed at init
-  std::string provider = "keyfile";  // kKeyProviders
-  std::string keyfile = "kek.key";   // relative to the vault directory
+  std::string suite = "aes256gcm";                   // kSuites; fixed at init
+  std::string provider = "keyfile";                  // kKeyProviders
+  std::string keyfile = "kek.key";                   // relative to the vault directory
   std::string passphrase_env = "CUSTOS_PASSPHRASE";  // names the variable, never holds a secret
   // pkcs11 (docs/keys.md): the module (shared library) to load, the token's label, the label
   // prefix of the KEK objects ("<prefix>-v1", "<prefix>-v2", ...) and the variable holding
@@ -181,8 +181,8 @@ struct KeysConfig {
 };
 
 struct StoreConfig {
-  std::string backend = "sqlite";  // kStoreBackends
-  std::string path = "custos.db";  // relative to the vault directory
+  std::string backend = "sqlite";      // kStoreBackends
+  std::string path = "custos.db";      // relative to the vault directory
   std::string synchronous = "normal";  // kSynchronousModes (sqlite)
   // postgres: a postgresql:// URL or libpq keywords, never with a password (PGPASSWORD or a
   // password file supply it), and the PostgreSQL schema (namespace) holding the tables.
@@ -191,18 +191,18 @@ struct StoreConfig {
 };
 
 struct AuditConfig {
-  uint32_t checkpoint_every = 1000;  // entries between signed checkpoints, >= 1
+  uint32_t checkpoint_every = 1000;      // entries between signed checkpoints, >= 1
   std::string head_file = "audit.head";  // relative to the vault directory
 };
 
 // The HTTPS API of `custos serve` ([server]; docs/api.md). Paths are relative to the vault
 // directory; `custos init` writes a self-signed pair at the default paths for the demo.
 struct ServerConfig {
-  std::string listen = "127.0.0.1";   // an IPv4 or IPv6 address literal
-  uint16_t port = 8443;               // 0: any free port (the URL printed names it)
-  std::string cert = "tls/server.crt";  // PEM certificate chain
-  std::string key = "tls/server.key";   // PEM private key, mode 0600
-  uint64_t max_body_bytes = 1 << 20;    // larger request bodies get 413
+  std::string listen = "127.0.0.1";       // an IPv4 or IPv6 address literal
+  uint16_t port = 8443;                   // 0: any free port (the URL printed names it)
+  std::string cert = "tls/server.crt";    // PEM certificate chain
+  std::string key = "tls/server.key";     // PEM private key, mode 0600
+  uint64_t max_body_bytes = 1 << 20;      // larger request bodies get 413
   uint32_t rate_limit_per_second = 1000;  // per bearer token, refilled continuously
   uint32_t rate_limit_burst = 2000;       // bucket size, >= rate_limit_per_second
   uint32_t threads = 8;                   // worker threads

@@ -10,8 +10,8 @@
 #include <toml++/toml.h>
 
 #include "schema/config.h"
-#include "schema/internal/role_section.h"
 #include "schema/internal/backup_section.h"
+#include "schema/internal/role_section.h"
 #include "schema/internal/server_section.h"
 #include "schema/internal/settings_sections.h"
 #include "schema/internal/toml_section.h"
@@ -22,17 +22,17 @@ namespace {
 using internal::TomlSection;
 
 constexpr std::array<std::string_view, 14> kRootKeys = {
-    "schema_version", "keys", "store", "audit", "retention", "fields", "records", "purposes",
-    "server", "roles", "posts", "backup", "lifecycle", "access"};
+    "schema_version", "keys",   "store", "audit", "retention", "fields",    "records",
+    "purposes",       "server", "roles", "posts", "backup",    "lifecycle", "access"};
 constexpr std::array<std::string_view, 8> kKeysKeys = {
-    "suite", "provider", "keyfile", "passphrase_env", "pkcs11_module", "pkcs11_token",
-    "pkcs11_key_label", "pkcs11_pin_env"};
+    "suite",         "provider",     "keyfile",          "passphrase_env",
+    "pkcs11_module", "pkcs11_token", "pkcs11_key_label", "pkcs11_pin_env"};
 constexpr std::array<std::string_view, 5> kStoreKeys = {"backend", "path", "synchronous", "url",
-                                                         "schema"};
+                                                        "schema"};
 constexpr std::array<std::string_view, 2> kAuditKeys = {"checkpoint_every", "head_file"};
 constexpr std::array<std::string_view, 4> kRetentionKeys = {"description", "event", "min", "max"};
 constexpr std::array<std::string_view, 10> kFieldKeys = {
-    "label",    "type",     "category",  "level", "pipl_sensitive",
+    "label",      "type",     "category",  "level", "pipl_sensitive",
     "searchable", "required", "validator", "mask",  "retention"};
 constexpr std::array<std::string_view, 2> kRecordKeys = {"level", "retention"};
 constexpr std::array<std::string_view, 3> kPurposeKeys = {"label", "description",
@@ -54,9 +54,8 @@ bool IsIdentifier(std::string_view name) {
 
 Status CheckName(const TomlSection& entry, std::string_view name, std::string_view what) {
   if (IsIdentifier(name)) return Status::Ok();
-  return entry.TableError(
-      fmt::format("{} name must match [a-z][a-z0-9_]{{0,62}} (lower case letters, digits, _)",
-                  what));
+  return entry.TableError(fmt::format(
+      "{} name must match [a-z][a-z0-9_]{{0,62}} (lower case letters, digits, _)", what));
 }
 
 Result<Level> ReadLevel(const TomlSection& s) {
@@ -131,8 +130,7 @@ Result<StoreConfig> ReadStore(const TomlSection& s) {
   StoreConfig c;
   CUSTOS_ASSIGN_OR_RETURN(c.backend, s.Choice("backend", kStoreBackends, c.backend));
   CUSTOS_ASSIGN_OR_RETURN(c.path, s.String("path", c.path));
-  CUSTOS_ASSIGN_OR_RETURN(c.synchronous, s.Choice("synchronous", kSynchronousModes,
-                                                  c.synchronous));
+  CUSTOS_ASSIGN_OR_RETURN(c.synchronous, s.Choice("synchronous", kSynchronousModes, c.synchronous));
   CUSTOS_ASSIGN_OR_RETURN(c.url, s.String("url", c.url));
   CUSTOS_ASSIGN_OR_RETURN(c.schema, s.String("schema", c.schema));
   if (c.backend != "postgres") {
@@ -144,12 +142,14 @@ Result<StoreConfig> ReadStore(const TomlSection& s) {
   }
   // Never quotes the URL: it may hold the password it is refused for.
   if (HoldsPassword(c.url)) {
-    return s.Error("url", "must not contain a password; set PGPASSWORD or use a password "
-                          "file (~/.pgpass)");
+    return s.Error("url",
+                   "must not contain a password; set PGPASSWORD or use a password "
+                   "file (~/.pgpass)");
   }
   if (!ValidSchemaName(c.schema)) {
-    return s.Error("schema", "lower-case letters, digits and '_', not starting with a digit, "
-                             "at most 63 characters");
+    return s.Error("schema",
+                   "lower-case letters, digits and '_', not starting with a digit, "
+                   "at most 63 characters");
   }
   return c;
 }
@@ -157,9 +157,9 @@ Result<StoreConfig> ReadStore(const TomlSection& s) {
 Result<AuditConfig> ReadAudit(const TomlSection& s) {
   CUSTOS_RETURN_IF_ERROR(s.RejectUnknownKeys(kAuditKeys));
   AuditConfig a;
-  CUSTOS_ASSIGN_OR_RETURN(int64_t every, s.Integer("checkpoint_every", 1,
-                                                   std::numeric_limits<uint32_t>::max(),
-                                                   a.checkpoint_every));
+  CUSTOS_ASSIGN_OR_RETURN(
+      int64_t every,
+      s.Integer("checkpoint_every", 1, std::numeric_limits<uint32_t>::max(), a.checkpoint_every));
   a.checkpoint_every = static_cast<uint32_t>(every);
   CUSTOS_ASSIGN_OR_RETURN(a.head_file, s.String("head_file", a.head_file));
   return a;
@@ -179,16 +179,18 @@ Status CheckAuditClass(const TomlSection& s, const RetentionClassDef& r) {
       return s.Error("event", "the audit class counts from \"entry_written\"");
     }
     if (r.max.has_value()) {
-      return s.Error("max", "the audit class has no ceiling: the sweep never destroys audit "
-                            "entries");
+      return s.Error("max",
+                     "the audit class has no ceiling: the sweep never destroys audit "
+                     "entries");
     }
   } else if (r.event == "entry_written") {
     return s.Error("event", "\"entry_written\" is only for the audit class");
   }
   if (r.name == "consent" && !IsOneOf(r.event, kCustomerEvents)) {
-    return s.Error("event", "consent evidence counts from a customer event (collection, "
-                            "last_activity, last_transaction, account_closure, "
-                            "consent_withdrawal)");
+    return s.Error("event",
+                   "consent evidence counts from a customer event (collection, "
+                   "last_activity, last_transaction, account_closure, "
+                   "consent_withdrawal)");
   }
   return Status::Ok();
 }
@@ -208,8 +210,9 @@ Result<std::vector<RetentionClassDef>> ReadRetention(const TomlSection& s) {
     if (entry.Has("max")) {
       CUSTOS_ASSIGN_OR_RETURN(RetentionPeriod max, ReadPeriod(entry, "max"));
       if (max.ApproxDays() < r.min.ApproxDays()) {
-        return entry.Error("max", "must not be below min (the policy ceiling cannot be "
-                                  "shorter than the statutory floor)");
+        return entry.Error("max",
+                           "must not be below min (the policy ceiling cannot be "
+                           "shorter than the statutory floor)");
       }
       r.max = max;
     }
@@ -217,13 +220,13 @@ Result<std::vector<RetentionClassDef>> ReadRetention(const TomlSection& s) {
     out.push_back(std::move(r));
   }
   for (std::string_view required : {"consent", "audit"}) {
-    const bool declared = std::any_of(out.begin(), out.end(), [&](const RetentionClassDef& r) {
-      return r.name == required;
-    });
+    const bool declared = std::any_of(
+        out.begin(), out.end(), [&](const RetentionClassDef& r) { return r.name == required; });
     if (!declared) {
-      return s.TableError(fmt::format("a retention class named '{}' is required (every record "
-                                      "kind has a rule, docs/retention.md)",
-                                      required));
+      return s.TableError(
+          fmt::format("a retention class named '{}' is required (every record "
+                      "kind has a rule, docs/retention.md)",
+                      required));
     }
   }
   return out;
@@ -263,8 +266,9 @@ Result<std::string> ReadRetentionRef(const TomlSection& s,
 Status CheckPassword(const FieldDef& f, const TomlSection& s) {
   if (f.type != FieldType::kPassword) return Status::Ok();
   if (f.searchable) {
-    return s.Error("searchable", "a password field cannot be searchable (it is stored only "
-                                 "as a hash)");
+    return s.Error("searchable",
+                   "a password field cannot be searchable (it is stored only "
+                   "as a hash)");
   }
   if (f.mask != "full") return s.Error("mask", "a password field must use mask \"full\"");
   if (f.level != Level::kConfidential) {
@@ -322,9 +326,9 @@ Result<std::vector<RecordKindDef>> ReadRecords(const TomlSection& s,
     r.name = name;
     CUSTOS_ASSIGN_OR_RETURN(r.level, ReadLevel(entry));
     CUSTOS_ASSIGN_OR_RETURN(r.retention_class, ReadRetentionRef(entry, classes));
-    CUSTOS_RETURN_IF_ERROR(CheckRetentionEvent(
-        entry, classes, r.retention_class,
-        name == "transaction" ? "transaction_completed" : "note_created"));
+    CUSTOS_RETURN_IF_ERROR(
+        CheckRetentionEvent(entry, classes, r.retention_class,
+                            name == "transaction" ? "transaction_completed" : "note_created"));
     out.push_back(std::move(r));
   }
   // Every kind the vault stores must be classified (P2.2); none may fall back to a default.

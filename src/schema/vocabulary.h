@@ -34,8 +34,8 @@ enum class FieldType : uint8_t {
 };
 
 inline constexpr std::array<std::string_view, 10> kFieldTypeNames = {
-    "string", "text", "date", "enum", "id_card", "mobile", "email", "password", "bank_card",
-    "number"};
+    "string", "text",  "date",     "enum",      "id_card",
+    "mobile", "email", "password", "bank_card", "number"};
 
 // "string", "text", ...; the inverse of ParseFieldType.
 constexpr std::string_view FieldTypeName(FieldType type) {
@@ -73,9 +73,8 @@ inline constexpr std::array<std::string_view, 2> kRecordKinds = {"transaction", 
 // transaction_completed (a transaction row), note_created (a note), entry_written (an audit
 // entry).
 inline constexpr std::array<std::string_view, 8> kRetentionEvents = {
-    "collection",         "last_activity",         "last_transaction",
-    "account_closure",    "consent_withdrawal",    "transaction_completed",
-    "note_created",       "entry_written"};
+    "collection",         "last_activity",         "last_transaction", "account_closure",
+    "consent_withdrawal", "transaction_completed", "note_created",     "entry_written"};
 // Events of the customer as a whole. account_closure and consent_withdrawal may not have
 // happened (an open account, a purpose still consented): then nothing counted from them is
 // due, and a floor counted from them is not reached.
@@ -90,14 +89,14 @@ inline constexpr std::array<std::string_view, 5> kCustomerEvents = {
 inline constexpr std::array<std::string_view, 7> kSubjectRequestKinds = {
     "access", "copy", "portability", "correction", "deletion", "restriction", "explanation"};
 // How a data-subject request ends.
-inline constexpr std::array<std::string_view, 3> kSubjectRequestOutcomes = {
-    "fulfilled", "refused", "withdrawn"};
+inline constexpr std::array<std::string_view, 3> kSubjectRequestOutcomes = {"fulfilled", "refused",
+                                                                            "withdrawn"};
 
 // Key-encryption suites, key providers, store backends and SQLite synchronous modes accepted
 // in [keys] and [store].
 inline constexpr std::array<std::string_view, 2> kSuites = {"aes256gcm", "sm4gcm"};
 inline constexpr std::array<std::string_view, 3> kKeyProviders = {"keyfile", "passphrase",
-                                                                   "pkcs11"};
+                                                                  "pkcs11"};
 inline constexpr std::array<std::string_view, 2> kStoreBackends = {"sqlite", "postgres"};
 inline constexpr std::array<std::string_view, 2> kSynchronousModes = {"normal", "full"};
 

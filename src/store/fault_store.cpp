@@ -91,8 +91,7 @@ class FaultTransaction final : public Transaction {
   std::unique_ptr<Transaction> inner_;  // null after Commit
 };
 
-FaultInjectingStore::FaultInjectingStore(std::unique_ptr<Store> inner)
-    : inner_(std::move(inner)) {}
+FaultInjectingStore::FaultInjectingStore(std::unique_ptr<Store> inner) : inner_(std::move(inner)) {}
 
 void FaultInjectingStore::FailAfter(int64_t n_writes, Code code) {
   assert(code != Code::kOk && "FailAfter needs an error code");

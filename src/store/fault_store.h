@@ -5,11 +5,12 @@
 //
 // A write call is any row operation that writes (Put*, Insert*, Update*, Append*, Release*,
 // Revoke*, Replace*, Close*, Erase*, Delete*) or Commit on a Transaction begun from this
-// wrapper; the wrapper sees them as the primitives they run on (fault_store.cpp). FailAfter(n, code) arms the fault: the n-th write call from then on, and every
-// write call after it until Heal(), returns `code` without reaching the wrapped store (a disk
-// that failed stays failed; Rebello et al., ATC'20). A failed Commit rolls the wrapped
-// transaction back, so nothing of it is visible: this is how a crash before the commit point
-// looks to the next reader. Reads, Begin, SchemaVersion and Checkpoint pass straight through.
+// wrapper; the wrapper sees them as the primitives they run on (fault_store.cpp). FailAfter(n,
+// code) arms the fault: the n-th write call from then on, and every write call after it until
+// Heal(), returns `code` without reaching the wrapped store (a disk that failed stays failed;
+// Rebello et al., ATC'20). A failed Commit rolls the wrapped transaction back, so nothing of it is
+// visible: this is how a crash before the commit point looks to the next reader. Reads, Begin,
+// SchemaVersion and Checkpoint pass straight through.
 //
 // Thread safety: as Store. The counters are shared by all transactions of the wrapper and
 // guarded by a mutex. The wrapper must outlive its transactions.

@@ -69,9 +69,9 @@ using WrappedKeyFields = Fields<WrappedKeyRow, &WrappedKeyRow::customer_id,
 using TransactionFields =
     Fields<TransactionRow, &TransactionRow::customer_id, &TransactionRow::txn_id,
            &TransactionRow::created_at_ms, &TransactionRow::source, &TransactionRow::ciphertext>;
-using NoteFields = Fields<NoteRow, &NoteRow::customer_id, &NoteRow::note_id,
-                          &NoteRow::created_at_ms, &NoteRow::source, &NoteRow::level,
-                          &NoteRow::ciphertext>;
+using NoteFields =
+    Fields<NoteRow, &NoteRow::customer_id, &NoteRow::note_id, &NoteRow::created_at_ms,
+           &NoteRow::source, &NoteRow::level, &NoteRow::ciphertext>;
 using AuditFields =
     Fields<AuditRow, &AuditRow::seq, &AuditRow::ts_ms, &AuditRow::actor, &AuditRow::action,
            &AuditRow::target, &AuditRow::purpose, &AuditRow::channel, &AuditRow::decision,
@@ -79,20 +79,19 @@ using AuditFields =
            &AuditRow::hash>;
 using CheckpointFields = Fields<CheckpointRow, &CheckpointRow::seq, &CheckpointRow::ts_ms,
                                 &CheckpointRow::hash, &CheckpointRow::signature>;
-using StaffFields = Fields<StaffRow, &StaffRow::staff_id, &StaffRow::display_name,
-                           &StaffRow::post, &StaffRow::roles, &StaffRow::created_at_ms,
-                           &StaffRow::status>;
+using StaffFields = Fields<StaffRow, &StaffRow::staff_id, &StaffRow::display_name, &StaffRow::post,
+                           &StaffRow::roles, &StaffRow::created_at_ms, &StaffRow::status>;
 using CredentialFields =
     Fields<StaffCredentialRow, &StaffCredentialRow::staff_id, &StaffCredentialRow::password_hash,
            &StaffCredentialRow::totp_sealed, &StaffCredentialRow::failed_attempts,
            &StaffCredentialRow::locked_until_ms, &StaffCredentialRow::updated_at_ms>;
 using TokenFields =
-    Fields<ApiTokenRow, &ApiTokenRow::token_id, &ApiTokenRow::staff_id,
-           &ApiTokenRow::secret_sha256, &ApiTokenRow::label, &ApiTokenRow::created_at_ms,
-           &ApiTokenRow::expires_at_ms, &ApiTokenRow::revoked_at_ms>;
-using TrainingFields = Fields<TrainingRow, &TrainingRow::staff_id, &TrainingRow::course,
-                              &TrainingRow::completed_at_ms, &TrainingRow::valid_until_ms,
-                              &TrainingRow::recorded_by>;
+    Fields<ApiTokenRow, &ApiTokenRow::token_id, &ApiTokenRow::staff_id, &ApiTokenRow::secret_sha256,
+           &ApiTokenRow::label, &ApiTokenRow::created_at_ms, &ApiTokenRow::expires_at_ms,
+           &ApiTokenRow::revoked_at_ms>;
+using TrainingFields =
+    Fields<TrainingRow, &TrainingRow::staff_id, &TrainingRow::course, &TrainingRow::completed_at_ms,
+           &TrainingRow::valid_until_ms, &TrainingRow::recorded_by>;
 using ApprovalFields =
     Fields<ApprovalRow, &ApprovalRow::approval_id, &ApprovalRow::kind, &ApprovalRow::requester,
            &ApprovalRow::justification, &ApprovalRow::scope, &ApprovalRow::requested_at_ms,
@@ -102,20 +101,18 @@ using ImportFields =
     Fields<ImportRow, &ImportRow::import_id, &ImportRow::file_sha256, &ImportRow::actor,
            &ImportRow::started_at_ms, &ImportRow::updated_at_ms, &ImportRow::committed_lines,
            &ImportRow::imported, &ImportRow::rejected, &ImportRow::state>;
-using NoticeFields =
-    Fields<NoticeRow, &NoticeRow::version, &NoticeRow::text_sha256, &NoticeRow::text,
-           &NoticeRow::purposes, &NoticeRow::effective_at_ms, &NoticeRow::published_at_ms,
-           &NoticeRow::publisher>;
+using NoticeFields = Fields<NoticeRow, &NoticeRow::version, &NoticeRow::text_sha256,
+                            &NoticeRow::text, &NoticeRow::purposes, &NoticeRow::effective_at_ms,
+                            &NoticeRow::published_at_ms, &NoticeRow::publisher>;
 using ConsentFields =
     Fields<ConsentRow, &ConsentRow::customer_id, &ConsentRow::seq, &ConsentRow::action,
            &ConsentRow::scope, &ConsentRow::purpose, &ConsentRow::notice_version,
            &ConsentRow::channel, &ConsentRow::evidence_ref, &ConsentRow::recorded_at_ms,
            &ConsentRow::actor>;
 using HoldFields =
-    Fields<LegalHoldRow, &LegalHoldRow::customer_id, &LegalHoldRow::hold_id,
-           &LegalHoldRow::reason, &LegalHoldRow::owner, &LegalHoldRow::placed_by,
-           &LegalHoldRow::placed_at_ms, &LegalHoldRow::released_by,
-           &LegalHoldRow::released_at_ms>;
+    Fields<LegalHoldRow, &LegalHoldRow::customer_id, &LegalHoldRow::hold_id, &LegalHoldRow::reason,
+           &LegalHoldRow::owner, &LegalHoldRow::placed_by, &LegalHoldRow::placed_at_ms,
+           &LegalHoldRow::released_by, &LegalHoldRow::released_at_ms>;
 using PlanFields =
     Fields<RetentionPlanRow, &RetentionPlanRow::plan_id, &RetentionPlanRow::content_sha256,
            &RetentionPlanRow::content, &RetentionPlanRow::created_by,
@@ -147,9 +144,8 @@ using RecordTimeFields = Fields<RecordTimeRow, &RecordTimeRow::kind, &RecordTime
 // Customers: five plain columns, then one nullable envelope column per level.
 Result<std::vector<Param>> CustomerValues(const CustomerRow& row) {
   CUSTOS_ASSIGN_OR_RETURN(EnvelopeSlots slots, SlotEnvelopes(row.envelopes));
-  std::vector<Param> v = {std::string_view(row.customer_id), row.created_at_ms,
-                          row.updated_at_ms, std::string_view(row.source),
-                          int64_t{row.schema_version}};
+  std::vector<Param> v = {std::string_view(row.customer_id), row.created_at_ms, row.updated_at_ms,
+                          std::string_view(row.source), int64_t{row.schema_version}};
   for (const Bytes* slot : slots) v.push_back(slot == nullptr ? Param() : Param(ByteView(*slot)));
   return v;
 }
@@ -199,8 +195,8 @@ Status NotFoundUnless(int64_t changed, std::string_view what) {
 
 // The rows of `sql` read by `read` (Result<Row> read(const Cells&)).
 template <typename Row, typename Read>
-Result<std::vector<Row>> Rows(Transaction& txn, const Statement& sql,
-                              std::span<const Param> params, std::string_view op, Read read) {
+Result<std::vector<Row>> Rows(Transaction& txn, const Statement& sql, std::span<const Param> params,
+                              std::string_view op, Read read) {
   std::vector<Row> rows;
   CUSTOS_RETURN_IF_ERROR(txn.Query(sql, params, op, [&](const Cells& cells) -> Status {
     Result<Row> row = read(cells);
@@ -214,8 +210,7 @@ Result<std::vector<Row>> Rows(Transaction& txn, const Statement& sql,
 // The first row of `sql`, nullopt without one.
 template <typename Row, typename Read>
 Result<std::optional<Row>> FirstRow(Transaction& txn, const Statement& sql,
-                                    std::span<const Param> params, std::string_view op,
-                                    Read read) {
+                                    std::span<const Param> params, std::string_view op, Read read) {
   CUSTOS_ASSIGN_OR_RETURN(std::vector<Row> rows, (Rows<Row>(txn, sql, params, op, read)));
   if (rows.empty()) return std::optional<Row>();
   return std::optional<Row>(std::move(rows.front()));
@@ -226,7 +221,7 @@ Result<std::optional<Row>> FirstRow(Transaction& txn, const Statement& sql,
 // --- the row primitives every dialect shares ---
 
 Status Transaction::InsertRow(const TableSpec& table, std::span<const Param> values,
-                                 std::string_view op) {
+                              std::string_view op) {
   // One statement per table, built on first use (the map holds it at a fixed address).
   static const std::vector<Statement> kInserts = [] {
     std::vector<Statement> out;
@@ -240,7 +235,7 @@ Status Transaction::InsertRow(const TableSpec& table, std::span<const Param> val
 }
 
 Status Transaction::PutRow(const TableSpec& table, std::span<const Param> values,
-                              std::string_view op) {
+                           std::string_view op) {
   static const std::vector<Statement> kUpserts = [] {
     std::vector<Statement> out;
     for (const TableSpec& t : AllTables()) out.push_back(Upsert(t));
@@ -287,7 +282,7 @@ Result<std::optional<CustomerRow>> Transaction::GetCustomer(std::string_view cus
 }
 
 Result<std::vector<CustomerRow>> Transaction::ListCustomers(std::string_view after_id,
-                                                               size_t limit) {
+                                                            size_t limit) {
   static const Statement kSql =
       Select(kCustomers, "WHERE customer_id > ?1 ORDER BY customer_id LIMIT ?2");
   const Param params[] = {after_id, SqlLimit(limit)};  // '' sorts before every id: all
@@ -296,7 +291,8 @@ Result<std::vector<CustomerRow>> Transaction::ListCustomers(std::string_view aft
 
 Result<int64_t> Transaction::CountCustomers() {
   static const Statement kSql = Statement::Same("SELECT count(*) FROM customers");
-  CUSTOS_ASSIGN_OR_RETURN(auto count, (FirstRow<int64_t>(*this, kSql, {}, "count customers", ReadInt)));
+  CUSTOS_ASSIGN_OR_RETURN(auto count,
+                          (FirstRow<int64_t>(*this, kSql, {}, "count customers", ReadInt)));
   return count.value_or(0);
 }
 
@@ -313,17 +309,16 @@ Result<std::optional<WrappedKeyRow>> Transaction::GetWrappedKey(std::string_view
 }
 
 Result<std::vector<WrappedKeyRow>> Transaction::ListWrappedKeysNotAt(uint32_t kek_version,
-                                                                        std::string_view after_id,
-                                                                        size_t limit) {
+                                                                     std::string_view after_id,
+                                                                     size_t limit) {
   static const Statement kSql = Select(
-      kWrappedKeys,
-      "WHERE customer_id > ?1 AND kek_version <> ?2 ORDER BY customer_id LIMIT ?3");
+      kWrappedKeys, "WHERE customer_id > ?1 AND kek_version <> ?2 ORDER BY customer_id LIMIT ?3");
   const Param params[] = {after_id, int64_t{kek_version}, SqlLimit(limit)};
   return Rows<WrappedKeyRow>(*this, kSql, params, "list wrapped keys", WrappedKeyFields::Read);
 }
 
 Result<bool> Transaction::ReplaceWrappedKey(const WrappedKeyRow& row,
-                                               uint32_t expected_kek_version) {
+                                            uint32_t expected_kek_version) {
   // Conditional on the version read: a key destroyed or rewrapped meanwhile is left alone.
   static const Statement kSql =
       Update(kWrappedKeys, "kek_version, wrapped_dek", "AND kek_version = ?4");
@@ -366,8 +361,7 @@ Result<std::vector<NoteRow>> Transaction::ListNotes(std::string_view customer_id
   return Rows<NoteRow>(*this, kSql, params, "list notes", NoteFields::Read);
 }
 
-Result<bool> Transaction::DeleteTransaction(std::string_view customer_id,
-                                               std::string_view txn_id) {
+Result<bool> Transaction::DeleteTransaction(std::string_view customer_id, std::string_view txn_id) {
   static const Statement kSql = Delete(kTransactions, "WHERE customer_id = ?1 AND txn_id = ?2");
   const Param params[] = {customer_id, txn_id};
   CUSTOS_ASSIGN_OR_RETURN(int64_t deleted, Exec(kSql, params, "delete transaction"));
@@ -499,7 +493,7 @@ Result<std::optional<ApprovalRow>> Transaction::GetApproval(std::string_view app
 }
 
 Result<std::vector<ApprovalRow>> Transaction::ListApprovals(std::string_view requester,
-                                                               std::string_view state) {
+                                                            std::string_view state) {
   static const Statement kSql =
       Select(kApprovals,
              "WHERE (?1 = '' OR requester = ?1) AND (?2 = '' OR state = ?2) "
@@ -566,8 +560,8 @@ Status Transaction::InsertLegalHold(const LegalHoldRow& row) {
 }
 
 Result<int64_t> Transaction::ReleaseLegalHold(std::string_view hold_id,
-                                                 std::string_view released_by,
-                                                 int64_t released_at_ms) {
+                                              std::string_view released_by,
+                                              int64_t released_at_ms) {
   static const Statement kSql = Statement::Same(
       "UPDATE legal_holds SET released_by = ?2, released_at_ms = ?3 "
       "WHERE hold_id = ?1 AND released_at_ms = 0");
@@ -576,7 +570,7 @@ Result<int64_t> Transaction::ReleaseLegalHold(std::string_view hold_id,
 }
 
 Result<std::vector<LegalHoldRow>> Transaction::ListLegalHolds(std::string_view customer_id,
-                                                                 bool in_force_only) {
+                                                              bool in_force_only) {
   static const Statement kSql =
       Select(kHolds,
              "WHERE (?1 = '' OR customer_id = ?1) AND (?2 = 0 OR released_at_ms = 0) "
@@ -600,7 +594,8 @@ Result<std::optional<AccountClosureRow>> Transaction::GetAccountClosure(
     std::string_view customer_id) {
   static const Statement kSql = SelectByKey(kClosures);
   const Param params[] = {customer_id};
-  return FirstRow<AccountClosureRow>(*this, kSql, params, "get account closure", ClosureFields::Read);
+  return FirstRow<AccountClosureRow>(*this, kSql, params, "get account closure",
+                                     ClosureFields::Read);
 }
 
 Status Transaction::InsertRetentionPlan(const RetentionPlanRow& row) {
@@ -615,8 +610,7 @@ Status Transaction::UpdateRetentionPlan(const RetentionPlanRow& row) {
   return NotFoundUnless(changed, "update retention plan: no such plan id");
 }
 
-Result<std::optional<RetentionPlanRow>> Transaction::GetRetentionPlan(
-    std::string_view plan_id) {
+Result<std::optional<RetentionPlanRow>> Transaction::GetRetentionPlan(std::string_view plan_id) {
   static const Statement kSql = SelectByKey(kPlans);
   const Param params[] = {plan_id};
   return FirstRow<RetentionPlanRow>(*this, kSql, params, "get retention plan", PlanFields::Read);
@@ -632,8 +626,8 @@ Result<std::vector<RetentionPlanRow>> Transaction::ListRetentionPlans(size_t lim
   return Rows<RetentionPlanRow>(*this, kSql, params, "list retention plans", PlanFields::Read);
 }
 
-Result<std::vector<RetentionFactsRow>> Transaction::ListRetentionFacts(
-    std::string_view after_id, size_t limit) {
+Result<std::vector<RetentionFactsRow>> Transaction::ListRetentionFacts(std::string_view after_id,
+                                                                       size_t limit) {
   // One text per dialect: PostgreSQL types an aggregate of bigint as numeric and a comparison
   // as boolean, so its columns are cast back to bigint.
   static const Statement kSql = Statement::Each(
@@ -716,10 +710,9 @@ Result<int64_t> Transaction::AppendDestruction(const DestructionRow& row) {
 }
 
 Result<std::vector<DestructionRow>> Transaction::ListDestructions(std::string_view run_id,
-                                                                     int64_t after_seq,
-                                                                     size_t limit) {
-  static const Statement kSql = Select(
-      kDestructions, "WHERE (?1 = '' OR run_id = ?1) AND seq > ?2 ORDER BY seq LIMIT ?3");
+                                                                  int64_t after_seq, size_t limit) {
+  static const Statement kSql =
+      Select(kDestructions, "WHERE (?1 = '' OR run_id = ?1) AND seq > ?2 ORDER BY seq LIMIT ?3");
   const Param params[] = {run_id, after_seq, SqlLimit(limit)};
   return Rows<DestructionRow>(*this, kSql, params, "list destructions", DestructionFields::Read);
 }
@@ -734,13 +727,13 @@ Result<std::optional<SubjectRequestRow>> Transaction::GetSubjectRequest(
     std::string_view request_id) {
   static const Statement kSql = SelectByKey(kRequests);
   const Param params[] = {request_id};
-  return FirstRow<SubjectRequestRow>(*this, kSql, params, "get subject request", RequestFields::Read);
+  return FirstRow<SubjectRequestRow>(*this, kSql, params, "get subject request",
+                                     RequestFields::Read);
 }
 
 Result<bool> Transaction::CloseSubjectRequest(std::string_view request_id,
-                                                 std::string_view closed_by,
-                                                 int64_t closed_at_ms,
-                                                 std::string_view outcome) {
+                                              std::string_view closed_by, int64_t closed_at_ms,
+                                              std::string_view outcome) {
   static const Statement kSql =
       Update(kRequests, "closed_by, closed_at_ms, outcome", "AND closed_at_ms = 0");
   const Param params[] = {request_id, closed_by, closed_at_ms, outcome};

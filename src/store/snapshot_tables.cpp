@@ -34,21 +34,28 @@ Result<std::unique_ptr<Loader>> Store::OpenLoader() {
 
 Status CheckRow(const TableSpec& table, const Row& row) {
   if (row.size() != table.columns.size()) {
-    return InvalidArgument(fmt::format("snapshot: table {}: a row has {} values, the table {} columns",
-                                       table.name, row.size(), table.columns.size()));
+    return InvalidArgument(
+        fmt::format("snapshot: table {}: a row has {} values, the table {} columns", table.name,
+                    row.size(), table.columns.size()));
   }
   for (size_t i = 0; i < row.size(); ++i) {
     const ColumnSpec& col = table.columns[i];
     const Value& v = row[i];
     bool ok = false;
     switch (col.type) {
-      case ColumnType::kInt: ok = std::holds_alternative<int64_t>(v); break;
-      case ColumnType::kText: ok = std::holds_alternative<std::string>(v); break;
-      case ColumnType::kBlob: ok = std::holds_alternative<Bytes>(v); break;
+      case ColumnType::kInt:
+        ok = std::holds_alternative<int64_t>(v);
+        break;
+      case ColumnType::kText:
+        ok = std::holds_alternative<std::string>(v);
+        break;
+      case ColumnType::kBlob:
+        ok = std::holds_alternative<Bytes>(v);
+        break;
     }
     if (!ok && !(col.nullable && std::holds_alternative<std::monostate>(v))) {
-      return InvalidArgument(fmt::format("snapshot: table {}: column {}: wrong value type",
-                                         table.name, col.name));
+      return InvalidArgument(
+          fmt::format("snapshot: table {}: column {}: wrong value type", table.name, col.name));
     }
   }
   return Status::Ok();

@@ -54,9 +54,12 @@ std::string Placeholders(size_t first, size_t count) {
 std::string_view TypeName(ColumnType type, Dialect dialect) {
   const bool pg = dialect == Dialect::kPostgres;
   switch (type) {
-    case ColumnType::kInt: return pg ? "BIGINT" : "INTEGER";
-    case ColumnType::kBlob: return pg ? "BYTEA" : "BLOB";
-    case ColumnType::kText: return "TEXT";
+    case ColumnType::kInt:
+      return pg ? "BIGINT" : "INTEGER";
+    case ColumnType::kBlob:
+      return pg ? "BYTEA" : "BLOB";
+    case ColumnType::kText:
+      return "TEXT";
   }
   return "TEXT";
 }
@@ -95,9 +98,9 @@ Statement Upsert(const TableSpec& table) {
     if (std::find(key.begin(), key.end(), c.name) != key.end()) continue;
     set += fmt::format("{}{} = excluded.{}", set.empty() ? "" : ", ", c.name, c.name);
   }
-  return Statement::Same(fmt::format("INSERT INTO {}({}) VALUES({}) ON CONFLICT({}) DO UPDATE SET {}",
-                                     table.name, ColumnList(table),
-                                     Placeholders(1, table.columns.size()), table.key(), set));
+  return Statement::Same(
+      fmt::format("INSERT INTO {}({}) VALUES({}) ON CONFLICT({}) DO UPDATE SET {}", table.name,
+                  ColumnList(table), Placeholders(1, table.columns.size()), table.key(), set));
 }
 
 Statement Select(const TableSpec& table, std::string_view tail) {

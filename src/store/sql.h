@@ -59,8 +59,7 @@ Statement Select(const TableSpec& table, std::string_view tail);
 Statement SelectByKey(const TableSpec& table);
 // UPDATE of `set_columns` (comma-separated) of the row keyed by ?1 (a one-column key; the
 // new values are ?2, ?3, ...), then `extra` conditions ("AND closed_at_ms = 0").
-Statement Update(const TableSpec& table, std::string_view set_columns,
-                 std::string_view extra = {});
+Statement Update(const TableSpec& table, std::string_view set_columns, std::string_view extra = {});
 // DELETE FROM the table, then `tail` (the WHERE clause).
 Statement Delete(const TableSpec& table, std::string_view tail);
 // PostgreSQL's COPY of every column in binary format.

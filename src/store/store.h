@@ -34,9 +34,9 @@
 
 namespace custos::store {
 
-class Snapshot;   // snapshot.h
-class Loader;     // snapshot.h
-class Statement;  // sql.h: one SQL text per dialect (internal to the store)
+class Snapshot;    // snapshot.h
+class Loader;      // snapshot.h
+class Statement;   // sql.h: one SQL text per dialect (internal to the store)
 struct TableSpec;  // tables.h: the description of a table
 
 using Bytes = std::vector<uint8_t>;
@@ -52,7 +52,7 @@ struct CustomerRow {
   std::string customer_id;
   int64_t created_at_ms = 0;
   int64_t updated_at_ms = 0;
-  std::string source;          // P3.1b: "form", "api", "import:<import_id>:<line>"
+  std::string source;  // P3.1b: "form", "api", "import:<import_id>:<line>"
   uint32_t schema_version = 0;
   std::vector<Envelope> envelopes;  // at most one per level, only levels present
 };
@@ -90,16 +90,16 @@ struct NoteRow {
 
 // One audit entry as stored. Field names, never values (P3.2c).
 struct AuditRow {
-  int64_t seq = 0;          // 1, 2, 3, ... without gaps
+  int64_t seq = 0;  // 1, 2, 3, ... without gaps
   int64_t ts_ms = 0;
   std::string actor;
-  std::string action;       // "customer.get", "customer.create", "audit.verify", ...
-  std::string target;       // "customer:<id>", "import:<id>", ...
+  std::string action;  // "customer.get", "customer.create", "audit.verify", ...
+  std::string target;  // "customer:<id>", "import:<id>", ...
   std::string purpose;
-  std::string channel;      // "cli", "api", "job"
-  std::string decision;     // "allow", "deny", "mask"
+  std::string channel;   // "cli", "api", "job"
+  std::string decision;  // "allow", "deny", "mask"
   std::string reason;
-  std::string fields;       // comma-separated field names
+  std::string fields;  // comma-separated field names
   std::string request_id;
   Bytes prev_hash;
   Bytes hash;
@@ -117,7 +117,7 @@ struct StaffRow {
   std::string staff_id;
   std::string display_name;
   std::string post;
-  std::string roles;       // comma-separated
+  std::string roles;  // comma-separated
   int64_t created_at_ms = 0;
   std::string status = "active";
 };
@@ -128,8 +128,8 @@ struct StaffRow {
 // The TOTP secret is sealed by the vault (bound to the staff id); the store sees ciphertext.
 struct StaffCredentialRow {
   std::string staff_id;
-  std::string password_hash;   // Argon2id PHC string; empty: no password set (token only)
-  Bytes totp_sealed;           // empty: no second factor enrolled
+  std::string password_hash;    // Argon2id PHC string; empty: no password set (token only)
+  Bytes totp_sealed;            // empty: no second factor enrolled
   int64_t failed_attempts = 0;  // consecutive failed logins
   int64_t locked_until_ms = 0;  // 0: not locked
   int64_t updated_at_ms = 0;
@@ -159,7 +159,7 @@ struct TrainingRow {
 // second staff member. `scope` is JSON text (customer ids, fields or levels, purpose).
 struct ApprovalRow {
   std::string approval_id;
-  std::string kind;           // "break_glass", "destruction", "bulk_export"
+  std::string kind;  // "break_glass", "destruction", "bulk_export"
   std::string requester;
   std::string justification;  // written by staff; must not hold personal data (docs/access.md)
   std::string scope;
@@ -167,7 +167,7 @@ struct ApprovalRow {
   int64_t expires_at_ms = 0;  // end of the grant (or of the request while pending)
   std::string approver;       // empty until decided
   int64_t decided_at_ms = 0;
-  std::string state;          // "requested", "approved", "rejected" (expired is computed)
+  std::string state;  // "requested", "approved", "rejected" (expired is computed)
 };
 
 // Progress of one bulk import, keyed by the SHA-256 of the file: committed in the same
@@ -181,7 +181,7 @@ struct ImportRow {
   int64_t committed_lines = 0;  // data lines (after the header) fully handled
   int64_t imported = 0;
   int64_t rejected = 0;
-  std::string state;            // "running", "done"
+  std::string state;  // "running", "done"
 };
 
 // --- consent (issue 3; P3.1a, P3.3a; PIPL Art. 13-17, 23, 29) ---
@@ -195,7 +195,7 @@ struct NoticeRow {
   std::string purposes;         // comma-separated purpose names the notice lists
   int64_t effective_at_ms = 0;  // from when it may be presented
   int64_t published_at_ms = 0;
-  std::string publisher;        // staff id
+  std::string publisher;  // staff id
 };
 
 // One entry of a customer's consent ledger. Append-only: the store offers no way to change
@@ -211,7 +211,7 @@ struct ConsentRow {
   std::string evidence_ref;    // opaque id of the evidence (a signed form, a log line), never
                                // personal data
   int64_t recorded_at_ms = 0;
-  std::string actor;           // staff id or job that recorded it
+  std::string actor;  // staff id or job that recorded it
 };
 
 // --- lifecycle (issue 6; P3.4): legal holds, retention plans, the destruction log ---
@@ -222,8 +222,8 @@ struct LegalHoldRow {
   std::string hold_id;
   std::string customer_id;
   std::string reason;
-  std::string owner;           // staff id answerable for the hold
-  std::string placed_by;       // staff id
+  std::string owner;      // staff id answerable for the hold
+  std::string placed_by;  // staff id
   int64_t placed_at_ms = 0;
   std::string released_by;     // empty while in force
   int64_t released_at_ms = 0;  // 0 while in force
@@ -236,14 +236,14 @@ struct LegalHoldRow {
 struct SubjectRequestRow {
   std::string request_id;
   std::string customer_id;
-  std::string kind;        // schema::kSubjectRequestKinds
+  std::string kind;  // schema::kSubjectRequestKinds
   std::string reference;
-  std::string opened_by;   // staff id
+  std::string opened_by;  // staff id
   int64_t opened_at_ms = 0;
   int64_t due_at_ms = 0;
-  std::string closed_by;   // empty while open
+  std::string closed_by;     // empty while open
   int64_t closed_at_ms = 0;  // 0 while open
-  std::string outcome;     // schema::kSubjectRequestOutcomes; empty while open
+  std::string outcome;       // schema::kSubjectRequestOutcomes; empty while open
 };
 
 // A saved retention plan: what a sweep found due (src/lifecycle/plan.h). `content` is the
@@ -254,8 +254,8 @@ struct RetentionPlanRow {
   std::string content;
   std::string created_by;
   int64_t created_at_ms = 0;
-  std::string state;       // "planned", "running", "done"
-  std::string run_id;      // set when a run starts (a rerun continues the same run)
+  std::string state;   // "planned", "running", "done"
+  std::string run_id;  // set when a run starts (a rerun continues the same run)
   int64_t updated_at_ms = 0;
 };
 
@@ -351,8 +351,7 @@ class Transaction {
   virtual Status InsertRow(const TableSpec& table, std::span<const Param> values,
                            std::string_view op);
   // Inserts one row of `table` or replaces the row with its key (the generated upsert).
-  virtual Status PutRow(const TableSpec& table, std::span<const Param> values,
-                        std::string_view op);
+  virtual Status PutRow(const TableSpec& table, std::span<const Param> values, std::string_view op);
 
   // --- row operations (the same on every backend; row_operations.cpp) ---
 
@@ -370,8 +369,7 @@ class Transaction {
   // nullopt when absent.
   Result<std::optional<CustomerRow>> GetCustomer(std::string_view customer_id);
   // Customers in id order with id > after_id (all when after_id is empty), at most limit.
-  Result<std::vector<CustomerRow>> ListCustomers(std::string_view after_id,
-                                                 size_t limit);
+  Result<std::vector<CustomerRow>> ListCustomers(std::string_view after_id, size_t limit);
   Result<int64_t> CountCustomers();
 
   // --- wrapped keys ---
@@ -425,8 +423,7 @@ class Transaction {
   // Inserts or replaces the staff member's credential row.
   Status PutStaffCredential(const StaffCredentialRow& row);
   // nullopt when the staff member has no credential row.
-  Result<std::optional<StaffCredentialRow>> GetStaffCredential(
-      std::string_view staff_id);
+  Result<std::optional<StaffCredentialRow>> GetStaffCredential(std::string_view staff_id);
   // Conflict if the token id or the secret hash exists.
   Status InsertApiToken(const ApiTokenRow& row);
   // The token whose secret hashes to `secret_sha256` (revoked or expired ones too), nullopt
@@ -485,24 +482,20 @@ class Transaction {
   Status InsertAccountClosure(const AccountClosureRow& row);
   // Removes the closure (a reopened account); false when the account was not closed.
   Result<bool> DeleteAccountClosure(std::string_view customer_id);
-  Result<std::optional<AccountClosureRow>> GetAccountClosure(
-      std::string_view customer_id);
+  Result<std::optional<AccountClosureRow>> GetAccountClosure(std::string_view customer_id);
   // --- data-subject requests: sqlite_subject_requests.cpp / postgres_subject_requests.cpp ---
   // Writes the row as given. Conflict if the request id exists.
   Status InsertSubjectRequest(const SubjectRequestRow& row);
   // nullopt when absent.
-  Result<std::optional<SubjectRequestRow>> GetSubjectRequest(
-      std::string_view request_id);
+  Result<std::optional<SubjectRequestRow>> GetSubjectRequest(std::string_view request_id);
   // Closes the request if it is open (sets closed_by, closed_at_ms, outcome): true when it
   // did, false when there is no such request or it was already closed (then nothing changes).
-  Result<bool> CloseSubjectRequest(std::string_view request_id,
-                                   std::string_view closed_by, int64_t closed_at_ms,
-                                   std::string_view outcome);
+  Result<bool> CloseSubjectRequest(std::string_view request_id, std::string_view closed_by,
+                                   int64_t closed_at_ms, std::string_view outcome);
   // Requests naming `customer_id` (every customer's when empty), only open ones when
   // `open_only`, by opened time then request id, at most limit.
   Result<std::vector<SubjectRequestRow>> ListSubjectRequests(std::string_view customer_id,
-                                                             bool open_only,
-                                                             size_t limit);
+                                                             bool open_only, size_t limit);
 
   // Conflict if the plan id exists.
   Status InsertRetentionPlan(const RetentionPlanRow& row);
@@ -522,28 +515,24 @@ class Transaction {
   // wrapped key (already destroyed).
   virtual Result<bool> EraseCustomer(std::string_view customer_id) = 0;
   // Deletes one transaction or note; false when absent.
-  Result<bool> DeleteTransaction(std::string_view customer_id,
-                                 std::string_view txn_id);
+  Result<bool> DeleteTransaction(std::string_view customer_id, std::string_view txn_id);
   Result<bool> DeleteNote(std::string_view customer_id, std::string_view note_id);
   // Appends to the destruction log with seq = the highest seq + 1; returns that seq.
   Result<int64_t> AppendDestruction(const DestructionRow& row);
   // Entries with seq > after_seq of `run_id` (every run when empty), in seq order, at most
   // limit.
-  Result<std::vector<DestructionRow>> ListDestructions(std::string_view run_id,
-                                                       int64_t after_seq,
+  Result<std::vector<DestructionRow>> ListDestructions(std::string_view run_id, int64_t after_seq,
                                                        size_t limit);
 
   // --- key rotation (issue 6; src/vault/key_rotation.cpp, docs/keys.md) ---
   // Wrapped keys whose kek_version differs from `kek_version`, in customer id order with
   // id > after_id (all when after_id is empty), at most limit.
   Result<std::vector<WrappedKeyRow>> ListWrappedKeysNotAt(uint32_t kek_version,
-                                                          std::string_view after_id,
-                                                          size_t limit);
+                                                          std::string_view after_id, size_t limit);
   // Replaces the customer's wrapped DEK with `row` only while it is still wrapped under
   // `expected_kek_version`: true when replaced, false when the key is gone (the customer was
   // destroyed meanwhile: a rotation must never bring a shredded key back) or was changed.
-  Result<bool> ReplaceWrappedKey(const WrappedKeyRow& row,
-                                 uint32_t expected_kek_version);
+  Result<bool> ReplaceWrappedKey(const WrappedKeyRow& row, uint32_t expected_kek_version);
   // How many wrapped DEKs each KEK version holds, by ascending version (versions with none
   // are absent).
   Result<std::vector<std::pair<uint32_t, int64_t>>> CountWrappedKeysByVersion();

@@ -70,14 +70,14 @@ std::vector<TableSpec> Build() {
   // Envelopes are three nullable columns rather than a table: creating a customer is one row
   // write, reading one a single lookup.
   t.push_back(Def(1, "customers",
-                  {Key("customer_id"), C("created_at_ms", I), C("updated_at_ms", I),
-                   C("source", T), C("schema_version", I), Sealed("env_general", true),
+                  {Key("customer_id"), C("created_at_ms", I), C("updated_at_ms", I), C("source", T),
+                   C("schema_version", I), Sealed("env_general", true),
                    Sealed("env_internal", true), Sealed("env_confidential", true)},
                   "customer_id", {}, kCustomer));
   // Apart from the data, so that shredding a customer deletes one small row.
-  TableSpec keys = Def(1, "wrapped_keys",
-                       {Key("customer_id"), C("kek_version", I), Sealed("wrapped_dek")},
-                       "customer_id", kClustered, kCustomer);
+  TableSpec keys =
+      Def(1, "wrapped_keys", {Key("customer_id"), C("kek_version", I), Sealed("wrapped_dek")},
+          "customer_id", kClustered, kCustomer);
   keys.is_key_section = true;
   t.push_back(std::move(keys));
   // The neutral form of the blind index (backups); each dialect keeps it its own way.
@@ -93,8 +93,8 @@ std::vector<TableSpec> Build() {
   txns.record_column = 1;
   t.push_back(std::move(txns));
   TableSpec notes = Def(1, "notes",
-                        {Key("customer_id"), Key("note_id"), C("created_at_ms", I),
-                         C("source", T), C("level", I), Sealed("ciphertext")},
+                        {Key("customer_id"), Key("note_id"), C("created_at_ms", I), C("source", T),
+                         C("level", I), Sealed("ciphertext")},
                         "customer_id, note_id", kClustered, kCustomer);
   notes.record_kind = "note";
   notes.record_column = 1;
@@ -121,18 +121,17 @@ std::vector<TableSpec> Build() {
                    C("failed_attempts", I), C("locked_until_ms", I), C("updated_at_ms", I)},
                   "staff_id", kClustered));
   t.push_back(Def(2, "api_tokens",
-                  {Key("token_id"), Key("staff_id"), Unique(C("secret_sha256", B)),
-                   C("label", T), C("created_at_ms", I), C("expires_at_ms", I),
-                   C("revoked_at_ms", I)},
+                  {Key("token_id"), Key("staff_id"), Unique(C("secret_sha256", B)), C("label", T),
+                   C("created_at_ms", I), C("expires_at_ms", I), C("revoked_at_ms", I)},
                   "token_id", {{}, false, {{"api_tokens_by_staff", "staff_id, created_at_ms"}}}));
   t.push_back(Def(2, "training_records",
-                  {Key("staff_id"), Key("course"), C("completed_at_ms", I),
-                   C("valid_until_ms", I), C("recorded_by", T)},
+                  {Key("staff_id"), Key("course"), C("completed_at_ms", I), C("valid_until_ms", I),
+                   C("recorded_by", T)},
                   "staff_id, course, completed_at_ms", kClustered));
   t.push_back(Def(2, "approvals",
                   {Key("approval_id"), C("kind", T), Key("requester"), C("justification", T),
-                   C("scope", T), C("requested_at_ms", I), C("expires_at_ms", I),
-                   C("approver", T), C("decided_at_ms", I), C("state", T)},
+                   C("scope", T), C("requested_at_ms", I), C("expires_at_ms", I), C("approver", T),
+                   C("decided_at_ms", I), C("state", T)},
                   "approval_id",
                   {{}, false, {{"approvals_by_requester", "requester, requested_at_ms"}}}));
   // --- migration 3 (issue 3, consent): notices (not customer data) and the append-only
@@ -142,25 +141,25 @@ std::vector<TableSpec> Build() {
                    C("effective_at_ms", I), C("published_at_ms", I), C("publisher", T)},
                   "version", {}));
   t.push_back(Def(3, "consent_ledger",
-                  {Key("customer_id"), C("seq", I), C("action", T), C("scope", T),
-                   C("purpose", T), C("notice_version", I), C("channel", T),
-                   C("evidence_ref", T), C("recorded_at_ms", I), C("actor", T)},
+                  {Key("customer_id"), C("seq", I), C("action", T), C("scope", T), C("purpose", T),
+                   C("notice_version", I), C("channel", T), C("evidence_ref", T),
+                   C("recorded_at_ms", I), C("actor", T)},
                   "customer_id, seq", kClustered, kCustomer));
   // --- migration 4 (issue 6, lifecycle). Hold rows name no personal data and outlive a
   // destroyed customer (no customer column); consent_erasures is empty outside the
   // transaction that destroys a customer (the ledger's one deletion path) ---
-  t.push_back(Def(4, "legal_holds",
-                  {Key("customer_id"), Key("hold_id"), C("reason", T), C("owner", T),
-                   C("placed_by", T), C("placed_at_ms", I), C("released_by", T),
-                   C("released_at_ms", I)},
-                  "customer_id, hold_id", {{}, true, {{"legal_holds_by_hold", "hold_id"}}}));
+  t.push_back(
+      Def(4, "legal_holds",
+          {Key("customer_id"), Key("hold_id"), C("reason", T), C("owner", T), C("placed_by", T),
+           C("placed_at_ms", I), C("released_by", T), C("released_at_ms", I)},
+          "customer_id, hold_id", {{}, true, {{"legal_holds_by_hold", "hold_id"}}}));
   t.push_back(Def(4, "retention_plans",
                   {Key("plan_id"), C("content_sha256", T), C("content", T), C("created_by", T),
                    C("created_at_ms", I), C("state", T), C("run_id", T), C("updated_at_ms", I)},
                   "plan_id", {}));
   t.push_back(Def(4, "destruction_log",
-                  {C("seq", I), C("ts_ms", I), Key("run_id"), C("kind", T), C("id_hash", T)},
-                  "seq", {{}, false, {{"destruction_log_by_run", "run_id, seq"}}}));
+                  {C("seq", I), C("ts_ms", I), Key("run_id"), C("kind", T), C("id_hash", T)}, "seq",
+                  {{}, false, {{"destruction_log_by_run", "run_id, seq"}}}));
   TableSpec erasures = Def(4, "consent_erasures", {Key("customer_id")}, "customer_id", kClustered);
   erasures.in_snapshot = false;
   t.push_back(std::move(erasures));
@@ -171,8 +170,8 @@ std::vector<TableSpec> Build() {
                   "customer_id", kClustered, kCustomer));
   t.push_back(Def(5, "subject_requests",
                   {Key("request_id"), Key("customer_id"), C("kind", T), C("reference", T),
-                   C("opened_by", T), C("opened_at_ms", I), C("due_at_ms", I),
-                   C("closed_by", T), C("closed_at_ms", I), C("outcome", T)},
+                   C("opened_by", T), C("opened_at_ms", I), C("due_at_ms", I), C("closed_by", T),
+                   C("closed_at_ms", I), C("outcome", T)},
                   "request_id",
                   {{}, false, {{"subject_requests_by_customer", "customer_id, closed_at_ms"}}}));
   // --- migration 6 and later: append here ---

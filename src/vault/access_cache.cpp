@@ -145,8 +145,7 @@ Result<std::optional<store::ApiTokenRow>> AccessCache::Session::Token(
       }
     }
   }
-  CUSTOS_ASSIGN_OR_RETURN(std::optional<store::ApiTokenRow> row,
-                          txn_.FindApiToken(secret_sha256));
+  CUSTOS_ASSIGN_OR_RETURN(std::optional<store::ApiTokenRow> row, txn_.FindApiToken(secret_sha256));
   if (!row.has_value()) return row;
   std::lock_guard<std::mutex> lock(cache_.mu_);
   if (cache_.epoch_ == epoch_) {

@@ -43,7 +43,7 @@ class AccessCache {
  public:
   // What a request needs to know about one staff member.
   struct StaffEntry {
-    std::optional<store::StaffRow> row;               // nullopt: no such staff id
+    std::optional<store::StaffRow> row;  // nullopt: no such staff id
     std::optional<store::StaffCredentialRow> credential;
     std::vector<store::TrainingRow> training;
     // Approved break-glass approvals of the staff member (expired ones too: expiry is

@@ -39,8 +39,8 @@ Status LifecycleService::CloseAccount(const Context& ctx, std::string_view custo
     if (!row.has_value()) return Verdict::Deny(NotFound("customer not found"));
     CUSTOS_ASSIGN_OR_RETURN(auto closed, s.txn.GetAccountClosure(customer_id));
     if (closed.has_value()) {
-      return Verdict::Deny(FailedPrecondition(fmt::format(
-          "account already closed on {}", lifecycle::UtcDay(closed->closed_at_ms))));
+      return Verdict::Deny(FailedPrecondition(
+          fmt::format("account already closed on {}", lifecycle::UtcDay(closed->closed_at_ms))));
     }
     CUSTOS_RETURN_IF_ERROR(s.txn.InsertAccountClosure(store::AccountClosureRow{
         std::string(customer_id), s.now_ms, s.ctx.actor, std::string(reason)}));

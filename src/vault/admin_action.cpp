@@ -39,8 +39,8 @@ bool NeedsSecondFactor(const VaultState& impl, const store::StaffRow& staff) {
 Status CheckRoles(const VaultState& impl, const std::vector<std::string>& roles) {
   for (const std::string& role : roles) {
     if (impl.config->FindRole(role) == nullptr) {
-      return InvalidArgument(fmt::format("roles: '{}' is not a role declared in custos.toml",
-                                         role));
+      return InvalidArgument(
+          fmt::format("roles: '{}' is not a role declared in custos.toml", role));
     }
   }
   return Status::Ok();

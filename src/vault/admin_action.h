@@ -3,9 +3,9 @@
 // (src/access/policy.h) and the roles and posts in custos.toml.
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <vector>
-#include <string>
 
 #include "core/status.h"
 #include "store/store.h"

@@ -76,13 +76,11 @@ Status Refusal(const VaultState& state, const Context& wanted, const Context& ct
 
 audit::AuditEvent DenyEntry(const VaultState& state, const Context& ctx, const Operation& op,
                             const Status& refusal, std::vector<std::string> fields) {
-  return state.DenyEvent(ctx, schema::ActionName(op.action), op.target, refusal,
-                         std::move(fields));
+  return state.DenyEvent(ctx, schema::ActionName(op.action), op.target, refusal, std::move(fields));
 }
 
 // The entries that record `v`: its further entries, then its own.
-AuditEvents Entries(const VaultState& state, const Context& ctx, const Operation& op,
-                    Verdict& v) {
+AuditEvents Entries(const VaultState& state, const Context& ctx, const Operation& op, Verdict& v) {
   AuditEvents out = std::move(v.before);
   if (v.refusal.ok()) {
     out.push_back(state.Event(ctx, schema::ActionName(op.action),
@@ -165,11 +163,10 @@ Result<BatchAdmission> AdmitInBatch(const VaultState& state, BatchScope& batch,
   if (a.ctx.actor == wanted.actor) {
     CUSTOS_ASSIGN_OR_RETURN(staff, batch.access.Staff(a.ctx.actor));
   }
-  a.refusal = Refusal(state, wanted, a.ctx, op,
-                      staff != nullptr ? staff->row : std::optional<store::StaffRow>(),
-                      staff != nullptr ? staff->credential
-                                       : std::optional<store::StaffCredentialRow>(),
-                      state.Now());
+  a.refusal = Refusal(
+      state, wanted, a.ctx, op, staff != nullptr ? staff->row : std::optional<store::StaffRow>(),
+      staff != nullptr ? staff->credential : std::optional<store::StaffCredentialRow>(),
+      state.Now());
   if (a.refusal.ok()) a.staff = std::move(staff);
   return a;
 }

@@ -108,9 +108,8 @@ class Scope {
   // empty, the break-glass grants in force for that customer. Failure: the store's error.
   Result<access::StaffFacts> Facts(std::string_view customer_id);
   // An entry with this operation's context (for Verdict::before).
-  audit::AuditEvent Event(schema::Action action, std::string_view target,
-                          std::string_view decision, std::string_view reason,
-                          std::vector<std::string> fields = {}) const;
+  audit::AuditEvent Event(schema::Action action, std::string_view target, std::string_view decision,
+                          std::string_view reason, std::vector<std::string> fields = {}) const;
 
   Scope(store::Transaction& txn_in, const Context& ctx_in, int64_t now, const store::StaffRow& row,
         const AccessCache::StaffEntry* cached)
@@ -144,8 +143,7 @@ Result<Context> AdmitAndRecord(VaultState& state, const Context& ctx, const Oper
 
 // Records a refusal found before an operation could be admitted (e.g. a file that cannot be
 // read) in its own transaction and returns `why`; Unavailable if the entry cannot be written.
-Status RecordRefusal(VaultState& state, const Context& ctx, const Operation& op,
-                     const Status& why);
+Status RecordRefusal(VaultState& state, const Context& ctx, const Operation& op, const Status& why);
 
 // The admission of Write for code that records its own verdict (not yet a body): begins the
 // transaction and admits. A refusal is recorded as a deny entry (committed) and returned;
@@ -162,11 +160,11 @@ Result<Admitted> BeginAdmitted(VaultState& state, const Context& ctx, const Oper
 // The admission of Read for a step already running in a group-commit batch: OK with the
 // actor's cache entry, or the refusal to record as a deny entry (DenyEvent) and return.
 struct BatchAdmission {
-  Context ctx;     // what the entries record
-  Status refusal;  // not OK: refused
+  Context ctx;                                           // what the entries record
+  Status refusal;                                        // not OK: refused
   std::shared_ptr<const AccessCache::StaffEntry> staff;  // set when admitted
 };
-Result<BatchAdmission> AdmitInBatch(const VaultState& state, BatchScope& batch,
-                                    const Context& ctx, const Operation& op);
+Result<BatchAdmission> AdmitInBatch(const VaultState& state, BatchScope& batch, const Context& ctx,
+                                    const Operation& op);
 
 }  // namespace custos::vault

@@ -51,7 +51,6 @@ struct ApprovalView {
   std::string state;  // "requested", "approved", "rejected", "expired", "used"
 };
 
-
 class ApprovalService {
  public:
   // Made by Vault::Open; borrows the vault's state, which outlives it.
@@ -70,12 +69,10 @@ class ApprovalService {
   Status Reject(const Context& ctx, std::string_view approval_id);
   // approval.read, or self (requester = actor). Empty filters match everything.
   Result<std::vector<ApprovalView>> List(const Context& ctx, std::string_view requester,
-                                                  std::string_view state);
-
+                                         std::string_view state);
 
  private:
   VaultState* state_;
-
 };
 
 }  // namespace custos::vault

@@ -16,12 +16,13 @@
 #include "vault/context.h"
 #include "vault/record_codec.h"
 
-namespace custos::audit { struct VerifyReport; }
+namespace custos::audit {
+struct VerifyReport;
+}
 
 namespace custos::vault {
 
 struct VaultState;
-
 
 class AuditService {
  public:
@@ -33,10 +34,8 @@ class AuditService {
   Status Export(const Context& ctx, std::ostream& out_jsonl);
   Status Tail(const Context& ctx, size_t n, std::ostream& out_jsonl);
 
-
  private:
   VaultState* state_;
-
 };
 
 }  // namespace custos::vault

@@ -89,8 +89,12 @@ std::vector<std::string> AuditFields(const std::vector<FieldDecision>& decisions
   std::vector<std::string> out;
   for (const FieldDecision& d : decisions) {
     switch (d.decision.effect) {
-      case access::Effect::kAllow: out.push_back(d.field->name); break;
-      case access::Effect::kMask: out.push_back(d.field->name + "~"); break;
+      case access::Effect::kAllow:
+        out.push_back(d.field->name);
+        break;
+      case access::Effect::kMask:
+        out.push_back(d.field->name + "~");
+        break;
       case access::Effect::kDeny:
         if (all_denied) out.push_back(d.field->name);
         break;
@@ -121,9 +125,12 @@ std::string AuditReason(const std::vector<FieldDecision>& decisions) {
 
 std::string Shown(const access::Decision& decision, std::string value) {
   switch (decision.effect) {
-    case access::Effect::kAllow: return value;
-    case access::Effect::kDeny: return "";
-    case access::Effect::kMask: break;
+    case access::Effect::kAllow:
+      return value;
+    case access::Effect::kDeny:
+      return "";
+    case access::Effect::kMask:
+      break;
   }
   Result<std::string> masked = core::ApplyMask(decision.mask_rule, value);
   return masked.ok() ? std::move(masked).value() : std::string("****");

@@ -19,7 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
 constexpr std::string_view kRestoreMarker = ".custos-restore-incomplete";
 
 std::string AsString(const std::optional<crypto::Bytes>& b) {
@@ -56,8 +55,7 @@ Result<Context> AdmitBackupAction(VaultState& impl, const Context& ctx, schema::
 
 // Audits the outcome of a backup operation in its own transaction.
 Status AuditOutcome(VaultState& impl, const Context& ctx, std::string_view action,
-                    std::string_view target, std::string_view decision,
-                    std::string_view reason) {
+                    std::string_view target, std::string_view decision, std::string_view reason) {
   CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.store->Begin());
   return impl.AuditAndCommit(*txn, impl.Event(ctx, action, target, decision, reason));
 }
@@ -87,9 +85,9 @@ Result<BackupResult> TakeBackup(VaultState& impl, const Context& ctx, const std:
     return backup::WriteBackup(*snapshot, opt, KeysOf(impl));
   }();
   if (!summary.ok()) {
-    AuditOutcome(impl, ctx, "backup.failed", target, "deny",
-                 fmt::format("{}: {}", CodeName(summary.status().code()),
-                             summary.status().message()))
+    AuditOutcome(
+        impl, ctx, "backup.failed", target, "deny",
+        fmt::format("{}: {}", CodeName(summary.status().code()), summary.status().message()))
         .IgnoreError();
     return summary.status();
   }
@@ -100,10 +98,10 @@ Result<BackupResult> TakeBackup(VaultState& impl, const Context& ctx, const std:
   result.bytes = summary->bytes;
   result.customers = summary->row_counts["customers"];
   result.audit_head_seq = summary->audit_head_seq;
-  CUSTOS_RETURN_IF_ERROR(AuditOutcome(
-      impl, ctx, "backup.complete", target, "allow",
-      fmt::format("{} chunks, {} bytes, {} customers, audit head {}", result.chunks,
-                  result.bytes, result.customers, result.audit_head_seq)));
+  CUSTOS_RETURN_IF_ERROR(
+      AuditOutcome(impl, ctx, "backup.complete", target, "allow",
+                   fmt::format("{} chunks, {} bytes, {} customers, audit head {}", result.chunks,
+                               result.bytes, result.customers, result.audit_head_seq)));
   return result;
 }
 
@@ -113,9 +111,8 @@ Result<BackupResult> BackupService::Take(const Context& ctx, const BackupRequest
   VaultState& impl = *state_;
   const std::string id = NewId(impl.Now());
   const fs::path dir = request.dir.empty() ? BackupDirOf(*impl.config, impl.dir) : request.dir;
-  CUSTOS_ASSIGN_OR_RETURN(Context admitted,
-                          AdmitBackupAction(impl, ctx, schema::Action::kBackupRun, "backup:" + id,
-                                            "online backup"));
+  CUSTOS_ASSIGN_OR_RETURN(Context admitted, AdmitBackupAction(impl, ctx, schema::Action::kBackupRun,
+                                                              "backup:" + id, "online backup"));
   return TakeBackup(impl, admitted, id, dir, request);
 }
 
@@ -128,15 +125,15 @@ Result<BackupResult> BackupService::RunScheduled() {
   ctx.channel = Channel::kJob;
   const std::string id = NewId(impl.Now());
   const fs::path dir = BackupDirOf(*impl.config, impl.dir);
-  CUSTOS_RETURN_IF_ERROR(AuditOutcome(impl, ctx, "backup.run", "backup:" + id, "allow",
-                                      fmt::format("scheduled backup, keep {}",
-                                                  impl.config->backup.keep)));
+  CUSTOS_RETURN_IF_ERROR(
+      AuditOutcome(impl, ctx, "backup.run", "backup:" + id, "allow",
+                   fmt::format("scheduled backup, keep {}", impl.config->backup.keep)));
   CUSTOS_ASSIGN_OR_RETURN(BackupResult result, TakeBackup(impl, ctx, id, dir, BackupRequest{}));
   CUSTOS_ASSIGN_OR_RETURN(int64_t pruned, backup::PruneBackups(dir, impl.config->backup.keep));
   if (pruned > 0) {
-    CUSTOS_RETURN_IF_ERROR(AuditOutcome(impl, ctx, "backup.prune", "backups", "allow",
-                                        fmt::format("deleted the {} oldest backups beyond {}",
-                                                    pruned, impl.config->backup.keep)));
+    CUSTOS_RETURN_IF_ERROR(AuditOutcome(
+        impl, ctx, "backup.prune", "backups", "allow",
+        fmt::format("deleted the {} oldest backups beyond {}", pruned, impl.config->backup.keep)));
   }
   return result;
 }
@@ -144,13 +141,14 @@ Result<BackupResult> BackupService::RunScheduled() {
 Result<BackupCheck> BackupService::Verify(const Context& ctx, const fs::path& backup_path) {
   VaultState& impl = *state_;
   const std::string target = "backup:" + backup_path.filename().string();
-  CUSTOS_ASSIGN_OR_RETURN(Context admitted,
-                          AdmitBackupAction(impl, ctx, schema::Action::kBackupVerify, target, "verify"));
+  CUSTOS_ASSIGN_OR_RETURN(
+      Context admitted,
+      AdmitBackupAction(impl, ctx, schema::Action::kBackupVerify, target, "verify"));
   Result<backup::VerifyReport> report = backup::VerifyBackup(backup_path, KeysOf(impl));
   if (!report.ok()) {
-    CUSTOS_RETURN_IF_ERROR(AuditOutcome(impl, admitted, "backup.verify", target, "deny",
-                                        fmt::format("{}: {}", CodeName(report.status().code()),
-                                                    report.status().message())));
+    CUSTOS_RETURN_IF_ERROR(AuditOutcome(
+        impl, admitted, "backup.verify", target, "deny",
+        fmt::format("{}: {}", CodeName(report.status().code()), report.status().message())));
     return report.status();
   }
   BackupCheck check;
@@ -176,8 +174,7 @@ Result<ForgetResult> BackupService::ForgetDestroyed(const fs::path& ledger_file)
   Result<backup::ForgetReport> forgot = backup::ForgetDestroyed(dir, ledger, KeysOf(impl));
   if (!forgot.ok()) {
     AuditOutcome(impl, ctx, "backup.forget", "backups", "deny",
-                 fmt::format("{}: {}", CodeName(forgot.status().code()),
-                             forgot.status().message()))
+                 fmt::format("{}: {}", CodeName(forgot.status().code()), forgot.status().message()))
         .IgnoreError();
     return forgot.status();
   }
@@ -196,8 +193,9 @@ namespace {
 std::string WithStoreSection(std::string_view text, const RestoreOptions& options) {
   const std::string section =
       options.postgres_url.empty()
-          ? std::string("[store]\nbackend = \"sqlite\"\npath = \"custos.db\"\n"
-                        "synchronous = \"normal\"\n")
+          ? std::string(
+                "[store]\nbackend = \"sqlite\"\npath = \"custos.db\"\n"
+                "synchronous = \"normal\"\n")
           : fmt::format("[store]\nbackend = \"postgres\"\nurl = \"{}\"\nschema = \"{}\"\n",
                         options.postgres_url, options.postgres_schema);
   std::string out;
@@ -237,8 +235,8 @@ Status PrepareDir(const fs::path& dir) {
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
     if (!fs::exists(dir / kRestoreMarker, ec)) {
-      return Conflict(fmt::format("{} is not empty; restore needs an empty or new directory",
-                                  dir.string()));
+      return Conflict(
+          fmt::format("{} is not empty; restore needs an empty or new directory", dir.string()));
     }
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
       if (entry.path().filename() != kRestoreMarker) fs::remove_all(entry.path(), ec);
@@ -265,8 +263,8 @@ Status PrepareDir(const fs::path& dir) {
   return Status::Ok();
 }
 
-Result<backup::DestroyedSet> ReadLedgers(const RestoreOptions& options,
-                                         const std::string& vault_id, int64_t& entries) {
+Result<backup::DestroyedSet> ReadLedgers(const RestoreOptions& options, const std::string& vault_id,
+                                         int64_t& entries) {
   backup::DestroyedSet set;
   std::vector<fs::path> paths = options.ledgers;
   const fs::path beside = options.backup.parent_path() / backup::kLedgerFile;

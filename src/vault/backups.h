@@ -83,7 +83,6 @@ struct ForgetResult {
   int64_t keys_dropped = 0;
 };
 
-
 class BackupService {
  public:
   // Made by Vault::Open; borrows the vault's state, which outlives it.
@@ -110,10 +109,8 @@ class BackupService {
   // "backup.forget" with the counts. NotFound: no ledger; DataLoss: a backup failed its checks.
   Result<ForgetResult> ForgetDestroyed(const std::filesystem::path& ledger_file = {});
 
-
  private:
   VaultState* state_;
-
 };
 
 }  // namespace custos::vault

@@ -101,14 +101,12 @@ class ConsentService {
   // Appends a grant or withdrawal to the customer's consent ledger; returns its seq.
   // InvalidArgument naming the rule (consent::Record); NotFound if the customer does not exist.
   Result<int64_t> Record(const Context& ctx, std::string_view customer_id,
-                                const ConsentRequest& request);
+                         const ConsentRequest& request);
   // The customer's ledger and current consent. NotFound if the customer does not exist.
   Result<ConsentsView> List(const Context& ctx, std::string_view customer_id);
 
-
  private:
   VaultState* state_;
-
 };
 
 }  // namespace custos::vault

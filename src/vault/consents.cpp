@@ -5,8 +5,8 @@
 
 #include <optional>
 
-#include "vault/consent_intake.h"
 #include "vault/admission.h"
+#include "vault/consent_intake.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -118,9 +118,9 @@ Result<NoticeView> ConsentService::PublishNotice(const Context& ctx, const Notic
       return Verdict::Deny(row.status());
     }
     published = std::move(row).value();
-    Verdict v = Verdict::Allow(fmt::format("published notice v{} sha256 {} listing {}",
-                                           published->version, published->text_sha256,
-                                           published->purposes));
+    Verdict v =
+        Verdict::Allow(fmt::format("published notice v{} sha256 {} listing {}", published->version,
+                                   published->text_sha256, published->purposes));
     v.target = fmt::format("notice:{}", published->version);
     return v;
   }));
@@ -141,9 +141,7 @@ Result<std::vector<NoticeView>> ConsentService::ListNotices(const Context& ctx) 
 
 // --- a customer's consent ---
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 Result<int64_t> ConsentService::Record(const Context& ctx, std::string_view customer_id,
                                        const ConsentRequest& request) {

@@ -15,16 +15,19 @@ enum class Channel { kCli, kApi, kJob };
 
 constexpr std::string_view ChannelName(Channel c) {
   switch (c) {
-    case Channel::kCli: return "cli";
-    case Channel::kApi: return "api";
-    case Channel::kJob: return "job";
+    case Channel::kCli:
+      return "cli";
+    case Channel::kApi:
+      return "api";
+    case Channel::kJob:
+      return "job";
   }
   return "cli";
 }
 
 struct Context {
-  std::string actor;       // a staff id (until the access issue: the staff created by init)
-  std::string purpose;     // a purpose from the catalogue (P3.3a)
+  std::string actor;    // a staff id (until the access issue: the staff created by init)
+  std::string purpose;  // a purpose from the catalogue (P3.3a)
   Channel channel = Channel::kCli;
   std::string request_id;  // correlates the audit entry with a request; generated if empty
 };

@@ -52,8 +52,8 @@ Result<std::optional<CsvRecord>> CsvReader::Next() {
       line.erase(0, 3);  // UTF-8 byte-order mark written by spreadsheet programs
     }
     if (csv_parse(&parser_, line.data(), line.size(), OnField, OnRecord, this) != line.size()) {
-      return InvalidArgument(fmt::format("line {}: malformed CSV ({})", line_,
-                                         csv_strerror(csv_error(&parser_))));
+      return InvalidArgument(
+          fmt::format("line {}: malformed CSV ({})", line_, csv_strerror(csv_error(&parser_))));
     }
   }
   if (ready_.empty()) return std::optional<CsvRecord>();

@@ -46,7 +46,6 @@ Status FieldDenial(const FieldDecision& d) {
   return PermissionDenied(fmt::format("field '{}': {}", d.field->name, d.decision.reason));
 }
 
-
 bool ValidSource(std::string_view s) {
   if (s.empty() || s.size() > 200) return false;
   for (char c : s) {
@@ -134,8 +133,8 @@ Result<CustomerView> CustomerService::Get(const Context& ctx, std::string_view c
     if (def == nullptr) {
       bad_selection = InvalidArgument(fmt::format("field '{}': not in the field catalogue", name));
     } else if (def->type == schema::FieldType::kPassword) {
-      bad_selection = InvalidArgument(fmt::format(
-          "field '{}': a password is stored only as a hash and cannot be read", name));
+      bad_selection = InvalidArgument(
+          fmt::format("field '{}': a password is stored only as a hash and cannot be read", name));
     }
     if (!bad_selection.ok()) break;
     selected.push_back(name);
@@ -197,16 +196,15 @@ Status CustomerService::Update(const Context& ctx, std::string_view customer_id,
   const Operation op{Action::kCustomerUpdate, CustomerTarget(customer_id)};
   return Write(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
     if (!invalid.ok()) return Verdict::Deny(invalid, FieldNames(changes));
-    CUSTOS_ASSIGN_OR_RETURN(std::optional<store::CustomerRow> row,
-                            s.txn.GetCustomer(customer_id));
+    CUSTOS_ASSIGN_OR_RETURN(std::optional<store::CustomerRow> row, s.txn.GetCustomer(customer_id));
     if (!row.has_value()) return Verdict::Deny(NotFound("customer not found"), FieldNames(changes));
     // Each changed field needs customer.update on its level, and the customer's consent.
     CUSTOS_ASSIGN_OR_RETURN(const access::StaffFacts staff, s.Facts(customer_id));
     CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState consent, consent::Current(s.txn, customer_id));
-    const std::vector<FieldDecision> decided = DecideFields(
-        *m.config, staff,
-        access::DataRequest{ActionName(op.action), s.ctx.purpose, &consent, s.now_ms},
-        FieldNames(*normalised));
+    const std::vector<FieldDecision> decided =
+        DecideFields(*m.config, staff,
+                     access::DataRequest{ActionName(op.action), s.ctx.purpose, &consent, s.now_ms},
+                     FieldNames(*normalised));
     if (const FieldDecision* denied = FirstDenied(decided)) {
       return Verdict::Deny(FieldDenial(*denied), FieldNames(changes));
     }
@@ -222,7 +220,8 @@ Status CustomerService::Update(const Context& ctx, std::string_view customer_id,
     Status whole = m.CheckRequired(merged);
     if (whole.ok()) whole = m.CheckIdentityConsistency(merged);
     if (!whole.ok()) return Verdict::Deny(whole, FieldNames(changes));
-    CUSTOS_ASSIGN_OR_RETURN(VaultState::Sealed sealed, m.SealCustomer(row->customer_id, dek, merged));
+    CUSTOS_ASSIGN_OR_RETURN(VaultState::Sealed sealed,
+                            m.SealCustomer(row->customer_id, dek, merged));
     row->envelopes = std::move(sealed.envelopes);
     row->updated_at_ms = s.now_ms;
     row->schema_version = m.config->schema_version;
@@ -251,8 +250,8 @@ Result<std::vector<std::string>> CustomerService::Find(const Context& ctx, std::
     invalid = InvalidArgument(fmt::format("field '{}': not searchable", field));
   } else {
     const core::Validator* v = core::FindValidator(def->validator);
-    Result<std::string> norm = v != nullptr ? v->normalize(value)
-                                            : Result<std::string>(Internal("no validator"));
+    Result<std::string> norm =
+        v != nullptr ? v->normalize(value) : Result<std::string>(Internal("no validator"));
     if (norm.ok()) {
       normalised = std::move(norm).value();
     } else {
@@ -294,10 +293,10 @@ Result<std::vector<std::string>> CustomerService::Find(const Context& ctx, std::
           access::DecideData(*m.config, staff, with_consent, access::FieldSubject(*def));
       if (d.effect != access::Effect::kDeny) ids.push_back(id);
     }
-    Verdict v = Verdict::Allow(fmt::format("{}; {} match(es), {} withheld by consent",
-                                           decision.reason, ids.size(),
-                                           matches.size() - ids.size()),
-                               names);
+    Verdict v =
+        Verdict::Allow(fmt::format("{}; {} match(es), {} withheld by consent", decision.reason,
+                                   ids.size(), matches.size() - ids.size()),
+                       names);
     v.decision = std::string(access::EffectName(decision.effect));
     return v;
   }));
@@ -326,9 +325,9 @@ Result<CustomerPage> CustomerService::List(const Context& ctx, std::string_view 
     const access::DataRequest by_role{ActionName(op.action), s.ctx.purpose, nullptr, s.now_ms};
     const std::vector<FieldDecision> role = DecideFields(*m.config, staff, by_role, shown);
     if (AuditDecision(role) == "deny") {
-      return Verdict::Deny(role.empty() ? PermissionDenied("no field to list")
-                                        : FieldDenial(*FirstDenied(role)),
-                           shown);
+      return Verdict::Deny(
+          role.empty() ? PermissionDenied("no field to list") : FieldDenial(*FirstDenied(role)),
+          shown);
     }
     CUSTOS_ASSIGN_OR_RETURN(rows, s.txn.ListCustomers(after_id, limit));
     wrapped.assign(rows.size(), {});
@@ -392,8 +391,7 @@ Result<bool> CustomerService::VerifyPassword(const Context& ctx, std::string_vie
     CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState consent, consent::Current(s.txn, customer_id));
     const access::Decision decision = access::DecideData(
         *m.config, staff,
-        access::DataRequest{ActionName(Action::kCustomerRead), s.ctx.purpose, &consent,
-                            s.now_ms},
+        access::DataRequest{ActionName(Action::kCustomerRead), s.ctx.purpose, &consent, s.now_ms},
         access::FieldSubject(*def));
     if (decision.effect == access::Effect::kDeny) {
       return Verdict::Deny(

@@ -14,9 +14,9 @@
 
 #include "core/level.h"
 #include "core/status.h"
+#include "vault/consent_service.h"
 #include "vault/context.h"
 #include "vault/record_codec.h"
-#include "vault/consent_service.h"
 
 namespace custos::vault {
 
@@ -57,22 +57,21 @@ struct ImportOptions {
 };
 
 struct RowError {
-  int64_t line = 0;  // physical line in the file (the header is line 1)
+  int64_t line = 0;     // physical line in the file (the header is line 1)
   std::string message;  // "field 'phone': not a mainland mobile number" — never the value
 };
 
 struct ImportReport {
   std::string import_id;
   std::string file_sha256;
-  int64_t imported = 0;   // customers created by this run
-  int64_t rejected = 0;   // bad rows (this run)
+  int64_t imported = 0;              // customers created by this run
+  int64_t rejected = 0;              // bad rows (this run)
   int64_t skipped_already_done = 0;  // data lines committed by an earlier, killed run
   bool already_complete = false;     // the same file was fully imported before
   std::vector<RowError> errors;      // at most max_reported_errors
 };
 
 enum class ExportFormat { kCsv, kJsonl };
-
 
 class CustomerService {
  public:
@@ -88,23 +87,22 @@ class CustomerService {
   // consent has no granted purpose, an unknown or not yet effective notice, or a purpose that
   // is not in the catalogue, is a legal obligation or is not listed by the notice (nothing
   // written but the audited refusal).
-  Result<std::string> Create(const Context& ctx, const FieldValues& fields,
-                                     std::string_view source, const CollectionConsent& consent);
+  Result<std::string> Create(const Context& ctx, const FieldValues& fields, std::string_view source,
+                             const CollectionConsent& consent);
   // Returns the named fields (all readable fields when `fields` is empty). Password fields are
   // never returned (InvalidArgument if asked for). NotFound if the customer does not exist.
   Result<CustomerView> Get(const Context& ctx, std::string_view customer_id,
-                                   const std::vector<std::string>& fields);
+                           const std::vector<std::string>& fields);
   // Changes the given fields (an empty value removes an optional field).
-  Status Update(const Context& ctx, std::string_view customer_id,
-                        const FieldValues& changes);
+  Status Update(const Context& ctx, std::string_view customer_id, const FieldValues& changes);
   // Customer ids whose searchable `field` equals `value` after normalisation.
   Result<std::vector<std::string>> Find(const Context& ctx, std::string_view field,
-                                                 std::string_view value);
+                                        std::string_view value);
   // Customers in id order after `after_id`, with their general-level fields.
   Result<CustomerPage> List(const Context& ctx, std::string_view after_id, size_t limit);
   // true if `password` matches the customer's stored Argon2id hash of `field`.
   Result<bool> VerifyPassword(const Context& ctx, std::string_view customer_id,
-                                      std::string_view field, std::string_view password);
+                              std::string_view field, std::string_view password);
 
   // --- bulk ---
   // Imports customers from a CSV file whose header names catalogue fields, in constant memory.
@@ -115,10 +113,8 @@ class CustomerService {
   // Writes every customer with the fields the actor may see (no password fields).
   Result<int64_t> Export(const Context& ctx, ExportFormat format, std::ostream& out);
 
-
  private:
   VaultState* state_;
-
 };
 
 }  // namespace custos::vault

@@ -9,16 +9,15 @@
 namespace custos::vault {
 
 Result<std::vector<AccessExplanation>> StaffService::ExplainAccess(const Context& ctx,
-                                                            std::string_view staff_id,
-                                                            std::string_view purpose,
-                                                            std::string_view customer_id) {
+                                                                   std::string_view staff_id,
+                                                                   std::string_view purpose,
+                                                                   std::string_view customer_id) {
   VaultState& m = *state_;
   const std::string action = "access.explain";
   // Only well-formed ids enter the audit log (a hostile string could break its format).
   const bool valid_staff = access::ValidStaffId(staff_id);
-  const std::string target =
-      fmt::format("staff:{} {}", valid_staff ? staff_id : "(invalid id)",
-                  CustomerTarget(customer_id));
+  const std::string target = fmt::format("staff:{} {}", valid_staff ? staff_id : "(invalid id)",
+                                         CustomerTarget(customer_id));
   CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, target));
   Status refusal;
   if (!valid_staff) {
@@ -53,10 +52,9 @@ Result<std::vector<AccessExplanation>> StaffService::ExplainAccess(const Context
   std::vector<AccessExplanation> out;
   out.reserve(lines.size());
   for (const access::FieldExplanation& l : lines) {
-    out.push_back(AccessExplanation{l.name, l.level, l.action,
-                                    std::string(access::EffectName(l.decision.effect)),
-                                    l.decision.mask_rule, l.decision.reason,
-                                    l.decision.break_glass});
+    out.push_back(AccessExplanation{
+        l.name, l.level, l.action, std::string(access::EffectName(l.decision.effect)),
+        l.decision.mask_rule, l.decision.reason, l.decision.break_glass});
   }
   return out;
 }

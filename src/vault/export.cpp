@@ -29,7 +29,8 @@ void WriteCsvCell(std::ostream& out, std::string_view v) {
 
 }  // namespace
 
-Result<int64_t> CustomerService::Export(const Context& ctx, ExportFormat format, std::ostream& out) {
+Result<int64_t> CustomerService::Export(const Context& ctx, ExportFormat format,
+                                        std::ostream& out) {
   VaultState& m = *state_;
   const std::string action = "customer.export";
   std::vector<std::string> shown;
@@ -46,11 +47,10 @@ Result<int64_t> CustomerService::Export(const Context& ctx, ExportFormat format,
         *m.config, staff, access::DataRequest{action, ctx.purpose, nullptr, now}, shown);
     if (AuditDecision(by_role) == "deny") {
       const FieldDecision* denied = FirstDenied(by_role);
-      return m.DenyAndCommit(
-          *txn, ctx, "export.start", "customers",
-          PermissionDenied(fmt::format("field '{}': {}", denied->field->name,
-                                       denied->decision.reason)),
-          shown);
+      return m.DenyAndCommit(*txn, ctx, "export.start", "customers",
+                             PermissionDenied(fmt::format("field '{}': {}", denied->field->name,
+                                                          denied->decision.reason)),
+                             shown);
     }
     // Columns the role may never see are left out of the file altogether.
     std::erase_if(shown, [&](const std::string& name) {
@@ -88,15 +88,14 @@ Result<int64_t> CustomerService::Export(const Context& ctx, ExportFormat format,
       decided[i] = DecideFields(*m.config, staff,
                                 access::DataRequest{action, ctx.purpose, &consent, now}, shown);
       CUSTOS_RETURN_IF_ERROR(m.audit->Append(
-          *txn, m.Event(ctx, action, CustomerTarget(rows[i].customer_id),
-                        AuditDecision(decided[i]), AuditReason(decided[i]),
-                        AuditFields(decided[i]))));
+          *txn, m.Event(ctx, action, CustomerTarget(rows[i].customer_id), AuditDecision(decided[i]),
+                        AuditReason(decided[i]), AuditFields(decided[i]))));
     }
     Status st = txn->Commit();
     if (!st.ok()) return Unavailable("audit log cannot be written: " + st.message());
     // Audited: now decrypt and write.
     for (size_t i = 0; i < rows.size(); ++i) {
-      if (wrapped[i].empty()) continue;  // destroyed customer: nothing to show
+      if (wrapped[i].empty()) continue;                   // destroyed customer: nothing to show
       if (AuditDecision(decided[i]) == "deny") continue;  // no consent for this purpose
       CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek,
                               m.keyring->UnwrapDek(rows[i].customer_id, wrapped[i]));
@@ -145,9 +144,7 @@ Result<audit::VerifyReport> AuditService::Verify(const Context& ctx) {
   // Permission first: a refused caller costs no sealing and no walk of the whole chain. The
   // check's transaction is dropped (nothing to write on success) so that sealing and
   // verifying can take the store; the entry below checks again as it records the result.
-  {
-    CUSTOS_ASSIGN_OR_RETURN(auto check, m.BeginAuthorized(ctx, "audit.verify", "audit"));
-  }
+  { CUSTOS_ASSIGN_OR_RETURN(auto check, m.BeginAuthorized(ctx, "audit.verify", "audit")); }
   // Sealing the head first makes the head file current for this process's own entries.
   CUSTOS_RETURN_IF_ERROR(m.audit->SealHead(*m.store));
   CUSTOS_ASSIGN_OR_RETURN(audit::VerifyReport report, m.audit->Verify(*m.store));
@@ -162,7 +159,8 @@ Result<audit::VerifyReport> AuditService::Verify(const Context& ctx) {
 Status AuditService::Export(const Context& ctx, std::ostream& out_jsonl) {
   VaultState& m = *state_;
   CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, "audit.export", "audit"));
-  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(*txn, m.Event(ctx, "audit.export", "audit", "allow", "")));
+  CUSTOS_RETURN_IF_ERROR(
+      m.AuditAndCommit(*txn, m.Event(ctx, "audit.export", "audit", "allow", "")));
   return audit::ExportJsonl(*m.store, out_jsonl);
 }
 

@@ -25,9 +25,8 @@ Status GroupCommit::Run(const Step& step) {
   if (self.done) return self.status;
 
   // The leader: everything queued behind it so far joins its batch.
-  std::vector<Waiter*> batch(queue_.begin(),
-                             queue_.begin() + static_cast<std::ptrdiff_t>(
-                                                  std::min(queue_.size(), max_batch_)));
+  std::vector<Waiter*> batch(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                                                  queue_.size(), max_batch_)));
   lock.unlock();
   Execute(batch);  // pops what it ran and wakes those waiters and the next leader
   return self.status;

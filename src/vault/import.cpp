@@ -59,9 +59,9 @@ Result<std::vector<std::string>> MapHeader(const schema::Config& config, const C
     std::string name = raw;
     while (!name.empty() && (name.back() == ' ' || name.back() == '\r')) name.pop_back();
     if (config.FindField(name) == nullptr) {
-      return InvalidArgument(fmt::format(
-          "line {}: column '{}' is not a field of the catalogue (custos.toml)", header.line,
-          name.size() > 64 ? name.substr(0, 64) + "..." : name));
+      return InvalidArgument(
+          fmt::format("line {}: column '{}' is not a field of the catalogue (custos.toml)",
+                      header.line, name.size() > 64 ? name.substr(0, 64) + "..." : name));
     }
     if (std::find(columns.begin(), columns.end(), name) != columns.end()) {
       return InvalidArgument(fmt::format("line {}: column '{}' appears twice", header.line, name));
@@ -70,8 +70,8 @@ Result<std::vector<std::string>> MapHeader(const schema::Config& config, const C
   }
   for (const schema::FieldDef& def : config.fields) {
     if (def.required && std::find(columns.begin(), columns.end(), def.name) == columns.end()) {
-      return InvalidArgument(fmt::format("line {}: required column '{}' is missing", header.line,
-                                         def.name));
+      return InvalidArgument(
+          fmt::format("line {}: required column '{}' is missing", header.line, def.name));
     }
   }
   return columns;
@@ -79,8 +79,8 @@ Result<std::vector<std::string>> MapHeader(const schema::Config& config, const C
 
 Result<FieldValues> RowValues(const std::vector<std::string>& columns, const CsvRecord& rec) {
   if (rec.fields.size() != columns.size()) {
-    return InvalidArgument(fmt::format("has {} fields, the header has {}", rec.fields.size(),
-                                       columns.size()));
+    return InvalidArgument(
+        fmt::format("has {} fields, the header has {}", rec.fields.size(), columns.size()));
   }
   FieldValues values;
   for (size_t i = 0; i < columns.size(); ++i) values.emplace(columns[i], rec.fields[i]);
@@ -103,8 +103,7 @@ Status CheckImportColumns(VaultState& m, store::Transaction& txn, const Context&
   const consent::ConsentState given = CollectionState(
       options.consent_purposes, options.sensitive_consent, options.third_party_consent);
   const std::vector<FieldDecision> decided = DecideFields(
-      *m.config, staff, access::DataRequest{"customer.import", ctx.purpose, &given, now},
-      *columns);
+      *m.config, staff, access::DataRequest{"customer.import", ctx.purpose, &given, now}, *columns);
   if (const FieldDecision* d = FirstDenied(decided)) {
     return PermissionDenied(fmt::format("column '{}': {}", d->field->name, d->decision.reason));
   }
@@ -113,8 +112,9 @@ Status CheckImportColumns(VaultState& m, store::Transaction& txn, const Context&
 
 }  // namespace
 
-Result<ImportReport> CustomerService::ImportCsv(const Context& ctx, const std::filesystem::path& file,
-                                      const ImportOptions& options) {
+Result<ImportReport> CustomerService::ImportCsv(const Context& ctx,
+                                                const std::filesystem::path& file,
+                                                const ImportOptions& options) {
   VaultState& m = *state_;
   ImportReport report;
   Result<std::string> sha = FileSha256(file);
@@ -164,16 +164,18 @@ Result<ImportReport> CustomerService::ImportCsv(const Context& ctx, const std::f
   const std::string target = "import:" + progress.import_id;
   CUSTOS_RETURN_IF_ERROR(txn->PutImport(progress));
   CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-      *txn, m.Event(ctx, existing.has_value() ? "import.resume" : "import.start", target, "allow",
-                    fmt::format("file sha256 {}, on-error {}, {} line(s) already committed; {}",
-                                *sha, mode, progress.committed_lines,
-                                DescribeCollection(collection)))));
+      *txn,
+      m.Event(ctx, existing.has_value() ? "import.resume" : "import.start", target, "allow",
+              fmt::format("file sha256 {}, on-error {}, {} line(s) already committed; {}", *sha,
+                          mode, progress.committed_lines, DescribeCollection(collection)))));
 
   // The header, then (reject-file mode) a validation pass, then the import pass.
-  auto open_rows = [&]() -> Result<std::pair<std::unique_ptr<CsvReader>, std::vector<std::string>>> {
+  auto open_rows =
+      [&]() -> Result<std::pair<std::unique_ptr<CsvReader>, std::vector<std::string>>> {
     CUSTOS_ASSIGN_OR_RETURN(auto reader, CsvReader::Open(file));
     CUSTOS_ASSIGN_OR_RETURN(auto header, reader->Next());
-    if (!header.has_value()) return InvalidArgument("line 1: the file is empty (a header is required)");
+    if (!header.has_value())
+      return InvalidArgument("line 1: the file is empty (a header is required)");
     CUSTOS_ASSIGN_OR_RETURN(auto columns, MapHeader(*m.config, *header));
     return std::make_pair(std::move(reader), std::move(columns));
   };
@@ -199,10 +201,10 @@ Result<ImportReport> CustomerService::ImportCsv(const Context& ctx, const std::f
       if (!st.ok()) record_error((*rec)->line, st);
     }
     if (report.rejected > 0) {
-      Status refused = m.Refuse(
-          ctx, "import.reject", target,
-          InvalidArgument(fmt::format("{} bad row(s); nothing imported (on-error reject-file)",
-                                      report.rejected)));
+      Status refused =
+          m.Refuse(ctx, "import.reject", target,
+                   InvalidArgument(fmt::format(
+                       "{} bad row(s); nothing imported (on-error reject-file)", report.rejected)));
       if (refused.code() == Code::kUnavailable) return refused;
       return report;
     }
@@ -258,17 +260,17 @@ Result<ImportReport> CustomerService::ImportCsv(const Context& ctx, const std::f
       if (!p.status.ok()) {
         record_error(p.line, p.status);
         CUSTOS_RETURN_IF_ERROR(m.audit->Append(
-            *btxn, m.Event(ctx, "import.reject_row", target, "deny",
-                           fmt::format("line {}: {}", p.line, p.status.message()),
-                           FieldNames(p.raw))));
+            *btxn,
+            m.Event(ctx, "import.reject_row", target, "deny",
+                    fmt::format("line {}: {}", p.line, p.status.message()), FieldNames(p.raw))));
         continue;
       }
       CUSTOS_RETURN_IF_ERROR(btxn->InsertCustomer(p.row));
       CUSTOS_RETURN_IF_ERROR(btxn->PutWrappedKey(p.key));
       CUSTOS_RETURN_IF_ERROR(btxn->StageIndexEntries(p.row.customer_id, p.index));
       collection.evidence_ref = p.row.source;  // "import:<import_id>:<line>"
-      CUSTOS_RETURN_IF_ERROR(AppendCollection(*btxn, p.row.customer_id, collection, ctx.actor,
-                                              p.row.created_at_ms));
+      CUSTOS_RETURN_IF_ERROR(
+          AppendCollection(*btxn, p.row.customer_id, collection, ctx.actor, p.row.created_at_ms));
       CUSTOS_RETURN_IF_ERROR(m.audit->Append(
           *btxn, m.Event(ctx, "customer.create", CustomerTarget(p.row.customer_id), "allow",
                          fmt::format("import {} line {}", progress.import_id, p.line), p.names)));
@@ -351,10 +353,10 @@ Result<ImportReport> CustomerService::ImportCsv(const Context& ctx, const std::f
   progress.state = "done";
   progress.updated_at_ms = m.Now();
   CUSTOS_RETURN_IF_ERROR(done->PutImport(progress));
-  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-      *done, m.Event(ctx, "import.finish", target, "allow",
-                     fmt::format("{} imported, {} rejected in all", progress.imported,
-                                 progress.rejected))));
+  CUSTOS_RETURN_IF_ERROR(
+      m.AuditAndCommit(*done, m.Event(ctx, "import.finish", target, "allow",
+                                      fmt::format("{} imported, {} rejected in all",
+                                                  progress.imported, progress.rejected))));
   return report;
 }
 

@@ -26,7 +26,7 @@ inline constexpr std::string_view kMetaKekRotation = "kek_rotation";      // "st
 struct KekState {
   uint32_t active = 1;
   std::map<uint32_t, std::string> versions{{1, "active"}};  // version -> state
-  std::string rotation = "none";  // "none", "running", "done"
+  std::string rotation = "none";                            // "none", "running", "done"
   uint32_t from = 0;
   uint32_t to = 0;
   int64_t rewrapped = 0;

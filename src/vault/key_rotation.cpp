@@ -48,11 +48,9 @@ Status BeginRotation(VaultState& m, KekState& state) {
 
 // One batch of DEKs after the cursor, rewrapped and committed with the progress. false when
 // the pass has nothing left.
-Result<bool> RewrapBatch(VaultState& m, KekState& state, size_t batch_size,
-                         RotateReport& report) {
+Result<bool> RewrapBatch(VaultState& m, KekState& state, size_t batch_size, RotateReport& report) {
   CUSTOS_ASSIGN_OR_RETURN(auto txn, m.store->Begin());
-  CUSTOS_ASSIGN_OR_RETURN(auto rows,
-                          txn->ListWrappedKeysNotAt(state.to, state.cursor, batch_size));
+  CUSTOS_ASSIGN_OR_RETURN(auto rows, txn->ListWrappedKeysNotAt(state.to, state.cursor, batch_size));
   if (rows.empty()) return false;
   int64_t rewrapped = 0;
   int64_t gone = 0;
@@ -64,9 +62,8 @@ Result<bool> RewrapBatch(VaultState& m, KekState& state, size_t batch_size,
                                 row.kek_version, fresh.status().message()));
     }
     CUSTOS_ASSIGN_OR_RETURN(
-        bool replaced,
-        txn->ReplaceWrappedKey({row.customer_id, state.to, std::move(fresh).value()},
-                               row.kek_version));
+        bool replaced, txn->ReplaceWrappedKey({row.customer_id, state.to, std::move(fresh).value()},
+                                              row.kek_version));
     ++(replaced ? rewrapped : gone);
   }
   KekState next = state;
@@ -85,8 +82,7 @@ Result<bool> RewrapBatch(VaultState& m, KekState& state, size_t batch_size,
 // Ends a pass: done when nothing is left under an older version (then the vault keys are
 // rewrapped once more, for secrets sealed meanwhile, and the end is audited); otherwise the
 // cursor starts over. Returns whether the rotation is done.
-Result<bool> FinishPass(VaultState& m, const Context& ctx, KekState& state,
-                        RotateReport& report) {
+Result<bool> FinishPass(VaultState& m, const Context& ctx, KekState& state, RotateReport& report) {
   CUSTOS_ASSIGN_OR_RETURN(auto txn, m.store->Begin());
   CUSTOS_ASSIGN_OR_RETURN(auto left, txn->ListWrappedKeysNotAt(state.to, "", 1));
   KekState next = state;
@@ -108,8 +104,8 @@ Result<bool> FinishPass(VaultState& m, const Context& ctx, KekState& state,
                     fmt::format("finished: KEK v{} -> v{} ({}): {} DEKs rewrapped, {} destroyed "
                                 "meanwhile, {} vault keys; older versions retiring until "
                                 "`custos key retire`",
-                                next.from, next.to, m.keyring->provider().Kind(),
-                                next.rewrapped, next.gone, report.vault_keys))));
+                                next.from, next.to, m.keyring->provider().Kind(), next.rewrapped,
+                                next.gone, report.vault_keys))));
   state = std::move(next);
   return true;
 }
@@ -175,10 +171,10 @@ Result<RotateReport> KeyService::Rotate(const Context& ctx_in, const RotateOptio
     if (report.complete) return report;
     ++pass;
   }
-  return Unavailable(fmt::format(
-      "keys are still being wrapped under an older KEK version after {} passes; rerun "
-      "`custos key rotate` to continue",
-      kMaxPasses));
+  return Unavailable(
+      fmt::format("keys are still being wrapped under an older KEK version after {} passes; rerun "
+                  "`custos key rotate` to continue",
+                  kMaxPasses));
 }
 
 Result<KeyStatus> KeyService::GetStatus(const Context& ctx_in) {
@@ -207,8 +203,12 @@ Result<KeyStatus> KeyService::GetStatus(const Context& ctx_in) {
     view.material_present = m.keyring->provider().HoldsVersion(v);
     out.versions.push_back(view);
   }
-  out.rotation = {state.rotation, state.from,          state.to,
-                  state.rewrapped, CountNotAt(counts, state.active), state.started_at_ms,
+  out.rotation = {state.rotation,
+                  state.from,
+                  state.to,
+                  state.rewrapped,
+                  CountNotAt(counts, state.active),
+                  state.started_at_ms,
                   state.finished_at_ms};
   CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
       *txn, m.Event(ctx, "key.status", kTarget, "allow",
@@ -225,8 +225,9 @@ Status KeyService::Retire(const Context& ctx_in, uint32_t version) {
   CUSTOS_ASSIGN_OR_RETURN(KekState state, ReadKekState(*txn));
   const auto it = state.versions.find(version);
   if (it == state.versions.end()) {
-    return m.DenyAndCommit(*txn, ctx, kAction, target,
-                           NotFound(fmt::format("KEK version {}: the vault never had it", version)));
+    return m.DenyAndCommit(
+        *txn, ctx, kAction, target,
+        NotFound(fmt::format("KEK version {}: the vault never had it", version)));
   }
   if (it->second == "retired") {
     return m.AuditAndCommit(*txn, m.Event(ctx, kAction, target, "allow", "already retired"));
@@ -235,8 +236,8 @@ Status KeyService::Retire(const Context& ctx_in, uint32_t version) {
   if (version == state.active) {
     refusal = FailedPrecondition(fmt::format("KEK version {} is the active one", version));
   } else if (state.rotation == "running") {
-    refusal = FailedPrecondition(
-        "a rotation is unfinished; run `custos key rotate` to finish it first");
+    refusal =
+        FailedPrecondition("a rotation is unfinished; run `custos key rotate` to finish it first");
   }
   if (refusal.ok()) {
     CUSTOS_ASSIGN_OR_RETURN(auto counts, txn->CountWrappedKeysByVersion());
@@ -247,8 +248,8 @@ Status KeyService::Retire(const Context& ctx_in, uint32_t version) {
     for (const VaultKeyRef& k : vault_keys) others += k.kek_version == version ? 1 : 0;
     if (deks != 0 || others != 0) {
       refusal = FailedPrecondition(fmt::format(
-          "KEK version {} still wraps {} DEKs and {} vault keys; run `custos key rotate`",
-          version, deks, others));
+          "KEK version {} still wraps {} DEKs and {} vault keys; run `custos key rotate`", version,
+          deks, others));
     }
   }
   if (!refusal.ok()) return m.DenyAndCommit(*txn, ctx, kAction, target, refusal);

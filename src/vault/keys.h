@@ -27,8 +27,8 @@ struct VaultState;
 struct KekVersionView {
   uint32_t version = 0;
   std::string state;
-  int64_t wrapped_deks = 0;  // customers' DEKs wrapped under it
-  int64_t vault_keys = 0;    // index keys, signing key, key check, TOTP secrets under it
+  int64_t wrapped_deks = 0;       // customers' DEKs wrapped under it
+  int64_t vault_keys = 0;         // index keys, signing key, key check, TOTP secrets under it
   bool material_present = false;  // the provider can find its key (keyfile, HSM object)
 };
 
@@ -61,14 +61,13 @@ struct RotateOptions {
 struct RotateReport {
   uint32_t from_version = 0;
   uint32_t to_version = 0;
-  bool resumed = false;     // an interrupted rotation was continued
-  bool complete = false;    // every key is under to_version
-  int64_t rewrapped = 0;    // DEKs rewrapped by this run
-  int64_t gone = 0;         // DEKs destroyed while the rotation ran (left destroyed)
-  int64_t vault_keys = 0;   // index keys, signing key, key check, TOTP secrets rewrapped
+  bool resumed = false;    // an interrupted rotation was continued
+  bool complete = false;   // every key is under to_version
+  int64_t rewrapped = 0;   // DEKs rewrapped by this run
+  int64_t gone = 0;        // DEKs destroyed while the rotation ran (left destroyed)
+  int64_t vault_keys = 0;  // index keys, signing key, key check, TOTP secrets rewrapped
   int64_t batches = 0;
 };
-
 
 class KeyService {
  public:
@@ -92,10 +91,8 @@ class KeyService {
   // NotFound for a version the vault never had. Retiring a retired version is OK (nothing).
   Status Retire(const Context& ctx, uint32_t version);
 
-
  private:
   VaultState* state_;
-
 };
 
 }  // namespace custos::vault

@@ -51,14 +51,14 @@ struct AccountClosureView {
 
 // One line of a plan (lifecycle::PlanItem): due, or due but held back (`held` says why).
 struct RetentionItemView {
-  std::string kind;         // "customer", "transaction", "note"
+  std::string kind;  // "customer", "transaction", "note"
   std::string customer_id;
-  std::string record_id;    // the transaction or note id; empty for a customer
-  std::string rule;         // the retention class
+  std::string record_id;  // the transaction or note id; empty for a customer
+  std::string rule;       // the retention class
   std::string event;
   int64_t event_ms = 0;
   int64_t due_ms = 0;
-  std::string held;         // empty when due
+  std::string held;  // empty when due
 };
 
 struct RetentionPlanView {
@@ -76,7 +76,7 @@ struct RetentionRunReport {
   std::string run_id;
   std::string plan_id;
   std::string approval_id;
-  int64_t customers = 0;     // destroyed by this run (all attempts)
+  int64_t customers = 0;  // destroyed by this run (all attempts)
   int64_t transactions = 0;
   int64_t notes = 0;
   int64_t skipped_held = 0;  // listed, but under a legal hold or an open data-subject request

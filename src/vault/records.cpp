@@ -19,13 +19,13 @@
 namespace custos::vault {
 namespace {
 
-
 // The transaction record (E-commerce Law Art. 31 keeps these for 3 years): a fixed shape.
 Result<FieldValues> NormalizeTransaction(const FieldValues& in) {
   static const std::regex kAmount(R"(^-?[0-9]{1,15}(\.[0-9]{1,4})?$)");
   static const std::regex kCurrency(R"(^[A-Z]{3}$)");
   // The shape only, as always: the date part is checked by the "date" validator below.
-  static constexpr core::TimestampForms kOccurredAt{.date_only = true, .space_separator = true,
+  static constexpr core::TimestampForms kOccurredAt{.date_only = true,
+                                                    .space_separator = true,
                                                     .optional_seconds = true,
                                                     .optional_offset = true,
                                                     .check_values = false};
@@ -53,7 +53,8 @@ Result<FieldValues> NormalizeTransaction(const FieldValues& in) {
       if (!text.ok()) {
         return InvalidArgument(fmt::format("field '{}': {}", name, text.status().message()));
       }
-      if (text->size() > 200) return InvalidArgument(fmt::format("field '{}': longer than 200 bytes", name));
+      if (text->size() > 200)
+        return InvalidArgument(fmt::format("field '{}': longer than 200 bytes", name));
       out.emplace(name, std::move(text).value());
     } else {
       return InvalidArgument(fmt::format(
@@ -63,7 +64,8 @@ Result<FieldValues> NormalizeTransaction(const FieldValues& in) {
     }
   }
   for (const char* required : {"occurred_at", "product", "amount"}) {
-    if (!out.contains(required)) return InvalidArgument(fmt::format("field '{}': required", required));
+    if (!out.contains(required))
+      return InvalidArgument(fmt::format("field '{}': required", required));
   }
   out.try_emplace("currency", "CNY");
   return out;
@@ -99,8 +101,7 @@ Status RecordDenial(std::string_view kind, const access::Decision& d) {
 
 }  // namespace
 
-Result<std::string> RecordService::AddTransaction(const Context& ctx,
-                                                  std::string_view customer_id,
+Result<std::string> RecordService::AddTransaction(const Context& ctx, std::string_view customer_id,
                                                   const FieldValues& fields,
                                                   std::string_view source) {
   VaultState& m = *state_;
@@ -122,9 +123,9 @@ Result<std::string> RecordService::AddTransaction(const Context& ctx,
           FieldNames(fields));
     }
     CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek, m.LoadDek(s.txn, customer_id));
-    CUSTOS_ASSIGN_OR_RETURN(const access::Decision decision,
-                            DecideRecord(m, s, op.action, customer_id, "transaction",
-                                         TransactionLevel(*m.config)));
+    CUSTOS_ASSIGN_OR_RETURN(
+        const access::Decision decision,
+        DecideRecord(m, s, op.action, customer_id, "transaction", TransactionLevel(*m.config)));
     if (decision.effect == access::Effect::kDeny) {
       return Verdict::Deny(RecordDenial("transaction", decision), FieldNames(fields));
     }
@@ -133,9 +134,9 @@ Result<std::string> RecordService::AddTransaction(const Context& ctx,
     row.created_at_ms = s.now_ms;
     row.txn_id = NewId(row.created_at_ms);
     row.source = std::string(source);
-    CUSTOS_ASSIGN_OR_RETURN(row.ciphertext,
-                            m.keyring->SealRecord(dek, customer_id, "txn", row.txn_id,
-                                                  EncodeFields(*normalised)));
+    CUSTOS_ASSIGN_OR_RETURN(
+        row.ciphertext,
+        m.keyring->SealRecord(dek, customer_id, "txn", row.txn_id, EncodeFields(*normalised)));
     CUSTOS_RETURN_IF_ERROR(s.txn.InsertTransaction(row));
     txn_id = row.txn_id;
     return Verdict::Allow(fmt::format("txn {}; {}", row.txn_id, decision.reason),
@@ -144,8 +145,8 @@ Result<std::string> RecordService::AddTransaction(const Context& ctx,
   return txn_id;
 }
 
-Result<std::vector<TransactionView>> RecordService::ListTransactions(
-    const Context& ctx, std::string_view customer_id) {
+Result<std::vector<TransactionView>> RecordService::ListTransactions(const Context& ctx,
+                                                                     std::string_view customer_id) {
   VaultState& m = *state_;
   const Operation op{schema::Action::kTxnRead, CustomerTarget(customer_id)};
   std::vector<store::TransactionRow> rows;
@@ -176,9 +177,9 @@ Result<std::vector<TransactionView>> RecordService::ListTransactions(
   std::vector<TransactionView> out;
   out.reserve(rows.size());
   for (const store::TransactionRow& row : rows) {
-    CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes plain,
-                            m.keyring->OpenRecord(dek, customer_id, "txn", row.txn_id,
-                                                  row.ciphertext));
+    CUSTOS_ASSIGN_OR_RETURN(
+        crypto::SecretBytes plain,
+        m.keyring->OpenRecord(dek, customer_id, "txn", row.txn_id, row.ciphertext));
     CUSTOS_ASSIGN_OR_RETURN(FieldValues fields, DecodeFields(plain));
     if (masked) {
       for (auto& [name, value] : fields) value = Shown(decision, std::move(value));
@@ -210,9 +211,9 @@ Result<std::string> RecordService::AddNote(const Context& ctx, std::string_view 
     if (!missing.ok()) return Verdict::Deny(missing, {"text"});
     // Writing a note is granted at the note kind's level: the writer supplies the text; who
     // may read it back is decided at the (possibly stricter) level it is sealed at.
-    CUSTOS_ASSIGN_OR_RETURN(const access::Decision decision,
-                            DecideRecord(m, s, op.action, customer_id, "note",
-                                         NoteLevel(*m.config)));
+    CUSTOS_ASSIGN_OR_RETURN(
+        const access::Decision decision,
+        DecideRecord(m, s, op.action, customer_id, "note", NoteLevel(*m.config)));
     if (decision.effect == access::Effect::kDeny) {
       return Verdict::Deny(RecordDenial("note", decision), {"text"});
     }
@@ -231,19 +232,18 @@ Result<std::string> RecordService::AddNote(const Context& ctx, std::string_view 
     row.created_at_ms = s.now_ms;
     row.note_id = NewId(row.created_at_ms);
     row.source = std::string(source);
-    row.level = std::max(NoteLevel(*m.config),
-                         scan::StrictestLevel(findings).value_or(Level::kGeneral));
+    row.level =
+        std::max(NoteLevel(*m.config), scan::StrictestLevel(findings).value_or(Level::kGeneral));
     const std::string pii = fmt::format("{}", fmt::join(pii_types, ","));
     FieldValues body{{"text", *normalised}, {"pii_types", pii}};
     CUSTOS_ASSIGN_OR_RETURN(row.ciphertext, m.keyring->SealRecord(dek, customer_id, "note",
-                                                                  row.note_id,
-                                                                  EncodeFields(body)));
+                                                                  row.note_id, EncodeFields(body)));
     CUSTOS_RETURN_IF_ERROR(s.txn.InsertNote(row));
     note_id = row.note_id;
-    return Verdict::Allow(fmt::format("note {} sealed {}; personal data found: {}; {}",
-                                      row.note_id, LevelName(row.level),
-                                      pii.empty() ? "none" : pii, decision.reason),
-                          {"text"});
+    return Verdict::Allow(
+        fmt::format("note {} sealed {}; personal data found: {}; {}", row.note_id,
+                    LevelName(row.level), pii.empty() ? "none" : pii, decision.reason),
+        {"text"});
   }));
   return note_id;
 }
@@ -260,9 +260,9 @@ Result<std::vector<NoteView>> RecordService::ListNotes(const Context& ctx,
     CUSTOS_RETURN_IF_ERROR(CheckCustomer(s, customer_id, missing));
     if (!missing.ok()) return Verdict::Deny(missing);
     // Notes are read at the kind's level, and each note at the level it was sealed at.
-    CUSTOS_ASSIGN_OR_RETURN(const access::Decision decision,
-                            DecideRecord(m, s, op.action, customer_id, "note",
-                                         NoteLevel(*m.config)));
+    CUSTOS_ASSIGN_OR_RETURN(
+        const access::Decision decision,
+        DecideRecord(m, s, op.action, customer_id, "note", NoteLevel(*m.config)));
     if (decision.effect == access::Effect::kDeny) {
       return Verdict::Deny(RecordDenial("note", decision));
     }
@@ -279,10 +279,9 @@ Result<std::vector<NoteView>> RecordService::ListNotes(const Context& ctx,
       }
       if (per_note.back().effect == access::Effect::kDeny) ++withheld;
     }
-    Verdict v = Verdict::Allow(
-        fmt::format("{} note(s), {} withheld by level; {}", rows.size() - withheld, withheld,
-                    decision.reason),
-        {decision.effect == access::Effect::kMask ? "text~" : "text"});
+    Verdict v = Verdict::Allow(fmt::format("{} note(s), {} withheld by level; {}",
+                                           rows.size() - withheld, withheld, decision.reason),
+                               {decision.effect == access::Effect::kMask ? "text~" : "text"});
     v.decision = std::string(access::EffectName(decision.effect));
     return v;
   }));
@@ -290,12 +289,13 @@ Result<std::vector<NoteView>> RecordService::ListNotes(const Context& ctx,
   for (size_t i = 0; i < rows.size(); ++i) {
     const store::NoteRow& row = rows[i];
     if (per_note[i].effect == access::Effect::kDeny) continue;
-    CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes plain,
-                            m.keyring->OpenRecord(dek, customer_id, "note", row.note_id,
-                                                  row.ciphertext));
+    CUSTOS_ASSIGN_OR_RETURN(
+        crypto::SecretBytes plain,
+        m.keyring->OpenRecord(dek, customer_id, "note", row.note_id, row.ciphertext));
     CUSTOS_ASSIGN_OR_RETURN(FieldValues fields, DecodeFields(plain));
-    NoteView view{row.note_id, row.customer_id, row.created_at_ms, row.source, row.level,
-                  Shown(per_note[i], fields["text"]), {}};
+    NoteView view{row.note_id, row.customer_id, row.created_at_ms,
+                  row.source,  row.level,       Shown(per_note[i], fields["text"]),
+                  {}};
     std::stringstream types(fields["pii_types"]);
     for (std::string t; std::getline(types, t, ',');) view.pii_types.push_back(t);
     out.push_back(std::move(view));

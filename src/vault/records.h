@@ -39,7 +39,6 @@ struct NoteView {
   std::vector<std::string> pii_types;  // what the scanner found when it was added: "mobile", ...
 };
 
-
 class RecordService {
  public:
   // Made by Vault::Open; borrows the vault's state, which outlives it.
@@ -59,10 +58,8 @@ class RecordService {
                               std::string_view text, std::string_view source);
   Result<std::vector<NoteView>> ListNotes(const Context& ctx, std::string_view customer_id);
 
-
  private:
   VaultState* state_;
-
 };
 
 }  // namespace custos::vault

@@ -59,7 +59,9 @@ std::string Counted(const std::vector<lifecycle::PlanItem>& items) {
 
 }  // namespace
 
-void LifecycleService::SetDestructionHook(DestructionHook hook) { state_->on_destroyed = std::move(hook); }
+void LifecycleService::SetDestructionHook(DestructionHook hook) {
+  state_->on_destroyed = std::move(hook);
+}
 
 // --- legal holds ---
 
@@ -88,7 +90,8 @@ Result<std::string> LifecycleService::PlaceHold(const Context& ctx, const HoldRe
     }
     std::set<std::string> seen;
     for (const std::string& c : request.customers) {
-      if (!ValidCustomerId(c)) return Verdict::Deny(InvalidArgument("customers: not a customer id"));
+      if (!ValidCustomerId(c))
+        return Verdict::Deny(InvalidArgument("customers: not a customer id"));
       if (!seen.insert(c).second) continue;
       CUSTOS_ASSIGN_OR_RETURN(auto row, s.txn.GetCustomer(c));
       if (!row.has_value()) return Verdict::Deny(NotFound("customers: no such customer"));
@@ -120,8 +123,8 @@ Result<std::vector<HoldView>> LifecycleService::ListHolds(const Context& ctx,
                                                           std::string_view customer_id,
                                                           bool in_force_only) {
   const Operation op{Action::kHoldList,
-                     customer_id.empty() ? "hold:*" : CustomerTarget(customer_id),
-                     Basis::kPurpose, kLegalObligation};
+                     customer_id.empty() ? "hold:*" : CustomerTarget(customer_id), Basis::kPurpose,
+                     kLegalObligation};
   std::vector<HoldView> out;
   CUSTOS_RETURN_IF_ERROR(Write(*state_, ctx, op, [&](Scope& s) -> Result<Verdict> {
     if (!customer_id.empty() && !ValidCustomerId(customer_id)) {
@@ -223,8 +226,8 @@ Result<RetentionPlanView> LifecycleService::RunScheduledRetentionPlan() {
   std::string reason;
   CUSTOS_ASSIGN_OR_RETURN(RetentionPlanView view,
                           SweepAndSave(impl, *txn, std::move(plan), "scheduled plan", reason));
-  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
-      *txn, impl.Event(ctx, "retention.plan", target, "allow", reason)));
+  CUSTOS_RETURN_IF_ERROR(
+      impl.AuditAndCommit(*txn, impl.Event(ctx, "retention.plan", target, "allow", reason)));
   return view;
 }
 

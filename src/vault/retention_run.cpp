@@ -13,8 +13,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <thread>
 #include <optional>
+#include <thread>
 
 #include "access/approval.h"
 #include "core/env.h"
@@ -26,7 +26,7 @@
 namespace custos::vault {
 namespace {
 
-constexpr size_t kRunBatch = 256;  // items per storage transaction
+constexpr size_t kRunBatch = 256;         // items per storage transaction
 constexpr int kCheckpointAttempts = 100;  // 50 ms apart: 5 s in all
 constexpr std::string_view kMetaVaultId = "vault_id";
 
@@ -74,11 +74,13 @@ Result<store::ApprovalRow> FindApproval(store::Transaction& txn,
     return row;
   }
   if (changed) {
-    return FailedPrecondition("dual control: the approval names other plan content (the plan "
-                              "changed after approval)");
+    return FailedPrecondition(
+        "dual control: the approval names other plan content (the plan "
+        "changed after approval)");
   }
-  return FailedPrecondition("dual control: no destruction request naming this plan is "
-                            "approved by a second staff member and in force");
+  return FailedPrecondition(
+      "dual control: no destruction request naming this plan is "
+      "approved by a second staff member and in force");
 }
 
 // Step 1. Refusals are audited.
@@ -115,12 +117,12 @@ Result<RunState> StartRun(VaultState& impl, const Context& ctx_in, std::string_v
   plan->updated_at_ms = s.started_at_ms;
   CUSTOS_RETURN_IF_ERROR(txn->UpdateRetentionPlan(*plan));
   CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
-      *txn, impl.Event(s.ctx, "retention.run", s.target, "allow",
-                       fmt::format("run {} {}: {} due items; destruction approval {} by '{}' "
-                                   "(requested by '{}')",
-                                   plan->run_id, resumed ? "resumed" : "started",
-                                   content->due.size(), approval->approval_id,
-                                   approval->approver, approval->requester))));
+      *txn,
+      impl.Event(s.ctx, "retention.run", s.target, "allow",
+                 fmt::format("run {} {}: {} due items; destruction approval {} by '{}' "
+                             "(requested by '{}')",
+                             plan->run_id, resumed ? "resumed" : "started", content->due.size(),
+                             approval->approval_id, approval->approver, approval->requester))));
   s.plan = std::move(*plan);
   s.approval = std::move(*approval);
   s.content = std::move(content).value();
@@ -131,10 +133,11 @@ std::string ItemReason(const RunState& s, const lifecycle::PlanItem& item) {
   const std::string what = item.kind == "customer"
                                ? std::string("customer destroyed (key erased, every row deleted)")
                                : fmt::format("{} {} destroyed", item.kind, item.record_id);
-  return fmt::format("{}: class '{}' ceiling passed on {} (counted from {}); plan {}, "
-                     "approval {}, run {}",
-                     what, item.rule, lifecycle::UtcDay(item.due_ms), item.event,
-                     s.plan.plan_id, s.approval.approval_id, s.plan.run_id);
+  return fmt::format(
+      "{}: class '{}' ceiling passed on {} (counted from {}); plan {}, "
+      "approval {}, run {}",
+      what, item.rule, lifecycle::UtcDay(item.due_ms), item.event, s.plan.plan_id,
+      s.approval.approval_id, s.plan.run_id);
 }
 
 // True when an open data-subject request other than a deletion request names the customer
@@ -275,8 +278,10 @@ Status FinishRun(VaultState& impl, RunState& s, RetentionRunReport& report) {
     Status hook = impl.on_destroyed(
         DestructionNotice{s.vault_id, salt_hex, s.plan.run_id, ToEntries(run_rows)});
     if (!hook.ok()) {
-      return Unavailable("retention run: destroyed, but the destruction hook failed (run the "
-                         "plan again to retry): " + hook.message());
+      return Unavailable(
+          "retention run: destroyed, but the destruction hook failed (run the "
+          "plan again to retry): " +
+          hook.message());
     }
   }
   CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.store->Begin());
@@ -284,17 +289,18 @@ Status FinishRun(VaultState& impl, RunState& s, RetentionRunReport& report) {
   s.plan.updated_at_ms = facts.finished_at_ms;
   CUSTOS_RETURN_IF_ERROR(txn->UpdateRetentionPlan(s.plan));
   return impl.AuditAndCommit(
-      *txn, impl.Event(s.ctx, "retention.run", s.target, "allow",
-                       fmt::format("run {} done: destroyed {} customers, {} transactions, {} "
-                                   "notes; skipped {} held, {} gone; certificate {}.json",
-                                   s.plan.run_id, report.customers, report.transactions,
-                                   report.notes, report.skipped_held, report.skipped_gone,
-                                   s.plan.run_id)));
+      *txn,
+      impl.Event(s.ctx, "retention.run", s.target, "allow",
+                 fmt::format("run {} done: destroyed {} customers, {} transactions, {} "
+                             "notes; skipped {} held, {} gone; certificate {}.json",
+                             s.plan.run_id, report.customers, report.transactions, report.notes,
+                             report.skipped_held, report.skipped_gone, s.plan.run_id)));
 }
 
 }  // namespace
 
-Result<RetentionRunReport> LifecycleService::RunRetentionPlan(const Context& ctx, std::string_view plan_id) {
+Result<RetentionRunReport> LifecycleService::RunRetentionPlan(const Context& ctx,
+                                                              std::string_view plan_id) {
   VaultState& impl = *state_;
   CUSTOS_ASSIGN_OR_RETURN(RunState s, StartRun(impl, ctx, plan_id));
   RetentionRunReport report;

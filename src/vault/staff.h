@@ -18,7 +18,9 @@
 #include "vault/context.h"
 #include "vault/record_codec.h"
 
-namespace custos::schema { struct Config; }
+namespace custos::schema {
+struct Config;
+}
 
 namespace custos::vault {
 
@@ -88,15 +90,14 @@ struct TrainingRecord {
 
 // One line of `custos access explain` (StaffService::ExplainAccess).
 struct AccessExplanation {
-  std::string name;    // a field of the catalogue, or "transaction" / "note"
+  std::string name;  // a field of the catalogue, or "transaction" / "note"
   Level level = Level::kGeneral;
-  std::string action;  // customer.read, txn.read, note.read
-  std::string effect;  // "allow", "mask", "deny"
+  std::string action;     // customer.read, txn.read, note.read
+  std::string effect;     // "allow", "mask", "deny"
   std::string mask_rule;  // for "mask"
   std::string reason;
   bool break_glass = false;
 };
-
 
 class StaffService {
  public:
@@ -123,8 +124,8 @@ class StaffService {
   // 15; audited "auth.lockout"); FailedPrecondition when a required second factor is not
   // enrolled yet; InvalidArgument on a bad ttl or label.
   Result<IssuedToken> IssueToken(std::string_view staff_id, std::string_view password,
-                                 std::string_view totp_code, int64_t ttl_ms,
-                                 std::string_view label, Channel channel = Channel::kApi);
+                                 std::string_view totp_code, int64_t ttl_ms, std::string_view label,
+                                 Channel channel = Channel::kApi);
   // staff.manage or self. NotFound if the token does not exist (or is another's, for self).
   Status RevokeToken(const Context& ctx, std::string_view token_id);
   // staff.manage or self; every staff member's tokens when staff_id is empty (staff.manage).
@@ -144,8 +145,8 @@ class StaffService {
   Result<std::vector<StaffView>> List(const Context& ctx);
   // staff.manage (an administrator's reset), or self with the current password
   // (PermissionDenied when wrong or missing). Also clears a lock-out.
-  Status SetPassword(const Context& ctx, std::string_view staff_id,
-                     std::string_view new_password, std::string_view current_password = {});
+  Status SetPassword(const Context& ctx, std::string_view staff_id, std::string_view new_password,
+                     std::string_view current_password = {});
   // staff.manage, or self; re-enrolling one's own enrolled factor needs a current code
   // (PermissionDenied otherwise). Replaces any earlier secret; returns the new one once.
   Result<TotpEnrollment> EnrollTotp(const Context& ctx, std::string_view staff_id,
@@ -179,10 +180,8 @@ class StaffService {
   // service.metrics; audited "service.metrics". PermissionDenied without the grant.
   Status AuthorizeMetrics(const Context& ctx);
 
-
  private:
   VaultState* state_;
-
 };
 
 }  // namespace custos::vault

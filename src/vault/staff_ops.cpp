@@ -14,8 +14,8 @@
 #include "access/credentials.h"
 #include "access/lockout.h"
 #include "access/token.h"
-#include "access/training.h"
 #include "access/totp.h"
+#include "access/training.h"
 #include "vault/access_cache.h"
 #include "vault/admin_action.h"
 #include "vault/admission.h"
@@ -51,7 +51,7 @@ std::string StaffTarget(std::string_view id) {
 // --- authentication ---
 
 Result<std::string> StaffService::Authenticate(std::string_view bearer_token,
-                                        std::string_view request_id, Channel channel) {
+                                               std::string_view request_id, Channel channel) {
   VaultState& impl = *state_;
   if (impl.closed) return FailedPrecondition("vault is closed");
   const int64_t now = impl.Now();
@@ -136,8 +136,8 @@ struct LoginCheck {
 }  // namespace
 
 Result<IssuedToken> StaffService::IssueToken(std::string_view staff_id, std::string_view password,
-                                      std::string_view totp_code, int64_t ttl_ms,
-                                      std::string_view label, Channel channel) {
+                                             std::string_view totp_code, int64_t ttl_ms,
+                                             std::string_view label, Channel channel) {
   VaultState& impl = *state_;
   if (impl.closed) return FailedPrecondition("vault is closed");
   Context ctx;
@@ -224,8 +224,8 @@ Result<IssuedToken> StaffService::IssueToken(std::string_view staff_id, std::str
     CUSTOS_RETURN_IF_ERROR(txn->PutStaffCredential(*cred));
     CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(*txn));
     const std::string what = !check.password_ok ? "wrong password"
-                             : replayed             ? "TOTP code already used"
-                                                    : "wrong TOTP code";
+                             : replayed         ? "TOTP code already used"
+                                                : "wrong TOTP code";
     CUSTOS_RETURN_IF_ERROR(impl.audit->Append(
         *txn, impl.Event(ctx, "auth.login", target, "deny",
                          fmt::format("{} (failure {} in a row)", what, cred->failed_attempts))));
@@ -233,8 +233,7 @@ Result<IssuedToken> StaffService::IssueToken(std::string_view staff_id, std::str
       CUSTOS_RETURN_IF_ERROR(impl.audit->Append(
           *txn, impl.Event(ctx, "auth.lockout", target, "deny",
                            fmt::format("locked for {} minutes after {} failures",
-                                       policy.lock_ms / 60000,
-                                       cred->failed_attempts))));
+                                       policy.lock_ms / 60000, cred->failed_attempts))));
     }
     Status st = txn->Commit();
     if (!st.ok()) return Unavailable("audit log cannot be written: " + st.message());
@@ -258,13 +257,12 @@ Result<IssuedToken> StaffService::IssueToken(std::string_view staff_id, std::str
   CUSTOS_RETURN_IF_ERROR(txn->InsertApiToken(row));
   CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(*txn));
   CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
-      *txn, impl.Event(ctx, "auth.login", IdTarget("token", row.token_id), "allow",
-                       fmt::format("token issued, expires {} UTC{}",
-                                   access::UtcDate(row.expires_at_ms),
-                                   cred->totp_sealed.empty() ? "" : ", second factor checked"))));
+      *txn,
+      impl.Event(ctx, "auth.login", IdTarget("token", row.token_id), "allow",
+                 fmt::format("token issued, expires {} UTC{}", access::UtcDate(row.expires_at_ms),
+                             cred->totp_sealed.empty() ? "" : ", second factor checked"))));
   return IssuedToken{row.token_id, row.staff_id, std::move(fresh.secret), row.expires_at_ms};
 }
-
 
 // --- tokens ---
 
@@ -276,7 +274,7 @@ std::string TokenState(const store::ApiTokenRow& row, int64_t now) {
 }
 
 TokenView ToView(const store::ApiTokenRow& row, int64_t now) {
-  return TokenView{row.token_id,      row.staff_id,      row.label,         row.created_at_ms,
+  return TokenView{row.token_id,      row.staff_id,      row.label,           row.created_at_ms,
                    row.expires_at_ms, row.revoked_at_ms, TokenState(row, now)};
 }
 
@@ -328,8 +326,7 @@ Result<std::vector<TokenView>> StaffService::ListTokens(const Context& ctx,
                                 out.clear();
                                 CUSTOS_ASSIGN_OR_RETURN(auto rows, s.txn.ListApiTokens(staff_id));
                                 for (const auto& row : rows) out.push_back(ToView(row, s.now_ms));
-                                return Verdict::Allow(
-                                    fmt::format("{} tokens listed", out.size()));
+                                return Verdict::Allow(fmt::format("{} tokens listed", out.size()));
                               }));
   return out;
 }
@@ -346,9 +343,9 @@ Status CheckStaffText(std::string_view what, std::string_view value, bool requir
   if (!Printable(value, 128)) {
     return InvalidArgument(fmt::format("{}: 1 to 128 printable characters", what));
   }
-  for (std::string_view bidi : {"\xE2\x80\xAA", "\xE2\x80\xAB", "\xE2\x80\xAC", "\xE2\x80\xAD",
-                                "\xE2\x80\xAE", "\xE2\x81\xA6", "\xE2\x81\xA7", "\xE2\x81\xA8",
-                                "\xE2\x81\xA9"}) {
+  for (std::string_view bidi :
+       {"\xE2\x80\xAA", "\xE2\x80\xAB", "\xE2\x80\xAC", "\xE2\x80\xAD", "\xE2\x80\xAE",
+        "\xE2\x81\xA6", "\xE2\x81\xA7", "\xE2\x81\xA8", "\xE2\x81\xA9"}) {
     if (value.find(bidi) != std::string_view::npos) {
       return InvalidArgument(fmt::format("{}: no bidirectional override characters", what));
     }
@@ -499,8 +496,7 @@ Status StaffService::Update(const Context& ctx, std::string_view staff_id,
     }
     CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(s.txn));
     return Verdict::Allow(fmt::format("post '{}', roles {}, status {}; {} tokens revoked{}",
-                                      row.post, row.roles, row.status, revoked,
-                                      GrantNote(granted)),
+                                      row.post, row.roles, row.status, revoked, GrantNote(granted)),
                           changed);
   });
 }
@@ -508,12 +504,11 @@ Status StaffService::Update(const Context& ctx, std::string_view staff_id,
 Result<const schema::Config*> StaffService::ListRoles(const Context& ctx) {
   VaultState& impl = *state_;
   // The entry is durable before the catalogue is handed out.
-  CUSTOS_RETURN_IF_ERROR(Read(impl, ctx, AdminOp(Action::kRoleList, "roles"),
-                              [&](Scope&) -> Result<Verdict> {
-                                return Verdict::Allow(fmt::format(
-                                    "{} roles, {} posts", impl.config->roles.size(),
-                                    impl.config->posts.size()));
-                              }));
+  CUSTOS_RETURN_IF_ERROR(
+      Read(impl, ctx, AdminOp(Action::kRoleList, "roles"), [&](Scope&) -> Result<Verdict> {
+        return Verdict::Allow(fmt::format("{} roles, {} posts", impl.config->roles.size(),
+                                          impl.config->posts.size()));
+      }));
   return impl.config.get();
 }
 
@@ -535,8 +530,8 @@ Result<std::vector<StaffView>> StaffService::List(const Context& ctx) {
     out.clear();
     CUSTOS_ASSIGN_OR_RETURN(auto rows, s.txn.ListStaff());
     for (const store::StaffRow& row : rows) {
-      StaffView v{row.staff_id, row.display_name, row.post, SplitRoles(row.roles), row.status,
-                  row.created_at_ms};
+      StaffView v{row.staff_id,          row.display_name, row.post,
+                  SplitRoles(row.roles), row.status,       row.created_at_ms};
       CUSTOS_ASSIGN_OR_RETURN(auto cred, s.txn.GetStaffCredential(row.staff_id));
       if (cred.has_value()) {
         v.has_password = !cred->password_hash.empty();
@@ -563,8 +558,7 @@ Result<std::string> StoredPasswordHash(VaultState& impl, std::string_view staff_
 }  // namespace
 
 Status StaffService::SetPassword(const Context& ctx, std::string_view staff_id,
-                                 std::string_view new_password,
-                                 std::string_view current_password) {
+                                 std::string_view new_password, std::string_view current_password) {
   VaultState& impl = *state_;
   if (impl.closed) return FailedPrecondition("vault is closed");
   // One's own password is changed only with the current one (a stolen token is not enough);
@@ -711,8 +705,8 @@ Result<std::vector<TrainingRecord>> StaffService::ListTraining(const Context& ct
     out.clear();
     CUSTOS_ASSIGN_OR_RETURN(auto rows, s.txn.ListTraining(staff_id));
     for (const store::TrainingRow& r : rows) {
-      out.push_back(TrainingRecord{r.staff_id, r.course, r.completed_at_ms, r.valid_until_ms,
-                                   r.recorded_by});
+      out.push_back(
+          TrainingRecord{r.staff_id, r.course, r.completed_at_ms, r.valid_until_ms, r.recorded_by});
     }
     return Verdict::Allow(fmt::format("{} records listed", out.size()));
   }));

@@ -49,9 +49,10 @@ Status CheckSpec(const SubjectRequestSpec& spec) {
         "explanation (PIPL Art. 44-48)");
   }
   if (!PrintableText(spec.reference, kMinReference, kMaxReference)) {
-    return InvalidArgument(fmt::format("reference: {} to {} bytes of printable text (a ticket "
-                                       "reference, no personal data)",
-                                       kMinReference, kMaxReference));
+    return InvalidArgument(
+        fmt::format("reference: {} to {} bytes of printable text (a ticket "
+                    "reference, no personal data)",
+                    kMinReference, kMaxReference));
   }
   return Status::Ok();
 }
@@ -68,14 +69,21 @@ Result<SubjectRequestView> SubjectRequestService::Open(const Context& ctx,
     if (Status bad = CheckSpec(spec); !bad.ok()) return Verdict::Deny(bad);
     CUSTOS_ASSIGN_OR_RETURN(auto customer, s.txn.GetCustomer(spec.customer_id));
     if (!customer.has_value()) return Verdict::Deny(NotFound("customer_id: no such customer"));
-    store::SubjectRequestRow row{request_id,  spec.customer_id, spec.kind,
-                                 spec.reference, s.ctx.actor,  s.now_ms,
-                                 s.now_ms + kSubjectRequestAnswerMs, "", 0, ""};
+    store::SubjectRequestRow row{request_id,
+                                 spec.customer_id,
+                                 spec.kind,
+                                 spec.reference,
+                                 s.ctx.actor,
+                                 s.now_ms,
+                                 s.now_ms + kSubjectRequestAnswerMs,
+                                 "",
+                                 0,
+                                 ""};
     CUSTOS_RETURN_IF_ERROR(s.txn.InsertSubjectRequest(row));
     opened = ToView(row, s.now_ms);
     return Verdict::Allow(fmt::format("data-subject request '{}' of customer {}, due {}: {}",
-                                      row.kind, row.customer_id,
-                                      lifecycle::UtcDay(row.due_at_ms), row.reference));
+                                      row.kind, row.customer_id, lifecycle::UtcDay(row.due_at_ms),
+                                      row.reference));
   }));
   return std::move(*opened);
 }
@@ -104,10 +112,10 @@ Status SubjectRequestService::Close(const Context& ctx, std::string_view request
   });
 }
 
-Result<std::vector<SubjectRequestView>> SubjectRequestService::List(
-    const Context& ctx, std::string_view customer_id, bool open_only) {
-  const Operation op{Action::kDsrList,
-                     customer_id.empty() ? "dsr:*" : CustomerTarget(customer_id),
+Result<std::vector<SubjectRequestView>> SubjectRequestService::List(const Context& ctx,
+                                                                    std::string_view customer_id,
+                                                                    bool open_only) {
+  const Operation op{Action::kDsrList, customer_id.empty() ? "dsr:*" : CustomerTarget(customer_id),
                      Basis::kPurpose, kLegalObligation};
   std::vector<SubjectRequestView> out;
   CUSTOS_RETURN_IF_ERROR(Write(*state_, ctx, op, [&](Scope& s) -> Result<Verdict> {

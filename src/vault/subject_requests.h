@@ -42,11 +42,11 @@ struct SubjectRequestView {
   std::string reference;
   std::string opened_by;
   int64_t opened_at_ms = 0;
-  int64_t due_at_ms = 0;       // opened_at_ms + kSubjectRequestAnswerMs
-  std::string closed_by;       // empty while open
-  int64_t closed_at_ms = 0;    // 0 while open
-  std::string outcome;         // schema::kSubjectRequestOutcomes; empty while open
-  bool overdue = false;        // open, and the vault's time was past due_at_ms when read
+  int64_t due_at_ms = 0;     // opened_at_ms + kSubjectRequestAnswerMs
+  std::string closed_by;     // empty while open
+  int64_t closed_at_ms = 0;  // 0 while open
+  std::string outcome;       // schema::kSubjectRequestOutcomes; empty while open
+  bool overdue = false;      // open, and the vault's time was past due_at_ms when read
 };
 
 class SubjectRequestService {
@@ -66,24 +66,20 @@ class SubjectRequestService {
   // the vault's time now; returns it as stored (open). InvalidArgument for a bad customer id,
   // a kind outside schema::kSubjectRequestKinds, a reference that is not 3 to 200 printable
   // bytes; NotFound for an absent customer (nothing is written).
-  Result<SubjectRequestView> Open(const Context& ctx,
-                                                const SubjectRequestSpec& spec);
+  Result<SubjectRequestView> Open(const Context& ctx, const SubjectRequestSpec& spec);
   // dsr.manage. Closes an open request with an outcome of schema::kSubjectRequestOutcomes.
   // InvalidArgument for another outcome; NotFound if no such request is open (absent, or
   // already closed: a request closes once).
-  Status Close(const Context& ctx, std::string_view request_id,
-                             std::string_view outcome);
+  Status Close(const Context& ctx, std::string_view request_id, std::string_view outcome);
   // dsr.read. Requests naming `customer_id` (every customer's when empty), only open ones when
   // `open_only`, oldest first; at most the first 10,000 (narrow by customer or to open ones
   // to see the rest; the audit entry says when the list was cut). InvalidArgument for a bad
   // customer id (an unknown but well-formed one lists nothing).
-  Result<std::vector<SubjectRequestView>> List(const Context& ctx,
-                                                              std::string_view customer_id,
-                                                              bool open_only);
+  Result<std::vector<SubjectRequestView>> List(const Context& ctx, std::string_view customer_id,
+                                               bool open_only);
 
  private:
   VaultState* state_;
-
 };
 
 }  // namespace custos::vault

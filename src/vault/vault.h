@@ -31,8 +31,12 @@
 #include "vault/staff.h"
 #include "vault/subject_requests.h"
 
-namespace custos::schema { struct Config; }
-namespace custos::store { class Store; }
+namespace custos::schema {
+struct Config;
+}
+namespace custos::store {
+class Store;
+}
 
 namespace custos::vault {
 
@@ -40,7 +44,7 @@ struct VaultState;
 
 struct InitOptions {
   std::filesystem::path dir;
-  std::string suite = "aes256gcm";  // or "sm4gcm"
+  std::string suite = "aes256gcm";   // or "sm4gcm"
   std::string provider = "keyfile";  // or "passphrase", "pkcs11"
   std::string passphrase;            // for the passphrase provider (the CLI reads it from env)
   Clock now_ms;                      // defaults to the system clock

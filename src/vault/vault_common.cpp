@@ -117,10 +117,12 @@ audit::AuditEvent VaultState::Event(const Context& ctx, std::string_view action,
   return EventFor(ctx, action, target, decision, reason, std::move(fields));
 }
 
-Result<std::unique_ptr<store::Transaction>> VaultState::BeginAuthorized(
-    const Context& ctx, std::string_view action, std::string_view target) {
+Result<std::unique_ptr<store::Transaction>> VaultState::BeginAuthorized(const Context& ctx,
+                                                                        std::string_view action,
+                                                                        std::string_view target) {
   const std::optional<schema::Action> known = schema::ParseAction(action);
-  if (!known.has_value()) return Internal(fmt::format("action '{}' is not in the catalogue", action));
+  if (!known.has_value())
+    return Internal(fmt::format("action '{}' is not in the catalogue", action));
   CUSTOS_ASSIGN_OR_RETURN(Admitted admitted,
                           BeginAdmitted(*this, ctx, Operation{*known, std::string(target)}));
   return std::move(admitted.txn);
@@ -129,13 +131,14 @@ Result<std::unique_ptr<store::Transaction>> VaultState::BeginAuthorized(
 Result<BatchAdmission> VaultState::Admit(BatchScope& scope, const Context& ctx,
                                          std::string_view action) const {
   const std::optional<schema::Action> known = schema::ParseAction(action);
-  if (!known.has_value()) return Internal(fmt::format("action '{}' is not in the catalogue", action));
+  if (!known.has_value())
+    return Internal(fmt::format("action '{}' is not in the catalogue", action));
   return AdmitInBatch(*this, scope, ctx, Operation{*known, ""});
 }
 
 audit::AuditEvent VaultState::DenyEvent(const Context& ctx, std::string_view action,
-                                         std::string_view target, const Status& refusal,
-                                         std::vector<std::string> fields) const {
+                                        std::string_view target, const Status& refusal,
+                                        std::vector<std::string> fields) const {
   return Event(ctx, action, target, "deny",
                fmt::format("{}: {}", CodeName(refusal.code()), refusal.message()),
                std::move(fields));
@@ -150,26 +153,26 @@ Status VaultState::AuditAndCommit(store::Transaction& txn, const audit::AuditEve
 }
 
 Status VaultState::DenyAndCommit(store::Transaction& txn, const Context& ctx,
-                                  std::string_view action, std::string_view target,
-                                  const Status& refusal, std::vector<std::string> fields) {
-  CUSTOS_RETURN_IF_ERROR(AuditAndCommit(txn, DenyEvent(ctx, action, target, refusal,
-                                                      std::move(fields))));
+                                 std::string_view action, std::string_view target,
+                                 const Status& refusal, std::vector<std::string> fields) {
+  CUSTOS_RETURN_IF_ERROR(
+      AuditAndCommit(txn, DenyEvent(ctx, action, target, refusal, std::move(fields))));
   return refusal;
 }
 
 Status VaultState::Refuse(const Context& ctx, std::string_view action, std::string_view target,
-                           const Status& why) {
+                          const Status& why) {
   auto txn = store->Begin();
   if (!txn.ok()) return Unavailable("audit log cannot be written: " + txn.status().message());
-  Status st = AuditAndCommit(**txn, Event(ctx, action, target, "deny",
-                                          fmt::format("{}: {}", CodeName(why.code()),
-                                                      why.message())));
+  Status st =
+      AuditAndCommit(**txn, Event(ctx, action, target, "deny",
+                                  fmt::format("{}: {}", CodeName(why.code()), why.message())));
   if (!st.ok()) return st;
   return why;
 }
 
 Result<FieldValues> VaultState::NormalizeCustomerFields(const FieldValues& in,
-                                                         bool is_create) const {
+                                                        bool is_create) const {
   FieldValues out;
   for (const auto& [name, value] : in) {
     const schema::FieldDef* def = config->FindField(name);
@@ -226,14 +229,14 @@ Status VaultState::CheckIdentityConsistency(const FieldValues& fields) const {
       if (it == fields.end() || it->second.empty()) continue;
       if (other.validator == "date" && other.category == def.category &&
           it->second != facts.birth_date) {
-        return InvalidArgument(fmt::format(
-            "field '{}': does not match the birth date in field '{}' (GB 11643)", other.name,
-            def.name));
+        return InvalidArgument(
+            fmt::format("field '{}': does not match the birth date in field '{}' (GB 11643)",
+                        other.name, def.name));
       }
       if (other.validator == "gender" && it->second != std::string(1, facts.gender)) {
-        return InvalidArgument(fmt::format(
-            "field '{}': does not match the gender in field '{}' (GB 11643)", other.name,
-            def.name));
+        return InvalidArgument(
+            fmt::format("field '{}': does not match the gender in field '{}' (GB 11643)",
+                        other.name, def.name));
       }
     }
   }
@@ -241,8 +244,8 @@ Status VaultState::CheckIdentityConsistency(const FieldValues& fields) const {
 }
 
 Result<VaultState::Sealed> VaultState::SealCustomer(std::string_view customer_id,
-                                                      const crypto::SecretBytes& dek,
-                                                      const FieldValues& fields) const {
+                                                    const crypto::SecretBytes& dek,
+                                                    const FieldValues& fields) const {
   Sealed sealed;
   FieldValues by_level[3];
   for (const auto& [name, value] : fields) {
@@ -259,21 +262,20 @@ Result<VaultState::Sealed> VaultState::SealCustomer(std::string_view customer_id
     const FieldValues& part = by_level[static_cast<int>(level) - 1];
     if (part.empty()) continue;
     const crypto::SecretBytes plain = EncodeFields(part);
-    CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes ct,
-                            keyring->SealEnvelope(dek, customer_id, level,
-                                                  config->schema_version, plain));
+    CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes ct, keyring->SealEnvelope(dek, customer_id, level,
+                                                                    config->schema_version, plain));
     sealed.envelopes.push_back(store::Envelope{level, std::move(ct)});
   }
   return sealed;
 }
 
 Result<FieldValues> VaultState::OpenCustomer(const store::CustomerRow& row,
-                                              const crypto::SecretBytes& dek) const {
+                                             const crypto::SecretBytes& dek) const {
   FieldValues all;
   for (const store::Envelope& env : row.envelopes) {
-    CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes plain,
-                            keyring->OpenEnvelope(dek, row.customer_id, env.level,
-                                                  row.schema_version, env.ciphertext));
+    CUSTOS_ASSIGN_OR_RETURN(
+        crypto::SecretBytes plain,
+        keyring->OpenEnvelope(dek, row.customer_id, env.level, row.schema_version, env.ciphertext));
     CUSTOS_ASSIGN_OR_RETURN(FieldValues part, DecodeFields(plain));
     all.merge(part);
   }
@@ -281,7 +283,7 @@ Result<FieldValues> VaultState::OpenCustomer(const store::CustomerRow& row,
 }
 
 Result<crypto::SecretBytes> VaultState::LoadDek(store::Transaction& txn,
-                                                 std::string_view customer_id) const {
+                                                std::string_view customer_id) const {
   CUSTOS_ASSIGN_OR_RETURN(auto key, txn.GetWrappedKey(customer_id));
   if (!key.has_value()) return DataLoss("customer has no data key (destroyed?)");
   return keyring->UnwrapDek(customer_id, key->wrapped_dek);

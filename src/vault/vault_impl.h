@@ -72,9 +72,8 @@ struct VaultState {
                        std::vector<std::string> fields = {});
 
   // The deny entry DenyAndCommit writes for `refusal`.
-  audit::AuditEvent DenyEvent(const Context& ctx, std::string_view action,
-                              std::string_view target, const Status& refusal,
-                              std::vector<std::string> fields = {}) const;
+  audit::AuditEvent DenyEvent(const Context& ctx, std::string_view action, std::string_view target,
+                              const Status& refusal, std::vector<std::string> fields = {}) const;
 
   // Appends `event` to txn and commits; Unavailable when either fails (fail closed).
   Status AuditAndCommit(store::Transaction& txn, const audit::AuditEvent& event);
@@ -108,11 +107,11 @@ struct VaultState {
 // The wiring of vault_open.cpp, shared with restore (backups.cpp): the store [store] names
 // (created and migrated when `create`), and the KEK provider [keys] names (an existing one).
 Result<std::unique_ptr<store::Store>> OpenVaultStore(const schema::Config& config,
-                                                     const std::filesystem::path& dir,
-                                                     bool create);
-Result<std::unique_ptr<crypto::KeyProvider>> OpenVaultKeyProvider(
-    const schema::Config& config, const std::filesystem::path& dir, std::string_view passphrase,
-    crypto::ByteView salt);
+                                                     const std::filesystem::path& dir, bool create);
+Result<std::unique_ptr<crypto::KeyProvider>> OpenVaultKeyProvider(const schema::Config& config,
+                                                                  const std::filesystem::path& dir,
+                                                                  std::string_view passphrase,
+                                                                  crypto::ByteView salt);
 
 // A new sortable id: 48-bit millisecond time then 80 random bits, Crockford base32 (26 chars).
 std::string NewId(int64_t now_ms);

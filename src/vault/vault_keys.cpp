@@ -26,9 +26,10 @@ std::vector<std::string> MetaKeyNames(const VaultState& m) {
 // The key check and TOTP secrets are the provider's own format (version first); index and
 // signing keys the keyring's (a ciphertext header naming the version).
 Result<uint32_t> VersionOf(std::string_view name, const crypto::Bytes& wrapped) {
-  const bool provider_format = name == kMetaKekCheck || name.substr(0, kTotpPrefix.size()) == kTotpPrefix;
-  Result<uint32_t> v = provider_format ? crypto::WrappedKekVersion(wrapped)
-                                       : crypto::WrappedKeyKekVersion(wrapped);
+  const bool provider_format =
+      name == kMetaKekCheck || name.substr(0, kTotpPrefix.size()) == kTotpPrefix;
+  Result<uint32_t> v =
+      provider_format ? crypto::WrappedKekVersion(wrapped) : crypto::WrappedKeyKekVersion(wrapped);
   if (!v.ok()) return DataLoss(fmt::format("vault key '{}': {}", name, v.status().message()));
   return v;
 }

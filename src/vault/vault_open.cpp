@@ -4,13 +4,13 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <initializer_list>
 #include <fstream>
+#include <initializer_list>
 #include <system_error>
 
 #include "access/token.h"
-#include "core/env.h"
 #include "consent/consent.h"
+#include "core/env.h"
 #include "crypto/key_provider.h"
 #include "crypto/pkcs11_provider.h"
 #include "store/postgres_store.h"
@@ -143,8 +143,8 @@ Status CheckConfigText(std::string_view what, std::initializer_list<std::string_
   for (std::string_view value : values) {
     for (char ch : value) {
       if (ch == '"' || ch == '\\' || static_cast<unsigned char>(ch) < 0x20) {
-        return InvalidArgument(fmt::format(
-            "{}: must not contain quotes, backslashes or control characters", what));
+        return InvalidArgument(
+            fmt::format("{}: must not contain quotes, backslashes or control characters", what));
       }
     }
   }
@@ -184,8 +184,8 @@ Result<InitReport> Vault::Init(const InitOptions& options) {
     return Conflict(fmt::format("{} already holds a vault", dir.string()));
   }
   if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
-    return Conflict(fmt::format("{} is not empty; init needs an empty or new directory",
-                                dir.string()));
+    return Conflict(
+        fmt::format("{} is not empty; init needs an empty or new directory", dir.string()));
   }
   fs::create_directories(dir, ec);
   if (ec) return Unavailable(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
@@ -199,26 +199,27 @@ Result<InitReport> Vault::Init(const InitOptions& options) {
     text.replace(pos, from.size(), fmt::format("provider = \"{}\"", options.provider));
   }
   if (options.provider == "pkcs11") {
-    CUSTOS_RETURN_IF_ERROR(CheckConfigText(
-        "pkcs11 module/token/key label",
-        {options.pkcs11_module, options.pkcs11_token, options.pkcs11_key_label}));
+    CUSTOS_RETURN_IF_ERROR(
+        CheckConfigText("pkcs11 module/token/key label",
+                        {options.pkcs11_module, options.pkcs11_token, options.pkcs11_key_label}));
     const std::string from = "pkcs11_key_label = \"custos-kek\"";
     const size_t pos = text.find(from);
     if (pos == std::string::npos) return Internal("default config has no pkcs11_key_label line");
-    text.replace(pos, from.size(),
-                 fmt::format("pkcs11_module = \"{}\"\npkcs11_token = \"{}\"\n"
-                             "pkcs11_key_label = \"{}\"",
-                             options.pkcs11_module, options.pkcs11_token,
-                             options.pkcs11_key_label));
+    text.replace(
+        pos, from.size(),
+        fmt::format("pkcs11_module = \"{}\"\npkcs11_token = \"{}\"\n"
+                    "pkcs11_key_label = \"{}\"",
+                    options.pkcs11_module, options.pkcs11_token, options.pkcs11_key_label));
   }
   if (!options.store_url.empty()) {
     // Quoted as a TOML basic string; the parser then refuses a password in it.
-    for (std::string_view value : {std::string_view(options.store_url),
-                                   std::string_view(options.store_schema)}) {
+    for (std::string_view value :
+         {std::string_view(options.store_url), std::string_view(options.store_schema)}) {
       for (char ch : value) {
         if (ch == '"' || ch == '\\' || static_cast<unsigned char>(ch) < 0x20) {
-          return InvalidArgument("store url/schema: must not contain quotes, backslashes or "
-                                 "control characters");
+          return InvalidArgument(
+              "store url/schema: must not contain quotes, backslashes or "
+              "control characters");
         }
       }
     }
@@ -234,9 +235,8 @@ Result<InitReport> Vault::Init(const InitOptions& options) {
   auto config = std::make_unique<schema::Config>(std::move(parsed));
 
   const crypto::Bytes salt = crypto::RandomBytes(16);
-  CUSTOS_ASSIGN_OR_RETURN(auto provider,
-                          OpenProvider(*config, dir, options.passphrase, salt, /*create=*/true,
-                                       1, options.pkcs11_pin));
+  CUSTOS_ASSIGN_OR_RETURN(auto provider, OpenProvider(*config, dir, options.passphrase, salt,
+                                                      /*create=*/true, 1, options.pkcs11_pin));
   CUSTOS_ASSIGN_OR_RETURN(auto keyring, crypto::Keyring::New(suite, std::move(provider)));
   CUSTOS_RETURN_IF_ERROR(WriteFileExclusive(config_path, text));
   CUSTOS_ASSIGN_OR_RETURN(auto store, OpenStore(*config, dir, /*create=*/true));
@@ -357,15 +357,16 @@ Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
   CUSTOS_ASSIGN_OR_RETURN(auto salt, txn->GetMeta(kMetaSalt));
   // After a rotation the active KEK version is a later one (docs/keys.md).
   CUSTOS_ASSIGN_OR_RETURN(const uint32_t kek_version, ReadActiveKekVersion(*txn));
-  CUSTOS_ASSIGN_OR_RETURN(auto provider,
-                          OpenProvider(*impl->config, options.dir, options.passphrase,
-                                       salt.value_or(crypto::Bytes{}), /*create=*/false,
-                                       kek_version, options.pkcs11_pin));
+  CUSTOS_ASSIGN_OR_RETURN(
+      auto provider,
+      OpenProvider(*impl->config, options.dir, options.passphrase, salt.value_or(crypto::Bytes{}),
+                   /*create=*/false, kek_version, options.pkcs11_pin));
   CUSTOS_ASSIGN_OR_RETURN(impl->keyring, crypto::Keyring::New(suite, std::move(provider)));
   CUSTOS_ASSIGN_OR_RETURN(auto check, txn->GetMeta(kMetaKekCheck));
   if (!check.has_value()) return DataLoss("vault metadata has no key check");
   if (!impl->keyring->provider().Unwrap(*check, View(kKekCheckAad)).ok()) {
-    return DataLoss("the key-encryption key does not open this vault (wrong keyfile or passphrase)");
+    return DataLoss(
+        "the key-encryption key does not open this vault (wrong keyfile or passphrase)");
   }
   bool added_index_key = false;
   for (const schema::FieldDef& def : impl->config->fields) {
@@ -403,8 +404,8 @@ Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
     CUSTOS_RETURN_IF_ERROR(impl->AuditAndCommit(*txn, event));
   }
   txn.reset();
-  impl->reads = std::make_unique<GroupCommit>(*impl->store, *impl->audit, impl->access_cache,
-                                              kMaxReadBatch);
+  impl->reads =
+      std::make_unique<GroupCommit>(*impl->store, *impl->audit, impl->access_cache, kMaxReadBatch);
   std::unique_ptr<Vault> vault(new Vault(std::move(impl)));
   // Destruction reaches the backups Custos manages (ARCHITECTURE.md): after each retention
   // run, the key section of every backup in [backup] dir drops the destroyed customers'

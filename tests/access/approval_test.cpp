@@ -46,8 +46,7 @@ TEST(ApprovalRequest, BreakGlassNeedsAWrittenReasonCustomersAndAShortDuration) {
   EXPECT_EQ(CheckRequest("break_glass", "fraud investigation 42", Scope({}), kHour).code(),
             Code::kInvalidArgument)
       << "break-glass names its customers";
-  EXPECT_EQ(CheckRequest("break_glass", "fraud investigation 42", Scope({"C1"}), 25 * kHour)
-                .code(),
+  EXPECT_EQ(CheckRequest("break_glass", "fraud investigation 42", Scope({"C1"}), 25 * kHour).code(),
             Code::kInvalidArgument)
       << "at most a day";
   EXPECT_EQ(CheckRequest("root", "fraud investigation 42", Scope({"C1"}), kHour).code(),
@@ -106,8 +105,7 @@ class BreakGlassTest : public ::testing::Test {
     ASSERT_TRUE((*txn)->Commit().ok());
   }
 
-  std::vector<std::string> Active(std::string_view staff, std::string_view customer,
-                                  int64_t now) {
+  std::vector<std::string> Active(std::string_view staff, std::string_view customer, int64_t now) {
     auto txn = store_->Begin();
     EXPECT_TRUE(txn.ok());
     auto grants = ActiveBreakGlass(**txn, staff, customer, now);

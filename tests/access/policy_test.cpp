@@ -27,7 +27,8 @@ StaffFacts Staff(std::string id, std::string post, bool trained = true) {
   s.staff_id = std::move(id);
   s.post = std::move(post);
   if (trained) {
-    s.training.push_back({s.staff_id, "privacy-basics", kNow - 300 * kDay, kNow + 65 * kDay, "dpo"});
+    s.training.push_back(
+        {s.staff_id, "privacy-basics", kNow - 300 * kDay, kNow + 65 * kDay, "dpo"});
   }
   return s;
 }
@@ -65,8 +66,9 @@ TEST(Policy, ASupportAgentIsRefusedForMarketingWithTheRuleNamed) {
   const auto consent = Consented({"customer_service", "marketing"});
   const Decision d = Read(Staff("li.na", "support_agent"), "marketing", "name", &consent);
   EXPECT_EQ(d.effect, Effect::kDeny);
-  EXPECT_EQ(d.reason, "no grant of post 'support_agent' (roles: customer_service) covers "
-                      "customer.read on confidential for purpose 'marketing'");
+  EXPECT_EQ(d.reason,
+            "no grant of post 'support_agent' (roles: customer_service) covers "
+            "customer.read on confidential for purpose 'marketing'");
 }
 
 TEST(Policy, TheAnalystGetsNoIdentifiedFieldForAnyPurpose) {
@@ -84,8 +86,7 @@ TEST(Policy, TheAdminAndTheDpoReadNoCustomerField) {
   const auto consent = Consented({"customer_service"});
   for (const char* post : {"administrator", "data_protection_officer", "security_administrator"}) {
     for (const schema::FieldDef& f : Default().fields) {
-      EXPECT_EQ(Read(Staff("x", post), "legal_obligation", f.name, &consent).effect,
-                Effect::kDeny)
+      EXPECT_EQ(Read(Staff("x", post), "legal_obligation", f.name, &consent).effect, Effect::kDeny)
           << post << " " << f.name;
     }
   }
@@ -127,8 +128,8 @@ TEST(Policy, AWithdrawalTakesEffectWithItsDate) {
 
 TEST(Policy, ALegalObligationNeedsNoConsent) {
   const consent::ConsentState nothing;
-  const Decision d = Read(Staff("zhao.min", "risk_officer"), "legal_obligation", "id_number",
-                          &nothing);
+  const Decision d =
+      Read(Staff("zhao.min", "risk_officer"), "legal_obligation", "id_number", &nothing);
   EXPECT_EQ(d.effect, Effect::kAllow) << d.reason;
   EXPECT_NE(d.reason.find("legal obligation"), std::string::npos);
 }
@@ -202,20 +203,24 @@ TEST(Policy, PersonalRolesAddToThePostsRoles) {
 }
 
 TEST(Policy, AdminActionsFollowTheGrants) {
-  EXPECT_EQ(DecideAction(Default(), Staff("admin", "administrator"), "staff.manage",
-                         "account_management").effect,
-            Effect::kAllow);
+  EXPECT_EQ(
+      DecideAction(Default(), Staff("admin", "administrator"), "staff.manage", "account_management")
+          .effect,
+      Effect::kAllow);
   EXPECT_EQ(DecideAction(Default(), Staff("dpo", "data_protection_officer"), "audit.verify",
-                         "legal_obligation").effect,
+                         "legal_obligation")
+                .effect,
             Effect::kAllow);
-  const Decision d = DecideAction(Default(), Staff("li.na", "support_agent"), "staff.manage",
-                                  "customer_service");
+  const Decision d =
+      DecideAction(Default(), Staff("li.na", "support_agent"), "staff.manage", "customer_service");
   EXPECT_EQ(d.effect, Effect::kDeny);
-  EXPECT_EQ(d.reason, "no grant of post 'support_agent' (roles: customer_service) covers "
-                      "staff.manage for purpose 'customer_service'");
-  EXPECT_EQ(DecideAction(Default(), Staff("wu.lei", "data_analyst"), "approval.request",
-                         "analytics").effect,
-            Effect::kAllow);
+  EXPECT_EQ(d.reason,
+            "no grant of post 'support_agent' (roles: customer_service) covers "
+            "staff.manage for purpose 'customer_service'");
+  EXPECT_EQ(
+      DecideAction(Default(), Staff("wu.lei", "data_analyst"), "approval.request", "analytics")
+          .effect,
+      Effect::kAllow);
 }
 
 TEST(Policy, OnlyRolesReadingConfidentialInFullNeedASecondFactor) {
@@ -227,8 +232,8 @@ TEST(Policy, OnlyRolesReadingConfidentialInFullNeedASecondFactor) {
 
 TEST(Policy, ExplainCoversEveryShownFieldAndEachRecordKind) {
   const auto consent = Consented({"customer_service"});
-  const auto lines = ExplainRead(Default(), Staff("li.na", "support_agent"), "customer_service",
-                                 &consent, kNow);
+  const auto lines =
+      ExplainRead(Default(), Staff("li.na", "support_agent"), "customer_service", &consent, kNow);
   ASSERT_EQ(lines.size(), Default().fields.size() - 1 + Default().records.size());
   for (const FieldExplanation& l : lines) EXPECT_NE(l.name, "password");
   EXPECT_EQ(lines.back().name, "note");

@@ -103,7 +103,8 @@ TEST_F(StaffOpsTest, InitGivesTheAdministratorAOneTimeTokenThatAuthenticates) {
 
 TEST_F(StaffOpsTest, AnUnknownOrMalformedTokenIsRefusedAndAudited) {
   auto forged = access::GenerateToken();
-  EXPECT_EQ(vault_->staff().Authenticate(forged.secret, "r").status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(vault_->staff().Authenticate(forged.secret, "r").status().code(),
+            Code::kUnauthenticated);
   EXPECT_EQ(vault_->staff().Authenticate("admin", "r").status().code(), Code::kUnauthenticated);
   EXPECT_EQ(vault_->staff().Authenticate("", "r").status().code(), Code::kUnauthenticated);
   const std::string audit = AuditText();
@@ -147,9 +148,9 @@ TEST_F(StaffOpsTest, FiveWrongPasswordsLockTheAccountForFifteenMinutes) {
 
 TEST_F(StaffOpsTest, TheLockOutLimitsComeFromTheAccessSettings) {
   std::string toml = ReadFileBytes(dir_ / "custos.toml");
-  for (const auto& [from, to] : {std::pair<std::string, std::string>{"max_failures = 5",
-                                                                      "max_failures = 3"},
-                                 {"lockout_minutes = 15", "lockout_minutes = 60"}}) {
+  for (const auto& [from, to] :
+       {std::pair<std::string, std::string>{"max_failures = 5", "max_failures = 3"},
+        {"lockout_minutes = 15", "lockout_minutes = 60"}}) {
     ASSERT_NE(toml.find(from), std::string::npos) << from;
     toml.replace(toml.find(from), from.size(), to);
   }
@@ -191,13 +192,13 @@ TEST_F(StaffOpsTest, ARiskOfficerNeedsATotpCodeToLogIn) {
       << "a second factor is required and not enrolled yet";
   auto enrolled = vault_->staff().EnrollTotp(As("admin"), "rita");
   ASSERT_TRUE(enrolled.ok()) << enrolled.status().ToString();
-  EXPECT_NE(enrolled->otpauth_uri.find("secret=" + enrolled->secret_base32),
-            std::string::npos);
+  EXPECT_NE(enrolled->otpauth_uri.find("secret=" + enrolled->secret_base32), std::string::npos);
   EXPECT_EQ(vault_->staff().IssueToken("rita", kPassword, "", kHour, "").status().code(),
             Code::kUnauthenticated);
   EXPECT_EQ(vault_->staff().IssueToken("rita", kPassword, "000000", kHour, "").status().code(),
             Code::kUnauthenticated);
-  auto ok = vault_->staff().IssueToken("rita", kPassword, TotpNow(enrolled->secret_base32), kHour, "");
+  auto ok =
+      vault_->staff().IssueToken("rita", kPassword, TotpNow(enrolled->secret_base32), kHour, "");
   EXPECT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(AuditText().find(enrolled->secret_base32), std::string::npos);
 }
@@ -214,7 +215,8 @@ TEST_F(StaffOpsTest, ATotpCodeCannotBeReplayedWithinItsWindow) {
   EXPECT_EQ(replay.status().code(), Code::kUnauthenticated);
   EXPECT_NE(AuditText().find("TOTP code already used"), std::string::npos);
   Advance(30 * 1000);
-  auto next = vault_->staff().IssueToken("rita", kPassword, TotpNow(enrolled->secret_base32), kHour, "");
+  auto next =
+      vault_->staff().IssueToken("rita", kPassword, TotpNow(enrolled->secret_base32), kHour, "");
   EXPECT_TRUE(next.ok()) << next.status().ToString();
 }
 

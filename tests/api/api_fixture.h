@@ -60,7 +60,9 @@ class ApiTest : public vault::testing::VaultTest {
     if (!real_tokens) {
       o.authenticate = [](std::string_view token, std::string_view) -> Result<std::string> {
         static const std::map<std::string, std::string, std::less<>> kTokens = {
-            {"tok-operator", "operator"}, {"tok-agent", "li.na"}, {"tok-risk", "zhao.min"},
+            {"tok-operator", "operator"},
+            {"tok-agent", "li.na"},
+            {"tok-risk", "zhao.min"},
             {"tok-admin", "admin"}};
         auto it = kTokens.find(token);
         if (it == kTokens.end()) return Unauthenticated("unknown, expired or revoked token");
@@ -121,8 +123,8 @@ class ApiTest : public vault::testing::VaultTest {
 
   // Creates a customer through the API as the operator; returns its id.
   std::string CreateThroughApi() {
-    auto r = Client()->Post("/v1/customers", As("tok-operator"), NewCustomerBody(),
-                           "application/json");
+    auto r =
+        Client()->Post("/v1/customers", As("tok-operator"), NewCustomerBody(), "application/json");
     EXPECT_TRUE(r);
     if (!r) return "";
     EXPECT_EQ(r->status, 201) << r->body;
@@ -166,7 +168,8 @@ class ApiTest : public vault::testing::VaultTest {
 
   // Audit entries in the log now (the verify call itself adds one).
   int64_t AuditEntries() {
-    auto report = vault_->audit().Verify(Context{"operator", "customer_service", vault::Channel::kCli, "count"});
+    auto report = vault_->audit().Verify(
+        Context{"operator", "customer_service", vault::Channel::kCli, "count"});
     EXPECT_TRUE(report.ok()) << report.status().ToString();
     return report.ok() ? report->entries : -1;
   }

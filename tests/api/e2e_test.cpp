@@ -24,12 +24,12 @@ TEST_F(ApiTest, AnOperatorCreatesReadsUpdatesAndFindsACustomer) {
   EXPECT_FALSE(got->get_header_value("X-Request-Id").empty());
 
   auto patched = Client()->Patch("/v1/customers/" + id, As("tok-operator"),
-                                R"({"fields":{"interests":"基金"}})", "application/json");
+                                 R"({"fields":{"interests":"基金"}})", "application/json");
   ASSERT_TRUE(patched);
   EXPECT_EQ(patched->status, 200) << patched->body;
 
-  auto found = Client()->Get("/v1/customers/search?field=phone&value=13800138000",
-                            As("tok-operator"));
+  auto found =
+      Client()->Get("/v1/customers/search?field=phone&value=13800138000", As("tok-operator"));
   ASSERT_TRUE(found);
   ASSERT_EQ(found->status, 200) << found->body;
   EXPECT_EQ(Json(found)["customer_ids"], nlohmann::json::array({id}));
@@ -43,9 +43,9 @@ TEST_F(ApiTest, AnOperatorCreatesReadsUpdatesAndFindsACustomer) {
 TEST_F(ApiTest, TransactionsAndNotesAreAddedAndListed) {
   const std::string id = CreateThroughApi();
   auto txn = Client()->Post("/v1/customers/" + id + "/transactions", As("tok-operator"),
-                           R"({"fields":{"occurred_at":"2025-01-02","product":"基金A",)"
-                           R"("amount":"100.50","currency":"CNY","payment_method":"card"}})",
-                           "application/json");
+                            R"({"fields":{"occurred_at":"2025-01-02","product":"基金A",)"
+                            R"("amount":"100.50","currency":"CNY","payment_method":"card"}})",
+                            "application/json");
   ASSERT_TRUE(txn);
   EXPECT_EQ(txn->status, 201) << txn->body;
   auto txns = Client()->Get("/v1/customers/" + id + "/transactions", As("tok-operator"));
@@ -54,7 +54,7 @@ TEST_F(ApiTest, TransactionsAndNotesAreAddedAndListed) {
   EXPECT_EQ(Json(txns)["transactions"].size(), 1u);
 
   auto note = Client()->Post("/v1/customers/" + id + "/notes", As("tok-operator"),
-                            R"({"text":"客户来电咨询理财产品"})", "application/json");
+                             R"({"text":"客户来电咨询理财产品"})", "application/json");
   ASSERT_TRUE(note);
   EXPECT_EQ(note->status, 201) << note->body;
   auto notes = Client()->Get("/v1/customers/" + id + "/notes", As("tok-operator"));
@@ -75,9 +75,9 @@ TEST_F(ApiTest, AnAccountIsClosedAndReopenedAndAClosedOneTakesNoTransaction) {
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400) << bad->body;
   EXPECT_NE(bad->body.find("reason"), std::string::npos);
-  auto closed = Client()->Post(base + "/close", As("tok-operator"),
-                               R"({"reason":"customer request, ticket T-2026-7"})",
-                               "application/json");
+  auto closed =
+      Client()->Post(base + "/close", As("tok-operator"),
+                     R"({"reason":"customer request, ticket T-2026-7"})", "application/json");
   ASSERT_TRUE(closed);
   EXPECT_EQ(closed->status, 200) << closed->body;
   EXPECT_EQ(Json(closed)["account"], "closed");
@@ -91,14 +91,13 @@ TEST_F(ApiTest, AnAccountIsClosedAndReopenedAndAClosedOneTakesNoTransaction) {
                             "application/json");
   ASSERT_TRUE(txn);
   EXPECT_EQ(txn->status, 409) << txn->body;
-  auto reopened = Client()->Post(base + "/reopen", As("tok-operator"),
-                                 R"({"reason":"customer came back, T-2026-9"})",
-                                 "application/json");
+  auto reopened =
+      Client()->Post(base + "/reopen", As("tok-operator"),
+                     R"({"reason":"customer came back, T-2026-9"})", "application/json");
   ASSERT_TRUE(reopened);
   EXPECT_EQ(reopened->status, 200) << reopened->body;
   auto again = Client()->Post(base + "/reopen", As("tok-operator"),
-                              R"({"reason":"customer came back, T-2026-9"})",
-                              "application/json");
+                              R"({"reason":"customer came back, T-2026-9"})", "application/json");
   ASSERT_TRUE(again);
   EXPECT_EQ(again->status, 404) << again->body;
 }
@@ -107,8 +106,7 @@ TEST_F(ApiTest, AnAccountIsClosedAndReopenedAndAClosedOneTakesNoTransaction) {
 // (general) in full, as their post needs to call the customer back.
 TEST_F(ApiTest, ASupportAgentSeesAMaskedIdNumberAndName) {
   const std::string id = CreateThroughApi();
-  auto got = Client()->Get("/v1/customers/" + id + "?fields=name,id_number,phone",
-                           As("tok-agent"));
+  auto got = Client()->Get("/v1/customers/" + id + "?fields=name,id_number,phone", As("tok-agent"));
   ASSERT_TRUE(got);
   ASSERT_EQ(got->status, 200) << got->body;
   const auto fields = Json(got)["fields"];
@@ -131,20 +129,22 @@ TEST_F(ApiTest, EveryErrorClassGetsA4xxNamingTheProblem) {
   const std::string id = CreateThroughApi();
   auto c = Client();
   std::vector<ErrorCase> cases;
-  cases.push_back({"malformed JSON", c->Post("/v1/customers", As("tok-operator"), "{\"fields\":",
-                                             "application/json"),
+  cases.push_back({"malformed JSON",
+                   c->Post("/v1/customers", As("tok-operator"), "{\"fields\":", "application/json"),
                    400, "invalid_argument", "malformed JSON"});
-  cases.push_back({"unknown member", c->Post("/v1/customers", As("tok-operator"),
-                                             R"({"fields":{},"colour":"red"})", "application/json"),
+  cases.push_back({"unknown member",
+                   c->Post("/v1/customers", As("tok-operator"), R"({"fields":{},"colour":"red"})",
+                           "application/json"),
                    400, "invalid_argument", "unknown member 'colour'"});
-  cases.push_back({"wrong type", c->Patch("/v1/customers/" + id, As("tok-operator"),
-                                          R"({"fields":{"phone":13800138000}})", "application/json"),
+  cases.push_back({"wrong type",
+                   c->Patch("/v1/customers/" + id, As("tok-operator"),
+                            R"({"fields":{"phone":13800138000}})", "application/json"),
                    400, "invalid_argument", "'fields.phone' must be a string"});
   cases.push_back({"bad id", c->Get("/v1/customers/not-an-id", As("tok-operator")), 400,
                    "invalid_argument", "customer_id"});
-  cases.push_back({"unknown query parameter", c->Get("/v1/customers/" + id + "?colour=red",
-                                                     As("tok-operator")),
-                   400, "invalid_argument", "parameter 'colour'"});
+  cases.push_back({"unknown query parameter",
+                   c->Get("/v1/customers/" + id + "?colour=red", As("tok-operator")), 400,
+                   "invalid_argument", "parameter 'colour'"});
   cases.push_back({"no purpose", c->Get("/v1/customers/" + id, As("tok-operator", "")), 400,
                    "invalid_argument", "X-Custos-Purpose"});
   cases.push_back({"no token", c->Get("/v1/customers/" + id, As("", "customer_service")), 401,
@@ -155,16 +155,16 @@ TEST_F(ApiTest, EveryErrorClassGetsA4xxNamingTheProblem) {
                    "no such route"});
   cases.push_back({"wrong method", c->Delete("/v1/customers/" + id, As("tok-operator")), 405,
                    "method_not_allowed", "GET, PATCH"});
-  cases.push_back({"not JSON", c->Post("/v1/customers", As("tok-operator"), "name=x",
-                                       "text/plain"),
+  cases.push_back({"not JSON", c->Post("/v1/customers", As("tok-operator"), "name=x", "text/plain"),
                    415, "unsupported_media_type", "application/json"});
-  cases.push_back({"oversized body",
-                   c->Post("/v1/customers", As("tok-operator"),
-                          std::string(DefaultConfig().max_body_bytes + 1, ' '), "application/json"),
-                   413, "payload_too_large", "max_body_bytes"});
-  cases.push_back({"unknown customer", c->Get("/v1/customers/00000000000000000000000000",
-                                              As("tok-operator")),
-                   404, "not_found", ""});
+  cases.push_back(
+      {"oversized body",
+       c->Post("/v1/customers", As("tok-operator"),
+               std::string(DefaultConfig().max_body_bytes + 1, ' '), "application/json"),
+       413, "payload_too_large", "max_body_bytes"});
+  cases.push_back({"unknown customer",
+                   c->Get("/v1/customers/00000000000000000000000000", As("tok-operator")), 404,
+                   "not_found", ""});
   ExpectErrors(cases, "13800138000");
 }
 
@@ -225,8 +225,7 @@ TEST_F(ApiTest, WhenTheAuditEntryCannotBeWrittenTheAnswerIs503WithNoData) {
   EXPECT_EQ(got->body.find("王芳"), std::string::npos);
   EXPECT_EQ(got->body.find("13800138000"), std::string::npos);
   // The audit is down, so an audited read of /v1/metrics is refused too: read the counters.
-  EXPECT_NE(server_->metrics().Render().find("custos_audit_failures_total 1"),
-            std::string::npos);
+  EXPECT_NE(server_->metrics().Render().find("custos_audit_failures_total 1"), std::string::npos);
 }
 
 // Every 2xx data response leaves exactly one audit entry: none lost under concurrent load.
@@ -240,10 +239,9 @@ TEST_F(ApiTest, UnderLoadTheAuditEntriesEqualTheSuccessfulDataResponses) {
       auto c = Client();
       c->set_keep_alive(true);
       for (int i = 0; i < 25; ++i) {
-        auto r = (i % 2 == 0)
-                     ? c->Get("/v1/customers/" + id + "?fields=phone", As("tok-operator"))
-                     : c->Get("/v1/customers/search?field=phone&value=13800138000",
-                             As("tok-agent"));
+        auto r = (i % 2 == 0) ? c->Get("/v1/customers/" + id + "?fields=phone", As("tok-operator"))
+                              : c->Get("/v1/customers/search?field=phone&value=13800138000",
+                                       As("tok-agent"));
         if (r && r->status / 100 == 2) ++successes;
       }
       (void)t;
@@ -257,8 +255,8 @@ TEST_F(ApiTest, UnderLoadTheAuditEntriesEqualTheSuccessfulDataResponses) {
 
 TEST_F(ApiTest, TheAuditLogIsReadAndVerifiedOverTheApi) {
   CreateThroughApi();
-  auto entries = Client()->Get("/v1/audit/entries?tail=5&action=customer.create",
-                              As("tok-operator"));
+  auto entries =
+      Client()->Get("/v1/audit/entries?tail=5&action=customer.create", As("tok-operator"));
   ASSERT_TRUE(entries);
   ASSERT_EQ(entries->status, 200) << entries->body;
   EXPECT_EQ(Json(entries)["entries"].size(), 1u) << entries->body;
@@ -287,8 +285,8 @@ TEST_F(ApiTest, HealthMetricsAndTheDescriptionArePublic) {
 TEST_F(ApiTest, RealTokensAreAuthenticatedByTheVault) {
   const Context admin{"admin", "account_management", vault::Channel::kCli, "req-setup"};
   ASSERT_TRUE(vault_->staff().SetPassword(admin, "li.na", "correct horse battery staple 42").ok());
-  auto issued = vault_->staff().IssueToken("li.na", "correct horse battery staple 42", "", 3600 * 1000,
-                                   "e2e", vault::Channel::kApi);
+  auto issued = vault_->staff().IssueToken("li.na", "correct horse battery staple 42", "",
+                                           3600 * 1000, "e2e", vault::Channel::kApi);
   if (!issued.ok() && issued.status().code() == Code::kFailedPrecondition) {
     GTEST_SKIP() << "li.na's role needs TOTP: " << issued.status().ToString();
   }
@@ -302,7 +300,8 @@ TEST_F(ApiTest, RealTokensAreAuthenticatedByTheVault) {
   auto roles = Client()->Get("/v1/roles", As(issued->secret));
   ASSERT_TRUE(roles);
   EXPECT_EQ(roles->status, 403) << roles->body;
-  auto bad = Client()->Get("/v1/roles", As("cst_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+  auto bad =
+      Client()->Get("/v1/roles", As("cst_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 401) << bad->body;
 }

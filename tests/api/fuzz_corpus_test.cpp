@@ -13,12 +13,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 namespace {
 
 TEST(FuzzCorpus, EverySeedIsHandledWithoutCrashing) {
-  const std::filesystem::path dir = std::filesystem::path(CUSTOS_SOURCE_DIR) / "tests/api/fuzz_corpus";
+  const std::filesystem::path dir =
+      std::filesystem::path(CUSTOS_SOURCE_DIR) / "tests/api/fuzz_corpus";
   int seeds = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     std::ifstream in(entry.path(), std::ios::binary);
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    EXPECT_EQ(LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), 0)
+    EXPECT_EQ(LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()),
+              0)
         << entry.path();
     ++seeds;
   }

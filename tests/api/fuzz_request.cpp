@@ -30,8 +30,8 @@ constexpr std::array<BodyMember, 5> kConsent = {{{"notice_version", MemberKind::
                                                  {"sensitive", MemberKind::kBool, false},
                                                  {"third_party", MemberKind::kBool, false},
                                                  {"evidence_ref", MemberKind::kString, false}}};
-constexpr std::array<BodyMember, 2> kNote = {{{"text", MemberKind::kString, true},
-                                              {"source", MemberKind::kString, false}}};
+constexpr std::array<BodyMember, 2> kNote = {
+    {{"text", MemberKind::kString, true}, {"source", MemberKind::kString, false}}};
 constexpr std::array<std::string_view, 4> kAccepted = {"fields", "field", "value", "limit"};
 
 void CheckMessage(const custos::Status& s) {
@@ -55,10 +55,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       break;
     }
-    case 1: CheckMessage(custos::api::ParseBody(input, kNote).status()); break;
-    case 2: CheckMessage(custos::api::ParseQuery(input, kAccepted).status()); break;
-    case 3: CheckMessage(custos::api::ParseNameList("fields", input).status()); break;
-    case 4: CheckMessage(custos::api::ParseBoundedInt("limit", input, 1, 1000).status()); break;
+    case 1:
+      CheckMessage(custos::api::ParseBody(input, kNote).status());
+      break;
+    case 2:
+      CheckMessage(custos::api::ParseQuery(input, kAccepted).status());
+      break;
+    case 3:
+      CheckMessage(custos::api::ParseNameList("fields", input).status());
+      break;
+    case 4:
+      CheckMessage(custos::api::ParseBoundedInt("limit", input, 1, 1000).status());
+      break;
     case 5: {
       const std::string id = custos::api::ChooseRequestId(input);
       if (!custos::api::IsWellFormedRequestId(id)) std::abort();

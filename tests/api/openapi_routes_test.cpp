@@ -11,8 +11,8 @@
 #include <sstream>
 #include <string>
 
-#include "api_fixture.h"
 #include "api/routes.h"
+#include "api_fixture.h"
 
 namespace custos::api::testing {
 namespace {
@@ -24,7 +24,10 @@ std::set<std::string> DocumentedRoutes(const std::string& yaml) {
   bool in_paths = false;
   std::string path;
   for (std::string line; std::getline(in, line);) {
-    if (line == "paths:") { in_paths = true; continue; }
+    if (line == "paths:") {
+      in_paths = true;
+      continue;
+    }
     if (!in_paths || line.empty() || line[0] == '#') continue;
     if (line[0] != ' ') break;  // the next top-level key ends `paths:`
     const size_t indent = line.find_first_not_of(' ');

@@ -61,7 +61,8 @@ class PipelineTest : public ::testing::Test {
     return nlohmann::json::parse(r.body).at("error");
   }
   static std::string HeaderOf(const ApiResponse& r, std::string_view name) {
-    for (const auto& [k, v] : r.headers) if (k == name) return v;
+    for (const auto& [k, v] : r.headers)
+      if (k == name) return v;
     return "";
   }
 

@@ -23,8 +23,8 @@ std::string ErrorOf(std::string_view body) {
 }
 
 TEST(RequestBody, AWellFormedBodyGivesItsFields) {
-  auto r = ParseBody(R"({"fields":{"name":"王芳","phone":"13800138000"},"source":"form"})",
-                     kMembers);
+  auto r =
+      ParseBody(R"({"fields":{"name":"王芳","phone":"13800138000"},"source":"form"})", kMembers);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   FieldMap fields = ToFieldValues((*r)["fields"]);
   EXPECT_EQ(fields.at("name"), "王芳");

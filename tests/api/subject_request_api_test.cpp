@@ -77,11 +77,11 @@ TEST_F(ApiTest, DataSubjectRequestsRefuseOtherRolesAndBadInputNamingTheMember) {
                            R"("name":"王芳"})",
                            "application/json"),
                    400, "invalid_argument", "unknown member 'name'"});
-  cases.push_back({"wrong type",
-                   c->Post("/v1/subject-requests", As("tok-agent"),
-                           R"({"customer_id":"x","kind":7,"reference":"TCK-1"})",
-                           "application/json"),
-                   400, "invalid_argument", "'kind' must be a string"});
+  cases.push_back(
+      {"wrong type",
+       c->Post("/v1/subject-requests", As("tok-agent"),
+               R"({"customer_id":"x","kind":7,"reference":"TCK-1"})", "application/json"),
+       400, "invalid_argument", "'kind' must be a string"});
   cases.push_back({"missing member",
                    c->Post("/v1/subject-requests", As("tok-agent"),
                            R"({"customer_id":"x","kind":"access"})", "application/json"),
@@ -95,15 +95,15 @@ TEST_F(ApiTest, DataSubjectRequestsRefuseOtherRolesAndBadInputNamingTheMember) {
                            OpenBody("01HZZZZZZZZZZZZZZZZZZZZZZZ", "access"), "application/json"),
                    404, "not_found", "customer_id"});
   cases.push_back({"bad outcome",
-                   c->Post("/v1/subject-requests/01HZZZZZZZZZZZZZZZZZZZZZZZ/close",
-                           As("tok-agent"), R"({"outcome":"done"})", "application/json"),
+                   c->Post("/v1/subject-requests/01HZZZZZZZZZZZZZZZZZZZZZZZ/close", As("tok-agent"),
+                           R"({"outcome":"done"})", "application/json"),
                    400, "invalid_argument", "outcome: must be one of"});
   cases.push_back({"close member of the wrong type",
-                   c->Post("/v1/subject-requests/01HZZZZZZZZZZZZZZZZZZZZZZZ/close",
-                           As("tok-agent"), R"({"outcome":true})", "application/json"),
+                   c->Post("/v1/subject-requests/01HZZZZZZZZZZZZZZZZZZZZZZZ/close", As("tok-agent"),
+                           R"({"outcome":true})", "application/json"),
                    400, "invalid_argument", "'outcome' must be a string"});
-  cases.push_back({"bad open flag", c->Get("/v1/subject-requests?open=yes", As("tok-agent")),
-                   400, "invalid_argument", "parameter 'open' must be true or false"});
+  cases.push_back({"bad open flag", c->Get("/v1/subject-requests?open=yes", As("tok-agent")), 400,
+                   "invalid_argument", "parameter 'open' must be true or false"});
   cases.push_back({"unknown query parameter",
                    c->Get("/v1/subject-requests?kind=access", As("tok-agent")), 400,
                    "invalid_argument", "parameter 'kind'"});

@@ -78,7 +78,8 @@ TEST_F(TlsCertificateTest, AFullDiskOrAnIoErrorAtAnyStepLeavesNeitherFile) {
       EXPECT_NE(st.message().find(dir_.string()), std::string::npos) << st.message();
       EXPECT_FALSE(std::filesystem::exists(cert)) << st.message();
       EXPECT_FALSE(std::filesystem::exists(key)) << st.message();
-      if (std::filesystem::exists(dir_ / "tls") && st.message().find("unlink") == std::string::npos) {
+      if (std::filesystem::exists(dir_ / "tls") &&
+          st.message().find("unlink") == std::string::npos) {
         EXPECT_TRUE(std::filesystem::is_empty(dir_ / "tls")) << st.message();
       }
       // Once the disk is healthy, init runs again.

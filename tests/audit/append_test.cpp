@@ -50,8 +50,7 @@ TEST_P(AppendTest, ACheckpointIsSignedEveryNEntries) {
   ASSERT_TRUE(rows.ok());
   EXPECT_EQ((*cps)[1].hash, rows->front().hash);
   EXPECT_TRUE(crypto::VerifySignature(GetParam(), key_->PublicKeyBytes(),
-                                      CheckpointMessage(100, (*cps)[1].hash),
-                                      (*cps)[1].signature)
+                                      CheckpointMessage(100, (*cps)[1].hash), (*cps)[1].signature)
                   .ok());
 }
 

@@ -56,7 +56,7 @@ class RawDb {
       store::AuditRow r;
       r.seq = sqlite3_column_int64(st, 0);
       r.ts_ms = sqlite3_column_int64(st, 1);
-      std::string* text[] = {&r.actor, &r.action, &r.target,  &r.purpose, &r.channel,
+      std::string* text[] = {&r.actor,    &r.action, &r.target, &r.purpose,   &r.channel,
                              &r.decision, &r.reason, &r.fields, &r.request_id};
       for (int i = 0; i < 9; ++i) *text[i] = Text(st, 2 + i);
       r.prev_hash = Blob(st, 11);
@@ -79,7 +79,7 @@ class RawDb {
               SQLITE_OK);
     sqlite3_bind_int64(st, 1, r.seq);
     sqlite3_bind_int64(st, 2, r.ts_ms);
-    const std::string* text[] = {&r.actor, &r.action, &r.target,  &r.purpose, &r.channel,
+    const std::string* text[] = {&r.actor,    &r.action, &r.target, &r.purpose,   &r.channel,
                                  &r.decision, &r.reason, &r.fields, &r.request_id};
     for (int i = 0; i < 9; ++i) {
       sqlite3_bind_text(st, 3 + i, text[i]->c_str(), static_cast<int>(text[i]->size()),
@@ -204,10 +204,9 @@ inline std::string SuiteParamName(const ::testing::TestParamInfo<crypto::Suite>&
   return std::string(crypto::SuiteName(info.param));
 }
 
-#define CUSTOS_AUDIT_SUITES(fixture)                                                   \
-  INSTANTIATE_TEST_SUITE_P(Suites, fixture,                                           \
-                           ::testing::Values(crypto::Suite::kAes256Gcm,               \
-                                             crypto::Suite::kSm4Gcm),                 \
+#define CUSTOS_AUDIT_SUITES(fixture)                                                             \
+  INSTANTIATE_TEST_SUITE_P(Suites, fixture,                                                      \
+                           ::testing::Values(crypto::Suite::kAes256Gcm, crypto::Suite::kSm4Gcm), \
                            ::custos::audit::testing::SuiteParamName)
 
 }  // namespace custos::audit::testing

@@ -184,8 +184,9 @@ TEST_P(TamperTest, ARecomputedChainWithRecomputedCheckpointsFailsTheirSignatures
     RawDb db(db_path());
     db.Exec("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 75");
     RecomputeChain(db, GetParam());
-    db.Exec("UPDATE audit_checkpoints SET hash = "
-            "(SELECT hash FROM audit_log WHERE audit_log.seq = audit_checkpoints.seq)");
+    db.Exec(
+        "UPDATE audit_checkpoints SET hash = "
+        "(SELECT hash FROM audit_log WHERE audit_log.seq = audit_checkpoints.seq)");
   }
   VerifyReport r = ReopenAndVerify();
   EXPECT_FALSE(r.ok);

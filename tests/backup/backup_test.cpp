@@ -6,9 +6,9 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
-#include <thread>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "backup/backup.h"
 #include "crypto/key_provider.h"
@@ -60,7 +60,8 @@ Tables ReadAll(const fs::path& dir) {
 
 bool Mentions(const store::Row& row, const std::string& id) {
   for (const store::Value& v : row) {
-    if (const auto* s = std::get_if<std::string>(&v); s != nullptr && s->find(id) != std::string::npos) {
+    if (const auto* s = std::get_if<std::string>(&v);
+        s != nullptr && s->find(id) != std::string::npos) {
       return true;
     }
   }
@@ -109,8 +110,8 @@ class BackupTest : public testing::VaultTest {
     opt.keyfile = dir_ / "kek.key";
     if (postgres) {
       opt.postgres_url = TestPgUrl();
-      opt.postgres_schema = "rs_" + std::to_string(getpid()) + "_" +
-                            std::to_string(std::random_device{}() % 1000000);
+      opt.postgres_schema =
+          "rs_" + std::to_string(getpid()) + "_" + std::to_string(std::random_device{}() % 1000000);
     }
     return Vault::Restore(opt);
   }
@@ -172,8 +173,8 @@ TEST_F(BackupTest, AnOnlineBackupVerifiesAndRestoresEveryRecordAndTheAuditChain)
 // the vault's keyfile takes every version beside it, and the customers read back.
 TEST_F(BackupTest, AVaultWhoseKekWasRotatedRestoresWithEveryKeyVersion) {
   const auto ids = Populate();
-  auto rotated =
-      vault_->keys().Rotate(Context{"admin", "account_management", Channel::kCli, "req-rotate"}, {});
+  auto rotated = vault_->keys().Rotate(
+      Context{"admin", "account_management", Channel::kCli, "req-rotate"}, {});
   ASSERT_TRUE(rotated.ok()) << rotated.status().ToString();
   ASSERT_EQ(rotated->to_version, 2u);
   ASSERT_TRUE(rotated->complete);
@@ -297,7 +298,8 @@ TEST_F(BackupTest, ACustomerDestroyedAfterTheBackupCannotBeRecoveredFromIt) {
   std::string toml = testing::ReadFileBytes(dir_ / "custos.toml");
   const size_t at = toml.find("dir = \"backups\"");
   ASSERT_NE(at, std::string::npos);
-  toml.replace(at, std::string_view("dir = \"backups\"").size(), "dir = \"" + Backups().string() + "\"");
+  toml.replace(at, std::string_view("dir = \"backups\"").size(),
+               "dir = \"" + Backups().string() + "\"");
   std::ofstream(dir_ / "custos.toml", std::ios::trunc) << toml;
   Reopen();
   auto forgot = vault_->backups().ForgetDestroyed();

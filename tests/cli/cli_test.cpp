@@ -75,8 +75,8 @@ class CliTest : public ::testing::Test {
       const std::string post = staff == "agent"   ? "support_agent --role customer_service"
                                : staff == "clerk" ? "sales_rep --role sales"
                                                   : "risk_officer --role risk_officer";
-      Run("staff add " + staff + " --name " + staff + " --post " + post + " --with-password",
-          admin, "", pw);
+      Run("staff add " + staff + " --name " + staff + " --post " + post + " --with-password", admin,
+          "", pw);
       Run("training add " + staff +
               " --course privacy-basics --completed 2025-01-01 --valid-until 2034-01-01",
           admin, "", "");
@@ -100,9 +100,10 @@ class CliTest : public ::testing::Test {
     const std::string dpo = TokenFor("dpo");
     Run("staff passwd dpo", dpo, "",
         "CUSTOS_PASSWORD='correct horse battery' CUSTOS_NEW_PASSWORD='dpo own password 1'");
-    Outcome asked = Run("--json approval request --kind role_grant --staff risk --role "
-                        "risk_officer --justification 'joins the fraud team' --duration 1h",
-                        admin, "", "");
+    Outcome asked =
+        Run("--json approval request --kind role_grant --staff risk --role "
+            "risk_officer --justification 'joins the fraud team' --duration 1h",
+            admin, "", "");
     Run("approval approve " + JsonString(asked.out, "approval_id"), dpo, "", "");
   }
 
@@ -157,7 +158,8 @@ TEST_F(CliTest, InitAddGetFindAndVerifyTheAudit) {
   ASSERT_EQ(init.code, 0) << init.out;
   // A sales clerk opens the account (account_management); the DPO checks the log.
   Outcome add = Custos(
-      "customer add --consent-purposes customer_service,account_management --sensitive-consent --notice-version 1 --json --set name=张三 --set gender=男 --set birth_date=1990-03-07 "
+      "customer add --consent-purposes customer_service,account_management --sensitive-consent "
+      "--notice-version 1 --json --set name=张三 --set gender=男 --set birth_date=1990-03-07 "
       "--set id_number=110105199003070033 --set 'phone=+86 138-0013-8000'",
       "clerk", "account_management");
   ASSERT_EQ(add.code, 0) << add.out;
@@ -179,10 +181,14 @@ TEST_F(CliTest, InitAddGetFindAndVerifyTheAudit) {
 TEST_F(CliTest, ExitCodesSayWhatWentWrong) {
   ASSERT_EQ(Custos("init " + vault_).code, 0);
   // Bad input: 3, and the error names the field and the rule.
-  Outcome bad = Custos("customer add --consent-purposes customer_service --notice-version 1 --set name=李四 --set id_number=110105199003070031");
+  Outcome bad = Custos(
+      "customer add --consent-purposes customer_service --notice-version 1 --set name=李四 --set "
+      "id_number=110105199003070031");
   EXPECT_EQ(bad.code, 3) << bad.out;
   EXPECT_NE(bad.out.find("field 'id_number'"), std::string::npos) << bad.out;
-  Outcome bad_json = Custos("customer add --consent-purposes customer_service --notice-version 1 --json --set name=李四 --set phone=123");
+  Outcome bad_json = Custos(
+      "customer add --consent-purposes customer_service --notice-version 1 --json --set name=李四 "
+      "--set phone=123");
   EXPECT_EQ(bad_json.code, 3);
   EXPECT_NE(bad_json.out.find("{\"error\":{\"code\":\"invalid_argument\""), std::string::npos)
       << bad_json.out;
@@ -198,7 +204,8 @@ TEST_F(CliTest, ConsentIsGivenAtCollectionWithdrawnAndListed) {
   Outcome missing = Custos("customer add --set name=王芳", "clerk", "account_management");
   EXPECT_EQ(missing.code, 2) << "no consent flags, no customer: " << missing.out;
   Outcome add = Custos(
-      "customer add --json --set name=王芳 --consent-purposes customer_service,marketing,account_management "
+      "customer add --json --set name=王芳 --consent-purposes "
+      "customer_service,marketing,account_management "
       "--notice-version 1 --sensitive-consent --evidence form-0042",
       "clerk", "account_management");
   ASSERT_EQ(add.code, 0) << add.out;
@@ -216,27 +223,31 @@ TEST_F(CliTest, ConsentIsGivenAtCollectionWithdrawnAndListed) {
             std::string::npos)
       << list.out;
   EXPECT_NE(list.out.find("\"evidence_ref\":\"form-0042\""), std::string::npos) << list.out;
-  Outcome unlisted = Custos("consent grant " + id + " --purpose legal_obligation --notice-version 1",
-                            "clerk", "account_management");
+  Outcome unlisted =
+      Custos("consent grant " + id + " --purpose legal_obligation --notice-version 1", "clerk",
+             "account_management");
   EXPECT_EQ(unlisted.code, 3) << unlisted.out;
   fs::path text = root_ / "notice-v2.md";
   std::ofstream(text) << "版本二 / version 2";
-  Outcome publish = Custos("notice publish --text-file " + text.string() +
-                           " --purposes customer_service --json",
-                           "dpo", "legal_obligation");
+  Outcome publish =
+      Custos("notice publish --text-file " + text.string() + " --purposes customer_service --json",
+             "dpo", "legal_obligation");
   ASSERT_EQ(publish.code, 0) << publish.out;
   EXPECT_NE(publish.out.find("\"version\":2"), std::string::npos) << publish.out;
 }
 
 TEST_F(CliTest, AuditVerifyFailsAndNamesTheEntryWhenTheLogIsEdited) {
   ASSERT_EQ(Custos("init " + vault_).code, 0);
-  ASSERT_EQ(Custos("customer add --consent-purposes account_management --notice-version 1 --set name=王芳 --set phone=13800138000",
-                   "clerk", "account_management").code, 0);
+  ASSERT_EQ(Custos("customer add --consent-purposes account_management --notice-version 1 --set "
+                   "name=王芳 --set phone=13800138000",
+                   "clerk", "account_management")
+                .code,
+            0);
   ASSERT_EQ(Custos("customer list", "clerk", "account_management").code, 0);
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((fs::path(vault_) / "custos.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "UPDATE audit_log SET actor = 'dpo' WHERE seq = 2", nullptr,
-                         nullptr, nullptr),
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE audit_log SET actor = 'dpo' WHERE seq = 2", nullptr, nullptr,
+                         nullptr),
             SQLITE_OK);
   sqlite3_close(db);
   Outcome verify = Custos("audit verify --json", "dpo", "legal_obligation");
@@ -250,12 +261,14 @@ TEST_F(CliTest, GenIsDeterministicAndImportIsResumableAndIdempotent) {
   ASSERT_EQ(Custos("gen --count 200 --seed 9 --out " + a).code, 0);
   ASSERT_EQ(Custos("gen --count 200 --seed 9 --out " + b).code, 0);
   std::ifstream fa(a), fb(b);
-  std::string ta((std::istreambuf_iterator<char>(fa)), {}), tb((std::istreambuf_iterator<char>(fb)), {});
+  std::string ta((std::istreambuf_iterator<char>(fa)), {}),
+      tb((std::istreambuf_iterator<char>(fb)), {});
   EXPECT_EQ(ta, tb);
   EXPECT_GT(ta.size(), 200u * 50);
   // A sales clerk imports the onboarding batch; a risk officer (second factor, training)
   // exports it for a legal obligation.
-  const std::string consent = " --notice-version 1 --sensitive-consent --consent-purposes account_management,risk_control ";
+  const std::string consent =
+      " --notice-version 1 --sensitive-consent --consent-purposes account_management,risk_control ";
   Outcome imp = Custos("import --json" + consent + a, "clerk", "account_management");
   ASSERT_EQ(imp.code, 0) << imp.out;
   EXPECT_NE(imp.out.find("\"imported\":200"), std::string::npos) << imp.out;
@@ -358,17 +371,17 @@ namespace {
 TEST_F(CliTest, ASupportAgentLogsAndClosesADataSubjectRequest) {
   const std::string customer = InitWithACustomer();
   ASSERT_EQ(customer.size(), 26u);
-  Outcome open = Custos("dsr open --customer " + customer + " --kind access --reference TCK-42",
-                        "agent");
+  Outcome open =
+      Custos("dsr open --customer " + customer + " --kind access --reference TCK-42", "agent");
   ASSERT_EQ(open.code, 0) << open.out;
   EXPECT_NE(open.out.find("answer due by 20"), std::string::npos) << open.out;
-  Outcome json = Custos("--json dsr open --customer " + customer +
-                        " --kind deletion --reference TCK-43", "agent");
+  Outcome json = Custos(
+      "--json dsr open --customer " + customer + " --kind deletion --reference TCK-43", "agent");
   ASSERT_EQ(json.code, 0) << json.out;
   const std::string id = JsonString(json.out, "request_id");
   ASSERT_EQ(id.size(), 26u) << json.out;
-  Outcome bad = Custos("dsr open --customer " + customer + " --kind erasure --reference TCK-44",
-                       "agent");
+  Outcome bad =
+      Custos("dsr open --customer " + customer + " --kind erasure --reference TCK-44", "agent");
   EXPECT_EQ(bad.code, 3) << bad.out;
   EXPECT_NE(bad.out.find("kind: must be one of"), std::string::npos) << bad.out;
   EXPECT_EQ(Custos("dsr close " + id + " --outcome fulfilled", "agent").code, 0);

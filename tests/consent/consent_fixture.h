@@ -54,7 +54,8 @@ class ConsentTest : public ::testing::Test {
   // Publishes a notice listing `purposes`, effective now.
   int64_t Publish(std::vector<std::string> purposes = {"customer_service", "marketing"}) {
     NoticeDraft draft;
-    draft.text = "我们为以下目的处理您的个人信息。 We process your personal information for these purposes.";
+    draft.text =
+        "我们为以下目的处理您的个人信息。 We process your personal information for these purposes.";
     draft.purposes = std::move(purposes);
     auto row = PublishNotice(*txn_, config_, draft, "dpo", kNow);
     EXPECT_TRUE(row.ok()) << row.status().ToString();

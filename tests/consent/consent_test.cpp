@@ -60,9 +60,9 @@ TEST(ConsentReplay, SensitiveAndThirdPartyConsentAreSeparateFromEveryPurpose) {
   ASSERT_OK(state.status());
   EXPECT_FALSE(state->sensitive) << "consent to a purpose is not consent to sensitive fields";
   EXPECT_TRUE(state->third_party);
-  auto withdrawn = Replay(kCustomer, {Row(1, "grant", "sensitive", "", 10),
-                                      Row(2, "grant", "third_party", "", 11),
-                                      Row(3, "withdraw", "sensitive", "", 12)});
+  auto withdrawn = Replay(
+      kCustomer, {Row(1, "grant", "sensitive", "", 10), Row(2, "grant", "third_party", "", 11),
+                  Row(3, "withdraw", "sensitive", "", 12)});
   ASSERT_OK(withdrawn.status());
   EXPECT_FALSE(withdrawn->sensitive);
   EXPECT_EQ(withdrawn->sensitive_detail.withdrawn_at_ms, 12);
@@ -167,8 +167,8 @@ TEST_F(ConsentTest, SensitiveAndThirdPartyScopesTakeNoPurpose) {
 
 TEST_F(ConsentTest, AnEvidenceReferenceThatLooksLikePersonalDataIsRefusedWithoutEchoingIt) {
   Publish();
-  for (const char* ref : {"13812345678", "form/110105199001011234", "zhang@example.com",
-                          "signed form", ""}) {
+  for (const char* ref :
+       {"13812345678", "form/110105199001011234", "zhang@example.com", "signed form", ""}) {
     ConsentChange change = Grant("marketing");
     change.evidence_ref = ref;
     auto r = Record(*txn_, config_, kCustomer, change, "clerk", kNow);
@@ -243,8 +243,8 @@ TEST_F(ConsentTest, TheLedgerCannotBeRewrittenEvenWithDirectDatabaseAccess) {
   txn_.reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ / "custos.db").c_str(), &db), SQLITE_OK);
-  for (const char* sql : {"UPDATE consent_ledger SET action = 'withdraw'",
-                          "DELETE FROM consent_ledger"}) {
+  for (const char* sql :
+       {"UPDATE consent_ledger SET action = 'withdraw'", "DELETE FROM consent_ledger"}) {
     char* err = nullptr;
     EXPECT_NE(sqlite3_exec(db, sql, nullptr, nullptr, &err), SQLITE_OK) << sql;
     EXPECT_NE(std::string(err == nullptr ? "" : err).find("append-only"), std::string::npos);

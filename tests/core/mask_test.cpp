@@ -95,9 +95,9 @@ namespace {
 // Hostile input never crashes a validator or a mask: random bytes biased towards the
 // characters the parsers look at (digits, separators, UTF-8 lead and continuation bytes).
 TEST(HostileInput, ArbitraryBytesNeverCrashAValidatorOrAMask) {
-  constexpr unsigned char kAlphabet[] = {'0', '1', '8', '6', '+', '(', ')', '-', ' ', '@',
-                                         '.', 'x', 'X', 0xE5, 0xB8, 0x82, 0xEF, 0xBC, 0x90,
-                                         0xC2, 0x80, 0xFF, '\n', '\r', 0};
+  constexpr unsigned char kAlphabet[] = {'0',  '1',  '8',  '6',  '+',  '(',  ')',  '-',  ' ',
+                                         '@',  '.',  'x',  'X',  0xE5, 0xB8, 0x82, 0xEF, 0xBC,
+                                         0x90, 0xC2, 0x80, 0xFF, '\n', '\r', 0};
   uint64_t state = 0x243F6A8885A308D3ull;
   auto next = [&state] {
     state ^= state << 13;

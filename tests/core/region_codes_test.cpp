@@ -43,13 +43,11 @@ TEST(RegionCodes, WellKnownDistrictsAreThereWithTheirNames) {
     const char* city;
     const char* county;
   };
-  for (const Known& k : {Known{"110101", "北京市", "", "东城区"},
-                         Known{"110105", "北京市", "", "朝阳区"},
-                         Known{"310104", "上海市", "", "徐汇区"},
-                         Known{"440305", "广东省", "深圳市", "南山区"},
-                         Known{"330106", "浙江省", "杭州市", "西湖区"},
-                         Known{"429004", "湖北省", "", "仙桃市"},
-                         Known{"650102", "新疆维吾尔自治区", "乌鲁木齐市", "天山区"}}) {
+  for (const Known& k :
+       {Known{"110101", "北京市", "", "东城区"}, Known{"110105", "北京市", "", "朝阳区"},
+        Known{"310104", "上海市", "", "徐汇区"}, Known{"440305", "广东省", "深圳市", "南山区"},
+        Known{"330106", "浙江省", "杭州市", "西湖区"}, Known{"429004", "湖北省", "", "仙桃市"},
+        Known{"650102", "新疆维吾尔自治区", "乌鲁木齐市", "天山区"}}) {
     const Region* r = FindRegion(k.code);
     ASSERT_NE(r, nullptr) << k.code;
     EXPECT_EQ(r->province, k.province);

@@ -19,7 +19,7 @@ TEST(Utf8, ChineseEmojiAndAsciiAreValid) {
 }
 
 TEST(Utf8, OverlongFormsAreRefused) {
-  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // '/' in two bytes
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));  // '/' in two bytes
   EXPECT_FALSE(IsValidUtf8("\xc1\xbf"));
   EXPECT_FALSE(IsValidUtf8("\xe0\x80\xaf"));      // '/' in three bytes
   EXPECT_FALSE(IsValidUtf8("\xe0\x9f\xbf"));      // U+07FF in three bytes
@@ -40,8 +40,8 @@ TEST(Utf8, TruncatedAndStraySequencesAreRefused) {
   EXPECT_FALSE(IsValidUtf8("\xe4\xb8"));      // 中 without its last byte
   EXPECT_FALSE(IsValidUtf8("\xf0\x9f\x98"));  // 😀 without its last byte
   EXPECT_FALSE(IsValidUtf8("\xc3"));
-  EXPECT_FALSE(IsValidUtf8("\x80"));          // stray continuation byte
-  EXPECT_FALSE(IsValidUtf8("a\xe4z\xad"));    // continuation replaced by ASCII
+  EXPECT_FALSE(IsValidUtf8("\x80"));        // stray continuation byte
+  EXPECT_FALSE(IsValidUtf8("a\xe4z\xad"));  // continuation replaced by ASCII
   EXPECT_FALSE(IsValidUtf8("\xe4\xb8\xad\xad"));
 }
 
@@ -60,7 +60,9 @@ TEST(Utf8, CharStartsCountCharactersNotBytes) {
   EXPECT_EQ(Utf8CharStarts(""), std::vector<size_t>({0}));
   EXPECT_EQ(Utf8CharStarts("a中😀b"), std::vector<size_t>({0, 1, 4, 8, 9}));
   // Not UTF-8: never past the end, a non-lead byte steps four bytes.
-  EXPECT_EQ(Utf8CharStarts("\x80" "ab"), std::vector<size_t>({0, 3}));
+  EXPECT_EQ(Utf8CharStarts("\x80"
+                           "ab"),
+            std::vector<size_t>({0, 3}));
 }
 
 TEST(Utf8, LossyDecodeReadsEachCharacter) {
@@ -76,7 +78,10 @@ TEST(Utf8, LossyDecodeReadsEachCharacter) {
 }
 
 TEST(Utf8, LossyDecodeAlwaysMakesProgress) {
-  for (std::string bad : {"\x80", "\xff", "\xe4\xb8", "\xe4" "a", "\xf8\x88\x80\x80\x80"}) {
+  for (std::string bad : {"\x80", "\xff", "\xe4\xb8",
+                          "\xe4"
+                          "a",
+                          "\xf8\x88\x80\x80\x80"}) {
     const Utf8Char c = DecodeUtf8Lossy(bad, 0);
     EXPECT_EQ(c.cp, 0xFFFDu);
     EXPECT_EQ(c.len, 1u);

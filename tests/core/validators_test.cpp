@@ -188,10 +188,9 @@ TEST(Gender, EnglishChineseAndLettersInAnyCase) {
 
 TEST(Mobile, EverySpellingAClerkMightTypeNormalisesToElevenDigits) {
   for (const char* typed :
-       {"13812345678", "+8613812345678", "+86 138 1234 5678", "8613812345678",
-        "008613812345678", "(+86)13812345678", "(+86) 138-1234-5678", "138-1234-5678",
-        "１３８１２３４５６７８", "＋８６ １３８１２３４５６７８", "（＋86）13812345678",
-        " 138 1234 5678 "}) {
+       {"13812345678", "+8613812345678", "+86 138 1234 5678", "8613812345678", "008613812345678",
+        "(+86)13812345678", "(+86) 138-1234-5678", "138-1234-5678", "１３８１２３４５６７８",
+        "＋８６ １３８１２３４５６７８", "（＋86）13812345678", " 138 1234 5678 "}) {
     Result<std::string> r = NormalizeMobile(typed);
     ASSERT_TRUE(r.ok()) << typed << ": " << r.status().ToString();
     EXPECT_EQ(*r, "13812345678") << typed;
@@ -200,9 +199,8 @@ TEST(Mobile, EverySpellingAClerkMightTypeNormalisesToElevenDigits) {
 }
 
 TEST(Mobile, NumbersThatAreNotMainlandMobilesAreRefused) {
-  for (const char* bad : {"138123456789", "1381234567", "12812345678", "10012345678",
-                          "23812345678", "+85291234567", "021-12345678", "1381234567a", "",
-                          "+86", "\xff\xfe"}) {
+  for (const char* bad : {"138123456789", "1381234567", "12812345678", "10012345678", "23812345678",
+                          "+85291234567", "021-12345678", "1381234567a", "", "+86", "\xff\xfe"}) {
     EXPECT_FALSE(NormalizeMobile(bad).ok()) << bad;
   }
   EXPECT_EQ(NormalizeMobile("12812345678").status().message(),
@@ -224,13 +222,14 @@ TEST(Email, MalformedAddressesAreRefused) {
   for (const std::string& bad :
        {std::string("plainaddress"), std::string("@example.com"), std::string("a@"),
         std::string("a@localhost"), std::string("a..b@example.com"), std::string(".a@example.com"),
-        std::string("a.@example.com"), std::string("a@-example.com"),
-        std::string("a@example-.com"), std::string("a@example..com"), std::string("a b@example.com"),
+        std::string("a.@example.com"), std::string("a@-example.com"), std::string("a@example-.com"),
+        std::string("a@example..com"), std::string("a b@example.com"),
         std::string("张三@example.com"), std::string("a@example.123"), long_local + "@example.com",
         "a@" + long_label + ".com", std::string("a@b@example.com"), std::string("a@[1.2.3.4]")}) {
     EXPECT_FALSE(NormalizeEmail(bad).ok()) << bad;
   }
-  EXPECT_EQ(NormalizeEmail("a@localhost").status().message(), "domain must contain a dot (RFC 5321)");
+  EXPECT_EQ(NormalizeEmail("a@localhost").status().message(),
+            "domain must contain a dot (RFC 5321)");
 }
 
 // ---- bank cards ----

@@ -25,8 +25,8 @@ inline bool HsmRequired() {
 // Runs scripts/softhsm.sh start with a private state directory and applies its exports.
 inline bool StartOwnToken() {
   const std::string state = "/tmp/custos-softhsm-test-" + std::to_string(::getpid());
-  const std::string cmd = "CUSTOS_HSM_STATE=" + state + " " CUSTOS_SOURCE_DIR
-                          "/scripts/softhsm.sh start 2>/dev/null";
+  const std::string cmd =
+      "CUSTOS_HSM_STATE=" + state + " " CUSTOS_SOURCE_DIR "/scripts/softhsm.sh start 2>/dev/null";
   // Removed when the test program exits.
   static const struct Cleanup {
     std::string dir;
@@ -67,12 +67,12 @@ inline std::optional<Pkcs11Options> TestHsm(const std::string& prefix) {
 }  // namespace custos::crypto::testing
 
 // Skips the test (or fails it under CUSTOS_REQUIRE_HSM=1) when no SoftHSM2 token is available.
-#define CUSTOS_REQUIRE_TEST_HSM(var, prefix)                                                 \
-  auto var##_opt = ::custos::crypto::testing::TestHsm(prefix);                               \
-  if (!var##_opt.has_value()) {                                                              \
-    if (::custos::crypto::testing::HsmRequired()) {                                          \
-      FAIL() << "CUSTOS_REQUIRE_HSM=1 but SoftHSM2 is not available (scripts/softhsm.sh)";   \
-    }                                                                                        \
-    GTEST_SKIP() << "SoftHSM2 is not available (scripts/softhsm.sh start)";                  \
-  }                                                                                          \
+#define CUSTOS_REQUIRE_TEST_HSM(var, prefix)                                               \
+  auto var##_opt = ::custos::crypto::testing::TestHsm(prefix);                             \
+  if (!var##_opt.has_value()) {                                                            \
+    if (::custos::crypto::testing::HsmRequired()) {                                        \
+      FAIL() << "CUSTOS_REQUIRE_HSM=1 but SoftHSM2 is not available (scripts/softhsm.sh)"; \
+    }                                                                                      \
+    GTEST_SKIP() << "SoftHSM2 is not available (scripts/softhsm.sh start)";                \
+  }                                                                                        \
   const ::custos::crypto::Pkcs11Options var = *var##_opt

@@ -99,8 +99,7 @@ TEST(KeyfileProvider, AKeyfileOfTheWrongSizeIsInvalid) {
   const auto path = dir.path() / "short";
   std::ofstream(path) << "too short";
   ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
-  EXPECT_EQ(OpenKeyfileProvider(path, Suite::kAes256Gcm).status().code(),
-            Code::kInvalidArgument);
+  EXPECT_EQ(OpenKeyfileProvider(path, Suite::kAes256Gcm).status().code(), Code::kInvalidArgument);
 }
 
 TEST(KeyfileProvider, AWrappedKeyStartsWithTheKekVersion) {
@@ -132,10 +131,9 @@ TEST(PassphraseProvider, TheSamePassphraseAndSaltGiveTheSameKek) {
 
 TEST(PassphraseProvider, ADifferentPassphraseOrSaltGivesAnotherKek) {
   auto base = OpenPassphraseProvider("passphrase one", Salt(7), Suite::kSm4Gcm, kFastParams);
-  auto other_phrase = OpenPassphraseProvider("passphrase two", Salt(7), Suite::kSm4Gcm,
-                                             kFastParams);
-  auto other_salt = OpenPassphraseProvider("passphrase one", Salt(8), Suite::kSm4Gcm,
-                                           kFastParams);
+  auto other_phrase =
+      OpenPassphraseProvider("passphrase two", Salt(7), Suite::kSm4Gcm, kFastParams);
+  auto other_salt = OpenPassphraseProvider("passphrase one", Salt(8), Suite::kSm4Gcm, kFastParams);
   ASSERT_TRUE(base.ok() && other_phrase.ok() && other_salt.ok());
   EXPECT_FALSE(SameKek(**base, **other_phrase));
   EXPECT_FALSE(SameKek(**base, **other_salt));
@@ -150,8 +148,9 @@ TEST(PassphraseProvider, TheDefaultCostDerivesAUsableKek) {
 TEST(PassphraseProvider, AnEmptyPassphraseOrShortSaltIsRejected) {
   EXPECT_EQ(OpenPassphraseProvider("", Salt(1), Suite::kAes256Gcm, kFastParams).status().code(),
             Code::kInvalidArgument);
-  EXPECT_EQ(OpenPassphraseProvider("pass", Bytes(8, 1), Suite::kAes256Gcm, kFastParams)
-                .status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(
+      OpenPassphraseProvider("pass", Bytes(8, 1), Suite::kAes256Gcm, kFastParams).status().code(),
+      Code::kInvalidArgument);
 }
 
 }  // namespace

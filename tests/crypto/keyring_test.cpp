@@ -77,17 +77,19 @@ TEST_P(KeyringTest, TheSameTextSealsToDifferentCiphertexts) {
 TEST_P(KeyringTest, AnEnvelopeMovedToAnotherCustomerLevelOrVersionIsDataLoss) {
   const SecretBytes dek = keyring_->NewDek();
   const Bytes sealed = Seal(dek, "C0001", Level::kInternal, "income=12000");
-  EXPECT_EQ(keyring_->OpenEnvelope(dek, "C0002", Level::kInternal, kSchema, sealed)
-                .status().code(), Code::kDataLoss);
-  EXPECT_EQ(keyring_->OpenEnvelope(dek, "C0001", Level::kGeneral, kSchema, sealed)
-                .status().code(), Code::kDataLoss);
-  EXPECT_EQ(keyring_->OpenEnvelope(dek, "C0001", Level::kConfidential, kSchema, sealed)
-                .status().code(), Code::kDataLoss);
-  EXPECT_EQ(keyring_->OpenEnvelope(dek, "C0001", Level::kInternal, kSchema + 1, sealed)
-                .status().code(), Code::kDataLoss);
+  EXPECT_EQ(keyring_->OpenEnvelope(dek, "C0002", Level::kInternal, kSchema, sealed).status().code(),
+            Code::kDataLoss);
+  EXPECT_EQ(keyring_->OpenEnvelope(dek, "C0001", Level::kGeneral, kSchema, sealed).status().code(),
+            Code::kDataLoss);
+  EXPECT_EQ(
+      keyring_->OpenEnvelope(dek, "C0001", Level::kConfidential, kSchema, sealed).status().code(),
+      Code::kDataLoss);
+  EXPECT_EQ(
+      keyring_->OpenEnvelope(dek, "C0001", Level::kInternal, kSchema + 1, sealed).status().code(),
+      Code::kDataLoss);
   // A prefix of a customer id is another customer.
-  EXPECT_EQ(keyring_->OpenEnvelope(dek, "C000", Level::kInternal, kSchema, sealed)
-                .status().code(), Code::kDataLoss);
+  EXPECT_EQ(keyring_->OpenEnvelope(dek, "C000", Level::kInternal, kSchema, sealed).status().code(),
+            Code::kDataLoss);
 }
 
 TEST_P(KeyringTest, FlippingAnyBitOfAnEnvelopeIsDataLoss) {
@@ -96,8 +98,10 @@ TEST_P(KeyringTest, FlippingAnyBitOfAnEnvelopeIsDataLoss) {
   for (size_t bit = 0; bit < sealed.size() * 8; ++bit) {
     Bytes altered = sealed;
     altered[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
-    EXPECT_EQ(keyring_->OpenEnvelope(dek, "C0001", Level::kGeneral, kSchema, altered)
-                  .status().code(), Code::kDataLoss) << "bit " << bit;
+    EXPECT_EQ(
+        keyring_->OpenEnvelope(dek, "C0001", Level::kGeneral, kSchema, altered).status().code(),
+        Code::kDataLoss)
+        << "bit " << bit;
   }
   // Failed opens leave no state behind: the untouched envelope still opens.
   EXPECT_TRUE(keyring_->OpenEnvelope(dek, "C0001", Level::kGeneral, kSchema, sealed).ok());
@@ -109,20 +113,22 @@ TEST_P(KeyringTest, ManyCustomersInterleavedEachOpenWithTheirOwnDek) {
   std::vector<Bytes> sealed;
   for (int i = 0; i < 12; ++i) {
     deks.push_back(keyring_->NewDek());
-    sealed.push_back(Seal(deks.back(), "C" + std::to_string(i), Level::kGeneral,
-                          "n=" + std::to_string(i)));
+    sealed.push_back(
+        Seal(deks.back(), "C" + std::to_string(i), Level::kGeneral, "n=" + std::to_string(i)));
   }
   for (int i = 11; i >= 0; --i) {
     for (int j : {i, (i + 5) % 12}) {
-      auto opened = keyring_->OpenEnvelope(deks[static_cast<size_t>(j)], "C" + std::to_string(j),
-                                           Level::kGeneral, kSchema,
-                                           sealed[static_cast<size_t>(j)]);
+      auto opened =
+          keyring_->OpenEnvelope(deks[static_cast<size_t>(j)], "C" + std::to_string(j),
+                                 Level::kGeneral, kSchema, sealed[static_cast<size_t>(j)]);
       ASSERT_TRUE(opened.ok()) << j;
       EXPECT_EQ(Text(*opened), "n=" + std::to_string(j));
     }
-    EXPECT_FALSE(keyring_->OpenEnvelope(deks[static_cast<size_t>((i + 1) % 12)],
-                                        "C" + std::to_string(i), Level::kGeneral, kSchema,
-                                        sealed[static_cast<size_t>(i)]).ok());
+    EXPECT_FALSE(keyring_
+                     ->OpenEnvelope(deks[static_cast<size_t>((i + 1) % 12)],
+                                    "C" + std::to_string(i), Level::kGeneral, kSchema,
+                                    sealed[static_cast<size_t>(i)])
+                     .ok());
   }
 }
 
@@ -131,8 +137,10 @@ TEST_P(KeyringTest, ATruncatedEnvelopeIsDataLoss) {
   const Bytes sealed = Seal(dek, "C0001", Level::kGeneral, "mobile=13800138000");
   for (size_t len = 0; len < sealed.size(); ++len) {
     const ByteView prefix(sealed.data(), len);
-    EXPECT_EQ(keyring_->OpenEnvelope(dek, "C0001", Level::kGeneral, kSchema, prefix)
-                  .status().code(), Code::kDataLoss) << "length " << len;
+    EXPECT_EQ(
+        keyring_->OpenEnvelope(dek, "C0001", Level::kGeneral, kSchema, prefix).status().code(),
+        Code::kDataLoss)
+        << "length " << len;
   }
 }
 
@@ -140,23 +148,31 @@ TEST_P(KeyringTest, AnotherCustomersDekCannotOpenAnEnvelope) {
   const SecretBytes dek = keyring_->NewDek();
   const Bytes sealed = Seal(dek, "C0001", Level::kGeneral, "email=li@example.com");
   EXPECT_EQ(keyring_->OpenEnvelope(keyring_->NewDek(), "C0001", Level::kGeneral, kSchema, sealed)
-                .status().code(), Code::kDataLoss);
+                .status()
+                .code(),
+            Code::kDataLoss);
 }
 
 TEST_P(KeyringTest, AWronglySizedDekIsRejected) {
   const SecretBytes short_dek(8, 1);
   EXPECT_EQ(keyring_->SealEnvelope(short_dek, "C0001", Level::kGeneral, kSchema, AsBytes("x"))
-                .status().code(), Code::kInvalidArgument);
+                .status()
+                .code(),
+            Code::kInvalidArgument);
   EXPECT_EQ(keyring_->WrapDek("C0001", short_dek).status().code(), Code::kInvalidArgument);
 }
 
 TEST_P(KeyringTest, IdsWithNulBytesOrEmptyIdsAreRejected) {
   const SecretBytes dek = keyring_->NewDek();
-  const std::string with_nul("C1\0" "2", 4);
-  EXPECT_EQ(keyring_->SealEnvelope(dek, with_nul, Level::kGeneral, kSchema, AsBytes("x"))
-                .status().code(), Code::kInvalidArgument);
-  EXPECT_EQ(keyring_->SealEnvelope(dek, "", Level::kGeneral, kSchema, AsBytes("x"))
-                .status().code(), Code::kInvalidArgument);
+  const std::string with_nul(
+      "C1\0"
+      "2",
+      4);
+  EXPECT_EQ(
+      keyring_->SealEnvelope(dek, with_nul, Level::kGeneral, kSchema, AsBytes("x")).status().code(),
+      Code::kInvalidArgument);
+  EXPECT_EQ(keyring_->SealEnvelope(dek, "", Level::kGeneral, kSchema, AsBytes("x")).status().code(),
+            Code::kInvalidArgument);
   EXPECT_EQ(keyring_->WrapDek("", dek).status().code(), Code::kInvalidArgument);
   EXPECT_EQ(keyring_->SealRecord(dek, "C1", "txn", "", AsBytes("x")).status().code(),
             Code::kInvalidArgument);
@@ -184,10 +200,10 @@ TEST_P(KeyringTest, TheHeaderCarriesFormatSuiteAndKeyVersion) {
 TEST_P(KeyringTest, AnEnvelopeOfTheOtherSuiteIsDataLoss) {
   const SecretBytes dek = keyring_->NewDek();
   Bytes sealed = Seal(dek, "C0001", Level::kGeneral, "x");
-  sealed[1] = static_cast<uint8_t>(GetParam() == Suite::kAes256Gcm ? Suite::kSm4Gcm
-                                                                   : Suite::kAes256Gcm);
-  EXPECT_EQ(keyring_->OpenEnvelope(dek, "C0001", Level::kGeneral, kSchema, sealed)
-                .status().code(), Code::kDataLoss);
+  sealed[1] =
+      static_cast<uint8_t>(GetParam() == Suite::kAes256Gcm ? Suite::kSm4Gcm : Suite::kAes256Gcm);
+  EXPECT_EQ(keyring_->OpenEnvelope(dek, "C0001", Level::kGeneral, kSchema, sealed).status().code(),
+            Code::kDataLoss);
 }
 
 TEST_P(KeyringTest, AWrappedDekUnwrapsOnlyForItsCustomer) {
@@ -244,8 +260,8 @@ TEST_P(KeyringTest, ARecordIsBoundToItsKindAndId) {
   EXPECT_EQ(keyring_->OpenRecord(dek, "C0002", "txn", "T42", *sealed).status().code(),
             Code::kDataLoss);
   // A record is not an envelope, even with look-alike ids.
-  EXPECT_EQ(keyring_->OpenEnvelope(dek, "C0001", Level::kGeneral, kSchema, *sealed)
-                .status().code(), Code::kDataLoss);
+  EXPECT_EQ(keyring_->OpenEnvelope(dek, "C0001", Level::kGeneral, kSchema, *sealed).status().code(),
+            Code::kDataLoss);
 }
 
 TEST_P(KeyringTest, ABlindIndexIsSixteenBytesAndDeterministicPerField) {
@@ -316,8 +332,9 @@ TEST_P(KeyringTest, TheSigningKeyRoundTripsThroughItsWrap) {
   ASSERT_TRUE(unwrapped.ok()) << unwrapped.status().ToString();
   EXPECT_EQ((*unwrapped)->PublicKeyBytes(), (*key)->PublicKeyBytes());
   const Bytes message{'c', 'p', '4', '2'};
-  EXPECT_TRUE(VerifySignature(GetParam(), (*key)->PublicKeyBytes(), message,
-                              (*unwrapped)->Sign(message)).ok());
+  EXPECT_TRUE(
+      VerifySignature(GetParam(), (*key)->PublicKeyBytes(), message, (*unwrapped)->Sign(message))
+          .ok());
   // A wrapped signing key is not a wrapped index key.
   EXPECT_EQ(keyring_->LoadIndexKey("sig", *wrapped).code(), Code::kDataLoss);
 }
@@ -334,9 +351,15 @@ TEST_P(KeyringTest, SealingIsSafeFromManyThreads) {
         const SecretBytes dek = keyring_->NewDek();
         auto wrapped = keyring_->WrapDek(customer, dek);
         auto sealed = keyring_->SealEnvelope(dek, customer, Level::kGeneral, 1, AsBytes(customer));
-        if (!wrapped.ok() || !sealed.ok()) { ++failures[t]; continue; }
+        if (!wrapped.ok() || !sealed.ok()) {
+          ++failures[t];
+          continue;
+        }
         auto dek2 = keyring_->UnwrapDek(customer, *wrapped);
-        if (!dek2.ok()) { ++failures[t]; continue; }
+        if (!dek2.ok()) {
+          ++failures[t];
+          continue;
+        }
         auto opened = keyring_->OpenEnvelope(*dek2, customer, Level::kGeneral, 1, *sealed);
         if (!opened.ok() || Text(*opened) != customer) ++failures[t];
         if (*keyring_->BlindIndex("mobile", "13800138000") != expected_token) ++failures[t];

@@ -38,17 +38,21 @@ TEST_P(SignatureTest, AnAlteredMessageOrSignatureIsDataLoss) {
     Bytes altered = signature;
     altered[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
     EXPECT_EQ(VerifySignature(GetParam(), key->PublicKeyBytes(), message_, altered).code(),
-              Code::kDataLoss) << "bit " << bit;
+              Code::kDataLoss)
+        << "bit " << bit;
   }
-  EXPECT_EQ(VerifySignature(GetParam(), key->PublicKeyBytes(), message_,
-                            ByteView(signature.data(), 63)).code(), Code::kDataLoss);
+  EXPECT_EQ(
+      VerifySignature(GetParam(), key->PublicKeyBytes(), message_, ByteView(signature.data(), 63))
+          .code(),
+      Code::kDataLoss);
 }
 
 TEST_P(SignatureTest, AnotherKeysSignatureIsDataLoss) {
   auto key = NewKey();
   auto other = NewKey();
-  EXPECT_EQ(VerifySignature(GetParam(), other->PublicKeyBytes(), message_, key->Sign(message_))
-                .code(), Code::kDataLoss);
+  EXPECT_EQ(
+      VerifySignature(GetParam(), other->PublicKeyBytes(), message_, key->Sign(message_)).code(),
+      Code::kDataLoss);
 }
 
 TEST_P(SignatureTest, APrivateKeyRoundTripsThroughItsBytes) {
@@ -56,8 +60,9 @@ TEST_P(SignatureTest, APrivateKeyRoundTripsThroughItsBytes) {
   auto restored = SigningKey::FromPrivateKeyBytes(GetParam(), key->PrivateKeyBytes());
   ASSERT_TRUE(restored.ok()) << restored.status().ToString();
   EXPECT_EQ((*restored)->PublicKeyBytes(), key->PublicKeyBytes());
-  EXPECT_TRUE(VerifySignature(GetParam(), key->PublicKeyBytes(), message_,
-                              (*restored)->Sign(message_)).ok());
+  EXPECT_TRUE(
+      VerifySignature(GetParam(), key->PublicKeyBytes(), message_, (*restored)->Sign(message_))
+          .ok());
 }
 
 TEST_P(SignatureTest, MalformedKeysAreInvalidArguments) {
@@ -70,8 +75,8 @@ TEST_P(SignatureTest, MalformedKeysAreInvalidArguments) {
 TEST(Sm2Signature, ZeroAndOutOfRangeScalarsAreRejected) {
   EXPECT_EQ(SigningKey::FromPrivateKeyBytes(Suite::kSm4Gcm, SecretBytes(32, 0)).status().code(),
             Code::kInvalidArgument);
-  EXPECT_EQ(SigningKey::FromPrivateKeyBytes(Suite::kSm4Gcm, SecretBytes(32, 0xff))
-                .status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(SigningKey::FromPrivateKeyBytes(Suite::kSm4Gcm, SecretBytes(32, 0xff)).status().code(),
+            Code::kInvalidArgument);
 }
 
 TEST(Sm2Signature, APointOffTheCurveIsRejected) {
@@ -81,8 +86,9 @@ TEST(Sm2Signature, APointOffTheCurveIsRejected) {
   ASSERT_EQ(public_key.size(), 65u);
   EXPECT_EQ(public_key[0], 0x04);
   public_key[64] ^= 1;
-  EXPECT_EQ(VerifySignature(Suite::kSm4Gcm, public_key, AsBytes("m"), (*key)->Sign(AsBytes("m")))
-                .code(), Code::kInvalidArgument);
+  EXPECT_EQ(
+      VerifySignature(Suite::kSm4Gcm, public_key, AsBytes("m"), (*key)->Sign(AsBytes("m"))).code(),
+      Code::kInvalidArgument);
 }
 
 TEST(Sm2Signature, SignaturesAreRandomisedButBothVerify) {

@@ -65,8 +65,7 @@ void CheckGcmVector(Suite suite, const std::string& file, const json& test, Tall
 
   if (key.size() != AeadKeySize(suite) || iv.size() != raw::kGcmIvSize) {
     Bytes out;
-    EXPECT_EQ(raw::GcmSeal(suite, key, iv, aad, msg, out).code(), Code::kInvalidArgument)
-        << where;
+    EXPECT_EQ(raw::GcmSeal(suite, key, iv, aad, msg, out).code(), Code::kInvalidArgument) << where;
     EXPECT_EQ(raw::GcmOpen(suite, key, iv, aad, ct_tag).status().code(), Code::kInvalidArgument)
         << where;
     ++tally.rejected;
@@ -130,7 +129,8 @@ void CheckHmacFile(Suite suite, const std::string& file) {
       EXPECT_EQ(raw::HmacVerify(suite, key, msg, tag), expect_valid) << where;
       const Bytes full = raw::HmacCompute(suite, key, msg);
       EXPECT_EQ(Bytes(full.begin(), full.begin() + static_cast<long>(tag.size())) == tag,
-                expect_valid) << where;
+                expect_valid)
+          << where;
       auto mac = Mac::New(suite, SecretBytes(key.begin(), key.end()));
       ASSERT_TRUE(mac.ok()) << where;
       EXPECT_EQ((*mac)->Verify(msg, tag), expect_valid) << where;

@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
-#include <streambuf>
 #include <sstream>
+#include <streambuf>
 #include <string>
 #include <vector>
 
@@ -112,10 +112,15 @@ TEST(Generator, TenThousandCustomersAllPassTheIntakeValidators) {
         std::tie(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]);
     // Each value is valid and already in its normalised form.
     for (const auto& [validator, value] :
-         std::vector<std::pair<const char*, const std::string*>>{
-             {"text", &name}, {"gender", &gender}, {"date", &birth}, {"gb11643", &id},
-             {"cn_mobile", &phone}, {"email", &email}, {"text", &address},
-             {"text", &interests}, {"text", &prefs}}) {
+         std::vector<std::pair<const char*, const std::string*>>{{"text", &name},
+                                                                 {"gender", &gender},
+                                                                 {"date", &birth},
+                                                                 {"gb11643", &id},
+                                                                 {"cn_mobile", &phone},
+                                                                 {"email", &email},
+                                                                 {"text", &address},
+                                                                 {"text", &interests},
+                                                                 {"text", &prefs}}) {
       Result<std::string> v = core::FindValidator(validator)->normalize(*value);
       ASSERT_TRUE(v.ok()) << "row " << i << " " << validator << ": " << v.status().ToString();
       EXPECT_EQ(*v, *value) << "row " << i << " " << validator;

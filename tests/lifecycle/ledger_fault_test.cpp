@@ -41,10 +41,10 @@ class LedgerFaultTest : public ::testing::Test {
     return Slurp(file());
   }
   std::vector<store::DestructionRow> first_ = {{1, 10, "R", "customer", "aa"},
-                                              {2, 11, "R", "note", "bb"}};
+                                               {2, 11, "R", "note", "bb"}};
   std::vector<store::DestructionRow> all_ = {{1, 10, "R", "customer", "aa"},
-                                            {2, 11, "R", "note", "bb"},
-                                            {3, 12, "R2", "transaction", "cc"}};
+                                             {2, 11, "R", "note", "bb"},
+                                             {3, 12, "R2", "transaction", "cc"}};
   fs::path dir_;
 };
 

@@ -95,8 +95,7 @@ schema::Config CountedFrom(std::string_view event) {
     const size_t at = toml.find(name);
     const size_t ev = toml.find("\nevent = ", at);
     const size_t end = toml.find("\n\n", ev);
-    toml.replace(ev, end - ev,
-                 fmt::format("\nevent = \"{}\"\nmin = \"0d\"\nmax = \"30d\"", event));
+    toml.replace(ev, end - ev, fmt::format("\nevent = \"{}\"\nmin = \"0d\"\nmax = \"30d\"", event));
   }
   auto c = schema::ParseConfig(toml, "custos.toml");
   EXPECT_TRUE(c.ok()) << c.status().ToString();

@@ -42,9 +42,7 @@ TEST(LegacyIdCard, TheBirthDateIsInThe1900sAndMustBeReal) {
 
 // The 18-character number's birth date: real, from 1900, not after today.
 TEST(IdCard18, TheBirthDateIsRealFrom1900AndNotInTheFuture) {
-  auto with_check = [](std::string first17) {
-    return first17 + core::IdCardCheckChar(first17);
-  };
+  auto with_check = [](std::string first17) { return first17 + core::IdCardCheckChar(first17); };
   EXPECT_TRUE(IsValidIdCard18(with_check("11010519000101002"), kToday));
   EXPECT_FALSE(IsValidIdCard18(with_check("11010518991231002"), kToday)) << "before 1900";
   EXPECT_TRUE(IsValidIdCard18(with_check("11010520000229002"), kToday));

@@ -34,10 +34,10 @@ class Reference {
     for (const auto& r : regexes_) exprs.push_back(r.c_str());
     std::vector<unsigned> flags(exprs.size(), 0);
     hs_compile_error_t* err = nullptr;
-    EXPECT_EQ(hs_compile_multi(exprs.data(), flags.data(), ids.data(),
-                               static_cast<unsigned>(exprs.size()), HS_MODE_STREAM, nullptr, &db_,
-                               &err),
-              HS_SUCCESS);
+    EXPECT_EQ(
+        hs_compile_multi(exprs.data(), flags.data(), ids.data(),
+                         static_cast<unsigned>(exprs.size()), HS_MODE_STREAM, nullptr, &db_, &err),
+        HS_SUCCESS);
     EXPECT_EQ(hs_alloc_scratch(db_, &scratch_), HS_SUCCESS);
   }
   ~Reference() {
@@ -105,8 +105,8 @@ TEST(DigitTriggers, KnownNumbersFireWhereHyperscanFires) {
 TEST(DigitTriggers, RandomDigitDenseInputSplitAnywhereMatchesHyperscan) {
   Reference ref;
   std::mt19937_64 rng(20261129);
-  const std::string_view alphabet[] = {"0", "1", "5", "9", "7", ".", ".", " ", "-", "a",
-                                       "\n", "号", "\xff", ",", "2", "3"};
+  const std::string_view alphabet[] = {"0", "1", "5",  "9",  "7",    ".", ".", " ",
+                                       "-", "a", "\n", "号", "\xff", ",", "2", "3"};
   for (int round = 0; round < 2000; ++round) {
     std::string text;
     const size_t len = rng() % 300;

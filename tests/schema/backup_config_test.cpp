@@ -19,8 +19,8 @@ TEST(BackupConfig, TheShippedDefaultKeepsSevenAndHasNoSchedule) {
 }
 
 TEST(BackupConfig, EveryTakesAUnit) {
-  auto config = ParseConfig(DefaultWith("[backup]", "every = \"off\"", "every = \"6h\""),
-                            "custos.toml");
+  auto config =
+      ParseConfig(DefaultWith("[backup]", "every = \"off\"", "every = \"6h\""), "custos.toml");
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   EXPECT_EQ(config->backup.every_seconds, 6 * 3600);
   const std::string error =

@@ -8,8 +8,7 @@
 
 namespace custos::schema::testing {
 
-std::string DefaultWith(std::string_view table_header, std::string_view from,
-                        std::string_view to) {
+std::string DefaultWith(std::string_view table_header, std::string_view from, std::string_view to) {
   std::string text(DefaultConfigToml());
   size_t start = 0;
   if (!table_header.empty()) {

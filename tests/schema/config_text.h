@@ -11,8 +11,7 @@ namespace custos::schema::testing {
 // The shipped default with the first `from` after the line `table_header` (e.g.
 // "[fields.phone]", or "" for the top of the file) replaced by `to`. Fails the test if either
 // is missing.
-std::string DefaultWith(std::string_view table_header, std::string_view from,
-                        std::string_view to);
+std::string DefaultWith(std::string_view table_header, std::string_view from, std::string_view to);
 
 // The 1-based line on which `needle` first occurs in `text` (0 if it does not).
 uint32_t LineOf(std::string_view text, std::string_view needle);

@@ -39,17 +39,18 @@ constexpr Level kG = Level::kGeneral;
 
 const std::vector<ExpectedField> kPolicyP2 = {
     // name          level type                  category      sens.  search req.  validator    mask
-    {"name",         kC, FieldType::kString,   "identity",   false, true,  true,  "text",      "name"},
-    {"gender",       kC, FieldType::kEnum,     "identity",   false, false, false, "gender",    "full"},
-    {"birth_date",   kC, FieldType::kDate,     "identity",   false, false, false, "date",      "full"},
-    {"id_number",    kC, FieldType::kIdCard,   "identity",   true,  true,  false, "gb11643",   "id_card"},
-    {"password",     kC, FieldType::kPassword, "credential", false, false, false, "none",      "full"},
-    {"bank_account", kC, FieldType::kBankCard, "financial",  true,  false, false, "bank_card", "bank_card"},
-    {"interests",    kI, FieldType::kText,     "needs",      false, false, false, "text",      "full"},
-    {"preferences",  kI, FieldType::kText,     "needs",      false, false, false, "text",      "full"},
-    {"phone",        kG, FieldType::kMobile,   "contact",    false, true,  false, "cn_mobile", "mobile"},
-    {"email",        kG, FieldType::kEmail,    "contact",    false, true,  false, "email",     "email"},
-    {"address",      kG, FieldType::kText,     "contact",    false, false, false, "text",      "address"},
+    {"name", kC, FieldType::kString, "identity", false, true, true, "text", "name"},
+    {"gender", kC, FieldType::kEnum, "identity", false, false, false, "gender", "full"},
+    {"birth_date", kC, FieldType::kDate, "identity", false, false, false, "date", "full"},
+    {"id_number", kC, FieldType::kIdCard, "identity", true, true, false, "gb11643", "id_card"},
+    {"password", kC, FieldType::kPassword, "credential", false, false, false, "none", "full"},
+    {"bank_account", kC, FieldType::kBankCard, "financial", true, false, false, "bank_card",
+     "bank_card"},
+    {"interests", kI, FieldType::kText, "needs", false, false, false, "text", "full"},
+    {"preferences", kI, FieldType::kText, "needs", false, false, false, "text", "full"},
+    {"phone", kG, FieldType::kMobile, "contact", false, true, false, "cn_mobile", "mobile"},
+    {"email", kG, FieldType::kEmail, "contact", false, true, false, "email", "email"},
+    {"address", kG, FieldType::kText, "contact", false, false, false, "text", "address"},
 };
 
 TEST(DefaultConfig, TheShippedDefaultParses) {
@@ -124,9 +125,8 @@ TEST(DefaultConfig, OnlyTheLegalObligationPurposeNeedsNoConsent) {
     EXPECT_FALSE(p.description.empty()) << p.name;
     EXPECT_EQ(p.legal_obligation, p.name == "legal_obligation") << p.name;
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"customer_service", "account_management",
-                                             "marketing", "risk_control", "analytics",
-                                             "legal_obligation"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"customer_service", "account_management", "marketing",
+                                             "risk_control", "analytics", "legal_obligation"}));
   ASSERT_NE(config.FindPurpose("marketing"), nullptr);
   EXPECT_EQ(config.FindPurpose("marketing")->label, "营销");
   EXPECT_EQ(config.FindPurpose("spam"), nullptr);
@@ -136,8 +136,8 @@ TEST(DefaultConfig, DeclaresTheFiveRetentionClasses) {
   const Config config = Default();
   std::vector<std::string> names;
   for (const RetentionClassDef& r : config.retention_classes) names.push_back(r.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"customer", "transaction", "note", "consent",
-                                             "audit"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"customer", "transaction", "note", "consent", "audit"}));
   ASSERT_NE(config.FindRetentionClass("transaction"), nullptr);
   EXPECT_NE(config.FindRetentionClass("transaction")->description.find("Art. 31"),
             std::string::npos);
@@ -181,8 +181,8 @@ TEST(DefaultConfig, TheCompiledInTextIsTheShippedFile) {
 }
 
 TEST(LoadConfig, ReadsAFileAndNamesItInErrors) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("custos_schema_test_" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("custos_schema_test_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto path = dir / "custos.toml";
   {
@@ -229,9 +229,9 @@ TEST(DefaultConfig, ThePkcs11ProviderNeedsItsModuleAndTokenAndTheAesSuite) {
   EXPECT_NE(missing.status().message().find("pkcs11_module, pkcs11_token"), std::string::npos)
       << missing.status().ToString();
   const std::string label = "pkcs11_key_label = \"custos-kek\"";
-  text.replace(text.find(label), label.size(),
-               "pkcs11_module = \"/usr/lib/softhsm/libsofthsm2.so\"\npkcs11_token = \"t\"\n" +
-                   label);
+  text.replace(
+      text.find(label), label.size(),
+      "pkcs11_module = \"/usr/lib/softhsm/libsofthsm2.so\"\npkcs11_token = \"t\"\n" + label);
   Result<Config> ok = ParseConfig(text, "custos.toml");
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(ok->keys.pkcs11_token, "t");

@@ -67,15 +67,15 @@ TEST(RetentionConfig, AMaximumBelowTheMinimumIsRefused) {
 
 TEST(RetentionConfig, ABadPeriodNamesTheGrammar) {
   const std::string text = DefaultWith("[retention.note]", "max = \"2y\"", "max = \"two years\"");
-  EXPECT_EQ(ErrorOf(text).rfind(Expected(LineOf(text, "two years"), "retention.note.max",
-                                         "must be a period like"),
-                                0),
-            0u);
+  EXPECT_EQ(
+      ErrorOf(text).rfind(
+          Expected(LineOf(text, "two years"), "retention.note.max", "must be a period like"), 0),
+      0u);
 }
 
 TEST(RetentionConfig, AnEventTheDataDoesNotHaveIsRefused) {
-  const std::string text = DefaultWith("[retention.customer]", "event = \"last_activity\"",
-                                       "event = \"note_created\"");
+  const std::string text =
+      DefaultWith("[retention.customer]", "event = \"last_activity\"", "event = \"note_created\"");
   const std::string error = ErrorOf(text);
   EXPECT_NE(error.find("class 'customer' counts from event 'note_created'"), std::string::npos)
       << error;

@@ -30,8 +30,8 @@ std::string Expected(uint32_t line, std::string_view key, std::string_view rule)
 
 TEST(RoleConfig, TheDefaultDeclaresTheEightRolesOfIssue3) {
   const Config c = Default();
-  for (std::string_view role : {"customer_service", "sales", "marketing", "analyst",
-                                "risk_officer", "dpo", "security_admin", "admin"}) {
+  for (std::string_view role : {"customer_service", "sales", "marketing", "analyst", "risk_officer",
+                                "dpo", "security_admin", "admin"}) {
     EXPECT_NE(c.FindRole(role), nullptr) << role;
   }
   EXPECT_EQ(c.roles.size(), 8u);
@@ -69,50 +69,50 @@ TEST(RoleConfig, AConfidentialGrantNamesItsTrainingCourse) {
 }
 
 TEST(RoleConfigErrors, AnUnknownActionIsRefused) {
-  const std::string text = DefaultWith("[[roles.marketing.grants]]",
-                                       "actions = [\"customer.read\", \"customer.list\"]",
-                                       "actions = [\"customer.read\", \"customer.lists\"]");
+  const std::string text =
+      DefaultWith("[[roles.marketing.grants]]", "actions = [\"customer.read\", \"customer.list\"]",
+                  "actions = [\"customer.read\", \"customer.lists\"]");
   const std::string error = ErrorOf(text);
   EXPECT_EQ(error.rfind(Expected(LineOf(text, "customer.lists"),
-                                 "roles.marketing.grants[0].actions", "unknown action"), 0), 0u)
+                                 "roles.marketing.grants[0].actions", "unknown action"),
+                        0),
+            0u)
       << error;
   EXPECT_NE(error.find("'customer.lists'"), std::string::npos) << error;
 }
 
 TEST(RoleConfigErrors, AnAuditedActionThatIsNotGrantableIsRefused) {
   // "hold.place" is recorded in the audit log, but granted as "hold.manage" (schema/actions.h).
-  const std::string text = DefaultWith("[[roles.marketing.grants]]",
-                                       "actions = [\"customer.read\", \"customer.list\"]",
-                                       "actions = [\"hold.place\"]");
+  const std::string text =
+      DefaultWith("[[roles.marketing.grants]]", "actions = [\"customer.read\", \"customer.list\"]",
+                  "actions = [\"hold.place\"]");
   const std::string error = ErrorOf(text);
-  EXPECT_EQ(error.rfind(Expected(LineOf(text, "hold.place"),
-                                 "roles.marketing.grants[0].actions", "unknown action 'hold.place'"),
+  EXPECT_EQ(error.rfind(Expected(LineOf(text, "hold.place"), "roles.marketing.grants[0].actions",
+                                 "unknown action 'hold.place'"),
                         0),
             0u)
       << error;
 }
 
 TEST(RoleConfigErrors, AnUnknownLevelIsRefused) {
-  const std::string text = DefaultWith("[[roles.marketing.grants]]", "levels = [\"internal\"]",
-                                       "levels = [\"secret\"]");
-  EXPECT_EQ(ErrorOf(text), Expected(LineOf(text, "\"secret\""),
-                                    "roles.marketing.grants[0].levels",
+  const std::string text =
+      DefaultWith("[[roles.marketing.grants]]", "levels = [\"internal\"]", "levels = [\"secret\"]");
+  EXPECT_EQ(ErrorOf(text), Expected(LineOf(text, "\"secret\""), "roles.marketing.grants[0].levels",
                                     "must be one of general, internal, confidential"));
 }
 
 TEST(RoleConfigErrors, AnUndeclaredPurposeIsRefused) {
   const std::string text = DefaultWith("[[roles.marketing.grants]]", "purposes = [\"marketing\"]",
                                        "purposes = [\"advertising\"]");
-  EXPECT_EQ(ErrorOf(text), Expected(LineOf(text, "\"advertising\""),
-                                    "roles.marketing.grants[0].purposes",
-                                    "must name purposes declared in [purposes]"));
+  EXPECT_EQ(ErrorOf(text),
+            Expected(LineOf(text, "\"advertising\""), "roles.marketing.grants[0].purposes",
+                     "must name purposes declared in [purposes]"));
 }
 
 TEST(RoleConfigErrors, APostNamingAnUndeclaredRoleIsRefused) {
   const std::string text = DefaultWith("[posts.support_agent]", "roles = [\"customer_service\"]",
                                        "roles = [\"customer_servise\"]");
-  EXPECT_EQ(ErrorOf(text), Expected(LineOf(text, "customer_servise"),
-                                    "posts.support_agent.roles",
+  EXPECT_EQ(ErrorOf(text), Expected(LineOf(text, "customer_servise"), "posts.support_agent.roles",
                                     "must name roles declared in [roles]"));
 }
 
@@ -128,8 +128,8 @@ TEST(RoleConfigErrors, AMaskedWriteIsRefused) {
 }
 
 TEST(RoleConfigErrors, AConfidentialGrantWithoutTrainingIsRefused) {
-  const std::string text = DefaultWith("[roles.risk_officer]",
-                                       "requires_training = \"privacy-basics\"\n", "");
+  const std::string text =
+      DefaultWith("[roles.risk_officer]", "requires_training = \"privacy-basics\"\n", "");
   const std::string error = ErrorOf(text);
   EXPECT_NE(error.find("roles.risk_officer.grants[0].requires_training"), std::string::npos)
       << error;
@@ -137,12 +137,12 @@ TEST(RoleConfigErrors, AConfidentialGrantWithoutTrainingIsRefused) {
 }
 
 TEST(RoleConfigErrors, ALevelOnAnAdminActionIsRefused) {
-  const std::string text = DefaultWith("[roles.admin]", "\"key.read\"]",
-                                       "\"key.read\"]\nlevels = [\"general\"]");
+  const std::string text =
+      DefaultWith("[roles.admin]", "\"key.read\"]", "\"key.read\"]\nlevels = [\"general\"]");
   const std::string error = ErrorOf(text);
-  EXPECT_EQ(error, Expected(LineOf(text, "\"key.read\"]\nlevels") + 1,
-                            "roles.admin.grants[0].levels",
-                            "only data actions are granted per level"));
+  EXPECT_EQ(error,
+            Expected(LineOf(text, "\"key.read\"]\nlevels") + 1, "roles.admin.grants[0].levels",
+                     "only data actions are granted per level"));
 }
 
 }  // namespace

@@ -32,13 +32,13 @@ TEST(LifecycleConfig, PlanEveryTakesAUnit) {
 }
 
 TEST(LifecycleConfig, AMalformedOrTooShortIntervalIsRefusedNamingTheLine) {
-  for (const char* bad : {"plan_every = \"daily\"", "plan_every = \"59m\"",
-                          "plan_every = \"0d\"", "plan_every = 86400"}) {
+  for (const char* bad : {"plan_every = \"daily\"", "plan_every = \"59m\"", "plan_every = \"0d\"",
+                          "plan_every = 86400"}) {
     const std::string text = DefaultWith("[lifecycle]", "plan_every = \"off\"", bad);
     const std::string error = ErrorOf(text);
-    EXPECT_NE(error.find(fmt::format("custos.toml:{}: key 'lifecycle.plan_every'",
-                                     LineOf(text, bad))),
-              std::string::npos)
+    EXPECT_NE(
+        error.find(fmt::format("custos.toml:{}: key 'lifecycle.plan_every'", LineOf(text, bad))),
+        std::string::npos)
         << bad << ": " << error;
   }
 }

@@ -66,8 +66,8 @@ class SecurityTest : public ApiTest {
   }
 
   std::string BreakGlassBy(const std::string& token) {
-    auto made = vault_->customers().Create(Agent("account_management"), WangFang(), "form",
-                                           Consented());
+    auto made =
+        vault_->customers().Create(Agent("account_management"), WangFang(), "form", Consented());
     EXPECT_TRUE(made.ok()) << made.status().ToString();
     const std::string customer = made.ok() ? *made : "";
     auto r = Post(token, "/v1/approvals",
@@ -267,7 +267,7 @@ TEST_F(SecurityTest, MetricsNeedTheirOwnPermission) {
 // Completes a handshake with the server offering only `ciphers` (TLS 1.2) or TLS 1.3.
 bool Handshakes(int port, const char* tls12_ciphers) {
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()),
-                                                         SSL_CTX_free);
+                                                        SSL_CTX_free);
   if (tls12_ciphers != nullptr) {
     SSL_CTX_set_max_proto_version(ctx.get(), TLS1_2_VERSION);
     // Security level 0 so this client may offer the old suites the server must refuse.
@@ -277,8 +277,7 @@ bool Handshakes(int port, const char* tls12_ciphers) {
     SSL_CTX_set_min_proto_version(ctx.get(), TLS1_3_VERSION);
   }
   const std::string host = "127.0.0.1:" + std::to_string(port);
-  std::unique_ptr<BIO, decltype(&BIO_free_all)> bio(BIO_new_ssl_connect(ctx.get()),
-                                                    BIO_free_all);
+  std::unique_ptr<BIO, decltype(&BIO_free_all)> bio(BIO_new_ssl_connect(ctx.get()), BIO_free_all);
   BIO_set_conn_hostname(bio.get(), host.c_str());
   return BIO_do_connect(bio.get()) == 1 && BIO_do_handshake(bio.get()) == 1;
 }

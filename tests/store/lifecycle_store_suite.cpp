@@ -42,8 +42,8 @@ void AddCustomer(Transaction& txn, const std::string& id, int64_t at_ms) {
 }
 
 LegalHoldRow Hold(std::string hold_id, std::string customer_id, int64_t at_ms) {
-  return LegalHoldRow{std::move(hold_id), std::move(customer_id), "litigation LIT-7", "dpo",
-                      "dpo", at_ms, "", 0};
+  return LegalHoldRow{
+      std::move(hold_id), std::move(customer_id), "litigation LIT-7", "dpo", "dpo", at_ms, "", 0};
 }
 
 }  // namespace
@@ -115,7 +115,8 @@ TEST_P(StoreSuite, TheFactsTellWhenTheLastConsentedPurposeWasWithdrawn) {
   ASSERT_OK(txn->AppendConsent(Consent(kAlice, 2, "grant", "purpose", "customer_service", 1040)));
   ASSERT_OK(txn->AppendConsent(Consent(kAlice, 3, "withdraw", "purpose", "marketing", 1050)));
   EXPECT_EQ(WithdrawnAt(*txn, kAlice), 0);  // customer_service is still granted
-  ASSERT_OK(txn->AppendConsent(Consent(kAlice, 4, "withdraw", "purpose", "customer_service", 1060)));
+  ASSERT_OK(
+      txn->AppendConsent(Consent(kAlice, 4, "withdraw", "purpose", "customer_service", 1060)));
   EXPECT_EQ(WithdrawnAt(*txn, kAlice), 1060);
   // Another scope does not count: consent to sensitive fields is not a purpose.
   ASSERT_OK(txn->AppendConsent(Consent(kAlice, 5, "grant", "sensitive", "marketing", 1065)));

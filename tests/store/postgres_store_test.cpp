@@ -15,10 +15,10 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <fstream>
-#include <iterator>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <string>
@@ -243,15 +243,27 @@ TEST_F(PostgresStoreTest, TheMigrationsCreateTheSchemaOfEarlierReleases) {
         "SELECT string_agg(x, E'\\n' ORDER BY x) FROM ("
         " SELECT format('%s.%s %s %s %s %s', table_name, column_name, ordinal_position,"
         "   data_type, coalesce(collation_name, '-'), is_nullable) AS x"
-        " FROM information_schema.columns WHERE table_schema = '" + s + "'"
+        " FROM information_schema.columns WHERE table_schema = '" +
+        s +
+        "'"
         "   AND table_name <> 'schema_migrations'"
-        " UNION ALL SELECT replace(indexdef, '" + s + ".', '') FROM pg_indexes"
-        " WHERE schemaname = '" + s + "' AND tablename <> 'schema_migrations'"
+        " UNION ALL SELECT replace(indexdef, '" +
+        s +
+        ".', '') FROM pg_indexes"
+        " WHERE schemaname = '" +
+        s +
+        "' AND tablename <> 'schema_migrations'"
         " UNION ALL SELECT format('%s %s %s %s %s', event_object_table, trigger_name,"
-        "   action_timing, event_manipulation, replace(action_statement, '" + s + ".', ''))"
-        " FROM information_schema.triggers WHERE trigger_schema = '" + s + "'"
+        "   action_timing, event_manipulation, replace(action_statement, '" +
+        s +
+        ".', ''))"
+        " FROM information_schema.triggers WHERE trigger_schema = '" +
+        s +
+        "'"
         " UNION ALL SELECT p.proname || p.prosrc FROM pg_proc p"
-        " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = '" + s + "'"
+        " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = '" +
+        s +
+        "'"
         ") q");
   };
   const std::string expected = describe(old_schema);
@@ -481,10 +493,10 @@ TEST_F(PostgresStoreTest, ASqliteDatabaseIsCopiedRowForRowAndTheTargetMustBeEmpt
     ASSERT_OK(t.InsertStaff({"admin", "Administrator", "administrator", "admin", 1, "active"}));
     ASSERT_OK(t.PutImport({"imp1", "abc", "admin", 1, 2, 10, 9, 1, "done"}));
     ASSERT_OK(t.InsertNotice({1, std::string(64, 'a'), "告知书", "marketing", 1, 1, "dpo"}));
-    ASSERT_OK(t.AppendConsent({"c1", 1, "grant", "purpose", "marketing", 1, "form", "f-1", 5,
-                               "admin"}));
-    ASSERT_OK(t.AppendConsent({"c1", 2, "withdraw", "purpose", "marketing", 0, "api", "a-1", 6,
-                               "admin"}));
+    ASSERT_OK(
+        t.AppendConsent({"c1", 1, "grant", "purpose", "marketing", 1, "form", "f-1", 5, "admin"}));
+    ASSERT_OK(t.AppendConsent(
+        {"c1", 2, "withdraw", "purpose", "marketing", 0, "api", "a-1", 6, "admin"}));
     // Migration 5's tables move too (every described table is copied).
     ASSERT_OK(t.InsertAccountClosure({"c2", 7, "admin", "closed by the customer"}));
     ASSERT_OK(t.InsertSubjectRequest({"r1", "c1", "access", "ref-1", "admin", 8, 9, "", 0, ""}));

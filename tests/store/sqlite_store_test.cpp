@@ -24,12 +24,12 @@ using testing::StoreSuite;
 
 std::filesystem::path DbPath(const std::filesystem::path& dir) { return dir / "custos.db"; }
 
-INSTANTIATE_TEST_SUITE_P(
-    Sqlite, StoreSuite,
-    ::testing::Values(StoreBackend{
-        "sqlite",
-        [](const std::filesystem::path& dir) { return OpenSqliteStore(DbPath(dir), {}); }}),
-    testing::BackendName);
+INSTANTIATE_TEST_SUITE_P(Sqlite, StoreSuite,
+                         ::testing::Values(StoreBackend{"sqlite",
+                                                        [](const std::filesystem::path& dir) {
+                                                          return OpenSqliteStore(DbPath(dir), {});
+                                                        }}),
+                         testing::BackendName);
 
 // A fresh directory per test, removed afterwards.
 class SqliteStoreTest : public ::testing::Test {
@@ -183,8 +183,7 @@ TEST_F(SqliteStoreTest, ADatabaseFromANewerCustosIsRefused) {
 
 TEST_F(SqliteStoreTest, EveryCustomerTableIsKeyedByCustomerId) {
   OpenOrDie().reset();
-  for (const char* table :
-       {"customers", "wrapped_keys", "blind_index", "transactions", "notes"}) {
+  for (const char* table : {"customers", "wrapped_keys", "blind_index", "transactions", "notes"}) {
     std::string sql = std::string("SELECT count(*) FROM pragma_table_info('") + table +
                       "') WHERE name = 'customer_id' AND pk > 0";
     EXPECT_EQ(RawCount(sql.c_str()), 1) << table;
@@ -237,7 +236,6 @@ TEST_F(SqliteStoreTest, AnotherProcessHoldingTheLockMakesBeginUnavailable) {
   sqlite3_close(other);
   EXPECT_TRUE(store->Begin().ok());
 }
-
 
 // One audit entry with the given seq (the store does not check hashes; the audit component
 // does).
@@ -339,9 +337,9 @@ TEST(SqliteLifecycleTest, TheConsentLedgerRefusesADeleteOutsideAnErasure) {
   EXPECT_NE(sqlite3_exec(db, "DELETE FROM consent_ledger", nullptr, nullptr, &error), SQLITE_OK);
   EXPECT_NE(std::string(error != nullptr ? error : "").find("append-only"), std::string::npos);
   sqlite3_free(error);
-  EXPECT_NE(sqlite3_exec(db, "UPDATE consent_ledger SET action = 'withdraw'", nullptr, nullptr,
-                         nullptr),
-            SQLITE_OK);
+  EXPECT_NE(
+      sqlite3_exec(db, "UPDATE consent_ledger SET action = 'withdraw'", nullptr, nullptr, nullptr),
+      SQLITE_OK);
   sqlite3_close(db);
   std::filesystem::remove_all(dir);
 }

@@ -1,11 +1,11 @@
 #include "store_suite.h"
 
+#include <unistd.h>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 #include "store/fault_store.h"
@@ -195,7 +195,8 @@ TEST_P(StoreSuite, UpdatingAnUnknownCustomerIsNotFound) {
 
 TEST_P(StoreSuite, CustomersAreListedInIdOrderPageByPage) {
   auto txn = BeginOrDie();
-  for (const char* id : {"c3", "c1", "c5", "c2", "c4"}) ASSERT_OK(txn->InsertCustomer(Customer(id)));
+  for (const char* id : {"c3", "c1", "c5", "c2", "c4"})
+    ASSERT_OK(txn->InsertCustomer(Customer(id)));
 
   auto first = txn->ListCustomers("", 2);
   ASSERT_OK(first.status());
@@ -396,8 +397,7 @@ TEST_P(StoreSuite, ANoteKeepsItsClassificationLevel) {
   auto txn = BeginOrDie();
   ASSERT_OK(txn->InsertNote({"c1", "n2", 20, "api", Level::kConfidential, B("sealed-n2")}));
   ASSERT_OK(txn->InsertNote({"c1", "n1", 10, "form", Level::kInternal, B("sealed-n1")}));
-  EXPECT_CODE(txn->InsertNote({"c1", "n1", 30, "api", Level::kGeneral, B("dup")}),
-              Code::kConflict);
+  EXPECT_CODE(txn->InsertNote({"c1", "n1", 30, "api", Level::kGeneral, B("dup")}), Code::kConflict);
 
   auto notes = txn->ListNotes("c1");
   ASSERT_OK(notes.status());
@@ -533,8 +533,7 @@ TEST_P(StoreSuite, AnImportsProgressIsFoundByItsFileHash) {
 TEST_P(StoreSuite, TheSameFileCannotBeImportedUnderTwoIds) {
   auto txn = BeginOrDie();
   ASSERT_OK(txn->PutImport({"imp1", "abc123", "a", 1, 1, 0, 0, 0, "running"}));
-  EXPECT_CODE(txn->PutImport({"imp2", "abc123", "a", 2, 2, 0, 0, 0, "running"}),
-              Code::kConflict);
+  EXPECT_CODE(txn->PutImport({"imp2", "abc123", "a", 2, 2, 0, 0, 0, "running"}), Code::kConflict);
 }
 
 // --- atomicity and durability ---
@@ -652,7 +651,10 @@ TEST_P(StoreSuite, ATransactionMayMoveToAnotherThread) {
   auto txn = BeginOrDie();
   ASSERT_OK(txn->InsertCustomer(Customer("c1")));
   Status committed;
-  std::thread([&] { committed = txn->Commit(); txn.reset(); }).join();
+  std::thread([&] {
+    committed = txn->Commit();
+    txn.reset();
+  }).join();
   ASSERT_OK(committed);
   auto read = BeginOrDie();
   auto count = read->CountCustomers();
@@ -693,10 +695,10 @@ TEST_P(StoreSuite, AnInjectedFaultHitsTheChosenWriteAndStaysUntilHealed) {
   {
     auto txn = faulty.Begin();
     ASSERT_OK(txn.status());
-    ASSERT_OK((*txn)->InsertCustomer(Customer("c1")));        // write 1
+    ASSERT_OK((*txn)->InsertCustomer(Customer("c1")));               // write 1
     EXPECT_CODE((*txn)->AppendAudit(Audit(1)), Code::kUnavailable);  // write 2: fails
     EXPECT_CODE((*txn)->PutMeta("k", B("v")), Code::kUnavailable);   // a failed disk stays failed
-    auto read = (*txn)->GetCustomer("c1");  // reads pass through
+    auto read = (*txn)->GetCustomer("c1");                           // reads pass through
     ASSERT_OK(read.status());
   }  // dropped: rolled back
   EXPECT_EQ(faulty.WriteCount(), 3);

@@ -12,8 +12,16 @@ constexpr const char* kAlice = "01HAAAAAAAAAAAAAAAAAAAAAAA";
 constexpr const char* kBob = "01HBBBBBBBBBBBBBBBBBBBBBBB";
 
 SubjectRequestRow Request(std::string request_id, std::string customer_id, int64_t at_ms) {
-  return SubjectRequestRow{std::move(request_id), std::move(customer_id), "access",
-                           "ticket SR-1", "li.na", at_ms, at_ms + 1000, "", 0, ""};
+  return SubjectRequestRow{std::move(request_id),
+                           std::move(customer_id),
+                           "access",
+                           "ticket SR-1",
+                           "li.na",
+                           at_ms,
+                           at_ms + 1000,
+                           "",
+                           0,
+                           ""};
 }
 
 std::vector<std::string> Ids(const std::vector<SubjectRequestRow>& rows) {
@@ -119,8 +127,7 @@ TEST_P(StoreSuite, SubjectRequestsOutliveTheCustomersErasure) {
   ASSERT_TRUE(erased.ok() && *erased) << erased.status().ToString();
   ASSERT_OK(txn->Commit());
   txn = BeginOrDie();
-  EXPECT_EQ(Ids(*txn->ListSubjectRequests(kAlice, false, 10)),
-            (std::vector<std::string>{"R1"}));
+  EXPECT_EQ(Ids(*txn->ListSubjectRequests(kAlice, false, 10)), (std::vector<std::string>{"R1"}));
 }
 
 }  // namespace custos::store::testing

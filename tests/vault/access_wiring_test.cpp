@@ -27,9 +27,9 @@ class AccessWiring : public VaultTest {
   }
 
   std::string NewCustomer() {
-    auto id = vault_->customers().Create(Sales(), WangFang(), "form",
-                                     Consented({"customer_service", "account_management",
-                                                "risk_control"}));
+    auto id = vault_->customers().Create(
+        Sales(), WangFang(), "form",
+        Consented({"customer_service", "account_management", "risk_control"}));
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     return id.ok() ? *id : "";
   }
@@ -47,8 +47,7 @@ TEST_F(AccessWiring, ASupportAgentSeesAMaskedIdNumberAndTheAuditMarksIt) {
   const auto fields = entry["fields"].dump();
   EXPECT_NE(fields.find("\"id_number~\""), std::string::npos) << fields;
   EXPECT_NE(fields.find("\"phone\""), std::string::npos) << fields;
-  EXPECT_NE(entry["reason"].get<std::string>().find("role 'customer_service'"),
-            std::string::npos);
+  EXPECT_NE(entry["reason"].get<std::string>().find("role 'customer_service'"), std::string::npos);
 }
 
 TEST_F(AccessWiring, ARefusalIsAuditedWithTheRuleAndNoValue) {
@@ -101,16 +100,17 @@ TEST_F(AccessWiring, ABreakGlassGrantApprovedByTheDpoShowsTheFullValueAndIsFlagg
 TEST_F(AccessWiring, AnAnalystCannotSearchByPhone) {
   NewCustomer();
   const Context admin{"admin", "account_management", Channel::kCli, "req-setup"};
-  ASSERT_TRUE(vault_->staff().Create(admin, StaffSpec{"wu.lei", "wu.lei", "data_analyst",
-                                                   {"analyst"}, ""}).ok());
+  ASSERT_TRUE(vault_->staff()
+                  .Create(admin, StaffSpec{"wu.lei", "wu.lei", "data_analyst", {"analyst"}, ""})
+                  .ok());
   auto hits = vault_->customers().Find(Context{"wu.lei", "analytics", Channel::kCli, "r"}, "phone",
-                                    "13800138000");
+                                       "13800138000");
   EXPECT_EQ(hits.status().code(), Code::kPermissionDenied);
 }
 
 TEST_F(AccessWiring, StaffAdministrationFollowsTheConfiguredRoles) {
-  auto st = vault_->staff().Create(SupportAgent(), StaffSpec{"eve", "eve", "support_agent",
-                                                          {"customer_service"}, ""});
+  auto st = vault_->staff().Create(
+      SupportAgent(), StaffSpec{"eve", "eve", "support_agent", {"customer_service"}, ""});
   EXPECT_EQ(st.code(), Code::kPermissionDenied);
   EXPECT_NE(st.message().find("staff.manage"), std::string::npos) << st.message();
 }
@@ -140,8 +140,9 @@ TEST_F(AccessWiring, ExplainSaysPerFieldWhatASupportAgentWouldSeeAndWhy) {
   ASSERT_TRUE(marketing.ok());
   for (const AccessExplanation& l : *marketing) EXPECT_EQ(l.effect, "deny") << l.name;
   // A support agent may not ask about a colleague (no role.read).
-  EXPECT_EQ(vault_->staff().ExplainAccess(SupportAgent(), "zhao.min", "risk_control", id).status().code(),
-            Code::kPermissionDenied);
+  EXPECT_EQ(
+      vault_->staff().ExplainAccess(SupportAgent(), "zhao.min", "risk_control", id).status().code(),
+      Code::kPermissionDenied);
 }
 
 }  // namespace

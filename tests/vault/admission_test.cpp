@@ -17,11 +17,12 @@ class AdmissionTest : public VaultTest {
 
   std::vector<nlohmann::json> Log() {
     std::ostringstream out;
-    EXPECT_TRUE(vault_->audit().Export(Context{"dpo", "legal_obligation", Channel::kCli, "r"}, out)
-                    .ok());
+    EXPECT_TRUE(
+        vault_->audit().Export(Context{"dpo", "legal_obligation", Channel::kCli, "r"}, out).ok());
     std::vector<nlohmann::json> entries;
     std::istringstream lines(out.str());
-    for (std::string line; std::getline(lines, line);) entries.push_back(nlohmann::json::parse(line));
+    for (std::string line; std::getline(lines, line);)
+      entries.push_back(nlohmann::json::parse(line));
     return entries;
   }
 
@@ -29,8 +30,8 @@ class AdmissionTest : public VaultTest {
   void LockOutSupportAgent() {
     ASSERT_TRUE(vault_->staff().SetPassword(Admin(), "li.na", "correct horse battery").ok());
     for (int i = 0; i < 5; ++i) {
-      auto token = vault_->staff().IssueToken("li.na", "wrong password!", "", kDayMs, "t",
-                                              Channel::kCli);
+      auto token =
+          vault_->staff().IssueToken("li.na", "wrong password!", "", kDayMs, "t", Channel::kCli);
       ASSERT_EQ(token.status().code(), Code::kUnauthenticated);
     }
   }
@@ -94,8 +95,7 @@ TEST_F(AdmissionTest, HostileIdentityStringsNeverEnterTheLog) {
   const Context hostile{"op\"},{\"x\":1", "customer_service\n", Channel::kApi, "req-y"};
   EXPECT_EQ(vault_->customers().Get(hostile, id, {}).status().code(), Code::kUnauthenticated);
   const Context bad_purpose{"operator", "curiosity\t", Channel::kApi, "req-z"};
-  EXPECT_EQ(vault_->records().ListNotes(bad_purpose, id).status().code(),
-            Code::kPermissionDenied);
+  EXPECT_EQ(vault_->records().ListNotes(bad_purpose, id).status().code(), Code::kPermissionDenied);
   nlohmann::json first, second;
   for (const auto& e : Log()) {
     if (e["request_id"] == "req-y") first = e;

@@ -30,12 +30,13 @@ TEST_F(AtRestTest, NoPlaintextValueIsInTheDatabaseFilesWalIncluded) {
     auto id = vault_->customers().Create(Agent(), c, "form", Consented());
     ASSERT_TRUE(id.ok()) << id.status().ToString();
     ASSERT_TRUE(vault_->records().AddNote(Agent(), *id, "客户提到了保密的投资计划", "phone").ok());
-    ASSERT_TRUE(vault_->records().AddTransaction(Agent(), *id,
-                                       {{"occurred_at", "2026-10-01"},
-                                        {"product", "黄金积存计划"},
-                                        {"amount", "8888.88"}},
-                                       "api")
-                    .ok());
+    ASSERT_TRUE(
+        vault_->records()
+            .AddTransaction(
+                Agent(), *id,
+                {{"occurred_at", "2026-10-01"}, {"product", "黄金积存计划"}, {"amount", "8888.88"}},
+                "api")
+            .ok());
   }
   auto check = [&](const char* when) {
     std::string bytes;
@@ -72,7 +73,8 @@ TEST_F(AtRestTest, AnEnvelopeMovedToAnotherCustomerDoesNotOpen) {
   const std::string sql =
       "UPDATE customers SET (env_general, env_internal, env_confidential) = (SELECT "
       "c2.env_general, c2.env_internal, c2.env_confidential FROM customers c2 WHERE "
-      "c2.customer_id = '" + *a + "') WHERE customer_id = '" + *b + "'";
+      "c2.customer_id = '" +
+      *a + "') WHERE customer_id = '" + *b + "'";
   ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
   ASSERT_GT(sqlite3_changes(db), 0);
   sqlite3_close(db);

@@ -19,9 +19,9 @@
 
 #include <algorithm>
 #include <array>
-#include <optional>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -264,9 +264,7 @@ std::string IdNumber(int n) {
   return id + kCheck[sum % 11];
 }
 
-std::string Phone(int n) {
-  return fmt::format("1390000{:04d}", n % 10000);
-}
+std::string Phone(int n) { return fmt::format("1390000{:04d}", n % 10000); }
 
 const char* FieldAt(std::string_view level) {
   if (level == "general") return "phone";
@@ -282,16 +280,13 @@ char Seen(const std::optional<std::string>& got, const std::string& full) {
   return '?';
 }
 
-class AuthorizationMatrix : public VaultTest,
-                            public ::testing::WithParamInterface<std::string> {
+class AuthorizationMatrix : public VaultTest, public ::testing::WithParamInterface<std::string> {
  protected:
   std::string role() const { return GetParam(); }
   std::string post() const { return Roles().at(role()).first; }
   std::string purpose() const { return Roles().at(role()).second; }
   // A purpose the role does not work for: the only one a "not consented" customer agreed to.
-  std::string other_purpose() const {
-    return purpose() == "analytics" ? "marketing" : "analytics";
-  }
+  std::string other_purpose() const { return purpose() == "analytics" ? "marketing" : "analytics"; }
 
   void CreateRoleStaff() {
     const Context admin{"admin", "account_management", Channel::kCli, "req-setup"};
@@ -300,9 +295,9 @@ class AuthorizationMatrix : public VaultTest,
       const std::string id = StaffId(lapsed);
       if (role() == "risk_officer") ApproveRoleGrant(id, role());  // dual control (issue 12)
       ASSERT_TRUE(vault_->staff().Create(admin, StaffSpec{id, id, post(), {role()}, ""}).ok());
-      const TrainingRecord t = lapsed
-          ? TrainingRecord{id, "privacy-basics", now - 400 * kDayMs, now - kDayMs, ""}
-          : TrainingRecord{id, "privacy-basics", now - kDayMs, now + 365 * kDayMs, ""};
+      const TrainingRecord t =
+          lapsed ? TrainingRecord{id, "privacy-basics", now - 400 * kDayMs, now - kDayMs, ""}
+                 : TrainingRecord{id, "privacy-basics", now - kDayMs, now + 365 * kDayMs, ""};
       ASSERT_TRUE(vault_->staff().RecordTraining(admin, t).ok());
     }
   }
@@ -340,14 +335,18 @@ class AuthorizationMatrix : public VaultTest,
         s == kWithdrawn ? CollectedPurposes(kConsented) : CollectedPurposes(s);
     const Context op = Agent(purposes.front());
     auto id = vault_->customers().Create(
-        op, {{"name", "王芳"}, {"phone", f.phone}, {"id_number", f.id_number}, {"interests", "理财"}},
+        op,
+        {{"name", "王芳"}, {"phone", f.phone}, {"id_number", f.id_number}, {"interests", "理财"}},
         "form", Consented(purposes));
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     f.id = id.ok() ? *id : "";
-    EXPECT_TRUE(vault_->records().AddTransaction(op, f.id,
-                                       {{"occurred_at", "2026-11-01"}, {"product", "理财产品A"},
-                                        {"amount", "1000.50"}},
-                                       "api").ok());
+    EXPECT_TRUE(
+        vault_->records()
+            .AddTransaction(
+                op, f.id,
+                {{"occurred_at", "2026-11-01"}, {"product", "理财产品A"}, {"amount", "1000.50"}},
+                "api")
+            .ok());
     EXPECT_TRUE(vault_->records().AddNote(op, f.id, "客户咨询理财产品的收益", "phone").ok());
     f.confidential_note = "客户报身份证号" + f.id_number;
     EXPECT_TRUE(vault_->records().AddNote(op, f.id, f.confidential_note, "phone").ok());
@@ -386,8 +385,9 @@ class AuthorizationMatrix : public VaultTest,
   char Run(std::string_view op, std::string_view level, State s, Fixture& f) {
     const Context ctx = Actor(s);
     const std::string field = FieldAt(level);
-    const std::string full = field == "phone" ? f.phone
-                             : field == "interests" ? f.interests : f.id_number;
+    const std::string full = field == "phone"       ? f.phone
+                             : field == "interests" ? f.interests
+                                                    : f.id_number;
     if (op == "customer.read") {
       auto view = vault_->customers().Get(ctx, f.id, {field});
       if (!view.ok()) return FromStatus(view.status());
@@ -396,8 +396,9 @@ class AuthorizationMatrix : public VaultTest,
     }
     if (op == "customer.update") {
       const int n = ++counter_;
-      const std::string value = field == "phone" ? Phone(n)
-                                : field == "interests" ? "基金" : IdNumber(n);
+      const std::string value = field == "phone"       ? Phone(n)
+                                : field == "interests" ? "基金"
+                                                       : IdNumber(n);
       const char outcome = FromStatus(vault_->customers().Update(ctx, f.id, {{field, value}}));
       if (outcome == 'A' && field == "phone") f.phone = value;
       if (outcome == 'A' && field == "id_number") f.id_number = value;
@@ -441,16 +442,19 @@ class AuthorizationMatrix : public VaultTest,
     if (op == "customer.create") return Create(ctx, level, s, /*import=*/false);
     if (op == "customer.import") return Create(ctx, level, s, /*import=*/true);
     if (op == "txn.add") {
-      return FromStatus(vault_->records().AddTransaction(ctx, f.id,
-                                               {{"occurred_at", "2026-11-02"}, {"product", "B"},
-                                                {"amount", "1"}},
-                                               "api").status());
+      return FromStatus(
+          vault_->records()
+              .AddTransaction(ctx, f.id,
+                              {{"occurred_at", "2026-11-02"}, {"product", "B"}, {"amount", "1"}},
+                              "api")
+              .status());
     }
     if (op == "txn.read") {
       auto txns = vault_->records().ListTransactions(ctx, f.id);
       if (!txns.ok()) return FromStatus(txns.status());
       for (const TransactionView& t : *txns) {
-        if (t.fields.at("amount") == "1000.50" || t.fields.at("amount").find('*') != std::string::npos) {
+        if (t.fields.at("amount") == "1000.50" ||
+            t.fields.at("amount").find('*') != std::string::npos) {
           return Seen(t.fields.at("product"), "理财产品A");
         }
       }
@@ -481,13 +485,15 @@ class AuthorizationMatrix : public VaultTest,
   char Create(const Context& ctx, std::string_view level, State s, bool import) {
     const int n = ++counter_;
     const std::string field = FieldAt(level);
-    const std::string value = field == "phone" ? Phone(n)
-                              : field == "interests" ? "理财" : IdNumber(n);
+    const std::string value = field == "phone"       ? Phone(n)
+                              : field == "interests" ? "理财"
+                                                     : IdNumber(n);
     const std::vector<std::string> purposes = CollectedPurposes(s);
     if (!import) {
       return FromStatus(
-          vault_->customers().Create(ctx, {{"name", "李四"}, {field, value}}, "form",
-                                 Consented(purposes)).status());
+          vault_->customers()
+              .Create(ctx, {{"name", "李四"}, {field, value}}, "form", Consented(purposes))
+              .status());
     }
     const auto file = root_ / ("import-" + std::to_string(n) + ".csv");
     std::ofstream(file) << "name," << field << "\n李四" << n << "," << value << "\n";
@@ -512,8 +518,7 @@ TEST_P(AuthorizationMatrix, EveryOperationLevelAndConsentStateGetsTheExpectedDec
       if (role() != e.role) continue;
       const char want = e.outcomes[s];
       const char got = Run(e.op, e.level, s, f);
-      EXPECT_EQ(got, want) << role() << " " << e.op << " on " << e.level << ", "
-                           << kStateNames[s];
+      EXPECT_EQ(got, want) << role() << " " << e.op << " on " << e.level << ", " << kStateNames[s];
       ++cells;
     }
   }

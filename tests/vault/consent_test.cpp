@@ -101,8 +101,7 @@ TEST_F(ConsentTest, AWithdrawalIsSeenOnTheNextRequestAndTheGrantStaysOnRecord) {
   ASSERT_TRUE(vault_->consent().Record(Agent(), id, Change("grant", "marketing")).ok());
   view = vault_->consent().List(Agent(), id);
   ASSERT_TRUE(view.ok());
-  EXPECT_EQ(view->granted_purposes,
-            (std::vector<std::string>{"customer_service", "marketing"}));
+  EXPECT_EQ(view->granted_purposes, (std::vector<std::string>{"customer_service", "marketing"}));
 }
 
 TEST_F(ConsentTest, SeparateConsentForThirdPartiesIsRecordedAndWithdrawn) {
@@ -118,7 +117,8 @@ TEST_F(ConsentTest, SeparateConsentForThirdPartiesIsRecordedAndWithdrawn) {
 }
 
 TEST_F(ConsentTest, ConsentForAnUnknownCustomerOrUnlistedPurposeIsRefused) {
-  auto unknown = vault_->consent().Record(Agent(), "01ARZ3NDEKTSV4RRFFQ69G5FAV", Change("grant", "marketing"));
+  auto unknown =
+      vault_->consent().Record(Agent(), "01ARZ3NDEKTSV4RRFFQ69G5FAV", Change("grant", "marketing"));
   EXPECT_EQ(unknown.status().code(), Code::kNotFound);
   const std::string id = Create();
   NoticeSpec spec;
@@ -151,8 +151,7 @@ TEST_F(ConsentTest, ANoticeCannotBeBackdated) {
 
 TEST_F(ConsentTest, ImportedCustomersCarryTheImportsConsentWithTheirLineAsEvidence) {
   auto file = root_ / "two.csv";
-  std::ofstream(file, std::ios::binary)
-      << "name,phone\n王芳,13800138000\n李四,13800138001\n";
+  std::ofstream(file, std::ios::binary) << "name,phone\n王芳,13800138000\n李四,13800138001\n";
   ImportOptions none;
   auto refused = vault_->customers().ImportCsv(Agent(), file, none);
   EXPECT_EQ(refused.status().code(), Code::kInvalidArgument) << "no consent, no import";

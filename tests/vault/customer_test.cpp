@@ -79,8 +79,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(BadInput{"id_number", "110105194912310021", "check"},
                       BadInput{"id_number", "110105194913310021", "date"},
                       BadInput{"id_number", "1101051949123100", ""},
-                      BadInput{"phone", "12800138000", ""},
-                      BadInput{"phone", "1380013800", ""},
+                      BadInput{"phone", "12800138000", ""}, BadInput{"phone", "1380013800", ""},
                       BadInput{"email", "not-an-email", ""},
                       BadInput{"birth_date", "1950-01-01", "GB 11643"},
                       BadInput{"gender", "男", "GB 11643"},
@@ -178,20 +177,21 @@ TEST_F(VaultTest, AnAccountPasswordIsOnlyAHashThatCanBeVerifiedNeverRead) {
   EXPECT_FALSE(view->fields.contains("password"));
   auto asked = vault_->customers().Get(Agent(), *id, {"password"});
   EXPECT_EQ(asked.status().code(), Code::kInvalidArgument);
-  EXPECT_TRUE(*vault_->customers().VerifyPassword(Agent(), *id, "password", "correct horse battery"));
-  EXPECT_FALSE(*vault_->customers().VerifyPassword(Agent(), *id, "password", "wrong horse battery"));
+  EXPECT_TRUE(
+      *vault_->customers().VerifyPassword(Agent(), *id, "password", "correct horse battery"));
+  EXPECT_FALSE(
+      *vault_->customers().VerifyPassword(Agent(), *id, "password", "wrong horse battery"));
 }
 
 TEST_F(VaultTest, TransactionsAndNotesAreSealedWithTheOwnersKey) {
   auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
   ASSERT_TRUE(id.ok());
   auto t = vault_->records().AddTransaction(
-      Agent(), *id, {{"occurred_at", "2026-11-01"}, {"product", "理财产品A"}, {"amount", "1000.50"}},
-      "api");
+      Agent(), *id,
+      {{"occurred_at", "2026-11-01"}, {"product", "理财产品A"}, {"amount", "1000.50"}}, "api");
   ASSERT_TRUE(t.ok()) << t.status().ToString();
-  auto bad = vault_->records().AddTransaction(Agent(), *id,
-                                    {{"occurred_at", "2026-11-01"}, {"product", "x"}, {"amount", "1e9"}},
-                                    "api");
+  auto bad = vault_->records().AddTransaction(
+      Agent(), *id, {{"occurred_at", "2026-11-01"}, {"product", "x"}, {"amount", "1e9"}}, "api");
   EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
   auto txns = vault_->records().ListTransactions(Agent(), *id);
   ASSERT_TRUE(txns.ok());
@@ -263,8 +263,9 @@ namespace {
 TEST_F(VaultTest, ANoteHoldingAnIdNumberIsSealedConfidentialAndItsPiiTypesRecorded) {
   auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
   ASSERT_TRUE(id.ok());
-  ASSERT_TRUE(vault_->records().AddNote(Agent(), *id,
-                              "客户来电，报身份证号11010519491231002X，回拨 139-0013-9000", "phone")
+  ASSERT_TRUE(vault_->records()
+                  .AddNote(Agent(), *id,
+                           "客户来电，报身份证号11010519491231002X，回拨 139-0013-9000", "phone")
                   .ok());
   ASSERT_TRUE(vault_->records().AddNote(Agent(), *id, "客户咨询理财产品的收益", "chat").ok());
   auto notes = vault_->records().ListNotes(Agent(), *id);

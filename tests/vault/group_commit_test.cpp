@@ -112,9 +112,11 @@ TEST_P(GroupCommitTest, AStepThatFailsGetsItsOwnErrorAndTheOthersGoOn) {
     return DataLoss("a row did not parse");
   });
   EXPECT_EQ(failed.code(), Code::kDataLoss);
-  EXPECT_TRUE(commits.Run([](BatchScope&) -> Result<std::vector<audit::AuditEvent>> {
-                       return std::vector<audit::AuditEvent>{Read(1)};
-                     }).ok());
+  EXPECT_TRUE(commits
+                  .Run([](BatchScope&) -> Result<std::vector<audit::AuditEvent>> {
+                    return std::vector<audit::AuditEvent>{Read(1)};
+                  })
+                  .ok());
   EXPECT_EQ(RawDb(db_path()).Entries().size(), 1u);
 }
 

@@ -40,15 +40,16 @@ class ImportTest : public VaultTest {
   }
 };
 
-const char* kHeader = "name,gender,birth_date,id_number,phone,email,address,interests,preferences\n";
+const char* kHeader =
+    "name,gender,birth_date,id_number,phone,email,address,interests,preferences\n";
 
 TEST_F(ImportTest, BadRowsAreReportedWithLineAndRuleAndTheRestIsImported) {
   std::string csv = kHeader;
   csv += "王芳,女,1949-12-31,11010519491231002X,13800138000,a@example.com,北京市朝阳区,,\n";
   csv += "李四,男,1990-03-07,110105199003070031,13800138001,b@example.com,北京市,,\n";  // bad check
-  csv += "\"赵,六\",,,,12800138000,c@example.com,上海市,,\n";                        // bad phone
-  csv += "钱七,,,,13800138002,d@example.com,\"上海市\n徐汇区\",,\n";                 // 2-line address
-  csv += "孙八,,,,13800138003,not-mail,上海市,,\n";                                 // bad e-mail
+  csv += "\"赵,六\",,,,12800138000,c@example.com,上海市,,\n";                           // bad phone
+  csv += "钱七,,,,13800138002,d@example.com,\"上海市\n徐汇区\",,\n";  // 2-line address
+  csv += "孙八,,,,13800138003,not-mail,上海市,,\n";                   // bad e-mail
   auto file = WriteFile("mixed.csv", csv);
   auto report = vault_->customers().ImportCsv(Agent(), file, Consenting());
   ASSERT_TRUE(report.ok()) << report.status().ToString();
@@ -115,7 +116,8 @@ TEST_F(ImportTest, AnImportKilledHalfWayResumesWithoutDuplicatesOrGaps) {
     opt.progress = [](int64_t lines) {
       if (lines >= 1000) ::kill(::getpid(), SIGKILL);
     };
-    (void)(*v)->customers().ImportCsv(Context{"operator", "customer_service", Channel::kCli, ""}, file, opt);
+    (void)(*v)->customers().ImportCsv(Context{"operator", "customer_service", Channel::kCli, ""},
+                                      file, opt);
     _exit(3);
   }
   int status = 0;

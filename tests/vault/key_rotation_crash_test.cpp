@@ -116,8 +116,8 @@ TEST_F(KeyRotationCrashTest, RotateKilledAtRandomMomentsLosesNoKeyAndARerunFinis
   ASSERT_TRUE(last->complete);
   auto s = vault_->keys().GetStatus(Admin());
   ASSERT_TRUE(s.ok());
-  std::cout << "killed " << killed << " of " << kKills << " runs; KEK versions made: "
-            << s->versions.size() << "\n";
+  std::cout << "killed " << killed << " of " << kKills
+            << " runs; KEK versions made: " << s->versions.size() << "\n";
   for (const KekVersionView& v : s->versions) {
     if (v.version != s->active_version) {
       EXPECT_EQ(v.wrapped_deks, 0) << "v" << v.version;

@@ -119,8 +119,8 @@ TEST_F(KeyRotationTest, TheAuditLogNamesTheStartAndTheEndWithCounts) {
   AddCustomers(2, *vault_);
   ASSERT_TRUE(vault_->keys().Rotate(Admin(), {}).ok());
   std::ostringstream tail;
-  ASSERT_TRUE(vault_->audit().Tail(Context{"dpo", "account_management", Channel::kCli, ""}, 5, tail)
-                  .ok());
+  ASSERT_TRUE(
+      vault_->audit().Tail(Context{"dpo", "account_management", Channel::kCli, ""}, 5, tail).ok());
   const std::string log = tail.str();
   EXPECT_NE(log.find("started: KEK v1 -> v2 (keyfile): 2 DEKs to rewrap"), std::string::npos)
       << log;
@@ -136,8 +136,8 @@ TEST_F(KeyRotationTest, KeyAdministrationWithoutAPurposeIsRecordedAsALegalObliga
   ASSERT_TRUE(vault_->keys().GetStatus(no_purpose).ok());
   ASSERT_TRUE(vault_->keys().Retire(no_purpose, 1).ok());
   std::ostringstream tail;
-  ASSERT_TRUE(vault_->audit().Tail(Context{"dpo", "account_management", Channel::kCli, ""}, 2, tail)
-                  .ok());
+  ASSERT_TRUE(
+      vault_->audit().Tail(Context{"dpo", "account_management", Channel::kCli, ""}, 2, tail).ok());
   EXPECT_NE(tail.str().find("\"purpose\":\"legal_obligation\""), std::string::npos) << tail.str();
   EXPECT_NE(tail.str().find("\"action\":\"key.retire\""), std::string::npos) << tail.str();
 }
@@ -199,14 +199,18 @@ TEST_F(KeyRotationTest, AVaultOpenedBeforeTheRotationKeepsReadingAndWritingDurin
       FieldValues f = WangFang();
       f["phone"] = fmt_phone(100 + i);
       auto id = serving.customers().Create(Agent(), f, "form", Consented());
-      if (id.ok()) created.push_back(*id);
-      else failures.fetch_add(1);
+      if (id.ok())
+        created.push_back(*id);
+      else
+        failures.fetch_add(1);
       ++i;
     }
   });
   RotateOptions opt;
   opt.batch_size = 2;
-  opt.progress = [](int64_t, int64_t) { std::this_thread::sleep_for(std::chrono::milliseconds(5)); };
+  opt.progress = [](int64_t, int64_t) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  };
   auto report = vault_->keys().Rotate(Admin(), opt);
   stop.store(true);
   traffic.join();
@@ -266,8 +270,8 @@ TEST_F(KeyRotationTest, OnlyAKeyManagerMayRotateOrRetireAndTheRefusalIsAudited) 
   EXPECT_EQ(vault_->keys().GetStatus(SupportAgent()).status().code(), Code::kPermissionDenied);
   EXPECT_EQ(Keys().active_version, 1u);
   std::ostringstream tail;
-  ASSERT_TRUE(vault_->audit().Tail(Context{"dpo", "account_management", Channel::kCli, ""}, 6, tail)
-                  .ok());
+  ASSERT_TRUE(
+      vault_->audit().Tail(Context{"dpo", "account_management", Channel::kCli, ""}, 6, tail).ok());
   EXPECT_NE(tail.str().find("\"key.rotate\""), std::string::npos) << tail.str();
 }
 

@@ -17,17 +17,18 @@ TEST_F(VaultTest, APostgresDumpOfTheVaultHoldsNoPlaintextValue) {
   auto id = vault_->customers().Create(Agent(), wang, "form", Consented());
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   ASSERT_TRUE(vault_->records().AddNote(Agent(), *id, "客户提到了保密的投资计划", "phone").ok());
-  ASSERT_TRUE(vault_->records().AddTransaction(Agent(), *id,
-                                     {{"occurred_at", "2026-10-01"},
-                                      {"product", "黄金积存计划"},
-                                      {"amount", "8888.88"}},
-                                     "api")
-                  .ok());
+  ASSERT_TRUE(
+      vault_->records()
+          .AddTransaction(
+              Agent(), *id,
+              {{"occurred_at", "2026-10-01"}, {"product", "黄金积存计划"}, {"amount", "8888.88"}},
+              "api")
+          .ok());
   const std::string schema = vault_->config().store.schema;
   const auto dump = root_ / "dump.sql";
   // pg_dump reads the password from PGPASSWORD, like the store.
-  const std::string command = "pg_dump --data-only --schema=" + schema + " --file=" +
-                              dump.string() + " '" + TestPgUrl() + "' 2>/dev/null";
+  const std::string command = "pg_dump --data-only --schema=" + schema +
+                              " --file=" + dump.string() + " '" + TestPgUrl() + "' 2>/dev/null";
   ASSERT_EQ(std::system(command.c_str()), 0) << "pg_dump failed";
   const std::string bytes = ReadFileBytes(dump);
   ASSERT_NE(bytes.find("COPY " + schema + ".customers"), std::string::npos)

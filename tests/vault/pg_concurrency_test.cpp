@@ -23,7 +23,11 @@ int CreateCustomersInAChild(const std::filesystem::path& dir, int count) {
   if (!vault.ok()) return 2;
   const Context ctx{"operator", "customer_service", Channel::kApi, "req-concurrent"};
   for (int i = 0; i < count; ++i) {
-    if (!(*vault)->customers().Create(ctx, VaultTest::WangFang(), "api", VaultTest::Consented()).ok()) return 3;
+    if (!(*vault)
+             ->customers()
+             .Create(ctx, VaultTest::WangFang(), "api", VaultTest::Consented())
+             .ok())
+      return 3;
   }
   return (*vault)->Close().ok() ? 0 : 4;
 }

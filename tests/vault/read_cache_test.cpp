@@ -25,9 +25,9 @@ class ReadCacheTest : public VaultTest {
   const Context kAdmin{"admin", "account_management", Channel::kCli, "req-admin"};
 
   std::string NewCustomer() {
-    auto id = vault_->customers().Create(Sales(), WangFang(), "form",
-                                     Consented({"customer_service", "account_management",
-                                                "risk_control"}));
+    auto id = vault_->customers().Create(
+        Sales(), WangFang(), "form",
+        Consented({"customer_service", "account_management", "risk_control"}));
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     return id.ok() ? *id : "";
   }
@@ -66,7 +66,8 @@ TEST_F(ReadCacheTest, ARevokedTokenIsRefusedOnTheNextRequest) {
   ASSERT_TRUE(vault_->staff().Authenticate(token.secret, "r1").ok());
   ASSERT_TRUE(vault_->staff().Authenticate(token.secret, "r2").ok());  // now from the cache
   ASSERT_TRUE(vault_->staff().RevokeToken(kAdmin, token.token_id).ok());
-  EXPECT_EQ(vault_->staff().Authenticate(token.secret, "r3").status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(vault_->staff().Authenticate(token.secret, "r3").status().code(),
+            Code::kUnauthenticated);
 }
 
 TEST_F(ReadCacheTest, ATokenRevokedThroughAnotherVaultIsRefusedOnTheNextRequest) {
@@ -85,7 +86,8 @@ TEST_F(ReadCacheTest, AnExpiredTokenIsRefusedWithoutAnyChangeToTheVault) {
   const IssuedToken token = AgentToken();
   ASSERT_TRUE(vault_->staff().Authenticate(token.secret, "r1").ok());
   now_ms_ = token.expires_at_ms;
-  EXPECT_EQ(vault_->staff().Authenticate(token.secret, "r2").status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(vault_->staff().Authenticate(token.secret, "r2").status().code(),
+            Code::kUnauthenticated);
 }
 
 TEST_F(ReadCacheTest, StaffDisabledThroughAnotherVaultAreRefusedOnTheNextRequest) {
@@ -98,7 +100,8 @@ TEST_F(ReadCacheTest, StaffDisabledThroughAnotherVaultAreRefusedOnTheNextRequest
   StaffChange disable;
   disable.status = "disabled";
   ASSERT_TRUE(other->staff().Update(kAdmin, "li.na", disable).ok());
-  EXPECT_EQ(vault_->staff().Authenticate(token.secret, "r2").status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(vault_->staff().Authenticate(token.secret, "r2").status().code(),
+            Code::kUnauthenticated);
   EXPECT_EQ(vault_->customers().Get(SupportAgent(), id, {}).status().code(),
             Code::kUnauthenticated);
   EXPECT_EQ(vault_->customers().Find(SupportAgent(), "phone", "13800138000").status().code(),
@@ -111,8 +114,9 @@ TEST_F(ReadCacheTest, ALockedAccountIsRefusedOnTheNextRequest) {
   auto other = OpenOther();
   ASSERT_NE(other, nullptr);
   for (int i = 0; i < 5; ++i) {
-    EXPECT_EQ(other->staff().IssueToken("li.na", "not the password", "", kHourMs, "").status().code(),
-              Code::kUnauthenticated);
+    EXPECT_EQ(
+        other->staff().IssueToken("li.na", "not the password", "", kHourMs, "").status().code(),
+        Code::kUnauthenticated);
   }
   auto after = vault_->staff().Authenticate(token.secret, "r2");
   ASSERT_EQ(after.status().code(), Code::kUnauthenticated);
@@ -165,8 +169,9 @@ TEST_F(ReadCacheTest, ABreakGlassGrantApprovedElsewhereWorksAtOnceAndEndsWhenItE
   ASSERT_NE(other, nullptr);
   auto approval = other->approvals().Request(SupportAgent(), req);
   ASSERT_TRUE(approval.ok()) << approval.status().ToString();
-  ASSERT_TRUE(
-      other->approvals().Approve(Context{"dpo", "customer_service", Channel::kCli, "a"}, *approval).ok());
+  ASSERT_TRUE(other->approvals()
+                  .Approve(Context{"dpo", "customer_service", Channel::kCli, "a"}, *approval)
+                  .ok());
   auto full = vault_->customers().Get(SupportAgent(), id, {"id_number"});
   ASSERT_TRUE(full.ok()) << full.status().ToString();
   EXPECT_EQ(full->fields.at("id_number"), "11010519491231002X");
@@ -187,9 +192,10 @@ TEST_F(ReadCacheTest, ConcurrentReadsEachLeaveOneEntryAndTheChainVerifies) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kReadsEach; ++i) {
-        const bool got = (t + i) % 2 == 0
-                             ? vault_->customers().Get(SupportAgent(), id, {}).ok()
-                             : vault_->customers().Find(SupportAgent(), "phone", "13800138000").ok();
+        const bool got =
+            (t + i) % 2 == 0
+                ? vault_->customers().Get(SupportAgent(), id, {}).ok()
+                : vault_->customers().Find(SupportAgent(), "phone", "13800138000").ok();
         if (got) ok.fetch_add(1);
       }
     });

@@ -63,9 +63,11 @@ TEST_F(RetentionCrashTest, ARunKilledAtRandomPointsNeverLeavesHalfACustomer) {
     ids.push_back(*id);
   }
   const Context admin{"admin", "", Channel::kCli, "req-setup"};
-  ASSERT_TRUE(vault_->staff().Create(admin, StaffSpec{"sec.admin", "sec", "security_administrator",
-                                                    {"security_admin"}, ""})
-                  .ok());
+  ASSERT_TRUE(
+      vault_->staff()
+          .Create(admin,
+                  StaffSpec{"sec.admin", "sec", "security_administrator", {"security_admin"}, ""})
+          .ok());
   now_ms_ += 3 * kYearMs + 2 * kDayMs;
   const int64_t base = now_ms_.load();
   auto plan = vault_->lifecycle().PlanRetention(Dpo());
@@ -78,7 +80,8 @@ TEST_F(RetentionCrashTest, ARunKilledAtRandomPointsNeverLeavesHalfACustomer) {
   req.plan_id = plan->plan_id;
   auto approval = vault_->approvals().Request(Dpo(), req);
   ASSERT_TRUE(approval.ok());
-  ASSERT_TRUE(vault_->approvals().Approve(Context{"sec.admin", "", Channel::kCli, "r"}, *approval).ok());
+  ASSERT_TRUE(
+      vault_->approvals().Approve(Context{"sec.admin", "", Channel::kCli, "r"}, *approval).ok());
   vault_.reset();
 
   // Growing delays with random jitter: the early kills land while the child opens the vault
@@ -96,7 +99,7 @@ TEST_F(RetentionCrashTest, ARunKilledAtRandomPointsNeverLeavesHalfACustomer) {
       auto v = Vault::Open(open);
       if (!v.ok()) _exit(2);
       auto run = (*v)->lifecycle().RunRetentionPlan(Context{"dpo", "", Channel::kCli, "req-crash"},
-                                        plan->plan_id);
+                                                    plan->plan_id);
       _exit(run.ok() ? 0 : 3);
     }
     std::this_thread::sleep_for(std::chrono::microseconds(15000 + 9000 * round + jitter_us(rng)));

@@ -42,9 +42,11 @@ class RetentionFaultTest : public VaultTest {
     VaultTest::SetUp();
     if (vault_ == nullptr) return;
     const Context admin{"admin", "", Channel::kCli, "req-setup"};
-    ASSERT_TRUE(vault_->staff().Create(admin, StaffSpec{"sec.admin", "sec", "security_administrator",
-                                                     {"security_admin"}, ""})
-                    .ok());
+    ASSERT_TRUE(
+        vault_->staff()
+            .Create(admin,
+                    StaffSpec{"sec.admin", "sec", "security_administrator", {"security_admin"}, ""})
+            .ok());
   }
   Context Dpo() const { return Context{"dpo", "", Channel::kCli, "req-dpo"}; }
 
@@ -54,8 +56,8 @@ class RetentionFaultTest : public VaultTest {
     const int64_t now = now_ms_.load();
     EXPECT_TRUE(vault_->staff()
                     .RecordTraining(Context{"admin", "", Channel::kCli, "req-setup"},
-                                     TrainingRecord{"operator", "privacy-basics", now - kDayMs,
-                                                    now + 3650 * kDayMs, ""})
+                                    TrainingRecord{"operator", "privacy-basics", now - kDayMs,
+                                                   now + 3650 * kDayMs, ""})
                     .ok());
     FieldValues f = WangFang();
     f["phone"] = "1380013" + std::to_string(1000 + phone_++);
@@ -73,7 +75,9 @@ class RetentionFaultTest : public VaultTest {
     auto approval = vault_->approvals().Request(Dpo(), req);
     EXPECT_TRUE(approval.ok()) << approval.status().ToString();
     if (approval.ok()) {
-      EXPECT_TRUE(vault_->approvals().Approve(Context{"sec.admin", "", Channel::kCli, "r"}, *approval).ok());
+      EXPECT_TRUE(vault_->approvals()
+                      .Approve(Context{"sec.admin", "", Channel::kCli, "r"}, *approval)
+                      .ok());
     }
     return plan->plan_id;
   }
@@ -122,12 +126,14 @@ class RetentionFaultTest : public VaultTest {
 };
 
 TEST_F(RetentionFaultTest, ACertificateThatCannotBeWrittenIsACleanErrorAndARerunWritesIt) {
-  ASSERT_TRUE(vault_->lifecycle().RunRetentionPlan(Dpo(), ApprovedPlan()).ok());  // certificates/ exists
+  ASSERT_TRUE(
+      vault_->lifecycle().RunRetentionPlan(Dpo(), ApprovedPlan()).ok());  // certificates/ exists
   DriveFaults((dir_ / "certificates").string(), dir_ / "certificates");
 }
 
 TEST_F(RetentionFaultTest, ALedgerAppendThatFailsLeavesNoTornLineAndARerunCompletesIt) {
-  ASSERT_TRUE(vault_->lifecycle().RunRetentionPlan(Dpo(), ApprovedPlan()).ok());  // the ledger exists
+  ASSERT_TRUE(
+      vault_->lifecycle().RunRetentionPlan(Dpo(), ApprovedPlan()).ok());  // the ledger exists
   const fs::path ledger = dir_ / std::string(lifecycle::kLedgerFile);
   DriveFaults(ledger.string(), ledger);
 }
@@ -149,7 +155,7 @@ TEST_F(RetentionFaultTest, ACrashBetweenTheCertificatesTemporaryWriteAndItsRenam
   }
   EXPECT_EQ(finished, 1);   // the earlier run's only
   EXPECT_EQ(temporary, 1);  // what a crash leaves
-  Reopen();  // the process restarts
+  Reopen();                 // the process restarts
   auto rerun = vault_->lifecycle().RunRetentionPlan(Dpo(), plan);
   ASSERT_TRUE(rerun.ok()) << rerun.status().ToString();
   EXPECT_TRUE(fs::exists(rerun->certificate));

@@ -45,9 +45,8 @@ class RetentionTest : public VaultTest {
   }
   std::string AddTxn(const std::string& customer) {
     auto id = vault_->records().AddTransaction(
-        Agent(), customer, {{"occurred_at", "2026-10-01"}, {"product", "黄金积存计划"},
-                            {"amount", "8888.88"}},
-        "api");
+        Agent(), customer,
+        {{"occurred_at", "2026-10-01"}, {"product", "黄金积存计划"}, {"amount", "8888.88"}}, "api");
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     return id.ok() ? *id : "";
   }
@@ -73,8 +72,7 @@ class RetentionTest : public VaultTest {
 
   // For classes with max = "30d": nothing is due 29 days after `since`; 31 days after, exactly
   // `customer` is, counted from `event` which happened at `since` (within a day).
-  void ExpectDueAMonthAfter(const std::string& customer, const std::string& event,
-                            int64_t since) {
+  void ExpectDueAMonthAfter(const std::string& customer, const std::string& event, int64_t since) {
     now_ms_ += 29 * kDayMs;
     EXPECT_TRUE(vault_->lifecycle().PlanRetention(Dpo())->due.empty());
     now_ms_ += 2 * kDayMs;
@@ -98,14 +96,16 @@ class RetentionTest : public VaultTest {
 
 TEST_F(RetentionTest, AHoldIsPlacedListedReleasedAndNeedsTheGrant) {
   const std::string a = NewCustomer("13800138001");
-  auto refused = vault_->lifecycle().PlaceHold(SupportAgent(), HoldRequest{{a}, "litigation LIT-2026-7", ""});
+  auto refused =
+      vault_->lifecycle().PlaceHold(SupportAgent(), HoldRequest{{a}, "litigation LIT-2026-7", ""});
   EXPECT_EQ(refused.status().code(), Code::kPermissionDenied);
   auto bad = vault_->lifecycle().PlaceHold(Dpo(), HoldRequest{{a}, "short", ""});
   EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
-  auto absent = vault_->lifecycle().PlaceHold(Dpo(), HoldRequest{{"01HZZZZZZZZZZZZZZZZZZZZZZZ"},
-                                                     "litigation LIT-2026-7", ""});
+  auto absent = vault_->lifecycle().PlaceHold(
+      Dpo(), HoldRequest{{"01HZZZZZZZZZZZZZZZZZZZZZZZ"}, "litigation LIT-2026-7", ""});
   EXPECT_EQ(absent.status().code(), Code::kNotFound);
-  auto hold = vault_->lifecycle().PlaceHold(Dpo(), HoldRequest{{a}, "litigation LIT-2026-7", "sec.admin"});
+  auto hold =
+      vault_->lifecycle().PlaceHold(Dpo(), HoldRequest{{a}, "litigation LIT-2026-7", "sec.admin"});
   ASSERT_TRUE(hold.ok()) << hold.status().ToString();
   auto listed = vault_->lifecycle().ListHolds(Security(), "", true);
   ASSERT_TRUE(listed.ok()) << listed.status().ToString();
@@ -124,7 +124,8 @@ TEST_F(RetentionTest, ThePlanListsWhatIsDueAndWhatIsHeldBackAndWhy) {
   const std::string gone = NewCustomer("13800138001");
   const std::string held = NewCustomer("13800138002");
   AddTxn(gone);
-  ASSERT_TRUE(vault_->lifecycle().PlaceHold(Dpo(), HoldRequest{{held}, "litigation LIT-2026-7", ""}).ok());
+  ASSERT_TRUE(
+      vault_->lifecycle().PlaceHold(Dpo(), HoldRequest{{held}, "litigation LIT-2026-7", ""}).ok());
   now_ms_ += 2 * kYearMs;
   const std::string recent = NewCustomer("13800138003");
   // Nothing is due before the ceiling (3 years after the last activity).
@@ -145,7 +146,8 @@ TEST_F(RetentionTest, ThePlanListsWhatIsDueAndWhatIsHeldBackAndWhy) {
   auto again = vault_->lifecycle().GetRetentionPlan(Security(), plan->plan_id);
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->content_sha256, plan->content_sha256);
-  EXPECT_EQ(vault_->lifecycle().PlanRetention(SupportAgent()).status().code(), Code::kPermissionDenied);
+  EXPECT_EQ(vault_->lifecycle().PlanRetention(SupportAgent()).status().code(),
+            Code::kPermissionDenied);
 }
 
 // PIPL Art. 44-48 (docs/subject_requests.md): a customer who asked to see their data is not
@@ -190,7 +192,8 @@ TEST_F(RetentionTest, SavedPlansAreListedNewestFirst) {
   EXPECT_EQ((*plans)[1].plan_id, first->plan_id);
   EXPECT_EQ((*plans)[1].state, "planned");
   EXPECT_EQ(vault_->lifecycle().ListRetentionPlans(Security(), 1)->size(), 1u);
-  EXPECT_EQ(vault_->lifecycle().ListRetentionPlans(Security(), 0).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(vault_->lifecycle().ListRetentionPlans(Security(), 0).status().code(),
+            Code::kInvalidArgument);
   EXPECT_EQ(vault_->lifecycle().ListRetentionPlans(SupportAgent(), 10).status().code(),
             Code::kPermissionDenied);
 }
@@ -213,8 +216,7 @@ TEST_F(RetentionTest, TheStatutoryFloorHoldsACustomerBack) {
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   EXPECT_TRUE(plan->due.empty());
   ASSERT_EQ(plan->held.size(), 1u);
-  EXPECT_EQ(plan->held[0].held.rfind("statutory floor of class 'transaction' not reached", 0),
-            0u)
+  EXPECT_EQ(plan->held[0].held.rfind("statutory floor of class 'transaction' not reached", 0), 0u)
       << plan->held[0].held;
   now_ms_ += 2 * kYearMs;
   auto later = vault_->lifecycle().PlanRetention(Dpo());
@@ -253,15 +255,19 @@ TEST_F(RetentionTest, AClassCountedFromAccountClosureIsDueOnlyOnceTheAccountIsCl
   EXPECT_TRUE(open->held.empty());
 
   const std::string why = "customer asked by phone, ticket T-2026-118";
-  EXPECT_EQ(vault_->lifecycle().CloseAccount(RiskOfficer(), c, why).code(), Code::kPermissionDenied);
-  EXPECT_EQ(vault_->lifecycle().CloseAccount(SupportAgent(), c, "short").code(), Code::kInvalidArgument);
+  EXPECT_EQ(vault_->lifecycle().CloseAccount(RiskOfficer(), c, why).code(),
+            Code::kPermissionDenied);
+  EXPECT_EQ(vault_->lifecycle().CloseAccount(SupportAgent(), c, "short").code(),
+            Code::kInvalidArgument);
   EXPECT_EQ(vault_->lifecycle().CloseAccount(SupportAgent(), "not-an-id", why).code(),
             Code::kInvalidArgument);
-  EXPECT_EQ(vault_->lifecycle().CloseAccount(SupportAgent(), "01HZZZZZZZZZZZZZZZZZZZZZZZ", why).code(),
-            Code::kNotFound);
+  EXPECT_EQ(
+      vault_->lifecycle().CloseAccount(SupportAgent(), "01HZZZZZZZZZZZZZZZZZZZZZZZ", why).code(),
+      Code::kNotFound);
   const int64_t closed_at = now_ms_.load();
   ASSERT_TRUE(vault_->lifecycle().CloseAccount(SupportAgent(), c, why).ok());
-  EXPECT_EQ(vault_->lifecycle().CloseAccount(SupportAgent(), c, why).code(), Code::kFailedPrecondition);
+  EXPECT_EQ(vault_->lifecycle().CloseAccount(SupportAgent(), c, why).code(),
+            Code::kFailedPrecondition);
   auto status = vault_->lifecycle().GetAccountClosure(Sales(), c);
   ASSERT_TRUE(status.ok()) << status.status().ToString();
   ASSERT_TRUE(status->has_value());
@@ -277,9 +283,11 @@ TEST_F(RetentionTest, AClassCountedFromAccountClosureIsDueOnlyOnceTheAccountIsCl
   ExpectDueAMonthAfter(c, "account_closure", closed_at);
 
   // Reopened: retention no longer counts from the closure.
-  ASSERT_TRUE(vault_->lifecycle().ReopenAccount(SupportAgent(), c, "customer came back, ticket T-2026-131")
+  ASSERT_TRUE(vault_->lifecycle()
+                  .ReopenAccount(SupportAgent(), c, "customer came back, ticket T-2026-131")
                   .ok());
-  EXPECT_EQ(vault_->lifecycle().ReopenAccount(SupportAgent(), c, "customer came back, ticket T-2026-131")
+  EXPECT_EQ(vault_->lifecycle()
+                .ReopenAccount(SupportAgent(), c, "customer came back, ticket T-2026-131")
                 .code(),
             Code::kNotFound);
   EXPECT_TRUE(vault_->lifecycle().PlanRetention(Dpo())->due.empty());
@@ -322,7 +330,8 @@ TEST_F(RetentionTest, AClassCountedFromConsentWithdrawalWaitsForTheLastPurpose) 
   };
   withdraw("account_management");
   now_ms_ += 60 * kDayMs;
-  EXPECT_TRUE(vault_->lifecycle().PlanRetention(Dpo())->due.empty());  // customer_service still granted
+  EXPECT_TRUE(
+      vault_->lifecycle().PlanRetention(Dpo())->due.empty());  // customer_service still granted
   const int64_t last = now_ms_.load();
   withdraw("customer_service");
   ExpectDueAMonthAfter(c, "consent_withdrawal", last);
@@ -407,8 +416,8 @@ TEST_F(RetentionTest, AScheduledPlanIsSavedAsTheSystemDestroysNothingAndNeedsApp
   EXPECT_TRUE(vault_->customers().Get(Agent(), c, {}).ok());
   // Audited under the system actor on the job channel, as a scheduled plan.
   std::ostringstream log;
-  ASSERT_TRUE(vault_->audit().Export(Context{"dpo", "legal_obligation", Channel::kCli, "r"}, log)
-                  .ok());
+  ASSERT_TRUE(
+      vault_->audit().Export(Context{"dpo", "legal_obligation", Channel::kCli, "r"}, log).ok());
   std::istringstream lines(log.str());
   int scheduled = 0;
   for (std::string line; std::getline(lines, line);) {
@@ -419,8 +428,7 @@ TEST_F(RetentionTest, AScheduledPlanIsSavedAsTheSystemDestroysNothingAndNeedsApp
     EXPECT_EQ(j.value("channel", ""), "job");
     EXPECT_EQ(j.value("decision", ""), "allow");
     EXPECT_EQ(j.value("target", ""), "plan:" + plan->plan_id);
-    EXPECT_EQ(j.value("reason", "").rfind("scheduled plan sha256 " + plan->content_sha256, 0),
-              0u)
+    EXPECT_EQ(j.value("reason", "").rfind("scheduled plan sha256 " + plan->content_sha256, 0), 0u)
         << j.value("reason", "");
   }
   EXPECT_EQ(scheduled, 1);
@@ -452,7 +460,8 @@ TEST_F(RetentionTest, AHoldPlacedAfterApprovalIsRespectedAtRunTime) {
   now_ms_ += 3 * kYearMs + 2 * kDayMs;
   RetentionPlanView plan = PlanAndApprove();
   ASSERT_EQ(DueIds(plan, "customer"), (std::set<std::string>{a, b}));
-  ASSERT_TRUE(vault_->lifecycle().PlaceHold(Dpo(), HoldRequest{{b}, "regulator inquiry REG-12", ""}).ok());
+  ASSERT_TRUE(
+      vault_->lifecycle().PlaceHold(Dpo(), HoldRequest{{b}, "regulator inquiry REG-12", ""}).ok());
   auto run = vault_->lifecycle().RunRetentionPlan(Dpo(), plan.plan_id);
   ASSERT_TRUE(run.ok()) << run.status().ToString();
   EXPECT_EQ(run->customers, 1);
@@ -470,7 +479,8 @@ TEST_F(RetentionTest, ARequestOpenedAfterApprovalIsRespectedAtRunTime) {
   ASSERT_EQ(DueIds(plan, "customer"), (std::set<std::string>{a, b, c}));
   auto access = vault_->subject_requests().Open(SupportAgent(), {b, "access", "ticket T-2026-77"});
   ASSERT_TRUE(access.ok()) << access.status().ToString();
-  auto deletion = vault_->subject_requests().Open(SupportAgent(), {c, "deletion", "ticket T-2026-78"});
+  auto deletion =
+      vault_->subject_requests().Open(SupportAgent(), {c, "deletion", "ticket T-2026-78"});
   ASSERT_TRUE(deletion.ok()) << deletion.status().ToString();
   auto run = vault_->lifecycle().RunRetentionPlan(Dpo(), plan.plan_id);
   ASSERT_TRUE(run.ok()) << run.status().ToString();
@@ -527,8 +537,7 @@ TEST_F(RetentionTest, TheCertificateVerifiesAndATamperedOneDoesNot) {
   EXPECT_EQ(lifecycle::VerifyCertificate(item.dump(), "").status().code(), Code::kDataLoss);
   auto shape = json;
   shape.erase("plan");
-  EXPECT_EQ(lifecycle::VerifyCertificate(shape.dump(), "").status().code(),
-            Code::kInvalidArgument);
+  EXPECT_EQ(lifecycle::VerifyCertificate(shape.dump(), "").status().code(), Code::kInvalidArgument);
   EXPECT_EQ(lifecycle::VerifyCertificate(text, std::string(64, 'a')).status().code(),
             Code::kDataLoss);
 }
@@ -578,7 +587,8 @@ TEST_F(RetentionTest, AFailingHookLeavesTheRunToBeFinishedByARerun) {
     return ++calls == 1 ? Unavailable("backup directory unreachable") : Status::Ok();
   });
   RetentionPlanView plan = PlanAndApprove();
-  EXPECT_EQ(vault_->lifecycle().RunRetentionPlan(Dpo(), plan.plan_id).status().code(), Code::kUnavailable);
+  EXPECT_EQ(vault_->lifecycle().RunRetentionPlan(Dpo(), plan.plan_id).status().code(),
+            Code::kUnavailable);
   auto rerun = vault_->lifecycle().RunRetentionPlan(Dpo(), plan.plan_id);
   ASSERT_TRUE(rerun.ok()) << rerun.status().ToString();
   EXPECT_EQ(rerun->customers, 1);
@@ -620,13 +630,13 @@ TEST_F(RetentionFilesTest, ADestroyedCustomerIsNowhereInTheDatabaseFiles) {
   const std::string gone = NewCustomer("13800138001");
   // Another person: no token in common with `gone`.
   auto other = vault_->customers().Create(Agent(),
-                                      {{"name", "欧阳娜娜"},
-                                       {"gender", "F"},
-                                       {"birth_date", "2000-06-15"},
-                                       {"id_number", "440305200006150023"},
-                                       {"phone", "15912345678"},
-                                       {"email", "nana@example.cn"}},
-                                      "form", Consented());
+                                          {{"name", "欧阳娜娜"},
+                                           {"gender", "F"},
+                                           {"birth_date", "2000-06-15"},
+                                           {"id_number", "440305200006150023"},
+                                           {"phone", "15912345678"},
+                                           {"email", "nana@example.cn"}},
+                                          "form", Consented());
   ASSERT_TRUE(other.ok()) << other.status().ToString();
   const std::string stays = *other;
   AddTxn(gone);
@@ -649,8 +659,8 @@ TEST_F(RetentionFilesTest, ADestroyedCustomerIsNowhereInTheDatabaseFiles) {
     secrets.push_back(std::move(b));
   }
   ASSERT_GE(secrets.size(), 7u);  // key, 3 envelopes, >= 1 token, a transaction, a note
-  const std::vector<std::string> kept = Blobs(
-      "SELECT wrapped_dek FROM wrapped_keys WHERE customer_id = '" + stays + "'");
+  const std::vector<std::string> kept =
+      Blobs("SELECT wrapped_dek FROM wrapped_keys WHERE customer_id = '" + stays + "'");
   ASSERT_EQ(kept.size(), 1u);
   {
     const std::string before = Files();
@@ -692,12 +702,15 @@ TEST_F(RetentionFilesTest, APlanAlteredAfterApprovalIsRefused) {
   RetentionPlanView plan = PlanAndApprove();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ / "custos.db").c_str(), &db), SQLITE_OK);
-  const std::string sql = "UPDATE retention_plans SET content = replace(content, '\"due_ms\"', "
-                          "'\"due_ms\" ') WHERE plan_id = '" + plan.plan_id + "'";
+  const std::string sql =
+      "UPDATE retention_plans SET content = replace(content, '\"due_ms\"', "
+      "'\"due_ms\" ') WHERE plan_id = '" +
+      plan.plan_id + "'";
   ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_changes(db), 1);
   sqlite3_close(db);
-  EXPECT_EQ(vault_->lifecycle().RunRetentionPlan(Dpo(), plan.plan_id).status().code(), Code::kDataLoss);
+  EXPECT_EQ(vault_->lifecycle().RunRetentionPlan(Dpo(), plan.plan_id).status().code(),
+            Code::kDataLoss);
   EXPECT_TRUE(vault_->customers().Get(Agent(), c, {}).ok());
 }
 

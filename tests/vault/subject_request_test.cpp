@@ -20,10 +20,10 @@ class SubjectRequestTest : public VaultTest {
     VaultTest::SetUp();
     if (vault_ == nullptr) return;
     const Context admin{"admin", "", Channel::kCli, "req-setup"};
-    for (auto [id, post, role] : {std::tuple{"ma.li", "marketing_specialist", "marketing"},
-                                  std::tuple{"an.yu", "data_analyst", "analyst"},
-                                  std::tuple{"sec.admin", "security_administrator",
-                                             "security_admin"}}) {
+    for (auto [id, post, role] :
+         {std::tuple{"ma.li", "marketing_specialist", "marketing"},
+          std::tuple{"an.yu", "data_analyst", "analyst"},
+          std::tuple{"sec.admin", "security_administrator", "security_admin"}}) {
       Status st = vault_->staff().Create(admin, StaffSpec{id, id, post, {role}, ""});
       ASSERT_TRUE(st.ok()) << st.ToString();
     }
@@ -39,8 +39,7 @@ class SubjectRequestTest : public VaultTest {
   Context Marketing() const { return Context{"ma.li", "", Channel::kCli, "req-mkt"}; }
   Context Analyst() const { return Context{"an.yu", "", Channel::kCli, "req-ana"}; }
 
-  SubjectRequestSpec Spec(const std::string& kind,
-                          const std::string& reference = "TCK-2026-0042") {
+  SubjectRequestSpec Spec(const std::string& kind, const std::string& reference = "TCK-2026-0042") {
     return SubjectRequestSpec{customer_, kind, reference};
   }
 
@@ -98,8 +97,9 @@ TEST_F(SubjectRequestTest, AClosedRequestCannotBeClosedAgain) {
   ASSERT_TRUE(vault_->subject_requests().Close(Dpo(), opened->request_id, "withdrawn").ok());
   EXPECT_EQ(vault_->subject_requests().Close(Dpo(), opened->request_id, "fulfilled").code(),
             Code::kNotFound);
-  EXPECT_EQ(vault_->subject_requests().Close(Dpo(), "01HZZZZZZZZZZZZZZZZZZZZZZZ", "fulfilled").code(),
-            Code::kNotFound);
+  EXPECT_EQ(
+      vault_->subject_requests().Close(Dpo(), "01HZZZZZZZZZZZZZZZZZZZZZZZ", "fulfilled").code(),
+      Code::kNotFound);
   EXPECT_EQ(vault_->subject_requests().Close(Dpo(), "not an id", "fulfilled").code(),
             Code::kNotFound);
   auto all = vault_->subject_requests().List(Dpo(), customer_, false);
@@ -133,8 +133,8 @@ TEST_F(SubjectRequestTest, AnOpenRequestIsOverdueOnceItsFifteenDaysHavePassed) {
 }
 
 TEST_F(SubjectRequestTest, EveryKindOfThePiplIsAcceptedAndNothingElse) {
-  for (const char* kind : {"access", "copy", "portability", "correction", "deletion",
-                           "restriction", "explanation"}) {
+  for (const char* kind :
+       {"access", "copy", "portability", "correction", "deletion", "restriction", "explanation"}) {
     auto opened = vault_->subject_requests().Open(Desk(), Spec(kind));
     EXPECT_TRUE(opened.ok()) << kind << ": " << opened.status().ToString();
   }
@@ -149,21 +149,35 @@ TEST_F(SubjectRequestTest, BadInputIsRefusedNamingTheFieldAndTheRule) {
     const char* message;
   };
   const std::vector<Case> cases = {
-      {"no customer", {"", "access", "TCK-1"}, Code::kInvalidArgument,
+      {"no customer",
+       {"", "access", "TCK-1"},
+       Code::kInvalidArgument,
        "customer_id: not a customer id"},
-      {"malformed customer", {"../etc", "access", "TCK-1"}, Code::kInvalidArgument,
+      {"malformed customer",
+       {"../etc", "access", "TCK-1"},
+       Code::kInvalidArgument,
        "customer_id: not a customer id"},
-      {"absent customer", {"01HZZZZZZZZZZZZZZZZZZZZZZZ", "access", "TCK-1"}, Code::kNotFound,
+      {"absent customer",
+       {"01HZZZZZZZZZZZZZZZZZZZZZZZ", "access", "TCK-1"},
+       Code::kNotFound,
        "customer_id: no such customer"},
-      {"unknown kind", {customer_, "erasure", "TCK-1"}, Code::kInvalidArgument,
+      {"unknown kind",
+       {customer_, "erasure", "TCK-1"},
+       Code::kInvalidArgument,
        "kind: must be one of access, copy, portability, correction, deletion, restriction, "
        "explanation"},
       {"empty kind", {customer_, "", "TCK-1"}, Code::kInvalidArgument, "kind: must be one of"},
-      {"short reference", {customer_, "access", "T1"}, Code::kInvalidArgument,
+      {"short reference",
+       {customer_, "access", "T1"},
+       Code::kInvalidArgument,
        "reference: 3 to 200 bytes of printable text"},
-      {"long reference", {customer_, "access", std::string(201, 'x')}, Code::kInvalidArgument,
+      {"long reference",
+       {customer_, "access", std::string(201, 'x')},
+       Code::kInvalidArgument,
        "reference: 3 to 200 bytes of printable text"},
-      {"control character", {customer_, "access", "TCK-1\nforged line"}, Code::kInvalidArgument,
+      {"control character",
+       {customer_, "access", "TCK-1\nforged line"},
+       Code::kInvalidArgument,
        "reference: 3 to 200 bytes of printable text"},
   };
   for (const Case& c : cases) {
@@ -191,9 +205,9 @@ TEST_F(SubjectRequestTest, BadInputIsRefusedNamingTheFieldAndTheRule) {
 TEST_F(SubjectRequestTest, RolesWithoutTheGrantAreRefused) {
   auto opened = vault_->subject_requests().Open(Desk(), Spec("access"));
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  for (const Context& who : {Marketing(), Analyst(), Sales(""), RiskOfficer(""),
-                             Context{"sec.admin", "", Channel::kCli, "r"},
-                             Context{"admin", "", Channel::kCli, "r"}}) {
+  for (const Context& who :
+       {Marketing(), Analyst(), Sales(""), RiskOfficer(""),
+        Context{"sec.admin", "", Channel::kCli, "r"}, Context{"admin", "", Channel::kCli, "r"}}) {
     SCOPED_TRACE(who.actor);
     EXPECT_EQ(vault_->subject_requests().Open(who, Spec("access")).status().code(),
               Code::kPermissionDenied);
@@ -202,7 +216,8 @@ TEST_F(SubjectRequestTest, RolesWithoutTheGrantAreRefused) {
     EXPECT_EQ(vault_->subject_requests().List(who, "", false).status().code(),
               Code::kPermissionDenied);
   }
-  EXPECT_EQ(vault_->subject_requests().List(Context{"mallory", "", Channel::kCli, "r"}, "", false)
+  EXPECT_EQ(vault_->subject_requests()
+                .List(Context{"mallory", "", Channel::kCli, "r"}, "", false)
                 .status()
                 .code(),
             Code::kUnauthenticated);
@@ -211,12 +226,14 @@ TEST_F(SubjectRequestTest, RolesWithoutTheGrantAreRefused) {
 }
 
 TEST_F(SubjectRequestTest, TheAuditLogHasIdsKindsAndOutcomesAndNoCustomerValue) {
-  auto opened = vault_->subject_requests().Open(Desk(), Spec("portability", "TCK-7781 via hotline"));
+  auto opened =
+      vault_->subject_requests().Open(Desk(), Spec("portability", "TCK-7781 via hotline"));
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   ASSERT_EQ(
       vault_->subject_requests().Open(Desk(), Spec("access", "TCK\x01 forged-ref")).status().code(),
       Code::kInvalidArgument);
-  ASSERT_EQ(vault_->subject_requests().Open(Marketing(), Spec("access", "TCK-by-marketing"))
+  ASSERT_EQ(vault_->subject_requests()
+                .Open(Marketing(), Spec("access", "TCK-by-marketing"))
                 .status()
                 .code(),
             Code::kPermissionDenied);

@@ -74,7 +74,7 @@ class VaultTest : public ::testing::Test {
 
   // The consent given at collection (P3.1a) under the notice `custos init` publishes (v1).
   static CollectionConsent Consented(std::vector<std::string> purposes = {"customer_service",
-                                                                           "account_management"},
+                                                                          "account_management"},
                                      bool sensitive = true, bool third_party = false) {
     CollectionConsent c;
     c.notice_version = 1;
@@ -179,8 +179,8 @@ class VaultTest : public ::testing::Test {
     r.duration_ms = 3600 * 1000;
     auto approval = vault_->approvals().Request(admin, r);
     ASSERT_TRUE(approval.ok()) << approval.status().ToString();
-    Status st = vault_->approvals().Approve(Context{"dpo", "", Channel::kCli, "req-setup"},
-                                            *approval);
+    Status st =
+        vault_->approvals().Approve(Context{"dpo", "", Channel::kCli, "req-setup"}, *approval);
     ASSERT_TRUE(st.ok()) << st.ToString();
   }
 

@@ -1,6 +1,5 @@
 #include "crypto/internal/framed.h"
 
-
 #include <array>
 
 #include "crypto/internal/raw.h"

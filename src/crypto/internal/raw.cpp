@@ -21,9 +21,7 @@ namespace {
 
 size_t SuiteIndex(Suite suite) { return suite == Suite::kAes256Gcm ? 0 : 1; }
 
-const char* GcmName(Suite suite) {
-  return suite == Suite::kAes256Gcm ? "AES-256/GCM" : "SM4/GCM";
-}
+const char* GcmName(Suite suite) { return suite == Suite::kAes256Gcm ? "AES-256/GCM" : "SM4/GCM"; }
 
 const char* HmacName(Suite suite) {
   return suite == Suite::kAes256Gcm ? "HMAC(SHA-256)" : "HMAC(SM3)";
@@ -34,7 +32,8 @@ const char* HmacName(Suite suite) {
 Botan::AEAD_Mode& ThreadGcm(Suite suite, Botan::Cipher_Dir dir, ByteView key) {
   thread_local std::array<KeyedCache<Botan::AEAD_Mode, 4>, 4> caches;
   const size_t slot = SuiteIndex(suite) * 2 + (dir == Botan::ENCRYPTION ? 0 : 1);
-  return caches[slot].Get(key, [&] { return Botan::AEAD_Mode::create_or_throw(GcmName(suite), dir); });
+  return caches[slot].Get(key,
+                          [&] { return Botan::AEAD_Mode::create_or_throw(GcmName(suite), dir); });
 }
 
 // Per thread and suite: keyed HMAC objects for the last few keys (one per searchable field).
@@ -130,8 +129,7 @@ bool HmacVerify(Suite suite, ByteView key, ByteView message, ByteView tag) {
   return Botan::constant_time_compare(expected.data(), tag.data(), tag.size());
 }
 
-Result<SecretBytes> Hkdf(Suite suite, ByteView ikm, ByteView salt, ByteView info,
-                         size_t out_len) {
+Result<SecretBytes> Hkdf(Suite suite, ByteView ikm, ByteView salt, ByteView info, size_t out_len) {
   constexpr size_t kHashSize = 32;
   if (out_len == 0 || out_len > 255 * kHashSize) {
     return InvalidArgument("HKDF output length must be 1..8160 bytes");
@@ -139,8 +137,8 @@ Result<SecretBytes> Hkdf(Suite suite, ByteView ikm, ByteView salt, ByteView info
   try {
     Botan::HKDF hkdf(Botan::MessageAuthenticationCode::create_or_throw(HmacName(suite)).release());
     SecretBytes out(out_len);
-    hkdf.kdf(out.data(), out.size(), ikm.data(), ikm.size(), salt.data(), salt.size(),
-             info.data(), info.size());
+    hkdf.kdf(out.data(), out.size(), ikm.data(), ikm.size(), salt.data(), salt.size(), info.data(),
+             info.size());
     return out;
   } catch (const std::exception&) {
     return Internal("HKDF failed");

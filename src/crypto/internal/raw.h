@@ -47,8 +47,7 @@ bool HmacVerify(Suite suite, ByteView key, ByteView message, ByteView tag);
 
 // HKDF (RFC 5869) with SHA-256 (aes256gcm) or SM3 (sm4gcm). InvalidArgument if out_len is 0 or
 // more than 255 * 32 bytes.
-Result<SecretBytes> Hkdf(Suite suite, ByteView ikm, ByteView salt, ByteView info,
-                         size_t out_len);
+Result<SecretBytes> Hkdf(Suite suite, ByteView ikm, ByteView salt, ByteView info, size_t out_len);
 
 // Ed25519 (RFC 8032, pure) verification with a raw 32-byte public key. OK if valid; DataLoss
 // if the signature is not 64 bytes, not canonical (S >= L) or does not verify; InvalidArgument

@@ -38,8 +38,7 @@ class VersionedKek final : public KeyProvider {
   std::string_view Kind() const override { return kind_; }
   uint32_t Version() const override { return active_.load(); }
 
-  Result<Bytes> WrapWith(uint32_t version, const SecretBytes& key,
-                         ByteView aad) const override {
+  Result<Bytes> WrapWith(uint32_t version, const SecretBytes& key, ByteView aad) const override {
     CUSTOS_ASSIGN_OR_RETURN(const KekKey* kek, Find(version));
     Bytes out(kVersionSize);
     Botan::store_be(version, out.data());
@@ -100,8 +99,8 @@ class VersionedKek final : public KeyProvider {
     auto loaded = source_->Load(version);
     if (!loaded.ok()) {
       if (loaded.status().code() != Code::kNotFound) return loaded.status();
-      return NotFound("KEK version " + std::to_string(version) + " is not held by this " +
-                      kind_ + " provider (retired, or its key material is missing)");
+      return NotFound("KEK version " + std::to_string(version) + " is not held by this " + kind_ +
+                      " provider (retired, or its key material is missing)");
     }
     const KekKey* key = loaded->get();
     keys_.emplace(version, std::move(loaded).value());
@@ -139,9 +138,7 @@ class SingleVersionSource final : public KekSource {
     if (version != 1) return NotFound("no such KEK version");
     return NewLocalKekKey(suite_, material_);
   }
-  Result<std::unique_ptr<KekKey>> Create(uint32_t) override {
-    return FailedPrecondition(reason_);
-  }
+  Result<std::unique_ptr<KekKey>> Create(uint32_t) override { return FailedPrecondition(reason_); }
   Status Destroy(uint32_t) override { return FailedPrecondition(reason_); }
   bool Exists(uint32_t version) const override { return version == 1; }
 
@@ -182,10 +179,9 @@ Result<std::unique_ptr<KeyProvider>> NewSingleVersionKek(std::string_view kind, 
                                                          const SecretBytes& material,
                                                          std::string_view no_rotation_reason) {
   if (material.size() < 16) return InvalidArgument("KEK material is shorter than 16 bytes");
-  return NewVersionedKek(kind,
-                         std::make_unique<SingleVersionSource>(suite, material,
-                                                               std::string(no_rotation_reason)),
-                         1);
+  return NewVersionedKek(
+      kind, std::make_unique<SingleVersionSource>(suite, material, std::string(no_rotation_reason)),
+      1);
 }
 
 }  // namespace custos::crypto

@@ -16,8 +16,8 @@ namespace custos::schema::internal {
 namespace {
 
 constexpr std::array<std::string_view, 3> kRoleKeys = {"label", "description", "grants"};
-constexpr std::array<std::string_view, 5> kGrantKeys = {"actions", "levels", "purposes",
-                                                        "effect", "requires_training"};
+constexpr std::array<std::string_view, 5> kGrantKeys = {"actions", "levels", "purposes", "effect",
+                                                        "requires_training"};
 constexpr std::array<std::string_view, 2> kPostKeys = {"label", "roles"};
 constexpr std::array<std::string_view, 3> kLevelNames = {
     LevelName(Level::kGeneral), LevelName(Level::kInternal), LevelName(Level::kConfidential)};
@@ -127,15 +127,17 @@ Result<GrantDef> ReadGrant(const TomlSection& g, const std::vector<PurposeDef>& 
   CUSTOS_ASSIGN_OR_RETURN(std::string effect, g.Choice("effect", kGrantEffects, "allow"));
   grant.effect = effect == "mask" ? GrantEffect::kMask : GrantEffect::kAllow;
   if (grant.effect == GrantEffect::kMask && (writes || !data)) {
-    return g.Error("effect", "\"mask\" applies to reading data only; a grant that writes or "
-                             "names non-data actions must use \"allow\"");
+    return g.Error("effect",
+                   "\"mask\" applies to reading data only; a grant that writes or "
+                   "names non-data actions must use \"allow\"");
   }
   const bool confidential = std::find(grant.levels.begin(), grant.levels.end(),
                                       Level::kConfidential) != grant.levels.end();
   CUSTOS_ASSIGN_OR_RETURN(grant.requires_training, g.String("requires_training", ""));
   if (confidential && grant.requires_training.empty()) {
-    return g.Error("requires_training", "a grant covering confidential must name the "
-                                        "training course it needs (P5b)");
+    return g.Error("requires_training",
+                   "a grant covering confidential must name the "
+                   "training course it needs (P5b)");
   }
   if (!confidential && g.Has("requires_training")) {
     return g.Error("requires_training", "only a grant covering confidential needs training");
@@ -164,9 +166,10 @@ Result<std::vector<RoleDef>> ReadRoles(const TomlSection& s,
       role.grants.push_back(std::move(grant));
       // Separation of duties: one role never both administers access and handles data.
       if (AdministersAccess(role) && HandlesCustomerData(role)) {
-        return g.Error("actions", "separation of duties: a role that administers access "
-                                  "(staff.manage, config.manage) cannot also grant data actions; "
-                                  "put them in separate roles");
+        return g.Error("actions",
+                       "separation of duties: a role that administers access "
+                       "(staff.manage, config.manage) cannot also grant data actions; "
+                       "put them in separate roles");
       }
     }
     out.push_back(std::move(role));
@@ -188,8 +191,8 @@ Result<std::vector<PostDef>> ReadPosts(const TomlSection& s, const std::vector<R
     CUSTOS_ASSIGN_OR_RETURN(post.roles, entry.StringList("roles", true));
     if (HasDuplicate(post.roles)) return entry.Error("roles", "names a role twice");
     for (const std::string& r : post.roles) {
-      const bool known = std::any_of(roles.begin(), roles.end(),
-                                     [&](const RoleDef& d) { return d.name == r; });
+      const bool known =
+          std::any_of(roles.begin(), roles.end(), [&](const RoleDef& d) { return d.name == r; });
       if (!known) return entry.Error("roles", "must name roles declared in [roles]");
     }
     out.push_back(std::move(post));

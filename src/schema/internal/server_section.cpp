@@ -9,7 +9,7 @@ namespace custos::schema::internal {
 namespace {
 
 constexpr std::array<std::string_view, 8> kServerKeys = {
-    "listen", "port", "cert", "key", "max_body_bytes", "rate_limit_per_second",
+    "listen",           "port",   "cert", "key", "max_body_bytes", "rate_limit_per_second",
     "rate_limit_burst", "threads"};
 
 // A literal address, so the server never resolves names at start (and a typo is an error
@@ -35,8 +35,8 @@ Result<ServerConfig> ReadServerSection(const TomlSection& s) {
   CUSTOS_ASSIGN_OR_RETURN(int64_t body, s.Integer("max_body_bytes", 1024, int64_t{64} << 20,
                                                   static_cast<int64_t>(c.max_body_bytes)));
   c.max_body_bytes = static_cast<uint64_t>(body);
-  CUSTOS_ASSIGN_OR_RETURN(int64_t rate, s.Integer("rate_limit_per_second", 1, 1'000'000,
-                                                  c.rate_limit_per_second));
+  CUSTOS_ASSIGN_OR_RETURN(
+      int64_t rate, s.Integer("rate_limit_per_second", 1, 1'000'000, c.rate_limit_per_second));
   c.rate_limit_per_second = static_cast<uint32_t>(rate);
   // The default burst follows the rate when only the rate is set.
   const int64_t default_burst = s.Has("rate_limit_per_second") ? 2 * rate : c.rate_limit_burst;

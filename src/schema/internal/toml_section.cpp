@@ -22,8 +22,8 @@ uint32_t LineOfRegion(const toml::source_region& region) {
 
 Status ConfigError(std::string_view file, uint32_t line, std::string_view key_path,
                    std::string_view rule) {
-  return InvalidArgument(fmt::format("{}:{}: key '{}': {}", file, std::max(line, 1u),
-                                     key_path, rule));
+  return InvalidArgument(
+      fmt::format("{}:{}: key '{}': {}", file, std::max(line, 1u), key_path, rule));
 }
 
 std::string JoinNames(std::span<const std::string_view> names) {
@@ -184,9 +184,8 @@ Result<std::vector<std::pair<std::string, TomlSection>>> TomlSection::NamedTable
     out.emplace_back(std::string(k.str()), TomlSection(file_, *t, KeyPath(k.str()), at));
   }
   // Keep the file's order, which is the order a DPO reads the catalogue in.
-  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return a.second.line() < b.second.line();
-  });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& a, const auto& b) { return a.second.line() < b.second.line(); });
   return out;
 }
 

@@ -128,12 +128,14 @@ Result<std::unique_ptr<PgConn>> PgConn::Connect(const std::string& conninfo,
   // without closing the connection (a partition, a powered-off host) is noticed by TCP
   // keepalives on an idle connection and by tcp_user_timeout on one waiting for an answer,
   // instead of a request hanging for the kernel's default of ~15 minutes.
-  const char* keywords[] = {"connect_timeout",     "keepalives",   "keepalives_idle",
-                            "keepalives_interval", "keepalives_count", "tcp_user_timeout",
-                            "dbname",              "application_name", "client_encoding",
-                            nullptr};
-  const char* values[] = {timeout.c_str(), "1",       "30",  "10", "3", "60000",
-                          conninfo.c_str(), application_name.c_str(), "UTF8", nullptr};
+  const char* keywords[] = {"connect_timeout",  "keepalives",
+                            "keepalives_idle",  "keepalives_interval",
+                            "keepalives_count", "tcp_user_timeout",
+                            "dbname",           "application_name",
+                            "client_encoding",  nullptr};
+  const char* values[] = {
+      timeout.c_str(),          "1",    "30",   "10", "3", "60000", conninfo.c_str(),
+      application_name.c_str(), "UTF8", nullptr};
   PGconn* raw = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (raw == nullptr || PQstatus(raw) != CONNECTION_OK) {
     std::string message = ConnectionMessage(raw);

@@ -101,8 +101,8 @@ Status CopyTable(SqliteDb& db, Transaction& txn, const TableSpec& table, int64_t
   static const std::vector<std::string> kSelects = [] {
     std::vector<std::string> out;
     for (const TableSpec& t : AllTables()) {
-      out.push_back(fmt::format("SELECT {} FROM {} ORDER BY {}", ColumnList(t), t.name,
-                                t.order_by));
+      out.push_back(
+          fmt::format("SELECT {} FROM {} ORDER BY {}", ColumnList(t), t.name, t.order_by));
     }
     return out;
   }();
@@ -118,7 +118,9 @@ Status CopyTable(SqliteDb& db, Transaction& txn, const TableSpec& table, int64_t
         continue;
       }
       switch (table.columns[i].type) {
-        case ColumnType::kInt: params[i] = s.Int(col); break;
+        case ColumnType::kInt:
+          params[i] = s.Int(col);
+          break;
         case ColumnType::kText:
           values[i] = s.Text(col);
           params[i] = std::string_view(std::get<std::string>(values[i]));

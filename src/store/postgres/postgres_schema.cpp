@@ -28,7 +28,8 @@ constexpr HandWritten kHandWritten[] = {
 );
 CREATE INDEX blind_index_by_token ON blind_index(field, token, customer_id);
 )sql"},
-    {3, "consent_ledger", R"sql(CREATE FUNCTION consent_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    {3, "consent_ledger",
+     R"sql(CREATE FUNCTION consent_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   RAISE EXCEPTION 'consent_ledger is append-only';
 END
@@ -36,7 +37,8 @@ $$;
 CREATE TRIGGER consent_ledger_no_change BEFORE UPDATE OR DELETE ON consent_ledger
   FOR EACH ROW EXECUTE FUNCTION consent_ledger_append_only();
 )sql"},
-    {4, "consent_erasures", R"sql(CREATE OR REPLACE FUNCTION consent_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    {4, "consent_erasures",
+     R"sql(CREATE OR REPLACE FUNCTION consent_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'DELETE' AND EXISTS (SELECT 1 FROM consent_erasures e
                                   WHERE e.customer_id = OLD.customer_id) THEN

@@ -2,8 +2,8 @@
 
 #include <fmt/core.h>
 
-#include "store/sql.h"  // ColumnList
 #include <libpq-fe.h>
+#include "store/sql.h"  // ColumnList
 
 #include <deque>
 #include <string>
@@ -31,9 +31,12 @@ Result<PgResult> ExecBinary(PgConn& conn, const std::string& sql, std::string_vi
 Value ReadValue(const PgResult& r, int row, int col, ColumnType type) {
   if (r.IsNull(row, col)) return std::monostate{};
   switch (type) {
-    case ColumnType::kInt: return r.Int(row, col);
-    case ColumnType::kText: return r.Text(row, col);
-    case ColumnType::kBlob: return r.Blob(row, col);
+    case ColumnType::kInt:
+      return r.Int(row, col);
+    case ColumnType::kText:
+      return r.Text(row, col);
+    case ColumnType::kBlob:
+      return r.Blob(row, col);
   }
   return std::monostate{};
 }
@@ -89,8 +92,8 @@ class PgLoader final : public Loader {
   }
 
   Status Load(const TableSpec& table, std::span<const Row> rows) override {
-    copy_sql_.push_back(fmt::format("COPY {}({}) FROM STDIN (FORMAT binary)", table.name,
-                                    ColumnList(table)));
+    copy_sql_.push_back(
+        fmt::format("COPY {}({}) FROM STDIN (FORMAT binary)", table.name, ColumnList(table)));
     CopyIn copy(copy_sql_.back().c_str(), static_cast<int16_t>(table.columns.size()));
     for (const Row& row : rows) {
       CUSTOS_RETURN_IF_ERROR(CheckRow(table, row));

@@ -5,19 +5,16 @@
 
 #include <array>
 #include <iterator>
-#include <span>
-#include <variant>
 #include <limits>
+#include <span>
 #include <utility>
+#include <variant>
 
 namespace custos::store::postgres {
 namespace {
 
 // --- SQL, each prepared once per connection (the cache is keyed by these
 // addresses) ---
-
-
-
 
 constexpr const char* kDeleteIndexField =
     "DELETE FROM blind_index WHERE customer_id = $1 AND field = $2";
@@ -27,7 +24,6 @@ constexpr const char* kInsertIndexEntry =
 constexpr const char* kFindByIndex =
     "SELECT customer_id FROM blind_index WHERE field = $1 AND token = $2 "
     "ORDER BY customer_id LIMIT $3";
-
 
 constexpr const char* kLockAudit = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
 #define CUSTOS_AUDIT_COLUMNS                                                \
@@ -41,8 +37,6 @@ constexpr const char* kAppendAudit =
 constexpr const char* kGetAuditHead =
     "SELECT " CUSTOS_AUDIT_COLUMNS " FROM audit_log ORDER BY seq DESC LIMIT 1";
 #undef CUSTOS_AUDIT_COLUMNS
-
-
 
 constexpr const char* kCopyIndex =
     "COPY blind_index(customer_id, field, token) FROM STDIN (FORMAT binary)";
@@ -350,7 +344,6 @@ Result<bool> PgTransaction::EraseCustomer(std::string_view customer_id) {
   }
   return existed;
 }
-
 
 // --- customers ---
 

@@ -111,7 +111,7 @@ class PgTransaction final : public Transaction {
   std::unique_ptr<PgConn> conn_;
   std::string audit_lock_key_;
   bool audit_locked_ = false;
-  bool head_known_ = false;           // head_ is the head (the lock is held)
+  bool head_known_ = false;  // head_ is the head (the lock is held)
   std::optional<AuditRow> head_;
   bool bulk_ = false;
   CopyIn customers_;

@@ -67,8 +67,7 @@ void Stmt::Bind(int index, ByteView blob) {
   } else if (blob.empty()) {
     rc = sqlite3_bind_zeroblob(stmt_, index, 0);  // an empty value, not NULL
   } else {
-    rc = sqlite3_bind_blob(stmt_, index, blob.data(), static_cast<int>(blob.size()),
-                           SQLITE_STATIC);
+    rc = sqlite3_bind_blob(stmt_, index, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
   }
   if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
 }
@@ -127,8 +126,7 @@ Status RestrictDatabaseFiles(const std::filesystem::path& path, bool create) {
   if (path.empty() || path == ":memory:") return Status::Ok();
   std::error_code ec;
   if (create && !std::filesystem::exists(path, ec)) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-                          0600);
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0 && errno != EEXIST) {
       return Unavailable("store: open: cannot create the database file");
     }
@@ -147,8 +145,7 @@ Status RestrictDatabaseFiles(const std::filesystem::path& path, bool create) {
 
 }  // namespace
 
-Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::filesystem::path& path,
-                                                 bool create) {
+Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::filesystem::path& path, bool create) {
   std::error_code ec;
   if (!create && !std::filesystem::exists(path, ec)) {
     return NotFound("store: open: database file does not exist");

@@ -44,7 +44,8 @@ CREATE TABLE blind_index_staged(
   customer_id TEXT NOT NULL
 );
 )sql"},
-    {3, "consent_ledger", R"sql(CREATE TRIGGER consent_ledger_no_update BEFORE UPDATE ON consent_ledger
+    {3, "consent_ledger",
+     R"sql(CREATE TRIGGER consent_ledger_no_update BEFORE UPDATE ON consent_ledger
 BEGIN SELECT RAISE(ABORT, 'consent_ledger is append-only'); END;
 CREATE TRIGGER consent_ledger_no_delete BEFORE DELETE ON consent_ledger
 BEGIN SELECT RAISE(ABORT, 'consent_ledger is append-only'); END;
@@ -69,10 +70,10 @@ Status ApplyPending(SqliteDb& db, int64_t now_ms) {
   CUSTOS_RETURN_IF_ERROR(db.Exec(kCreateMigrationsTable, "migrate: create schema_migrations"));
   CUSTOS_ASSIGN_OR_RETURN(int current, ReadSchemaVersion(db));
   if (current > kLatestSchemaVersion) {
-    return FailedPrecondition(fmt::format(
-        "store: database schema version {} is newer than this Custos knows ({}); "
-        "upgrade Custos to open it",
-        current, kLatestSchemaVersion));
+    return FailedPrecondition(
+        fmt::format("store: database schema version {} is newer than this Custos knows ({}); "
+                    "upgrade Custos to open it",
+                    current, kLatestSchemaVersion));
   }
   for (int version = current + 1; version <= kLatestSchemaVersion; ++version) {
     std::string op = fmt::format("migrate: apply version {}", version);

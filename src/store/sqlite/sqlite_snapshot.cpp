@@ -20,9 +20,12 @@ constexpr int64_t kRowsPerCommit = 50000;
 Value ReadValue(const Stmt& stmt, int col, ColumnType type) {
   if (stmt.IsNull(col)) return std::monostate{};
   switch (type) {
-    case ColumnType::kInt: return stmt.Int(col);
-    case ColumnType::kText: return stmt.Text(col);
-    case ColumnType::kBlob: return stmt.Blob(col);
+    case ColumnType::kInt:
+      return stmt.Int(col);
+    case ColumnType::kText:
+      return stmt.Text(col);
+    case ColumnType::kBlob:
+      return stmt.Blob(col);
   }
   return std::monostate{};
 }
@@ -52,13 +55,12 @@ class SqliteSnapshot final : public Snapshot {
     if (table.since_schema_version > version_) return Status::Ok();
     const std::string op = fmt::format("snapshot: read {}", table.name);
     // SQLite keeps bulk-imported tokens staged until merged: both are index entries.
-    const std::string from =
-        table.name == "blind_index"
-            ? "(SELECT customer_id, field, token FROM blind_index UNION ALL "
-              "SELECT customer_id, field, token FROM blind_index_staged)"
-            : std::string(table.name);
-    sql_.push_back(fmt::format("SELECT {} FROM {} ORDER BY {}", ColumnList(table), from,
-                               table.order_by));
+    const std::string from = table.name == "blind_index"
+                                 ? "(SELECT customer_id, field, token FROM blind_index UNION ALL "
+                                   "SELECT customer_id, field, token FROM blind_index_staged)"
+                                 : std::string(table.name);
+    sql_.push_back(
+        fmt::format("SELECT {} FROM {} ORDER BY {}", ColumnList(table), from, table.order_by));
     CUSTOS_ASSIGN_OR_RETURN(Stmt stmt, db_->Prepare(sql_.back().c_str(), op));
     std::vector<Row> batch;
     while (true) {
@@ -120,11 +122,11 @@ class SqliteLoader final : public Loader {
     CUSTOS_RETURN_IF_ERROR(EnsureBegun());
     CUSTOS_RETURN_IF_ERROR(FlushCustomerTokens());
     // Staged tokens go into the index in key order (as MergeStagedIndex does).
-    CUSTOS_RETURN_IF_ERROR(db_->Exec(
-        "INSERT OR IGNORE INTO blind_index(field, token, customer_id) "
-        "SELECT field, token, customer_id FROM blind_index_staged ORDER BY field, token, "
-        "customer_id",
-        "load: merge index"));
+    CUSTOS_RETURN_IF_ERROR(
+        db_->Exec("INSERT OR IGNORE INTO blind_index(field, token, customer_id) "
+                  "SELECT field, token, customer_id FROM blind_index_staged ORDER BY field, token, "
+                  "customer_id",
+                  "load: merge index"));
     CUSTOS_RETURN_IF_ERROR(db_->Exec("DELETE FROM blind_index_staged", "load: clear staged"));
     CUSTOS_RETURN_IF_ERROR(db_->Exec("COMMIT", "load: commit"));
     return db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)", "load: checkpoint");

@@ -92,8 +92,8 @@ class BackgroundCheckpointer {
       Status st = db_->CheckpointPassive();
       lock.lock();
       if (!st.ok()) {
-        failure_ = Unavailable("store: background checkpoint failed, writes stopped: " +
-                               st.message());
+        failure_ =
+            Unavailable("store: background checkpoint failed, writes stopped: " + st.message());
       }
     }
   }

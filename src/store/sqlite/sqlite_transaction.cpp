@@ -16,9 +16,6 @@ constexpr const char* kBegin = "BEGIN IMMEDIATE";
 constexpr const char* kCommit = "COMMIT";
 constexpr const char* kRollback = "ROLLBACK";
 
-
-
-
 constexpr const char* kDeleteIndexEntry =
     "DELETE FROM blind_index WHERE field = ?1 AND token = ?2 AND customer_id = ?3";
 constexpr const char* kDeleteStagedField =
@@ -38,8 +35,7 @@ constexpr const char* kFindByIndex =
     "UNION SELECT customer_id FROM blind_index_staged WHERE field = ?1 AND token = ?2 "
     "ORDER BY 1 LIMIT ?3";
 
-
-#define CUSTOS_AUDIT_COLUMNS                                                               \
+#define CUSTOS_AUDIT_COLUMNS                                                        \
   "seq, ts_ms, actor, action, target, purpose, channel, decision, reason, fields, " \
   "request_id, prev_hash, hash"
 constexpr const char* kAppendAudit =
@@ -93,8 +89,6 @@ void BindParams(Stmt& stmt, std::span<const Param> params) {
     }
   }
 }
-
-
 
 // --- conversions ---
 
@@ -176,9 +170,8 @@ Status SqliteTransaction::Usable(std::string_view op) const {
     return FailedPrecondition(fmt::format("store: {}: transaction already finished", op));
   }
   if (!poisoned_by_.empty()) {
-    return FailedPrecondition(
-        fmt::format("store: {}: transaction aborted by an earlier failure in {}", op,
-                    poisoned_by_));
+    return FailedPrecondition(fmt::format(
+        "store: {}: transaction aborted by an earlier failure in {}", op, poisoned_by_));
   }
   return Status::Ok();
 }
@@ -247,7 +240,6 @@ Status SqliteTransaction::Query(const Statement& sql, std::span<const Param> par
   };
   return Track(run(), op);
 }
-
 
 // --- customers ---
 
@@ -399,8 +391,8 @@ Result<std::vector<std::string>> SqliteTransaction::FindByIndex(std::string_view
     stmt.Bind(1, field);
     stmt.Bind(2, token);
     stmt.Bind(3, SqlLimit(limit));
-    return CollectRows<std::string>(
-        stmt, [](const Stmt& s) -> Result<std::string> { return s.Text(0); });
+    return CollectRows<std::string>(stmt,
+                                    [](const Stmt& s) -> Result<std::string> { return s.Text(0); });
   };
   return Track(run(), kOp);
 }
@@ -442,7 +434,8 @@ Result<std::optional<AuditRow>> SqliteTransaction::GetAuditHead() {
     CUSTOS_ASSIGN_OR_RETURN(const AuditRow* known, db_.CurrentAuditHead());
     if (known != nullptr) return std::optional<AuditRow>(*known);
     CUSTOS_ASSIGN_OR_RETURN(Stmt stmt, db_.Prepare(kGetAuditHead, kOp));
-    CUSTOS_ASSIGN_OR_RETURN(auto head, (OptionalRow<AuditRow>(stmt, Infallible<AuditRow, ReadAuditRow>)));
+    CUSTOS_ASSIGN_OR_RETURN(auto head,
+                            (OptionalRow<AuditRow>(stmt, Infallible<AuditRow, ReadAuditRow>)));
     if (head.has_value()) db_.RememberAuditHead(*head);
     return head;
   };

@@ -1,6 +1,7 @@
 // SqliteTransaction: store.h's Transaction on one SQLite connection, between BEGIN IMMEDIATE
 // and COMMIT or ROLLBACK. The row operations are Transaction's own (written once for both
-// dialects, row_operations.cpp); this class adds the primitives they run on and what SQLite does its own way.
+// dialects, row_operations.cpp); this class adds the primitives they run on and what SQLite does
+// its own way.
 //
 // Fail safe: a failed call that may have left part of a write behind, or after which SQLite
 // may have rolled the transaction back by itself (I/O error, full disk), poisons the
@@ -18,9 +19,9 @@
 #include <vector>
 
 #include "core/status.h"
+#include "store/sql.h"
 #include "store/sqlite/sqlite_db.h"
 #include "store/sqlite/sqlite_writer_slot.h"
-#include "store/sql.h"
 #include "store/store.h"
 #include "store/tables.h"
 
