@@ -1,5 +1,12 @@
-// Context: who is asking, for what purpose, through which channel. Every call into the vault
-// service carries one (ARCHITECTURE.md, "One door"); the audit log records all of it.
+// Context: who is asking, for what purpose, through which channel. Every call into a domain
+// service of the vault carries one (ARCHITECTURE.md, "One door"); the admission core
+// (admission.h) authenticates the actor, checks the purpose against the catalogue and records
+// all four in the operation's audit entry. Adapters fill it from what they authenticated: the
+// CLI from the token or password it checked, the HTTP edge from the bearer token; never from a
+// field the caller may set freely.
+//
+// Hostile values are harmless: an actor, purpose or request id that is not a printable token
+// is replaced before it reaches the log (and the actor is then unknown, so refused).
 #pragma once
 
 #include <cstdint>
@@ -26,8 +33,8 @@ constexpr std::string_view ChannelName(Channel c) {
 }
 
 struct Context {
-  std::string actor;    // a staff id (until the access issue: the staff created by init)
-  std::string purpose;  // a purpose from the catalogue (P3.3a)
+  std::string actor;    // the authenticated staff id
+  std::string purpose;  // a purpose from the catalogue (P3.3a); empty: the operation's default
   Channel channel = Channel::kCli;
   std::string request_id;  // correlates the audit entry with a request; generated if empty
 };

@@ -1,6 +1,24 @@
 // CustomerService: customers' records (P3.1, P3.2): intake with validation and consent,
-// audited and masked reads, search by blind index, bulk import and export. Every call is
-// admitted and audited by the vault's admission core. Thread safety: safe for concurrent use.
+// audited and masked reads, search by blind index, bulk import and export.
+//
+// Every call is admitted by the vault's admission core (admission.h) and audited: the entry
+// names the actor, purpose, channel, target and the NAMES of the fields decided, with the
+// decision per call ("allow", "mask", "deny") — never a value. Each field is decided by the
+// policy (access/policy.h) for the actor's roles, the purpose, the field's level, the actor's
+// training and the customer's consent to the purpose; a field the actor may not see is left
+// out (reads) or refused (writes). Failure codes common to every call:
+//   FailedPrecondition  the vault is closed (nothing audited);
+//   PermissionDenied    the actor is unknown, inactive or locked out, the purpose is not in the
+//                       catalogue or not consented to by the customer, or the policy denies
+//                       every field asked for (recorded as a deny entry);
+//   InvalidArgument     a malformed id, field name or value, naming the field and the rule;
+//   NotFound            no such customer (recorded as a deny entry);
+//   Unavailable         the audit entry cannot be written: nothing is committed or returned
+//                       (fail closed), and data is decrypted only after the entry is durable.
+// A refused write leaves nothing but its deny entry.
+//
+// Thread safety: safe for concurrent use; reads of concurrent requests share one audit commit
+// (group_commit.h).
 #pragma once
 
 #include <cstdint>

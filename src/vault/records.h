@@ -1,5 +1,19 @@
 // RecordService: a customer's transactions and communication notes, sealed with the owner's
-// data key (P3.2). Every call is admitted and audited by the vault's admission core.
+// data key (P3.2), the customer id and the record id bound as associated data.
+//
+// Every call is admitted by the vault's admission core (admission.h) and audited: one entry
+// per call, "allow", "mask" or "deny" with the field NAMES (never values). Failure codes
+// common to every call:
+//   FailedPrecondition  the vault is closed (nothing audited);
+//   PermissionDenied    the actor is unknown, inactive or locked out, the purpose is not in the
+//                       catalogue, or the policy denies the record kind's level for this
+//                       purpose, role or training state (recorded as a deny entry);
+//   InvalidArgument     a malformed customer id or field, naming the field and the rule;
+//   NotFound            no such customer (recorded as a deny entry);
+//   Unavailable         the audit entry cannot be written: nothing is committed or returned.
+// A refused call writes nothing but its deny entry; an allowed one commits the record and its
+// entry in one transaction.
+//
 // Thread safety: safe for concurrent use.
 #pragma once
 
@@ -45,10 +59,13 @@ class RecordService {
   explicit RecordService(VaultState& state) : state_(&state) {}
 
   // --- transactions and communication notes (sealed with the owner's DEK) ---
-  // Transaction fields: occurred_at (date or date-time), product, amount (decimal), currency
-  // (ISO 4217), payment_method.
+  // Adds a transaction and returns its id. Fields: occurred_at (date or date-time), product,
+  // amount (decimal, up to 4 decimals), currency (ISO 4217), payment_method; each required.
+  // Also FailedPrecondition when the customer's account is closed (reopen it first).
   Result<std::string> AddTransaction(const Context& ctx, std::string_view customer_id,
                                      const FieldValues& fields, std::string_view source);
+  // The customer's transactions, oldest first; masked field by field when the policy masks
+  // the transaction level for this purpose (the entry's decision is then "mask").
   Result<std::vector<TransactionView>> ListTransactions(const Context& ctx,
                                                         std::string_view customer_id);
   // A note is scanned for personal data when added (issue 5): the types found are recorded
@@ -56,6 +73,9 @@ class RecordService {
   // strictest level among them. Unavailable if the scanner cannot run (fail closed).
   Result<std::string> AddNote(const Context& ctx, std::string_view customer_id,
                               std::string_view text, std::string_view source);
+  // The customer's notes the actor may read: the kind's level decides the call, and each note
+  // its own sealed level — a note above what the actor may read is left out (counted as
+  // "withheld" in the audit entry's reason), a masked one has its text masked.
   Result<std::vector<NoteView>> ListNotes(const Context& ctx, std::string_view customer_id);
 
  private:
