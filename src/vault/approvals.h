@@ -1,5 +1,8 @@
 // ApprovalService: dual control (P3.2b, P3.4): break-glass access, destruction and bulk
-// export wait for a second staff member's approval. Thread safety: safe for concurrent use.
+// export wait for a second staff member's approval.
+// Every call is admitted by the admission core (admission.h) and audited, and fails with the
+// codes every service call shares (vault.h) besides those named at each call.
+// Thread safety: safe for concurrent use.
 #pragma once
 
 #include <cstdint>

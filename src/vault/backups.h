@@ -1,5 +1,7 @@
 // BackupService: online encrypted backups, their verification, and destruction reaching them
 // (P3.2d, P3.4; docs/backup.md). Restore is Vault::Restore (it makes a vault).
+// Every call is admitted by the admission core (admission.h) and audited, and fails with the
+// codes every service call shares (vault.h) besides those named at each call.
 // Thread safety: safe for concurrent use.
 #pragma once
 

@@ -1,6 +1,8 @@
 // ConsentService: privacy notices and each customer's consent ledger (P3.1a, P3.3a; PIPL
-// Art. 13-17, 29; docs/consent.md). Every call is admitted and audited by the vault's
-// admission core. Thread safety: safe for concurrent use, like the Vault that made it.
+// Art. 13-17, 29; docs/consent.md).
+// Every call is admitted by the admission core (admission.h) and audited, and fails with the
+// codes every service call shares (vault.h) besides those named at each call.
+// Thread safety: safe for concurrent use, like the Vault that made it.
 #pragma once
 
 #include <cstdint>

@@ -6,16 +6,8 @@
 // decision per call ("allow", "mask", "deny") — never a value. Each field is decided by the
 // policy (access/policy.h) for the actor's roles, the purpose, the field's level, the actor's
 // training and the customer's consent to the purpose; a field the actor may not see is left
-// out (reads) or refused (writes). Failure codes common to every call:
-//   FailedPrecondition  the vault is closed (nothing audited);
-//   PermissionDenied    the actor is unknown, inactive or locked out, the purpose is not in the
-//                       catalogue or not consented to by the customer, or the policy denies
-//                       every field asked for (recorded as a deny entry);
-//   InvalidArgument     a malformed id, field name or value, naming the field and the rule;
-//   NotFound            no such customer (recorded as a deny entry);
-//   Unavailable         the audit entry cannot be written: nothing is committed or returned
-//                       (fail closed), and data is decrypted only after the entry is durable.
-// A refused write leaves nothing but its deny entry.
+// out (reads) or refused (writes). Failure codes: those every service call shares (vault.h);
+// plaintext is decrypted only after the read's audit entry is durable.
 //
 // Thread safety: safe for concurrent use; reads of concurrent requests share one audit commit
 // (group_commit.h).

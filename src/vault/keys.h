@@ -1,5 +1,7 @@
-// KeyService: KEK rotation, status and retirement (docs/keys.md). Thread safety: safe for
-// concurrent use; a rotation in another process is followed.
+// KeyService: KEK rotation, status and retirement (docs/keys.md).
+// Every call is admitted by the admission core (admission.h) and audited, and fails with the
+// codes every service call shares (vault.h) besides those named at each call.
+// Thread safety: safe for concurrent use; a rotation in another process is followed.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,8 @@
 // LifecycleService: legal holds, account closure, retention plans and their approved runs,
-// destruction (P3.4; docs/retention.md). Thread safety: safe for concurrent use; set the
-// destruction hook before concurrent use.
+// destruction (P3.4; docs/retention.md).
+// Every call is admitted by the admission core (admission.h) and audited, and fails with the
+// codes every service call shares (vault.h) besides those named at each call.
+// Thread safety: safe for concurrent use; set the destruction hook before concurrent use.
 #pragma once
 
 #include <cstdint>

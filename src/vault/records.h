@@ -2,17 +2,10 @@
 // data key (P3.2), the customer id and the record id bound as associated data.
 //
 // Every call is admitted by the vault's admission core (admission.h) and audited: one entry
-// per call, "allow", "mask" or "deny" with the field NAMES (never values). Failure codes
-// common to every call:
-//   FailedPrecondition  the vault is closed (nothing audited);
-//   PermissionDenied    the actor is unknown, inactive or locked out, the purpose is not in the
-//                       catalogue, or the policy denies the record kind's level for this
-//                       purpose, role or training state (recorded as a deny entry);
-//   InvalidArgument     a malformed customer id or field, naming the field and the rule;
-//   NotFound            no such customer (recorded as a deny entry);
-//   Unavailable         the audit entry cannot be written: nothing is committed or returned.
-// A refused call writes nothing but its deny entry; an allowed one commits the record and its
-// entry in one transaction.
+// per call, "allow", "mask" or "deny" with the field NAMES (never values). Failure codes:
+// those every service call shares (vault.h); PermissionDenied also when the policy denies the
+// record kind's level for this purpose, role or training state. An allowed write commits the
+// record and its entry in one transaction.
 //
 // Thread safety: safe for concurrent use.
 #pragma once

@@ -1,7 +1,9 @@
 // StaffService: staff accounts, authentication (passwords, TOTP, tokens, lock-out), training
 // records, and the access policy as a staff member sees it (P3.2b, P4a, P5b; docs/access.md).
-// Every call is audited (never a password, token or TOTP secret). Thread safety: safe for
-// concurrent use.
+// Every call is admitted by the admission core (admission.h) and audited, and fails with the
+// codes every service call shares (vault.h) besides those named at each call.
+// No password, token or TOTP secret is ever in an entry, a message or a log.
+// Thread safety: safe for concurrent use.
 #pragma once
 
 #include <cstdint>

@@ -8,6 +8,20 @@
 // plaintext leaves; no audit, no data), and only then decrypts what was allowed, masked as
 // the role sees it. Refusals are audited as "deny" entries with the reason.
 //
+// Failure codes every service call shares (each service header names its own on top):
+//   FailedPrecondition  the vault is closed (nothing audited: there is no log to write);
+//   PermissionDenied    the actor is unknown, inactive or locked out; the purpose is not in the
+//                       catalogue; the actor's roles do not grant the action for the purpose;
+//                       or, for customer data, the policy or the customer's consent refuses it;
+//   InvalidArgument     malformed input, naming the field (or line) and the rule — never the
+//                       value;
+//   NotFound            what the call names does not exist;
+//   Unavailable         the audit entry (or the store) cannot be written: nothing of the call
+//                       is committed and no data is returned (fail closed).
+// Every refusal but the first is recorded as a "deny" entry with "code: message"; a refused
+// write leaves nothing else behind. Messages and entries name ids and field names, never a
+// customer's value or a secret.
+//
 // Thread safety: a Vault and its services are safe for concurrent use; writes are serialised
 // by the store. The services borrow the Vault's state: use them only while the Vault lives.
 #pragma once
