@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "cli/app.h"
-#include "lifecycle/rules.h"
+#include "core/dates.h"
 
 namespace custos::cli {
 namespace {
@@ -144,7 +144,7 @@ void AddCustomerCommands(CLI::App& app, Globals& g, Action& action) {
                          {"closed_at_ms", c.closed_at_ms},
                          {"closed_by", c.closed_by},
                          {"reason", c.reason}},
-                        fmt::format("closed on {} by {}: {}", lifecycle::UtcDay(c.closed_at_ms),
+                        fmt::format("closed on {} by {}: {}", core::UtcDateOfMs(c.closed_at_ms),
                                     c.closed_by, c.reason));
         }
         return static_cast<int>(kExitOk);

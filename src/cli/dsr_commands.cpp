@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "cli/app.h"
-#include "lifecycle/rules.h"
+#include "core/dates.h"
 
 namespace custos::cli {
 namespace {
@@ -25,8 +25,8 @@ nlohmann::json RequestJson(const vault::SubjectRequestView& r) {
 // One table row: id, customer, kind, opened, due, state or outcome, overdue flag.
 std::string RequestLine(const vault::SubjectRequestView& r) {
   return fmt::format("{:<26}  {:<26}  {:<11}  {:<10}  {:<10}  {:<9}  {}\n", r.request_id,
-                     r.customer_id, r.kind, lifecycle::UtcDay(r.opened_at_ms),
-                     lifecycle::UtcDay(r.due_at_ms), r.outcome.empty() ? "open" : r.outcome,
+                     r.customer_id, r.kind, core::UtcDateOfMs(r.opened_at_ms),
+                     core::UtcDateOfMs(r.due_at_ms), r.outcome.empty() ? "open" : r.outcome,
                      r.overdue ? "OVERDUE" : "");
 }
 
@@ -48,7 +48,7 @@ void AddOpenCommand(CLI::App* dsr, Globals& g, Action& action) {
         g.out().Print(
             RequestJson(*r),
             fmt::format("request {} ({} of customer {}) opened; answer due by {}\n", r->request_id,
-                        r->kind, r->customer_id, lifecycle::UtcDay(r->due_at_ms)));
+                        r->kind, r->customer_id, core::UtcDateOfMs(r->due_at_ms)));
         return static_cast<int>(kExitOk);
       });
     };

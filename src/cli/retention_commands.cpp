@@ -6,8 +6,8 @@
 #include <iterator>
 
 #include "cli/app.h"
+#include "core/dates.h"
 #include "lifecycle/certificate.h"
-#include "lifecycle/rules.h"
 
 namespace custos::cli {
 namespace {
@@ -25,7 +25,7 @@ std::string ItemText(const vault::RetentionItemView& i) {
                                ? fmt::format("customer {}", i.customer_id)
                                : fmt::format("{} {} of {}", i.kind, i.record_id, i.customer_id);
   std::string line = fmt::format("  {}: class {}, {} {}, due {}", what, i.rule, i.event,
-                                 lifecycle::UtcDay(i.event_ms), lifecycle::UtcDay(i.due_ms));
+                                 core::UtcDateOfMs(i.event_ms), core::UtcDateOfMs(i.due_ms));
   if (!i.held.empty()) line += fmt::format(" — held back: {}", i.held);
   return line + "\n";
 }
@@ -101,7 +101,7 @@ void AddPlanCommands(CLI::App* retention, Globals& g, Action& action) {
                          {"created_by", p.created_by},
                          {"created_at_ms", p.created_at_ms}});
           text += fmt::format("{}  {}  {:<8}  by {}  sha256 {}\n", p.plan_id,
-                              lifecycle::UtcDay(p.created_at_ms), p.state, p.created_by,
+                              core::UtcDateOfMs(p.created_at_ms), p.state, p.created_by,
                               p.content_sha256.substr(0, 16));
         }
         g.out().Print(doc, text.empty() ? "no saved plans" : text);
@@ -257,11 +257,11 @@ void AddHoldCommands(CLI::App& app, Globals& g, Action& action) {
                          {"released_by", h.released_by},
                          {"released_at_ms", h.released_at_ms}});
           text += fmt::format("{} {} owner {} placed {} by {}{}: {}\n", h.hold_id, h.customer_id,
-                              h.owner, lifecycle::UtcDay(h.placed_at_ms), h.placed_by,
+                              h.owner, core::UtcDateOfMs(h.placed_at_ms), h.placed_by,
                               h.released_at_ms == 0
                                   ? std::string()
                                   : fmt::format(", released {} by {}",
-                                                lifecycle::UtcDay(h.released_at_ms), h.released_by),
+                                                core::UtcDateOfMs(h.released_at_ms), h.released_by),
                               h.reason);
         }
         g.out().Print(doc, text);
