@@ -7,6 +7,7 @@
 #include <charconv>
 
 #include "api/request_body.h"
+#include "core/names.h"
 #include "core/utf8.h"
 
 namespace custos::api {
@@ -42,11 +43,6 @@ bool Decode(std::string_view in, std::string& out) {
   return true;
 }
 
-std::string NameForMessage(std::string_view name) {
-  return IsEchoableName(name) ? fmt::format("'{}'", name)
-                              : std::string("(a name that is not an identifier)");
-}
-
 }  // namespace
 
 bool IsCleanUtf8(std::string_view text) { return core::IsValidUtf8Text(text); }
@@ -67,14 +63,14 @@ Result<QueryParams> ParseQuery(std::string_view raw, std::span<const std::string
     const size_t eq = pair.find('=');
     const std::string_view raw_name = pair.substr(0, eq);
     const std::string_view raw_value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
-    if (!Decode(raw_name, name) || !IsEchoableName(name)) {
+    if (!Decode(raw_name, name) || !core::IsEchoableName(name)) {
       return InvalidArgument("query: a parameter name is not an identifier");
     }
     if (std::find(accepted.begin(), accepted.end(), name) == accepted.end()) {
       const std::string list =
           accepted.empty() ? std::string("none") : fmt::format("{}", fmt::join(accepted, ", "));
       return InvalidArgument(fmt::format("query: parameter {} is not accepted here (accepted: {})",
-                                         NameForMessage(name), list));
+                                         core::QuotedName(name), list));
     }
     if (!Decode(raw_value, value)) {
       return InvalidArgument(fmt::format("query: parameter '{}' has a bad percent-escape", name));

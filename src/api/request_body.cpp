@@ -7,6 +7,8 @@
 #include <set>
 #include <vector>
 
+#include "core/names.h"
+
 namespace custos::api {
 namespace {
 
@@ -48,11 +50,6 @@ bool IsFieldName(std::string_view name) {
   });
 }
 
-std::string Quoted(std::string_view name) {
-  return IsEchoableName(name) ? fmt::format("'{}'", name)
-                              : std::string("(a name that is not an identifier)");
-}
-
 // Parses `text`, refusing duplicate keys in any object (the callback sees each key once per
 // object; a set per open object remembers them).
 Result<json> ParseNoDuplicates(std::string_view text) {
@@ -82,7 +79,8 @@ Result<json> ParseNoDuplicates(std::string_view text) {
   try {
     json doc = json::parse(text.begin(), text.end(), check, /*allow_exceptions=*/true);
     if (duplicate) {
-      return InvalidArgument(fmt::format("body: member {} appears twice", Quoted(duplicate_name)));
+      return InvalidArgument(
+          fmt::format("body: member {} appears twice", core::QuotedName(duplicate_name)));
     }
     return doc;
   } catch (const json::parse_error& e) {
@@ -161,14 +159,6 @@ std::string MemberNames(std::span<const BodyMember> members) {
 
 }  // namespace
 
-bool IsEchoableName(std::string_view name) {
-  if (name.empty() || name.size() > 64) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '.' || c == '-';
-  });
-}
-
 Result<json> ParseBody(std::string_view body, std::span<const BodyMember> members) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return InvalidArgument("body: empty; expected a JSON object");
@@ -196,9 +186,9 @@ Status CheckMembers(const json& object, std::span<const BodyMember> members,
     auto it = std::find_if(members.begin(), members.end(),
                            [&key](const BodyMember& m) { return m.name == key; });
     if (it == members.end()) {
-      return InvalidArgument(fmt::format("body: unknown member {}{} (expected {})", Quoted(key),
-                                         path.empty() ? "" : fmt::format(" in '{}'", path),
-                                         MemberNames(members)));
+      return InvalidArgument(
+          fmt::format("body: unknown member {}{} (expected {})", core::QuotedName(key),
+                      path.empty() ? "" : fmt::format(" in '{}'", path), MemberNames(members)));
     }
     CUSTOS_RETURN_IF_ERROR(CheckKind(*it, full(key), value));
   }

@@ -63,7 +63,4 @@ int64_t IntOr(const nlohmann::json& object, std::string_view name, int64_t fallb
 bool BoolOr(const nlohmann::json& object, std::string_view name, bool fallback);
 std::vector<std::string> StringsOr(const nlohmann::json& object, std::string_view name);
 
-// True for names the API echoes in messages: [A-Za-z0-9_.-]{1,64}.
-bool IsEchoableName(std::string_view name);
-
 }  // namespace custos::api

@@ -101,6 +101,7 @@ constexpr std::array kCatalogue = {
     Ungranted(A::kAuthToken, "auth.token"),
     Ungranted(A::kAuthLogin, "auth.login"),
     Ungranted(A::kAuthLockout, "auth.lockout"),
+    Ungranted(A::kSecurityAlert, "security.alert"),
     Ungranted(A::kVaultInit, "vault.init"),
     Ungranted(A::kConfigIndexKeyAdded, "config.index_key_added"),
 };

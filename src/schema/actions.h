@@ -102,6 +102,7 @@ enum class Action : uint8_t {
   kAuthToken,
   kAuthLogin,
   kAuthLockout,
+  kSecurityAlert,  // recorded by the vault when a limit is hit (docs/security.md)
   kVaultInit,
   kConfigIndexKeyAdded,
 };

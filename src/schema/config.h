@@ -226,6 +226,10 @@ struct LifecycleConfig {
 struct AccessConfig {
   uint32_t max_failures = 5;      // 3 .. 20
   uint32_t lockout_minutes = 15;  // 1 .. 1440
+  // Equality searches (customer.search) one staff member may make on one field in any
+  // sliding hour, 1 .. 100000; the next is refused and raises a security alert
+  // (docs/security.md, "Search limits").
+  uint32_t search_limit_per_hour = 60;
   // Separation of duties (docs/security.md): pairs of an administrative and a data role that
   // one staff member may nevertheless hold, written "admin_role+data_role" in custos.toml.
   std::vector<std::pair<std::string, std::string>> allowed_role_pairs;

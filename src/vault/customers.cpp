@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "core/names.h"
 #include "core/validators.h"
 #include "crypto/primitives.h"
 #include "vault/admission.h"
@@ -131,7 +132,8 @@ Result<CustomerView> CustomerService::Get(const Context& ctx, std::string_view c
   for (const std::string& name : fields) {
     const schema::FieldDef* def = m.config->FindField(name);
     if (def == nullptr) {
-      bad_selection = InvalidArgument(fmt::format("field '{}': not in the field catalogue", name));
+      bad_selection = InvalidArgument(
+          fmt::format("field {}: not in the field catalogue", core::QuotedName(name)));
     } else if (def->type == schema::FieldType::kPassword) {
       bad_selection = InvalidArgument(
           fmt::format("field '{}': a password is stored only as a hash and cannot be read", name));
@@ -238,6 +240,33 @@ Status CustomerService::Update(const Context& ctx, std::string_view customer_id,
   });
 }
 
+namespace {
+
+// Counts one search of `field` against the actor's hourly limit: an allowed verdict (empty
+// refusal) to go on with, or the refusal, with a security.alert entry before it the first time.
+Result<Verdict> CountSearch(VaultState& m, Scope& s, const std::string& field,
+                            const std::vector<std::string>& names) {
+  const uint32_t limit = m.config->access.search_limit_per_hour;
+  const SearchLimiter::Outcome counted = m.search_limits.Count(s.ctx.actor, field, limit, s.now_ms);
+  if (counted.allowed) return Verdict::Allow("");
+  Verdict v = Verdict::Deny(
+      PermissionDenied(fmt::format("field '{}': search limit reached ({} searches in the last "
+                                   "hour); try again later or ask a security administrator",
+                                   field, limit)),
+      names);
+  if (counted.alert) {
+    v.before.push_back(s.Event(
+        Action::kSecurityAlert, fmt::format("field:{}", field), "deny",
+        fmt::format("search limit reached: {} searches of field '{}' in the last hour; further "
+                    "searches refused until the hour has passed",
+                    limit, field),
+        names));
+  }
+  return v;
+}
+
+}  // namespace
+
 Result<std::vector<std::string>> CustomerService::Find(const Context& ctx, std::string_view field,
                                                        std::string_view value) {
   VaultState& m = *state_;
@@ -245,7 +274,8 @@ Result<std::vector<std::string>> CustomerService::Find(const Context& ctx, std::
   Status invalid;
   std::string normalised;
   if (def == nullptr) {
-    invalid = InvalidArgument(fmt::format("field '{}': not in the field catalogue", field));
+    invalid = InvalidArgument(
+        fmt::format("field {}: not in the field catalogue", core::QuotedName(field)));
   } else if (!def->searchable) {
     invalid = InvalidArgument(fmt::format("field '{}': not searchable", field));
   } else {
@@ -280,6 +310,17 @@ Result<std::vector<std::string>> CustomerService::Find(const Context& ctx, std::
       return Verdict::Deny(
           PermissionDenied(fmt::format("field '{}': {}", def->name, decision.reason)), names);
     }
+    // A match confirms the value searched for: searching a field one sees masked would
+    // reveal it (a few hundred searches recover an ID number's masked digits). Issue 12 (3).
+    if (decision.effect == access::Effect::kMask) {
+      return Verdict::Deny(PermissionDenied(fmt::format(
+                               "field '{}': searching needs the field unmasked, and this role "
+                               "sees it masked for this purpose",
+                               def->name)),
+                           names);
+    }
+    CUSTOS_ASSIGN_OR_RETURN(Verdict limited, CountSearch(m, s, def->name, names));
+    if (!limited.refusal.ok()) return limited;
     CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> matches,
                             s.txn.FindByIndex(def->name, token, kMaxFindResults));
     // P3.3a: a customer who has not consented to the purpose (or withdrew) is not found for

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/dates.h"
+#include "core/names.h"
 #include "core/validators.h"
 #include "lifecycle/rules.h"
 #include "scan/scan_text.h"
@@ -57,10 +58,10 @@ Result<FieldValues> NormalizeTransaction(const FieldValues& in) {
         return InvalidArgument(fmt::format("field '{}': longer than 200 bytes", name));
       out.emplace(name, std::move(text).value());
     } else {
-      return InvalidArgument(fmt::format(
-          "field '{}': not a transaction field (occurred_at, product, amount, currency, "
-          "payment_method)",
-          name));
+      return InvalidArgument(
+          fmt::format("field {}: not a transaction field (occurred_at, product, amount, currency, "
+                      "payment_method)",
+                      core::QuotedName(name)));
     }
   }
   for (const char* required : {"occurred_at", "product", "amount"}) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "core/names.h"
 #include "core/validators.h"
 #include "crypto/primitives.h"
 #include "schema/vocabulary.h"
@@ -90,7 +91,10 @@ Context LifecycleContext(const VaultState& impl, const Context& in) {
 std::vector<std::string> FieldNames(const FieldValues& fields) {
   std::vector<std::string> names;
   names.reserve(fields.size());
-  for (const auto& kv : fields) names.push_back(kv.first);
+  // The names go into audit entries: one that is not an identifier (hostile input) is not.
+  for (const auto& kv : fields) {
+    names.push_back(core::IsEchoableName(kv.first) ? kv.first : "(not an identifier)");
+  }
   return names;
 }
 
@@ -177,7 +181,8 @@ Result<FieldValues> VaultState::NormalizeCustomerFields(const FieldValues& in,
   for (const auto& [name, value] : in) {
     const schema::FieldDef* def = config->FindField(name);
     if (def == nullptr) {
-      return InvalidArgument(fmt::format("field '{}': not in the field catalogue", name));
+      return InvalidArgument(
+          fmt::format("field {}: not in the field catalogue", core::QuotedName(name)));
     }
     if (value.empty()) {
       if (def->required) return InvalidArgument(fmt::format("field '{}': required", name));

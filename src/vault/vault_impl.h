@@ -13,6 +13,7 @@
 #include "schema/config.h"
 #include "store/store.h"
 #include "vault/access_cache.h"
+#include "vault/search_limit.h"
 #include "vault/admission.h"
 #include "vault/group_commit.h"
 #include "vault/vault.h"
@@ -40,6 +41,8 @@ struct VaultState {
   // Staff, credential, training, grant and token rows between requests, trusted while the
   // access epoch is unchanged (access_cache.h).
   AccessCache access_cache;
+  // Equality searches per staff member and field in the last hour (issue 12, item 3).
+  SearchLimiter search_limits;
   // Audited reads of concurrent requests share a transaction and a commit (group_commit.h).
   // Set by Open once the store and the audit log are.
   std::unique_ptr<GroupCommit> reads;
@@ -148,7 +151,8 @@ audit::AuditEvent EventFor(const Context& ctx, std::string_view action, std::str
                            std::string_view decision, std::string_view reason,
                            std::vector<std::string> fields = {});
 
-// Names of the fields in a map, for audit entries.
+// The names of `fields`, for an audit entry: a name that is not an identifier
+// (core::IsEchoableName) is recorded as "(not an identifier)".
 std::vector<std::string> FieldNames(const FieldValues& fields);
 
 }  // namespace custos::vault

@@ -7,7 +7,10 @@
 #include <openssl/ssl.h>
 #include <sys/stat.h>
 
+#include <fstream>
+#include <iterator>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -21,6 +24,7 @@ using nlohmann::json;
 using vault::ApprovalRequest;
 using vault::Channel;
 using vault::Context;
+using vault::FieldValues;
 using vault::StaffSpec;
 
 constexpr int64_t kHourMs = 3600 * 1000;
@@ -290,6 +294,137 @@ TEST_F(SecurityTest, TlsRefusesCbcAndNonEcdheSuites) {
   EXPECT_TRUE(Handshakes(port_, "ECDHE-ECDSA-AES128-GCM-SHA256"));
   EXPECT_TRUE(Handshakes(port_, "ECDHE-ECDSA-CHACHA20-POLY1305"));
   EXPECT_TRUE(Handshakes(port_, nullptr));  // TLS 1.3
+}
+
+// Item 3: a support agent sees identity masked (110105********002X); exact-match searches
+// over the masked digits would confirm each guess. The shipped roles grant no search on what
+// they see masked, and a configuration that still does (an older custos.toml) is refused at
+// the search itself; a field seen in full (phone) stays searchable.
+TEST_F(SecurityTest, MaskedFieldCannotBeSearched) {
+  auto made =
+      vault_->customers().Create(Agent("account_management"), WangFang(), "form", Consented());
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  const std::string guess = "/v1/customers/search?field=id_number&value=11010519491231002X";
+  std::string agent = Login("li.na");
+  auto shown = Client()->Get("/v1/customers/" + *made + "?fields=id_number", As(agent));
+  ASSERT_TRUE(shown);
+  ASSERT_EQ(shown->status, 200) << shown->body;
+  EXPECT_EQ(Json(shown)["fields"].value("id_number", ""), "110105********002X");
+  auto refused = Client()->Get(guess, As(agent));
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 403) << refused->body;
+
+  // The same role as an older configuration had it: masked reads AND searches of identity.
+  StopServer();
+  {
+    std::ofstream toml(dir_ / "custos.toml", std::ios::app);
+    toml << "\n[[roles.customer_service.grants]]\n"
+            "actions = [\"customer.search\"]\nlevels = [\"confidential\"]\n"
+            "purposes = [\"customer_service\"]\neffect = \"mask\"\n"
+            "requires_training = \"privacy-basics\"\n";
+  }
+  Reopen();
+  StartServer(DefaultConfig(), /*real_tokens=*/true);
+  agent = Login("li.na");
+  auto masked = Client()->Get(guess, As(agent));
+  ASSERT_TRUE(masked);
+  EXPECT_EQ(masked->status, 403) << masked->body;
+  EXPECT_EQ(ErrorCode(masked), "permission_denied");
+  EXPECT_NE(masked->body.find("searching needs the field unmasked"), std::string::npos)
+      << masked->body;
+  EXPECT_EQ(masked->body.find("11010519491231002X"), std::string::npos) << masked->body;
+
+  auto by_phone = Client()->Get("/v1/customers/search?field=phone&value=13800138000", As(agent));
+  ASSERT_TRUE(by_phone);
+  ASSERT_EQ(by_phone->status, 200) << by_phone->body;
+  EXPECT_EQ(Json(by_phone)["customer_ids"], json::array({*made}));
+}
+
+// Item 3: whoever may search a field may do so a limited number of times an hour; the next
+// search is refused and the first refusal raises one security.alert entry (no value in it).
+TEST_F(SecurityTest, RepeatedSearchesAreLimitedAndRaiseAnAlert) {
+  StopServer();
+  {
+    const std::filesystem::path toml = dir_ / "custos.toml";
+    std::ifstream in(toml);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string from = "search_limit_per_hour = 100000";  // the fixture's
+    const size_t at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << "the test vault names the limit";
+    text.replace(at, from.size(), "search_limit_per_hour = 3");
+    std::ofstream(toml, std::ios::trunc) << text;
+  }
+  Reopen();
+  auto made = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  const std::string phone = "13800138000";
+  for (int i = 0; i < 3; ++i) {
+    auto found = vault_->customers().Find(Agent(), "phone", phone);
+    ASSERT_TRUE(found.ok()) << i << ": " << found.status().ToString();
+    EXPECT_EQ(*found, std::vector<std::string>{*made});
+  }
+  for (int i = 0; i < 2; ++i) {
+    auto refused = vault_->customers().Find(Agent(), "phone", "1380013800" + std::to_string(i));
+    ASSERT_EQ(refused.status().code(), Code::kPermissionDenied) << refused.status().ToString();
+    EXPECT_NE(refused.status().message().find("search limit reached"), std::string::npos);
+  }
+  // Another field, and another staff member, have their own counts.
+  EXPECT_TRUE(vault_->customers().Find(Agent(), "email", "zhang.san@example.com").ok());
+  EXPECT_TRUE(vault_->customers().Find(SupportAgent(), "phone", phone).ok());
+
+  std::ostringstream out;
+  ASSERT_TRUE(
+      vault_->audit().Export(Context{"dpo", "legal_obligation", Channel::kCli, "r"}, out).ok());
+  int alerts = 0;
+  int refused_searches = 0;
+  std::istringstream lines(out.str());
+  for (std::string line; std::getline(lines, line);) {
+    const json e = json::parse(line);
+    if (e.value("action", "") == "security.alert") {
+      ++alerts;
+      EXPECT_EQ(e.value("actor", ""), "operator");
+      EXPECT_EQ(e.value("target", ""), "field:phone");
+      EXPECT_EQ(line.find("1380013800"), std::string::npos) << line;
+    }
+    if (e.value("action", "") == "customer.search" && e.value("decision", "") == "deny") {
+      ++refused_searches;
+    }
+  }
+  EXPECT_EQ(alerts, 1);
+  EXPECT_EQ(refused_searches, 2);
+
+  // An hour later the window has moved on.
+  now_ms_ += kHourMs + 1;
+  EXPECT_TRUE(vault_->customers().Find(Agent(), "phone", phone).ok());
+}
+
+// Items 7 and 9: a field name that is not an identifier (markup, an ID number typed in the
+// wrong place) is neither echoed in the error nor written to the audit log.
+TEST_F(SecurityTest, HostileFieldNamesAreNotEchoed) {
+  auto made = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  const std::vector<std::string> hostile = {"<script>alert(1)</script>", "11010519491231002X"};
+  for (const std::string& name : hostile) {
+    FieldValues fields = WangFang();
+    fields[name] = "x";
+    auto created = vault_->customers().Create(Agent(), fields, "form", Consented());
+    EXPECT_EQ(created.status().code(), Code::kInvalidArgument);
+    EXPECT_EQ(created.status().message().find(name), std::string::npos)
+        << created.status().message();
+    auto got = vault_->customers().Get(Agent(), *made, {name});
+    EXPECT_EQ(got.status().code(), Code::kInvalidArgument);
+    EXPECT_EQ(got.status().message().find(name), std::string::npos) << got.status().message();
+    auto found = vault_->customers().Find(Agent(), name, "x");
+    EXPECT_EQ(found.status().code(), Code::kInvalidArgument);
+    EXPECT_EQ(found.status().message().find(name), std::string::npos) << found.status().message();
+  }
+  std::ostringstream out;
+  ASSERT_TRUE(
+      vault_->audit().Export(Context{"dpo", "legal_obligation", Channel::kCli, "r"}, out).ok());
+  for (const std::string& name : hostile) {
+    EXPECT_EQ(out.str().find(name), std::string::npos) << name;
+  }
+  EXPECT_NE(out.str().find("not an identifier"), std::string::npos);
 }
 
 // Item 9: the vault's files are owner-only whatever the umask: custos.toml, the SQLite

@@ -10,8 +10,8 @@ namespace custos::schema::internal {
 namespace {
 
 constexpr std::array<std::string_view, 1> kLifecycleKeys = {"plan_every"};
-constexpr std::array<std::string_view, 3> kAccessKeys = {"max_failures", "lockout_minutes",
-                                                         "allowed_role_pairs"};
+constexpr std::array<std::string_view, 4> kAccessKeys = {
+    "max_failures", "lockout_minutes", "allowed_role_pairs", "search_limit_per_hour"};
 constexpr int64_t kMinPlanEverySeconds = 3600;
 
 }  // namespace
@@ -40,6 +40,11 @@ Result<AccessConfig> ReadAccessSection(const TomlSection& s) {
                           s.Integer("lockout_minutes", 1, 1440, c.lockout_minutes));
   c.max_failures = static_cast<uint32_t>(failures);
   c.lockout_minutes = static_cast<uint32_t>(minutes);
+  // Equality searches one staff member may make on one field in any hour (issue 12, item 3:
+  // a search answers "this value exists", so unlimited searches enumerate values).
+  CUSTOS_ASSIGN_OR_RETURN(int64_t searches,
+                          s.Integer("search_limit_per_hour", 1, 100000, c.search_limit_per_hour));
+  c.search_limit_per_hour = static_cast<uint32_t>(searches);
   CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> pairs,
                           s.StringList("allowed_role_pairs", false));
   for (const std::string& p : pairs) {
