@@ -45,13 +45,13 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
 
-constexpr size_t kReadChunk = 8 * 1024;
+constexpr size_t kReadChunk = 8192;
 // Connections over max_connections that are answered 503 at the same time; more are closed.
 constexpr size_t kMaxRefusing = 64;
 // After a "Connection: close" answer: how long and how much input is read and dropped so that
 // the client reads the answer instead of a reset (a lingering close).
 constexpr std::chrono::milliseconds kLingerTime{2'000};
-constexpr size_t kLingerBytes = 4 << 20;
+constexpr size_t kLingerBytes = size_t{4} << 20;
 
 // TLS 1.2 with forward secrecy and AEAD only (ECDHE with AES-GCM or ChaCha20-Poly1305), and
 // TLS 1.3 (whose suites are all AEAD with ephemeral keys): no CBC, no static-RSA key exchange,
@@ -409,7 +409,13 @@ void BeastServer::State::Forget(uint64_t id, bool refused) {
 
 BeastServer::BeastServer(std::unique_ptr<State> state) : state_(std::move(state)) {}
 
-BeastServer::~BeastServer() { Stop(); }
+BeastServer::~BeastServer() {
+  try {
+    Stop();
+  } catch (...) {
+    // Stop allocates; should that fail, destroying the io_context still closes every socket.
+  }
+}
 
 Result<std::unique_ptr<BeastServer>> BeastServer::Create(Options options,
                                                          const RequestPipeline& pipeline) {

@@ -29,10 +29,10 @@
 namespace custos::api {
 
 struct HeadLimits {
-  size_t max_head_bytes = 16 * 1024;   // request line + fields + blank line (else 431)
-  size_t max_fields = 100;             // field lines (else 431)
-  size_t max_target_bytes = 8 * 1024;  // request target (else 414)
-  uint64_t max_body_bytes = 1 << 20;   // a larger Content-Length gets 413
+  size_t max_head_bytes = 16384;                // request line + fields + blank line (else 431)
+  size_t max_fields = 100;                      // field lines (else 431)
+  size_t max_target_bytes = 8192;               // request target (else 414)
+  uint64_t max_body_bytes = uint64_t{1} << 20;  // a larger Content-Length gets 413
 };
 
 struct HeadCheck {
