@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Audited reads over HTTPS: `wrk` against `custos serve` on a vault of COUNT customers.
-#   bench/http_bench.sh [COUNT=1000000] [SECONDS=30] [CONNECTIONS=8]
+# Audited reads over HTTPS: `wrk` against `custos serve` on a vault of COUNT customers, beside
+# nginx (Debian nginx-light) serving a fixed 220-byte JSON body with the vault's certificate.
+#   bench/http_bench.sh [COUNT=1000000] [SECONDS=30] [CONNECTIONS=8] [MANY=64]
 # Builds Release, generates and imports COUNT customers, starts `custos serve`, then runs two
 # keep-alive TLS loads with random ids / phone numbers from files:
 #   get    GET /v1/customers/{id}?fields=name,phone,id_number   as a support agent (masked)
 #   search GET /v1/customers/search?field=phone&value=...        as a support agent
 # and prints requests/s and p50/p99 for each, then checks the audit log: the data entries
 # (customer.read / customer.search) it gained equal the 2xx responses wrk counted.
-# Needs: wrk (Debian package `wrk`), sqlite3, curl, python3. BENCHMARKS.md records a run.
+# In one run (issue 14): nginx, Custos GET and Custos search at CONNECTIONS and at MANY
+# connections, the ratio Custos/nginx, then Custos GET again while bench/http_hold.py holds
+# 1,000 idle keep-alive and 64 slow-header connections, with /v1/health timed meanwhile.
+# Needs: wrk (Debian package `wrk`), nginx-light, sqlite3, curl, python3 (scripts/setup.sh).
+# BENCHMARKS.md records a run.
 # CUSTOS_BIN=path/to/custos skips the Release build (for a quick check of the script).
 # BENCH_REUSE=1 keeps the vault, tokens and id files of an earlier run in BENCH_DIR (same
 # COUNT) instead of building them again: for repeated runs while tuning.
@@ -16,10 +21,13 @@ cd "$(dirname "$0")/.."
 COUNT=${1:-1000000}
 SECONDS_EACH=${2:-30}
 CONNECTIONS=${3:-8}
+MANY=${4:-64}
+NGINX_PORT=${NGINX_PORT:-18444}
 WORK=${BENCH_DIR:-/tmp/custos-http-bench}
 BUILD_DIR=${BUILD_DIR:-build-release}
 PORT=${PORT:-18443}
-command -v wrk >/dev/null || { echo "http_bench: wrk is missing (apt-get install wrk)" >&2; exit 2; }
+command -v wrk >/dev/null || { echo "http_bench: wrk is missing (scripts/setup.sh)" >&2; exit 2; }
+command -v nginx >/dev/null || { echo "http_bench: nginx is missing (scripts/setup.sh)" >&2; exit 2; }
 
 if [ -n "${CUSTOS_BIN:-}" ]; then
   CUSTOS=$CUSTOS_BIN  # a binary built elsewhere (quick runs); the figures need Release
@@ -88,9 +96,9 @@ random.seed(1)
 open(sys.argv[2], "w").write("\n".join(random.sample(phones, min(20000, len(phones)))) + "\n")
 PY
 
-echo "$AGENT" > "$WORK/agent.token"; echo "$COUNT" > "$WORK/count"
+echo "$AGENT" > "$WORK/agent.token"; echo "$ADMIN" > "$WORK/admin.token"; echo "$COUNT" > "$WORK/count"
 else
-  AGENT=$(cat "$WORK/agent.token"); echo "== reusing the vault in $WORK"
+  AGENT=$(cat "$WORK/agent.token"); ADMIN=$(cat "$WORK/admin.token"); echo "== reusing the vault in $WORK"
 fi
 
 echo "== serve"
@@ -106,7 +114,8 @@ data_entries() {
 }
 
 served_2xx() {  # 2xx responses the server sent on the two benchmarked routes (/v1/metrics)
-  curl -sk "https://127.0.0.1:$PORT/v1/metrics" | python3 -c '
+  # /v1/metrics is an administrator's audited read (issue 12): the admin token of `custos init`.
+  curl -sk -H "Authorization: Bearer $ADMIN" "https://127.0.0.1:$PORT/v1/metrics" | python3 -c '
 import re, sys
 n = 0
 for line in sys.stdin:
@@ -118,12 +127,12 @@ print(n)'
 # wrk stops with requests in flight; the server finishes (and audits) them without wrk
 # counting them. So the exact check compares the audit log with the 2xx responses the server
 # counted (/v1/metrics); wrk's own 2xx count is printed beside it.
-run() {  # name lua-mode id-file
-  local name=$1 mode=$2 file=$3 before after twoxx served_before served
+run() {  # name lua-mode id-file connections
+  local name=$1 mode=$2 file=$3 conns=$4 before after twoxx served_before served
   before=$(data_entries)
   served_before=$(served_2xx)
   BENCH_TOKEN=$AGENT BENCH_MODE=$mode BENCH_FILE=$file BENCH_REPORT=$WORK/$name.json \
-    wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_EACH}s" --latency -s bench/http_bench.lua \
+    wrk -t2 -c"$conns" -d"${SECONDS_EACH}s" --latency -s bench/http_bench.lua \
     "https://127.0.0.1:$PORT" > "$WORK/$name.txt"
   sleep 1  # let the requests wrk abandoned finish
   after=$(data_entries)
@@ -138,9 +147,75 @@ print(f"{name}: {report['rps']:.0f} req/s  p50 {report['p50_ms']:.2f} ms  p99 {r
 PY
   [ "$((after - before))" -eq "$served" ] || { echo "http_bench: audit entries != 2xx responses" >&2; exit 1; }
 }
-echo "== wrk: $CONNECTIONS connections, ${SECONDS_EACH}s each, vault of $COUNT"
-run get get "$WORK/ids.txt"
-run search search "$WORK/phones.txt"
+echo "== nginx (fixed 220-byte JSON body, the vault's certificate)"
+NGX=$WORK/nginx; mkdir -p "$NGX/logs"
+BODY=$(python3 -c 'import json; b=json.dumps({"customer_id":"0"*26,"fields":{"name":"王*","phone":"138****8000","id_number":"110105********002X"},"note":"x"*40}); print(b+" "*(220-len(b.encode())))')
+cat > "$NGX/nginx.conf" <<NGINX
+worker_processes auto;
+pid $NGX/nginx.pid;
+error_log $NGX/logs/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $NGX; proxy_temp_path $NGX; fastcgi_temp_path $NGX;
+  uwsgi_temp_path $NGX; scgi_temp_path $NGX;
+  server {
+    listen 127.0.0.1:$NGINX_PORT ssl;
+    ssl_certificate $V/tls/server.crt;
+    ssl_certificate_key $V/tls/server.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    keepalive_requests 1000000;
+    location / { default_type application/json; return 200 '$BODY'; }
+  }
+}
+NGINX
+nginx -p "$NGX" -c "$NGX/nginx.conf"
+trap 'kill -TERM $SERVER 2>/dev/null || true; nginx -p "$NGX" -c "$NGX/nginx.conf" -s stop 2>/dev/null || true' EXIT
+sleep 0.5
+nginx_run() {  # connections -> "rps p50 p99"
+  wrk -t2 -c"$1" -d"${SECONDS_EACH}s" --latency "https://127.0.0.1:$NGINX_PORT/" > "$WORK/nginx-$1.txt"
+  python3 - "$WORK/nginx-$1.txt" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+def ms(label):
+    m = re.search(r"^\s*" + label + r"%\s+([\d.]+)(us|ms|s)", t, re.M)
+    v = float(m.group(1)); return v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+print(f"{rps:.0f} {ms('50'):.2f} {ms('99'):.2f}")
+PY
+}
+ratio() { python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['rps']; print(f'{sys.argv[3]}: Custos/nginx = {r/float(sys.argv[2]):.2f}')" "$1" "$2" "$3"; }
+for c in "$CONNECTIONS" "$MANY"; do
+  read -r nrps np50 np99 < <(nginx_run "$c")
+  echo "nginx-$c: $nrps req/s  p50 $np50 ms  p99 $np99 ms"
+  echo "== wrk: $c connections, ${SECONDS_EACH}s each, vault of $COUNT"
+  run "get-$c" get "$WORK/ids.txt" "$c"
+  run "search-$c" search "$WORK/phones.txt" "$c"
+  ratio "$WORK/get-$c.json" "$nrps" "GET at $c"
+  ratio "$WORK/search-$c.json" "$nrps" "search at $c"
+done
+nginx -p "$NGX" -c "$NGX/nginx.conf" -s stop || true
+
+echo "== held: 1,000 idle keep-alive and 64 slow-header connections, GET at $CONNECTIONS"
+python3 bench/http_hold.py 127.0.0.1 "$PORT" 1000 64 "$((SECONDS_EACH + 15))" > "$WORK/hold.log" 2>&1 &
+HOLD=$!
+for _ in $(seq 300); do grep -q "open" "$WORK/hold.log" 2>/dev/null && break; sleep 0.2; done
+cat "$WORK/hold.log"
+( for _ in $(seq "$SECONDS_EACH"); do
+    curl -sk -o /dev/null -w '%{time_total}\n' "https://127.0.0.1:$PORT/v1/health"; sleep 1
+  done ) > "$WORK/health-held.txt" &
+HEALTH=$!
+run "get-held" get "$WORK/ids.txt" "$CONNECTIONS"
+wait $HEALTH || true
+python3 - "$WORK/get-$CONNECTIONS.json" "$WORK/get-held.json" "$WORK/health-held.txt" <<'PY'
+import json, sys
+base, held = json.load(open(sys.argv[1]))["rps"], json.load(open(sys.argv[2]))["rps"]
+times = sorted(float(x) * 1000 for x in open(sys.argv[3]) if x.strip())
+print(f"held: GET {held:.0f} req/s vs {base:.0f} without ({(1 - held / base) * 100:.1f}% drop); "
+      f"/v1/health max {times[-1]:.1f} ms, median {times[len(times) // 2]:.1f} ms over {len(times)} probes")
+PY
+wait $HOLD || true
+cat "$WORK/hold.log"
 kill -TERM $SERVER; wait $SERVER || true
 trap - EXIT
-echo "command: bench/http_bench.sh $COUNT $SECONDS_EACH $CONNECTIONS"
+echo "command: bench/http_bench.sh $COUNT $SECONDS_EACH $CONNECTIONS $MANY"

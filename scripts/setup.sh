@@ -9,10 +9,10 @@ PACKAGES=(
   libfmt-dev libspdlog-dev nlohmann-json3-dev libcsv-dev libzstd-dev
   libutfcpp-dev libhowardhinnant-date-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libssl-dev libcpp-httplib-dev libpq-dev libhyperscan-dev libp11-kit-dev
+  libssl-dev libcpp-httplib-dev libboost1.81-dev libpq-dev libhyperscan-dev libp11-kit-dev
   softhsm2
   clang-14 libclang-rt-14-dev
-  wrk ripgrep curl
+  wrk nginx-light ripgrep curl
 )
 
 missing=()

@@ -1,7 +1,7 @@
 // Exchange: one HTTP request and its response as the API's handlers see them, without the
-// HTTP library's types. The server (server.cpp, the only file that includes httplib) fills an
-// ApiRequest from the wire and writes the ApiResponse back, so handlers, the router and the
-// request parsers can be tested and fuzzed without sockets.
+// HTTP library's types. The transport (beast_server.cpp, the only file that includes Boost)
+// fills an ApiRequest from the wire and writes the ApiResponse back, so handlers, the router and
+// the request parsers can be tested and fuzzed without sockets.
 //
 // Thread safety: plain values.
 #pragma once

@@ -1,5 +1,5 @@
 // RequestPipeline: what happens to every request between the socket and a route's handler,
-// without the HTTP library (server.cpp adapts httplib to it), so each step is testable:
+// without the HTTP library (beast_server.cpp feeds it), so each step is testable:
 //   1. request id: X-Request-Id if well-formed, else a new one; echoed on every response;
 //   2. route: 404 for an unknown path, 405 (with Allow) for a known path and another method;
 //   3. public routes (health, metrics, openapi) run now;
@@ -42,8 +42,9 @@ class RequestPipeline {
   // Runs the steps above; always returns a response (never throws).
   ApiResponse Handle(const ApiRequest& request) const;
 
-  // Records a response that the HTTP library produced itself (a 413 for an oversized body, a
-  // 400 for a malformed request line) in the metrics, under route "(protocol)".
+  // Records a response that the transport produced itself (a 413 for an oversized body, a
+  // 400 for a malformed request, a 503 for too many connections) in the metrics, under route
+  // "(protocol)".
   void RecordProtocolError(std::string_view method, int status) const;
 
  private:

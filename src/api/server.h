@@ -1,8 +1,9 @@
 // ApiServer: `custos serve` — the HTTPS API under /v1 (docs/api.md, docs/openapi.yaml).
 //
-// One cpp-httplib SSLServer (OpenSSL 3) with keep-alive and a pool of worker threads feeds
-// every request through the RequestPipeline (pipeline.h) and the RouteTable built here. The
-// server holds no policy: handlers call the Vault, which authorises, audits and masks.
+// An event-driven HTTPS transport (BeastServer, beast_server.h: Boost.Beast, OpenSSL 3, one
+// event-loop thread per core, `threads` workers for the vault work) feeds every request
+// through the RequestPipeline (pipeline.h) and the RouteTable built here. The server holds no
+// policy: handlers call the Vault, which authorises, audits and masks.
 //
 // Lifecycle: Create (loads the certificate and key, builds the routes) → Bind (opens the
 // listening socket; port 0 picks a free one) → Serve (blocks until Stop) → Stop (any thread:
@@ -12,6 +13,7 @@
 // on another. The Vault must outlive the server.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -35,6 +37,10 @@ struct ServerOptions {
   std::filesystem::path key_file;   // PEM
   Authenticator authenticate;       // empty: StaffService::Authenticate
   RateLimiter::Clock rate_clock;    // empty: the steady clock (tests inject one)
+  // Connection limits of the transport (beast_server.h; not yet [server] keys):
+  uint32_t max_connections = 4096;          // open connections served; more get 503
+  std::chrono::seconds header_timeout{10};  // deadline for a whole request head (and handshake)
+  std::chrono::seconds idle_timeout{30};    // a keep-alive connection idle longer is closed
 };
 
 class ApiServer {
@@ -49,7 +55,8 @@ class ApiServer {
   Result<int> Bind();
   // Serves until Stop(). Must follow a successful Bind. Internal if the accept loop fails.
   Status Serve();
-  // Stops accepting; requests in flight finish; Serve returns. Idempotent.
+  // Stops accepting and closes idle connections; requests in flight finish (their responses
+  // and audit entries are written), then Serve returns. Idempotent.
   void Stop();
 
   // "https://127.0.0.1:8443" (after Bind).

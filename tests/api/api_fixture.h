@@ -11,6 +11,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -51,7 +52,9 @@ class ApiTest : public vault::testing::VaultTest {
     return c;
   }
 
-  void StartServer(const schema::ServerConfig& config, bool real_tokens) {
+  // `adjust`, if given, changes the options last (limits, a slow authenticator, ...).
+  void StartServer(const schema::ServerConfig& config, bool real_tokens,
+                   const std::function<void(ServerOptions&)>& adjust = {}) {
     StopServer();
     ServerOptions o;
     o.config = config;
@@ -69,6 +72,7 @@ class ApiTest : public vault::testing::VaultTest {
         return it->second;
       };
     }
+    if (adjust) adjust(o);
     auto server = ApiServer::Create(*vault_, o);
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(server).value();
