@@ -13,9 +13,9 @@
 #include "schema/config.h"
 #include "store/store.h"
 #include "vault/access_cache.h"
-#include "vault/search_limit.h"
 #include "vault/admission.h"
 #include "vault/group_commit.h"
+#include "vault/search_limit.h"
 #include "vault/vault.h"
 
 namespace custos::vault {
