@@ -208,8 +208,9 @@ Status StartImport(ImportRun& r) {
 Status OpenRows(ImportRun& r) {
   CUSTOS_ASSIGN_OR_RETURN(r.reader, CsvReader::Open(r.file));
   CUSTOS_ASSIGN_OR_RETURN(auto header, r.reader->Next());
-  if (!header.has_value())
+  if (!header.has_value()) {
     return InvalidArgument("line 1: the file is empty (a header is required)");
+  }
   CUSTOS_ASSIGN_OR_RETURN(r.columns, MapHeader(*r.m.config, *header));
   return Status::Ok();
 }
