@@ -78,8 +78,21 @@ def neutral(text):
     return text.replace(ROOT, PLACEHOLDER)
 
 
+def nested_configs(path, hasher):
+    """The .clang-tidy files below the root that apply to `path` (InheritParentConfig), so that
+    adding or changing one (src/vault/.clang-tidy) invalidates its files' cached results."""
+    out, d = [], os.path.dirname(os.path.realpath(path))
+    while d.startswith(ROOT + os.sep):
+        config = os.path.join(d, ".clang-tidy")
+        if os.path.exists(config):
+            out.append(neutral(config) + hasher.file(config))
+        d = os.path.dirname(d)
+    return "".join(out)
+
+
 def cache_key(entry, deps, hasher, salt):
     h = hashlib.sha256(salt.encode())
+    h.update(nested_configs(entry["file"], hasher).encode())
     h.update(neutral(entry.get("command") or " ".join(entry["arguments"])).encode())
     h.update(hasher.file(entry["file"]).encode())
     for dep in sorted(deps):

@@ -28,7 +28,7 @@ bool PrintableToken(std::string_view s) {
 // The context the operation asks for: the caller's, with the default purpose filled in.
 Context Wanted(const VaultState& state, const Context& in, const Operation& op) {
   Context ctx = in;
-  if (!ctx.purpose.empty()) return ctx;
+  if (!ctx.purpose.empty() || op.basis == Basis::kSystem) return ctx;
   if (op.basis == Basis::kAdministration) {
     ctx.purpose = std::string(kAdministrationPurpose);
   } else if (!op.default_purpose.empty() &&
@@ -38,9 +38,11 @@ Context Wanted(const VaultState& state, const Context& in, const Operation& op) 
   return ctx;
 }
 
-// What the entries record: identity strings that are not valid are replaced.
-Context Recorded(const Context& wanted) {
+// What the entries record: identity strings that are not valid are replaced (the vault's own
+// context, Basis::kSystem, is recorded as given).
+Context Recorded(const Context& wanted, const Operation& op) {
   Context ctx = wanted;
+  if (op.basis == Basis::kSystem) return ctx;
   if (!access::ValidStaffId(ctx.actor)) ctx.actor = "(invalid)";
   if (!PrintableToken(ctx.purpose)) ctx.purpose = "(invalid)";
   return ctx;
@@ -82,6 +84,7 @@ audit::AuditEvent DenyEntry(const VaultState& state, const Context& ctx, const O
 // The entries that record `v`: its further entries, then its own.
 AuditEvents Entries(const VaultState& state, const Context& ctx, const Operation& op, Verdict& v) {
   AuditEvents out = std::move(v.before);
+  if (!v.own_entry) return out;
   if (v.refusal.ok()) {
     out.push_back(state.Event(ctx, schema::ActionName(op.action),
                               v.target.empty() ? op.target : v.target, v.decision, v.reason,
@@ -104,6 +107,67 @@ Status RecordAndCommit(VaultState& state, store::Transaction& txn, const AuditEv
   return result;
 }
 
+// Write's admission: begins the transaction and admits. A refusal is recorded as a deny entry
+// (committed) and returned; on success the caller owns the open transaction.
+struct Admitted {
+  std::unique_ptr<store::Transaction> txn;
+  Context ctx;  // what the entries record
+  store::StaffRow actor;
+  int64_t now_ms = 0;
+};
+
+Result<Admitted> AdmitWrite(VaultState& state, const Context& ctx_in, const Operation& op) {
+  if (state.closed) return FailedPrecondition("vault is closed");
+  const Context wanted = Wanted(state, ctx_in, op);
+  Admitted a;
+  a.ctx = Recorded(wanted, op);
+  CUSTOS_ASSIGN_OR_RETURN(a.txn, state.store->Begin());
+  if (op.basis == Basis::kSystem) {
+    a.now_ms = state.Now();
+    a.actor.staff_id = a.ctx.actor;
+    return a;
+  }
+  std::optional<store::StaffRow> staff;
+  std::optional<store::StaffCredentialRow> credential;
+  if (a.ctx.actor == wanted.actor) {
+    CUSTOS_ASSIGN_OR_RETURN(staff, a.txn->GetStaff(a.ctx.actor));
+    CUSTOS_ASSIGN_OR_RETURN(credential, a.txn->GetStaffCredential(a.ctx.actor));
+  }
+  a.now_ms = state.Now();
+  const Status refusal = Refusal(state, wanted, a.ctx, op, staff, credential, a.now_ms);
+  if (!refusal.ok()) {
+    return RecordAndCommit(state, *a.txn, {DenyEntry(state, a.ctx, op, refusal, op.fields)},
+                           refusal);
+  }
+  a.actor = std::move(*staff);
+  return a;
+}
+
+// Read's admission, for a step running in a group-commit batch: OK with the actor's cache
+// entry, or the refusal to record as a deny entry and return.
+struct BatchAdmission {
+  Context ctx;                                           // what the entries record
+  Status refusal;                                        // not OK: refused
+  std::shared_ptr<const AccessCache::StaffEntry> staff;  // set when admitted
+};
+
+Result<BatchAdmission> AdmitRead(const VaultState& state, BatchScope& batch, const Context& ctx_in,
+                                 const Operation& op) {
+  const Context wanted = Wanted(state, ctx_in, op);
+  BatchAdmission a;
+  a.ctx = Recorded(wanted, op);
+  std::shared_ptr<const AccessCache::StaffEntry> staff;
+  if (a.ctx.actor == wanted.actor) {
+    CUSTOS_ASSIGN_OR_RETURN(staff, batch.access.Staff(a.ctx.actor));
+  }
+  a.refusal = Refusal(
+      state, wanted, a.ctx, op, staff != nullptr ? staff->row : std::optional<store::StaffRow>(),
+      staff != nullptr ? staff->credential : std::optional<store::StaffCredentialRow>(),
+      state.Now());
+  if (a.refusal.ok()) a.staff = std::move(staff);
+  return a;
+}
+
 }  // namespace
 
 Verdict Verdict::Allow(std::string reason, std::vector<std::string> fields) {
@@ -121,6 +185,14 @@ Verdict Verdict::Deny(Status why, std::vector<std::string> fields) {
   return v;
 }
 
+Verdict Verdict::Entries(std::vector<audit::AuditEvent> entries, Status refusal) {
+  Verdict v;
+  v.refusal = std::move(refusal);
+  v.before = std::move(entries);
+  v.own_entry = false;
+  return v;
+}
+
 Result<access::StaffFacts> Scope::Facts(std::string_view customer_id) {
   if (cached_ != nullptr) return cached_->Facts(actor_.staff_id, customer_id, now_ms);
   return LoadStaffFacts(txn, actor_.staff_id, customer_id, now_ms);
@@ -132,47 +204,8 @@ audit::AuditEvent Scope::Event(schema::Action action, std::string_view target,
   return EventFor(ctx, schema::ActionName(action), target, decision, reason, std::move(fields));
 }
 
-Result<Admitted> BeginAdmitted(VaultState& state, const Context& ctx_in, const Operation& op) {
-  if (state.closed) return FailedPrecondition("vault is closed");
-  const Context wanted = Wanted(state, ctx_in, op);
-  Admitted a;
-  a.ctx = Recorded(wanted);
-  CUSTOS_ASSIGN_OR_RETURN(a.txn, state.store->Begin());
-  std::optional<store::StaffRow> staff;
-  std::optional<store::StaffCredentialRow> credential;
-  if (a.ctx.actor == wanted.actor) {
-    CUSTOS_ASSIGN_OR_RETURN(staff, a.txn->GetStaff(a.ctx.actor));
-    CUSTOS_ASSIGN_OR_RETURN(credential, a.txn->GetStaffCredential(a.ctx.actor));
-  }
-  a.now_ms = state.Now();
-  const Status refusal = Refusal(state, wanted, a.ctx, op, staff, credential, a.now_ms);
-  if (!refusal.ok()) {
-    return RecordAndCommit(state, *a.txn, {DenyEntry(state, a.ctx, op, refusal, op.fields)},
-                           refusal);
-  }
-  a.actor = std::move(*staff);
-  return a;
-}
-
-Result<BatchAdmission> AdmitInBatch(const VaultState& state, BatchScope& batch,
-                                    const Context& ctx_in, const Operation& op) {
-  const Context wanted = Wanted(state, ctx_in, op);
-  BatchAdmission a;
-  a.ctx = Recorded(wanted);
-  std::shared_ptr<const AccessCache::StaffEntry> staff;
-  if (a.ctx.actor == wanted.actor) {
-    CUSTOS_ASSIGN_OR_RETURN(staff, batch.access.Staff(a.ctx.actor));
-  }
-  a.refusal = Refusal(
-      state, wanted, a.ctx, op, staff != nullptr ? staff->row : std::optional<store::StaffRow>(),
-      staff != nullptr ? staff->credential : std::optional<store::StaffCredentialRow>(),
-      state.Now());
-  if (a.refusal.ok()) a.staff = std::move(staff);
-  return a;
-}
-
 Status Write(VaultState& state, const Context& ctx, const Operation& op, const Body& body) {
-  CUSTOS_ASSIGN_OR_RETURN(Admitted a, BeginAdmitted(state, ctx, op));
+  CUSTOS_ASSIGN_OR_RETURN(Admitted a, AdmitWrite(state, ctx, op));
   Scope scope(*a.txn, a.ctx, a.now_ms, a.actor, nullptr);
   CUSTOS_ASSIGN_OR_RETURN(Verdict verdict, body(scope));
   const Status result = verdict.refusal;
@@ -183,7 +216,7 @@ Status Read(VaultState& state, const Context& ctx, const Operation& op, const Bo
   if (state.closed) return FailedPrecondition("vault is closed");
   Status result;
   CUSTOS_RETURN_IF_ERROR(state.reads->Run([&](BatchScope& batch) -> Result<AuditEvents> {
-    CUSTOS_ASSIGN_OR_RETURN(BatchAdmission a, AdmitInBatch(state, batch, ctx, op));
+    CUSTOS_ASSIGN_OR_RETURN(BatchAdmission a, AdmitRead(state, batch, ctx, op));
     result = a.refusal;
     if (!result.ok()) return AuditEvents{DenyEntry(state, a.ctx, op, result, op.fields)};
     Scope scope(batch.txn, a.ctx, state.Now(), *a.staff->row, a.staff.get());
@@ -206,10 +239,22 @@ Result<Context> AdmitAndRecord(VaultState& state, const Context& ctx, const Oper
 
 Status RecordRefusal(VaultState& state, const Context& ctx_in, const Operation& op,
                      const Status& why) {
-  const Context ctx = Recorded(Wanted(state, ctx_in, op));
+  const Context ctx = Recorded(Wanted(state, ctx_in, op), op);
   auto txn = state.store->Begin();
   if (!txn.ok()) return Unavailable("audit log cannot be written: " + txn.status().message());
   return RecordAndCommit(state, **txn, {DenyEntry(state, ctx, op, why, op.fields)}, why);
+}
+
+Status CommitOutcome(VaultState& state, store::Transaction& txn, const Context& ctx,
+                     const Operation& op, Verdict verdict) {
+  const Status result = verdict.refusal;
+  return RecordAndCommit(state, txn, Entries(state, ctx, op, verdict), result);
+}
+
+Status RecordOutcome(VaultState& state, const Context& ctx, const Operation& op, Verdict verdict) {
+  auto txn = state.store->Begin();
+  if (!txn.ok()) return Unavailable("audit log cannot be written: " + txn.status().message());
+  return CommitOutcome(state, **txn, ctx, op, std::move(verdict));
 }
 
 }  // namespace custos::vault

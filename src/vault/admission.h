@@ -24,6 +24,13 @@
 // from the access cache and the entry committed with those of concurrent reads; the caller
 // decrypts only after Read returns OK.
 //
+// Work that does not fit one storage transaction (a backup, a key rotation's batches, an
+// import's batches, a retention run) is admitted with its start entry first (AdmitAndRecord,
+// or a Write whose body does the first step); its later entries go through RecordOutcome (own
+// transaction) or CommitOutcome (the transaction holding the step's work). Every entry of
+// src/vault is recorded by these functions, except the per-row entries an import or retention
+// batch appends with its rows, and Init's first entries (there is no vault state yet).
+//
 // Thread safety: free functions over the vault's state; safe for concurrent use.
 #pragma once
 
@@ -58,6 +65,12 @@ inline constexpr std::string_view kLegalObligation = "legal_obligation";
 enum class Basis : uint8_t {
   kPurpose,         // a purpose of the catalogue (P3.3a): the caller's, or the default
   kAdministration,  // running the vault: the caller's purpose if named, else administration
+  // The vault's own job, asked by no staff member (the scheduled retention plan and backup,
+  // the index key Open adds): the context is the vault's ("system") and recorded as given;
+  // steps 2 to 4 are skipped (no sanitising, no authentication, no grant); Scope::actor() is
+  // a row naming ctx.actor only. For Write and AdmitAndRecord (Read does not take it); never
+  // for a caller's request.
+  kSystem,
 };
 
 // What an operation declares before it runs.
@@ -89,9 +102,17 @@ struct Verdict {
   std::string target;
   // Further entries appended before the verdict's own (one line per customer of a list).
   std::vector<audit::AuditEvent> before;
+  // False: the verdict is recorded by `before` alone, with no entry of its own (a page of an
+  // export, one line per customer; a login refused with its own wording and a lock-out; an
+  // operation recorded under another action than its admission's). With `before` empty
+  // nothing is recorded, so a body returns that only when it wrote nothing (a check of
+  // admission alone, an empty page).
+  bool own_entry = true;
 
   static Verdict Allow(std::string reason, std::vector<std::string> fields = {});
   static Verdict Deny(Status why, std::vector<std::string> fields = {});
+  // Recorded by `entries` alone (own_entry false), answering `refusal` (OK: allowed).
+  static Verdict Entries(std::vector<audit::AuditEvent> entries, Status refusal = Status::Ok());
 };
 
 // What a body works with: the storage transaction (shared with concurrent reads for Read),
@@ -134,10 +155,10 @@ Status Write(VaultState& state, const Context& ctx, const Operation& op, const B
 // The body runs on another request's thread: keep it to store reads and decisions.
 Status Read(VaultState& state, const Context& ctx, const Operation& op, const Body& body);
 
-// For operations whose work does not fit one storage transaction (a backup, a key rotation):
-// admits and commits the allow entry with `reason` alone, before the work starts. Returns the
-// context the entry recorded (for the entries that follow the work); the refusal otherwise,
-// recorded as a deny entry.
+// For operations whose work does not fit one storage transaction (a backup, a key rotation,
+// an import): admits and commits the allow entry with `reason` alone, before the work
+// starts. Returns the context the entry recorded (for the entries that follow the work, see
+// RecordOutcome); the refusal otherwise, recorded as a deny entry.
 Result<Context> AdmitAndRecord(VaultState& state, const Context& ctx, const Operation& op,
                                std::string_view reason);
 
@@ -145,26 +166,19 @@ Result<Context> AdmitAndRecord(VaultState& state, const Context& ctx, const Oper
 // read) in its own transaction and returns `why`; Unavailable if the entry cannot be written.
 Status RecordRefusal(VaultState& state, const Context& ctx, const Operation& op, const Status& why);
 
-// The admission of Write for code that records its own verdict (not yet a body): begins the
-// transaction and admits. A refusal is recorded as a deny entry (committed) and returned;
-// on success the caller owns the open transaction and must record the operation's entry in it
-// before committing (VaultState::AuditAndCommit / DenyAndCommit).
-struct Admitted {
-  std::unique_ptr<store::Transaction> txn;
-  Context ctx;  // what the entries record
-  store::StaffRow actor;
-  int64_t now_ms = 0;
-};
-Result<Admitted> BeginAdmitted(VaultState& state, const Context& ctx, const Operation& op);
+// The later entries of an operation admitted earlier (AdmitAndRecord, or a Write that began
+// it): records `verdict` as Write would — under op's action and target — in its own
+// transaction, without admitting again. `ctx` is the context admission recorded. Returns the
+// verdict's refusal (OK when allowed) once the entry is committed; Unavailable if it cannot
+// be written. A backup's "backup.complete" / "backup.failed", an import's "import.finish".
+Status RecordOutcome(VaultState& state, const Context& ctx, const Operation& op, Verdict verdict);
 
-// The admission of Read for a step already running in a group-commit batch: OK with the
-// actor's cache entry, or the refusal to record as a deny entry (DenyEvent) and return.
-struct BatchAdmission {
-  Context ctx;                                           // what the entries record
-  Status refusal;                                        // not OK: refused
-  std::shared_ptr<const AccessCache::StaffEntry> staff;  // set when admitted
-};
-Result<BatchAdmission> AdmitInBatch(const VaultState& state, BatchScope& batch, const Context& ctx,
-                                    const Operation& op);
+// As RecordOutcome, in `txn`, a storage transaction the caller began and wrote its work in;
+// commits it. For the steps whose work must commit with their entry: the last pass of a key
+// rotation or a retention run, the end of an import, a login (its actor authenticated by
+// password and code, not by admission), the index key Open adds. On Unavailable nothing of
+// `txn` is committed.
+Status CommitOutcome(VaultState& state, store::Transaction& txn, const Context& ctx,
+                     const Operation& op, Verdict verdict);
 
 }  // namespace custos::vault

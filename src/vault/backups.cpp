@@ -53,11 +53,11 @@ Result<Context> AdmitBackupAction(VaultState& impl, const Context& ctx, schema::
                         reason);
 }
 
-// Audits the outcome of a backup operation in its own transaction.
-Status AuditOutcome(VaultState& impl, const Context& ctx, std::string_view action,
-                    std::string_view target, std::string_view decision, std::string_view reason) {
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.store->Begin());
-  return impl.AuditAndCommit(*txn, impl.Event(ctx, action, target, decision, reason));
+// Records the outcome of a backup operation admitted earlier (or the vault's own job), in
+// its own transaction: the verdict's refusal, or OK; Unavailable if it cannot be recorded.
+Status AuditOutcome(VaultState& impl, const Context& ctx, schema::Action action,
+                    std::string_view target, Verdict verdict) {
+  return RecordOutcome(impl, ctx, Operation{action, std::string(target)}, std::move(verdict));
 }
 
 // Takes the backup once admitted; audits "backup.complete" (or "backup.failed").
@@ -85,9 +85,7 @@ Result<BackupResult> TakeBackup(VaultState& impl, const Context& ctx, const std:
     return backup::WriteBackup(*snapshot, opt, KeysOf(impl));
   }();
   if (!summary.ok()) {
-    AuditOutcome(
-        impl, ctx, "backup.failed", target, "deny",
-        fmt::format("{}: {}", CodeName(summary.status().code()), summary.status().message()))
+    AuditOutcome(impl, ctx, schema::Action::kBackupFailed, target, Verdict::Deny(summary.status()))
         .IgnoreError();
     return summary.status();
   }
@@ -98,10 +96,10 @@ Result<BackupResult> TakeBackup(VaultState& impl, const Context& ctx, const std:
   result.bytes = summary->bytes;
   result.customers = summary->row_counts["customers"];
   result.audit_head_seq = summary->audit_head_seq;
-  CUSTOS_RETURN_IF_ERROR(
-      AuditOutcome(impl, ctx, "backup.complete", target, "allow",
-                   fmt::format("{} chunks, {} bytes, {} customers, audit head {}", result.chunks,
-                               result.bytes, result.customers, result.audit_head_seq)));
+  CUSTOS_RETURN_IF_ERROR(AuditOutcome(
+      impl, ctx, schema::Action::kBackupComplete, target,
+      Verdict::Allow(fmt::format("{} chunks, {} bytes, {} customers, audit head {}", result.chunks,
+                                 result.bytes, result.customers, result.audit_head_seq))));
   return result;
 }
 
@@ -126,14 +124,17 @@ Result<BackupResult> BackupService::RunScheduled() {
   const std::string id = NewId(impl.Now());
   const fs::path dir = BackupDirOf(*impl.config, impl.dir);
   CUSTOS_RETURN_IF_ERROR(
-      AuditOutcome(impl, ctx, "backup.run", "backup:" + id, "allow",
-                   fmt::format("scheduled backup, keep {}", impl.config->backup.keep)));
+      AdmitAndRecord(impl, ctx,
+                     Operation{schema::Action::kBackupRun, "backup:" + id, Basis::kSystem},
+                     fmt::format("scheduled backup, keep {}", impl.config->backup.keep))
+          .status());
   CUSTOS_ASSIGN_OR_RETURN(BackupResult result, TakeBackup(impl, ctx, id, dir, BackupRequest{}));
   CUSTOS_ASSIGN_OR_RETURN(int64_t pruned, backup::PruneBackups(dir, impl.config->backup.keep));
   if (pruned > 0) {
-    CUSTOS_RETURN_IF_ERROR(AuditOutcome(
-        impl, ctx, "backup.prune", "backups", "allow",
-        fmt::format("deleted the {} oldest backups beyond {}", pruned, impl.config->backup.keep)));
+    CUSTOS_RETURN_IF_ERROR(
+        AuditOutcome(impl, ctx, schema::Action::kBackupPrune, "backups",
+                     Verdict::Allow(fmt::format("deleted the {} oldest backups beyond {}", pruned,
+                                                impl.config->backup.keep))));
   }
   return result;
 }
@@ -146,10 +147,8 @@ Result<BackupCheck> BackupService::Verify(const Context& ctx, const fs::path& ba
       AdmitBackupAction(impl, ctx, schema::Action::kBackupVerify, target, "verify"));
   Result<backup::VerifyReport> report = backup::VerifyBackup(backup_path, KeysOf(impl));
   if (!report.ok()) {
-    CUSTOS_RETURN_IF_ERROR(AuditOutcome(
-        impl, admitted, "backup.verify", target, "deny",
-        fmt::format("{}: {}", CodeName(report.status().code()), report.status().message())));
-    return report.status();
+    return AuditOutcome(impl, admitted, schema::Action::kBackupVerify, target,
+                        Verdict::Deny(report.status()));
   }
   BackupCheck check;
   check.backup_id = report->backup_id;
@@ -173,15 +172,16 @@ Result<ForgetResult> BackupService::ForgetDestroyed(const fs::path& ledger_file)
   ctx.channel = Channel::kJob;
   Result<backup::ForgetReport> forgot = backup::ForgetDestroyed(dir, ledger, KeysOf(impl));
   if (!forgot.ok()) {
-    AuditOutcome(impl, ctx, "backup.forget", "backups", "deny",
-                 fmt::format("{}: {}", CodeName(forgot.status().code()), forgot.status().message()))
+    AuditOutcome(impl, ctx, schema::Action::kBackupForget, "backups",
+                 Verdict::Deny(forgot.status()))
         .IgnoreError();
     return forgot.status();
   }
   CUSTOS_RETURN_IF_ERROR(AuditOutcome(
-      impl, ctx, "backup.forget", "backups", "allow",
-      fmt::format("ledger of {} entries: {} wrapped keys dropped from {} backups",
-                  ledger.entries.size(), forgot->keys_dropped, forgot->backups_rewritten)));
+      impl, ctx, schema::Action::kBackupForget, "backups",
+      Verdict::Allow(fmt::format("ledger of {} entries: {} wrapped keys dropped from {} backups",
+                                 ledger.entries.size(), forgot->keys_dropped,
+                                 forgot->backups_rewritten))));
   return ForgetResult{forgot->backups_rewritten, forgot->keys_dropped};
 }
 
@@ -359,12 +359,13 @@ Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
   ctx.purpose = std::string(kAdministrationPurpose);
   ctx.channel = Channel::kCli;
   CUSTOS_RETURN_IF_ERROR(AuditOutcome(
-      *vault->state_, ctx, "backup.restore", "backup:" + header.backup_id, "allow",
-      fmt::format("restored from {} to {}: {} rows; destruction ledger ({} entries) dropped {} "
-                  "customers, {} transactions, {} notes ({} rows)",
-                  report.from_backend, report.to_backend, report.rows, report.ledger_entries,
-                  report.customers_dropped, report.transactions_dropped, report.notes_dropped,
-                  report.rows_dropped)));
+      *vault->state_, ctx, schema::Action::kBackupRestore, "backup:" + header.backup_id,
+      Verdict::Allow(
+          fmt::format("restored from {} to {}: {} rows; destruction ledger ({} entries) dropped {} "
+                      "customers, {} transactions, {} notes ({} rows)",
+                      report.from_backend, report.to_backend, report.rows, report.ledger_entries,
+                      report.customers_dropped, report.transactions_dropped, report.notes_dropped,
+                      report.rows_dropped))));
   CUSTOS_RETURN_IF_ERROR(vault->Close());
   std::error_code ec;
   fs::remove(dir / kRestoreMarker, ec);

@@ -3,52 +3,58 @@
 #include <fmt/format.h>
 
 #include "access/credentials.h"
+#include "vault/admission.h"
 #include "vault/authorize.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
+
+namespace {
+
+// Why the explanation may not be given (OK when it may): the ids and purpose must be valid,
+// and explaining someone else's access needs role.read.
+Status ExplainRefusal(const VaultState& m, Scope& s, bool valid_staff, std::string_view staff_id,
+                      std::string_view purpose, std::string_view customer_id) {
+  if (!valid_staff) return InvalidArgument("staff id: 1 to 64 of a-z, 0-9, '.', '_', '-'");
+  if (!ValidCustomerId(customer_id)) {
+    return InvalidArgument("customer_id: not a customer id (26 base32 characters)");
+  }
+  if (m.config->FindPurpose(purpose) == nullptr) {
+    return InvalidArgument("purpose: not in the purpose catalogue (P3.3a)");
+  }
+  if (staff_id != s.ctx.actor) {
+    const access::Decision d = access::DecideAction(*m.config, FactsOf(s.actor()), "role.read", "");
+    if (d.effect == access::Effect::kDeny) return PermissionDenied(d.reason);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Result<std::vector<AccessExplanation>> StaffService::ExplainAccess(const Context& ctx,
                                                                    std::string_view staff_id,
                                                                    std::string_view purpose,
                                                                    std::string_view customer_id) {
   VaultState& m = *state_;
-  const std::string action = "access.explain";
   // Only well-formed ids enter the audit log (a hostile string could break its format).
   const bool valid_staff = access::ValidStaffId(staff_id);
   const std::string target = fmt::format("staff:{} {}", valid_staff ? staff_id : "(invalid id)",
                                          CustomerTarget(customer_id));
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, target));
-  Status refusal;
-  if (!valid_staff) {
-    refusal = InvalidArgument("staff id: 1 to 64 of a-z, 0-9, '.', '_', '-'");
-  } else if (!ValidCustomerId(customer_id)) {
-    refusal = InvalidArgument("customer_id: not a customer id (26 base32 characters)");
-  } else if (m.config->FindPurpose(purpose) == nullptr) {
-    refusal = InvalidArgument("purpose: not in the purpose catalogue (P3.3a)");
-  }
-  if (refusal.ok() && staff_id != ctx.actor) {
-    CUSTOS_ASSIGN_OR_RETURN(auto actor, txn->GetStaff(ctx.actor));
-    const access::Decision d = access::DecideAction(*m.config, FactsOf(*actor), "role.read", "");
-    if (d.effect == access::Effect::kDeny) refusal = PermissionDenied(d.reason);
-  }
-  const int64_t now = m.Now();
-  access::StaffFacts staff;
-  if (refusal.ok()) {
-    CUSTOS_ASSIGN_OR_RETURN(staff, LoadStaffFacts(*txn, staff_id, customer_id, now));
-    if (staff.status == "unknown") refusal = NotFound("staff member not found");
-  }
-  if (refusal.ok()) {
-    CUSTOS_ASSIGN_OR_RETURN(auto row, txn->GetCustomer(customer_id));
-    if (!row.has_value()) refusal = NotFound("customer not found");
-  }
-  if (!refusal.ok()) return m.DenyAndCommit(*txn, ctx, action, target, refusal);
-  CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState consent, consent::Current(*txn, customer_id));
-  const std::vector<access::FieldExplanation> lines =
-      access::ExplainRead(*m.config, staff, purpose, &consent, now);
-  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-      *txn, m.Event(ctx, action, target, "allow",
-                    fmt::format("explained {} field(s) for purpose '{}'", lines.size(), purpose))));
+  std::vector<access::FieldExplanation> lines;
+  const Operation op{schema::Action::kAccessExplain, target};
+  CUSTOS_RETURN_IF_ERROR(Write(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    Status refusal = ExplainRefusal(m, s, valid_staff, staff_id, purpose, customer_id);
+    if (!refusal.ok()) return Verdict::Deny(refusal);
+    CUSTOS_ASSIGN_OR_RETURN(access::StaffFacts staff,
+                            LoadStaffFacts(s.txn, staff_id, customer_id, s.now_ms));
+    if (staff.status == "unknown") return Verdict::Deny(NotFound("staff member not found"));
+    CUSTOS_ASSIGN_OR_RETURN(auto row, s.txn.GetCustomer(customer_id));
+    if (!row.has_value()) return Verdict::Deny(NotFound("customer not found"));
+    CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState consent, consent::Current(s.txn, customer_id));
+    lines = access::ExplainRead(*m.config, staff, purpose, &consent, s.now_ms);
+    return Verdict::Allow(
+        fmt::format("explained {} field(s) for purpose '{}'", lines.size(), purpose));
+  }));
   std::vector<AccessExplanation> out;
   out.reserve(lines.size());
   for (const access::FieldExplanation& l : lines) {

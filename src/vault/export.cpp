@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "audit/export.h"
+#include "vault/admission.h"
 #include "vault/authorize.h"
 #include "vault/vault_impl.h"
 
@@ -13,6 +14,8 @@ namespace custos::vault {
 namespace {
 
 constexpr size_t kExportPage = 500;
+
+using schema::Action;
 
 void WriteCsvCell(std::ostream& out, std::string_view v) {
   if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
@@ -27,43 +30,130 @@ void WriteCsvCell(std::ostream& out, std::string_view v) {
   out << '"';
 }
 
-}  // namespace
-
-Result<int64_t> CustomerService::Export(const Context& ctx, ExportFormat format,
-                                        std::ostream& out) {
-  VaultState& m = *state_;
-  const std::string action = "customer.export";
+// The columns an export may show: every field that is not a password.
+std::vector<std::string> ExportableFields(const schema::Config& config) {
   std::vector<std::string> shown;
-  for (const schema::FieldDef& def : m.config->fields) {
+  for (const schema::FieldDef& def : config.fields) {
     if (def.type != schema::FieldType::kPassword) shown.push_back(def.name);
   }
-  access::StaffFacts staff;
-  {
-    CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, "export.start", "customers"));
-    // The role first: one that may export none of the fields is refused before any row.
-    const int64_t now = m.Now();
-    CUSTOS_ASSIGN_OR_RETURN(staff, LoadStaffFacts(*txn, ctx.actor, "", now));
+  return shown;
+}
+
+// "export.start": the role first, so that one that may export none of the fields is refused
+// before any row. Leaves in `shown` the columns the role may see (the others are left out of
+// the file altogether) and in `staff` the actor's facts for the pages.
+Status StartExport(VaultState& m, const Context& ctx, ExportFormat format,
+                   std::vector<std::string>& shown, access::StaffFacts& staff) {
+  const Operation op{Action::kExportStart, "customers"};
+  return Write(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    CUSTOS_ASSIGN_OR_RETURN(staff, s.Facts(""));
     const std::vector<FieldDecision> by_role = DecideFields(
-        *m.config, staff, access::DataRequest{action, ctx.purpose, nullptr, now}, shown);
+        *m.config, staff, access::DataRequest{"customer.export", s.ctx.purpose, nullptr, s.now_ms},
+        shown);
     if (AuditDecision(by_role) == "deny") {
       const FieldDecision* denied = FirstDenied(by_role);
-      return m.DenyAndCommit(*txn, ctx, "export.start", "customers",
-                             PermissionDenied(fmt::format("field '{}': {}", denied->field->name,
-                                                          denied->decision.reason)),
-                             shown);
+      return Verdict::Deny(PermissionDenied(fmt::format("field '{}': {}", denied->field->name,
+                                                        denied->decision.reason)),
+                           shown);
     }
-    // Columns the role may never see are left out of the file altogether.
     std::erase_if(shown, [&](const std::string& name) {
       return std::any_of(by_role.begin(), by_role.end(), [&](const FieldDecision& d) {
         return d.field->name == name && d.decision.effect == access::Effect::kDeny;
       });
     });
-    CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-        *txn, m.Event(ctx, "export.start", "customers", AuditDecision(by_role),
-                      fmt::format("format {}; {}", format == ExportFormat::kCsv ? "csv" : "jsonl",
-                                  AuditReason(by_role)),
-                      AuditFields(by_role))));
+    Verdict v =
+        Verdict::Allow(fmt::format("format {}; {}", format == ExportFormat::kCsv ? "csv" : "jsonl",
+                                   AuditReason(by_role)),
+                       AuditFields(by_role));
+    v.decision = AuditDecision(by_role);
+    return v;
+  });
+}
+
+// One page of customers, decided (each customer's consent decides whether, and which of, their
+// fields leave: P3.3a) and recorded, one "customer.export" entry per customer, before anything
+// is decrypted.
+struct ExportPage {
+  std::vector<store::CustomerRow> rows;
+  std::vector<crypto::Bytes> wrapped;
+  std::vector<std::vector<FieldDecision>> decided;
+};
+
+Status DecidePage(VaultState& m, const Context& ctx, const access::StaffFacts& staff,
+                  const std::vector<std::string>& shown, const std::string& after,
+                  ExportPage& page) {
+  const Operation op{Action::kCustomerExport, "customers"};
+  return Write(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    CUSTOS_ASSIGN_OR_RETURN(page.rows, s.txn.ListCustomers(after, kExportPage));
+    const size_t n = page.rows.size();
+    page.wrapped.assign(n, crypto::Bytes{});
+    page.decided.assign(n, {});
+    AuditEvents entries;
+    for (size_t i = 0; i < n; ++i) {
+      const std::string& id = page.rows[i].customer_id;
+      CUSTOS_ASSIGN_OR_RETURN(auto key, s.txn.GetWrappedKey(id));
+      if (key.has_value()) page.wrapped[i] = std::move(key->wrapped_dek);
+      CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState consent, consent::Current(s.txn, id));
+      page.decided[i] = DecideFields(
+          *m.config, staff,
+          access::DataRequest{"customer.export", s.ctx.purpose, &consent, s.now_ms}, shown);
+      entries.push_back(s.Event(Action::kCustomerExport, CustomerTarget(id),
+                                AuditDecision(page.decided[i]), AuditReason(page.decided[i]),
+                                AuditFields(page.decided[i])));
+    }
+    return Verdict::Entries(std::move(entries));
+  });
+}
+
+// Writes one customer of a recorded page as a CSV line or a JSON object.
+Status WriteCustomer(VaultState& m, const store::CustomerRow& row, const crypto::Bytes& wrapped,
+                     const std::vector<FieldDecision>& decided,
+                     const std::vector<std::string>& shown, ExportFormat format,
+                     std::ostream& out) {
+  CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek, m.keyring->UnwrapDek(row.customer_id, wrapped));
+  CUSTOS_ASSIGN_OR_RETURN(FieldValues all, m.OpenCustomer(row, dek));
+  for (const FieldDecision& d : decided) {
+    auto it = all.find(d.field->name);
+    if (it == all.end()) continue;
+    if (d.decision.effect == access::Effect::kDeny) {
+      all.erase(it);
+    } else {
+      it->second = Shown(d.decision, std::move(it->second));
+    }
   }
+  if (format == ExportFormat::kCsv) {
+    out << row.customer_id << ',' << row.created_at_ms << ',';
+    WriteCsvCell(out, row.source);
+    for (const std::string& name : shown) {
+      out << ',';
+      auto it = all.find(name);
+      if (it != all.end()) WriteCsvCell(out, it->second);
+    }
+    out << '\n';
+    return Status::Ok();
+  }
+  nlohmann::json j;
+  j["customer_id"] = row.customer_id;
+  j["created_at_ms"] = row.created_at_ms;
+  j["source"] = row.source;
+  nlohmann::json fields = nlohmann::json::object();
+  for (const std::string& name : shown) {
+    auto it = all.find(name);
+    if (it != all.end()) fields[name] = it->second;
+  }
+  j["fields"] = std::move(fields);
+  out << j.dump() << '\n';
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<int64_t> CustomerService::Export(const Context& ctx, ExportFormat format,
+                                        std::ostream& out) {
+  VaultState& m = *state_;
+  std::vector<std::string> shown = ExportableFields(*m.config);
+  access::StaffFacts staff;
+  CUSTOS_RETURN_IF_ERROR(StartExport(m, ctx, format, shown, staff));
   if (format == ExportFormat::kCsv) {
     out << "customer_id,created_at_ms,source";
     for (const std::string& name : shown) out << ',' << name;
@@ -72,68 +162,18 @@ Result<int64_t> CustomerService::Export(const Context& ctx, ExportFormat format,
   int64_t count = 0;
   std::string after;
   while (true) {
-    CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, action, "customers"));
-    CUSTOS_ASSIGN_OR_RETURN(std::vector<store::CustomerRow> rows,
-                            txn->ListCustomers(after, kExportPage));
-    if (rows.empty()) break;
-    std::vector<crypto::Bytes> wrapped(rows.size());
-    std::vector<std::vector<FieldDecision>> decided(rows.size());
-    const int64_t now = m.Now();
-    for (size_t i = 0; i < rows.size(); ++i) {
-      CUSTOS_ASSIGN_OR_RETURN(auto key, txn->GetWrappedKey(rows[i].customer_id));
-      if (key.has_value()) wrapped[i] = std::move(key->wrapped_dek);
-      // Each customer's consent decides whether (and which of) their fields leave (P3.3a).
-      CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState consent,
-                              consent::Current(*txn, rows[i].customer_id));
-      decided[i] = DecideFields(*m.config, staff,
-                                access::DataRequest{action, ctx.purpose, &consent, now}, shown);
-      CUSTOS_RETURN_IF_ERROR(m.audit->Append(
-          *txn, m.Event(ctx, action, CustomerTarget(rows[i].customer_id), AuditDecision(decided[i]),
-                        AuditReason(decided[i]), AuditFields(decided[i]))));
-    }
-    Status st = txn->Commit();
-    if (!st.ok()) return Unavailable("audit log cannot be written: " + st.message());
-    // Audited: now decrypt and write.
-    for (size_t i = 0; i < rows.size(); ++i) {
-      if (wrapped[i].empty()) continue;                   // destroyed customer: nothing to show
-      if (AuditDecision(decided[i]) == "deny") continue;  // no consent for this purpose
-      CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek,
-                              m.keyring->UnwrapDek(rows[i].customer_id, wrapped[i]));
-      CUSTOS_ASSIGN_OR_RETURN(FieldValues all, m.OpenCustomer(rows[i], dek));
-      for (const FieldDecision& d : decided[i]) {
-        auto it = all.find(d.field->name);
-        if (it == all.end()) continue;
-        if (d.decision.effect == access::Effect::kDeny) {
-          all.erase(it);
-        } else {
-          it->second = Shown(d.decision, std::move(it->second));
-        }
-      }
-      if (format == ExportFormat::kCsv) {
-        out << rows[i].customer_id << ',' << rows[i].created_at_ms << ',';
-        WriteCsvCell(out, rows[i].source);
-        for (const std::string& name : shown) {
-          out << ',';
-          auto it = all.find(name);
-          if (it != all.end()) WriteCsvCell(out, it->second);
-        }
-        out << '\n';
-      } else {
-        nlohmann::json j;
-        j["customer_id"] = rows[i].customer_id;
-        j["created_at_ms"] = rows[i].created_at_ms;
-        j["source"] = rows[i].source;
-        nlohmann::json fields = nlohmann::json::object();
-        for (const std::string& name : shown) {
-          auto it = all.find(name);
-          if (it != all.end()) fields[name] = it->second;
-        }
-        j["fields"] = std::move(fields);
-        out << j.dump() << '\n';
-      }
+    ExportPage page;
+    CUSTOS_RETURN_IF_ERROR(DecidePage(m, ctx, staff, shown, after, page));
+    if (page.rows.empty()) break;
+    // Recorded: now decrypt and write.
+    for (size_t i = 0; i < page.rows.size(); ++i) {
+      if (page.wrapped[i].empty()) continue;  // destroyed customer: nothing to show
+      if (AuditDecision(page.decided[i]) == "deny") continue;  // no consent for this purpose
+      CUSTOS_RETURN_IF_ERROR(
+          WriteCustomer(m, page.rows[i], page.wrapped[i], page.decided[i], shown, format, out));
       ++count;
     }
-    after = rows.back().customer_id;
+    after = page.rows.back().customer_id;
     if (!out) return Unavailable("export output cannot be written");
   }
   return count;
@@ -141,33 +181,34 @@ Result<int64_t> CustomerService::Export(const Context& ctx, ExportFormat format,
 
 Result<audit::VerifyReport> AuditService::Verify(const Context& ctx) {
   VaultState& m = *state_;
+  const Operation op{Action::kAuditVerify, "audit"};
   // Permission first: a refused caller costs no sealing and no walk of the whole chain. The
-  // check's transaction is dropped (nothing to write on success) so that sealing and
-  // verifying can take the store; the entry below checks again as it records the result.
-  { CUSTOS_ASSIGN_OR_RETURN(auto check, m.BeginAuthorized(ctx, "audit.verify", "audit")); }
+  // check records nothing when admitted (its transaction commits empty) so that sealing and
+  // verifying can take the store; the entry below admits again as it records the result.
+  CUSTOS_RETURN_IF_ERROR(
+      Write(m, ctx, op, [](Scope&) -> Result<Verdict> { return Verdict::Entries({}); }));
   // Sealing the head first makes the head file current for this process's own entries.
   CUSTOS_RETURN_IF_ERROR(m.audit->SealHead(*m.store));
   CUSTOS_ASSIGN_OR_RETURN(audit::VerifyReport report, m.audit->Verify(*m.store));
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, "audit.verify", "audit"));
-  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-      *txn, m.Event(ctx, "audit.verify", "audit", "allow",
-                    report.ok ? fmt::format("chain ok, {} entries", report.entries)
-                              : fmt::format("chain broken at entry {}", report.first_bad_seq))));
+  CUSTOS_RETURN_IF_ERROR(Write(m, ctx, op, [&](Scope&) -> Result<Verdict> {
+    return Verdict::Allow(report.ok
+                              ? fmt::format("chain ok, {} entries", report.entries)
+                              : fmt::format("chain broken at entry {}", report.first_bad_seq));
+  }));
   return report;
 }
 
 Status AuditService::Export(const Context& ctx, std::ostream& out_jsonl) {
   VaultState& m = *state_;
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, "audit.export", "audit"));
   CUSTOS_RETURN_IF_ERROR(
-      m.AuditAndCommit(*txn, m.Event(ctx, "audit.export", "audit", "allow", "")));
+      AdmitAndRecord(m, ctx, Operation{Action::kAuditExport, "audit"}, "").status());
   return audit::ExportJsonl(*m.store, out_jsonl);
 }
 
 Status AuditService::Tail(const Context& ctx, size_t n, std::ostream& out_jsonl) {
   VaultState& m = *state_;
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, "audit.tail", "audit"));
-  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(*txn, m.Event(ctx, "audit.tail", "audit", "allow", "")));
+  CUSTOS_RETURN_IF_ERROR(
+      AdmitAndRecord(m, ctx, Operation{Action::kAuditTail, "audit"}, "").status());
   CUSTOS_ASSIGN_OR_RETURN(std::vector<store::AuditRow> rows, audit::Tail(*m.store, n));
   for (const store::AuditRow& row : rows) out_jsonl << audit::EntryJson(row) << '\n';
   return Status::Ok();

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <thread>
 
+#include "vault/admission.h"
 #include "vault/authorize.h"
 #include "vault/consent_intake.h"
 #include "vault/csv_reader.h"
@@ -14,6 +15,8 @@
 
 namespace custos::vault {
 namespace {
+
+using schema::Action;
 
 Result<std::string> FileSha256(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -110,229 +113,265 @@ Status CheckImportColumns(VaultState& m, store::Transaction& txn, const Context&
   return Status::Ok();
 }
 
-}  // namespace
+// One run of ImportCsv: what its steps share.
+struct ImportRun {
+  ImportRun(VaultState& m_in, const Context& ctx_in, const std::filesystem::path& file_in,
+            const ImportOptions& options_in)
+      : m(m_in), ctx(ctx_in), file(file_in), options(options_in) {}
 
-Result<ImportReport> CustomerService::ImportCsv(const Context& ctx,
-                                                const std::filesystem::path& file,
-                                                const ImportOptions& options) {
-  VaultState& m = *state_;
+  VaultState& m;
+  Context ctx;  // as admission recorded it
+  const std::filesystem::path& file;
+  const ImportOptions& options;
   ImportReport report;
-  Result<std::string> sha = FileSha256(file);
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, "import.start", "import:file"));
-  if (!sha.ok()) return m.DenyAndCommit(*txn, ctx, "import.start", "import:file", sha.status());
-  report.file_sha256 = *sha;
-  CUSTOS_ASSIGN_OR_RETURN(auto existing, txn->GetImportByFile(*sha));
   store::ImportRow progress;
-  if (existing.has_value() && existing->state == "done") {
-    report.import_id = existing->import_id;
-    report.already_complete = true;
-    CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-        *txn, m.Event(ctx, "import.start", "import:" + existing->import_id, "allow",
-                      fmt::format("file sha256 {} was already imported; nothing to do", *sha))));
-    return report;
-  }
-  // P3.1a: every imported customer needs the consent given at collection. Checked once for
-  // the whole file, before anything is imported; each row's entries name its line as evidence.
-  CollectionConsent given;
-  given.notice_version = options.notice_version;
-  given.purposes = options.consent_purposes;
-  given.sensitive = options.sensitive_consent;
-  given.third_party = options.third_party_consent;
-  consent::Collection collection = ToCollection(given, "import", "import:check:1");
-  if (Status bad = CheckCollectionIn(*txn, *m.config, collection, m.Now()); !bad.ok()) {
-    if (bad.code() != Code::kInvalidArgument) return bad;
-    return m.DenyAndCommit(*txn, ctx, "import.start", "import:file", bad);
-  }
-  // P3.2b: every column of the file needs customer.import on its level for this purpose.
-  if (Status denied = CheckImportColumns(m, *txn, ctx, file, options); !denied.ok()) {
-    if (denied.code() != Code::kPermissionDenied) return denied;
-    return m.DenyAndCommit(*txn, ctx, "import.start", "import:file", denied);
-  }
-  const std::string mode = options.on_error == OnError::kSkip ? "skip" : "reject-file";
-  if (existing.has_value()) {
-    progress = *existing;
-    report.skipped_already_done = progress.committed_lines;
-  } else {
-    progress.import_id = NewId(m.Now());
-    progress.file_sha256 = *sha;
-    progress.actor = ctx.actor;
-    progress.started_at_ms = m.Now();
-    progress.state = "running";
-  }
-  progress.updated_at_ms = m.Now();
-  report.import_id = progress.import_id;
-  const std::string target = "import:" + progress.import_id;
-  CUSTOS_RETURN_IF_ERROR(txn->PutImport(progress));
-  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-      *txn,
-      m.Event(ctx, existing.has_value() ? "import.resume" : "import.start", target, "allow",
-              fmt::format("file sha256 {}, on-error {}, {} line(s) already committed; {}", *sha,
-                          mode, progress.committed_lines, DescribeCollection(collection)))));
+  consent::Collection collection;
+  std::string target;  // "import:<import_id>"
+  std::unique_ptr<CsvReader> reader;
+  std::vector<std::string> columns;
 
-  // The header, then (reject-file mode) a validation pass, then the import pass.
-  auto open_rows =
-      [&]() -> Result<std::pair<std::unique_ptr<CsvReader>, std::vector<std::string>>> {
-    CUSTOS_ASSIGN_OR_RETURN(auto reader, CsvReader::Open(file));
-    CUSTOS_ASSIGN_OR_RETURN(auto header, reader->Next());
-    if (!header.has_value())
-      return InvalidArgument("line 1: the file is empty (a header is required)");
-    CUSTOS_ASSIGN_OR_RETURN(auto columns, MapHeader(*m.config, *header));
-    return std::make_pair(std::move(reader), std::move(columns));
-  };
-  auto opened = open_rows();
-  if (!opened.ok()) return m.Refuse(ctx, "import.reject", target, opened.status());
-  auto& [reader, columns] = *opened;
-
-  auto record_error = [&](int64_t line, const Status& st) {
+  // Records an "import.reject" refusal and returns `why` (Unavailable if it cannot be recorded).
+  Status Reject(const Status& why) {
+    return RecordRefusal(m, ctx, Operation{Action::kImportReject, target}, why);
+  }
+  void CountError(int64_t line, const Status& st) {
     ++report.rejected;
     if (report.errors.size() < options.max_reported_errors) {
       report.errors.push_back(RowError{line, st.message()});
     }
-  };
-
-  if (options.on_error == OnError::kRejectFile && progress.committed_lines == 0) {
-    while (true) {
-      auto rec = reader->Next();
-      if (!rec.ok()) return m.Refuse(ctx, "import.reject", target, rec.status());
-      if (!rec->has_value()) break;
-      Result<FieldValues> values = RowValues(columns, **rec);
-      Status st = values.status();
-      if (st.ok()) st = m.NormalizeCustomerFields(*values, true).status();
-      if (!st.ok()) record_error((*rec)->line, st);
-    }
-    if (report.rejected > 0) {
-      Status refused =
-          m.Refuse(ctx, "import.reject", target,
-                   InvalidArgument(fmt::format(
-                       "{} bad row(s); nothing imported (on-error reject-file)", report.rejected)));
-      if (refused.code() == Code::kUnavailable) return refused;
-      return report;
-    }
-    auto reopened = open_rows();
-    if (!reopened.ok()) return reopened.status();
-    reader = std::move(reopened->first);
   }
+};
 
-  // Seals one row: validation, DEK, envelopes, index tokens. Runs on worker threads.
-  auto prepare = [&](Pending& p) {
-    if (!p.status.ok()) return;  // the row's shape was already wrong
-    Result<FieldValues> norm = m.NormalizeCustomerFields(p.raw, /*is_create=*/true);
-    if (!norm.ok()) {
-      p.status = norm.status();
-      return;
-    }
-    const int64_t now = m.Now();
-    p.row.customer_id = NewId(now);
-    p.row.created_at_ms = now;
-    p.row.updated_at_ms = now;
-    p.row.source = fmt::format("import:{}:{}", progress.import_id, p.line);
-    p.row.schema_version = m.config->schema_version;
-    const crypto::SecretBytes dek = m.keyring->NewDek();
-    Result<VaultState::Sealed> sealed = m.SealCustomer(p.row.customer_id, dek, *norm);
-    if (!sealed.ok()) {
-      p.status = sealed.status();
-      return;
-    }
-    p.row.envelopes = std::move(sealed->envelopes);
-    p.index = std::move(sealed->index);
-    p.key.customer_id = p.row.customer_id;
-    Result<crypto::Bytes> wrapped = m.keyring->WrapDek(p.row.customer_id, dek);
-    Result<uint32_t> version =
-        wrapped.ok() ? crypto::WrappedKeyKekVersion(*wrapped) : Result<uint32_t>(wrapped.status());
-    if (!version.ok()) {
-      p.status = version.status();
-      return;
-    }
-    p.key.kek_version = *version;
-    p.key.wrapped_dek = std::move(wrapped).value();
-    p.names = FieldNames(*norm);
-  };
+// The checks of "import.start" inside its transaction, before anything is imported: P3.1a,
+// every imported customer needs the consent given at collection (checked once for the whole
+// file; each row's entries name its line as evidence), and P3.2b, every column of the file
+// needs customer.import on its level for this purpose. Sets `refusal` when refused; fails
+// with the store's error.
+Status CheckImportStart(ImportRun& r, Scope& s, Status& refusal) {
+  CollectionConsent given;
+  given.notice_version = r.options.notice_version;
+  given.purposes = r.options.consent_purposes;
+  given.sensitive = r.options.sensitive_consent;
+  given.third_party = r.options.third_party_consent;
+  r.collection = ToCollection(given, "import", "import:check:1");
+  refusal = CheckCollectionIn(s.txn, *r.m.config, r.collection, r.m.Now());
+  if (!refusal.ok()) return refusal.code() == Code::kInvalidArgument ? Status::Ok() : refusal;
+  refusal = CheckImportColumns(r.m, s.txn, s.ctx, r.file, r.options);
+  if (!refusal.ok()) return refusal.code() == Code::kPermissionDenied ? Status::Ok() : refusal;
+  return Status::Ok();
+}
 
-  int64_t data_line = 0;  // records after the header
-  // Commits one sealed batch with the progress row: committed_lines becomes its last line.
-  auto commit_batch = [&](PendingBatch& batch) -> Status {
-    CUSTOS_ASSIGN_OR_RETURN(auto btxn, m.store->Begin());
-    // Later batches wrap under a KEK version a rotation activated meanwhile; keys of this one
-    // wrapped under the older version are picked up by the rotation's last pass.
-    CUSTOS_RETURN_IF_ERROR(m.FollowKekVersion(*btxn));
-    int64_t imported = 0;
-    for (Pending& p : batch.rows) {
-      if (!p.status.ok()) {
-        record_error(p.line, p.status);
-        CUSTOS_RETURN_IF_ERROR(m.audit->Append(
-            *btxn,
-            m.Event(ctx, "import.reject_row", target, "deny",
-                    fmt::format("line {}: {}", p.line, p.status.message()), FieldNames(p.raw))));
-        continue;
-      }
-      CUSTOS_RETURN_IF_ERROR(btxn->InsertCustomer(p.row));
-      CUSTOS_RETURN_IF_ERROR(btxn->PutWrappedKey(p.key));
-      CUSTOS_RETURN_IF_ERROR(btxn->StageIndexEntries(p.row.customer_id, p.index));
-      collection.evidence_ref = p.row.source;  // "import:<import_id>:<line>"
-      CUSTOS_RETURN_IF_ERROR(
-          AppendCollection(*btxn, p.row.customer_id, collection, ctx.actor, p.row.created_at_ms));
+// Step 1, "import.start" (or "import.resume"): admission, the checks, and the progress row,
+// committed with the entry. Sets r.report.already_complete when the file was imported before.
+Status StartImport(ImportRun& r) {
+  Result<std::string> sha = FileSha256(r.file);
+  const Operation op{Action::kImportStart, "import:file"};
+  return Write(r.m, r.ctx, op, [&](Scope& s) -> Result<Verdict> {
+    r.ctx = s.ctx;
+    if (!sha.ok()) return Verdict::Deny(sha.status());
+    r.report.file_sha256 = *sha;
+    CUSTOS_ASSIGN_OR_RETURN(auto existing, s.txn.GetImportByFile(*sha));
+    if (existing.has_value() && existing->state == "done") {
+      r.report.import_id = existing->import_id;
+      r.report.already_complete = true;
+      Verdict v =
+          Verdict::Allow(fmt::format("file sha256 {} was already imported; nothing to do", *sha));
+      v.target = "import:" + existing->import_id;
+      return v;
+    }
+    Status refusal;
+    CUSTOS_RETURN_IF_ERROR(CheckImportStart(r, s, refusal));
+    if (!refusal.ok()) return Verdict::Deny(refusal);
+    const std::string mode = r.options.on_error == OnError::kSkip ? "skip" : "reject-file";
+    if (existing.has_value()) {
+      r.progress = *existing;
+      r.report.skipped_already_done = r.progress.committed_lines;
+    } else {
+      r.progress.import_id = NewId(r.m.Now());
+      r.progress.file_sha256 = *sha;
+      r.progress.actor = s.ctx.actor;
+      r.progress.started_at_ms = r.m.Now();
+      r.progress.state = "running";
+    }
+    r.progress.updated_at_ms = r.m.Now();
+    r.report.import_id = r.progress.import_id;
+    r.target = "import:" + r.progress.import_id;
+    CUSTOS_RETURN_IF_ERROR(s.txn.PutImport(r.progress));
+    return Verdict::Entries({s.Event(
+        existing.has_value() ? Action::kImportResume : Action::kImportStart, r.target, "allow",
+        fmt::format("file sha256 {}, on-error {}, {} line(s) already committed; {}", *sha, mode,
+                    r.progress.committed_lines, DescribeCollection(r.collection)))});
+  });
+}
+
+// Opens the file and maps its header (r.reader, r.columns).
+Status OpenRows(ImportRun& r) {
+  CUSTOS_ASSIGN_OR_RETURN(r.reader, CsvReader::Open(r.file));
+  CUSTOS_ASSIGN_OR_RETURN(auto header, r.reader->Next());
+  if (!header.has_value()) {
+    return InvalidArgument("line 1: the file is empty (a header is required)");
+  }
+  CUSTOS_ASSIGN_OR_RETURN(r.columns, MapHeader(*r.m.config, *header));
+  return Status::Ok();
+}
+
+// The validation pass of reject-file mode: every row is checked before any is imported.
+// Returns whether the import may go on (false: refused and recorded, the report says why);
+// an error when the file cannot be read or the refusal cannot be recorded.
+Result<bool> ValidateAll(ImportRun& r) {
+  while (true) {
+    auto rec = r.reader->Next();
+    if (!rec.ok()) return r.Reject(rec.status());
+    if (!rec->has_value()) break;
+    Result<FieldValues> values = RowValues(r.columns, **rec);
+    Status st = values.status();
+    if (st.ok()) st = r.m.NormalizeCustomerFields(*values, true).status();
+    if (!st.ok()) r.CountError((*rec)->line, st);
+  }
+  if (r.report.rejected > 0) {
+    Status refused = r.Reject(InvalidArgument(
+        fmt::format("{} bad row(s); nothing imported (on-error reject-file)", r.report.rejected)));
+    if (refused.code() == Code::kUnavailable) return refused;
+    return false;
+  }
+  CUSTOS_RETURN_IF_ERROR(OpenRows(r));
+  return true;
+}
+
+// Seals one row: validation, DEK, envelopes, index tokens. Runs on worker threads.
+void Prepare(const ImportRun& r, Pending& p) {
+  VaultState& m = r.m;
+  if (!p.status.ok()) return;  // the row's shape was already wrong
+  Result<FieldValues> norm = m.NormalizeCustomerFields(p.raw, /*is_create=*/true);
+  if (!norm.ok()) {
+    p.status = norm.status();
+    return;
+  }
+  const int64_t now = m.Now();
+  p.row.customer_id = NewId(now);
+  p.row.created_at_ms = now;
+  p.row.updated_at_ms = now;
+  p.row.source = fmt::format("import:{}:{}", r.progress.import_id, p.line);
+  p.row.schema_version = m.config->schema_version;
+  const crypto::SecretBytes dek = m.keyring->NewDek();
+  Result<VaultState::Sealed> sealed = m.SealCustomer(p.row.customer_id, dek, *norm);
+  if (!sealed.ok()) {
+    p.status = sealed.status();
+    return;
+  }
+  p.row.envelopes = std::move(sealed->envelopes);
+  p.index = std::move(sealed->index);
+  p.key.customer_id = p.row.customer_id;
+  Result<crypto::Bytes> wrapped = m.keyring->WrapDek(p.row.customer_id, dek);
+  Result<uint32_t> version =
+      wrapped.ok() ? crypto::WrappedKeyKekVersion(*wrapped) : Result<uint32_t>(wrapped.status());
+  if (!version.ok()) {
+    p.status = version.status();
+    return;
+  }
+  p.key.kek_version = *version;
+  p.key.wrapped_dek = std::move(wrapped).value();
+  p.names = FieldNames(*norm);
+}
+
+// Commits one sealed batch with the progress row: committed_lines becomes its last line.
+Status CommitBatch(ImportRun& r, PendingBatch& batch) {
+  VaultState& m = r.m;
+  CUSTOS_ASSIGN_OR_RETURN(auto btxn, m.store->Begin());
+  // Later batches wrap under a KEK version a rotation activated meanwhile; keys of this one
+  // wrapped under the older version are picked up by the rotation's last pass.
+  CUSTOS_RETURN_IF_ERROR(m.FollowKekVersion(*btxn));
+  int64_t imported = 0;
+  for (Pending& p : batch.rows) {
+    if (!p.status.ok()) {
+      r.CountError(p.line, p.status);
       CUSTOS_RETURN_IF_ERROR(m.audit->Append(
-          *btxn, m.Event(ctx, "customer.create", CustomerTarget(p.row.customer_id), "allow",
-                         fmt::format("import {} line {}", progress.import_id, p.line), p.names)));
-      ++imported;
+          *btxn,
+          m.Event(r.ctx, "import.reject_row", r.target, "deny",
+                  fmt::format("line {}: {}", p.line, p.status.message()), FieldNames(p.raw))));
+      continue;
     }
-    progress.committed_lines = batch.last_data_line;
-    progress.imported += imported;
-    progress.rejected = progress.rejected + static_cast<int64_t>(batch.rows.size()) - imported;
-    progress.updated_at_ms = m.Now();
-    CUSTOS_RETURN_IF_ERROR(btxn->PutImport(progress));
-    Status st = btxn->Commit();
-    if (!st.ok()) return Unavailable("import batch could not be committed: " + st.message());
-    report.imported += imported;
-    if (options.progress) options.progress(batch.last_data_line);
-    return Status::Ok();
-  };
+    CUSTOS_RETURN_IF_ERROR(btxn->InsertCustomer(p.row));
+    CUSTOS_RETURN_IF_ERROR(btxn->PutWrappedKey(p.key));
+    CUSTOS_RETURN_IF_ERROR(btxn->StageIndexEntries(p.row.customer_id, p.index));
+    r.collection.evidence_ref = p.row.source;  // "import:<import_id>:<line>"
+    CUSTOS_RETURN_IF_ERROR(
+        AppendCollection(*btxn, p.row.customer_id, r.collection, r.ctx.actor, p.row.created_at_ms));
+    CUSTOS_RETURN_IF_ERROR(m.audit->Append(
+        *btxn, m.Event(r.ctx, "customer.create", CustomerTarget(p.row.customer_id), "allow",
+                       fmt::format("import {} line {}", r.progress.import_id, p.line), p.names)));
+    ++imported;
+  }
+  r.progress.committed_lines = batch.last_data_line;
+  r.progress.imported += imported;
+  r.progress.rejected = r.progress.rejected + static_cast<int64_t>(batch.rows.size()) - imported;
+  r.progress.updated_at_ms = m.Now();
+  CUSTOS_RETURN_IF_ERROR(btxn->PutImport(r.progress));
+  Status st = btxn->Commit();
+  if (!st.ok()) return Unavailable("import batch could not be committed: " + st.message());
+  r.report.imported += imported;
+  if (r.options.progress) r.options.progress(batch.last_data_line);
+  return Status::Ok();
+}
 
-  // Two stages on the two cores: while this thread commits batch n, a worker validates and
-  // seals batch n+1. Batches are still committed one by one and in file order, each with its
-  // progress row, so a killed import resumes exactly as before. Declared before the worker,
-  // so that the worker (joined on destruction, also on an early return) never outlives it.
-  PendingBatch sealing;
-  PendingBatch retired;  // committed; freed by the next worker rather than by the writer
-  std::jthread sealer;
+// Two stages on the two cores: while this thread commits batch n, a worker validates and
+// seals batch n+1. Batches are still committed one by one and in file order, each with its
+// progress row, so a killed import resumes exactly as before.
+class Pipeline {
+ public:
+  explicit Pipeline(ImportRun& r) : r_(r) {}
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
   // Hands `next` to the worker and commits the batch it sealed before, if any.
-  auto advance = [&](PendingBatch next) -> Status {
-    if (sealer.joinable()) sealer.join();
-    PendingBatch sealed = std::move(sealing);
-    sealing = std::move(next);
-    if (!sealing.rows.empty()) {
-      sealer = std::jthread([&, old = std::move(retired)]() mutable {
+  Status Advance(PendingBatch next) {
+    if (sealer_.joinable()) sealer_.join();
+    PendingBatch sealed = std::move(sealing_);
+    sealing_ = std::move(next);
+    if (!sealing_.rows.empty()) {
+      sealer_ = std::jthread([this, old = std::move(retired_)]() mutable {
         old.rows.clear();
-        for (Pending& p : sealing.rows) prepare(p);
+        for (Pending& p : sealing_.rows) Prepare(r_, p);
       });
     }
     if (sealed.rows.empty()) return Status::Ok();
-    Status st = commit_batch(sealed);
-    retired = std::move(sealed);
+    Status st = CommitBatch(r_, sealed);
+    retired_ = std::move(sealed);
     return st;
-  };
+  }
   // Seals and commits everything handed over so far.
-  auto drain = [&](PendingBatch last) -> Status {
-    CUSTOS_RETURN_IF_ERROR(advance(std::move(last)));
-    return advance(PendingBatch{});
-  };
+  Status Drain(PendingBatch last) {
+    CUSTOS_RETURN_IF_ERROR(Advance(std::move(last)));
+    return Advance(PendingBatch{});
+  }
 
+ private:
+  ImportRun& r_;
+  PendingBatch sealing_;
+  PendingBatch retired_;  // committed; freed by the next worker rather than by the writer
+  std::jthread sealer_;   // declared last: joined before the batches it reads go
+};
+
+// Step 2: every row after those committed by an earlier, killed run, in batches.
+Status ImportRows(ImportRun& r) {
+  Pipeline pipeline(r);
+  int64_t data_line = 0;  // records after the header
   PendingBatch batch;
-  batch.rows.reserve(options.batch_size);
+  batch.rows.reserve(r.options.batch_size);
   while (true) {
-    auto rec = reader->Next();
+    auto rec = r.reader->Next();
     if (!rec.ok()) {
       // Malformed CSV: what was committed stays; the rest is refused (the file must be fixed,
       // and a fixed file is a new import).
-      CUSTOS_RETURN_IF_ERROR(drain(std::move(batch)));
-      return m.Refuse(ctx, "import.reject", target, rec.status());
+      CUSTOS_RETURN_IF_ERROR(pipeline.Drain(std::move(batch)));
+      return r.Reject(rec.status());
     }
     if (!rec->has_value()) break;
     ++data_line;
-    if (data_line <= progress.committed_lines) continue;  // done by an earlier, killed run
+    if (data_line <= r.progress.committed_lines) continue;  // done by an earlier, killed run
     Pending p;
     p.line = (*rec)->line;
-    Result<FieldValues> values = RowValues(columns, **rec);
+    Result<FieldValues> values = RowValues(r.columns, **rec);
     if (values.ok()) {
       p.raw = std::move(values).value();
     } else {
@@ -340,24 +379,44 @@ Result<ImportReport> CustomerService::ImportCsv(const Context& ctx,
     }
     batch.rows.push_back(std::move(p));
     batch.last_data_line = data_line;
-    if (batch.rows.size() >= options.batch_size) {
-      CUSTOS_RETURN_IF_ERROR(advance(std::move(batch)));
+    if (batch.rows.size() >= r.options.batch_size) {
+      CUSTOS_RETURN_IF_ERROR(pipeline.Advance(std::move(batch)));
       batch = PendingBatch{};
-      batch.rows.reserve(options.batch_size);
+      batch.rows.reserve(r.options.batch_size);
     }
   }
-  CUSTOS_RETURN_IF_ERROR(drain(std::move(batch)));
-  CUSTOS_RETURN_IF_ERROR(m.store->MergeStagedIndex());
+  return pipeline.Drain(std::move(batch));
+}
 
-  CUSTOS_ASSIGN_OR_RETURN(auto done, m.store->Begin());
-  progress.state = "done";
-  progress.updated_at_ms = m.Now();
-  CUSTOS_RETURN_IF_ERROR(done->PutImport(progress));
-  CUSTOS_RETURN_IF_ERROR(
-      m.AuditAndCommit(*done, m.Event(ctx, "import.finish", target, "allow",
-                                      fmt::format("{} imported, {} rejected in all",
-                                                  progress.imported, progress.rejected))));
-  return report;
+// Step 3: the progress row marked done, committed with "import.finish".
+Status FinishImport(ImportRun& r) {
+  CUSTOS_RETURN_IF_ERROR(r.m.store->MergeStagedIndex());
+  CUSTOS_ASSIGN_OR_RETURN(auto done, r.m.store->Begin());
+  r.progress.state = "done";
+  r.progress.updated_at_ms = r.m.Now();
+  CUSTOS_RETURN_IF_ERROR(done->PutImport(r.progress));
+  return CommitOutcome(r.m, *done, r.ctx, Operation{Action::kImportFinish, r.target},
+                       Verdict::Allow(fmt::format("{} imported, {} rejected in all",
+                                                  r.progress.imported, r.progress.rejected)));
+}
+
+}  // namespace
+
+Result<ImportReport> CustomerService::ImportCsv(const Context& ctx,
+                                                const std::filesystem::path& file,
+                                                const ImportOptions& options) {
+  ImportRun r(*state_, ctx, file, options);
+  CUSTOS_RETURN_IF_ERROR(StartImport(r));
+  if (r.report.already_complete) return std::move(r.report);
+  // The header, then (reject-file mode) a validation pass, then the import pass.
+  if (Status opened = OpenRows(r); !opened.ok()) return r.Reject(opened);
+  if (options.on_error == OnError::kRejectFile && r.progress.committed_lines == 0) {
+    CUSTOS_ASSIGN_OR_RETURN(bool valid, ValidateAll(r));
+    if (!valid) return std::move(r.report);
+  }
+  CUSTOS_RETURN_IF_ERROR(ImportRows(r));
+  CUSTOS_RETURN_IF_ERROR(FinishImport(r));
+  return std::move(r.report);
 }
 
 }  // namespace custos::vault

@@ -6,12 +6,15 @@
 #include <algorithm>
 
 #include "crypto/keyring.h"
+#include "vault/admission.h"
 #include "vault/kek_state.h"
 #include "vault/vault_impl.h"
 #include "vault/vault_keys.h"
 
 namespace custos::vault {
 namespace {
+
+using schema::Action;
 
 constexpr std::string_view kTarget = "kek";
 // A pass that ends with keys still under an older version (written by a process that had
@@ -99,13 +102,13 @@ Result<bool> FinishPass(VaultState& m, const Context& ctx, KekState& state, Rota
   next.cursor.clear();
   next.finished_at_ms = m.Now();
   CUSTOS_RETURN_IF_ERROR(WriteKekState(*txn, next));
-  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-      *txn, m.Event(ctx, "key.rotate", kTarget, "allow",
-                    fmt::format("finished: KEK v{} -> v{} ({}): {} DEKs rewrapped, {} destroyed "
-                                "meanwhile, {} vault keys; older versions retiring until "
-                                "`custos key retire`",
-                                next.from, next.to, m.keyring->provider().Kind(), next.rewrapped,
-                                next.gone, report.vault_keys))));
+  CUSTOS_RETURN_IF_ERROR(CommitOutcome(
+      m, *txn, ctx, Operation{Action::kKeyRotate, std::string(kTarget)},
+      Verdict::Allow(fmt::format("finished: KEK v{} -> v{} ({}): {} DEKs rewrapped, {} destroyed "
+                                 "meanwhile, {} vault keys; older versions retiring until "
+                                 "`custos key retire`",
+                                 next.from, next.to, m.keyring->provider().Kind(), next.rewrapped,
+                                 next.gone, report.vault_keys))));
   state = std::move(next);
   return true;
 }
@@ -126,35 +129,47 @@ Status VaultState::FollowKekVersion(store::Transaction& txn) {
   return keyring->provider().UseVersion(active);
 }
 
-Result<RotateReport> KeyService::Rotate(const Context& ctx_in, const RotateOptions& options) {
-  const Context ctx = KeyContext(ctx_in);
-  VaultState& m = *state_;
-  constexpr std::string_view kAction = "key.rotate";
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, kAction, kTarget));
-  CUSTOS_ASSIGN_OR_RETURN(KekState state, ReadKekState(*txn));
-  RotateReport report;
-  report.resumed = state.rotation == "running";
-  if (!report.resumed) {
-    Status begun = BeginRotation(m, state);
-    if (begun.code() == Code::kFailedPrecondition) {
-      return m.DenyAndCommit(*txn, ctx, kAction, kTarget, begun);
+namespace {
+
+// The start (or resumption) of a rotation, in the transaction of its "key.rotate" entry: a
+// fresh rotation gets its new version (FailedPrecondition, recorded, when it cannot start);
+// the vault keys are rewrapped under it. Leaves the DEKs still to rewrap in `to_go`.
+Status StartRotation(VaultState& m, const Context& ctx, KekState& state, RotateReport& report,
+                     Context& recorded, int64_t& to_go) {
+  const Operation op{Action::kKeyRotate, std::string(kTarget)};
+  return Write(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    recorded = s.ctx;
+    CUSTOS_ASSIGN_OR_RETURN(state, ReadKekState(s.txn));
+    report.resumed = state.rotation == "running";
+    if (!report.resumed) {
+      Status begun = BeginRotation(m, state);
+      if (begun.code() == Code::kFailedPrecondition) return Verdict::Deny(begun);
+      CUSTOS_RETURN_IF_ERROR(begun);
     }
-    CUSTOS_RETURN_IF_ERROR(begun);
-  }
-  CUSTOS_RETURN_IF_ERROR(m.keyring->provider().UseVersion(state.to));
-  report.from_version = state.from;
-  report.to_version = state.to;
-  CUSTOS_ASSIGN_OR_RETURN(report.vault_keys, RewrapVaultKeys(m, *txn, state.to));
-  CUSTOS_RETURN_IF_ERROR(WriteKekState(*txn, state));
-  CUSTOS_ASSIGN_OR_RETURN(auto counts, txn->CountWrappedKeysByVersion());
-  const int64_t to_go = CountNotAt(counts, state.to);
-  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-      *txn, m.Event(ctx, kAction, kTarget, "allow",
-                    fmt::format("{}: KEK v{} -> v{} ({}): {} DEKs to rewrap, {} rewrapped "
-                                "before; {} vault keys rewrapped",
-                                report.resumed ? "resumed" : "started", state.from, state.to,
-                                m.keyring->provider().Kind(), to_go, state.rewrapped,
-                                report.vault_keys))));
+    CUSTOS_RETURN_IF_ERROR(m.keyring->provider().UseVersion(state.to));
+    report.from_version = state.from;
+    report.to_version = state.to;
+    CUSTOS_ASSIGN_OR_RETURN(report.vault_keys, RewrapVaultKeys(m, s.txn, state.to));
+    CUSTOS_RETURN_IF_ERROR(WriteKekState(s.txn, state));
+    CUSTOS_ASSIGN_OR_RETURN(auto counts, s.txn.CountWrappedKeysByVersion());
+    to_go = CountNotAt(counts, state.to);
+    return Verdict::Allow(
+        fmt::format("{}: KEK v{} -> v{} ({}): {} DEKs to rewrap, {} rewrapped "
+                    "before; {} vault keys rewrapped",
+                    report.resumed ? "resumed" : "started", state.from, state.to,
+                    m.keyring->provider().Kind(), to_go, state.rewrapped, report.vault_keys));
+  });
+}
+
+}  // namespace
+
+Result<RotateReport> KeyService::Rotate(const Context& ctx_in, const RotateOptions& options) {
+  VaultState& m = *state_;
+  KekState state;
+  RotateReport report;
+  Context ctx;
+  int64_t to_go = 0;
+  CUSTOS_RETURN_IF_ERROR(StartRotation(m, KeyContext(ctx_in), state, report, ctx, to_go));
   const int64_t total = state.rewrapped + to_go;
   const size_t batch_size = std::max<size_t>(options.batch_size, 1);
   for (int pass = 0; pass < kMaxPasses;) {
@@ -177,13 +192,13 @@ Result<RotateReport> KeyService::Rotate(const Context& ctx_in, const RotateOptio
                   kMaxPasses));
 }
 
-Result<KeyStatus> KeyService::GetStatus(const Context& ctx_in) {
-  const Context ctx = KeyContext(ctx_in);
-  VaultState& m = *state_;
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, "key.status", kTarget));
-  CUSTOS_ASSIGN_OR_RETURN(KekState state, ReadKekState(*txn));
-  CUSTOS_ASSIGN_OR_RETURN(auto counts, txn->CountWrappedKeysByVersion());
-  CUSTOS_ASSIGN_OR_RETURN(auto vault_keys, ListVaultKeys(m, *txn));
+namespace {
+
+// What `custos key status` shows, read in `txn`.
+Result<KeyStatus> ReadKeyStatus(const VaultState& m, store::Transaction& txn, KekState& state) {
+  CUSTOS_ASSIGN_OR_RETURN(state, ReadKekState(txn));
+  CUSTOS_ASSIGN_OR_RETURN(auto counts, txn.CountWrappedKeysByVersion());
+  CUSTOS_ASSIGN_OR_RETURN(auto vault_keys, ListVaultKeys(m, txn));
   KeyStatus out;
   out.provider = std::string(m.keyring->provider().Kind());
   out.active_version = state.active;
@@ -210,59 +225,74 @@ Result<KeyStatus> KeyService::GetStatus(const Context& ctx_in) {
                   CountNotAt(counts, state.active),
                   state.started_at_ms,
                   state.finished_at_ms};
-  CUSTOS_RETURN_IF_ERROR(m.AuditAndCommit(
-      *txn, m.Event(ctx, "key.status", kTarget, "allow",
-                    fmt::format("active KEK v{}, rotation {}", state.active, state.rotation))));
+  return out;
+}
+
+// Sets `refusal` when version `version` may not be retired: the active one, an unfinished
+// rotation, or something still wrapped under it. Failure: the store's error.
+Status CheckRetirable(const VaultState& m, store::Transaction& txn, const KekState& state,
+                      uint32_t version, Status& refusal) {
+  if (version == state.active) {
+    refusal = FailedPrecondition(fmt::format("KEK version {} is the active one", version));
+    return Status::Ok();
+  }
+  if (state.rotation == "running") {
+    refusal =
+        FailedPrecondition("a rotation is unfinished; run `custos key rotate` to finish it first");
+    return Status::Ok();
+  }
+  CUSTOS_ASSIGN_OR_RETURN(auto counts, txn.CountWrappedKeysByVersion());
+  CUSTOS_ASSIGN_OR_RETURN(auto vault_keys, ListVaultKeys(m, txn));
+  int64_t deks = 0;
+  for (const auto& [v, c] : counts) deks += v == version ? c : 0;
+  int64_t others = 0;
+  for (const VaultKeyRef& k : vault_keys) others += k.kek_version == version ? 1 : 0;
+  if (deks != 0 || others != 0) {
+    refusal = FailedPrecondition(
+        fmt::format("KEK version {} still wraps {} DEKs and {} vault keys; run `custos key rotate`",
+                    version, deks, others));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<KeyStatus> KeyService::GetStatus(const Context& ctx_in) {
+  VaultState& m = *state_;
+  KeyStatus out;
+  const Operation op{Action::kKeyStatus, std::string(kTarget)};
+  CUSTOS_RETURN_IF_ERROR(Write(m, KeyContext(ctx_in), op, [&](Scope& s) -> Result<Verdict> {
+    KekState state;
+    CUSTOS_ASSIGN_OR_RETURN(out, ReadKeyStatus(m, s.txn, state));
+    return Verdict::Allow(fmt::format("active KEK v{}, rotation {}", state.active, state.rotation));
+  }));
   return out;
 }
 
 Status KeyService::Retire(const Context& ctx_in, uint32_t version) {
-  const Context ctx = KeyContext(ctx_in);
   VaultState& m = *state_;
-  constexpr std::string_view kAction = "key.retire";
-  const std::string target = fmt::format("kek:v{}", version);
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.BeginAuthorized(ctx, kAction, target));
-  CUSTOS_ASSIGN_OR_RETURN(KekState state, ReadKekState(*txn));
-  const auto it = state.versions.find(version);
-  if (it == state.versions.end()) {
-    return m.DenyAndCommit(
-        *txn, ctx, kAction, target,
-        NotFound(fmt::format("KEK version {}: the vault never had it", version)));
-  }
-  if (it->second == "retired") {
-    return m.AuditAndCommit(*txn, m.Event(ctx, kAction, target, "allow", "already retired"));
-  }
-  Status refusal;
-  if (version == state.active) {
-    refusal = FailedPrecondition(fmt::format("KEK version {} is the active one", version));
-  } else if (state.rotation == "running") {
-    refusal =
-        FailedPrecondition("a rotation is unfinished; run `custos key rotate` to finish it first");
-  }
-  if (refusal.ok()) {
-    CUSTOS_ASSIGN_OR_RETURN(auto counts, txn->CountWrappedKeysByVersion());
-    CUSTOS_ASSIGN_OR_RETURN(auto vault_keys, ListVaultKeys(m, *txn));
-    int64_t deks = 0;
-    for (const auto& [v, c] : counts) deks += v == version ? c : 0;
-    int64_t others = 0;
-    for (const VaultKeyRef& k : vault_keys) others += k.kek_version == version ? 1 : 0;
-    if (deks != 0 || others != 0) {
-      refusal = FailedPrecondition(fmt::format(
-          "KEK version {} still wraps {} DEKs and {} vault keys; run `custos key rotate`", version,
-          deks, others));
+  const Operation op{Action::kKeyRetire, fmt::format("kek:v{}", version)};
+  return Write(m, KeyContext(ctx_in), op, [&](Scope& s) -> Result<Verdict> {
+    CUSTOS_ASSIGN_OR_RETURN(KekState state, ReadKekState(s.txn));
+    const auto it = state.versions.find(version);
+    if (it == state.versions.end()) {
+      return Verdict::Deny(
+          NotFound(fmt::format("KEK version {}: the vault never had it", version)));
     }
-  }
-  if (!refusal.ok()) return m.DenyAndCommit(*txn, ctx, kAction, target, refusal);
-  // The material goes first: a crash before the commit leaves the version "retiring" with
-  // its material gone, and a rerun finds nothing to destroy and records the retirement.
-  CUSTOS_RETURN_IF_ERROR(m.keyring->provider().DestroyVersion(version));
-  it->second = "retired";
-  CUSTOS_RETURN_IF_ERROR(WriteKekState(*txn, state));
-  return m.AuditAndCommit(
-      *txn, m.Event(ctx, kAction, target, "allow",
-                    fmt::format("KEK v{} key material destroyed ({}); nothing was wrapped under "
-                                "it",
-                                version, m.keyring->provider().Kind())));
+    if (it->second == "retired") return Verdict::Allow("already retired");
+    Status refusal;
+    CUSTOS_RETURN_IF_ERROR(CheckRetirable(m, s.txn, state, version, refusal));
+    if (!refusal.ok()) return Verdict::Deny(refusal);
+    // The material goes first: a crash before the commit leaves the version "retiring" with
+    // its material gone, and a rerun finds nothing to destroy and records the retirement.
+    CUSTOS_RETURN_IF_ERROR(m.keyring->provider().DestroyVersion(version));
+    it->second = "retired";
+    CUSTOS_RETURN_IF_ERROR(WriteKekState(s.txn, state));
+    return Verdict::Allow(
+        fmt::format("KEK v{} key material destroyed ({}); nothing was wrapped "
+                    "under it",
+                    version, m.keyring->provider().Kind()));
+  });
 }
 
 }  // namespace custos::vault

@@ -212,7 +212,6 @@ Result<RetentionPlanView> LifecycleService::PlanRetention(const Context& ctx) {
 
 Result<RetentionPlanView> LifecycleService::RunScheduledRetentionPlan() {
   VaultState& impl = *state_;
-  if (impl.closed) return FailedPrecondition("vault is closed");
   // The server's own job, like RunScheduledBackup: no staff member asks, so the "system"
   // actor is not authorised by a role. It reads dates and ids only (no customer value) and
   // destroys nothing; running the plan needs staff, an approval and retention.run.
@@ -221,14 +220,15 @@ Result<RetentionPlanView> LifecycleService::RunScheduledRetentionPlan() {
   job.channel = Channel::kJob;
   const Context ctx = LifecycleContext(impl, job);
   lifecycle::Plan plan = NewPlan(impl, ctx.actor);
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.store->Begin());
-  const std::string target = IdTarget("plan", plan.plan_id);
-  std::string reason;
-  CUSTOS_ASSIGN_OR_RETURN(RetentionPlanView view,
-                          SweepAndSave(impl, *txn, std::move(plan), "scheduled plan", reason));
-  CUSTOS_RETURN_IF_ERROR(
-      impl.AuditAndCommit(*txn, impl.Event(ctx, "retention.plan", target, "allow", reason)));
-  return view;
+  const Operation op{Action::kRetentionPlan, IdTarget("plan", plan.plan_id), Basis::kSystem};
+  std::optional<RetentionPlanView> saved;
+  CUSTOS_RETURN_IF_ERROR(Write(impl, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    std::string reason;
+    CUSTOS_ASSIGN_OR_RETURN(saved,
+                            SweepAndSave(impl, s.txn, std::move(plan), "scheduled plan", reason));
+    return Verdict::Allow(std::move(reason));
+  }));
+  return std::move(*saved);
 }
 
 Result<RetentionPlanView> LifecycleService::GetRetentionPlan(const Context& ctx,

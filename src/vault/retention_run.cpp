@@ -21,10 +21,13 @@
 #include "lifecycle/certificate.h"
 #include "lifecycle/ledger.h"
 #include "lifecycle/plan.h"
+#include "vault/admission.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
 namespace {
+
+using schema::Action;
 
 constexpr size_t kRunBatch = 256;         // items per storage transaction
 constexpr int kCheckpointAttempts = 100;  // 50 ms apart: 5 s in all
@@ -83,49 +86,66 @@ Result<store::ApprovalRow> FindApproval(store::Transaction& txn,
       "approved by a second staff member and in force");
 }
 
+// Sets `refusal` when the plan may not run: it must exist, not be done, match its hash, be
+// approved under dual control and parse. Sets s.approval and s.content when it may run.
+Status CheckPlan(store::Transaction& txn, const std::optional<store::RetentionPlanRow>& plan,
+                 RunState& s, Status& refusal) {
+  if (!plan.has_value()) {
+    refusal = NotFound("plan: no such retention plan");
+  } else if (plan->state == "done") {
+    refusal = FailedPrecondition("plan: already executed");
+  } else if (lifecycle::Sha256Hex(plan->content) != plan->content_sha256) {
+    refusal = DataLoss("plan: the saved plan no longer matches its hash (altered)");
+  }
+  if (!refusal.ok()) return Status::Ok();
+  Result<store::ApprovalRow> approval = FindApproval(txn, *plan, s.started_at_ms);
+  if (!approval.ok()) {
+    refusal = approval.status();
+    return Status::Ok();
+  }
+  Result<lifecycle::Plan> content = lifecycle::PlanFromJson(plan->content);
+  if (!content.ok()) {
+    refusal = DataLoss("plan: the saved plan does not parse");
+    return Status::Ok();
+  }
+  s.approval = std::move(*approval);
+  s.content = std::move(content).value();
+  return Status::Ok();
+}
+
 // Step 1. Refusals are audited.
 Result<RunState> StartRun(VaultState& impl, const Context& ctx_in, std::string_view plan_id) {
   RunState s;
-  s.ctx = LifecycleContext(impl, ctx_in);
   s.target = PlanTarget(plan_id);
   s.started_at_ms = impl.Now();
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.BeginAuthorized(s.ctx, "retention.run", s.target));
-  std::optional<store::RetentionPlanRow> plan;
-  if (ValidCustomerId(plan_id)) {
-    CUSTOS_ASSIGN_OR_RETURN(plan, txn->GetRetentionPlan(plan_id));
-  }
-  auto deny = [&](const Status& why) {
-    return impl.DenyAndCommit(*txn, s.ctx, "retention.run", s.target, why);
-  };
-  if (!plan.has_value()) return deny(NotFound("plan: no such retention plan"));
-  if (plan->state == "done") return deny(FailedPrecondition("plan: already executed"));
-  if (lifecycle::Sha256Hex(plan->content) != plan->content_sha256) {
-    return deny(DataLoss("plan: the saved plan no longer matches its hash (altered)"));
-  }
-  Result<store::ApprovalRow> approval = FindApproval(*txn, *plan, s.started_at_ms);
-  if (!approval.ok()) return deny(approval.status());
-  Result<lifecycle::Plan> content = lifecycle::PlanFromJson(plan->content);
-  if (!content.ok()) return deny(DataLoss("plan: the saved plan does not parse"));
-  CUSTOS_ASSIGN_OR_RETURN(s.salt, LoadOrCreateSalt(*txn));
-  CUSTOS_ASSIGN_OR_RETURN(auto vault_id, txn->GetMeta(kMetaVaultId));
-  if (vault_id.has_value()) s.vault_id.assign(vault_id->begin(), vault_id->end());
-  const bool resumed = plan->state == "running";
-  if (!resumed) {
-    plan->state = "running";
-    plan->run_id = NewId(s.started_at_ms);
-  }
-  plan->updated_at_ms = s.started_at_ms;
-  CUSTOS_RETURN_IF_ERROR(txn->UpdateRetentionPlan(*plan));
-  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
-      *txn,
-      impl.Event(s.ctx, "retention.run", s.target, "allow",
-                 fmt::format("run {} {}: {} due items; destruction approval {} by '{}' "
-                             "(requested by '{}')",
-                             plan->run_id, resumed ? "resumed" : "started", content->due.size(),
-                             approval->approval_id, approval->approver, approval->requester))));
-  s.plan = std::move(*plan);
-  s.approval = std::move(*approval);
-  s.content = std::move(content).value();
+  const Operation op{Action::kRetentionRun, s.target};
+  CUSTOS_RETURN_IF_ERROR(
+      Write(impl, LifecycleContext(impl, ctx_in), op, [&](Scope& scope) -> Result<Verdict> {
+        s.ctx = scope.ctx;
+        store::Transaction& txn = scope.txn;
+        std::optional<store::RetentionPlanRow> plan;
+        if (ValidCustomerId(plan_id)) {
+          CUSTOS_ASSIGN_OR_RETURN(plan, txn.GetRetentionPlan(plan_id));
+        }
+        Status refusal;
+        CUSTOS_RETURN_IF_ERROR(CheckPlan(txn, plan, s, refusal));
+        if (!refusal.ok()) return Verdict::Deny(refusal);
+        CUSTOS_ASSIGN_OR_RETURN(s.salt, LoadOrCreateSalt(txn));
+        CUSTOS_ASSIGN_OR_RETURN(auto vault_id, txn.GetMeta(kMetaVaultId));
+        if (vault_id.has_value()) s.vault_id.assign(vault_id->begin(), vault_id->end());
+        const bool resumed = plan->state == "running";
+        if (!resumed) {
+          plan->state = "running";
+          plan->run_id = NewId(s.started_at_ms);
+        }
+        plan->updated_at_ms = s.started_at_ms;
+        CUSTOS_RETURN_IF_ERROR(txn.UpdateRetentionPlan(*plan));
+        s.plan = std::move(*plan);
+        return Verdict::Allow(fmt::format(
+            "run {} {}: {} due items; destruction approval {} by '{}' (requested by '{}')",
+            s.plan.run_id, resumed ? "resumed" : "started", s.content.due.size(),
+            s.approval.approval_id, s.approval.approver, s.approval.requester));
+      }));
   return s;
 }
 
@@ -288,13 +308,12 @@ Status FinishRun(VaultState& impl, RunState& s, RetentionRunReport& report) {
   s.plan.state = "done";
   s.plan.updated_at_ms = facts.finished_at_ms;
   CUSTOS_RETURN_IF_ERROR(txn->UpdateRetentionPlan(s.plan));
-  return impl.AuditAndCommit(
-      *txn,
-      impl.Event(s.ctx, "retention.run", s.target, "allow",
-                 fmt::format("run {} done: destroyed {} customers, {} transactions, {} "
-                             "notes; skipped {} held, {} gone; certificate {}.json",
-                             s.plan.run_id, report.customers, report.transactions, report.notes,
-                             report.skipped_held, report.skipped_gone, s.plan.run_id)));
+  return CommitOutcome(
+      impl, *txn, s.ctx, Operation{Action::kRetentionRun, s.target},
+      Verdict::Allow(fmt::format("run {} done: destroyed {} customers, {} transactions, {} "
+                                 "notes; skipped {} held, {} gone; certificate {}.json",
+                                 s.plan.run_id, report.customers, report.transactions, report.notes,
+                                 report.skipped_held, report.skipped_gone, s.plan.run_id)));
 }
 
 }  // namespace

@@ -135,29 +135,12 @@ struct LoginCheck {
 
 }  // namespace
 
-Result<IssuedToken> StaffService::IssueToken(std::string_view staff_id, std::string_view password,
-                                             std::string_view totp_code, int64_t ttl_ms,
-                                             std::string_view label, Channel channel) {
-  VaultState& impl = *state_;
-  if (impl.closed) return FailedPrecondition("vault is closed");
-  Context ctx;
-  ctx.actor = access::ValidStaffId(staff_id) ? std::string(staff_id) : "(invalid)";
-  ctx.purpose = "authentication";
-  ctx.channel = channel;
-  const std::string target = StaffTarget(staff_id);
-  if (ttl_ms <= 0 || ttl_ms > kMaxTokenTtlMs) {
-    return impl.Refuse(ctx, "auth.login", target,
-                       InvalidArgument("ttl: must be positive and at most 90 days"));
-  }
-  if (!label.empty() && !Printable(label, 64)) {
-    return impl.Refuse(ctx, "auth.login", target,
-                       InvalidArgument("label: at most 64 printable characters"));
-  }
-  const Status wrong = Unauthenticated("staff id, password or code is wrong");
-  if (ctx.actor != staff_id) return impl.Refuse(ctx, "auth.login", target, wrong);
+namespace {
 
-  // Phase 1 (read only, no lock held): Argon2id takes tens of milliseconds, too long to hold
-  // the store's writer slot.
+// Phase 1 of a login (read only, no lock held): Argon2id takes tens of milliseconds, too long
+// to hold the store's writer slot.
+Result<LoginCheck> CheckLogin(VaultState& impl, std::string_view staff_id,
+                              std::string_view password, std::string_view totp_code) {
   std::optional<store::StaffRow> staff;
   std::optional<store::StaffCredentialRow> cred;
   {
@@ -182,31 +165,117 @@ Result<IssuedToken> StaffService::IssueToken(std::string_view staff_id, std::str
     // Spend the same time on an unknown id, so timing does not reveal which ids exist.
     access::PasswordMatches(password, access::HashStaffPassword("custos-dummy-password"));
   }
+  return check;
+}
+
+// Why the account may not log in whatever the password (OK when it may).
+Status AccountRefusal(const std::optional<store::StaffRow>& staff,
+                      const std::optional<store::StaffCredentialRow>& cred, const LoginCheck& check,
+                      const Status& wrong, int64_t now) {
+  if (!staff.has_value() || !cred.has_value() || cred->password_hash.empty()) return wrong;
+  if (staff->status != "active") return Unauthenticated("staff account is not active");
+  if (access::IsLocked(*cred, now)) {
+    return Unauthenticated(fmt::format("account locked after repeated failures for {} more minutes",
+                                       (cred->locked_until_ms - now + 59999) / 60000));
+  }
+  if (check.password_ok && check.totp_missing) {
+    return FailedPrecondition(
+        "a TOTP second factor is required for these roles; ask an "
+        "administrator to enroll one (custos totp enroll)");
+  }
+  return Status::Ok();
+}
+
+// A wrong password or code: the failure counted (and the account locked after too many), in
+// `txn`, with its "auth.login" deny entry (and "auth.lockout"); returns `wrong`.
+Status RecordLoginFailure(VaultState& impl, store::Transaction& txn, const Context& ctx,
+                          const Operation& op, store::StaffCredentialRow& cred,
+                          const LoginCheck& check, bool replayed, const Status& wrong,
+                          int64_t now) {
+  const access::LockoutPolicy policy = LockoutOf(*impl.config);
+  const bool locked = access::RecordFailure(cred, policy, now);
+  CUSTOS_RETURN_IF_ERROR(txn.PutStaffCredential(cred));
+  CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(txn));
+  const std::string what = !check.password_ok ? "wrong password"
+                           : replayed         ? "TOTP code already used"
+                                              : "wrong TOTP code";
+  AuditEvents entries;
+  entries.push_back(EventFor(ctx, "auth.login", op.target, "deny",
+                             fmt::format("{} (failure {} in a row)", what, cred.failed_attempts)));
+  if (locked) {
+    entries.push_back(EventFor(ctx, "auth.lockout", op.target, "deny",
+                               fmt::format("locked for {} minutes after {} failures",
+                                           policy.lock_ms / 60000, cred.failed_attempts)));
+  }
+  return CommitOutcome(impl, txn, ctx, op, Verdict::Entries(std::move(entries), wrong));
+}
+
+// A good login: failures cleared, the code's step kept, the token stored, in `txn`, committed
+// with the "auth.login" allow entry naming the token.
+Result<IssuedToken> RecordLoginSuccess(VaultState& impl, store::Transaction& txn,
+                                       const Context& ctx, const Operation& op,
+                                       store::StaffCredentialRow& cred, const LoginCheck& check,
+                                       std::string_view step_key, std::string_view label,
+                                       int64_t ttl_ms, int64_t now) {
+  if (check.totp_step >= 0) {
+    CUSTOS_RETURN_IF_ERROR(txn.PutMeta(step_key, EncodeStep(check.totp_step)));
+  }
+  access::ClearFailures(cred);
+  cred.updated_at_ms = now;
+  CUSTOS_RETURN_IF_ERROR(txn.PutStaffCredential(cred));
+  CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(txn));
+  access::NewToken fresh = access::GenerateToken();
+  store::ApiTokenRow row;
+  row.token_id = NewId(now);
+  row.staff_id = cred.staff_id;
+  row.secret_sha256 = fresh.secret_sha256;
+  row.label = std::string(label);
+  row.created_at_ms = now;
+  row.expires_at_ms = now + ttl_ms;
+  CUSTOS_RETURN_IF_ERROR(txn.InsertApiToken(row));
+  CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(txn));
+  Verdict v = Verdict::Allow(
+      fmt::format("token issued, expires {} UTC{}", access::UtcDate(row.expires_at_ms),
+                  cred.totp_sealed.empty() ? "" : ", second factor checked"));
+  v.target = IdTarget("token", row.token_id);
+  CUSTOS_RETURN_IF_ERROR(CommitOutcome(impl, txn, ctx, op, std::move(v)));
+  return IssuedToken{row.token_id, row.staff_id, std::move(fresh.secret), row.expires_at_ms};
+}
+
+}  // namespace
+
+// "auth.login" authenticates by password and code, not by admission: its refusals before the
+// check are recorded by RecordRefusal, its outcome by CommitOutcome in the transaction that
+// counts the failure or stores the token.
+Result<IssuedToken> StaffService::IssueToken(std::string_view staff_id, std::string_view password,
+                                             std::string_view totp_code, int64_t ttl_ms,
+                                             std::string_view label, Channel channel) {
+  VaultState& impl = *state_;
+  if (impl.closed) return FailedPrecondition("vault is closed");
+  Context ctx;
+  ctx.actor = access::ValidStaffId(staff_id) ? std::string(staff_id) : "(invalid)";
+  ctx.purpose = "authentication";
+  ctx.channel = channel;
+  const Operation op{Action::kAuthLogin, StaffTarget(staff_id)};
+  if (ttl_ms <= 0 || ttl_ms > kMaxTokenTtlMs) {
+    return RecordRefusal(impl, ctx, op,
+                         InvalidArgument("ttl: must be positive and at most 90 days"));
+  }
+  if (!label.empty() && !Printable(label, 64)) {
+    return RecordRefusal(impl, ctx, op, InvalidArgument("label: at most 64 printable characters"));
+  }
+  const Status wrong = Unauthenticated("staff id, password or code is wrong");
+  if (ctx.actor != staff_id) return RecordRefusal(impl, ctx, op, wrong);
+  CUSTOS_ASSIGN_OR_RETURN(LoginCheck check, CheckLogin(impl, staff_id, password, totp_code));
 
   // Phase 2: record the outcome against the current row (another login may have counted a
   // failure meanwhile).
   const int64_t now = impl.Now();
   CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.store->Begin());
-  CUSTOS_ASSIGN_OR_RETURN(staff, txn->GetStaff(staff_id));
-  CUSTOS_ASSIGN_OR_RETURN(cred, txn->GetStaffCredential(staff_id));
-  if (!staff.has_value() || !cred.has_value() || cred->password_hash.empty()) {
-    return impl.DenyAndCommit(*txn, ctx, "auth.login", target, wrong);
-  }
-  if (staff->status != "active") {
-    return impl.DenyAndCommit(*txn, ctx, "auth.login", target,
-                              Unauthenticated("staff account is not active"));
-  }
-  if (access::IsLocked(*cred, now)) {
-    return impl.DenyAndCommit(
-        *txn, ctx, "auth.login", target,
-        Unauthenticated(fmt::format("account locked after repeated failures for {} more minutes",
-                                    (cred->locked_until_ms - now + 59999) / 60000)));
-  }
-  if (check.password_ok && check.totp_missing) {
-    return impl.DenyAndCommit(
-        *txn, ctx, "auth.login", target,
-        FailedPrecondition("a TOTP second factor is required for these roles; ask an "
-                           "administrator to enroll one (custos totp enroll)"));
+  CUSTOS_ASSIGN_OR_RETURN(auto staff, txn->GetStaff(staff_id));
+  CUSTOS_ASSIGN_OR_RETURN(auto cred, txn->GetStaffCredential(staff_id));
+  if (Status refusal = AccountRefusal(staff, cred, check, wrong, now); !refusal.ok()) {
+    return CommitOutcome(impl, *txn, ctx, op, Verdict::Deny(refusal));
   }
   // A code is good once (RFC 6238 section 5.2): a step at or before the last one accepted for
   // this staff member is a replay, refused and counted like a wrong code. The last step is
@@ -219,49 +288,9 @@ Result<IssuedToken> StaffService::IssueToken(std::string_view staff_id, std::str
     if (replayed) check.totp_ok = false;
   }
   if (!check.password_ok || !check.totp_ok) {
-    const access::LockoutPolicy policy = LockoutOf(*impl.config);
-    const bool locked = access::RecordFailure(*cred, policy, now);
-    CUSTOS_RETURN_IF_ERROR(txn->PutStaffCredential(*cred));
-    CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(*txn));
-    const std::string what = !check.password_ok ? "wrong password"
-                             : replayed         ? "TOTP code already used"
-                                                : "wrong TOTP code";
-    CUSTOS_RETURN_IF_ERROR(impl.audit->Append(
-        *txn, impl.Event(ctx, "auth.login", target, "deny",
-                         fmt::format("{} (failure {} in a row)", what, cred->failed_attempts))));
-    if (locked) {
-      CUSTOS_RETURN_IF_ERROR(impl.audit->Append(
-          *txn, impl.Event(ctx, "auth.lockout", target, "deny",
-                           fmt::format("locked for {} minutes after {} failures",
-                                       policy.lock_ms / 60000, cred->failed_attempts))));
-    }
-    Status st = txn->Commit();
-    if (!st.ok()) return Unavailable("audit log cannot be written: " + st.message());
-    return wrong;
+    return RecordLoginFailure(impl, *txn, ctx, op, *cred, check, replayed, wrong, now);
   }
-  if (check.totp_step >= 0) {
-    CUSTOS_RETURN_IF_ERROR(txn->PutMeta(step_key, EncodeStep(check.totp_step)));
-  }
-  access::ClearFailures(*cred);
-  cred->updated_at_ms = now;
-  CUSTOS_RETURN_IF_ERROR(txn->PutStaffCredential(*cred));
-  CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(*txn));
-  access::NewToken fresh = access::GenerateToken();
-  store::ApiTokenRow row;
-  row.token_id = NewId(now);
-  row.staff_id = std::string(staff_id);
-  row.secret_sha256 = fresh.secret_sha256;
-  row.label = std::string(label);
-  row.created_at_ms = now;
-  row.expires_at_ms = now + ttl_ms;
-  CUSTOS_RETURN_IF_ERROR(txn->InsertApiToken(row));
-  CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(*txn));
-  CUSTOS_RETURN_IF_ERROR(impl.AuditAndCommit(
-      *txn,
-      impl.Event(ctx, "auth.login", IdTarget("token", row.token_id), "allow",
-                 fmt::format("token issued, expires {} UTC{}", access::UtcDate(row.expires_at_ms),
-                             cred->totp_sealed.empty() ? "" : ", second factor checked"))));
-  return IssuedToken{row.token_id, row.staff_id, std::move(fresh.secret), row.expires_at_ms};
+  return RecordLoginSuccess(impl, *txn, ctx, op, *cred, check, step_key, label, ttl_ms, now);
 }
 
 // --- tokens ---

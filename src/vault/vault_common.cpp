@@ -121,58 +121,12 @@ audit::AuditEvent VaultState::Event(const Context& ctx, std::string_view action,
   return EventFor(ctx, action, target, decision, reason, std::move(fields));
 }
 
-Result<std::unique_ptr<store::Transaction>> VaultState::BeginAuthorized(const Context& ctx,
-                                                                        std::string_view action,
-                                                                        std::string_view target) {
-  const std::optional<schema::Action> known = schema::ParseAction(action);
-  if (!known.has_value())
-    return Internal(fmt::format("action '{}' is not in the catalogue", action));
-  CUSTOS_ASSIGN_OR_RETURN(Admitted admitted,
-                          BeginAdmitted(*this, ctx, Operation{*known, std::string(target)}));
-  return std::move(admitted.txn);
-}
-
-Result<BatchAdmission> VaultState::Admit(BatchScope& scope, const Context& ctx,
-                                         std::string_view action) const {
-  const std::optional<schema::Action> known = schema::ParseAction(action);
-  if (!known.has_value())
-    return Internal(fmt::format("action '{}' is not in the catalogue", action));
-  return AdmitInBatch(*this, scope, ctx, Operation{*known, ""});
-}
-
 audit::AuditEvent VaultState::DenyEvent(const Context& ctx, std::string_view action,
                                         std::string_view target, const Status& refusal,
                                         std::vector<std::string> fields) const {
   return Event(ctx, action, target, "deny",
                fmt::format("{}: {}", CodeName(refusal.code()), refusal.message()),
                std::move(fields));
-}
-
-Status VaultState::AuditAndCommit(store::Transaction& txn, const audit::AuditEvent& event) {
-  Status st = audit->Append(txn, event);
-  if (!st.ok()) return Unavailable("audit log cannot be written: " + st.message());
-  st = txn.Commit();
-  if (!st.ok()) return Unavailable("audit log cannot be written: " + st.message());
-  return Status::Ok();
-}
-
-Status VaultState::DenyAndCommit(store::Transaction& txn, const Context& ctx,
-                                 std::string_view action, std::string_view target,
-                                 const Status& refusal, std::vector<std::string> fields) {
-  CUSTOS_RETURN_IF_ERROR(
-      AuditAndCommit(txn, DenyEvent(ctx, action, target, refusal, std::move(fields))));
-  return refusal;
-}
-
-Status VaultState::Refuse(const Context& ctx, std::string_view action, std::string_view target,
-                          const Status& why) {
-  auto txn = store->Begin();
-  if (!txn.ok()) return Unavailable("audit log cannot be written: " + txn.status().message());
-  Status st =
-      AuditAndCommit(**txn, Event(ctx, action, target, "deny",
-                                  fmt::format("{}: {}", CodeName(why.code()), why.message())));
-  if (!st.ok()) return st;
-  return why;
 }
 
 Result<FieldValues> VaultState::NormalizeCustomerFields(const FieldValues& in,

@@ -55,31 +55,9 @@ struct VaultState {
                           std::string_view decision, std::string_view reason,
                           std::vector<std::string> fields = {}) const;
 
-  // Transitional forms of the admission core (admission.h) for operations not yet written as
-  // a body: BeginAdmitted and AdmitInBatch for the catalogue action named `action`.
-  Result<std::unique_ptr<store::Transaction>> BeginAuthorized(const Context& ctx,
-                                                              std::string_view action,
-                                                              std::string_view target);
-  Result<BatchAdmission> Admit(BatchScope& scope, const Context& ctx,
-                               std::string_view action) const;
-
-  // Audits a refusal caused by `why` (bad input, not found, ...) in its own transaction and
-  // returns `why` — or Unavailable if the audit entry cannot be written.
-  Status Refuse(const Context& ctx, std::string_view action, std::string_view target,
-                const Status& why);
-
-  // Audits `refusal` as a "deny" entry in txn, commits, and returns `refusal` (or
-  // Unavailable if the entry cannot be written).
-  Status DenyAndCommit(store::Transaction& txn, const Context& ctx, std::string_view action,
-                       std::string_view target, const Status& refusal,
-                       std::vector<std::string> fields = {});
-
-  // The deny entry DenyAndCommit writes for `refusal`.
+  // The deny entry recording `refusal`: decision "deny", reason "<code>: <message>".
   audit::AuditEvent DenyEvent(const Context& ctx, std::string_view action, std::string_view target,
                               const Status& refusal, std::vector<std::string> fields = {}) const;
-
-  // Appends `event` to txn and commits; Unavailable when either fails (fail closed).
-  Status AuditAndCommit(store::Transaction& txn, const audit::AuditEvent& event);
 
   // Validates and normalises customer fields (P3.1c). Password fields become Argon2id hashes.
   // On create, required fields must be present.

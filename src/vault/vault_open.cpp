@@ -15,6 +15,7 @@
 #include "crypto/pkcs11_provider.h"
 #include "store/postgres_store.h"
 #include "store/sqlite_store.h"
+#include "vault/admission.h"
 #include "vault/kek_state.h"
 #include "vault/vault_impl.h"
 
@@ -40,13 +41,6 @@ int64_t SystemNowMs() {
 crypto::ByteView View(std::string_view s) { return crypto::AsBytes(s); }
 
 std::string ToString(const crypto::Bytes& b) { return std::string(b.begin(), b.end()); }
-
-// custos.toml is owner-only (0600) whatever the umask (issue 12 item 9).
-Status WriteFileExclusive(const fs::path& path, std::string_view text) {
-  Status st = Env::Default().CreateFileAtomic(path, text, 0600);
-  if (!st.ok()) return Unavailable(fmt::format("cannot write {}: {}", path.string(), st.message()));
-  return Status::Ok();
-}
 
 // The HSM's settings from [keys]; the PIN from the caller or the environment.
 crypto::Pkcs11Options Pkcs11OptionsFor(const schema::Config& config, std::string_view pin) {
@@ -162,6 +156,150 @@ Result<std::string> ConfigTextForSuite(std::string_view suite) {
   return text;
 }
 
+// Init refuses a directory that holds anything; creates it owner-only otherwise.
+Status PrepareVaultDir(const fs::path& dir) {
+  std::error_code ec;
+  if (fs::exists(dir / kConfigFile, ec)) {
+    return Conflict(fmt::format("{} already holds a vault", dir.string()));
+  }
+  if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
+    return Conflict(
+        fmt::format("{} is not empty; init needs an empty or new directory", dir.string()));
+  }
+  fs::create_directories(dir, ec);
+  if (ec) return Unavailable(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
+  ::chmod(dir.c_str(), 0700);
+  return Status::Ok();
+}
+
+// Replaces `from` in the default config text by `to`; Internal if the default lacks it.
+Status ReplaceLine(std::string& text, std::string_view from, std::string_view to,
+                   std::string_view what) {
+  const size_t pos = text.find(from);
+  if (pos == std::string::npos) return Internal(fmt::format("default config has no {} line", what));
+  text.replace(pos, from.size(), to);
+  return Status::Ok();
+}
+
+// The custos.toml init writes: the shipped default with the suite, provider and store asked.
+Result<std::string> InitConfigText(const InitOptions& options, crypto::Suite suite) {
+  CUSTOS_ASSIGN_OR_RETURN(std::string text, ConfigTextForSuite(crypto::SuiteName(suite)));
+  if (options.provider != "keyfile") {
+    CUSTOS_RETURN_IF_ERROR(ReplaceLine(text, "provider = \"keyfile\"",
+                                       fmt::format("provider = \"{}\"", options.provider),
+                                       "provider"));
+  }
+  if (options.provider == "pkcs11") {
+    CUSTOS_RETURN_IF_ERROR(
+        CheckConfigText("pkcs11 module/token/key label",
+                        {options.pkcs11_module, options.pkcs11_token, options.pkcs11_key_label}));
+    CUSTOS_RETURN_IF_ERROR(ReplaceLine(
+        text, "pkcs11_key_label = \"custos-kek\"",
+        fmt::format("pkcs11_module = \"{}\"\npkcs11_token = \"{}\"\n"
+                    "pkcs11_key_label = \"{}\"",
+                    options.pkcs11_module, options.pkcs11_token, options.pkcs11_key_label),
+        "pkcs11_key_label"));
+  }
+  if (!options.store_url.empty()) {
+    // Quoted as a TOML basic string; the parser then refuses a password in it.
+    CUSTOS_RETURN_IF_ERROR(
+        CheckConfigText("store url/schema", {options.store_url, options.store_schema}));
+    CUSTOS_RETURN_IF_ERROR(
+        ReplaceLine(text, "backend = \"sqlite\"",
+                    fmt::format("backend = \"postgres\"\nurl = \"{}\"\nschema = \"{}\"",
+                                options.store_url, options.store_schema),
+                    "backend"));
+  }
+  return text;
+}
+
+// The vault's metadata at init: id, suite, provider, salt, the KEK check, the index keys and
+// the checkpoint signing key (wrapped).
+Status PutInitialMeta(store::Transaction& txn, const schema::Config& config, crypto::Suite suite,
+                      crypto::Keyring& keyring, const crypto::SigningKey& signing_key,
+                      const crypto::Bytes& salt, std::string_view vault_id) {
+  CUSTOS_RETURN_IF_ERROR(txn.PutMeta(kMetaVaultId, View(vault_id)));
+  CUSTOS_RETURN_IF_ERROR(txn.PutMeta(kMetaSuite, View(crypto::SuiteName(suite))));
+  CUSTOS_RETURN_IF_ERROR(txn.PutMeta(kMetaProvider, View(config.keys.provider)));
+  CUSTOS_RETURN_IF_ERROR(txn.PutMeta(kMetaSalt, salt));
+  crypto::SecretBytes check = crypto::RandomSecret(16);
+  CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes wrapped_check,
+                          keyring.provider().Wrap(check, View(kKekCheckAad)));
+  CUSTOS_RETURN_IF_ERROR(txn.PutMeta(kMetaKekCheck, wrapped_check));
+  for (const schema::FieldDef& def : config.fields) {
+    if (!def.searchable) continue;
+    CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes wrapped, keyring.NewIndexKey(def.name));
+    CUSTOS_RETURN_IF_ERROR(txn.PutMeta(std::string(kIndexKeyPrefix) + def.name, wrapped));
+  }
+  CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes wrapped_sig, keyring.WrapSigningKey(signing_key));
+  CUSTOS_RETURN_IF_ERROR(txn.PutMeta(kMetaSigningKey, wrapped_sig));
+  return txn.PutMeta(kMetaPublicKey, signing_key.PublicKeyBytes());
+}
+
+// The first staff accounts (P4a): an administrator (manages staff and configuration, reads
+// no customer data) and the DPO. Neither has a password yet; the administrator gets a
+// one-time API token, shown once by `custos init` and stored only as its hash. Returns the
+// token's id.
+Result<std::string> CreateFirstStaff(store::Transaction& txn, int64_t now, InitReport& report) {
+  for (auto [id, name, post, roles] :
+       {std::tuple{"admin", "Administrator", "administrator", "admin"},
+        std::tuple{"dpo", "Data protection officer", "data_protection_officer", "dpo"}}) {
+    store::StaffRow staff;
+    staff.staff_id = id;
+    staff.display_name = name;
+    staff.post = post;
+    staff.roles = roles;
+    staff.created_at_ms = now;
+    CUSTOS_RETURN_IF_ERROR(txn.InsertStaff(staff));
+    store::StaffCredentialRow cred;
+    cred.staff_id = id;
+    cred.updated_at_ms = now;
+    CUSTOS_RETURN_IF_ERROR(txn.PutStaffCredential(cred));
+    report.staff.push_back(id);
+  }
+  access::NewToken admin_token = access::GenerateToken();
+  store::ApiTokenRow token_row;
+  token_row.token_id = NewId(now);
+  token_row.staff_id = "admin";
+  token_row.secret_sha256 = admin_token.secret_sha256;
+  token_row.label = "init";
+  token_row.created_at_ms = now;
+  token_row.expires_at_ms = now + kInitTokenTtlMs;
+  CUSTOS_RETURN_IF_ERROR(txn.InsertApiToken(token_row));
+  report.admin_token = std::move(admin_token.secret);
+  report.admin_token_expires_at_ms = token_row.expires_at_ms;
+  return token_row.token_id;
+}
+
+// The first entries of the log ("vault.init", then "notice.manage"), and privacy notice
+// version 1 (P3.1a): the shipped text (config/notice-v1.md), listing the catalogue's purposes
+// that need consent, so customers can be created from the start. The vault has no state yet:
+// the entries are appended to `log` directly, in the init transaction.
+Status RecordInit(store::Transaction& txn, audit::AuditLog& log, const schema::Config& config,
+                  crypto::Suite suite, std::string_view token_id, int64_t now,
+                  const InitReport& report) {
+  Context system;
+  system.actor = "system";
+  system.purpose = std::string(kAdministrationPurpose);
+  system.channel = Channel::kCli;
+  CUSTOS_RETURN_IF_ERROR(log.Append(
+      txn, EventFor(system, "vault.init", "vault:" + report.vault_id, "allow",
+                    fmt::format("suite {}, provider {}; staff admin, dpo; one-time token {} for "
+                                "admin",
+                                crypto::SuiteName(suite), config.keys.provider, token_id))));
+  consent::NoticeDraft notice;
+  notice.text = std::string(consent::ShippedNoticeText());
+  for (const schema::PurposeDef& purpose : config.purposes) {
+    if (!purpose.legal_obligation) notice.purposes.push_back(purpose.name);
+  }
+  CUSTOS_ASSIGN_OR_RETURN(store::NoticeRow published,
+                          consent::PublishNotice(txn, config, notice, "dpo", now));
+  return log.Append(
+      txn, EventFor(system, "notice.manage", fmt::format("notice:{}", published.version), "allow",
+                    fmt::format("published notice v{} sha256 {} listing {}", published.version,
+                                published.text_sha256, published.purposes)));
+}
+
 }  // namespace
 
 Result<std::unique_ptr<store::Store>> OpenVaultStore(const schema::Config& config,
@@ -179,57 +317,8 @@ Result<std::unique_ptr<crypto::KeyProvider>> OpenVaultKeyProvider(const schema::
 Result<InitReport> Vault::Init(const InitOptions& options) {
   CUSTOS_ASSIGN_OR_RETURN(crypto::Suite suite, crypto::ParseSuite(options.suite));
   const fs::path& dir = options.dir;
-  std::error_code ec;
-  if (fs::exists(dir / kConfigFile, ec)) {
-    return Conflict(fmt::format("{} already holds a vault", dir.string()));
-  }
-  if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
-    return Conflict(
-        fmt::format("{} is not empty; init needs an empty or new directory", dir.string()));
-  }
-  fs::create_directories(dir, ec);
-  if (ec) return Unavailable(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
-  ::chmod(dir.c_str(), 0700);
-
-  CUSTOS_ASSIGN_OR_RETURN(std::string text, ConfigTextForSuite(crypto::SuiteName(suite)));
-  if (options.provider != "keyfile") {
-    const std::string from = "provider = \"keyfile\"";
-    const size_t pos = text.find(from);
-    if (pos == std::string::npos) return Internal("default config has no provider line");
-    text.replace(pos, from.size(), fmt::format("provider = \"{}\"", options.provider));
-  }
-  if (options.provider == "pkcs11") {
-    CUSTOS_RETURN_IF_ERROR(
-        CheckConfigText("pkcs11 module/token/key label",
-                        {options.pkcs11_module, options.pkcs11_token, options.pkcs11_key_label}));
-    const std::string from = "pkcs11_key_label = \"custos-kek\"";
-    const size_t pos = text.find(from);
-    if (pos == std::string::npos) return Internal("default config has no pkcs11_key_label line");
-    text.replace(
-        pos, from.size(),
-        fmt::format("pkcs11_module = \"{}\"\npkcs11_token = \"{}\"\n"
-                    "pkcs11_key_label = \"{}\"",
-                    options.pkcs11_module, options.pkcs11_token, options.pkcs11_key_label));
-  }
-  if (!options.store_url.empty()) {
-    // Quoted as a TOML basic string; the parser then refuses a password in it.
-    for (std::string_view value :
-         {std::string_view(options.store_url), std::string_view(options.store_schema)}) {
-      for (char ch : value) {
-        if (ch == '"' || ch == '\\' || static_cast<unsigned char>(ch) < 0x20) {
-          return InvalidArgument(
-              "store url/schema: must not contain quotes, backslashes or "
-              "control characters");
-        }
-      }
-    }
-    const std::string from = "backend = \"sqlite\"";
-    const size_t pos = text.find(from);
-    if (pos == std::string::npos) return Internal("default config has no backend line");
-    text.replace(pos, from.size(),
-                 fmt::format("backend = \"postgres\"\nurl = \"{}\"\nschema = \"{}\"",
-                             options.store_url, options.store_schema));
-  }
+  CUSTOS_RETURN_IF_ERROR(PrepareVaultDir(dir));
+  CUSTOS_ASSIGN_OR_RETURN(std::string text, InitConfigText(options, suite));
   const fs::path config_path = dir / kConfigFile;
   CUSTOS_ASSIGN_OR_RETURN(schema::Config parsed, schema::ParseConfig(text, config_path.string()));
   auto config = std::make_unique<schema::Config>(std::move(parsed));
@@ -238,7 +327,11 @@ Result<InitReport> Vault::Init(const InitOptions& options) {
   CUSTOS_ASSIGN_OR_RETURN(auto provider, OpenProvider(*config, dir, options.passphrase, salt,
                                                       /*create=*/true, 1, options.pkcs11_pin));
   CUSTOS_ASSIGN_OR_RETURN(auto keyring, crypto::Keyring::New(suite, std::move(provider)));
-  CUSTOS_RETURN_IF_ERROR(WriteFileExclusive(config_path, text));
+  // custos.toml is owner-only (0600) whatever the umask (issue 12 item 9), and never left
+  // half-written: a temporary file, fsynced, linked into place, the directory fsynced.
+  if (Status st = Env::Default().CreateFileAtomic(config_path, text, 0600); !st.ok()) {
+    return Unavailable(fmt::format("cannot write {}: {}", config_path.string(), st.message()));
+  }
   CUSTOS_ASSIGN_OR_RETURN(auto store, OpenStore(*config, dir, /*create=*/true));
   CUSTOS_ASSIGN_OR_RETURN(auto signing_key, crypto::SigningKey::Generate(suite));
   Clock clock = options.now_ms ? options.now_ms : Clock(SystemNowMs);
@@ -251,82 +344,103 @@ Result<InitReport> Vault::Init(const InitOptions& options) {
   if (config->keys.provider == "keyfile") report.keyfile_path = dir / config->keys.keyfile;
 
   CUSTOS_ASSIGN_OR_RETURN(auto txn, store->Begin());
-  CUSTOS_RETURN_IF_ERROR(txn->PutMeta(kMetaVaultId, View(report.vault_id)));
-  CUSTOS_RETURN_IF_ERROR(txn->PutMeta(kMetaSuite, View(crypto::SuiteName(suite))));
-  CUSTOS_RETURN_IF_ERROR(txn->PutMeta(kMetaProvider, View(config->keys.provider)));
-  CUSTOS_RETURN_IF_ERROR(txn->PutMeta(kMetaSalt, salt));
-  crypto::SecretBytes check = crypto::RandomSecret(16);
-  CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes wrapped_check,
-                          keyring->provider().Wrap(check, View(kKekCheckAad)));
-  CUSTOS_RETURN_IF_ERROR(txn->PutMeta(kMetaKekCheck, wrapped_check));
-  for (const schema::FieldDef& def : config->fields) {
-    if (!def.searchable) continue;
-    CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes wrapped, keyring->NewIndexKey(def.name));
-    CUSTOS_RETURN_IF_ERROR(txn->PutMeta(std::string(kIndexKeyPrefix) + def.name, wrapped));
-  }
-  CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes wrapped_sig, keyring->WrapSigningKey(*signing_key));
-  CUSTOS_RETURN_IF_ERROR(txn->PutMeta(kMetaSigningKey, wrapped_sig));
-  CUSTOS_RETURN_IF_ERROR(txn->PutMeta(kMetaPublicKey, signing_key->PublicKeyBytes()));
-  // The first staff accounts (P4a): an administrator (manages staff and configuration, reads
-  // no customer data) and the DPO. Neither has a password yet; the administrator gets a
-  // one-time API token, shown once by `custos init` and stored only as its hash.
-  for (auto [id, name, post, roles] :
-       {std::tuple{"admin", "Administrator", "administrator", "admin"},
-        std::tuple{"dpo", "Data protection officer", "data_protection_officer", "dpo"}}) {
-    store::StaffRow staff;
-    staff.staff_id = id;
-    staff.display_name = name;
-    staff.post = post;
-    staff.roles = roles;
-    staff.created_at_ms = now;
-    CUSTOS_RETURN_IF_ERROR(txn->InsertStaff(staff));
-    store::StaffCredentialRow cred;
-    cred.staff_id = id;
-    cred.updated_at_ms = now;
-    CUSTOS_RETURN_IF_ERROR(txn->PutStaffCredential(cred));
-    report.staff.push_back(id);
-  }
-  access::NewToken admin_token = access::GenerateToken();
-  store::ApiTokenRow token_row;
-  token_row.token_id = NewId(now);
-  token_row.staff_id = "admin";
-  token_row.secret_sha256 = admin_token.secret_sha256;
-  token_row.label = "init";
-  token_row.created_at_ms = now;
-  token_row.expires_at_ms = now + kInitTokenTtlMs;
-  CUSTOS_RETURN_IF_ERROR(txn->InsertApiToken(token_row));
-  report.admin_token = std::move(admin_token.secret);
-  report.admin_token_expires_at_ms = token_row.expires_at_ms;
+  CUSTOS_RETURN_IF_ERROR(
+      PutInitialMeta(*txn, *config, suite, *keyring, *signing_key, salt, report.vault_id));
+  CUSTOS_ASSIGN_OR_RETURN(std::string token_id, CreateFirstStaff(*txn, now, report));
   CUSTOS_ASSIGN_OR_RETURN(auto log, OpenAudit(*config, dir, suite, signing_key.get(),
                                               signing_key->PublicKeyBytes(), clock));
-  audit::AuditEvent event;
-  event.actor = "system";
-  event.action = "vault.init";
-  event.target = "vault:" + report.vault_id;
-  event.purpose = "administration";
-  event.channel = "cli";
-  event.decision = "allow";
-  event.reason = fmt::format("suite {}, provider {}; staff admin, dpo; one-time token {} for admin",
-                             crypto::SuiteName(suite), config->keys.provider, token_row.token_id);
-  CUSTOS_RETURN_IF_ERROR(log->Append(*txn, event));
-  // Privacy notice version 1 (P3.1a): the shipped text (config/notice-v1.md), listing the
-  // catalogue's purposes that need consent, so customers can be created from the start.
-  consent::NoticeDraft notice;
-  notice.text = std::string(consent::ShippedNoticeText());
-  for (const schema::PurposeDef& purpose : config->purposes) {
-    if (!purpose.legal_obligation) notice.purposes.push_back(purpose.name);
-  }
-  CUSTOS_ASSIGN_OR_RETURN(store::NoticeRow published,
-                          consent::PublishNotice(*txn, *config, notice, "dpo", now));
-  event.action = "notice.manage";
-  event.target = fmt::format("notice:{}", published.version);
-  event.reason = fmt::format("published notice v{} sha256 {} listing {}", published.version,
-                             published.text_sha256, published.purposes);
-  CUSTOS_RETURN_IF_ERROR(log->Append(*txn, event));
+  CUSTOS_RETURN_IF_ERROR(RecordInit(*txn, *log, *config, suite, token_id, now, report));
   CUSTOS_RETURN_IF_ERROR(txn->Commit());
   CUSTOS_RETURN_IF_ERROR(log->SealHead(*store));
   return report;
 }
+
+namespace {
+
+// The suite custos.toml names must be the one the vault was created with.
+Status CheckStoredSuite(store::Transaction& txn, crypto::Suite suite, const fs::path& config_path) {
+  CUSTOS_ASSIGN_OR_RETURN(auto stored_suite, txn.GetMeta(kMetaSuite));
+  if (!stored_suite.has_value()) return DataLoss("vault metadata has no suite");
+  if (ToString(*stored_suite) != crypto::SuiteName(suite)) {
+    return FailedPrecondition(fmt::format(
+        "{}: keys.suite is '{}' but the vault was created with '{}'; the suite cannot change",
+        config_path.string(), crypto::SuiteName(suite), ToString(*stored_suite)));
+  }
+  return Status::Ok();
+}
+
+// The KEK provider and the keyring, at the active KEK version (after a rotation a later one:
+// docs/keys.md); DataLoss when the KEK does not open the vault's key check.
+Status OpenKeyring(VaultState& impl, store::Transaction& txn, const OpenOptions& options,
+                   crypto::Suite suite) {
+  CUSTOS_ASSIGN_OR_RETURN(auto salt, txn.GetMeta(kMetaSalt));
+  CUSTOS_ASSIGN_OR_RETURN(const uint32_t kek_version, ReadActiveKekVersion(txn));
+  CUSTOS_ASSIGN_OR_RETURN(
+      auto provider,
+      OpenProvider(*impl.config, options.dir, options.passphrase, salt.value_or(crypto::Bytes{}),
+                   /*create=*/false, kek_version, options.pkcs11_pin));
+  CUSTOS_ASSIGN_OR_RETURN(impl.keyring, crypto::Keyring::New(suite, std::move(provider)));
+  CUSTOS_ASSIGN_OR_RETURN(auto check, txn.GetMeta(kMetaKekCheck));
+  if (!check.has_value()) return DataLoss("vault metadata has no key check");
+  if (!impl.keyring->provider().Unwrap(*check, View(kKekCheckAad)).ok()) {
+    return DataLoss(
+        "the key-encryption key does not open this vault (wrong keyfile or passphrase)");
+  }
+  return Status::Ok();
+}
+
+// Loads the index key of every searchable field; a field made searchable after init gets its
+// key now (records stored before have no token for it until they are updated:
+// docs/configuration.md). Returns whether a key was added (written in txn).
+Result<bool> LoadIndexKeys(VaultState& impl, store::Transaction& txn) {
+  bool added = false;
+  for (const schema::FieldDef& def : impl.config->fields) {
+    if (!def.searchable) continue;
+    const std::string meta_key = std::string(kIndexKeyPrefix) + def.name;
+    CUSTOS_ASSIGN_OR_RETURN(auto wrapped, txn.GetMeta(meta_key));
+    if (wrapped.has_value()) {
+      CUSTOS_RETURN_IF_ERROR(impl.keyring->LoadIndexKey(def.name, *wrapped));
+    } else {
+      CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes fresh, impl.keyring->NewIndexKey(def.name));
+      CUSTOS_RETURN_IF_ERROR(txn.PutMeta(meta_key, fresh));
+      added = true;
+    }
+  }
+  return added;
+}
+
+// The checkpoint signing key and the audit log.
+Status OpenAuditLog(VaultState& impl, store::Transaction& txn, crypto::Suite suite) {
+  CUSTOS_ASSIGN_OR_RETURN(auto wrapped_sig, txn.GetMeta(kMetaSigningKey));
+  CUSTOS_ASSIGN_OR_RETURN(auto public_key, txn.GetMeta(kMetaPublicKey));
+  if (!wrapped_sig.has_value() || !public_key.has_value()) {
+    return DataLoss("vault metadata has no checkpoint signing key");
+  }
+  CUSTOS_ASSIGN_OR_RETURN(impl.signing_key, impl.keyring->UnwrapSigningKey(*wrapped_sig));
+  CUSTOS_ASSIGN_OR_RETURN(impl.audit, OpenAudit(*impl.config, impl.dir, suite,
+                                                impl.signing_key.get(), *public_key, impl.now_ms));
+  return Status::Ok();
+}
+
+// The keys and the audit log, read in one transaction; an index key added is committed with
+// its entry "config.index_key_added" (the vault's own operation, Basis::kSystem).
+Status OpenKeysAndAudit(VaultState& impl, const OpenOptions& options, crypto::Suite suite) {
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.store->Begin());
+  CUSTOS_RETURN_IF_ERROR(CheckStoredSuite(*txn, suite, options.dir / kConfigFile));
+  CUSTOS_RETURN_IF_ERROR(OpenKeyring(impl, *txn, options, suite));
+  CUSTOS_ASSIGN_OR_RETURN(bool added_index_key, LoadIndexKeys(impl, *txn));
+  CUSTOS_RETURN_IF_ERROR(OpenAuditLog(impl, *txn, suite));
+  if (!added_index_key) return Status::Ok();  // nothing written: the transaction is dropped
+  Context system;
+  system.actor = "system";
+  system.purpose = std::string(kAdministrationPurpose);
+  system.channel = Channel::kJob;
+  return CommitOutcome(impl, *txn, system,
+                       Operation{schema::Action::kConfigIndexKeyAdded, "vault", Basis::kSystem},
+                       Verdict::Allow("searchable field without an index key"));
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
   const fs::path config_path = options.dir / kConfigFile;
@@ -345,65 +459,7 @@ Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
   CUSTOS_ASSIGN_OR_RETURN(crypto::Suite suite, crypto::ParseSuite(impl->config->keys.suite));
   // An import killed before it merged its staged index entries is finished here.
   CUSTOS_RETURN_IF_ERROR(impl->store->MergeStagedIndex());
-
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl->store->Begin());
-  CUSTOS_ASSIGN_OR_RETURN(auto stored_suite, txn->GetMeta(kMetaSuite));
-  if (!stored_suite.has_value()) return DataLoss("vault metadata has no suite");
-  if (ToString(*stored_suite) != crypto::SuiteName(suite)) {
-    return FailedPrecondition(fmt::format(
-        "{}: keys.suite is '{}' but the vault was created with '{}'; the suite cannot change",
-        config_path.string(), crypto::SuiteName(suite), ToString(*stored_suite)));
-  }
-  CUSTOS_ASSIGN_OR_RETURN(auto salt, txn->GetMeta(kMetaSalt));
-  // After a rotation the active KEK version is a later one (docs/keys.md).
-  CUSTOS_ASSIGN_OR_RETURN(const uint32_t kek_version, ReadActiveKekVersion(*txn));
-  CUSTOS_ASSIGN_OR_RETURN(
-      auto provider,
-      OpenProvider(*impl->config, options.dir, options.passphrase, salt.value_or(crypto::Bytes{}),
-                   /*create=*/false, kek_version, options.pkcs11_pin));
-  CUSTOS_ASSIGN_OR_RETURN(impl->keyring, crypto::Keyring::New(suite, std::move(provider)));
-  CUSTOS_ASSIGN_OR_RETURN(auto check, txn->GetMeta(kMetaKekCheck));
-  if (!check.has_value()) return DataLoss("vault metadata has no key check");
-  if (!impl->keyring->provider().Unwrap(*check, View(kKekCheckAad)).ok()) {
-    return DataLoss(
-        "the key-encryption key does not open this vault (wrong keyfile or passphrase)");
-  }
-  bool added_index_key = false;
-  for (const schema::FieldDef& def : impl->config->fields) {
-    if (!def.searchable) continue;
-    const std::string meta_key = std::string(kIndexKeyPrefix) + def.name;
-    CUSTOS_ASSIGN_OR_RETURN(auto wrapped, txn->GetMeta(meta_key));
-    if (wrapped.has_value()) {
-      CUSTOS_RETURN_IF_ERROR(impl->keyring->LoadIndexKey(def.name, *wrapped));
-    } else {
-      // A field made searchable after init gets its key now; records stored before have no
-      // token for it until they are updated (docs/configuration.md).
-      CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes fresh, impl->keyring->NewIndexKey(def.name));
-      CUSTOS_RETURN_IF_ERROR(txn->PutMeta(meta_key, fresh));
-      added_index_key = true;
-    }
-  }
-  CUSTOS_ASSIGN_OR_RETURN(auto wrapped_sig, txn->GetMeta(kMetaSigningKey));
-  CUSTOS_ASSIGN_OR_RETURN(auto public_key, txn->GetMeta(kMetaPublicKey));
-  if (!wrapped_sig.has_value() || !public_key.has_value()) {
-    return DataLoss("vault metadata has no checkpoint signing key");
-  }
-  CUSTOS_ASSIGN_OR_RETURN(impl->signing_key, impl->keyring->UnwrapSigningKey(*wrapped_sig));
-  CUSTOS_ASSIGN_OR_RETURN(impl->audit,
-                          OpenAudit(*impl->config, options.dir, suite, impl->signing_key.get(),
-                                    *public_key, impl->now_ms));
-  if (added_index_key) {
-    audit::AuditEvent event;
-    event.actor = "system";
-    event.action = "config.index_key_added";
-    event.target = "vault";
-    event.purpose = "administration";
-    event.channel = "job";
-    event.decision = "allow";
-    event.reason = "searchable field without an index key";
-    CUSTOS_RETURN_IF_ERROR(impl->AuditAndCommit(*txn, event));
-  }
-  txn.reset();
+  CUSTOS_RETURN_IF_ERROR(OpenKeysAndAudit(*impl, options, suite));
   impl->reads =
       std::make_unique<GroupCommit>(*impl->store, *impl->audit, impl->access_cache, kMaxReadBatch);
   std::unique_ptr<Vault> vault(new Vault(std::move(impl)));
