@@ -55,8 +55,6 @@ struct CollectionConsentFlags {
 void AddCollectionConsentFlags(CLI::App* cmd, const std::shared_ptr<CollectionConsentFlags>& f);
 vault::CollectionConsent ToCollectionConsent(const CollectionConsentFlags& f,
                                              std::string evidence_ref);
-// "cli:" + 16 random hex digits: an opaque evidence id when the operator gives none.
-std::string GeneratedEvidenceRef();
 
 // "k=v" pairs from --set into a field map; InvalidArgument naming the bad pair's key.
 Result<vault::FieldValues> ParseAssignments(const std::vector<std::string>& pairs);
