@@ -466,8 +466,9 @@ Status FaultInjectingEnv::SyncDir(const fs::path& dir) {
 Result<std::string> FaultInjectingEnv::ReadFile(const fs::path& path) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (crashed_)
+    if (crashed_) {
       return Unavailable(fmt::format("{}: read failed: simulated crash", path.string()));
+    }
   }
   return base_.ReadFile(path);
 }
