@@ -30,6 +30,11 @@ struct Globals {
 // The command that runs after parsing; returns the process exit code.
 using Action = std::function<int()>;
 
+// Builds the command line, parses `argv` and runs the command; returns the exit code
+// (output.h). Global defaults come from $CUSTOS_VAULT and $CUSTOS_PURPOSE. main() is this; tests
+// run it in process to drive a command through a FaultInjectingEnv (Env::TEST_SetDefault).
+int RunCustos(int argc, char** argv);
+
 void AddInitCommand(CLI::App& app, Globals& g, Action& action);
 void AddCustomerCommands(CLI::App& app, Globals& g, Action& action);
 void AddRecordCommands(CLI::App& app, Globals& g, Action& action);
@@ -55,8 +60,6 @@ struct CollectionConsentFlags {
 void AddCollectionConsentFlags(CLI::App* cmd, const std::shared_ptr<CollectionConsentFlags>& f);
 vault::CollectionConsent ToCollectionConsent(const CollectionConsentFlags& f,
                                              std::string evidence_ref);
-// "cli:" + 16 random hex digits: an opaque evidence id when the operator gives none.
-std::string GeneratedEvidenceRef();
 
 // "k=v" pairs from --set into a field map; InvalidArgument naming the bad pair's key.
 Result<vault::FieldValues> ParseAssignments(const std::vector<std::string>& pairs);

@@ -1,11 +1,11 @@
 // custos audit verify|tail|export
 #include <fmt/format.h>
 
-#include <fstream>
 #include <iostream>
 
 #include "audit/audit_log.h"
 #include "cli/app.h"
+#include "core/output_stream.h"
 
 namespace custos::cli {
 
@@ -54,12 +54,12 @@ void AddAuditCommands(CLI::App& app, Globals& g, Action& action) {
   exp->callback([&g, &action, out_path] {
     action = [&g, out_path] {
       return WithVault(g, [&](vault::Vault& v) {
-        std::ofstream file;
-        if (!out_path->empty()) {
-          file.open(*out_path, std::ios::binary | std::ios::trunc);
-          if (!file) return g.out().Fail(Unavailable("cannot write " + *out_path));
-        }
-        Status st = v.audit().Export(g.MakeContext(), out_path->empty() ? std::cout : file);
+        // A file goes through the Env: mode 0600, published whole; a failure leaves none.
+        Status st = out_path->empty()
+                        ? v.audit().Export(g.MakeContext(), std::cout)
+                        : WriteStreamed(Env::Default(), *out_path, [&](std::ostream& os) {
+                            return v.audit().Export(g.MakeContext(), os);
+                          });
         return st.ok() ? static_cast<int>(kExitOk) : g.out().Fail(st);
       });
     };

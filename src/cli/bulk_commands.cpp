@@ -3,10 +3,10 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <iostream>
 
 #include "cli/app.h"
+#include "core/output_stream.h"
 #include "gen/generator.h"
 
 namespace custos::cli {
@@ -46,19 +46,15 @@ void AddGen(CLI::App& app, Globals& g, Action& action) {
   cmd->add_option("--transactions-out", *txn_out, "also write transactions (CSV) to this file");
   cmd->callback([&g, &action, opt, format, out, txn_out] {
     action = [&g, opt, format, out, txn_out] {
-      std::ofstream file;
-      if (!out->empty()) {
-        file.open(*out, std::ios::binary | std::ios::trunc);
-        if (!file) return g.out().Fail(Unavailable("cannot write " + *out));
+      const gen::GenFormat form = *format == "csv" ? gen::GenFormat::kCsv : gen::GenFormat::kJsonl;
+      Status st;
+      if (out->empty()) {
+        st = form == gen::GenFormat::kCsv ? gen::WriteCustomersCsv(*opt, std::cout)
+                                          : gen::WriteCustomersJsonl(*opt, std::cout);
+      } else {
+        st = gen::WriteCustomersFile(*opt, form, *out);
       }
-      std::ostream& os = out->empty() ? std::cout : file;
-      Status st =
-          *format == "csv" ? gen::WriteCustomersCsv(*opt, os) : gen::WriteCustomersJsonl(*opt, os);
-      if (st.ok() && !txn_out->empty()) {
-        std::ofstream tfile(*txn_out, std::ios::binary | std::ios::trunc);
-        st = tfile ? gen::WriteTransactionsCsv(*opt, tfile)
-                   : Unavailable("cannot write " + *txn_out);
-      }
+      if (st.ok() && !txn_out->empty()) st = gen::WriteTransactionsFile(*opt, *txn_out);
       if (!st.ok()) return g.out().Fail(st);
       if (!out->empty()) {
         g.out().Print({{"customers", opt->count}, {"out", *out}},
@@ -144,15 +140,19 @@ void AddExport(CLI::App& app, Globals& g, Action& action) {
   cmd->callback([&g, &action, format, out] {
     action = [&g, format, out] {
       return WithVault(g, [&](vault::Vault& v) {
-        std::ofstream file;
-        if (!out->empty()) {
-          file.open(*out, std::ios::binary | std::ios::trunc);
-          if (!file) return g.out().Fail(Unavailable("cannot write " + *out));
+        const vault::ExportFormat form =
+            *format == "csv" ? vault::ExportFormat::kCsv : vault::ExportFormat::kJsonl;
+        Result<int64_t> n = int64_t{0};
+        if (out->empty()) {
+          n = v.customers().Export(g.MakeContext(), form, std::cout);
+        } else {
+          // Through the Env: mode 0600, published whole; a failed export leaves no file.
+          Status st = WriteStreamed(Env::Default(), *out, [&](std::ostream& os) {
+            n = v.customers().Export(g.MakeContext(), form, os);
+            return n.status();
+          });
+          if (!st.ok()) n = st;
         }
-        auto n = v.customers().Export(
-            g.MakeContext(),
-            *format == "csv" ? vault::ExportFormat::kCsv : vault::ExportFormat::kJsonl,
-            out->empty() ? std::cout : file);
         if (!n.ok()) return g.out().Fail(n.status());
         if (!out->empty()) {
           g.out().Print({{"exported", *n}, {"out", *out}},

@@ -8,8 +8,8 @@
 #include <sstream>
 
 #include "cli/app.h"
+#include "consent/consent.h"
 #include "core/dates.h"
-#include "crypto/primitives.h"
 
 namespace custos::cli {
 namespace {
@@ -175,7 +175,8 @@ void AddChange(CLI::App* consent, Globals& g, Action& action, const std::string&
         request.purpose = f->purpose;
         request.notice_version = f->notice_version;
         request.channel = f->channel;
-        request.evidence_ref = f->evidence.empty() ? GeneratedEvidenceRef() : f->evidence;
+        request.evidence_ref =
+            f->evidence.empty() ? ::custos::consent::NewEvidenceRef("cli") : f->evidence;
         auto seq = v.consent().Record(g.MakeContext(), f->customer_id, request);
         if (!seq.ok()) return g.out().Fail(seq.status());
         g.out().Print({{"customer_id", f->customer_id}, {"seq", *seq}, {"action", verb}},
@@ -207,17 +208,6 @@ void AddConsentLedgerCommands(CLI::App& app, Globals& g, Action& action) {
 }
 
 }  // namespace
-
-// Letters only (a-p, four bits each): a hex id could hold 11 or more consecutive digits, which
-// CheckEvidenceRef refuses as possible personal data (about 1.6 % of hex ids did).
-std::string GeneratedEvidenceRef() {
-  std::string ref = "cli:";
-  for (uint8_t b : crypto::RandomBytes(8)) {
-    ref += static_cast<char>('a' + (b >> 4));
-    ref += static_cast<char>('a' + (b & 0x0f));
-  }
-  return ref;
-}
 
 void AddCollectionConsentFlags(CLI::App* cmd, const std::shared_ptr<CollectionConsentFlags>& f) {
   cmd->add_option("--consent-purposes", f->purposes,

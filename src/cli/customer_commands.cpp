@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "cli/app.h"
+#include "consent/consent.h"
 #include "core/dates.h"
 
 namespace custos::cli {
@@ -58,8 +59,8 @@ void AddCustomerCommands(CLI::App& app, Globals& g, Action& action) {
       return WithVault(g, [&](vault::Vault& v) {
         auto fields = ParseAssignments(*sets);
         if (!fields.ok()) return g.out().Fail(fields.status());
-        const vault::CollectionConsent given =
-            ToCollectionConsent(*consent, evidence->empty() ? GeneratedEvidenceRef() : *evidence);
+        const vault::CollectionConsent given = ToCollectionConsent(
+            *consent, evidence->empty() ? ::custos::consent::NewEvidenceRef("cli") : *evidence);
         auto id = v.customers().Create(g.MakeContext(), *fields, *source, given);
         if (!id.ok()) return g.out().Fail(id.status());
         g.out().Print({{"customer_id", *id}}, *id);

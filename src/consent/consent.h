@@ -120,6 +120,11 @@ struct ConsentChange {
 // InvalidArgument unless `ref` is an opaque id: 1-128 characters of A-Z a-z 0-9 . _ : / -,
 // with no run of 11 or more digits (which could be a phone, ID or card number).
 Status CheckEvidenceRef(std::string_view ref);
+// A fresh opaque evidence id for consent recorded without one: "<origin>:" and 16 random
+// letters a-p (four bits each; never digits, so it never holds the run of 11 or more digits
+// CheckEvidenceRef refuses, as about 1.6 % of hex ids did). `origin` is 1-32 letters a-z
+// naming where the consent was taken ("cli"); the result passes CheckEvidenceRef.
+std::string NewEvidenceRef(std::string_view origin);
 // InvalidArgument unless `channel` is 1-32 characters of a-z 0-9 _ -.
 Status CheckChannel(std::string_view channel);
 

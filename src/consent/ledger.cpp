@@ -6,6 +6,7 @@
 #include <set>
 
 #include "consent/consent.h"
+#include "crypto/primitives.h"
 
 namespace custos::consent {
 namespace {
@@ -108,6 +109,16 @@ Status CheckEvidenceRef(std::string_view ref) {
     if (digits >= kDigitRunLimit) return bad;
   }
   return Status::Ok();
+}
+
+std::string NewEvidenceRef(std::string_view origin) {
+  std::string ref(origin);
+  ref += ':';
+  for (uint8_t b : crypto::RandomBytes(8)) {
+    ref += static_cast<char>('a' + (b >> 4));
+    ref += static_cast<char>('a' + (b & 0x0f));
+  }
+  return ref;
 }
 
 Status CheckChannel(std::string_view channel) {

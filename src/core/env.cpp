@@ -207,14 +207,54 @@ Status WriteSyncClose(Env& env, const fs::path& tmp, OpenMode open_mode, std::st
 
 }  // namespace
 
+// ---- OutputFile ----
+
+OutputFile::OutputFile(Token, Env& env, fs::path path, fs::path tmp,
+                       std::unique_ptr<WritableFile> file)
+    : env_(env), path_(std::move(path)), tmp_(std::move(tmp)), file_(std::move(file)) {}
+
+OutputFile::~OutputFile() {
+  if (!committed_ && failed_.ok()) (void)Abandon(Unavailable("abandoned"));
+}
+
+Status OutputFile::Abandon(Status st) {
+  failed_ = st;
+  file_.reset();  // closes the descriptor; its error no longer matters
+  env_.RemoveFile(tmp_).IgnoreError();
+  return st;
+}
+
+Status OutputFile::Append(std::string_view chunk) {
+  if (!failed_.ok()) return failed_;
+  if (committed_) return Internal(fmt::format("{}: append after commit", path_.string()));
+  if (Status st = file_->Append(chunk); !st.ok()) return Abandon(std::move(st));
+  return Status::Ok();
+}
+
+Status OutputFile::Commit() {
+  if (!failed_.ok()) return failed_;
+  if (committed_) return Internal(fmt::format("{}: committed twice", path_.string()));
+  Status st = file_->Sync();
+  if (st.ok()) st = file_->Close();
+  if (st.ok()) st = env_.RenameFile(tmp_, path_);
+  if (!st.ok()) return Abandon(std::move(st));
+  file_.reset();
+  committed_ = true;
+  return SyncDirFor(env_, path_);
+}
+
+Result<std::unique_ptr<OutputFile>> Env::NewOutputFile(const fs::path& path, uint32_t mode) {
+  fs::path tmp = TempPathFor(path);
+  CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file,
+                          NewWritableFile(tmp, OpenMode::kExclusive, mode));
+  return std::make_unique<OutputFile>(OutputFile::Token(), *this, path, std::move(tmp),
+                                      std::move(file));
+}
+
 Status Env::WriteFileAtomic(const fs::path& path, std::string_view data, uint32_t mode) {
-  const fs::path tmp = TempPathFor(path);
-  CUSTOS_RETURN_IF_ERROR(WriteSyncClose(*this, tmp, OpenMode::kExclusive, data, mode));
-  if (Status st = RenameFile(tmp, path); !st.ok()) {
-    RemoveFile(tmp).IgnoreError();
-    return st;
-  }
-  return SyncDirFor(*this, path);
+  CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<OutputFile> out, NewOutputFile(path, mode));
+  CUSTOS_RETURN_IF_ERROR(out->Append(data));
+  return out->Commit();
 }
 
 Status Env::CreateFileAtomic(const fs::path& path, std::string_view data, uint32_t mode) {
@@ -426,8 +466,9 @@ Status FaultInjectingEnv::SyncDir(const fs::path& dir) {
 Result<std::string> FaultInjectingEnv::ReadFile(const fs::path& path) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (crashed_)
+    if (crashed_) {
       return Unavailable(fmt::format("{}: read failed: simulated crash", path.string()));
+    }
   }
   return base_.ReadFile(path);
 }

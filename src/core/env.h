@@ -5,7 +5,8 @@
 // An Env offers a few primitives (open a file for writing, append, sync, close, rename, link,
 // remove, truncate, make a directory, sync a directory, read, list) and, built on them and
 // shared by every Env, the durable sequences every writer needs (WriteFileAtomic,
-// CreateFileAtomic, WriteFileDurable, AppendDurable, CreateDirDurable). Every step's error is
+// CreateFileAtomic, WriteFileDurable, AppendDurable, CreateDirDurable, and NewOutputFile for
+// streamed outputs: exports, generated data, redacted copies). Every step's error is
 // checked; a failure is a Status whose message names the file path and the step, never the
 // file's contents.
 //
@@ -67,6 +68,62 @@ class WritableFile {
   [[nodiscard]] virtual Status Sync() = 0;
   // close(2), checked. Unavailable on failure. Further calls are bugs.
   [[nodiscard]] virtual Status Close() = 0;
+};
+
+class Env;
+
+// A streamed output published whole (Env::NewOutputFile): the bytes go to a temporary file of
+// this process beside the destination, and only Commit puts them under the destination's
+// name. Until then (and whenever anything fails) a previous file at the destination is
+// untouched, and nothing half-written is left behind: the temporary file is removed when an
+// Append or Commit fails and when the OutputFile is destroyed without a successful Commit.
+// Errors name the destination and the step, never the contents.
+//
+// Thread safety: used by one thread at a time.
+class OutputFile {
+ public:
+  // Removes the temporary file unless Commit succeeded (best effort: after a simulated crash,
+  // or if the file system refuses the unlink, the temporary file stays, as a crash leaves it).
+  ~OutputFile();
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+
+  // Writes `chunk` after what was appended before. Unavailable naming the step on failure;
+  // the output is then abandoned (temporary file removed) and every later call returns the
+  // same error.
+  [[nodiscard]] Status Append(std::string_view chunk);
+  // fsync and close the temporary file, rename it over the destination, fsync the directory.
+  // OK: the destination holds exactly the appended bytes and survives a crash. Unavailable
+  // naming the destination and the step otherwise; the destination then holds its previous
+  // contents (or is still absent) — except when only the final directory fsync failed: the
+  // new file is in place but not known durable. Call once: Append or Commit after a
+  // successful Commit is a bug (Internal).
+  [[nodiscard]] Status Commit();
+
+  // The destination.
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  friend class Env;
+  struct Token {
+    explicit Token() = default;
+  };
+
+ public:
+  // For Env::NewOutputFile only (Token is private to it).
+  OutputFile(Token, Env& env, std::filesystem::path path, std::filesystem::path tmp,
+             std::unique_ptr<WritableFile> file);
+
+ private:
+  // Records `st` as the output's failure and removes the temporary file; returns `st`.
+  Status Abandon(Status st);
+
+  Env& env_;
+  const std::filesystem::path path_;
+  const std::filesystem::path tmp_;
+  std::unique_ptr<WritableFile> file_;  // null once closed or abandoned
+  Status failed_;
+  bool committed_ = false;
 };
 
 enum class OpenMode : uint8_t {
@@ -146,6 +203,12 @@ class Env {
   // line, which readers of append-only files must tolerate. Unavailable naming `path`.
   [[nodiscard]] Status AppendDurable(const std::filesystem::path& path, std::string_view data,
                                      uint32_t mode);
+  // Starts a streamed output to `path` (OutputFile): creates the temporary file
+  // `<path>.tmp.<pid>.<n>` in the same directory with `mode` (0600 unless asked otherwise; the
+  // umask can only take bits away, so never wider than asked, unlike a std::ofstream's 0666).
+  // Unavailable naming the temporary file if it cannot be created (the directory must exist).
+  [[nodiscard]] Result<std::unique_ptr<OutputFile>> NewOutputFile(const std::filesystem::path& path,
+                                                                  uint32_t mode = 0600);
   // Creates `dir` and any missing parents with `mode`, fsyncing the parent of each directory
   // it created. OK if `dir` exists. Unavailable naming the directory.
   [[nodiscard]] Status CreateDirDurable(const std::filesystem::path& dir, uint32_t mode);

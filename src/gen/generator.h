@@ -17,9 +17,11 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <ostream>
 #include <string>
 
+#include "core/env.h"
 #include "core/status.h"
 
 namespace custos::gen {
@@ -78,5 +80,20 @@ Status WriteCustomersJsonl(const GenOptions& options, std::ostream& os);
 // index (its row in the customers file). Written whatever with_transactions says: the caller
 // chose to ask for it. Failures as for WriteCustomersCsv.
 Status WriteTransactionsCsv(const GenOptions& options, std::ostream& os);
+
+// --- files (`custos gen -o`, `--transactions-out`) ---
+enum class GenFormat : uint8_t { kCsv, kJsonl };
+
+// Writes what WriteCustomersCsv / WriteCustomersJsonl write into the file `path`, through
+// `env` as a streamed output (Env::NewOutputFile, core/output_stream.h): mode 0600, and
+// published whole by a rename only once every byte is durable. Failure: InvalidArgument if
+// count < 0; Unavailable naming `path` and the step that failed; either way `path` is as it
+// was (a previous file intact) and no temporary file is left.
+Status WriteCustomersFile(const GenOptions& options, GenFormat format,
+                          const std::filesystem::path& path, Env& env = Env::Default());
+
+// WriteTransactionsCsv into the file `path`, as WriteCustomersFile.
+Status WriteTransactionsFile(const GenOptions& options, const std::filesystem::path& path,
+                             Env& env = Env::Default());
 
 }  // namespace custos::gen

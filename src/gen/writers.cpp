@@ -2,6 +2,7 @@
 // any count. Exceptions (a stream with exceptions() set, bad_alloc) stop at this boundary.
 #include <exception>
 
+#include "core/output_stream.h"
 #include "gen/generator.h"
 #include "gen/text_out.h"
 
@@ -128,6 +129,20 @@ Status WriteTransactionsCsv(const GenOptions& options, std::ostream& os) {
       out.push_back('\n');
     }
   });
+}
+
+Status WriteCustomersFile(const GenOptions& options, GenFormat format,
+                          const std::filesystem::path& path, Env& env) {
+  return WriteStreamed(env, path, [&](std::ostream& os) {
+    return format == GenFormat::kCsv ? WriteCustomersCsv(options, os)
+                                     : WriteCustomersJsonl(options, os);
+  });
+}
+
+Status WriteTransactionsFile(const GenOptions& options, const std::filesystem::path& path,
+                             Env& env) {
+  return WriteStreamed(env, path,
+                       [&](std::ostream& os) { return WriteTransactionsCsv(options, os); });
 }
 
 }  // namespace custos::gen

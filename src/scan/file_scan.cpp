@@ -8,11 +8,12 @@
 #include <condition_variable>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iterator>
 #include <mutex>
 #include <thread>
 
+#include "core/env.h"
+#include "core/output_stream.h"
 #include "core/utf8.h"
 #include "scan/checks.h"
 #include "scan/gb18030.h"
@@ -210,62 +211,58 @@ void BuildColumns(const ColumnTracker& t,
 
 // ---- Redaction ----
 
-Status WriteRedacted(const std::string& in_path, const std::string* spooled,
+// Writes the input with every finding replaced by its mask to `out_path`, through `env` as a
+// streamed output (mode 0600, published whole by a rename; nothing left on failure).
+Status WriteRedacted(Env& env, const std::string& in_path, const std::string* spooled,
                      const std::vector<Finding>& findings, bool gb18030,
                      const std::string& out_path) {
-  std::error_code ec;
   const fs::path out(out_path);
-  if (out.has_parent_path()) fs::create_directories(out.parent_path(), ec);
-  const std::string tmp = out_path + ".custos-tmp";
-  std::ofstream os(tmp, std::ios::binary | std::ios::trunc);
-  if (!os) return Unavailable("cannot write " + out_path);
-  Input in(in_path);
-  if (spooled == nullptr) CUSTOS_RETURN_IF_ERROR(in.Open());
-  std::string buf;
-  uint64_t pos = 0;   // input offset of buf[0]
-  uint64_t skip = 0;  // input bytes still to drop (inside a finding)
-  size_t next = 0;    // next finding to replace
-  size_t spool_pos = 0;
-  while (true) {
-    if (spooled != nullptr) {
-      buf = spooled->substr(spool_pos, kChunk);
-      spool_pos += buf.size();
-    } else {
-      CUSTOS_RETURN_IF_ERROR(in.Read(buf, kChunk));
-    }
-    if (buf.empty()) break;
-    size_t i = 0;
-    while (i < buf.size()) {
-      if (skip > 0) {
-        const size_t n = static_cast<size_t>(std::min<uint64_t>(skip, buf.size() - i));
-        i += n;
-        skip -= n;
-        continue;
+  if (out.has_parent_path()) CUSTOS_RETURN_IF_ERROR(env.CreateDirDurable(out.parent_path(), 0700));
+  return WriteStreamed(env, out, [&](std::ostream& os) -> Status {
+    Input in(in_path);
+    if (spooled == nullptr) CUSTOS_RETURN_IF_ERROR(in.Open());
+    std::string buf;
+    uint64_t pos = 0;   // input offset of buf[0]
+    uint64_t skip = 0;  // input bytes still to drop (inside a finding)
+    size_t next = 0;    // next finding to replace
+    size_t spool_pos = 0;
+    while (os) {
+      if (spooled != nullptr) {
+        buf = spooled->substr(spool_pos, kChunk);
+        spool_pos += buf.size();
+      } else {
+        CUSTOS_RETURN_IF_ERROR(in.Read(buf, kChunk));
       }
-      const uint64_t at = pos + i;
-      if (next < findings.size() && findings[next].offset == at) {
-        const Finding& f = findings[next++];
-        std::string masked = f.masked;
-        if (gb18030) {
-          auto enc = EncodeGb18030(masked);
-          masked = enc.ok() ? *enc : std::string("****");
+      if (buf.empty()) break;
+      size_t i = 0;
+      while (i < buf.size()) {
+        if (skip > 0) {
+          const size_t n = static_cast<size_t>(std::min<uint64_t>(skip, buf.size() - i));
+          i += n;
+          skip -= n;
+          continue;
         }
-        os << masked;
-        skip = f.length;
-        continue;
+        const uint64_t at = pos + i;
+        if (next < findings.size() && findings[next].offset == at) {
+          const Finding& f = findings[next++];
+          std::string masked = f.masked;
+          if (gb18030) {
+            auto enc = EncodeGb18030(masked);
+            masked = enc.ok() ? *enc : std::string("****");
+          }
+          os << masked;
+          skip = f.length;
+          continue;
+        }
+        const uint64_t stop = next < findings.size() ? findings[next].offset : UINT64_MAX;
+        const size_t n = static_cast<size_t>(std::min<uint64_t>(stop - at, buf.size() - i));
+        os.write(buf.data() + i, static_cast<std::streamsize>(n));
+        i += n;
       }
-      const uint64_t stop = next < findings.size() ? findings[next].offset : UINT64_MAX;
-      const size_t n = static_cast<size_t>(std::min<uint64_t>(stop - at, buf.size() - i));
-      os.write(buf.data() + i, static_cast<std::streamsize>(n));
-      i += n;
+      pos += buf.size();
     }
-    pos += buf.size();
-  }
-  os.close();
-  if (!os) return Unavailable("cannot write " + out_path);
-  fs::rename(tmp, out_path, ec);
-  if (ec) return Unavailable("cannot write " + out_path);
-  return Status::Ok();
+    return os ? Status::Ok() : Unavailable("cannot write " + out_path);
+  });
 }
 
 bool TypeWanted(const ScanOptions& o, PiiType t) {
@@ -483,7 +480,8 @@ FileReport ScanFile(ScanStream& stream, const std::string& path, const ScanOptio
   }
   if (tracker) BuildColumns(*tracker, rows_with, catalogue, r.columns);
   if (redact) {
-    r.status = WriteRedacted(path, spool_stdin ? &spool : nullptr, findings, gb, redact_to);
+    Env& env = options.env != nullptr ? *options.env : Env::Default();
+    r.status = WriteRedacted(env, path, spool_stdin ? &spool : nullptr, findings, gb, redact_to);
     if (r.status.ok()) r.redacted_to = redact_to;
   }
   if (options.keep_findings) r.findings = std::move(findings);

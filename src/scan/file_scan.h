@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/env.h"
 #include "core/level.h"
 #include "core/status.h"
 #include "scan/finding.h"
@@ -42,7 +43,12 @@ struct ScanOptions {
   bool keep_findings = true;      // false: counts only (for very large scans)
   // Redaction: write a copy of each input with every finding masked. For a single input this
   // is the output file; for several (or a directory) it is a directory that mirrors them.
+  // Each copy is a streamed output of the Env (core/env.h): mode 0600, published whole by a
+  // rename; missing directories are made mode 0700. On failure (FileReport::status, naming
+  // the file and the step) a previous copy is intact and no temporary file is left.
   std::string redact_out;
+  // The Env the redacted copies are written through; null: Env::Default(). For tests.
+  Env* env = nullptr;
 };
 
 // One column of tabular input and what it most likely holds.

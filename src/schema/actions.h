@@ -56,6 +56,7 @@ enum class Action : uint8_t {
   kDsrManage,
   kDsrRead,
   kServiceMetrics,
+  kStoreMigrate,
   // --- audited under the grant of another action ---
   kCustomerVerifyPassword,
   kImportStart,
@@ -98,6 +99,7 @@ enum class Action : uint8_t {
   kKeyRotate,
   kKeyStatus,
   kKeyRetire,
+  kStoreMigrateFailed,
   // --- authentication and the vault's own steps: no grant ---
   kAuthToken,
   kAuthLogin,

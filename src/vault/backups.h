@@ -80,6 +80,28 @@ struct RestoreReport {
   int64_t ledger_entries = 0;
 };
 
+// --- moving the store up (issue 4; `custos migrate`, docs/postgres.md) ---
+struct PostgresTarget {
+  std::string url;                // postgresql://user@host:port/db, never with a password
+  std::string schema = "custos";  // the PostgreSQL schema for the tables: new or empty
+};
+
+struct MoveReport {
+  std::string schema;
+  int64_t customers = 0;
+  int64_t wrapped_keys = 0;
+  int64_t index_entries = 0;
+  int64_t transactions = 0;
+  int64_t notes = 0;
+  int64_t audit_entries = 0;
+  int64_t checkpoints = 0;
+  int64_t staff = 0;
+  int64_t imports = 0;
+  std::filesystem::path config;           // custos.toml, now on backend "postgres"
+  std::filesystem::path previous_config;  // the SQLite one, kept beside it
+  std::filesystem::path sqlite_file;      // left in place for the operator to remove
+};
+
 struct ForgetResult {
   int64_t backups_rewritten = 0;
   int64_t keys_dropped = 0;
@@ -110,6 +132,31 @@ class BackupService {
   // destruction (a system step after an approved run, not an adapter). Audited
   // "backup.forget" with the counts. NotFound: no ledger; DataLoss: a backup failed its checks.
   Result<ForgetResult> ForgetDestroyed(const std::filesystem::path& ledger_file = {});
+
+  // --- moving the store up (issue 4; src/vault/migrate.cpp, docs/postgres.md) ---
+  // Moves this SQLite vault to PostgreSQL: copies every row as it is stored (ciphertext,
+  // wrapped keys, the audit log and its checkpoints; nothing is decrypted) into `target` in one
+  // PostgreSQL transaction, then switches custos.toml to `backend = "postgres"` through the
+  // Env (the previous config kept as custos.toml.sqlite; schema/config_edit.h). The vault
+  // directory stays the vault (KEK, audit head file); the SQLite file is left in place. The
+  // caller closes this vault afterwards and opens it again to use PostgreSQL; no writer of the
+  // SQLite file may run meanwhile (the copy holds its write lock).
+  //
+  // Authorised by "store.migrate" (the administrator's alone by default) on the
+  // administration basis and audited "store.migrate" BEFORE the copy, sealed by a checkpoint,
+  // so the moved log carries its own move and verifies against the head file; nothing is
+  // written to the SQLite log after a successful copy (that log would then be longer than the
+  // moved one). A failure after admission is audited "store.migrate_failed" (code and message)
+  // in the SQLite log, which stays the vault's.
+  //
+  // PermissionDenied / Unauthenticated as other administration. FailedPrecondition: the vault
+  // is not on SQLite. InvalidArgument: the URL holds a password or is not a connection string,
+  // a value holds quotes, backslashes or control characters, or the new config would not
+  // parse — never echoing the values. Conflict: the target schema already holds a vault
+  // (nothing written). Unavailable: PostgreSQL unreachable, the copy failed (rolled back), or
+  // the config could not be replaced (naming the file and step; the config is then the old
+  // one, and the target schema holds the copy: drop it before trying again).
+  Result<MoveReport> MoveToPostgres(const Context& ctx, const PostgresTarget& target);
 
  private:
   VaultState* state_;

@@ -3,12 +3,15 @@
 #include "scan/file_scan.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "core/env.h"
 #include "scan/gb18030.h"
 #include "scan/scan_text.h"
 #include "test_values.h"
@@ -276,6 +279,66 @@ TEST(HostileInput, RandomBytesInEveryLayoutAndEncoding) {
   }
   std::error_code ec;
   fs::remove_all(dir, ec);
+}
+
+// The redacted copy is written through the Env (issue 11, point 3): mode 0600 whatever the
+// umask allows, and with ENOSPC or EIO at any file-system call the report's status names the
+// copy, no temporary file is left and a previous copy at the destination is intact.
+TEST_F(FileScan, TheRedactedCopyIsModeSixHundredUnderUmask022) {
+  const std::string in = Write("in/notes.txt", "客户电话 13812345678，身份证 " + kId + "\n");
+  const std::string out = (dir_ / "out" / "notes.txt").string();
+  const mode_t old = ::umask(022);
+  const FileReport r = Scan(in, out);
+  ::umask(old);
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.redacted_to, out);
+  EXPECT_EQ(fs::status(out).permissions(), fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(Read(out).find("13812345678"), std::string::npos);
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_ / "out"), fs::directory_iterator()), 1);
+}
+
+TEST_F(FileScan, AFaultAtAnyCallWhileRedactingNamesTheCopyAndKeepsThePreviousOne) {
+  // Large enough for several writes of the 64 KiB output buffer.
+  std::string text;
+  for (int i = 0; i < 6000; ++i) text += "第" + std::to_string(i) + "行 联系电话 13812345678\n";
+  const std::string in = Write("in/big.txt", text);
+  const fs::path out_dir = dir_ / "redacted";
+  fs::create_directories(out_dir);
+  const std::string out = (out_dir / "big.txt").string();
+  std::string expected;
+  {
+    const FileReport clean = Scan(in, out);
+    ASSERT_TRUE(clean.status.ok()) << clean.status.ToString();
+    expected = Read(out);
+    ASSERT_GT(expected.size(), size_t{3} << 16);
+  }
+  FaultInjectingEnv env(Env::Default());
+  options_.env = &env;
+  for (int err : {ENOSPC, EIO}) {
+    for (int64_t n = 1;; ++n) {
+      std::ofstream(out, std::ios::binary | std::ios::trunc) << "previous";
+      env.FailCall(n, err, out_dir.string());
+      const FileReport r = Scan(in, out);
+      if (!env.fired()) {
+        ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+        EXPECT_EQ(Read(out), expected);
+        EXPECT_GE(n, 9);  // open, 4+ writes, fsync, close, rename, directory fsync
+        break;
+      }
+      SCOPED_TRACE("call " + std::to_string(n) + " errno " + std::to_string(err));
+      ASSERT_FALSE(r.status.ok());
+      EXPECT_EQ(r.status.code(), Code::kUnavailable);
+      EXPECT_NE(r.status.message().find(out), std::string::npos) << r.status.message();
+      EXPECT_EQ(r.status.message().find("13812345678"), std::string::npos);
+      EXPECT_TRUE(r.redacted_to.empty());
+      if (r.status.message().find("directory") == std::string::npos) {
+        EXPECT_EQ(Read(out), "previous");
+      } else {
+        EXPECT_EQ(Read(out), expected);
+      }
+      EXPECT_EQ(std::distance(fs::directory_iterator(out_dir), fs::directory_iterator()), 1);
+    }
+  }
 }
 
 }  // namespace

@@ -49,6 +49,8 @@ TEST(ActionCatalogue, ARoleGrantMayNameOnlyGrantableActions) {
   EXPECT_TRUE(ParseGrantableAction("customer.read").has_value());
   EXPECT_TRUE(ParseGrantableAction("dsr.manage").has_value());
   EXPECT_TRUE(ParseGrantableAction("service.metrics").has_value());
+  EXPECT_TRUE(ParseGrantableAction("store.migrate").has_value());
+  EXPECT_FALSE(ParseGrantableAction("store.migrate_failed").has_value());
   EXPECT_FALSE(ParseGrantableAction("hold.place").has_value());  // audited, not granted
   EXPECT_FALSE(ParseGrantableAction("auth.login").has_value());
   EXPECT_FALSE(ParseGrantableAction("customer.lists").has_value());
@@ -65,7 +67,7 @@ TEST(ActionCatalogue, ARoleGrantMayNameOnlyGrantableActions) {
       EXPECT_TRUE(info.data) << info.name;
     }
   }
-  EXPECT_EQ(grantable, 38u);  // 37 + service.metrics (issue 12, 9d)
+  EXPECT_EQ(grantable, 39u);  // 37 + service.metrics (issue 12, 9d) + store.migrate (issue 11)
   EXPECT_EQ(data, 11u);
   EXPECT_EQ(writes, 5u);
 }

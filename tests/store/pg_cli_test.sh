@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The PostgreSQL backend through the command line (issue 4), on the server in
 # CUSTOS_TEST_PG_URL (scripts/pg_cluster.sh):
-#  1. `custos migrate` refuses a URL with a password, without repeating it;
+#  1. `custos migrate` needs the administrator (store.migrate: a sales clerk is refused, exit
+#     4), and refuses a URL with a password, without repeating it;
 #  2. it moves a SQLite vault with customers to PostgreSQL: the same search finds the same
 #     customer, `audit verify` passes on the moved chain;
 #  3. it refuses a target schema that already holds a vault;
@@ -41,15 +42,21 @@ $CUSTOS --vault "$W/v" import --notice-version 1 --sensitive-consent --consent-p
 phone=$(sed -n 2p "$W/c.csv" | cut -d, -f5)
 before=$($CUSTOS --vault "$W/v" --json customer find phone "$phone")
 
-# 1. a password in the URL
-if $CUSTOS --vault "$W/v" migrate --to "postgresql://custos:hunter2@127.0.0.1:1/x" 2>"$W/err" >&2; then
+# 1. only the administrator moves the vault; a password in the URL
+set +e
+$CUSTOS --vault "$W/v" migrate --to "$CUSTOS_TEST_PG_URL" --schema "$SCHEMA" >/dev/null 2>&1
+code=$?
+set -e
+[[ $code == 4 ]] || fail "a sales clerk's migrate ended with $code, not 4 (denied)"
+grep -q 'backend = "sqlite"' "$W/v/custos.toml" || fail "a refused migrate changed the config"
+if CUSTOS_TOKEN=$admin $CUSTOS --vault "$W/v" migrate --to "postgresql://custos:hunter2@127.0.0.1:1/x" 2>"$W/err" >&2; then
   fail "a URL with a password was accepted"
 fi
 grep -q hunter2 "$W/err" && fail "the refusal repeats the password"
 grep -q PGPASSWORD "$W/err" || fail "the refusal does not say where the password belongs"
 
 # 2. the move
-$CUSTOS --vault "$W/v" migrate --to "$CUSTOS_TEST_PG_URL" --schema "$SCHEMA" >/dev/null
+CUSTOS_TOKEN=$admin $CUSTOS --vault "$W/v" migrate --to "$CUSTOS_TEST_PG_URL" --schema "$SCHEMA" >/dev/null
 grep -q 'backend = "postgres"' "$W/v/custos.toml" || fail "config not switched"
 [[ -f "$W/v/custos.toml.sqlite" ]] || fail "previous config not kept"
 CUSTOS_TOKEN=$dpo CUSTOS_PURPOSE=legal_obligation $CUSTOS --vault "$W/v" audit verify >/dev/null || fail "audit verify after the move"
@@ -58,10 +65,13 @@ after=$($CUSTOS --vault "$W/v" --json customer find phone "$phone")
 mv "$W/v/custos.db" "$W/custos.db.moved"  # from now on only PostgreSQL can answer
 
 # 3. a target that already holds a vault
-$CUSTOS init "$W/v2" >/dev/null
-if $CUSTOS --vault "$W/v2" migrate --to "$CUSTOS_TEST_PG_URL" --schema "$SCHEMA" >/dev/null 2>&1; then
-  fail "migrate into a schema holding a vault was accepted"
-fi
+admin2=$($CUSTOS --json init "$W/v2" | custos_init_json_token)
+set +e
+CUSTOS_TOKEN=$admin2 $CUSTOS --vault "$W/v2" migrate --to "$CUSTOS_TEST_PG_URL" --schema "$SCHEMA" >/dev/null 2>&1
+code=$?
+set -e
+[[ $code == 6 ]] || fail "migrate into a schema holding a vault ended with $code, not 6 (conflict)"
+grep -q 'backend = "sqlite"' "$W/v2/custos.toml" || fail "a refused migrate changed the config"
 
 # 4. two writers at once
 $CUSTOS gen --count 400 --seed 8 --out "$W/a.csv" >/dev/null

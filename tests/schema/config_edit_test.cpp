@@ -1,7 +1,8 @@
-// `custos migrate` switches custos.toml to PostgreSQL through the Env (issue 11 point 3): with
+// `custos migrate` (BackupService::MoveToPostgres) switches custos.toml to PostgreSQL: the text
+// edit, and the replace through the Env (issue 11 point 3): with
 // ENOSPC or EIO at each file-system call in turn, or a crash at each point, the config is whole
 // and either the old or the new one; a failure names the file.
-#include "cli/config_edit.h"
+#include "schema/config_edit.h"
 
 #include <unistd.h>
 
@@ -12,7 +13,9 @@
 
 #include <gtest/gtest.h>
 
-namespace custos::cli {
+#include "schema/config.h"
+
+namespace custos::schema {
 namespace {
 
 namespace fs = std::filesystem;
@@ -45,6 +48,32 @@ class ConfigEditTest : public ::testing::Test {
   }
   fs::path dir_;
 };
+
+TEST(ConfigEditText, TheStoreSectionPointsAtPostgresAndEverythingElseIsKept) {
+  const std::string text(DefaultConfigToml());
+  auto edited = WithPostgresStore(text, "postgresql://custos@db:5432/custos", "vault1");
+  ASSERT_TRUE(edited.ok()) << edited.status().ToString();
+  auto parsed = ParseConfig(*edited, "custos.toml");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->store.backend, "postgres");
+  EXPECT_EQ(parsed->store.url, "postgresql://custos@db:5432/custos");
+  EXPECT_EQ(parsed->store.schema, "vault1");
+  EXPECT_EQ(edited->find("backend = \"sqlite\""), std::string::npos);
+  // A config without a [store] section gets one.
+  auto appended = WithPostgresStore("schema_version = 1\n", "postgresql://h/db", "custos");
+  ASSERT_TRUE(appended.ok());
+  EXPECT_NE(appended->find("[store]\nbackend = \"postgres\""), std::string::npos);
+}
+
+TEST(ConfigEditText, AValueThatWouldBreakTheTomlStringIsRefusedWithoutEchoingIt) {
+  for (const char* url : {"postgresql://h/db\"x", "postgresql://h/db\\", "postgresql://h/\ndb"}) {
+    auto edited = WithPostgresStore("[store]\nbackend = \"sqlite\"\n", url, "custos");
+    ASSERT_FALSE(edited.ok()) << url;
+    EXPECT_EQ(edited.status().code(), Code::kInvalidArgument);
+    EXPECT_EQ(edited.status().message().find("postgresql://"), std::string::npos);
+  }
+  EXPECT_FALSE(WithPostgresStore("", "postgresql://h/db", "a\"b").ok());
+}
 
 TEST_F(ConfigEditTest, TheConfigIsReplacedAndThePreviousOneKept) {
   Reset();
@@ -104,4 +133,4 @@ TEST_F(ConfigEditTest, ACrashAtAnyPointLeavesAWholeConfig) {
 }
 
 }  // namespace
-}  // namespace custos::cli
+}  // namespace custos::schema
