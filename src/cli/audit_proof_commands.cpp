@@ -31,8 +31,9 @@ Result<std::string> ReadWholeFile(std::string_view flag, const std::string& path
 Result<audit::SignedTreeHead> ReadHead(std::string_view flag, const std::string& path) {
   CUSTOS_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(flag, path));
   Result<audit::SignedTreeHead> head = audit::ParseTreeHeadJson(text);
-  if (!head.ok())
+  if (!head.ok()) {
     return InvalidArgument(fmt::format("{} {}: {}", flag, path, head.status().message()));
+  }
   return head;
 }
 
