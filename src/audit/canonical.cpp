@@ -8,6 +8,7 @@ namespace {
 
 constexpr std::string_view kEntryDomain = "custos/audit/v1";
 constexpr std::string_view kCheckpointDomain = "custos/checkpoint/v1";
+constexpr std::string_view kTreeHeadDomain = "custos/tree-head/v1";
 
 void PutU32(crypto::Bytes& out, uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(v >> shift));
@@ -67,6 +68,17 @@ crypto::Bytes CheckpointMessage(int64_t seq, crypto::ByteView hash) {
   PutDomain(out, kCheckpointDomain);
   PutI64(out, seq);
   PutField(out, hash);
+  return out;
+}
+
+crypto::Bytes TreeHeadMessage(crypto::Suite suite, int64_t tree_size, int64_t ts_ms,
+                              crypto::ByteView root_hash) {
+  crypto::Bytes out;
+  PutDomain(out, kTreeHeadDomain);
+  out.push_back(static_cast<uint8_t>(suite));
+  PutI64(out, tree_size);
+  PutI64(out, ts_ms);
+  PutField(out, root_hash);
   return out;
 }
 

@@ -1,4 +1,5 @@
-// custos audit verify|tail|export
+// custos audit verify|tail|export (and head|prove|consistency|check-proof:
+// audit_proof_commands.cpp)
 #include <fmt/format.h>
 
 #include <iostream>
@@ -64,6 +65,8 @@ void AddAuditCommands(CLI::App& app, Globals& g, Action& action) {
       });
     };
   });
+
+  AddAuditProofCommands(*audit, g, action);
 }
 
 }  // namespace custos::cli

@@ -1,5 +1,13 @@
 // AuditService: reading and verifying the audit log (P3.2c, P5, P6). Every call is admitted
 // (audit.read / audit.verify) and is itself audited. Thread safety: safe for concurrent use.
+//
+// Merkle proofs (issue 13; audit/proofs.h, docs/audit.md): a signed tree head, inclusion and
+// consistency proofs, under the audit.read grant (audited as audit.head, audit.prove,
+// audit.consistency). Each is admitted through a read of the admission core whose entry
+// records the sizes asked for; the work (a pass over the entries, O(n) hashing and
+// O(log n) memory, outside any storage transaction) starts only once that entry is durable.
+// "The current size" is the number of entries committed when the request was admitted: the
+// request's own entry comes after it.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +26,10 @@
 
 namespace custos::audit {
 struct VerifyReport;
-}
+struct SignedTreeHead;
+struct InclusionProof;
+struct ConsistencyProof;
+}  // namespace custos::audit
 
 namespace custos::vault {
 
@@ -33,6 +44,22 @@ class AuditService {
   Result<audit::VerifyReport> Verify(const Context& ctx);
   Status Export(const Context& ctx, std::ostream& out_jsonl);
   Status Tail(const Context& ctx, size_t n, std::ostream& out_jsonl);
+
+  // --- Merkle proofs (issue 13; audit_proofs.cpp) ---
+  // The signed tree head of the log at its current size, timestamped with the request's time.
+  // Refusals (recorded as deny entries): those of admission. DataLoss if an entry is missing;
+  // Unavailable if the store cannot be read or the entry cannot be written.
+  Result<audit::SignedTreeHead> TreeHead(const Context& ctx);
+  // The inclusion proof of entry `seq` in the tree of the first `tree_size` entries (the
+  // current size when nullopt). InvalidArgument (recorded as a deny entry) unless
+  // 1 <= seq <= tree_size <= the current size; otherwise as TreeHead.
+  Result<audit::InclusionProof> ProveInclusion(const Context& ctx, int64_t seq,
+                                               std::optional<int64_t> tree_size);
+  // The consistency proof between the trees of the first `first_size` and `second_size`
+  // entries. InvalidArgument (recorded as a deny entry) unless
+  // 0 <= first_size <= second_size <= the current size; otherwise as TreeHead.
+  Result<audit::ConsistencyProof> ProveConsistency(const Context& ctx, int64_t first_size,
+                                                   int64_t second_size);
 
  private:
   VaultState* state_;

@@ -33,6 +33,9 @@ TEST(ActionCatalogue, NamesAreWhatAuditEntriesAndTheConfigurationAlreadyUse) {
 TEST(ActionCatalogue, AnAuditedActionNeedsTheGrantOfAGrantableOne) {
   EXPECT_EQ(Info(Action::kHoldPlace).grant, Action::kHoldManage);
   EXPECT_EQ(Info(Action::kAuditTail).grant, Action::kAuditRead);
+  EXPECT_EQ(Info(Action::kAuditProve).grant, Action::kAuditRead);  // Merkle proofs (issue 13)
+  EXPECT_EQ(Info(Action::kAuditConsistency).grant, Action::kAuditRead);
+  EXPECT_EQ(ActionName(Action::kAuditHead), "audit.head");
   EXPECT_EQ(Info(Action::kKeyStatus).grant, Action::kKeyRead);
   EXPECT_EQ(Info(Action::kCustomerVerifyPassword).grant, Action::kCustomerRead);
   for (const ActionInfo& info : AllActions()) {

@@ -1,0 +1,212 @@
+// Merkle proofs of a real vault's audit log (issue 13 point 4; src/vault/audit_proofs.cpp), on
+// SQLite and (CUSTOS_TEST_BACKEND=postgres) PostgreSQL: the DPO signs a tree head and proves
+// that a support agent's read is in it; an auditor checks that from JSON alone with the key
+// stored in the vault; an entry edited in the database afterwards no longer checks against
+// the head, and a later head is not consistent with it.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+#include "audit/proofs.h"
+#include "audit/tree_head.h"
+#include "schema/config.h"
+#include "store/postgres_store.h"
+#include "store/sql.h"
+#include "store/sqlite_store.h"
+#include "vault_fixture.h"
+
+namespace custos::vault::testing {
+namespace {
+
+// The vault's own database, opened beside the vault as an intruder (or an auditor reading the
+// published key) would.
+std::unique_ptr<store::Store> OpenRawStore(const std::filesystem::path& dir) {
+  auto config = schema::LoadConfig(dir / "custos.toml");
+  EXPECT_TRUE(config.ok()) << config.status().ToString();
+  Result<std::unique_ptr<store::Store>> st = [&]() -> Result<std::unique_ptr<store::Store>> {
+    if (config->store.backend == "postgres") {
+      store::PostgresOptions opt;
+      opt.conninfo = config->store.url;
+      opt.schema = config->store.schema;
+      opt.create_if_missing = false;
+      return store::OpenPostgresStore(opt);
+    }
+    store::SqliteOptions opt;
+    opt.create_if_missing = false;
+    return store::OpenSqliteStore(dir / config->store.path, opt);
+  }();
+  EXPECT_TRUE(st.ok()) << st.status().ToString();
+  return st.ok() ? std::move(*st) : nullptr;
+}
+
+class AuditProofTest : public VaultTest {
+ protected:
+  Context Dpo() const { return Context{"dpo", "legal_obligation", Channel::kCli, "req-dpo"}; }
+
+  std::vector<nlohmann::json> Log() {
+    std::ostringstream out;
+    EXPECT_TRUE(vault_->audit().Export(Dpo(), out).ok());
+    std::vector<nlohmann::json> entries;
+    std::istringstream lines(out.str());
+    for (std::string line; std::getline(lines, line);)
+      entries.push_back(nlohmann::json::parse(line));
+    return entries;
+  }
+
+  // The seq of the newest entry with this action.
+  int64_t LastSeqOf(const std::string& action) {
+    int64_t seq = 0;
+    for (const nlohmann::json& e : Log()) {
+      if (e["action"] == action) seq = e["seq"].get<int64_t>();
+    }
+    return seq;
+  }
+
+  // The checkpoint public key as the vault stores it (what an auditor is given out of band).
+  crypto::Bytes StoredPublicKey() {
+    auto raw = OpenRawStore(dir_);
+    auto txn = raw->Begin();
+    EXPECT_TRUE(txn.ok());
+    auto key = (*txn)->GetMeta("signing_public_key");
+    EXPECT_TRUE(key.ok() && key->has_value());
+    return key.ok() && key->has_value() ? **key : crypto::Bytes();
+  }
+
+  void EditActor(int64_t seq, std::string_view actor) {
+    auto raw = OpenRawStore(dir_);
+    auto txn = raw->Begin();
+    ASSERT_TRUE(txn.ok());
+    static const store::Statement kEdit =
+        store::Statement::Same("UPDATE audit_log SET actor = ?1 WHERE seq = ?2");
+    const store::Param params[] = {actor, seq};
+    auto changed = (*txn)->Exec(kEdit, params, "tamper");
+    ASSERT_TRUE(changed.ok()) << changed.status().ToString();
+    ASSERT_EQ(*changed, 1);
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+
+  // A support agent reads a customer; the seq of that read's entry.
+  int64_t SupportAgentReadsACustomer() {
+    auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    EXPECT_TRUE(vault_->customers().Get(SupportAgent(), *id, {"name", "phone"}).ok());
+    return LastSeqOf("customer.read");
+  }
+};
+
+TEST_F(AuditProofTest, AnAuditorChecksThatASupportAgentsReadIsInTheSignedLogFromJsonAlone) {
+  const int64_t seq = SupportAgentReadsACustomer();
+  ASSERT_GT(seq, 0);
+  auto head = vault_->audit().TreeHead(Dpo());
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  EXPECT_GE(head->tree_size, seq);
+  auto proof = vault_->audit().ProveInclusion(Dpo(), seq, head->tree_size);
+  ASSERT_TRUE(proof.ok()) << proof.status().ToString();
+  EXPECT_EQ(proof->entry.actor, "li.na");
+  EXPECT_EQ(proof->entry.action, "customer.read");
+
+  // What the auditor receives: two JSON documents; the key they hold comes from elsewhere.
+  auto held_head = audit::ParseTreeHeadJson(audit::TreeHeadJson(*head));
+  auto held_proof = audit::ParseInclusionProofJson(audit::InclusionProofJson(*proof));
+  ASSERT_TRUE(held_head.ok() && held_proof.ok());
+  const crypto::Bytes key = StoredPublicKey();
+  EXPECT_EQ(key, head->public_key);
+  Status st = audit::CheckInclusion(*held_proof, *held_head, key);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+
+  // The default size is the log as it stood when the proof was asked for.
+  auto current = vault_->audit().ProveInclusion(Dpo(), seq, std::nullopt);
+  ASSERT_TRUE(current.ok()) << current.status().ToString();
+  EXPECT_GT(current->tree_size, head->tree_size);  // the head and the first proof are logged
+}
+
+TEST_F(AuditProofTest, AnEntryEditedInTheDatabaseNoLongerChecksAgainstTheSignedHead) {
+  const int64_t seq = SupportAgentReadsACustomer();
+  auto head = vault_->audit().TreeHead(Dpo());
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  auto before = vault_->audit().ProveInclusion(Dpo(), seq, head->tree_size);
+  ASSERT_TRUE(before.ok());
+  const crypto::Bytes key = StoredPublicKey();
+  ASSERT_TRUE(audit::CheckInclusion(*before, *head, key).ok());
+
+  // Someone with database access makes the read look like another agent's.
+  EditActor(seq, "wang.wei");
+  auto after = vault_->audit().ProveInclusion(Dpo(), seq, head->tree_size);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(after->entry.actor, "wang.wei");
+  Status st = audit::CheckInclusion(*after, *head, key);
+  EXPECT_EQ(st.code(), Code::kDataLoss) << st.ToString();
+  EXPECT_NE(st.message().find(fmt::format("entry {} is not in the signed tree", seq)),
+            std::string::npos)
+      << st.ToString();
+
+  // A head signed now, over the edited log, does not extend the head the auditor kept.
+  auto later = vault_->audit().TreeHead(Dpo());
+  ASSERT_TRUE(later.ok());
+  auto consistency = vault_->audit().ProveConsistency(Dpo(), head->tree_size, later->tree_size);
+  ASSERT_TRUE(consistency.ok()) << consistency.status().ToString();
+  st = audit::CheckConsistency(*consistency, *head, *later, key);
+  EXPECT_EQ(st.code(), Code::kDataLoss) << st.ToString();
+}
+
+TEST_F(AuditProofTest, ALaterHeadOfAGrowingVaultExtendsAnEarlierOne) {
+  auto first = vault_->audit().TreeHead(Dpo());
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  SupportAgentReadsACustomer();
+  SupportAgentReadsACustomer();
+  auto second = vault_->audit().TreeHead(Dpo());
+  ASSERT_TRUE(second.ok());
+  EXPECT_GT(second->tree_size, first->tree_size);
+  const crypto::Bytes key = StoredPublicKey();
+  auto proof = vault_->audit().ProveConsistency(Dpo(), first->tree_size, second->tree_size);
+  ASSERT_TRUE(proof.ok()) << proof.status().ToString();
+  auto held = audit::ParseConsistencyProofJson(audit::ConsistencyProofJson(*proof));
+  ASSERT_TRUE(held.ok());
+  Status st = audit::CheckConsistency(*held, *first, *second, key);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  // Each request is itself in the log, with the sizes it asked for.
+  const std::vector<nlohmann::json> log = Log();
+  bool recorded = false;
+  for (const nlohmann::json& e : log) {
+    recorded |= e["action"] == "audit.consistency" && e["actor"] == "dpo" &&
+                e["reason"] == fmt::format("consistency proof from {} to {} entries",
+                                           first->tree_size, second->tree_size);
+  }
+  EXPECT_TRUE(recorded);
+}
+
+TEST_F(AuditProofTest, ProofsNeedTheAuditReadGrantAndSizesTheLogHas) {
+  const int64_t seq = SupportAgentReadsACustomer();
+  // A support agent may not read the audit log, nor prove anything about it.
+  EXPECT_EQ(vault_->audit().TreeHead(SupportAgent()).status().code(), Code::kPermissionDenied);
+  EXPECT_EQ(vault_->audit().ProveInclusion(SupportAgent(), seq, std::nullopt).status().code(),
+            Code::kPermissionDenied);
+  EXPECT_EQ(vault_->audit().ProveConsistency(SupportAgent(), 1, 2).status().code(),
+            Code::kPermissionDenied);
+  // Sizes beyond the log, a seq beyond the tree, sizes in the wrong order.
+  const int64_t now = LastSeqOf("audit.export");
+  EXPECT_EQ(vault_->audit().ProveInclusion(Dpo(), seq, now + 100).status().code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(vault_->audit().ProveInclusion(Dpo(), seq, seq - 1).status().code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(vault_->audit().ProveInclusion(Dpo(), 0, std::nullopt).status().code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(vault_->audit().ProveConsistency(Dpo(), 5, 4).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(vault_->audit().ProveConsistency(Dpo(), 1, now + 100).status().code(),
+            Code::kInvalidArgument);
+  // Every refusal is recorded.
+  int denied = 0;
+  for (const nlohmann::json& e : Log()) {
+    const std::string action = e["action"];
+    if (action.rfind("audit.", 0) == 0 && action != "audit.export" && e["decision"] == "deny") {
+      ++denied;
+    }
+  }
+  EXPECT_EQ(denied, 8);
+}
+
+}  // namespace
+}  // namespace custos::vault::testing
