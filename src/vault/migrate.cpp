@@ -78,9 +78,12 @@ Result<MoveReport> BackupService::MoveToPostgres(const Context& ctx, const Postg
                                          "move to PostgreSQL"));
   Result<MoveReport> moved = Move(impl, target);
   if (!moved.ok()) {
-    // The vault stays on SQLite: its log records the failure.
-    return impl.Refuse(admitted, schema::ActionName(schema::Action::kStoreMigrateFailed), kTarget,
-                       moved.status());
+    // The vault stays on SQLite: its log records the failure (RecordOutcome returns the
+    // refusal once recorded, or Unavailable).
+    return RecordOutcome(impl, admitted,
+                         Operation{schema::Action::kStoreMigrateFailed, std::string(kTarget),
+                                   Basis::kAdministration},
+                         Verdict::Deny(moved.status()));
   }
   // This process's vault is on the old store: nothing more may be written there (it would
   // make the SQLite log longer than the moved one). Open the vault again to use PostgreSQL.
