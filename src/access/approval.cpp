@@ -78,8 +78,9 @@ Result<ApprovalScope> ScopeFromJson(std::string_view json) {
        {std::pair{"plan", &scope.plan}, std::pair{"plan_sha256", &scope.plan_sha256},
         std::pair{"staff", &scope.staff}}) {
     if (auto it = j.find(key); it != j.end()) {
-      if (!it->is_string())
+      if (!it->is_string()) {
         return InvalidArgument(fmt::format("scope '{}': must be a string", key));
+      }
       *out = it->get<std::string>();
     }
   }

@@ -44,8 +44,9 @@ Result<int64_t> ForgetIn(const fs::path& path, const Ledger& ledger, const Destr
   }
   Result<crypto::SecretBytes> packed =
       aead->Open(sealed, internal::KeySectionAad(m.backup_id, m.keys.generation));
-  if (!packed.ok())
+  if (!packed.ok()) {
     return DataLoss(fmt::format("backup {}: key section does not decrypt", m.backup_id));
+  }
   CUSTOS_ASSIGN_OR_RETURN(Bytes plain,
                           internal::Decompress(*packed, static_cast<uint64_t>(m.keys.plain_bytes)));
   const store::TableSpec* table = store::FindSnapshotTable("wrapped_keys");

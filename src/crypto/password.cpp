@@ -81,8 +81,9 @@ Result<bool> VerifyPassword(std::string_view password, std::string_view phc) {
 Result<SecretBytes> DeriveKeyArgon2id(std::string_view passphrase, ByteView salt, size_t out_len,
                                       const PasswordHashParams& params) {
   if (salt.size() < 16) return InvalidArgument("Argon2id salt must be at least 16 bytes");
-  if (out_len < 16 || out_len > 1024)
+  if (out_len < 16 || out_len > 1024) {
     return InvalidArgument("Argon2id output must be 16..1024 bytes");
+  }
   if (params.memory_kib < 8 * params.parallelism || params.iterations < 1 ||
       params.parallelism < 1 || params.memory_kib > kMaxMemoryKib) {
     return InvalidArgument("Argon2id parameters are out of range");

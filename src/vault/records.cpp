@@ -54,8 +54,9 @@ Result<FieldValues> NormalizeTransaction(const FieldValues& in) {
       if (!text.ok()) {
         return InvalidArgument(fmt::format("field '{}': {}", name, text.status().message()));
       }
-      if (text->size() > 200)
+      if (text->size() > 200) {
         return InvalidArgument(fmt::format("field '{}': longer than 200 bytes", name));
+      }
       out.emplace(name, std::move(text).value());
     } else {
       return InvalidArgument(
@@ -65,8 +66,9 @@ Result<FieldValues> NormalizeTransaction(const FieldValues& in) {
     }
   }
   for (const char* required : {"occurred_at", "product", "amount"}) {
-    if (!out.contains(required))
+    if (!out.contains(required)) {
       return InvalidArgument(fmt::format("field '{}': required", required));
+    }
   }
   out.try_emplace("currency", "CNY");
   return out;
