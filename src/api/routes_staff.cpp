@@ -61,18 +61,6 @@ Status NoBody(const ApiRequest& req) {
   return ParseBody(req.body, kEmptyBody).status();
 }
 
-json StaffJson(const vault::StaffView& s) {
-  return {{"staff_id", s.staff_id},
-          {"display_name", s.display_name},
-          {"post", s.post},
-          {"roles", s.roles},
-          {"status", s.status},
-          {"created_at_ms", s.created_at_ms},
-          {"has_password", s.has_password},
-          {"totp_enrolled", s.totp_enrolled},
-          {"locked_until_ms", s.locked_until_ms}};
-}
-
 json TokenJson(const vault::TokenView& t) {
   return {{"token_id", t.token_id},
           {"staff_id", t.staff_id},

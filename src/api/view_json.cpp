@@ -27,6 +27,18 @@ nlohmann::json TransactionJson(const vault::TransactionView& v) {
           {"fields", FieldsJson(v.fields)}};
 }
 
+nlohmann::json StaffJson(const vault::StaffView& s) {
+  return {{"staff_id", s.staff_id},
+          {"display_name", s.display_name},
+          {"post", s.post},
+          {"roles", s.roles},
+          {"status", s.status},
+          {"created_at_ms", s.created_at_ms},
+          {"has_password", s.has_password},
+          {"totp_enrolled", s.totp_enrolled},
+          {"locked_until_ms", s.locked_until_ms}};
+}
+
 nlohmann::json NoteJson(const vault::NoteView& v) {
   return {{"note_id", v.note_id},
           {"customer_id", v.customer_id},

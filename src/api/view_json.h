@@ -13,6 +13,8 @@ namespace custos::api {
 nlohmann::json CustomerJson(const vault::CustomerView& view);
 nlohmann::json TransactionJson(const vault::TransactionView& view);
 nlohmann::json NoteJson(const vault::NoteView& view);
+// Also the shape of `custos staff list --json`: one shape for the CLI and the API.
+nlohmann::json StaffJson(const vault::StaffView& view);
 
 // Serialises without throwing on invalid UTF-8 (replaced by U+FFFD).
 std::string Dump(const nlohmann::json& doc);

@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "api/view_json.h"
 #include "cli/app.h"
 #include "cli/secret_input.h"
 #include "core/dates.h"
@@ -12,18 +13,6 @@
 
 namespace custos::cli {
 namespace {
-
-nlohmann::json StaffJson(const vault::StaffView& s) {
-  return {{"staff_id", s.staff_id},
-          {"display_name", s.display_name},
-          {"post", s.post},
-          {"roles", s.roles},
-          {"status", s.status},
-          {"created_at_ms", s.created_at_ms},
-          {"has_password", s.has_password},
-          {"totp_enrolled", s.totp_enrolled},
-          {"locked_until_ms", s.locked_until_ms}};
-}
 
 nlohmann::json TokenJson(const vault::TokenView& t) {
   return {{"token_id", t.token_id},
@@ -82,7 +71,7 @@ void AddStaffGroup(CLI::App& app, Globals& g, Action& action) {
         nlohmann::json doc = nlohmann::json::array();
         std::string text;
         for (const auto& s : *rows) {
-          doc.push_back(StaffJson(s));
+          doc.push_back(api::StaffJson(s));
           text += fmt::format("{:<16} {:<10} {:<26} {}{}{}\n", s.staff_id, s.status, s.post,
                               fmt::join(s.roles, ","), s.totp_enrolled ? "  [totp]" : "",
                               s.locked_until_ms != 0 ? "  [locked]" : "");
