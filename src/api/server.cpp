@@ -34,9 +34,11 @@ BeastServer::Options TransportOptions(const ServerOptions& o) {
   t.io_threads = std::max(1u, std::thread::hardware_concurrency());
   t.workers = c.threads;
   t.limits.max_body_bytes = c.max_body_bytes;
-  t.max_connections = o.max_connections;
-  t.header_timeout = o.header_timeout;
-  t.idle_timeout = o.idle_timeout;
+  t.max_connections = c.max_connections;
+  t.header_timeout = std::chrono::seconds(c.header_timeout_seconds);
+  t.idle_timeout = std::chrono::seconds(c.idle_timeout_seconds);
+  t.body_timeout = std::chrono::seconds(c.body_timeout_seconds);
+  t.write_timeout = std::chrono::seconds(c.write_timeout_seconds);
   return t;
 }
 

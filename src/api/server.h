@@ -37,10 +37,6 @@ struct ServerOptions {
   std::filesystem::path key_file;   // PEM
   Authenticator authenticate;       // empty: StaffService::Authenticate
   RateLimiter::Clock rate_clock;    // empty: the steady clock (tests inject one)
-  // Connection limits of the transport (beast_server.h; not yet [server] keys):
-  uint32_t max_connections = 4096;          // open connections served; more get 503
-  std::chrono::seconds header_timeout{10};  // deadline for a whole request head (and handshake)
-  std::chrono::seconds idle_timeout{30};    // a keep-alive connection idle longer is closed
 };
 
 class ApiServer {

@@ -107,6 +107,7 @@ void AddImport(CLI::App& app, Globals& g, Action& action) {
                               {"rejected", report->rejected},
                               {"resumed_after_lines", report->skipped_already_done},
                               {"already_complete", report->already_complete},
+                              {"flagged", report->flagged},
                               {"errors", errors}};
         std::string head =
             report->already_complete
@@ -114,10 +115,15 @@ void AddImport(CLI::App& app, Globals& g, Action& action) {
                       "import {}: this file (sha256 {}) was already imported; nothing to do\n",
                       report->import_id, report->file_sha256)
                 : fmt::format(
-                      "import {}: {} imported, {} rejected{}\n", report->import_id,
+                      "import {}: {} imported, {} rejected{}{}\n", report->import_id,
                       report->imported, report->rejected,
                       report->skipped_already_done > 0
                           ? fmt::format(" (resumed after {} rows)", report->skipped_already_done)
+                          : "",
+                      report->flagged > 0
+                          ? fmt::format("; {} flagged for review (an ID region not in the GB/T "
+                                        "2260 tables: kept, see the audit entries)",
+                                        report->flagged)
                           : "");
         g.out().Print(doc, head + text);
         if (report->rejected > 0) {
@@ -135,13 +141,18 @@ void AddExport(CLI::App& app, Globals& g, Action& action) {
   auto* cmd = app.add_subcommand("export", "export what you may see, as CSV or JSON lines");
   auto format = std::make_shared<std::string>("csv");
   auto out = std::make_shared<std::string>();
+  auto raw = std::make_shared<bool>(false);
   cmd->add_option("--format", *format, "csv or jsonl")->check(CLI::IsMember({"csv", "jsonl"}));
   cmd->add_option("-o,--out", *out, "output file (default standard output)");
-  cmd->callback([&g, &action, format, out] {
-    action = [&g, format, out] {
+  cmd->add_flag("--raw", *raw,
+                "CSV: write cells as stored; by default a cell beginning with = + - @ (a formula "
+                "to a spreadsheet) is written with a leading '");
+  cmd->callback([&g, &action, format, out, raw] {
+    action = [&g, format, out, raw] {
       return WithVault(g, [&](vault::Vault& v) {
-        const vault::ExportFormat form =
-            *format == "csv" ? vault::ExportFormat::kCsv : vault::ExportFormat::kJsonl;
+        const vault::ExportFormat form = *format == "jsonl" ? vault::ExportFormat::kJsonl
+                                         : *raw             ? vault::ExportFormat::kCsvRaw
+                                                            : vault::ExportFormat::kCsv;
         Result<int64_t> n = int64_t{0};
         if (out->empty()) {
           n = v.customers().Export(g.MakeContext(), form, std::cout);

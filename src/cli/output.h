@@ -19,7 +19,8 @@ enum ExitCode : int {
   kExitConflict = 6,     // conflict or failed_precondition
   kExitUnavailable = 7,  // store or audit log unavailable: nothing was done
   kExitDataLoss = 8,     // integrity failure, including a broken audit chain
-  kExitPartial = 9,      // an import finished but rejected some rows
+  kExitPartial = 9,      // an import finished but rejected some rows; a scan failed a file
+  kExitFindings = 10,    // custos scan --fail-on-findings: personal data of those types found
 };
 
 int ExitCodeFor(const Status& status);

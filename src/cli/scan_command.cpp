@@ -3,6 +3,7 @@
 // full values only with --show-values.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -28,6 +29,8 @@ struct ScanArgs {
   std::string config;
   bool show_values = false;
   bool summary = false;
+  CLI::Option* fail_on = nullptr;       // --fail-on-findings given (with or without types)
+  std::vector<std::string> fail_types;  // its types; empty: any type
 };
 
 nlohmann::json CountsJson(const std::array<uint64_t, scan::kPiiTypeCount>& counts) {
@@ -148,6 +151,12 @@ int RunScan(const Globals& g, ScanArgs& a) {
     if (!type) return out.Fail(InvalidArgument("--type: unknown type '" + t + "'"));
     a.options.types.push_back(*type);
   }
+  std::vector<scan::PiiType> gate;
+  for (const auto& t : a.fail_types) {
+    auto type = scan::ParseTypeName(t);
+    if (!type) return out.Fail(InvalidArgument("--fail-on-findings: unknown type '" + t + "'"));
+    gate.push_back(*type);
+  }
   a.options.keep_findings = !a.summary;
   std::unique_ptr<schema::Config> catalogue;
   if (!a.config.empty()) {
@@ -221,7 +230,14 @@ int RunScan(const Globals& g, ScanArgs& a) {
   } else {
     std::cerr << summary.dump() << '\n';
   }
-  return failed > 0 ? static_cast<int>(kExitPartial) : static_cast<int>(kExitOk);
+  if (failed > 0) return static_cast<int>(kExitPartial);
+  if (a.fail_on != nullptr && a.fail_on->count() > 0) {
+    for (auto t : scan::kAllPiiTypes) {
+      const bool gated = gate.empty() || std::find(gate.begin(), gate.end(), t) != gate.end();
+      if (gated && totals[static_cast<size_t>(t)] > 0) return static_cast<int>(kExitFindings);
+    }
+  }
+  return static_cast<int>(kExitOk);
 }
 
 }  // namespace
@@ -256,6 +272,11 @@ void AddScanCommand(CLI::App& app, Globals& g, Action& action) {
   cmd->add_flag("--show-values", a->show_values,
                 "print the full values found (personal data: use with care)");
   cmd->add_flag("--summary", a->summary, "counts and columns only, no list of findings");
+  a->fail_on = cmd->add_option("--fail-on-findings", a->fail_types,
+                               "exit 10 if personal data is found (of these types, comma-separated: "
+                               "--fail-on-findings=id_card,bank_card; none: any type)")
+                   ->expected(0, 1)
+                   ->delimiter(',');
   cmd->callback([&g, &action, a] { action = [&g, a] { return RunScan(g, *a); }; });
 }
 

@@ -220,7 +220,10 @@ Result<std::string> NormalizeIdCardNumber(std::string_view input,
   std::string s = Without(FoldFullWidth(Trim(input)), " ");
   if (s.size() == 18 && s[17] == 'x') s[17] = 'X';
   CUSTOS_RETURN_IF_ERROR(CheckIdShape(s));
-  if (!IsPlausibleRegionCode(std::string_view(s).substr(0, 6))) {
+  // Only the province must be a mainland one: prefecture and county codes of abolished or
+  // renamed regions stay on cards for life (issue 15 item 3), so a code missing from the tables
+  // is flagged by the caller (IsPlausibleRegionCode), never refused.
+  if (ProvinceName(std::string_view(s).substr(0, 2)).empty()) {
     return InvalidArgument("region code is not a mainland administrative region (GB/T 2260)");
   }
   CUSTOS_ASSIGN_OR_RETURN(year_month_day birth, IdBirthDate(s));

@@ -29,7 +29,9 @@ namespace custos::core {
 // Normalises an 18-character resident ID-card number: ASCII spaces anywhere and surrounding
 // whitespace are removed, full-width digits and Ｘ are folded to ASCII, a lower-case x is
 // upper-cased. Succeeds with the 18-character number if: characters 1-17 are digits; the
-// region code is plausible (IsPlausibleRegionCode in region_codes.h); the birth date is a
+// region code's province is a mainland one (a prefecture or county missing from the tables of
+// region_codes.h is accepted: abolished codes stay on cards for life; callers flag it with
+// IsPlausibleRegionCode); the birth date is a
 // real date, year >= 1900 and not after `today`; the check character is right (ISO 7064
 // MOD 11-2). Fails with InvalidArgument naming the first rule broken.
 Result<std::string> NormalizeIdCardNumber(std::string_view input,

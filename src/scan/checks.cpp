@@ -25,29 +25,37 @@ bool AllDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), IsAsciiDigit);
 }
 
-// core::IsPlausibleRegionCode for six ASCII digits, remembered per code: the core rule
-// searches three sorted tables by string comparison, and digit-dense input asks it about
-// the same few thousand codes millions of times. One byte per possible code (1 MB of
-// zero-initialised static storage): 0 not asked yet, 1 implausible, 2 plausible. Relaxed
-// atomics suffice: every thread computes the same pure answer.
-bool PlausibleRegion(std::string_view code6) {
+// What the tables say of six ASCII digits, remembered per code: the core rules search sorted
+// tables by string comparison, and digit-dense input asks about the same few thousand codes
+// millions of times. One byte per possible code (1 MB of zero-initialised static storage):
+// 0 not asked yet, 1 no mainland province, 2 a mainland province but a prefecture/county not
+// in the tables, 3 listed. Relaxed atomics suffice: every thread computes the same answer.
+uint8_t RegionClass(std::string_view code6) {
   static std::atomic<uint8_t> memo[1000000];
   const auto code = static_cast<size_t>(Digits(code6));
   uint8_t known = memo[code].load(std::memory_order_relaxed);
   if (known == 0) {
-    known = core::IsPlausibleRegionCode(code6) ? 2 : 1;
+    known = core::IsPlausibleRegionCode(code6)                ? 3
+            : !core::ProvinceName(code6.substr(0, 2)).empty() ? 2
+                                                              : 1;
     memo[code].store(known, std::memory_order_relaxed);
   }
-  return known == 2;
+  return known;
 }
 
+bool PlausibleRegion(std::string_view code6) { return RegionClass(code6) == 3; }
+
 }  // namespace
+
+bool IsListedRegion(std::string_view code6) {
+  return code6.size() == 6 && AllDigits(code6) && RegionClass(code6) == 3;
+}
 
 bool IsValidIdCard18(std::string_view s, std::chrono::year_month_day today) {
   if (s.size() != 18 || !AllDigits(s.substr(0, 17))) return false;
   const char check = s[17] == 'x' ? 'X' : s[17];
   if (core::IdCardCheckChar(s.substr(0, 17)) != check) return false;
-  if (!PlausibleRegion(s.substr(0, 6))) return false;
+  if (RegionClass(s.substr(0, 6)) < 2) return false;
   const std::optional<std::chrono::year_month_day> birth =
       core::TryParseCivilDate(s.substr(6, 8), {.compact = true});
   return birth.has_value() && static_cast<int>(birth->year()) >= 1900 && *birth <= today;

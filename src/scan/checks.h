@@ -28,9 +28,14 @@ inline bool IsFullWidthDigit(char32_t cp) { return cp >= 0xFF10 && cp <= 0xFF19;
 
 // The GB 11643 rules of core::NormalizeIdCardNumber for an ASCII 18-character number
 // (17 digits then a digit, X or x), built from core's check character and region rules
-// without allocating: region plausible, birth date real, year >= 1900, not after `today`,
+// without allocating: a mainland province, birth date real, year >= 1900, not after `today`,
 // check character right. The scanner calls it for every 18-digit run, so it must be cheap.
 bool IsValidIdCard18(std::string_view s, std::chrono::year_month_day today);
+
+// True if six ASCII digits are a region code the tables know (core::IsPlausibleRegionCode),
+// memoised. An ID number whose region is not listed is still valid (abolished codes stay on
+// cards) but is reported with lower confidence.
+bool IsListedRegion(std::string_view code6);
 
 // A 15-digit first-generation ID number: plausible region code (core/region_codes.h) and a
 // real birth date 19YYMMDD not after `today`. There is no check character to verify.

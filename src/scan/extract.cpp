@@ -54,6 +54,12 @@ struct Group {
 // run would make a run of many triggers quadratic. A capped run is simply too long to match.
 constexpr size_t kMaxRun = 48;
 
+// An ID number whose province, birth date and check character are right but whose prefecture
+// or county is not in the GB/T 2260 tables (an abolished or renamed region: such codes stay
+// on cards for life; issue 15 item 3): still a finding, reported with lower confidence.
+constexpr double kUnlistedRegionConfidence = 0.8;
+constexpr const char* kUnlistedRegion = "region not in the GB/T 2260 tables";
+
 size_t RunStart(Bytes b, size_t i) {
   const size_t stop = i > kMaxRun ? i - kMaxRun : 0;
   while (i > stop && IsAsciiAlnum(b[i - 1])) --i;
@@ -203,6 +209,10 @@ bool ClassifyRun(const Sink& k, size_t s, size_t e) {
   if (n == 18 && IsValidIdCard18(r, k.ctx.today)) {
     std::string id = k.ctx.want_values ? std::string(r) : std::string();
     if (!id.empty() && id[17] == 'x') id[17] = 'X';
+    if (!IsListedRegion(r.substr(0, 6))) {
+      k.Add(PiiType::kIdCard, s, e, kUnlistedRegionConfidence, std::move(id), kUnlistedRegion);
+      return true;
+    }
     k.Add(PiiType::kIdCard, s, e, 0.99, std::move(id), r[17] == 'x' ? "lower-case x" : "");
     return true;
   }
@@ -354,7 +364,11 @@ void ExtractFullWidth(const Sink& k, size_t end) {
     if (m.ok()) k.Add(PiiType::kMobile, s, e, 0.9, std::move(*m), "full-width");
   } else if (n == 18) {
     auto id = core::NormalizeIdCardNumber(raw, k.ctx.today);
-    if (id.ok()) k.Add(PiiType::kIdCard, s, e, 0.99, std::move(*id), "full-width");
+    if (id.ok()) {
+      const bool listed = IsListedRegion(std::string_view(*id).substr(0, 6));
+      k.Add(PiiType::kIdCard, s, e, listed ? 0.99 : kUnlistedRegionConfidence, std::move(*id),
+            listed ? "full-width" : kUnlistedRegion);
+    }
   } else if (n >= 16 && n <= 19) {
     auto card = core::NormalizeBankCard(raw);
     if (card.ok() && IsBankCardNumber(*card)) AddBankCard(k, s, e, *card);

@@ -213,9 +213,36 @@ void BuildColumns(const ColumnTracker& t,
 
 // Writes the input with every finding replaced by its mask to `out_path`, through `env` as a
 // streamed output (mode 0600, published whole by a rename; nothing left on failure).
+// What a redacted copy replaces: spans of the input in order of offset, none overlapping (a
+// finding that starts inside another widens it; the first one's mask is written).
+struct RedactSpan {
+  uint64_t offset;
+  uint64_t end;
+  const Finding* finding;
+};
+
+std::vector<RedactSpan> RedactSpans(const std::vector<Finding>& findings) {
+  std::vector<RedactSpan> spans;
+  spans.reserve(findings.size());
+  for (const Finding& f : findings) spans.push_back({f.offset, f.offset + f.length, &f});
+  std::stable_sort(spans.begin(), spans.end(),
+                   [](const RedactSpan& a, const RedactSpan& b) { return a.offset < b.offset; });
+  std::vector<RedactSpan> merged;
+  merged.reserve(spans.size());
+  for (const RedactSpan& s : spans) {
+    if (!merged.empty() && s.offset < merged.back().end) {
+      merged.back().end = std::max(merged.back().end, s.end);
+      continue;
+    }
+    merged.push_back(s);
+  }
+  return merged;
+}
+
 Status WriteRedacted(Env& env, const std::string& in_path, const std::string* spooled,
                      const std::vector<Finding>& findings, bool gb18030,
                      const std::string& out_path) {
+  const std::vector<RedactSpan> spans = RedactSpans(findings);
   const fs::path out(out_path);
   if (out.has_parent_path()) CUSTOS_RETURN_IF_ERROR(env.CreateDirDurable(out.parent_path(), 0700));
   return WriteStreamed(env, out, [&](std::ostream& os) -> Status {
@@ -243,25 +270,32 @@ Status WriteRedacted(Env& env, const std::string& in_path, const std::string* sp
           continue;
         }
         const uint64_t at = pos + i;
-        if (next < findings.size() && findings[next].offset == at) {
-          const Finding& f = findings[next++];
-          std::string masked = f.masked;
+        if (next < spans.size() && spans[next].offset == at) {
+          const RedactSpan& span = spans[next++];
+          std::string masked = span.finding->masked;
           if (gb18030) {
             auto enc = EncodeGb18030(masked);
             masked = enc.ok() ? *enc : std::string("****");
           }
           os << masked;
-          skip = f.length;
+          skip = span.end - span.offset;
           continue;
         }
-        const uint64_t stop = next < findings.size() ? findings[next].offset : UINT64_MAX;
+        const uint64_t stop = next < spans.size() ? spans[next].offset : UINT64_MAX;
         const size_t n = static_cast<size_t>(std::min<uint64_t>(stop - at, buf.size() - i));
         os.write(buf.data() + i, static_cast<std::streamsize>(n));
         i += n;
       }
       pos += buf.size();
     }
-    return os ? Status::Ok() : Unavailable("cannot write " + out_path);
+    if (!os) return Unavailable("cannot write " + out_path);
+    // A finding that could not be placed would leave its value in clear: no copy at all.
+    if (next < spans.size() || skip > 0) {
+      const uint64_t at = next < spans.size() ? spans[next].offset : pos;
+      return Internal("redaction: a finding at byte " + std::to_string(at) +
+                      " lies past the end of " + in_path + "; no redacted copy written");
+    }
+    return Status::Ok();
   });
 }
 
@@ -358,12 +392,17 @@ FileReport ScanFile(ScanStream& stream, const std::string& path, const ScanOptio
       ++rows_with[c][k];
     }
   };
+  Status mapping;  // the first offset that could not be mapped back (the file then fails)
   auto to_original = [&](Finding& f) {
     if (!decoder) return;
-    const uint64_t s = decoder->OriginalOffset(f.offset);
-    const uint64_t e = decoder->OriginalOffset(f.offset + f.length);
-    f.offset = s;
-    f.length = static_cast<uint32_t>(e - s);
+    Result<uint64_t> s = decoder->OriginalOffset(f.offset);
+    Result<uint64_t> e = decoder->OriginalOffset(f.offset + f.length);
+    if (!s.ok() || !e.ok()) {
+      if (mapping.ok()) mapping = s.ok() ? e.status() : s.status();
+      return;
+    }
+    f.offset = *s;
+    f.length = static_cast<uint32_t>(*e - *s);
   };
 
   std::unique_ptr<ColumnTracker> tracker;
@@ -455,6 +494,10 @@ FileReport ScanFile(ScanStream& stream, const std::string& path, const ScanOptio
   if (tracker) tracker->Finish();
   r.status = stream.Finish();
   if (!r.status.ok()) return r;
+  if (!mapping.ok()) {
+    r.status = mapping;
+    return r;
+  }
 
   // Whole-cell names join the scanner's findings; where they overlap, the scanner's win. Both
   // lists are in order of offset: one merge pass (inserting each name into the vector was

@@ -76,12 +76,14 @@ void Gb18030Decoder::ConvertLine(std::string_view line, std::string& out) {
   utf8_pos_ += out.size() - before;
   lines_.push_back({utf8_start, utf8_pos_, orig_pos_, std::string(line)});
   orig_pos_ += line.size();
-  while (lines_.size() > 1 && lines_.front().utf8_end + kMappedBytes < utf8_pos_) {
-    lines_.pop_front();
-  }
 }
 
 void Gb18030Decoder::Decode(std::string_view in, std::string& out) {
+  // What the consumer may still map: the previous call's output and kMappedBytes before it.
+  while (!lines_.empty() && lines_.front().utf8_end + kMappedBytes < previous_call_start_) {
+    lines_.pop_front();
+  }
+  previous_call_start_ = utf8_pos_;
   while (!in.empty()) {
     const size_t nl = in.find('\n');
     if (nl == std::string_view::npos) {
@@ -126,10 +128,20 @@ std::pair<size_t, size_t> Gb18030Decoder::CharLengths(std::string_view orig, siz
   return {1, kReplacement.size()};
 }
 
-uint64_t Gb18030Decoder::OriginalOffset(uint64_t utf8) {
+Result<uint64_t> Gb18030Decoder::OriginalOffset(uint64_t utf8) {
+  if (lines_.empty()) {
+    if (utf8 == utf8_pos_) return orig_pos_;
+    return Internal("GB18030 offset mapping: the offset is no longer kept");
+  }
+  if (utf8 >= lines_.back().utf8_end) {
+    if (utf8 == utf8_pos_) return orig_pos_;
+    return Internal("GB18030 offset mapping: the offset lies past the decoded text");
+  }
   auto it = std::upper_bound(lines_.begin(), lines_.end(), utf8,
                              [](uint64_t u, const Line& l) { return u < l.utf8_start; });
-  if (it == lines_.begin()) return utf8;
+  if (it == lines_.begin()) {
+    return Internal("GB18030 offset mapping: the offset is no longer kept");
+  }
   const Line& line = *(it - 1);
   uint64_t u = line.utf8_start;
   size_t i = 0;

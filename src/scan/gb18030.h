@@ -3,7 +3,10 @@
 // encoder for writing masked values back in GB18030 when redacting. Both use glibc's iconv.
 //
 // The decoder converts whole lines ('\n' never occurs inside a GB18030 character) and keeps
-// the most recent kMappedBytes of lines for offset mapping, so memory stays bounded.
+// the lines of the output of the current and the previous Decode call, plus kMappedBytes
+// before them, for offset mapping: a consumer that maps each finding before it decodes the
+// chunk after next (the scanner's hold-back is far below kMappedBytes) maps every offset
+// exactly, at any file size, and memory stays bounded by about two chunks.
 // Invalid sequences decode to U+FFFD, one per bad byte.
 //
 // Thread safety: one thread at a time per object; the free functions are reentrant.
@@ -35,9 +38,9 @@ class Gb18030Decoder {
   void Decode(std::string_view in, std::string& out);
   void Finish(std::string& out);
 
-  // The original byte offset of UTF-8 output offset `utf8`, which must lie within the last
-  // kMappedBytes of output (older offsets are returned unchanged).
-  uint64_t OriginalOffset(uint64_t utf8);
+  // The original byte offset of UTF-8 output offset `utf8`. Internal if `utf8` lies before
+  // the lines still kept (see above): the caller must fail rather than guess an offset.
+  Result<uint64_t> OriginalOffset(uint64_t utf8);
 
  private:
   Gb18030Decoder() = default;
@@ -56,6 +59,7 @@ class Gb18030Decoder {
   std::deque<Line> lines_;
   uint64_t utf8_pos_ = 0;
   uint64_t orig_pos_ = 0;
+  uint64_t previous_call_start_ = 0;  // utf8_pos_ when the previous Decode call began
 };
 
 // True if `sample` decodes as GB18030 without an invalid sequence (a sequence cut off by the

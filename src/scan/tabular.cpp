@@ -61,7 +61,8 @@ void ColumnTracker::BeginCell(uint64_t offset) {
 }
 
 void ColumnTracker::AppendContent(char c) {
-  nonempty_ = nonempty_ || c != ' ';
+  // A carriage return is the CR of a CRLF line end, not content (issue 15 item 4).
+  nonempty_ = nonempty_ || (c != ' ' && c != '\r');
   if (!capture_) return;
   if (content_.empty()) {
     content_start_ = pos_ - 1;
@@ -110,7 +111,7 @@ void ColumnTracker::EndCell() {
 }
 
 void ColumnTracker::AppendRun(std::string_view run, uint64_t at) {
-  if (!nonempty_) nonempty_ = run.find_first_not_of(' ') != std::string_view::npos;
+  if (!nonempty_) nonempty_ = run.find_first_not_of(" \r") != std::string_view::npos;
   if (!capture_) return;
   if (content_.empty()) {
     content_start_ = at;

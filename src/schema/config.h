@@ -15,7 +15,8 @@
 //   [store]     backend, path, synchronous (sqlite); url, schema (postgres)
 //   [audit]     checkpoint_every, head_file
 //   [server]    listen, port, cert, key, max_body_bytes, rate_limit_per_second,
-//               rate_limit_burst, threads
+//               rate_limit_burst, threads, max_connections, header_timeout_seconds,
+//               idle_timeout_seconds, body_timeout_seconds, write_timeout_seconds
 //   [backup]    dir, every, keep
 //   [lifecycle] plan_every                "off" or an interval of at least 1h
 //   [access]    max_failures (3..20), lockout_minutes (1..1440), allowed_role_pairs
@@ -206,6 +207,12 @@ struct ServerConfig {
   uint32_t rate_limit_per_second = 1000;  // per bearer token, refilled continuously
   uint32_t rate_limit_burst = 2000;       // bucket size, >= rate_limit_per_second
   uint32_t threads = 8;                   // worker threads
+  // The transport's connection limits (src/api/beast_server.h; docs/api.md):
+  uint32_t max_connections = 4096;       // open connections served; more get 503
+  uint32_t header_timeout_seconds = 10;  // deadline for a whole request head and the handshake
+  uint32_t idle_timeout_seconds = 30;    // a keep-alive connection idle longer is closed
+  uint32_t body_timeout_seconds = 60;    // deadline for a whole request body
+  uint32_t write_timeout_seconds = 30;   // deadline for writing a whole answer
 };
 
 // Scheduled backups of `custos serve` ([backup]; docs/backup.md).

@@ -19,12 +19,7 @@ Status CheckInput(std::string_view customer_id, std::string_view reason) {
   if (!ValidCustomerId(customer_id)) {
     return InvalidArgument("customer_id: not a customer id (26 base32 characters)");
   }
-  if (!PrintableText(reason, kMinReason, kMaxReason)) {
-    return InvalidArgument(fmt::format(
-        "reason: {} to {} bytes of printable text (a ticket reference, no personal data)",
-        kMinReason, kMaxReason));
-  }
-  return Status::Ok();
+  return CheckAuditText("reason", reason, kMinReason, kMaxReason, "a ticket reference");
 }
 
 }  // namespace

@@ -14,6 +14,9 @@ namespace {
 
 using AuditEvents = std::vector<audit::AuditEvent>;
 
+constexpr std::string_view kInvalidName = "(invalid)";
+constexpr std::string_view kUnknownName = "(unknown)";
+
 // Identity strings go into the audit log: a purpose must be a short printable token so that
 // a hostile string cannot break the log's format.
 bool PrintableToken(std::string_view s) {
@@ -38,14 +41,32 @@ Context Wanted(const VaultState& state, const Context& in, const Operation& op) 
   return ctx;
 }
 
-// What the entries record: identity strings that are not valid are replaced (the vault's own
-// context, Basis::kSystem, is recorded as given).
-Context Recorded(const Context& wanted, const Operation& op) {
+// A purpose the log may name: one of the catalogue or one the vault itself uses.
+bool KnownPurpose(const VaultState& state, std::string_view purpose) {
+  return purpose.empty() || purpose == kAdministrationPurpose || purpose == kLegalObligation ||
+         purpose == kAuthenticationPurpose || state.config->FindPurpose(purpose) != nullptr;
+}
+
+// What the entries record: identity strings that are not valid are replaced by "(invalid)",
+// and a purpose that is valid but neither the catalogue's nor the vault's by "(unknown)" — a
+// caller's typed text (an ID number as a purpose) never reaches the log (issue 12 item 7). The
+// vault's own context, Basis::kSystem, is recorded as given. An actor that is a valid id but no
+// staff member is replaced after the lookup (Unknown below).
+Context Recorded(const VaultState& state, const Context& wanted, const Operation& op) {
   Context ctx = wanted;
   if (op.basis == Basis::kSystem) return ctx;
-  if (!access::ValidStaffId(ctx.actor)) ctx.actor = "(invalid)";
-  if (!PrintableToken(ctx.purpose)) ctx.purpose = "(invalid)";
+  if (!access::ValidStaffId(ctx.actor)) ctx.actor = std::string(kInvalidName);
+  if (!PrintableToken(ctx.purpose)) {
+    ctx.purpose = std::string(kInvalidName);
+  } else if (!KnownPurpose(state, ctx.purpose)) {
+    ctx.purpose = std::string(kUnknownName);
+  }
   return ctx;
+}
+
+// `ctx` with the actor recorded as "(unknown)" when no staff member has that id.
+void ForgetUnknownActor(Context& ctx, bool staff_found) {
+  if (!staff_found && ctx.actor != kInvalidName) ctx.actor = std::string(kUnknownName);
 }
 
 // Steps 3 and 4 of admission.h: why the actor may not go on (OK when they may).
@@ -53,11 +74,12 @@ Status Refusal(const VaultState& state, const Context& wanted, const Context& ct
                const Operation& op, const std::optional<store::StaffRow>& staff,
                const std::optional<store::StaffCredentialRow>& credential, int64_t now) {
   if (ctx.actor != wanted.actor) return Unauthenticated("actor: not a valid staff id");
+  // The id is not echoed: a caller may have typed anything that passes as an id.
   if (!staff.has_value() || staff->status != "active") {
-    return Unauthenticated(fmt::format("actor '{}': no active staff account", ctx.actor));
+    return Unauthenticated("actor: no active staff account");
   }
   if (credential.has_value() && access::IsLocked(*credential, now)) {
-    return Unauthenticated(fmt::format("actor '{}': account locked", ctx.actor));
+    return Unauthenticated("actor: account locked");
   }
   const bool for_purpose = op.basis == Basis::kPurpose;
   if (for_purpose &&
@@ -120,7 +142,7 @@ Result<Admitted> AdmitWrite(VaultState& state, const Context& ctx_in, const Oper
   if (state.closed) return FailedPrecondition("vault is closed");
   const Context wanted = Wanted(state, ctx_in, op);
   Admitted a;
-  a.ctx = Recorded(wanted, op);
+  a.ctx = Recorded(state, wanted, op);
   CUSTOS_ASSIGN_OR_RETURN(a.txn, state.store->Begin());
   if (op.basis == Basis::kSystem) {
     a.now_ms = state.Now();
@@ -135,6 +157,7 @@ Result<Admitted> AdmitWrite(VaultState& state, const Context& ctx_in, const Oper
   }
   a.now_ms = state.Now();
   const Status refusal = Refusal(state, wanted, a.ctx, op, staff, credential, a.now_ms);
+  ForgetUnknownActor(a.ctx, staff.has_value());
   if (!refusal.ok()) {
     return RecordAndCommit(state, *a.txn, {DenyEntry(state, a.ctx, op, refusal, op.fields)},
                            refusal);
@@ -155,7 +178,7 @@ Result<BatchAdmission> AdmitRead(const VaultState& state, BatchScope& batch, con
                                  const Operation& op) {
   const Context wanted = Wanted(state, ctx_in, op);
   BatchAdmission a;
-  a.ctx = Recorded(wanted, op);
+  a.ctx = Recorded(state, wanted, op);
   std::shared_ptr<const AccessCache::StaffEntry> staff;
   if (a.ctx.actor == wanted.actor) {
     CUSTOS_ASSIGN_OR_RETURN(staff, batch.access.Staff(a.ctx.actor));
@@ -164,6 +187,7 @@ Result<BatchAdmission> AdmitRead(const VaultState& state, BatchScope& batch, con
       state, wanted, a.ctx, op, staff != nullptr ? staff->row : std::optional<store::StaffRow>(),
       staff != nullptr ? staff->credential : std::optional<store::StaffCredentialRow>(),
       state.Now());
+  ForgetUnknownActor(a.ctx, staff != nullptr && staff->row.has_value());
   if (a.refusal.ok()) a.staff = std::move(staff);
   return a;
 }
@@ -239,7 +263,7 @@ Result<Context> AdmitAndRecord(VaultState& state, const Context& ctx, const Oper
 
 Status RecordRefusal(VaultState& state, const Context& ctx_in, const Operation& op,
                      const Status& why) {
-  const Context ctx = Recorded(Wanted(state, ctx_in, op), op);
+  const Context ctx = Recorded(state, Wanted(state, ctx_in, op), op);
   auto txn = state.store->Begin();
   if (!txn.ok()) return Unavailable("audit log cannot be written: " + txn.status().message());
   return RecordAndCommit(state, **txn, {DenyEntry(state, ctx, op, why, op.fields)}, why);

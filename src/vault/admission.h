@@ -60,6 +60,8 @@ struct BatchScope;
 inline constexpr std::string_view kAdministrationPurpose = "administration";
 // The default purpose of lifecycle operations (holds, retention, data-subject requests).
 inline constexpr std::string_view kLegalObligation = "legal_obligation";
+// The purpose recorded for logins and token checks (staff_ops.cpp).
+inline constexpr std::string_view kAuthenticationPurpose = "authentication";
 
 // On what an operation rests.
 enum class Basis : uint8_t {

@@ -19,14 +19,6 @@ namespace {
 
 using schema::Action;
 
-bool Printable(std::string_view s, size_t max) {
-  if (s.empty() || s.size() > max) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u >= 0x20 && u != 0x7f;
-  });
-}
-
 std::string StaffTarget(std::string_view id) {
   return access::ValidStaffId(id) ? fmt::format("staff:{}", id) : "staff:(invalid id)";
 }
@@ -69,9 +61,9 @@ Status CheckScope(const VaultState& impl, const ApprovalRequest& request,
                   const access::ApprovalScope& scope) {
   CUSTOS_RETURN_IF_ERROR(
       access::CheckRequest(request.kind, request.justification, scope, request.duration_ms));
-  if (!Printable(request.justification, access::kMaxJustification)) {
-    return InvalidArgument("justification: printable text only");
-  }
+  CUSTOS_RETURN_IF_ERROR(CheckAuditText("justification", request.justification,
+                                        access::kMinJustification, access::kMaxJustification,
+                                        "a written reason without personal data"));
   for (const std::string& c : scope.customers) {
     if (!ValidCustomerId(c)) return InvalidArgument("scope 'customers': not a customer id");
   }

@@ -113,9 +113,10 @@ Result<std::string> CustomerService::Create(const Context& ctx, const FieldValue
     CUSTOS_RETURN_IF_ERROR(
         AppendCollection(s.txn, row.customer_id, collection, s.ctx.actor, s.now_ms));
     created = row.customer_id;
-    Verdict v = Verdict::Allow(fmt::format("source {}; {}; {}", row.source,
-                                           DescribeCollection(collection), AuditReason(decided)),
-                               FieldNames(*normalised));
+    Verdict v = Verdict::Allow(
+        fmt::format("source {}; {}; {}{}", row.source, DescribeCollection(collection),
+                    AuditReason(decided), IntakeFlags(*m.config, *normalised)),
+        FieldNames(*normalised));
     v.target = CustomerTarget(created);
     return v;
   }));

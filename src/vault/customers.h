@@ -78,10 +78,18 @@ struct ImportReport {
   int64_t rejected = 0;              // bad rows (this run)
   int64_t skipped_already_done = 0;  // data lines committed by an earlier, killed run
   bool already_complete = false;     // the same file was fully imported before
-  std::vector<RowError> errors;      // at most max_reported_errors
+  // Rows imported with a flag in their audit entry (an ID number whose region the GB/T 2260
+  // tables do not list: kept, for review; vault_impl.h IntakeFlags). This run's rows only.
+  int64_t flagged = 0;
+  std::vector<RowError> errors;  // at most max_reported_errors
 };
 
-enum class ExportFormat { kCsv, kJsonl };
+// kCsv: RFC 4180 CSV in which a cell a spreadsheet would run as a formula (one that begins
+// with = + - @, a tab or a carriage return, or their full-width forms ＝ ＋ － ＠) is written
+// with a leading ' and quoted, so opening the file never runs what a customer typed (issue 12
+// item 8; docs/export.md). kCsvRaw: the same CSV with every value as stored, for a program to
+// read. kJsonl: one JSON object per customer (values as stored; JSON is not run).
+enum class ExportFormat { kCsv, kCsvRaw, kJsonl };
 
 class CustomerService {
  public:

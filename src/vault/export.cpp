@@ -17,17 +17,43 @@ constexpr size_t kExportPage = 500;
 
 using schema::Action;
 
-void WriteCsvCell(std::ostream& out, std::string_view v) {
-  if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
+// True if a spreadsheet would read `v` as a formula: it begins with = + - @, a tab or a
+// carriage return, or with the full-width ＝ ＋ － ＠ (U+FF1D, U+FF0B, U+FF0D, U+FF20).
+bool FormulaLeading(std::string_view v) {
+  if (v.empty()) return false;
+  if (std::string_view("=+-@\t\r").find(v.front()) != std::string_view::npos) return true;
+  for (std::string_view wide : {"\xEF\xBC\x9D", "\xEF\xBC\x8B", "\xEF\xBC\x8D", "\xEF\xBC\xA0"}) {
+    if (v.starts_with(wide)) return true;
+  }
+  return false;
+}
+
+// One RFC 4180 cell; with `neutralise`, a formula-leading value gets a leading ' (and quotes).
+void WriteCsvCell(std::ostream& out, std::string_view v, bool neutralise) {
+  const bool formula = neutralise && FormulaLeading(v);
+  if (!formula && v.find_first_of(",\"\r\n") == std::string_view::npos) {
     out << v;
     return;
   }
   out << '"';
+  if (formula) out << '\'';
   for (char c : v) {
     if (c == '"') out << '"';
     out << c;
   }
   out << '"';
+}
+
+std::string_view FormatName(ExportFormat format) {
+  switch (format) {
+    case ExportFormat::kCsv:
+      return "csv";
+    case ExportFormat::kCsvRaw:
+      return "csv-raw";
+    case ExportFormat::kJsonl:
+      return "jsonl";
+  }
+  return "jsonl";
 }
 
 // The columns an export may show: every field that is not a password.
@@ -62,8 +88,7 @@ Status StartExport(VaultState& m, const Context& ctx, ExportFormat format,
       });
     });
     Verdict v =
-        Verdict::Allow(fmt::format("format {}; {}", format == ExportFormat::kCsv ? "csv" : "jsonl",
-                                   AuditReason(by_role)),
+        Verdict::Allow(fmt::format("format {}; {}", FormatName(format), AuditReason(by_role)),
                        AuditFields(by_role));
     v.decision = AuditDecision(by_role);
     return v;
@@ -121,13 +146,14 @@ Status WriteCustomer(VaultState& m, const store::CustomerRow& row, const crypto:
       it->second = Shown(d.decision, std::move(it->second));
     }
   }
-  if (format == ExportFormat::kCsv) {
+  if (format != ExportFormat::kJsonl) {
+    const bool neutralise = format == ExportFormat::kCsv;
     out << row.customer_id << ',' << row.created_at_ms << ',';
-    WriteCsvCell(out, row.source);
+    WriteCsvCell(out, row.source, neutralise);
     for (const std::string& name : shown) {
       out << ',';
       auto it = all.find(name);
-      if (it != all.end()) WriteCsvCell(out, it->second);
+      if (it != all.end()) WriteCsvCell(out, it->second, neutralise);
     }
     out << '\n';
     return Status::Ok();
@@ -154,7 +180,7 @@ Result<int64_t> CustomerService::Export(const Context& ctx, ExportFormat format,
   std::vector<std::string> shown = ExportableFields(*m.config);
   access::StaffFacts staff;
   CUSTOS_RETURN_IF_ERROR(StartExport(m, ctx, format, shown, staff));
-  if (format == ExportFormat::kCsv) {
+  if (format != ExportFormat::kJsonl) {
     out << "customer_id,created_at_ms,source";
     for (const std::string& name : shown) out << ',' << name;
     out << '\n';

@@ -42,6 +42,7 @@ struct Pending {
   store::WrappedKeyRow key;
   std::vector<store::IndexEntry> index;
   std::vector<std::string> names;
+  std::string flags;  // IntakeFlags of the row, for its audit entry
 };
 
 // Consecutive rows committed in one transaction, and the data line the batch ends on (the
@@ -247,6 +248,7 @@ void Prepare(const ImportRun& r, Pending& p) {
     p.status = norm.status();
     return;
   }
+  p.flags = IntakeFlags(*m.config, *norm);
   const int64_t now = m.Now();
   p.row.customer_id = NewId(now);
   p.row.created_at_ms = now;
@@ -299,8 +301,10 @@ Status CommitBatch(ImportRun& r, PendingBatch& batch) {
         AppendCollection(*btxn, p.row.customer_id, r.collection, r.ctx.actor, p.row.created_at_ms));
     CUSTOS_RETURN_IF_ERROR(m.audit->Append(
         *btxn, m.Event(r.ctx, "customer.create", CustomerTarget(p.row.customer_id), "allow",
-                       fmt::format("import {} line {}", r.progress.import_id, p.line), p.names)));
+                       fmt::format("import {} line {}{}", r.progress.import_id, p.line, p.flags),
+                       p.names)));
     ++imported;
+    if (!p.flags.empty()) ++r.report.flagged;
   }
   r.progress.committed_lines = batch.last_data_line;
   r.progress.imported += imported;

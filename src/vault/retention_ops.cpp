@@ -75,12 +75,9 @@ Result<std::string> LifecycleService::PlaceHold(const Context& ctx, const HoldRe
       return Verdict::Deny(InvalidArgument(
           fmt::format("customers: a hold names 1 to {} customers", kMaxHoldCustomers)));
     }
-    if (!PrintableText(request.reason, kMinReason, kMaxReason)) {
-      return Verdict::Deny(InvalidArgument(
-          fmt::format("reason: {} to {} bytes of printable text (a matter reference, no "
-                      "personal data)",
-                      kMinReason, kMaxReason)));
-    }
+    const Status reason =
+        CheckAuditText("reason", request.reason, kMinReason, kMaxReason, "a matter reference");
+    if (!reason.ok()) return Verdict::Deny(reason);
     std::optional<store::StaffRow> staff;
     if (access::ValidStaffId(owner)) {
       CUSTOS_ASSIGN_OR_RETURN(staff, s.txn.GetStaff(owner));

@@ -48,13 +48,8 @@ Status CheckSpec(const SubjectRequestSpec& spec) {
         "kind: must be one of access, copy, portability, correction, deletion, restriction, "
         "explanation (PIPL Art. 44-48)");
   }
-  if (!PrintableText(spec.reference, kMinReference, kMaxReference)) {
-    return InvalidArgument(
-        fmt::format("reference: {} to {} bytes of printable text (a ticket "
-                    "reference, no personal data)",
-                    kMinReference, kMaxReference));
-  }
-  return Status::Ok();
+  return CheckAuditText("reference", spec.reference, kMinReference, kMaxReference,
+                        "a ticket or case reference");
 }
 
 }  // namespace

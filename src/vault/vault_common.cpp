@@ -4,8 +4,10 @@
 #include <algorithm>
 
 #include "core/names.h"
+#include "core/region_codes.h"
 #include "core/validators.h"
 #include "crypto/primitives.h"
+#include "scan/scan_text.h"
 #include "schema/vocabulary.h"
 #include "vault/admission.h"
 #include "vault/authorize.h"
@@ -37,12 +39,41 @@ std::string NewId(int64_t now_ms) {
   return out;
 }
 
-bool PrintableText(std::string_view s, size_t min, size_t max) {
-  if (s.size() < min || s.size() > max) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u >= 0x20 && u != 0x7f;
-  });
+Status CheckAuditText(std::string_view field, std::string_view value, size_t min, size_t max,
+                      std::string_view kind) {
+  const bool printable = value.size() >= min && value.size() <= max &&
+                         std::all_of(value.begin(), value.end(), [](char c) {
+                           const auto u = static_cast<unsigned char>(c);
+                           return u >= 0x20 && u != 0x7f;
+                         });
+  if (!printable) {
+    return InvalidArgument(fmt::format(
+        "{}: {} to {} bytes of printable text ({}, no personal data)", field, min, max, kind));
+  }
+  Result<std::vector<scan::Finding>> findings = scan::ScanText(value);
+  if (!findings.ok()) {
+    return Unavailable(fmt::format("{}: the personal-data scanner cannot run", field));
+  }
+  for (const scan::Finding& f : *findings) {
+    if (f.confidence < 0.5) continue;
+    return InvalidArgument(fmt::format(
+        "{}: looks like it holds personal data ({}); this text goes into the audit log, which "
+        "outlives the customer's data: give {} instead",
+        field, scan::TypeName(f.type), kind));
+  }
+  return Status::Ok();
+}
+
+std::string IntakeFlags(const schema::Config& config, const FieldValues& normalised) {
+  std::string flags;
+  for (const schema::FieldDef& def : config.fields) {
+    if (def.validator != "gb11643") continue;
+    auto it = normalised.find(def.name);
+    if (it == normalised.end() || it->second.size() < 6) continue;
+    if (core::IsPlausibleRegionCode(std::string_view(it->second).substr(0, 6))) continue;
+    flags += fmt::format("; flagged: {} region not in the GB/T 2260 tables", def.name);
+  }
+  return flags;
 }
 
 bool ValidCustomerId(std::string_view id) {

@@ -114,9 +114,21 @@ std::string CustomerTarget(std::string_view id);
 // "<kind>:(invalid id)" so that a hostile id never enters the log.
 std::string IdTarget(std::string_view kind, std::string_view id);
 
-// True if `s` is `min` to `max` bytes with no control character (UTF-8 text passes): staff's
-// free text (a hold reason, a request reference) that goes into the audit log.
-bool PrintableText(std::string_view s, size_t min, size_t max);
+// Staff's free text bound for the audit log (a close or hold reason, a request reference, an
+// approval justification; issue 12 item 7): `min` to `max` bytes with no control character
+// (UTF-8 text passes) in which the project's PII scanner finds no personal data of confidence
+// 0.5 or more — the log is hash-chained and outlives crypto-shredding, so what enters it must
+// hold none. `field` names the input in the error and `kind` says what belongs there ("a ticket
+// reference"). InvalidArgument naming the field and the rule (and the type of data found, never
+// the value); Unavailable if the scanner cannot run (fail closed: nothing is recorded).
+Status CheckAuditText(std::string_view field, std::string_view value, size_t min, size_t max,
+                      std::string_view kind);
+
+// What intake flags in a record it keeps (issue 15 item 3), for its audit entry: "; flagged:
+// id_number region not in the GB/T 2260 tables" for each gb11643 field whose region code the
+// tables do not list (a valid ID of an abolished or renamed region); empty when nothing is.
+// Names fields, never values.
+std::string IntakeFlags(const schema::Config& config, const FieldValues& normalised);
 
 // `in`, with the purpose `fallback` (when the catalogue has it) if the caller named none.
 Context WithDefaultPurpose(const VaultState& impl, const Context& in, std::string_view fallback);

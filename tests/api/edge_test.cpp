@@ -290,11 +290,11 @@ TEST_F(EdgeTest, SlowHeaderConnectionsDoNotDelayOthers) {
   }
 }
 
-// The head has one deadline (ServerOptions::header_timeout), not a timeout per read: a client that
-// keeps sending a line now and then is still cut off.
+// The head has one deadline ([server] header_timeout_seconds), not a timeout per read: a client
+// that keeps sending a line now and then is still cut off.
 TEST_F(EdgeTest, TheWholeHeadHasOneDeadline) {
   StartServer(DefaultConfig(), /*real_tokens=*/false,
-              [](ServerOptions& o) { o.header_timeout = std::chrono::seconds(1); });
+              [](ServerOptions& o) { o.config.header_timeout_seconds = 1; });
   RawTls c(port_);
   ASSERT_TRUE(c.connected());
   const auto start = Clock::now();
@@ -307,11 +307,11 @@ TEST_F(EdgeTest, TheWholeHeadHasOneDeadline) {
   EXPECT_LT(Clock::now() - start, milliseconds(3000));
 }
 
-// Over ServerOptions::max_connections a connection gets 503 and is closed; when one closes, a new
+// Over [server] max_connections a connection gets 503 and is closed; when one closes, a new
 // one is served again.
 TEST_F(EdgeTest, ConnectionsOverTheLimitGet503) {
   StartServer(DefaultConfig(), /*real_tokens=*/false,
-              [](ServerOptions& o) { o.max_connections = 2; });
+              [](ServerOptions& o) { o.config.max_connections = 2; });
   std::this_thread::sleep_for(milliseconds(300));  // the start-up probe's connection is gone
   const std::string health = "GET /v1/health HTTP/1.1\r\nHost: h\r\n\r\n";
   auto first = std::make_unique<RawTls>(port_);

@@ -44,6 +44,33 @@ TEST(ServerConfig, SettingsAreRead) {
   EXPECT_EQ(c->server.threads, 2u);
   EXPECT_EQ(c->server.rate_limit_burst, 10u);  // follows the rate when not set
   EXPECT_EQ(c->server.max_body_bytes, 4096u);
+  EXPECT_EQ(c->server.max_connections, 4096u);  // the transport's limits keep their defaults
+  EXPECT_EQ(c->server.header_timeout_seconds, 10u);
+  EXPECT_EQ(c->server.idle_timeout_seconds, 30u);
+  EXPECT_EQ(c->server.body_timeout_seconds, 60u);
+  EXPECT_EQ(c->server.write_timeout_seconds, 30u);
+}
+
+TEST(ServerConfig, ConnectionLimitsAreRead) {
+  auto c = ParseConfig(WithServer("[server]\nmax_connections = 20000\nheader_timeout_seconds = 5\n"
+                                  "idle_timeout_seconds = 120\nbody_timeout_seconds = 90\n"
+                                  "write_timeout_seconds = 15\n"),
+                       "custos.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->server.max_connections, 20000u);
+  EXPECT_EQ(c->server.header_timeout_seconds, 5u);
+  EXPECT_EQ(c->server.idle_timeout_seconds, 120u);
+  EXPECT_EQ(c->server.body_timeout_seconds, 90u);
+  EXPECT_EQ(c->server.write_timeout_seconds, 15u);
+  EXPECT_NE(ErrorOf(WithServer("[server]\nmax_connections = 0\n"))
+                .find("key 'server.max_connections'"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(WithServer("[server]\nheader_timeout_seconds = 301\n"))
+                .find("key 'server.header_timeout_seconds'"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(WithServer("[server]\nidle_timeout_seconds = 0\n"))
+                .find("key 'server.idle_timeout_seconds'"),
+            std::string::npos);
 }
 
 TEST(ServerConfig, MistakesNameTheLineKeyAndRule) {

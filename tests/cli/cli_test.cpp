@@ -199,6 +199,25 @@ TEST_F(CliTest, ExitCodesSayWhatWentWrong) {
   EXPECT_EQ(Custos("customer frobnicate").code, 2);
 }
 
+// Issue 15 item 4: a pipeline can gate on a scan. Without --fail-on-findings a scan that finds
+// personal data succeeds (0); with it, 10 — for any type, or only the types named.
+TEST_F(CliTest, ScanFailOnFindingsGivesItsOwnExitCode) {
+  const fs::path note = root_ / "note.txt";
+  std::ofstream(note) << "联系人 张伟 手机 13812345678\n";
+  const fs::path clean = root_ / "clean.txt";
+  std::ofstream(clean) << "nothing personal here\n";
+  EXPECT_EQ(Run("scan " + note.string(), "", "", "").code, 0);
+  Outcome gated = Run("scan --fail-on-findings " + note.string(), "", "", "");
+  EXPECT_EQ(gated.code, 10) << gated.out;
+  EXPECT_EQ(Run("scan --fail-on-findings=mobile " + note.string(), "", "", "").code, 10);
+  EXPECT_EQ(Run("scan --fail-on-findings=id_card,bank_card " + note.string(), "", "", "").code, 0);
+  EXPECT_EQ(Run("scan --fail-on-findings " + clean.string(), "", "", "").code, 0);
+  Outcome bad = Run("scan --fail-on-findings=idcard " + note.string(), "", "", "");
+  EXPECT_EQ(bad.code, 3) << bad.out;
+  EXPECT_NE(bad.out.find("--fail-on-findings: unknown type 'idcard'"), std::string::npos)
+      << bad.out;
+}
+
 TEST_F(CliTest, ConsentIsGivenAtCollectionWithdrawnAndListed) {
   ASSERT_EQ(Custos("init " + vault_).code, 0);
   Outcome missing = Custos("customer add --set name=王芳", "clerk", "account_management");

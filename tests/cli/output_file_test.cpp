@@ -203,5 +203,24 @@ TEST_F(OutputFileCliTest, ARefusedExportLeavesNoFileAndThePreviousOneIntact) {
   fs::remove(out);
 }
 
+// Issue 12 item 8: `--raw` asks for CSV cells as stored, and the audit log says who did.
+TEST_F(OutputFileCliTest, RawCsvIsAskedForByNameAndRecorded) {
+  const fs::path csv = *root_ / "exports" / "raw.csv";
+  const fs::path log = *root_ / "exports" / "raw-audit.jsonl";
+  Outcome r = RunAs(*dpo_, "legal_obligation", {"export", "--raw", "-o", csv.string()});
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(Slurp(csv).rfind("customer_id,created_at_ms,source", 0), 0u);
+  r = RunAs(*dpo_, "legal_obligation", {"export", "-o", csv.string()});
+  ASSERT_EQ(r.code, 0) << r.out;
+  r = RunAs(*dpo_, "legal_obligation", {"audit", "export", "--out", log.string()});
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string entries = Slurp(log);
+  const size_t raw = entries.find("format csv-raw;");
+  EXPECT_NE(raw, std::string::npos);
+  EXPECT_NE(entries.find("format csv;", raw), std::string::npos);  // the neutralised one after
+  fs::remove(csv);
+  fs::remove(log);
+}
+
 }  // namespace
 }  // namespace custos::cli

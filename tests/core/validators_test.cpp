@@ -1,6 +1,8 @@
 // Intake validation (P3.1c): what a clerk may type, what is stored, and what is refused.
 #include "core/validators.h"
 
+#include "core/region_codes.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -101,7 +103,21 @@ TEST(IdCardNumber, ARegionCodeOutsideTheMainlandTableIsRefused) {
   EXPECT_EQ(IdError(WithCheck("18010519900101001")), kRule);  // no such province
   EXPECT_EQ(IdError(WithCheck("71010019900101001")), kRule);  // Taiwan: not a mainland card
   EXPECT_EQ(IdError(WithCheck("81000019900101001")), kRule);  // Hong Kong
-  EXPECT_EQ(IdError(WithCheck("11990119900101001")), kRule);  // province known, city not
+}
+
+// Issue 15 item 3: codes of abolished or renamed prefectures and counties stay on cards for
+// life. A right province, date and check character is a valid ID; the tables' silence about
+// the rest is the caller's flag (IsPlausibleRegionCode), not a refusal.
+TEST(IdCardNumber, AnUnlistedPrefectureOfAMainlandProvinceIsValid) {
+  // 4204xx 沙市 (a prefecture-level city until 1994), not in the current tables.
+  const std::string shashi = WithCheck("42040219800101001");
+  EXPECT_TRUE(NormalizeIdCardNumber(shashi, kToday).ok());
+  EXPECT_FALSE(IsPlausibleRegionCode(std::string_view(shashi).substr(0, 6)));
+  EXPECT_TRUE(NormalizeIdCardNumber(WithCheck("11990119900101001"), kToday).ok());
+  // Chongqing residents registered before 1997 under Sichuan's 5102: listed.
+  const std::string chongqing = WithCheck("51021219700101001");
+  EXPECT_TRUE(NormalizeIdCardNumber(chongqing, kToday).ok());
+  EXPECT_TRUE(IsPlausibleRegionCode(std::string_view(chongqing).substr(0, 6)));
 }
 
 TEST(IdCardNumber, ACountyMissingFromTheSampleIsAcceptedWhenItsPrefectureIsKnown) {

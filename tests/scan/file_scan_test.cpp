@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -102,6 +103,20 @@ TEST_F(FileScan, ADpoSeesEachColumnClassifiedAgainstTheCatalogue) {
   EXPECT_EQ(r.columns[3].rows, 10u);
 }
 
+// Issue 15 item 4: with CRLF line ends an empty last cell is empty (its "\r" is the line end).
+TEST_F(FileScan, AnEmptyLastCellOfACrlfLineIsEmpty) {
+  std::string csv = "id,note\r\n";
+  for (int i = 0; i < 10; ++i) {
+    csv += std::to_string(i) + "," + (i % 5 == 0 ? "" : "called back") + "\r\n";
+  }
+  const FileReport r = Scan(Write("notes.csv", csv));
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  ASSERT_EQ(r.columns.size(), 2u);
+  EXPECT_EQ(r.columns[0].rows, 10u);
+  EXPECT_EQ(r.columns[1].name, "note");
+  EXPECT_EQ(r.columns[1].rows, 8u);
+}
+
 TEST_F(FileScan, JsonLinesColumnsAreTheTopLevelKeys) {
   std::string jsonl;
   for (int i = 0; i < 4; ++i) {
@@ -161,6 +176,76 @@ TEST_F(FileScan, Gb18030InputIsScannedWithOffsetsInTheOriginalFile) {
   auto redacted_utf8 = EncodeGb18030(
       "客户档案\n联系人：张*，手机 138****5678，身份证 110105********" + kId.substr(14) + "\n");
   EXPECT_EQ(Read(out), *redacted_utf8);
+}
+
+// Issue 15 item 4: offsets in a GB18030 file are exact at any size (the decoder used to map
+// only its last 64 KiB, so findings past the first chunk pointed elsewhere and the redacted
+// copy kept most values in clear). Records sit across the 64 KiB, 1 MiB and 100 MiB marks;
+// each planted mobile number is found at its exact bytes, and the redacted copy — GB18030,
+// with as many lines — holds none of them when scanned again.
+TEST_F(FileScan, Gb18030OffsetsAreExactAtAnySizeAndTheRedactedCopyHoldsNoValue) {
+  auto filler = EncodeGb18030("备注：客户来电咨询理财产品，已解答。 status ok\n");
+  ASSERT_TRUE(filler.ok());
+  std::string block;
+  while (block.size() < (64 << 10)) block += *filler;
+  std::string gb;
+  std::vector<std::string> planted;
+  size_t lines = 0;
+  for (const size_t mark : {size_t{64} << 10, size_t{1} << 20, size_t{100} << 20}) {
+    while (gb.size() + block.size() < mark - 40) gb += block;
+    while (gb.size() + filler->size() < mark - 40) gb += *filler;
+    gb.append(mark - 40 - gb.size(), 'a');
+    gb += '\n';
+    const std::string mobile = "1381234" + std::to_string(1000 + planted.size());
+    auto record = EncodeGb18030("联系人 张伟 手机 " + mobile + " 身份证 " + kId + "\n");
+    ASSERT_TRUE(record.ok());
+    gb += *record;  // its mobile number straddles or follows the mark
+    planted.push_back(mobile);
+  }
+  for (char c : gb) lines += c == '\n' ? 1 : 0;
+  const std::string in = Write("big-legacy.txt", gb);
+  const std::string out = (dir_ / "big-legacy.redacted.txt").string();
+  options_.encoding = Encoding::kGb18030;
+  const FileReport r = Scan(in, out);
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  size_t found = 0;
+  for (const Finding& f : r.findings) {
+    ASSERT_LE(f.offset + f.length, gb.size());
+    if (f.type != PiiType::kMobile) continue;
+    const std::string bytes = gb.substr(f.offset, f.length);
+    EXPECT_NE(std::find(planted.begin(), planted.end(), bytes), planted.end())
+        << "offset " << f.offset << " holds '" << bytes << "'";
+    ++found;
+  }
+  EXPECT_EQ(found, planted.size());
+  const std::string copy = Read(out);
+  size_t copy_lines = 0;
+  for (char c : copy) copy_lines += c == '\n' ? 1 : 0;
+  EXPECT_EQ(copy_lines, lines);
+  for (const std::string& mobile : planted) EXPECT_EQ(copy.find(mobile), std::string::npos);
+  const FileReport again = Scan(out);
+  ASSERT_TRUE(again.status.ok()) << again.status.ToString();
+  EXPECT_EQ(again.encoding, "gb18030");
+  EXPECT_EQ(again.counts[static_cast<size_t>(PiiType::kMobile)], 0u);
+  EXPECT_EQ(again.counts[static_cast<size_t>(PiiType::kIdCard)], 0u);
+}
+
+// A redaction that cannot place a finding fails and leaves no copy (never one holding values).
+TEST(Gb18030Decoder, AnOffsetNoLongerKeptIsAnErrorNotAGuess) {
+  auto d = Gb18030Decoder::Create();
+  ASSERT_TRUE(d.ok());
+  auto line = EncodeGb18030("张伟 13812345678\n");
+  ASSERT_TRUE(line.ok());
+  std::string chunk;
+  while (chunk.size() < (512 << 10)) chunk += *line;
+  std::string out;
+  for (int i = 0; i < 4; ++i) (*d)->Decode(chunk, out);
+  EXPECT_EQ((*d)->OriginalOffset(0).status().code(), Code::kInternal);
+  // The previous call's output is kept: its first byte maps exactly.
+  const uint64_t utf8_per_chunk = out.size() / 4;
+  auto mapped = (*d)->OriginalOffset(2 * utf8_per_chunk);
+  ASSERT_TRUE(mapped.ok()) << mapped.status().ToString();
+  EXPECT_EQ(*mapped, 2 * chunk.size());
 }
 
 TEST_F(FileScan, BinaryFilesAreSkipped) {

@@ -54,6 +54,18 @@ TEST(Scanner, AnIdNumberWithAValidCheckCharacterIsFoundAndMasked) {
   EXPECT_GE(f.confidence, 0.99);
 }
 
+// Issue 15 item 3: the ID of a resident of an abolished prefecture (4204xx 沙市, until 1994)
+// is found, with lower confidence and a note; an unknown province is not an ID number.
+TEST(Scanner, AnIdNumberOfAnUnlistedRegionIsFoundWithLowerConfidence) {
+  const std::string shashi = IdNumber("42040219491231002");
+  const Finding f = One("客户身份证号：" + shashi + "，已核验。");
+  EXPECT_EQ(f.type, PiiType::kIdCard);
+  EXPECT_EQ(f.value, shashi);
+  EXPECT_DOUBLE_EQ(f.confidence, 0.8);
+  EXPECT_EQ(f.detail, "region not in the GB/T 2260 tables");
+  EXPECT_TRUE(Scan("身份证 " + IdNumber("99040219491231002") + " 错误").empty());
+}
+
 TEST(Scanner, AnIdNumberWithAWrongCheckCharacterIsNotAFinding) {
   EXPECT_TRUE(Scan("身份证 " + IdNumberWrongCheck("11010519491231002") + " 错误").empty());
 }

@@ -81,13 +81,95 @@ TEST_F(AdmissionTest, AnUnknownActorIsRefusedAndTheRefusalIsRecordedUnderTheOper
             Code::kUnauthenticated);
   std::vector<std::string> actions;
   for (const auto& e : Log()) {
-    if (e["actor"] == "nobody") {
+    EXPECT_NE(e["actor"], "nobody");  // an id that names no one is not echoed (issue 12 item 7)
+    if (e["request_id"] == "req-x") {
+      EXPECT_EQ(e["actor"], "(unknown)");
       EXPECT_EQ(e["decision"], "deny");
       EXPECT_NE(e["reason"].get<std::string>().find("no active staff account"), std::string::npos);
       actions.push_back(e["action"]);
     }
   }
   EXPECT_EQ(actions, (std::vector<std::string>{"customer.read", "account.close", "hold.list"}));
+}
+
+// Issue 12 item 7: what a caller types as an actor or a purpose reaches the log only when it
+// names a staff member or a purpose; an ID number or a phone number typed there does not.
+TEST_F(AdmissionTest, UnknownPurposesAndActorsAreRecordedAsUnknown) {
+  const std::string id = NewCustomer();
+  const Context typed_purpose{"operator", "11010519491231002X", Channel::kApi, "req-p"};
+  EXPECT_EQ(vault_->customers().Get(typed_purpose, id, {}).status().code(),
+            Code::kPermissionDenied);
+  const Context typed_actor{"13800138000", "customer_service", Channel::kApi, "req-a"};
+  const Status refused = vault_->customers().Get(typed_actor, id, {}).status();
+  EXPECT_EQ(refused.code(), Code::kUnauthenticated);
+  EXPECT_EQ(refused.message().find("13800138000"), std::string::npos) << refused.message();
+  int seen = 0;
+  for (const auto& e : Log()) {
+    const std::string line = e.dump();
+    EXPECT_EQ(line.find("11010519491231002X"), std::string::npos) << line;
+    EXPECT_EQ(line.find("13800138000"), std::string::npos) << line;
+    if (e["request_id"] == "req-p") {
+      EXPECT_EQ(e["actor"], "operator");
+      EXPECT_EQ(e["purpose"], "(unknown)");
+      ++seen;
+    }
+    if (e["request_id"] == "req-a") {
+      EXPECT_EQ(e["actor"], "(unknown)");
+      EXPECT_EQ(e["purpose"], "customer_service");
+      ++seen;
+    }
+  }
+  EXPECT_EQ(seen, 2);
+}
+
+// Issue 12 item 7: free text bound for the log (a reason, a reference, a justification) is
+// scanned; personal data in it is refused with the field named, and nothing is recorded of it.
+TEST_F(AdmissionTest, FreeTextHoldingPersonalDataIsRefusedNamingTheField) {
+  const std::string id = NewCustomer();
+  const std::string id_number = "11010519491231002X";
+  const std::string card = "4111 1111 1111 1111";
+  const std::string phone = "13912345678";
+  const Status closed =
+      vault_->lifecycle().CloseAccount(Agent(), id, "customer " + id_number + " asked to close");
+  EXPECT_EQ(closed.code(), Code::kInvalidArgument);
+  EXPECT_EQ(closed.message().rfind("reason: looks like it holds personal data", 0), 0u)
+      << closed.message();
+  const Status opened =
+      vault_->subject_requests()
+          .Open(SupportAgent(), SubjectRequestSpec{id, "access", "card " + card + " statement"})
+          .status();
+  EXPECT_EQ(opened.code(), Code::kInvalidArgument);
+  EXPECT_EQ(opened.message().rfind("reference: ", 0), 0u) << opened.message();
+  const Status held =
+      vault_->lifecycle()
+          .PlaceHold(SupportAgent(), HoldRequest{{id}, "complaint from " + phone + " pending", ""})
+          .status();
+  EXPECT_EQ(held.code(), Code::kInvalidArgument);
+  EXPECT_EQ(held.message().rfind("reason: ", 0), 0u) << held.message();
+  ApprovalRequest req;
+  req.justification = "caller " + id_number + " disputes identity";
+  req.customers = {id};
+  req.fields = {"id_number"};
+  req.purpose = "customer_service";
+  req.duration_ms = 3600 * 1000;
+  const Status requested = vault_->approvals().Request(SupportAgent(), req).status();
+  EXPECT_EQ(requested.code(), Code::kInvalidArgument);
+  EXPECT_EQ(requested.message().rfind("justification: ", 0), 0u) << requested.message();
+  for (const Status& st : {closed, opened, held, requested}) {
+    for (const std::string& value : {id_number, card, phone}) {
+      EXPECT_EQ(st.message().find(value), std::string::npos) << st.message();
+    }
+  }
+  // The same operations with a ticket reference pass: the scanner does not refuse plain text.
+  EXPECT_TRUE(vault_->subject_requests()
+                  .Open(SupportAgent(), SubjectRequestSpec{id, "access", "TCK-2026-0042"})
+                  .ok());
+  for (const auto& e : Log()) {
+    const std::string line = e.dump();
+    for (const std::string& value : {id_number, card, phone}) {
+      EXPECT_EQ(line.find(value), std::string::npos) << line;
+    }
+  }
 }
 
 TEST_F(AdmissionTest, HostileIdentityStringsNeverEnterTheLog) {

@@ -254,6 +254,55 @@ TEST_F(VaultTest, InitRefusesADirectoryThatHoldsAVault) {
   EXPECT_EQ(again.status().code(), Code::kConflict);
 }
 
+// Issue 12 item 8: a CSV export never hands a spreadsheet a formula a customer (or an intake
+// channel) typed: formula-leading cells get a leading ' (quoted); kCsvRaw writes them as stored
+// and says so in the audit log.
+TEST_F(VaultTest, CsvExportNeutralisesFormulaCellsUnlessRawIsAsked) {
+  const std::vector<std::string> sources = {"=HYPERLINK(\"http://x.test\",\"open\")", "+1+1",
+                                            "-2+3", "@SUM(A1)", "web-form"};
+  for (const std::string& source : sources) {
+    auto id = vault_->customers().Create(Agent(), WangFang(), source,
+                                         Consented({"customer_service", "risk_control"}));
+    ASSERT_TRUE(id.ok()) << source << ": " << id.status().ToString();
+  }
+  // A field value with a full-width ＝, which spreadsheets in a Chinese locale also run.
+  FieldValues wide = WangFang();
+  wide["address"] = "\xEF\xBC\x9DSUM(A1)";
+  ASSERT_TRUE(vault_->customers()
+                  .Create(Agent(), wide, "form", Consented({"customer_service", "risk_control"}))
+                  .ok());
+  std::ostringstream csv;
+  ASSERT_TRUE(vault_->customers().Export(RiskOfficer(), ExportFormat::kCsv, csv).ok());
+  std::ostringstream raw;
+  ASSERT_TRUE(vault_->customers().Export(RiskOfficer(), ExportFormat::kCsvRaw, raw).ok());
+  // The third column is the source; a neutralised cell is quoted and starts with '.
+  EXPECT_NE(csv.str().find(",\"'=HYPERLINK(\"\"http://x.test\"\",\"\"open\"\")\","),
+            std::string::npos)
+      << csv.str();
+  for (const std::string cell : {"'+1+1", "'-2+3", "'@SUM(A1)"}) {
+    EXPECT_NE(csv.str().find(",\"" + cell + "\","), std::string::npos) << cell;
+  }
+  for (const std::string cell : {",+1+1,", ",-2+3,", ",@SUM(A1),"}) {
+    EXPECT_NE(raw.str().find(cell), std::string::npos) << cell;
+    EXPECT_EQ(csv.str().find(cell), std::string::npos) << cell;
+  }
+  // The address as stored (the text rule may have folded ＝ to =) leads no unquoted cell.
+  const bool raw_wide = raw.str().find(",\xEF\xBC\x9DSUM(A1)") != std::string::npos;
+  const bool raw_folded = raw.str().find(",=SUM(A1)") != std::string::npos;
+  EXPECT_TRUE(raw_wide || raw_folded) << raw.str();
+  EXPECT_EQ(csv.str().find(",\xEF\xBC\x9DSUM(A1)"), std::string::npos);
+  EXPECT_EQ(csv.str().find(",=SUM(A1)"), std::string::npos);
+  EXPECT_TRUE(csv.str().find(",\"'\xEF\xBC\x9DSUM(A1)\"") != std::string::npos ||
+              csv.str().find(",\"'=SUM(A1)\"") != std::string::npos)
+      << csv.str();
+  // A plain cell is written as it is either way.
+  EXPECT_NE(csv.str().find(",web-form,"), std::string::npos);
+  EXPECT_NE(raw.str().find(",web-form,"), std::string::npos);
+  const std::string log = AuditText(*vault_);
+  EXPECT_NE(log.find("format csv;"), std::string::npos);
+  EXPECT_NE(log.find("format csv-raw;"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace custos::vault::testing
 

@@ -5,6 +5,7 @@
 
 #include <sstream>
 
+#include "core/validators.h"
 #include "gen/generator.h"
 #include "vault_fixture.h"
 
@@ -63,6 +64,28 @@ TEST_F(ImportTest, BadRowsAreReportedWithLineAndRuleAndTheRestIsImported) {
   EXPECT_EQ(report->errors[2].line, 7);  // the quoted address spans lines 5 and 6
   EXPECT_NE(report->errors[2].message.find("field 'email'"), std::string::npos);
   EXPECT_EQ(Count(), 2);
+}
+
+// Issue 15 item 3: a real ID of an abolished region (4204xx 沙市, until 1994) is imported, and
+// its row is flagged for review in its audit entry and counted in the report.
+TEST_F(ImportTest, AnIdOfAnUnlistedRegionIsImportedAndFlagged) {
+  const std::string first17 = "42040219491231002";
+  const std::string shashi = first17 + core::IdCardCheckChar(first17);
+  std::string csv = kHeader;
+  csv += "王芳,女,1949-12-31," + shashi + ",13800138000,a@example.com,湖北省荆州市,,\n";
+  csv += "李四,女,1949-12-31,11010519491231002X,13800138001,b@example.com,北京市,,\n";
+  auto report = vault_->customers().ImportCsv(Agent(), WriteFile("flagged.csv", csv), Consenting());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->imported, 2);
+  EXPECT_EQ(report->rejected, 0);
+  EXPECT_EQ(report->flagged, 1);
+  std::ostringstream log;
+  ASSERT_TRUE(vault_->audit().Export(Agent(), log).ok());
+  const std::string flag = "flagged: id_number region not in the GB/T 2260 tables";
+  const size_t at = log.str().find(flag);
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_EQ(log.str().find(flag, at + 1), std::string::npos) << "one row flagged, not two";
+  EXPECT_EQ(log.str().find(shashi), std::string::npos);
 }
 
 TEST_F(ImportTest, RejectFileModeImportsNothingWhenAnyRowIsBad) {

@@ -8,9 +8,27 @@
 namespace custos::schema::internal {
 namespace {
 
-constexpr std::array<std::string_view, 8> kServerKeys = {
-    "listen",           "port",   "cert", "key", "max_body_bytes", "rate_limit_per_second",
-    "rate_limit_burst", "threads"};
+constexpr std::array<std::string_view, 13> kServerKeys = {"listen",
+                                                          "port",
+                                                          "cert",
+                                                          "key",
+                                                          "max_body_bytes",
+                                                          "rate_limit_per_second",
+                                                          "rate_limit_burst",
+                                                          "threads",
+                                                          "max_connections",
+                                                          "header_timeout_seconds",
+                                                          "idle_timeout_seconds",
+                                                          "body_timeout_seconds",
+                                                          "write_timeout_seconds"};
+
+// `key` in lo..hi, or the default already in `value`.
+Status ReadUint(const TomlSection& s, std::string_view key, int64_t lo, int64_t hi,
+                uint32_t& value) {
+  CUSTOS_ASSIGN_OR_RETURN(int64_t v, s.Integer(key, lo, hi, value));
+  value = static_cast<uint32_t>(v);
+  return Status::Ok();
+}
 
 // A literal address, so the server never resolves names at start (and a typo is an error
 // here rather than a bind to the wrong interface).
@@ -46,8 +64,12 @@ Result<ServerConfig> ReadServerSection(const TomlSection& s) {
     return s.Error("rate_limit_burst", "must be at least rate_limit_per_second");
   }
   c.rate_limit_burst = static_cast<uint32_t>(burst);
-  CUSTOS_ASSIGN_OR_RETURN(int64_t threads, s.Integer("threads", 1, 256, c.threads));
-  c.threads = static_cast<uint32_t>(threads);
+  CUSTOS_RETURN_IF_ERROR(ReadUint(s, "threads", 1, 256, c.threads));
+  CUSTOS_RETURN_IF_ERROR(ReadUint(s, "max_connections", 1, 1'000'000, c.max_connections));
+  CUSTOS_RETURN_IF_ERROR(ReadUint(s, "header_timeout_seconds", 1, 300, c.header_timeout_seconds));
+  CUSTOS_RETURN_IF_ERROR(ReadUint(s, "idle_timeout_seconds", 1, 3600, c.idle_timeout_seconds));
+  CUSTOS_RETURN_IF_ERROR(ReadUint(s, "body_timeout_seconds", 1, 3600, c.body_timeout_seconds));
+  CUSTOS_RETURN_IF_ERROR(ReadUint(s, "write_timeout_seconds", 1, 3600, c.write_timeout_seconds));
   return c;
 }
 

@@ -1,0 +1,53 @@
+// Issue 12 item 7 over HTTPS: free text bound for the audit log (a close reason, a data-subject
+// request's reference) that holds personal data is refused with 400 naming the field, the value
+// is in no answer, and nothing of it reaches the log.
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <string>
+
+#include "api/api_fixture.h"
+
+namespace custos::api::testing {
+namespace {
+
+TEST_F(ApiTest, FreeTextHoldingPersonalDataIsRefusedNamingTheField) {
+  const std::string customer = CreateThroughApi();
+  ASSERT_FALSE(customer.empty());
+  const std::string id_number = "11010519491231002X";
+  const std::string phone = "13912345678";
+  const std::string base = "/v1/customers/" + customer;
+  ExpectErrors(
+      {{"close reason with an ID number",
+        Client()->Post(base + "/close", As("tok-operator"),
+                       nlohmann::json{{"reason", "customer " + id_number + " asked"}}.dump(),
+                       "application/json"),
+        400, "invalid_argument", "reason: looks like it holds personal data"},
+       {"request reference with a phone number",
+        Client()->Post(
+            "/v1/subject-requests", As("tok-agent", ""),
+            nlohmann::json{
+                {"customer_id", customer}, {"kind", "access"}, {"reference", "call back " + phone}}
+                .dump(),
+            "application/json"),
+        400, "invalid_argument", "reference: looks like it holds personal data"}},
+      id_number);
+  // A ticket reference passes.
+  auto ok = Client()->Post(
+      "/v1/subject-requests", As("tok-agent", ""),
+      nlohmann::json{{"customer_id", customer}, {"kind", "access"}, {"reference", "TCK-2026-0042"}}
+          .dump(),
+      "application/json");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 201) << ok->body;
+  std::ostringstream log;
+  ASSERT_TRUE(vault_->audit()
+                  .Export(vault::Context{"dpo", "legal_obligation", vault::Channel::kCli, "r"}, log)
+                  .ok());
+  for (const std::string& value : {id_number, phone}) {
+    EXPECT_EQ(log.str().find(value), std::string::npos) << value;
+  }
+}
+
+}  // namespace
+}  // namespace custos::api::testing
