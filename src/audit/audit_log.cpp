@@ -200,8 +200,8 @@ Status AuditLog::AppendAll(store::Transaction& txn, const std::vector<AuditEvent
     Status st = txn.AppendAudit(row);
     if (!st.ok()) return CannotWrite(fmt::format("append entry {}", row.seq), st);
     if (row.seq % options_.checkpoint_every == 0) {
-      st = txn.InsertCheckpoint(
-          SignCheckpoint(*options_.signing_key, row.seq, row.hash, row.ts_ms));
+      st =
+          txn.InsertCheckpoint(SignCheckpoint(*options_.signing_key, row.seq, row.hash, row.ts_ms));
       if (!st.ok()) return CannotWrite(fmt::format("checkpoint entry {}", row.seq), st);
     }
     prev = std::move(row.hash);
@@ -272,8 +272,7 @@ Status AuditLog::CreateHead(store::Store& store) const {
   }
   std::lock_guard<std::mutex> lock(seal_mu_);
   if (Env::Default().FileExists(options_.head_file)) {
-    return Conflict(fmt::format("audit head file {} exists already",
-                                options_.head_file.string()));
+    return Conflict(fmt::format("audit head file {} exists already", options_.head_file.string()));
   }
   CUSTOS_ASSIGN_OR_RETURN(SignedHead head, SignHeadInStore(store));
   return PublishHead(head, /*create=*/true);
@@ -312,18 +311,20 @@ Status AuditLog::SealHead(store::Store& store) const {
   CUSTOS_RETURN_IF_ERROR(CheckTip(**txn, *head));
   const int64_t last_seq = head->has_value() ? (*head)->seq : 0;
   if (last_seq < old->seq) {
-    return DataLoss(fmt::format("audit log truncated: head file {} records entry {}, the log "
-                                "ends at {}: run custos audit verify",
-                                file, old->seq, last_seq));
+    return DataLoss(
+        fmt::format("audit log truncated: head file {} records entry {}, the log "
+                    "ends at {}: run custos audit verify",
+                    file, old->seq, last_seq));
   }
   // The log must extend the signed head: the same hash at its seq, then an intact chain.
   crypto::Bytes prev = GenesisHash();
   int64_t from = old->seq;
   if (old->seq == 0) {
     if (old->hash != prev) {
-      return DataLoss(fmt::format("audit head file {}: seq 0 with another hash than the start "
-                                  "of the chain (forged?)",
-                                  file));
+      return DataLoss(
+          fmt::format("audit head file {}: seq 0 with another hash than the start "
+                      "of the chain (forged?)",
+                      file));
     }
     from = 1;
   }
@@ -335,9 +336,10 @@ Status AuditLog::SealHead(store::Store& store) const {
     if (rows->empty()) break;
     for (const store::AuditRow& row : *rows) {
       if (row.seq != expected) {
-        return DataLoss(fmt::format("the audit log diverges from the signed head at entry {} "
-                                    "(missing or renumbered): run custos audit verify",
-                                    expected));
+        return DataLoss(
+            fmt::format("the audit log diverges from the signed head at entry {} "
+                        "(missing or renumbered): run custos audit verify",
+                        expected));
       }
       if (row.seq == old->seq) {
         if (row.hash != old->hash) {
@@ -347,18 +349,20 @@ Status AuditLog::SealHead(store::Store& store) const {
               row.seq, file));
         }
       } else if (row.prev_hash != prev || EntryHash(options_.suite, row) != row.hash) {
-        return DataLoss(fmt::format("the audit log diverges from the signed head at entry {} "
-                                    "(edited, inserted or rehashed?): run custos audit verify",
-                                    row.seq));
+        return DataLoss(
+            fmt::format("the audit log diverges from the signed head at entry {} "
+                        "(edited, inserted or rehashed?): run custos audit verify",
+                        row.seq));
       }
       prev = row.hash;
       ++expected;
     }
   }
   if (expected <= last_seq) {
-    return DataLoss(fmt::format("the audit log diverges from the signed head at entry {} "
-                                "(missing?): run custos audit verify",
-                                expected));
+    return DataLoss(
+        fmt::format("the audit log diverges from the signed head at entry {} "
+                    "(missing?): run custos audit verify",
+                    expected));
   }
   if (last_seq == old->seq) return Status::Ok();  // nothing new: the head stands
 

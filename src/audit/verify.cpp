@@ -29,8 +29,8 @@ struct Statement {
   crypto::Bytes signature;
   // "" for a checkpoint; else "signed tip", "head file" or the witness's name.
   std::string name;
-  bool external = false;  // kept outside the database (head file, witness)
-  bool witness = false;   // a witness (backup manifest, witness file)
+  bool external = false;   // kept outside the database (head file, witness)
+  bool witness = false;    // a witness (backup manifest, witness file)
   bool presigned = false;  // its signature was checked elsewhere (a manifest's)
 };
 
@@ -296,8 +296,8 @@ Result<WitnessLines> ReadWitnessFile(const std::filesystem::path& path) {
   WitnessLines out;
   Result<std::string> text = Env::Default().ReadFile(path);
   if (text.status().code() == Code::kNotFound) {
-    out.problem = fmt::format("witness file {} is missing (removed or not mounted?)",
-                              path.string());
+    out.problem =
+        fmt::format("witness file {} is missing (removed or not mounted?)", path.string());
     return out;
   }
   if (!text.ok()) return ReadFailed("the witness file", text.status());
@@ -313,12 +313,12 @@ Result<WitnessLines> ReadWitnessFile(const std::filesystem::path& path) {
     auto head = DecodeHead(line);
     if (!head.ok()) {
       if (torn) break;  // a crash while appending: the line never completed
-      out.problem = fmt::format("witness file {} line {} is malformed (edited?)", path.string(),
-                                line_no);
+      out.problem =
+          fmt::format("witness file {} line {} is malformed (edited?)", path.string(), line_no);
       return out;
     }
-    out.heads.push_back({fmt::format("file {} line {}", path.string(), line_no),
-                         std::move(*head), false});
+    out.heads.push_back(
+        {fmt::format("file {} line {}", path.string(), line_no), std::move(*head), false});
   }
   return out;
 }
@@ -370,16 +370,16 @@ Result<VerifyReport> AuditLog::Verify(store::Store& store, const VerifyOptions& 
     CUSTOS_ASSIGN_OR_RETURN(WitnessLines lines, ReadWitnessFile(options_.witness_file));
     witness_problem = std::move(lines.problem);
     if (witness_problem.empty()) {
-      report.witnesses_used.push_back(fmt::format("witness file {} ({} heads)",
-                                                  options_.witness_file.string(),
-                                                  lines.heads.size()));
+      report.witnesses_used.push_back(fmt::format(
+          "witness file {} ({} heads)", options_.witness_file.string(), lines.heads.size()));
     }
     for (Witness& w : lines.heads) witnesses.push_back(std::move(w));
   }
   for (const Witness& w : options.witnesses) report.witnesses_used.push_back(w.name);
 
   CUSTOS_ASSIGN_OR_RETURN(TipAndLast before, ReadTip(store));
-  if (before.tip.has_value()) report.witnesses_used.insert(report.witnesses_used.begin(), "signed tip");
+  if (before.tip.has_value())
+    report.witnesses_used.insert(report.witnesses_used.begin(), "signed tip");
   CUSTOS_ASSIGN_OR_RETURN(std::vector<store::CheckpointRow> checkpoints, ReadCheckpoints(store));
   report.checkpoints = static_cast<int64_t>(checkpoints.size());
   Lookup lookup = [&store](int64_t seq) -> Result<std::optional<store::AuditRow>> {
@@ -420,8 +420,7 @@ Result<VerifyReport> AuditLog::Verify(store::Store& store, const VerifyOptions& 
     const int64_t last = check.last_seq();
     if (!check.failed()) {
       bool signs_last = false;
-      if (after.tip.has_value() && after.tip->seq == last &&
-          after.tip->hash == check.last_hash()) {
+      if (after.tip.has_value() && after.tip->seq == last && after.tip->hash == check.last_hash()) {
         Status sig = VerifyHead(*after.tip, options_.suite, options_.public_key);
         if (sig.code() == Code::kInvalidArgument) return sig;
         signs_last = sig.ok();

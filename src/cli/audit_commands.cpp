@@ -42,8 +42,7 @@ void AddAuditCommands(CLI::App& app, Globals& g, Action& action) {
   });
 
   auto* reseal = audit->add_subcommand(
-      "reseal",
-      "re-sign a lost audit head file (dual control: an approved audit_reseal request)");
+      "reseal", "re-sign a lost audit head file (dual control: an approved audit_reseal request)");
   reseal->callback([&g, &action] {
     action = [&g] {
       return WithVault(g, [&](vault::Vault& v) {

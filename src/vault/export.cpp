@@ -222,8 +222,8 @@ Result<int64_t> AuditService::Reseal(const Context& ctx) {
     return refused;
   }
   CUSTOS_RETURN_IF_ERROR(Write(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
-    CUSTOS_ASSIGN_OR_RETURN(auto rows, s.txn.ListApprovals(s.actor().staff_id,
-                                                           access::kStateApproved));
+    CUSTOS_ASSIGN_OR_RETURN(auto rows,
+                            s.txn.ListApprovals(s.actor().staff_id, access::kStateApproved));
     for (store::ApprovalRow& row : rows) {
       if (row.kind != access::kKindAuditReseal) continue;
       if (access::EffectiveState(row, s.now_ms) != access::kStateApproved) continue;

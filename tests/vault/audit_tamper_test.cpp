@@ -50,7 +50,9 @@ constexpr crypto::Suite kSuite = crypto::Suite::kAes256Gcm;
 class AuditTamperTest : public VaultTest {
  protected:
   Context Dpo() const { return Context{"dpo", "legal_obligation", Channel::kCli, "req-dpo"}; }
-  Context Admin() const { return Context{"admin", "account_management", Channel::kCli, "req-admin"}; }
+  Context Admin() const {
+    return Context{"admin", "account_management", Channel::kCli, "req-admin"};
+  }
   std::filesystem::path HeadPath() const { return dir_ / "audit.head"; }
 
   // n audited operations (each an "audit.tail" entry of the DPO).
@@ -107,8 +109,8 @@ class AuditTamperTest : public VaultTest {
       if (row.seq >= from) {
         row.prev_hash = prev;
         row.hash = audit::EntryHash(kSuite, row);
-        const store::Param params[] = {crypto::ByteView(row.prev_hash),
-                                       crypto::ByteView(row.hash), row.seq};
+        const store::Param params[] = {crypto::ByteView(row.prev_hash), crypto::ByteView(row.hash),
+                                       row.seq};
         ASSERT_TRUE((*txn)->Exec(kPut, params, "tamper").ok());
       }
       prev = row.hash;
@@ -333,9 +335,9 @@ TEST_F(AuditTamperTest, ARollbackIsNamedByALaterBackupManifest) {
   Contains(r, fmt::format("witness backup {} holds head at seq {}, the log ends at {}: rollback "
                           "or cut",
                           backup->backup_id, backup->audit_head_seq, old_last));
-  EXPECT_NE(std::find(r.witnesses_used.begin(), r.witnesses_used.end(),
-                      "backup " + backup->backup_id),
-            r.witnesses_used.end());
+  EXPECT_NE(
+      std::find(r.witnesses_used.begin(), r.witnesses_used.end(), "backup " + backup->backup_id),
+      r.witnesses_used.end());
 }
 
 // The external witness file ([audit] witness_file): every seal appends its head there.
@@ -399,8 +401,8 @@ TEST_F(AuditTamperTest, ALostHeadFileIsRecoveredOnlyByADualControlledReseal) {
   EXPECT_EQ(vault_->audit().Reseal(Dpo()).status().code(), Code::kFailedPrecondition);
   // The DPO asks; a security administrator, a second person, approves.
   ASSERT_TRUE(vault_->staff()
-                  .Create(Admin(), StaffSpec{"sec", "sec", "security_administrator",
-                                             {"security_admin"}, ""})
+                  .Create(Admin(),
+                          StaffSpec{"sec", "sec", "security_administrator", {"security_admin"}, ""})
                   .ok());
   const Context sec{"sec", "account_management", Channel::kCli, "req-sec"};
   ApprovalRequest req;
