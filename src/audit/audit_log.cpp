@@ -124,6 +124,18 @@ Status AuditLog::CheckTip(store::Transaction& txn,
   const int64_t last_seq = last.has_value() ? last->seq : 0;
   if (!stored->has_value()) {
     if (!last.has_value()) return Status::Ok();
+    // A vault from before signed tips: its last entry carries a signed checkpoint when the
+    // vault was closed cleanly (SealHead). The first append then stores a tip.
+    auto checkpoints = txn.ListCheckpoints();
+    if (!checkpoints.ok()) return CannotWrite("list checkpoints", checkpoints.status());
+    if (!checkpoints->empty() && checkpoints->back().seq == last_seq &&
+        checkpoints->back().hash == last->hash &&
+        crypto::VerifySignature(options_.suite, options_.public_key,
+                                CheckpointMessage(last_seq, last->hash),
+                                checkpoints->back().signature)
+            .ok()) {
+      return Status::Ok();
+    }
     return DataLoss(fmt::format(
         "audit log: no signed tip is stored but the log ends at entry {} (tip removed?): run "
         "custos audit verify",
