@@ -128,7 +128,9 @@ TEST_F(HeadFileFaultTest, CreatingTheFirstHeadNeverReplacesOneAndLeavesNothingOn
       EXPECT_NE(st.message().find("audit head file"), std::string::npos) << st.message();
       auto read = ReadHeadFile(path_());
       ASSERT_TRUE(read.ok()) << read.status().ToString();  // absent or whole
-      EXPECT_EQ(FilesBeside(), 0);
+      // A temporary file whose own unlink was the failed call may remain (CreateFileAtomic's
+      // contract); nothing else.
+      EXPECT_LE(FilesBeside(), 1);
     }
   }
 }
