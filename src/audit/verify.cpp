@@ -378,8 +378,9 @@ Result<VerifyReport> AuditLog::Verify(store::Store& store, const VerifyOptions& 
   for (const Witness& w : options.witnesses) report.witnesses_used.push_back(w.name);
 
   CUSTOS_ASSIGN_OR_RETURN(TipAndLast before, ReadTip(store));
-  if (before.tip.has_value())
+  if (before.tip.has_value()) {
     report.witnesses_used.insert(report.witnesses_used.begin(), "signed tip");
+  }
   CUSTOS_ASSIGN_OR_RETURN(std::vector<store::CheckpointRow> checkpoints, ReadCheckpoints(store));
   report.checkpoints = static_cast<int64_t>(checkpoints.size());
   Lookup lookup = [&store](int64_t seq) -> Result<std::optional<store::AuditRow>> {
