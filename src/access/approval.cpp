@@ -89,10 +89,11 @@ Result<ApprovalScope> ScopeFromJson(std::string_view json) {
 
 Status CheckKind(std::string_view kind) {
   if (kind == kKindBreakGlass || kind == kKindDestruction || kind == kKindBulkExport ||
-      kind == kKindRoleGrant) {
+      kind == kKindRoleGrant || kind == kKindAuditReseal) {
     return Status::Ok();
   }
-  return InvalidArgument("kind: must be break_glass, destruction, bulk_export or role_grant");
+  return InvalidArgument(
+      "kind: must be break_glass, destruction, bulk_export, role_grant or audit_reseal");
 }
 
 Status CheckRequest(std::string_view kind, std::string_view justification,
@@ -122,6 +123,9 @@ Status CheckRequest(std::string_view kind, std::string_view justification,
   }
   if (kind == kKindRoleGrant && !scope.customers.empty()) {
     return InvalidArgument("scope 'customers': a role_grant names no customers");
+  }
+  if (kind == kKindAuditReseal && !scope.customers.empty()) {
+    return InvalidArgument("scope 'customers': an audit_reseal names no customers");
   }
   if (kind != kKindRoleGrant && (!scope.staff.empty() || !scope.roles.empty())) {
     return InvalidArgument("scope 'roles': only a role_grant names a staff member and roles");

@@ -33,6 +33,9 @@ inline constexpr std::string_view kKindBulkExport = "bulk_export";
 // confidential fields unmasked needs an approved role_grant naming the staff member and the
 // roles; the staff change that applies it marks it "used" (it is good for one change).
 inline constexpr std::string_view kKindRoleGrant = "role_grant";
+// Recovery of a lost audit head file (issue 13): `custos audit reseal` re-signs the log's head
+// only with an approved audit_reseal request of the staff member running it, marked "used".
+inline constexpr std::string_view kKindAuditReseal = "audit_reseal";
 
 inline constexpr std::string_view kStateRequested = "requested";
 inline constexpr std::string_view kStateApproved = "approved";
@@ -67,7 +70,7 @@ std::string ScopeToJson(const ApprovalScope& scope);
 // InvalidArgument naming the key at fault for malformed JSON, unknown keys or wrong types.
 Result<ApprovalScope> ScopeFromJson(std::string_view json);
 
-// OK if kind is one of the four kinds.
+// OK if kind is one of the five kinds.
 Status CheckKind(std::string_view kind);
 // The request rules: justification length, duration (> 0, <= the kind's maximum), a
 // break-glass scope naming 1..kMaxScopeCustomers customers and only known levels, a

@@ -2,12 +2,14 @@
 #include "audit/audit_log.h"
 
 #include <chrono>
+#include <optional>
 #include <string_view>
 
 #include <fmt/core.h>
 
 #include "audit/canonical.h"
 #include "audit/head_file.h"
+#include "core/env.h"
 
 namespace custos::audit {
 namespace {
@@ -92,41 +94,209 @@ int64_t AuditLog::Now() const {
       .count();
 }
 
+namespace {
+
+std::string AsText(const crypto::Bytes& bytes) { return std::string(bytes.begin(), bytes.end()); }
+
+SignedHead SignHead(crypto::Suite suite, const crypto::SigningKey& key, int64_t seq,
+                    const crypto::Bytes& hash, int64_t ts_ms) {
+  SignedHead head;
+  head.suite = suite;
+  head.seq = seq;
+  head.ts_ms = ts_ms;
+  head.hash = hash;
+  head.signature = key.Sign(CheckpointMessage(seq, hash));
+  return head;
+}
+
+Status PutTip(store::Transaction& txn, const std::string& encoded) {
+  const crypto::Bytes bytes(encoded.begin(), encoded.end());
+  Status st = txn.PutMeta(kTipMetaKey, bytes);
+  return st.ok() ? st : CannotWrite("write the signed tip", st);
+}
+
+}  // namespace
+
+Status AuditLog::CheckTip(store::Transaction& txn,
+                          const std::optional<store::AuditRow>& last) const {
+  auto stored = txn.GetMeta(kTipMetaKey);
+  if (!stored.ok()) return CannotWrite("read the signed tip", stored.status());
+  const int64_t last_seq = last.has_value() ? last->seq : 0;
+  if (!stored->has_value()) {
+    if (!last.has_value()) return Status::Ok();
+    // A vault from before signed tips: its last entry carries a signed checkpoint when the
+    // vault was closed cleanly (SealHead). The first append then stores a tip.
+    auto checkpoints = txn.ListCheckpoints();
+    if (!checkpoints.ok()) return CannotWrite("list checkpoints", checkpoints.status());
+    if (!checkpoints->empty() && checkpoints->back().seq == last_seq &&
+        checkpoints->back().hash == last->hash &&
+        crypto::VerifySignature(options_.suite, options_.public_key,
+                                CheckpointMessage(last_seq, last->hash),
+                                checkpoints->back().signature)
+            .ok()) {
+      return Status::Ok();
+    }
+    return DataLoss(fmt::format(
+        "audit log: no signed tip is stored but the log ends at entry {} (tip removed?): run "
+        "custos audit verify",
+        last_seq));
+  }
+  const std::string text = AsText(**stored);
+  bool known = false;
+  {
+    std::lock_guard<std::mutex> lock(tip_mu_);
+    known = text == known_tip_;
+  }
+  auto tip = DecodeHead(text);
+  if (!tip.ok()) return DataLoss("audit log: the signed tip is malformed (edited?)");
+  if (!known) {
+    Status st = VerifyHead(*tip, options_.suite, options_.public_key);
+    if (!st.ok()) return Status(st.code(), "audit log: the signed tip " + st.message());
+  }
+  const crypto::Bytes last_hash = last.has_value() ? last->hash : GenesisHash();
+  if (tip->seq < last_seq) {
+    return DataLoss(fmt::format(
+        "audit log: entries {}..{} are not signed (added without the signing key?): run "
+        "custos audit verify",
+        tip->seq + 1, last_seq));
+  }
+  if (tip->seq > last_seq) {
+    return DataLoss(fmt::format(
+        "audit log truncated: the signed tip records entry {}, the log ends at {}: run custos "
+        "audit verify",
+        tip->seq, last_seq));
+  }
+  if (tip->hash != last_hash) {
+    return DataLoss(fmt::format(
+        "audit log: entry {} is not the one the signed tip signs (rewritten?): run custos audit "
+        "verify",
+        last_seq));
+  }
+  std::lock_guard<std::mutex> lock(tip_mu_);
+  known_tip_ = text;
+  return Status::Ok();
+}
+
 Status AuditLog::Append(store::Transaction& txn, const AuditEvent& event) const {
   return AppendAndReturn(txn, event).status();
 }
 
-Result<store::AuditRow> AuditLog::AppendAndReturn(store::Transaction& txn,
-                                                  const AuditEvent& event) const {
-  CUSTOS_RETURN_IF_ERROR(ValidateEvent(event));
+Status AuditLog::AppendAll(store::Transaction& txn, const std::vector<AuditEvent>& events) const {
+  for (const AuditEvent& e : events) CUSTOS_RETURN_IF_ERROR(ValidateEvent(e));
+  if (events.empty()) return Status::Ok();
   if (options_.signing_key == nullptr) {
     return FailedPrecondition("audit log opened without a signing key: it can only verify");
   }
   auto head = txn.GetAuditHead();
   if (!head.ok()) return CannotWrite("read head", head.status());
+  CUSTOS_RETURN_IF_ERROR(CheckTip(txn, *head));
+  int64_t seq = head->has_value() ? (*head)->seq : 0;
+  crypto::Bytes prev = head->has_value() ? (*head)->hash : GenesisHash();
+  int64_t ts_ms = 0;
+  for (const AuditEvent& event : events) {
+    store::AuditRow row;
+    row.seq = ++seq;
+    row.prev_hash = std::move(prev);
+    row.ts_ms = Now();
+    row.actor = event.actor;
+    row.action = event.action;
+    row.target = event.target;
+    row.purpose = event.purpose;
+    row.channel = event.channel;
+    row.decision = event.decision;
+    row.reason = event.reason;
+    row.fields = JoinFields(event.fields);
+    row.request_id = event.request_id;
+    row.hash = EntryHash(options_.suite, row);
 
-  store::AuditRow row;
-  row.seq = head->has_value() ? (*head)->seq + 1 : 1;
-  row.prev_hash = head->has_value() ? (*head)->hash : GenesisHash();
-  row.ts_ms = Now();
-  row.actor = event.actor;
-  row.action = event.action;
-  row.target = event.target;
-  row.purpose = event.purpose;
-  row.channel = event.channel;
-  row.decision = event.decision;
-  row.reason = event.reason;
-  row.fields = JoinFields(event.fields);
-  row.request_id = event.request_id;
-  row.hash = EntryHash(options_.suite, row);
-
-  Status st = txn.AppendAudit(row);
-  if (!st.ok()) return CannotWrite(fmt::format("append entry {}", row.seq), st);
-  if (row.seq % options_.checkpoint_every == 0) {
-    st = txn.InsertCheckpoint(SignCheckpoint(*options_.signing_key, row.seq, row.hash, row.ts_ms));
-    if (!st.ok()) return CannotWrite(fmt::format("checkpoint entry {}", row.seq), st);
+    Status st = txn.AppendAudit(row);
+    if (!st.ok()) return CannotWrite(fmt::format("append entry {}", row.seq), st);
+    if (row.seq % options_.checkpoint_every == 0) {
+      st =
+          txn.InsertCheckpoint(SignCheckpoint(*options_.signing_key, row.seq, row.hash, row.ts_ms));
+      if (!st.ok()) return CannotWrite(fmt::format("checkpoint entry {}", row.seq), st);
+    }
+    prev = std::move(row.hash);
+    ts_ms = row.ts_ms;
   }
-  return row;
+  // The batch's tip, signed in the same transaction: no committed entry is unsigned.
+  const std::string tip =
+      EncodeHead(SignHead(options_.suite, *options_.signing_key, seq, prev, ts_ms));
+  CUSTOS_RETURN_IF_ERROR(PutTip(txn, tip));
+  std::lock_guard<std::mutex> lock(tip_mu_);
+  known_tip_ = tip;
+  return Status::Ok();
+}
+
+Result<store::AuditRow> AuditLog::AppendAndReturn(store::Transaction& txn,
+                                                  const AuditEvent& event) const {
+  CUSTOS_RETURN_IF_ERROR(AppendAll(txn, {event}));
+  auto head = txn.GetAuditHead();
+  if (!head.ok()) return CannotWrite("read head", head.status());
+  if (!head->has_value()) return CannotWrite("read head", Unavailable("no entry"));
+  return std::move(**head);
+}
+
+Result<SignedHead> AuditLog::SignHeadInStore(store::Store& store) const {
+  auto txn = store.Begin();
+  if (!txn.ok()) return CannotWrite("begin seal", txn.status());
+  auto head = (*txn)->GetAuditHead();
+  if (!head.ok()) return CannotWrite("read head", head.status());
+  const int64_t seq = head->has_value() ? (*head)->seq : 0;
+  const crypto::Bytes hash = head->has_value() ? (*head)->hash : GenesisHash();
+  const int64_t ts_ms = Now();
+  SignedHead signed_head = SignHead(options_.suite, *options_.signing_key, seq, hash, ts_ms);
+  const std::string tip = EncodeHead(signed_head);
+  CUSTOS_RETURN_IF_ERROR(PutTip(**txn, tip));
+  if (seq > 0) {
+    auto checkpoints = (*txn)->ListCheckpoints();
+    if (!checkpoints.ok()) return CannotWrite("list checkpoints", checkpoints.status());
+    if (checkpoints->empty() || checkpoints->back().seq != seq) {
+      Status st = (*txn)->InsertCheckpoint(
+          SignCheckpoint(*options_.signing_key, seq, hash, signed_head.ts_ms));
+      if (!st.ok()) return CannotWrite(fmt::format("checkpoint entry {}", seq), st);
+    } else if (checkpoints->back().hash != hash) {
+      // Reseal after tampering: the stale checkpoint stays as evidence; Verify reports it.
+      return DataLoss(fmt::format(
+          "audit checkpoint at entry {} records another hash than the entry: run audit verify",
+          seq));
+    }
+  }
+  Status st = (*txn)->Commit();
+  if (!st.ok()) return CannotWrite("commit seal", st);
+  std::lock_guard<std::mutex> lock(tip_mu_);
+  known_tip_ = tip;
+  return signed_head;
+}
+
+Status AuditLog::PublishHead(const SignedHead& head, bool create) const {
+  CUSTOS_RETURN_IF_ERROR(create ? CreateHeadFile(options_.head_file, head)
+                                : WriteHeadFile(options_.head_file, head));
+  if (options_.witness_file.empty()) return Status::Ok();
+  Status st = Env::Default().AppendDurable(options_.witness_file, EncodeHead(head), 0644);
+  if (!st.ok()) return Status(st.code(), "audit witness file " + st.message());
+  return Status::Ok();
+}
+
+Status AuditLog::CreateHead(store::Store& store) const {
+  if (options_.signing_key == nullptr) {
+    return FailedPrecondition("audit log opened without a signing key: cannot create the head");
+  }
+  std::lock_guard<std::mutex> lock(seal_mu_);
+  if (Env::Default().FileExists(options_.head_file)) {
+    return Conflict(fmt::format("audit head file {} exists already", options_.head_file.string()));
+  }
+  CUSTOS_ASSIGN_OR_RETURN(SignedHead head, SignHeadInStore(store));
+  return PublishHead(head, /*create=*/true);
+}
+
+Status AuditLog::Reseal(store::Store& store) const {
+  if (options_.signing_key == nullptr) {
+    return FailedPrecondition("audit log opened without a signing key: cannot reseal");
+  }
+  std::lock_guard<std::mutex> lock(seal_mu_);
+  CUSTOS_ASSIGN_OR_RETURN(SignedHead head, SignHeadInStore(store));
+  return PublishHead(head, /*create=*/false);
 }
 
 Status AuditLog::SealHead(store::Store& store) const {
@@ -134,21 +304,80 @@ Status AuditLog::SealHead(store::Store& store) const {
     return FailedPrecondition("audit log opened without a signing key: cannot seal the head");
   }
   std::lock_guard<std::mutex> lock(seal_mu_);
+  const std::string file = options_.head_file.filename().string();
+  CUSTOS_ASSIGN_OR_RETURN(std::optional<SignedHead> old, ReadHeadFile(options_.head_file));
+  if (!old.has_value()) {
+    return FailedPrecondition(fmt::format(
+        "audit head file {} is missing: heads only move forward, so a lost head is restored "
+        "only by `custos audit reseal` (dual control); run custos audit verify first",
+        options_.head_file.string()));
+  }
+  if (Status st = VerifyHead(*old, options_.suite, options_.public_key); !st.ok()) {
+    return Status(st.code(), fmt::format("audit head file {}: {}", file, st.message()));
+  }
+
   auto txn = store.Begin();
   if (!txn.ok()) return CannotWrite("begin seal", txn.status());
   auto head = (*txn)->GetAuditHead();
   if (!head.ok()) return CannotWrite("read head", head.status());
-
-  SignedHead sealed;
-  sealed.suite = options_.suite;
-  if (!head->has_value()) {
-    // An empty log is sealed too: a later head file at seq 0 still shows nothing was cut.
-    sealed.ts_ms = Now();
-    sealed.hash = GenesisHash();
-    sealed.signature = options_.signing_key->Sign(CheckpointMessage(0, sealed.hash));
-    txn->reset();
-    return WriteHeadFile(options_.head_file, sealed);
+  CUSTOS_RETURN_IF_ERROR(CheckTip(**txn, *head));
+  const int64_t last_seq = head->has_value() ? (*head)->seq : 0;
+  if (last_seq < old->seq) {
+    return DataLoss(
+        fmt::format("audit log truncated: head file {} records entry {}, the log "
+                    "ends at {}: run custos audit verify",
+                    file, old->seq, last_seq));
   }
+  // The log must extend the signed head: the same hash at its seq, then an intact chain.
+  crypto::Bytes prev = GenesisHash();
+  int64_t from = old->seq;
+  if (old->seq == 0) {
+    if (old->hash != prev) {
+      return DataLoss(
+          fmt::format("audit head file {}: seq 0 with another hash than the start "
+                      "of the chain (forged?)",
+                      file));
+    }
+    from = 1;
+  }
+  int64_t expected = from;
+  constexpr size_t kPage = 10000;
+  while (expected <= last_seq) {
+    auto rows = (*txn)->ReadAudit(expected, kPage);
+    if (!rows.ok()) return CannotWrite("read entries", rows.status());
+    if (rows->empty()) break;
+    for (const store::AuditRow& row : *rows) {
+      if (row.seq != expected) {
+        return DataLoss(
+            fmt::format("the audit log diverges from the signed head at entry {} "
+                        "(missing or renumbered): run custos audit verify",
+                        expected));
+      }
+      if (row.seq == old->seq) {
+        if (row.hash != old->hash) {
+          return DataLoss(fmt::format(
+              "the audit log diverges from the signed head at or before entry {}: head file "
+              "{} signs another hash for it (rewritten?): run custos audit verify",
+              row.seq, file));
+        }
+      } else if (row.prev_hash != prev || EntryHash(options_.suite, row) != row.hash) {
+        return DataLoss(
+            fmt::format("the audit log diverges from the signed head at entry {} "
+                        "(edited, inserted or rehashed?): run custos audit verify",
+                        row.seq));
+      }
+      prev = row.hash;
+      ++expected;
+    }
+  }
+  if (expected <= last_seq) {
+    return DataLoss(
+        fmt::format("the audit log diverges from the signed head at entry {} "
+                    "(missing?): run custos audit verify",
+                    expected));
+  }
+  if (last_seq == old->seq) return Status::Ok();  // nothing new: the head stands
+
   const store::AuditRow& last = **head;
   auto checkpoints = (*txn)->ListCheckpoints();
   if (!checkpoints.ok()) return CannotWrite("list checkpoints", checkpoints.status());
@@ -168,11 +397,13 @@ Status AuditLog::SealHead(store::Store& store) const {
     if (!st.ok()) return CannotWrite(fmt::format("checkpoint entry {}", last.seq), st);
     txn->reset();
   }
+  SignedHead sealed;
+  sealed.suite = options_.suite;
   sealed.seq = cp.seq;
   sealed.ts_ms = cp.ts_ms;
   sealed.hash = cp.hash;
   sealed.signature = cp.signature;
-  return WriteHeadFile(options_.head_file, sealed);
+  return PublishHead(sealed, /*create=*/false);
 }
 
 }  // namespace custos::audit

@@ -27,9 +27,12 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "audit/head_file.h"
 #include "core/status.h"
 #include "crypto/primitives.h"
 #include "store/store.h"
@@ -59,15 +62,44 @@ struct AuditOptions {
   uint32_t checkpoint_every = 1000;
   // Where SealHead writes, and Verify reads, the signed head.
   std::filesystem::path head_file;
+  // Optional external witness (issue 13 item 3): an append-only file, ideally on another
+  // mount, that gets one signed head line per seal (Env::AppendDurable). Verify checks the
+  // log against every head in it. Empty: none.
+  std::filesystem::path witness_file;
+
   // Milliseconds since the Unix epoch; the system clock when empty. Injected by tests.
   std::function<int64_t()> now_ms;
+};
+
+// A signed head kept somewhere an intruder with the database does not control (a backup
+// manifest, the witness file), named for the report ("backup 20261202-...", "witness file
+// /mnt/w/audit.witness line 3").
+struct Witness {
+  std::string name;
+  SignedHead head;
+  // True when head.signature is empty because the head was vouched for by another signature
+  // the caller checked under the audit key (a backup manifest's).
+  bool verified = false;
 };
 
 struct VerifyOptions {
   // A non-empty log without a head file fails verification: without it a cut tail is
   // invisible. Off only for logs known never to have been sealed (e.g. a restore test).
   bool require_head = true;
+  // False: the head file is not read at all (as if missing; with require_head false, not an
+  // error). For `custos audit reseal`, which replaces a lost or damaged head file.
+  bool use_head_file = true;
+  // More signed heads to check the log against (backup manifests); the witness file of
+  // AuditOptions is read by Verify itself.
+  std::vector<Witness> witnesses;
 };
+
+// VerifyOptions with require_head false (a log known never to have been sealed).
+inline VerifyOptions HeadNotRequired() {
+  VerifyOptions options;
+  options.require_head = false;
+  return options;
+}
 
 struct VerifyReport {
   bool ok = false;
@@ -81,7 +113,13 @@ struct VerifyReport {
   // rewritten), e.g. "entry 17: hash does not match its contents (edited?)". Names seqs,
   // never entry contents.
   std::string problem;
+  // The witnesses the log was checked against, in the order checked: "head file", "signed
+  // tip", then each backup manifest or witness file line's name.
+  std::vector<std::string> witnesses_used;
 };
+
+// The metadata key of the signed tip (AppendAll).
+inline constexpr std::string_view kTipMetaKey = "audit.tip";
 
 class AuditLog {
  public:
@@ -90,28 +128,58 @@ class AuditLog {
   //   signing key's public key differs from public_key.
   static Result<std::unique_ptr<AuditLog>> Open(const AuditOptions& options);
 
-  // Appends `event` as the next entry inside `txn` (reading the head in the same
-  // transaction, so the seq is gap-free) and, when its seq is a multiple of
-  // checkpoint_every, a signed checkpoint. Nothing is visible until the caller commits txn.
+  // Appends `events` as the next entries inside `txn` (reading the head in the same
+  // transaction, so the seqs are gap-free), a signed checkpoint at every seq that is a multiple
+  // of checkpoint_every, and then the signed tip: the audit key's signature over the last new
+  // entry (seq, hash), kept in the store's metadata (key kTipMetaKey) in the same transaction.
+  // So no committed entry is ever unsigned: an entry added without the key is found by Verify.
+  // Before appending, the stored tip must sign the log's current last entry (or the log must
+  // be empty without a tip): a tail added without the key is never signed over by a later
+  // append. Nothing is visible until the caller commits txn. Appending no events does nothing.
   // InvalidArgument: a string holds a control character, a field name is empty or holds ','
   //   (names are stored comma-joined), or decision is not allow/deny/mask. The message names
   //   the event field, never its value.
   // FailedPrecondition: the log was opened without a signing key.
-  // Unavailable: the store could not read the head or write the entry or checkpoint; the
-  //   caller must drop txn and release nothing (fail closed).
+  // DataLoss: the stored tip does not sign the log's last entry (tampering; run Verify); the
+  //   message names both seqs.
+  // Unavailable: the store could not read the head or write the entry, checkpoint or tip;
+  //   the caller must drop txn and release nothing (fail closed).
+  Status AppendAll(store::Transaction& txn, const std::vector<AuditEvent>& events) const;
+  // AppendAll of one event.
   Status Append(store::Transaction& txn, const AuditEvent& event) const;
   // As Append, returning the stored row (seq, timestamps and hashes filled in).
   Result<store::AuditRow> AppendAndReturn(store::Transaction& txn, const AuditEvent& event) const;
 
-  // Signs the current head: in its own transaction, inserts a checkpoint for the newest
-  // entry unless the newest checkpoint is already there, commits, then replaces the head file
-  // atomically. An empty log seals seq 0. Called when a vault closes and periodically by a
-  // server. It signs what the database holds: run Verify first to vouch for the log.
-  // FailedPrecondition: no signing key.
-  // DataLoss: the newest checkpoint is at the head entry but records another hash.
-  // Unavailable: the store or the head file cannot be written (the old head file stays).
+  // Creates the head file for a new vault (custos init, a restore into a new directory): signs
+  // the current last entry (seq 0 for an empty log), stores it as the tip and as a checkpoint,
+  // and writes the head file, which must not exist yet (Env::CreateFileAtomic), and the
+  // witness file if one is configured.
+  // FailedPrecondition: no signing key. Conflict: the head file exists. Unavailable: the
+  // store or a file cannot be written.
+  Status CreateHead(store::Store& store) const;
+
+  // Moves the signed head forward. Reads the head file (it must exist and be signed by the
+  // audit key), checks that the log EXTENDS it — the entry at its seq has its hash, and every
+  // later entry links to the one before and matches its contents — then, in its own
+  // transaction, inserts a checkpoint for the newest entry unless one is there, commits, and
+  // replaces the head file atomically and appends the head to the witness file (if any).
+  // Called when a vault closes and by `custos migrate`. Never signs a log that does not
+  // extend the previous signed head: heads only move forward.
+  // FailedPrecondition: no signing key; or the head file is missing (its loss is recovered
+  //   only by the dual-controlled `custos audit reseal`, see Reseal).
+  // DataLoss: the head file is malformed or its signature does not verify; the log is shorter
+  //   than the signed head ("log truncated") or diverges from it (names the entry); the newest
+  //   checkpoint is at the head entry but records another hash.
+  // Unavailable: the store or the head file cannot be read or written (the old head stays).
   // The caller must not hold a transaction on `store` (it begins one).
   Status SealHead(store::Store& store) const;
+
+  // Recovery from a genuine loss of the head file (or of a vault's signed tip): signs the log
+  // as it is now, whatever the previous head was — the tip in the store, a checkpoint and the
+  // head file (replaced atomically) and the witness file. Only for the dual-controlled
+  // `custos audit reseal` (vault/audit_service.h), which verifies the chain first and records
+  // itself in the log. Failure codes as CreateHead, without Conflict.
+  Status Reseal(store::Store& store) const;
 
   // Recomputes the whole chain page by page (constant memory apart from the checkpoint list),
   // checks every link, seq continuity, every checkpoint signature and hash, and the head file.
@@ -127,9 +195,18 @@ class AuditLog {
  private:
   explicit AuditLog(AuditOptions options) : options_(std::move(options)) {}
   int64_t Now() const;
+  // The stored tip must sign `last` (the log's last entry, nullopt when empty).
+  Status CheckTip(store::Transaction& txn, const std::optional<store::AuditRow>& last) const;
+  // Signs (seq, hash) as the tip, a checkpoint (unless one is at seq) and returns the head.
+  Result<SignedHead> SignHeadInStore(store::Store& store) const;
+  // Writes the head file (create or replace) and appends the head to the witness file.
+  Status PublishHead(const SignedHead& head, bool create) const;
 
   AuditOptions options_;
   mutable std::mutex seal_mu_;  // one SealHead at a time: the head file must not go backwards
+  // The encoded tip this log last wrote or verified: an unchanged tip is not verified again.
+  mutable std::mutex tip_mu_;
+  mutable std::string known_tip_;
 };
 
 }  // namespace custos::audit

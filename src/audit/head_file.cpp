@@ -6,12 +6,16 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "audit/canonical.h"
+
 namespace custos::audit {
 namespace {
 
 constexpr const char* kFormat = "custos-audit-head/1";
 
-std::string HeadLine(const SignedHead& head) {
+}  // namespace
+
+std::string EncodeHead(const SignedHead& head) {
   nlohmann::ordered_json j;
   j["format"] = kFormat;
   j["suite"] = std::string(crypto::SuiteName(head.suite));
@@ -22,7 +26,7 @@ std::string HeadLine(const SignedHead& head) {
   return j.dump() + "\n";
 }
 
-Result<SignedHead> ParseHead(const std::string& text) {
+Result<SignedHead> DecodeHead(std::string_view text) {
   const Status malformed = DataLoss("audit head file is not a well-formed head line (edited?)");
   nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return malformed;
@@ -45,6 +49,17 @@ Result<SignedHead> ParseHead(const std::string& text) {
   }
 }
 
+Status VerifyHead(const SignedHead& head, crypto::Suite suite, crypto::ByteView public_key) {
+  if (head.suite != suite) return DataLoss("names another suite than the vault (replaced?)");
+  Status st = crypto::VerifySignature(suite, public_key, CheckpointMessage(head.seq, head.hash),
+                                      head.signature);
+  if (st.code() == Code::kInvalidArgument) return st;
+  if (!st.ok()) return DataLoss("signature does not verify (forged or altered)");
+  return Status::Ok();
+}
+
+namespace {
+
 // The step and the path come from the Env's message; the prefix says which file it is.
 Status HeadFileError(const Status& st) {
   return Status(st.code(), "audit head file " + st.message());
@@ -55,7 +70,12 @@ Status HeadFileError(const Status& st) {
 Status WriteHeadFile(const std::filesystem::path& path, const SignedHead& head, Env& env) {
   // The Env's temporary name is the process's own: two processes sharing a vault directory
   // (two imports, two servers on one PostgreSQL vault) never touch each other's.
-  Status st = env.WriteFileAtomic(path, HeadLine(head), 0644);
+  Status st = env.WriteFileAtomic(path, EncodeHead(head), 0644);
+  return st.ok() ? st : HeadFileError(st);
+}
+
+Status CreateHeadFile(const std::filesystem::path& path, const SignedHead& head, Env& env) {
+  Status st = env.CreateFileAtomic(path, EncodeHead(head), 0644);
   return st.ok() ? st : HeadFileError(st);
 }
 
@@ -63,7 +83,7 @@ Result<std::optional<SignedHead>> ReadHeadFile(const std::filesystem::path& path
   Result<std::string> text = env.ReadFile(path);
   if (text.status().code() == Code::kNotFound) return std::optional<SignedHead>();
   if (!text.ok()) return HeadFileError(text.status());
-  CUSTOS_ASSIGN_OR_RETURN(SignedHead head, ParseHead(*text));
+  CUSTOS_ASSIGN_OR_RETURN(SignedHead head, DecodeHead(*text));
   return std::optional<SignedHead>(std::move(head));
 }
 

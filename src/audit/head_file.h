@@ -18,6 +18,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include "core/env.h"
 #include "core/status.h"
@@ -39,6 +41,21 @@ struct SignedHead {
 // old head file is then untouched (only a failed directory fsync comes after the rename).
 Status WriteHeadFile(const std::filesystem::path& path, const SignedHead& head,
                      Env& env = Env::Default());
+
+// The one-line JSON form of `head` (with its trailing newline), as in the head file; also the
+// form of the signed tip kept in the database and of a witness file's lines.
+std::string EncodeHead(const SignedHead& head);
+// The head in `text` (one head line, surrounding whitespace allowed). DataLoss if it is not a
+// well-formed head line. The signature is not checked (VerifyHead does).
+Result<SignedHead> DecodeHead(std::string_view text);
+// OK if `head.signature` is the audit key's signature over (seq, hash) and `head.suite` is
+// `suite`; DataLoss naming what is wrong otherwise; InvalidArgument for a malformed key.
+Status VerifyHead(const SignedHead& head, crypto::Suite suite, crypto::ByteView public_key);
+
+// As WriteHeadFile, but never replaces (Env::CreateFileAtomic): Conflict if `path` exists.
+// For a new vault's first head.
+Status CreateHeadFile(const std::filesystem::path& path, const SignedHead& head,
+                      Env& env = Env::Default());
 
 // The head recorded in `path`; nullopt if the file does not exist.
 // DataLoss if it is not a well-formed head line (edited or damaged).

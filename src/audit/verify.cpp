@@ -13,6 +13,7 @@
 #include "audit/audit_log.h"
 #include "audit/canonical.h"
 #include "audit/head_file.h"
+#include "core/env.h"
 
 namespace custos::audit {
 namespace {
@@ -21,12 +22,16 @@ constexpr size_t kPageSize = 10000;
 // How far from its place a moved entry is recognised (only computed once something is wrong).
 constexpr int64_t kMoveWindow = 8;
 
-// A signed "(seq, hash)": a checkpoint row or the head file.
+// A signed "(seq, hash)": a checkpoint row, the signed tip, the head file or a witness.
 struct Statement {
   int64_t seq = 0;
   crypto::Bytes hash;
   crypto::Bytes signature;
-  bool from_head = false;
+  // "" for a checkpoint; else "signed tip", "head file" or the witness's name.
+  std::string name;
+  bool external = false;   // kept outside the database (head file, witness)
+  bool witness = false;    // a witness (backup manifest, witness file)
+  bool presigned = false;  // its signature was checked elsewhere (a manifest's)
 };
 
 using Lookup = std::function<Result<std::optional<store::AuditRow>>(int64_t seq)>;
@@ -48,12 +53,13 @@ class ChainCheck {
   const std::string& problem() const { return problem_; }
   int64_t last_vouched() const { return last_vouched_; }
   int64_t last_seq() const { return expected_ - 1; }
+  const crypto::Bytes& last_hash() const { return prev_; }
 
   // Statements that precede every entry: only the head of a sealed empty log (seq 0).
   Status CheckLeadingStatements() {
     while (!failed_ && next_ < statements_.size() && statements_[next_].seq <= 0) {
       const Statement& st = statements_[next_++];
-      if (st.seq < 0 || !st.from_head) {
+      if (st.seq < 0 || st.name.empty()) {
         Fail(1, fmt::format("a checkpoint names entry {}, which cannot exist (inserted?)", st.seq));
         break;
       }
@@ -95,16 +101,23 @@ class ChainCheck {
   Status CheckRemainingStatements() {
     if (failed_ || next_ >= statements_.size()) return Status::Ok();
     const int64_t last = last_seq();
+    // The most telling statement beyond the end: outside the database, else in it.
     const Statement* beyond = &statements_[next_];
     for (size_t i = next_; i < statements_.size(); ++i) {
-      if (statements_[i].from_head) beyond = &statements_[i];
+      if (statements_[i].external || (!beyond->external && !statements_[i].name.empty())) {
+        beyond = &statements_[i];
+      }
     }
-    const std::string what = beyond->from_head ? "head file" : "checkpoint";
+    const std::string what = beyond->name.empty() ? "checkpoint" : beyond->name;
     Status sig = Signature(*beyond);
     if (sig.code() == Code::kInvalidArgument) return sig;
     if (!sig.ok()) {
       Fail(last + 1, fmt::format("a {} names entry {} beyond the end of the log ({}) and its "
                                  "signature does not verify (forged?)",
+                                 what, beyond->seq, last));
+    } else if (beyond->witness) {
+      Fail(last + 1, fmt::format("witness {} holds head at seq {}, the log ends at {}: rollback "
+                                 "or cut",
                                  what, beyond->seq, last));
     } else {
       Fail(last + 1, fmt::format("log truncated: {} records entry {}, log ends at {}", what,
@@ -122,13 +135,15 @@ class ChainCheck {
 
  private:
   Status Signature(const Statement& st) const {
+    if (st.presigned) return Status::Ok();
     return crypto::VerifySignature(suite_, public_key_, CheckpointMessage(st.seq, st.hash),
                                    st.signature);
   }
 
   Status CheckStatement(const Statement& st, const crypto::Bytes& entry_hash) {
-    const std::string what = st.from_head ? std::string("the head file")
-                                          : fmt::format("the checkpoint at entry {}", st.seq);
+    const std::string what = st.name.empty() ? fmt::format("the checkpoint at entry {}", st.seq)
+                             : st.witness    ? "witness " + st.name
+                                             : "the " + st.name;
     Status sig = Signature(st);
     if (sig.code() == Code::kInvalidArgument) return sig;
     const int64_t from = last_vouched_ + 1;
@@ -243,12 +258,85 @@ Result<std::vector<store::AuditRow>> ReadPage(store::Store& store, int64_t from,
   return std::move(*rows);
 }
 
+// The signed tip and the last entry, read in one transaction.
+struct TipAndLast {
+  std::optional<SignedHead> tip;
+  bool tip_malformed = false;
+  int64_t last_seq = 0;
+};
+
+Result<TipAndLast> ReadTip(store::Store& store) {
+  auto txn = store.Begin();
+  if (!txn.ok()) return ReadFailed("the signed tip", txn.status());
+  auto stored = (*txn)->GetMeta(kTipMetaKey);
+  if (!stored.ok()) return ReadFailed("the signed tip", stored.status());
+  auto last = (*txn)->GetAuditHead();
+  if (!last.ok()) return ReadFailed("entries", last.status());
+  TipAndLast out;
+  out.last_seq = last->has_value() ? (*last)->seq : 0;
+  if (stored->has_value()) {
+    auto tip = DecodeHead(std::string((*stored)->begin(), (*stored)->end()));
+    if (tip.ok()) {
+      out.tip = std::move(*tip);
+    } else {
+      out.tip_malformed = true;
+    }
+  }
+  return out;
+}
+
+// The heads of the witness file, one per line; a torn last line (a crash while appending) is
+// skipped. NotFound-free: a missing file is an empty list plus a problem when required.
+struct WitnessLines {
+  std::vector<Witness> heads;
+  std::string problem;
+};
+
+Result<WitnessLines> ReadWitnessFile(const std::filesystem::path& path) {
+  WitnessLines out;
+  Result<std::string> text = Env::Default().ReadFile(path);
+  if (text.status().code() == Code::kNotFound) {
+    out.problem =
+        fmt::format("witness file {} is missing (removed or not mounted?)", path.string());
+    return out;
+  }
+  if (!text.ok()) return ReadFailed("the witness file", text.status());
+  size_t line_no = 0;
+  for (size_t pos = 0; pos < text->size();) {
+    size_t end = text->find('\n', pos);
+    const bool torn = end == std::string::npos;
+    if (torn) end = text->size();
+    ++line_no;
+    const std::string_view line(text->data() + pos, end - pos);
+    pos = end + 1;
+    if (line.empty()) continue;
+    auto head = DecodeHead(line);
+    if (!head.ok()) {
+      if (torn) break;  // a crash while appending: the line never completed
+      out.problem =
+          fmt::format("witness file {} line {} is malformed (edited?)", path.string(), line_no);
+      return out;
+    }
+    out.heads.push_back(
+        {fmt::format("file {} line {}", path.string(), line_no), std::move(*head), false});
+  }
+  return out;
+}
+
 std::vector<Statement> MergeStatements(const std::vector<store::CheckpointRow>& checkpoints,
-                                       const std::optional<SignedHead>& head) {
+                                       const std::optional<SignedHead>& head,
+                                       const std::optional<SignedHead>& tip,
+                                       const std::vector<Witness>& witnesses) {
   std::vector<Statement> out;
-  out.reserve(checkpoints.size() + 1);
-  for (const auto& cp : checkpoints) out.push_back({cp.seq, cp.hash, cp.signature, false});
-  if (head.has_value()) out.push_back({head->seq, head->hash, head->signature, true});
+  out.reserve(checkpoints.size() + 2 + witnesses.size());
+  for (const auto& cp : checkpoints) out.push_back({cp.seq, cp.hash, cp.signature, ""});
+  if (tip.has_value()) out.push_back({tip->seq, tip->hash, tip->signature, "signed tip"});
+  if (head.has_value()) {
+    out.push_back({head->seq, head->hash, head->signature, "head file", /*external=*/true});
+  }
+  for (const Witness& w : witnesses) {
+    out.push_back({w.head.seq, w.head.hash, w.head.signature, w.name, true, true, w.verified});
+  }
   std::stable_sort(out.begin(), out.end(),
                    [](const Statement& a, const Statement& b) { return a.seq < b.seq; });
   return out;
@@ -257,11 +345,13 @@ std::vector<Statement> MergeStatements(const std::vector<store::CheckpointRow>& 
 }  // namespace
 
 Result<VerifyReport> AuditLog::Verify(store::Store& store, const VerifyOptions& options) const {
-  // Head file first: it is written only after its checkpoint commits, so everything it
-  // names is already in the store when the entries are read below.
+  // Head file and witnesses first: each is written only after its entries commit, so
+  // everything they name is already in the store when the entries are read below.
+  VerifyReport report;
   std::optional<SignedHead> head;
   std::string head_problem;
-  auto head_read = ReadHeadFile(options_.head_file);
+  auto head_read = options.use_head_file ? ReadHeadFile(options_.head_file)
+                                         : Result<std::optional<SignedHead>>(std::nullopt);
   if (head_read.ok()) {
     head = std::move(*head_read);
   } else if (head_read.status().code() == Code::kDataLoss) {
@@ -273,32 +363,85 @@ Result<VerifyReport> AuditLog::Verify(store::Store& store, const VerifyOptions& 
     head_problem = "head file names another suite than the vault (replaced?)";
     head.reset();
   }
+  if (head.has_value()) report.witnesses_used.push_back("head file");
+  std::vector<Witness> witnesses = options.witnesses;
+  std::string witness_problem;
+  if (!options_.witness_file.empty()) {
+    CUSTOS_ASSIGN_OR_RETURN(WitnessLines lines, ReadWitnessFile(options_.witness_file));
+    witness_problem = std::move(lines.problem);
+    if (witness_problem.empty()) {
+      report.witnesses_used.push_back(fmt::format(
+          "witness file {} ({} heads)", options_.witness_file.string(), lines.heads.size()));
+    }
+    for (Witness& w : lines.heads) witnesses.push_back(std::move(w));
+  }
+  for (const Witness& w : options.witnesses) report.witnesses_used.push_back(w.name);
 
+  CUSTOS_ASSIGN_OR_RETURN(TipAndLast before, ReadTip(store));
+  if (before.tip.has_value()) {
+    report.witnesses_used.insert(report.witnesses_used.begin(), "signed tip");
+  }
   CUSTOS_ASSIGN_OR_RETURN(std::vector<store::CheckpointRow> checkpoints, ReadCheckpoints(store));
-  VerifyReport report;
   report.checkpoints = static_cast<int64_t>(checkpoints.size());
   Lookup lookup = [&store](int64_t seq) -> Result<std::optional<store::AuditRow>> {
     CUSTOS_ASSIGN_OR_RETURN(auto rows, ReadPage(store, seq, 1));
     if (rows.empty()) return std::optional<store::AuditRow>();
     return std::optional<store::AuditRow>(std::move(rows.front()));
   };
-  ChainCheck check(options_.suite, options_.public_key, MergeStatements(checkpoints, head),
-                   std::move(lookup));
+  ChainCheck check(options_.suite, options_.public_key,
+                   MergeStatements(checkpoints, head, before.tip, witnesses), std::move(lookup));
   checkpoints.clear();
+  witnesses.clear();
   CUSTOS_RETURN_IF_ERROR(check.CheckLeadingStatements());
 
   // After the first problem the walk only counts entries.
-  for (int64_t from = 1;;) {
-    CUSTOS_ASSIGN_OR_RETURN(std::vector<store::AuditRow> page, ReadPage(store, from, kPageSize));
-    for (const store::AuditRow& row : page) {
-      ++report.entries;
-      if (!check.failed()) CUSTOS_RETURN_IF_ERROR(check.Check(row));
+  auto walk = [&](int64_t from) -> Status {
+    for (;;) {
+      CUSTOS_ASSIGN_OR_RETURN(std::vector<store::AuditRow> page, ReadPage(store, from, kPageSize));
+      for (const store::AuditRow& row : page) {
+        ++report.entries;
+        if (!check.failed()) CUSTOS_RETURN_IF_ERROR(check.Check(row));
+      }
+      if (page.size() < kPageSize) return Status::Ok();
+      from = page.back().seq + 1;
     }
-    if (page.size() < kPageSize) break;
-    from = page.back().seq + 1;
-  }
+  };
+  CUSTOS_RETURN_IF_ERROR(walk(1));
   CUSTOS_RETURN_IF_ERROR(check.CheckRemainingStatements());
+
+  // Every entry must be signed (AppendAll signs each transaction's tip): the tip, read with
+  // the last entry in one transaction, must sign the last entry. Entries appended during the
+  // walk are walked too, so a concurrent writer is no false alarm.
+  if (!check.failed() && before.tip_malformed) {
+    check.Fail(check.last_vouched() + 1, "the signed tip is malformed (edited?)");
+  }
+  if (!check.failed() && check.last_vouched() < check.last_seq()) {
+    CUSTOS_ASSIGN_OR_RETURN(TipAndLast after, ReadTip(store));
+    if (after.last_seq > check.last_seq()) CUSTOS_RETURN_IF_ERROR(walk(check.last_seq() + 1));
+    const int64_t last = check.last_seq();
+    if (!check.failed()) {
+      bool signs_last = false;
+      if (after.tip.has_value() && after.tip->seq == last && after.tip->hash == check.last_hash()) {
+        Status sig = VerifyHead(*after.tip, options_.suite, options_.public_key);
+        if (sig.code() == Code::kInvalidArgument) return sig;
+        signs_last = sig.ok();
+      }
+      if (!signs_last) {
+        const int64_t from = check.last_vouched() + 1;
+        check.Fail(from, after.tip.has_value()
+                             ? fmt::format("entries {}..{} are not signed: the signed tip "
+                                           "records entry {} (appended without the signing "
+                                           "key?)",
+                                           from, last, after.tip->seq)
+                             : fmt::format("entries {}..{} are not signed: no signed tip is "
+                                           "stored (removed, or appended without the signing "
+                                           "key?)",
+                                           from, last));
+      }
+    }
+  }
   if (!head_problem.empty()) check.Fail(check.last_vouched() + 1, head_problem);
+  if (!witness_problem.empty()) check.Fail(check.last_vouched() + 1, witness_problem);
   if (!head.has_value() && options.require_head && report.entries > 0) {
     check.Fail(check.last_vouched() + 1,
                fmt::format("head file {} is missing (deleted?): nothing outside the database "

@@ -121,6 +121,19 @@ struct LoadReport {
 Result<LoadReport> LoadBackup(const std::filesystem::path& backup_path, const BackupKeys& keys,
                               const DestroyedSet& destroyed, store::Loader& loader);
 
+// The audit head a backup's manifest records (the last entry in its snapshot), vouched for by
+// the manifest's signature: a witness of the log outside the database (issue 13).
+struct ManifestAuditHead {
+  std::string backup_id;
+  std::string vault_id;
+  int64_t seq = 0;
+  crypto::Bytes hash;  // empty when the snapshot held no entry (seq 0)
+};
+// Reads the manifest and checks its signature under `public_key` (required). DataLoss: not a
+// manifest, or signed by another key or altered. NotFound: no manifest.
+Result<ManifestAuditHead> ReadManifestAuditHead(const std::filesystem::path& backup_path,
+                                                crypto::ByteView public_key);
+
 // The complete backups in `backups_dir` (subdirectories with a manifest), oldest first.
 std::vector<std::filesystem::path> ListBackups(const std::filesystem::path& backups_dir);
 

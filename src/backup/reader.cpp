@@ -211,6 +211,20 @@ Result<LoadReport> LoadBackup(const fs::path& backup_path, const BackupKeys& key
   return report;
 }
 
+Result<ManifestAuditHead> ReadManifestAuditHead(const fs::path& backup_path,
+                                                crypto::ByteView public_key) {
+  if (public_key.empty()) return InvalidArgument("backup: a public key is required");
+  CUSTOS_ASSIGN_OR_RETURN(Manifest m, ReadManifest(backup_path, public_key));
+  ManifestAuditHead head;
+  head.backup_id = m.backup_id;
+  head.vault_id = m.vault_id;
+  head.seq = m.audit_head_seq;
+  if (!m.audit_head_hash_hex.empty()) {
+    CUSTOS_ASSIGN_OR_RETURN(head.hash, crypto::FromHex(m.audit_head_hash_hex));
+  }
+  return head;
+}
+
 std::vector<fs::path> ListBackups(const fs::path& backups_dir) {
   std::vector<fs::path> out;
   std::error_code ec;

@@ -24,13 +24,33 @@ void AddAuditCommands(CLI::App& app, Globals& g, Action& action) {
                               {"entries", report->entries},
                               {"checkpoints", report->checkpoints},
                               {"first_bad_seq", report->first_bad_seq},
-                              {"problem", report->problem}};
+                              {"problem", report->problem},
+                              {"witnesses", report->witnesses_used}};
+        std::string used;
+        for (const std::string& w : report->witnesses_used) used += (used.empty() ? "" : ", ") + w;
+        if (used.empty()) used = "none";
         g.out().Print(doc, report->ok
-                               ? fmt::format("audit log OK: {} entries, {} signed checkpoints",
-                                             report->entries, report->checkpoints)
-                               : fmt::format("audit log BROKEN at entry {}: {}",
-                                             report->first_bad_seq, report->problem));
+                               ? fmt::format("audit log OK: {} entries, {} signed checkpoints; "
+                                             "checked against: {}",
+                                             report->entries, report->checkpoints, used)
+                               : fmt::format("audit log BROKEN at entry {}: {} (checked "
+                                             "against: {})",
+                                             report->first_bad_seq, report->problem, used));
         return report->ok ? static_cast<int>(kExitOk) : static_cast<int>(kExitDataLoss);
+      });
+    };
+  });
+
+  auto* reseal = audit->add_subcommand(
+      "reseal", "re-sign a lost audit head file (dual control: an approved audit_reseal request)");
+  reseal->callback([&g, &action] {
+    action = [&g] {
+      return WithVault(g, [&](vault::Vault& v) {
+        auto seq = v.audit().Reseal(g.MakeContext());
+        if (!seq.ok()) return g.out().Fail(seq.status());
+        g.out().Print(nlohmann::json{{"head_seq", *seq}},
+                      fmt::format("audit head re-signed at entry {}", *seq));
+        return static_cast<int>(kExitOk);
       });
     };
   });

@@ -70,6 +70,7 @@ constexpr std::array kCatalogue = {
     Under(A::kAuditHead, "audit.head", A::kAuditRead),
     Under(A::kAuditProve, "audit.prove", A::kAuditRead),
     Under(A::kAuditConsistency, "audit.consistency", A::kAuditRead),
+    Under(A::kAuditReseal, "audit.reseal", A::kAuditVerify),
     Under(A::kStaffCreate, "staff.create", A::kStaffManage),
     Under(A::kStaffUpdate, "staff.update", A::kStaffManage),
     Under(A::kStaffList, "staff.list", A::kStaffManage),

@@ -70,6 +70,7 @@ enum class Action : uint8_t {
   kAuditHead,
   kAuditProve,
   kAuditConsistency,
+  kAuditReseal,
   kStaffCreate,
   kStaffUpdate,
   kStaffList,

@@ -13,7 +13,7 @@
 //   [keys]      suite, provider, keyfile, passphrase_env, pkcs11_module, pkcs11_token,
 //               pkcs11_key_label, pkcs11_pin_env
 //   [store]     backend, path, synchronous (sqlite); url, schema (postgres)
-//   [audit]     checkpoint_every, head_file
+//   [audit]     checkpoint_every, head_file, witness_file
 //   [server]    listen, port, cert, key, max_body_bytes, rate_limit_per_second,
 //               rate_limit_burst, threads, max_connections, header_timeout_seconds,
 //               idle_timeout_seconds, body_timeout_seconds, write_timeout_seconds
@@ -194,6 +194,9 @@ struct StoreConfig {
 struct AuditConfig {
   uint32_t checkpoint_every = 1000;      // entries between signed checkpoints, >= 1
   std::string head_file = "audit.head";  // relative to the vault directory
+  // The external witness (issue 13): an append-only file, best on another mount, that gets
+  // every sealed head; relative to the vault directory unless absolute; empty: none.
+  std::string witness_file;
 };
 
 // The HTTPS API of `custos serve` ([server]; docs/api.md). Paths are relative to the vault

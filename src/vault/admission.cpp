@@ -120,11 +120,10 @@ AuditEvents Entries(const VaultState& state, const Context& ctx, const Operation
 // Appends `events` to txn and commits; `result` when both succeed, else Unavailable.
 Status RecordAndCommit(VaultState& state, store::Transaction& txn, const AuditEvents& events,
                        const Status& result) {
-  for (const audit::AuditEvent& e : events) {
-    Status st = state.audit->Append(txn, e);
-    if (!st.ok()) return Unavailable("audit log cannot be written: " + st.message());
-  }
-  Status st = txn.Commit();
+  // The entries and their signed tip (AuditLog::AppendAll), then the commit.
+  Status st = state.audit->AppendAll(txn, events);
+  if (!st.ok()) return Unavailable("audit log cannot be written: " + st.message());
+  st = txn.Commit();
   if (!st.ok()) return Unavailable("audit log cannot be written: " + st.message());
   return result;
 }

@@ -45,6 +45,18 @@ class AuditService {
   Status Export(const Context& ctx, std::ostream& out_jsonl);
   Status Tail(const Context& ctx, size_t n, std::ostream& out_jsonl);
 
+  // `custos audit reseal` (issue 13): recovery from a genuine loss of the audit head file,
+  // under dual control. Verifies the log without the head file (chain, checkpoints, signed
+  // tip, witness file, backup manifests); then, admitted under audit.verify, uses the actor's
+  // approved audit_reseal request (another staff member approved it; it is marked "used"),
+  // records "audit.reseal" naming it, and signs the log's head into a new head file
+  // (AuditLog::Reseal). Returns the seq of the new head.
+  // FailedPrecondition: the log does not verify without the head file (the message names the
+  //   problem: a reseal never blesses tampering), or (recorded as a deny entry) the actor has
+  //   no approved audit_reseal request in force.
+  // Unavailable: the store or a file cannot be read or written.
+  Result<int64_t> Reseal(const Context& ctx);
+
   // --- Merkle proofs (issue 13; audit_proofs.cpp) ---
   // The signed tree head of the log at its current size, timestamped with the request's time.
   // Refusals (recorded as deny entries): those of admission. DataLoss if an entry is missing;

@@ -354,6 +354,8 @@ Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
   if (vault->state_->audit->options().public_key != header.signing_public_key) {
     return DataLoss("restore: the manifest is not signed by the restored vault's checkpoint key");
   }
+  // The restored directory's first head file: the log as the backup holds it.
+  CUSTOS_RETURN_IF_ERROR(vault->state_->audit->CreateHead(*vault->state_->store));
   Context ctx;
   ctx.actor = "system";
   ctx.purpose = std::string(kAdministrationPurpose);
@@ -371,6 +373,23 @@ Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
   fs::remove(dir / kRestoreMarker, ec);
   if (ec) return Unavailable(fmt::format("restore: cannot finish {}", dir.string()));
   return report;
+}
+
+std::vector<audit::Witness> BackupWitnesses(const VaultState& impl) {
+  std::vector<audit::Witness> out;
+  const crypto::Bytes& key = impl.audit->options().public_key;
+  for (const fs::path& path : backup::ListBackups(BackupDirOf(*impl.config, impl.dir))) {
+    auto head = backup::ReadManifestAuditHead(path, key);
+    if (!head.ok() || head->seq == 0) continue;
+    audit::Witness w;
+    w.name = "backup " + head->backup_id;
+    w.head.suite = impl.audit->options().suite;
+    w.head.seq = head->seq;
+    w.head.hash = std::move(head->hash);
+    w.verified = true;  // the manifest's signature, under the audit key, covers seq and hash
+    out.push_back(std::move(w));
+  }
+  return out;
 }
 
 }  // namespace custos::vault

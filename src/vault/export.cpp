@@ -5,7 +5,9 @@
 
 #include <algorithm>
 
+#include "access/approval.h"
 #include "audit/export.h"
+#include "audit/head_file.h"
 #include "vault/admission.h"
 #include "vault/authorize.h"
 #include "vault/vault_impl.h"
@@ -208,20 +210,64 @@ Result<int64_t> CustomerService::Export(const Context& ctx, ExportFormat format,
 Result<audit::VerifyReport> AuditService::Verify(const Context& ctx) {
   VaultState& m = *state_;
   const Operation op{Action::kAuditVerify, "audit"};
-  // Permission first: a refused caller costs no sealing and no walk of the whole chain. The
-  // check records nothing when admitted (its transaction commits empty) so that sealing and
-  // verifying can take the store; the entry below admits again as it records the result.
+  // Permission first: a refused caller costs no walk of the whole chain. The check records
+  // nothing when admitted (its transaction commits empty); the entry below admits again as it
+  // records the result.
   CUSTOS_RETURN_IF_ERROR(
       Write(m, ctx, op, [](Scope&) -> Result<Verdict> { return Verdict::Entries({}); }));
-  // Sealing the head first makes the head file current for this process's own entries.
-  CUSTOS_RETURN_IF_ERROR(m.audit->SealHead(*m.store));
-  CUSTOS_ASSIGN_OR_RETURN(audit::VerifyReport report, m.audit->Verify(*m.store));
-  CUSTOS_RETURN_IF_ERROR(Write(m, ctx, op, [&](Scope&) -> Result<Verdict> {
+  // Read-only: verify never seals (a seal would sign whatever the database holds). It checks
+  // the log against the head file, the signed tip, the witness file and every backup manifest.
+  audit::VerifyOptions options;
+  options.witnesses = BackupWitnesses(m);
+  CUSTOS_ASSIGN_OR_RETURN(audit::VerifyReport report, m.audit->Verify(*m.store, options));
+  Status recorded = Write(m, ctx, op, [&](Scope&) -> Result<Verdict> {
     return Verdict::Allow(report.ok
                               ? fmt::format("chain ok, {} entries", report.entries)
                               : fmt::format("chain broken at entry {}", report.first_bad_seq));
-  }));
+  });
+  // A tampered log may refuse the entry (its signed tip no longer signs its last entry): the
+  // report, which names the tampering, is the answer then; it releases no customer data.
+  if (!recorded.ok() && report.ok) return recorded;
   return report;
+}
+
+Result<int64_t> AuditService::Reseal(const Context& ctx) {
+  VaultState& m = *state_;
+  const Operation op{Action::kAuditReseal, "audit", Basis::kAdministration};
+  audit::VerifyOptions options;
+  options.require_head = false;
+  options.use_head_file = false;
+  options.witnesses = BackupWitnesses(m);
+  CUSTOS_ASSIGN_OR_RETURN(audit::VerifyReport report, m.audit->Verify(*m.store, options));
+  if (!report.ok) {
+    const Status refused = FailedPrecondition(fmt::format(
+        "audit reseal: the log does not verify even without the head file: {} (a reseal "
+        "replaces a lost head; it does not sign over tampering)",
+        report.problem));
+    RecordRefusal(m, ctx, op, refused).IgnoreError();
+    return refused;
+  }
+  CUSTOS_RETURN_IF_ERROR(Write(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    CUSTOS_ASSIGN_OR_RETURN(auto rows,
+                            s.txn.ListApprovals(s.actor().staff_id, access::kStateApproved));
+    for (store::ApprovalRow& row : rows) {
+      if (row.kind != access::kKindAuditReseal) continue;
+      if (access::EffectiveState(row, s.now_ms) != access::kStateApproved) continue;
+      row.state = std::string(access::kStateUsed);
+      CUSTOS_RETURN_IF_ERROR(s.txn.UpdateApproval(row));
+      return Verdict::Allow(fmt::format(
+          "head file re-signed at the log's end ({} entries verified without it); approval {} "
+          "approved by {}",
+          report.entries, row.approval_id, row.approver));
+    }
+    return Verdict::Deny(FailedPrecondition(
+        "dual control: re-signing the audit head needs an approved audit_reseal request of "
+        "yours (custos approval request --kind audit_reseal), decided by a second approver"));
+  }));
+  CUSTOS_RETURN_IF_ERROR(m.audit->Reseal(*m.store));
+  CUSTOS_ASSIGN_OR_RETURN(std::optional<audit::SignedHead> head,
+                          audit::ReadHeadFile(m.audit->options().head_file));
+  return head.has_value() ? head->seq : 0;
 }
 
 Status AuditService::Export(const Context& ctx, std::ostream& out_jsonl) {

@@ -284,13 +284,15 @@ Status CommitBatch(ImportRun& r, PendingBatch& batch) {
   // wrapped under the older version are picked up by the rotation's last pass.
   CUSTOS_RETURN_IF_ERROR(m.FollowKekVersion(*btxn));
   int64_t imported = 0;
+  // The batch's entries, appended together (one signed tip for the batch) before the commit.
+  std::vector<audit::AuditEvent> entries;
+  entries.reserve(batch.rows.size());
   for (Pending& p : batch.rows) {
     if (!p.status.ok()) {
       r.CountError(p.line, p.status);
-      CUSTOS_RETURN_IF_ERROR(m.audit->Append(
-          *btxn,
-          m.Event(r.ctx, "import.reject_row", r.target, "deny",
-                  fmt::format("line {}: {}", p.line, p.status.message()), FieldNames(p.raw))));
+      entries.push_back(m.Event(r.ctx, "import.reject_row", r.target, "deny",
+                                fmt::format("line {}: {}", p.line, p.status.message()),
+                                FieldNames(p.raw)));
       continue;
     }
     CUSTOS_RETURN_IF_ERROR(btxn->InsertCustomer(p.row));
@@ -299,13 +301,14 @@ Status CommitBatch(ImportRun& r, PendingBatch& batch) {
     r.collection.evidence_ref = p.row.source;  // "import:<import_id>:<line>"
     CUSTOS_RETURN_IF_ERROR(
         AppendCollection(*btxn, p.row.customer_id, r.collection, r.ctx.actor, p.row.created_at_ms));
-    CUSTOS_RETURN_IF_ERROR(m.audit->Append(
-        *btxn, m.Event(r.ctx, "customer.create", CustomerTarget(p.row.customer_id), "allow",
-                       fmt::format("import {} line {}{}", r.progress.import_id, p.line, p.flags),
-                       p.names)));
+    entries.push_back(m.Event(r.ctx, "customer.create", CustomerTarget(p.row.customer_id), "allow",
+                              fmt::format("import {} line {}{}", r.progress.import_id, p.line,
+                                          p.flags),
+                              p.names));
     ++imported;
     if (!p.flags.empty()) ++r.report.flagged;
   }
+  CUSTOS_RETURN_IF_ERROR(m.audit->AppendAll(*btxn, entries));
   r.progress.committed_lines = batch.last_data_line;
   r.progress.imported += imported;
   r.progress.rejected = r.progress.rejected + static_cast<int64_t>(batch.rows.size()) - imported;

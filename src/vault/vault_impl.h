@@ -97,6 +97,11 @@ Result<std::unique_ptr<crypto::KeyProvider>> OpenVaultKeyProvider(const schema::
 // A new sortable id: 48-bit millisecond time then 80 random bits, Crockford base32 (26 chars).
 std::string NewId(int64_t now_ms);
 
+// The audit heads the backup manifests in the configured backup directory record, each
+// checked under the vault's audit key (manifests of another key, or altered, are left out):
+// witnesses for AuditLog::Verify. Best effort: an unreadable directory gives none.
+std::vector<audit::Witness> BackupWitnesses(const VaultState& impl);
+
 // Customer ids are 26 Crockford base32 characters (NewId); anything else is refused before it
 // reaches the store or the audit log.
 bool ValidCustomerId(std::string_view id);

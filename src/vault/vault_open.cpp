@@ -127,6 +127,7 @@ Result<std::unique_ptr<audit::AuditLog>> OpenAudit(const schema::Config& config,
   opt.public_key = std::move(public_key);
   opt.checkpoint_every = config.audit.checkpoint_every;
   opt.head_file = dir / config.audit.head_file;
+  if (!config.audit.witness_file.empty()) opt.witness_file = dir / config.audit.witness_file;
   opt.now_ms = std::move(clock);
   return audit::AuditLog::Open(opt);
 }
@@ -351,7 +352,8 @@ Result<InitReport> Vault::Init(const InitOptions& options) {
                                               signing_key->PublicKeyBytes(), clock));
   CUSTOS_RETURN_IF_ERROR(RecordInit(*txn, *log, *config, suite, token_id, now, report));
   CUSTOS_RETURN_IF_ERROR(txn->Commit());
-  CUSTOS_RETURN_IF_ERROR(log->SealHead(*store));
+  // The vault's first signed head; from now on heads only move forward (SealHead).
+  CUSTOS_RETURN_IF_ERROR(log->CreateHead(*store));
   return report;
 }
 

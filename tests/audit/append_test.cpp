@@ -66,7 +66,7 @@ TEST_P(AppendTest, AnEntryRolledBackWithItsTransactionLeavesNoTrace) {
   ASSERT_TRUE(rows.ok());
   EXPECT_EQ(rows->size(), 2u);
   AppendEntries(1);  // the next entry takes seq 3, with no gap
-  auto verified = log_->Verify(*store_, {.require_head = false});
+  auto verified = log_->Verify(*store_, HeadNotRequired());
   ASSERT_TRUE(verified.ok());
   EXPECT_TRUE(verified->ok) << verified->problem;
   EXPECT_EQ(verified->entries, 3);

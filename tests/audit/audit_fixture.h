@@ -118,6 +118,9 @@ class AuditTest : public ::testing::TestWithParam<crypto::Suite> {
     key_ = std::move(*key);
     OpenStore();
     log_ = MakeLog(key_.get());
+    // As custos init does: the first signed head, from which heads only move forward.
+    ASSERT_TRUE(log_->CreateHead(*store_).ok());
+    clock_ms_ = 1700000000000;  // the entries' times as if the head cost no tick
   }
   void TearDown() override {
     log_.reset();

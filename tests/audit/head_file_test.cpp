@@ -106,5 +106,45 @@ TEST_F(HeadFileFaultTest, ACrashBetweenTheTemporaryWriteAndTheRenameKeepsThePrev
   EXPECT_EQ((*ReadHeadFile(path_()))->seq, 9);
 }
 
+// The first head (custos init, CreateHead): never replaces a head that exists, and a fault at
+// any step leaves no head file at all (a retry then starts clean) and no temporary file.
+TEST_F(HeadFileFaultTest, CreatingTheFirstHeadNeverReplacesOneAndLeavesNothingOnAFault) {
+  ASSERT_TRUE(CreateHeadFile(path_(), Head(3)).ok());
+  EXPECT_EQ(CreateHeadFile(path_(), Head(9)).code(), Code::kConflict);
+  EXPECT_EQ((*ReadHeadFile(path_()))->seq, 3);
+  FaultInjectingEnv env(Env::Default());
+  for (int err : {ENOSPC, EIO}) {
+    for (int64_t n = 1;; ++n) {
+      for (const auto& e : fs::directory_iterator(dir_)) fs::remove(e.path());
+      env.FailCall(n, err);
+      Status st = CreateHeadFile(path_(), Head(1), env);
+      if (!env.fired()) {
+        ASSERT_TRUE(st.ok()) << st.ToString();
+        EXPECT_EQ((*ReadHeadFile(path_()))->seq, 1);
+        break;
+      }
+      SCOPED_TRACE("errno " + std::to_string(err) + " at call " + std::to_string(n));
+      ASSERT_FALSE(st.ok());
+      EXPECT_NE(st.message().find("audit head file"), std::string::npos) << st.message();
+      auto read = ReadHeadFile(path_());
+      ASSERT_TRUE(read.ok()) << read.status().ToString();  // absent or whole
+      // A temporary file whose own unlink was the failed call may remain (CreateFileAtomic's
+      // contract); nothing else.
+      EXPECT_LE(FilesBeside(), 1);
+    }
+  }
+}
+
+// The encoded head is what the witness file and the signed tip hold: it reads back the same.
+TEST(HeadLineTest, EncodeAndDecodeRoundTrip) {
+  SignedHead h = Head(42);
+  auto back = DecodeHead(EncodeHead(h));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->seq, 42);
+  EXPECT_EQ(back->hash, h.hash);
+  EXPECT_EQ(back->signature, h.signature);
+  EXPECT_EQ(DecodeHead("{\"format\":\"custos-audit-head/1\"").status().code(), Code::kDataLoss);
+}
+
 }  // namespace
 }  // namespace custos::audit

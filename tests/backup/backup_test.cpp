@@ -131,6 +131,18 @@ class BackupTest : public testing::VaultTest {
         for (size_t i = 0; i < n; ++i) EXPECT_EQ(got[i], rows[i]) << table << " row " << i;
         continue;
       }
+      if (table == "meta") {
+        // The signed tip (issue 13) moves with the log: the restore's own entries re-sign it.
+        auto without_tip = [](std::vector<store::Row> meta) {
+          std::erase_if(meta, [](const store::Row& r) {
+            const auto* key = std::get_if<std::string>(&r[0]);
+            return key != nullptr && *key == "audit.tip";
+          });
+          return meta;
+        };
+        EXPECT_EQ(without_tip(got), without_tip(rows)) << "table meta";
+        continue;
+      }
       EXPECT_EQ(got, rows) << "table " << table;
     }
     OpenOptions open;

@@ -274,6 +274,54 @@ TEST_F(CliTest, AuditVerifyFailsAndNamesTheEntryWhenTheLogIsEdited) {
   EXPECT_NE(verify.out.find("\"first_bad_seq\":2"), std::string::npos) << verify.out;
 }
 
+// Issue 13: a deleted head file and a cut tail (which used to fail with exit 7 and a constraint
+// error) each make `custos audit verify` exit 8 naming the head file or the entry; the vault
+// closing does not sign over them.
+TEST_F(CliTest, AuditVerifyNamesAMissingHeadFileAndACutTail) {
+  ASSERT_EQ(Custos("init " + vault_).code, 0);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(Custos("customer list", "clerk", "account_management").code, 0);
+  }
+  Outcome ok = Custos("audit verify", "dpo", "legal_obligation");
+  ASSERT_EQ(ok.code, 0) << ok.out;
+  EXPECT_NE(ok.out.find("checked against: signed tip, head file"), std::string::npos) << ok.out;
+  const fs::path db_path = fs::path(vault_) / "custos.db";
+  auto exec = [&](const char* sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  };
+  auto last_seq = [&] {
+    sqlite3* db = nullptr;
+    sqlite3_open(db_path.c_str(), &db);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "SELECT MAX(seq) FROM audit_log", -1, &st, nullptr);
+    sqlite3_step(st);
+    const int64_t seq = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return seq;
+  };
+
+  // The head file removed: named, and not recreated by the vault closing.
+  fs::remove(fs::path(vault_) / "audit.head");
+  Outcome headless = Custos("audit verify", "dpo", "legal_obligation");
+  EXPECT_EQ(headless.code, 8) << headless.out;
+  EXPECT_NE(headless.out.find("head file audit.head is missing"), std::string::npos)
+      << headless.out;
+  EXPECT_FALSE(fs::exists(fs::path(vault_) / "audit.head"));
+
+  // The tail cut, checkpoints untouched: named by the signed tip.
+  const int64_t last = last_seq();
+  exec(fmt::format("DELETE FROM audit_log WHERE seq > {}", last - 2).c_str());
+  Outcome cut = Custos("audit verify", "dpo", "legal_obligation");
+  EXPECT_EQ(cut.code, 8) << cut.out;
+  EXPECT_NE(cut.out.find(fmt::format("BROKEN at entry {}", last - 1)), std::string::npos)
+      << cut.out;
+  EXPECT_NE(cut.out.find("log truncated"), std::string::npos) << cut.out;
+}
+
 TEST_F(CliTest, GenIsDeterministicAndImportIsResumableAndIdempotent) {
   ASSERT_EQ(Custos("init " + vault_).code, 0);
   const std::string a = (root_ / "a.csv").string(), b = (root_ / "b.csv").string();

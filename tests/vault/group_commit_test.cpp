@@ -79,7 +79,7 @@ TEST_P(GroupCommitTest, RequestsThatQueueShareOneCommitAndEachGetsItsEntry) {
   EXPECT_EQ(commits.TEST_batches(), 2u);  // the gated one, then the twelve together
   EXPECT_EQ(commits.TEST_largest_batch(), 12u);
   EXPECT_EQ(RawDb(db_path()).Entries().size(), 13u);
-  auto report = log_->Verify(*store_, audit::VerifyOptions{.require_head = false});
+  auto report = log_->Verify(*store_, audit::HeadNotRequired());
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_TRUE(report->ok) << report->problem;
   EXPECT_EQ(report->entries, 13);
@@ -100,7 +100,7 @@ TEST_P(GroupCommitTest, AFailedCommitRefusesTheWholeBatchAndLeavesNoEntryOfIt) {
   EXPECT_EQ(commits.TEST_largest_batch(), 12u);
   faulty.Heal();
   EXPECT_EQ(RawDb(db_path()).Entries().size(), 1u);
-  auto report = log_->Verify(faulty, audit::VerifyOptions{.require_head = false});
+  auto report = log_->Verify(faulty, audit::HeadNotRequired());
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_TRUE(report->ok) << report->problem;
 }

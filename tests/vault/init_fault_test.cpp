@@ -89,6 +89,37 @@ TEST_F(InitFaultTest, AFailedConfigWriteIsACleanErrorNamingTheFileAndLeavesNoCon
   }
 }
 
+// The vault's first audit head (issue 13: created once, by init; CreateHead through
+// Env::CreateFileAtomic) under the same faults: a clean error naming the head file, and no
+// audit.head left, whole or half-written.
+TEST_F(InitFaultTest, AFailedHeadFileWriteIsACleanErrorAndLeavesNoHeadFile) {
+  FaultInjectingEnv env(Env::Default());
+  DefaultEnvGuard guard(&env);
+  for (int err : {ENOSPC, EIO}) {
+    int64_t n = 1;
+    for (;; ++n) {
+      const InitOptions init = Options();
+      const fs::path head = init.dir / "audit.head";
+      env.FailCall(n, err, head.string());
+      auto report = Vault::Init(init);
+      const bool fired = env.fired();
+      env.Reset();
+      if (!fired) {
+        ASSERT_TRUE(report.ok()) << report.status().ToString();
+        EXPECT_TRUE(fs::exists(head));
+        break;
+      }
+      SCOPED_TRACE("errno " + std::to_string(err) + " at call " + std::to_string(n));
+      ASSERT_FALSE(report.ok());
+      EXPECT_EQ(report.status().code(), Code::kUnavailable) << report.status().ToString();
+      EXPECT_NE(report.status().message().find("audit head file"), std::string::npos)
+          << report.status().message();
+      EXPECT_FALSE(fs::exists(head));
+    }
+    EXPECT_GT(n, 4);  // open, write, sync, close, link, ... each failed once
+  }
+}
+
 TEST_F(InitFaultTest, ACrashDuringTheConfigWriteLeavesNoHalfWrittenConfig) {
   FaultInjectingEnv env(Env::Default());
   DefaultEnvGuard guard(&env);

@@ -1,0 +1,163 @@
+// Heads only move forward (issue 13): SealHead signs a new head only for a log that extends
+// the signed one, every AppendAll signs its tip, and the witness file gets every sealed head.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "audit/head_file.h"
+#include "audit_fixture.h"
+#include "store/sql.h"
+
+namespace custos::audit::testing {
+namespace {
+
+class ForwardTest : public AuditTest {
+ protected:
+  std::filesystem::path witness_path() const { return dir_ / "elsewhere.witness"; }
+  std::unique_ptr<AuditLog> WithWitness() {
+    AuditOptions opt = log_->options();
+    opt.witness_file = witness_path();
+    auto log = AuditLog::Open(opt);
+    EXPECT_TRUE(log.ok());
+    return log.ok() ? std::move(*log) : nullptr;
+  }
+  int64_t HeadSeq() {
+    auto head = ReadHeadFile(head_path());
+    EXPECT_TRUE(head.ok() && head->has_value());
+    return head.ok() && head->has_value() ? (*head)->seq : -1;
+  }
+};
+CUSTOS_AUDIT_SUITES(ForwardTest);
+
+TEST_P(ForwardTest, EveryTransactionSignsItsTip) {
+  std::vector<AuditEvent> batch = {Read(1), Read(2), Read(3)};
+  auto txn = store_->Begin();
+  ASSERT_TRUE(txn.ok());
+  ASSERT_TRUE(log_->AppendAll(**txn, batch).ok());
+  ASSERT_TRUE((*txn)->Commit().ok());
+  txn = store_->Begin();
+  auto stored = (*txn)->GetMeta(kTipMetaKey);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  auto tip = DecodeHead(std::string((*stored)->begin(), (*stored)->end()));
+  ASSERT_TRUE(tip.ok());
+  EXPECT_EQ(tip->seq, 3);
+  EXPECT_TRUE(VerifyHead(*tip, GetParam(), key_->PublicKeyBytes()).ok());
+}
+
+TEST_P(ForwardTest, SealingRefusesALogShorterThanTheSignedHead) {
+  AppendEntries(240);
+  crypto::Bytes old_tip;
+  {
+    auto txn = store_->Begin();
+    auto tip = (*txn)->GetMeta(kTipMetaKey);
+    ASSERT_TRUE(tip.ok() && tip->has_value());
+    old_tip = **tip;
+  }
+  AppendEntries(10);
+  ASSERT_TRUE(log_->SealHead(*store_).ok());  // head at 250
+  {
+    // Rolled back to 240 with the tip of then: consistent in the database alone.
+    auto txn = store_->Begin();
+    ASSERT_TRUE(
+        (*txn)
+            ->Exec(store::Statement::Same("DELETE FROM audit_log WHERE seq > 240"), {}, "tamper")
+            .ok());
+    ASSERT_TRUE((*txn)
+                    ->Exec(store::Statement::Same("DELETE FROM audit_checkpoints WHERE seq > 240"),
+                           {}, "tamper")
+                    .ok());
+    ASSERT_TRUE((*txn)->PutMeta(kTipMetaKey, old_tip).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  CloseStore();
+  OpenStore();
+  Status st = log_->SealHead(*store_);
+  EXPECT_EQ(st.code(), Code::kDataLoss);
+  EXPECT_NE(st.message().find("head file audit.head records entry 250, the log ends at 240"),
+            std::string::npos)
+      << st.ToString();
+  EXPECT_EQ(HeadSeq(), 250);
+}
+
+TEST_P(ForwardTest, SealingRefusesALogThatDivergesFromTheSignedHead) {
+  AppendEntries(30);
+  ASSERT_TRUE(log_->SealHead(*store_).ok());  // head at 30
+  AppendEntries(10);
+  CloseStore();
+  {
+    RawDb db(db_path());
+    db.Exec("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 35");
+  }
+  OpenStore();
+  Status st = log_->SealHead(*store_);
+  EXPECT_EQ(st.code(), Code::kDataLoss);
+  EXPECT_NE(st.message().find("diverges from the signed head at entry 35"), std::string::npos)
+      << st.ToString();
+  EXPECT_EQ(HeadSeq(), 30);
+}
+
+TEST_P(ForwardTest, AMissingHeadFileIsNotAFreshStart) {
+  AppendEntries(5);
+  std::filesystem::remove(head_path());
+  EXPECT_EQ(log_->SealHead(*store_).code(), Code::kFailedPrecondition);
+  EXPECT_FALSE(std::filesystem::exists(head_path()));
+  EXPECT_EQ(log_->CreateHead(*store_).code(), Code::kOk);  // only init (or a reseal) may
+  EXPECT_EQ(log_->CreateHead(*store_).code(), Code::kConflict);
+}
+
+TEST_P(ForwardTest, AppendingOverAnUnsignedEntryIsRefused) {
+  AppendEntries(5);
+  CloseStore();
+  {
+    RawDb db(db_path());
+    std::vector<store::AuditRow> rows = db.Entries();
+    store::AuditRow forged = rows.back();
+    forged.seq += 1;
+    forged.prev_hash = rows.back().hash;
+    forged.hash = HashOf(forged);
+    db.Put(forged);
+  }
+  OpenStore();
+  auto txn = store_->Begin();
+  ASSERT_TRUE(txn.ok());
+  Status st = log_->Append(**txn, Read(9));
+  EXPECT_EQ(st.code(), Code::kDataLoss);
+  EXPECT_NE(st.message().find("entries 6..6 are not signed"), std::string::npos) << st.ToString();
+}
+
+TEST_P(ForwardTest, EachSealIsAppendedToTheWitnessFileAndVerifyChecksIt) {
+  log_ = WithWitness();
+  AppendEntries(10);
+  ASSERT_TRUE(log_->SealHead(*store_).ok());
+  AppendEntries(10);
+  ASSERT_TRUE(log_->SealHead(*store_).ok());
+  ASSERT_TRUE(log_->SealHead(*store_).ok());  // nothing new: no line
+  {
+    std::ifstream in(witness_path());
+    int lines = 0;
+    for (std::string line; std::getline(in, line);) ++lines;
+    EXPECT_EQ(lines, 2);
+  }
+  // A torn last line (a crash while appending) is skipped.
+  std::ofstream(witness_path(), std::ios::app) << "{\"format\":\"custos-au";
+  auto r = log_->Verify(*store_);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->ok) << r->problem;
+  ASSERT_EQ(r->witnesses_used.size(), 3u);
+  EXPECT_NE(r->witnesses_used[2].find("(2 heads)"), std::string::npos);
+  // A witness ahead of the log.
+  CloseStore();
+  RawDb(db_path()).Exec("DELETE FROM audit_log WHERE seq > 15");
+  RawDb(db_path()).Exec("DELETE FROM audit_checkpoints WHERE seq > 15");
+  RawDb(db_path()).Exec("DELETE FROM meta WHERE key = 'audit.tip'");
+  std::filesystem::remove(head_path());
+  VerifyReport rep = ReopenAndVerify(HeadNotRequired());
+  EXPECT_FALSE(rep.ok);
+  EXPECT_EQ(rep.first_bad_seq, 16);
+  EXPECT_NE(rep.problem.find("line 2 holds head at seq 20, the log ends at 15: rollback or cut"),
+            std::string::npos)
+      << rep.problem;
+}
+
+}  // namespace
+}  // namespace custos::audit::testing
