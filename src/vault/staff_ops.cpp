@@ -198,7 +198,7 @@ Status AdmitAttempt(VaultState& impl, const Context& ctx, const Operation& op,
   const int64_t wait = std::max({by_address.ms, by_id.ms, stored_wait});
   if (wait > 0) {
     if (retry_after_ms != nullptr) *retry_after_ms = wait;
-    const Status refusal = ResourceExhausted(WaitMessage(wait));
+    Status refusal = ResourceExhausted(WaitMessage(wait));
     // Once per wait (a flood of refused attempts must not flood the log); the CLI, whose
     // waits are the stored ones, records each.
     if (by_address.first || by_id.first || by_id.ms == 0) {
