@@ -76,7 +76,7 @@ login() {  # staff post role -> token (password, training, TOTP: what the policy
     --post "$post" --role "$role" --with-password >/dev/null
   CUSTOS_TOKEN=$ADMIN $CUSTOS --vault "$V" training add "$id" --course privacy-basics \
     --completed "$today" --valid-until "$next_year" >/dev/null
-  secret=$(CUSTOS_TOKEN=$ADMIN $CUSTOS --vault "$V" --json totp enroll "$id" | json secret)
+  secret=$(CUSTOS_PASSWORD=$pw $CUSTOS --vault "$V" --json token issue "$id" --enroll-totp | json secret)
   CUSTOS_PASSWORD=$pw $CUSTOS --vault "$V" --json token issue "$id" --ttl 1d --totp "$(totp "$secret")" | json token
 }
 SALES=$(login bench.sales sales_rep sales)

@@ -25,12 +25,14 @@ custos_staff_token() {
 }
 
 # custos_password_token CUSTOS VAULT ADMIN_TOKEN ID — for an existing account (e.g. dpo):
-# sets a random password and logs in for one day; prints the token.
+# the administrator sets a random password, and the account logs in for one day changing it
+# to another (an administrator's reset is changed at the next login); prints the token.
 custos_password_token() {
   local custos=$1 vault=$2 admin=$3 id=$4
-  local pw
+  local pw own
   pw="pw-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+  own="pw-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
   CUSTOS_TOKEN=$admin CUSTOS_NEW_PASSWORD=$pw "$custos" --vault "$vault" staff passwd "$id" >/dev/null
-  CUSTOS_PASSWORD=$pw "$custos" --vault "$vault" --json token issue "$id" --ttl 1d |
-    sed -n 's/.*"token":"\(cst_[a-z2-7]*\)".*/\1/p'
+  CUSTOS_PASSWORD=$pw CUSTOS_NEW_PASSWORD=$own "$custos" --vault "$vault" --json token issue "$id" \
+    --ttl 1d --new-password | sed -n 's/.*"token":"\(cst_[a-z2-7]*\)".*/\1/p'
 }

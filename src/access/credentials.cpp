@@ -42,6 +42,13 @@ bool PasswordMatches(std::string_view password, std::string_view phc) {
   return ok.ok() && *ok;
 }
 
+std::string_view DummyPasswordHash() {
+  // Made once with HashStaffPassword's parameters (m=19456, t=2, p=1); credentials_test
+  // checks they still are.
+  return "$argon2id$v=19$m=19456,t=2,p=1$km59SqJuF2JqazNbnYuxiA$"
+         "qfwcx6r0QKBzlR6Mw5h+0sDmm9KLzZpYd1KhVoFfInY";
+}
+
 Result<crypto::Bytes> SealTotpSecret(const crypto::KeyProvider& kek, std::string_view staff_id,
                                      const crypto::SecretBytes& secret) {
   if (!ValidStaffId(staff_id)) return InvalidArgument("staff id: not a valid staff id");

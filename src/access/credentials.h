@@ -31,6 +31,11 @@ std::string HashStaffPassword(std::string_view password);
 // true if the password matches; false also for an empty or malformed hash.
 bool PasswordMatches(std::string_view password, std::string_view phc);
 
+// An Argon2id PHC string with the cost of HashStaffPassword whose password is no staff
+// member's: a login for an unknown staff id (or an account without a password) is checked
+// against it, so every failed login costs exactly one Argon2id run (issue 12, item 6).
+std::string_view DummyPasswordHash();
+
 // Seals / opens a TOTP secret bound to the staff id. Open: DataLoss if the ciphertext was
 // altered or belongs to another staff member.
 Result<crypto::Bytes> SealTotpSecret(const crypto::KeyProvider& kek, std::string_view staff_id,

@@ -1,24 +1,28 @@
 #include "access/lockout.h"
 
+#include <algorithm>
+
 namespace custos::access {
+
+int64_t DelayAfter(int64_t failures, const LockoutPolicy& policy) {
+  if (failures < policy.max_failures) return 0;
+  const int64_t doublings = std::min<int64_t>(failures - policy.max_failures, 40);
+  return std::min<int64_t>(int64_t{1000} << doublings, policy.lock_ms);
+}
 
 bool IsLocked(const store::StaffCredentialRow& row, int64_t now_ms) {
   return row.locked_until_ms > now_ms;
 }
 
 bool RecordFailure(store::StaffCredentialRow& row, const LockoutPolicy& policy, int64_t now_ms) {
-  if (row.locked_until_ms != 0 && row.locked_until_ms <= now_ms) {
-    // The lock has run out: the next mistakes are counted afresh.
-    row.locked_until_ms = 0;
-    row.failed_attempts = 0;
+  if (row.failed_attempts > 0 && row.updated_at_ms <= now_ms - kForgetFailuresMs) {
+    row.failed_attempts = 0;  // a day without failures: counted afresh
   }
   ++row.failed_attempts;
   row.updated_at_ms = now_ms;
-  if (row.failed_attempts >= policy.max_failures && !IsLocked(row, now_ms)) {
-    row.locked_until_ms = now_ms + policy.lock_ms;
-    return true;
-  }
-  return false;
+  const int64_t wait = DelayAfter(row.failed_attempts, policy);
+  row.locked_until_ms = wait > 0 ? now_ms + wait : 0;
+  return row.failed_attempts == policy.max_failures;
 }
 
 void ClearFailures(store::StaffCredentialRow& row) {

@@ -21,6 +21,8 @@ int HttpStatusFor(Code code) {
     case Code::kConflict:
     case Code::kFailedPrecondition:
       return 409;
+    case Code::kResourceExhausted:
+      return 429;
     case Code::kUnavailable:
       return 503;
     case Code::kDataLoss:

@@ -265,6 +265,9 @@ class Session : public std::enable_shared_from_this<Session> {
       req.headers.emplace(Lower(std::string_view(field.name_string())),
                           std::string(std::string_view(field.value())));
     }
+    beast::error_code peer_error;
+    const tcp::endpoint peer = Tcp().socket().remote_endpoint(peer_error);
+    if (!peer_error) req.remote_address = peer.address().to_string();
     keep_alive_ = msg.keep_alive();
     head_method_ = msg.method() == http::verb::head;
     parser_.reset();

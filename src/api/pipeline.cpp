@@ -111,6 +111,7 @@ ApiResponse RequestPipeline::Run(const ApiRequest& req, const std::string& reque
   scope.params = std::move(match.params);
   scope.ctx.channel = vault::Channel::kApi;
   scope.ctx.request_id = request_id;
+  scope.ctx.source = req.remote_address;
   if (route.access == Access::kPublic) return Dispatch(req, route, scope);
 
   const std::string_view token = BearerToken(req.Header("authorization"));

@@ -1,8 +1,11 @@
 // Staff, token and training routes (docs/openapi.yaml, tag "staff"; P4a, P5b). The vault
 // decides who may call each (staff.manage, training.manage, or the staff member about
 // themselves) and audits every call; secrets (password, token, TOTP seed) are never logged.
+#include <algorithm>
 #include <array>
+#include <string>
 
+#include "api/api_error.h"
 #include "api/query.h"
 #include "api/request_body.h"
 #include "api/routes.h"
@@ -16,12 +19,17 @@ using nlohmann::json;
 
 constexpr int64_t kDefaultTokenTtlMs = int64_t{8} * 3600 * 1000;  // a working day
 
-constexpr std::array<BodyMember, 5> kLoginBody = {{
+constexpr std::array<BodyMember, 6> kLoginBody = {{
     {"staff_id", MemberKind::kString, true},
     {"password", MemberKind::kString, true},
     {"totp_code", MemberKind::kString, false},
+    {"new_password", MemberKind::kString, false},  // required after an administrator's reset
     {"ttl_ms", MemberKind::kInteger, false},
     {"label", MemberKind::kString, false},
+}};
+constexpr std::array<BodyMember, 2> kEnrolmentBody = {{
+    {"staff_id", MemberKind::kString, true},
+    {"password", MemberKind::kString, true},
 }};
 constexpr std::array<BodyMember, 5> kStaffBody = {{
     {"staff_id", MemberKind::kString, true},
@@ -71,19 +79,47 @@ json TokenJson(const vault::TokenView& t) {
           {"state", t.state}};
 }
 
-// Login: a password (and TOTP code) for a token. Public: the credential is in the body.
-Result<ApiResponse> IssueToken(vault::Vault& v, const ApiRequest& req, const RequestScope&) {
+// A login refused while a wait runs (or too many run at once): 429 with Retry-After in
+// whole seconds; any other refusal as usual.
+Result<ApiResponse> LoginRefusal(const Status& status, int64_t retry_after_ms,
+                                 const RequestScope& s) {
+  if (status.code() != Code::kResourceExhausted) return status;
+  ApiResponse r = ErrorResponse(FromStatus(status), s.ctx.request_id);
+  r.headers.emplace_back("Retry-After",
+                         std::to_string(std::max<int64_t>(1, (retry_after_ms + 999) / 1000)));
+  return r;
+}
+
+// Login: a password (and TOTP code, and a new password after a reset) for a token. Public:
+// the credential is in the body; limited per client address and staff id by the vault.
+Result<ApiResponse> IssueToken(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kLoginBody));
-  CUSTOS_ASSIGN_OR_RETURN(
-      vault::IssuedToken t,
-      v.staff().IssueToken(StringOr(body, "staff_id", ""), StringOr(body, "password", ""),
-                           StringOr(body, "totp_code", ""),
-                           IntOr(body, "ttl_ms", kDefaultTokenTtlMs),
-                           StringOr(body, "label", "api"), vault::Channel::kApi));
-  return JsonResponse(201, Dump({{"token_id", t.token_id},
-                                 {"staff_id", t.staff_id},
-                                 {"token", t.secret},
-                                 {"expires_at_ms", t.expires_at_ms}}));
+  vault::LoginRequest login{StringOr(body, "staff_id", ""),
+                            StringOr(body, "password", ""),
+                            StringOr(body, "totp_code", ""),
+                            StringOr(body, "new_password", ""),
+                            IntOr(body, "ttl_ms", kDefaultTokenTtlMs),
+                            StringOr(body, "label", "api")};
+  int64_t retry_after_ms = 0;
+  Result<vault::IssuedToken> t = v.staff().Login(s.ctx, login, &retry_after_ms);
+  if (!t.ok()) return LoginRefusal(t.status(), retry_after_ms, s);
+  return JsonResponse(201, Dump({{"token_id", t->token_id},
+                                 {"staff_id", t->staff_id},
+                                 {"token", t->secret},
+                                 {"expires_at_ms", t->expires_at_ms}}));
+}
+
+// The owner's first enrolment of a second factor, proved by the password (public, limited
+// like a login): the secret is shown once; no token.
+Result<ApiResponse> EnrollTotpAtLogin(vault::Vault& v, const ApiRequest& req,
+                                      const RequestScope& s) {
+  CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kEnrolmentBody));
+  int64_t retry_after_ms = 0;
+  Result<vault::TotpEnrollment> e = v.staff().EnrollTotpAtLogin(
+      s.ctx, StringOr(body, "staff_id", ""), StringOr(body, "password", ""), &retry_after_ms);
+  if (!e.ok()) return LoginRefusal(e.status(), retry_after_ms, s);
+  return JsonResponse(201,
+                      Dump({{"secret_base32", e->secret_base32}, {"otpauth_uri", e->otpauth_uri}}));
 }
 
 Result<ApiResponse> ListTokens(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
@@ -153,6 +189,13 @@ Result<ApiResponse> EnrollTotp(vault::Vault& v, const ApiRequest& req, const Req
                       Dump({{"secret_base32", e.secret_base32}, {"otpauth_uri", e.otpauth_uri}}));
 }
 
+Result<ApiResponse> ResetTotp(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
+  CUSTOS_RETURN_IF_ERROR(NoBody(req));
+  const std::string id = Param(s, "staff_id");
+  CUSTOS_RETURN_IF_ERROR(v.staff().ResetTotp(s.ctx, id));
+  return JsonResponse(200, Dump({{"staff_id", id}, {"totp_enrolled", false}}));
+}
+
 Result<ApiResponse> ListTraining(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(QueryParams q, ParseQuery(req.query, kStaffQuery));
   CUSTOS_ASSIGN_OR_RETURN(auto records, v.staff().ListTraining(s.ctx, q["staff_id"]));
@@ -190,6 +233,8 @@ void AddStaffRoutes(RouteTable& t, vault::Vault& v) {
   t.Add(
       {"PUT", "/v1/staff/{staff_id}/password", Access::kAuthenticated, BindVault(v, SetPassword)});
   t.Add({"POST", "/v1/staff/{staff_id}/totp", Access::kAuthenticated, BindVault(v, EnrollTotp)});
+  t.Add({"DELETE", "/v1/staff/{staff_id}/totp", Access::kAuthenticated, BindVault(v, ResetTotp)});
+  t.Add({"POST", "/v1/totp/enrollment", Access::kPublic, BindVault(v, EnrollTotpAtLogin)});
   t.Add({"GET", "/v1/training", Access::kAuthenticated, BindVault(v, ListTraining)});
   t.Add({"POST", "/v1/training", Access::kAuthenticated, BindVault(v, RecordTraining)});
 }

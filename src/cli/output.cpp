@@ -18,6 +18,7 @@ int ExitCodeFor(const Status& status) {
     case Code::kConflict:
     case Code::kFailedPrecondition:
       return kExitConflict;
+    case Code::kResourceExhausted:
     case Code::kUnavailable:
       return kExitUnavailable;
     case Code::kDataLoss:

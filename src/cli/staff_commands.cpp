@@ -1,5 +1,5 @@
 // custos staff add|list|update|disable|passwd, custos token issue|list|revoke,
-// custos totp enroll (P4a). Thin: parse, call the vault, print.
+// custos totp enroll|reset (P4a). Thin: parse, call the vault, print.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -136,9 +136,10 @@ void AddStaffGroup(CLI::App& app, Globals& g, Action& action) {
       return WithVault(g, [&](vault::Vault& v) {
         std::string current;
         if (*pw_id == g.staff) {  // one's own: the current password too (issue 12)
-          auto cur = ReadSecret("CUSTOS_PASSWORD", "Current password: ");
-          if (!cur.ok()) return g.out().Fail(cur.status());
-          current = *cur;
+          // None to give for an account without a password (the init administrator's first
+          // one, which only the CLI may set): the vault decides whether one was needed.
+          auto cur = ReadSecret("CUSTOS_PASSWORD", "Current password (empty if none): ");
+          current = cur.ok() ? *cur : "";
         }
         Status st = v.staff().SetPassword(g.MakeContext(), *pw_id, *pw, current);
         return Done(g, st, {{"staff_id", *pw_id}, {"password_set", true}},
@@ -153,23 +154,52 @@ void AddTokenGroup(CLI::App& app, Globals& g, Action& action) {
   token->require_subcommand(1);
 
   auto* issue = token->add_subcommand(
-      "issue", "log in: password from $CUSTOS_PASSWORD or a prompt; prints the token ONCE");
+      "issue",
+      "log in: password from $CUSTOS_PASSWORD or a prompt; prints the token ONCE "
+      "(--new-password after an administrator's reset; --enroll-totp for a first second "
+      "factor)");
   auto id = std::make_shared<std::string>();
   auto ttl = std::make_shared<std::string>("8h");
   auto label = std::make_shared<std::string>();
   auto totp = std::make_shared<std::string>();
+  auto change = std::make_shared<bool>(false);
+  auto enroll = std::make_shared<bool>(false);
   issue->add_option("id", *id, "your staff id")->required();
   issue->add_option("--ttl", *ttl, "lifetime: 90m, 8h (default), 30d; at most 90d");
   issue->add_option("--label", *label, "a name for the token (the device)");
   issue->add_option("--totp", *totp, "the current 6-digit code, when a second factor is set");
-  issue->callback([&g, &action, id, ttl, label, totp] {
-    action = [&g, id, ttl, label, totp] {
+  issue->add_flag("--new-password", *change,
+                  "set a new password in the same step, from $CUSTOS_NEW_PASSWORD or a prompt "
+                  "(required after an administrator set yours)");
+  issue->add_flag("--enroll-totp", *enroll,
+                  "enrol your first TOTP second factor instead (prints its secret ONCE; then "
+                  "log in with a code)");
+  issue->callback([&g, &action, id, ttl, label, totp, change, enroll] {
+    action = [&g, id, ttl, label, totp, change, enroll] {
       auto ttl_ms = ParseDuration(*ttl);
       if (!ttl_ms.ok()) return g.out().Fail(ttl_ms.status());
       auto pw = ReadSecret("CUSTOS_PASSWORD", "Password: ");
       if (!pw.ok()) return g.out().Fail(pw.status());
+      vault::LoginRequest login{*id, *pw, *totp, "", *ttl_ms, *label};
+      if (*change) {
+        auto fresh = NewPassword();
+        if (!fresh.ok()) return g.out().Fail(fresh.status());
+        login.new_password = *fresh;
+      }
       return WithUnauthenticatedVault(g, [&](vault::Vault& v) {
-        auto t = v.staff().IssueToken(*id, *pw, *totp, *ttl_ms, *label, vault::Channel::kCli);
+        vault::Context ctx;
+        ctx.channel = vault::Channel::kCli;  // no address: limited per staff id only
+        if (*enroll) {
+          auto e = v.staff().EnrollTotpAtLogin(ctx, *id, *pw);
+          if (!e.ok()) return g.out().Fail(e.status());
+          g.out().Print(
+              {{"staff_id", *id}, {"secret", e->secret_base32}, {"otpauth_uri", e->otpauth_uri}},
+              fmt::format("TOTP secret for {} (shown once; add it to an authenticator app, "
+                          "then log in with --totp):\n  {}\n  {}",
+                          *id, e->secret_base32, e->otpauth_uri));
+          return static_cast<int>(kExitOk);
+        }
+        auto t = v.staff().Login(ctx, login);
         if (!t.ok()) return g.out().Fail(t.status());
         g.out().Print({{"token", t->secret},
                        {"token_id", t->token_id},
@@ -223,10 +253,10 @@ void AddTokenGroup(CLI::App& app, Globals& g, Action& action) {
 void AddTotpGroup(CLI::App& app, Globals& g, Action& action) {
   auto* totp = app.add_subcommand("totp", "the TOTP second factor (RFC 6238)");
   totp->require_subcommand(1);
-  auto* enroll = totp->add_subcommand(
-      "enroll", "make a new TOTP secret; prints it ONCE (self or staff.manage)");
+  auto* enroll =
+      totp->add_subcommand("enroll", "make a new TOTP secret for yourself; prints it ONCE");
   auto id = std::make_shared<std::string>();
-  enroll->add_option("id", *id, "staff id (default: yourself)");
+  enroll->add_option("id", *id, "staff id: yours (the default); nobody enrols another's");
   auto code = std::make_shared<std::string>();
   enroll->add_option("--current-code", *code,
                      "a current code of your enrolled factor (re-enrolling your own)");
@@ -242,6 +272,22 @@ void AddTotpGroup(CLI::App& app, Globals& g, Action& action) {
                         "app):\n  {}\n  {}",
                         who, e->secret_base32, e->otpauth_uri));
         return static_cast<int>(kExitOk);
+      });
+    };
+  });
+  auto* reset = totp->add_subcommand(
+      "reset",
+      "remove another's second factor (staff.manage); they enrol anew with their password");
+  auto reset_id = std::make_shared<std::string>();
+  reset->add_option("id", *reset_id, "staff id")->required();
+  reset->callback([&g, &action, reset_id] {
+    action = [&g, reset_id] {
+      return WithVault(g, [&](vault::Vault& v) {
+        Status st = v.staff().ResetTotp(g.MakeContext(), *reset_id);
+        return Done(g, st, {{"staff_id", *reset_id}, {"totp_enrolled", false}},
+                    "second factor removed for " + *reset_id +
+                        "; they enrol a new one with: custos token issue " + *reset_id +
+                        " --enroll-totp");
       });
     };
   });

@@ -27,6 +27,7 @@ enum class Code : uint8_t {
   kNotFound,            // the named thing does not exist
   kConflict,            // already exists / concurrent modification
   kFailedPrecondition,  // state does not allow the operation (e.g. vault not initialised)
+  kResourceExhausted,   // a limit on attempts or concurrent work: refused now, retry later
   kUnavailable,         // cannot serve now (audit log unwritable, store down); fail closed
   kDataLoss,            // integrity failure: tampered ciphertext, broken audit chain
   kInternal,            // a bug or an unexpected environment failure
@@ -63,6 +64,7 @@ inline Status Conflict(std::string m) { return {Code::kConflict, std::move(m)}; 
 inline Status FailedPrecondition(std::string m) {
   return {Code::kFailedPrecondition, std::move(m)};
 }
+inline Status ResourceExhausted(std::string m) { return {Code::kResourceExhausted, std::move(m)}; }
 inline Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
 inline Status DataLoss(std::string m) { return {Code::kDataLoss, std::move(m)}; }
 inline Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }

@@ -3,6 +3,7 @@
 #include <botan/system_rng.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <string>
 #include <vector>
@@ -21,6 +22,8 @@ constexpr size_t kHashSize = 32;
 constexpr uint64_t kMaxMemoryKib = 1u << 20;  // 1 GiB
 constexpr uint64_t kMaxIterations = 64;
 constexpr uint64_t kMaxParallelism = 64;
+
+std::atomic<uint64_t> argon2_runs{0};
 
 std::vector<std::string_view> Split(std::string_view s, char sep) {
   std::vector<std::string_view> parts;
@@ -65,18 +68,22 @@ std::string HashPassword(std::string_view password, const PasswordHashParams& pa
   const size_t p = std::max<uint32_t>(params.parallelism, 1);
   const size_t t = std::max<uint32_t>(params.iterations, 1);
   const size_t m = std::max<size_t>(params.memory_kib, 8 * p);
+  argon2_runs.fetch_add(1, std::memory_order_relaxed);
   return Botan::argon2_generate_pwhash(password.data(), password.size(), Botan::system_rng(), p, m,
                                        t, kArgon2id, kSaltSize, kHashSize);
 }
 
 Result<bool> VerifyPassword(std::string_view password, std::string_view phc) {
   if (!IsArgon2idPhc(phc)) return InvalidArgument("password hash is not an Argon2id PHC string");
+  argon2_runs.fetch_add(1, std::memory_order_relaxed);
   try {
     return Botan::argon2_check_pwhash(password.data(), password.size(), std::string(phc));
   } catch (const std::exception&) {
     return InvalidArgument("password hash is not an Argon2id PHC string");
   }
 }
+
+uint64_t TEST_Argon2Runs() { return argon2_runs.load(std::memory_order_relaxed); }
 
 Result<SecretBytes> DeriveKeyArgon2id(std::string_view passphrase, ByteView salt, size_t out_len,
                                       const PasswordHashParams& params) {

@@ -105,6 +105,11 @@ std::string HashPassword(std::string_view password, const PasswordHashParams& pa
 // true if password matches; InvalidArgument if phc is not an Argon2id PHC string.
 Result<bool> VerifyPassword(std::string_view password, std::string_view phc);
 
+// Test hook: how many Argon2id password computations (HashPassword, and VerifyPassword past
+// its format check) this process has run. The security suite asserts with it that every
+// failed login costs exactly one, whether or not the staff id exists (issue 12, item 6).
+uint64_t TEST_Argon2Runs();
+
 // Argon2id key derivation for the passphrase KEK provider: `out_len` bytes from a passphrase
 // and a salt (>= 16 bytes).
 Result<SecretBytes> DeriveKeyArgon2id(std::string_view passphrase, ByteView salt, size_t out_len,

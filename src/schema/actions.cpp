@@ -76,6 +76,7 @@ constexpr std::array kCatalogue = {
     Under(A::kStaffList, "staff.list", A::kStaffManage),
     Under(A::kStaffPassword, "staff.password", A::kStaffManage),
     Under(A::kTotpEnroll, "totp.enroll", A::kStaffManage),
+    Under(A::kTotpReset, "totp.reset", A::kStaffManage),
     Under(A::kTokenList, "token.list", A::kStaffManage),
     Under(A::kTokenRevoke, "token.revoke", A::kStaffManage),
     Under(A::kTrainingRecord, "training.record", A::kTrainingManage),

@@ -76,6 +76,7 @@ enum class Action : uint8_t {
   kStaffList,
   kStaffPassword,
   kTotpEnroll,
+  kTotpReset,
   kTokenList,
   kTokenRevoke,
   kTrainingRecord,

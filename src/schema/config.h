@@ -19,7 +19,8 @@
 //               idle_timeout_seconds, body_timeout_seconds, write_timeout_seconds
 //   [backup]    dir, every, keep
 //   [lifecycle] plan_every                "off" or an interval of at least 1h
-//   [access]    max_failures (3..20), lockout_minutes (1..1440), allowed_role_pairs
+//   [access]    max_failures (3..20), lockout_minutes (1..1440), address_max_failures
+//               (3..1000), login_concurrency (1..64), allowed_role_pairs
 //               ("ADMIN_ROLE+DATA_ROLE": separation of duties, docs/security.md)
 //   [retention.NAME]  description, event, min (required); max     one table per retention
 //                     class; classes "consent" and "audit" are required (docs/retention.md)
@@ -231,11 +232,15 @@ struct LifecycleConfig {
   int64_t plan_every_seconds = 0;  // 0: no schedule ("off"); else >= 3600
 };
 
-// The login lock-out ([access]; docs/access.md): `max_failures` consecutive failed logins
-// lock the account for `lockout_minutes`.
+// Login limits ([access]; docs/access.md, issue 12 item 6): after `max_failures` failed
+// logins in a row for one staff id, or `address_max_failures` from one source address, each
+// further attempt waits 1 s, 2 s, 4 s, ... at most `lockout_minutes`; at most
+// `login_concurrency` password checks run at once.
 struct AccessConfig {
-  uint32_t max_failures = 5;      // 3 .. 20
-  uint32_t lockout_minutes = 15;  // 1 .. 1440
+  uint32_t max_failures = 5;           // 3 .. 20
+  uint32_t lockout_minutes = 15;       // 1 .. 1440: the longest wait
+  uint32_t address_max_failures = 20;  // 3 .. 1000
+  uint32_t login_concurrency = 2;      // 1 .. 64
   // Equality searches (customer.search) one staff member may make on one field in any
   // sliding hour, 1 .. 100000; the next is refused and raises a security alert
   // (docs/security.md, "Search limits").

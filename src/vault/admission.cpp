@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include "access/credentials.h"
-#include "access/lockout.h"
 #include "vault/authorize.h"
 #include "vault/group_commit.h"
 #include "vault/vault_impl.h"
@@ -71,16 +70,14 @@ void ForgetUnknownActor(Context& ctx, bool staff_found) {
 
 // Steps 3 and 4 of admission.h: why the actor may not go on (OK when they may).
 Status Refusal(const VaultState& state, const Context& wanted, const Context& ctx,
-               const Operation& op, const std::optional<store::StaffRow>& staff,
-               const std::optional<store::StaffCredentialRow>& credential, int64_t now) {
+               const Operation& op, const std::optional<store::StaffRow>& staff) {
   if (ctx.actor != wanted.actor) return Unauthenticated("actor: not a valid staff id");
   // The id is not echoed: a caller may have typed anything that passes as an id.
   if (!staff.has_value() || staff->status != "active") {
     return Unauthenticated("actor: no active staff account");
   }
-  if (credential.has_value() && access::IsLocked(*credential, now)) {
-    return Unauthenticated("actor: account locked");
-  }
+  // Waits earned by failed logins apply to logins only: someone else's guesses must not stop
+  // a staff member's work (issue 12, item 6).
   const bool for_purpose = op.basis == Basis::kPurpose;
   if (for_purpose &&
       (ctx.purpose != wanted.purpose || state.config->FindPurpose(ctx.purpose) == nullptr)) {
@@ -149,13 +146,11 @@ Result<Admitted> AdmitWrite(VaultState& state, const Context& ctx_in, const Oper
     return a;
   }
   std::optional<store::StaffRow> staff;
-  std::optional<store::StaffCredentialRow> credential;
   if (a.ctx.actor == wanted.actor) {
     CUSTOS_ASSIGN_OR_RETURN(staff, a.txn->GetStaff(a.ctx.actor));
-    CUSTOS_ASSIGN_OR_RETURN(credential, a.txn->GetStaffCredential(a.ctx.actor));
   }
   a.now_ms = state.Now();
-  const Status refusal = Refusal(state, wanted, a.ctx, op, staff, credential, a.now_ms);
+  const Status refusal = Refusal(state, wanted, a.ctx, op, staff);
   ForgetUnknownActor(a.ctx, staff.has_value());
   if (!refusal.ok()) {
     return RecordAndCommit(state, *a.txn, {DenyEntry(state, a.ctx, op, refusal, op.fields)},
@@ -182,10 +177,8 @@ Result<BatchAdmission> AdmitRead(const VaultState& state, BatchScope& batch, con
   if (a.ctx.actor == wanted.actor) {
     CUSTOS_ASSIGN_OR_RETURN(staff, batch.access.Staff(a.ctx.actor));
   }
-  a.refusal = Refusal(
-      state, wanted, a.ctx, op, staff != nullptr ? staff->row : std::optional<store::StaffRow>(),
-      staff != nullptr ? staff->credential : std::optional<store::StaffCredentialRow>(),
-      state.Now());
+  a.refusal = Refusal(state, wanted, a.ctx, op,
+                      staff != nullptr ? staff->row : std::optional<store::StaffRow>());
   ForgetUnknownActor(a.ctx, staff != nullptr && staff->row.has_value());
   if (a.refusal.ok()) a.staff = std::move(staff);
   return a;

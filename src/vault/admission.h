@@ -5,7 +5,8 @@
 //   1. refuses a closed vault (FailedPrecondition, nothing audited: there is no log to write);
 //   2. replaces identity strings that are not printable tokens, so hostile input never enters
 //      the log, and fills in the operation's default purpose;
-//   3. authenticates: the actor must be an active staff account that is not locked out;
+//   3. authenticates: the actor must be an active staff account (waits earned by failed
+//      logins apply to logins only, never to the work of an authenticated actor);
 //   4. authorises: the purpose must be in the catalogue (basis kPurpose), and for an action
 //      that is not a data action the actor's roles must grant the action's grant — for the
 //      purpose, or (basis kAdministration) by a grant listing no purposes; acting on one's own

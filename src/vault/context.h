@@ -37,6 +37,9 @@ struct Context {
   std::string purpose;  // a purpose from the catalogue (P3.3a); empty: the operation's default
   Channel channel = Channel::kCli;
   std::string request_id;  // correlates the audit entry with a request; generated if empty
+  // The network address the request came from (the API client's IP, set by the HTTP edge);
+  // empty for the CLI and jobs. Logins are limited per address (issue 12, item 6).
+  std::string source{};
 };
 
 }  // namespace custos::vault

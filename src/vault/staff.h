@@ -76,6 +76,18 @@ struct TokenView {
   std::string state;  // "active", "expired", "revoked"
 };
 
+// A login (StaffService::Login): the staff id, the password, the current TOTP code when a
+// second factor is enrolled or required, and optionally a new password to set in the same
+// step (required after an administrator's reset).
+struct LoginRequest {
+  std::string staff_id;
+  std::string password;
+  std::string totp_code;
+  std::string new_password;  // empty: keep the password
+  int64_t ttl_ms = 0;        // (0, 90 days]
+  std::string label;         // the device; at most 64 printable characters
+};
+
 // Shown once at enrolment, for the staff member's authenticator app.
 struct TotpEnrollment {
   std::string secret_base32;
@@ -114,20 +126,41 @@ class StaffService {
   // inactive actor), PermissionDenied (no grant).
 
   // Resolves a bearer token ("cst_" + base32 of 32 random bytes) to an active staff id.
-  // Unauthenticated (unknown, expired, revoked token; locked or disabled staff). Refusals are
-  // audited ("auth.token", deny, never the token); a success is not (the operation it
-  // authenticates is audited with the actor). Fast path: SHA-256 lookup, no Argon2.
+  // Unauthenticated "invalid or expired token" for every refusal (malformed, unknown,
+  // expired, revoked token; disabled staff): the precise reason is only in the audit entry
+  // ("auth.token", deny, never the token); a success is not audited (the operation it
+  // authenticates is). Failed logins do not stop tokens. Fast path: SHA-256 lookup, no Argon2.
   Result<std::string> Authenticate(std::string_view bearer_token, std::string_view request_id,
                                    Channel channel = Channel::kApi);
-  // Login: password, plus the current TOTP code when the staff member has enrolled one or a
-  // role requires it (roles that can read confidential fields). ttl_ms in (0, 90 days].
-  // Unauthenticated on a wrong staff id, password or code — each failure counts towards the
-  // lock-out ([access] max_failures in a row, default 5: locked for lockout_minutes, default
-  // 15; audited "auth.lockout"); FailedPrecondition when a required second factor is not
-  // enrolled yet; InvalidArgument on a bad ttl or label.
+  // Login (issue 3, P4a; issue 12 items 5 and 6): password, plus the current TOTP code when
+  // the staff member has enrolled one or a role requires it (roles that can read confidential
+  // fields). ctx.channel and ctx.source (the client's address; empty for the CLI) say where
+  // the attempt comes from; ctx.actor is ignored.
+  // Every failed check answers the same Unauthenticated "staff id, password or code is
+  // wrong" — unknown id, wrong password or code, disabled account, account without a
+  // password — after exactly one Argon2id run; the audit entry keeps the precise reason.
+  // ResourceExhausted, before any password check, while a wait earned by failed logins runs
+  // for the staff id or the source address ([access] max_failures / address_max_failures:
+  // 1 s doubling up to lockout_minutes), or when login_concurrency checks already run;
+  // `retry_after_ms`, if given, is then set. No token is revoked by failed logins.
+  // After the right password (and code): FailedPrecondition when a required second factor
+  // is not enrolled (EnrollTotpAtLogin), or when an administrator set the password and
+  // `new_password` is missing ("password change required"); a new password is checked like
+  // any (CheckPasswordRules, and it must differ), stored, and the token issued.
+  // InvalidArgument on a bad ttl or label.
+  Result<IssuedToken> Login(const Context& ctx, const LoginRequest& request,
+                            int64_t* retry_after_ms = nullptr);
+  // Login as above with Context{channel}, no source address and no new password.
   Result<IssuedToken> IssueToken(std::string_view staff_id, std::string_view password,
                                  std::string_view totp_code, int64_t ttl_ms, std::string_view label,
                                  Channel channel = Channel::kApi);
+  // The owner's own first enrolment of a second factor, proved by the password (a staff
+  // member whose roles require TOTP cannot log in without one; an administrator only resets
+  // it): the same limits, checks and answers as Login, then FailedPrecondition if a factor is
+  // already enrolled. Returns the new secret once; no token (log in with a code next).
+  Result<TotpEnrollment> EnrollTotpAtLogin(const Context& ctx, std::string_view staff_id,
+                                           std::string_view password,
+                                           int64_t* retry_after_ms = nullptr);
   // staff.manage or self. NotFound if the token does not exist (or is another's, for self).
   Status RevokeToken(const Context& ctx, std::string_view token_id);
   // staff.manage or self; every staff member's tokens when staff_id is empty (staff.manage).
@@ -146,13 +179,23 @@ class StaffService {
   // staff.manage or role.read.
   Result<std::vector<StaffView>> List(const Context& ctx);
   // staff.manage (an administrator's reset), or self with the current password
-  // (PermissionDenied when wrong or missing). Also clears a lock-out.
+  // (PermissionDenied when wrong or missing). Clears the login waits. A reset revokes the
+  // staff member's live tokens and forces a change: their next login must give a new
+  // password (Login, FailedPrecondition "password change required" without one). An account
+  // without a password (the init administrator's, token only) sets its first one itself only
+  // through the CLI (Channel::kCli: on the vault host, with the vault's files and key);
+  // PermissionDenied over the API (docs/decisions.md).
   Status SetPassword(const Context& ctx, std::string_view staff_id, std::string_view new_password,
                      std::string_view current_password = {});
-  // staff.manage, or self; re-enrolling one's own enrolled factor needs a current code
+  // Self only: an administrator never sees another person's secret (PermissionDenied; they
+  // reset it with ResetTotp). Re-enrolling one's own enrolled factor needs a current code
   // (PermissionDenied otherwise). Replaces any earlier secret; returns the new one once.
   Result<TotpEnrollment> EnrollTotp(const Context& ctx, std::string_view staff_id,
                                     std::string_view current_code = {});
+  // staff.manage, never for oneself (PermissionDenied: one's own factor is re-enrolled with a
+  // current code). Removes the staff member's second factor; the owner enrols a new one with
+  // their password (EnrollTotpAtLogin). Revokes their live tokens. NotFound if absent.
+  Status ResetTotp(const Context& ctx, std::string_view staff_id);
 
   // training.manage, never for oneself (PermissionDenied). NotFound for an unknown staff id;
   // InvalidArgument if completed_at is before 2000 or in the future, or valid_until is not

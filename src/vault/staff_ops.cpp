@@ -29,6 +29,9 @@ using schema::Action;
 
 constexpr int64_t kMaxTokenTtlMs = 90LL * 24 * 3600 * 1000;
 constexpr std::string_view kUnauthenticatedActor = "(unauthenticated)";
+// The one answer to every failed login and to every refused token (issue 12, item 6).
+constexpr std::string_view kWrongLogin = "staff id, password or code is wrong";
+constexpr std::string_view kBadToken = "invalid or expired token";
 
 bool Printable(std::string_view s, size_t max) {
   if (s.empty() || s.size() > max) return false;
@@ -61,6 +64,8 @@ Result<std::string> StaffService::Authenticate(std::string_view bearer_token,
   ctx.channel = channel;
   ctx.request_id = Printable(request_id, 128) ? std::string(request_id) : "";
   std::string target = "token:(unknown)";
+  // The precise reason goes to the audit entry only: the answer is the same for every bad
+  // token, so it tells a holder of a stolen or guessed token nothing (issue 12, item 6).
   Status refusal;
   crypto::Bytes hash;
   if (!access::LooksLikeToken(bearer_token)) {
@@ -69,9 +74,9 @@ Result<std::string> StaffService::Authenticate(std::string_view bearer_token,
     hash = access::TokenHash(bearer_token);  // in the request's thread, not the batch's
   }
   // In a transaction shared with concurrent reads (group commit), from the access cache: a
-  // revoked token, a disabled or locked account is refused on the very next request, since
-  // every such change writes a new access epoch (access_cache.h); expiry and the end of a
-  // lock-out are compared with the time of this request.
+  // revoked token or a disabled account is refused on the very next request, since every
+  // such change writes a new access epoch (access_cache.h); expiry is compared with the time
+  // of this request. Failed logins do not stop tokens (waits apply to logins only).
   CUSTOS_RETURN_IF_ERROR(impl.reads->Run([&](BatchScope& scope) -> Result<AuditEvents> {
     if (refusal.ok()) {
       CUSTOS_ASSIGN_OR_RETURN(auto token, scope.access.Token(hash));
@@ -87,8 +92,6 @@ Result<std::string> StaffService::Authenticate(std::string_view bearer_token,
           refusal = Unauthenticated("token: expired");
         } else if (!staff->row.has_value() || staff->row->status != "active") {
           refusal = Unauthenticated(fmt::format("staff '{}': not active", token->staff_id));
-        } else if (staff->credential.has_value() && access::IsLocked(*staff->credential, now)) {
-          refusal = Unauthenticated(fmt::format("staff '{}': account locked", token->staff_id));
         }
       }
     }
@@ -98,7 +101,7 @@ Result<std::string> StaffService::Authenticate(std::string_view bearer_token,
     if (refusal.ok()) return AuditEvents{};
     return AuditEvents{impl.DenyEvent(ctx, "auth.token", target, refusal)};
   }));
-  if (!refusal.ok()) return refusal;
+  if (!refusal.ok()) return Unauthenticated(std::string(kBadToken));
   return ctx.actor;
 }
 
@@ -119,109 +122,207 @@ int64_t DecodeStep(const store::Bytes& bytes) {
   return static_cast<int64_t>(v);
 }
 
-// The lock-out limits of this vault's custos.toml ([access]).
-access::LockoutPolicy LockoutOf(const schema::Config& config) {
+// The login limits of this vault's custos.toml ([access]): per staff id and per address.
+access::LockoutPolicy AccountLimits(const schema::Config& config) {
   return access::LockoutPolicy{static_cast<int64_t>(config.access.max_failures),
                                static_cast<int64_t>(config.access.lockout_minutes) * 60 * 1000};
+}
+access::LockoutPolicy AddressLimits(const schema::Config& config) {
+  return access::LockoutPolicy{static_cast<int64_t>(config.access.address_max_failures),
+                               static_cast<int64_t>(config.access.lockout_minutes) * 60 * 1000};
+}
+
+std::string IdKey(std::string_view staff_id) { return fmt::format("id:{}", staff_id); }
+std::string AddressKey(std::string_view source) { return fmt::format("addr:{}", source); }
+
+// Vault metadata marking a password an administrator set: the next login must change it.
+std::string ResetKey(std::string_view staff_id) {
+  return fmt::format("password_reset:{}", staff_id);
+}
+
+Result<bool> ChangeRequired(store::Transaction& txn, std::string_view staff_id) {
+  CUSTOS_ASSIGN_OR_RETURN(std::optional<store::Bytes> mark, txn.GetMeta(ResetKey(staff_id)));
+  return mark.has_value() && !mark->empty();
+}
+
+Status MarkReset(store::Transaction& txn, std::string_view staff_id, bool reset) {
+  static constexpr uint8_t kSet = 1;
+  return txn.PutMeta(ResetKey(staff_id), reset ? store::ByteView(&kSet, 1) : store::ByteView());
 }
 
 // The outcome of checking a login's password and code outside the write transaction.
 struct LoginCheck {
+  std::string checked_hash;  // the stored hash the password was checked against ("": none)
   bool password_ok = false;
   bool totp_ok = false;
   bool totp_missing = false;  // required but not enrolled
   int64_t totp_step = -1;     // the step of the accepted code (-1: none)
+  std::string new_hash;       // the new password's hash, when one was given and may be set
+  Status new_password_bad;    // why the new password may not be set (checked after the old)
 };
 
-}  // namespace
+// The context of a login: no actor is authenticated yet; the staff id typed stands in for
+// it when it is a valid id.
+Context LoginContext(const Context& in, std::string_view staff_id) {
+  Context ctx;
+  ctx.actor = access::ValidStaffId(staff_id) ? std::string(staff_id) : "(invalid)";
+  ctx.purpose = "authentication";
+  ctx.channel = in.channel;
+  ctx.request_id = Printable(in.request_id, 128) ? in.request_id : "";
+  ctx.source = Printable(in.source, 64) ? in.source : "";
+  return ctx;
+}
 
-namespace {
+std::string WaitMessage(int64_t wait_ms) {
+  return fmt::format("login: too many failed attempts; try again in {} s", (wait_ms + 999) / 1000);
+}
 
-// Phase 1 of a login (read only, no lock held): Argon2id takes tens of milliseconds, too long
-// to hold the store's writer slot.
+// Step 1 of a login (no password checked yet): a wait earned by failed logins of the staff
+// id (in memory, and the stored row for existing accounts) or of the source address refuses
+// the attempt (ResourceExhausted, audited once per wait); so does a full set of concurrent
+// password checks (not audited: nothing was tried). OK: a check slot is taken.
+Status AdmitAttempt(VaultState& impl, const Context& ctx, const Operation& op,
+                    std::string_view staff_id, int64_t* retry_after_ms) {
+  const int64_t now = impl.Now();
+  LoginLimiter::Wait by_address;
+  if (!ctx.source.empty()) by_address = impl.login_limits.Check(AddressKey(ctx.source), now);
+  const LoginLimiter::Wait by_id = impl.login_limits.Check(IdKey(ctx.actor), now);
+  int64_t stored_wait = 0;
+  // The stored count matters when the memory has none (another process counted, or this
+  // one restarted); a refusal from memory needs no read.
+  if (by_address.ms == 0 && by_id.ms == 0 && access::ValidStaffId(staff_id)) {
+    CUSTOS_ASSIGN_OR_RETURN(auto read, impl.store->Begin());
+    CUSTOS_ASSIGN_OR_RETURN(auto cred, read->GetStaffCredential(staff_id));
+    if (cred.has_value() && access::IsLocked(*cred, now)) stored_wait = cred->locked_until_ms - now;
+  }
+  const int64_t wait = std::max({by_address.ms, by_id.ms, stored_wait});
+  if (wait > 0) {
+    if (retry_after_ms != nullptr) *retry_after_ms = wait;
+    Status refusal = ResourceExhausted(WaitMessage(wait));
+    // Once per wait (a flood of refused attempts must not flood the log); the CLI, whose
+    // waits are the stored ones, records each.
+    if (by_address.first || by_id.first || by_id.ms == 0) {
+      return RecordRefusal(impl, ctx, op, refusal);
+    }
+    return refusal;
+  }
+  if (!impl.login_limits.TryBeginCheck(impl.config->access.login_concurrency)) {
+    if (retry_after_ms != nullptr) *retry_after_ms = 1000;
+    return ResourceExhausted("login: too many logins at once; try again in 1 s");
+  }
+  return Status::Ok();
+}
+
+// Step 2 (read only, no lock held; Argon2id takes tens of milliseconds, too long to hold the
+// store's writer slot): exactly one Argon2id run whether or not the staff id exists and has
+// a password, so timing does not tell them apart; a second only to hash a new password after
+// the old one matched. Gives back the check slot AdmitAttempt took.
 Result<LoginCheck> CheckLogin(VaultState& impl, std::string_view staff_id,
-                              std::string_view password, std::string_view totp_code) {
+                              std::string_view password, std::string_view totp_code,
+                              std::string_view new_password) {
+  struct Slot {
+    LoginLimiter& limits;
+    ~Slot() { limits.EndCheck(); }
+  } slot{impl.login_limits};
   std::optional<store::StaffRow> staff;
   std::optional<store::StaffCredentialRow> cred;
-  {
+  if (access::ValidStaffId(staff_id)) {
     CUSTOS_ASSIGN_OR_RETURN(auto read, impl.store->Begin());
     CUSTOS_ASSIGN_OR_RETURN(staff, read->GetStaff(staff_id));
     CUSTOS_ASSIGN_OR_RETURN(cred, read->GetStaffCredential(staff_id));
   }
   LoginCheck check;
-  if (staff.has_value() && cred.has_value()) {
-    check.password_ok = access::PasswordMatches(password, cred->password_hash);
-    const bool required = NeedsSecondFactor(impl, *staff);
-    if (!cred->totp_sealed.empty()) {
-      auto secret = access::OpenTotpSecret(impl.keyring->provider(), staff_id, cred->totp_sealed);
-      check.totp_step =
-          secret.ok() ? access::MatchTotpStep(*secret, totp_code, impl.Now()) : int64_t{-1};
-      check.totp_ok = check.totp_step >= 0;
-    } else {
-      check.totp_ok = !required;
-      check.totp_missing = required;
-    }
+  const bool real = staff.has_value() && cred.has_value() && !cred->password_hash.empty();
+  if (real) check.checked_hash = cred->password_hash;
+  const bool matches =
+      access::PasswordMatches(password, real ? check.checked_hash : access::DummyPasswordHash());
+  check.password_ok = real && matches;
+  if (!real) return check;
+  const bool required = NeedsSecondFactor(impl, *staff);
+  if (!cred->totp_sealed.empty()) {
+    auto secret = access::OpenTotpSecret(impl.keyring->provider(), staff_id, cred->totp_sealed);
+    check.totp_step =
+        secret.ok() ? access::MatchTotpStep(*secret, totp_code, impl.Now()) : int64_t{-1};
+    check.totp_ok = check.totp_step >= 0;
   } else {
-    // Spend the same time on an unknown id, so timing does not reveal which ids exist.
-    access::PasswordMatches(password, access::HashStaffPassword("custos-dummy-password"));
+    check.totp_ok = !required;
+    check.totp_missing = required;
+  }
+  if (check.password_ok && !new_password.empty()) {
+    check.new_password_bad = access::CheckPasswordRules(staff_id, new_password);
+    if (check.new_password_bad.ok() && new_password == password) {
+      check.new_password_bad = InvalidArgument("new_password: must differ from the current one");
+    }
+    if (check.new_password_bad.ok()) check.new_hash = access::HashStaffPassword(new_password);
   }
   return check;
 }
 
-// Why the account may not log in whatever the password (OK when it may).
-Status AccountRefusal(const std::optional<store::StaffRow>& staff,
-                      const std::optional<store::StaffCredentialRow>& cred, const LoginCheck& check,
-                      const Status& wrong, int64_t now) {
-  if (!staff.has_value() || !cred.has_value() || cred->password_hash.empty()) return wrong;
-  if (staff->status != "active") return Unauthenticated("staff account is not active");
-  if (access::IsLocked(*cred, now)) {
-    return Unauthenticated(fmt::format("account locked after repeated failures for {} more minutes",
-                                       (cred->locked_until_ms - now + 59999) / 60000));
-  }
-  if (check.password_ok && check.totp_missing) {
-    return FailedPrecondition(
-        "a TOTP second factor is required for these roles; ask an "
-        "administrator to enroll one (custos totp enroll)");
-  }
-  return Status::Ok();
+// Why a login that presented these credentials fails, for the audit entry only (the answer
+// is the same for all); empty when the password and code are right.
+std::string FailureReason(const std::optional<store::StaffRow>& staff,
+                          const std::optional<store::StaffCredentialRow>& cred,
+                          const LoginCheck& check, bool replayed, bool code_needed) {
+  if (!staff.has_value() || !cred.has_value()) return "unknown staff id";
+  if (cred->password_hash.empty()) return "the account has no password (token only)";
+  if (cred->password_hash != check.checked_hash) return "password changed meanwhile";
+  if (!check.password_ok) return "wrong password";
+  if (staff->status != "active") return "account disabled";
+  if (!code_needed || check.totp_missing) return "";
+  if (replayed) return "TOTP code already used";
+  if (!check.totp_ok) return "wrong TOTP code";
+  return "";
 }
 
-// A wrong password or code: the failure counted (and the account locked after too many), in
-// `txn`, with its "auth.login" deny entry (and "auth.lockout"); returns `wrong`.
+// A failed login: counted for the staff id and the source address in memory, and in the
+// stored row of an existing account, in `txn`, with its "auth.login" deny entry (and
+// "auth.lockout" when the waits begin); answers `wrong`, whatever the reason.
 Status RecordLoginFailure(VaultState& impl, store::Transaction& txn, const Context& ctx,
-                          const Operation& op, store::StaffCredentialRow& cred,
-                          const LoginCheck& check, bool replayed, const Status& wrong,
-                          int64_t now) {
-  const access::LockoutPolicy policy = LockoutOf(*impl.config);
-  const bool locked = access::RecordFailure(cred, policy, now);
-  CUSTOS_RETURN_IF_ERROR(txn.PutStaffCredential(cred));
-  CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(txn));
-  const std::string what = !check.password_ok ? "wrong password"
-                           : replayed         ? "TOTP code already used"
-                                              : "wrong TOTP code";
+                          const Operation& op, std::optional<store::StaffCredentialRow>& cred,
+                          const std::string& reason, const Status& wrong, int64_t now) {
+  const access::LockoutPolicy limits = AccountLimits(*impl.config);
+  impl.login_limits.RecordFailure(IdKey(ctx.actor), limits, now);
+  if (!ctx.source.empty()) {
+    impl.login_limits.RecordFailure(AddressKey(ctx.source), AddressLimits(*impl.config), now);
+  }
   AuditEvents entries;
-  entries.push_back(EventFor(ctx, "auth.login", op.target, "deny",
-                             fmt::format("{} (failure {} in a row)", what, cred.failed_attempts)));
-  if (locked) {
-    entries.push_back(EventFor(ctx, "auth.lockout", op.target, "deny",
-                               fmt::format("locked for {} minutes after {} failures",
-                                           policy.lock_ms / 60000, cred.failed_attempts)));
+  int64_t failures = 0;
+  bool waits_begin = false;
+  if (cred.has_value()) {
+    waits_begin = access::RecordFailure(*cred, limits, now);
+    failures = cred->failed_attempts;
+    CUSTOS_RETURN_IF_ERROR(txn.PutStaffCredential(*cred));
+    CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(txn));
+  }
+  entries.push_back(
+      EventFor(ctx, "auth.login", op.target, "deny",
+               failures > 0 ? fmt::format("{} (failure {} in a row)", reason, failures) : reason));
+  if (waits_begin) {
+    entries.push_back(EventFor(
+        ctx, "auth.lockout", op.target, "deny",
+        fmt::format("further logins wait 1 s, doubling up to {} minutes, after {} failures",
+                    limits.lock_ms / 60000, failures)));
   }
   return CommitOutcome(impl, txn, ctx, op, Verdict::Entries(std::move(entries), wrong));
 }
 
-// A good login: failures cleared, the code's step kept, the token stored, in `txn`, committed
-// with the "auth.login" allow entry naming the token.
+// A good login: failures cleared, the code's step kept, a new password stored (ending an
+// administrator's reset), the token stored, in `txn`, committed with the "auth.login" allow
+// entry naming the token.
 Result<IssuedToken> RecordLoginSuccess(VaultState& impl, store::Transaction& txn,
                                        const Context& ctx, const Operation& op,
                                        store::StaffCredentialRow& cred, const LoginCheck& check,
-                                       std::string_view step_key, std::string_view label,
-                                       int64_t ttl_ms, int64_t now) {
+                                       std::string_view label, int64_t ttl_ms, int64_t now) {
   if (check.totp_step >= 0) {
-    CUSTOS_RETURN_IF_ERROR(txn.PutMeta(step_key, EncodeStep(check.totp_step)));
+    CUSTOS_RETURN_IF_ERROR(
+        txn.PutMeta(fmt::format("totp_last_step:{}", cred.staff_id), EncodeStep(check.totp_step)));
   }
   access::ClearFailures(cred);
   cred.updated_at_ms = now;
+  if (!check.new_hash.empty()) {
+    cred.password_hash = check.new_hash;
+    CUSTOS_RETURN_IF_ERROR(MarkReset(txn, cred.staff_id, false));
+  }
   CUSTOS_RETURN_IF_ERROR(txn.PutStaffCredential(cred));
   CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(txn));
   access::NewToken fresh = access::GenerateToken();
@@ -234,63 +335,144 @@ Result<IssuedToken> RecordLoginSuccess(VaultState& impl, store::Transaction& txn
   row.expires_at_ms = now + ttl_ms;
   CUSTOS_RETURN_IF_ERROR(txn.InsertApiToken(row));
   CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(txn));
+  impl.login_limits.Clear(IdKey(cred.staff_id));
   Verdict v = Verdict::Allow(
-      fmt::format("token issued, expires {} UTC{}", access::UtcDate(row.expires_at_ms),
-                  cred.totp_sealed.empty() ? "" : ", second factor checked"));
+      fmt::format("token issued, expires {} UTC{}{}", access::UtcDate(row.expires_at_ms),
+                  cred.totp_sealed.empty() ? "" : ", second factor checked",
+                  check.new_hash.empty() ? "" : ", password changed (current password checked)"));
   v.target = IdTarget("token", row.token_id);
   CUSTOS_RETURN_IF_ERROR(CommitOutcome(impl, txn, ctx, op, std::move(v)));
   return IssuedToken{row.token_id, row.staff_id, std::move(fresh.secret), row.expires_at_ms};
 }
 
+// Steps 1 and 2 of Login and EnrollTotpAtLogin, then the write transaction with the rows
+// read afresh (another login may have counted a failure meanwhile). A failure is recorded
+// and answered here; otherwise the caller finishes in `txn` with the checked rows.
+// `code_needed`: an enrolled or required TOTP code is part of the proof (a login; not the
+// enrolment of a first factor, which answers for an enrolled one itself).
+struct Attempted {
+  std::unique_ptr<store::Transaction> txn;
+  std::optional<store::StaffRow> staff;
+  std::optional<store::StaffCredentialRow> cred;
+  LoginCheck check;
+  int64_t now = 0;
+};
+
+Result<Attempted> Attempt(VaultState& impl, const Context& ctx, const Operation& op,
+                          std::string_view staff_id, std::string_view password,
+                          std::string_view totp_code, std::string_view new_password,
+                          bool code_needed, int64_t* retry_after_ms) {
+  CUSTOS_RETURN_IF_ERROR(AdmitAttempt(impl, ctx, op, staff_id, retry_after_ms));
+  Attempted a;
+  CUSTOS_ASSIGN_OR_RETURN(a.check, CheckLogin(impl, staff_id, password, totp_code, new_password));
+  a.now = impl.Now();
+  CUSTOS_ASSIGN_OR_RETURN(a.txn, impl.store->Begin());
+  if (access::ValidStaffId(staff_id)) {
+    CUSTOS_ASSIGN_OR_RETURN(a.staff, a.txn->GetStaff(staff_id));
+    CUSTOS_ASSIGN_OR_RETURN(a.cred, a.txn->GetStaffCredential(staff_id));
+  }
+  // A code is good once (RFC 6238 section 5.2): a step at or before the last one accepted for
+  // this staff member is a replay, refused and counted like a wrong code. The last step is
+  // kept in the vault's metadata, written in the login's transaction.
+  bool replayed = false;
+  if (a.check.totp_ok && a.check.totp_step >= 0) {
+    CUSTOS_ASSIGN_OR_RETURN(std::optional<store::Bytes> last,
+                            a.txn->GetMeta(fmt::format("totp_last_step:{}", staff_id)));
+    replayed = last.has_value() && a.check.totp_step <= DecodeStep(*last);
+  }
+  const std::string reason = FailureReason(a.staff, a.cred, a.check, replayed, code_needed);
+  if (!reason.empty()) {
+    return RecordLoginFailure(impl, *a.txn, ctx, op, a.cred, reason,
+                              Unauthenticated(std::string(kWrongLogin)), a.now);
+  }
+  return a;
+}
+
 }  // namespace
+
+Result<IssuedToken> StaffService::IssueToken(std::string_view staff_id, std::string_view password,
+                                             std::string_view totp_code, int64_t ttl_ms,
+                                             std::string_view label, Channel channel) {
+  Context ctx;
+  ctx.channel = channel;
+  LoginRequest request{
+      std::string(staff_id), std::string(password), std::string(totp_code), "", ttl_ms,
+      std::string(label)};
+  return Login(ctx, request);
+}
 
 // "auth.login" authenticates by password and code, not by admission: its refusals before the
 // check are recorded by RecordRefusal, its outcome by CommitOutcome in the transaction that
 // counts the failure or stores the token.
-Result<IssuedToken> StaffService::IssueToken(std::string_view staff_id, std::string_view password,
-                                             std::string_view totp_code, int64_t ttl_ms,
-                                             std::string_view label, Channel channel) {
+Result<IssuedToken> StaffService::Login(const Context& in, const LoginRequest& request,
+                                        int64_t* retry_after_ms) {
   VaultState& impl = *state_;
   if (impl.closed) return FailedPrecondition("vault is closed");
-  Context ctx;
-  ctx.actor = access::ValidStaffId(staff_id) ? std::string(staff_id) : "(invalid)";
-  ctx.purpose = "authentication";
-  ctx.channel = channel;
-  const Operation op{Action::kAuthLogin, StaffTarget(staff_id)};
-  if (ttl_ms <= 0 || ttl_ms > kMaxTokenTtlMs) {
+  const Context ctx = LoginContext(in, request.staff_id);
+  const Operation op{Action::kAuthLogin, StaffTarget(request.staff_id)};
+  if (request.ttl_ms <= 0 || request.ttl_ms > kMaxTokenTtlMs) {
     return RecordRefusal(impl, ctx, op,
                          InvalidArgument("ttl: must be positive and at most 90 days"));
   }
-  if (!label.empty() && !Printable(label, 64)) {
+  if (!request.label.empty() && !Printable(request.label, 64)) {
     return RecordRefusal(impl, ctx, op, InvalidArgument("label: at most 64 printable characters"));
   }
-  const Status wrong = Unauthenticated("staff id, password or code is wrong");
-  if (ctx.actor != staff_id) return RecordRefusal(impl, ctx, op, wrong);
-  CUSTOS_ASSIGN_OR_RETURN(LoginCheck check, CheckLogin(impl, staff_id, password, totp_code));
+  CUSTOS_ASSIGN_OR_RETURN(Attempted a, Attempt(impl, ctx, op, request.staff_id, request.password,
+                                               request.totp_code, request.new_password,
+                                               /*code_needed=*/true, retry_after_ms));
+  // The password (and code) are right: what remains is told as it is.
+  if (a.check.totp_missing) {
+    return CommitOutcome(impl, *a.txn, ctx, op,
+                         Verdict::Deny(FailedPrecondition(
+                             "a TOTP second factor is required for these roles and none is "
+                             "enrolled; enrol one with your password (POST /v1/totp/enrollment, "
+                             "custos token issue --enroll-totp), then log in with its code")));
+  }
+  CUSTOS_ASSIGN_OR_RETURN(bool change_required, ChangeRequired(*a.txn, request.staff_id));
+  if (!a.check.new_password_bad.ok()) {
+    return CommitOutcome(impl, *a.txn, ctx, op, Verdict::Deny(a.check.new_password_bad));
+  }
+  if (change_required && a.check.new_hash.empty()) {
+    return CommitOutcome(
+        impl, *a.txn, ctx, op,
+        Verdict::Deny(FailedPrecondition(
+            "password change required: an administrator set this password; log in again "
+            "giving a new password (new_password; custos token issue --new-password)")));
+  }
+  return RecordLoginSuccess(impl, *a.txn, ctx, op, *a.cred, a.check, request.label, request.ttl_ms,
+                            a.now);
+}
 
-  // Phase 2: record the outcome against the current row (another login may have counted a
-  // failure meanwhile).
-  const int64_t now = impl.Now();
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.store->Begin());
-  CUSTOS_ASSIGN_OR_RETURN(auto staff, txn->GetStaff(staff_id));
-  CUSTOS_ASSIGN_OR_RETURN(auto cred, txn->GetStaffCredential(staff_id));
-  if (Status refusal = AccountRefusal(staff, cred, check, wrong, now); !refusal.ok()) {
-    return CommitOutcome(impl, *txn, ctx, op, Verdict::Deny(refusal));
+Result<TotpEnrollment> StaffService::EnrollTotpAtLogin(const Context& in, std::string_view staff_id,
+                                                       std::string_view password,
+                                                       int64_t* retry_after_ms) {
+  VaultState& impl = *state_;
+  if (impl.closed) return FailedPrecondition("vault is closed");
+  const Context ctx = LoginContext(in, staff_id);
+  const Operation op{Action::kTotpEnroll, StaffTarget(staff_id)};
+  CUSTOS_ASSIGN_OR_RETURN(Attempted a, Attempt(impl, ctx, op, staff_id, password, "", "",
+                                               /*code_needed=*/false, retry_after_ms));
+  if (!a.cred->totp_sealed.empty()) {
+    return CommitOutcome(impl, *a.txn, ctx, op,
+                         Verdict::Deny(FailedPrecondition(
+                             "totp: a second factor is already enrolled; re-enrol it with a "
+                             "current code, or ask an administrator to reset it")));
   }
-  // A code is good once (RFC 6238 section 5.2): a step at or before the last one accepted for
-  // this staff member is a replay, refused and counted like a wrong code. The last step is
-  // kept in the vault's metadata, written in this transaction.
-  const std::string step_key = fmt::format("totp_last_step:{}", staff_id);
-  bool replayed = false;
-  if (check.totp_ok && check.totp_step >= 0) {
-    CUSTOS_ASSIGN_OR_RETURN(std::optional<store::Bytes> last, txn->GetMeta(step_key));
-    replayed = last.has_value() && check.totp_step <= DecodeStep(*last);
-    if (replayed) check.totp_ok = false;
-  }
-  if (!check.password_ok || !check.totp_ok) {
-    return RecordLoginFailure(impl, *txn, ctx, op, *cred, check, replayed, wrong, now);
-  }
-  return RecordLoginSuccess(impl, *txn, ctx, op, *cred, check, step_key, label, ttl_ms, now);
+  const crypto::SecretBytes secret = access::NewTotpSecret();
+  CUSTOS_RETURN_IF_ERROR(impl.FollowKekVersion(*a.txn));
+  CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes sealed,
+                          access::SealTotpSecret(impl.keyring->provider(), staff_id, secret));
+  a.cred->totp_sealed = std::move(sealed);
+  access::ClearFailures(*a.cred);
+  a.cred->updated_at_ms = a.now;
+  CUSTOS_RETURN_IF_ERROR(a.txn->PutStaffCredential(*a.cred));
+  CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(*a.txn));
+  impl.login_limits.Clear(IdKey(staff_id));
+  CUSTOS_RETURN_IF_ERROR(
+      CommitOutcome(impl, *a.txn, ctx, op,
+                    Verdict::Allow("TOTP secret enrolled by its owner (password checked)")));
+  return TotpEnrollment{access::Base32(secret, /*lower_case=*/false),
+                        access::OtpauthUri(staff_id, secret)};
 }
 
 // --- tokens ---
@@ -599,6 +781,13 @@ Status StaffService::SetPassword(const Context& ctx, std::string_view staff_id,
     CUSTOS_ASSIGN_OR_RETURN(checked_hash, StoredPasswordHash(impl, staff_id));
     if (!checked_hash.empty() && !access::PasswordMatches(current_password, checked_hash)) {
       proof = PermissionDenied("current_password: wrong or missing");
+    } else if (checked_hash.empty() && ctx.channel != Channel::kCli) {
+      // An account without a password (the init administrator's) has nothing to prove but
+      // its token; its first password is set on the vault host, by someone who can open the
+      // vault's files and key (docs/decisions.md), never by a token alone.
+      proof = PermissionDenied(
+          "password: an account without a password sets its first one with `custos staff "
+          "passwd` on the vault host, not with a token over the API");
     }
   }
   Status rules = access::CheckPasswordRules(staff_id, new_password);
@@ -620,22 +809,31 @@ Status StaffService::SetPassword(const Context& ctx, std::string_view staff_id,
     updated.updated_at_ms = s.now_ms;
     CUSTOS_RETURN_IF_ERROR(s.txn.PutStaffCredential(updated));
     CUSTOS_RETURN_IF_ERROR(RecordChanged(s.txn, staff_id, s.actor().staff_id));
+    // A password someone else set is known to them: it must be changed at the next login,
+    // and the sessions of whoever held the account before end now.
+    CUSTOS_RETURN_IF_ERROR(MarkReset(s.txn, staff_id, !self));
+    size_t revoked = 0;
+    if (!self) {
+      CUSTOS_ASSIGN_OR_RETURN(revoked, RevokeLiveTokens(s.txn, staff_id, s.now_ms));
+    }
     CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(s.txn));
-    return Verdict::Allow(self ? "own password changed (current password checked)"
-                               : "password set by an administrator; lock-out cleared");
+    impl.login_limits.Clear(IdKey(staff_id));
+    return Verdict::Allow(
+        self ? "own password changed (current password checked)"
+             : fmt::format("password reset by an administrator: to be changed at the next login; "
+                           "login waits cleared; {} tokens revoked",
+                           revoked));
   });
 }
 
 namespace {
 
 // Re-enrolling one's own second factor needs a current code of the enrolled one (a stolen
-// token is not enough). OK when no factor is enrolled yet or another person enrols it.
+// token is not enough). OK when no factor is enrolled yet.
 Status ProveCurrentCode(const VaultState& impl, Scope& s, std::string_view staff_id,
                         const std::optional<store::StaffCredentialRow>& cred,
                         std::string_view code) {
-  if (staff_id != s.actor().staff_id || !cred.has_value() || cred->totp_sealed.empty()) {
-    return Status::Ok();
-  }
+  if (!cred.has_value() || cred->totp_sealed.empty()) return Status::Ok();
   auto secret = access::OpenTotpSecret(impl.keyring->provider(), staff_id, cred->totp_sealed);
   if (secret.ok() && access::MatchTotpStep(*secret, code, s.now_ms) >= 0) return Status::Ok();
   return PermissionDenied("current_code: a current code of the enrolled second factor is needed");
@@ -651,6 +849,13 @@ Result<TotpEnrollment> StaffService::EnrollTotp(const Context& ctx, std::string_
   CUSTOS_RETURN_IF_ERROR(Write(impl, ctx, op, [&](Scope& s) -> Result<Verdict> {
     CUSTOS_ASSIGN_OR_RETURN(std::optional<store::StaffRow> row, FindStaff(s.txn, staff_id));
     if (!row.has_value()) return NoSuchStaff();
+    // An administrator never sees another person's secret: they reset it (ResetTotp), and
+    // the owner enrols a new one with their password (EnrollTotpAtLogin).
+    if (staff_id != s.actor().staff_id) {
+      return Verdict::Deny(PermissionDenied(
+          "totp: nobody enrols another person's second factor; reset it (custos totp reset, "
+          "DELETE /v1/staff/{id}/totp) and its owner enrols a new one with their password"));
+    }
     CUSTOS_ASSIGN_OR_RETURN(auto cred, s.txn.GetStaffCredential(staff_id));
     Status proof = ProveCurrentCode(impl, s, staff_id, cred, current_code);
     if (!proof.ok()) return Verdict::Deny(proof);
@@ -668,6 +873,32 @@ Result<TotpEnrollment> StaffService::EnrollTotp(const Context& ctx, std::string_
   }));
   return TotpEnrollment{access::Base32(secret, /*lower_case=*/false),
                         access::OtpauthUri(staff_id, secret)};
+}
+
+Status StaffService::ResetTotp(const Context& ctx, std::string_view staff_id) {
+  VaultState& impl = *state_;
+  const Operation op = AdminOp(Action::kTotpReset, StaffTarget(staff_id));
+  return Write(impl, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    CUSTOS_ASSIGN_OR_RETURN(std::optional<store::StaffRow> row, FindStaff(s.txn, staff_id));
+    if (!row.has_value()) return NoSuchStaff();
+    if (staff_id == s.actor().staff_id) {
+      return Verdict::Deny(PermissionDenied(
+          "totp: nobody resets their own second factor; re-enrol it with a current code"));
+    }
+    CUSTOS_ASSIGN_OR_RETURN(auto cred, s.txn.GetStaffCredential(staff_id));
+    if (!cred.has_value() || cred->totp_sealed.empty()) {
+      return Verdict::Deny(FailedPrecondition("totp: no second factor is enrolled"));
+    }
+    cred->totp_sealed.clear();
+    cred->updated_at_ms = s.now_ms;
+    CUSTOS_RETURN_IF_ERROR(s.txn.PutStaffCredential(*cred));
+    CUSTOS_RETURN_IF_ERROR(RecordChanged(s.txn, staff_id, s.actor().staff_id));
+    CUSTOS_ASSIGN_OR_RETURN(size_t revoked, RevokeLiveTokens(s.txn, staff_id, s.now_ms));
+    CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(s.txn));
+    return Verdict::Allow(fmt::format(
+        "second factor removed; its owner enrols a new one with their password; {} tokens revoked",
+        revoked));
+  });
 }
 
 // --- training (P5b) ---

@@ -15,6 +15,7 @@
 #include "vault/access_cache.h"
 #include "vault/admission.h"
 #include "vault/group_commit.h"
+#include "vault/login_limit.h"
 #include "vault/search_limit.h"
 #include "vault/vault.h"
 
@@ -43,6 +44,9 @@ struct VaultState {
   AccessCache access_cache;
   // Equality searches per staff member and field in the last hour (issue 12, item 3).
   SearchLimiter search_limits;
+  // Failed logins per source address and staff id, and concurrent password checks (issue
+  // 12, item 6).
+  LoginLimiter login_limits;
   // Audited reads of concurrent requests share a transaction and a commit (group_commit.h).
   // Set by Open once the store and the audit log are.
   std::unique_ptr<GroupCommit> reads;

@@ -52,5 +52,16 @@ TEST(Credentials, ATotpSecretOpensOnlyForItsStaffMember) {
   EXPECT_EQ(stored.find(raw), std::string::npos) << "never stored in plaintext";
 }
 
+// Issue 12, item 6: a login for an unknown id is checked against the dummy hash, which must
+// cost what a real staff password costs (same Argon2id parameters) and match nothing typed.
+TEST(Credentials, TheDummyHashCostsWhatAStaffPasswordCosts) {
+  const std::string real = HashStaffPassword("a password of twelve+");
+  const std::string params = real.substr(0, real.find('$', std::string("$argon2id$v=19$").size()));
+  EXPECT_EQ(std::string(DummyPasswordHash()).substr(0, params.size()), params);
+  const uint64_t before = crypto::TEST_Argon2Runs();
+  EXPECT_FALSE(PasswordMatches("a password of twelve+", DummyPasswordHash()));
+  EXPECT_EQ(crypto::TEST_Argon2Runs() - before, 1u);
+}
+
 }  // namespace
 }  // namespace custos::access

@@ -283,10 +283,7 @@ TEST_F(ApiTest, HealthMetricsAndTheDescriptionArePublic) {
 }
 
 TEST_F(ApiTest, RealTokensAreAuthenticatedByTheVault) {
-  const Context admin{"admin", "account_management", vault::Channel::kCli, "req-setup"};
-  ASSERT_TRUE(vault_->staff().SetPassword(admin, "li.na", "correct horse battery staple 42").ok());
-  auto issued = vault_->staff().IssueToken("li.na", "correct horse battery staple 42", "",
-                                           3600 * 1000, "e2e", vault::Channel::kApi);
+  auto issued = ResetAndLogIn("li.na", "correct horse battery staple 42", vault::Channel::kApi);
   if (!issued.ok() && issued.status().code() == Code::kFailedPrecondition) {
     GTEST_SKIP() << "li.na's role needs TOTP: " << issued.status().ToString();
   }

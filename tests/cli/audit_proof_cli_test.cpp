@@ -53,12 +53,15 @@ class AuditProofCliTest : public ::testing::Test {
     Outcome init = Custos("--json init " + vault_, "", "", "");
     ASSERT_EQ(init.code, 0) << init.out;
     admin_ = nlohmann::json::parse(init.out)["admin_token"];
-    // The DPO gets a password from the administrator, then logs in.
+    // The DPO gets a password from the administrator, then logs in changing it (a reset is
+    // changed at the next login).
     Outcome passwd =
-        Custos("staff passwd dpo", admin_, "CUSTOS_NEW_PASSWORD='correct horse battery'", "");
+        Custos("staff passwd dpo", admin_, "CUSTOS_NEW_PASSWORD='set by the administrator'", "");
     ASSERT_EQ(passwd.code, 0) << passwd.out;
-    Outcome login =
-        Custos("--json token issue dpo", "", "CUSTOS_PASSWORD='correct horse battery'", "");
+    Outcome login = Custos("--json token issue dpo --new-password", "",
+                           "CUSTOS_PASSWORD='set by the administrator' "
+                           "CUSTOS_NEW_PASSWORD='correct horse battery'",
+                           "");
     ASSERT_EQ(login.code, 0) << login.out;
     dpo_ = nlohmann::json::parse(login.out)["token"];
   }

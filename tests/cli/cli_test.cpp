@@ -68,8 +68,11 @@ class CliTest : public ::testing::Test {
     if (auto it = tokens_.find(staff); it != tokens_.end()) return it->second;
     const std::string admin = tokens_["admin"];
     const std::string pw = "CUSTOS_NEW_PASSWORD='correct horse battery'";
+    std::string change;
     if (staff == "dpo") {
-      Run("staff passwd dpo", admin, "", pw);
+      // An administrator's reset: the DPO changes it at the login (issue 12).
+      Run("staff passwd dpo", admin, "", "CUSTOS_NEW_PASSWORD='set by the administrator'");
+      change = " --new-password";
     } else if (staff == "agent" || staff == "clerk" || staff == "risk") {
       if (staff == "risk") GrantRiskRole(admin);
       const std::string post = staff == "agent"   ? "support_agent --role customer_service"
@@ -84,12 +87,14 @@ class CliTest : public ::testing::Test {
       return "cst_" + std::string(52, 'a');
     }
     std::string totp;
-    if (staff == "risk") {  // reads confidential fields: a second factor (P4a)
-      Outcome enrolled = Run("--json totp enroll risk", admin, "", "");
+    if (staff == "risk") {  // reads confidential fields: a second factor, enrolled by its owner
+      Outcome enrolled = Run("--json token issue risk --enroll-totp", "", "",
+                             "CUSTOS_PASSWORD='correct horse battery'");
       totp = " --totp " + TotpNow(JsonString(enrolled.out, "secret"));
     }
-    Outcome login = Run("--json token issue " + staff + totp, "", "",
-                        "CUSTOS_PASSWORD='correct horse battery'");
+    Outcome login = Run("--json token issue " + staff + totp + change, "", "",
+                        change.empty() ? "CUSTOS_PASSWORD='correct horse battery'"
+                                       : "CUSTOS_PASSWORD='set by the administrator' " + pw);
     return tokens_[staff] = JsonString(login.out, "token");
   }
 

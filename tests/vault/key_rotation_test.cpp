@@ -78,7 +78,7 @@ TEST_F(KeyRotationTest, ANewVaultHasOneActiveVersionHoldingEveryKey) {
 
 TEST_F(KeyRotationTest, RotationRewrapsEveryKeyAndTheDataStaysReadableAndSearchable) {
   const auto ids = AddCustomers(7, *vault_);
-  ASSERT_TRUE(vault_->staff().EnrollTotp(Admin(), "li.na").ok());
+  ASSERT_TRUE(vault_->staff().EnrollTotp(Context{"li.na", "", Channel::kCli, "r"}, "li.na").ok());
   const int64_t vault_keys = Keys().versions[0].vault_keys;
   RotateOptions opt;
   opt.batch_size = 3;

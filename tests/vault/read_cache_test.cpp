@@ -46,8 +46,7 @@ class ReadCacheTest : public VaultTest {
 
   // A token for the support agent li.na.
   IssuedToken AgentToken() {
-    EXPECT_TRUE(vault_->staff().SetPassword(kAdmin, "li.na", kPassword).ok());
-    auto t = vault_->staff().IssueToken("li.na", kPassword, "", 8 * kHourMs, "test");
+    auto t = ResetAndLogIn("li.na", kPassword);
     EXPECT_TRUE(t.ok()) << t.status().ToString();
     return t.ok() ? *t : IssuedToken{};
   }
@@ -79,7 +78,7 @@ TEST_F(ReadCacheTest, ATokenRevokedThroughAnotherVaultIsRefusedOnTheNextRequest)
   ASSERT_TRUE(other->staff().RevokeToken(kAdmin, token.token_id).ok());
   auto after = vault_->staff().Authenticate(token.secret, "r3");
   ASSERT_EQ(after.status().code(), Code::kUnauthenticated);
-  EXPECT_NE(after.status().message().find("revoked"), std::string::npos);
+  EXPECT_EQ(after.status().message(), "invalid or expired token") << "the audit keeps why";
 }
 
 TEST_F(ReadCacheTest, AnExpiredTokenIsRefusedWithoutAnyChangeToTheVault) {
@@ -108,7 +107,9 @@ TEST_F(ReadCacheTest, StaffDisabledThroughAnotherVaultAreRefusedOnTheNextRequest
             Code::kUnauthenticated);
 }
 
-TEST_F(ReadCacheTest, ALockedAccountIsRefusedOnTheNextRequest) {
+// Issue 12, item 6: failed logins in another process make the next login there wait (the
+// count is stored), but do not stop a live token.
+TEST_F(ReadCacheTest, FailedLoginsElsewhereDelayLoginsButNotALiveToken) {
   const IssuedToken token = AgentToken();
   ASSERT_TRUE(vault_->staff().Authenticate(token.secret, "r1").ok());
   auto other = OpenOther();
@@ -118,9 +119,10 @@ TEST_F(ReadCacheTest, ALockedAccountIsRefusedOnTheNextRequest) {
         other->staff().IssueToken("li.na", "not the password", "", kHourMs, "").status().code(),
         Code::kUnauthenticated);
   }
-  auto after = vault_->staff().Authenticate(token.secret, "r2");
-  ASSERT_EQ(after.status().code(), Code::kUnauthenticated);
-  EXPECT_NE(after.status().message().find("locked"), std::string::npos);
+  EXPECT_TRUE(vault_->staff().Authenticate(token.secret, "r2").ok());
+  EXPECT_EQ(vault_->staff().IssueToken("li.na", kPassword, "", kHourMs, "").status().code(),
+            Code::kResourceExhausted)
+      << "the right password waits too";
 }
 
 TEST_F(ReadCacheTest, LapsedTrainingClosesConfidentialFieldsOnTheNextRequest) {

@@ -120,6 +120,7 @@ class VaultTest : public ::testing::Test {
     UseTestBackend(init);
     auto report = Vault::Init(init);
     ASSERT_TRUE(report.ok()) << report.status().ToString();
+    admin_token_ = report->admin_token;
     AddTestOperatorRole();
     Reopen();
     CreateStaff();
@@ -217,6 +218,19 @@ class VaultTest : public ::testing::Test {
     return [this] { return now_ms_.fetch_add(1); };
   }
 
+  // The administrator resets `id`'s password and `id` logs in with it, changing it to
+  // `password` as a reset requires (issue 12): the login's result.
+  Result<IssuedToken> ResetAndLogIn(const std::string& id, const std::string& password,
+                                    Channel channel = Channel::kCli) {
+    const std::string reset = "set by the administrator for " + id;
+    Status st =
+        vault_->staff().SetPassword(Context{"admin", "", Channel::kCli, "req-reset"}, id, reset);
+    if (!st.ok()) return st;
+    Context ctx;
+    ctx.channel = channel;
+    return vault_->staff().Login(ctx, LoginRequest{id, reset, "", password, 8 * 3600 * 1000, "t"});
+  }
+
   Context Agent(const std::string& purpose = "customer_service") const {
     return Context{"operator", purpose, Channel::kCli, "req-test"};
   }
@@ -235,6 +249,7 @@ class VaultTest : public ::testing::Test {
   std::filesystem::path root_;
   std::filesystem::path dir_;
   std::unique_ptr<Vault> vault_;
+  std::string admin_token_;  // the one-time token `init` gave the administrator (no password)
   std::atomic<int64_t> now_ms_{1'760'000'000'000};
 };
 

@@ -10,8 +10,9 @@ namespace custos::schema::internal {
 namespace {
 
 constexpr std::array<std::string_view, 1> kLifecycleKeys = {"plan_every"};
-constexpr std::array<std::string_view, 4> kAccessKeys = {
-    "max_failures", "lockout_minutes", "allowed_role_pairs", "search_limit_per_hour"};
+constexpr std::array<std::string_view, 6> kAccessKeys = {
+    "max_failures",      "lockout_minutes",    "address_max_failures",
+    "login_concurrency", "allowed_role_pairs", "search_limit_per_hour"};
 constexpr int64_t kMinPlanEverySeconds = 3600;
 
 }  // namespace
@@ -33,13 +34,21 @@ Result<LifecycleConfig> ReadLifecycleSection(const TomlSection& s) {
 Result<AccessConfig> ReadAccessSection(const TomlSection& s) {
   CUSTOS_RETURN_IF_ERROR(s.RejectUnknownKeys(kAccessKeys));
   AccessConfig c;
-  // Fewer than 3 locks a staff member out over a typo or two; more than 20 leaves a password
-  // open to guessing; a lock of over a day is an administrator's job (custos staff passwd).
+  // Fewer than 3 makes a staff member wait over a typo or two; more than 20 leaves a password
+  // open to guessing; a wait of over a day is an administrator's job (custos staff passwd).
   CUSTOS_ASSIGN_OR_RETURN(int64_t failures, s.Integer("max_failures", 3, 20, c.max_failures));
   CUSTOS_ASSIGN_OR_RETURN(int64_t minutes,
                           s.Integer("lockout_minutes", 1, 1440, c.lockout_minutes));
   c.max_failures = static_cast<uint32_t>(failures);
   c.lockout_minutes = static_cast<uint32_t>(minutes);
+  // One address may mistype for several staff (a shared office NAT), so its count is larger;
+  // login checks at once: each Argon2id run holds a server worker for tens of milliseconds.
+  CUSTOS_ASSIGN_OR_RETURN(int64_t per_address,
+                          s.Integer("address_max_failures", 3, 1000, c.address_max_failures));
+  CUSTOS_ASSIGN_OR_RETURN(int64_t concurrent,
+                          s.Integer("login_concurrency", 1, 64, c.login_concurrency));
+  c.address_max_failures = static_cast<uint32_t>(per_address);
+  c.login_concurrency = static_cast<uint32_t>(concurrent);
   // Equality searches one staff member may make on one field in any hour (issue 12, item 3:
   // a search answers "this value exists", so unlimited searches enumerate values).
   CUSTOS_ASSIGN_OR_RETURN(int64_t searches,
