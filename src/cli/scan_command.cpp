@@ -152,10 +152,16 @@ int RunScan(const Globals& g, ScanArgs& a) {
     a.options.types.push_back(*type);
   }
   std::vector<scan::PiiType> gate;
-  for (const auto& t : a.fail_types) {
-    auto type = scan::ParseTypeName(t);
-    if (!type) return out.Fail(InvalidArgument("--fail-on-findings: unknown type '" + t + "'"));
-    gate.push_back(*type);
+  for (const auto& list : a.fail_types) {
+    std::string_view rest = list;  // "id_card,bank_card"; empty: any type
+    while (!rest.empty()) {
+      const size_t comma = rest.find(',');
+      const std::string t(rest.substr(0, comma));
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      auto type = scan::ParseTypeName(t);
+      if (!type) return out.Fail(InvalidArgument("--fail-on-findings: unknown type '" + t + "'"));
+      gate.push_back(*type);
+    }
   }
   a.options.keep_findings = !a.summary;
   std::unique_ptr<schema::Config> catalogue;
@@ -272,11 +278,11 @@ void AddScanCommand(CLI::App& app, Globals& g, Action& action) {
   cmd->add_flag("--show-values", a->show_values,
                 "print the full values found (personal data: use with care)");
   cmd->add_flag("--summary", a->summary, "counts and columns only, no list of findings");
-  a->fail_on = cmd->add_option("--fail-on-findings", a->fail_types,
-                               "exit 10 if personal data is found (of these types, comma-separated: "
-                               "--fail-on-findings=id_card,bank_card; none: any type)")
-                   ->expected(0, 1)
-                   ->delimiter(',');
+  a->fail_on =
+      cmd->add_option("--fail-on-findings", a->fail_types,
+                      "exit 10 if personal data is found (of these types, comma-separated: "
+                      "--fail-on-findings=id_card,bank_card; none: any type)")
+          ->expected(0, 1);
   cmd->callback([&g, &action, a] { action = [&g, a] { return RunScan(g, *a); }; });
 }
 

@@ -301,10 +301,9 @@ Status CommitBatch(ImportRun& r, PendingBatch& batch) {
     r.collection.evidence_ref = p.row.source;  // "import:<import_id>:<line>"
     CUSTOS_RETURN_IF_ERROR(
         AppendCollection(*btxn, p.row.customer_id, r.collection, r.ctx.actor, p.row.created_at_ms));
-    entries.push_back(m.Event(r.ctx, "customer.create", CustomerTarget(p.row.customer_id), "allow",
-                              fmt::format("import {} line {}{}", r.progress.import_id, p.line,
-                                          p.flags),
-                              p.names));
+    entries.push_back(m.Event(
+        r.ctx, "customer.create", CustomerTarget(p.row.customer_id), "allow",
+        fmt::format("import {} line {}{}", r.progress.import_id, p.line, p.flags), p.names));
     ++imported;
     if (!p.flags.empty()) ++r.report.flagged;
   }

@@ -62,9 +62,9 @@ TEST(ServerConfig, ConnectionLimitsAreRead) {
   EXPECT_EQ(c->server.idle_timeout_seconds, 120u);
   EXPECT_EQ(c->server.body_timeout_seconds, 90u);
   EXPECT_EQ(c->server.write_timeout_seconds, 15u);
-  EXPECT_NE(ErrorOf(WithServer("[server]\nmax_connections = 0\n"))
-                .find("key 'server.max_connections'"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf(WithServer("[server]\nmax_connections = 0\n")).find("key 'server.max_connections'"),
+      std::string::npos);
   EXPECT_NE(ErrorOf(WithServer("[server]\nheader_timeout_seconds = 301\n"))
                 .find("key 'server.header_timeout_seconds'"),
             std::string::npos);

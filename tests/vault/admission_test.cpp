@@ -129,10 +129,10 @@ TEST_F(AdmissionTest, FreeTextHoldingPersonalDataIsRefusedNamingTheField) {
           .status();
   EXPECT_EQ(opened.code(), Code::kInvalidArgument);
   EXPECT_EQ(opened.message().rfind("reference: ", 0), 0u) << opened.message();
-  const Status held =
-      vault_->lifecycle()
-          .PlaceHold(SupportAgent(), HoldRequest{{id}, "complaint from " + phone + " pending", ""})
-          .status();
+  const Status held = vault_->lifecycle()
+                          .PlaceHold(Context{"dpo", "legal_obligation", Channel::kCli, "req-hold"},
+                                     HoldRequest{{id}, "complaint from " + phone + " pending", ""})
+                          .status();
   EXPECT_EQ(held.code(), Code::kInvalidArgument);
   EXPECT_EQ(held.message().rfind("reason: ", 0), 0u) << held.message();
   ApprovalRequest req;

@@ -91,7 +91,9 @@ TEST_F(VaultTest, AnUnknownStaffMemberIsRefusedAndTheRefusalAudited) {
   ASSERT_FALSE(id.ok());
   EXPECT_EQ(id.status().code(), Code::kUnauthenticated);
   const std::string log = AuditText(*vault_);
-  EXPECT_NE(log.find("mallory"), std::string::npos);
+  // An id that names no staff member is recorded as "(unknown)", not echoed (issue 12 item 7).
+  EXPECT_EQ(log.find("mallory"), std::string::npos);
+  EXPECT_NE(log.find("\"(unknown)\""), std::string::npos);
   EXPECT_NE(log.find("\"deny\""), std::string::npos);
 }
 
