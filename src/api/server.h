@@ -13,7 +13,6 @@
 // on another. The Vault must outlive the server.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>

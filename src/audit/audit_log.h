@@ -133,15 +133,17 @@ class AuditLog {
   // of checkpoint_every, and then the signed tip: the audit key's signature over the last new
   // entry (seq, hash), kept in the store's metadata (key kTipMetaKey) in the same transaction.
   // So no committed entry is ever unsigned: an entry added without the key is found by Verify.
-  // Before appending, the stored tip must sign the log's current last entry (or the log must
-  // be empty without a tip): a tail added without the key is never signed over by a later
+  // Before appending, the stored tip must sign the log's current last entry — or, with no tip
+  // stored, the log must be empty or (a vault from before signed tips) end on an entry that
+  // carries a signed checkpoint: a tail added without the key is never signed over by a later
   // append. Nothing is visible until the caller commits txn. Appending no events does nothing.
   // InvalidArgument: a string holds a control character, a field name is empty or holds ','
   //   (names are stored comma-joined), or decision is not allow/deny/mask. The message names
   //   the event field, never its value.
   // FailedPrecondition: the log was opened without a signing key.
-  // DataLoss: the stored tip does not sign the log's last entry (tampering; run Verify); the
-  //   message names both seqs.
+  // DataLoss: the stored tip does not sign the log's last entry, or no tip is stored and no
+  //   signed checkpoint covers the last entry (tampering; run Verify); the message names the
+  //   seqs.
   // Unavailable: the store could not read the head or write the entry, checkpoint or tip;
   //   the caller must drop txn and release nothing (fail closed).
   Status AppendAll(store::Transaction& txn, const std::vector<AuditEvent>& events) const;

@@ -106,7 +106,7 @@ struct Verdict {
   // Further entries appended before the verdict's own (one line per customer of a list).
   std::vector<audit::AuditEvent> before;
   // False: the verdict is recorded by `before` alone, with no entry of its own (a page of an
-  // export, one line per customer; a login refused with its own wording and a lock-out; an
+  // export, one line per customer; a refused login recorded with its own wording; an
   // operation recorded under another action than its admission's). With `before` empty
   // nothing is recorded, so a body returns that only when it wrote nothing (a check of
   // admission alone, an empty page).

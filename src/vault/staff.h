@@ -1,4 +1,4 @@
-// StaffService: staff accounts, authentication (passwords, TOTP, tokens, lock-out), training
+// StaffService: staff accounts, authentication (passwords, TOTP, tokens, login waits), training
 // records, and the access policy as a staff member sees it (P3.2b, P4a, P5b; docs/access.md).
 // Every call is admitted by the admission core (admission.h) and audited, and fails with the
 // codes every service call shares (vault.h) besides those named at each call.
@@ -120,9 +120,10 @@ class StaffService {
 
   // --- staff and authentication (issue 3, P4a, P5b; src/vault/staff_ops.cpp) ---
   // Every call below is audited (never a password, token or TOTP secret). Calls taking a
-  // Context are operations of the admission core (admission.h): an active, unlocked actor
-  // whose roles grant the named action; "self" marks calls a staff member may also make
-  // about their own account. Refusals are audited as "deny": Unauthenticated (unknown /
+  // Context are operations of the admission core (admission.h): an active actor whose roles
+  // grant the named action (waits earned by failed logins slow logins only, never an
+  // authenticated caller); "self" marks calls a staff member may also make about their own
+  // account. Refusals are audited as "deny": Unauthenticated (unknown /
   // inactive actor), PermissionDenied (no grant).
 
   // Resolves a bearer token ("cst_" + base32 of 32 random bytes) to an active staff id.

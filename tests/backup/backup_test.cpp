@@ -16,6 +16,7 @@
 #include "store/postgres_store.h"
 #include "store/snapshot.h"
 #include "store/sqlite_store.h"
+#include "vault/raw_store.h"
 #include "vault/vault_fixture.h"
 
 namespace custos::vault {
@@ -29,22 +30,9 @@ using Tables = std::map<std::string, std::vector<store::Row>>;
 
 // Every row of every table of the vault in `dir`, read through a store snapshot.
 Tables ReadAll(const fs::path& dir) {
-  auto config = schema::LoadConfig(dir / "custos.toml");
-  EXPECT_TRUE(config.ok()) << config.status().ToString();
-  Result<std::unique_ptr<store::Store>> st = [&]() -> Result<std::unique_ptr<store::Store>> {
-    if (config->store.backend == "postgres") {
-      store::PostgresOptions opt;
-      opt.conninfo = config->store.url;
-      opt.schema = config->store.schema;
-      opt.create_if_missing = false;
-      return store::OpenPostgresStore(opt);
-    }
-    store::SqliteOptions opt;
-    opt.create_if_missing = false;
-    return store::OpenSqliteStore(dir / config->store.path, opt);
-  }();
-  EXPECT_TRUE(st.ok()) << st.status().ToString();
-  auto snap = (*st)->OpenSnapshot();
+  std::unique_ptr<store::Store> st = testing::OpenRawStore(dir);
+  if (st == nullptr) return {};
+  auto snap = st->OpenSnapshot();
   EXPECT_TRUE(snap.ok()) << snap.status().ToString();
   Tables out;
   for (const store::TableSpec& t : store::SnapshotTables()) {

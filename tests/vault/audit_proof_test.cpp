@@ -12,6 +12,7 @@
 
 #include "audit/proofs.h"
 #include "audit/tree_head.h"
+#include "raw_store.h"
 #include "schema/config.h"
 #include "store/postgres_store.h"
 #include "store/sql.h"
@@ -20,27 +21,6 @@
 
 namespace custos::vault::testing {
 namespace {
-
-// The vault's own database, opened beside the vault as an intruder (or an auditor reading the
-// published key) would.
-std::unique_ptr<store::Store> OpenRawStore(const std::filesystem::path& dir) {
-  auto config = schema::LoadConfig(dir / "custos.toml");
-  EXPECT_TRUE(config.ok()) << config.status().ToString();
-  Result<std::unique_ptr<store::Store>> st = [&]() -> Result<std::unique_ptr<store::Store>> {
-    if (config->store.backend == "postgres") {
-      store::PostgresOptions opt;
-      opt.conninfo = config->store.url;
-      opt.schema = config->store.schema;
-      opt.create_if_missing = false;
-      return store::OpenPostgresStore(opt);
-    }
-    store::SqliteOptions opt;
-    opt.create_if_missing = false;
-    return store::OpenSqliteStore(dir / config->store.path, opt);
-  }();
-  EXPECT_TRUE(st.ok()) << st.status().ToString();
-  return st.ok() ? std::move(*st) : nullptr;
-}
 
 class AuditProofTest : public VaultTest {
  protected:

@@ -15,6 +15,7 @@
 #include "audit/audit_log.h"
 #include "audit/canonical.h"
 #include "audit/head_file.h"
+#include "raw_store.h"
 #include "schema/config.h"
 #include "store/postgres_store.h"
 #include "store/sql.h"
@@ -24,26 +25,6 @@
 
 namespace custos::vault::testing {
 namespace {
-
-// The vault's own database, opened beside the vault as an intruder would.
-std::unique_ptr<store::Store> OpenRawStore(const std::filesystem::path& dir) {
-  auto config = schema::LoadConfig(dir / "custos.toml");
-  EXPECT_TRUE(config.ok()) << config.status().ToString();
-  Result<std::unique_ptr<store::Store>> st = [&]() -> Result<std::unique_ptr<store::Store>> {
-    if (config->store.backend == "postgres") {
-      store::PostgresOptions opt;
-      opt.conninfo = config->store.url;
-      opt.schema = config->store.schema;
-      opt.create_if_missing = false;
-      return store::OpenPostgresStore(opt);
-    }
-    store::SqliteOptions opt;
-    opt.create_if_missing = false;
-    return store::OpenSqliteStore(dir / config->store.path, opt);
-  }();
-  EXPECT_TRUE(st.ok()) << st.status().ToString();
-  return st.ok() ? std::move(*st) : nullptr;
-}
 
 constexpr crypto::Suite kSuite = crypto::Suite::kAes256Gcm;
 
