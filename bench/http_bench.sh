@@ -77,7 +77,8 @@ login() {  # staff post role -> token (password, training, TOTP: what the policy
   CUSTOS_TOKEN=$ADMIN $CUSTOS --vault "$V" training add "$id" --course privacy-basics \
     --completed "$today" --valid-until "$next_year" >/dev/null
   secret=$(CUSTOS_PASSWORD=$pw $CUSTOS --vault "$V" --json token issue "$id" --enroll-totp | json secret)
-  CUSTOS_PASSWORD=$pw $CUSTOS --vault "$V" --json token issue "$id" --ttl 1d --totp "$(totp "$secret")" | json token
+  CUSTOS_PASSWORD=$pw CUSTOS_NEW_PASSWORD="$pw-own" $CUSTOS --vault "$V" --json token issue "$id" \
+    --ttl 1d --new-password --totp "$(totp "$secret")" | json token
 }
 SALES=$(login bench.sales sales_rep sales)
 AGENT=$(login bench.agent support_agent customer_service)

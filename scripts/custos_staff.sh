@@ -4,8 +4,10 @@
 #   admin=$(custos_init_json_token < init.json)          # from `custos --json init DIR`
 #   clerk=$(custos_staff_token "$CUSTOS" "$VAULT" "$admin" clerk sales_rep sales)
 #   CUSTOS_TOKEN=$clerk custos ...
-# custos_staff_token creates the staff member with a random password, records a current
-# privacy-basics training (the P5b gate), and logs in for one day; it prints the token.
+# custos_staff_token creates the staff member with a random initial password, records a
+# current privacy-basics training (the P5b gate), and logs in for one day changing the
+# initial password to another (an initial password is changed at the first login); it prints
+# the token.
 
 custos_init_json_token() {
   sed -n 's/.*"admin_token":"\(cst_[a-z2-7]*\)".*/\1/p'
@@ -14,14 +16,15 @@ custos_init_json_token() {
 # custos_staff_token CUSTOS VAULT ADMIN_TOKEN ID POST ROLE
 custos_staff_token() {
   local custos=$1 vault=$2 admin=$3 id=$4 post=$5 role=$6
-  local pw
+  local pw own
   pw="pw-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+  own="pw-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
   CUSTOS_TOKEN=$admin CUSTOS_NEW_PASSWORD=$pw "$custos" --vault "$vault" \
     staff add "$id" --name "$id" --post "$post" --role "$role" --with-password >/dev/null
   CUSTOS_TOKEN=$admin "$custos" --vault "$vault" training add "$id" --course privacy-basics \
     --completed "$(date -u +%F)" --valid-until "$(date -u -d '+1 year' +%F)" >/dev/null
-  CUSTOS_PASSWORD=$pw "$custos" --vault "$vault" --json token issue "$id" --ttl 1d |
-    sed -n 's/.*"token":"\(cst_[a-z2-7]*\)".*/\1/p'
+  CUSTOS_PASSWORD=$pw CUSTOS_NEW_PASSWORD=$own "$custos" --vault "$vault" --json token issue "$id" \
+    --ttl 1d --new-password | sed -n 's/.*"token":"\(cst_[a-z2-7]*\)".*/\1/p'
 }
 
 # custos_password_token CUSTOS VAULT ADMIN_TOKEN ID — for an existing account (e.g. dpo):

@@ -65,20 +65,23 @@ void AddInitCommand(CLI::App& app, Globals& g, Action& action) {
                             {"keyfile", report->keyfile_path.string()},
                             {"staff", report->staff},
                             {"admin_token", report->admin_token},
-                            {"admin_token_expires_at_ms", report->admin_token_expires_at_ms}};
-      g.out().Print(doc,
-                    fmt::format("Created vault {} in {}\n  config:   {}\n  database: {}\n"
-                                "  keyfile:  {} (keep it secret, mode 0600)\n  staff:    {}\n",
-                                report->vault_id, *dir, report->config_path.string(),
-                                report->db_path.string(),
-                                report->keyfile_path.empty() ? "(" + *provider + " provider)"
-                                                             : report->keyfile_path.string(),
-                                fmt::join(report->staff, ", ")) +
-                        fmt::format("\nAPI token for admin (shown ONCE, valid 30 days; it is not "
-                                    "stored anywhere readable — keep it secret):\n  {}\n"
-                                    "  export CUSTOS_TOKEN=<the token>  then create staff with "
-                                    "`custos staff add`\n",
-                                    report->admin_token));
+                            {"admin_token_expires_at_ms", report->admin_token_expires_at_ms},
+                            {"dpo_token", report->dpo_token}};
+      g.out().Print(doc, fmt::format("Created vault {} in {}\n  config:   {}\n  database: {}\n"
+                                     "  keyfile:  {} (keep it secret, mode 0600)\n  staff:    {}\n",
+                                     report->vault_id, *dir, report->config_path.string(),
+                                     report->db_path.string(),
+                                     report->keyfile_path.empty() ? "(" + *provider + " provider)"
+                                                                  : report->keyfile_path.string(),
+                                     fmt::join(report->staff, ", ")) +
+                             fmt::format("\nOne-time API tokens (shown ONCE, valid 30 days; not "
+                                         "stored anywhere readable — keep them secret):\n"
+                                         "  admin: {}\n    export CUSTOS_TOKEN=<the token>  then "
+                                         "create staff with `custos staff add`\n"
+                                         "  dpo:   {}\n    for the data protection officer, a "
+                                         "different person: they set their own first password with "
+                                         "`custos staff passwd dpo` on this host\n",
+                                         report->admin_token, report->dpo_token));
       return static_cast<int>(kExitOk);
     };
   });

@@ -161,11 +161,24 @@ struct LoginCheck {
   Status new_password_bad;    // why the new password may not be set (checked after the old)
 };
 
+// The key of a login's per-id waits: the staff id typed, whether or not an account has it
+// (a guesser must not tell them apart by who waits).
+std::string LimitId(std::string_view staff_id) {
+  return IdKey(access::ValidStaffId(staff_id) ? staff_id : "(invalid)");
+}
+
 // The context of a login: no actor is authenticated yet; the staff id typed stands in for
-// it when it is a valid id.
-Context LoginContext(const Context& in, std::string_view staff_id) {
+// it when it names a staff member, "(unknown)" when it is a valid id that names nobody and
+// "(invalid)" otherwise — a caller's typed text (an ID number typed as a staff id) never
+// reaches the log (issue 12 item 7). Unavailable when the staff table cannot be read.
+Result<Context> LoginContext(VaultState& impl, const Context& in, std::string_view staff_id) {
   Context ctx;
-  ctx.actor = access::ValidStaffId(staff_id) ? std::string(staff_id) : "(invalid)";
+  ctx.actor = "(invalid)";
+  if (access::ValidStaffId(staff_id)) {
+    CUSTOS_ASSIGN_OR_RETURN(auto read, impl.store->Begin());
+    CUSTOS_ASSIGN_OR_RETURN(std::optional<store::StaffRow> staff, read->GetStaff(staff_id));
+    ctx.actor = staff.has_value() ? std::string(staff_id) : "(unknown)";
+  }
   ctx.purpose = "authentication";
   ctx.channel = in.channel;
   ctx.request_id = Printable(in.request_id, 128) ? in.request_id : "";
@@ -178,19 +191,23 @@ std::string WaitMessage(int64_t wait_ms) {
 }
 
 // Step 1 of a login (no password checked yet): a wait earned by failed logins of the staff
-// id (in memory, and the stored row for existing accounts) or of the source address refuses
-// the attempt (ResourceExhausted, audited once per wait); so does a full set of concurrent
-// password checks (not audited: nothing was tried). OK: a check slot is taken.
+// id or of the source address, counted in this process's memory, refuses the attempt
+// (ResourceExhausted, audited once per wait); so does a full set of concurrent password
+// checks (not audited: nothing was tried). OK: a check slot is taken. On the CLI — a new
+// process each time, run on the vault host by someone who can read its files — the count
+// stored in an existing account's row stands in for the memory. A server never reads it:
+// after a restart an existing id would wait while an unknown one would not, telling which
+// ids exist; the server's own memory counts both alike.
 Status AdmitAttempt(VaultState& impl, const Context& ctx, const Operation& op,
                     std::string_view staff_id, int64_t* retry_after_ms) {
   const int64_t now = impl.Now();
   LoginLimiter::Wait by_address;
   if (!ctx.source.empty()) by_address = impl.login_limits.Check(AddressKey(ctx.source), now);
-  const LoginLimiter::Wait by_id = impl.login_limits.Check(IdKey(ctx.actor), now);
+  const LoginLimiter::Wait by_id = impl.login_limits.Check(LimitId(staff_id), now);
   int64_t stored_wait = 0;
-  // The stored count matters when the memory has none (another process counted, or this
-  // one restarted); a refusal from memory needs no read.
-  if (by_address.ms == 0 && by_id.ms == 0 && access::ValidStaffId(staff_id)) {
+  // A refusal from memory needs no read.
+  if (ctx.channel == Channel::kCli && by_address.ms == 0 && by_id.ms == 0 &&
+      access::ValidStaffId(staff_id)) {
     CUSTOS_ASSIGN_OR_RETURN(auto read, impl.store->Begin());
     CUSTOS_ASSIGN_OR_RETURN(auto cred, read->GetStaffCredential(staff_id));
     if (cred.has_value() && access::IsLocked(*cred, now)) stored_wait = cred->locked_until_ms - now;
@@ -278,10 +295,11 @@ std::string FailureReason(const std::optional<store::StaffRow>& staff,
 // stored row of an existing account, in `txn`, with its "auth.login" deny entry (and
 // "auth.lockout" when the waits begin); answers `wrong`, whatever the reason.
 Status RecordLoginFailure(VaultState& impl, store::Transaction& txn, const Context& ctx,
-                          const Operation& op, std::optional<store::StaffCredentialRow>& cred,
-                          const std::string& reason, const Status& wrong, int64_t now) {
+                          const Operation& op, std::string_view staff_id,
+                          std::optional<store::StaffCredentialRow>& cred, const std::string& reason,
+                          const Status& wrong, int64_t now) {
   const access::LockoutPolicy limits = AccountLimits(*impl.config);
-  impl.login_limits.RecordFailure(IdKey(ctx.actor), limits, now);
+  impl.login_limits.RecordFailure(LimitId(staff_id), limits, now);
   if (!ctx.source.empty()) {
     impl.login_limits.RecordFailure(AddressKey(ctx.source), AddressLimits(*impl.config), now);
   }
@@ -382,7 +400,7 @@ Result<Attempted> Attempt(VaultState& impl, const Context& ctx, const Operation&
   }
   const std::string reason = FailureReason(a.staff, a.cred, a.check, replayed, code_needed);
   if (!reason.empty()) {
-    return RecordLoginFailure(impl, *a.txn, ctx, op, a.cred, reason,
+    return RecordLoginFailure(impl, *a.txn, ctx, op, staff_id, a.cred, reason,
                               Unauthenticated(std::string(kWrongLogin)), a.now);
   }
   return a;
@@ -408,8 +426,8 @@ Result<IssuedToken> StaffService::Login(const Context& in, const LoginRequest& r
                                         int64_t* retry_after_ms) {
   VaultState& impl = *state_;
   if (impl.closed) return FailedPrecondition("vault is closed");
-  const Context ctx = LoginContext(in, request.staff_id);
-  const Operation op{Action::kAuthLogin, StaffTarget(request.staff_id)};
+  CUSTOS_ASSIGN_OR_RETURN(const Context ctx, LoginContext(impl, in, request.staff_id));
+  const Operation op{Action::kAuthLogin, "staff:" + ctx.actor};
   if (request.ttl_ms <= 0 || request.ttl_ms > kMaxTokenTtlMs) {
     return RecordRefusal(impl, ctx, op,
                          InvalidArgument("ttl: must be positive and at most 90 days"));
@@ -448,8 +466,8 @@ Result<TotpEnrollment> StaffService::EnrollTotpAtLogin(const Context& in, std::s
                                                        int64_t* retry_after_ms) {
   VaultState& impl = *state_;
   if (impl.closed) return FailedPrecondition("vault is closed");
-  const Context ctx = LoginContext(in, staff_id);
-  const Operation op{Action::kTotpEnroll, StaffTarget(staff_id)};
+  CUSTOS_ASSIGN_OR_RETURN(const Context ctx, LoginContext(impl, in, staff_id));
+  const Operation op{Action::kTotpEnroll, "staff:" + ctx.actor};
   CUSTOS_ASSIGN_OR_RETURN(Attempted a, Attempt(impl, ctx, op, staff_id, password, "", "",
                                                /*code_needed=*/false, retry_after_ms));
   if (!a.cred->totp_sealed.empty()) {
@@ -632,9 +650,14 @@ Status StaffService::Create(const Context& ctx, const StaffSpec& spec) {
     cred.updated_at_ms = s.now_ms;
     CUSTOS_RETURN_IF_ERROR(s.txn.PutStaffCredential(cred));
     CUSTOS_RETURN_IF_ERROR(RecordCreated(s.txn, spec.staff_id, s.actor().staff_id));
+    // An initial password is known to whoever set it: changed at the first login, as a reset.
+    if (!hash.empty()) CUSTOS_RETURN_IF_ERROR(MarkReset(s.txn, spec.staff_id, true));
     CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(s.txn));
     return Verdict::Allow(fmt::format("post '{}', roles {}{}{}", row.post, row.roles,
-                                      hash.empty() ? "" : ", password set", GrantNote(granted)));
+                                      hash.empty() ? ""
+                                                   : ", initial password set (to be changed "
+                                                     "at the first login)",
+                                      GrantNote(granted)));
   });
 }
 

@@ -51,8 +51,11 @@ Status RecordCreated(store::Transaction& txn, std::string_view staff_id, std::st
 }
 
 Status RecordChanged(store::Transaction& txn, std::string_view staff_id, std::string_view actor) {
+  // A change by the staff member themselves proves nothing about who holds the account
+  // (whoever set a password can also change it), so it leaves the mark as it is.
+  if (actor == staff_id) return Status::Ok();
   CUSTOS_ASSIGN_OR_RETURN(StaffOrigin o, ReadOrigin(txn, staff_id));
-  o.changed_by = actor == staff_id ? std::string() : std::string(actor);
+  o.changed_by = std::string(actor);
   return WriteOrigin(txn, staff_id, o);
 }
 

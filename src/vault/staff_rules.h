@@ -17,7 +17,7 @@
 namespace custos::vault {
 
 // Who created a staff account and who last changed its roles, post, status, credentials or
-// training, when that was someone other than the staff member (vault metadata
+// training, of the staff members other than its owner (vault metadata
 // "staff_origin:<id>"). Accounts made by `custos init` have none (empty strings).
 struct StaffOrigin {
   std::string created_by;
@@ -26,8 +26,10 @@ struct StaffOrigin {
 Result<StaffOrigin> ReadOrigin(store::Transaction& txn, std::string_view staff_id);
 // Records `actor` as the creator (and last changer) of a new account.
 Status RecordCreated(store::Transaction& txn, std::string_view staff_id, std::string_view actor);
-// Records `actor` as the last to change the account; a change by the staff member themselves
-// (their own password) clears the mark.
+// Records `actor` as the last other person to change the account. A change by the staff
+// member themselves (their own password or second factor) leaves the mark: it cannot show
+// that the account's holder is not whoever last set its password. The mark moves only when
+// another staff member changes the account.
 Status RecordChanged(store::Transaction& txn, std::string_view staff_id, std::string_view actor);
 
 // Separation of duties: InvalidArgument naming the pair when the staff member's roles (the

@@ -80,9 +80,14 @@ struct InitReport {
   std::filesystem::path db_path;
   std::filesystem::path keyfile_path;  // empty for the passphrase provider
   std::vector<std::string> staff;      // accounts created
-  // A one-time API token for "admin": shown once by `custos init`, stored only as a hash.
+  // One-time API tokens for "admin" and "dpo": shown once by `custos init`, stored only as
+  // hashes. They are meant for two different people: the DPO sets their own first password
+  // with theirs (`custos staff passwd dpo` on the vault host), so the DPO's account is not
+  // one the administrator last changed and may approve the administrator's requests
+  // (dual control, docs/security.md).
   std::string admin_token;
   int64_t admin_token_expires_at_ms = 0;
+  std::string dpo_token;
 };
 
 struct OpenOptions {

@@ -238,10 +238,11 @@ Status PutInitialMeta(store::Transaction& txn, const schema::Config& config, cry
 }
 
 // The first staff accounts (P4a): an administrator (manages staff and configuration, reads
-// no customer data) and the DPO. Neither has a password yet; the administrator gets a
-// one-time API token, shown once by `custos init` and stored only as its hash. Returns the
-// token's id.
-Result<std::string> CreateFirstStaff(store::Transaction& txn, int64_t now, InitReport& report) {
+// no customer data) and the DPO. Neither has a password yet; each gets a one-time API token,
+// shown once by `custos init` and stored only as its hash. Returns the tokens' ids.
+Result<std::vector<std::string>> CreateFirstStaff(store::Transaction& txn, int64_t now,
+                                                  InitReport& report) {
+  std::vector<std::string> token_ids;
   for (auto [id, name, post, roles] :
        {std::tuple{"admin", "Administrator", "administrator", "admin"},
         std::tuple{"dpo", "Data protection officer", "data_protection_officer", "dpo"}}) {
@@ -257,19 +258,24 @@ Result<std::string> CreateFirstStaff(store::Transaction& txn, int64_t now, InitR
     cred.updated_at_ms = now;
     CUSTOS_RETURN_IF_ERROR(txn.PutStaffCredential(cred));
     report.staff.push_back(id);
+    access::NewToken token = access::GenerateToken();
+    store::ApiTokenRow token_row;
+    token_row.token_id = NewId(now);
+    token_row.staff_id = id;
+    token_row.secret_sha256 = token.secret_sha256;
+    token_row.label = "init";
+    token_row.created_at_ms = now;
+    token_row.expires_at_ms = now + kInitTokenTtlMs;
+    CUSTOS_RETURN_IF_ERROR(txn.InsertApiToken(token_row));
+    token_ids.push_back(token_row.token_id);
+    if (std::string_view(id) == "admin") {
+      report.admin_token = std::move(token.secret);
+      report.admin_token_expires_at_ms = token_row.expires_at_ms;
+    } else {
+      report.dpo_token = std::move(token.secret);
+    }
   }
-  access::NewToken admin_token = access::GenerateToken();
-  store::ApiTokenRow token_row;
-  token_row.token_id = NewId(now);
-  token_row.staff_id = "admin";
-  token_row.secret_sha256 = admin_token.secret_sha256;
-  token_row.label = "init";
-  token_row.created_at_ms = now;
-  token_row.expires_at_ms = now + kInitTokenTtlMs;
-  CUSTOS_RETURN_IF_ERROR(txn.InsertApiToken(token_row));
-  report.admin_token = std::move(admin_token.secret);
-  report.admin_token_expires_at_ms = token_row.expires_at_ms;
-  return token_row.token_id;
+  return token_ids;
 }
 
 // The first entries of the log ("vault.init", then "notice.manage"), and privacy notice
@@ -277,7 +283,7 @@ Result<std::string> CreateFirstStaff(store::Transaction& txn, int64_t now, InitR
 // that need consent, so customers can be created from the start. The vault has no state yet:
 // the entries are appended to `log` directly, in the init transaction.
 Status RecordInit(store::Transaction& txn, audit::AuditLog& log, const schema::Config& config,
-                  crypto::Suite suite, std::string_view token_id, int64_t now,
+                  crypto::Suite suite, const std::vector<std::string>& token_ids, int64_t now,
                   const InitReport& report) {
   Context system;
   system.actor = "system";
@@ -285,9 +291,10 @@ Status RecordInit(store::Transaction& txn, audit::AuditLog& log, const schema::C
   system.channel = Channel::kCli;
   CUSTOS_RETURN_IF_ERROR(log.Append(
       txn, EventFor(system, "vault.init", "vault:" + report.vault_id, "allow",
-                    fmt::format("suite {}, provider {}; staff admin, dpo; one-time token {} for "
-                                "admin",
-                                crypto::SuiteName(suite), config.keys.provider, token_id))));
+                    fmt::format("suite {}, provider {}; staff admin, dpo; one-time tokens {} "
+                                "for admin, {} for dpo",
+                                crypto::SuiteName(suite), config.keys.provider, token_ids.at(0),
+                                token_ids.at(1)))));
   consent::NoticeDraft notice;
   notice.text = std::string(consent::ShippedNoticeText());
   for (const schema::PurposeDef& purpose : config.purposes) {
@@ -347,10 +354,10 @@ Result<InitReport> Vault::Init(const InitOptions& options) {
   CUSTOS_ASSIGN_OR_RETURN(auto txn, store->Begin());
   CUSTOS_RETURN_IF_ERROR(
       PutInitialMeta(*txn, *config, suite, *keyring, *signing_key, salt, report.vault_id));
-  CUSTOS_ASSIGN_OR_RETURN(std::string token_id, CreateFirstStaff(*txn, now, report));
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> token_ids, CreateFirstStaff(*txn, now, report));
   CUSTOS_ASSIGN_OR_RETURN(auto log, OpenAudit(*config, dir, suite, signing_key.get(),
                                               signing_key->PublicKeyBytes(), clock));
-  CUSTOS_RETURN_IF_ERROR(RecordInit(*txn, *log, *config, suite, token_id, now, report));
+  CUSTOS_RETURN_IF_ERROR(RecordInit(*txn, *log, *config, suite, token_ids, now, report));
   CUSTOS_RETURN_IF_ERROR(txn->Commit());
   // The vault's first signed head; from now on heads only move forward (SealHead).
   CUSTOS_RETURN_IF_ERROR(log->CreateHead(*store));

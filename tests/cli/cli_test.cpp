@@ -40,7 +40,10 @@ class CliTest : public ::testing::Test {
                  const std::string& purpose = "customer_service") {
     if (args.rfind("init ", 0) == 0) {
       Outcome init = Run("--json " + args, "", "", "");
-      if (init.code == 0) tokens_["admin"] = JsonString(init.out, "admin_token");
+      if (init.code == 0) {
+        tokens_["admin"] = JsonString(init.out, "admin_token");
+        dpo_init_token_ = JsonString(init.out, "dpo_token");
+      }
       return init;
     }
     return Run(args, TokenFor(staff), purpose, "");
@@ -61,18 +64,22 @@ class CliTest : public ::testing::Test {
     return Outcome{WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
   }
 
-  // The staff member's token: the administrator sets a password for an existing account
-  // (dpo) or creates one (`staff add`), then the staff member logs in (`token issue`).
+  // The staff member's token. The DPO sets their own first password with the one-time token
+  // `init` gave them (on the vault host: an account nobody else changed, so it may approve
+  // the administrator's requests); other staff are created by the administrator with an
+  // initial password (`staff add`), which they change at their first login (issue 12).
   // Unknown names ("mallory") get a well-formed token the vault never issued.
   std::string TokenFor(const std::string& staff) {
     if (auto it = tokens_.find(staff); it != tokens_.end()) return it->second;
     const std::string admin = tokens_["admin"];
     const std::string pw = "CUSTOS_NEW_PASSWORD='correct horse battery'";
-    std::string change;
+    const std::string own = "CUSTOS_NEW_PASSWORD='" + staff + " own password 1'";
+    std::string password = "CUSTOS_PASSWORD='correct horse battery' " + own;
+    std::string change = " --new-password";
     if (staff == "dpo") {
-      // An administrator's reset: the DPO changes it at the login (issue 12).
-      Run("staff passwd dpo", admin, "", "CUSTOS_NEW_PASSWORD='set by the administrator'");
-      change = " --new-password";
+      Run("staff passwd dpo", dpo_init_token_, "", own);
+      password = "CUSTOS_PASSWORD='" + staff + " own password 1'";
+      change.clear();
     } else if (staff == "agent" || staff == "clerk" || staff == "risk") {
       if (staff == "risk") GrantRiskRole(admin);
       const std::string post = staff == "agent"   ? "support_agent --role customer_service"
@@ -92,19 +99,14 @@ class CliTest : public ::testing::Test {
                              "CUSTOS_PASSWORD='correct horse battery'");
       totp = " --totp " + TotpNow(JsonString(enrolled.out, "secret"));
     }
-    Outcome login = Run("--json token issue " + staff + totp + change, "", "",
-                        change.empty() ? "CUSTOS_PASSWORD='correct horse battery'"
-                                       : "CUSTOS_PASSWORD='set by the administrator' " + pw);
+    Outcome login = Run("--json token issue " + staff + totp + change, "", "", password);
     return tokens_[staff] = JsonString(login.out, "token");
   }
 
   // Dual control (issue 12): risk_officer reads confidential fields, so the administrator
-  // asks for a role_grant and the DPO approves it; the DPO first changes the password the
-  // administrator set (an account the requester last changed cannot approve).
+  // asks for a role_grant and the DPO approves it.
   void GrantRiskRole(const std::string& admin) {
     const std::string dpo = TokenFor("dpo");
-    Run("staff passwd dpo", dpo, "",
-        "CUSTOS_PASSWORD='correct horse battery' CUSTOS_NEW_PASSWORD='dpo own password 1'");
     Outcome asked =
         Run("--json approval request --kind role_grant --staff risk --role "
             "risk_officer --justification 'joins the fraud team' --duration 1h",
@@ -156,6 +158,7 @@ class CliTest : public ::testing::Test {
   fs::path root_;
   std::string vault_;
   std::map<std::string, std::string> tokens_;
+  std::string dpo_init_token_;  // the DPO's one-time token from `init`
 };
 
 TEST_F(CliTest, InitAddGetFindAndVerifyTheAudit) {

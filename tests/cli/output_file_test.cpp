@@ -64,8 +64,9 @@ class OutputFileCliTest : public ::testing::Test {
     std::ofstream(fs::path(vault) / "custos.toml", std::ios::app)
         << "\n[[roles.dpo.grants]]\nactions = [\"customer.export\"]\nlevels = [\"general\"]\n"
            "purposes = [\"legal_obligation\"]\n";
-    // The DPO reads the audit log.
-    ::setenv("CUSTOS_TOKEN", admin_->c_str(), 1);
+    // The DPO reads the audit log: they set their first password with the one-time token
+    // `init` gave them, and log in with it.
+    ::setenv("CUSTOS_TOKEN", JsonString(init.out, "dpo_token").c_str(), 1);
     ::setenv("CUSTOS_NEW_PASSWORD", "correct horse battery", 1);
     Outcome passwd = Run({"staff", "passwd", "dpo"});
     ::unsetenv("CUSTOS_NEW_PASSWORD");

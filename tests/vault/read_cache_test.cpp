@@ -107,22 +107,30 @@ TEST_F(ReadCacheTest, StaffDisabledThroughAnotherVaultAreRefusedOnTheNextRequest
             Code::kUnauthenticated);
 }
 
-// Issue 12, item 6: failed logins in another process make the next login there wait (the
-// count is stored), but do not stop a live token.
-TEST_F(ReadCacheTest, FailedLoginsElsewhereDelayLoginsButNotALiveToken) {
+// Issue 12, item 6: failed logins in another process make the next login on the CLI wait
+// (the count is stored in the account's row), but do not stop a live token. A server counts
+// in its own memory only (a stored count would tell existing ids from unknown ones after a
+// restart), so the right password over the API goes through.
+TEST_F(ReadCacheTest, FailedLoginsElsewhereDelayCliLoginsButNotALiveToken) {
   const IssuedToken token = AgentToken();
   ASSERT_TRUE(vault_->staff().Authenticate(token.secret, "r1").ok());
   auto other = OpenOther();
   ASSERT_NE(other, nullptr);
   for (int i = 0; i < 5; ++i) {
-    EXPECT_EQ(
-        other->staff().IssueToken("li.na", "not the password", "", kHourMs, "").status().code(),
-        Code::kUnauthenticated);
+    EXPECT_EQ(other->staff()
+                  .IssueToken("li.na", "not the password", "", kHourMs, "", Channel::kCli)
+                  .status()
+                  .code(),
+              Code::kUnauthenticated);
   }
   EXPECT_TRUE(vault_->staff().Authenticate(token.secret, "r2").ok());
-  EXPECT_EQ(vault_->staff().IssueToken("li.na", kPassword, "", kHourMs, "").status().code(),
+  EXPECT_EQ(vault_->staff()
+                .IssueToken("li.na", kPassword, "", kHourMs, "", Channel::kCli)
+                .status()
+                .code(),
             Code::kResourceExhausted)
       << "the right password waits too";
+  EXPECT_TRUE(vault_->staff().IssueToken("li.na", kPassword, "", kHourMs, "", Channel::kApi).ok());
 }
 
 TEST_F(ReadCacheTest, LapsedTrainingClosesConfidentialFieldsOnTheNextRequest) {
