@@ -13,6 +13,24 @@ custos_init_json_token() {
   sed -n 's/.*"admin_token":"\(cst_[a-z2-7]*\)".*/\1/p'
 }
 
+# The DPO's one-time token from the same JSON (meant for a different person than the admin's).
+custos_init_json_dpo_token() {
+  sed -n 's/.*"dpo_token":"\(cst_[a-z2-7]*\)".*/\1/p'
+}
+
+# custos_first_password_token CUSTOS VAULT INIT_TOKEN ID — an account without a password (the
+# DPO after init) sets its own first password with its own one-time token on the vault host
+# (nobody else knows it, so the account may approve the administrator's requests), then
+# logs in for one day; prints the token.
+custos_first_password_token() {
+  local custos=$1 vault=$2 token=$3 id=$4
+  local own
+  own="pw-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+  CUSTOS_TOKEN=$token CUSTOS_NEW_PASSWORD=$own "$custos" --vault "$vault" staff passwd "$id" >/dev/null
+  CUSTOS_PASSWORD=$own "$custos" --vault "$vault" --json token issue "$id" --ttl 1d |
+    sed -n 's/.*"token":"\(cst_[a-z2-7]*\)".*/\1/p'
+}
+
 # custos_staff_token CUSTOS VAULT ADMIN_TOKEN ID POST ROLE
 custos_staff_token() {
   local custos=$1 vault=$2 admin=$3 id=$4 post=$5 role=$6

@@ -11,15 +11,18 @@ COUNT=${DEMO_CUSTOMERS:-1000}
 rm -rf var/demo var/demo-customers.csv var/demo-*.token var/demo-first.id
 mkdir -p var
 source scripts/custos_staff.sh
-# init prints the administrator's one-time token; the administrator creates the staff who do
+# init prints one-time tokens for the administrator and the DPO; the DPO sets their own first
+# password with theirs; the administrator creates the staff who do
 # the work, and each logs in for a token (docs/access.md). Tokens are kept in var/ (0600).
-admin=$($CUSTOS --json init var/demo | custos_init_json_token)
+init_json=$($CUSTOS --json init var/demo)
+admin=$(custos_init_json_token <<<"$init_json")
+dpo_init=$(custos_init_json_dpo_token <<<"$init_json")
 $CUSTOS gen --count "$COUNT" --seed 42 --out var/demo-customers.csv
 export CUSTOS_VAULT=var/demo
 clerk=$(custos_staff_token "$CUSTOS" var/demo "$admin" clerk sales_rep sales)
 agent=$(custos_staff_token "$CUSTOS" var/demo "$admin" agent support_agent customer_service)
 marketer=$(custos_staff_token "$CUSTOS" var/demo "$admin" marketer marketing_specialist marketing)
-dpo=$(custos_password_token "$CUSTOS" var/demo "$admin" dpo)
+dpo=$(custos_first_password_token "$CUSTOS" var/demo "$dpo_init" dpo)
 (umask 077; printf '%s\n' "$admin" > var/demo-admin.token; printf '%s\n' "$clerk" > var/demo-clerk.token
  printf '%s\n' "$agent" > var/demo-agent.token; printf '%s\n' "$dpo" > var/demo-dpo.token
  printf '%s\n' "$marketer" > var/demo-marketer.token)
