@@ -106,6 +106,7 @@ void AddImport(CLI::App& app, Globals& g, Action& action) {
                               {"imported", report->imported},
                               {"rejected", report->rejected},
                               {"resumed_after_lines", report->skipped_already_done},
+                              {"done_by_other_runs", report->done_by_other_runs},
                               {"already_complete", report->already_complete},
                               {"flagged", report->flagged},
                               {"errors", errors}};
@@ -115,10 +116,14 @@ void AddImport(CLI::App& app, Globals& g, Action& action) {
                       "import {}: this file (sha256 {}) was already imported; nothing to do\n",
                       report->import_id, report->file_sha256)
                 : fmt::format(
-                      "import {}: {} imported, {} rejected{}{}\n", report->import_id,
+                      "import {}: {} imported, {} rejected{}{}{}\n", report->import_id,
                       report->imported, report->rejected,
                       report->skipped_already_done > 0
                           ? fmt::format(" (resumed after {} rows)", report->skipped_already_done)
+                          : "",
+                      report->done_by_other_runs > report->skipped_already_done
+                          ? fmt::format("; {} rows handled by another run of this file meanwhile",
+                                        report->done_by_other_runs - report->skipped_already_done)
                           : "",
                       report->flagged > 0
                           ? fmt::format("; {} flagged for review (an ID region not in the GB/T "

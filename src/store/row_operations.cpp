@@ -510,6 +510,25 @@ Result<std::optional<ImportRow>> Transaction::GetImportByFile(std::string_view f
   return FirstRow<ImportRow>(*this, kSql, params, "get import", ImportFields::Read);
 }
 
+Result<std::optional<ImportRow>> Transaction::LockImportByFile(std::string_view file_sha256) {
+  // PostgreSQL: an advisory lock on the file (in this schema) serialises the runs even before
+  // the row exists (two first starts), then the row itself is read FOR UPDATE. SQLite: the
+  // transaction already holds the database's write lock (BEGIN IMMEDIATE), so the read is under
+  // it and nothing more is needed.
+  static const Statement kLock = Statement::Each(
+      "",
+      "SELECT pg_advisory_xact_lock(hashtextextended('custos.import:' || current_schema() || "
+      "':' || ?1, 0))");
+  static const Statement kSelect = [] {
+    const Statement plain = Select(kImports, "WHERE file_sha256 = ?1");
+    return Statement::Each(plain.For(Dialect::kSqlite),
+                           std::string(plain.For(Dialect::kPostgres)) + " FOR UPDATE");
+  }();
+  const Param params[] = {file_sha256};
+  CUSTOS_RETURN_IF_ERROR(Exec(kLock, params, "lock import").status());
+  return FirstRow<ImportRow>(*this, kSelect, params, "lock import", ImportFields::Read);
+}
+
 Status Transaction::PutImport(const ImportRow& row) {
   // Another import of the same file is a Conflict, never a silent replacement; checked first
   // so that the refusal does not abort a PostgreSQL transaction (the UNIQUE constraint stays

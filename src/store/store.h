@@ -451,6 +451,14 @@ class Transaction {
 
   // --- bulk imports ---
   Result<std::optional<ImportRow>> GetImportByFile(std::string_view file_sha256);
+  // GetImportByFile, and the import of that file locked until this transaction ends: another
+  // transaction locking the same file waits, so runs of one file that read their progress
+  // here and write it with PutImport in the same transaction take turns (no two commit the
+  // same lines). SQLite: every write transaction holds the database's write lock already;
+  // PostgreSQL: an advisory lock on the file (taken even when it has no row yet) and the row
+  // FOR UPDATE. Take it before anything that locks the audit log (one lock order: import,
+  // then audit).
+  Result<std::optional<ImportRow>> LockImportByFile(std::string_view file_sha256);
   // Inserts or replaces by import_id.
   Status PutImport(const ImportRow& row);
 

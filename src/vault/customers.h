@@ -77,7 +77,11 @@ struct ImportReport {
   int64_t imported = 0;              // customers created by this run
   int64_t rejected = 0;              // bad rows (this run)
   int64_t skipped_already_done = 0;  // data lines committed by an earlier, killed run
-  bool already_complete = false;     // the same file was fully imported before
+  // Data lines (imported or rejected) that other runs of the same file committed: before this
+  // run started (skipped_already_done) or while it ran beside it. For a run that finishes,
+  // imported + rejected + done_by_other_runs is the file's number of data lines.
+  int64_t done_by_other_runs = 0;
+  bool already_complete = false;  // the same file was fully imported before
   // Rows imported with a flag in their audit entry (an ID number whose region the GB/T 2260
   // tables do not list: kept, for review; vault_impl.h IntakeFlags). This run's rows only.
   int64_t flagged = 0;
@@ -125,7 +129,11 @@ class CustomerService {
   // --- bulk ---
   // Imports customers from a CSV file whose header names catalogue fields, in constant memory.
   // Resumable: a run killed half-way, run again on the same file, continues after the last
-  // committed batch. The audit log names the import (file SHA-256, actor, time) of every customer.
+  // committed batch. Any number of runs of one file at once (processes, threads) import each
+  // data line exactly once: each batch claims its lines under the file's progress-row lock
+  // (Transaction::LockImportByFile) and leaves out those another run committed; the report
+  // counts what this run did and what others did. The audit log names the import (file
+  // SHA-256, actor, time) of every customer.
   Result<ImportReport> ImportCsv(const Context& ctx, const std::filesystem::path& file,
                                  const ImportOptions& options);
   // Writes every customer with the fields the actor may see (no password fields).

@@ -1,6 +1,8 @@
 // Bulk import of customers from CSV (P3.1b: the import is the source of each record).
 // Constant memory, batches committed with their progress, resumable after a kill; a worker
-// seals the next batch while this thread commits the current one (docs/import.md).
+// seals the next batch while this thread commits the current one (docs/import.md). Runs of
+// one file in several processes at once take turns on the file's progress row: each batch
+// re-reads it, locked, in its own transaction and writes only lines nobody committed yet.
 #include <botan/hash.h>
 #include <fmt/format.h>
 
@@ -34,7 +36,8 @@ Result<std::string> FileSha256(const std::filesystem::path& path) {
 
 // One CSV data row on its way into the vault.
 struct Pending {
-  int64_t line = 0;
+  int64_t line = 0;       // physical line in the file (for messages)
+  int64_t data_line = 0;  // records after the header: what the progress row counts
   FieldValues raw;
   // Filled by Prepare:
   Status status;
@@ -49,6 +52,7 @@ struct Pending {
 // progress row's committed_lines once it is committed).
 struct PendingBatch {
   std::vector<Pending> rows;
+  int64_t first_data_line = 0;
   int64_t last_data_line = 0;
 };
 
@@ -125,7 +129,10 @@ struct ImportRun {
   const std::filesystem::path& file;
   const ImportOptions& options;
   ImportReport report;
+  // The progress row as this run last read or wrote it (committed_lines only grows). Touched
+  // by this thread only; the sealing worker reads import_id below.
   store::ImportRow progress;
+  std::string import_id;  // set by StartImport, then constant
   consent::Collection collection;
   std::string target;  // "import:<import_id>"
   std::unique_ptr<CsvReader> reader;
@@ -171,7 +178,9 @@ Status StartImport(ImportRun& r) {
     r.ctx = s.ctx;
     if (!sha.ok()) return Verdict::Deny(sha.status());
     r.report.file_sha256 = *sha;
-    CUSTOS_ASSIGN_OR_RETURN(auto existing, s.txn.GetImportByFile(*sha));
+    // Locked until this transaction commits: concurrent first runs of one file take turns, and
+    // the later ones find the row the first wrote (one import id per file).
+    CUSTOS_ASSIGN_OR_RETURN(auto existing, s.txn.LockImportByFile(*sha));
     if (existing.has_value() && existing->state == "done") {
       r.report.import_id = existing->import_id;
       r.report.already_complete = true;
@@ -196,6 +205,7 @@ Status StartImport(ImportRun& r) {
     }
     r.progress.updated_at_ms = r.m.Now();
     r.report.import_id = r.progress.import_id;
+    r.import_id = r.progress.import_id;
     r.target = "import:" + r.progress.import_id;
     CUSTOS_RETURN_IF_ERROR(s.txn.PutImport(r.progress));
     return Verdict::Entries({s.Event(
@@ -253,7 +263,7 @@ void Prepare(const ImportRun& r, Pending& p) {
   p.row.customer_id = NewId(now);
   p.row.created_at_ms = now;
   p.row.updated_at_ms = now;
-  p.row.source = fmt::format("import:{}:{}", r.progress.import_id, p.line);
+  p.row.source = fmt::format("import:{}:{}", r.import_id, p.line);
   p.row.schema_version = m.config->schema_version;
   const crypto::SecretBytes dek = m.keyring->NewDek();
   Result<VaultState::Sealed> sealed = m.SealCustomer(p.row.customer_id, dek, *norm);
@@ -276,20 +286,47 @@ void Prepare(const ImportRun& r, Pending& p) {
   p.names = FieldNames(*norm);
 }
 
-// Commits one sealed batch with the progress row: committed_lines becomes its last line.
+// The rows of `batch` not yet committed by any run of this file, written with their audit
+// entries, consent and keys, and the progress row (committed_lines becomes the batch's last
+// line), all in one transaction. The progress row is re-read under LockImportByFile first: rows
+// another run committed meanwhile are left out (counted in done_by_other_runs), so concurrent
+// runs never write a line twice. Unavailable when the batch cannot be committed.
 Status CommitBatch(ImportRun& r, PendingBatch& batch) {
   VaultState& m = r.m;
   CUSTOS_ASSIGN_OR_RETURN(auto btxn, m.store->Begin());
+  CUSTOS_ASSIGN_OR_RETURN(std::optional<store::ImportRow> current,
+                          btxn->LockImportByFile(r.report.file_sha256));
+  if (!current.has_value() || current->import_id != r.import_id) {
+    return FailedPrecondition(fmt::format("import {}: its progress row is gone", r.import_id));
+  }
+  const int64_t done = current->committed_lines;
+  if (done < batch.first_data_line - 1) {
+    return Internal(fmt::format("import {}: progress went back to line {}", r.import_id, done));
+  }
+  store::ImportRow progress = *std::move(current);
+  if (done >= batch.last_data_line) {  // another run committed all of it: nothing to write
+    r.report.done_by_other_runs += static_cast<int64_t>(batch.rows.size());
+    r.progress = std::move(progress);
+    if (r.options.progress) r.options.progress(batch.last_data_line);
+    return Status::Ok();  // the transaction rolls back: it wrote nothing
+  }
   // Later batches wrap under a KEK version a rotation activated meanwhile; keys of this one
   // wrapped under the older version are picked up by the rotation's last pass.
   CUSTOS_RETURN_IF_ERROR(m.FollowKekVersion(*btxn));
   int64_t imported = 0;
+  int64_t rejected = 0;
+  int64_t by_others = 0;
+  int64_t flagged = 0;
   // The batch's entries, appended together (one signed tip for the batch) before the commit.
   std::vector<audit::AuditEvent> entries;
   entries.reserve(batch.rows.size());
   for (Pending& p : batch.rows) {
+    if (p.data_line <= done) {  // committed by another run meanwhile
+      ++by_others;
+      continue;
+    }
     if (!p.status.ok()) {
-      r.CountError(p.line, p.status);
+      ++rejected;
       entries.push_back(m.Event(r.ctx, "import.reject_row", r.target, "deny",
                                 fmt::format("line {}: {}", p.line, p.status.message()),
                                 FieldNames(p.raw)));
@@ -301,21 +338,27 @@ Status CommitBatch(ImportRun& r, PendingBatch& batch) {
     r.collection.evidence_ref = p.row.source;  // "import:<import_id>:<line>"
     CUSTOS_RETURN_IF_ERROR(
         AppendCollection(*btxn, p.row.customer_id, r.collection, r.ctx.actor, p.row.created_at_ms));
-    entries.push_back(m.Event(
-        r.ctx, "customer.create", CustomerTarget(p.row.customer_id), "allow",
-        fmt::format("import {} line {}{}", r.progress.import_id, p.line, p.flags), p.names));
+    entries.push_back(m.Event(r.ctx, "customer.create", CustomerTarget(p.row.customer_id), "allow",
+                              fmt::format("import {} line {}{}", r.import_id, p.line, p.flags),
+                              p.names));
     ++imported;
-    if (!p.flags.empty()) ++r.report.flagged;
+    if (!p.flags.empty()) ++flagged;
   }
   CUSTOS_RETURN_IF_ERROR(m.audit->AppendAll(*btxn, entries));
-  r.progress.committed_lines = batch.last_data_line;
-  r.progress.imported += imported;
-  r.progress.rejected = r.progress.rejected + static_cast<int64_t>(batch.rows.size()) - imported;
-  r.progress.updated_at_ms = m.Now();
-  CUSTOS_RETURN_IF_ERROR(btxn->PutImport(r.progress));
+  progress.committed_lines = batch.last_data_line;
+  progress.imported += imported;
+  progress.rejected += rejected;
+  progress.updated_at_ms = m.Now();
+  CUSTOS_RETURN_IF_ERROR(btxn->PutImport(progress));
   Status st = btxn->Commit();
   if (!st.ok()) return Unavailable("import batch could not be committed: " + st.message());
+  r.progress = std::move(progress);
   r.report.imported += imported;
+  r.report.flagged += flagged;
+  r.report.done_by_other_runs += by_others;
+  for (const Pending& p : batch.rows) {
+    if (p.data_line > done && !p.status.ok()) r.CountError(p.line, p.status);
+  }
   if (r.options.progress) r.options.progress(batch.last_data_line);
   return Status::Ok();
 }
@@ -374,9 +417,15 @@ Status ImportRows(ImportRun& r) {
     }
     if (!rec->has_value()) break;
     ++data_line;
-    if (data_line <= r.progress.committed_lines) continue;  // done by an earlier, killed run
+    if (data_line <= r.progress.committed_lines) {
+      // Committed by an earlier (killed) run, or by a run going on beside this one.
+      ++r.report.done_by_other_runs;
+      continue;
+    }
     Pending p;
     p.line = (*rec)->line;
+    p.data_line = data_line;
+    if (batch.rows.empty()) batch.first_data_line = data_line;
     Result<FieldValues> values = RowValues(r.columns, **rec);
     if (values.ok()) {
       p.raw = std::move(values).value();
@@ -394,16 +443,28 @@ Status ImportRows(ImportRun& r) {
   return pipeline.Drain(std::move(batch));
 }
 
-// Step 3: the progress row marked done, committed with "import.finish".
+// Step 3: the progress row marked done (re-read under its lock: other runs of the file may
+// have committed lines meanwhile), committed with "import.finish", which gives this run's
+// counts and the file's.
 Status FinishImport(ImportRun& r) {
   CUSTOS_RETURN_IF_ERROR(r.m.store->MergeStagedIndex());
   CUSTOS_ASSIGN_OR_RETURN(auto done, r.m.store->Begin());
+  CUSTOS_ASSIGN_OR_RETURN(std::optional<store::ImportRow> current,
+                          done->LockImportByFile(r.report.file_sha256));
+  if (!current.has_value() || current->import_id != r.import_id) {
+    return FailedPrecondition(fmt::format("import {}: its progress row is gone", r.import_id));
+  }
+  r.progress = *std::move(current);
   r.progress.state = "done";
   r.progress.updated_at_ms = r.m.Now();
   CUSTOS_RETURN_IF_ERROR(done->PutImport(r.progress));
-  return CommitOutcome(r.m, *done, r.ctx, Operation{Action::kImportFinish, r.target},
-                       Verdict::Allow(fmt::format("{} imported, {} rejected in all",
-                                                  r.progress.imported, r.progress.rejected)));
+  return CommitOutcome(
+      r.m, *done, r.ctx, Operation{Action::kImportFinish, r.target},
+      Verdict::Allow(fmt::format(
+          "this run: {} imported, {} rejected, {} line(s) handled by other runs; {} imported, "
+          "{} rejected in all",
+          r.report.imported, r.report.rejected, r.report.done_by_other_runs, r.progress.imported,
+          r.progress.rejected)));
 }
 
 }  // namespace

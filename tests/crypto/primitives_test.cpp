@@ -2,6 +2,10 @@
 #include "crypto/primitives.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <vector>
 
 namespace custos::crypto {
 namespace {
@@ -43,6 +47,36 @@ class AeadMacTest : public ::testing::TestWithParam<Suite> {};
 INSTANTIATE_TEST_SUITE_P(BothSuites, AeadMacTest,
                          ::testing::Values(Suite::kAes256Gcm, Suite::kSm4Gcm),
                          [](const auto& p) { return std::string(SuiteName(p.param)); });
+
+// The per-thread generator draws without a system call; a forked child must still never
+// repeat its parent's stream (thread_rng.h): the child's first draw differs from the parent's
+// next one, and from a second child's.
+TEST(Random, AForkedChildDoesNotRepeatItsParentsStream) {
+  RandomBytes(16);  // the generator of this thread exists before the fork
+  std::vector<Bytes> children;
+  for (int i = 0; i < 2; ++i) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      const Bytes drawn = RandomBytes(32);
+      _exit(::write(fds[1], drawn.data(), drawn.size()) == 32 ? 0 : 1);
+    }
+    ::close(fds[1]);
+    Bytes got(32);
+    EXPECT_EQ(::read(fds[0], got.data(), got.size()), 32);
+    ::close(fds[0]);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    children.push_back(got);
+  }
+  const Bytes parent = RandomBytes(32);
+  EXPECT_NE(children[0], parent);
+  EXPECT_NE(children[1], parent);
+  EXPECT_NE(children[0], children[1]);
+}
 
 TEST_P(AeadMacTest, AeadSealsWithANonceAndOpensOnlyWithItsAad) {
   auto aead = Aead::New(GetParam(), RandomSecret(AeadKeySize(GetParam())));
