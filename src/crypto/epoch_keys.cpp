@@ -74,6 +74,45 @@ Result<uint32_t> WrappedDekEpoch(ByteView wrapped) {
   return Botan::load_be<uint32_t>(wrapped.data() + 2, 0);
 }
 
+Status CheckSchedule(const EpochSchedule& schedule) {
+  if (schedule.length_ms <= 0) return InvalidArgument("epoch length must be positive");
+  if (schedule.keep < 2) return InvalidArgument("at least 2 epochs must be kept");
+  return Status::Ok();
+}
+
+Result<EpochRotationPlan> PlanEpochRotation(const std::vector<EpochInfo>& epochs, int64_t now_ms,
+                                            const EpochSchedule& schedule) {
+  CUSTOS_RETURN_IF_ERROR(CheckSchedule(schedule));
+  EpochRotationPlan plan;
+  plan.create = epochs.empty() || now_ms - epochs.back().created_at_ms >= schedule.length_ms;
+  const int64_t kept_after_end = (static_cast<int64_t>(schedule.keep) - 1) * schedule.length_ms;
+  for (size_t i = 0; i < epochs.size(); ++i) {
+    // When epoch i stopped being current: its successor's creation, or now if this plan
+    // replaces it.
+    std::optional<int64_t> ended;
+    if (i + 1 < epochs.size()) {
+      ended = epochs[i + 1].created_at_ms;
+    } else if (plan.create) {
+      ended = now_ms;
+    }
+    if (ended.has_value() && now_ms - *ended >= kept_after_end) {
+      plan.destroy.push_back(epochs[i].epoch);
+    }
+  }
+  return plan;
+}
+
+Result<EpochCompletion> CompletionOfDestruction(const std::vector<EpochInfo>& epochs,
+                                                const EpochSchedule& schedule) {
+  CUSTOS_RETURN_IF_ERROR(CheckSchedule(schedule));
+  if (epochs.empty()) return InvalidArgument("no epoch is held");
+  EpochCompletion out;
+  out.complete_by_ms =
+      epochs.back().created_at_ms + static_cast<int64_t>(schedule.keep) * schedule.length_ms;
+  for (const EpochInfo& e : epochs) out.epochs.push_back(e.epoch);
+  return out;
+}
+
 EpochKeyStore::EpochKeyStore(fs::path dir, std::string vault_id, Suite suite,
                              const KeyProvider& kek, Env& env)
     : dir_(std::move(dir)), vault_id_(std::move(vault_id)), suite_(suite), kek_(kek), env_(env) {}

@@ -55,6 +55,40 @@ Result<uint32_t> WrappedDekEpoch(ByteView wrapped);
 // The file holding epoch `epoch` in a store at `dir`.
 std::filesystem::path EpochKeyPath(const std::filesystem::path& dir, uint32_t epoch);
 
+// The rotation schedule ([backup] key_epoch_length, key_epochs; docs/backup.md "Epochs and the
+// window"). With length L and keep K (>= 2) the epoch window is W = K * L.
+struct EpochSchedule {
+  int64_t length_ms = 7LL * 24 * 3600 * 1000;
+  uint32_t keep = 4;
+};
+
+// What a rotation at `now_ms` must do with the epochs held (oldest first).
+struct EpochRotationPlan {
+  // A new epoch is due: the store is empty, or the current one is at least L old.
+  bool create = false;
+  // Epochs to destroy, oldest first: every epoch that is not current and stopped being current
+  // (its successor was created) at least (K - 1) * L ago. Epoch m created at S_m and replaced
+  // on time at S_m + L is destroyed at S_m + K * L; a vault idle for longer than the window
+  // destroys all its old epochs at the next rotation (after re-wrapping). A backup taken at t
+  // stays restorable until at least t + (K - 1) * L. Epochs created by this plan's `create`
+  // count: the current one becomes an old one ended now.
+  std::vector<uint32_t> destroy;
+};
+// InvalidArgument if the schedule's length is not positive or keep < 2.
+Result<EpochRotationPlan> PlanEpochRotation(const std::vector<EpochInfo>& epochs, int64_t now_ms,
+                                            const EpochSchedule& schedule);
+
+// When a destruction is complete in every copy (docs/backup.md "The completion date"): a
+// customer destroyed while `epochs` (oldest first, non-empty) were held can still be opened
+// from older copies through any of them; the last, the current one created at S, is destroyed
+// by S + K * L if rotations run on time. InvalidArgument for an empty list or a bad schedule.
+struct EpochCompletion {
+  int64_t complete_by_ms = 0;
+  std::vector<uint32_t> epochs;  // the epochs that must be destroyed, oldest first
+};
+Result<EpochCompletion> CompletionOfDestruction(const std::vector<EpochInfo>& epochs,
+                                                const EpochSchedule& schedule);
+
 class EpochKeyStore {
  public:
   // Opens the store in `dir` (created with mode 0700, parents too, if absent) for the vault

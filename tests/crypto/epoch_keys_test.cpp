@@ -211,5 +211,53 @@ TEST_F(EpochKeysTest, TheDestroyedFileIsOverwrittenBeforeItIsUnlinked) {
   EXPECT_EQ(after, std::string(before.size(), '\0'));
 }
 
+constexpr int64_t kDay = 24LL * 3600 * 1000;
+constexpr EpochSchedule kWeeklyKeepFour{.length_ms = 7 * kDay, .keep = 4};
+
+TEST(EpochSchedule, AnEmptyStoreNeedsAnEpochAndANewOneIsDueAfterItsLength) {
+  auto plan = PlanEpochRotation({}, 0, kWeeklyKeepFour);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_TRUE(plan->create);
+  EXPECT_TRUE(plan->destroy.empty());
+  EXPECT_FALSE(PlanEpochRotation({{1, 0}}, 7 * kDay - 1, kWeeklyKeepFour)->create);
+  EXPECT_TRUE(PlanEpochRotation({{1, 0}}, 7 * kDay, kWeeklyKeepFour)->create);
+  EXPECT_EQ(PlanEpochRotation({}, 0, {.length_ms = 0, .keep = 4}).status().code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(PlanEpochRotation({}, 0, {.length_ms = kDay, .keep = 1}).status().code(),
+            Code::kInvalidArgument);
+}
+
+// On time: weekly epochs, four kept. Epoch 1 (created day 0) is destroyed at day 28 = its
+// creation + the window, when epoch 5 is created.
+TEST(EpochSchedule, OnTimeRotationsDestroyAnEpochOneWindowAfterItsCreation) {
+  std::vector<EpochInfo> epochs = {{1, 0}, {2, 7 * kDay}, {3, 14 * kDay}, {4, 21 * kDay}};
+  auto plan = PlanEpochRotation(epochs, 28 * kDay - 1, kWeeklyKeepFour);
+  EXPECT_FALSE(plan->create);
+  EXPECT_TRUE(plan->destroy.empty());
+  plan = PlanEpochRotation(epochs, 28 * kDay, kWeeklyKeepFour);
+  EXPECT_TRUE(plan->create);
+  EXPECT_EQ(plan->destroy, std::vector<uint32_t>{1});
+  // The certificate of a destruction during epoch 4 names epochs 1..4 and day 21 + 28.
+  auto done = CompletionOfDestruction(epochs, kWeeklyKeepFour);
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->complete_by_ms, 49 * kDay);
+  EXPECT_EQ(done->epochs, (std::vector<uint32_t>{1, 2, 3, 4}));
+  // Epoch 4 is indeed destroyed at day 49 (created day 21, replaced day 28, kept 21 more days).
+  epochs = {{4, 21 * kDay}, {5, 28 * kDay}, {6, 35 * kDay}, {7, 42 * kDay}};
+  EXPECT_TRUE(PlanEpochRotation(epochs, 49 * kDay - 1, kWeeklyKeepFour)->destroy.empty());
+  EXPECT_EQ(PlanEpochRotation(epochs, 49 * kDay, kWeeklyKeepFour)->destroy,
+            std::vector<uint32_t>{4});
+  EXPECT_EQ(CompletionOfDestruction({}, kWeeklyKeepFour).status().code(), Code::kInvalidArgument);
+}
+
+// A vault idle for longer than the window keeps no old epoch past its next rotation, but
+// keeps the current one until the new one has served (K - 1) lengths.
+TEST(EpochSchedule, AnIdleVaultDestroysEveryOldEpochAtItsNextRotation) {
+  const std::vector<EpochInfo> epochs = {{1, 0}, {2, 7 * kDay}, {3, 14 * kDay}};
+  auto plan = PlanEpochRotation(epochs, 200 * kDay, kWeeklyKeepFour);
+  EXPECT_TRUE(plan->create);
+  EXPECT_EQ(plan->destroy, (std::vector<uint32_t>{1, 2}));
+}
+
 }  // namespace
 }  // namespace custos::crypto
