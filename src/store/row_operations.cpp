@@ -402,8 +402,9 @@ const Statement& AuditQuerySql(unsigned mask) {
       std::string where = "WHERE seq > ?1 AND seq <= ?2 AND ts_ms >= ?3 AND ts_ms < ?4";
       int n = 5;
       for (size_t i = 0; i < kAuditFilterCount; ++i) {
-        if ((m & (1u << i)) != 0)
+        if ((m & (1u << i)) != 0) {
           where += fmt::format(" AND {} = ?{}", kAuditFilterColumns[i], n++);
+        }
       }
       all.push_back(Select(kAudit, fmt::format("{} ORDER BY seq LIMIT ?{}", where, n)));
     }

@@ -138,7 +138,7 @@ Result<int64_t> ParseAuditTime(std::string_view param, std::string_view text, bo
   if (!ms.has_value()) {
     return InvalidArgument(fmt::format("{}: a date-time needs Z or an offset (+08:00)", param));
   }
-  constexpr int64_t kDayMs = 24 * 3600 * 1000;
+  constexpr int64_t kDayMs = int64_t{24} * 3600 * 1000;
   return !t->has_time && end_of_day ? *ms + kDayMs : *ms;
 }
 

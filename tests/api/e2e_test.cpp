@@ -291,7 +291,7 @@ TEST_F(ApiTest, TheDpoQueriesTheAuditLogByCustomerAndPagesThroughIt) {
   // Two pages of two: the cursor continues the same answer.
   std::vector<int64_t> seqs;
   std::string cursor;
-  for (int page = 0; page < 3; ++page) {
+  for (int pages = 0; pages < 3; ++pages) {
     auto r = Client()->Get(base + "&limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor),
                            As("tok-operator"));
     ASSERT_TRUE(r);
