@@ -22,7 +22,7 @@ namespace custos::api {
 void AddCustomerRoutes(RouteTable& table, vault::Vault& vault);
 // /v1/customers/{customer_id}/transactions and /notes
 void AddRecordRoutes(RouteTable& table, vault::Vault& vault);
-// /v1/audit/entries, /v1/audit/verify
+// /v1/audit, /v1/audit/entries, /v1/audit/verify
 void AddAuditRoutes(RouteTable& table, vault::Vault& vault);
 // /v1/notices, /v1/customers/{customer_id}/consents
 void AddConsentRoutes(RouteTable& table, vault::Vault& vault);

@@ -7,6 +7,8 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "core/dates.h"
+#include "core/utf8.h"
 #include "crypto/primitives.h"
 
 namespace custos::audit {
@@ -31,7 +33,83 @@ Status ReadFailed(const Status& cause) {
   return Unavailable(fmt::format("audit export: cannot read the log: {}", cause.ToString()));
 }
 
+// Printable US-ASCII (RFC 5424 PRINTUSASCII, %d33-126) at most `max` long; "-" when empty.
+std::string HeaderToken(std::string_view text, size_t max) {
+  std::string out;
+  for (char c : text.substr(0, max)) out += c > 32 && c < 127 ? c : '_';
+  return out.empty() ? std::string("-") : out;
+}
+
+// The text with control characters replaced by spaces; "(invalid utf-8)" if it is not UTF-8.
+std::string OneLine(std::string_view text) {
+  if (!core::IsValidUtf8(text)) return "(invalid utf-8)";
+  std::string out(text);
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 32 || c == 127) c = ' ';
+  }
+  return out;
+}
+
+constexpr int kFacilityLogAudit = 13;
+constexpr int kSeverityWarning = 4;
+constexpr int kSeverityInformational = 6;
+
 }  // namespace
+
+std::string FormatMs(int64_t ms) {
+  const int64_t seconds = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+  const int64_t millis = ms - seconds * 1000;
+  std::string text = core::FormatIsoUtc(seconds);  // "...:SSZ"
+  text.pop_back();
+  return fmt::format("{}.{:03}Z", text, millis);
+}
+
+std::string EscapeSdParam(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    if (c == '"' || c == '\\' || c == ']') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string SyslogLine(const store::AuditRow& row, std::string_view hostname) {
+  const int severity = row.decision == "deny" ? kSeverityWarning : kSeverityInformational;
+  std::string line =
+      fmt::format("<{}>1 {} {} custos - {} [custos@32473", kFacilityLogAudit * 8 + severity,
+                  FormatMs(row.ts_ms), HeaderToken(hostname, 255), HeaderToken(row.action, 32));
+  const std::pair<std::string_view, std::string> params[] = {
+      {"seq", std::to_string(row.seq)},
+      {"ts_ms", std::to_string(row.ts_ms)},
+      {"actor", row.actor},
+      {"action", row.action},
+      {"target", row.target},
+      {"purpose", row.purpose},
+      {"channel", row.channel},
+      {"decision", row.decision},
+      {"fields", row.fields},
+      {"request_id", row.request_id},
+      {"hash", crypto::ToHex(row.hash)},
+  };
+  for (const auto& [name, value] : params) {
+    line += fmt::format(" {}=\"{}\"", name, EscapeSdParam(OneLine(value)));
+  }
+  line += ']';
+  if (!row.reason.empty()) line += ' ' + OneLine(row.reason);
+  return line;
+}
+
+std::string EntryText(const store::AuditRow& row) {
+  std::string line =
+      fmt::format("#{} {} {} {} {} {} purpose={} channel={}", row.seq, FormatMs(row.ts_ms),
+                  OneLine(row.actor), OneLine(row.action), OneLine(row.target),
+                  OneLine(row.decision), OneLine(row.purpose), OneLine(row.channel));
+  if (!row.fields.empty()) line += " fields=" + OneLine(row.fields);
+  if (!row.request_id.empty()) line += " request=" + OneLine(row.request_id);
+  if (!row.reason.empty()) line += ": " + OneLine(row.reason);
+  return line;
+}
 
 std::string EntryJson(const store::AuditRow& row) {
   nlohmann::ordered_json j;

@@ -42,6 +42,8 @@ void AddBulkCommands(CLI::App& app, Globals& g, Action& action);
 void AddAuditCommands(CLI::App& app, Globals& g, Action& action);
 // `custos audit head|prove|consistency|check-proof` under `audit` (audit_proof_commands.cpp).
 void AddAuditProofCommands(CLI::App& audit, Globals& g, Action& action);
+// `custos audit query|follow` under `audit` (audit_query_commands.cpp).
+void AddAuditQueryCommands(CLI::App& audit, Globals& g, Action& action);
 void AddScanCommand(CLI::App& app, Globals& g, Action& action);
 void AddMigrateCommand(CLI::App& app, Globals& g, Action& action);
 // `custos serve`: the HTTPS API (serve_command.cpp, src/api).

@@ -1,5 +1,5 @@
-// custos audit verify|tail|export (and head|prove|consistency|check-proof:
-// audit_proof_commands.cpp)
+// custos audit verify|reseal|tail|export (and head|prove|consistency|check-proof:
+// audit_proof_commands.cpp; query|follow: audit_query_commands.cpp)
 #include <fmt/format.h>
 
 #include <iostream>
@@ -87,6 +87,7 @@ void AddAuditCommands(CLI::App& app, Globals& g, Action& action) {
   });
 
   AddAuditProofCommands(*audit, g, action);
+  AddAuditQueryCommands(*audit, g, action);
 }
 
 }  // namespace custos::cli

@@ -71,6 +71,8 @@ constexpr std::array kCatalogue = {
     Under(A::kAuditProve, "audit.prove", A::kAuditRead),
     Under(A::kAuditConsistency, "audit.consistency", A::kAuditRead),
     Under(A::kAuditReseal, "audit.reseal", A::kAuditVerify),
+    Under(A::kAuditQuery, "audit.query", A::kAuditRead),
+    Under(A::kAuditFollow, "audit.follow", A::kAuditRead),
     Under(A::kStaffCreate, "staff.create", A::kStaffManage),
     Under(A::kStaffUpdate, "staff.update", A::kStaffManage),
     Under(A::kStaffList, "staff.list", A::kStaffManage),

@@ -71,6 +71,8 @@ enum class Action : uint8_t {
   kAuditProve,
   kAuditConsistency,
   kAuditReseal,
+  kAuditQuery,
+  kAuditFollow,
   kStaffCreate,
   kStaffUpdate,
   kStaffList,

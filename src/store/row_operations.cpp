@@ -3,6 +3,7 @@
 // backend implements (Exec, Query, InsertRow, PutRow).
 #include <fmt/core.h>
 
+#include <iterator>
 #include <optional>
 #include <string>
 #include <utility>
@@ -381,6 +382,53 @@ Result<std::vector<AuditRow>> Transaction::ReadAudit(int64_t from_seq, size_t li
   static const Statement kSql = Select(kAudit, "WHERE seq >= ?1 ORDER BY seq LIMIT ?2");
   const Param params[] = {from_seq, SqlLimit(limit)};
   return Rows<AuditRow>(*this, kSql, params, "read audit", AuditFields::Read);
+}
+
+namespace {
+
+// The text filters of an AuditFilter, in the order their conditions are written.
+constexpr std::string_view kAuditFilterColumns[] = {"target", "actor", "action", "decision",
+                                                    "purpose"};
+constexpr size_t kAuditFilterCount = std::size(kAuditFilterColumns);
+
+// One statement per set of text filters in use (bit i: kAuditFilterColumns[i]), built once: the
+// backends cache prepared statements by their text, and "col = ?" for the filters in use lets
+// each dialect's planner pick that column's index (an "(? IS NULL OR col = ?)" would not).
+const Statement& AuditQuerySql(unsigned mask) {
+  static const std::vector<Statement> kAll = [] {
+    std::vector<Statement> all;
+    all.reserve(size_t{1} << kAuditFilterCount);
+    for (unsigned m = 0; m < (1u << kAuditFilterCount); ++m) {
+      std::string where = "WHERE seq > ?1 AND seq <= ?2 AND ts_ms >= ?3 AND ts_ms < ?4";
+      int n = 5;
+      for (size_t i = 0; i < kAuditFilterCount; ++i) {
+        if ((m & (1u << i)) != 0) {
+          where += fmt::format(" AND {} = ?{}", kAuditFilterColumns[i], n++);
+        }
+      }
+      all.push_back(Select(kAudit, fmt::format("{} ORDER BY seq LIMIT ?{}", where, n)));
+    }
+    return all;
+  }();
+  return kAll[mask];
+}
+
+}  // namespace
+
+Result<std::vector<AuditRow>> Transaction::QueryAudit(const AuditFilter& filter, size_t limit) {
+  if (limit == 0) return std::vector<AuditRow>();
+  const std::string* values[] = {&filter.target, &filter.actor, &filter.action, &filter.decision,
+                                 &filter.purpose};
+  static_assert(std::size(values) == kAuditFilterCount);
+  std::vector<Param> params = {filter.after_seq, filter.up_to_seq, filter.from_ms, filter.to_ms};
+  unsigned mask = 0;
+  for (size_t i = 0; i < kAuditFilterCount; ++i) {
+    if (values[i]->empty()) continue;
+    mask |= 1u << i;
+    params.emplace_back(std::string_view(*values[i]));
+  }
+  params.emplace_back(SqlLimit(limit));
+  return Rows<AuditRow>(*this, AuditQuerySql(mask), params, "query audit", AuditFields::Read);
 }
 
 Status Transaction::InsertCheckpoint(const CheckpointRow& row) {

@@ -172,6 +172,11 @@ std::string MigrationSql(int version, Dialect dialect, std::span<const HandWritt
       if (h.version == version && h.after_table == table.name) out += h.sql;
     }
   }
+  for (const LaterIndex& later : LaterIndexes()) {
+    if (later.since_schema_version != version) continue;
+    out += fmt::format("CREATE INDEX {} ON {}({});\n", later.index.name, later.table,
+                       later.index.columns);
+  }
   return out;
 }
 

@@ -81,7 +81,8 @@ struct HandWritten {
 };
 
 // Migration `version` for `dialect`: the described tables created by that migration, in
-// AllTables() order, each followed by the `hand_written` statements that name it.
+// AllTables() order, each followed by the `hand_written` statements that name it, then the
+// LaterIndexes() of that migration.
 std::string MigrationSql(int version, Dialect dialect, std::span<const HandWritten> hand_written);
 
 }  // namespace custos::store

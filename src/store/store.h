@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -103,6 +104,20 @@ struct AuditRow {
   std::string request_id;
   Bytes prev_hash;
   Bytes hash;
+};
+
+// Which audit entries a query wants (Transaction::QueryAudit). Each non-empty text member
+// must equal the entry's column exactly; the bounds always apply. The defaults select all.
+struct AuditFilter {
+  std::string target;  // "customer:<id>", ...
+  std::string actor;
+  std::string action;
+  std::string decision;  // "allow", "deny", "mask"
+  std::string purpose;
+  int64_t from_ms = 0;                                      // ts_ms >= from_ms
+  int64_t to_ms = std::numeric_limits<int64_t>::max();      // ts_ms < to_ms
+  int64_t after_seq = 0;                                    // seq > after_seq (the cursor)
+  int64_t up_to_seq = std::numeric_limits<int64_t>::max();  // seq <= up_to_seq
 };
 
 // A signed statement "the chain up to seq has this hash".
@@ -408,6 +423,10 @@ class Transaction {
   virtual Result<std::optional<AuditRow>> GetAuditHead() = 0;
   // Entries with seq >= from_seq in seq order, at most limit.
   Result<std::vector<AuditRow>> ReadAudit(int64_t from_seq, size_t limit);
+  // The entries `filter` selects, in seq order, at most `limit` (0: none). Served by the
+  // indexes of migration 6 (one per filter column, with seq; one on ts_ms), so a page costs
+  // about the entries it returns when an equality filter is set.
+  Result<std::vector<AuditRow>> QueryAudit(const AuditFilter& filter, size_t limit);
   Status InsertCheckpoint(const CheckpointRow& row);
   // All checkpoints in seq order.
   Result<std::vector<CheckpointRow>> ListCheckpoints();

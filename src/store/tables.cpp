@@ -192,6 +192,23 @@ const std::vector<TableSpec>& AllTables() {
   return kTables;
 }
 
+const std::vector<LaterIndex>& LaterIndexes() {
+  // Migration 6 (issue 13 item 5): the DPO's audit queries filter on the server. Each filter
+  // column is indexed with seq after it, so "entries about customer X after the cursor" is one
+  // range of one index, read in seq order; the time range has its own index. The target
+  // index is the one an append writes at a random place (a customer's entries); the others
+  // grow at the end of a few ranges (staff ids, actions, decisions, purposes).
+  static const std::vector<LaterIndex> kIndexes = {
+      {6, "audit_log", {"audit_log_by_target", "target, seq"}},
+      {6, "audit_log", {"audit_log_by_actor", "actor, seq"}},
+      {6, "audit_log", {"audit_log_by_action", "action, seq"}},
+      {6, "audit_log", {"audit_log_by_decision", "decision, seq"}},
+      {6, "audit_log", {"audit_log_by_purpose", "purpose, seq"}},
+      {6, "audit_log", {"audit_log_by_time", "ts_ms"}},
+  };
+  return kIndexes;
+}
+
 const TableSpec* FindTable(std::string_view name) {
   for (const TableSpec& t : AllTables()) {
     if (t.name == name) return &t;

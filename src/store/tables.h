@@ -73,9 +73,19 @@ struct TableSpec {
   int ColumnIndex(std::string_view column) const;
 };
 
+// An index a later migration adds to a table created earlier (the table's own indexes are
+// created with it). Migration 6 (issue 13 item 5): the audit queries' indexes.
+struct LaterIndex {
+  int since_schema_version;
+  std::string_view table;
+  IndexSpec index;
+};
+
 // Every table of the store, in creation (and load) order: meta first, each migration's tables
 // after the previous migration's. A new migration appends its tables.
 const std::vector<TableSpec>& AllTables();
+// The indexes added after their tables were created, in migration order.
+const std::vector<LaterIndex>& LaterIndexes();
 // The entry named `name` (any table of AllTables), or nullptr.
 const TableSpec* FindTable(std::string_view name);
 // The described table `name`; the program is wrong if there is none (aborts).

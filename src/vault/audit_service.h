@@ -24,6 +24,10 @@
 #include "vault/context.h"
 #include "vault/record_codec.h"
 
+namespace custos::store {
+struct AuditRow;
+}  // namespace custos::store
+
 namespace custos::audit {
 struct VerifyReport;
 struct SignedTreeHead;
@@ -34,6 +38,46 @@ struct ConsistencyProof;
 namespace custos::vault {
 
 struct VaultState;
+
+// What a DPO asks of the log (AuditService::Query, Follow). Every member set narrows the
+// answer; unset members select everything. Values are checked before anything is read:
+// InvalidArgument names the member (as the HTTP parameter: customer_id, actor, action,
+// decision, purpose, from, to, cursor, limit), never the value given.
+struct AuditQuery {
+  std::string customer_id;         // entries whose target is this customer ("customer:<id>")
+  std::string target;              // entries with exactly this target ("import:<id>"); not with
+                                   // customer_id
+  std::string actor;               // a staff id, "system", or "(unknown)" / "(invalid)"
+  std::string action;              // a name of the action catalogue ("customer.read")
+  std::string decision;            // "allow", "deny" or "mask"
+  std::string purpose;             // a purpose of the catalogue or the vault's own, or "(unknown)"
+  std::optional<int64_t> from_ms;  // entries at or after this time (ms since the epoch, UTC)
+  std::optional<int64_t> to_ms;    // entries before this time
+  std::string cursor;              // next_cursor of the previous page; empty: the first page
+  int64_t limit = 100;             // entries per page, 1 to kMaxAuditPage
+  // Only among the newest `within_last` entries committed when the first page is admitted (0:
+  // the whole log): GET /v1/audit/entries' "tail", filtered in the store.
+  int64_t within_last = 0;
+};
+
+inline constexpr int64_t kMaxAuditPage = 1000;
+
+struct AuditPage {
+  std::vector<store::AuditRow> entries;  // in seq order
+  // Empty when the query has no further entries; otherwise pass it as AuditQuery::cursor.
+  std::string next_cursor;
+};
+
+// A time bound of an audit query as the CLI (--since, --until) and the API (from, to) take
+// it: "YYYY-MM-DD" (midnight UTC starting that day; with `end_of_day`, midnight ending it, so
+// that "--until 2026-03-31" includes the 31st) or an ISO 8601 date-time with "Z" or an offset
+// ("2026-03-31T12:00:00+08:00", the exact instant). Milliseconds since the epoch.
+// InvalidArgument "<param>: must be YYYY-MM-DD or an ISO 8601 date-time", "<param>: not a
+// real date ...", "<param>: a date-time needs Z or an offset"; the text is never echoed.
+Result<int64_t> ParseAuditTime(std::string_view param, std::string_view text, bool end_of_day);
+
+// Receives each followed entry; an error stops Follow and is returned.
+using AuditSink = std::function<Status(const store::AuditRow&)>;
 
 class AuditService {
  public:
@@ -56,6 +100,27 @@ class AuditService {
   //   no approved audit_reseal request in force.
   // Unavailable: the store or a file cannot be read or written.
   Result<int64_t> Reseal(const Context& ctx);
+
+  // --- queries for the DPO (issue 13 item 5; audit_query.cpp) ---
+  // One page of the entries `query` selects, in seq order, read through the indexes of the
+  // store (no scan of the log for an equality filter). The first page fixes the query's end:
+  // the entries committed when it is admitted; later pages (query.cursor) answer from that
+  // same set, so paging loses and repeats nothing while the log grows. Admitted as a read
+  // under audit.read and recorded as "audit.query" (target the customer when one is named,
+  // "audit" otherwise; the reason names the filters used and the page, never their values);
+  // the page is read after that entry is durable, outside the batch.
+  // InvalidArgument (recorded as a deny entry): a member is malformed (see AuditQuery).
+  // Refusals of admission (recorded). Unavailable: the store cannot be read or written.
+  Result<AuditPage> Query(const Context& ctx, const AuditQuery& query);
+
+  // Streams the entries `filter` selects (its cursor and limit are ignored) with seq >
+  // after_seq (nullopt: from the log's end at admission), as they are appended: reads the
+  // store by seq every `poll_ms` milliseconds and hands each entry to `sink`, in seq order,
+  // until `stop()` returns true (checked between polls, at least every poll_ms) or the sink
+  // fails. Admitted once, under audit.read, recorded as "audit.follow".
+  // OK when stopped; the sink's error; InvalidArgument / refusals as Query; Unavailable.
+  Status Follow(const Context& ctx, const AuditQuery& filter, std::optional<int64_t> after_seq,
+                const AuditSink& sink, const std::function<bool()>& stop, int64_t poll_ms = 250);
 
   // --- Merkle proofs (issue 13; audit_proofs.cpp) ---
   // The signed tree head of the log at its current size, timestamped with the request's time.

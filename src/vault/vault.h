@@ -122,8 +122,12 @@ class Vault {
   // empty. DataLoss: the backup fails its checks or the KEK does not open it.
   static Result<RestoreReport> Restore(const RestoreOptions& options);
 
-  // Seals the audit head (a signed checkpoint written outside the database too). After
-  // Close every service call fails with FailedPrecondition.
+  // Seals the audit head (a signed checkpoint written outside the database too;
+  // AuditLog::SealHead, forward only). After Close every service call fails with
+  // FailedPrecondition. Failures are SealHead's: FailedPrecondition when the head file is
+  // missing (nothing is sealed; the CLI warns and keeps the command's exit code, since only
+  // the dual-controlled `audit reseal` recovers it), DataLoss when the log no longer extends
+  // the signed head or the head file does not verify, Unavailable when a write fails.
   ~Vault();
   Status Close();
 

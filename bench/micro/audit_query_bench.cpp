@@ -1,0 +1,223 @@
+// "Entries about customer X" on a large audit log (issue 13 item 5), in one run: the store's
+// query through the indexes of migration 6 (Transaction::QueryAudit, what `custos audit query`
+// and GET /v1/audit read after their entry is durable) against the approach it replaced (read
+// the last 10,000 entries, then filter in memory, as GET /v1/audit/entries did), plus the time
+// to make an inclusion proof (what `custos audit prove` computes after admission) at that size.
+//
+// The log is a real chain (AuditLog::AppendAll, batches of 10,000 entries, signed tips) in a
+// SQLite store, generated once and kept for later runs:
+//   CUSTOS_BENCH_AUDIT_DB=/tmp/audit-10m.db CUSTOS_BENCH_AUDIT_ENTRIES=10000000
+//   build/bin/custos_audit_query_bench     (the two variables set for this command)
+// Customers: ENTRIES / 100 distinct ids (about 100 entries each, spread over the whole log).
+// p50/p99 are over the benchmark's iterations, a random customer each (counters p50_us,
+// p99_us); `found` is the entries each approach returned for its customers on average.
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "audit/export.h"
+#include "audit/proofs.h"
+#include "crypto/primitives.h"
+#include "store/sqlite_store.h"
+
+namespace custos::audit {
+namespace {
+
+constexpr crypto::Suite kSuite = crypto::Suite::kAes256Gcm;
+constexpr int64_t kEntriesPerCustomer = 100;
+
+int64_t Entries() {
+  const char* n = std::getenv("CUSTOS_BENCH_AUDIT_ENTRIES");
+  return n != nullptr ? std::atoll(n) : 1'000'000;
+}
+
+std::filesystem::path DbPath() {
+  const char* p = std::getenv("CUSTOS_BENCH_AUDIT_DB");
+  return p != nullptr ? std::filesystem::path(p)
+                      : std::filesystem::temp_directory_path() / "custos-audit-query-bench.db";
+}
+
+// 26 characters like a customer id (the number in base 32, zero-padded).
+std::string CustomerId(int64_t n) {
+  static constexpr char kDigits[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  std::string id(26, '0');
+  for (int i = 25; i >= 0 && n > 0; --i, n /= 32) id[static_cast<size_t>(i)] = kDigits[n % 32];
+  return id;
+}
+
+struct Log {
+  std::unique_ptr<store::Store> store;
+  int64_t entries = 0;
+  int64_t customers = 0;
+};
+
+// Appends entries until the log holds `want`.
+void Generate(store::Store& store, int64_t have, int64_t want, int64_t customers) {
+  auto key = std::move(crypto::SigningKey::Generate(kSuite)).value();
+  AuditOptions opt;
+  opt.suite = kSuite;
+  opt.signing_key = key.get();
+  opt.public_key = key->PublicKeyBytes();
+  opt.checkpoint_every = 10000;
+  opt.head_file = DbPath().string() + ".head";
+  int64_t clock = 1'760'000'000'000 + have;
+  opt.now_ms = [&clock] { return clock++; };
+  auto log = std::move(AuditLog::Open(opt)).value();
+  std::mt19937_64 rng(42 + static_cast<uint64_t>(have));
+  static constexpr const char* kActions[] = {"customer.read",   "customer.read",   "customer.read",
+                                             "customer.search", "customer.update", "txn.read",
+                                             "note.read",       "consent.read"};
+  static constexpr const char* kPurposes[] = {"customer_service", "account_management",
+                                              "risk_control", "marketing"};
+  const auto start = std::chrono::steady_clock::now();
+  constexpr int64_t kBatch = 10000;
+  for (int64_t done = have; done < want;) {
+    std::vector<AuditEvent> batch;
+    const int64_t n = std::min(kBatch, want - done);
+    for (int64_t i = 0; i < n; ++i) {
+      AuditEvent e;
+      e.actor = fmt::format("agent{:03}", rng() % 200);
+      e.action = kActions[rng() % std::size(kActions)];
+      e.target =
+          "customer:" + CustomerId(static_cast<int64_t>(rng() % static_cast<uint64_t>(customers)));
+      e.purpose = kPurposes[rng() % std::size(kPurposes)];
+      e.channel = "api";
+      e.decision = rng() % 50 == 0 ? "deny" : "allow";
+      e.fields = {"name", "phone"};
+      e.request_id = fmt::format("req-{}", done + i);
+      batch.push_back(std::move(e));
+    }
+    auto txn = std::move(store.Begin()).value();
+    if (Status st = log->AppendAll(*txn, batch); !st.ok()) {
+      fmt::print(stderr, "append: {}\n", st.ToString());
+      std::exit(1);
+    }
+    if (Status st = txn->Commit(); !st.ok()) {
+      fmt::print(stderr, "commit: {}\n", st.ToString());
+      std::exit(1);
+    }
+    done += n;
+    if (done % 500'000 == 0 || done == want) {
+      const double s =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      fmt::print(stderr, "generated {} entries ({:.0f} s, {:.0f} entries/s)\n", done, s,
+                 static_cast<double>(done - have) / s);
+    }
+  }
+}
+
+Log& TheLog() {
+  static Log log = [] {
+    Log l;
+    store::SqliteOptions options;
+    l.store = std::move(store::OpenSqliteStore(DbPath(), options)).value();
+    l.entries = Entries();
+    l.customers = std::max<int64_t>(1, l.entries / kEntriesPerCustomer);
+    int64_t have = 0;
+    {
+      auto txn = std::move(l.store->Begin()).value();
+      auto head = std::move(txn->GetAuditHead()).value();
+      have = head.has_value() ? head->seq : 0;
+    }
+    if (have < l.entries) Generate(*l.store, have, l.entries, l.customers);
+    if (have > l.entries) l.entries = have;
+    return l;
+  }();
+  return log;
+}
+
+// Latency percentiles of the iterations as counters.
+void Percentiles(benchmark::State& state, std::vector<double>& us, double found) {
+  if (us.empty()) return;
+  std::sort(us.begin(), us.end());
+  auto at = [&](double p) {
+    return us[std::min(us.size() - 1, static_cast<size_t>(p * static_cast<double>(us.size())))];
+  };
+  state.counters["p50_us"] = at(0.50);
+  state.counters["p99_us"] = at(0.99);
+  state.counters["found"] = found / static_cast<double>(us.size());
+  state.counters["entries"] = static_cast<double>(TheLog().entries);
+}
+
+// The new query: every entry about one customer, page after page of 1,000, through the index.
+void BM_EntriesAboutACustomer_IndexedQuery(benchmark::State& state) {
+  Log& log = TheLog();
+  std::mt19937_64 rng(7);
+  std::vector<double> us;
+  double found = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    store::AuditFilter f;
+    f.target = "customer:" +
+               CustomerId(static_cast<int64_t>(rng() % static_cast<uint64_t>(log.customers)));
+    size_t n = 0;
+    while (true) {
+      auto txn = std::move(log.store->Begin()).value();
+      auto rows = std::move(txn->QueryAudit(f, 1000)).value();
+      n += rows.size();
+      if (rows.size() < 1000) break;
+      f.after_seq = rows.back().seq;
+    }
+    us.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+    found += static_cast<double>(n);
+    benchmark::DoNotOptimize(n);
+  }
+  Percentiles(state, us, found);
+}
+BENCHMARK(BM_EntriesAboutACustomer_IndexedQuery)->Iterations(2000)->Unit(benchmark::kMicrosecond);
+
+// The approach it replaced: the last 10,000 entries, filtered in memory (and so blind to the
+// customer's older entries: compare `found`).
+void BM_EntriesAboutACustomer_Last10000ThenFilter(benchmark::State& state) {
+  Log& log = TheLog();
+  std::mt19937_64 rng(7);
+  std::vector<double> us;
+  double found = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::string target =
+        "customer:" +
+        CustomerId(static_cast<int64_t>(rng() % static_cast<uint64_t>(log.customers)));
+    auto rows = std::move(Tail(*log.store, 10000)).value();
+    size_t n = 0;
+    for (const store::AuditRow& row : rows) n += row.target == target ? 1 : 0;
+    us.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+    found += static_cast<double>(n);
+    benchmark::DoNotOptimize(n);
+  }
+  Percentiles(state, us, found);
+}
+BENCHMARK(BM_EntriesAboutACustomer_Last10000ThenFilter)
+    ->Iterations(200)
+    ->Unit(benchmark::kMicrosecond);
+
+// `custos audit prove --seq N` at the log's full size: an O(n) pass over every entry.
+void BM_ProveInclusionAtFullSize(benchmark::State& state) {
+  Log& log = TheLog();
+  std::mt19937_64 rng(11);
+  std::vector<double> us;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const int64_t seq = 1 + static_cast<int64_t>(rng() % static_cast<uint64_t>(log.entries));
+    auto proof = ProveInclusion(*log.store, kSuite, seq, log.entries);
+    if (!proof.ok()) state.SkipWithError(proof.status().ToString().c_str());
+    benchmark::DoNotOptimize(proof);
+    us.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+  }
+  Percentiles(state, us, 0);
+}
+BENCHMARK(BM_ProveInclusionAtFullSize)->Iterations(3)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace custos::audit
