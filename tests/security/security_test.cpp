@@ -96,6 +96,17 @@ class SecurityTest : public ApiTest {
     return Login("sec");
   }
 
+  // The holder of `token` resets the DPO's password to `reset`; the DPO's next login changes
+  // it to `changed`, as a reset requires. The DPO's new token ("" on failure).
+  std::string ResetDpo(const std::string& token, const std::string& reset,
+                       const std::string& changed) {
+    auto r = Put(token, "/v1/staff/dpo/password", {{"password", reset}});
+    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
+    auto t = LogIn({{"staff_id", "dpo"}, {"password", reset}, {"new_password", changed}});
+    EXPECT_TRUE(t && t->status == 201) << (t ? t->body : "no answer");
+    return t ? Json(t).value("token", "") : "";
+  }
+
   std::string BreakGlassBy(const std::string& token) {
     auto made =
         vault_->customers().Create(Agent("account_management"), WangFang(), "form", Consented());
@@ -202,15 +213,8 @@ TEST_F(SecurityTest, PuppetAccountCannotApprove) {
 TEST_F(SecurityTest, OwnPasswordChangesAfterAResetDoNotMakeAnApprover) {
   const std::string sec = SecurityAdmin();
   const std::string request = BreakGlassBy(sec);
-  auto reset = Put(sec, "/v1/staff/dpo/password", {{"password", "dpo password known 1"}});
-  ASSERT_TRUE(reset);
-  ASSERT_EQ(reset->status, 200) << reset->body;
-  auto t = LogIn({{"staff_id", "dpo"},
-                  {"password", "dpo password known 1"},
-                  {"new_password", "dpo password known 2"}});
-  ASSERT_TRUE(t);
-  ASSERT_EQ(t->status, 201) << t->body;
-  const std::string token = Json(t).value("token", "");
+  const std::string token = ResetDpo(sec, "dpo password known 1", "dpo password known 2");
+  ASSERT_FALSE(token.empty());
   auto own =
       Put(token, "/v1/staff/dpo/password",
           {{"current_password", "dpo password known 2"}, {"password", "dpo password known 3"}});
@@ -221,17 +225,10 @@ TEST_F(SecurityTest, OwnPasswordChangesAfterAResetDoNotMakeAnApprover) {
   EXPECT_EQ(r->status, 403) << r->body;
   EXPECT_NE(r->body.find("created or last changed by the requester"), std::string::npos) << r->body;
   // Another administrator's change moves the mark: the DPO may then approve.
-  const std::string admin = Login("admin");
-  auto moved = Put(admin, "/v1/staff/dpo/password", {{"password", "dpo password known 4"}});
-  ASSERT_TRUE(moved);
-  ASSERT_EQ(moved->status, 200) << moved->body;
-  auto t2 = LogIn({{"staff_id", "dpo"},
-                   {"password", "dpo password known 4"},
-                   {"new_password", "dpo password known 5"}});
-  ASSERT_TRUE(t2);
-  ASSERT_EQ(t2->status, 201) << t2->body;
-  auto ok =
-      Post(Json(t2).value("token", ""), "/v1/approvals/" + request + "/approve", json::object());
+  const std::string moved =
+      ResetDpo(Login("admin"), "dpo password known 4", "dpo password known 5");
+  ASSERT_FALSE(moved.empty());
+  auto ok = Post(moved, "/v1/approvals/" + request + "/approve", json::object());
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 200) << ok->body;
 }
@@ -305,18 +302,11 @@ TEST_F(SecurityTest, AfterARestartExistingAndUnknownIdsAnswerAlike) {
 TEST_F(SecurityTest, AccountChangedByRequesterCannotApprove) {
   const std::string sec = SecurityAdmin();
   const std::string request = BreakGlassBy(sec);
-  auto reset = Put(sec, "/v1/staff/dpo/password", {{"password", "dpo password known 1"}});
-  ASSERT_TRUE(reset);
-  ASSERT_EQ(reset->status, 200) << reset->body;
   // The forced change is made by whoever knows the reset password: it proves nothing about
   // who holds the account, so the account stays "changed by" the requester.
-  auto t = LogIn({{"staff_id", "dpo"},
-                  {"password", "dpo password known 1"},
-                  {"new_password", "dpo password known 2"}});
-  ASSERT_TRUE(t);
-  ASSERT_EQ(t->status, 201) << t->body;
-  auto r =
-      Post(Json(t).value("token", ""), "/v1/approvals/" + request + "/approve", json::object());
+  const std::string dpo = ResetDpo(sec, "dpo password known 1", "dpo password known 2");
+  ASSERT_FALSE(dpo.empty());
+  auto r = Post(dpo, "/v1/approvals/" + request + "/approve", json::object());
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 403) << r->body;
 }
