@@ -11,6 +11,8 @@
 #include <system_error>
 #include <utility>
 
+#include "store/sqlite/wal_write_vfs.h"
+
 namespace custos::store::sqlite {
 
 Status SqliteError(int rc, std::string_view op) {
@@ -156,7 +158,10 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::filesystem::path& pa
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_PRIVATECACHE;
   if (create) flags |= SQLITE_OPEN_CREATE;
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  // Every connection writes its WAL frames through the coalescing VFS (wal_write_vfs.h); the
+  // default VFS if it could not be registered.
+  const char* vfs = RegisterWalWriteVfs() ? kWalWriteVfsName : nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, vfs);
   if (rc != SQLITE_OK) {
     sqlite3_close_v2(db);  // a handle is returned even on most failures
     if ((rc & 0xff) == SQLITE_CANTOPEN) {
