@@ -48,13 +48,13 @@ Status ValidateEvent(const AuditEvent& e) {
   return Status::Ok();
 }
 
-std::string JoinFields(const std::vector<std::string>& fields) {
-  std::string out;
+// `fields` comma-joined into `out` (replacing what it held).
+void JoinFieldsInto(const std::vector<std::string>& fields, std::string& out) {
+  out.clear();
   for (size_t i = 0; i < fields.size(); ++i) {
     if (i > 0) out.push_back(',');
     out += fields[i];
   }
-  return out;
 }
 
 // Every store failure while auditing means "cannot audit": the caller fails closed.
@@ -193,8 +193,10 @@ Status AuditLog::AppendAll(store::Transaction& txn, const std::vector<AuditEvent
   int64_t seq = head->has_value() ? (*head)->seq : 0;
   crypto::Bytes prev = head->has_value() ? (*head)->hash : GenesisHash();
   int64_t ts_ms = 0;
+  // One row, refilled for each entry: its strings keep their buffers (a bulk import appends
+  // thousands of entries per transaction).
+  store::AuditRow row;
   for (const AuditEvent& event : events) {
-    store::AuditRow row;
     row.seq = ++seq;
     row.prev_hash = std::move(prev);
     row.ts_ms = Now();
@@ -205,7 +207,7 @@ Status AuditLog::AppendAll(store::Transaction& txn, const std::vector<AuditEvent
     row.channel = event.channel;
     row.decision = event.decision;
     row.reason = event.reason;
-    row.fields = JoinFields(event.fields);
+    JoinFieldsInto(event.fields, row.fields);
     row.request_id = event.request_id;
     row.hash = EntryHash(options_.suite, row);
 

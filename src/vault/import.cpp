@@ -6,6 +6,7 @@
 #include <botan/hash.h>
 #include <fmt/format.h>
 
+#include <atomic>
 #include <fstream>
 #include <thread>
 
@@ -34,18 +35,18 @@ Result<std::string> FileSha256(const std::filesystem::path& path) {
   return crypto::ToHex(crypto::ByteView(digest.data(), digest.size()));
 }
 
-// One CSV data row on its way into the vault.
+// One CSV data row on its way into the vault: read, validated and sealed by the worker,
+// written by the committing thread (CommitBatch), which only binds what is here.
 struct Pending {
   int64_t line = 0;       // physical line in the file (for messages)
   int64_t data_line = 0;  // records after the header: what the progress row counts
-  FieldValues raw;
-  // Filled by Prepare:
-  Status status;
+  Status status;          // not OK: the row is rejected (the rule it broke)
   store::CustomerRow row;
   store::WrappedKeyRow key;
   std::vector<store::IndexEntry> index;
-  std::vector<std::string> names;
-  std::string flags;  // IntakeFlags of the row, for its audit entry
+  std::vector<store::ConsentRow> consents;  // the consent given at collection (P3.1a)
+  audit::AuditEvent event;                  // customer.create, or import.reject_row
+  bool flagged = false;                     // the event carries an intake flag
 };
 
 // Consecutive rows committed in one transaction, and the data line the batch ends on (the
@@ -54,6 +55,13 @@ struct PendingBatch {
   std::vector<Pending> rows;
   int64_t first_data_line = 0;
   int64_t last_data_line = 0;
+  // Data lines the worker passed over because a run had committed them already (counted
+  // into done_by_other_runs when the batch is taken).
+  int64_t skipped = 0;
+  // The file ends after this batch: at its end (OK), or at malformed CSV (the error, which
+  // refuses the rest of the file once the batch is committed).
+  bool last = false;
+  Status end;
 };
 
 }  // namespace
@@ -134,9 +142,12 @@ struct ImportRun {
   store::ImportRow progress;
   std::string import_id;  // set by StartImport, then constant
   consent::Collection collection;
-  std::string target;  // "import:<import_id>"
-  std::unique_ptr<CsvReader> reader;
+  std::string target;                 // "import:<import_id>"
+  std::unique_ptr<CsvReader> reader;  // read by the worker during the import pass
   std::vector<std::string> columns;
+  // progress.committed_lines as last committed, for the worker reading ahead: lines up to it
+  // need no sealing. Only a hint: CommitBatch decides under the lock what is written.
+  std::atomic<int64_t> committed_hint{0};
 
   // Records an "import.reject" refusal and returns `why` (Unavailable if it cannot be recorded).
   Status Reject(const Status& why) {
@@ -249,48 +260,90 @@ Result<bool> ValidateAll(ImportRun& r) {
   return true;
 }
 
-// Seals one row: validation, DEK, envelopes, index tokens. Runs on worker threads.
-void Prepare(const ImportRun& r, Pending& p) {
+// The sealing part of Prepare for a valid row whose customer id is set.
+Status SealRow(const ImportRun& r, const FieldValues& norm, Pending& p) {
   VaultState& m = r.m;
-  if (!p.status.ok()) return;  // the row's shape was already wrong
-  Result<FieldValues> norm = m.NormalizeCustomerFields(p.raw, /*is_create=*/true);
-  if (!norm.ok()) {
-    p.status = norm.status();
-    return;
-  }
-  p.flags = IntakeFlags(*m.config, *norm);
   const int64_t now = m.Now();
-  p.row.customer_id = NewId(now);
   p.row.created_at_ms = now;
   p.row.updated_at_ms = now;
   p.row.source = fmt::format("import:{}:{}", r.import_id, p.line);
   p.row.schema_version = m.config->schema_version;
   const crypto::SecretBytes dek = m.keyring->NewDek();
-  Result<VaultState::Sealed> sealed = m.SealCustomer(p.row.customer_id, dek, *norm);
-  if (!sealed.ok()) {
-    p.status = sealed.status();
-    return;
-  }
-  p.row.envelopes = std::move(sealed->envelopes);
-  p.index = std::move(sealed->index);
+  CUSTOS_ASSIGN_OR_RETURN(VaultState::Sealed sealed, m.SealCustomer(p.row.customer_id, dek, norm));
+  p.row.envelopes = std::move(sealed.envelopes);
+  p.index = std::move(sealed.index);
   p.key.customer_id = p.row.customer_id;
-  Result<crypto::Bytes> wrapped = m.keyring->WrapDek(p.row.customer_id, dek);
-  Result<uint32_t> version =
-      wrapped.ok() ? crypto::WrappedKeyKekVersion(*wrapped) : Result<uint32_t>(wrapped.status());
-  if (!version.ok()) {
-    p.status = version.status();
+  CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes wrapped, m.keyring->WrapDek(p.row.customer_id, dek));
+  CUSTOS_ASSIGN_OR_RETURN(p.key.kek_version, crypto::WrappedKeyKekVersion(wrapped));
+  p.key.wrapped_dek = std::move(wrapped);
+  return Status::Ok();
+}
+
+// Seals one row: validation, DEK, envelopes, index tokens, wrapped DEK, its consent-ledger
+// entries and its audit event. Runs on the worker thread. `raw` is the row's shape-checked
+// cells, `collection` the file's consent (its evidence_ref is set per row here).
+void Prepare(const ImportRun& r, Result<FieldValues> raw, consent::Collection& collection,
+             Pending& p) {
+  VaultState& m = r.m;
+  Result<FieldValues> norm =
+      raw.ok() ? m.NormalizeCustomerFields(*raw, /*is_create=*/true) : raw.status();
+  if (norm.ok()) {
+    p.row.customer_id = NewId(m.Now());
+    p.status = SealRow(r, *norm, p);
+  } else {
+    p.status = norm.status();
+  }
+  if (!p.status.ok()) {
+    p.event = m.Event(r.ctx, "import.reject_row", r.target, "deny",
+                      fmt::format("line {}: {}", p.line, p.status.message()),
+                      raw.ok() ? FieldNames(*raw) : std::vector<std::string>{});
     return;
   }
-  p.key.kek_version = *version;
-  p.key.wrapped_dek = std::move(wrapped).value();
-  p.names = FieldNames(*norm);
+  const std::string flags = IntakeFlags(*m.config, *norm);
+  p.flagged = !flags.empty();
+  collection.evidence_ref = p.row.source;  // "import:<import_id>:<line>"
+  p.consents =
+      consent::CollectionEntries(p.row.customer_id, collection, r.ctx.actor, p.row.created_at_ms);
+  p.event =
+      m.Event(r.ctx, "customer.create", CustomerTarget(p.row.customer_id), "allow",
+              fmt::format("import {} line {}{}", r.import_id, p.line, flags), FieldNames(*norm));
+}
+
+// The worker's step: reads the next batch of rows from the file (after `data_line`, the
+// records read so far, which it advances) and seals each. Lines a run has committed already
+// (committed_hint) are passed over unsealed. Malformed CSV ends the batch and the file.
+PendingBatch ReadBatch(ImportRun& r, int64_t& data_line) {
+  PendingBatch batch;
+  batch.rows.reserve(r.options.batch_size);
+  consent::Collection collection = r.collection;
+  while (batch.rows.size() < r.options.batch_size) {
+    auto rec = r.reader->Next();
+    if (!rec.ok() || !rec->has_value()) {
+      batch.last = true;
+      batch.end = rec.status();
+      break;
+    }
+    ++data_line;
+    if (data_line <= r.committed_hint.load(std::memory_order_relaxed)) {
+      ++batch.skipped;  // committed by an earlier (killed) run, or a run beside this one
+      continue;
+    }
+    if (batch.rows.empty()) batch.first_data_line = data_line;
+    batch.last_data_line = data_line;
+    Pending& p = batch.rows.emplace_back();
+    p.line = (*rec)->line;
+    p.data_line = data_line;
+    Prepare(r, RowValues(r.columns, **rec), collection, p);
+  }
+  return batch;
 }
 
 // The rows of `batch` not yet committed by any run of this file, written with their audit
 // entries, consent and keys, and the progress row (committed_lines becomes the batch's last
 // line), all in one transaction. The progress row is re-read under LockImportByFile first: rows
 // another run committed meanwhile are left out (counted in done_by_other_runs), so concurrent
-// runs never write a line twice. Unavailable when the batch cannot be committed.
+// runs never write a line twice. Unavailable when the batch cannot be committed. Moves the
+// batch's audit events out.
 Status CommitBatch(ImportRun& r, PendingBatch& batch) {
   VaultState& m = r.m;
   CUSTOS_ASSIGN_OR_RETURN(auto btxn, m.store->Begin());
@@ -307,6 +360,7 @@ Status CommitBatch(ImportRun& r, PendingBatch& batch) {
   if (done >= batch.last_data_line) {  // another run committed all of it: nothing to write
     r.report.done_by_other_runs += static_cast<int64_t>(batch.rows.size());
     r.progress = std::move(progress);
+    r.committed_hint.store(r.progress.committed_lines, std::memory_order_relaxed);
     if (r.options.progress) r.options.progress(batch.last_data_line);
     return Status::Ok();  // the transaction rolls back: it wrote nothing
   }
@@ -327,22 +381,16 @@ Status CommitBatch(ImportRun& r, PendingBatch& batch) {
     }
     if (!p.status.ok()) {
       ++rejected;
-      entries.push_back(m.Event(r.ctx, "import.reject_row", r.target, "deny",
-                                fmt::format("line {}: {}", p.line, p.status.message()),
-                                FieldNames(p.raw)));
+      entries.push_back(std::move(p.event));
       continue;
     }
     CUSTOS_RETURN_IF_ERROR(btxn->InsertCustomer(p.row));
     CUSTOS_RETURN_IF_ERROR(btxn->PutWrappedKey(p.key));
     CUSTOS_RETURN_IF_ERROR(btxn->StageIndexEntries(p.row.customer_id, p.index));
-    r.collection.evidence_ref = p.row.source;  // "import:<import_id>:<line>"
-    CUSTOS_RETURN_IF_ERROR(
-        AppendCollection(*btxn, p.row.customer_id, r.collection, r.ctx.actor, p.row.created_at_ms));
-    entries.push_back(m.Event(r.ctx, "customer.create", CustomerTarget(p.row.customer_id), "allow",
-                              fmt::format("import {} line {}{}", r.import_id, p.line, p.flags),
-                              p.names));
+    for (const store::ConsentRow& c : p.consents) CUSTOS_RETURN_IF_ERROR(btxn->AppendConsent(c));
+    entries.push_back(std::move(p.event));
     ++imported;
-    if (!p.flags.empty()) ++flagged;
+    if (p.flagged) ++flagged;
   }
   CUSTOS_RETURN_IF_ERROR(m.audit->AppendAll(*btxn, entries));
   progress.committed_lines = batch.last_data_line;
@@ -353,6 +401,7 @@ Status CommitBatch(ImportRun& r, PendingBatch& batch) {
   Status st = btxn->Commit();
   if (!st.ok()) return Unavailable("import batch could not be committed: " + st.message());
   r.progress = std::move(progress);
+  r.committed_hint.store(r.progress.committed_lines, std::memory_order_relaxed);
   r.report.imported += imported;
   r.report.flagged += flagged;
   r.report.done_by_other_runs += by_others;
@@ -363,84 +412,59 @@ Status CommitBatch(ImportRun& r, PendingBatch& batch) {
   return Status::Ok();
 }
 
-// Two stages on the two cores: while this thread commits batch n, a worker validates and
-// seals batch n+1. Batches are still committed one by one and in file order, each with its
-// progress row, so a killed import resumes exactly as before.
+// Two stages on the two cores: while this thread commits batch n, a worker reads batch n+1
+// from the file, validates and seals it (ReadBatch). Batches are still committed one by one
+// and in file order, each with its progress row, so a killed import resumes exactly as
+// before. The worker touches the reader only between Start and Take; this thread only when
+// no worker runs.
 class Pipeline {
  public:
   explicit Pipeline(ImportRun& r) : r_(r) {}
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
 
-  // Hands `next` to the worker and commits the batch it sealed before, if any.
-  Status Advance(PendingBatch next) {
-    if (sealer_.joinable()) sealer_.join();
-    PendingBatch sealed = std::move(sealing_);
-    sealing_ = std::move(next);
-    if (!sealing_.rows.empty()) {
-      sealer_ = std::jthread([this, old = std::move(retired_)]() mutable {
-        old.rows.clear();
-        for (Pending& p : sealing_.rows) Prepare(r_, p);
-      });
-    }
-    if (sealed.rows.empty()) return Status::Ok();
-    Status st = CommitBatch(r_, sealed);
-    retired_ = std::move(sealed);
-    return st;
+  // Starts the worker on the next batch; `retired` (committed) is freed on the worker too.
+  void Start(PendingBatch retired) {
+    worker_ = std::jthread([this, old = std::move(retired)]() mutable {
+      old = PendingBatch{};
+      next_ = ReadBatch(r_, data_line_);
+    });
   }
-  // Seals and commits everything handed over so far.
-  Status Drain(PendingBatch last) {
-    CUSTOS_RETURN_IF_ERROR(Advance(std::move(last)));
-    return Advance(PendingBatch{});
+  // Waits for the worker and returns the batch it read and sealed.
+  PendingBatch Take() {
+    worker_.join();
+    return std::move(next_);
   }
 
  private:
   ImportRun& r_;
-  PendingBatch sealing_;
-  PendingBatch retired_;  // committed; freed by the next worker rather than by the writer
-  std::jthread sealer_;   // declared last: joined before the batches it reads go
+  int64_t data_line_ = 0;  // records after the header read so far (the worker's)
+  PendingBatch next_;
+  std::jthread worker_;  // declared last: joined before what it writes goes
 };
 
 // Step 2: every row after those committed by an earlier, killed run, in batches.
 Status ImportRows(ImportRun& r) {
+  r.committed_hint.store(r.progress.committed_lines, std::memory_order_relaxed);
   Pipeline pipeline(r);
-  int64_t data_line = 0;  // records after the header
-  PendingBatch batch;
-  batch.rows.reserve(r.options.batch_size);
+  pipeline.Start(PendingBatch{});
+  PendingBatch retired;  // the batch committed last, freed by the next worker
   while (true) {
-    auto rec = r.reader->Next();
-    if (!rec.ok()) {
+    PendingBatch batch = pipeline.Take();
+    r.report.done_by_other_runs += batch.skipped;
+    if (!batch.last) pipeline.Start(std::move(retired));
+    if (!batch.rows.empty()) {
+      // On failure the worker's batch is dropped unwritten (the pipeline joins it).
+      CUSTOS_RETURN_IF_ERROR(CommitBatch(r, batch));
+    }
+    if (batch.last) {
       // Malformed CSV: what was committed stays; the rest is refused (the file must be fixed,
       // and a fixed file is a new import).
-      CUSTOS_RETURN_IF_ERROR(pipeline.Drain(std::move(batch)));
-      return r.Reject(rec.status());
+      if (!batch.end.ok()) return r.Reject(batch.end);
+      return Status::Ok();
     }
-    if (!rec->has_value()) break;
-    ++data_line;
-    if (data_line <= r.progress.committed_lines) {
-      // Committed by an earlier (killed) run, or by a run going on beside this one.
-      ++r.report.done_by_other_runs;
-      continue;
-    }
-    Pending p;
-    p.line = (*rec)->line;
-    p.data_line = data_line;
-    if (batch.rows.empty()) batch.first_data_line = data_line;
-    Result<FieldValues> values = RowValues(r.columns, **rec);
-    if (values.ok()) {
-      p.raw = std::move(values).value();
-    } else {
-      p.status = values.status();
-    }
-    batch.rows.push_back(std::move(p));
-    batch.last_data_line = data_line;
-    if (batch.rows.size() >= r.options.batch_size) {
-      CUSTOS_RETURN_IF_ERROR(pipeline.Advance(std::move(batch)));
-      batch = PendingBatch{};
-      batch.rows.reserve(r.options.batch_size);
-    }
+    retired = std::move(batch);
   }
-  return pipeline.Drain(std::move(batch));
 }
 
 // Step 3: the progress row marked done (re-read under its lock: other runs of the file may

@@ -175,6 +175,38 @@ TEST_F(ImportTest, AnImportKilledHalfWayResumesWithoutDuplicatesOrGaps) {
   EXPECT_TRUE(audit->ok) << audit->problem;
 }
 
+// The worker reads and seals the next batch while the writer commits the current one: a bad
+// row in any batch is still named by its line and rule, and malformed CSV after some batches
+// keeps every row before it (whole batches and the part of the batch it ends) and refuses the
+// rest of the file, naming its line.
+TEST_F(ImportTest, RowsBeforeMalformedCsvAreKeptAndTheErrorNamesItsLine) {
+  std::string csv = kHeader;
+  for (int i = 0; i < 7; ++i) {  // lines 2-8
+    csv += "客户" + std::to_string(i) + ",,,,1380013800" + std::to_string(i) + ",c" +
+           std::to_string(i) + "@example.com,上海市,,\n";
+  }
+  csv += "孙八,,,,13800139003,not-mail,上海市,,\n";          // line 9: bad e-mail
+  csv += "周九,,,,13800139004,e@example.com,\"上海\"x,,\n";  // line 10: a stray quote
+  csv += "吴十,,,,13800139005,f@example.com,上海市,,\n";     // never read
+  auto file = WriteFile("broken.csv", csv);
+  ImportOptions opt = Consenting();
+  opt.batch_size = 3;  // batches: lines 2-4, 5-7, then 8-9 ended by the malformed line
+  auto report = vault_->customers().ImportCsv(Agent(), file, opt);
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(report.status().message().find("line 10"), std::string::npos)
+      << report.status().ToString();
+  EXPECT_EQ(Count(), 7);
+  std::ostringstream log;
+  ASSERT_TRUE(vault_->audit().Export(Agent(), log).ok());
+  const std::string text = log.str();
+  EXPECT_NE(text.find("line 9: field 'email'"), std::string::npos);  // its reject_row entry
+  EXPECT_EQ(text.find("line 11"), std::string::npos);
+  auto audit = vault_->audit().Verify(Agent());
+  ASSERT_TRUE(audit.ok());
+  EXPECT_TRUE(audit->ok) << audit->problem;
+}
+
 TEST_F(ImportTest, TheAuditLogTellsWhichImportCreatedACustomer) {
   auto file = Generated(3, 5);
   auto report = vault_->customers().ImportCsv(Agent(), file, Consenting());

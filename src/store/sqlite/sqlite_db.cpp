@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include <limits>
+#include <mutex>
 #include <system_error>
 #include <utility>
 
@@ -145,6 +146,15 @@ Status RestrictDatabaseFiles(const std::filesystem::path& path, bool create) {
   return Status::Ok();
 }
 
+// SQLite's memory statistics (sqlite3_memory_used) take a global mutex around every
+// allocation and free, which a bulk import makes millions of; Custos never reads them, so they
+// are turned off before SQLite initialises. Best effort: when SQLite was initialised already
+// (another library opened a database first), SQLite refuses the change and keeps them.
+void DisableMemoryStatistics() {
+  static std::once_flag once;
+  std::call_once(once, [] { static_cast<void>(sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0)); });
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::filesystem::path& path, bool create) {
@@ -155,6 +165,7 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::filesystem::path& pa
   // FULLMUTEX although the owner serialises every use: a slip in that discipline must cost
   // a wait, never a corrupt database.
   CUSTOS_RETURN_IF_ERROR(RestrictDatabaseFiles(path, create));
+  DisableMemoryStatistics();
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_PRIVATECACHE;
   if (create) flags |= SQLITE_OPEN_CREATE;
   sqlite3* db = nullptr;
