@@ -273,16 +273,12 @@ void Prepare(const ImportRun& r, Pending& p) {
   }
   p.row.envelopes = std::move(sealed->envelopes);
   p.index = std::move(sealed->index);
-  p.key.customer_id = p.row.customer_id;
-  Result<crypto::Bytes> wrapped = m.keyring->WrapDek(p.row.customer_id, dek);
-  Result<uint32_t> version =
-      wrapped.ok() ? crypto::WrappedKeyKekVersion(*wrapped) : Result<uint32_t>(wrapped.status());
-  if (!version.ok()) {
-    p.status = version.status();
+  Result<store::WrappedKeyRow> key = m.WrapDek(p.row.customer_id, dek);
+  if (!key.ok()) {
+    p.status = key.status();
     return;
   }
-  p.key.kek_version = *version;
-  p.key.wrapped_dek = std::move(wrapped).value();
+  p.key = std::move(key).value();
   p.names = FieldNames(*norm);
 }
 
@@ -310,9 +306,10 @@ Status CommitBatch(ImportRun& r, PendingBatch& batch) {
     if (r.options.progress) r.options.progress(batch.last_data_line);
     return Status::Ok();  // the transaction rolls back: it wrote nothing
   }
-  // Later batches wrap under a KEK version a rotation activated meanwhile; keys of this one
-  // wrapped under the older version are picked up by the rotation's last pass.
-  CUSTOS_RETURN_IF_ERROR(m.FollowKekVersion(*btxn));
+  // Later batches wrap under an epoch a rotation made current meanwhile; keys of this one
+  // wrapped under the older epoch are picked up by the rotation's last pass (and an epoch a
+  // key still names is never destroyed).
+  CUSTOS_RETURN_IF_ERROR(m.FollowWrapEpoch(*btxn));
   int64_t imported = 0;
   int64_t rejected = 0;
   int64_t by_others = 0;
