@@ -87,8 +87,9 @@ class EpochCrashTest : public VaultTest {
     int64_t deks = s->kek_wrapped_deks;
     for (const EpochView& e : s->epochs) {
       deks += e.wrapped_deks;
-      if (e.wrapped_deks > 0)
+      if (e.wrapped_deks > 0) {
         EXPECT_TRUE(e.key_present) << "kill " << round << ": epoch " << e.epoch;
+      }
     }
     EXPECT_EQ(deks, kCustomers) << "after kill " << round;
     EXPECT_EQ(ReadableCustomers(), kCustomers) << "after kill " << round;
