@@ -165,22 +165,101 @@ void AddPlanCommands(CLI::App* retention, Globals& g, Action& action) {
   });
 }
 
+nlohmann::json CompletionJson(const vault::CompletionView& c) {
+  nlohmann::json j = {{"run_id", c.run_id},
+                      {"finished_at_ms", c.finished_at_ms},
+                      {"complete_by_ms", c.complete_by_ms},
+                      {"epochs", c.epochs},
+                      {"waiting_for_epochs", c.waiting},
+                      {"state", c.state}};
+  if (!c.certificate.empty()) j["certificate"] = c.certificate.string();
+  return j;
+}
+
+std::string EpochList(const std::vector<uint32_t>& epochs) {
+  std::string out;
+  for (uint32_t e : epochs) out += (out.empty() ? "" : ", ") + std::to_string(e);
+  return out;
+}
+
+std::string CompletionText(const vault::CompletionView& c) {
+  if (c.state == "unknown") {
+    return fmt::format(
+        "run {}: destroyed in the live vault {}; the certificate names no epoch "
+        "keys (written before epochs)",
+        c.run_id, core::UtcDateOfMs(c.finished_at_ms));
+  }
+  std::string text = fmt::format(
+      "run {}: destroyed in the live vault {}; unrecoverable from every backup by {} (epoch "
+      "keys {})",
+      c.run_id, core::UtcDateOfMs(c.finished_at_ms), core::UtcDateOfMs(c.complete_by_ms),
+      EpochList(c.epochs));
+  if (c.state == "complete") return text + ": complete, every epoch key is destroyed";
+  return text + fmt::format(": {}, epoch keys {} not yet destroyed", c.state, EpochList(c.waiting));
+}
+
+// `retention certificate verify FILE --with-vault`: the signature under the vault's key and
+// the epochs against the vault's epoch state. Exit 8 (data loss) if the date is past and an
+// epoch named is not destroyed.
+int VerifyWithVault(Globals& g, const std::string& text) {
+  return WithVault(g, [&](vault::Vault& v) {
+    auto c = v.lifecycle().CheckCertificate(g.MakeContext(), text);
+    if (!c.ok()) return g.out().Fail(c.status());
+    if (c->state == "overdue") {
+      return g.out().Fail(DataLoss(fmt::format(
+          "certificate: destruction was due to be complete in every copy by {}, but epoch keys "
+          "{} are not destroyed (epoch rotations ran late: run `custos key epoch rotate`)",
+          core::UtcDateOfMs(c->complete_by_ms), EpochList(c->waiting))));
+    }
+    nlohmann::json doc = CompletionJson(*c);
+    doc["ok"] = true;
+    g.out().Print(doc, "certificate OK (signed by this vault); " + CompletionText(*c) + "\n");
+    return static_cast<int>(kExitOk);
+  });
+}
+
+void AddStatusCommand(CLI::App* retention, Globals& g, Action& action) {
+  auto* status = retention->add_subcommand(
+      "status", "destructions still waiting for their epoch keys to be destroyed");
+  status->callback([&g, &action] {
+    action = [&g] {
+      return WithVault(g, [&](vault::Vault& v) {
+        auto waiting = v.lifecycle().ListWaitingDestructions(g.MakeContext());
+        if (!waiting.ok()) return g.out().Fail(waiting.status());
+        nlohmann::json doc = nlohmann::json::array();
+        std::string text;
+        for (const vault::CompletionView& c : *waiting) {
+          doc.push_back(CompletionJson(c));
+          text += CompletionText(c) + "\n";
+        }
+        g.out().Print(doc, text.empty() ? "no destruction is waiting for its epoch keys" : text);
+        return static_cast<int>(kExitOk);
+      });
+    };
+  });
+}
+
 void AddCertificateCommands(CLI::App* retention, Globals& g, Action& action) {
   auto* cert = retention->add_subcommand("certificate", "destruction certificates");
   cert->require_subcommand(1);
   auto* verify = cert->add_subcommand("verify", "check a certificate's shape and signature");
   auto file = std::make_shared<std::string>();
   auto key = std::make_shared<std::string>();
+  auto with_vault = std::make_shared<bool>(false);
   verify->add_option("file", *file, "certificate JSON file")->required();
   verify->add_option("--public-key", *key,
                      "hex public key the certificate must be signed with (the vault's "
                      "checkpoint key); without it the key in the file is reported");
-  verify->callback([&g, &action, file, key] {
-    action = [&g, file, key] {
+  verify->add_flag("--with-vault", *with_vault,
+                   "check it against the vault: signed by its key, and once the completion "
+                   "date is past, every epoch key it names destroyed (retention.read)");
+  verify->callback([&g, &action, file, key, with_vault] {
+    action = [&g, file, key, with_vault] {
       std::ifstream in(*file, std::ios::binary);
       if (!in) return g.out().Fail(NotFound("certificate: cannot read the file"));
       const std::string text((std::istreambuf_iterator<char>(in)),
                              std::istreambuf_iterator<char>());
+      if (*with_vault) return VerifyWithVault(g, text);
       auto check = lifecycle::VerifyCertificate(text, *key);
       if (!check.ok()) return g.out().Fail(check.status());
       g.out().Print({{"ok", true},
@@ -189,11 +268,19 @@ void AddCertificateCommands(CLI::App* retention, Globals& g, Action& action) {
                      {"customers", check->customers},
                      {"transactions", check->transactions},
                      {"notes", check->notes},
-                     {"public_key", check->public_key_hex}},
+                     {"public_key", check->public_key_hex},
+                     {"complete_by_ms", check->backups_complete_by_ms},
+                     {"epochs", check->backups_epochs}},
                     fmt::format("certificate OK: run {} of plan {}: {} customers, {} "
-                                "transactions, {} notes; signed by key {}\n",
+                                "transactions, {} notes; signed by key {}{}\n",
                                 check->run_id, check->plan_id, check->customers,
-                                check->transactions, check->notes, check->public_key_hex));
+                                check->transactions, check->notes, check->public_key_hex,
+                                check->backups_complete_by_ms == 0
+                                    ? std::string()
+                                    : fmt::format("; unrecoverable from every backup by {} "
+                                                  "(epoch keys {})",
+                                                  core::UtcDateOfMs(check->backups_complete_by_ms),
+                                                  EpochList(check->backups_epochs))));
       return static_cast<int>(kExitOk);
     };
   });
@@ -278,6 +365,7 @@ void AddRetentionCommands(CLI::App& app, Globals& g, Action& action) {
   retention->require_subcommand(1);
   AddPlanCommands(retention, g, action);
   AddCertificateCommands(retention, g, action);
+  AddStatusCommand(retention, g, action);
   AddHoldCommands(app, g, action);
 }
 

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -92,6 +93,24 @@ int Serve(Globals& g, const ServeFlags& flags) {
     } else {
       std::cerr << fmt::format("custos: scheduled retention plan failed: {}\n",
                                plan.status().ToString());
+    }
+  });
+  // Epoch keys (issue 23; docs/backup.md "Epoch keys"): checked every hour (or every epoch
+  // length, if shorter); a new epoch, its re-wrap and the destruction of old epochs run when
+  // due, as the "system" actor on the job channel.
+  const int64_t epoch_check_seconds =
+      std::min<int64_t>(3600, v.config().backup.key_epoch_length_seconds);
+  std::unique_ptr<Schedule> epochs = Schedule::Start(epoch_check_seconds, [&v] {
+    auto r = v.keys().RunScheduledEpochRotation();
+    if (!r.ok()) {
+      std::cerr << fmt::format("custos: scheduled epoch rotation failed: {}\n",
+                               r.status().ToString());
+      return;
+    }
+    if (r->created != 0 || !r->destroyed.empty() || r->rewrapped != 0) {
+      std::cerr << fmt::format(
+          "custos: epoch rotation: epoch {} current, {} DEKs re-wrapped, {} epochs destroyed\n",
+          r->current, r->rewrapped, r->destroyed.size());
     }
   });
 

@@ -4,6 +4,7 @@
 #include <botan/loadstor.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <initializer_list>
 #include <mutex>
 #include <string>
@@ -194,21 +195,73 @@ Result<SecretBytes> EpochKeyStore::KeyOf(uint32_t epoch) const {
   return it->second.key;
 }
 
-Result<EpochInfo> EpochKeyStore::CreateNext(int64_t now_ms) {
-  std::unique_lock lock(mutex_);
-  // A newer epoch another process created counts too: numbers must never be reused.
-  uint32_t epoch = epochs_.empty() ? 1 : epochs_.rbegin()->first + 1;
-  while (env_.FileExists(EpochKeyPath(dir_, epoch))) ++epoch;
-  SecretBytes key = RandomSecret(AeadKeySize(suite_));
-  CUSTOS_ASSIGN_OR_RETURN(Bytes wrapped, kek_.Wrap(key, FileAad(vault_id_, epoch, now_ms)));
+Result<std::string> EpochKeyStore::FileText(uint32_t epoch, int64_t created_at_ms,
+                                            const SecretBytes& key, uint32_t kek_version) const {
+  CUSTOS_ASSIGN_OR_RETURN(
+      Bytes wrapped, kek_.WrapWith(kek_version, key, FileAad(vault_id_, epoch, created_at_ms)));
   std::string text(kFileMagic);
   uint8_t created[8];
-  Botan::store_be(static_cast<uint64_t>(now_ms), created);
+  Botan::store_be(static_cast<uint64_t>(created_at_ms), created);
   text.append(reinterpret_cast<const char*>(created), sizeof(created));
   text.append(reinterpret_cast<const char*>(wrapped.data()), wrapped.size());
+  return text;
+}
+
+Result<EpochInfo> EpochKeyStore::CreateNext(int64_t now_ms, uint32_t at_least) {
+  std::unique_lock lock(mutex_);
+  // A newer epoch another process created counts too: numbers must never be reused.
+  uint32_t epoch = std::max(epochs_.empty() ? 1 : epochs_.rbegin()->first + 1, at_least);
+  while (env_.FileExists(EpochKeyPath(dir_, epoch))) ++epoch;
+  SecretBytes key = RandomSecret(AeadKeySize(suite_));
+  CUSTOS_ASSIGN_OR_RETURN(std::string text, FileText(epoch, now_ms, key, kek_.Version()));
   CUSTOS_RETURN_IF_ERROR(env_.CreateFileAtomic(EpochKeyPath(dir_, epoch), text, 0600));
   epochs_[epoch] = Entry{now_ms, std::move(key)};
   return EpochInfo{epoch, now_ms};
+}
+
+Result<std::map<uint32_t, uint32_t>> EpochKeyStore::FileKekVersions() const {
+  // From the directory, not from memory: another process may have created an epoch since
+  // this store opened, and a KEK version must not be retired while any file needs it.
+  std::map<uint32_t, uint32_t> out;
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> names, env_.ListDir(dir_));
+  for (const std::string& name : names) {
+    const std::optional<uint32_t> epoch = EpochOfName(name);
+    if (!epoch.has_value()) continue;
+    const fs::path path = EpochKeyPath(dir_, *epoch);
+    Result<std::string> text = env_.ReadFile(path);
+    if (text.status().code() == Code::kNotFound) continue;  // destroyed meanwhile
+    if (!text.ok()) return text.status();
+    if (text->size() < kFileMagic.size() + 8 + 4 ||
+        !std::string_view(*text).starts_with(kFileMagic)) {
+      return DataLoss(path.string() + ": not an epoch key file");
+    }
+    const auto* bytes = reinterpret_cast<const uint8_t*>(text->data()) + kFileMagic.size() + 8;
+    Result<uint32_t> version =
+        WrappedKekVersion(ByteView(bytes, text->size() - kFileMagic.size() - 8));
+    if (!version.ok()) return DataLoss(path.string() + ": " + version.status().message());
+    out[*epoch] = *version;
+  }
+  return out;
+}
+
+Result<int64_t> EpochKeyStore::RewrapFiles(uint32_t kek_version) {
+  CUSTOS_ASSIGN_OR_RETURN(auto versions, FileKekVersions());
+  int64_t rewritten = 0;
+  for (const auto& [epoch, version] : versions) {
+    if (version == kek_version) continue;
+    CUSTOS_ASSIGN_OR_RETURN(SecretBytes key, KeyOf(epoch));  // loads a file made elsewhere
+    int64_t created = 0;
+    {
+      std::shared_lock lock(mutex_);
+      const auto it = epochs_.find(epoch);
+      if (it == epochs_.end()) continue;
+      created = it->second.created_at_ms;
+    }
+    CUSTOS_ASSIGN_OR_RETURN(std::string text, FileText(epoch, created, key, kek_version));
+    CUSTOS_RETURN_IF_ERROR(env_.WriteFileAtomic(EpochKeyPath(dir_, epoch), text, 0600));
+    ++rewritten;
+  }
+  return rewritten;
 }
 
 Status EpochKeyStore::Destroy(uint32_t epoch) {

@@ -110,11 +110,12 @@ class EpochKeyStore {
   // Whether the key of `epoch` is held (in memory, or on disk: looked up).
   bool Holds(uint32_t epoch) const;
 
-  // Creates epoch (highest held + 1, or 1) with a fresh key, written durably
+  // Creates epoch max(highest held + 1, at_least) with a fresh key, written durably
   // (Env::CreateFileAtomic: never replacing) before it is returned; from then on it is the
-  // current epoch. Conflict if another process created that epoch first (reopen or retry);
-  // Unavailable on I/O errors, and then no file is left for it.
-  Result<EpochInfo> CreateNext(int64_t now_ms);
+  // current epoch. `at_least` lets the vault skip numbers it used before (destroyed epochs
+  // are not in the store). Conflict if another process created that epoch first (reopen or
+  // retry); Unavailable on I/O errors, and then no file is left for it.
+  Result<EpochInfo> CreateNext(int64_t now_ms, uint32_t at_least = 1);
 
   // Destroys epoch `epoch`: its file is overwritten with zeros, fsynced and unlinked, the
   // directory fsynced, and the key dropped from memory. OK if it is already gone.
@@ -136,6 +137,19 @@ class EpochKeyStore {
   // Unwrapped and wrapped again under `epoch` (rotation). The errors of the two above.
   Result<Bytes> RewrapDek(std::string_view customer_id, ByteView wrapped, uint32_t epoch) const;
 
+  // KEK rotation (docs/keys.md): every held epoch's file whose wrapping names another KEK
+  // version than `kek_version` is written again, the same key and creation time wrapped under
+  // `kek_version` (KeyProvider::WrapWith), each file replaced atomically (temporary file,
+  // fsync, rename, directory fsync): a crash leaves the old or the new file, both readable
+  // while both KEK versions are held. Returns how many files were rewritten. NotFound if the
+  // provider does not hold `kek_version`; DataLoss naming a file that does not open;
+  // Unavailable on I/O errors (files already rewritten stay rewritten: rerun).
+  Result<int64_t> RewrapFiles(uint32_t kek_version);
+  // The KEK version each epoch file in the directory is wrapped under (read from the files,
+  // epochs another process created included), by epoch.
+  // DataLoss naming a malformed file; Unavailable on I/O errors.
+  Result<std::map<uint32_t, uint32_t>> FileKekVersions() const;
+
   ~EpochKeyStore();
   EpochKeyStore(const EpochKeyStore&) = delete;
   EpochKeyStore& operator=(const EpochKeyStore&) = delete;
@@ -149,6 +163,10 @@ class EpochKeyStore {
                 const KeyProvider& kek, Env& env);
   // Reads and unwraps the file of `epoch`. NotFound if it is absent.
   Result<Entry> LoadFile(uint32_t epoch) const;
+  // The file's contents for `key` of `epoch` created at `created_at_ms`, wrapped under KEK
+  // version `kek_version`.
+  Result<std::string> FileText(uint32_t epoch, int64_t created_at_ms, const SecretBytes& key,
+                               uint32_t kek_version) const;
   // The key of `epoch` (copied), from memory or loaded from disk. NotFound if not held.
   Result<SecretBytes> KeyOf(uint32_t epoch) const;
 

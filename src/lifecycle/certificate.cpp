@@ -72,6 +72,9 @@ std::string SignCertificate(const CertificateFacts& f, const crypto::SigningKey&
     items.push_back({{"seq", e.seq}, {"kind", e.kind}, {"id_hash", e.id_hash}});
   }
   j["items"] = std::move(items);
+  if (f.backups_complete_by_ms != 0) {
+    j["backups"] = {{"complete_by_ms", f.backups_complete_by_ms}, {"epochs", f.backups_epochs}};
+  }
   j["public_key"] = crypto::ToHex(key.PublicKeyBytes());
   const std::string signed_text = j.dump();
   j["signature"] = crypto::ToHex(key.Sign(crypto::AsBytes(signed_text)));
@@ -106,6 +109,23 @@ Result<CertificateCheck> VerifyCertificate(std::string_view text,
   if (Counts(items) != j["counts"]) {
     return InvalidArgument("certificate: member 'counts' disagrees with 'items'");
   }
+  CertificateCheck check;
+  if (j.contains("backups")) {
+    const Json& b = j["backups"];
+    if (!b.is_object() || !b.contains("complete_by_ms") ||
+        !b["complete_by_ms"].is_number_integer() || !b.contains("epochs") ||
+        !b["epochs"].is_array()) {
+      return InvalidArgument(
+          "certificate: member 'backups' needs an integer complete_by_ms and an array epochs");
+    }
+    check.backups_complete_by_ms = b["complete_by_ms"].get<int64_t>();
+    for (const Json& e : b["epochs"]) {
+      if (!e.is_number_unsigned() || e.get<uint64_t>() == 0 || e.get<uint64_t>() > UINT32_MAX) {
+        return InvalidArgument("certificate: member 'backups': each epoch is a positive integer");
+      }
+      check.backups_epochs.push_back(e.get<uint32_t>());
+    }
+  }
   Result<crypto::Suite> suite = crypto::ParseSuite(j["suite"].get<std::string>());
   if (!suite.ok()) return InvalidArgument("certificate: member 'suite' is not a known suite");
   const std::string key_hex = j["public_key"].get<std::string>();
@@ -125,8 +145,8 @@ Result<CertificateCheck> VerifyCertificate(std::string_view text,
         "certificate: the signature does not verify (the certificate was altered "
         "or not signed by this key)");
   }
-  CertificateCheck check;
   check.run_id = j["run_id"].get<std::string>();
+  check.finished_at_ms = j["finished_at_ms"].get<int64_t>();
   check.plan_id = j["plan"].value("id", "");
   check.customers = j["counts"].value("customer", int64_t{0});
   check.transactions = j["counts"].value("transaction", int64_t{0});

@@ -9,7 +9,14 @@
 //    "approvals":[{"id","requester","approver","decided_at_ms"}],"run_by":"...",
 //    "started_at_ms":N,"finished_at_ms":N,"counts":{"customer":N,"transaction":N,"note":N},
 //    "id_hash":"HMAC-SHA256(lifecycle.id_salt, id)","items":[{"seq","kind","id_hash"}],
+//    "backups":{"complete_by_ms":N,"epochs":[n-3,...,n]},
 //    "public_key":"<hex>","signature":"<hex>"}
+//
+// "backups" (issue 23; docs/retention.md "The completion date"): the destroyed data keys are
+// gone from the live vault at finished_at_ms; older copies (data backups, database copies)
+// hold them wrapped under the epochs listed, and are unrecoverable once those epoch keys are
+// destroyed, which the schedule does by complete_by_ms. Certificates written before issue 23
+// have no "backups" member and still verify.
 //
 // The signature covers the canonical JSON (keys sorted, no spaces) of every member but
 // "signature".
@@ -50,6 +57,9 @@ struct CertificateFacts {
   int64_t started_at_ms = 0;
   int64_t finished_at_ms = 0;
   std::vector<store::DestructionRow> items;  // the run's destruction-log entries
+  // The completion date in every copy; absent (complete_by_ms 0) for a vault without epochs.
+  int64_t backups_complete_by_ms = 0;
+  std::vector<uint32_t> backups_epochs;  // ascending
 };
 
 // The signed certificate as JSON text (pretty-printed, ending in a newline).
@@ -62,6 +72,10 @@ struct CertificateCheck {
   int64_t transactions = 0;
   int64_t notes = 0;
   std::string public_key_hex;
+  int64_t finished_at_ms = 0;
+  // "backups": 0 and empty when the certificate has none (written before issue 23).
+  int64_t backups_complete_by_ms = 0;
+  std::vector<uint32_t> backups_epochs;
 };
 
 // Checks shape and signature. When `expected_public_key_hex` is not empty the certificate must

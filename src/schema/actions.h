@@ -106,6 +106,9 @@ enum class Action : uint8_t {
   kKeyRotate,
   kKeyStatus,
   kKeyRetire,
+  kKeyEpochRotate,
+  kKeyEpochDestroy,
+  kKeyEpochStatus,
   kStoreMigrateFailed,
   // --- authentication and the vault's own steps: no grant ---
   kAuthToken,

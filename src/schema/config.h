@@ -17,7 +17,7 @@
 //   [server]    listen, port, cert, key, max_body_bytes, rate_limit_per_second,
 //               rate_limit_burst, threads, max_connections, header_timeout_seconds,
 //               idle_timeout_seconds, body_timeout_seconds, write_timeout_seconds
-//   [backup]    dir, every, keep
+//   [backup]    dir, every, keep, key_epoch_length, key_epochs
 //   [lifecycle] plan_every                "off" or an interval of at least 1h
 //   [access]    max_failures (3..20), lockout_minutes (1..1440), address_max_failures
 //               (3..1000), login_concurrency (1..64), allowed_role_pairs
@@ -224,6 +224,10 @@ struct BackupConfig {
   std::string dir = "backups";  // relative to the vault directory unless absolute
   int64_t every_seconds = 0;    // 0: no schedule ("off")
   uint32_t keep = 7;            // complete backups kept by the schedule, >= 1
+  // Epoch wrapping keys (issue 23; docs/backup.md "Epoch keys"): a new epoch key every
+  // key_epoch_length, the newest key_epochs kept; the epoch window is their product.
+  int64_t key_epoch_length_seconds = 7LL * 24 * 3600;  // > 0
+  uint32_t key_epochs = 4;                             // >= 2
 };
 
 // Scheduled retention plans of `custos serve` ([lifecycle]; docs/retention.md). A scheduled

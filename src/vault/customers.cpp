@@ -101,12 +101,9 @@ Result<std::string> CustomerService::Create(const Context& ctx, const FieldValue
     CUSTOS_ASSIGN_OR_RETURN(VaultState::Sealed sealed,
                             m.SealCustomer(row.customer_id, dek, *normalised));
     row.envelopes = std::move(sealed.envelopes);
-    store::WrappedKeyRow key;
-    key.customer_id = row.customer_id;
-    // A rotation started by another process since this one opened changes the version.
-    CUSTOS_RETURN_IF_ERROR(m.FollowKekVersion(s.txn));
-    CUSTOS_ASSIGN_OR_RETURN(key.wrapped_dek, m.keyring->WrapDek(row.customer_id, dek));
-    CUSTOS_ASSIGN_OR_RETURN(key.kek_version, crypto::WrappedKeyKekVersion(key.wrapped_dek));
+    // An epoch rotation by another process since this one opened changes the epoch.
+    CUSTOS_RETURN_IF_ERROR(m.FollowWrapEpoch(s.txn));
+    CUSTOS_ASSIGN_OR_RETURN(store::WrappedKeyRow key, m.WrapDek(row.customer_id, dek));
     CUSTOS_RETURN_IF_ERROR(s.txn.InsertCustomer(row));
     CUSTOS_RETURN_IF_ERROR(s.txn.PutWrappedKey(key));
     CUSTOS_RETURN_IF_ERROR(s.txn.PutIndexEntries(row.customer_id, sealed.index));
@@ -176,8 +173,7 @@ Result<CustomerView> CustomerService::Get(const Context& ctx, std::string_view c
     return ShownVerdict(decided);
   }));
   // No audit, no data: the entry is committed before anything is decrypted.
-  CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek,
-                          m.keyring->UnwrapDek(customer_id, key->wrapped_dek));
+  CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek, m.UnwrapDek(customer_id, key->wrapped_dek));
   // Decrypt only the levels that hold something shown.
   store::CustomerRow shown_levels = *row;
   std::erase_if(shown_levels.envelopes, [&](const store::Envelope& e) {
@@ -399,7 +395,7 @@ Result<CustomerPage> CustomerService::List(const Context& ctx, std::string_view 
     FieldValues all;
     if (!wrapped[i].empty()) {
       CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek,
-                              m.keyring->UnwrapDek(rows[i].customer_id, wrapped[i]));
+                              m.UnwrapDek(rows[i].customer_id, wrapped[i]));
       store::CustomerRow general = rows[i];
       std::erase_if(general.envelopes,
                     [](const store::Envelope& e) { return e.level != Level::kGeneral; });

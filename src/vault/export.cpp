@@ -137,7 +137,7 @@ Status WriteCustomer(VaultState& m, const store::CustomerRow& row, const crypto:
                      const std::vector<FieldDecision>& decided,
                      const std::vector<std::string>& shown, ExportFormat format,
                      std::ostream& out) {
-  CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek, m.keyring->UnwrapDek(row.customer_id, wrapped));
+  CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek, m.UnwrapDek(row.customer_id, wrapped));
   CUSTOS_ASSIGN_OR_RETURN(FieldValues all, m.OpenCustomer(row, dek));
   for (const FieldDecision& d : decided) {
     auto it = all.find(d.field->name);

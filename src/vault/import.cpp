@@ -272,10 +272,7 @@ Status SealRow(const ImportRun& r, const FieldValues& norm, Pending& p) {
   CUSTOS_ASSIGN_OR_RETURN(VaultState::Sealed sealed, m.SealCustomer(p.row.customer_id, dek, norm));
   p.row.envelopes = std::move(sealed.envelopes);
   p.index = std::move(sealed.index);
-  p.key.customer_id = p.row.customer_id;
-  CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes wrapped, m.keyring->WrapDek(p.row.customer_id, dek));
-  CUSTOS_ASSIGN_OR_RETURN(p.key.kek_version, crypto::WrappedKeyKekVersion(wrapped));
-  p.key.wrapped_dek = std::move(wrapped);
+  CUSTOS_ASSIGN_OR_RETURN(p.key, m.WrapDek(p.row.customer_id, dek));
   return Status::Ok();
 }
 
@@ -364,9 +361,10 @@ Status CommitBatch(ImportRun& r, PendingBatch& batch) {
     if (r.options.progress) r.options.progress(batch.last_data_line);
     return Status::Ok();  // the transaction rolls back: it wrote nothing
   }
-  // Later batches wrap under a KEK version a rotation activated meanwhile; keys of this one
-  // wrapped under the older version are picked up by the rotation's last pass.
-  CUSTOS_RETURN_IF_ERROR(m.FollowKekVersion(*btxn));
+  // Later batches wrap under an epoch a rotation made current meanwhile; keys of this one
+  // wrapped under the older epoch are picked up by the rotation's last pass (and an epoch a
+  // key still names is never destroyed).
+  CUSTOS_RETURN_IF_ERROR(m.FollowWrapEpoch(*btxn));
   int64_t imported = 0;
   int64_t rejected = 0;
   int64_t by_others = 0;

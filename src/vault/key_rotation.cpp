@@ -1,12 +1,16 @@
-// KEK rotation, status and retirement (issue 6; docs/keys.md). The rotation runs in batches,
-// each its own short storage transaction, with its progress in vault metadata (kek_state.h),
-// so a server on the same vault keeps serving and a killed rotation resumes where it stopped.
+// KEK rotation, status and retirement (issue 6; docs/keys.md). Since issue 23 customers' DEKs
+// are wrapped under epoch keys (epoch_rotation.cpp), so a KEK rotation re-wraps the epoch key
+// files and the vault keys, not the DEKs; DEKs still wrapped by the KEK (a vault whose
+// migration has not reached them) are re-wrapped in batches, each its own short storage
+// transaction, with the progress in vault metadata (kek_state.h), so a server on the same
+// vault keeps serving and a killed rotation resumes where it stopped.
 #include <fmt/format.h>
 
 #include <algorithm>
 
 #include "crypto/keyring.h"
 #include "vault/admission.h"
+#include "vault/epoch_state.h"
 #include "vault/kek_state.h"
 #include "vault/vault_impl.h"
 #include "vault/vault_keys.h"
@@ -21,12 +25,22 @@ constexpr std::string_view kTarget = "kek";
 // not yet seen the new version) is followed by another; this many passes is plenty.
 constexpr int kMaxPasses = 4;
 
+// DEKs wrapped by the KEK (format 1) under another version than `version`; DEKs under epoch
+// keys are not the KEK's (epoch_state.h).
 int64_t CountNotAt(const std::vector<std::pair<uint32_t, int64_t>>& counts, uint32_t version) {
   int64_t n = 0;
   for (const auto& [v, c] : counts) {
-    if (v != version) n += c;
+    if (v != version && !IsEpochColumn(v)) n += c;
   }
   return n;
+}
+
+// The epoch key files: rewrapped under `to` while holding the epoch lock (epoch_state.h), so
+// no epoch is created or destroyed meanwhile by another process.
+Result<int64_t> RewrapEpochFiles(VaultState& m, store::Transaction& txn, uint32_t to) {
+  const std::string now = std::to_string(m.Now());
+  CUSTOS_RETURN_IF_ERROR(txn.PutMeta(kMetaEpochLock, crypto::AsBytes(now)));
+  return m.epochs->RewrapFiles(to);
 }
 
 // The start of a fresh rotation: a new version, made active; the old active one retiring.
@@ -58,6 +72,7 @@ Result<bool> RewrapBatch(VaultState& m, KekState& state, size_t batch_size, Rota
   int64_t rewrapped = 0;
   int64_t gone = 0;
   for (const store::WrappedKeyRow& row : rows) {
+    if (IsEpochColumn(row.kek_version)) continue;  // under an epoch key: not the KEK's
     Result<crypto::Bytes> fresh = m.keyring->RewrapDek(row.customer_id, row.wrapped_dek, state.to);
     if (!fresh.ok()) {
       return Status(fresh.status().code(),
@@ -87,9 +102,9 @@ Result<bool> RewrapBatch(VaultState& m, KekState& state, size_t batch_size, Rota
 // cursor starts over. Returns whether the rotation is done.
 Result<bool> FinishPass(VaultState& m, const Context& ctx, KekState& state, RotateReport& report) {
   CUSTOS_ASSIGN_OR_RETURN(auto txn, m.store->Begin());
-  CUSTOS_ASSIGN_OR_RETURN(auto left, txn->ListWrappedKeysNotAt(state.to, "", 1));
+  CUSTOS_ASSIGN_OR_RETURN(auto counts, txn->CountWrappedKeysByVersion());
   KekState next = state;
-  if (!left.empty()) {
+  if (CountNotAt(counts, state.to) > 0) {
     next.cursor.clear();
     CUSTOS_RETURN_IF_ERROR(WriteKekState(*txn, next));
     CUSTOS_RETURN_IF_ERROR(txn->Commit());
@@ -98,17 +113,20 @@ Result<bool> FinishPass(VaultState& m, const Context& ctx, KekState& state, Rota
   }
   CUSTOS_ASSIGN_OR_RETURN(int64_t late_keys, RewrapVaultKeys(m, *txn, state.to));
   report.vault_keys += late_keys;
+  CUSTOS_ASSIGN_OR_RETURN(int64_t late_epochs, RewrapEpochFiles(m, *txn, state.to));
+  report.epoch_keys += late_epochs;
   next.rotation = "done";
   next.cursor.clear();
   next.finished_at_ms = m.Now();
   CUSTOS_RETURN_IF_ERROR(WriteKekState(*txn, next));
   CUSTOS_RETURN_IF_ERROR(CommitOutcome(
       m, *txn, ctx, Operation{Action::kKeyRotate, std::string(kTarget)},
-      Verdict::Allow(fmt::format("finished: KEK v{} -> v{} ({}): {} DEKs rewrapped, {} destroyed "
-                                 "meanwhile, {} vault keys; older versions retiring until "
-                                 "`custos key retire`",
-                                 next.from, next.to, m.keyring->provider().Kind(), next.rewrapped,
-                                 next.gone, report.vault_keys))));
+      Verdict::Allow(fmt::format("finished: KEK v{} -> v{} ({}): {} epoch keys, {} vault keys, "
+                                 "{} KEK-wrapped DEKs rewrapped, {} destroyed meanwhile; older "
+                                 "versions retiring until `custos key retire`",
+                                 next.from, next.to, m.keyring->provider().Kind(),
+                                 report.epoch_keys, report.vault_keys, next.rewrapped,
+                                 next.gone))));
   state = std::move(next);
   return true;
 }
@@ -150,14 +168,15 @@ Status StartRotation(VaultState& m, const Context& ctx, KekState& state, RotateR
     report.from_version = state.from;
     report.to_version = state.to;
     CUSTOS_ASSIGN_OR_RETURN(report.vault_keys, RewrapVaultKeys(m, s.txn, state.to));
+    CUSTOS_ASSIGN_OR_RETURN(report.epoch_keys, RewrapEpochFiles(m, s.txn, state.to));
     CUSTOS_RETURN_IF_ERROR(WriteKekState(s.txn, state));
     CUSTOS_ASSIGN_OR_RETURN(auto counts, s.txn.CountWrappedKeysByVersion());
     to_go = CountNotAt(counts, state.to);
-    return Verdict::Allow(
-        fmt::format("{}: KEK v{} -> v{} ({}): {} DEKs to rewrap, {} rewrapped "
-                    "before; {} vault keys rewrapped",
-                    report.resumed ? "resumed" : "started", state.from, state.to,
-                    m.keyring->provider().Kind(), to_go, state.rewrapped, report.vault_keys));
+    return Verdict::Allow(fmt::format(
+        "{}: KEK v{} -> v{} ({}): {} epoch keys and {} vault keys rewrapped; "
+        "{} KEK-wrapped DEKs to rewrap, {} rewrapped before",
+        report.resumed ? "resumed" : "started", state.from, state.to, m.keyring->provider().Kind(),
+        report.epoch_keys, report.vault_keys, to_go, state.rewrapped));
   });
 }
 
@@ -173,7 +192,11 @@ Result<RotateReport> KeyService::Rotate(const Context& ctx_in, const RotateOptio
   const int64_t total = state.rewrapped + to_go;
   const size_t batch_size = std::max<size_t>(options.batch_size, 1);
   for (int pass = 0; pass < kMaxPasses;) {
-    CUSTOS_ASSIGN_OR_RETURN(bool more, RewrapBatch(m, state, batch_size, report));
+    // Every DEK under an epoch key (the usual case since issue 23): no batch to read.
+    bool more = false;
+    if (to_go > 0) {
+      CUSTOS_ASSIGN_OR_RETURN(more, RewrapBatch(m, state, batch_size, report));
+    }
     if (more) {
       if (options.progress) options.progress(state.rewrapped, total);
       if (options.TEST_stop_after_batches != 0 &&
@@ -203,10 +226,14 @@ Result<KeyStatus> ReadKeyStatus(const VaultState& m, store::Transaction& txn, Ke
   out.provider = std::string(m.keyring->provider().Kind());
   out.active_version = state.active;
   std::map<uint32_t, std::string> versions = state.versions;
+  CUSTOS_ASSIGN_OR_RETURN(auto epoch_files, m.epochs->FileKekVersions());
   // A version something is wrapped under but the state does not name (cannot happen unless
   // metadata was edited) is shown rather than hidden.
-  for (const auto& [v, c] : counts) versions.emplace(v, "unknown");
+  for (const auto& [v, c] : counts) {
+    if (!IsEpochColumn(v)) versions.emplace(v, "unknown");
+  }
   for (const VaultKeyRef& k : vault_keys) versions.emplace(k.kek_version, "unknown");
+  for (const auto& [epoch, v] : epoch_files) versions.emplace(v, "unknown");
   for (const auto& [v, s] : versions) {
     KekVersionView view;
     view.version = v;
@@ -215,6 +242,7 @@ Result<KeyStatus> ReadKeyStatus(const VaultState& m, store::Transaction& txn, Ke
       if (cv == v) view.wrapped_deks = c;
     }
     for (const VaultKeyRef& k : vault_keys) view.vault_keys += k.kek_version == v ? 1 : 0;
+    for (const auto& [epoch, fv] : epoch_files) view.epoch_keys += fv == v ? 1 : 0;
     view.material_present = m.keyring->provider().HoldsVersion(v);
     out.versions.push_back(view);
   }
@@ -247,10 +275,14 @@ Status CheckRetirable(const VaultState& m, store::Transaction& txn, const KekSta
   for (const auto& [v, c] : counts) deks += v == version ? c : 0;
   int64_t others = 0;
   for (const VaultKeyRef& k : vault_keys) others += k.kek_version == version ? 1 : 0;
-  if (deks != 0 || others != 0) {
+  CUSTOS_ASSIGN_OR_RETURN(auto epoch_files, m.epochs->FileKekVersions());
+  int64_t epoch_keys = 0;
+  for (const auto& [epoch, v] : epoch_files) epoch_keys += v == version ? 1 : 0;
+  if (deks != 0 || others != 0 || epoch_keys != 0) {
     refusal = FailedPrecondition(
-        fmt::format("KEK version {} still wraps {} DEKs and {} vault keys; run `custos key rotate`",
-                    version, deks, others));
+        fmt::format("KEK version {} still wraps {} DEKs, {} epoch keys and {} vault keys; run "
+                    "`custos key rotate`",
+                    version, deks, epoch_keys, others));
   }
   return Status::Ok();
 }
@@ -280,6 +312,9 @@ Status KeyService::Retire(const Context& ctx_in, uint32_t version) {
           NotFound(fmt::format("KEK version {}: the vault never had it", version)));
     }
     if (it->second == "retired") return Verdict::Allow("already retired");
+    // No epoch key is created (under the provider's version) while this checks them.
+    const std::string now = std::to_string(s.now_ms);
+    CUSTOS_RETURN_IF_ERROR(s.txn.PutMeta(kMetaEpochLock, crypto::AsBytes(now)));
     Status refusal;
     CUSTOS_RETURN_IF_ERROR(CheckRetirable(m, s.txn, state, version, refusal));
     if (!refusal.ok()) return Verdict::Deny(refusal);

@@ -109,6 +109,22 @@ struct DestructionNotice {
 // the same entries), so the hook must be idempotent.
 using DestructionHook = std::function<Status(const DestructionNotice&)>;
 
+// Where a destruction stands in every copy (issue 23; docs/retention.md "The completion
+// date"): the certificate names the epochs older copies may hold the destroyed data keys
+// under, and the date by which the schedule destroys them.
+struct CompletionView {
+  std::string run_id;
+  std::filesystem::path certificate;  // empty when checked from text
+  int64_t finished_at_ms = 0;
+  int64_t complete_by_ms = 0;     // 0: the certificate names no epochs (before issue 23)
+  std::vector<uint32_t> epochs;   // named by the certificate, ascending
+  std::vector<uint32_t> waiting;  // of those, not (yet) recorded destroyed by this vault
+  // "complete" (every epoch named is destroyed), "waiting" (the date is not past),
+  // "overdue" (the date is past and an epoch is not destroyed: rotations ran late),
+  // "unknown" (no epochs named).
+  std::string state;
+};
+
 class LifecycleService {
  public:
   // Made by Vault::Open; borrows the vault's state, which outlives it.
@@ -169,6 +185,16 @@ class LifecycleService {
   // (the plan changed after approval); DataLoss when the saved plan no longer matches its
   // hash; Unavailable on a storage, file or hook failure (run again to finish).
   Result<RetentionRunReport> RunRetentionPlan(const Context& ctx, std::string_view plan_id);
+  // retention.read. Checks a destruction certificate against this vault: its signature under
+  // the vault's checkpoint key (DataLoss otherwise, InvalidArgument for a malformed one, as
+  // lifecycle::VerifyCertificate), and each epoch its "backups" member names against the
+  // vault's epoch state. The state is in the answer; "overdue" is not an error here (the
+  // CLI's `retention certificate verify --with-vault` fails on it). Audited.
+  Result<CompletionView> CheckCertificate(const Context& ctx, std::string_view certificate_text);
+  // retention.read. The runs whose certificates (<vault>/certificates) name epochs not yet
+  // destroyed ("waiting" or "overdue"), oldest first. Audited "retention.list".
+  Result<std::vector<CompletionView>> ListWaitingDestructions(const Context& ctx);
+
   // The hook called after each run (see DestructionHook); replaces any earlier one. Set before
   // concurrent use.
   void SetDestructionHook(DestructionHook hook);

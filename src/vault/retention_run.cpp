@@ -22,6 +22,7 @@
 #include "lifecycle/ledger.h"
 #include "lifecycle/plan.h"
 #include "vault/admission.h"
+#include "vault/epoch_state.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -239,9 +240,9 @@ Status WriteFileDurably(const std::filesystem::path& path, std::string_view text
 }
 
 // Step 3.
-Status FinishRun(VaultState& impl, RunState& s, RetentionRunReport& report) {
-  // No freed page (a key, an envelope) may linger in the WAL (SQLite; PostgreSQL: a no-op).
-  // The store's background checkpointer or a reader may hold the log for a moment: retry.
+// No freed page (a key, an envelope) may linger in the WAL (SQLite; PostgreSQL: a no-op).
+// The store's background checkpointer or a reader may hold the log for a moment: retry.
+Status CheckpointAfterRun(VaultState& impl) {
   Status checkpoint = impl.store->Checkpoint();
   for (int attempt = 0; !checkpoint.ok() && attempt < kCheckpointAttempts; ++attempt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -251,14 +252,35 @@ Status FinishRun(VaultState& impl, RunState& s, RetentionRunReport& report) {
     return Unavailable("retention run: checkpoint (run the plan again to finish): " +
                        checkpoint.message());
   }
+  return Status::Ok();
+}
+
+// The completion date in every copy (issue 23): older copies hold the destroyed DEKs under
+// the epochs live now, the newest of which the schedule destroys by its start + the window.
+// Nothing for a vault without epochs.
+Status AddCompletion(const VaultState& impl, const std::optional<EpochState>& epochs,
+                     lifecycle::CertificateFacts& facts) {
+  if (!epochs.has_value()) return Status::Ok();
+  CUSTOS_ASSIGN_OR_RETURN(
+      crypto::EpochCompletion completion,
+      crypto::CompletionOfDestruction(epochs->live, EpochScheduleOf(*impl.config)));
+  facts.backups_complete_by_ms = completion.complete_by_ms;
+  facts.backups_epochs = std::move(completion.epochs);
+  return Status::Ok();
+}
+
+Status FinishRun(VaultState& impl, RunState& s, RetentionRunReport& report) {
+  CUSTOS_RETURN_IF_ERROR(CheckpointAfterRun(impl));
   std::vector<store::DestructionRow> run_rows;
   std::vector<store::DestructionRow> ledger_rows;
   const std::filesystem::path ledger = impl.dir / lifecycle::kLedgerFile;
   CUSTOS_ASSIGN_OR_RETURN(int64_t ledger_last, lifecycle::LastLedgerSeq(ledger));
+  std::optional<EpochState> epochs;
   {
     CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.store->Begin());
     CUSTOS_ASSIGN_OR_RETURN(run_rows, txn->ListDestructions(s.plan.run_id, 0, SIZE_MAX));
     CUSTOS_ASSIGN_OR_RETURN(ledger_rows, txn->ListDestructions("", ledger_last, SIZE_MAX));
+    CUSTOS_ASSIGN_OR_RETURN(epochs, ReadEpochState(*txn));
   }
   const std::string salt_hex = crypto::ToHex(s.salt);
   CUSTOS_RETURN_IF_ERROR(lifecycle::AppendLedger(ledger, s.vault_id, salt_hex, ledger_rows));
@@ -291,6 +313,7 @@ Status FinishRun(VaultState& impl, RunState& s, RetentionRunReport& report) {
   facts.started_at_ms = s.started_at_ms;
   facts.finished_at_ms = impl.Now();
   facts.items = run_rows;
+  CUSTOS_RETURN_IF_ERROR(AddCompletion(impl, epochs, facts));
   report.certificate = impl.dir / "certificates" / (s.plan.run_id + ".json");
   CUSTOS_RETURN_IF_ERROR(
       WriteFileDurably(report.certificate, lifecycle::SignCertificate(facts, *impl.signing_key)));

@@ -72,6 +72,9 @@ struct InitOptions {
   std::string pkcs11_token;
   std::string pkcs11_key_label = "custos-kek";
   std::string pkcs11_pin;
+  // Tests: a vault as made before issue 23 (no epoch key store, no epoch_state), to test the
+  // migration; open it with TEST_skip_epoch_rotation to write KEK-wrapped DEKs into it.
+  bool TEST_no_epochs = false;
 };
 
 struct InitReport {
@@ -101,6 +104,9 @@ struct OpenOptions {
   // For the pkcs11 provider; empty: read from the environment variable [keys] pkcs11_pin_env
   // names (CUSTOS_PKCS11_PIN by default).
   std::string pkcs11_pin;
+  // Tests: Open does not run the epoch rotation (nor the migration) that is due, so a test
+  // can look at a vault as a killed rotation left it.
+  bool TEST_skip_epoch_rotation = false;
 };
 
 class Vault {
@@ -111,7 +117,11 @@ class Vault {
   static Result<InitReport> Init(const InitOptions& options);
 
   // Opens the vault in DIR. NotFound if DIR holds no vault; FailedPrecondition if the config's
-  // suite differs from the vault's; DataLoss if the keys do not unwrap (wrong KEK).
+  // suite differs from the vault's, or the epoch key store (DIR/epoch-keys) does not hold the
+  // vault's current epoch; DataLoss if the keys do not unwrap (wrong KEK). Then runs the epoch
+  // rotation if one is due (KeyService::RunScheduledEpochRotation: a vault made before issue
+  // 23 gets epoch 1 and its DEKs re-wrapped; a new epoch every [backup] key_epoch_length;
+  // old epochs destroyed), and fails with its error.
   static Result<std::unique_ptr<Vault>> Open(const OpenOptions& options);
 
   // Restores a backup into a new vault directory (and, with postgres_url, an empty

@@ -11,6 +11,7 @@
 #include "schema/vocabulary.h"
 #include "vault/admission.h"
 #include "vault/authorize.h"
+#include "vault/epoch_state.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -276,7 +277,32 @@ Result<crypto::SecretBytes> VaultState::LoadDek(store::Transaction& txn,
                                                 std::string_view customer_id) const {
   CUSTOS_ASSIGN_OR_RETURN(auto key, txn.GetWrappedKey(customer_id));
   if (!key.has_value()) return DataLoss("customer has no data key (destroyed?)");
-  return keyring->UnwrapDek(customer_id, key->wrapped_dek);
+  return UnwrapDek(customer_id, key->wrapped_dek);
+}
+
+Result<crypto::SecretBytes> VaultState::UnwrapDek(std::string_view customer_id,
+                                                  crypto::ByteView wrapped) const {
+  if (!wrapped.empty() && wrapped[0] == crypto::kEpochWrapFormat) {
+    return epochs->UnwrapDek(customer_id, wrapped);
+  }
+  return keyring->UnwrapDek(customer_id, wrapped);
+}
+
+Result<store::WrappedKeyRow> VaultState::WrapDek(std::string_view customer_id,
+                                                 const crypto::SecretBytes& dek) const {
+  const uint32_t epoch = wrap_epoch.load();
+  store::WrappedKeyRow row;
+  row.customer_id = std::string(customer_id);
+  if (epoch == 0) {
+    // A vault without epochs yet (OpenOptions::TEST_skip_epoch_rotation on a vault made
+    // before issue 23): wrapped by the KEK as before (format 1), migrated at the next open.
+    CUSTOS_ASSIGN_OR_RETURN(row.wrapped_dek, keyring->WrapDek(customer_id, dek));
+    CUSTOS_ASSIGN_OR_RETURN(row.kek_version, crypto::WrappedKeyKekVersion(row.wrapped_dek));
+    return row;
+  }
+  row.kek_version = EpochColumn(epoch);
+  CUSTOS_ASSIGN_OR_RETURN(row.wrapped_dek, epochs->WrapDekUnder(customer_id, dek, epoch));
+  return row;
 }
 
 }  // namespace custos::vault

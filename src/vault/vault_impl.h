@@ -2,6 +2,7 @@
 // shares (authorise, audit, seal, open). Not a public header.
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "audit/audit_log.h"
+#include "crypto/epoch_keys.h"
 #include "crypto/keyring.h"
 #include "schema/config.h"
 #include "store/store.h"
@@ -34,6 +36,14 @@ struct VaultState {
   std::filesystem::path dir;
   std::unique_ptr<schema::Config> config;
   std::unique_ptr<crypto::Keyring> keyring;
+  // The epoch wrapping keys (<vault>/epoch-keys; issue 23): every customer's DEK is wrapped
+  // under one of them. Held in memory after Open: unwrapping a DEK reads no file.
+  std::unique_ptr<crypto::EpochKeyStore> epochs;
+  // The epoch new DEK wraps use: the vault's current epoch (metadata epoch_state), followed in
+  // each write transaction that wraps (FollowWrapEpoch).
+  std::atomic<uint32_t> wrap_epoch{0};
+  // Told of each epoch destroyed (keys.h, EpochObserver); set before concurrent use.
+  std::vector<EpochObserver> epoch_observers;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<crypto::SigningKey> signing_key;
   std::unique_ptr<audit::AuditLog> audit;
@@ -83,11 +93,38 @@ struct VaultState {
   Result<FieldValues> OpenCustomer(const store::CustomerRow& row,
                                    const crypto::SecretBytes& dek) const;
   Result<crypto::SecretBytes> LoadDek(store::Transaction& txn, std::string_view customer_id) const;
+  // A customer's wrapped DEK opened: under its epoch key (format 2) or, for a vault whose
+  // migration has not reached it, the KEK (format 1). In memory: no file or HSM access for an
+  // epoch this process already holds. NotFound naming the epoch if it is destroyed; DataLoss
+  // if the wrapping is altered or of another customer.
+  Result<crypto::SecretBytes> UnwrapDek(std::string_view customer_id,
+                                        crypto::ByteView wrapped) const;
+  // A new DEK wrapped under the epoch new wraps use (wrap_epoch): the wrapped_keys row
+  // (kek_version = EpochColumn(epoch), epoch_state.h). A vault with no epoch yet (only with
+  // OpenOptions::TEST_skip_epoch_rotation) wraps by the KEK, as before issue 23.
+  Result<store::WrappedKeyRow> WrapDek(std::string_view customer_id,
+                                       const crypto::SecretBytes& dek) const;
+  // Makes wrap_epoch the vault's current epoch (metadata), which a rotation in another process
+  // may have moved on since this vault opened (epoch_rotation.cpp). Call inside the write
+  // transaction, before wrapping a DEK.
+  Status FollowWrapEpoch(store::Transaction& txn);
   // Makes the keyring wrap under the vault's active KEK version (vault metadata), which a
   // rotation in another process may have moved on since this vault opened (key_rotation.cpp).
   // Call inside the write transaction, before wrapping a key.
   Status FollowKekVersion(store::Transaction& txn);
 };
+
+// Opens the vault's epoch key store (<vault>/epoch-keys) into state.epochs and follows the
+// current epoch (epoch_rotation.cpp). FailedPrecondition if the vault names a current epoch
+// the store does not hold (the directory lost or not restored); the errors of
+// crypto::EpochKeyStore::Open.
+Status OpenEpochKeys(VaultState& state);
+// The epoch schedule [backup] key_epoch_length / key_epochs name.
+crypto::EpochSchedule EpochScheduleOf(const schema::Config& config);
+// Vault::Init: the epoch key store of a new vault with its first epoch, and its epoch_state
+// written in `txn`.
+Status InitEpochKeys(const std::filesystem::path& dir, std::string_view vault_id,
+                     const crypto::Keyring& keyring, store::Transaction& txn, int64_t now_ms);
 
 // The wiring of vault_open.cpp, shared with restore (backups.cpp): the store [store] names
 // (created and migrated when `create`), and the KEK provider [keys] names (an existing one).

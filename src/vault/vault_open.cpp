@@ -354,6 +354,10 @@ Result<InitReport> Vault::Init(const InitOptions& options) {
   CUSTOS_ASSIGN_OR_RETURN(auto txn, store->Begin());
   CUSTOS_RETURN_IF_ERROR(
       PutInitialMeta(*txn, *config, suite, *keyring, *signing_key, salt, report.vault_id));
+  // Every customer's DEK is wrapped under an epoch key (issue 23): the store and epoch 1.
+  if (!options.TEST_no_epochs) {
+    CUSTOS_RETURN_IF_ERROR(InitEpochKeys(dir, report.vault_id, *keyring, *txn, now));
+  }
   CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> token_ids, CreateFirstStaff(*txn, now, report));
   CUSTOS_ASSIGN_OR_RETURN(auto log, OpenAudit(*config, dir, suite, signing_key.get(),
                                               signing_key->PublicKeyBytes(), clock));
@@ -469,6 +473,7 @@ Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
   // An import killed before it merged its staged index entries is finished here.
   CUSTOS_RETURN_IF_ERROR(impl->store->MergeStagedIndex());
   CUSTOS_RETURN_IF_ERROR(OpenKeysAndAudit(*impl, options, suite));
+  CUSTOS_RETURN_IF_ERROR(OpenEpochKeys(*impl));
   impl->reads =
       std::make_unique<GroupCommit>(*impl->store, *impl->audit, impl->access_cache, kMaxReadBatch);
   std::unique_ptr<Vault> vault(new Vault(std::move(impl)));
@@ -480,6 +485,14 @@ Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
   vault->lifecycle().SetDestructionHook([self](const DestructionNotice&) -> Status {
     return self->backups().ForgetDestroyed().status();
   });
+  // Observers of epoch destruction (KeyService::AddEpochObserver) are added here, before the
+  // rotation below may destroy an epoch.
+  // A rotation due (a new epoch, an unfinished re-wrap, an epoch to destroy; the migration of
+  // a vault made before epochs) runs at every open, so a vault used only through the CLI
+  // rotates too (docs/backup.md "Epochs and the window").
+  if (!options.TEST_skip_epoch_rotation) {
+    CUSTOS_RETURN_IF_ERROR(vault->keys().RunScheduledEpochRotation().status());
+  }
   return vault;
 }
 

@@ -541,7 +541,8 @@ TEST_F(CliTest, TheAdministratorRotatesTheKekSeesTheStatusAndRetiresTheOldVersio
   Outcome rotate = Custos("--json key rotate --batch 10", "admin", "account_management");
   ASSERT_EQ(rotate.code, 0) << rotate.out;
   EXPECT_NE(rotate.out.find("\"to_version\":2"), std::string::npos) << rotate.out;
-  EXPECT_NE(rotate.out.find("\"rewrapped\":1"), std::string::npos) << rotate.out;
+  // The customer's DEK is under the epoch key; the KEK rewraps the epoch key file (issue 23).
+  EXPECT_NE(rotate.out.find("\"epoch_keys\":1"), std::string::npos) << rotate.out;
   EXPECT_TRUE(fs::exists(fs::path(vault_) / "kek.v2.key"));
   Outcome status = Custos("key status", "admin", "account_management");
   ASSERT_EQ(status.code, 0) << status.out;
@@ -560,6 +561,20 @@ TEST_F(CliTest, TheAdministratorRotatesTheKekSeesTheStatusAndRetiresTheOldVersio
   EXPECT_NE(get.out.find("\"phone\":\"13800138000\""), std::string::npos) << get.out;
   // A support agent may neither rotate nor look.
   EXPECT_EQ(Custos("key rotate", "agent", "customer_service").code, 4);
+  // Epoch keys (issue 23): a new epoch by hand, the customer re-wrapped under it.
+  Outcome epoch = Custos("--json key epoch rotate", "admin", "account_management");
+  ASSERT_EQ(epoch.code, 0) << epoch.out;
+  EXPECT_NE(epoch.out.find("\"created\":2"), std::string::npos) << epoch.out;
+  EXPECT_NE(epoch.out.find("\"rewrapped\":1"), std::string::npos) << epoch.out;
+  Outcome epochs = Custos("key epoch status", "dpo", "legal_obligation");
+  ASSERT_EQ(epochs.code, 0) << epochs.out;
+  EXPECT_NE(epochs.out.find("current epoch 2"), std::string::npos) << epochs.out;
+  Outcome epochs_json = Custos("--json key epoch status", "dpo", "legal_obligation");
+  ASSERT_EQ(epochs_json.code, 0) << epochs_json.out;
+  EXPECT_NE(epochs_json.out.find("\"current\":2"), std::string::npos) << epochs_json.out;
+  EXPECT_EQ(Custos("key epoch rotate", "agent", "customer_service").code, 4);
+  get = Custos("customer get " + id + " --json", "clerk", "account_management");
+  ASSERT_EQ(get.code, 0) << get.out;
   EXPECT_EQ(Custos("audit verify", "dpo", "legal_obligation").code, 0);
 }
 

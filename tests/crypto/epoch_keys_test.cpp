@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -258,6 +259,40 @@ TEST(EpochSchedule, AnIdleVaultDestroysEveryOldEpochAtItsNextRotation) {
   auto plan = PlanEpochRotation(epochs, 200 * kDay, kWeeklyKeepFour);
   EXPECT_TRUE(plan->create);
   EXPECT_EQ(plan->destroy, (std::vector<uint32_t>{1, 2}));
+}
+
+TEST_F(EpochKeysTest, NumbersSkipWhatTheVaultUsedBeforeAndAKekRotationRewrapsEveryFile) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_EQ(store->CreateNext(1000)->epoch, 1u);
+  // Epochs 2 to 4 were destroyed: the vault asks for 5 at least.
+  ASSERT_EQ(store->CreateNext(2000, 5)->epoch, 5u);
+  const SecretBytes dek = RandomSecret(32);
+  auto wrapped = store->WrapDek("c1", dek);
+  ASSERT_TRUE(wrapped.ok());
+  // Another process (another store on the directory) makes epoch 6 after this one opened.
+  ASSERT_EQ(OpenStore()->CreateNext(3000)->epoch, 6u);
+  auto versions = store->FileKekVersions();
+  ASSERT_TRUE(versions.ok()) << versions.status().ToString();
+  EXPECT_EQ(*versions, (std::map<uint32_t, uint32_t>{{1, 1}, {5, 1}, {6, 1}}));
+  ASSERT_TRUE(kek_->CreateVersion(2).ok());
+  ASSERT_TRUE(kek_->UseVersion(2).ok());
+  const std::string before = ReadAll(EpochKeyPath(store_dir(), 5));
+  auto rewritten = store->RewrapFiles(2);
+  ASSERT_TRUE(rewritten.ok()) << rewritten.status().ToString();
+  EXPECT_EQ(*rewritten, 3);
+  EXPECT_NE(ReadAll(EpochKeyPath(store_dir(), 5)), before);
+  EXPECT_EQ(*store->FileKekVersions(), (std::map<uint32_t, uint32_t>{{1, 2}, {5, 2}, {6, 2}}));
+  EXPECT_EQ(*store->RewrapFiles(2), 0) << "nothing left under another version";
+  // With version 1 destroyed, the files still open and the DEK with them.
+  ASSERT_TRUE(kek_->DestroyVersion(1).ok());
+  auto reopened = OpenStore();
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(reopened->Epochs().size(), 3u);
+  EXPECT_EQ(reopened->Epochs()[1].created_at_ms, 2000);
+  auto dek2 = reopened->UnwrapDek("c1", *wrapped);
+  ASSERT_TRUE(dek2.ok()) << dek2.status().ToString();
+  EXPECT_EQ(*dek2, dek);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // KEK rotation (issue 6, docs/keys.md): every wrapped key moves to the new version, data stays
 // readable and searchable, a vault opened before the rotation keeps working, an interrupted
 // rotation resumes, and an old version is retired only when nothing is wrapped under it.
+// Since issue 23 the KEK wraps the epoch key files, not the DEKs (epoch_test.cpp); the DEK
+// batches still run for DEKs a vault made before epochs has not yet migrated.
 #include <sys/stat.h>
 
 #include <thread>
@@ -55,6 +57,34 @@ class KeyRotationTest : public VaultTest {
     }
   }
 
+  // A vault as made before issue 23 (DEKs wrapped by the KEK), opened without migrating it.
+  void InitOldVault() {
+    vault_.reset();
+    std::filesystem::remove_all(root_);
+    root_ = MakeTempDir("custos-kek-test");
+    dir_ = root_ / "vault";
+    InitOptions init;
+    init.dir = dir_;
+    init.now_ms = Clock();
+    init.TEST_no_epochs = true;
+    UseTestBackend(init);
+    auto report = Vault::Init(init);
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    AddTestOperatorRole();
+    ReopenOld();
+    CreateStaff();
+  }
+  void ReopenOld() {
+    vault_.reset();
+    OpenOptions open;
+    open.dir = dir_;
+    open.now_ms = Clock();
+    open.TEST_skip_epoch_rotation = true;
+    auto v = Vault::Open(open);
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    vault_ = std::move(v).value();
+  }
+
   void ExpectAuditVerifies() {
     auto report = vault_->audit().Verify(Agent());
     ASSERT_TRUE(report.ok()) << report.status().ToString();
@@ -69,7 +99,8 @@ TEST_F(KeyRotationTest, ANewVaultHasOneActiveVersionHoldingEveryKey) {
   EXPECT_EQ(s.active_version, 1u);
   ASSERT_EQ(s.versions.size(), 1u);
   EXPECT_EQ(s.versions[0].state, "active");
-  EXPECT_EQ(s.versions[0].wrapped_deks, 3);
+  EXPECT_EQ(s.versions[0].wrapped_deks, 0) << "DEKs are wrapped under the epoch key";
+  EXPECT_EQ(s.versions[0].epoch_keys, 1);
   // The key check, the signing key and the searchable fields' index keys.
   EXPECT_GE(s.versions[0].vault_keys, 3);
   EXPECT_TRUE(s.versions[0].material_present);
@@ -88,8 +119,9 @@ TEST_F(KeyRotationTest, RotationRewrapsEveryKeyAndTheDataStaysReadableAndSearcha
   EXPECT_FALSE(report->resumed);
   EXPECT_EQ(report->from_version, 1u);
   EXPECT_EQ(report->to_version, 2u);
-  EXPECT_EQ(report->rewrapped, 7);
-  EXPECT_EQ(report->batches, 3);
+  EXPECT_EQ(report->rewrapped, 0);  // the DEKs are under the epoch key, which is rewrapped
+  EXPECT_EQ(report->batches, 0);
+  EXPECT_EQ(report->epoch_keys, 1);
   EXPECT_EQ(report->vault_keys, vault_keys);  // TOTP secret included
 
   const KeyStatus s = Keys();
@@ -99,8 +131,9 @@ TEST_F(KeyRotationTest, RotationRewrapsEveryKeyAndTheDataStaysReadableAndSearcha
   EXPECT_EQ(Find(s, 1)->state, "retiring");
   EXPECT_EQ(Find(s, 1)->wrapped_deks, 0);
   EXPECT_EQ(Find(s, 1)->vault_keys, 0);
+  EXPECT_EQ(Find(s, 1)->epoch_keys, 0);
   EXPECT_EQ(Find(s, 2)->state, "active");
-  EXPECT_EQ(Find(s, 2)->wrapped_deks, 7);
+  EXPECT_EQ(Find(s, 2)->epoch_keys, 1);
   EXPECT_EQ(Find(s, 2)->vault_keys, vault_keys);
   EXPECT_EQ(s.rotation.state, "done");
   EXPECT_EQ(s.rotation.remaining, 0);
@@ -122,10 +155,9 @@ TEST_F(KeyRotationTest, TheAuditLogNamesTheStartAndTheEndWithCounts) {
   ASSERT_TRUE(
       vault_->audit().Tail(Context{"dpo", "account_management", Channel::kCli, ""}, 5, tail).ok());
   const std::string log = tail.str();
-  EXPECT_NE(log.find("started: KEK v1 -> v2 (keyfile): 2 DEKs to rewrap"), std::string::npos)
+  EXPECT_NE(log.find("started: KEK v1 -> v2 (keyfile): 1 epoch keys and"), std::string::npos)
       << log;
-  EXPECT_NE(log.find("finished: KEK v1 -> v2 (keyfile): 2 DEKs rewrapped"), std::string::npos)
-      << log;
+  EXPECT_NE(log.find("finished: KEK v1 -> v2 (keyfile): 1 epoch keys,"), std::string::npos) << log;
 }
 
 // `custos key rotate` names no purpose (CUSTOS_PURPOSE unset): key administration is recorded
@@ -143,6 +175,7 @@ TEST_F(KeyRotationTest, KeyAdministrationWithoutAPurposeIsRecordedAsALegalObliga
 }
 
 TEST_F(KeyRotationTest, AnInterruptedRotationResumesWhereItStopped) {
+  InitOldVault();  // DEKs wrapped by the KEK: the rotation rewraps them in batches
   const auto ids = AddCustomers(5, *vault_);
   RotateOptions opt;
   opt.batch_size = 2;
@@ -152,7 +185,7 @@ TEST_F(KeyRotationTest, AnInterruptedRotationResumesWhereItStopped) {
   EXPECT_FALSE(first->complete);
   EXPECT_EQ(first->rewrapped, 2);
 
-  Reopen();  // as after a crash
+  ReopenOld();  // as after a crash
   KeyStatus s = Keys();
   EXPECT_EQ(s.rotation.state, "running");
   EXPECT_EQ(s.rotation.rewrapped, 2);
@@ -236,7 +269,12 @@ TEST_F(KeyRotationTest, AVaultOpenedBeforeTheRotationKeepsReadingAndWritingDurin
   const KeyStatus s = Keys();
   ASSERT_NE(Find(s, 1), nullptr);
   EXPECT_EQ(Find(s, 1)->wrapped_deks, 0);
-  EXPECT_EQ(Find(s, 2)->wrapped_deks, static_cast<int64_t>(ids.size() + created.size() + 1));
+  EXPECT_EQ(Find(s, 1)->epoch_keys, 0);
+  EXPECT_EQ(Find(s, 2)->epoch_keys, 1);
+  for (const std::string& id : created) {
+    auto c = serving.customers().Get(Agent(), id, {"name"});
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+  }
   other->reset();
   ExpectAuditVerifies();
 }

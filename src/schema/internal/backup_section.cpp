@@ -8,7 +8,8 @@
 namespace custos::schema::internal {
 namespace {
 
-constexpr std::array<std::string_view, 3> kBackupKeys = {"dir", "every", "keep"};
+constexpr std::array<std::string_view, 5> kBackupKeys = {"dir", "every", "keep", "key_epoch_length",
+                                                         "key_epochs"};
 
 }  // namespace
 
@@ -25,6 +26,15 @@ Result<BackupConfig> ReadBackupSection(const TomlSection& s) {
   c.every_seconds = *seconds;
   CUSTOS_ASSIGN_OR_RETURN(int64_t keep, s.Integer("keep", 1, 10000, c.keep));
   c.keep = static_cast<uint32_t>(keep);
+  CUSTOS_ASSIGN_OR_RETURN(std::string length, s.String("key_epoch_length", "7d"));
+  std::optional<int64_t> length_seconds = ParseInterval(length);
+  if (!length_seconds.has_value() || *length_seconds <= 0) {
+    return s.Error("key_epoch_length",
+                   "must be a number with unit s, m, h or d (e.g. \"7d\"); \"off\" is not allowed");
+  }
+  c.key_epoch_length_seconds = *length_seconds;
+  CUSTOS_ASSIGN_OR_RETURN(int64_t epochs, s.Integer("key_epochs", 2, 1000, c.key_epochs));
+  c.key_epochs = static_cast<uint32_t>(epochs);
   return c;
 }
 
