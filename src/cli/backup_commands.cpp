@@ -98,11 +98,12 @@ void AddBackupCommands(CLI::App& app, Globals& g, Action& action) {
       });
     };
   });
-  auto* keys = backup->add_subcommand(
+  auto* keys_cmd = backup->add_subcommand(
       "keys", "take a key backup alone: epoch keys and wrapped data keys, sealed under K_n");
   auto keys_to = std::make_shared<std::string>();
-  keys->add_option("--to", *keys_to, "backups directory (default: [backup] dir of custos.toml)");
-  keys->callback([&g, &action, keys_to] {
+  keys_cmd->add_option("--to", *keys_to,
+                       "backups directory (default: [backup] dir of custos.toml)");
+  keys_cmd->callback([&g, &action, keys_to] {
     action = [&g, keys_to] {
       return WithVault(g, [&](vault::Vault& v) {
         vault::BackupRequest req;
@@ -159,7 +160,7 @@ void AddBackupCommands(CLI::App& app, Globals& g, Action& action) {
                 : (c->key_backup_checked
                        ? fmt::format("its key backup {} ({} data keys)", c->key_backup,
                                      c->key_backup_rows)
-                       : fmt::format("(its key backup {} is not beside it: not checked)",
+                       : fmt::format("the data (its key backup {} is not beside it)",
                                      c->key_backup));
         g.out().Print(doc, fmt::format("backup {} OK: signature, {} chunks and {} checked, {} "
                                        "rows decrypted and counted",
