@@ -606,10 +606,50 @@ Result<backup::LoadReport> LoadInto(const schema::Config& config, const fs::path
                             side.has_value() ? &side->keys : nullptr);
 }
 
-}  // namespace
-
 // KEK versions a restore looks for beside the given keyfile (a rotation a day for years).
 constexpr uint32_t kMaxKekVersionScanned = 4096;
+
+// Copies the keyfile provider's material beside `keyfile` into the restored vault `dir`.
+Status CopyKeyfiles(const RestoreOptions& options, const schema::Config& config,
+                    const fs::path& dir) {
+  // Every KEK version still present beside the given keyfile (kek.key, kek.v2.key, ...,
+  // docs/keys.md): a rotated vault's wrapped keys name the newer versions, and a retired
+  // version's file is gone on purpose.
+  int copied = 0;
+  for (uint32_t version = 1; version <= kMaxKekVersionScanned; ++version) {
+    const fs::path from = crypto::KeyfileVersionPath(options.keyfile, version);
+    std::error_code ec;
+    if (!fs::exists(from, ec)) continue;
+    CUSTOS_ASSIGN_OR_RETURN(std::string kek, ReadText(from));
+    CUSTOS_RETURN_IF_ERROR(
+        WriteFileSynced(crypto::KeyfileVersionPath(dir / config.keys.keyfile, version), kek, 0600));
+    ++copied;
+  }
+  if (copied == 0) {
+    return NotFound(fmt::format("restore: no keyfile at {} (nor a later version beside it)",
+                                options.keyfile.string()));
+  }
+  // The key-backup keys beside it (kek.kb-N.key; issue 23): the key backups open under
+  // them, and the restored vault goes on writing key backups under the same epochs. One
+  // destroyed with its epoch is simply absent.
+  std::error_code ec;
+  const std::string keyfile_name = options.keyfile.filename().string();
+  const fs::path keyfile_dir =
+      options.keyfile.has_parent_path() ? options.keyfile.parent_path() : fs::path(".");
+  for (const auto& entry : fs::directory_iterator(keyfile_dir, ec)) {
+    uint32_t epoch = 0;
+    if (!crypto::IsKeyfileBackupKeyName(entry.path().filename().string(), keyfile_name, epoch)) {
+      continue;
+    }
+    CUSTOS_ASSIGN_OR_RETURN(std::string kb, ReadText(entry.path()));
+    CUSTOS_RETURN_IF_ERROR(
+        WriteFileSynced(crypto::KeyfileBackupKeyPath(dir / config.keys.keyfile, epoch), kb, 0600));
+    std::fill(kb.begin(), kb.end(), '\0');
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
   CUSTOS_ASSIGN_OR_RETURN(backup::BackupHeader header, backup::ReadBackupHeader(options.backup));
@@ -628,42 +668,7 @@ Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
     return InvalidArgument("restore: the vault's KEK is a keyfile: give it with --keyfile");
   }
   CUSTOS_RETURN_IF_ERROR(PrepareDir(dir));
-  if (config.keys.provider == "keyfile") {
-    // Every KEK version still present beside the given keyfile (kek.key, kek.v2.key, ...,
-    // docs/keys.md): a rotated vault's wrapped keys name the newer versions, and a retired
-    // version's file is gone on purpose.
-    int copied = 0;
-    for (uint32_t version = 1; version <= kMaxKekVersionScanned; ++version) {
-      const fs::path from = crypto::KeyfileVersionPath(options.keyfile, version);
-      std::error_code ec;
-      if (!fs::exists(from, ec)) continue;
-      CUSTOS_ASSIGN_OR_RETURN(std::string kek, ReadText(from));
-      CUSTOS_RETURN_IF_ERROR(WriteFileSynced(
-          crypto::KeyfileVersionPath(dir / config.keys.keyfile, version), kek, 0600));
-      ++copied;
-    }
-    if (copied == 0) {
-      return NotFound(fmt::format("restore: no keyfile at {} (nor a later version beside it)",
-                                  options.keyfile.string()));
-    }
-    // The key-backup keys beside it (kek.kb-N.key; issue 23): the key backups open under
-    // them, and the restored vault goes on writing key backups under the same epochs. One
-    // destroyed with its epoch is simply absent.
-    std::error_code ec;
-    const std::string keyfile_name = options.keyfile.filename().string();
-    const fs::path keyfile_dir =
-        options.keyfile.has_parent_path() ? options.keyfile.parent_path() : fs::path(".");
-    for (const auto& entry : fs::directory_iterator(keyfile_dir, ec)) {
-      uint32_t epoch = 0;
-      if (!crypto::IsKeyfileBackupKeyName(entry.path().filename().string(), keyfile_name, epoch)) {
-        continue;
-      }
-      CUSTOS_ASSIGN_OR_RETURN(std::string kb, ReadText(entry.path()));
-      CUSTOS_RETURN_IF_ERROR(WriteFileSynced(
-          crypto::KeyfileBackupKeyPath(dir / config.keys.keyfile, epoch), kb, 0600));
-      std::fill(kb.begin(), kb.end(), '\0');
-    }
-  }
+  if (config.keys.provider == "keyfile") CUSTOS_RETURN_IF_ERROR(CopyKeyfiles(options, config, dir));
   fs::path key_backup;
   CUSTOS_ASSIGN_OR_RETURN(backup::LoadReport loaded,
                           LoadInto(config, dir, options, header, destroyed, key_backup));

@@ -104,8 +104,7 @@ TEST_F(HsmVaultTest, KeyBackupsAreSealedUnderATokenKeyThatDiesWithItsEpoch) {
   ASSERT_TRUE(InitOnHsm(hsm));
   auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
   ASSERT_TRUE(id.ok()) << id.status().ToString();
-  BackupRequest req;
-  req.dir = root_ / "backups";
+  BackupRequest req;  // into [backup] dir, where the epoch's end shreds key backups
   auto b = vault_->backups().Take(Admin(), req);
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   ASSERT_FALSE(b->key_backup.empty());
@@ -125,7 +124,7 @@ TEST_F(HsmVaultTest, KeyBackupsAreSealedUnderATokenKeyThatDiesWithItsEpoch) {
   EXPECT_EQ(r->customers, 1);
   EXPECT_EQ(r->key_backup, b->key_backup);
   // An offsite copy; then epoch 1 ends: K_1 is destroyed in the token.
-  std::filesystem::copy(root_ / "backups", root_ / "copy",
+  std::filesystem::copy(dir_ / "backups", root_ / "copy",
                         std::filesystem::copy_options::recursive);
   auto shred = vault_->backups().DestroyEpochKeyBackups(1);
   ASSERT_TRUE(shred.ok()) << shred.status().ToString();
