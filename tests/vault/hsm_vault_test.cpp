@@ -124,8 +124,7 @@ TEST_F(HsmVaultTest, KeyBackupsAreSealedUnderATokenKeyThatDiesWithItsEpoch) {
   EXPECT_EQ(r->customers, 1);
   EXPECT_EQ(r->key_backup, b->key_backup);
   // An offsite copy; then epoch 1 ends: K_1 is destroyed in the token.
-  std::filesystem::copy(dir_ / "backups", root_ / "copy",
-                        std::filesystem::copy_options::recursive);
+  std::filesystem::copy(dir_ / "backups", root_ / "copy", std::filesystem::copy_options::recursive);
   auto shred = vault_->backups().DestroyEpochKeyBackups(1);
   ASSERT_TRUE(shred.ok()) << shred.status().ToString();
   EXPECT_TRUE(shred->key_backup_key_destroyed);
