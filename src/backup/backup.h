@@ -17,9 +17,11 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "backup/key_backup.h"
 #include "backup/ledger.h"
 #include "core/env.h"
 #include "core/status.h"
@@ -52,6 +54,12 @@ struct BackupOptions {
   std::function<void(int64_t chunk_index)> TEST_after_chunk;
   // Every file and directory of the backup is written through it; null: Env::Default().
   Env* env = nullptr;
+  // Issue 23. Set (the KEK provider holds key-backup keys): the backup holds no key section
+  // (format custos-backup/2); the wrapped_keys rows of the same snapshot go to a key backup
+  // written with these options through `keys.kek` (key_backup.h) BEFORE the manifest, so a
+  // data backup never exists without a key backup of the same moment. Null (passphrase
+  // provider, or a test writing an old backup): format 1 with its key section, as before.
+  const KeyBackupOptions* key_backup = nullptr;
 };
 
 struct BackupSummary {
@@ -61,10 +69,12 @@ struct BackupSummary {
   int64_t chunks = 0;
   int64_t bytes = 0;  // on disk (chunks, key section, manifest)
   int64_t audit_head_seq = 0;
+  std::optional<KeyBackupSummary> key_backup;  // format 2: the key backup written with it
 };
 
 // Writes a backup of `snapshot` to backups_dir/backup_id: chunks and key section into
-// backup_id.partial/, each fsynced; then the signed manifest; then the directory is renamed
+// backup_id.partial/, each fsynced (format 2: the key backup instead of the key section,
+// published in backups_dir/epoch-keys/); then the signed manifest; then the directory is renamed
 // to backup_id and backups_dir fsynced. Success: the summary. Conflict: the backup exists.
 // Unavailable: an I/O error (backup_id.partial may remain; it is not a backup and
 // PruneBackups removes it). InvalidArgument: keys missing.
@@ -80,13 +90,19 @@ struct VerifyReport {
   std::map<std::string, int64_t> row_counts;
   int64_t chunks = 0;
   int64_t audit_head_seq = 0;
+  // Format 2: the key backup written with it; whether it was found beside the backup (in
+  // ../epoch-keys/) and opened, and the wrapped keys it holds.
+  std::string key_backup;
+  bool key_backup_checked = false;
+  int64_t key_backup_rows = 0;
 };
 
 // Checks a backup without restoring it: the manifest signature (under `keys.public_key` when
 // given, else the manifest's own key), every file's SHA-256, that every chunk and the key
 // section decrypt and decompress, decode into rows of their table and add up to the
-// manifest's row counts. `keys.kek` is required. Success: the report. DataLoss naming the
-// file and the check that failed. NotFound: no manifest (an incomplete backup).
+// manifest's row counts, and (format 2) that the key backup written with it opens when it is
+// in ../epoch-keys/ beside the backup. `keys.kek` is required. Success: the report. DataLoss naming
+// the file and the check that failed. NotFound: no manifest (an incomplete backup).
 Result<VerifyReport> VerifyBackup(const std::filesystem::path& backup_path, const BackupKeys& keys);
 
 // The manifest fields a restore needs before it can open keys: vault id, provider, salt, config.
@@ -100,7 +116,12 @@ struct BackupHeader {
   std::string config_toml;
   int schema_version = 0;
   crypto::Bytes signing_public_key;
+  std::string format;         // "custos-backup/1" (key section) or "/2" (DEKs on the key side)
+  int64_t created_at_ms = 0;  // a key backup restoring it must be at least as new
+  std::string key_backup;     // format 2: the key backup written with it
 };
+// Whether a backup of this header takes its DEKs from the key side (format 2).
+bool KeysOnKeySide(const BackupHeader& header);
 // Reads and checks the manifest's signature (under its own key). DataLoss / NotFound.
 Result<BackupHeader> ReadBackupHeader(const std::filesystem::path& backup_path);
 
@@ -111,15 +132,24 @@ struct LoadReport {
   int64_t transactions_dropped = 0;
   int64_t notes_dropped = 0;
   int64_t rows_dropped = 0;
+  // Format 2: customers the key side has no DEK for (destroyed after the backup), dropped with
+  // their rows; and the wrapped keys taken from the key side.
+  int64_t customers_without_key = 0;
+  int64_t rows_without_key = 0;
+  int64_t key_rows_from_key_side = 0;
 };
 
 // Loads every row of the backup into `loader` (tables in SnapshotTables() order), checking
 // each file as VerifyBackup does, and drops every row of a customer, transaction or note
-// that `destroyed` records. Calls loader.Finish(). Success: the counts. DataLoss: a check
-// failed (the loader is left unfinished). FailedPrecondition: the backup's schema is newer
-// than this Custos, or a table's columns differ.
+// that `destroyed` records. A format-2 backup (issue 23) takes each loaded customer's
+// wrapped_keys row from `key_side` (customer id -> row, from a key backup) and drops every
+// row of a customer `key_side` has no key for; a format-1 backup ignores `key_side` and loads
+// its key section. Calls loader.Finish(). Success: the counts. DataLoss: a check failed (the
+// loader is left unfinished). FailedPrecondition: the backup's schema is newer than this
+// Custos, or a table's columns differ, or a format-2 backup without `key_side`.
 Result<LoadReport> LoadBackup(const std::filesystem::path& backup_path, const BackupKeys& keys,
-                              const DestroyedSet& destroyed, store::Loader& loader);
+                              const DestroyedSet& destroyed, store::Loader& loader,
+                              const std::map<std::string, store::Row>* key_side = nullptr);
 
 // The audit head a backup's manifest records (the last entry in its snapshot), vouched for by
 // the manifest's signature: a witness of the log outside the database (issue 13).

@@ -178,34 +178,37 @@ json SignedJson(const Manifest& m) {
                       {"plain_bytes", c.plain_bytes},
                       {"sha256", c.sha256}});
   }
-  return {{"format", kFormat},
-          {"backup_id", m.backup_id},
-          {"vault_id", m.vault_id},
-          {"backend", m.backend},
-          {"schema_version", m.schema_version},
-          {"created_at_ms", m.created_at_ms},
-          {"suite", m.suite},
-          {"kek_provider", m.kek_provider},
-          {"kek_salt", m.kek_salt_hex},
-          {"wrapped_backup_key", m.wrapped_backup_key_hex},
-          {"signing_public_key", m.signing_public_key_hex},
-          {"columns", m.columns},
-          {"row_counts", m.row_counts},
-          {"chunks", chunks},
-          {"key_section",
-           {{"file", m.keys.file},
-            {"generation", m.keys.generation},
-            {"rows", m.keys.rows},
-            {"plain_bytes", m.keys.plain_bytes},
-            {"sha256", m.keys.sha256},
-            {"forgotten", m.keys.forgotten}}},
-          {"audit_head", {{"seq", m.audit_head_seq}, {"hash", m.audit_head_hash_hex}}},
-          {"checkpoint",
-           {{"seq", m.checkpoint_seq},
-            {"ts_ms", m.checkpoint_ts_ms},
-            {"hash", m.checkpoint_hash_hex},
-            {"signature", m.checkpoint_signature_hex}}},
-          {"config_toml", m.config_toml}};
+  json j = {{"format", m.format},
+            {"backup_id", m.backup_id},
+            {"vault_id", m.vault_id},
+            {"backend", m.backend},
+            {"schema_version", m.schema_version},
+            {"created_at_ms", m.created_at_ms},
+            {"suite", m.suite},
+            {"kek_provider", m.kek_provider},
+            {"kek_salt", m.kek_salt_hex},
+            {"wrapped_backup_key", m.wrapped_backup_key_hex},
+            {"signing_public_key", m.signing_public_key_hex},
+            {"columns", m.columns},
+            {"row_counts", m.row_counts},
+            {"chunks", chunks},
+            {"key_section",
+             {{"file", m.keys.file},
+              {"generation", m.keys.generation},
+              {"rows", m.keys.rows},
+              {"plain_bytes", m.keys.plain_bytes},
+              {"sha256", m.keys.sha256},
+              {"forgotten", m.keys.forgotten}}},
+            {"audit_head", {{"seq", m.audit_head_seq}, {"hash", m.audit_head_hash_hex}}},
+            {"checkpoint",
+             {{"seq", m.checkpoint_seq},
+              {"ts_ms", m.checkpoint_ts_ms},
+              {"hash", m.checkpoint_hash_hex},
+              {"signature", m.checkpoint_signature_hex}}},
+            {"config_toml", m.config_toml}};
+  // Only format 2 has it: format 1 manifests keep the signed text they always had.
+  if (m.format == kFormatKeySide) j["key_backup"] = m.key_backup;
+  return j;
 }
 
 }  // namespace
@@ -223,10 +226,12 @@ std::string ManifestJson(const Manifest& m) {
 Result<Manifest> ParseManifest(std::string_view text) {
   try {
     const json j = json::parse(text);
-    if (j.at("format").get<std::string>() != kFormat) {
+    Manifest m;
+    m.format = j.at("format").get<std::string>();
+    if (m.format != kFormat && m.format != kFormatKeySide) {
       return DataLoss("backup: manifest: unknown format");
     }
-    Manifest m;
+    if (m.format == kFormatKeySide) m.key_backup = j.at("key_backup").get<std::string>();
     m.backup_id = j.at("backup_id").get<std::string>();
     m.vault_id = j.at("vault_id").get<std::string>();
     m.backend = j.at("backend").get<std::string>();
@@ -262,6 +267,9 @@ Result<Manifest> ParseManifest(std::string_view text) {
       if (c.file.find('/') != std::string::npos || c.file.starts_with(".")) {
         return DataLoss("backup: manifest: a chunk file name is not a plain name");
       }
+    }
+    if (m.key_backup.find('/') != std::string::npos || m.key_backup.starts_with(".")) {
+      return DataLoss("backup: manifest: the key backup name is not a plain name");
     }
     if (m.keys.file.find('/') != std::string::npos || m.keys.file.starts_with(".")) {
       return DataLoss("backup: manifest: the key section file name is not a plain name");

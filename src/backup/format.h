@@ -24,7 +24,10 @@
 
 namespace custos::backup::internal {
 
+// Format 1: the key section holds the wrapped_keys rows. Format 2 (issue 23): no key section;
+// the DEKs are in the key backup written with it (key_backup.h) and restore takes them there.
 inline constexpr std::string_view kFormat = "custos-backup/1";
+inline constexpr std::string_view kFormatKeySide = "custos-backup/2";
 inline constexpr std::string_view kManifestFile = "manifest.json";
 inline constexpr std::string_view kPartialSuffix = ".partial";
 
@@ -73,6 +76,7 @@ struct KeySection {
 };
 
 struct Manifest {
+  std::string format = std::string(kFormat);
   std::string backup_id;
   std::string vault_id;
   std::string backend;  // of origin: "sqlite", "postgres"
@@ -94,6 +98,7 @@ struct Manifest {
   std::string checkpoint_hash_hex;
   std::string checkpoint_signature_hex;
   std::string config_toml;  // the vault's custos.toml (no secrets)
+  std::string key_backup;   // format 2: the file name of the key backup written with it
   std::string signature_hex;
 };
 
@@ -101,7 +106,9 @@ struct Manifest {
 std::string SignedText(const Manifest& m);
 // The file's text: the signed fields plus the signature.
 std::string ManifestJson(const Manifest& m);
-// DataLoss if `text` is not a manifest of format kFormat.
+// Whether the manifest's DEKs are on the key side (format 2) rather than in its key section.
+inline bool KeysOnKeySide(const Manifest& m) { return m.format == kFormatKeySide; }
+// DataLoss if `text` is not a manifest of format kFormat or kFormatKeySide.
 Result<Manifest> ParseManifest(std::string_view text);
 // Signs `m` with `key` (fills signature_hex).
 void SignManifest(Manifest& m, const crypto::SigningKey& key);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "backup/backup.h"
 #include "backup/format.h"
@@ -91,6 +92,12 @@ Status ForEachTable(const fs::path& path, const Manifest& m, const crypto::Aead&
   for (const auto& [name, columns] : m.columns) CUSTOS_RETURN_IF_ERROR(SpecFor(m, name).status());
   for (const store::TableSpec& table : store::SnapshotTables()) {
     if (m.columns.count(std::string(table.name)) == 0) continue;
+    if (table.is_key_section && m.keys.file.empty()) {
+      // Format 2: no key section; the caller supplies the rows from the key side.
+      std::vector<store::Row> none;
+      CUSTOS_RETURN_IF_ERROR(each(table, none));
+      continue;
+    }
     if (table.is_key_section) {
       CUSTOS_ASSIGN_OR_RETURN(auto rows,
                               ReadSealed(path / m.keys.file, m.keys.sha256, aead,
@@ -157,6 +164,22 @@ Result<VerifyReport> VerifyBackup(const fs::path& backup_path, const BackupKeys&
     }
   }
   VerifyReport r;
+  if (internal::KeysOnKeySide(m)) {
+    // The key backup written with it, when it is beside the backup (an offsite copy of the
+    // data alone has none: restore then needs one given explicitly).
+    r.key_backup = m.key_backup;
+    const fs::path kb = backup_path.parent_path() / kKeyBackupDir / m.key_backup;
+    std::error_code ec;
+    if (fs::exists(kb, ec)) {
+      Result<KeyBackupContents> opened = ReadKeyBackup(kb, *keys.kek, keys.suite, m.vault_id);
+      if (!opened.ok()) {
+        return DataLoss(fmt::format("backup {}: its key backup does not open: {}", m.backup_id,
+                                    opened.status().message()));
+      }
+      r.key_backup_checked = true;
+      r.key_backup_rows = static_cast<int64_t>(opened->keys.size());
+    }
+  }
   r.backup_id = m.backup_id;
   r.vault_id = m.vault_id;
   r.backend = m.backend;
@@ -167,6 +190,8 @@ Result<VerifyReport> VerifyBackup(const fs::path& backup_path, const BackupKeys&
   r.audit_head_seq = m.audit_head_seq;
   return r;
 }
+
+bool KeysOnKeySide(const BackupHeader& header) { return header.format == internal::kFormatKeySide; }
 
 Result<BackupHeader> ReadBackupHeader(const fs::path& backup_path) {
   CUSTOS_ASSIGN_OR_RETURN(Manifest m, ReadManifest(backup_path, {}));
@@ -179,25 +204,51 @@ Result<BackupHeader> ReadBackupHeader(const fs::path& backup_path) {
   CUSTOS_ASSIGN_OR_RETURN(h.kek_salt, crypto::FromHex(m.kek_salt_hex));
   h.config_toml = m.config_toml;
   h.schema_version = m.schema_version;
+  h.format = m.format;
+  h.created_at_ms = m.created_at_ms;
+  h.key_backup = m.key_backup;
   CUSTOS_ASSIGN_OR_RETURN(h.signing_public_key, crypto::FromHex(m.signing_public_key_hex));
   return h;
 }
 
 Result<LoadReport> LoadBackup(const fs::path& backup_path, const BackupKeys& keys,
-                              const DestroyedSet& destroyed, store::Loader& loader) {
+                              const DestroyedSet& destroyed, store::Loader& loader,
+                              const std::map<std::string, store::Row>* key_side) {
   CUSTOS_ASSIGN_OR_RETURN(Manifest m, ReadManifest(backup_path, keys.public_key));
   CUSTOS_ASSIGN_OR_RETURN(auto aead, OpenBackupKey(m, keys));
+  if (internal::KeysOnKeySide(m) && key_side == nullptr) {
+    return FailedPrecondition(fmt::format(
+        "backup {}: holds no data keys; restore takes them from a key backup", m.backup_id));
+  }
+  // Format 1 (taken before issue 23): the DEKs are in its key section, as they always were.
+  if (!internal::KeysOnKeySide(m)) key_side = nullptr;
   LoadReport report;
+  std::set<std::string> customers;  // loaded, to take their DEKs from the key side
   const Status loaded = ForEachTable(
       backup_path, m, *aead, [&](const store::TableSpec& t, std::vector<store::Row>& rows) {
+        if (t.is_key_section && key_side != nullptr) {
+          for (const std::string& id : customers) rows.push_back(key_side->at(id));
+          report.key_rows_from_key_side += static_cast<int64_t>(rows.size());
+        }
         std::vector<store::Row> kept;
         kept.reserve(rows.size());
         for (store::Row& row : rows) {
           if (DroppedByLedger(t, row, destroyed, report)) {
             ++report.rows_dropped;
-          } else {
-            kept.push_back(std::move(row));
+            continue;
           }
+          if (key_side != nullptr && t.customer_column >= 0 && !t.is_key_section) {
+            const auto& id = std::get<std::string>(row[static_cast<size_t>(t.customer_column)]);
+            // No DEK on the key side: destroyed after the data backup was taken. Its rows go
+            // too (its envelopes could never be opened again anyway).
+            if (!key_side->contains(id)) {
+              if (t.name == "customers") ++report.customers_without_key;
+              ++report.rows_without_key;
+              continue;
+            }
+            if (t.name == "customers") customers.insert(id);
+          }
+          kept.push_back(std::move(row));
         }
         report.rows_loaded[std::string(t.name)] += static_cast<int64_t>(kept.size());
         for (size_t at = 0; at < kept.size(); at += kLoadBatch) {

@@ -2,9 +2,11 @@
 #include <fmt/core.h>
 
 #include <cstdio>
+#include <optional>
 
 #include "backup/backup.h"
 #include "backup/format.h"
+#include "backup/key_backup.h"
 
 namespace custos::backup {
 namespace {
@@ -98,8 +100,9 @@ class ChunkWriter {
 };
 
 Status WriteTables(store::Snapshot& snapshot, const crypto::Aead& aead,
-                   const std::filesystem::path& partial, const BackupOptions& options, Manifest& m,
-                   int64_t& bytes) {
+                   const std::filesystem::path& partial, const BackupOptions& options,
+                   const BackupKeys& keys, Manifest& m, int64_t& bytes,
+                   std::optional<KeyBackupSummary>& key_backup) {
   ChunkWriter chunks(aead, partial, options, m);
   Bytes key_rows;
   for (const store::TableSpec& table : store::SnapshotTables()) {
@@ -115,7 +118,20 @@ Status WriteTables(store::Snapshot& snapshot, const crypto::Aead& aead,
           for (const store::Row& row : rows) internal::EncodeRow(row, key_rows);
           return Status::Ok();
         }));
-    if (table.is_key_section) {
+    if (table.is_key_section && options.key_backup != nullptr) {
+      // Format 2: the rows of this snapshot go to the key backup, sealed under K_n, and the
+      // data backup keeps none (docs/decisions.md, "Key backups and data backups"). Written
+      // before the manifest: a data backup never exists without its key backup.
+      CUSTOS_ASSIGN_OR_RETURN(KeyBackupSummary kb,
+                              WriteKeyBackupRows(key_rows, count, *options.key_backup, *keys.kek));
+      m.format = std::string(internal::kFormatKeySide);
+      m.key_backup = kb.path.filename().string();
+      m.keys = internal::KeySection{};
+      m.keys.file.clear();
+      m.keys.generation = 0;
+      count = 0;
+      key_backup = std::move(kb);
+    } else if (table.is_key_section) {
       m.keys.file = "keys-1.bin";
       m.keys.generation = 1;
       m.keys.rows = count;
@@ -173,7 +189,9 @@ Result<BackupSummary> WriteBackup(store::Snapshot& snapshot, const BackupOptions
   m.signing_public_key_hex = crypto::ToHex(keys.public_key);
   m.config_toml = options.config_toml;
   int64_t bytes = 0;
-  CUSTOS_RETURN_IF_ERROR(WriteTables(snapshot, *aead, partial, options, m, bytes));
+  std::optional<KeyBackupSummary> key_backup;
+  CUSTOS_RETURN_IF_ERROR(
+      WriteTables(snapshot, *aead, partial, options, keys, m, bytes, key_backup));
   internal::SignManifest(m, *keys.signer);
   const std::string manifest = internal::ManifestJson(m);
   // Last: a manifest exists only once every chunk and the key section are durable, and it is
@@ -194,6 +212,7 @@ Result<BackupSummary> WriteBackup(store::Snapshot& snapshot, const BackupOptions
   summary.chunks = static_cast<int64_t>(m.chunks.size());
   summary.bytes = bytes + static_cast<int64_t>(manifest.size());
   summary.audit_head_seq = m.audit_head_seq;
+  summary.key_backup = std::move(key_backup);
   return summary;
 }
 

@@ -1,4 +1,5 @@
-// custos backup [--to DIR] | custos backup verify PATH | custos restore PATH --dir DIR ...
+// custos backup [--to DIR] | custos backup keys [--to DIR] | custos backup verify PATH |
+// custos restore PATH --dir DIR ...
 // (issue 6 point 5; docs/backup.md). Thin: parse, call the vault, print.
 #include <fmt/format.h>
 
@@ -16,6 +17,8 @@ struct RestoreFlags {
   std::string postgres_url;
   std::string schema = "custos";
   std::vector<std::string> ledgers;
+  std::string key_backup;
+  std::string epoch_keys;
 };
 
 int RunRestore(const Globals& g, const RestoreFlags& f) {
@@ -26,6 +29,8 @@ int RunRestore(const Globals& g, const RestoreFlags& f) {
   opt.postgres_url = f.postgres_url;
   opt.postgres_schema = f.schema;
   for (const auto& l : f.ledgers) opt.ledgers.emplace_back(l);
+  opt.key_backup = f.key_backup;
+  opt.epoch_keys = f.epoch_keys;
   if (const char* p = std::getenv("CUSTOS_PASSPHRASE")) opt.passphrase = p;
   auto r = vault::Vault::Restore(opt);
   if (!r.ok()) return g.out().Fail(r.status());
@@ -40,13 +45,21 @@ int RunRestore(const Globals& g, const RestoreFlags& f) {
                         {"customers_dropped", r->customers_dropped},
                         {"transactions_dropped", r->transactions_dropped},
                         {"notes_dropped", r->notes_dropped},
-                        {"rows_dropped", r->rows_dropped}};
+                        {"rows_dropped", r->rows_dropped},
+                        {"key_backup", r->key_backup.string()},
+                        {"customers_without_key", r->customers_without_key},
+                        {"rows_without_key", r->rows_without_key}};
+  const std::string keys =
+      r->key_backup.empty()
+          ? std::string("data keys from the backup's key section")
+          : fmt::format("data keys from key backup {}; {} customers without a key dropped",
+                        r->key_backup.filename().string(), r->customers_without_key);
   g.out().Print(doc, fmt::format("restored backup {} ({} -> {}) into {}: {} rows, {} customers; "
                                  "destruction ledger ({} entries) dropped {} customers, {} "
-                                 "transactions, {} notes",
+                                 "transactions, {} notes; {}",
                                  r->backup_id, r->from_backend, r->to_backend, f.dir, r->rows,
                                  r->customers, r->ledger_entries, r->customers_dropped,
-                                 r->transactions_dropped, r->notes_dropped));
+                                 r->transactions_dropped, r->notes_dropped, keys));
   return kExitOk;
 }
 
@@ -57,27 +70,63 @@ void AddBackupCommands(CLI::App& app, Globals& g, Action& action) {
   auto to = std::make_shared<std::string>();
   backup->add_option("--to", *to, "backups directory (default: [backup] dir of custos.toml)");
   backup->callback([&g, &action, to, backup] {
-    if (backup->got_subcommand("verify")) return;
+    if (backup->got_subcommand("verify") || backup->got_subcommand("keys")) return;
     action = [&g, to] {
       return WithVault(g, [&](vault::Vault& v) {
         vault::BackupRequest req;
         req.dir = *to;
         auto b = v.backups().Take(g.MakeContext(), req);
         if (!b.ok()) return g.out().Fail(b.status());
-        nlohmann::json doc = {{"backup_id", b->backup_id}, {"path", b->path.string()},
-                              {"chunks", b->chunks},       {"bytes", b->bytes},
-                              {"customers", b->customers}, {"audit_head_seq", b->audit_head_seq}};
+        nlohmann::json doc = {{"backup_id", b->backup_id},
+                              {"path", b->path.string()},
+                              {"chunks", b->chunks},
+                              {"bytes", b->bytes},
+                              {"customers", b->customers},
+                              {"audit_head_seq", b->audit_head_seq},
+                              {"key_backup", b->key_backup.string()},
+                              {"key_backup_epoch", b->key_backup_epoch},
+                              {"key_backup_bytes", b->key_backup_bytes}};
+        const std::string keys = b->key_backup.empty()
+                                     ? std::string("no key backup (passphrase provider)")
+                                     : fmt::format("key backup {} under epoch {}",
+                                                   b->key_backup.string(), b->key_backup_epoch);
         g.out().Print(doc, fmt::format("backup {} written to {}: {} customers, {} chunks, {} "
-                                       "bytes, audit head {}",
+                                       "bytes, audit head {}; {}",
                                        b->backup_id, b->path.string(), b->customers, b->chunks,
-                                       b->bytes, b->audit_head_seq));
+                                       b->bytes, b->audit_head_seq, keys));
+        return static_cast<int>(kExitOk);
+      });
+    };
+  });
+  auto* keys_cmd = backup->add_subcommand(
+      "keys", "take a key backup alone: epoch keys and wrapped data keys, sealed under K_n");
+  auto keys_to = std::make_shared<std::string>();
+  keys_cmd->add_option("--to", *keys_to,
+                       "backups directory (default: [backup] dir of custos.toml)");
+  keys_cmd->callback([&g, &action, keys_to] {
+    action = [&g, keys_to] {
+      return WithVault(g, [&](vault::Vault& v) {
+        vault::BackupRequest req;
+        req.dir = *keys_to;
+        auto k = v.backups().TakeKeys(g.MakeContext(), req);
+        if (!k.ok()) return g.out().Fail(k.status());
+        nlohmann::json doc = {{"path", k->path.string()},          {"epoch", k->epoch},
+                              {"created_at_ms", k->created_at_ms}, {"keys", k->keys},
+                              {"epoch_keys", k->epoch_files},      {"bytes", k->bytes}};
+        g.out().Print(doc,
+                      fmt::format("key backup {} under epoch {}: {} data keys, {} epoch "
+                                  "keys, {} bytes",
+                                  k->path.string(), k->epoch, k->keys, k->epoch_files, k->bytes));
         return static_cast<int>(kExitOk);
       });
     };
   });
   auto* verify = backup->add_subcommand("verify", "check a backup without restoring it");
   auto path = std::make_shared<std::string>();
-  verify->add_option("path", *path, "the backup directory (holding manifest.json)")->required();
+  verify
+      ->add_option("path", *path,
+                   "the backup directory (holding manifest.json), or a key backup file")
+      ->required();
   verify->callback([&g, &action, path] {
     action = [&g, path] {
       return WithVault(g, [&](vault::Vault& v) {
@@ -95,10 +144,27 @@ void AddBackupCommands(CLI::App& app, Globals& g, Action& action) {
                               {"backend", c->backend},
                               {"created_at_ms", c->created_at_ms},
                               {"chunks", c->chunks},
-                              {"row_counts", counts}};
-        g.out().Print(doc, fmt::format("backup {} OK: signature, {} chunks and the key section "
-                                       "checked, {} rows decrypted and counted",
-                                       c->backup_id, c->chunks, rows));
+                              {"row_counts", counts},
+                              {"key_backup", c->key_backup},
+                              {"key_backup_checked", c->key_backup_checked},
+                              {"key_backup_rows", c->key_backup_rows}};
+        if (c->backup_id.empty()) {
+          g.out().Print(doc, fmt::format("key backup {} OK: opened under its key-backup key, {} "
+                                         "data keys decoded",
+                                         c->key_backup, c->key_backup_rows));
+          return static_cast<int>(kExitOk);
+        }
+        const std::string keys =
+            c->key_backup.empty()
+                ? std::string("the key section")
+                : (c->key_backup_checked
+                       ? fmt::format("its key backup {} ({} data keys)", c->key_backup,
+                                     c->key_backup_rows)
+                       : fmt::format("the data (its key backup {} is not beside it)",
+                                     c->key_backup));
+        g.out().Print(doc, fmt::format("backup {} OK: signature, {} chunks and {} checked, {} "
+                                       "rows decrypted and counted",
+                                       c->backup_id, c->chunks, keys, rows));
         return static_cast<int>(kExitOk);
       });
     };
@@ -117,6 +183,12 @@ void AddBackupCommands(CLI::App& app, Globals& g, Action& action) {
   restore->add_option("--ledger", f->ledgers,
                       "a destruction ledger to replay (repeatable; the one beside the backup "
                       "is always read)");
+  restore->add_option("--key-backup", f->key_backup,
+                      "a key backup file, or a directory of them (default: epoch-keys/ beside "
+                      "the backup); the newest not older than the backup gives the data keys");
+  restore->add_option("--epoch-keys", f->epoch_keys,
+                      "the live vault's epoch key store (<vault>/epoch-keys), for epoch keys the "
+                      "key backup lacks");
   restore->callback([&g, &action, f] { action = [&g, f] { return RunRestore(g, *f); }; });
 }
 

@@ -118,6 +118,25 @@ class KeyfileSource final : public KekSource {
     return env_.FileExists(KeyfileVersionPath(path_, version));
   }
 
+  // K_n: one file per epoch beside the keyfile, written and shredded like a KEK version.
+  bool SupportsBackupKeys() const override { return true; }
+  Result<std::unique_ptr<KekKey>> LoadBackupKey(uint32_t epoch) override {
+    CUSTOS_ASSIGN_OR_RETURN(SecretBytes material, ReadKeyfile(KeyfileBackupKeyPath(path_, epoch)));
+    return NewLocalKekKey(suite_, material);
+  }
+  Result<std::unique_ptr<KekKey>> CreateBackupKey(uint32_t epoch) override {
+    Result<SecretBytes> made = CreateKeyfile(KeyfileBackupKeyPath(path_, epoch), env_);
+    if (made.status().code() == Code::kConflict) return LoadBackupKey(epoch);
+    CUSTOS_RETURN_IF_ERROR(made.status());
+    return NewLocalKekKey(suite_, *made);
+  }
+  Status DestroyBackupKey(uint32_t epoch) override {
+    return ShredKeyfile(KeyfileBackupKeyPath(path_, epoch), env_);
+  }
+  bool BackupKeyExists(uint32_t epoch) const override {
+    return env_.FileExists(KeyfileBackupKeyPath(path_, epoch));
+  }
+
  private:
   const std::filesystem::path path_;
   const Suite suite_;
@@ -132,6 +151,33 @@ std::filesystem::path KeyfileVersionPath(const std::filesystem::path& path, uint
   out.replace_filename(path.stem().string() + ".v" + std::to_string(version) +
                        path.extension().string());
   return out;
+}
+
+std::filesystem::path KeyfileBackupKeyPath(const std::filesystem::path& path, uint32_t epoch) {
+  std::filesystem::path out = path;
+  out.replace_filename(path.stem().string() + ".kb-" + std::to_string(epoch) +
+                       path.extension().string());
+  return out;
+}
+
+bool IsKeyfileBackupKeyName(std::string_view name, std::string_view keyfile_name, uint32_t& epoch) {
+  const std::filesystem::path keyfile{std::string(keyfile_name)};
+  const std::string prefix = keyfile.stem().string() + ".kb-";
+  const std::string suffix = keyfile.extension().string();
+  if (name.size() <= prefix.size() + suffix.size() || !name.starts_with(prefix) ||
+      !name.ends_with(suffix)) {
+    return false;
+  }
+  const std::string_view digits =
+      name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+  if (digits.empty() || digits.size() > 9 || digits[0] == '0') return false;
+  uint32_t n = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return false;
+    n = n * 10 + static_cast<uint32_t>(c - '0');
+  }
+  epoch = n;
+  return true;
 }
 
 Result<std::unique_ptr<KeyProvider>> CreateKeyfileProvider(const std::filesystem::path& path,

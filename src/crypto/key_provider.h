@@ -54,6 +54,39 @@ class KeyProvider {
   virtual Status DestroyVersion(uint32_t version) = 0;
   // Whether material for `version` can be found (looked up, not cached).
   virtual bool HoldsVersion(uint32_t version) const = 0;
+
+  // --- key-backup keys K_n (issue 23; docs/backup.md "Epoch keys") ---
+  // One key per epoch n, held INSIDE the provider and never written anywhere else: the
+  // keyfile provider keeps it in "<stem>.kb-N<ext>" beside the keyfile (kek.kb-3.key; 32
+  // random bytes, mode 0600, created and shredded like KEK versions), the pkcs11 provider in a
+  // non-extractable AES-256 token object labelled "<prefix>-kb<N>". The passphrase provider
+  // holds none (it has no store of its own): its vaults write no key backups. Key backups are
+  // sealed under K_n, so every copy of one dies when K_n is destroyed with epoch n. K_n does
+  // not depend on the KEK version: a KEK rotation leaves it alone. All methods thread-safe;
+  // none caches K_n (another process may create or destroy it).
+  //
+  // Whether this provider can hold key-backup keys (false: passphrase).
+  virtual bool SupportsKeyBackupKeys() const = 0;
+  // Creates K_n, or adopts it if it exists already (a backup killed after creating it).
+  // InvalidArgument for epoch 0; FailedPrecondition for the passphrase provider; Unavailable
+  // naming the file on an I/O error (then no file is left under the name), or the HSM.
+  virtual Status CreateKeyBackupKey(uint32_t epoch) = 0;
+  // Encrypts `key` (a small key: a key backup's file key) under K_n, bound to `aad` and n.
+  // Output: nonce (12) || ciphertext || tag (16). NotFound if K_n is not held (never created,
+  // or destroyed with its epoch); FailedPrecondition for the passphrase provider.
+  virtual Result<Bytes> WrapWithKeyBackupKey(uint32_t epoch, const SecretBytes& key,
+                                             ByteView aad) const = 0;
+  // Opens what WrapWithKeyBackupKey(epoch, ..., aad) made. NotFound if K_n is not held;
+  // DataLoss if `wrapped` is altered, of another epoch or another `aad`.
+  virtual Result<SecretBytes> UnwrapWithKeyBackupKey(uint32_t epoch, ByteView wrapped,
+                                                     ByteView aad) const = 0;
+  // Destroys K_n: the file overwritten with zeros, fsync'd, unlinked, the directory fsync'd
+  // (keyfile), C_DestroyObject (pkcs11). OK if it is already gone; FailedPrecondition for the
+  // passphrase provider; Unavailable on an I/O or HSM error. Copies of the keyfile's directory
+  // made outside the provider are the operator's (docs/keys.md).
+  virtual Status DestroyKeyBackupKey(uint32_t epoch) = 0;
+  // Whether K_n can be found (looked up, not cached). Always false for the passphrase provider.
+  virtual bool HoldsKeyBackupKey(uint32_t epoch) const = 0;
 };
 
 // The KEK version a provider's wrap names (its first 4 bytes). DataLoss if truncated.
@@ -82,6 +115,12 @@ Result<std::unique_ptr<KeyProvider>> OpenKeyfileProvider(const std::filesystem::
                                                          Env& env = Env::Default());
 // The file holding KEK version `version` of the keyfile at `path` (see above).
 std::filesystem::path KeyfileVersionPath(const std::filesystem::path& path, uint32_t version);
+// The file holding the key-backup key K_n of the keyfile at `path`: "<stem>.kb-N<ext>"
+// (kek.kb-3.key), beside it.
+std::filesystem::path KeyfileBackupKeyPath(const std::filesystem::path& path, uint32_t epoch);
+// Whether `name` is the file name of a key-backup key of the keyfile named `keyfile_name`
+// (kek.kb-3.key for kek.key); sets `epoch` when it is.
+bool IsKeyfileBackupKeyName(std::string_view name, std::string_view keyfile_name, uint32_t& epoch);
 // A KEK derived with Argon2id from `passphrase` and `salt` (>= 16 bytes, stored by the vault).
 // InvalidArgument on an empty passphrase (callers read it from the environment). It holds one
 // version (1): CreateVersion is FailedPrecondition (a rotation needs a keyfile or an HSM;

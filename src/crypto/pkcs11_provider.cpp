@@ -368,6 +368,30 @@ class Pkcs11Source final : public KekSource {
     return token_->Find(Pkcs11KeyLabel(options_, version)).ok();
   }
 
+  // K_n: a token object like a KEK version, under its own label.
+  bool SupportsBackupKeys() const override { return true; }
+  Result<std::unique_ptr<KekKey>> LoadBackupKey(uint32_t epoch) override {
+    CUSTOS_ASSIGN_OR_RETURN(ck_object_handle_t key,
+                            token_->Find(Pkcs11BackupKeyLabel(options_, epoch)));
+    return std::unique_ptr<KekKey>(std::make_unique<Pkcs11Key>(token_, key));
+  }
+  Result<std::unique_ptr<KekKey>> CreateBackupKey(uint32_t epoch) override {
+    const std::string label = Pkcs11BackupKeyLabel(options_, epoch);
+    Result<ck_object_handle_t> key = token_->Find(label);
+    if (key.status().code() == Code::kNotFound) key = token_->Generate(label);
+    CUSTOS_RETURN_IF_ERROR(key.status());
+    return std::unique_ptr<KekKey>(std::make_unique<Pkcs11Key>(token_, *key));
+  }
+  Status DestroyBackupKey(uint32_t epoch) override {
+    Result<ck_object_handle_t> key = token_->Find(Pkcs11BackupKeyLabel(options_, epoch));
+    if (key.status().code() == Code::kNotFound) return Status::Ok();
+    CUSTOS_RETURN_IF_ERROR(key.status());
+    return token_->Destroy(*key);
+  }
+  bool BackupKeyExists(uint32_t epoch) const override {
+    return token_->Find(Pkcs11BackupKeyLabel(options_, epoch)).ok();
+  }
+
  private:
   const std::shared_ptr<Token> token_;
   Pkcs11Options options_;
@@ -377,6 +401,10 @@ class Pkcs11Source final : public KekSource {
 
 std::string Pkcs11KeyLabel(const Pkcs11Options& options, uint32_t version) {
   return options.key_label_prefix + "-v" + std::to_string(version);
+}
+
+std::string Pkcs11BackupKeyLabel(const Pkcs11Options& options, uint32_t epoch) {
+  return options.key_label_prefix + "-kb" + std::to_string(epoch);
 }
 
 Result<std::unique_ptr<KeyProvider>> OpenPkcs11Provider(const Pkcs11Options& options,

@@ -1,4 +1,5 @@
-// The pkcs11 KEK provider: each KEK version is an AES-256 secret key object generated INSIDE
+// The pkcs11 KEK provider: each KEK version (and each key-backup key K_n, labelled
+// "<prefix>-kb<N>") is an AES-256 secret key object generated INSIDE
 // a PKCS#11 token (an HSM; SoftHSM2 in the tests) with CKA_TOKEN, CKA_SENSITIVE and
 // CKA_PRIVATE true and CKA_EXTRACTABLE false, labelled "<prefix>-v<N>". Wrap is C_Encrypt
 // with CKM_AES_GCM (a fresh random 96-bit IV from the process, 128-bit tag, the AAD of
@@ -29,6 +30,8 @@ struct Pkcs11Options {
 
 // The label of KEK version `version`: "<prefix>-v<version>".
 std::string Pkcs11KeyLabel(const Pkcs11Options& options, uint32_t version);
+// The label of the key-backup key K_n (key_provider.h): "<prefix>-kb<epoch>".
+std::string Pkcs11BackupKeyLabel(const Pkcs11Options& options, uint32_t epoch);
 
 // Loads the module, finds the token, logs in and finds the key object of `active_version`.
 // Unavailable if the module cannot be loaded or initialised; NotFound if no token has the

@@ -5,11 +5,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
+#include <optional>
+#include <set>
 
 #include "access/credentials.h"
 #include "backup/backup.h"
+#include "backup/key_backup.h"
+#include "core/dates.h"
 #include "core/env.h"
+#include "crypto/epoch_keys.h"
 #include "crypto/key_provider.h"
 #include "vault/admin_action.h"
 #include "vault/vault_impl.h"
@@ -20,6 +26,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::string_view kRestoreMarker = ".custos-restore-incomplete";
+// The vault's epoch key store (crypto/epoch_keys.h), beside the database.
+constexpr std::string_view kEpochKeyDir = "epoch-keys";
 
 std::string AsString(const std::optional<crypto::Bytes>& b) {
   return b.has_value() ? std::string(b->begin(), b->end()) : std::string();
@@ -60,6 +68,53 @@ Status AuditOutcome(VaultState& impl, const Context& ctx, schema::Action action,
   return RecordOutcome(impl, ctx, Operation{action, std::string(target)}, std::move(verdict));
 }
 
+Result<std::string> VaultIdOf(VaultState& impl) {
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.store->Begin());
+  CUSTOS_ASSIGN_OR_RETURN(auto vault_id, txn->GetMeta("vault_id"));
+  if (!vault_id.has_value()) return DataLoss("vault metadata has no vault_id");
+  return AsString(vault_id);
+}
+
+// What a key backup of this vault at `now` holds besides the rows (issue 23): the epoch key
+// store at <vault>/epoch-keys opened through its API (with a first epoch made if it is empty,
+// as a vault the live half has not opened yet), K_n of its current epoch created in the
+// provider if needed (adopted if it exists), and the store's files as they are on disk.
+// nullopt when the provider holds no key-backup keys (passphrase: no key backups).
+Result<std::optional<backup::KeyBackupOptions>> KeyBackupOptionsOf(VaultState& impl,
+                                                                   const fs::path& backups_dir,
+                                                                   const std::string& vault_id,
+                                                                   int64_t now) {
+  crypto::KeyProvider& kek = impl.keyring->provider();
+  if (!kek.SupportsKeyBackupKeys()) return std::optional<backup::KeyBackupOptions>();
+  const fs::path store_dir = impl.dir / kEpochKeyDir;
+  const crypto::Suite suite = impl.keyring->suite();
+  CUSTOS_ASSIGN_OR_RETURN(auto store, crypto::EpochKeyStore::Open(store_dir, vault_id, suite, kek));
+  if (!store->Current().has_value()) {
+    Result<crypto::EpochInfo> made = store->CreateNext(now);
+    if (made.status().code() == Code::kConflict) {  // another process made it first
+      CUSTOS_ASSIGN_OR_RETURN(store, crypto::EpochKeyStore::Open(store_dir, vault_id, suite, kek));
+    } else {
+      CUSTOS_RETURN_IF_ERROR(made.status());
+    }
+  }
+  const std::optional<crypto::EpochInfo> current = store->Current();
+  if (!current.has_value()) return Internal("the epoch key store holds no epoch");
+  CUSTOS_RETURN_IF_ERROR(kek.CreateKeyBackupKey(current->epoch));
+  backup::KeyBackupOptions o;
+  o.backups_dir = backups_dir;
+  o.vault_id = vault_id;
+  o.suite = suite;
+  o.epoch = current->epoch;
+  o.now_ms = now;
+  for (const crypto::EpochInfo& e : store->Epochs()) {
+    Result<std::string> bytes = Env::Default().ReadFile(crypto::EpochKeyPath(store_dir, e.epoch));
+    if (bytes.status().code() == Code::kNotFound) continue;  // destroyed meanwhile
+    CUSTOS_RETURN_IF_ERROR(bytes.status());
+    o.epoch_files.push_back({e.epoch, std::move(bytes).value()});
+  }
+  return std::optional<backup::KeyBackupOptions>(std::move(o));
+}
+
 // Takes the backup once admitted; audits "backup.complete" (or "backup.failed").
 Result<BackupResult> TakeBackup(VaultState& impl, const Context& ctx, const std::string& id,
                                 const fs::path& dir, const BackupRequest& request) {
@@ -80,7 +135,16 @@ Result<BackupResult> TakeBackup(VaultState& impl, const Context& ctx, const std:
     opt.kek_salt = salt.value_or(crypto::Bytes{});
   }
   CUSTOS_ASSIGN_OR_RETURN(opt.config_toml, ReadText(impl.dir / kConfigFile));
+  std::optional<backup::KeyBackupOptions> key_backup;
   Result<backup::BackupSummary> summary = [&]() -> Result<backup::BackupSummary> {
+    // Issue 23: the DEKs of this snapshot go to a key backup, not into the data backup.
+    if (!request.TEST_format1) {
+      CUSTOS_ASSIGN_OR_RETURN(key_backup, KeyBackupOptionsOf(impl, dir, opt.vault_id, opt.now_ms));
+    }
+    if (key_backup.has_value()) {
+      key_backup->TEST_before_publish = request.TEST_before_key_backup_publish;
+      opt.key_backup = &*key_backup;
+    }
     CUSTOS_ASSIGN_OR_RETURN(auto snapshot, impl.store->OpenSnapshot());
     return backup::WriteBackup(*snapshot, opt, KeysOf(impl));
   }();
@@ -96,10 +160,20 @@ Result<BackupResult> TakeBackup(VaultState& impl, const Context& ctx, const std:
   result.bytes = summary->bytes;
   result.customers = summary->row_counts["customers"];
   result.audit_head_seq = summary->audit_head_seq;
-  CUSTOS_RETURN_IF_ERROR(AuditOutcome(
-      impl, ctx, schema::Action::kBackupComplete, target,
-      Verdict::Allow(fmt::format("{} chunks, {} bytes, {} customers, audit head {}", result.chunks,
-                                 result.bytes, result.customers, result.audit_head_seq))));
+  std::string key_note = "; no key backup (the passphrase provider holds no key-backup keys)";
+  if (summary->key_backup.has_value()) {
+    result.key_backup = summary->key_backup->path;
+    result.key_backup_epoch = summary->key_backup->epoch;
+    result.key_backup_bytes = summary->key_backup->bytes;
+    key_note = fmt::format("; key backup {} under epoch {} ({} keys, {} bytes)",
+                           result.key_backup.filename().string(), result.key_backup_epoch,
+                           summary->key_backup->rows, result.key_backup_bytes);
+  }
+  CUSTOS_RETURN_IF_ERROR(
+      AuditOutcome(impl, ctx, schema::Action::kBackupComplete, target,
+                   Verdict::Allow(fmt::format("{} chunks, {} bytes, {} customers, audit head {}{}",
+                                              result.chunks, result.bytes, result.customers,
+                                              result.audit_head_seq, key_note))));
   return result;
 }
 
@@ -112,6 +186,75 @@ Result<BackupResult> BackupService::Take(const Context& ctx, const BackupRequest
   CUSTOS_ASSIGN_OR_RETURN(Context admitted, AdmitBackupAction(impl, ctx, schema::Action::kBackupRun,
                                                               "backup:" + id, "online backup"));
   return TakeBackup(impl, admitted, id, dir, request);
+}
+
+Result<KeyBackupResult> BackupService::TakeKeys(const Context& ctx, const BackupRequest& request) {
+  VaultState& impl = *state_;
+  const int64_t now = impl.Now();
+  const fs::path dir = request.dir.empty() ? BackupDirOf(*impl.config, impl.dir) : request.dir;
+  const std::string target = "key-backup:" + NewId(now);
+  CUSTOS_ASSIGN_OR_RETURN(Context admitted, AdmitBackupAction(impl, ctx, schema::Action::kBackupRun,
+                                                              target, "key backup"));
+  Result<backup::KeyBackupSummary> summary = [&]() -> Result<backup::KeyBackupSummary> {
+    CUSTOS_ASSIGN_OR_RETURN(const std::string vault_id, VaultIdOf(impl));
+    CUSTOS_ASSIGN_OR_RETURN(auto options, KeyBackupOptionsOf(impl, dir, vault_id, now));
+    if (!options.has_value()) {
+      return FailedPrecondition(
+          "the passphrase provider holds no key-backup keys: this vault writes no key backups "
+          "(docs/backup.md)");
+    }
+    options->TEST_before_publish = request.TEST_before_key_backup_publish;
+    CUSTOS_ASSIGN_OR_RETURN(auto snapshot, impl.store->OpenSnapshot());
+    return backup::WriteKeyBackup(*snapshot, *options, impl.keyring->provider());
+  }();
+  if (!summary.ok()) {
+    AuditOutcome(impl, admitted, schema::Action::kBackupFailed, target,
+                 Verdict::Deny(summary.status()))
+        .IgnoreError();
+    return summary.status();
+  }
+  KeyBackupResult result;
+  result.path = summary->path;
+  result.epoch = summary->epoch;
+  result.created_at_ms = summary->created_at_ms;
+  result.keys = summary->rows;
+  result.epoch_files = summary->epoch_files;
+  result.bytes = summary->bytes;
+  CUSTOS_RETURN_IF_ERROR(AuditOutcome(
+      impl, admitted, schema::Action::kBackupComplete, target,
+      Verdict::Allow(fmt::format("key backup {} under epoch {}: {} keys, {} epoch keys, {} bytes",
+                                 result.path.filename().string(), result.epoch, result.keys,
+                                 result.epoch_files, result.bytes))));
+  return result;
+}
+
+Result<EpochBackupShred> BackupService::DestroyEpochKeyBackups(uint32_t epoch) {
+  VaultState& impl = *state_;
+  if (impl.closed) return FailedPrecondition("vault is closed");
+  Context ctx;
+  ctx.actor = "system";
+  ctx.purpose = std::string(kAdministrationPurpose);
+  ctx.channel = Channel::kJob;
+  const std::string target = fmt::format("epoch:{}", epoch);
+  // The date is also kept beside the live epoch key store, where a restore given
+  // --epoch-keys finds it even for an offsite copy of a key backup.
+  Result<backup::EpochShredReport> shred = [&]() -> Result<backup::EpochShredReport> {
+    CUSTOS_RETURN_IF_ERROR(
+        backup::RecordEpochDestroyed(impl.dir / kEpochKeyDir, epoch, impl.Now()));
+    return backup::DestroyEpochKeyBackups(impl.keyring->provider(),
+                                          BackupDirOf(*impl.config, impl.dir), epoch, impl.Now());
+  }();
+  if (!shred.ok()) {
+    AuditOutcome(impl, ctx, schema::Action::kBackupForget, target, Verdict::Deny(shred.status()))
+        .IgnoreError();
+    return shred.status();
+  }
+  CUSTOS_RETURN_IF_ERROR(AuditOutcome(
+      impl, ctx, schema::Action::kBackupForget, target,
+      Verdict::Allow(fmt::format("epoch {} destroyed: key-backup key {}; {} key backups shredded",
+                                 epoch, shred->key_backup_key_destroyed ? "destroyed" : "none held",
+                                 shred->key_backups_shredded))));
+  return EpochBackupShred{shred->key_backup_key_destroyed, shred->key_backups_shredded};
 }
 
 Result<BackupResult> BackupService::RunScheduled() {
@@ -145,6 +288,31 @@ Result<BackupCheck> BackupService::Verify(const Context& ctx, const fs::path& ba
   CUSTOS_ASSIGN_OR_RETURN(
       Context admitted,
       AdmitBackupAction(impl, ctx, schema::Action::kBackupVerify, target, "verify"));
+  if (std::error_code ec; fs::is_regular_file(backup_path, ec)) {
+    // A key backup (issue 23): it opens under K_n and holds whole rows.
+    Result<backup::KeyBackupContents> kb = [&]() -> Result<backup::KeyBackupContents> {
+      CUSTOS_ASSIGN_OR_RETURN(const std::string vault_id, VaultIdOf(impl));
+      Result<backup::KeyBackupContents> opened = backup::ReadKeyBackup(
+          backup_path, impl.keyring->provider(), impl.keyring->suite(), vault_id);
+      if (!opened.ok() && opened.status().code() != Code::kDataLoss) {
+        return DataLoss(opened.status().message());
+      }
+      return opened;
+    }();
+    if (!kb.ok()) {
+      return AuditOutcome(impl, admitted, schema::Action::kBackupVerify, target,
+                          Verdict::Deny(kb.status()));
+    }
+    BackupCheck check;
+    check.vault_id = kb->vault_id;
+    check.created_at_ms = kb->created_at_ms;
+    check.key_backup = backup_path.filename().string();
+    check.key_backup_checked = true;
+    check.key_backup_rows = static_cast<int64_t>(kb->keys.size());
+    check.row_counts.emplace_back("wrapped_keys", check.key_backup_rows);
+    check.row_counts.emplace_back("epoch_keys", static_cast<int64_t>(kb->epoch_files.size()));
+    return check;
+  }
   Result<backup::VerifyReport> report = backup::VerifyBackup(backup_path, KeysOf(impl));
   if (!report.ok()) {
     return AuditOutcome(impl, admitted, schema::Action::kBackupVerify, target,
@@ -157,6 +325,9 @@ Result<BackupCheck> BackupService::Verify(const Context& ctx, const fs::path& ba
   check.created_at_ms = report->created_at_ms;
   check.chunks = report->chunks;
   for (const auto& [table, rows] : report->row_counts) check.row_counts.emplace_back(table, rows);
+  check.key_backup = report->key_backup;
+  check.key_backup_checked = report->key_backup_checked;
+  check.key_backup_rows = report->key_backup_rows;
   return check;
 }
 
@@ -278,27 +449,207 @@ Result<backup::DestroyedSet> ReadLedgers(const RestoreOptions& options, const st
   return set;
 }
 
-// Loads the backup into the store the restored config names.
+// The refusal when an epoch a backup needs is gone (issue 23): exit 8 (data_loss).
+Status EpochGone(const backup::BackupHeader& header, uint32_t epoch,
+                 const std::vector<fs::path>& records) {
+  std::optional<int64_t> at;
+  for (const fs::path& dir : records) {
+    if (auto t = backup::EpochDestroyedAt(dir, epoch); t.has_value()) {
+      at = at.has_value() ? std::min(*at, *t) : *t;
+    }
+  }
+  return DataLoss(fmt::format(
+      "backup {} needs epoch key {}, destroyed on {} (the epoch window has passed); it cannot be "
+      "restored",
+      header.backup_id, epoch,
+      at.has_value() ? core::UtcDateOfMs(*at) : std::string("a date not recorded here")));
+}
+
+// The key side of a format-2 backup (issue 23): the newest key backup not older than the data
+// backup (RestoreOptions::key_backup, a file or a directory; default <backup>/../epoch-keys),
+// opened under its K_n. The epoch files it holds, and those of RestoreOptions::epoch_keys,
+// must cover every epoch a DEK names. DataLoss (exit 8) when there is no such key backup, when
+// its K_n is no longer held (its epoch was destroyed), or when an epoch a DEK needs is gone.
+Result<backup::KeyBackupContents> OpenKeySide(const RestoreOptions& options,
+                                              const backup::BackupHeader& header,
+                                              const crypto::KeyProvider& kek, crypto::Suite suite,
+                                              fs::path& used) {
+  const fs::path beside = options.backup.parent_path() / backup::kKeyBackupDir;
+  std::vector<fs::path> records = {beside};
+  if (!options.epoch_keys.empty()) records.push_back(options.epoch_keys);
+  std::error_code ec;
+  std::vector<backup::KeyBackupInfo> candidates;
+  if (!options.key_backup.empty() && fs::is_regular_file(options.key_backup, ec)) {
+    auto info = backup::KeyBackupInfoOf(options.key_backup);
+    if (!info.has_value()) {
+      return InvalidArgument(fmt::format("restore: {} is not named like a key backup (kb-N-T.bin)",
+                                         options.key_backup.string()));
+    }
+    candidates.push_back(*info);
+    records.push_back(options.key_backup.parent_path());
+  } else {
+    const fs::path dir = options.key_backup.empty() ? beside : options.key_backup;
+    candidates = backup::ListKeyBackups(dir);
+    records.push_back(dir);
+  }
+  std::erase_if(candidates, [&](const backup::KeyBackupInfo& kb) {
+    return kb.created_at_ms < header.created_at_ms;
+  });
+  if (candidates.empty()) {
+    return DataLoss(fmt::format(
+        "backup {} holds no data keys and no key backup at least as new as it was found ({}); "
+        "give one with --key-backup",
+        header.backup_id,
+        options.key_backup.empty() ? beside.string() : options.key_backup.string()));
+  }
+  const backup::KeyBackupInfo& chosen = candidates.back();
+  used = chosen.path;
+  Result<backup::KeyBackupContents> side =
+      backup::ReadKeyBackup(chosen.path, kek, suite, header.vault_id);
+  if (side.status().code() == Code::kNotFound) return EpochGone(header, chosen.epoch, records);
+  if (side.status().code() == Code::kFailedPrecondition) return DataLoss(side.status().message());
+  CUSTOS_RETURN_IF_ERROR(side.status());
+  return std::move(side).value();
+}
+
+// Adds the live store's epoch files (RestoreOptions::epoch_keys) the key side lacks.
+Status AddLiveEpochFiles(const RestoreOptions& options, const backup::BackupHeader& header,
+                         const crypto::KeyProvider& kek, crypto::Suite suite,
+                         std::vector<backup::EpochFile>& files) {
+  if (options.epoch_keys.empty()) return Status::Ok();
+  CUSTOS_ASSIGN_OR_RETURN(
+      auto live, crypto::EpochKeyStore::Open(options.epoch_keys, header.vault_id, suite, kek));
+  for (const crypto::EpochInfo& e : live->Epochs()) {
+    if (std::any_of(files.begin(), files.end(),
+                    [&](const backup::EpochFile& f) { return f.epoch == e.epoch; })) {
+      continue;
+    }
+    CUSTOS_ASSIGN_OR_RETURN(std::string bytes, Env::Default().ReadFile(crypto::EpochKeyPath(
+                                                   options.epoch_keys, e.epoch)));
+    files.push_back({e.epoch, std::move(bytes)});
+  }
+  return Status::Ok();
+}
+
+// Every epoch a wrapped DEK of `keys` names (format 2) is among `files`; else the refusal.
+Status CheckEpochsHeld(const std::map<std::string, store::Row>& keys,
+                       const std::vector<backup::EpochFile>& files,
+                       const backup::BackupHeader& header, const std::vector<fs::path>& records) {
+  std::set<uint32_t> held;
+  for (const backup::EpochFile& f : files) held.insert(f.epoch);
+  for (const auto& [id, row] : keys) {
+    const auto* wrapped = std::get_if<crypto::Bytes>(&row[2]);
+    if (wrapped == nullptr || wrapped->empty() || (*wrapped)[0] != crypto::kEpochWrapFormat) {
+      continue;  // wrapped by the KEK (a vault not yet migrated): the KEK opens it
+    }
+    CUSTOS_ASSIGN_OR_RETURN(const uint32_t epoch, crypto::WrappedDekEpoch(*wrapped));
+    if (!held.contains(epoch)) return EpochGone(header, epoch, records);
+  }
+  return Status::Ok();
+}
+
+// The restored vault's epoch key store: the files of the key side, written as they were, then
+// opened through EpochKeyStore (each must open under the KEK for this vault).
+Status WriteEpochStore(const fs::path& dir, const backup::BackupHeader& header,
+                       const crypto::KeyProvider& kek, crypto::Suite suite,
+                       const std::vector<backup::EpochFile>& files) {
+  if (files.empty()) return Status::Ok();
+  const fs::path store_dir = dir / kEpochKeyDir;
+  Env& env = Env::Default();
+  if (Status st = env.CreateDirDurable(store_dir, 0700); !st.ok()) {
+    return Status(st.code(), "restore: " + st.message());
+  }
+  for (const backup::EpochFile& f : files) {
+    Status st = env.CreateFileAtomic(crypto::EpochKeyPath(store_dir, f.epoch), f.bytes, 0600);
+    if (!st.ok() && st.code() != Code::kConflict) {
+      return Status(st.code(), "restore: " + st.message());
+    }
+  }
+  Result<std::unique_ptr<crypto::EpochKeyStore>> opened =
+      crypto::EpochKeyStore::Open(store_dir, header.vault_id, suite, kek);
+  if (!opened.ok()) {
+    return DataLoss("restore: the key side's epoch keys do not open: " + opened.status().message());
+  }
+  return Status::Ok();
+}
+
+// Loads the backup into the store the restored config names; a format-2 backup takes its DEKs
+// from the key side (issue 23), whose epoch keys go to the restored vault's store.
 Result<backup::LoadReport> LoadInto(const schema::Config& config, const fs::path& dir,
                                     const RestoreOptions& options,
                                     const backup::BackupHeader& header,
-                                    const backup::DestroyedSet& destroyed) {
+                                    const backup::DestroyedSet& destroyed, fs::path& key_backup) {
   CUSTOS_ASSIGN_OR_RETURN(crypto::Suite suite, crypto::ParseSuite(header.suite));
   CUSTOS_ASSIGN_OR_RETURN(auto provider,
                           OpenVaultKeyProvider(config, dir, options.passphrase, header.kek_salt));
+  std::optional<backup::KeyBackupContents> side;
+  std::vector<backup::EpochFile> epoch_files;
+  if (backup::KeysOnKeySide(header)) {
+    CUSTOS_ASSIGN_OR_RETURN(side, OpenKeySide(options, header, *provider, suite, key_backup));
+    epoch_files = std::move(side->epoch_files);
+    CUSTOS_RETURN_IF_ERROR(AddLiveEpochFiles(options, header, *provider, suite, epoch_files));
+    std::vector<fs::path> records = {options.backup.parent_path() / backup::kKeyBackupDir,
+                                     key_backup.parent_path()};
+    if (!options.epoch_keys.empty()) records.push_back(options.epoch_keys);
+    CUSTOS_RETURN_IF_ERROR(CheckEpochsHeld(side->keys, epoch_files, header, records));
+  } else {
+    CUSTOS_RETURN_IF_ERROR(AddLiveEpochFiles(options, header, *provider, suite, epoch_files));
+  }
+  CUSTOS_RETURN_IF_ERROR(WriteEpochStore(dir, header, *provider, suite, epoch_files));
   CUSTOS_ASSIGN_OR_RETURN(auto store, OpenVaultStore(config, dir, /*create=*/true));
   CUSTOS_ASSIGN_OR_RETURN(auto loader, store->OpenLoader());
   backup::BackupKeys keys;
   keys.suite = suite;
   keys.kek = provider.get();
   keys.public_key = header.signing_public_key;
-  return backup::LoadBackup(options.backup, keys, destroyed, *loader);
+  return backup::LoadBackup(options.backup, keys, destroyed, *loader,
+                            side.has_value() ? &side->keys : nullptr);
 }
-
-}  // namespace
 
 // KEK versions a restore looks for beside the given keyfile (a rotation a day for years).
 constexpr uint32_t kMaxKekVersionScanned = 4096;
+
+// Copies the keyfile provider's material beside `keyfile` into the restored vault `dir`.
+Status CopyKeyfiles(const RestoreOptions& options, const schema::Config& config,
+                    const fs::path& dir) {
+  // Every KEK version still present beside the given keyfile (kek.key, kek.v2.key, ...,
+  // docs/keys.md): a rotated vault's wrapped keys name the newer versions, and a retired
+  // version's file is gone on purpose.
+  int copied = 0;
+  for (uint32_t version = 1; version <= kMaxKekVersionScanned; ++version) {
+    const fs::path from = crypto::KeyfileVersionPath(options.keyfile, version);
+    std::error_code ec;
+    if (!fs::exists(from, ec)) continue;
+    CUSTOS_ASSIGN_OR_RETURN(std::string kek, ReadText(from));
+    CUSTOS_RETURN_IF_ERROR(
+        WriteFileSynced(crypto::KeyfileVersionPath(dir / config.keys.keyfile, version), kek, 0600));
+    ++copied;
+  }
+  if (copied == 0) {
+    return NotFound(fmt::format("restore: no keyfile at {} (nor a later version beside it)",
+                                options.keyfile.string()));
+  }
+  // The key-backup keys beside it (kek.kb-N.key; issue 23): the key backups open under
+  // them, and the restored vault goes on writing key backups under the same epochs. One
+  // destroyed with its epoch is simply absent.
+  std::error_code ec;
+  const std::string keyfile_name = options.keyfile.filename().string();
+  const fs::path keyfile_dir =
+      options.keyfile.has_parent_path() ? options.keyfile.parent_path() : fs::path(".");
+  for (const auto& entry : fs::directory_iterator(keyfile_dir, ec)) {
+    uint32_t epoch = 0;
+    if (!crypto::IsKeyfileBackupKeyName(entry.path().filename().string(), keyfile_name, epoch)) {
+      continue;
+    }
+    CUSTOS_ASSIGN_OR_RETURN(std::string kb, ReadText(entry.path()));
+    CUSTOS_RETURN_IF_ERROR(
+        WriteFileSynced(crypto::KeyfileBackupKeyPath(dir / config.keys.keyfile, epoch), kb, 0600));
+    std::fill(kb.begin(), kb.end(), '\0');
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
   CUSTOS_ASSIGN_OR_RETURN(backup::BackupHeader header, backup::ReadBackupHeader(options.backup));
@@ -317,27 +668,13 @@ Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
     return InvalidArgument("restore: the vault's KEK is a keyfile: give it with --keyfile");
   }
   CUSTOS_RETURN_IF_ERROR(PrepareDir(dir));
-  if (config.keys.provider == "keyfile") {
-    // Every KEK version still present beside the given keyfile (kek.key, kek.v2.key, ...,
-    // docs/keys.md): a rotated vault's wrapped keys name the newer versions, and a retired
-    // version's file is gone on purpose.
-    int copied = 0;
-    for (uint32_t version = 1; version <= kMaxKekVersionScanned; ++version) {
-      const fs::path from = crypto::KeyfileVersionPath(options.keyfile, version);
-      std::error_code ec;
-      if (!fs::exists(from, ec)) continue;
-      CUSTOS_ASSIGN_OR_RETURN(std::string kek, ReadText(from));
-      CUSTOS_RETURN_IF_ERROR(WriteFileSynced(
-          crypto::KeyfileVersionPath(dir / config.keys.keyfile, version), kek, 0600));
-      ++copied;
-    }
-    if (copied == 0) {
-      return NotFound(fmt::format("restore: no keyfile at {} (nor a later version beside it)",
-                                  options.keyfile.string()));
-    }
-  }
+  if (config.keys.provider == "keyfile") CUSTOS_RETURN_IF_ERROR(CopyKeyfiles(options, config, dir));
+  fs::path key_backup;
   CUSTOS_ASSIGN_OR_RETURN(backup::LoadReport loaded,
-                          LoadInto(config, dir, options, header, destroyed));
+                          LoadInto(config, dir, options, header, destroyed, key_backup));
+  report.key_backup = key_backup;
+  report.customers_without_key = loaded.customers_without_key;
+  report.rows_without_key = loaded.rows_without_key;
   for (const auto& [table, rows] : loaded.rows_loaded) report.rows += rows;
   report.customers = loaded.rows_loaded["customers"];
   report.customers_dropped = loaded.customers_dropped;
@@ -362,12 +699,18 @@ Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
   ctx.channel = Channel::kCli;
   CUSTOS_RETURN_IF_ERROR(AuditOutcome(
       *vault->state_, ctx, schema::Action::kBackupRestore, "backup:" + header.backup_id,
-      Verdict::Allow(
-          fmt::format("restored from {} to {}: {} rows; destruction ledger ({} entries) dropped {} "
-                      "customers, {} transactions, {} notes ({} rows)",
-                      report.from_backend, report.to_backend, report.rows, report.ledger_entries,
-                      report.customers_dropped, report.transactions_dropped, report.notes_dropped,
-                      report.rows_dropped))));
+      Verdict::Allow(fmt::format(
+          "restored from {} to {}: {} rows; destruction ledger ({} entries) dropped {} "
+          "customers, {} transactions, {} notes ({} rows){}",
+          report.from_backend, report.to_backend, report.rows, report.ledger_entries,
+          report.customers_dropped, report.transactions_dropped, report.notes_dropped,
+          report.rows_dropped,
+          report.key_backup.empty()
+              ? std::string("; data keys from the backup's key section (taken before epochs)")
+              : fmt::format("; data keys from key backup {}: {} customers without a key "
+                            "(destroyed after the backup) dropped ({} rows)",
+                            report.key_backup.filename().string(), report.customers_without_key,
+                            report.rows_without_key)))));
   CUSTOS_RETURN_IF_ERROR(vault->Close());
   std::error_code ec;
   fs::remove(dir / kRestoreMarker, ec);

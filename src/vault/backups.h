@@ -30,6 +30,12 @@ struct BackupRequest {
   size_t chunk_bytes = 32u << 20;
   // Test hook: called after each chunk is durable (the crash test kills the process there).
   std::function<void(int64_t)> TEST_after_chunk;
+  // Test hook: called when a key backup's bytes are ready, before it is published.
+  std::function<void()> TEST_before_key_backup_publish;
+  // Test hook: write the format of before issue 23 (custos-backup/1: the wrapped DEKs in the
+  // data backup's key section, no key backup), as a passphrase vault still does; the tests of
+  // old backups make theirs with it.
+  bool TEST_format1 = false;
 };
 
 struct BackupResult {
@@ -39,6 +45,26 @@ struct BackupResult {
   int64_t bytes = 0;
   int64_t customers = 0;
   int64_t audit_head_seq = 0;
+  // The key backup written with it (issue 23); empty for a passphrase vault (none).
+  std::filesystem::path key_backup;
+  uint32_t key_backup_epoch = 0;
+  int64_t key_backup_bytes = 0;
+};
+
+// A key backup alone (`custos backup keys`; issue 23).
+struct KeyBackupResult {
+  std::filesystem::path path;  // <backups>/epoch-keys/kb-N-<time>.bin
+  uint32_t epoch = 0;          // sealed under K_epoch
+  int64_t created_at_ms = 0;
+  int64_t keys = 0;  // wrapped_keys rows
+  int64_t epoch_files = 0;
+  int64_t bytes = 0;
+};
+
+// What destroying an epoch did to the key backups (issue 23).
+struct EpochBackupShred {
+  bool key_backup_key_destroyed = false;
+  int64_t key_backups_shredded = 0;
 };
 
 struct BackupCheck {
@@ -48,6 +74,12 @@ struct BackupCheck {
   int64_t created_at_ms = 0;
   int64_t chunks = 0;
   std::vector<std::pair<std::string, int64_t>> row_counts;  // table, rows
+  // Format 2 (issue 23): the key backup written with it, and whether it was found beside the
+  // backup and opened (with the wrapped keys it holds). A key backup given to verify itself:
+  // key_backup is its name, chunks 0.
+  std::string key_backup;
+  bool key_backup_checked = false;
+  int64_t key_backup_rows = 0;
 };
 
 struct RestoreOptions {
@@ -63,6 +95,12 @@ struct RestoreOptions {
   std::string postgres_schema = "custos";
   // Destruction ledgers to replay besides <backup>/../destruction-ledger.jsonl.
   std::vector<std::filesystem::path> ledgers;
+  // The key side of a backup taken since issue 23 (format 2, no DEKs in the data backup): a
+  // key backup file, or a directory of them; empty: <backup>/../epoch-keys/. The newest key
+  // backup not older than the data backup is used.
+  std::filesystem::path key_backup;
+  // The live vault's epoch key store (<vault>/epoch-keys), for epoch keys a key backup lacks.
+  std::filesystem::path epoch_keys;
   Clock now_ms;
 };
 
@@ -78,6 +116,11 @@ struct RestoreReport {
   int64_t notes_dropped = 0;
   int64_t rows_dropped = 0;
   int64_t ledger_entries = 0;
+  // Format 2 (issue 23): the key backup the DEKs came from, and the customers it had no DEK
+  // for (destroyed after the data backup), dropped with all their rows.
+  std::filesystem::path key_backup;
+  int64_t customers_without_key = 0;
+  int64_t rows_without_key = 0;
 };
 
 // --- moving the store up (issue 4; `custos migrate`, docs/postgres.md) ---
@@ -132,6 +175,21 @@ class BackupService {
   // destruction (a system step after an approved run, not an adapter). Audited
   // "backup.forget" with the counts. NotFound: no ledger; DataLoss: a backup failed its checks.
   Result<ForgetResult> ForgetDestroyed(const std::filesystem::path& ledger_file = {});
+
+  // --- key backups (issue 23; docs/backup.md "Key backups") ---
+  // Takes a key backup alone (`custos backup keys`): the live epoch key files and every
+  // wrapped_keys row of one snapshot, sealed under K_n of the current epoch (created in the
+  // provider if needed), into <dir>/epoch-keys/ (dir as for Take). Every Take writes one too.
+  // Authorised by "backup.run", audited "backup.run" and "backup.complete" (or
+  // "backup.failed"). FailedPrecondition for a passphrase vault (its provider holds no K_n);
+  // Unavailable on I/O or an unreachable HSM.
+  Result<KeyBackupResult> TakeKeys(const Context& ctx, const BackupRequest& request);
+  // The hook the epoch rotation calls for each epoch it destroys (a system step, not an
+  // adapter): destroys K_epoch in the KEK provider and shreds the managed key backups of that
+  // epoch in [backup] dir (backup::DestroyEpochKeyBackups), recording the date in
+  // <backups>/epoch-keys/destroyed.jsonl. Audited "backup.forget" with the counts.
+  // Idempotent; Unavailable on an I/O or HSM error (rerun to finish).
+  Result<EpochBackupShred> DestroyEpochKeyBackups(uint32_t epoch);
 
   // --- moving the store up (issue 4; src/vault/migrate.cpp, docs/postgres.md) ---
   // Moves this SQLite vault to PostgreSQL: copies every row as it is stored (ciphertext,

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "backup/backup.h"
+#include "backup/key_backup.h"
 #include "vault/vault_fixture.h"
 
 namespace custos::vault {
@@ -147,6 +148,69 @@ TEST_F(BackupCrashTest, AKilledRestoreIsCleanedAndRedoneByTheNextOne) {
     ASSERT_TRUE(page.ok()) << page.status().ToString();
   }
   EXPECT_GT(killed, 0);
+}
+
+// A key backup killed at any point (issue 23; the key backup is written to a temporary file,
+// fsynced, linked into place and the directory fsynced): every file named like a key backup
+// opens whole, the earlier ones are untouched, and every complete data backup has its key
+// backup beside it (the key backup is published before the data backup's manifest).
+TEST_F(BackupCrashTest, AKilledKeyBackupIsWholeOrAbsentAndNoneIsLost) {
+  Populate(60);
+  const fs::path backups = root_ / "backups";
+  BackupRequest req;
+  req.dir = backups;
+  auto first = vault_->backups().TakeKeys(Admin(), req);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  const std::string first_bytes = testing::ReadFileBytes(first->path);
+  vault_.reset();
+  int killed = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    const int64_t delay_us = static_cast<int64_t>(rng_() % 300000);
+    const bool at_publish = round % 2 == 0;
+    const bool whole_backup = round % 3 == 0;
+    killed += RunKilled(delay_us, [&] {
+      OpenOptions open;
+      open.dir = dir_;
+      auto v = Vault::Open(open);
+      if (!v.ok()) _exit(2);
+      BackupRequest r = req;
+      if (at_publish) r.TEST_before_key_backup_publish = [] { ::kill(::getpid(), SIGKILL); };
+      const Context admin{"admin", "", Channel::kCli, ""};
+      if (whole_backup) {
+        (void)(*v)->backups().Take(admin, r);
+      } else {
+        (void)(*v)->backups().TakeKeys(admin, r);
+      }
+    });
+    ExpectLiveAuditVerifies();
+    Reopen();
+    const auto listed = backup::ListKeyBackups(backups / "epoch-keys");
+    ASSERT_FALSE(listed.empty());
+    for (const auto& kb : listed) {
+      auto check = vault_->backups().Verify(Admin(), kb.path);
+      EXPECT_TRUE(check.ok()) << kb.path << ": " << check.status().ToString();
+    }
+    EXPECT_EQ(testing::ReadFileBytes(first->path), first_bytes);
+    for (const fs::path& b : backup::ListBackups(backups)) {
+      auto check = vault_->backups().Verify(Admin(), b);
+      ASSERT_TRUE(check.ok()) << b << ": " << check.status().ToString();
+      EXPECT_TRUE(check->key_backup_checked) << b;
+    }
+    vault_.reset();
+  }
+  EXPECT_GT(killed, kRounds / 2) << "most rounds were meant to be killed mid-write";
+  // After all that, a key backup is still written and a restore finds it.
+  Reopen();
+  auto last = vault_->backups().Take(Admin(), req);
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  vault_.reset();
+  RestoreOptions opt;
+  opt.backup = last->path;
+  opt.dir = root_ / "restored";
+  opt.keyfile = dir_ / "kek.key";
+  auto restored = Vault::Restore(opt);
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_EQ(restored->customers, 60);
 }
 
 }  // namespace

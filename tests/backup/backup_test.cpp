@@ -82,9 +82,11 @@ class BackupTest : public testing::VaultTest {
 
   fs::path Backups() const { return root_ / "backups"; }
 
-  BackupResult TakeBackup() {
+  // `format1`: the format of before issue 23 (the wrapped DEKs in the key section).
+  BackupResult TakeBackup(bool format1 = false) {
     BackupRequest req;
     req.dir = Backups();
+    req.TEST_format1 = format1;
     req.chunk_bytes = 4096;  // several chunks even for a small vault
     auto b = vault_->backups().Take(Admin(), req);
     EXPECT_TRUE(b.ok()) << b.status().ToString();
@@ -276,7 +278,9 @@ TEST_F(BackupTest, ACustomerDestroyedAfterTheBackupCannotBeRecoveredFromIt) {
     if (std::get<std::string>(row[0]) == gone) gone_dek = std::get<crypto::Bytes>(row[2]);
   }
   ASSERT_FALSE(gone_dek.empty());
-  const BackupResult b = TakeBackup();
+  // A backup of the old format: ForgetDestroyed rewrites key sections, which only those have
+  // (a format-2 backup holds no DEK; epoch_backup_test.cpp).
+  const BackupResult b = TakeBackup(/*format1=*/true);
 
   // The destruction as lifecycle records it (simulated: the ledger lines, written here).
   backup::Ledger ledger;

@@ -153,5 +153,64 @@ TEST(PassphraseProvider, AnEmptyPassphraseOrShortSaltIsRejected) {
       Code::kInvalidArgument);
 }
 
+// Key-backup keys K_n (issue 23): a file per epoch beside the keyfile, created once and
+// adopted after, shredded on destruction; what it wrapped then never opens again.
+TEST(KeyfileProvider, AKeyBackupKeyIsAFileBesideTheKeyfileThatDiesWithItsEpoch) {
+  TempDir dir;
+  const auto path = dir.path() / "kek.key";
+  auto p = CreateKeyfileProvider(path, Suite::kAes256Gcm);
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE((*p)->SupportsKeyBackupKeys());
+  EXPECT_EQ(KeyfileBackupKeyPath(path, 3), dir.path() / "kek.kb-3.key");
+  EXPECT_FALSE((*p)->HoldsKeyBackupKey(3));
+  const SecretBytes key = RandomSecret(32);
+  EXPECT_EQ((*p)->WrapWithKeyBackupKey(3, key, kAad).status().code(), Code::kNotFound);
+  EXPECT_EQ((*p)->CreateKeyBackupKey(0).code(), Code::kInvalidArgument);
+  ASSERT_TRUE((*p)->CreateKeyBackupKey(3).ok());
+  EXPECT_TRUE((*p)->HoldsKeyBackupKey(3));
+  EXPECT_EQ(ModeOf(dir.path() / "kek.kb-3.key"), 0600u);
+  EXPECT_EQ(std::filesystem::file_size(dir.path() / "kek.kb-3.key"), 32u);
+  auto wrapped = (*p)->WrapWithKeyBackupKey(3, key, kAad);
+  ASSERT_TRUE(wrapped.ok()) << wrapped.status().ToString();
+  // Created again (a backup killed after creating it): adopted, not replaced.
+  ASSERT_TRUE((*p)->CreateKeyBackupKey(3).ok());
+  auto reopened = OpenKeyfileProvider(path, Suite::kAes256Gcm);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ(*(*reopened)->UnwrapWithKeyBackupKey(3, *wrapped, kAad), key);
+  // Bound to its epoch and its associated data; not a KEK wrap.
+  ASSERT_TRUE((*p)->CreateKeyBackupKey(4).ok());
+  EXPECT_EQ((*p)->UnwrapWithKeyBackupKey(4, *wrapped, kAad).status().code(), Code::kDataLoss);
+  EXPECT_EQ((*p)->UnwrapWithKeyBackupKey(3, *wrapped, Bytes{'x'}).status().code(), Code::kDataLoss);
+  EXPECT_FALSE((*p)->Unwrap(*wrapped, kAad).ok());
+  // Destroyed: the file is gone and the wrap is dead for every provider on the keyfile.
+  ASSERT_TRUE((*p)->DestroyKeyBackupKey(3).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "kek.kb-3.key"));
+  EXPECT_FALSE((*reopened)->HoldsKeyBackupKey(3));
+  EXPECT_EQ((*reopened)->UnwrapWithKeyBackupKey(3, *wrapped, kAad).status().code(),
+            Code::kNotFound);
+  EXPECT_TRUE((*p)->DestroyKeyBackupKey(3).ok()) << "already gone is fine";
+  EXPECT_TRUE((*p)->HoldsKeyBackupKey(4));
+  // The KEK itself is untouched.
+  EXPECT_TRUE(SameKek(**p, **reopened));
+  uint32_t epoch = 0;
+  EXPECT_TRUE(IsKeyfileBackupKeyName("kek.kb-12.key", "kek.key", epoch));
+  EXPECT_EQ(epoch, 12u);
+  EXPECT_FALSE(IsKeyfileBackupKeyName("kek.v2.key", "kek.key", epoch));
+  EXPECT_FALSE(IsKeyfileBackupKeyName("kek.kb-.key", "kek.key", epoch));
+  EXPECT_FALSE(IsKeyfileBackupKeyName("kek.kb-0.key", "kek.key", epoch));
+  EXPECT_FALSE(IsKeyfileBackupKeyName("kek.kb-1x.key", "kek.key", epoch));
+}
+
+TEST(PassphraseProvider, HoldsNoKeyBackupKeys) {
+  auto p = OpenPassphraseProvider("correct horse", Salt(1), Suite::kAes256Gcm, kFastParams);
+  ASSERT_TRUE(p.ok());
+  EXPECT_FALSE((*p)->SupportsKeyBackupKeys());
+  EXPECT_EQ((*p)->CreateKeyBackupKey(1).code(), Code::kFailedPrecondition);
+  EXPECT_EQ((*p)->WrapWithKeyBackupKey(1, RandomSecret(32), kAad).status().code(),
+            Code::kFailedPrecondition);
+  EXPECT_EQ((*p)->DestroyKeyBackupKey(1).code(), Code::kFailedPrecondition);
+  EXPECT_FALSE((*p)->HoldsKeyBackupKey(1));
+}
+
 }  // namespace
 }  // namespace custos::crypto

@@ -152,5 +152,60 @@ TEST(KeyfileFaults, AShredThatFailsSaysSoAndARetryFinishesIt) {
   }
 }
 
+// A key-backup key K_n (issue 23) is created like a KEK version: ENOSPC or EIO at any step is
+// a clean Unavailable naming kek.kb-N.key, leaves that file whole or absent, never touches the
+// KEK, and the create reruns.
+TEST(KeyfileFaults, CreatingAKeyBackupKeyFailsCleanlyAtEveryStep) {
+  FaultInjectingEnv env(Env::Default());
+  for (int err : {ENOSPC, EIO}) {
+    for (int64_t n = 1;; ++n) {
+      TempDir dir;
+      const fs::path path = dir.path() / "kek.key";
+      env.Reset();
+      auto p = CreateKeyfileProvider(path, Suite::kAes256Gcm, env);
+      ASSERT_TRUE(p.ok());
+      const SecretBytes key = RandomSecret(32);
+      auto wrapped = (*p)->Wrap(key, kAad);
+      ASSERT_TRUE(wrapped.ok());
+      env.FailCall(n, err);
+      Status st = (*p)->CreateKeyBackupKey(5);
+      if (!env.fired()) {
+        ASSERT_TRUE(st.ok());
+        EXPECT_GT(n, 4);
+        break;
+      }
+      SCOPED_TRACE("errno " + std::to_string(err) + " at call " + std::to_string(n));
+      ASSERT_FALSE(st.ok());
+      EXPECT_EQ(st.code(), Code::kUnavailable);
+      EXPECT_NE(st.message().find("kek.kb-5.key"), std::string::npos) << st.message();
+      EXPECT_FALSE(fs::exists(dir.path() / "kek.kb-5.key")) << st.message();
+      env.Reset();
+      EXPECT_FALSE((*p)->HoldsKeyBackupKey(5));
+      EXPECT_EQ(*(*p)->Unwrap(*wrapped, kAad), key);
+      ASSERT_TRUE((*p)->CreateKeyBackupKey(5).ok());
+      ExpectWholeOrAbsent(dir.path() / "kek.kb-5.key");
+      EXPECT_TRUE((*p)->WrapWithKeyBackupKey(5, key, kAad).ok());
+    }
+  }
+}
+
+TEST(KeyfileFaults, ACrashAtAnyPointOfAKeyBackupKeyCreateLeavesItWholeOrAbsent) {
+  FaultInjectingEnv env(Env::Default());
+  for (int64_t k = 0;; ++k) {
+    TempDir dir;
+    const fs::path path = dir.path() / "kek.key";
+    env.Reset();
+    auto p = CreateKeyfileProvider(path, Suite::kAes256Gcm, env);
+    ASSERT_TRUE(p.ok());
+    env.CrashAfter(k);
+    Status st = (*p)->CreateKeyBackupKey(2);
+    if (!env.fired()) {
+      ASSERT_TRUE(st.ok());
+      break;
+    }
+    ExpectWholeOrAbsent(dir.path() / "kek.kb-2.key");
+  }
+}
+
 }  // namespace
 }  // namespace custos::crypto

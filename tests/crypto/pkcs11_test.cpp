@@ -106,5 +106,40 @@ TEST(Pkcs11Provider, AKeyringOnTheHsmWrapsDeksBoundToTheirCustomer) {
   EXPECT_EQ((*ring)->UnwrapDek("C2", *wrapped).status().code(), Code::kDataLoss);
 }
 
+// Key-backup keys K_n (issue 23) are token objects of their own ("<prefix>-kb<N>"), sensitive
+// and not extractable like the KEK, found by another provider on the token, and destroyed with
+// their epoch: what they wrapped never opens again.
+TEST(Pkcs11Provider, AKeyBackupKeyIsATokenObjectThatDiesWithItsEpoch) {
+  CUSTOS_REQUIRE_TEST_HSM(hsm, "kb");
+  auto p = CreatePkcs11Provider(hsm);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_TRUE((*p)->SupportsKeyBackupKeys());
+  EXPECT_FALSE((*p)->HoldsKeyBackupKey(2));
+  const SecretBytes key = RandomSecret(32);
+  EXPECT_EQ((*p)->WrapWithKeyBackupKey(2, key, kAad).status().code(), Code::kNotFound);
+  ASSERT_TRUE((*p)->CreateKeyBackupKey(2).ok());
+  ASSERT_TRUE((*p)->CreateKeyBackupKey(2).ok()) << "an existing K_n is adopted";
+  EXPECT_EQ(Pkcs11BackupKeyLabel(hsm, 2), hsm.key_label_prefix + "-kb2");
+  auto wrapped = (*p)->WrapWithKeyBackupKey(2, key, kAad);
+  ASSERT_TRUE(wrapped.ok()) << wrapped.status().ToString();
+  auto again = OpenPkcs11Provider(hsm, 1);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE((*again)->HoldsKeyBackupKey(2));
+  EXPECT_EQ(*(*again)->UnwrapWithKeyBackupKey(2, *wrapped, kAad), key);
+  EXPECT_EQ((*again)->UnwrapWithKeyBackupKey(2, *wrapped, Bytes{'x'}).status().code(),
+            Code::kDataLoss);
+  ASSERT_TRUE((*p)->CreateKeyBackupKey(3).ok());
+  EXPECT_EQ((*again)->UnwrapWithKeyBackupKey(3, *wrapped, kAad).status().code(), Code::kDataLoss);
+  ASSERT_TRUE((*p)->DestroyKeyBackupKey(2).ok());
+  EXPECT_FALSE((*again)->HoldsKeyBackupKey(2));
+  EXPECT_EQ((*again)->UnwrapWithKeyBackupKey(2, *wrapped, kAad).status().code(), Code::kNotFound);
+  EXPECT_TRUE((*p)->DestroyKeyBackupKey(2).ok());
+  EXPECT_TRUE((*p)->HoldsKeyBackupKey(3));
+  // The KEK is untouched.
+  auto kek_wrapped = (*p)->Wrap(key, kAad);
+  ASSERT_TRUE(kek_wrapped.ok());
+  EXPECT_EQ(*(*again)->Unwrap(*kek_wrapped, kAad), key);
+}
+
 }  // namespace
 }  // namespace custos::crypto

@@ -95,5 +95,45 @@ TEST_F(HsmVaultTest, AVaultOnTheHsmDoesNotOpenWithAWrongPin) {
   EXPECT_EQ(Vault::Open(open).status().code(), Code::kUnauthenticated);
 }
 
+// Issue 23 on the HSM: a backup's key backup is sealed under K_1, a token object of its own;
+// a restore finds it in the token; once K_1 is destroyed with its epoch the key backup opens
+// nowhere and the restore refuses (exit 8).
+TEST_F(HsmVaultTest, KeyBackupsAreSealedUnderATokenKeyThatDiesWithItsEpoch) {
+  if (OnPostgres() && TestPgUrl().empty()) GTEST_SKIP() << "no CUSTOS_TEST_PG_URL";
+  CUSTOS_REQUIRE_TEST_HSM(hsm, "kbvault");
+  ASSERT_TRUE(InitOnHsm(hsm));
+  auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  BackupRequest req;  // into [backup] dir, where the epoch's end shreds key backups
+  auto b = vault_->backups().Take(Admin(), req);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  ASSERT_FALSE(b->key_backup.empty());
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "kek.kb-1.key"));
+  auto restore = [&](const std::filesystem::path& backup, const std::string& name) {
+    RestoreOptions opt;
+    opt.backup = backup;
+    opt.dir = root_ / name;
+    if (OnPostgres()) {
+      opt.postgres_url = TestPgUrl();
+      opt.postgres_schema = "hk_" + std::to_string(getpid()) + "_" + name;
+    }
+    return Vault::Restore(opt);
+  };
+  auto r = restore(b->path, "restored");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->customers, 1);
+  EXPECT_EQ(r->key_backup, b->key_backup);
+  // An offsite copy; then epoch 1 ends: K_1 is destroyed in the token.
+  std::filesystem::copy(dir_ / "backups", root_ / "copy", std::filesystem::copy_options::recursive);
+  auto shred = vault_->backups().DestroyEpochKeyBackups(1);
+  ASSERT_TRUE(shred.ok()) << shred.status().ToString();
+  EXPECT_TRUE(shred->key_backup_key_destroyed);
+  EXPECT_FALSE(std::filesystem::exists(b->key_backup));
+  auto refused = restore(root_ / "copy" / b->backup_id, "refused");
+  EXPECT_EQ(refused.status().code(), Code::kDataLoss) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("needs epoch key 1, destroyed on"), std::string::npos)
+      << refused.status().message();
+}
+
 }  // namespace
 }  // namespace custos::vault::testing

@@ -84,6 +84,41 @@ class VersionedKek final : public KeyProvider {
     return source_->Exists(version);
   }
 
+  // Key-backup keys are looked up on every use, never cached: one is used once per key backup
+  // written or opened, and another process may destroy it (its epoch's end).
+  bool SupportsKeyBackupKeys() const override { return source_->SupportsBackupKeys(); }
+
+  Status CreateKeyBackupKey(uint32_t epoch) override {
+    if (epoch == 0) return InvalidArgument("epoch 0 does not exist");
+    std::unique_lock lock(mutex_);
+    return source_->CreateBackupKey(epoch).status();
+  }
+
+  Result<Bytes> WrapWithKeyBackupKey(uint32_t epoch, const SecretBytes& key,
+                                     ByteView aad) const override {
+    CUSTOS_ASSIGN_OR_RETURN(auto kb, LoadBackupKey(epoch));
+    Bytes out;
+    CUSTOS_RETURN_IF_ERROR(kb->Seal(VersionedAad(epoch, aad), key, out));
+    return out;
+  }
+
+  Result<SecretBytes> UnwrapWithKeyBackupKey(uint32_t epoch, ByteView wrapped,
+                                             ByteView aad) const override {
+    if (wrapped.size() < framed::kOverhead) return DataLoss("wrapped key is truncated");
+    CUSTOS_ASSIGN_OR_RETURN(auto kb, LoadBackupKey(epoch));
+    return kb->Open(VersionedAad(epoch, aad), wrapped);
+  }
+
+  Status DestroyKeyBackupKey(uint32_t epoch) override {
+    std::unique_lock lock(mutex_);
+    return source_->DestroyBackupKey(epoch);
+  }
+
+  bool HoldsKeyBackupKey(uint32_t epoch) const override {
+    std::unique_lock lock(mutex_);
+    return source_->BackupKeyExists(epoch);
+  }
+
  private:
   // The key of `version`, loaded on first use. Keys are never unloaded while the provider
   // lives (except by DestroyVersion), so the pointer stays valid.
@@ -105,6 +140,16 @@ class VersionedKek final : public KeyProvider {
     const KekKey* key = loaded->get();
     keys_.emplace(version, std::move(loaded).value());
     return key;
+  }
+
+  Result<std::unique_ptr<KekKey>> LoadBackupKey(uint32_t epoch) const {
+    std::unique_lock lock(mutex_);
+    auto loaded = source_->LoadBackupKey(epoch);
+    if (loaded.status().code() == Code::kNotFound) {
+      return NotFound("key-backup key " + std::to_string(epoch) + " is not held by this " + kind_ +
+                      " provider (destroyed with its epoch, or never created)");
+    }
+    return loaded;
   }
 
   const std::string kind_;
@@ -141,6 +186,11 @@ class SingleVersionSource final : public KekSource {
   Result<std::unique_ptr<KekKey>> Create(uint32_t) override { return FailedPrecondition(reason_); }
   Status Destroy(uint32_t) override { return FailedPrecondition(reason_); }
   bool Exists(uint32_t version) const override { return version == 1; }
+  std::string NoBackupKeysReason() const override {
+    return "a single-version (passphrase) KEK holds no key-backup keys: its vaults write no key "
+           "backups, and a restore needs the live epoch key store or recovery material "
+           "(docs/backup.md)";
+  }
 
  private:
   const Suite suite_;
@@ -149,6 +199,14 @@ class SingleVersionSource final : public KekSource {
 };
 
 }  // namespace
+
+Result<std::unique_ptr<KekKey>> KekSource::LoadBackupKey(uint32_t) {
+  return FailedPrecondition(NoBackupKeysReason());
+}
+Result<std::unique_ptr<KekKey>> KekSource::CreateBackupKey(uint32_t) {
+  return FailedPrecondition(NoBackupKeysReason());
+}
+Status KekSource::DestroyBackupKey(uint32_t) { return FailedPrecondition(NoBackupKeysReason()); }
 
 Result<uint32_t> WrappedKekVersion(ByteView wrapped) {
   if (wrapped.size() < kVersionSize) return DataLoss("wrapped key is truncated");

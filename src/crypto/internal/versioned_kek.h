@@ -42,6 +42,20 @@ class KekSource {
   virtual Status Destroy(uint32_t version) = 0;
   // Whether `version` has material.
   virtual bool Exists(uint32_t version) const = 0;
+
+  // Key-backup keys K_n (key_provider.h). A source that holds none (passphrase) keeps these
+  // defaults: FailedPrecondition with `NoBackupKeysReason()`, and nothing is held.
+  virtual bool SupportsBackupKeys() const { return false; }
+  virtual std::string NoBackupKeysReason() const {
+    return "this KEK provider cannot hold key-backup keys";
+  }
+  // NotFound if K_n has no material.
+  virtual Result<std::unique_ptr<KekKey>> LoadBackupKey(uint32_t epoch);
+  // Creates the material of K_n, or loads it if it exists.
+  virtual Result<std::unique_ptr<KekKey>> CreateBackupKey(uint32_t epoch);
+  // Destroys the material of K_n; OK if there is none.
+  virtual Status DestroyBackupKey(uint32_t epoch);
+  virtual bool BackupKeyExists(uint32_t /*epoch*/) const { return false; }
 };
 
 // A provider of kind `kind` whose active version is `active_version`, loaded now (its
