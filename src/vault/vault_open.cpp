@@ -485,8 +485,13 @@ Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
   vault->lifecycle().SetDestructionHook([self](const DestructionNotice&) -> Status {
     return self->backups().ForgetDestroyed().status();
   });
-  // Observers of epoch destruction (KeyService::AddEpochObserver) are added here, before the
+  // Each destroyed epoch takes its key-backup key K_n in the provider and the managed key
+  // backups sealed under it along (docs/backup.md "Epoch keys"): a key backup copied anywhere
+  // is dead once K_n is gone. Idempotent, as the observer contract asks; added before the
   // rotation below may destroy an epoch.
+  vault->keys().AddEpochObserver([self](const EpochDestroyed& e) -> Status {
+    return self->backups().DestroyEpochKeyBackups(e.epoch).status();
+  });
   // A rotation due (a new epoch, an unfinished re-wrap, an epoch to destroy; the migration of
   // a vault made before epochs) runs at every open, so a vault used only through the CLI
   // rotates too (docs/backup.md "Epochs and the window").
