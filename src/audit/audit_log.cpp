@@ -9,6 +9,7 @@
 
 #include "audit/canonical.h"
 #include "audit/head_file.h"
+#include "audit/tree_nodes.h"
 #include "core/env.h"
 
 namespace custos::audit {
@@ -177,6 +178,24 @@ Status AuditLog::CheckTip(store::Transaction& txn,
   return Status::Ok();
 }
 
+Result<std::optional<merkle::RootBuilder>> AuditLog::TreeFrontier(
+    store::Transaction& txn, const std::optional<store::AuditRow>& head) const {
+  const int64_t size = head.has_value() ? head->seq : 0;
+  {
+    std::lock_guard<std::mutex> lock(tree_mu_);
+    if (tree_cache_.has_value() && tree_cache_->size == size &&
+        tree_cache_->last_hash == (head.has_value() ? head->hash : GenesisHash())) {
+      return std::optional<merkle::RootBuilder>(tree_cache_->tree);
+    }
+  }
+  auto loaded = LoadFrontier(txn, options_.suite, size);
+  // An entry missing under the tree: tampering Verify names. The append itself does not
+  // depend on the tree, so it goes on without storing nodes.
+  if (loaded.status().code() == Code::kDataLoss) return std::optional<merkle::RootBuilder>();
+  if (!loaded.ok()) return CannotWrite("read the Merkle tree", loaded.status());
+  return std::move(*loaded);
+}
+
 Status AuditLog::Append(store::Transaction& txn, const AuditEvent& event) const {
   return AppendAndReturn(txn, event).status();
 }
@@ -190,12 +209,15 @@ Status AuditLog::AppendAll(store::Transaction& txn, const std::vector<AuditEvent
   auto head = txn.GetAuditHead();
   if (!head.ok()) return CannotWrite("read head", head.status());
   CUSTOS_RETURN_IF_ERROR(CheckTip(txn, *head));
+  CUSTOS_ASSIGN_OR_RETURN(std::optional<merkle::RootBuilder> tree, TreeFrontier(txn, *head));
   int64_t seq = head->has_value() ? (*head)->seq : 0;
   crypto::Bytes prev = head->has_value() ? (*head)->hash : GenesisHash();
   int64_t ts_ms = 0;
   // One row, refilled for each entry: its strings keep their buffers (a bulk import appends
   // thousands of entries per transaction).
   store::AuditRow row;
+  std::vector<crypto::Bytes> leaves;
+  if (tree.has_value()) leaves.reserve(events.size());
   for (const AuditEvent& event : events) {
     row.seq = ++seq;
     row.prev_hash = std::move(prev);
@@ -218,6 +240,7 @@ Status AuditLog::AppendAll(store::Transaction& txn, const std::vector<AuditEvent
           txn.InsertCheckpoint(SignCheckpoint(*options_.signing_key, row.seq, row.hash, row.ts_ms));
       if (!st.ok()) return CannotWrite(fmt::format("checkpoint entry {}", row.seq), st);
     }
+    if (tree.has_value()) leaves.push_back(EntryLeafHash(options_.suite, row));
     prev = std::move(row.hash);
     ts_ms = row.ts_ms;
   }
@@ -225,6 +248,12 @@ Status AuditLog::AppendAll(store::Transaction& txn, const std::vector<AuditEvent
   const std::string tip =
       EncodeHead(SignHead(options_.suite, *options_.signing_key, seq, prev, ts_ms));
   CUSTOS_RETURN_IF_ERROR(PutTip(txn, tip));
+  if (tree.has_value()) {
+    CUSTOS_RETURN_IF_ERROR(AddLeaves(txn, leaves, *tree));
+    // Kept for the next append; if txn is dropped instead, the log's end no longer matches.
+    std::lock_guard<std::mutex> lock(tree_mu_);
+    tree_cache_ = TreeCache{seq, prev, std::move(*tree)};
+  }
   std::lock_guard<std::mutex> lock(tip_mu_);
   known_tip_ = tip;
   return Status::Ok();

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "audit/head_file.h"
+#include "audit/merkle.h"
 #include "core/status.h"
 #include "crypto/primitives.h"
 #include "store/store.h"
@@ -105,13 +106,18 @@ struct VerifyReport {
   bool ok = false;
   int64_t entries = 0;      // entries in the log
   int64_t checkpoints = 0;  // signed checkpoints in the database (the head file not counted)
+  // Stored Merkle tree nodes checked against the entries (tree_nodes.h), and the entries the
+  // stored tree covers (less than `entries` while it is being built, or for the fewer than
+  // 32 newest entries, which no stored node covers yet).
+  int64_t tree_nodes = 0;
+  int64_t tree_built = 0;
   // 0 if ok; otherwise the first entry that cannot be trusted. When only a signed checkpoint
   // or the head file shows the problem (a recomputed chain, a cut tail), the first entry
   // after the last checkpoint that still matches: the change lies at or after it.
   int64_t first_bad_seq = 0;
   // What is wrong, naming the likely cause (edited, deleted, inserted, reordered, truncated,
-  // rewritten), e.g. "entry 17: hash does not match its contents (edited?)". Names seqs,
-  // never entry contents.
+  // rewritten), e.g. "entry 17: hash does not match its contents (edited?)", or the Merkle
+  // tree node that does not match the entries. Names seqs, never entry contents.
   std::string problem;
   // The witnesses the log was checked against, in the order checked: "head file", "signed
   // tip", then each backup manifest or witness file line's name.
@@ -133,6 +139,8 @@ class AuditLog {
   // of checkpoint_every, and then the signed tip: the audit key's signature over the last new
   // entry (seq, hash), kept in the store's metadata (key kTipMetaKey) in the same transaction.
   // So no committed entry is ever unsigned: an entry added without the key is found by Verify.
+  // Also in txn: the nodes of the Merkle tree the new entries complete (tree_nodes.h), when the
+  // stored tree reaches the log's end.
   // Before appending, the stored tip must sign the log's current last entry — or, with no tip
   // stored, the log must be empty or (a vault from before signed tips) end on an entry that
   // carries a signed checkpoint: a tail added without the key is never signed over by a later
@@ -199,6 +207,12 @@ class AuditLog {
   int64_t Now() const;
   // The stored tip must sign `last` (the log's last entry, nullopt when empty).
   Status CheckTip(store::Transaction& txn, const std::optional<store::AuditRow>& last) const;
+  // The Merkle tree of the log ending at `head`, ready for the next entry (tree_nodes.h):
+  // the one this log left after its last append when that is still the log's end, else
+  // loaded from the store in txn. nullopt: the stored tree does not reach the log's end, so
+  // the append stores no nodes (BuildTree completes them).
+  Result<std::optional<merkle::RootBuilder>> TreeFrontier(
+      store::Transaction& txn, const std::optional<store::AuditRow>& head) const;
   // Signs (seq, hash) as the tip, a checkpoint (unless one is at seq) and returns the head.
   Result<SignedHead> SignHeadInStore(store::Store& store) const;
   // Writes the head file (create or replace) and appends the head to the witness file.
@@ -209,6 +223,14 @@ class AuditLog {
   // The encoded tip this log last wrote or verified: an unchanged tip is not verified again.
   mutable std::mutex tip_mu_;
   mutable std::string known_tip_;
+  // The tree after this log's last append, valid while the log still ends at (size, hash).
+  struct TreeCache {
+    int64_t size = 0;
+    crypto::Bytes last_hash;
+    merkle::RootBuilder tree;
+  };
+  mutable std::mutex tree_mu_;
+  mutable std::optional<TreeCache> tree_cache_;
 };
 
 }  // namespace custos::audit

@@ -71,13 +71,34 @@ crypto::Bytes NodeHash(crypto::Suite suite, crypto::ByteView left, crypto::ByteV
 
 crypto::Bytes EmptyRoot(crypto::Suite suite) { return crypto::Hash(suite, {}); }
 
-void RootBuilder::Add(crypto::ByteView leaf_hash) {
+Result<RootBuilder> RootBuilder::Resume(crypto::Suite suite, uint64_t size,
+                                        std::vector<crypto::Bytes> stack) {
+  if (stack.size() != static_cast<size_t>(std::popcount(size))) {
+    return InvalidArgument(
+        fmt::format("merkle: {} subtree roots given for {} leaves, which make {} perfect subtrees",
+                    stack.size(), size, std::popcount(size)));
+  }
+  for (const crypto::Bytes& h : stack) {
+    if (h.size() != crypto::HashSize(suite)) {
+      return InvalidArgument("merkle: a subtree root of the wrong size");
+    }
+  }
+  RootBuilder builder(suite);
+  builder.size_ = size;
+  builder.stack_ = std::move(stack);
+  return builder;
+}
+
+void RootBuilder::Add(crypto::ByteView leaf_hash, const Completed& completed) {
   crypto::Bytes h(leaf_hash.begin(), leaf_hash.end());
+  if (completed) completed(0, h);
   // Each set low bit of the old size is a perfect subtree as large as the one just completed:
   // merge them, as a binary counter carries.
+  int level = 0;
   for (uint64_t s = size_; (s & 1) != 0; s >>= 1) {
     h = NodeHash(suite_, stack_.back(), h);
     stack_.pop_back();
+    if (completed) completed(++level, h);
   }
   stack_.push_back(std::move(h));
   ++size_;
@@ -159,6 +180,66 @@ Result<std::vector<crypto::Bytes>> ConsistencyProof(crypto::Suite suite, uint64_
   }
   if (first == 0) return std::vector<crypto::Bytes>();
   return RangeRoots(suite, ConsistencyRanges(first, second), source);
+}
+
+Result<crypto::Bytes> RangeRootFromNodes(crypto::Suite suite, Range range,
+                                         const NodeSource& nodes) {
+  const uint64_t n = range.end - range.begin;
+  if (range.end <= range.begin) {
+    return InvalidArgument(fmt::format("merkle: empty range [{}, {})", range.begin, range.end));
+  }
+  // An aligned perfect subtree is one node; anything else splits as MTH does (2.1.1), whose
+  // left part is always perfect.
+  if (std::has_single_bit(n) && range.begin % n == 0) {
+    return nodes(std::countr_zero(n), range.begin / n);
+  }
+  const uint64_t k = SplitPoint(n);
+  CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes left,
+                          RangeRootFromNodes(suite, Range{range.begin, range.begin + k}, nodes));
+  CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes right,
+                          RangeRootFromNodes(suite, Range{range.begin + k, range.end}, nodes));
+  return NodeHash(suite, left, right);
+}
+
+namespace {
+
+Result<std::vector<crypto::Bytes>> RangeRootsFromNodes(crypto::Suite suite,
+                                                       const std::vector<Range>& ranges,
+                                                       const NodeSource& nodes) {
+  std::vector<crypto::Bytes> roots;
+  roots.reserve(ranges.size());
+  for (const Range& r : ranges) {
+    CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes root, RangeRootFromNodes(suite, r, nodes));
+    roots.push_back(std::move(root));
+  }
+  return roots;
+}
+
+}  // namespace
+
+Result<crypto::Bytes> RootFromNodes(crypto::Suite suite, uint64_t size, const NodeSource& nodes) {
+  if (size == 0) return EmptyRoot(suite);
+  return RangeRootFromNodes(suite, Range{0, size}, nodes);
+}
+
+Result<std::vector<crypto::Bytes>> InclusionProofFromNodes(crypto::Suite suite, uint64_t index,
+                                                           uint64_t size, const NodeSource& nodes) {
+  if (index >= size) {
+    return InvalidArgument(
+        fmt::format("inclusion proof: leaf {} is not in a tree of {} leaves", index, size));
+  }
+  return RangeRootsFromNodes(suite, InclusionRanges(index, size), nodes);
+}
+
+Result<std::vector<crypto::Bytes>> ConsistencyProofFromNodes(crypto::Suite suite, uint64_t first,
+                                                             uint64_t second,
+                                                             const NodeSource& nodes) {
+  if (first > second) {
+    return InvalidArgument(fmt::format(
+        "consistency proof: the first size ({}) is larger than the second ({})", first, second));
+  }
+  if (first == 0) return std::vector<crypto::Bytes>();
+  return RangeRootsFromNodes(suite, ConsistencyRanges(first, second), nodes);
 }
 
 Status VerifyInclusion(crypto::Suite suite, uint64_t index, uint64_t size,

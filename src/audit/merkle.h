@@ -39,14 +39,29 @@ crypto::Bytes EmptyRoot(crypto::Suite suite);
 
 // The root of leaves fed in order, with O(log n) memory: the roots of the perfect subtrees
 // the leaves so far make (one per set bit of size()), largest first.
+//
+// Each Add completes one perfect subtree per trailing set bit of the new size (as a binary
+// counter carries): the leaf itself (level 0) and every larger one it closes. `completed`, when
+// given, hears each of them, smallest first — what the store keeps (tree_nodes.h).
 class RootBuilder {
  public:
+  // Called with the level of a completed perfect subtree (its 2^level leaves end at the
+  // builder's new size) and its root.
+  using Completed = std::function<void(int level, crypto::ByteView root)>;
+
   explicit RootBuilder(crypto::Suite suite) : suite_(suite) {}
+  // A builder that has taken `size` leaves already, given the roots of the perfect subtrees
+  // they make, largest first (as stack() returns them). InvalidArgument unless there is one
+  // root per set bit of size, each of the suite's hash size.
+  static Result<RootBuilder> Resume(crypto::Suite suite, uint64_t size,
+                                    std::vector<crypto::Bytes> stack);
   // Appends the next leaf, given as its leaf hash.
-  void Add(crypto::ByteView leaf_hash);
+  void Add(crypto::ByteView leaf_hash, const Completed& completed = {});
   uint64_t size() const { return size_; }
   // MTH of the leaves added so far (EmptyRoot when none).
   crypto::Bytes Root() const;
+  // The roots of the perfect subtrees the leaves so far make, largest first.
+  const std::vector<crypto::Bytes>& stack() const { return stack_; }
 
  private:
   crypto::Suite suite_;
@@ -83,6 +98,24 @@ Result<std::vector<crypto::Bytes>> InclusionProof(crypto::Suite suite, uint64_t 
 // empty one). InvalidArgument when first > second; the source's failure.
 Result<std::vector<crypto::Bytes>> ConsistencyProof(crypto::Suite suite, uint64_t first,
                                                     uint64_t second, const LeafSource& source);
+
+// --- from subtree roots (the store's nodes, tree_nodes.h): O(log n) subtrees per request ---
+
+// Hands out the root of the perfect subtree of 2^level leaves starting at leaf
+// index * 2^level (an aligned subtree: the only kind a tree's left edges are made of), or the
+// reason it cannot.
+using NodeSource = std::function<Result<crypto::Bytes>(int level, uint64_t index)>;
+
+// MTH of the leaves [range.begin, range.end) (begin < end), from the aligned perfect subtrees
+// that make it: at most about 2 log2(end - begin) calls of `nodes`.
+Result<crypto::Bytes> RangeRootFromNodes(crypto::Suite suite, Range range, const NodeSource& nodes);
+// As Root, InclusionProof and ConsistencyProof, from subtree roots instead of leaves.
+Result<crypto::Bytes> RootFromNodes(crypto::Suite suite, uint64_t size, const NodeSource& nodes);
+Result<std::vector<crypto::Bytes>> InclusionProofFromNodes(crypto::Suite suite, uint64_t index,
+                                                           uint64_t size, const NodeSource& nodes);
+Result<std::vector<crypto::Bytes>> ConsistencyProofFromNodes(crypto::Suite suite, uint64_t first,
+                                                             uint64_t second,
+                                                             const NodeSource& nodes);
 
 // RFC 9162 2.1.3.2: OK if `path` proves that `leaf_hash` is leaf `index` of the tree of
 // `size` leaves whose root is `root`. DataLoss saying why otherwise (index not below size,

@@ -9,6 +9,7 @@
 #include "audit/canonical.h"
 #include "audit/export.h"
 #include "audit/internal/json_members.h"
+#include "audit/tree_nodes.h"
 
 namespace custos::audit {
 namespace {
@@ -114,7 +115,7 @@ merkle::LeafSource LogLeaves(store::Store& store, crypto::Suite suite) {
     for (auto from = static_cast<int64_t>(begin) + 1; from <= last;) {
       const size_t n = std::min<uint64_t>(kPageSize, static_cast<uint64_t>(last - from + 1));
       CUSTOS_ASSIGN_OR_RETURN(std::vector<store::AuditRow> page, ReadPage(store, from, n, last));
-      for (const store::AuditRow& row : page) sink(merkle::LeafHash(suite, CanonicalEntry(row)));
+      for (const store::AuditRow& row : page) sink(EntryLeafHash(suite, row));
       from += static_cast<int64_t>(n);
     }
     return Status::Ok();
@@ -125,8 +126,10 @@ Result<SignedTreeHead> MakeTreeHead(store::Store& store, crypto::Suite suite,
                                     const crypto::SigningKey& key, int64_t tree_size,
                                     int64_t timestamp_ms) {
   if (tree_size < 0) return InvalidArgument("tree head: the size must not be negative");
-  CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes root, merkle::Root(suite, static_cast<uint64_t>(tree_size),
-                                                           LogLeaves(store, suite)));
+  CUSTOS_ASSIGN_OR_RETURN(
+      crypto::Bytes root,
+      merkle::RootFromNodes(suite, static_cast<uint64_t>(tree_size),
+                            StoredNodes(store, suite, tree_size, LogLeaves(store, suite))));
   return SignTreeHead(suite, key, tree_size, timestamp_ms, root);
 }
 
@@ -144,9 +147,10 @@ Result<InclusionProof> ProveInclusion(store::Store& store, crypto::Suite suite, 
   proof.entry = std::move(entry.front());
   proof.leaf_input = CanonicalEntry(proof.entry);
   proof.leaf_hash = merkle::LeafHash(suite, proof.leaf_input);
-  CUSTOS_ASSIGN_OR_RETURN(proof.path, merkle::InclusionProof(suite, static_cast<uint64_t>(seq - 1),
-                                                             static_cast<uint64_t>(tree_size),
-                                                             LogLeaves(store, suite)));
+  CUSTOS_ASSIGN_OR_RETURN(
+      proof.path, merkle::InclusionProofFromNodes(
+                      suite, static_cast<uint64_t>(seq - 1), static_cast<uint64_t>(tree_size),
+                      StoredNodes(store, suite, tree_size, LogLeaves(store, suite))));
   return proof;
 }
 
@@ -161,9 +165,9 @@ Result<ConsistencyProof> ProveConsistency(store::Store& store, crypto::Suite sui
   proof.first_size = first_size;
   proof.second_size = second_size;
   CUSTOS_ASSIGN_OR_RETURN(
-      proof.path,
-      merkle::ConsistencyProof(suite, static_cast<uint64_t>(first_size),
-                               static_cast<uint64_t>(second_size), LogLeaves(store, suite)));
+      proof.path, merkle::ConsistencyProofFromNodes(
+                      suite, static_cast<uint64_t>(first_size), static_cast<uint64_t>(second_size),
+                      StoredNodes(store, suite, second_size, LogLeaves(store, suite))));
   return proof;
 }
 

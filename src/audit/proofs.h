@@ -64,22 +64,29 @@ struct ConsistencyProof {
 // Unavailable when the store cannot be read.
 merkle::LeafSource LogLeaves(store::Store& store, crypto::Suite suite);
 
+// Roots and proofs below read the store's Merkle nodes (tree_nodes.h): about log2(tree_size)
+// nodes and fewer than 2 * 2^kMinStoredLevel entries each, every read a short transaction of
+// its own; a part of the tree not built yet is computed from its entries instead (O(n)).
+// They trust the stored nodes as a cache: AuditLog::Verify checks them against the entries,
+// and a tampered node only makes a proof fail to check against an honest head.
+
 // The signed head of the tree of the log's first `tree_size` entries, at `timestamp_ms`.
-// O(tree_size) hashing, O(log tree_size) memory. DataLoss if an entry up to tree_size is
-// missing (also when the log is shorter); Unavailable if the store cannot be read.
+// DataLoss if an entry it reads is missing (always when the log is shorter than tree_size);
+// Unavailable if the store cannot be read.
 Result<SignedTreeHead> MakeTreeHead(store::Store& store, crypto::Suite suite,
                                     const crypto::SigningKey& key, int64_t tree_size,
                                     int64_t timestamp_ms);
 
 // The inclusion proof of entry `seq` in the tree of the first `tree_size` entries.
-// InvalidArgument unless 1 <= seq <= tree_size; DataLoss if an entry up to tree_size is
-// missing; Unavailable if the store cannot be read.
+// InvalidArgument unless 1 <= seq <= tree_size; DataLoss if an entry it reads is missing
+// (always when the log is shorter than tree_size); Unavailable if the store cannot be read.
 Result<InclusionProof> ProveInclusion(store::Store& store, crypto::Suite suite, int64_t seq,
                                       int64_t tree_size);
 
 // The consistency proof between the trees of the first `first_size` and `second_size`
-// entries. InvalidArgument unless 0 <= first_size <= second_size; DataLoss if an entry up to
-// second_size is missing; Unavailable if the store cannot be read.
+// entries. InvalidArgument unless 0 <= first_size <= second_size; DataLoss if an entry it
+// reads is missing (always when 0 < first_size < second_size and the log is shorter than
+// second_size); Unavailable if the store cannot be read.
 Result<ConsistencyProof> ProveConsistency(store::Store& store, crypto::Suite suite,
                                           int64_t first_size, int64_t second_size);
 

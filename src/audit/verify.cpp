@@ -13,6 +13,7 @@
 #include "audit/audit_log.h"
 #include "audit/canonical.h"
 #include "audit/head_file.h"
+#include "audit/tree_nodes.h"
 #include "core/env.h"
 
 namespace custos::audit {
@@ -242,6 +243,146 @@ Status ReadFailed(std::string_view what, const Status& cause) {
   return Unavailable(fmt::format("audit verify: cannot read {}: {}", what, cause.ToString()));
 }
 
+// Recomputes the Merkle tree from the entries as the walk hands them over and compares every
+// node of at least kMinStoredLevel it completes with the stored one (tree_nodes.h), reading
+// the stored nodes in the order the entries complete them, in pages. Stored nodes must be
+// exactly those the entries complete, up to where the build has reached.
+class TreeCheck {
+ public:
+  TreeCheck(store::Store& store, crypto::Suite suite)
+      : store_(store), suite_(suite), tree_(suite) {}
+
+  bool failed() const { return !problem_.empty(); }
+  const std::string& problem() const { return problem_; }
+  int64_t first_bad() const { return first_bad_; }
+  int64_t nodes() const { return nodes_; }
+  // The entries the stored tree covers (its last node's end).
+  int64_t built() const { return built_; }
+
+  // The next entry, in seq order (after the chain check accepted it).
+  Status Add(const store::AuditRow& row) {
+    if (failed()) return Status::Ok();
+    expected_.clear();
+    tree_.Add(EntryLeafHash(suite_, row), [this, &row](int level, crypto::ByteView root) {
+      if (level >= kMinStoredLevel) {
+        expected_.push_back({row.seq, level, crypto::Bytes(root.begin(), root.end())});
+      }
+    });
+    for (const store::AuditNodeRow& want : expected_) {
+      CUSTOS_RETURN_IF_ERROR(Match(want));
+      if (failed()) break;
+    }
+    return Status::Ok();
+  }
+
+  // After the last entry the walk read (log_size): a stored node beyond it is named, unless
+  // the log grew meanwhile.
+  Status Finish(int64_t log_size) {
+    if (failed()) return Status::Ok();
+    CUSTOS_ASSIGN_OR_RETURN(const store::AuditNodeRow* next, Peek());
+    if (next == nullptr) return Status::Ok();
+    if (next->tree_size > log_size) {
+      CUSTOS_ASSIGN_OR_RETURN(int64_t now, LogSize());
+      if (now >= next->tree_size) return Status::Ok();  // appended during the walk
+    }
+    Unexpected(*next, log_size);
+    return Status::Ok();
+  }
+
+ private:
+  static bool Before(const store::AuditNodeRow& a, const store::AuditNodeRow& b) {
+    return a.tree_size < b.tree_size || (a.tree_size == b.tree_size && a.level < b.level);
+  }
+  static std::string Describe(const store::AuditNodeRow& n) {
+    const int64_t width = n.level >= 0 && n.level < 63 ? int64_t{1} << n.level : 0;
+    return fmt::format("the Merkle tree node of level {} over entries {}..{}", n.level,
+                       n.tree_size - width + 1, n.tree_size);
+  }
+
+  Status Match(const store::AuditNodeRow& want) {
+    CUSTOS_ASSIGN_OR_RETURN(const store::AuditNodeRow* stored, Peek());
+    if (stored != nullptr && Before(*stored, want)) {
+      Unexpected(*stored, want.tree_size);
+      return Status::Ok();
+    }
+    if (stored == nullptr || Before(want, *stored)) {
+      // Not stored: the build has not reached it, unless a later node is stored.
+      if (!missing_.has_value()) missing_ = want;
+      return Status::Ok();
+    }
+    if (missing_.has_value()) {
+      Fail(*missing_, fmt::format("{} is missing (deleted?) while later nodes are stored",
+                                  Describe(*missing_)));
+      return Status::Ok();
+    }
+    if (stored->hash != want.hash) {
+      Fail(want, fmt::format("{} does not match the entries (edited?)", Describe(want)));
+      return Status::Ok();
+    }
+    ++nodes_;
+    built_ = want.tree_size;
+    ++next_;
+    return Status::Ok();
+  }
+
+  void Unexpected(const store::AuditNodeRow& n, int64_t log_size) {
+    std::string why = n.tree_size > log_size
+                          ? fmt::format("lies beyond the end of the log ({} entries)", log_size)
+                          : "is not one the entries complete (inserted?)";
+    first_bad_ = std::clamp<int64_t>(n.tree_size, 1, std::max<int64_t>(1, log_size));
+    problem_ = fmt::format("a Merkle tree node of level {} ending at entry {} {}", n.level,
+                           n.tree_size, why);
+  }
+
+  void Fail(const store::AuditNodeRow& n, std::string problem) {
+    const int64_t width = int64_t{1} << n.level;
+    first_bad_ = n.tree_size - width + 1;
+    problem_ = std::move(problem);
+  }
+
+  // The next stored node not yet matched, nullptr when there is none.
+  Result<const store::AuditNodeRow*> Peek() {
+    if (next_ < page_.size()) return &page_[next_];
+    if (exhausted_) return nullptr;
+    int64_t after_size = 0;
+    int64_t after_level = -1;
+    if (!page_.empty()) {
+      after_size = page_.back().tree_size;
+      after_level = page_.back().level;
+    }
+    auto txn = store_.Begin();
+    if (!txn.ok()) return ReadFailed("the Merkle tree", txn.status());
+    auto rows = (*txn)->ReadAuditNodes(after_size, after_level, kPageSize);
+    if (!rows.ok()) return ReadFailed("the Merkle tree", rows.status());
+    page_ = std::move(*rows);
+    next_ = 0;
+    if (page_.size() < kPageSize) exhausted_ = true;
+    if (page_.empty()) return nullptr;
+    return &page_[0];
+  }
+
+  Result<int64_t> LogSize() {
+    auto txn = store_.Begin();
+    if (!txn.ok()) return ReadFailed("entries", txn.status());
+    auto head = (*txn)->GetAuditHead();
+    if (!head.ok()) return ReadFailed("entries", head.status());
+    return head->has_value() ? (*head)->seq : 0;
+  }
+
+  store::Store& store_;
+  crypto::Suite suite_;
+  merkle::RootBuilder tree_;
+  std::vector<store::AuditNodeRow> expected_;
+  std::vector<store::AuditNodeRow> page_;
+  size_t next_ = 0;
+  bool exhausted_ = false;
+  std::optional<store::AuditNodeRow> missing_;
+  int64_t nodes_ = 0;
+  int64_t built_ = 0;
+  int64_t first_bad_ = 0;
+  std::string problem_;
+};
+
 Result<std::vector<store::CheckpointRow>> ReadCheckpoints(store::Store& store) {
   auto txn = store.Begin();
   if (!txn.ok()) return ReadFailed("checkpoints", txn.status());
@@ -395,12 +536,14 @@ Result<VerifyReport> AuditLog::Verify(store::Store& store, const VerifyOptions& 
   CUSTOS_RETURN_IF_ERROR(check.CheckLeadingStatements());
 
   // After the first problem the walk only counts entries.
+  TreeCheck tree(store, options_.suite);
   auto walk = [&](int64_t from) -> Status {
     for (;;) {
       CUSTOS_ASSIGN_OR_RETURN(std::vector<store::AuditRow> page, ReadPage(store, from, kPageSize));
       for (const store::AuditRow& row : page) {
         ++report.entries;
         if (!check.failed()) CUSTOS_RETURN_IF_ERROR(check.Check(row));
+        if (!check.failed()) CUSTOS_RETURN_IF_ERROR(tree.Add(row));
       }
       if (page.size() < kPageSize) return Status::Ok();
       from = page.back().seq + 1;
@@ -448,6 +591,11 @@ Result<VerifyReport> AuditLog::Verify(store::Store& store, const VerifyOptions& 
                            "shows the log was not cut after entry {}",
                            options_.head_file.filename().string(), check.last_vouched()));
   }
+  // The Merkle nodes last: a broken chain or a missing head says more about what happened.
+  if (!check.failed()) CUSTOS_RETURN_IF_ERROR(tree.Finish(check.last_seq()));
+  if (tree.failed()) check.Fail(tree.first_bad(), tree.problem());
+  report.tree_nodes = tree.nodes();
+  report.tree_built = tree.built();
   report.ok = !check.failed();
   report.first_bad_seq = check.failed() ? check.first_bad() : 0;
   report.problem = check.problem();

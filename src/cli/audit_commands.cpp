@@ -23,16 +23,22 @@ void AddAuditCommands(CLI::App& app, Globals& g, Action& action) {
         nlohmann::json doc = {{"ok", report->ok},
                               {"entries", report->entries},
                               {"checkpoints", report->checkpoints},
+                              {"tree_nodes", report->tree_nodes},
+                              {"tree_built", report->tree_built},
                               {"first_bad_seq", report->first_bad_seq},
                               {"problem", report->problem},
                               {"witnesses", report->witnesses_used}};
         std::string used;
         for (const std::string& w : report->witnesses_used) used += (used.empty() ? "" : ", ") + w;
         if (used.empty()) used = "none";
+        const std::string tree = report->tree_built > 0
+                                     ? fmt::format("{} Merkle tree nodes (entries 1..{})",
+                                                   report->tree_nodes, report->tree_built)
+                                     : std::string("no Merkle tree node yet");
         g.out().Print(doc, report->ok
-                               ? fmt::format("audit log OK: {} entries, {} signed checkpoints; "
-                                             "checked against: {}",
-                                             report->entries, report->checkpoints, used)
+                               ? fmt::format("audit log OK: {} entries, {} signed checkpoints, "
+                                             "{}; checked against: {}",
+                                             report->entries, report->checkpoints, tree, used)
                                : fmt::format("audit log BROKEN at entry {}: {} (checked "
                                              "against: {})",
                                              report->first_bad_seq, report->problem, used));

@@ -78,6 +78,8 @@ using AuditFields =
            &AuditRow::target, &AuditRow::purpose, &AuditRow::channel, &AuditRow::decision,
            &AuditRow::reason, &AuditRow::fields, &AuditRow::request_id, &AuditRow::prev_hash,
            &AuditRow::hash>;
+using AuditNodeFields =
+    Fields<AuditNodeRow, &AuditNodeRow::tree_size, &AuditNodeRow::level, &AuditNodeRow::hash>;
 using CheckpointFields = Fields<CheckpointRow, &CheckpointRow::seq, &CheckpointRow::ts_ms,
                                 &CheckpointRow::hash, &CheckpointRow::signature>;
 using StaffFields = Fields<StaffRow, &StaffRow::staff_id, &StaffRow::display_name, &StaffRow::post,
@@ -175,6 +177,7 @@ const TableSpec& kTransactions = Table("transactions");
 const TableSpec& kNotes = Table("notes");
 const TableSpec& kAudit = Table("audit_log");
 const TableSpec& kCheckpoints = Table("audit_checkpoints");
+const TableSpec& kAuditTree = Table("audit_tree");
 const TableSpec& kStaff = Table("staff");
 const TableSpec& kCredentials = Table("staff_credentials");
 const TableSpec& kTokens = Table("api_tokens");
@@ -438,6 +441,33 @@ Status Transaction::InsertCheckpoint(const CheckpointRow& row) {
 Result<std::vector<CheckpointRow>> Transaction::ListCheckpoints() {
   static const Statement kSql = Select(kCheckpoints, "ORDER BY seq");
   return Rows<CheckpointRow>(*this, kSql, {}, "list checkpoints", CheckpointFields::Read);
+}
+
+Status Transaction::InsertAuditNode(const AuditNodeRow& row) {
+  return InsertRow(kAuditTree, AuditNodeFields::Values(row), "insert audit tree node");
+}
+
+Result<std::optional<AuditNodeRow>> Transaction::GetAuditNode(int64_t tree_size, int64_t level) {
+  static const Statement kSql = SelectByKey(kAuditTree);
+  const Param params[] = {tree_size, level};
+  return FirstRow<AuditNodeRow>(*this, kSql, params, "get audit tree node", AuditNodeFields::Read);
+}
+
+Result<std::vector<AuditNodeRow>> Transaction::ReadAuditNodes(int64_t after_size,
+                                                              int64_t after_level, size_t limit) {
+  // Row-value comparison reads as one range of the key on both dialects.
+  static const Statement kSql =
+      Select(kAuditTree, "WHERE (tree_size, level) > (?1, ?2) ORDER BY tree_size, level LIMIT ?3");
+  const Param params[] = {after_size, after_level, SqlLimit(limit)};
+  return Rows<AuditNodeRow>(*this, kSql, params, "read audit tree nodes", AuditNodeFields::Read);
+}
+
+Result<int64_t> Transaction::LastAuditNodeSize() {
+  static const Statement kSql =
+      Statement::Same("SELECT coalesce(max(tree_size), 0) FROM audit_tree");
+  CUSTOS_ASSIGN_OR_RETURN(std::optional<int64_t> last,
+                          FirstRow<int64_t>(*this, kSql, {}, "last audit tree node", ReadInt));
+  return last.value_or(0);
 }
 
 // --- staff and access ---

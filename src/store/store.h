@@ -128,6 +128,15 @@ struct CheckpointRow {
   Bytes signature;
 };
 
+// A stored node of the audit log's Merkle tree (audit/tree_nodes.h): the root of the perfect
+// subtree of 2^level entries that ends at entry tree_size (its leaves are the entries
+// tree_size - 2^level + 1 .. tree_size). It never changes once the entries exist.
+struct AuditNodeRow {
+  int64_t tree_size = 0;
+  int64_t level = 0;
+  Bytes hash;
+};
+
 struct StaffRow {
   std::string staff_id;
   std::string display_name;
@@ -430,6 +439,17 @@ class Transaction {
   Status InsertCheckpoint(const CheckpointRow& row);
   // All checkpoints in seq order.
   Result<std::vector<CheckpointRow>> ListCheckpoints();
+  // Stores Merkle nodes of the audit log (table audit_tree, migration kAuditTreeMigration);
+  // Conflict if one with the same (tree_size, level) exists.
+  Status InsertAuditNode(const AuditNodeRow& row);
+  // The node of `level` that ends at entry `tree_size`, nullopt if none is stored.
+  Result<std::optional<AuditNodeRow>> GetAuditNode(int64_t tree_size, int64_t level);
+  // Nodes with (tree_size, level) after (after_size, after_level), in that order, at most
+  // limit: the order appends complete them in.
+  Result<std::vector<AuditNodeRow>> ReadAuditNodes(int64_t after_size, int64_t after_level,
+                                                   size_t limit);
+  // The largest tree_size of any stored node, 0 when none is stored.
+  Result<int64_t> LastAuditNodeSize();
 
   // --- staff (until the access issue: the accounts created by init) ---
   Status InsertStaff(const StaffRow& row);  // Conflict if id exists

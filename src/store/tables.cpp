@@ -174,7 +174,15 @@ std::vector<TableSpec> Build() {
                    C("closed_at_ms", I), C("outcome", T)},
                   "request_id",
                   {{}, false, {{"subject_requests_by_customer", "customer_id, closed_at_ms"}}}));
-  // --- migration 6 and later: append here ---
+  // --- migration 6 adds indexes only (LaterIndexes) ---
+  // --- migration kAuditTreeMigration (issue 13): the audit log's Merkle tree, one row per
+  // completed perfect subtree of at least 2^kMinStoredLevel entries (audit/tree_nodes.h),
+  // keyed by the tree size at which it completed and its level, so appends write at the end
+  // and verification reads the rows in the order the entries complete them ---
+  t.push_back(Def(kAuditTreeMigration, "audit_tree",
+                  {C("tree_size", I), C("level", I), C("hash", B)}, "tree_size, level",
+                  kClustered));
+  // --- later migrations: append here ---
   return t;
 }
 

@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "access/token.h"
+#include "audit/tree_nodes.h"
 #include "consent/consent.h"
 #include "core/env.h"
 #include "crypto/key_provider.h"
@@ -474,6 +475,11 @@ Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
   CUSTOS_RETURN_IF_ERROR(impl->store->MergeStagedIndex());
   CUSTOS_RETURN_IF_ERROR(OpenKeysAndAudit(*impl, options, suite));
   CUSTOS_RETURN_IF_ERROR(OpenEpochKeys(*impl));
+  // The audit log's Merkle nodes (audit/tree_nodes.h): a log from before them, or one whose
+  // build was interrupted, is completed here, resumably; once complete this is one read.
+  // A failure does not keep the vault closed: proofs then compute what is missing from the
+  // entries, and `custos audit verify` names a missing or altered node.
+  audit::BuildTree(*impl->store, suite).status().IgnoreError();
   impl->reads =
       std::make_unique<GroupCommit>(*impl->store, *impl->audit, impl->access_cache, kMaxReadBatch);
   std::unique_ptr<Vault> vault(new Vault(std::move(impl)));

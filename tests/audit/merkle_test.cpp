@@ -14,6 +14,7 @@
 
 #include "audit_fixture.h"  // PrintTo for the suite
 #include "crypto/primitives.h"
+#include "merkle_reference.h"
 
 namespace custos::audit::merkle {
 namespace {
@@ -21,82 +22,8 @@ namespace {
 using crypto::Bytes;
 using crypto::Suite;
 
-// --- the independent implementation: RFC 9162 2.1.1 - 2.1.4.1, literally ---
-
-class Reference {
- public:
-  Reference(Suite suite, std::vector<Bytes> leaf_inputs)
-      : suite_(suite), inputs_(std::move(leaf_inputs)) {}
-
-  Bytes LeafHashOf(size_t i) const {
-    Bytes in{0x00};
-    in.insert(in.end(), inputs_[i].begin(), inputs_[i].end());
-    return crypto::Hash(suite_, in);
-  }
-
-  // MTH(D[lo:hi]).
-  Bytes Mth(size_t lo, size_t hi) const {
-    const size_t n = hi - lo;
-    if (n == 0) return crypto::Hash(suite_, {});
-    if (n == 1) return LeafHashOf(lo);
-    const size_t k = LargestPowerOfTwoBelow(n);
-    return Node(Mth(lo, lo + k), Mth(lo + k, hi));
-  }
-
-  // PATH(m, D[lo:hi]) (m relative to lo).
-  std::vector<Bytes> Path(size_t m, size_t lo, size_t hi) const {
-    const size_t n = hi - lo;
-    if (n == 1) return {};
-    const size_t k = LargestPowerOfTwoBelow(n);
-    std::vector<Bytes> out;
-    if (m < k) {
-      out = Path(m, lo, lo + k);
-      out.push_back(Mth(lo + k, hi));
-    } else {
-      out = Path(m - k, lo + k, hi);
-      out.push_back(Mth(lo, lo + k));
-    }
-    return out;
-  }
-
-  // PROOF(m, D[n]) = SUBPROOF(m, D[n], true).
-  std::vector<Bytes> Proof(size_t m, size_t n) const { return Subproof(m, 0, n, true); }
-
- private:
-  static size_t LargestPowerOfTwoBelow(size_t n) {
-    size_t k = 1;
-    while (k * 2 < n) k *= 2;
-    return k;
-  }
-
-  Bytes Node(const Bytes& l, const Bytes& r) const {
-    Bytes in{0x01};
-    in.insert(in.end(), l.begin(), l.end());
-    in.insert(in.end(), r.begin(), r.end());
-    return crypto::Hash(suite_, in);
-  }
-
-  std::vector<Bytes> Subproof(size_t m, size_t lo, size_t hi, bool b) const {
-    const size_t n = hi - lo;
-    if (m == n) {
-      if (b) return {};
-      return {Mth(lo, hi)};
-    }
-    const size_t k = LargestPowerOfTwoBelow(n);
-    std::vector<Bytes> out;
-    if (m <= k) {
-      out = Subproof(m, lo, lo + k, b);
-      out.push_back(Mth(lo + k, hi));
-    } else {
-      out = Subproof(m - k, lo + k, hi, false);
-      out.push_back(Mth(lo, lo + k));
-    }
-    return out;
-  }
-
-  Suite suite_;
-  std::vector<Bytes> inputs_;
-};
+using ::custos::audit::merkle::testing::Reference;  // the independent implementation
+                                                    // (merkle_reference.h)
 
 std::vector<Bytes> SampleInputs(size_t n) {
   std::vector<Bytes> out;

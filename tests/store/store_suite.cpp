@@ -476,6 +476,42 @@ TEST_P(StoreSuite, SignedCheckpointsAreListedInSeqOrder) {
   EXPECT_EQ((*list)[1].hash, B("h200"));
 }
 
+TEST_P(StoreSuite, AuditTreeNodesReadBackByKeyAndInTheOrderTheyComplete) {
+  auto txn = BeginOrDie();
+  auto none = txn->LastAuditNodeSize();
+  ASSERT_OK(none.status());
+  EXPECT_EQ(*none, 0);
+  ASSERT_OK(txn->InsertAuditNode({64, 6, B("n64-6")}));
+  ASSERT_OK(txn->InsertAuditNode({32, 5, B("n32-5")}));
+  ASSERT_OK(txn->InsertAuditNode({64, 5, B("n64-5")}));
+  ASSERT_OK(txn->InsertAuditNode({96, 5, B("n96-5")}));
+  EXPECT_CODE(txn->InsertAuditNode({64, 5, B("other")}), Code::kConflict);
+  auto node = txn->GetAuditNode(64, 6);
+  ASSERT_OK(node.status());
+  ASSERT_TRUE(node->has_value());
+  EXPECT_EQ((*node)->hash, B("n64-6"));
+  auto absent = txn->GetAuditNode(64, 7);
+  ASSERT_OK(absent.status());
+  EXPECT_FALSE(absent->has_value());
+  auto last = txn->LastAuditNodeSize();
+  ASSERT_OK(last.status());
+  EXPECT_EQ(*last, 96);
+  // In (tree_size, level) order, after a given key, at most `limit`.
+  auto all = txn->ReadAuditNodes(0, -1, 10);
+  ASSERT_OK(all.status());
+  ASSERT_EQ(all->size(), 4u);
+  EXPECT_EQ((*all)[0].hash, B("n32-5"));
+  EXPECT_EQ((*all)[1].hash, B("n64-5"));
+  EXPECT_EQ((*all)[2].hash, B("n64-6"));
+  EXPECT_EQ((*all)[3].hash, B("n96-5"));
+  auto after = txn->ReadAuditNodes(64, 5, 2);
+  ASSERT_OK(after.status());
+  ASSERT_EQ(after->size(), 2u);
+  EXPECT_EQ((*after)[0].tree_size, 64);
+  EXPECT_EQ((*after)[0].level, 6);
+  EXPECT_EQ((*after)[1].tree_size, 96);
+}
+
 // --- staff ---
 
 TEST_P(StoreSuite, StaffAccountsAreCreatedOnceAndListedById) {

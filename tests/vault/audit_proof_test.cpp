@@ -10,6 +10,7 @@
 
 #include <sstream>
 
+#include "audit/merkle.h"
 #include "audit/proofs.h"
 #include "audit/tree_head.h"
 #include "raw_store.h"
@@ -186,6 +187,116 @@ TEST_F(AuditProofTest, ProofsNeedTheAuditReadGrantAndSizesTheLogHas) {
     }
   }
   EXPECT_EQ(denied, 8);
+}
+
+// The stored Merkle tree (audit/tree_nodes.h) on each backend: heads and proofs read from its
+// nodes are the ones computed from every entry, at sizes around the 32-entry blocks it stores;
+// a node altered in the database is named by verify.
+class StoredTreeTest : public AuditProofTest {
+ protected:
+  // n audited operations (each an "audit.tail" entry of the DPO).
+  void Traffic(int n) {
+    for (int i = 0; i < n; ++i) {
+      std::ostringstream out;
+      Status st = vault_->audit().Tail(Dpo(), 1, out);
+      ASSERT_TRUE(st.ok()) << st.ToString();
+    }
+  }
+};
+
+TEST_F(StoredTreeTest, HeadsAndProofsFromStoredNodesAreThoseOfEveryEntry) {
+  Traffic(140);
+  auto raw = OpenRawStore(dir_);
+  ASSERT_NE(raw, nullptr);
+  const crypto::Suite suite = *crypto::ParseSuite(vault_->config().keys.suite);
+  {
+    auto txn = raw->Begin();
+    ASSERT_TRUE(txn.ok());
+    auto last = (*txn)->LastAuditNodeSize();
+    ASSERT_TRUE(last.ok());
+    EXPECT_GE(*last, 128);  // the appends stored the nodes
+  }
+  const int64_t n = LastSeqOf("audit.tail");
+  auto key = crypto::SigningKey::Generate(suite);
+  ASSERT_TRUE(key.ok());
+  for (int64_t size : {int64_t{31}, int64_t{32}, int64_t{33}, int64_t{64}, int64_t{65},
+                       int64_t{127}, int64_t{128}, n}) {
+    auto head = audit::MakeTreeHead(*raw, suite, **key, size, 1);
+    ASSERT_TRUE(head.ok()) << head.status().ToString();
+    auto root =
+        audit::merkle::Root(suite, static_cast<uint64_t>(size), audit::LogLeaves(*raw, suite));
+    ASSERT_TRUE(root.ok());
+    EXPECT_EQ(head->root_hash, *root) << size;
+    for (int64_t seq : {int64_t{1}, size / 2 + 1, size}) {
+      auto proof = audit::ProveInclusion(*raw, suite, seq, size);
+      ASSERT_TRUE(proof.ok()) << proof.status().ToString();
+      auto want =
+          audit::merkle::InclusionProof(suite, static_cast<uint64_t>(seq - 1),
+                                        static_cast<uint64_t>(size), audit::LogLeaves(*raw, suite));
+      ASSERT_TRUE(want.ok());
+      EXPECT_EQ(proof->path, *want) << seq << "/" << size;
+    }
+    for (int64_t first : {int64_t{1}, int64_t{31}, int64_t{32}, int64_t{65}}) {
+      if (first > size) continue;
+      auto proof = audit::ProveConsistency(*raw, suite, first, size);
+      ASSERT_TRUE(proof.ok()) << proof.status().ToString();
+      auto want = audit::merkle::ConsistencyProof(suite, static_cast<uint64_t>(first),
+                                                  static_cast<uint64_t>(size),
+                                                  audit::LogLeaves(*raw, suite));
+      ASSERT_TRUE(want.ok());
+      EXPECT_EQ(proof->path, *want) << first << "->" << size;
+    }
+  }
+}
+
+TEST_F(StoredTreeTest, AVaultFromBeforeTheTreeGetsItsNodesWhenItOpens) {
+  Traffic(100);
+  ASSERT_TRUE(vault_->Close().ok());
+  vault_.reset();
+  {
+    // As a vault written before migration 7 had it: entries, no nodes.
+    auto raw = OpenRawStore(dir_);
+    auto txn = raw->Begin();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE((*txn)->Exec(store::Statement::Same("DELETE FROM audit_tree"), {}, "old").ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  Reopen();
+  auto report = vault_->audit().Verify(Dpo());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->ok) << report->problem;
+  EXPECT_GE(report->tree_built, 96);
+  EXPECT_EQ(report->tree_built % 32, 0);
+  EXPECT_GE(report->tree_nodes, 3 + 1);  // three blocks of 32 and the one of 64 at least
+}
+
+TEST_F(StoredTreeTest, AMerkleNodeAlteredInTheDatabaseIsNamedByVerify) {
+  Traffic(70);
+  ASSERT_TRUE(vault_->Close().ok());
+  vault_.reset();
+  {
+    auto raw = OpenRawStore(dir_);
+    auto txn = raw->Begin();
+    ASSERT_TRUE(txn.ok());
+    const crypto::Bytes zeros(32, 0);
+    const store::Param params[] = {crypto::ByteView(zeros)};
+    auto changed =
+        (*txn)->Exec(store::Statement::Same(
+                         "UPDATE audit_tree SET hash = ?1 WHERE tree_size = 64 AND level = 6"),
+                     params, "tamper");
+    ASSERT_TRUE(changed.ok()) << changed.status().ToString();
+    ASSERT_EQ(*changed, 1);
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  Reopen();
+  auto report = vault_->audit().Verify(Dpo());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_FALSE(report->ok);
+  EXPECT_EQ(report->first_bad_seq, 1);
+  EXPECT_NE(report->problem.find(
+                "the Merkle tree node of level 6 over entries 1..64 does not match the entries"),
+            std::string::npos)
+      << report->problem;
 }
 
 }  // namespace

@@ -32,8 +32,8 @@ struct CopyReport {
   int64_t imports = 0;
   int64_t access_rows = 0;   // credentials, API tokens, training records, approvals (issue 3)
   int64_t consent_rows = 0;  // privacy notices and consent ledger entries (issue 3)
-  // legal holds, retention plans, the destruction log (issue 6), account closures and
-  // data-subject requests
+  // legal holds, retention plans, the destruction log (issue 6), account closures,
+  // data-subject requests, and the audit log's Merkle tree nodes
   int64_t lifecycle_rows = 0;
 };
 

@@ -5,8 +5,12 @@
 #include <string>
 
 #include "store/sql.h"
+#include "store/tables.h"
 
 namespace custos::store::sqlite {
+static_assert(kLatestSchemaVersion >= kAuditTreeMigration,
+              "the latest schema version must include the audit tree's migration");
+
 namespace {
 
 // The migrations are the tables described in store/tables.h (each created by the migration

@@ -243,3 +243,10 @@ CREATE INDEX audit_log_by_action ON audit_log(action, seq);
 CREATE INDEX audit_log_by_decision ON audit_log(decision, seq);
 CREATE INDEX audit_log_by_purpose ON audit_log(purpose, seq);
 CREATE INDEX audit_log_by_time ON audit_log(ts_ms);
+
+CREATE TABLE audit_tree(
+  tree_size BIGINT NOT NULL,
+  level     BIGINT NOT NULL,
+  hash      BYTEA NOT NULL,
+  PRIMARY KEY(tree_size, level)
+);
