@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <optional>
 #include <set>
@@ -18,6 +19,7 @@
 #include "crypto/epoch_keys.h"
 #include "crypto/key_provider.h"
 #include "vault/admin_action.h"
+#include "vault/epoch_state.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -573,6 +575,54 @@ Status WriteEpochStore(const fs::path& dir, const backup::BackupHeader& header,
   return Status::Ok();
 }
 
+// The restored vault's epoch_state (from the data backup's metadata) made to match the epoch
+// keys the restore wrote to its store (from the key side, taken at a later time): an epoch
+// listed live whose key is not held was destroyed since (recorded destroyed, dated now); a
+// held epoch the state does not list is added; the newest held epoch is current. The next
+// rotation re-wraps whatever is under an older epoch. Without epoch files (a backup from
+// before epochs) the state is left as it is.
+Status ReconcileEpochState(store::Store& store, const std::vector<backup::EpochFile>& files,
+                           const Clock& clock) {
+  if (files.empty()) return Status::Ok();
+  std::set<uint32_t> held;
+  for (const auto& f : files) held.insert(f.epoch);
+  const int64_t now = clock ? clock()
+                            : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, store.Begin());
+  CUSTOS_ASSIGN_OR_RETURN(std::optional<EpochState> state, ReadEpochState(*txn));
+  if (!state.has_value()) return Status::Ok();
+  std::vector<crypto::EpochInfo> live;
+  for (const auto& e : state->live) {
+    if (held.count(e.epoch) > 0) {
+      live.push_back(e);
+    } else if (!state->FindDestroyed(e.epoch).has_value()) {
+      state->destroyed.push_back({e.epoch, e.created_at_ms, now});
+    }
+  }
+  for (uint32_t epoch : held) {
+    const bool listed = std::any_of(
+        live.begin(), live.end(), [epoch](const crypto::EpochInfo& e) { return e.epoch == epoch; });
+    if (!listed && !state->FindDestroyed(epoch).has_value()) {
+      crypto::EpochInfo info;
+      info.epoch = epoch;
+      info.created_at_ms = now;
+      live.push_back(info);
+    }
+  }
+  std::sort(live.begin(), live.end(), [](const crypto::EpochInfo& a, const crypto::EpochInfo& b) {
+    return a.epoch < b.epoch;
+  });
+  std::sort(state->destroyed.begin(), state->destroyed.end(),
+            [](const DestroyedEpoch& a, const DestroyedEpoch& b) { return a.epoch < b.epoch; });
+  if (live.empty()) return Status::Ok();  // nothing held: Open names the missing epoch
+  state->live = std::move(live);
+  state->current = state->live.back().epoch;
+  CUSTOS_RETURN_IF_ERROR(WriteEpochState(*txn, *state));
+  return txn->Commit();
+}
+
 // Loads the backup into the store the restored config names; a format-2 backup takes its DEKs
 // from the key side (issue 23), whose epoch keys go to the restored vault's store.
 Result<backup::LoadReport> LoadInto(const schema::Config& config, const fs::path& dir,
@@ -602,8 +652,12 @@ Result<backup::LoadReport> LoadInto(const schema::Config& config, const fs::path
   keys.suite = suite;
   keys.kek = provider.get();
   keys.public_key = header.signing_public_key;
-  return backup::LoadBackup(options.backup, keys, destroyed, *loader,
-                            side.has_value() ? &side->keys : nullptr);
+  CUSTOS_ASSIGN_OR_RETURN(backup::LoadReport report,
+                          backup::LoadBackup(options.backup, keys, destroyed, *loader,
+                                             side.has_value() ? &side->keys : nullptr));
+  loader.reset();
+  CUSTOS_RETURN_IF_ERROR(ReconcileEpochState(*store, epoch_files, options.now_ms));
+  return report;
 }
 
 // KEK versions a restore looks for beside the given keyfile (a rotation a day for years).

@@ -272,32 +272,47 @@ Status TellObservers(const VaultState& m, const EpochDestroyed& e) {
 }
 
 // Destroys epoch `epoch` if the vault still lists it live, it is not current and no wrapped
-// key names it, in one transaction under the epoch lock with its "key.epoch_destroy" entry.
-// Returns whether it was destroyed (false: a key still names it, or it is not live).
+// key names it: under the epoch lock its key file is shredded; the lock is released (nothing
+// written yet) while the observers run — they write transactions of their own (the backup
+// side audits the destruction of K_n), which the open one would block — and then, under the
+// lock again, epoch_state records it destroyed with its "key.epoch_destroy" entry. A crash
+// or an observer's failure between the two leaves the epoch listed live without its file; the
+// next rotation finds it due again, Destroy is a no-op for a missing file, and the observers
+// and the record follow. Returns whether it was destroyed (false: a key still names it, or it
+// is not live).
 Result<bool> DestroyEpoch(VaultState& m, const Context& ctx, uint32_t epoch) {
-  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.store->Begin());
-  const int64_t now = m.Now();
-  CUSTOS_RETURN_IF_ERROR(TakeEpochLock(*txn, now));
-  CUSTOS_ASSIGN_OR_RETURN(std::optional<EpochState> state, ReadEpochState(*txn));
-  if (!state.has_value() || epoch == state->current) return false;
-  const std::optional<crypto::EpochInfo> info = state->Find(epoch);
-  if (!info.has_value()) return false;
-  CUSTOS_ASSIGN_OR_RETURN(auto counts, txn->CountWrappedKeysByVersion());
-  for (const auto& [column, n] : counts) {
-    if (column == EpochColumn(epoch) && n > 0) return false;
-  }
-  CUSTOS_RETURN_IF_ERROR(m.epochs->Destroy(epoch));
-  const EpochDestroyed destroyed{epoch, info->created_at_ms, now};
+  EpochDestroyed destroyed;
+  {
+    CUSTOS_ASSIGN_OR_RETURN(auto txn, m.store->Begin());
+    const int64_t now = m.Now();
+    CUSTOS_RETURN_IF_ERROR(TakeEpochLock(*txn, now));
+    CUSTOS_ASSIGN_OR_RETURN(std::optional<EpochState> state, ReadEpochState(*txn));
+    if (!state.has_value() || epoch == state->current) return false;
+    const std::optional<crypto::EpochInfo> info = state->Find(epoch);
+    if (!info.has_value()) return false;
+    CUSTOS_ASSIGN_OR_RETURN(auto counts, txn->CountWrappedKeysByVersion());
+    for (const auto& [column, n] : counts) {
+      if (column == EpochColumn(epoch) && n > 0) return false;
+    }
+    CUSTOS_RETURN_IF_ERROR(m.epochs->Destroy(epoch));
+    destroyed = EpochDestroyed{epoch, info->created_at_ms, now};
+  }  // rolled back: the lock is free for the observers' own transactions
   CUSTOS_RETURN_IF_ERROR(TellObservers(m, destroyed));
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, m.store->Begin());
+  CUSTOS_RETURN_IF_ERROR(TakeEpochLock(*txn, m.Now()));
+  CUSTOS_ASSIGN_OR_RETURN(std::optional<EpochState> state, ReadEpochState(*txn));
+  // Another process may have recorded it meanwhile (its file was gone for it too).
+  if (!state.has_value() || !state->Find(epoch).has_value()) return true;
   std::erase_if(state->live, [epoch](const crypto::EpochInfo& e) { return e.epoch == epoch; });
-  state->destroyed.push_back({epoch, info->created_at_ms, now});
+  state->destroyed.push_back({epoch, destroyed.created_at_ms, destroyed.destroyed_at_ms});
   CUSTOS_RETURN_IF_ERROR(WriteEpochState(*txn, *state));
   CUSTOS_RETURN_IF_ERROR(CommitOutcome(
       m, *txn, ctx,
       Operation{Action::kKeyEpochDestroy, fmt::format("epoch:{}", epoch), Basis::kSystem},
       Verdict::Allow(fmt::format("epoch {} (created {}) destroyed {}: key file overwritten, "
                                  "fsynced and unlinked; no wrapped key named it",
-                                 epoch, DateOf(info->created_at_ms), DateOf(now)))));
+                                 epoch, DateOf(destroyed.created_at_ms),
+                                 DateOf(destroyed.destroyed_at_ms)))));
   return true;
 }
 

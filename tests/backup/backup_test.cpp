@@ -98,6 +98,10 @@ class BackupTest : public testing::VaultTest {
     opt.backup = backup;
     opt.dir = dir;
     opt.keyfile = dir_ / "kek.key";
+    // The fixture's clock (no epoch rotation falls due at the restore's open), and the live
+    // epoch key store: format-1 backups' DEKs are under its epochs (docs/backup.md).
+    opt.now_ms = Clock();
+    opt.epoch_keys = dir_ / "epoch-keys";
     if (postgres) {
       opt.postgres_url = TestPgUrl();
       opt.postgres_schema =
