@@ -7,40 +7,16 @@
 #include <optional>
 #include <vector>
 
+#include "vault/meta_text.h"
+
 namespace custos::vault {
 namespace {
 
-std::vector<std::string_view> Split(std::string_view text, char sep) {
-  std::vector<std::string_view> out;
-  while (!text.empty()) {
-    const size_t pos = text.find(sep);
-    out.push_back(text.substr(0, pos));
-    if (pos == std::string_view::npos) break;
-    text.remove_prefix(pos + 1);
-  }
-  return out;
-}
-
-template <typename Int>
-bool ParseInt(std::string_view text, Int& out) {
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && end == text.data() + text.size();
-}
-
-Status Malformed(std::string_view key) {
-  return DataLoss(fmt::format("vault metadata '{}' is malformed", key));
-}
-
-Result<std::optional<std::string>> GetText(store::Transaction& txn, std::string_view key) {
-  CUSTOS_ASSIGN_OR_RETURN(auto value, txn.GetMeta(key));
-  if (!value.has_value()) return std::optional<std::string>();
-  return std::optional<std::string>(std::string(value->begin(), value->end()));
-}
-
-Status PutText(store::Transaction& txn, std::string_view key, const std::string& text) {
-  const auto* p = reinterpret_cast<const uint8_t*>(text.data());
-  return txn.PutMeta(key, store::ByteView(p, text.size()));
-}
+using meta_text::GetText;
+using meta_text::Malformed;
+using meta_text::ParseInt;
+using meta_text::PutText;
+using meta_text::Split;
 
 Status ParseRotation(std::string_view text, KekState& s) {
   for (std::string_view item : Split(text, ';')) {
