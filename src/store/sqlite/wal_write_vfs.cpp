@@ -197,7 +197,7 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int*
       f->real->pMethods->xClose(f->real);
       return SQLITE_NOMEM;
     }
-    f->buffer->reserve(64 * 1024);
+    f->buffer->reserve(std::size_t{64} * 1024);
   }
   f->base.pMethods = &g_methods;
   return SQLITE_OK;
