@@ -151,6 +151,13 @@ Result<LoadReport> LoadBackup(const std::filesystem::path& backup_path, const Ba
                               const DestroyedSet& destroyed, store::Loader& loader,
                               const std::map<std::string, store::Row>* key_side = nullptr);
 
+// The wrapped_keys rows of a format-1 backup's key section (customer id -> row), read and
+// checked as LoadBackup reads them; empty for a format-2 backup (its DEKs are on the key side).
+// A restore reads them first to refuse, before writing anything, a backup whose DEKs name an
+// epoch key that is gone (issue 23). DataLoss: a check failed.
+Result<std::map<std::string, store::Row>> ReadKeySection(const std::filesystem::path& backup_path,
+                                                         const BackupKeys& keys);
+
 // The audit head a backup's manifest records (the last entry in its snapshot), vouched for by
 // the manifest's signature: a witness of the log outside the database (issue 13).
 struct ManifestAuditHead {

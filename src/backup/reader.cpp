@@ -211,6 +211,28 @@ Result<BackupHeader> ReadBackupHeader(const fs::path& backup_path) {
   return h;
 }
 
+Result<std::map<std::string, store::Row>> ReadKeySection(const fs::path& backup_path,
+                                                         const BackupKeys& keys) {
+  CUSTOS_ASSIGN_OR_RETURN(Manifest m, ReadManifest(backup_path, keys.public_key));
+  std::map<std::string, store::Row> out;
+  if (internal::KeysOnKeySide(m) || m.keys.file.empty()) return out;
+  CUSTOS_ASSIGN_OR_RETURN(auto aead, OpenBackupKey(m, keys));
+  for (const store::TableSpec& table : store::SnapshotTables()) {
+    if (!table.is_key_section) continue;
+    CUSTOS_ASSIGN_OR_RETURN(auto rows,
+                            ReadSealed(backup_path / m.keys.file, m.keys.sha256, *aead,
+                                       internal::KeySectionAad(m.backup_id, m.keys.generation),
+                                       m.keys.plain_bytes, table));
+    for (store::Row& row : rows) {
+      const auto* id = std::get_if<std::string>(&row[0]);
+      if (id == nullptr) return DataLoss("backup: key section: a row without a customer id");
+      std::string key = *id;
+      out.emplace(std::move(key), std::move(row));
+    }
+  }
+  return out;
+}
+
 Result<LoadReport> LoadBackup(const fs::path& backup_path, const BackupKeys& keys,
                               const DestroyedSet& destroyed, store::Loader& loader,
                               const std::map<std::string, store::Row>* key_side) {

@@ -404,6 +404,18 @@ Status WriteFileSynced(const fs::path& path, std::string_view text, mode_t mode)
 }
 
 // An empty directory for the restore, or one a killed restore left (marked): cleaned.
+// Clears what a refused or failed restore wrote into `dir` (PrepareDir made it ours: empty,
+// new, or holding a restore marker) and removes `dir` itself unless it existed before. A
+// PostgreSQL schema the load began to fill is left to the next restore into it.
+void DiscardRestore(const fs::path& dir, bool existed) {
+  std::error_code ec;
+  if (!existed) {
+    fs::remove_all(dir, ec);
+    return;
+  }
+  for (const auto& entry : fs::directory_iterator(dir, ec)) fs::remove_all(entry.path(), ec);
+}
+
 Status PrepareDir(const fs::path& dir) {
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
@@ -550,6 +562,39 @@ Status CheckEpochsHeld(const std::map<std::string, store::Row>& keys,
   return Status::Ok();
 }
 
+// A format-1 backup (taken before issue 23, or by a passphrase vault, whose provider holds no
+// key-backup keys) carries its DEKs in its key section, wrapped under the vault's epoch keys
+// once the vault was migrated: they open only while those epochs live. Every epoch they name
+// must be among the live store's files (RestoreOptions::epoch_keys), or the backup is refused
+// before anything is written: DataLoss (exit 8) naming the epoch, with its destruction date
+// when the store records it.
+Status CheckKeySectionEpochs(const RestoreOptions& options, const backup::BackupHeader& header,
+                             const crypto::KeyProvider& kek, crypto::Suite suite,
+                             const std::vector<backup::EpochFile>& files) {
+  backup::BackupKeys keys;
+  keys.suite = suite;
+  keys.kek = &kek;
+  keys.public_key = header.signing_public_key;
+  CUSTOS_ASSIGN_OR_RETURN(auto section, backup::ReadKeySection(options.backup, keys));
+  if (options.epoch_keys.empty()) {
+    for (const auto& [id, row] : section) {
+      const auto* wrapped = std::get_if<crypto::Bytes>(&row[2]);
+      if (wrapped == nullptr || wrapped->empty() || (*wrapped)[0] != crypto::kEpochWrapFormat) {
+        continue;
+      }
+      CUSTOS_ASSIGN_OR_RETURN(const uint32_t epoch, crypto::WrappedDekEpoch(*wrapped));
+      return DataLoss(fmt::format(
+          "backup {} needs epoch key {}, which a format-1 backup does not carry: give the vault's "
+          "epoch key store (--epoch-keys <vault>/epoch-keys)",
+          header.backup_id, epoch));
+    }
+    return Status::Ok();
+  }
+  return CheckEpochsHeld(
+      section, files, header,
+      {options.epoch_keys, options.backup.parent_path() / backup::kKeyBackupDir});
+}
+
 // The restored vault's epoch key store: the files of the key side, written as they were, then
 // opened through EpochKeyStore (each must open under the KEK for this vault).
 Status WriteEpochStore(const fs::path& dir, const backup::BackupHeader& header,
@@ -576,10 +621,8 @@ Status WriteEpochStore(const fs::path& dir, const backup::BackupHeader& header,
 }
 
 // The restored vault's epoch_state (from the data backup's metadata) made to match the epoch
-// keys the restore wrote to its store (from the key side, taken at a later time): an epoch
-// listed live whose key is not held was destroyed since (recorded destroyed, dated now); a
-// held epoch the state does not list is added; the newest held epoch is current. The next
-// rotation re-wraps whatever is under an older epoch. Without epoch files (a backup from
+// keys the restore wrote to its store (from the key side): AdoptHeldEpochs (epoch_state.h). The
+// next rotation re-wraps whatever is under an older epoch. Without epoch files (a backup from
 // before epochs) the state is left as it is.
 Status ReconcileEpochState(store::Store& store, const std::vector<backup::EpochFile>& files,
                            const Clock& clock) {
@@ -592,33 +635,7 @@ Status ReconcileEpochState(store::Store& store, const std::vector<backup::EpochF
                                   .count();
   CUSTOS_ASSIGN_OR_RETURN(auto txn, store.Begin());
   CUSTOS_ASSIGN_OR_RETURN(std::optional<EpochState> state, ReadEpochState(*txn));
-  if (!state.has_value()) return Status::Ok();
-  std::vector<crypto::EpochInfo> live;
-  for (const auto& e : state->live) {
-    if (held.count(e.epoch) > 0) {
-      live.push_back(e);
-    } else if (!state->FindDestroyed(e.epoch).has_value()) {
-      state->destroyed.push_back({e.epoch, e.created_at_ms, now});
-    }
-  }
-  for (uint32_t epoch : held) {
-    const bool listed = std::any_of(
-        live.begin(), live.end(), [epoch](const crypto::EpochInfo& e) { return e.epoch == epoch; });
-    if (!listed && !state->FindDestroyed(epoch).has_value()) {
-      crypto::EpochInfo info;
-      info.epoch = epoch;
-      info.created_at_ms = now;
-      live.push_back(info);
-    }
-  }
-  std::sort(live.begin(), live.end(), [](const crypto::EpochInfo& a, const crypto::EpochInfo& b) {
-    return a.epoch < b.epoch;
-  });
-  std::sort(state->destroyed.begin(), state->destroyed.end(),
-            [](const DestroyedEpoch& a, const DestroyedEpoch& b) { return a.epoch < b.epoch; });
-  if (live.empty()) return Status::Ok();  // nothing held: Open names the missing epoch
-  state->live = std::move(live);
-  state->current = state->live.back().epoch;
+  if (!state.has_value() || !AdoptHeldEpochs(*state, held, now)) return Status::Ok();
   CUSTOS_RETURN_IF_ERROR(WriteEpochState(*txn, *state));
   return txn->Commit();
 }
@@ -644,6 +661,7 @@ Result<backup::LoadReport> LoadInto(const schema::Config& config, const fs::path
     CUSTOS_RETURN_IF_ERROR(CheckEpochsHeld(side->keys, epoch_files, header, records));
   } else {
     CUSTOS_RETURN_IF_ERROR(AddLiveEpochFiles(options, header, *provider, suite, epoch_files));
+    CUSTOS_RETURN_IF_ERROR(CheckKeySectionEpochs(options, header, *provider, suite, epoch_files));
   }
   CUSTOS_RETURN_IF_ERROR(WriteEpochStore(dir, header, *provider, suite, epoch_files));
   CUSTOS_ASSIGN_OR_RETURN(auto store, OpenVaultStore(config, dir, /*create=*/true));
@@ -721,11 +739,22 @@ Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
   if (config.keys.provider == "keyfile" && options.keyfile.empty()) {
     return InvalidArgument("restore: the vault's KEK is a keyfile: give it with --keyfile");
   }
+  std::error_code ec;
+  const bool existed = fs::exists(dir, ec);
   CUSTOS_RETURN_IF_ERROR(PrepareDir(dir));
-  if (config.keys.provider == "keyfile") CUSTOS_RETURN_IF_ERROR(CopyKeyfiles(options, config, dir));
   fs::path key_backup;
-  CUSTOS_ASSIGN_OR_RETURN(backup::LoadReport loaded,
-                          LoadInto(config, dir, options, header, destroyed, key_backup));
+  const Status copied =
+      config.keys.provider == "keyfile" ? CopyKeyfiles(options, config, dir) : Status::Ok();
+  Result<backup::LoadReport> load =
+      copied.ok() ? LoadInto(config, dir, options, header, destroyed, key_backup)
+                  : Result<backup::LoadReport>(copied);
+  if (!load.ok()) {
+    // Refused or failed before the config was written: nothing of it stays behind (a restore
+    // killed here leaves its marker instead, and the next restore clears the directory).
+    DiscardRestore(dir, existed);
+    return load.status();
+  }
+  backup::LoadReport& loaded = *load;
   report.key_backup = key_backup;
   report.customers_without_key = loaded.customers_without_key;
   report.rows_without_key = loaded.rows_without_key;
@@ -766,7 +795,6 @@ Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
                             report.key_backup.filename().string(), report.customers_without_key,
                             report.rows_without_key)))));
   CUSTOS_RETURN_IF_ERROR(vault->Close());
-  std::error_code ec;
   fs::remove(dir / kRestoreMarker, ec);
   if (ec) return Unavailable(fmt::format("restore: cannot finish {}", dir.string()));
   return report;

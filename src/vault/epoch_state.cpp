@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "vault/meta_text.h"
@@ -130,6 +131,38 @@ Status WriteEpochRewrap(store::Transaction& txn, const EpochRewrap& r) {
                              "finished={}",
                              r.state, r.to, r.cursor, r.rewrapped, r.passes, r.started_at_ms,
                              r.finished_at_ms));
+}
+
+bool AdoptHeldEpochs(EpochState& state, const std::set<uint32_t>& held, int64_t now_ms) {
+  std::vector<crypto::EpochInfo> live;
+  std::vector<DestroyedEpoch> destroyed = state.destroyed;
+  for (const auto& e : state.live) {
+    if (held.count(e.epoch) > 0) {
+      live.push_back(e);
+    } else if (!state.FindDestroyed(e.epoch).has_value()) {
+      destroyed.push_back({e.epoch, e.created_at_ms, now_ms});
+    }
+  }
+  for (uint32_t epoch : held) {
+    const bool listed = std::any_of(
+        live.begin(), live.end(), [epoch](const crypto::EpochInfo& e) { return e.epoch == epoch; });
+    if (!listed && !state.FindDestroyed(epoch).has_value()) {
+      crypto::EpochInfo info;
+      info.epoch = epoch;
+      info.created_at_ms = now_ms;
+      live.push_back(info);
+    }
+  }
+  if (live.empty()) return false;
+  std::sort(live.begin(), live.end(), [](const crypto::EpochInfo& a, const crypto::EpochInfo& b) {
+    return a.epoch < b.epoch;
+  });
+  std::sort(destroyed.begin(), destroyed.end(),
+            [](const DestroyedEpoch& a, const DestroyedEpoch& b) { return a.epoch < b.epoch; });
+  state.live = std::move(live);
+  state.destroyed = std::move(destroyed);
+  state.current = state.live.back().epoch;
+  return true;
 }
 
 }  // namespace custos::vault

@@ -540,6 +540,88 @@ TEST_F(EpochBackupTest, AnOldBackupWithItsKeySectionStillRestores) {
   EXPECT_EQ(r2->customers, 1);
 }
 
+// A passphrase vault (the provider holds no key-backup keys, docs/backup.md): its data backups
+// keep format 1, whose key section holds DEKs wrapped under the vault's epoch keys. Such a
+// backup restores while its epoch lives (the live epoch store given) and dies with it: after
+// the epoch window an offsite copy taken before a destruction no longer restores, even with
+// the live epoch store, and today's backup restores without the destroyed customer.
+class PassphraseEpochBackupTest : public EpochBackupTest {
+ public:
+  PassphraseEpochBackupTest() { passphrase_ = "correct horse battery staple"; }
+
+ protected:
+  RestoreOptions PassphraseRestoreOf(const fs::path& backup, const fs::path& dir) {
+    RestoreOptions opt = RestoreOf(backup, dir);
+    opt.keyfile.clear();
+    opt.passphrase = passphrase_;
+    opt.epoch_keys = dir_ / "epoch-keys";
+    return opt;
+  }
+};
+
+TEST_F(PassphraseEpochBackupTest, AFormatOneBackupRestoresWhileItsEpochLivesAndDiesWithIt) {
+  UseAccountClosureRetention();
+  const std::string gone = NewCustomer("赵销毁", "13900139007");
+  const std::string stays = NewCustomer("王芳", "13800138001");
+  const BackupResult old = TakeBackup();
+  EXPECT_TRUE(old.key_backup.empty()) << "the passphrase provider writes no key backup";
+  EXPECT_TRUE(fs::exists(old.path / "keys-1.bin"));
+  const fs::path offsite = root_ / "offsite";
+  fs::copy(Backups(), offsite, fs::copy_options::recursive);
+  const fs::path old_copy = offsite / old.backup_id;
+
+  // While epoch 1 lives the copy restores, both customers readable.
+  auto live = Vault::Restore(PassphraseRestoreOf(old_copy, root_ / "while-live"));
+  ASSERT_TRUE(live.ok()) << live.status().ToString();
+  EXPECT_EQ(live->customers, 2);
+
+  DestroyThroughRetention(gone);
+  for (int week = 0; week < 8; ++week) {
+    now_ms_ += 7 * kDayMs;
+    Reopen();
+    ASSERT_NE(vault_, nullptr);
+  }
+  auto status = vault_->keys().GetEpochStatus(Admin());
+  ASSERT_TRUE(status.ok()) << status.status().ToString();
+  ASSERT_FALSE(status->epochs.empty());
+  EXPECT_EQ(status->epochs.front().epoch, 1u);
+  EXPECT_FALSE(status->epochs.front().key_present) << "epoch 1 is destroyed by the schedule";
+
+  // The offsite copy with the passphrase and the live epoch store: epoch 1 is gone.
+  auto dead = Vault::Restore(PassphraseRestoreOf(old_copy, root_ / "after"));
+  ASSERT_FALSE(dead.ok()) << "customers restored: " << dead->customers;
+  EXPECT_EQ(dead.status().code(), Code::kDataLoss) << dead.status().ToString();
+  EXPECT_NE(dead.status().message().find("needs epoch key 1, destroyed on"), std::string::npos)
+      << dead.status().message();
+  EXPECT_FALSE(fs::exists(root_ / "after")) << "a refused restore writes nothing";
+  // Without the live epoch store the refusal says what to give.
+  RestoreOptions bare = PassphraseRestoreOf(old_copy, root_ / "bare");
+  bare.epoch_keys.clear();
+  auto no_store = Vault::Restore(bare);
+  EXPECT_EQ(no_store.status().code(), Code::kDataLoss) << no_store.status().ToString();
+  EXPECT_NE(no_store.status().message().find("--epoch-keys"), std::string::npos)
+      << no_store.status().message();
+
+  // Today's backup restores the customer who stays, nothing of the destroyed one.
+  const BackupResult today = TakeBackup();
+  auto r = Vault::Restore(PassphraseRestoreOf(today.path, root_ / "restored"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->customers, 1);
+  OpenOptions open;
+  open.dir = root_ / "restored";
+  open.now_ms = Clock();
+  open.passphrase = passphrase_;
+  auto v = Vault::Open(open);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ((*v)->customers().Get(Agent(), gone, {"name"}).status().code(), Code::kNotFound);
+  auto kept = (*v)->customers().Get(Agent(), stays, {"name"});
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ(kept->fields.at("name"), "王芳");
+  for (const std::string& needle : {std::string("赵销毁"), std::string("13900139007")}) {
+    EXPECT_TRUE(FilesHolding(root_ / "restored", needle).empty()) << needle;
+  }
+}
+
 // The cost of a key backup (docs/backup.md): 100,000 customers' wrapped_keys rows of the
 // sizes a vault writes (a 26-character id, a version, a 70-byte wrapped DEK), sealed and
 // written durably. Prints the size and the time; asserts about 100 bytes a customer.

@@ -117,6 +117,10 @@ class VaultTest : public ::testing::Test {
     init.dir = dir_;
     init.suite = suite;
     init.now_ms = Clock();
+    if (!passphrase_.empty()) {
+      init.provider = "passphrase";
+      init.passphrase = passphrase_;
+    }
     UseTestBackend(init);
     auto report = Vault::Init(init);
     ASSERT_TRUE(report.ok()) << report.status().ToString();
@@ -209,6 +213,7 @@ class VaultTest : public ::testing::Test {
     OpenOptions open;
     open.dir = dir_;
     open.now_ms = Clock();
+    open.passphrase = passphrase_;
     auto v = Vault::Open(open);
     ASSERT_TRUE(v.ok()) << v.status().ToString();
     vault_ = std::move(v).value();
@@ -250,6 +255,9 @@ class VaultTest : public ::testing::Test {
   std::filesystem::path dir_;
   std::unique_ptr<Vault> vault_;
   std::string admin_token_;  // the one-time token `init` gave the administrator (no password)
+  // Set by a derived fixture's constructor: the vault is made and opened with the passphrase
+  // provider under this passphrase instead of a keyfile.
+  std::string passphrase_;
   std::atomic<int64_t> now_ms_{1'760'000'000'000};
 };
 
