@@ -258,12 +258,14 @@ Result<Context> WithTokenActor(VaultState& state, const Context& ctx, PendingTok
 
 Status Write(VaultState& state, const Context& ctx_in, const Operation& op, const Body& body) {
   PendingToken* token = TokenFor(ctx_in);
-  Context ctx = ctx_in;
+  Context with_actor;
+  const Context* ctx = &ctx_in;
   if (token != nullptr) {
     if (state.closed) return FailedPrecondition("vault is closed");
-    CUSTOS_ASSIGN_OR_RETURN(ctx, WithTokenActor(state, ctx_in, *token));
+    CUSTOS_ASSIGN_OR_RETURN(with_actor, WithTokenActor(state, ctx_in, *token));
+    ctx = &with_actor;
   }
-  CUSTOS_ASSIGN_OR_RETURN(Admitted a, AdmitWrite(state, ctx, op));
+  CUSTOS_ASSIGN_OR_RETURN(Admitted a, AdmitWrite(state, *ctx, op));
   Scope scope(*a.txn, a.ctx, a.now_ms, a.actor, nullptr);
   CUSTOS_ASSIGN_OR_RETURN(Verdict verdict, body(scope));
   const Status result = verdict.refusal;
@@ -273,10 +275,18 @@ Status Write(VaultState& state, const Context& ctx_in, const Operation& op, cons
 Status Read(VaultState& state, const Context& ctx_in, const Operation& op, const Body& body) {
   if (state.closed) return FailedPrecondition("vault is closed");
   PendingToken* token = TokenFor(ctx_in);
-  Context ctx = ctx_in;
-  if (token != nullptr && token->settled()) {
-    CUSTOS_ASSIGN_OR_RETURN(ctx, WithTokenActor(state, ctx_in, *token));
-    token = nullptr;
+  // The context admission sees: the caller's, or (with a pending token) a copy naming the
+  // token's staff member once it is known.
+  Context with_actor;
+  const Context* ctx = &ctx_in;
+  if (token != nullptr) {
+    if (token->settled()) {
+      CUSTOS_ASSIGN_OR_RETURN(with_actor, WithTokenActor(state, ctx_in, *token));
+      token = nullptr;
+    } else {
+      with_actor = ctx_in;
+    }
+    ctx = &with_actor;
   }
   // A token not yet settled is checked in the read's own step (one batch per request): a
   // refused token records its auth.token entry and nothing else, as Authenticate would.
@@ -291,14 +301,14 @@ Status Read(VaultState& state, const Context& ctx_in, const Operation& op, const
   CUSTOS_RETURN_IF_ERROR(state.reads->Run([&](BatchScope& batch) -> Result<AuditEvents> {
     if (token != nullptr) {
       CUSTOS_ASSIGN_OR_RETURN(
-          checked, CheckToken(state, batch, probe, ctx.request_id, ctx.channel, token_now));
+          checked, CheckToken(state, batch, probe, ctx_in.request_id, ctx_in.channel, token_now));
       if (!checked.refusal.ok()) {
         result = Unauthenticated(std::string(kBadTokenMessage));
         return checked.deny;
       }
-      ctx.actor = checked.actor;
+      with_actor.actor = checked.actor;
     }
-    CUSTOS_ASSIGN_OR_RETURN(BatchAdmission a, AdmitRead(state, batch, ctx, op));
+    CUSTOS_ASSIGN_OR_RETURN(BatchAdmission a, AdmitRead(state, batch, *ctx, op));
     result = a.refusal;
     if (!result.ok()) return AuditEvents{DenyEntry(state, a.ctx, op, result, op.fields)};
     Scope scope(batch.txn, a.ctx, state.Now(), *a.staff->row, a.staff.get());
