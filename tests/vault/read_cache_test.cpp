@@ -311,7 +311,7 @@ TEST_F(TokenInReadTest, AReadThatChecksItsOwnTokenTakesOneBatchPerRequest) {
       return counted->customers().Get(Api(fmt::format("r{}", i)), id, {"phone"});
     });
     ASSERT_TRUE(view.ok()) << view.status().ToString();
-    EXPECT_EQ(view->fields.at("phone"), "138****8000");
+    EXPECT_EQ(view->fields.at("phone"), "13800138000");
     EXPECT_EQ(faults->BeginCount() - begins, 1);
     EXPECT_TRUE(pending.settled());
     EXPECT_TRUE(pending.outcome().ok());
@@ -365,7 +365,8 @@ TEST_F(TokenInReadTest, ATokenRevokedBetweenTwoBatchesIsRefusedByTheNextReadWith
 
 TEST_F(TokenInReadTest, AnUnknownOrMalformedTokenIsRefusedAndRecordedOnce) {
   const std::string id = NewCustomer();
-  for (const std::string bad : {"not-a-token", "cst_" + std::string(52, 'A')}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"not-a-token", "cst_" + std::string(52, 'A')}) {
     PendingToken pending(bad);
     auto refused =
         WithToken(pending, [&] { return vault_->customers().Get(Api("r-bad"), id, {}); });
