@@ -5,6 +5,7 @@
 
 #include "api/api_error.h"
 #include "api/request_id.h"
+#include "vault/pending_token.h"
 
 namespace custos::api {
 namespace {
@@ -63,11 +64,12 @@ std::string_view MethodLabel(std::string_view method) {
 }
 
 RequestPipeline::RequestPipeline(const RouteTable& routes, Authenticator authenticate,
-                                 RateLimiter& limiter, Metrics& metrics)
+                                 RateLimiter& limiter, Metrics& metrics, bool tokens_in_reads)
     : routes_(routes),
       authenticate_(std::move(authenticate)),
       limiter_(limiter),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      tokens_in_reads_(tokens_in_reads) {}
 
 ApiResponse RequestPipeline::Handle(const ApiRequest& req) const {
   const auto start = std::chrono::steady_clock::now();
@@ -123,14 +125,13 @@ ApiResponse RequestPipeline::Run(const ApiRequest& req, const std::string& reque
     r.headers.emplace_back("Retry-After", "1");
     return r;
   }
-  Result<std::string> staff = authenticate_(token, request_id);
-  if (!staff.ok()) {
-    if (staff.status().code() == Code::kUnauthenticated) {
-      return Unauthorized(staff.status().message(), request_id);
-    }
-    if (staff.status().code() == Code::kUnavailable) metrics_.RecordAuditFailure();
-    return ErrorResponse(FromStatus(staff.status()), request_id);
+  if (tokens_in_reads_ && route.token_in_read && req.body.empty() &&
+      !req.Header(kPurposeHeader).empty()) {
+    scope.ctx.purpose = std::string(req.Header(kPurposeHeader));
+    return DispatchWithTokenInRead(req, route, scope, token);
   }
+  Result<std::string> staff = authenticate_(token, request_id);
+  if (!staff.ok()) return *AuthenticationFailure(staff.status(), request_id);
   scope.ctx.actor = std::move(staff).value();
   // Administrative routes take a purpose when one is given; data routes require it (P3.3a).
   scope.ctx.purpose = std::string(req.Header(kPurposeHeader));
@@ -142,6 +143,37 @@ ApiResponse RequestPipeline::Run(const ApiRequest& req, const std::string& reque
     }
   }
   return Dispatch(req, route, scope);
+}
+
+std::optional<ApiResponse> RequestPipeline::AuthenticationFailure(
+    const Status& status, const std::string& request_id) const {
+  if (status.ok()) return std::nullopt;
+  if (status.code() == Code::kUnauthenticated) return Unauthorized(status.message(), request_id);
+  if (status.code() == Code::kUnavailable) metrics_.RecordAuditFailure();
+  return ErrorResponse(FromStatus(status), request_id);
+}
+
+ApiResponse RequestPipeline::DispatchWithTokenInRead(const ApiRequest& req, const Route& route,
+                                                     const RequestScope& scope,
+                                                     std::string_view token) const {
+  const std::string& request_id = scope.ctx.request_id;
+  vault::PendingToken pending(token);
+  Result<ApiResponse> result = [&] {
+    // The actor stays empty: the vault's read takes the token from this thread.
+    const vault::ScopedPendingToken installed(&pending);
+    return route.handler(req, scope);
+  }();
+  if (pending.settled()) {
+    if (auto failed = AuthenticationFailure(pending.outcome(), request_id)) return *failed;
+  } else if (!pending.tried()) {
+    // The handler answered before any read took the token (a malformed query): the token is
+    // checked now, and its refusal answers, as if it had been checked first.
+    Result<std::string> staff = authenticate_(token, request_id);
+    if (!staff.ok()) return *AuthenticationFailure(staff.status(), request_id);
+  }
+  if (result.ok()) return std::move(result).value();
+  if (result.status().code() == Code::kUnavailable) metrics_.RecordAuditFailure();
+  return ErrorResponse(FromStatus(result.status()), request_id);
 }
 
 ApiResponse RequestPipeline::Dispatch(const ApiRequest& req, const Route& route,

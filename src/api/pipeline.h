@@ -5,7 +5,14 @@
 //   3. public routes (health, metrics, openapi) run now;
 //   4. credential: "Authorization: Bearer <token>", else 401 (WWW-Authenticate: Bearer);
 //   5. rate limit per token: 429 with Retry-After when the token's bucket is empty;
-//   6. authentication: the token is resolved to a staff id by the vault, else 401;
+//   6. authentication: the token is resolved to a staff id by the vault, else 401; on a route
+//      marked token_in_read (audited reads only) with a purpose and no body, when the vault
+//      authenticates (no injected Authenticator), the token goes to the vault unchecked
+//      (vault::PendingToken, installed on the handler's thread) and the read checks it in its own
+//      group-commit step — one pass through the batch per request; the answers and audit entries
+//      are the same (a refused token: 401, one auth.token deny entry; a handler that answers before
+//      any read, e.g. 400 for a malformed query, has the token checked first, as on every other
+//      route);
 //   7. data routes: X-Custos-Purpose is required (400 naming the header);
 //   8. a request with a body must be application/json (415);
 //   9. the handler, with Context{actor, purpose, channel api, request id}; a Status becomes
@@ -17,6 +24,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,8 +44,11 @@ using Authenticator =
 class RequestPipeline {
  public:
   // Borrows every argument; they must outlive the pipeline.
+  // `tokens_in_reads`: `authenticate` is the vault's own (StaffService::Authenticate), so
+  // token_in_read routes may hand their token to the read (step 6). False with any other
+  // authenticator (tests), which then checks every token.
   RequestPipeline(const RouteTable& routes, Authenticator authenticate, RateLimiter& limiter,
-                  Metrics& metrics);
+                  Metrics& metrics, bool tokens_in_reads = false);
 
   // Runs the steps above; always returns a response (never throws).
   ApiResponse Handle(const ApiRequest& request) const;
@@ -51,11 +62,18 @@ class RequestPipeline {
   ApiResponse Run(const ApiRequest& req, const std::string& request_id,
                   std::string& route_label) const;
   ApiResponse Dispatch(const ApiRequest& req, const Route& route, const RequestScope& scope) const;
+  // Step 6 for a token_in_read route: the handler with the token pending in scope.ctx.
+  ApiResponse DispatchWithTokenInRead(const ApiRequest& req, const Route& route,
+                                      const RequestScope& scope, std::string_view token) const;
+  // The 401 / error answer to a failed authentication, or nullopt when it succeeded.
+  std::optional<ApiResponse> AuthenticationFailure(const Status& status,
+                                                   const std::string& request_id) const;
 
   const RouteTable& routes_;
   Authenticator authenticate_;
   RateLimiter& limiter_;
   Metrics& metrics_;
+  const bool tokens_in_reads_;
 };
 
 // The method as a metric label: GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, or OTHER.

@@ -35,6 +35,9 @@ struct Route {
   std::string pattern;
   Access access = Access::kData;
   Handler handler;
+  // A data route whose handler only makes audited reads (vault::Read): its token may be checked
+  // inside the read's own group-commit step (vault::PendingToken; RequestPipeline, step 6).
+  bool token_in_read = false;
 };
 
 struct RouteMatch {

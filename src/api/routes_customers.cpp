@@ -134,8 +134,9 @@ Result<ApiResponse> Account(vault::Vault& v, const ApiRequest& req, const Reques
 void AddCustomerRoutes(RouteTable& t, vault::Vault& v) {
   t.Add({"POST", "/v1/customers", Access::kData, BindVault(v, Create)});
   t.Add({"GET", "/v1/customers", Access::kData, BindVault(v, List)});
-  t.Add({"GET", "/v1/customers/search", Access::kData, BindVault(v, Search)});
-  t.Add({"GET", "/v1/customers/{customer_id}", Access::kData, BindVault(v, Get)});
+  // Audited reads only: the token is checked in the read's group-commit step (issue 14).
+  t.Add({"GET", "/v1/customers/search", Access::kData, BindVault(v, Search), true});
+  t.Add({"GET", "/v1/customers/{customer_id}", Access::kData, BindVault(v, Get), true});
   t.Add({"PATCH", "/v1/customers/{customer_id}", Access::kData, BindVault(v, Update)});
   t.Add({"POST", "/v1/customers/{customer_id}/close", Access::kData,
          BindVault(v, [](vault::Vault& vv, const ApiRequest& r, const RequestScope& s) {

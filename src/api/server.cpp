@@ -61,7 +61,8 @@ struct ApiServer::Impl {
         routes(BuildRoutes(v, metrics)),
         limiter(options.config.rate_limit_per_second, options.config.rate_limit_burst,
                 options.rate_clock),
-        pipeline(routes, ChooseAuthenticator(v, options.authenticate), limiter, metrics) {}
+        pipeline(routes, ChooseAuthenticator(v, options.authenticate), limiter, metrics,
+                 /*tokens_in_reads=*/!options.authenticate) {}
 };
 
 ApiServer::ApiServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

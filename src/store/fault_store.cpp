@@ -123,7 +123,16 @@ Status FaultInjectingStore::OnWrite(std::string_view op) {
   return Status(code_, fmt::format("store: {}: injected fault", op));
 }
 
+int64_t FaultInjectingStore::BeginCount() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return begins_;
+}
+
 Result<std::unique_ptr<Transaction>> FaultInjectingStore::Begin() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++begins_;
+  }
   CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<Transaction> inner, inner_->Begin());
   return std::unique_ptr<Transaction>(std::make_unique<FaultTransaction>(*this, std::move(inner)));
 }

@@ -41,6 +41,9 @@ class FaultInjectingStore final : public Store {
   // Write calls seen since construction, including failed ones: run a writer once to count
   // its writes, then fail it at each of them in turn.
   int64_t WriteCount() const;
+  // Transactions begun through this wrapper since construction (how many passes a group
+  // commit made, for example).
+  int64_t BeginCount() const;
 
   Result<std::unique_ptr<Transaction>> Begin() override;
   Result<int> SchemaVersion() override;
@@ -61,6 +64,7 @@ class FaultInjectingStore final : public Store {
   std::unique_ptr<Store> inner_;
   mutable std::mutex mu_;
   int64_t writes_ = 0;
+  int64_t begins_ = 0;
   bool armed_ = false;
   int64_t remaining_ = 0;  // write calls until the fault trips, while armed
   Code code_ = Code::kUnavailable;

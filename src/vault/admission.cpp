@@ -6,6 +6,8 @@
 #include "access/credentials.h"
 #include "vault/authorize.h"
 #include "vault/group_commit.h"
+#include "vault/pending_token.h"
+#include "vault/token_check.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -220,19 +222,93 @@ audit::AuditEvent Scope::Event(schema::Action action, std::string_view target,
   return EventFor(ctx, schema::ActionName(action), target, decision, reason, std::move(fields));
 }
 
-Status Write(VaultState& state, const Context& ctx, const Operation& op, const Body& body) {
-  CUSTOS_ASSIGN_OR_RETURN(Admitted a, AdmitWrite(state, ctx, op));
+namespace {
+
+// The pending token an operation with `ctx` takes up: the thread's (pending_token.h) when
+// the context names no actor, else none.
+PendingToken* TokenFor(const Context& ctx) {
+  return ctx.actor.empty() ? PendingTokenOfThisThread() : nullptr;
+}
+
+// The context with the actor the settled `token` named; Unauthenticated when it was refused.
+// A token no operation settled yet is checked in a batch of its own first, as
+// StaffService::Authenticate checks it (for the operations that are not reads).
+Result<Context> WithTokenActor(VaultState& state, const Context& ctx, PendingToken& token) {
+  if (!token.settled()) {
+    token.MarkTried();
+    const int64_t now = state.Now();
+    const TokenProbe probe = ProbeToken(token.bearer());
+    TokenVerdict verdict;
+    CUSTOS_RETURN_IF_ERROR(state.reads->Run([&](BatchScope& batch) -> Result<AuditEvents> {
+      CUSTOS_ASSIGN_OR_RETURN(verdict,
+                              CheckToken(state, batch, probe, ctx.request_id, ctx.channel, now));
+      return verdict.deny;
+    }));
+    token.Settle(
+        verdict.refusal.ok() ? Status::Ok() : Unauthenticated(std::string(kBadTokenMessage)),
+        verdict.actor);
+  }
+  if (!token.outcome().ok()) return token.outcome();
+  Context out = ctx;
+  out.actor = token.actor();
+  return out;
+}
+
+}  // namespace
+
+Status Write(VaultState& state, const Context& ctx_in, const Operation& op, const Body& body) {
+  PendingToken* token = TokenFor(ctx_in);
+  Context with_actor;
+  const Context* ctx = &ctx_in;
+  if (token != nullptr) {
+    if (state.closed) return FailedPrecondition("vault is closed");
+    CUSTOS_ASSIGN_OR_RETURN(with_actor, WithTokenActor(state, ctx_in, *token));
+    ctx = &with_actor;
+  }
+  CUSTOS_ASSIGN_OR_RETURN(Admitted a, AdmitWrite(state, *ctx, op));
   Scope scope(*a.txn, a.ctx, a.now_ms, a.actor, nullptr);
   CUSTOS_ASSIGN_OR_RETURN(Verdict verdict, body(scope));
   const Status result = verdict.refusal;
   return RecordAndCommit(state, *a.txn, Entries(state, a.ctx, op, verdict), result);
 }
 
-Status Read(VaultState& state, const Context& ctx, const Operation& op, const Body& body) {
+Status Read(VaultState& state, const Context& ctx_in, const Operation& op, const Body& body) {
   if (state.closed) return FailedPrecondition("vault is closed");
+  PendingToken* token = TokenFor(ctx_in);
+  // The context admission sees: the caller's, or (with a pending token) a copy naming the
+  // token's staff member once it is known.
+  Context with_actor;
+  const Context* ctx = &ctx_in;
+  if (token != nullptr) {
+    if (token->settled()) {
+      CUSTOS_ASSIGN_OR_RETURN(with_actor, WithTokenActor(state, ctx_in, *token));
+      token = nullptr;
+    } else {
+      with_actor = ctx_in;
+    }
+    ctx = &with_actor;
+  }
+  // A token not yet settled is checked in the read's own step (one batch per request): a
+  // refused token records its auth.token entry and nothing else, as Authenticate would.
+  TokenProbe probe;
+  const int64_t token_now = token != nullptr ? state.Now() : 0;
+  if (token != nullptr) {
+    probe = ProbeToken(token->bearer());
+    token->MarkTried();
+  }
   Status result;
+  TokenVerdict checked;
   CUSTOS_RETURN_IF_ERROR(state.reads->Run([&](BatchScope& batch) -> Result<AuditEvents> {
-    CUSTOS_ASSIGN_OR_RETURN(BatchAdmission a, AdmitRead(state, batch, ctx, op));
+    if (token != nullptr) {
+      CUSTOS_ASSIGN_OR_RETURN(
+          checked, CheckToken(state, batch, probe, ctx_in.request_id, ctx_in.channel, token_now));
+      if (!checked.refusal.ok()) {
+        result = Unauthenticated(std::string(kBadTokenMessage));
+        return checked.deny;
+      }
+      with_actor.actor = checked.actor;
+    }
+    CUSTOS_ASSIGN_OR_RETURN(BatchAdmission a, AdmitRead(state, batch, *ctx, op));
     result = a.refusal;
     if (!result.ok()) return AuditEvents{DenyEntry(state, a.ctx, op, result, op.fields)};
     Scope scope(batch.txn, a.ctx, state.Now(), *a.staff->row, a.staff.get());
@@ -240,6 +316,11 @@ Status Read(VaultState& state, const Context& ctx, const Operation& op, const Bo
     result = verdict.refusal;
     return Entries(state, a.ctx, op, verdict);
   }));
+  if (token != nullptr) {
+    token->Settle(
+        checked.refusal.ok() ? Status::Ok() : Unauthenticated(std::string(kBadTokenMessage)),
+        checked.actor);
+  }
   return result;
 }
 

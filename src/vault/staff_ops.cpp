@@ -20,6 +20,7 @@
 #include "vault/admin_action.h"
 #include "vault/admission.h"
 #include "vault/staff_rules.h"
+#include "vault/token_check.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -29,9 +30,8 @@ using schema::Action;
 
 constexpr int64_t kMaxTokenTtlMs = 90LL * 24 * 3600 * 1000;
 constexpr std::string_view kUnauthenticatedActor = "(unauthenticated)";
-// The one answer to every failed login and to every refused token (issue 12, item 6).
+// The one answer to every failed login (issue 12, item 6); refused tokens: kBadTokenMessage.
 constexpr std::string_view kWrongLogin = "staff id, password or code is wrong";
-constexpr std::string_view kBadToken = "invalid or expired token";
 
 bool Printable(std::string_view s, size_t max) {
   if (s.empty() || s.size() > max) return false;
@@ -51,6 +51,58 @@ std::string StaffTarget(std::string_view id) {
 
 }  // namespace
 
+TokenProbe ProbeToken(std::string_view bearer_token) {
+  TokenProbe probe;
+  if (!access::LooksLikeToken(bearer_token)) {
+    probe.malformed = Unauthenticated("token: not a Custos API token");
+  } else {
+    probe.hash = access::TokenHash(bearer_token);
+  }
+  return probe;
+}
+
+Result<TokenVerdict> CheckToken(const VaultState& state, BatchScope& scope, const TokenProbe& probe,
+                                std::string_view request_id, Channel channel, int64_t now_ms) {
+  Context ctx;
+  ctx.actor = std::string(kUnauthenticatedActor);
+  ctx.purpose = "authentication";
+  ctx.channel = channel;
+  ctx.request_id = Printable(request_id, 128) ? std::string(request_id) : "";
+  std::string target = "token:(unknown)";
+  TokenVerdict verdict;
+  verdict.refusal = probe.malformed;
+  // From the access cache: a revoked token or a disabled account is refused on the very next
+  // request, since every such change writes a new access epoch (access_cache.h); expiry is
+  // compared with the time of this request. Failed logins do not stop tokens (waits apply to
+  // logins only).
+  if (verdict.refusal.ok()) {
+    CUSTOS_ASSIGN_OR_RETURN(auto token, scope.access.Token(probe.hash));
+    if (!token.has_value()) {
+      verdict.refusal = Unauthenticated("token: unknown");
+    } else {
+      target = IdTarget("token", token->token_id);
+      ctx.actor = token->staff_id;
+      CUSTOS_ASSIGN_OR_RETURN(auto staff, scope.access.Staff(token->staff_id));
+      if (token->revoked_at_ms != 0) {
+        verdict.refusal = Unauthenticated("token: revoked");
+      } else if (now_ms >= token->expires_at_ms) {
+        verdict.refusal = Unauthenticated("token: expired");
+      } else if (!staff->row.has_value() || staff->row->status != "active") {
+        verdict.refusal = Unauthenticated(fmt::format("staff '{}': not active", token->staff_id));
+      }
+    }
+  }
+  // A valid token is not itself an access to customer data: the operation it authenticates is
+  // audited with the actor, so a successful authentication adds no entry of its own (one
+  // entry per request; issue 3 point 8). Refusals are audited.
+  if (verdict.refusal.ok()) {
+    verdict.actor = std::move(ctx.actor);
+  } else {
+    verdict.deny.push_back(state.DenyEvent(ctx, "auth.token", target, verdict.refusal));
+  }
+  return verdict;
+}
+
 // --- authentication ---
 
 Result<std::string> StaffService::Authenticate(std::string_view bearer_token,
@@ -58,51 +110,17 @@ Result<std::string> StaffService::Authenticate(std::string_view bearer_token,
   VaultState& impl = *state_;
   if (impl.closed) return FailedPrecondition("vault is closed");
   const int64_t now = impl.Now();
-  Context ctx;
-  ctx.actor = std::string(kUnauthenticatedActor);
-  ctx.purpose = "authentication";
-  ctx.channel = channel;
-  ctx.request_id = Printable(request_id, 128) ? std::string(request_id) : "";
-  std::string target = "token:(unknown)";
-  // The precise reason goes to the audit entry only: the answer is the same for every bad
-  // token, so it tells a holder of a stolen or guessed token nothing (issue 12, item 6).
-  Status refusal;
-  crypto::Bytes hash;
-  if (!access::LooksLikeToken(bearer_token)) {
-    refusal = Unauthenticated("token: not a Custos API token");
-  } else {
-    hash = access::TokenHash(bearer_token);  // in the request's thread, not the batch's
-  }
-  // In a transaction shared with concurrent reads (group commit), from the access cache: a
-  // revoked token or a disabled account is refused on the very next request, since every
-  // such change writes a new access epoch (access_cache.h); expiry is compared with the time
-  // of this request. Failed logins do not stop tokens (waits apply to logins only).
+  // The hash in the request's thread, not the batch's. The precise reason of a refusal goes
+  // to the audit entry only: the answer is the same for every bad token, so it tells a holder
+  // of a stolen or guessed token nothing (issue 12, item 6).
+  const TokenProbe probe = ProbeToken(bearer_token);
+  TokenVerdict verdict;
   CUSTOS_RETURN_IF_ERROR(impl.reads->Run([&](BatchScope& scope) -> Result<AuditEvents> {
-    if (refusal.ok()) {
-      CUSTOS_ASSIGN_OR_RETURN(auto token, scope.access.Token(hash));
-      if (!token.has_value()) {
-        refusal = Unauthenticated("token: unknown");
-      } else {
-        target = IdTarget("token", token->token_id);
-        ctx.actor = token->staff_id;
-        CUSTOS_ASSIGN_OR_RETURN(auto staff, scope.access.Staff(token->staff_id));
-        if (token->revoked_at_ms != 0) {
-          refusal = Unauthenticated("token: revoked");
-        } else if (now >= token->expires_at_ms) {
-          refusal = Unauthenticated("token: expired");
-        } else if (!staff->row.has_value() || staff->row->status != "active") {
-          refusal = Unauthenticated(fmt::format("staff '{}': not active", token->staff_id));
-        }
-      }
-    }
-    // A valid token is not itself an access to customer data: the operation it
-    // authenticates is audited with the actor, so a successful authentication adds no entry
-    // of its own (one entry per request; issue 3 point 8). Refusals are audited.
-    if (refusal.ok()) return AuditEvents{};
-    return AuditEvents{impl.DenyEvent(ctx, "auth.token", target, refusal)};
+    CUSTOS_ASSIGN_OR_RETURN(verdict, CheckToken(impl, scope, probe, request_id, channel, now));
+    return verdict.deny;
   }));
-  if (!refusal.ok()) return Unauthenticated(std::string(kBadToken));
-  return ctx.actor;
+  if (!verdict.refusal.ok()) return Unauthenticated(std::string(kBadTokenMessage));
+  return verdict.actor;
 }
 
 namespace {

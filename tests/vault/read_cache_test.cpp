@@ -9,9 +9,12 @@
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "audit/audit_log.h"
 #include "schema/config.h"
 #include "store/fault_store.h"
+#include "vault/pending_token.h"
 #include "vault_fixture.h"
 
 namespace custos::vault::testing {
@@ -246,6 +249,227 @@ TEST_F(ReadCacheTest, WhenTheBatchCannotBeCommittedNoReadReleasesDataAndNoEntryR
   EXPECT_EQ(unavailable.load(), kThreads);
   faults->Heal();
   EXPECT_EQ(AuditEntries() - after_verify, after_verify - before);  // only the verify's own
+}
+
+// Issue 14: the HTTP edge hands a read its bearer token unchecked (PendingToken), and the read
+// checks it in its own group-commit step — one batch per request instead of two — with the
+// same refusals and entries as StaffService::Authenticate.
+class TokenInReadTest : public ReadCacheTest {
+ protected:
+  // The support agent's context as the HTTP edge builds it: no actor; the token is pending
+  // on the calling thread (WithToken).
+  static Context Api(const std::string& request_id) {
+    return Context{"", "customer_service", Channel::kApi, request_id};
+  }
+  // Runs `call` with `token` pending on this thread, as the HTTP edge runs a handler.
+  template <typename Call>
+  static auto WithToken(PendingToken& token, const Call& call) {
+    const ScopedPendingToken installed(&token);
+    return call();
+  }
+
+  // Entries of `action` by `actor` (the DPO's query; its own entry is not among them).
+  std::vector<store::AuditRow> EntriesOf(const std::string& actor, const std::string& action) {
+    AuditQuery q;
+    q.actor = actor;
+    q.action = action;
+    q.limit = kMaxAuditPage;
+    auto page =
+        vault_->audit().Query(Context{"dpo", "legal_obligation", Channel::kCli, "req-dpo"}, q);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    return page.ok() ? page->entries : std::vector<store::AuditRow>{};
+  }
+
+  // A second Vault whose store counts transactions (and can fail), as another process.
+  std::unique_ptr<Vault> OpenCounted(store::FaultInjectingStore*& faults) {
+    return OpenOther([&faults](std::unique_ptr<store::Store> inner) {
+      auto wrapped = std::make_unique<store::FaultInjectingStore>(std::move(inner));
+      faults = wrapped.get();
+      return std::unique_ptr<store::Store>(std::move(wrapped));
+    });
+  }
+};
+
+TEST_F(TokenInReadTest, AReadThatChecksItsOwnTokenTakesOneBatchPerRequest) {
+  const std::string id = NewCustomer();
+  const IssuedToken token = AgentToken();
+  store::FaultInjectingStore* faults = nullptr;
+  auto counted = OpenCounted(faults);
+  ASSERT_NE(counted, nullptr);
+  ASSERT_NE(faults, nullptr);
+  // The token checked first, then the read: two transactions.
+  int64_t begins = faults->BeginCount();
+  auto actor = counted->staff().Authenticate(token.secret, "r0", Channel::kApi);
+  ASSERT_TRUE(actor.ok()) << actor.status().ToString();
+  ASSERT_TRUE(counted->customers().Get(SupportAgent(), id, {"phone"}).ok());
+  EXPECT_EQ(faults->BeginCount() - begins, 2);
+  // The token checked inside the read: one.
+  for (int i = 1; i <= 5; ++i) {
+    PendingToken pending(token.secret);
+    begins = faults->BeginCount();
+    auto view = WithToken(pending, [&] {
+      return counted->customers().Get(Api(fmt::format("r{}", i)), id, {"phone"});
+    });
+    ASSERT_TRUE(view.ok()) << view.status().ToString();
+    EXPECT_EQ(view->fields.at("phone"), "13800138000");
+    EXPECT_EQ(faults->BeginCount() - begins, 1);
+    EXPECT_TRUE(pending.settled());
+    EXPECT_TRUE(pending.outcome().ok());
+    EXPECT_EQ(pending.actor(), "li.na");
+  }
+  PendingToken search(token.secret);
+  begins = faults->BeginCount();
+  auto found = WithToken(
+      search, [&] { return counted->customers().Find(Api("r6"), "phone", "13800138000"); });
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_EQ(*found, std::vector<std::string>{id});
+  EXPECT_EQ(faults->BeginCount() - begins, 1);
+  // Each read is recorded once, under the token's staff member; a valid token adds no entry.
+  const auto reads = EntriesOf("li.na", "customer.read");
+  ASSERT_EQ(reads.size(), 6u);
+  EXPECT_EQ(reads.back().request_id, "r5");
+  EXPECT_EQ(reads.back().channel, "api");
+  EXPECT_TRUE(EntriesOf("li.na", "auth.token").empty());
+}
+
+TEST_F(TokenInReadTest, ATokenRevokedBetweenTwoBatchesIsRefusedByTheNextReadWithNoData) {
+  const std::string id = NewCustomer();
+  const IssuedToken token = AgentToken();
+  PendingToken first(token.secret);
+  ASSERT_TRUE(WithToken(first, [&] { return vault_->customers().Get(Api("r1"), id, {}); }).ok());
+  // Revoked through another Vault on the same database, as another server process would.
+  auto other = OpenOther();
+  ASSERT_NE(other, nullptr);
+  ASSERT_TRUE(other->staff().RevokeToken(kAdmin, token.token_id).ok());
+  PendingToken second(token.secret);
+  auto refused = WithToken(second, [&] { return vault_->customers().Get(Api("r2"), id, {}); });
+  ASSERT_EQ(refused.status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(refused.status().message(), "invalid or expired token");
+  EXPECT_TRUE(second.settled());
+  EXPECT_EQ(second.outcome().code(), Code::kUnauthenticated);
+  // The refusal is recorded as Authenticate records it; the read it would have authenticated
+  // is not (nothing was read).
+  const auto denied = EntriesOf("li.na", "auth.token");
+  ASSERT_EQ(denied.size(), 1u);
+  EXPECT_EQ(denied[0].decision, "deny");
+  EXPECT_EQ(denied[0].purpose, "authentication");
+  EXPECT_EQ(denied[0].request_id, "r2");
+  EXPECT_NE(denied[0].reason.find("token: revoked"), std::string::npos) << denied[0].reason;
+  EXPECT_EQ(EntriesOf("li.na", "customer.read").size(), 1u);
+  // A settled refusal answers the request's further operations without another check.
+  auto again = WithToken(
+      second, [&] { return vault_->customers().Find(Api("r2"), "phone", "13800138000"); });
+  EXPECT_EQ(again.status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(EntriesOf("li.na", "auth.token").size(), 1u);
+}
+
+TEST_F(TokenInReadTest, AnUnknownOrMalformedTokenIsRefusedAndRecordedOnce) {
+  const std::string id = NewCustomer();
+  for (const std::string& bad :
+       std::vector<std::string>{"not-a-token", "cst_" + std::string(52, 'A')}) {
+    PendingToken pending(bad);
+    auto refused =
+        WithToken(pending, [&] { return vault_->customers().Get(Api("r-bad"), id, {}); });
+    EXPECT_EQ(refused.status().code(), Code::kUnauthenticated) << bad;
+  }
+  const auto denied = EntriesOf("", "auth.token");
+  ASSERT_EQ(denied.size(), 2u);
+  for (const store::AuditRow& e : denied) {
+    EXPECT_EQ(e.actor, "(unauthenticated)");
+    EXPECT_EQ(e.request_id, "r-bad");
+  }
+  for (const store::AuditRow& e : EntriesOf("", "customer.read")) {
+    EXPECT_NE(e.request_id, "r-bad");
+  }
+}
+
+TEST_F(TokenInReadTest, AWriteWithAPendingTokenChecksTheTokenFirst) {
+  const std::string id = NewCustomer();
+  const IssuedToken token = AgentToken();
+  // The agent revokes their own token (allowed for oneself) with the token pending.
+  PendingToken pending(token.secret);
+  Context ctx = Api("r-revoke");
+  ctx.purpose.clear();
+  ASSERT_TRUE(
+      WithToken(pending, [&] { return vault_->staff().RevokeToken(ctx, token.token_id); }).ok());
+  EXPECT_TRUE(pending.settled());
+  EXPECT_EQ(pending.actor(), "li.na");
+  PendingToken after(token.secret);
+  EXPECT_EQ(WithToken(after, [&] { return vault_->customers().Get(Api("r-after"), id, {}); })
+                .status()
+                .code(),
+            Code::kUnauthenticated);
+  // A context that names its actor never takes up the thread's pending token.
+  PendingToken unused(token.secret);
+  EXPECT_TRUE(
+      WithToken(unused, [&] { return vault_->customers().Get(SupportAgent(), id, {}); }).ok());
+  EXPECT_FALSE(unused.tried());
+}
+
+TEST_F(TokenInReadTest, WhenTheBatchCannotCommitAReadCheckingItsTokenReleasesNothing) {
+  const std::string id = NewCustomer();
+  const IssuedToken token = AgentToken();
+  store::FaultInjectingStore* faults = nullptr;
+  auto faulty = OpenCounted(faults);
+  ASSERT_NE(faulty, nullptr);
+  ASSERT_NE(faults, nullptr);
+  PendingToken warm(token.secret);
+  ASSERT_TRUE(WithToken(warm, [&] { return faulty->customers().Get(Api("r0"), id, {}); }).ok());
+  const int64_t before = AuditEntries();
+  const int64_t after_verify = AuditEntries();
+  faults->FailAfter(1, Code::kUnavailable);
+  constexpr int kThreads = 8;
+  std::atomic<int> unavailable{0};
+  std::atomic<int> released{0};
+  std::atomic<int> settled{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      PendingToken pending(token.secret);
+      auto view = WithToken(
+          pending, [&] { return faulty->customers().Get(Api(fmt::format("f{}", t)), id, {}); });
+      if (view.ok()) released.fetch_add(1);
+      if (view.status().code() == Code::kUnavailable) unavailable.fetch_add(1);
+      if (pending.settled()) settled.fetch_add(1);
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(released.load(), 0);
+  EXPECT_EQ(unavailable.load(), kThreads);
+  EXPECT_EQ(settled.load(), 0) << "a token whose batch failed is neither accepted nor refused";
+  faults->Heal();
+  EXPECT_EQ(AuditEntries() - after_verify, after_verify - before);  // only the verify's own
+}
+
+TEST_F(TokenInReadTest, ConcurrentReadsCheckingTheirTokensEachLeaveOneEntry) {
+  const std::string id = NewCustomer();
+  const IssuedToken token = AgentToken();
+  const size_t reads_before = EntriesOf("li.na", "customer.read").size();
+  constexpr int kThreads = 8;
+  constexpr int kReadsEach = 20;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kReadsEach; ++i) {
+        PendingToken pending(token.secret);
+        const Context ctx = Api(fmt::format("c{}-{}", t, i));
+        const bool got = WithToken(pending, [&] {
+          return (t + i) % 2 == 0 ? vault_->customers().Get(ctx, id, {}).ok()
+                                  : vault_->customers().Find(ctx, "phone", "13800138000").ok();
+        });
+        if (got && pending.actor() == "li.na") ok.fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), kThreads * kReadsEach);
+  EXPECT_EQ(EntriesOf("li.na", "customer.read").size() - reads_before,
+            static_cast<size_t>(kThreads * kReadsEach / 2));
+  EXPECT_EQ(EntriesOf("li.na", "customer.search").size(),
+            static_cast<size_t>(kThreads * kReadsEach / 2));
+  EXPECT_TRUE(EntriesOf("li.na", "auth.token").empty());
+  EXPECT_GE(AuditEntries(), 0);  // the chain verifies
 }
 
 }  // namespace
