@@ -112,6 +112,15 @@ void ApplyConsent(const schema::Config& config, const DataRequest& request, cons
     return;
   }
   const consent::ConsentState& c = *request.consent;
+  // PIPL Art. 44: a customer who restricted or objected to the processing is refused for
+  // every purpose but a legal obligation (above) — the request itself runs under one.
+  if (c.restricted_since_ms != 0) {
+    d =
+        Deny(fmt::format("customer restricted processing on {} ({}); only a legal obligation "
+                         "may use the data (PIPL Art. 44)",
+                         UtcDate(c.restricted_since_ms), c.restriction_rule));
+    return;
+  }
   if (!consent::UsePermitted(c, *purpose)) {
     auto it = c.purposes.find(request.purpose);
     if (it != c.purposes.end() && it->second.withdrawn_at_ms != 0) {

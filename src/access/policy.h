@@ -16,7 +16,9 @@
 //      its level) and the purpose allows, flagged as break-glass;
 //   4. consent (when the request carries the customer's state): the purpose must be a legal
 //      obligation or currently granted; a PIPL-sensitive field also needs the separate
-//      sensitive consent unless the purpose is a legal obligation;
+//      sensitive consent unless the purpose is a legal obligation; a customer under a
+//      restriction of processing (PIPL Art. 44, a data-subject request) is refused for every
+//      purpose but a legal obligation;
 //   otherwise deny. Non-data actions (staff.manage, audit.read, ...) use rules 1 and 2 without
 //   levels; approval.request is open to every active staff member.
 //

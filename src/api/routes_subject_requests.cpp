@@ -1,7 +1,8 @@
 // Data-subject request routes (docs/openapi.yaml, tag "subject-requests"; PIPL Art. 44-50,
 // docs/subject_requests.md): the register of what customers asked, when it is due and how it
-// ended. Administrative like approvals: a bearer token, the purpose optional (the vault records
-// legal_obligation when none is given).
+// ended, and fulfilment (verify, fulfil, lift a restriction; issue 18). Administrative like
+// approvals: a bearer token, the purpose optional (the vault records legal_obligation when none is
+// given).
 #include <fmt/format.h>
 
 #include <array>
@@ -18,9 +19,18 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<BodyMember, 3> kOpenBody = {{
+constexpr std::array<BodyMember, 4> kOpenBody = {{
     {"customer_id", MemberKind::kString, true},
     {"kind", MemberKind::kString, true},
+    {"reference", MemberKind::kString, true},
+    {"proposed", MemberKind::kFieldMap, false},
+}};
+constexpr std::array<BodyMember, 2> kVerifyBody = {{
+    {"method", MemberKind::kString, true},
+    {"evidence_ref", MemberKind::kString, true},
+}};
+constexpr std::array<BodyMember, 2> kLiftBody = {{
+    {"customer_id", MemberKind::kString, true},
     {"reference", MemberKind::kString, true},
 }};
 constexpr std::array<BodyMember, 1> kCloseBody = {{
@@ -30,6 +40,18 @@ constexpr std::array<std::string_view, 2> kListQuery = {"customer_id", "open"};
 
 // RFC 3339 in UTC, to the second: "2026-12-14T14:18:58Z".
 std::string Rfc3339(int64_t ms) { return core::FormatIsoUtc(ms / 1000); }
+
+json StepsJson(const std::vector<vault::SubjectRequestStep>& steps) {
+  json out = json::array();
+  for (const auto& s : steps) {
+    out.push_back({{"step", s.step},
+                   {"at", Rfc3339(s.at_ms)},
+                   {"actor", s.actor},
+                   {"method", s.method},
+                   {"detail", s.detail}});
+  }
+  return out;
+}
 
 json RequestJson(const vault::SubjectRequestView& r) {
   return {{"request_id", r.request_id},
@@ -43,7 +65,8 @@ json RequestJson(const vault::SubjectRequestView& r) {
           {"closed_by", r.closed_by},
           {"closed_at_ms", r.closed_at_ms},
           {"outcome", r.outcome},
-          {"overdue", r.overdue}};
+          {"overdue", r.overdue},
+          {"steps", StepsJson(r.steps)}};
 }
 
 Result<bool> ParseOpenFlag(const QueryParams& q) {
@@ -59,6 +82,7 @@ Result<ApiResponse> OpenRequest(vault::Vault& v, const ApiRequest& req, const Re
   spec.customer_id = StringOr(body, "customer_id", "");
   spec.kind = StringOr(body, "kind", "");
   spec.reference = StringOr(body, "reference", "");
+  if (body.contains("proposed")) spec.proposed = ToFieldValues(body["proposed"]);
   CUSTOS_ASSIGN_OR_RETURN(vault::SubjectRequestView opened, v.subject_requests().Open(s.ctx, spec));
   return JsonResponse(201, Dump(RequestJson(opened)));
 }
@@ -81,6 +105,45 @@ Result<ApiResponse> ListRequests(vault::Vault& v, const ApiRequest& req, const R
   return JsonResponse(200, Dump({{"subject_requests", std::move(items)}}));
 }
 
+std::string PathId(const RequestScope& s) {
+  auto it = s.params.find("request_id");
+  return it == s.params.end() ? std::string() : it->second;
+}
+
+Result<ApiResponse> VerifyRequest(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
+  CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kVerifyBody));
+  const vault::Verification how{StringOr(body, "method", ""), StringOr(body, "evidence_ref", "")};
+  CUSTOS_RETURN_IF_ERROR(v.subject_requests().Verify(s.ctx, PathId(s), how));
+  return JsonResponse(200, Dump({{"request_id", PathId(s)}, {"verified", how.method}}));
+}
+
+// An access or copy request answers its report inline (`report`: report.json's document,
+// `report_html`): every value unmasked, for delivery to the customer only.
+Result<ApiResponse> FulfilRequest(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
+  CUSTOS_RETURN_IF_ERROR(
+      ParseBody(req.body.empty() ? "{}" : req.body, std::span<const BodyMember>()).status());
+  CUSTOS_ASSIGN_OR_RETURN(vault::Fulfilment f, v.subject_requests().Fulfil(s.ctx, PathId(s)));
+  json out = {{"request_id", f.request_id},
+              {"customer_id", f.customer_id},
+              {"kind", f.kind},
+              {"answer", f.answer},
+              {"detail", f.detail},
+              {"until", f.until_ms == 0 ? json() : json(Rfc3339(f.until_ms))}};
+  if (!f.report_json.empty()) {
+    out["report"] = json::parse(f.report_json);
+    out["report_html"] = f.report_html;
+  }
+  return JsonResponse(200, Dump(out));
+}
+
+Result<ApiResponse> LiftRestriction(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
+  CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kLiftBody));
+  const std::string customer = StringOr(body, "customer_id", "");
+  CUSTOS_RETURN_IF_ERROR(
+      v.subject_requests().LiftRestriction(s.ctx, customer, StringOr(body, "reference", "")));
+  return JsonResponse(200, Dump({{"customer_id", customer}, {"restricted", false}}));
+}
+
 }  // namespace
 
 void AddSubjectRequestRoutes(RouteTable& t, vault::Vault& v) {
@@ -88,6 +151,12 @@ void AddSubjectRequestRoutes(RouteTable& t, vault::Vault& v) {
   t.Add({"POST", "/v1/subject-requests", Access::kAuthenticated, BindVault(v, OpenRequest)});
   t.Add({"POST", "/v1/subject-requests/{request_id}/close", Access::kAuthenticated,
          BindVault(v, CloseRequest)});
+  t.Add({"POST", "/v1/subject-requests/{request_id}/verify", Access::kAuthenticated,
+         BindVault(v, VerifyRequest)});
+  t.Add({"POST", "/v1/subject-requests/{request_id}/fulfil", Access::kAuthenticated,
+         BindVault(v, FulfilRequest)});
+  t.Add({"POST", "/v1/subject-requests/lift-restriction", Access::kAuthenticated,
+         BindVault(v, LiftRestriction)});
 }
 
 }  // namespace custos::api

@@ -96,8 +96,11 @@ void AddRetentionCommands(CLI::App& app, Globals& g, Action& action);
 
 // --- data-subject requests (PIPL Art. 44-50; dsr_commands.cpp) ---
 // `custos dsr open --customer C --kind K --reference R`, `dsr close ID --outcome O`,
-// `dsr list [--customer C] [--open]`.
+// `dsr list [--customer C] [--open] [--overdue]`; `dsr open --kind correction --set F=V`.
 void AddSubjectRequestCommands(CLI::App& app, Globals& g, Action& action);
+// Fulfilment (issue 18; dsr_fulfil_commands.cpp): `dsr verify ID --method M --evidence-ref R`,
+// `dsr fulfil ID [--out DIR]`, `dsr lift --customer C --reference R`.
+void AddSubjectFulfilmentCommands(CLI::App* dsr, Globals& g, Action& action);
 
 // --- backups (issue 6; backup_commands.cpp) ---
 // `custos backup [--to DIR]`, `custos backup verify PATH`, `custos restore PATH --dir DIR`.

@@ -1,5 +1,5 @@
-// custos dsr open|close|list: the register of data-subject requests (PIPL Art. 44-50;
-// docs/subject_requests.md). Thin: parse, call the vault, print.
+// custos dsr open|close|list (fulfilment: dsr_fulfil_commands.cpp): the register of data-subject
+// requests (PIPL Art. 44-50; docs/subject_requests.md). Thin: parse, call the vault, print.
 #include <fmt/format.h>
 
 #include "cli/app.h"
@@ -9,6 +9,14 @@ namespace custos::cli {
 namespace {
 
 nlohmann::json RequestJson(const vault::SubjectRequestView& r) {
+  nlohmann::json steps = nlohmann::json::array();
+  for (const auto& s : r.steps) {
+    steps.push_back({{"step", s.step},
+                     {"at_ms", s.at_ms},
+                     {"actor", s.actor},
+                     {"method", s.method},
+                     {"detail", s.detail}});
+  }
   return {{"request_id", r.request_id},
           {"customer_id", r.customer_id},
           {"kind", r.kind},
@@ -19,7 +27,8 @@ nlohmann::json RequestJson(const vault::SubjectRequestView& r) {
           {"closed_by", r.closed_by},
           {"closed_at_ms", r.closed_at_ms},
           {"outcome", r.outcome},
-          {"overdue", r.overdue}};
+          {"overdue", r.overdue},
+          {"steps", std::move(steps)}};
 }
 
 // One table row: id, customer, kind, opened, due, state or outcome, overdue flag.
@@ -40,8 +49,13 @@ void AddOpenCommand(CLI::App* dsr, Globals& g, Action& action) {
       ->required();
   open->add_option("--reference", spec->reference, "ticket reference, no personal data")
       ->required();
-  open->callback([&g, &action, spec] {
-    action = [&g, spec] {
+  auto sets = std::make_shared<std::vector<std::string>>();
+  open->add_option("--set", *sets, "a correction's proposed FIELD=VALUE (repeat)");
+  open->callback([&g, &action, spec, sets] {
+    action = [&g, spec, sets] {
+      auto proposed = ParseAssignments(*sets);
+      if (!proposed.ok()) return g.out().Fail(proposed.status());
+      spec->proposed = std::move(proposed).value();
       return WithVault(g, [&](vault::Vault& v) {
         auto r = v.subject_requests().Open(g.MakeContext(), *spec);
         if (!r.ok()) return g.out().Fail(r.status());
@@ -78,18 +92,22 @@ void AddListCommand(CLI::App* dsr, Globals& g, Action& action) {
   auto* list = dsr->add_subcommand("list", "the register, oldest first (dsr.read)");
   auto customer = std::make_shared<std::string>();
   auto open_only = std::make_shared<bool>(false);
+  auto overdue_only = std::make_shared<bool>(false);
   list->add_option("--customer", *customer, "only this customer's requests");
   list->add_flag("--open", *open_only, "only open requests");
-  list->callback([&g, &action, customer, open_only] {
-    action = [&g, customer, open_only] {
+  list->add_flag("--overdue", *overdue_only, "only open requests past their due date");
+  list->callback([&g, &action, customer, open_only, overdue_only] {
+    action = [&g, customer, open_only, overdue_only] {
       return WithVault(g, [&](vault::Vault& v) {
-        auto rows = v.subject_requests().List(g.MakeContext(), *customer, *open_only);
+        auto rows =
+            v.subject_requests().List(g.MakeContext(), *customer, *open_only || *overdue_only);
         if (!rows.ok()) return g.out().Fail(rows.status());
         nlohmann::json doc = nlohmann::json::array();
         std::string text =
             fmt::format("{:<26}  {:<26}  {:<11}  {:<10}  {:<10}  {:<9}  {}\n", "request",
                         "customer", "kind", "opened", "due", "state", "overdue");
         for (const auto& r : *rows) {
+          if (*overdue_only && !r.overdue) continue;
           doc.push_back(RequestJson(r));
           text += RequestLine(r);
         }
@@ -109,6 +127,7 @@ void AddSubjectRequestCommands(CLI::App& app, Globals& g, Action& action) {
   AddOpenCommand(dsr, g, action);
   AddCloseCommand(dsr, g, action);
   AddListCommand(dsr, g, action);
+  AddSubjectFulfilmentCommands(dsr, g, action);
 }
 
 }  // namespace custos::cli

@@ -55,6 +55,10 @@ struct ConsentState {
   ScopeConsent sensitive_detail;
   ScopeConsent third_party_detail;
   int64_t last_seq = 0;  // the ledger's highest seq (0: no entry)
+  // A restriction of processing in force (PIPL Art. 44, 47; store.h RestrictionRow): the
+  // earliest one's time and rule; 0 / empty when none. Read with the ledger by Current.
+  int64_t restricted_since_ms = 0;
+  std::string restriction_rule;
 
   // true when the latest entry for `purpose` is a grant. A purpose the catalogue marks
   // legal_obligation is not consent-based: use UsePermitted for the full rule.
@@ -69,8 +73,9 @@ bool UsePermitted(const ConsentState& state, const schema::PurposeDef& purpose);
 // unknown actions/scopes are a broken invariant of the store: Internal.
 Result<ConsentState> Replay(std::string_view customer_id, std::vector<store::ConsentRow> rows);
 
-// Reads the customer's ledger in `txn` and replays it. A customer without entries yields an
-// empty state (nothing granted). Failure: the store's error.
+// Reads the customer's ledger in `txn` and replays it, with the restrictions of processing in
+// force. A customer without entries yields an empty state (nothing granted). Failure: the
+// store's error.
 Result<ConsentState> Current(store::Transaction& txn, std::string_view customer_id);
 
 // --- privacy notices ---

@@ -98,7 +98,14 @@ Result<ConsentState> Replay(std::string_view customer_id, std::vector<store::Con
 
 Result<ConsentState> Current(store::Transaction& txn, std::string_view customer_id) {
   CUSTOS_ASSIGN_OR_RETURN(std::vector<store::ConsentRow> rows, txn.ListConsents(customer_id));
-  return Replay(customer_id, std::move(rows));
+  CUSTOS_ASSIGN_OR_RETURN(ConsentState state, Replay(customer_id, std::move(rows)));
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<store::RestrictionRow> restrictions,
+                          txn.ListRestrictions(customer_id));
+  if (!restrictions.empty()) {
+    state.restricted_since_ms = restrictions.front().placed_at_ms;
+    state.restriction_rule = restrictions.front().rule;
+  }
+  return state;
 }
 
 }  // namespace custos::consent

@@ -171,4 +171,48 @@ void Evaluate(const schema::Config& config, const store::RetentionFactsRow& f,
   EvaluateRecords(config, f, records, now_ms, out);
 }
 
+namespace {
+
+// Adds (or widens) the line of class `c` in `out` for `part`, whose event happened at event_ms.
+void AddDuePart(std::vector<DuePart>& out, const schema::RetentionClassDef& c, int64_t event_ms,
+                std::string_view part) {
+  const int64_t due = c.max.has_value() ? AddPeriod(event_ms, *c.max) : kNeverMs;
+  const int64_t floor = AddPeriod(event_ms, c.min);
+  for (DuePart& d : out) {
+    if (d.rule != c.name) continue;
+    d.parts += fmt::format(", {}", part);
+    d.due_ms = std::max(d.due_ms, due);
+    d.floor_ms = std::max(d.floor_ms, floor);
+    return;
+  }
+  out.push_back(DuePart{c.name, c.event, std::string(part), due, floor});
+}
+
+}  // namespace
+
+std::vector<DuePart> DueDates(const schema::Config& config, const store::RetentionFactsRow& f) {
+  std::vector<DuePart> out;
+  for (const schema::FieldDef& field : config.fields) {
+    const schema::RetentionClassDef* c = config.FindRetentionClass(field.retention_class);
+    if (c != nullptr) AddDuePart(out, *c, CustomerEventMs(c->event, f), field.name);
+  }
+  if (const auto* c = config.FindRetentionClass("consent"); c != nullptr) {
+    AddDuePart(out, *c, CustomerEventMs(c->event, f), "consent");
+  }
+  if (const auto* c = RecordClass(config, "transaction"); c != nullptr && f.last_txn_ms != 0) {
+    AddDuePart(out, *c, RecordEventMs(*c, f, f.last_txn_ms), "transactions");
+  }
+  if (const auto* c = RecordClass(config, "note"); c != nullptr && f.last_note_ms != 0) {
+    AddDuePart(out, *c, RecordEventMs(*c, f, f.last_note_ms), "notes");
+  }
+  return out;
+}
+
+Keeper WhatKeeps(const schema::Config& config, const store::RetentionFactsRow& f, int64_t now_ms) {
+  if (f.on_hold) return Keeper{"legal hold", kNeverMs};
+  const Bound floor = WholeFloor(config, f);
+  if (floor.rule.empty() || floor.at_ms <= now_ms) return Keeper{};
+  return Keeper{fmt::format("statutory floor of class '{}'", floor.rule), floor.at_ms};
+}
+
 }  // namespace custos::lifecycle

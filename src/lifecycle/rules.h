@@ -57,4 +57,31 @@ void Evaluate(const schema::Config& config, const store::RetentionFactsRow& fact
               const std::vector<store::RecordTimeRow>& records, int64_t now_ms,
               std::vector<PlanItem>& out);
 
+// When the parts of one customer are due for destruction (issue 18: the access report says
+// so): one line per retention class the customer's data uses — each profile field's class,
+// the consent evidence's, and the transaction and note classes when the customer has such
+// records (counted from the latest one: older records are due earlier). due_ms: event + max
+// (kNeverMs when the class has no ceiling or its event has not happened); floor_ms: event +
+// min (the earliest the part may be destroyed); `parts` names the fields or "consent",
+// "transactions", "notes".
+struct DuePart {
+  std::string rule;
+  std::string event;
+  std::string parts;
+  int64_t due_ms = kNeverMs;
+  int64_t floor_ms = kNeverMs;
+};
+std::vector<DuePart> DueDates(const schema::Config& config, const store::RetentionFactsRow& facts);
+
+// What keeps a customer from being destroyed now (issue 18, a deletion request): a legal hold
+// ("legal hold", until_ms kNeverMs: until released), or the latest statutory floor not yet
+// reached (its rule and the date it ends; kNeverMs when its event has not happened). Empty
+// rule: nothing keeps it.
+struct Keeper {
+  std::string rule;
+  int64_t until_ms = 0;
+};
+Keeper WhatKeeps(const schema::Config& config, const store::RetentionFactsRow& facts,
+                 int64_t now_ms);
+
 }  // namespace custos::lifecycle

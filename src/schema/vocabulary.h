@@ -88,6 +88,12 @@ inline constexpr std::array<std::string_view, 5> kCustomerEvents = {
 // to have the rules of processing explained (explanation, Art. 48).
 inline constexpr std::array<std::string_view, 7> kSubjectRequestKinds = {
     "access", "copy", "portability", "correction", "deletion", "restriction", "explanation"};
+// How the requester of a data-subject request was verified to be the customer (issue 18): in
+// person with an identity document, logged in to their own account, called back on the
+// contact details on record, a video check of an identity document, a notarised letter.
+inline constexpr std::array<std::string_view, 5> kVerificationMethods = {
+    "in_person_id_document", "authenticated_account", "callback_on_record", "video_id_check",
+    "notarised_letter"};
 // How a data-subject request ends.
 inline constexpr std::array<std::string_view, 3> kSubjectRequestOutcomes = {"fulfilled", "refused",
                                                                             "withdrawn"};

@@ -133,6 +133,17 @@ using RequestFields =
            &SubjectRequestRow::opened_at_ms, &SubjectRequestRow::due_at_ms,
            &SubjectRequestRow::closed_by, &SubjectRequestRow::closed_at_ms,
            &SubjectRequestRow::outcome>;
+using StepFields =
+    Fields<SubjectRequestStepRow, &SubjectRequestStepRow::request_id, &SubjectRequestStepRow::step,
+           &SubjectRequestStepRow::at_ms, &SubjectRequestStepRow::actor,
+           &SubjectRequestStepRow::method, &SubjectRequestStepRow::detail>;
+using RestrictionFields =
+    Fields<RestrictionRow, &RestrictionRow::customer_id, &RestrictionRow::request_id,
+           &RestrictionRow::rule, &RestrictionRow::placed_by, &RestrictionRow::placed_at_ms,
+           &RestrictionRow::until_ms>;
+using ValuesFields =
+    Fields<SubjectRequestValuesRow, &SubjectRequestValuesRow::request_id,
+           &SubjectRequestValuesRow::customer_id, &SubjectRequestValuesRow::sealed>;
 // Not a table: a row of the retention-facts query (ListRetentionFacts), in its column order.
 using FactsFields =
     Fields<RetentionFactsRow, &RetentionFactsRow::customer_id, &RetentionFactsRow::created_at_ms,
@@ -191,6 +202,9 @@ const TableSpec& kPlans = Table("retention_plans");
 const TableSpec& kDestructions = Table("destruction_log");
 const TableSpec& kClosures = Table("account_closures");
 const TableSpec& kRequests = Table("subject_requests");
+const TableSpec& kSteps = Table("subject_request_steps");
+const TableSpec& kRestrictions = Table("restrictions");
+const TableSpec& kRequestValues = Table("subject_request_values");
 
 Status NotFoundUnless(int64_t changed, std::string_view what) {
   if (changed == 0) return NotFound(fmt::format("store: {}", what));
@@ -846,6 +860,49 @@ Result<std::vector<SubjectRequestRow>> Transaction::ListSubjectRequests(
              "ORDER BY opened_at_ms, request_id LIMIT ?3");
   const Param params[] = {customer_id, int64_t{open_only ? 1 : 0}, SqlLimit(limit)};
   return Rows<SubjectRequestRow>(*this, kSql, params, "list subject requests", RequestFields::Read);
+}
+
+// --- fulfilment of data-subject requests (issue 18) ---
+
+Status Transaction::InsertSubjectRequestStep(const SubjectRequestStepRow& row) {
+  return InsertRow(kSteps, StepFields::Values(row), "insert subject request step");
+}
+
+Result<std::vector<SubjectRequestStepRow>> Transaction::ListSubjectRequestSteps(
+    std::string_view request_id) {
+  static const Statement kSql = Select(kSteps, "WHERE request_id = ?1 ORDER BY at_ms, step");
+  const Param params[] = {request_id};
+  return Rows<SubjectRequestStepRow>(*this, kSql, params, "list subject request steps",
+                                     StepFields::Read);
+}
+
+Status Transaction::InsertRestriction(const RestrictionRow& row) {
+  return InsertRow(kRestrictions, RestrictionFields::Values(row), "insert restriction");
+}
+
+Result<std::vector<RestrictionRow>> Transaction::ListRestrictions(std::string_view customer_id) {
+  static const Statement kSql =
+      Select(kRestrictions, "WHERE customer_id = ?1 ORDER BY placed_at_ms, request_id");
+  const Param params[] = {customer_id};
+  return Rows<RestrictionRow>(*this, kSql, params, "list restrictions", RestrictionFields::Read);
+}
+
+Result<int64_t> Transaction::DeleteRestrictions(std::string_view customer_id) {
+  static const Statement kSql = Delete(kRestrictions, "WHERE customer_id = ?1");
+  const Param params[] = {customer_id};
+  return Exec(kSql, params, "delete restrictions");
+}
+
+Status Transaction::InsertSubjectRequestValues(const SubjectRequestValuesRow& row) {
+  return InsertRow(kRequestValues, ValuesFields::Values(row), "insert subject request values");
+}
+
+Result<std::optional<SubjectRequestValuesRow>> Transaction::GetSubjectRequestValues(
+    std::string_view request_id) {
+  static const Statement kSql = SelectByKey(kRequestValues);
+  const Param params[] = {request_id};
+  return FirstRow<SubjectRequestValuesRow>(*this, kSql, params, "get subject request values",
+                                           ValuesFields::Read);
 }
 
 }  // namespace custos::store

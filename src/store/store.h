@@ -270,6 +270,41 @@ struct SubjectRequestRow {
   std::string outcome;       // schema::kSubjectRequestOutcomes; empty while open
 };
 
+// One step of a data-subject request (issue 18; docs/subject_requests.md): "verified" (how
+// the requester's identity was checked: `method` from schema::kVerificationMethods, `detail`
+// the evidence reference), "fulfilled" (what was done: `detail` a summary of counts and field
+// names) or "answered" (`method` the answer: "fulfilled", "restricted", "refused"; `detail`
+// the rule and date named). No personal data; the rows outlive the customer like the request.
+struct SubjectRequestStepRow {
+  std::string request_id;
+  std::string step;
+  int64_t at_ms = 0;
+  std::string actor;  // staff id
+  std::string method;
+  std::string detail;
+};
+
+// A restriction of processing in force (PIPL Art. 44, 47): while any row names the customer,
+// every purpose but a legal obligation is refused (access/policy.h). `request_id` the
+// data-subject request that placed it; `rule` why ("restriction request", or the hold or
+// statutory floor that kept data a deletion request asked to delete); until_ms 0: until lifted.
+struct RestrictionRow {
+  std::string customer_id;
+  std::string request_id;
+  std::string rule;
+  std::string placed_by;
+  int64_t placed_at_ms = 0;
+  int64_t until_ms = 0;
+};
+
+// The values a correction request proposes, sealed under the customer's DEK (record kind
+// "dsr", id the request id): erased with the customer.
+struct SubjectRequestValuesRow {
+  std::string request_id;
+  std::string customer_id;
+  Bytes sealed;
+};
+
 // A saved retention plan: what a sweep found due (src/lifecycle/plan.h). `content` is the
 // plan's JSON text and never changes; content_sha256 (hex) is what an approval names.
 struct RetentionPlanRow {
@@ -544,6 +579,23 @@ class Transaction {
   Result<std::vector<SubjectRequestRow>> ListSubjectRequests(std::string_view customer_id,
                                                              bool open_only, size_t limit);
 
+  // --- fulfilment (issue 18): steps, restrictions, proposed values ---
+  // Writes the step as given. Conflict if the request already has this step.
+  Status InsertSubjectRequestStep(const SubjectRequestStepRow& row);
+  // The request's steps, by time then step name.
+  Result<std::vector<SubjectRequestStepRow>> ListSubjectRequestSteps(std::string_view request_id);
+  // Writes the restriction as given. Conflict if the request already placed one.
+  Status InsertRestriction(const RestrictionRow& row);
+  // The restrictions naming the customer, by placed time then request id.
+  Result<std::vector<RestrictionRow>> ListRestrictions(std::string_view customer_id);
+  // Removes every restriction of the customer; returns how many.
+  Result<int64_t> DeleteRestrictions(std::string_view customer_id);
+  // Writes the sealed values as given. Conflict if the request has values.
+  Status InsertSubjectRequestValues(const SubjectRequestValuesRow& row);
+  // nullopt when the request has none (or its customer was destroyed).
+  Result<std::optional<SubjectRequestValuesRow>> GetSubjectRequestValues(
+      std::string_view request_id);
+
   // Conflict if the plan id exists.
   Status InsertRetentionPlan(const RetentionPlanRow& row);
   // Replaces state, run_id and updated_at (content never changes). NotFound if absent.
@@ -557,7 +609,8 @@ class Transaction {
   // The customer's transactions and notes (kind, id, time), without ciphertext.
   Result<std::vector<RecordTimeRow>> ListRecordTimes(std::string_view customer_id);
   // Deletes every row of the customer: wrapped key, customer row, blind-index tokens (staged
-  // too), transactions, notes and consent ledger (the ledger's one deletion path). Hold rows
+  // too), transactions, notes, consent ledger (the ledger's one deletion path), restrictions
+  // and the sealed values of correction requests. Hold rows
   // stay (they name no personal data). Returns false when there was no customer row and no
   // wrapped key (already destroyed).
   virtual Result<bool> EraseCustomer(std::string_view customer_id) = 0;

@@ -182,6 +182,21 @@ std::vector<TableSpec> Build() {
   t.push_back(Def(kAuditTreeMigration, "audit_tree",
                   {C("tree_size", I), C("level", I), C("hash", B)}, "tree_size, level",
                   kClustered));
+  // --- migration 8 (issue 18, fulfilling data-subject requests): the steps of a request
+  // (verified, fulfilled, answered; no personal data, they outlive the customer like the
+  // request), the restrictions of processing in force (erased with the customer), and the
+  // values a correction request proposes, sealed under the customer's key ---
+  t.push_back(Def(8, "subject_request_steps",
+                  {Key("request_id"), Key("step"), C("at_ms", I), C("actor", T), C("method", T),
+                   C("detail", T)},
+                  "request_id, step", kClustered));
+  t.push_back(Def(8, "restrictions",
+                  {Key("customer_id"), Key("request_id"), C("rule", T), C("placed_by", T),
+                   C("placed_at_ms", I), C("until_ms", I)},
+                  "customer_id, request_id", kClustered, kCustomer));
+  t.push_back(Def(8, "subject_request_values",
+                  {Key("request_id"), Key("customer_id"), Sealed("sealed")}, "request_id",
+                  kClustered, 1));
   // --- later migrations: append here ---
   return t;
 }

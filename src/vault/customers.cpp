@@ -185,6 +185,36 @@ Result<CustomerView> CustomerService::Get(const Context& ctx, std::string_view c
   return ViewOf(*row, decided, all);
 }
 
+Status ApplyChanges(VaultState& m, Scope& s, store::CustomerRow row, const crypto::SecretBytes& dek,
+                    const FieldValues& normalised, Status& refusal, FieldValues* before) {
+  CUSTOS_ASSIGN_OR_RETURN(FieldValues merged, m.OpenCustomer(row, dek));
+  if (before != nullptr) *before = merged;
+  for (const auto& [name, value] : normalised) {
+    if (value.empty()) {
+      merged.erase(name);
+    } else {
+      merged.insert_or_assign(name, value);
+    }
+  }
+  refusal = m.CheckRequired(merged);
+  if (refusal.ok()) refusal = m.CheckIdentityConsistency(merged);
+  if (!refusal.ok()) return Status::Ok();
+  CUSTOS_ASSIGN_OR_RETURN(VaultState::Sealed sealed, m.SealCustomer(row.customer_id, dek, merged));
+  row.envelopes = std::move(sealed.envelopes);
+  row.updated_at_ms = s.now_ms;
+  row.schema_version = m.config->schema_version;
+  // Searchable fields that were removed lose their tokens (an empty token list for the field).
+  for (const auto& [name, value] : normalised) {
+    const schema::FieldDef* def = m.config->FindField(name);
+    if (value.empty() && def != nullptr && def->searchable) {
+      sealed.index.push_back(store::IndexEntry{name, {}});
+    }
+  }
+  CUSTOS_RETURN_IF_ERROR(s.txn.UpdateCustomer(row));
+  CUSTOS_RETURN_IF_ERROR(s.txn.PutIndexEntries(row.customer_id, sealed.index));
+  return Status::Ok();
+}
+
 Status CustomerService::Update(const Context& ctx, std::string_view customer_id,
                                const FieldValues& changes) {
   VaultState& m = *state_;
@@ -208,31 +238,9 @@ Status CustomerService::Update(const Context& ctx, std::string_view customer_id,
       return Verdict::Deny(FieldDenial(*denied), FieldNames(changes));
     }
     CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek, m.LoadDek(s.txn, customer_id));
-    CUSTOS_ASSIGN_OR_RETURN(FieldValues merged, m.OpenCustomer(*row, dek));
-    for (const auto& [name, value] : *normalised) {
-      if (value.empty()) {
-        merged.erase(name);
-      } else {
-        merged.insert_or_assign(name, value);
-      }
-    }
-    Status whole = m.CheckRequired(merged);
-    if (whole.ok()) whole = m.CheckIdentityConsistency(merged);
+    Status whole;
+    CUSTOS_RETURN_IF_ERROR(ApplyChanges(m, s, std::move(*row), dek, *normalised, whole));
     if (!whole.ok()) return Verdict::Deny(whole, FieldNames(changes));
-    CUSTOS_ASSIGN_OR_RETURN(VaultState::Sealed sealed,
-                            m.SealCustomer(row->customer_id, dek, merged));
-    row->envelopes = std::move(sealed.envelopes);
-    row->updated_at_ms = s.now_ms;
-    row->schema_version = m.config->schema_version;
-    // Searchable fields that were removed lose their tokens (an empty token list for the field).
-    for (const auto& [name, value] : *normalised) {
-      const schema::FieldDef* def = m.config->FindField(name);
-      if (value.empty() && def != nullptr && def->searchable) {
-        sealed.index.push_back(store::IndexEntry{name, {}});
-      }
-    }
-    CUSTOS_RETURN_IF_ERROR(s.txn.UpdateCustomer(*row));
-    CUSTOS_RETURN_IF_ERROR(s.txn.PutIndexEntries(row->customer_id, sealed.index));
     return Verdict::Allow("", FieldNames(changes));
   });
 }

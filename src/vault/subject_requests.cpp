@@ -1,14 +1,17 @@
 // The register of data-subject requests (PIPL Art. 44-50; docs/subject_requests.md): a customer
 // asked to see, copy, move, correct or delete their data, to restrict its processing, or for
-// an explanation. Only the register lives here — who asked for what, when the answer is due,
-// how it ended; fulfilling a request is a later issue. Authorised by dsr.manage / dsr.read and
+// an explanation. The register lives here — who asked for what, when the answer is due, how it
+// ended (fulfilment: subject_fulfilment.cpp). Authorised by dsr.manage / dsr.read and
 // audited like legal holds: ids, kind, outcome, counts and the staff's reference, never a value.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <optional>
+#include <utility>
 
 #include "lifecycle/rules.h"
 #include "schema/vocabulary.h"
+#include "vault/subject_report.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -48,8 +51,28 @@ Status CheckSpec(const SubjectRequestSpec& spec) {
         "kind: must be one of access, copy, portability, correction, deletion, restriction, "
         "explanation (PIPL Art. 44-48)");
   }
+  if (spec.kind != "correction" && !spec.proposed.empty()) {
+    return InvalidArgument("proposed: only a correction request carries proposed values");
+  }
   return CheckAuditText("reference", spec.reference, kMinReference, kMaxReference,
                         "a ticket or case reference");
+}
+
+// The steps of a request in the order they happen: by time, and at one time verified,
+// fulfilled, answered.
+std::vector<SubjectRequestStep> ToSteps(std::vector<store::SubjectRequestStepRow> rows) {
+  auto rank = [](const store::SubjectRequestStepRow& r) {
+    return std::pair{r.at_ms, r.step == "verified" ? 0 : r.step == "fulfilled" ? 1 : 2};
+  };
+  std::stable_sort(rows.begin(), rows.end(),
+                   [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+  std::vector<SubjectRequestStep> out;
+  out.reserve(rows.size());
+  for (store::SubjectRequestStepRow& r : rows) {
+    out.push_back(SubjectRequestStep{std::move(r.step), r.at_ms, std::move(r.actor),
+                                     std::move(r.method), std::move(r.detail)});
+  }
+  return out;
 }
 
 }  // namespace
@@ -75,6 +98,11 @@ Result<SubjectRequestView> SubjectRequestService::Open(const Context& ctx,
                                  0,
                                  ""};
     CUSTOS_RETURN_IF_ERROR(s.txn.InsertSubjectRequest(row));
+    if (row.kind == "correction") {
+      Status bad;
+      CUSTOS_RETURN_IF_ERROR(SealProposedValues(*state_, s, row, spec.proposed, bad));
+      if (!bad.ok()) return Verdict::Deny(bad, FieldNames(spec.proposed));
+    }
     opened = ToView(row, s.now_ms);
     return Verdict::Allow(fmt::format("data-subject request '{}' of customer {}, due {}: {}",
                                       row.kind, row.customer_id, lifecycle::UtcDay(row.due_at_ms),
@@ -122,7 +150,11 @@ Result<std::vector<SubjectRequestView>> SubjectRequestService::List(const Contex
     const bool cut = rows.size() > kMaxListed;
     if (cut) rows.resize(kMaxListed);
     out.reserve(rows.size());
-    for (store::SubjectRequestRow& r : rows) out.push_back(ToView(std::move(r), s.now_ms));
+    for (store::SubjectRequestRow& r : rows) {
+      out.push_back(ToView(std::move(r), s.now_ms));
+      CUSTOS_ASSIGN_OR_RETURN(auto steps, s.txn.ListSubjectRequestSteps(out.back().request_id));
+      out.back().steps = ToSteps(std::move(steps));
+    }
     return Verdict::Allow(fmt::format("{} {}data-subject requests listed{}", out.size(),
                                       open_only ? "open " : "",
                                       cut ? " (the oldest; more exist)" : ""));

@@ -32,10 +32,51 @@ inline constexpr int64_t kSubjectRequestAnswerMs = 15LL * 24 * 3600 * 1000;
 
 // A request a customer made. kind: one of schema::kSubjectRequestKinds; reference: a ticket
 // or case reference (3 to 200 printable bytes, no personal data).
+// A `correction` request carries the values the customer proposes (`proposed`: catalogue
+// field names to new values, an empty value removing an optional field); they are checked by
+// the catalogue's validators when the request is opened and kept sealed under the customer's
+// key until fulfilment applies them. Other kinds carry none.
 struct SubjectRequestSpec {
   std::string customer_id;
   std::string kind;
   std::string reference;
+  FieldValues proposed = {};
+};
+
+// How the requester was verified to be the customer (issue 18): `method` one of
+// schema::kVerificationMethods; `evidence_ref` where the evidence is kept (a case file or
+// scan reference, 3 to 200 printable bytes, never the document's number or a name).
+struct Verification {
+  std::string method;
+  std::string evidence_ref;
+};
+
+// One step of a request in the register: "verified", "fulfilled" or "answered" (store.h
+// SubjectRequestStepRow): `method` the verification method or the answer, `detail` the
+// evidence reference or what was done. No personal value.
+struct SubjectRequestStep {
+  std::string step;
+  int64_t at_ms = 0;
+  std::string actor;
+  std::string method;
+  std::string detail;
+};
+
+// What fulfilling a request did. answer: "fulfilled", or "restricted" (a deletion a legal
+// hold or statutory floor keeps from being carried out: the data is restricted instead until
+// `until_ms`, 0 when until a hold is released). For an access or copy request `report_json`
+// and `report_html` hold the customer's report (docs/subject_requests.md, "The access
+// report"): every value unmasked — it is the customer's — so they are for delivery to the
+// customer only.
+struct Fulfilment {
+  std::string request_id;
+  std::string customer_id;
+  std::string kind;
+  std::string answer;
+  std::string detail;  // what was done, or the rule that kept the data (no personal value)
+  int64_t until_ms = 0;
+  std::string report_json;
+  std::string report_html;
 };
 
 struct SubjectRequestView {
@@ -45,11 +86,12 @@ struct SubjectRequestView {
   std::string reference;
   std::string opened_by;
   int64_t opened_at_ms = 0;
-  int64_t due_at_ms = 0;     // opened_at_ms + kSubjectRequestAnswerMs
-  std::string closed_by;     // empty while open
-  int64_t closed_at_ms = 0;  // 0 while open
-  std::string outcome;       // schema::kSubjectRequestOutcomes; empty while open
-  bool overdue = false;      // open, and the vault's time was past due_at_ms when read
+  int64_t due_at_ms = 0;                  // opened_at_ms + kSubjectRequestAnswerMs
+  std::string closed_by;                  // empty while open
+  int64_t closed_at_ms = 0;               // 0 while open
+  std::string outcome;                    // schema::kSubjectRequestOutcomes; empty while open
+  bool overdue = false;                   // open, and the vault's time was past due_at_ms when read
+  std::vector<SubjectRequestStep> steps;  // verified, fulfilled, answered: in time order
 };
 
 class SubjectRequestService {
@@ -58,8 +100,8 @@ class SubjectRequestService {
   explicit SubjectRequestService(VaultState& state) : state_(&state) {}
 
   // --- data-subject requests (PIPL Art. 44-50; src/vault/subject_requests.cpp) ---
-  // The register only: who asked for what, when it is due and how it ended (fulfilment is a
-  // later issue). An open request other than "deletion" holds the customer's destruction back
+  // The register: who asked for what, when it is due, its steps and how it ended (fulfilment
+  // below). An open request other than "deletion" holds the customer's destruction back
   // (docs/subject_requests.md). Audited like holds ("dsr.open", "dsr.close", "dsr.list": ids,
   // kind, outcome, counts and the reference, never a customer value); the purpose defaults to
   // "legal_obligation". Refusals are audited "deny": Unauthenticated, PermissionDenied (no
@@ -68,18 +110,54 @@ class SubjectRequestService {
   // dsr.manage. Registers a request of an existing customer, due kSubjectRequestAnswerMs after
   // the vault's time now; returns it as stored (open). InvalidArgument for a bad customer id,
   // a kind outside schema::kSubjectRequestKinds, a reference that is not 3 to 200 printable
-  // bytes; NotFound for an absent customer (nothing is written).
+  // bytes, proposed values on a kind other than correction, none on a correction, or a
+  // proposed value a validator refuses (naming the field and rule); NotFound for an absent
+  // customer (nothing is written).
   Result<SubjectRequestView> Open(const Context& ctx, const SubjectRequestSpec& spec);
   // dsr.manage. Closes an open request with an outcome of schema::kSubjectRequestOutcomes.
   // InvalidArgument for another outcome; NotFound if no such request is open (absent, or
   // already closed: a request closes once).
   Status Close(const Context& ctx, std::string_view request_id, std::string_view outcome);
   // dsr.read. Requests naming `customer_id` (every customer's when empty), only open ones when
-  // `open_only`, oldest first; at most the first 10,000 (narrow by customer or to open ones
-  // to see the rest; the audit entry says when the list was cut). InvalidArgument for a bad
-  // customer id (an unknown but well-formed one lists nothing).
+  // `open_only`, oldest first, each with its steps; at most the first 10,000 (narrow by customer or
+  // to open ones to see the rest; the audit entry says when the list was cut). InvalidArgument for
+  // a bad customer id (an unknown but well-formed one lists nothing).
   Result<std::vector<SubjectRequestView>> List(const Context& ctx, std::string_view customer_id,
                                                bool open_only);
+
+  // --- fulfilment (issue 18; src/vault/subject_fulfilment.cpp, subject_report.cpp) ---
+  // Each is admitted under dsr.manage and the purpose legal_obligation (the request itself);
+  // each step is recorded in the register (SubjectRequestView::steps) and the audit log, with
+  // ids, kinds, methods, field names and counts, never a customer's value.
+
+  // dsr.verify. Records how the requester was verified (the step "verified"): nothing of a
+  // request is fulfilled before. InvalidArgument for a method outside
+  // schema::kVerificationMethods or an evidence reference that is not 3 to 200 printable
+  // bytes free of personal data; NotFound if no such request is open; Conflict if it is
+  // already verified.
+  Status Verify(const Context& ctx, std::string_view request_id, const Verification& how);
+  // dsr.fulfil. Carries out a verified, open request and records the steps "fulfilled" and
+  // "answered" (the request stays open until closed):
+  //   access, copy  the customer's report (Fulfilment::report_json / report_html);
+  //   restriction   every purpose but a legal obligation refused for the customer from now
+  //                 (access/policy.h rule 4; shown by `access explain`) until lifted;
+  //   correction    the proposed values applied through the validated update path; a value
+  //                 that now breaks a rule is refused naming the rule (nothing applied, the
+  //                 refusal audited); the entry names the fields and the SHA-256 of each old
+  //                 value;
+  //   deletion      answered "restricted" (with the rule and its end date) when a legal hold
+  //                 or statutory floor keeps the customer: the customer is restricted instead;
+  //                 otherwise FailedPrecondition naming the retention run (destruction goes
+  //                 through the dual-controlled lifecycle, docs/retention.md).
+  // FailedPrecondition for an unverified request, or a kind this version cannot fulfil
+  // (portability, explanation); NotFound if no such request is open, or its customer is
+  // destroyed; Conflict if it was fulfilled already.
+  Result<Fulfilment> Fulfil(const Context& ctx, std::string_view request_id);
+  // dsr.lift. Lifts every restriction of processing of the customer (audited with the
+  // reference, a ticket reference like a request's). InvalidArgument for a bad customer id or
+  // reference; NotFound when the customer is under no restriction.
+  Status LiftRestriction(const Context& ctx, std::string_view customer_id,
+                         std::string_view reference);
 
  private:
   VaultState* state_;

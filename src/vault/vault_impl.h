@@ -187,6 +187,15 @@ audit::AuditEvent EventFor(const Context& ctx, std::string_view action, std::str
                            std::string_view decision, std::string_view reason,
                            std::vector<std::string> fields = {});
 
+// The validated update path (CustomerService::Update, a correction request): merges the
+// normalised `changes` (an empty value removes the field) into the customer's opened fields,
+// checks the whole record (required fields, GB 11643 consistency), re-seals it and rewrites its
+// blind-index tokens in s.txn. `before` (may be null) receives the fields as they were. Sets
+// `refusal` to the InvalidArgument of the rule the merged record breaks (then nothing is
+// written), OK otherwise. Failure: the store's or the keyring's error.
+Status ApplyChanges(VaultState& m, Scope& s, store::CustomerRow row, const crypto::SecretBytes& dek,
+                    const FieldValues& changes, Status& refusal, FieldValues* before = nullptr);
+
 // The names of `fields`, for an audit entry: a name that is not an identifier
 // (core::IsEchoableName) is recorded as "(not an identifier)".
 std::vector<std::string> FieldNames(const FieldValues& fields);

@@ -117,5 +117,58 @@ TEST_F(ApiTest, DataSubjectRequestsRefuseOtherRolesAndBadInputNamingTheMember) {
   EXPECT_TRUE(Json(listed)["subject_requests"].empty()) << "nothing refused was registered";
 }
 
+// Fulfilment over the API (issue 18): verify, then fulfil an access request (the report
+// inline), restrict a customer and lift the restriction.
+TEST_F(ApiTest, ASupportAgentVerifiesAndFulfilsRequestsOverTheApi) {
+  const std::string customer = CreateThroughApi();
+  auto c = Client();
+  auto opened = c->Post("/v1/subject-requests", As("tok-agent", ""), OpenBody(customer, "access"),
+                        "application/json");
+  ASSERT_TRUE(opened);
+  ASSERT_EQ(opened->status, 201) << opened->body;
+  const std::string id = Json(opened).value("request_id", "");
+  auto early =
+      c->Post("/v1/subject-requests/" + id + "/fulfil", As("tok-agent"), "", "application/json");
+  ASSERT_TRUE(early);
+  EXPECT_EQ(early->status, 409) << early->body;
+  auto verified =
+      c->Post("/v1/subject-requests/" + id + "/verify", As("tok-agent"),
+              R"({"method":"authenticated_account","evidence_ref":"CASE-77"})", "application/json");
+  ASSERT_TRUE(verified);
+  ASSERT_EQ(verified->status, 200) << verified->body;
+  auto done =
+      c->Post("/v1/subject-requests/" + id + "/fulfil", As("tok-agent"), "", "application/json");
+  ASSERT_TRUE(done);
+  ASSERT_EQ(done->status, 200) << done->body;
+  const auto doc = Json(done);
+  EXPECT_EQ(doc.value("answer", ""), "fulfilled");
+  EXPECT_EQ(doc["report"]["customer"].value("customer_id", ""), customer);
+  EXPECT_NE(doc.value("report_html", "").find("<html"), std::string::npos);
+
+  auto restriction = c->Post("/v1/subject-requests", As("tok-agent", ""),
+                             OpenBody(customer, "restriction"), "application/json");
+  ASSERT_TRUE(restriction);
+  const std::string rid = Json(restriction).value("request_id", "");
+  ASSERT_EQ(
+      c->Post("/v1/subject-requests/" + rid + "/verify", As("tok-agent"),
+              R"({"method":"callback_on_record","evidence_ref":"CASE-78"})", "application/json")
+          ->status,
+      200);
+  auto restricted =
+      c->Post("/v1/subject-requests/" + rid + "/fulfil", As("tok-agent"), "{}", "application/json");
+  ASSERT_TRUE(restricted);
+  ASSERT_EQ(restricted->status, 200) << restricted->body;
+  const std::string lift =
+      nlohmann::json{{"customer_id", customer}, {"reference", "TCK-2026-0099"}}.dump();
+  auto lifted =
+      c->Post("/v1/subject-requests/lift-restriction", As("tok-agent"), lift, "application/json");
+  ASSERT_TRUE(lifted);
+  EXPECT_EQ(lifted->status, 200) << lifted->body;
+  auto again =
+      c->Post("/v1/subject-requests/lift-restriction", As("tok-agent"), lift, "application/json");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 404) << again->body;
+}
+
 }  // namespace
 }  // namespace custos::api::testing

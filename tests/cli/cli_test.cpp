@@ -615,4 +615,39 @@ TEST_F(CliTest, ASupportAgentLogsAndClosesADataSubjectRequest) {
   EXPECT_EQ(Custos("dsr list", "clerk", "account_management").code, 4);
 }
 
+std::string ReadAll(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// `custos dsr verify|fulfil` (issue 18): the access request fulfilled writes the customer's
+// report as JSON and HTML into --out, only once the requester is verified.
+TEST_F(CliTest, ASupportAgentFulfilsAnAccessRequestIntoADirectory) {
+  const std::string customer = InitWithACustomer();
+  ASSERT_EQ(customer.size(), 26u);
+  Outcome json = Custos(
+      "--json dsr open --customer " + customer + " --kind access --reference TCK-45", "agent");
+  ASSERT_EQ(json.code, 0) << json.out;
+  const std::string id = JsonString(json.out, "request_id");
+  const fs::path out = root_ / "report";
+  const std::string fulfil = "dsr fulfil " + id + " --out " + out.string();
+  Outcome early = Custos(fulfil, "agent");
+  EXPECT_NE(early.code, 0) << early.out;
+  EXPECT_NE(early.out.find("not verified"), std::string::npos) << early.out;
+  Outcome verify = Custos(
+      "dsr verify " + id + " --method in_person_id_document --evidence-ref CASE-45", "agent");
+  ASSERT_EQ(verify.code, 0) << verify.out;
+  Outcome done = Custos(fulfil, "agent");
+  ASSERT_EQ(done.code, 0) << done.out;
+  EXPECT_NE(done.out.find("fulfilled"), std::string::npos) << done.out;
+  const std::string report = ReadAll(out / "report.json");
+  EXPECT_NE(report.find("custos.subject_access_report/1"), std::string::npos);
+  EXPECT_NE(report.find(customer), std::string::npos);
+  EXPECT_NE(ReadAll(out / "report.html").find("个人信息查阅报告"), std::string::npos);
+  EXPECT_EQ(fs::status(out / "report.json").permissions() & fs::perms::others_read,
+            fs::perms::none);
+  Outcome list = Custos("--json dsr list --customer " + customer, "dpo", "legal_obligation");
+  EXPECT_NE(list.out.find("\"step\":\"answered\""), std::string::npos) << list.out;
+}
+
 }  // namespace

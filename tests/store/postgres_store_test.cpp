@@ -223,7 +223,8 @@ TEST_F(PostgresStoreTest, OpeningAnEmptySchemaWithoutCreateIsNotFound) {
 
 // The migrations are generated from the table descriptions (store/tables.h); the schema they
 // create must stay the one the hand-written migrations of releases 1-5 created (plus migration 6,
-// the audit query indexes, and 7, the audit Merkle tree) (golden/postgres_schema.sql is their DDL):
+// the audit query indexes, 7, the audit Merkle tree, and 8, data-subject request fulfilment)
+// (golden/postgres_schema.sql is their DDL):
 // the same tables, columns, types, collations, nullability, keys, indexes, triggers and functions.
 TEST_F(PostgresStoreTest, TheMigrationsCreateTheSchemaOfEarlierReleases) {
   auto store = OpenOrDie();

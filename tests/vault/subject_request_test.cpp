@@ -39,8 +39,11 @@ class SubjectRequestTest : public VaultTest {
   Context Marketing() const { return Context{"ma.li", "", Channel::kCli, "req-mkt"}; }
   Context Analyst() const { return Context{"an.yu", "", Channel::kCli, "req-ana"}; }
 
+  // A correction request carries the values the customer proposes (issue 18).
   SubjectRequestSpec Spec(const std::string& kind, const std::string& reference = "TCK-2026-0042") {
-    return SubjectRequestSpec{customer_, kind, reference};
+    FieldValues proposed;
+    if (kind == "correction") proposed = {{"phone", "13900139000"}};
+    return SubjectRequestSpec{customer_, kind, reference, proposed};
   }
 
   // The audit entries whose action starts with "dsr.", as JSON objects.

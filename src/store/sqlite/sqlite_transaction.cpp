@@ -55,6 +55,8 @@ constexpr const char* kEraseSteps[] = {
     "DELETE FROM transactions WHERE customer_id = ?1",
     "DELETE FROM notes WHERE customer_id = ?1",
     "DELETE FROM account_closures WHERE customer_id = ?1",
+    "DELETE FROM restrictions WHERE customer_id = ?1",
+    "DELETE FROM subject_request_values WHERE customer_id = ?1",
     "INSERT OR IGNORE INTO consent_erasures(customer_id) VALUES(?1)",
     "DELETE FROM consent_ledger WHERE customer_id = ?1",
     "DELETE FROM consent_erasures WHERE customer_id = ?1",

@@ -250,3 +250,27 @@ CREATE TABLE audit_tree(
   hash      BYTEA NOT NULL,
   PRIMARY KEY(tree_size, level)
 );
+
+CREATE TABLE subject_request_steps(
+  request_id TEXT COLLATE "C" NOT NULL,
+  step       TEXT COLLATE "C" NOT NULL,
+  at_ms      BIGINT NOT NULL,
+  actor      TEXT NOT NULL,
+  method     TEXT NOT NULL,
+  detail     TEXT NOT NULL,
+  PRIMARY KEY(request_id, step)
+);
+CREATE TABLE restrictions(
+  customer_id  TEXT COLLATE "C" NOT NULL,
+  request_id   TEXT COLLATE "C" NOT NULL,
+  rule         TEXT NOT NULL,
+  placed_by    TEXT NOT NULL,
+  placed_at_ms BIGINT NOT NULL,
+  until_ms     BIGINT NOT NULL,
+  PRIMARY KEY(customer_id, request_id)
+);
+CREATE TABLE subject_request_values(
+  request_id  TEXT COLLATE "C" PRIMARY KEY,
+  customer_id TEXT COLLATE "C" NOT NULL,
+  sealed      BYTEA NOT NULL
+);

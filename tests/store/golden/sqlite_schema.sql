@@ -220,3 +220,26 @@ CREATE TABLE audit_tree(
   hash      BLOB NOT NULL,
   PRIMARY KEY(tree_size, level)
 ) WITHOUT ROWID;
+CREATE TABLE subject_request_steps(
+  request_id TEXT NOT NULL,
+  step       TEXT NOT NULL,
+  at_ms      INTEGER NOT NULL,
+  actor      TEXT NOT NULL,
+  method     TEXT NOT NULL,
+  detail     TEXT NOT NULL,
+  PRIMARY KEY(request_id, step)
+) WITHOUT ROWID;
+CREATE TABLE restrictions(
+  customer_id  TEXT NOT NULL,
+  request_id   TEXT NOT NULL,
+  rule         TEXT NOT NULL,
+  placed_by    TEXT NOT NULL,
+  placed_at_ms INTEGER NOT NULL,
+  until_ms     INTEGER NOT NULL,
+  PRIMARY KEY(customer_id, request_id)
+) WITHOUT ROWID;
+CREATE TABLE subject_request_values(
+  request_id  TEXT PRIMARY KEY,
+  customer_id TEXT NOT NULL,
+  sealed      BLOB NOT NULL
+) WITHOUT ROWID;

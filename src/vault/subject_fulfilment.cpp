@@ -1,0 +1,209 @@
+// Fulfilling data-subject requests (issue 18; PIPL Art. 44-47; docs/subject_requests.md):
+// identity verification first, then per kind — the access report, a restriction of processing,
+// a correction through the validated update path, a deletion a hold or floor keeps answered
+// "restricted". Every step is a body of the admission core under dsr.manage and the purpose
+// legal_obligation, recorded in the register (subject_request_steps) and the audit log with
+// ids, kinds, methods, field names and counts — never a customer's value.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <optional>
+
+#include "lifecycle/rules.h"
+#include "schema/vocabulary.h"
+#include "vault/subject_report.h"
+#include "vault/vault_impl.h"
+
+namespace custos::vault {
+namespace {
+
+using schema::Action;
+
+constexpr size_t kMinEvidence = 3;
+constexpr size_t kMaxEvidence = 200;
+
+Operation FulfilmentOp(Action action, std::string_view request_id) {
+  return Operation{action, IdTarget("dsr", request_id), Basis::kPurpose, kLegalObligation};
+}
+
+Status NoOpenRequest() { return NotFound("request: no such open data-subject request"); }
+
+// The open request `request_id`, nullopt when absent, closed or not an id.
+Result<std::optional<store::SubjectRequestRow>> FindOpen(Scope& s, std::string_view request_id) {
+  if (!ValidCustomerId(request_id)) return std::optional<store::SubjectRequestRow>();
+  CUSTOS_ASSIGN_OR_RETURN(auto row, s.txn.GetSubjectRequest(request_id));
+  if (row.has_value() && row->closed_at_ms != 0) row.reset();
+  return row;
+}
+
+bool HasStep(const std::vector<store::SubjectRequestStepRow>& steps, std::string_view step) {
+  for (const auto& s : steps) {
+    if (s.step == step) return true;
+  }
+  return false;
+}
+
+// Sets `refusal` to why the open request `row` may not be fulfilled now (OK when it may): it
+// must be verified and not yet fulfilled, and its customer must still exist. Failure: the
+// store's error.
+Status FulfilmentRefusal(Scope& s, const store::SubjectRequestRow& row, Status& refusal) {
+  CUSTOS_ASSIGN_OR_RETURN(auto steps, s.txn.ListSubjectRequestSteps(row.request_id));
+  CUSTOS_ASSIGN_OR_RETURN(auto customer, s.txn.GetCustomer(row.customer_id));
+  CUSTOS_ASSIGN_OR_RETURN(auto key, s.txn.GetWrappedKey(row.customer_id));
+  if (!HasStep(steps, "verified")) {
+    refusal = FailedPrecondition(
+        "request: the requester's identity is not verified yet (custos dsr verify)");
+  } else if (HasStep(steps, "fulfilled")) {
+    refusal = Conflict("request: already fulfilled");
+  } else if (!customer.has_value() || !key.has_value()) {
+    refusal = NotFound("customer: destroyed or absent; nothing is held to fulfil the request with");
+  }
+  return Status::Ok();
+}
+
+// Records the steps "fulfilled" (what was done) and "answered" (the answer and its detail).
+Status RecordAnswer(Scope& s, const store::SubjectRequestRow& row, std::string_view answer,
+                    std::string_view done, std::string_view detail) {
+  CUSTOS_RETURN_IF_ERROR(s.txn.InsertSubjectRequestStep(store::SubjectRequestStepRow{
+      row.request_id, "fulfilled", s.now_ms, s.ctx.actor, row.kind, std::string(done)}));
+  return s.txn.InsertSubjectRequestStep(store::SubjectRequestStepRow{
+      row.request_id, "answered", s.now_ms, s.ctx.actor, std::string(answer), std::string(detail)});
+}
+
+// restriction: every purpose but a legal obligation refused from now (access/policy.h).
+Result<Verdict> Restrict(Scope& s, const store::SubjectRequestRow& row, Fulfilment& out,
+                         std::string_view rule, int64_t until_ms) {
+  CUSTOS_RETURN_IF_ERROR(s.txn.InsertRestriction(store::RestrictionRow{
+      row.customer_id, row.request_id, std::string(rule), s.ctx.actor, s.now_ms, until_ms}));
+  out.until_ms = until_ms;
+  return Verdict::Allow(
+      fmt::format("customer {} restricted ({}): every purpose but a legal "
+                  "obligation refused",
+                  row.customer_id, rule));
+}
+
+// deletion: what a legal hold or statutory floor keeps is restricted instead and answered
+// "restricted" naming the rule and the date it ends.
+Result<Verdict> Delete(VaultState& m, Scope& s, const store::SubjectRequestRow& row,
+                       Fulfilment& out) {
+  CUSTOS_ASSIGN_OR_RETURN(store::RetentionFactsRow facts, RetentionFactsOf(s, row.customer_id));
+  const lifecycle::Keeper keeper = lifecycle::WhatKeeps(*m.config, facts, s.now_ms);
+  if (keeper.rule.empty()) {
+    return Verdict::Deny(FailedPrecondition(
+        "deletion: nothing keeps this customer; destroy it through a retention plan and run "
+        "(custos retention plan / run, dual control), then close the request"));
+  }
+  const bool open_ended = keeper.until_ms == lifecycle::kNeverMs;
+  const std::string ends = open_ended ? "until released" : lifecycle::UtcDay(keeper.until_ms);
+  out.answer = "restricted";
+  out.detail = fmt::format("kept by {} ({}); restricted instead", keeper.rule, ends);
+  CUSTOS_ASSIGN_OR_RETURN(Verdict v,
+                          Restrict(s, row, out, keeper.rule, open_ended ? 0 : keeper.until_ms));
+  CUSTOS_RETURN_IF_ERROR(RecordAnswer(s, row, "restricted", "restricted", out.detail));
+  v.reason =
+      fmt::format("deletion of customer {} answered restricted: {}", row.customer_id, out.detail);
+  return v;
+}
+
+}  // namespace
+
+Result<store::RetentionFactsRow> RetentionFactsOf(Scope& s, std::string_view customer_id) {
+  // ListRetentionFacts answers the customers after an id in byte order; ids are 26 bytes, so
+  // the id with its last byte one lower is followed first by the customer itself.
+  std::string before(customer_id);
+  before.back() = static_cast<char>(before.back() - 1);
+  CUSTOS_ASSIGN_OR_RETURN(auto rows, s.txn.ListRetentionFacts(before, 1));
+  if (rows.empty() || rows[0].customer_id != customer_id) {
+    return NotFound("customer: no retention facts");
+  }
+  return std::move(rows[0]);
+}
+
+Status SubjectRequestService::Verify(const Context& ctx, std::string_view request_id,
+                                     const Verification& how) {
+  return Write(
+      *state_, ctx, FulfilmentOp(Action::kDsrVerify, request_id), [&](Scope& s) -> Result<Verdict> {
+        if (!schema::IsOneOf(how.method, schema::kVerificationMethods)) {
+          return Verdict::Deny(InvalidArgument(fmt::format(
+              "method: must be one of {}", fmt::join(schema::kVerificationMethods, ", "))));
+        }
+        if (Status bad = CheckAuditText("evidence_ref", how.evidence_ref, kMinEvidence,
+                                        kMaxEvidence, "a case file or scan reference");
+            !bad.ok()) {
+          return Verdict::Deny(bad);
+        }
+        CUSTOS_ASSIGN_OR_RETURN(auto row, FindOpen(s, request_id));
+        if (!row.has_value()) return Verdict::Deny(NoOpenRequest());
+        CUSTOS_ASSIGN_OR_RETURN(auto steps, s.txn.ListSubjectRequestSteps(request_id));
+        if (HasStep(steps, "verified")) {
+          return Verdict::Deny(Conflict("request: already verified"));
+        }
+        CUSTOS_RETURN_IF_ERROR(s.txn.InsertSubjectRequestStep(store::SubjectRequestStepRow{
+            row->request_id, "verified", s.now_ms, s.ctx.actor, how.method, how.evidence_ref}));
+        return Verdict::Allow(
+            fmt::format("data-subject request '{}' of customer {} verified: {} ({})", row->kind,
+                        row->customer_id, how.method, how.evidence_ref));
+      });
+}
+
+Result<Fulfilment> SubjectRequestService::Fulfil(const Context& ctx, std::string_view request_id) {
+  VaultState& m = *state_;
+  Fulfilment out;
+  ReportSources sources;
+  CUSTOS_RETURN_IF_ERROR(
+      Write(m, ctx, FulfilmentOp(Action::kDsrFulfil, request_id), [&](Scope& s) -> Result<Verdict> {
+        CUSTOS_ASSIGN_OR_RETURN(auto row, FindOpen(s, request_id));
+        if (!row.has_value()) return Verdict::Deny(NoOpenRequest());
+        Status refusal;
+        CUSTOS_RETURN_IF_ERROR(FulfilmentRefusal(s, *row, refusal));
+        if (!refusal.ok()) return Verdict::Deny(refusal);
+        out = Fulfilment{row->request_id, row->customer_id, row->kind, "fulfilled", "", 0, "", ""};
+        if (row->kind == "access" || row->kind == "copy") {
+          CUSTOS_ASSIGN_OR_RETURN(Verdict v, GatherReport(m, s, *row, sources));
+          if (!v.refusal.ok()) return v;
+          out.detail = v.reason;
+          CUSTOS_RETURN_IF_ERROR(RecordAnswer(s, *row, "fulfilled", v.reason, "report produced"));
+          return v;
+        }
+        if (row->kind == "restriction") {
+          out.detail = "processing restricted until lifted";
+          CUSTOS_RETURN_IF_ERROR(RecordAnswer(s, *row, "fulfilled", "restricted", out.detail));
+          return Restrict(s, *row, out, "restriction request", 0);
+        }
+        if (row->kind == "correction") return Correct(m, s, *row, out);
+        if (row->kind == "deletion") return Delete(m, s, *row, out);
+        return Verdict::Deny(FailedPrecondition(fmt::format(
+            "kind: fulfilling a '{}' request is not available in this version; answer it by "
+            "hand and close it (docs/subject_requests.md)",
+            row->kind)));
+      }));
+  if (out.kind == "access" || out.kind == "copy") {
+    // No audit, no data: the entry is committed; only now is anything decrypted.
+    CUSTOS_ASSIGN_OR_RETURN(SubjectReport report, RenderReport(m, sources));
+    out.report_json = std::move(report.json);
+    out.report_html = std::move(report.html);
+  }
+  return out;
+}
+
+Status SubjectRequestService::LiftRestriction(const Context& ctx, std::string_view customer_id,
+                                              std::string_view reference) {
+  const Operation op{Action::kDsrLift, CustomerTarget(customer_id), Basis::kPurpose,
+                     kLegalObligation};
+  return Write(*state_, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    if (!ValidCustomerId(customer_id)) return Verdict::Deny(BadCustomerId());
+    if (Status bad = CheckAuditText("reference", reference, kMinEvidence, kMaxEvidence,
+                                    "a ticket or case reference");
+        !bad.ok()) {
+      return Verdict::Deny(bad);
+    }
+    CUSTOS_ASSIGN_OR_RETURN(int64_t lifted, s.txn.DeleteRestrictions(customer_id));
+    if (lifted == 0) {
+      return Verdict::Deny(NotFound("customer: under no restriction of processing"));
+    }
+    return Verdict::Allow(fmt::format("{} restriction(s) of processing of customer {} lifted: {}",
+                                      lifted, customer_id, reference));
+  });
+}
+
+}  // namespace custos::vault
