@@ -133,6 +133,11 @@ using RequestFields =
            &SubjectRequestRow::opened_at_ms, &SubjectRequestRow::due_at_ms,
            &SubjectRequestRow::closed_by, &SubjectRequestRow::closed_at_ms,
            &SubjectRequestRow::outcome>;
+using DeidReleaseFields =
+    Fields<DeidReleaseRow, &DeidReleaseRow::release_id, &DeidReleaseRow::created_at_ms,
+           &DeidReleaseRow::actor, &DeidReleaseRow::purpose, &DeidReleaseRow::profile,
+           &DeidReleaseRow::profile_sha256, &DeidReleaseRow::parameters, &DeidReleaseRow::figures,
+           &DeidReleaseRow::row_count, &DeidReleaseRow::file_sha256, &DeidReleaseRow::recipients>;
 // Not a table: a row of the retention-facts query (ListRetentionFacts), in its column order.
 using FactsFields =
     Fields<RetentionFactsRow, &RetentionFactsRow::customer_id, &RetentionFactsRow::created_at_ms,
@@ -191,6 +196,7 @@ const TableSpec& kPlans = Table("retention_plans");
 const TableSpec& kDestructions = Table("destruction_log");
 const TableSpec& kClosures = Table("account_closures");
 const TableSpec& kRequests = Table("subject_requests");
+const TableSpec& kDeidReleases = Table("deid_releases");
 
 Status NotFoundUnless(int64_t changed, std::string_view what) {
   if (changed == 0) return NotFound(fmt::format("store: {}", what));
@@ -846,6 +852,19 @@ Result<std::vector<SubjectRequestRow>> Transaction::ListSubjectRequests(
              "ORDER BY opened_at_ms, request_id LIMIT ?3");
   const Param params[] = {customer_id, int64_t{open_only ? 1 : 0}, SqlLimit(limit)};
   return Rows<SubjectRequestRow>(*this, kSql, params, "list subject requests", RequestFields::Read);
+}
+
+// --- de-identified releases ---
+
+Status Transaction::InsertDeidRelease(const DeidReleaseRow& row) {
+  return InsertRow(kDeidReleases, DeidReleaseFields::Values(row), "insert deid release");
+}
+
+Result<std::vector<DeidReleaseRow>> Transaction::ListDeidReleases(int64_t after_ms, size_t limit) {
+  static const Statement kSql =
+      Select(kDeidReleases, "WHERE created_at_ms > ?1 ORDER BY created_at_ms, release_id LIMIT ?2");
+  const Param params[] = {after_ms, SqlLimit(limit)};
+  return Rows<DeidReleaseRow>(*this, kSql, params, "list deid releases", DeidReleaseFields::Read);
 }
 
 }  // namespace custos::store

@@ -270,6 +270,23 @@ struct SubjectRequestRow {
   std::string outcome;       // schema::kSubjectRequestOutcomes; empty while open
 };
 
+// One de-identified release (issue 16; docs/deid.md): who released what under which profile,
+// with the parameters asked for and the figures achieved. `parameters` and `figures` are JSON
+// text; no personal data. Rows are never changed or removed.
+struct DeidReleaseRow {
+  std::string release_id;
+  int64_t created_at_ms = 0;
+  std::string actor;  // staff id
+  std::string purpose;
+  std::string profile;
+  std::string profile_sha256;  // hex, of the profile's canonical text when it was used
+  std::string parameters;      // JSON
+  std::string figures;         // JSON
+  int64_t row_count = 0;
+  std::string file_sha256;  // hex, of the file written
+  std::string recipients;   // as named by the releasing staff member; may be empty
+};
+
 // A saved retention plan: what a sweep found due (src/lifecycle/plan.h). `content` is the
 // plan's JSON text and never changes; content_sha256 (hex) is what an approval names.
 struct RetentionPlanRow {
@@ -543,6 +560,11 @@ class Transaction {
   // `open_only`, by opened time then request id, at most limit.
   Result<std::vector<SubjectRequestRow>> ListSubjectRequests(std::string_view customer_id,
                                                              bool open_only, size_t limit);
+  // --- de-identified releases (issue 16) ---
+  // Writes the row as given. Conflict if the release id exists.
+  Status InsertDeidRelease(const DeidReleaseRow& row);
+  // Releases made after `after_ms` (all when 0), oldest first (time, then id), at most limit.
+  Result<std::vector<DeidReleaseRow>> ListDeidReleases(int64_t after_ms, size_t limit);
 
   // Conflict if the plan id exists.
   Status InsertRetentionPlan(const RetentionPlanRow& row);

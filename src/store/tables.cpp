@@ -182,6 +182,13 @@ std::vector<TableSpec> Build() {
   t.push_back(Def(kAuditTreeMigration, "audit_tree",
                   {C("tree_size", I), C("level", I), C("hash", B)}, "tree_size, level",
                   kClustered));
+  // --- migration kDeidReleasesMigration (issue 16): the register of de-identified releases;
+  // ids, names, parameters and figures, no personal data, so it outlives every customer ---
+  t.push_back(Def(kDeidReleasesMigration, "deid_releases",
+                  {Key("release_id"), C("created_at_ms", I), C("actor", T), C("purpose", T),
+                   C("profile", T), C("profile_sha256", T), C("parameters", T), C("figures", T),
+                   C("row_count", I), C("file_sha256", T), C("recipients", T)},
+                  "release_id", {}));
   // --- later migrations: append here ---
   return t;
 }

@@ -21,7 +21,7 @@
 
 namespace custos::store::postgres {
 
-inline constexpr int kLatestSchemaVersion = 7;  // 7: kAuditTreeMigration (store/tables.h)
+inline constexpr int kLatestSchemaVersion = 9;  // 9: kDeidReleasesMigration (store/tables.h)
 
 // Brings the schema up to kLatestSchemaVersion in one transaction, serialised
 // with other processes by an advisory lock on the schema's name. Creates the

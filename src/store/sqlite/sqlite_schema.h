@@ -15,7 +15,7 @@
 namespace custos::store::sqlite {
 
 // The newest schema version this code knows.
-inline constexpr int kLatestSchemaVersion = 7;  // 7: kAuditTreeMigration (store/tables.h)
+inline constexpr int kLatestSchemaVersion = 9;  // 9: kDeidReleasesMigration (store/tables.h)
 
 // Brings the database up to kLatestSchemaVersion in one transaction, recording each applied
 // version with `now_ms`. Idempotent: an up-to-date database is left untouched.

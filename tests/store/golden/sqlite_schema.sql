@@ -220,3 +220,16 @@ CREATE TABLE audit_tree(
   hash      BLOB NOT NULL,
   PRIMARY KEY(tree_size, level)
 ) WITHOUT ROWID;
+CREATE TABLE deid_releases(
+  release_id     TEXT PRIMARY KEY,
+  created_at_ms  INTEGER NOT NULL,
+  actor          TEXT NOT NULL,
+  purpose        TEXT NOT NULL,
+  profile        TEXT NOT NULL,
+  profile_sha256 TEXT NOT NULL,
+  parameters     TEXT NOT NULL,
+  figures        TEXT NOT NULL,
+  row_count      INTEGER NOT NULL,
+  file_sha256    TEXT NOT NULL,
+  recipients     TEXT NOT NULL
+);
