@@ -86,8 +86,8 @@ Status ReadCsv(std::istream& in, const std::vector<std::string>& quasi,
     CUSTOS_ASSIGN_OR_RETURN(bool more, ReadCsvRecord(in, cells, line));
     if (!more) break;
     if (cells.size() != header.size()) {
-      return InvalidArgument(fmt::format("line {}: {} cells, the header has {}", line,
-                                         cells.size(), header.size()));
+      return InvalidArgument(
+          fmt::format("line {}: {} cells, the header has {}", line, cells.size(), header.size()));
     }
     AddRow(groups, cells, q, s);
   }
@@ -111,8 +111,8 @@ Status ReadJsonl(std::istream& in, const std::vector<std::string>& quasi,
     for (size_t i = 0; i < names.size(); ++i) {
       auto it = j.find(names[i]);
       if (it == j.end() || !it->is_string()) {
-        return InvalidArgument(fmt::format("line {}: field '{}': missing or not a string", line,
-                                           names[i]));
+        return InvalidArgument(
+            fmt::format("line {}: field '{}': missing or not a string", line, names[i]));
       }
       cells[i] = it->get<std::string>();
     }

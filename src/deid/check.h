@@ -23,10 +23,10 @@ enum class FileFormat : uint8_t { kCsv, kJsonl };
 struct FileCheck {
   uint64_t rows = 0;
   uint64_t classes = 0;
-  uint64_t smallest_class = 0;            // the file's k
+  uint64_t smallest_class = 0;  // the file's k
   double average_class = 0;
-  std::vector<uint64_t> l_distinct;       // per sensitive column
-  std::vector<double> l_entropy;          // per sensitive column, exp(entropy)
+  std::vector<uint64_t> l_distinct;  // per sensitive column
+  std::vector<double> l_entropy;     // per sensitive column, exp(entropy)
   Risk prosecutor;
   Risk journalist;
   Risk marketer;

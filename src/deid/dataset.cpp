@@ -59,8 +59,7 @@ double Distance(const Histogram& cls, uint64_t n, const Histogram& all, uint64_t
   double d = 0;
   for (const auto& [v, c] : all) {
     auto it = cls.find(v);
-    const double p =
-        it == cls.end() ? 0 : static_cast<double>(it->second) / static_cast<double>(n);
+    const double p = it == cls.end() ? 0 : static_cast<double>(it->second) / static_cast<double>(n);
     d += std::abs(p - static_cast<double>(c) / static_cast<double>(total));
   }
   return d / 2;
@@ -152,8 +151,8 @@ struct Dataset::State {
       const double entropy_l = std::exp(Entropy(c.histograms[a], c.count));
       f.l_distinct[a] = first ? distinct : std::min(f.l_distinct[a], distinct);
       f.l_entropy[a] = first ? entropy_l : std::min(f.l_entropy[a], entropy_l);
-      f.t_closeness = std::max(
-          f.t_closeness, Distance(c.histograms[a], c.count, sensitive_totals[a], records));
+      f.t_closeness =
+          std::max(f.t_closeness, Distance(c.histograms[a], c.count, sensitive_totals[a], records));
     }
   }
 };

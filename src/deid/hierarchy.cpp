@@ -80,9 +80,12 @@ Result<Hierarchy> Hierarchy::Make(HierarchyKind kind, std::vector<int64_t> bands
 
 Result<Hierarchy> Hierarchy::Named(std::string_view name, std::vector<int64_t> bands) {
   static constexpr std::pair<std::string_view, HierarchyKind> kNames[] = {
-      {"birth_date", HierarchyKind::kBirthDate}, {"region", HierarchyKind::kRegion},
-      {"gender", HierarchyKind::kGender},        {"amount", HierarchyKind::kAmount},
-      {"date", HierarchyKind::kDate},            {"category", HierarchyKind::kCategory}};
+      {"birth_date", HierarchyKind::kBirthDate},
+      {"region", HierarchyKind::kRegion},
+      {"gender", HierarchyKind::kGender},
+      {"amount", HierarchyKind::kAmount},
+      {"date", HierarchyKind::kDate},
+      {"category", HierarchyKind::kCategory}};
   for (const auto& [n, kind] : kNames) {
     if (n == name) return Make(kind, std::move(bands));
   }
@@ -91,24 +94,35 @@ Result<Hierarchy> Hierarchy::Named(std::string_view name, std::vector<int64_t> b
 
 std::string_view Hierarchy::name() const {
   switch (kind_) {
-    case HierarchyKind::kBirthDate: return "birth_date";
-    case HierarchyKind::kRegion: return "region";
-    case HierarchyKind::kGender: return "gender";
-    case HierarchyKind::kAmount: return "amount";
-    case HierarchyKind::kDate: return "date";
-    case HierarchyKind::kCategory: return "category";
+    case HierarchyKind::kBirthDate:
+      return "birth_date";
+    case HierarchyKind::kRegion:
+      return "region";
+    case HierarchyKind::kGender:
+      return "gender";
+    case HierarchyKind::kAmount:
+      return "amount";
+    case HierarchyKind::kDate:
+      return "date";
+    case HierarchyKind::kCategory:
+      return "category";
   }
   return "category";
 }
 
 int Hierarchy::levels() const {
   switch (kind_) {
-    case HierarchyKind::kBirthDate: return 5;
-    case HierarchyKind::kRegion: return 4;
-    case HierarchyKind::kAmount: return static_cast<int>(bands_.size()) + 2;
-    case HierarchyKind::kDate: return 5;
+    case HierarchyKind::kBirthDate:
+      return 5;
+    case HierarchyKind::kRegion:
+      return 4;
+    case HierarchyKind::kAmount:
+      return static_cast<int>(bands_.size()) + 2;
+    case HierarchyKind::kDate:
+      return 5;
     case HierarchyKind::kGender:
-    case HierarchyKind::kCategory: return 2;
+    case HierarchyKind::kCategory:
+      return 2;
   }
   return 2;
 }
@@ -119,12 +133,17 @@ std::string Hierarchy::Generalise(std::string_view value, int level) const {
   if (level == levels() - 1) return std::string(kTop);
   if (value.empty()) return {};
   switch (kind_) {
-    case HierarchyKind::kBirthDate: return BirthDate(value, level);
-    case HierarchyKind::kRegion: return Region(value, level);
-    case HierarchyKind::kAmount: return Amount(value, level);
-    case HierarchyKind::kDate: return Date(value, level);
+    case HierarchyKind::kBirthDate:
+      return BirthDate(value, level);
+    case HierarchyKind::kRegion:
+      return Region(value, level);
+    case HierarchyKind::kAmount:
+      return Amount(value, level);
+    case HierarchyKind::kDate:
+      return Date(value, level);
     case HierarchyKind::kGender:
-    case HierarchyKind::kCategory: return std::string(kTop);
+    case HierarchyKind::kCategory:
+      return std::string(kTop);
   }
   return std::string(kTop);
 }
@@ -143,7 +162,7 @@ std::string Hierarchy::Region(std::string_view value, int level) const {
   const std::string_view province = core::ProvinceName(value.substr(0, 2));
   if (province.empty()) return std::string(kTop);
   if (level == 2) return std::string(province);
-    // A municipality's districts (and a province's directly administered counties) have no
+  // A municipality's districts (and a province's directly administered counties) have no
   // prefecture of their own: their city is the province. An unknown prefecture keeps its code.
   const std::string_view city = core::PrefectureName(value.substr(0, 4));
   if (!city.empty()) return std::string(city);
@@ -160,8 +179,7 @@ std::string Hierarchy::Amount(std::string_view value, int level) const {
 }
 
 std::string Hierarchy::Date(std::string_view value, int level) const {
-  const std::optional<std::chrono::year_month_day> d =
-      core::TryParseCivilDate(value.substr(0, 10));
+  const std::optional<std::chrono::year_month_day> d = core::TryParseCivilDate(value.substr(0, 10));
   if (!d) return std::string(kTop);
   const int year = static_cast<int>(d->year());
   const unsigned month = static_cast<unsigned>(d->month());

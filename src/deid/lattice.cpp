@@ -27,7 +27,9 @@ uint64_t IndexOf(const std::vector<int>& levels, const std::vector<int>& radix) 
   return index;
 }
 
-int Height(const std::vector<int>& levels) { return std::accumulate(levels.begin(), levels.end(), 0); }
+int Height(const std::vector<int>& levels) {
+  return std::accumulate(levels.begin(), levels.end(), 0);
+}
 
 bool LessLoss(const Figures& a, const Figures& b) {
   if (a.nonuniform_entropy != b.nonuniform_entropy) {
@@ -43,18 +45,17 @@ bool FewerSuppressed(const Figures& a, const Figures& b) {
 }
 
 std::string Unmet(const PrivacyModel& model, const Figures& best) {
-  const double share = best.records == 0 ? 0
-                                         : static_cast<double>(best.suppressed) /
-                                               static_cast<double>(best.records);
+  const double share =
+      best.records == 0 ? 0
+                        : static_cast<double>(best.suppressed) / static_cast<double>(best.records);
   return fmt::format(
       "no transformation meets k={}{}{} with at most {:.2f}% of records suppressed; the best "
       "needs {:.2f}% ({} of {} records) suppressed",
       model.k,
-      model.diversity == Diversity::kNone ? std::string()
-                                          : fmt::format(", l={} ({})", model.l,
-                                                        model.diversity == Diversity::kDistinct
-                                                            ? "distinct"
-                                                            : "entropy"),
+      model.diversity == Diversity::kNone
+          ? std::string()
+          : fmt::format(", l={} ({})", model.l,
+                        model.diversity == Diversity::kDistinct ? "distinct" : "entropy"),
       model.t ? fmt::format(", t={}", *model.t) : std::string(), model.max_suppression * 100,
       share * 100, best.suppressed, best.records);
 }

@@ -30,12 +30,12 @@ namespace custos::deid {
 enum class Diversity : uint8_t { kNone, kDistinct, kEntropy };
 
 struct PrivacyModel {
-  uint64_t k = 1;                     // >= 1
+  uint64_t k = 1;  // >= 1
   Diversity diversity = Diversity::kNone;
-  double l = 1;                       // >= 1 when diversity is set
-  std::optional<double> t;            // t-closeness, in (0, 1]
-  double max_suppression = 0;         // share of records, in [0, 1]
-  double risk_threshold = 0.2;        // a record is at risk above this probability
+  double l = 1;                 // >= 1 when diversity is set
+  std::optional<double> t;      // t-closeness, in (0, 1]
+  double max_suppression = 0;   // share of records, in [0, 1]
+  double risk_threshold = 0.2;  // a record is at risk above this probability
 };
 
 struct Risk {
@@ -46,10 +46,10 @@ struct Risk {
 
 // The figures of a table (achieved, or of the best transformation found).
 struct Figures {
-  std::vector<int> levels;    // per quasi-identifier, the chosen hierarchy level
-  uint64_t records = 0;       // in the table before suppression
-  uint64_t suppressed = 0;    // records left out
-  uint64_t classes = 0;       // equivalence classes written
+  std::vector<int> levels;  // per quasi-identifier, the chosen hierarchy level
+  uint64_t records = 0;     // in the table before suppression
+  uint64_t suppressed = 0;  // records left out
+  uint64_t classes = 0;     // equivalence classes written
   uint64_t smallest_class = 0;
   double average_class = 0;
   double discernibility = 0;       // sum of squared class sizes + suppressed x records
@@ -60,7 +60,7 @@ struct Figures {
   Risk prosecutor;
   Risk journalist;
   Risk marketer;
-  bool satisfied = false;     // the model's thresholds are met within max_suppression
+  bool satisfied = false;  // the model's thresholds are met within max_suppression
 };
 
 // Fills the three risks from the sizes of the classes written (one entry per class).

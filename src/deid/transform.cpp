@@ -99,14 +99,18 @@ std::string_view TransformNames() {
 
 std::string ApplyRule(const FieldRule& rule, std::string_view value, int level) {
   switch (rule.kind) {
-    case TransformKind::kKeep: return std::string(value);
+    case TransformKind::kKeep:
+      return std::string(value);
     case TransformKind::kGeneralise:
       return rule.hierarchy ? rule.hierarchy->Generalise(value, level) : "*";
-    case TransformKind::kTopBottom: return TopBottom(rule, value);
-    case TransformKind::kRound: return Round(rule, value);
+    case TransformKind::kTopBottom:
+      return TopBottom(rule, value);
+    case TransformKind::kRound:
+      return Round(rule, value);
     case TransformKind::kSuppress:
     case TransformKind::kDrop:
-    case TransformKind::kPseudonymise: return "*";
+    case TransformKind::kPseudonymise:
+      return "*";
   }
   return "*";
 }

@@ -33,9 +33,9 @@ std::vector<Person> People(size_t n, uint32_t seed) {
 }
 
 Dataset Build(const std::vector<Person>& people) {
-  Dataset d({*Hierarchy::Named("birth_date"), *Hierarchy::Named("gender"),
-             *Hierarchy::Named("region")},
-            1);
+  Dataset d(
+      {*Hierarchy::Named("birth_date"), *Hierarchy::Named("gender"), *Hierarchy::Named("region")},
+      1);
   for (const Person& p : people) d.Add(p.quasi, std::vector<std::string>{p.interest});
   return d;
 }

@@ -12,8 +12,8 @@ std::string IdNumber(std::string_view first17) {
 }
 
 TEST(Transform, NamesRoundTrip) {
-  for (std::string_view n : {"drop", "keep", "pseudonymise", "generalise", "suppress",
-                             "top_bottom", "round"}) {
+  for (std::string_view n :
+       {"drop", "keep", "pseudonymise", "generalise", "suppress", "top_bottom", "round"}) {
     Result<TransformKind> k = ParseTransform(n);
     ASSERT_TRUE(k.ok()) << n;
     EXPECT_EQ(TransformName(*k), n);
