@@ -22,13 +22,15 @@ export CUSTOS_VAULT=var/demo
 clerk=$(custos_staff_token "$CUSTOS" var/demo "$admin" clerk sales_rep sales)
 agent=$(custos_staff_token "$CUSTOS" var/demo "$admin" agent support_agent customer_service)
 marketer=$(custos_staff_token "$CUSTOS" var/demo "$admin" marketer marketing_specialist marketing)
+analyst=$(custos_staff_token "$CUSTOS" var/demo "$admin" analyst data_analyst analyst)
 dpo=$(custos_first_password_token "$CUSTOS" var/demo "$dpo_init" dpo)
 (umask 077; printf '%s\n' "$admin" > var/demo-admin.token; printf '%s\n' "$clerk" > var/demo-clerk.token
  printf '%s\n' "$agent" > var/demo-agent.token; printf '%s\n' "$dpo" > var/demo-dpo.token
- printf '%s\n' "$marketer" > var/demo-marketer.token)
-# The demo customers consented to customer service and account management, not to marketing:
-# the marketer is refused their data (P3.3a).
-CUSTOS_TOKEN=$clerk CUSTOS_PURPOSE=account_management $CUSTOS import --notice-version 1 --sensitive-consent --consent-purposes customer_service,account_management var/demo-customers.csv
+ printf '%s\n' "$marketer" > var/demo-marketer.token; printf '%s\n' "$analyst" > var/demo-analyst.token)
+# The demo customers consented to customer service, account management and analytics (the
+# analyst's de-identified releases, docs/deid.md), not to marketing: the marketer is refused
+# their data (P3.3a).
+CUSTOS_TOKEN=$clerk CUSTOS_PURPOSE=account_management $CUSTOS import --notice-version 1 --sensitive-consent --consent-purposes customer_service,account_management,analytics var/demo-customers.csv
 export CUSTOS_TOKEN=$agent CUSTOS_PURPOSE=customer_service
 first=$($CUSTOS customer list --limit 1 --json | sed -n 's/.*"customer_id":"\([0-9A-Z]*\)".*/\1/p')
 phone=$($CUSTOS customer get "$first" --fields phone --json | sed -n 's/.*"phone":"\([0-9]*\)".*/\1/p')

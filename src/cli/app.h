@@ -102,6 +102,11 @@ void AddSubjectRequestCommands(CLI::App& app, Globals& g, Action& action);
 // `dsr fulfil ID [--out DIR]`, `dsr lift --customer C --reference R`.
 void AddSubjectFulfilmentCommands(CLI::App* dsr, Globals& g, Action& action);
 
+// --- de-identified data (issue 16; deid_commands.cpp) ---
+// `custos deid profiles`, `deid release --profile P --out F [--format csv|jsonl]`,
+// `deid check F --profile P`, `deid releases`.
+void AddDeidCommands(CLI::App& app, Globals& g, Action& action);
+
 // --- backups (issue 6; backup_commands.cpp) ---
 // `custos backup [--to DIR]`, `custos backup verify PATH`, `custos restore PATH --dir DIR`.
 void AddBackupCommands(CLI::App& app, Globals& g, Action& action);

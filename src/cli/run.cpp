@@ -43,6 +43,7 @@ int RunCustos(int argc, char** argv) {
   AddAccessCommands(app, g, action);
   AddRetentionCommands(app, g, action);
   AddSubjectRequestCommands(app, g, action);
+  AddDeidCommands(app, g, action);
   AddBackupCommands(app, g, action);
   AddKeyCommands(app, g, action);
   try {

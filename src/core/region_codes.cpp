@@ -693,6 +693,11 @@ bool IsKnownPrefecture(std::string_view code4) {
   return FindByCode(kPrefectures, code4) != nullptr;
 }
 
+std::string_view PrefectureName(std::string_view code4) {
+  const Prefecture* p = FindByCode(kPrefectures, code4);
+  return p ? p->name : std::string_view();
+}
+
 std::span<const std::string_view> ProvinceNames() {
   static const std::vector<std::string_view> names = [] {
     std::vector<std::string_view> out;

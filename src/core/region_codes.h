@@ -45,6 +45,10 @@ std::string_view ProvinceName(std::string_view code2);
 // True if `code4` (four digits) is a known prefecture-level code, current or historic.
 bool IsKnownPrefecture(std::string_view code4);
 
+// The name of a prefecture-level division ("4403" -> "深圳市"), or empty if `code4` is not in
+// the table or has no name of its own (the 市辖区 of a municipality).
+std::string_view PrefectureName(std::string_view code4);
+
 // Every mainland province-level name, for callers that recognise addresses.
 std::span<const std::string_view> ProvinceNames();
 

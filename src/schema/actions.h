@@ -57,6 +57,8 @@ enum class Action : uint8_t {
   kDsrRead,
   kServiceMetrics,
   kStoreMigrate,
+  kDeidRelease,  // issue 16: release de-identified data under a named profile
+  kDeidRead,     // issue 16: list profiles and the release register
   // --- audited under the grant of another action ---
   kCustomerVerifyPassword,
   kImportStart,
@@ -113,6 +115,11 @@ enum class Action : uint8_t {
   kKeyEpochDestroy,
   kKeyEpochStatus,
   kStoreMigrateFailed,
+  kDeidCustomer,
+  kDeidReleaseComplete,
+  kDeidReleaseRefused,
+  kDeidProfiles,
+  kDeidReleases,
   // --- authentication and the vault's own steps: no grant ---
   kAuthToken,
   kAuthLogin,

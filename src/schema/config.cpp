@@ -39,6 +39,23 @@ const RetentionClassDef* Config::FindRetentionClass(std::string_view name) const
 const RoleDef* Config::FindRole(std::string_view name) const { return FindByName(roles, name); }
 
 const PostDef* Config::FindPost(std::string_view name) const { return FindByName(posts, name); }
+const DeidProfileDef* Config::FindDeidProfile(std::string_view name) const {
+  return FindByName(deid_profiles, name);
+}
+
+bool IsDirectIdentifier(const FieldDef& field) {
+  switch (field.type) {
+    case FieldType::kIdCard:
+    case FieldType::kMobile:
+    case FieldType::kEmail:
+    case FieldType::kBankCard:
+    case FieldType::kPassword:
+      return true;
+    default:
+      break;
+  }
+  return field.searchable || field.mask == "name" || field.mask == "address";
+}
 
 bool AdministersAccess(const RoleDef& role) {
   return std::any_of(role.grants.begin(), role.grants.end(), [](const GrantDef& g) {

@@ -35,6 +35,12 @@
 //                     levels, purposes (both required for data actions; other actions take
 //                     no levels and optional purposes); requires_training
 //   [posts.NAME]      label (required), roles (required, declared role names)
+//   [deid.profiles.NAME]  description, purpose, roles (required); k (default 2), diversity
+//                     ("none" | "distinct" | "entropy"), l, t, max_suppression (0..1),
+//                     risk_threshold (0..1), joinable, population ("consented" |
+//                     "anonymised")                   de-identified releases (docs/deid.md)
+//     [deid.profiles.NAME.fields.FIELD]  transform (required, kDeidTransforms); hierarchy and
+//                     bands (generalise); bottom, top (top_bottom); base (round); sensitive
 // A grant either names only data actions (kDataActions) with the levels and purposes they
 // cover, or only other actions (staff.manage, audit.read, ...) without levels; purposes
 // empty there means "whatever the purpose". "mask" is for reads only. A grant that covers
@@ -254,6 +260,48 @@ struct AccessConfig {
   std::vector<std::pair<std::string, std::string>> allowed_role_pairs;
 };
 
+// A field's rule in a de-identification profile ([deid.profiles.NAME.fields.FIELD], issue
+// 16). FIELD is a catalogue field (not a password) or a derived value (kDeidDerivedFields).
+struct DeidFieldDef {
+  std::string field;
+  std::string transform;         // kDeidTransforms
+  std::string hierarchy;         // generalise: kDeidHierarchies
+  std::vector<int64_t> bands;    // generalise along "amount": band widths in whole units
+  std::optional<double> bottom;  // top_bottom
+  std::optional<double> top;     // top_bottom
+  double base = 1;               // round: to a multiple of this (> 0)
+  bool sensitive = false;        // keep only: a sensitive attribute of the model
+  uint32_t line = 0;
+};
+
+// A release profile ([deid.profiles.NAME], issue 16; docs/deid.md). The quasi-identifiers are
+// the fields it generalises; the sensitive attributes those it keeps with sensitive = true.
+// Rules checked at load: at least one generalised field; a direct identifier (IsDirectIdentifier)
+// may only be dropped, pseudonymised or suppressed; population "anonymised" (PIPL Art. 73(4):
+// every customer, consent aside) only without pseudonyms; diversity needs a sensitive field
+// and l >= 1.
+struct DeidProfileDef {
+  std::string name;
+  std::string description;
+  std::string purpose;             // a declared purpose; releases are made for it
+  std::vector<std::string> roles;  // declared roles whose holders may release under it
+  uint64_t k = 2;
+  std::string diversity = "none";  // kDeidDiversity
+  double l = 1;
+  std::optional<double> t;
+  double max_suppression = 0;
+  double risk_threshold = 0.2;
+  bool joinable = false;  // pseudonyms under the profile's key, stable across releases
+  std::string population = "consented";  // kDeidPopulations
+  std::vector<DeidFieldDef> fields;      // file order
+  uint32_t line = 0;
+};
+
+// True for a field that names or reaches a person on its own (PIPL Art. 73(3)): searchable
+// (it is looked up by value), a name, an ID card, mobile, e-mail, bank card or password, or
+// an address. Such a field never leaves in clear in a de-identified release.
+bool IsDirectIdentifier(const FieldDef& field);
+
 struct Config {
   std::filesystem::path source_path;  // the file (or source name) it was parsed from
   uint32_t schema_version = 1;
@@ -270,6 +318,7 @@ struct Config {
   BackupConfig backup;
   LifecycleConfig lifecycle;
   AccessConfig access;
+  std::vector<DeidProfileDef> deid_profiles;  // file order, possibly none
 
   // The entry with that name, or nullptr. Pointers stay valid while the Config is unchanged.
   const FieldDef* FindField(std::string_view name) const;
@@ -278,6 +327,7 @@ struct Config {
   const RetentionClassDef* FindRetentionClass(std::string_view name) const;
   const RoleDef* FindRole(std::string_view name) const;
   const PostDef* FindPost(std::string_view name) const;
+  const DeidProfileDef* FindDeidProfile(std::string_view name) const;
   // Separation of duties: the first pair (administrative role, data role) among `roles` that
   // [access] allowed_role_pairs does not allow; nullopt when the roles may be held together.
   std::optional<std::pair<std::string, std::string>> ForbiddenRolePair(

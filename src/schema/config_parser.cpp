@@ -11,6 +11,7 @@
 
 #include "schema/config.h"
 #include "schema/internal/backup_section.h"
+#include "schema/internal/deid_section.h"
 #include "schema/internal/role_section.h"
 #include "schema/internal/server_section.h"
 #include "schema/internal/settings_sections.h"
@@ -21,9 +22,9 @@ namespace {
 
 using internal::TomlSection;
 
-constexpr std::array<std::string_view, 14> kRootKeys = {
-    "schema_version", "keys",   "store", "audit", "retention", "fields",    "records",
-    "purposes",       "server", "roles", "posts", "backup",    "lifecycle", "access"};
+constexpr std::array<std::string_view, 15> kRootKeys = {
+    "schema_version", "keys",  "store", "audit",  "retention", "fields", "records", "purposes",
+    "server",         "roles", "posts", "backup", "lifecycle", "access", "deid"};
 constexpr std::array<std::string_view, 8> kKeysKeys = {
     "suite",         "provider",     "keyfile",          "passphrase_env",
     "pkcs11_module", "pkcs11_token", "pkcs11_key_label", "pkcs11_pin_env"};
@@ -394,6 +395,8 @@ Result<Config> ReadConfig(const TomlSection& root) {
   CUSTOS_ASSIGN_OR_RETURN(TomlSection access, root.Table("access", /*required=*/false));
   CUSTOS_ASSIGN_OR_RETURN(c.access, internal::ReadAccessSection(access));
   CUSTOS_RETURN_IF_ERROR(internal::CheckSeparation(posts, access, c));
+  CUSTOS_ASSIGN_OR_RETURN(TomlSection deid, root.Table("deid", /*required=*/false));
+  CUSTOS_ASSIGN_OR_RETURN(c.deid_profiles, internal::ReadDeidProfiles(deid, c));
   return c;
 }
 

@@ -110,6 +110,18 @@ inline constexpr std::array<std::string_view, 2> kSynchronousModes = {"normal", 
 // What a grant gives: the value ("allow") or its masked form ("mask", reads only).
 inline constexpr std::array<std::string_view, 2> kGrantEffects = {"allow", "mask"};
 
+// De-identification profiles (issue 16; deid/transform.h and deid/hierarchy.h implement them).
+inline constexpr std::array<std::string_view, 7> kDeidTransforms = {
+    "drop", "keep", "pseudonymise", "generalise", "suppress", "top_bottom", "round"};
+inline constexpr std::array<std::string_view, 6> kDeidHierarchies = {
+    "birth_date", "region", "gender", "amount", "date", "category"};
+inline constexpr std::array<std::string_view, 3> kDeidDiversity = {"none", "distinct", "entropy"};
+inline constexpr std::array<std::string_view, 2> kDeidPopulations = {"consented", "anonymised"};
+// Values a release derives (GB 11643: the ID number's region, birth year, gender; the region an
+// address names; the customer's id, for pseudonyms).
+inline constexpr std::array<std::string_view, 5> kDeidDerivedFields = {
+    "customer_id", "id_region", "id_birth_year", "id_gender", "address_region"};
+
 // True if `name` is one of `names`.
 template <size_t N>
 constexpr bool IsOneOf(std::string_view name, const std::array<std::string_view, N>& names) {

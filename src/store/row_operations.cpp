@@ -144,6 +144,11 @@ using RestrictionFields =
 using ValuesFields =
     Fields<SubjectRequestValuesRow, &SubjectRequestValuesRow::request_id,
            &SubjectRequestValuesRow::customer_id, &SubjectRequestValuesRow::sealed>;
+using DeidReleaseFields =
+    Fields<DeidReleaseRow, &DeidReleaseRow::release_id, &DeidReleaseRow::created_at_ms,
+           &DeidReleaseRow::actor, &DeidReleaseRow::purpose, &DeidReleaseRow::profile,
+           &DeidReleaseRow::profile_sha256, &DeidReleaseRow::parameters, &DeidReleaseRow::figures,
+           &DeidReleaseRow::row_count, &DeidReleaseRow::file_sha256, &DeidReleaseRow::recipients>;
 // Not a table: a row of the retention-facts query (ListRetentionFacts), in its column order.
 using FactsFields =
     Fields<RetentionFactsRow, &RetentionFactsRow::customer_id, &RetentionFactsRow::created_at_ms,
@@ -205,6 +210,7 @@ const TableSpec& kRequests = Table("subject_requests");
 const TableSpec& kSteps = Table("subject_request_steps");
 const TableSpec& kRestrictions = Table("restrictions");
 const TableSpec& kRequestValues = Table("subject_request_values");
+const TableSpec& kDeidReleases = Table("deid_releases");
 
 Status NotFoundUnless(int64_t changed, std::string_view what) {
   if (changed == 0) return NotFound(fmt::format("store: {}", what));
@@ -903,6 +909,19 @@ Result<std::optional<SubjectRequestValuesRow>> Transaction::GetSubjectRequestVal
   const Param params[] = {request_id};
   return FirstRow<SubjectRequestValuesRow>(*this, kSql, params, "get subject request values",
                                            ValuesFields::Read);
+}
+
+// --- de-identified releases ---
+
+Status Transaction::InsertDeidRelease(const DeidReleaseRow& row) {
+  return InsertRow(kDeidReleases, DeidReleaseFields::Values(row), "insert deid release");
+}
+
+Result<std::vector<DeidReleaseRow>> Transaction::ListDeidReleases(int64_t after_ms, size_t limit) {
+  static const Statement kSql =
+      Select(kDeidReleases, "WHERE created_at_ms > ?1 ORDER BY created_at_ms, release_id LIMIT ?2");
+  const Param params[] = {after_ms, SqlLimit(limit)};
+  return Rows<DeidReleaseRow>(*this, kSql, params, "list deid releases", DeidReleaseFields::Read);
 }
 
 }  // namespace custos::store

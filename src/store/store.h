@@ -303,6 +303,21 @@ struct SubjectRequestValuesRow {
   std::string request_id;
   std::string customer_id;
   Bytes sealed;
+// One de-identified release (issue 16; docs/deid.md): who released what under which profile,
+// with the parameters asked for and the figures achieved. `parameters` and `figures` are JSON
+// text; no personal data. Rows are never changed or removed.
+struct DeidReleaseRow {
+  std::string release_id;
+  int64_t created_at_ms = 0;
+  std::string actor;  // staff id
+  std::string purpose;
+  std::string profile;
+  std::string profile_sha256;  // hex, of the profile's canonical text when it was used
+  std::string parameters;      // JSON
+  std::string figures;         // JSON
+  int64_t row_count = 0;
+  std::string file_sha256;  // hex, of the file written
+  std::string recipients;   // as named by the releasing staff member; may be empty
 };
 
 // A saved retention plan: what a sweep found due (src/lifecycle/plan.h). `content` is the
@@ -578,6 +593,11 @@ class Transaction {
   // `open_only`, by opened time then request id, at most limit.
   Result<std::vector<SubjectRequestRow>> ListSubjectRequests(std::string_view customer_id,
                                                              bool open_only, size_t limit);
+  // --- de-identified releases (issue 16) ---
+  // Writes the row as given. Conflict if the release id exists.
+  Status InsertDeidRelease(const DeidReleaseRow& row);
+  // Releases made after `after_ms` (all when 0), oldest first (time, then id), at most limit.
+  Result<std::vector<DeidReleaseRow>> ListDeidReleases(int64_t after_ms, size_t limit);
 
   // --- fulfilment (issue 18): steps, restrictions, proposed values ---
   // Writes the step as given. Conflict if the request already has this step.

@@ -197,6 +197,13 @@ std::vector<TableSpec> Build() {
   t.push_back(Def(8, "subject_request_values",
                   {Key("request_id"), Key("customer_id"), Sealed("sealed")}, "request_id",
                   kClustered, 1));
+  // --- migration kDeidReleasesMigration (issue 16): the register of de-identified releases;
+  // ids, names, parameters and figures, no personal data, so it outlives every customer ---
+  t.push_back(Def(kDeidReleasesMigration, "deid_releases",
+                  {Key("release_id"), C("created_at_ms", I), C("actor", T), C("purpose", T),
+                   C("profile", T), C("profile_sha256", T), C("parameters", T), C("figures", T),
+                   C("row_count", I), C("file_sha256", T), C("recipients", T)},
+                  "release_id", {}));
   // --- later migrations: append here ---
   return t;
 }

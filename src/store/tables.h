@@ -76,6 +76,8 @@ struct TableSpec {
 // The migration that creates audit_tree (the audit log's stored Merkle nodes, issue 13). Kept
 // in one constant so the migration can be renumbered without touching anything else.
 inline constexpr int kAuditTreeMigration = 7;
+// The migration that creates deid_releases (the register of de-identified releases, issue 16).
+inline constexpr int kDeidReleasesMigration = 9;
 
 // An index a later migration adds to a table created earlier (the table's own indexes are
 // created with it). Migration 6 (issue 13 item 5): the audit queries' indexes.

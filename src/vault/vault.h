@@ -39,6 +39,7 @@
 #include "vault/consent_service.h"
 #include "vault/context.h"
 #include "vault/customers.h"
+#include "vault/deid.h"
 #include "vault/keys.h"
 #include "vault/lifecycle.h"
 #include "vault/records.h"
@@ -155,6 +156,7 @@ class Vault {
   BackupService& backups() { return backups_; }
   KeyService& keys() { return keys_; }
   AuditService& audit() { return audit_; }
+  DeidService& deid() { return deid_; }
 
   Vault(const Vault&) = delete;
   Vault& operator=(const Vault&) = delete;
@@ -173,6 +175,7 @@ class Vault {
   BackupService backups_;
   KeyService keys_;
   AuditService audit_;
+  DeidService deid_;
 };
 
 }  // namespace custos::vault

@@ -20,6 +20,10 @@ std::vector<std::string> MetaKeyNames(const VaultState& m) {
   for (const schema::FieldDef& def : m.config->fields) {
     names.push_back(std::string(kIndexKeyPrefix) + def.name);
   }
+  // The keys of joinable de-identification profiles (deid_release.cpp), wrapped like index keys.
+  for (const schema::DeidProfileDef& p : m.config->deid_profiles) {
+    if (p.joinable) names.push_back(std::string(kIndexKeyPrefix) + "deid." + p.name);
+  }
   return names;
 }
 

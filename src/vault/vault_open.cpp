@@ -518,7 +518,8 @@ Vault::Vault(std::unique_ptr<VaultState> state)
       subject_requests_(*state_),
       backups_(*state_),
       keys_(*state_),
-      audit_(*state_) {}
+      audit_(*state_),
+      deid_(*state_) {}
 
 Vault::~Vault() { Close().IgnoreError(); }
 

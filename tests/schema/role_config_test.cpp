@@ -37,10 +37,15 @@ TEST(RoleConfig, TheDefaultDeclaresTheEightRolesOfIssue3) {
   EXPECT_EQ(c.roles.size(), 8u);
 }
 
-TEST(RoleConfig, TheAnalystHasNoGrantAtAll) {
+// Issue 16: the analyst sees no personal field; it may only release de-identified data.
+TEST(RoleConfig, TheAnalystHasNoDataGrantOnlyDeidentifiedReleases) {
   const Config c = Default();
   ASSERT_NE(c.FindRole("analyst"), nullptr);
-  EXPECT_TRUE(c.FindRole("analyst")->grants.empty());
+  ASSERT_EQ(c.FindRole("analyst")->grants.size(), 1u);
+  const GrantDef& g = c.FindRole("analyst")->grants[0];
+  EXPECT_TRUE(g.levels.empty());
+  EXPECT_EQ(g.actions, (std::vector<std::string>{"deid.release", "deid.read"}));
+  EXPECT_EQ(g.purposes, std::vector<std::string>{"analytics"});
 }
 
 TEST(RoleConfig, TheAdminAndTheDpoHaveNoDataGrant) {

@@ -116,6 +116,44 @@ TEST_P(StoreSuite, MetaIsAbsentUntilPutAndPutReplaces) {
   EXPECT_TRUE((*empty)->empty());
 }
 
+// --- de-identified releases (issue 16) ---
+
+TEST_P(StoreSuite, TheDeidReleaseRegisterKeepsRowsInTimeOrderAndRefusesADuplicate) {
+  auto txn = BeginOrDie();
+  DeidReleaseRow a{"01REL0000000000000000000B",
+                   2000,
+                   "wu.lei",
+                   "analytics",
+                   "p",
+                   "aa",
+                   "{}",
+                   "{\"k\":5}",
+                   12,
+                   "ff",
+                   "team"};
+  DeidReleaseRow b = a;
+  b.release_id = "01REL0000000000000000000A";
+  b.created_at_ms = 1000;
+  ASSERT_OK(txn->InsertDeidRelease(a));
+  ASSERT_OK(txn->InsertDeidRelease(b));
+  ASSERT_OK(txn->Commit());
+  {
+    auto again = BeginOrDie();
+    EXPECT_EQ(again->InsertDeidRelease(a).code(), Code::kConflict);
+  }
+  auto read = BeginOrDie();
+  auto rows = read->ListDeidReleases(0, 10);
+  ASSERT_OK(rows.status());
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].release_id, b.release_id);
+  EXPECT_EQ((*rows)[1].figures, "{\"k\":5}");
+  EXPECT_EQ((*rows)[1].row_count, 12);
+  EXPECT_EQ((*rows)[1].recipients, "team");
+  rows = read->ListDeidReleases(1000, 10);
+  ASSERT_OK(rows.status());
+  EXPECT_EQ(rows->size(), 1u);
+}
+
 // --- customers ---
 
 TEST_P(StoreSuite, ACreatedCustomerReadsBackWithItsEnvelopes) {

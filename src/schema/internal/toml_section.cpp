@@ -128,6 +128,21 @@ Result<int64_t> TomlSection::Integer(std::string_view key, int64_t min, int64_t 
   return i->get();
 }
 
+Result<double> TomlSection::Number(std::string_view key, double min, double max,
+                                   std::optional<double> fallback) const {
+  const toml::node* node = table_->get(key);
+  if (node == nullptr) {
+    if (fallback) return *fallback;
+    return Error(key, "missing (required)");
+  }
+  std::optional<double> v;
+  if (const toml::value<int64_t>* i = node->as_integer()) v = static_cast<double>(i->get());
+  if (const toml::value<double>* d = node->as_floating_point()) v = d->get();
+  if (!v) return Error(key, "must be a number");
+  if (!(*v >= min && *v <= max)) return Error(key, fmt::format("must be from {} to {}", min, max));
+  return *v;
+}
+
 Result<std::vector<std::string>> TomlSection::StringList(std::string_view key,
                                                          bool required) const {
   const toml::node* node = table_->get(key);

@@ -31,6 +31,8 @@ class TomlSection {
               uint32_t fallback_line);
 
   const std::string& path() const { return path_; }
+  // The table itself, for values the typed reads do not cover (arrays of integers).
+  const toml::table& table() const { return *table_; }
   // The line of the table itself (its [header], or where it is first implied).
   uint32_t line() const;
   // The dotted key of `key` inside this table: "fields.phone" + "level".
@@ -58,6 +60,10 @@ class TomlSection {
   // An integer in [min, max]. Absent: `fallback`, or an error if there is none.
   Result<int64_t> Integer(std::string_view key, int64_t min, int64_t max,
                           std::optional<int64_t> fallback = std::nullopt) const;
+
+  // A number (integer or float) in [min, max]. Absent: `fallback`, or an error if none.
+  Result<double> Number(std::string_view key, double min, double max,
+                        std::optional<double> fallback = std::nullopt) const;
 
   // An array of non-empty strings. Absent: empty if !required, else an error.
   Result<std::vector<std::string>> StringList(std::string_view key, bool required) const;

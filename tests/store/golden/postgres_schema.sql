@@ -273,4 +273,17 @@ CREATE TABLE subject_request_values(
   request_id  TEXT COLLATE "C" PRIMARY KEY,
   customer_id TEXT COLLATE "C" NOT NULL,
   sealed      BYTEA NOT NULL
+-- migration 9 (issue 16): the register of de-identified releases
+CREATE TABLE deid_releases(
+  release_id     TEXT COLLATE "C" PRIMARY KEY,
+  created_at_ms  BIGINT NOT NULL,
+  actor          TEXT NOT NULL,
+  purpose        TEXT NOT NULL,
+  profile        TEXT NOT NULL,
+  profile_sha256 TEXT NOT NULL,
+  parameters     TEXT NOT NULL,
+  figures        TEXT NOT NULL,
+  row_count      BIGINT NOT NULL,
+  file_sha256    TEXT NOT NULL,
+  recipients     TEXT NOT NULL
 );

@@ -243,3 +243,16 @@ CREATE TABLE subject_request_values(
   customer_id TEXT NOT NULL,
   sealed      BLOB NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE deid_releases(
+  release_id     TEXT PRIMARY KEY,
+  created_at_ms  INTEGER NOT NULL,
+  actor          TEXT NOT NULL,
+  purpose        TEXT NOT NULL,
+  profile        TEXT NOT NULL,
+  profile_sha256 TEXT NOT NULL,
+  parameters     TEXT NOT NULL,
+  figures        TEXT NOT NULL,
+  row_count      INTEGER NOT NULL,
+  file_sha256    TEXT NOT NULL,
+  recipients     TEXT NOT NULL
+);

@@ -1,0 +1,46 @@
+// The search of the generalisation lattice (issue 16 item 2): of all transformations (a level
+// per quasi-identifier), the one that meets the privacy model within the allowed suppression
+// with the least information loss.
+//
+// Optimal with pruning, in the manner of ARX's Flash: nodes are visited by height (sum of
+// levels); a node one of whose direct predecessors (one quasi-identifier one level lower)
+// meets the model meets it too and is not evaluated (k-anonymity, distinct and entropy
+// l-diversity and t-closeness with equal ground distance are all monotone under merging
+// classes, so generalising never breaks them and only ever lowers the records suppressed).
+// Every other node is evaluated; among the evaluated nodes that meet the model (the minimal
+// ones) the least non-uniform entropy wins, then the least discernibility, then the lowest
+// height. Loss only grows above a minimal node, so nothing better lies there.
+//
+// Lattices of more than kMaxLatticeNodes nodes are refused rather than searched by a
+// heuristic: fewer quasi-identifiers or shorter hierarchies.
+//
+// Thread safety: a pure function of its arguments.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/status.h"
+#include "deid/dataset.h"
+#include "deid/model.h"
+
+namespace custos::deid {
+
+inline constexpr uint64_t kMaxLatticeNodes = 100000;
+
+struct SearchResult {
+  bool met = false;  // the model is met; `best` is the optimum
+  // Met: the chosen transformation's figures. Not met: the best achievable — the evaluated
+  // node that suppresses the fewest records (then the least loss), with `reason` saying what
+  // was missing.
+  Figures best;
+  std::string reason;
+  uint64_t nodes = 0;      // in the lattice
+  uint64_t evaluated = 0;  // evaluated (the rest were pruned)
+};
+
+// InvalidArgument if the lattice has more than kMaxLatticeNodes nodes or the data set is
+// empty. Otherwise the search result, met or not.
+Result<SearchResult> SearchLattice(const Dataset& data, const PrivacyModel& model);
+
+}  // namespace custos::deid

@@ -1,0 +1,175 @@
+#include "schema/internal/deid_section.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+
+namespace custos::schema::internal {
+namespace {
+
+constexpr std::array<std::string_view, 1> kDeidKeys = {"profiles"};
+constexpr std::array<std::string_view, 12> kProfileKeys = {
+    "description", "purpose",         "roles",          "k",        "diversity",  "l",
+    "t",           "max_suppression", "risk_threshold", "joinable", "population", "fields"};
+constexpr std::array<std::string_view, 7> kRuleKeys = {
+    "transform", "hierarchy", "bands", "bottom", "top", "base", "sensitive"};
+
+std::string Joined(std::span<const std::string_view> names) {
+  std::string out;
+  for (std::string_view n : names) out += (out.empty() ? "" : ", ") + std::string(n);
+  return out;
+}
+
+Status CheckSource(const TomlSection& s, const std::string& name, const Config& c,
+                   const FieldDef*& def) {
+  def = c.FindField(name);
+  if (def != nullptr) {
+    if (def->type == FieldType::kPassword) return s.TableError("a password never leaves the vault");
+    return Status::Ok();
+  }
+  if (IsOneOf(name, kDeidDerivedFields)) return Status::Ok();
+  return s.TableError(fmt::format("not a field of the catalogue nor a derived value ({})",
+                                  Joined(kDeidDerivedFields)));
+}
+
+Status ReadBands(const TomlSection& s, const toml::table& table, DeidFieldDef& r) {
+  const toml::array* a = table["bands"].as_array();
+  if (a == nullptr || a->empty()) return s.Error("bands", "must be a non-empty array of integers");
+  for (const toml::node& n : *a) {
+    const toml::value<int64_t>* i = n.as_integer();
+    if (i == nullptr || i->get() <= 0) return s.Error("bands", "must be positive integers");
+    if (!r.bands.empty() && i->get() % r.bands.back() != 0) {
+      return s.Error("bands", "each width must be a multiple of the one before");
+    }
+    r.bands.push_back(i->get());
+  }
+  return Status::Ok();
+}
+
+Result<DeidFieldDef> ReadRule(const std::string& field, const TomlSection& s,
+                              const toml::table& table, const Config& c) {
+  CUSTOS_RETURN_IF_ERROR(s.RejectUnknownKeys(kRuleKeys));
+  DeidFieldDef r;
+  r.field = field;
+  r.line = s.line();
+  const FieldDef* def = nullptr;
+  CUSTOS_RETURN_IF_ERROR(CheckSource(s, field, c, def));
+  CUSTOS_ASSIGN_OR_RETURN(r.transform, s.Choice("transform", kDeidTransforms));
+  if (r.transform == "generalise") {
+    CUSTOS_ASSIGN_OR_RETURN(r.hierarchy, s.Choice("hierarchy", kDeidHierarchies));
+    if (r.hierarchy == "amount") {
+      CUSTOS_RETURN_IF_ERROR(ReadBands(s, table, r));
+    } else if (s.Has("bands")) {
+      return s.Error("bands", "only for the amount hierarchy");
+    }
+  } else if (s.Has("hierarchy")) {
+    return s.Error("hierarchy", "only for transform = \"generalise\"");
+  }
+  if (r.transform == "top_bottom") {
+    if (s.Has("bottom")) {
+      CUSTOS_ASSIGN_OR_RETURN(r.bottom, s.Number("bottom", -1e15, 1e15));
+    }
+    if (s.Has("top")) {
+      CUSTOS_ASSIGN_OR_RETURN(r.top, s.Number("top", -1e15, 1e15));
+    }
+    if (!r.bottom && !r.top) return s.TableError("top_bottom needs bottom, top or both");
+  }
+  if (r.transform == "round") {
+    CUSTOS_ASSIGN_OR_RETURN(r.base, s.Number("base", 0.01, 1e12, 1.0));
+  }
+  CUSTOS_ASSIGN_OR_RETURN(r.sensitive, s.Bool("sensitive", false));
+  if (r.sensitive && r.transform != "keep") {
+    return s.Error("sensitive", "only a kept field is a sensitive attribute");
+  }
+  const bool in_clear = r.transform == "keep" || r.transform == "generalise" ||
+                        r.transform == "top_bottom" || r.transform == "round";
+  if (def != nullptr && in_clear && IsDirectIdentifier(*def)) {
+    return s.Error("transform",
+                   "a direct identifier may only be dropped, pseudonymised or suppressed");
+  }
+  if (field == "customer_id" && r.transform != "pseudonymise" && r.transform != "drop") {
+    return s.Error("transform", "customer_id may only be pseudonymised or dropped");
+  }
+  return r;
+}
+
+Status ReadModel(const TomlSection& s, DeidProfileDef& p) {
+  CUSTOS_ASSIGN_OR_RETURN(int64_t k, s.Integer("k", 1, 1000000, 2));
+  p.k = static_cast<uint64_t>(k);
+  CUSTOS_ASSIGN_OR_RETURN(p.diversity, s.Choice("diversity", kDeidDiversity, "none"));
+  CUSTOS_ASSIGN_OR_RETURN(p.l, s.Number("l", 1, 1000000, 1.0));
+  if (p.diversity == "none" && s.Has("l")) return s.Error("l", "needs diversity");
+  if (s.Has("t")) {
+    CUSTOS_ASSIGN_OR_RETURN(p.t, s.Number("t", 0.0001, 1));
+  }
+  CUSTOS_ASSIGN_OR_RETURN(p.max_suppression, s.Number("max_suppression", 0, 1, 0.0));
+  CUSTOS_ASSIGN_OR_RETURN(p.risk_threshold, s.Number("risk_threshold", 0.0001, 1, 0.2));
+  return Status::Ok();
+}
+
+Status CheckProfile(const TomlSection& s, const DeidProfileDef& p) {
+  const auto has = [&](auto pred) { return std::any_of(p.fields.begin(), p.fields.end(), pred); };
+  if (!has([](const DeidFieldDef& f) { return f.transform == "generalise"; })) {
+    return s.Error("fields", "at least one field must be generalised (the quasi-identifiers)");
+  }
+  const bool any_sensitive = has([](const DeidFieldDef& f) { return f.sensitive; });
+  if ((p.diversity != "none" || p.t) && !any_sensitive) {
+    return s.Error("diversity", "l-diversity and t-closeness need a sensitive field");
+  }
+  if (p.population == "anonymised" &&
+      has([](const DeidFieldDef& f) { return f.transform == "pseudonymise"; })) {
+    return s.Error("population",
+                   "\"anonymised\" (PIPL Art. 73(4)) is refused for a profile with pseudonyms");
+  }
+  if (p.joinable && !has([](const DeidFieldDef& f) { return f.transform == "pseudonymise"; })) {
+    return s.Error("joinable", "needs a pseudonymised field");
+  }
+  return Status::Ok();
+}
+
+Result<DeidProfileDef> ReadProfile(const std::string& name, const TomlSection& s, const Config& c) {
+  CUSTOS_RETURN_IF_ERROR(s.RejectUnknownKeys(kProfileKeys));
+  DeidProfileDef p;
+  p.name = name;
+  p.line = s.line();
+  CUSTOS_ASSIGN_OR_RETURN(p.description, s.String("description"));
+  CUSTOS_ASSIGN_OR_RETURN(p.purpose, s.String("purpose"));
+  if (c.FindPurpose(p.purpose) == nullptr) return s.Error("purpose", "not a declared purpose");
+  CUSTOS_ASSIGN_OR_RETURN(p.roles, s.StringList("roles", /*required=*/true));
+  for (const std::string& role : p.roles) {
+    if (c.FindRole(role) == nullptr) return s.Error("roles", "names a role not declared");
+  }
+  CUSTOS_RETURN_IF_ERROR(ReadModel(s, p));
+  CUSTOS_ASSIGN_OR_RETURN(p.joinable, s.Bool("joinable", false));
+  CUSTOS_ASSIGN_OR_RETURN(p.population, s.Choice("population", kDeidPopulations, "consented"));
+  CUSTOS_ASSIGN_OR_RETURN(TomlSection fields, s.Table("fields", /*required=*/true));
+  CUSTOS_ASSIGN_OR_RETURN(auto rules, fields.NamedTables());
+  for (const auto& [field, rule] : rules) {
+    CUSTOS_ASSIGN_OR_RETURN(DeidFieldDef r, ReadRule(field, rule, rule.table(), c));
+    p.fields.push_back(std::move(r));
+  }
+  CUSTOS_RETURN_IF_ERROR(CheckProfile(s, p));
+  return p;
+}
+
+}  // namespace
+
+Result<std::vector<DeidProfileDef>> ReadDeidProfiles(const TomlSection& s, const Config& c) {
+  CUSTOS_RETURN_IF_ERROR(s.RejectUnknownKeys(kDeidKeys));
+  CUSTOS_ASSIGN_OR_RETURN(TomlSection profiles, s.Table("profiles", /*required=*/false));
+  CUSTOS_ASSIGN_OR_RETURN(auto named, profiles.NamedTables());
+  std::vector<DeidProfileDef> out;
+  for (const auto& [name, section] : named) {
+    if (name.empty() || name.size() > 63 ||
+        name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos ||
+        name[0] < 'a' || name[0] > 'z') {
+      return section.TableError("profile name must match [a-z][a-z0-9_]{0,62}");
+    }
+    CUSTOS_ASSIGN_OR_RETURN(DeidProfileDef p, ReadProfile(name, section, c));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+}  // namespace custos::schema::internal

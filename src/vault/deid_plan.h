@@ -1,0 +1,46 @@
+// Internal to the vault: a release profile compiled for a run (deid_release.cpp,
+// deid_service.cpp). Which fields are read, how each value is derived and transformed, which
+// are the quasi-identifiers and sensitive attributes, and who may enter the population.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "consent/consent.h"
+#include "core/status.h"
+#include "deid/transform.h"
+#include "schema/config.h"
+#include "store/store.h"
+#include "vault/record_codec.h"
+
+namespace custos::vault {
+
+struct DeidPlan {
+  const schema::DeidProfileDef* profile = nullptr;
+  std::vector<deid::FieldRule> rules;      // file order, drops included
+  std::vector<size_t> quasi;               // indexes into rules: the generalised fields
+  std::vector<size_t> sensitive;           // indexes into rules: kept sensitive fields
+  std::vector<std::string> source_fields;  // catalogue fields read (audit entries name them)
+  // PIPL Art. 29: a consented population also needs the sensitive consent when a field read
+  // is PIPL-sensitive (the ID number the derived values come from).
+  bool needs_sensitive_consent = false;
+};
+
+// InvalidArgument naming the field when a rule cannot be compiled (a hierarchy the deid
+// library refuses).
+Result<DeidPlan> CompilePlan(const schema::Config& config, const schema::DeidProfileDef& profile);
+
+// The value of each rule's field for one customer (before transformation), in rule order:
+// catalogue fields as stored, derived values computed (empty when the source is missing).
+std::vector<std::string> SourceValues(const schema::Config& config, const DeidPlan& plan,
+                                      std::string_view customer_id, const FieldValues& fields);
+
+// Whether the customer enters the release: every customer for an anonymised profile;
+// otherwise the purpose must be permitted (consent or legal obligation) and, where needed,
+// the sensitive consent granted.
+bool InPopulation(const schema::Config& config, const DeidPlan& plan,
+                  const consent::ConsentState& consent);
+
+}  // namespace custos::vault

@@ -1,0 +1,395 @@
+// DeidService::Release (deid.h): two passes over the population, bounded memory.
+#include <botan/hash.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <unordered_set>
+
+#include "access/policy.h"
+#include "crypto/keyring.h"
+#include "deid/dataset.h"
+#include "deid/lattice.h"
+#include "vault/admission.h"
+#include "vault/deid.h"
+#include "vault/deid_plan.h"
+#include "vault/kek_state.h"
+#include "vault/vault_impl.h"
+
+namespace custos::vault {
+namespace {
+
+using schema::Action;
+using Pseudonym = std::function<std::string(std::string_view field, std::string_view value)>;
+
+// One release in progress.
+struct Run {
+  VaultState& m;
+  Context ctx;  // as the start entry recorded it
+  const DeidReleaseOptions& options;
+  DeidPlan plan;
+  std::string release_id;
+  std::string last_id;  // the last customer id the first pass saw: the second stops there
+};
+
+// A customer of a recorded page, to decrypt.
+struct Admitted {
+  store::CustomerRow row;
+  crypto::Bytes wrapped;
+};
+
+std::string ProfileKeyField(const schema::DeidProfileDef& p) { return "deid." + p.name; }
+
+// The profile's joinable key: created (KEK-wrapped, in the metadata beside the index keys)
+// on the first release, loaded into the keyring afterwards.
+Status PrepareProfileKey(VaultState& m, store::Transaction& txn,
+                         const schema::DeidProfileDef& profile) {
+  const std::string field = ProfileKeyField(profile);
+  const std::string meta = std::string(kIndexKeyPrefix) + field;
+  CUSTOS_ASSIGN_OR_RETURN(auto wrapped, txn.GetMeta(meta));
+  if (wrapped.has_value()) return m.keyring->LoadIndexKey(field, *wrapped);
+  CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes fresh, m.keyring->NewIndexKey(field));
+  return txn.PutMeta(meta, fresh);
+}
+
+// "deid.release": the purpose, the role and the profile's key, then the start entry.
+Status Start(Run& run) {
+  const schema::DeidProfileDef& p = *run.plan.profile;
+  const Operation op{
+      Action::kDeidRelease,  "deid_profile:" + p.name, Basis::kPurpose, p.purpose, {},
+      run.plan.source_fields};
+  return Write(run.m, run.ctx, op, [&](Scope& s) -> Result<Verdict> {
+    if (s.ctx.purpose != p.purpose) {
+      return Verdict::Deny(PermissionDenied(
+          fmt::format("purpose: profile '{}' releases for purpose '{}' only", p.name, p.purpose)));
+    }
+    CUSTOS_ASSIGN_OR_RETURN(access::StaffFacts facts, s.Facts(""));
+    const std::vector<std::string> roles = access::EffectiveRoles(*run.m.config, facts);
+    const bool named = std::any_of(roles.begin(), roles.end(), [&](const std::string& r) {
+      return std::find(p.roles.begin(), p.roles.end(), r) != p.roles.end();
+    });
+    if (!named) {
+      return Verdict::Deny(PermissionDenied(
+          fmt::format("role: profile '{}' is released only by its roles", p.name)));
+    }
+    if (p.joinable) CUSTOS_RETURN_IF_ERROR(PrepareProfileKey(run.m, s.txn, p));
+    run.ctx = s.ctx;
+    return Verdict::Allow(fmt::format("release {} under profile {} (sha256 {})", run.release_id,
+                                      p.name, ProfileSha256(p)),
+                          run.plan.source_fields);
+  });
+}
+
+// One page of the population: decided (consent, per customer) and recorded before anything is
+// decrypted. The first pass records one "deid.customer" entry per customer read; the second one
+// entry for the page. `upto` (second pass) stops at the first pass's last customer.
+Status AdmitPage(Run& run, bool first_pass, const std::string& after, std::string& last,
+                 std::vector<Admitted>& out) {
+  const Operation op{Action::kDeidRelease, "deid_release:" + run.release_id, Basis::kPurpose,
+                     run.plan.profile->purpose};
+  return Write(run.m, run.ctx, op, [&](Scope& s) -> Result<Verdict> {
+    CUSTOS_ASSIGN_OR_RETURN(auto rows, s.txn.ListCustomers(after, run.options.page_size));
+    last.clear();
+    AuditEvents entries;
+    for (store::CustomerRow& row : rows) {
+      if (!first_pass && row.customer_id > run.last_id) break;
+      last = row.customer_id;
+      CUSTOS_ASSIGN_OR_RETURN(auto key, s.txn.GetWrappedKey(row.customer_id));
+      if (!key.has_value()) continue;  // destroyed
+      CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState c, consent::Current(s.txn, row.customer_id));
+      if (!InPopulation(*run.m.config, run.plan, c)) continue;
+      if (first_pass) {
+        entries.push_back(
+            s.Event(Action::kDeidCustomer, CustomerTarget(row.customer_id), "allow",
+                    fmt::format("release {}: read for de-identification", run.release_id),
+                    run.plan.source_fields));
+      }
+      out.push_back({std::move(row), std::move(key->wrapped_dek)});
+    }
+    if (!first_pass && !out.empty()) {
+      entries.push_back(s.Event(Action::kDeidRelease, "deid_release:" + run.release_id, "allow",
+                                fmt::format("{} customers written de-identified", out.size()),
+                                run.plan.source_fields));
+    }
+    return Verdict::Entries(std::move(entries));
+  });
+}
+
+// The source values of an admitted customer.
+Result<std::vector<std::string>> Values(const Run& run, const Admitted& a) {
+  CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek, run.m.UnwrapDek(a.row.customer_id, a.wrapped));
+  CUSTOS_ASSIGN_OR_RETURN(FieldValues fields, run.m.OpenCustomer(a.row, dek));
+  return SourceValues(*run.m.config, run.plan, a.row.customer_id, fields);
+}
+
+// Runs `each` over every admitted customer's source values, page by page.
+Status ForEachCustomer(Run& run, bool first_pass,
+                       const std::function<Status(const std::vector<std::string>&)>& each) {
+  std::string after;
+  while (true) {
+    std::vector<Admitted> page;
+    std::string last;
+    CUSTOS_RETURN_IF_ERROR(AdmitPage(run, first_pass, after, last, page));
+    for (const Admitted& a : page) {
+      CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> values, Values(run, a));
+      CUSTOS_RETURN_IF_ERROR(each(values));
+    }
+    if (last.empty()) return Status::Ok();
+    if (first_pass) run.last_id = last;
+    after = last;
+  }
+}
+
+// First pass: the frequency set of the quasi-identifiers and sensitive attributes.
+Result<deid::Dataset> Collect(Run& run) {
+  std::vector<deid::Hierarchy> hierarchies;
+  for (size_t q : run.plan.quasi) hierarchies.push_back(*run.plan.rules[q].hierarchy);
+  deid::Dataset data(std::move(hierarchies), run.plan.sensitive.size());
+  std::vector<std::string> quasi(run.plan.quasi.size());
+  std::vector<std::string> sensitive(run.plan.sensitive.size());
+  CUSTOS_RETURN_IF_ERROR(ForEachCustomer(run, true, [&](const std::vector<std::string>& v) {
+    for (size_t i = 0; i < quasi.size(); ++i) quasi[i] = v[run.plan.quasi[i]];
+    for (size_t i = 0; i < sensitive.size(); ++i) sensitive[i] = v[run.plan.sensitive[i]];
+    data.Add(quasi, sensitive);
+    return Status::Ok();
+  }));
+  return data;
+}
+
+// The rows written, recounted by class as they go (the release's own last check).
+struct Tally {
+  std::map<std::string, std::pair<uint64_t, std::vector<std::set<std::string>>>> classes;
+
+  void Add(const std::string& key, const std::vector<std::string>& sensitive) {
+    auto& c = classes[key];
+    ++c.first;
+    c.second.resize(sensitive.size());
+    for (size_t i = 0; i < sensitive.size(); ++i) c.second[i].insert(sensitive[i]);
+  }
+  // k and distinct l; entropy l and t were met by the search and only fewer rows than
+  // expected (customers gone between the passes) could break them, which k catches first.
+  bool Meets(const deid::PrivacyModel& model) const {
+    for (const auto& [key, c] : classes) {
+      if (c.first < model.k) return false;
+      for (const auto& values : c.second) {
+        if (model.diversity == deid::Diversity::kDistinct &&
+            static_cast<double>(values.size()) < model.l) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+};
+
+// A CSV or JSON Lines file, hashed as it is written.
+class ReleaseFile {
+ public:
+  ReleaseFile(deid::FileFormat format, std::vector<std::string> columns, std::ostream& out)
+      : format_(format),
+        columns_(std::move(columns)),
+        out_(out),
+        hash_(Botan::HashFunction::create_or_throw("SHA-256")) {
+    if (format_ == deid::FileFormat::kCsv) Emit(CsvLine(columns_));
+  }
+  void Row(const std::vector<std::string>& cells) {
+    if (format_ == deid::FileFormat::kCsv) {
+      Emit(CsvLine(cells));
+    } else {
+      nlohmann::ordered_json j;
+      for (size_t i = 0; i < columns_.size(); ++i) j[columns_[i]] = cells[i];
+      Emit(j.dump() + "\n");
+    }
+    ++rows_;
+  }
+  int64_t rows() const { return rows_; }
+  bool ok() const { return static_cast<bool>(out_); }
+  std::string Sha256() { return crypto::ToHex(hash_->final_stdvec()); }
+
+ private:
+  static std::string CsvLine(const std::vector<std::string>& cells) {
+    std::string line;
+    for (size_t i = 0; i < cells.size(); ++i) {
+      if (i > 0) line.push_back(',');
+      const std::string& v = cells[i];
+      // A leading = + @ would be a formula in a spreadsheet: quoted with a leading '.
+      const bool formula = !v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '@');
+      if (!formula && v.find_first_of(",\"\r\n") == std::string::npos) {
+        line += v;
+        continue;
+      }
+      line += formula ? "\"'" : "\"";
+      for (char c : v) line += c == '"' ? std::string("\"\"") : std::string(1, c);
+      line.push_back('"');
+    }
+    line.push_back('\n');
+    return line;
+  }
+  void Emit(const std::string& text) {
+    hash_->update(text);
+    out_ << text;
+  }
+
+  deid::FileFormat format_;
+  std::vector<std::string> columns_;
+  std::ostream& out_;
+  std::unique_ptr<Botan::HashFunction> hash_;
+  int64_t rows_ = 0;
+};
+
+// The pseudonyms of this release: the profile's key when joinable, else a random key that is
+// never stored (so no two releases can be joined).
+Result<Pseudonym> PseudonymsFor(const Run& run) {
+  const schema::DeidProfileDef& p = *run.plan.profile;
+  if (p.joinable) {
+    const std::string key_field = ProfileKeyField(p);
+    const crypto::Keyring* keyring = run.m.keyring.get();
+    return Pseudonym([keyring, key_field](std::string_view field, std::string_view value) {
+      std::string message(field);
+      message.push_back('\0');
+      message.append(value);
+      Result<crypto::Bytes> token = keyring->BlindIndex(key_field, message);
+      return token.ok() ? crypto::ToHex(*token) : std::string("*");
+    });
+  }
+  CUSTOS_ASSIGN_OR_RETURN(
+      std::shared_ptr<deid::Pseudonymiser> one,
+      deid::Pseudonymiser::New(run.m.keyring->suite(), crypto::RandomSecret(32)));
+  return Pseudonym([one](std::string_view field, std::string_view value) {
+    return one->Pseudonym(field, value);
+  });
+}
+
+// Second pass: every customer again, transformed at `levels`; suppressed classes left out.
+Status WriteRows(Run& run, const std::vector<int>& levels,
+                 const std::unordered_set<std::string>& suppressed, ReleaseFile& file,
+                 Tally& tally) {
+  CUSTOS_ASSIGN_OR_RETURN(Pseudonym pseudonym, PseudonymsFor(run));
+  const DeidPlan& plan = run.plan;
+  std::vector<int> level_of(plan.rules.size(), 0);
+  for (size_t i = 0; i < plan.quasi.size(); ++i) level_of[plan.quasi[i]] = levels[i];
+  std::vector<std::string> quasi(plan.quasi.size());
+  std::vector<std::string> sensitive(plan.sensitive.size());
+  std::vector<std::string> cells;
+  return ForEachCustomer(run, false, [&](const std::vector<std::string>& v) {
+    for (size_t i = 0; i < quasi.size(); ++i) {
+      quasi[i] = plan.rules[plan.quasi[i]].hierarchy->Generalise(v[plan.quasi[i]], levels[i]);
+    }
+    const std::string key = deid::ClassKey(quasi);
+    if (suppressed.count(key) != 0) return Status::Ok();
+    for (size_t i = 0; i < sensitive.size(); ++i) sensitive[i] = v[plan.sensitive[i]];
+    cells.clear();
+    for (size_t r = 0; r < plan.rules.size(); ++r) {
+      const deid::FieldRule& rule = plan.rules[r];
+      if (rule.kind == deid::TransformKind::kDrop) continue;
+      cells.push_back(rule.kind == deid::TransformKind::kPseudonymise
+                          ? pseudonym(rule.field, v[r])
+                          : deid::ApplyRule(rule, v[r], level_of[r]));
+    }
+    file.Row(cells);
+    tally.Add(key, sensitive);
+    if (!file.ok()) return Unavailable("the release file cannot be written");
+    return Status::Ok();
+  });
+}
+
+DeidReleaseReport BaseReport(const Run& run) {
+  DeidReleaseReport r;
+  r.profile = run.plan.profile->name;
+  r.profile_sha256 = ProfileSha256(*run.plan.profile);
+  for (size_t q : run.plan.quasi) r.quasi_identifiers.push_back(run.plan.rules[q].field);
+  r.columns = ReleaseColumns(*run.plan.profile);
+  return r;
+}
+
+// The register row and "deid.release.complete", in one transaction.
+Status Register(Run& run, const DeidReleaseReport& report) {
+  store::DeidReleaseRow row;
+  row.release_id = run.release_id;
+  row.created_at_ms = run.m.Now();
+  row.actor = run.ctx.actor;
+  row.purpose = run.ctx.purpose;
+  row.profile = report.profile;
+  row.profile_sha256 = report.profile_sha256;
+  row.parameters = ParametersJson(*run.plan.profile, run.options.format);
+  row.figures = FiguresJson(report.figures, report.quasi_identifiers);
+  row.row_count = report.rows_written;
+  row.file_sha256 = report.file_sha256;
+  row.recipients = run.options.recipients;
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, run.m.store->Begin());
+  CUSTOS_RETURN_IF_ERROR(txn->InsertDeidRelease(row));
+  const Operation op{Action::kDeidReleaseComplete, "deid_release:" + run.release_id};
+  return CommitOutcome(
+      run.m, *txn, run.ctx, op,
+      Verdict::Allow(fmt::format("{} rows, k {}, file sha256 {}", report.rows_written,
+                                 report.figures.smallest_class, report.file_sha256),
+                     run.plan.source_fields));
+}
+
+// The model cannot be met (or the population is empty): "deid.release.refused".
+Status Refuse(Run& run, const Status& why) {
+  const Operation op{Action::kDeidReleaseRefused, "deid_release:" + run.release_id};
+  Status recorded = RecordOutcome(run.m, run.ctx, op, Verdict::Deny(why));
+  return recorded.code() == why.code() ? Status::Ok() : recorded;
+}
+
+int64_t SinceMs(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               t0)
+      .count();
+}
+
+}  // namespace
+
+Result<DeidReleaseReport> DeidService::Release(const Context& ctx,
+                                               const DeidReleaseOptions& options,
+                                               std::ostream& out) {
+  VaultState& m = *state_;
+  const schema::DeidProfileDef* profile = m.config->FindDeidProfile(options.profile);
+  if (profile == nullptr) {
+    return RecordRefusal(m, ctx, Operation{Action::kDeidRelease, "deid_profile"},
+                         NotFound("profile: no such de-identification profile"));
+  }
+  CUSTOS_ASSIGN_OR_RETURN(DeidPlan plan, CompilePlan(*m.config, *profile));
+  Run run{m, ctx, options, std::move(plan), NewId(m.Now()), {}};
+  CUSTOS_RETURN_IF_ERROR(Start(run));
+  CUSTOS_ASSIGN_OR_RETURN(deid::Dataset data, Collect(run));
+  DeidReleaseReport report = BaseReport(run);
+  const deid::PrivacyModel model = ModelOf(*profile);
+  const auto t0 = std::chrono::steady_clock::now();
+  Result<deid::SearchResult> found = deid::SearchLattice(data, model);
+  report.search_ms = SinceMs(t0);
+  if (!found.ok()) {
+    CUSTOS_RETURN_IF_ERROR(Refuse(run, FailedPrecondition(found.status().message())));
+    return FailedPrecondition(found.status().message());
+  }
+  report.figures = found->best;
+  report.lattice_nodes = found->nodes;
+  report.evaluated_nodes = found->evaluated;
+  if (!found->met) {
+    report.reason = found->reason;
+    CUSTOS_RETURN_IF_ERROR(Refuse(run, FailedPrecondition(found->reason)));
+    return report;
+  }
+  std::unordered_set<std::string> suppressed;
+  data.Evaluate(found->best.levels, model, &suppressed);
+  ReleaseFile file(options.format, report.columns, out);
+  Tally tally;
+  CUSTOS_RETURN_IF_ERROR(WriteRows(run, found->best.levels, suppressed, file, tally));
+  if (!tally.Meets(model)) {
+    return Conflict("customers changed during the release; the file is void, release again");
+  }
+  out.flush();
+  if (!out) return Unavailable("the release file cannot be written");
+  report.met = true;
+  report.release_id = run.release_id;
+  report.rows_written = file.rows();
+  report.file_sha256 = file.Sha256();
+  CUSTOS_RETURN_IF_ERROR(Register(run, report));
+  return report;
+}
+
+}  // namespace custos::vault

@@ -1,0 +1,175 @@
+#include "deid/lattice.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <set>
+
+#include <fmt/format.h>
+#include <unordered_set>
+
+namespace custos::deid {
+namespace {
+
+struct Person {
+  std::vector<std::string> quasi;  // birth_date, gender, region
+  std::string interest;
+};
+
+std::vector<Person> People(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  const std::vector<std::string> regions = {"440305", "440303", "110105", "310115", "330106"};
+  const std::vector<std::string> interests = {"books", "travel", "games", "music"};
+  std::vector<Person> out;
+  for (size_t i = 0; i < n; ++i) {
+    const int year = 1950 + static_cast<int>(rng() % 50);
+    const int month = 1 + static_cast<int>(rng() % 12);
+    out.push_back(Person{{fmt::format("{}-{:02}-15", year, month), rng() % 2 ? "M" : "F",
+                          regions[rng() % regions.size()]},
+                         interests[rng() % interests.size()]});
+  }
+  return out;
+}
+
+Dataset Build(const std::vector<Person>& people) {
+  Dataset d(
+      {*Hierarchy::Named("birth_date"), *Hierarchy::Named("gender"), *Hierarchy::Named("region")},
+      1);
+  for (const Person& p : people) d.Add(p.quasi, std::vector<std::string>{p.interest});
+  return d;
+}
+
+// The test's own k and distinct l of the records a transformation writes: generalise each
+// record, leave out the suppressed classes, count (shares nothing with Dataset::Evaluate).
+std::pair<uint64_t, size_t> Recount(const std::vector<Person>& people,
+                                    const std::vector<int>& levels,
+                                    const std::unordered_set<std::string>& suppressed) {
+  const std::vector<Hierarchy> h = {*Hierarchy::Named("birth_date"), *Hierarchy::Named("gender"),
+                                    *Hierarchy::Named("region")};
+  std::map<std::string, std::pair<uint64_t, std::set<std::string>>> classes;
+  for (const Person& p : people) {
+    std::string key;
+    for (size_t q = 0; q < 3; ++q) key += h[q].Generalise(p.quasi[q], levels[q]) + "\x1f";
+    key.pop_back();
+    if (suppressed.count(key) != 0) continue;
+    classes[key].first++;
+    classes[key].second.insert(p.interest);
+  }
+  uint64_t k = UINT64_MAX;
+  size_t l = SIZE_MAX;
+  for (const auto& [key, c] : classes) {
+    k = std::min(k, c.first);
+    l = std::min(l, c.second.size());
+  }
+  return {k, l};
+}
+
+TEST(Lattice, FindsATransformationMeetingKAndLAndReportsItsFigures) {
+  const std::vector<Person> people = People(500, 7);
+  const Dataset data = Build(people);
+  PrivacyModel model;
+  model.k = 5;
+  model.diversity = Diversity::kDistinct;
+  model.l = 2;
+  model.max_suppression = 0.05;
+  Result<SearchResult> r = SearchLattice(data, model);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(r->met) << r->reason;
+  const Figures& f = r->best;
+  EXPECT_EQ(f.records, 500U);
+  EXPECT_LE(f.suppressed, 25U);
+  EXPECT_GE(f.smallest_class, 5U);
+  EXPECT_GE(f.l_distinct[0], 2.0);
+  EXPECT_LE(f.prosecutor.highest, 0.2);
+  EXPECT_EQ(r->nodes, 5U * 2U * 4U);
+  EXPECT_LT(r->evaluated, r->nodes);  // predictive tagging pruned some
+  // The test's own count of what the transformation writes.
+  std::unordered_set<std::string> suppressed;
+  const Figures again = data.Evaluate(f.levels, model, &suppressed);
+  EXPECT_EQ(again.suppressed, f.suppressed);
+  const auto [k, l] = Recount(people, f.levels, suppressed);
+  EXPECT_GE(k, 5U);
+  EXPECT_GE(l, 2U);
+  EXPECT_EQ(k, f.smallest_class);
+}
+
+TEST(Lattice, TheOptimumIsNoCoarserThanAnyOtherSatisfyingNode) {
+  const std::vector<Person> people = People(300, 11);
+  const Dataset data = Build(people);
+  PrivacyModel model;
+  model.k = 3;
+  model.max_suppression = 0.1;
+  Result<SearchResult> r = SearchLattice(data, model);
+  ASSERT_TRUE(r.ok() && r->met);
+  // Exhaustively: no satisfying node has less non-uniform entropy.
+  for (int a = 0; a < 5; ++a) {
+    for (int b = 0; b < 2; ++b) {
+      for (int c = 0; c < 4; ++c) {
+        const std::vector<int> levels = {a, b, c};
+        const Figures f = data.Evaluate(levels, model);
+        if (f.satisfied) {
+          EXPECT_GE(f.nonuniform_entropy + 1e-6, r->best.nonuniform_entropy);
+        }
+      }
+    }
+  }
+}
+
+TEST(Lattice, AProfileThatCannotBeMetReportsTheBestAchievableFigures) {
+  const std::vector<Person> people = People(100, 3);
+  const Dataset data = Build(people);
+  PrivacyModel model;
+  model.k = 2;
+  model.diversity = Diversity::kDistinct;
+  model.l = 6;  // only four interests exist
+  Result<SearchResult> r = SearchLattice(data, model);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->met);
+  EXPECT_NE(r->reason.find("l=6"), std::string::npos) << r->reason;
+  EXPECT_EQ(r->best.records, 100U);
+  EXPECT_EQ(r->best.suppressed, 100U);
+
+  // A k above the population cannot be met even with everything generalised.
+  model.diversity = Diversity::kNone;
+  model.max_suppression = 0;
+  model.k = 101;
+  r = SearchLattice(data, model);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->met);
+  EXPECT_EQ(r->best.suppressed, 100U);
+}
+
+TEST(Lattice, EntropyLDiversityAndTClosenessAreChecked) {
+  const std::vector<Person> people = People(400, 5);
+  const Dataset data = Build(people);
+  PrivacyModel model;
+  model.k = 2;
+  model.diversity = Diversity::kEntropy;
+  model.l = 2.5;
+  model.t = 0.3;
+  model.max_suppression = 0.1;
+  Result<SearchResult> r = SearchLattice(data, model);
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(r->met) << r->reason;
+  EXPECT_GE(r->best.l_entropy[0], 2.5 - 1e-9);
+  EXPECT_LE(r->best.t_closeness, 0.3 + 1e-9);
+}
+
+TEST(Lattice, AnEmptyPopulationIsRefused) {
+  Dataset d({*Hierarchy::Named("gender")}, 0);
+  EXPECT_FALSE(SearchLattice(d, PrivacyModel{}).ok());
+}
+
+TEST(Lattice, RisksFollowTheClassSizes) {
+  Figures f;
+  FillRisks({2, 8}, 0.2, f);
+  EXPECT_DOUBLE_EQ(f.prosecutor.highest, 0.5);
+  EXPECT_DOUBLE_EQ(f.prosecutor.average, 0.2);
+  EXPECT_DOUBLE_EQ(f.prosecutor.records_at_risk, 0.2);
+  EXPECT_DOUBLE_EQ(f.marketer.average, 0.2);
+  EXPECT_DOUBLE_EQ(f.journalist.highest, 0.5);
+}
+
+}  // namespace
+}  // namespace custos::deid

@@ -1,0 +1,92 @@
+// De-identification profiles in custos.toml (issue 16): the shipped ones parse, and a mistake
+// is refused naming the key and the rule, because a profile that silently let a direct
+// identifier out would defeat the release.
+#include <string>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "config_text.h"
+#include "schema/config.h"
+
+namespace custos::schema {
+namespace {
+
+using testing::DefaultWith;
+using testing::ErrorOf;
+
+constexpr std::string_view kHeader = "[deid.profiles.interests_by_age_region.fields]";
+
+TEST(DeidConfig, TheShippedProfilesParse) {
+  auto c = ParseConfig(DefaultConfigToml(), "custos.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const DeidProfileDef* p = c->FindDeidProfile("interests_by_age_region");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->purpose, "analytics");
+  EXPECT_EQ(p->k, 5u);
+  EXPECT_EQ(p->diversity, "distinct");
+  EXPECT_DOUBLE_EQ(p->l, 2);
+  EXPECT_DOUBLE_EQ(p->max_suppression, 0.05);
+  EXPECT_EQ(p->population, "consented");
+  ASSERT_EQ(p->fields.size(), 5u);
+  EXPECT_EQ(p->fields[0].field, "customer_id");
+  EXPECT_EQ(p->fields[0].transform, "pseudonymise");
+  EXPECT_EQ(p->fields[1].hierarchy, "birth_date");
+  EXPECT_TRUE(p->fields[4].sensitive);
+  const DeidProfileDef* a = c->FindDeidProfile("interests_anonymised");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->population, "anonymised");
+}
+
+TEST(DeidConfig, ADirectIdentifierCannotBeKept) {
+  const std::string text = DefaultWith(kHeader, "customer_id = { transform = \"pseudonymise\" }",
+                                       "phone = { transform = \"keep\" }");
+  const std::string e = ErrorOf(text);
+  EXPECT_NE(e.find("key 'deid.profiles.interests_by_age_region.fields.phone.transform'"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("direct identifier"), std::string::npos) << e;
+}
+
+TEST(DeidConfig, AnUnknownFieldOrTransformIsRefused) {
+  std::string e = ErrorOf(DefaultWith(kHeader, "customer_id = { transform = \"pseudonymise\" }",
+                                      "shoe_size = { transform = \"keep\" }"));
+  EXPECT_NE(e.find("fields.shoe_size"), std::string::npos) << e;
+  e = ErrorOf(DefaultWith(kHeader, "customer_id = { transform = \"pseudonymise\" }",
+                          "customer_id = { transform = \"hash\" }"));
+  EXPECT_NE(e.find("must be one of drop, keep"), std::string::npos) << e;
+  e = ErrorOf(DefaultWith(kHeader, "hierarchy = \"birth_date\"", "hierarchy = \"zodiac\""));
+  EXPECT_NE(e.find("fields.birth_date.hierarchy"), std::string::npos) << e;
+}
+
+TEST(DeidConfig, AnAnonymisedProfileMayNotCarryPseudonyms) {
+  const std::string text =
+      DefaultWith("[deid.profiles.interests_by_age_region]", "max_suppression = 0.05",
+                  "max_suppression = 0.05\npopulation = \"anonymised\"");
+  const std::string e = ErrorOf(text);
+  EXPECT_NE(e.find("deid.profiles.interests_by_age_region.population"), std::string::npos) << e;
+  EXPECT_NE(e.find("Art. 73(4)"), std::string::npos) << e;
+}
+
+TEST(DeidConfig, ModelBoundsAreChecked) {
+  std::string e = ErrorOf(DefaultWith("[deid.profiles.interests_by_age_region]", "k = 5", "k = 0"));
+  EXPECT_NE(e.find("key 'deid.profiles.interests_by_age_region.k'"), std::string::npos) << e;
+  e = ErrorOf(DefaultWith("[deid.profiles.interests_by_age_region]", "max_suppression = 0.05",
+                          "max_suppression = 1.5"));
+  EXPECT_NE(e.find("max_suppression"), std::string::npos) << e;
+  e = ErrorOf(DefaultWith("[deid.profiles.interests_by_age_region]", "roles = [\"analyst\"]",
+                          "roles = [\"astronaut\"]"));
+  EXPECT_NE(e.find("roles"), std::string::npos) << e;
+}
+
+TEST(DeidConfig, AnAmountHierarchyNeedsNestedBands) {
+  std::string e = ErrorOf(DefaultWith(kHeader, "customer_id = { transform = \"pseudonymise\" }",
+                                      "customer_id = { transform = \"pseudonymise\" }\n"
+                                      "id_birth_year = { transform = \"generalise\", hierarchy = "
+                                      "\"amount\", bands = [100, 150] }"));
+  EXPECT_NE(e.find("bands"), std::string::npos) << e;
+  EXPECT_NE(e.find("multiple"), std::string::npos) << e;
+}
+
+}  // namespace
+}  // namespace custos::schema

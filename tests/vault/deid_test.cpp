@@ -1,0 +1,309 @@
+// De-identified releases through the vault (issue 16): an analyst releases under a profile, the
+// file meets k and l by a count made here (not by the release code), pseudonyms change with
+// every release unless the profile is joinable, the project's scanner finds no direct
+// identifier in the file, a profile that cannot be met is refused with its best figures, and
+// every release is in the register with the SHA-256 of its file. Both backends.
+#include <botan/hash.h>
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "core/validators.h"
+#include "crypto/primitives.h"
+#include "scan/scan_text.h"
+#include "vault_fixture.h"
+
+namespace custos::vault::testing {
+namespace {
+
+constexpr int kCustomers = 160;
+
+std::vector<std::vector<std::string>> ParseCsv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    std::string cell;
+    for (char c : line) {
+      if (c == ',') {
+        cells.push_back(cell);
+        cell.clear();
+      } else {
+        cell.push_back(c);
+      }
+    }
+    cells.push_back(cell);
+    rows.push_back(cells);
+  }
+  return rows;
+}
+
+size_t Column(const std::vector<std::string>& header, std::string_view name) {
+  for (size_t i = 0; i < header.size(); ++i) {
+    if (header[i] == name) return i;
+  }
+  ADD_FAILURE() << "no column " << name;
+  return 0;
+}
+
+// The test's own k and distinct l over `quasi` and `sensitive`.
+std::pair<size_t, size_t> KAndL(const std::vector<std::vector<std::string>>& rows,
+                                const std::vector<std::string>& quasi,
+                                const std::string& sensitive) {
+  std::map<std::string, std::pair<size_t, std::set<std::string>>> classes;
+  for (size_t r = 1; r < rows.size(); ++r) {
+    std::string key;
+    for (const std::string& q : quasi) key += rows[r][Column(rows[0], q)] + "|";
+    classes[key].first++;
+    classes[key].second.insert(rows[r][Column(rows[0], sensitive)]);
+  }
+  size_t k = SIZE_MAX;
+  size_t l = SIZE_MAX;
+  for (const auto& [key, c] : classes) {
+    k = std::min(k, c.first);
+    l = std::min(l, c.second.size());
+  }
+  return {k, l};
+}
+
+std::string Sha256(const std::string& text) {
+  auto h = Botan::HashFunction::create_or_throw("SHA-256");
+  h->update(text);
+  return crypto::ToHex(h->final_stdvec());
+}
+
+class DeidTest : public VaultTest {
+ protected:
+  void SetUp() override {
+    VaultTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    const Context admin{"admin", "", Channel::kCli, "req-setup"};
+    ASSERT_TRUE(vault_->staff()
+                    .Create(admin, StaffSpec{"wu.lei", "wu.lei", "data_analyst", {"analyst"}, ""})
+                    .ok());
+    AddCustomers();
+  }
+
+  // kCustomers customers in three cities, born 1950-1999; every fifth has not consented to
+  // analytics.
+  void AddCustomers() {
+    const char* cities[] = {"广东省深圳市南山区科技园路1号", "北京市朝阳区建国路88号",
+                            "上海市浦东新区世纪大道100号"};
+    const char* region_codes[] = {"440305", "110105", "310115"};
+    const char* interests[] = {"理财", "保险", "基金", "贷款"};
+    for (int i = 0; i < kCustomers; ++i) {
+      const int year = 1950 + (i * 7) % 50;
+      const std::string birth = fmt::format("{}-{:02}-{:02}", year, 1 + i % 12, 1 + i % 28);
+      const std::string seq = fmt::format("{:03}", 100 + i % 800);
+      const std::string first17 =
+          fmt::format("{}{}{:02}{:02}{}", region_codes[i % 3], year, 1 + i % 12, 1 + i % 28, seq);
+      const std::string id = first17 + core::IdCardCheckChar(first17);
+      const bool male = (100 + i % 800) % 2 == 1;
+      FieldValues f{{"name", fmt::format("客户{}", i)},
+                    {"gender", male ? "M" : "F"},
+                    {"birth_date", birth},
+                    {"id_number", id},
+                    {"phone", fmt::format("138{:08}", 10000000 + i)},
+                    {"email", fmt::format("c{}@example.com", i)},
+                    {"address", cities[i % 3]},
+                    {"interests", interests[(i / 3) % 4]}};
+      std::vector<std::string> purposes = {"customer_service", "account_management"};
+      if (i % 5 != 0) purposes.push_back("analytics");
+      auto id_or = vault_->customers().Create(Agent("account_management"), f, "form",
+                                              Consented(purposes, true));
+      ASSERT_TRUE(id_or.ok()) << id_or.status().ToString();
+    }
+  }
+
+  // Appends a profile to this vault's custos.toml and reopens.
+  void AddProfile(const std::string& toml) {
+    std::ofstream(dir_ / "custos.toml", std::ios::app) << "\n" << toml;
+    Reopen();
+  }
+
+  Context Analyst(const std::string& purpose = "analytics") const {
+    return Context{"wu.lei", purpose, Channel::kCli, "req-deid"};
+  }
+
+  Result<DeidReleaseReport> Release(const std::string& profile, std::string& file) {
+    std::ostringstream out;
+    DeidReleaseOptions options;
+    options.profile = profile;
+    options.recipients = "marketing analytics team";
+    options.page_size = 37;  // several pages in each pass
+    auto r = vault_->deid().Release(Analyst(), options, out);
+    file = out.str();
+    return r;
+  }
+};
+
+TEST_F(DeidTest, AnAnalystReleasesAFileThatMeetsKAndLByAnIndependentCount) {
+  std::string file;
+  auto r = Release("interests_by_age_region", file);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(r->met) << r->reason;
+  const auto rows = ParseCsv(file);
+  ASSERT_GE(rows.size(), 2u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"customer_id", "birth_date", "gender",
+                                               "address_region", "interests"}));
+  EXPECT_EQ(static_cast<int64_t>(rows.size()) - 1, r->rows_written);
+  // Only those who consented to analytics: 4 in 5.
+  EXPECT_EQ(r->figures.records, static_cast<uint64_t>(kCustomers * 4 / 5));
+  EXPECT_LE(r->figures.suppressed, r->figures.records / 20);
+  const auto [k, l] = KAndL(rows, {"birth_date", "gender", "address_region"}, "interests");
+  EXPECT_GE(k, 5u);
+  EXPECT_GE(l, 2u);
+  EXPECT_EQ(k, r->figures.smallest_class);
+  // The vault's own check, which shares no code with the release, agrees.
+  std::istringstream in(file);
+  auto check =
+      vault_->deid().Check(Analyst(), "interests_by_age_region", deid::FileFormat::kCsv, in);
+  ASSERT_TRUE(check.ok()) << check.status().ToString();
+  EXPECT_TRUE(check->meets);
+  EXPECT_EQ(check->figures.smallest_class, k);
+  EXPECT_DOUBLE_EQ(check->figures.prosecutor.highest, r->figures.prosecutor.highest);
+  // Pseudonyms are distinct per customer.
+  std::set<std::string> pseudonyms;
+  for (size_t i = 1; i < rows.size(); ++i) pseudonyms.insert(rows[i][0]);
+  EXPECT_EQ(pseudonyms.size(), rows.size() - 1);
+}
+
+TEST_F(DeidTest, TheScannerFindsNoDirectIdentifierInTheFile) {
+  std::string file;
+  auto r = Release("interests_by_age_region", file);
+  ASSERT_TRUE(r.ok() && r->met);
+  auto findings = scan::ScanText(file);
+  ASSERT_TRUE(findings.ok()) << findings.status().ToString();
+  for (const scan::Finding& f : *findings) {
+    ADD_FAILURE() << "found " << scan::TypeName(f.type) << " at line " << f.line;
+  }
+  EXPECT_EQ(file.find("客户"), std::string::npos);
+  EXPECT_EQ(file.find("example.com"), std::string::npos);
+}
+
+TEST_F(DeidTest, PseudonymsDifferAcrossReleasesUnlessTheProfileIsJoinable) {
+  std::string a;
+  std::string b;
+  ASSERT_TRUE(Release("interests_by_age_region", a).ok());
+  ASSERT_TRUE(Release("interests_by_age_region", b).ok());
+  std::set<std::string> first;
+  for (size_t i = 1; i < ParseCsv(a).size(); ++i) first.insert(ParseCsv(a)[i][0]);
+  for (const auto& row : ParseCsv(b)) EXPECT_EQ(first.count(row[0]), 0u);
+
+  AddProfile(R"([deid.profiles.joinable_cohort]
+description = "joinable test profile"
+purpose = "analytics"
+roles = ["analyst"]
+k = 3
+joinable = true
+max_suppression = 0.1
+[deid.profiles.joinable_cohort.fields]
+customer_id = { transform = "pseudonymise" }
+id_birth_year = { transform = "generalise", hierarchy = "birth_date" }
+id_region = { transform = "generalise", hierarchy = "region" }
+)");
+  ASSERT_TRUE(Release("joinable_cohort", a).ok());
+  ASSERT_TRUE(Release("joinable_cohort", b).ok());
+  std::set<std::string> ja;
+  std::set<std::string> jb;
+  for (const auto& row : ParseCsv(a)) ja.insert(row[0]);
+  for (const auto& row : ParseCsv(b)) jb.insert(row[0]);
+  EXPECT_EQ(ja, jb);
+  EXPECT_GT(ja.size(), 10u);
+  // The joinable key survives a reopen (it is kept KEK-wrapped in the vault).
+  Reopen();
+  std::string c;
+  ASSERT_TRUE(Release("joinable_cohort", c).ok());
+  std::set<std::string> jc;
+  for (const auto& row : ParseCsv(c)) jc.insert(row[0]);
+  EXPECT_EQ(ja, jc);
+}
+
+TEST_F(DeidTest, AProfileThatCannotBeMetIsRefusedWithTheBestAchievableFigures) {
+  AddProfile(R"([deid.profiles.too_strict]
+description = "cannot be met"
+purpose = "analytics"
+roles = ["analyst"]
+k = 2
+diversity = "distinct"
+l = 5
+[deid.profiles.too_strict.fields]
+birth_date = { transform = "generalise", hierarchy = "birth_date" }
+interests = { transform = "keep", sensitive = true }
+)");
+  std::string file;
+  auto r = Release("too_strict", file);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->met);
+  EXPECT_NE(r->reason.find("l=5"), std::string::npos) << r->reason;
+  EXPECT_EQ(r->figures.records, static_cast<uint64_t>(kCustomers * 4 / 5));
+  EXPECT_TRUE(file.empty());
+  auto register_rows = vault_->deid().Releases(Analyst(), 100);
+  ASSERT_TRUE(register_rows.ok());
+  EXPECT_TRUE(register_rows->empty());
+}
+
+TEST_F(DeidTest, EveryReleaseIsInTheRegisterWithTheHashOfItsFile) {
+  std::string file;
+  auto r = Release("interests_by_age_region", file);
+  ASSERT_TRUE(r.ok() && r->met);
+  EXPECT_EQ(r->file_sha256, Sha256(file));
+  auto rows = vault_->deid().Releases(Context{"dpo", "", Channel::kCli, "req-dpo"}, 100);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 1u);
+  const store::DeidReleaseRow& row = (*rows)[0];
+  EXPECT_EQ(row.release_id, r->release_id);
+  EXPECT_EQ(row.actor, "wu.lei");
+  EXPECT_EQ(row.purpose, "analytics");
+  EXPECT_EQ(row.profile, "interests_by_age_region");
+  EXPECT_EQ(row.profile_sha256, r->profile_sha256);
+  EXPECT_EQ(row.file_sha256, Sha256(file));
+  EXPECT_EQ(row.row_count, r->rows_written);
+  EXPECT_EQ(row.recipients, "marketing analytics team");
+  EXPECT_NE(row.parameters.find("\"k\":5"), std::string::npos) << row.parameters;
+  EXPECT_NE(row.figures.find("\"smallest_class\""), std::string::npos);
+}
+
+TEST_F(DeidTest, OnlyTheProfilesRolesMayReleaseAndOnlyForItsPurpose) {
+  std::ostringstream out;
+  DeidReleaseOptions options;
+  options.profile = "interests_by_age_region";
+  auto r = vault_->deid().Release(SupportAgent(), options, out);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kPermissionDenied);
+  r = vault_->deid().Release(Analyst("marketing"), options, out);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kPermissionDenied);
+  options.profile = "no_such_profile";
+  r = vault_->deid().Release(Analyst(), options, out);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kNotFound);
+  EXPECT_TRUE(out.str().empty());
+  // The analyst still reads no customer.
+  auto list = vault_->customers().List(Analyst(), "", 10);
+  EXPECT_FALSE(list.ok());
+}
+
+TEST_F(DeidTest, AnAnonymisedProfileReleasesEveryCustomerAsJsonLines) {
+  std::ostringstream out;
+  DeidReleaseOptions options;
+  options.profile = "interests_anonymised";
+  options.format = deid::FileFormat::kJsonl;
+  auto r = vault_->deid().Release(Analyst(), options, out);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(r->met) << r->reason;
+  EXPECT_EQ(r->figures.records, static_cast<uint64_t>(kCustomers));
+  std::istringstream in(out.str());
+  auto check =
+      vault_->deid().Check(Analyst(), "interests_anonymised", deid::FileFormat::kJsonl, in);
+  ASSERT_TRUE(check.ok()) << check.status().ToString();
+  EXPECT_TRUE(check->meets);
+  EXPECT_GE(check->figures.smallest_class, 10u);
+  EXPECT_EQ(static_cast<int64_t>(check->figures.rows), r->rows_written);
+}
+
+}  // namespace
+}  // namespace custos::vault::testing
