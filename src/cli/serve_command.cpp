@@ -198,7 +198,9 @@ int Serve(Globals& g, const ServeFlags& flags) {
 }  // namespace
 
 void AddServeCommand(CLI::App& app, Globals& g, Action& action) {
-  auto* cmd = app.add_subcommand("serve", "run the HTTPS API until SIGINT/SIGTERM (docs/api.md)");
+  auto* cmd = app.add_subcommand(
+      "serve",
+      "run the HTTPS API until SIGINT/SIGTERM; SIGHUP reloads the TLS certificate (docs/api.md)");
   auto flags = std::make_shared<ServeFlags>();
   cmd->add_option("--listen", flags->listen, "address to listen on (default: [server] listen)");
   cmd->add_option("--port", flags->port, "port (default: [server] port; 0: any free port)")
