@@ -73,10 +73,11 @@ class FrontDoorTest : public ::testing::Test {
   // A support agent (customer_service, trained), logged in after changing the initial password.
   std::string AgentToken() {
     const std::string initial = "CUSTOS_NEW_PASSWORD='correct horse battery'";
-    EXPECT_EQ(Admin("staff add agent --name Agent --post support_agent --role customer_service "
-                    "--with-password")
-                  .code,
-              0);
+    Outcome added =
+        Run("staff add agent --name Agent --post support_agent --role customer_service "
+            "--with-password",
+            "CUSTOS_TOKEN='" + admin_ + "' " + initial);
+    EXPECT_EQ(added.code, 0) << added.err;
     EXPECT_EQ(Admin("training add agent --course privacy-basics --completed 2025-01-01 "
                     "--valid-until 2034-01-01")
                   .code,
