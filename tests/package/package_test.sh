@@ -6,7 +6,7 @@
 # Needs root (CI runs as root): without it the test is skipped (exit 77) with a message.
 # The package is built in its own build directory (PKG_BUILD_DIR) from the source tree, with
 # tests and benchmarks off, so it holds exactly what a clean checkout builds; with ccache the
-# objects come from the main build's cache.
+# objects come from the main build's cache (same flags: -Werror on, as CI builds).
 # Usage: package_test.sh SOURCE_DIR PKG_BUILD_DIR VERSION BUILD_TYPE
 set -eu
 source=$1
@@ -40,7 +40,7 @@ cleanup() {
 trap cleanup EXIT
 
 cmake -S "$source" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE="$build_type" \
-  -DCUSTOS_BUILD_TESTS=OFF -DCUSTOS_BUILD_BENCH=OFF >"$work/cmake.log" 2>&1 || {
+  -DCUSTOS_WERROR=ON -DCUSTOS_BUILD_TESTS=OFF -DCUSTOS_BUILD_BENCH=OFF >"$work/cmake.log" 2>&1 || {
   cat "$work/cmake.log"; exit 1; }
 cmake --build "$build" -j 1 >"$work/build.log" 2>&1 || { tail -50 "$work/build.log"; exit 1; }
 cd "$build"
