@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -82,8 +83,9 @@ std::pair<size_t, size_t> CodePoint(std::string_view text, size_t i) {
     cp = c & 0x1FU;
   }
   if (i + len > text.size()) return {1, 1};
-  for (size_t k = 1; k < len; ++k)
+  for (size_t k = 1; k < len; ++k) {
     cp = (cp << 6U) | (static_cast<unsigned char>(text[i + k]) & 0x3FU);
+  }
   const bool wide = (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
                     (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
                     (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
@@ -231,7 +233,7 @@ std::string Table(const std::vector<std::string>& header,
 }
 
 std::string FormatSeconds(double seconds) {
-  const auto s = static_cast<int64_t>(seconds + 0.5);
+  const auto s = static_cast<int64_t>(std::llround(seconds));
   if (s < 60) return fmt::format("{}s", s);
   if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
   return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
