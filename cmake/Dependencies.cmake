@@ -6,6 +6,7 @@ find_package(fmt REQUIRED)
 find_package(tomlplusplus REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json REQUIRED)
+find_package(spdlog REQUIRED)  # the logs of `custos serve` (src/api/log.h)
 find_package(Threads REQUIRED)
 find_library(CSV_LIBRARY NAMES csv REQUIRED)
 # Header-only (core only): utfcpp (libutfcpp-dev, /usr/include/utf8cpp/utf8/core.h) and Howard Hinnant's date

@@ -107,7 +107,14 @@ struct BeastServer::State {
   size_t admitted = 0;                                            // guarded by mu
   size_t refusing = 0;                                            // guarded by mu
 
-  net::ssl::context tls{net::ssl::context::tls_server};
+  // The TLS context new connections take; ReloadCertificate swaps it (guarded by tls_mu).
+  // A connection keeps the context it began with.
+  std::mutex tls_mu;
+  std::shared_ptr<net::ssl::context> tls;  // guarded by tls_mu
+  std::shared_ptr<net::ssl::context> CurrentTls() {
+    std::lock_guard lock(tls_mu);
+    return tls;
+  }
   net::io_context ioc;
   tcp::acceptor acceptor;
   net::steady_timer accept_retry;
@@ -121,7 +128,11 @@ namespace {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(BeastServer::State& server, tcp::socket&& socket, uint64_t id, bool refuse)
-      : s_(server), stream_(std::move(socket), server.tls), id_(id), refuse_(refuse) {}
+      : s_(server),
+        tls_(server.CurrentTls()),
+        stream_(std::move(socket), *tls_),
+        id_(id),
+        refuse_(refuse) {}
   ~Session() { s_.Forget(id_, refuse_); }
 
   net::any_io_executor executor() { return stream_.get_executor(); }
@@ -355,6 +366,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   BeastServer::State& s_;
+  std::shared_ptr<net::ssl::context> tls_;  // outlives stream_
   beast::ssl_stream<beast::tcp_stream> stream_;
   const uint64_t id_;
   const bool refuse_;  // over max_connections: every request is answered 503
@@ -410,6 +422,26 @@ void BeastServer::State::Forget(uint64_t id, bool refused) {
   --(refused ? refusing : admitted);
 }
 
+namespace {
+
+// A server TLS context holding `cert_file` and `key_file`, restricted as RestrictTls says.
+Result<std::shared_ptr<net::ssl::context>> LoadTls(const std::filesystem::path& cert_file,
+                                                   const std::filesystem::path& key_file) {
+  auto tls = std::make_shared<net::ssl::context>(net::ssl::context::tls_server);
+  SSL_CTX* ctx = tls->native_handle();
+  if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1 ||
+      SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(ctx) != 1) {
+    return InvalidArgument("server: cannot load the TLS certificate and key (PEM, matching pair)");
+  }
+  if (!RestrictTls(ctx)) {
+    return Internal("server: cannot restrict TLS to ECDHE with AES-GCM or ChaCha20-Poly1305");
+  }
+  return tls;
+}
+
+}  // namespace
+
 BeastServer::BeastServer(std::unique_ptr<State> state) : state_(std::move(state)) {}
 
 BeastServer::~BeastServer() {
@@ -425,16 +457,17 @@ Result<std::unique_ptr<BeastServer>> BeastServer::Create(Options options,
   if (options.io_threads == 0) options.io_threads = 1;
   if (options.workers == 0) options.workers = 1;
   auto state = std::make_unique<State>(std::move(options), pipeline);
-  SSL_CTX* ctx = state->tls.native_handle();
-  if (SSL_CTX_use_certificate_chain_file(ctx, state->options.cert_file.c_str()) != 1 ||
-      SSL_CTX_use_PrivateKey_file(ctx, state->options.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
-      SSL_CTX_check_private_key(ctx) != 1) {
-    return InvalidArgument("server: cannot load the TLS certificate and key (PEM, matching pair)");
-  }
-  if (!RestrictTls(ctx)) {
-    return Internal("server: cannot restrict TLS to ECDHE with AES-GCM or ChaCha20-Poly1305");
-  }
+  CUSTOS_ASSIGN_OR_RETURN(state->tls, LoadTls(state->options.cert_file, state->options.key_file));
   return std::unique_ptr<BeastServer>(new BeastServer(std::move(state)));
+}
+
+Status BeastServer::ReloadCertificate() {
+  State& s = *state_;
+  CUSTOS_ASSIGN_OR_RETURN(std::shared_ptr<net::ssl::context> fresh,
+                          LoadTls(s.options.cert_file, s.options.key_file));
+  std::lock_guard lock(s.tls_mu);
+  s.tls = std::move(fresh);
+  return Status::Ok();
 }
 
 Result<int> BeastServer::Bind() {

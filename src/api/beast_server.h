@@ -75,6 +75,10 @@ class BeastServer {
   Status Serve();
   // See "Lifecycle" above. Idempotent.
   void Stop();
+  // Loads the certificate and key files again (a renewed certificate): connections accepted
+  // from now on use them, open ones keep theirs. Any thread. InvalidArgument (the files do not
+  // load as a matching PEM pair) leaves the current ones in use.
+  Status ReloadCertificate();
 
   BeastServer(const BeastServer&) = delete;
   BeastServer& operator=(const BeastServer&) = delete;

@@ -66,4 +66,22 @@ std::string Metrics::Render() const {
   return out;
 }
 
+std::string RenderGroupCommit(const vault::GroupCommitStats& stats) {
+  std::string out =
+      "# HELP custos_audit_group_commit_batch_size Audited requests committed per group-commit "
+      "transaction.\n"
+      "# TYPE custos_audit_group_commit_batch_size histogram\n";
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < stats.counts.size(); ++i) {
+    cumulative += stats.counts[i];
+    out += fmt::format("custos_audit_group_commit_batch_size_bucket{{le=\"{}\"}} {}\n",
+                       vault::GroupCommitStats::kBatchSizeBounds[i], cumulative);
+  }
+  out +=
+      fmt::format("custos_audit_group_commit_batch_size_bucket{{le=\"+Inf\"}} {}\n", stats.batches);
+  out += fmt::format("custos_audit_group_commit_batch_size_sum {}\n", stats.requests);
+  out += fmt::format("custos_audit_group_commit_batch_size_count {}\n", stats.batches);
+  return out;
+}
+
 }  // namespace custos::api

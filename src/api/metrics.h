@@ -4,6 +4,8 @@
 //   custos_audit_failures_total                          counter: requests refused with 503
 //                                                        because the vault could not write its
 //                                                        audit entry or reach its store
+//   custos_audit_group_commit_batch_size                 histogram: requests per group-commit
+//                                                        transaction (RenderGroupCommit)
 // `route` is the route's pattern ("/v1/customers/{customer_id}"), never the concrete path,
 // so no id or value appears in a metric and the label set stays small.
 //
@@ -17,6 +19,8 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+
+#include "vault/group_commit_stats.h"
 
 namespace custos::api {
 
@@ -45,5 +49,8 @@ class Metrics {
   std::map<std::string, Histogram> latency_;
   uint64_t audit_failures_ = 0;
 };
+
+// The group commit's batch sizes as a Prometheus histogram (le = 1, 2, 4 ... 64, +Inf).
+std::string RenderGroupCommit(const vault::GroupCommitStats& stats);
 
 }  // namespace custos::api

@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "api/api_error.h"
+#include "api/log.h"
 #include "api/request_id.h"
 #include "vault/pending_token.h"
 
@@ -75,9 +76,10 @@ ApiResponse RequestPipeline::Handle(const ApiRequest& req) const {
   const auto start = std::chrono::steady_clock::now();
   const std::string request_id = ChooseRequestId(req.Header("x-request-id"));
   std::string route_label = "(unmatched)";
+  std::string actor;
   ApiResponse response;
   try {
-    response = Run(req, request_id, route_label);
+    response = Run(req, request_id, route_label, actor);
   } catch (...) {
     // Nothing about the failure may reach the client (ARCHITECTURE.md: a 5xx never shows
     // internals); the request id lets an operator find it.
@@ -90,6 +92,9 @@ ApiResponse RequestPipeline::Handle(const ApiRequest& req) const {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_.Record(MethodLabel(req.method), route_label, response.status, seconds);
+  // Ids, the route pattern, status and time: never the path's values, the query or a body.
+  LogAccess({request_id, std::string(MethodLabel(req.method)), route_label, response.status,
+             seconds * 1000.0, actor});
   return response;
 }
 
@@ -98,7 +103,7 @@ void RequestPipeline::RecordProtocolError(std::string_view method, int status) c
 }
 
 ApiResponse RequestPipeline::Run(const ApiRequest& req, const std::string& request_id,
-                                 std::string& route_label) const {
+                                 std::string& route_label, std::string& actor) const {
   RouteMatch match = routes_.Find(req.method, req.path);
   if (match.route == nullptr) {
     if (match.allowed.empty()) return ErrorResponse(RouteNotFound(), request_id);
@@ -133,6 +138,7 @@ ApiResponse RequestPipeline::Run(const ApiRequest& req, const std::string& reque
   Result<std::string> staff = authenticate_(token, request_id);
   if (!staff.ok()) return *AuthenticationFailure(staff.status(), request_id);
   scope.ctx.actor = std::move(staff).value();
+  actor = scope.ctx.actor;
   // Administrative routes take a purpose when one is given; data routes require it (P3.3a).
   scope.ctx.purpose = std::string(req.Header(kPurposeHeader));
   if (route.access == Access::kData) {

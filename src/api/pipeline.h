@@ -59,8 +59,10 @@ class RequestPipeline {
   void RecordProtocolError(std::string_view method, int status) const;
 
  private:
-  ApiResponse Run(const ApiRequest& req, const std::string& request_id,
-                  std::string& route_label) const;
+  // Sets `route_label` to the matched route's pattern and `actor` to the authenticated staff
+  // id (for the metrics and the access log).
+  ApiResponse Run(const ApiRequest& req, const std::string& request_id, std::string& route_label,
+                  std::string& actor) const;
   ApiResponse Dispatch(const ApiRequest& req, const Route& route, const RequestScope& scope) const;
   // Step 6 for a token_in_read route: the handler with the token pending in scope.ctx.
   ApiResponse DispatchWithTokenInRead(const ApiRequest& req, const Route& route,

@@ -93,6 +93,8 @@ void ApiServer::Stop() {
   if (impl_ && impl_->transport) impl_->transport->Stop();
 }
 
+Status ApiServer::ReloadCertificate() { return impl_->transport->ReloadCertificate(); }
+
 std::string ApiServer::Url() const {
   const std::string& host = impl_->options.config.listen;
   const bool v6 = host.find(':') != std::string::npos;

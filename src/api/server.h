@@ -54,6 +54,9 @@ class ApiServer {
   // and audit entries are written), then Serve returns. Idempotent.
   void Stop();
 
+  // Loads [server] cert and key again for new connections (BeastServer::ReloadCertificate);
+  // `custos serve` does it on SIGHUP (systemctl reload). Any thread.
+  Status ReloadCertificate();
   // "https://127.0.0.1:8443" (after Bind).
   std::string Url() const;
   const RouteTable& routes() const;

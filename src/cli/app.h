@@ -16,16 +16,23 @@ namespace custos::cli {
 
 // Options shared by every command.
 struct Globals {
-  std::string vault_dir;   // --vault, or $CUSTOS_VAULT, or ./var/demo
-  std::string token_file;  // --token-file: the API token's file ($CUSTOS_TOKEN otherwise)
-  std::string staff;       // the authenticated staff id, set by WithVault (never from the user)
-  std::string purpose;     // --purpose, or $CUSTOS_PURPOSE
+  std::string vault_dir;          // --vault, or $CUSTOS_VAULT, or DefaultVaultDir()
+  bool vault_is_default = false;  // neither --vault nor $CUSTOS_VAULT named it
+  std::string token_file;         // --token-file: the API token's file ($CUSTOS_TOKEN otherwise)
+  std::string staff;    // the authenticated staff id, set by WithVault (never from the user)
+  std::string purpose;  // --purpose, or $CUSTOS_PURPOSE
   bool json = false;
-  Output out() const { return Output{json}; }
-  // Opens the vault named by vault_dir (passphrase from the environment when configured).
+  Output out() const { return Output{json, purpose.empty()}; }
+  // Opens the vault named by vault_dir (passphrase from the environment when configured). A
+  // failure to open the default vault says it was the default and how to name another.
   Result<std::unique_ptr<vault::Vault>> OpenVault() const;
   vault::Context MakeContext() const;
 };
+
+// The vault directory when neither --vault nor $CUSTOS_VAULT names one: /var/lib/custos when it
+// holds a vault (custos.toml; the Debian package's vault), otherwise ./var/demo (the demo of
+// scripts/demo.sh in a checkout). docs/cli.md, "Which vault".
+std::string DefaultVaultDir();
 
 // The command that runs after parsing; returns the process exit code.
 using Action = std::function<int()>;

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "cli/app.h"
+#include "cli/front_door.h"
+#include "core/dates.h"
 
 namespace custos::cli {
 namespace {
@@ -67,17 +69,19 @@ void AddTrainingGroup(CLI::App& app, Globals& g, Action& action) {
         auto rows = v.staff().ListTraining(g.MakeContext(), whose);
         if (!rows.ok()) return g.out().Fail(rows.status());
         nlohmann::json doc = nlohmann::json::array();
-        std::string text;
+        std::vector<std::vector<std::string>> table;
         for (const auto& r : *rows) {
           doc.push_back({{"staff_id", r.staff_id},
                          {"course", r.course},
                          {"completed_at_ms", r.completed_at_ms},
                          {"valid_until_ms", r.valid_until_ms},
                          {"recorded_by", r.recorded_by}});
-          text += fmt::format("{:<16} {:<20} valid until {} (recorded by {})\n", r.staff_id,
-                              r.course, r.valid_until_ms, r.recorded_by);
+          table.push_back({r.staff_id, r.course, core::UtcDateOfMs(r.completed_at_ms),
+                           core::UtcDateOfMs(r.valid_until_ms), r.recorded_by});
         }
-        g.out().Print(doc, text);
+        // The API's shape (GET /v1/training).
+        g.out().Print({{"training", doc}},
+                      Table({"staff", "course", "completed", "valid until", "recorded by"}, table));
         return static_cast<int>(kExitOk);
       });
     };
@@ -158,13 +162,15 @@ void AddApprovalGroup(CLI::App& app, Globals& g, Action& action) {
         auto rows = v.approvals().List(g.MakeContext(), *mine ? g.staff : *requester, *state);
         if (!rows.ok()) return g.out().Fail(rows.status());
         nlohmann::json doc = nlohmann::json::array();
-        std::string text;
+        std::vector<std::vector<std::string>> table;
         for (const auto& a : *rows) {
           doc.push_back(ApprovalJson(a));
-          text += fmt::format("{}  {:<12} {:<10} by {:<12} approver {}\n", a.approval_id, a.kind,
-                              a.state, a.requester, a.approver.empty() ? "-" : a.approver);
+          table.push_back(
+              {a.approval_id, a.kind, a.state, a.requester, a.approver.empty() ? "-" : a.approver});
         }
-        g.out().Print(doc, text);
+        // The API's shape (GET /v1/approvals).
+        g.out().Print({{"approvals", doc}},
+                      Table({"approval", "kind", "state", "requester", "approver"}, table));
         return static_cast<int>(kExitOk);
       });
     };

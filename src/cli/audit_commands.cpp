@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 
 #include <iostream>
+#include <sstream>
 
 #include "audit/audit_log.h"
 #include "cli/app.h"
+#include "cli/front_door.h"
+#include "core/dates.h"
 #include "core/output_stream.h"
 
 namespace custos::cli {
@@ -61,14 +64,32 @@ void AddAuditCommands(CLI::App& app, Globals& g, Action& action) {
     };
   });
 
-  auto* tail = audit->add_subcommand("tail", "the newest entries, as JSON lines");
+  auto* tail = audit->add_subcommand(
+      "tail", "the newest entries, as a table (--json: {\"entries\": [...]}, as the API)");
   auto n = std::make_shared<size_t>(20);
   tail->add_option("-n,--count", *n, "how many (default 20)");
   tail->callback([&g, &action, n] {
     action = [&g, n] {
       return WithVault(g, [&](vault::Vault& v) {
-        Status st = v.audit().Tail(g.MakeContext(), *n, std::cout);
-        return st.ok() ? static_cast<int>(kExitOk) : g.out().Fail(st);
+        std::ostringstream lines;
+        Status st = v.audit().Tail(g.MakeContext(), *n, lines);
+        if (!st.ok()) return g.out().Fail(st);
+        nlohmann::json entries = nlohmann::json::array();
+        std::vector<std::vector<std::string>> rows;
+        std::istringstream in(lines.str());
+        for (std::string line; std::getline(in, line);) {
+          if (line.empty()) continue;
+          nlohmann::json e = nlohmann::json::parse(line);
+          const int64_t ts = e.value("ts_ms", int64_t{0});
+          rows.push_back({std::to_string(e.value("seq", int64_t{0})), core::FormatIsoUtc(ts / 1000),
+                          e.value("actor", ""), e.value("action", ""), e.value("target", ""),
+                          e.value("decision", ""), e.value("purpose", ""), e.value("reason", "")});
+          entries.push_back(std::move(e));
+        }
+        g.out().Print({{"entries", entries}}, Table({"seq", "time", "actor", "action", "target",
+                                                     "decision", "purpose", "reason"},
+                                                    rows));
+        return static_cast<int>(kExitOk);
       });
     };
   });

@@ -1,37 +1,34 @@
 // custos gen | import | export
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <chrono>
+#include <fstream>
 #include <iostream>
 
 #include "cli/app.h"
+#include "cli/front_door.h"
 #include "core/output_stream.h"
 #include "gen/generator.h"
 
 namespace custos::cli {
 namespace {
 
-// A one-line progress display on a terminal; silent when stderr is not a terminal.
-class ProgressLine {
- public:
-  ProgressLine() : tty_(::isatty(STDERR_FILENO) == 1), start_(Clock::now()) {}
-  void Update(int64_t lines) {
-    if (!tty_) return;
-    const double secs = std::chrono::duration<double>(Clock::now() - start_).count();
-    std::cerr << fmt::format("\r  {:>10} rows  {:>9.0f} rows/s", lines,
-                             secs > 0 ? static_cast<double>(lines) / secs : 0.0)
-              << std::flush;
+// The data lines of a CSV file (its lines after the header), for the progress total; 0 when it
+// cannot be read (the import then reports the error). A quoted field may span lines, so this
+// is an estimate, never more than the file's line count.
+int64_t CountDataLines(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return 0;
+  int64_t lines = 0;
+  char buf[1 << 16];
+  char last = '\n';
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    const std::streamsize n = in.gcount();
+    for (std::streamsize i = 0; i < n; ++i) lines += buf[i] == '\n' ? 1 : 0;
+    last = buf[n - 1];
   }
-  void Done() {
-    if (tty_) std::cerr << '\n';
-  }
-
- private:
-  using Clock = std::chrono::steady_clock;
-  bool tty_;
-  Clock::time_point start_;
-};
+  if (last != '\n') ++lines;
+  return lines > 0 ? lines - 1 : 0;
+}
 
 void AddGen(CLI::App& app, Globals& g, Action& action) {
   auto* cmd = app.add_subcommand("gen", "synthetic customers (realistic, valid, deterministic)");
@@ -82,7 +79,7 @@ void AddImport(CLI::App& app, Globals& g, Action& action) {
   cmd->callback([&g, &action, file, on_error, batch, consent] {
     action = [&g, file, on_error, batch, consent] {
       return WithVault(g, [&](vault::Vault& v) {
-        ProgressLine progress;
+        Progress progress("rows", CountDataLines(*file));
         vault::ImportOptions opt;
         opt.on_error = *on_error == "skip" ? vault::OnError::kSkip : vault::OnError::kRejectFile;
         opt.batch_size = *batch;

@@ -1,4 +1,7 @@
+#include <fmt/format.h>
+
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/app.h"
@@ -13,7 +16,18 @@ Result<std::unique_ptr<vault::Vault>> Globals::OpenVault() const {
   // The passphrase provider reads its secret from the environment variable the config names;
   // the default name is used here (docs/keys.md).
   if (const char* p = std::getenv("CUSTOS_PASSPHRASE")) opt.passphrase = p;
-  return vault::Vault::Open(opt);
+  Result<std::unique_ptr<vault::Vault>> opened = vault::Vault::Open(opt);
+  if (opened.ok() || !vault_is_default) return opened;
+  return Status(opened.status().code(),
+                fmt::format("{} (the default vault {}: name another with --vault DIR or "
+                            "$CUSTOS_VAULT)",
+                            opened.status().message(), vault_dir));
+}
+
+std::string DefaultVaultDir() {
+  std::error_code ec;
+  if (std::filesystem::exists("/var/lib/custos/custos.toml", ec)) return "/var/lib/custos";
+  return "var/demo";
 }
 
 vault::Context Globals::MakeContext() const {

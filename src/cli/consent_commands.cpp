@@ -137,7 +137,7 @@ void AddNoticeCommands(CLI::App& app, Globals& g, Action& action) {
                               Join(n.purposes));
           if (*with_text) text += n.text + "\n";
         }
-        g.out().Print(doc, text);
+        g.out().Print({{"notices", doc}}, text);  // the API's shape (GET /v1/notices)
         return static_cast<int>(kExitOk);
       });
     };

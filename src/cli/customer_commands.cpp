@@ -1,10 +1,13 @@
 // custos customer add|get|update|find|list|verify-password|close|reopen|account
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 
+#include "api/view_json.h"
 #include "cli/app.h"
+#include "cli/front_door.h"
 #include "consent/consent.h"
 #include "core/dates.h"
 
@@ -183,14 +186,30 @@ void AddCustomerCommands(CLI::App& app, Globals& g, Action& action) {
       return WithVault(g, [&](vault::Vault& v) {
         auto page = v.customers().List(g.MakeContext(), *after, *limit);
         if (!page.ok()) return g.out().Fail(page.status());
+        // The API's shape (GET /v1/customers); a table of the readable fields for people.
         nlohmann::json arr = nlohmann::json::array();
-        std::string text;
+        std::vector<std::string> header = {"customer"};
         for (const auto& c : page->customers) {
-          arr.push_back(ViewJson(c));
-          text += ViewText(c);
+          arr.push_back(api::CustomerJson(c));
+          for (const auto& [k, val] : c.fields) {
+            if (std::find(header.begin(), header.end(), k) == header.end()) header.push_back(k);
+          }
         }
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& c : page->customers) {
+          std::vector<std::string> row = {c.customer_id};
+          for (size_t i = 1; i < header.size(); ++i) {
+            auto it = c.fields.find(header[i]);
+            row.push_back(it == c.fields.end() ? "" : it->second);
+          }
+          rows.push_back(std::move(row));
+        }
+        std::string text = page->customers.empty() ? "no customers\n" : Table(header, rows);
         if (!page->next_after.empty()) text += "more: --after " + page->next_after + "\n";
-        g.out().Print({{"customers", arr}, {"next_after", page->next_after}}, text);
+        nlohmann::json doc = {{"customers", arr}};
+        doc["next_after"] =
+            page->next_after.empty() ? nlohmann::json(nullptr) : nlohmann::json(page->next_after);
+        g.out().Print(doc, text);
         return static_cast<int>(kExitOk);
       });
     };

@@ -102,16 +102,17 @@ void AddListCommand(CLI::App* dsr, Globals& g, Action& action) {
         auto rows =
             v.subject_requests().List(g.MakeContext(), *customer, *open_only || *overdue_only);
         if (!rows.ok()) return g.out().Fail(rows.status());
-        nlohmann::json doc = nlohmann::json::array();
+        nlohmann::json items = nlohmann::json::array();
         std::string text =
             fmt::format("{:<26}  {:<26}  {:<11}  {:<10}  {:<10}  {:<9}  {}\n", "request",
                         "customer", "kind", "opened", "due", "state", "overdue");
         for (const auto& r : *rows) {
           if (*overdue_only && !r.overdue) continue;
-          doc.push_back(RequestJson(r));
+          items.push_back(RequestJson(r));
           text += RequestLine(r);
         }
-        g.out().Print(doc, text);
+        // The API's shape (GET /v1/subject-requests).
+        g.out().Print({{"subject_requests", items}}, text);
         return static_cast<int>(kExitOk);
       });
     };

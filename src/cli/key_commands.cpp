@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/app.h"
+#include "cli/front_door.h"
 #include "core/dates.h"
 
 namespace custos::cli {
@@ -171,13 +172,14 @@ void AddKeyCommands(CLI::App& app, Globals& g, Action& action) {
       return WithVault(g, [&](vault::Vault& v) {
         vault::RotateOptions opt;
         opt.batch_size = *batch;
-        if (!g.json) {
-          opt.progress = [](int64_t done, int64_t total) {
-            std::cerr << fmt::format("\rrewrapped {} of {} DEKs", done, total) << std::flush;
-          };
-        }
+        // Progress on stderr: rewritten in place on a terminal, plain lines otherwise.
+        Progress progress("DEKs", 0);
+        opt.progress = [&progress](int64_t done, int64_t total) {
+          progress.SetTotal(total);
+          progress.Update(done);
+        };
         auto report = v.keys().Rotate(g.MakeContext(), opt);
-        if (!g.json) std::cerr << "\n";
+        progress.Done();
         if (!report.ok()) return g.out().Fail(report.status());
         nlohmann::json doc = {{"from_version", report->from_version},
                               {"to_version", report->to_version},

@@ -29,7 +29,15 @@ int ExitCodeFor(const Status& status) {
   return kExitInternal;
 }
 
-int Output::Fail(const Status& status) const {
+int Output::Fail(const Status& given) const {
+  Status status = given;
+  if (no_purpose && given.code() == Code::kPermissionDenied &&
+      given.message().starts_with("purpose: required")) {
+    status = Status(given.code(),
+                    "purpose required: this command uses customer data for a purpose; give one "
+                    "with --purpose P or $CUSTOS_PURPOSE (one of the purpose catalogue in "
+                    "custos.toml, e.g. customer_service)");
+  }
   if (json) {
     nlohmann::json doc;
     doc["error"] = {{"code", std::string(CodeName(status.code()))}, {"message", status.message()}};

@@ -27,7 +27,10 @@ int ExitCodeFor(const Status& status);
 
 struct Output {
   bool json = false;
+  bool no_purpose = false;  // neither --purpose nor $CUSTOS_PURPOSE was given
   // Prints the error (to stderr, or as {"error":{...}} on stdout with --json); returns the code.
+  // A refusal for want of a purpose (the vault's "purpose: required") is told as such, naming
+  // --purpose and $CUSTOS_PURPOSE.
   int Fail(const Status& status) const;
   // Prints a JSON document (with --json) or the human text.
   void Print(const nlohmann::json& doc, const std::string& human) const;

@@ -1,18 +1,10 @@
 // custos txn add|list, custos note add|list
 #include <fmt/format.h>
 
+#include "api/view_json.h"
 #include "cli/app.h"
 
 namespace custos::cli {
-namespace {
-
-nlohmann::json FieldsJson(const vault::FieldValues& f) {
-  nlohmann::json j = nlohmann::json::object();
-  for (const auto& [k, v] : f) j[k] = v;
-  return j;
-}
-
-}  // namespace
 
 void AddRecordCommands(CLI::App& app, Globals& g, Action& action) {
   auto* txn = app.add_subcommand("txn", "transactions of a customer (internal level, P2.2)");
@@ -49,10 +41,7 @@ void AddRecordCommands(CLI::App& app, Globals& g, Action& action) {
         nlohmann::json arr = nlohmann::json::array();
         std::string text;
         for (const auto& t : *rows) {
-          arr.push_back({{"txn_id", t.txn_id},
-                         {"created_at_ms", t.created_at_ms},
-                         {"source", t.source},
-                         {"fields", FieldsJson(t.fields)}});
+          arr.push_back(api::TransactionJson(t));  // the API's shape
           text +=
               fmt::format("{}  {}  {} {}  {}\n", t.txn_id, t.fields.at("occurred_at"),
                           t.fields.at("amount"), t.fields.at("currency"), t.fields.at("product"));
@@ -93,11 +82,7 @@ void AddRecordCommands(CLI::App& app, Globals& g, Action& action) {
         nlohmann::json arr = nlohmann::json::array();
         std::string text;
         for (const auto& n : *rows) {
-          arr.push_back({{"note_id", n.note_id},
-                         {"created_at_ms", n.created_at_ms},
-                         {"source", n.source},
-                         {"level", std::string(LevelName(n.level))},
-                         {"text", n.text}});
+          arr.push_back(api::NoteJson(n));  // the API's shape
           text += fmt::format("{}  [{}] {}\n", n.note_id, n.source, n.text);
         }
         g.out().Print({{"notes", arr}}, text.empty() ? "no notes" : text);

@@ -6,6 +6,7 @@
 #include <iterator>
 
 #include "cli/app.h"
+#include "cli/front_door.h"
 #include "core/dates.h"
 #include "lifecycle/certificate.h"
 
@@ -91,20 +92,22 @@ void AddPlanCommands(CLI::App* retention, Globals& g, Action& action) {
       return WithVault(g, [&](vault::Vault& v) {
         auto plans = v.lifecycle().ListRetentionPlans(g.MakeContext(), *limit);
         if (!plans.ok()) return g.out().Fail(plans.status());
-        nlohmann::json doc = nlohmann::json::array();
-        std::string text;
+        nlohmann::json items = nlohmann::json::array();
+        std::vector<std::vector<std::string>> rows;
         for (const vault::RetentionPlanView& p : *plans) {
-          doc.push_back({{"plan_id", p.plan_id},
-                         {"content_sha256", p.content_sha256},
-                         {"state", p.state},
-                         {"run_id", p.run_id},
-                         {"created_by", p.created_by},
-                         {"created_at_ms", p.created_at_ms}});
-          text += fmt::format("{}  {}  {:<8}  by {}  sha256 {}\n", p.plan_id,
-                              core::UtcDateOfMs(p.created_at_ms), p.state, p.created_by,
-                              p.content_sha256.substr(0, 16));
+          items.push_back({{"plan_id", p.plan_id},
+                           {"content_sha256", p.content_sha256},
+                           {"state", p.state},
+                           {"run_id", p.run_id},
+                           {"created_by", p.created_by},
+                           {"created_at_ms", p.created_at_ms}});
+          rows.push_back({p.plan_id, core::UtcDateOfMs(p.created_at_ms), p.state, p.created_by,
+                          p.content_sha256.substr(0, 16), p.run_id});
         }
-        g.out().Print(doc, text.empty() ? "no saved plans" : text);
+        g.out().Print({{"plans", items}},
+                      rows.empty()
+                          ? std::string("no saved plans")
+                          : Table({"plan", "created", "state", "by", "sha256", "run"}, rows));
         return static_cast<int>(kExitOk);
       });
     };
@@ -332,26 +335,27 @@ void AddHoldCommands(CLI::App& app, Globals& g, Action& action) {
       return WithVault(g, [&](vault::Vault& v) {
         auto rows = v.lifecycle().ListHolds(g.MakeContext(), *customer, !*all);
         if (!rows.ok()) return g.out().Fail(rows.status());
-        nlohmann::json doc = nlohmann::json::array();
-        std::string text;
+        nlohmann::json items = nlohmann::json::array();
+        std::vector<std::vector<std::string>> table;
         for (const auto& h : *rows) {
-          doc.push_back({{"hold_id", h.hold_id},
-                         {"customer_id", h.customer_id},
-                         {"reason", h.reason},
-                         {"owner", h.owner},
-                         {"placed_by", h.placed_by},
-                         {"placed_at_ms", h.placed_at_ms},
-                         {"released_by", h.released_by},
-                         {"released_at_ms", h.released_at_ms}});
-          text += fmt::format("{} {} owner {} placed {} by {}{}: {}\n", h.hold_id, h.customer_id,
-                              h.owner, core::UtcDateOfMs(h.placed_at_ms), h.placed_by,
-                              h.released_at_ms == 0
-                                  ? std::string()
-                                  : fmt::format(", released {} by {}",
-                                                core::UtcDateOfMs(h.released_at_ms), h.released_by),
-                              h.reason);
+          items.push_back({{"hold_id", h.hold_id},
+                           {"customer_id", h.customer_id},
+                           {"reason", h.reason},
+                           {"owner", h.owner},
+                           {"placed_by", h.placed_by},
+                           {"placed_at_ms", h.placed_at_ms},
+                           {"released_by", h.released_by},
+                           {"released_at_ms", h.released_at_ms}});
+          table.push_back(
+              {h.hold_id, h.customer_id, h.owner, core::UtcDateOfMs(h.placed_at_ms), h.placed_by,
+               h.released_at_ms == 0
+                   ? std::string()
+                   : fmt::format("{} by {}", core::UtcDateOfMs(h.released_at_ms), h.released_by),
+               h.reason});
         }
-        g.out().Print(doc, text);
+        g.out().Print(
+            {{"holds", items}},
+            Table({"hold", "customer", "owner", "placed", "by", "released", "reason"}, table));
         return static_cast<int>(kExitOk);
       });
     };

@@ -1,9 +1,11 @@
 // The command line, built and run (main.cpp calls it; tests run it in process).
+#include <algorithm>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
 
 #include "cli/app.h"
+#include "cli/front_door.h"
 
 namespace custos::cli {
 namespace {
@@ -13,6 +15,24 @@ std::string EnvOr(const char* name, std::string fallback) {
   return (v != nullptr && *v != '\0') ? std::string(v) : std::move(fallback);
 }
 
+// Whether the words before the command ask for the version: `custos --json --version` and
+// `custos version` do; `custos customer --version` does not (CLI11 calls it an unknown option).
+bool AsksForVersion(const std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--version") return true;
+    if (a.empty() || a[0] != '-') return a == "version";
+    if (a == "--vault" || a == "--token-file" || a == "--purpose") ++i;  // skip the value
+  }
+  return false;
+}
+
+// Every command's --help ends with the global options, the environment and the exit codes.
+void AddFooters(CLI::App& app) {
+  app.footer(GlobalHelpFooter());
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) AddFooters(*sub);
+}
+
 }  // namespace
 
 int RunCustos(int argc, char** argv) {
@@ -20,14 +40,29 @@ int RunCustos(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the subcommand (inherited by subcommands)
   Globals g;
-  g.vault_dir = EnvOr("CUSTOS_VAULT", "var/demo");
+  const std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
+  g.vault_dir = EnvOr("CUSTOS_VAULT", "");
+  if (g.vault_dir.empty()) {
+    g.vault_dir = DefaultVaultDir();
+    g.vault_is_default = true;
+  }
   g.purpose = EnvOr("CUSTOS_PURPOSE", "");
-  app.add_option("--vault", g.vault_dir, "vault directory ($CUSTOS_VAULT, default var/demo)");
+  if (AsksForVersion(args)) {
+    PrintVersion(std::cout, std::find(args.begin(), args.end(), "--json") != args.end());
+    return kExitOk;
+  }
+  app.add_option("--vault", g.vault_dir,
+                 "vault directory ($CUSTOS_VAULT; default /var/lib/custos if it holds a vault, "
+                 "else ./var/demo)")
+      ->each([&g](const std::string&) { g.vault_is_default = false; });
   app.add_option("--token-file", g.token_file,
                  "file holding your API token (otherwise $CUSTOS_TOKEN, or a prompt)");
   app.add_option("--purpose", g.purpose,
                  "purpose of this access, from the catalogue ($CUSTOS_PURPOSE)");
   app.add_flag("--json", g.json, "machine-readable output");
+  // Handled before parsing (AsksForVersion); declared so that --help lists it.
+  const std::string version_help = "the version of custos (also `custos version`)";
+  app.add_flag("--version", version_help);
   Action action;
   AddInitCommand(app, g, action);
   AddCustomerCommands(app, g, action);
@@ -46,11 +81,19 @@ int RunCustos(int argc, char** argv) {
   AddDeidCommands(app, g, action);
   AddBackupCommands(app, g, action);
   AddKeyCommands(app, g, action);
+  app.add_subcommand("version", "the version of custos (as --version)");
+  AddFooters(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : kExitUsage;
+    if (e.get_exit_code() == 0) return app.exit(e);
+    // A mistyped command or option gets a hint; anything else CLI11's own message.
+    if (std::optional<std::string> hint = UsageHint(app, args); hint.has_value()) {
+      std::cerr << "custos: " << *hint << '\n';
+      return kExitUsage;
+    }
+    app.exit(e);
+    return kExitUsage;
   }
   try {
     return action ? action() : kExitUsage;

@@ -1,4 +1,5 @@
-// `custos serve`: runs the HTTPS API (src/api, docs/api.md) until SIGINT or SIGTERM.
+// `custos serve`: runs the HTTPS API (src/api, docs/api.md) until SIGINT or SIGTERM; SIGHUP
+// reloads the TLS certificate and key (systemctl reload custos; docs/operations.md).
 //
 // The vault is opened once for the life of the server; every request authenticates with its
 // own bearer token (no identity is taken from the command line). SIGINT and SIGTERM are
@@ -14,14 +15,19 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
+#include "api/log.h"
 #include "api/server.h"
 #include "api/tls_certificate.h"
 #include "cli/app.h"
+#include "cli/front_door.h"
 #include "cli/schedule.h"
 #include "schema/config.h"
+#include "schema/log_config.h"
 
 namespace custos::cli {
 namespace {
@@ -37,12 +43,24 @@ std::filesystem::path InVault(const std::filesystem::path& dir, const std::strin
   return p.is_absolute() ? p : dir / p;
 }
 
+// The [log] table of the vault's custos.toml (schema/log_config.h).
+Result<schema::LogConfig> ReadLogSettings(const vault::Vault& v) {
+  const std::filesystem::path file =
+      v.config().source_path.empty() ? v.dir() / "custos.toml" : v.config().source_path;
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Unavailable(fmt::format("{}: cannot read", file.string()));
+  std::stringstream text;
+  text << in.rdbuf();
+  return schema::ReadLogConfig(text.str(), file.string());
+}
+
 int Serve(Globals& g, const ServeFlags& flags) {
   Output out = g.out();
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);
   // Blocked before any thread starts, so every server thread inherits the mask and only the
   // sigwait thread below ever sees the signals.
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
@@ -50,6 +68,15 @@ int Serve(Globals& g, const ServeFlags& flags) {
   auto opened = g.OpenVault();
   if (!opened.ok()) return out.Fail(opened.status());
   vault::Vault& v = **opened;
+  // [log]: JSON lines (lifecycle, warnings, one access line per request) to stderr or a file.
+  Result<schema::LogConfig> log_config = ReadLogSettings(v);
+  if (!log_config.ok()) return out.Fail(log_config.status());
+  if (Status logging = api::StartLogging(*log_config, v.dir()); !logging.ok()) {
+    return out.Fail(logging);
+  }
+  struct LogStopper {
+    ~LogStopper() { api::StopLogging(); }
+  } log_stopper;
   api::ServerOptions options;
   options.config = v.config().server;
   if (!flags.listen.empty()) options.config.listen = flags.listen;
@@ -68,16 +95,24 @@ int Serve(Globals& g, const ServeFlags& flags) {
   out.Print({{"url", (*server)->Url()}},
             fmt::format("custos: serving {} (SIGINT or SIGTERM stops)", (*server)->Url()));
   std::cout.flush();
+  api::LogEvent(api::LogLevel::kInfo, "server.start",
+                {{"url", (*server)->Url()},
+                 {"version", std::string(CustosVersion())},
+                 {"backend", v.config().store.backend},
+                 {"threads", options.config.threads}});
 
   // Scheduled backups ([backup] every): online snapshots while the API serves; the vault
   // prunes the oldest beyond `keep` only after a successful run.
   std::unique_ptr<Schedule> backups = Schedule::Start(v.config().backup.every_seconds, [&v] {
     auto result = v.backups().RunScheduled();
     if (result.ok()) {
-      std::cerr << fmt::format("custos: scheduled backup {} written ({} customers, {} bytes)\n",
-                               result->backup_id, result->customers, result->bytes);
+      api::LogEvent(api::LogLevel::kInfo, "backup.scheduled",
+                    {{"backup_id", result->backup_id},
+                     {"customers", result->customers},
+                     {"bytes", result->bytes}});
     } else {
-      std::cerr << fmt::format("custos: scheduled backup failed: {}\n", result.status().ToString());
+      api::LogEvent(api::LogLevel::kError, "backup.scheduled.failed",
+                    {{"error", result.status().ToString()}});
     }
   });
   // Scheduled retention plans ([lifecycle] plan_every): plans only; running one still needs
@@ -85,14 +120,14 @@ int Serve(Globals& g, const ServeFlags& flags) {
   std::unique_ptr<Schedule> plans = Schedule::Start(v.config().lifecycle.plan_every_seconds, [&v] {
     auto plan = v.lifecycle().RunScheduledRetentionPlan();
     if (plan.ok()) {
-      // Ids and counts only: a plan names customers by id, never by value.
-      std::cerr << fmt::format(
-          "custos: scheduled retention plan {} saved ({} items due, {} held back), nothing "
-          "destroyed: `custos retention show {}`, then request, approve and run it\n",
-          plan->plan_id, plan->due.size(), plan->held.size(), plan->plan_id);
+      // Ids and counts only: a plan names customers by id, never by value. Nothing is
+      // destroyed: `custos retention show ID`, then request, approve and run it.
+      api::LogEvent(
+          api::LogLevel::kInfo, "retention.plan.scheduled",
+          {{"plan_id", plan->plan_id}, {"due", plan->due.size()}, {"held", plan->held.size()}});
     } else {
-      std::cerr << fmt::format("custos: scheduled retention plan failed: {}\n",
-                               plan.status().ToString());
+      api::LogEvent(api::LogLevel::kError, "retention.plan.scheduled.failed",
+                    {{"error", plan.status().ToString()}});
     }
   });
   // Epoch keys (issue 23; docs/backup.md "Epoch keys"): checked every hour (or every epoch
@@ -103,21 +138,34 @@ int Serve(Globals& g, const ServeFlags& flags) {
   std::unique_ptr<Schedule> epochs = Schedule::Start(epoch_check_seconds, [&v] {
     auto r = v.keys().RunScheduledEpochRotation();
     if (!r.ok()) {
-      std::cerr << fmt::format("custos: scheduled epoch rotation failed: {}\n",
-                               r.status().ToString());
+      api::LogEvent(api::LogLevel::kError, "key.epoch.scheduled.failed",
+                    {{"error", r.status().ToString()}});
       return;
     }
     if (r->created != 0 || !r->destroyed.empty() || r->rewrapped != 0) {
-      std::cerr << fmt::format(
-          "custos: epoch rotation: epoch {} current, {} DEKs re-wrapped, {} epochs destroyed\n",
-          r->current, r->rewrapped, r->destroyed.size());
+      api::LogEvent(api::LogLevel::kInfo, "key.epoch.scheduled",
+                    {{"current", r->current},
+                     {"rewrapped", r->rewrapped},
+                     {"destroyed", r->destroyed.size()}});
     }
   });
 
   std::atomic<bool> done{false};
   std::thread stopper([&] {
     int sig = 0;
-    sigwait(&stop_signals, &sig);
+    // SIGHUP: a renewed certificate for new connections; a bad one leaves the old in use.
+    while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP && !done.load()) {
+      Status reloaded = (*server)->ReloadCertificate();
+      if (reloaded.ok()) {
+        api::LogEvent(api::LogLevel::kInfo, "tls.reload", {{"cert", options.cert_file.string()}});
+      } else {
+        api::LogEvent(api::LogLevel::kWarn, "tls.reload.failed", {{"error", reloaded.ToString()}});
+      }
+    }
+    if (!done.load()) {
+      api::LogEvent(api::LogLevel::kInfo, "server.stopping",
+                    {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+    }
     // Stop may come before the accept loop runs; repeat until Serve has returned.
     while (!done.load()) {
       (*server)->Stop();
@@ -134,8 +182,15 @@ int Serve(Globals& g, const ServeFlags& flags) {
   plans.reset();
   server->reset();
   Status closed = v.Close();
-  if (!served.ok()) return out.Fail(served);
-  if (!closed.ok()) return out.Fail(closed);
+  if (!served.ok()) {
+    api::LogEvent(api::LogLevel::kError, "server.failed", {{"error", served.ToString()}});
+    return out.Fail(served);
+  }
+  if (!closed.ok()) {
+    api::LogEvent(api::LogLevel::kError, "vault.close.failed", {{"error", closed.ToString()}});
+    return out.Fail(closed);
+  }
+  api::LogEvent(api::LogLevel::kInfo, "server.stopped");
   if (!g.json) std::cout << "custos: stopped\n";
   return kExitOk;
 }
@@ -143,7 +198,9 @@ int Serve(Globals& g, const ServeFlags& flags) {
 }  // namespace
 
 void AddServeCommand(CLI::App& app, Globals& g, Action& action) {
-  auto* cmd = app.add_subcommand("serve", "run the HTTPS API until SIGINT/SIGTERM (docs/api.md)");
+  auto* cmd = app.add_subcommand(
+      "serve",
+      "run the HTTPS API until SIGINT/SIGTERM; SIGHUP reloads the TLS certificate (docs/api.md)");
   auto flags = std::make_shared<ServeFlags>();
   cmd->add_option("--listen", flags->listen, "address to listen on (default: [server] listen)");
   cmd->add_option("--port", flags->port, "port (default: [server] port; 0: any free port)")

@@ -7,6 +7,7 @@
 
 #include "api/view_json.h"
 #include "cli/app.h"
+#include "cli/front_door.h"
 #include "cli/secret_input.h"
 #include "core/dates.h"
 #include "core/duration.h"
@@ -68,15 +69,16 @@ void AddStaffGroup(CLI::App& app, Globals& g, Action& action) {
       return WithVault(g, [&](vault::Vault& v) {
         auto rows = v.staff().List(g.MakeContext());
         if (!rows.ok()) return g.out().Fail(rows.status());
-        nlohmann::json doc = nlohmann::json::array();
-        std::string text;
+        nlohmann::json items = nlohmann::json::array();
+        std::vector<std::vector<std::string>> table;
         for (const auto& s : *rows) {
-          doc.push_back(api::StaffJson(s));
-          text += fmt::format("{:<16} {:<10} {:<26} {}{}{}\n", s.staff_id, s.status, s.post,
-                              fmt::join(s.roles, ","), s.totp_enrolled ? "  [totp]" : "",
-                              s.locked_until_ms != 0 ? "  [locked]" : "");
+          items.push_back(api::StaffJson(s));
+          table.push_back({s.staff_id, s.display_name, s.status, s.post,
+                           fmt::format("{}", fmt::join(s.roles, ",")),
+                           s.totp_enrolled ? "yes" : "no", s.locked_until_ms != 0 ? "locked" : ""});
         }
-        g.out().Print(doc, text);
+        g.out().Print({{"staff", items}},
+                      Table({"staff", "name", "status", "post", "roles", "totp", "login"}, table));
         return static_cast<int>(kExitOk);
       });
     };
@@ -224,13 +226,16 @@ void AddTokenGroup(CLI::App& app, Globals& g, Action& action) {
         const std::string whose = *all ? "" : (list_id->empty() ? g.staff : *list_id);
         auto rows = v.staff().ListTokens(g.MakeContext(), whose);
         if (!rows.ok()) return g.out().Fail(rows.status());
-        nlohmann::json doc = nlohmann::json::array();
-        std::string text;
+        nlohmann::json items = nlohmann::json::array();
+        std::vector<std::vector<std::string>> table;
         for (const auto& t : *rows) {
-          doc.push_back(TokenJson(t));
-          text += fmt::format("{}  {:<16} {:<8} {}\n", t.token_id, t.staff_id, t.state, t.label);
+          items.push_back(TokenJson(t));
+          table.push_back({t.token_id, t.staff_id, t.state,
+                           t.expires_at_ms == 0 ? "" : core::FormatIsoUtc(t.expires_at_ms / 1000),
+                           t.label});
         }
-        g.out().Print(doc, text);
+        g.out().Print({{"tokens", items}},
+                      Table({"token", "staff", "state", "expires", "label"}, table));
         return static_cast<int>(kExitOk);
       });
     };

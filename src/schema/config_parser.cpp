@@ -24,7 +24,7 @@ using internal::TomlSection;
 
 constexpr std::array<std::string_view, 15> kRootKeys = {
     "schema_version", "keys",  "store", "audit",  "retention", "fields", "records", "purposes",
-    "server",         "roles", "posts", "backup", "lifecycle", "access", "deid"};
+    "server",         "roles", "posts", "backup", "lifecycle", "access", "deid", "log"};
 constexpr std::array<std::string_view, 8> kKeysKeys = {
     "suite",         "provider",     "keyfile",          "passphrase_env",
     "pkcs11_module", "pkcs11_token", "pkcs11_key_label", "pkcs11_pin_env"};
@@ -394,6 +394,9 @@ Result<Config> ReadConfig(const TomlSection& root) {
   CUSTOS_ASSIGN_OR_RETURN(c.lifecycle, internal::ReadLifecycleSection(lifecycle));
   CUSTOS_ASSIGN_OR_RETURN(TomlSection access, root.Table("access", /*required=*/false));
   CUSTOS_ASSIGN_OR_RETURN(c.access, internal::ReadAccessSection(access));
+  // [log] is the server's (log_config.h): checked here, read by ReadLogConfig.
+  CUSTOS_ASSIGN_OR_RETURN(TomlSection log, root.Table("log", /*required=*/false));
+  CUSTOS_RETURN_IF_ERROR(internal::ReadLogSection(log).status());
   CUSTOS_RETURN_IF_ERROR(internal::CheckSeparation(posts, access, c));
   CUSTOS_ASSIGN_OR_RETURN(TomlSection deid, root.Table("deid", /*required=*/false));
   CUSTOS_ASSIGN_OR_RETURN(c.deid_profiles, internal::ReadDeidProfiles(deid, c));
@@ -409,6 +412,21 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view source_n
     CUSTOS_ASSIGN_OR_RETURN(Config config, ReadConfig(TomlSection(source_name, root, "", 1)));
     config.source_path = std::filesystem::path(source_name);
     return config;
+  } catch (const toml::parse_error& e) {
+    return InvalidArgument(fmt::format("{}:{}:{}: TOML syntax error: {}", source_name,
+                                       e.source().begin.line, e.source().begin.column,
+                                       e.description()));
+  } catch (const std::exception& e) {
+    return Internal(fmt::format("{}: cannot parse: {}", source_name, e.what()));
+  }
+}
+
+Result<LogConfig> ReadLogConfig(std::string_view toml_text, std::string_view source_name) {
+  try {
+    const toml::table root = toml::parse(toml_text, source_name);
+    const TomlSection top(source_name, root, "", 1);
+    CUSTOS_ASSIGN_OR_RETURN(TomlSection log, top.Table("log", /*required=*/false));
+    return internal::ReadLogSection(log);
   } catch (const toml::parse_error& e) {
     return InvalidArgument(fmt::format("{}:{}:{}: TOML syntax error: {}", source_name,
                                        e.source().begin.line, e.source().begin.column,

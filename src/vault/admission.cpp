@@ -81,6 +81,11 @@ Status Refusal(const VaultState& state, const Context& wanted, const Context& ct
   // Waits earned by failed logins apply to logins only: someone else's guesses must not stop
   // a staff member's work (issue 12, item 6).
   const bool for_purpose = op.basis == Basis::kPurpose;
+  if (for_purpose && wanted.purpose.empty()) {
+    return PermissionDenied(
+        "purpose: required, none given; name one of the purpose catalogue "
+        "(P3.3a)");
+  }
   if (for_purpose &&
       (ctx.purpose != wanted.purpose || state.config->FindPurpose(ctx.purpose) == nullptr)) {
     return PermissionDenied("purpose: not in the purpose catalogue (P3.3a)");

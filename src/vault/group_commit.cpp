@@ -1,5 +1,6 @@
 // Group commit of audited reads; see group_commit.h.
 #include "vault/group_commit.h"
+#include "vault/group_commit_stats.h"
 
 #include <algorithm>
 
@@ -8,6 +9,22 @@ namespace {
 
 Status CannotAudit(const Status& cause) {
   return Unavailable("audit log cannot be written: " + cause.message());
+}
+
+// The process's batch sizes (ProcessGroupCommitStats).
+std::mutex g_stats_mu;
+GroupCommitStats g_stats;  // guarded by g_stats_mu
+
+void CountBatch(size_t ran) {
+  std::lock_guard<std::mutex> lock(g_stats_mu);
+  ++g_stats.batches;
+  g_stats.requests += ran;
+  for (size_t b = 0; b < g_stats.counts.size(); ++b) {
+    if (ran <= GroupCommitStats::kBatchSizeBounds[b]) {
+      ++g_stats.counts[b];
+      break;
+    }
+  }
 }
 
 }  // namespace
@@ -45,6 +62,7 @@ void GroupCommit::Execute(const std::vector<Waiter*>& batch) {
     std::lock_guard<std::mutex> lock(mu_);
     ++batches_;
     largest_ = std::max(largest_, ran);
+    CountBatch(ran);
     for (size_t i = 0; i < ran; ++i) {
       Waiter* w = queue_.front();
       queue_.pop_front();
@@ -101,6 +119,11 @@ void GroupCommit::Execute(const std::vector<Waiter*>& batch) {
   }
   for (size_t i = 0; i < ran; ++i) batch[i]->events.clear();
   mark_done();
+}
+
+GroupCommitStats ProcessGroupCommitStats() {
+  std::lock_guard<std::mutex> lock(g_stats_mu);
+  return g_stats;
 }
 
 size_t GroupCommit::TEST_batches() const {

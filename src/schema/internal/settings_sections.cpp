@@ -14,6 +14,10 @@ constexpr std::array<std::string_view, 6> kAccessKeys = {
     "max_failures",      "lockout_minutes",    "address_max_failures",
     "login_concurrency", "allowed_role_pairs", "search_limit_per_hour"};
 constexpr int64_t kMinPlanEverySeconds = 3600;
+constexpr std::array<std::string_view, 5> kLogKeys = {"level", "file", "max_size_mb", "max_files",
+                                                      "access"};
+constexpr std::array<std::string_view, 6> kLogLevels = {"trace", "debug", "info",
+                                                        "warn",  "error", "off"};
 
 }  // namespace
 
@@ -63,6 +67,21 @@ Result<AccessConfig> ReadAccessSection(const TomlSection& s) {
     }
     c.allowed_role_pairs.emplace_back(p.substr(0, plus), p.substr(plus + 1));
   }
+  return c;
+}
+
+Result<LogConfig> ReadLogSection(const TomlSection& s) {
+  CUSTOS_RETURN_IF_ERROR(s.RejectUnknownKeys(kLogKeys));
+  LogConfig c;
+  CUSTOS_ASSIGN_OR_RETURN(c.level, s.Choice("level", kLogLevels, c.level));
+  if (s.Has("file")) {
+    CUSTOS_ASSIGN_OR_RETURN(c.file, s.String("file"));
+  }
+  CUSTOS_ASSIGN_OR_RETURN(int64_t size, s.Integer("max_size_mb", 1, 10240, c.max_size_mb));
+  CUSTOS_ASSIGN_OR_RETURN(int64_t files, s.Integer("max_files", 1, 100, c.max_files));
+  c.max_size_mb = static_cast<uint32_t>(size);
+  c.max_files = static_cast<uint32_t>(files);
+  CUSTOS_ASSIGN_OR_RETURN(c.access, s.Bool("access", c.access));
   return c;
 }
 

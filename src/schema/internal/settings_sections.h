@@ -6,6 +6,7 @@
 #include "core/status.h"
 #include "schema/config.h"
 #include "schema/internal/toml_section.h"
+#include "schema/log_config.h"
 
 namespace custos::schema::internal {
 
@@ -21,5 +22,11 @@ Result<LifecycleConfig> ReadLifecycleSection(const TomlSection& s);
 // Failure: InvalidArgument "FILE:LINE: key 'access.KEY': RULE" for an unknown key, a value of
 // the wrong type, max_failures outside 3..20 or lockout_minutes outside 1..1440.
 Result<AccessConfig> ReadAccessSection(const TomlSection& s);
+
+// [log]: the logs of `custos serve` (docs/operations.md "Logs").
+// Success: a LogConfig (info to standard error, with access lines, when absent).
+// Failure: InvalidArgument "FILE:LINE: key 'log.KEY': RULE" for an unknown key, a level not
+// in trace, debug, info, warn, error, off, or max_size_mb / max_files out of range.
+Result<LogConfig> ReadLogSection(const TomlSection& s);
 
 }  // namespace custos::schema::internal
