@@ -303,6 +303,8 @@ struct SubjectRequestValuesRow {
   std::string request_id;
   std::string customer_id;
   Bytes sealed;
+};
+
 // One de-identified release (issue 16; docs/deid.md): who released what under which profile,
 // with the parameters asked for and the figures achieved. `parameters` and `figures` are JSON
 // text; no personal data. Rows are never changed or removed.
