@@ -22,9 +22,9 @@ namespace {
 
 using internal::TomlSection;
 
-constexpr std::array<std::string_view, 15> kRootKeys = {
+constexpr std::array<std::string_view, 16> kRootKeys = {
     "schema_version", "keys",  "store", "audit",  "retention", "fields", "records", "purposes",
-    "server",         "roles", "posts", "backup", "lifecycle", "access", "deid", "log"};
+    "server",         "roles", "posts", "backup", "lifecycle", "access", "deid",    "log"};
 constexpr std::array<std::string_view, 8> kKeysKeys = {
     "suite",         "provider",     "keyfile",          "passphrase_env",
     "pkcs11_module", "pkcs11_token", "pkcs11_key_label", "pkcs11_pin_env"};

@@ -21,7 +21,8 @@
 
 namespace custos::store::postgres {
 
-inline constexpr int kLatestSchemaVersion = 9;  // 8: subject-request fulfilment (issue 18); 9: kDeidReleasesMigration (store/tables.h)
+// 8: subject-request fulfilment (issue 18); 9: kDeidReleasesMigration (store/tables.h).
+inline constexpr int kLatestSchemaVersion = 9;
 
 // Brings the schema up to kLatestSchemaVersion in one transaction, serialised
 // with other processes by an advisory lock on the schema's name. Creates the

@@ -273,6 +273,8 @@ CREATE TABLE subject_request_values(
   request_id  TEXT COLLATE "C" PRIMARY KEY,
   customer_id TEXT COLLATE "C" NOT NULL,
   sealed      BYTEA NOT NULL
+);
+
 -- migration 9 (issue 16): the register of de-identified releases
 CREATE TABLE deid_releases(
   release_id     TEXT COLLATE "C" PRIMARY KEY,
