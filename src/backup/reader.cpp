@@ -86,6 +86,15 @@ Result<const store::TableSpec*> SpecFor(const Manifest& m, const std::string& na
   return spec;
 }
 
+// The rows of a format-1 backup's key section (m.keys.file), read and checked.
+Result<std::vector<store::Row>> ReadKeyRows(const fs::path& path, const Manifest& m,
+                                            const crypto::Aead& aead,
+                                            const store::TableSpec& table) {
+  return ReadSealed(path / m.keys.file, m.keys.sha256, aead,
+                    internal::KeySectionAad(m.backup_id, m.keys.generation), m.keys.plain_bytes,
+                    table);
+}
+
 // Calls `each` with the rows of every table in SnapshotTables() order (key section included).
 template <typename Each>
 Status ForEachTable(const fs::path& path, const Manifest& m, const crypto::Aead& aead, Each each) {
@@ -99,10 +108,7 @@ Status ForEachTable(const fs::path& path, const Manifest& m, const crypto::Aead&
       continue;
     }
     if (table.is_key_section) {
-      CUSTOS_ASSIGN_OR_RETURN(auto rows,
-                              ReadSealed(path / m.keys.file, m.keys.sha256, aead,
-                                         internal::KeySectionAad(m.backup_id, m.keys.generation),
-                                         m.keys.plain_bytes, table));
+      CUSTOS_ASSIGN_OR_RETURN(auto rows, ReadKeyRows(path, m, aead, table));
       CUSTOS_RETURN_IF_ERROR(each(table, rows));
       continue;
     }
@@ -219,10 +225,7 @@ Result<std::map<std::string, store::Row>> ReadKeySection(const fs::path& backup_
   CUSTOS_ASSIGN_OR_RETURN(auto aead, OpenBackupKey(m, keys));
   for (const store::TableSpec& table : store::SnapshotTables()) {
     if (!table.is_key_section) continue;
-    CUSTOS_ASSIGN_OR_RETURN(auto rows,
-                            ReadSealed(backup_path / m.keys.file, m.keys.sha256, *aead,
-                                       internal::KeySectionAad(m.backup_id, m.keys.generation),
-                                       m.keys.plain_bytes, table));
+    CUSTOS_ASSIGN_OR_RETURN(auto rows, ReadKeyRows(backup_path, m, *aead, table));
     for (store::Row& row : rows) {
       const auto* id = std::get_if<std::string>(&row[0]);
       if (id == nullptr) return DataLoss("backup: key section: a row without a customer id");

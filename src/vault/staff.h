@@ -131,6 +131,8 @@ class StaffService {
   // expired, revoked token; disabled staff): the precise reason is only in the audit entry
   // ("auth.token", deny, never the token); a success is not audited (the operation it
   // authenticates is). Failed logins do not stop tokens. Fast path: SHA-256 lookup, no Argon2.
+  // The HTTP edge's audited-read routes do not call this: they hand the token to the read
+  // (vault/pending_token.h), which makes the same check (token_check.h) in its own batch.
   Result<std::string> Authenticate(std::string_view bearer_token, std::string_view request_id,
                                    Channel channel = Channel::kApi);
   // Login (issue 3, P4a; issue 12 items 5 and 6): password, plus the current TOTP code when

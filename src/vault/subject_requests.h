@@ -1,5 +1,6 @@
-// SubjectRequestService: the register of data-subject requests (PIPL Art. 44-50;
-// docs/subject_requests.md).
+// SubjectRequestService: the register of data-subject requests and their fulfilment —
+// verification, the access report, correction, deletion answered, restriction (PIPL Art.
+// 44-50; docs/subject_requests.md).
 // Every call is admitted by the admission core (admission.h) and audited, and fails with the
 // codes every service call shares (vault.h) besides those named at each call.
 // Thread safety: safe for concurrent use.
