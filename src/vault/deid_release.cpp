@@ -49,8 +49,11 @@ Status PrepareProfileKey(VaultState& m, store::Transaction& txn,
                          const schema::DeidProfileDef& profile) {
   const std::string field = ProfileKeyField(profile);
   const std::string meta = std::string(kIndexKeyPrefix) + field;
-  CUSTOS_ASSIGN_OR_RETURN(auto wrapped, txn.GetMeta(meta));
-  if (wrapped.has_value()) return m.keyring->LoadIndexKey(field, *wrapped);
+  // Read in place (not moved out of the Result): GCC 12 with -fsanitize=thread warns, wrongly,
+  // that the moved optional's vector may be used uninitialized.
+  const Result<std::optional<store::Bytes>> wrapped = txn.GetMeta(meta);
+  if (!wrapped.ok()) return wrapped.status();
+  if (wrapped->has_value()) return m.keyring->LoadIndexKey(field, **wrapped);
   CUSTOS_ASSIGN_OR_RETURN(crypto::Bytes fresh, m.keyring->NewIndexKey(field));
   return txn.PutMeta(meta, fresh);
 }
