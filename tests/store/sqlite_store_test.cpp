@@ -6,7 +6,9 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -206,6 +208,93 @@ TEST_F(SqliteStoreTest, CheckpointLeavesNoWriteAheadLogBehind) {
   EXPECT_GT(std::filesystem::file_size(wal), 0u);
   ASSERT_TRUE(store->Checkpoint().ok());
   EXPECT_EQ(std::filesystem::file_size(wal), 0u);
+}
+
+// What the write-ahead log file holds, in bytes (0 when there is none).
+uintmax_t WalBytes(const std::filesystem::path& db) {
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(db.string() + "-wal", ec);
+  return ec ? 0 : size;
+}
+
+// The log's hard limit in bytes, with one commit's worth of slack: a commit that crosses the
+// limit is whole; the next Begin() truncates. A frame is a 24-byte header and a 4096-byte page.
+constexpr uintmax_t kLimitPages = 256;
+constexpr uintmax_t kLimitBytes = 32 + (kLimitPages + 32) * (24 + 4096);
+
+// One small commit, as an audited read's append is.
+void CommitOneRow(Store& store, int i) {
+  auto txn = store.Begin();
+  ASSERT_TRUE(txn.ok()) << txn.status().ToString();
+  ASSERT_TRUE((*txn)->PutWrappedKey({"c" + std::to_string(i), 1, Bytes(48, 7)}).ok());
+  ASSERT_TRUE((*txn)->Commit().ok());
+}
+
+// Found generating a 10-million-entry audit log: the log grew to 48 GB beside a 3.5 GB
+// database. The background checkpoint never caught up with a writer that never paused, so the
+// log was never restarted. With the limit, a writer that never pauses keeps it bounded.
+TEST_F(SqliteStoreTest, AWriterThatNeverPausesKeepsTheLogUnderItsLimit) {
+  SqliteOptions options;
+  options.wal_autocheckpoint_pages = 64;
+  options.wal_max_pages = static_cast<int>(kLimitPages);
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  uintmax_t largest = 0;
+  for (int i = 0; i < 20000; ++i) {
+    CommitOneRow(*store, i);
+    if (HasFatalFailure()) return;
+    largest = std::max(largest, WalBytes(DbPath(dir_)));
+  }
+  EXPECT_LE(largest, kLimitBytes) << "the log outgrew its limit under a sustained writer";
+  EXPECT_GT(largest, 0u);
+  EXPECT_EQ(RawCount("SELECT count(*) FROM wrapped_keys"), 20000);
+}
+
+// A reader that holds an old snapshot keeps the log from being truncated; writes go on (the
+// writer does not fail, nor wait out the busy timeout on every Begin) and, once the reader is
+// gone, the log comes back under its limit.
+TEST_F(SqliteStoreTest, ALongReaderDelaysTheLogLimitWithoutStoppingWriters) {
+  SqliteOptions options;
+  options.wal_autocheckpoint_pages = 64;
+  options.wal_max_pages = static_cast<int>(kLimitPages);
+  options.busy_timeout_ms = 200;
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  CommitOneRow(*store, 0);
+  sqlite3* reader = nullptr;
+  ASSERT_EQ(sqlite3_open(DbPath(dir_).c_str(), &reader), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM wrapped_keys;", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 1; i < 3000; ++i) {
+    CommitOneRow(*store, i);
+    if (HasFatalFailure()) break;
+  }
+  const auto held = std::chrono::steady_clock::now() - start;
+  sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(reader);
+  if (HasFatalFailure()) return;
+  EXPECT_GT(WalBytes(DbPath(dir_)), kLimitBytes) << "the reader held the log beyond the limit";
+  // ~3 log limits' worth of commits: a handful of busy waits, not one per Begin (3000 x 200 ms).
+  EXPECT_LT(held, std::chrono::seconds(30));
+  uintmax_t last = 0;
+  for (int i = 3000; i < 6000; ++i) {
+    CommitOneRow(*store, i);
+    if (HasFatalFailure()) return;
+    last = WalBytes(DbPath(dir_));
+  }
+  EXPECT_LE(last, kLimitBytes) << "the log did not come back under its limit";
+}
+
+TEST_F(SqliteStoreTest, ALogLimitBelowTheCheckpointThresholdIsRefused) {
+  SqliteOptions options;
+  options.wal_autocheckpoint_pages = 1000;
+  options.wal_max_pages = 999;
+  auto store = OpenSqliteStore(DbPath(dir_), options);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(store.status().message().find("wal_max_pages"), std::string::npos);
 }
 
 TEST_F(SqliteStoreTest, ASecondWriterGivesUpAfterTheBusyTimeout) {

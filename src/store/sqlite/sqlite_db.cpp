@@ -260,6 +260,13 @@ Status SqliteDb::CheckpointPassive() {
   return SqliteError(rc, "checkpoint");
 }
 
+Result<bool> SqliteDb::CheckpointTruncate() {
+  int rc = sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  if (rc == SQLITE_OK) return true;
+  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) return false;
+  return SqliteError(rc, "checkpoint");
+}
+
 // --- the audit head ---
 
 namespace {

@@ -107,6 +107,12 @@ class SqliteDb {
   // checkpointing; Unavailable / DataLoss on an I/O error.
   Status CheckpointPassive();
 
+  // A TRUNCATE checkpoint: waits (busy_timeout) for writers and for readers of older
+  // snapshots, copies the whole log into the database and truncates the log to zero bytes.
+  // True when done; false when a reader (another connection's long snapshot) still held part
+  // of the log when the wait ran out. Unavailable / DataLoss on an I/O error.
+  Result<bool> CheckpointTruncate();
+
   // --- the audit head, as this connection last wrote or read it ---
   // Reading the head row back before every append cost more than the append itself (each
   // audited read, and every row of a bulk import, appends one entry). The remembered head is

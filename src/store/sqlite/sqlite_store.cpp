@@ -3,8 +3,10 @@
 #include <fmt/core.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -36,6 +38,11 @@ int64_t NowMs() {
 // audited read. Durability is unchanged: the same PASSIVE checkpoint with the same fsyncs
 // (the store's `synchronous`) runs, only elsewhere. A checkpoint that fails with an I/O error
 // is not retried: the store then refuses new transactions (a failed fsync stops writes).
+//
+// A PASSIVE checkpoint copies the log up to where it ended when the checkpoint began; a writer
+// that never pauses has added more by then, so the log is never wholly copied and never
+// restarted. The checkpointer therefore also watches a hard limit (SqliteOptions::wal_max_pages):
+// a commit that leaves the log past it makes the next Begin() truncate the log first.
 class BackgroundCheckpointer {
  public:
   // nullptr when the second connection cannot be had; SQLite's own checkpoints then stay.
@@ -46,8 +53,11 @@ class BackgroundCheckpointer {
     const char* sync =
         options.synchronous == "full" ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
     if (!(*db)->Exec(sync, "checkpointer: set synchronous").ok()) return nullptr;
-    return std::unique_ptr<BackgroundCheckpointer>(
-        new BackgroundCheckpointer(std::move(db).value(), options.wal_autocheckpoint_pages));
+    const int64_t max_pages = options.wal_max_pages > 0
+                                  ? options.wal_max_pages
+                                  : 4 * int64_t{options.wal_autocheckpoint_pages};
+    return std::unique_ptr<BackgroundCheckpointer>(new BackgroundCheckpointer(
+        std::move(db).value(), options.wal_autocheckpoint_pages, max_pages));
   }
 
   ~BackgroundCheckpointer() {
@@ -62,6 +72,10 @@ class BackgroundCheckpointer {
   // For SqliteDb::SetWalHook: runs in the committing thread, so it only signals.
   static void OnCommit(void* self, int pages) {
     auto* c = static_cast<BackgroundCheckpointer*>(self);
+    c->log_pages_.store(pages, std::memory_order_relaxed);
+    if (pages >= c->truncate_at_.load(std::memory_order_relaxed)) {
+      c->over_limit_.store(true, std::memory_order_relaxed);
+    }
     if (pages < c->threshold_pages_) return;
     {
       std::lock_guard<std::mutex> lock(c->mu_);
@@ -78,9 +92,37 @@ class BackgroundCheckpointer {
 
   int threshold_pages() const { return threshold_pages_; }
 
+  // True when the last commit left the log at or past the limit. Read and reset by the
+  // holder of the writer slot (as OnCommit runs), so no two threads act on it at once.
+  bool OverLimit() const { return over_limit_.load(std::memory_order_relaxed); }
+
+  // The writer's TRUNCATE checkpoint, on the writer's connection `writer` (no transaction open
+  // on it), after this thread's checkpoint in progress: SQLite answers BUSY at once, without
+  // waiting, to a checkpoint that meets another. Done, the limit stands; not done (a reader, or
+  // another process's checkpoint, held the log), the next try waits until the log has grown by
+  // the limit again, so that a long snapshot (a backup) does not make every Begin() wait out
+  // the busy timeout. Unavailable / DataLoss on an I/O error.
+  Status TruncateLog(SqliteDb& writer) {
+    Result<bool> done = false;
+    {
+      std::lock_guard<std::mutex> checkpointing(checkpoint_mu_);
+      done = writer.CheckpointTruncate();
+    }
+    if (!done.ok()) return done.status();
+    over_limit_.store(false, std::memory_order_relaxed);
+    truncate_at_.store(
+        *done ? max_pages_ : log_pages_.load(std::memory_order_relaxed) + max_pages_,
+        std::memory_order_relaxed);
+    return Status::Ok();
+  }
+
  private:
-  BackgroundCheckpointer(std::unique_ptr<SqliteDb> db, int threshold_pages)
-      : db_(std::move(db)), threshold_pages_(threshold_pages), thread_([this] { Run(); }) {}
+  BackgroundCheckpointer(std::unique_ptr<SqliteDb> db, int threshold_pages, int64_t max_pages)
+      : db_(std::move(db)),
+        threshold_pages_(threshold_pages),
+        max_pages_(max_pages),
+        truncate_at_(max_pages),
+        thread_([this] { Run(); }) {}
 
   void Run() {
     std::unique_lock<std::mutex> lock(mu_);
@@ -89,7 +131,11 @@ class BackgroundCheckpointer {
       if (stop_ || !failure_.ok()) return;
       requested_ = false;
       lock.unlock();
-      Status st = db_->CheckpointPassive();
+      Status st;
+      {
+        std::lock_guard<std::mutex> checkpointing(checkpoint_mu_);
+        st = db_->CheckpointPassive();
+      }
       lock.lock();
       if (!st.ok()) {
         failure_ =
@@ -100,6 +146,11 @@ class BackgroundCheckpointer {
 
   std::unique_ptr<SqliteDb> db_;
   const int threshold_pages_;
+  const int64_t max_pages_;
+  std::atomic<int64_t> truncate_at_;
+  std::atomic<int64_t> log_pages_{0};
+  std::atomic<bool> over_limit_{false};
+  std::mutex checkpoint_mu_;  // one checkpoint at a time in this process
   std::mutex mu_;
   std::condition_variable wake_;
   bool requested_ = false;
@@ -128,6 +179,9 @@ class SqliteStore final : public Store {
   Result<std::unique_ptr<Transaction>> Begin() override {
     if (checkpointer_) CUSTOS_RETURN_IF_ERROR(checkpointer_->Health());
     CUSTOS_ASSIGN_OR_RETURN(SlotLease lease, TakeSlot("begin"));
+    if (checkpointer_ && checkpointer_->OverLimit()) {
+      CUSTOS_RETURN_IF_ERROR(checkpointer_->TruncateLog(*db_));
+    }
     return sqlite::SqliteTransaction::Begin(*db_, std::move(lease));
   }
 
@@ -232,6 +286,11 @@ Status CheckOptions(const SqliteOptions& options) {
   }
   if (options.wal_autocheckpoint_pages < 0) {
     return InvalidArgument("store: option 'wal_autocheckpoint_pages': must not be negative");
+  }
+  if (options.wal_max_pages < 0 ||
+      (options.wal_max_pages > 0 && options.wal_max_pages < options.wal_autocheckpoint_pages)) {
+    return InvalidArgument(
+        "store: option 'wal_max_pages': must be 0 or at least wal_autocheckpoint_pages");
   }
   return Status::Ok();
 }

@@ -9,7 +9,8 @@
 // busy_timeout_ms for SQLite's lock. The write-ahead log is checkpointed by a thread of the
 // Store with a second connection, so that no commit waits for a checkpoint's copy and
 // fsyncs; if such a checkpoint fails with an I/O error, Begin() answers Unavailable from then
-// on (a failed fsync stops writes).
+// on (a failed fsync stops writes). The log has a hard limit (wal_max_pages): past it a writer
+// waits for a full checkpoint.
 //
 // Thread safety: as store.h. The Store must outlive its Transactions. A thread that holds a
 // Transaction must not call Begin(), SchemaVersion() or Checkpoint() on the same Store: they
@@ -41,6 +42,14 @@ struct SqliteOptions {
   // checkpoints write each hot page back once instead of once per few batches. The checkpoint
   // runs on the Store's checkpoint thread; 0 turns automatic checkpoints off.
   int wal_autocheckpoint_pages = 16384;
+  // The most the write-ahead log may hold, in pages (0: four times wal_autocheckpoint_pages).
+  // A checkpoint that runs beside a writer that never pauses never catches up with it, and a
+  // log that is never caught up with is never restarted: it grew to 48 GB under a sustained
+  // audit append. Past this size the next Begin() copies the whole log back and truncates it
+  // (a TRUNCATE checkpoint, on the writer's connection, before its transaction starts): the
+  // writer waits, the log and the disk stay bounded. A reader of an old snapshot can hold the
+  // log longer; Begin() then tries again once the log has grown by as much again.
+  int wal_max_pages = 0;
 };
 
 // Opens the database at `db_path`, sets the PRAGMAs (journal_mode=WAL, secure_delete=ON,
