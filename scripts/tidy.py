@@ -9,9 +9,10 @@ compiled the file once). Paths of the checkout are replaced by a placeholder in 
 fresh clone reuses the results of the last one, as ccache does. A file whose dependencies are
 unknown is always checked.
 
-Usage: tidy.py BUILD_DIR [--jobs N]. Exit status 1 if any file has a finding (or fails to
-parse), 0 otherwise. Cache: $CUSTOS_TIDY_CACHE, else ~/.cache/custos-tidy; CUSTOS_TIDY_CACHE=off
-turns it off.
+Usage: tidy.py BUILD_DIR [--jobs N] [--prune]. Exit status 1 if any file has a finding (or
+fails to parse), 0 otherwise. Cache: $CUSTOS_TIDY_CACHE, else ~/.cache/custos-tidy;
+CUSTOS_TIDY_CACHE=off turns it off. --prune removes the cache's entries this run did not use
+(for the cache kept in the repository, .ci/tidy-cache: scripts/tidy_cache_refresh.sh).
 """
 import argparse
 import collections
@@ -114,6 +115,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("build_dir")
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("JOBS", "2")))
+    parser.add_argument("--prune", action="store_true",
+                        help="remove cache entries this run did not use")
     args = parser.parse_args()
     build_dir = os.path.realpath(args.build_dir)
     with open(os.path.join(build_dir, "compile_commands.json")) as f:
@@ -128,11 +131,13 @@ def main():
         salt = version + f.read() + " ".join(EXTRA_ARGS)
     hasher = Hasher()
 
-    todo, results, cached = [], {}, 0
+    todo, results, cached, used = [], {}, 0, set()
     for e in entries:
         d = deps.get(object_of(e))
         key = cache_key(e, d, hasher, salt) if d is not None else None
         hit = os.path.join(cache_dir, key[:2], key) if key else None
+        if key:
+            used.add(key)
         if hit and os.path.exists(hit):
             with open(hit) as f:
                 code, _, text = f.read().partition("\n")
@@ -154,6 +159,19 @@ def main():
                     f.write(f"{code}\n{neutral(text)}")
                 os.replace(hit + ".tmp", hit)
 
+    pruned = 0
+    if args.prune and use_cache and os.path.isdir(cache_dir):
+        for sub in os.listdir(cache_dir):
+            subdir = os.path.join(cache_dir, sub)
+            if not os.path.isdir(subdir):
+                continue
+            for name in os.listdir(subdir):
+                if name not in used:
+                    os.remove(os.path.join(subdir, name))
+                    pruned += 1
+            if not os.listdir(subdir):
+                os.rmdir(subdir)
+
     findings = collections.OrderedDict()  # unique (place, check): a header's finding once
     failed = []
     for path in sorted(results):
@@ -167,7 +185,8 @@ def main():
     per_check = collections.Counter(check for *_, check in findings)
     print(f"clang-tidy: {len(entries)} files under src/, {cached} from the cache, "
           f"{len(todo)} checked in {time.monotonic() - start:.0f}s; "
-          f"{len(findings)} findings in {len(failed)} files")
+          f"{len(findings)} findings in {len(failed)} files"
+          + (f"; {pruned} unused cache entries pruned" if args.prune else ""))
     for check, n in per_check.most_common():
         print(f"  {n:5d} {check}")
     return 1 if failed else 0
