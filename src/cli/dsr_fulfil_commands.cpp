@@ -113,14 +113,15 @@ void AddRefuseCommand(CLI::App* dsr, Globals& g, Action& action) {
         if (!f.ok()) return g.out().Fail(f.status());
         if (out->empty()) *out = "dsr-" + f->request_id;
         if (Status st = WriteFiles(*out, *f); !st.ok()) return g.out().Fail(st);
-        g.out().Print({{"request_id", f->request_id},
-                       {"customer_id", f->customer_id},
-                       {"kind", f->kind},
-                       {"answer", f->answer},
-                       {"outcome", "refused"},
-                       {"report_dir", *out}},
-                      fmt::format("request {} refused and closed; letter written to {}/letter.html\n",
-                                  f->request_id, *out));
+        g.out().Print(
+            {{"request_id", f->request_id},
+             {"customer_id", f->customer_id},
+             {"kind", f->kind},
+             {"answer", f->answer},
+             {"outcome", "refused"},
+             {"report_dir", *out}},
+            fmt::format("request {} refused and closed; letter written to {}/letter.html\n",
+                        f->request_id, *out));
         return static_cast<int>(kExitOk);
       });
     };

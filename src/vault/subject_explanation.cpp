@@ -117,8 +117,9 @@ Result<Json> ExplanationJson(const VaultState& m, const ReportSources& src) {
   doc["retention"] = RetentionJson(config, src);
   // This version has no sharing component: no agreement exists to provide data to a partner.
   doc["sharing"] = {{"agreements", Json::array()},
-                    {"note", "no sharing agreements exist: the data is not provided to any other "
-                             "handler"}};
+                    {"note",
+                     "no sharing agreements exist: the data is not provided to any other "
+                     "handler"}};
   doc["storage"] = StorageJson(config);
   return doc;
 }
@@ -196,8 +197,8 @@ std::string Section(const Json& doc, const Labels& l) {
   out += HtmlTable(doc["restrictions"], "", {"since", "rule", "until"}, l.none);
   h2(l.retention);
   out += HtmlTable(doc["retention"], l.retention_head,
-                   {"retention_class", "parts", "counted_from", "min", "max",
-                    "kept_at_least_until", "due_for_destruction"},
+                   {"retention_class", "parts", "counted_from", "min", "max", "kept_at_least_until",
+                    "due_for_destruction"},
                    l.none);
   h2(l.sharing);
   if (doc["sharing"]["agreements"].empty()) {

@@ -27,7 +27,8 @@ constexpr size_t kPassphraseGroups = 6;
 constexpr size_t kPassphraseGroupLength = 4;  // 6 x 4 symbols x 5 bits = 120 bits
 
 std::string NewPassphrase() {
-  const crypto::SecretBytes random = crypto::RandomSecret(kPassphraseGroups * kPassphraseGroupLength);
+  const crypto::SecretBytes random =
+      crypto::RandomSecret(kPassphraseGroups * kPassphraseGroupLength);
   std::string out;
   for (size_t i = 0; i < random.size(); ++i) {
     if (i > 0 && i % kPassphraseGroupLength == 0) out += '-';
@@ -117,17 +118,17 @@ std::vector<FulfilmentFile> PortableFiles(const Json& doc) {
   std::vector<std::vector<std::string>> consents;
   for (const Json& c : doc["consents"]) {
     consents.push_back({CsvText(c["seq"]), CsvText(c["action"]), CsvText(c["scope"]),
-                        CsvText(c["purpose"]), CsvText(c["notice_version"]),
-                        CsvText(c["channel"]), CsvText(c["recorded_at"])});
+                        CsvText(c["purpose"]), CsvText(c["notice_version"]), CsvText(c["channel"]),
+                        CsvText(c["recorded_at"])});
   }
   return {
       {"customer.json", doc.dump(2) + "\n"},
       {"profile.csv", Csv({"field", "label", "value"}, profile)},
       {"transactions.csv", Csv({"txn_id", "created_at", "source", "field", "value"}, txns)},
       {"notes.csv", Csv({"note_id", "created_at", "source", "text"}, notes)},
-      {"consents.csv", Csv({"seq", "action", "scope", "purpose", "notice_version", "channel",
-                            "recorded_at"},
-                           consents)},
+      {"consents.csv",
+       Csv({"seq", "action", "scope", "purpose", "notice_version", "channel", "recorded_at"},
+           consents)},
   };
 }
 
@@ -159,15 +160,15 @@ Result<std::string> EncryptedZip(const std::vector<FulfilmentFile>& files,
         entry == nullptr ? -1 : zip_file_add(archive, f.name.c_str(), entry, ZIP_FL_ENC_UTF_8);
     if (index < 0) {
       if (entry != nullptr) zip_source_free(entry);
-      Status st = Internal(fmt::format("portability package: add {}: {}", f.name,
-                                       zip_strerror(archive)));
+      Status st =
+          Internal(fmt::format("portability package: add {}: {}", f.name, zip_strerror(archive)));
       zip_discard(archive);
       return st;
     }
     if (zip_file_set_encryption(archive, static_cast<zip_uint64_t>(index), ZIP_EM_AES_256,
                                 passphrase.c_str()) != 0) {
-      Status st = Internal(fmt::format("portability package: encrypt {}: {}", f.name,
-                                       zip_strerror(archive)));
+      Status st = Internal(
+          fmt::format("portability package: encrypt {}: {}", f.name, zip_strerror(archive)));
       zip_discard(archive);
       return st;
     }
@@ -209,7 +210,8 @@ Result<PortabilityPackage> RenderPortability(const VaultState& m, const ReportSo
 
   Json listed = Json::array();
   for (const FulfilmentFile& f : files) {
-    listed.push_back({{"name", f.name}, {"bytes", f.content.size()}, {"sha256", Sha256Hex(f.content)}});
+    listed.push_back(
+        {{"name", f.name}, {"bytes", f.content.size()}, {"sha256", Sha256Hex(f.content)}});
   }
   CUSTOS_ASSIGN_OR_RETURN(crypto::Suite suite, crypto::ParseSuite(m.config->keys.suite));
   Json manifest;
@@ -223,11 +225,10 @@ Result<PortabilityPackage> RenderPortability(const VaultState& m, const ReportSo
                          {"sha256", Sha256Hex(out.zip)},
                          {"encryption", "AES-256 (WinZip AE-2), one-time passphrase"}};
   manifest["files"] = std::move(listed);
-  manifest["signature"] = {
-      {"algorithm", suite == crypto::Suite::kSm4Gcm ? "SM2 (SM3)" : "Ed25519"},
-      {"public_key", crypto::ToHex(m.signing_key->PublicKeyBytes())},
-      {"file", "manifest.sig"},
-      {"signs", "the bytes of manifest.json"}};
+  manifest["signature"] = {{"algorithm", suite == crypto::Suite::kSm4Gcm ? "SM2 (SM3)" : "Ed25519"},
+                           {"public_key", crypto::ToHex(m.signing_key->PublicKeyBytes())},
+                           {"file", "manifest.sig"},
+                           {"signs", "the bytes of manifest.json"}};
   out.manifest = manifest.dump(2) + "\n";
   out.signature = crypto::ToHex(m.signing_key->Sign(crypto::AsBytes(out.manifest))) + "\n";
   return out;

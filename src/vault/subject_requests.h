@@ -124,11 +124,11 @@ class SubjectRequestService {
   // grant of dsr.manage / dsr.read), InvalidArgument naming the field and the rule, NotFound.
 
   // dsr.manage. Registers a request of an existing customer, due the kind's due days of
-  // custos.toml ([subject_requests.due_days], 15 unless set) after the vault's time now; returns it as stored (open). InvalidArgument for a bad customer id,
-  // a kind outside schema::kSubjectRequestKinds, a reference that is not 3 to 200 printable
-  // bytes, proposed values on a kind other than correction, none on a correction, or a
-  // proposed value a validator refuses (naming the field and rule); NotFound for an absent
-  // customer (nothing is written).
+  // custos.toml ([subject_requests.due_days], 15 unless set) after the vault's time now; returns it
+  // as stored (open). InvalidArgument for a bad customer id, a kind outside
+  // schema::kSubjectRequestKinds, a reference that is not 3 to 200 printable bytes, proposed values
+  // on a kind other than correction, none on a correction, or a proposed value a validator refuses
+  // (naming the field and rule); NotFound for an absent customer (nothing is written).
   Result<SubjectRequestView> Open(const Context& ctx, const SubjectRequestSpec& spec);
   // dsr.manage. Closes an open request with an outcome of schema::kSubjectRequestOutcomes.
   // InvalidArgument for another outcome; NotFound if no such request is open (absent, or

@@ -660,10 +660,10 @@ TEST_F(CliTest, APortabilityRequestPrintsItsPassphraseOnceAndARefusalWritesALett
       "--json dsr open --customer " + customer + " --kind portability --reference TCK-46", "agent");
   ASSERT_EQ(json.code, 0) << json.out;
   const std::string id = JsonString(json.out, "request_id");
-  ASSERT_EQ(Custos("dsr verify " + id + " --method callback_on_record --evidence-ref CASE-46",
-                   "agent")
-                .code,
-            0);
+  ASSERT_EQ(
+      Custos("dsr verify " + id + " --method callback_on_record --evidence-ref CASE-46", "agent")
+          .code,
+      0);
   const fs::path out = root_ / "package";
   Outcome done = Custos("--json dsr fulfil " + id + " --out " + out.string(), "agent");
   ASSERT_EQ(done.code, 0) << done.out;
@@ -676,15 +676,15 @@ TEST_F(CliTest, APortabilityRequestPrintsItsPassphraseOnceAndARefusalWritesALett
   EXPECT_NE(ReadAll(out / "manifest.json").find("custos.portability_manifest/1"),
             std::string::npos);
 
-  Outcome other = Custos(
-      "--json dsr open --customer " + customer + " --kind copy --reference TCK-47", "agent");
+  Outcome other =
+      Custos("--json dsr open --customer " + customer + " --kind copy --reference TCK-47", "agent");
   ASSERT_EQ(other.code, 0) << other.out;
   const std::string refused_id = JsonString(other.out, "request_id");
   const fs::path letter_dir = root_ / "refusal";
-  Outcome refused = Custos("dsr refuse " + refused_id +
-                               " --reason \"identity could not be verified\" --out " +
-                               letter_dir.string(),
-                           "agent");
+  Outcome refused =
+      Custos("dsr refuse " + refused_id + " --reason \"identity could not be verified\" --out " +
+                 letter_dir.string(),
+             "agent");
   ASSERT_EQ(refused.code, 0) << refused.out;
   EXPECT_NE(ReadAll(letter_dir / "letter.html").find("identity could not be verified"),
             std::string::npos);

@@ -69,8 +69,8 @@ TEST(SubjectRequestsConfig, DueDaysAreReadPerKind) {
 }
 
 TEST(SubjectRequestsConfig, DaysThatAreNotAPositiveIntegerAreRefusedNamingTheKindAndLine) {
-  for (const char* bad : {"access = 0", "access = -3", "access = 1.5", "access = \"15\"",
-                          "access = 366"}) {
+  for (const char* bad :
+       {"access = 0", "access = -3", "access = 1.5", "access = \"15\"", "access = 366"}) {
     const std::string text =
         std::string(DefaultConfigToml()) + "\n[subject_requests.due_days]\n" + bad + "\n";
     const std::string error = ErrorOf(text);
@@ -82,8 +82,8 @@ TEST(SubjectRequestsConfig, DaysThatAreNotAPositiveIntegerAreRefusedNamingTheKin
 }
 
 TEST(SubjectRequestsConfig, AnUnknownKindIsRefusedNamingItAndTheKinds) {
-  const std::string error = ErrorOf(std::string(DefaultConfigToml()) +
-                                    "\n[subject_requests.due_days]\nerasure = 15\n");
+  const std::string error =
+      ErrorOf(std::string(DefaultConfigToml()) + "\n[subject_requests.due_days]\nerasure = 15\n");
   EXPECT_NE(error.find("key 'subject_requests.due_days.erasure': unknown key (expected one of "
                        "access, copy, portability, correction, deletion, restriction, "
                        "explanation)"),

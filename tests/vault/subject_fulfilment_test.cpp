@@ -5,8 +5,8 @@
 // restriction is lifted; a correction is applied through the validated update path or refused
 // naming the rule; a deletion a legal hold keeps is answered "restricted" naming the rule.
 // Every step is in the register and the audit log, and no customer value is in the log.
-#include <nlohmann/json.hpp>
 #include <zip.h>
+#include <nlohmann/json.hpp>
 
 #include <map>
 #include <optional>
@@ -304,13 +304,13 @@ TEST_F(SubjectFulfilmentTest, AnExplanationHoldsTheCustomersPurposesAndRetention
   withdraw.channel = "app";
   withdraw.evidence_ref = "app-session-42";
   ASSERT_TRUE(vault_->consent().Record(Agent(), customer_, withdraw).ok());
-  ASSERT_TRUE(vault_->records()
-                  .AddTransaction(Agent(), customer_,
-                                  {{"occurred_at", "2026-10-01"},
-                                   {"product", "黄金积存计划"},
-                                   {"amount", "8888.88"}},
-                                  "api")
-                  .ok());
+  ASSERT_TRUE(
+      vault_->records()
+          .AddTransaction(
+              Agent(), customer_,
+              {{"occurred_at", "2026-10-01"}, {"product", "黄金积存计划"}, {"amount", "8888.88"}},
+              "api")
+          .ok());
 
   const std::string id = OpenVerified("explanation");
   auto done = vault_->subject_requests().Fulfil(Desk(), id);
@@ -405,8 +405,7 @@ TEST_F(SubjectFulfilmentTest, AFulfilledRequestIsAnsweredByALetterInChineseAndEn
   EXPECT_NE(letter.find("查阅请求（编号 TCK-2026-0042）"), std::string::npos) << letter;
   EXPECT_NE(letter.find("随函附上您的个人信息查阅报告"), std::string::npos);
   EXPECT_NE(letter.find("Your access request of"), std::string::npos);
-  EXPECT_NE(letter.find("your personal information access report is enclosed"),
-            std::string::npos);
+  EXPECT_NE(letter.find("your personal information access report is enclosed"), std::string::npos);
   EXPECT_EQ(letter.find("王芳"), std::string::npos);  // the outcome, no value
   EXPECT_EQ(letter.find(customer_), std::string::npos);
   const auto steps = Steps(id);
@@ -416,8 +415,8 @@ TEST_F(SubjectFulfilmentTest, AFulfilledRequestIsAnsweredByALetterInChineseAndEn
   EXPECT_NE(AuditLog().find("; answered fulfilled, letter produced"), std::string::npos);
 
   // A correction's letter names the corrected fields (never their values).
-  auto corrected =
-      vault_->subject_requests().Fulfil(Desk(), OpenVerified("correction", {{"phone", "13900139000"}}));
+  auto corrected = vault_->subject_requests().Fulfil(
+      Desk(), OpenVerified("correction", {{"phone", "13900139000"}}));
   ASSERT_TRUE(corrected.ok()) << corrected.status().ToString();
   const std::string correction_letter = LetterOf(*corrected);
   EXPECT_NE(correction_letter.find("我们已按您的要求更正了以下信息：phone。"), std::string::npos)
@@ -522,13 +521,13 @@ std::optional<std::string> ReadZipEntry(const std::string& archive, const std::s
 // one opens it, a wrong one does not), with a manifest signed by the vault's signing key;
 // nothing of another customer, and neither the passphrase nor a value in the audit log.
 TEST_F(SubjectFulfilmentTest, APortabilityPackageOpensWithItsPassphraseAndMatchesTheSchema) {
-  ASSERT_TRUE(vault_->records()
-                  .AddTransaction(Agent(), customer_,
-                                  {{"occurred_at", "2026-10-01"},
-                                   {"product", "黄金积存计划"},
-                                   {"amount", "8888.88"}},
-                                  "api")
-                  .ok());
+  ASSERT_TRUE(
+      vault_->records()
+          .AddTransaction(
+              Agent(), customer_,
+              {{"occurred_at", "2026-10-01"}, {"product", "黄金积存计划"}, {"amount", "8888.88"}},
+              "api")
+          .ok());
   ASSERT_TRUE(vault_->records().AddNote(Agent(), customer_, "客户说\"请回电\"", "phone").ok());
   ASSERT_TRUE(vault_->records().AddNote(Agent(), other_, "另一位客户的备注", "phone").ok());
   const std::string id = OpenVerified("portability");
@@ -596,13 +595,14 @@ TEST_F(SubjectFulfilmentTest, APortabilityPackageOpensWithItsPassphraseAndMatche
   auto sig = crypto::FromHex(sig_hex);
   auto key = crypto::FromHex(manifest["signature"]["public_key"].get<std::string>());
   ASSERT_TRUE(sig.ok() && key.ok());
-  EXPECT_TRUE(crypto::VerifySignature(crypto::Suite::kAes256Gcm, *key,
-                                      crypto::AsBytes(manifest_text), *sig)
-                  .ok());
+  EXPECT_TRUE(
+      crypto::VerifySignature(crypto::Suite::kAes256Gcm, *key, crypto::AsBytes(manifest_text), *sig)
+          .ok());
   std::string altered = manifest_text;
   altered.replace(altered.find(customer_), customer_.size(), other_);
   EXPECT_FALSE(
-      crypto::VerifySignature(crypto::Suite::kAes256Gcm, *key, crypto::AsBytes(altered), *sig).ok());
+      crypto::VerifySignature(crypto::Suite::kAes256Gcm, *key, crypto::AsBytes(altered), *sig)
+          .ok());
 
   const std::string log = AuditLog();
   EXPECT_NE(log.find("portability package of customer " + customer_), std::string::npos);
