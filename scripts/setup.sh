@@ -10,6 +10,7 @@ PACKAGES=(
   libutfcpp-dev libhowardhinnant-date-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev libcpp-httplib-dev libboost1.81-dev libpq-dev libhyperscan-dev libp11-kit-dev
+  libzip-dev
   softhsm2
   clang-14 libclang-rt-14-dev
   wrk nginx-light ripgrep curl

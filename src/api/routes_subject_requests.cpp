@@ -7,6 +7,8 @@
 
 #include <array>
 
+#include <botan/base64.h>
+
 #include "api/query.h"
 #include "api/request_body.h"
 #include "api/routes.h"
@@ -33,8 +35,9 @@ constexpr std::array<BodyMember, 2> kLiftBody = {{
     {"customer_id", MemberKind::kString, true},
     {"reference", MemberKind::kString, true},
 }};
-constexpr std::array<BodyMember, 1> kCloseBody = {{
+constexpr std::array<BodyMember, 2> kCloseBody = {{
     {"outcome", MemberKind::kString, true},
+    {"reason", MemberKind::kString, false},
 }};
 constexpr std::array<std::string_view, 2> kListQuery = {"customer_id", "open"};
 
@@ -87,11 +90,31 @@ Result<ApiResponse> OpenRequest(vault::Vault& v, const ApiRequest& req, const Re
   return JsonResponse(201, Dump(RequestJson(opened)));
 }
 
+// The answer letter among a fulfilment's files (empty when there is none).
+std::string LetterOf(const vault::Fulfilment& f) {
+  for (const vault::FulfilmentFile& file : f.files) {
+    if (file.name == "letter.html") return file.content;
+  }
+  return "";
+}
+
 Result<ApiResponse> CloseRequest(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kCloseBody));
   auto it = s.params.find("request_id");
   const std::string id = it == s.params.end() ? std::string() : it->second;
   const std::string outcome = StringOr(body, "outcome", "");
+  if (body.contains("reason")) {
+    // A refusal with its reason: answered, closed, and the letter inline (letter_html).
+    if (outcome != "refused") {
+      return InvalidArgument("reason: only a refusal (outcome \"refused\") carries a reason");
+    }
+    CUSTOS_ASSIGN_OR_RETURN(vault::Fulfilment f,
+                            v.subject_requests().Refuse(s.ctx, id, StringOr(body, "reason", "")));
+    return JsonResponse(200, Dump({{"request_id", id},
+                                   {"outcome", outcome},
+                                   {"answer", f.answer},
+                                   {"letter_html", LetterOf(f)}}));
+  }
   CUSTOS_RETURN_IF_ERROR(v.subject_requests().Close(s.ctx, id, outcome));
   return JsonResponse(200, Dump({{"request_id", id}, {"outcome", outcome}}));
 }
@@ -118,7 +141,9 @@ Result<ApiResponse> VerifyRequest(vault::Vault& v, const ApiRequest& req, const 
 }
 
 // An access or copy request answers its report inline (`report`: report.json's document,
-// `report_html`): every value unmasked, for delivery to the customer only.
+// `report_html`): every value unmasked, for delivery to the customer only; an explanation its
+// explanation in the same members; a portability request its package (`package`) and the
+// one-time passphrase. Every answer carries the letter (`letter_html`).
 Result<ApiResponse> FulfilRequest(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(
       ParseBody(req.body.empty() ? "{}" : req.body, std::span<const BodyMember>()).status());
@@ -132,6 +157,23 @@ Result<ApiResponse> FulfilRequest(vault::Vault& v, const ApiRequest& req, const 
   if (!f.report_json.empty()) {
     out["report"] = json::parse(f.report_json);
     out["report_html"] = f.report_html;
+  }
+  out["letter_html"] = LetterOf(f);
+  if (!f.passphrase.empty()) {
+    // Portability: the package inline, and its one-time passphrase — in this answer only.
+    json package = json::object();
+    for (const vault::FulfilmentFile& file : f.files) {
+      if (file.name == "portability.zip") {
+        package["zip_base64"] = Botan::base64_encode(
+            reinterpret_cast<const uint8_t*>(file.content.data()), file.content.size());
+      } else if (file.name == "manifest.json") {
+        package["manifest"] = file.content;
+      } else if (file.name == "manifest.sig") {
+        package["manifest_sig"] = file.content;
+      }
+    }
+    out["package"] = std::move(package);
+    out["passphrase"] = f.passphrase;
   }
   return JsonResponse(200, Dump(out));
 }

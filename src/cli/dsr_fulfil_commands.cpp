@@ -1,4 +1,4 @@
-// custos dsr verify|fulfil|lift: fulfilling data-subject requests (issue 18;
+// custos dsr verify|fulfil|refuse|lift: fulfilling data-subject requests (issue 18;
 // docs/subject_requests.md). Thin: parse, call the vault, write what it answered, print.
 #include <fmt/format.h>
 
@@ -37,12 +37,15 @@ void AddVerifyCommand(CLI::App* dsr, Globals& g, Action& action) {
   });
 }
 
-// Writes an access report's report.json and report.html into `dir` (created 0700; files 0600:
-// the report holds every value of the customer, unmasked).
-Status WriteReport(const std::filesystem::path& dir, const vault::Fulfilment& f) {
+// Writes what a fulfilment delivers (the report or explanation, the letter, a portability
+// package) into `dir` (created 0700; files 0600: a report holds every value of the customer,
+// unmasked).
+Status WriteFiles(const std::filesystem::path& dir, const vault::Fulfilment& f) {
   CUSTOS_RETURN_IF_ERROR(Env::Default().CreateDirDurable(dir, 0700));
-  CUSTOS_RETURN_IF_ERROR(Env::Default().CreateFileAtomic(dir / "report.json", f.report_json, 0600));
-  return Env::Default().CreateFileAtomic(dir / "report.html", f.report_html, 0600);
+  for (const vault::FulfilmentFile& file : f.files) {
+    CUSTOS_RETURN_IF_ERROR(Env::Default().CreateFileAtomic(dir / file.name, file.content, 0600));
+  }
+  return Status::Ok();
 }
 
 void AddFulfilCommand(CLI::App* dsr, Globals& g, Action& action) {
@@ -51,8 +54,9 @@ void AddFulfilCommand(CLI::App* dsr, Globals& g, Action& action) {
   auto out = std::make_shared<std::string>();
   fulfil->add_option("request", *id, "request id")->required();
   fulfil->add_option("--out", *out,
-                     "directory for an access or copy request's report.json and report.html "
-                     "(default ./dsr-REQUEST)");
+                     "directory for what the fulfilment delivers: an access or copy request's "
+                     "report.json and report.html, an explanation's explanation.json and "
+                     "explanation.html, the answer letter (default ./dsr-REQUEST)");
   fulfil->callback([&g, &action, id, out] {
     action = [&g, id, out] {
       return WithVault(g, [&](vault::Vault& v) {
@@ -60,11 +64,22 @@ void AddFulfilCommand(CLI::App* dsr, Globals& g, Action& action) {
         if (!f.ok()) return g.out().Fail(f.status());
         std::string text = fmt::format("request {} ({} of customer {}): {}; {}\n", f->request_id,
                                        f->kind, f->customer_id, f->answer, f->detail);
-        if (!f->report_json.empty()) {
-          // The report is produced once: without --out it goes to ./dsr-<request id>.
+        if (!f->files.empty()) {
+          // The output is produced once: without --out it goes to ./dsr-<request id>.
           if (out->empty()) *out = "dsr-" + f->request_id;
-          if (Status st = WriteReport(*out, *f); !st.ok()) return g.out().Fail(st);
-          text += fmt::format("report written to {}/report.json and report.html\n", *out);
+          if (Status st = WriteFiles(*out, *f); !st.ok()) return g.out().Fail(st);
+          std::string names;
+          for (const vault::FulfilmentFile& file : f->files) {
+            names += (names.empty() ? "" : ", ") + file.name;
+          }
+          text += fmt::format("written to {}: {}\n", *out, names);
+        }
+        if (!f->passphrase.empty()) {
+          // Shown here once, for delivery to the customer apart from the package; the vault
+          // keeps it nowhere.
+          text += fmt::format(
+              "one-time passphrase of portability.zip (shown once; deliver it separately): {}\n",
+              f->passphrase);
         }
         g.out().Print({{"request_id", f->request_id},
                        {"customer_id", f->customer_id},
@@ -72,8 +87,41 @@ void AddFulfilCommand(CLI::App* dsr, Globals& g, Action& action) {
                        {"answer", f->answer},
                        {"detail", f->detail},
                        {"until", f->until_ms == 0 ? "" : core::UtcDateOfMs(f->until_ms)},
-                       {"report_dir", f->report_json.empty() ? "" : *out}},
+                       {"report_dir", f->files.empty() ? "" : *out},
+                       {"passphrase", f->passphrase}},
                       text);
+        return static_cast<int>(kExitOk);
+      });
+    };
+  });
+}
+
+void AddRefuseCommand(CLI::App* dsr, Globals& g, Action& action) {
+  auto* refuse = dsr->add_subcommand(
+      "refuse", "answer an open request refused, with the reason, and close it (dsr.manage)");
+  auto id = std::make_shared<std::string>();
+  auto reason = std::make_shared<std::string>();
+  auto out = std::make_shared<std::string>();
+  refuse->add_option("request", *id, "request id")->required();
+  refuse->add_option("--reason", *reason, "why the request is refused, no personal data")
+      ->required();
+  refuse->add_option("--out", *out, "directory for the answer letter (default ./dsr-REQUEST)");
+  refuse->callback([&g, &action, id, reason, out] {
+    action = [&g, id, reason, out] {
+      return WithVault(g, [&](vault::Vault& v) {
+        auto f = v.subject_requests().Refuse(g.MakeContext(), *id, *reason);
+        if (!f.ok()) return g.out().Fail(f.status());
+        if (out->empty()) *out = "dsr-" + f->request_id;
+        if (Status st = WriteFiles(*out, *f); !st.ok()) return g.out().Fail(st);
+        g.out().Print(
+            {{"request_id", f->request_id},
+             {"customer_id", f->customer_id},
+             {"kind", f->kind},
+             {"answer", f->answer},
+             {"outcome", "refused"},
+             {"report_dir", *out}},
+            fmt::format("request {} refused and closed; letter written to {}/letter.html\n",
+                        f->request_id, *out));
         return static_cast<int>(kExitOk);
       });
     };
@@ -104,6 +152,7 @@ void AddLiftCommand(CLI::App* dsr, Globals& g, Action& action) {
 void AddSubjectFulfilmentCommands(CLI::App* dsr, Globals& g, Action& action) {
   AddVerifyCommand(dsr, g, action);
   AddFulfilCommand(dsr, g, action);
+  AddRefuseCommand(dsr, g, action);
   AddLiftCommand(dsr, g, action);
 }
 

@@ -43,6 +43,13 @@ const DeidProfileDef* Config::FindDeidProfile(std::string_view name) const {
   return FindByName(deid_profiles, name);
 }
 
+uint32_t SubjectRequestsConfig::DueDays(std::string_view kind) const {
+  for (size_t i = 0; i < kSubjectRequestKinds.size(); ++i) {
+    if (kSubjectRequestKinds[i] == kind) return due_days[i];
+  }
+  return 15;
+}
+
 bool IsDirectIdentifier(const FieldDef& field) {
   switch (field.type) {
     case FieldType::kIdCard:

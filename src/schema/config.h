@@ -61,6 +61,7 @@
 // The functions here hold no state.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -242,6 +243,17 @@ struct LifecycleConfig {
   int64_t plan_every_seconds = 0;  // 0: no schedule ("off"); else >= 3600
 };
 
+// Data-subject requests ([subject_requests]; docs/subject_requests.md, issue 18): the calendar
+// days the company takes at most to answer each kind of request, counted from its opening.
+static_assert(kSubjectRequestKinds.size() == 7, "SubjectRequestsConfig::due_days lists 7 kinds");
+struct SubjectRequestsConfig {
+  // One entry per kind of kSubjectRequestKinds (same order), 1 .. 365; 15 unless set
+  // (GB/T 35273-2020 §8.7, read as calendar days).
+  std::array<uint32_t, kSubjectRequestKinds.size()> due_days = {15, 15, 15, 15, 15, 15, 15};
+  // The due days of `kind`; 15 for a name that is not a kind (callers check kinds first).
+  uint32_t DueDays(std::string_view kind) const;
+};
+
 // Login limits ([access]; docs/access.md, issue 12 item 6): after `max_failures` failed
 // logins in a row for one staff id, or `address_max_failures` from one source address, each
 // further attempt waits 1 s, 2 s, 4 s, ... at most `lockout_minutes`; at most
@@ -317,6 +329,7 @@ struct Config {
   std::vector<PostDef> posts;                        // file order, possibly none
   BackupConfig backup;
   LifecycleConfig lifecycle;
+  SubjectRequestsConfig subject_requests;
   AccessConfig access;
   std::vector<DeidProfileDef> deid_profiles;  // file order, possibly none
 

@@ -22,9 +22,10 @@ namespace {
 
 using internal::TomlSection;
 
-constexpr std::array<std::string_view, 16> kRootKeys = {
-    "schema_version", "keys",  "store", "audit",  "retention", "fields", "records", "purposes",
-    "server",         "roles", "posts", "backup", "lifecycle", "access", "deid",    "log"};
+constexpr std::array<std::string_view, 17> kRootKeys = {
+    "schema_version", "keys",     "store",  "audit", "retention",       "fields",
+    "records",        "purposes", "server", "roles", "posts",           "backup",
+    "lifecycle",      "access",   "deid",   "log",   "subject_requests"};
 constexpr std::array<std::string_view, 8> kKeysKeys = {
     "suite",         "provider",     "keyfile",          "passphrase_env",
     "pkcs11_module", "pkcs11_token", "pkcs11_key_label", "pkcs11_pin_env"};
@@ -392,6 +393,8 @@ Result<Config> ReadConfig(const TomlSection& root) {
   CUSTOS_ASSIGN_OR_RETURN(c.backup, internal::ReadBackupSection(backup));
   CUSTOS_ASSIGN_OR_RETURN(TomlSection lifecycle, root.Table("lifecycle", /*required=*/false));
   CUSTOS_ASSIGN_OR_RETURN(c.lifecycle, internal::ReadLifecycleSection(lifecycle));
+  CUSTOS_ASSIGN_OR_RETURN(TomlSection requests, root.Table("subject_requests", /*required=*/false));
+  CUSTOS_ASSIGN_OR_RETURN(c.subject_requests, internal::ReadSubjectRequestsSection(requests));
   CUSTOS_ASSIGN_OR_RETURN(TomlSection access, root.Table("access", /*required=*/false));
   CUSTOS_ASSIGN_OR_RETURN(c.access, internal::ReadAccessSection(access));
   // [log] is the server's (log_config.h): checked here, read by ReadLogConfig.

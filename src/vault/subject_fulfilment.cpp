@@ -96,6 +96,7 @@ Result<Verdict> Delete(VaultState& m, Scope& s, const store::SubjectRequestRow& 
   const bool open_ended = keeper.until_ms == lifecycle::kNeverMs;
   const std::string ends = open_ended ? "until released" : lifecycle::UtcDay(keeper.until_ms);
   out.answer = "restricted";
+  out.rule = keeper.rule;
   out.detail = fmt::format("kept by {} ({}); restricted instead", keeper.rule, ends);
   CUSTOS_ASSIGN_OR_RETURN(Verdict v,
                           Restrict(s, row, out, keeper.rule, open_ended ? 0 : keeper.until_ms));
@@ -103,6 +104,71 @@ Result<Verdict> Delete(VaultState& m, Scope& s, const store::SubjectRequestRow& 
   v.reason =
       fmt::format("deletion of customer {} answered restricted: {}", row.customer_id, out.detail);
   return v;
+}
+
+// Carries out the verified, open request `row` by its kind, in s.txn: reads what a report,
+// package or explanation is made of into `sources`, or restricts, corrects, or answers a
+// deletion; records the steps. The verdict is the fulfilment entry's.
+Result<Verdict> CarryOut(VaultState& m, Scope& s, const store::SubjectRequestRow& row,
+                         Fulfilment& out, ReportSources& sources) {
+  if (row.kind == "access" || row.kind == "copy" || row.kind == "portability") {
+    CUSTOS_ASSIGN_OR_RETURN(Verdict v, GatherReport(m, s, row, sources));
+    if (!v.refusal.ok()) return v;
+    out.detail = v.reason;
+    std::string_view done = "report produced";
+    constexpr std::string_view kReport = "access report";
+    if (row.kind == "portability" && v.reason.starts_with(kReport)) {
+      v.reason = "portability package" + v.reason.substr(kReport.size());
+      out.detail = "portability package produced (AES-256 zip, signed manifest)";
+      done = "package produced";
+    }
+    CUSTOS_RETURN_IF_ERROR(RecordAnswer(s, row, "fulfilled", v.reason, done));
+    return v;
+  }
+  if (row.kind == "explanation") {
+    CUSTOS_ASSIGN_OR_RETURN(Verdict v, GatherExplanation(m, s, row, sources));
+    if (!v.refusal.ok()) return v;
+    out.detail = "explanation of the processing rules produced";
+    CUSTOS_RETURN_IF_ERROR(RecordAnswer(s, row, "fulfilled", out.detail, "explanation produced"));
+    return v;
+  }
+  if (row.kind == "restriction") {
+    out.detail = "processing restricted until lifted";
+    CUSTOS_RETURN_IF_ERROR(RecordAnswer(s, row, "fulfilled", "restricted", out.detail));
+    return Restrict(s, row, out, "restriction request", 0);
+  }
+  if (row.kind == "correction") return Correct(m, s, row, out);
+  if (row.kind == "deletion") return Delete(m, s, row, out);
+  return Verdict::Deny(FailedPrecondition(
+      fmt::format("kind: fulfilling a '{}' request is not available in this version; answer it "
+                  "by hand and close it (docs/subject_requests.md)",
+                  row.kind)));
+}
+
+// After the entry is committed: decrypts and renders what the request delivers into
+// out.files (the report, the explanation, or the portability package and its passphrase).
+Status Deliver(const VaultState& m, const ReportSources& sources, Fulfilment& out) {
+  if (out.kind == "access" || out.kind == "copy") {
+    CUSTOS_ASSIGN_OR_RETURN(SubjectReport report, RenderReport(m, sources));
+    out.report_json = std::move(report.json);
+    out.report_html = std::move(report.html);
+    out.files.push_back({"report.json", out.report_json});
+    out.files.push_back({"report.html", out.report_html});
+  } else if (out.kind == "portability") {
+    // The passphrase is in `out` only: never stored, never in the audit log.
+    CUSTOS_ASSIGN_OR_RETURN(PortabilityPackage package, RenderPortability(m, sources));
+    out.files.push_back({"portability.zip", std::move(package.zip)});
+    out.files.push_back({"manifest.json", std::move(package.manifest)});
+    out.files.push_back({"manifest.sig", std::move(package.signature)});
+    out.passphrase = std::move(package.passphrase);
+  } else if (out.kind == "explanation") {
+    CUSTOS_ASSIGN_OR_RETURN(SubjectReport explanation, RenderExplanation(m, sources));
+    out.report_json = std::move(explanation.json);
+    out.report_html = std::move(explanation.html);
+    out.files.push_back({"explanation.json", out.report_json});
+    out.files.push_back({"explanation.html", out.report_html});
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -150,6 +216,8 @@ Result<Fulfilment> SubjectRequestService::Fulfil(const Context& ctx, std::string
   VaultState& m = *state_;
   Fulfilment out;
   ReportSources sources;
+  store::SubjectRequestRow request;
+  int64_t answered_at_ms = 0;
   CUSTOS_RETURN_IF_ERROR(
       Write(m, ctx, FulfilmentOp(Action::kDsrFulfil, request_id), [&](Scope& s) -> Result<Verdict> {
         CUSTOS_ASSIGN_OR_RETURN(auto row, FindOpen(s, request_id));
@@ -157,32 +225,60 @@ Result<Fulfilment> SubjectRequestService::Fulfil(const Context& ctx, std::string
         Status refusal;
         CUSTOS_RETURN_IF_ERROR(FulfilmentRefusal(s, *row, refusal));
         if (!refusal.ok()) return Verdict::Deny(refusal);
-        out = Fulfilment{row->request_id, row->customer_id, row->kind, "fulfilled", "", 0, "", ""};
-        if (row->kind == "access" || row->kind == "copy") {
-          CUSTOS_ASSIGN_OR_RETURN(Verdict v, GatherReport(m, s, *row, sources));
-          if (!v.refusal.ok()) return v;
-          out.detail = v.reason;
-          CUSTOS_RETURN_IF_ERROR(RecordAnswer(s, *row, "fulfilled", v.reason, "report produced"));
-          return v;
-        }
-        if (row->kind == "restriction") {
-          out.detail = "processing restricted until lifted";
-          CUSTOS_RETURN_IF_ERROR(RecordAnswer(s, *row, "fulfilled", "restricted", out.detail));
-          return Restrict(s, *row, out, "restriction request", 0);
-        }
-        if (row->kind == "correction") return Correct(m, s, *row, out);
-        if (row->kind == "deletion") return Delete(m, s, *row, out);
-        return Verdict::Deny(FailedPrecondition(fmt::format(
-            "kind: fulfilling a '{}' request is not available in this version; answer it by "
-            "hand and close it (docs/subject_requests.md)",
-            row->kind)));
+        request = *row;
+        answered_at_ms = s.now_ms;
+        out = Fulfilment{
+            row->request_id, row->customer_id, row->kind, "fulfilled", "", "", 0, "", "", {}, ""};
+        CUSTOS_ASSIGN_OR_RETURN(Verdict v, CarryOut(m, s, *row, out, sources));
+        // The step "answered" is in the register (RecordAnswer); the entry says it too.
+        if (v.refusal.ok()) v.reason += fmt::format("; answered {}, letter produced", out.answer);
+        return v;
       }));
-  if (out.kind == "access" || out.kind == "copy") {
-    // No audit, no data: the entry is committed; only now is anything decrypted.
-    CUSTOS_ASSIGN_OR_RETURN(SubjectReport report, RenderReport(m, sources));
-    out.report_json = std::move(report.json);
-    out.report_html = std::move(report.html);
+  // No audit, no data: the entry is committed; only now is anything decrypted.
+  CUSTOS_RETURN_IF_ERROR(Deliver(m, sources, out));
+  LetterFacts letter{request.kind,   request.reference, request.opened_at_ms,
+                     answered_at_ms, out.answer,        "",
+                     out.rule,       out.until_ms,      ""};
+  constexpr std::string_view kCorrected = "corrected: ";
+  if (out.kind == "correction" && out.detail.starts_with(kCorrected)) {
+    letter.fields = out.detail.substr(kCorrected.size());
   }
+  out.files.push_back({"letter.html", RenderLetterHtml(letter)});
+  return out;
+}
+
+Result<Fulfilment> SubjectRequestService::Refuse(const Context& ctx, std::string_view request_id,
+                                                 std::string_view reason) {
+  Fulfilment out;
+  LetterFacts letter;
+  const Operation op{Action::kDsrClose, IdTarget("dsr", request_id), Basis::kPurpose,
+                     kLegalObligation};
+  CUSTOS_RETURN_IF_ERROR(Write(*state_, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    if (Status bad = CheckAuditText("reason", reason, kMinEvidence, kMaxEvidence,
+                                    "the reason the request is refused");
+        !bad.ok()) {
+      return Verdict::Deny(bad);
+    }
+    CUSTOS_ASSIGN_OR_RETURN(auto row, FindOpen(s, request_id));
+    if (!row.has_value()) return Verdict::Deny(NoOpenRequest());
+    CUSTOS_RETURN_IF_ERROR(s.txn.InsertSubjectRequestStep(store::SubjectRequestStepRow{
+        row->request_id, "answered", s.now_ms, s.ctx.actor, "refused", std::string(reason)}));
+    CUSTOS_ASSIGN_OR_RETURN(
+        bool closed, s.txn.CloseSubjectRequest(row->request_id, s.ctx.actor, s.now_ms, "refused"));
+    if (!closed) return Verdict::Deny(NoOpenRequest());
+    out.request_id = row->request_id;
+    out.customer_id = row->customer_id;
+    out.kind = row->kind;
+    out.answer = "refused";
+    out.detail = std::string(reason);
+    letter =
+        LetterFacts{row->kind, row->reference,     row->opened_at_ms, s.now_ms, "refused", "", "",
+                    0,         std::string(reason)};
+    return Verdict::Allow(fmt::format(
+        "data-subject request '{}' of customer {} closed: refused; answered refused: {}", row->kind,
+        row->customer_id, reason));
+  }));
+  out.files.push_back({"letter.html", RenderLetterHtml(letter)});
   return out;
 }
 

@@ -22,7 +22,7 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string IsoOf(int64_t ms) { return core::FormatIsoUtc(ms / 1000); }
+std::string IsoOf(int64_t ms) { return IsoOfMs(ms); }
 
 // The audit entries that let someone's access to the customer through, oldest first.
 Status ReadAccesses(Scope& s, std::string_view customer_id, ReportSources& out) {
@@ -49,6 +49,8 @@ Status ReadAccesses(Scope& s, std::string_view customer_id, ReportSources& out) 
 }
 
 }  // namespace
+
+std::string IsoOfMs(int64_t ms) { return core::FormatIsoUtc(ms / 1000); }
 
 Result<Verdict> GatherReport(VaultState& m, Scope& s, const store::SubjectRequestRow& row,
                              ReportSources& out) {
@@ -146,8 +148,9 @@ Json ConsentJson(const ReportSources& src) {
   return Json{{"history", std::move(history)}, {"restrictions", std::move(restrictions)}};
 }
 
-// The purposes the data is processed for now: each granted one and each legal obligation.
-Result<Json> PurposesJson(const schema::Config& config, const ReportSources& src) {
+}  // namespace
+
+Result<Json> ProcessedPurposesJson(const schema::Config& config, const ReportSources& src) {
   CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState state,
                           consent::Replay(src.customer.customer_id, src.consents));
   Json out = Json::array();
@@ -160,6 +163,8 @@ Result<Json> PurposesJson(const schema::Config& config, const ReportSources& src
   }
   return out;
 }
+
+namespace {
 
 Json SourcesJson(const ReportSources& src) {
   std::set<std::string> sources{src.customer.source};
@@ -187,7 +192,9 @@ Json AccessesJson(const schema::Config& config, const ReportSources& src) {
   return out;
 }
 
-Json RetentionJson(const schema::Config& config, const ReportSources& src) {
+}  // namespace
+
+Json RetentionDatesJson(const schema::Config& config, const ReportSources& src) {
   Json out = Json::array();
   for (const lifecycle::DuePart& d : lifecycle::DueDates(config, src.facts)) {
     auto day = [](int64_t ms) {
@@ -202,11 +209,13 @@ Json RetentionJson(const schema::Config& config, const ReportSources& src) {
   return out;
 }
 
+namespace {
+
 Result<Json> ReportJson(const VaultState& m, const ReportSources& src, const FieldValues& opened,
                         const crypto::SecretBytes& dek) {
   const schema::Config& config = *m.config;
   CUSTOS_ASSIGN_OR_RETURN(Json records, RecordsJson(m, src, dek));
-  CUSTOS_ASSIGN_OR_RETURN(Json purposes, PurposesJson(config, src));
+  CUSTOS_ASSIGN_OR_RETURN(Json purposes, ProcessedPurposesJson(config, src));
   Json doc;
   doc["schema"] = "custos.subject_access_report/1";
   doc["request"] = {{"request_id", src.request.request_id},
@@ -228,7 +237,7 @@ Result<Json> ReportJson(const VaultState& m, const ReportSources& src, const Fie
   doc["accesses_cut"] = src.accesses_cut;
   // This version has no data sharing with partners (the share component): nothing to list.
   doc["shared_with"] = Json::array();
-  doc["retention"] = RetentionJson(config, src);
+  doc["retention"] = RetentionDatesJson(config, src);
   return doc;
 }
 

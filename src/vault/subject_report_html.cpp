@@ -19,7 +19,7 @@ constexpr std::string_view kPageTemplate = R"(<!DOCTYPE html>
 <html lang="zh-CN">
 <head>
 <meta charset="utf-8">
-<title>个人信息查阅报告 / Personal information access report</title>
+<title>{title}</title>
 <style>{style}</style>
 </head>
 <body>
@@ -97,7 +97,9 @@ constexpr Labels kEn{
     "until</th><th>due for destruction</th></tr>",
 };
 
-std::string Escape(std::string_view text) {
+}  // namespace
+
+std::string HtmlEscape(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
@@ -124,6 +126,10 @@ std::string Escape(std::string_view text) {
   return out;
 }
 
+namespace {
+
+std::string Escape(std::string_view text) { return HtmlEscape(text); }
+
 // A JSON value as text: strings as they are, null as "—", the rest as JSON.
 std::string Text(const Json& v) {
   if (v.is_string()) return v.get<std::string>();
@@ -131,9 +137,10 @@ std::string Text(const Json& v) {
   return v.dump();
 }
 
-// A table of `rows`, one cell per key of `keys`; `none` when there are no rows.
-std::string Table(const Json& rows, std::string_view head, std::initializer_list<const char*> keys,
-                  std::string_view none) {
+}  // namespace
+
+std::string HtmlTable(const Json& rows, std::string_view head,
+                      std::initializer_list<const char*> keys, std::string_view none) {
   if (rows.empty()) return fmt::format("<p>{}</p>\n", none);
   std::string out = fmt::format("<table>\n{}\n", head);
   for (const Json& row : rows) {
@@ -142,6 +149,18 @@ std::string Table(const Json& rows, std::string_view head, std::initializer_list
     out += "</tr>\n";
   }
   return out + "</table>\n";
+}
+
+std::string HtmlPage(std::string_view title, std::string_view zh, std::string_view en) {
+  return fmt::format(fmt::runtime(kPageTemplate), fmt::arg("title", title),
+                     fmt::arg("style", kStyle), fmt::arg("zh", zh), fmt::arg("en", en));
+}
+
+namespace {
+
+std::string Table(const Json& rows, std::string_view head, std::initializer_list<const char*> keys,
+                  std::string_view none) {
+  return HtmlTable(rows, head, keys, none);
 }
 
 std::string Section(const Json& doc, const Labels& l) {
@@ -185,8 +204,8 @@ std::string Section(const Json& doc, const Labels& l) {
 
 std::string RenderReportHtml(std::string_view report_json) {
   const Json doc = Json::parse(report_json);
-  return fmt::format(fmt::runtime(kPageTemplate), fmt::arg("style", kStyle),
-                     fmt::arg("zh", Section(doc, kZh)), fmt::arg("en", Section(doc, kEn)));
+  return HtmlPage("个人信息查阅报告 / Personal information access report", Section(doc, kZh),
+                  Section(doc, kEn));
 }
 
 }  // namespace custos::vault

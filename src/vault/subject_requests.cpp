@@ -41,6 +41,12 @@ SubjectRequestView ToView(store::SubjectRequestRow r, int64_t now_ms) {
   return v;
 }
 
+// How long the company takes at most to answer a request of `kind`: its due days of
+// [subject_requests.due_days] in custos.toml (15 unless set), in milliseconds.
+int64_t AnswerMs(const schema::Config& config, std::string_view kind) {
+  return static_cast<int64_t>(config.subject_requests.DueDays(kind)) * 24 * 3600 * 1000;
+}
+
 // The first rule `spec` breaks (OK when none). The customer's existence is checked after.
 Status CheckSpec(const SubjectRequestSpec& spec) {
   if (!ValidCustomerId(spec.customer_id)) {
@@ -93,7 +99,7 @@ Result<SubjectRequestView> SubjectRequestService::Open(const Context& ctx,
                                  spec.reference,
                                  s.ctx.actor,
                                  s.now_ms,
-                                 s.now_ms + kSubjectRequestAnswerMs,
+                                 s.now_ms + AnswerMs(*state_->config, spec.kind),
                                  "",
                                  0,
                                  ""};

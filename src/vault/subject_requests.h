@@ -26,9 +26,10 @@ struct VaultState;
 
 // --- data-subject requests: value types (PIPL Art. 44-50; docs/subject_requests.md) ---
 
-// How long the company takes at most to answer a data-subject request: 15 calendar days from
-// opening. GB/T 35273-2020 §8.7 asks for an answer within 15 working days; counting calendar
-// days is the stricter reading, so a request is never answered later than the standard allows.
+// How long the company takes at most to answer a data-subject request by default: 15 calendar
+// days from opening. GB/T 35273-2020 §8.7 asks for an answer within 15 working days; counting
+// calendar days is the stricter reading, so a request is never answered later than the
+// standard allows. custos.toml sets it per kind ([subject_requests.due_days]).
 inline constexpr int64_t kSubjectRequestAnswerMs = 15LL * 24 * 3600 * 1000;
 
 // A request a customer made. kind: one of schema::kSubjectRequestKinds; reference: a ticket
@@ -63,21 +64,35 @@ struct SubjectRequestStep {
   std::string detail;
 };
 
+// One file of a fulfilment's output: `name` (a plain file name, e.g. "report.json") and its
+// bytes.
+struct FulfilmentFile {
+  std::string name;
+  std::string content;
+};
+
 // What fulfilling a request did. answer: "fulfilled", or "restricted" (a deletion a legal
 // hold or statutory floor keeps from being carried out: the data is restricted instead until
 // `until_ms`, 0 when until a hold is released). For an access or copy request `report_json`
 // and `report_html` hold the customer's report (docs/subject_requests.md, "The access
 // report"): every value unmasked — it is the customer's — so they are for delivery to the
-// customer only.
+// customer only; for an explanation request they hold the explanation (Art. 48).
+// `files` is everything to deliver, by file name (the report or explanation, the answer
+// letter, a portability package); the CLI writes them to its output directory.
 struct Fulfilment {
   std::string request_id;
   std::string customer_id;
   std::string kind;
   std::string answer;
   std::string detail;  // what was done, or the rule that kept the data (no personal value)
+  std::string rule;    // restricted: the rule that keeps the data ("legal hold", ...)
   int64_t until_ms = 0;
   std::string report_json;
   std::string report_html;
+  std::vector<FulfilmentFile> files;
+  // A portability package's one-time passphrase: shown once to the staff member for separate
+  // delivery to the customer, never stored or logged. Empty for other kinds.
+  std::string passphrase;
 };
 
 struct SubjectRequestView {
@@ -87,7 +102,7 @@ struct SubjectRequestView {
   std::string reference;
   std::string opened_by;
   int64_t opened_at_ms = 0;
-  int64_t due_at_ms = 0;                  // opened_at_ms + kSubjectRequestAnswerMs
+  int64_t due_at_ms = 0;                  // opened_at_ms + the kind's due days (custos.toml)
   std::string closed_by;                  // empty while open
   int64_t closed_at_ms = 0;               // 0 while open
   std::string outcome;                    // schema::kSubjectRequestOutcomes; empty while open
@@ -108,12 +123,12 @@ class SubjectRequestService {
   // "legal_obligation". Refusals are audited "deny": Unauthenticated, PermissionDenied (no
   // grant of dsr.manage / dsr.read), InvalidArgument naming the field and the rule, NotFound.
 
-  // dsr.manage. Registers a request of an existing customer, due kSubjectRequestAnswerMs after
-  // the vault's time now; returns it as stored (open). InvalidArgument for a bad customer id,
-  // a kind outside schema::kSubjectRequestKinds, a reference that is not 3 to 200 printable
-  // bytes, proposed values on a kind other than correction, none on a correction, or a
-  // proposed value a validator refuses (naming the field and rule); NotFound for an absent
-  // customer (nothing is written).
+  // dsr.manage. Registers a request of an existing customer, due the kind's due days of
+  // custos.toml ([subject_requests.due_days], 15 unless set) after the vault's time now; returns it
+  // as stored (open). InvalidArgument for a bad customer id, a kind outside
+  // schema::kSubjectRequestKinds, a reference that is not 3 to 200 printable bytes, proposed values
+  // on a kind other than correction, none on a correction, or a proposed value a validator refuses
+  // (naming the field and rule); NotFound for an absent customer (nothing is written).
   Result<SubjectRequestView> Open(const Context& ctx, const SubjectRequestSpec& spec);
   // dsr.manage. Closes an open request with an outcome of schema::kSubjectRequestOutcomes.
   // InvalidArgument for another outcome; NotFound if no such request is open (absent, or
@@ -138,8 +153,10 @@ class SubjectRequestService {
   // already verified.
   Status Verify(const Context& ctx, std::string_view request_id, const Verification& how);
   // dsr.fulfil. Carries out a verified, open request and records the steps "fulfilled" and
-  // "answered" (the request stays open until closed):
+  // "answered" (the request stays open until closed); the answer letter (letter.html, Chinese
+  // and English) stating the outcome is among Fulfilment::files:
   //   access, copy  the customer's report (Fulfilment::report_json / report_html);
+  //   explanation   the explanation of the processing rules (Art. 48), in the same members;
   //   restriction   every purpose but a legal obligation refused for the customer from now
   //                 (access/policy.h rule 4; shown by `access explain`) until lifted;
   //   correction    the proposed values applied through the validated update path; a value
@@ -151,9 +168,17 @@ class SubjectRequestService {
   //                 otherwise FailedPrecondition naming the retention run (destruction goes
   //                 through the dual-controlled lifecycle, docs/retention.md).
   // FailedPrecondition for an unverified request, or a kind this version cannot fulfil
-  // (portability, explanation); NotFound if no such request is open, or its customer is
+  // (portability); NotFound if no such request is open, or its customer is
   // destroyed; Conflict if it was fulfilled already.
   Result<Fulfilment> Fulfil(const Context& ctx, std::string_view request_id);
+  // dsr.manage, audited "dsr.close". Answers an open request "refused" with `reason` (why the
+  // company does not act on it, 3 to 200 printable bytes free of personal data: it is in the
+  // register and the audit log) and closes it with the outcome "refused", recording the step
+  // "answered"; the answer letter is in Fulfilment::files (letter.html). No verification is
+  // needed: a requester who could not be verified is refused this way. InvalidArgument for a
+  // bad reason; NotFound if no such request is open.
+  Result<Fulfilment> Refuse(const Context& ctx, std::string_view request_id,
+                            std::string_view reason);
   // dsr.lift. Lifts every restriction of processing of the customer (audited with the
   // reference, a ticket reference like a request's). InvalidArgument for a bad customer id or
   // reference; NotFound when the customer is under no restriction.

@@ -144,6 +144,7 @@ TEST_F(ApiTest, ASupportAgentVerifiesAndFulfilsRequestsOverTheApi) {
   EXPECT_EQ(doc.value("answer", ""), "fulfilled");
   EXPECT_EQ(doc["report"]["customer"].value("customer_id", ""), customer);
   EXPECT_NE(doc.value("report_html", "").find("<html"), std::string::npos);
+  EXPECT_NE(doc.value("letter_html", "").find("个人信息权利请求答复函"), std::string::npos);
 
   auto restriction = c->Post("/v1/subject-requests", As("tok-agent", ""),
                              OpenBody(customer, "restriction"), "application/json");
@@ -168,6 +169,50 @@ TEST_F(ApiTest, ASupportAgentVerifiesAndFulfilsRequestsOverTheApi) {
       c->Post("/v1/subject-requests/lift-restriction", As("tok-agent"), lift, "application/json");
   ASSERT_TRUE(again);
   EXPECT_EQ(again->status, 404) << again->body;
+}
+
+// Over the API a portability request answers its package and one-time passphrase inline, an
+// explanation its explanation, and a close with a reason the refusal's letter.
+TEST_F(ApiTest, PortabilityExplanationAndRefusalOverTheApi) {
+  const std::string customer = CreateThroughApi();
+  auto c = Client();
+  auto fulfil = [&](const std::string& kind) {
+    auto opened = c->Post("/v1/subject-requests", As("tok-agent", ""), OpenBody(customer, kind),
+                          "application/json");
+    const std::string id = Json(opened).value("request_id", "");
+    EXPECT_EQ(c->Post("/v1/subject-requests/" + id + "/verify", As("tok-agent"),
+                      R"({"method":"authenticated_account","evidence_ref":"CASE-79"})",
+                      "application/json")
+                  ->status,
+              200);
+    auto done =
+        c->Post("/v1/subject-requests/" + id + "/fulfil", As("tok-agent"), "", "application/json");
+    EXPECT_EQ(done->status, 200) << done->body;
+    return Json(done);
+  };
+  const auto port = fulfil("portability");
+  EXPECT_EQ(port.value("passphrase", "").size(), 29u) << port.dump();
+  EXPECT_FALSE(port["package"].value("zip_base64", "").empty());
+  EXPECT_NE(port["package"].value("manifest", "").find("custos.portability_manifest/1"),
+            std::string::npos);
+  const auto explained = fulfil("explanation");
+  EXPECT_EQ(explained["report"].value("schema", ""), "custos.subject_explanation/1");
+
+  auto opened = c->Post("/v1/subject-requests", As("tok-agent", ""), OpenBody(customer, "copy"),
+                        "application/json");
+  const std::string id = Json(opened).value("request_id", "");
+  auto wrong = c->Post("/v1/subject-requests/" + id + "/close", As("tok-agent"),
+                       R"({"outcome":"withdrawn","reason":"identity could not be verified"})",
+                       "application/json");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 400) << wrong->body;
+  auto refused = c->Post("/v1/subject-requests/" + id + "/close", As("tok-agent"),
+                         R"({"outcome":"refused","reason":"identity could not be verified"})",
+                         "application/json");
+  ASSERT_TRUE(refused);
+  ASSERT_EQ(refused->status, 200) << refused->body;
+  EXPECT_NE(Json(refused).value("letter_html", "").find("identity could not be verified"),
+            std::string::npos);
 }
 
 }  // namespace

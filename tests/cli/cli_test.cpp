@@ -650,4 +650,46 @@ TEST_F(CliTest, ASupportAgentFulfilsAnAccessRequestIntoADirectory) {
   EXPECT_NE(list.out.find("\"step\":\"answered\""), std::string::npos) << list.out;
 }
 
+// `custos dsr fulfil` of a portability request writes the encrypted zip, its signed manifest
+// and the letter, and prints the one-time passphrase once (nowhere in the files);
+// `custos dsr refuse` answers with a letter and closes the request.
+TEST_F(CliTest, APortabilityRequestPrintsItsPassphraseOnceAndARefusalWritesALetter) {
+  const std::string customer = InitWithACustomer();
+  ASSERT_EQ(customer.size(), 26u);
+  Outcome json = Custos(
+      "--json dsr open --customer " + customer + " --kind portability --reference TCK-46", "agent");
+  ASSERT_EQ(json.code, 0) << json.out;
+  const std::string id = JsonString(json.out, "request_id");
+  ASSERT_EQ(
+      Custos("dsr verify " + id + " --method callback_on_record --evidence-ref CASE-46", "agent")
+          .code,
+      0);
+  const fs::path out = root_ / "package";
+  Outcome done = Custos("--json dsr fulfil " + id + " --out " + out.string(), "agent");
+  ASSERT_EQ(done.code, 0) << done.out;
+  const std::string passphrase = JsonString(done.out, "passphrase");
+  ASSERT_EQ(passphrase.size(), 29u) << done.out;
+  for (const char* name : {"portability.zip", "manifest.json", "manifest.sig", "letter.html"}) {
+    ASSERT_TRUE(fs::exists(out / name)) << name;
+    EXPECT_EQ(ReadAll(out / name).find(passphrase), std::string::npos) << name;
+  }
+  EXPECT_NE(ReadAll(out / "manifest.json").find("custos.portability_manifest/1"),
+            std::string::npos);
+
+  Outcome other =
+      Custos("--json dsr open --customer " + customer + " --kind copy --reference TCK-47", "agent");
+  ASSERT_EQ(other.code, 0) << other.out;
+  const std::string refused_id = JsonString(other.out, "request_id");
+  const fs::path letter_dir = root_ / "refusal";
+  Outcome refused =
+      Custos("dsr refuse " + refused_id + " --reason \"identity could not be verified\" --out " +
+                 letter_dir.string(),
+             "agent");
+  ASSERT_EQ(refused.code, 0) << refused.out;
+  EXPECT_NE(ReadAll(letter_dir / "letter.html").find("identity could not be verified"),
+            std::string::npos);
+  Outcome list = Custos("--json dsr list --customer " + customer, "dpo", "legal_obligation");
+  EXPECT_NE(list.out.find("\"outcome\":\"refused\""), std::string::npos) << list.out;
+}
+
 }  // namespace

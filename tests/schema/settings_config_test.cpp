@@ -49,6 +49,51 @@ TEST(LifecycleConfig, AnUnknownKeyIsRefused) {
   EXPECT_NE(error.find("key 'lifecycle.run_every'"), std::string::npos) << error;
 }
 
+TEST(SubjectRequestsConfig, EveryKindIsDueInFifteenDaysUnlessSet) {
+  auto config = ParseConfig(DefaultConfigToml(), "custos.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  for (std::string_view kind : kSubjectRequestKinds) {
+    EXPECT_EQ(config->subject_requests.DueDays(kind), 15u) << kind;
+  }
+}
+
+TEST(SubjectRequestsConfig, DueDaysAreReadPerKind) {
+  const std::string text = std::string(DefaultConfigToml()) +
+                           "\n[subject_requests.due_days]\naccess = 10\ndeletion = 30\n";
+  auto config = ParseConfig(text, "custos.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->subject_requests.DueDays("access"), 10u);
+  EXPECT_EQ(config->subject_requests.DueDays("deletion"), 30u);
+  EXPECT_EQ(config->subject_requests.DueDays("copy"), 15u);
+  EXPECT_EQ(config->subject_requests.DueDays("explanation"), 15u);
+}
+
+TEST(SubjectRequestsConfig, DaysThatAreNotAPositiveIntegerAreRefusedNamingTheKindAndLine) {
+  for (const char* bad :
+       {"access = 0", "access = -3", "access = 1.5", "access = \"15\"", "access = 366"}) {
+    const std::string text =
+        std::string(DefaultConfigToml()) + "\n[subject_requests.due_days]\n" + bad + "\n";
+    const std::string error = ErrorOf(text);
+    EXPECT_NE(error.find(fmt::format("custos.toml:{}: key 'subject_requests.due_days.access'",
+                                     LineOf(text, bad))),
+              std::string::npos)
+        << bad << ": " << error;
+  }
+}
+
+TEST(SubjectRequestsConfig, AnUnknownKindIsRefusedNamingItAndTheKinds) {
+  const std::string error =
+      ErrorOf(std::string(DefaultConfigToml()) + "\n[subject_requests.due_days]\nerasure = 15\n");
+  EXPECT_NE(error.find("key 'subject_requests.due_days.erasure': unknown key (expected one of "
+                       "access, copy, portability, correction, deletion, restriction, "
+                       "explanation)"),
+            std::string::npos)
+      << error;
+  const std::string table =
+      ErrorOf(std::string(DefaultConfigToml()) + "\n[subject_requests]\ndue = 15\n");
+  EXPECT_NE(table.find("key 'subject_requests.due'"), std::string::npos) << table;
+}
+
 TEST(AccessConfig, TheShippedDefaultLocksAfterFiveFailuresForFifteenMinutes) {
   auto config = ParseConfig(DefaultConfigToml(), "custos.toml");
   ASSERT_TRUE(config.ok()) << config.status().ToString();

@@ -5,13 +5,16 @@
 // restriction is lifted; a correction is applied through the validated update path or refused
 // naming the rule; a deletion a legal hold keeps is answered "restricted" naming the rule.
 // Every step is in the register and the audit log, and no customer value is in the log.
+#include <zip.h>
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "crypto/primitives.h"
 #include "vault_fixture.h"
 
 namespace custos::vault::testing {
@@ -288,6 +291,329 @@ TEST_F(SubjectFulfilmentTest, ADeletionAStatutoryFloorKeepsNamesTheRuleAndItsEnd
   EXPECT_EQ(done->answer, "restricted");
   EXPECT_NE(done->detail.find("statutory floor of class"), std::string::npos) << done->detail;
   EXPECT_GT(done->until_ms, now_ms_.load());
+}
+
+// Art. 48: an explanation request yields the rules that apply to this customer — each
+// purpose with its legal basis and this customer's consent, each retention class with this
+// customer's dates, no sharing agreement (none exists), where and how the data is kept — and
+// nothing of another customer (no value at all: it explains rules).
+TEST_F(SubjectFulfilmentTest, AnExplanationHoldsTheCustomersPurposesAndRetentionDatesOnly) {
+  ConsentRequest withdraw;
+  withdraw.action = "withdraw";
+  withdraw.purpose = "account_management";
+  withdraw.channel = "app";
+  withdraw.evidence_ref = "app-session-42";
+  ASSERT_TRUE(vault_->consent().Record(Agent(), customer_, withdraw).ok());
+  ASSERT_TRUE(
+      vault_->records()
+          .AddTransaction(
+              Agent(), customer_,
+              {{"occurred_at", "2026-10-01"}, {"product", "黄金积存计划"}, {"amount", "8888.88"}},
+              "api")
+          .ok());
+
+  const std::string id = OpenVerified("explanation");
+  auto done = vault_->subject_requests().Fulfil(Desk(), id);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(done->answer, "fulfilled");
+  const auto doc = nlohmann::json::parse(done->report_json);
+  EXPECT_EQ(doc["schema"], "custos.subject_explanation/1");
+  EXPECT_EQ(doc["customer"]["customer_id"], customer_);
+  std::map<std::string, std::string> consent;
+  std::map<std::string, std::string> processed;
+  std::map<std::string, std::string> basis;
+  for (const auto& p : doc["purposes"]) {
+    consent[p["purpose"]] = p["consent"];
+    processed[p["purpose"]] = p["processed"];
+    basis[p["purpose"]] = p["legal_basis"];
+  }
+  EXPECT_EQ(consent["marketing"], "granted");
+  EXPECT_EQ(processed["marketing"], "yes");
+  EXPECT_EQ(consent["account_management"], "withdrawn");
+  EXPECT_EQ(processed["account_management"], "no");
+  EXPECT_EQ(consent["analytics"], "never_given");
+  EXPECT_EQ(basis["legal_obligation"], "legal_obligation");
+  EXPECT_EQ(processed["legal_obligation"], "yes");
+  EXPECT_TRUE(doc["sharing"]["agreements"].empty());
+  EXPECT_NE(doc["sharing"]["note"].get<std::string>().find("no sharing agreements"),
+            std::string::npos);
+  EXPECT_EQ(doc["storage"]["per_customer_key"], true);
+  EXPECT_EQ(doc["storage"]["store"], OnPostgres() ? "postgres" : "sqlite");
+  bool id_number_classified = false;
+  for (const auto& f : doc["storage"]["fields"]) {
+    if (f["field"] == "id_number") {
+      id_number_classified = f["level"] == "confidential" && f["sensitive"] == "yes";
+    }
+  }
+  EXPECT_TRUE(id_number_classified);
+
+  // The retention dates are the customer's: the same as their access report's.
+  auto access = vault_->subject_requests().Fulfil(Desk(), OpenVerified("access"));
+  ASSERT_TRUE(access.ok()) << access.status().ToString();
+  const auto report = nlohmann::json::parse(access->report_json);
+  ASSERT_EQ(doc["retention"].size(), report["retention"].size());
+  bool some_date = false;
+  for (size_t i = 0; i < doc["retention"].size(); ++i) {
+    const auto& e = doc["retention"][i];
+    const auto& r = report["retention"][i];
+    EXPECT_EQ(e["retention_class"], r["retention_class"]);
+    EXPECT_EQ(e["due_for_destruction"], r["due_for_destruction"]) << e.dump();
+    EXPECT_EQ(e["kept_at_least_until"], r["kept_at_least_until"]) << e.dump();
+    EXPECT_FALSE(e["min"].get<std::string>().empty());
+    some_date = some_date || e["kept_at_least_until"].is_string();
+  }
+  EXPECT_TRUE(some_date);
+
+  for (const std::string& text : {done->report_json, done->report_html}) {
+    EXPECT_EQ(text.find(other_), std::string::npos);
+    EXPECT_EQ(text.find("王芳"), std::string::npos);  // rules and dates, no value
+    EXPECT_EQ(text.find("黄金积存计划"), std::string::npos);
+    EXPECT_EQ(text.find("李雷"), std::string::npos);
+  }
+  EXPECT_NE(done->report_html.find("个人信息处理规则说明"), std::string::npos);
+  EXPECT_NE(done->report_html.find("Explanation of the rules of processing"), std::string::npos);
+  EXPECT_NE(done->report_html.find("本公司未与任何第三方订立数据提供协议"), std::string::npos);
+  ASSERT_EQ(done->files.size(), 3u);
+  EXPECT_EQ(done->files[0].name, "explanation.json");
+  EXPECT_EQ(done->files[1].name, "explanation.html");
+  EXPECT_EQ(done->files[2].name, "letter.html");
+  const auto steps = Steps(id);
+  ASSERT_EQ(steps.size(), 3u);
+  EXPECT_EQ(steps[1].step, "fulfilled");
+  EXPECT_EQ(steps[2].step, "answered");
+  EXPECT_NE(AuditLog().find("explanation of the processing rules of customer " + customer_),
+            std::string::npos);
+}
+
+// The letter among a fulfilment's files ("" when there is none).
+std::string LetterOf(const Fulfilment& f) {
+  for (const auto& file : f.files) {
+    if (file.name == "letter.html") return file.content;
+  }
+  return "";
+}
+
+// Art. 50: every answer comes with a letter (Chinese and English) stating the outcome, and the
+// step "answered" is in the register and in the audit entry.
+TEST_F(SubjectFulfilmentTest, AFulfilledRequestIsAnsweredByALetterInChineseAndEnglish) {
+  const std::string id = OpenVerified("access");
+  auto done = vault_->subject_requests().Fulfil(Desk(), id);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  const std::string letter = LetterOf(*done);
+  ASSERT_FALSE(letter.empty());
+  EXPECT_NE(letter.find("个人信息权利请求答复函"), std::string::npos);
+  EXPECT_NE(letter.find("查阅请求（编号 TCK-2026-0042）"), std::string::npos) << letter;
+  EXPECT_NE(letter.find("随函附上您的个人信息查阅报告"), std::string::npos);
+  EXPECT_NE(letter.find("Your access request of"), std::string::npos);
+  EXPECT_NE(letter.find("your personal information access report is enclosed"), std::string::npos);
+  EXPECT_EQ(letter.find("王芳"), std::string::npos);  // the outcome, no value
+  EXPECT_EQ(letter.find(customer_), std::string::npos);
+  const auto steps = Steps(id);
+  ASSERT_EQ(steps.size(), 3u);
+  EXPECT_EQ(steps[2].step, "answered");
+  EXPECT_EQ(steps[2].method, "fulfilled");
+  EXPECT_NE(AuditLog().find("; answered fulfilled, letter produced"), std::string::npos);
+
+  // A correction's letter names the corrected fields (never their values).
+  auto corrected = vault_->subject_requests().Fulfil(
+      Desk(), OpenVerified("correction", {{"phone", "13900139000"}}));
+  ASSERT_TRUE(corrected.ok()) << corrected.status().ToString();
+  const std::string correction_letter = LetterOf(*corrected);
+  EXPECT_NE(correction_letter.find("我们已按您的要求更正了以下信息：phone。"), std::string::npos)
+      << correction_letter;
+  EXPECT_EQ(correction_letter.find("13900139000"), std::string::npos);
+}
+
+TEST_F(SubjectFulfilmentTest, ARestrictedAnswerLetterNamesTheRuleAndItsEnd) {
+  auto hold =
+      vault_->lifecycle().PlaceHold(Dpo(), HoldRequest{{customer_}, "litigation LIT-2026-7", ""});
+  ASSERT_TRUE(hold.ok()) << hold.status().ToString();
+  auto held = vault_->subject_requests().Fulfil(Desk(), OpenVerified("deletion"));
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  EXPECT_EQ(held->rule, "legal hold");
+  const std::string letter = LetterOf(*held);
+  EXPECT_NE(letter.find("依据 legal hold 须保存至 法律保全解除之日"), std::string::npos) << letter;
+  EXPECT_NE(letter.find("must be kept under legal hold until the day the legal hold is released"),
+            std::string::npos)
+      << letter;
+  EXPECT_NE(AuditLog().find("; answered restricted, letter produced"), std::string::npos);
+}
+
+TEST_F(SubjectFulfilmentTest, ARefusalIsAnsweredWithItsReasonClosedAndAudited) {
+  auto opened = vault_->subject_requests().Open(Desk(), {customer_, "copy", "TCK-2026-0099"});
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  const std::string id = opened->request_id;
+  // The reason goes to the register and the log: no personal data in it.
+  auto bad = vault_->subject_requests().Refuse(Desk(), id, "ID 11010519491231002X not ours");
+  EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("reason:"), std::string::npos) << bad.status().message();
+  EXPECT_EQ(vault_->subject_requests()
+                .Refuse(Context{"ma.li", "", Channel::kCli, "r"}, id, "identity not verified")
+                .status()
+                .code(),
+            Code::kPermissionDenied);
+
+  // No verification is needed: a requester who could not be verified is refused this way.
+  auto refused = vault_->subject_requests().Refuse(Desk(), id, "identity could not be verified");
+  ASSERT_TRUE(refused.ok()) << refused.status().ToString();
+  EXPECT_EQ(refused->answer, "refused");
+  const std::string letter = LetterOf(*refused);
+  EXPECT_NE(letter.find("很遗憾，我们无法满足您的请求，理由如下：identity could not be verified"),
+            std::string::npos)
+      << letter;
+  EXPECT_NE(letter.find("第六十五条"), std::string::npos);
+  EXPECT_NE(letter.find("for this reason: identity could not be verified"), std::string::npos);
+  EXPECT_NE(letter.find("复制请求（编号 TCK-2026-0099）"), std::string::npos);
+
+  auto listed = vault_->subject_requests().List(Dpo(), customer_, false);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].outcome, "refused");
+  ASSERT_EQ((*listed)[0].steps.size(), 1u);
+  EXPECT_EQ((*listed)[0].steps[0].step, "answered");
+  EXPECT_EQ((*listed)[0].steps[0].method, "refused");
+  EXPECT_EQ((*listed)[0].steps[0].detail, "identity could not be verified");
+  EXPECT_NE(AuditLog().find("closed: refused; answered refused: identity could not be verified"),
+            std::string::npos);
+  EXPECT_EQ(AuditLog().find("11010519491231002X"), std::string::npos);
+  // A request closes once.
+  EXPECT_EQ(vault_->subject_requests().Refuse(Desk(), id, "again").status().code(),
+            Code::kNotFound);
+}
+
+// The content of a file among a fulfilment's files ("" when absent).
+std::string FileOf(const Fulfilment& f, const std::string& name) {
+  for (const auto& file : f.files) {
+    if (file.name == name) return file.content;
+  }
+  return "";
+}
+
+// Reads `entry` of the zip `archive` with `passphrase` through libzip; nullopt when it cannot
+// be opened or read (a wrong passphrase).
+std::optional<std::string> ReadZipEntry(const std::string& archive, const std::string& entry,
+                                        const std::string& passphrase) {
+  zip_error_t error;
+  zip_error_init(&error);
+  zip_source_t* src = zip_source_buffer_create(archive.data(), archive.size(), 0, &error);
+  if (src == nullptr) return std::nullopt;
+  zip_t* za = zip_open_from_source(src, ZIP_RDONLY, &error);
+  if (za == nullptr) {
+    zip_source_free(src);
+    return std::nullopt;
+  }
+  std::optional<std::string> out;
+  zip_file_t* file = zip_fopen_encrypted(za, entry.c_str(), 0, passphrase.c_str());
+  if (file != nullptr) {
+    std::string text;
+    char buf[4096];
+    zip_int64_t n = 0;
+    while ((n = zip_fread(file, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+    if (n == 0) out = std::move(text);
+    zip_fclose(file);
+  }
+  zip_discard(za);
+  return out;
+}
+
+// Art. 45 ¶3: a portability request yields the customer's data as JSON and CSV in the
+// documented schema, in a zip encrypted with AES-256 under a one-time passphrase (the right
+// one opens it, a wrong one does not), with a manifest signed by the vault's signing key;
+// nothing of another customer, and neither the passphrase nor a value in the audit log.
+TEST_F(SubjectFulfilmentTest, APortabilityPackageOpensWithItsPassphraseAndMatchesTheSchema) {
+  ASSERT_TRUE(
+      vault_->records()
+          .AddTransaction(
+              Agent(), customer_,
+              {{"occurred_at", "2026-10-01"}, {"product", "黄金积存计划"}, {"amount", "8888.88"}},
+              "api")
+          .ok());
+  ASSERT_TRUE(vault_->records().AddNote(Agent(), customer_, "客户说\"请回电\"", "phone").ok());
+  ASSERT_TRUE(vault_->records().AddNote(Agent(), other_, "另一位客户的备注", "phone").ok());
+  const std::string id = OpenVerified("portability");
+  auto done = vault_->subject_requests().Fulfil(Desk(), id);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(done->answer, "fulfilled");
+  ASSERT_EQ(done->passphrase.size(), 29u) << done->passphrase;  // 6 groups of 4, dashes
+  const std::string zip = FileOf(*done, "portability.zip");
+  ASSERT_FALSE(zip.empty());
+  EXPECT_EQ(zip.find("王芳"), std::string::npos);  // encrypted, not stored in clear
+
+  // The wrong passphrase opens nothing; no passphrase neither.
+  EXPECT_FALSE(ReadZipEntry(zip, "customer.json", "0000-0000-0000-0000-0000-0000").has_value());
+  EXPECT_FALSE(ReadZipEntry(zip, "customer.json", "").has_value());
+
+  auto json_text = ReadZipEntry(zip, "customer.json", done->passphrase);
+  ASSERT_TRUE(json_text.has_value());
+  const auto doc = nlohmann::json::parse(*json_text);
+  EXPECT_EQ(doc["schema"], "custos.portability/1");
+  EXPECT_EQ(doc["request_id"], id);
+  EXPECT_EQ(doc["customer"]["customer_id"], customer_);
+  std::map<std::string, std::string> values;
+  for (const auto& f : doc["profile"]) {
+    ASSERT_TRUE(f.contains("field") && f.contains("label") && f.contains("category"));
+    values[f["field"]] = f["value"];
+  }
+  EXPECT_EQ(values["name"], "王芳");
+  EXPECT_EQ(values["id_number"], "11010519491231002X");
+  ASSERT_EQ(doc["transactions"].size(), 1u);
+  EXPECT_EQ(doc["transactions"][0]["fields"]["product"], "黄金积存计划");
+  ASSERT_EQ(doc["notes"].size(), 1u);
+  EXPECT_FALSE(doc["consents"].empty());
+  EXPECT_EQ(json_text->find(other_), std::string::npos);
+  EXPECT_EQ(json_text->find("李雷"), std::string::npos);
+
+  auto profile = ReadZipEntry(zip, "profile.csv", done->passphrase);
+  ASSERT_TRUE(profile.has_value());
+  EXPECT_EQ(profile->rfind("\"field\",\"label\",\"value\"\r\n", 0), 0u) << *profile;
+  EXPECT_NE(profile->find("\"name\",\"姓名\",\"王芳\"\r\n"), std::string::npos) << *profile;
+  auto txns = ReadZipEntry(zip, "transactions.csv", done->passphrase);
+  ASSERT_TRUE(txns.has_value());
+  EXPECT_EQ(txns->rfind("\"txn_id\",\"created_at\",\"source\",\"field\",\"value\"\r\n", 0), 0u);
+  EXPECT_NE(txns->find("\"product\",\"黄金积存计划\""), std::string::npos) << *txns;
+  auto notes = ReadZipEntry(zip, "notes.csv", done->passphrase);
+  ASSERT_TRUE(notes.has_value());
+  EXPECT_NE(notes->find("\"客户说\"\"请回电\"\"\""), std::string::npos) << *notes;  // RFC 4180
+  EXPECT_EQ(notes->find("另一位客户的备注"), std::string::npos);
+  EXPECT_TRUE(ReadZipEntry(zip, "consents.csv", done->passphrase).has_value());
+
+  // The manifest lists every file's SHA-256 and the zip's, signed by the vault's key.
+  const std::string manifest_text = FileOf(*done, "manifest.json");
+  const auto manifest = nlohmann::json::parse(manifest_text);
+  EXPECT_EQ(manifest["format"], "custos.portability_manifest/1");
+  EXPECT_EQ(manifest["package"]["sha256"],
+            crypto::ToHex(crypto::Hash(crypto::Suite::kAes256Gcm, crypto::AsBytes(zip))));
+  ASSERT_EQ(manifest["files"].size(), 5u);
+  for (const auto& f : manifest["files"]) {
+    auto content = ReadZipEntry(zip, f["name"], done->passphrase);
+    ASSERT_TRUE(content.has_value()) << f["name"];
+    EXPECT_EQ(f["sha256"],
+              crypto::ToHex(crypto::Hash(crypto::Suite::kAes256Gcm, crypto::AsBytes(*content))));
+  }
+  std::string sig_hex = FileOf(*done, "manifest.sig");
+  while (!sig_hex.empty() && sig_hex.back() == '\n') sig_hex.pop_back();
+  auto sig = crypto::FromHex(sig_hex);
+  auto key = crypto::FromHex(manifest["signature"]["public_key"].get<std::string>());
+  ASSERT_TRUE(sig.ok() && key.ok());
+  EXPECT_TRUE(
+      crypto::VerifySignature(crypto::Suite::kAes256Gcm, *key, crypto::AsBytes(manifest_text), *sig)
+          .ok());
+  std::string altered = manifest_text;
+  altered.replace(altered.find(customer_), customer_.size(), other_);
+  EXPECT_FALSE(
+      crypto::VerifySignature(crypto::Suite::kAes256Gcm, *key, crypto::AsBytes(altered), *sig)
+          .ok());
+
+  const std::string log = AuditLog();
+  EXPECT_NE(log.find("portability package of customer " + customer_), std::string::npos);
+  EXPECT_EQ(log.find(done->passphrase), std::string::npos);
+  EXPECT_EQ(log.find("王芳"), std::string::npos);
+  const auto steps = Steps(id);
+  ASSERT_EQ(steps.size(), 3u);
+  EXPECT_EQ(steps[2].step, "answered");
+  EXPECT_NE(LetterOf(*done).find("解压密码将通过其他渠道另行告知"), std::string::npos);
+  // The passphrase is kept nowhere: a second fulfilment is refused, not answered again.
+  EXPECT_EQ(vault_->subject_requests().Fulfil(Desk(), id).status().code(), Code::kConflict);
 }
 
 }  // namespace

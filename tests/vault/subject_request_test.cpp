@@ -5,6 +5,7 @@
 // the staff's reference once, when the request is opened — and never a customer's value.
 #include <nlohmann/json.hpp>
 
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -133,6 +134,39 @@ TEST_F(SubjectRequestTest, AnOpenRequestIsOverdueOnceItsFifteenDaysHavePassed) {
   EXPECT_FALSE((*late)[1].overdue);
   ASSERT_TRUE(vault_->subject_requests().Close(Desk(), opened->request_id, "fulfilled").ok());
   EXPECT_FALSE((*vault_->subject_requests().List(Dpo(), customer_, false))[0].overdue);
+}
+
+// custos.toml sets the days to answer per kind ([subject_requests.due_days]): a request is
+// due, and overdue in the list, by its kind's days; a kind not set keeps 15.
+TEST_F(SubjectRequestTest, EachKindIsDueByTheDaysCustosTomlSetsForIt) {
+  std::ofstream(dir_ / "custos.toml", std::ios::app)
+      << "\n[subject_requests.due_days]\naccess = 5\ndeletion = 30\n";
+  Reopen();
+  auto access = vault_->subject_requests().Open(Desk(), Spec("access"));
+  ASSERT_TRUE(access.ok()) << access.status().ToString();
+  auto deletion = vault_->subject_requests().Open(Desk(), Spec("deletion"));
+  ASSERT_TRUE(deletion.ok()) << deletion.status().ToString();
+  auto copy = vault_->subject_requests().Open(Desk(), Spec("copy"));
+  ASSERT_TRUE(copy.ok()) << copy.status().ToString();
+  EXPECT_EQ(access->due_at_ms, access->opened_at_ms + 5 * kDayMs);
+  EXPECT_EQ(deletion->due_at_ms, deletion->opened_at_ms + 30 * kDayMs);
+  EXPECT_EQ(copy->due_at_ms, copy->opened_at_ms + 15 * kDayMs);
+
+  auto overdue = [&] {
+    std::vector<std::string> kinds;
+    auto listed = vault_->subject_requests().List(Dpo(), "", true);
+    EXPECT_TRUE(listed.ok()) << listed.status().ToString();
+    for (const auto& r : *listed) {
+      if (r.overdue) kinds.push_back(r.kind);
+    }
+    return kinds;
+  };
+  now_ms_ += 6 * kDayMs;  // past the access request's 5 days only
+  EXPECT_EQ(overdue(), std::vector<std::string>{"access"});
+  now_ms_ += 10 * kDayMs;  // 16 days: the copy request's 15 too, not the deletion's 30
+  EXPECT_EQ(overdue(), (std::vector<std::string>{"access", "copy"}));
+  now_ms_ += 15 * kDayMs;
+  EXPECT_EQ(overdue(), (std::vector<std::string>{"access", "deletion", "copy"}));
 }
 
 TEST_F(SubjectRequestTest, EveryKindOfThePiplIsAcceptedAndNothingElse) {

@@ -14,6 +14,9 @@ constexpr std::array<std::string_view, 6> kAccessKeys = {
     "max_failures",      "lockout_minutes",    "address_max_failures",
     "login_concurrency", "allowed_role_pairs", "search_limit_per_hour"};
 constexpr int64_t kMinPlanEverySeconds = 3600;
+constexpr std::array<std::string_view, 1> kSubjectRequestsKeys = {"due_days"};
+// A request answered in over a year is no "timely" answer (PIPL Art. 50).
+constexpr int64_t kMaxDueDays = 365;
 constexpr std::array<std::string_view, 5> kLogKeys = {"level", "file", "max_size_mb", "max_files",
                                                       "access"};
 constexpr std::array<std::string_view, 6> kLogLevels = {"trace", "debug", "info",
@@ -32,6 +35,20 @@ Result<LifecycleConfig> ReadLifecycleSection(const TomlSection& s) {
                    "unit s, m, h or d (e.g. \"1d\")");
   }
   c.plan_every_seconds = *seconds;
+  return c;
+}
+
+Result<SubjectRequestsConfig> ReadSubjectRequestsSection(const TomlSection& s) {
+  CUSTOS_RETURN_IF_ERROR(s.RejectUnknownKeys(kSubjectRequestsKeys));
+  SubjectRequestsConfig c;
+  CUSTOS_ASSIGN_OR_RETURN(TomlSection due, s.Table("due_days", /*required=*/false));
+  // An unknown key is a kind misspelt: the error names it and the kinds there are.
+  CUSTOS_RETURN_IF_ERROR(due.RejectUnknownKeys(kSubjectRequestKinds));
+  for (size_t i = 0; i < kSubjectRequestKinds.size(); ++i) {
+    CUSTOS_ASSIGN_OR_RETURN(int64_t days,
+                            due.Integer(kSubjectRequestKinds[i], 1, kMaxDueDays, c.due_days[i]));
+    c.due_days[i] = static_cast<uint32_t>(days);
+  }
   return c;
 }
 

@@ -17,6 +17,14 @@ namespace custos::schema::internal {
 // hour (a sweep reads every customer and each plan is kept: a shorter one only adds load).
 Result<LifecycleConfig> ReadLifecycleSection(const TomlSection& s);
 
+// [subject_requests]: the days to answer each kind of data-subject request
+// (docs/subject_requests.md), in the sub-table [subject_requests.due_days].
+// Success: a SubjectRequestsConfig (15 days for every kind not set).
+// Failure: InvalidArgument "FILE:LINE: key 'subject_requests.due_days.KIND': RULE" for a key
+// that is not a kind (the message names the kinds), or days that are not an integer from 1
+// to 365; "key 'subject_requests.KEY'" for an unknown key of the table itself.
+Result<SubjectRequestsConfig> ReadSubjectRequestsSection(const TomlSection& s);
+
 // [access]: the login lock-out (docs/access.md).
 // Success: an AccessConfig (5 failures, 15 minutes when absent).
 // Failure: InvalidArgument "FILE:LINE: key 'access.KEY': RULE" for an unknown key, a value of
