@@ -347,12 +347,22 @@ store::Store& BaselineStore() {
     std::error_code ec;
     if (!std::filesystem::exists(copy, ec)) {
       const auto t0 = std::chrono::steady_clock::now();
+      // The file alone is the log only once its write-ahead log is copied back into it.
+      if (Status st = TheLog().store->Checkpoint(); !st.ok()) {
+        fmt::print(stderr, "checkpoint before the copy: {}\n", st.ToString());
+        std::exit(1);
+      }
       std::filesystem::copy_file(DbPath(), copy);
       fmt::print(stderr, "copied the log for the baseline ({:.0f} s)\n",
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     store::SqliteOptions options;
-    return std::move(store::OpenSqliteStore(copy, options)).value();
+    auto opened = store::OpenSqliteStore(copy, options);
+    if (!opened.ok()) {
+      fmt::print(stderr, "open the baseline copy: {}\n", opened.status().ToString());
+      std::exit(1);
+    }
+    return std::move(opened).value();
   }();
   return *s;
 }
