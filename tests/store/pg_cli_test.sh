@@ -5,7 +5,8 @@
 #     4) and a second person's approval (an administrator without an approved store_migrate
 #     request is refused, exit 6), and refuses a URL with a password, without repeating it;
 #  2. it moves a SQLite vault with customers to PostgreSQL, with progress lines on a pipe: the
-#     same search finds the same customer, `audit verify` passes on the moved chain;
+#     same search finds the same customer, `audit verify` passes on the moved chain; a backup
+#     of the moved vault shows its progress to the total counted on PostgreSQL;
 #  3. it refuses a target schema that already holds a vault;
 #  4. two `custos import` processes write the moved vault at the same time; afterwards every
 #     customer is there and `audit verify` finds one chain: no fork, gap or duplicate;
@@ -86,6 +87,9 @@ CUSTOS_TOKEN=$dpo CUSTOS_PURPOSE=legal_obligation $CUSTOS --vault "$W/v" audit v
 after=$($CUSTOS --vault "$W/v" --json customer find phone "$phone")
 [[ "$before" == "$after" ]] || fail "search result changed: $before vs $after"
 mv "$W/v/custos.db" "$W/custos.db.moved"  # from now on only PostgreSQL can answer
+# A backup of the moved vault counts its rows on PostgreSQL for its progress total.
+CUSTOS_TOKEN=$admin CUSTOS_PROGRESS_MS=0 $CUSTOS --vault "$W/v" backup --to "$W/backups" >/dev/null 2>"$W/progress"
+grep -q ' rows (100%)' "$W/progress" || fail "no backup progress with a total: $(cat "$W/progress")"
 
 # 3. a target that already holds a vault
 init2=$($CUSTOS --json init "$W/v2")
