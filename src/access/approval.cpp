@@ -89,11 +89,12 @@ Result<ApprovalScope> ScopeFromJson(std::string_view json) {
 
 Status CheckKind(std::string_view kind) {
   if (kind == kKindBreakGlass || kind == kKindDestruction || kind == kKindBulkExport ||
-      kind == kKindRoleGrant || kind == kKindAuditReseal) {
+      kind == kKindRoleGrant || kind == kKindAuditReseal || kind == kKindStoreMigrate) {
     return Status::Ok();
   }
   return InvalidArgument(
-      "kind: must be break_glass, destruction, bulk_export, role_grant or audit_reseal");
+      "kind: must be break_glass, destruction, bulk_export, role_grant, audit_reseal or "
+      "store_migrate");
 }
 
 Status CheckRequest(std::string_view kind, std::string_view justification,
@@ -126,6 +127,9 @@ Status CheckRequest(std::string_view kind, std::string_view justification,
   }
   if (kind == kKindAuditReseal && !scope.customers.empty()) {
     return InvalidArgument("scope 'customers': an audit_reseal names no customers");
+  }
+  if (kind == kKindStoreMigrate && !scope.customers.empty()) {
+    return InvalidArgument("scope 'customers': a store_migrate names no customers");
   }
   if (kind != kKindRoleGrant && (!scope.staff.empty() || !scope.roles.empty())) {
     return InvalidArgument("scope 'roles': only a role_grant names a staff member and roles");

@@ -36,12 +36,16 @@ inline constexpr std::string_view kKindRoleGrant = "role_grant";
 // Recovery of a lost audit head file (issue 13): `custos audit reseal` re-signs the log's head
 // only with an approved audit_reseal request of the staff member running it, marked "used".
 inline constexpr std::string_view kKindAuditReseal = "audit_reseal";
+// Moving the vault's store to PostgreSQL (issue 22): `custos migrate` copies every row to
+// another database, so it runs only with an approved store_migrate request of the staff member
+// running it, marked "used" by the move (given back if the move fails).
+inline constexpr std::string_view kKindStoreMigrate = "store_migrate";
 
 inline constexpr std::string_view kStateRequested = "requested";
 inline constexpr std::string_view kStateApproved = "approved";
 inline constexpr std::string_view kStateRejected = "rejected";
 inline constexpr std::string_view kStateExpired = "expired";
-inline constexpr std::string_view kStateUsed = "used";  // a role_grant applied
+inline constexpr std::string_view kStateUsed = "used";  // a role_grant, reseal or move applied
 
 // Limits on what a request may ask for.
 inline constexpr int64_t kMaxBreakGlassMs = 24LL * 3600 * 1000;     // one day
@@ -70,7 +74,7 @@ std::string ScopeToJson(const ApprovalScope& scope);
 // InvalidArgument naming the key at fault for malformed JSON, unknown keys or wrong types.
 Result<ApprovalScope> ScopeFromJson(std::string_view json);
 
-// OK if kind is one of the five kinds.
+// OK if kind is one of the six kinds.
 Status CheckKind(std::string_view kind);
 // The request rules: justification length, duration (> 0, <= the kind's maximum), a
 // break-glass scope naming 1..kMaxScopeCustomers customers and only known levels, a

@@ -84,4 +84,42 @@ std::string RenderGroupCommit(const vault::GroupCommitStats& stats) {
   return out;
 }
 
+std::string RenderServiceGauges(const vault::ServiceGauges& g) {
+  std::string out =
+      "# HELP custos_kek_age_seconds Seconds since the active KEK version became active.\n"
+      "# TYPE custos_kek_age_seconds gauge\n";
+  out += fmt::format("custos_kek_age_seconds{{version=\"{}\"}} {}\n", g.kek_version,
+                     g.kek_age_seconds);
+  out +=
+      "# HELP custos_key_epoch_age_seconds Seconds since each live epoch key was created.\n"
+      "# TYPE custos_key_epoch_age_seconds gauge\n";
+  for (const vault::KeyEpochAge& e : g.epochs) {
+    out += fmt::format("custos_key_epoch_age_seconds{{epoch=\"{}\",current=\"{}\"}} {}\n",
+                       e.epoch, e.current ? "true" : "false", e.age_seconds);
+  }
+  out +=
+      "# HELP custos_backups Complete backups in the backup directory.\n"
+      "# TYPE custos_backups gauge\n";
+  out += fmt::format("custos_backups {}\n", g.backups);
+  out +=
+      "# HELP custos_backup_age_seconds Seconds since the newest good backup was taken (absent "
+      "without one).\n"
+      "# TYPE custos_backup_age_seconds gauge\n";
+  if (g.has_backup) out += fmt::format("custos_backup_age_seconds {}\n", g.backup_age_seconds);
+  out +=
+      "# HELP custos_alert 1 while the named condition holds (docs/operations.md).\n"
+      "# TYPE custos_alert gauge\n";
+  for (const vault::ServiceAlert& a : g.alerts) {
+    out += fmt::format("custos_alert{{alert=\"{}\"}} {}\n", a.name, a.firing ? 1 : 0);
+  }
+  out +=
+      "# HELP custos_alert_threshold_seconds The age past which the named alert fires.\n"
+      "# TYPE custos_alert_threshold_seconds gauge\n";
+  for (const vault::ServiceAlert& a : g.alerts) {
+    out += fmt::format("custos_alert_threshold_seconds{{alert=\"{}\"}} {}\n", a.name,
+                       a.threshold_seconds);
+  }
+  return out;
+}
+
 }  // namespace custos::api

@@ -6,6 +6,7 @@
 //                                                        audit entry or reach its store
 //   custos_audit_group_commit_batch_size                 histogram: requests per group-commit
 //                                                        transaction (RenderGroupCommit)
+//   key and backup ages, alerts                          gauges (RenderServiceGauges)
 // `route` is the route's pattern ("/v1/customers/{customer_id}"), never the concrete path,
 // so no id or value appears in a metric and the label set stays small.
 //
@@ -21,6 +22,7 @@
 #include <tuple>
 
 #include "vault/group_commit_stats.h"
+#include "vault/service_gauges.h"
 
 namespace custos::api {
 
@@ -52,5 +54,11 @@ class Metrics {
 
 // The group commit's batch sizes as a Prometheus histogram (le = 1, 2, 4 ... 64, +Inf).
 std::string RenderGroupCommit(const vault::GroupCommitStats& stats);
+
+// The key and backup ages and the alerts (vault/service_gauges.h) as gauges:
+//   custos_kek_age_seconds{version}                 custos_key_epoch_age_seconds{epoch,current}
+//   custos_backups, custos_backup_age_seconds       (the latter absent without a good backup)
+//   custos_alert{alert} 0|1                         custos_alert_threshold_seconds{alert}
+std::string RenderServiceGauges(const vault::ServiceGauges& gauges);
 
 }  // namespace custos::api

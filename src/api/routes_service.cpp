@@ -12,12 +12,13 @@ void AddServiceRoutes(RouteTable& t, vault::Vault& vault, const Metrics& metrics
          }});
   t.Add({"GET", "/v1/metrics", Access::kAuthenticated,
          [&vault, &metrics](const ApiRequest&, const RequestScope& s) -> Result<ApiResponse> {
-           CUSTOS_RETURN_IF_ERROR(vault.staff().AuthorizeMetrics(s.ctx));
-           return ApiResponse{
-               200,
-               "text/plain; version=0.0.4",
-               metrics.Render() + RenderGroupCommit(vault::ProcessGroupCommitStats()),
-               {}};
+           CUSTOS_ASSIGN_OR_RETURN(vault::ServiceGauges gauges, vault.staff().Metrics(s.ctx));
+           return ApiResponse{200,
+                              "text/plain; version=0.0.4",
+                              metrics.Render() +
+                                  RenderGroupCommit(vault::ProcessGroupCommitStats()) +
+                                  RenderServiceGauges(gauges),
+                              {}};
          }});
   t.Add({"GET", "/v1/openapi.yaml", Access::kPublic,
          [](const ApiRequest&, const RequestScope&) -> Result<ApiResponse> {

@@ -24,6 +24,7 @@
 #include "backup/key_backup.h"
 #include "backup/ledger.h"
 #include "core/env.h"
+#include "core/progress.h"
 #include "core/status.h"
 #include "crypto/key_provider.h"
 #include "crypto/primitives.h"
@@ -52,6 +53,8 @@ struct BackupOptions {
   size_t chunk_bytes = 32u << 20;  // plaintext per chunk before compression
   // Test hook: called after each chunk is durable (a crash test kills the process here).
   std::function<void(int64_t chunk_index)> TEST_after_chunk;
+  // Rows written so far of the snapshot's rows (counted first, only when set).
+  ProgressFn progress;
   // Every file and directory of the backup is written through it; null: Env::Default().
   Env* env = nullptr;
   // Issue 23. Set (the KEK provider holds key-backup keys): the backup holds no key section
@@ -147,9 +150,11 @@ struct LoadReport {
 // its key section. Calls loader.Finish(). Success: the counts. DataLoss: a check failed (the
 // loader is left unfinished). FailedPrecondition: the backup's schema is newer than this
 // Custos, or a table's columns differ, or a format-2 backup without `key_side`.
+// `progress`, when set, hears the rows read of the manifest's row counts.
 Result<LoadReport> LoadBackup(const std::filesystem::path& backup_path, const BackupKeys& keys,
                               const DestroyedSet& destroyed, store::Loader& loader,
-                              const std::map<std::string, store::Row>* key_side = nullptr);
+                              const std::map<std::string, store::Row>* key_side = nullptr,
+                              const ProgressFn& progress = {});
 
 // The wrapped_keys rows of a format-1 backup's key section (customer id -> row), read and
 // checked as LoadBackup reads them; empty for a format-2 backup (its DEKs are on the key side).

@@ -238,8 +238,13 @@ Result<std::map<std::string, store::Row>> ReadKeySection(const fs::path& backup_
 
 Result<LoadReport> LoadBackup(const fs::path& backup_path, const BackupKeys& keys,
                               const DestroyedSet& destroyed, store::Loader& loader,
-                              const std::map<std::string, store::Row>* key_side) {
+                              const std::map<std::string, store::Row>* key_side,
+                              const ProgressFn& progress) {
   CUSTOS_ASSIGN_OR_RETURN(Manifest m, ReadManifest(backup_path, keys.public_key));
+  int64_t total = 0;
+  int64_t done = 0;
+  for (const auto& [table, n] : m.row_counts) total += n;
+  if (progress) progress(0, total);
   CUSTOS_ASSIGN_OR_RETURN(auto aead, OpenBackupKey(m, keys));
   if (internal::KeysOnKeySide(m) && key_side == nullptr) {
     return FailedPrecondition(fmt::format(
@@ -275,6 +280,8 @@ Result<LoadReport> LoadBackup(const fs::path& backup_path, const BackupKeys& key
           }
           kept.push_back(std::move(row));
         }
+        done += static_cast<int64_t>(rows.size());
+        if (progress) progress(done, std::max(done, total));
         report.rows_loaded[std::string(t.name)] += static_cast<int64_t>(kept.size());
         for (size_t at = 0; at < kept.size(); at += kLoadBatch) {
           const size_t n = std::min(kLoadBatch, kept.size() - at);

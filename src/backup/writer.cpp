@@ -1,6 +1,7 @@
 // WriteBackup: snapshot -> chunks -> key section -> signed manifest -> rename.
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 
@@ -105,6 +106,15 @@ Status WriteTables(store::Snapshot& snapshot, const crypto::Aead& aead,
                    std::optional<KeyBackupSummary>& key_backup) {
   ChunkWriter chunks(aead, partial, options, m);
   Bytes key_rows;
+  int64_t total = 0;
+  int64_t done = 0;
+  if (options.progress) {
+    for (const store::TableSpec& table : store::SnapshotTables()) {
+      CUSTOS_ASSIGN_OR_RETURN(const int64_t n, snapshot.CountRows(table));
+      total += n;
+    }
+    options.progress(0, total);
+  }
   for (const store::TableSpec& table : store::SnapshotTables()) {
     if (table.since_schema_version > snapshot.SchemaVersion()) continue;
     const std::string name(table.name);
@@ -113,6 +123,8 @@ Status WriteTables(store::Snapshot& snapshot, const crypto::Aead& aead,
     CUSTOS_RETURN_IF_ERROR(
         snapshot.ReadTable(table, kBatchRows, [&](std::vector<store::Row>& rows) -> Status {
           count += static_cast<int64_t>(rows.size());
+          done += static_cast<int64_t>(rows.size());
+          if (options.progress) options.progress(done, std::max(done, total));
           NoteAuditRows(table, rows, m);
           if (!table.is_key_section) return chunks.Add(table, rows);
           for (const store::Row& row : rows) internal::EncodeRow(row, key_rows);

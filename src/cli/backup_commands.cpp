@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "cli/app.h"
+#include "cli/front_door.h"
 
 namespace custos::cli {
 namespace {
@@ -32,7 +33,10 @@ int RunRestore(const Globals& g, const RestoreFlags& f) {
   opt.key_backup = f.key_backup;
   opt.epoch_keys = f.epoch_keys;
   if (const char* p = std::getenv("CUSTOS_PASSPHRASE")) opt.passphrase = p;
+  Progress progress("rows", 0);
+  opt.progress = Draw(progress);
   auto r = vault::Vault::Restore(opt);
+  progress.Done();
   if (!r.ok()) return g.out().Fail(r.status());
   nlohmann::json doc = {{"backup_id", r->backup_id},
                         {"vault_id", r->vault_id},
@@ -75,7 +79,10 @@ void AddBackupCommands(CLI::App& app, Globals& g, Action& action) {
       return WithVault(g, [&](vault::Vault& v) {
         vault::BackupRequest req;
         req.dir = *to;
+        Progress progress("rows", 0);
+        req.progress = Draw(progress);
         auto b = v.backups().Take(g.MakeContext(), req);
+        progress.Done();
         if (!b.ok()) return g.out().Fail(b.status());
         nlohmann::json doc = {{"backup_id", b->backup_id},
                               {"path", b->path.string()},

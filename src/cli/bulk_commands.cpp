@@ -156,16 +156,18 @@ void AddExport(CLI::App& app, Globals& g, Action& action) {
                                          : *raw             ? vault::ExportFormat::kCsvRaw
                                                             : vault::ExportFormat::kCsv;
         Result<int64_t> n = int64_t{0};
+        Progress progress("customers", 0);
         if (out->empty()) {
-          n = v.customers().Export(g.MakeContext(), form, std::cout);
+          n = v.customers().Export(g.MakeContext(), form, std::cout, Draw(progress));
         } else {
           // Through the Env: mode 0600, published whole; a failed export leaves no file.
           Status st = WriteStreamed(Env::Default(), *out, [&](std::ostream& os) {
-            n = v.customers().Export(g.MakeContext(), form, os);
+            n = v.customers().Export(g.MakeContext(), form, os, Draw(progress));
             return n.status();
           });
           if (!st.ok()) n = st;
         }
+        progress.Done();
         if (!n.ok()) return g.out().Fail(n.status());
         if (!out->empty()) {
           g.out().Print({{"exported", *n}, {"out", *out}},

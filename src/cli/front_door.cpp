@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -192,7 +194,8 @@ std::string GlobalHelpFooter() {
          "  --json             one JSON document on standard output (the API's shapes)\n"
          "  --version          the version of custos\n"
          "Environment: CUSTOS_VAULT, CUSTOS_TOKEN, CUSTOS_PURPOSE, CUSTOS_PASSWORD,\n"
-         "  CUSTOS_NEW_PASSWORD, CUSTOS_PASSPHRASE (passphrase-protected vaults)\n"
+         "  CUSTOS_NEW_PASSWORD, CUSTOS_PASSPHRASE (passphrase-protected vaults),\n"
+         "  CUSTOS_PROGRESS_MS (progress on a pipe: a line every N ms, default 5000)\n"
          "Exit codes: 0 ok, 1 internal, 2 usage, 3 invalid input, 4 refused, 5 not found,\n"
          "  6 conflict, 7 unavailable, 8 data loss, 9 partly done, 10 scan findings (docs/cli.md)";
 }
@@ -249,8 +252,19 @@ Progress::Progress(std::string what, int64_t total, bool tty, std::ostream& out,
       start_(Clock::now()),
       last_(start_) {}
 
+std::chrono::milliseconds PlainProgressInterval(const char* setting) {
+  constexpr std::chrono::milliseconds kDefault = std::chrono::seconds(5);
+  if (setting == nullptr || *setting == '\0') return kDefault;
+  char* end = nullptr;
+  errno = 0;
+  const long long ms = std::strtoll(setting, &end, 10);
+  if (errno != 0 || end == setting || *end != '\0' || ms < 0) return kDefault;
+  return std::chrono::milliseconds(ms);
+}
+
 Progress::Progress(std::string what, int64_t total)
-    : Progress(std::move(what), total, ::isatty(STDERR_FILENO) == 1, std::cerr) {}
+    : Progress(std::move(what), total, ::isatty(STDERR_FILENO) == 1, std::cerr,
+               PlainProgressInterval(std::getenv("CUSTOS_PROGRESS_MS"))) {}
 
 std::string Progress::Line(int64_t done, double elapsed_seconds) const {
   const double rate = elapsed_seconds > 0 ? static_cast<double>(done) / elapsed_seconds : 0.0;

@@ -60,7 +60,8 @@ class Progress {
   // `out` is where it goes (std::cerr in the CLI).
   Progress(std::string what, int64_t total, bool tty, std::ostream& out,
            std::chrono::milliseconds plain_every = std::chrono::seconds(5));
-  // `custos` commands: stderr, styled by isatty(2).
+  // `custos` commands: stderr, styled by isatty(2); plain lines every CUSTOS_PROGRESS_MS
+  // milliseconds (PlainProgressInterval).
   Progress(std::string what, int64_t total);
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
@@ -88,6 +89,19 @@ class Progress {
   bool shown_ = false;
   bool finished_ = false;
 };
+
+// The interval between plain progress lines given by the CUSTOS_PROGRESS_MS setting
+// (milliseconds, 0: every update); 5 seconds when unset or not a non-negative number.
+std::chrono::milliseconds PlainProgressInterval(const char* setting);
+
+// The ProgressFn a domain service reports to (core/progress.h), drawn on `progress`: the
+// total as the service counts it, then the rows done.
+inline auto Draw(Progress& progress) {
+  return [&progress](int64_t done, int64_t total) {
+    progress.SetTotal(total);
+    progress.Update(done);
+  };
+}
 
 // "42s", "3m05s", "1h02m": a rough remaining time.
 std::string FormatSeconds(double seconds);

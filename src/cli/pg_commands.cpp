@@ -11,13 +11,17 @@
 #include <string>
 
 #include "cli/app.h"
+#include "cli/front_door.h"
 
 namespace custos::cli {
 namespace {
 
 int RunMigrate(Globals& g, const std::string& url, const std::string& schema) {
   return WithVault(g, [&](vault::Vault& v) {
-    auto report = v.backups().MoveToPostgres(g.MakeContext(), vault::PostgresTarget{url, schema});
+    Progress progress("rows", 0);
+    auto report = v.backups().MoveToPostgres(g.MakeContext(), vault::PostgresTarget{url, schema},
+                                             Draw(progress));
+    progress.Done();
     if (!report.ok()) return g.out().Fail(report.status());
     nlohmann::json doc = {{"schema", report->schema},
                           {"customers", report->customers},

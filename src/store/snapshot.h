@@ -54,6 +54,10 @@ class Snapshot {
   // Unavailable / DataLoss: the backend failed to read.
   virtual Status ReadTable(const TableSpec& table, size_t batch_rows,
                            const std::function<Status(std::vector<Row>&)>& sink) = 0;
+  // The rows ReadTable would pass for `table` in this snapshot (0 for a table newer than the
+  // snapshot's schema): the total a backup's progress shows. Costs a count of the table.
+  // Unavailable / DataLoss: the backend failed to read.
+  virtual Result<int64_t> CountRows(const TableSpec& table) = 0;
 };
 
 // Fills an EMPTY store with rows (a restore). Rows of one table may come in several calls;

@@ -128,6 +128,7 @@ Result<BackupResult> TakeBackup(VaultState& impl, const Context& ctx, const std:
   opt.now_ms = impl.Now();
   opt.chunk_bytes = request.chunk_bytes;
   opt.TEST_after_chunk = request.TEST_after_chunk;
+  opt.progress = request.progress;
   opt.kek_provider = impl.config->keys.provider;
   {
     CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.store->Begin());
@@ -672,7 +673,8 @@ Result<backup::LoadReport> LoadInto(const schema::Config& config, const fs::path
   keys.public_key = header.signing_public_key;
   CUSTOS_ASSIGN_OR_RETURN(backup::LoadReport report,
                           backup::LoadBackup(options.backup, keys, destroyed, *loader,
-                                             side.has_value() ? &side->keys : nullptr));
+                                             side.has_value() ? &side->keys : nullptr,
+                                             options.progress));
   loader.reset();
   CUSTOS_RETURN_IF_ERROR(ReconcileEpochState(*store, epoch_files, options.now_ms));
   return report;

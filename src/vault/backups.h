@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/level.h"
+#include "core/progress.h"
 #include "core/status.h"
 #include "vault/context.h"
 #include "vault/record_codec.h"
@@ -28,6 +29,8 @@ struct BackupRequest {
   // Where backups go; empty: the [backup] dir of custos.toml.
   std::filesystem::path dir;
   size_t chunk_bytes = 32u << 20;
+  // Rows written of the snapshot's rows (the CLI's progress line); called on this thread.
+  ProgressFn progress;
   // Test hook: called after each chunk is durable (the crash test kills the process there).
   std::function<void(int64_t)> TEST_after_chunk;
   // Test hook: called when a key backup's bytes are ready, before it is published.
@@ -102,6 +105,8 @@ struct RestoreOptions {
   // The live vault's epoch key store (<vault>/epoch-keys), for epoch keys a key backup lacks.
   std::filesystem::path epoch_keys;
   Clock now_ms;
+  // Rows loaded of the backup's rows (the CLI's progress line); called on this thread.
+  ProgressFn progress;
 };
 
 struct RestoreReport {
@@ -201,20 +206,26 @@ class BackupService {
   // SQLite file may run meanwhile (the copy holds its write lock).
   //
   // Authorised by "store.migrate" (the administrator's alone by default) on the
-  // administration basis and audited "store.migrate" BEFORE the copy, sealed by a checkpoint,
+  // administration basis, under dual control: the actor needs an approved store_migrate
+  // request of their own, decided by another staff member (access/approval.h); it is marked
+  // "used" with the allow entry, and given back ("approved") with the failure entry when the
+  // move fails. Audited "store.migrate" (naming the approval) BEFORE the copy, sealed by a checkpoint,
   // so the moved log carries its own move and verifies against the head file; nothing is
   // written to the SQLite log after a successful copy (that log would then be longer than the
   // moved one). A failure after admission is audited "store.migrate_failed" (code and message)
   // in the SQLite log, which stays the vault's.
   //
-  // PermissionDenied / Unauthenticated as other administration. FailedPrecondition: the vault
-  // is not on SQLite. InvalidArgument: the URL holds a password or is not a connection string,
+  // PermissionDenied / Unauthenticated as other administration. FailedPrecondition: no
+  // approved store_migrate request of the actor's in force (recorded as a deny entry), or the
+  // vault is not on SQLite. InvalidArgument: the URL holds a password or is not a connection string,
   // a value holds quotes, backslashes or control characters, or the new config would not
   // parse — never echoing the values. Conflict: the target schema already holds a vault
   // (nothing written). Unavailable: PostgreSQL unreachable, the copy failed (rolled back), or
   // the config could not be replaced (naming the file and step; the config is then the old
   // one, and the target schema holds the copy: drop it before trying again).
-  Result<MoveReport> MoveToPostgres(const Context& ctx, const PostgresTarget& target);
+  // `progress`, when set, hears the rows copied of the SQLite file's rows.
+  Result<MoveReport> MoveToPostgres(const Context& ctx, const PostgresTarget& target,
+                                    const ProgressFn& progress = {});
 
  private:
   VaultState* state_;

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/level.h"
+#include "core/progress.h"
 #include "core/status.h"
 #include "vault/consent_service.h"
 #include "vault/context.h"
@@ -136,8 +137,11 @@ class CustomerService {
   // SHA-256, actor, time) of every customer.
   Result<ImportReport> ImportCsv(const Context& ctx, const std::filesystem::path& file,
                                  const ImportOptions& options);
-  // Writes every customer with the fields the actor may see (no password fields).
-  Result<int64_t> Export(const Context& ctx, ExportFormat format, std::ostream& out);
+  // Writes every customer with the fields the actor may see (no password fields). `progress`,
+  // when set, hears the customers gone through (written or left out) of those the vault held
+  // when the export began.
+  Result<int64_t> Export(const Context& ctx, ExportFormat format, std::ostream& out,
+                         const ProgressFn& progress = {});
 
  private:
   VaultState* state_;

@@ -177,7 +177,7 @@ Status WriteCustomer(VaultState& m, const store::CustomerRow& row, const crypto:
 }  // namespace
 
 Result<int64_t> CustomerService::Export(const Context& ctx, ExportFormat format,
-                                        std::ostream& out) {
+                                        std::ostream& out, const ProgressFn& progress) {
   VaultState& m = *state_;
   std::vector<std::string> shown = ExportableFields(*m.config);
   access::StaffFacts staff;
@@ -188,11 +188,20 @@ Result<int64_t> CustomerService::Export(const Context& ctx, ExportFormat format,
     out << '\n';
   }
   int64_t count = 0;
+  int64_t total = 0;
+  int64_t seen = 0;
+  if (progress) {
+    // Admitted above: the count is no customer's data, only the progress line's total.
+    CUSTOS_ASSIGN_OR_RETURN(auto txn, m.store->Begin());
+    CUSTOS_ASSIGN_OR_RETURN(total, txn->CountCustomers());
+    progress(0, total);
+  }
   std::string after;
   while (true) {
     ExportPage page;
     CUSTOS_RETURN_IF_ERROR(DecidePage(m, ctx, staff, shown, after, page));
     if (page.rows.empty()) break;
+    seen += static_cast<int64_t>(page.rows.size());
     // Recorded: now decrypt and write.
     for (size_t i = 0; i < page.rows.size(); ++i) {
       if (page.wrapped[i].empty()) continue;  // destroyed customer: nothing to show
@@ -203,6 +212,7 @@ Result<int64_t> CustomerService::Export(const Context& ctx, ExportFormat format,
     }
     after = page.rows.back().customer_id;
     if (!out) return Unavailable("export output cannot be written");
+    if (progress) progress(seen, std::max(seen, total));
   }
   return count;
 }

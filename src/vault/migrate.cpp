@@ -4,10 +4,12 @@
 // who may, what is audited and in which order, and the wiring of paths.
 #include <fmt/format.h>
 
+#include "access/approval.h"
 #include "core/env.h"
 #include "schema/config_edit.h"
 #include "store/postgres_copy.h"
 #include "store/postgres_store.h"
+#include "vault/admission.h"
 #include "vault/backups.h"
 #include "vault/vault_impl.h"
 
@@ -20,7 +22,8 @@ constexpr std::string_view kPreviousConfigSuffix = ".sqlite";
 constexpr std::string_view kTarget = "store";
 
 // Everything after admission; any error is the caller's to audit.
-Result<MoveReport> Move(VaultState& impl, const PostgresTarget& target) {
+Result<MoveReport> Move(VaultState& impl, const PostgresTarget& target,
+                        const ProgressFn& progress) {
   Env& env = Env::Default();
   const fs::path config_path = impl.dir / kConfigFile;
   if (impl.config->store.backend != "sqlite") {
@@ -44,7 +47,7 @@ Result<MoveReport> Move(VaultState& impl, const PostgresTarget& target) {
   options.schema = target.schema;
   const fs::path sqlite_file = impl.dir / impl.config->store.path;
   CUSTOS_ASSIGN_OR_RETURN(store::CopyReport copied,
-                          store::CopySqliteToPostgres(sqlite_file, options));
+                          store::CopySqliteToPostgres(sqlite_file, options, progress));
 
   // Atomic and durable: the vault is on one backend or the other.
   CUSTOS_RETURN_IF_ERROR(
@@ -67,23 +70,70 @@ Result<MoveReport> Move(VaultState& impl, const PostgresTarget& target) {
   return report;
 }
 
+// The actor's approved store_migrate request in force (dual control), or nullopt.
+Result<std::optional<store::ApprovalRow>> ApprovedMove(Scope& s) {
+  CUSTOS_ASSIGN_OR_RETURN(auto rows,
+                          s.txn.ListApprovals(s.actor().staff_id, access::kStateApproved));
+  for (store::ApprovalRow& row : rows) {
+    if (row.kind != access::kKindStoreMigrate) continue;
+    if (row.requester != s.actor().staff_id) continue;
+    if (access::EffectiveState(row, s.now_ms) != access::kStateApproved) continue;
+    return std::optional<store::ApprovalRow>(std::move(row));
+  }
+  return std::optional<store::ApprovalRow>();
+}
+
+// A move that failed gives its approval back (the vault did not move) while it is in force,
+// in the transaction that records the failure.
+Status RecordFailure(VaultState& impl, const Context& admitted, const std::string& approval_id,
+                     const Status& why) {
+  const Operation failed{schema::Action::kStoreMigrateFailed, std::string(kTarget),
+                         Basis::kAdministration};
+  auto txn = impl.store->Begin();
+  if (!txn.ok()) return RecordOutcome(impl, admitted, failed, Verdict::Deny(why));
+  Result<std::optional<store::ApprovalRow>> row = (*txn)->GetApproval(approval_id);
+  if (row.ok() && row->has_value() && (*row)->state == access::kStateUsed) {
+    (*row)->state = std::string(access::kStateApproved);
+    if (!(*txn)->UpdateApproval(**row).ok()) {
+      txn->reset();  // rolled back: the failure is still recorded, the approval stays used
+      return RecordOutcome(impl, admitted, failed, Verdict::Deny(why));
+    }
+  }
+  return CommitOutcome(impl, **txn, admitted, failed, Verdict::Deny(why));
+}
+
 }  // namespace
 
-Result<MoveReport> BackupService::MoveToPostgres(const Context& ctx, const PostgresTarget& target) {
+Result<MoveReport> BackupService::MoveToPostgres(const Context& ctx, const PostgresTarget& target,
+                                                 const ProgressFn& progress) {
   VaultState& impl = *state_;
-  CUSTOS_ASSIGN_OR_RETURN(Context admitted,
-                          AdmitAndRecord(impl, ctx,
-                                         Operation{schema::Action::kStoreMigrate,
-                                                   std::string(kTarget), Basis::kAdministration},
-                                         "move to PostgreSQL"));
-  Result<MoveReport> moved = Move(impl, target);
+  // Admitted under store.migrate (the administrator's), and only with an approved
+  // store_migrate request of the actor's, decided by another staff member (dual control): it
+  // is used up in the transaction of the allow entry, so the moved log records both.
+  Context admitted;
+  std::string approval_id;
+  CUSTOS_RETURN_IF_ERROR(Write(
+      impl, ctx,
+      Operation{schema::Action::kStoreMigrate, std::string(kTarget), Basis::kAdministration},
+      [&](Scope& s) -> Result<Verdict> {
+        admitted = s.ctx;
+        CUSTOS_ASSIGN_OR_RETURN(std::optional<store::ApprovalRow> row, ApprovedMove(s));
+        if (!row.has_value()) {
+          return Verdict::Deny(FailedPrecondition(
+              "dual control: moving the store needs an approved store_migrate request of yours "
+              "(custos approval request --kind store_migrate), decided by a second approver"));
+        }
+        row->state = std::string(access::kStateUsed);
+        CUSTOS_RETURN_IF_ERROR(s.txn.UpdateApproval(*row));
+        approval_id = row->approval_id;
+        return Verdict::Allow(fmt::format("move to PostgreSQL; approval {} approved by {}",
+                                          row->approval_id, row->approver));
+      }));
+  Result<MoveReport> moved = Move(impl, target, progress);
   if (!moved.ok()) {
-    // The vault stays on SQLite: its log records the failure (RecordOutcome returns the
-    // refusal once recorded, or Unavailable).
-    return RecordOutcome(impl, admitted,
-                         Operation{schema::Action::kStoreMigrateFailed, std::string(kTarget),
-                                   Basis::kAdministration},
-                         Verdict::Deny(moved.status()));
+    // The vault stays on SQLite: its log records the failure (returned once recorded, or
+    // Unavailable).
+    return RecordFailure(impl, admitted, approval_id, moved.status());
   }
   // This process's vault is on the old store: nothing more may be written there (it would
   // make the SQLite log longer than the moved one). Open the vault again to use PostgreSQL.

@@ -19,6 +19,7 @@
 #include "core/status.h"
 #include "vault/context.h"
 #include "vault/record_codec.h"
+#include "vault/service_gauges.h"
 
 namespace custos::schema {
 struct Config;
@@ -227,6 +228,9 @@ class StaffService {
   // Admits a read of the server's metrics (no customer data) for actors whose roles grant
   // service.metrics; audited "service.metrics". PermissionDenied without the grant.
   Status AuthorizeMetrics(const Context& ctx);
+  // As AuthorizeMetrics, and reads the key and backup ages with their alerts
+  // (service_gauges.h; src/vault/service_gauges.cpp). Unavailable: the store failed.
+  Result<ServiceGauges> Metrics(const Context& ctx);
 
  private:
   VaultState* state_;

@@ -336,6 +336,18 @@ TEST_F(ApiTest, HealthMetricsAndTheDescriptionArePublic) {
                                "status=\"200\"}"),
             std::string::npos)
       << metrics->body;
+  // Key and backup ages with their alerts (issue 22): this vault was never backed up.
+  EXPECT_NE(metrics->body.find("custos_kek_age_seconds{version=\"1\"} "), std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("custos_alert{alert=\"backup_stale\"} 1\n"), std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("custos_alert{alert=\"kek_rotation_due\"} 0\n"), std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("custos_alert_threshold_seconds{alert=\"backup_stale\"} 93600\n"),
+            std::string::npos)
+      << metrics->body;
+  EXPECT_EQ(metrics->body.find("\ncustos_backup_age_seconds "), std::string::npos)
+      << "absent without a backup: " << metrics->body;
 }
 
 TEST_F(ApiTest, RealTokensAreAuthenticatedByTheVault) {

@@ -481,6 +481,50 @@ TEST_F(CliTest, GenIsDeterministicAndImportIsResumableAndIdempotent) {
   EXPECT_EQ(std::count(exp.out.begin(), exp.out.end(), '\n'), 200);
 }
 
+// Long commands on a pipe (issue 22): plain progress lines with the total, never a "\r"
+// (CUSTOS_PROGRESS_MS=0 draws every update instead of one line every five seconds).
+TEST_F(CliTest, BackupRestoreAndExportShowProgressWithATotalOnAPipe) {
+  ASSERT_EQ(Custos("init " + vault_).code, 0);
+  const std::string csv = (root_ / "c.csv").string();
+  ASSERT_EQ(Custos("gen --count 120 --seed 4 --out " + csv).code, 0);
+  ASSERT_EQ(Custos("import --notice-version 1 --sensitive-consent --consent-purposes "
+                   "account_management,risk_control " +
+                       csv,
+                   "clerk", "account_management")
+                .code,
+            0);
+  const std::string every = "CUSTOS_PROGRESS_MS=0";
+  Outcome exp = Run("export --format jsonl -o " + (root_ / "out.jsonl").string(), TokenFor("risk"),
+                    "legal_obligation", every);
+  ASSERT_EQ(exp.code, 0) << exp.out;
+  EXPECT_NE(exp.out.find("120 of 120 customers (100%)"), std::string::npos) << exp.out;
+  EXPECT_EQ(exp.out.find('\r'), std::string::npos) << exp.out;
+
+  const std::string backups = (root_ / "backups").string();
+  Outcome backup = Run("--json backup --to " + backups, TokenFor("admin"), "", every);
+  ASSERT_EQ(backup.code, 0) << backup.out;
+  EXPECT_NE(backup.out.find(" rows (100%)"), std::string::npos) << backup.out;
+  EXPECT_NE(backup.out.find(" of "), std::string::npos) << backup.out;
+  EXPECT_EQ(backup.out.find('\r'), std::string::npos) << backup.out;
+  // The JSON document is whole on its own line: progress went to standard error.
+  const size_t brace = backup.out.find("\n{\"");
+  ASSERT_NE(brace, std::string::npos) << backup.out;
+  EXPECT_EQ(backup.out.find("}\n", brace), backup.out.size() - 2) << backup.out;
+  const std::string id = JsonString(backup.out, "backup_id");
+
+  Outcome restore = Run("restore " + backups + "/" + id + " --dir " +
+                            (root_ / "restored").string() + " --keyfile " + vault_ + "/kek.key",
+                        "", "", every);
+  ASSERT_EQ(restore.code, 0) << restore.out;
+  EXPECT_NE(restore.out.find(" rows (100%)"), std::string::npos) << restore.out;
+  EXPECT_EQ(restore.out.find('\r'), std::string::npos) << restore.out;
+
+  // Without the setting a short run on a pipe stays quiet (a line every five seconds).
+  Outcome quiet = Run("backup --to " + backups, TokenFor("admin"), "", "");
+  ASSERT_EQ(quiet.code, 0) << quiet.out;
+  EXPECT_EQ(quiet.out.find(" rows ("), std::string::npos) << quiet.out;
+}
+
 TEST_F(CliTest, ThereIsNoWayInWithoutAToken) {
   ASSERT_EQ(Custos("init " + vault_).code, 0);
   Outcome no_token = Run("customer list", "", "customer_service", "CUSTOS_STAFF=admin");

@@ -2,9 +2,11 @@
 # The PostgreSQL backend through the command line (issue 4), on the server in
 # CUSTOS_TEST_PG_URL (scripts/pg_cluster.sh):
 #  1. `custos migrate` needs the administrator (store.migrate: a sales clerk is refused, exit
-#     4), and refuses a URL with a password, without repeating it;
-#  2. it moves a SQLite vault with customers to PostgreSQL: the same search finds the same
-#     customer, `audit verify` passes on the moved chain;
+#     4) and a second person's approval (an administrator without an approved store_migrate
+#     request is refused, exit 6), and refuses a URL with a password, without repeating it;
+#  2. it moves a SQLite vault with customers to PostgreSQL, with progress lines on a pipe: the
+#     same search finds the same customer, `audit verify` passes on the moved chain; a backup
+#     of the moved vault shows its progress to the total counted on PostgreSQL;
 #  3. it refuses a target schema that already holds a vault;
 #  4. two `custos import` processes write the moved vault at the same time; afterwards every
 #     customer is there and `audit verify` finds one chain: no fork, gap or duplicate;
@@ -32,10 +34,22 @@ fail() { echo "FAIL: $*"; exit 1; }
 source "$(dirname "$0")/../../scripts/custos_staff.sh"
 export CUSTOS_PURPOSE=account_management
 
-admin=$($CUSTOS --json init "$W/v" | custos_init_json_token)
+init=$($CUSTOS --json init "$W/v")
+admin=$(custos_init_json_token <<<"$init")
 export CUSTOS_TOKEN
 CUSTOS_TOKEN=$(custos_staff_token "$CUSTOS" "$W/v" "$admin" clerk sales_rep sales)
-dpo=$(custos_password_token "$CUSTOS" "$W/v" "$admin" dpo)
+# The DPO sets their own first password (the administrator never knew it), so the DPO may
+# approve the administrator's requests.
+dpo=$(custos_first_password_token "$CUSTOS" "$W/v" "$(custos_init_json_dpo_token <<<"$init")" dpo)
+# approve_move VAULT ADMIN_TOKEN APPROVER_TOKEN: dual control over `custos migrate` (issue 22).
+approve_move() {
+  local id
+  id=$(CUSTOS_TOKEN=$2 $CUSTOS --vault "$1" --json approval request --kind store_migrate \
+    --justification 'moving the vault to the PostgreSQL cluster' --duration 1h |
+    sed -n 's/.*"approval_id":"\([^"]*\)".*/\1/p')
+  [[ -n "$id" ]] || fail "no store_migrate request"
+  CUSTOS_TOKEN=$3 $CUSTOS --vault "$1" approval approve "$id" >/dev/null || fail "approval refused"
+}
 [[ -n "$CUSTOS_TOKEN" && -n "$dpo" ]] || fail "staff could not log in"
 $CUSTOS gen --count 300 --seed 7 --out "$W/c.csv" >/dev/null
 $CUSTOS --vault "$W/v" import --notice-version 1 --sensitive-consent --consent-purposes customer_service,account_management "$W/c.csv" >/dev/null
@@ -49,23 +63,39 @@ code=$?
 set -e
 [[ $code == 4 ]] || fail "a sales clerk's migrate ended with $code, not 4 (denied)"
 grep -q 'backend = "sqlite"' "$W/v/custos.toml" || fail "a refused migrate changed the config"
+set +e
+CUSTOS_TOKEN=$admin $CUSTOS --vault "$W/v" migrate --to "$CUSTOS_TEST_PG_URL" --schema "$SCHEMA" >/dev/null 2>"$W/err"
+code=$?
+set -e
+[[ $code == 6 ]] || fail "the administrator's migrate without an approval ended with $code, not 6"
+grep -q store_migrate "$W/err" || fail "the refusal does not say which approval is missing"
+grep -q 'backend = "sqlite"' "$W/v/custos.toml" || fail "a refused migrate changed the config"
+approve_move "$W/v" "$admin" "$dpo"
 if CUSTOS_TOKEN=$admin $CUSTOS --vault "$W/v" migrate --to "postgresql://custos:hunter2@127.0.0.1:1/x" 2>"$W/err" >&2; then
   fail "a URL with a password was accepted"
 fi
 grep -q hunter2 "$W/err" && fail "the refusal repeats the password"
 grep -q PGPASSWORD "$W/err" || fail "the refusal does not say where the password belongs"
 
-# 2. the move
-CUSTOS_TOKEN=$admin $CUSTOS --vault "$W/v" migrate --to "$CUSTOS_TEST_PG_URL" --schema "$SCHEMA" >/dev/null
+# 2. the move (the failed one above gave its approval back), progress on a pipe
+CUSTOS_TOKEN=$admin CUSTOS_PROGRESS_MS=0 $CUSTOS --vault "$W/v" migrate --to "$CUSTOS_TEST_PG_URL" --schema "$SCHEMA" >/dev/null 2>"$W/progress"
+grep -q ' rows (100%)' "$W/progress" || fail "no progress with a total: $(cat "$W/progress")"
+grep -q $'\r' "$W/progress" && fail "a carriage return in progress on a pipe"
 grep -q 'backend = "postgres"' "$W/v/custos.toml" || fail "config not switched"
 [[ -f "$W/v/custos.toml.sqlite" ]] || fail "previous config not kept"
 CUSTOS_TOKEN=$dpo CUSTOS_PURPOSE=legal_obligation $CUSTOS --vault "$W/v" audit verify >/dev/null || fail "audit verify after the move"
 after=$($CUSTOS --vault "$W/v" --json customer find phone "$phone")
 [[ "$before" == "$after" ]] || fail "search result changed: $before vs $after"
 mv "$W/v/custos.db" "$W/custos.db.moved"  # from now on only PostgreSQL can answer
+# A backup of the moved vault counts its rows on PostgreSQL for its progress total.
+CUSTOS_TOKEN=$admin CUSTOS_PROGRESS_MS=0 $CUSTOS --vault "$W/v" backup --to "$W/backups" >/dev/null 2>"$W/progress"
+grep -q ' rows (100%)' "$W/progress" || fail "no backup progress with a total: $(cat "$W/progress")"
 
 # 3. a target that already holds a vault
-admin2=$($CUSTOS --json init "$W/v2" | custos_init_json_token)
+init2=$($CUSTOS --json init "$W/v2")
+admin2=$(custos_init_json_token <<<"$init2")
+approve_move "$W/v2" "$admin2" \
+  "$(custos_first_password_token "$CUSTOS" "$W/v2" "$(custos_init_json_dpo_token <<<"$init2")" dpo)"
 set +e
 CUSTOS_TOKEN=$admin2 $CUSTOS --vault "$W/v2" migrate --to "$CUSTOS_TEST_PG_URL" --schema "$SCHEMA" >/dev/null 2>&1
 code=$?

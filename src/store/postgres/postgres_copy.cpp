@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <charconv>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -19,17 +21,47 @@ namespace {
 using sqlite::SqliteDb;
 using sqlite::Stmt;
 
+// Rows copied of the source's rows, told to the caller's ProgressFn every kEvery rows.
+struct CopyProgress {
+  static constexpr int64_t kEvery = 256;
+  const ProgressFn& fn;
+  int64_t total = 0;
+  int64_t done = 0;
+  void Tick() {
+    ++done;
+    if (fn && done % kEvery == 0) fn(done, std::max(done, total));
+  }
+};
+
 // Runs `sql` on the source and hands each row to `copy`, counting rows into
 // `count`.
 template <typename CopyRow>
-Status EachRow(SqliteDb& db, const char* sql, std::string_view op, int64_t& count, CopyRow copy) {
+Status EachRow(SqliteDb& db, const char* sql, std::string_view op, int64_t& count,
+               CopyProgress& progress, CopyRow copy) {
   CUSTOS_ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(sql, op));
   while (true) {
     CUSTOS_ASSIGN_OR_RETURN(bool has_row, stmt.Step());
     if (!has_row) return Status::Ok();
     CUSTOS_RETURN_IF_ERROR(copy(stmt));
     ++count;
+    progress.Tick();
   }
+}
+
+// The rows the copy will pass (every table it copies, staged index entries too).
+Result<int64_t> CountSourceRows(SqliteDb& db) {
+  int64_t total = 0;
+  for (const TableSpec& table : AllTables()) {
+    if (!table.in_snapshot) continue;
+    const std::string sql = table.name == "blind_index"
+                                ? std::string("SELECT (SELECT COUNT(*) FROM blind_index) + "
+                                              "(SELECT COUNT(*) FROM blind_index_staged)")
+                                : fmt::format("SELECT COUNT(*) FROM {}", table.name);
+    CUSTOS_ASSIGN_OR_RETURN(const std::string n, db.QueryText(sql.c_str(), "migrate: count rows"));
+    int64_t rows = 0;
+    if (std::from_chars(n.data(), n.data() + n.size(), rows).ec == std::errc()) total += rows;
+  }
+  return total;
 }
 
 Status RefuseNonEmpty(Transaction& txn) {
@@ -46,7 +78,7 @@ Status RefuseNonEmpty(Transaction& txn) {
   return Status::Ok();
 }
 
-Status CopyIndex(SqliteDb& db, Transaction& txn, CopyReport& report) {
+Status CopyIndex(SqliteDb& db, Transaction& txn, CopyReport& report, CopyProgress& progress) {
   // Staged entries (an import killed before its merge) are copied as merged
   // entries.
   static constexpr const char* kIndex =
@@ -60,7 +92,7 @@ Status CopyIndex(SqliteDb& db, Transaction& txn, CopyReport& report) {
     entries.clear();
     return s;
   };
-  if (Status step = EachRow(db, kIndex, "migrate: blind index", report.index_entries,
+  if (Status step = EachRow(db, kIndex, "migrate: blind index", report.index_entries, progress,
                             [&](const Stmt& s) -> Status {
                               std::string id = s.Text(0);
                               if (id != current) {
@@ -98,7 +130,8 @@ int64_t& CounterFor(std::string_view table, CopyReport& r) {
 }
 
 // Copies every row of a described table, in key order, as it is (column for column).
-Status CopyTable(SqliteDb& db, Transaction& txn, const TableSpec& table, int64_t& count) {
+Status CopyTable(SqliteDb& db, Transaction& txn, const TableSpec& table, int64_t& count,
+                 CopyProgress& progress) {
   // One SELECT per table, built once (the statement cache is keyed by the text's address).
   static const std::vector<std::string> kSelects = [] {
     std::vector<std::string> out;
@@ -112,7 +145,7 @@ Status CopyTable(SqliteDb& db, Transaction& txn, const TableSpec& table, int64_t
   const std::string& sql = kSelects[TableIndex(table)];
   std::vector<Value> values(table.columns.size());
   std::vector<Param> params(table.columns.size());
-  return EachRow(db, sql.c_str(), op, count, [&](const Stmt& s) {
+  return EachRow(db, sql.c_str(), op, count, progress, [&](const Stmt& s) {
     for (size_t i = 0; i < table.columns.size(); ++i) {
       const int col = static_cast<int>(i);
       if (s.IsNull(col)) {
@@ -139,14 +172,14 @@ Status CopyTable(SqliteDb& db, Transaction& txn, const TableSpec& table, int64_t
 
 // Every table as it is, from the one description: the blind index (kept differently by the
 // two dialects) through its own path, the rest column for column.
-Status CopyAll(SqliteDb& db, Transaction& txn, CopyReport& r) {
+Status CopyAll(SqliteDb& db, Transaction& txn, CopyReport& r, CopyProgress& progress) {
   for (const TableSpec& table : AllTables()) {
     if (!table.in_snapshot) continue;  // consent_erasures: empty outside an erasure
     if (table.name == "blind_index") {
-      CUSTOS_RETURN_IF_ERROR(CopyIndex(db, txn, r));
+      CUSTOS_RETURN_IF_ERROR(CopyIndex(db, txn, r, progress));
       continue;
     }
-    CUSTOS_RETURN_IF_ERROR(CopyTable(db, txn, table, CounterFor(table.name, r)));
+    CUSTOS_RETURN_IF_ERROR(CopyTable(db, txn, table, CounterFor(table.name, r), progress));
   }
   return Status::Ok();
 }
@@ -154,7 +187,8 @@ Status CopyAll(SqliteDb& db, Transaction& txn, CopyReport& r) {
 }  // namespace
 
 Result<CopyReport> CopySqliteToPostgres(const std::filesystem::path& sqlite_path,
-                                        const PostgresOptions& target) {
+                                        const PostgresOptions& target,
+                                        const ProgressFn& progress) {
   CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db,
                           SqliteDb::Open(sqlite_path, /*create=*/false));
   db->SetBusyTimeout(5000);
@@ -171,7 +205,19 @@ Result<CopyReport> CopySqliteToPostgres(const std::filesystem::path& sqlite_path
   // The write lock: no writer of the source commits while it is copied.
   CUSTOS_RETURN_IF_ERROR(db->Exec("BEGIN IMMEDIATE", "migrate: lock the source"));
   CopyReport report;
-  Status status = CopyAll(*db, *txn, report);
+  CopyProgress counted{progress};
+  Status status = Status::Ok();
+  if (progress) {
+    Result<int64_t> total = CountSourceRows(*db);
+    if (total.ok()) {
+      counted.total = *total;
+      progress(0, counted.total);
+    } else {
+      status = total.status();
+    }
+  }
+  if (status.ok()) status = CopyAll(*db, *txn, report, counted);
+  if (status.ok() && progress) progress(counted.done, std::max(counted.done, counted.total));
   db->Exec("ROLLBACK", "migrate: release the source").IgnoreError();  // nothing was written
   CUSTOS_RETURN_IF_ERROR(status);
   CUSTOS_RETURN_IF_ERROR(txn->Commit());

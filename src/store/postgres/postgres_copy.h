@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <filesystem>
 
+#include "core/progress.h"
 #include "core/status.h"
 #include "store/postgres/postgres_store.h"
 
@@ -46,7 +47,10 @@ struct CopyReport {
 //   entries); nothing is written.
 // Unavailable / InvalidArgument: as OpenPostgresStore, or the copy failed
 // (rolled back).
+// `progress`, when set, hears the rows copied of the source's rows (counted first, under
+// the same lock).
 Result<CopyReport> CopySqliteToPostgres(const std::filesystem::path& sqlite_path,
-                                        const PostgresOptions& target);
+                                        const PostgresOptions& target,
+                                        const ProgressFn& progress = {});
 
 }  // namespace custos::store

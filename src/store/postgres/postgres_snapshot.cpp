@@ -79,6 +79,14 @@ class PgSnapshot final : public Snapshot {
     return ExecBinary(*conn_, "CLOSE snap", op).status();
   }
 
+  Result<int64_t> CountRows(const TableSpec& table) override {
+    if (table.since_schema_version > version_) return int64_t{0};
+    const std::string op = fmt::format("snapshot: count {}", table.name);
+    CUSTOS_ASSIGN_OR_RETURN(
+        PgResult r, ExecBinary(*conn_, fmt::format("SELECT count(*) FROM {}", table.name), op));
+    return r.Rows() > 0 ? r.Int(0, 0) : int64_t{0};
+  }
+
  private:
   std::unique_ptr<PgConn> conn_;
   int version_;

@@ -81,6 +81,18 @@ class SqliteSnapshot final : public Snapshot {
     return Status::Ok();
   }
 
+  Result<int64_t> CountRows(const TableSpec& table) override {
+    if (table.since_schema_version > version_) return int64_t{0};
+    const std::string op = fmt::format("snapshot: count {}", table.name);
+    sql_.push_back(table.name == "blind_index"
+                       ? std::string("SELECT (SELECT COUNT(*) FROM blind_index) + "
+                                     "(SELECT COUNT(*) FROM blind_index_staged)")
+                       : fmt::format("SELECT COUNT(*) FROM {}", table.name));
+    CUSTOS_ASSIGN_OR_RETURN(Stmt stmt, db_->Prepare(sql_.back().c_str(), op));
+    CUSTOS_ASSIGN_OR_RETURN(bool has_row, stmt.Step());
+    return has_row ? stmt.Int(0) : int64_t{0};
+  }
+
  private:
   std::deque<std::string> sql_;  // outlives db_'s statement cache, which is keyed by address
   std::unique_ptr<SqliteDb> db_;
