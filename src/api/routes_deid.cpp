@@ -128,7 +128,8 @@ Result<ApiResponse> Check(vault::Vault& v, const ApiRequest& req, const RequestS
   CUSTOS_ASSIGN_OR_RETURN(auto r, v.deid().Check(s.ctx, StringOr(body, "profile", ""), format, in));
   const deid::FileCheck& c = r.figures;
   const auto risk = [](const deid::Risk& x) {
-    return json{{"highest", x.highest}, {"average", x.average}, {"records_at_risk", x.records_at_risk}};
+    return json{
+        {"highest", x.highest}, {"average", x.average}, {"records_at_risk", x.records_at_risk}};
   };
   return JsonResponse(200, Dump({{"meets", r.meets},
                                  {"rows", c.rows},

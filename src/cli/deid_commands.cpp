@@ -1,5 +1,5 @@
-// custos deid profiles|release|check|releases|aggregate|budget: de-identified data for analysis (issue 16;
-// docs/deid.md). Thin: parse, call the vault's DeidService, print.
+// custos deid profiles|release|check|releases|aggregate|budget: de-identified data for analysis
+// (issue 16; docs/deid.md). Thin: parse, call the vault's DeidService, print.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -261,7 +261,8 @@ std::string AggregateText(const vault::DeidAggregateReport& r) {
                         r.threshold, r.delta);
   }
   for (const vault::DeidAggregateGroup& g : r.groups) {
-    std::string line = g.key.empty() ? std::string("  total") : "  " + fmt::format("{}", fmt::join(g.key, " | "));
+    std::string line =
+        g.key.empty() ? std::string("  total") : "  " + fmt::format("{}", fmt::join(g.key, " | "));
     if (r.query == "count" || !r.by.empty()) line += fmt::format("  count {}", g.count);
     if (g.sum) line += fmt::format("  sum {}", *g.sum);
     text += line + "\n";

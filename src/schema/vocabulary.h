@@ -121,8 +121,8 @@ inline constexpr std::array<std::string_view, 2> kDeidPopulations = {"consented"
 // address names; the customer's id, for pseudonyms; the customer's transactions as aggregates:
 // their number, the sum of their amounts and the month of the latest).
 inline constexpr std::array<std::string_view, 8> kDeidDerivedFields = {
-    "customer_id", "id_region",  "id_birth_year", "id_gender",
-    "address_region", "txn_count", "txn_sum",      "txn_last_month"};
+    "customer_id",    "id_region", "id_birth_year", "id_gender",
+    "address_region", "txn_count", "txn_sum",       "txn_last_month"};
 
 // True if `name` is one of `names`.
 template <size_t N>

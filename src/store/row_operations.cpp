@@ -149,10 +149,9 @@ using DeidReleaseFields =
            &DeidReleaseRow::actor, &DeidReleaseRow::purpose, &DeidReleaseRow::profile,
            &DeidReleaseRow::profile_sha256, &DeidReleaseRow::parameters, &DeidReleaseRow::figures,
            &DeidReleaseRow::row_count, &DeidReleaseRow::file_sha256, &DeidReleaseRow::recipients>;
-using DeidBudgetFields =
-    Fields<DeidBudgetRow, &DeidBudgetRow::profile, &DeidBudgetRow::actor,
-           &DeidBudgetRow::epsilon_spent, &DeidBudgetRow::delta_spent, &DeidBudgetRow::answers,
-           &DeidBudgetRow::updated_at_ms>;
+using DeidBudgetFields = Fields<DeidBudgetRow, &DeidBudgetRow::profile, &DeidBudgetRow::actor,
+                                &DeidBudgetRow::epsilon_spent, &DeidBudgetRow::delta_spent,
+                                &DeidBudgetRow::answers, &DeidBudgetRow::updated_at_ms>;
 // Not a table: a row of the retention-facts query (ListRetentionFacts), in its column order.
 using FactsFields =
     Fields<RetentionFactsRow, &RetentionFactsRow::customer_id, &RetentionFactsRow::created_at_ms,
@@ -949,9 +948,12 @@ Result<bool> Transaction::SpendDeidBudget(const DeidBudgetRow& spend, int64_t ep
       "answers = deid_budgets.answers + 1, updated_at_ms = excluded.updated_at_ms "
       "WHERE deid_budgets.epsilon_spent + excluded.epsilon_spent <= ?6 "
       "AND deid_budgets.delta_spent + excluded.delta_spent <= ?7");
-  const Param params[] = {std::string_view(spend.profile), std::string_view(spend.actor),
-                          spend.epsilon_spent,             spend.delta_spent,
-                          spend.updated_at_ms,             epsilon_limit,
+  const Param params[] = {std::string_view(spend.profile),
+                          std::string_view(spend.actor),
+                          spend.epsilon_spent,
+                          spend.delta_spent,
+                          spend.updated_at_ms,
+                          epsilon_limit,
                           delta_limit};
   CUSTOS_ASSIGN_OR_RETURN(int64_t changed, Exec(kSql, params, "spend deid budget"));
   return changed == 1;

@@ -23,8 +23,8 @@ namespace {
 
 using schema::Action;
 
-constexpr int64_t kMicro = 1000000;          // epsilon is kept in millionths
-constexpr double kDeltaUnit = 1e-12;         // delta in units of 1e-12
+constexpr int64_t kMicro = 1000000;   // epsilon is kept in millionths
+constexpr double kDeltaUnit = 1e-12;  // delta in units of 1e-12
 constexpr int64_t kMaxEpsilonMicro = 1000 * kMicro;
 
 int64_t DeltaUnits(double delta) { return std::llround(delta / kDeltaUnit); }
@@ -98,10 +98,10 @@ Result<QueryField> ResolveField(const DeidPlan& plan, std::string_view spec, boo
     if (r.field != name) continue;
     if (r.kind == deid::TransformKind::kDrop || r.kind == deid::TransformKind::kSuppress ||
         r.kind == deid::TransformKind::kPseudonymise) {
-      return InvalidArgument(fmt::format(
-          "{}: field '{}' is {} by the profile; only fields it writes in clear may be "
-          "aggregated",
-          flag, name, deid::TransformName(r.kind)));
+      return InvalidArgument(
+          fmt::format("{}: field '{}' is {} by the profile; only fields it writes in clear may be "
+                      "aggregated",
+                      flag, name, deid::TransformName(r.kind)));
     }
     if (level && (for_sum || r.kind != deid::TransformKind::kGeneralise)) {
       return InvalidArgument(
@@ -123,6 +123,7 @@ struct Query {
   std::optional<QueryField> sum;
   int64_t lower = 0;  // whole units
   int64_t upper = 0;
+  uint64_t sensitivity = 0;  // of the sum: max(|lower|, |upper|), at least 1
   int64_t epsilon_micro = 0;
 };
 
@@ -158,6 +159,15 @@ Result<Query> CompileQuery(const DeidPlan& plan, const DeidAggregateOptions& o) 
   // Whole units, rounded outward: each customer's value is clamped into them.
   q.lower = static_cast<int64_t>(std::floor(*lower));
   q.upper = static_cast<int64_t>(std::ceil(*upper));
+  q.sensitivity = static_cast<uint64_t>(std::max(std::abs(q.lower), std::abs(q.upper)));
+  // The noise's scale sensitivity / epsilon is drawn as a fraction of two integers of at most
+  // 2^32 (dp.h); a grouped sum spends half of epsilon on the sums.
+  const deid::Epsilon e = Fraction(q.epsilon_micro, o.by.empty() ? 1 : 2);
+  if (q.sensitivity * e.denominator > (uint64_t{1} << 32) || e.numerator > (uint64_t{1} << 32)) {
+    return InvalidArgument(
+        "lower, upper, epsilon: the noise's scale (bound / epsilon) is too large for these "
+        "bounds; narrow the bounds or give epsilon with fewer decimals");
+  }
   q.sum = std::move(s);
   return q;
 }
@@ -217,86 +227,83 @@ std::string Sha256Hex(const std::string& text) {
   return crypto::ToHex(hash->final_stdvec());
 }
 
-}  // namespace
+// One aggregate in progress.
+struct AggregateRun {
+  DeidRun run;
+  const schema::DeidProfileDef& profile;
+  const DeidAggregateOptions& options;
+  Query q;
+  std::vector<std::string> fields;  // the source fields its entries name
+  int64_t delta_units = 0;          // spent by this answer
+  int64_t epsilon_limit = 0;
+  int64_t delta_limit = 0;
+  bool grouped() const { return !q.by.empty(); }
+};
 
-Result<DeidAggregateReport> DeidService::Aggregate(const Context& ctx,
-                                                   const DeidAggregateOptions& options) {
-  VaultState& m = *state_;
-  const schema::DeidProfileDef* profile = m.config->FindDeidProfile(options.profile);
-  const Operation refused{Action::kDeidAggregate, "deid_profile:" + options.profile,
-                          Basis::kPurpose};
-  if (profile == nullptr) {
-    return RecordRefusal(m, ctx, Operation{Action::kDeidAggregate, "deid_profile"},
-                         NotFound("profile: no such de-identification profile"));
-  }
-  CUSTOS_ASSIGN_OR_RETURN(DeidPlan plan, CompilePlan(*m.config, *profile));
-  Result<Query> compiled = CompileQuery(plan, options);
-  if (!compiled.ok()) return RecordRefusal(m, ctx, refused, compiled.status());
-  const Query q = std::move(compiled).value();
-  const bool grouped = !q.by.empty();
-  const int64_t delta_units = grouped ? DeltaUnits(profile->delta) : 0;
-  const int64_t epsilon_limit = EpsilonLimit(*profile);
-  const int64_t delta_limit = DeltaUnits(profile->delta_budget);
+using Cells = std::map<std::string, std::pair<std::vector<std::string>, Cell>>;
 
-  const std::string id = NewId(m.Now());
-  DeidRun run{m, ctx, options.page_size, std::move(plan), id, Action::kDeidAggregate,
-              "deid_aggregate:" + id, {}};
-  std::vector<std::string> fields = run.plan.source_fields;
-  // "deid.aggregate": purpose, role, and a budget large enough (checked again at the spend).
-  const Operation start{Action::kDeidAggregate, "deid_profile:" + profile->name, Basis::kPurpose,
-                        profile->purpose, {}, fields};
-  CUSTOS_RETURN_IF_ERROR(Write(m, ctx, start, [&](Scope& s) -> Result<Verdict> {
-    if (s.ctx.purpose != profile->purpose) {
-      return Verdict::Deny(PermissionDenied(fmt::format(
-          "purpose: profile '{}' answers for purpose '{}' only", profile->name, profile->purpose)));
+// The refusal of the budget: what was asked and what is left.
+Status BudgetRefusal(const AggregateRun& a, int64_t spent_micro) {
+  return FailedPrecondition(fmt::format(
+      "budget: epsilon {} asked, {} left of {} under profile '{}'", EpsilonText(a.q.epsilon_micro),
+      Left(a.profile, spent_micro), EpsilonText(a.epsilon_limit), a.profile.name));
+}
+
+// "deid.aggregate": purpose, role, and a budget large enough (checked again at the spend).
+Status StartAggregate(AggregateRun& a, const Context& ctx) {
+  const schema::DeidProfileDef& p = a.profile;
+  const Operation start{
+      Action::kDeidAggregate, "deid_profile:" + p.name, Basis::kPurpose, p.purpose, {}, a.fields};
+  return Write(a.run.m, ctx, start, [&](Scope& s) -> Result<Verdict> {
+    if (s.ctx.purpose != p.purpose) {
+      return Verdict::Deny(PermissionDenied(
+          fmt::format("purpose: profile '{}' answers for purpose '{}' only", p.name, p.purpose)));
     }
     CUSTOS_ASSIGN_OR_RETURN(access::StaffFacts facts, s.Facts(""));
-    const std::vector<std::string> roles = access::EffectiveRoles(*m.config, facts);
+    const std::vector<std::string> roles = access::EffectiveRoles(*a.run.m.config, facts);
     const bool named = std::any_of(roles.begin(), roles.end(), [&](const std::string& r) {
-      return std::find(profile->roles.begin(), profile->roles.end(), r) != profile->roles.end();
+      return std::find(p.roles.begin(), p.roles.end(), r) != p.roles.end();
     });
     if (!named) {
-      return Verdict::Deny(PermissionDenied(
-          fmt::format("role: profile '{}' answers only its roles", profile->name)));
+      return Verdict::Deny(
+          PermissionDenied(fmt::format("role: profile '{}' answers only its roles", p.name)));
     }
-    if (!profile->epsilon_budget) {
+    if (!p.epsilon_budget) {
       return Verdict::Deny(FailedPrecondition(fmt::format(
-          "epsilon_budget: profile '{}' has none, so it answers no aggregate", profile->name)));
+          "epsilon_budget: profile '{}' has none, so it answers no aggregate", p.name)));
     }
     // Read in place (GCC 12 -fsanitize=thread warns wrongly about a moved optional).
     const Result<std::optional<store::DeidBudgetRow>> spent =
-        s.txn.GetDeidBudget(profile->name, s.ctx.actor);
+        s.txn.GetDeidBudget(p.name, s.ctx.actor);
     if (!spent.ok()) return spent.status();
     const int64_t eps_spent = spent->has_value() ? (*spent)->epsilon_spent : 0;
     const int64_t delta_spent = spent->has_value() ? (*spent)->delta_spent : 0;
-    if (eps_spent + q.epsilon_micro > epsilon_limit) {
-      return Verdict::Deny(FailedPrecondition(fmt::format(
-          "budget: epsilon {} asked, {} left of {} under profile '{}'",
-          EpsilonText(q.epsilon_micro), Left(*profile, eps_spent),
-          EpsilonText(epsilon_limit), profile->name)));
+    if (eps_spent + a.q.epsilon_micro > a.epsilon_limit) {
+      return Verdict::Deny(BudgetRefusal(a, eps_spent));
     }
-    if (delta_spent + delta_units > delta_limit) {
+    if (delta_spent + a.delta_units > a.delta_limit) {
       return Verdict::Deny(FailedPrecondition(fmt::format(
           "budget: the delta of a grouped answer ({:g}) exceeds the {:g} left under profile "
           "'{}'; ask without groups",
-          profile->delta, static_cast<double>(delta_limit - delta_spent) * kDeltaUnit,
-          profile->name)));
+          p.delta, static_cast<double>(a.delta_limit - delta_spent) * kDeltaUnit, p.name)));
     }
-    run.ctx = s.ctx;
-    return Verdict::Allow(fmt::format("aggregate {} under profile {} (sha256 {}): epsilon {}",
-                                      id, profile->name, ProfileSha256(*profile),
-                                      EpsilonText(q.epsilon_micro)),
-                          fields);
-  }));
+    a.run.ctx = s.ctx;
+    return Verdict::Allow(
+        fmt::format("aggregate {} under profile {} (sha256 {}): epsilon {}", a.run.run_id, p.name,
+                    ProfileSha256(p), EpsilonText(a.q.epsilon_micro)),
+        a.fields);
+  });
+}
 
-  // One pass: the true counts and clamped sums per group, in memory (one cell per group).
-  std::map<std::string, std::pair<std::vector<std::string>, Cell>> cells;
+// One pass: the true counts and clamped sums per group, in memory (one cell per group).
+Result<Cells> Tally(AggregateRun& a) {
+  Cells cells;
+  const Query& q = a.q;
   std::vector<std::string> key(q.by.size());
-  const std::vector<deid::FieldRule>& rules = run.plan.rules;
-  CUSTOS_RETURN_IF_ERROR(ForEachDeidCustomer(run, true, [&](const std::vector<std::string>& v) {
+  const std::vector<deid::FieldRule>& rules = a.run.plan.rules;
+  CUSTOS_RETURN_IF_ERROR(ForEachDeidCustomer(a.run, true, [&](const std::vector<std::string>& v) {
     for (size_t i = 0; i < q.by.size(); ++i) {
-      const deid::FieldRule& rule = rules[q.by[i].rule];
-      key[i] = deid::ApplyRule(rule, v[q.by[i].rule], q.by[i].level);
+      key[i] = deid::ApplyRule(rules[q.by[i].rule], v[q.by[i].rule], q.by[i].level);
     }
     auto& cell = cells[KeyText(key)];
     if (cell.first.empty()) cell.first = key;
@@ -305,120 +312,156 @@ Result<DeidAggregateReport> DeidService::Aggregate(const Context& ctx,
     if (q.sum) cell.second.sum += deid::Clamp(WholeUnits(v[q.sum->rule]), q.lower, q.upper);
     return Status::Ok();
   }));
-  if (!grouped && cells.empty()) cells[KeyText(key)] = {key, Cell{}};
+  if (!a.grouped() && cells.empty()) cells[KeyText(key)] = {key, Cell{}};
+  return cells;
+}
 
-  // The noise. Grouped sums split epsilon: half for the counts (which choose the groups
-  // released), half for the sums.
-  deid::SystemUniform uniform;
+// The noisy answer. Grouped sums split epsilon: half for the counts (which choose the groups
+// released), half for the sums.
+Result<DeidAggregateReport> Answer(const AggregateRun& a, const Cells& cells) {
+  const Query& q = a.q;
   DeidAggregateReport report;
-  report.aggregate_id = id;
-  report.profile = profile->name;
-  report.profile_sha256 = ProfileSha256(*profile);
+  report.aggregate_id = a.run.run_id;
+  report.profile = a.profile.name;
+  report.profile_sha256 = ProfileSha256(a.profile);
   report.query = q.sum ? "sum" : "count";
-  report.by = options.by;
-  report.sum_field = options.sum;
+  report.by = a.options.by;
+  report.sum_field = a.options.sum;
   report.lower = q.lower;
   report.upper = q.upper;
   report.epsilon = EpsilonOf(q.epsilon_micro);
-  report.delta = grouped ? profile->delta : 0;
-  const int64_t parts = q.sum && grouped ? 2 : 1;
-  const deid::Epsilon eps = Fraction(q.epsilon_micro, parts);
-  const auto sensitivity = static_cast<uint64_t>(std::max(std::abs(q.lower), std::abs(q.upper)));
-  if (grouped) {
-    report.threshold = Threshold(static_cast<double>(eps.numerator) /
-                                     static_cast<double>(eps.denominator),
-                                 profile->delta);
+  report.delta = a.grouped() ? a.profile.delta : 0;
+  const deid::Epsilon eps = Fraction(q.epsilon_micro, q.sum && a.grouped() ? 2 : 1);
+  if (a.grouped()) {
+    report.threshold = Threshold(
+        static_cast<double>(eps.numerator) / static_cast<double>(eps.denominator), a.profile.delta);
   }
-  for (auto& [text, cell] : cells) {
+  deid::SystemUniform uniform;
+  for (const auto& [text, cell] : cells) {
     DeidAggregateGroup g;
     g.key = cell.first;
-    if (!q.sum || grouped) {
-      Result<int64_t> noisy = deid::AddDiscreteLaplaceNoise(cell.second.count, 1, eps, uniform);
-      if (!noisy.ok()) {
-        return RecordRefusal(m, run.ctx, refused,
-                             InvalidArgument(fmt::format("epsilon: {}", noisy.status().message())));
-      }
-      g.count = *noisy;
-      if (grouped && g.count < report.threshold) continue;
+    if (!q.sum || a.grouped()) {
+      CUSTOS_ASSIGN_OR_RETURN(g.count,
+                              deid::AddDiscreteLaplaceNoise(cell.second.count, 1, eps, uniform));
+      if (a.grouped() && g.count < report.threshold) continue;
     }
     if (q.sum) {
-      // lower < upper in whole units, so the sensitivity is at least 1.
-      Result<int64_t> noisy =
-          deid::AddDiscreteLaplaceNoise(cell.second.sum, sensitivity, eps, uniform);
-      if (!noisy.ok()) {
-        return RecordRefusal(
-            m, run.ctx, refused,
-            InvalidArgument(fmt::format("lower, upper, epsilon: the noise's scale (bound / "
-                                        "epsilon) is too large or too fine: {}",
-                                        noisy.status().message())));
-      }
-      g.sum = *noisy;
+      CUSTOS_ASSIGN_OR_RETURN(int64_t noisy, deid::AddDiscreteLaplaceNoise(
+                                                 cell.second.sum, q.sensitivity, eps, uniform));
+      g.sum = noisy;
     }
     report.groups.push_back(std::move(g));
   }
-  cells.clear();
+  return report;
+}
 
-  // The spend, the register row and the entry: one transaction, then the answer.
+// The register row of an answer, without its figures' epsilon_left.
+store::DeidReleaseRow RegisterRow(const AggregateRun& a, const DeidAggregateReport& report,
+                                  int64_t now_ms) {
   nlohmann::ordered_json parameters;
   parameters["kind"] = "aggregate";
   parameters["query"] = report.query;
   parameters["by"] = report.by;
-  if (q.sum) {
+  if (a.q.sum) {
     parameters["sum"] = report.sum_field;
-    parameters["lower"] = q.lower;
-    parameters["upper"] = q.upper;
+    parameters["lower"] = a.q.lower;
+    parameters["upper"] = a.q.upper;
   }
-  parameters["epsilon"] = EpsilonText(q.epsilon_micro);
+  parameters["epsilon"] = EpsilonText(a.q.epsilon_micro);
   parameters["delta"] = report.delta;
   parameters["mechanism"] = "discrete_laplace";
-  nlohmann::ordered_json figures;
-  figures["groups_released"] = report.groups.size();
-  figures["threshold"] = report.threshold;
   store::DeidReleaseRow row;
-  row.release_id = id;
-  row.created_at_ms = m.Now();
-  row.actor = run.ctx.actor;
-  row.purpose = run.ctx.purpose;
-  row.profile = profile->name;
+  row.release_id = a.run.run_id;
+  row.created_at_ms = now_ms;
+  row.actor = a.run.ctx.actor;
+  row.purpose = a.run.ctx.purpose;
+  row.profile = a.profile.name;
   row.profile_sha256 = report.profile_sha256;
   row.parameters = parameters.dump();
   row.row_count = static_cast<int64_t>(report.groups.size());
   row.file_sha256 = Sha256Hex(AnswerJson(report).dump());
-  row.recipients = options.recipients;
-  const store::DeidBudgetRow spend{profile->name, run.ctx.actor, q.epsilon_micro, delta_units, 0,
-                                   row.created_at_ms};
+  row.recipients = a.options.recipients;
+  return row;
+}
+
+// The spend, the register row and "deid.aggregate.complete" in one transaction; a spend that
+// no longer fits (a concurrent answer) is refused and recorded, and nothing leaves.
+Status Record(const AggregateRun& a, DeidAggregateReport& report) {
+  VaultState& m = a.run.m;
+  store::DeidReleaseRow row = RegisterRow(a, report, m.Now());
+  const store::DeidBudgetRow spend{
+      a.profile.name, a.run.ctx.actor, a.q.epsilon_micro, a.delta_units, 0, row.created_at_ms};
   CUSTOS_ASSIGN_OR_RETURN(auto txn, m.store->Begin());
-  CUSTOS_ASSIGN_OR_RETURN(bool spent, txn->SpendDeidBudget(spend, epsilon_limit, delta_limit));
+  CUSTOS_ASSIGN_OR_RETURN(bool spent, txn->SpendDeidBudget(spend, a.epsilon_limit, a.delta_limit));
   const Result<std::optional<store::DeidBudgetRow>> after =
-      txn->GetDeidBudget(profile->name, run.ctx.actor);
+      txn->GetDeidBudget(a.profile.name, a.run.ctx.actor);
   if (!after.ok()) return after.status();
   const int64_t eps_after = after->has_value() ? (*after)->epsilon_spent : 0;
   const int64_t delta_after = after->has_value() ? (*after)->delta_spent : 0;
-  const Operation outcome{spent ? Action::kDeidAggregateComplete : Action::kDeidAggregateRefused,
-                          "deid_aggregate:" + id};
+  const std::string target = "deid_aggregate:" + a.run.run_id;
   if (!spent) {
-    // Spent by a concurrent answer meanwhile: nothing of this one leaves.
     txn.reset();
-    const Status why = FailedPrecondition(
-        fmt::format("budget: epsilon {} asked, {} left of {} under profile '{}'",
-                    EpsilonText(q.epsilon_micro), Left(*profile, eps_after),
-                    EpsilonText(epsilon_limit), profile->name));
-    CUSTOS_RETURN_IF_ERROR(RecordOutcome(m, run.ctx, outcome, Verdict::Deny(why)));
+    Status why = BudgetRefusal(a, eps_after);
+    CUSTOS_RETURN_IF_ERROR(RecordOutcome(m, a.run.ctx,
+                                         Operation{Action::kDeidAggregateRefused, target},
+                                         Verdict::Deny(why, a.fields)));
     return why;
   }
-  report.epsilon_left = EpsilonOf(std::max<int64_t>(0, epsilon_limit - eps_after));
-  report.delta_left = static_cast<double>(std::max<int64_t>(0, delta_limit - delta_after)) *
-                      kDeltaUnit;
-  figures["epsilon_left"] = EpsilonText(std::max<int64_t>(0, epsilon_limit - eps_after));
+  const std::string left = EpsilonText(std::max<int64_t>(0, a.epsilon_limit - eps_after));
+  report.epsilon_left = EpsilonOf(std::max<int64_t>(0, a.epsilon_limit - eps_after));
+  report.delta_left =
+      static_cast<double>(std::max<int64_t>(0, a.delta_limit - delta_after)) * kDeltaUnit;
+  nlohmann::ordered_json figures;
+  figures["groups_released"] = report.groups.size();
+  figures["threshold"] = report.threshold;
+  figures["epsilon_left"] = left;
   row.figures = figures.dump();
   CUSTOS_RETURN_IF_ERROR(txn->InsertDeidRelease(row));
-  CUSTOS_RETURN_IF_ERROR(CommitOutcome(
-      m, *txn, run.ctx, outcome,
+  return CommitOutcome(
+      m, *txn, a.run.ctx, Operation{Action::kDeidAggregateComplete, target},
       Verdict::Allow(fmt::format("{} answered: epsilon {} spent, delta {:g}, {} groups; epsilon "
                                  "{} left",
-                                 report.query, EpsilonText(q.epsilon_micro), report.delta,
-                                 report.groups.size(), figures["epsilon_left"].get<std::string>()),
-                     fields)));
+                                 report.query, EpsilonText(a.q.epsilon_micro), report.delta,
+                                 report.groups.size(), left),
+                     a.fields));
+}
+
+}  // namespace
+
+Result<DeidAggregateReport> DeidService::Aggregate(const Context& ctx,
+                                                   const DeidAggregateOptions& options) {
+  VaultState& m = *state_;
+  const schema::DeidProfileDef* profile = m.config->FindDeidProfile(options.profile);
+  if (profile == nullptr) {
+    return RecordRefusal(m, ctx, Operation{Action::kDeidAggregate, "deid_profile"},
+                         NotFound("profile: no such de-identification profile"));
+  }
+  CUSTOS_ASSIGN_OR_RETURN(DeidPlan plan, CompilePlan(*m.config, *profile));
+  Result<Query> compiled = CompileQuery(plan, options);
+  if (!compiled.ok()) {
+    return RecordRefusal(
+        m, ctx, Operation{Action::kDeidAggregate, "deid_profile:" + profile->name, Basis::kPurpose},
+        compiled.status());
+  }
+  const std::string id = NewId(m.Now());
+  std::vector<std::string> fields = plan.source_fields;
+  AggregateRun a{DeidRun{m,
+                         ctx,
+                         options.page_size,
+                         std::move(plan),
+                         id,
+                         Action::kDeidAggregate,
+                         "deid_aggregate:" + id,
+                         {}},
+                 *profile, options, std::move(compiled).value(), std::move(fields)};
+  a.delta_units = a.grouped() ? DeltaUnits(profile->delta) : 0;
+  a.epsilon_limit = EpsilonLimit(*profile);
+  a.delta_limit = DeltaUnits(profile->delta_budget);
+  CUSTOS_RETURN_IF_ERROR(StartAggregate(a, ctx));
+  CUSTOS_ASSIGN_OR_RETURN(Cells cells, Tally(a));
+  CUSTOS_ASSIGN_OR_RETURN(DeidAggregateReport report, Answer(a, cells));
+  cells.clear();
+  CUSTOS_RETURN_IF_ERROR(Record(a, report));
   return report;
 }
 

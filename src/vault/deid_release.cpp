@@ -65,8 +65,8 @@ Status Start(DeidRun& run) {
     }
     if (p.joinable) CUSTOS_RETURN_IF_ERROR(PrepareProfileKey(run.m, s.txn, p));
     run.ctx = s.ctx;
-    return Verdict::Allow(fmt::format("release {} under profile {} (sha256 {})", run.run_id,
-                                      p.name, ProfileSha256(p)),
+    return Verdict::Allow(fmt::format("release {} under profile {} (sha256 {})", run.run_id, p.name,
+                                      ProfileSha256(p)),
                           run.plan.source_fields);
   });
 }
@@ -283,8 +283,9 @@ Result<DeidReleaseReport> DeidService::Release(const Context& ctx,
   }
   CUSTOS_ASSIGN_OR_RETURN(DeidPlan plan, CompilePlan(*m.config, *profile));
   const std::string id = NewId(m.Now());
-  DeidRun run{m, ctx, options.page_size, std::move(plan), id, Action::kDeidRelease,
-              "deid_release:" + id, {}};
+  DeidRun run{
+      m, ctx, options.page_size, std::move(plan), id, Action::kDeidRelease, "deid_release:" + id,
+      {}};
   CUSTOS_RETURN_IF_ERROR(Start(run));
   CUSTOS_ASSIGN_OR_RETURN(deid::Dataset data, Collect(run));
   DeidReleaseReport report = BaseReport(run);

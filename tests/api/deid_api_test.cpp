@@ -34,14 +34,15 @@ class DeidApiTest : public ApiTest {
       const int year = 1960 + (i * 7) % 30;
       const std::string first17 =
           fmt::format("{}{}{:02}{:02}{:03}", codes[i % 2], year, 1 + i % 12, 1 + i % 28, 100 + i);
-      vault::FieldValues f{{"name", fmt::format("客户{}", i)},
-                           {"gender", (100 + i) % 2 == 1 ? "M" : "F"},
-                           {"birth_date", fmt::format("{}-{:02}-{:02}", year, 1 + i % 12, 1 + i % 28)},
-                           {"id_number", first17 + core::IdCardCheckChar(first17)},
-                           {"phone", fmt::format("139{:08}", 20000000 + i)},
-                           {"email", fmt::format("d{}@example.com", i)},
-                           {"address", cities[i % 2]},
-                           {"interests", i % 3 == 0 ? "理财" : "基金"}};
+      vault::FieldValues f{
+          {"name", fmt::format("客户{}", i)},
+          {"gender", (100 + i) % 2 == 1 ? "M" : "F"},
+          {"birth_date", fmt::format("{}-{:02}-{:02}", year, 1 + i % 12, 1 + i % 28)},
+          {"id_number", first17 + core::IdCardCheckChar(first17)},
+          {"phone", fmt::format("139{:08}", 20000000 + i)},
+          {"email", fmt::format("d{}@example.com", i)},
+          {"address", cities[i % 2]},
+          {"interests", i % 3 == 0 ? "理财" : "基金"}};
       auto id = vault_->customers().Create(
           Context{"operator", "account_management", vault::Channel::kCli, "req-setup"}, f, "form",
           Consented({"customer_service", "account_management", "analytics"}, true));
@@ -70,24 +71,25 @@ TEST_F(DeidApiTest, AnAnalystReleasesChecksAndFindsTheReleaseInTheRegister) {
   for (const auto& p : listed["profiles"]) names.push_back(p.value("name", ""));
   EXPECT_NE(std::find(names.begin(), names.end(), "interests_by_age_region"), names.end());
 
-  auto released = c->Post("/v1/deid/releases", Analyst(),
-                          R"({"profile":"interests_by_age_region","recipients":"team"})",
-                          "application/json");
+  auto released =
+      c->Post("/v1/deid/releases", Analyst(),
+              R"({"profile":"interests_by_age_region","recipients":"team"})", "application/json");
   ASSERT_TRUE(released);
   ASSERT_EQ(released->status, 200) << released->body;
   const auto doc = Json(released);
   ASSERT_TRUE(doc["release"].value("met", false)) << released->body;
   const std::string file = doc.value("file", "");
-  EXPECT_EQ(file.substr(0, file.find('\n')), "customer_id,birth_date,gender,address_region,interests");
+  EXPECT_EQ(file.substr(0, file.find('\n')),
+            "customer_id,birth_date,gender,address_region,interests");
   EXPECT_EQ(doc["release"].value("file_sha256", ""), Sha256(file));
   EXPECT_EQ(doc["release"].value("rows", int64_t{0}) + 1,
             std::count(file.begin(), file.end(), '\n'));
   EXPECT_GE(doc["release"]["figures"].value("smallest_class", 0), 5);
   EXPECT_EQ(file.find("客户"), std::string::npos);
 
-  auto download = c->Post("/v1/deid/releases?download=true", Analyst(),
-                          R"({"profile":"interests_by_age_region","format":"jsonl"})",
-                          "application/json");
+  auto download =
+      c->Post("/v1/deid/releases?download=true", Analyst(),
+              R"({"profile":"interests_by_age_region","format":"jsonl"})", "application/json");
   ASSERT_TRUE(download);
   ASSERT_EQ(download->status, 200) << download->body;
   EXPECT_EQ(download->get_header_value("Content-Type"), "application/x-ndjson");
@@ -96,9 +98,10 @@ TEST_F(DeidApiTest, AnAnalystReleasesChecksAndFindsTheReleaseInTheRegister) {
             std::string::npos);
   EXPECT_EQ(download->body.front(), '{');
 
-  auto checked = c->Post("/v1/deid/check", Analyst(),
-                         nlohmann::json{{"profile", "interests_by_age_region"}, {"file", file}}.dump(),
-                         "application/json");
+  auto checked =
+      c->Post("/v1/deid/check", Analyst(),
+              nlohmann::json{{"profile", "interests_by_age_region"}, {"file", file}}.dump(),
+              "application/json");
   ASSERT_TRUE(checked);
   ASSERT_EQ(checked->status, 200) << checked->body;
   EXPECT_TRUE(Json(checked).value("meets", false));
@@ -128,9 +131,10 @@ TEST_F(DeidApiTest, AggregatesSpendTheBudgetUntilItSaysHowMuchIsLeft) {
   EXPECT_GT(doc.value("threshold", 0), 1);
   for (const auto& g : doc["groups"]) EXPECT_GE(g.value("count", 0), doc.value("threshold", 0));
 
-  auto sum = c->Post("/v1/deid/aggregates", Analyst(),
-                     R"({"profile":"spending_by_age_gender","epsilon":"0.25","sum":"txn_sum","lower":0,"upper":100})",
-                     "application/json");
+  auto sum = c->Post(
+      "/v1/deid/aggregates", Analyst(),
+      R"({"profile":"spending_by_age_gender","epsilon":"0.25","sum":"txn_sum","lower":0,"upper":100})",
+      "application/json");
   ASSERT_TRUE(sum);
   ASSERT_EQ(sum->status, 200) << sum->body;
   EXPECT_EQ(Json(sum).value("query", ""), "sum");
@@ -138,9 +142,9 @@ TEST_F(DeidApiTest, AggregatesSpendTheBudgetUntilItSaysHowMuchIsLeft) {
   ASSERT_EQ(Json(sum)["groups"].size(), 1u);
   EXPECT_TRUE(Json(sum)["groups"][0].contains("sum"));
 
-  auto refused = c->Post("/v1/deid/aggregates", Analyst(),
-                         R"({"profile":"spending_by_age_gender","epsilon":"0.5"})",
-                         "application/json");
+  auto refused =
+      c->Post("/v1/deid/aggregates", Analyst(),
+              R"({"profile":"spending_by_age_gender","epsilon":"0.5"})", "application/json");
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 409) << refused->body;
   EXPECT_EQ(ErrorCode(refused), "failed_precondition");
@@ -163,41 +167,42 @@ TEST_F(DeidApiTest, OtherRolesAndBadBodiesAreRefusedNamingTheRule) {
                    c->Post("/v1/deid/releases", As("tok-agent", "analytics"),
                            R"({"profile":"interests_by_age_region"})", "application/json"),
                    403, "permission_denied", ""});
-  cases.push_back({"nor ask an aggregate",
-                   c->Post("/v1/deid/aggregates", As("tok-agent", "analytics"),
-                           R"({"profile":"spending_by_age_gender","epsilon":"0.1"})",
-                           "application/json"),
-                   403, "permission_denied", ""});
+  cases.push_back(
+      {"nor ask an aggregate",
+       c->Post("/v1/deid/aggregates", As("tok-agent", "analytics"),
+               R"({"profile":"spending_by_age_gender","epsilon":"0.1"})", "application/json"),
+       403, "permission_denied", ""});
   cases.push_back({"the profile's purpose only",
                    c->Post("/v1/deid/releases", Analyst("marketing"),
                            R"({"profile":"interests_by_age_region"})", "application/json"),
                    403, "permission_denied", "purpose"});
-  cases.push_back({"no such profile",
-                   c->Post("/v1/deid/releases", Analyst(), R"({"profile":"nope"})",
-                           "application/json"),
-                   404, "not_found", "profile"});
-  cases.push_back({"unknown member",
-                   c->Post("/v1/deid/releases", Analyst(),
-                           R"({"profile":"interests_by_age_region","name":"王芳"})",
-                           "application/json"),
-                   400, "invalid_argument", "unknown member 'name'"});
-  cases.push_back({"bad format",
-                   c->Post("/v1/deid/releases", Analyst(),
-                           R"({"profile":"interests_by_age_region","format":"xlsx"})",
-                           "application/json"),
-                   400, "invalid_argument", "format"});
-  cases.push_back({"epsilon is a decimal string",
-                   c->Post("/v1/deid/aggregates", Analyst(),
-                           R"({"profile":"spending_by_age_gender","epsilon":"lots"})",
-                           "application/json"),
-                   400, "invalid_argument", "epsilon"});
-  cases.push_back({"a pseudonymised field is not aggregated",
-                   c->Post("/v1/deid/aggregates", Analyst(),
-                           R"({"profile":"spending_by_age_gender","epsilon":"0.1","count_by":["customer_id"]})",
-                           "application/json"),
-                   400, "invalid_argument", "customer_id"});
-  cases.push_back({"the lists need deid.read",
-                   c->Get("/v1/deid/releases", As("tok-agent", "")), 403, "permission_denied", ""});
+  cases.push_back(
+      {"no such profile",
+       c->Post("/v1/deid/releases", Analyst(), R"({"profile":"nope"})", "application/json"), 404,
+       "not_found", "profile"});
+  cases.push_back(
+      {"unknown member",
+       c->Post("/v1/deid/releases", Analyst(),
+               R"({"profile":"interests_by_age_region","name":"王芳"})", "application/json"),
+       400, "invalid_argument", "unknown member 'name'"});
+  cases.push_back(
+      {"bad format",
+       c->Post("/v1/deid/releases", Analyst(),
+               R"({"profile":"interests_by_age_region","format":"xlsx"})", "application/json"),
+       400, "invalid_argument", "format"});
+  cases.push_back(
+      {"epsilon is a decimal string",
+       c->Post("/v1/deid/aggregates", Analyst(),
+               R"({"profile":"spending_by_age_gender","epsilon":"lots"})", "application/json"),
+       400, "invalid_argument", "epsilon"});
+  cases.push_back(
+      {"a pseudonymised field is not aggregated",
+       c->Post("/v1/deid/aggregates", Analyst(),
+               R"({"profile":"spending_by_age_gender","epsilon":"0.1","count_by":["customer_id"]})",
+               "application/json"),
+       400, "invalid_argument", "customer_id"});
+  cases.push_back({"the lists need deid.read", c->Get("/v1/deid/releases", As("tok-agent", "")),
+                   403, "permission_denied", ""});
   ExpectErrors(cases, "王芳");
 }
 

@@ -125,14 +125,14 @@ class DeidTest : public VaultTest {
     for (size_t i = 0; i < ids_.size(); ++i) {
       const size_t n = i % 4;
       for (size_t j = 0; j < n; ++j) {
-        auto t = vault_->records().AddTransaction(
-            Agent(), ids_[i],
-            {{"occurred_at", fmt::format("2026-{:02}-15", j + 1)},
-             {"product", "基金"},
-             {"amount", "100.5"},
-             {"currency", n == 3 && j == 1 ? "USD" : "CNY"},
-             {"payment_method", "card"}},
-            "pos");
+        auto t =
+            vault_->records().AddTransaction(Agent(), ids_[i],
+                                             {{"occurred_at", fmt::format("2026-{:02}-15", j + 1)},
+                                              {"product", "基金"},
+                                              {"amount", "100.5"},
+                                              {"currency", n == 3 && j == 1 ? "USD" : "CNY"},
+                                              {"payment_method", "card"}},
+                                             "pos");
         ASSERT_TRUE(t.ok()) << t.status().ToString();
       }
     }
@@ -347,7 +347,8 @@ txn_last_month = { transform = "keep" }
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_TRUE(r->met) << r->reason;
   const auto rows = ParseCsv(file);
-  ASSERT_EQ(rows[0], (std::vector<std::string>{"gender", "txn_count", "txn_sum", "txn_last_month"}));
+  ASSERT_EQ(rows[0],
+            (std::vector<std::string>{"gender", "txn_count", "txn_sum", "txn_last_month"}));
   std::multiset<std::string> expected;
   for (int i = 0; i < kCustomers; ++i) {
     if (i % 5 == 0) continue;  // not consented to analytics
@@ -459,8 +460,7 @@ TEST_F(DeidAggregateTest, TheBudgetIsSpentPersistsAcrossReopenAndRefusesWhatIsNo
   r = Ask("spending_by_age_gender", "0.4");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kFailedPrecondition);
-  EXPECT_NE(r.status().message().find("0.2 left of 1"), std::string::npos)
-      << r.status().message();
+  EXPECT_NE(r.status().message().find("0.2 left of 1"), std::string::npos) << r.status().message();
 
   Reopen();
   r = Ask("spending_by_age_gender", "0.3");
@@ -561,8 +561,7 @@ TEST_F(DeidAggregateTest, AMalformedQueryIsRefusedNamingTheFieldAndNothingIsSpen
   DeidAggregateOptions o;
   o.profile = "spending_by_age_gender";
   o.epsilon = "0.1";
-  EXPECT_EQ(vault_->deid().Aggregate(SupportAgent(), o).status().code(),
-            Code::kPermissionDenied);
+  EXPECT_EQ(vault_->deid().Aggregate(SupportAgent(), o).status().code(), Code::kPermissionDenied);
   EXPECT_EQ(vault_->deid().Aggregate(Analyst("marketing"), o).status().code(),
             Code::kPermissionDenied);
   o.profile = "nope";

@@ -9,10 +9,21 @@ namespace custos::schema::internal {
 namespace {
 
 constexpr std::array<std::string_view, 1> kDeidKeys = {"profiles"};
-constexpr std::array<std::string_view, 15> kProfileKeys = {
-    "description",    "purpose",      "roles",        "k",        "diversity",
-    "l",              "t",            "max_suppression", "risk_threshold", "joinable",
-    "population",     "fields",       "epsilon_budget",  "delta_budget",   "delta"};
+constexpr std::array<std::string_view, 15> kProfileKeys = {"description",
+                                                           "purpose",
+                                                           "roles",
+                                                           "k",
+                                                           "diversity",
+                                                           "l",
+                                                           "t",
+                                                           "max_suppression",
+                                                           "risk_threshold",
+                                                           "joinable",
+                                                           "population",
+                                                           "fields",
+                                                           "epsilon_budget",
+                                                           "delta_budget",
+                                                           "delta"};
 constexpr std::array<std::string_view, 8> kRuleKeys = {
     "transform", "hierarchy", "bands", "bottom", "top", "base", "sensitive", "bounds"};
 
