@@ -32,6 +32,8 @@ void AddStaffRoutes(RouteTable& table, vault::Vault& vault);
 void AddAccessRoutes(RouteTable& table, vault::Vault& vault);
 // /v1/subject-requests, /v1/subject-requests/{request_id}/close (PIPL Art. 44-50)
 void AddSubjectRequestRoutes(RouteTable& table, vault::Vault& vault);
+// /v1/deid/profiles, /releases, /check, /aggregates, /budget (issue 16; docs/deid.md)
+void AddDeidRoutes(RouteTable& table, vault::Vault& vault);
 // /v1/health, /v1/metrics, /v1/openapi.yaml (public)
 void AddServiceRoutes(RouteTable& table, vault::Vault& vault, const Metrics& metrics);
 

@@ -1,6 +1,7 @@
-// custos deid profiles|release|check|releases: de-identified data for analysis (issue 16;
-// docs/deid.md). Thin: parse, call the vault's DeidService, print.
+// custos deid profiles|release|check|releases|aggregate|budget: de-identified data for analysis
+// (issue 16; docs/deid.md). Thin: parse, call the vault's DeidService, print.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <fstream>
 #include <iostream>
@@ -207,6 +208,132 @@ void AddReleases(CLI::App* deid, Globals& g, Action& action) {
   });
 }
 
+struct AggregateFlags {
+  std::string profile;
+  std::vector<std::string> count_by;
+  std::string sum;
+  std::vector<std::string> by;
+  std::string epsilon;
+  std::optional<double> lower;
+  std::optional<double> upper;
+  std::string recipients;
+};
+
+nlohmann::json AggregateJson(const vault::DeidAggregateReport& r) {
+  nlohmann::json groups = nlohmann::json::array();
+  for (const vault::DeidAggregateGroup& g : r.groups) {
+    nlohmann::json j{{"key", g.key}};
+    if (r.query == "count" || !r.by.empty()) j["count"] = g.count;
+    if (g.sum) j["sum"] = *g.sum;
+    groups.push_back(std::move(j));
+  }
+  nlohmann::json doc{{"aggregate_id", r.aggregate_id},
+                     {"profile", r.profile},
+                     {"profile_sha256", r.profile_sha256},
+                     {"query", r.query},
+                     {"by", r.by},
+                     {"epsilon", r.epsilon},
+                     {"delta", r.delta},
+                     {"threshold", r.threshold},
+                     {"epsilon_left", r.epsilon_left},
+                     {"delta_left", r.delta_left},
+                     {"groups", std::move(groups)}};
+  if (r.query == "sum") {
+    doc["sum"] = r.sum_field;
+    doc["lower"] = r.lower;
+    doc["upper"] = r.upper;
+  }
+  return doc;
+}
+
+std::string AggregateText(const vault::DeidAggregateReport& r) {
+  std::string text = fmt::format(
+      "aggregate {} under profile {}: {}{} with discrete Laplace noise, epsilon {:g} spent "
+      "({:g} left)\n",
+      r.aggregate_id, r.profile, r.query == "sum" ? "sum of " + r.sum_field : "count",
+      r.by.empty() ? "" : " by " + fmt::format("{}", fmt::join(r.by, ", ")), r.epsilon,
+      r.epsilon_left);
+  if (r.query == "sum") {
+    text += fmt::format("  each customer's value clamped to [{}, {}]\n", r.lower, r.upper);
+  }
+  if (!r.by.empty()) {
+    text += fmt::format("  groups whose noisy count is below {} are not shown (delta {:g})\n",
+                        r.threshold, r.delta);
+  }
+  for (const vault::DeidAggregateGroup& g : r.groups) {
+    std::string line =
+        g.key.empty() ? std::string("  total") : "  " + fmt::format("{}", fmt::join(g.key, " | "));
+    if (r.query == "count" || !r.by.empty()) line += fmt::format("  count {}", g.count);
+    if (g.sum) line += fmt::format("  sum {}", *g.sum);
+    text += line + "\n";
+  }
+  return text;
+}
+
+void AddAggregate(CLI::App* deid, Globals& g, Action& action) {
+  auto* cmd = deid->add_subcommand(
+      "aggregate", "a differentially private count or sum, spending privacy budget (deid.release)");
+  auto f = std::make_shared<AggregateFlags>();
+  cmd->add_option("--profile", f->profile, "profile name")->required();
+  auto* count_by = cmd->add_option("--count-by", f->count_by,
+                                   "count by these fields (FIELD or FIELD:LEVEL), comma-separated")
+                       ->delimiter(',');
+  auto* sum = cmd->add_option("--sum", f->sum, "the field to sum");
+  cmd->add_option("--by", f->by, "group the sum by these fields, comma-separated")
+      ->delimiter(',')
+      ->needs(sum);
+  count_by->excludes(sum);
+  cmd->add_option("--epsilon", f->epsilon, "privacy budget to spend, e.g. 0.1")->required();
+  cmd->add_option("--lower", f->lower, "sum: lower contribution bound (default: the profile's)");
+  cmd->add_option("--upper", f->upper, "sum: upper contribution bound (default: the profile's)");
+  cmd->add_option("--recipients", f->recipients, "who receives the answer (for the register)");
+  cmd->callback([&g, &action, f] {
+    action = [&g, f] {
+      return WithVault(g, [&](vault::Vault& v) {
+        vault::DeidAggregateOptions o;
+        o.profile = f->profile;
+        o.by = f->sum.empty() ? f->count_by : f->by;
+        o.sum = f->sum;
+        o.epsilon = f->epsilon;
+        o.lower = f->lower;
+        o.upper = f->upper;
+        o.recipients = f->recipients;
+        auto r = v.deid().Aggregate(g.MakeContext(), o);
+        if (!r.ok()) return g.out().Fail(r.status());
+        g.out().Print(AggregateJson(*r), AggregateText(*r));
+        return static_cast<int>(kExitOk);
+      });
+    };
+  });
+}
+
+void AddBudget(CLI::App* deid, Globals& g, Action& action) {
+  auto* cmd = deid->add_subcommand("budget", "your privacy budget under each profile (deid.read)");
+  cmd->callback([&g, &action] {
+    action = [&g] {
+      return WithVault(g, [&](vault::Vault& v) {
+        auto budgets = v.deid().Budgets(g.MakeContext());
+        if (!budgets.ok()) return g.out().Fail(budgets.status());
+        nlohmann::json doc = nlohmann::json::array();
+        std::string text;
+        for (const vault::DeidBudget& b : *budgets) {
+          doc.push_back({{"profile", b.profile},
+                         {"epsilon_budget", b.epsilon_budget},
+                         {"epsilon_spent", b.epsilon_spent},
+                         {"delta_budget", b.delta_budget},
+                         {"delta_spent", b.delta_spent},
+                         {"answers", b.answers}});
+          text += fmt::format("{:<28} epsilon {:g} of {:g} spent, delta {:g} of {:g}, {} answers\n",
+                              b.profile, b.epsilon_spent, b.epsilon_budget, b.delta_spent,
+                              b.delta_budget, b.answers);
+        }
+        g.out().Print(doc, text);
+        return static_cast<int>(kExitOk);
+      });
+    };
+  });
+}
+
 }  // namespace
 
 void AddDeidCommands(CLI::App& app, Globals& g, Action& action) {
@@ -216,6 +343,8 @@ void AddDeidCommands(CLI::App& app, Globals& g, Action& action) {
   AddRelease(deid, g, action);
   AddCheck(deid, g, action);
   AddReleases(deid, g, action);
+  AddAggregate(deid, g, action);
+  AddBudget(deid, g, action);
 }
 
 }  // namespace custos::cli

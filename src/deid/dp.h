@@ -8,8 +8,8 @@
 // customer), and a sum adds each customer's value clamped to [lower, upper] (Clamp), so the
 // sensitivity is 1 for counts and max(|lower|, |upper|) for sums.
 //
-// Not yet wired to the vault: the budget per profile and analyst, `deid aggregate` and its
-// audit are still to do (docs/deid.md).
+// Used by the vault's `deid aggregate` (vault/deid_aggregate.cpp), which keeps the privacy
+// budget per profile and analyst and audits each answer (docs/deid.md).
 //
 // Thread safety: a UniformSource is used by one thread at a time; the functions are pure.
 #pragma once

@@ -179,7 +179,10 @@ std::string Hierarchy::Amount(std::string_view value, int level) const {
 }
 
 std::string Hierarchy::Date(std::string_view value, int level) const {
-  const std::optional<std::chrono::year_month_day> d = core::TryParseCivilDate(value.substr(0, 10));
+  // A month ("2026-11", e.g. txn_last_month) generalises as its first day does.
+  const std::string day =
+      value.size() == 7 ? std::string(value) + "-01" : std::string(value.substr(0, 10));
+  const std::optional<std::chrono::year_month_day> d = core::TryParseCivilDate(day);
   if (!d) return std::string(kTop);
   const int year = static_cast<int>(d->year());
   const unsigned month = static_cast<unsigned>(d->month());

@@ -6,7 +6,7 @@
 //   region      440305 (GB/T 2260 code) -> 深圳市 (city) -> 广东省 (province) -> *
 //   gender      M / F -> *
 //   amount      123.45 -> band of the first width -> ... -> band of the last width -> *
-//   date        2024-05-17 (or an ISO time) -> 2024-05 -> 2024-Q2 -> 2024 -> *
+//   date        2024-05-17 (or an ISO time, or a month 2024-05) -> 2024-05 -> 2024-Q2 -> 2024 -> *
 //   category    any value -> *
 //
 // A value a hierarchy cannot read (a malformed date, a region code of no province) becomes

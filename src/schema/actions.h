@@ -120,6 +120,9 @@ enum class Action : uint8_t {
   kDeidReleaseRefused,
   kDeidProfiles,
   kDeidReleases,
+  kDeidAggregate,
+  kDeidAggregateComplete,
+  kDeidAggregateRefused,
   // --- authentication and the vault's own steps: no grant ---
   kAuthToken,
   kAuthLogin,

@@ -38,9 +38,11 @@
 //   [deid.profiles.NAME]  description, purpose, roles (required); k (default 2), diversity
 //                     ("none" | "distinct" | "entropy"), l, t, max_suppression (0..1),
 //                     risk_threshold (0..1), joinable, population ("consented" |
-//                     "anonymised")                   de-identified releases (docs/deid.md)
+//                     "anonymised"); epsilon_budget, delta_budget, delta (differentially
+//                     private aggregates)              de-identified releases (docs/deid.md)
 //     [deid.profiles.NAME.fields.FIELD]  transform (required, kDeidTransforms); hierarchy and
-//                     bands (generalise); bottom, top (top_bottom); base (round); sensitive
+//                     bands (generalise); bottom, top (top_bottom); base (round); sensitive;
+//                     bounds = [lower, upper] (a sum's contribution bounds)
 // A grant either names only data actions (kDataActions) with the levels and purposes they
 // cover, or only other actions (staff.manage, audit.read, ...) without levels; purposes
 // empty there means "whatever the purpose". "mask" is for reads only. A grant that covers
@@ -283,6 +285,9 @@ struct DeidFieldDef {
   std::optional<double> top;     // top_bottom
   double base = 1;               // round: to a multiple of this (> 0)
   bool sensitive = false;        // keep only: a sensitive attribute of the model
+  // `deid aggregate --sum FIELD`: each customer's value is clamped to [lower, upper], which
+  // bounds the sum's sensitivity (docs/deid.md, "Differentially private aggregates").
+  std::optional<std::pair<double, double>> bounds;
   uint32_t line = 0;
 };
 
@@ -305,6 +310,12 @@ struct DeidProfileDef {
   double risk_threshold = 0.2;
   bool joinable = false;  // pseudonyms under the profile's key, stable across releases
   std::string population = "consented";  // kDeidPopulations
+  // Differentially private aggregates (deid aggregate): the privacy budget of each analyst
+  // under this profile. No epsilon_budget: aggregates are refused. Every grouped answer spends
+  // `delta` (its groups are chosen by a noisy threshold) out of delta_budget.
+  std::optional<double> epsilon_budget;
+  double delta_budget = 1e-5;
+  double delta = 1e-7;
   std::vector<DeidFieldDef> fields;      // file order
   uint32_t line = 0;
 };

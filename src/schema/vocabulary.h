@@ -118,9 +118,11 @@ inline constexpr std::array<std::string_view, 6> kDeidHierarchies = {
 inline constexpr std::array<std::string_view, 3> kDeidDiversity = {"none", "distinct", "entropy"};
 inline constexpr std::array<std::string_view, 2> kDeidPopulations = {"consented", "anonymised"};
 // Values a release derives (GB 11643: the ID number's region, birth year, gender; the region an
-// address names; the customer's id, for pseudonyms).
-inline constexpr std::array<std::string_view, 5> kDeidDerivedFields = {
-    "customer_id", "id_region", "id_birth_year", "id_gender", "address_region"};
+// address names; the customer's id, for pseudonyms; the customer's transactions as aggregates:
+// their number, the sum of their amounts and the month of the latest).
+inline constexpr std::array<std::string_view, 8> kDeidDerivedFields = {
+    "customer_id",    "id_region", "id_birth_year", "id_gender",
+    "address_region", "txn_count", "txn_sum",       "txn_last_month"};
 
 // True if `name` is one of `names`.
 template <size_t N>

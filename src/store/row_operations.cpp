@@ -149,6 +149,9 @@ using DeidReleaseFields =
            &DeidReleaseRow::actor, &DeidReleaseRow::purpose, &DeidReleaseRow::profile,
            &DeidReleaseRow::profile_sha256, &DeidReleaseRow::parameters, &DeidReleaseRow::figures,
            &DeidReleaseRow::row_count, &DeidReleaseRow::file_sha256, &DeidReleaseRow::recipients>;
+using DeidBudgetFields = Fields<DeidBudgetRow, &DeidBudgetRow::profile, &DeidBudgetRow::actor,
+                                &DeidBudgetRow::epsilon_spent, &DeidBudgetRow::delta_spent,
+                                &DeidBudgetRow::answers, &DeidBudgetRow::updated_at_ms>;
 // Not a table: a row of the retention-facts query (ListRetentionFacts), in its column order.
 using FactsFields =
     Fields<RetentionFactsRow, &RetentionFactsRow::customer_id, &RetentionFactsRow::created_at_ms,
@@ -211,6 +214,7 @@ const TableSpec& kSteps = Table("subject_request_steps");
 const TableSpec& kRestrictions = Table("restrictions");
 const TableSpec& kRequestValues = Table("subject_request_values");
 const TableSpec& kDeidReleases = Table("deid_releases");
+const TableSpec& kDeidBudgets = Table("deid_budgets");
 
 Status NotFoundUnless(int64_t changed, std::string_view what) {
   if (changed == 0) return NotFound(fmt::format("store: {}", what));
@@ -922,6 +926,37 @@ Result<std::vector<DeidReleaseRow>> Transaction::ListDeidReleases(int64_t after_
       Select(kDeidReleases, "WHERE created_at_ms > ?1 ORDER BY created_at_ms, release_id LIMIT ?2");
   const Param params[] = {after_ms, SqlLimit(limit)};
   return Rows<DeidReleaseRow>(*this, kSql, params, "list deid releases", DeidReleaseFields::Read);
+}
+
+Result<std::optional<DeidBudgetRow>> Transaction::GetDeidBudget(std::string_view profile,
+                                                                std::string_view actor) {
+  static const Statement kSql = SelectByKey(kDeidBudgets);
+  const Param params[] = {profile, actor};
+  return FirstRow<DeidBudgetRow>(*this, kSql, params, "get deid budget", DeidBudgetFields::Read);
+}
+
+Result<bool> Transaction::SpendDeidBudget(const DeidBudgetRow& spend, int64_t epsilon_limit,
+                                          int64_t delta_limit) {
+  if (spend.epsilon_spent > epsilon_limit || spend.delta_spent > delta_limit) return false;
+  // One statement: PostgreSQL's ON CONFLICT DO UPDATE locks the row and evaluates the WHERE on
+  // its latest version (READ COMMITTED), SQLite holds the write lock; no spend is lost.
+  static const Statement kSql = Statement::Same(
+      "INSERT INTO deid_budgets(profile, actor, epsilon_spent, delta_spent, answers, "
+      "updated_at_ms) VALUES(?1, ?2, ?3, ?4, 1, ?5) ON CONFLICT(profile, actor) DO UPDATE SET "
+      "epsilon_spent = deid_budgets.epsilon_spent + excluded.epsilon_spent, "
+      "delta_spent = deid_budgets.delta_spent + excluded.delta_spent, "
+      "answers = deid_budgets.answers + 1, updated_at_ms = excluded.updated_at_ms "
+      "WHERE deid_budgets.epsilon_spent + excluded.epsilon_spent <= ?6 "
+      "AND deid_budgets.delta_spent + excluded.delta_spent <= ?7");
+  const Param params[] = {std::string_view(spend.profile),
+                          std::string_view(spend.actor),
+                          spend.epsilon_spent,
+                          spend.delta_spent,
+                          spend.updated_at_ms,
+                          epsilon_limit,
+                          delta_limit};
+  CUSTOS_ASSIGN_OR_RETURN(int64_t changed, Exec(kSql, params, "spend deid budget"));
+  return changed == 1;
 }
 
 }  // namespace custos::store

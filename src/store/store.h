@@ -322,6 +322,17 @@ struct DeidReleaseRow {
   std::string recipients;   // as named by the releasing staff member; may be empty
 };
 
+// The privacy budget one analyst has spent under one profile (issue 16; docs/deid.md): the sum
+// of the epsilons of the answers, in millionths, and of their deltas, in units of 1e-12.
+struct DeidBudgetRow {
+  std::string profile;
+  std::string actor;  // staff id
+  int64_t epsilon_spent = 0;
+  int64_t delta_spent = 0;
+  int64_t answers = 0;
+  int64_t updated_at_ms = 0;
+};
+
 // A saved retention plan: what a sweep found due (src/lifecycle/plan.h). `content` is the
 // plan's JSON text and never changes; content_sha256 (hex) is what an approval names.
 struct RetentionPlanRow {
@@ -600,6 +611,15 @@ class Transaction {
   Status InsertDeidRelease(const DeidReleaseRow& row);
   // Releases made after `after_ms` (all when 0), oldest first (time, then id), at most limit.
   Result<std::vector<DeidReleaseRow>> ListDeidReleases(int64_t after_ms, size_t limit);
+  // The budget spent by `actor` under `profile`; nullopt when nothing was spent yet.
+  Result<std::optional<DeidBudgetRow>> GetDeidBudget(std::string_view profile,
+                                                     std::string_view actor);
+  // Adds `spend` (its epsilon_spent, delta_spent; answers counts one) to the row of its profile
+  // and actor, creating it, in one statement, only if the totals stay at most epsilon_limit and
+  // delta_limit. True if spent; false (nothing changed) if it would exceed a limit — decided on
+  // the row as it is when the statement runs, so two concurrent spends cannot both pass.
+  Result<bool> SpendDeidBudget(const DeidBudgetRow& spend, int64_t epsilon_limit,
+                               int64_t delta_limit);
 
   // --- fulfilment (issue 18): steps, restrictions, proposed values ---
   // Writes the step as given. Conflict if the request already has this step.

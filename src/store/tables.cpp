@@ -204,6 +204,12 @@ std::vector<TableSpec> Build() {
                    C("profile", T), C("profile_sha256", T), C("parameters", T), C("figures", T),
                    C("row_count", I), C("file_sha256", T), C("recipients", T)},
                   "release_id", {}));
+  // --- migration kDeidBudgetsMigration (issue 16): the privacy budget each analyst has spent
+  // under each profile (epsilon in millionths, delta in 1e-12); no personal data ---
+  t.push_back(Def(kDeidBudgetsMigration, "deid_budgets",
+                  {Key("profile"), Key("actor"), C("epsilon_spent", I), C("delta_spent", I),
+                   C("answers", I), C("updated_at_ms", I)},
+                  "profile, actor", kClustered));
   // --- later migrations: append here ---
   return t;
 }

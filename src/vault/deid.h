@@ -19,11 +19,16 @@
 // with the register row, or "deid.release.refused" with the reason when the model cannot be
 // met.
 //
+// Aggregates: counts and sums with discrete Laplace noise under a privacy budget per profile and
+// analyst kept in the vault (table deid_budgets), spent in the transaction that records the
+// answer (Aggregate below).
+//
 // Thread safety: as the Vault (safe for concurrent use); one release at a time per stream.
 #pragma once
 
 #include <cstdint>
 #include <istream>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -64,6 +69,57 @@ struct DeidReleaseReport {
   int64_t search_ms = 0;
 };
 
+// A differentially private aggregate (deid aggregate; docs/deid.md, "Differentially private
+// aggregates"): a count, or a sum of one field, over the profile's population, optionally by
+// groups.
+struct DeidAggregateOptions {
+  std::string profile;
+  // Group by these fields of the profile, "FIELD" or "FIELD:LEVEL" (a generalised field at
+  // that level of its hierarchy; default 0, the value as stored). Empty: one total.
+  std::vector<std::string> by;
+  std::string sum;      // the field to sum; empty: a count
+  std::string epsilon;  // decimal text, at most 6 decimals ("0.1")
+  // The sum's contribution bounds (whole units); absent: the profile's `bounds` of the field.
+  std::optional<double> lower;
+  std::optional<double> upper;
+  std::string recipients;  // for the register; may be empty
+  size_t page_size = 500;
+};
+
+struct DeidAggregateGroup {
+  std::vector<std::string> key;  // the group's values, in `by` order (empty without groups)
+  int64_t count = 0;             // noisy; absent (0) for an ungrouped sum
+  std::optional<int64_t> sum;    // noisy, in whole units (sums only)
+};
+
+struct DeidAggregateReport {
+  std::string aggregate_id;  // its id in the register
+  std::string profile;
+  std::string profile_sha256;
+  std::string query;  // "count" or "sum"
+  std::vector<std::string> by;
+  std::string sum_field;
+  int64_t lower = 0;  // sums: the bounds applied, whole units
+  int64_t upper = 0;
+  double epsilon = 0;  // spent by this answer
+  double delta = 0;    // spent by this answer (grouped answers only)
+  // Grouped answers: a group is released only when its noisy count reaches this.
+  int64_t threshold = 0;
+  double epsilon_left = 0;  // the analyst's budget under the profile, after this answer
+  double delta_left = 0;
+  std::vector<DeidAggregateGroup> groups;
+};
+
+// The budget an analyst has left under a profile.
+struct DeidBudget {
+  std::string profile;
+  double epsilon_budget = 0;  // 0: the profile answers no aggregate
+  double epsilon_spent = 0;
+  double delta_budget = 0;
+  double delta_spent = 0;
+  int64_t answers = 0;
+};
+
 class DeidService {
  public:
   explicit DeidService(VaultState& state) : state_(&state) {}
@@ -80,6 +136,22 @@ class DeidService {
   // `out`), Unavailable (output or audit not writable), and store errors.
   Result<DeidReleaseReport> Release(const Context& ctx, const DeidReleaseOptions& options,
                                     std::ostream& out);
+
+  // Answers a count or a sum with discrete Laplace noise (deid/dp.h), spending `epsilon` (and
+  // the profile's delta when grouped) of the actor's budget under the profile. Admitted as a
+  // release is (deid.release for the profile's purpose, one of its roles; "deid.aggregate"),
+  // the population read page by page ("deid.customer" per customer), then the spend, the
+  // register row and "deid.aggregate.complete" (naming the epsilon spent, never a value) are
+  // committed in one transaction, and only then is the answer returned. Errors: NotFound (no
+  // such profile), InvalidArgument (epsilon, a field or the bounds, named), PermissionDenied,
+  // FailedPrecondition (the profile has no epsilon_budget, or the budget left is smaller than
+  // asked — the message names what is left; audited as "deid.aggregate.refused" when found
+  // at the spend), Unavailable, and store errors. Nothing is spent unless the answer is
+  // returned.
+  Result<DeidAggregateReport> Aggregate(const Context& ctx, const DeidAggregateOptions& options);
+
+  // The actor's budget under each profile that has one (deid.read).
+  Result<std::vector<DeidBudget>> Budgets(const Context& ctx);
 
   // The register, oldest first, at most `limit` (deid.read).
   Result<std::vector<store::DeidReleaseRow>> Releases(const Context& ctx, size_t limit);

@@ -19,6 +19,28 @@ std::string SourceOf(const schema::Config& config, std::string_view field) {
   return {};
 }
 
+bool IsTxnValue(const schema::Config& config, std::string_view field) {
+  return field.starts_with("txn_") && config.FindField(field) == nullptr;
+}
+
+// An amount as stored (up to four decimals) in ten-thousandths; nullopt if it is not one.
+std::optional<int64_t> TenThousandths(std::string_view text) {
+  const bool negative = !text.empty() && text.front() == '-';
+  if (negative) text.remove_prefix(1);
+  const size_t dot = text.find('.');
+  const std::string_view whole = text.substr(0, dot);
+  std::string frac(dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1));
+  const auto digits = [](std::string_view d) {
+    return std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (whole.empty() || whole.size() > 13 || !digits(whole) || frac.size() > 4 || !digits(frac)) {
+    return std::nullopt;
+  }
+  frac.resize(4, '0');
+  const int64_t v = std::stoll(std::string(whole)) * 10000 + std::stoll(frac);
+  return negative ? -v : v;
+}
+
 Result<deid::FieldRule> CompileRule(const schema::DeidFieldDef& def) {
   deid::FieldRule r;
   r.field = def.field;
@@ -47,8 +69,10 @@ Result<DeidPlan> CompilePlan(const schema::Config& config, const schema::DeidPro
     const size_t index = plan.rules.size();
     if (rule.kind == deid::TransformKind::kGeneralise) plan.quasi.push_back(index);
     if (rule.sensitive) plan.sensitive.push_back(index);
-    const std::string source = SourceOf(config, def.field);
+    const std::string source =
+        IsTxnValue(config, def.field) ? std::string("transactions") : SourceOf(config, def.field);
     const bool read = rule.kind != deid::TransformKind::kDrop && !source.empty();
+    if (read && source == "transactions") plan.needs_transactions = true;
     if (read && std::find(plan.source_fields.begin(), plan.source_fields.end(), source) ==
                     plan.source_fields.end()) {
       plan.source_fields.push_back(source);
@@ -60,8 +84,39 @@ Result<DeidPlan> CompilePlan(const schema::Config& config, const schema::DeidPro
   return plan;
 }
 
+TxnSummary SummariseTransactions(const std::vector<FieldValues>& transactions) {
+  TxnSummary out;
+  out.count = static_cast<int64_t>(transactions.size());
+  int64_t sum = 0;  // ten-thousandths
+  bool summable = true;
+  std::string currency;
+  std::string latest;
+  for (const FieldValues& t : transactions) {
+    const auto value = [&](std::string_view name) {
+      auto it = t.find(name);
+      return it == t.end() ? std::string_view() : std::string_view(it->second);
+    };
+    const std::optional<int64_t> amount = TenThousandths(value("amount"));
+    if (!amount || (!currency.empty() && currency != value("currency"))) summable = false;
+    if (amount) sum += *amount;
+    currency = value("currency");
+    // ISO dates and date-times: the greatest text is the latest.
+    latest = std::max(latest, std::string(value("occurred_at")));
+  }
+  if (summable) out.sum_cents = (sum >= 0 ? sum + 50 : sum - 50) / 100;  // half away from zero
+  if (latest.size() >= 7) out.last_month = latest.substr(0, 7);
+  return out;
+}
+
+std::string CentsDecimal(int64_t cents) {
+  const int64_t a = cents < 0 ? -cents : cents;
+  if (a % 100 == 0) return fmt::format("{}{}", cents < 0 ? "-" : "", a / 100);
+  return fmt::format("{}{}.{:02}", cents < 0 ? "-" : "", a / 100, a % 100);
+}
+
 std::vector<std::string> SourceValues(const schema::Config& config, const DeidPlan& plan,
-                                      std::string_view customer_id, const FieldValues& fields) {
+                                      std::string_view customer_id, const FieldValues& fields,
+                                      const TxnSummary& transactions) {
   std::vector<std::string> out;
   out.reserve(plan.rules.size());
   std::optional<deid::IdDerived> id;
@@ -70,6 +125,16 @@ std::vector<std::string> SourceValues(const schema::Config& config, const DeidPl
     const std::string& name = rule.field;
     if (name == "customer_id") {
       out.emplace_back(customer_id);
+      continue;
+    }
+    if (IsTxnValue(config, name)) {
+      if (name == "txn_count") {
+        out.push_back(fmt::format("{}", transactions.count));
+      } else if (name == "txn_sum") {
+        out.push_back(transactions.sum_cents ? CentsDecimal(*transactions.sum_cents) : "");
+      } else {
+        out.push_back(transactions.last_month);
+      }
       continue;
     }
     auto it = fields.find(SourceOf(config, name));

@@ -3,7 +3,9 @@
 // are the quasi-identifiers and sensitive attributes, and who may enter the population.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,7 +28,23 @@ struct DeidPlan {
   // PIPL Art. 29: a consented population also needs the sensitive consent when a field read
   // is PIPL-sensitive (the ID number the derived values come from).
   bool needs_sensitive_consent = false;
+  // A txn_* value is derived: each customer's transactions are read and opened too.
+  bool needs_transactions = false;
 };
+
+// A customer's transactions as the txn_* values state them (docs/deid.md): their number, the
+// sum of their amounts in hundredths (nullopt when they are in more than one currency, or an
+// amount does not parse: no sum is better than a wrong one), and the month ("YYYY-MM") of
+// the latest (empty without transactions).
+struct TxnSummary {
+  int64_t count = 0;
+  std::optional<int64_t> sum_cents;
+  std::string last_month;
+};
+TxnSummary SummariseTransactions(const std::vector<FieldValues>& transactions);
+
+// Hundredths as a decimal: "12", "-3.5" is written "-3.50", "1234.56".
+std::string CentsDecimal(int64_t cents);
 
 // InvalidArgument naming the field when a rule cannot be compiled (a hierarchy the deid
 // library refuses).
@@ -35,7 +53,8 @@ Result<DeidPlan> CompilePlan(const schema::Config& config, const schema::DeidPro
 // The value of each rule's field for one customer (before transformation), in rule order:
 // catalogue fields as stored, derived values computed (empty when the source is missing).
 std::vector<std::string> SourceValues(const schema::Config& config, const DeidPlan& plan,
-                                      std::string_view customer_id, const FieldValues& fields);
+                                      std::string_view customer_id, const FieldValues& fields,
+                                      const TxnSummary& transactions = {});
 
 // Whether the customer enters the release: every customer for an anonymised profile;
 // otherwise the purpose must be permitted (consent or legal obligation) and, where needed,

@@ -15,6 +15,7 @@
 #include "deid/lattice.h"
 #include "vault/admission.h"
 #include "vault/deid.h"
+#include "vault/deid_pass.h"
 #include "vault/deid_plan.h"
 #include "vault/kek_state.h"
 #include "vault/vault_impl.h"
@@ -24,22 +25,6 @@ namespace {
 
 using schema::Action;
 using Pseudonym = std::function<std::string(std::string_view field, std::string_view value)>;
-
-// One release in progress.
-struct Run {
-  VaultState& m;
-  Context ctx;  // as the start entry recorded it
-  const DeidReleaseOptions& options;
-  DeidPlan plan;
-  std::string release_id;
-  std::string last_id;  // the last customer id the first pass saw: the second stops there
-};
-
-// A customer of a recorded page, to decrypt.
-struct Admitted {
-  store::CustomerRow row;
-  crypto::Bytes wrapped;
-};
 
 std::string ProfileKeyField(const schema::DeidProfileDef& p) { return "deid." + p.name; }
 
@@ -59,7 +44,7 @@ Status PrepareProfileKey(VaultState& m, store::Transaction& txn,
 }
 
 // "deid.release": the purpose, the role and the profile's key, then the start entry.
-Status Start(Run& run) {
+Status Start(DeidRun& run) {
   const schema::DeidProfileDef& p = *run.plan.profile;
   const Operation op{
       Action::kDeidRelease,  "deid_profile:" + p.name, Basis::kPurpose, p.purpose, {},
@@ -80,80 +65,20 @@ Status Start(Run& run) {
     }
     if (p.joinable) CUSTOS_RETURN_IF_ERROR(PrepareProfileKey(run.m, s.txn, p));
     run.ctx = s.ctx;
-    return Verdict::Allow(fmt::format("release {} under profile {} (sha256 {})", run.release_id,
-                                      p.name, ProfileSha256(p)),
+    return Verdict::Allow(fmt::format("release {} under profile {} (sha256 {})", run.run_id, p.name,
+                                      ProfileSha256(p)),
                           run.plan.source_fields);
   });
 }
 
-// One page of the population: decided (consent, per customer) and recorded before anything is
-// decrypted. The first pass records one "deid.customer" entry per customer read; the second one
-// entry for the page. `upto` (second pass) stops at the first pass's last customer.
-Status AdmitPage(Run& run, bool first_pass, const std::string& after, std::string& last,
-                 std::vector<Admitted>& out) {
-  const Operation op{Action::kDeidRelease, "deid_release:" + run.release_id, Basis::kPurpose,
-                     run.plan.profile->purpose};
-  return Write(run.m, run.ctx, op, [&](Scope& s) -> Result<Verdict> {
-    CUSTOS_ASSIGN_OR_RETURN(auto rows, s.txn.ListCustomers(after, run.options.page_size));
-    last.clear();
-    AuditEvents entries;
-    for (store::CustomerRow& row : rows) {
-      if (!first_pass && row.customer_id > run.last_id) break;
-      last = row.customer_id;
-      CUSTOS_ASSIGN_OR_RETURN(auto key, s.txn.GetWrappedKey(row.customer_id));
-      if (!key.has_value()) continue;  // destroyed
-      CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState c, consent::Current(s.txn, row.customer_id));
-      if (!InPopulation(*run.m.config, run.plan, c)) continue;
-      if (first_pass) {
-        entries.push_back(
-            s.Event(Action::kDeidCustomer, CustomerTarget(row.customer_id), "allow",
-                    fmt::format("release {}: read for de-identification", run.release_id),
-                    run.plan.source_fields));
-      }
-      out.push_back({std::move(row), std::move(key->wrapped_dek)});
-    }
-    if (!first_pass && !out.empty()) {
-      entries.push_back(s.Event(Action::kDeidRelease, "deid_release:" + run.release_id, "allow",
-                                fmt::format("{} customers written de-identified", out.size()),
-                                run.plan.source_fields));
-    }
-    return Verdict::Entries(std::move(entries));
-  });
-}
-
-// The source values of an admitted customer.
-Result<std::vector<std::string>> Values(const Run& run, const Admitted& a) {
-  CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek, run.m.UnwrapDek(a.row.customer_id, a.wrapped));
-  CUSTOS_ASSIGN_OR_RETURN(FieldValues fields, run.m.OpenCustomer(a.row, dek));
-  return SourceValues(*run.m.config, run.plan, a.row.customer_id, fields);
-}
-
-// Runs `each` over every admitted customer's source values, page by page.
-Status ForEachCustomer(Run& run, bool first_pass,
-                       const std::function<Status(const std::vector<std::string>&)>& each) {
-  std::string after;
-  while (true) {
-    std::vector<Admitted> page;
-    std::string last;
-    CUSTOS_RETURN_IF_ERROR(AdmitPage(run, first_pass, after, last, page));
-    for (const Admitted& a : page) {
-      CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> values, Values(run, a));
-      CUSTOS_RETURN_IF_ERROR(each(values));
-    }
-    if (last.empty()) return Status::Ok();
-    if (first_pass) run.last_id = last;
-    after = last;
-  }
-}
-
 // First pass: the frequency set of the quasi-identifiers and sensitive attributes.
-Result<deid::Dataset> Collect(Run& run) {
+Result<deid::Dataset> Collect(DeidRun& run) {
   std::vector<deid::Hierarchy> hierarchies;
   for (size_t q : run.plan.quasi) hierarchies.push_back(*run.plan.rules[q].hierarchy);
   deid::Dataset data(std::move(hierarchies), run.plan.sensitive.size());
   std::vector<std::string> quasi(run.plan.quasi.size());
   std::vector<std::string> sensitive(run.plan.sensitive.size());
-  CUSTOS_RETURN_IF_ERROR(ForEachCustomer(run, true, [&](const std::vector<std::string>& v) {
+  CUSTOS_RETURN_IF_ERROR(ForEachDeidCustomer(run, true, [&](const std::vector<std::string>& v) {
     for (size_t i = 0; i < quasi.size(); ++i) quasi[i] = v[run.plan.quasi[i]];
     for (size_t i = 0; i < sensitive.size(); ++i) sensitive[i] = v[run.plan.sensitive[i]];
     data.Add(quasi, sensitive);
@@ -245,7 +170,7 @@ class ReleaseFile {
 
 // The pseudonyms of this release: the profile's key when joinable, else a random key that is
 // never stored (so no two releases can be joined).
-Result<Pseudonym> PseudonymsFor(const Run& run) {
+Result<Pseudonym> PseudonymsFor(const DeidRun& run) {
   const schema::DeidProfileDef& p = *run.plan.profile;
   if (p.joinable) {
     const std::string key_field = ProfileKeyField(p);
@@ -267,7 +192,7 @@ Result<Pseudonym> PseudonymsFor(const Run& run) {
 }
 
 // Second pass: every customer again, transformed at `levels`; suppressed classes left out.
-Status WriteRows(Run& run, const std::vector<int>& levels,
+Status WriteRows(DeidRun& run, const std::vector<int>& levels,
                  const std::unordered_set<std::string>& suppressed, ReleaseFile& file,
                  Tally& tally) {
   CUSTOS_ASSIGN_OR_RETURN(Pseudonym pseudonym, PseudonymsFor(run));
@@ -277,7 +202,7 @@ Status WriteRows(Run& run, const std::vector<int>& levels,
   std::vector<std::string> quasi(plan.quasi.size());
   std::vector<std::string> sensitive(plan.sensitive.size());
   std::vector<std::string> cells;
-  return ForEachCustomer(run, false, [&](const std::vector<std::string>& v) {
+  return ForEachDeidCustomer(run, false, [&](const std::vector<std::string>& v) {
     for (size_t i = 0; i < quasi.size(); ++i) {
       quasi[i] = plan.rules[plan.quasi[i]].hierarchy->Generalise(v[plan.quasi[i]], levels[i]);
     }
@@ -299,7 +224,7 @@ Status WriteRows(Run& run, const std::vector<int>& levels,
   });
 }
 
-DeidReleaseReport BaseReport(const Run& run) {
+DeidReleaseReport BaseReport(const DeidRun& run) {
   DeidReleaseReport r;
   r.profile = run.plan.profile->name;
   r.profile_sha256 = ProfileSha256(*run.plan.profile);
@@ -309,22 +234,22 @@ DeidReleaseReport BaseReport(const Run& run) {
 }
 
 // The register row and "deid.release.complete", in one transaction.
-Status Register(Run& run, const DeidReleaseReport& report) {
+Status Register(DeidRun& run, const DeidReleaseOptions& options, const DeidReleaseReport& report) {
   store::DeidReleaseRow row;
-  row.release_id = run.release_id;
+  row.release_id = run.run_id;
   row.created_at_ms = run.m.Now();
   row.actor = run.ctx.actor;
   row.purpose = run.ctx.purpose;
   row.profile = report.profile;
   row.profile_sha256 = report.profile_sha256;
-  row.parameters = ParametersJson(*run.plan.profile, run.options.format);
+  row.parameters = ParametersJson(*run.plan.profile, options.format);
   row.figures = FiguresJson(report.figures, report.quasi_identifiers);
   row.row_count = report.rows_written;
   row.file_sha256 = report.file_sha256;
-  row.recipients = run.options.recipients;
+  row.recipients = options.recipients;
   CUSTOS_ASSIGN_OR_RETURN(auto txn, run.m.store->Begin());
   CUSTOS_RETURN_IF_ERROR(txn->InsertDeidRelease(row));
-  const Operation op{Action::kDeidReleaseComplete, "deid_release:" + run.release_id};
+  const Operation op{Action::kDeidReleaseComplete, "deid_release:" + run.run_id};
   return CommitOutcome(
       run.m, *txn, run.ctx, op,
       Verdict::Allow(fmt::format("{} rows, k {}, file sha256 {}", report.rows_written,
@@ -333,8 +258,8 @@ Status Register(Run& run, const DeidReleaseReport& report) {
 }
 
 // The model cannot be met (or the population is empty): "deid.release.refused".
-Status Refuse(Run& run, const Status& why) {
-  const Operation op{Action::kDeidReleaseRefused, "deid_release:" + run.release_id};
+Status Refuse(DeidRun& run, const Status& why) {
+  const Operation op{Action::kDeidReleaseRefused, "deid_release:" + run.run_id};
   Status recorded = RecordOutcome(run.m, run.ctx, op, Verdict::Deny(why));
   return recorded.code() == why.code() ? Status::Ok() : recorded;
 }
@@ -357,7 +282,10 @@ Result<DeidReleaseReport> DeidService::Release(const Context& ctx,
                          NotFound("profile: no such de-identification profile"));
   }
   CUSTOS_ASSIGN_OR_RETURN(DeidPlan plan, CompilePlan(*m.config, *profile));
-  Run run{m, ctx, options, std::move(plan), NewId(m.Now()), {}};
+  const std::string id = NewId(m.Now());
+  DeidRun run{
+      m, ctx, options.page_size, std::move(plan), id, Action::kDeidRelease, "deid_release:" + id,
+      {}};
   CUSTOS_RETURN_IF_ERROR(Start(run));
   CUSTOS_ASSIGN_OR_RETURN(deid::Dataset data, Collect(run));
   DeidReleaseReport report = BaseReport(run);
@@ -388,10 +316,10 @@ Result<DeidReleaseReport> DeidService::Release(const Context& ctx,
   out.flush();
   if (!out) return Unavailable("the release file cannot be written");
   report.met = true;
-  report.release_id = run.release_id;
+  report.release_id = run.run_id;
   report.rows_written = file.rows();
   report.file_sha256 = file.Sha256();
-  CUSTOS_RETURN_IF_ERROR(Register(run, report));
+  CUSTOS_RETURN_IF_ERROR(Register(run, options, report));
   return report;
 }
 

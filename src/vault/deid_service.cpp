@@ -30,6 +30,12 @@ nlohmann::ordered_json ProfileJson(const schema::DeidProfileDef& p) {
   j["risk_threshold"] = p.risk_threshold;
   j["joinable"] = p.joinable;
   j["population"] = p.population;
+  // Only when set, so that the hash of a profile without aggregates is unchanged.
+  if (p.epsilon_budget) {
+    j["epsilon_budget"] = *p.epsilon_budget;
+    j["delta_budget"] = p.delta_budget;
+    j["delta"] = p.delta;
+  }
   nlohmann::ordered_json fields = nlohmann::ordered_json::array();
   for (const schema::DeidFieldDef& f : p.fields) {
     nlohmann::ordered_json r;
@@ -41,6 +47,7 @@ nlohmann::ordered_json ProfileJson(const schema::DeidProfileDef& p) {
     if (f.top) r["top"] = *f.top;
     if (f.transform == "round") r["base"] = f.base;
     if (f.sensitive) r["sensitive"] = true;
+    if (f.bounds) r["bounds"] = {f.bounds->first, f.bounds->second};
     fields.push_back(std::move(r));
   }
   j["fields"] = std::move(fields);

@@ -66,7 +66,8 @@ class ApiTest : public vault::testing::VaultTest {
             {"tok-operator", "operator"},
             {"tok-agent", "li.na"},
             {"tok-risk", "zhao.min"},
-            {"tok-admin", "admin"}};
+            {"tok-admin", "admin"},
+            {"tok-analyst", "wu.lei"}};
         auto it = kTokens.find(token);
         if (it == kTokens.end()) return Unauthenticated("unknown, expired or revoked token");
         return it->second;

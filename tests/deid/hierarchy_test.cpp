@@ -69,6 +69,14 @@ TEST(Hierarchy, DatesGoToMonthQuarterYear) {
   EXPECT_EQ(h.Generalise("2024-05-17", 4), "*");
 }
 
+TEST(Hierarchy, AMonthGoesToQuarterAndYearLikeADate) {
+  const Hierarchy h = Named("date");
+  EXPECT_EQ(h.Generalise("2024-05", 1), "2024-05");
+  EXPECT_EQ(h.Generalise("2024-05", 2), "2024-Q2");
+  EXPECT_EQ(h.Generalise("2024-11", 3), "2024");
+  EXPECT_EQ(h.Generalise("2024-13", 2), "*");
+}
+
 TEST(Hierarchy, AnUnknownNameIsRefusedNamingTheChoices) {
   Result<Hierarchy> h = Hierarchy::Named("zodiac");
   ASSERT_FALSE(h.ok());

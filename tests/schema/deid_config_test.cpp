@@ -88,5 +88,33 @@ TEST(DeidConfig, AnAmountHierarchyNeedsNestedBands) {
   EXPECT_NE(e.find("multiple"), std::string::npos) << e;
 }
 
+TEST(DeidConfig, TheAggregateBudgetAndBoundsParseAndAreChecked) {
+  auto c = ParseConfig(DefaultConfigToml(), "custos.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const DeidProfileDef* p = c->FindDeidProfile("spending_by_age_gender");
+  ASSERT_NE(p, nullptr);
+  ASSERT_TRUE(p->epsilon_budget.has_value());
+  EXPECT_DOUBLE_EQ(*p->epsilon_budget, 1.0);
+  EXPECT_DOUBLE_EQ(p->delta, 1e-7);
+  EXPECT_DOUBLE_EQ(p->delta_budget, 1e-5);
+  ASSERT_TRUE(p->fields[4].bounds.has_value());
+  EXPECT_EQ(p->fields[4].field, "txn_sum");
+  EXPECT_DOUBLE_EQ(p->fields[4].bounds->second, 10000);
+  // No budget: aggregates are refused later, not at load.
+  EXPECT_FALSE(c->FindDeidProfile("interests_by_age_region")->epsilon_budget.has_value());
+
+  constexpr std::string_view kProfile = "[deid.profiles.spending_by_age_gender]";
+  std::string e = ErrorOf(DefaultWith(kProfile, "epsilon_budget = 1.0", "epsilon_budget = 0"));
+  EXPECT_NE(e.find("epsilon_budget"), std::string::npos) << e;
+  e = ErrorOf(DefaultWith(kProfile, "epsilon_budget = 1.0",
+                          "epsilon_budget = 1.0\ndelta = 0.001\ndelta_budget = 0.0001"));
+  EXPECT_NE(e.find("delta"), std::string::npos) << e;
+  e = ErrorOf(DefaultWith(kProfile, "bounds = [0, 10000]", "bounds = [10000, 0]"));
+  EXPECT_NE(e.find("bounds"), std::string::npos) << e;
+  EXPECT_NE(e.find("lower must be below upper"), std::string::npos) << e;
+  e = ErrorOf(DefaultWith(kProfile, "bounds = [0, 10000]", "bounds = [0]"));
+  EXPECT_NE(e.find("[lower, upper]"), std::string::npos) << e;
+}
+
 }  // namespace
 }  // namespace custos::schema

@@ -154,6 +154,34 @@ TEST_P(StoreSuite, TheDeidReleaseRegisterKeepsRowsInTimeOrderAndRefusesADuplicat
   EXPECT_EQ(rows->size(), 1u);
 }
 
+TEST_P(StoreSuite, ADeidBudgetIsSpentOnlyWithinItsLimitsAndPerProfileAndActor) {
+  auto txn = BeginOrDie();
+  auto none = txn->GetDeidBudget("p", "wu.lei");
+  ASSERT_OK(none.status());
+  EXPECT_FALSE(none->has_value());
+  const DeidBudgetRow spend{"p", "wu.lei", 400000, 100, 0, 1000};
+  EXPECT_TRUE(txn->SpendDeidBudget(spend, 1000000, 1000).value());
+  EXPECT_TRUE(txn->SpendDeidBudget(spend, 1000000, 1000).value());
+  // A third would reach 1.2 of a budget of 1.0: refused, nothing changed.
+  EXPECT_FALSE(txn->SpendDeidBudget(spend, 1000000, 1000).value());
+  // Delta is a limit of its own.
+  EXPECT_FALSE(txn->SpendDeidBudget({"p", "wu.lei", 1, 900, 0, 1000}, 1000000, 1000).value());
+  // Another actor, another profile: budgets of their own.
+  EXPECT_TRUE(txn->SpendDeidBudget({"p", "li.na", 900000, 0, 0, 1000}, 1000000, 1000).value());
+  EXPECT_TRUE(txn->SpendDeidBudget({"q", "wu.lei", 900000, 0, 0, 1000}, 1000000, 1000).value());
+  // A first spend above the limit is refused too.
+  EXPECT_FALSE(txn->SpendDeidBudget({"r", "wu.lei", 2000000, 0, 0, 1000}, 1000000, 1000).value());
+  ASSERT_OK(txn->Commit());
+  auto read = BeginOrDie();
+  auto row = read->GetDeidBudget("p", "wu.lei");
+  ASSERT_OK(row.status());
+  ASSERT_TRUE(row->has_value());
+  EXPECT_EQ((*row)->epsilon_spent, 800000);
+  EXPECT_EQ((*row)->delta_spent, 200);
+  EXPECT_EQ((*row)->answers, 2);
+  EXPECT_FALSE(read->GetDeidBudget("r", "wu.lei").value().has_value());
+}
+
 // --- customers ---
 
 TEST_P(StoreSuite, ACreatedCustomerReadsBackWithItsEnvelopes) {

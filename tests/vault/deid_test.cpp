@@ -115,8 +115,30 @@ class DeidTest : public VaultTest {
       auto id_or = vault_->customers().Create(Agent("account_management"), f, "form",
                                               Consented(purposes, true));
       ASSERT_TRUE(id_or.ok()) << id_or.status().ToString();
+      ids_.push_back(*id_or);
     }
   }
+
+  // Transactions: customer i has i % 4 of them (the second of three in USD, so that customer
+  // has no sum), each 100.5, in January, February, March 2026.
+  void AddTransactions() {
+    for (size_t i = 0; i < ids_.size(); ++i) {
+      const size_t n = i % 4;
+      for (size_t j = 0; j < n; ++j) {
+        auto t =
+            vault_->records().AddTransaction(Agent(), ids_[i],
+                                             {{"occurred_at", fmt::format("2026-{:02}-15", j + 1)},
+                                              {"product", "基金"},
+                                              {"amount", "100.5"},
+                                              {"currency", n == 3 && j == 1 ? "USD" : "CNY"},
+                                              {"payment_method", "card"}},
+                                             "pos");
+        ASSERT_TRUE(t.ok()) << t.status().ToString();
+      }
+    }
+  }
+
+  std::vector<std::string> ids_;  // in creation order: ids_[i] is customer i
 
   // Appends a profile to this vault's custos.toml and reopens.
   void AddProfile(const std::string& toml) {
@@ -303,6 +325,249 @@ TEST_F(DeidTest, AnAnonymisedProfileReleasesEveryCustomerAsJsonLines) {
   EXPECT_TRUE(check->meets);
   EXPECT_GE(check->figures.smallest_class, 10u);
   EXPECT_EQ(static_cast<int64_t>(check->figures.rows), r->rows_written);
+}
+
+// --- transactions per customer (issue 16 item 1) ---
+
+TEST_F(DeidTest, TransactionsAreReleasedPerCustomerAsCountSumAndLastMonth) {
+  AddTransactions();
+  AddProfile(R"([deid.profiles.txn_values]
+description = "the transaction values as derived"
+purpose = "analytics"
+roles = ["analyst"]
+k = 1
+[deid.profiles.txn_values.fields]
+gender = { transform = "generalise", hierarchy = "gender" }
+txn_count = { transform = "keep" }
+txn_sum = { transform = "keep" }
+txn_last_month = { transform = "keep" }
+)");
+  std::string file;
+  auto r = Release("txn_values", file);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(r->met) << r->reason;
+  const auto rows = ParseCsv(file);
+  ASSERT_EQ(rows[0],
+            (std::vector<std::string>{"gender", "txn_count", "txn_sum", "txn_last_month"}));
+  std::multiset<std::string> expected;
+  for (int i = 0; i < kCustomers; ++i) {
+    if (i % 5 == 0) continue;  // not consented to analytics
+    // i % 4 transactions of 100.5; of three, the second is in USD: no sum.
+    const char* row[] = {"0,0,", "1,100.50,2026-01", "2,201,2026-02", "3,,2026-03"};
+    expected.insert(row[i % 4]);
+  }
+  std::multiset<std::string> actual;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    actual.insert(rows[i][1] + "," + rows[i][2] + "," + rows[i][3]);
+  }
+  EXPECT_EQ(actual, expected);
+}
+
+TEST_F(DeidTest, TheShippedSpendingProfileGeneralisesTheTransactionValuesToMeetK) {
+  AddTransactions();
+  std::string file;
+  auto r = Release("spending_by_age_gender", file);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(r->met) << r->reason;
+  const auto rows = ParseCsv(file);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"customer_id", "birth_date", "gender", "txn_count",
+                                               "txn_sum", "txn_last_month"}));
+  std::map<std::string, size_t> classes;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    classes[rows[i][1] + "|" + rows[i][2] + "|" + rows[i][3] + "|" + rows[i][4] + "|" +
+            rows[i][5]]++;
+  }
+  for (const auto& [key, n] : classes) EXPECT_GE(n, 5u) << key;
+  std::istringstream in(file);
+  auto check =
+      vault_->deid().Check(Analyst(), "spending_by_age_gender", deid::FileFormat::kCsv, in);
+  ASSERT_TRUE(check.ok()) << check.status().ToString();
+  EXPECT_TRUE(check->meets);
+}
+
+// --- differentially private aggregates (issue 16 item 4) ---
+
+class DeidAggregateTest : public DeidTest {
+ protected:
+  Result<DeidAggregateReport> Ask(const std::string& profile, const std::string& epsilon,
+                                  std::vector<std::string> by = {}, const std::string& sum = "") {
+    DeidAggregateOptions o;
+    o.profile = profile;
+    o.epsilon = epsilon;
+    o.by = std::move(by);
+    o.sum = sum;
+    o.page_size = 64;
+    return vault_->deid().Aggregate(Analyst(), o);
+  }
+
+  // A profile with a budget large enough for many answers.
+  void AddLargeBudgetProfile() {
+    AddProfile(R"([deid.profiles.many_answers]
+description = "a large budget, for the statistics of the noise"
+purpose = "analytics"
+roles = ["analyst"]
+epsilon_budget = 1000
+[deid.profiles.many_answers.fields]
+gender = { transform = "generalise", hierarchy = "gender" }
+birth_date = { transform = "generalise", hierarchy = "birth_date" }
+)");
+  }
+
+  std::vector<store::AuditRow> Entries(const std::string& action) {
+    AuditQuery q;
+    q.action = action;
+    q.limit = 1000;
+    auto page =
+        vault_->audit().Query(Context{"dpo", "legal_obligation", Channel::kCli, "req-dpo"}, q);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    return page.ok() ? page->entries : std::vector<store::AuditRow>{};
+  }
+};
+
+// kCustomers * 4 / 5 consented to analytics.
+constexpr int64_t kPopulation = kCustomers * 4 / 5;
+
+TEST_F(DeidAggregateTest, ACountIsNoisyAndWithinAStatisticalBoundOfTheTruth) {
+  AddLargeBudgetProfile();
+  // epsilon 0.5: discrete Laplace of scale 2, P(0) = tanh(1/4) = 0.245, standard deviation
+  // about 2.7. Over 40 answers: not all exact (0.245^40), every one within 30 (P(|Y| > 30)
+  // = 2 e^-15.5 / (1 + e^-0.5) each), and their mean within 3 of the truth (sd of the mean
+  // 0.43: 7 sigma).
+  constexpr int kRuns = 40;
+  int exact = 0;
+  int64_t total = 0;
+  for (int i = 0; i < kRuns; ++i) {
+    auto r = Ask("many_answers", "0.5");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(r->groups.size(), 1u);
+    const int64_t noise = r->groups[0].count - kPopulation;
+    EXPECT_LE(std::abs(noise), 30) << "run " << i;
+    exact += noise == 0 ? 1 : 0;
+    total += noise;
+  }
+  EXPECT_LT(exact, kRuns);
+  EXPECT_LE(std::abs(static_cast<double>(total) / kRuns), 3.0);
+}
+
+TEST_F(DeidAggregateTest, TheBudgetIsSpentPersistsAcrossReopenAndRefusesWhatIsNotLeft) {
+  auto r = Ask("spending_by_age_gender", "0.4");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_DOUBLE_EQ(r->epsilon, 0.4);
+  EXPECT_DOUBLE_EQ(r->epsilon_left, 0.6);
+  r = Ask("spending_by_age_gender", "0.4", {"gender"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_NEAR(r->epsilon_left, 0.2, 1e-9);
+  r = Ask("spending_by_age_gender", "0.4");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("0.2 left of 1"), std::string::npos) << r.status().message();
+
+  Reopen();
+  r = Ask("spending_by_age_gender", "0.3");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("0.2 left"), std::string::npos) << r.status().message();
+  r = Ask("spending_by_age_gender", "0.2");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_DOUBLE_EQ(r->epsilon_left, 0);
+  r = Ask("spending_by_age_gender", "0.000001");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("0 left"), std::string::npos) << r.status().message();
+
+  auto budgets = vault_->deid().Budgets(Analyst());
+  ASSERT_TRUE(budgets.ok()) << budgets.status().ToString();
+  ASSERT_EQ(budgets->size(), 1u);
+  EXPECT_EQ((*budgets)[0].profile, "spending_by_age_gender");
+  EXPECT_DOUBLE_EQ((*budgets)[0].epsilon_spent, 1.0);
+  EXPECT_EQ((*budgets)[0].answers, 3);
+  EXPECT_NEAR((*budgets)[0].delta_spent, 1e-7, 1e-15);  // one grouped answer
+
+  // Every answer audited with the epsilon spent and in the register; the refusals audited.
+  const auto done = Entries("deid.aggregate.complete");
+  ASSERT_EQ(done.size(), 3u);
+  EXPECT_NE(done[0].reason.find("epsilon 0.4 spent"), std::string::npos) << done[0].reason;
+  EXPECT_NE(done[2].reason.find("epsilon 0.2 spent"), std::string::npos) << done[2].reason;
+  const auto admitted = Entries("deid.aggregate");
+  EXPECT_EQ(std::count_if(admitted.begin(), admitted.end(),
+                          [](const store::AuditRow& e) { return e.decision == "deny"; }),
+            3);
+  auto rows = vault_->deid().Releases(Analyst(), 100);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_NE((*rows)[1].parameters.find("\"by\":[\"gender\"]"), std::string::npos)
+      << (*rows)[1].parameters;
+  EXPECT_NE((*rows)[1].parameters.find("\"epsilon\":\"0.4\""), std::string::npos);
+}
+
+TEST_F(DeidAggregateTest, EachAnalystHasABudgetOfTheirOwn) {
+  const Context admin{"admin", "", Channel::kCli, "req-setup"};
+  ASSERT_TRUE(vault_->staff()
+                  .Create(admin, StaffSpec{"chen.jie", "chen.jie", "data_analyst", {"analyst"}, ""})
+                  .ok());
+  ASSERT_TRUE(Ask("spending_by_age_gender", "1").ok());
+  EXPECT_FALSE(Ask("spending_by_age_gender", "0.1").ok());
+  DeidAggregateOptions o;
+  o.profile = "spending_by_age_gender";
+  o.epsilon = "1";
+  auto r = vault_->deid().Aggregate(Context{"chen.jie", "analytics", Channel::kCli, "req-2"}, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+}
+
+TEST_F(DeidAggregateTest, GroupedCountsAreReleasedAboveTheThresholdOnly) {
+  AddLargeBudgetProfile();
+  auto r = Ask("many_answers", "1", {"gender"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // scale 1, delta 1e-7: m = ceil((ln 1e7 - ln(1 + e^-1)) / 1) = 16, threshold 17.
+  EXPECT_EQ(r->threshold, 17);
+  EXPECT_DOUBLE_EQ(r->delta, 1e-7);
+  ASSERT_EQ(r->groups.size(), 2u);
+  int64_t total = 0;
+  for (const DeidAggregateGroup& g : r->groups) {
+    ASSERT_EQ(g.key.size(), 1u);
+    EXPECT_TRUE(g.key[0] == "M" || g.key[0] == "F") << g.key[0];
+    total += g.count;
+  }
+  EXPECT_NEAR(static_cast<double>(total), static_cast<double>(kPopulation), 30);
+  // By exact birth date nearly every group holds one or two customers: none reaches 17.
+  r = Ask("many_answers", "1", {"birth_date"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->groups.empty());
+  // At the 10-year band (level 3) the five bands are released.
+  r = Ask("many_answers", "1", {"birth_date:3"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->groups.size(), 5u);
+}
+
+TEST_F(DeidAggregateTest, AMalformedQueryIsRefusedNamingTheFieldAndNothingIsSpent) {
+  auto r = Ask("spending_by_age_gender", "abc");
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("epsilon"), std::string::npos);
+  r = Ask("spending_by_age_gender", "0");
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  r = Ask("spending_by_age_gender", "0.1", {"customer_id"});
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("pseudonymise"), std::string::npos) << r.status().message();
+  r = Ask("spending_by_age_gender", "0.1", {"phone"});
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  r = Ask("spending_by_age_gender", "0.1", {"gender:7"});
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  r = Ask("spending_by_age_gender", "0.1", {}, "birth_date");
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("bounds"), std::string::npos) << r.status().message();
+  // A profile without epsilon_budget answers no aggregate.
+  r = Ask("interests_by_age_region", "0.1");
+  EXPECT_EQ(r.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("epsilon_budget"), std::string::npos);
+  // Not the analyst's role or purpose.
+  DeidAggregateOptions o;
+  o.profile = "spending_by_age_gender";
+  o.epsilon = "0.1";
+  EXPECT_EQ(vault_->deid().Aggregate(SupportAgent(), o).status().code(), Code::kPermissionDenied);
+  EXPECT_EQ(vault_->deid().Aggregate(Analyst("marketing"), o).status().code(),
+            Code::kPermissionDenied);
+  o.profile = "nope";
+  EXPECT_EQ(vault_->deid().Aggregate(Analyst(), o).status().code(), Code::kNotFound);
+  // The whole budget is still there.
+  EXPECT_TRUE(Ask("spending_by_age_gender", "1").ok());
 }
 
 }  // namespace

@@ -9,11 +9,23 @@ namespace custos::schema::internal {
 namespace {
 
 constexpr std::array<std::string_view, 1> kDeidKeys = {"profiles"};
-constexpr std::array<std::string_view, 12> kProfileKeys = {
-    "description", "purpose",         "roles",          "k",        "diversity",  "l",
-    "t",           "max_suppression", "risk_threshold", "joinable", "population", "fields"};
-constexpr std::array<std::string_view, 7> kRuleKeys = {
-    "transform", "hierarchy", "bands", "bottom", "top", "base", "sensitive"};
+constexpr std::array<std::string_view, 15> kProfileKeys = {"description",
+                                                           "purpose",
+                                                           "roles",
+                                                           "k",
+                                                           "diversity",
+                                                           "l",
+                                                           "t",
+                                                           "max_suppression",
+                                                           "risk_threshold",
+                                                           "joinable",
+                                                           "population",
+                                                           "fields",
+                                                           "epsilon_budget",
+                                                           "delta_budget",
+                                                           "delta"};
+constexpr std::array<std::string_view, 8> kRuleKeys = {
+    "transform", "hierarchy", "bands", "bottom", "top", "base", "sensitive", "bounds"};
 
 std::string Joined(std::span<const std::string_view> names) {
   std::string out;
@@ -44,6 +56,25 @@ Status ReadBands(const TomlSection& s, const toml::table& table, DeidFieldDef& r
     }
     r.bands.push_back(i->get());
   }
+  return Status::Ok();
+}
+
+// bounds = [lower, upper]: numbers, lower < upper, both within +-1e9 (the sensitivity of a sum
+// in hundredths must fit the noise's integer arithmetic).
+Status ReadBounds(const TomlSection& s, const toml::table& table, DeidFieldDef& r) {
+  if (!s.Has("bounds")) return Status::Ok();
+  const toml::array* a = table["bounds"].as_array();
+  if (a == nullptr || a->size() != 2) return s.Error("bounds", "must be [lower, upper]");
+  double v[2] = {0, 0};
+  for (size_t i = 0; i < 2; ++i) {
+    const std::optional<double> d = (*a)[i].value<double>();
+    if (!d || *d < -1e9 || *d > 1e9) {
+      return s.Error("bounds", "must be two numbers from -1e9 to 1e9");
+    }
+    v[i] = *d;
+  }
+  if (v[0] >= v[1]) return s.Error("bounds", "lower must be below upper");
+  r.bounds = std::make_pair(v[0], v[1]);
   return Status::Ok();
 }
 
@@ -79,6 +110,7 @@ Result<DeidFieldDef> ReadRule(const std::string& field, const TomlSection& s,
     CUSTOS_ASSIGN_OR_RETURN(r.base, s.Number("base", 0.01, 1e12, 1.0));
   }
   CUSTOS_ASSIGN_OR_RETURN(r.sensitive, s.Bool("sensitive", false));
+  CUSTOS_RETURN_IF_ERROR(ReadBounds(s, table, r));
   if (r.sensitive && r.transform != "keep") {
     return s.Error("sensitive", "only a kept field is a sensitive attribute");
   }
@@ -105,6 +137,13 @@ Status ReadModel(const TomlSection& s, DeidProfileDef& p) {
   }
   CUSTOS_ASSIGN_OR_RETURN(p.max_suppression, s.Number("max_suppression", 0, 1, 0.0));
   CUSTOS_ASSIGN_OR_RETURN(p.risk_threshold, s.Number("risk_threshold", 0.0001, 1, 0.2));
+  // The budget is kept in millionths of epsilon (docs/deid.md), hence the bounds.
+  if (s.Has("epsilon_budget")) {
+    CUSTOS_ASSIGN_OR_RETURN(p.epsilon_budget, s.Number("epsilon_budget", 0.000001, 1000));
+  }
+  CUSTOS_ASSIGN_OR_RETURN(p.delta_budget, s.Number("delta_budget", 1e-12, 0.01, 1e-5));
+  CUSTOS_ASSIGN_OR_RETURN(p.delta, s.Number("delta", 1e-12, 0.01, 1e-7));
+  if (p.delta > p.delta_budget) return s.Error("delta", "must not exceed delta_budget");
   return Status::Ok();
 }
 

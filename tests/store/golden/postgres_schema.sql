@@ -289,3 +289,13 @@ CREATE TABLE deid_releases(
   file_sha256    TEXT NOT NULL,
   recipients     TEXT NOT NULL
 );
+-- migration 11 (issue 16): the privacy budget spent per profile and analyst
+CREATE TABLE deid_budgets(
+  profile       TEXT COLLATE "C" NOT NULL,
+  actor         TEXT COLLATE "C" NOT NULL,
+  epsilon_spent BIGINT NOT NULL,
+  delta_spent   BIGINT NOT NULL,
+  answers       BIGINT NOT NULL,
+  updated_at_ms BIGINT NOT NULL,
+  PRIMARY KEY(profile, actor)
+);

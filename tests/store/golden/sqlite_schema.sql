@@ -256,3 +256,12 @@ CREATE TABLE deid_releases(
   file_sha256    TEXT NOT NULL,
   recipients     TEXT NOT NULL
 );
+CREATE TABLE deid_budgets(
+  profile       TEXT NOT NULL,
+  actor         TEXT NOT NULL,
+  epsilon_spent INTEGER NOT NULL,
+  delta_spent   INTEGER NOT NULL,
+  answers       INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  PRIMARY KEY(profile, actor)
+) WITHOUT ROWID;
