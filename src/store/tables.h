@@ -79,8 +79,8 @@ inline constexpr int kAuditTreeMigration = 7;
 // The migration that creates deid_releases (the register of de-identified releases, issue 16).
 inline constexpr int kDeidReleasesMigration = 9;
 // The migration that creates deid_budgets (the privacy budget spent per profile and analyst by
-// differentially private aggregates, issue 16). 10 is another change's.
-inline constexpr int kDeidBudgetsMigration = 11;
+// differentially private aggregates, issue 16).
+inline constexpr int kDeidBudgetsMigration = 10;
 
 // An index a later migration adds to a table created earlier (the table's own indexes are
 // created with it). Migration 6 (issue 13 item 5): the audit queries' indexes.

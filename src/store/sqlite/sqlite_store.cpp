@@ -23,8 +23,6 @@ namespace {
 using sqlite::SlotLease;
 using sqlite::SqliteDb;
 
-constexpr const char* kWalCheckpoint = "PRAGMA wal_checkpoint(TRUNCATE)";
-
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -101,8 +99,8 @@ class BackgroundCheckpointer {
   // waiting, to a checkpoint that meets another. Done, the limit stands; not done (a reader, or
   // another process's checkpoint, held the log), the next try waits until the log has grown by
   // the limit again, so that a long snapshot (a backup) does not make every Begin() wait out
-  // the busy timeout. Unavailable / DataLoss on an I/O error.
-  Status TruncateLog(SqliteDb& writer) {
+  // the busy timeout. True when the log was truncated; Unavailable / DataLoss on an I/O error.
+  Result<bool> TruncateLog(SqliteDb& writer) {
     Result<bool> done = false;
     {
       std::lock_guard<std::mutex> checkpointing(checkpoint_mu_);
@@ -113,7 +111,7 @@ class BackgroundCheckpointer {
     truncate_at_.store(
         *done ? max_pages_ : log_pages_.load(std::memory_order_relaxed) + max_pages_,
         std::memory_order_relaxed);
-    return Status::Ok();
+    return *done;
   }
 
  private:
@@ -180,7 +178,7 @@ class SqliteStore final : public Store {
     if (checkpointer_) CUSTOS_RETURN_IF_ERROR(checkpointer_->Health());
     CUSTOS_ASSIGN_OR_RETURN(SlotLease lease, TakeSlot("begin"));
     if (checkpointer_ && checkpointer_->OverLimit()) {
-      CUSTOS_RETURN_IF_ERROR(checkpointer_->TruncateLog(*db_));
+      CUSTOS_RETURN_IF_ERROR(checkpointer_->TruncateLog(*db_).status());
     }
     return sqlite::SqliteTransaction::Begin(*db_, std::move(lease));
   }
@@ -192,13 +190,12 @@ class SqliteStore final : public Store {
 
   Status Checkpoint() override {
     CUSTOS_ASSIGN_OR_RETURN(SlotLease lease, TakeSlot("checkpoint"));
-    CUSTOS_ASSIGN_OR_RETURN(sqlite::Stmt stmt, db_->Prepare(kWalCheckpoint, "checkpoint"));
-    CUSTOS_ASSIGN_OR_RETURN(bool has_row, stmt.Step());
-    // Columns: busy, log pages, checkpointed pages. Busy means a reader in another process
-    // kept part of the log alive: the log was not truncated.
-    if (has_row && stmt.Int(0) != 0) {
-      return Unavailable("store: checkpoint: another connection is reading the log");
-    }
+    // After the background checkpoint in progress, if any (two checkpoints that meet make the
+    // second answer busy at once). Not done: a reader (another connection's snapshot) or
+    // another process's checkpoint kept part of the log alive; it was not truncated.
+    CUSTOS_ASSIGN_OR_RETURN(bool done, checkpointer_ ? checkpointer_->TruncateLog(*db_)
+                                                     : db_->CheckpointTruncate());
+    if (!done) return Unavailable("store: checkpoint: another connection is reading the log");
     return Status::Ok();
   }
 

@@ -289,7 +289,7 @@ CREATE TABLE deid_releases(
   file_sha256    TEXT NOT NULL,
   recipients     TEXT NOT NULL
 );
--- migration 11 (issue 16): the privacy budget spent per profile and analyst
+-- migration 10 (issue 16): the privacy budget spent per profile and analyst
 CREATE TABLE deid_budgets(
   profile       TEXT COLLATE "C" NOT NULL,
   actor         TEXT COLLATE "C" NOT NULL,
