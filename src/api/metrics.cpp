@@ -94,8 +94,8 @@ std::string RenderServiceGauges(const vault::ServiceGauges& g) {
       "# HELP custos_key_epoch_age_seconds Seconds since each live epoch key was created.\n"
       "# TYPE custos_key_epoch_age_seconds gauge\n";
   for (const vault::KeyEpochAge& e : g.epochs) {
-    out += fmt::format("custos_key_epoch_age_seconds{{epoch=\"{}\",current=\"{}\"}} {}\n",
-                       e.epoch, e.current ? "true" : "false", e.age_seconds);
+    out += fmt::format("custos_key_epoch_age_seconds{{epoch=\"{}\",current=\"{}\"}} {}\n", e.epoch,
+                       e.current ? "true" : "false", e.age_seconds);
   }
   out +=
       "# HELP custos_backups Complete backups in the backup directory.\n"

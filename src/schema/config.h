@@ -316,7 +316,7 @@ struct DeidProfileDef {
   std::optional<double> epsilon_budget;
   double delta_budget = 1e-5;
   double delta = 1e-7;
-  std::vector<DeidFieldDef> fields;      // file order
+  std::vector<DeidFieldDef> fields;  // file order
   uint32_t line = 0;
 };
 

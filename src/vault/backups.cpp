@@ -671,10 +671,10 @@ Result<backup::LoadReport> LoadInto(const schema::Config& config, const fs::path
   keys.suite = suite;
   keys.kek = provider.get();
   keys.public_key = header.signing_public_key;
-  CUSTOS_ASSIGN_OR_RETURN(backup::LoadReport report,
-                          backup::LoadBackup(options.backup, keys, destroyed, *loader,
-                                             side.has_value() ? &side->keys : nullptr,
-                                             options.progress));
+  CUSTOS_ASSIGN_OR_RETURN(
+      backup::LoadReport report,
+      backup::LoadBackup(options.backup, keys, destroyed, *loader,
+                         side.has_value() ? &side->keys : nullptr, options.progress));
   loader.reset();
   CUSTOS_RETURN_IF_ERROR(ReconcileEpochState(*store, epoch_files, options.now_ms));
   return report;

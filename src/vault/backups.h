@@ -209,16 +209,16 @@ class BackupService {
   // administration basis, under dual control: the actor needs an approved store_migrate
   // request of their own, decided by another staff member (access/approval.h); it is marked
   // "used" with the allow entry, and given back ("approved") with the failure entry when the
-  // move fails. Audited "store.migrate" (naming the approval) BEFORE the copy, sealed by a checkpoint,
-  // so the moved log carries its own move and verifies against the head file; nothing is
-  // written to the SQLite log after a successful copy (that log would then be longer than the
+  // move fails. Audited "store.migrate" (naming the approval) BEFORE the copy, sealed by a
+  // checkpoint, so the moved log carries its own move and verifies against the head file; nothing
+  // is written to the SQLite log after a successful copy (that log would then be longer than the
   // moved one). A failure after admission is audited "store.migrate_failed" (code and message)
   // in the SQLite log, which stays the vault's.
   //
   // PermissionDenied / Unauthenticated as other administration. FailedPrecondition: no
   // approved store_migrate request of the actor's in force (recorded as a deny entry), or the
-  // vault is not on SQLite. InvalidArgument: the URL holds a password or is not a connection string,
-  // a value holds quotes, backslashes or control characters, or the new config would not
+  // vault is not on SQLite. InvalidArgument: the URL holds a password or is not a connection
+  // string, a value holds quotes, backslashes or control characters, or the new config would not
   // parse — never echoing the values. Conflict: the target schema already holds a vault
   // (nothing written). Unavailable: PostgreSQL unreachable, the copy failed (rolled back), or
   // the config could not be replaced (naming the file and step; the config is then the old

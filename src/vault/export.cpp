@@ -176,8 +176,8 @@ Status WriteCustomer(VaultState& m, const store::CustomerRow& row, const crypto:
 
 }  // namespace
 
-Result<int64_t> CustomerService::Export(const Context& ctx, ExportFormat format,
-                                        std::ostream& out, const ProgressFn& progress) {
+Result<int64_t> CustomerService::Export(const Context& ctx, ExportFormat format, std::ostream& out,
+                                        const ProgressFn& progress) {
   VaultState& m = *state_;
   std::vector<std::string> shown = ExportableFields(*m.config);
   access::StaffFacts staff;

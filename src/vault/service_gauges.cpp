@@ -42,9 +42,9 @@ Status ReadKeyAges(const VaultState& m, store::Transaction& txn, ServiceGauges& 
   for (size_t i = 0; i < epochs->live.size(); ++i) {
     const crypto::EpochInfo& e = epochs->live[i];
     const bool last = i + 1 == epochs->live.size();
-    g.epochs.push_back(KeyEpochAge{
-        e.epoch, e.epoch == epochs->current, SecondsSince(e.created_at_ms, g.now_ms),
-        last ? 0 : epochs->live[i + 1].created_at_ms + kept_after_end});
+    g.epochs.push_back(KeyEpochAge{e.epoch, e.epoch == epochs->current,
+                                   SecondsSince(e.created_at_ms, g.now_ms),
+                                   last ? 0 : epochs->live[i + 1].created_at_ms + kept_after_end});
   }
   return Status::Ok();
 }
@@ -72,7 +72,7 @@ void ReadBackupAge(const VaultState& m, ServiceGauges& g) {
 
 int64_t BackupMaxAgeSeconds(const schema::BackupConfig& backup) {
   return backup.every_seconds > 0 ? 2 * backup.every_seconds + 3600
-                                   : kUnscheduledBackupMaxAgeSeconds;
+                                  : kUnscheduledBackupMaxAgeSeconds;
 }
 
 std::vector<ServiceAlert> EvaluateAlerts(const ServiceGauges& g,
@@ -97,15 +97,14 @@ std::vector<ServiceAlert> EvaluateAlerts(const ServiceGauges& g,
 Result<ServiceGauges> StaffService::Metrics(const Context& ctx) {
   VaultState& m = *state_;
   ServiceGauges g;
-  CUSTOS_RETURN_IF_ERROR(Read(m, ctx,
-                              Operation{schema::Action::kServiceMetrics, "metrics",
-                                        Basis::kAdministration},
-                              [&](Scope& s) -> Result<Verdict> {
-                                g = ServiceGauges{};
-                                g.now_ms = s.now_ms;
-                                CUSTOS_RETURN_IF_ERROR(ReadKeyAges(m, s.txn, g));
-                                return Verdict::Allow("server metrics");
-                              }));
+  CUSTOS_RETURN_IF_ERROR(
+      Read(m, ctx, Operation{schema::Action::kServiceMetrics, "metrics", Basis::kAdministration},
+           [&](Scope& s) -> Result<Verdict> {
+             g = ServiceGauges{};
+             g.now_ms = s.now_ms;
+             CUSTOS_RETURN_IF_ERROR(ReadKeyAges(m, s.txn, g));
+             return Verdict::Allow("server metrics");
+           }));
   ReadBackupAge(m, g);
   g.alerts = EvaluateAlerts(g, m.config->backup);
   return g;

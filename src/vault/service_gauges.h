@@ -27,7 +27,7 @@ int64_t BackupMaxAgeSeconds(const schema::BackupConfig& backup);
 struct KeyEpochAge {
   uint32_t epoch = 0;
   bool current = false;
-  int64_t age_seconds = 0;     // since it was created
+  int64_t age_seconds = 0;  // since it was created
   // When the schedule destroys it: (key_epochs - 1) x key_epoch_length after its successor
   // was created; 0 for the newest (not replaced yet).
   int64_t destroy_due_ms = 0;
@@ -63,6 +63,7 @@ struct ServiceGauges {
 //   key_epoch_destruction_overdue  a live epoch past its destruction date + grace (still
 //                                  held: the completion dates of destruction certificates are
 //                                  at risk)
-std::vector<ServiceAlert> EvaluateAlerts(const ServiceGauges& g, const schema::BackupConfig& backup);
+std::vector<ServiceAlert> EvaluateAlerts(const ServiceGauges& g,
+                                         const schema::BackupConfig& backup);
 
 }  // namespace custos::vault

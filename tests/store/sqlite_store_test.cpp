@@ -264,9 +264,9 @@ TEST_F(SqliteStoreTest, ALongReaderDelaysTheLogLimitWithoutStoppingWriters) {
   CommitOneRow(*store, 0);
   sqlite3* reader = nullptr;
   ASSERT_EQ(sqlite3_open(DbPath(dir_).c_str(), &reader), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM wrapped_keys;", nullptr, nullptr,
-                         nullptr),
-            SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM wrapped_keys;", nullptr, nullptr, nullptr),
+      SQLITE_OK);
   const auto start = std::chrono::steady_clock::now();
   for (int i = 1; i < 3000; ++i) {
     CommitOneRow(*store, i);

@@ -1,7 +1,7 @@
 // BackupService::MoveToPostgres (`custos migrate`) through the one door: only a role granting
 // store.migrate (the administrator) may move the vault, and only with its own store_migrate
-// request approved by a second staff member (dual control, issue 22); the refusal and the failure are
-// audited in the SQLite log, which stays the vault's; a successful move carries its own audit
+// request approved by a second staff member (dual control, issue 22); the refusal and the failure
+// are audited in the SQLite log, which stays the vault's; a successful move carries its own audit
 // entry to PostgreSQL, switches custos.toml, and the moved vault verifies (the PostgreSQL case
 // needs CUSTOS_TEST_PG_URL).
 #include <sstream>

@@ -87,8 +87,7 @@ TEST(ServiceAlertsTest, AnEpochPastItsDestructionDateIsOverdue) {
   g.has_backup = true;
   g.backup_age_seconds = 2 * 3600;
   g.epoch_length_seconds = 7 * 24 * 3600;
-  g.epochs = {KeyEpochAge{1, false, 40 * 24 * 3600, 99 * kDay - 1},
-              KeyEpochAge{2, true, 3600, 0}};
+  g.epochs = {KeyEpochAge{1, false, 40 * 24 * 3600, 99 * kDay - 1}, KeyEpochAge{2, true, 3600, 0}};
   std::vector<ServiceAlert> alerts = EvaluateAlerts(g, backup);
   ASSERT_EQ(alerts.size(), 4u);
   EXPECT_FALSE(alerts[0].firing) << "two hourly intervals and an hour: 3 h";

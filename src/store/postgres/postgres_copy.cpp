@@ -54,8 +54,9 @@ Result<int64_t> CountSourceRows(SqliteDb& db) {
   for (const TableSpec& table : AllTables()) {
     if (!table.in_snapshot) continue;
     const std::string sql = table.name == "blind_index"
-                                ? std::string("SELECT (SELECT COUNT(*) FROM blind_index) + "
-                                              "(SELECT COUNT(*) FROM blind_index_staged)")
+                                ? std::string(
+                                      "SELECT (SELECT COUNT(*) FROM blind_index) + "
+                                      "(SELECT COUNT(*) FROM blind_index_staged)")
                                 : fmt::format("SELECT COUNT(*) FROM {}", table.name);
     CUSTOS_ASSIGN_OR_RETURN(const std::string n, db.QueryText(sql.c_str(), "migrate: count rows"));
     int64_t rows = 0;
@@ -187,8 +188,7 @@ Status CopyAll(SqliteDb& db, Transaction& txn, CopyReport& r, CopyProgress& prog
 }  // namespace
 
 Result<CopyReport> CopySqliteToPostgres(const std::filesystem::path& sqlite_path,
-                                        const PostgresOptions& target,
-                                        const ProgressFn& progress) {
+                                        const PostgresOptions& target, const ProgressFn& progress) {
   CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db,
                           SqliteDb::Open(sqlite_path, /*create=*/false));
   db->SetBusyTimeout(5000);

@@ -108,9 +108,8 @@ class BackgroundCheckpointer {
     }
     if (!done.ok()) return done.status();
     over_limit_.store(false, std::memory_order_relaxed);
-    truncate_at_.store(
-        *done ? max_pages_ : log_pages_.load(std::memory_order_relaxed) + max_pages_,
-        std::memory_order_relaxed);
+    truncate_at_.store(*done ? max_pages_ : log_pages_.load(std::memory_order_relaxed) + max_pages_,
+                       std::memory_order_relaxed);
     return *done;
   }
 
@@ -193,8 +192,8 @@ class SqliteStore final : public Store {
     // After the background checkpoint in progress, if any (two checkpoints that meet make the
     // second answer busy at once). Not done: a reader (another connection's snapshot) or
     // another process's checkpoint kept part of the log alive; it was not truncated.
-    CUSTOS_ASSIGN_OR_RETURN(bool done, checkpointer_ ? checkpointer_->TruncateLog(*db_)
-                                                     : db_->CheckpointTruncate());
+    CUSTOS_ASSIGN_OR_RETURN(
+        bool done, checkpointer_ ? checkpointer_->TruncateLog(*db_) : db_->CheckpointTruncate());
     if (!done) return Unavailable("store: checkpoint: another connection is reading the log");
     return Status::Ok();
   }
