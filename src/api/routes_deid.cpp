@@ -48,21 +48,6 @@ Result<deid::FileFormat> FormatOf(const json& body) {
   return InvalidArgument("body: member 'format' must be \"csv\" or \"jsonl\"");
 }
 
-json ReleaseJson(const vault::DeidReleaseReport& r) {
-  return {{"release_id", r.release_id},
-          {"profile", r.profile},
-          {"profile_sha256", r.profile_sha256},
-          {"met", r.met},
-          {"reason", r.reason},
-          {"columns", r.columns},
-          {"rows", r.rows_written},
-          {"file_sha256", r.file_sha256},
-          {"lattice_nodes", r.lattice_nodes},
-          {"evaluated_nodes", r.evaluated_nodes},
-          {"search_ms", r.search_ms},
-          {"figures", json::parse(vault::FiguresJson(r.figures, r.quasi_identifiers))}};
-}
-
 Result<ApiResponse> Profiles(vault::Vault& v, const ApiRequest&, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(auto profiles, v.deid().Profiles(s.ctx));
   json items = json::array();
@@ -103,7 +88,7 @@ Result<ApiResponse> Release(vault::Vault& v, const ApiRequest& req, const Reques
                                     {{"code", "failed_precondition"},
                                      {"message", "profile cannot be met: " + r.reason},
                                      {"request_id", s.ctx.request_id}}},
-                                   {"release", ReleaseJson(r)}}));
+                                   {"release", DeidReleaseJson(r)}}));
   }
   const bool csv = options.format == deid::FileFormat::kCsv;
   if (download == "true") {
@@ -118,7 +103,7 @@ Result<ApiResponse> Release(vault::Vault& v, const ApiRequest& req, const Reques
     out.headers.emplace_back("X-Custos-File-Sha256", r.file_sha256);
     return out;
   }
-  return JsonResponse(200, Dump({{"release", ReleaseJson(r)}, {"file", file.str()}}));
+  return JsonResponse(200, Dump({{"release", DeidReleaseJson(r)}, {"file", file.str()}}));
 }
 
 Result<ApiResponse> Check(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
@@ -148,17 +133,7 @@ Result<ApiResponse> Releases(vault::Vault& v, const ApiRequest&, const RequestSc
   CUSTOS_ASSIGN_OR_RETURN(auto rows, v.deid().Releases(s.ctx, 10000));
   json items = json::array();
   for (const store::DeidReleaseRow& r : rows) {
-    items.push_back({{"release_id", r.release_id},
-                     {"created_at_ms", r.created_at_ms},
-                     {"actor", r.actor},
-                     {"purpose", r.purpose},
-                     {"profile", r.profile},
-                     {"profile_sha256", r.profile_sha256},
-                     {"parameters", json::parse(r.parameters, nullptr, false)},
-                     {"figures", json::parse(r.figures, nullptr, false)},
-                     {"rows", r.row_count},
-                     {"file_sha256", r.file_sha256},
-                     {"recipients", r.recipients}});
+    items.push_back(DeidReleaseRowJson(r));
   }
   return JsonResponse(200, Dump({{"releases", std::move(items)}}));
 }
@@ -180,42 +155,14 @@ Result<ApiResponse> Aggregate(vault::Vault& v, const ApiRequest& req, const Requ
   if (body.contains("upper")) o.upper = static_cast<double>(IntOr(body, "upper", 0));
   o.recipients = StringOr(body, "recipients", "");
   CUSTOS_ASSIGN_OR_RETURN(vault::DeidAggregateReport r, v.deid().Aggregate(s.ctx, o));
-  json groups = json::array();
-  for (const vault::DeidAggregateGroup& g : r.groups) {
-    json j{{"key", g.key}};
-    if (r.query == "count" || !r.by.empty()) j["count"] = g.count;
-    if (g.sum) j["sum"] = *g.sum;
-    groups.push_back(std::move(j));
-  }
-  json out{{"aggregate_id", r.aggregate_id},
-           {"profile", r.profile},
-           {"profile_sha256", r.profile_sha256},
-           {"query", r.query},
-           {"by", r.by},
-           {"epsilon", r.epsilon},
-           {"delta", r.delta},
-           {"threshold", r.threshold},
-           {"epsilon_left", r.epsilon_left},
-           {"delta_left", r.delta_left},
-           {"groups", std::move(groups)}};
-  if (r.query == "sum") {
-    out["sum"] = r.sum_field;
-    out["lower"] = r.lower;
-    out["upper"] = r.upper;
-  }
-  return JsonResponse(200, Dump(out));
+  return JsonResponse(200, Dump(DeidAggregateJson(r)));
 }
 
 Result<ApiResponse> Budget(vault::Vault& v, const ApiRequest&, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(auto budgets, v.deid().Budgets(s.ctx));
   json items = json::array();
   for (const vault::DeidBudget& b : budgets) {
-    items.push_back({{"profile", b.profile},
-                     {"epsilon_budget", b.epsilon_budget},
-                     {"epsilon_spent", b.epsilon_spent},
-                     {"delta_budget", b.delta_budget},
-                     {"delta_spent", b.delta_spent},
-                     {"answers", b.answers}});
+    items.push_back(DeidBudgetJson(b));
   }
   return JsonResponse(200, Dump({{"budgets", std::move(items)}}));
 }

@@ -15,6 +15,12 @@ nlohmann::json TransactionJson(const vault::TransactionView& view);
 nlohmann::json NoteJson(const vault::NoteView& view);
 // Also the shape of `custos staff list --json`: one shape for the CLI and the API.
 nlohmann::json StaffJson(const vault::StaffView& view);
+// De-identification (issue 16), one shape for `custos deid ... --json` and /v1/deid/...: a
+// release's report, a row of the release register, an aggregate's answer, a budget.
+nlohmann::json DeidReleaseJson(const vault::DeidReleaseReport& report);
+nlohmann::json DeidReleaseRowJson(const store::DeidReleaseRow& row);
+nlohmann::json DeidAggregateJson(const vault::DeidAggregateReport& report);
+nlohmann::json DeidBudgetJson(const vault::DeidBudget& budget);
 
 // Serialises without throwing on invalid UTF-8 (replaced by U+FFFD).
 std::string Dump(const nlohmann::json& doc);

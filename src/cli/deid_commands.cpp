@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "api/view_json.h"
 #include "cli/app.h"
 #include "core/dates.h"
 #include "core/output_stream.h"
@@ -51,21 +52,6 @@ std::string ReportText(const vault::DeidReleaseReport& r) {
                       r.evaluated_nodes, r.search_ms);
   if (r.met) text += fmt::format("  file sha256 {}\n", r.file_sha256);
   return text;
-}
-
-nlohmann::json ReportJson(const vault::DeidReleaseReport& r) {
-  return {{"release_id", r.release_id},
-          {"profile", r.profile},
-          {"profile_sha256", r.profile_sha256},
-          {"met", r.met},
-          {"reason", r.reason},
-          {"columns", r.columns},
-          {"rows", r.rows_written},
-          {"file_sha256", r.file_sha256},
-          {"lattice_nodes", r.lattice_nodes},
-          {"evaluated_nodes", r.evaluated_nodes},
-          {"search_ms", r.search_ms},
-          {"figures", nlohmann::json::parse(vault::FiguresJson(r.figures, r.quasi_identifiers))}};
 }
 
 void AddProfiles(CLI::App* deid, Globals& g, Action& action) {
@@ -125,7 +111,7 @@ void AddRelease(CLI::App* deid, Globals& g, Action& action) {
           return report->met ? Status::Ok() : FailedPrecondition(report->reason);
         });
         if (!report.ok()) return g.out().Fail(report.status());
-        g.out().Print(ReportJson(*report), ReportText(*report));
+        g.out().Print(api::DeidReleaseJson(*report), ReportText(*report));
         if (!report->met) return static_cast<int>(kExitConflict);
         if (!st.ok()) return g.out().Fail(st);
         return static_cast<int>(kExitOk);
@@ -186,17 +172,7 @@ void AddReleases(CLI::App* deid, Globals& g, Action& action) {
         nlohmann::json doc = nlohmann::json::array();
         std::string text;
         for (const store::DeidReleaseRow& r : *rows) {
-          doc.push_back({{"release_id", r.release_id},
-                         {"created_at_ms", r.created_at_ms},
-                         {"actor", r.actor},
-                         {"purpose", r.purpose},
-                         {"profile", r.profile},
-                         {"profile_sha256", r.profile_sha256},
-                         {"parameters", nlohmann::json::parse(r.parameters, nullptr, false)},
-                         {"figures", nlohmann::json::parse(r.figures, nullptr, false)},
-                         {"rows", r.row_count},
-                         {"file_sha256", r.file_sha256},
-                         {"recipients", r.recipients}});
+          doc.push_back(api::DeidReleaseRowJson(r));
           text += fmt::format("{}  {}  {:<12} {:<12} {:<28} {:>8} rows  sha256 {}\n", r.release_id,
                               core::UtcDateOfMs(r.created_at_ms), r.actor, r.purpose, r.profile,
                               r.row_count, r.file_sha256);
@@ -218,33 +194,6 @@ struct AggregateFlags {
   std::optional<double> upper;
   std::string recipients;
 };
-
-nlohmann::json AggregateJson(const vault::DeidAggregateReport& r) {
-  nlohmann::json groups = nlohmann::json::array();
-  for (const vault::DeidAggregateGroup& g : r.groups) {
-    nlohmann::json j{{"key", g.key}};
-    if (r.query == "count" || !r.by.empty()) j["count"] = g.count;
-    if (g.sum) j["sum"] = *g.sum;
-    groups.push_back(std::move(j));
-  }
-  nlohmann::json doc{{"aggregate_id", r.aggregate_id},
-                     {"profile", r.profile},
-                     {"profile_sha256", r.profile_sha256},
-                     {"query", r.query},
-                     {"by", r.by},
-                     {"epsilon", r.epsilon},
-                     {"delta", r.delta},
-                     {"threshold", r.threshold},
-                     {"epsilon_left", r.epsilon_left},
-                     {"delta_left", r.delta_left},
-                     {"groups", std::move(groups)}};
-  if (r.query == "sum") {
-    doc["sum"] = r.sum_field;
-    doc["lower"] = r.lower;
-    doc["upper"] = r.upper;
-  }
-  return doc;
-}
 
 std::string AggregateText(const vault::DeidAggregateReport& r) {
   std::string text = fmt::format(
@@ -300,7 +249,7 @@ void AddAggregate(CLI::App* deid, Globals& g, Action& action) {
         o.recipients = f->recipients;
         auto r = v.deid().Aggregate(g.MakeContext(), o);
         if (!r.ok()) return g.out().Fail(r.status());
-        g.out().Print(AggregateJson(*r), AggregateText(*r));
+        g.out().Print(api::DeidAggregateJson(*r), AggregateText(*r));
         return static_cast<int>(kExitOk);
       });
     };
@@ -317,12 +266,7 @@ void AddBudget(CLI::App* deid, Globals& g, Action& action) {
         nlohmann::json doc = nlohmann::json::array();
         std::string text;
         for (const vault::DeidBudget& b : *budgets) {
-          doc.push_back({{"profile", b.profile},
-                         {"epsilon_budget", b.epsilon_budget},
-                         {"epsilon_spent", b.epsilon_spent},
-                         {"delta_budget", b.delta_budget},
-                         {"delta_spent", b.delta_spent},
-                         {"answers", b.answers}});
+          doc.push_back(api::DeidBudgetJson(b));
           text += fmt::format("{:<28} epsilon {:g} of {:g} spent, delta {:g} of {:g}, {} answers\n",
                               b.profile, b.epsilon_spent, b.epsilon_budget, b.delta_spent,
                               b.delta_budget, b.answers);

@@ -693,7 +693,8 @@ class Store {
 
   // Makes everything committed durable in the main database file and truncates any
   // write-ahead log, so no freed page lingers outside the database (used after destruction
-  // and before backups).
+  // and before backups). Unavailable when a reader of an older snapshot (another connection or
+  // process) kept part of the log: the log was not truncated; try again later.
   virtual Status Checkpoint() = 0;
 
   // Moves every staged blind-index entry (Transaction::StageIndexEntries) into the index, in

@@ -226,10 +226,9 @@ class StaffService {
                                                        std::string_view customer_id);
 
   // Admits a read of the server's metrics (no customer data) for actors whose roles grant
-  // service.metrics; audited "service.metrics". PermissionDenied without the grant.
-  Status AuthorizeMetrics(const Context& ctx);
-  // As AuthorizeMetrics, and reads the key and backup ages with their alerts
-  // (service_gauges.h; src/vault/service_gauges.cpp). Unavailable: the store failed.
+  // service.metrics, audited "service.metrics", and reads the key and backup ages with their
+  // alerts (service_gauges.h; src/vault/service_gauges.cpp). PermissionDenied without the
+  // grant; Unavailable: the store failed.
   Result<ServiceGauges> Metrics(const Context& ctx);
 
  private:

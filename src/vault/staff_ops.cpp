@@ -764,11 +764,6 @@ Result<const schema::Config*> StaffService::ListRoles(const Context& ctx) {
   return impl.config.get();
 }
 
-Status StaffService::AuthorizeMetrics(const Context& ctx) {
-  return Read(*state_, ctx, AdminOp(Action::kServiceMetrics, "metrics"),
-              [](Scope&) -> Result<Verdict> { return Verdict::Allow("server metrics"); });
-}
-
 Result<std::vector<StaffView>> StaffService::List(const Context& ctx) {
   VaultState& impl = *state_;
   Operation op = AdminOp(Action::kStaffList, "staff:*");
