@@ -111,22 +111,7 @@ Result<ApiResponse> Check(vault::Vault& v, const ApiRequest& req, const RequestS
   CUSTOS_ASSIGN_OR_RETURN(deid::FileFormat format, FormatOf(body));
   std::istringstream in(StringOr(body, "file", ""));
   CUSTOS_ASSIGN_OR_RETURN(auto r, v.deid().Check(s.ctx, StringOr(body, "profile", ""), format, in));
-  const deid::FileCheck& c = r.figures;
-  const auto risk = [](const deid::Risk& x) {
-    return json{
-        {"highest", x.highest}, {"average", x.average}, {"records_at_risk", x.records_at_risk}};
-  };
-  return JsonResponse(200, Dump({{"meets", r.meets},
-                                 {"rows", c.rows},
-                                 {"classes", c.classes},
-                                 {"k", c.smallest_class},
-                                 {"average_class", c.average_class},
-                                 {"l_distinct", c.l_distinct},
-                                 {"l_entropy", c.l_entropy},
-                                 {"risk",
-                                  {{"prosecutor", risk(c.prosecutor)},
-                                   {"journalist", risk(c.journalist)},
-                                   {"marketer", risk(c.marketer)}}}}));
+  return JsonResponse(200, Dump(DeidCheckJson(r)));
 }
 
 Result<ApiResponse> Releases(vault::Vault& v, const ApiRequest&, const RequestScope& s) {

@@ -114,6 +114,26 @@ nlohmann::json DeidBudgetJson(const vault::DeidBudget& b) {
           {"answers", b.answers}};
 }
 
+nlohmann::json DeidCheckJson(const vault::DeidService::CheckReport& r) {
+  const deid::FileCheck& c = r.figures;
+  const auto risk = [](const deid::Risk& x) {
+    return nlohmann::json{
+        {"highest", x.highest}, {"average", x.average}, {"records_at_risk", x.records_at_risk}};
+  };
+  return {{"meets", r.meets},
+          {"rows", c.rows},
+          {"individuals", c.individuals},
+          {"classes", c.classes},
+          {"k", c.smallest_class},
+          {"average_class", c.average_class},
+          {"l_distinct", c.l_distinct},
+          {"l_entropy", c.l_entropy},
+          {"risk",
+           {{"prosecutor", risk(c.prosecutor)},
+            {"journalist", risk(c.journalist)},
+            {"marketer", risk(c.marketer)}}}};
+}
+
 std::string Dump(const nlohmann::json& doc) {
   return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

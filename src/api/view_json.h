@@ -21,6 +21,8 @@ nlohmann::json DeidReleaseJson(const vault::DeidReleaseReport& report);
 nlohmann::json DeidReleaseRowJson(const store::DeidReleaseRow& row);
 nlohmann::json DeidAggregateJson(const vault::DeidAggregateReport& report);
 nlohmann::json DeidBudgetJson(const vault::DeidBudget& budget);
+// `deid check`: the figures recomputed from a file and whether they meet the profile.
+nlohmann::json DeidCheckJson(const vault::DeidService::CheckReport& check);
 
 // Serialises without throwing on invalid UTF-8 (replaced by U+FFFD).
 std::string Dump(const nlohmann::json& doc);

@@ -139,23 +139,17 @@ void AddCheck(CLI::App* deid, Globals& g, Action& action) {
         std::string text = fmt::format("{}: {} rows, {} classes, k = {}, average class {:.1f}\n",
                                        r->meets ? "meets the profile" : "DOES NOT meet the profile",
                                        c.rows, c.classes, c.smallest_class, c.average_class);
+        if (c.individuals != c.rows) {
+          text +=
+              fmt::format("  {} people (classes and k count people, not rows)\n", c.individuals);
+        }
         for (size_t i = 0; i < c.l_distinct.size(); ++i) {
           text += fmt::format("  l (sensitive {})  distinct {}  entropy {:.2f}\n", i + 1,
                               c.l_distinct[i], c.l_entropy[i]);
         }
         text += RiskLine("prosecutor", c.prosecutor) + RiskLine("journalist", c.journalist) +
                 RiskLine("marketer", c.marketer);
-        g.out().Print({{"meets", r->meets},
-                       {"rows", c.rows},
-                       {"classes", c.classes},
-                       {"k", c.smallest_class},
-                       {"average_class", c.average_class},
-                       {"l_distinct", c.l_distinct},
-                       {"l_entropy", c.l_entropy},
-                       {"prosecutor_highest", c.prosecutor.highest},
-                       {"prosecutor_average", c.prosecutor.average},
-                       {"marketer", c.marketer.average}},
-                      text);
+        g.out().Print(api::DeidCheckJson(*r), text);
         return static_cast<int>(r->meets ? kExitOk : kExitConflict);
       });
     };

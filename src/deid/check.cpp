@@ -46,8 +46,15 @@ Result<bool> ReadCsvRecord(std::istream& in, std::vector<std::string>& cells, ui
 }
 
 struct Group {
-  uint64_t count = 0;
+  uint64_t count = 0;                                   // people
   std::vector<std::map<std::string, uint64_t>> values;  // per sensitive column
+};
+
+// What the rows are grouped into, and (with an individual column) whose class each person is.
+struct Groups {
+  std::map<std::string, Group> classes;
+  std::map<std::string, std::string> class_of;  // person -> class key
+  uint64_t rows = 0;
 };
 
 Result<std::vector<size_t>> Positions(const std::vector<std::string>& header,
@@ -61,26 +68,47 @@ Result<std::vector<size_t>> Positions(const std::vector<std::string>& header,
   return pos;
 }
 
-void AddRow(std::map<std::string, Group>& groups, const std::vector<std::string>& cells,
-            const std::vector<size_t>& q, const std::vector<size_t>& s) {
+// `who`: the individual column's position, or npos (every row a person).
+Status AddRow(Groups& groups, const std::vector<std::string>& cells, const std::vector<size_t>& q,
+              const std::vector<size_t>& s, size_t who, uint64_t line) {
   std::string key;
   for (size_t p : q) {
     key.append(cells[p]);
     key.push_back('\x1f');
   }
-  Group& g = groups[key];
+  ++groups.rows;
+  if (who != std::string::npos) {
+    auto [it, first_row] = groups.class_of.try_emplace(cells[who], key);
+    if (!first_row) {
+      if (it->second != key) {
+        return InvalidArgument(
+            fmt::format("line {}: one person's rows are in two classes (quasi-identifiers "
+                        "differ between rows of the same individual)",
+                        line));
+      }
+      return Status::Ok();  // counted at the person's first row
+    }
+  }
+  Group& g = groups.classes[key];
   g.values.resize(s.size());
   ++g.count;
   for (size_t i = 0; i < s.size(); ++i) ++g.values[i][cells[s[i]]];
+  return Status::Ok();
 }
 
 Status ReadCsv(std::istream& in, const std::vector<std::string>& quasi,
-               const std::vector<std::string>& sensitive, std::map<std::string, Group>& groups) {
+               const std::vector<std::string>& sensitive, const std::string& individual,
+               Groups& groups) {
   std::vector<std::string> header;
   CUSTOS_ASSIGN_OR_RETURN(bool has_header, ReadCsvRecord(in, header, 1));
   if (!has_header) return InvalidArgument("line 1: no header");
   CUSTOS_ASSIGN_OR_RETURN(std::vector<size_t> q, Positions(header, quasi));
   CUSTOS_ASSIGN_OR_RETURN(std::vector<size_t> s, Positions(header, sensitive));
+  size_t who = std::string::npos;
+  if (!individual.empty()) {
+    CUSTOS_ASSIGN_OR_RETURN(std::vector<size_t> w, Positions(header, {individual}));
+    who = w[0];
+  }
   std::vector<std::string> cells;
   for (uint64_t line = 2;; ++line) {
     CUSTOS_ASSIGN_OR_RETURN(bool more, ReadCsvRecord(in, cells, line));
@@ -89,15 +117,18 @@ Status ReadCsv(std::istream& in, const std::vector<std::string>& quasi,
       return InvalidArgument(
           fmt::format("line {}: {} cells, the header has {}", line, cells.size(), header.size()));
     }
-    AddRow(groups, cells, q, s);
+    CUSTOS_RETURN_IF_ERROR(AddRow(groups, cells, q, s, who, line));
   }
   return Status::Ok();
 }
 
 Status ReadJsonl(std::istream& in, const std::vector<std::string>& quasi,
-                 const std::vector<std::string>& sensitive, std::map<std::string, Group>& groups) {
+                 const std::vector<std::string>& sensitive, const std::string& individual,
+                 Groups& groups) {
   std::vector<std::string> names = quasi;
   names.insert(names.end(), sensitive.begin(), sensitive.end());
+  const size_t who = individual.empty() ? std::string::npos : names.size();
+  if (!individual.empty()) names.push_back(individual);
   std::vector<size_t> q(quasi.size());
   std::vector<size_t> s(sensitive.size());
   for (size_t i = 0; i < q.size(); ++i) q[i] = i;
@@ -116,18 +147,19 @@ Status ReadJsonl(std::istream& in, const std::vector<std::string>& quasi,
       }
       cells[i] = it->get<std::string>();
     }
-    AddRow(groups, cells, q, s);
+    CUSTOS_RETURN_IF_ERROR(AddRow(groups, cells, q, s, who, line));
   }
   return Status::Ok();
 }
 
 void Summarise(const std::map<std::string, Group>& groups, size_t sensitive, double threshold,
                FileCheck& out) {
+  uint64_t people = 0;
   out.l_distinct.assign(sensitive, 0);
   out.l_entropy.assign(sensitive, 0);
   uint64_t at_risk = 0;
   for (const auto& [key, g] : groups) {
-    out.rows += g.count;
+    people += g.count;
     out.smallest_class = out.classes == 0 ? g.count : std::min(out.smallest_class, g.count);
     if (1.0 / static_cast<double>(g.count) > threshold) at_risk += g.count;
     for (size_t i = 0; i < sensitive; ++i) {
@@ -142,8 +174,9 @@ void Summarise(const std::map<std::string, Group>& groups, size_t sensitive, dou
     }
     ++out.classes;
   }
-  if (out.rows == 0) return;
-  const double n = static_cast<double>(out.rows);
+  out.individuals = people;
+  if (people == 0) return;
+  const double n = static_cast<double>(people);
   out.average_class = n / static_cast<double>(out.classes);
   out.prosecutor = {1.0 / static_cast<double>(out.smallest_class),
                     static_cast<double>(out.classes) / n, static_cast<double>(at_risk) / n};
@@ -156,15 +189,17 @@ void Summarise(const std::map<std::string, Group>& groups, size_t sensitive, dou
 
 Result<FileCheck> CheckFile(std::istream& in, FileFormat format,
                             const std::vector<std::string>& quasi,
-                            const std::vector<std::string>& sensitive, double risk_threshold) {
-  std::map<std::string, Group> groups;
+                            const std::vector<std::string>& sensitive, double risk_threshold,
+                            const std::string& individual) {
+  Groups groups;
   if (format == FileFormat::kCsv) {
-    CUSTOS_RETURN_IF_ERROR(ReadCsv(in, quasi, sensitive, groups));
+    CUSTOS_RETURN_IF_ERROR(ReadCsv(in, quasi, sensitive, individual, groups));
   } else {
-    CUSTOS_RETURN_IF_ERROR(ReadJsonl(in, quasi, sensitive, groups));
+    CUSTOS_RETURN_IF_ERROR(ReadJsonl(in, quasi, sensitive, individual, groups));
   }
   FileCheck out;
-  Summarise(groups, sensitive.size(), risk_threshold, out);
+  Summarise(groups.classes, sensitive.size(), risk_threshold, out);
+  out.rows = groups.rows;
   return out;
 }
 

@@ -288,6 +288,9 @@ struct DeidFieldDef {
   // `deid aggregate --sum FIELD`: each customer's value is clamped to [lower, upper], which
   // bounds the sum's sensitivity (docs/deid.md, "Differentially private aggregates").
   std::optional<std::pair<double, double>> bounds;
+  // transaction_fields only: the fixed level of a generalised transaction value (it is not a
+  // quasi-identifier of the lattice search; docs/deid.md, "Transactions as rows").
+  int level = 0;
   uint32_t line = 0;
 };
 
@@ -317,6 +320,10 @@ struct DeidProfileDef {
   double delta_budget = 1e-5;
   double delta = 1e-7;
   std::vector<DeidFieldDef> fields;  // file order
+  // [deid.profiles.NAME.transaction_fields]: when any, the release writes one row per
+  // transaction (the customer's columns repeated, customer_id pseudonymised) with these
+  // transaction fields (kDeidTransactionFields), each coarsened at a fixed level.
+  std::vector<DeidFieldDef> transaction_fields;
   uint32_t line = 0;
 };
 

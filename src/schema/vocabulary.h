@@ -123,6 +123,9 @@ inline constexpr std::array<std::string_view, 2> kDeidPopulations = {"consented"
 inline constexpr std::array<std::string_view, 8> kDeidDerivedFields = {
     "customer_id",    "id_region", "id_birth_year", "id_gender",
     "address_region", "txn_count", "txn_sum",       "txn_last_month"};
+// The fields of a transaction a release may write as rows (transaction_fields).
+inline constexpr std::array<std::string_view, 5> kDeidTransactionFields = {
+    "occurred_at", "product", "amount", "currency", "payment_method"};
 
 // True if `name` is one of `names`.
 template <size_t N>

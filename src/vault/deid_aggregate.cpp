@@ -301,17 +301,18 @@ Result<Cells> Tally(AggregateRun& a) {
   const Query& q = a.q;
   std::vector<std::string> key(q.by.size());
   const std::vector<deid::FieldRule>& rules = a.run.plan.rules;
-  CUSTOS_RETURN_IF_ERROR(ForEachDeidCustomer(a.run, true, [&](const std::vector<std::string>& v) {
-    for (size_t i = 0; i < q.by.size(); ++i) {
-      key[i] = deid::ApplyRule(rules[q.by[i].rule], v[q.by[i].rule], q.by[i].level);
-    }
-    auto& cell = cells[KeyText(key)];
-    if (cell.first.empty()) cell.first = key;
-    ++cell.second.count;
-    // Contribution bounding: one row per customer, its value clamped to the bounds.
-    if (q.sum) cell.second.sum += deid::Clamp(WholeUnits(v[q.sum->rule]), q.lower, q.upper);
-    return Status::Ok();
-  }));
+  CUSTOS_RETURN_IF_ERROR(ForEachDeidCustomer(
+      a.run, true, [&](const std::vector<std::string>& v, const std::vector<FieldValues>&) {
+        for (size_t i = 0; i < q.by.size(); ++i) {
+          key[i] = deid::ApplyRule(rules[q.by[i].rule], v[q.by[i].rule], q.by[i].level);
+        }
+        auto& cell = cells[KeyText(key)];
+        if (cell.first.empty()) cell.first = key;
+        ++cell.second.count;
+        // Contribution bounding: one row per customer, its value clamped to the bounds.
+        if (q.sum) cell.second.sum += deid::Clamp(WholeUnits(v[q.sum->rule]), q.lower, q.upper);
+        return Status::Ok();
+      }));
   if (!a.grouped() && cells.empty()) cells[KeyText(key)] = {key, Cell{}};
   return cells;
 }

@@ -56,11 +56,12 @@ Status AdmitPage(DeidRun& run, bool first_pass, const std::string& after, std::s
   });
 }
 
-// The source values of an admitted customer.
-Result<std::vector<std::string>> Values(const DeidRun& run, const Admitted& a) {
+// The source values of an admitted customer; its transactions opened into `txns`.
+Result<std::vector<std::string>> Values(const DeidRun& run, const Admitted& a,
+                                        std::vector<FieldValues>& txns) {
   CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek, run.m.UnwrapDek(a.row.customer_id, a.wrapped));
   CUSTOS_ASSIGN_OR_RETURN(FieldValues fields, run.m.OpenCustomer(a.row, dek));
-  std::vector<FieldValues> txns;
+  txns.clear();
   txns.reserve(a.txns.size());
   for (const store::TransactionRow& t : a.txns) {
     CUSTOS_ASSIGN_OR_RETURN(
@@ -75,16 +76,16 @@ Result<std::vector<std::string>> Values(const DeidRun& run, const Admitted& a) {
 
 }  // namespace
 
-Status ForEachDeidCustomer(DeidRun& run, bool first_pass,
-                           const std::function<Status(const std::vector<std::string>&)>& each) {
+Status ForEachDeidCustomer(DeidRun& run, bool first_pass, const DeidEach& each) {
   std::string after;
+  std::vector<FieldValues> txns;
   while (true) {
     std::vector<Admitted> page;
     std::string last;
     CUSTOS_RETURN_IF_ERROR(AdmitPage(run, first_pass, after, last, page));
     for (const Admitted& a : page) {
-      CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> values, Values(run, a));
-      CUSTOS_RETURN_IF_ERROR(each(values));
+      CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> values, Values(run, a, txns));
+      CUSTOS_RETURN_IF_ERROR(each(values, txns));
     }
     if (last.empty()) return Status::Ok();
     if (first_pass) run.last_id = last;

@@ -29,11 +29,15 @@ struct DeidRun {
   std::string last_id;  // the last customer id the first pass saw: a second pass stops there
 };
 
+// A customer's source values (in plan.rules order) and, when the plan needs them, the
+// customer's transactions opened (otherwise empty).
+using DeidEach = std::function<Status(const std::vector<std::string>& values,
+                                      const std::vector<FieldValues>& transactions)>;
+
 // Runs `each` over every admitted customer's source values, page by page. The first pass
 // records one "deid.customer" entry per customer read; a second pass (first_pass false) one
 // entry (run.action) per page and stops at the first pass's last customer. Errors: the
 // admission's refusal, store and key errors, or the first error `each` returns.
-Status ForEachDeidCustomer(DeidRun& run, bool first_pass,
-                           const std::function<Status(const std::vector<std::string>&)>& each);
+Status ForEachDeidCustomer(DeidRun& run, bool first_pass, const DeidEach& each);
 
 }  // namespace custos::vault

@@ -81,7 +81,35 @@ Result<DeidPlan> CompilePlan(const schema::Config& config, const schema::DeidPro
     }
     plan.rules.push_back(std::move(rule));
   }
+  for (const schema::DeidFieldDef& def : profile.transaction_fields) {
+    CUSTOS_ASSIGN_OR_RETURN(deid::FieldRule rule, CompileRule(def));
+    plan.txn_rules.push_back(std::move(rule));
+    plan.txn_levels.push_back(def.level);
+  }
+  if (plan.RowsPerTransaction()) {
+    plan.needs_transactions = true;
+    if (std::find(plan.source_fields.begin(), plan.source_fields.end(), "transactions") ==
+        plan.source_fields.end()) {
+      plan.source_fields.emplace_back("transactions");
+    }
+  }
   return plan;
+}
+
+std::string TxnColumn(std::string_view field) { return "txn_" + std::string(field); }
+
+void AppendTxnCells(const DeidPlan& plan, const FieldValues* txn, std::vector<std::string>& cells) {
+  for (size_t i = 0; i < plan.txn_rules.size(); ++i) {
+    const deid::FieldRule& rule = plan.txn_rules[i];
+    if (rule.kind == deid::TransformKind::kDrop) continue;
+    if (txn == nullptr) {
+      cells.emplace_back();
+      continue;
+    }
+    auto it = txn->find(rule.field);
+    const std::string_view value = it == txn->end() ? std::string_view() : it->second;
+    cells.push_back(deid::ApplyRule(rule, value, plan.txn_levels[i]));
+  }
 }
 
 TxnSummary SummariseTransactions(const std::vector<FieldValues>& transactions) {

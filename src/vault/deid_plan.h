@@ -28,9 +28,22 @@ struct DeidPlan {
   // PIPL Art. 29: a consented population also needs the sensitive consent when a field read
   // is PIPL-sensitive (the ID number the derived values come from).
   bool needs_sensitive_consent = false;
-  // A txn_* value is derived: each customer's transactions are read and opened too.
+  // A txn_* value is derived, or rows are per transaction: each customer's transactions are
+  // read and opened too.
   bool needs_transactions = false;
+  // The profile's transaction_fields (file order, drops included), each generalised at
+  // txn_levels[i]: when any, one row per transaction (docs/deid.md, "Transactions as rows").
+  std::vector<deid::FieldRule> txn_rules;
+  std::vector<int> txn_levels;
+  bool RowsPerTransaction() const { return !txn_rules.empty(); }
 };
+
+// The file's column of a transaction field: "txn_" + the field ("txn_amount").
+std::string TxnColumn(std::string_view field);
+
+// The cells a transaction adds to its row, in txn_rules order (drops left out); empty cells
+// for a customer without transactions (`txn` null).
+void AppendTxnCells(const DeidPlan& plan, const FieldValues* txn, std::vector<std::string>& cells);
 
 // A customer's transactions as the txn_* values state them (docs/deid.md): their number, the
 // sum of their amounts in hundredths (nullopt when they are in more than one currency, or an

@@ -78,12 +78,13 @@ Result<deid::Dataset> Collect(DeidRun& run) {
   deid::Dataset data(std::move(hierarchies), run.plan.sensitive.size());
   std::vector<std::string> quasi(run.plan.quasi.size());
   std::vector<std::string> sensitive(run.plan.sensitive.size());
-  CUSTOS_RETURN_IF_ERROR(ForEachDeidCustomer(run, true, [&](const std::vector<std::string>& v) {
-    for (size_t i = 0; i < quasi.size(); ++i) quasi[i] = v[run.plan.quasi[i]];
-    for (size_t i = 0; i < sensitive.size(); ++i) sensitive[i] = v[run.plan.sensitive[i]];
-    data.Add(quasi, sensitive);
-    return Status::Ok();
-  }));
+  CUSTOS_RETURN_IF_ERROR(ForEachDeidCustomer(
+      run, true, [&](const std::vector<std::string>& v, const std::vector<FieldValues>&) {
+        for (size_t i = 0; i < quasi.size(); ++i) quasi[i] = v[run.plan.quasi[i]];
+        for (size_t i = 0; i < sensitive.size(); ++i) sensitive[i] = v[run.plan.sensitive[i]];
+        data.Add(quasi, sensitive);
+        return Status::Ok();
+      }));
   return data;
 }
 
@@ -192,6 +193,9 @@ Result<Pseudonym> PseudonymsFor(const DeidRun& run) {
 }
 
 // Second pass: every customer again, transformed at `levels`; suppressed classes left out.
+// Rows per transaction: the customer's cells, then one row per transaction with its cells
+// (a customer without transactions one row with empty transaction cells, so that every class
+// keeps the customers the model counted). The tally counts customers, not rows.
 Status WriteRows(DeidRun& run, const std::vector<int>& levels,
                  const std::unordered_set<std::string>& suppressed, ReleaseFile& file,
                  Tally& tally) {
@@ -202,26 +206,36 @@ Status WriteRows(DeidRun& run, const std::vector<int>& levels,
   std::vector<std::string> quasi(plan.quasi.size());
   std::vector<std::string> sensitive(plan.sensitive.size());
   std::vector<std::string> cells;
-  return ForEachDeidCustomer(run, false, [&](const std::vector<std::string>& v) {
-    for (size_t i = 0; i < quasi.size(); ++i) {
-      quasi[i] = plan.rules[plan.quasi[i]].hierarchy->Generalise(v[plan.quasi[i]], levels[i]);
-    }
-    const std::string key = deid::ClassKey(quasi);
-    if (suppressed.count(key) != 0) return Status::Ok();
-    for (size_t i = 0; i < sensitive.size(); ++i) sensitive[i] = v[plan.sensitive[i]];
-    cells.clear();
-    for (size_t r = 0; r < plan.rules.size(); ++r) {
-      const deid::FieldRule& rule = plan.rules[r];
-      if (rule.kind == deid::TransformKind::kDrop) continue;
-      cells.push_back(rule.kind == deid::TransformKind::kPseudonymise
-                          ? pseudonym(rule.field, v[r])
-                          : deid::ApplyRule(rule, v[r], level_of[r]));
-    }
-    file.Row(cells);
-    tally.Add(key, sensitive);
-    if (!file.ok()) return Unavailable("the release file cannot be written");
-    return Status::Ok();
-  });
+  return ForEachDeidCustomer(
+      run, false, [&](const std::vector<std::string>& v, const std::vector<FieldValues>& txns) {
+        for (size_t i = 0; i < quasi.size(); ++i) {
+          quasi[i] = plan.rules[plan.quasi[i]].hierarchy->Generalise(v[plan.quasi[i]], levels[i]);
+        }
+        const std::string key = deid::ClassKey(quasi);
+        if (suppressed.count(key) != 0) return Status::Ok();
+        for (size_t i = 0; i < sensitive.size(); ++i) sensitive[i] = v[plan.sensitive[i]];
+        cells.clear();
+        for (size_t r = 0; r < plan.rules.size(); ++r) {
+          const deid::FieldRule& rule = plan.rules[r];
+          if (rule.kind == deid::TransformKind::kDrop) continue;
+          cells.push_back(rule.kind == deid::TransformKind::kPseudonymise
+                              ? pseudonym(rule.field, v[r])
+                              : deid::ApplyRule(rule, v[r], level_of[r]));
+        }
+        if (!plan.RowsPerTransaction()) {
+          file.Row(cells);
+        } else {
+          const size_t customer_cells = cells.size();
+          for (size_t t = 0; t < std::max<size_t>(1, txns.size()); ++t) {
+            cells.resize(customer_cells);
+            AppendTxnCells(plan, txns.empty() ? nullptr : &txns[t], cells);
+            file.Row(cells);
+          }
+        }
+        tally.Add(key, sensitive);
+        if (!file.ok()) return Unavailable("the release file cannot be written");
+        return Status::Ok();
+      });
 }
 
 DeidReleaseReport BaseReport(const DeidRun& run) {

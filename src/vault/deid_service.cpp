@@ -7,6 +7,7 @@
 
 #include "vault/admission.h"
 #include "vault/deid.h"
+#include "vault/deid_plan.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -51,6 +52,21 @@ nlohmann::ordered_json ProfileJson(const schema::DeidProfileDef& p) {
     fields.push_back(std::move(r));
   }
   j["fields"] = std::move(fields);
+  // Only when set, so that the hash of a profile of one row per customer is unchanged.
+  if (!p.transaction_fields.empty()) {
+    nlohmann::ordered_json txn = nlohmann::ordered_json::array();
+    for (const schema::DeidFieldDef& f : p.transaction_fields) {
+      nlohmann::ordered_json r;
+      r["field"] = f.field;
+      r["transform"] = f.transform;
+      if (!f.hierarchy.empty()) r["hierarchy"] = f.hierarchy;
+      if (!f.bands.empty()) r["bands"] = f.bands;
+      if (f.transform == "generalise") r["level"] = f.level;
+      if (f.transform == "round") r["base"] = f.base;
+      txn.push_back(std::move(r));
+    }
+    j["transaction_fields"] = std::move(txn);
+  }
   return j;
 }
 
@@ -77,6 +93,9 @@ std::vector<std::string> ReleaseColumns(const schema::DeidProfileDef& p) {
   std::vector<std::string> columns;
   for (const schema::DeidFieldDef& f : p.fields) {
     if (f.transform != "drop") columns.push_back(f.field);
+  }
+  for (const schema::DeidFieldDef& f : p.transaction_fields) {
+    if (f.transform != "drop") columns.push_back(TxnColumn(f.field));
   }
   return columns;
 }
@@ -150,9 +169,11 @@ Result<DeidService::CheckReport> DeidService::Check(const Context& ctx, std::str
     if (f.transform == "generalise") quasi.push_back(f.field);
     if (f.sensitive) sensitive.push_back(f.field);
   }
+  // Rows per transaction: the classes count customers (their pseudonyms), not rows.
+  const std::string individual = p->transaction_fields.empty() ? "" : "customer_id";
   CheckReport report;
-  CUSTOS_ASSIGN_OR_RETURN(report.figures,
-                          deid::CheckFile(in, format, quasi, sensitive, p->risk_threshold));
+  CUSTOS_ASSIGN_OR_RETURN(
+      report.figures, deid::CheckFile(in, format, quasi, sensitive, p->risk_threshold, individual));
   report.meets = deid::Meets(report.figures, ModelOf(*p));
   return report;
 }

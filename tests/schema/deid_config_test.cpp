@@ -116,5 +116,53 @@ TEST(DeidConfig, TheAggregateBudgetAndBoundsParseAndAreChecked) {
   EXPECT_NE(e.find("[lower, upper]"), std::string::npos) << e;
 }
 
+// Transactions as rows (docs/deid.md): the shipped profile parses, and a transaction's exact
+// date or amount, a profile without the customer's pseudonym, or a field that is not a
+// transaction's is refused naming the key.
+TEST(DeidConfig, TransactionRowsParseAndNeverWriteAnExactDateOrAmount) {
+  auto c = ParseConfig(DefaultConfigToml(), "custos.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const DeidProfileDef* p = c->FindDeidProfile("transactions_by_age_gender");
+  ASSERT_NE(p, nullptr);
+  ASSERT_EQ(p->transaction_fields.size(), 4u);
+  EXPECT_EQ(p->transaction_fields[0].field, "occurred_at");
+  EXPECT_EQ(p->transaction_fields[0].level, 1);
+  EXPECT_EQ(p->transaction_fields[2].field, "amount");
+  EXPECT_EQ(p->transaction_fields[2].level, 1);  // the default: the first band
+  EXPECT_TRUE(c->FindDeidProfile("spending_by_age_gender")->transaction_fields.empty());
+
+  constexpr std::string_view kTxn = "[deid.profiles.transactions_by_age_gender.transaction_fields]";
+  const std::string date =
+      "occurred_at = { transform = \"generalise\", hierarchy = \"date\", level = 1 }";
+  std::string e = ErrorOf(DefaultWith(kTxn, date, "occurred_at = { transform = \"keep\" }"));
+  EXPECT_NE(e.find("transaction_fields.occurred_at.transform"), std::string::npos) << e;
+  EXPECT_NE(e.find("never written exact"), std::string::npos) << e;
+  e = ErrorOf(DefaultWith(kTxn, date,
+                          "occurred_at = { transform = \"generalise\", hierarchy = \"date\", "
+                          "level = 0 }"));
+  EXPECT_NE(e.find("transaction_fields.occurred_at.level"), std::string::npos) << e;
+  e = ErrorOf(DefaultWith(kTxn, date,
+                          "occurred_at = { transform = \"generalise\", hierarchy = \"amount\", "
+                          "bands = [1] }"));
+  EXPECT_NE(e.find("along \"date\""), std::string::npos) << e;
+  const std::string amount =
+      "amount = { transform = \"generalise\", hierarchy = \"amount\", bands = [100, 1000] }";
+  e = ErrorOf(DefaultWith(kTxn, amount, "amount = { transform = \"keep\" }"));
+  EXPECT_NE(e.find("transaction_fields.amount.transform"), std::string::npos) << e;
+  e = ErrorOf(DefaultWith(kTxn, amount, "amount = { transform = \"top_bottom\", top = 5 }"));
+  EXPECT_NE(e.find("transaction_fields.amount"), std::string::npos) << e;
+  e = ErrorOf(DefaultWith(kTxn, "product = { transform = \"keep\" }",
+                          "product = { transform = \"pseudonymise\" }"));
+  EXPECT_NE(e.find("transaction_fields.product.transform"), std::string::npos) << e;
+  e = ErrorOf(DefaultWith(kTxn, "product = { transform = \"keep\" }",
+                          "shoe_size = { transform = \"keep\" }"));
+  EXPECT_NE(e.find("not a transaction field"), std::string::npos) << e;
+  constexpr std::string_view kFields = "[deid.profiles.transactions_by_age_gender.fields]";
+  e = ErrorOf(DefaultWith(kFields, "customer_id = { transform = \"pseudonymise\" }\nbirth_date",
+                          "customer_id = { transform = \"drop\" }\nbirth_date"));
+  EXPECT_NE(e.find("transaction_fields"), std::string::npos) << e;
+  EXPECT_NE(e.find("need customer_id"), std::string::npos) << e;
+}
+
 }  // namespace
 }  // namespace custos::schema

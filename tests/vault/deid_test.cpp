@@ -385,6 +385,130 @@ TEST_F(DeidTest, TheShippedSpendingProfileGeneralisesTheTransactionValuesToMeetK
   EXPECT_TRUE(check->meets);
 }
 
+// --- transactions as rows (issue 16 item 1; docs/deid.md, "Transactions as rows") ---
+
+constexpr std::string_view kTxnRows = R"([deid.profiles.txn_rows]
+description = "one row per transaction"
+purpose = "analytics"
+roles = ["analyst"]
+k = 5
+[deid.profiles.txn_rows.fields]
+customer_id = { transform = "pseudonymise" }
+birth_date = { transform = "generalise", hierarchy = "birth_date" }
+gender = { transform = "generalise", hierarchy = "gender" }
+[deid.profiles.txn_rows.transaction_fields]
+occurred_at = { transform = "generalise", hierarchy = "date", level = 2 }
+product = { transform = "keep" }
+amount = { transform = "round", base = 10 }
+currency = { transform = "keep" }
+payment_method = { transform = "drop" }
+)";
+
+TEST_F(DeidTest, TransactionsAreReleasedAsRowsWithTheCustomerPseudonymised) {
+  AddTransactions();
+  AddProfile(std::string(kTxnRows));
+  std::string file;
+  auto r = Release("txn_rows", file);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(r->met) << r->reason;
+  const auto rows = ParseCsv(file);
+  ASSERT_EQ(rows[0],
+            (std::vector<std::string>{"customer_id", "birth_date", "gender", "txn_occurred_at",
+                                      "txn_product", "txn_amount", "txn_currency"}));
+  EXPECT_EQ(static_cast<int64_t>(rows.size()) - 1, r->rows_written);
+  // No suppression is allowed (max_suppression 0): every consented customer is in the file,
+  // with one row per transaction, or one row of empty transaction cells without any.
+  EXPECT_EQ(r->figures.suppressed, 0u);
+  std::multiset<size_t> expected_rows;
+  size_t expected_usd = 0;
+  size_t expected_empty = 0;
+  for (int i = 0; i < kCustomers; ++i) {
+    if (i % 5 == 0) continue;
+    expected_rows.insert(std::max(1, i % 4));
+    if (i % 4 == 3) ++expected_usd;
+    if (i % 4 == 0) ++expected_empty;
+  }
+  std::map<std::string, size_t> rows_of;
+  std::map<std::string, std::string> class_of;
+  size_t usd = 0;
+  size_t empty = 0;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    const auto& row = rows[i];
+    ++rows_of[row[0]];
+    // One customer's rows are all in one class.
+    const std::string cls = row[1] + "|" + row[2];
+    auto [it, first] = class_of.try_emplace(row[0], cls);
+    EXPECT_TRUE(first || it->second == cls) << "row " << i;
+    if (row[4].empty()) {
+      ++empty;
+      EXPECT_TRUE(row[3].empty() && row[5].empty() && row[6].empty()) << "row " << i;
+      continue;
+    }
+    EXPECT_EQ(row[3], "2026-Q1");  // the quarter, never the day
+    EXPECT_EQ(row[4], "基金");
+    EXPECT_EQ(row[5], "100");  // 100.5 rounded to a multiple of 10
+    if (row[6] == "USD") ++usd;
+  }
+  std::multiset<size_t> actual_rows;
+  for (const auto& [pseudonym, n] : rows_of) actual_rows.insert(n);
+  EXPECT_EQ(actual_rows, expected_rows);
+  EXPECT_EQ(usd, expected_usd);
+  EXPECT_EQ(empty, expected_empty);
+  EXPECT_EQ(rows_of.size(), r->figures.records);
+  // k counted by the test over customers (pseudonyms), not rows.
+  std::map<std::string, std::set<std::string>> people;
+  for (const auto& [pseudonym, cls] : class_of) people[cls].insert(pseudonym);
+  size_t k = SIZE_MAX;
+  for (const auto& [cls, who] : people) k = std::min(k, who.size());
+  EXPECT_GE(k, 5u);
+  EXPECT_EQ(k, r->figures.smallest_class);
+  // The vault's check agrees, and counts people.
+  std::istringstream in(file);
+  auto check = vault_->deid().Check(Analyst(), "txn_rows", deid::FileFormat::kCsv, in);
+  ASSERT_TRUE(check.ok()) << check.status().ToString();
+  EXPECT_TRUE(check->meets);
+  EXPECT_EQ(check->figures.rows, rows.size() - 1);
+  EXPECT_EQ(check->figures.individuals, rows_of.size());
+  EXPECT_EQ(check->figures.smallest_class, k);
+  // A second release pseudonymises under a new key: no customer can be followed across them.
+  std::string again;
+  auto r2 = Release("txn_rows", again);
+  ASSERT_TRUE(r2.ok() && r2->met);
+  const auto rows2 = ParseCsv(again);
+  for (size_t i = 1; i < rows2.size(); ++i) EXPECT_EQ(rows_of.count(rows2[i][0]), 0u);
+  // No direct identifier in the file.
+  auto findings = scan::ScanText(file);
+  ASSERT_TRUE(findings.ok()) << findings.status().ToString();
+  EXPECT_TRUE(findings->empty());
+}
+
+// The check counts people: five rows of two customers in one class are k = 2, not 5; and one
+// customer's rows in two classes are refused (they would be counted twice).
+TEST_F(DeidTest, TheCheckOfTransactionRowsCountsCustomersNotRows) {
+  AddProfile(std::string(kTxnRows));
+  const std::string header =
+      "customer_id,birth_date,gender,txn_occurred_at,txn_product,txn_amount,txn_currency\n";
+  std::istringstream two(header +
+                         "aa,1990-1999,*,2026-Q1,x,100,CNY\n"
+                         "aa,1990-1999,*,2026-Q1,x,100,CNY\n"
+                         "aa,1990-1999,*,2026-Q2,x,100,CNY\n"
+                         "bb,1990-1999,*,2026-Q1,x,100,CNY\n"
+                         "bb,1990-1999,*,2026-Q3,x,100,CNY\n");
+  auto check = vault_->deid().Check(Analyst(), "txn_rows", deid::FileFormat::kCsv, two);
+  ASSERT_TRUE(check.ok()) << check.status().ToString();
+  EXPECT_EQ(check->figures.rows, 5u);
+  EXPECT_EQ(check->figures.individuals, 2u);
+  EXPECT_EQ(check->figures.smallest_class, 2u);
+  EXPECT_FALSE(check->meets);
+  std::istringstream split(header +
+                           "aa,1990-1999,*,2026-Q1,x,100,CNY\n"
+                           "aa,1980-1989,*,2026-Q1,x,100,CNY\n");
+  check = vault_->deid().Check(Analyst(), "txn_rows", deid::FileFormat::kCsv, split);
+  ASSERT_FALSE(check.ok());
+  EXPECT_NE(check.status().message().find("line 3"), std::string::npos)
+      << check.status().ToString();
+}
+
 // --- differentially private aggregates (issue 16 item 4) ---
 
 class DeidAggregateTest : public DeidTest {

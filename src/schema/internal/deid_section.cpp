@@ -9,7 +9,7 @@ namespace custos::schema::internal {
 namespace {
 
 constexpr std::array<std::string_view, 1> kDeidKeys = {"profiles"};
-constexpr std::array<std::string_view, 15> kProfileKeys = {"description",
+constexpr std::array<std::string_view, 16> kProfileKeys = {"description",
                                                            "purpose",
                                                            "roles",
                                                            "k",
@@ -23,7 +23,8 @@ constexpr std::array<std::string_view, 15> kProfileKeys = {"description",
                                                            "fields",
                                                            "epsilon_budget",
                                                            "delta_budget",
-                                                           "delta"};
+                                                           "delta",
+                                                           "transaction_fields"};
 constexpr std::array<std::string_view, 8> kRuleKeys = {
     "transform", "hierarchy", "bands", "bottom", "top", "base", "sensitive", "bounds"};
 
@@ -126,6 +127,62 @@ Result<DeidFieldDef> ReadRule(const std::string& field, const TomlSection& s,
   return r;
 }
 
+constexpr std::array<std::string_view, 5> kTxnRuleKeys = {"transform", "hierarchy", "bands",
+                                                          "level", "base"};
+
+// A rule of transaction_fields (docs/deid.md, "Transactions as rows"). A transaction's values
+// are not quasi-identifiers of the lattice search, so each is coarsened at a fixed level, and
+// never less than a month (the date) or a band or rounding (the amount): the exact date and
+// amount of a purchase are what a shop assistant or a bank clerk knows about a person.
+Result<DeidFieldDef> ReadTxnRule(const std::string& field, const TomlSection& s,
+                                 const toml::table& table) {
+  CUSTOS_RETURN_IF_ERROR(s.RejectUnknownKeys(kTxnRuleKeys));
+  if (!IsOneOf(field, kDeidTransactionFields)) {
+    return s.TableError(
+        fmt::format("not a transaction field ({})", Joined(kDeidTransactionFields)));
+  }
+  DeidFieldDef r;
+  r.field = field;
+  r.line = s.line();
+  CUSTOS_ASSIGN_OR_RETURN(r.transform, s.Choice("transform", kDeidTransforms));
+  const bool is_date = field == "occurred_at";
+  const bool is_amount = field == "amount";
+  if (r.transform == "pseudonymise" || r.transform == "top_bottom") {
+    return s.Error("transform",
+                   "a transaction field may be dropped, suppressed, kept, "
+                   "generalised or rounded");
+  }
+  if (r.transform == "keep" && (is_date || is_amount)) {
+    return s.Error("transform",
+                   "a transaction's date or amount is never written exact: "
+                   "generalise it (or round the amount)");
+  }
+  if (r.transform == "round" && !is_amount) return s.Error("transform", "round is for the amount");
+  if (r.transform == "generalise") {
+    if (!is_date && !is_amount) {
+      return s.Error("transform", "only the date and the amount are generalised");
+    }
+    CUSTOS_ASSIGN_OR_RETURN(r.hierarchy, s.Choice("hierarchy", kDeidHierarchies));
+    if (r.hierarchy != (is_date ? "date" : "amount")) {
+      return s.Error("hierarchy", is_date ? "occurred_at generalises along \"date\""
+                                          : "amount generalises along \"amount\"");
+    }
+    if (is_amount) CUSTOS_RETURN_IF_ERROR(ReadBands(s, table, r));
+    // date: month 1, quarter 2, year 3, * 4; amount: each band 1.., * bands + 1.
+    const int64_t top = is_date ? 4 : static_cast<int64_t>(r.bands.size()) + 1;
+    CUSTOS_ASSIGN_OR_RETURN(int64_t level, s.Integer("level", 1, top, 1));
+    r.level = static_cast<int>(level);
+  } else if (s.Has("hierarchy") || s.Has("level") || s.Has("bands")) {
+    return s.TableError("hierarchy, bands and level are only for transform = \"generalise\"");
+  }
+  if (r.transform == "round") {
+    CUSTOS_ASSIGN_OR_RETURN(r.base, s.Number("base", 0.01, 1e12, 1.0));
+  } else if (s.Has("base")) {
+    return s.Error("base", "only for transform = \"round\"");
+  }
+  return r;
+}
+
 Status ReadModel(const TomlSection& s, DeidProfileDef& p) {
   CUSTOS_ASSIGN_OR_RETURN(int64_t k, s.Integer("k", 1, 1000000, 2));
   p.k = static_cast<uint64_t>(k);
@@ -164,6 +221,18 @@ Status CheckProfile(const TomlSection& s, const DeidProfileDef& p) {
   if (p.joinable && !has([](const DeidFieldDef& f) { return f.transform == "pseudonymise"; })) {
     return s.Error("joinable", "needs a pseudonymised field");
   }
+  if (!p.transaction_fields.empty()) {
+    if (!has([](const DeidFieldDef& f) {
+          return f.field == "customer_id" && f.transform == "pseudonymise";
+        })) {
+      return s.Error("transaction_fields",
+                     "rows per transaction need customer_id = { transform = \"pseudonymise\" }");
+    }
+    if (std::all_of(p.transaction_fields.begin(), p.transaction_fields.end(),
+                    [](const DeidFieldDef& f) { return f.transform == "drop"; })) {
+      return s.Error("transaction_fields", "at least one transaction field must be written");
+    }
+  }
   return Status::Ok();
 }
 
@@ -187,6 +256,12 @@ Result<DeidProfileDef> ReadProfile(const std::string& name, const TomlSection& s
   for (const auto& [field, rule] : rules) {
     CUSTOS_ASSIGN_OR_RETURN(DeidFieldDef r, ReadRule(field, rule, rule.table(), c));
     p.fields.push_back(std::move(r));
+  }
+  CUSTOS_ASSIGN_OR_RETURN(TomlSection txn_fields, s.Table("transaction_fields", false));
+  CUSTOS_ASSIGN_OR_RETURN(auto txn_rules, txn_fields.NamedTables());
+  for (const auto& [field, rule] : txn_rules) {
+    CUSTOS_ASSIGN_OR_RETURN(DeidFieldDef r, ReadTxnRule(field, rule, rule.table()));
+    p.transaction_fields.push_back(std::move(r));
   }
   CUSTOS_RETURN_IF_ERROR(CheckProfile(s, p));
   return p;
