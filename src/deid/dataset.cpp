@@ -15,8 +15,6 @@ struct VectorHash {
   }
 };
 
-using Histogram = std::unordered_map<uint32_t, uint64_t>;
-
 // A dictionary: value -> id, id -> value.
 struct Dictionary {
   std::unordered_map<std::string, uint32_t> ids;
@@ -37,86 +35,74 @@ struct Column {
   std::vector<uint64_t> frequency;            // [original id] -> records with the value
 };
 
-struct ClassAcc {
-  uint64_t count = 0;
-  std::vector<Histogram> histograms;  // per sensitive attribute
-  bool kept = false;
+// A 64-bit key -> dense index table with open addressing (linear probing), sized once for
+// the most keys a pass can meet: no allocation per key, as node-based maps make.
+class FlatIndex {
+ public:
+  explicit FlatIndex(size_t most) {
+    size_t capacity = 16;
+    bits_ = 4;
+    while (capacity < most * 2) {
+      capacity <<= 1;
+      ++bits_;
+    }
+    keys_.assign(capacity, kEmpty);
+    values_.resize(capacity);
+  }
+  // The index of `key`, given `next` (and `added` set) when it is new. Precondition: key is
+  // not UINT64_MAX, and fewer keys than `most` were added.
+  uint32_t Find(uint64_t key, uint32_t next, bool& added) {
+    const size_t mask = keys_.size() - 1;
+    size_t i = static_cast<size_t>((key * 0x9E3779B97F4A7C15ULL) >> (64 - bits_));
+    while (true) {
+      if (keys_[i] == key) {
+        added = false;
+        return values_[i];
+      }
+      if (keys_[i] == kEmpty) {
+        keys_[i] = key;
+        values_[i] = next;
+        added = true;
+        return next;
+      }
+      i = (i + 1) & mask;
+    }
+  }
+
+ private:
+  static constexpr uint64_t kEmpty = UINT64_MAX;
+  std::vector<uint64_t> keys_;
+  std::vector<uint32_t> values_;
+  int bits_ = 4;
 };
 
-using Classes = std::unordered_map<std::vector<uint32_t>, ClassAcc, VectorHash>;
-
-double Entropy(const Histogram& h, uint64_t n) {
-  double e = 0;
-  for (const auto& [v, c] : h) {
-    const double p = static_cast<double>(c) / static_cast<double>(n);
-    e -= p * std::log(p);
-  }
-  return e;
-}
-
-// Equal ground distance: half the L1 distance of the two distributions.
-double Distance(const Histogram& cls, uint64_t n, const Histogram& all, uint64_t total) {
-  double d = 0;
-  for (const auto& [v, c] : all) {
-    auto it = cls.find(v);
-    const double p = it == cls.end() ? 0 : static_cast<double>(it->second) / static_cast<double>(n);
-    d += std::abs(p - static_cast<double>(c) / static_cast<double>(total));
-  }
-  return d / 2;
-}
+// Per class and sensitive attribute, what the model needs of its distribution: the distinct
+// values, Σ c·ln c over the values' counts (entropy = ln n − Σ c·ln c / n), and the
+// equal-ground distance to the whole file's distribution, accumulated as Σ over the class's
+// values of (|p − q| − q) (distance = (1 + that) / 2, the values absent from the class adding
+// their q).
+struct ClassDiversity {
+  std::vector<uint32_t> distinct;
+  std::vector<double> c_ln_c;
+  std::vector<double> distance;
+};
 
 }  // namespace
 
 struct Dataset::State {
   std::vector<Column> columns;
   std::vector<Dictionary> sensitive;
-  std::unordered_map<std::vector<uint32_t>, uint64_t, VectorHash> rows;  // frequency set
-  std::vector<Histogram> sensitive_totals;
+  // The frequency set: each distinct combination (quasi-identifier ids, then sensitive ids)
+  // once, its index into the flat arrays below, which Evaluate walks without hashing.
+  std::unordered_map<std::vector<uint32_t>, uint32_t, VectorHash> rows;
+  std::vector<uint32_t> row_ids;    // (quasi + sensitive) ids per distinct row, row after row
+  std::vector<uint64_t> row_count;  // records per distinct row
+  std::vector<std::vector<uint64_t>> sensitive_totals;  // [attribute][value id] -> records
   uint64_t records = 0;
 
-  void Key(const std::vector<uint32_t>& row, std::span<const int> levels,
-           std::vector<uint32_t>& gkey) const {
-    for (size_t q = 0; q < columns.size(); ++q) {
-      gkey[q] = columns[q].mapped[static_cast<size_t>(levels[q])][row[q]];
-    }
-  }
+  size_t Width() const { return columns.size() + sensitive.size(); }
 
-  // The classes of a transformation, and how many records share each written value.
-  Classes Group(std::span<const int> levels, std::vector<Histogram>& general_freq) const {
-    const size_t nq = columns.size();
-    Classes classes;
-    general_freq.assign(nq, {});
-    std::vector<uint32_t> gkey(nq);
-    for (const auto& [row, count] : rows) {
-      Key(row, levels, gkey);
-      for (size_t q = 0; q < nq; ++q) general_freq[q][gkey[q]] += count;
-      ClassAcc& c = classes[gkey];
-      if (c.histograms.empty()) c.histograms.resize(sensitive.size());
-      c.count += count;
-      for (size_t a = 0; a < sensitive.size(); ++a) c.histograms[a][row[nq + a]] += count;
-    }
-    return classes;
-  }
-
-  bool Passes(const ClassAcc& c, const PrivacyModel& model) const {
-    if (c.count < model.k) return false;
-    for (size_t a = 0; a < c.histograms.size(); ++a) {
-      const Histogram& h = c.histograms[a];
-      if (model.diversity == Diversity::kDistinct && static_cast<double>(h.size()) < model.l) {
-        return false;
-      }
-      if (model.diversity == Diversity::kEntropy &&
-          Entropy(h, c.count) < std::log(model.l) - 1e-12) {
-        return false;
-      }
-      if (model.t && Distance(h, c.count, sensitive_totals[a], records) > *model.t + 1e-12) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  std::string KeyText(const std::vector<uint32_t>& gkey, std::span<const int> levels) const {
+  std::string KeyText(std::span<const uint32_t> gkey, std::span<const int> levels) const {
     std::vector<std::string> values;
     for (size_t q = 0; q < columns.size(); ++q) {
       values.push_back(columns[q].general[static_cast<size_t>(levels[q])].values[gkey[q]]);
@@ -124,36 +110,16 @@ struct Dataset::State {
     return ClassKey(values);
   }
 
-  // Per record and quasi-identifier, log2 of how many records share its written value over
-  // how many shared its original one (all records, for a suppressed record).
-  double NonUniformEntropy(std::span<const int> levels, const Classes& classes,
-                           const std::vector<Histogram>& general_freq) const {
-    const double n = static_cast<double>(records);
-    std::vector<uint32_t> gkey(columns.size());
+  // Σ over records and quasi-identifiers of log2(records sharing the original value): the
+  // part of the non-uniform entropy that does not depend on the transformation.
+  double OriginalBits() const {
     double bits = 0;
-    for (const auto& [row, count] : rows) {
-      Key(row, levels, gkey);
-      const bool kept = classes.find(gkey)->second.kept;
-      double record_bits = 0;
-      for (size_t q = 0; q < columns.size(); ++q) {
-        const double written = kept ? static_cast<double>(general_freq[q].at(gkey[q])) : n;
-        record_bits += std::log2(written / static_cast<double>(columns[q].frequency[row[q]]));
+    for (const Column& c : columns) {
+      for (uint64_t f : c.frequency) {
+        bits += static_cast<double>(f) * std::log2(static_cast<double>(f));
       }
-      bits += record_bits * static_cast<double>(count);
     }
     return bits;
-  }
-
-  // l and t of one kept class folded into the figures.
-  void FoldDiversity(const ClassAcc& c, bool first, Figures& f) const {
-    for (size_t a = 0; a < c.histograms.size(); ++a) {
-      const double distinct = static_cast<double>(c.histograms[a].size());
-      const double entropy_l = std::exp(Entropy(c.histograms[a], c.count));
-      f.l_distinct[a] = first ? distinct : std::min(f.l_distinct[a], distinct);
-      f.l_entropy[a] = first ? entropy_l : std::min(f.l_entropy[a], entropy_l);
-      f.t_closeness =
-          std::max(f.t_closeness, Distance(c.histograms[a], c.count, sensitive_totals[a], records));
-    }
   }
 };
 
@@ -191,10 +157,16 @@ void Dataset::Add(std::span<const std::string> quasi, std::span<const std::strin
   }
   for (size_t a = 0; a < sensitive.size(); ++a) {
     const uint32_t id = s_->sensitive[a].Id(sensitive[a]);
+    if (id == s_->sensitive_totals[a].size()) s_->sensitive_totals[a].push_back(0);
     ++s_->sensitive_totals[a][id];
     key.push_back(id);
   }
-  ++s_->rows[key];
+  auto [it, added] = s_->rows.try_emplace(key, static_cast<uint32_t>(s_->row_count.size()));
+  if (added) {
+    s_->row_ids.insert(s_->row_ids.end(), key.begin(), key.end());
+    s_->row_count.push_back(0);
+  }
+  ++s_->row_count[it->second];
   ++s_->records;
 }
 
@@ -221,30 +193,156 @@ std::string ClassKey(std::span<const std::string> generalised) {
   return key;
 }
 
+// One pass over the frequency set finds each distinct row's class by its generalised ids
+// (one 64-bit mixed-radix number when the levels' dictionaries allow, else the ids
+// themselves), counts the classes and the written values' frequencies in dense arrays; one
+// pass per sensitive attribute counts (class, value) pairs. No allocation per class.
+// The non-uniform entropy is summed per class, not per record: every record of a kept class
+// writes the same values, so Σ_records Σ_q log2(written / original) = Σ_kept classes count ·
+// Σ_q log2(frequency of the written value) + suppressed · q · log2(records) − the original
+// values' part (OriginalBits), which no transformation changes.
 Figures Dataset::Evaluate(std::span<const int> levels, const PrivacyModel& model,
                           std::unordered_set<std::string>* suppressed) const {
-  std::vector<Histogram> general_freq;
-  Classes classes = s_->Group(levels, general_freq);
+  const State& st = *s_;
+  const size_t nq = st.columns.size();
+  const size_t ns = st.sensitive.size();
+  const size_t width = st.Width();
+  const size_t distinct_rows = st.row_count.size();
+  std::vector<const std::vector<uint32_t>*> mapped(nq);
+  std::vector<uint64_t> radix(nq);
+  bool packed = true;  // the class key fits one 64-bit number
+  uint64_t span = 1;
+  for (size_t q = 0; q < nq; ++q) {
+    const Column& c = st.columns[q];
+    mapped[q] = &c.mapped[static_cast<size_t>(levels[q])];
+    radix[q] = std::max<uint64_t>(1, c.general[static_cast<size_t>(levels[q])].values.size());
+    if (span > (UINT64_MAX - 1) / radix[q]) packed = false;
+    if (packed) span *= radix[q];
+  }
+  std::vector<std::vector<uint64_t>> written(nq);  // records per written value
+  for (size_t q = 0; q < nq; ++q) written[q].assign(radix[q], 0);
+
+  // The classes: count, generalised ids, and each distinct row's class.
+  std::vector<uint64_t> count;
+  std::vector<uint32_t> class_keys;  // nq generalised ids per class
+  std::vector<uint32_t> class_of(distinct_rows);
+  {
+    FlatIndex by_number(packed ? distinct_rows : 0);
+    std::unordered_map<std::vector<uint32_t>, uint32_t, VectorHash> by_ids;
+    std::vector<uint32_t> gkey(nq);
+    for (size_t r = 0; r < distinct_rows; ++r) {
+      const uint32_t* row = &st.row_ids[r * width];
+      const uint64_t n = st.row_count[r];
+      uint64_t number = 0;
+      for (size_t q = 0; q < nq; ++q) {
+        gkey[q] = (*mapped[q])[row[q]];
+        written[q][gkey[q]] += n;
+        number = number * radix[q] + gkey[q];
+      }
+      const auto next = static_cast<uint32_t>(count.size());
+      bool added = false;
+      uint32_t index = next;
+      if (packed) {
+        index = by_number.Find(number, next, added);
+      } else {
+        auto [it, inserted] = by_ids.try_emplace(gkey, next);
+        index = it->second;
+        added = inserted;
+      }
+      if (added) {
+        count.push_back(0);
+        class_keys.insert(class_keys.end(), gkey.begin(), gkey.end());
+      }
+      count[index] += n;
+      class_of[r] = index;
+    }
+  }
+  const size_t nclasses = count.size();
+
+  // Per sensitive attribute: each class's distinct values, Σ c·ln c and distance.
+  std::vector<ClassDiversity> div(ns);
+  const double records = static_cast<double>(st.records);
+  for (size_t a = 0; a < ns; ++a) {
+    ClassDiversity& d = div[a];
+    d.distinct.assign(nclasses, 0);
+    d.c_ln_c.assign(nclasses, 0);
+    d.distance.assign(nclasses, 0);
+    FlatIndex pairs(distinct_rows);
+    std::vector<uint64_t> pair_count;
+    std::vector<uint64_t> pair_key;
+    for (size_t r = 0; r < distinct_rows; ++r) {
+      const uint64_t key =
+          (static_cast<uint64_t>(class_of[r]) << 32) | st.row_ids[r * width + nq + a];
+      bool added = false;
+      const uint32_t i = pairs.Find(key, static_cast<uint32_t>(pair_count.size()), added);
+      if (added) {
+        pair_count.push_back(0);
+        pair_key.push_back(key);
+      }
+      pair_count[i] += st.row_count[r];
+    }
+    for (size_t i = 0; i < pair_count.size(); ++i) {
+      const auto cls = static_cast<size_t>(pair_key[i] >> 32);
+      const auto value = static_cast<size_t>(pair_key[i] & 0xffffffffULL);
+      const double c = static_cast<double>(pair_count[i]);
+      ++d.distinct[cls];
+      d.c_ln_c[cls] += c * std::log(c);
+      const double p = c / static_cast<double>(count[cls]);
+      const double q = static_cast<double>(st.sensitive_totals[a][value]) / records;
+      d.distance[cls] += std::abs(p - q) - q;
+    }
+  }
+  const auto entropy = [&](size_t a, size_t cls) {
+    const double n = static_cast<double>(count[cls]);
+    return std::log(n) - div[a].c_ln_c[cls] / n;
+  };
+  const auto distance = [&](size_t a, size_t cls) { return (1 + div[a].distance[cls]) / 2; };
+  const auto passes = [&](size_t cls) {
+    if (count[cls] < model.k) return false;
+    for (size_t a = 0; a < ns; ++a) {
+      if (model.diversity == Diversity::kDistinct &&
+          static_cast<double>(div[a].distinct[cls]) < model.l) {
+        return false;
+      }
+      if (model.diversity == Diversity::kEntropy && entropy(a, cls) < std::log(model.l) - 1e-12) {
+        return false;
+      }
+      if (model.t && distance(a, cls) > *model.t + 1e-12) return false;
+    }
+    return true;
+  };
+
   Figures f;
   f.levels.assign(levels.begin(), levels.end());
-  f.records = s_->records;
-  f.l_distinct.assign(s_->sensitive.size(), 0);
-  f.l_entropy.assign(s_->sensitive.size(), 0);
+  f.records = st.records;
+  f.l_distinct.assign(ns, 0);
+  f.l_entropy.assign(ns, 0);
   std::vector<uint64_t> sizes;
-  for (auto& [key, c] : classes) {
-    c.kept = s_->Passes(c, model);
-    if (!c.kept) {
-      f.suppressed += c.count;
-      if (suppressed != nullptr) suppressed->insert(s_->KeyText(key, levels));
+  double kept_bits = 0;
+  for (size_t cls = 0; cls < nclasses; ++cls) {
+    const std::span<const uint32_t> key(&class_keys[cls * nq], nq);
+    if (!passes(cls)) {
+      f.suppressed += count[cls];
+      if (suppressed != nullptr) suppressed->insert(st.KeyText(key, levels));
       continue;
     }
-    s_->FoldDiversity(c, sizes.empty(), f);
-    sizes.push_back(c.count);
-    f.discernibility += static_cast<double>(c.count) * static_cast<double>(c.count);
+    for (size_t a = 0; a < ns; ++a) {
+      const double l_distinct = static_cast<double>(div[a].distinct[cls]);
+      const double l_entropy = std::exp(entropy(a, cls));
+      f.l_distinct[a] = sizes.empty() ? l_distinct : std::min(f.l_distinct[a], l_distinct);
+      f.l_entropy[a] = sizes.empty() ? l_entropy : std::min(f.l_entropy[a], l_entropy);
+      f.t_closeness = std::max(f.t_closeness, distance(a, cls));
+    }
+    sizes.push_back(count[cls]);
+    f.discernibility += static_cast<double>(count[cls]) * static_cast<double>(count[cls]);
+    double bits = 0;
+    for (size_t q = 0; q < nq; ++q) bits += std::log2(static_cast<double>(written[q][key[q]]));
+    kept_bits += bits * static_cast<double>(count[cls]);
   }
-  const double n = static_cast<double>(s_->records);
-  f.discernibility += static_cast<double>(f.suppressed) * n;
-  f.nonuniform_entropy = s_->NonUniformEntropy(levels, classes, general_freq);
+  f.discernibility += static_cast<double>(f.suppressed) * records;
+  f.nonuniform_entropy =
+      kept_bits + static_cast<double>(f.suppressed) * static_cast<double>(nq) * std::log2(records) -
+      st.OriginalBits();
   f.classes = sizes.size();
   f.smallest_class = sizes.empty() ? 0 : *std::min_element(sizes.begin(), sizes.end());
   f.average_class = sizes.empty() ? 0
@@ -252,7 +350,7 @@ Figures Dataset::Evaluate(std::span<const int> levels, const PrivacyModel& model
                                         static_cast<double>(sizes.size());
   FillRisks(sizes, model.risk_threshold, f);
   f.satisfied =
-      !sizes.empty() && static_cast<double>(f.suppressed) <= model.max_suppression * n + 1e-9;
+      !sizes.empty() && static_cast<double>(f.suppressed) <= model.max_suppression * records + 1e-9;
   return f;
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <map>
 #include <random>
 #include <set>
@@ -111,6 +112,108 @@ TEST(Lattice, TheOptimumIsNoCoarserThanAnyOtherSatisfyingNode) {
         if (f.satisfied) {
           EXPECT_GE(f.nonuniform_entropy + 1e-6, r->best.nonuniform_entropy);
         }
+      }
+    }
+  }
+}
+
+// Every node's figures against the test's own count record by record (the evaluation sums
+// the non-uniform entropy per class and groups by packed keys; this shares none of it):
+// suppressed records, classes, smallest class, discernibility and non-uniform entropy.
+TEST(Lattice, EveryNodesFiguresAgreeWithAPerRecordCount) {
+  const std::vector<Person> people = People(400, 5);
+  const Dataset data = Build(people);
+  PrivacyModel model;
+  model.k = 4;
+  model.diversity = Diversity::kDistinct;
+  model.l = 2;
+  model.max_suppression = 0.2;
+  const std::vector<Hierarchy> h = {*Hierarchy::Named("birth_date"), *Hierarchy::Named("gender"),
+                                    *Hierarchy::Named("region")};
+  const double n = static_cast<double>(people.size());
+  for (int a = 0; a < 5; ++a) {
+    for (int b = 0; b < 2; ++b) {
+      for (int c = 0; c < 4; ++c) {
+        const std::vector<int> levels = {a, b, c};
+        const Figures f = data.Evaluate(levels, model);
+        std::map<std::string, std::pair<uint64_t, std::set<std::string>>> classes;
+        std::vector<std::map<std::string, uint64_t>> original(3);
+        std::vector<std::map<std::string, uint64_t>> written(3);
+        std::vector<std::vector<std::string>> keys;
+        for (const Person& p : people) {
+          std::vector<std::string> g;
+          std::string key;
+          for (size_t q = 0; q < 3; ++q) {
+            g.push_back(h[q].Generalise(p.quasi[q], levels[q]));
+            key += g.back() + "|";
+            ++original[q][p.quasi[q]];
+            ++written[q][g.back()];
+          }
+          classes[key].first++;
+          classes[key].second.insert(p.interest);
+          keys.push_back(g);
+        }
+        std::map<std::string, double> overall;  // the file's distribution of interests
+        for (const Person& p : people) overall[p.interest] += 1 / n;
+        std::map<std::string, std::map<std::string, double>> per_class;
+        for (size_t i = 0; i < people.size(); ++i) {
+          std::string key;
+          for (size_t q = 0; q < 3; ++q) key += keys[i][q] + "|";
+          per_class[key][people[i].interest] += 1;
+        }
+        double t = 0;
+        double l_entropy = 1e300;
+        size_t l_distinct = SIZE_MAX;
+        uint64_t suppressed = 0;
+        uint64_t kept_classes = 0;
+        uint64_t smallest = UINT64_MAX;
+        double discernibility = 0;
+        for (const auto& [key, cls] : classes) {
+          if (cls.first < 4 || cls.second.size() < 2) {
+            suppressed += cls.first;
+            continue;
+          }
+          ++kept_classes;
+          smallest = std::min(smallest, cls.first);
+          l_distinct = std::min(l_distinct, cls.second.size());
+          double d = 0;
+          double entropy_of_class = 0;
+          for (const auto& [interest, q] : overall) {
+            const auto& counts = per_class[key];
+            const auto it = counts.find(interest);
+            const double p = it == counts.end() ? 0 : it->second / static_cast<double>(cls.first);
+            d += std::abs(p - q) / 2;
+            if (p > 0) entropy_of_class -= p * std::log(p);
+          }
+          t = std::max(t, d);
+          l_entropy = std::min(l_entropy, std::exp(entropy_of_class));
+          discernibility += static_cast<double>(cls.first * cls.first);
+        }
+        discernibility += static_cast<double>(suppressed) * n;
+        double entropy = 0;
+        for (size_t i = 0; i < people.size(); ++i) {
+          std::string key;
+          for (size_t q = 0; q < 3; ++q) key += keys[i][q] + "|";
+          const auto& cls = classes[key];
+          const bool kept = cls.first >= 4 && cls.second.size() >= 2;
+          for (size_t q = 0; q < 3; ++q) {
+            const double w = kept ? static_cast<double>(written[q][keys[i][q]]) : n;
+            entropy += std::log2(w / static_cast<double>(original[q][people[i].quasi[q]]));
+          }
+        }
+        const std::string at = fmt::format("levels {},{},{}", a, b, c);
+        EXPECT_EQ(f.suppressed, suppressed) << at;
+        EXPECT_EQ(f.classes, kept_classes) << at;
+        if (kept_classes > 0) {
+          EXPECT_EQ(f.smallest_class, smallest) << at;
+        }
+        EXPECT_DOUBLE_EQ(f.discernibility, discernibility) << at;
+        if (kept_classes > 0) {
+          EXPECT_EQ(f.l_distinct[0], static_cast<double>(l_distinct)) << at;
+          EXPECT_NEAR(f.l_entropy[0], l_entropy, 1e-9) << at;
+          EXPECT_NEAR(f.t_closeness, t, 1e-9) << at;
+        }
+        EXPECT_NEAR(f.nonuniform_entropy, entropy, 1e-6 * std::max(1.0, std::abs(entropy))) << at;
       }
     }
   }
