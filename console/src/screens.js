@@ -1,7 +1,7 @@
 // The screens per role (docs/console.md). Each shows what the API answers for the signed-in
 // staff member; what their role may not do is refused by the vault and shown as refused.
 import { h } from './dom.js';
-import { t } from './i18n.js';
+import { t, purposeLabel } from './i18n.js';
 import { call, session } from './api.js';
 import { panel, message, errorText, date, table, field, select, input, button, form, async, barChart, stat } from './ui.js';
 
@@ -19,15 +19,14 @@ function customerView(id) {
   });
   const txns = async(async () => {
     const r = await call('GET', `${base}/transactions`, { data: true });
-    const items = (r.transactions || []).map((x) => ({ ...(x.fields || {}), id: x.record_id || x.id }));
-    const keys = items.length ? Object.keys(items[0]).filter((k) => k !== 'id') : [];
+    const items = (r.transactions || []).map((x) => ({ ...(x.fields || {}) }));
+    const keys = [...new Set(items.flatMap((x) => Object.keys(x)))];
     return table(items, keys.map((k) => [k, k]));
   });
   const noteList = h('div');
   const loadNotes = () => noteList.replaceChildren(async(async () => {
     const r = await call('GET', `${base}/notes`, { data: true });
-    const items = (r.notes || []).map((n) => ({ at: n.created_at_ms || n.at_ms, text: (n.fields && n.fields.text) || n.text, by: n.created_by || n.actor }));
-    return table(items, [['at', t('time'), (v) => date(v)], ['by', t('actor')], ['text', t('note_text')]]);
+    return table(r.notes || [], [['created_at_ms', t('time'), (v) => date(v)], ['source', 'source'], ['text', t('note_text')]]);
   }));
   loadNotes();
   const [noteField, noteInput] = field(t('note_text'), h('textarea', { rows: 2, required: true }));
@@ -39,8 +38,9 @@ function customerView(id) {
   });
   const consents = async(async () => {
     const r = await call('GET', `${base}/consents`, { data: true });
-    const items = r.consents || r.purposes || [];
-    return table(items, Object.keys(items[0] || {}).map((k) => [k, k]));
+    return [h('p', {}, `${t('consents')}: `, h('strong', {}, (r.granted_purposes || []).map(purposeLabel).join('、') || t('none'))),
+      table(r.entries || [], [['recorded_at_ms', t('time'), (v) => date(v)], ['action', t('action')], ['scope', 'scope'],
+        ['purpose', t('purpose'), (v) => purposeLabel(v)], ['notice_version', 'notice'], ['channel', 'channel'], ['actor', t('actor')]])];
   });
   const [kindField, kindSel] = field(t('dsr_kind'), select(DSR_KINDS.map((k) => [k, k]), 'access'));
   const [refField, refInput] = field(t('reference'), input({ required: true, minlength: 3, maxlength: 200 }));

@@ -128,6 +128,9 @@ try {
     consent: { notice_version: 1, purposes: ['customer_service', 'account_management'], sensitive: true, evidence_ref: 'form-2026-0001' },
   } });
   await api('POST', `/v1/customers/${customer.customer_id}/transactions`, { token: clerk.token, purpose: 'account_management', body: { fields: { occurred_at: '2026-11-02', product: '基金A', amount: '1000.00', currency: 'CNY', payment_method: 'card' } } });
+  // The customer withdraws account management by phone: a purpose the agent's role has, the
+  // customer no longer consents to.
+  await api('POST', `/v1/customers/${customer.customer_id}/consents`, { token: clerk.token, purpose: 'account_management', body: { action: 'withdraw', purpose: 'account_management', channel: 'phone', evidence_ref: 'call-2026-0001' } });
   // A request the administrator makes and another person (the DPO) decides.
   const plan = await api('POST', '/v1/approvals', { token: ADMIN, body: { kind: 'role_grant', staff_id: 'clerk', roles: ['risk_officer'], justification: 'retention plan review: clerk joins the risk desk' } });
 
@@ -154,12 +157,12 @@ try {
   await ap.waitForFunction(() => document.querySelectorAll('#customer-view .msg.ok').length >= 2);
   check('the agent opens a subject request for the caller', (await textOf(ap, '#customer-view')).includes('T-2026') || true);
   await shot(ap, 'agent-customer');
-  await choosePurpose(ap, 'marketing');
+  await choosePurpose(ap, 'account_management');
   await ap.type('input[name=customer-id]', customer.customer_id);
   await ap.click('#main .row > div:nth-child(2) form button[type=submit]');
   await ap.waitForFunction(() => document.querySelector('#customer-view [role=alert]'));
   const refusal = await textOf(ap, '#customer-view [role=alert]');
-  check('a purpose the customer did not consent to is refused', refusal.includes('403'), refusal);
+  check('a purpose the customer did not consent to is refused', refusal.includes('403') && refusal.includes('consent'), refusal);
   await shot(ap, 'agent-refused-purpose');
   // CSRF: a state change without the session's token is refused.
   const csrfStatus = await ap.evaluate(async (id) => (await fetch(`/v1/customers/${id}/notes`, {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <string>
 
 #include "api/api_error.h"
@@ -15,6 +16,7 @@
 #include "api/request_body.h"
 #include "api/routes.h"
 #include "api/view_json.h"
+#include "schema/config.h"
 #include "vault/vault.h"
 
 namespace custos::api {
