@@ -183,8 +183,8 @@ function auditSearch() {
     const r = await call('GET', '/v1/audit', { data: true, query: {
       customer_id: custInput.value.trim(), actor: actorInput.value.trim(), from: fromInput.value, to: toInput.value, limit: 200,
     } });
-    return table(r.entries || [], [['seq', '#'], ['at_ms', t('time'), (v, e) => date(v || e.ts_ms || e.time_ms)], ['actor', t('actor')],
-      ['action', t('action')], ['decision', t('decision')], ['purpose', t('purpose')], ['target', t('target')]]);
+    return table(r.entries || [], [['seq', '#'], ['ts_ms', t('time'), (v) => date(v)], ['actor', t('actor')],
+      ['action', t('action')], ['decision', t('decision')], ['purpose', t('purpose')], ['channel', 'channel'], ['target', t('target')], ['reason', 'reason']]);
   });
   return h('div', {}, f, results);
 }
