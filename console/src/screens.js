@@ -104,9 +104,11 @@ export function approvalsPanel(withRequestForm) {
     const [staffField, staffInput] = field(t('staff_id'), input({ required: true, name: 'grant-staff' }));
     const [rolesField, rolesInput] = field(t('roles'), input({ required: true, name: 'grant-roles' }));
     const [whyField, whyInput] = field(t('justification'), input({ required: true, minlength: 3, name: 'grant-why' }));
-    kids.push(h('h3', {}, t('request_approval')), form([staffField, rolesField, whyField], t('request'), async () => {
+    const [hoursField, hoursInput] = field(t('hours'), h('input', { type: 'number', min: 1, max: 720, value: 24, required: true, name: 'grant-hours' }));
+    kids.push(h('h3', {}, t('request_approval')), form([staffField, rolesField, whyField, hoursField], t('request'), async () => {
       const r = await call('POST', '/v1/approvals', { body: {
         kind: 'role_grant', staff_id: staffInput.value, roles: rolesInput.value.split(',').map((x) => x.trim()).filter(Boolean), justification: whyInput.value,
+        duration_ms: Number(hoursInput.value) * 3600 * 1000,
       } });
       load();
       return message('ok', r.approval_id);

@@ -25,7 +25,9 @@ export function date(ms) {
 function cell(v) {
   if (v === null || v === undefined) return '';
   if (Array.isArray(v)) return v.map(cell).join(', ');
-  if (typeof v === 'object') return Object.entries(v).map(([k, x]) => `${k}: ${cell(x)}`).join('; ');
+  if (typeof v === 'object') {
+    return Object.entries(v).filter(([, x]) => cell(x) !== '').map(([k, x]) => `${k}: ${cell(x)}`).join('; ');
+  }
   return String(v);
 }
 

@@ -89,7 +89,11 @@ async function newPage(who) {
   });
   return page;
 }
-async function shot(page, name) {
+async function shot(page, name, selector) {
+  await page.evaluate((sel) => {
+    const el = sel ? document.querySelector(sel) : null;
+    if (el) el.scrollIntoView(); else window.scrollTo(0, 0);
+  }, selector || null);
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
 }
 async function axe(page, name) {
@@ -132,7 +136,7 @@ try {
   // customer no longer consents to.
   await api('POST', `/v1/customers/${customer.customer_id}/consents`, { token: clerk.token, purpose: 'account_management', body: { action: 'withdraw', purpose: 'account_management', channel: 'phone', evidence_ref: 'call-2026-0001' } });
   // A request the administrator makes and another person (the DPO) decides.
-  const plan = await api('POST', '/v1/approvals', { token: ADMIN, body: { kind: 'role_grant', staff_id: 'clerk', roles: ['risk_officer'], justification: 'retention plan review: clerk joins the risk desk' } });
+  const plan = await api('POST', '/v1/approvals', { token: ADMIN, body: { kind: 'role_grant', staff_id: 'clerk', roles: ['risk_officer'], justification: 'retention plan review: clerk joins the risk desk', duration_ms: 86400000 } });
 
   // 1. The support agent: sign-in with TOTP, the masked view, a refused unconsented purpose.
   const ap = await newPage('agent');
@@ -163,7 +167,7 @@ try {
   await ap.waitForFunction(() => document.querySelector('#customer-view [role=alert]'));
   const refusal = await textOf(ap, '#customer-view [role=alert]');
   check('a purpose the customer did not consent to is refused', refusal.includes('403') && refusal.includes('consent'), refusal);
-  await shot(ap, 'agent-refused-purpose');
+  await shot(ap, 'agent-refused-purpose', '#customer-view');
   // CSRF: a state change without the session's token is refused.
   const csrfStatus = await ap.evaluate(async (id) => (await fetch(`/v1/customers/${id}/notes`, {
     method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Custos-Purpose': 'customer_service' }, body: '{"text":"forged"}',
@@ -200,7 +204,7 @@ try {
   await auditForm.evaluate((e) => e.form.requestSubmit());
   await dp.waitForFunction(() => [...document.querySelectorAll('table')].some((t) => t.textContent.includes('customer.read')));
   check('the DPO finds the agent\'s reads in the audit log', true);
-  await shot(dp, 'dpo-audit');
+  await shot(dp, 'dpo-audit', 'input[name=audit-actor]');
 
   // 3. The security admin: their own request shows no approve button, and the API refuses it.
   const sp = await newPage('sec');
@@ -221,7 +225,7 @@ try {
   }, ownId);
   check('the API refuses a self-approval too (403)', selfApprove === 403, String(selfApprove));
   await sp.waitForFunction(() => document.querySelectorAll('table').length >= 2);
-  await shot(sp, 'security-admin');
+  await shot(sp, 'security-admin', '#approvals');
   await axe(sp, 'security screen');
 
   // 4. Session expiry: idle longer than [server] console_idle_minutes (1 in this vault).
