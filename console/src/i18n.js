@@ -25,7 +25,7 @@ const zh = {
   sod: '职责分离', sod_warning: '同时拥有申请与批准权限，请复核职责分离。', yes: '是', no: '否', loading: '加载中…',
   error: '出错', empty: '暂无记录', time_zone: '时区', retention_plans: '保存期限计划（销毁须经批准）',
   retention_hint: '保存期限计划的销毁申请在“审批”中批准；计划与执行的页面有待 /v1/retention API。',
-  search_refused: '查找被拒绝', next: '下一页', hours: '有效期（小时）',
+  search_refused: '查找被拒绝', next: '下一页', hours: '有效期（小时）', field_value: '值（按角色掩码）',
 };
 const en = {
   title: 'Custos console', language: '中文', signin: 'Sign in', staff_id: 'Staff id', password: 'Password',
@@ -53,7 +53,7 @@ const en = {
   sod: 'Separation of duties', sod_warning: 'Can both request and approve: review the separation of duties.', yes: 'yes', no: 'no', loading: 'Loading…',
   error: 'Error', empty: 'Nothing yet', time_zone: 'Time zone', retention_plans: 'Retention plans (destruction needs approval)',
   retention_hint: 'A retention plan\'s destruction request is approved under Approvals; plan and run screens await /v1/retention.',
-  search_refused: 'Search refused', next: 'Next page', hours: 'Valid for (hours)',
+  search_refused: 'Search refused', next: 'Next page', hours: 'Valid for (hours)', field_value: 'Value (masked by role)',
 };
 const purposes = {
   zh: { customer_service: '客户服务', account_management: '账户管理', marketing: '营销', risk_control: '风控', analytics: '数据分析', legal_obligation: '法定义务' },

@@ -15,7 +15,7 @@ function customerView(id) {
   const profile = async(async () => {
     const c = await call('GET', base, { data: true });
     const rows = Object.entries(c.fields || {}).map(([k, v]) => ({ field: k, value: v }));
-    return table(rows, [['field', t('field')], ['value', t('value')]]);
+    return table(rows, [['field', t('field')], ['value', t('field_value')]]);
   });
   const txns = async(async () => {
     const r = await call('GET', `${base}/transactions`, { data: true });

@@ -159,7 +159,7 @@ try {
   await ap.type('#customer-view .panel:nth-of-type(5) input', 'T-2026-0042');
   await ap.click('#customer-view .panel:nth-of-type(5) form button[type=submit]');
   await ap.waitForFunction(() => document.querySelectorAll('#customer-view .msg.ok').length >= 2);
-  check('the agent opens a subject request for the caller', (await textOf(ap, '#customer-view')).includes('T-2026') || true);
+  check('the agent opens a subject request for the caller', (await textOf(ap, '#customer-view .panel:nth-of-type(5) .msg.ok')).includes('已登记'));
   await shot(ap, 'agent-customer');
   await choosePurpose(ap, 'account_management');
   await ap.type('input[name=customer-id]', customer.customer_id);
