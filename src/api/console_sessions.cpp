@@ -68,10 +68,9 @@ std::string ConsoleSessions::Create(std::string staff_id, std::string token, std
     }
   }
   if (sessions_.size() >= max_sessions_) {
-    auto oldest = std::min_element(sessions_.begin(), sessions_.end(), [](const auto& a,
-                                                                         const auto& b) {
-      return a.second.last_used_ms < b.second.last_used_ms;
-    });
+    auto oldest = std::min_element(
+        sessions_.begin(), sessions_.end(),
+        [](const auto& a, const auto& b) { return a.second.last_used_ms < b.second.last_used_ms; });
     sessions_.erase(oldest);
   }
   sessions_.emplace(id, std::move(s));

@@ -50,8 +50,9 @@ void AddSecurityHeaders(ApiResponse& response) {
   // HTTPS only, for a year; the API serves data, never pages to render, frame or sniff.
   response.headers.emplace_back("Strict-Transport-Security", "max-age=31536000");
   response.headers.emplace_back("X-Content-Type-Options", "nosniff");
-  const bool has_csp = std::any_of(response.headers.begin(), response.headers.end(),
-                                   [](const auto& h) { return h.first == "Content-Security-Policy"; });
+  const bool has_csp =
+      std::any_of(response.headers.begin(), response.headers.end(),
+                  [](const auto& h) { return h.first == "Content-Security-Policy"; });
   if (!has_csp) response.headers.emplace_back("Content-Security-Policy", "default-src 'none'");
   response.headers.emplace_back("X-Frame-Options", "DENY");
 }
@@ -130,9 +131,9 @@ ApiResponse RequestPipeline::Run(const ApiRequest& req, const std::string& reque
   std::string_view token = BearerToken(req.Header("authorization"));
   // Step 4 for the web console: its session cookie stands for the session's token.
   std::optional<ConsoleSession> console;
-  const std::string_view session_id =
-      token.empty() && sessions_ != nullptr ? CookieValue(req.Header("cookie"), kConsoleCookie)
-                                            : std::string_view();
+  const std::string_view session_id = token.empty() && sessions_ != nullptr
+                                          ? CookieValue(req.Header("cookie"), kConsoleCookie)
+                                          : std::string_view();
   if (!session_id.empty()) {
     if (!SameOrigin(req)) {
       return ErrorResponse(
@@ -146,9 +147,9 @@ ApiResponse RequestPipeline::Run(const ApiRequest& req, const std::string& reque
     }
     if (req.method != "GET" && req.method != "HEAD" &&
         !ConstantTimeEquals(req.Header(kCsrfHeader), console->csrf)) {
-      return ErrorResponse({403, "permission_denied",
-                            "header 'X-Custos-CSRF' must carry the session's CSRF token"},
-                           request_id);
+      return ErrorResponse(
+          {403, "permission_denied", "header 'X-Custos-CSRF' must carry the session's CSRF token"},
+          request_id);
     }
     token = console->token;
   }

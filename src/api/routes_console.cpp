@@ -78,7 +78,8 @@ Result<ApiResponse> Asset(std::string_view name, const RequestScope& s) {
     return r;
   }
   if (!ConsoleBuilt()) {
-    ApiResponse r{404, "text/plain; charset=utf-8",
+    ApiResponse r{404,
+                  "text/plain; charset=utf-8",
                   "The web console was not built into this custos (node and `npm ci` in console/ "
                   "are needed at build time; docs/console.md). The API under /v1 is served.\n",
                   {}};
@@ -92,9 +93,9 @@ Result<ApiResponse> SignIn(vault::Vault& v, ConsoleSessions& sessions,
                            const RequestScope& s) {
   if (!SameOrigin(req)) return CrossOrigin(s);
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kSignInBody));
-  vault::LoginRequest login{StringOr(body, "staff_id", ""), StringOr(body, "password", ""),
+  vault::LoginRequest login{StringOr(body, "staff_id", ""),  StringOr(body, "password", ""),
                             StringOr(body, "totp_code", ""), StringOr(body, "new_password", ""),
-                            sessions.max_age_ms(), "console"};
+                            sessions.max_age_ms(),           "console"};
   int64_t retry_after_ms = 0;
   Result<vault::IssuedToken> t = v.staff().Login(s.ctx, login, &retry_after_ms);
   if (!t.ok()) {
@@ -119,7 +120,8 @@ Result<ApiResponse> CurrentSession(ConsoleSessions& sessions, const schema::Serv
       sessions.Use(CookieValue(req.Header("cookie"), kConsoleCookie));
   if (!session) {
     // 200, not 401: the page asks this on every load, signed in or not.
-    ApiResponse r = JsonResponse(200, Dump({{"signed_in", false}, {"time_zone", config.time_zone}}));
+    ApiResponse r =
+        JsonResponse(200, Dump({{"signed_in", false}, {"time_zone", config.time_zone}}));
     r.headers.emplace_back("Set-Cookie", ClearedCookie());
     return r;
   }
@@ -177,8 +179,7 @@ void AddConsoleRoutes(RouteTable& t, vault::Vault& v, ConsoleSessions& sessions,
          }});
   t.Add({"GET", "/console/", Access::kPublic,
          [](const ApiRequest&, const RequestScope& s) { return Asset("index.html", s); }});
-  t.Add({"GET", "/console/{asset}", Access::kPublic,
-         [](const ApiRequest&, const RequestScope& s) {
+  t.Add({"GET", "/console/{asset}", Access::kPublic, [](const ApiRequest&, const RequestScope& s) {
            auto it = s.params.find("asset");
            return Asset(it == s.params.end() ? std::string_view() : it->second, s);
          }});

@@ -32,11 +32,11 @@ class Vault;
 namespace custos::api {
 
 struct ServerOptions {
-  schema::ServerConfig config;      // listen, port, threads, body and rate limits
-  std::filesystem::path cert_file;  // PEM; absolute or relative to the working directory
-  std::filesystem::path key_file;   // PEM
-  Authenticator authenticate;       // empty: StaffService::Authenticate
-  RateLimiter::Clock rate_clock;    // empty: the steady clock (tests inject one)
+  schema::ServerConfig config;             // listen, port, threads, body and rate limits
+  std::filesystem::path cert_file;         // PEM; absolute or relative to the working directory
+  std::filesystem::path key_file;          // PEM
+  Authenticator authenticate;              // empty: StaffService::Authenticate
+  RateLimiter::Clock rate_clock;           // empty: the steady clock (tests inject one)
   std::function<int64_t()> console_clock;  // ms since the epoch; empty: the system clock
 };
 
