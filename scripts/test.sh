@@ -50,11 +50,12 @@ if [ "${SKIP_SANITIZERS:-0}" != "1" ]; then
   echo "== build (AddressSanitizer + UBSan) =="
   BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DCUSTOS_SANITIZE=ON -DCUSTOS_BUILD_BENCH=OFF
   took
-  # The crash suites (SIGKILL loops), the fuzz run and the package install already ran once in
+  # The crash suites (SIGKILL loops), the fuzz run, the package install and the browser test
+  # (label browser: the console in Chromium) already ran once in
   # the plain pass.
   echo "== tests under AddressSanitizer + UBSan =="
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan --output-on-failure -j "$JOBS" --timeout 900 -LE "fuzz|crash|package"
+    ctest --test-dir build-asan --output-on-failure -j "$JOBS" --timeout 900 -LE "fuzz|crash|package|browser"
   took
 
   # ThreadSanitizer on the tests labelled concurrency (group commit, rotation under traffic,

@@ -1,9 +1,11 @@
 #include "api/pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 
 #include "api/api_error.h"
+#include "api/console_sessions.h"
 #include "api/log.h"
 #include "api/request_id.h"
 #include "vault/pending_token.h"
@@ -48,7 +50,10 @@ void AddSecurityHeaders(ApiResponse& response) {
   // HTTPS only, for a year; the API serves data, never pages to render, frame or sniff.
   response.headers.emplace_back("Strict-Transport-Security", "max-age=31536000");
   response.headers.emplace_back("X-Content-Type-Options", "nosniff");
-  response.headers.emplace_back("Content-Security-Policy", "default-src 'none'");
+  const bool has_csp =
+      std::any_of(response.headers.begin(), response.headers.end(),
+                  [](const auto& h) { return h.first == "Content-Security-Policy"; });
+  if (!has_csp) response.headers.emplace_back("Content-Security-Policy", "default-src 'none'");
   response.headers.emplace_back("X-Frame-Options", "DENY");
 }
 
@@ -65,12 +70,14 @@ std::string_view MethodLabel(std::string_view method) {
 }
 
 RequestPipeline::RequestPipeline(const RouteTable& routes, Authenticator authenticate,
-                                 RateLimiter& limiter, Metrics& metrics, bool tokens_in_reads)
+                                 RateLimiter& limiter, Metrics& metrics, bool tokens_in_reads,
+                                 ConsoleSessions* sessions)
     : routes_(routes),
       authenticate_(std::move(authenticate)),
       limiter_(limiter),
       metrics_(metrics),
-      tokens_in_reads_(tokens_in_reads) {}
+      tokens_in_reads_(tokens_in_reads),
+      sessions_(sessions) {}
 
 ApiResponse RequestPipeline::Handle(const ApiRequest& req) const {
   const auto start = std::chrono::steady_clock::now();
@@ -121,7 +128,31 @@ ApiResponse RequestPipeline::Run(const ApiRequest& req, const std::string& reque
   scope.ctx.source = req.remote_address;
   if (route.access == Access::kPublic) return Dispatch(req, route, scope);
 
-  const std::string_view token = BearerToken(req.Header("authorization"));
+  std::string_view token = BearerToken(req.Header("authorization"));
+  // Step 4 for the web console: its session cookie stands for the session's token.
+  std::optional<ConsoleSession> console;
+  const std::string_view session_id = token.empty() && sessions_ != nullptr
+                                          ? CookieValue(req.Header("cookie"), kConsoleCookie)
+                                          : std::string_view();
+  if (!session_id.empty()) {
+    if (!SameOrigin(req)) {
+      return ErrorResponse(
+          {403, "permission_denied", "header 'Origin' must be this server's own origin"},
+          request_id);
+    }
+    console = sessions_->Use(session_id);
+    if (!console) {
+      return Unauthorized("the console session has expired or was signed out: sign in again",
+                          request_id);
+    }
+    if (req.method != "GET" && req.method != "HEAD" &&
+        !ConstantTimeEquals(req.Header(kCsrfHeader), console->csrf)) {
+      return ErrorResponse(
+          {403, "permission_denied", "header 'X-Custos-CSRF' must carry the session's CSRF token"},
+          request_id);
+    }
+    token = console->token;
+  }
   if (token.empty()) {
     return Unauthorized("header 'Authorization' must be 'Bearer <token>'", request_id);
   }

@@ -3,7 +3,12 @@
 //   1. request id: X-Request-Id if well-formed, else a new one; echoed on every response;
 //   2. route: 404 for an unknown path, 405 (with Allow) for a known path and another method;
 //   3. public routes (health, metrics, openapi) run now;
-//   4. credential: "Authorization: Bearer <token>", else 401 (WWW-Authenticate: Bearer);
+//   4. credential: "Authorization: Bearer <token>"; without one, the web console's session
+//      cookie (console_sessions.h): a live session stands for its vault token, and a request
+//      other than GET or HEAD must carry the session's CSRF token in X-Custos-CSRF (403), from
+//      this origin if it names one (403); an unknown, idle or ended session gets 401; from
+//      here on a console request is an API request like any other (its token's rate limit,
+//      authentication, purpose and audit); neither: 401 (WWW-Authenticate: Bearer);
 //   5. rate limit per token: 429 with Retry-After when the token's bucket is empty;
 //   6. authentication: the token is resolved to a staff id by the vault, else 401; on a route
 //      marked token_in_read (audited reads only) with a purpose and no body, when the vault
@@ -36,6 +41,8 @@
 
 namespace custos::api {
 
+class ConsoleSessions;
+
 // Resolves a bearer token to an active staff id, or Unauthenticated. The production server
 // uses StaffService::Authenticate; tests may supply their own.
 using Authenticator =
@@ -47,8 +54,10 @@ class RequestPipeline {
   // `tokens_in_reads`: `authenticate` is the vault's own (StaffService::Authenticate), so
   // token_in_read routes may hand their token to the read (step 6). False with any other
   // authenticator (tests), which then checks every token.
+  // `sessions`: the web console's sessions (step 4); nullptr: no console.
   RequestPipeline(const RouteTable& routes, Authenticator authenticate, RateLimiter& limiter,
-                  Metrics& metrics, bool tokens_in_reads = false);
+                  Metrics& metrics, bool tokens_in_reads = false,
+                  ConsoleSessions* sessions = nullptr);
 
   // Runs the steps above; always returns a response (never throws).
   ApiResponse Handle(const ApiRequest& request) const;
@@ -76,12 +85,14 @@ class RequestPipeline {
   RateLimiter& limiter_;
   Metrics& metrics_;
   const bool tokens_in_reads_;
+  ConsoleSessions* sessions_;
 };
 
 // The method as a metric label: GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, or OTHER.
 std::string_view MethodLabel(std::string_view method);
 
-// Adds the headers every HTTPS response carries (HSTS, nosniff, CSP, X-Frame-Options).
+// Adds the headers every HTTPS response carries (HSTS, nosniff, CSP, X-Frame-Options); a
+// response that set its own Content-Security-Policy (the console's pages) keeps it.
 void AddSecurityHeaders(ApiResponse& response);
 
 }  // namespace custos::api

@@ -15,6 +15,9 @@
 namespace custos::vault {
 class Vault;
 }
+namespace custos::schema {
+struct ServerConfig;
+}
 
 namespace custos::api {
 
@@ -34,6 +37,11 @@ void AddAccessRoutes(RouteTable& table, vault::Vault& vault);
 void AddSubjectRequestRoutes(RouteTable& table, vault::Vault& vault);
 // /v1/deid/profiles, /releases, /check, /aggregates, /budget (issue 16; docs/deid.md)
 void AddDeidRoutes(RouteTable& table, vault::Vault& vault);
+class ConsoleSessions;
+// /console/ and its files, /console/session (sign-in, CSRF token, sign-out; issue 21,
+// docs/console.md). `sessions` and `config` must outlive the table.
+void AddConsoleRoutes(RouteTable& table, vault::Vault& vault, ConsoleSessions& sessions,
+                      const schema::ServerConfig& config);
 // /v1/health, /v1/metrics, /v1/openapi.yaml (public)
 void AddServiceRoutes(RouteTable& table, vault::Vault& vault, const Metrics& metrics);
 

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "api/beast_server.h"
+#include "api/console_sessions.h"
 #include "api/routes.h"
 #include "vault/vault.h"
 
@@ -49,6 +50,7 @@ struct ApiServer::Impl {
   vault::Vault& vault;
   ServerOptions options;
   Metrics metrics;
+  ConsoleSessions sessions;
   RouteTable routes;
   RateLimiter limiter;
   RequestPipeline pipeline;
@@ -58,11 +60,14 @@ struct ApiServer::Impl {
   Impl(vault::Vault& v, ServerOptions o)
       : vault(v),
         options(std::move(o)),
-        routes(BuildRoutes(v, metrics)),
+        sessions(int64_t{options.config.console_idle_minutes} * 60 * 1000,
+                 int64_t{options.config.console_session_hours} * 3600 * 1000,
+                 options.console_clock),
+        routes(BuildRoutes(v, metrics, &sessions, &options.config)),
         limiter(options.config.rate_limit_per_second, options.config.rate_limit_burst,
                 options.rate_clock),
         pipeline(routes, ChooseAuthenticator(v, options.authenticate), limiter, metrics,
-                 /*tokens_in_reads=*/!options.authenticate) {}
+                 /*tokens_in_reads=*/!options.authenticate, &sessions) {}
 };
 
 ApiServer::ApiServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -104,8 +109,10 @@ std::string ApiServer::Url() const {
 const RouteTable& ApiServer::routes() const { return impl_->routes; }
 const Metrics& ApiServer::metrics() const { return impl_->metrics; }
 
-RouteTable BuildRoutes(vault::Vault& vault, const Metrics& metrics) {
+RouteTable BuildRoutes(vault::Vault& vault, const Metrics& metrics, ConsoleSessions* sessions,
+                       const schema::ServerConfig* config) {
   RouteTable table;
+  if (sessions != nullptr && config != nullptr) AddConsoleRoutes(table, vault, *sessions, *config);
   AddServiceRoutes(table, vault, metrics);
   AddCustomerRoutes(table, vault);
   AddRecordRoutes(table, vault);

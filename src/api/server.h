@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -31,11 +32,12 @@ class Vault;
 namespace custos::api {
 
 struct ServerOptions {
-  schema::ServerConfig config;      // listen, port, threads, body and rate limits
-  std::filesystem::path cert_file;  // PEM; absolute or relative to the working directory
-  std::filesystem::path key_file;   // PEM
-  Authenticator authenticate;       // empty: StaffService::Authenticate
-  RateLimiter::Clock rate_clock;    // empty: the steady clock (tests inject one)
+  schema::ServerConfig config;             // listen, port, threads, body and rate limits
+  std::filesystem::path cert_file;         // PEM; absolute or relative to the working directory
+  std::filesystem::path key_file;          // PEM
+  Authenticator authenticate;              // empty: StaffService::Authenticate
+  RateLimiter::Clock rate_clock;           // empty: the steady clock (tests inject one)
+  std::function<int64_t()> console_clock;  // ms since the epoch; empty: the system clock
 };
 
 class ApiServer {
@@ -72,8 +74,12 @@ class ApiServer {
   std::unique_ptr<Impl> impl_;
 };
 
+class ConsoleSessions;
 // The routes `custos serve` answers, bound to `vault` and `metrics` (both must outlive the
-// table). Exposed for the test that compares them with docs/openapi.yaml.
-RouteTable BuildRoutes(vault::Vault& vault, const Metrics& metrics);
+// table), with the web console's when `sessions` is given (it and `config` must outlive the
+// table too). Exposed for the test that compares the /v1 routes with docs/openapi.yaml.
+RouteTable BuildRoutes(vault::Vault& vault, const Metrics& metrics,
+                       ConsoleSessions* sessions = nullptr,
+                       const schema::ServerConfig* config = nullptr);
 
 }  // namespace custos::api

@@ -16,7 +16,8 @@
 //   [audit]     checkpoint_every, head_file, witness_file
 //   [server]    listen, port, cert, key, max_body_bytes, rate_limit_per_second,
 //               rate_limit_burst, threads, max_connections, header_timeout_seconds,
-//               idle_timeout_seconds, body_timeout_seconds, write_timeout_seconds
+//               idle_timeout_seconds, body_timeout_seconds, write_timeout_seconds,
+//               console_idle_minutes, console_session_hours, time_zone
 //   [backup]    dir, every, keep, key_epoch_length, key_epochs
 //   [lifecycle] plan_every                "off" or an interval of at least 1h
 //   [access]    max_failures (3..20), lockout_minutes (1..1440), address_max_failures
@@ -226,6 +227,12 @@ struct ServerConfig {
   uint32_t idle_timeout_seconds = 30;    // a keep-alive connection idle longer is closed
   uint32_t body_timeout_seconds = 60;    // deadline for a whole request body
   uint32_t write_timeout_seconds = 30;   // deadline for writing a whole answer
+  // The web console (issue 21; docs/console.md): a session idle longer than
+  // console_idle_minutes, or older than console_session_hours, is signed out; dates on its
+  // screens are shown in time_zone (the company's, an IANA name).
+  uint32_t console_idle_minutes = 15;
+  uint32_t console_session_hours = 8;
+  std::string time_zone = "Asia/Shanghai";
 };
 
 // Scheduled backups of `custos serve` ([backup]; docs/backup.md).

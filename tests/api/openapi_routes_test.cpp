@@ -53,7 +53,11 @@ TEST_F(ApiTest, TheOpenApiFileAndTheServedRoutesAgreeBothWays) {
   const std::string yaml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const std::set<std::string> documented = DocumentedRoutes(yaml);
   std::set<std::string> served;
-  for (const Route& r : server_->routes().routes()) served.insert(r.method + " " + r.pattern);
+  // The web console's own routes (/console/...) are described in docs/console.md.
+  for (const Route& r : server_->routes().routes()) {
+    if (r.pattern.rfind("/console", 0) == 0) continue;
+    served.insert(r.method + " " + r.pattern);
+  }
   for (const std::string& r : served) EXPECT_TRUE(documented.contains(r)) << "undocumented: " << r;
   for (const std::string& r : documented) EXPECT_TRUE(served.contains(r)) << "not served: " << r;
   EXPECT_GE(served.size(), 20u);

@@ -51,6 +51,30 @@ TEST(ServerConfig, SettingsAreRead) {
   EXPECT_EQ(c->server.write_timeout_seconds, 30u);
 }
 
+TEST(ServerConfig, TheConsolesSessionLimitsAndTimeZoneAreRead) {
+  auto d = ParseConfig(WithServer("[server]\n"), "custos.toml");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->server.console_idle_minutes, 15u);
+  EXPECT_EQ(d->server.console_session_hours, 8u);
+  EXPECT_EQ(d->server.time_zone, "Asia/Shanghai");
+  auto c = ParseConfig(WithServer("[server]\nconsole_idle_minutes = 5\nconsole_session_hours = 2\n"
+                                  "time_zone = \"America/Argentina/Buenos_Aires\"\n"),
+                       "custos.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->server.console_idle_minutes, 5u);
+  EXPECT_EQ(c->server.console_session_hours, 2u);
+  EXPECT_EQ(c->server.time_zone, "America/Argentina/Buenos_Aires");
+  for (const char* bad :
+       {"console_idle_minutes = 0", "console_idle_minutes = 121", "console_session_hours = 25",
+        "time_zone = \"\"", "time_zone = \"Asia//Shanghai\"", "time_zone = \"<script>\""}) {
+    const std::string key = std::string(bad).substr(0, std::string(bad).find(' '));
+    EXPECT_NE(ErrorOf(WithServer(std::string("[server]\n") + bad + "\n"))
+                  .find("key 'server." + key + "'"),
+              std::string::npos)
+        << bad;
+  }
+}
+
 TEST(ServerConfig, ConnectionLimitsAreRead) {
   auto c = ParseConfig(WithServer("[server]\nmax_connections = 20000\nheader_timeout_seconds = 5\n"
                                   "idle_timeout_seconds = 120\nbody_timeout_seconds = 90\n"

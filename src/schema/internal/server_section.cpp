@@ -8,7 +8,7 @@
 namespace custos::schema::internal {
 namespace {
 
-constexpr std::array<std::string_view, 13> kServerKeys = {"listen",
+constexpr std::array<std::string_view, 16> kServerKeys = {"listen",
                                                           "port",
                                                           "cert",
                                                           "key",
@@ -20,7 +20,10 @@ constexpr std::array<std::string_view, 13> kServerKeys = {"listen",
                                                           "header_timeout_seconds",
                                                           "idle_timeout_seconds",
                                                           "body_timeout_seconds",
-                                                          "write_timeout_seconds"};
+                                                          "write_timeout_seconds",
+                                                          "console_idle_minutes",
+                                                          "console_session_hours",
+                                                          "time_zone"};
 
 // `key` in lo..hi, or the default already in `value`.
 Status ReadUint(const TomlSection& s, std::string_view key, int64_t lo, int64_t hi,
@@ -35,6 +38,20 @@ Status ReadUint(const TomlSection& s, std::string_view key, int64_t lo, int64_t 
 bool IsAddressLiteral(const std::string& text) {
   unsigned char buf[16];
   return inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
+}
+
+// An IANA zone name ("Asia/Shanghai", "UTC", "America/Argentina/Buenos_Aires"): letters,
+// digits and "_+-" in parts joined by '/'. The console's browser resolves it (Intl).
+bool IsZoneName(const std::string& text) {
+  if (text.empty() || text.size() > 64 || text.front() == '/' || text.back() == '/') return false;
+  char prev = '/';
+  for (char ch : text) {
+    const bool word = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                      (ch >= '0' && ch <= '9') || ch == '_' || ch == '+' || ch == '-';
+    if (!word && !(ch == '/' && prev != '/')) return false;
+    prev = ch;
+  }
+  return true;
 }
 
 }  // namespace
@@ -70,6 +87,12 @@ Result<ServerConfig> ReadServerSection(const TomlSection& s) {
   CUSTOS_RETURN_IF_ERROR(ReadUint(s, "idle_timeout_seconds", 1, 3600, c.idle_timeout_seconds));
   CUSTOS_RETURN_IF_ERROR(ReadUint(s, "body_timeout_seconds", 1, 3600, c.body_timeout_seconds));
   CUSTOS_RETURN_IF_ERROR(ReadUint(s, "write_timeout_seconds", 1, 3600, c.write_timeout_seconds));
+  CUSTOS_RETURN_IF_ERROR(ReadUint(s, "console_idle_minutes", 1, 120, c.console_idle_minutes));
+  CUSTOS_RETURN_IF_ERROR(ReadUint(s, "console_session_hours", 1, 24, c.console_session_hours));
+  CUSTOS_ASSIGN_OR_RETURN(c.time_zone, s.String("time_zone", c.time_zone));
+  if (!IsZoneName(c.time_zone)) {
+    return s.Error("time_zone", "must be an IANA time zone name (e.g. Asia/Shanghai, UTC)");
+  }
   return c;
 }
 

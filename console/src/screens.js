@@ -1,0 +1,247 @@
+// The screens per role (docs/console.md). Each shows what the API answers for the signed-in
+// staff member; what their role may not do is refused by the vault and shown as refused.
+import { h } from './dom.js';
+import { t, purposeLabel } from './i18n.js';
+import { call, session } from './api.js';
+import { panel, message, errorText, date, table, field, select, input, button, form, async, barChart, stat } from './ui.js';
+
+const DAY = 24 * 3600 * 1000;
+const DSR_KINDS = ['access', 'copy', 'portability', 'correction', 'deletion', 'restriction', 'explanation'];
+
+// --- support agent ---
+
+function customerView(id) {
+  const base = `/v1/customers/${encodeURIComponent(id)}`;
+  const profile = async(async () => {
+    const c = await call('GET', base, { data: true });
+    const rows = Object.entries(c.fields || {}).map(([k, v]) => ({ field: k, value: v }));
+    return table(rows, [['field', t('field')], ['value', t('field_value')]]);
+  });
+  const txns = async(async () => {
+    const r = await call('GET', `${base}/transactions`, { data: true });
+    const items = (r.transactions || []).map((x) => ({ ...(x.fields || {}) }));
+    const keys = [...new Set(items.flatMap((x) => Object.keys(x)))];
+    return table(items, keys.map((k) => [k, k]));
+  });
+  const noteList = h('div');
+  const loadNotes = () => noteList.replaceChildren(async(async () => {
+    const r = await call('GET', `${base}/notes`, { data: true });
+    return table(r.notes || [], [['created_at_ms', t('time'), (v) => date(v)], ['source', 'source'], ['text', t('note_text')]]);
+  }));
+  loadNotes();
+  const [noteField, noteInput] = field(t('note_text'), h('textarea', { rows: 2, required: true }));
+  const addNote = form([noteField], t('save'), async () => {
+    await call('POST', `${base}/notes`, { data: true, body: { text: noteInput.value } });
+    noteInput.value = '';
+    loadNotes();
+    return message('ok', t('saved'));
+  });
+  const consents = async(async () => {
+    const r = await call('GET', `${base}/consents`, { data: true });
+    return [h('p', {}, `${t('consents')}: `, h('strong', {}, (r.granted_purposes || []).map(purposeLabel).join('、') || t('none'))),
+      table(r.entries || [], [['recorded_at_ms', t('time'), (v) => date(v)], ['action', t('action')], ['scope', 'scope'],
+        ['purpose', t('purpose'), (v) => purposeLabel(v)], ['notice_version', 'notice'], ['channel', 'channel'], ['actor', t('actor')]])];
+  });
+  const [kindField, kindSel] = field(t('dsr_kind'), select(DSR_KINDS.map((k) => [k, k]), 'access'));
+  const [refField, refInput] = field(t('reference'), input({ required: true, minlength: 3, maxlength: 200 }));
+  const dsr = form([kindField, refField], t('submit'), async () => {
+    const r = await call('POST', '/v1/subject-requests', { body: { customer_id: id, kind: kindSel.value, reference: refInput.value } });
+    return message('ok', `${t('dsr_opened')}${date(r.due_at_ms)} (${r.request_id})`);
+  });
+  return h('div', { class: 'customer' },
+    panel(`${t('customer')} ${id}`, profile),
+    panel(t('transactions'), txns),
+    panel(t('notes'), noteList, h('h3', {}, t('add_note')), addNote),
+    panel(t('consents'), consents),
+    panel(t('open_dsr'), dsr));
+}
+
+export function agentScreen() {
+  const view = h('div', { id: 'customer-view' });
+  const results = h('div', { id: 'results' });
+  const open = (id) => view.replaceChildren(customerView(id));
+  const [byField, bySel] = field(t('field'), select([['phone', t('by_phone')], ['id_number', t('by_id_number')], ['email', t('by_email')]], 'phone'));
+  const [valueField, valueInput] = field(t('value'), input({ required: true, autocomplete: 'off', name: 'search-value' }));
+  const search = form([byField, valueField], t('search'), async () => {
+    const r = await call('GET', '/v1/customers/search', { data: true, query: { field: bySel.value, value: valueInput.value } });
+    const ids = r.customer_ids || [];
+    if (ids.length === 1) open(ids[0]);
+    return ids.length ? h('ul', { class: 'ids' }, ids.map((c) => h('li', {}, button(c, () => open(c))))) : message('info', t('none'));
+  });
+  const [idField, idInput] = field(t('customer_id'), input({ required: true, pattern: '[0-9A-Z]{26}', autocomplete: 'off', name: 'customer-id' }));
+  const byId = form([idField], t('open'), async () => { open(idInput.value.trim()); return []; });
+  return h('div', { class: 'screen' }, panel(t('find'), h('div', { class: 'row' }, search, byId), results), view);
+}
+
+// --- approvals (DPO and security admin): the requester never sees a decision button ---
+
+export function approvalsPanel(withRequestForm) {
+  const list = h('div', { id: 'approvals' });
+  const load = () => list.replaceChildren(async(async () => {
+    const r = await call('GET', '/v1/approvals', { query: { state: 'requested' } });
+    const outcome = h('div', { class: 'out' });
+    const decide = (a, verb) => async () => {
+      try {
+        await call('POST', `/v1/approvals/${encodeURIComponent(a.approval_id)}/${verb}`);
+        load();
+      } catch (e) {
+        outcome.replaceChildren(message('error', errorText(e)));
+      }
+    };
+    return [table(r.approvals || [], [
+      ['approval_id', 'ID'], ['kind', t('kind')], ['requester', t('requester')], ['justification', t('justification')],
+      ['scope', 'scope'], ['requested_at_ms', t('requested_at'), (v) => date(v)], ['expires_at_ms', t('expires_at'), (v) => date(v)],
+      ['approval_id', t('actions'), (_, a) => (a.requester === session.staff
+        ? h('span', { class: 'own' }, t('own_request'))
+        : h('span', { class: 'buttons' },
+          button(t('approve'), decide(a, 'approve'), { class: 'approve', 'data-approval': a.approval_id }),
+          button(t('reject'), decide(a, 'reject'), { class: 'reject secondary', 'data-approval': a.approval_id })))],
+    ]), outcome];
+  }));
+  load();
+  const kids = [list];
+  if (withRequestForm) {
+    const [staffField, staffInput] = field(t('staff_id'), input({ required: true, name: 'grant-staff' }));
+    const [rolesField, rolesInput] = field(t('roles'), input({ required: true, name: 'grant-roles' }));
+    const [whyField, whyInput] = field(t('justification'), input({ required: true, minlength: 3, name: 'grant-why' }));
+    const [hoursField, hoursInput] = field(t('hours'), h('input', { type: 'number', min: 1, max: 720, value: 24, required: true, name: 'grant-hours' }));
+    kids.push(h('h3', {}, t('request_approval')), form([staffField, rolesField, whyField, hoursField], t('request'), async () => {
+      const r = await call('POST', '/v1/approvals', { body: {
+        kind: 'role_grant', staff_id: staffInput.value, roles: rolesInput.value.split(',').map((x) => x.trim()).filter(Boolean), justification: whyInput.value,
+        duration_ms: Number(hoursInput.value) * 3600 * 1000,
+      } });
+      load();
+      return message('ok', r.approval_id);
+    }));
+  }
+  return panel(t('approvals'), ...kids);
+}
+
+// --- DPO ---
+
+function dashboard() {
+  return async(async () => {
+    const settle = (p) => p.then((v) => ({ v }), (e) => ({ e }));
+    const [dsr, appr, training] = await Promise.all([
+      settle(call('GET', '/v1/subject-requests')),
+      settle(call('GET', '/v1/approvals', { query: { state: 'requested' } })),
+      settle(call('GET', '/v1/training')),
+    ]);
+    const now = Date.now();
+    const cards = [];
+    const charts = [];
+    if (dsr.v) {
+      const all = dsr.v.subject_requests || [];
+      const open = all.filter((r) => !r.closed_at_ms);
+      const overdue = open.filter((r) => r.overdue);
+      const soon = open.filter((r) => !r.overdue && r.due_at_ms - now < 3 * DAY);
+      cards.push(stat(t('open_requests'), open.length), stat(t('overdue'), overdue.length, overdue.length ? 'bad' : ''), stat(t('due_soon'), soon.length, soon.length ? 'warn' : ''));
+      charts.push(barChart(t('by_state'), [[t('open_requests'), open.length - overdue.length], [t('overdue'), overdue.length], [t('close'), all.length - open.length]]));
+    } else {
+      cards.push(message('error', errorText(dsr.e)));
+    }
+    cards.push(appr.v ? stat(t('pending_approvals'), (appr.v.approvals || []).length) : message('error', errorText(appr.e)));
+    if (training.v) {
+      const latest = new Map();
+      for (const r of training.v.training || []) latest.set(r.staff_id, Math.max(latest.get(r.staff_id) || 0, r.valid_until_ms));
+      const lapsed = [...latest.values()].filter((until) => until < now).length;
+      cards.push(stat(t('training_lapses'), lapsed, lapsed ? 'warn' : ''));
+    } else {
+      cards.push(message('error', errorText(training.e)));
+    }
+    const pending = (label) => h('div', { class: 'stat pending' }, h('div', { class: 'stat-value' }, '—'), h('div', { class: 'stat-label' }, label), h('div', { class: 'stat-note' }, t('not_yet')));
+    cards.push(pending(t('retention')), pending(t('consent_coverage')), pending(t('alerts')));
+    return [h('div', { class: 'stats' }, cards), h('div', { class: 'charts' }, charts)];
+  });
+}
+
+function dsrQueue() {
+  const box = h('div');
+  const load = () => box.replaceChildren(async(async () => {
+    const r = await call('GET', '/v1/subject-requests', { query: { open: 'true' } });
+    const items = (r.subject_requests || []).slice().sort((a, b) => a.due_at_ms - b.due_at_ms);
+    const out = h('div', { class: 'out' });
+    const act = (f) => async () => { try { await f(); load(); } catch (e) { out.replaceChildren(message('error', errorText(e))); } };
+    return [table(items, [
+      ['request_id', 'ID'], ['customer_id', t('customer_id')], ['kind', t('kind')], ['reference', t('reference')],
+      ['opened_by', t('opened_by')], ['due_at_ms', t('due'), (v, x) => h('span', { class: x.overdue ? 'bad' : '' }, `${date(v)}${x.overdue ? ` (${t('overdue')})` : ''}`)],
+      ['steps', t('state'), (v) => (v || []).map((st) => st.step).join(', ')],
+      ['request_id', t('actions'), (id) => h('span', { class: 'buttons' },
+        button(t('verify'), act(() => call('POST', `/v1/subject-requests/${id}/verify`, { body: { method: 'callback_on_record', evidence_ref: 'console' } })), { class: 'secondary' }),
+        button(`${t('close')}: withdrawn`, act(() => call('POST', `/v1/subject-requests/${id}/close`, { body: { outcome: 'withdrawn' } })), { class: 'secondary' }))],
+    ]), out];
+  }));
+  load();
+  return box;
+}
+
+function auditSearch() {
+  const results = h('div');
+  const [custField, custInput] = field(t('customer_id'), input({ name: 'audit-customer' }));
+  const [actorField, actorInput] = field(t('actor'), input({ name: 'audit-actor' }));
+  const [fromField, fromInput] = field(t('from'), h('input', { type: 'date' }));
+  const [toField, toInput] = field(t('to'), h('input', { type: 'date' }));
+  const f = form([custField, actorField, fromField, toField], t('search'), async () => {
+    const r = await call('GET', '/v1/audit', { data: true, query: {
+      customer_id: custInput.value.trim(), actor: actorInput.value.trim(), from: fromInput.value, to: toInput.value, limit: 200,
+    } });
+    return table(r.entries || [], [['seq', '#'], ['ts_ms', t('time'), (v) => date(v)], ['actor', t('actor')],
+      ['action', t('action')], ['decision', t('decision')], ['purpose', t('purpose')], ['channel', 'channel'], ['target', t('target')], ['reason', 'reason']]);
+  });
+  return h('div', {}, f, results);
+}
+
+export function dpoScreen() {
+  return h('div', { class: 'screen' },
+    panel(t('dashboard'), dashboard()),
+    panel(t('dsr_queue'), dsrQueue()),
+    approvalsPanel(false),
+    panel(t('retention_plans'), message('info', t('retention_hint'))),
+    panel(t('audit'), auditSearch()),
+    panel(`${t('reports')} · ${t('incidents')}`, message('info', t('not_yet'))));
+}
+
+// --- security admin ---
+
+function staffPanel() {
+  return async(async () => {
+    const [staff, roles] = await Promise.all([call('GET', '/v1/staff'), call('GET', '/v1/roles').catch(() => ({ roles: [], posts: [] }))]);
+    const grants = new Map((roles.roles || []).map((r) => [r.name, new Set(r.grants.flatMap((g) => g.actions))]));
+    const warn = (m) => {
+      const actions = new Set((m.roles || []).flatMap((r) => [...(grants.get(r) || [])]));
+      return actions.has('approval.approve') && actions.has('staff.manage') ? t('sod_warning') : '';
+    };
+    return [
+      table(staff.staff || [], [['staff_id', t('staff_id')], ['display_name', t('name')], ['post', t('post')], ['roles', t('roles')],
+        ['status', t('status')], ['totp_enrolled', t('second_factor'), (v) => (v ? t('yes') : t('no'))],
+        ['locked_until_ms', t('locked'), (v) => (v ? date(v) : '')], ['staff_id', t('sod'), (_, m) => h('span', { class: 'warn' }, warn(m))]]),
+      h('h3', {}, t('posts')),
+      table(roles.posts || [], [['name', t('post')], ['label', t('label')], ['roles', t('roles')]]),
+    ];
+  });
+}
+
+function tokensPanel() {
+  const box = h('div');
+  const load = () => box.replaceChildren(async(async () => {
+    const r = await call('GET', '/v1/tokens');
+    const out = h('div', { class: 'out' });
+    return [table((r.tokens || []).filter((x) => x.state === 'active'), [['token_id', 'ID'], ['staff_id', t('staff_id')], ['label', t('label')],
+      ['created_at_ms', t('created'), (v) => date(v)], ['expires_at_ms', t('expires_at'), (v) => date(v)],
+      ['token_id', t('actions'), (id) => button(t('revoke'), async () => {
+        try { await call('DELETE', `/v1/tokens/${encodeURIComponent(id)}`); load(); } catch (e) { out.replaceChildren(message('error', errorText(e))); }
+      }, { class: 'secondary' })]]), out];
+  }));
+  load();
+  return box;
+}
+
+export function securityScreen() {
+  return h('div', { class: 'screen' },
+    panel(t('staff'), staffPanel()),
+    approvalsPanel(true),
+    panel(t('tokens'), tokensPanel()),
+    panel(t('keys'), message('info', t('not_yet'))),
+    panel(t('backups'), message('info', t('not_yet'))),
+    panel(t('doctor'), message('info', t('not_yet'))));
+}

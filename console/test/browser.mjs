@@ -1,0 +1,251 @@
+// The web console in a real browser (issue 21; docs/console.md): headless Chromium from Debian
+// driven by puppeteer-core against `custos serve` over TLS, started by
+// tests/console/browser_test.sh (which passes CUSTOS_URL, ADMIN_TOKEN, DPO_PASSWORD, SHOTS).
+// Staff, customers and requests are made through the API; every step in the browser is what a
+// person does: sign in with a TOTP code, search, choose a purpose, approve.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import puppeteer from 'puppeteer-core';
+
+const require = createRequire(import.meta.url);
+const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const base = process.env.CUSTOS_URL.replace(/\/v1\/?$/, '');
+const SHOTS = process.env.SHOTS;
+const ADMIN = process.env.ADMIN_TOKEN;
+fs.mkdirSync(SHOTS, { recursive: true });
+
+let passed = 0;
+let failed = 0;
+function check(what, ok, detail = '') {
+  if (ok) { passed += 1; console.log(`ok - ${what}`); } else { failed += 1; console.log(`not ok - ${what} ${detail}`); }
+}
+
+// --- TOTP (RFC 6238: SHA-1, 30 s, 6 digits) for the staff's authenticator apps ---
+function fromBase32(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0; let acc = 0; const out = [];
+  for (const c of text.replace(/=+$/, '').toUpperCase()) {
+    acc = (acc << 5) | alphabet.indexOf(c); bits += 5;
+    if (bits >= 8) { bits -= 8; out.push((acc >> bits) & 0xff); }
+  }
+  return Buffer.from(out);
+}
+function totp(secret, step) {
+  const msg = Buffer.alloc(8); msg.writeBigUInt64BE(BigInt(step));
+  const mac = crypto.createHmac('sha1', fromBase32(secret)).update(msg).digest();
+  const o = mac[mac.length - 1] & 0xf;
+  return String((mac.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+const stepNow = () => Math.floor(Date.now() / 30000);
+
+async function api(method, p, { token, purpose, body } = {}) {
+  const headers = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (purpose) headers['X-Custos-Purpose'] = purpose;
+  if (body) headers['Content-Type'] = 'application/json';
+  const r = await fetch(base + p, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  const doc = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(`${method} ${p}: ${r.status} ${JSON.stringify(doc)}`);
+  return doc;
+}
+
+// A staff member with their own password and second factor; returns {id, password, secret, step}.
+async function staff(id, post, role, trained) {
+  const initial = `initial-${crypto.randomBytes(8).toString('hex')}`;
+  const password = `own-${crypto.randomBytes(8).toString('hex')}`;
+  await api('POST', '/v1/staff', { token: ADMIN, body: { staff_id: id, display_name: id, post, roles: [role], initial_password: initial } });
+  if (trained) {
+    const now = Date.now();
+    await api('POST', '/v1/training', { token: ADMIN, body: { staff_id: id, course: 'privacy-basics', completed_at_ms: now - 86400000, valid_until_ms: now + 365 * 86400000 } });
+  }
+  const enrol = await api('POST', '/v1/totp/enrollment', { body: { staff_id: id, password: initial } });
+  const step = stepNow();
+  const login = await api('POST', '/v1/tokens', { body: { staff_id: id, password: initial, new_password: password, totp_code: totp(enrol.secret_base32, step), label: 'setup' } });
+  return { id, password, secret: enrol.secret_base32, step, token: login.token };
+}
+
+// --- the browser ---
+const browser = await puppeteer.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  acceptInsecureCerts: true,
+  args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--lang=zh-CN'],
+});
+const errors = [];
+async function newPage(who) {
+  const context = await browser.createBrowserContext();
+  const page = await context.newPage();
+  await page.setViewport({ width: 1280, height: 860 });
+  page.setDefaultTimeout(15000);
+  page.on('pageerror', (e) => errors.push(`${who}: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    // The network log of a refusal the test provokes on purpose (401, 403) is not an error of
+    // the page; anything else is (a CSP violation, an exception, a failed asset).
+    if (/Failed to load resource: the server responded with a status of 40[13]/.test(m.text())) return;
+    errors.push(`${who}: ${m.text()}`);
+  });
+  return page;
+}
+async function shot(page, name, selector) {
+  await page.evaluate((sel) => {
+    const el = sel ? document.querySelector(sel) : null;
+    if (el) el.scrollIntoView(); else window.scrollTo(0, 0);
+  }, selector || null);
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+}
+async function axe(page, name) {
+  await page.evaluate(`${AXE}\n;0`);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const critical = result.violations.filter((v) => v.impact === 'critical');
+  check(`axe: no critical violations on ${name}`, critical.length === 0, JSON.stringify(critical.map((v) => [v.id, v.nodes.length])));
+}
+async function signIn(page, who, code) {
+  await page.goto(`${base}/console/`, { waitUntil: 'networkidle0' });
+  await page.waitForSelector('#signin');
+  await page.type('input[name=staff_id]', who.id);
+  await page.type('input[name=password]', who.password);
+  await page.type('input[name=totp_code]', code);
+  await page.click('#signin');
+  await page.waitForSelector('#who');
+  check(`${who.id} signs in with password and TOTP`, (await page.$eval('#who', (e) => e.textContent)) === who.id);
+}
+async function choosePurpose(page, purpose) {
+  await page.select('#purpose', purpose);
+  await page.waitForFunction((p) => document.querySelector('#purpose').value === p, {}, purpose);
+}
+const textOf = (page, sel) => page.$eval(sel, (e) => e.textContent);
+
+const started = Date.now();
+try {
+  // Staff and customers, through the API.
+  const agent = await staff('agent', 'support_agent', 'customer_service', true);
+  const clerk = await staff('clerk', 'sales_rep', 'sales', true);
+  const sec = await staff('sec', 'security_administrator', 'security_admin', false);
+  const dpoEnrol = await api('POST', '/v1/totp/enrollment', { body: { staff_id: 'dpo', password: process.env.DPO_PASSWORD } });
+  const dpo = { id: 'dpo', password: process.env.DPO_PASSWORD, secret: dpoEnrol.secret_base32 };
+  const customer = await api('POST', '/v1/customers', { token: clerk.token, purpose: 'account_management', body: {
+    fields: { name: '王芳', gender: '女', birth_date: '1949-12-31', id_number: '11010519491231002x', phone: '+86 138-0013-8000', email: 'wang.fang@example.com', address: '北京市朝阳区建国路88号', interests: '理财' },
+    source: 'form',
+    consent: { notice_version: 1, purposes: ['customer_service', 'account_management'], sensitive: true, evidence_ref: 'form-2026-0001' },
+  } });
+  await api('POST', `/v1/customers/${customer.customer_id}/transactions`, { token: clerk.token, purpose: 'account_management', body: { fields: { occurred_at: '2026-11-02', product: '基金A', amount: '1000.00', currency: 'CNY', payment_method: 'card' } } });
+  // The customer withdraws account management by phone: a purpose the agent's role has, the
+  // customer no longer consents to.
+  await api('POST', `/v1/customers/${customer.customer_id}/consents`, { token: clerk.token, purpose: 'account_management', body: { action: 'withdraw', purpose: 'account_management', channel: 'phone', evidence_ref: 'call-2026-0001' } });
+  // A request the administrator makes and another person (the DPO) decides.
+  const plan = await api('POST', '/v1/approvals', { token: ADMIN, body: { kind: 'role_grant', staff_id: 'clerk', roles: ['risk_officer'], justification: 'retention plan review: clerk joins the risk desk', duration_ms: 86400000 } });
+
+  // 1. The support agent: sign-in with TOTP, the masked view, a refused unconsented purpose.
+  const ap = await newPage('agent');
+  await signIn(ap, agent, totp(agent.secret, agent.step + 1));
+  await axe(ap, 'agent screen');
+  await ap.type('input[name=search-value]', '13800138000');
+  await ap.click('#main form button[type=submit]');
+  check('a search before choosing a purpose is stopped on screen', (await ap.waitForSelector('.msg.error')) !== null);
+  await choosePurpose(ap, 'customer_service');
+  await ap.type('input[name=search-value]', '13800138000');
+  await ap.click('#main form button[type=submit]');
+  await ap.waitForFunction(() => document.querySelector('#customer-view table'));
+  const profile = await textOf(ap, '#customer-view');
+  check('the agent sees the customer masked (name and ID number)', profile.includes('王*') && !profile.includes('11010519491231002'), profile.slice(0, 300));
+  check('the agent sees the phone number their role allows', profile.includes('138'));
+  await ap.waitForFunction(() => document.querySelectorAll('#customer-view table').length >= 2);
+  await ap.type('textarea', '客户来电咨询理财产品');
+  await ap.click('#customer-view .panel:nth-of-type(3) form button[type=submit]');
+  await ap.waitForFunction(() => document.querySelector('#customer-view .msg.ok'));
+  await ap.type('#customer-view .panel:nth-of-type(5) input', 'T-2026-0042');
+  await ap.click('#customer-view .panel:nth-of-type(5) form button[type=submit]');
+  await ap.waitForFunction(() => document.querySelectorAll('#customer-view .msg.ok').length >= 2);
+  check('the agent opens a subject request for the caller', (await textOf(ap, '#customer-view .panel:nth-of-type(5) .msg.ok')).includes('已登记'));
+  await shot(ap, 'agent-customer');
+  await choosePurpose(ap, 'account_management');
+  await ap.type('input[name=customer-id]', customer.customer_id);
+  await ap.click('#main .row > div:nth-child(2) form button[type=submit]');
+  await ap.waitForFunction(() => document.querySelector('#customer-view [role=alert]'));
+  const refusal = await textOf(ap, '#customer-view [role=alert]');
+  check('a purpose the customer did not consent to is refused', refusal.includes('403') && refusal.includes('consent'), refusal);
+  await shot(ap, 'agent-refused-purpose', '#customer-view');
+  // CSRF: a state change without the session's token is refused.
+  const csrfStatus = await ap.evaluate(async (id) => (await fetch(`/v1/customers/${id}/notes`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Custos-Purpose': 'customer_service' }, body: '{"text":"forged"}',
+  })).status, customer.customer_id);
+  check('a state change without the CSRF token is refused (403)', csrfStatus === 403, String(csrfStatus));
+  // English, switchable.
+  await ap.click('#lang');
+  await ap.waitForFunction(() => document.documentElement.lang === 'en' && document.querySelector('#signout').textContent === 'Sign out');
+  check('the console switches to English', true);
+  await ap.click('#lang');
+  // Sign-out revokes the session: the old cookie no longer reaches the API.
+  await ap.click('#signout');
+  await ap.waitForSelector('#signin');
+  const afterOut = await ap.evaluate(async () => (await fetch('/v1/tokens')).status);
+  check('after sign-out the session is refused (401)', afterOut === 401, String(afterOut));
+
+  // 2. The DPO: dashboard, approving a request another person made, audit search.
+  const dp = await newPage('dpo');
+  await signIn(dp, dpo, totp(dpo.secret, stepNow()));
+  await dp.goto(`${base}/console/#/dpo`, { waitUntil: 'networkidle0' });
+  await choosePurpose(dp, 'legal_obligation');
+  await dp.waitForSelector(`button.approve[data-approval="${plan.approval_id}"]`);
+  await dp.waitForFunction(() => document.querySelectorAll('.stat').length >= 8);
+  await dp.waitForSelector('figure.chart');
+  check('the DPO dashboard counts the open subject request', (await textOf(dp, '.stats')).includes('1'));
+  await shot(dp, 'dpo-dashboard');
+  await axe(dp, 'DPO screen');
+  await dp.click(`button.approve[data-approval="${plan.approval_id}"]`);
+  await dp.waitForFunction((id) => !document.querySelector(`button.approve[data-approval="${id}"]`), {}, plan.approval_id);
+  const approved = await api('GET', '/v1/approvals?state=approved', { token: ADMIN });
+  check('the DPO approves a request another person made', approved.approvals.some((a) => a.approval_id === plan.approval_id && a.approver === 'dpo'));
+  await dp.type('input[name=audit-actor]', 'agent');
+  const auditForm = await dp.$('input[name=audit-actor]');
+  await auditForm.evaluate((e) => e.form.requestSubmit());
+  await dp.waitForFunction(() => [...document.querySelectorAll('table')].some((t) => t.textContent.includes('customer.read')));
+  check('the DPO finds the agent\'s reads in the audit log', true);
+  await shot(dp, 'dpo-audit', 'input[name=audit-actor]');
+
+  // 3. The security admin: their own request shows no approve button, and the API refuses it.
+  const sp = await newPage('sec');
+  await signIn(sp, sec, totp(sec.secret, sec.step + 1));
+  await sp.goto(`${base}/console/#/security`, { waitUntil: 'networkidle0' });
+  await sp.waitForSelector('input[name=grant-staff]');
+  await sp.type('input[name=grant-staff]', 'agent');
+  await sp.type('input[name=grant-roles]', 'risk_officer');
+  await sp.type('input[name=grant-why]', 'agent covers the risk desk in December');
+  await sp.click('input[name=grant-why] ~ button, #approvals ~ div form button[type=submit]');
+  await sp.waitForFunction(() => document.querySelector('#approvals .own'));
+  const ownId = (await api('GET', '/v1/approvals?state=requested', { token: ADMIN })).approvals.find((a) => a.requester === 'sec').approval_id;
+  const ownButton = await sp.$(`button.approve[data-approval="${ownId}"]`);
+  check('the security admin sees no approve button on their own request', ownButton === null);
+  const selfApprove = await sp.evaluate(async (id) => {
+    const s = await (await fetch('/console/session')).json();
+    return (await fetch(`/v1/approvals/${id}/approve`, { method: 'POST', headers: { 'X-Custos-CSRF': s.csrf_token } })).status;
+  }, ownId);
+  check('the API refuses a self-approval too (403)', selfApprove === 403, String(selfApprove));
+  await sp.waitForFunction(() => document.querySelectorAll('table').length >= 2);
+  await shot(sp, 'security-admin', '#approvals');
+  await axe(sp, 'security screen');
+
+  // 4. Session expiry: idle longer than [server] console_idle_minutes (1 in this vault).
+  const idleFrom = Date.now();
+  await new Promise((r) => setTimeout(r, 62000));
+  await sp.click('nav a[href="#/dpo"]');
+  await sp.waitForSelector('#signin');
+  const notice = await textOf(sp, 'main');
+  check('an idle session is signed out and the sign-in page says so', notice.includes('过期') || notice.includes('expired'), notice.slice(0, 200));
+  await shot(sp, 'session-expired');
+  console.log(`(idle wait ${Math.round((Date.now() - idleFrom) / 1000)} s)`);
+
+  check('no errors in the browser console', errors.length === 0, JSON.stringify(errors));
+} catch (e) {
+  failed += 1;
+  console.log(`not ok - ${e.stack || e}`);
+  if (errors.length) console.log(`browser errors: ${JSON.stringify(errors)}`);
+} finally {
+  await browser.close();
+}
+console.log(`browser test: ${Math.round((Date.now() - started) / 1000)} s, screenshots in ${SHOTS}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
