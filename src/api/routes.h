@@ -34,6 +34,8 @@ void AddAccessRoutes(RouteTable& table, vault::Vault& vault);
 void AddSubjectRequestRoutes(RouteTable& table, vault::Vault& vault);
 // /v1/deid/profiles, /releases, /check, /aggregates, /budget (issue 16; docs/deid.md)
 void AddDeidRoutes(RouteTable& table, vault::Vault& vault);
+// /v1/partners, /v1/agreements, /v1/shares (issue 17; docs/sharing.md)
+void AddSharingRoutes(RouteTable& table, vault::Vault& vault);
 // /v1/health, /v1/metrics, /v1/openapi.yaml (public)
 void AddServiceRoutes(RouteTable& table, vault::Vault& vault, const Metrics& metrics);
 

@@ -114,6 +114,7 @@ RouteTable BuildRoutes(vault::Vault& vault, const Metrics& metrics) {
   AddAccessRoutes(table, vault);
   AddAuditRoutes(table, vault);
   AddSubjectRequestRoutes(table, vault);
+  AddSharingRoutes(table, vault);
   AddDeidRoutes(table, vault);
   return table;
 }

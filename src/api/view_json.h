@@ -21,6 +21,12 @@ nlohmann::json DeidReleaseJson(const vault::DeidReleaseReport& report);
 nlohmann::json DeidReleaseRowJson(const store::DeidReleaseRow& row);
 nlohmann::json DeidAggregateJson(const vault::DeidAggregateReport& report);
 nlohmann::json DeidBudgetJson(const vault::DeidBudget& budget);
+// Sharing with partners (issue 17), one shape for `custos partner|agreement|share ... --json`
+// and /v1/partners, /v1/agreements, /v1/shares.
+nlohmann::json PartnerJson(const vault::PartnerView& p);
+nlohmann::json AgreementJson(const vault::AgreementView& a);
+nlohmann::json ShareJson(const vault::ShareView& s);
+nlohmann::json TraceJson(const vault::TraceReport& r);
 
 // Serialises without throwing on invalid UTF-8 (replaced by U+FFFD).
 std::string Dump(const nlohmann::json& doc);

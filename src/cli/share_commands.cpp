@@ -3,55 +3,13 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "api/view_json.h"
 #include "cli/app.h"
 #include "core/dates.h"
 #include "core/env.h"
 
 namespace custos::cli {
 namespace {
-
-nlohmann::json PartnerJson(const vault::PartnerView& p) {
-  return {{"partner_id", p.partner_id},     {"name", p.name},
-          {"uscc", p.uscc},                 {"category", p.category},
-          {"cert_sha256", p.cert_sha256},   {"cert_subject", p.cert_subject},
-          {"cert_not_after_ms", p.cert_not_after_ms},
-          {"added_by", p.added_by},         {"added_at_ms", p.added_at_ms}};
-}
-
-nlohmann::json AgreementJson(const vault::AgreementView& a) {
-  return {{"agreement_id", a.agreement_id},
-          {"partner_id", a.partner_id},
-          {"state", a.state},
-          {"document_sha256", a.document_sha256},
-          {"purposes", a.purposes},
-          {"fields", a.fields},
-          {"profile", a.profile},
-          {"valid_until_ms", a.valid_until_ms},
-          {"max_rows", a.max_rows},
-          {"rows_shared", a.rows_shared},
-          {"cross_border", a.cross_border},
-          {"impact_assessment", a.impact_assessment},
-          {"proposed_by", a.proposed_by},
-          {"proposed_at_ms", a.proposed_at_ms},
-          {"approval_id", a.approval_id},
-          {"approved_by", a.approved_by},
-          {"revoked_by", a.revoked_by},
-          {"revoked_at_ms", a.revoked_at_ms},
-          {"revoke_reason", a.revoke_reason},
-          {"deletion", a.deletion},
-          {"deletion_due_ms", a.deletion_due_ms},
-          {"deletion_sha256", a.deletion_sha256},
-          {"deletion_confirmed_by", a.deletion_confirmed_by},
-          {"deletion_confirmed_at_ms", a.deletion_confirmed_at_ms}};
-}
-
-nlohmann::json ShareJson(const vault::ShareView& s) {
-  return {{"share_id", s.share_id},         {"agreement_id", s.agreement_id},
-          {"partner_id", s.partner_id},     {"created_by", s.created_by},
-          {"created_at_ms", s.created_at_ms}, {"fields", s.fields},
-          {"row_count", s.row_count},       {"left_out", s.left_out},
-          {"package_sha256", s.package_sha256}, {"approval_id", s.approval_id}};
-}
 
 std::string AgreementLine(const vault::AgreementView& a) {
   return fmt::format("{:<24}  {:<16}  {:<9}  {:<10}  {:>8}  {:<9}  {}\n", a.agreement_id,
@@ -86,7 +44,7 @@ void AddPartnerCommands(CLI::App& app, Globals& g, Action& action) {
       return WithVault(g, [&](vault::Vault& v) {
         auto p = v.sharing().AddPartner(g.MakeContext(), *spec);
         if (!p.ok()) return g.out().Fail(p.status());
-        g.out().Print(PartnerJson(*p),
+        g.out().Print(api::PartnerJson(*p),
                       fmt::format("partner {} registered (certificate sha256 {}, valid until {})\n",
                                   p->partner_id, p->cert_sha256,
                                   core::UtcDateOfMs(p->cert_not_after_ms)));
@@ -107,7 +65,7 @@ void AddPartnerCommands(CLI::App& app, Globals& g, Action& action) {
           nlohmann::json items = nlohmann::json::array();
           std::string text;
           for (const auto& p : *rows) {
-            items.push_back(PartnerJson(p));
+            items.push_back(api::PartnerJson(p));
             text += fmt::format("{:<20}  {:<18}  {:<18}  cert {} until {}  {}\n", p.partner_id,
                                 p.uscc, p.category.empty() ? "-" : p.category,
                                 p.cert_sha256.substr(0, 16), core::UtcDateOfMs(p.cert_not_after_ms),
@@ -171,7 +129,7 @@ void AddAgreementAdd(CLI::App* agreement, Globals& g, Action& action) {
       return WithVault(g, [&](vault::Vault& v) {
         auto a = v.sharing().ProposeAgreement(g.MakeContext(), f->spec);
         if (!a.ok()) return g.out().Fail(a.status());
-        g.out().Print(AgreementJson(*a),
+        g.out().Print(api::AgreementJson(*a),
                       fmt::format("agreement {} proposed (document sha256 {}); it takes effect "
                                   "once a second staff member runs: custos approval approve {}\n",
                                   a->agreement_id, a->document_sha256, a->approval_id));
@@ -202,7 +160,7 @@ void AddAgreementCommands(CLI::App& app, Globals& g, Action& action) {
                                        "agreement", "partner", "state", "until", "shared",
                                        "deletion", "due");
         for (const auto& a : *rows) {
-          items.push_back(AgreementJson(a));
+          items.push_back(api::AgreementJson(a));
           text += AgreementLine(a);
         }
         g.out().Print({{"agreements", items}}, text);
@@ -219,7 +177,7 @@ void AddAgreementCommands(CLI::App& app, Globals& g, Action& action) {
       return WithVault(g, [&](vault::Vault& v) {
         auto a = v.sharing().ShowAgreement(g.MakeContext(), *show_id);
         if (!a.ok()) return g.out().Fail(a.status());
-        g.out().Print(AgreementJson(*a), AgreementJson(*a).dump(2) + "\n");
+        g.out().Print(api::AgreementJson(*a), api::AgreementJson(*a).dump(2) + "\n");
         return static_cast<int>(kExitOk);
       });
     };
@@ -235,7 +193,7 @@ void AddAgreementCommands(CLI::App& app, Globals& g, Action& action) {
       return WithVault(g, [&](vault::Vault& v) {
         auto a = v.sharing().RevokeAgreement(g.MakeContext(), *revoke_id, *reason);
         if (!a.ok()) return g.out().Fail(a.status());
-        g.out().Print(AgreementJson(*a),
+        g.out().Print(api::AgreementJson(*a),
                       fmt::format("agreement {} revoked; partner deletion: {}{}\n",
                                   a->agreement_id, a->deletion,
                                   a->deletion_due_ms == 0
@@ -260,7 +218,7 @@ void AddAgreementCommands(CLI::App& app, Globals& g, Action& action) {
       return WithVault(g, [&](vault::Vault& v) {
         auto a = v.sharing().ConfirmDeletion(g.MakeContext(), *confirm_id, *doc);
         if (!a.ok()) return g.out().Fail(a.status());
-        g.out().Print(AgreementJson(*a),
+        g.out().Print(api::AgreementJson(*a),
                       fmt::format("deletion under agreement {} confirmed (sha256 {})\n",
                                   a->agreement_id, a->deletion_sha256));
         return static_cast<int>(kExitOk);
@@ -323,7 +281,7 @@ void AddShareCommands(CLI::App& app, Globals& g, Action& action) {
         nlohmann::json items = nlohmann::json::array();
         std::string text;
         for (const auto& s : *rows) {
-          items.push_back(ShareJson(s));
+          items.push_back(api::ShareJson(s));
           text += fmt::format("{}  {:<24}  {:<16}  {}  {:>8} rows  {:>6} left out  by {}\n",
                               s.share_id, s.agreement_id, s.partner_id,
                               core::UtcDateOfMs(s.created_at_ms), s.row_count, s.left_out,
@@ -345,17 +303,6 @@ void AddShareCommands(CLI::App& app, Globals& g, Action& action) {
       return WithVault(g, [&](vault::Vault& v) {
         auto r = v.sharing().Trace(g.MakeContext(), *copy);
         if (!r.ok()) return g.out().Fail(r.status());
-        nlohmann::json items = nlohmann::json::array();
-        for (const auto& c : r->candidates) {
-          items.push_back({{"share_id", c.share_id},
-                           {"agreement_id", c.agreement_id},
-                           {"partner_id", c.partner_id},
-                           {"spellings", c.spellings},
-                           {"agreeing", c.agreeing},
-                           {"canary_hits", c.canary_hits},
-                           {"confidence", c.confidence},
-                           {"matches", c.matches}});
-        }
         std::string text;
         if (r->matched) {
           const auto& b = r->candidates.front();
@@ -367,7 +314,7 @@ void AddShareCommands(CLI::App& app, Globals& g, Action& action) {
         } else {
           text = fmt::format("the copy ({} rows) matches no recorded share\n", r->rows);
         }
-        g.out().Print({{"rows", r->rows}, {"matched", r->matched}, {"candidates", items}}, text);
+        g.out().Print(api::TraceJson(*r), text);
         return static_cast<int>(kExitOk);
       });
     };
