@@ -48,6 +48,7 @@ std::string ScopeToJson(const ApprovalScope& scope) {
     j["staff"] = scope.staff;
     j["roles"] = scope.roles;
   }
+  if (!scope.agreement.empty()) j["agreement"] = scope.agreement;
   return j.dump();
 }
 
@@ -59,10 +60,11 @@ Result<ApprovalScope> ScopeFromJson(std::string_view json) {
   for (const auto& item : j.items()) {
     const std::string& key = item.key();
     if (key != "customers" && key != "fields" && key != "levels" && key != "purpose" &&
-        key != "plan" && key != "plan_sha256" && key != "staff" && key != "roles") {
+        key != "plan" && key != "plan_sha256" && key != "staff" && key != "roles" &&
+        key != "agreement") {
       return InvalidArgument(
           "scope: unknown key (allowed: customers, fields, levels, purpose, plan, plan_sha256, "
-          "staff, roles)");
+          "staff, roles, agreement)");
     }
   }
   ApprovalScope scope;
@@ -76,7 +78,7 @@ Result<ApprovalScope> ScopeFromJson(std::string_view json) {
   CUSTOS_ASSIGN_OR_RETURN(scope.roles, StringList(j, "roles"));
   for (auto [key, out] :
        {std::pair{"plan", &scope.plan}, std::pair{"plan_sha256", &scope.plan_sha256},
-        std::pair{"staff", &scope.staff}}) {
+        std::pair{"staff", &scope.staff}, std::pair{"agreement", &scope.agreement}}) {
     if (auto it = j.find(key); it != j.end()) {
       if (!it->is_string()) {
         return InvalidArgument(fmt::format("scope '{}': must be a string", key));
@@ -89,12 +91,13 @@ Result<ApprovalScope> ScopeFromJson(std::string_view json) {
 
 Status CheckKind(std::string_view kind) {
   if (kind == kKindBreakGlass || kind == kKindDestruction || kind == kKindBulkExport ||
-      kind == kKindRoleGrant || kind == kKindAuditReseal || kind == kKindStoreMigrate) {
+      kind == kKindRoleGrant || kind == kKindAuditReseal || kind == kKindStoreMigrate ||
+      kind == kKindAgreement || kind == kKindShare) {
     return Status::Ok();
   }
   return InvalidArgument(
-      "kind: must be break_glass, destruction, bulk_export, role_grant, audit_reseal or "
-      "store_migrate");
+      "kind: must be break_glass, destruction, bulk_export, role_grant, audit_reseal, "
+      "store_migrate, agreement or share");
 }
 
 Status CheckRequest(std::string_view kind, std::string_view justification,
@@ -130,6 +133,15 @@ Status CheckRequest(std::string_view kind, std::string_view justification,
   }
   if (kind == kKindStoreMigrate && !scope.customers.empty()) {
     return InvalidArgument("scope 'customers': a store_migrate names no customers");
+  }
+  if ((kind == kKindAgreement || kind == kKindShare) &&
+      (scope.agreement.empty() || !scope.customers.empty())) {
+    return InvalidArgument(fmt::format("scope 'agreement': a {} request names an agreement and "
+                                       "no customers",
+                                       kind));
+  }
+  if (kind != kKindAgreement && kind != kKindShare && !scope.agreement.empty()) {
+    return InvalidArgument("scope 'agreement': only an agreement or share request names one");
   }
   if (kind != kKindRoleGrant && (!scope.staff.empty() || !scope.roles.empty())) {
     return InvalidArgument("scope 'roles': only a role_grant names a staff member and roles");

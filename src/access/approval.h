@@ -40,6 +40,12 @@ inline constexpr std::string_view kKindAuditReseal = "audit_reseal";
 // another database, so it runs only with an approved store_migrate request of the staff member
 // running it, marked "used" by the move (given back if the move fails).
 inline constexpr std::string_view kKindStoreMigrate = "store_migrate";
+// Sharing with partners (issue 17; docs/sharing.md): a data-sharing agreement takes effect only
+// once its "agreement" request (made by the proposal itself, naming the agreement) is approved
+// by a second staff member; a share above [sharing] approval_above_rows runs only with an
+// approved "share" request of its creator naming the agreement, marked "used" by the share.
+inline constexpr std::string_view kKindAgreement = "agreement";
+inline constexpr std::string_view kKindShare = "share";
 
 inline constexpr std::string_view kStateRequested = "requested";
 inline constexpr std::string_view kStateApproved = "approved";
@@ -67,6 +73,9 @@ struct ApprovalScope {
   // the JSON only when set: {"staff":"...","roles":["risk_officer"]}.
   std::string staff;
   std::vector<std::string> roles;
+  // An agreement or a share (kinds agreement, share): the agreement id. Written to the JSON only
+  // when set: {"agreement":"..."}.
+  std::string agreement;
 };
 
 // Canonical JSON text of a scope (keys in a fixed order).
@@ -74,7 +83,7 @@ std::string ScopeToJson(const ApprovalScope& scope);
 // InvalidArgument naming the key at fault for malformed JSON, unknown keys or wrong types.
 Result<ApprovalScope> ScopeFromJson(std::string_view json);
 
-// OK if kind is one of the six kinds.
+// OK if kind is one of the eight kinds.
 Status CheckKind(std::string_view kind);
 // The request rules: justification length, duration (> 0, <= the kind's maximum), a
 // break-glass scope naming 1..kMaxScopeCustomers customers and only known levels, a

@@ -42,6 +42,8 @@ class ConsoleSessions;
 // docs/console.md). `sessions` and `config` must outlive the table.
 void AddConsoleRoutes(RouteTable& table, vault::Vault& vault, ConsoleSessions& sessions,
                       const schema::ServerConfig& config);
+// /v1/partners, /v1/agreements, /v1/shares (issue 17; docs/sharing.md)
+void AddSharingRoutes(RouteTable& table, vault::Vault& vault);
 // /v1/health, /v1/metrics, /v1/openapi.yaml (public)
 void AddServiceRoutes(RouteTable& table, vault::Vault& vault, const Metrics& metrics);
 

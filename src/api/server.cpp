@@ -121,6 +121,7 @@ RouteTable BuildRoutes(vault::Vault& vault, const Metrics& metrics, ConsoleSessi
   AddAccessRoutes(table, vault);
   AddAuditRoutes(table, vault);
   AddSubjectRequestRoutes(table, vault);
+  AddSharingRoutes(table, vault);
   AddDeidRoutes(table, vault);
   return table;
 }

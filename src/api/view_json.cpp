@@ -138,4 +138,62 @@ std::string Dump(const nlohmann::json& doc) {
   return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+nlohmann::json PartnerJson(const vault::PartnerView& p) {
+  return {{"partner_id", p.partner_id},     {"name", p.name},
+          {"uscc", p.uscc},                 {"category", p.category},
+          {"cert_sha256", p.cert_sha256},   {"cert_subject", p.cert_subject},
+          {"cert_not_after_ms", p.cert_not_after_ms},
+          {"added_by", p.added_by},         {"added_at_ms", p.added_at_ms}};
+}
+
+nlohmann::json AgreementJson(const vault::AgreementView& a) {
+  return {{"agreement_id", a.agreement_id},
+          {"partner_id", a.partner_id},
+          {"state", a.state},
+          {"document_sha256", a.document_sha256},
+          {"purposes", a.purposes},
+          {"fields", a.fields},
+          {"profile", a.profile},
+          {"valid_until_ms", a.valid_until_ms},
+          {"max_rows", a.max_rows},
+          {"rows_shared", a.rows_shared},
+          {"cross_border", a.cross_border},
+          {"impact_assessment", a.impact_assessment},
+          {"proposed_by", a.proposed_by},
+          {"proposed_at_ms", a.proposed_at_ms},
+          {"approval_id", a.approval_id},
+          {"approved_by", a.approved_by},
+          {"revoked_by", a.revoked_by},
+          {"revoked_at_ms", a.revoked_at_ms},
+          {"revoke_reason", a.revoke_reason},
+          {"deletion", a.deletion},
+          {"deletion_due_ms", a.deletion_due_ms},
+          {"deletion_sha256", a.deletion_sha256},
+          {"deletion_confirmed_by", a.deletion_confirmed_by},
+          {"deletion_confirmed_at_ms", a.deletion_confirmed_at_ms}};
+}
+
+nlohmann::json ShareJson(const vault::ShareView& s) {
+  return {{"share_id", s.share_id},         {"agreement_id", s.agreement_id},
+          {"partner_id", s.partner_id},     {"created_by", s.created_by},
+          {"created_at_ms", s.created_at_ms}, {"fields", s.fields},
+          {"row_count", s.row_count},       {"left_out", s.left_out},
+          {"package_sha256", s.package_sha256}, {"approval_id", s.approval_id}};
+}
+
+nlohmann::json TraceJson(const vault::TraceReport& r) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& c : r.candidates) {
+    items.push_back({{"share_id", c.share_id},
+                     {"agreement_id", c.agreement_id},
+                     {"partner_id", c.partner_id},
+                     {"spellings", c.spellings},
+                     {"agreeing", c.agreeing},
+                     {"canary_hits", c.canary_hits},
+                     {"confidence", c.confidence},
+                     {"matches", c.matches}});
+  }
+  return {{"rows", r.rows}, {"matched", r.matched}, {"candidates", std::move(items)}};
+}
+
 }  // namespace custos::api

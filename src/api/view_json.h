@@ -23,6 +23,12 @@ nlohmann::json DeidAggregateJson(const vault::DeidAggregateReport& report);
 nlohmann::json DeidBudgetJson(const vault::DeidBudget& budget);
 // `deid check`: the figures recomputed from a file and whether they meet the profile.
 nlohmann::json DeidCheckJson(const vault::DeidService::CheckReport& check);
+// Sharing with partners (issue 17), one shape for `custos partner|agreement|share ... --json`
+// and /v1/partners, /v1/agreements, /v1/shares.
+nlohmann::json PartnerJson(const vault::PartnerView& p);
+nlohmann::json AgreementJson(const vault::AgreementView& a);
+nlohmann::json ShareJson(const vault::ShareView& s);
+nlohmann::json TraceJson(const vault::TraceReport& r);
 
 // Serialises without throwing on invalid UTF-8 (replaced by U+FFFD).
 std::string Dump(const nlohmann::json& doc);

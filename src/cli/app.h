@@ -114,6 +114,11 @@ void AddSubjectFulfilmentCommands(CLI::App* dsr, Globals& g, Action& action);
 // `deid check F --profile P`, `deid releases`.
 void AddDeidCommands(CLI::App& app, Globals& g, Action& action);
 
+// --- sharing with partners (issue 17; share_commands.cpp) ---
+// `custos partner add|list|show`, `agreement add|list|show|revoke|confirm-deletion`,
+// `share create|list|trace`.
+void AddSharingCommands(CLI::App& app, Globals& g, Action& action);
+
 // --- backups (issue 6; backup_commands.cpp) ---
 // `custos backup [--to DIR]`, `custos backup verify PATH`, `custos restore PATH --dir DIR`.
 void AddBackupCommands(CLI::App& app, Globals& g, Action& action);

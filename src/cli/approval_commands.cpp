@@ -98,9 +98,11 @@ void AddApprovalGroup(CLI::App& app, Globals& g, Action& action) {
   request
       ->add_option("--kind", req->kind,
                    "break_glass (default), destruction, bulk_export, role_grant, audit_reseal, "
-                   "store_migrate")
+                   "store_migrate, share")
       ->check(CLI::IsMember({"break_glass", "destruction", "bulk_export", "role_grant",
-                             "audit_reseal", "store_migrate"}));
+                             "audit_reseal", "store_migrate", "share"}));
+  request->add_option("--agreement", req->agreement,
+                      "share: the agreement a share above [sharing] approval_above_rows is under");
   request->add_option("--staff", req->staff_id, "role_grant: the staff member to give roles");
   request->add_option("--role", req->roles, "role_grant: a role reading confidential (repeat)");
   request->add_option("--customer", req->customers, "a customer id (repeat)");

@@ -67,14 +67,17 @@ nlohmann::json ConsentsJson(const vault::ConsentsView& c) {
           {"granted_purposes", c.granted_purposes},
           {"sensitive", c.sensitive},
           {"third_party", c.third_party},
+          {"shares", c.shares},
           {"entries", entries}};
 }
 
 std::string ConsentsText(const vault::ConsentsView& c) {
   std::string s = fmt::format(
-      "customer {}\n  granted purposes: {}\n  sensitive: {}  third_party: {}\n  ledger:\n",
+      "customer {}\n  granted purposes: {}\n  sensitive: {}  third_party: {}\n  sharing: {}\n"
+      "  ledger:\n",
       c.customer_id, c.granted_purposes.empty() ? "(none)" : Join(c.granted_purposes),
-      c.sensitive ? "granted" : "not granted", c.third_party ? "granted" : "not granted");
+      c.sensitive ? "granted" : "not granted", c.third_party ? "granted" : "not granted",
+      c.shares.empty() ? "(none)" : Join(c.shares));
   for (const vault::ConsentEntryView& e : c.entries) {
     s += fmt::format("  {:>4}  {:<8} {:<11} {:<20} notice v{:<3} {:<8} {}\n", e.seq, e.action,
                      e.scope, e.purpose.empty() ? "-" : e.purpose, e.notice_version, e.channel,
@@ -158,9 +161,11 @@ void AddChange(CLI::App* consent, Globals& g, Action& action, const std::string&
       verb, verb == "grant" ? "record a customer's consent" : "record a customer's withdrawal");
   auto f = std::make_shared<ChangeFlags>();
   cmd->add_option("customer", f->customer_id, "customer id")->required();
-  cmd->add_option("--scope", f->scope, "purpose (default), sensitive or third_party")
-      ->check(CLI::IsMember({"purpose", "sensitive", "third_party"}));
-  cmd->add_option("--purpose", f->purpose, "the catalogue purpose (scope purpose)");
+  cmd->add_option("--scope", f->scope, "purpose (default), sensitive, third_party or share")
+      ->check(CLI::IsMember({"purpose", "sensitive", "third_party", "share"}));
+  cmd->add_option("--purpose", f->purpose,
+                  "the catalogue purpose (scope purpose); partner:ID or category:NAME (scope "
+                  "share, docs/sharing.md)");
   auto* notice = cmd->add_option("--notice-version", f->notice_version,
                                  "the privacy notice version the customer was shown");
   if (verb == "grant") notice->required();

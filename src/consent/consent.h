@@ -6,7 +6,10 @@
 // order where the latest entry for each (scope, purpose) wins. Three scopes:
 //   purpose      one per purpose of the catalogue that needs consent (not legal obligations);
 //   sensitive    separate consent to process PIPL-sensitive fields (Art. 29);
-//   third_party  separate consent to provide data to other parties (Art. 23).
+//   third_party  separate consent to provide data to other parties (Art. 23);
+//   share        separate consent to sharing with one named partner ("partner:ID") or with a
+//                category of partners the notice names ("category:NAME", one of [sharing]
+//                categories), issue 17, docs/sharing.md.
 // Nothing is cached across calls: Current() reads the ledger inside the caller's transaction,
 // so a withdrawal takes effect on the next request.
 //
@@ -30,10 +33,10 @@
 namespace custos::consent {
 
 enum class Action { kGrant, kWithdraw };
-enum class Scope { kPurpose, kSensitive, kThirdParty };
+enum class Scope { kPurpose, kSensitive, kThirdParty, kShare };
 
 std::string_view ActionName(Action action);  // "grant", "withdraw"
-std::string_view ScopeName(Scope scope);     // "purpose", "sensitive", "third_party"
+std::string_view ScopeName(Scope scope);  // "purpose", "sensitive", "third_party", "share"
 // InvalidArgument naming the accepted words otherwise.
 Result<Action> ParseAction(std::string_view name);
 Result<Scope> ParseScope(std::string_view name);
@@ -54,6 +57,8 @@ struct ConsentState {
   bool third_party = false;  // PIPL Art. 23 separate consent, currently granted
   ScopeConsent sensitive_detail;
   ScopeConsent third_party_detail;
+  // Sharing consents (scope share) by their target ("partner:ID", "category:NAME").
+  std::map<std::string, ScopeConsent, std::less<>> shares;
   int64_t last_seq = 0;  // the ledger's highest seq (0: no entry)
   // A restriction of processing in force (PIPL Art. 44, 47; store.h RestrictionRow): the
   // earliest one's time and rule; 0 / empty when none. Read with the ledger by Current.
@@ -63,7 +68,14 @@ struct ConsentState {
   // true when the latest entry for `purpose` is a grant. A purpose the catalogue marks
   // legal_obligation is not consent-based: use UsePermitted for the full rule.
   bool Grants(std::string_view purpose) const;
+  // true when the customer currently consents to sharing with partner `partner_id`, named or
+  // through its `category` (empty: the partner is in no category). PIPL Art. 23.
+  bool SharesWith(std::string_view partner_id, std::string_view category) const;
 };
+
+// The target of a sharing consent: "partner:ID" or "category:NAME".
+std::string PartnerTarget(std::string_view partner_id);
+std::string CategoryTarget(std::string_view category);
 
 // The rule of P3.3a for one purpose: true when the purpose is a legal obligation (needs no
 // consent) or the customer currently grants it.
@@ -116,7 +128,7 @@ Result<store::NoticeRow> LoadNotice(store::Transaction& txn, int64_t version);
 struct ConsentChange {
   Action action = Action::kGrant;
   Scope scope = Scope::kPurpose;
-  std::string purpose;         // required for Scope::kPurpose, empty otherwise
+  std::string purpose;         // required for Scope::kPurpose and kShare (its target)
   int64_t notice_version = 0;  // required for a grant; optional (0) for a withdrawal
   std::string channel;         // how the customer told us: "form", "api", "cli", "import", ...
   std::string evidence_ref;    // opaque id of the evidence (CheckEvidenceRef)

@@ -50,7 +50,35 @@ Status CheckEffective(const store::NoticeRow& notice, int64_t now_ms) {
   return Status::Ok();
 }
 
+// A sharing consent's target: "partner:ID" (an id as partners have: [a-z0-9][a-z0-9._-]{1,63})
+// or "category:NAME" of [sharing] categories. Whether the partner exists is the vault's check.
+Status CheckShareTarget(const schema::Config& config, std::string_view target) {
+  if (target.starts_with("partner:")) {
+    const std::string_view id = target.substr(8);
+    const bool ok = id.size() >= 2 && id.size() <= 64 &&
+                    std::all_of(id.begin(), id.end(), [](char c) {
+                      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+                             c == '_' || c == '-';
+                    }) &&
+                    id.front() != '.' && id.front() != '-' && id.front() != '_';
+    if (!ok) return InvalidArgument("purpose: a sharing consent names partner:ID with a partner id");
+    return Status::Ok();
+  }
+  if (target.starts_with("category:")) {
+    const std::string_view name = target.substr(9);
+    const auto& known = config.sharing.categories;
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      return InvalidArgument(
+          "purpose: category:NAME must name a partner category of [sharing] categories");
+    }
+    return Status::Ok();
+  }
+  return InvalidArgument(
+      "purpose: a sharing consent names partner:ID or category:NAME (PIPL Art. 23)");
+}
+
 Status CheckScopeAndPurpose(const schema::Config& config, const ConsentChange& change) {
+  if (change.scope == Scope::kShare) return CheckShareTarget(config, change.purpose);
   if (change.scope != Scope::kPurpose) {
     if (!change.purpose.empty()) {
       return InvalidArgument(fmt::format("purpose: scope {} takes no purpose (it covers all)",

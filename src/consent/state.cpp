@@ -19,6 +19,8 @@ std::string_view ScopeName(Scope scope) {
       return "sensitive";
     case Scope::kThirdParty:
       return "third_party";
+    case Scope::kShare:
+      return "share";
   }
   return "purpose";
 }
@@ -33,12 +35,30 @@ Result<Scope> ParseScope(std::string_view name) {
   if (name == "purpose") return Scope::kPurpose;
   if (name == "sensitive") return Scope::kSensitive;
   if (name == "third_party") return Scope::kThirdParty;
-  return InvalidArgument("scope: must be one of purpose, sensitive, third_party");
+  if (name == "share") return Scope::kShare;
+  return InvalidArgument("scope: must be one of purpose, sensitive, third_party, share");
 }
 
 bool ConsentState::Grants(std::string_view purpose) const {
   auto it = purposes.find(purpose);
   return it != purposes.end() && it->second.granted;
+}
+
+std::string PartnerTarget(std::string_view partner_id) {
+  return fmt::format("partner:{}", partner_id);
+}
+
+std::string CategoryTarget(std::string_view category) {
+  return fmt::format("category:{}", category);
+}
+
+bool ConsentState::SharesWith(std::string_view partner_id, std::string_view category) const {
+  auto granted = [&](const std::string& target) {
+    auto it = shares.find(target);
+    return it != shares.end() && it->second.granted;
+  };
+  return granted(PartnerTarget(partner_id)) ||
+         (!category.empty() && granted(CategoryTarget(category)));
 }
 
 bool UsePermitted(const ConsentState& state, const schema::PurposeDef& purpose) {
@@ -87,6 +107,9 @@ Result<ConsentState> Replay(std::string_view customer_id, std::vector<store::Con
         break;
       case Scope::kThirdParty:
         Apply(state.third_party_detail, *action, row);
+        break;
+      case Scope::kShare:
+        Apply(state.shares[row.purpose], *action, row);
         break;
     }
     state.last_seq = row.seq;

@@ -59,6 +59,9 @@ enum class Action : uint8_t {
   kStoreMigrate,
   kDeidRelease,  // issue 16: release de-identified data under a named profile
   kDeidRead,     // issue 16: list profiles and the release register
+  kPartnerManage,  // issue 17: partners, proposing and ending agreements, deletion records
+  kShareCreate,    // issue 17: share customer data with a partner under an agreement
+  kShareRead,      // issue 17: partners, agreements and shares listed; leaked copies traced
   // --- audited under the grant of another action ---
   kCustomerVerifyPassword,
   kImportStart,
@@ -123,6 +126,16 @@ enum class Action : uint8_t {
   kDeidAggregate,
   kDeidAggregateComplete,
   kDeidAggregateRefused,
+  kPartnerAdd,
+  kPartnerList,
+  kAgreementPropose,
+  kAgreementRevoke,
+  kAgreementDeletion,
+  kAgreementList,
+  kShareCustomer,
+  kShareComplete,
+  kShareList,
+  kShareTrace,
   // --- authentication and the vault's own steps: no grant ---
   kAuthToken,
   kAuthLogin,

@@ -263,6 +263,22 @@ struct SubjectRequestsConfig {
   uint32_t DueDays(std::string_view kind) const;
 };
 
+// Sharing with partners ([sharing]; docs/sharing.md, issue 17).
+struct SharingConfig {
+  // A share of more rows than this (customers, canaries aside) needs an approved "share"
+  // request of its creator, decided by a second staff member. 1 .. 100,000,000.
+  int64_t approval_above_rows = 10000;
+  // Days the partner has to delete what it received once an agreement ends (revoked or
+  // expired), before its confirmation is overdue. 1 .. 365.
+  uint32_t deletion_days = 30;
+  // PIPL Art. 55: an agreement names its personal-information impact assessment (a
+  // reference) before it may be proposed.
+  bool require_impact_assessment = true;
+  // The categories of partners a privacy notice may name, so that a customer can consent to
+  // sharing with a category rather than one partner (identifiers).
+  std::vector<std::string> categories;
+};
+
 // Login limits ([access]; docs/access.md, issue 12 item 6): after `max_failures` failed
 // logins in a row for one staff id, or `address_max_failures` from one source address, each
 // further attempt waits 1 s, 2 s, 4 s, ... at most `lockout_minutes`; at most
@@ -356,6 +372,7 @@ struct Config {
   LifecycleConfig lifecycle;
   SubjectRequestsConfig subject_requests;
   AccessConfig access;
+  SharingConfig sharing;
   std::vector<DeidProfileDef> deid_profiles;  // file order, possibly none
 
   // The entry with that name, or nullptr. Pointers stay valid while the Config is unchanged.

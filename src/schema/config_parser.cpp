@@ -22,10 +22,10 @@ namespace {
 
 using internal::TomlSection;
 
-constexpr std::array<std::string_view, 17> kRootKeys = {
+constexpr std::array<std::string_view, 18> kRootKeys = {
     "schema_version", "keys",     "store",  "audit", "retention",       "fields",
     "records",        "purposes", "server", "roles", "posts",           "backup",
-    "lifecycle",      "access",   "deid",   "log",   "subject_requests"};
+    "lifecycle",      "access",   "deid",   "log",   "subject_requests", "sharing"};
 constexpr std::array<std::string_view, 8> kKeysKeys = {
     "suite",         "provider",     "keyfile",          "passphrase_env",
     "pkcs11_module", "pkcs11_token", "pkcs11_key_label", "pkcs11_pin_env"};
@@ -397,6 +397,8 @@ Result<Config> ReadConfig(const TomlSection& root) {
   CUSTOS_ASSIGN_OR_RETURN(c.subject_requests, internal::ReadSubjectRequestsSection(requests));
   CUSTOS_ASSIGN_OR_RETURN(TomlSection access, root.Table("access", /*required=*/false));
   CUSTOS_ASSIGN_OR_RETURN(c.access, internal::ReadAccessSection(access));
+  CUSTOS_ASSIGN_OR_RETURN(TomlSection sharing, root.Table("sharing", /*required=*/false));
+  CUSTOS_ASSIGN_OR_RETURN(c.sharing, internal::ReadSharingSection(sharing));
   // [log] is the server's (log_config.h): checked here, read by ReadLogConfig.
   CUSTOS_ASSIGN_OR_RETURN(TomlSection log, root.Table("log", /*required=*/false));
   CUSTOS_RETURN_IF_ERROR(internal::ReadLogSection(log).status());

@@ -152,6 +152,27 @@ using DeidReleaseFields =
 using DeidBudgetFields = Fields<DeidBudgetRow, &DeidBudgetRow::profile, &DeidBudgetRow::actor,
                                 &DeidBudgetRow::epsilon_spent, &DeidBudgetRow::delta_spent,
                                 &DeidBudgetRow::answers, &DeidBudgetRow::updated_at_ms>;
+using PartnerFields =
+    Fields<PartnerRow, &PartnerRow::partner_id, &PartnerRow::name, &PartnerRow::uscc,
+           &PartnerRow::category, &PartnerRow::cert_pem, &PartnerRow::cert_sha256,
+           &PartnerRow::cert_subject, &PartnerRow::cert_not_after_ms, &PartnerRow::added_by,
+           &PartnerRow::added_at_ms>;
+using AgreementFields =
+    Fields<ShareAgreementRow, &ShareAgreementRow::agreement_id, &ShareAgreementRow::partner_id,
+           &ShareAgreementRow::document_sha256, &ShareAgreementRow::purposes,
+           &ShareAgreementRow::fields, &ShareAgreementRow::profile,
+           &ShareAgreementRow::valid_until_ms, &ShareAgreementRow::max_rows,
+           &ShareAgreementRow::cross_border, &ShareAgreementRow::impact_assessment,
+           &ShareAgreementRow::proposed_by, &ShareAgreementRow::proposed_at_ms,
+           &ShareAgreementRow::approval_id, &ShareAgreementRow::revoked_by,
+           &ShareAgreementRow::revoked_at_ms, &ShareAgreementRow::revoke_reason,
+           &ShareAgreementRow::deletion_due_ms, &ShareAgreementRow::deletion_sha256,
+           &ShareAgreementRow::deletion_confirmed_by, &ShareAgreementRow::deletion_confirmed_at_ms>;
+using ShareFields =
+    Fields<ShareRow, &ShareRow::share_id, &ShareRow::agreement_id, &ShareRow::partner_id,
+           &ShareRow::created_by, &ShareRow::created_at_ms, &ShareRow::fields,
+           &ShareRow::row_count, &ShareRow::left_out, &ShareRow::canary_count,
+           &ShareRow::file_sha256, &ShareRow::manifest, &ShareRow::approval_id>;
 // Not a table: a row of the retention-facts query (ListRetentionFacts), in its column order.
 using FactsFields =
     Fields<RetentionFactsRow, &RetentionFactsRow::customer_id, &RetentionFactsRow::created_at_ms,
@@ -215,6 +236,9 @@ const TableSpec& kRestrictions = Table("restrictions");
 const TableSpec& kRequestValues = Table("subject_request_values");
 const TableSpec& kDeidReleases = Table("deid_releases");
 const TableSpec& kDeidBudgets = Table("deid_budgets");
+const TableSpec& kPartners = Table("partners");
+const TableSpec& kAgreements = Table("share_agreements");
+const TableSpec& kShares = Table("shares");
 
 Status NotFoundUnless(int64_t changed, std::string_view what) {
   if (changed == 0) return NotFound(fmt::format("store: {}", what));
@@ -957,6 +981,65 @@ Result<bool> Transaction::SpendDeidBudget(const DeidBudgetRow& spend, int64_t ep
                           delta_limit};
   CUSTOS_ASSIGN_OR_RETURN(int64_t changed, Exec(kSql, params, "spend deid budget"));
   return changed == 1;
+}
+
+// --- sharing with partners (issue 17) ---
+
+Status Transaction::InsertPartner(const PartnerRow& row) {
+  return InsertRow(kPartners, PartnerFields::Values(row), "insert partner");
+}
+
+Result<std::optional<PartnerRow>> Transaction::GetPartner(std::string_view partner_id) {
+  static const Statement kSql = SelectByKey(kPartners);
+  const Param params[] = {partner_id};
+  return FirstRow<PartnerRow>(*this, kSql, params, "get partner", PartnerFields::Read);
+}
+
+Result<std::vector<PartnerRow>> Transaction::ListPartners() {
+  static const Statement kSql = Select(kPartners, "ORDER BY partner_id");
+  return Rows<PartnerRow>(*this, kSql, {}, "list partners", PartnerFields::Read);
+}
+
+Status Transaction::InsertShareAgreement(const ShareAgreementRow& row) {
+  return InsertRow(kAgreements, AgreementFields::Values(row), "insert share agreement");
+}
+
+Status Transaction::PutShareAgreement(const ShareAgreementRow& row) {
+  return PutRow(kAgreements, AgreementFields::Values(row), "put share agreement");
+}
+
+Result<std::optional<ShareAgreementRow>> Transaction::GetShareAgreement(
+    std::string_view agreement_id) {
+  static const Statement kSql = SelectByKey(kAgreements);
+  const Param params[] = {agreement_id};
+  return FirstRow<ShareAgreementRow>(*this, kSql, params, "get share agreement",
+                                     AgreementFields::Read);
+}
+
+Result<std::vector<ShareAgreementRow>> Transaction::ListShareAgreements(
+    std::string_view partner_id) {
+  static const Statement kSql =
+      Select(kAgreements, "WHERE ?1 = '' OR partner_id = ?1 ORDER BY agreement_id");
+  const Param params[] = {partner_id};
+  return Rows<ShareAgreementRow>(*this, kSql, params, "list share agreements",
+                                 AgreementFields::Read);
+}
+
+Status Transaction::InsertShare(const ShareRow& row) {
+  return InsertRow(kShares, ShareFields::Values(row), "insert share");
+}
+
+Result<std::optional<ShareRow>> Transaction::GetShare(std::string_view share_id) {
+  static const Statement kSql = SelectByKey(kShares);
+  const Param params[] = {share_id};
+  return FirstRow<ShareRow>(*this, kSql, params, "get share", ShareFields::Read);
+}
+
+Result<std::vector<ShareRow>> Transaction::ListShares(std::string_view agreement_id) {
+  static const Statement kSql = Select(
+      kShares, "WHERE ?1 = '' OR agreement_id = ?1 ORDER BY created_at_ms, share_id");
+  const Param params[] = {agreement_id};
+  return Rows<ShareRow>(*this, kSql, params, "list shares", ShareFields::Read);
 }
 
 }  // namespace custos::store

@@ -333,6 +333,72 @@ struct DeidBudgetRow {
   int64_t updated_at_ms = 0;
 };
 
+// A partner the company may share customer data with (issue 17; docs/sharing.md): its name, its
+// unified social credit code (GB 32100-2015), the category of partners it belongs to (as a
+// privacy notice names it; may be empty) and its X.509 certificate (PEM), to which shares are
+// encrypted. No customer data.
+struct PartnerRow {
+  std::string partner_id;
+  std::string name;
+  std::string uscc;
+  std::string category;
+  std::string cert_pem;
+  std::string cert_sha256;  // hex, of the certificate's DER
+  std::string cert_subject;
+  int64_t cert_not_after_ms = 0;
+  std::string added_by;
+  int64_t added_at_ms = 0;
+};
+
+// A data-sharing agreement with a partner (P3.3c; issue 17): the signed document's SHA-256,
+// what may be shared (fields, comma-separated, or a de-identification profile), for which
+// purposes (comma-separated), until when, how many rows in all, the PIPL Art. 38 basis of a
+// cross-border transfer ("BASIS:REF", empty when the data stays on the mainland) and the
+// impact assessment (Art. 55). It takes effect once its approval (kind "agreement") is
+// approved; a revocation ends it; the partner's deletion obligation then runs until
+// deletion_due_ms, closed by a confirmation document (deletion_sha256). Rows are replaced
+// whole (PutShareAgreement); no customer data.
+struct ShareAgreementRow {
+  std::string agreement_id;
+  std::string partner_id;
+  std::string document_sha256;
+  std::string purposes;
+  std::string fields;
+  std::string profile;
+  int64_t valid_until_ms = 0;
+  int64_t max_rows = 0;  // 0: no limit
+  std::string cross_border;
+  std::string impact_assessment;
+  std::string proposed_by;
+  int64_t proposed_at_ms = 0;
+  std::string approval_id;
+  std::string revoked_by;
+  int64_t revoked_at_ms = 0;
+  std::string revoke_reason;
+  int64_t deletion_due_ms = 0;  // 0 until the agreement ends (revoked, or seen expired)
+  std::string deletion_sha256;
+  std::string deletion_confirmed_by;
+  int64_t deletion_confirmed_at_ms = 0;
+};
+
+// One share made under an agreement (issue 17): who, when, which fields, how many customers
+// (row_count, without the canary rows; left_out: not covered by their consent), the SHA-256
+// of the encrypted package and the signed manifest (JSON). Never changed or removed.
+struct ShareRow {
+  std::string share_id;
+  std::string agreement_id;
+  std::string partner_id;
+  std::string created_by;
+  int64_t created_at_ms = 0;
+  std::string fields;
+  int64_t row_count = 0;
+  int64_t left_out = 0;
+  int64_t canary_count = 0;
+  std::string file_sha256;
+  std::string manifest;
+  std::string approval_id;  // the approval of a share above [sharing] approval_above_rows
+};
+
 // A saved retention plan: what a sweep found due (src/lifecycle/plan.h). `content` is the
 // plan's JSON text and never changes; content_sha256 (hex) is what an approval names.
 struct RetentionPlanRow {
@@ -620,6 +686,25 @@ class Transaction {
   // the row as it is when the statement runs, so two concurrent spends cannot both pass.
   Result<bool> SpendDeidBudget(const DeidBudgetRow& spend, int64_t epsilon_limit,
                                int64_t delta_limit);
+
+  // --- sharing with partners (issue 17; docs/sharing.md) ---
+  // Conflict if the partner id exists.
+  Status InsertPartner(const PartnerRow& row);
+  Result<std::optional<PartnerRow>> GetPartner(std::string_view partner_id);
+  // Every partner, by id.
+  Result<std::vector<PartnerRow>> ListPartners();
+  // Conflict if the agreement id exists.
+  Status InsertShareAgreement(const ShareAgreementRow& row);
+  // Replaces the row with its id (revocation, deletion obligation and its confirmation).
+  Status PutShareAgreement(const ShareAgreementRow& row);
+  Result<std::optional<ShareAgreementRow>> GetShareAgreement(std::string_view agreement_id);
+  // The agreements with `partner_id` (every partner's when empty), by id.
+  Result<std::vector<ShareAgreementRow>> ListShareAgreements(std::string_view partner_id);
+  // Conflict if the share id exists.
+  Status InsertShare(const ShareRow& row);
+  Result<std::optional<ShareRow>> GetShare(std::string_view share_id);
+  // The shares under `agreement_id` (every agreement's when empty), oldest first.
+  Result<std::vector<ShareRow>> ListShares(std::string_view agreement_id);
 
   // --- fulfilment (issue 18): steps, restrictions, proposed values ---
   // Writes the step as given. Conflict if the request already has this step.

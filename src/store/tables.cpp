@@ -210,6 +210,29 @@ std::vector<TableSpec> Build() {
                   {Key("profile"), Key("actor"), C("epsilon_spent", I), C("delta_spent", I),
                    C("answers", I), C("updated_at_ms", I)},
                   "profile, actor", kClustered));
+  // --- migration kSharingMigration (issue 17; docs/sharing.md): partners, their agreements
+  // and the shares made under them. Ids, names, hashes, limits and counts: no customer's data
+  // (the partner's name and credit code are the company's, its certificate public) ---
+  t.push_back(Def(kSharingMigration, "partners",
+                  {Key("partner_id"), C("name", T), C("uscc", T), C("category", T),
+                   C("cert_pem", T), C("cert_sha256", T), C("cert_subject", T),
+                   C("cert_not_after_ms", I), C("added_by", T), C("added_at_ms", I)},
+                  "partner_id", {}));
+  t.push_back(Def(kSharingMigration, "share_agreements",
+                  {Key("agreement_id"), Key("partner_id"), C("document_sha256", T),
+                   C("purposes", T), C("fields", T), C("profile", T), C("valid_until_ms", I),
+                   C("max_rows", I), C("cross_border", T), C("impact_assessment", T),
+                   C("proposed_by", T), C("proposed_at_ms", I), C("approval_id", T),
+                   C("revoked_by", T), C("revoked_at_ms", I), C("revoke_reason", T),
+                   C("deletion_due_ms", I), C("deletion_sha256", T), C("deletion_confirmed_by", T),
+                   C("deletion_confirmed_at_ms", I)},
+                  "agreement_id", {{}, false, {{"share_agreements_by_partner", "partner_id"}}}));
+  t.push_back(Def(kSharingMigration, "shares",
+                  {Key("share_id"), Key("agreement_id"), C("partner_id", T), C("created_by", T),
+                   C("created_at_ms", I), C("fields", T), C("row_count", I), C("left_out", I),
+                   C("canary_count", I), C("file_sha256", T), C("manifest", T),
+                   C("approval_id", T)},
+                  "share_id", {{}, false, {{"shares_by_agreement", "agreement_id, created_at_ms"}}}));
   // --- later migrations: append here ---
   return t;
 }

@@ -81,6 +81,8 @@ inline constexpr int kDeidReleasesMigration = 9;
 // The migration that creates deid_budgets (the privacy budget spent per profile and analyst by
 // differentially private aggregates, issue 16).
 inline constexpr int kDeidBudgetsMigration = 10;
+// The migration that creates partners, share_agreements and shares (issue 17, docs/sharing.md).
+inline constexpr int kSharingMigration = 11;
 
 // An index a later migration adds to a table created earlier (the table's own indexes are
 // created with it). Migration 6 (issue 13 item 5): the audit queries' indexes.

@@ -99,7 +99,7 @@ Result<std::string> ApprovalService::Request(const Context& ctx, const ApprovalR
   const Operation op{Action::kApprovalRequest, IdTarget("approval", id), Basis::kAdministration};
   access::ApprovalScope scope{
       request.customers, request.fields, request.levels, request.purpose, {}, {},
-      request.staff_id,  request.roles};
+      request.staff_id,  request.roles,  request.agreement};
   const Status bad = CheckScope(impl, request, scope);
   CUSTOS_RETURN_IF_ERROR(Write(impl, ctx, op, [&](Scope& s) -> Result<Verdict> {
     if (!bad.ok()) return Verdict::Deny(bad, scope.fields);
@@ -110,6 +110,19 @@ Result<std::string> ApprovalService::Request(const Context& ctx, const ApprovalR
     if (!request.plan_id.empty()) {
       Status plan = PlanScope(s.txn, request, scope);
       if (!plan.ok()) return Verdict::Deny(plan);
+    }
+    if (request.kind == access::kKindAgreement) {
+      return Verdict::Deny(InvalidArgument(
+          "kind: an agreement's approval request is made by proposing it (custos agreement add)"));
+    }
+    if (request.kind == access::kKindShare) {
+      std::optional<store::ShareAgreementRow> agreement;
+      if (ValidSharingId(request.agreement)) {
+        CUSTOS_ASSIGN_OR_RETURN(agreement, s.txn.GetShareAgreement(request.agreement));
+      }
+      if (!agreement.has_value()) {
+        return Verdict::Deny(NotFound("scope 'agreement': no such agreement"));
+      }
     }
     store::ApprovalRow row;
     row.approval_id = id;
@@ -123,7 +136,8 @@ Result<std::string> ApprovalService::Request(const Context& ctx, const ApprovalR
     CUSTOS_RETURN_IF_ERROR(s.txn.InsertApproval(row));
     CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(s.txn));
     const std::string what =
-        scope.staff.empty()
+        !scope.agreement.empty() ? fmt::format("agreement '{}'", scope.agreement)
+        : scope.staff.empty()
             ? fmt::format("{} customers", scope.customers.size())
             : fmt::format("staff '{}', roles {}", scope.staff, fmt::join(scope.roles, ","));
     return Verdict::Allow(fmt::format("{} requested for {} until {} UTC", KindLabel(row.kind), what,

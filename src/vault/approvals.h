@@ -24,7 +24,7 @@ namespace custos::vault {
 struct VaultState;
 
 struct ApprovalRequest {
-  std::string kind = "break_glass";  // or "destruction", "bulk_export", "role_grant"
+  std::string kind = "break_glass";  // or "destruction", "bulk_export", "role_grant", "share"
   std::string justification;         // written reason; no personal data
   std::vector<std::string> customers;
   std::vector<std::string> fields;  // empty with levels empty: every field
@@ -39,6 +39,9 @@ struct ApprovalRequest {
   // fields to give them; requested by a holder of staff.manage, for someone else.
   std::string staff_id;
   std::vector<std::string> roles;
+  // kind "share" (issue 17): the agreement a share above [sharing] approval_above_rows is made
+  // under. (Kind "agreement" is requested by SharingService::ProposeAgreement, not here.)
+  std::string agreement;
 };
 
 struct ApprovalView {

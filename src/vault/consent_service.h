@@ -56,8 +56,10 @@ struct NoticeView {
 // One change of a customer's consent, as the customer asked for it.
 struct ConsentRequest {
   std::string action = "grant";   // "grant" or "withdraw"
-  std::string scope = "purpose";  // "purpose", "sensitive" or "third_party"
-  std::string purpose;            // for scope "purpose"
+  std::string scope = "purpose";  // "purpose", "sensitive", "third_party" or "share"
+  // For scope "purpose": the purpose; for "share" (issue 17): "partner:ID" (a registered
+  // partner) or "category:NAME" (of [sharing] categories).
+  std::string purpose;
   int64_t notice_version = 0;     // required for a grant
   std::string channel;            // how the customer told us; empty: the context's channel
   std::string evidence_ref;       // opaque id, never personal data
@@ -82,6 +84,7 @@ struct ConsentsView {
   std::vector<std::string> granted_purposes;  // currently granted, catalogue order
   bool sensitive = false;
   bool third_party = false;
+  std::vector<std::string> shares;  // sharing consents granted now: "partner:ID", "category:N"
 };
 
 class ConsentService {

@@ -154,6 +154,19 @@ Result<int64_t> ConsentService::Record(const Context& ctx, std::string_view cust
     if (!missing.ok()) return Verdict::Deny(missing);
     Result<consent::ConsentChange> change = ToChange(request, s.ctx);
     if (!change.ok()) return Verdict::Deny(change.status());
+    // A sharing consent names a registered partner (issue 17): a grant to a partner nobody
+    // registered would be a consent to nothing the customer was told about.
+    if (change->scope == consent::Scope::kShare && change->purpose.starts_with("partner:") &&
+        change->action == consent::Action::kGrant) {
+      const std::string partner = change->purpose.substr(8);
+      std::optional<store::PartnerRow> known;
+      if (ValidSharingId(partner)) {
+        CUSTOS_ASSIGN_OR_RETURN(known, s.txn.GetPartner(partner));
+      }
+      if (!known.has_value()) {
+        return Verdict::Deny(InvalidArgument("purpose: partner:ID names no registered partner"));
+      }
+    }
     Result<store::ConsentRow> row =
         consent::Record(s.txn, *m.config, customer_id, *change, s.ctx.actor, s.now_ms);
     if (!row.ok()) {
@@ -161,8 +174,9 @@ Result<int64_t> ConsentService::Record(const Context& ctx, std::string_view cust
       return Verdict::Deny(row.status());
     }
     seq = row->seq;
-    const std::string what =
-        row->scope == "purpose" ? fmt::format("purpose {}", row->purpose) : row->scope;
+    const std::string what = row->scope == "purpose" ? fmt::format("purpose {}", row->purpose)
+                             : row->scope == "share" ? fmt::format("sharing with {}", row->purpose)
+                                                     : row->scope;
     return Verdict::Allow(fmt::format("consent {} {} (entry {}, notice v{}, channel {})",
                                       row->action, what, row->seq, row->notice_version,
                                       row->channel));
@@ -187,6 +201,9 @@ Result<ConsentsView> ConsentService::List(const Context& ctx, std::string_view c
     }
     view.sensitive = state.sensitive;
     view.third_party = state.third_party;
+    for (const auto& [target, consent] : state.shares) {
+      if (consent.granted) view.shares.push_back(target);
+    }
     return Verdict::Allow(
         fmt::format("{} ledger entr{}", rows.size(), rows.size() == 1 ? "y" : "ies"));
   }));

@@ -28,13 +28,13 @@ std::string Expected(uint32_t line, std::string_view key, std::string_view rule)
   return fmt::format("custos.toml:{}: key '{}': {}", line, key, rule);
 }
 
-TEST(RoleConfig, TheDefaultDeclaresTheEightRolesOfIssue3) {
+TEST(RoleConfig, TheDefaultDeclaresTheEightRolesOfIssue3AndThePartnershipManager) {
   const Config c = Default();
   for (std::string_view role : {"customer_service", "sales", "marketing", "analyst", "risk_officer",
-                                "dpo", "security_admin", "admin"}) {
+                                "dpo", "security_admin", "admin", "partnership_manager"}) {
     EXPECT_NE(c.FindRole(role), nullptr) << role;
   }
-  EXPECT_EQ(c.roles.size(), 8u);
+  EXPECT_EQ(c.roles.size(), 9u);
 }
 
 // Issue 16: the analyst sees no personal field; it may only release de-identified data.

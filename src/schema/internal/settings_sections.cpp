@@ -17,6 +17,8 @@ constexpr int64_t kMinPlanEverySeconds = 3600;
 constexpr std::array<std::string_view, 1> kSubjectRequestsKeys = {"due_days"};
 // A request answered in over a year is no "timely" answer (PIPL Art. 50).
 constexpr int64_t kMaxDueDays = 365;
+constexpr std::array<std::string_view, 4> kSharingKeys = {
+    "approval_above_rows", "deletion_days", "require_impact_assessment", "categories"};
 constexpr std::array<std::string_view, 5> kLogKeys = {"level", "file", "max_size_mb", "max_files",
                                                       "access"};
 constexpr std::array<std::string_view, 6> kLogLevels = {"trace", "debug", "info",
@@ -83,6 +85,26 @@ Result<AccessConfig> ReadAccessSection(const TomlSection& s) {
       return s.Error("allowed_role_pairs", "each entry must be \"ADMIN_ROLE+DATA_ROLE\"");
     }
     c.allowed_role_pairs.emplace_back(p.substr(0, plus), p.substr(plus + 1));
+  }
+  return c;
+}
+
+Result<SharingConfig> ReadSharingSection(const TomlSection& s) {
+  CUSTOS_RETURN_IF_ERROR(s.RejectUnknownKeys(kSharingKeys));
+  SharingConfig c;
+  CUSTOS_ASSIGN_OR_RETURN(c.approval_above_rows, s.Integer("approval_above_rows", 1, 100000000,
+                                                           c.approval_above_rows));
+  CUSTOS_ASSIGN_OR_RETURN(int64_t days, s.Integer("deletion_days", 1, 365, c.deletion_days));
+  c.deletion_days = static_cast<uint32_t>(days);
+  CUSTOS_ASSIGN_OR_RETURN(c.require_impact_assessment,
+                          s.Bool("require_impact_assessment", c.require_impact_assessment));
+  CUSTOS_ASSIGN_OR_RETURN(c.categories, s.StringList("categories", false));
+  for (const std::string& category : c.categories) {
+    const bool ok = !category.empty() && category.size() <= 63 && category[0] >= 'a' &&
+                    category[0] <= 'z' &&
+                    category.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") ==
+                        std::string::npos;
+    if (!ok) return s.Error("categories", "each category must match [a-z][a-z0-9_]{0,62}");
   }
   return c;
 }

@@ -31,6 +31,11 @@ Result<SubjectRequestsConfig> ReadSubjectRequestsSection(const TomlSection& s);
 // the wrong type, max_failures outside 3..20 or lockout_minutes outside 1..1440.
 Result<AccessConfig> ReadAccessSection(const TomlSection& s);
 
+// [sharing]: sharing with partners (docs/sharing.md). Success: a SharingConfig (defaults
+// when absent). Failure: InvalidArgument "FILE:LINE: key 'sharing.KEY': RULE" for an unknown
+// key, a value of the wrong type or out of range, or a category that is not an identifier.
+Result<SharingConfig> ReadSharingSection(const TomlSection& s);
+
 // [log]: the logs of `custos serve` (docs/operations.md "Logs").
 // Success: a LogConfig (info to standard error, with access lines, when absent).
 // Failure: InvalidArgument "FILE:LINE: key 'log.KEY': RULE" for an unknown key, a level not

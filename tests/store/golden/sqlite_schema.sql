@@ -265,3 +265,53 @@ CREATE TABLE deid_budgets(
   updated_at_ms INTEGER NOT NULL,
   PRIMARY KEY(profile, actor)
 ) WITHOUT ROWID;
+CREATE TABLE partners(
+  partner_id        TEXT PRIMARY KEY,
+  name              TEXT NOT NULL,
+  uscc              TEXT NOT NULL,
+  category          TEXT NOT NULL,
+  cert_pem          TEXT NOT NULL,
+  cert_sha256       TEXT NOT NULL,
+  cert_subject      TEXT NOT NULL,
+  cert_not_after_ms INTEGER NOT NULL,
+  added_by          TEXT NOT NULL,
+  added_at_ms       INTEGER NOT NULL
+);
+CREATE TABLE share_agreements(
+  agreement_id             TEXT PRIMARY KEY,
+  partner_id               TEXT NOT NULL,
+  document_sha256          TEXT NOT NULL,
+  purposes                 TEXT NOT NULL,
+  fields                   TEXT NOT NULL,
+  profile                  TEXT NOT NULL,
+  valid_until_ms           INTEGER NOT NULL,
+  max_rows                 INTEGER NOT NULL,
+  cross_border             TEXT NOT NULL,
+  impact_assessment        TEXT NOT NULL,
+  proposed_by              TEXT NOT NULL,
+  proposed_at_ms           INTEGER NOT NULL,
+  approval_id              TEXT NOT NULL,
+  revoked_by               TEXT NOT NULL,
+  revoked_at_ms            INTEGER NOT NULL,
+  revoke_reason            TEXT NOT NULL,
+  deletion_due_ms          INTEGER NOT NULL,
+  deletion_sha256          TEXT NOT NULL,
+  deletion_confirmed_by    TEXT NOT NULL,
+  deletion_confirmed_at_ms INTEGER NOT NULL
+);
+CREATE INDEX share_agreements_by_partner ON share_agreements(partner_id);
+CREATE TABLE shares(
+  share_id      TEXT PRIMARY KEY,
+  agreement_id  TEXT NOT NULL,
+  partner_id    TEXT NOT NULL,
+  created_by    TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  fields        TEXT NOT NULL,
+  row_count     INTEGER NOT NULL,
+  left_out      INTEGER NOT NULL,
+  canary_count  INTEGER NOT NULL,
+  file_sha256   TEXT NOT NULL,
+  manifest      TEXT NOT NULL,
+  approval_id   TEXT NOT NULL
+);
+CREATE INDEX shares_by_agreement ON shares(agreement_id, created_at_ms);

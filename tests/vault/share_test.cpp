@@ -1,0 +1,348 @@
+// Sharing with partners under agreements (issue 17; docs/sharing.md), on SQLite and PostgreSQL:
+// a partner's credit code and certificate are checked; an agreement takes effect only once a
+// second staff member approves it; each of its limits (fields, validity, rows, revocation) is
+// refused with its own error; only customers who consented to sharing with the partner are
+// shared and the others counted; the package opens with `openssl cms -decrypt` and holds the
+// expected rows, and not with another key; a leaked copy, shuffled, with columns dropped and
+// 10 % of its rows kept, is traced to its share and partner.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/validators.h"
+#include "share/fingerprint.h"
+#include "share/package.h"
+#include "vault_fixture.h"
+
+namespace custos::vault::testing {
+namespace {
+
+constexpr char kUscc[] = "91350100M000100Y43";  // a code with a correct check character
+
+// Runs a shell command; its exit status.
+int Shell(const std::string& command) { return std::system((command + " >/dev/null 2>&1").c_str()); }
+
+std::vector<std::vector<std::string>> ParseCsv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> cells;
+    std::string cell;
+    for (char c : line) {
+      if (c == ',') {
+        cells.push_back(cell);
+        cell.clear();
+      } else {
+        cell.push_back(c);
+      }
+    }
+    cells.push_back(cell);
+    rows.push_back(cells);
+  }
+  return rows;
+}
+
+class ShareTest : public VaultTest {
+ protected:
+  void SetUp() override {
+    VaultTest::SetUp();
+    if (vault_ == nullptr) return;
+    const Context admin{"admin", "", Channel::kCli, "req-setup"};
+    for (auto [id, post, role] :
+         {std::tuple{"pm.one", "partnership_manager", "partnership_manager"},
+          std::tuple{"pm.two", "partnership_manager", "partnership_manager"},
+          std::tuple{"sec.admin", "security_administrator", "security_admin"}}) {
+      Status st = vault_->staff().Create(admin, StaffSpec{id, id, post, {role}, ""});
+      ASSERT_TRUE(st.ok()) << st.ToString();
+    }
+    for (const char* who : {"acme", "other"}) {
+      const std::string key = (root_ / (std::string(who) + "-key.pem")).string();
+      const std::string cert = (root_ / (std::string(who) + "-cert.pem")).string();
+      ASSERT_EQ(Shell(fmt::format("openssl req -x509 -newkey rsa:2048 -nodes -keyout {} -out {} "
+                                "-subj /CN={}-partner -days 3650",
+                                key, cert, who)),
+                0);
+    }
+    document_ = root_ / "agreement.pdf";
+    std::ofstream(document_) << "signed agreement text";
+  }
+
+  Context Pm(const std::string& id = "pm.one") const {
+    return Context{id, "", Channel::kCli, "req-pm"};
+  }
+  Context Dpo() const { return Context{"dpo", "", Channel::kCli, "req-dpo"}; }
+  std::string Cert(const std::string& who) const {
+    return ReadFileBytes(root_ / (who + "-cert.pem"));
+  }
+
+  PartnerSpec Partner(const std::string& id = "acme-pay") const {
+    return PartnerSpec{id, "Acme Payments Co., Ltd.", kUscc, "payment_processor", Cert("acme")};
+  }
+
+  AgreementSpec Agreement(const std::string& id = "acme-2026") const {
+    AgreementSpec a;
+    a.agreement_id = id;
+    a.partner_id = "acme-pay";
+    a.document = "signed agreement text";
+    a.purposes = {"risk_control"};
+    a.fields = {"phone", "email", "birth_date"};
+    a.valid_until_ms = now_ms_.load() + 365 * kDayMs;
+    a.impact_assessment = "PIA-2026-007";
+    a.justification = "fraud screening by the payment processor";
+    return a;
+  }
+
+  // Registers the partner and an agreement approved by the DPO.
+  void ApprovedAgreement(AgreementSpec spec) {
+    auto p = vault_->sharing().AddPartner(Pm(), Partner());
+    ASSERT_TRUE(p.ok() || p.status().code() == Code::kConflict) << p.status().ToString();
+    auto a = vault_->sharing().ProposeAgreement(Pm(), spec);
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    Status st = vault_->approvals().Approve(Dpo(), a->approval_id);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+  }
+
+  // Customer `i`: valid and distinct (GB 11643 check character computed), consenting to
+  // sharing with `target` when it is not empty.
+  std::string AddCustomer(int i, const std::string& target) {
+    const std::string birth = fmt::format("19{:02}-{:02}-{:02}", 50 + i % 40, 1 + i % 12, 1 + i % 28);
+    std::string first17 = "110105" + birth.substr(0, 4) + birth.substr(5, 2) + birth.substr(8, 2) +
+                          fmt::format("{:03}", i % 1000);
+    const std::string id = first17 + core::IdCardCheckChar(first17);
+    FieldValues f = WangFang();
+    f["birth_date"] = birth;
+    f["id_number"] = id;
+    f["gender"] = (i % 1000) % 2 == 1 ? "男" : "女";
+    f["phone"] = fmt::format("139{:08}", 10000000 + i);
+    f["email"] = fmt::format("user{}@example.com", i);
+    auto created = vault_->customers().Create(Agent(), f, "form", Consented());
+    EXPECT_TRUE(created.ok()) << created.status().ToString();
+    if (!created.ok()) return "";
+    if (!target.empty()) {
+      ConsentRequest grant{"grant", "share", target, 1, "", "form-share-1"};
+      auto seq = vault_->consent().Record(Agent(), *created, grant);
+      EXPECT_TRUE(seq.ok()) << seq.status().ToString();
+    }
+    return *created;
+  }
+
+  std::filesystem::path document_;
+};
+
+TEST_F(ShareTest, APartnersCreditCodeAndCertificateAreChecked) {
+  PartnerSpec bad = Partner();
+  bad.uscc = "91350100M000100Y44";
+  auto r = vault_->sharing().AddPartner(Pm(), bad);
+  ASSERT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("uscc: the check character"), std::string::npos);
+  bad = Partner();
+  bad.uscc = "91350100M00010OY43";
+  EXPECT_NE(vault_->sharing().AddPartner(Pm(), bad).status().message().find("uscc: only digits"),
+            std::string::npos);
+  bad = Partner();
+  bad.cert_pem = "-----BEGIN CERTIFICATE-----\nnot one\n-----END CERTIFICATE-----\n";
+  EXPECT_NE(vault_->sharing().AddPartner(Pm(), bad).status().message().find("cert:"),
+            std::string::npos);
+  auto ok = vault_->sharing().AddPartner(Pm(), Partner());
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->cert_sha256.size(), 64u);
+  EXPECT_NE(ok->cert_subject.find("acme-partner"), std::string::npos);
+  // A support agent registers no partner (deny by default).
+  EXPECT_EQ(vault_->sharing().AddPartner(SupportAgent(), Partner("x-pay")).status().code(),
+            Code::kPermissionDenied);
+}
+
+TEST_F(ShareTest, AnAgreementTakesEffectOnlyOnceASecondStaffMemberApprovesIt) {
+  ASSERT_TRUE(vault_->sharing().AddPartner(Pm(), Partner()).ok());
+  AddCustomer(1, "partner:acme-pay");
+  auto a = vault_->sharing().ProposeAgreement(Pm(), Agreement());
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->state, "proposed");
+  EXPECT_EQ(a->document_sha256, share::Sha256Hex("signed agreement text"));
+  auto early = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  ASSERT_EQ(early.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(early.status().message().find("not in force yet"), std::string::npos);
+  // The partnership manager holds no approval.approve; the DPO never approves their own.
+  EXPECT_EQ(vault_->approvals().Approve(Pm("pm.two"), a->approval_id).code(),
+            Code::kPermissionDenied);
+  auto own = vault_->sharing().ProposeAgreement(Dpo(), Agreement("dpo-own"));
+  ASSERT_TRUE(own.ok()) << own.status().ToString();
+  EXPECT_EQ(vault_->approvals().Approve(Dpo(), own->approval_id).code(), Code::kPermissionDenied);
+  ASSERT_TRUE(vault_->approvals().Approve(Dpo(), a->approval_id).ok());
+  auto shown = vault_->sharing().ShowAgreement(Pm(), "acme-2026");
+  ASSERT_TRUE(shown.ok()) << shown.status().ToString();
+  EXPECT_EQ(shown->state, "active");
+  EXPECT_EQ(shown->approved_by, "dpo");
+  EXPECT_TRUE(vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""}).ok());
+}
+
+TEST_F(ShareTest, AnAgreementNeedsAnImpactAssessmentAndAValidCrossBorderBasis) {
+  ASSERT_TRUE(vault_->sharing().AddPartner(Pm(), Partner()).ok());
+  AgreementSpec a = Agreement();
+  a.impact_assessment.clear();
+  EXPECT_NE(vault_->sharing().ProposeAgreement(Pm(), a).status().message().find(
+                "impact_assessment"),
+            std::string::npos);
+  a = Agreement();
+  a.cross_border = "handshake:REF-1";
+  EXPECT_NE(vault_->sharing().ProposeAgreement(Pm(), a).status().message().find("PIPL Art. 38"),
+            std::string::npos);
+  a.cross_border = "standard_contract:SC-2026-0042";
+  EXPECT_TRUE(vault_->sharing().ProposeAgreement(Pm(), a).ok());
+}
+
+TEST_F(ShareTest, EachLimitOfAnAgreementIsRefusedWithItsOwnError) {
+  AgreementSpec spec = Agreement();
+  spec.max_rows = 3;
+  spec.valid_until_ms = now_ms_.load() + 30 * kDayMs;
+  ApprovedAgreement(spec);
+  for (int i = 0; i < 2; ++i) AddCustomer(i, "partner:acme-pay");
+  // Fields: the package holds the reference and the agreement's fields, nothing else.
+  auto first = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->fields, (std::vector<std::string>{"phone", "email", "birth_date"}));
+  EXPECT_EQ(first->row_count, 2);
+  // Rows: 2 shared, 2 more would pass the limit of 3.
+  auto rows = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  ASSERT_EQ(rows.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(rows.status().message().find("max_rows: a share of 2 customers would pass the "
+                                         "agreement's limit of 3 (2 already shared)"),
+            std::string::npos);
+  // Revocation: no new share; the partner's deletion is due.
+  auto revoked = vault_->sharing().RevokeAgreement(Pm(), "acme-2026", "partner contract ended");
+  ASSERT_TRUE(revoked.ok()) << revoked.status().ToString();
+  EXPECT_EQ(revoked->deletion, "open");
+  auto after = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  ASSERT_EQ(after.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(after.status().message().find("revoked"), std::string::npos);
+  // Validity: a second agreement, past its end.
+  ApprovedAgreement(Agreement("acme-short"));
+  now_ms_ += 400 * kDayMs;
+  auto late = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-short", ""});
+  ASSERT_EQ(late.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(late.status().message().find("expired"), std::string::npos);
+  // The revoked agreement's deletion is overdue now, until the partner confirms it.
+  auto overdue = vault_->sharing().ListAgreements(Dpo(), "", true);
+  ASSERT_TRUE(overdue.ok()) << overdue.status().ToString();
+  ASSERT_EQ(overdue->size(), 1u);
+  EXPECT_EQ(overdue->front().agreement_id, "acme-2026");
+  auto confirmed = vault_->sharing().ConfirmDeletion(Pm(), "acme-2026", "deletion certificate");
+  ASSERT_TRUE(confirmed.ok()) << confirmed.status().ToString();
+  EXPECT_EQ(confirmed->deletion, "confirmed");
+  EXPECT_TRUE(vault_->sharing().ListAgreements(Dpo(), "", true)->empty());
+}
+
+TEST_F(ShareTest, OnlyCustomersWhoConsentedToThePartnerAreSharedAndTheOthersCounted) {
+  ApprovedAgreement(Agreement());
+  const std::string named = AddCustomer(1, "partner:acme-pay");
+  const std::string by_category = AddCustomer(2, "category:payment_processor");
+  AddCustomer(3, "");
+  AddCustomer(4, "");
+  auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->row_count, 2);
+  EXPECT_EQ(r->left_out, 2);
+  // A withdrawal takes effect on the next share.
+  ConsentRequest withdraw{"withdraw", "share", "partner:acme-pay", 0, "", "form-share-2"};
+  ASSERT_TRUE(vault_->consent().Record(Agent(), named, withdraw).ok());
+  auto again = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->row_count, 1);
+  EXPECT_EQ(again->left_out, 3);
+  // A consent to a partner nobody registered is refused.
+  ConsentRequest unknown{"grant", "share", "partner:nobody", 1, "", "form-share-3"};
+  EXPECT_EQ(vault_->consent().Record(Agent(), by_category, unknown).status().code(),
+            Code::kInvalidArgument);
+}
+
+TEST_F(ShareTest, ThePackageOpensWithOpensslAndHoldsTheExpectedRowsAndNotWithAnotherKey) {
+  ApprovedAgreement(Agreement());
+  std::set<std::string> phones;
+  for (int i = 0; i < 5; ++i) {
+    AddCustomer(i, "partner:acme-pay");
+    phones.insert(fmt::format("139{:08}", 10000000 + i));
+  }
+  auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const std::filesystem::path package = root_ / "share.p7m";
+  std::ofstream(package, std::ios::binary) << r->package;
+  const std::filesystem::path out = root_ / "share.csv";
+  ASSERT_EQ(Shell(fmt::format("openssl cms -decrypt -in {} -inkey {} -recip {} -out {}",
+                            package.string(), (root_ / "acme-key.pem").string(),
+                            (root_ / "acme-cert.pem").string(), out.string())),
+            0);
+  const auto rows = ParseCsv(ReadFileBytes(out));
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(rows.front(), (std::vector<std::string>{"ref", "phone", "email", "birth_date"}));
+  EXPECT_EQ(static_cast<int64_t>(rows.size()) - 1, 5 + share::CanaryCount(5));
+  std::set<std::string> seen;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    ASSERT_EQ(rows[i].size(), 4u);
+    auto s = share::Recognise(rows[i][1]);
+    ASSERT_TRUE(s.has_value()) << "a mobile number in one of its spellings";
+    seen.insert(s->canonical);
+  }
+  for (const std::string& p : phones) EXPECT_EQ(seen.count(p), 1u) << "every customer shared";
+  // No other field of the customer left: the name and ID number are nowhere in the file.
+  EXPECT_EQ(ReadFileBytes(out).find("王芳"), std::string::npos);
+  // Another partner's key does not open it.
+  EXPECT_NE(Shell(fmt::format("openssl cms -decrypt -in {} -inkey {} -recip {} -out {}",
+                            package.string(), (root_ / "other-key.pem").string(),
+                            (root_ / "other-cert.pem").string(), (root_ / "x.csv").string())),
+            0);
+  EXPECT_EQ(share::OpenAsRecipient(r->package, Cert("other"),
+                                   ReadFileBytes(root_ / "other-key.pem"))
+                .status()
+                .code(),
+            Code::kPermissionDenied);
+  // The manifest names the package's hash and is signed by the vault.
+  EXPECT_NE(r->manifest.find(r->package_sha256), std::string::npos);
+  EXPECT_EQ(r->manifest_signature.size() % 2, 0u);
+  auto listed = vault_->sharing().ListShares(Dpo(), "acme-2026");
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().package_sha256, r->package_sha256);
+  EXPECT_EQ(listed->front().row_count, 5);
+}
+
+TEST_F(ShareTest, ALeakedCopyShuffledCutAndSampledIsTracedToItsShareAndPartner) {
+  ApprovedAgreement(Agreement());
+  for (int i = 0; i < 150; ++i) AddCustomer(i, "partner:acme-pay");
+  auto leaked = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  ASSERT_TRUE(leaked.ok()) << leaked.status().ToString();
+  auto other = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  auto csv = share::OpenAsRecipient(leaked->package, Cert("acme"),
+                                    ReadFileBytes(root_ / "acme-key.pem"));
+  ASSERT_TRUE(csv.ok()) << csv.status().ToString();
+  auto rows = ParseCsv(*csv);
+  rows.erase(rows.begin());  // the header goes too
+  std::mt19937 rng(17);
+  std::shuffle(rows.begin(), rows.end(), rng);
+  rows.resize(rows.size() / 10);  // 10 % of the rows
+  std::string copy;
+  for (const auto& row : rows) copy += row[2] + "," + row[1] + "\n";  // ref dropped, reordered
+  auto traced = vault_->sharing().Trace(Dpo(), copy);
+  ASSERT_TRUE(traced.ok()) << traced.status().ToString();
+  ASSERT_TRUE(traced->matched);
+  EXPECT_EQ(traced->candidates.front().share_id, leaked->share_id);
+  EXPECT_EQ(traced->candidates.front().partner_id, "acme-pay");
+  EXPECT_GT(traced->candidates.front().confidence, 0.999999);
+  EXPECT_FALSE(traced->candidates.size() > 1 && traced->candidates[1].matches);
+  // The same customers as the vault holds them (a copy from no share) match none.
+  std::string plain;
+  for (int i = 0; i < 15; ++i) plain += fmt::format("user{}@example.com,139{:08}\n", i, 10000000 + i);
+  auto none = vault_->sharing().Trace(Dpo(), plain);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_FALSE(none->matched);
+}
+
+}  // namespace
+}  // namespace custos::vault::testing
