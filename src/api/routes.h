@@ -34,7 +34,9 @@ void AddAccessRoutes(RouteTable& table, vault::Vault& vault);
 void AddSubjectRequestRoutes(RouteTable& table, vault::Vault& vault);
 // /v1/deid/profiles, /releases, /check, /aggregates, /budget (issue 16; docs/deid.md)
 void AddDeidRoutes(RouteTable& table, vault::Vault& vault);
-// /v1/health, /v1/metrics, /v1/openapi.yaml (public)
+// /v1/reports/{name} (issue 19; docs/dpo.md)
+void AddReportRoutes(RouteTable& table, vault::Vault& vault);
+// /v1/health, /v1/health/details, /v1/metrics, /v1/openapi.yaml (public)
 void AddServiceRoutes(RouteTable& table, vault::Vault& vault, const Metrics& metrics);
 
 // A handler bound to the vault: f(vault, request, scope).

@@ -21,6 +21,9 @@ nlohmann::json DeidReleaseJson(const vault::DeidReleaseReport& report);
 nlohmann::json DeidReleaseRowJson(const store::DeidReleaseRow& row);
 nlohmann::json DeidAggregateJson(const vault::DeidAggregateReport& report);
 nlohmann::json DeidBudgetJson(const vault::DeidBudget& budget);
+// The doctor's result (issue 19), one shape for `custos doctor --json` and
+// /v1/health/details: {"status": worst severity, "at_ms", "audit_seq", "counts", "findings"}.
+nlohmann::json DoctorJson(const vault::DoctorReport& report);
 
 // Serialises without throwing on invalid UTF-8 (replaced by U+FFFD).
 std::string Dump(const nlohmann::json& doc);

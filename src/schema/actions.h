@@ -59,6 +59,7 @@ enum class Action : uint8_t {
   kStoreMigrate,
   kDeidRelease,  // issue 16: release de-identified data under a named profile
   kDeidRead,     // issue 16: list profiles and the release register
+  kDoctorRun,    // issue 19: the security self-check (custos doctor, /v1/health/details)
   // --- audited under the grant of another action ---
   kCustomerVerifyPassword,
   kImportStart,
@@ -123,6 +124,8 @@ enum class Action : uint8_t {
   kDeidAggregate,
   kDeidAggregateComplete,
   kDeidAggregateRefused,
+  kDoctorRead,  // issue 19: the last doctor result
+  kReportBuild,  // issue 19: one compliance report (custos report, /v1/reports/{name})
   // --- authentication and the vault's own steps: no grant ---
   kAuthToken,
   kAuthLogin,

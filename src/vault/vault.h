@@ -40,9 +40,11 @@
 #include "vault/context.h"
 #include "vault/customers.h"
 #include "vault/deid.h"
+#include "vault/doctor.h"
 #include "vault/keys.h"
 #include "vault/lifecycle.h"
 #include "vault/records.h"
+#include "vault/reports.h"
 #include "vault/staff.h"
 #include "vault/subject_requests.h"
 
@@ -157,6 +159,8 @@ class Vault {
   KeyService& keys() { return keys_; }
   AuditService& audit() { return audit_; }
   DeidService& deid() { return deid_; }
+  DoctorService& doctor() { return doctor_; }
+  ReportService& reports() { return reports_; }
 
   Vault(const Vault&) = delete;
   Vault& operator=(const Vault&) = delete;
@@ -176,6 +180,8 @@ class Vault {
   KeyService keys_;
   AuditService audit_;
   DeidService deid_;
+  DoctorService doctor_;
+  ReportService reports_;
 };
 
 }  // namespace custos::vault

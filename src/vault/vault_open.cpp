@@ -519,7 +519,9 @@ Vault::Vault(std::unique_ptr<VaultState> state)
       backups_(*state_),
       keys_(*state_),
       audit_(*state_),
-      deid_(*state_) {}
+      deid_(*state_),
+      doctor_(*state_),
+      reports_(*state_) {}
 
 Vault::~Vault() { Close().IgnoreError(); }
 
