@@ -49,9 +49,6 @@ int ModeBits(const fs::path& p) {
 // head file is public (a signed head, like vault.pub), but nobody else may write it.
 enum class Exposure { kSecret, kPrivate, kPublicReadable };
 
-// Live tokens issued for longer than this are flagged (the lifetime of init's tokens).
-constexpr int64_t kLongLivedTokenMs = 30 * kDoctorDayMs;
-
 // The staff members whose roles (the post's and their own) are `wanted` of the config.
 bool Active(const store::StaffRow& s) { return s.status == "active"; }
 
@@ -160,7 +157,8 @@ void CheckFilePermissions(const VaultState& m, std::vector<DoctorFinding>& out) 
                    "chmod 700 the vault directory and 600 its files (custos init makes them so)"});
   } else {
     out.push_back(Ok("files.permissions",
-                     fmt::format("{} vault files and directories readable by their owner only",
+                     fmt::format("{} vault files and directories closed to group and others (the head file: "
+                                 "readable, not writable)",
                                  files.size())));
   }
 }
@@ -375,14 +373,14 @@ void CheckTokens(const DoctorFacts& f, std::vector<DoctorFinding>& out) {
   std::vector<std::string> long_lived;
   for (const store::ApiTokenRow& t : f.tokens) {
     if (t.revoked_at_ms != 0 || t.expires_at_ms <= f.now_ms) continue;
-    if (t.expires_at_ms - t.created_at_ms > kLongLivedTokenMs) {
+    if (t.expires_at_ms - t.created_at_ms > kLongTokenMs) {
       long_lived.push_back(fmt::format("{} of {} (expires {})", t.token_id, t.staff_id,
                                        access::UtcDate(t.expires_at_ms)));
     }
   }
   if (!long_lived.empty()) {
     out.push_back({"access.tokens", Severity::kWarning,
-                   fmt::format("live tokens issued for more than {}: ", DaysText(kLongLivedTokenMs)) +
+                   fmt::format("live tokens issued for more than {}: ", DaysText(kLongTokenMs)) +
                        Joined(long_lived),
                    "revoke them (custos token revoke ID) and issue shorter ones"});
   } else {

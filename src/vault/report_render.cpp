@@ -112,7 +112,7 @@ std::string RenderReportJson(const Report& r) {
   Json doc = {{"report", r.name},
               {"title", BilingualJson(r.title)},
               {"from", access::UtcDate(r.from_ms)},
-              {"to", access::UtcDate(r.to_ms)},
+              {"to", access::UtcDate(r.to_ms - 1)},  // the last day included
               {"from_ms", r.from_ms},
               {"to_ms", r.to_ms},
               {"generated_at_ms", r.generated_at_ms},
@@ -125,7 +125,8 @@ std::string RenderReportJson(const Report& r) {
 
 std::string RenderReportCsv(const Report& r, std::string_view lang) {
   std::string out = fmt::format("# report {} {} {} audit_seq {}\r\n", r.name,
-                                access::UtcDate(r.from_ms), access::UtcDate(r.to_ms), r.audit_seq);
+                                access::UtcDate(r.from_ms), access::UtcDate(r.to_ms - 1),
+                                r.audit_seq);
   for (const ReportTable& t : r.tables) {
     out += fmt::format("# table {}\r\n", t.id);
     for (size_t i = 0; i < t.columns.size(); ++i) {
@@ -144,7 +145,7 @@ std::string RenderReportHtml(const Report& r, std::string_view lang) {
   const bool zh = lang == "zh";
   std::string body = fmt::format(
       "<h1>{}</h1>\n<p>{} {} – {} · {} {} · {} {} · {} {}</p>\n", Escape(In(r.title, lang)),
-      zh ? "期间" : "Period", access::UtcDate(r.from_ms), access::UtcDate(r.to_ms),
+      zh ? "期间" : "Period", access::UtcDate(r.from_ms), access::UtcDate(r.to_ms - 1),
       zh ? "生成于" : "generated", access::UtcDate(r.generated_at_ms), zh ? "生成人" : "by",
       Escape(r.generated_by), zh ? "审计条目截至" : "audit entries up to", r.audit_seq);
   for (const Bilingual& n : r.notes) body += fmt::format("<p><em>{}</em></p>\n", Escape(In(n, lang)));

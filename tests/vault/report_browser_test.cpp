@@ -20,7 +20,7 @@ std::string Chromium() {
 }
 
 // Runs `command`, returning its standard output and error.
-std::string Run(const std::string& command) {
+std::string RunCommand(const std::string& command) {
   std::string out;
   FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
   if (pipe == nullptr) return out;
@@ -54,7 +54,7 @@ TEST_F(ReportBrowserTest, AnAccessReviewRendersOfflineWithoutConsoleErrors) {
   const std::filesystem::path png = root_ / "access-review.png";
   std::ofstream(html) << RenderReportHtml(*report, "zh");
 
-  const std::string log = Run(
+  const std::string log = RunCommand(
       "timeout 180 " + chromium +
       " --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run"
       " --host-resolver-rules='MAP * ~NOTFOUND' --enable-logging=stderr --v=0"
