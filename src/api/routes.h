@@ -45,6 +45,9 @@ void AddConsoleRoutes(RouteTable& table, vault::Vault& vault, ConsoleSessions& s
 // /v1/partners, /v1/agreements, /v1/shares (issue 17; docs/sharing.md)
 void AddSharingRoutes(RouteTable& table, vault::Vault& vault);
 // /v1/health, /v1/metrics, /v1/openapi.yaml (public)
+// /v1/reports/{name} (issue 19; docs/dpo.md)
+void AddReportRoutes(RouteTable& table, vault::Vault& vault);
+// /v1/health, /v1/health/details, /v1/metrics, /v1/openapi.yaml (public)
 void AddServiceRoutes(RouteTable& table, vault::Vault& vault, const Metrics& metrics);
 
 // A handler bound to the vault: f(vault, request, scope).

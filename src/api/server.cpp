@@ -123,6 +123,7 @@ RouteTable BuildRoutes(vault::Vault& vault, const Metrics& metrics, ConsoleSessi
   AddSubjectRequestRoutes(table, vault);
   AddSharingRoutes(table, vault);
   AddDeidRoutes(table, vault);
+  AddReportRoutes(table, vault);
   return table;
 }
 

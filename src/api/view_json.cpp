@@ -196,4 +196,24 @@ nlohmann::json TraceJson(const vault::TraceReport& r) {
   return {{"rows", r.rows}, {"matched", r.matched}, {"candidates", std::move(items)}};
 }
 
+nlohmann::json DoctorJson(const vault::DoctorReport& report) {
+  nlohmann::json findings = nlohmann::json::array();
+  for (const vault::DoctorFinding& f : report.findings) {
+    findings.push_back({{"id", f.id},
+                        {"severity", vault::SeverityName(f.severity)},
+                        {"message", f.message},
+                        {"fix", f.fix}});
+  }
+  nlohmann::json counts = nlohmann::json::object();
+  for (vault::Severity s : {vault::Severity::kOk, vault::Severity::kInfo,
+                            vault::Severity::kWarning, vault::Severity::kFailure}) {
+    counts[std::string(vault::SeverityName(s))] = report.Count(s);
+  }
+  return {{"status", vault::SeverityName(report.Worst())},
+          {"at_ms", report.at_ms},
+          {"audit_seq", report.audit_seq},
+          {"counts", std::move(counts)},
+          {"findings", std::move(findings)}};
+}
+
 }  // namespace custos::api

@@ -29,6 +29,9 @@ nlohmann::json PartnerJson(const vault::PartnerView& p);
 nlohmann::json AgreementJson(const vault::AgreementView& a);
 nlohmann::json ShareJson(const vault::ShareView& s);
 nlohmann::json TraceJson(const vault::TraceReport& r);
+// The doctor's result (issue 19), one shape for `custos doctor --json` and
+// /v1/health/details: {"status": worst severity, "at_ms", "audit_seq", "counts", "findings"}.
+nlohmann::json DoctorJson(const vault::DoctorReport& report);
 
 // Serialises without throwing on invalid UTF-8 (replaced by U+FFFD).
 std::string Dump(const nlohmann::json& doc);

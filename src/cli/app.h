@@ -127,4 +127,11 @@ void AddBackupCommands(CLI::App& app, Globals& g, Action& action);
 // `custos key rotate [--batch N]`, `custos key status`, `custos key retire VERSION`.
 void AddKeyCommands(CLI::App& app, Globals& g, Action& action);
 
+// --- the DPO's desk (issue 19; doctor_command.cpp) ---
+// `custos doctor [--json]`: exit 0 / 1 (warnings) / 2 (failures).
+void AddDoctorCommand(CLI::App& app, Globals& g, Action& action);
+int DoctorExitCode(const vault::DoctorReport& report);
+// `custos report NAME --from D --to D [--format html|json|csv] [--lang zh|en] [--out F]`.
+void AddReportCommand(CLI::App& app, Globals& g, Action& action);
+
 }  // namespace custos::cli

@@ -82,6 +82,8 @@ int RunCustos(int argc, char** argv) {
   AddSharingCommands(app, g, action);
   AddBackupCommands(app, g, action);
   AddKeyCommands(app, g, action);
+  AddDoctorCommand(app, g, action);
+  AddReportCommand(app, g, action);
   app.add_subcommand("version", "the version of custos (as --version)");
   AddFooters(app);
   try {

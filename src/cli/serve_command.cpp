@@ -32,6 +32,9 @@
 namespace custos::cli {
 namespace {
 
+// How often `custos serve` runs the doctor (docs/dpo.md; docs/decisions.md).
+constexpr int64_t kDoctorEverySeconds = 24LL * 3600;
+
 struct ServeFlags {
   std::string listen;  // empty: [server] listen
   int port = -1;       // -1: [server] port
@@ -148,6 +151,23 @@ int Serve(Globals& g, const ServeFlags& flags) {
                      {"rewrapped", r->rewrapped},
                      {"destroyed", r->destroyed.size()}});
     }
+  });
+
+  // The doctor (issue 19; docs/dpo.md): daily, as the vault's own job; the result is kept for
+  // GET /v1/health/details and logged by counts and the ids of what is not ok.
+  std::unique_ptr<Schedule> doctor = Schedule::Start(kDoctorEverySeconds, [&v] {
+    auto r = v.doctor().RunScheduled();
+    if (!r.ok()) {
+      api::LogEvent(api::LogLevel::kError, "doctor.scheduled.failed",
+                    {{"error", r.status().ToString()}});
+      return;
+    }
+    api::LogEvent(r->Worst() >= vault::Severity::kWarning ? api::LogLevel::kWarn
+                                                           : api::LogLevel::kInfo,
+                  "doctor.scheduled",
+                  {{"status", std::string(vault::SeverityName(r->Worst()))},
+                   {"failures", r->Count(vault::Severity::kFailure)},
+                   {"warnings", r->Count(vault::Severity::kWarning)}});
   });
 
   std::atomic<bool> done{false};

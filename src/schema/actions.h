@@ -62,6 +62,7 @@ enum class Action : uint8_t {
   kPartnerManage,  // issue 17: partners, proposing and ending agreements, deletion records
   kShareCreate,    // issue 17: share customer data with a partner under an agreement
   kShareRead,      // issue 17: partners, agreements and shares listed; leaked copies traced
+  kDoctorRun,    // issue 19: the security self-check (custos doctor, /v1/health/details)
   // --- audited under the grant of another action ---
   kCustomerVerifyPassword,
   kImportStart,
@@ -136,6 +137,8 @@ enum class Action : uint8_t {
   kShareComplete,
   kShareList,
   kShareTrace,
+  kDoctorRead,  // issue 19: the last doctor result
+  kReportBuild,  // issue 19: one compliance report (custos report, /v1/reports/{name})
   // --- authentication and the vault's own steps: no grant ---
   kAuthToken,
   kAuthLogin,

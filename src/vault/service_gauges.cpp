@@ -20,6 +20,8 @@ int64_t SecondsSince(int64_t then_ms, int64_t now_ms) {
   return then_ms > 0 && now_ms > then_ms ? (now_ms - then_ms) / 1000 : 0;
 }
 
+}  // namespace
+
 // The key half, read in the metrics read's transaction: the active KEK version and when it
 // became active, and the live epochs.
 Status ReadKeyAges(const VaultState& m, store::Transaction& txn, ServiceGauges& g) {
@@ -67,8 +69,6 @@ void ReadBackupAge(const VaultState& m, ServiceGauges& g) {
     return;
   }
 }
-
-}  // namespace
 
 int64_t BackupMaxAgeSeconds(const schema::BackupConfig& backup) {
   return backup.every_seconds > 0 ? 2 * backup.every_seconds + 3600

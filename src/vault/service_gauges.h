@@ -9,9 +9,16 @@
 #include <string>
 #include <vector>
 
+#include "core/status.h"
 #include "schema/config.h"
 
+namespace custos::store {
+class Transaction;
+}
+
 namespace custos::vault {
+
+struct VaultState;
 
 // The thresholds (docs/operations.md, "Monitoring and alerts"). A yearly KEK rotation is the
 // schedule the operations guide sets; the grace covers the hourly checks of `custos serve`.
@@ -65,5 +72,13 @@ struct ServiceGauges {
 //                                  at risk)
 std::vector<ServiceAlert> EvaluateAlerts(const ServiceGauges& g,
                                          const schema::BackupConfig& backup);
+
+// Internal to the vault (StaffService::Metrics, DoctorService): the key half of `g` read in
+// `txn` (g.now_ms set by the caller): the active KEK version and its age, the live epochs.
+// Errors: the store's.
+Status ReadKeyAges(const VaultState& m, store::Transaction& txn, ServiceGauges& g);
+// The backup half: the newest complete backup in [backup] dir whose manifest the vault's audit
+// key signed. Best effort: an unreadable directory reads as no backup.
+void ReadBackupAge(const VaultState& m, ServiceGauges& g);
 
 }  // namespace custos::vault

@@ -40,10 +40,12 @@
 #include "vault/context.h"
 #include "vault/customers.h"
 #include "vault/deid.h"
+#include "vault/doctor.h"
 #include "vault/keys.h"
 #include "vault/lifecycle.h"
 #include "vault/records.h"
 #include "vault/sharing.h"
+#include "vault/reports.h"
 #include "vault/staff.h"
 #include "vault/subject_requests.h"
 
@@ -159,6 +161,8 @@ class Vault {
   AuditService& audit() { return audit_; }
   DeidService& deid() { return deid_; }
   SharingService& sharing() { return sharing_; }
+  DoctorService& doctor() { return doctor_; }
+  ReportService& reports() { return reports_; }
 
   Vault(const Vault&) = delete;
   Vault& operator=(const Vault&) = delete;
@@ -179,6 +183,8 @@ class Vault {
   AuditService audit_;
   DeidService deid_;
   SharingService sharing_;
+  DoctorService doctor_;
+  ReportService reports_;
 };
 
 }  // namespace custos::vault

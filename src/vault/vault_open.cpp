@@ -520,7 +520,9 @@ Vault::Vault(std::unique_ptr<VaultState> state)
       keys_(*state_),
       audit_(*state_),
       deid_(*state_),
-      sharing_(*state_) {}
+      sharing_(*state_),
+      doctor_(*state_),
+      reports_(*state_) {}
 
 Vault::~Vault() { Close().IgnoreError(); }
 

@@ -71,8 +71,8 @@ TEST(ActionCatalogue, ARoleGrantMayNameOnlyGrantableActions) {
     }
   }
   // 37 + service.metrics (issue 12, 9d) + store.migrate (issue 11) + deid.release, deid.read
-  // (issue 16) + partner.manage, share.create, share.read (issue 17)
-  EXPECT_EQ(grantable, 44u);
+  // (issue 16) + partner.manage, share.create, share.read (issue 17) + doctor.run (issue 19)
+  EXPECT_EQ(grantable, 45u);
   EXPECT_EQ(data, 11u);
   EXPECT_EQ(writes, 5u);
 }

@@ -1,0 +1,158 @@
+// DoctorService (doctor.h): admission, the checks (doctor_checks.cpp), and the recorded result.
+#include "vault/doctor.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "vault/doctor_checks.h"
+#include "vault/vault_impl.h"
+
+namespace custos::vault {
+
+namespace {
+
+constexpr std::string_view kLastKey = "doctor.last";
+
+nlohmann::json ToJson(const DoctorReport& r) {
+  nlohmann::json findings = nlohmann::json::array();
+  for (const DoctorFinding& f : r.findings) {
+    findings.push_back({{"id", f.id},
+                        {"severity", SeverityName(f.severity)},
+                        {"message", f.message},
+                        {"fix", f.fix}});
+  }
+  return {{"at_ms", r.at_ms}, {"audit_seq", r.audit_seq}, {"findings", findings}};
+}
+
+Severity ParseSeverity(std::string_view s) {
+  if (s == "failure") return Severity::kFailure;
+  if (s == "warning") return Severity::kWarning;
+  if (s == "info") return Severity::kInfo;
+  return Severity::kOk;
+}
+
+Result<DoctorReport> FromJson(const store::Bytes& bytes) {
+  const nlohmann::json j =
+      nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("findings")) {
+    return DataLoss("doctor.last: the stored result is not well-formed");
+  }
+  DoctorReport r;
+  r.at_ms = j.value("at_ms", int64_t{0});
+  r.audit_seq = j.value("audit_seq", int64_t{0});
+  for (const nlohmann::json& f : j["findings"]) {
+    r.findings.push_back({f.value("id", ""), ParseSeverity(f.value("severity", "")),
+                          f.value("message", ""), f.value("fix", "")});
+  }
+  return r;
+}
+
+// "2 failures (access.totp, audit.verify), 1 warning (backup.age), 9 ok": the entry's reason.
+std::string Summary(const DoctorReport& r) {
+  std::vector<std::string> failures;
+  std::vector<std::string> warnings;
+  for (const DoctorFinding& f : r.findings) {
+    if (f.severity == Severity::kFailure) failures.push_back(f.id);
+    if (f.severity == Severity::kWarning) warnings.push_back(f.id);
+  }
+  return fmt::format("doctor at entry {}: {} failures ({}), {} warnings ({}), {} checks",
+                     r.audit_seq, failures.size(), fmt::join(failures, " "), warnings.size(),
+                     fmt::join(warnings, " "), r.findings.size());
+}
+
+Result<DoctorReport> RunDoctor(VaultState& m, const Context& ctx, const Operation& op) {
+  DoctorFacts facts;
+  CUSTOS_RETURN_IF_ERROR(Write(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    CUSTOS_ASSIGN_OR_RETURN(facts, ReadDoctorFacts(m, s.txn, s.now_ms));
+    return Verdict::Entries({});  // recorded with its result below
+  }));
+  DoctorReport report;
+  report.at_ms = facts.now_ms;
+  report.audit_seq = facts.audit_seq;
+  std::vector<DoctorFinding>& out = report.findings;
+  CheckFilePermissions(m, out);
+  CheckKeys(m, facts, out);
+  CheckTls(m, facts.now_ms, out);
+  audit::VerifyOptions options;
+  options.witnesses = BackupWitnesses(m);
+  CUSTOS_ASSIGN_OR_RETURN(audit::VerifyReport verify, m.audit->Verify(*m.store, options));
+  CheckAudit(verify, m, facts, out);
+  CheckBackups(m, facts, out);
+  CheckStaff(m, facts, out);
+  CheckRetention(m, out);
+  CheckListen(m, out);
+  // The result and its entry commit together: a result kept is a result audited.
+  CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<store::Transaction> txn, m.store->Begin());
+  const std::string text = ToJson(report).dump();
+  CUSTOS_RETURN_IF_ERROR(txn->PutMeta(kLastKey, store::ByteView(
+                                                    reinterpret_cast<const uint8_t*>(text.data()),
+                                                    text.size())));
+  Status recorded = CommitOutcome(m, *txn, ctx, op, Verdict::Allow(Summary(report)));
+  // A tampered log may refuse the entry: the report, which names the tampering, is the
+  // answer then (as AuditService::Verify); it holds no customer data.
+  if (!recorded.ok() && !verify.ok) return report;
+  CUSTOS_RETURN_IF_ERROR(recorded);
+  return report;
+}
+
+}  // namespace
+
+std::string_view SeverityName(Severity s) {
+  switch (s) {
+    case Severity::kOk:
+      return "ok";
+    case Severity::kInfo:
+      return "info";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kFailure:
+      return "failure";
+  }
+  return "ok";
+}
+
+Severity DoctorReport::Worst() const {
+  Severity worst = Severity::kOk;
+  for (const DoctorFinding& f : findings) worst = std::max(worst, f.severity);
+  return worst;
+}
+
+int64_t DoctorReport::Count(Severity s) const {
+  return std::count_if(findings.begin(), findings.end(),
+                       [s](const DoctorFinding& f) { return f.severity == s; });
+}
+
+Result<DoctorReport> DoctorService::Run(const Context& ctx) {
+  return RunDoctor(*state_, ctx,
+                   Operation{schema::Action::kDoctorRun, "doctor", Basis::kAdministration});
+}
+
+Result<DoctorReport> DoctorService::RunScheduled() {
+  VaultState& m = *state_;
+  if (m.closed) return FailedPrecondition("vault is closed");
+  Context ctx;
+  ctx.actor = "system";
+  ctx.purpose = std::string(kAdministrationPurpose);
+  ctx.channel = Channel::kJob;
+  return RunDoctor(m, ctx, Operation{schema::Action::kDoctorRun, "doctor", Basis::kSystem});
+}
+
+Result<DoctorReport> DoctorService::Last(const Context& ctx) {
+  VaultState& m = *state_;
+  std::optional<store::Bytes> stored;
+  CUSTOS_RETURN_IF_ERROR(Read(
+      m, ctx, Operation{schema::Action::kDoctorRead, "doctor", Basis::kAdministration},
+      [&](Scope& s) -> Result<Verdict> {
+        CUSTOS_ASSIGN_OR_RETURN(stored, s.txn.GetMeta(kLastKey));
+        if (!stored.has_value()) {
+          return Verdict::Deny(NotFound("doctor: no result yet (run custos doctor)"));
+        }
+        return Verdict::Allow("last doctor result");
+      }));
+  if (!stored.has_value()) return NotFound("doctor: no result yet (run custos doctor)");
+  return FromJson(*stored);
+}
+
+}  // namespace custos::vault

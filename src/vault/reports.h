@@ -1,0 +1,100 @@
+// ReportService: the DPO's compliance reports (issue 19 item 1; docs/dpo.md "Reports"). A
+// report is computed from Custos' own records — the audit log, the store's registers and the
+// configuration in force — over a period [from, to), and each of its tables says where its
+// figures come from (the audit query or the register that yields them), so an auditor can
+// recount any figure. A report names staff ids, posts, purposes, field names and counts;
+// it decrypts nothing and names no customer (customer ids are counted, never listed).
+//
+// The processing report's recipients come from sharing
+// agreements, which do not exist on this branch: ProcessingRecipients() is the hook that
+// returns none, and the report says "no recipients recorded".
+//
+// Each build is admitted as a read under report.read and recorded as "report.build" (target
+// "report:<name>", the reason naming the period and the last audit entry it covers); the rows
+// are then read in a transaction of their own, outside the group-commit batch.
+//
+// Thread safety: safe for concurrent use; the renderers are pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "vault/context.h"
+
+namespace custos::vault {
+
+struct VaultState;
+
+// The report names, in the order of docs/dpo.md.
+inline constexpr std::string_view kReportNames[] = {
+    "processing", "access-review", "consent", "retention", "subject-requests", "training",
+    "security"};
+
+// A text in both languages of the reports.
+struct Bilingual {
+  std::string zh;
+  std::string en;
+};
+
+// One table: columns and rows of text (numbers as decimal text), and where they come from.
+struct ReportTable {
+  std::string id;  // stable, for JSON and CSV ("requests_by_kind")
+  Bilingual title;
+  std::vector<Bilingual> columns;
+  std::vector<std::vector<std::string>> rows;
+  Bilingual source;   // "audit: action=dsr.open, ts in [from, to)", "register: subject_requests"
+  int chart_column = -1;  // a numeric column drawn as bars in HTML; -1: no chart
+};
+
+struct Report {
+  std::string name;
+  Bilingual title;
+  int64_t from_ms = 0;
+  int64_t to_ms = 0;
+  int64_t generated_at_ms = 0;
+  std::string generated_by;  // staff id
+  int64_t audit_seq = 0;     // the log's last entry when the build was admitted
+  std::vector<ReportTable> tables;
+  std::vector<Bilingual> notes;
+};
+
+struct ReportRequest {
+  std::string name;
+  int64_t from_ms = 0;
+  int64_t to_ms = 0;  // exclusive
+};
+
+// A recipient of customer data (a sharing agreement): none on this branch. The hook the
+// processing report calls; the sharing component replaces its body (docs/decisions.md).
+struct ProcessingRecipient {
+  std::string name;
+  std::string purposes;
+  bool cross_border = false;
+};
+
+class ReportService {
+ public:
+  explicit ReportService(VaultState& state) : state_(&state) {}
+
+  // Builds the report `request` names over [from_ms, to_ms).
+  // InvalidArgument "name: ..." for a name outside kReportNames, "to: must be after from".
+  // Refusals of admission (recorded); Unavailable: the store cannot be read or the entry
+  // written.
+  Result<Report> Build(const Context& ctx, const ReportRequest& request);
+
+ private:
+  VaultState* state_;
+};
+
+// The renderings (report_render.cpp). JSON: the report as data (both languages). CSV: one
+// section per table ("# table id" line, then a header row in `lang`, then rows; RFC 4180
+// quoting). HTML: one self-contained page in `lang` ("zh" or "en"), with inline SVG bar charts
+// drawn here (no script, no network at view time); every text HTML-escaped.
+std::string RenderReportJson(const Report& report);
+std::string RenderReportCsv(const Report& report, std::string_view lang);
+std::string RenderReportHtml(const Report& report, std::string_view lang);
+
+}  // namespace custos::vault
