@@ -12,7 +12,6 @@ PACKAGES=(
   libssl-dev libcpp-httplib-dev libboost1.81-dev libpq-dev libhyperscan-dev libp11-kit-dev
   libzip-dev
   softhsm2
-  chromium
   clang-14 libclang-rt-14-dev
   wrk nginx-light ripgrep curl
   chromium fonts-noto-cjk
