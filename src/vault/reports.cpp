@@ -16,6 +16,7 @@
 #include "schema/vocabulary.h"
 #include "vault/authorize.h"
 #include "vault/doctor_checks.h"
+#include "vault/share_internal.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -27,8 +28,9 @@ using Rows = std::vector<std::vector<std::string>>;
 std::string Num(int64_t n) { return std::to_string(n); }
 
 Bilingual Period(const Report& r) {
-  return {fmt::format("{} 至 {}（不含）", access::UtcDate(r.from_ms), access::UtcDate(r.to_ms)),
-          fmt::format("{} to {} (exclusive)", access::UtcDate(r.from_ms), access::UtcDate(r.to_ms))};
+  return {
+      fmt::format("{} 至 {}（不含）", access::UtcDate(r.from_ms), access::UtcDate(r.to_ms)),
+      fmt::format("{} to {} (exclusive)", access::UtcDate(r.from_ms), access::UtcDate(r.to_ms))};
 }
 
 Bilingual AuditSource(const Report& r, std::string_view filter) {
@@ -65,9 +67,31 @@ std::vector<std::string> SplitFields(const std::string& text) {
 
 // --- processing: the record of processing activities ---
 
-std::vector<ProcessingRecipient> ProcessingRecipients(store::Transaction&) {
-  // Hook: sharing agreements (another branch) list their recipients here.
-  return {};
+// The partners of the agreements in force at some time in the period (approved by a second
+// staff member, proposed before its end, neither expired nor revoked before its start), from
+// the register of sharing agreements (issue 17).
+Result<std::vector<ProcessingRecipient>> ProcessingRecipients(const VaultState& m,
+                                                              store::Transaction& txn,
+                                                              const Report& r) {
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<store::PartnerRow> partners, txn.ListPartners());
+  std::map<std::string, std::string> name_of;
+  for (const store::PartnerRow& p : partners) name_of[p.partner_id] = p.name;
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<store::ShareAgreementRow> rows, txn.ListShareAgreements(""));
+  std::vector<ProcessingRecipient> out;
+  for (store::ShareAgreementRow& row : rows) {
+    const bool in_period = row.proposed_at_ms < r.to_ms && row.valid_until_ms >= r.from_ms &&
+                           (row.revoked_at_ms == 0 || row.revoked_at_ms >= r.from_ms);
+    if (!in_period) continue;
+    const std::string id = row.agreement_id;
+    const std::string partner = row.partner_id;
+    const std::string purposes = row.purposes;
+    const std::string basis = row.cross_border;
+    CUSTOS_ASSIGN_OR_RETURN(AgreementView v, AgreementOf(m, txn, std::move(row), r.to_ms));
+    if (v.approved_by.empty()) continue;  // never in force
+    out.push_back({fmt::format("{} ({}; agreement {}, {})", name_of[partner], partner, id, v.state),
+                   purposes, basis});
+  }
+  return out;
 }
 
 Status BuildProcessing(const VaultState& m, store::Transaction& txn, Report& r) {
@@ -78,22 +102,27 @@ Status BuildProcessing(const VaultState& m, store::Transaction& txn, Report& r) 
   }));
   ReportTable purposes{"purposes",
                        {"处理目的", "Purposes of processing"},
-                       {{"目的", "purpose"}, {"名称", "label"}, {"法律依据", "legal basis"},
+                       {{"目的", "purpose"},
+                        {"名称", "label"},
+                        {"法律依据", "legal basis"},
                         {"期间内的已准许操作", "allowed operations in the period"}},
                        {},
                        AuditSource(r, "purpose=P, decision allow or mask"),
                        3};
   for (const schema::PurposeDef& p : c.purposes) {
-    purposes.rows.push_back({p.name, p.label,
-                             p.legal_obligation ? "legal obligation (PIPL Art. 13(3))"
-                                                : "consent (PIPL Art. 13(1))",
-                             Num(uses[p.name])});
+    purposes.rows.push_back(
+        {p.name, p.label,
+         p.legal_obligation ? "legal obligation (PIPL Art. 13(3))" : "consent (PIPL Art. 13(1))",
+         Num(uses[p.name])});
   }
   r.tables.push_back(std::move(purposes));
   ReportTable fields{"fields",
                      {"个人信息字段", "Fields of personal information"},
-                     {{"字段", "field"}, {"类别", "category"}, {"级别", "level"},
-                      {"敏感个人信息", "sensitive (PIPL Art. 28)"}, {"保存类别", "retention class"}},
+                     {{"字段", "field"},
+                      {"类别", "category"},
+                      {"级别", "level"},
+                      {"敏感个人信息", "sensitive (PIPL Art. 28)"},
+                      {"保存类别", "retention class"}},
                      {},
                      {"custos.toml [fields]", "custos.toml [fields]"}};
   for (const schema::FieldDef& f : c.fields) {
@@ -101,11 +130,12 @@ Status BuildProcessing(const VaultState& m, store::Transaction& txn, Report& r) 
                            f.pipl_sensitive ? "yes" : "no", f.retention_class});
   }
   r.tables.push_back(std::move(fields));
-  ReportTable retention{"retention_classes",
-                        {"保存期限", "Retention classes"},
-                        {{"类别", "class"}, {"起算事件", "event"}, {"最短", "floor"}, {"最长", "ceiling"}},
-                        {},
-                        {"custos.toml [retention]", "custos.toml [retention]"}};
+  ReportTable retention{
+      "retention_classes",
+      {"保存期限", "Retention classes"},
+      {{"类别", "class"}, {"起算事件", "event"}, {"最短", "floor"}, {"最长", "ceiling"}},
+      {},
+      {"custos.toml [retention]", "custos.toml [retention]"}};
   for (const schema::RetentionClassDef& rc : c.retention_classes) {
     retention.rows.push_back({rc.name, rc.event, schema::RetentionPeriodText(rc.min),
                               rc.max ? schema::RetentionPeriodText(*rc.max) : "-"});
@@ -116,27 +146,29 @@ Status BuildProcessing(const VaultState& m, store::Transaction& txn, Report& r) 
                          {{"接收方", "recipient"}, {"目的", "purposes"}, {"跨境", "cross-border"}},
                          {},
                          {"共享协议登记", "register of sharing agreements"}};
-  for (const ProcessingRecipient& p : ProcessingRecipients(txn)) {
-    recipients.rows.push_back({p.name, p.purposes, p.cross_border ? "yes" : "no"});
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<ProcessingRecipient> recipients_in_force,
+                          ProcessingRecipients(m, txn, r));
+  for (const ProcessingRecipient& p : recipients_in_force) {
+    recipients.rows.push_back(
+        {p.name, p.purposes, p.cross_border.empty() ? "no" : "yes (" + p.cross_border + ")"});
   }
   if (recipients.rows.empty()) {
-    r.notes.push_back({"未记录接收方：本库尚无共享协议，亦无跨境提供。",
-                       "No recipients recorded: this vault holds no sharing agreement and no "
-                       "cross-border transfer."});
+    r.notes.push_back({"未记录接收方：期间内无生效的共享协议，亦无跨境提供。",
+                       "No recipients recorded: no sharing agreement was in force in the "
+                       "period, and no cross-border transfer."});
   }
   r.tables.push_back(std::move(recipients));
   CUSTOS_ASSIGN_OR_RETURN(DoctorFacts facts, ReadDoctorFacts(m, txn, r.generated_at_ms));
-  r.tables.push_back(ReportTable{
-      "security_measures",
-      {"安全措施", "Security measures in force"},
-      {{"措施", "measure"}, {"状态", "state"}},
-      {{"cipher suite", c.keys.suite},
-       {"KEK provider", c.keys.provider},
-       {"KEK version", Num(facts.gauges.kek_version)},
-       {"backups", Num(facts.gauges.backups)},
-       {"audit entries (hash chain, signed heads)", Num(r.audit_seq)}},
-      {"custos.toml [keys]; key metadata; [backup] dir; audit log",
-       "custos.toml [keys]; key metadata; [backup] dir; audit log"}});
+  r.tables.push_back(ReportTable{"security_measures",
+                                 {"安全措施", "Security measures in force"},
+                                 {{"措施", "measure"}, {"状态", "state"}},
+                                 {{"cipher suite", c.keys.suite},
+                                  {"KEK provider", c.keys.provider},
+                                  {"KEK version", Num(facts.gauges.kek_version)},
+                                  {"backups", Num(facts.gauges.backups)},
+                                  {"audit entries (hash chain, signed heads)", Num(r.audit_seq)}},
+                                 {"custos.toml [keys]; key metadata; [backup] dir; audit log",
+                                  "custos.toml [keys]; key metadata; [backup] dir; audit log"}});
   return Status::Ok();
 }
 
@@ -190,15 +222,23 @@ Status BuildAccessReview(const VaultState& m, store::Transaction& txn, Report& r
   for (const store::StaffRow& s : staff) by_post[s.post].push_back(use[s.staff_id].reads);
   ReportTable t{"staff",
                 {"按岗位与人员的访问", "Access by post and staff member"},
-                {{"岗位", "post"}, {"人员", "staff"}, {"读取", "reads"}, {"其中遮蔽", "masked"},
-                 {"客户数", "customers"}, {"一般字段", "general fields"},
-                 {"内部字段", "internal fields"}, {"机密字段", "confidential fields"},
-                 {"拒绝", "denials"}, {"导出", "exports"}, {"紧急访问", "break-glass"},
+                {{"岗位", "post"},
+                 {"人员", "staff"},
+                 {"读取", "reads"},
+                 {"其中遮蔽", "masked"},
+                 {"客户数", "customers"},
+                 {"一般字段", "general fields"},
+                 {"内部字段", "internal fields"},
+                 {"机密字段", "confidential fields"},
+                 {"拒绝", "denials"},
+                 {"导出", "exports"},
+                 {"紧急访问", "break-glass"},
                  {"异常", "outlier"}},
                 {},
-                AuditSource(r, "actor=S; reads are customer.read/search/list, txn.read, "
-                               "note.read; fields by their level in custos.toml; break-glass "
-                               "from the approvals register"),
+                AuditSource(r,
+                            "actor=S; reads are customer.read/search/list, txn.read, "
+                            "note.read; fields by their level in custos.toml; break-glass "
+                            "from the approvals register"),
                 2};
   std::sort(staff.begin(), staff.end(), [](const auto& a, const auto& b) {
     return std::tie(a.post, a.staff_id) < std::tie(b.post, b.staff_id);
@@ -225,8 +265,8 @@ std::string Month(int64_t ms) { return access::UtcDate(ms).substr(0, 7); }
 Status BuildConsent(const VaultState& m, store::Transaction& txn, Report& r) {
   const schema::Config& c = *m.config;
   std::map<std::string, int64_t> consenting;  // purpose -> customers granting at the end
-  std::map<int64_t, std::pair<int64_t, int64_t>> by_notice;        // grants, withdrawals
-  std::map<std::string, std::pair<int64_t, int64_t>> by_month;     // grants, withdrawals
+  std::map<int64_t, std::pair<int64_t, int64_t>> by_notice;     // grants, withdrawals
+  std::map<std::string, std::pair<int64_t, int64_t>> by_month;  // grants, withdrawals
   for (int64_t t = r.from_ms; t < r.to_ms; t += 28 * kDoctorDayMs) by_month[Month(t)];
   by_month[Month(r.to_ms - 1)];
   int64_t customers = 0;
@@ -237,7 +277,8 @@ Status BuildConsent(const VaultState& m, store::Transaction& txn, Report& r) {
     for (const store::RetentionFactsRow& f : page) {
       if (f.created_at_ms >= r.to_ms) continue;
       ++customers;
-      CUSTOS_ASSIGN_OR_RETURN(std::vector<store::ConsentRow> ledger, txn.ListConsents(f.customer_id));
+      CUSTOS_ASSIGN_OR_RETURN(std::vector<store::ConsentRow> ledger,
+                              txn.ListConsents(f.customer_id));
       std::map<std::string, std::string> last;  // purpose -> last action before the end
       for (const store::ConsentRow& e : ledger) {
         if (e.recorded_at_ms >= r.to_ms) continue;
@@ -258,20 +299,24 @@ Status BuildConsent(const VaultState& m, store::Transaction& txn, Report& r) {
   const Bilingual ledger_source{
       fmt::format("同意记录（consents），期间 {}", Period(r).zh),
       fmt::format("register consents (the ledger of each customer), period {}", Period(r).en)};
-  ReportTable coverage{"coverage",
-                       {"按目的的同意覆盖（期末）", "Consent coverage per purpose (at the period's end)"},
-                       {{"目的", "purpose"}, {"同意的客户", "customers consenting"},
-                        {"客户", "customers"}, {"覆盖率 %", "coverage %"}},
-                       {},
-                       ledger_source,
-                       3};
+  ReportTable coverage{
+      "coverage",
+      {"按目的的同意覆盖（期末）", "Consent coverage per purpose (at the period's end)"},
+      {{"目的", "purpose"},
+       {"同意的客户", "customers consenting"},
+       {"客户", "customers"},
+       {"覆盖率 %", "coverage %"}},
+      {},
+      ledger_source,
+      3};
   for (const schema::PurposeDef& p : c.purposes) {
     if (p.legal_obligation) {
       coverage.rows.push_back({p.name, "-", Num(customers), "not needed (legal obligation)"});
       continue;
     }
     const int64_t n = consenting[p.name];
-    coverage.rows.push_back({p.name, Num(n), Num(customers), Num(customers == 0 ? 0 : n * 100 / customers)});
+    coverage.rows.push_back(
+        {p.name, Num(n), Num(customers), Num(customers == 0 ? 0 : n * 100 / customers)});
   }
   r.tables.push_back(std::move(coverage));
   ReportTable notices{"by_notice",
@@ -314,13 +359,16 @@ Status BuildRetentionPlans(store::Transaction& txn, Report& r) {
   CUSTOS_ASSIGN_OR_RETURN(std::vector<store::RetentionPlanRow> plans, txn.ListRetentionPlans(1000));
   ReportTable t{"plans",
                 {"期间内的保存期限计划", "Retention plans made in the period"},
-                {{"计划", "plan"}, {"日期", "date"}, {"到期", "due"}, {"暂缓", "held back"},
+                {{"计划", "plan"},
+                 {"日期", "date"},
+                 {"到期", "due"},
+                 {"暂缓", "held back"},
                  {"状态", "state"}},
                 {},
                 {"保存计划登记（retention_plans）", "register retention_plans"},
                 2};
   std::map<std::pair<std::string, std::string>, int64_t> held;  // (reason, kind) of the newest
-  bool newest = true;  // plans come newest first
+  bool newest = true;                                           // plans come newest first
   for (const store::RetentionPlanRow& row : plans) {
     if (!InPeriod(r, row.created_at_ms)) continue;
     CUSTOS_ASSIGN_OR_RETURN(std::optional<store::RetentionPlanRow> full,
@@ -337,12 +385,13 @@ Status BuildRetentionPlans(store::Transaction& txn, Report& r) {
   }
   std::reverse(t.rows.begin(), t.rows.end());
   r.tables.push_back(std::move(t));
-  ReportTable h{"held",
-                {"暂缓销毁及原因（期间内最新计划）", "Held back, and why (the period's newest plan)"},
-                {{"原因", "reason"}, {"类型", "kind"}, {"数量", "items"}},
-                {},
-                {"保存计划登记（retention_plans）", "register retention_plans"},
-                2};
+  ReportTable h{
+      "held",
+      {"暂缓销毁及原因（期间内最新计划）", "Held back, and why (the period's newest plan)"},
+      {{"原因", "reason"}, {"类型", "kind"}, {"数量", "items"}},
+      {},
+      {"保存计划登记（retention_plans）", "register retention_plans"},
+      2};
   for (const auto& [key, n] : held) h.rows.push_back({key.first, key.second, Num(n)});
   r.tables.push_back(std::move(h));
   return Status::Ok();
@@ -364,17 +413,17 @@ Status BuildRetention(store::Transaction& txn, Report& r) {
     if (page.size() < 1000) break;
     after = page.back().seq;
   }
-  r.tables.push_back(ReportTable{
-      "destroyed",
-      {"期间内销毁", "Destroyed in the period"},
-      {{"类型", "kind"}, {"数量", "items"}},
-      {{"customer", Num(destroyed["customer"])},
-       {"transaction", Num(destroyed["transaction"])},
-       {"note", Num(destroyed["note"])},
-       {"runs (destruction certificates)", Num(static_cast<int64_t>(runs.size()))}},
-      {"销毁记录（destruction_log）；每次运行一份销毁证明",
-       "register destruction_log; one destruction certificate per run"},
-      1});
+  r.tables.push_back(
+      ReportTable{"destroyed",
+                  {"期间内销毁", "Destroyed in the period"},
+                  {{"类型", "kind"}, {"数量", "items"}},
+                  {{"customer", Num(destroyed["customer"])},
+                   {"transaction", Num(destroyed["transaction"])},
+                   {"note", Num(destroyed["note"])},
+                   {"runs (destruction certificates)", Num(static_cast<int64_t>(runs.size()))}},
+                  {"销毁记录（destruction_log）；每次运行一份销毁证明",
+                   "register destruction_log; one destruction certificate per run"},
+                  1});
   CUSTOS_ASSIGN_OR_RETURN(std::vector<store::LegalHoldRow> holds, txn.ListLegalHolds("", false));
   std::set<std::string> placed, released, in_force;
   for (const store::LegalHoldRow& h : holds) {
@@ -399,8 +448,9 @@ Status BuildRetention(store::Transaction& txn, Report& r) {
        {"holds in force at the end", Num(static_cast<int64_t>(in_force.size()))},
        {"backup.forget (destroyed customers' keys purged from backups)", Num(forgotten)},
        {"backup.prune (old backups deleted)", Num(pruned)}},
-      AuditSource(r, "action in (backup.forget, backup.prune), decision allow; holds from the "
-                     "register legal_holds"),
+      AuditSource(r,
+                  "action in (backup.forget, backup.prune), decision allow; holds from the "
+                  "register legal_holds"),
       -1});
   return Status::Ok();
 }
@@ -412,8 +462,12 @@ Status BuildSubjectRequests(store::Transaction& txn, Report& r) {
                           txn.ListSubjectRequests("", false, 1000000));
   ReportTable t{"requests_by_kind",
                 {"按类型的个人信息主体请求", "Data-subject requests by kind"},
-                {{"类型", "kind"}, {"期间内提出", "opened"}, {"期间内答复", "answered"},
-                 {"按时", "on time"}, {"逾期", "overdue"}, {"答复天数中位数", "median days to answer"}},
+                {{"类型", "kind"},
+                 {"期间内提出", "opened"},
+                 {"期间内答复", "answered"},
+                 {"按时", "on time"},
+                 {"逾期", "overdue"},
+                 {"答复天数中位数", "median days to answer"}},
                 {},
                 {fmt::format("请求登记（subject_requests），期间 {}", Period(r).zh),
                  fmt::format("register subject_requests, period {}; overdue: answered after the "
@@ -426,7 +480,8 @@ Status BuildSubjectRequests(store::Transaction& txn, Report& r) {
     for (const store::SubjectRequestRow& q : rows) {
       if (q.kind != kind) continue;
       if (q.opened_at_ms >= r.from_ms && q.opened_at_ms < r.to_ms) ++opened;
-      const bool closed_in = q.closed_at_ms >= r.from_ms && q.closed_at_ms < r.to_ms && q.closed_at_ms > 0;
+      const bool closed_in =
+          q.closed_at_ms >= r.from_ms && q.closed_at_ms < r.to_ms && q.closed_at_ms > 0;
       if (closed_in) {
         ++answered;
         days.push_back((q.closed_at_ms - q.opened_at_ms) / kDoctorDayMs);
@@ -437,8 +492,8 @@ Status BuildSubjectRequests(store::Transaction& txn, Report& r) {
     }
     std::sort(days.begin(), days.end());
     const std::string median = days.empty() ? "-" : Num(days[days.size() / 2]);
-    t.rows.push_back({std::string(kind), Num(opened), Num(answered), Num(on_time), Num(overdue),
-                      median});
+    t.rows.push_back(
+        {std::string(kind), Num(opened), Num(answered), Num(on_time), Num(overdue), median});
   }
   r.tables.push_back(std::move(t));
   return Status::Ok();
@@ -488,13 +543,16 @@ Status BuildTraining(const VaultState& m, store::Transaction& txn, Report& r) {
     ++members;
     if (trained) ++ok;
   }
-  ReportTable posts{"coverage",
-                    {"按岗位的培训覆盖（期末）", "Training coverage per post (at the period's end)"},
-                    {{"岗位", "post"}, {"在岗人员", "active staff"}, {"已培训", "trained"},
-                     {"覆盖率 %", "coverage %"}},
-                    {},
-                    lapsed.source,
-                    3};
+  ReportTable posts{
+      "coverage",
+      {"按岗位的培训覆盖（期末）", "Training coverage per post (at the period's end)"},
+      {{"岗位", "post"},
+       {"在岗人员", "active staff"},
+       {"已培训", "trained"},
+       {"覆盖率 %", "coverage %"}},
+      {},
+      lapsed.source,
+      3};
   for (const auto& [post, counts] : coverage) {
     posts.rows.push_back({post, Num(counts.first), Num(counts.second),
                           Num(counts.first == 0 ? 0 : counts.second * 100 / counts.first)});
@@ -508,15 +566,16 @@ Status BuildTraining(const VaultState& m, store::Transaction& txn, Report& r) {
 
 Status BuildSecurity(const VaultState& m, store::Transaction& txn, Report& r) {
   CUSTOS_ASSIGN_OR_RETURN(DoctorFacts f, ReadDoctorFacts(m, txn, r.generated_at_ms));
-  ReportTable keys{"keys",
-                   {"密钥", "Keys"},
-                   {{"密钥", "key"}, {"版本", "version"}, {"已用天数", "age (days)"}},
-                   {{"KEK", Num(f.gauges.kek_version), Num(f.gauges.kek_age_seconds / 86400)}},
-                   {"密钥元数据（kek_state, epoch_state）", "key metadata (kek_state, epoch_state)"},
-                   2};
+  ReportTable keys{
+      "keys",
+      {"密钥", "Keys"},
+      {{"密钥", "key"}, {"版本", "version"}, {"已用天数", "age (days)"}},
+      {{"KEK", Num(f.gauges.kek_version), Num(f.gauges.kek_age_seconds / 86400)}},
+      {"密钥元数据（kek_state, epoch_state）", "key metadata (kek_state, epoch_state)"},
+      2};
   for (const KeyEpochAge& e : f.gauges.epochs) {
-    keys.rows.push_back({e.current ? "epoch (current)" : "epoch", Num(e.epoch),
-                         Num(e.age_seconds / 86400)});
+    keys.rows.push_back(
+        {e.current ? "epoch (current)" : "epoch", Num(e.epoch), Num(e.age_seconds / 86400)});
   }
   r.tables.push_back(std::move(keys));
   int64_t rotations = 0, verifies = 0, verify_failures = 0, backups = 0, backup_verifies = 0;
@@ -538,22 +597,23 @@ Status BuildSecurity(const VaultState& m, store::Transaction& txn, Report& r) {
        {"audit.verify (chain broken)", Num(verify_failures)},
        {"backup.complete", Num(backups)},
        {"backup.verify", Num(backup_verifies)}},
-      AuditSource(r, "action in (key.rotate, audit.verify, backup.complete, backup.verify), "
-                     "decision allow"),
+      AuditSource(r,
+                  "action in (key.rotate, audit.verify, backup.complete, backup.verify), "
+                  "decision allow"),
       1});
   CUSTOS_ASSIGN_OR_RETURN(std::optional<store::Bytes> last, txn.GetMeta("doctor.last"));
-  r.tables.push_back(ReportTable{
-      "state",
-      {"当前状态", "State at generation"},
-      {{"项目", "item"}, {"状态", "state"}},
-      {{"backups", Num(f.gauges.backups)},
-       {"newest backup", f.gauges.has_backup ? f.gauges.backup_id : "none"},
-       {"newest backup age (hours)",
-        f.gauges.has_backup ? Num(f.gauges.backup_age_seconds / 3600) : "-"},
-       {"newest backup verified", f.backup_verified ? "yes" : "no"},
-       {"last doctor result", last.has_value() ? "recorded (doctor.last)" : "none"}},
-      {"备份目录与审计日志（backup.verify）；custos doctor 结果",
-       "[backup] dir and audit log (backup.verify); custos doctor's result"}});
+  r.tables.push_back(
+      ReportTable{"state",
+                  {"当前状态", "State at generation"},
+                  {{"项目", "item"}, {"状态", "state"}},
+                  {{"backups", Num(f.gauges.backups)},
+                   {"newest backup", f.gauges.has_backup ? f.gauges.backup_id : "none"},
+                   {"newest backup age (hours)",
+                    f.gauges.has_backup ? Num(f.gauges.backup_age_seconds / 3600) : "-"},
+                   {"newest backup verified", f.backup_verified ? "yes" : "no"},
+                   {"last doctor result", last.has_value() ? "recorded (doctor.last)" : "none"}},
+                  {"备份目录与审计日志（backup.verify）；custos doctor 结果",
+                   "[backup] dir and audit log (backup.verify); custos doctor's result"}});
   if (last.has_value()) {
     r.notes.push_back({"custos doctor 的最近一次结果见 /v1/health/details 与 doctor.run 审计条目。",
                        "The latest custos doctor result: /v1/health/details and its doctor.run "

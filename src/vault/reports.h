@@ -5,9 +5,8 @@
 // recount any figure. A report names staff ids, posts, purposes, field names and counts;
 // it decrypts nothing and names no customer (customer ids are counted, never listed).
 //
-// The processing report's recipients come from sharing
-// agreements, which do not exist on this branch: ProcessingRecipients() is the hook that
-// returns none, and the report says "no recipients recorded".
+// The processing report's recipients come from the register of sharing agreements (issue 17):
+// the partners of the agreements in force at some time in the period.
 //
 // Each build is admitted as a read under report.read and recorded as "report.build" (target
 // "report:<name>", the reason naming the period and the last audit entry it covers); the rows
@@ -29,9 +28,9 @@ namespace custos::vault {
 struct VaultState;
 
 // The report names, in the order of docs/dpo.md.
-inline constexpr std::string_view kReportNames[] = {
-    "processing", "access-review", "consent", "retention", "subject-requests", "training",
-    "security"};
+inline constexpr std::string_view kReportNames[] = {"processing", "access-review",    "consent",
+                                                    "retention",  "subject-requests", "training",
+                                                    "security"};
 
 // A text in both languages of the reports.
 struct Bilingual {
@@ -45,7 +44,7 @@ struct ReportTable {
   Bilingual title;
   std::vector<Bilingual> columns;
   std::vector<std::vector<std::string>> rows;
-  Bilingual source;   // "audit: action=dsr.open, ts in [from, to)", "register: subject_requests"
+  Bilingual source;  // "audit: action=dsr.open, ts in [from, to)", "register: subject_requests"
   int chart_column = -1;  // a numeric column drawn as bars in HTML; -1: no chart
 };
 
@@ -67,12 +66,11 @@ struct ReportRequest {
   int64_t to_ms = 0;  // exclusive
 };
 
-// A recipient of customer data (a sharing agreement): none on this branch. The hook the
-// processing report calls; the sharing component replaces its body (docs/decisions.md).
+// A recipient of customer data: a partner under a sharing agreement in force in the period.
 struct ProcessingRecipient {
-  std::string name;
-  std::string purposes;
-  bool cross_border = false;
+  std::string name;          // the partner, its id, the agreement and its state
+  std::string purposes;      // the agreement's purposes, comma-separated
+  std::string cross_border;  // the PIPL Art. 38 basis and reference; empty: not cross-border
 };
 
 class ReportService {

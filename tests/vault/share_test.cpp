@@ -27,7 +27,9 @@ namespace {
 constexpr char kUscc[] = "91350100M000100Y43";  // a code with a correct check character
 
 // Runs a shell command; its exit status.
-int Shell(const std::string& command) { return std::system((command + " >/dev/null 2>&1").c_str()); }
+int Shell(const std::string& command) {
+  return std::system((command + " >/dev/null 2>&1").c_str());
+}
 
 std::vector<std::vector<std::string>> ParseCsv(const std::string& text) {
   std::vector<std::vector<std::string>> rows;
@@ -66,8 +68,8 @@ class ShareTest : public VaultTest {
       const std::string key = (root_ / (std::string(who) + "-key.pem")).string();
       const std::string cert = (root_ / (std::string(who) + "-cert.pem")).string();
       ASSERT_EQ(Shell(fmt::format("openssl req -x509 -newkey rsa:2048 -nodes -keyout {} -out {} "
-                                "-subj /CN={}-partner -days 3650",
-                                key, cert, who)),
+                                  "-subj /CN={}-partner -days 3650",
+                                  key, cert, who)),
                 0);
     }
     document_ = root_ / "agreement.pdf";
@@ -112,7 +114,8 @@ class ShareTest : public VaultTest {
   // Customer `i`: valid and distinct (GB 11643 check character computed), consenting to
   // sharing with `target` when it is not empty.
   std::string AddCustomer(int i, const std::string& target) {
-    const std::string birth = fmt::format("19{:02}-{:02}-{:02}", 50 + i % 40, 1 + i % 12, 1 + i % 28);
+    const std::string birth =
+        fmt::format("19{:02}-{:02}-{:02}", 50 + i % 40, 1 + i % 12, 1 + i % 28);
     std::string first17 = "110105" + birth.substr(0, 4) + birth.substr(5, 2) + birth.substr(8, 2) +
                           fmt::format("{:03}", i % 1000);
     const std::string id = first17 + core::IdCardCheckChar(first17);
@@ -135,6 +138,29 @@ class ShareTest : public VaultTest {
 
   std::filesystem::path document_;
 };
+
+// The DPO's record of processing activities (issue 19, report "processing") lists the
+// recipients from the register: an agreement approved by a second staff member, not one only
+// proposed.
+TEST_F(ShareTest, TheProcessingReportListsTheAgreementsInForceAsRecipients) {
+  ApprovedAgreement(Agreement());
+  AgreementSpec cross = Agreement("acme-proposed");
+  ASSERT_TRUE(vault_->sharing().ProposeAgreement(Pm(), cross).ok());
+  auto r = vault_->reports().Build(
+      Dpo(), ReportRequest{"processing", now_ms_.load() - kDayMs, now_ms_.load() + kDayMs});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const ReportTable* recipients = nullptr;
+  for (const ReportTable& t : r->tables) {
+    if (t.id == "recipients") recipients = &t;
+  }
+  ASSERT_NE(recipients, nullptr);
+  ASSERT_EQ(recipients->rows.size(), 1u);
+  EXPECT_NE(recipients->rows[0][0].find("acme-pay"), std::string::npos) << recipients->rows[0][0];
+  EXPECT_NE(recipients->rows[0][0].find("acme-2026"), std::string::npos) << recipients->rows[0][0];
+  EXPECT_EQ(recipients->rows[0][1], "risk_control");
+  EXPECT_EQ(recipients->rows[0][2], "no");
+  EXPECT_TRUE(r->notes.empty() || r->notes[0].en.find("No recipients") == std::string::npos);
+}
 
 TEST_F(ShareTest, APartnersCreditCodeAndCertificateAreChecked) {
   PartnerSpec bad = Partner();
@@ -187,9 +213,9 @@ TEST_F(ShareTest, AnAgreementNeedsAnImpactAssessmentAndAValidCrossBorderBasis) {
   ASSERT_TRUE(vault_->sharing().AddPartner(Pm(), Partner()).ok());
   AgreementSpec a = Agreement();
   a.impact_assessment.clear();
-  EXPECT_NE(vault_->sharing().ProposeAgreement(Pm(), a).status().message().find(
-                "impact_assessment"),
-            std::string::npos);
+  EXPECT_NE(
+      vault_->sharing().ProposeAgreement(Pm(), a).status().message().find("impact_assessment"),
+      std::string::npos);
   a = Agreement();
   a.cross_border = "handshake:REF-1";
   EXPECT_NE(vault_->sharing().ProposeAgreement(Pm(), a).status().message().find("PIPL Art. 38"),
@@ -275,8 +301,8 @@ TEST_F(ShareTest, ThePackageOpensWithOpensslAndHoldsTheExpectedRowsAndNotWithAno
   std::ofstream(package, std::ios::binary) << r->package;
   const std::filesystem::path out = root_ / "share.csv";
   ASSERT_EQ(Shell(fmt::format("openssl cms -decrypt -in {} -inkey {} -recip {} -out {}",
-                            package.string(), (root_ / "acme-key.pem").string(),
-                            (root_ / "acme-cert.pem").string(), out.string())),
+                              package.string(), (root_ / "acme-key.pem").string(),
+                              (root_ / "acme-cert.pem").string(), out.string())),
             0);
   const auto rows = ParseCsv(ReadFileBytes(out));
   ASSERT_FALSE(rows.empty());
@@ -294,14 +320,14 @@ TEST_F(ShareTest, ThePackageOpensWithOpensslAndHoldsTheExpectedRowsAndNotWithAno
   EXPECT_EQ(ReadFileBytes(out).find("王芳"), std::string::npos);
   // Another partner's key does not open it.
   EXPECT_NE(Shell(fmt::format("openssl cms -decrypt -in {} -inkey {} -recip {} -out {}",
-                            package.string(), (root_ / "other-key.pem").string(),
-                            (root_ / "other-cert.pem").string(), (root_ / "x.csv").string())),
+                              package.string(), (root_ / "other-key.pem").string(),
+                              (root_ / "other-cert.pem").string(), (root_ / "x.csv").string())),
             0);
-  EXPECT_EQ(share::OpenAsRecipient(r->package, Cert("other"),
-                                   ReadFileBytes(root_ / "other-key.pem"))
-                .status()
-                .code(),
-            Code::kPermissionDenied);
+  EXPECT_EQ(
+      share::OpenAsRecipient(r->package, Cert("other"), ReadFileBytes(root_ / "other-key.pem"))
+          .status()
+          .code(),
+      Code::kPermissionDenied);
   // The manifest names the package's hash and is signed by the vault.
   EXPECT_NE(r->manifest.find(r->package_sha256), std::string::npos);
   EXPECT_EQ(r->manifest_signature.size() % 2, 0u);
@@ -319,8 +345,8 @@ TEST_F(ShareTest, ALeakedCopyShuffledCutAndSampledIsTracedToItsShareAndPartner) 
   ASSERT_TRUE(leaked.ok()) << leaked.status().ToString();
   auto other = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
   ASSERT_TRUE(other.ok()) << other.status().ToString();
-  auto csv = share::OpenAsRecipient(leaked->package, Cert("acme"),
-                                    ReadFileBytes(root_ / "acme-key.pem"));
+  auto csv =
+      share::OpenAsRecipient(leaked->package, Cert("acme"), ReadFileBytes(root_ / "acme-key.pem"));
   ASSERT_TRUE(csv.ok()) << csv.status().ToString();
   auto rows = ParseCsv(*csv);
   rows.erase(rows.begin());  // the header goes too
@@ -338,7 +364,8 @@ TEST_F(ShareTest, ALeakedCopyShuffledCutAndSampledIsTracedToItsShareAndPartner) 
   EXPECT_FALSE(traced->candidates.size() > 1 && traced->candidates[1].matches);
   // The same customers as the vault holds them (a copy from no share) match none.
   std::string plain;
-  for (int i = 0; i < 15; ++i) plain += fmt::format("user{}@example.com,139{:08}\n", i, 10000000 + i);
+  for (int i = 0; i < 15; ++i)
+    plain += fmt::format("user{}@example.com,139{:08}\n", i, 10000000 + i);
   auto none = vault_->sharing().Trace(Dpo(), plain);
   ASSERT_TRUE(none.ok()) << none.status().ToString();
   EXPECT_FALSE(none->matched);
