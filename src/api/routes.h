@@ -34,6 +34,8 @@ void AddAccessRoutes(RouteTable& table, vault::Vault& vault);
 void AddSubjectRequestRoutes(RouteTable& table, vault::Vault& vault);
 // /v1/deid/profiles, /releases, /check, /aggregates, /budget (issue 16; docs/deid.md)
 void AddDeidRoutes(RouteTable& table, vault::Vault& vault);
+// /v1/alerts, /v1/incidents, /v1/violations (issue 20; docs/security_operations.md)
+void AddSecOpsRoutes(RouteTable& table, vault::Vault& vault);
 // /v1/health, /v1/metrics, /v1/openapi.yaml (public)
 void AddServiceRoutes(RouteTable& table, vault::Vault& vault, const Metrics& metrics);
 

@@ -115,6 +115,7 @@ RouteTable BuildRoutes(vault::Vault& vault, const Metrics& metrics) {
   AddAuditRoutes(table, vault);
   AddSubjectRequestRoutes(table, vault);
   AddDeidRoutes(table, vault);
+  AddSecOpsRoutes(table, vault);
   return table;
 }
 

@@ -118,4 +118,13 @@ std::string Dump(const nlohmann::json& doc) {
   return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+nlohmann::json AlertJson(const vault::AlertView& a) {
+  return {{"alert_id", a.alert_id},       {"raised_at_ms", a.raised_at_ms},
+          {"rule", a.rule},               {"severity", a.severity},
+          {"actor", a.actor},             {"trigger_seq", a.trigger_seq},
+          {"evidence", a.evidence},       {"subject", a.subject},
+          {"detail", a.detail},           {"status", a.status},
+          {"incident_id", a.incident_id}};
+}
+
 }  // namespace custos::api

@@ -22,6 +22,9 @@ nlohmann::json DeidReleaseRowJson(const store::DeidReleaseRow& row);
 nlohmann::json DeidAggregateJson(const vault::DeidAggregateReport& report);
 nlohmann::json DeidBudgetJson(const vault::DeidBudget& budget);
 
+// Security operations (issue 20), one shape for `custos ops ... --json` and /v1/alerts.
+nlohmann::json AlertJson(const vault::AlertView& alert);
+
 // Serialises without throwing on invalid UTF-8 (replaced by U+FFFD).
 std::string Dump(const nlohmann::json& doc);
 

@@ -114,6 +114,10 @@ void AddSubjectFulfilmentCommands(CLI::App* dsr, Globals& g, Action& action);
 // `deid check F --profile P`, `deid releases`.
 void AddDeidCommands(CLI::App& app, Globals& g, Action& action);
 
+// --- security operations (issue 20; ops_commands.cpp) ---
+// `custos ops scan|alerts|alert-close|honey add|honey list`.
+void AddOpsCommands(CLI::App& app, Globals& g, Action& action);
+
 // --- backups (issue 6; backup_commands.cpp) ---
 // `custos backup [--to DIR]`, `custos backup verify PATH`, `custos restore PATH --dir DIR`.
 void AddBackupCommands(CLI::App& app, Globals& g, Action& action);

@@ -59,6 +59,13 @@ enum class Action : uint8_t {
   kStoreMigrate,
   kDeidRelease,  // issue 16: release de-identified data under a named profile
   kDeidRead,     // issue 16: list profiles and the release register
+  kOpsManage,        // issue 20: scan the audit stream, honey records, close alerts
+  kOpsRead,          // issue 20: read alerts
+  kIncidentManage,   // issue 20: open, contain, assess, notify incidents
+  kIncidentRead,     // issue 20: list and show incidents
+  kIncidentClose,    // issue 20: close an incident (the DPO)
+  kViolationManage,  // issue 20: record and close violations (P5c)
+  kViolationRead,    // issue 20: list violations
   // --- audited under the grant of another action ---
   kCustomerVerifyPassword,
   kImportStart,
@@ -123,6 +130,20 @@ enum class Action : uint8_t {
   kDeidAggregate,
   kDeidAggregateComplete,
   kDeidAggregateRefused,
+  kOpsScan,
+  kOpsHoney,
+  kOpsAlerts,
+  kOpsAlertClose,
+  kIncidentOpen,
+  kIncidentList,
+  kIncidentShow,
+  kIncidentContain,
+  kIncidentAssess,
+  kIncidentNotify,
+  kIncidentRecover,
+  kViolationAdd,
+  kViolationList,
+  kViolationClose,
   // --- authentication and the vault's own steps: no grant ---
   kAuthToken,
   kAuthLogin,
@@ -130,6 +151,7 @@ enum class Action : uint8_t {
   kSecurityAlert,  // recorded by the vault when a limit is hit (docs/security.md)
   kVaultInit,
   kConfigIndexKeyAdded,
+  kOpsAlert,  // issue 20: an alert a rule raised on the audit stream (the vault's own job)
 };
 
 struct ActionInfo {

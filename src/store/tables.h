@@ -81,6 +81,9 @@ inline constexpr int kDeidReleasesMigration = 9;
 // The migration that creates deid_budgets (the privacy budget spent per profile and analyst by
 // differentially private aggregates, issue 16).
 inline constexpr int kDeidBudgetsMigration = 10;
+// The migration that creates the security operations tables (issue 20): alerts, honey
+// records, incidents and their steps, violations, the addresses staff logged in from.
+inline constexpr int kSecOpsMigration = 13;
 
 // An index a later migration adds to a table created earlier (the table's own indexes are
 // created with it). Migration 6 (issue 13 item 5): the audit queries' indexes.

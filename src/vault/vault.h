@@ -43,6 +43,7 @@
 #include "vault/keys.h"
 #include "vault/lifecycle.h"
 #include "vault/records.h"
+#include "vault/secops.h"
 #include "vault/staff.h"
 #include "vault/subject_requests.h"
 
@@ -157,6 +158,7 @@ class Vault {
   KeyService& keys() { return keys_; }
   AuditService& audit() { return audit_; }
   DeidService& deid() { return deid_; }
+  SecOpsService& secops() { return secops_; }
 
   Vault(const Vault&) = delete;
   Vault& operator=(const Vault&) = delete;
@@ -176,6 +178,7 @@ class Vault {
   KeyService keys_;
   AuditService audit_;
   DeidService deid_;
+  SecOpsService secops_;
 };
 
 }  // namespace custos::vault

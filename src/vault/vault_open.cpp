@@ -519,7 +519,8 @@ Vault::Vault(std::unique_ptr<VaultState> state)
       backups_(*state_),
       keys_(*state_),
       audit_(*state_),
-      deid_(*state_) {}
+      deid_(*state_),
+      secops_(*state_) {}
 
 Vault::~Vault() { Close().IgnoreError(); }
 
