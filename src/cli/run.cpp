@@ -80,6 +80,7 @@ int RunCustos(int argc, char** argv) {
   AddSubjectRequestCommands(app, g, action);
   AddDeidCommands(app, g, action);
   AddOpsCommands(app, g, action);
+  AddIncidentCommands(app, g, action);
   AddBackupCommands(app, g, action);
   AddKeyCommands(app, g, action);
   app.add_subcommand("version", "the version of custos (as --version)");

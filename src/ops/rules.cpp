@@ -47,11 +47,13 @@ std::vector<std::string_view> Split(std::string_view list) {
   return out;
 }
 
-// The level indexes (0 general .. 2 confidential) of the fields an entry names; general when
-// it names none of the catalogue's (a transaction or note read).
+// The level indexes (0 general .. 2 confidential) of the fields an entry names (a masked one,
+// "name~", counts: the customer was read); general when it names none of the catalogue's (a
+// transaction or note read).
 std::set<int> LevelsOf(const schema::Config& config, std::string_view fields) {
   std::set<int> levels;
   for (std::string_view name : Split(fields)) {
+    if (!name.empty() && name.back() == '~') name.remove_suffix(1);  // shown masked
     const schema::FieldDef* def = config.FindField(name);
     if (def != nullptr) levels.insert(static_cast<int>(def->level) - 1);
   }
@@ -73,6 +75,18 @@ bool WithinHours(const schema::OpsThresholds& t, int64_t minute) {
     return minute >= t.work_start_minute && minute < t.work_end_minute;
   }
   return minute >= t.work_start_minute || minute < t.work_end_minute;  // spans midnight
+}
+
+// A hit of `rule` about `actor`, its trigger and evidence filled in when it fires.
+Hit Proto(std::string_view rule, Severity severity, const std::string& actor, std::string subject,
+          std::string detail) {
+  Hit h;
+  h.rule = std::string(rule);
+  h.severity = severity;
+  h.actor = actor;
+  h.subject = std::move(subject);
+  h.detail = std::move(detail);
+  return h;
 }
 
 std::string ClockText(int64_t minute) { return fmt::format("{:02}:{:02}", minute / 60, minute % 60); }
@@ -248,17 +262,15 @@ void RuleEngine::DataEntry(const store::AuditRow& e, const std::string& customer
 void RuleEngine::Reads(const store::AuditRow& e, const std::string& customer,
                        const schema::OpsThresholds& t, bool raise, std::vector<Hit>& hits) {
   for (int level : LevelsOf(*config_, e.fields)) {
-    Hit proto{std::string(kBulkRead), level == 2 ? Severity::kHigh : Severity::kMedium, e.actor};
-    proto.subject = fmt::format("level:{}", kLevelNames[level]);
-    proto.detail = fmt::format("customers read at level {}", kLevelNames[level]);
+    Hit proto = Proto(kBulkRead, level == 2 ? Severity::kHigh : Severity::kMedium, e.actor,
+                      fmt::format("level:{}", kLevelNames[level]),
+                      fmt::format("customers read at level {}", kLevelNames[level]));
     Counted(reads_[{e.actor, level}], Stamp{e.ts_ms, e.seq, customer},
             int64_t{t.bulk_read_minutes} * kMinuteMs, t.bulk_read[static_cast<size_t>(level)],
             /*distinct=*/true, std::move(proto), raise, hits);
   }
   if (e.action == "customer.export") {
-    Hit proto{std::string(kBulkExport), Severity::kHigh, e.actor};
-    proto.subject = "export";
-    proto.detail = "customers exported";
+    Hit proto = Proto(kBulkExport, Severity::kHigh, e.actor, "export", "customers exported");
     Counted(exports_[e.actor], Stamp{e.ts_ms, e.seq, customer},
             int64_t{t.export_minutes} * kMinuteMs, t.export_customers, /*distinct=*/true,
             std::move(proto), raise, hits);
@@ -281,9 +293,7 @@ void RuleEngine::Reads(const store::AuditRow& e, const std::string& customer,
 
 void RuleEngine::Refusal(const store::AuditRow& e, const schema::OpsThresholds& t, bool raise,
                          std::vector<Hit>& hits) {
-  Hit proto{std::string(kDenialBurst), Severity::kMedium, e.actor};
-  proto.subject = "refusals";
-  proto.detail = "refusals";
+  Hit proto = Proto(kDenialBurst, Severity::kMedium, e.actor, "refusals", "refusals");
   Counted(denials_[e.actor], Stamp{e.ts_ms, e.seq, ""}, int64_t{t.denial_burst_minutes} * kMinuteMs,
           t.denial_burst, /*distinct=*/false, std::move(proto), raise, hits);
 }
@@ -292,9 +302,8 @@ void RuleEngine::Search(const store::AuditRow& e, const schema::OpsThresholds& t
                         std::vector<Hit>& hits) {
   // The target is "field:NAME" (customers.cpp); a search names no customer.
   const std::string field = e.target.rfind("field:", 0) == 0 ? e.target.substr(6) : e.target;
-  Hit proto{std::string(kSearchRepeat), Severity::kHigh, e.actor};
-  proto.subject = e.target;
-  proto.detail = fmt::format("equality searches on field {}", field);
+  Hit proto = Proto(kSearchRepeat, Severity::kHigh, e.actor, e.target,
+                    fmt::format("equality searches on field {}", field));
   Counted(searches_[{e.actor, field}], Stamp{e.ts_ms, e.seq, ""},
           int64_t{t.search_repeat_minutes} * kMinuteMs, t.search_repeat, /*distinct=*/false,
           std::move(proto), raise, hits);
@@ -307,9 +316,7 @@ void RuleEngine::LoginEntry(const store::AuditRow& e, bool raise, std::vector<Hi
   if (!StaffActor(staff)) return;
   const schema::OpsThresholds& t = ThresholdsOf(staff);
   if (e.decision == "deny") {
-    Hit proto{std::string(kLoginFailures), Severity::kMedium, staff};
-    proto.subject = e.target;
-    proto.detail = "failed logins";
+    Hit proto = Proto(kLoginFailures, Severity::kMedium, staff, e.target, "failed logins");
     Counted(login_failures_[staff], Stamp{e.ts_ms, e.seq, ""},
             int64_t{t.login_failures_minutes} * kMinuteMs, t.login_failures, /*distinct=*/false,
             std::move(proto), raise, hits);

@@ -133,7 +133,9 @@ ImpactAssessment Compute(const schema::Config& config, const std::vector<store::
       continue;
     }
     customers.insert(id);
-    for (const std::string& name : SplitList(e.fields)) {
+    for (std::string name : SplitList(e.fields)) {
+      // A field shown masked is recorded "name~" (authorize.cpp): counted, it was shown in part.
+      if (!name.empty() && name.back() == '~') name.pop_back();
       const schema::FieldDef* def = config.FindField(name);
       if (def == nullptr) continue;
       fields[def->name].insert(id);
@@ -172,13 +174,21 @@ Result<ImpactAssessment> AssessmentOf(const std::string& detail) {
   ImpactAssessment a;
   a.entries = j.value("entries", int64_t{0});
   a.customers = j.value("customers", int64_t{0});
-  for (const auto& [k, v] : j.value("fields", nlohmann::json::object()).items()) {
-    a.fields.emplace_back(k, v.get<int64_t>());
+  auto counts = [&](const char* member, std::vector<std::pair<std::string, int64_t>>& out) {
+    const auto it = j.find(member);
+    if (it == j.end() || !it->is_object()) return;
+    for (auto e = it->begin(); e != it->end(); ++e) {
+      out.emplace_back(e.key(), e->is_number_integer() ? e->get<int64_t>() : 0);
+    }
+  };
+  counts("fields", a.fields);
+  counts("levels", a.levels);
+  const auto categories = j.find("categories");
+  if (categories != j.end() && categories->is_array()) {
+    for (const nlohmann::json& c : *categories) {
+      if (c.is_string()) a.categories.push_back(c.get<std::string>());
+    }
   }
-  for (const auto& [k, v] : j.value("levels", nlohmann::json::object()).items()) {
-    a.levels.emplace_back(k, v.get<int64_t>());
-  }
-  a.categories = j.value("categories", std::vector<std::string>{});
   a.honey_records = j.value("honey_records", int64_t{0});
   return a;
 }

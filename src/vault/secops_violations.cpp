@@ -3,6 +3,7 @@
 // for the training gate (TrainingInForce) until training is recorded after the violation.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "access/credentials.h"

@@ -29,7 +29,7 @@ class SecOpsTest : public VaultTest {
     // The operator's post gets small thresholds, so a scripted workload reaches them.
     std::ofstream(dir_ / "custos.toml", std::ios::app)
         << "\n[ops.posts.test_operator]\nbulk_read_general = 12\nbulk_read_internal = 12\n"
-           "bulk_read_confidential = 12\nsearch_repeat = 6\nexport_customers = 8\n";
+           "bulk_read_confidential = 12\nsearch_repeat = 6\nexport_customers = 12\n";
     Reopen();
     const Context admin{"admin", "account_management", Channel::kCli, "req-setup"};
     Status st = vault_->staff().Create(
@@ -60,17 +60,20 @@ class SecOpsTest : public VaultTest {
     for (const AlertView& a : alerts) out.insert(a.rule);
     return out;
   }
-  void Read(const Context& who, const std::string& id) {
-    auto v = vault_->customers().Get(who, id, {});
+  void Read(const Context& who, const std::string& id,
+            const std::vector<std::string>& fields = {}) {
+    auto v = vault_->customers().Get(who, id, fields);
     ASSERT_TRUE(v.ok()) << v.status().ToString();
   }
+  // A read of the phone number alone: one level (general), so one bulk_read window.
+  void ReadPhone(const std::string& id) { Read(Agent(), id, {"phone"}); }
 
   std::vector<std::string> ids_;
   std::vector<std::string> phones_;
 };
 
 TEST_F(SecOpsTest, ABulkReadRaisesAnAlertWithItsEvidenceOnce) {
-  for (int i = 0; i < 13; ++i) Read(Agent(), ids_[static_cast<size_t>(i)]);
+  for (int i = 0; i < 13; ++i) ReadPhone(ids_[static_cast<size_t>(i)]);
   auto raised = Scan();
   ASSERT_EQ(Rules(raised).count("bulk_read"), 1u) << raised.size();
   const AlertView& a = *std::find_if(raised.begin(), raised.end(),
@@ -86,10 +89,10 @@ TEST_F(SecOpsTest, ABulkReadRaisesAnAlertWithItsEvidenceOnce) {
 }
 
 TEST_F(SecOpsTest, ARestartNeitherMissesNorRepeats) {
-  for (int i = 0; i < 8; ++i) Read(Agent(), ids_[static_cast<size_t>(i)]);
+  for (int i = 0; i < 8; ++i) ReadPhone(ids_[static_cast<size_t>(i)]);
   EXPECT_TRUE(Scan().empty());
   Reopen();
-  for (int i = 8; i < 13; ++i) Read(Agent(), ids_[static_cast<size_t>(i)]);
+  for (int i = 8; i < 13; ++i) ReadPhone(ids_[static_cast<size_t>(i)]);
   EXPECT_EQ(Rules(Scan()).count("bulk_read"), 1u);  // the window spans the restart
   Reopen();
   EXPECT_TRUE(Scan().empty());
@@ -174,8 +177,8 @@ TEST_F(SecOpsTest, ANormalDayAtTheSupportDeskRaisesNoAlert) {
           auto found = vault_->customers().Find(who, "phone", phones_[rng() % phones_.size()]);
           EXPECT_TRUE(found.ok() || found.status().code() == Code::kPermissionDenied);
         }
-        if (rng() % 10 == 0) {  // a field a support agent may not see
-          EXPECT_FALSE(vault_->customers().Get(who, id, {"bank_account"}).ok());
+        if (rng() % 10 == 0) {  // a field nobody may read (a password hash): refused
+          EXPECT_FALSE(vault_->customers().Get(who, id, {"password"}).ok());
         }
       }
     }
@@ -205,7 +208,9 @@ TEST_F(SecOpsTest, AHoneyRecordIsACustomerLikeAnyOtherAndTouchingItIsCritical) {
   auto raised = Scan();
   ASSERT_EQ(Rules(raised).count("honey_record"), 2u);
   for (const AlertView& a : raised) {
-    if (a.rule == "honey_record") EXPECT_EQ(a.severity, "critical");
+    if (a.rule == "honey_record") {
+      EXPECT_EQ(a.severity, "critical");
+    }
   }
 }
 
@@ -218,10 +223,12 @@ TEST_F(SecOpsTest, AnIncidentFromABulkReadIsContainedAssessedAndNotified) {
     ASSERT_TRUE(v.ok()) << v.status().ToString();
   }
   auto raised = Scan();
-  ASSERT_EQ(raised.size(), 1u);
+  std::string seen;
+  for (const AlertView& a : raised) seen += a.rule + " " + a.subject + " " + a.detail + "; ";
+  EXPECT_EQ(Rules(raised).count("bulk_read"), 2u) << seen;  // name confidential, phone general
   IncidentSpec spec;
   spec.title = "bulk read by a test operator";
-  spec.alert_ids = {raised[0].alert_id};
+  for (const AlertView& a : raised) spec.alert_ids.push_back(a.alert_id);
   auto incident = vault_->secops().OpenIncident(Sec(), spec);
   ASSERT_TRUE(incident.ok()) << incident.status().ToString();
   EXPECT_EQ(incident->subject_actor, "operator");
@@ -230,6 +237,12 @@ TEST_F(SecOpsTest, AnIncidentFromABulkReadIsContainedAssessedAndNotified) {
   auto shown = vault_->secops().ShowIncident(Sec(), id);
   ASSERT_TRUE(shown.ok()) << shown.status().ToString();
   EXPECT_GE(shown->timeline.size(), 13u);
+  for (const TimelineEntry& e : shown->timeline) {
+    if (e.action == "customer.read") {
+      EXPECT_EQ(e.fields, "name,phone") << e.seq;
+      break;
+    }
+  }
   // Containment takes effect: the revoked token is refused, the customer is no longer served.
   ASSERT_TRUE(vault_->secops().Contain(Sec(), id, Containment{"revoke_tokens", "li.na"}).ok());
   EXPECT_FALSE(vault_->staff().Authenticate(token->secret, "req-auth").ok());
@@ -287,7 +300,7 @@ TEST_F(SecOpsTest, AViolationHandledByRetrainingClosesConfidentialFieldsUntilRet
   EXPECT_EQ(v->status, "open");
   EXPECT_EQ(vault_->customers().Get(SupportAgent(), ids_[2], {"id_number"}).status().code(),
             Code::kPermissionDenied);
-  EXPECT_TRUE(vault_->customers().Get(SupportAgent(), ids_[2], {"name"}).ok());
+  EXPECT_TRUE(vault_->customers().Get(SupportAgent(), ids_[2], {"phone"}).ok());
   const Context admin{"admin", "", Channel::kCli, "req-train"};
   const int64_t now = now_ms_.load() + 10;
   now_ms_ = now + 10;
