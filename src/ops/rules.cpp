@@ -261,6 +261,7 @@ void RuleEngine::DataEntry(const store::AuditRow& e, const std::string& customer
 
 void RuleEngine::Reads(const store::AuditRow& e, const std::string& customer,
                        const schema::OpsThresholds& t, bool raise, std::vector<Hit>& hits) {
+  const size_t before = hits.size();
   for (int level : LevelsOf(*config_, e.fields)) {
     Hit proto = Proto(kBulkRead, level == 2 ? Severity::kHigh : Severity::kMedium, e.actor,
                       fmt::format("level:{}", kLevelNames[level]),
@@ -269,6 +270,15 @@ void RuleEngine::Reads(const store::AuditRow& e, const std::string& customer,
             int64_t{t.bulk_read_minutes} * kMinuteMs, t.bulk_read[static_cast<size_t>(level)],
             /*distinct=*/true, std::move(proto), raise, hits);
   }
+  // Levels reaching their thresholds on one entry are one alert (an alert is one per rule and
+  // entry): the strictest severity, every level named.
+  for (size_t i = before + 1; i < hits.size(); ++i) {
+    Hit& first = hits[before];
+    first.severity = std::max(first.severity, hits[i].severity);
+    first.subject += "," + hits[i].subject.substr(hits[i].subject.find(':') + 1);
+    first.detail += "; " + hits[i].detail;
+  }
+  if (hits.size() > before + 1) hits.resize(before + 1);
   if (e.action == "customer.export") {
     Hit proto = Proto(kBulkExport, Severity::kHigh, e.actor, "export", "customers exported");
     Counted(exports_[e.actor], Stamp{e.ts_ms, e.seq, customer},

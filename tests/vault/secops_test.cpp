@@ -225,7 +225,10 @@ TEST_F(SecOpsTest, AnIncidentFromABulkReadIsContainedAssessedAndNotified) {
   auto raised = Scan();
   std::string seen;
   for (const AlertView& a : raised) seen += a.rule + " " + a.subject + " " + a.detail + "; ";
-  EXPECT_EQ(Rules(raised).count("bulk_read"), 2u) << seen;  // name confidential, phone general
+  // name is confidential, phone general: both levels reach 12 on the 12th read, one alert.
+  ASSERT_EQ(Rules(raised).count("bulk_read"), 1u) << seen;
+  EXPECT_EQ(raised[0].subject, "level:general,confidential") << seen;
+  EXPECT_EQ(raised[0].severity, "high");
   IncidentSpec spec;
   spec.title = "bulk read by a test operator";
   for (const AlertView& a : raised) spec.alert_ids.push_back(a.alert_id);
@@ -237,12 +240,6 @@ TEST_F(SecOpsTest, AnIncidentFromABulkReadIsContainedAssessedAndNotified) {
   auto shown = vault_->secops().ShowIncident(Sec(), id);
   ASSERT_TRUE(shown.ok()) << shown.status().ToString();
   EXPECT_GE(shown->timeline.size(), 13u);
-  for (const TimelineEntry& e : shown->timeline) {
-    if (e.action == "customer.read") {
-      EXPECT_EQ(e.fields, "name,phone") << e.seq;
-      break;
-    }
-  }
   // Containment takes effect: the revoked token is refused, the customer is no longer served.
   ASSERT_TRUE(vault_->secops().Contain(Sec(), id, Containment{"revoke_tokens", "li.na"}).ok());
   EXPECT_FALSE(vault_->staff().Authenticate(token->secret, "req-auth").ok());
