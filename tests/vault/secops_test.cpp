@@ -259,13 +259,13 @@ TEST_F(SecOpsTest, AnIncidentFromABulkReadIsContainedAssessedAndNotified) {
   ASSERT_EQ(notices->size(), 4u);
   const std::string& authority_en = (*notices)[1].text;
   EXPECT_NE(authority_en.find("individuals concerned: 13;"), std::string::npos) << authority_en;
-  EXPECT_NE(authority_en.find("Personal information concerned: identity information; contact "
-                              "details;"),
+  EXPECT_NE(authority_en.find("Personal information concerned: contact details; identity "
+                              "information; individuals concerned: 13;"),
             std::string::npos)
       << authority_en;
   EXPECT_EQ(authority_en.find("financial"), std::string::npos);
   EXPECT_NE((*notices)[0].text.find("涉及个人 13 人"), std::string::npos) << (*notices)[0].text;
-  EXPECT_NE((*notices)[2].text.find("身份信息、联系方式"), std::string::npos);
+  EXPECT_NE((*notices)[2].text.find("联系方式、身份信息"), std::string::npos);
   // Closing needs the DPO.
   EXPECT_EQ(vault_->secops().CloseIncident(Sec(), id, "handled and reported").code(),
             Code::kPermissionDenied);
