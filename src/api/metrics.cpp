@@ -119,6 +119,14 @@ std::string RenderServiceGauges(const vault::ServiceGauges& g) {
     out += fmt::format("custos_alert_threshold_seconds{{alert=\"{}\"}} {}\n", a.name,
                        a.threshold_seconds);
   }
+  out +=
+      "# HELP custos_ops_alerts_total Alerts the rules of security operations raised "
+      "(docs/security_operations.md).\n"
+      "# TYPE custos_ops_alerts_total counter\n";
+  for (const vault::ServiceGauges::OpsAlertCount& a : g.ops_alerts) {
+    out += fmt::format("custos_ops_alerts_total{{rule=\"{}\",severity=\"{}\"}} {}\n", a.rule,
+                       a.severity, a.count);
+  }
   return out;
 }
 

@@ -7,6 +7,8 @@
 //   custos_audit_group_commit_batch_size                 histogram: requests per group-commit
 //                                                        transaction (RenderGroupCommit)
 //   key and backup ages, alerts                          gauges (RenderServiceGauges)
+//   custos_ops_alerts_total{rule,severity}               counter: alerts of security
+//                                                        operations (RenderServiceGauges)
 // `route` is the route's pattern ("/v1/customers/{customer_id}"), never the concrete path,
 // so no id or value appears in a metric and the label set stays small.
 //

@@ -103,6 +103,8 @@ const char* KindName(MemberKind kind) {
       return "an integer";
     case MemberKind::kStringList:
       return "an array of strings";
+    case MemberKind::kIntegerList:
+      return "an array of integers";
     case MemberKind::kObject:
       return "an object";
   }
@@ -145,6 +147,11 @@ Status CheckKind(const BodyMember& m, const std::string& name, const json& value
     case MemberKind::kStringList:
       ok = value.is_array() &&
            std::all_of(value.begin(), value.end(), [](const json& e) { return e.is_string(); });
+      break;
+    case MemberKind::kIntegerList:
+      ok = value.is_array() && std::all_of(value.begin(), value.end(), [](const json& e) {
+             return e.is_number_integer();
+           });
       break;
   }
   if (ok) return Status::Ok();

@@ -28,6 +28,7 @@ enum class MemberKind {
   kBool,        // true or false
   kInteger,     // a JSON integer (no fraction, no exponent)
   kStringList,  // an array of strings
+  kIntegerList,  // an array of JSON integers
   kObject,      // any object (checked further by the route)
 };
 

@@ -44,6 +44,8 @@ void AddConsoleRoutes(RouteTable& table, vault::Vault& vault, ConsoleSessions& s
                       const schema::ServerConfig& config);
 // /v1/partners, /v1/agreements, /v1/shares (issue 17; docs/sharing.md)
 void AddSharingRoutes(RouteTable& table, vault::Vault& vault);
+// /v1/alerts, /v1/incidents, /v1/violations (issue 20; docs/security_operations.md)
+void AddSecOpsRoutes(RouteTable& table, vault::Vault& vault);
 // /v1/health, /v1/metrics, /v1/openapi.yaml (public)
 // /v1/reports/{name} (issue 19; docs/dpo.md)
 void AddReportRoutes(RouteTable& table, vault::Vault& vault);

@@ -214,6 +214,13 @@ nlohmann::json DoctorJson(const vault::DoctorReport& report) {
           {"audit_seq", report.audit_seq},
           {"counts", std::move(counts)},
           {"findings", std::move(findings)}};
+nlohmann::json AlertJson(const vault::AlertView& a) {
+  return {{"alert_id", a.alert_id},       {"raised_at_ms", a.raised_at_ms},
+          {"rule", a.rule},               {"severity", a.severity},
+          {"actor", a.actor},             {"trigger_seq", a.trigger_seq},
+          {"evidence", a.evidence},       {"subject", a.subject},
+          {"detail", a.detail},           {"status", a.status},
+          {"incident_id", a.incident_id}};
 }
 
 }  // namespace custos::api

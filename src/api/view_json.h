@@ -33,6 +33,9 @@ nlohmann::json TraceJson(const vault::TraceReport& r);
 // /v1/health/details: {"status": worst severity, "at_ms", "audit_seq", "counts", "findings"}.
 nlohmann::json DoctorJson(const vault::DoctorReport& report);
 
+// Security operations (issue 20), one shape for `custos ops ... --json` and /v1/alerts.
+nlohmann::json AlertJson(const vault::AlertView& alert);
+
 // Serialises without throwing on invalid UTF-8 (replaced by U+FFFD).
 std::string Dump(const nlohmann::json& doc);
 

@@ -118,6 +118,11 @@ void AddDeidCommands(CLI::App& app, Globals& g, Action& action);
 // `custos partner add|list|show`, `agreement add|list|show|revoke|confirm-deletion`,
 // `share create|list|trace`.
 void AddSharingCommands(CLI::App& app, Globals& g, Action& action);
+// --- security operations (issue 20; ops_commands.cpp) ---
+// `custos ops scan|alerts|alert-close|honey add|honey list`.
+void AddOpsCommands(CLI::App& app, Globals& g, Action& action);
+// `custos incident ...` and `custos violation add|list|close` (incident_commands.cpp).
+void AddIncidentCommands(CLI::App& app, Globals& g, Action& action);
 
 // --- backups (issue 6; backup_commands.cpp) ---
 // `custos backup [--to DIR]`, `custos backup verify PATH`, `custos restore PATH --dir DIR`.

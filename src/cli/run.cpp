@@ -80,6 +80,8 @@ int RunCustos(int argc, char** argv) {
   AddSubjectRequestCommands(app, g, action);
   AddDeidCommands(app, g, action);
   AddSharingCommands(app, g, action);
+  AddOpsCommands(app, g, action);
+  AddIncidentCommands(app, g, action);
   AddBackupCommands(app, g, action);
   AddKeyCommands(app, g, action);
   AddDoctorCommand(app, g, action);

@@ -7,11 +7,16 @@ namespace custos::cli {
 
 std::unique_ptr<Schedule> Schedule::Start(int64_t every_seconds, std::function<void()> job) {
   if (every_seconds <= 0) return nullptr;
-  return std::unique_ptr<Schedule>(new Schedule(every_seconds, std::move(job)));
+  return std::unique_ptr<Schedule>(new Schedule(every_seconds * 1000, std::move(job)));
 }
 
-Schedule::Schedule(int64_t every_seconds, std::function<void()> job)
-    : every_seconds_(every_seconds), job_(std::move(job)), thread_([this] { Run(); }) {}
+std::unique_ptr<Schedule> Schedule::StartMs(int64_t every_ms, std::function<void()> job) {
+  if (every_ms <= 0) return nullptr;
+  return std::unique_ptr<Schedule>(new Schedule(every_ms, std::move(job)));
+}
+
+Schedule::Schedule(int64_t every_ms, std::function<void()> job)
+    : every_ms_(every_ms), job_(std::move(job)), thread_([this] { Run(); }) {}
 
 Schedule::~Schedule() {
   {
@@ -25,7 +30,7 @@ Schedule::~Schedule() {
 void Schedule::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
-    if (wake_.wait_for(lock, std::chrono::seconds(every_seconds_), [this] { return stop_; })) {
+    if (wake_.wait_for(lock, std::chrono::milliseconds(every_ms_), [this] { return stop_; })) {
       return;
     }
     lock.unlock();

@@ -1,5 +1,6 @@
 // Schedule: a job `custos serve` runs every N seconds in a thread of its own — the scheduled
-// backups ([backup] every; P3.2d) and retention plans ([lifecycle] plan_every; P3.4). The first
+// backups ([backup] every; P3.2d), retention plans ([lifecycle] plan_every; P3.4) and the
+// scan of security operations ([ops] scan_interval_ms, in milliseconds). The first
 // run is one interval after Start. The job reports on stderr itself; each run is audited by
 // the vault call it makes. A failed run is retried at the next interval.
 //
@@ -20,14 +21,17 @@ class Schedule {
  public:
   // nullptr when every_seconds <= 0 (no schedule).
   static std::unique_ptr<Schedule> Start(int64_t every_seconds, std::function<void()> job);
+  // As Start, every `every_ms` milliseconds (the scan of security operations, [ops]
+  // scan_interval_ms).
+  static std::unique_ptr<Schedule> StartMs(int64_t every_ms, std::function<void()> job);
   // Stops the thread, waiting for a run in progress to finish.
   ~Schedule();
 
  private:
-  Schedule(int64_t every_seconds, std::function<void()> job);
+  Schedule(int64_t every_ms, std::function<void()> job);
   void Run();
 
-  const int64_t every_seconds_;
+  const int64_t every_ms_;
   const std::function<void()> job_;
   std::mutex mu_;
   std::condition_variable wake_;

@@ -23,9 +23,11 @@
 #include "api/log.h"
 #include "api/server.h"
 #include "api/tls_certificate.h"
+#include "api/view_json.h"
 #include "cli/app.h"
 #include "cli/front_door.h"
 #include "cli/schedule.h"
+#include "ops/alert_command.h"
 #include "schema/config.h"
 #include "schema/log_config.h"
 
@@ -168,6 +170,32 @@ int Serve(Globals& g, const ServeFlags& flags) {
                   {{"status", std::string(vault::SeverityName(r->Worst()))},
                    {"failures", r->Count(vault::Severity::kFailure)},
                    {"warnings", r->Count(vault::Severity::kWarning)}});
+  // Security operations (issue 20; docs/security_operations.md): the rules evaluated on new
+  // audit entries every [ops] scan_interval_ms; each alert is logged, counted for /v1/metrics
+  // (from the alert table) and handed to [ops] alert_command, which runs on a thread of its
+  // own so that a slow or failing command never holds the scan or a request.
+  const schema::OpsConfig& ops_config = v.config().ops;
+  std::unique_ptr<ops::AlertCommand> alert_command = ops::AlertCommand::Start(
+      ops_config.alert_command, int64_t{ops_config.alert_command_timeout_seconds} * 1000,
+      [](std::string_view alert_id, std::string_view problem) {
+        api::LogEvent(api::LogLevel::kError, "ops.alert_command.failed",
+                      {{"alert_id", std::string(alert_id)}, {"error", std::string(problem)}});
+      });
+  v.secops().SetAlertSink([&alert_command](const vault::AlertView& a) {
+    const bool urgent = a.severity == "critical" || a.severity == "high";
+    api::LogEvent(urgent ? api::LogLevel::kWarn : api::LogLevel::kInfo, "ops.alert",
+                  {{"alert_id", a.alert_id},
+                   {"rule", a.rule},
+                   {"severity", a.severity},
+                   {"staff", a.actor},
+                   {"trigger_seq", a.trigger_seq}});
+    if (alert_command != nullptr) alert_command->Send(a.alert_id, api::Dump(api::AlertJson(a)));
+  });
+  std::unique_ptr<Schedule> scans = Schedule::StartMs(ops_config.scan_interval_ms, [&v] {
+    auto r = v.secops().RunScheduledScan();
+    if (!r.ok()) {
+      api::LogEvent(api::LogLevel::kError, "ops.scan.failed", {{"error", r.status().ToString()}});
+    }
   });
 
   std::atomic<bool> done{false};
@@ -198,6 +226,9 @@ int Serve(Globals& g, const ServeFlags& flags) {
   // only its sigwait takes it).
   kill(getpid(), SIGTERM);
   stopper.join();
+  scans.reset();
+  v.secops().SetAlertSink({});
+  alert_command.reset();
   backups.reset();
   plans.reset();
   server->reset();

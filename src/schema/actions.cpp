@@ -64,6 +64,13 @@ constexpr std::array kCatalogue = {
     Grantable(A::kShareCreate, "share.create"),
     Grantable(A::kShareRead, "share.read"),
     Grantable(A::kDoctorRun, "doctor.run"),
+    Grantable(A::kOpsManage, "ops.manage"),
+    Grantable(A::kOpsRead, "ops.read"),
+    Grantable(A::kIncidentManage, "incident.manage"),
+    Grantable(A::kIncidentRead, "incident.read"),
+    Grantable(A::kIncidentClose, "incident.close"),
+    Grantable(A::kViolationManage, "violation.manage"),
+    Grantable(A::kViolationRead, "violation.read"),
     Under(A::kCustomerVerifyPassword, "customer.verify_password", A::kCustomerRead),
     Under(A::kImportStart, "import.start", A::kCustomerImport),
     Under(A::kImportResume, "import.resume", A::kCustomerImport),
@@ -139,12 +146,27 @@ constexpr std::array kCatalogue = {
     Under(A::kShareTrace, "share.trace", A::kShareRead),
     Under(A::kDoctorRead, "doctor.read", A::kDoctorRun),
     Under(A::kReportBuild, "report.build", A::kReportRead),
+    Under(A::kOpsScan, "ops.scan", A::kOpsManage),
+    Under(A::kOpsHoney, "ops.honey", A::kOpsManage),
+    Under(A::kOpsAlerts, "ops.alerts", A::kOpsRead),
+    Under(A::kOpsAlertClose, "ops.alert.close", A::kOpsManage),
+    Under(A::kIncidentOpen, "incident.open", A::kIncidentManage),
+    Under(A::kIncidentList, "incident.list", A::kIncidentRead),
+    Under(A::kIncidentShow, "incident.show", A::kIncidentRead),
+    Under(A::kIncidentContain, "incident.contain", A::kIncidentManage),
+    Under(A::kIncidentAssess, "incident.assess", A::kIncidentManage),
+    Under(A::kIncidentNotify, "incident.notify", A::kIncidentManage),
+    Under(A::kIncidentRecover, "incident.recover", A::kIncidentManage),
+    Under(A::kViolationAdd, "violation.add", A::kViolationManage),
+    Under(A::kViolationList, "violation.list", A::kViolationRead),
+    Under(A::kViolationClose, "violation.close", A::kViolationManage),
     Ungranted(A::kAuthToken, "auth.token"),
     Ungranted(A::kAuthLogin, "auth.login"),
     Ungranted(A::kAuthLockout, "auth.lockout"),
     Ungranted(A::kSecurityAlert, "security.alert"),
     Ungranted(A::kVaultInit, "vault.init"),
     Ungranted(A::kConfigIndexKeyAdded, "config.index_key_added"),
+    Ungranted(A::kOpsAlert, "ops.alert"),
 };
 
 constexpr bool InEnumOrder() {
@@ -155,7 +177,7 @@ constexpr bool InEnumOrder() {
       return false;
     }
   }
-  return static_cast<size_t>(A::kConfigIndexKeyAdded) + 1 == kCatalogue.size();
+  return static_cast<size_t>(A::kOpsAlert) + 1 == kCatalogue.size();
 }
 static_assert(InEnumOrder(),
               "kCatalogue must list every Action once, in enum order, and "

@@ -63,6 +63,13 @@ enum class Action : uint8_t {
   kShareCreate,    // issue 17: share customer data with a partner under an agreement
   kShareRead,      // issue 17: partners, agreements and shares listed; leaked copies traced
   kDoctorRun,    // issue 19: the security self-check (custos doctor, /v1/health/details)
+  kOpsManage,        // issue 20: scan the audit stream, honey records, close alerts
+  kOpsRead,          // issue 20: read alerts
+  kIncidentManage,   // issue 20: open, contain, assess, notify incidents
+  kIncidentRead,     // issue 20: list and show incidents
+  kIncidentClose,    // issue 20: close an incident (the DPO)
+  kViolationManage,  // issue 20: record and close violations (P5c)
+  kViolationRead,    // issue 20: list violations
   // --- audited under the grant of another action ---
   kCustomerVerifyPassword,
   kImportStart,
@@ -139,6 +146,20 @@ enum class Action : uint8_t {
   kShareTrace,
   kDoctorRead,  // issue 19: the last doctor result
   kReportBuild,  // issue 19: one compliance report (custos report, /v1/reports/{name})
+  kOpsScan,
+  kOpsHoney,
+  kOpsAlerts,
+  kOpsAlertClose,
+  kIncidentOpen,
+  kIncidentList,
+  kIncidentShow,
+  kIncidentContain,
+  kIncidentAssess,
+  kIncidentNotify,
+  kIncidentRecover,
+  kViolationAdd,
+  kViolationList,
+  kViolationClose,
   // --- authentication and the vault's own steps: no grant ---
   kAuthToken,
   kAuthLogin,
@@ -146,6 +167,7 @@ enum class Action : uint8_t {
   kSecurityAlert,  // recorded by the vault when a limit is hit (docs/security.md)
   kVaultInit,
   kConfigIndexKeyAdded,
+  kOpsAlert,  // issue 20: an alert a rule raised on the audit stream (the vault's own job)
 };
 
 struct ActionInfo {

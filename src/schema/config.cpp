@@ -39,6 +39,13 @@ const RetentionClassDef* Config::FindRetentionClass(std::string_view name) const
 const RoleDef* Config::FindRole(std::string_view name) const { return FindByName(roles, name); }
 
 const PostDef* Config::FindPost(std::string_view name) const { return FindByName(posts, name); }
+
+const OpsThresholds& OpsConfig::For(std::string_view post) const {
+  for (const auto& [name, thresholds] : posts) {
+    if (name == post) return thresholds;
+  }
+  return defaults;
+}
 const DeidProfileDef* Config::FindDeidProfile(std::string_view name) const {
   return FindByName(deid_profiles, name);
 }

@@ -36,6 +36,9 @@
 //                     levels, purposes (both required for data actions; other actions take
 //                     no levels and optional purposes); requires_training
 //   [posts.NAME]      label (required), roles (required, declared role names)
+//   [ops]             scan_interval_ms, utc_offset, alert_command, alert_command_timeout_seconds
+//                     and the rule thresholds (OpsThresholds); [ops.posts.NAME] the
+//                     thresholds of one post (docs/security_operations.md)
 //   [deid.profiles.NAME]  description, purpose, roles (required); k (default 2), diversity
 //                     ("none" | "distinct" | "entropy"), l, t, max_suppression (0..1),
 //                     risk_threshold (0..1), joinable, population ("consented" |
@@ -297,6 +300,47 @@ struct AccessConfig {
   std::vector<std::pair<std::string, std::string>> allowed_role_pairs;
 };
 
+// Security operations ([ops]; docs/security_operations.md, issue 20): the thresholds of the
+// rules evaluated on the audit stream, the defaults for every post and, per post
+// ([ops.posts.NAME]), what differs. Windows are in minutes; counts of 0 turn a rule off.
+struct OpsThresholds {
+  // Bulk reads: distinct customers one staff member read (customer.read, txn.read, note.read,
+  // customer.export) within `bulk_read_minutes`, counted per classification level of the
+  // fields read (index: level - 1, general, internal, confidential).
+  uint32_t bulk_read_minutes = 60;
+  std::array<uint32_t, 3> bulk_read = {400, 200, 50};
+  // Working hours of the post, local time (OpsConfig::utc_offset_minutes): a read outside them
+  // is an alert. [start, end) in minutes of the day; start == end: always (no rule).
+  int32_t work_start_minute = 0;
+  int32_t work_end_minute = 0;
+  uint32_t denial_burst = 15;  // refusals of one staff member ...
+  uint32_t denial_burst_minutes = 10;  // ... within this window
+  uint32_t search_repeat = 40;  // equality searches on one field by one staff member ...
+  uint32_t search_repeat_minutes = 60;  // ... within this window (the mask oracle)
+  // Purpose A refused, then purpose B allowed on the same customer within this window.
+  uint32_t purpose_switch_minutes = 60;
+  uint32_t export_customers = 1000;  // customers exported by one staff member ...
+  uint32_t export_minutes = 60;      // ... within this window
+  bool break_glass = true;           // every read under a break-glass grant
+  uint32_t login_failures = 5;       // failed logins of one staff id ...
+  uint32_t login_failures_minutes = 15;  // ... within this window
+  bool new_address = true;  // a login from an address the staff member never used
+};
+
+struct OpsConfig {
+  // How often `custos serve` evaluates new audit entries, in milliseconds (0: never).
+  uint32_t scan_interval_ms = 500;
+  // The offset of local time from UTC, for working hours ("+08:00").
+  int32_t utc_offset_minutes = 480;
+  // A local command given each alert as JSON on stdin (empty: none), killed after the timeout.
+  std::string alert_command;
+  uint32_t alert_command_timeout_seconds = 5;
+  OpsThresholds defaults;
+  std::vector<std::pair<std::string, OpsThresholds>> posts;  // declared post names
+  // The thresholds of `post` (the defaults for a post not listed).
+  const OpsThresholds& For(std::string_view post) const;
+};
+
 // A field's rule in a de-identification profile ([deid.profiles.NAME.fields.FIELD], issue
 // 16). FIELD is a catalogue field (not a password) or a derived value (kDeidDerivedFields).
 struct DeidFieldDef {
@@ -373,6 +417,7 @@ struct Config {
   SubjectRequestsConfig subject_requests;
   AccessConfig access;
   SharingConfig sharing;
+  OpsConfig ops;
   std::vector<DeidProfileDef> deid_profiles;  // file order, possibly none
 
   // The entry with that name, or nullptr. Pointers stay valid while the Config is unchanged.

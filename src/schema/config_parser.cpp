@@ -12,6 +12,7 @@
 #include "schema/config.h"
 #include "schema/internal/backup_section.h"
 #include "schema/internal/deid_section.h"
+#include "schema/internal/ops_section.h"
 #include "schema/internal/role_section.h"
 #include "schema/internal/server_section.h"
 #include "schema/internal/settings_sections.h"
@@ -22,10 +23,10 @@ namespace {
 
 using internal::TomlSection;
 
-constexpr std::array<std::string_view, 18> kRootKeys = {
-    "schema_version", "keys",     "store",  "audit", "retention",       "fields",
-    "records",        "purposes", "server", "roles", "posts",           "backup",
-    "lifecycle",      "access",   "deid",   "log",   "subject_requests", "sharing"};
+constexpr std::array<std::string_view, 19> kRootKeys = {
+    "schema_version", "keys",     "store",  "audit", "retention",        "fields",  "records",
+    "purposes",       "server",   "roles",  "posts", "backup",           "lifecycle", "access",
+    "deid",           "log",      "subject_requests", "sharing",         "ops"};
 constexpr std::array<std::string_view, 8> kKeysKeys = {
     "suite",         "provider",     "keyfile",          "passphrase_env",
     "pkcs11_module", "pkcs11_token", "pkcs11_key_label", "pkcs11_pin_env"};
@@ -403,6 +404,8 @@ Result<Config> ReadConfig(const TomlSection& root) {
   CUSTOS_ASSIGN_OR_RETURN(TomlSection log, root.Table("log", /*required=*/false));
   CUSTOS_RETURN_IF_ERROR(internal::ReadLogSection(log).status());
   CUSTOS_RETURN_IF_ERROR(internal::CheckSeparation(posts, access, c));
+  CUSTOS_ASSIGN_OR_RETURN(TomlSection ops, root.Table("ops", /*required=*/false));
+  CUSTOS_ASSIGN_OR_RETURN(c.ops, internal::ReadOpsSection(ops, c));
   CUSTOS_ASSIGN_OR_RETURN(TomlSection deid, root.Table("deid", /*required=*/false));
   CUSTOS_ASSIGN_OR_RETURN(c.deid_profiles, internal::ReadDeidProfiles(deid, c));
   return c;

@@ -18,53 +18,7 @@
 namespace custos::store {
 namespace {
 
-// --- row structs <-> columns: each row type lists its members once, in its table's column
-// order; binding and reading both follow that list ---
-
-Param ToParam(const std::string& v) { return std::string_view(v); }
-Param ToParam(const Bytes& v) { return ByteView(v); }
-Param ToParam(int64_t v) { return v; }
-Param ToParam(uint32_t v) { return int64_t{v}; }
-Param ToParam(Level v) { return static_cast<int64_t>(v); }
-
-Status FromCell(const Cells& c, int col, std::string& out) {
-  out = c.Text(col);
-  return Status::Ok();
-}
-Status FromCell(const Cells& c, int col, Bytes& out) {
-  out = c.Blob(col);
-  return Status::Ok();
-}
-Status FromCell(const Cells& c, int col, int64_t& out) {
-  out = c.Int(col);
-  return Status::Ok();
-}
-Status FromCell(const Cells& c, int col, uint32_t& out) {
-  out = static_cast<uint32_t>(c.Int(col));
-  return Status::Ok();
-}
-Status FromCell(const Cells& c, int col, bool& out) {
-  out = c.Int(col) != 0;
-  return Status::Ok();
-}
-Status FromCell(const Cells& c, int col, Level& out) {
-  CUSTOS_ASSIGN_OR_RETURN(out, LevelFromColumn(c.Int(col), "notes"));  // notes.level
-  return Status::Ok();
-}
-
-template <typename Row, auto... kMembers>
-struct Fields {
-  static std::vector<Param> Values(const Row& row) { return {ToParam(row.*kMembers)...}; }
-  static Result<Row> Read(const Cells& cells) {
-    Row row;
-    int col = 0;
-    Status status = Status::Ok();
-    ((status = status.ok() ? FromCell(cells, col++, row.*kMembers) : status), ...);
-    if (!status.ok()) return status;
-    return row;
-  }
-};
-
+// The row structs <-> columns binding (Fields) is in row_helpers.h.
 using WrappedKeyFields = Fields<WrappedKeyRow, &WrappedKeyRow::customer_id,
                                 &WrappedKeyRow::kek_version, &WrappedKeyRow::wrapped_dek>;
 using TransactionFields =
@@ -245,28 +199,7 @@ Status NotFoundUnless(int64_t changed, std::string_view what) {
   return Status::Ok();
 }
 
-// The rows of `sql` read by `read` (Result<Row> read(const Cells&)).
-template <typename Row, typename Read>
-Result<std::vector<Row>> Rows(Transaction& txn, const Statement& sql, std::span<const Param> params,
-                              std::string_view op, Read read) {
-  std::vector<Row> rows;
-  CUSTOS_RETURN_IF_ERROR(txn.Query(sql, params, op, [&](const Cells& cells) -> Status {
-    Result<Row> row = read(cells);
-    if (!row.ok()) return row.status();
-    rows.push_back(std::move(row).value());
-    return Status::Ok();
-  }));
-  return rows;
-}
-
-// The first row of `sql`, nullopt without one.
-template <typename Row, typename Read>
-Result<std::optional<Row>> FirstRow(Transaction& txn, const Statement& sql,
-                                    std::span<const Param> params, std::string_view op, Read read) {
-  CUSTOS_ASSIGN_OR_RETURN(std::vector<Row> rows, (Rows<Row>(txn, sql, params, op, read)));
-  if (rows.empty()) return std::optional<Row>();
-  return std::optional<Row>(std::move(rows.front()));
-}
+// Rows and FirstRow are in row_helpers.h.
 
 }  // namespace
 

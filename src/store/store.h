@@ -397,6 +397,86 @@ struct ShareRow {
   std::string file_sha256;
   std::string manifest;
   std::string approval_id;  // the approval of a share above [sharing] approval_above_rows
+// --- security operations (issue 20; docs/security_operations.md): no personal value ---
+
+// An alert a rule raised on the audit stream (src/ops/rules.h): the rule, its severity, the
+// staff member it is about, the entry that completed the hit (trigger_seq; with the rule, what
+// makes an alert raised once) and the evidence (comma-separated audit seqs, at most 100).
+// `subject` names what was touched by id or count ("customers:57", "field:id_number",
+// "customer:<id>"), `detail` the figures against the threshold. status "open" or "closed";
+// incident_id set when an incident took the alert up.
+struct AlertRow {
+  std::string alert_id;
+  int64_t raised_at_ms = 0;
+  std::string rule;
+  std::string severity;  // "low", "medium", "high", "critical"
+  std::string actor;
+  int64_t trigger_seq = 0;
+  std::string evidence;
+  std::string subject;
+  std::string detail;
+  std::string status = "open";
+  std::string incident_id;
+};
+
+// A honey record (canary customer): a customer row like any other, known as one only here.
+struct HoneyRecordRow {
+  std::string customer_id;
+  int64_t created_at_ms = 0;
+  std::string created_by;
+};
+
+// A security incident (P4d; PIPL Art. 57): status "open", "contained", "notified", "closed".
+// `subject_actor`: the staff member it is about (may be empty); `alert_ids` comma-separated;
+// [from_ms, to_ms) the period whose audit entries the timeline and impact read.
+struct IncidentRow {
+  std::string incident_id;
+  int64_t opened_at_ms = 0;
+  std::string opened_by;
+  std::string title;
+  std::string severity;
+  std::string status = "open";
+  std::string subject_actor;
+  std::string alert_ids;
+  int64_t from_ms = 0;
+  int64_t to_ms = 0;
+  std::string closed_by;
+  int64_t closed_at_ms = 0;
+};
+
+// One step of an incident, numbered from 1: kind "open", "contain", "assess", "notify",
+// "recover", "close"; detail what was done (ids and counts, JSON for an assessment).
+struct IncidentStepRow {
+  std::string incident_id;
+  int64_t step_no = 0;
+  int64_t at_ms = 0;
+  std::string actor;
+  std::string kind;
+  std::string detail;
+};
+
+// A violation of the policy by a staff member (P5c): the rule broken, the evidence (audit seqs
+// and/or an incident), the handling ("warning", "retraining", "discipline"), status "open" or
+// "closed".
+struct ViolationRow {
+  std::string violation_id;
+  std::string staff_id;
+  std::string rule;
+  std::string evidence;
+  std::string incident_id;
+  std::string handling;
+  std::string status = "open";
+  std::string recorded_by;
+  int64_t recorded_at_ms = 0;
+  std::string closed_by;
+  int64_t closed_at_ms = 0;
+};
+
+// An address a staff member logged in from, first seen at first_seen_ms.
+struct StaffAddressRow {
+  std::string staff_id;
+  std::string address;
+  int64_t first_seen_ms = 0;
 };
 
 // A saved retention plan: what a sweep found due (src/lifecycle/plan.h). `content` is the
@@ -705,6 +785,41 @@ class Transaction {
   Result<std::optional<ShareRow>> GetShare(std::string_view share_id);
   // The shares under `agreement_id` (every agreement's when empty), oldest first.
   Result<std::vector<ShareRow>> ListShares(std::string_view agreement_id);
+  // --- security operations (issue 20; ops_rows.cpp) ---
+  // Writes the alert as given. Conflict if the id exists.
+  Status InsertAlert(const AlertRow& row);
+  // True if an alert of `rule` was raised for the entry `trigger_seq`.
+  Result<bool> AlertRaised(std::string_view rule, int64_t trigger_seq);
+  // Alerts raised at or after `from_ms`, of `status` when not empty, newest first, at most limit.
+  Result<std::vector<AlertRow>> ListAlerts(int64_t from_ms, std::string_view status, size_t limit);
+  Result<std::optional<AlertRow>> GetAlert(std::string_view alert_id);
+  // Sets the alert's status and incident id. NotFound if absent.
+  Status UpdateAlert(std::string_view alert_id, std::string_view status,
+                     std::string_view incident_id);
+  Status InsertHoneyRecord(const HoneyRecordRow& row);
+  // Every honey record, by customer id.
+  Result<std::vector<HoneyRecordRow>> ListHoneyRecords();
+  Result<bool> IsHoneyRecord(std::string_view customer_id);
+  Status InsertIncident(const IncidentRow& row);
+  // Replaces the row with its id (status, alert ids, closing).
+  Status PutIncident(const IncidentRow& row);
+  Result<std::optional<IncidentRow>> GetIncident(std::string_view incident_id);
+  // Incidents, newest first, only those not closed when `open_only`, at most limit.
+  Result<std::vector<IncidentRow>> ListIncidents(bool open_only, size_t limit);
+  // Appends a step numbered after the incident's last one; returns its number.
+  Result<int64_t> AppendIncidentStep(IncidentStepRow row);
+  Result<std::vector<IncidentStepRow>> ListIncidentSteps(std::string_view incident_id);
+  Status InsertViolation(const ViolationRow& row);
+  Status PutViolation(const ViolationRow& row);
+  Result<std::optional<ViolationRow>> GetViolation(std::string_view violation_id);
+  // Violations of `staff_id` (everyone's when empty), only open ones when `open_only`, oldest
+  // first, at most limit.
+  Result<std::vector<ViolationRow>> ListViolations(std::string_view staff_id, bool open_only,
+                                                   size_t limit);
+  // Records the address for the staff member; true when it was not known before.
+  Result<bool> NoteStaffAddress(const StaffAddressRow& row);
+  // How many addresses the staff member is known to have logged in from.
+  Result<int64_t> CountStaffAddresses(std::string_view staff_id);
 
   // --- fulfilment (issue 18): steps, restrictions, proposed values ---
   // Writes the step as given. Conflict if the request already has this step.

@@ -233,6 +233,36 @@ std::vector<TableSpec> Build() {
                    C("canary_count", I), C("file_sha256", T), C("manifest", T),
                    C("approval_id", T)},
                   "share_id", {{}, false, {{"shares_by_agreement", "agreement_id, created_at_ms"}}}));
+  // --- migration kSecOpsMigration (issue 20, security operations; docs/security_operations.md):
+  // ids, rule names, seqs and counts, never a customer's value. Alerts, incidents and
+  // violations outlive the customers they name (like subject requests); a honey record goes
+  // with its customer row; the addresses each staff member logged in from (the "new address"
+  // rule) are the staff member's, not a customer's ---
+  t.push_back(Def(kSecOpsMigration, "ops_alerts",
+                  {Key("alert_id"), C("raised_at_ms", I), Key("rule"), C("severity", T),
+                   C("actor", T), C("trigger_seq", I), C("evidence", T), C("subject", T),
+                   C("detail", T), C("status", T), C("incident_id", T)},
+                  "alert_id", {{}, false, {{"ops_alerts_by_trigger", "rule, trigger_seq"}}}));
+  t.push_back(Def(kSecOpsMigration, "honey_records",
+                  {Key("customer_id"), C("created_at_ms", I), C("created_by", T)}, "customer_id",
+                  kClustered, kCustomer));
+  t.push_back(Def(kSecOpsMigration, "incidents",
+                  {Key("incident_id"), C("opened_at_ms", I), C("opened_by", T), C("title", T),
+                   C("severity", T), C("status", T), C("subject_actor", T), C("alert_ids", T),
+                   C("from_ms", I), C("to_ms", I), C("closed_by", T), C("closed_at_ms", I)},
+                  "incident_id", {}));
+  t.push_back(Def(kSecOpsMigration, "incident_steps",
+                  {Key("incident_id"), C("step_no", I), C("at_ms", I), C("actor", T),
+                   C("kind", T), C("detail", T)},
+                  "incident_id, step_no", kClustered));
+  t.push_back(Def(kSecOpsMigration, "violations",
+                  {Key("violation_id"), Key("staff_id"), C("rule", T), C("evidence", T),
+                   C("incident_id", T), C("handling", T), C("status", T), C("recorded_by", T),
+                   C("recorded_at_ms", I), C("closed_by", T), C("closed_at_ms", I)},
+                  "violation_id", {{}, false, {{"violations_by_staff", "staff_id, status"}}}));
+  t.push_back(Def(kSecOpsMigration, "staff_addresses",
+                  {Key("staff_id"), Key("address"), C("first_seen_ms", I)}, "staff_id, address",
+                  kClustered));
   // --- later migrations: append here ---
   return t;
 }

@@ -83,6 +83,9 @@ inline constexpr int kDeidReleasesMigration = 9;
 inline constexpr int kDeidBudgetsMigration = 10;
 // The migration that creates partners, share_agreements and shares (issue 17, docs/sharing.md).
 inline constexpr int kSharingMigration = 11;
+// The migration that creates the security operations tables (issue 20): alerts, honey
+// records, incidents and their steps, violations, the addresses staff logged in from.
+inline constexpr int kSecOpsMigration = 12;
 
 // An index a later migration adds to a table created earlier (the table's own indexes are
 // created with it). Migration 6 (issue 13 item 5): the audit queries' indexes.

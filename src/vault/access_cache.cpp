@@ -7,6 +7,7 @@
 
 #include "crypto/primitives.h"
 #include "vault/authorize.h"
+#include "vault/secops.h"
 
 namespace custos::vault {
 namespace {
@@ -47,7 +48,7 @@ Result<std::shared_ptr<const AccessCache::StaffEntry>> LoadStaff(store::Transact
   CUSTOS_ASSIGN_OR_RETURN(entry->row, txn.GetStaff(staff_id));
   if (entry->row.has_value()) {
     CUSTOS_ASSIGN_OR_RETURN(entry->credential, txn.GetStaffCredential(staff_id));
-    CUSTOS_ASSIGN_OR_RETURN(entry->training, txn.ListTraining(staff_id));
+    CUSTOS_ASSIGN_OR_RETURN(entry->training, TrainingInForce(txn, staff_id));
     CUSTOS_RETURN_IF_ERROR(LoadGrants(txn, staff_id, *entry));
   }
   return std::shared_ptr<const AccessCache::StaffEntry>(std::move(entry));

@@ -9,6 +9,7 @@
 #include "access/approval.h"
 #include "core/mask.h"
 #include "vault/admin_action.h"
+#include "vault/secops.h"
 
 namespace custos::vault {
 
@@ -31,7 +32,7 @@ Result<access::StaffFacts> LoadStaffFacts(store::Transaction& txn, std::string_v
     return unknown;
   }
   access::StaffFacts facts = FactsOf(*row);
-  CUSTOS_ASSIGN_OR_RETURN(facts.training, txn.ListTraining(staff_id));
+  CUSTOS_ASSIGN_OR_RETURN(facts.training, TrainingInForce(txn, staff_id));
   if (!customer_id.empty()) {
     CUSTOS_ASSIGN_OR_RETURN(facts.break_glass,
                             access::ActiveBreakGlass(txn, staff_id, customer_id, now_ms));

@@ -7,6 +7,7 @@
 
 #include "consent/consent.h"
 #include "store/store.h"
+#include "vault/admission.h"
 #include "vault/vault.h"
 
 namespace custos::vault {
@@ -28,6 +29,14 @@ Status CheckCollectionIn(store::Transaction& txn, const schema::Config& config,
 Status AppendCollection(store::Transaction& txn, std::string_view customer_id,
                         const consent::Collection& collection, std::string_view actor,
                         int64_t now_ms);
+
+// The storing steps of a new customer (CustomerService::Create, honey records): a new id and
+// DEK, the fields (normalised, validated) sealed per level with their blind-index tokens, the
+// wrapped DEK and the collection's ledger entries, in s.txn. Returns the new customer id.
+// Failure: the store's or the keyring's error.
+Result<std::string> StoreNewCustomer(VaultState& m, Scope& s, const FieldValues& normalised,
+                                     std::string_view source,
+                                     const consent::Collection& collection);
 
 // For the audit entry's reason: "consent notice v1: customer_service,marketing; sensitive".
 std::string DescribeCollection(const consent::Collection& collection);

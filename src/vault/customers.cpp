@@ -58,6 +58,30 @@ bool ValidSource(std::string_view s) {
 
 }  // namespace
 
+Result<std::string> StoreNewCustomer(VaultState& m, Scope& s, const FieldValues& normalised,
+                                     std::string_view source,
+                                     const consent::Collection& collection) {
+  store::CustomerRow row;
+  row.customer_id = NewId(s.now_ms);
+  row.created_at_ms = s.now_ms;
+  row.updated_at_ms = s.now_ms;
+  row.source = std::string(source);
+  row.schema_version = m.config->schema_version;
+  const crypto::SecretBytes dek = m.keyring->NewDek();
+  CUSTOS_ASSIGN_OR_RETURN(VaultState::Sealed sealed,
+                          m.SealCustomer(row.customer_id, dek, normalised));
+  row.envelopes = std::move(sealed.envelopes);
+  // An epoch rotation by another process since this one opened changes the epoch.
+  CUSTOS_RETURN_IF_ERROR(m.FollowWrapEpoch(s.txn));
+  CUSTOS_ASSIGN_OR_RETURN(store::WrappedKeyRow key, m.WrapDek(row.customer_id, dek));
+  CUSTOS_RETURN_IF_ERROR(s.txn.InsertCustomer(row));
+  CUSTOS_RETURN_IF_ERROR(s.txn.PutWrappedKey(key));
+  CUSTOS_RETURN_IF_ERROR(s.txn.PutIndexEntries(row.customer_id, sealed.index));
+  CUSTOS_RETURN_IF_ERROR(
+      AppendCollection(s.txn, row.customer_id, collection, s.ctx.actor, s.now_ms));
+  return row.customer_id;
+}
+
 Result<std::string> CustomerService::Create(const Context& ctx, const FieldValues& fields,
                                             std::string_view source,
                                             const CollectionConsent& consent) {
@@ -91,27 +115,9 @@ Result<std::string> CustomerService::Create(const Context& ctx, const FieldValue
     if (const FieldDecision* denied = FirstDenied(decided)) {
       return Verdict::Deny(FieldDenial(*denied), FieldNames(*normalised));
     }
-    store::CustomerRow row;
-    row.customer_id = NewId(s.now_ms);
-    row.created_at_ms = s.now_ms;
-    row.updated_at_ms = s.now_ms;
-    row.source = std::string(source);
-    row.schema_version = m.config->schema_version;
-    const crypto::SecretBytes dek = m.keyring->NewDek();
-    CUSTOS_ASSIGN_OR_RETURN(VaultState::Sealed sealed,
-                            m.SealCustomer(row.customer_id, dek, *normalised));
-    row.envelopes = std::move(sealed.envelopes);
-    // An epoch rotation by another process since this one opened changes the epoch.
-    CUSTOS_RETURN_IF_ERROR(m.FollowWrapEpoch(s.txn));
-    CUSTOS_ASSIGN_OR_RETURN(store::WrappedKeyRow key, m.WrapDek(row.customer_id, dek));
-    CUSTOS_RETURN_IF_ERROR(s.txn.InsertCustomer(row));
-    CUSTOS_RETURN_IF_ERROR(s.txn.PutWrappedKey(key));
-    CUSTOS_RETURN_IF_ERROR(s.txn.PutIndexEntries(row.customer_id, sealed.index));
-    CUSTOS_RETURN_IF_ERROR(
-        AppendCollection(s.txn, row.customer_id, collection, s.ctx.actor, s.now_ms));
-    created = row.customer_id;
+    CUSTOS_ASSIGN_OR_RETURN(created, StoreNewCustomer(m, s, *normalised, source, collection));
     Verdict v = Verdict::Allow(
-        fmt::format("source {}; {}; {}{}", row.source, DescribeCollection(collection),
+        fmt::format("source {}; {}; {}{}", source, DescribeCollection(collection),
                     AuditReason(decided), IntakeFlags(*m.config, *normalised)),
         FieldNames(*normalised));
     v.target = CustomerTarget(created);
@@ -344,6 +350,17 @@ Result<std::vector<std::string>> CustomerService::Find(const Context& ctx, std::
                                    ids.size(), matches.size() - ids.size()),
                        names);
     v.decision = std::string(access::EffectName(decision.effect));
+    // A search that finds a honey record touches it (issue 20): the entry naming it is what
+    // the honey_record rule sees (docs/security_operations.md). Other results are not named.
+    for (const std::string& id : ids) {
+      CUSTOS_ASSIGN_OR_RETURN(bool honey, s.txn.IsHoneyRecord(id));
+      if (honey) {
+        v.before.push_back(s.Event(Action::kSecurityAlert, CustomerTarget(id), "allow",
+                                   fmt::format("customer.search on field {} found this customer",
+                                               def->name),
+                                   names));
+      }
+    }
     return v;
   }));
   return ids;

@@ -3,6 +3,8 @@
 #include "vault/service_gauges.h"
 
 #include <algorithm>
+#include <map>
+#include <utility>
 
 #include "backup/backup.h"
 #include "vault/admission.h"
@@ -94,6 +96,16 @@ std::vector<ServiceAlert> EvaluateAlerts(const ServiceGauges& g,
   return out;
 }
 
+// The alerts of security operations by rule and severity (at most the newest 1,000,000: a
+// vault raising more has bigger problems than a metric).
+Status CountOpsAlerts(store::Transaction& txn, ServiceGauges& g) {
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<store::AlertRow> rows, txn.ListAlerts(0, "", 1000000));
+  std::map<std::pair<std::string, std::string>, int64_t> counts;
+  for (const store::AlertRow& r : rows) ++counts[{r.rule, r.severity}];
+  for (const auto& [key, n] : counts) g.ops_alerts.push_back({key.first, key.second, n});
+  return Status::Ok();
+}
+
 Result<ServiceGauges> StaffService::Metrics(const Context& ctx) {
   VaultState& m = *state_;
   ServiceGauges g;
@@ -103,6 +115,7 @@ Result<ServiceGauges> StaffService::Metrics(const Context& ctx) {
              g = ServiceGauges{};
              g.now_ms = s.now_ms;
              CUSTOS_RETURN_IF_ERROR(ReadKeyAges(m, s.txn, g));
+             CUSTOS_RETURN_IF_ERROR(CountOpsAlerts(s.txn, g));
              return Verdict::Allow("server metrics");
            }));
   ReadBackupAge(m, g);

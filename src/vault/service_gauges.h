@@ -61,6 +61,14 @@ struct ServiceGauges {
   int64_t backup_age_seconds = 0;
   int64_t backups = 0;  // complete backups in [backup] dir
   std::vector<ServiceAlert> alerts;
+  // The alerts the rules of security operations raised (issue 20), by rule and severity, in
+  // that order: counters, since alerts are never deleted.
+  struct OpsAlertCount {
+    std::string rule;
+    std::string severity;
+    int64_t count = 0;
+  };
+  std::vector<OpsAlertCount> ops_alerts;
 };
 
 // The alerts of `g` against the thresholds above, in a fixed order:

@@ -373,9 +373,12 @@ Result<IssuedToken> RecordLoginSuccess(VaultState& impl, store::Transaction& txn
   CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(txn));
   impl.login_limits.Clear(IdKey(cred.staff_id));
   Verdict v = Verdict::Allow(
-      fmt::format("token issued, expires {} UTC{}{}", access::UtcDate(row.expires_at_ms),
+      fmt::format("token issued, expires {} UTC{}{}{}", access::UtcDate(row.expires_at_ms),
                   cred.totp_sealed.empty() ? "" : ", second factor checked",
-                  check.new_hash.empty() ? "" : ", password changed (current password checked)"));
+                  check.new_hash.empty() ? "" : ", password changed (current password checked)",
+                  // The address is the staff member's, kept for the "new address" rule of
+                  // security operations (src/ops/rules.h); LoginContext made it printable.
+                  ctx.source.empty() ? "" : "; from address " + ctx.source));
   v.target = IdTarget("token", row.token_id);
   CUSTOS_RETURN_IF_ERROR(CommitOutcome(impl, txn, ctx, op, std::move(v)));
   return IssuedToken{row.token_id, row.staff_id, std::move(fresh.secret), row.expires_at_ms};

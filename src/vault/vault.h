@@ -46,6 +46,7 @@
 #include "vault/records.h"
 #include "vault/sharing.h"
 #include "vault/reports.h"
+#include "vault/secops.h"
 #include "vault/staff.h"
 #include "vault/subject_requests.h"
 
@@ -163,6 +164,7 @@ class Vault {
   SharingService& sharing() { return sharing_; }
   DoctorService& doctor() { return doctor_; }
   ReportService& reports() { return reports_; }
+  SecOpsService& secops() { return secops_; }
 
   Vault(const Vault&) = delete;
   Vault& operator=(const Vault&) = delete;
@@ -185,6 +187,7 @@ class Vault {
   SharingService sharing_;
   DoctorService doctor_;
   ReportService reports_;
+  SecOpsService secops_;
 };
 
 }  // namespace custos::vault

@@ -522,7 +522,8 @@ Vault::Vault(std::unique_ptr<VaultState> state)
       deid_(*state_),
       sharing_(*state_),
       doctor_(*state_),
-      reports_(*state_) {}
+      reports_(*state_),
+      secops_(*state_) {}
 
 Vault::~Vault() { Close().IgnoreError(); }
 

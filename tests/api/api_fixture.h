@@ -67,7 +67,8 @@ class ApiTest : public vault::testing::VaultTest {
             {"tok-agent", "li.na"},
             {"tok-risk", "zhao.min"},
             {"tok-admin", "admin"},
-            {"tok-analyst", "wu.lei"}};
+            {"tok-analyst", "wu.lei"},
+            {"tok-sec", "sec.admin"}};
         auto it = kTokens.find(token);
         if (it == kTokens.end()) return Unauthenticated("unknown, expired or revoked token");
         return it->second;

@@ -224,8 +224,8 @@ TEST_F(PostgresStoreTest, OpeningAnEmptySchemaWithoutCreateIsNotFound) {
 // The migrations are generated from the table descriptions (store/tables.h); the schema they
 // create must stay the one the hand-written migrations of releases 1-5 created (plus migration 6,
 // the audit query indexes, 7, the audit Merkle tree, 8, data-subject request fulfilment, 9, the
-// de-identified release register, 10, the privacy budgets of aggregates, and 11, partners,
-// agreements and shares)
+// de-identified release register, 10, the privacy budgets of aggregates, 11, partners,
+// agreements and shares, and 12, security operations)
 // (golden/postgres_schema.sql is their DDL):
 // the same tables, columns, types, collations, nullability, keys, indexes, triggers and functions.
 TEST_F(PostgresStoreTest, TheMigrationsCreateTheSchemaOfEarlierReleases) {

@@ -87,8 +87,9 @@ class SqliteStoreTest : public ::testing::Test {
 // create must stay the one the hand-written migrations of releases 1-5 created (plus migration 6,
 // the audit query indexes, migration 7, the audit Merkle tree, migration 8, the
 // fulfilment of data-subject requests, 9, the de-identified release register, and 10, the
-// privacy budgets of differentially private aggregates, and 11, partners, agreements and
-// shares), to the letter
+// privacy budgets of differentially private aggregates, 11, partners, agreements and
+// shares, and 12, the tables of security operations: alerts, honey records, incidents and
+// their steps, violations, staff addresses), to the letter
 // (golden/sqlite_schema.sql was dumped from a database those wrote): a vault created by an earlier
 // Custos opens unchanged and a new one is the same.
 TEST_F(SqliteStoreTest, TheMigrationsCreateTheSchemaOfEarlierReleasesToTheLetter) {

@@ -350,3 +350,66 @@ CREATE TABLE shares(
   approval_id   TEXT NOT NULL
 );
 CREATE INDEX shares_by_agreement ON shares(agreement_id, created_at_ms);
+-- migration 12 (issue 20): security operations
+CREATE TABLE ops_alerts(
+  alert_id     TEXT COLLATE "C" PRIMARY KEY,
+  raised_at_ms BIGINT NOT NULL,
+  rule         TEXT COLLATE "C" NOT NULL,
+  severity     TEXT NOT NULL,
+  actor        TEXT NOT NULL,
+  trigger_seq  BIGINT NOT NULL,
+  evidence     TEXT NOT NULL,
+  subject      TEXT NOT NULL,
+  detail       TEXT NOT NULL,
+  status       TEXT NOT NULL,
+  incident_id  TEXT NOT NULL
+);
+CREATE INDEX ops_alerts_by_trigger ON ops_alerts(rule, trigger_seq);
+CREATE TABLE honey_records(
+  customer_id   TEXT COLLATE "C" PRIMARY KEY,
+  created_at_ms BIGINT NOT NULL,
+  created_by    TEXT NOT NULL
+);
+CREATE TABLE incidents(
+  incident_id   TEXT COLLATE "C" PRIMARY KEY,
+  opened_at_ms  BIGINT NOT NULL,
+  opened_by     TEXT NOT NULL,
+  title         TEXT NOT NULL,
+  severity      TEXT NOT NULL,
+  status        TEXT NOT NULL,
+  subject_actor TEXT NOT NULL,
+  alert_ids     TEXT NOT NULL,
+  from_ms       BIGINT NOT NULL,
+  to_ms         BIGINT NOT NULL,
+  closed_by     TEXT NOT NULL,
+  closed_at_ms  BIGINT NOT NULL
+);
+CREATE TABLE incident_steps(
+  incident_id TEXT COLLATE "C" NOT NULL,
+  step_no     BIGINT NOT NULL,
+  at_ms       BIGINT NOT NULL,
+  actor       TEXT NOT NULL,
+  kind        TEXT NOT NULL,
+  detail      TEXT NOT NULL,
+  PRIMARY KEY(incident_id, step_no)
+);
+CREATE TABLE violations(
+  violation_id   TEXT COLLATE "C" PRIMARY KEY,
+  staff_id       TEXT COLLATE "C" NOT NULL,
+  rule           TEXT NOT NULL,
+  evidence       TEXT NOT NULL,
+  incident_id    TEXT NOT NULL,
+  handling       TEXT NOT NULL,
+  status         TEXT NOT NULL,
+  recorded_by    TEXT NOT NULL,
+  recorded_at_ms BIGINT NOT NULL,
+  closed_by      TEXT NOT NULL,
+  closed_at_ms   BIGINT NOT NULL
+);
+CREATE INDEX violations_by_staff ON violations(staff_id, status);
+CREATE TABLE staff_addresses(
+  staff_id      TEXT COLLATE "C" NOT NULL,
+  address       TEXT COLLATE "C" NOT NULL,
+  first_seen_ms BIGINT NOT NULL,
+  PRIMARY KEY(staff_id, address)
+);

@@ -315,3 +315,65 @@ CREATE TABLE shares(
   approval_id   TEXT NOT NULL
 );
 CREATE INDEX shares_by_agreement ON shares(agreement_id, created_at_ms);
+CREATE TABLE ops_alerts(
+  alert_id     TEXT PRIMARY KEY,
+  raised_at_ms INTEGER NOT NULL,
+  rule         TEXT NOT NULL,
+  severity     TEXT NOT NULL,
+  actor        TEXT NOT NULL,
+  trigger_seq  INTEGER NOT NULL,
+  evidence     TEXT NOT NULL,
+  subject      TEXT NOT NULL,
+  detail       TEXT NOT NULL,
+  status       TEXT NOT NULL,
+  incident_id  TEXT NOT NULL
+);
+CREATE INDEX ops_alerts_by_trigger ON ops_alerts(rule, trigger_seq);
+CREATE TABLE honey_records(
+  customer_id   TEXT PRIMARY KEY,
+  created_at_ms INTEGER NOT NULL,
+  created_by    TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE incidents(
+  incident_id   TEXT PRIMARY KEY,
+  opened_at_ms  INTEGER NOT NULL,
+  opened_by     TEXT NOT NULL,
+  title         TEXT NOT NULL,
+  severity      TEXT NOT NULL,
+  status        TEXT NOT NULL,
+  subject_actor TEXT NOT NULL,
+  alert_ids     TEXT NOT NULL,
+  from_ms       INTEGER NOT NULL,
+  to_ms         INTEGER NOT NULL,
+  closed_by     TEXT NOT NULL,
+  closed_at_ms  INTEGER NOT NULL
+);
+CREATE TABLE incident_steps(
+  incident_id TEXT NOT NULL,
+  step_no     INTEGER NOT NULL,
+  at_ms       INTEGER NOT NULL,
+  actor       TEXT NOT NULL,
+  kind        TEXT NOT NULL,
+  detail      TEXT NOT NULL,
+  PRIMARY KEY(incident_id, step_no)
+) WITHOUT ROWID;
+CREATE TABLE violations(
+  violation_id   TEXT PRIMARY KEY,
+  staff_id       TEXT NOT NULL,
+  rule           TEXT NOT NULL,
+  evidence       TEXT NOT NULL,
+  incident_id    TEXT NOT NULL,
+  handling       TEXT NOT NULL,
+  status         TEXT NOT NULL,
+  recorded_by    TEXT NOT NULL,
+  recorded_at_ms INTEGER NOT NULL,
+  closed_by      TEXT NOT NULL,
+  closed_at_ms   INTEGER NOT NULL
+);
+CREATE INDEX violations_by_staff ON violations(staff_id, status);
+CREATE TABLE staff_addresses(
+  staff_id      TEXT NOT NULL,
+  address       TEXT NOT NULL,
+  first_seen_ms INTEGER NOT NULL,
+  PRIMARY KEY(staff_id, address)
+) WITHOUT ROWID;

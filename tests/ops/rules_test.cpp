@@ -1,0 +1,241 @@
+// The anomaly rules (src/ops/rules.h) on scripted audit streams: each rule fires on the
+// workload it describes, once per burst, and stays silent below its threshold.
+#include "ops/rules.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "schema/config.h"
+
+namespace custos::ops {
+namespace {
+
+constexpr int64_t kMinute = 60 * 1000;
+// 2026-12-03 02:00 UTC = 10:00 at +08:00: within every post's working hours.
+constexpr int64_t kMorning = 1'796'263'200'000;
+
+// A customer id (26 characters), distinct for each n.
+std::string Id(int n) {
+  std::string digits = std::to_string(n);
+  return "01JCUST" + std::string(19 - digits.size(), '0') + digits;
+}
+
+class RulesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string toml(schema::DefaultConfigToml());
+    auto config = schema::ParseConfig(toml, "custos.toml");
+    ASSERT_TRUE(config.ok()) << config.status().ToString();
+    config_ = std::move(config).value();
+    Directory d;
+    d.post_of = [](std::string_view id) {
+      return id == "li.na" ? std::string("support_agent") : std::string("sales_rep");
+    };
+    d.is_honey = [](std::string_view id) { return id == Id(999); };
+    engine_ = std::make_unique<RuleEngine>(config_, d);
+  }
+
+  // Feeds one entry; the hits it raised.
+  std::vector<Hit> Feed(std::string actor, std::string action, std::string target,
+                        std::string decision, std::string fields = "name",
+                        std::string purpose = "customer_service", std::string reason = "ok") {
+    store::AuditRow r;
+    r.seq = ++seq_;
+    r.ts_ms = now_;
+    r.actor = std::move(actor);
+    r.action = std::move(action);
+    r.target = std::move(target);
+    r.decision = std::move(decision);
+    r.fields = std::move(fields);
+    r.purpose = std::move(purpose);
+    r.reason = std::move(reason);
+    std::vector<Hit> hits;
+    engine_->Feed(r, true, hits, logins_);
+    return hits;
+  }
+  // "phone" is a general-level field of the shipped catalogue, "name" a confidential one.
+  std::vector<Hit> Read(const std::string& actor, int customer, std::string fields = "phone") {
+    return Feed(actor, "customer.read", "customer:" + Id(customer), "allow", std::move(fields));
+  }
+
+  schema::Config config_;
+  std::unique_ptr<RuleEngine> engine_;
+  std::vector<Login> logins_;
+  int64_t seq_ = 0;
+  int64_t now_ = kMorning;
+};
+
+TEST_F(RulesTest, ASupportAgentReadingTooManyCustomersInAnHourRaisesOneBulkReadAlert) {
+  // support_agent: 150 distinct customers at the general level within 60 minutes.
+  std::vector<Hit> all;
+  for (int i = 0; i < 160; ++i) {
+    now_ += 10 * 1000;
+    for (Hit& h : Read("li.na", i)) all.push_back(std::move(h));
+  }
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].rule, kBulkRead);
+  EXPECT_EQ(all[0].actor, "li.na");
+  EXPECT_EQ(all[0].trigger_seq, 150);
+  EXPECT_EQ(all[0].evidence.size(), kMaxEvidence);
+  EXPECT_EQ(all[0].subject, "level:general");
+}
+
+TEST_F(RulesTest, ReadingTheSameCustomersAgainIsNoBulkRead) {
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 20; ++i) {
+      now_ += 5 * 1000;
+      EXPECT_TRUE(Read("li.na", i).empty());
+    }
+  }
+}
+
+TEST_F(RulesTest, ConfidentialReadsCountAtTheirOwnLowerThreshold) {
+  std::vector<Hit> all;
+  for (int i = 0; i < 20; ++i) {
+    for (Hit& h : Read("li.na", i, "name,id_number")) all.push_back(std::move(h));
+    now_ += 1000;
+  }
+  ASSERT_EQ(all.size(), 1u);  // support_agent: 20 at the confidential level
+  EXPECT_EQ(all[0].subject, "level:confidential");
+  EXPECT_EQ(SeverityName(all[0].severity), "high");
+}
+
+TEST_F(RulesTest, AReadOutsideThePostsWorkingHoursIsAnAlertOncePerHour) {
+  now_ = kMorning + 13 * 60 * kMinute;  // 23:00 local: the desk works 08:00-20:00
+  auto hits = Read("li.na", 1);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].rule, kOffHours);
+  now_ += kMinute;
+  EXPECT_TRUE(Read("li.na", 2).empty());
+  // A post without working hours (sales_rep: "always") reads at night unremarked.
+  EXPECT_TRUE(Read("wang.wei", 3).empty());
+}
+
+TEST_F(RulesTest, ABurstOfRefusalsIsAnAlert) {
+  std::vector<Hit> all;
+  for (int i = 0; i < 15; ++i) {
+    for (Hit& h : Feed("wang.wei", "customer.read", "customer:" + Id(i), "deny", "name",
+                       "marketing", "permission_denied: no grant")) {
+      all.push_back(std::move(h));
+    }
+  }
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].rule, kDenialBurst);
+  EXPECT_EQ(all[0].evidence.size(), 15u);
+}
+
+TEST_F(RulesTest, RepeatedEqualitySearchesOnOneFieldAreTheMaskOracle) {
+  std::vector<Hit> all;
+  for (int i = 0; i < 40; ++i) {
+    for (Hit& h : Feed("li.na", "customer.search", "field:id_number", "allow", "id_number")) {
+      all.push_back(std::move(h));
+    }
+  }
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].rule, kSearchRepeat);
+  EXPECT_EQ(all[0].subject, "field:id_number");
+}
+
+TEST_F(RulesTest, RefusedForOnePurposeThenReadForAnotherIsPurposeSwitching) {
+  EXPECT_TRUE(Feed("wang.wei", "customer.read", "customer:" + Id(7), "deny", "name", "marketing",
+                   "permission_denied: no consent")
+                  .empty());
+  now_ += kMinute;
+  auto hits = Feed("wang.wei", "customer.read", "customer:" + Id(7), "allow", "name",
+                   "account_management");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].rule, kPurposeSwitch);
+  EXPECT_EQ(hits[0].evidence, (std::vector<int64_t>{1, 2}));
+  // The same purpose again after a refusal is no switch.
+  Feed("wang.wei", "customer.read", "customer:" + Id(8), "deny", "name", "marketing",
+       "permission_denied: no consent");
+  EXPECT_TRUE(
+      Feed("wang.wei", "customer.read", "customer:" + Id(8), "allow", "name", "marketing").empty());
+}
+
+TEST_F(RulesTest, ExportingMoreCustomersThanTheLimitIsABulkExport) {
+  std::vector<std::string> rules;
+  for (int i = 0; i < 1000; ++i) {
+    for (Hit& h : Feed("wang.wei", "customer.export", "customer:" + Id(i), "allow", "email")) {
+      rules.push_back(h.rule);
+    }
+  }
+  EXPECT_NE(std::find(rules.begin(), rules.end(), kBulkExport), rules.end());
+}
+
+TEST_F(RulesTest, AReadUnderABreakGlassGrantIsAnAlert) {
+  auto hits = Feed("li.na", "customer.read", "customer:" + Id(1), "allow", "id_number",
+                   "customer_service", "break-glass grant 01ABC approved by dpo [id_number]");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].rule, kBreakGlass);
+}
+
+TEST_F(RulesTest, AReadOfADestroyedOrRestrictedCustomerIsAnAlert) {
+  auto hits = Feed("li.na", "customer.read", "customer:" + Id(1), "deny", "name",
+                   "customer_service", "not_found: customer not found (data key destroyed)");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].rule, kRestrictedCustomer);
+  hits = Feed("li.na", "customer.read", "customer:" + Id(2), "deny", "name", "customer_service",
+              "permission_denied: field 'name': customer restricted processing on 2026-12-01");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].rule, kRestrictedCustomer);
+}
+
+TEST_F(RulesTest, FailedLoginsOfOneStaffIdAreAnAlert) {
+  std::vector<Hit> all;
+  for (int i = 0; i < 5; ++i) {
+    for (Hit& h : Feed("li.na", "auth.login", "staff:li.na", "deny", "", "authentication",
+                       "unauthenticated: wrong staff id, password or code")) {
+      all.push_back(std::move(h));
+    }
+  }
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].rule, kLoginFailures);
+  EXPECT_EQ(all[0].actor, "li.na");
+}
+
+TEST_F(RulesTest, ALoginHandsItsAddressToTheNewAddressCheck) {
+  Feed("li.na", "auth.login", "token:01ABC", "allow", "", "authentication",
+       "token issued, expires 2026-12-04 UTC; from address 10.1.2.3");
+  ASSERT_EQ(logins_.size(), 1u);
+  EXPECT_EQ(logins_[0].address, "10.1.2.3");
+  EXPECT_EQ(logins_[0].actor, "li.na");
+}
+
+TEST_F(RulesTest, AnyEntryNamingAHoneyRecordIsCritical) {
+  auto hits = Read("li.na", 999);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].rule, kHoneyRecord);
+  EXPECT_EQ(SeverityName(hits[0].severity), "critical");
+  hits = Feed("li.na", "security.alert", "customer:" + Id(999), "allow", "phone");
+  ASSERT_EQ(hits.size(), 1u);  // a search that found it
+  // The vault's own jobs touching it are not a staff member's doing.
+  EXPECT_TRUE(Feed("system", "customer.read", "customer:" + Id(999), "allow").empty());
+}
+
+TEST_F(RulesTest, WindowsRebuiltWithoutRaisingThenRaiseOnTheNextEntries) {
+  // Primed with 140 reads (raise = false), 10 more complete the burst.
+  for (int i = 0; i < 140; ++i) {
+    store::AuditRow r;
+    r.seq = ++seq_;
+    r.ts_ms = now_;
+    r.actor = "li.na";
+    r.action = "customer.read";
+    r.target = "customer:" + Id(i);
+    r.decision = "allow";
+    r.fields = "phone";
+    std::vector<Hit> hits;
+    engine_->Feed(r, false, hits, logins_);
+    EXPECT_TRUE(hits.empty());
+  }
+  std::vector<Hit> all;
+  for (int i = 140; i < 150; ++i) {
+    for (Hit& h : Read("li.na", i)) all.push_back(std::move(h));
+  }
+  EXPECT_EQ(all.size(), 1u);
+}
+
+}  // namespace
+}  // namespace custos::ops

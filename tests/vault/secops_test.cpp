@@ -1,0 +1,317 @@
+// Security operations through the vault (issue 20): the rules evaluated on the stored audit
+// stream from a remembered position, alerts stored with their evidence, a normal day of the
+// support desk raising none, honey records; on SQLite and (CUSTOS_TEST_BACKEND=postgres)
+// PostgreSQL.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <random>
+#include <set>
+
+#include "gen/generator.h"
+#include "vault/secops.h"
+#include "vault_fixture.h"
+
+namespace custos::vault::testing {
+namespace {
+
+// 2026-12-03 01:00 UTC = 09:00 at +08:00, the desk's first hour.
+constexpr int64_t kNineLocal = 1'796'259'600'000;
+constexpr int64_t kMinute = 60 * 1000;
+
+class SecOpsTest : public VaultTest {
+ protected:
+  void SetUp() override {
+    now_ms_ = kNineLocal - 2 * 3600 * 1000;
+    VaultTest::SetUp();
+    if (vault_ == nullptr) return;
+    // The operator's post gets small thresholds, so a scripted workload reaches them.
+    std::ofstream(dir_ / "custos.toml", std::ios::app)
+        << "\n[ops.posts.test_operator]\nbulk_read_general = 12\nbulk_read_internal = 12\n"
+           "bulk_read_confidential = 12\nsearch_repeat = 6\nexport_customers = 12\n";
+    Reopen();
+    const Context admin{"admin", "account_management", Channel::kCli, "req-setup"};
+    Status st = vault_->staff().Create(
+        admin, StaffSpec{"sec.admin", "sec.admin", "security_administrator", {"security_admin"}, ""});
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    for (int i = 0; i < 20; ++i) {
+      gen::SyntheticCustomer c;
+      gen::MakeCustomer(7, i, c);
+      FieldValues f{{"name", c.name},   {"gender", c.gender}, {"birth_date", c.birth_date},
+                    {"id_number", c.id_number}, {"phone", c.phone}, {"email", c.email}};
+      auto id = vault_->customers().Create(Agent(), f, "form", Consented());
+      ASSERT_TRUE(id.ok()) << id.status().ToString();
+      ids_.push_back(*id);
+      phones_.push_back(c.phone);
+    }
+    now_ms_ = kNineLocal;
+  }
+
+  Context Sec() const { return Context{"sec.admin", "", Channel::kCli, "req-sec"}; }
+
+  std::vector<AlertView> Scan() {
+    auto r = vault_->secops().Scan(Sec(), std::nullopt);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->raised : std::vector<AlertView>{};
+  }
+  static std::multiset<std::string> Rules(const std::vector<AlertView>& alerts) {
+    std::multiset<std::string> out;
+    for (const AlertView& a : alerts) out.insert(a.rule);
+    return out;
+  }
+  void Read(const Context& who, const std::string& id,
+            const std::vector<std::string>& fields = {}) {
+    auto v = vault_->customers().Get(who, id, fields);
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+  }
+  // A read of the phone number alone: one level (general), so one bulk_read window.
+  void ReadPhone(const std::string& id) { Read(Agent(), id, {"phone"}); }
+
+  std::vector<std::string> ids_;
+  std::vector<std::string> phones_;
+};
+
+TEST_F(SecOpsTest, ABulkReadRaisesAnAlertWithItsEvidenceOnce) {
+  for (int i = 0; i < 13; ++i) ReadPhone(ids_[static_cast<size_t>(i)]);
+  auto raised = Scan();
+  ASSERT_EQ(Rules(raised).count("bulk_read"), 1u) << raised.size();
+  const AlertView& a = *std::find_if(raised.begin(), raised.end(),
+                                     [](const AlertView& x) { return x.rule == "bulk_read"; });
+  EXPECT_EQ(a.actor, "operator");
+  EXPECT_EQ(a.evidence.size(), 12u);
+  EXPECT_EQ(a.status, "open");
+  // Listed, newest first, for a reader of alerts; a second scan repeats nothing.
+  EXPECT_TRUE(Scan().empty());
+  auto listed = vault_->secops().Alerts(Sec(), AlertQuery{});
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  EXPECT_EQ(Rules(*listed).count("bulk_read"), 1u);
+}
+
+TEST_F(SecOpsTest, ARestartNeitherMissesNorRepeats) {
+  for (int i = 0; i < 8; ++i) ReadPhone(ids_[static_cast<size_t>(i)]);
+  EXPECT_TRUE(Scan().empty());
+  Reopen();
+  for (int i = 8; i < 13; ++i) ReadPhone(ids_[static_cast<size_t>(i)]);
+  EXPECT_EQ(Rules(Scan()).count("bulk_read"), 1u);  // the window spans the restart
+  Reopen();
+  EXPECT_TRUE(Scan().empty());
+  // Rescanning from a date finds the same hit and does not store it twice.
+  auto again = vault_->secops().Scan(Sec(), kNineLocal - 3600 * 1000);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(again->raised.empty());
+  auto listed = vault_->secops().Alerts(Sec(), AlertQuery{});
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(Rules(*listed).count("bulk_read"), 1u);
+}
+
+TEST_F(SecOpsTest, RepeatedSearchesABulkExportAndFailedLoginsAreAlerts) {
+  for (int i = 0; i < 6; ++i) {
+    auto found = vault_->customers().Find(Agent(), "phone", phones_[static_cast<size_t>(i)]);
+    ASSERT_TRUE(found.ok()) << found.status().ToString();
+  }
+  std::ostringstream out;
+  auto exported = vault_->customers().Export(Agent(), ExportFormat::kJsonl, out);
+  ASSERT_TRUE(exported.ok()) << exported.status().ToString();
+  for (int i = 0; i < 5; ++i) {
+    Context ctx;
+    auto bad = vault_->staff().Login(ctx, LoginRequest{"li.na", "wrong password", "", "", kMinute, "t"});
+    EXPECT_FALSE(bad.ok());
+  }
+  const auto rules = Rules(Scan());
+  EXPECT_EQ(rules.count("search_repeat"), 1u);
+  EXPECT_EQ(rules.count("bulk_export"), 1u);
+  EXPECT_EQ(rules.count("login_failures"), 1u);
+}
+
+TEST_F(SecOpsTest, AReadAtNightAndPurposeSwitchingAreAlerts) {
+  // li.na, a support agent (08:00-20:00), at 23:30 local.
+  now_ms_ = kNineLocal + 14 * 60 * kMinute + 30 * kMinute;
+  Read(SupportAgent(), ids_[0]);
+  // Refused for marketing (no consent), then read for customer service.
+  EXPECT_FALSE(vault_->customers().Get(SupportAgent("marketing"), ids_[1], {}).ok());
+  Read(SupportAgent(), ids_[1]);
+  const auto rules = Rules(Scan());
+  EXPECT_EQ(rules.count("off_hours"), 1u);
+  EXPECT_EQ(rules.count("purpose_switch"), 1u);
+}
+
+TEST_F(SecOpsTest, ALoginFromANewAddressIsAnAlert) {
+  ASSERT_TRUE(ResetAndLogIn("li.na", "a long new password for li.na").ok());
+  for (const char* address : {"10.0.0.7", "10.0.0.7", "192.0.2.66"}) {
+    Context ctx;
+    ctx.source = address;
+    auto t = vault_->staff().Login(
+        ctx, LoginRequest{"li.na", "a long new password for li.na", "", "", kMinute, "t"});
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+  }
+  auto raised = Scan();
+  ASSERT_EQ(Rules(raised).count("new_address"), 1u);
+}
+
+// A generated day at the support desk: two agents, 09:00 to 18:00, each reading a few
+// customers an hour for customer service (some twice), a few searches by phone, an
+// occasional refused read (a field the post may not see), a login each morning.
+TEST_F(SecOpsTest, ANormalDayAtTheSupportDeskRaisesNoAlert) {
+  const Context admin{"admin", "account_management", Channel::kCli, "req-setup"};
+  ASSERT_TRUE(vault_->staff()
+                  .Create(admin, StaffSpec{"zhou.li", "zhou.li", "support_agent",
+                                           {"customer_service"}, ""})
+                  .ok());
+  ASSERT_TRUE(vault_->staff()
+                  .RecordTraining(admin, TrainingRecord{"zhou.li", "privacy-basics",
+                                                        now_ms_ - kDayMs, now_ms_ + 3650 * kDayMs,
+                                                        ""})
+                  .ok());
+  ASSERT_TRUE(ResetAndLogIn("li.na", "a long new password for li.na").ok());
+  std::mt19937 rng(20261203);
+  for (int hour = 0; hour < 9; ++hour) {
+    for (const char* agent : {"li.na", "zhou.li"}) {
+      const Context who{agent, "customer_service", Channel::kApi, "req-day"};
+      for (int k = 0; k < 6; ++k) {
+        now_ms_ = kNineLocal + hour * 60 * kMinute + (k * 9 + static_cast<int>(rng() % 5)) * kMinute;
+        const std::string& id = ids_[rng() % ids_.size()];
+        Read(who, id);
+        if (rng() % 3 == 0) Read(who, id);  // back to the same customer
+        if (rng() % 4 == 0) {
+          auto found = vault_->customers().Find(who, "phone", phones_[rng() % phones_.size()]);
+          EXPECT_TRUE(found.ok() || found.status().code() == Code::kPermissionDenied);
+        }
+        if (rng() % 10 == 0) {  // a field nobody may read (a password hash): refused
+          EXPECT_FALSE(vault_->customers().Get(who, id, {"password"}).ok());
+        }
+      }
+    }
+  }
+  auto raised = Scan();
+  for (const AlertView& a : raised) ADD_FAILURE() << a.rule << ": " << a.detail;
+}
+
+TEST_F(SecOpsTest, AHoneyRecordIsACustomerLikeAnyOtherAndTouchingItIsCritical) {
+  auto added = vault_->secops().AddHoney(Sec(), 3, 42);
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  EXPECT_EQ(added->created, 3);
+  auto honey = vault_->secops().HoneyRecords(Sec());
+  ASSERT_TRUE(honey.ok());
+  ASSERT_EQ(honey->size(), 3u);
+  // Only security operations know them: a support agent is refused the list.
+  EXPECT_EQ(vault_->secops().HoneyRecords(SupportAgent()).status().code(),
+            Code::kPermissionDenied);
+  // Read like any customer, with every field a real one has.
+  auto view = vault_->customers().Get(Agent(), honey->front(), {});
+  ASSERT_TRUE(view.ok()) << view.status().ToString();
+  EXPECT_TRUE(view->fields.count("id_number") == 1 && view->fields.count("phone") == 1);
+  // Found by a search on its phone number.
+  auto found = vault_->customers().Find(Agent(), "phone", view->fields.at("phone"));
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->size(), 1u);
+  auto raised = Scan();
+  ASSERT_EQ(Rules(raised).count("honey_record"), 2u);
+  for (const AlertView& a : raised) {
+    if (a.rule == "honey_record") {
+      EXPECT_EQ(a.severity, "critical");
+    }
+  }
+}
+
+TEST_F(SecOpsTest, AnIncidentFromABulkReadIsContainedAssessedAndNotified) {
+  auto token = ResetAndLogIn("li.na", "a long new password for li.na");
+  ASSERT_TRUE(token.ok()) << token.status().ToString();
+  ASSERT_TRUE(vault_->staff().Authenticate(token->secret, "req-auth").ok());
+  for (int i = 0; i < 13; ++i) {
+    auto v = vault_->customers().Get(Agent(), ids_[static_cast<size_t>(i)], {"name", "phone"});
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+  }
+  auto raised = Scan();
+  std::string seen;
+  for (const AlertView& a : raised) seen += a.rule + " " + a.subject + " " + a.detail + "; ";
+  // name is confidential, phone general: both levels reach 12 on the 12th read, one alert.
+  ASSERT_EQ(Rules(raised).count("bulk_read"), 1u) << seen;
+  EXPECT_EQ(raised[0].subject, "level:general,confidential") << seen;
+  EXPECT_EQ(raised[0].severity, "high");
+  IncidentSpec spec;
+  spec.title = "bulk read by a test operator";
+  for (const AlertView& a : raised) spec.alert_ids.push_back(a.alert_id);
+  auto incident = vault_->secops().OpenIncident(Sec(), spec);
+  ASSERT_TRUE(incident.ok()) << incident.status().ToString();
+  EXPECT_EQ(incident->subject_actor, "operator");
+  const std::string id = incident->incident_id;
+  // The timeline is the staff member's audit entries of the period.
+  auto shown = vault_->secops().ShowIncident(Sec(), id);
+  ASSERT_TRUE(shown.ok()) << shown.status().ToString();
+  EXPECT_GE(shown->timeline.size(), 13u);
+  // Containment takes effect: the revoked token is refused, the customer is no longer served.
+  ASSERT_TRUE(vault_->secops().Contain(Sec(), id, Containment{"revoke_tokens", "li.na"}).ok());
+  EXPECT_FALSE(vault_->staff().Authenticate(token->secret, "req-auth").ok());
+  Status stop = vault_->secops().Contain(Sec(), id, Containment{"stop_serving", ids_[0]});
+  ASSERT_TRUE(stop.ok()) << stop.ToString();
+  EXPECT_EQ(vault_->customers().Get(SupportAgent(), ids_[0], {"name"}).status().code(),
+            Code::kPermissionDenied);
+  EXPECT_EQ(vault_->secops().Contain(Sec(), id, Containment{"suspend_sharing", "x"}).code(),
+            Code::kFailedPrecondition);
+  // The impact, computed from the audit: exactly the 13 customers and the fields read.
+  auto impact = vault_->secops().Assess(Sec(), id);
+  ASSERT_TRUE(impact.ok()) << impact.status().ToString();
+  EXPECT_EQ(impact->customers, 13);
+  EXPECT_EQ(impact->categories, (std::vector<std::string>{"contact", "identity"}));
+  auto notices = vault_->secops().Notify(Sec(), id, "privacy desk, dpo@example.com");
+  ASSERT_TRUE(notices.ok()) << notices.status().ToString();
+  ASSERT_EQ(notices->size(), 4u);
+  const std::string& authority_en = (*notices)[1].text;
+  EXPECT_NE(authority_en.find("individuals concerned: 13;"), std::string::npos) << authority_en;
+  EXPECT_NE(authority_en.find("Personal information concerned: contact details; identity "
+                              "information; individuals concerned: 13;"),
+            std::string::npos)
+      << authority_en;
+  EXPECT_EQ(authority_en.find("financial"), std::string::npos);
+  EXPECT_NE((*notices)[0].text.find("涉及个人 13 人"), std::string::npos) << (*notices)[0].text;
+  EXPECT_NE((*notices)[2].text.find("联系方式、身份信息"), std::string::npos);
+  // Closing needs the DPO.
+  EXPECT_EQ(vault_->secops().CloseIncident(Sec(), id, "handled and reported").code(),
+            Code::kPermissionDenied);
+  Status closed = vault_->secops().CloseIncident(Context{"dpo", "", Channel::kCli, "r"}, id,
+                                                 "handled and reported");
+  ASSERT_TRUE(closed.ok()) << closed.ToString();
+}
+
+TEST_F(SecOpsTest, LockingTheAccountStopsItsReads) {
+  IncidentSpec spec;
+  spec.title = "suspicious reads";
+  spec.subject_actor = "li.na";
+  auto incident = vault_->secops().OpenIncident(Sec(), spec);
+  ASSERT_TRUE(incident.ok()) << incident.status().ToString();
+  Read(SupportAgent(), ids_[1]);
+  ASSERT_TRUE(
+      vault_->secops().Contain(Sec(), incident->incident_id, Containment{"lock_account", "li.na"})
+          .ok());
+  EXPECT_FALSE(vault_->customers().Get(SupportAgent(), ids_[1], {}).ok());
+}
+
+TEST_F(SecOpsTest, AViolationHandledByRetrainingClosesConfidentialFieldsUntilRetrained) {
+  auto before = vault_->customers().Get(SupportAgent(), ids_[2], {"id_number"});
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  auto v = vault_->secops().AddViolation(
+      Sec(), ViolationSpec{"li.na", "P3.2b: read customers outside a ticket", {1, 2}, "",
+                           "retraining"});
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->status, "open");
+  EXPECT_EQ(vault_->customers().Get(SupportAgent(), ids_[2], {"id_number"}).status().code(),
+            Code::kPermissionDenied);
+  EXPECT_TRUE(vault_->customers().Get(SupportAgent(), ids_[2], {"phone"}).ok());
+  const Context admin{"admin", "", Channel::kCli, "req-train"};
+  const int64_t now = now_ms_.load() + 10;
+  now_ms_ = now + 10;
+  ASSERT_TRUE(vault_->staff()
+                  .RecordTraining(admin, TrainingRecord{"li.na", "privacy-basics", now,
+                                                        now + 365 * kDayMs, ""})
+                  .ok());
+  EXPECT_TRUE(vault_->customers().Get(SupportAgent(), ids_[2], {"id_number"}).ok());
+  auto listed = vault_->secops().Violations(Context{"dpo", "", Channel::kCli, "r"}, "li.na", true);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().evidence_seqs, (std::vector<int64_t>{1, 2}));
+  ASSERT_TRUE(vault_->secops().CloseViolation(Sec(), v->violation_id).ok());
+}
+
+}  // namespace
+}  // namespace custos::vault::testing
