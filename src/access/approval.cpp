@@ -136,9 +136,10 @@ Status CheckRequest(std::string_view kind, std::string_view justification,
   }
   if ((kind == kKindAgreement || kind == kKindShare) &&
       (scope.agreement.empty() || !scope.customers.empty())) {
-    return InvalidArgument(fmt::format("scope 'agreement': a {} request names an agreement and "
-                                       "no customers",
-                                       kind));
+    return InvalidArgument(
+        fmt::format("scope 'agreement': a {} request names an agreement and "
+                    "no customers",
+                    kind));
   }
   if (kind != kKindAgreement && kind != kKindShare && !scope.agreement.empty()) {
     return InvalidArgument("scope 'agreement': only an agreement or share request names one");

@@ -149,9 +149,8 @@ Status CheckKind(const BodyMember& m, const std::string& name, const json& value
            std::all_of(value.begin(), value.end(), [](const json& e) { return e.is_string(); });
       break;
     case MemberKind::kIntegerList:
-      ok = value.is_array() && std::all_of(value.begin(), value.end(), [](const json& e) {
-             return e.is_number_integer();
-           });
+      ok = value.is_array() && std::all_of(value.begin(), value.end(),
+                                           [](const json& e) { return e.is_number_integer(); });
       break;
   }
   if (ok) return Status::Ok();

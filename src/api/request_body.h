@@ -23,13 +23,13 @@
 namespace custos::api {
 
 enum class MemberKind {
-  kString,      // a JSON string
-  kFieldMap,    // an object of field name -> string (customer or transaction fields)
-  kBool,        // true or false
-  kInteger,     // a JSON integer (no fraction, no exponent)
-  kStringList,  // an array of strings
+  kString,       // a JSON string
+  kFieldMap,     // an object of field name -> string (customer or transaction fields)
+  kBool,         // true or false
+  kInteger,      // a JSON integer (no fraction, no exponent)
+  kStringList,   // an array of strings
   kIntegerList,  // an array of JSON integers
-  kObject,      // any object (checked further by the route)
+  kObject,       // any object (checked further by the route)
 };
 
 struct BodyMember {

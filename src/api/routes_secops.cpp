@@ -89,21 +89,26 @@ json IncidentJson(const vault::IncidentView& i) {
                         {"decision", e.decision},
                         {"fields", e.fields}});
   }
-  return {{"incident_id", i.incident_id},   {"opened_at_ms", i.opened_at_ms},
-          {"opened_by", i.opened_by},       {"title", i.title},
-          {"severity", i.severity},         {"status", i.status},
-          {"staff_id", i.subject_actor},    {"alert_ids", i.alert_ids},
-          {"from_ms", i.from_ms},           {"to_ms", i.to_ms},
-          {"closed_by", i.closed_by},       {"closed_at_ms", i.closed_at_ms},
-          {"steps", std::move(steps)},      {"timeline", std::move(timeline)}};
+  return {{"incident_id", i.incident_id}, {"opened_at_ms", i.opened_at_ms},
+          {"opened_by", i.opened_by},     {"title", i.title},
+          {"severity", i.severity},       {"status", i.status},
+          {"staff_id", i.subject_actor},  {"alert_ids", i.alert_ids},
+          {"from_ms", i.from_ms},         {"to_ms", i.to_ms},
+          {"closed_by", i.closed_by},     {"closed_at_ms", i.closed_at_ms},
+          {"steps", std::move(steps)},    {"timeline", std::move(timeline)}};
 }
 
 json ViolationJson(const vault::ViolationView& v) {
-  return {{"violation_id", v.violation_id}, {"staff_id", v.staff_id},
-          {"rule", v.rule},                 {"evidence_seqs", v.evidence_seqs},
-          {"incident_id", v.incident_id},   {"handling", v.handling},
-          {"status", v.status},             {"recorded_by", v.recorded_by},
-          {"recorded_at_ms", v.recorded_at_ms}, {"closed_by", v.closed_by},
+  return {{"violation_id", v.violation_id},
+          {"staff_id", v.staff_id},
+          {"rule", v.rule},
+          {"evidence_seqs", v.evidence_seqs},
+          {"incident_id", v.incident_id},
+          {"handling", v.handling},
+          {"status", v.status},
+          {"recorded_by", v.recorded_by},
+          {"recorded_at_ms", v.recorded_at_ms},
+          {"closed_by", v.closed_by},
           {"closed_at_ms", v.closed_at_ms}};
 }
 
@@ -133,7 +138,8 @@ Result<ApiResponse> OpenIncident(vault::Vault& v, const ApiRequest& req, const R
   spec.title = StringOr(body, "title", "");
   spec.severity = StringOr(body, "severity", "high");
   spec.subject_actor = StringOr(body, "staff_id", "");
-  if (body.contains("alert_ids")) spec.alert_ids = body["alert_ids"].get<std::vector<std::string>>();
+  if (body.contains("alert_ids"))
+    spec.alert_ids = body["alert_ids"].get<std::vector<std::string>>();
   CUSTOS_ASSIGN_OR_RETURN(auto opened, v.secops().OpenIncident(s.ctx, spec));
   return JsonResponse(201, Dump(IncidentJson(opened)));
 }
@@ -181,8 +187,8 @@ Result<ApiResponse> Assess(vault::Vault& v, const ApiRequest& req, const Request
 
 Result<ApiResponse> Notify(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kNotifyBody));
-  CUSTOS_ASSIGN_OR_RETURN(
-      auto drafts, v.secops().Notify(s.ctx, Param(s, "incident_id"), StringOr(body, "contact", "")));
+  CUSTOS_ASSIGN_OR_RETURN(auto drafts, v.secops().Notify(s.ctx, Param(s, "incident_id"),
+                                                         StringOr(body, "contact", "")));
   json items = json::array();
   for (const auto& d : drafts) {
     items.push_back({{"audience", d.audience}, {"language", d.language}, {"text", d.text}});
@@ -238,10 +244,10 @@ void AddSecOpsRoutes(RouteTable& t, vault::Vault& v) {
   t.Add({"GET", "/v1/incidents/{incident_id}", Access::kAuthenticated, BindVault(v, ShowIncident)});
   t.Add({"POST", "/v1/incidents/{incident_id}/contain", Access::kAuthenticated,
          BindVault(v, Contain)});
-  t.Add({"POST", "/v1/incidents/{incident_id}/assess", Access::kAuthenticated,
-         BindVault(v, Assess)});
-  t.Add({"POST", "/v1/incidents/{incident_id}/notify", Access::kAuthenticated,
-         BindVault(v, Notify)});
+  t.Add(
+      {"POST", "/v1/incidents/{incident_id}/assess", Access::kAuthenticated, BindVault(v, Assess)});
+  t.Add(
+      {"POST", "/v1/incidents/{incident_id}/notify", Access::kAuthenticated, BindVault(v, Notify)});
   t.Add({"POST", "/v1/incidents/{incident_id}/close", Access::kAuthenticated,
          BindVault(v, CloseIncident)});
   t.Add({"GET", "/v1/violations", Access::kAuthenticated, BindVault(v, ListViolations)});

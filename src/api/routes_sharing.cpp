@@ -131,8 +131,7 @@ Result<ApiResponse> ShowAgreement(vault::Vault& v, const ApiRequest&, const Requ
   return JsonResponse(200, Dump(AgreementJson(a)));
 }
 
-Result<ApiResponse> RevokeAgreement(vault::Vault& v, const ApiRequest& req,
-                                    const RequestScope& s) {
+Result<ApiResponse> RevokeAgreement(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kRevokeBody));
   CUSTOS_ASSIGN_OR_RETURN(
       vault::AgreementView a,
@@ -140,8 +139,7 @@ Result<ApiResponse> RevokeAgreement(vault::Vault& v, const ApiRequest& req,
   return JsonResponse(200, Dump(AgreementJson(a)));
 }
 
-Result<ApiResponse> ConfirmDeletion(vault::Vault& v, const ApiRequest& req,
-                                    const RequestScope& s) {
+Result<ApiResponse> ConfirmDeletion(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kDeletionBody));
   CUSTOS_ASSIGN_OR_RETURN(std::string document, Document(body, "document_base64"));
   CUSTOS_ASSIGN_OR_RETURN(vault::AgreementView a,
@@ -175,7 +173,8 @@ Result<ApiResponse> ListShares(vault::Vault& v, const ApiRequest& req, const Req
 
 Result<ApiResponse> TraceCopy(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kTraceBody));
-  CUSTOS_ASSIGN_OR_RETURN(vault::TraceReport r, v.sharing().Trace(s.ctx, StringOr(body, "csv", "")));
+  CUSTOS_ASSIGN_OR_RETURN(vault::TraceReport r,
+                          v.sharing().Trace(s.ctx, StringOr(body, "csv", "")));
   return JsonResponse(200, Dump(TraceJson(r)));
 }
 

@@ -139,11 +139,15 @@ std::string Dump(const nlohmann::json& doc) {
 }
 
 nlohmann::json PartnerJson(const vault::PartnerView& p) {
-  return {{"partner_id", p.partner_id},     {"name", p.name},
-          {"uscc", p.uscc},                 {"category", p.category},
-          {"cert_sha256", p.cert_sha256},   {"cert_subject", p.cert_subject},
+  return {{"partner_id", p.partner_id},
+          {"name", p.name},
+          {"uscc", p.uscc},
+          {"category", p.category},
+          {"cert_sha256", p.cert_sha256},
+          {"cert_subject", p.cert_subject},
           {"cert_not_after_ms", p.cert_not_after_ms},
-          {"added_by", p.added_by},         {"added_at_ms", p.added_at_ms}};
+          {"added_by", p.added_by},
+          {"added_at_ms", p.added_at_ms}};
 }
 
 nlohmann::json AgreementJson(const vault::AgreementView& a) {
@@ -174,11 +178,16 @@ nlohmann::json AgreementJson(const vault::AgreementView& a) {
 }
 
 nlohmann::json ShareJson(const vault::ShareView& s) {
-  return {{"share_id", s.share_id},         {"agreement_id", s.agreement_id},
-          {"partner_id", s.partner_id},     {"created_by", s.created_by},
-          {"created_at_ms", s.created_at_ms}, {"fields", s.fields},
-          {"row_count", s.row_count},       {"left_out", s.left_out},
-          {"package_sha256", s.package_sha256}, {"approval_id", s.approval_id}};
+  return {{"share_id", s.share_id},
+          {"agreement_id", s.agreement_id},
+          {"partner_id", s.partner_id},
+          {"created_by", s.created_by},
+          {"created_at_ms", s.created_at_ms},
+          {"fields", s.fields},
+          {"row_count", s.row_count},
+          {"left_out", s.left_out},
+          {"package_sha256", s.package_sha256},
+          {"approval_id", s.approval_id}};
 }
 
 nlohmann::json TraceJson(const vault::TraceReport& r) {
@@ -205,8 +214,8 @@ nlohmann::json DoctorJson(const vault::DoctorReport& report) {
                         {"fix", f.fix}});
   }
   nlohmann::json counts = nlohmann::json::object();
-  for (vault::Severity s : {vault::Severity::kOk, vault::Severity::kInfo,
-                            vault::Severity::kWarning, vault::Severity::kFailure}) {
+  for (vault::Severity s : {vault::Severity::kOk, vault::Severity::kInfo, vault::Severity::kWarning,
+                            vault::Severity::kFailure}) {
     counts[std::string(vault::SeverityName(s))] = report.Count(s);
   }
   return {{"status", vault::SeverityName(report.Worst())},
@@ -214,12 +223,19 @@ nlohmann::json DoctorJson(const vault::DoctorReport& report) {
           {"audit_seq", report.audit_seq},
           {"counts", std::move(counts)},
           {"findings", std::move(findings)}};
+}
+
 nlohmann::json AlertJson(const vault::AlertView& a) {
-  return {{"alert_id", a.alert_id},       {"raised_at_ms", a.raised_at_ms},
-          {"rule", a.rule},               {"severity", a.severity},
-          {"actor", a.actor},             {"trigger_seq", a.trigger_seq},
-          {"evidence", a.evidence},       {"subject", a.subject},
-          {"detail", a.detail},           {"status", a.status},
+  return {{"alert_id", a.alert_id},
+          {"raised_at_ms", a.raised_at_ms},
+          {"rule", a.rule},
+          {"severity", a.severity},
+          {"actor", a.actor},
+          {"trigger_seq", a.trigger_seq},
+          {"evidence", a.evidence},
+          {"subject", a.subject},
+          {"detail", a.detail},
+          {"status", a.status},
           {"incident_id", a.incident_id}};
 }
 

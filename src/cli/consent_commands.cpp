@@ -63,12 +63,9 @@ nlohmann::json ConsentsJson(const vault::ConsentsView& c) {
                        {"recorded_at_ms", e.recorded_at_ms},
                        {"actor", e.actor}});
   }
-  return {{"customer_id", c.customer_id},
-          {"granted_purposes", c.granted_purposes},
-          {"sensitive", c.sensitive},
-          {"third_party", c.third_party},
-          {"shares", c.shares},
-          {"entries", entries}};
+  return {{"customer_id", c.customer_id}, {"granted_purposes", c.granted_purposes},
+          {"sensitive", c.sensitive},     {"third_party", c.third_party},
+          {"shares", c.shares},           {"entries", entries}};
 }
 
 std::string ConsentsText(const vault::ConsentsView& c) {

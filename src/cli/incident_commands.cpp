@@ -33,13 +33,20 @@ nlohmann::json IncidentJson(const vault::IncidentView& i) {
                         {"decision", e.decision},
                         {"fields", e.fields}});
   }
-  return {{"incident_id", i.incident_id}, {"opened_at_ms", i.opened_at_ms},
-          {"opened_by", i.opened_by},     {"title", i.title},
-          {"severity", i.severity},       {"status", i.status},
-          {"staff_id", i.subject_actor},  {"alert_ids", i.alert_ids},
-          {"from_ms", i.from_ms},         {"to_ms", i.to_ms},
-          {"closed_by", i.closed_by},     {"closed_at_ms", i.closed_at_ms},
-          {"steps", steps},               {"timeline", timeline}};
+  return {{"incident_id", i.incident_id},
+          {"opened_at_ms", i.opened_at_ms},
+          {"opened_by", i.opened_by},
+          {"title", i.title},
+          {"severity", i.severity},
+          {"status", i.status},
+          {"staff_id", i.subject_actor},
+          {"alert_ids", i.alert_ids},
+          {"from_ms", i.from_ms},
+          {"to_ms", i.to_ms},
+          {"closed_by", i.closed_by},
+          {"closed_at_ms", i.closed_at_ms},
+          {"steps", steps},
+          {"timeline", timeline}};
 }
 
 std::string IncidentText(const vault::IncidentView& i) {
@@ -48,8 +55,8 @@ std::string IncidentText(const vault::IncidentView& i) {
                                 i.subject_actor.empty() ? "(none)" : i.subject_actor,
                                 i.alert_ids.size(), core::UtcDateOfMs(i.opened_at_ms), i.opened_by);
   for (const auto& s : i.steps) {
-    out += fmt::format("  step {} {} {} by {}: {}\n", s.step_no, core::UtcDateOfMs(s.at_ms),
-                       s.kind, s.actor, s.detail);
+    out += fmt::format("  step {} {} {} by {}: {}\n", s.step_no, core::UtcDateOfMs(s.at_ms), s.kind,
+                       s.actor, s.detail);
   }
   if (!i.timeline.empty()) out += "timeline (seq, action, target, decision, fields):\n";
   for (const auto& e : i.timeline) {
@@ -94,8 +101,8 @@ void AddListShow(CLI::App* inc, Globals& g, Action& action) {
     for (const auto& i : *rows) {
       items.push_back(IncidentJson(i));
       text += fmt::format("{:<26}  {:<10}  {:<8}  {:<10}  {:<16}  {}\n", i.incident_id,
-                          core::UtcDateOfMs(i.opened_at_ms), i.severity, i.status,
-                          i.subject_actor, i.title);
+                          core::UtcDateOfMs(i.opened_at_ms), i.severity, i.status, i.subject_actor,
+                          i.title);
     }
     g.out().Print({{"incidents", items}}, text);
     return static_cast<int>(kExitOk);
@@ -112,14 +119,15 @@ void AddListShow(CLI::App* inc, Globals& g, Action& action) {
 }
 
 void AddContainAssess(CLI::App* inc, Globals& g, Action& action) {
-  auto* contain = inc->add_subcommand(
-      "contain", "perform and record a containment action (incident.manage)");
+  auto* contain =
+      inc->add_subcommand("contain", "perform and record a containment action (incident.manage)");
   auto id = std::make_shared<std::string>();
   auto what = std::make_shared<vault::Containment>();
   contain->add_option("incident", *id, "incident id")->required();
-  contain->add_option("--action", what->action,
-                      "revoke_tokens, lock_account (a staff id), stop_serving (a customer id), "
-                      "suspend_sharing")
+  contain
+      ->add_option("--action", what->action,
+                   "revoke_tokens, lock_account (a staff id), stop_serving (a customer id), "
+                   "suspend_sharing")
       ->required();
   contain->add_option("--target", what->target, "the staff id or customer id")->required();
   OnRun(contain, g, action, [&g, id, what](vault::Vault& v) {
@@ -129,7 +137,8 @@ void AddContainAssess(CLI::App* inc, Globals& g, Action& action) {
                   fmt::format("{} {}: done and recorded\n", what->action, what->target));
     return static_cast<int>(kExitOk);
   });
-  auto* assess = inc->add_subcommand("assess", "compute the impact from the audit (incident.manage)");
+  auto* assess =
+      inc->add_subcommand("assess", "compute the impact from the audit (incident.manage)");
   auto aid = std::make_shared<std::string>();
   assess->add_option("incident", *aid, "incident id")->required();
   OnRun(assess, g, action, [&g, aid](vault::Vault& v) {
@@ -158,8 +167,8 @@ void AddContainAssess(CLI::App* inc, Globals& g, Action& action) {
 }
 
 void AddNotifyClose(CLI::App* inc, Globals& g, Action& action) {
-  auto* notify = inc->add_subcommand(
-      "notify", "draft the PIPL Art. 57 notices, zh and en (incident.manage)");
+  auto* notify =
+      inc->add_subcommand("notify", "draft the PIPL Art. 57 notices, zh and en (incident.manage)");
   auto id = std::make_shared<std::string>();
   auto contact = std::make_shared<std::string>();
   notify->add_option("incident", *id, "incident id")->required();
@@ -202,11 +211,16 @@ void AddNotifyClose(CLI::App* inc, Globals& g, Action& action) {
 }
 
 nlohmann::json ViolationJson(const vault::ViolationView& r) {
-  return {{"violation_id", r.violation_id}, {"staff_id", r.staff_id},
-          {"rule", r.rule},                 {"evidence_seqs", r.evidence_seqs},
-          {"incident_id", r.incident_id},   {"handling", r.handling},
-          {"status", r.status},             {"recorded_by", r.recorded_by},
-          {"recorded_at_ms", r.recorded_at_ms}, {"closed_by", r.closed_by},
+  return {{"violation_id", r.violation_id},
+          {"staff_id", r.staff_id},
+          {"rule", r.rule},
+          {"evidence_seqs", r.evidence_seqs},
+          {"incident_id", r.incident_id},
+          {"handling", r.handling},
+          {"status", r.status},
+          {"recorded_by", r.recorded_by},
+          {"recorded_at_ms", r.recorded_at_ms},
+          {"closed_by", r.closed_by},
           {"closed_at_ms", r.closed_at_ms}};
 }
 

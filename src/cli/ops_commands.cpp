@@ -43,9 +43,9 @@ void AddScan(CLI::App* ops, Globals& g, Action& action) {
         auto r = v.secops().Scan(g.MakeContext(), from);
         if (!r.ok()) return g.out().Fail(r.status());
         nlohmann::json alerts = nlohmann::json::array();
-        std::string text = fmt::format("{} audit entries evaluated (seqs {} to {}); {} alerts\n",
-                                       r->entries, r->after_seq + 1, r->up_to_seq,
-                                       r->raised.size());
+        std::string text =
+            fmt::format("{} audit entries evaluated (seqs {} to {}); {} alerts\n", r->entries,
+                        r->after_seq + 1, r->up_to_seq, r->raised.size());
         if (!r->raised.empty()) text += AlertHeader();
         for (const auto& a : r->raised) {
           alerts.push_back(api::AlertJson(a));
@@ -123,9 +123,9 @@ void AddHoney(CLI::App* ops, Globals& g, Action& action) {
         if (s == 0) s = std::random_device{}() * 4294967296ULL + std::random_device{}();
         auto r = v.secops().AddHoney(g.MakeContext(), *count, s);
         if (!r.ok()) return g.out().Fail(r.status());
-        g.out().Print({{"created", r->created}, {"total", r->total}},
-                      fmt::format("{} honey records created ({} in the vault)\n", r->created,
-                                  r->total));
+        g.out().Print(
+            {{"created", r->created}, {"total", r->total}},
+            fmt::format("{} honey records created ({} in the vault)\n", r->created, r->total));
         return static_cast<int>(kExitOk);
       });
     };

@@ -164,12 +164,14 @@ int Serve(Globals& g, const ServeFlags& flags) {
                     {{"error", r.status().ToString()}});
       return;
     }
-    api::LogEvent(r->Worst() >= vault::Severity::kWarning ? api::LogLevel::kWarn
-                                                           : api::LogLevel::kInfo,
-                  "doctor.scheduled",
-                  {{"status", std::string(vault::SeverityName(r->Worst()))},
-                   {"failures", r->Count(vault::Severity::kFailure)},
-                   {"warnings", r->Count(vault::Severity::kWarning)}});
+    api::LogEvent(
+        r->Worst() >= vault::Severity::kWarning ? api::LogLevel::kWarn : api::LogLevel::kInfo,
+        "doctor.scheduled",
+        {{"status", std::string(vault::SeverityName(r->Worst()))},
+         {"failures", r->Count(vault::Severity::kFailure)},
+         {"warnings", r->Count(vault::Severity::kWarning)}});
+  });
+
   // Security operations (issue 20; docs/security_operations.md): the rules evaluated on new
   // audit entries every [ops] scan_interval_ms; each alert is logged, counted for /v1/metrics
   // (from the alert table) and handed to [ops] alert_command, which runs on a thread of its

@@ -44,17 +44,18 @@ void AddPartnerCommands(CLI::App& app, Globals& g, Action& action) {
       return WithVault(g, [&](vault::Vault& v) {
         auto p = v.sharing().AddPartner(g.MakeContext(), *spec);
         if (!p.ok()) return g.out().Fail(p.status());
-        g.out().Print(api::PartnerJson(*p),
-                      fmt::format("partner {} registered (certificate sha256 {}, valid until {})\n",
-                                  p->partner_id, p->cert_sha256,
-                                  core::UtcDateOfMs(p->cert_not_after_ms)));
+        g.out().Print(
+            api::PartnerJson(*p),
+            fmt::format("partner {} registered (certificate sha256 {}, valid until {})\n",
+                        p->partner_id, p->cert_sha256, core::UtcDateOfMs(p->cert_not_after_ms)));
         return static_cast<int>(kExitOk);
       });
     };
   });
   for (const char* verb : {"list", "show"}) {
-    auto* cmd = partner->add_subcommand(verb, std::string(verb) == "list" ? "every partner (share.read)"
-                                                                       : "one partner (share.read)");
+    auto* cmd =
+        partner->add_subcommand(verb, std::string(verb) == "list" ? "every partner (share.read)"
+                                                                  : "one partner (share.read)");
     auto id = std::make_shared<std::string>();
     if (std::string(verb) == "show") cmd->add_option("id", *id, "partner id")->required();
     cmd->callback([&g, &action, id] {
@@ -66,10 +67,10 @@ void AddPartnerCommands(CLI::App& app, Globals& g, Action& action) {
           std::string text;
           for (const auto& p : *rows) {
             items.push_back(api::PartnerJson(p));
-            text += fmt::format("{:<20}  {:<18}  {:<18}  cert {} until {}  {}\n", p.partner_id,
-                                p.uscc, p.category.empty() ? "-" : p.category,
-                                p.cert_sha256.substr(0, 16), core::UtcDateOfMs(p.cert_not_after_ms),
-                                p.name);
+            text +=
+                fmt::format("{:<20}  {:<18}  {:<18}  cert {} until {}  {}\n", p.partner_id, p.uscc,
+                            p.category.empty() ? "-" : p.category, p.cert_sha256.substr(0, 16),
+                            core::UtcDateOfMs(p.cert_not_after_ms), p.name);
           }
           g.out().Print({{"partners", items}}, text);
           return static_cast<int>(kExitOk);
@@ -114,8 +115,8 @@ void AddAgreementAdd(CLI::App* agreement, Globals& g, Action& action) {
       auto until = ParseDate(f->until);
       if (!until.ok()) return g.out().Fail(InvalidArgument("until: expected YYYY-MM-DD"));
       f->spec.valid_until_ms = *until;
-      for (auto [text, list] : {std::pair{&f->purposes, &f->spec.purposes},
-                                std::pair{&f->fields, &f->spec.fields}}) {
+      for (auto [text, list] :
+           {std::pair{&f->purposes, &f->spec.purposes}, std::pair{&f->fields, &f->spec.fields}}) {
         std::string item;
         for (char c : *text + ",") {
           if (c != ',') {
@@ -156,9 +157,9 @@ void AddAgreementCommands(CLI::App& app, Globals& g, Action& action) {
         auto rows = v.sharing().ListAgreements(g.MakeContext(), *partner, *overdue);
         if (!rows.ok()) return g.out().Fail(rows.status());
         nlohmann::json items = nlohmann::json::array();
-        std::string text = fmt::format("{:<24}  {:<16}  {:<9}  {:<10}  {:>8}  {:<9}  {}\n",
-                                       "agreement", "partner", "state", "until", "shared",
-                                       "deletion", "due");
+        std::string text =
+            fmt::format("{:<24}  {:<16}  {:<9}  {:<10}  {:>8}  {:<9}  {}\n", "agreement", "partner",
+                        "state", "until", "shared", "deletion", "due");
         for (const auto& a : *rows) {
           items.push_back(api::AgreementJson(a));
           text += AgreementLine(a);
@@ -194,8 +195,8 @@ void AddAgreementCommands(CLI::App& app, Globals& g, Action& action) {
         auto a = v.sharing().RevokeAgreement(g.MakeContext(), *revoke_id, *reason);
         if (!a.ok()) return g.out().Fail(a.status());
         g.out().Print(api::AgreementJson(*a),
-                      fmt::format("agreement {} revoked; partner deletion: {}{}\n",
-                                  a->agreement_id, a->deletion,
+                      fmt::format("agreement {} revoked; partner deletion: {}{}\n", a->agreement_id,
+                                  a->deletion,
                                   a->deletion_due_ms == 0
                                       ? ""
                                       : " (due by " + core::UtcDateOfMs(a->deletion_due_ms) + ")"));
@@ -236,8 +237,10 @@ void AddShareCommands(CLI::App& app, Globals& g, Action& action) {
   auto spec = std::make_shared<vault::ShareSpec>();
   auto out = std::make_shared<std::string>();
   create->add_option("--agreement", spec->agreement_id, "agreement id")->required();
-  create->add_option("-o,--out", *out, "the package to write (FILE.manifest.json and "
-                                       "FILE.manifest.sig beside it)")
+  create
+      ->add_option("-o,--out", *out,
+                   "the package to write (FILE.manifest.json and "
+                   "FILE.manifest.sig beside it)")
       ->required();
   create->add_option("--where", spec->where,
                      "source=VALUE, created_after=YYYY-MM-DD or created_before=YYYY-MM-DD");
@@ -247,8 +250,8 @@ void AddShareCommands(CLI::App& app, Globals& g, Action& action) {
         auto r = v.sharing().CreateShare(g.MakeContext(), *spec);
         if (!r.ok()) return g.out().Fail(r.status());
         Env& env = Env::Default();
-        for (auto [path, bytes] : {std::pair{*out, &r->package},
-                                   std::pair{*out + ".manifest.json", &r->manifest}}) {
+        for (auto [path, bytes] :
+             {std::pair{*out, &r->package}, std::pair{*out + ".manifest.json", &r->manifest}}) {
           Status st = env.WriteFileAtomic(path, *bytes, 0600);
           if (!st.ok()) return g.out().Fail(st);
         }
@@ -282,10 +285,10 @@ void AddShareCommands(CLI::App& app, Globals& g, Action& action) {
         std::string text;
         for (const auto& s : *rows) {
           items.push_back(api::ShareJson(s));
-          text += fmt::format("{}  {:<24}  {:<16}  {}  {:>8} rows  {:>6} left out  by {}\n",
-                              s.share_id, s.agreement_id, s.partner_id,
-                              core::UtcDateOfMs(s.created_at_ms), s.row_count, s.left_out,
-                              s.created_by);
+          text +=
+              fmt::format("{}  {:<24}  {:<16}  {}  {:>8} rows  {:>6} left out  by {}\n", s.share_id,
+                          s.agreement_id, s.partner_id, core::UtcDateOfMs(s.created_at_ms),
+                          s.row_count, s.left_out, s.created_by);
         }
         g.out().Print({{"shares", items}}, text);
         return static_cast<int>(kExitOk);

@@ -36,7 +36,7 @@ enum class Action { kGrant, kWithdraw };
 enum class Scope { kPurpose, kSensitive, kThirdParty, kShare };
 
 std::string_view ActionName(Action action);  // "grant", "withdraw"
-std::string_view ScopeName(Scope scope);  // "purpose", "sensitive", "third_party", "share"
+std::string_view ScopeName(Scope scope);     // "purpose", "sensitive", "third_party", "share"
 // InvalidArgument naming the accepted words otherwise.
 Result<Action> ParseAction(std::string_view name);
 Result<Scope> ParseScope(std::string_view name);

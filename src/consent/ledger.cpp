@@ -56,12 +56,14 @@ Status CheckShareTarget(const schema::Config& config, std::string_view target) {
   if (target.starts_with("partner:")) {
     const std::string_view id = target.substr(8);
     const bool ok = id.size() >= 2 && id.size() <= 64 &&
-                    std::all_of(id.begin(), id.end(), [](char c) {
-                      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-                             c == '_' || c == '-';
-                    }) &&
+                    std::all_of(id.begin(), id.end(),
+                                [](char c) {
+                                  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                                         c == '.' || c == '_' || c == '-';
+                                }) &&
                     id.front() != '.' && id.front() != '-' && id.front() != '_';
-    if (!ok) return InvalidArgument("purpose: a sharing consent names partner:ID with a partner id");
+    if (!ok)
+      return InvalidArgument("purpose: a sharing consent names partner:ID with a partner id");
     return Status::Ok();
   }
   if (target.starts_with("category:")) {

@@ -89,7 +89,9 @@ Hit Proto(std::string_view rule, Severity severity, const std::string& actor, st
   return h;
 }
 
-std::string ClockText(int64_t minute) { return fmt::format("{:02}:{:02}", minute / 60, minute % 60); }
+std::string ClockText(int64_t minute) {
+  return fmt::format("{:02}:{:02}", minute / 60, minute % 60);
+}
 
 }  // namespace
 
@@ -193,9 +195,9 @@ void RuleEngine::Counted(Window& w, Stamp s, int64_t window_ms, int64_t threshol
     proto.trigger_seq = w.stamps.back().seq;
     proto.at_ms = w.stamps.back().at_ms;
     proto.evidence = w.Evidence();
-    proto.detail = fmt::format("{} {}within {} min (threshold {}); {}", count,
-                               distinct ? "distinct " : "", window_ms / kMinuteMs, threshold,
-                               proto.detail);
+    proto.detail =
+        fmt::format("{} {}within {} min (threshold {}); {}", count, distinct ? "distinct " : "",
+                    window_ms / kMinuteMs, threshold, proto.detail);
     hits.push_back(std::move(proto));
   }
   w.Clear();  // one alert per burst: counting starts again
@@ -213,8 +215,13 @@ void RuleEngine::Feed(const store::AuditRow& e, bool raise, std::vector<Hit>& hi
   if (!customer.empty()) {
     if (directory_.is_honey && directory_.is_honey(customer) && e.action != "ops.alert" &&
         !Quiet(kHoneyRecord, e.actor, customer + e.action, e.ts_ms, kMinuteMs) && raise) {
-      hits.push_back(Hit{std::string(kHoneyRecord), Severity::kCritical, e.actor, e.seq, e.ts_ms,
-                         {e.seq}, e.target,
+      hits.push_back(Hit{std::string(kHoneyRecord),
+                         Severity::kCritical,
+                         e.actor,
+                         e.seq,
+                         e.ts_ms,
+                         {e.seq},
+                         e.target,
                          fmt::format("{} ({}) touched a honey record", e.action, e.decision)});
     }
     if (DataAction(e.action)) DataEntry(e, customer, raise, hits);
@@ -230,12 +237,16 @@ void RuleEngine::DataEntry(const store::AuditRow& e, const std::string& customer
   if (e.decision == "deny") {
     const bool gone = e.reason.find("data key destroyed") != std::string::npos ||
                       e.reason.find("restricted processing") != std::string::npos;
-    if (gone &&
-        !Quiet(kRestrictedCustomer, e.actor, customer, e.ts_ms, kQuietMs) && raise) {
-      hits.push_back(Hit{std::string(kRestrictedCustomer), Severity::kHigh, e.actor, e.seq,
-                         e.ts_ms, {e.seq}, e.target,
-                         fmt::format("{} of a customer who is destroyed or restricted processing",
-                                     e.action)});
+    if (gone && !Quiet(kRestrictedCustomer, e.actor, customer, e.ts_ms, kQuietMs) && raise) {
+      hits.push_back(
+          Hit{std::string(kRestrictedCustomer),
+              Severity::kHigh,
+              e.actor,
+              e.seq,
+              e.ts_ms,
+              {e.seq},
+              e.target,
+              fmt::format("{} of a customer who is destroyed or restricted processing", e.action)});
     }
     if (e.reason.rfind("permission_denied:", 0) == 0 && !gone) {
       if (refused_.size() >= kMaxRefused) refused_.clear();
@@ -248,10 +259,15 @@ void RuleEngine::DataEntry(const store::AuditRow& e, const std::string& customer
   if (refused != refused_.end()) {
     const Refused r = refused->second;
     refused_.erase(refused);
-    if (r.purpose != e.purpose && e.ts_ms - r.at_ms <= int64_t{t.purpose_switch_minutes} * kMinuteMs &&
-        raise) {
-      hits.push_back(Hit{std::string(kPurposeSwitch), Severity::kHigh, e.actor, e.seq, e.ts_ms,
-                         {r.seq, e.seq}, e.target,
+    if (r.purpose != e.purpose &&
+        e.ts_ms - r.at_ms <= int64_t{t.purpose_switch_minutes} * kMinuteMs && raise) {
+      hits.push_back(Hit{std::string(kPurposeSwitch),
+                         Severity::kHigh,
+                         e.actor,
+                         e.seq,
+                         e.ts_ms,
+                         {r.seq, e.seq},
+                         e.target,
                          fmt::format("refused for purpose {}, then {} for purpose {}", r.purpose,
                                      e.action, e.purpose)});
     }
@@ -287,16 +303,26 @@ void RuleEngine::Reads(const store::AuditRow& e, const std::string& customer,
   }
   const int64_t minute = LocalMinute(e.ts_ms, config_->ops.utc_offset_minutes);
   if (!WithinHours(t, minute) && !Quiet(kOffHours, e.actor, "", e.ts_ms, kQuietMs) && raise) {
-    hits.push_back(Hit{std::string(kOffHours), Severity::kMedium, e.actor, e.seq, e.ts_ms,
-                       {e.seq}, e.target,
+    hits.push_back(Hit{std::string(kOffHours),
+                       Severity::kMedium,
+                       e.actor,
+                       e.seq,
+                       e.ts_ms,
+                       {e.seq},
+                       e.target,
                        fmt::format("{} at {} local time, outside the post's hours {}-{}", e.action,
                                    ClockText(minute), ClockText(t.work_start_minute),
                                    ClockText(t.work_end_minute))});
   }
   if (t.break_glass && e.reason.find("break-glass grant") != std::string::npos &&
       !Quiet(kBreakGlass, e.actor, customer, e.ts_ms, kQuietMs) && raise) {
-    hits.push_back(Hit{std::string(kBreakGlass), Severity::kMedium, e.actor, e.seq, e.ts_ms,
-                       {e.seq}, e.target,
+    hits.push_back(Hit{std::string(kBreakGlass),
+                       Severity::kMedium,
+                       e.actor,
+                       e.seq,
+                       e.ts_ms,
+                       {e.seq},
+                       e.target,
                        fmt::format("{} under a break-glass grant", e.action)});
   }
 }

@@ -131,31 +131,31 @@ class RuleEngine {
   };
 
   const schema::OpsThresholds& ThresholdsOf(const std::string& actor);
-  bool Quiet(std::string_view rule, const std::string& actor, const std::string& key,
-             int64_t at_ms, int64_t quiet_ms);
+  bool Quiet(std::string_view rule, const std::string& actor, const std::string& key, int64_t at_ms,
+             int64_t quiet_ms);
   void DataEntry(const store::AuditRow& e, const std::string& customer, bool raise,
                  std::vector<Hit>& hits);
-  void Reads(const store::AuditRow& e, const std::string& customer,
-             const schema::OpsThresholds& t, bool raise, std::vector<Hit>& hits);
+  void Reads(const store::AuditRow& e, const std::string& customer, const schema::OpsThresholds& t,
+             bool raise, std::vector<Hit>& hits);
   void Refusal(const store::AuditRow& e, const schema::OpsThresholds& t, bool raise,
                std::vector<Hit>& hits);
   void Search(const store::AuditRow& e, const schema::OpsThresholds& t, bool raise,
               std::vector<Hit>& hits);
   void LoginEntry(const store::AuditRow& e, bool raise, std::vector<Hit>& hits,
                   std::vector<Login>& logins);
-  void Counted(Window& w, Stamp s, int64_t window_ms, int64_t threshold, bool distinct,
-               Hit proto, bool raise, std::vector<Hit>& hits);
+  void Counted(Window& w, Stamp s, int64_t window_ms, int64_t threshold, bool distinct, Hit proto,
+               bool raise, std::vector<Hit>& hits);
 
   const schema::Config* config_;
   Directory directory_;
-  std::unordered_map<std::string, std::string> posts_;  // staff id -> post, as first asked
+  std::unordered_map<std::string, std::string> posts_;   // staff id -> post, as first asked
   std::map<std::pair<std::string, int>, Window> reads_;  // (actor, level index)
   std::unordered_map<std::string, Window> exports_;
   std::unordered_map<std::string, Window> denials_;
   std::map<std::pair<std::string, std::string>, Window> searches_;  // (actor, field)
   std::unordered_map<std::string, Window> login_failures_;          // claimed staff id
   std::map<std::pair<std::string, std::string>, Refused> refused_;  // (actor, customer)
-  std::map<std::string, int64_t> quiet_until_;  // "rule|actor|key" -> ms
+  std::map<std::string, int64_t> quiet_until_;                      // "rule|actor|key" -> ms
 };
 
 // The customer id of a target "customer:<id>"; empty for any other target.

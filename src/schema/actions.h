@@ -57,12 +57,12 @@ enum class Action : uint8_t {
   kDsrRead,
   kServiceMetrics,
   kStoreMigrate,
-  kDeidRelease,  // issue 16: release de-identified data under a named profile
-  kDeidRead,     // issue 16: list profiles and the release register
-  kPartnerManage,  // issue 17: partners, proposing and ending agreements, deletion records
-  kShareCreate,    // issue 17: share customer data with a partner under an agreement
-  kShareRead,      // issue 17: partners, agreements and shares listed; leaked copies traced
-  kDoctorRun,    // issue 19: the security self-check (custos doctor, /v1/health/details)
+  kDeidRelease,      // issue 16: release de-identified data under a named profile
+  kDeidRead,         // issue 16: list profiles and the release register
+  kPartnerManage,    // issue 17: partners, proposing and ending agreements, deletion records
+  kShareCreate,      // issue 17: share customer data with a partner under an agreement
+  kShareRead,        // issue 17: partners, agreements and shares listed; leaked copies traced
+  kDoctorRun,        // issue 19: the security self-check (custos doctor, /v1/health/details)
   kOpsManage,        // issue 20: scan the audit stream, honey records, close alerts
   kOpsRead,          // issue 20: read alerts
   kIncidentManage,   // issue 20: open, contain, assess, notify incidents
@@ -144,7 +144,7 @@ enum class Action : uint8_t {
   kShareComplete,
   kShareList,
   kShareTrace,
-  kDoctorRead,  // issue 19: the last doctor result
+  kDoctorRead,   // issue 19: the last doctor result
   kReportBuild,  // issue 19: one compliance report (custos report, /v1/reports/{name})
   kOpsScan,
   kOpsHoney,

@@ -313,18 +313,18 @@ struct OpsThresholds {
   // is an alert. [start, end) in minutes of the day; start == end: always (no rule).
   int32_t work_start_minute = 0;
   int32_t work_end_minute = 0;
-  uint32_t denial_burst = 15;  // refusals of one staff member ...
-  uint32_t denial_burst_minutes = 10;  // ... within this window
-  uint32_t search_repeat = 40;  // equality searches on one field by one staff member ...
+  uint32_t denial_burst = 15;           // refusals of one staff member ...
+  uint32_t denial_burst_minutes = 10;   // ... within this window
+  uint32_t search_repeat = 40;          // equality searches on one field by one staff member ...
   uint32_t search_repeat_minutes = 60;  // ... within this window (the mask oracle)
   // Purpose A refused, then purpose B allowed on the same customer within this window.
   uint32_t purpose_switch_minutes = 60;
-  uint32_t export_customers = 1000;  // customers exported by one staff member ...
-  uint32_t export_minutes = 60;      // ... within this window
-  bool break_glass = true;           // every read under a break-glass grant
-  uint32_t login_failures = 5;       // failed logins of one staff id ...
+  uint32_t export_customers = 1000;      // customers exported by one staff member ...
+  uint32_t export_minutes = 60;          // ... within this window
+  bool break_glass = true;               // every read under a break-glass grant
+  uint32_t login_failures = 5;           // failed logins of one staff id ...
   uint32_t login_failures_minutes = 15;  // ... within this window
-  bool new_address = true;  // a login from an address the staff member never used
+  bool new_address = true;               // a login from an address the staff member never used
 };
 
 struct OpsConfig {

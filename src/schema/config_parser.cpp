@@ -24,9 +24,9 @@ namespace {
 using internal::TomlSection;
 
 constexpr std::array<std::string_view, 19> kRootKeys = {
-    "schema_version", "keys",     "store",  "audit", "retention",        "fields",  "records",
-    "purposes",       "server",   "roles",  "posts", "backup",           "lifecycle", "access",
-    "deid",           "log",      "subject_requests", "sharing",         "ops"};
+    "schema_version",   "keys",    "store", "audit",  "retention", "fields", "records", "purposes",
+    "server",           "roles",   "posts", "backup", "lifecycle", "access", "deid",    "log",
+    "subject_requests", "sharing", "ops"};
 constexpr std::array<std::string_view, 8> kKeysKeys = {
     "suite",         "provider",     "keyfile",          "passphrase_env",
     "pkcs11_module", "pkcs11_token", "pkcs11_key_label", "pkcs11_pin_env"};

@@ -13,12 +13,12 @@ namespace custos::share {
 
 // What Custos keeps of a certificate.
 struct PartnerCertificate {
-  std::string pem;             // the certificate alone, re-encoded as PEM
-  std::string sha256;          // hex, of its DER: the fingerprint partners compare
-  std::string subject;         // RFC 2253 text of the subject name
+  std::string pem;      // the certificate alone, re-encoded as PEM
+  std::string sha256;   // hex, of its DER: the fingerprint partners compare
+  std::string subject;  // RFC 2253 text of the subject name
   int64_t not_before_ms = 0;
   int64_t not_after_ms = 0;
-  std::string key_type;        // "RSA" or "EC": both can receive CMS EnvelopedData
+  std::string key_type;  // "RSA" or "EC": both can receive CMS EnvelopedData
 };
 
 // Parses the first certificate of `pem` (PEM text). InvalidArgument naming the field "cert"

@@ -30,8 +30,8 @@ bool MobileDigits(std::string_view s) {
 std::optional<Spelling> RecogniseMobile(std::string_view v) {
   if (MobileDigits(v)) return Spelling{kMobile, std::string(v), 0, 4};
   if (v.size() == 13 && (v[3] == '-' || v[3] == ' ') && v[8] == v[3]) {
-    std::string d = std::string(v.substr(0, 3)) + std::string(v.substr(4, 4)) +
-                    std::string(v.substr(9, 4));
+    std::string d =
+        std::string(v.substr(0, 3)) + std::string(v.substr(4, 4)) + std::string(v.substr(9, 4));
     if (MobileDigits(d)) return Spelling{kMobile, d, v[3] == '-' ? 1 : 2, 4};
   }
   if (v.size() == 16 && v.starts_with("0086 ") && MobileDigits(v.substr(5))) {
@@ -232,8 +232,10 @@ std::string CanaryValue(const FingerprintKey& key, int64_t index, std::string_vi
   }
   if (validator == "email") {
     std::string local;
-    for (char d : DigitsFrom(key, tag + "mail", 9)) local.push_back(static_cast<char>('a' + (d - '0')));
-    return local + "@" + std::string(kMailDomains[KeyedChoice(key, tag + "domain", kMailDomains.size())]);
+    for (char d : DigitsFrom(key, tag + "mail", 9))
+      local.push_back(static_cast<char>('a' + (d - '0')));
+    return local + "@" +
+           std::string(kMailDomains[KeyedChoice(key, tag + "domain", kMailDomains.size())]);
   }
   if (validator == "date") return CanaryBirthDate(key, index);
   if (validator == "gender") return KeyedChoice(key, tag + "gender", 2) == 0 ? "M" : "F";

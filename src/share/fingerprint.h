@@ -35,7 +35,7 @@ FingerprintKey ShareKey(std::string_view vault_secret, std::string_view share_id
 
 // A value with equivalent spellings, recognised in any of them.
 struct Spelling {
-  int kind = 0;          // 1 mobile, 2 e-mail, 3 date, 4 ID number with X
+  int kind = 0;           // 1 mobile, 2 e-mail, 3 date, 4 ID number with X
   std::string canonical;  // the value in its one canonical form
   int variant = 0;        // which spelling the cell uses
   int variants = 1;       // how many there are

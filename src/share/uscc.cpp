@@ -34,8 +34,7 @@ char UsccCheckCharacter(std::string_view code) {
 
 Status CheckUscc(std::string_view code) {
   if (code.size() != 18) {
-    return InvalidArgument(
-        "uscc: a unified social credit code has 18 characters (GB 32100-2015)");
+    return InvalidArgument("uscc: a unified social credit code has 18 characters (GB 32100-2015)");
   }
   for (char c : code) {
     if (ValueOf(c) < 0) {

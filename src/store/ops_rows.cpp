@@ -21,12 +21,11 @@ using AlertFields =
            &AlertRow::subject, &AlertRow::detail, &AlertRow::status, &AlertRow::incident_id>;
 using HoneyFields = Fields<HoneyRecordRow, &HoneyRecordRow::customer_id,
                            &HoneyRecordRow::created_at_ms, &HoneyRecordRow::created_by>;
-using IncidentFields =
-    Fields<IncidentRow, &IncidentRow::incident_id, &IncidentRow::opened_at_ms,
-           &IncidentRow::opened_by, &IncidentRow::title, &IncidentRow::severity,
-           &IncidentRow::status, &IncidentRow::subject_actor, &IncidentRow::alert_ids,
-           &IncidentRow::from_ms, &IncidentRow::to_ms, &IncidentRow::closed_by,
-           &IncidentRow::closed_at_ms>;
+using IncidentFields = Fields<IncidentRow, &IncidentRow::incident_id, &IncidentRow::opened_at_ms,
+                              &IncidentRow::opened_by, &IncidentRow::title, &IncidentRow::severity,
+                              &IncidentRow::status, &IncidentRow::subject_actor,
+                              &IncidentRow::alert_ids, &IncidentRow::from_ms, &IncidentRow::to_ms,
+                              &IncidentRow::closed_by, &IncidentRow::closed_at_ms>;
 using IncidentStepFields =
     Fields<IncidentStepRow, &IncidentStepRow::incident_id, &IncidentStepRow::step_no,
            &IncidentStepRow::at_ms, &IncidentStepRow::actor, &IncidentStepRow::kind,
@@ -36,8 +35,8 @@ using ViolationFields =
            &ViolationRow::evidence, &ViolationRow::incident_id, &ViolationRow::handling,
            &ViolationRow::status, &ViolationRow::recorded_by, &ViolationRow::recorded_at_ms,
            &ViolationRow::closed_by, &ViolationRow::closed_at_ms>;
-using AddressFields = Fields<StaffAddressRow, &StaffAddressRow::staff_id,
-                             &StaffAddressRow::address, &StaffAddressRow::first_seen_ms>;
+using AddressFields = Fields<StaffAddressRow, &StaffAddressRow::staff_id, &StaffAddressRow::address,
+                             &StaffAddressRow::first_seen_ms>;
 
 const TableSpec& kAlerts = Table("ops_alerts");
 const TableSpec& kHoney = Table("honey_records");
@@ -60,7 +59,8 @@ Result<bool> Transaction::AlertRaised(std::string_view rule, int64_t trigger_seq
   static const Statement kSql =
       Statement::Same("SELECT count(*) FROM ops_alerts WHERE rule = ?1 AND trigger_seq = ?2");
   const Param params[] = {rule, trigger_seq};
-  CUSTOS_ASSIGN_OR_RETURN(auto n, FirstRow<int64_t>(*this, kSql, params, "alert raised", ReadCount));
+  CUSTOS_ASSIGN_OR_RETURN(auto n,
+                          FirstRow<int64_t>(*this, kSql, params, "alert raised", ReadCount));
   return n.value_or(0) > 0;
 }
 
@@ -103,8 +103,9 @@ Result<std::vector<HoneyRecordRow>> Transaction::ListHoneyRecords() {
 Result<bool> Transaction::IsHoneyRecord(std::string_view customer_id) {
   static const Statement kSql = SelectByKey(kHoney);
   const Param params[] = {customer_id};
-  CUSTOS_ASSIGN_OR_RETURN(auto row, FirstRow<HoneyRecordRow>(*this, kSql, params,
-                                                             "get honey record", HoneyFields::Read));
+  CUSTOS_ASSIGN_OR_RETURN(
+      auto row,
+      FirstRow<HoneyRecordRow>(*this, kSql, params, "get honey record", HoneyFields::Read));
   return row.has_value();
 }
 
@@ -125,8 +126,8 @@ Result<std::optional<IncidentRow>> Transaction::GetIncident(std::string_view inc
 }
 
 Result<std::vector<IncidentRow>> Transaction::ListIncidents(bool open_only, size_t limit) {
-  static const Statement kSql = Select(
-      kIncidents, "WHERE (?1 = 0 OR status <> 'closed') ORDER BY incident_id DESC LIMIT ?2");
+  static const Statement kSql =
+      Select(kIncidents, "WHERE (?1 = 0 OR status <> 'closed') ORDER BY incident_id DESC LIMIT ?2");
   const Param params[] = {int64_t{open_only ? 1 : 0}, SqlLimit(limit)};
   return Rows<IncidentRow>(*this, kSql, params, "list incidents", IncidentFields::Read);
 }
@@ -181,12 +182,11 @@ Result<std::vector<ViolationRow>> Transaction::ListViolations(std::string_view s
 Result<bool> Transaction::NoteStaffAddress(const StaffAddressRow& row) {
   static const Statement kGet = SelectByKey(kAddresses);
   const Param key[] = {std::string_view(row.staff_id), std::string_view(row.address)};
-  CUSTOS_ASSIGN_OR_RETURN(auto known, FirstRow<StaffAddressRow>(*this, kGet, key,
-                                                                "get staff address",
-                                                                AddressFields::Read));
+  CUSTOS_ASSIGN_OR_RETURN(
+      auto known,
+      FirstRow<StaffAddressRow>(*this, kGet, key, "get staff address", AddressFields::Read));
   if (known.has_value()) return false;
-  CUSTOS_RETURN_IF_ERROR(
-      InsertRow(kAddresses, AddressFields::Values(row), "insert staff address"));
+  CUSTOS_RETURN_IF_ERROR(InsertRow(kAddresses, AddressFields::Values(row), "insert staff address"));
   return true;
 }
 
@@ -194,8 +194,8 @@ Result<int64_t> Transaction::CountStaffAddresses(std::string_view staff_id) {
   static const Statement kSql =
       Statement::Same("SELECT count(*) FROM staff_addresses WHERE staff_id = ?1");
   const Param params[] = {staff_id};
-  CUSTOS_ASSIGN_OR_RETURN(auto n,
-                          FirstRow<int64_t>(*this, kSql, params, "count staff addresses", ReadCount));
+  CUSTOS_ASSIGN_OR_RETURN(
+      auto n, FirstRow<int64_t>(*this, kSql, params, "count staff addresses", ReadCount));
   return n.value_or(0);
 }
 

@@ -9,14 +9,14 @@
 #include <cstdint>
 #include <optional>
 #include <span>
-#include <utility>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/level.h"
 #include "core/status.h"
-#include "store/store.h"
 #include "store/sql.h"
+#include "store/store.h"
 
 namespace custos::store {
 

@@ -124,9 +124,9 @@ using AgreementFields =
            &ShareAgreementRow::deletion_confirmed_by, &ShareAgreementRow::deletion_confirmed_at_ms>;
 using ShareFields =
     Fields<ShareRow, &ShareRow::share_id, &ShareRow::agreement_id, &ShareRow::partner_id,
-           &ShareRow::created_by, &ShareRow::created_at_ms, &ShareRow::fields,
-           &ShareRow::row_count, &ShareRow::left_out, &ShareRow::canary_count,
-           &ShareRow::file_sha256, &ShareRow::manifest, &ShareRow::approval_id>;
+           &ShareRow::created_by, &ShareRow::created_at_ms, &ShareRow::fields, &ShareRow::row_count,
+           &ShareRow::left_out, &ShareRow::canary_count, &ShareRow::file_sha256,
+           &ShareRow::manifest, &ShareRow::approval_id>;
 // Not a table: a row of the retention-facts query (ListRetentionFacts), in its column order.
 using FactsFields =
     Fields<RetentionFactsRow, &RetentionFactsRow::customer_id, &RetentionFactsRow::created_at_ms,
@@ -969,8 +969,8 @@ Result<std::optional<ShareRow>> Transaction::GetShare(std::string_view share_id)
 }
 
 Result<std::vector<ShareRow>> Transaction::ListShares(std::string_view agreement_id) {
-  static const Statement kSql = Select(
-      kShares, "WHERE ?1 = '' OR agreement_id = ?1 ORDER BY created_at_ms, share_id");
+  static const Statement kSql =
+      Select(kShares, "WHERE ?1 = '' OR agreement_id = ?1 ORDER BY created_at_ms, share_id");
   const Param params[] = {agreement_id};
   return Rows<ShareRow>(*this, kSql, params, "list shares", ShareFields::Read);
 }

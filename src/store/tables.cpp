@@ -219,20 +219,33 @@ std::vector<TableSpec> Build() {
                    C("cert_not_after_ms", I), C("added_by", T), C("added_at_ms", I)},
                   "partner_id", {}));
   t.push_back(Def(kSharingMigration, "share_agreements",
-                  {Key("agreement_id"), Key("partner_id"), C("document_sha256", T),
-                   C("purposes", T), C("fields", T), C("profile", T), C("valid_until_ms", I),
-                   C("max_rows", I), C("cross_border", T), C("impact_assessment", T),
-                   C("proposed_by", T), C("proposed_at_ms", I), C("approval_id", T),
-                   C("revoked_by", T), C("revoked_at_ms", I), C("revoke_reason", T),
-                   C("deletion_due_ms", I), C("deletion_sha256", T), C("deletion_confirmed_by", T),
+                  {Key("agreement_id"),
+                   Key("partner_id"),
+                   C("document_sha256", T),
+                   C("purposes", T),
+                   C("fields", T),
+                   C("profile", T),
+                   C("valid_until_ms", I),
+                   C("max_rows", I),
+                   C("cross_border", T),
+                   C("impact_assessment", T),
+                   C("proposed_by", T),
+                   C("proposed_at_ms", I),
+                   C("approval_id", T),
+                   C("revoked_by", T),
+                   C("revoked_at_ms", I),
+                   C("revoke_reason", T),
+                   C("deletion_due_ms", I),
+                   C("deletion_sha256", T),
+                   C("deletion_confirmed_by", T),
                    C("deletion_confirmed_at_ms", I)},
                   "agreement_id", {{}, false, {{"share_agreements_by_partner", "partner_id"}}}));
-  t.push_back(Def(kSharingMigration, "shares",
-                  {Key("share_id"), Key("agreement_id"), C("partner_id", T), C("created_by", T),
-                   C("created_at_ms", I), C("fields", T), C("row_count", I), C("left_out", I),
-                   C("canary_count", I), C("file_sha256", T), C("manifest", T),
-                   C("approval_id", T)},
-                  "share_id", {{}, false, {{"shares_by_agreement", "agreement_id, created_at_ms"}}}));
+  t.push_back(
+      Def(kSharingMigration, "shares",
+          {Key("share_id"), Key("agreement_id"), C("partner_id", T), C("created_by", T),
+           C("created_at_ms", I), C("fields", T), C("row_count", I), C("left_out", I),
+           C("canary_count", I), C("file_sha256", T), C("manifest", T), C("approval_id", T)},
+          "share_id", {{}, false, {{"shares_by_agreement", "agreement_id, created_at_ms"}}}));
   // --- migration kSecOpsMigration (issue 20, security operations; docs/security_operations.md):
   // ids, rule names, seqs and counts, never a customer's value. Alerts, incidents and
   // violations outlive the customers they name (like subject requests); a honey record goes
@@ -252,8 +265,8 @@ std::vector<TableSpec> Build() {
                    C("from_ms", I), C("to_ms", I), C("closed_by", T), C("closed_at_ms", I)},
                   "incident_id", {}));
   t.push_back(Def(kSecOpsMigration, "incident_steps",
-                  {Key("incident_id"), C("step_no", I), C("at_ms", I), C("actor", T),
-                   C("kind", T), C("detail", T)},
+                  {Key("incident_id"), C("step_no", I), C("at_ms", I), C("actor", T), C("kind", T),
+                   C("detail", T)},
                   "incident_id, step_no", kClustered));
   t.push_back(Def(kSecOpsMigration, "violations",
                   {Key("violation_id"), Key("staff_id"), C("rule", T), C("evidence", T),

@@ -98,7 +98,7 @@ Result<std::string> ApprovalService::Request(const Context& ctx, const ApprovalR
   const std::string id = NewId(impl.Now());
   const Operation op{Action::kApprovalRequest, IdTarget("approval", id), Basis::kAdministration};
   access::ApprovalScope scope{
-      request.customers, request.fields, request.levels, request.purpose, {}, {},
+      request.customers, request.fields, request.levels,   request.purpose, {}, {},
       request.staff_id,  request.roles,  request.agreement};
   const Status bad = CheckScope(impl, request, scope);
   CUSTOS_RETURN_IF_ERROR(Write(impl, ctx, op, [&](Scope& s) -> Result<Verdict> {

@@ -60,9 +60,9 @@ struct ConsentRequest {
   // For scope "purpose": the purpose; for "share" (issue 17): "partner:ID" (a registered
   // partner) or "category:NAME" (of [sharing] categories).
   std::string purpose;
-  int64_t notice_version = 0;     // required for a grant
-  std::string channel;            // how the customer told us; empty: the context's channel
-  std::string evidence_ref;       // opaque id, never personal data
+  int64_t notice_version = 0;  // required for a grant
+  std::string channel;         // how the customer told us; empty: the context's channel
+  std::string evidence_ref;    // opaque id, never personal data
 };
 
 struct ConsentEntryView {

@@ -116,10 +116,10 @@ Result<std::string> CustomerService::Create(const Context& ctx, const FieldValue
       return Verdict::Deny(FieldDenial(*denied), FieldNames(*normalised));
     }
     CUSTOS_ASSIGN_OR_RETURN(created, StoreNewCustomer(m, s, *normalised, source, collection));
-    Verdict v = Verdict::Allow(
-        fmt::format("source {}; {}; {}{}", source, DescribeCollection(collection),
-                    AuditReason(decided), IntakeFlags(*m.config, *normalised)),
-        FieldNames(*normalised));
+    Verdict v =
+        Verdict::Allow(fmt::format("source {}; {}; {}{}", source, DescribeCollection(collection),
+                                   AuditReason(decided), IntakeFlags(*m.config, *normalised)),
+                       FieldNames(*normalised));
     v.target = CustomerTarget(created);
     return v;
   }));
@@ -355,10 +355,9 @@ Result<std::vector<std::string>> CustomerService::Find(const Context& ctx, std::
     for (const std::string& id : ids) {
       CUSTOS_ASSIGN_OR_RETURN(bool honey, s.txn.IsHoneyRecord(id));
       if (honey) {
-        v.before.push_back(s.Event(Action::kSecurityAlert, CustomerTarget(id), "allow",
-                                   fmt::format("customer.search on field {} found this customer",
-                                               def->name),
-                                   names));
+        v.before.push_back(s.Event(
+            Action::kSecurityAlert, CustomerTarget(id), "allow",
+            fmt::format("customer.search on field {} found this customer", def->name), names));
       }
     }
     return v;

@@ -86,9 +86,8 @@ Result<DoctorReport> RunDoctor(VaultState& m, const Context& ctx, const Operatio
   // The result and its entry commit together: a result kept is a result audited.
   CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<store::Transaction> txn, m.store->Begin());
   const std::string text = ToJson(report).dump();
-  CUSTOS_RETURN_IF_ERROR(txn->PutMeta(kLastKey, store::ByteView(
-                                                    reinterpret_cast<const uint8_t*>(text.data()),
-                                                    text.size())));
+  CUSTOS_RETURN_IF_ERROR(txn->PutMeta(
+      kLastKey, store::ByteView(reinterpret_cast<const uint8_t*>(text.data()), text.size())));
   Status recorded = CommitOutcome(m, *txn, ctx, op, Verdict::Allow(Summary(report)));
   // A tampered log may refuse the entry: the report, which names the tampering, is the
   // answer then (as AuditService::Verify); it holds no customer data.
@@ -142,15 +141,15 @@ Result<DoctorReport> DoctorService::RunScheduled() {
 Result<DoctorReport> DoctorService::Last(const Context& ctx) {
   VaultState& m = *state_;
   std::optional<store::Bytes> stored;
-  CUSTOS_RETURN_IF_ERROR(Read(
-      m, ctx, Operation{schema::Action::kDoctorRead, "doctor", Basis::kAdministration},
-      [&](Scope& s) -> Result<Verdict> {
-        CUSTOS_ASSIGN_OR_RETURN(stored, s.txn.GetMeta(kLastKey));
-        if (!stored.has_value()) {
-          return Verdict::Deny(NotFound("doctor: no result yet (run custos doctor)"));
-        }
-        return Verdict::Allow("last doctor result");
-      }));
+  CUSTOS_RETURN_IF_ERROR(
+      Read(m, ctx, Operation{schema::Action::kDoctorRead, "doctor", Basis::kAdministration},
+           [&](Scope& s) -> Result<Verdict> {
+             CUSTOS_ASSIGN_OR_RETURN(stored, s.txn.GetMeta(kLastKey));
+             if (!stored.has_value()) {
+               return Verdict::Deny(NotFound("doctor: no result yet (run custos doctor)"));
+             }
+             return Verdict::Allow("last doctor result");
+           }));
   if (!stored.has_value()) return NotFound("doctor: no result yet (run custos doctor)");
   return FromJson(*stored);
 }

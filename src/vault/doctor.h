@@ -50,10 +50,10 @@ struct DoctorReport {
 
 // The thresholds the checks use (docs/dpo.md). Times in milliseconds.
 inline constexpr int64_t kDoctorDayMs = 24LL * 3600 * 1000;
-inline constexpr int64_t kDormantAfterMs = 90 * kDoctorDayMs;    // no entry as actor for 90 days
-inline constexpr int64_t kLongTokenMs = 30 * kDoctorDayMs;  // a live token issued for longer
-inline constexpr int64_t kCertWarnMs = 30 * kDoctorDayMs;        // certificate expiring soon
-inline constexpr int64_t kWitnessStaleMs = 7 * kDoctorDayMs;     // newest witness older
+inline constexpr int64_t kDormantAfterMs = 90 * kDoctorDayMs;  // no entry as actor for 90 days
+inline constexpr int64_t kLongTokenMs = 30 * kDoctorDayMs;     // a live token issued for longer
+inline constexpr int64_t kCertWarnMs = 30 * kDoctorDayMs;      // certificate expiring soon
+inline constexpr int64_t kWitnessStaleMs = 7 * kDoctorDayMs;   // newest witness older
 inline constexpr int64_t kBackupVerifyStaleMs = 31 * kDoctorDayMs;  // no verify for a month
 
 class DoctorService {

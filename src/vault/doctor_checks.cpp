@@ -127,7 +127,8 @@ void CheckFilePermissions(const VaultState& m, std::vector<DoctorFinding>& out) 
       {m.dir / "epoch-keys", Exposure::kSecret},
       {InVault(m, c.server.key), Exposure::kSecret},
       {InVault(m, c.audit.head_file), Exposure::kPublicReadable}};
-  if (c.keys.provider == "keyfile") files.emplace_back(InVault(m, c.keys.keyfile), Exposure::kSecret);
+  if (c.keys.provider == "keyfile")
+    files.emplace_back(InVault(m, c.keys.keyfile), Exposure::kSecret);
   if (c.store.backend == "sqlite") {
     files.emplace_back(InVault(m, c.store.path), Exposure::kPrivate);
     files.emplace_back(fs::path(InVault(m, c.store.path).string() + "-wal"), Exposure::kPrivate);
@@ -156,10 +157,11 @@ void CheckFilePermissions(const VaultState& m, std::vector<DoctorFinding>& out) 
                    "vault files open to the group or others: " + Joined(others_open),
                    "chmod 700 the vault directory and 600 its files (custos init makes them so)"});
   } else {
-    out.push_back(Ok("files.permissions",
-                     fmt::format("{} vault files and directories closed to group and others (the head file: "
-                                 "readable, not writable)",
-                                 files.size())));
+    out.push_back(
+        Ok("files.permissions",
+           fmt::format("{} vault files and directories closed to group and others (the head file: "
+                       "readable, not writable)",
+                       files.size())));
   }
 }
 
@@ -170,8 +172,8 @@ void CheckKeys(const VaultState& m, const DoctorFacts& f, std::vector<DoctorFind
                    "the KEK is a key file on the vault's own disk (provider keyfile)",
                    "for production keep the KEK in an HSM (provider pkcs11, docs/keys.md)"});
   } else {
-    out.push_back(Ok("keys.provider", fmt::format("the KEK is held by the {} provider",
-                                                  c.keys.provider)));
+    out.push_back(
+        Ok("keys.provider", fmt::format("the KEK is held by the {} provider", c.keys.provider)));
   }
   const ServiceGauges& g = f.gauges;
   const std::vector<ServiceAlert> alerts = EvaluateAlerts(g, c.backup);
@@ -179,12 +181,13 @@ void CheckKeys(const VaultState& m, const DoctorFacts& f, std::vector<DoctorFind
     return std::any_of(alerts.begin(), alerts.end(),
                        [&](const ServiceAlert& a) { return a.name == name && a.firing; });
   };
-  const std::string kek = fmt::format("KEK version {} is {} old", g.kek_version,
-                                      DaysText(g.kek_age_seconds * 1000));
+  const std::string kek =
+      fmt::format("KEK version {} is {} old", g.kek_version, DaysText(g.kek_age_seconds * 1000));
   if (firing("kek_rotation_due")) {
-    out.push_back({"keys.kek_age", Severity::kWarning,
-                   kek + fmt::format(" (rotation due after {})", DaysText(kKekMaxAgeSeconds * 1000)),
-                   "custos key rotate (docs/keys.md)"});
+    out.push_back(
+        {"keys.kek_age", Severity::kWarning,
+         kek + fmt::format(" (rotation due after {})", DaysText(kKekMaxAgeSeconds * 1000)),
+         "custos key rotate (docs/keys.md)"});
   } else {
     out.push_back(Ok("keys.kek_age", kek));
   }
@@ -198,7 +201,8 @@ void CheckKeys(const VaultState& m, const DoctorFacts& f, std::vector<DoctorFind
                    "the current epoch key is older than [backup] key_epoch_length",
                    "run custos key epoch rotate, or custos serve which rotates on schedule"});
   } else {
-    out.push_back(Ok("keys.epochs", fmt::format("{} live epoch keys on schedule", g.epochs.size())));
+    out.push_back(
+        Ok("keys.epochs", fmt::format("{} live epoch keys on schedule", g.epochs.size())));
   }
 }
 
@@ -240,9 +244,8 @@ void CheckAudit(const audit::VerifyReport& verify, const VaultState& m, const Do
                    "stop and investigate (docs/audit.md, \"When verify fails\"); keep copies of "
                    "the database, the head file and the witnesses"});
   } else {
-    out.push_back(Ok("audit.verify",
-                     fmt::format("the audit log verifies: {} entries against {}", verify.entries,
-                                 Joined(verify.witnesses_used))));
+    out.push_back(Ok("audit.verify", fmt::format("the audit log verifies: {} entries against {}",
+                                                 verify.entries, Joined(verify.witnesses_used))));
   }
   // Freshness: the newest head written outside the database (the head file, or a backup
   // manifest) should not lag the log by more than kWitnessStaleMs.
@@ -313,18 +316,17 @@ void CheckTotp(const schema::Config& c, const DoctorFacts& f, std::vector<Doctor
     if (!f.has_totp.at(s.staff_id)) missing.push_back(s.staff_id);
   }
   if (!missing.empty()) {
-    out.push_back({"access.totp", Severity::kFailure,
-                   "staff reading confidential fields unmasked without a second factor: " +
-                       Joined(missing),
-                   "each enrols at their next login (custos token issue); until then they "
-                   "cannot log in by password (P4a)"});
+    out.push_back(
+        {"access.totp", Severity::kFailure,
+         "staff reading confidential fields unmasked without a second factor: " + Joined(missing),
+         "each enrols at their next login (custos token issue); until then they "
+         "cannot log in by password (P4a)"});
   } else {
     out.push_back(Ok("access.totp", "every staff member reading confidential fields has TOTP"));
   }
 }
 
-void CheckTraining(const schema::Config& c, const DoctorFacts& f,
-                   std::vector<DoctorFinding>& out) {
+void CheckTraining(const schema::Config& c, const DoctorFacts& f, std::vector<DoctorFinding>& out) {
   std::vector<std::string> lapsed;
   for (const store::StaffRow& s : f.staff) {
     if (!Active(s)) continue;
@@ -358,12 +360,12 @@ void CheckDormant(const DoctorFacts& f, std::vector<DoctorFinding>& out) {
     if (!f.active_recently.at(s.staff_id)) dormant.push_back(s.staff_id);
   }
   if (!dormant.empty()) {
-    out.push_back({"access.dormant", Severity::kWarning,
-                   fmt::format("active accounts with no audit entry for {}: ",
-                               DaysText(kDormantAfterMs)) +
-                       Joined(dormant),
-                   "disable accounts no longer needed (custos staff update ID --status "
-                   "disabled)"});
+    out.push_back(
+        {"access.dormant", Severity::kWarning,
+         fmt::format("active accounts with no audit entry for {}: ", DaysText(kDormantAfterMs)) +
+             Joined(dormant),
+         "disable accounts no longer needed (custos staff update ID --status "
+         "disabled)"});
   } else {
     out.push_back(Ok("access.dormant", "no dormant active account"));
   }

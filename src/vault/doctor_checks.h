@@ -23,11 +23,11 @@ struct DoctorFacts {
   int64_t now_ms = 0;
   int64_t audit_seq = 0;  // the log's last entry
   std::vector<store::StaffRow> staff;
-  std::map<std::string, bool> has_totp;     // by staff id
+  std::map<std::string, bool> has_totp;         // by staff id
   std::map<std::string, bool> active_recently;  // an entry as actor within kDormantAfterMs
-  std::vector<store::ApiTokenRow> tokens;   // every staff member's
-  std::vector<store::TrainingRow> training;  // everyone's
-  ServiceGauges gauges;                      // key ages; backup age
+  std::vector<store::ApiTokenRow> tokens;       // every staff member's
+  std::vector<store::TrainingRow> training;     // everyone's
+  ServiceGauges gauges;                         // key ages; backup age
   // The newest backup's verification: whether some "backup.verify" entry since it was taken
   // ended allowed (the last entry of its target is "allow"), and the newest such entry's seq.
   bool backup_verified = false;

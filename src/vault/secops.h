@@ -54,9 +54,9 @@ struct ScanReport {
 };
 
 struct AlertQuery {
-  int64_t from_ms = 0;   // raised at or after
-  std::string status;    // "open", "closed"; empty: both
-  size_t limit = 100;    // 1 .. 1000
+  int64_t from_ms = 0;  // raised at or after
+  std::string status;   // "open", "closed"; empty: both
+  size_t limit = 100;   // 1 .. 1000
 };
 
 struct HoneyReport {
@@ -130,12 +130,12 @@ struct Containment {
 // each field with the customers it was shown for, the levels and the catalogue's categories.
 // Honey records are counted apart (they are no one's data).
 struct ImpactAssessment {
-  int64_t entries = 0;    // audit entries read
-  int64_t customers = 0;  // distinct real customers touched
-  std::vector<std::string> customer_ids;  // at most 10,000, sorted
-  std::vector<std::pair<std::string, int64_t>> fields;      // field -> customers, by name
-  std::vector<std::pair<std::string, int64_t>> levels;      // level -> customers
-  std::vector<std::string> categories;                      // field categories, sorted
+  int64_t entries = 0;                                  // audit entries read
+  int64_t customers = 0;                                // distinct real customers touched
+  std::vector<std::string> customer_ids;                // at most 10,000, sorted
+  std::vector<std::pair<std::string, int64_t>> fields;  // field -> customers, by name
+  std::vector<std::pair<std::string, int64_t>> levels;  // level -> customers
+  std::vector<std::string> categories;                  // field categories, sorted
   int64_t honey_records = 0;
   std::vector<std::string> partners;  // hook: shares (none until sharing agreements exist)
 };
@@ -152,7 +152,7 @@ struct Art57Notice {
 // --- violations (P5c) ---
 struct ViolationSpec {
   std::string staff_id;
-  std::string rule;        // the rule broken: a policy clause or alert rule (3 to 200 bytes)
+  std::string rule;  // the rule broken: a policy clause or alert rule (3 to 200 bytes)
   std::vector<int64_t> evidence_seqs;
   std::string incident_id;  // may be empty
   std::string handling;     // warning, retraining, discipline
@@ -263,7 +263,7 @@ class SecOpsService {
   Result<ScanReport> ScanAs(const Context& ctx, bool system, std::optional<int64_t> since_ms);
 
   VaultState* state_;
-  std::mutex scan_mu_;             // one scan at a time
+  std::mutex scan_mu_;              // one scan at a time
   std::unique_ptr<Memory> memory_;  // the scheduled scan's engine, guarded by scan_mu_
   AlertSink sink_;
 };

@@ -24,9 +24,9 @@ constexpr int64_t kMaxHoneyPerCall = 100;
 
 FieldValues FieldsOf(const schema::Config& config, const gen::SyntheticCustomer& c) {
   const std::pair<std::string_view, const std::string*> all[] = {
-      {"name", &c.name},       {"gender", &c.gender},           {"birth_date", &c.birth_date},
+      {"name", &c.name},           {"gender", &c.gender},       {"birth_date", &c.birth_date},
       {"id_number", &c.id_number}, {"phone", &c.phone},         {"email", &c.email},
-      {"address", &c.address}, {"interests", &c.interests},     {"preferences", &c.preferences}};
+      {"address", &c.address},     {"interests", &c.interests}, {"preferences", &c.preferences}};
   FieldValues out;
   for (const auto& [name, value] : all) {
     // Only the fields the vault's catalogue has (a company may have dropped one).
@@ -86,16 +86,15 @@ Result<HoneyReport> SecOpsService::AddHoney(const Context& ctx, int64_t count, u
       const std::string source = fmt::format("import:{}:{}", batch, 2 + i);
       CUSTOS_ASSIGN_OR_RETURN(consent::Collection collection,
                               CurrentCollection(s.txn, s.now_ms, source));
-      CUSTOS_ASSIGN_OR_RETURN(std::string id,
-                              StoreNewCustomer(m, s, fields, source, collection));
-      CUSTOS_RETURN_IF_ERROR(s.txn.InsertHoneyRecord(store::HoneyRecordRow{id, s.now_ms,
-                                                                           s.ctx.actor}));
+      CUSTOS_ASSIGN_OR_RETURN(std::string id, StoreNewCustomer(m, s, fields, source, collection));
+      CUSTOS_RETURN_IF_ERROR(
+          s.txn.InsertHoneyRecord(store::HoneyRecordRow{id, s.now_ms, s.ctx.actor}));
     }
     CUSTOS_ASSIGN_OR_RETURN(auto all, s.txn.ListHoneyRecords());
     report.created = count;
     report.total = static_cast<int64_t>(all.size());
-    return Verdict::Allow(fmt::format("{} honey records created ({} in the vault)", count,
-                                      report.total));
+    return Verdict::Allow(
+        fmt::format("{} honey records created ({} in the vault)", count, report.total));
   }));
   return report;
 }

@@ -85,11 +85,10 @@ Result<std::optional<store::IncidentRow>> OpenIncidentRow(store::Transaction& tx
   return row;
 }
 
-Status AddStep(Scope& s, std::string_view incident_id, std::string_view kind,
-               std::string detail) {
+Status AddStep(Scope& s, std::string_view incident_id, std::string_view kind, std::string detail) {
   return s.txn
-      .AppendIncidentStep(store::IncidentStepRow{std::string(incident_id), 0, s.now_ms,
-                                                 s.ctx.actor, std::string(kind), std::move(detail)})
+      .AppendIncidentStep(store::IncidentStepRow{std::string(incident_id), 0, s.now_ms, s.ctx.actor,
+                                                 std::string(kind), std::move(detail)})
       .status();
 }
 
@@ -103,7 +102,8 @@ Result<std::vector<store::AuditRow>> PeriodEntries(store::Transaction& txn,
   f.to_ms = row.to_ms > row.from_ms ? row.to_ms : std::numeric_limits<int64_t>::max();
   std::vector<store::AuditRow> out;
   while (out.size() < limit) {
-    CUSTOS_ASSIGN_OR_RETURN(auto page, txn.QueryAudit(f, std::min<size_t>(2000, limit - out.size())));
+    CUSTOS_ASSIGN_OR_RETURN(auto page,
+                            txn.QueryAudit(f, std::min<size_t>(2000, limit - out.size())));
     if (page.empty()) break;
     f.after_seq = page.back().seq;
     for (store::AuditRow& r : page) out.push_back(std::move(r));
@@ -163,14 +163,15 @@ nlohmann::json AssessmentJson(const ImpactAssessment& a) {
   nlohmann::json levels = nlohmann::json::object();
   for (const auto& [k, n] : a.levels) levels[k] = n;
   // The step keeps the figures; the ids are recomputed from the audit when asked.
-  return {{"entries", a.entries},   {"customers", a.customers},         {"fields", fields},
-          {"levels", levels},       {"categories", a.categories},       {"honey_records", a.honey_records},
+  return {{"entries", a.entries},  {"customers", a.customers},   {"fields", fields},
+          {"levels", levels},      {"categories", a.categories}, {"honey_records", a.honey_records},
           {"partners", a.partners}};
 }
 
 Result<ImpactAssessment> AssessmentOf(const std::string& detail) {
   const nlohmann::json j = nlohmann::json::parse(detail, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return DataLoss("incident: a stored assessment is not JSON");
+  if (j.is_discarded() || !j.is_object())
+    return DataLoss("incident: a stored assessment is not JSON");
   ImpactAssessment a;
   a.entries = j.value("entries", int64_t{0});
   a.customers = j.value("customers", int64_t{0});
@@ -231,13 +232,23 @@ Result<IncidentView> SecOpsService::OpenIncident(const Context& ctx, const Incid
       CUSTOS_RETURN_IF_ERROR(s.txn.UpdateAlert(alert_id, alert->status, id));
     }
     if (from == 0) from = s.now_ms - kDayMs;
-    store::IncidentRow row{id,      s.now_ms, s.ctx.actor,           spec.title,
-                           spec.severity, "open",   subject, Join(spec.alert_ids),
-                           std::max<int64_t>(0, from), spec.to_ms, "", 0};
+    store::IncidentRow row{id,
+                           s.now_ms,
+                           s.ctx.actor,
+                           spec.title,
+                           spec.severity,
+                           "open",
+                           subject,
+                           Join(spec.alert_ids),
+                           std::max<int64_t>(0, from),
+                           spec.to_ms,
+                           "",
+                           0};
     CUSTOS_RETURN_IF_ERROR(s.txn.InsertIncident(row));
-    CUSTOS_RETURN_IF_ERROR(AddStep(s, id, "open",
-                                   fmt::format("{} alerts taken up; staff {}", spec.alert_ids.size(),
-                                               subject.empty() ? "(none)" : subject)));
+    CUSTOS_RETURN_IF_ERROR(
+        AddStep(s, id, "open",
+                fmt::format("{} alerts taken up; staff {}", spec.alert_ids.size(),
+                            subject.empty() ? "(none)" : subject)));
     opened = ToView(std::move(row));
     CUSTOS_ASSIGN_OR_RETURN(opened->steps, StepsOf(s.txn, id));
     return Verdict::Allow(fmt::format("incident opened ({}): {}; {} alerts", spec.severity,
@@ -258,8 +269,7 @@ Result<std::vector<IncidentView>> SecOpsService::Incidents(const Context& ctx, b
   return out;
 }
 
-Result<IncidentView> SecOpsService::ShowIncident(const Context& ctx,
-                                                 std::string_view incident_id) {
+Result<IncidentView> SecOpsService::ShowIncident(const Context& ctx, std::string_view incident_id) {
   VaultState& m = *state_;
   const Operation op{Action::kIncidentShow, IdTarget("incident", incident_id),
                      Basis::kAdministration};
@@ -274,13 +284,12 @@ Result<IncidentView> SecOpsService::ShowIncident(const Context& ctx,
     shown = ToView(*row);
     CUSTOS_ASSIGN_OR_RETURN(shown->steps, StepsOf(s.txn, incident_id));
     for (store::AuditRow& e : entries) {
-      shown->timeline.push_back(TimelineEntry{e.seq, e.ts_ms, std::move(e.actor),
-                                              std::move(e.action), std::move(e.target),
-                                              std::move(e.purpose), std::move(e.decision),
-                                              std::move(e.fields)});
+      shown->timeline.push_back(TimelineEntry{
+          e.seq, e.ts_ms, std::move(e.actor), std::move(e.action), std::move(e.target),
+          std::move(e.purpose), std::move(e.decision), std::move(e.fields)});
     }
-    return Verdict::Allow(fmt::format("incident shown with {} timeline entries",
-                                      shown->timeline.size()));
+    return Verdict::Allow(
+        fmt::format("incident shown with {} timeline entries", shown->timeline.size()));
   }));
   return std::move(*shown);
 }
@@ -305,9 +314,9 @@ Status SecOpsService::Contain(const Context& ctx, std::string_view incident_id,
   }
   const bool staff_action = a != "stop_serving";
   if (staff_action ? !access::ValidStaffId(action.target) : !ValidCustomerId(action.target)) {
-    return RecordRefusal(m, ctx, op,
-                         InvalidArgument(staff_action ? "target: not a staff id"
-                                                      : "target: not a customer id"));
+    return RecordRefusal(
+        m, ctx, op,
+        InvalidArgument(staff_action ? "target: not a staff id" : "target: not a customer id"));
   }
   // The staff actions go through the staff service, each audited under its own action (and
   // its own grant: staff.manage) before the step is recorded.
@@ -342,8 +351,8 @@ Status SecOpsService::Contain(const Context& ctx, std::string_view incident_id,
       CUSTOS_RETURN_IF_ERROR(s.txn.InsertRestriction(store::RestrictionRow{
           action.target, row->incident_id, fmt::format("incident {}", row->incident_id),
           s.ctx.actor, s.now_ms, 0}));
-      done = fmt::format("customer {} no longer served (restricted by the incident)",
-                         action.target);
+      done =
+          fmt::format("customer {} no longer served (restricted by the incident)", action.target);
     }
     CUSTOS_RETURN_IF_ERROR(AddStep(s, row->incident_id, "contain", done));
     if (row->status == "open") {
@@ -452,16 +461,17 @@ Result<std::vector<Art57Notice>> SecOpsService::Notify(const Context& ctx,
     for (const IncidentStep& st : steps) {
       if (st.kind == "contain" || st.kind == "recover") measures.push_back(st.detail);
     }
-    drafts = DraftArt57Notices(Art57Facts{ToView(*row), impact, rules, measures,
-                                          std::string(contact)});
-    CUSTOS_RETURN_IF_ERROR(AddStep(
-        s, row->incident_id, "notify",
-        fmt::format("PIPL Art. 57 notices drafted (authority, individuals; zh, en) for {} "
-                    "customers; contact given",
-                    impact.customers)));
+    drafts =
+        DraftArt57Notices(Art57Facts{ToView(*row), impact, rules, measures, std::string(contact)});
+    CUSTOS_RETURN_IF_ERROR(
+        AddStep(s, row->incident_id, "notify",
+                fmt::format("PIPL Art. 57 notices drafted (authority, individuals; zh, en) for {} "
+                            "customers; contact given",
+                            impact.customers)));
     row->status = "notified";
     CUSTOS_RETURN_IF_ERROR(s.txn.PutIncident(*row));
-    return Verdict::Allow(fmt::format("Art. 57 notices drafted for {} customers", impact.customers));
+    return Verdict::Allow(
+        fmt::format("Art. 57 notices drafted for {} customers", impact.customers));
   }));
   return drafts;
 }

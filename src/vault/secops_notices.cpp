@@ -45,9 +45,9 @@ std::string Listed(const std::vector<std::string>& categories, bool zh, bool har
   std::string out;
   for (const std::string& name : categories) {
     const CategoryText* c = Find(name);
-    std::string item = c == nullptr ? name
-                                    : std::string(harm ? (zh ? c->harm_zh : c->harm_en)
-                                                       : (zh ? c->zh : c->en));
+    std::string item =
+        c == nullptr ? name
+                     : std::string(harm ? (zh ? c->harm_zh : c->harm_en) : (zh ? c->zh : c->en));
     out += (out.empty() ? "" : (zh ? "、" : "; ")) + item;
   }
   if (out.empty()) return zh ? "（无）" : "(none)";
@@ -74,7 +74,8 @@ std::string Cause(const Art57Facts& f, bool zh) {
 
 std::string FieldsLine(const ImpactAssessment& a) {
   std::string out;
-  for (const auto& [field, n] : a.fields) out += fmt::format("{}{} ({})", out.empty() ? "" : ", ", field, n);
+  for (const auto& [field, n] : a.fields)
+    out += fmt::format("{}{} ({})", out.empty() ? "" : ", ", field, n);
   return out.empty() ? "(none)" : out;
 }
 
@@ -87,7 +88,8 @@ std::string AuthorityZh(const Art57Facts& f) {
       "二、涉及的个人信息种类：{}；涉及个人 {} 人；涉及字段（人数）：{}\n"
       "三、可能造成的危害：{}\n"
       "四、已采取的补救措施：\n{}"
-      "五、个人可以采取的减轻危害的措施：警惕冒充本公司的电话、短信和邮件，不向任何人透露验证码和密码，"
+      "五、个人可以采取的减轻危害的措施：警惕冒充本公司的电话、短信和邮件，不向任何人透露验证码和密"
+      "码，"
       "核对账户和交易记录，如有异常请联系我们。\n"
       "六、联系方式：{}\n",
       f.incident.incident_id, core::UtcDateOfMs(f.incident.opened_at_ms),

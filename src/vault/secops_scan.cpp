@@ -40,8 +40,8 @@ Result<int64_t> ReadPosition(store::Transaction& txn) {
 
 Status WritePosition(store::Transaction& txn, int64_t seq) {
   const std::string text = std::to_string(seq);
-  return txn.PutMeta(kPositionKey, crypto::ByteView(reinterpret_cast<const uint8_t*>(text.data()),
-                                                    text.size()));
+  return txn.PutMeta(kPositionKey,
+                     crypto::ByteView(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
 }
 
 std::string JoinSeqs(const std::vector<int64_t>& seqs) {
@@ -163,20 +163,24 @@ Status Prime(store::Transaction& txn, ops::RuleEngine& engine, int64_t start, in
   return Status::Ok();
 }
 
-
 // The new-address alerts: a login from an address the staff member never used (the first
 // address known is the baseline, not an alert).
 Status NewAddresses(store::Transaction& txn, Found& found) {
   for (const ops::Login& l : found.logins) {
-    CUSTOS_ASSIGN_OR_RETURN(bool added,
-                            txn.NoteStaffAddress(store::StaffAddressRow{l.actor, l.address, l.at_ms}));
+    CUSTOS_ASSIGN_OR_RETURN(
+        bool added, txn.NoteStaffAddress(store::StaffAddressRow{l.actor, l.address, l.at_ms}));
     if (!added) continue;
     CUSTOS_ASSIGN_OR_RETURN(int64_t known, txn.CountStaffAddresses(l.actor));
     if (known <= 1) continue;
-    found.hits.push_back(ops::Hit{std::string(ops::kNewAddress), ops::Severity::kLow, l.actor,
-                                  l.seq, l.at_ms, {l.seq}, "staff:" + l.actor,
-                                  fmt::format("a login from an address not used before ({} known)",
-                                              known)});
+    found.hits.push_back(
+        ops::Hit{std::string(ops::kNewAddress),
+                 ops::Severity::kLow,
+                 l.actor,
+                 l.seq,
+                 l.at_ms,
+                 {l.seq},
+                 "staff:" + l.actor,
+                 fmt::format("a login from an address not used before ({} known)", known)});
   }
   return Status::Ok();
 }
@@ -194,16 +198,23 @@ Status StoreAlerts(VaultState& m, const Context& ctx, bool system, const Operati
   for (ops::Hit& h : found.hits) {
     CUSTOS_ASSIGN_OR_RETURN(bool raised, txn->AlertRaised(h.rule, h.trigger_seq));
     if (raised) continue;
-    store::AlertRow row{NewId(now),    now,         h.rule,   std::string(ops::SeverityName(h.severity)),
-                        h.actor,       h.trigger_seq, JoinSeqs(h.evidence), h.subject,
-                        h.detail,      "open",      ""};
+    store::AlertRow row{NewId(now),
+                        now,
+                        h.rule,
+                        std::string(ops::SeverityName(h.severity)),
+                        h.actor,
+                        h.trigger_seq,
+                        JoinSeqs(h.evidence),
+                        h.subject,
+                        h.detail,
+                        "open",
+                        ""};
     CUSTOS_RETURN_IF_ERROR(txn->InsertAlert(row));
-    events.push_back(EventFor(ctx, schema::ActionName(Action::kOpsAlert),
-                              IdTarget("alert", row.alert_id), "allow",
-                              fmt::format("rule {} ({}) about staff {}: entry {}, {} entries of "
-                                          "evidence",
-                                          row.rule, row.severity, row.actor, row.trigger_seq,
-                                          h.evidence.size())));
+    events.push_back(EventFor(
+        ctx, schema::ActionName(Action::kOpsAlert), IdTarget("alert", row.alert_id), "allow",
+        fmt::format("rule {} ({}) about staff {}: entry {}, {} entries of "
+                    "evidence",
+                    row.rule, row.severity, row.actor, row.trigger_seq, h.evidence.size())));
     report.raised.push_back(ToAlertView(std::move(row)));
   }
   CUSTOS_RETURN_IF_ERROR(WritePosition(*txn, std::max(stored, found.up_to_seq)));
@@ -331,7 +342,8 @@ Status SecOpsService::CloseAlert(const Context& ctx, std::string_view alert_id,
       return Verdict::Deny(NotFound("alert: no such open alert"));
     }
     CUSTOS_RETURN_IF_ERROR(s.txn.UpdateAlert(alert_id, "closed", row->incident_id));
-    return Verdict::Allow(fmt::format("alert {} ({}) closed: {}", row->alert_id, row->rule, reason));
+    return Verdict::Allow(
+        fmt::format("alert {} ({}) closed: {}", row->alert_id, row->rule, reason));
   });
 }
 

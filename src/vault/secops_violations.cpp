@@ -85,9 +85,8 @@ Result<std::vector<store::TrainingRow>> TrainingInForce(store::Transaction& txn,
     if (v.handling == "retraining") retrain_after = std::max(retrain_after, v.recorded_at_ms);
   }
   if (retrain_after != 0) {
-    std::erase_if(rows, [&](const store::TrainingRow& t) {
-      return t.completed_at_ms <= retrain_after;
-    });
+    std::erase_if(rows,
+                  [&](const store::TrainingRow& t) { return t.completed_at_ms <= retrain_after; });
   }
   return rows;
 }
@@ -108,8 +107,17 @@ Result<ViolationView> SecOpsService::AddViolation(const Context& ctx, const Viol
       CUSTOS_ASSIGN_OR_RETURN(auto incident, s.txn.GetIncident(spec.incident_id));
       if (!incident.has_value()) return Verdict::Deny(NotFound("incident_id: no such incident"));
     }
-    store::ViolationRow row{id,          spec.staff_id, spec.rule, JoinSeqs(spec.evidence_seqs),
-                            spec.incident_id, spec.handling, "open", s.ctx.actor, s.now_ms, "", 0};
+    store::ViolationRow row{id,
+                            spec.staff_id,
+                            spec.rule,
+                            JoinSeqs(spec.evidence_seqs),
+                            spec.incident_id,
+                            spec.handling,
+                            "open",
+                            s.ctx.actor,
+                            s.now_ms,
+                            "",
+                            0};
     CUSTOS_RETURN_IF_ERROR(s.txn.InsertViolation(row));
     // The training gate reads violations through the staff facts the access cache keeps.
     if (row.handling == "retraining") CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(s.txn));
@@ -154,8 +162,8 @@ Status SecOpsService::CloseViolation(const Context& ctx, std::string_view violat
     row->closed_at_ms = s.now_ms;
     CUSTOS_RETURN_IF_ERROR(s.txn.PutViolation(*row));
     if (row->handling == "retraining") CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(s.txn));
-    return Verdict::Allow(fmt::format("violation {} of staff {} closed", row->violation_id,
-                                      row->staff_id));
+    return Verdict::Allow(
+        fmt::format("violation {} of staff {} closed", row->violation_id, row->staff_id));
   });
 }
 

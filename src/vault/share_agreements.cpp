@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <array>
-#include <set>
 #include <optional>
+#include <set>
 
 #include "access/approval.h"
 #include "core/dates.h"
@@ -30,16 +30,18 @@ constexpr std::array<std::string_view, 3> kCrossBorderBases = {
     "security_assessment", "certification", "standard_contract"};
 
 PartnerView ToView(store::PartnerRow r) {
-  return PartnerView{std::move(r.partner_id), std::move(r.name),         std::move(r.uscc),
-                     std::move(r.category),   std::move(r.cert_sha256), std::move(r.cert_subject),
-                     r.cert_not_after_ms,     std::move(r.cert_pem),    std::move(r.added_by),
-                     r.added_at_ms};
+  return PartnerView{std::move(r.partner_id),  std::move(r.name),
+                     std::move(r.uscc),        std::move(r.category),
+                     std::move(r.cert_sha256), std::move(r.cert_subject),
+                     r.cert_not_after_ms,      std::move(r.cert_pem),
+                     std::move(r.added_by),    r.added_at_ms};
 }
 
 Status CheckPartnerSpec(const VaultState& m, const PartnerSpec& spec) {
   if (!ValidSharingId(spec.partner_id)) {
-    return InvalidArgument("partner_id: 2 to 64 characters of a-z 0-9 . _ -, starting with a "
-                           "letter or digit");
+    return InvalidArgument(
+        "partner_id: 2 to 64 characters of a-z 0-9 . _ -, starting with a "
+        "letter or digit");
   }
   CUSTOS_RETURN_IF_ERROR(share::CheckUscc(spec.uscc));
   if (!spec.category.empty()) {
@@ -69,8 +71,9 @@ Status CheckCrossBorder(std::string_view value) {
 
 Status CheckAgreementSpec(const VaultState& m, const AgreementSpec& spec, int64_t now_ms) {
   if (!ValidSharingId(spec.agreement_id)) {
-    return InvalidArgument("agreement_id: 2 to 64 characters of a-z 0-9 . _ -, starting with a "
-                           "letter or digit");
+    return InvalidArgument(
+        "agreement_id: 2 to 64 characters of a-z 0-9 . _ -, starting with a "
+        "letter or digit");
   }
   if (!ValidSharingId(spec.partner_id)) return InvalidArgument("partner_id: not a partner id");
   if (spec.document.empty()) {
@@ -83,8 +86,9 @@ Status CheckAgreementSpec(const VaultState& m, const AgreementSpec& spec, int64_
     }
   }
   if (spec.fields.empty() == spec.profile.empty()) {
-    return InvalidArgument("fields: name the fields to share or a de-identification profile, "
-                           "not both");
+    return InvalidArgument(
+        "fields: name the fields to share or a de-identification profile, "
+        "not both");
   }
   for (const std::string& f : spec.fields) {
     const schema::FieldDef* def = m.config->FindField(f);
@@ -117,11 +121,12 @@ Status CheckAgreementSpec(const VaultState& m, const AgreementSpec& spec, int64_
 
 bool ValidSharingId(std::string_view id) {
   if (id.size() < 2 || id.size() > 64) return false;
-  const auto lower_or_digit = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  const auto lower_or_digit = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+  };
   if (!lower_or_digit(id.front())) return false;
-  return std::all_of(id.begin(), id.end(), [&](char c) {
-    return lower_or_digit(c) || c == '.' || c == '_' || c == '-';
-  });
+  return std::all_of(id.begin(), id.end(),
+                     [&](char c) { return lower_or_digit(c) || c == '.' || c == '_' || c == '-'; });
 }
 
 std::string SharingTarget(std::string_view kind, std::string_view id) {
@@ -133,7 +138,8 @@ std::vector<std::string> SplitList(std::string_view text) {
   size_t start = 0;
   while (start <= text.size() && !text.empty()) {
     const size_t comma = text.find(',', start);
-    const std::string_view item = text.substr(start, comma == std::string_view::npos ? text.npos : comma - start);
+    const std::string_view item =
+        text.substr(start, comma == std::string_view::npos ? text.npos : comma - start);
     if (!item.empty()) out.emplace_back(item);
     if (comma == std::string_view::npos) break;
     start = comma + 1;
@@ -151,8 +157,8 @@ Result<AgreementView> AgreementOf(const VaultState& m, store::Transaction& txn,
   CUSTOS_ASSIGN_OR_RETURN(std::vector<store::ShareRow> shares, txn.ListShares(row.agreement_id));
   for (const store::ShareRow& sh : shares) v.rows_shared += sh.row_count;
   const std::string approval_state = approval.has_value() ? approval->state : "";
-  const bool approved = approval_state == access::kStateApproved ||
-                        approval_state == access::kStateUsed;
+  const bool approved =
+      approval_state == access::kStateApproved || approval_state == access::kStateUsed;
   if (row.revoked_at_ms != 0) {
     v.state = "revoked";
   } else if (approved) {
@@ -168,7 +174,8 @@ Result<AgreementView> AgreementOf(const VaultState& m, store::Transaction& txn,
   // The deletion obligation runs once an agreement under which data left has ended.
   int64_t due = row.deletion_due_ms;
   if (due == 0 && v.state == "expired") {
-    due = row.valid_until_ms + static_cast<int64_t>(m.config->sharing.deletion_days) * kSharingDayMs;
+    due =
+        row.valid_until_ms + static_cast<int64_t>(m.config->sharing.deletion_days) * kSharingDayMs;
   }
   if (v.rows_shared == 0 || due == 0) {
     v.deletion = "none";
@@ -214,10 +221,9 @@ Result<PartnerView> SharingService::AddPartner(const Context& ctx, const Partner
     }
     CUSTOS_ASSIGN_OR_RETURN(auto existing, s.txn.GetPartner(spec.partner_id));
     if (existing.has_value()) return Verdict::Deny(Conflict("partner_id: already registered"));
-    store::PartnerRow row{spec.partner_id,      spec.name,         spec.uscc,
-                          spec.category,        cert->pem,         cert->sha256,
-                          cert->subject,        cert->not_after_ms, s.ctx.actor,
-                          s.now_ms};
+    store::PartnerRow row{spec.partner_id, spec.name,    spec.uscc,     spec.category,
+                          cert->pem,       cert->sha256, cert->subject, cert->not_after_ms,
+                          s.ctx.actor,     s.now_ms};
     CUSTOS_RETURN_IF_ERROR(s.txn.InsertPartner(row));
     added = ToView(std::move(row));
     return Verdict::Allow(fmt::format("partner '{}' registered (uscc {}, certificate sha256 {})",
@@ -328,8 +334,8 @@ Result<std::vector<AgreementView>> SharingService::ListAgreements(const Context&
       if (overdue_only && v.deletion != "overdue") continue;
       out.push_back(std::move(v));
     }
-    return Verdict::Allow(fmt::format("{} {}agreements listed", out.size(),
-                                      overdue_only ? "overdue-deletion " : ""));
+    return Verdict::Allow(
+        fmt::format("{} {}agreements listed", out.size(), overdue_only ? "overdue-deletion " : ""));
   }));
   return out;
 }
@@ -390,10 +396,10 @@ Result<AgreementView> SharingService::RevokeAgreement(const Context& ctx,
     CUSTOS_RETURN_IF_ERROR(s.txn.PutShareAgreement(*row));
     CUSTOS_ASSIGN_OR_RETURN(AgreementView v, AgreementOf(m, s.txn, *row, s.now_ms));
     out = std::move(v);
-    return Verdict::Allow(fmt::format(
-        "agreement '{}' revoked: {}; partner deletion {}", row->agreement_id, reason,
-        out->deletion == "none" ? std::string("not due (nothing was shared)")
-                                : "due by " + core::UtcDateOfMs(out->deletion_due_ms)));
+    return Verdict::Allow(
+        fmt::format("agreement '{}' revoked: {}; partner deletion {}", row->agreement_id, reason,
+                    out->deletion == "none" ? std::string("not due (nothing was shared)")
+                                            : "due by " + core::UtcDateOfMs(out->deletion_due_ms)));
   }));
   return std::move(*out);
 }
@@ -426,10 +432,11 @@ Result<AgreementView> SharingService::ConfirmDeletion(const Context& ctx,
     CUSTOS_RETURN_IF_ERROR(s.txn.PutShareAgreement(*row));
     CUSTOS_ASSIGN_OR_RETURN(AgreementView v, AgreementOf(m, s.txn, *row, s.now_ms));
     out = std::move(v);
-    return Verdict::Allow(fmt::format("partner deletion under agreement '{}' confirmed "
-                                      "(document sha256 {}{})",
-                                      row->agreement_id, row->deletion_sha256,
-                                      before.deletion == "overdue" ? ", after its deadline" : ""));
+    return Verdict::Allow(
+        fmt::format("partner deletion under agreement '{}' confirmed "
+                    "(document sha256 {}{})",
+                    row->agreement_id, row->deletion_sha256,
+                    before.deletion == "overdue" ? ", after its deadline" : ""));
   }));
   return std::move(*out);
 }

@@ -45,7 +45,8 @@ Result<Filter> ParseFilter(std::string_view where) {
   }
   if (key == "created_after" || key == "created_before") {
     auto day = core::ParseCivilDate(value);
-    if (!day.ok()) return InvalidArgument(fmt::format("where: {}: {}", key, day.status().message()));
+    if (!day.ok())
+      return InvalidArgument(fmt::format("where: {}: {}", key, day.status().message()));
     (key == "created_after" ? f.created_after_ms : f.created_before_ms) = core::UtcMidnightMs(*day);
     return f;
   }
@@ -78,12 +79,12 @@ Status NotInForce(const AgreementView& v) {
         v.approval_id));
   }
   if (v.state == "expired") {
-    return FailedPrecondition(fmt::format("agreement: expired on {} (validity)",
-                                          core::UtcDateOfMs(v.valid_until_ms)));
+    return FailedPrecondition(
+        fmt::format("agreement: expired on {} (validity)", core::UtcDateOfMs(v.valid_until_ms)));
   }
   if (v.state == "revoked") {
-    return FailedPrecondition(fmt::format("agreement: revoked on {}; no new share",
-                                          core::UtcDateOfMs(v.revoked_at_ms)));
+    return FailedPrecondition(
+        fmt::format("agreement: revoked on {}; no new share", core::UtcDateOfMs(v.revoked_at_ms)));
   }
   return FailedPrecondition(fmt::format("agreement: not in force ({})", v.state));
 }
@@ -133,8 +134,8 @@ Status StartShare(VaultState& m, const Context& ctx, const ShareSpec& spec, Plan
     plan.fields = SplitList(agreement->fields);
     for (const std::string& f : plan.fields) {
       if (m.config->FindField(f) == nullptr) {
-        return Verdict::Deny(FailedPrecondition(
-            "fields: the agreement names a field no longer in the catalogue"));
+        return Verdict::Deny(
+            FailedPrecondition("fields: the agreement names a field no longer in the catalogue"));
       }
     }
     // Consent (PIPL Art. 23): only the customers who consented to sharing with this partner,
@@ -210,11 +211,11 @@ Status RecordPage(VaultState& m, const Context& ctx, const Plan& plan, size_t fr
       if (!row.has_value() || !key.has_value()) continue;
       page.rows.push_back(std::move(*row));
       page.wrapped.push_back(std::move(key->wrapped_dek));
-      entries.push_back(s.Event(
-          Action::kShareCustomer, CustomerTarget(id), "allow",
-          fmt::format("shared with partner '{}' under agreement '{}' (share {})",
-                      plan.partner.partner_id, plan.agreement.agreement_id, share_id),
-          plan.fields));
+      entries.push_back(
+          s.Event(Action::kShareCustomer, CustomerTarget(id), "allow",
+                  fmt::format("shared with partner '{}' under agreement '{}' (share {})",
+                              plan.partner.partner_id, plan.agreement.agreement_id, share_id),
+                  plan.fields));
     }
     return Verdict::Entries(std::move(entries));
   });
@@ -275,8 +276,8 @@ std::vector<std::vector<std::string>> CanaryRows(const schema::Config& config,
       std::string v = share::CanaryValue(key, i, CanaryKind(config, fields[f]));
       if (v.empty() && !real.empty()) {
         // A free-text column: a real row's value, chosen by the key (no new personal data).
-        const uint64_t pick = share::KeyedChoice(
-            key, fmt::format("copy:{}:{}", i, fields[f]), static_cast<uint64_t>(real.size()));
+        const uint64_t pick = share::KeyedChoice(key, fmt::format("copy:{}:{}", i, fields[f]),
+                                                 static_cast<uint64_t>(real.size()));
         v = real[pick][f + 1];
       }
       row.push_back(share::Mark(key, v));
@@ -364,26 +365,17 @@ Result<ShareResult> SharingService::CreateShare(const Context& ctx, const ShareS
   out.manifest = manifest.dump(2) + "\n";
   out.manifest_signature = crypto::ToHex(m.signing_key->Sign(crypto::AsBytes(out.manifest)));
 
-  store::ShareRow row{out.share_id,
-                      out.agreement_id,
-                      out.partner_id,
-                      recorded.actor,
-                      started_ms,
-                      plan.agreement.fields,
-                      out.row_count,
-                      out.left_out,
-                      canaries,
-                      out.package_sha256,
-                      out.manifest,
-                      plan.approval_id};
+  store::ShareRow row{out.share_id, out.agreement_id,      out.partner_id, recorded.actor,
+                      started_ms,   plan.agreement.fields, out.row_count,  out.left_out,
+                      canaries,     out.package_sha256,    out.manifest,   plan.approval_id};
   const Operation done{Action::kShareComplete, IdTarget("share", out.share_id),
                        Basis::kAdministration};
   CUSTOS_RETURN_IF_ERROR(Write(m, recorded, done, [&](Scope& s) -> Result<Verdict> {
     CUSTOS_RETURN_IF_ERROR(s.txn.InsertShare(row));
     return Verdict::Allow(fmt::format("share {} under agreement '{}' to partner '{}': {} "
                                       "customers, {} left out, package sha256 {}",
-                                      row.share_id, row.agreement_id, row.partner_id,
-                                      row.row_count, row.left_out, row.file_sha256),
+                                      row.share_id, row.agreement_id, row.partner_id, row.row_count,
+                                      row.left_out, row.file_sha256),
                           plan.fields);
   }));
   return out;

@@ -87,8 +87,7 @@ Result<TraceReport> SharingService::Trace(const Context& ctx, std::string_view c
   const Operation op{Action::kShareTrace, "share:*", Basis::kAdministration};
   TraceReport report;
   std::vector<std::string> cells;
-  const bool parsed =
-      copy.size() <= kMaxCopyBytes && CsvCells(copy, cells, report.rows);
+  const bool parsed = copy.size() <= kMaxCopyBytes && CsvCells(copy, cells, report.rows);
   report.cells = static_cast<int64_t>(cells.size());
   const std::string secret = FingerprintSecret(m);
   CUSTOS_RETURN_IF_ERROR(Read(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
@@ -109,8 +108,8 @@ Result<TraceReport> SharingService::Trace(const Context& ctx, std::string_view c
       if (report.candidates.size() == kMaxCandidates) break;
       const store::ShareRow& row = *by_id.at(t.share_id);
       report.candidates.push_back(TraceMatch{t.share_id, row.agreement_id, row.partner_id,
-                                             t.spellings, t.agreeing, t.canary_hits,
-                                             t.confidence, t.matches});
+                                             t.spellings, t.agreeing, t.canary_hits, t.confidence,
+                                             t.matches});
     }
     report.matched = !report.candidates.empty() && report.candidates.front().matches;
     if (!report.matched) {

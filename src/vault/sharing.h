@@ -52,15 +52,15 @@ struct PartnerView {
 struct AgreementSpec {
   std::string agreement_id;
   std::string partner_id;
-  std::string document;                // the signed agreement's bytes (only its hash is kept)
-  std::vector<std::string> purposes;   // catalogue purposes the partner may use the data for
-  std::vector<std::string> fields;     // catalogue fields that may be shared, or
-  std::string profile;                 // a de-identification profile applied instead
-  int64_t valid_until_ms = 0;          // the end of validity (exclusive)
-  int64_t max_rows = 0;                // customers in all shares together; 0: no limit
-  std::string cross_border;            // "BASIS:REF" (PIPL Art. 38), empty: stays on the mainland
-  std::string impact_assessment;       // reference of the PIPL Art. 55 assessment
-  std::string justification;           // why, for the approver (10 to 2000 bytes)
+  std::string document;               // the signed agreement's bytes (only its hash is kept)
+  std::vector<std::string> purposes;  // catalogue purposes the partner may use the data for
+  std::vector<std::string> fields;    // catalogue fields that may be shared, or
+  std::string profile;                // a de-identification profile applied instead
+  int64_t valid_until_ms = 0;         // the end of validity (exclusive)
+  int64_t max_rows = 0;               // customers in all shares together; 0: no limit
+  std::string cross_border;           // "BASIS:REF" (PIPL Art. 38), empty: stays on the mainland
+  std::string impact_assessment;      // reference of the PIPL Art. 55 assessment
+  std::string justification;          // why, for the approver (10 to 2000 bytes)
 };
 
 struct AgreementView {
@@ -110,9 +110,9 @@ struct ShareResult {
   int64_t row_count = 0;  // customers shared
   int64_t left_out = 0;   // customers the filter selected whose consent does not cover the partner
   std::vector<std::string> fields;
-  std::string package;         // S/MIME CMS EnvelopedData (openssl cms -decrypt)
-  std::string package_sha256;  // hex
-  std::string manifest;        // JSON: agreement, partner, count, fields, hashes, time
+  std::string package;             // S/MIME CMS EnvelopedData (openssl cms -decrypt)
+  std::string package_sha256;      // hex
+  std::string manifest;            // JSON: agreement, partner, count, fields, hashes, time
   std::string manifest_signature;  // hex, by the vault's signing key over `manifest`
 };
 
@@ -143,7 +143,7 @@ struct TraceMatch {
 struct TraceReport {
   int64_t rows = 0;
   int64_t cells = 0;
-  bool matched = false;  // the first entry of `candidates` matches
+  bool matched = false;                // the first entry of `candidates` matches
   std::vector<TraceMatch> candidates;  // at most 5, best first
 };
 
@@ -167,8 +167,7 @@ class SharingService {
   Result<AgreementView> ProposeAgreement(const Context& ctx, const AgreementSpec& spec);
   // share.read. Every agreement (with a partner when partner_id is set; only those whose
   // deletion confirmation is overdue when overdue_only), by id.
-  Result<std::vector<AgreementView>> ListAgreements(const Context& ctx,
-                                                    std::string_view partner_id,
+  Result<std::vector<AgreementView>> ListAgreements(const Context& ctx, std::string_view partner_id,
                                                     bool overdue_only);
   // share.read. NotFound if absent.
   Result<AgreementView> ShowAgreement(const Context& ctx, std::string_view agreement_id);

@@ -44,9 +44,9 @@
 #include "vault/keys.h"
 #include "vault/lifecycle.h"
 #include "vault/records.h"
-#include "vault/sharing.h"
 #include "vault/reports.h"
 #include "vault/secops.h"
+#include "vault/sharing.h"
 #include "vault/staff.h"
 #include "vault/subject_requests.h"
 

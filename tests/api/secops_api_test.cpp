@@ -19,8 +19,8 @@ class SecOpsApiTest : public ApiTest {
     if (IsSkipped() || HasFatalFailure()) return;
     const vault::Context admin{"admin", "account_management", vault::Channel::kCli, "req-setup"};
     Status st = vault_->staff().Create(
-        admin, vault::StaffSpec{"sec.admin", "sec.admin", "security_administrator",
-                                {"security_admin"}, ""});
+        admin, vault::StaffSpec{
+                   "sec.admin", "sec.admin", "security_administrator", {"security_admin"}, ""});
     ASSERT_TRUE(st.ok()) << st.ToString();
   }
   void TearDown() override {
@@ -76,7 +76,8 @@ TEST_F(SecOpsApiTest, AHoneyRecordReadOverHttpsRaisesACriticalAlertWithinASecond
     auto r = vault_->secops().Scan(Sec(), int64_t{0});
     vault::AuditQuery q;
     q.customer_id = honey->front();
-    auto page = vault_->audit().Query(vault::Context{"dpo", "legal_obligation", vault::Channel::kCli, "r"}, q);
+    auto page = vault_->audit().Query(
+        vault::Context{"dpo", "legal_obligation", vault::Channel::kCli, "r"}, q);
     std::string seen;
     if (page.ok()) {
       for (const auto& e : page->entries) {
@@ -114,13 +115,13 @@ TEST_F(SecOpsApiTest, AnIncidentAndAViolationThroughTheApi) {
   ASSERT_TRUE(opened);
   ASSERT_EQ(opened->status, 201) << opened->body;
   const std::string id = json::parse(opened->body)["incident_id"];
-  auto contained = Client()->Post("/v1/incidents/" + id + "/contain", As("tok-sec"),
-                                  R"({"action":"revoke_tokens","target":"li.na"})",
-                                  "application/json");
+  auto contained =
+      Client()->Post("/v1/incidents/" + id + "/contain", As("tok-sec"),
+                     R"({"action":"revoke_tokens","target":"li.na"})", "application/json");
   ASSERT_TRUE(contained);
   EXPECT_EQ(contained->status, 200) << contained->body;
-  auto assessed = Client()->Post("/v1/incidents/" + id + "/assess", As("tok-sec"), "{}",
-                                 "application/json");
+  auto assessed =
+      Client()->Post("/v1/incidents/" + id + "/assess", As("tok-sec"), "{}", "application/json");
   ASSERT_TRUE(assessed);
   EXPECT_EQ(assessed->status, 200) << assessed->body;
   auto shown = Client()->Get("/v1/incidents/" + id, As("tok-sec"));

@@ -143,8 +143,8 @@ TEST_F(RulesTest, RefusedForOnePurposeThenReadForAnotherIsPurposeSwitching) {
                    "permission_denied: no consent")
                   .empty());
   now_ += kMinute;
-  auto hits = Feed("wang.wei", "customer.read", "customer:" + Id(7), "allow", "name",
-                   "account_management");
+  auto hits =
+      Feed("wang.wei", "customer.read", "customer:" + Id(7), "allow", "name", "account_management");
   ASSERT_EQ(hits.size(), 1u);
   EXPECT_EQ(hits[0].rule, kPurposeSwitch);
   EXPECT_EQ(hits[0].evidence, (std::vector<int64_t>{1, 2}));

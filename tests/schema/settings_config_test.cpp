@@ -142,21 +142,18 @@ TEST(OpsConfig, TheShippedDefaultGivesTheSupportDeskItsHours) {
   EXPECT_EQ(desk.work_start_minute, 8 * 60);
   EXPECT_EQ(desk.work_end_minute, 20 * 60);
   EXPECT_EQ(desk.bulk_read[2], 20u);
-  EXPECT_EQ(desk.denial_burst, 15u);  // from [ops]
+  EXPECT_EQ(desk.denial_burst, 15u);                             // from [ops]
   EXPECT_EQ(config->ops.For("sales_rep").work_start_minute, 0);  // always
 }
 
 TEST(OpsConfig, BadHoursAnUndeclaredPostAndAnUnknownKeyAreRefusedNamingTheKey) {
-  const std::string hours =
-      DefaultWith("[ops.posts.support_agent]", "working_hours = \"08:00-20:00\"",
-                  "working_hours = \"8-20\"");
-  EXPECT_NE(ErrorOf(hours).find("key 'ops.posts.support_agent.working_hours'"),
-            std::string::npos)
+  const std::string hours = DefaultWith(
+      "[ops.posts.support_agent]", "working_hours = \"08:00-20:00\"", "working_hours = \"8-20\"");
+  EXPECT_NE(ErrorOf(hours).find("key 'ops.posts.support_agent.working_hours'"), std::string::npos)
       << ErrorOf(hours);
   const std::string post = std::string(DefaultConfigToml()) + "\n[ops.posts.night_shift]\n";
   EXPECT_NE(ErrorOf(post).find("key 'ops.posts.night_shift'"), std::string::npos) << ErrorOf(post);
-  const std::string unknown =
-      DefaultWith("[ops]", "scan_interval_ms = 500", "scan_every = 500");
+  const std::string unknown = DefaultWith("[ops]", "scan_interval_ms = 500", "scan_every = 500");
   EXPECT_NE(ErrorOf(unknown).find("key 'ops.scan_every'"), std::string::npos) << ErrorOf(unknown);
 }
 

@@ -73,8 +73,7 @@ TEST_F(DoctorTest, EveryCheckReportsOnceInTheDocumentedOrder) {
                      "files.permissions", "keys.provider", "keys.kek_age", "keys.epochs",
                      "tls.certificate", "audit.verify", "audit.witness", "backup.age",
                      "backup.verify", "access.totp", "access.training", "access.dormant",
-                     "access.tokens", "access.separation", "retention.ceilings",
-                     "server.listen"}));
+                     "access.tokens", "access.separation", "retention.ceilings", "server.listen"}));
   EXPECT_GT(r.audit_seq, 0);
   for (const DoctorFinding& f : r.findings) {
     if (f.severity >= Severity::kWarning) {
@@ -85,7 +84,8 @@ TEST_F(DoctorTest, EveryCheckReportsOnceInTheDocumentedOrder) {
 
 TEST_F(DoctorTest, AFreshVaultIsSoundWhereInitMadeItSo) {
   const DoctorReport r = Run();
-  EXPECT_EQ(SeverityOf(r, "files.permissions"), Severity::kOk) << Find(r, "files.permissions").message;
+  EXPECT_EQ(SeverityOf(r, "files.permissions"), Severity::kOk)
+      << Find(r, "files.permissions").message;
   EXPECT_EQ(SeverityOf(r, "keys.provider"), Severity::kInfo) << "a key file is a notice";
   EXPECT_EQ(SeverityOf(r, "keys.kek_age"), Severity::kOk);
   EXPECT_EQ(SeverityOf(r, "keys.epochs"), Severity::kOk);
@@ -194,10 +194,11 @@ TEST_F(DoctorTest, StaffReadingConfidentialFieldsWithoutTotpAreNamed) {
 }
 
 TEST_F(DoctorTest, ASupportAgentWithoutTrainingIsNamed) {
-  ASSERT_TRUE(vault_->staff()
-                  .Create(Admin(), StaffSpec{"chen.jie", "chen.jie", "support_agent",
-                                             {"customer_service"}, ""})
-                  .ok());
+  ASSERT_TRUE(
+      vault_->staff()
+          .Create(Admin(),
+                  StaffSpec{"chen.jie", "chen.jie", "support_agent", {"customer_service"}, ""})
+          .ok());
   const DoctorFinding f = Find(Run(), "access.training");
   EXPECT_EQ(f.severity, Severity::kWarning);
   EXPECT_NE(f.message.find("chen.jie"), std::string::npos) << f.message;
@@ -211,16 +212,17 @@ TEST_F(DoctorTest, AccountsSilentForNinetyDaysAreDormant) {
 
   EXPECT_EQ(f.severity, Severity::kWarning);
   EXPECT_NE(f.message.find("wang.wei"), std::string::npos) << f.message;
-  EXPECT_EQ(f.message.find("dpo"), std::string::npos) << "the DPO just ran the doctor: " << f.message;
+  EXPECT_EQ(f.message.find("dpo"), std::string::npos)
+      << "the DPO just ran the doctor: " << f.message;
 }
 
 TEST_F(DoctorTest, ATokenIssuedForSixtyDaysIsLongLived) {
   ASSERT_TRUE(
       vault_->staff().SetPassword(Admin(), "li.na", "set by the administrator for li.na").ok());
   Context ctx;
-  auto token = vault_->staff().Login(ctx, LoginRequest{"li.na", "set by the administrator for li.na",
-                                                       "", "a long passphrase of li.na 2026",
-                                                       60 * kDayMs, "laptop"});
+  auto token = vault_->staff().Login(
+      ctx, LoginRequest{"li.na", "set by the administrator for li.na", "",
+                        "a long passphrase of li.na 2026", 60 * kDayMs, "laptop"});
   ASSERT_TRUE(token.ok()) << token.status().ToString();
   const DoctorFinding f = Find(Run(), "access.tokens");
   EXPECT_EQ(f.severity, Severity::kWarning);

@@ -54,12 +54,13 @@ TEST_F(ReportBrowserTest, AnAccessReviewRendersOfflineWithoutConsoleErrors) {
   const std::filesystem::path png = root_ / "access-review.png";
   std::ofstream(html) << RenderReportHtml(*report, "zh");
 
-  const std::string log = RunCommand(
-      "timeout 180 " + chromium +
-      " --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run"
-      " --host-resolver-rules='MAP * ~NOTFOUND' --enable-logging=stderr --v=0"
-      " --user-data-dir=" + (root_ / "chromium-profile").string() +
-      " --window-size=1200,1600 --screenshot=" + png.string() + " file://" + html.string());
+  const std::string log =
+      RunCommand("timeout 180 " + chromium +
+                 " --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run"
+                 " --host-resolver-rules='MAP * ~NOTFOUND' --enable-logging=stderr --v=0"
+                 " --user-data-dir=" +
+                 (root_ / "chromium-profile").string() + " --window-size=1200,1600 --screenshot=" +
+                 png.string() + " file://" + html.string());
   ASSERT_TRUE(std::filesystem::exists(png)) << log;
   EXPECT_GT(std::filesystem::file_size(png), 1000u) << log;
   EXPECT_EQ(log.find("CONSOLE"), std::string::npos) << log;

@@ -51,7 +51,8 @@ class ReportTest : public VaultTest {
 TEST_F(ReportTest, AccessReviewCountsEachStaffMembersReadsFieldsAndDenials) {
   const std::string id = NewCustomer();
   for (int i = 0; i < 2; ++i) {  // masked: phone, interests shown; id_number masked
-    ASSERT_TRUE(vault_->customers().Get(SupportAgent(), id, {"phone", "interests", "id_number"}).ok());
+    ASSERT_TRUE(
+        vault_->customers().Get(SupportAgent(), id, {"phone", "interests", "id_number"}).ok());
   }
   ASSERT_FALSE(vault_->customers().Get(SupportAgent("marketing"), id, {"phone"}).ok());
   ASSERT_TRUE(
@@ -65,8 +66,8 @@ TEST_F(ReportTest, AccessReviewCountsEachStaffMembersReadsFieldsAndDenials) {
             (std::vector<std::string>{"support_agent", "li.na", "2", "2", "1", "2", "2", "0", "1",
                                       "0", "0", ""}));
   EXPECT_EQ(Row(t, {"risk_officer", "zhao.min"}),
-            (std::vector<std::string>{"risk_officer", "zhao.min", "1", "0", "1", "1", "0", "1",
-                                      "0", "0", "0", ""}));
+            (std::vector<std::string>{"risk_officer", "zhao.min", "1", "0", "1", "1", "0", "1", "0",
+                                      "0", "0", ""}));
   EXPECT_EQ(Row(t, {"sales_rep", "wang.wei"})[2], "0") << "creating is not reading";
   EXPECT_GT(r.audit_seq, 0);
   EXPECT_NE(t.source.en.find("actor=S"), std::string::npos);
@@ -130,7 +131,8 @@ TEST_F(ReportTest, SubjectRequestsByKindOnTimeOverdueAndMedianDays) {
   auto access = vault_->subject_requests().Open(SupportAgent(), {id, "access", "TCK-1"});
   ASSERT_TRUE(access.ok()) << access.status().ToString();
   Advance(3 * kDayMs);
-  ASSERT_TRUE(vault_->subject_requests().Close(SupportAgent(), access->request_id, "withdrawn").ok());
+  ASSERT_TRUE(
+      vault_->subject_requests().Close(SupportAgent(), access->request_id, "withdrawn").ok());
   auto deletion = vault_->subject_requests().Open(SupportAgent(), {id, "deletion", "TCK-2"});
   ASSERT_TRUE(deletion.ok()) << deletion.status().ToString();
   Advance(20 * kDayMs);  // due after 15 days: overdue at the period's end
@@ -145,10 +147,11 @@ TEST_F(ReportTest, SubjectRequestsByKindOnTimeOverdueAndMedianDays) {
 }
 
 TEST_F(ReportTest, TrainingCoveragePerPostAndLapsedStaffWithDataRoles) {
-  ASSERT_TRUE(vault_->staff()
-                  .Create(Admin(), StaffSpec{"chen.jie", "chen.jie", "support_agent",
-                                             {"customer_service"}, ""})
-                  .ok());
+  ASSERT_TRUE(
+      vault_->staff()
+          .Create(Admin(),
+                  StaffSpec{"chen.jie", "chen.jie", "support_agent", {"customer_service"}, ""})
+          .ok());
   const Report r = Build("training", kDay0, kDay0 + kDayMs);
   EXPECT_EQ(Row(Table(r, "coverage"), {"support_agent"}),
             (std::vector<std::string>{"support_agent", "2", "1", "50"}));
@@ -180,7 +183,8 @@ TEST_F(ReportTest, SecurityCountsRotationsVerificationsAndBackupsInThePeriod) {
 TEST_F(ReportTest, ProcessingListsPurposesFieldsAndSaysNoRecipientsRecorded) {
   const Report r = Build("processing", kDay0, kDay0 + kDayMs);
   EXPECT_EQ(Table(r, "purposes").rows.size(), 6u);
-  EXPECT_EQ(Row(Table(r, "purposes"), {"legal_obligation"})[2], "legal obligation (PIPL Art. 13(3))");
+  EXPECT_EQ(Row(Table(r, "purposes"), {"legal_obligation"})[2],
+            "legal obligation (PIPL Art. 13(3))");
   EXPECT_EQ(Row(Table(r, "purposes"), {"analytics"})[3], "0");
   EXPECT_EQ(Row(Table(r, "fields"), {"id_number"}),
             (std::vector<std::string>{"id_number", "identity", "confidential", "yes", "customer"}));
@@ -193,9 +197,8 @@ TEST_F(ReportTest, RenderingsCarryTheFiguresAndNoCustomerValue) {
   const std::string id = NewCustomer();
   ASSERT_TRUE(vault_->customers().Get(SupportAgent(), id, {"phone"}).ok());
   const Report r = Build("access-review", kDay0, kDay0 + kDayMs);
-  for (const std::string& text :
-       {RenderReportHtml(r, "zh"), RenderReportHtml(r, "en"), RenderReportCsv(r, "en"),
-        RenderReportJson(r)}) {
+  for (const std::string& text : {RenderReportHtml(r, "zh"), RenderReportHtml(r, "en"),
+                                  RenderReportCsv(r, "en"), RenderReportJson(r)}) {
     EXPECT_EQ(text.find(id), std::string::npos) << "no customer id";
     EXPECT_EQ(text.find("13800138000"), std::string::npos);
     EXPECT_EQ(text.find("王芳"), std::string::npos);
@@ -204,7 +207,7 @@ TEST_F(ReportTest, RenderingsCarryTheFiguresAndNoCustomerValue) {
   const std::string html = RenderReportHtml(r, "zh");
   EXPECT_NE(html.find("<svg"), std::string::npos);
   EXPECT_EQ(html.find("<script"), std::string::npos);
-  EXPECT_EQ(html.find("http://") , html.find("http://www.w3.org/2000/svg")) << "no remote resource";
+  EXPECT_EQ(html.find("http://"), html.find("http://www.w3.org/2000/svg")) << "no remote resource";
   EXPECT_NE(html.find("访问审查"), std::string::npos);
   const auto json = nlohmann::json::parse(RenderReportJson(r));
   EXPECT_EQ(json["report"], "access-review");
@@ -214,10 +217,9 @@ TEST_F(ReportTest, RenderingsCarryTheFiguresAndNoCustomerValue) {
 
 TEST_F(ReportTest, BuildingIsAuditedAndRefusedWithoutReportRead) {
   Build("training", kDay0, kDay0 + kDayMs);
-  EXPECT_EQ(vault_->reports().Build(SupportAgent(), {"training", kDay0, kDay0 + kDayMs})
-                .status()
-                .code(),
-            Code::kPermissionDenied);
+  EXPECT_EQ(
+      vault_->reports().Build(SupportAgent(), {"training", kDay0, kDay0 + kDayMs}).status().code(),
+      Code::kPermissionDenied);
   EXPECT_EQ(vault_->reports().Build(Dpo(), {"payroll", kDay0, kDay0 + kDayMs}).status().code(),
             Code::kInvalidArgument);
   EXPECT_EQ(vault_->reports().Build(Dpo(), {"training", kDay0, kDay0}).status().code(),

@@ -33,13 +33,14 @@ class SecOpsTest : public VaultTest {
     Reopen();
     const Context admin{"admin", "account_management", Channel::kCli, "req-setup"};
     Status st = vault_->staff().Create(
-        admin, StaffSpec{"sec.admin", "sec.admin", "security_administrator", {"security_admin"}, ""});
+        admin,
+        StaffSpec{"sec.admin", "sec.admin", "security_administrator", {"security_admin"}, ""});
     ASSERT_TRUE(st.ok()) << st.ToString();
     for (int i = 0; i < 20; ++i) {
       gen::SyntheticCustomer c;
       gen::MakeCustomer(7, i, c);
-      FieldValues f{{"name", c.name},   {"gender", c.gender}, {"birth_date", c.birth_date},
-                    {"id_number", c.id_number}, {"phone", c.phone}, {"email", c.email}};
+      FieldValues f{{"name", c.name},           {"gender", c.gender}, {"birth_date", c.birth_date},
+                    {"id_number", c.id_number}, {"phone", c.phone},   {"email", c.email}};
       auto id = vault_->customers().Create(Agent(), f, "form", Consented());
       ASSERT_TRUE(id.ok()) << id.status().ToString();
       ids_.push_back(*id);
@@ -115,7 +116,8 @@ TEST_F(SecOpsTest, RepeatedSearchesABulkExportAndFailedLoginsAreAlerts) {
   ASSERT_TRUE(exported.ok()) << exported.status().ToString();
   for (int i = 0; i < 5; ++i) {
     Context ctx;
-    auto bad = vault_->staff().Login(ctx, LoginRequest{"li.na", "wrong password", "", "", kMinute, "t"});
+    auto bad =
+        vault_->staff().Login(ctx, LoginRequest{"li.na", "wrong password", "", "", kMinute, "t"});
     EXPECT_FALSE(bad.ok());
   }
   const auto rules = Rules(Scan());
@@ -154,22 +156,23 @@ TEST_F(SecOpsTest, ALoginFromANewAddressIsAnAlert) {
 // occasional refused read (a field the post may not see), a login each morning.
 TEST_F(SecOpsTest, ANormalDayAtTheSupportDeskRaisesNoAlert) {
   const Context admin{"admin", "account_management", Channel::kCli, "req-setup"};
-  ASSERT_TRUE(vault_->staff()
-                  .Create(admin, StaffSpec{"zhou.li", "zhou.li", "support_agent",
-                                           {"customer_service"}, ""})
-                  .ok());
-  ASSERT_TRUE(vault_->staff()
-                  .RecordTraining(admin, TrainingRecord{"zhou.li", "privacy-basics",
-                                                        now_ms_ - kDayMs, now_ms_ + 3650 * kDayMs,
-                                                        ""})
-                  .ok());
+  ASSERT_TRUE(
+      vault_->staff()
+          .Create(admin, StaffSpec{"zhou.li", "zhou.li", "support_agent", {"customer_service"}, ""})
+          .ok());
+  ASSERT_TRUE(
+      vault_->staff()
+          .RecordTraining(admin, TrainingRecord{"zhou.li", "privacy-basics", now_ms_ - kDayMs,
+                                                now_ms_ + 3650 * kDayMs, ""})
+          .ok());
   ASSERT_TRUE(ResetAndLogIn("li.na", "a long new password for li.na").ok());
   std::mt19937 rng(20261203);
   for (int hour = 0; hour < 9; ++hour) {
     for (const char* agent : {"li.na", "zhou.li"}) {
       const Context who{agent, "customer_service", Channel::kApi, "req-day"};
       for (int k = 0; k < 6; ++k) {
-        now_ms_ = kNineLocal + hour * 60 * kMinute + (k * 9 + static_cast<int>(rng() % 5)) * kMinute;
+        now_ms_ =
+            kNineLocal + hour * 60 * kMinute + (k * 9 + static_cast<int>(rng() % 5)) * kMinute;
         const std::string& id = ids_[rng() % ids_.size()];
         Read(who, id);
         if (rng() % 3 == 0) Read(who, id);  // back to the same customer
@@ -195,8 +198,7 @@ TEST_F(SecOpsTest, AHoneyRecordIsACustomerLikeAnyOtherAndTouchingItIsCritical) {
   ASSERT_TRUE(honey.ok());
   ASSERT_EQ(honey->size(), 3u);
   // Only security operations know them: a support agent is refused the list.
-  EXPECT_EQ(vault_->secops().HoneyRecords(SupportAgent()).status().code(),
-            Code::kPermissionDenied);
+  EXPECT_EQ(vault_->secops().HoneyRecords(SupportAgent()).status().code(), Code::kPermissionDenied);
   // Read like any customer, with every field a real one has.
   auto view = vault_->customers().Get(Agent(), honey->front(), {});
   ASSERT_TRUE(view.ok()) << view.status().ToString();
@@ -281,9 +283,9 @@ TEST_F(SecOpsTest, LockingTheAccountStopsItsReads) {
   auto incident = vault_->secops().OpenIncident(Sec(), spec);
   ASSERT_TRUE(incident.ok()) << incident.status().ToString();
   Read(SupportAgent(), ids_[1]);
-  ASSERT_TRUE(
-      vault_->secops().Contain(Sec(), incident->incident_id, Containment{"lock_account", "li.na"})
-          .ok());
+  ASSERT_TRUE(vault_->secops()
+                  .Contain(Sec(), incident->incident_id, Containment{"lock_account", "li.na"})
+                  .ok());
   EXPECT_FALSE(vault_->customers().Get(SupportAgent(), ids_[1], {}).ok());
 }
 
@@ -291,8 +293,8 @@ TEST_F(SecOpsTest, AViolationHandledByRetrainingClosesConfidentialFieldsUntilRet
   auto before = vault_->customers().Get(SupportAgent(), ids_[2], {"id_number"});
   ASSERT_TRUE(before.ok()) << before.status().ToString();
   auto v = vault_->secops().AddViolation(
-      Sec(), ViolationSpec{"li.na", "P3.2b: read customers outside a ticket", {1, 2}, "",
-                           "retraining"});
+      Sec(),
+      ViolationSpec{"li.na", "P3.2b: read customers outside a ticket", {1, 2}, "", "retraining"});
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_EQ(v->status, "open");
   EXPECT_EQ(vault_->customers().Get(SupportAgent(), ids_[2], {"id_number"}).status().code(),
@@ -302,8 +304,8 @@ TEST_F(SecOpsTest, AViolationHandledByRetrainingClosesConfidentialFieldsUntilRet
   const int64_t now = now_ms_.load() + 10;
   now_ms_ = now + 10;
   ASSERT_TRUE(vault_->staff()
-                  .RecordTraining(admin, TrainingRecord{"li.na", "privacy-basics", now,
-                                                        now + 365 * kDayMs, ""})
+                  .RecordTraining(
+                      admin, TrainingRecord{"li.na", "privacy-basics", now, now + 365 * kDayMs, ""})
                   .ok());
   EXPECT_TRUE(vault_->customers().Get(SupportAgent(), ids_[2], {"id_number"}).ok());
   auto listed = vault_->secops().Violations(Context{"dpo", "", Channel::kCli, "r"}, "li.na", true);

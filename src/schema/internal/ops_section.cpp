@@ -8,13 +8,22 @@
 namespace custos::schema::internal {
 namespace {
 
-constexpr std::array<std::string_view, 16> kThresholdKeys = {
-    "bulk_read_minutes",      "bulk_read_general",  "bulk_read_internal",
-    "bulk_read_confidential", "working_hours",      "denial_burst",
-    "denial_burst_minutes",   "search_repeat",      "search_repeat_minutes",
-    "purpose_switch_minutes", "export_customers",   "export_minutes",
-    "break_glass",            "login_failures",     "login_failures_minutes",
-    "new_address"};
+constexpr std::array<std::string_view, 16> kThresholdKeys = {"bulk_read_minutes",
+                                                             "bulk_read_general",
+                                                             "bulk_read_internal",
+                                                             "bulk_read_confidential",
+                                                             "working_hours",
+                                                             "denial_burst",
+                                                             "denial_burst_minutes",
+                                                             "search_repeat",
+                                                             "search_repeat_minutes",
+                                                             "purpose_switch_minutes",
+                                                             "export_customers",
+                                                             "export_minutes",
+                                                             "break_glass",
+                                                             "login_failures",
+                                                             "login_failures_minutes",
+                                                             "new_address"};
 constexpr std::array<std::string_view, 5> kOpsOwnKeys = {
     "scan_interval_ms", "utc_offset", "alert_command", "alert_command_timeout_seconds", "posts"};
 // A window longer than a day holds too many entries in memory and says little about a burst.
@@ -108,8 +117,8 @@ Result<OpsConfig> ReadOpsSection(const TomlSection& s, const Config& config) {
   allowed.insert(allowed.end(), kOpsOwnKeys.begin(), kOpsOwnKeys.end());
   CUSTOS_RETURN_IF_ERROR(s.RejectUnknownKeys(allowed));
   OpsConfig c;
-  CUSTOS_ASSIGN_OR_RETURN(int64_t every, s.Integer("scan_interval_ms", 0, 60000,
-                                                   c.scan_interval_ms));
+  CUSTOS_ASSIGN_OR_RETURN(int64_t every,
+                          s.Integer("scan_interval_ms", 0, 60000, c.scan_interval_ms));
   if (every != 0 && every < 100) {
     return s.Error("scan_interval_ms", "must be 0 (off) or from 100 to 60000");
   }

@@ -92,18 +92,17 @@ Result<AccessConfig> ReadAccessSection(const TomlSection& s) {
 Result<SharingConfig> ReadSharingSection(const TomlSection& s) {
   CUSTOS_RETURN_IF_ERROR(s.RejectUnknownKeys(kSharingKeys));
   SharingConfig c;
-  CUSTOS_ASSIGN_OR_RETURN(c.approval_above_rows, s.Integer("approval_above_rows", 1, 100000000,
-                                                           c.approval_above_rows));
+  CUSTOS_ASSIGN_OR_RETURN(c.approval_above_rows,
+                          s.Integer("approval_above_rows", 1, 100000000, c.approval_above_rows));
   CUSTOS_ASSIGN_OR_RETURN(int64_t days, s.Integer("deletion_days", 1, 365, c.deletion_days));
   c.deletion_days = static_cast<uint32_t>(days);
   CUSTOS_ASSIGN_OR_RETURN(c.require_impact_assessment,
                           s.Bool("require_impact_assessment", c.require_impact_assessment));
   CUSTOS_ASSIGN_OR_RETURN(c.categories, s.StringList("categories", false));
   for (const std::string& category : c.categories) {
-    const bool ok = !category.empty() && category.size() <= 63 && category[0] >= 'a' &&
-                    category[0] <= 'z' &&
-                    category.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") ==
-                        std::string::npos;
+    const bool ok =
+        !category.empty() && category.size() <= 63 && category[0] >= 'a' && category[0] <= 'z' &&
+        category.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos;
     if (!ok) return s.Error("categories", "each category must match [a-z][a-z0-9_]{0,62}");
   }
   return c;
