@@ -397,526 +397,525 @@ struct ShareRow {
   std::string file_sha256;
   std::string manifest;
   std::string approval_id;  // the approval of a share above [sharing] approval_above_rows
-  // --- security operations (issue 20; docs/security_operations.md): no personal value ---
+};
 
-  // An alert a rule raised on the audit stream (src/ops/rules.h): the rule, its severity, the
-  // staff member it is about, the entry that completed the hit (trigger_seq; with the rule, what
-  // makes an alert raised once) and the evidence (comma-separated audit seqs, at most 100).
-  // `subject` names what was touched by id or count ("customers:57", "field:id_number",
-  // "customer:<id>"), `detail` the figures against the threshold. status "open" or "closed";
-  // incident_id set when an incident took the alert up.
-  struct AlertRow {
-    std::string alert_id;
-    int64_t raised_at_ms = 0;
-    std::string rule;
-    std::string severity;  // "low", "medium", "high", "critical"
-    std::string actor;
-    int64_t trigger_seq = 0;
-    std::string evidence;
-    std::string subject;
-    std::string detail;
-    std::string status = "open";
-    std::string incident_id;
-  };
+// --- security operations (issue 20; docs/security_operations.md): no personal value ---
 
-  // A honey record (canary customer): a customer row like any other, known as one only here.
-  struct HoneyRecordRow {
-    std::string customer_id;
-    int64_t created_at_ms = 0;
-    std::string created_by;
-  };
+// An alert a rule raised on the audit stream (src/ops/rules.h): the rule, its severity, the
+// staff member it is about, the entry that completed the hit (trigger_seq; with the rule, what
+// makes an alert raised once) and the evidence (comma-separated audit seqs, at most 100).
+// `subject` names what was touched by id or count ("customers:57", "field:id_number",
+// "customer:<id>"), `detail` the figures against the threshold. status "open" or "closed";
+// incident_id set when an incident took the alert up.
+struct AlertRow {
+  std::string alert_id;
+  int64_t raised_at_ms = 0;
+  std::string rule;
+  std::string severity;  // "low", "medium", "high", "critical"
+  std::string actor;
+  int64_t trigger_seq = 0;
+  std::string evidence;
+  std::string subject;
+  std::string detail;
+  std::string status = "open";
+  std::string incident_id;
+};
 
-  // A security incident (P4d; PIPL Art. 57): status "open", "contained", "notified", "closed".
-  // `subject_actor`: the staff member it is about (may be empty); `alert_ids` comma-separated;
-  // [from_ms, to_ms) the period whose audit entries the timeline and impact read.
-  struct IncidentRow {
-    std::string incident_id;
-    int64_t opened_at_ms = 0;
-    std::string opened_by;
-    std::string title;
-    std::string severity;
-    std::string status = "open";
-    std::string subject_actor;
-    std::string alert_ids;
-    int64_t from_ms = 0;
-    int64_t to_ms = 0;
-    std::string closed_by;
-    int64_t closed_at_ms = 0;
-  };
+// A honey record (canary customer): a customer row like any other, known as one only here.
+struct HoneyRecordRow {
+  std::string customer_id;
+  int64_t created_at_ms = 0;
+  std::string created_by;
+};
 
-  // One step of an incident, numbered from 1: kind "open", "contain", "assess", "notify",
-  // "recover", "close"; detail what was done (ids and counts, JSON for an assessment).
-  struct IncidentStepRow {
-    std::string incident_id;
-    int64_t step_no = 0;
-    int64_t at_ms = 0;
-    std::string actor;
-    std::string kind;
-    std::string detail;
-  };
+// A security incident (P4d; PIPL Art. 57): status "open", "contained", "notified", "closed".
+// `subject_actor`: the staff member it is about (may be empty); `alert_ids` comma-separated;
+// [from_ms, to_ms) the period whose audit entries the timeline and impact read.
+struct IncidentRow {
+  std::string incident_id;
+  int64_t opened_at_ms = 0;
+  std::string opened_by;
+  std::string title;
+  std::string severity;
+  std::string status = "open";
+  std::string subject_actor;
+  std::string alert_ids;
+  int64_t from_ms = 0;
+  int64_t to_ms = 0;
+  std::string closed_by;
+  int64_t closed_at_ms = 0;
+};
 
-  // A violation of the policy by a staff member (P5c): the rule broken, the evidence (audit seqs
-  // and/or an incident), the handling ("warning", "retraining", "discipline"), status "open" or
-  // "closed".
-  struct ViolationRow {
-    std::string violation_id;
-    std::string staff_id;
-    std::string rule;
-    std::string evidence;
-    std::string incident_id;
-    std::string handling;
-    std::string status = "open";
-    std::string recorded_by;
-    int64_t recorded_at_ms = 0;
-    std::string closed_by;
-    int64_t closed_at_ms = 0;
-  };
+// One step of an incident, numbered from 1: kind "open", "contain", "assess", "notify",
+// "recover", "close"; detail what was done (ids and counts, JSON for an assessment).
+struct IncidentStepRow {
+  std::string incident_id;
+  int64_t step_no = 0;
+  int64_t at_ms = 0;
+  std::string actor;
+  std::string kind;
+  std::string detail;
+};
 
-  // An address a staff member logged in from, first seen at first_seen_ms.
-  struct StaffAddressRow {
-    std::string staff_id;
-    std::string address;
-    int64_t first_seen_ms = 0;
-  };
+// A violation of the policy by a staff member (P5c): the rule broken, the evidence (audit seqs
+// and/or an incident), the handling ("warning", "retraining", "discipline"), status "open" or
+// "closed".
+struct ViolationRow {
+  std::string violation_id;
+  std::string staff_id;
+  std::string rule;
+  std::string evidence;
+  std::string incident_id;
+  std::string handling;
+  std::string status = "open";
+  std::string recorded_by;
+  int64_t recorded_at_ms = 0;
+  std::string closed_by;
+  int64_t closed_at_ms = 0;
+};
 
-  // A saved retention plan: what a sweep found due (src/lifecycle/plan.h). `content` is the
-  // plan's JSON text and never changes; content_sha256 (hex) is what an approval names.
-  struct RetentionPlanRow {
-    std::string plan_id;
-    std::string content_sha256;
-    std::string content;
-    std::string created_by;
-    int64_t created_at_ms = 0;
-    std::string state;   // "planned", "running", "done"
-    std::string run_id;  // set when a run starts (a rerun continues the same run)
-    int64_t updated_at_ms = 0;
-  };
+// An address a staff member logged in from, first seen at first_seen_ms.
+struct StaffAddressRow {
+  std::string staff_id;
+  std::string address;
+  int64_t first_seen_ms = 0;
+};
 
-  // What the retention sweep needs to know about one customer, read without opening anything.
-  // Times are 0 when there is no such record.
-  struct RetentionFactsRow {
-    std::string customer_id;
-    int64_t created_at_ms = 0;
-    int64_t updated_at_ms = 0;
-    int64_t first_txn_ms = 0;
-    int64_t last_txn_ms = 0;
-    int64_t first_note_ms = 0;
-    int64_t last_note_ms = 0;
-    int64_t last_consent_ms = 0;  // the latest consent-ledger entry
-    bool on_hold = false;         // a legal hold in force names the customer
-    int64_t closed_at_ms = 0;     // when the account was closed (0: open)
-    // When the customer's last consented purpose was withdrawn: every purpose the ledger names
-    // has a withdrawal as its latest entry (0 while any purpose is granted, or none recorded).
-    int64_t consent_withdrawn_ms = 0;
-    // An open data-subject request other than a deletion request names the customer.
-    bool open_request = false;
-  };
+// A saved retention plan: what a sweep found due (src/lifecycle/plan.h). `content` is the
+// plan's JSON text and never changes; content_sha256 (hex) is what an approval names.
+struct RetentionPlanRow {
+  std::string plan_id;
+  std::string content_sha256;
+  std::string content;
+  std::string created_by;
+  int64_t created_at_ms = 0;
+  std::string state;   // "planned", "running", "done"
+  std::string run_id;  // set when a run starts (a rerun continues the same run)
+  int64_t updated_at_ms = 0;
+};
 
-  // A closed customer account (the "account_closure" retention event). A reopened account has
-  // no row.
-  struct AccountClosureRow {
-    std::string customer_id;
-    int64_t closed_at_ms = 0;
-    std::string closed_by;  // staff id
-    std::string reason;     // why (no personal data)
-  };
+// What the retention sweep needs to know about one customer, read without opening anything.
+// Times are 0 when there is no such record.
+struct RetentionFactsRow {
+  std::string customer_id;
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+  int64_t first_txn_ms = 0;
+  int64_t last_txn_ms = 0;
+  int64_t first_note_ms = 0;
+  int64_t last_note_ms = 0;
+  int64_t last_consent_ms = 0;  // the latest consent-ledger entry
+  bool on_hold = false;         // a legal hold in force names the customer
+  int64_t closed_at_ms = 0;     // when the account was closed (0: open)
+  // When the customer's last consented purpose was withdrawn: every purpose the ledger names
+  // has a withdrawal as its latest entry (0 while any purpose is granted, or none recorded).
+  int64_t consent_withdrawn_ms = 0;
+  // An open data-subject request other than a deletion request names the customer.
+  bool open_request = false;
+};
 
-  // A transaction or note of a customer, without its ciphertext.
-  struct RecordTimeRow {
-    std::string kind;  // "transaction", "note"
-    std::string record_id;
-    int64_t created_at_ms = 0;
-  };
+// A closed customer account (the "account_closure" retention event). A reopened account has
+// no row.
+struct AccountClosureRow {
+  std::string customer_id;
+  int64_t closed_at_ms = 0;
+  std::string closed_by;  // staff id
+  std::string reason;     // why (no personal data)
+};
 
-  // One destroyed item, as the destruction log keeps it: the salted hash of its id, never the id.
-  struct DestructionRow {
-    int64_t seq = 0;  // 1, 2, 3, ... assigned by AppendDestruction
-    int64_t ts_ms = 0;
-    std::string run_id;
-    std::string kind;     // "customer", "transaction", "note"
-    std::string id_hash;  // hex HMAC-SHA256(salt, id) (docs/retention.md)
-  };
+// A transaction or note of a customer, without its ciphertext.
+struct RecordTimeRow {
+  std::string kind;  // "transaction", "note"
+  std::string record_id;
+  int64_t created_at_ms = 0;
+};
 
-  // --- what the primitives of a Transaction carry ---
+// One destroyed item, as the destruction log keeps it: the salted hash of its id, never the id.
+struct DestructionRow {
+  int64_t seq = 0;  // 1, 2, 3, ... assigned by AppendDestruction
+  int64_t ts_ms = 0;
+  std::string run_id;
+  std::string kind;     // "customer", "transaction", "note"
+  std::string id_hash;  // hex HMAC-SHA256(salt, id) (docs/retention.md)
+};
 
-  // One statement parameter: NULL (of a blob column), an integer, text or bytes. Text and bytes
-  // are borrowed: the viewed memory outlives the call.
-  using Param = std::variant<std::monostate, int64_t, std::string_view, ByteView>;
+// --- what the primitives of a Transaction carry ---
 
-  // The columns of one result row, read by position (0-based) as the statement selects them.
-  class Cells {
-   public:
-    virtual bool IsNull(int col) const = 0;
-    virtual int64_t Int(int col) const = 0;
-    virtual std::string Text(int col) const = 0;
-    virtual Bytes Blob(int col) const = 0;
+// One statement parameter: NULL (of a blob column), an integer, text or bytes. Text and bytes
+// are borrowed: the viewed memory outlives the call.
+using Param = std::variant<std::monostate, int64_t, std::string_view, ByteView>;
 
-   protected:
-    ~Cells() = default;
-  };
+// The columns of one result row, read by position (0-based) as the statement selects them.
+class Cells {
+ public:
+  virtual bool IsNull(int col) const = 0;
+  virtual int64_t Int(int col) const = 0;
+  virtual std::string Text(int col) const = 0;
+  virtual Bytes Blob(int col) const = 0;
 
-  // Receives each row of a query; a failure stops the query and is returned.
-  using RowSink = std::function<Status(const Cells&)>;
+ protected:
+  ~Cells() = default;
+};
 
-  // A unit of atomic work. All writes become visible together at Commit(); a Transaction
-  // destroyed without Commit() rolls back. After a failed call the caller should drop the
-  // transaction (rolling back); the store never leaves half a write.
-  class Transaction {
-   public:
-    virtual ~Transaction() = default;
+// Receives each row of a query; a failure stops the query and is returned.
+using RowSink = std::function<Status(const Cells&)>;
 
-    // Makes every write durable and visible. Unavailable on an I/O failure (then nothing of
-    // this transaction is visible). Calling anything after Commit is a bug.
-    virtual Status Commit() = 0;
+// A unit of atomic work. All writes become visible together at Commit(); a Transaction
+// destroyed without Commit() rolls back. After a failed call the caller should drop the
+// transaction (rolling back); the store never leaves half a write.
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
 
-    // --- primitives: implemented by each backend, wrapped by the fault-injecting store; the
-    // row operations below run on them (callers outside the store use the row operations) ---
-    // Runs `sql` (its text for this backend's dialect; nothing when that is empty) with
-    // `params`; the number of rows it changed. Conflict on a duplicate key (the transaction goes
-    // on); any other failure poisons the transaction (later calls fail, Commit rolls back).
-    virtual Result<int64_t> Exec(const Statement& sql, std::span<const Param> params,
-                                 std::string_view op) = 0;
-    // Runs `sql` and hands each row to `each`, stopping at its first failure (returned).
-    virtual Status Query(const Statement& sql, std::span<const Param> params, std::string_view op,
-                         const RowSink& each) = 0;
-    // Inserts one row of `table` (`values` in its column order). Conflict if the key exists.
-    // The default runs the table's generated INSERT; a backend may load rows another way.
-    virtual Status InsertRow(const TableSpec& table, std::span<const Param> values,
-                             std::string_view op);
-    // Inserts one row of `table` or replaces the row with its key (the generated upsert).
-    virtual Status PutRow(const TableSpec& table, std::span<const Param> values,
-                          std::string_view op);
+  // Makes every write durable and visible. Unavailable on an I/O failure (then nothing of
+  // this transaction is visible). Calling anything after Commit is a bug.
+  virtual Status Commit() = 0;
 
-    // --- row operations (the same on every backend; row_operations.cpp) ---
+  // --- primitives: implemented by each backend, wrapped by the fault-injecting store; the
+  // row operations below run on them (callers outside the store use the row operations) ---
+  // Runs `sql` (its text for this backend's dialect; nothing when that is empty) with
+  // `params`; the number of rows it changed. Conflict on a duplicate key (the transaction goes
+  // on); any other failure poisons the transaction (later calls fail, Commit rolls back).
+  virtual Result<int64_t> Exec(const Statement& sql, std::span<const Param> params,
+                               std::string_view op) = 0;
+  // Runs `sql` and hands each row to `each`, stopping at its first failure (returned).
+  virtual Status Query(const Statement& sql, std::span<const Param> params, std::string_view op,
+                       const RowSink& each) = 0;
+  // Inserts one row of `table` (`values` in its column order). Conflict if the key exists.
+  // The default runs the table's generated INSERT; a backend may load rows another way.
+  virtual Status InsertRow(const TableSpec& table, std::span<const Param> values,
+                           std::string_view op);
+  // Inserts one row of `table` or replaces the row with its key (the generated upsert).
+  virtual Status PutRow(const TableSpec& table, std::span<const Param> values, std::string_view op);
 
-    // --- vault metadata (suite, wrapped index keys, public keys, ...) ---
-    // nullopt when the key is absent.
-    Result<std::optional<Bytes>> GetMeta(std::string_view key);
-    // Inserts or replaces.
-    Status PutMeta(std::string_view key, ByteView value);
+  // --- row operations (the same on every backend; row_operations.cpp) ---
 
-    // --- customers ---
-    // Conflict if the id exists.
-    Status InsertCustomer(const CustomerRow& row);
-    // Replaces the row's envelopes, updated_at and schema_version. NotFound if absent.
-    Status UpdateCustomer(const CustomerRow& row);
-    // nullopt when absent.
-    Result<std::optional<CustomerRow>> GetCustomer(std::string_view customer_id);
-    // Customers in id order with id > after_id (all when after_id is empty), at most limit.
-    Result<std::vector<CustomerRow>> ListCustomers(std::string_view after_id, size_t limit);
-    Result<int64_t> CountCustomers();
+  // --- vault metadata (suite, wrapped index keys, public keys, ...) ---
+  // nullopt when the key is absent.
+  Result<std::optional<Bytes>> GetMeta(std::string_view key);
+  // Inserts or replaces.
+  Status PutMeta(std::string_view key, ByteView value);
 
-    // --- wrapped keys ---
-    // Inserts or replaces the customer's wrapped DEK.
-    Status PutWrappedKey(const WrappedKeyRow& row);
-    Result<std::optional<WrappedKeyRow>> GetWrappedKey(std::string_view customer_id);
+  // --- customers ---
+  // Conflict if the id exists.
+  Status InsertCustomer(const CustomerRow& row);
+  // Replaces the row's envelopes, updated_at and schema_version. NotFound if absent.
+  Status UpdateCustomer(const CustomerRow& row);
+  // nullopt when absent.
+  Result<std::optional<CustomerRow>> GetCustomer(std::string_view customer_id);
+  // Customers in id order with id > after_id (all when after_id is empty), at most limit.
+  Result<std::vector<CustomerRow>> ListCustomers(std::string_view after_id, size_t limit);
+  Result<int64_t> CountCustomers();
 
-    // --- blind index ---
-    // Replaces the customer's tokens for each field named in `entries` (a field with no entry
-    // keeps its tokens).
-    virtual Status PutIndexEntries(std::string_view customer_id,
-                                   const std::vector<IndexEntry>& entries) = 0;
-    // Like PutIndexEntries for a customer that has no tokens yet, but meant for bulk loads:
-    // the entries may be staged and moved into the index later, in key order, by
-    // Store::MergeStagedIndex (random tokens inserted one at a time would each rewrite a
-    // random page of a large index). Staged entries are found by FindByIndex at once (more
-    // slowly until merged). The default implementation is PutIndexEntries.
-    virtual Status StageIndexEntries(std::string_view customer_id,
-                                     const std::vector<IndexEntry>& entries) {
-      return PutIndexEntries(customer_id, entries);
-    }
-    // Customer ids holding `token` for `field`, in id order, at most limit.
-    virtual Result<std::vector<std::string>> FindByIndex(std::string_view field, ByteView token,
-                                                         size_t limit) = 0;
+  // --- wrapped keys ---
+  // Inserts or replaces the customer's wrapped DEK.
+  Status PutWrappedKey(const WrappedKeyRow& row);
+  Result<std::optional<WrappedKeyRow>> GetWrappedKey(std::string_view customer_id);
 
-    // --- transactions and communication notes (sealed with the owner's DEK) ---
-    Status InsertTransaction(const TransactionRow& row);  // Conflict if id exists
-    Result<std::vector<TransactionRow>> ListTransactions(std::string_view customer_id);
-    Status InsertNote(const NoteRow& row);  // Conflict if id exists
-    Result<std::vector<NoteRow>> ListNotes(std::string_view customer_id);
+  // --- blind index ---
+  // Replaces the customer's tokens for each field named in `entries` (a field with no entry
+  // keeps its tokens).
+  virtual Status PutIndexEntries(std::string_view customer_id,
+                                 const std::vector<IndexEntry>& entries) = 0;
+  // Like PutIndexEntries for a customer that has no tokens yet, but meant for bulk loads:
+  // the entries may be staged and moved into the index later, in key order, by
+  // Store::MergeStagedIndex (random tokens inserted one at a time would each rewrite a
+  // random page of a large index). Staged entries are found by FindByIndex at once (more
+  // slowly until merged). The default implementation is PutIndexEntries.
+  virtual Status StageIndexEntries(std::string_view customer_id,
+                                   const std::vector<IndexEntry>& entries) {
+    return PutIndexEntries(customer_id, entries);
+  }
+  // Customer ids holding `token` for `field`, in id order, at most limit.
+  virtual Result<std::vector<std::string>> FindByIndex(std::string_view field, ByteView token,
+                                                       size_t limit) = 0;
 
-    // --- audit ---
-    // Appends; Conflict if row.seq exists. The audit component computes seq and hashes.
-    virtual Status AppendAudit(const AuditRow& row) = 0;
-    // The entry with the highest seq, nullopt on an empty log.
-    virtual Result<std::optional<AuditRow>> GetAuditHead() = 0;
-    // Entries with seq >= from_seq in seq order, at most limit.
-    Result<std::vector<AuditRow>> ReadAudit(int64_t from_seq, size_t limit);
-    // The entries `filter` selects, in seq order, at most `limit` (0: none). Served by the
-    // indexes of migration 6 (one per filter column, with seq; one on ts_ms), so a page costs
-    // about the entries it returns when an equality filter is set.
-    Result<std::vector<AuditRow>> QueryAudit(const AuditFilter& filter, size_t limit);
-    Status InsertCheckpoint(const CheckpointRow& row);
-    // All checkpoints in seq order.
-    Result<std::vector<CheckpointRow>> ListCheckpoints();
-    // Stores Merkle nodes of the audit log (table audit_tree, migration kAuditTreeMigration);
-    // Conflict if one with the same (tree_size, level) exists.
-    Status InsertAuditNode(const AuditNodeRow& row);
-    // The node of `level` that ends at entry `tree_size`, nullopt if none is stored.
-    Result<std::optional<AuditNodeRow>> GetAuditNode(int64_t tree_size, int64_t level);
-    // Nodes with (tree_size, level) after (after_size, after_level), in that order, at most
-    // limit: the order appends complete them in.
-    Result<std::vector<AuditNodeRow>> ReadAuditNodes(int64_t after_size, int64_t after_level,
-                                                     size_t limit);
-    // The largest tree_size of any stored node, 0 when none is stored.
-    Result<int64_t> LastAuditNodeSize();
+  // --- transactions and communication notes (sealed with the owner's DEK) ---
+  Status InsertTransaction(const TransactionRow& row);  // Conflict if id exists
+  Result<std::vector<TransactionRow>> ListTransactions(std::string_view customer_id);
+  Status InsertNote(const NoteRow& row);  // Conflict if id exists
+  Result<std::vector<NoteRow>> ListNotes(std::string_view customer_id);
 
-    // --- staff (until the access issue: the accounts created by init) ---
-    Status InsertStaff(const StaffRow& row);  // Conflict if id exists
-    Result<std::optional<StaffRow>> GetStaff(std::string_view staff_id);
-    Result<std::vector<StaffRow>> ListStaff();
+  // --- audit ---
+  // Appends; Conflict if row.seq exists. The audit component computes seq and hashes.
+  virtual Status AppendAudit(const AuditRow& row) = 0;
+  // The entry with the highest seq, nullopt on an empty log.
+  virtual Result<std::optional<AuditRow>> GetAuditHead() = 0;
+  // Entries with seq >= from_seq in seq order, at most limit.
+  Result<std::vector<AuditRow>> ReadAudit(int64_t from_seq, size_t limit);
+  // The entries `filter` selects, in seq order, at most `limit` (0: none). Served by the
+  // indexes of migration 6 (one per filter column, with seq; one on ts_ms), so a page costs
+  // about the entries it returns when an equality filter is set.
+  Result<std::vector<AuditRow>> QueryAudit(const AuditFilter& filter, size_t limit);
+  Status InsertCheckpoint(const CheckpointRow& row);
+  // All checkpoints in seq order.
+  Result<std::vector<CheckpointRow>> ListCheckpoints();
+  // Stores Merkle nodes of the audit log (table audit_tree, migration kAuditTreeMigration);
+  // Conflict if one with the same (tree_size, level) exists.
+  Status InsertAuditNode(const AuditNodeRow& row);
+  // The node of `level` that ends at entry `tree_size`, nullopt if none is stored.
+  Result<std::optional<AuditNodeRow>> GetAuditNode(int64_t tree_size, int64_t level);
+  // Nodes with (tree_size, level) after (after_size, after_level), in that order, at most
+  // limit: the order appends complete them in.
+  Result<std::vector<AuditNodeRow>> ReadAuditNodes(int64_t after_size, int64_t after_level,
+                                                   size_t limit);
+  // The largest tree_size of any stored node, 0 when none is stored.
+  Result<int64_t> LastAuditNodeSize();
 
-    // --- access (issue 3): staff changes, credentials, API tokens, training, approvals ---
-    // Replaces display_name, post, roles and status. NotFound if the staff id is absent.
-    Status UpdateStaff(const StaffRow& row);
-    // Inserts or replaces the staff member's credential row.
-    Status PutStaffCredential(const StaffCredentialRow& row);
-    // nullopt when the staff member has no credential row.
-    Result<std::optional<StaffCredentialRow>> GetStaffCredential(std::string_view staff_id);
-    // Conflict if the token id or the secret hash exists.
-    Status InsertApiToken(const ApiTokenRow& row);
-    // The token whose secret hashes to `secret_sha256` (revoked or expired ones too), nullopt
-    // when none does.
-    Result<std::optional<ApiTokenRow>> FindApiToken(ByteView secret_sha256);
-    Result<std::optional<ApiTokenRow>> GetApiToken(std::string_view token_id);
-    // The staff member's tokens (every staff member's when staff_id is empty), by created time.
-    Result<std::vector<ApiTokenRow>> ListApiTokens(std::string_view staff_id);
-    // Sets revoked_at_ms (a revoked token stays revoked: the first time is kept). NotFound if
-    // the token id is absent.
-    Status RevokeApiToken(std::string_view token_id, int64_t revoked_at_ms);
-    // Conflict if the same staff, course and completion time exist.
-    Status InsertTraining(const TrainingRow& row);
-    // The staff member's records (everyone's when staff_id is empty), by staff, course, time.
-    Result<std::vector<TrainingRow>> ListTraining(std::string_view staff_id);
-    // Conflict if the approval id exists.
-    Status InsertApproval(const ApprovalRow& row);
-    // Replaces approver, decided_at_ms and state. NotFound if absent.
-    Status UpdateApproval(const ApprovalRow& row);
-    Result<std::optional<ApprovalRow>> GetApproval(std::string_view approval_id);
-    // Approvals requested by `requester` (all when empty) in state `state` (any when empty),
-    // by request time.
-    Result<std::vector<ApprovalRow>> ListApprovals(std::string_view requester,
-                                                   std::string_view state);
+  // --- staff (until the access issue: the accounts created by init) ---
+  Status InsertStaff(const StaffRow& row);  // Conflict if id exists
+  Result<std::optional<StaffRow>> GetStaff(std::string_view staff_id);
+  Result<std::vector<StaffRow>> ListStaff();
 
-    // --- bulk imports ---
-    Result<std::optional<ImportRow>> GetImportByFile(std::string_view file_sha256);
-    // GetImportByFile, and the import of that file locked until this transaction ends: another
-    // transaction locking the same file waits, so runs of one file that read their progress
-    // here and write it with PutImport in the same transaction take turns (no two commit the
-    // same lines). SQLite: every write transaction holds the database's write lock already;
-    // PostgreSQL: an advisory lock on the file (taken even when it has no row yet) and the row
-    // FOR UPDATE. Take it before anything that locks the audit log (one lock order: import,
-    // then audit).
-    Result<std::optional<ImportRow>> LockImportByFile(std::string_view file_sha256);
-    // Inserts or replaces by import_id.
-    Status PutImport(const ImportRow& row);
+  // --- access (issue 3): staff changes, credentials, API tokens, training, approvals ---
+  // Replaces display_name, post, roles and status. NotFound if the staff id is absent.
+  Status UpdateStaff(const StaffRow& row);
+  // Inserts or replaces the staff member's credential row.
+  Status PutStaffCredential(const StaffCredentialRow& row);
+  // nullopt when the staff member has no credential row.
+  Result<std::optional<StaffCredentialRow>> GetStaffCredential(std::string_view staff_id);
+  // Conflict if the token id or the secret hash exists.
+  Status InsertApiToken(const ApiTokenRow& row);
+  // The token whose secret hashes to `secret_sha256` (revoked or expired ones too), nullopt
+  // when none does.
+  Result<std::optional<ApiTokenRow>> FindApiToken(ByteView secret_sha256);
+  Result<std::optional<ApiTokenRow>> GetApiToken(std::string_view token_id);
+  // The staff member's tokens (every staff member's when staff_id is empty), by created time.
+  Result<std::vector<ApiTokenRow>> ListApiTokens(std::string_view staff_id);
+  // Sets revoked_at_ms (a revoked token stays revoked: the first time is kept). NotFound if
+  // the token id is absent.
+  Status RevokeApiToken(std::string_view token_id, int64_t revoked_at_ms);
+  // Conflict if the same staff, course and completion time exist.
+  Status InsertTraining(const TrainingRow& row);
+  // The staff member's records (everyone's when staff_id is empty), by staff, course, time.
+  Result<std::vector<TrainingRow>> ListTraining(std::string_view staff_id);
+  // Conflict if the approval id exists.
+  Status InsertApproval(const ApprovalRow& row);
+  // Replaces approver, decided_at_ms and state. NotFound if absent.
+  Status UpdateApproval(const ApprovalRow& row);
+  Result<std::optional<ApprovalRow>> GetApproval(std::string_view approval_id);
+  // Approvals requested by `requester` (all when empty) in state `state` (any when empty),
+  // by request time.
+  Result<std::vector<ApprovalRow>> ListApprovals(std::string_view requester,
+                                                 std::string_view state);
 
-    // --- consent (issue 3): privacy notices and the append-only consent ledger ---
-    // Conflict if the version exists.
-    Status InsertNotice(const NoticeRow& row);
-    // nullopt when the version is absent.
-    Result<std::optional<NoticeRow>> GetNotice(int64_t version);
-    // Every notice in version order.
-    Result<std::vector<NoticeRow>> ListNotices();
-    // Appends one ledger entry. Conflict if (customer_id, seq) exists (two writers raced: the
-    // loser re-reads and retries). There is deliberately no update or delete.
-    Status AppendConsent(const ConsentRow& row);
-    // The customer's ledger in seq order (empty when it has none).
-    Result<std::vector<ConsentRow>> ListConsents(std::string_view customer_id);
+  // --- bulk imports ---
+  Result<std::optional<ImportRow>> GetImportByFile(std::string_view file_sha256);
+  // GetImportByFile, and the import of that file locked until this transaction ends: another
+  // transaction locking the same file waits, so runs of one file that read their progress
+  // here and write it with PutImport in the same transaction take turns (no two commit the
+  // same lines). SQLite: every write transaction holds the database's write lock already;
+  // PostgreSQL: an advisory lock on the file (taken even when it has no row yet) and the row
+  // FOR UPDATE. Take it before anything that locks the audit log (one lock order: import,
+  // then audit).
+  Result<std::optional<ImportRow>> LockImportByFile(std::string_view file_sha256);
+  // Inserts or replaces by import_id.
+  Status PutImport(const ImportRow& row);
 
-    // --- lifecycle (issue 6): sqlite_lifecycle.cpp / postgres_lifecycle.cpp ---
-    // Conflict if (hold_id, customer_id) exists.
-    Status InsertLegalHold(const LegalHoldRow& row);
-    // Releases every row of the hold still in force; returns how many (0: none in force or no
-    // such hold).
-    Result<int64_t> ReleaseLegalHold(std::string_view hold_id, std::string_view released_by,
-                                     int64_t released_at_ms);
-    // Hold rows naming `customer_id` (every customer's when empty), in force only when
-    // `in_force_only`, by placed time then hold id.
-    Result<std::vector<LegalHoldRow>> ListLegalHolds(std::string_view customer_id,
-                                                     bool in_force_only);
-    // Conflict if the customer's account is already closed.
-    Status InsertAccountClosure(const AccountClosureRow& row);
-    // Removes the closure (a reopened account); false when the account was not closed.
-    Result<bool> DeleteAccountClosure(std::string_view customer_id);
-    Result<std::optional<AccountClosureRow>> GetAccountClosure(std::string_view customer_id);
-    // --- data-subject requests: sqlite_subject_requests.cpp / postgres_subject_requests.cpp ---
-    // Writes the row as given. Conflict if the request id exists.
-    Status InsertSubjectRequest(const SubjectRequestRow& row);
-    // nullopt when absent.
-    Result<std::optional<SubjectRequestRow>> GetSubjectRequest(std::string_view request_id);
-    // Closes the request if it is open (sets closed_by, closed_at_ms, outcome): true when it
-    // did, false when there is no such request or it was already closed (then nothing changes).
-    Result<bool> CloseSubjectRequest(std::string_view request_id, std::string_view closed_by,
-                                     int64_t closed_at_ms, std::string_view outcome);
-    // Requests naming `customer_id` (every customer's when empty), only open ones when
-    // `open_only`, by opened time then request id, at most limit.
-    Result<std::vector<SubjectRequestRow>> ListSubjectRequests(std::string_view customer_id,
-                                                               bool open_only, size_t limit);
-    // --- de-identified releases (issue 16) ---
-    // Writes the row as given. Conflict if the release id exists.
-    Status InsertDeidRelease(const DeidReleaseRow& row);
-    // Releases made after `after_ms` (all when 0), oldest first (time, then id), at most limit.
-    Result<std::vector<DeidReleaseRow>> ListDeidReleases(int64_t after_ms, size_t limit);
-    // The budget spent by `actor` under `profile`; nullopt when nothing was spent yet.
-    Result<std::optional<DeidBudgetRow>> GetDeidBudget(std::string_view profile,
-                                                       std::string_view actor);
-    // Adds `spend` (its epsilon_spent, delta_spent; answers counts one) to the row of its profile
-    // and actor, creating it, in one statement, only if the totals stay at most epsilon_limit and
-    // delta_limit. True if spent; false (nothing changed) if it would exceed a limit — decided on
-    // the row as it is when the statement runs, so two concurrent spends cannot both pass.
-    Result<bool> SpendDeidBudget(const DeidBudgetRow& spend, int64_t epsilon_limit,
-                                 int64_t delta_limit);
+  // --- consent (issue 3): privacy notices and the append-only consent ledger ---
+  // Conflict if the version exists.
+  Status InsertNotice(const NoticeRow& row);
+  // nullopt when the version is absent.
+  Result<std::optional<NoticeRow>> GetNotice(int64_t version);
+  // Every notice in version order.
+  Result<std::vector<NoticeRow>> ListNotices();
+  // Appends one ledger entry. Conflict if (customer_id, seq) exists (two writers raced: the
+  // loser re-reads and retries). There is deliberately no update or delete.
+  Status AppendConsent(const ConsentRow& row);
+  // The customer's ledger in seq order (empty when it has none).
+  Result<std::vector<ConsentRow>> ListConsents(std::string_view customer_id);
 
-    // --- sharing with partners (issue 17; docs/sharing.md) ---
-    // Conflict if the partner id exists.
-    Status InsertPartner(const PartnerRow& row);
-    Result<std::optional<PartnerRow>> GetPartner(std::string_view partner_id);
-    // Every partner, by id.
-    Result<std::vector<PartnerRow>> ListPartners();
-    // Conflict if the agreement id exists.
-    Status InsertShareAgreement(const ShareAgreementRow& row);
-    // Replaces the row with its id (revocation, deletion obligation and its confirmation).
-    Status PutShareAgreement(const ShareAgreementRow& row);
-    Result<std::optional<ShareAgreementRow>> GetShareAgreement(std::string_view agreement_id);
-    // The agreements with `partner_id` (every partner's when empty), by id.
-    Result<std::vector<ShareAgreementRow>> ListShareAgreements(std::string_view partner_id);
-    // Conflict if the share id exists.
-    Status InsertShare(const ShareRow& row);
-    Result<std::optional<ShareRow>> GetShare(std::string_view share_id);
-    // The shares under `agreement_id` (every agreement's when empty), oldest first.
-    Result<std::vector<ShareRow>> ListShares(std::string_view agreement_id);
-    // --- security operations (issue 20; ops_rows.cpp) ---
-    // Writes the alert as given. Conflict if the id exists.
-    Status InsertAlert(const AlertRow& row);
-    // True if an alert of `rule` was raised for the entry `trigger_seq`.
-    Result<bool> AlertRaised(std::string_view rule, int64_t trigger_seq);
-    // Alerts raised at or after `from_ms`, of `status` when not empty, newest first, at most limit.
-    Result<std::vector<AlertRow>> ListAlerts(int64_t from_ms, std::string_view status,
-                                             size_t limit);
-    Result<std::optional<AlertRow>> GetAlert(std::string_view alert_id);
-    // Sets the alert's status and incident id. NotFound if absent.
-    Status UpdateAlert(std::string_view alert_id, std::string_view status,
-                       std::string_view incident_id);
-    Status InsertHoneyRecord(const HoneyRecordRow& row);
-    // Every honey record, by customer id.
-    Result<std::vector<HoneyRecordRow>> ListHoneyRecords();
-    Result<bool> IsHoneyRecord(std::string_view customer_id);
-    Status InsertIncident(const IncidentRow& row);
-    // Replaces the row with its id (status, alert ids, closing).
-    Status PutIncident(const IncidentRow& row);
-    Result<std::optional<IncidentRow>> GetIncident(std::string_view incident_id);
-    // Incidents, newest first, only those not closed when `open_only`, at most limit.
-    Result<std::vector<IncidentRow>> ListIncidents(bool open_only, size_t limit);
-    // Appends a step numbered after the incident's last one; returns its number.
-    Result<int64_t> AppendIncidentStep(IncidentStepRow row);
-    Result<std::vector<IncidentStepRow>> ListIncidentSteps(std::string_view incident_id);
-    Status InsertViolation(const ViolationRow& row);
-    Status PutViolation(const ViolationRow& row);
-    Result<std::optional<ViolationRow>> GetViolation(std::string_view violation_id);
-    // Violations of `staff_id` (everyone's when empty), only open ones when `open_only`, oldest
-    // first, at most limit.
-    Result<std::vector<ViolationRow>> ListViolations(std::string_view staff_id, bool open_only,
-                                                     size_t limit);
-    // Records the address for the staff member; true when it was not known before.
-    Result<bool> NoteStaffAddress(const StaffAddressRow& row);
-    // How many addresses the staff member is known to have logged in from.
-    Result<int64_t> CountStaffAddresses(std::string_view staff_id);
+  // --- lifecycle (issue 6): sqlite_lifecycle.cpp / postgres_lifecycle.cpp ---
+  // Conflict if (hold_id, customer_id) exists.
+  Status InsertLegalHold(const LegalHoldRow& row);
+  // Releases every row of the hold still in force; returns how many (0: none in force or no
+  // such hold).
+  Result<int64_t> ReleaseLegalHold(std::string_view hold_id, std::string_view released_by,
+                                   int64_t released_at_ms);
+  // Hold rows naming `customer_id` (every customer's when empty), in force only when
+  // `in_force_only`, by placed time then hold id.
+  Result<std::vector<LegalHoldRow>> ListLegalHolds(std::string_view customer_id,
+                                                   bool in_force_only);
+  // Conflict if the customer's account is already closed.
+  Status InsertAccountClosure(const AccountClosureRow& row);
+  // Removes the closure (a reopened account); false when the account was not closed.
+  Result<bool> DeleteAccountClosure(std::string_view customer_id);
+  Result<std::optional<AccountClosureRow>> GetAccountClosure(std::string_view customer_id);
+  // --- data-subject requests: sqlite_subject_requests.cpp / postgres_subject_requests.cpp ---
+  // Writes the row as given. Conflict if the request id exists.
+  Status InsertSubjectRequest(const SubjectRequestRow& row);
+  // nullopt when absent.
+  Result<std::optional<SubjectRequestRow>> GetSubjectRequest(std::string_view request_id);
+  // Closes the request if it is open (sets closed_by, closed_at_ms, outcome): true when it
+  // did, false when there is no such request or it was already closed (then nothing changes).
+  Result<bool> CloseSubjectRequest(std::string_view request_id, std::string_view closed_by,
+                                   int64_t closed_at_ms, std::string_view outcome);
+  // Requests naming `customer_id` (every customer's when empty), only open ones when
+  // `open_only`, by opened time then request id, at most limit.
+  Result<std::vector<SubjectRequestRow>> ListSubjectRequests(std::string_view customer_id,
+                                                             bool open_only, size_t limit);
+  // --- de-identified releases (issue 16) ---
+  // Writes the row as given. Conflict if the release id exists.
+  Status InsertDeidRelease(const DeidReleaseRow& row);
+  // Releases made after `after_ms` (all when 0), oldest first (time, then id), at most limit.
+  Result<std::vector<DeidReleaseRow>> ListDeidReleases(int64_t after_ms, size_t limit);
+  // The budget spent by `actor` under `profile`; nullopt when nothing was spent yet.
+  Result<std::optional<DeidBudgetRow>> GetDeidBudget(std::string_view profile,
+                                                     std::string_view actor);
+  // Adds `spend` (its epsilon_spent, delta_spent; answers counts one) to the row of its profile
+  // and actor, creating it, in one statement, only if the totals stay at most epsilon_limit and
+  // delta_limit. True if spent; false (nothing changed) if it would exceed a limit — decided on
+  // the row as it is when the statement runs, so two concurrent spends cannot both pass.
+  Result<bool> SpendDeidBudget(const DeidBudgetRow& spend, int64_t epsilon_limit,
+                               int64_t delta_limit);
 
-    // --- fulfilment (issue 18): steps, restrictions, proposed values ---
-    // Writes the step as given. Conflict if the request already has this step.
-    Status InsertSubjectRequestStep(const SubjectRequestStepRow& row);
-    // The request's steps, by time then step name.
-    Result<std::vector<SubjectRequestStepRow>> ListSubjectRequestSteps(std::string_view request_id);
-    // Writes the restriction as given. Conflict if the request already placed one.
-    Status InsertRestriction(const RestrictionRow& row);
-    // The restrictions naming the customer, by placed time then request id.
-    Result<std::vector<RestrictionRow>> ListRestrictions(std::string_view customer_id);
-    // Removes every restriction of the customer; returns how many.
-    Result<int64_t> DeleteRestrictions(std::string_view customer_id);
-    // Writes the sealed values as given. Conflict if the request has values.
-    Status InsertSubjectRequestValues(const SubjectRequestValuesRow& row);
-    // nullopt when the request has none (or its customer was destroyed).
-    Result<std::optional<SubjectRequestValuesRow>> GetSubjectRequestValues(
-        std::string_view request_id);
+  // --- sharing with partners (issue 17; docs/sharing.md) ---
+  // Conflict if the partner id exists.
+  Status InsertPartner(const PartnerRow& row);
+  Result<std::optional<PartnerRow>> GetPartner(std::string_view partner_id);
+  // Every partner, by id.
+  Result<std::vector<PartnerRow>> ListPartners();
+  // Conflict if the agreement id exists.
+  Status InsertShareAgreement(const ShareAgreementRow& row);
+  // Replaces the row with its id (revocation, deletion obligation and its confirmation).
+  Status PutShareAgreement(const ShareAgreementRow& row);
+  Result<std::optional<ShareAgreementRow>> GetShareAgreement(std::string_view agreement_id);
+  // The agreements with `partner_id` (every partner's when empty), by id.
+  Result<std::vector<ShareAgreementRow>> ListShareAgreements(std::string_view partner_id);
+  // Conflict if the share id exists.
+  Status InsertShare(const ShareRow& row);
+  Result<std::optional<ShareRow>> GetShare(std::string_view share_id);
+  // The shares under `agreement_id` (every agreement's when empty), oldest first.
+  Result<std::vector<ShareRow>> ListShares(std::string_view agreement_id);
+  // --- security operations (issue 20; ops_rows.cpp) ---
+  // Writes the alert as given. Conflict if the id exists.
+  Status InsertAlert(const AlertRow& row);
+  // True if an alert of `rule` was raised for the entry `trigger_seq`.
+  Result<bool> AlertRaised(std::string_view rule, int64_t trigger_seq);
+  // Alerts raised at or after `from_ms`, of `status` when not empty, newest first, at most limit.
+  Result<std::vector<AlertRow>> ListAlerts(int64_t from_ms, std::string_view status, size_t limit);
+  Result<std::optional<AlertRow>> GetAlert(std::string_view alert_id);
+  // Sets the alert's status and incident id. NotFound if absent.
+  Status UpdateAlert(std::string_view alert_id, std::string_view status,
+                     std::string_view incident_id);
+  Status InsertHoneyRecord(const HoneyRecordRow& row);
+  // Every honey record, by customer id.
+  Result<std::vector<HoneyRecordRow>> ListHoneyRecords();
+  Result<bool> IsHoneyRecord(std::string_view customer_id);
+  Status InsertIncident(const IncidentRow& row);
+  // Replaces the row with its id (status, alert ids, closing).
+  Status PutIncident(const IncidentRow& row);
+  Result<std::optional<IncidentRow>> GetIncident(std::string_view incident_id);
+  // Incidents, newest first, only those not closed when `open_only`, at most limit.
+  Result<std::vector<IncidentRow>> ListIncidents(bool open_only, size_t limit);
+  // Appends a step numbered after the incident's last one; returns its number.
+  Result<int64_t> AppendIncidentStep(IncidentStepRow row);
+  Result<std::vector<IncidentStepRow>> ListIncidentSteps(std::string_view incident_id);
+  Status InsertViolation(const ViolationRow& row);
+  Status PutViolation(const ViolationRow& row);
+  Result<std::optional<ViolationRow>> GetViolation(std::string_view violation_id);
+  // Violations of `staff_id` (everyone's when empty), only open ones when `open_only`, oldest
+  // first, at most limit.
+  Result<std::vector<ViolationRow>> ListViolations(std::string_view staff_id, bool open_only,
+                                                   size_t limit);
+  // Records the address for the staff member; true when it was not known before.
+  Result<bool> NoteStaffAddress(const StaffAddressRow& row);
+  // How many addresses the staff member is known to have logged in from.
+  Result<int64_t> CountStaffAddresses(std::string_view staff_id);
 
-    // Conflict if the plan id exists.
-    Status InsertRetentionPlan(const RetentionPlanRow& row);
-    // Replaces state, run_id and updated_at (content never changes). NotFound if absent.
-    Status UpdateRetentionPlan(const RetentionPlanRow& row);
-    Result<std::optional<RetentionPlanRow>> GetRetentionPlan(std::string_view plan_id);
-    // The newest `limit` plans, newest first, without their content (content is empty).
-    Result<std::vector<RetentionPlanRow>> ListRetentionPlans(size_t limit);
-    // The retention facts of customers with id > after_id, in id order, at most limit.
-    Result<std::vector<RetentionFactsRow>> ListRetentionFacts(std::string_view after_id,
-                                                              size_t limit);
-    // The customer's transactions and notes (kind, id, time), without ciphertext.
-    Result<std::vector<RecordTimeRow>> ListRecordTimes(std::string_view customer_id);
-    // Deletes every row of the customer: wrapped key, customer row, blind-index tokens (staged
-    // too), transactions, notes, consent ledger (the ledger's one deletion path), restrictions
-    // and the sealed values of correction requests. Hold rows
-    // stay (they name no personal data). Returns false when there was no customer row and no
-    // wrapped key (already destroyed).
-    virtual Result<bool> EraseCustomer(std::string_view customer_id) = 0;
-    // Deletes one transaction or note; false when absent.
-    Result<bool> DeleteTransaction(std::string_view customer_id, std::string_view txn_id);
-    Result<bool> DeleteNote(std::string_view customer_id, std::string_view note_id);
-    // Appends to the destruction log with seq = the highest seq + 1; returns that seq.
-    Result<int64_t> AppendDestruction(const DestructionRow& row);
-    // Entries with seq > after_seq of `run_id` (every run when empty), in seq order, at most
-    // limit.
-    Result<std::vector<DestructionRow>> ListDestructions(std::string_view run_id, int64_t after_seq,
-                                                         size_t limit);
+  // --- fulfilment (issue 18): steps, restrictions, proposed values ---
+  // Writes the step as given. Conflict if the request already has this step.
+  Status InsertSubjectRequestStep(const SubjectRequestStepRow& row);
+  // The request's steps, by time then step name.
+  Result<std::vector<SubjectRequestStepRow>> ListSubjectRequestSteps(std::string_view request_id);
+  // Writes the restriction as given. Conflict if the request already placed one.
+  Status InsertRestriction(const RestrictionRow& row);
+  // The restrictions naming the customer, by placed time then request id.
+  Result<std::vector<RestrictionRow>> ListRestrictions(std::string_view customer_id);
+  // Removes every restriction of the customer; returns how many.
+  Result<int64_t> DeleteRestrictions(std::string_view customer_id);
+  // Writes the sealed values as given. Conflict if the request has values.
+  Status InsertSubjectRequestValues(const SubjectRequestValuesRow& row);
+  // nullopt when the request has none (or its customer was destroyed).
+  Result<std::optional<SubjectRequestValuesRow>> GetSubjectRequestValues(
+      std::string_view request_id);
 
-    // --- key rotation (issue 6; src/vault/key_rotation.cpp, docs/keys.md) ---
-    // Wrapped keys whose kek_version differs from `kek_version`, in customer id order with
-    // id > after_id (all when after_id is empty), at most limit.
-    Result<std::vector<WrappedKeyRow>> ListWrappedKeysNotAt(uint32_t kek_version,
-                                                            std::string_view after_id,
+  // Conflict if the plan id exists.
+  Status InsertRetentionPlan(const RetentionPlanRow& row);
+  // Replaces state, run_id and updated_at (content never changes). NotFound if absent.
+  Status UpdateRetentionPlan(const RetentionPlanRow& row);
+  Result<std::optional<RetentionPlanRow>> GetRetentionPlan(std::string_view plan_id);
+  // The newest `limit` plans, newest first, without their content (content is empty).
+  Result<std::vector<RetentionPlanRow>> ListRetentionPlans(size_t limit);
+  // The retention facts of customers with id > after_id, in id order, at most limit.
+  Result<std::vector<RetentionFactsRow>> ListRetentionFacts(std::string_view after_id,
                                                             size_t limit);
-    // Replaces the customer's wrapped DEK with `row` only while it is still wrapped under
-    // `expected_kek_version`: true when replaced, false when the key is gone (the customer was
-    // destroyed meanwhile: a rotation must never bring a shredded key back) or was changed.
-    Result<bool> ReplaceWrappedKey(const WrappedKeyRow& row, uint32_t expected_kek_version);
-    // How many wrapped DEKs each KEK version holds, by ascending version (versions with none
-    // are absent).
-    Result<std::vector<std::pair<uint32_t, int64_t>>> CountWrappedKeysByVersion();
-  };
+  // The customer's transactions and notes (kind, id, time), without ciphertext.
+  Result<std::vector<RecordTimeRow>> ListRecordTimes(std::string_view customer_id);
+  // Deletes every row of the customer: wrapped key, customer row, blind-index tokens (staged
+  // too), transactions, notes, consent ledger (the ledger's one deletion path), restrictions
+  // and the sealed values of correction requests. Hold rows
+  // stay (they name no personal data). Returns false when there was no customer row and no
+  // wrapped key (already destroyed).
+  virtual Result<bool> EraseCustomer(std::string_view customer_id) = 0;
+  // Deletes one transaction or note; false when absent.
+  Result<bool> DeleteTransaction(std::string_view customer_id, std::string_view txn_id);
+  Result<bool> DeleteNote(std::string_view customer_id, std::string_view note_id);
+  // Appends to the destruction log with seq = the highest seq + 1; returns that seq.
+  Result<int64_t> AppendDestruction(const DestructionRow& row);
+  // Entries with seq > after_seq of `run_id` (every run when empty), in seq order, at most
+  // limit.
+  Result<std::vector<DestructionRow>> ListDestructions(std::string_view run_id, int64_t after_seq,
+                                                       size_t limit);
 
-  class Store {
-   public:
-    virtual ~Store() = default;
+  // --- key rotation (issue 6; src/vault/key_rotation.cpp, docs/keys.md) ---
+  // Wrapped keys whose kek_version differs from `kek_version`, in customer id order with
+  // id > after_id (all when after_id is empty), at most limit.
+  Result<std::vector<WrappedKeyRow>> ListWrappedKeysNotAt(uint32_t kek_version,
+                                                          std::string_view after_id, size_t limit);
+  // Replaces the customer's wrapped DEK with `row` only while it is still wrapped under
+  // `expected_kek_version`: true when replaced, false when the key is gone (the customer was
+  // destroyed meanwhile: a rotation must never bring a shredded key back) or was changed.
+  Result<bool> ReplaceWrappedKey(const WrappedKeyRow& row, uint32_t expected_kek_version);
+  // How many wrapped DEKs each KEK version holds, by ascending version (versions with none
+  // are absent).
+  Result<std::vector<std::pair<uint32_t, int64_t>>> CountWrappedKeysByVersion();
+};
 
-    // Starts a read-write transaction (serialised with other writers). Unavailable when the
-    // store cannot be reached.
-    virtual Result<std::unique_ptr<Transaction>> Begin() = 0;
+class Store {
+ public:
+  virtual ~Store() = default;
 
-    // The applied migration version.
-    virtual Result<int> SchemaVersion() = 0;
+  // Starts a read-write transaction (serialised with other writers). Unavailable when the
+  // store cannot be reached.
+  virtual Result<std::unique_ptr<Transaction>> Begin() = 0;
 
-    // Makes everything committed durable in the main database file and truncates any
-    // write-ahead log, so no freed page lingers outside the database (used after destruction
-    // and before backups). Unavailable when a reader of an older snapshot (another connection or
-    // process) kept part of the log: the log was not truncated; try again later.
-    virtual Status Checkpoint() = 0;
+  // The applied migration version.
+  virtual Result<int> SchemaVersion() = 0;
 
-    // Moves every staged blind-index entry (Transaction::StageIndexEntries) into the index, in
-    // key order, atomically. OK and cheap when nothing is staged. Called at the end of a bulk
-    // import and when a vault opens (finishing the merge of an import that was killed).
-    virtual Status MergeStagedIndex() { return Status::Ok(); }
+  // Makes everything committed durable in the main database file and truncates any
+  // write-ahead log, so no freed page lingers outside the database (used after destruction
+  // and before backups). Unavailable when a reader of an older snapshot (another connection or
+  // process) kept part of the log: the log was not truncated; try again later.
+  virtual Status Checkpoint() = 0;
 
-    // Human-readable backend name: "sqlite", "postgres".
-    virtual std::string_view Backend() const = 0;
+  // Moves every staged blind-index entry (Transaction::StageIndexEntries) into the index, in
+  // key order, atomically. OK and cheap when nothing is staged. Called at the end of a bulk
+  // import and when a vault opens (finishing the merge of an import that was killed).
+  virtual Status MergeStagedIndex() { return Status::Ok(); }
 
-    // --- backups (issue 6; snapshot.h) ---
-    // A consistent read-only view of every table, on a connection of its own: SQLite reads one
-    // WAL snapshot (no write lock), PostgreSQL a REPEATABLE READ READ ONLY transaction; writers
-    // carry on meanwhile. Unavailable when the store cannot be reached; FailedPrecondition for
-    // a backend without snapshots.
-    virtual Result<std::unique_ptr<Snapshot>> OpenSnapshot();
-    // A loader into this store, which must be empty (no metadata, customers, staff or audit
-    // entries): Conflict otherwise. FailedPrecondition for a backend without loaders.
-    virtual Result<std::unique_ptr<Loader>> OpenLoader();
-  };
+  // Human-readable backend name: "sqlite", "postgres".
+  virtual std::string_view Backend() const = 0;
+
+  // --- backups (issue 6; snapshot.h) ---
+  // A consistent read-only view of every table, on a connection of its own: SQLite reads one
+  // WAL snapshot (no write lock), PostgreSQL a REPEATABLE READ READ ONLY transaction; writers
+  // carry on meanwhile. Unavailable when the store cannot be reached; FailedPrecondition for
+  // a backend without snapshots.
+  virtual Result<std::unique_ptr<Snapshot>> OpenSnapshot();
+  // A loader into this store, which must be empty (no metadata, customers, staff or audit
+  // entries): Conflict otherwise. FailedPrecondition for a backend without loaders.
+  virtual Result<std::unique_ptr<Loader>> OpenLoader();
+};
 
 }  // namespace custos::store
