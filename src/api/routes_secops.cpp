@@ -4,6 +4,7 @@
 // dpo).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <span>
@@ -138,8 +139,13 @@ Result<ApiResponse> OpenIncident(vault::Vault& v, const ApiRequest& req, const R
   spec.title = StringOr(body, "title", "");
   spec.severity = StringOr(body, "severity", "high");
   spec.subject_actor = StringOr(body, "staff_id", "");
-  if (body.contains("alert_ids"))
-    spec.alert_ids = body["alert_ids"].get<std::vector<std::string>>();
+  if (body.contains("alert_ids")) {
+    const auto& ids = body["alert_ids"];
+    const bool strings = ids.is_array() && std::all_of(ids.begin(), ids.end(),
+                                                       [](const auto& x) { return x.is_string(); });
+    if (!strings) return InvalidArgument("alert_ids: must be an array of strings");
+    spec.alert_ids = ids.get<std::vector<std::string>>();
+  }
   CUSTOS_ASSIGN_OR_RETURN(auto opened, v.secops().OpenIncident(s.ctx, spec));
   return JsonResponse(201, Dump(IncidentJson(opened)));
 }

@@ -62,8 +62,9 @@ Status CheckShareTarget(const schema::Config& config, std::string_view target) {
                                          c == '.' || c == '_' || c == '-';
                                 }) &&
                     id.front() != '.' && id.front() != '-' && id.front() != '_';
-    if (!ok)
+    if (!ok) {
       return InvalidArgument("purpose: a sharing consent names partner:ID with a partner id");
+    }
     return Status::Ok();
   }
   if (target.starts_with("category:")) {

@@ -9,8 +9,8 @@
 namespace custos::ops {
 namespace {
 
-constexpr int64_t kMinuteMs = 60 * 1000;
-constexpr int64_t kDayMinutes = 24 * 60;
+constexpr int64_t kMinuteMs = int64_t{60} * 1000;
+constexpr int64_t kDayMinutes = int64_t{24} * 60;
 // How long a rule without a count stays quiet for a staff member after firing.
 constexpr int64_t kQuietMs = 60 * kMinuteMs;
 constexpr std::string_view kCustomerPrefix = "customer:";

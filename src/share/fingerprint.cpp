@@ -127,8 +127,8 @@ constexpr std::array<std::string_view, 6> kMailDomains = {"qq.com",   "163.com",
 
 // Canary row `index`'s birth date, shared by its date and ID number columns.
 std::string CanaryBirthDate(const FingerprintKey& key, int64_t index) {
-  const uint64_t n = KeyedChoice(key, "birth:" + std::to_string(index), 50 * 12 * 28);
-  const uint64_t year = 1955 + n / (12 * 28);
+  const uint64_t n = KeyedChoice(key, "birth:" + std::to_string(index), uint64_t{50} * 12 * 28);
+  const uint64_t year = 1955 + n / (uint64_t{12} * 28);
   const uint64_t month = 1 + (n / 28) % 12;
   const uint64_t day = 1 + n % 28;
   char buf[16];
@@ -232,8 +232,9 @@ std::string CanaryValue(const FingerprintKey& key, int64_t index, std::string_vi
   }
   if (validator == "email") {
     std::string local;
-    for (char d : DigitsFrom(key, tag + "mail", 9))
+    for (char d : DigitsFrom(key, tag + "mail", 9)) {
       local.push_back(static_cast<char>('a' + (d - '0')));
+    }
     return local + "@" +
            std::string(kMailDomains[KeyedChoice(key, tag + "domain", kMailDomains.size())]);
   }
@@ -297,7 +298,8 @@ std::vector<TraceScore> Tracer::Score(const std::vector<std::string>& cells) con
     t.confidence = 1.0 - std::pow(10.0, t.log10_chance);
     if (t.canary_hits > 0) t.confidence = std::max(t.confidence, 1.0 - 1e-9);
     t.matches = t.canary_hits > 0 ||
-                (t.spellings >= 8 && static_cast<double>(t.agreeing) >= 0.8 * t.spellings &&
+                (t.spellings >= 8 &&
+                 static_cast<double>(t.agreeing) >= 0.8 * static_cast<double>(t.spellings) &&
                  t.log10_chance <= -6.0);
     out.push_back(std::move(t));
   }

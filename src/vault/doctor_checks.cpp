@@ -127,8 +127,9 @@ void CheckFilePermissions(const VaultState& m, std::vector<DoctorFinding>& out) 
       {m.dir / "epoch-keys", Exposure::kSecret},
       {InVault(m, c.server.key), Exposure::kSecret},
       {InVault(m, c.audit.head_file), Exposure::kPublicReadable}};
-  if (c.keys.provider == "keyfile")
+  if (c.keys.provider == "keyfile") {
     files.emplace_back(InVault(m, c.keys.keyfile), Exposure::kSecret);
+  }
   if (c.store.backend == "sqlite") {
     files.emplace_back(InVault(m, c.store.path), Exposure::kPrivate);
     files.emplace_back(fs::path(InVault(m, c.store.path).string() + "-wal"), Exposure::kPrivate);

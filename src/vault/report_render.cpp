@@ -148,8 +148,9 @@ std::string RenderReportHtml(const Report& r, std::string_view lang) {
       zh ? "期间" : "Period", access::UtcDate(r.from_ms), access::UtcDate(r.to_ms - 1),
       zh ? "生成于" : "generated", access::UtcDate(r.generated_at_ms), zh ? "生成人" : "by",
       Escape(r.generated_by), zh ? "审计条目截至" : "audit entries up to", r.audit_seq);
-  for (const Bilingual& n : r.notes)
+  for (const Bilingual& n : r.notes) {
     body += fmt::format("<p><em>{}</em></p>\n", Escape(In(n, lang)));
+  }
   for (const ReportTable& t : r.tables) {
     body += fmt::format("<h2 id=\"{}\">{}</h2>\n", Escape(t.id), Escape(In(t.title, lang)));
     if (t.chart_column >= 0 && !t.rows.empty()) body += BarChart(t, lang) + "\n";

@@ -69,6 +69,7 @@ IncidentView ToView(store::IncidentRow r) {
 Result<std::vector<IncidentStep>> StepsOf(store::Transaction& txn, std::string_view id) {
   CUSTOS_ASSIGN_OR_RETURN(auto rows, txn.ListIncidentSteps(id));
   std::vector<IncidentStep> out;
+  out.reserve(rows.size());
   for (store::IncidentStepRow& r : rows) {
     out.push_back(IncidentStep{r.step_no, r.at_ms, std::move(r.actor), std::move(r.kind),
                                std::move(r.detail)});
@@ -170,8 +171,9 @@ nlohmann::json AssessmentJson(const ImpactAssessment& a) {
 
 Result<ImpactAssessment> AssessmentOf(const std::string& detail) {
   const nlohmann::json j = nlohmann::json::parse(detail, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object())
+  if (j.is_discarded() || !j.is_object()) {
     return DataLoss("incident: a stored assessment is not JSON");
+  }
   ImpactAssessment a;
   a.entries = j.value("entries", int64_t{0});
   a.customers = j.value("customers", int64_t{0});

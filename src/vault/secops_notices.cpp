@@ -74,8 +74,9 @@ std::string Cause(const Art57Facts& f, bool zh) {
 
 std::string FieldsLine(const ImpactAssessment& a) {
   std::string out;
-  for (const auto& [field, n] : a.fields)
+  for (const auto& [field, n] : a.fields) {
     out += fmt::format("{}{} ({})", out.empty() ? "" : ", ", field, n);
+  }
   return out.empty() ? "(none)" : out;
 }
 

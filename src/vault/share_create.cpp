@@ -45,8 +45,9 @@ Result<Filter> ParseFilter(std::string_view where) {
   }
   if (key == "created_after" || key == "created_before") {
     auto day = core::ParseCivilDate(value);
-    if (!day.ok())
+    if (!day.ok()) {
       return InvalidArgument(fmt::format("where: {}: {}", key, day.status().message()));
+    }
     (key == "created_after" ? f.created_after_ms : f.created_before_ms) = core::UtcMidnightMs(*day);
     return f;
   }
@@ -105,6 +106,30 @@ Result<std::string> UseShareApproval(Scope& s, std::string_view agreement_id) {
   return std::string();
 }
 
+// Consent (PIPL Art. 23): the selected customers who consented to sharing with this partner,
+// by name or through its category, and under no restriction of processing, into plan.covered;
+// the others counted in plan.left_out.
+Status SelectCovered(store::Transaction& txn, const Filter& filter,
+                     const store::PartnerRow& partner, Plan& plan) {
+  std::string after;
+  while (true) {
+    CUSTOS_ASSIGN_OR_RETURN(auto rows, txn.ListCustomers(after, kSharePage));
+    if (rows.empty()) return Status::Ok();
+    for (const store::CustomerRow& row : rows) {
+      if (!Selected(filter, row)) continue;
+      CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState consent,
+                              consent::Current(txn, row.customer_id));
+      if (consent.restricted_since_ms != 0 ||
+          !consent.SharesWith(partner.partner_id, partner.category)) {
+        ++plan.left_out;
+        continue;
+      }
+      plan.covered.push_back(row.customer_id);
+    }
+    after = rows.back().customer_id;
+  }
+}
+
 Status StartShare(VaultState& m, const Context& ctx, const ShareSpec& spec, Plan& plan,
                   Context& recorded) {
   Operation op{Action::kShareCreate, SharingTarget("agreement", spec.agreement_id),
@@ -138,25 +163,7 @@ Status StartShare(VaultState& m, const Context& ctx, const ShareSpec& spec, Plan
             FailedPrecondition("fields: the agreement names a field no longer in the catalogue"));
       }
     }
-    // Consent (PIPL Art. 23): only the customers who consented to sharing with this partner,
-    // by name or through its category, and under no restriction of processing.
-    std::string after;
-    while (true) {
-      CUSTOS_ASSIGN_OR_RETURN(auto rows, s.txn.ListCustomers(after, kSharePage));
-      if (rows.empty()) break;
-      for (const store::CustomerRow& row : rows) {
-        if (!Selected(*filter, row)) continue;
-        CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState consent,
-                                consent::Current(s.txn, row.customer_id));
-        if (consent.restricted_since_ms != 0 ||
-            !consent.SharesWith(partner->partner_id, partner->category)) {
-          ++plan.left_out;
-          continue;
-        }
-        plan.covered.push_back(row.customer_id);
-      }
-      after = rows.back().customer_id;
-    }
+    CUSTOS_RETURN_IF_ERROR(SelectCovered(s.txn, *filter, *partner, plan));
     const auto n = static_cast<int64_t>(plan.covered.size());
     if (n == 0) {
       return Verdict::Deny(FailedPrecondition(fmt::format(
@@ -252,6 +259,39 @@ std::string CanaryKind(const schema::Config& config, std::string_view field) {
   return def->validator;
 }
 
+// The manifest beside the package (docs/sharing.md): what was shared, under which agreement,
+// to whom, the SHA-256 of the content and of the package, and how to check its signature.
+std::string ManifestText(const VaultState& m, const Plan& plan, const ShareResult& out,
+                         const std::vector<std::string>& header, size_t rows,
+                         const std::string& csv, int64_t started_ms, const Context& recorded) {
+  nlohmann::json manifest;
+  manifest["format"] = "custos.share_manifest/1";
+  manifest["share_id"] = out.share_id;
+  manifest["agreement_id"] = out.agreement_id;
+  manifest["agreement_document_sha256"] = plan.agreement.document_sha256;
+  manifest["partner"] = {{"partner_id", out.partner_id},
+                         {"name", plan.partner.name},
+                         {"uscc", plan.partner.uscc},
+                         {"certificate_sha256", plan.partner.cert_sha256}};
+  manifest["purposes"] = SplitList(plan.agreement.purposes);
+  manifest["fields"] = header;
+  manifest["rows"] = rows;
+  manifest["content"] = {{"format", "text/csv (RFC 4180, UTF-8)"},
+                         {"sha256", share::Sha256Hex(csv)}};
+  manifest["package"] = {{"format", "S/MIME CMS EnvelopedData, AES-256-CBC"},
+                         {"sha256", out.package_sha256},
+                         {"open", "openssl cms -decrypt -in FILE -inkey KEY -recip CERT"}};
+  manifest["valid_until"] = core::UtcDateOfMs(plan.agreement.valid_until_ms);
+  if (!plan.agreement.cross_border.empty()) manifest["cross_border"] = plan.agreement.cross_border;
+  manifest["created_at"] = core::FormatIsoUtc(started_ms / 1000);
+  manifest["created_by"] = recorded.actor;
+  manifest["signature"] = {
+      {"algorithm", m.keyring->suite() == crypto::Suite::kSm4Gcm ? "SM2 (SM3)" : "Ed25519"},
+      {"public_key", crypto::ToHex(m.signing_key->PublicKeyBytes())},
+      {"signs", "the bytes of the manifest file"}};
+  return manifest.dump(2) + "\n";
+}
+
 }  // namespace
 
 std::string FingerprintSecret(const VaultState& m) {
@@ -337,32 +377,7 @@ Result<ShareResult> SharingService::CreateShare(const Context& ctx, const ShareS
 
   CUSTOS_ASSIGN_OR_RETURN(out.package, share::SealForRecipient(plan.partner.cert_pem, csv));
   out.package_sha256 = share::Sha256Hex(out.package);
-  nlohmann::json manifest;
-  manifest["format"] = "custos.share_manifest/1";
-  manifest["share_id"] = out.share_id;
-  manifest["agreement_id"] = out.agreement_id;
-  manifest["agreement_document_sha256"] = plan.agreement.document_sha256;
-  manifest["partner"] = {{"partner_id", out.partner_id},
-                         {"name", plan.partner.name},
-                         {"uscc", plan.partner.uscc},
-                         {"certificate_sha256", plan.partner.cert_sha256}};
-  manifest["purposes"] = SplitList(plan.agreement.purposes);
-  manifest["fields"] = header;
-  manifest["rows"] = rows.size();
-  manifest["content"] = {{"format", "text/csv (RFC 4180, UTF-8)"},
-                         {"sha256", share::Sha256Hex(csv)}};
-  manifest["package"] = {{"format", "S/MIME CMS EnvelopedData, AES-256-CBC"},
-                         {"sha256", out.package_sha256},
-                         {"open", "openssl cms -decrypt -in FILE -inkey KEY -recip CERT"}};
-  manifest["valid_until"] = core::UtcDateOfMs(plan.agreement.valid_until_ms);
-  if (!plan.agreement.cross_border.empty()) manifest["cross_border"] = plan.agreement.cross_border;
-  manifest["created_at"] = core::FormatIsoUtc(started_ms / 1000);
-  manifest["created_by"] = recorded.actor;
-  manifest["signature"] = {
-      {"algorithm", m.keyring->suite() == crypto::Suite::kSm4Gcm ? "SM2 (SM3)" : "Ed25519"},
-      {"public_key", crypto::ToHex(m.signing_key->PublicKeyBytes())},
-      {"signs", "the bytes of the manifest file"}};
-  out.manifest = manifest.dump(2) + "\n";
+  out.manifest = ManifestText(m, plan, out, header, rows.size(), csv, started_ms, recorded);
   out.manifest_signature = crypto::ToHex(m.signing_key->Sign(crypto::AsBytes(out.manifest)));
 
   store::ShareRow row{out.share_id, out.agreement_id,      out.partner_id, recorded.actor,
