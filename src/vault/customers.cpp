@@ -276,29 +276,33 @@ Result<Verdict> CountSearch(VaultState& m, Scope& s, const std::string& field,
   return v;
 }
 
+// The searched value normalised by the field's validator into `normalised`; InvalidArgument
+// naming the field when it is not in the catalogue, not searchable, or the value is invalid.
+Status NormaliseSearch(const schema::FieldDef* def, std::string_view field, std::string_view value,
+                       std::string& normalised) {
+  if (def == nullptr) {
+    return InvalidArgument(
+        fmt::format("field {}: not in the field catalogue", core::QuotedName(field)));
+  }
+  if (!def->searchable) return InvalidArgument(fmt::format("field '{}': not searchable", field));
+  const core::Validator* v = core::FindValidator(def->validator);
+  Result<std::string> norm =
+      v != nullptr ? v->normalize(value) : Result<std::string>(Internal("no validator"));
+  if (!norm.ok()) {
+    return InvalidArgument(fmt::format("field '{}': {}", field, norm.status().message()));
+  }
+  normalised = std::move(norm).value();
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::vector<std::string>> CustomerService::Find(const Context& ctx, std::string_view field,
                                                        std::string_view value) {
   VaultState& m = *state_;
   const schema::FieldDef* def = m.config->FindField(field);
-  Status invalid;
   std::string normalised;
-  if (def == nullptr) {
-    invalid = InvalidArgument(
-        fmt::format("field {}: not in the field catalogue", core::QuotedName(field)));
-  } else if (!def->searchable) {
-    invalid = InvalidArgument(fmt::format("field '{}': not searchable", field));
-  } else {
-    const core::Validator* v = core::FindValidator(def->validator);
-    Result<std::string> norm =
-        v != nullptr ? v->normalize(value) : Result<std::string>(Internal("no validator"));
-    if (norm.ok()) {
-      normalised = std::move(norm).value();
-    } else {
-      invalid = InvalidArgument(fmt::format("field '{}': {}", field, norm.status().message()));
-    }
-  }
+  const Status invalid = NormaliseSearch(def, field, value, normalised);
   const std::vector<std::string> names =
       def != nullptr ? std::vector<std::string>{def->name} : std::vector<std::string>{};
   if (m.closed) return FailedPrecondition("vault is closed");
