@@ -7,6 +7,7 @@
 
 #include "access/training.h"
 #include "vault/reports.h"
+#include "vault/subject_report.h"
 
 namespace custos::vault {
 
@@ -20,32 +21,8 @@ const std::string& In(const Bilingual& b, std::string_view lang) {
   return lang == "zh" ? b.zh : b.en;
 }
 
-std::string Escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+// HTML escaping is the subject report's (subject_report.h).
+std::string Escape(std::string_view s) { return HtmlEscape(s); }
 
 std::string CsvCell(std::string_view s) {
   if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
