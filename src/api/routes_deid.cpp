@@ -51,19 +51,7 @@ Result<deid::FileFormat> FormatOf(const json& body) {
 Result<ApiResponse> Profiles(vault::Vault& v, const ApiRequest&, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(auto profiles, v.deid().Profiles(s.ctx));
   json items = json::array();
-  for (const schema::DeidProfileDef& p : profiles) {
-    items.push_back({{"name", p.name},
-                     {"description", p.description},
-                     {"purpose", p.purpose},
-                     {"roles", p.roles},
-                     {"k", p.k},
-                     {"diversity", p.diversity},
-                     {"l", p.l},
-                     {"population", p.population},
-                     {"columns", vault::ReleaseColumns(p)},
-                     {"epsilon_budget", p.epsilon_budget ? json(*p.epsilon_budget) : json()},
-                     {"sha256", vault::ProfileSha256(p)}});
-  }
+  for (const schema::DeidProfileDef& p : profiles) items.push_back(DeidProfileJson(p));
   return JsonResponse(200, Dump({{"profiles", std::move(items)}}));
 }
 

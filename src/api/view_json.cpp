@@ -114,6 +114,21 @@ nlohmann::json DeidBudgetJson(const vault::DeidBudget& b) {
           {"answers", b.answers}};
 }
 
+nlohmann::json DeidProfileJson(const schema::DeidProfileDef& p) {
+  return {
+      {"name", p.name},
+      {"description", p.description},
+      {"purpose", p.purpose},
+      {"roles", p.roles},
+      {"k", p.k},
+      {"diversity", p.diversity},
+      {"l", p.l},
+      {"population", p.population},
+      {"columns", vault::ReleaseColumns(p)},
+      {"epsilon_budget", p.epsilon_budget ? nlohmann::json(*p.epsilon_budget) : nlohmann::json()},
+      {"sha256", vault::ProfileSha256(p)}};
+}
+
 nlohmann::json DeidCheckJson(const vault::DeidService::CheckReport& r) {
   const deid::FileCheck& c = r.figures;
   const auto risk = [](const deid::Risk& x) {

@@ -23,6 +23,8 @@ nlohmann::json DeidAggregateJson(const vault::DeidAggregateReport& report);
 nlohmann::json DeidBudgetJson(const vault::DeidBudget& budget);
 // `deid check`: the figures recomputed from a file and whether they meet the profile.
 nlohmann::json DeidCheckJson(const vault::DeidService::CheckReport& check);
+// A release profile as `deid profiles --json` and GET /v1/deid/profiles list it.
+nlohmann::json DeidProfileJson(const schema::DeidProfileDef& profile);
 // Sharing with partners (issue 17), one shape for `custos partner|agreement|share ... --json`
 // and /v1/partners, /v1/agreements, /v1/shares.
 nlohmann::json PartnerJson(const vault::PartnerView& p);

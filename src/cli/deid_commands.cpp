@@ -61,21 +61,15 @@ void AddProfiles(CLI::App* deid, Globals& g, Action& action) {
       return WithVault(g, [&](vault::Vault& v) {
         auto profiles = v.deid().Profiles(g.MakeContext());
         if (!profiles.ok()) return g.out().Fail(profiles.status());
-        nlohmann::json doc = nlohmann::json::array();
+        // The API's shape (GET /v1/deid/profiles): {"profiles": [...]}.
+        nlohmann::json items = nlohmann::json::array();
         std::string text;
         for (const schema::DeidProfileDef& p : *profiles) {
-          doc.push_back({{"name", p.name},
-                         {"purpose", p.purpose},
-                         {"k", p.k},
-                         {"diversity", p.diversity},
-                         {"l", p.l},
-                         {"population", p.population},
-                         {"columns", vault::ReleaseColumns(p)},
-                         {"sha256", vault::ProfileSha256(p)}});
+          items.push_back(api::DeidProfileJson(p));
           text += fmt::format("{:<28} purpose {:<12} k={} {} l={} population {}  {}\n", p.name,
                               p.purpose, p.k, p.diversity, p.l, p.population, p.description);
         }
-        g.out().Print(doc, text);
+        g.out().Print(nlohmann::json{{"profiles", std::move(items)}}, text);
         return static_cast<int>(kExitOk);
       });
     };

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -227,6 +228,24 @@ TEST_F(CliTest, ScanFailOnFindingsGivesItsOwnExitCode) {
   EXPECT_EQ(bad.code, 3) << bad.out;
   EXPECT_NE(bad.out.find("--fail-on-findings: unknown type 'idcard'"), std::string::npos)
       << bad.out;
+}
+
+// `deid profiles --json` prints what GET /v1/deid/profiles answers: {"profiles": [...]}, each
+// profile with the same keys (one shape for the CLI and the API).
+TEST_F(CliTest, DeidProfilesJsonHasTheApisShape) {
+  ASSERT_EQ(Custos("init " + vault_).code, 0);
+  Outcome listed = Custos("--json deid profiles", "dpo", "");
+  ASSERT_EQ(listed.code, 0) << listed.out;
+  const nlohmann::json doc = nlohmann::json::parse(listed.out, nullptr, false);
+  ASSERT_TRUE(doc.is_object()) << listed.out;
+  ASSERT_TRUE(doc.contains("profiles") && doc["profiles"].is_array()) << listed.out;
+  ASSERT_FALSE(doc["profiles"].empty());
+  for (const auto& p : doc["profiles"]) {
+    for (const char* key : {"name", "description", "purpose", "roles", "k", "diversity", "l",
+                            "population", "columns", "epsilon_budget", "sha256"}) {
+      EXPECT_TRUE(p.contains(key)) << p.value("name", "?") << " lacks " << key;
+    }
+  }
 }
 
 TEST_F(CliTest, ConsentIsGivenAtCollectionWithdrawnAndListed) {
