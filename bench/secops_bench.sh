@@ -5,8 +5,8 @@
 # each [ops] scan_interval_ms in INTERVALS: starts `custos serve`, drives it with the HTTP
 # benchmark's audited GET load (wrk, bench/http_bench.lua, as the support agent bench.agent:
 # masked reads of random customers, which also reach the support desk's bulk-read thresholds
-# over and over) while a second agent (bench.agent8) reads one honey record every
-# SECONDS/40 s, then reads from the store:
+# over and over) while a second agent (bench.agent8) reads a honey record every 0.4 s (plus
+# the time the read takes), then reads from the store:
 #   - the audited read rate (customer.read entries of the run per second);
 #   - alert latency per rule: the alert's raised_at_ms minus the ts_ms of its triggering audit
 #     entry (the audited read), p50 / p99 / max over the run's alerts;
@@ -87,14 +87,15 @@ phase() {  # scan_interval_ms
   cpu() { awk '{print $14 + $15}' "$1"; }
   t0=$(date +%s%3N)
   c0=$(cpu /proc/$server/stat); s0=$(cpu /proc/$server/task/$scan_tid/stat)
+  # The prober: a honey record every 0.4 s until a second before wrk ends, each phase its
+  # own 50 (a honey record read again by the same staff member within a minute is one alert).
+  local deadline=$(( $(date +%s) + SECS - 1 ))
   ( sleep 1
-    i=0
-    while read -r id && [ $i -lt 40 ]; do
+    while read -r id && [ "$(date +%s)" -lt $deadline ]; do
       curl -sk -o /dev/null -H "Authorization: Bearer $PROBER" -H "X-Custos-Purpose: customer_service" \
         "https://127.0.0.1:$PORT/v1/customers/$id?fields=phone"
-      i=$((i + 1))
-      sleep "$(python3 -c "print(max(0.05, ($SECS - 2) / 40))")"
-    done < <(shuf --random-source=<(yes) "$W/honey.txt") ) &
+      sleep 0.4
+    done < <(sed -n "$((PHASE * 50 + 1)),$((PHASE * 50 + 50))p" "$W/honey.txt") ) &
   local prober=$!
   BENCH_TOKEN=$AGENT BENCH_MODE=get BENCH_FILE=$W/ids.txt BENCH_REPORT=$W/secops-$every.json \
     wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s bench/http_bench.lua \
@@ -133,6 +134,7 @@ PY
 }
 
 echo "== $(date -u '+%F %T') UTC, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-for every in $INTERVALS; do phase "$every"; done
+PHASE=0
+for every in $INTERVALS; do phase "$every"; PHASE=$(( (PHASE + 1) % 2 )); done
 echo "== $(date -u '+%F %T') UTC, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "command: bench/secops_bench.sh $SECS $CONNS \"$INTERVALS\""
