@@ -97,8 +97,8 @@ void BM_RulesFeed(benchmark::State& state) {
     }
   }
   state.SetItemsProcessed(state.iterations());
-  state.counters["alerts_per_1000"] =
-      benchmark::Counter(static_cast<double>(alerts) * 1000.0 / static_cast<double>(state.iterations()));
+  state.counters["alerts_per_1000"] = benchmark::Counter(static_cast<double>(alerts) * 1000.0 /
+                                                         static_cast<double>(state.iterations()));
 }
 // (agents, customers): the HTTP benchmark's one agent over a 20,000-customer vault, and eight
 // agents over 1,000,000 customers.

@@ -140,8 +140,8 @@ class RuleEngine {
              bool raise, std::vector<Hit>& hits);
   void Refusal(const store::AuditRow& e, const schema::OpsThresholds& t, bool raise,
                std::vector<Hit>& hits);
-  void Share(const store::AuditRow& e, const std::string& customer,
-             const schema::OpsThresholds& t, bool raise, std::vector<Hit>& hits);
+  void Share(const store::AuditRow& e, const std::string& customer, const schema::OpsThresholds& t,
+             bool raise, std::vector<Hit>& hits);
   void Search(const store::AuditRow& e, const schema::OpsThresholds& t, bool raise,
               std::vector<Hit>& hits);
   void LoginEntry(const store::AuditRow& e, bool raise, std::vector<Hit>& hits,

@@ -123,9 +123,7 @@ Status ContainSharing(VaultState& m, const Context& ctx, const Operation& op,
                                                       : "target: the agreement is not suspended"));
     }
     const std::string value = suspend ? row->incident_id : std::string();
-    CUSTOS_RETURN_IF_ERROR(s.txn.PutMeta(
-        SuspensionKey(action.target),
-        crypto::AsBytes(value)));
+    CUSTOS_RETURN_IF_ERROR(s.txn.PutMeta(SuspensionKey(action.target), crypto::AsBytes(value)));
     const std::string done =
         suspend ? fmt::format("sharing agreement {} suspended: no new share until lifted",
                               action.target)

@@ -10,8 +10,8 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 #include <sstream>
@@ -802,8 +802,7 @@ class ServeScanTest : public CliTest {
 
   // The HTTP status of a GET of `path` under the server's /v1.
   std::string Get(const std::string& path, const std::string& token) {
-    const std::string auth =
-        token.empty() ? "" : " -H 'Authorization: Bearer " + token + "'";
+    const std::string auth = token.empty() ? "" : " -H 'Authorization: Bearer " + token + "'";
     const std::string cmd = "curl -sk -o /dev/null -w '%{http_code}'" + auth +
                             " -H 'X-Custos-Purpose: customer_service' '" + url_ + path + "'";
     FILE* p = popen(cmd.c_str(), "r");
@@ -868,8 +867,8 @@ TEST_F(ServeScanTest, AlertsAreRaisedWhileServingSurviveARestartAndReachTheAlert
 
   StartServe();
   ASSERT_EQ(Get("/customers/" + honey1, agent), "200");  // a customer like any other
-  auto lines = Honey(
-      WaitFor(alerts, [](const std::string& t) { return t.find("honey_record") != t.npos; }));
+  auto lines =
+      Honey(WaitFor(alerts, [](const std::string& t) { return t.find("honey_record") != t.npos; }));
   ASSERT_EQ(lines.size(), 1u) << ReadAll(log_);
   EXPECT_EQ(JsonString(lines[0], "rule"), "honey_record");
   EXPECT_EQ(JsonString(lines[0], "severity"), "critical");
@@ -891,8 +890,7 @@ TEST_F(ServeScanTest, AlertsAreRaisedWhileServingSurviveARestartAndReachTheAlert
   ASSERT_EQ(lines.size(), 2u) << ReadAll(log_);
   EXPECT_EQ(JsonString(lines[1], "subject"), "customer:" + honey2);
   EXPECT_NE(JsonString(lines[1], "alert_id"), alert1);
-  WaitFor(log_,
-          [](const std::string& t) { return t.find("ops.alert_command.failed") != t.npos; });
+  WaitFor(log_, [](const std::string& t) { return t.find("ops.alert_command.failed") != t.npos; });
   const std::string log = ReadAll(log_);
   EXPECT_NE(log.find("ops.alert_command.failed"), std::string::npos) << log;
   EXPECT_EQ(Get("/health", ""), "200");

@@ -146,9 +146,9 @@ TEST_F(SecOpsWiringTest, TheDposReportsAreTheSameWithAndWithoutHoneyRecords) {
   auto build_all = [&] {
     std::vector<std::vector<std::string>> all;
     for (std::string_view name : kReportNames) {
-      auto r = vault_->reports().Build(Dpo(), ReportRequest{std::string(name),
-                                                            now_ms_.load() - kDayMs,
-                                                            now_ms_.load() + kDayMs});
+      auto r = vault_->reports().Build(
+          Dpo(),
+          ReportRequest{std::string(name), now_ms_.load() - kDayMs, now_ms_.load() + kDayMs});
       EXPECT_TRUE(r.ok()) << name << ": " << r.status().ToString();
       if (!r.ok()) continue;
       for (auto& line : Figures(*r)) all.push_back(std::move(line));
@@ -257,8 +257,7 @@ TEST_F(SecOpsWiringTest, ASuspendedAgreementRefusesNewSharesUntilLifted) {
       Code::kFailedPrecondition);
   auto refused = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
   ASSERT_EQ(refused.status().code(), Code::kFailedPrecondition);
-  EXPECT_NE(refused.status().message().find("suspended by incident " + incident),
-            std::string::npos)
+  EXPECT_NE(refused.status().message().find("suspended by incident " + incident), std::string::npos)
       << refused.status().ToString();
   // Recorded as a step of the incident, and audited: the containment and the refused share.
   auto shown = vault_->secops().ShowIncident(Sec(), incident);
