@@ -169,6 +169,28 @@ TEST_F(SecOpsWiringTest, TheDposReportsAreTheSameWithAndWithoutHoneyRecords) {
   EXPECT_EQ(consent->tables[0].rows[0][2], "8");
 }
 
+// A staff member who reads a honey record read it (their act, and an alert), but no customer.
+TEST_F(SecOpsWiringTest, TheAccessReviewCountsNoHoneyRecordAsACustomer) {
+  const std::string a = AddCustomer(1);
+  const std::string b = AddCustomer(2);
+  const std::vector<std::string> honey = AddHoney(1);
+  ASSERT_EQ(honey.size(), 1u);
+  for (const std::string& id : {a, b, honey[0]}) {
+    ASSERT_TRUE(vault_->customers().Get(Agent(), id, {"phone"}).ok());
+  }
+  auto r = vault_->reports().Build(
+      Dpo(), ReportRequest{"access-review", now_ms_.load() - kDayMs, now_ms_.load() + kDayMs});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const ReportTable& t = r->tables.at(0);
+  ASSERT_EQ(t.id, "staff");
+  const auto row =
+      std::find_if(t.rows.begin(), t.rows.end(),
+                   [](const std::vector<std::string>& x) { return x[1] == "operator"; });
+  ASSERT_NE(row, t.rows.end());
+  EXPECT_EQ((*row)[2], "3");  // reads
+  EXPECT_EQ((*row)[4], "2");  // customers
+}
+
 TEST_F(SecOpsWiringTest, RetentionNeverPlansAHoneyRecord) {
   std::set<std::string> real;
   for (int i = 0; i < 6; ++i) real.insert(AddCustomer(i));
