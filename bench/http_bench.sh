@@ -16,6 +16,7 @@
 # CUSTOS_BIN=path/to/custos skips the Release build (for a quick check of the script).
 # BENCH_REUSE=1 keeps the vault, tokens and id files of an earlier run in BENCH_DIR (same
 # COUNT) instead of building them again: for repeated runs while tuning.
+# BENCH_SETUP_ONLY=1 stops once the vault, tokens and id files are made (bench/secops_bench.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${1:-1000000}
@@ -104,6 +105,9 @@ open(sys.argv[2], "w").write("\n".join(random.sample(phones, min(20000, len(phon
 PY
 
 echo "$AGENT" > "$WORK/agent.token"; echo "$SEARCHERS" > "$WORK/searchers.token"; echo "$ADMIN" > "$WORK/admin.token"; echo "$COUNT" > "$WORK/count"
+if [ "${BENCH_SETUP_ONLY:-0}" = 1 ]; then  # the vault for bench/secops_bench.sh, no load
+  echo "== vault, tokens and id files in $WORK"; exit 0
+fi
 else
   AGENT=$(cat "$WORK/agent.token"); SEARCHERS=$(cat "$WORK/searchers.token"); ADMIN=$(cat "$WORK/admin.token"); echo "== reusing the vault in $WORK"
 fi

@@ -127,9 +127,10 @@ void AddContainAssess(CLI::App* inc, Globals& g, Action& action) {
   contain
       ->add_option("--action", what->action,
                    "revoke_tokens, lock_account (a staff id), stop_serving (a customer id), "
-                   "suspend_sharing")
+                   "suspend_sharing, resume_sharing (an agreement id)")
       ->required();
-  contain->add_option("--target", what->target, "the staff id or customer id")->required();
+  contain->add_option("--target", what->target, "the staff id, customer id or agreement id")
+      ->required();
   OnRun(contain, g, action, [&g, id, what](vault::Vault& v) {
     Status st = v.secops().Contain(g.MakeContext(), *id, *what);
     if (!st.ok()) return g.out().Fail(st);

@@ -225,6 +225,7 @@ void RuleEngine::Feed(const store::AuditRow& e, bool raise, std::vector<Hit>& hi
                          fmt::format("{} ({}) touched a honey record", e.action, e.decision)});
     }
     if (DataAction(e.action)) DataEntry(e, customer, raise, hits);
+    if (e.action == "share.customer" && Shown(e.decision)) Share(e, customer, t, raise, hits);
   }
   if (e.action == "customer.search") Search(e, t, raise, hits);
   if (e.decision == "deny" && e.action.rfind("auth.", 0) != 0) Refusal(e, t, raise, hits);
@@ -332,6 +333,15 @@ void RuleEngine::Refusal(const store::AuditRow& e, const schema::OpsThresholds& 
   Hit proto = Proto(kDenialBurst, Severity::kMedium, e.actor, "refusals", "refusals");
   Counted(denials_[e.actor], Stamp{e.ts_ms, e.seq, ""}, int64_t{t.denial_burst_minutes} * kMinuteMs,
           t.denial_burst, /*distinct=*/false, std::move(proto), raise, hits);
+}
+
+void RuleEngine::Share(const store::AuditRow& e, const std::string& customer,
+                       const schema::OpsThresholds& t, bool raise, std::vector<Hit>& hits) {
+  // One "share.customer" entry per customer shared (share_create.cpp), before decryption. A
+  // share is an export to a partner: the export thresholds bound it, counted on their own.
+  Hit proto = Proto(kBulkShare, Severity::kHigh, e.actor, "share", "customers shared");
+  Counted(shares_[e.actor], Stamp{e.ts_ms, e.seq, customer}, int64_t{t.export_minutes} * kMinuteMs,
+          t.export_customers, /*distinct=*/true, std::move(proto), raise, hits);
 }
 
 void RuleEngine::Search(const store::AuditRow& e, const schema::OpsThresholds& t, bool raise,

@@ -13,6 +13,8 @@
 //                        oracle: each answer confirms or denies a guessed value)        high
 //   purpose_switch       purpose A refused, then purpose B allowed on the same customer high
 //   bulk_export          N customers exported by one staff member within M minutes      high
+//   bulk_share           N customers shared with partners (share.customer entries) by one
+//                        staff member within M minutes (the export thresholds)          high
 //   break_glass          a read under a break-glass grant (to be reviewed)             medium
 //   restricted_customer  a read of a destroyed customer or one who restricted processing
 //                                                                                        high
@@ -64,7 +66,6 @@ inline constexpr std::string_view kRestrictedCustomer = "restricted_customer";
 inline constexpr std::string_view kLoginFailures = "login_failures";
 inline constexpr std::string_view kHoneyRecord = "honey_record";
 inline constexpr std::string_view kNewAddress = "new_address";
-// Hooks for sharing (issue "sharing agreements", not on main yet): a share above a size.
 inline constexpr std::string_view kBulkShare = "bulk_share";
 
 // What a rule found. `evidence`: the audit seqs that show it (at most kMaxEvidence, the latest);
@@ -139,6 +140,8 @@ class RuleEngine {
              bool raise, std::vector<Hit>& hits);
   void Refusal(const store::AuditRow& e, const schema::OpsThresholds& t, bool raise,
                std::vector<Hit>& hits);
+  void Share(const store::AuditRow& e, const std::string& customer, const schema::OpsThresholds& t,
+             bool raise, std::vector<Hit>& hits);
   void Search(const store::AuditRow& e, const schema::OpsThresholds& t, bool raise,
               std::vector<Hit>& hits);
   void LoginEntry(const store::AuditRow& e, bool raise, std::vector<Hit>& hits,
@@ -151,6 +154,7 @@ class RuleEngine {
   std::unordered_map<std::string, std::string> posts_;   // staff id -> post, as first asked
   std::map<std::pair<std::string, int>, Window> reads_;  // (actor, level index)
   std::unordered_map<std::string, Window> exports_;
+  std::unordered_map<std::string, Window> shares_;
   std::unordered_map<std::string, Window> denials_;
   std::map<std::pair<std::string, std::string>, Window> searches_;  // (actor, field)
   std::unordered_map<std::string, Window> login_failures_;          // claimed staff id

@@ -8,6 +8,7 @@
 #include <array>
 #include <map>
 #include <set>
+#include <unordered_set>
 
 #include "access/policy.h"
 #include "access/training.h"
@@ -16,6 +17,7 @@
 #include "schema/vocabulary.h"
 #include "vault/authorize.h"
 #include "vault/doctor_checks.h"
+#include "vault/secops.h"
 #include "vault/share_internal.h"
 #include "vault/vault_impl.h"
 
@@ -192,6 +194,9 @@ bool IsRead(std::string_view action) {
 Status BuildAccessReview(const VaultState& m, store::Transaction& txn, Report& r) {
   const schema::Config& c = *m.config;
   std::map<std::string, StaffUse> use;
+  // Honey records are no one's data (docs/security_operations.md): a read of one is counted
+  // as a read (it is the staff member's act, and an alert), never as a customer.
+  CUSTOS_ASSIGN_OR_RETURN(const std::unordered_set<std::string> honey, HoneyCustomerIds(txn));
   CUSTOS_RETURN_IF_ERROR(ForEachEntry(txn, r, {}, [&](const store::AuditRow& row) {
     StaffUse& u = use[row.actor];
     if (row.decision == "deny") {
@@ -202,7 +207,9 @@ Status BuildAccessReview(const VaultState& m, store::Transaction& txn, Report& r
     if (!IsRead(row.action)) return;
     ++u.reads;
     if (row.decision == "mask") ++u.masked;
-    if (row.target.rfind("customer:", 0) == 0) u.customers.insert(row.target);
+    if (row.target.rfind("customer:", 0) == 0 && honey.count(row.target.substr(9)) == 0) {
+      u.customers.insert(row.target);
+    }
     for (const std::string& name : SplitFields(row.fields)) {  // masked ones end in '~'
       const schema::FieldDef* f = c.FindField(name);
       if (f != nullptr) ++u.fields_by_level[static_cast<size_t>(f->level) - 1];  // levels 1..3
@@ -270,12 +277,14 @@ Status BuildConsent(const VaultState& m, store::Transaction& txn, Report& r) {
   for (int64_t t = r.from_ms; t < r.to_ms; t += 28 * kDoctorDayMs) by_month[Month(t)];
   by_month[Month(r.to_ms - 1)];
   int64_t customers = 0;
+  // Honey records are no one's data: neither customers nor consents (security_operations.md).
+  CUSTOS_ASSIGN_OR_RETURN(const std::unordered_set<std::string> honey, HoneyCustomerIds(txn));
   std::string after;
   while (true) {
     CUSTOS_ASSIGN_OR_RETURN(std::vector<store::RetentionFactsRow> page,
                             txn.ListRetentionFacts(after, 500));
     for (const store::RetentionFactsRow& f : page) {
-      if (f.created_at_ms >= r.to_ms) continue;
+      if (f.created_at_ms >= r.to_ms || honey.count(f.customer_id) > 0) continue;
       ++customers;
       CUSTOS_ASSIGN_OR_RETURN(std::vector<store::ConsentRow> ledger,
                               txn.ListConsents(f.customer_id));

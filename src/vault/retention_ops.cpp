@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <optional>
 #include <set>
+#include <unordered_set>
 
 #include "access/approval.h"
 #include "access/credentials.h"
 #include "lifecycle/plan.h"
 #include "lifecycle/rules.h"
+#include "vault/secops.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -160,10 +162,14 @@ Result<RetentionPlanView> SweepAndSave(const VaultState& impl, store::Transactio
                                        std::string& reason) {
   const int64_t now = plan.created_at_ms;
   std::vector<lifecycle::PlanItem> items;
+  // Honey records are no one's data: never planned, so never destroyed by retention (they go
+  // when security operations retires them; docs/security_operations.md "Honey records").
+  CUSTOS_ASSIGN_OR_RETURN(const std::unordered_set<std::string> honey, HoneyCustomerIds(txn));
   std::string after;
   while (true) {
     CUSTOS_ASSIGN_OR_RETURN(auto page, txn.ListRetentionFacts(after, kFactsPage));
     for (const store::RetentionFactsRow& f : page) {
+      if (honey.count(f.customer_id) > 0) continue;
       std::vector<store::RecordTimeRow> records;
       if (lifecycle::MayHaveRecordsDue(*impl.config, f, now)) {
         CUSTOS_ASSIGN_OR_RETURN(records, txn.ListRecordTimes(f.customer_id));

@@ -118,8 +118,8 @@ struct IncidentView {
 
 // A containment action Custos performs and records: "revoke_tokens" and "lock_account" (of a
 // staff id), "stop_serving" (a customer id: every purpose but a legal obligation refused, as a
-// restriction of processing), "suspend_sharing" (a sharing agreement: a hook, refused until
-// sharing agreements exist).
+// restriction of processing), "suspend_sharing" / "resume_sharing" (a sharing agreement id: no
+// new share under it until resumed; secops_internal.h SharingSuspension).
 struct Containment {
   std::string action;
   std::string target;
@@ -137,7 +137,7 @@ struct ImpactAssessment {
   std::vector<std::pair<std::string, int64_t>> levels;  // level -> customers
   std::vector<std::string> categories;                  // field categories, sorted
   int64_t honey_records = 0;
-  std::vector<std::string> partners;  // hook: shares (none until sharing agreements exist)
+  std::vector<std::string> partners;  // the partners the customers were shared with, sorted
 };
 
 // A PIPL Art. 57 notice drafted from the incident's latest assessment: for "authority" or
@@ -209,7 +209,7 @@ class SecOpsService {
   // ops.honey (grant ops.manage). Creates `count` (1 .. 100) canary customers generated like
   // real ones (src/gen, from `seed`), with the consent a real customer gives at collection, and
   // remembers them in honey_records, which only this service reads. Any later entry of a staff
-  // member naming one — a read, a search that finds it, an export — is a critical alert. The
+  // member naming one — a read, a search hit, an export, a share — is a critical alert. The
   // entry names the count, never the ids. InvalidArgument for a count out of range.
   Result<HoneyReport> AddHoney(const Context& ctx, int64_t count, uint64_t seed);
   // ops.honey (grant ops.manage). The honey records' customer ids.
@@ -228,8 +228,8 @@ class SecOpsService {
   // incident.contain (grant incident.manage, and for revoke_tokens and lock_account the
   // staff.manage the staff service asks): performs the action (each with its own audited
   // call) and records the step "contain"; the incident becomes "contained". InvalidArgument
-  // for an unknown action or a bad target; FailedPrecondition for suspend_sharing; NotFound
-  // for no such open incident.
+  // for an unknown action or a bad target; NotFound for no such open incident or agreement;
+  // FailedPrecondition for suspending a suspended agreement or resuming one that is not.
   Status Contain(const Context& ctx, std::string_view incident_id, const Containment& action);
   // incident.assess (grant incident.manage): computes the impact from the audit and records it
   // as the step "assess" (JSON).

@@ -13,10 +13,13 @@
 
 #include "access/credentials.h"
 #include "core/dates.h"
+#include "crypto/primitives.h"
 #include "ops/rules.h"
 #include "vault/admission.h"
 #include "vault/secops.h"
+#include "vault/secops_internal.h"
 #include "vault/secops_notices.h"
+#include "vault/sharing.h"
 #include "vault/staff.h"
 #include "vault/vault_impl.h"
 
@@ -31,6 +34,7 @@ constexpr size_t kMaxAssessed = 1000000;
 constexpr size_t kMaxListedIds = 10000;
 constexpr size_t kMaxIncidents = 1000;
 constexpr std::string_view kSeverities[] = {"low", "medium", "high", "critical"};
+constexpr std::string_view kSuspensionMetaPrefix = "ops.sharing_suspended.";
 
 std::vector<std::string> SplitList(std::string_view text) {
   std::vector<std::string> out;
@@ -93,6 +97,48 @@ Status AddStep(Scope& s, std::string_view incident_id, std::string_view kind, st
       .status();
 }
 
+std::string SuspensionKey(std::string_view agreement_id) {
+  return fmt::format("{}{}", kSuspensionMetaPrefix, agreement_id);
+}
+
+// suspend_sharing / resume_sharing (issue 20 item 4): the agreement's suspension kept in the
+// vault's metadata ("ops.sharing_suspended.<agreement id>" = the incident's id; empty: lifted),
+// read by the sharing service where it checks that an agreement is in force
+// (SharingSuspension). Recorded as a step of the incident and audited as incident.contain.
+Status ContainSharing(VaultState& m, const Context& ctx, const Operation& op,
+                      std::string_view incident_id, const Containment& action) {
+  const bool suspend = action.action == "suspend_sharing";
+  if (!ValidSharingId(action.target)) {
+    return RecordRefusal(m, ctx, op, InvalidArgument("target: not a sharing agreement id"));
+  }
+  return Write(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    CUSTOS_ASSIGN_OR_RETURN(auto row, OpenIncidentRow(s.txn, incident_id));
+    if (!row.has_value()) return Verdict::Deny(NotFound("incident: no such open incident"));
+    CUSTOS_ASSIGN_OR_RETURN(auto agreement, s.txn.GetShareAgreement(action.target));
+    if (!agreement.has_value()) return Verdict::Deny(NotFound("target: no such agreement"));
+    // Read in place (GCC's TSan build warns falsely on an optional<vector> moved out).
+    const Result<std::optional<store::Bytes>> held = s.txn.GetMeta(SuspensionKey(action.target));
+    if (!held.ok()) return held.status();
+    const bool suspended = held->has_value() && !(*held)->empty();
+    if (suspend == suspended) {
+      return Verdict::Deny(FailedPrecondition(suspend ? "target: the agreement is already suspended"
+                                                      : "target: the agreement is not suspended"));
+    }
+    const std::string value = suspend ? row->incident_id : std::string();
+    CUSTOS_RETURN_IF_ERROR(s.txn.PutMeta(SuspensionKey(action.target), crypto::AsBytes(value)));
+    const std::string done =
+        suspend ? fmt::format("sharing agreement {} suspended: no new share until lifted",
+                              action.target)
+                : fmt::format("sharing agreement {} resumed (suspension lifted)", action.target);
+    CUSTOS_RETURN_IF_ERROR(AddStep(s, row->incident_id, "contain", done));
+    if (suspend && row->status == "open") {
+      row->status = "contained";
+      CUSTOS_RETURN_IF_ERROR(s.txn.PutIncident(*row));
+    }
+    return Verdict::Allow(fmt::format("containment {}: {}", action.action, done));
+  });
+}
+
 // The audit entries of the incident's period (of its staff member when named), in seq order,
 // at most `limit`, read in pages through the store's query.
 Result<std::vector<store::AuditRow>> PeriodEntries(store::Transaction& txn,
@@ -116,7 +162,19 @@ bool TouchesData(const store::AuditRow& e) {
   if (e.decision != "allow" && e.decision != "mask") return false;
   return e.action == "customer.read" || e.action == "txn.read" || e.action == "note.read" ||
          e.action == "customer.export" || e.action == "customer.update" ||
-         e.action == "security.alert";  // a search that found the customer (customers.cpp)
+         e.action == "share.customer" ||  // shared with a partner (share_create.cpp)
+         e.action == "security.alert";    // a search that found the customer (customers.cpp)
+}
+
+// The partner a "share.customer" entry names ("shared with partner 'ID' under ..."), or empty.
+std::string PartnerOf(const store::AuditRow& e) {
+  constexpr std::string_view kMark = "shared with partner '";
+  if (e.action != "share.customer") return "";
+  const size_t at = e.reason.find(kMark);
+  if (at == std::string::npos) return "";
+  const size_t from = at + kMark.size();
+  const size_t end = e.reason.find('\'', from);
+  return end == std::string::npos ? "" : e.reason.substr(from, end - from);
 }
 
 ImpactAssessment Compute(const schema::Config& config, const std::vector<store::AuditRow>& rows,
@@ -126,6 +184,7 @@ ImpactAssessment Compute(const schema::Config& config, const std::vector<store::
   std::map<std::string, std::set<std::string>> fields;
   std::map<std::string, std::set<std::string>> levels;
   std::set<std::string> categories;
+  std::set<std::string> partners;
   for (const store::AuditRow& e : rows) {
     const std::string id = ops::CustomerOf(e.target);
     if (id.empty() || !TouchesData(e)) continue;
@@ -134,6 +193,7 @@ ImpactAssessment Compute(const schema::Config& config, const std::vector<store::
       continue;
     }
     customers.insert(id);
+    if (std::string partner = PartnerOf(e); !partner.empty()) partners.insert(std::move(partner));
     for (std::string name : SplitList(e.fields)) {
       // A field shown masked is recorded "name~" (authorize.cpp): counted, it was shown in part.
       if (!name.empty() && name.back() == '~') name.pop_back();
@@ -155,6 +215,7 @@ ImpactAssessment Compute(const schema::Config& config, const std::vector<store::
   for (const auto& [name, ids] : levels) a.levels.emplace_back(name, ids.size());
   a.categories.assign(categories.begin(), categories.end());
   a.honey_records = static_cast<int64_t>(honey_touched.size());
+  a.partners.assign(partners.begin(), partners.end());
   return a;
 }
 
@@ -193,6 +254,12 @@ Result<ImpactAssessment> AssessmentOf(const std::string& detail) {
     }
   }
   a.honey_records = j.value("honey_records", int64_t{0});
+  const auto partners = j.find("partners");
+  if (partners != j.end() && partners->is_array()) {
+    for (const nlohmann::json& p : *partners) {
+      if (p.is_string()) a.partners.push_back(p.get<std::string>());
+    }
+  }
   return a;
 }
 
@@ -303,16 +370,13 @@ Status SecOpsService::Contain(const Context& ctx, std::string_view incident_id,
                      Basis::kAdministration};
   const std::string& a = action.action;
   if (a != "revoke_tokens" && a != "lock_account" && a != "stop_serving" &&
-      a != "suspend_sharing") {
+      a != "suspend_sharing" && a != "resume_sharing") {
     return RecordRefusal(m, ctx, op,
                          InvalidArgument("action: must be revoke_tokens, lock_account, "
-                                         "stop_serving or suspend_sharing"));
+                                         "stop_serving, suspend_sharing or resume_sharing"));
   }
-  if (a == "suspend_sharing") {
-    // Hook: sharing agreements are built elsewhere (docs/security_operations.md).
-    return RecordRefusal(m, ctx, op,
-                         FailedPrecondition("suspend_sharing: this vault has no sharing "
-                                            "agreements yet"));
+  if (a == "suspend_sharing" || a == "resume_sharing") {
+    return ContainSharing(m, ctx, op, incident_id, action);
   }
   const bool staff_action = a != "stop_serving";
   if (staff_action ? !access::ValidStaffId(action.target) : !ValidCustomerId(action.target)) {
@@ -476,6 +540,19 @@ Result<std::vector<Art57Notice>> SecOpsService::Notify(const Context& ctx,
         fmt::format("Art. 57 notices drafted for {} customers", impact.customers));
   }));
   return drafts;
+}
+
+Status SharingSuspension(store::Transaction& txn, std::string_view agreement_id, Status& refusal) {
+  if (!ValidSharingId(agreement_id)) return Status::Ok();
+  const Result<std::optional<store::Bytes>> held = txn.GetMeta(SuspensionKey(agreement_id));
+  if (!held.ok()) return held.status();
+  if (!held->has_value() || (*held)->empty()) return Status::Ok();
+  const std::string incident((*held)->begin(), (*held)->end());
+  refusal = FailedPrecondition(fmt::format(
+      "agreement: suspended by incident {} (containment); no new share until the suspension is "
+      "lifted (custos incident contain ID --action resume_sharing --target AGREEMENT)",
+      incident));
+  return Status::Ok();
 }
 
 }  // namespace custos::vault

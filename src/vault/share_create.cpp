@@ -16,6 +16,7 @@
 #include "core/dates.h"
 #include "share/fingerprint.h"
 #include "share/package.h"
+#include "vault/secops_internal.h"
 #include "vault/share_internal.h"
 #include "vault/vault_impl.h"
 
@@ -145,6 +146,9 @@ Status StartShare(VaultState& m, const Context& ctx, const ShareSpec& spec, Plan
     if (!agreement.has_value()) return Verdict::Deny(NotFound("agreement: no such agreement"));
     CUSTOS_ASSIGN_OR_RETURN(AgreementView view, AgreementOf(m, s.txn, *agreement, s.now_ms));
     if (view.state != "active") return Verdict::Deny(NotInForce(view));
+    Status suspended;  // by an incident's containment (secops_internal.h)
+    CUSTOS_RETURN_IF_ERROR(SharingSuspension(s.txn, spec.agreement_id, suspended));
+    if (!suspended.ok()) return Verdict::Deny(suspended);
     if (!agreement->profile.empty()) {
       return Verdict::Deny(FailedPrecondition(
           "profile: shares under a de-identification profile are not made by this version; "

@@ -165,6 +165,35 @@ TEST_F(RulesTest, ExportingMoreCustomersThanTheLimitIsABulkExport) {
   EXPECT_NE(std::find(rules.begin(), rules.end(), kBulkExport), rules.end());
 }
 
+// A share is recorded one "share.customer" entry per customer (share_create.cpp): 1,000 of
+// them within the hour is a bulk share, once; 999, or the same customers again, is not.
+TEST_F(RulesTest, SharingMoreCustomersThanTheLimitIsABulkShareOnce) {
+  const std::string reason = "shared with partner 'acme-pay' under agreement 'acme-2026' (share x)";
+  auto share = [&](int customer) {
+    // Id(999) is the honey record of this directory: customers from 5000 on.
+    return Feed("pm.one", "share.customer", "customer:" + Id(5000 + customer), "allow",
+                "phone,email", "", reason);
+  };
+  std::vector<Hit> hits;
+  for (int i = 0; i < 999; ++i) {
+    for (Hit& h : share(i)) hits.push_back(std::move(h));
+  }
+  for (int i = 0; i < 999; ++i) {
+    for (Hit& h : share(i)) hits.push_back(std::move(h));  // the same customers again
+  }
+  EXPECT_TRUE(hits.empty()) << hits.front().rule;
+  hits = share(999);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].rule, kBulkShare);
+  EXPECT_EQ(SeverityName(hits[0].severity), "high");
+  EXPECT_EQ(hits[0].actor, "pm.one");
+  EXPECT_EQ(hits[0].evidence.size(), kMaxEvidence);
+  EXPECT_TRUE(share(1000).empty());  // counting starts again after the burst
+  // A share of 999 customers an hour later is under the limit again.
+  now_ += 61 * kMinute;
+  for (int i = 2000; i < 2999; ++i) EXPECT_TRUE(share(i).empty());
+}
+
 TEST_F(RulesTest, AReadUnderABreakGlassGrantIsAnAlert) {
   auto hits = Feed("li.na", "customer.read", "customer:" + Id(1), "allow", "id_number",
                    "customer_service", "break-glass grant 01ABC approved by dpo [id_number]");

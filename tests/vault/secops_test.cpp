@@ -249,8 +249,8 @@ TEST_F(SecOpsTest, AnIncidentFromABulkReadIsContainedAssessedAndNotified) {
   ASSERT_TRUE(stop.ok()) << stop.ToString();
   EXPECT_EQ(vault_->customers().Get(SupportAgent(), ids_[0], {"name"}).status().code(),
             Code::kPermissionDenied);
-  EXPECT_EQ(vault_->secops().Contain(Sec(), id, Containment{"suspend_sharing", "x"}).code(),
-            Code::kFailedPrecondition);
+  EXPECT_EQ(vault_->secops().Contain(Sec(), id, Containment{"suspend_sharing", "no-such"}).code(),
+            Code::kNotFound);
   // The impact, computed from the audit: exactly the 13 customers and the fields read.
   auto impact = vault_->secops().Assess(Sec(), id);
   ASSERT_TRUE(impact.ok()) << impact.status().ToString();
