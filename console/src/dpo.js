@@ -2,7 +2,7 @@
 // verification, fulfilment and closing, and retention plans with their approval and run.
 // Each is a set of calls to /v1 under the signed-in staff member; the vault decides.
 import { h } from './dom.js';
-import { t } from './i18n.js';
+import { t, purposeLabel } from './i18n.js';
 import { call, session } from './api.js';
 import {
   panel, message, errorText, date, table, field, select, input, button, form, async, barChart, stat,
@@ -83,7 +83,7 @@ export function dashboard() {
       const values = coverage.v.map(([, pct]) => pct);
       const lowest = values.length ? Math.min(...values) : 0;
       cards.push(stat(t('consent_coverage_min'), values.length ? `${lowest} %` : '—', lowest < 50 && values.length ? 'warn' : ''));
-      if (coverage.v.length) charts.push(barChart(t('consent_coverage'), coverage.v.map(([p, pct]) => [p, pct])));
+      if (coverage.v.length) charts.push(barChart(t('consent_coverage'), coverage.v.map(([p, pct]) => [purposeLabel(p), pct])));
     } else failed(t('consent_coverage'), coverage.e);
     if (alerts.v) {
       const open = alerts.v.alerts || [];
@@ -173,7 +173,7 @@ export function requestsScreen() {
 
 function itemRows(items) {
   return table(items.slice(0, 200), [['kind', t('kind')], ['customer_id', t('customer_id')], ['record_id', t('record')],
-    ['rule', t('rule')], ['event', t('event')], ['event_ms', t('event_at'), (v) => date(v)], ['due_ms', t('due'), (v) => date(v)],
+    ['rule', t('rule')], ['event', t('event')], ['event_ms', t('event_at'), (v) => date(v)], ['due_ms', t('due_on'), (v) => date(v)],
     ['held', t('held_because')]]);
 }
 

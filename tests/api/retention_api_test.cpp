@@ -84,7 +84,8 @@ TEST_F(RetentionApiTest, ADpoProposesAnotherApprovesAndTheDpoRunsAPlanOverHttps)
   ASSERT_TRUE(pending);
   ASSERT_EQ(pending->status, 200) << pending->body;
   bool named = false;
-  for (const auto& a : Json(pending)["approvals"]) {
+  const auto approvals = Json(pending);
+  for (const auto& a : approvals["approvals"]) {
     if (a.value("approval_id", "") != approval) continue;
     named = a.value("kind", "") == "destruction" && a["scope"].value("plan", "") == plan_id &&
             a["scope"].value("plan_sha256", "") == plan.value("sha256", "?");

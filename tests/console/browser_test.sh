@@ -28,7 +28,7 @@ grep -q '^console_idle_minutes = 1' "$work/vault/custos.toml" ||
 # Notes are due at once, so that the DPO's retention plan has something to destroy (the
 # agent's note of the call) without waiting two years.
 sed -i '/^\[retention.note\]/,/^max/ s/^max = .*/max = "0d"/' "$work/vault/custos.toml"
-grep -A4 '^\[retention.note\]' "$work/vault/custos.toml" | grep -q '^max = "0d"'
+grep -A8 '^\[retention.note\]' "$work/vault/custos.toml" | grep -q '^max = "0d"'
 # A first doctor result for the DPO's doctor screen (serve runs it daily).
 CUSTOS_TOKEN=$admin "$custos" --vault "$work/vault" doctor >/dev/null || true
 "$custos" --vault "$work/vault" --json serve --port 0 >"$work/serve.out" 2>"$work/serve.err" &
