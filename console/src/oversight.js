@@ -110,15 +110,27 @@ function alertsPanel(manage) {
   return panel(t('alerts'), box, out);
 }
 
+// Closing is the DPO's word that the response and the notices are done (incident.close).
+function closeIncidentForm(i, done) {
+  const [sumField, sumInput] = field(t('summary'), input({ required: true, minlength: 10, maxlength: 2000, name: 'incident-summary' }));
+  return [h('h3', {}, t('close_incident')), form([sumField], t('close'), async () => {
+    await call('POST', `/v1/incidents/${encodeURIComponent(i.incident_id)}/close`, { body: { summary: sumInput.value } });
+    done();
+    return message('ok', t('closed'));
+  })];
+}
+
 function incidentDetail(id) {
-  return async(async () => {
+  const box = h('div');
+  return reloading(box, async (again) => {
     const i = await call('GET', `/v1/incidents/${encodeURIComponent(id)}`);
     return [facts([['ID', i.incident_id], [t('title_label'), i.title], [t('severity'), i.severity], [t('state'), i.status],
       [t('opened_by'), i.opened_by], [t('opened_at'), date(i.opened_at_ms)], [t('actor'), i.staff_id],
       [t('closed_by'), i.closed_by], [t('closed_at'), date(i.closed_at_ms)]]),
     h('h3', {}, t('steps')), table(i.steps || [], [['at_ms', t('time'), (v) => date(v)], ['actor', t('actor')], ['kind', t('kind')], ['detail', t('detail')]]),
     h('h3', {}, t('timeline')), table((i.timeline || []).slice(0, 200), [['seq', '#'], ['ts_ms', t('time'), (v) => date(v)], ['actor', t('actor')],
-      ['action', t('action')], ['target', t('target')], ['purpose', t('purpose')], ['decision', t('decision')]])];
+      ['action', t('action')], ['target', t('target')], ['purpose', t('purpose')], ['decision', t('decision')]]),
+    i.status === 'closed' ? null : closeIncidentForm(i, again)];
   });
 }
 

@@ -60,6 +60,11 @@ export function button(label, onclick, attrs = {}) {
   return h('button', { type: 'button', onclick, ...attrs }, label);
 }
 
+// What a loader returned, as nodes: nested lists flattened, nothing for null.
+function nodes(content) {
+  return [].concat(content ?? []).flat(Infinity).filter((x) => x !== null && x !== undefined && x !== false);
+}
+
 // A form whose submit runs `run` and shows its outcome in `out`.
 export function form(kids, submitLabel, run) {
   const out = h('div', { class: 'out' });
@@ -69,7 +74,7 @@ export function form(kids, submitLabel, run) {
       out.replaceChildren(message('info', t('loading')));
       try {
         const shown = await run();
-        out.replaceChildren(...[].concat(shown || []));
+        out.replaceChildren(...nodes(shown));
       } catch (e) {
         out.replaceChildren(message('error', errorText(e)));
       }
@@ -81,7 +86,7 @@ export function form(kids, submitLabel, run) {
 // Loads `load` into a placeholder; errors are shown where the content would be.
 export function async(load) {
   const box = h('div', { class: 'async' }, message('info', t('loading')));
-  load().then((content) => box.replaceChildren(...[].concat(content)))
+  load().then((content) => box.replaceChildren(...nodes(content)))
     .catch((e) => box.replaceChildren(message('error', errorText(e))));
   return box;
 }

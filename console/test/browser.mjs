@@ -144,6 +144,7 @@ try {
   await api('POST', `/v1/customers/${customer.customer_id}/consents`, { token: clerk.token, purpose: 'account_management', body: { action: 'withdraw', purpose: 'account_management', channel: 'phone', evidence_ref: 'call-2026-0001' } });
   // An incident the security administrator opened, for the DPO's incidents screen.
   const incident = await api('POST', '/v1/incidents', { token: sec.token, body: { title: '可疑的批量查询（演练）', severity: 'high' } });
+  await api('POST', `/v1/incidents/${incident.incident_id}/assess`, { token: sec.token, body: {} });
 
   // 1. The support agent: sign-in with TOTP, the masked view, a refused unconsented purpose.
   const ap = await newPage('agent');
@@ -299,6 +300,11 @@ try {
   await dp.waitForFunction(() => document.querySelector('#incident-view dl'));
   check('the DPO opens the incident', (await textOf(dp, '#incident-view')).includes('可疑的批量查询'));
   await shot(dp, 'dpo-incidents');
+  await dp.type('input[name=incident-summary]', 'drill: contained and assessed, no notice needed');
+  await dp.click('#incident-view form button[type=submit]');
+  await dp.waitForFunction(() => document.querySelector('#incident-view dl') && !document.querySelector('input[name=incident-summary]'));
+  const closedIncident = await api('GET', `/v1/incidents/${incident.incident_id}`, { token: sec.token });
+  check('the DPO closes the assessed incident', closedIncident.status === 'closed' && closedIncident.closed_by === 'dpo', JSON.stringify(closedIncident).slice(0, 200));
 
   await tab(dp, 'sharing', loaded('#shares'));
   await shot(dp, 'dpo-sharing');
