@@ -198,6 +198,8 @@ function planApprovals(plan, refresh) {
 
 function planDetail(planId, refreshList) {
   const box = h('div', { id: 'plan-detail' });
+  // The run's outcome stays below the plan, which reloads (done: no more request or run).
+  const runOut = h('div', { class: 'out', id: 'run-out', 'aria-live': 'polite' });
   reloading(box, async (again) => {
     const p = await call('GET', `/v1/retention/plans/${encodeURIComponent(planId)}`, { query: { items: 200 } });
     const refresh = () => { again(); refreshList(); };
@@ -216,7 +218,6 @@ function planDetail(planId, refreshList) {
         refresh();
         return message('ok', `${t('requested')}: ${r.approval_id}`);
       }));
-      const runOut = h('div', { class: 'out', id: 'run-out' });
       kids.push(h('h3', {}, t('run_plan')), message('warn', t('run_warning')), button(t('run_plan'), async () => {
         runOut.replaceChildren(message('info', t('loading')));
         try {
@@ -224,15 +225,16 @@ function planDetail(planId, refreshList) {
           runOut.replaceChildren(message('ok', t('run_done')), facts([[t('run'), r.run_id], [t('approval'), r.approval_id],
             [t('customers'), r.customers], [t('transactions'), r.transactions], [t('notes'), r.notes],
             [t('skipped_held'), r.skipped_held], [t('skipped_gone'), r.skipped_gone], [t('certificate'), r.certificate]]));
+          again();
           refreshList();
         } catch (e) {
           runOut.replaceChildren(message('error', errorText(e)));
         }
-      }, { id: 'run-plan' }), runOut);
+      }, { id: 'run-plan' }));
     }
     return kids;
   });
-  return box;
+  return h('div', {}, box, runOut);
 }
 
 function planTable(plans, open) {

@@ -277,6 +277,8 @@ try {
   await dp.waitForFunction(() => document.querySelector('#run-out .msg.ok, #run-out .msg.error'));
   const ran = await textOf(dp, '#run-out');
   check('the DPO runs the approved plan and sees the certificate', ran.includes('.json') && !ran.includes('出错'), ran);
+  await dp.waitForFunction(() => !document.querySelector('#run-plan') && (document.querySelector('#plan-detail dl') || { textContent: '' }).textContent.includes('done'));
+  check('the plan then shows done, with no request or run left', true);
   await shot(dp, 'dpo-retention-run', '#run-out');
 
   await tab(dp, 'audit');
