@@ -1,7 +1,7 @@
 // Every action is a call to the API under /v1 (or the console's own /console/session), made
 // with the session cookie, the session's CSRF token and the purpose chosen on screen. The
 // console holds no token and never reaches anything but the API.
-export const session = { staff: '', csrf: '', tz: 'Asia/Shanghai', idleMs: 0, purpose: '' };
+export const session = { staff: '', csrf: '', tz: 'Asia/Shanghai', idleMs: 0, purpose: '', me: null };
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -14,7 +14,7 @@ export class ApiError extends Error {
 let onExpired = () => {};
 export function whenExpired(f) { onExpired = f; }
 
-export async function call(method, path, { query, body, data = false } = {}) {
+export async function call(method, path, { query, body, data = false, text = false } = {}) {
   if (data && !session.purpose) throw new ApiError(0, 'purpose_required', 'purpose');
   const headers = { Accept: 'application/json' };
   if (session.csrf) headers['X-Custos-CSRF'] = session.csrf;
@@ -31,6 +31,7 @@ export async function call(method, path, { query, body, data = false } = {}) {
     method, headers, credentials: 'same-origin', cache: 'no-store',
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  if (text && res.ok) return res.text();
   let doc = {};
   try { doc = await res.json(); } catch (_) { doc = {}; }
   if (res.status === 401 && path !== '/console/session') onExpired();

@@ -4,16 +4,82 @@
 import { h, clear } from './dom.js';
 import { t, toggleLanguage, language, purposeLabel, PURPOSES } from './i18n.js';
 import { call, session, whenExpired } from './api.js';
-import { message, errorText, field, input, select, button } from './ui.js';
-import { agentScreen, dpoScreen, securityScreen } from './screens.js';
+import { panel, message, errorText, field, input, select, button } from './ui.js';
+import { agentScreen, approvalsPanel, auditScreen, staffScreen, tokensScreen, keysScreen } from './screens.js';
+import { dashboard, requestsScreen, retentionScreen } from './dpo.js';
+import { reportsScreen, doctorScreen, opsScreen, sharingScreen } from './oversight.js';
 
 const root = () => document.getElementById('app');
-const SCREENS = { agent: ['nav_agent', agentScreen], dpo: ['nav_dpo', dpoScreen], security: ['nav_security', securityScreen] };
+// The workspaces and their screens (docs/console.md). A workspace is offered to a person
+// whose roles grant one of its `needs` actions (GET /v1/me); the vault still decides each call.
+const WORKSPACES = {
+  agent: { label: 'nav_agent', needs: ['customer.search', 'customer.read'], tabs: [['customer', 'find', agentScreen]] },
+  dpo: {
+    label: 'nav_dpo',
+    needs: ['report.read', 'retention.plan'],
+    tabs: [
+      ['dashboard', 'dashboard', () => panel(t('dashboard'), dashboard())],
+      ['requests', 'dsr_queue', requestsScreen],
+      ['approvals', 'approvals', () => approvalsPanel(false)],
+      ['retention', 'retention_plans', retentionScreen],
+      ['audit', 'audit', auditScreen],
+      ['reports', 'reports', reportsScreen],
+      ['incidents', 'incidents', opsScreen(false)],
+      ['sharing', 'sharing', () => sharingScreen((f, title) => approvalsPanel(false, f, title))],
+      ['doctor', 'doctor', doctorScreen],
+    ],
+  },
+  security: {
+    label: 'nav_security',
+    needs: ['staff.manage', 'ops.manage'],
+    tabs: [
+      ['staff', 'staff', () => panel(t('staff'), staffScreen())],
+      ['approvals', 'approvals', () => approvalsPanel(true)],
+      ['tokens', 'tokens', () => panel(t('tokens'), tokensScreen())],
+      ['alerts', 'incidents', opsScreen(true)],
+      ['retention', 'retention_plans', retentionScreen],
+      ['doctor', 'doctor', doctorScreen],
+      ['keys', 'keys', keysScreen],
+    ],
+  },
+};
 let notice = '';
 
+// The workspaces this person's roles reach (all of them until /v1/me answered).
+function offered() {
+  const names = Object.keys(WORKSPACES);
+  if (!session.me) return names;
+  const granted = new Set(session.me.actions || []);
+  const mine = names.filter((n) => WORKSPACES[n].needs.some((a) => granted.has(a)));
+  return mine.length ? mine : names;
+}
+
+// "#/dpo/retention" -> ['dpo', 'retention']; the first offered workspace and its first
+// screen otherwise.
 function route() {
-  const name = (location.hash || '').replace(/^#\/?/, '');
-  return SCREENS[name] ? name : 'agent';
+  const [ws, tab] = (location.hash || '').replace(/^#\/?/, '').split('/');
+  const name = WORKSPACES[ws] ? ws : offered()[0];
+  const tabs = WORKSPACES[name].tabs;
+  return [name, tabs.find(([k]) => k === tab) || tabs[0]];
+}
+
+// Purposes offered in the selector: those the roles' data grants name, with legal_obligation
+// when a grant works under any purpose (the DPO's and the administrators'); the whole
+// catalogue until /v1/me answered.
+function purposesOffered() {
+  const me = session.me;
+  if (!me) return PURPOSES;
+  const out = PURPOSES.filter((p) => (me.purposes || []).includes(p));
+  if (me.any_purpose && !out.includes('legal_obligation')) out.push('legal_obligation');
+  return out.length ? out : PURPOSES;
+}
+
+async function loadMe() {
+  try {
+    session.me = await call('GET', '/v1/me');
+  } catch (_) {
+    session.me = null;  // the console still works; the vault decides every call
+  }
 }
 
 function languageButton() {
@@ -36,6 +102,7 @@ function signInPage() {
         const s = await call('POST', '/console/session', { body });
         notice = '';
         adopt(s);
+        await loadMe();
         render();
       } catch (e) {
         out.replaceChildren(message('error', errorText(e)));
@@ -53,17 +120,27 @@ function adopt(s) {
 }
 
 function header(current) {
-  const purposeSel = select([['', t('choose_purpose')], ...PURPOSES.map((p) => [p, purposeLabel(p)])], session.purpose);
+  const choices = purposesOffered();
+  if (session.purpose && !choices.includes(session.purpose)) session.purpose = '';
+  const purposeSel = select([['', t('choose_purpose')], ...choices.map((p) => [p, purposeLabel(p)])], session.purpose);
   purposeSel.id = 'purpose';
   purposeSel.addEventListener('change', () => { session.purpose = purposeSel.value; render(); });
+  const me = session.me;
+  const who = me ? `${me.display_name || me.staff_id}${me.post ? ` · ${me.post}` : ''}` : '';
   return h('header', { class: 'top' },
     h('span', { class: 'brand' }, t('title')),
-    h('nav', { 'aria-label': t('title') }, Object.entries(SCREENS).map(([name, [label]]) =>
-      h('a', { href: `#/${name}`, 'aria-current': name === current ? 'page' : false }, t(label)))),
+    h('nav', { 'aria-label': t('workspaces') }, offered().map((name) =>
+      h('a', { href: `#/${name}`, 'aria-current': name === current ? 'page' : false }, t(WORKSPACES[name].label)))),
     h('div', { class: 'purpose' }, h('label', { for: 'purpose' }, t('purpose')), purposeSel),
-    h('span', { class: 'who' }, `${t('signed_in_as')}: `, h('strong', { id: 'who' }, session.staff), ` · ${t('time_zone')}: ${session.tz}`),
+    h('span', { class: 'who', title: who }, `${t('signed_in_as')}: `, h('strong', { id: 'who' }, session.staff),
+      me && !me.totp_enrolled ? h('span', { class: 'warn' }, ` (${t('no_totp')})`) : null, ` · ${t('time_zone')}: ${session.tz}`),
     languageButton(),
     button(t('signout'), signOut, { id: 'signout', class: 'secondary' }));
+}
+
+function tabs(name, current) {
+  return h('nav', { class: 'tabs', 'aria-label': t(WORKSPACES[name].label) }, WORKSPACES[name].tabs.map(([key, label]) =>
+    h('a', { href: `#/${name}/${key}`, 'aria-current': key === current ? 'page' : false, 'data-tab': key }, t(label))));
 }
 
 async function signOut() {
@@ -71,6 +148,7 @@ async function signOut() {
   session.staff = '';
   session.csrf = '';
   session.purpose = '';
+  session.me = null;
   render();
 }
 
@@ -80,15 +158,16 @@ function render() {
     clear(root(), signInPage());
     return;
   }
-  const current = route();
-  const [label, screen] = SCREENS[current];
-  clear(root(), header(current), h('main', { id: 'main' }, h('h1', {}, t(label)),
+  const [name, [tab, label, screen]] = route();
+  clear(root(), header(name), h('main', { id: 'main' }, h('h1', {}, `${t(WORKSPACES[name].label)} · ${t(label)}`),
+    WORKSPACES[name].tabs.length > 1 ? tabs(name, tab) : null,
     session.purpose ? null : message('warn', t('need_purpose')), screen()));
 }
 
 whenExpired(() => {
   session.staff = '';
   session.csrf = '';
+  session.me = null;
   notice = t('expired');
   render();
 });
@@ -98,7 +177,10 @@ async function start() {
   document.documentElement.lang = language() === 'en' ? 'en' : 'zh-CN';
   try {
     const s = await call('GET', '/console/session');
-    if (s.staff_id) adopt(s);
+    if (s.staff_id) {
+      adopt(s);
+      await loadMe();
+    }
   } catch (e) {
     if (e.status !== 401) notice = errorText(e);
   }

@@ -3,9 +3,8 @@
 import { h } from './dom.js';
 import { t, purposeLabel } from './i18n.js';
 import { call, session } from './api.js';
-import { panel, message, errorText, date, table, field, select, input, button, form, async, barChart, stat } from './ui.js';
+import { panel, message, errorText, date, table, field, select, input, button, form, async } from './ui.js';
 
-const DAY = 24 * 3600 * 1000;
 const DSR_KINDS = ['access', 'copy', 'portability', 'correction', 'deletion', 'restriction', 'explanation'];
 
 // --- support agent ---
@@ -75,7 +74,7 @@ export function agentScreen() {
 
 // --- approvals (DPO and security admin): the requester never sees a decision button ---
 
-export function approvalsPanel(withRequestForm) {
+export function approvalsPanel(withRequestForm, filter = () => true, title = '') {
   const list = h('div', { id: 'approvals' });
   const load = () => list.replaceChildren(async(async () => {
     const r = await call('GET', '/v1/approvals', { query: { state: 'requested' } });
@@ -88,7 +87,7 @@ export function approvalsPanel(withRequestForm) {
         outcome.replaceChildren(message('error', errorText(e)));
       }
     };
-    return [table(r.approvals || [], [
+    return [table((r.approvals || []).filter(filter), [
       ['approval_id', 'ID'], ['kind', t('kind')], ['requester', t('requester')], ['justification', t('justification')],
       ['scope', 'scope'], ['requested_at_ms', t('requested_at'), (v) => date(v)], ['expires_at_ms', t('expires_at'), (v) => date(v)],
       ['approval_id', t('actions'), (_, a) => (a.requester === session.staff
@@ -114,68 +113,12 @@ export function approvalsPanel(withRequestForm) {
       return message('ok', r.approval_id);
     }));
   }
-  return panel(t('approvals'), ...kids);
+  return panel(title || t('approvals'), ...kids);
 }
 
-// --- DPO ---
+// --- audit search (DPO) ---
 
-function dashboard() {
-  return async(async () => {
-    const settle = (p) => p.then((v) => ({ v }), (e) => ({ e }));
-    const [dsr, appr, training] = await Promise.all([
-      settle(call('GET', '/v1/subject-requests')),
-      settle(call('GET', '/v1/approvals', { query: { state: 'requested' } })),
-      settle(call('GET', '/v1/training')),
-    ]);
-    const now = Date.now();
-    const cards = [];
-    const charts = [];
-    if (dsr.v) {
-      const all = dsr.v.subject_requests || [];
-      const open = all.filter((r) => !r.closed_at_ms);
-      const overdue = open.filter((r) => r.overdue);
-      const soon = open.filter((r) => !r.overdue && r.due_at_ms - now < 3 * DAY);
-      cards.push(stat(t('open_requests'), open.length), stat(t('overdue'), overdue.length, overdue.length ? 'bad' : ''), stat(t('due_soon'), soon.length, soon.length ? 'warn' : ''));
-      charts.push(barChart(t('by_state'), [[t('open_requests'), open.length - overdue.length], [t('overdue'), overdue.length], [t('close'), all.length - open.length]]));
-    } else {
-      cards.push(message('error', errorText(dsr.e)));
-    }
-    cards.push(appr.v ? stat(t('pending_approvals'), (appr.v.approvals || []).length) : message('error', errorText(appr.e)));
-    if (training.v) {
-      const latest = new Map();
-      for (const r of training.v.training || []) latest.set(r.staff_id, Math.max(latest.get(r.staff_id) || 0, r.valid_until_ms));
-      const lapsed = [...latest.values()].filter((until) => until < now).length;
-      cards.push(stat(t('training_lapses'), lapsed, lapsed ? 'warn' : ''));
-    } else {
-      cards.push(message('error', errorText(training.e)));
-    }
-    const pending = (label) => h('div', { class: 'stat pending' }, h('div', { class: 'stat-value' }, '—'), h('div', { class: 'stat-label' }, label), h('div', { class: 'stat-note' }, t('not_yet')));
-    cards.push(pending(t('retention')), pending(t('consent_coverage')), pending(t('alerts')));
-    return [h('div', { class: 'stats' }, cards), h('div', { class: 'charts' }, charts)];
-  });
-}
-
-function dsrQueue() {
-  const box = h('div');
-  const load = () => box.replaceChildren(async(async () => {
-    const r = await call('GET', '/v1/subject-requests', { query: { open: 'true' } });
-    const items = (r.subject_requests || []).slice().sort((a, b) => a.due_at_ms - b.due_at_ms);
-    const out = h('div', { class: 'out' });
-    const act = (f) => async () => { try { await f(); load(); } catch (e) { out.replaceChildren(message('error', errorText(e))); } };
-    return [table(items, [
-      ['request_id', 'ID'], ['customer_id', t('customer_id')], ['kind', t('kind')], ['reference', t('reference')],
-      ['opened_by', t('opened_by')], ['due_at_ms', t('due'), (v, x) => h('span', { class: x.overdue ? 'bad' : '' }, `${date(v)}${x.overdue ? ` (${t('overdue')})` : ''}`)],
-      ['steps', t('state'), (v) => (v || []).map((st) => st.step).join(', ')],
-      ['request_id', t('actions'), (id) => h('span', { class: 'buttons' },
-        button(t('verify'), act(() => call('POST', `/v1/subject-requests/${id}/verify`, { body: { method: 'callback_on_record', evidence_ref: 'console' } })), { class: 'secondary' }),
-        button(`${t('close')}: withdrawn`, act(() => call('POST', `/v1/subject-requests/${id}/close`, { body: { outcome: 'withdrawn' } })), { class: 'secondary' }))],
-    ]), out];
-  }));
-  load();
-  return box;
-}
-
-function auditSearch() {
+export function auditScreen() {
   const results = h('div');
   const [custField, custInput] = field(t('customer_id'), input({ name: 'audit-customer' }));
   const [actorField, actorInput] = field(t('actor'), input({ name: 'audit-actor' }));
@@ -188,22 +131,12 @@ function auditSearch() {
     return table(r.entries || [], [['seq', '#'], ['ts_ms', t('time'), (v) => date(v)], ['actor', t('actor')],
       ['action', t('action')], ['decision', t('decision')], ['purpose', t('purpose')], ['channel', 'channel'], ['target', t('target')], ['reason', 'reason']]);
   });
-  return h('div', {}, f, results);
-}
-
-export function dpoScreen() {
-  return h('div', { class: 'screen' },
-    panel(t('dashboard'), dashboard()),
-    panel(t('dsr_queue'), dsrQueue()),
-    approvalsPanel(false),
-    panel(t('retention_plans'), message('info', t('retention_hint'))),
-    panel(t('audit'), auditSearch()),
-    panel(`${t('reports')} · ${t('incidents')}`, message('info', t('not_yet'))));
+  return panel(t('audit'), f, results);
 }
 
 // --- security admin ---
 
-function staffPanel() {
+export function staffScreen() {
   return async(async () => {
     const [staff, roles] = await Promise.all([call('GET', '/v1/staff'), call('GET', '/v1/roles').catch(() => ({ roles: [], posts: [] }))]);
     const grants = new Map((roles.roles || []).map((r) => [r.name, new Set(r.grants.flatMap((g) => g.actions))]));
@@ -221,7 +154,7 @@ function staffPanel() {
   });
 }
 
-function tokensPanel() {
+export function tokensScreen() {
   const box = h('div');
   const load = () => box.replaceChildren(async(async () => {
     const r = await call('GET', '/v1/tokens');
@@ -236,12 +169,8 @@ function tokensPanel() {
   return box;
 }
 
-export function securityScreen() {
-  return h('div', { class: 'screen' },
-    panel(t('staff'), staffPanel()),
-    approvalsPanel(true),
-    panel(t('tokens'), tokensPanel()),
-    panel(t('keys'), message('info', t('not_yet'))),
-    panel(t('backups'), message('info', t('not_yet'))),
-    panel(t('doctor'), message('info', t('not_yet'))));
+// Key status and rotation, backups and their verification: no /v1 route yet (the CLI's
+// `custos key status|rotate`, `custos backup list|verify`).
+export function keysScreen() {
+  return h('div', {}, panel(t('keys'), message('info', t('not_yet_cli_keys'))), panel(t('backups'), message('info', t('not_yet_cli_backups'))));
 }

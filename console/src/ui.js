@@ -60,6 +60,11 @@ export function button(label, onclick, attrs = {}) {
   return h('button', { type: 'button', onclick, ...attrs }, label);
 }
 
+// What a loader returned, as nodes: nested lists flattened, nothing for null.
+function nodes(content) {
+  return [].concat(content ?? []).flat(Infinity).filter((x) => x !== null && x !== undefined && x !== false);
+}
+
 // A form whose submit runs `run` and shows its outcome in `out`.
 export function form(kids, submitLabel, run) {
   const out = h('div', { class: 'out' });
@@ -69,7 +74,7 @@ export function form(kids, submitLabel, run) {
       out.replaceChildren(message('info', t('loading')));
       try {
         const shown = await run();
-        out.replaceChildren(...[].concat(shown || []));
+        out.replaceChildren(...nodes(shown));
       } catch (e) {
         out.replaceChildren(message('error', errorText(e)));
       }
@@ -81,12 +86,12 @@ export function form(kids, submitLabel, run) {
 // Loads `load` into a placeholder; errors are shown where the content would be.
 export function async(load) {
   const box = h('div', { class: 'async' }, message('info', t('loading')));
-  load().then((content) => box.replaceChildren(...[].concat(content)))
+  load().then((content) => box.replaceChildren(...nodes(content)))
     .catch((e) => box.replaceChildren(message('error', errorText(e))));
   return box;
 }
 
-// A bar chart of [label, value] pairs as SVG (no inline style: the CSP allows none).
+// A bar chart of [label, value, class?] triples as SVG (no inline style: the CSP allows none).
 export function barChart(title, pairs) {
   const max = Math.max(1, ...pairs.map(([, v]) => v));
   const width = 320;
@@ -94,9 +99,9 @@ export function barChart(title, pairs) {
   const height = pairs.length * row + 8;
   return h('figure', { class: 'chart' },
     s('svg', { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': title },
-      pairs.map(([label, v], i) => [
+      pairs.map(([label, v, kind], i) => [
         s('text', { x: 0, y: i * row + 18, class: 'chart-label' }, label),
-        s('rect', { x: 120, y: i * row + 4, height: 18, width: Math.max(2, (v / max) * 160), class: 'chart-bar' }),
+        s('rect', { x: 120, y: i * row + 4, height: 18, width: Math.max(2, (v / max) * 160), class: `chart-bar ${kind || ''}` }),
         s('text', { x: 126 + (v / max) * 160, y: i * row + 18, class: 'chart-value' }, String(v)),
       ])),
     h('figcaption', {}, title));
@@ -104,4 +109,42 @@ export function barChart(title, pairs) {
 
 export function stat(label, value, kind = '') {
   return h('div', { class: `stat ${kind}` }, h('div', { class: 'stat-value' }, String(value)), h('div', { class: 'stat-label' }, label));
+}
+
+// A link that saves `text` (or bytes) as a file: a Blob URL, so nothing is parsed as markup
+// in the console's page (an HTML letter or report opens as its own file).
+export function download(label, name, type, content) {
+  const url = URL.createObjectURL(new Blob([content], { type }));
+  return h('a', { href: url, download: name, class: 'download' }, label);
+}
+
+export function base64Bytes(text) {
+  const raw = atob(text);
+  const out = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i += 1) out[i] = raw.charCodeAt(i);
+  return out;
+}
+
+// Every scalar member of the items as a column (lists of the register: partners, shares...).
+export function autoTable(items, labels = {}, render = {}) {
+  const keys = [];
+  for (const it of items || []) {
+    for (const [k, v] of Object.entries(it)) {
+      if (!keys.includes(k) && (v === null || typeof v !== 'object' || Array.isArray(v))) keys.push(k);
+    }
+  }
+  return table(items, keys.map((k) => [k, labels[k] || k, render[k] || (k.endsWith('_ms') ? (v) => date(v) : undefined)]));
+}
+
+// Loads `load` again each time the returned function is called, into `box`.
+export function reloading(box, load) {
+  const again = () => box.replaceChildren(async(() => load(again)));
+  again();
+  return box;
+}
+
+// Definition list of [label, value] pairs.
+export function facts(pairs) {
+  return h('dl', { class: 'facts' }, pairs.filter(([, v]) => v !== '' && v !== undefined && v !== null)
+    .map(([k, v]) => [h('dt', {}, k), h('dd', {}, v instanceof Node ? v : String(v))]));
 }

@@ -119,11 +119,18 @@ async function choosePurpose(page, purpose) {
 const textOf = (page, sel) => page.$eval(sel, (e) => e.textContent);
 
 const started = Date.now();
+const tab = async (page, key, ready) => {
+  await page.click(`nav.tabs a[data-tab="${key}"]`);
+  await page.waitForFunction((k) => document.querySelector(`nav.tabs a[data-tab="${k}"][aria-current="page"]`), {}, key);
+  if (ready) await page.waitForFunction(ready);
+};
+const loaded = (sel) => `(() => { const e = document.querySelector(${JSON.stringify(sel)}); return e && e.textContent.trim() !== '' && !e.textContent.includes('加载中'); })()`;
 try {
   // Staff and customers, through the API.
   const agent = await staff('agent', 'support_agent', 'customer_service', true);
   const clerk = await staff('clerk', 'sales_rep', 'sales', true);
   const sec = await staff('sec', 'security_administrator', 'security_admin', false);
+  const dpo2 = await staff('dpo2', 'data_protection_officer', 'dpo', false);
   const dpoEnrol = await api('POST', '/v1/totp/enrollment', { body: { staff_id: 'dpo', password: process.env.DPO_PASSWORD } });
   const dpo = { id: 'dpo', password: process.env.DPO_PASSWORD, secret: dpoEnrol.secret_base32 };
   const customer = await api('POST', '/v1/customers', { token: clerk.token, purpose: 'account_management', body: {
@@ -135,12 +142,17 @@ try {
   // The customer withdraws account management by phone: a purpose the agent's role has, the
   // customer no longer consents to.
   await api('POST', `/v1/customers/${customer.customer_id}/consents`, { token: clerk.token, purpose: 'account_management', body: { action: 'withdraw', purpose: 'account_management', channel: 'phone', evidence_ref: 'call-2026-0001' } });
-  // A request the administrator makes and another person (the DPO) decides.
-  const plan = await api('POST', '/v1/approvals', { token: ADMIN, body: { kind: 'role_grant', staff_id: 'clerk', roles: ['risk_officer'], justification: 'retention plan review: clerk joins the risk desk', duration_ms: 86400000 } });
+  // An incident the security administrator opened, for the DPO's incidents screen.
+  const incident = await api('POST', '/v1/incidents', { token: sec.token, body: { title: '可疑的批量查询（演练）', severity: 'high' } });
+  await api('POST', `/v1/incidents/${incident.incident_id}/assess`, { token: sec.token, body: {} });
 
   // 1. The support agent: sign-in with TOTP, the masked view, a refused unconsented purpose.
   const ap = await newPage('agent');
   await signIn(ap, agent, totp(agent.secret, agent.step + 1));
+  const agentNav = await ap.$$eval('header nav a', (as) => as.map((a) => a.getAttribute('href')));
+  check('the agent is offered the support workspace only (GET /v1/me)', agentNav.length === 1 && agentNav[0] === '#/agent', JSON.stringify(agentNav));
+  const agentPurposes = await ap.$$eval('#purpose option', (os) => os.map((o) => o.value).filter(Boolean));
+  check('the purposes offered are those the agent\'s roles name', JSON.stringify(agentPurposes) === JSON.stringify(['customer_service', 'account_management', 'legal_obligation']), JSON.stringify(agentPurposes));
   await axe(ap, 'agent screen');
   await ap.type('input[name=search-value]', '13800138000');
   await ap.click('#main form button[type=submit]');
@@ -183,38 +195,22 @@ try {
   await ap.waitForSelector('#signin');
   const afterOut = await ap.evaluate(async () => (await fetch('/v1/tokens')).status);
   check('after sign-out the session is refused (401)', afterOut === 401, String(afterOut));
+  await ap.close();
 
-  // 2. The DPO: dashboard, approving a request another person made, audit search.
-  const dp = await newPage('dpo');
-  await signIn(dp, dpo, totp(dpo.secret, stepNow()));
-  await dp.goto(`${base}/console/#/dpo`, { waitUntil: 'networkidle0' });
-  await choosePurpose(dp, 'legal_obligation');
-  await dp.waitForSelector(`button.approve[data-approval="${plan.approval_id}"]`);
-  await dp.waitForFunction(() => document.querySelectorAll('.stat').length >= 8);
-  await dp.waitForSelector('figure.chart');
-  check('the DPO dashboard counts the open subject request', (await textOf(dp, '.stats')).includes('1'));
-  await shot(dp, 'dpo-dashboard');
-  await axe(dp, 'DPO screen');
-  await dp.click(`button.approve[data-approval="${plan.approval_id}"]`);
-  await dp.waitForFunction((id) => !document.querySelector(`button.approve[data-approval="${id}"]`), {}, plan.approval_id);
-  const approved = await api('GET', '/v1/approvals?state=approved', { token: ADMIN });
-  check('the DPO approves a request another person made', approved.approvals.some((a) => a.approval_id === plan.approval_id && a.approver === 'dpo'));
-  await dp.type('input[name=audit-actor]', 'agent');
-  const auditForm = await dp.$('input[name=audit-actor]');
-  await auditForm.evaluate((e) => e.form.requestSubmit());
-  await dp.waitForFunction(() => [...document.querySelectorAll('table')].some((t) => t.textContent.includes('customer.read')));
-  check('the DPO finds the agent\'s reads in the audit log', true);
-  await shot(dp, 'dpo-audit', 'input[name=audit-actor]');
-
-  // 3. The security admin: their own request shows no approve button, and the API refuses it.
+  // 2. The security admin: their own request shows no approve button, and the API refuses it.
+  // Their session then stays idle while the DPO works, and must have expired by the end.
   const sp = await newPage('sec');
   await signIn(sp, sec, totp(sec.secret, sec.step + 1));
-  await sp.goto(`${base}/console/#/security`, { waitUntil: 'networkidle0' });
+  const secNav = await sp.$$eval('header nav a', (as) => as.map((a) => a.getAttribute('href')));
+  check('the security admin is offered the security workspace', secNav.includes('#/security') && !secNav.includes('#/agent'), JSON.stringify(secNav));
+  await sp.waitForFunction(() => [...document.querySelectorAll('table')].some((x) => x.textContent.includes('dpo2')));
+  await shot(sp, 'security-staff');
+  await tab(sp, 'approvals');
   await sp.waitForSelector('input[name=grant-staff]');
   await sp.type('input[name=grant-staff]', 'agent');
   await sp.type('input[name=grant-roles]', 'risk_officer');
   await sp.type('input[name=grant-why]', 'agent covers the risk desk in December');
-  await sp.click('input[name=grant-why] ~ button, #approvals ~ div form button[type=submit]');
+  await sp.click('#approvals ~ div form button[type=submit]');
   await sp.waitForFunction(() => document.querySelector('#approvals .own'));
   const ownId = (await api('GET', '/v1/approvals?state=requested', { token: ADMIN })).approvals.find((a) => a.requester === 'sec').approval_id;
   const ownButton = await sp.$(`button.approve[data-approval="${ownId}"]`);
@@ -224,24 +220,122 @@ try {
     return (await fetch(`/v1/approvals/${id}/approve`, { method: 'POST', headers: { 'X-Custos-CSRF': s.csrf_token } })).status;
   }, ownId);
   check('the API refuses a self-approval too (403)', selfApprove === 403, String(selfApprove));
-  await sp.waitForFunction(() => document.querySelectorAll('table').length >= 2);
   await shot(sp, 'security-admin', '#approvals');
-  await axe(sp, 'security screen');
+  await axe(sp, 'security approvals');
+  await tab(sp, 'alerts', loaded('#incidents'));
+  await sp.waitForFunction(() => document.querySelector('#incidents table'));
+  check('the security admin sees the incident register', (await textOf(sp, '#incidents')).includes('可疑的批量查询'));
+  await shot(sp, 'security-alerts');
+  await axe(sp, 'security alerts');
+  const idleFrom = Date.now();
+
+  // 3. The DPO: the dashboard, the request queue with fulfilment, approving and running a
+  // retention plan another person made and requested, audit, reports, incidents, doctor.
+  const dp = await newPage('dpo');
+  await signIn(dp, dpo, totp(dpo.secret, stepNow()));
+  check('the DPO lands on the DPO workspace (GET /v1/me)', (await dp.$eval('header nav a[aria-current=page]', (a) => a.getAttribute('href'))) === '#/dpo');
+  await choosePurpose(dp, 'legal_obligation');
+  await dp.waitForFunction(() => document.querySelectorAll('#dashboard-stats .stat').length >= 8 && document.querySelectorAll('figure.chart').length >= 3);
+  const stats = await textOf(dp, '#dashboard-stats');
+  check('the DPO dashboard shows requests, approvals, training, retention, consent coverage and alerts', stats.includes('未结请求') && stats.includes('保存期限') && stats.includes('同意覆盖率') && stats.includes('未处理告警') && !stats.includes('出错'), stats);
+  await shot(dp, 'dpo-dashboard');
+  await axe(dp, 'DPO dashboard');
+
+  await tab(dp, 'requests', loaded('#dsr-queue'));
+  const dsrId = await dp.$eval('#dsr-queue button[data-fulfil]', (b) => b.getAttribute('data-fulfil'));
+  await dp.click(`button[data-verify="${dsrId}"]`);
+  await dp.type('input[name=verify-evidence]', 'callback T-2026-0042');
+  await dp.click('#dsr-work form button[type=submit]');
+  await dp.waitForFunction(() => document.querySelector('#dsr-work .msg.ok'));
+  await dp.waitForFunction((id) => document.querySelector(`#dsr-queue button[data-fulfil="${id}"]`), {}, dsrId);
+  await dp.click(`button[data-fulfil="${dsrId}"]`);
+  await dp.waitForFunction(() => document.querySelectorAll('#dsr-work a.download').length >= 2);
+  check('the DPO fulfils the verified access request: the letter and the report to deliver', (await textOf(dp, '#dsr-work')).includes('fulfilled'));
+  await shot(dp, 'dpo-fulfilment', '#dsr-work');
+  await axe(dp, 'DPO fulfilment');
+  await dp.waitForFunction((id) => document.querySelector(`#dsr-queue button[data-close="${id}"]`), {}, dsrId);
+  await dp.click(`button[data-close="${dsrId}"]`);
+  await dp.click('#dsr-work form button[type=submit]');
+  await dp.waitForFunction((id) => document.querySelector('#dsr-work .msg.ok') && !document.querySelector(`#dsr-queue button[data-close="${id}"]`), {}, dsrId);
+  check('the DPO closes the fulfilled request', true);
+
+  // Another DPO (dpo2) makes the plan and asks for its destruction; the DPO approves and runs.
+  const plan = await api('POST', '/v1/retention/plans', { token: dpo2.token });
+  const asked = await api('POST', `/v1/retention/plans/${plan.plan_id}/request`, { token: dpo2.token, body: { justification: 'monthly retention sweep, policy P3.4a' } });
+  check('the plan lists the note whose class is due', plan.due_count >= 1, JSON.stringify(plan).slice(0, 300));
+  await tab(dp, 'retention');
+  await dp.waitForSelector(`button[data-plan="${plan.plan_id}"]`);
+  await dp.click(`button[data-plan="${plan.plan_id}"]`);
+  await dp.waitForSelector(`button.approve[data-approval="${asked.approval_id}"]`);
+  await shot(dp, 'dpo-retention-plan', '#plan-view');
+  await axe(dp, 'DPO retention plan');
+  await dp.click(`button.approve[data-approval="${asked.approval_id}"]`);
+  await dp.waitForFunction((id) => !document.querySelector(`button.approve[data-approval="${id}"]`) && document.querySelector('#run-plan'), {}, asked.approval_id);
+  const approved = await api('GET', '/v1/approvals?state=approved', { token: ADMIN });
+  check('the DPO approves a retention plan another person requested', approved.approvals.some((a) => a.approval_id === asked.approval_id && a.approver === 'dpo' && a.requester === 'dpo2'));
+  await dp.click('#run-plan');
+  await dp.waitForFunction(() => document.querySelector('#run-out .msg.ok, #run-out .msg.error'));
+  const ran = await textOf(dp, '#run-out');
+  check('the DPO runs the approved plan and sees the certificate', ran.includes('.json') && !ran.includes('出错'), ran);
+  await dp.waitForFunction(() => !document.querySelector('#run-plan') && (document.querySelector('#plan-detail dl') || { textContent: '' }).textContent.includes('done'));
+  check('the plan then shows done, with no request or run left', true);
+  await shot(dp, 'dpo-retention-run', '#run-out');
+
+  await tab(dp, 'audit');
+  await dp.type('input[name=audit-actor]', 'agent');
+  const auditForm = await dp.$('input[name=audit-actor]');
+  await auditForm.evaluate((e) => e.form.requestSubmit());
+  await dp.waitForFunction(() => [...document.querySelectorAll('table')].some((t) => t.textContent.includes('customer.read')));
+  check('the DPO finds the agent\'s reads in the audit log', true);
+  await shot(dp, 'dpo-audit', 'input[name=audit-actor]');
+
+  await tab(dp, 'reports');
+  await dp.select('select[name=report-name]', 'consent');
+  await dp.click('#main form button[type=submit]');
+  await dp.waitForFunction(() => document.querySelector('#report-view table') && document.querySelectorAll('#report-files a').length >= 3);
+  check('the DPO reads the consent report with its downloads (JSON, HTML, CSV)', (await textOf(dp, '#report-view')).includes('customer_service'));
+  await shot(dp, 'dpo-reports');
+  await axe(dp, 'DPO reports');
+
+  await tab(dp, 'incidents', loaded('#incidents'));
+  await dp.click(`button[data-incident="${incident.incident_id}"]`);
+  await dp.waitForFunction(() => document.querySelector('#incident-view dl'));
+  check('the DPO opens the incident', (await textOf(dp, '#incident-view')).includes('可疑的批量查询'));
+  await shot(dp, 'dpo-incidents');
+  await dp.type('input[name=incident-summary]', 'drill: contained and assessed, no notice needed');
+  await dp.click('#incident-view form button[type=submit]');
+  await dp.waitForFunction(() => document.querySelector('#incident-view dl') && !document.querySelector('input[name=incident-summary]'));
+  const closedIncident = await api('GET', `/v1/incidents/${incident.incident_id}`, { token: sec.token });
+  check('the DPO closes the assessed incident', closedIncident.status === 'closed' && closedIncident.closed_by === 'dpo', JSON.stringify(closedIncident).slice(0, 200));
+
+  await tab(dp, 'sharing', loaded('#shares'));
+  await shot(dp, 'dpo-sharing');
+
+  await tab(dp, 'doctor');
+  await dp.click('#doctor-run');
+  await dp.waitForFunction(() => document.querySelector('#doctor table'));
+  check('the DPO runs the doctor from the console', (await textOf(dp, '#doctor')).length > 50);
+  await shot(dp, 'dpo-doctor');
+  await axe(dp, 'DPO doctor');
 
   // 4. Session expiry: idle longer than [server] console_idle_minutes (1 in this vault).
-  const idleFrom = Date.now();
-  await new Promise((r) => setTimeout(r, 62000));
-  await sp.click('nav a[href="#/dpo"]');
+  const idleLeft = 62000 - (Date.now() - idleFrom);
+  if (idleLeft > 0) await new Promise((r) => setTimeout(r, idleLeft));
+  await sp.click('nav.tabs a[data-tab="tokens"]');
   await sp.waitForSelector('#signin');
   const notice = await textOf(sp, 'main');
   check('an idle session is signed out and the sign-in page says so', notice.includes('过期') || notice.includes('expired'), notice.slice(0, 200));
   await shot(sp, 'session-expired');
-  console.log(`(idle wait ${Math.round((Date.now() - idleFrom) / 1000)} s)`);
+  console.log(`(idle ${Math.round((Date.now() - idleFrom) / 1000)} s, of which waited ${Math.max(0, Math.round(idleLeft / 1000))} s)`);
 
   check('no errors in the browser console', errors.length === 0, JSON.stringify(errors));
 } catch (e) {
   failed += 1;
   console.log(`not ok - ${e.stack || e}`);
+  // What each page showed when it failed, beside the screenshots.
+  for (const [i, p] of (await browser.pages()).entries()) {
+    await p.screenshot({ path: path.join(SHOTS, `failed-${i}.png`), fullPage: true }).catch(() => {});
+  }
   if (errors.length) console.log(`browser errors: ${JSON.stringify(errors)}`);
 } finally {
   await browser.close();

@@ -46,7 +46,11 @@ void AddConsoleRoutes(RouteTable& table, vault::Vault& vault, ConsoleSessions& s
 void AddSharingRoutes(RouteTable& table, vault::Vault& vault);
 // /v1/alerts, /v1/incidents, /v1/violations (issue 20; docs/security_operations.md)
 void AddSecOpsRoutes(RouteTable& table, vault::Vault& vault);
-// /v1/health, /v1/metrics, /v1/openapi.yaml (public)
+// /v1/retention/plans, /v1/retention/plans/{plan_id}, .../request, .../run (issue 21;
+// docs/retention.md): the same vault calls as `custos retention`.
+void AddRetentionRoutes(RouteTable& table, vault::Vault& vault);
+// /v1/me: the signed-in staff member (issue 21).
+void AddSelfRoutes(RouteTable& table, vault::Vault& vault);
 // /v1/reports/{name} (issue 19; docs/dpo.md)
 void AddReportRoutes(RouteTable& table, vault::Vault& vault);
 // /v1/health, /v1/health/details, /v1/metrics, /v1/openapi.yaml (public)

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "api/beast_server.h"
+#include "api/console_assets.h"
 #include "api/console_sessions.h"
 #include "api/routes.h"
 #include "vault/vault.h"
@@ -106,6 +107,13 @@ std::string ApiServer::Url() const {
   return fmt::format("https://{}{}{}:{}/v1", v6 ? "[" : "", host, v6 ? "]" : "", impl_->port);
 }
 
+std::string ApiServer::ConsoleUrl() const {
+  if (!ConsoleBuilt()) return {};
+  std::string url = Url();
+  url.resize(url.size() - std::string_view("/v1").size());
+  return url + "/console/";
+}
+
 const RouteTable& ApiServer::routes() const { return impl_->routes; }
 const Metrics& ApiServer::metrics() const { return impl_->metrics; }
 
@@ -118,6 +126,7 @@ RouteTable BuildRoutes(vault::Vault& vault, const Metrics& metrics, ConsoleSessi
   AddRecordRoutes(table, vault);
   AddConsentRoutes(table, vault);
   AddStaffRoutes(table, vault);
+  AddSelfRoutes(table, vault);
   AddAccessRoutes(table, vault);
   AddAuditRoutes(table, vault);
   AddSubjectRequestRoutes(table, vault);
@@ -125,6 +134,7 @@ RouteTable BuildRoutes(vault::Vault& vault, const Metrics& metrics, ConsoleSessi
   AddDeidRoutes(table, vault);
   AddReportRoutes(table, vault);
   AddSecOpsRoutes(table, vault);
+  AddRetentionRoutes(table, vault);
   return table;
 }
 

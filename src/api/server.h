@@ -61,6 +61,9 @@ class ApiServer {
   Status ReloadCertificate();
   // "https://127.0.0.1:8443" (after Bind).
   std::string Url() const;
+  // "https://127.0.0.1:8443/console/" when the web console is built into custos and served
+  // (docs/console.md); empty otherwise.
+  std::string ConsoleUrl() const;
   const RouteTable& routes() const;
   const Metrics& metrics() const;
 

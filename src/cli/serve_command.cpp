@@ -97,8 +97,15 @@ int Serve(Globals& g, const ServeFlags& flags) {
   if (!server.ok()) return out.Fail(server.status());
   auto port = (*server)->Bind();
   if (!port.ok()) return out.Fail(port.status());
-  out.Print({{"url", (*server)->Url()}},
-            fmt::format("custos: serving {} (SIGINT or SIGTERM stops)", (*server)->Url()));
+  const std::string console_url = (*server)->ConsoleUrl();
+  nlohmann::json started = {{"url", (*server)->Url()}};
+  if (!console_url.empty()) started["console_url"] = console_url;
+  out.Print(started,
+            console_url.empty()
+                ? fmt::format("custos: serving {} (SIGINT or SIGTERM stops)", (*server)->Url())
+                : fmt::format("custos: serving {} and the web console at {} (SIGINT or SIGTERM "
+                              "stops)",
+                              (*server)->Url(), console_url));
   std::cout.flush();
   api::LogEvent(api::LogLevel::kInfo, "server.start",
                 {{"url", (*server)->Url()},

@@ -59,6 +59,14 @@ struct StaffView {
   int64_t locked_until_ms = 0;  // 0 when not locked
 };
 
+// The signed-in staff member as they see themselves (StaffService::Self; GET /v1/me).
+struct SelfView {
+  StaffView staff;
+  std::vector<std::string> actions;   // every action the roles grant, sorted, no duplicates
+  std::vector<std::string> purposes;  // declared by the roles' data grants, catalogue order
+  bool any_purpose = false;           // a grant names no purpose (non-data: any purpose)
+};
+
 // A token as issued: the secret is shown here once and never again.
 struct IssuedToken {
   std::string token_id;
@@ -182,6 +190,11 @@ class StaffService {
   Status Update(const Context& ctx, std::string_view staff_id, const StaffChange& change);
   // staff.manage or role.read.
   Result<std::vector<StaffView>> List(const Context& ctx);
+  // Self only (no grant needed, audited "staff.list" on the actor's own id): the actor's
+  // account, the actions their roles grant and the purposes those grants name, as the console
+  // needs to choose a workspace (src/vault/staff_self.cpp). Unauthenticated for an unknown or
+  // inactive actor.
+  Result<SelfView> Self(const Context& ctx);
   // staff.manage (an administrator's reset), or self with the current password
   // (PermissionDenied when wrong or missing). Clears the login waits. A reset revokes the
   // staff member's live tokens and forces a change: their next login must give a new

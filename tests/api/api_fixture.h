@@ -63,8 +63,13 @@ class ApiTest : public vault::testing::VaultTest {
     if (!real_tokens) {
       o.authenticate = [](std::string_view token, std::string_view) -> Result<std::string> {
         static const std::map<std::string, std::string, std::less<>> kTokens = {
-            {"tok-operator", "operator"}, {"tok-agent", "li.na"},    {"tok-risk", "zhao.min"},
-            {"tok-admin", "admin"},       {"tok-analyst", "wu.lei"}, {"tok-sec", "sec.admin"}};
+            {"tok-operator", "operator"},
+            {"tok-agent", "li.na"},
+            {"tok-risk", "zhao.min"},
+            {"tok-admin", "admin"},
+            {"tok-analyst", "wu.lei"},
+            {"tok-sec", "sec.admin"},
+            {"tok-dpo", "dpo"}};
         auto it = kTokens.find(token);
         if (it == kTokens.end()) return Unauthenticated("unknown, expired or revoked token");
         return it->second;

@@ -25,6 +25,12 @@ CUSTOS_TOKEN=$dpo_init CUSTOS_NEW_PASSWORD=$dpo_pw "$custos" --vault "$work/vaul
 sed -i 's/^console_idle_minutes = .*/console_idle_minutes = 1/' "$work/vault/custos.toml"
 grep -q '^console_idle_minutes = 1' "$work/vault/custos.toml" ||
   sed -i 's/^\[server\]$/[server]\nconsole_idle_minutes = 1/' "$work/vault/custos.toml"
+# Notes are due at once, so that the DPO's retention plan has something to destroy (the
+# agent's note of the call) without waiting two years.
+sed -i '/^\[retention.note\]/,/^max/ s/^max = .*/max = "0d"/' "$work/vault/custos.toml"
+grep -A8 '^\[retention.note\]' "$work/vault/custos.toml" | grep -q '^max = "0d"'
+# A first doctor result for the DPO's doctor screen (serve runs it daily).
+CUSTOS_TOKEN=$admin "$custos" --vault "$work/vault" doctor >/dev/null || true
 "$custos" --vault "$work/vault" --json serve --port 0 >"$work/serve.out" 2>"$work/serve.err" &
 pid=$!
 url=""
@@ -35,6 +41,7 @@ for _ in $(seq 1 100); do
 done
 [ -n "$url" ] || { echo "custos serve did not start"; cat "$work/serve.err"; exit 1; }
 echo "custos serve at $url"
+grep -q '"console_url":"https://[^"]*/console/"' "$work/serve.out" || { echo "custos serve did not print the console's URL"; cat "$work/serve.out"; exit 1; }
 CUSTOS_URL=$url ADMIN_TOKEN=$admin DPO_PASSWORD=$dpo_pw SHOTS=$shots \
   NODE_EXTRA_CA_CERTS="$work/vault/tls/server.crt" \
   node "$src/console/test/browser.mjs"
