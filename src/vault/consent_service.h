@@ -35,7 +35,7 @@ struct CollectionConsent {
   // Separate consents to sharing with a named partner or a category (Art. 23; issue 17):
   // "partner:ID" (a registered partner) or "category:NAME" ([sharing] categories).
   std::vector<std::string> shares;
-  std::string evidence_ref;           // opaque id of the evidence (signed form, ...), never PII
+  std::string evidence_ref;  // opaque id of the evidence (signed form, ...), never PII
 };
 
 // A privacy notice to publish. version 0: the next one; effective_at_ms 0: now.

@@ -103,8 +103,8 @@ Status ProfileOf(const schema::Config& config, SharePlan& plan) {
 // Reads the agreement and its partner into `plan` and checks them for a share now: in force,
 // the partner's certificate valid, the fields (or the profile) still in the configuration.
 // `refusal` is set when the share is refused; the return is the store's error.
-Status CheckAgreement(const VaultState& m, Scope& s, std::string_view agreement_id,
-                      SharePlan& plan, AgreementView& view, Status& refusal) {
+Status CheckAgreement(const VaultState& m, Scope& s, std::string_view agreement_id, SharePlan& plan,
+                      AgreementView& view, Status& refusal) {
   refusal = Status::Ok();
   std::optional<store::ShareAgreementRow> agreement;
   if (ValidSharingId(agreement_id)) {
@@ -228,12 +228,13 @@ Status Decide(VaultState& m, const Context& ctx, SharePlan& plan, Context& recor
       }
     }
     return Verdict::Allow(
-        fmt::format("share of {} customers under agreement '{}' to partner '{}'{}; {} left out "
-                    "(no sharing consent){}",
-                    n, agreement_id, plan.partner.partner_id,
-                    plan.profile == nullptr ? "" : ", de-identified under profile '" +
-                                                       plan.profile->name + "'",
-                    plan.left_out, plan.approval_id.empty() ? "" : "; approval " + plan.approval_id),
+        fmt::format(
+            "share of {} customers under agreement '{}' to partner '{}'{}; {} left out "
+            "(no sharing consent){}",
+            n, agreement_id, plan.partner.partner_id,
+            plan.profile == nullptr ? ""
+                                    : ", de-identified under profile '" + plan.profile->name + "'",
+            plan.left_out, plan.approval_id.empty() ? "" : "; approval " + plan.approval_id),
         plan.profile == nullptr ? plan.fields : std::vector<std::string>{});
   });
 }
@@ -450,8 +451,7 @@ Result<ShareRows> MakeRows(VaultState& m, const Context& recorded, const SharePl
                            const share::FingerprintKey& partner_key) {
   ShareRows r;
   if (plan.profile == nullptr) {
-    CUSTOS_ASSIGN_OR_RETURN(r.rows,
-                            FieldRows(m, recorded, plan, out.share_id, key, partner_key));
+    CUSTOS_ASSIGN_OR_RETURN(r.rows, FieldRows(m, recorded, plan, out.share_id, key, partner_key));
     out.row_count = static_cast<int64_t>(r.rows.size());
     r.header = {"ref"};
     r.header.insert(r.header.end(), plan.fields.begin(), plan.fields.end());
@@ -526,11 +526,13 @@ Result<ShareResult> SharingService::CreateShare(const Context& ctx, const ShareS
   out.manifest = ManifestText(m, plan, out, rows.header, written, csv, started_ms, recorded);
   out.manifest_signature = crypto::ToHex(m.signing_key->Sign(crypto::AsBytes(out.manifest)));
 
-  const std::string fields =
-      plan.profile == nullptr ? plan.agreement.fields : fmt::format("{}", fmt::join(out.fields, ","));
-  store::ShareRow row{out.share_id, out.agreement_id, out.partner_id, recorded.actor,
-                      started_ms,   fields,           out.row_count,  out.left_out,
-                      canaries,     out.package_sha256, out.manifest, plan.approval_id};
+  const std::string fields = plan.profile == nullptr
+                                 ? plan.agreement.fields
+                                 : fmt::format("{}", fmt::join(out.fields, ","));
+  store::ShareRow row{out.share_id,       out.agreement_id, out.partner_id,
+                      recorded.actor,     started_ms,       fields,
+                      out.row_count,      out.left_out,     canaries,
+                      out.package_sha256, out.manifest,     plan.approval_id};
   const Operation done{Action::kShareComplete, IdTarget("share", out.share_id),
                        Basis::kAdministration};
   CUSTOS_RETURN_IF_ERROR(Write(m, recorded, done, [&](Scope& s) -> Result<Verdict> {

@@ -93,8 +93,7 @@ struct ProfileRows {
 // FailedPrecondition naming the profile when its model cannot be met (the refusal is
 // recorded); Conflict when customers changed between the passes; store and key errors.
 Result<ProfileRows> ProfileShareRows(VaultState& m, const Context& ctx, const SharePlan& plan,
-                                     const std::string& share_id,
-                                     const share::FingerprintKey& key);
+                                     const std::string& share_id, const share::FingerprintKey& key);
 
 // The canary rows of a profile share: each a copy of a real row the key picks (so it falls
 // in an equivalence class that already holds k people) whose pseudonym cells are canary

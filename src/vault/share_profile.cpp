@@ -46,36 +46,34 @@ Result<ProfileRows> ProfileShareRows(VaultState& m, const Context& ctx, const Sh
   CUSTOS_ASSIGN_OR_RETURN(DeidPlan compiled, CompilePlan(*m.config, profile));
   ProfileRows out;
   Columns(profile, out);
-  DeidRun run{m,
-              ctx,
-              kProfilePage,
-              std::move(compiled),
-              share_id,
-              Action::kShareCustomer,
-              SharingTarget("agreement", plan.agreement.agreement_id),
-              {},
-              [&plan](const store::CustomerRow& row, const consent::ConsentState& c) {
-                return row.customer_id <= plan.last_id && ShareSelects(plan.filter, row) &&
-                       Covers(plan, c);
-              },
-              Basis::kAdministration,
-              Action::kShareCustomer,
-              fmt::format("shared with partner '{}' under agreement '{}' (share {}), "
-                          "de-identified under profile '{}'",
-                          plan.partner.partner_id, plan.agreement.agreement_id, share_id,
-                          profile.name)};
-  CUSTOS_ASSIGN_OR_RETURN(
-      DeidPassOutcome outcome,
-      RunDeidPasses(run, [&](const std::vector<std::string>& cells) -> Status {
-        std::vector<std::string> row;
-        row.reserve(cells.size());
-        for (size_t i = 0; i < cells.size(); ++i) {
-          const bool pseudonym = i < out.pseudonym.size() && out.pseudonym[i];
-          row.push_back(pseudonym ? cells[i] : share::Mark(key, cells[i]));
-        }
-        out.rows.push_back(std::move(row));
-        return Status::Ok();
-      }));
+  DeidRun run{
+      m,
+      ctx,
+      kProfilePage,
+      std::move(compiled),
+      share_id,
+      Action::kShareCustomer,
+      SharingTarget("agreement", plan.agreement.agreement_id),
+      {},
+      [&plan](const store::CustomerRow& row, const consent::ConsentState& c) {
+        return row.customer_id <= plan.last_id && ShareSelects(plan.filter, row) && Covers(plan, c);
+      },
+      Basis::kAdministration,
+      Action::kShareCustomer,
+      fmt::format("shared with partner '{}' under agreement '{}' (share {}), "
+                  "de-identified under profile '{}'",
+                  plan.partner.partner_id, plan.agreement.agreement_id, share_id, profile.name)};
+  CUSTOS_ASSIGN_OR_RETURN(DeidPassOutcome outcome,
+                          RunDeidPasses(run, [&](const std::vector<std::string>& cells) -> Status {
+                            std::vector<std::string> row;
+                            row.reserve(cells.size());
+                            for (size_t i = 0; i < cells.size(); ++i) {
+                              const bool pseudonym = i < out.pseudonym.size() && out.pseudonym[i];
+                              row.push_back(pseudonym ? cells[i] : share::Mark(key, cells[i]));
+                            }
+                            out.rows.push_back(std::move(row));
+                            return Status::Ok();
+                          }));
   if (!outcome.search.ok()) {
     return RefuseShare(m, ctx, share_id,
                        FailedPrecondition(fmt::format("profile: '{}': {}", profile.name,
@@ -129,9 +127,8 @@ bool PackageMeetsProfile(const schema::DeidProfileDef& profile, const std::strin
   }
   const std::string individual = profile.transaction_fields.empty() ? "" : "customer_id";
   std::istringstream in(csv);
-  const Result<deid::FileCheck> check = deid::CheckFile(in, deid::FileFormat::kCsv, quasi,
-                                                        sensitive, profile.risk_threshold,
-                                                        individual);
+  const Result<deid::FileCheck> check = deid::CheckFile(
+      in, deid::FileFormat::kCsv, quasi, sensitive, profile.risk_threshold, individual);
   return check.ok() && deid::Meets(*check, ModelOf(profile));
 }
 

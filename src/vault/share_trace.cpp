@@ -113,8 +113,7 @@ Result<TraceReport> SharingService::Trace(const Context& ctx, std::string_view c
       if (known == profile_of.end()) {
         CUSTOS_ASSIGN_OR_RETURN(auto agreement, s.txn.GetShareAgreement(row.agreement_id));
         known = profile_of
-                    .emplace(row.agreement_id,
-                             agreement.has_value() && !agreement->profile.empty())
+                    .emplace(row.agreement_id, agreement.has_value() && !agreement->profile.empty())
                     .first;
       }
       const share::FingerprintKey key = share::ShareKey(secret, row.share_id);

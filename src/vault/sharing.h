@@ -114,9 +114,9 @@ struct ShareResult {
   std::string profile;              // the agreement's de-identification profile, if any
   std::string deid_figures;         // its figures achieved (JSON, as the deid register's)
   std::string package;              // S/MIME CMS EnvelopedData (openssl cms -decrypt)
-  std::string package_sha256;      // hex
-  std::string manifest;            // JSON: agreement, partner, count, fields, hashes, time
-  std::string manifest_signature;  // hex, by the vault's signing key over `manifest`
+  std::string package_sha256;       // hex
+  std::string manifest;             // JSON: agreement, partner, count, fields, hashes, time
+  std::string manifest_signature;   // hex, by the vault's signing key over `manifest`
 };
 
 struct ShareView {

@@ -115,13 +115,13 @@ class ShareApiTest : public ApiTest {
 };
 
 TEST_F(ShareApiTest, AnAgreementApprovedByASecondStaffMemberSharesTracesAndEnds) {
-  AddConsentingCustomers(120);
   // A partner, with a credit code whose check character is wrong first.
   auto bad = Post("/v1/partners", "tok-pm", PartnerBody("91350100M000100Y44"));
   auto added = Post("/v1/partners", "tok-pm", PartnerBody());
   ASSERT_TRUE(added);
   ASSERT_EQ(added->status, 201) << added->body;
   EXPECT_EQ(Json(added)["partner_id"], "acme-pay");
+  AddConsentingCustomers(120);
   auto partners = Get("/v1/partners", "tok-pm");
   ASSERT_TRUE(partners);
   EXPECT_EQ(Json(partners)["partners"].size(), 1u) << partners->body;
@@ -138,9 +138,12 @@ TEST_F(ShareApiTest, AnAgreementApprovedByASecondStaffMemberSharesTracesAndEnds)
                                   "application/json");
   {
     std::vector<ErrorCase> cases;
-    cases.push_back({"bad credit code", std::move(bad), 400, "invalid_argument", "uscc: the check character"});
-    cases.push_back({"not yet approved", std::move(early), 409, "failed_precondition", "not in force yet"});
-    cases.push_back({"colleague without approval.approve", std::move(colleague), 403, "permission_denied", ""});
+    cases.push_back(
+        {"bad credit code", std::move(bad), 400, "invalid_argument", "uscc: the check character"});
+    cases.push_back(
+        {"not yet approved", std::move(early), 409, "failed_precondition", "not in force yet"});
+    cases.push_back(
+        {"colleague without approval.approve", std::move(colleague), 403, "permission_denied", ""});
     ExpectErrors(cases, "13910000001");
   }
   auto approved = Client()->Post("/v1/approvals/" + approval + "/approve", As("tok-dpo", ""), "",
@@ -201,21 +204,22 @@ TEST_F(ShareApiTest, AnAgreementApprovedByASecondStaffMemberSharesTracesAndEnds)
   auto after = Post("/v1/shares", "tok-pm", {{"agreement_id", "acme-2026"}});
   {
     std::vector<ErrorCase> cases;
-    cases.push_back({"revoked", std::move(after), 409, "failed_precondition", "agreement: revoked on"});
+    cases.push_back(
+        {"revoked", std::move(after), 409, "failed_precondition", "agreement: revoked on"});
     ExpectErrors(cases, "13910000001");
   }
 }
 
 TEST_F(ShareApiTest, RefusalsNameTheFieldAndTheRule) {
-  AddConsentingCustomers(3);
   ASSERT_EQ(Post("/v1/partners", "tok-pm", PartnerBody())->status, 201);
+  AddConsentingCustomers(3);
   // The DPO proposes and may not approve their own agreement (dual control).
   auto own = Post("/v1/agreements", "tok-dpo", AgreementBody("dpo-own"));
   ASSERT_TRUE(own);
   ASSERT_EQ(own->status, 201) << own->body;
-  auto self = Client()->Post("/v1/approvals/" + Json(own)["approval_id"].get<std::string>() +
-                                 "/approve",
-                             As("tok-dpo", ""), "", "application/json");
+  auto self =
+      Client()->Post("/v1/approvals/" + Json(own)["approval_id"].get<std::string>() + "/approve",
+                     As("tok-dpo", ""), "", "application/json");
   // A field outside the catalogue, a password field, a missing member, an unknown member.
   auto unknown_field = Post("/v1/agreements", "tok-pm", AgreementBody("x-1", {"phone", "shoe"}));
   auto password = Post("/v1/agreements", "tok-pm", AgreementBody("x-2", {"password"}));
@@ -231,23 +235,28 @@ TEST_F(ShareApiTest, RefusalsNameTheFieldAndTheRule) {
   {
     std::vector<ErrorCase> cases;
     cases.push_back({"self-approval", std::move(self), 403, "permission_denied", ""});
-    cases.push_back({"field outside the catalogue", std::move(unknown_field), 400, "invalid_argument", "fields: each"});
-    cases.push_back({"password field", std::move(password), 400, "invalid_argument", "fields: a password field"});
-    cases.push_back({"missing member", std::move(no_reason), 400, "invalid_argument", "'justification' is required"});
-    cases.push_back({"unknown member", std::move(unknown_member), 400, "invalid_argument", "unknown member"});
+    cases.push_back({"field outside the catalogue", std::move(unknown_field), 400,
+                     "invalid_argument", "fields: each"});
+    cases.push_back({"password field", std::move(password), 400, "invalid_argument",
+                     "fields: a password field"});
+    cases.push_back({"missing member", std::move(no_reason), 400, "invalid_argument",
+                     "'justification' is required"});
+    cases.push_back(
+        {"unknown member", std::move(unknown_member), 400, "invalid_argument", "unknown member"});
     cases.push_back({"support agent", std::move(agent), 403, "permission_denied", ""});
-    cases.push_back({"unknown agreement", std::move(nobody), 404, "not_found", "agreement: no such agreement"});
+    cases.push_back(
+        {"unknown agreement", std::move(nobody), 404, "not_found", "agreement: no such agreement"});
     ExpectErrors(cases, "13910000001");
   }
   // Expired: an approved agreement past its end, and a bad filter.
   auto proposed = Post("/v1/agreements", "tok-pm", AgreementBody("acme-short"));
   ASSERT_EQ(proposed->status, 201) << proposed->body;
-  ASSERT_EQ(Client()
-                ->Post("/v1/approvals/" + Json(proposed)["approval_id"].get<std::string>() +
-                           "/approve",
-                       As("tok-dpo", ""), "", "application/json")
-                ->status,
-            200);
+  ASSERT_EQ(
+      Client()
+          ->Post("/v1/approvals/" + Json(proposed)["approval_id"].get<std::string>() + "/approve",
+                 As("tok-dpo", ""), "", "application/json")
+          ->status,
+      200);
   auto bad_where =
       Post("/v1/shares", "tok-pm", {{"agreement_id", "acme-short"}, {"where", "city=Beijing"}});
   now_ms_ += 400 * kDayMs;
@@ -255,8 +264,10 @@ TEST_F(ShareApiTest, RefusalsNameTheFieldAndTheRule) {
   auto not_csv = Post("/v1/shares/trace", "tok-pm", {{"csv", "a,\"b\n"}});
   {
     std::vector<ErrorCase> cases;
-    cases.push_back({"bad filter", std::move(bad_where), 400, "invalid_argument", "where: must be"});
-    cases.push_back({"expired", std::move(expired), 409, "failed_precondition", "agreement: expired on"});
+    cases.push_back(
+        {"bad filter", std::move(bad_where), 400, "invalid_argument", "where: must be"});
+    cases.push_back(
+        {"expired", std::move(expired), 409, "failed_precondition", "agreement: expired on"});
     cases.push_back({"not CSV", std::move(not_csv), 400, "invalid_argument", "copy: not CSV"});
     ExpectErrors(cases, "13910000001");
   }

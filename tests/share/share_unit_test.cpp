@@ -35,8 +35,8 @@ char ReferenceCheck(std::string_view first17) {
 
 TEST(UsccTest, TheCheckCharacterIsGb32100s) {
   EXPECT_EQ(UsccCheckCharacter("91350100M000100Y4"), '3');
-  for (std::string body : {"91110108MA01ABCDE", "12100000400000760", "52440300MJL00000U",
-                           "91440300708461136"}) {
+  for (std::string body :
+       {"91110108MA01ABCDE", "12100000400000760", "52440300MJL00000U", "91440300708461136"}) {
     const char check = ReferenceCheck(body);
     EXPECT_EQ(UsccCheckCharacter(body), check) << body;
     EXPECT_TRUE(CheckUscc(body + check).ok()) << body + check;
@@ -202,8 +202,7 @@ std::pair<std::string, std::string> Certificate(const char* cn) {
     const long n = BIO_get_mem_data(bio.get(), &data);
     return std::string(data, static_cast<size_t>(n));
   };
-  return {pem([&](BIO* b) { PEM_write_bio_X509(b, cert.get()); }),
-          pem([&](BIO* b) {
+  return {pem([&](BIO* b) { PEM_write_bio_X509(b, cert.get()); }), pem([&](BIO* b) {
             PEM_write_bio_PrivateKey(b, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
           })};
 }
@@ -222,8 +221,7 @@ TEST(PackageTest, OnlyTheRecipientOpensThePackage) {
   EXPECT_EQ(OpenAsRecipient(*sealed, other_cert, other_key).status().code(),
             Code::kPermissionDenied);
   EXPECT_EQ(SealForRecipient("not a certificate", csv).status().code(), Code::kInvalidArgument);
-  EXPECT_EQ(Sha256Hex("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 }  // namespace
