@@ -428,6 +428,34 @@ TEST_F(ShareTest, ALeakedCopyShuffledCutAndSampledIsTracedToItsShareAndPartner) 
   EXPECT_FALSE(none->matched);
 }
 
+// Sharing consents given at collection (`import --share-consent`): every imported customer
+// is covered by the partner's share; a partner nobody registered is refused before anything is
+// imported, naming the rule.
+TEST_F(ShareTest, SharingConsentsGivenAtImportCoverThePartner) {
+  ApprovedAgreement(Agreement());
+  const std::filesystem::path file = root_ / "import.csv";
+  std::ofstream(file) << "name,phone,email\n"
+                      << "王芳,13800138000,a@example.com\n"
+                      << "李四,13800138001,b@example.com\n";
+  ImportOptions unknown = Consenting();
+  unknown.share_consents = {"partner:nobody"};
+  auto refused = vault_->customers().ImportCsv(Agent(), file, unknown);
+  ASSERT_FALSE(refused.ok() && refused->imported > 0);
+  EXPECT_NE(refused.status().message().find("partner:ID names no registered partner"),
+            std::string::npos)
+      << refused.status().ToString();
+  ImportOptions opt = Consenting();
+  opt.share_consents = {"partner:acme-pay"};
+  auto imported = vault_->customers().ImportCsv(Agent(), file, opt);
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+  EXPECT_EQ(imported->imported, 2);
+  AddCustomer(5, "");  // no sharing consent
+  auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->row_count, 2);
+  EXPECT_EQ(r->left_out, 1);
+}
+
 // Issue 17 item 3, "or applies its profile": a share under an agreement's de-identification
 // profile releases the consenting customers through the deid release's passes; the package
 // opens with openssl, meets the profile's k and l by a count made here (canary rows
