@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/validators.h"
+#include "gen/generator.h"
 #include "share/fingerprint.h"
 #include "share/package.h"
 #include "vault_fixture.h"
@@ -454,6 +455,37 @@ TEST_F(ShareTest, SharingConsentsGivenAtImportCoverThePartner) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->row_count, 2);
   EXPECT_EQ(r->left_out, 1);
+}
+
+// Issue 17 (paging): more customers than one page (500) are counted, recorded and shared page
+// by page, those without a sharing consent counted on every page.
+TEST_F(ShareTest, AShareOfSeveralPagesCountsAndSharesEveryCoveredCustomer) {
+  ApprovedAgreement(Agreement());
+  auto generated = [&](int64_t count, uint64_t seed) {
+    gen::GenOptions opt;
+    opt.count = count;
+    opt.seed = seed;
+    const std::filesystem::path p = root_ / fmt::format("gen-{}.csv", seed);
+    std::ofstream out(p, std::ios::binary);
+    EXPECT_TRUE(gen::WriteCustomersCsv(opt, out).ok());
+    return p;
+  };
+  ImportOptions consenting = Consenting();
+  consenting.share_consents = {"category:payment_processor"};
+  auto a = vault_->customers().ImportCsv(Agent(), generated(1100, 1), consenting);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  auto b = vault_->customers().ImportCsv(Agent(), generated(300, 2), Consenting());
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  ASSERT_GT(a->imported, 1000);
+  auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->row_count, a->imported);
+  EXPECT_EQ(r->left_out, b->imported);
+  auto csv =
+      share::OpenAsRecipient(r->package, Cert("acme"), ReadFileBytes(root_ / "acme-key.pem"));
+  ASSERT_TRUE(csv.ok()) << csv.status().ToString();
+  EXPECT_EQ(static_cast<int64_t>(ParseCsv(*csv).size()) - 1,
+            a->imported + share::CanaryCount(a->imported));
 }
 
 // Issue 17 item 3, "or applies its profile": a share under an agreement's de-identification
