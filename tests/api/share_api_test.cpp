@@ -273,5 +273,56 @@ TEST_F(ShareApiTest, RefusalsNameTheFieldAndTheRule) {
   }
 }
 
+// A profile share over HTTPS: the answer names the profile and the figures achieved, the
+// package opens with openssl and holds the profile's columns.
+TEST_F(ShareApiTest, AShareUnderAProfileAnswersTheFiguresAchieved) {
+  ASSERT_EQ(Post("/v1/partners", "tok-pm", PartnerBody())->status, 201);
+  const char* cities[] = {"广东省深圳市南山区科技园路1号", "北京市朝阳区建国路88号",
+                          "上海市浦东新区世纪大道100号"};
+  const char* interests[] = {"理财", "保险", "基金", "贷款"};
+  for (int i = 0; i < 120; ++i) {
+    vault::FieldValues f{
+        {"name", fmt::format("客户{}", i)},
+        {"phone", fmt::format("138{:08}", 10000000 + i)},
+        {"gender", i % 2 == 1 ? "M" : "F"},
+        {"birth_date", fmt::format("{}-{:02}-01", 1950 + (i * 7) % 50, 1 + i % 12)},
+        {"address", cities[i % 3]},
+        {"interests", interests[(i / 3) % 4]}};
+    auto id = vault_->customers().Create(Agent(), f, "form", Consented());
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    vault::ConsentRequest grant{"grant", "share", "partner:acme-pay", 1, "", "form-share-1"};
+    ASSERT_TRUE(vault_->consent().Record(Agent(), *id, grant).ok());
+  }
+  json body = AgreementBody("acme-deid", {});
+  body.erase("fields");
+  body["profile"] = "interests_by_age_region";
+  auto proposed = Post("/v1/agreements", "tok-pm", body);
+  ASSERT_TRUE(proposed);
+  ASSERT_EQ(proposed->status, 201) << proposed->body;
+  ASSERT_EQ(
+      Client()
+          ->Post("/v1/approvals/" + Json(proposed)["approval_id"].get<std::string>() + "/approve",
+                 As("tok-dpo", ""), "", "application/json")
+          ->status,
+      200);
+  auto share = Post("/v1/shares", "tok-pm", {{"agreement_id", "acme-deid"}});
+  ASSERT_TRUE(share);
+  ASSERT_EQ(share->status, 201) << share->body.substr(0, 400);
+  const json made = Json(share);
+  EXPECT_EQ(made["profile"], "interests_by_age_region");
+  EXPECT_GE(made["deid_figures"]["smallest_class"].get<int64_t>(), 5) << made["deid_figures"];
+  EXPECT_EQ(made["fields"],
+            json({"customer_id", "birth_date", "gender", "address_region", "interests"}));
+  const std::filesystem::path package = root_ / "deid.p7m";
+  std::ofstream(package, std::ios::binary) << made["package_smime"].get<std::string>();
+  const std::filesystem::path csv = root_ / "deid.csv";
+  ASSERT_EQ(Shell(fmt::format("openssl cms -decrypt -in {} -inkey {} -recip {} -out {}",
+                              package.string(), key_.string(), cert_pem_.string(), csv.string())),
+            0);
+  const std::string text = vault::testing::ReadFileBytes(csv);
+  EXPECT_EQ(text.rfind("customer_id,birth_date,gender,address_region,interests\n", 0), 0u);
+  EXPECT_EQ(text.find("13810000001"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace custos::api::testing
