@@ -23,6 +23,7 @@
 #include "gen/generator.h"
 #include "share/fingerprint.h"
 #include "share/package.h"
+#include "vault/share_internal.h"
 #include "vault_fixture.h"
 
 namespace custos::vault::testing {
@@ -486,6 +487,38 @@ TEST_F(ShareTest, AShareOfSeveralPagesCountsAndSharesEveryCoveredCustomer) {
   ASSERT_TRUE(csv.ok()) << csv.status().ToString();
   EXPECT_EQ(static_cast<int64_t>(ParseCsv(*csv).size()) - 1,
             a->imported + share::CanaryCount(a->imported));
+}
+
+// The check that decides whether a profile share keeps its canary rows: k and distinct l of the
+// final CSV recounted (deid check's code); a canary that would make a class of one fails it.
+TEST(ProfilePackageTest, CanaryRowsThatBreakKOrLFailTheCheck) {
+  schema::DeidProfileDef p;
+  p.name = "t";
+  p.k = 2;
+  p.diversity = "distinct";
+  p.l = 2;
+  schema::DeidFieldDef id;
+  id.field = "customer_id";
+  id.transform = "pseudonymise";
+  schema::DeidFieldDef region;
+  region.field = "address_region";
+  region.transform = "generalise";
+  region.hierarchy = "region";
+  schema::DeidFieldDef interests;
+  interests.field = "interests";
+  interests.transform = "keep";
+  interests.sensitive = true;
+  p.fields = {id, region, interests};
+  const std::string met =
+      "customer_id,address_region,interests\n"
+      "aa,广东省,理财\nbb,广东省,保险\ncc,北京市,理财\ndd,北京市,基金\n";
+  EXPECT_TRUE(PackageMeetsProfile(p, met));
+  // A canary copying a real row's class: still k 2, l 2.
+  EXPECT_TRUE(PackageMeetsProfile(p, met + "ee,北京市,基金\n"));
+  // A row in a class of its own: k 1.
+  EXPECT_FALSE(PackageMeetsProfile(p, met + "ff,上海市,理财\n"));
+  // A class with one sensitive value: l 1.
+  EXPECT_FALSE(PackageMeetsProfile(p, met + "gg,上海市,理财\nhh,上海市,理财\n"));
 }
 
 // Issue 17 item 3, "or applies its profile": a share under an agreement's de-identification
