@@ -151,16 +151,16 @@ Result<ApiResponse> CreateShare(vault::Vault& v, const ApiRequest& req, const Re
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kShareBody));
   const vault::ShareSpec spec{StringOr(body, "agreement_id", ""), StringOr(body, "where", "")};
   CUSTOS_ASSIGN_OR_RETURN(vault::ShareResult r, v.sharing().CreateShare(s.ctx, spec));
-  return JsonResponse(201, Dump({{"share_id", r.share_id},
-                                 {"agreement_id", r.agreement_id},
-                                 {"partner_id", r.partner_id},
-                                 {"row_count", r.row_count},
-                                 {"left_out", r.left_out},
-                                 {"fields", r.fields},
-                                 {"package_smime", r.package},
-                                 {"package_sha256", r.package_sha256},
-                                 {"manifest", r.manifest},
-                                 {"manifest_signature", r.manifest_signature}}));
+  json out = {{"share_id", r.share_id},     {"agreement_id", r.agreement_id},
+              {"partner_id", r.partner_id}, {"row_count", r.row_count},
+              {"left_out", r.left_out},     {"fields", r.fields},
+              {"package_smime", r.package}, {"package_sha256", r.package_sha256},
+              {"manifest", r.manifest},     {"manifest_signature", r.manifest_signature}};
+  if (!r.profile.empty()) {
+    out["profile"] = r.profile;
+    out["deid_figures"] = json::parse(r.deid_figures);
+  }
+  return JsonResponse(201, Dump(out));
 }
 
 Result<ApiResponse> ListShares(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {

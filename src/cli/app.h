@@ -65,6 +65,7 @@ struct CollectionConsentFlags {
   int64_t notice_version = 0;
   bool sensitive = false;
   bool third_party = false;
+  std::string shares;  // --share-consent partner:ID,category:NAME
 };
 // Adds --consent-purposes, --notice-version (both required), --sensitive-consent and
 // --third-party-consent to `cmd`.

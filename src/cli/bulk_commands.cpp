@@ -89,6 +89,7 @@ void AddImport(CLI::App& app, Globals& g, Action& action) {
         opt.consent_purposes = given.purposes;
         opt.sensitive_consent = given.sensitive;
         opt.third_party_consent = given.third_party;
+        opt.share_consents = given.shares;
         auto report = v.customers().ImportCsv(g.MakeContext(), *file, opt);
         progress.Done();
         if (!report.ok()) return g.out().Fail(report.status());

@@ -222,6 +222,9 @@ void AddCollectionConsentFlags(CLI::App* cmd, const std::shared_ptr<CollectionCo
                 "separate consent to process sensitive fields (PIPL Art. 29)");
   cmd->add_flag("--third-party-consent", f->third_party,
                 "separate consent to provision to third parties (PIPL Art. 23)");
+  cmd->add_option("--share-consent", f->shares,
+                  "separate consents to sharing, comma-separated: partner:ID (a registered "
+                  "partner) or category:NAME (docs/sharing.md)");
 }
 
 vault::CollectionConsent ToCollectionConsent(const CollectionConsentFlags& f,
@@ -231,6 +234,7 @@ vault::CollectionConsent ToCollectionConsent(const CollectionConsentFlags& f,
   c.purposes = Split(f.purposes);
   c.sensitive = f.sensitive;
   c.third_party = f.third_party;
+  c.shares = Split(f.shares);
   c.evidence_ref = std::move(evidence_ref);
   return c;
 }

@@ -263,10 +263,14 @@ void AddShareCommands(CLI::App& app, Globals& g, Action& action) {
                        {"row_count", r->row_count},
                        {"left_out", r->left_out},
                        {"fields", r->fields},
+                       {"profile", r->profile},
                        {"package_sha256", r->package_sha256}},
                       fmt::format("share {} to partner {}: {} customers ({} left out: no sharing "
-                                  "consent), fields {}; package {} (sha256 {})\n",
+                                  "consent), {} {}; package {} (sha256 {})\n",
                                   r->share_id, r->partner_id, r->row_count, r->left_out,
+                                  r->profile.empty()
+                                      ? "fields"
+                                      : "de-identified under profile " + r->profile + ", columns",
                                   fmt::join(r->fields, ","), *out, r->package_sha256));
         return static_cast<int>(kExitOk);
       });

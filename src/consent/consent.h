@@ -163,6 +163,8 @@ struct Collection {
   std::vector<std::string> purposes;  // granted; at least one consent-needing purpose
   bool sensitive = false;
   bool third_party = false;
+  // Sharing consents given at collection (issue 17): "partner:ID" or "category:NAME".
+  std::vector<std::string> shares;
   std::string channel;
   std::string evidence_ref;
 };

@@ -197,6 +197,9 @@ Status CheckCollection(const schema::Config& config, const store::NoticeRow& not
       return InvalidArgument(fmt::format("consent purposes: '{}' is given twice", name));
     }
   }
+  for (const std::string& target : collection.shares) {
+    CUSTOS_RETURN_IF_ERROR(CheckShareTarget(config, target));
+  }
   CUSTOS_RETURN_IF_ERROR(CheckChannel(collection.channel));
   return CheckEvidenceRef(collection.evidence_ref);
 }
@@ -214,6 +217,7 @@ std::vector<store::ConsentRow> CollectionEntries(std::string_view customer_id,
   for (const std::string& purpose : collection.purposes) add(Scope::kPurpose, purpose);
   if (collection.sensitive) add(Scope::kSensitive, "");
   if (collection.third_party) add(Scope::kThirdParty, "");
+  for (const std::string& target : collection.shares) add(Scope::kShare, target);
   return rows;
 }
 

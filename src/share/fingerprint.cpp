@@ -259,6 +259,18 @@ std::string CanaryValue(const FingerprintKey& key, int64_t index, std::string_vi
   return {};
 }
 
+std::string CanaryPseudonym(const FingerprintKey& key, int64_t index, std::string_view column) {
+  const auto mac =
+      Hmac(key, "canary-pseudonym:" + std::to_string(index) + ":" + std::string(column));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < 16; ++i) {
+    out.push_back(kHex[mac[i] >> 4]);
+    out.push_back(kHex[mac[i] & 0xF]);
+  }
+  return out;
+}
+
 void Tracer::AddShare(std::string share_id, const FingerprintKey& key,
                       std::set<std::string> canaries) {
   shares_.push_back(Candidate{std::move(share_id), key, std::move(canaries)});

@@ -57,6 +57,10 @@ int64_t CanaryCount(int64_t rows);
 // (core/validators.h names: cn_mobile, email, gb11643, date, gender, bank_card; "ref" for the
 // reference column); empty for a column whose canary value the caller copies from a real row.
 std::string CanaryValue(const FingerprintKey& key, int64_t index, std::string_view validator);
+// The canary value of canary row `index` in a pseudonym column `column` of a share under a
+// de-identification profile: 32 lower-case hex digits of an HMAC under the share's key, the
+// form the release's pseudonyms take (deid::Pseudonymiser, a joinable profile's blind index).
+std::string CanaryPseudonym(const FingerprintKey& key, int64_t index, std::string_view column);
 // A keyed choice in [0, n) for `what` (which real row a canary copies a free-text value
 // from, where a canary row goes).
 uint64_t KeyedChoice(const FingerprintKey& key, std::string_view what, uint64_t n);

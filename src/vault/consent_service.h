@@ -32,7 +32,10 @@ struct CollectionConsent {
   std::vector<std::string> purposes;  // purposes granted
   bool sensitive = false;             // separate consent for PIPL-sensitive fields (Art. 29)
   bool third_party = false;           // separate consent to provision to others (Art. 23)
-  std::string evidence_ref;           // opaque id of the evidence (signed form, ...), never PII
+  // Separate consents to sharing with a named partner or a category (Art. 23; issue 17):
+  // "partner:ID" (a registered partner) or "category:NAME" ([sharing] categories).
+  std::vector<std::string> shares;
+  std::string evidence_ref;  // opaque id of the evidence (signed form, ...), never PII
 };
 
 // A privacy notice to publish. version 0: the next one; effective_at_ms 0: now.

@@ -68,6 +68,7 @@ consent::Collection ToCollection(const CollectionConsent& consent, std::string c
   c.purposes = consent.purposes;
   c.sensitive = consent.sensitive;
   c.third_party = consent.third_party;
+  c.shares = consent.shares;
   c.channel = std::move(channel);
   c.evidence_ref = std::move(evidence_ref);
   return c;
@@ -77,7 +78,16 @@ Status CheckCollectionIn(store::Transaction& txn, const schema::Config& config,
                          const consent::Collection& collection, int64_t now_ms) {
   CUSTOS_ASSIGN_OR_RETURN(store::NoticeRow notice,
                           consent::LoadNotice(txn, collection.notice_version));
-  return consent::CheckCollection(config, notice, collection, now_ms);
+  CUSTOS_RETURN_IF_ERROR(consent::CheckCollection(config, notice, collection, now_ms));
+  // A sharing consent names a registered partner, as a later grant must (Record below).
+  for (const std::string& target : collection.shares) {
+    if (!target.starts_with("partner:")) continue;
+    CUSTOS_ASSIGN_OR_RETURN(auto known, txn.GetPartner(target.substr(8)));
+    if (!known.has_value()) {
+      return InvalidArgument("share consent: partner:ID names no registered partner");
+    }
+  }
+  return Status::Ok();
 }
 
 Status AppendCollection(store::Transaction& txn, std::string_view customer_id,
@@ -95,6 +105,8 @@ std::string DescribeCollection(const consent::Collection& collection) {
                                 fmt::join(collection.purposes, ","));
   if (collection.sensitive) out += "; sensitive";
   if (collection.third_party) out += "; third_party";
+  if (!collection.shares.empty())
+    out += fmt::format("; share {}", fmt::join(collection.shares, ","));
   out += fmt::format("; evidence {}", collection.evidence_ref);
   return out;
 }

@@ -65,6 +65,7 @@ struct ImportOptions {
   std::vector<std::string> consent_purposes;
   bool sensitive_consent = false;
   bool third_party_consent = false;
+  std::vector<std::string> share_consents;  // "partner:ID" / "category:NAME" (issue 17)
 };
 
 struct RowError {

@@ -453,6 +453,10 @@ Result<DeidAggregateReport> DeidService::Aggregate(const Context& ctx,
                          id,
                          Action::kDeidAggregate,
                          "deid_aggregate:" + id,
+                         {},
+                         {},
+                         Basis::kPurpose,
+                         Action::kDeidCustomer,
                          {}},
                  *profile, options, std::move(compiled).value(), std::move(fields)};
   a.delta_units = a.grouped() ? DeltaUnits(profile->delta) : 0;

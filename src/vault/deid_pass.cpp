@@ -24,7 +24,9 @@ struct Admitted {
 // decrypted. `last` is the last customer id of the page seen (empty: no more customers).
 Status AdmitPage(DeidRun& run, bool first_pass, const std::string& after, std::string& last,
                  std::vector<Admitted>& out) {
-  const Operation op{run.action, run.target, Basis::kPurpose, run.plan.profile->purpose};
+  const Operation op{run.action, run.target, run.basis,
+                     run.basis == Basis::kPurpose ? std::string_view(run.plan.profile->purpose)
+                                                  : std::string_view()};
   return Write(run.m, run.ctx, op, [&](Scope& s) -> Result<Verdict> {
     CUSTOS_ASSIGN_OR_RETURN(auto rows, s.txn.ListCustomers(after, run.page_size));
     last.clear();
@@ -35,10 +37,14 @@ Status AdmitPage(DeidRun& run, bool first_pass, const std::string& after, std::s
       CUSTOS_ASSIGN_OR_RETURN(auto key, s.txn.GetWrappedKey(row.customer_id));
       if (!key.has_value()) continue;  // destroyed
       CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState c, consent::Current(s.txn, row.customer_id));
-      if (!InPopulation(*run.m.config, run.plan, c)) continue;
+      const bool admitted =
+          run.admit ? run.admit(row, c) : InPopulation(*run.m.config, run.plan, c);
+      if (!admitted) continue;
       if (first_pass) {
-        entries.push_back(s.Event(Action::kDeidCustomer, CustomerTarget(row.customer_id), "allow",
-                                  fmt::format("{}: read for de-identification", run.target),
+        entries.push_back(s.Event(run.customer_action, CustomerTarget(row.customer_id), "allow",
+                                  run.customer_reason.empty()
+                                      ? fmt::format("{}: read for de-identification", run.target)
+                                      : run.customer_reason,
                                   run.plan.source_fields));
       }
       std::vector<store::TransactionRow> txns;

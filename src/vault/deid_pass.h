@@ -8,9 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "consent/consent.h"
 #include "core/status.h"
 #include "schema/actions.h"
+#include "vault/admission.h"
 #include "vault/context.h"
+#include "vault/deid.h"
 #include "vault/deid_plan.h"
 
 namespace custos::vault {
@@ -27,6 +30,15 @@ struct DeidRun {
   schema::Action action = schema::Action::kDeidRelease;  // the pages' entries
   std::string target;                                    // "deid_release:<id>", ...
   std::string last_id;  // the last customer id the first pass saw: a second pass stops there
+  // A share under an agreement's profile (share_profile.cpp) sets these; a release leaves them.
+  // Who enters the population (empty: InPopulation of the plan).
+  std::function<bool(const store::CustomerRow&, const consent::ConsentState&)> admit = {};
+  // The pages' admission basis (kPurpose: for the profile's purpose).
+  Basis basis = Basis::kPurpose;
+  // The first pass's entry per customer, and its reason (empty: "<target>: read for
+  // de-identification").
+  schema::Action customer_action = schema::Action::kDeidCustomer;
+  std::string customer_reason = {};
 };
 
 // A customer's source values (in plan.rules order) and, when the plan needs them, the
@@ -39,5 +51,26 @@ using DeidEach = std::function<Status(const std::vector<std::string>& values,
 // entry (run.action) per page and stops at the first pass's last customer. Errors: the
 // admission's refusal, store and key errors, or the first error `each` returns.
 Status ForEachDeidCustomer(DeidRun& run, bool first_pass, const DeidEach& each);
+
+// One row of the de-identified data, its cells in column order (ReleaseColumns, then the
+// transaction columns).
+using DeidRowSink = std::function<Status(const std::vector<std::string>& cells)>;
+
+// What the two passes found. `search` is not OK when the lattice search itself failed (the
+// caller records the refusal); report.met false when the model cannot be met (nothing was
+// given to the sink); otherwise every row went to the sink and report.rows_written counts
+// them, customers_written the customers (fewer than the rows when rows are per transaction).
+struct DeidPassOutcome {
+  Status search = Status::Ok();
+  DeidReleaseReport report;
+  int64_t customers_written = 0;
+};
+
+// The release's core, shared by DeidService::Release and shares under a profile
+// (deid_release.cpp): the first pass (frequency set), the lattice search, the second pass
+// writing each row to `sink`, and the recount of the rows written against the model
+// (Conflict when customers changed between the passes so that the model no longer holds:
+// what the sink received is void). The run must have been admitted (its start recorded).
+Result<DeidPassOutcome> RunDeidPasses(DeidRun& run, const DeidRowSink& sink);
 
 }  // namespace custos::vault

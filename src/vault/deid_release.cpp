@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <unordered_set>
 
@@ -92,7 +93,10 @@ Result<deid::Dataset> Collect(DeidRun& run) {
 struct Tally {
   std::map<std::string, std::pair<uint64_t, std::vector<std::set<std::string>>>> classes;
 
+  int64_t customers = 0;
+
   void Add(const std::string& key, const std::vector<std::string>& sensitive) {
+    ++customers;
     auto& c = classes[key];
     ++c.first;
     c.second.resize(sensitive.size());
@@ -197,7 +201,7 @@ Result<Pseudonym> PseudonymsFor(const DeidRun& run) {
 // (a customer without transactions one row with empty transaction cells, so that every class
 // keeps the customers the model counted). The tally counts customers, not rows.
 Status WriteRows(DeidRun& run, const std::vector<int>& levels,
-                 const std::unordered_set<std::string>& suppressed, ReleaseFile& file,
+                 const std::unordered_set<std::string>& suppressed, const DeidRowSink& sink,
                  Tally& tally) {
   CUSTOS_ASSIGN_OR_RETURN(Pseudonym pseudonym, PseudonymsFor(run));
   const DeidPlan& plan = run.plan;
@@ -223,17 +227,16 @@ Status WriteRows(DeidRun& run, const std::vector<int>& levels,
                               : deid::ApplyRule(rule, v[r], level_of[r]));
         }
         if (!plan.RowsPerTransaction()) {
-          file.Row(cells);
+          CUSTOS_RETURN_IF_ERROR(sink(cells));
         } else {
           const size_t customer_cells = cells.size();
           for (size_t t = 0; t < std::max<size_t>(1, txns.size()); ++t) {
             cells.resize(customer_cells);
             AppendTxnCells(plan, txns.empty() ? nullptr : &txns[t], cells);
-            file.Row(cells);
+            CUSTOS_RETURN_IF_ERROR(sink(cells));
           }
         }
         tally.Add(key, sensitive);
-        if (!file.ok()) return Unavailable("the release file cannot be written");
         return Status::Ok();
       });
 }
@@ -286,6 +289,47 @@ int64_t SinceMs(std::chrono::steady_clock::time_point t0) {
 
 }  // namespace
 
+Result<DeidPassOutcome> RunDeidPasses(DeidRun& run, const DeidRowSink& sink) {
+  const schema::DeidProfileDef& profile = *run.plan.profile;
+  CUSTOS_ASSIGN_OR_RETURN(deid::Dataset data, Collect(run));
+  DeidPassOutcome outcome;
+  DeidReleaseReport& report = outcome.report;
+  report = BaseReport(run);
+  const deid::PrivacyModel model = ModelOf(profile);
+  const auto t0 = std::chrono::steady_clock::now();
+  Result<deid::SearchResult> found = deid::SearchLattice(data, model);
+  report.search_ms = SinceMs(t0);
+  if (!found.ok()) {
+    outcome.search = FailedPrecondition(found.status().message());
+    return outcome;
+  }
+  report.figures = found->best;
+  report.lattice_nodes = found->nodes;
+  report.evaluated_nodes = found->evaluated;
+  if (!found->met) {
+    report.reason = found->reason;
+    return outcome;
+  }
+  std::unordered_set<std::string> suppressed;
+  data.Evaluate(found->best.levels, model, &suppressed);
+  int64_t rows = 0;
+  Tally tally;
+  CUSTOS_RETURN_IF_ERROR(WriteRows(
+      run, found->best.levels, suppressed,
+      [&](const std::vector<std::string>& cells) -> Status {
+        ++rows;
+        return sink(cells);
+      },
+      tally));
+  if (!tally.Meets(model)) {
+    return Conflict("customers changed during the release; the file is void, release again");
+  }
+  report.met = true;
+  report.rows_written = rows;
+  outcome.customers_written = tally.customers;
+  return outcome;
+}
+
 Result<DeidReleaseReport> DeidService::Release(const Context& ctx,
                                                const DeidReleaseOptions& options,
                                                std::ostream& out) {
@@ -297,42 +341,48 @@ Result<DeidReleaseReport> DeidService::Release(const Context& ctx,
   }
   CUSTOS_ASSIGN_OR_RETURN(DeidPlan plan, CompilePlan(*m.config, *profile));
   const std::string id = NewId(m.Now());
-  DeidRun run{
-      m, ctx, options.page_size, std::move(plan), id, Action::kDeidRelease, "deid_release:" + id,
-      {}};
+  DeidRun run{m,
+              ctx,
+              options.page_size,
+              std::move(plan),
+              id,
+              Action::kDeidRelease,
+              "deid_release:" + id,
+              {},
+              {},
+              Basis::kPurpose,
+              Action::kDeidCustomer,
+              {}};
   CUSTOS_RETURN_IF_ERROR(Start(run));
-  CUSTOS_ASSIGN_OR_RETURN(deid::Dataset data, Collect(run));
-  DeidReleaseReport report = BaseReport(run);
-  const deid::PrivacyModel model = ModelOf(*profile);
-  const auto t0 = std::chrono::steady_clock::now();
-  Result<deid::SearchResult> found = deid::SearchLattice(data, model);
-  report.search_ms = SinceMs(t0);
-  if (!found.ok()) {
-    CUSTOS_RETURN_IF_ERROR(Refuse(run, FailedPrecondition(found.status().message())));
-    return FailedPrecondition(found.status().message());
+  // Opened on the first row (or once the model is met with no row): a refused release leaves
+  // `out` empty.
+  std::optional<ReleaseFile> file;
+  const auto open = [&]() -> ReleaseFile& {
+    if (!file.has_value()) file.emplace(options.format, ReleaseColumns(*profile), out);
+    return *file;
+  };
+  CUSTOS_ASSIGN_OR_RETURN(
+      DeidPassOutcome outcome,
+      RunDeidPasses(run, [&open](const std::vector<std::string>& cells) -> Status {
+        ReleaseFile& f = open();
+        f.Row(cells);
+        return f.ok() ? Status::Ok() : Unavailable("the release file cannot be written");
+      }));
+  if (!outcome.search.ok()) {
+    CUSTOS_RETURN_IF_ERROR(Refuse(run, outcome.search));
+    return outcome.search;
   }
-  report.figures = found->best;
-  report.lattice_nodes = found->nodes;
-  report.evaluated_nodes = found->evaluated;
-  if (!found->met) {
-    report.reason = found->reason;
-    CUSTOS_RETURN_IF_ERROR(Refuse(run, FailedPrecondition(found->reason)));
+  DeidReleaseReport report = std::move(outcome.report);
+  if (!report.met) {
+    CUSTOS_RETURN_IF_ERROR(Refuse(run, FailedPrecondition(report.reason)));
     return report;
   }
-  std::unordered_set<std::string> suppressed;
-  data.Evaluate(found->best.levels, model, &suppressed);
-  ReleaseFile file(options.format, report.columns, out);
-  Tally tally;
-  CUSTOS_RETURN_IF_ERROR(WriteRows(run, found->best.levels, suppressed, file, tally));
-  if (!tally.Meets(model)) {
-    return Conflict("customers changed during the release; the file is void, release again");
-  }
+  open();
   out.flush();
   if (!out) return Unavailable("the release file cannot be written");
-  report.met = true;
   report.release_id = run.run_id;
-  report.rows_written = file.rows();
-  report.file_sha256 = file.Sha256();
+  report.rows_written = open().rows();
+  report.file_sha256 = open().Sha256();
   CUSTOS_RETURN_IF_ERROR(Register(run, options, report));
   return report;
 }

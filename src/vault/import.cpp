@@ -172,6 +172,7 @@ Status CheckImportStart(ImportRun& r, Scope& s, Status& refusal) {
   given.purposes = r.options.consent_purposes;
   given.sensitive = r.options.sensitive_consent;
   given.third_party = r.options.third_party_consent;
+  given.shares = r.options.share_consents;
   r.collection = ToCollection(given, "import", "import:check:1");
   refusal = CheckCollectionIn(s.txn, *r.m.config, r.collection, r.m.Now());
   if (!refusal.ok()) return refusal.code() == Code::kInvalidArgument ? Status::Ok() : refusal;

@@ -16,6 +16,8 @@
 #include "core/dates.h"
 #include "share/fingerprint.h"
 #include "share/package.h"
+#include "vault/deid.h"
+#include "vault/deid_plan.h"
 #include "vault/secops_internal.h"
 #include "vault/share_internal.h"
 #include "vault/vault_impl.h"
@@ -27,15 +29,8 @@ using schema::Action;
 
 constexpr size_t kSharePage = 500;
 
-// A customer filter of `share create --where`.
-struct Filter {
-  std::string source;
-  int64_t created_after_ms = -1;   // inclusive start of the day given
-  int64_t created_before_ms = -1;  // exclusive start of the day given
-};
-
-Result<Filter> ParseFilter(std::string_view where) {
-  Filter f;
+Result<ShareFilter> ParseFilter(std::string_view where) {
+  ShareFilter f;
   if (where.empty()) return f;
   const size_t eq = where.find('=');
   const std::string_view key = where.substr(0, eq);
@@ -55,23 +50,6 @@ Result<Filter> ParseFilter(std::string_view where) {
   return InvalidArgument(
       "where: must be source=VALUE, created_after=YYYY-MM-DD or created_before=YYYY-MM-DD");
 }
-
-bool Selected(const Filter& f, const store::CustomerRow& row) {
-  if (!f.source.empty() && row.source != f.source) return false;
-  if (f.created_after_ms >= 0 && row.created_at_ms < f.created_after_ms) return false;
-  if (f.created_before_ms >= 0 && row.created_at_ms >= f.created_before_ms) return false;
-  return true;
-}
-
-// What admission found: the agreement, the partner and the customers covered.
-struct Plan {
-  store::ShareAgreementRow agreement;
-  store::PartnerRow partner;
-  std::vector<std::string> fields;
-  std::vector<std::string> covered;
-  int64_t left_out = 0;
-  std::string approval_id;
-};
 
 // The refusal for an agreement in a state other than active.
 Status NotInForce(const AgreementView& v) {
@@ -107,97 +85,161 @@ Result<std::string> UseShareApproval(Scope& s, std::string_view agreement_id) {
   return std::string();
 }
 
-// Consent (PIPL Art. 23): the selected customers who consented to sharing with this partner,
-// by name or through its category, and under no restriction of processing, into plan.covered;
-// the others counted in plan.left_out.
-Status SelectCovered(store::Transaction& txn, const Filter& filter,
-                     const store::PartnerRow& partner, Plan& plan) {
-  std::string after;
-  while (true) {
-    CUSTOS_ASSIGN_OR_RETURN(auto rows, txn.ListCustomers(after, kSharePage));
-    if (rows.empty()) return Status::Ok();
-    for (const store::CustomerRow& row : rows) {
-      if (!Selected(filter, row)) continue;
-      CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState consent,
-                              consent::Current(txn, row.customer_id));
-      if (consent.restricted_since_ms != 0 ||
-          !consent.SharesWith(partner.partner_id, partner.category)) {
-        ++plan.left_out;
-        continue;
-      }
-      plan.covered.push_back(row.customer_id);
-    }
-    after = rows.back().customer_id;
+// The agreement's profile for a share: it must still be in [deid.profiles] and compile.
+Status ProfileOf(const schema::Config& config, SharePlan& plan) {
+  plan.profile = config.FindDeidProfile(plan.agreement.profile);
+  if (plan.profile == nullptr) {
+    return FailedPrecondition(
+        "profile: the agreement's de-identification profile is no longer in [deid.profiles]");
   }
+  Result<DeidPlan> compiled = CompilePlan(config, *plan.profile);
+  if (!compiled.ok()) {
+    return FailedPrecondition(fmt::format("profile: {}", compiled.status().message()));
+  }
+  plan.needs_sensitive_consent =
+      compiled->needs_sensitive_consent && plan.profile->population != "anonymised";
+  return Status::Ok();
 }
 
-Status StartShare(VaultState& m, const Context& ctx, const ShareSpec& spec, Plan& plan,
-                  Context& recorded) {
-  Operation op{Action::kShareCreate, SharingTarget("agreement", spec.agreement_id),
-               Basis::kAdministration};
-  const Result<Filter> filter = ParseFilter(spec.where);
-  return Write(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
-    recorded = s.ctx;
+// Reads the agreement and its partner into `plan` and checks them for a share now: in force,
+// the partner's certificate valid, the fields (or the profile) still in the configuration.
+// `refusal` is set when the share is refused; the return is the store's error.
+Status CheckAgreement(const VaultState& m, Scope& s, std::string_view agreement_id, SharePlan& plan,
+                      AgreementView& view, Status& refusal) {
+  refusal = Status::Ok();
+  std::optional<store::ShareAgreementRow> agreement;
+  if (ValidSharingId(agreement_id)) {
+    CUSTOS_ASSIGN_OR_RETURN(agreement, s.txn.GetShareAgreement(agreement_id));
+  }
+  if (!agreement.has_value()) {
+    refusal = NotFound("agreement: no such agreement");
+    return Status::Ok();
+  }
+  CUSTOS_ASSIGN_OR_RETURN(view, AgreementOf(m, s.txn, *agreement, s.now_ms));
+  if (view.state != "active") {
+    refusal = NotInForce(view);
+    return Status::Ok();
+  }
+  // Suspended by an incident's containment (secops_internal.h) until lifted.
+  CUSTOS_RETURN_IF_ERROR(SharingSuspension(s.txn, agreement_id, refusal));
+  if (!refusal.ok()) return Status::Ok();
+  CUSTOS_ASSIGN_OR_RETURN(auto partner, s.txn.GetPartner(agreement->partner_id));
+  if (!partner.has_value()) {
+    refusal = NotFound("partner: no such partner");
+    return Status::Ok();
+  }
+  if (partner->cert_not_after_ms <= s.now_ms) {
+    refusal = FailedPrecondition(
+        "cert: the partner's certificate has expired; register its new certificate first");
+    return Status::Ok();
+  }
+  plan.agreement = std::move(*agreement);
+  plan.partner = std::move(*partner);
+  plan.fields = SplitList(plan.agreement.fields);
+  if (!plan.agreement.profile.empty()) {
+    refusal = ProfileOf(*m.config, plan);
+    return Status::Ok();
+  }
+  for (const std::string& f : plan.fields) {
+    if (m.config->FindField(f) == nullptr) {
+      refusal =
+          FailedPrecondition("fields: the agreement names a field no longer in the catalogue");
+      return Status::Ok();
+    }
+  }
+  return Status::Ok();
+}
+
+Operation ShareOp(std::string_view agreement_id) {
+  return Operation{Action::kShareCreate, SharingTarget("agreement", agreement_id),
+                   Basis::kAdministration};
+}
+
+// Admission and the agreement's checks before the consent pass; a refusal is recorded, an
+// admitted start records nothing yet (the decision after the consent pass does).
+Status Preflight(VaultState& m, const Context& ctx, const ShareSpec& spec, SharePlan& plan) {
+  const Result<ShareFilter> filter = ParseFilter(spec.where);
+  return Write(m, ctx, ShareOp(spec.agreement_id), [&](Scope& s) -> Result<Verdict> {
     if (!filter.ok()) return Verdict::Deny(filter.status());
-    std::optional<store::ShareAgreementRow> agreement;
-    if (ValidSharingId(spec.agreement_id)) {
-      CUSTOS_ASSIGN_OR_RETURN(agreement, s.txn.GetShareAgreement(spec.agreement_id));
-    }
-    if (!agreement.has_value()) return Verdict::Deny(NotFound("agreement: no such agreement"));
-    CUSTOS_ASSIGN_OR_RETURN(AgreementView view, AgreementOf(m, s.txn, *agreement, s.now_ms));
-    if (view.state != "active") return Verdict::Deny(NotInForce(view));
-    Status suspended;  // by an incident's containment (secops_internal.h)
-    CUSTOS_RETURN_IF_ERROR(SharingSuspension(s.txn, spec.agreement_id, suspended));
-    if (!suspended.ok()) return Verdict::Deny(suspended);
-    if (!agreement->profile.empty()) {
-      return Verdict::Deny(FailedPrecondition(
-          "profile: shares under a de-identification profile are not made by this version; "
-          "release it with custos deid release (docs/sharing.md)"));
-    }
-    CUSTOS_ASSIGN_OR_RETURN(auto partner, s.txn.GetPartner(agreement->partner_id));
-    if (!partner.has_value()) return Verdict::Deny(NotFound("partner: no such partner"));
-    if (partner->cert_not_after_ms <= s.now_ms) {
-      return Verdict::Deny(FailedPrecondition(
-          "cert: the partner's certificate has expired; register its new certificate first"));
-    }
-    plan.fields = SplitList(agreement->fields);
-    for (const std::string& f : plan.fields) {
-      if (m.config->FindField(f) == nullptr) {
-        return Verdict::Deny(
-            FailedPrecondition("fields: the agreement names a field no longer in the catalogue"));
-      }
-    }
-    CUSTOS_RETURN_IF_ERROR(SelectCovered(s.txn, *filter, *partner, plan));
-    const auto n = static_cast<int64_t>(plan.covered.size());
+    plan.filter = *filter;
+    AgreementView view;
+    Status refusal;
+    CUSTOS_RETURN_IF_ERROR(CheckAgreement(m, s, spec.agreement_id, plan, view, refusal));
+    if (!refusal.ok()) return Verdict::Deny(refusal);
+    return Verdict::Entries({});
+  });
+}
+
+// The consent pass (PIPL Art. 23), one page of customers after `after` in its own read
+// transaction: the selected customers counted covered or left out into `plan`. `last` is
+// the page's last customer id, empty at the end. Memory: one page.
+Status CountPage(VaultState& m, const Context& ctx, SharePlan& plan, const std::string& after,
+                 std::string& last) {
+  int64_t covered = 0;
+  int64_t left_out = 0;
+  CUSTOS_RETURN_IF_ERROR(
+      Read(m, ctx, ShareOp(plan.agreement.agreement_id), [&](Scope& s) -> Result<Verdict> {
+        covered = 0;
+        left_out = 0;
+        last.clear();
+        CUSTOS_ASSIGN_OR_RETURN(auto rows, s.txn.ListCustomers(after, kSharePage));
+        for (const store::CustomerRow& row : rows) {
+          last = row.customer_id;
+          if (!ShareSelects(plan.filter, row)) continue;
+          CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState consent,
+                                  consent::Current(s.txn, row.customer_id));
+          ++(Covers(plan, consent) ? covered : left_out);
+        }
+        return Verdict::Entries({});
+      }));
+  plan.covered += covered;
+  plan.left_out += left_out;
+  if (!last.empty()) plan.last_id = last;
+  return Status::Ok();
+}
+
+// The share decided on the consent pass's count: the agreement checked again (it may have
+// been revoked meanwhile), its row limit, the approval above [sharing] approval_above_rows.
+Status Decide(VaultState& m, const Context& ctx, SharePlan& plan, Context& recorded) {
+  const std::string agreement_id = plan.agreement.agreement_id;
+  return Write(m, ctx, ShareOp(agreement_id), [&](Scope& s) -> Result<Verdict> {
+    recorded = s.ctx;
+    AgreementView view;
+    Status refusal;
+    CUSTOS_RETURN_IF_ERROR(CheckAgreement(m, s, agreement_id, plan, view, refusal));
+    if (!refusal.ok()) return Verdict::Deny(refusal);
+    const int64_t n = plan.covered;
     if (n == 0) {
       return Verdict::Deny(FailedPrecondition(fmt::format(
           "consent: no selected customer consented to sharing with partner '{}' ({} left out)",
-          partner->partner_id, plan.left_out)));
+          plan.partner.partner_id, plan.left_out)));
     }
-    if (agreement->max_rows > 0 && view.rows_shared + n > agreement->max_rows) {
+    if (plan.agreement.max_rows > 0 && view.rows_shared + n > plan.agreement.max_rows) {
       return Verdict::Deny(FailedPrecondition(fmt::format(
           "max_rows: a share of {} customers would pass the agreement's limit of {} ({} already "
           "shared)",
-          n, agreement->max_rows, view.rows_shared)));
+          n, plan.agreement.max_rows, view.rows_shared)));
     }
+    plan.approval_id.clear();
     if (n > m.config->sharing.approval_above_rows) {
-      CUSTOS_ASSIGN_OR_RETURN(plan.approval_id, UseShareApproval(s, agreement->agreement_id));
+      CUSTOS_ASSIGN_OR_RETURN(plan.approval_id, UseShareApproval(s, agreement_id));
       if (plan.approval_id.empty()) {
         return Verdict::Deny(FailedPrecondition(fmt::format(
             "dual control: a share of {} customers (above [sharing] approval_above_rows = {}) "
             "needs an approved share request of yours naming the agreement (custos approval "
             "request --kind share --agreement {})",
-            n, m.config->sharing.approval_above_rows, agreement->agreement_id)));
+            n, m.config->sharing.approval_above_rows, agreement_id)));
       }
     }
-    plan.agreement = std::move(*agreement);
-    plan.partner = std::move(*partner);
     return Verdict::Allow(
-        fmt::format("share of {} customers under agreement '{}' to partner '{}'; {} left out "
-                    "(no sharing consent){}",
-                    n, plan.agreement.agreement_id, plan.partner.partner_id, plan.left_out,
-                    plan.approval_id.empty() ? "" : "; approval " + plan.approval_id),
-        plan.fields);
+        fmt::format(
+            "share of {} customers under agreement '{}' to partner '{}'{}; {} left out "
+            "(no sharing consent){}",
+            n, agreement_id, plan.partner.partner_id,
+            plan.profile == nullptr ? ""
+                                    : ", de-identified under profile '" + plan.profile->name + "'",
+            plan.left_out, plan.approval_id.empty() ? "" : "; approval " + plan.approval_id),
+        plan.profile == nullptr ? plan.fields : std::vector<std::string>{});
   });
 }
 
@@ -208,28 +250,75 @@ struct SharePage {
   std::vector<crypto::Bytes> wrapped;
 };
 
-Status RecordPage(VaultState& m, const Context& ctx, const Plan& plan, size_t from, size_t to,
-                  const std::string& share_id, SharePage& page) {
+// The customers after `after` (up to the consent pass's last) whose consent covers the share
+// now, recorded; `last` the page's last id, empty at the end. Conflict when more customers
+// are covered than the consent pass counted (consents granted meanwhile: the limits were
+// checked on that count).
+Status RecordPage(VaultState& m, const Context& ctx, const SharePlan& plan, int64_t admitted,
+                  const std::string& after, const std::string& share_id, SharePage& page,
+                  std::string& last) {
   Operation op{Action::kShareCustomer, SharingTarget("agreement", plan.agreement.agreement_id),
                Basis::kAdministration};
   return Write(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
     page = SharePage{};
+    last.clear();
+    CUSTOS_ASSIGN_OR_RETURN(auto rows, s.txn.ListCustomers(after, kSharePage));
     AuditEvents entries;
-    for (size_t i = from; i < to; ++i) {
-      const std::string& id = plan.covered[i];
-      CUSTOS_ASSIGN_OR_RETURN(auto row, s.txn.GetCustomer(id));
-      CUSTOS_ASSIGN_OR_RETURN(auto key, s.txn.GetWrappedKey(id));
-      if (!row.has_value() || !key.has_value()) continue;
-      page.rows.push_back(std::move(*row));
-      page.wrapped.push_back(std::move(key->wrapped_dek));
+    for (store::CustomerRow& row : rows) {
+      if (row.customer_id > plan.last_id) break;
+      last = row.customer_id;
+      if (!ShareSelects(plan.filter, row)) continue;
+      CUSTOS_ASSIGN_OR_RETURN(consent::ConsentState consent,
+                              consent::Current(s.txn, row.customer_id));
+      if (!Covers(plan, consent)) continue;
+      CUSTOS_ASSIGN_OR_RETURN(auto key, s.txn.GetWrappedKey(row.customer_id));
+      if (!key.has_value()) continue;
       entries.push_back(
-          s.Event(Action::kShareCustomer, CustomerTarget(id), "allow",
+          s.Event(Action::kShareCustomer, CustomerTarget(row.customer_id), "allow",
                   fmt::format("shared with partner '{}' under agreement '{}' (share {})",
                               plan.partner.partner_id, plan.agreement.agreement_id, share_id),
                   plan.fields));
+      page.rows.push_back(std::move(row));
+      page.wrapped.push_back(std::move(key->wrapped_dek));
+    }
+    if (admitted + static_cast<int64_t>(page.rows.size()) > plan.covered) {
+      return Verdict::Deny(Conflict(
+          "consent: more customers consented to the share while it was made than were counted "
+          "against the agreement's limits; share again"));
     }
     return Verdict::Entries(std::move(entries));
   });
+}
+
+// The rows of a share of the agreement's fields: the partner's reference, then each field in
+// the spelling the share's key picks; pages recorded before they are decrypted.
+Result<std::vector<std::vector<std::string>>> FieldRows(VaultState& m, const Context& recorded,
+                                                        const SharePlan& plan,
+                                                        const std::string& share_id,
+                                                        const share::FingerprintKey& key,
+                                                        const share::FingerprintKey& partner_key) {
+  std::vector<std::vector<std::string>> rows;
+  std::string after;
+  while (true) {
+    SharePage page;
+    std::string last;
+    CUSTOS_RETURN_IF_ERROR(RecordPage(m, recorded, plan, static_cast<int64_t>(rows.size()), after,
+                                      share_id, page, last));
+    // Recorded: now decrypt the agreement's fields only.
+    for (size_t i = 0; i < page.rows.size(); ++i) {
+      const std::string& id = page.rows[i].customer_id;
+      CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek, m.UnwrapDek(id, page.wrapped[i]));
+      CUSTOS_ASSIGN_OR_RETURN(FieldValues all, m.OpenCustomer(page.rows[i], dek));
+      std::vector<std::string> row{share::PartnerReference(partner_key, id)};
+      for (const std::string& f : plan.fields) {
+        auto it = all.find(f);
+        row.push_back(it == all.end() ? std::string() : share::Mark(key, it->second));
+      }
+      rows.push_back(std::move(row));
+    }
+    if (last.empty()) return rows;
+    after = last;
+  }
 }
 
 void WriteCell(std::string& out, std::string_view v) {
@@ -265,7 +354,7 @@ std::string CanaryKind(const schema::Config& config, std::string_view field) {
 
 // The manifest beside the package (docs/sharing.md): what was shared, under which agreement,
 // to whom, the SHA-256 of the content and of the package, and how to check its signature.
-std::string ManifestText(const VaultState& m, const Plan& plan, const ShareResult& out,
+std::string ManifestText(const VaultState& m, const SharePlan& plan, const ShareResult& out,
                          const std::vector<std::string>& header, size_t rows,
                          const std::string& csv, int64_t started_ms, const Context& recorded) {
   nlohmann::json manifest;
@@ -280,6 +369,14 @@ std::string ManifestText(const VaultState& m, const Plan& plan, const ShareResul
   manifest["purposes"] = SplitList(plan.agreement.purposes);
   manifest["fields"] = header;
   manifest["rows"] = rows;
+  if (plan.profile != nullptr) {
+    // The release figures of the de-identified rows (before the canary rows, which join
+    // classes that already hold k people; docs/sharing.md, "Shares under a profile").
+    manifest["deid"] = {{"profile", out.profile},
+                        {"profile_sha256", ProfileSha256(*plan.profile)},
+                        {"customers", out.row_count},
+                        {"figures", nlohmann::json::parse(out.deid_figures)}};
+  }
   manifest["content"] = {{"format", "text/csv (RFC 4180, UTF-8)"},
                          {"sha256", share::Sha256Hex(csv)}};
   manifest["package"] = {{"format", "S/MIME CMS EnvelopedData, AES-256-CBC"},
@@ -331,11 +428,82 @@ std::vector<std::vector<std::string>> CanaryRows(const schema::Config& config,
   return out;
 }
 
+bool ShareSelects(const ShareFilter& f, const store::CustomerRow& row) {
+  if (!f.source.empty() && row.source != f.source) return false;
+  if (f.created_after_ms >= 0 && row.created_at_ms < f.created_after_ms) return false;
+  if (f.created_before_ms >= 0 && row.created_at_ms >= f.created_before_ms) return false;
+  return true;
+}
+
+bool Covers(const SharePlan& plan, const consent::ConsentState& consent) {
+  if (consent.restricted_since_ms != 0) return false;
+  if (!consent.SharesWith(plan.partner.partner_id, plan.partner.category)) return false;
+  return !plan.needs_sensitive_consent || consent.sensitive;
+}
+
+namespace {
+
+// The rows and header of the share, and the canary rows for it (not yet placed).
+struct ShareRows {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::vector<std::string>> canaries;
+};
+
+Result<ShareRows> MakeRows(VaultState& m, const Context& recorded, const SharePlan& plan,
+                           ShareResult& out, const share::FingerprintKey& key,
+                           const share::FingerprintKey& partner_key) {
+  ShareRows r;
+  if (plan.profile == nullptr) {
+    CUSTOS_ASSIGN_OR_RETURN(r.rows, FieldRows(m, recorded, plan, out.share_id, key, partner_key));
+    out.row_count = static_cast<int64_t>(r.rows.size());
+    r.header = {"ref"};
+    r.header.insert(r.header.end(), plan.fields.begin(), plan.fields.end());
+    r.canaries = CanaryRows(*m.config, key, plan.fields, r.rows, share::CanaryCount(out.row_count));
+    return r;
+  }
+  CUSTOS_ASSIGN_OR_RETURN(ProfileRows p, ProfileShareRows(m, recorded, plan, out.share_id, key));
+  out.row_count = p.customers;
+  out.profile = plan.profile->name;
+  out.deid_figures = FiguresJson(p.report.figures, p.report.quasi_identifiers);
+  out.fields = p.header;
+  r.canaries = ProfileCanaryRows(key, p, share::CanaryCount(static_cast<int64_t>(p.rows.size())));
+  r.header = std::move(p.header);
+  r.rows = std::move(p.rows);
+  return r;
+}
+
+// The CSV of the share: the rows with the canary rows at the places the key picks.
+std::string ShareCsv(const share::FingerprintKey& key, const ShareRows& r, bool with_canaries) {
+  std::vector<const std::vector<std::string>*> order;
+  order.reserve(r.rows.size() + r.canaries.size());
+  for (const auto& row : r.rows) order.push_back(&row);
+  if (with_canaries) {
+    for (size_t i = 0; i < r.canaries.size(); ++i) {
+      const uint64_t at = share::KeyedChoice(key, fmt::format("place:{}", i), order.size() + 1);
+      order.insert(order.begin() + static_cast<std::ptrdiff_t>(at), &r.canaries[i]);
+    }
+  }
+  std::string csv = CsvLine(r.header);
+  for (const auto* row : order) csv += CsvLine(*row);
+  return csv;
+}
+
+}  // namespace
+
 Result<ShareResult> SharingService::CreateShare(const Context& ctx, const ShareSpec& spec) {
   VaultState& m = *state_;
-  Plan plan;
+  SharePlan plan;
+  CUSTOS_RETURN_IF_ERROR(Preflight(m, ctx, spec, plan));
+  // The consent pass, page by page (memory: one page; each its own transaction).
+  for (std::string after;;) {
+    std::string last;
+    CUSTOS_RETURN_IF_ERROR(CountPage(m, ctx, plan, after, last));
+    if (last.empty()) break;
+    after = last;
+  }
   Context recorded;
-  CUSTOS_RETURN_IF_ERROR(StartShare(m, ctx, spec, plan, recorded));
+  CUSTOS_RETURN_IF_ERROR(Decide(m, ctx, plan, recorded));
   ShareResult out;
   const int64_t started_ms = m.Now();
   out.share_id = NewId(started_ms);
@@ -346,47 +514,29 @@ Result<ShareResult> SharingService::CreateShare(const Context& ctx, const ShareS
   const std::string secret = FingerprintSecret(m);
   const share::FingerprintKey key = share::ShareKey(secret, out.share_id);
   const share::FingerprintKey partner_key = share::ShareKey(secret, "partner:" + out.partner_id);
-
-  std::vector<std::vector<std::string>> rows;
-  for (size_t from = 0; from < plan.covered.size(); from += kSharePage) {
-    const size_t to = std::min(plan.covered.size(), from + kSharePage);
-    SharePage page;
-    CUSTOS_RETURN_IF_ERROR(RecordPage(m, recorded, plan, from, to, out.share_id, page));
-    // Recorded: now decrypt the agreement's fields only.
-    for (size_t i = 0; i < page.rows.size(); ++i) {
-      const std::string& id = page.rows[i].customer_id;
-      CUSTOS_ASSIGN_OR_RETURN(crypto::SecretBytes dek, m.UnwrapDek(id, page.wrapped[i]));
-      CUSTOS_ASSIGN_OR_RETURN(FieldValues all, m.OpenCustomer(page.rows[i], dek));
-      std::vector<std::string> row{share::PartnerReference(partner_key, id)};
-      for (const std::string& f : plan.fields) {
-        auto it = all.find(f);
-        row.push_back(it == all.end() ? std::string() : share::Mark(key, it->second));
-      }
-      rows.push_back(std::move(row));
-    }
+  CUSTOS_ASSIGN_OR_RETURN(ShareRows rows, MakeRows(m, recorded, plan, out, key, partner_key));
+  std::string csv = ShareCsv(key, rows, true);
+  int64_t canaries = static_cast<int64_t>(rows.canaries.size());
+  if (plan.profile != nullptr && canaries > 0 && !PackageMeetsProfile(*plan.profile, csv)) {
+    // Canary rows that would break the profile's model are left out (docs/sharing.md).
+    csv = ShareCsv(key, rows, false);
+    canaries = 0;
   }
-  out.row_count = static_cast<int64_t>(rows.size());
-  const int64_t canaries = share::CanaryCount(out.row_count);
-  std::vector<std::vector<std::string>> canary_rows =
-      CanaryRows(*m.config, key, plan.fields, rows, canaries);
-  for (int64_t i = 0; i < canaries; ++i) {
-    const uint64_t at = share::KeyedChoice(key, fmt::format("place:{}", i), rows.size() + 1);
-    rows.insert(rows.begin() + static_cast<std::ptrdiff_t>(at),
-                std::move(canary_rows[static_cast<size_t>(i)]));
-  }
-  std::vector<std::string> header{"ref"};
-  header.insert(header.end(), plan.fields.begin(), plan.fields.end());
-  std::string csv = CsvLine(header);
-  for (const auto& row : rows) csv += CsvLine(row);
+  const size_t written = rows.rows.size() + static_cast<size_t>(canaries);
+  rows = ShareRows{std::move(rows.header), {}, {}};
 
   CUSTOS_ASSIGN_OR_RETURN(out.package, share::SealForRecipient(plan.partner.cert_pem, csv));
   out.package_sha256 = share::Sha256Hex(out.package);
-  out.manifest = ManifestText(m, plan, out, header, rows.size(), csv, started_ms, recorded);
+  out.manifest = ManifestText(m, plan, out, rows.header, written, csv, started_ms, recorded);
   out.manifest_signature = crypto::ToHex(m.signing_key->Sign(crypto::AsBytes(out.manifest)));
 
-  store::ShareRow row{out.share_id, out.agreement_id,      out.partner_id, recorded.actor,
-                      started_ms,   plan.agreement.fields, out.row_count,  out.left_out,
-                      canaries,     out.package_sha256,    out.manifest,   plan.approval_id};
+  const std::string fields = plan.profile == nullptr
+                                 ? plan.agreement.fields
+                                 : fmt::format("{}", fmt::join(out.fields, ","));
+  store::ShareRow row{out.share_id,       out.agreement_id, out.partner_id,
+                      recorded.actor,     started_ms,       fields,
+                      out.row_count,      out.left_out,     canaries,
+                      out.package_sha256, out.manifest,     plan.approval_id};
   const Operation done{Action::kShareComplete, IdTarget("share", out.share_id),
                        Basis::kAdministration};
   CUSTOS_RETURN_IF_ERROR(Write(m, recorded, done, [&](Scope& s) -> Result<Verdict> {

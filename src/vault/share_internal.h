@@ -7,10 +7,13 @@
 #include <string_view>
 #include <vector>
 
+#include "consent/consent.h"
 #include "core/status.h"
 #include "schema/config.h"
 #include "share/fingerprint.h"
 #include "store/store.h"
+#include "vault/context.h"
+#include "vault/deid.h"
 #include "vault/sharing.h"
 
 namespace custos::vault {
@@ -42,5 +45,64 @@ std::vector<std::vector<std::string>> CanaryRows(const schema::Config& config,
                                                  const std::vector<std::string>& fields,
                                                  const std::vector<std::vector<std::string>>& real,
                                                  int64_t count);
+
+// A customer filter of `share create --where`.
+struct ShareFilter {
+  std::string source;
+  int64_t created_after_ms = -1;   // inclusive start of the day given
+  int64_t created_before_ms = -1;  // exclusive start of the day given
+};
+
+// Whether the filter selects the customer.
+bool ShareSelects(const ShareFilter& filter, const store::CustomerRow& row);
+
+// A share in the making, as admission found it (share_create.cpp, share_profile.cpp).
+struct SharePlan {
+  store::ShareAgreementRow agreement;
+  store::PartnerRow partner;
+  std::vector<std::string> fields;                  // the agreement's (none under a profile)
+  const schema::DeidProfileDef* profile = nullptr;  // the agreement's profile, if any
+  // The profile reads a PIPL-sensitive field and does not release anonymised data: the
+  // customer's sensitive consent is needed too (PIPL Art. 29; deid_plan.h).
+  bool needs_sensitive_consent = false;
+  ShareFilter filter;
+  int64_t covered = 0;   // customers the consent pass found covered
+  int64_t left_out = 0;  // customers the filter selected whose consent does not cover the share
+  std::string last_id;   // the last customer the consent pass saw: later passes stop there
+  std::string approval_id;
+};
+
+// Whether a customer the filter selected enters the share: under no restriction of
+// processing, consenting to sharing with the partner (by name or through its category) and,
+// where the plan needs it, to the processing of sensitive information.
+bool Covers(const SharePlan& plan, const consent::ConsentState& consent);
+
+// A share's rows under the agreement's profile (share_profile.cpp): the customers covered,
+// de-identified by the release's own passes (deid_pass.h) and each value of a column that is
+// not a pseudonym in the spelling the share's key picks.
+struct ProfileRows {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  std::vector<bool> pseudonym;  // per column: written by the pseudonymiser, never re-spelled
+  DeidReleaseReport report;     // figures achieved; rows_written
+  int64_t customers = 0;        // customers written (rows per transaction: fewer than rows)
+};
+
+// Runs the profile's passes for share `share_id` under the recorded context `ctx` (the first
+// pass records one "share.customer" entry per customer before anything is decrypted).
+// FailedPrecondition naming the profile when its model cannot be met (the refusal is
+// recorded); Conflict when customers changed between the passes; store and key errors.
+Result<ProfileRows> ProfileShareRows(VaultState& m, const Context& ctx, const SharePlan& plan,
+                                     const std::string& share_id, const share::FingerprintKey& key);
+
+// The canary rows of a profile share: each a copy of a real row the key picks (so it falls
+// in an equivalence class that already holds k people) whose pseudonym cells are canary
+// pseudonyms (share::CanaryPseudonym). None when no column is a pseudonym.
+std::vector<std::vector<std::string>> ProfileCanaryRows(const share::FingerprintKey& key,
+                                                        const ProfileRows& rows, int64_t count);
+
+// Whether a profile share's CSV (canaries included) still meets the profile's k and l, by the
+// file check that shares no code with the release (deid/check.h).
+bool PackageMeetsProfile(const schema::DeidProfileDef& profile, const std::string& csv);
 
 }  // namespace custos::vault

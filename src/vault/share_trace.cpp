@@ -66,10 +66,18 @@ bool CsvCells(std::string_view text, std::vector<std::string>& cells, int64_t& r
 }
 
 // The canary values of a share drawn from its key, canonical (as the tracer compares them).
+// A share under a profile: the canary pseudonyms of each of its columns (a column that is no
+// pseudonym never holds one).
 std::set<std::string> CanaryValues(const schema::Config& config, const share::FingerprintKey& key,
-                                   const store::ShareRow& row) {
+                                   const store::ShareRow& row, bool profile) {
   std::set<std::string> out;
   const std::vector<std::string> fields = SplitList(row.fields);
+  if (profile) {
+    for (int64_t i = 0; i < row.canary_count; ++i) {
+      for (const std::string& column : fields) out.insert(share::CanaryPseudonym(key, i, column));
+    }
+    return out;
+  }
   for (const auto& canary : CanaryRows(config, key, fields, {}, row.canary_count)) {
     for (const std::string& v : canary) {
       if (v.empty()) continue;
@@ -99,9 +107,17 @@ Result<TraceReport> SharingService::Trace(const Context& ctx, std::string_view c
     CUSTOS_ASSIGN_OR_RETURN(auto shares, s.txn.ListShares(""));
     share::Tracer tracer;
     std::map<std::string, const store::ShareRow*> by_id;
+    std::map<std::string, bool> profile_of;  // agreement id: shared under a profile
     for (const store::ShareRow& row : shares) {
+      auto known = profile_of.find(row.agreement_id);
+      if (known == profile_of.end()) {
+        CUSTOS_ASSIGN_OR_RETURN(auto agreement, s.txn.GetShareAgreement(row.agreement_id));
+        known = profile_of
+                    .emplace(row.agreement_id, agreement.has_value() && !agreement->profile.empty())
+                    .first;
+      }
       const share::FingerprintKey key = share::ShareKey(secret, row.share_id);
-      tracer.AddShare(row.share_id, key, CanaryValues(*m.config, key, row));
+      tracer.AddShare(row.share_id, key, CanaryValues(*m.config, key, row, known->second));
       by_id[row.share_id] = &row;
     }
     for (const share::TraceScore& t : tracer.Score(cells)) {

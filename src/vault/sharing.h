@@ -109,11 +109,14 @@ struct ShareResult {
   std::string partner_id;
   int64_t row_count = 0;  // customers shared
   int64_t left_out = 0;   // customers the filter selected whose consent does not cover the partner
-  std::vector<std::string> fields;
-  std::string package;             // S/MIME CMS EnvelopedData (openssl cms -decrypt)
-  std::string package_sha256;      // hex
-  std::string manifest;            // JSON: agreement, partner, count, fields, hashes, time
-  std::string manifest_signature;  // hex, by the vault's signing key over `manifest`
+  std::vector<std::string> fields;  // the package's columns after the reference (a profile
+                                    // share: the profile's columns, no reference)
+  std::string profile;              // the agreement's de-identification profile, if any
+  std::string deid_figures;         // its figures achieved (JSON, as the deid register's)
+  std::string package;              // S/MIME CMS EnvelopedData (openssl cms -decrypt)
+  std::string package_sha256;       // hex
+  std::string manifest;             // JSON: agreement, partner, count, fields, hashes, time
+  std::string manifest_signature;   // hex, by the vault's signing key over `manifest`
 };
 
 struct ShareView {
@@ -189,9 +192,14 @@ class SharingService {
   // (FailedPrecondition naming the rule): an agreement not in force (proposed, rejected,
   // expired, revoked), a partner certificate past its end, a share that would pass the
   // agreement's max_rows, a share above [sharing] approval_above_rows without an approved
-  // "share" request of the actor, a profile agreement (not shared by this version), no
-  // customer covered. Each customer shared is audited ("share.customer") before any value is
-  // decrypted; the share is recorded ("share.complete").
+  // "share" request of the actor, no customer covered, a profile whose privacy model the
+  // covered customers cannot meet. Under an agreement's de-identification profile the covered
+  // customers are released by the deid release's passes (deid.h) and the rows carry the
+  // profile's columns (pseudonyms untouched); the figures are in the manifest. The consent is
+  // read page by page (memory: one page) and decided again as each page is recorded; Conflict
+  // when more customers are covered then than the limits were checked on. Each customer
+  // shared is audited ("share.customer") before any value is decrypted; the share is
+  // recorded ("share.complete").
   Result<ShareResult> CreateShare(const Context& ctx, const ShareSpec& spec);
   // share.read. The shares under an agreement (all when empty), oldest first.
   Result<std::vector<ShareView>> ListShares(const Context& ctx, std::string_view agreement_id);

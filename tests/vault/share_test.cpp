@@ -10,15 +10,20 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <random>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/validators.h"
+#include "gen/generator.h"
 #include "share/fingerprint.h"
 #include "share/package.h"
+#include "vault/share_internal.h"
 #include "vault_fixture.h"
 
 namespace custos::vault::testing {
@@ -136,8 +141,62 @@ class ShareTest : public VaultTest {
     return *created;
   }
 
+  // kProfileCustomers customers in three cities with four interests, every fifth without a
+  // sharing consent to the partner (the test's own data: de-identification needs variety).
+  void AddVariedCustomers() {
+    const char* cities[] = {"广东省深圳市南山区科技园路1号", "北京市朝阳区建国路88号",
+                            "上海市浦东新区世纪大道100号"};
+    const char* interests[] = {"理财", "保险", "基金", "贷款"};
+    const char* region_codes[] = {"440305", "110105", "310115"};
+    for (int i = 0; i < kProfileCustomers; ++i) {
+      const int year = 1950 + (i * 7) % 50;
+      const std::string birth = fmt::format("{}-{:02}-{:02}", year, 1 + i % 12, 1 + i % 28);
+      const std::string seq = fmt::format("{:03}", 100 + i % 800);
+      const std::string first17 =
+          fmt::format("{}{}{:02}{:02}{}", region_codes[i % 3], year, 1 + i % 12, 1 + i % 28, seq);
+      const bool male = (100 + i % 800) % 2 == 1;
+      FieldValues f{{"name", fmt::format("客户{}", i)},
+                    {"gender", male ? "M" : "F"},
+                    {"birth_date", birth},
+                    {"id_number", first17 + core::IdCardCheckChar(first17)},
+                    {"phone", fmt::format("138{:08}", 10000000 + i)},
+                    {"email", fmt::format("c{}@example.com", i)},
+                    {"address", cities[i % 3]},
+                    {"interests", interests[(i / 3) % 4]}};
+      auto id = vault_->customers().Create(Agent(), f, "form", Consented());
+      ASSERT_TRUE(id.ok()) << id.status().ToString();
+      if (i % 5 == 0) continue;
+      ConsentRequest grant{"grant", "share", "partner:acme-pay", 1, "", "form-share-1"};
+      ASSERT_TRUE(vault_->consent().Record(Agent(), *id, grant).ok());
+    }
+  }
+
+  static constexpr int kProfileCustomers = 160;
   std::filesystem::path document_;
 };
+
+// The test's own k and distinct l of a CSV (header first) over `quasi` and `sensitive`.
+std::pair<size_t, size_t> KAndL(const std::vector<std::vector<std::string>>& rows,
+                                const std::vector<std::string>& quasi,
+                                const std::string& sensitive) {
+  const auto column = [&](const std::string& name) {
+    return static_cast<size_t>(std::find(rows[0].begin(), rows[0].end(), name) - rows[0].begin());
+  };
+  std::map<std::string, std::pair<size_t, std::set<std::string>>> classes;
+  for (size_t r = 1; r < rows.size(); ++r) {
+    std::string key;
+    for (const std::string& q : quasi) key += rows[r].at(column(q)) + "|";
+    classes[key].first++;
+    classes[key].second.insert(rows[r].at(column(sensitive)));
+  }
+  size_t k = SIZE_MAX;
+  size_t l = SIZE_MAX;
+  for (const auto& [key, c] : classes) {
+    k = std::min(k, c.first);
+    l = std::min(l, c.second.size());
+  }
+  return {k, l};
+}
 
 // The DPO's record of processing activities (issue 19, report "processing") lists the
 // recipients from the register: an agreement approved by a second staff member, not one only
@@ -369,6 +428,182 @@ TEST_F(ShareTest, ALeakedCopyShuffledCutAndSampledIsTracedToItsShareAndPartner) 
   auto none = vault_->sharing().Trace(Dpo(), plain);
   ASSERT_TRUE(none.ok()) << none.status().ToString();
   EXPECT_FALSE(none->matched);
+}
+
+// Sharing consents given at collection (`import --share-consent`): every imported customer
+// is covered by the partner's share; a partner nobody registered is refused before anything is
+// imported, naming the rule.
+TEST_F(ShareTest, SharingConsentsGivenAtImportCoverThePartner) {
+  ApprovedAgreement(Agreement());
+  const std::filesystem::path file = root_ / "import.csv";
+  std::ofstream(file) << "name,phone,email\n"
+                      << "王芳,13800138000,a@example.com\n"
+                      << "李四,13800138001,b@example.com\n";
+  ImportOptions unknown = Consenting();
+  unknown.share_consents = {"partner:nobody"};
+  auto refused = vault_->customers().ImportCsv(Agent(), file, unknown);
+  ASSERT_FALSE(refused.ok() && refused->imported > 0);
+  EXPECT_NE(refused.status().message().find("partner:ID names no registered partner"),
+            std::string::npos)
+      << refused.status().ToString();
+  ImportOptions opt = Consenting();
+  opt.share_consents = {"partner:acme-pay"};
+  auto imported = vault_->customers().ImportCsv(Agent(), file, opt);
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+  EXPECT_EQ(imported->imported, 2);
+  AddCustomer(5, "");  // no sharing consent
+  auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->row_count, 2);
+  EXPECT_EQ(r->left_out, 1);
+}
+
+// Issue 17 (paging): more customers than one page (500) are counted, recorded and shared page
+// by page, those without a sharing consent counted on every page.
+TEST_F(ShareTest, AShareOfSeveralPagesCountsAndSharesEveryCoveredCustomer) {
+  ApprovedAgreement(Agreement());
+  auto generated = [&](int64_t count, uint64_t seed) {
+    gen::GenOptions opt;
+    opt.count = count;
+    opt.seed = seed;
+    const std::filesystem::path p = root_ / fmt::format("gen-{}.csv", seed);
+    std::ofstream out(p, std::ios::binary);
+    EXPECT_TRUE(gen::WriteCustomersCsv(opt, out).ok());
+    return p;
+  };
+  ImportOptions consenting = Consenting();
+  consenting.share_consents = {"category:payment_processor"};
+  auto a = vault_->customers().ImportCsv(Agent(), generated(1100, 1), consenting);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  auto b = vault_->customers().ImportCsv(Agent(), generated(300, 2), Consenting());
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  ASSERT_GT(a->imported, 1000);
+  auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->row_count, a->imported);
+  EXPECT_EQ(r->left_out, b->imported);
+  auto csv =
+      share::OpenAsRecipient(r->package, Cert("acme"), ReadFileBytes(root_ / "acme-key.pem"));
+  ASSERT_TRUE(csv.ok()) << csv.status().ToString();
+  EXPECT_EQ(static_cast<int64_t>(ParseCsv(*csv).size()) - 1,
+            a->imported + share::CanaryCount(a->imported));
+}
+
+// The check that decides whether a profile share keeps its canary rows: k and distinct l of the
+// final CSV recounted (deid check's code); a canary that would make a class of one fails it.
+TEST(ProfilePackageTest, CanaryRowsThatBreakKOrLFailTheCheck) {
+  schema::DeidProfileDef p;
+  p.name = "t";
+  p.k = 2;
+  p.diversity = "distinct";
+  p.l = 2;
+  schema::DeidFieldDef id;
+  id.field = "customer_id";
+  id.transform = "pseudonymise";
+  schema::DeidFieldDef region;
+  region.field = "address_region";
+  region.transform = "generalise";
+  region.hierarchy = "region";
+  schema::DeidFieldDef interests;
+  interests.field = "interests";
+  interests.transform = "keep";
+  interests.sensitive = true;
+  p.fields = {id, region, interests};
+  const std::string met =
+      "customer_id,address_region,interests\n"
+      "aa,广东省,理财\nbb,广东省,保险\ncc,北京市,理财\ndd,北京市,基金\n";
+  EXPECT_TRUE(PackageMeetsProfile(p, met));
+  // A canary copying a real row's class: still k 2, l 2.
+  EXPECT_TRUE(PackageMeetsProfile(p, met + "ee,北京市,基金\n"));
+  // A row in a class of its own: k 1.
+  EXPECT_FALSE(PackageMeetsProfile(p, met + "ff,上海市,理财\n"));
+  // A class with one sensitive value: l 1.
+  EXPECT_FALSE(PackageMeetsProfile(p, met + "gg,上海市,理财\nhh,上海市,理财\n"));
+}
+
+// Issue 17 item 3, "or applies its profile": a share under an agreement's de-identification
+// profile releases the consenting customers through the deid release's passes; the package
+// opens with openssl, meets the profile's k and l by a count made here (canary rows
+// included), holds no direct identifier, records the release figures in its manifest, and is
+// traced by its canary pseudonyms once shuffled and cut.
+TEST_F(ShareTest, AShareUnderAProfileIsDeIdentifiedMeetsKAndIsTraced) {
+  AgreementSpec spec = Agreement();
+  spec.fields.clear();
+  spec.profile = "interests_by_age_region";
+  ApprovedAgreement(spec);
+  AddVariedCustomers();
+  auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->left_out, kProfileCustomers / 5);
+  EXPECT_GT(r->row_count, kProfileCustomers * 4 / 5 * 95 / 100 - 1);  // at most 5 % suppressed
+  EXPECT_LE(r->row_count, kProfileCustomers * 4 / 5);
+  EXPECT_EQ(r->profile, "interests_by_age_region");
+  const std::filesystem::path package = root_ / "profile.p7m";
+  std::ofstream(package, std::ios::binary) << r->package;
+  const std::filesystem::path out = root_ / "profile.csv";
+  ASSERT_EQ(Shell(fmt::format("openssl cms -decrypt -in {} -inkey {} -recip {} -out {}",
+                              package.string(), (root_ / "acme-key.pem").string(),
+                              (root_ / "acme-cert.pem").string(), out.string())),
+            0);
+  const std::string text = ReadFileBytes(out);
+  const auto rows = ParseCsv(text);
+  ASSERT_GE(rows.size(), 2u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"customer_id", "birth_date", "gender",
+                                               "address_region", "interests"}));
+  const auto manifest = nlohmann::json::parse(r->manifest);
+  ASSERT_TRUE(manifest.contains("deid")) << r->manifest;
+  EXPECT_EQ(manifest["deid"]["profile"], "interests_by_age_region");
+  EXPECT_EQ(manifest["deid"]["customers"], r->row_count);
+  EXPECT_TRUE(manifest["deid"]["figures"].contains("smallest_class")) << r->manifest;
+  const int64_t canaries = manifest["rows"].get<int64_t>() - r->row_count;
+  EXPECT_EQ(static_cast<int64_t>(rows.size()) - 1, r->row_count + canaries);
+  EXPECT_EQ(canaries, share::CanaryCount(r->row_count));
+  // k and l counted here, canary rows included: the profile asks k 5, distinct l 2.
+  const auto [k, l] = KAndL(rows, {"birth_date", "gender", "address_region"}, "interests");
+  EXPECT_GE(k, 5u);
+  EXPECT_GE(l, 2u);
+  EXPECT_GE(static_cast<int64_t>(k), manifest["deid"]["figures"]["smallest_class"].get<int64_t>());
+  // Pseudonyms (32 hex digits, one per row, canaries included), no direct identifier.
+  std::set<std::string> pseudonyms;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    ASSERT_EQ(rows[i].size(), 5u);
+    EXPECT_EQ(rows[i][0].size(), 32u);
+    EXPECT_EQ(rows[i][0].find_first_not_of("0123456789abcdef"), std::string::npos);
+    pseudonyms.insert(rows[i][0]);
+  }
+  EXPECT_EQ(pseudonyms.size(), rows.size() - 1);
+  for (const char* absent : {"客户1", "13810000001", "c1@example.com", "科技园路"}) {
+    EXPECT_EQ(text.find(absent), std::string::npos) << absent;
+  }
+  // Traced: shuffled, the interests column dropped, against this share and another.
+  ASSERT_TRUE(vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""}).ok());
+  auto body = std::vector<std::vector<std::string>>(rows.begin() + 1, rows.end());
+  std::mt19937 rng(17);
+  std::shuffle(body.begin(), body.end(), rng);
+  std::string copy;
+  for (const auto& row : body) copy += row[3] + "," + row[0] + "," + row[1] + "\n";
+  auto traced = vault_->sharing().Trace(Dpo(), copy);
+  ASSERT_TRUE(traced.ok()) << traced.status().ToString();
+  ASSERT_TRUE(traced->matched);
+  EXPECT_EQ(traced->candidates.front().share_id, r->share_id);
+  EXPECT_EQ(traced->candidates.front().canary_hits, canaries);
+  EXPECT_FALSE(traced->candidates.size() > 1 && traced->candidates[1].matches);
+}
+
+// A profile the consenting customers cannot meet refuses the share, naming the profile.
+TEST_F(ShareTest, AShareUnderAProfileTheCustomersCannotMeetIsRefused) {
+  AgreementSpec spec = Agreement();
+  spec.fields.clear();
+  spec.profile = "interests_by_age_region";
+  ApprovedAgreement(spec);
+  for (int i = 0; i < 3; ++i) AddCustomer(i, "partner:acme-pay");
+  auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  ASSERT_EQ(r.status().code(), Code::kFailedPrecondition) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("profile: 'interests_by_age_region'"), std::string::npos)
+      << r.status().message();
+  auto listed = vault_->sharing().ListShares(Dpo(), "acme-2026");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty());
 }
 
 }  // namespace

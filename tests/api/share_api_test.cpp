@@ -1,0 +1,328 @@
+// Sharing with partners over HTTPS (issue 17 item 6): /v1/partners, /v1/agreements and
+// /v1/shares (and /v1/shares/trace) on the real server, on SQLite and PostgreSQL: a partner
+// registered, an agreement proposed by a partnership manager and approved by the DPO through
+// /v1/approvals, a share opened with `openssl cms -decrypt`, a leaked copy traced, the
+// agreement revoked; refused cases (self-approval, an agreement not yet approved, revoked or
+// expired, a field outside the catalogue, a bad credit code) answer errors naming the field.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <botan/base64.h>
+
+#include "api_fixture.h"
+#include "core/validators.h"
+
+namespace custos::api::testing {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kUscc[] = "91350100M000100Y43";
+
+int Shell(const std::string& command) {
+  return std::system((command + " >/dev/null 2>&1").c_str());
+}
+
+std::string Base64(const std::string& bytes) {
+  return Botan::base64_encode(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+}
+
+class ShareApiTest : public ApiTest {
+ protected:
+  void SetUp() override {
+    ApiTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    const vault::Context admin{"admin", "", vault::Channel::kCli, "req-setup"};
+    for (const char* id : {"pm.one", "pm.two"}) {
+      Status st = vault_->staff().Create(
+          admin, vault::StaffSpec{id, id, "partnership_manager", {"partnership_manager"}, ""});
+      ASSERT_TRUE(st.ok()) << st.ToString();
+    }
+    // Tokens for the partnership managers and the DPO besides the fixture's.
+    StartServer(DefaultConfig(), false, [](ServerOptions& o) {
+      o.authenticate = [](std::string_view token, std::string_view) -> Result<std::string> {
+        static const std::map<std::string, std::string, std::less<>> kTokens = {
+            {"tok-pm", "pm.one"},
+            {"tok-pm2", "pm.two"},
+            {"tok-dpo", "dpo"},
+            {"tok-agent", "li.na"},
+            {"tok-operator", "operator"}};
+        auto it = kTokens.find(token);
+        if (it == kTokens.end()) return Unauthenticated("unknown, expired or revoked token");
+        return it->second;
+      };
+    });
+    key_ = root_ / "acme-key.pem";
+    cert_pem_ = root_ / "acme-cert.pem";
+    ASSERT_EQ(Shell(fmt::format("openssl req -x509 -newkey rsa:2048 -nodes -keyout {} -out {} "
+                                "-subj /CN=acme-partner -days 3650",
+                                key_.string(), cert_pem_.string())),
+              0);
+  }
+
+  httplib::Result Post(const std::string& path, const std::string& token, const json& body) {
+    return Client()->Post(path, As(token, ""), body.dump(), "application/json");
+  }
+  httplib::Result Get(const std::string& path, const std::string& token) {
+    return Client()->Get(path, As(token, ""));
+  }
+
+  json PartnerBody(const std::string& uscc = kUscc) const {
+    return {{"partner_id", "acme-pay"},
+            {"name", "Acme Payments Co., Ltd."},
+            {"uscc", uscc},
+            {"category", "payment_processor"},
+            {"cert_pem", vault::testing::ReadFileBytes(cert_pem_)}};
+  }
+
+  json AgreementBody(const std::string& id, std::vector<std::string> fields = {"phone", "email"}) {
+    const int64_t until = now_ms_.load() + 365 * kDayMs;
+    return {{"agreement_id", id},
+            {"partner_id", "acme-pay"},
+            {"document_base64", Base64("signed agreement text")},
+            {"purposes", {"risk_control"}},
+            {"fields", fields},
+            {"valid_until", core::UtcDateOfMs(until)},
+            {"impact_assessment", "PIA-2026-007"},
+            {"justification", "fraud screening by the payment processor"}};
+  }
+
+  // Customers consenting to sharing with the partner (through the vault: the consent API is
+  // not what is tested here).
+  void AddConsentingCustomers(int n) {
+    for (int i = 0; i < n; ++i) {
+      vault::FieldValues f = WangFang();
+      f["phone"] = fmt::format("139{:08}", 10000000 + i);
+      f["email"] = fmt::format("user{}@example.com", i);
+      const std::string first17 = fmt::format("11010519{:02}0101{:03}", 50 + i % 40, i % 1000);
+      f["id_number"] = first17 + core::IdCardCheckChar(first17);
+      f["birth_date"] = fmt::format("19{:02}-01-01", 50 + i % 40);
+      f["gender"] = i % 2 == 1 ? "男" : "女";
+      auto id = vault_->customers().Create(Agent(), f, "form", Consented());
+      ASSERT_TRUE(id.ok()) << id.status().ToString();
+      vault::ConsentRequest grant{"grant", "share", "partner:acme-pay", 1, "", "form-share-1"};
+      ASSERT_TRUE(vault_->consent().Record(Agent(), *id, grant).ok());
+    }
+  }
+
+  std::filesystem::path key_;
+  std::filesystem::path cert_pem_;
+};
+
+TEST_F(ShareApiTest, AnAgreementApprovedByASecondStaffMemberSharesTracesAndEnds) {
+  // A partner, with a credit code whose check character is wrong first.
+  auto bad = Post("/v1/partners", "tok-pm", PartnerBody("91350100M000100Y44"));
+  auto added = Post("/v1/partners", "tok-pm", PartnerBody());
+  ASSERT_TRUE(added);
+  ASSERT_EQ(added->status, 201) << added->body;
+  EXPECT_EQ(Json(added)["partner_id"], "acme-pay");
+  AddConsentingCustomers(120);
+  auto partners = Get("/v1/partners", "tok-pm");
+  ASSERT_TRUE(partners);
+  EXPECT_EQ(Json(partners)["partners"].size(), 1u) << partners->body;
+
+  // Proposed: not in force until the DPO approves it.
+  auto proposed = Post("/v1/agreements", "tok-pm", AgreementBody("acme-2026"));
+  ASSERT_TRUE(proposed);
+  ASSERT_EQ(proposed->status, 201) << proposed->body;
+  const std::string approval = Json(proposed)["approval_id"];
+  EXPECT_EQ(Json(proposed)["state"], "proposed");
+  auto early = Post("/v1/shares", "tok-pm", {{"agreement_id", "acme-2026"}});
+  // The proposer's colleague holds no approval.approve; the DPO approves.
+  auto colleague = Client()->Post("/v1/approvals/" + approval + "/approve", As("tok-pm2", ""), "",
+                                  "application/json");
+  {
+    std::vector<ErrorCase> cases;
+    cases.push_back(
+        {"bad credit code", std::move(bad), 400, "invalid_argument", "uscc: the check character"});
+    cases.push_back(
+        {"not yet approved", std::move(early), 409, "failed_precondition", "not in force yet"});
+    cases.push_back(
+        {"colleague without approval.approve", std::move(colleague), 403, "permission_denied", ""});
+    ExpectErrors(cases, "13910000001");
+  }
+  auto approved = Client()->Post("/v1/approvals/" + approval + "/approve", As("tok-dpo", ""), "",
+                                 "application/json");
+  ASSERT_TRUE(approved);
+  ASSERT_EQ(approved->status, 200) << approved->body;
+  auto shown = Get("/v1/agreements/acme-2026", "tok-pm");
+  ASSERT_TRUE(shown);
+  EXPECT_EQ(Json(shown)["state"], "active") << shown->body;
+  EXPECT_EQ(Json(shown)["approved_by"], "dpo") << shown->body;
+
+  // The share: the package opens with openssl and holds the customers' phone numbers.
+  auto share = Post("/v1/shares", "tok-pm", {{"agreement_id", "acme-2026"}});
+  ASSERT_TRUE(share);
+  ASSERT_EQ(share->status, 201) << share->body.substr(0, 400);
+  const json made = Json(share);
+  EXPECT_EQ(made["row_count"], 120);
+  EXPECT_EQ(made["left_out"], 0);
+  EXPECT_EQ(made["fields"], json({"phone", "email"}));
+  const std::filesystem::path package = root_ / "share.p7m";
+  std::ofstream(package, std::ios::binary) << made["package_smime"].get<std::string>();
+  const std::filesystem::path csv = root_ / "share.csv";
+  ASSERT_EQ(Shell(fmt::format("openssl cms -decrypt -in {} -inkey {} -recip {} -out {}",
+                              package.string(), key_.string(), cert_pem_.string(), csv.string())),
+            0);
+  std::vector<std::string> lines;
+  std::istringstream in(vault::testing::ReadFileBytes(csv));
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_GT(lines.size(), 120u);
+  EXPECT_EQ(lines[0], "ref,phone,email");
+  const json manifest = json::parse(made["manifest"].get<std::string>());
+  EXPECT_EQ(manifest["package"]["sha256"], made["package_sha256"]);
+  auto listed = Get("/v1/shares?agreement_id=acme-2026", "tok-pm");
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(Json(listed)["shares"].size(), 1u) << listed->body;
+
+  // A leaked copy: 10 % of the rows, shuffled, the reference dropped.
+  std::vector<std::string> body(lines.begin() + 1, lines.end());
+  std::mt19937 rng(17);
+  std::shuffle(body.begin(), body.end(), rng);
+  body.resize(body.size() / 10);
+  std::string copy;
+  for (const std::string& line : body) copy += line.substr(line.find(',') + 1) + "\n";
+  auto traced = Post("/v1/shares/trace", "tok-pm", {{"csv", copy}});
+  ASSERT_TRUE(traced);
+  ASSERT_EQ(traced->status, 200) << traced->body;
+  const json report = Json(traced);
+  EXPECT_TRUE(report["matched"].get<bool>()) << traced->body;
+  EXPECT_EQ(report["candidates"][0]["share_id"], made["share_id"]);
+  EXPECT_EQ(report["candidates"][0]["partner_id"], "acme-pay");
+  EXPECT_GT(report["candidates"][0]["confidence"].get<double>(), 0.999999);
+
+  // Revoked: no new share; the partner's deletion is due.
+  auto revoked = Post("/v1/agreements/acme-2026/revoke", "tok-pm", {{"reason", "contract ended"}});
+  ASSERT_TRUE(revoked);
+  ASSERT_EQ(revoked->status, 200) << revoked->body;
+  EXPECT_EQ(Json(revoked)["state"], "revoked");
+  auto after = Post("/v1/shares", "tok-pm", {{"agreement_id", "acme-2026"}});
+  {
+    std::vector<ErrorCase> cases;
+    cases.push_back(
+        {"revoked", std::move(after), 409, "failed_precondition", "agreement: revoked on"});
+    ExpectErrors(cases, "13910000001");
+  }
+}
+
+TEST_F(ShareApiTest, RefusalsNameTheFieldAndTheRule) {
+  ASSERT_EQ(Post("/v1/partners", "tok-pm", PartnerBody())->status, 201);
+  AddConsentingCustomers(3);
+  // The DPO proposes and may not approve their own agreement (dual control).
+  auto own = Post("/v1/agreements", "tok-dpo", AgreementBody("dpo-own"));
+  ASSERT_TRUE(own);
+  ASSERT_EQ(own->status, 201) << own->body;
+  auto self =
+      Client()->Post("/v1/approvals/" + Json(own)["approval_id"].get<std::string>() + "/approve",
+                     As("tok-dpo", ""), "", "application/json");
+  // A field outside the catalogue, a password field, a missing member, an unknown member.
+  auto unknown_field = Post("/v1/agreements", "tok-pm", AgreementBody("x-1", {"phone", "shoe"}));
+  auto password = Post("/v1/agreements", "tok-pm", AgreementBody("x-2", {"password"}));
+  json missing = AgreementBody("x-3");
+  missing.erase("justification");
+  auto no_reason = Post("/v1/agreements", "tok-pm", missing);
+  json extra = AgreementBody("x-4");
+  extra["fields_extra"] = json::array();
+  auto unknown_member = Post("/v1/agreements", "tok-pm", extra);
+  // A support agent registers no partner and makes no share (deny by default).
+  auto agent = Post("/v1/partners", "tok-agent", PartnerBody());
+  auto nobody = Post("/v1/shares", "tok-pm", {{"agreement_id", "no-such"}});
+  {
+    std::vector<ErrorCase> cases;
+    cases.push_back({"self-approval", std::move(self), 403, "permission_denied", ""});
+    cases.push_back({"field outside the catalogue", std::move(unknown_field), 400,
+                     "invalid_argument", "fields: each"});
+    cases.push_back({"password field", std::move(password), 400, "invalid_argument",
+                     "fields: a password field"});
+    cases.push_back({"missing member", std::move(no_reason), 400, "invalid_argument",
+                     "'justification' is required"});
+    cases.push_back(
+        {"unknown member", std::move(unknown_member), 400, "invalid_argument", "unknown member"});
+    cases.push_back({"support agent", std::move(agent), 403, "permission_denied", ""});
+    cases.push_back(
+        {"unknown agreement", std::move(nobody), 404, "not_found", "agreement: no such agreement"});
+    ExpectErrors(cases, "13910000001");
+  }
+  // Expired: an approved agreement past its end, and a bad filter.
+  auto proposed = Post("/v1/agreements", "tok-pm", AgreementBody("acme-short"));
+  ASSERT_EQ(proposed->status, 201) << proposed->body;
+  ASSERT_EQ(
+      Client()
+          ->Post("/v1/approvals/" + Json(proposed)["approval_id"].get<std::string>() + "/approve",
+                 As("tok-dpo", ""), "", "application/json")
+          ->status,
+      200);
+  auto bad_where =
+      Post("/v1/shares", "tok-pm", {{"agreement_id", "acme-short"}, {"where", "city=Beijing"}});
+  now_ms_ += 400 * kDayMs;
+  auto expired = Post("/v1/shares", "tok-pm", {{"agreement_id", "acme-short"}});
+  auto not_csv = Post("/v1/shares/trace", "tok-pm", {{"csv", "a,\"b\n"}});
+  {
+    std::vector<ErrorCase> cases;
+    cases.push_back(
+        {"bad filter", std::move(bad_where), 400, "invalid_argument", "where: must be"});
+    cases.push_back(
+        {"expired", std::move(expired), 409, "failed_precondition", "agreement: expired on"});
+    cases.push_back({"not CSV", std::move(not_csv), 400, "invalid_argument", "copy: not CSV"});
+    ExpectErrors(cases, "13910000001");
+  }
+}
+
+// A profile share over HTTPS: the answer names the profile and the figures achieved, the
+// package opens with openssl and holds the profile's columns.
+TEST_F(ShareApiTest, AShareUnderAProfileAnswersTheFiguresAchieved) {
+  ASSERT_EQ(Post("/v1/partners", "tok-pm", PartnerBody())->status, 201);
+  const char* cities[] = {"广东省深圳市南山区科技园路1号", "北京市朝阳区建国路88号",
+                          "上海市浦东新区世纪大道100号"};
+  const char* interests[] = {"理财", "保险", "基金", "贷款"};
+  for (int i = 0; i < 120; ++i) {
+    vault::FieldValues f{
+        {"name", fmt::format("客户{}", i)},
+        {"phone", fmt::format("138{:08}", 10000000 + i)},
+        {"gender", i % 2 == 1 ? "M" : "F"},
+        {"birth_date", fmt::format("{}-{:02}-01", 1950 + (i * 7) % 50, 1 + i % 12)},
+        {"address", cities[i % 3]},
+        {"interests", interests[(i / 3) % 4]}};
+    auto id = vault_->customers().Create(Agent(), f, "form", Consented());
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    vault::ConsentRequest grant{"grant", "share", "partner:acme-pay", 1, "", "form-share-1"};
+    ASSERT_TRUE(vault_->consent().Record(Agent(), *id, grant).ok());
+  }
+  json body = AgreementBody("acme-deid", {});
+  body.erase("fields");
+  body["profile"] = "interests_by_age_region";
+  auto proposed = Post("/v1/agreements", "tok-pm", body);
+  ASSERT_TRUE(proposed);
+  ASSERT_EQ(proposed->status, 201) << proposed->body;
+  ASSERT_EQ(
+      Client()
+          ->Post("/v1/approvals/" + Json(proposed)["approval_id"].get<std::string>() + "/approve",
+                 As("tok-dpo", ""), "", "application/json")
+          ->status,
+      200);
+  auto share = Post("/v1/shares", "tok-pm", {{"agreement_id", "acme-deid"}});
+  ASSERT_TRUE(share);
+  ASSERT_EQ(share->status, 201) << share->body.substr(0, 400);
+  const json made = Json(share);
+  EXPECT_EQ(made["profile"], "interests_by_age_region");
+  EXPECT_GE(made["deid_figures"]["smallest_class"].get<int64_t>(), 5) << made["deid_figures"];
+  EXPECT_EQ(made["fields"],
+            json({"customer_id", "birth_date", "gender", "address_region", "interests"}));
+  const std::filesystem::path package = root_ / "deid.p7m";
+  std::ofstream(package, std::ios::binary) << made["package_smime"].get<std::string>();
+  const std::filesystem::path csv = root_ / "deid.csv";
+  ASSERT_EQ(Shell(fmt::format("openssl cms -decrypt -in {} -inkey {} -recip {} -out {}",
+                              package.string(), key_.string(), cert_pem_.string(), csv.string())),
+            0);
+  const std::string text = vault::testing::ReadFileBytes(csv);
+  EXPECT_EQ(text.rfind("customer_id,birth_date,gender,address_region,interests\n", 0), 0u);
+  EXPECT_EQ(text.find("13810000001"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace custos::api::testing
