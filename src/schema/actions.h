@@ -70,6 +70,12 @@ enum class Action : uint8_t {
   kIncidentClose,    // issue 20: close an incident (the DPO)
   kViolationManage,  // issue 20: record and close violations (P5c)
   kViolationRead,    // issue 20: list violations
+  kPiaManage,        // issue 19: write impact assessments (PIPL Art. 55)
+  kPiaApprove,       // issue 19: approve another's impact assessment
+  kPiaRead,          // issue 19: list and show impact assessments
+  kAssessmentManage,  // issue 19: the self-assessment (P6a): run, answer, sign off, show
+  kPolicyManage,      // issue 19: record policy versions (P6c), list policy and config versions
+  kEvidenceBundle,    // issue 19: the evidence bundle for an audit (P6b)
   // --- audited under the grant of another action ---
   kCustomerVerifyPassword,
   kImportStart,
@@ -160,6 +166,15 @@ enum class Action : uint8_t {
   kViolationAdd,
   kViolationList,
   kViolationClose,
+  kPiaAdd,
+  kPiaList,
+  kPiaShow,
+  kAssessmentRun,
+  kAssessmentAnswer,
+  kAssessmentSignoff,
+  kAssessmentShow,
+  kPolicyRecord,
+  kPolicyList,
   // --- authentication and the vault's own steps: no grant ---
   kAuthToken,
   kAuthLogin,
@@ -168,6 +183,7 @@ enum class Action : uint8_t {
   kVaultInit,
   kConfigIndexKeyAdded,
   kOpsAlert,  // issue 20: an alert a rule raised on the audit stream (the vault's own job)
+  kConfigVersion,  // issue 19: a new custos.toml version recorded (the vault's own job)
 };
 
 struct ActionInfo {
