@@ -249,7 +249,11 @@ Result<AssessmentView> DpoService::RunAssessment(const Context& ctx, int64_t fro
     std::vector<AssessmentItem> items;
     int64_t automatic = 0;
     for (size_t i = 0; i < std::size(kItems); ++i) {
-      AssessmentItem item{kItems[i].id, kItems[i].clause, kItems[i].pipl, kItems[i].question};
+      AssessmentItem item;
+      item.id = kItems[i].id;
+      item.clause = kItems[i].clause;
+      item.pipl = kItems[i].pipl;
+      item.question = kItems[i].question;
       if (i < kAutomatic) {
         item.answer = answers[i].first;
         item.evidence = answers[i].second;
