@@ -314,11 +314,15 @@ constexpr std::string_view kReadme =
 
 }  // namespace
 
-Result<EvidenceBundle> DpoService::BuildEvidence(const Context& ctx, int64_t from_ms,
+Result<EvidenceBundle> DpoService::BuildEvidence(const Context& caller, int64_t from_ms,
                                                  int64_t to_ms) {
   VaultState& m = *state_;
   if (to_ms <= from_ms) return InvalidArgument("to: must be after from");
   RecordConfigVersion().status().IgnoreError();  // the version in force, best effort
+  // Reports and audit proofs name the purpose they are read for: an audit by the authorities
+  // is a legal obligation (P6b), unless the caller named another.
+  Context ctx = caller;
+  if (ctx.purpose.empty()) ctx.purpose = std::string(kLegalObligation);
   std::vector<BundleFile> files;
   for (std::string_view name : kReportNames) {
     CUSTOS_ASSIGN_OR_RETURN(Report r,
