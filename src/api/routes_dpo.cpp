@@ -50,9 +50,9 @@ Result<ApiResponse> AddPia(vault::Vault& v, const ApiRequest& req, const Request
   spec.scope.cross_border = BoolOr(body, "cross_border", false);
   spec.risks = StringOr(body, "risks", "");
   spec.measures = StringOr(body, "measures", "");
-  CUSTOS_ASSIGN_OR_RETURN(spec.review_due_ms,
-                          vault::ParseAuditTime("review_due", StringOr(body, "review_due", ""),
-                                                false));
+  CUSTOS_ASSIGN_OR_RETURN(
+      spec.review_due_ms,
+      vault::ParseAuditTime("review_due", StringOr(body, "review_due", ""), false));
   CUSTOS_ASSIGN_OR_RETURN(auto made, v.dpo().AddPia(s.ctx, spec));
   return JsonResponse(201, Dump(PiaJson(made)));
 }

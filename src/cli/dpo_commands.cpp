@@ -36,10 +36,9 @@ std::string PiaText(const vault::PiaView& p) {
   return fmt::format(
       "impact assessment {} ({}): {}\npurposes {}; fields {}; recipients {}; cross-border {}\n"
       "risks: {}\nmeasures: {}\nauthor {} on {}; approver {}; review by {}; kept until {}\n",
-      p.pia_id, p.state, p.title, fmt::join(p.scope.purposes, ","),
-      fmt::join(p.scope.fields, ","), fmt::join(p.scope.recipients, ","),
-      p.scope.cross_border ? "yes" : "no", p.risks, p.measures, p.author,
-      core::UtcDateOfMs(p.created_at_ms), p.approver.empty() ? "(none yet)" : p.approver,
+      p.pia_id, p.state, p.title, fmt::join(p.scope.purposes, ","), fmt::join(p.scope.fields, ","),
+      fmt::join(p.scope.recipients, ","), p.scope.cross_border ? "yes" : "no", p.risks, p.measures,
+      p.author, core::UtcDateOfMs(p.created_at_ms), p.approver.empty() ? "(none yet)" : p.approver,
       core::UtcDateOfMs(p.review_due_ms), core::UtcDateOfMs(p.keep_until_ms));
 }
 
@@ -109,9 +108,9 @@ void AddPiaCommands(CLI::App& app, Globals& g, Action& action) {
 }
 
 std::string AssessmentText(const vault::AssessmentView& a) {
-  std::string out = fmt::format("self-assessment {} ({}), {} .. {}, started by {}\n",
-                                a.assessment_id, a.state, core::UtcDateOfMs(a.from_ms),
-                                core::UtcDateOfMs(a.to_ms - 1), a.started_by);
+  std::string out =
+      fmt::format("self-assessment {} ({}), {} .. {}, started by {}\n", a.assessment_id, a.state,
+                  core::UtcDateOfMs(a.from_ms), core::UtcDateOfMs(a.to_ms - 1), a.started_by);
   for (const auto& i : a.items) {
     out += fmt::format("  {:<20} {:<16} {:<8} {:<5} {}\n", i.id, i.clause,
                        i.answer.empty() ? "(open)" : i.answer, i.source, i.evidence);
@@ -203,9 +202,9 @@ void AddPolicyCommands(CLI::App& app, Globals& g, Action& action) {
     const std::string source = std::filesystem::path(*file).filename().string();
     auto r = v.dpo().RecordPolicy(g.MakeContext(), *text, source, *when);
     if (!r.ok()) return g.out().Fail(r.status());
-    g.out().Print(VersionJson(*r), fmt::format("policy version {} ({}) effective {}\n",
-                                               r->version_no, r->sha256,
-                                               core::UtcDateOfMs(r->effective_ms)));
+    g.out().Print(VersionJson(*r),
+                  fmt::format("policy version {} ({}) effective {}\n", r->version_no, r->sha256,
+                              core::UtcDateOfMs(r->effective_ms)));
     return static_cast<int>(kExitOk);
   });
   auto* list = pol->add_subcommand("list", "recorded versions (policy.manage)");
@@ -247,9 +246,9 @@ int VerifyBundle(Globals& g, const std::string& file, const std::string& key_fil
   std::string text = fmt::format("{}: {} ({} files, key {})\n", file,
                                  c.ok ? "verified" : "DOES NOT VERIFY", c.files, c.public_key);
   for (const std::string& p : c.problems) text += "  " + p + "\n";
-  g.out().Print({{"ok", c.ok}, {"files", c.files}, {"public_key", c.public_key},
-                 {"problems", c.problems}},
-                text);
+  g.out().Print(
+      {{"ok", c.ok}, {"files", c.files}, {"public_key", c.public_key}, {"problems", c.problems}},
+      text);
   return c.ok ? static_cast<int>(kExitOk) : static_cast<int>(kExitDataLoss);
 }
 

@@ -84,8 +84,8 @@ Result<std::vector<AssessmentRow>> Transaction::ListAssessments(size_t limit) {
 // --- policy and configuration versions ---
 
 Result<int64_t> Transaction::AppendPolicyVersion(PolicyVersionRow row) {
-  static const Statement kLast = Statement::Same(
-      "SELECT coalesce(max(version_no), 0) FROM policy_versions WHERE kind = ?1");
+  static const Statement kLast =
+      Statement::Same("SELECT coalesce(max(version_no), 0) FROM policy_versions WHERE kind = ?1");
   const Param params[] = {std::string_view(row.kind)};
   CUSTOS_ASSIGN_OR_RETURN(
       auto last, FirstRow<int64_t>(*this, kLast, params, "last policy version", ReadCount));

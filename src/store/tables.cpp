@@ -287,9 +287,9 @@ std::vector<TableSpec> Build() {
                    C("review_due_ms", I), C("keep_until_ms", I), C("state", T)},
                   "pia_id", {}));
   t.push_back(Def(kDpoMigration, "assessments",
-                  {Key("assessment_id"), C("started_at_ms", I), C("started_by", T),
-                   C("from_ms", I), C("to_ms", I), C("items", T), C("signed_off_by", T),
-                   C("signed_off_at_ms", I), C("state", T)},
+                  {Key("assessment_id"), C("started_at_ms", I), C("started_by", T), C("from_ms", I),
+                   C("to_ms", I), C("items", T), C("signed_off_by", T), C("signed_off_at_ms", I),
+                   C("state", T)},
                   "assessment_id", {}));
   t.push_back(Def(kDpoMigration, "policy_versions",
                   {Key("kind"), C("version_no", I), C("sha256", T), C("effective_ms", I),

@@ -11,9 +11,9 @@
 #include "vault/admin_action.h"
 #include "vault/admission.h"
 #include "vault/approvals.h"
-#include "vault/staff_rules.h"
 #include "vault/dpo.h"
 #include "vault/share_internal.h"
+#include "vault/staff_rules.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {

@@ -39,10 +39,8 @@ constexpr ItemDef kItems[] = {
      "Customer data is encrypted at rest under keys of an acceptable age and provider."},
     {"audit_integrity", "P3.2c, P5a", "Art. 51, 54",
      "The audit log verifies and is witnessed; a signed head was issued."},
-    {"backups", "P3.2d", "Art. 51",
-     "Backups are recent and their last verification passed."},
-    {"hardening", "P4b", "Art. 51",
-     "Files, TLS and listen addresses are configured safely."},
+    {"backups", "P3.2d", "Art. 51", "Backups are recent and their last verification passed."},
+    {"hardening", "P4b", "Art. 51", "Files, TLS and listen addresses are configured safely."},
     {"training", "P5b", "Art. 51(4)", "No staff member holding a data role has lapsed training."},
     {"retention", "P3.4a, P3.4c", "Art. 19, 47",
      "Retention rules keep nothing past its ceiling; destruction is certified."},
@@ -164,7 +162,9 @@ Result<RegisterFigures> ReadFigures(const VaultState& m, store::Transaction& txn
   f.violations_open = static_cast<int64_t>(violations.size());
   CUSTOS_ASSIGN_OR_RETURN(auto policies, txn.ListPolicyVersions("policy"));
   for (const store::PolicyVersionRow& p : policies) {
-    if (p.effective_ms <= now_ms) f.policy_effective_ms = std::max(f.policy_effective_ms, p.effective_ms);
+    if (p.effective_ms <= now_ms) {
+      f.policy_effective_ms = std::max(f.policy_effective_ms, p.effective_ms);
+    }
   }
   CUSTOS_ASSIGN_OR_RETURN(auto staff, txn.ListStaff());
   for (const store::StaffRow& s : staff) {
@@ -185,7 +185,8 @@ std::vector<std::pair<std::string, std::string>> AutomaticAnswers(const DoctorRe
                                                                   const RegisterFigures& f,
                                                                   int64_t now_ms) {
   std::vector<std::pair<std::string, std::string>> a;
-  a.push_back(FromDoctor(d, {"access.totp", "access.dormant", "access.tokens", "access.separation"}));
+  a.push_back(
+      FromDoctor(d, {"access.totp", "access.dormant", "access.tokens", "access.separation"}));
   a.push_back(FromDoctor(d, {"keys.provider", "keys.kek_age", "keys.epochs"}));
   a.push_back(FromDoctor(d, {"audit.verify", "audit.witness"}));
   a.push_back(FromDoctor(d, {"backup.age", "backup.verify"}));
@@ -199,8 +200,8 @@ std::vector<std::pair<std::string, std::string>> AutomaticAnswers(const DoctorRe
   a.push_back(YesIfZero(f.incidents_open, fmt::format("register: {} incidents opened in the "
                                                       "period, {} not closed",
                                                       f.incidents, f.incidents_open)));
-  a.push_back(YesIfZero(f.violations_open,
-                        fmt::format("register: {} violations open", f.violations_open)));
+  a.push_back(
+      YesIfZero(f.violations_open, fmt::format("register: {} violations open", f.violations_open)));
   const bool recent = f.policy_effective_ms > 0 && now_ms - f.policy_effective_ms <= kYearMs;
   a.emplace_back(recent ? "yes" : "no",
                  f.policy_effective_ms == 0
@@ -209,9 +210,9 @@ std::vector<std::pair<std::string, std::string>> AutomaticAnswers(const DoctorRe
                                    core::UtcDateOfMs(f.policy_effective_ms)));
   std::string dpos;
   for (const std::string& s : f.dpos) dpos += (dpos.empty() ? "" : ",") + s;
-  a.emplace_back(f.dpos.empty() ? "no" : "yes",
-                 fmt::format("register: active staff with the dpo role: {}",
-                             dpos.empty() ? "(none)" : dpos));
+  a.emplace_back(
+      f.dpos.empty() ? "no" : "yes",
+      fmt::format("register: active staff with the dpo role: {}", dpos.empty() ? "(none)" : dpos));
   return a;
 }
 
@@ -274,10 +275,10 @@ Result<AssessmentView> DpoService::RunAssessment(const Context& ctx, int64_t fro
     row.state = "open";
     CUSTOS_RETURN_IF_ERROR(s.txn.InsertAssessment(row));
     made = ToView(std::move(row));
-    return Verdict::Allow(fmt::format("self-assessment over {} .. {}: {} of {} items answered "
-                                      "from Custos' records",
-                                      core::UtcDateOfMs(from_ms), core::UtcDateOfMs(to_ms - 1),
-                                      automatic, std::size(kItems)));
+    return Verdict::Allow(fmt::format(
+        "self-assessment over {} .. {}: {} of {} items answered "
+        "from Custos' records",
+        core::UtcDateOfMs(from_ms), core::UtcDateOfMs(to_ms - 1), automatic, std::size(kItems)));
   }));
   return std::move(*made);
 }
@@ -350,8 +351,7 @@ Result<AssessmentView> DpoService::SignOffAssessment(const Context& ctx,
     row->state = "signed_off";
     CUSTOS_RETURN_IF_ERROR(s.txn.PutAssessment(*row));
     out = ToView(std::move(*row));
-    return Verdict::Allow(
-        fmt::format("self-assessment signed off, {} items answered no", no));
+    return Verdict::Allow(fmt::format("self-assessment signed off, {} items answered no", no));
   }));
   return std::move(*out);
 }
@@ -359,10 +359,10 @@ Result<AssessmentView> DpoService::SignOffAssessment(const Context& ctx,
 Result<AssessmentView> DpoService::ShowAssessment(const Context& ctx,
                                                   std::string_view assessment_id) {
   VaultState& m = *state_;
-  const Operation op{Action::kAssessmentShow,
-                     assessment_id.empty() ? std::string("assessment")
-                                           : IdTarget("assessment", assessment_id),
-                     Basis::kAdministration};
+  const Operation op{
+      Action::kAssessmentShow,
+      assessment_id.empty() ? std::string("assessment") : IdTarget("assessment", assessment_id),
+      Basis::kAdministration};
   std::optional<AssessmentView> out;
   CUSTOS_RETURN_IF_ERROR(Write(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
     CUSTOS_ASSIGN_OR_RETURN(auto row, FindAssessment(s.txn, assessment_id));

@@ -133,8 +133,7 @@ struct EvidenceCheck {
 class DpoService {
  public:
   // Made by Vault::Open; borrows the vault's state and services, which outlive it.
-  DpoService(VaultState& state, DoctorService& doctor, ReportService& reports,
-             AuditService& audit)
+  DpoService(VaultState& state, DoctorService& doctor, ReportService& reports, AuditService& audit)
       : state_(&state), doctor_(&doctor), reports_(&reports), audit_(&audit) {}
 
   // --- impact assessments (pia.cpp) ---

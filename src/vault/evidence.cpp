@@ -2,8 +2,8 @@
 // in one zip with a manifest signed by the vault's audit key, checkable with `custos evidence
 // verify` or with sha256sum and openssl alone (docs/dpo.md "The evidence bundle").
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <zip.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <filesystem>
@@ -119,19 +119,18 @@ std::string Csv(const std::vector<std::vector<std::string>>& rows) {
       if (quote) {
         cell.clear();
         for (char ch : c) cell += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-        cell = "\"" + cell + "\"";
+        cell.insert(0, 1, '"');
+        cell.push_back('"');
       }
-      out += (i == 0 ? "" : ",") + cell;
+      if (i > 0) out += ',';
+      out += cell;
     }
     out += "\r\n";
   }
   return out;
 }
 
-// The registers read in the bundle's own admitted transaction.
-Result<std::vector<BundleFile>> RegisterFiles(store::Transaction& txn, int64_t from_ms,
-                                              int64_t to_ms) {
-  std::vector<BundleFile> out;
+Result<BundleFile> TrainingFile(store::Transaction& txn) {
   std::vector<std::vector<std::string>> training = {
       {"staff_id", "post", "course", "completed", "valid_until", "recorded_by"}};
   CUSTOS_ASSIGN_OR_RETURN(auto staff, txn.ListStaff());
@@ -142,10 +141,13 @@ Result<std::vector<BundleFile>> RegisterFiles(store::Transaction& txn, int64_t f
                           core::UtcDateOfMs(t.valid_until_ms), t.recorded_by});
     }
   }
-  out.push_back({"registers/training.csv", Csv(training)});
+  return BundleFile{"registers/training.csv", Csv(training)};
+}
+
+Result<BundleFile> PiasFile(store::Transaction& txn) {
   nlohmann::json pias = nlohmann::json::array();
-  CUSTOS_ASSIGN_OR_RETURN(auto pia_rows, txn.ListPias());
-  for (const store::PiaRow& p : pia_rows) {
+  CUSTOS_ASSIGN_OR_RETURN(auto rows, txn.ListPias());
+  for (const store::PiaRow& p : rows) {
     pias.push_back({{"pia_id", p.pia_id},
                     {"title", p.title},
                     {"scope", nlohmann::json::parse(p.scope, nullptr, false)},
@@ -159,10 +161,14 @@ Result<std::vector<BundleFile>> RegisterFiles(store::Transaction& txn, int64_t f
                     {"keep_until_ms", p.keep_until_ms},
                     {"state", p.state}});
   }
-  out.push_back({"registers/impact_assessments.json", pias.dump(2) + "\n"});
+  return BundleFile{"registers/impact_assessments.json", pias.dump(2) + "\n"};
+}
+
+// Incidents open at some time in [from_ms, to_ms), with their steps.
+Result<BundleFile> IncidentsFile(store::Transaction& txn, int64_t from_ms, int64_t to_ms) {
   nlohmann::json incidents = nlohmann::json::array();
-  CUSTOS_ASSIGN_OR_RETURN(auto incident_rows, txn.ListIncidents(false, 100000));
-  for (const store::IncidentRow& i : incident_rows) {
+  CUSTOS_ASSIGN_OR_RETURN(auto rows, txn.ListIncidents(false, 100000));
+  for (const store::IncidentRow& i : rows) {
     if (i.opened_at_ms >= to_ms || (i.status == "closed" && i.closed_at_ms < from_ms)) continue;
     nlohmann::json steps = nlohmann::json::array();
     CUSTOS_ASSIGN_OR_RETURN(auto step_rows, txn.ListIncidentSteps(i.incident_id));
@@ -184,22 +190,24 @@ Result<std::vector<BundleFile>> RegisterFiles(store::Transaction& txn, int64_t f
                          {"closed_at_ms", i.closed_at_ms},
                          {"steps", steps}});
   }
-  out.push_back({"registers/incidents.json", incidents.dump(2) + "\n"});
+  return BundleFile{"registers/incidents.json", incidents.dump(2) + "\n"};
+}
+
+// The latest self-assessment (none: no file) and the policy and config versions.
+Status AddAssessmentAndVersions(store::Transaction& txn, std::vector<BundleFile>& out) {
   CUSTOS_ASSIGN_OR_RETURN(auto assessments, txn.ListAssessments(1));
   if (!assessments.empty()) {
     const store::AssessmentRow& a = assessments.front();
-    out.push_back({"registers/self_assessment.json",
-                   nlohmann::json{{"assessment_id", a.assessment_id},
-                                  {"started_at_ms", a.started_at_ms},
-                                  {"started_by", a.started_by},
-                                  {"from_ms", a.from_ms},
-                                  {"to_ms", a.to_ms},
-                                  {"items", nlohmann::json::parse(a.items, nullptr, false)},
-                                  {"signed_off_by", a.signed_off_by},
-                                  {"signed_off_at_ms", a.signed_off_at_ms},
-                                  {"state", a.state}}
-                           .dump(2) +
-                       "\n"});
+    const nlohmann::json doc = {{"assessment_id", a.assessment_id},
+                                {"started_at_ms", a.started_at_ms},
+                                {"started_by", a.started_by},
+                                {"from_ms", a.from_ms},
+                                {"to_ms", a.to_ms},
+                                {"items", nlohmann::json::parse(a.items, nullptr, false)},
+                                {"signed_off_by", a.signed_off_by},
+                                {"signed_off_at_ms", a.signed_off_at_ms},
+                                {"state", a.state}};
+    out.push_back({"registers/self_assessment.json", doc.dump(2) + "\n"});
   }
   for (const char* kind : {"policy", "config"}) {
     nlohmann::json versions = nlohmann::json::array();
@@ -218,6 +226,20 @@ Result<std::vector<BundleFile>> RegisterFiles(store::Transaction& txn, int64_t f
     }
     out.push_back({fmt::format("registers/{}_versions.json", kind), versions.dump(2) + "\n"});
   }
+  return Status::Ok();
+}
+
+// The registers read in the bundle's own admitted transaction.
+Result<std::vector<BundleFile>> RegisterFiles(store::Transaction& txn, int64_t from_ms,
+                                              int64_t to_ms) {
+  std::vector<BundleFile> out;
+  CUSTOS_ASSIGN_OR_RETURN(BundleFile training, TrainingFile(txn));
+  out.push_back(std::move(training));
+  CUSTOS_ASSIGN_OR_RETURN(BundleFile pias, PiasFile(txn));
+  out.push_back(std::move(pias));
+  CUSTOS_ASSIGN_OR_RETURN(BundleFile incidents, IncidentsFile(txn, from_ms, to_ms));
+  out.push_back(std::move(incidents));
+  CUSTOS_RETURN_IF_ERROR(AddAssessmentAndVersions(txn, out));
   return out;
 }
 
@@ -238,7 +260,8 @@ Result<std::string> WriteZip(const std::vector<BundleFile>& files) {
     zip_source_t* entry = zip_source_buffer(archive, f.content.data(), f.content.size(), 0);
     if (entry == nullptr || zip_file_add(archive, f.name.c_str(), entry, ZIP_FL_ENC_UTF_8) < 0) {
       if (entry != nullptr) zip_source_free(entry);
-      Status st = Internal(fmt::format("evidence bundle: add {}: {}", f.name, zip_strerror(archive)));
+      Status st =
+          Internal(fmt::format("evidence bundle: add {}: {}", f.name, zip_strerror(archive)));
       zip_discard(archive);
       return st;
     }
@@ -418,7 +441,8 @@ EvidenceCheck VerifyEvidence(std::string_view zip, std::string_view expected_pub
     return c;
   }
   const std::string bundled_key = manifest["signature"].value("public_key", "");
-  c.public_key = expected_public_key_hex.empty() ? bundled_key : std::string(expected_public_key_hex);
+  c.public_key =
+      expected_public_key_hex.empty() ? bundled_key : std::string(expected_public_key_hex);
   if (!expected_public_key_hex.empty() && expected_public_key_hex != bundled_key) {
     c.problems.emplace_back("signature: the manifest names another public key than the one given");
   }

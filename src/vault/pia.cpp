@@ -249,9 +249,10 @@ Result<PiaView> DpoService::ApprovePia(const Context& ctx, std::string_view pia_
     CUSTOS_ASSIGN_OR_RETURN(covered, PurposesWithPia(s.txn, s.now_ms));
     const std::string author = row->author;
     approved = ToView(std::move(*row), s.now_ms);
-    return Verdict::Allow(fmt::format("impact assessment by '{}' approved by '{}', in force until "
-                                      "its review date",
-                                      author, s.actor().staff_id));
+    return Verdict::Allow(
+        fmt::format("impact assessment by '{}' approved by '{}', in force until "
+                    "its review date",
+                    author, s.actor().staff_id));
   }));
   m.SetPurposesWithPia(std::move(covered));
   return std::move(*approved);

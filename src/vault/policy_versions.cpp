@@ -9,9 +9,9 @@
 #include <fstream>
 #include <iterator>
 
+#include "core/dates.h"
 #include "core/utf8.h"
 #include "crypto/primitives.h"
-#include "core/dates.h"
 #include "vault/admission.h"
 #include "vault/dpo.h"
 #include "vault/vault_impl.h"
@@ -28,9 +28,9 @@ std::string Sha256Hex(std::string_view data) {
 }
 
 PolicyVersion ToVersion(store::PolicyVersionRow r) {
-  return PolicyVersion{std::move(r.kind),        r.version_no,   std::move(r.sha256),
-                       r.effective_ms,           r.recorded_at_ms, std::move(r.recorded_by),
-                       std::move(r.source),      std::move(r.content)};
+  return PolicyVersion{std::move(r.kind),   r.version_no,        std::move(r.sha256),
+                       r.effective_ms,      r.recorded_at_ms,    std::move(r.recorded_by),
+                       std::move(r.source), std::move(r.content)};
 }
 
 bool PrintableName(std::string_view s) {

@@ -76,7 +76,6 @@ struct VaultState {
   std::vector<std::string> purposes_with_pia_;  // sorted
 
  public:
-
   // An audit event for ctx with the given action/target/decision.
   audit::AuditEvent Event(const Context& ctx, std::string_view action, std::string_view target,
                           std::string_view decision, std::string_view reason,

@@ -118,9 +118,9 @@ class DpoTest : public VaultTest {
                                 "-subj /CN=acme-partner -days 3650",
                                 key, cert)),
               0);
-    auto p = vault_->sharing().AddPartner(
-        Pm(), PartnerSpec{"acme-pay", "Acme Payments Co., Ltd.", kUscc, "payment_processor",
-                          ReadFileBytes(cert)});
+    auto p =
+        vault_->sharing().AddPartner(Pm(), PartnerSpec{"acme-pay", "Acme Payments Co., Ltd.", kUscc,
+                                                       "payment_processor", ReadFileBytes(cert)});
     EXPECT_TRUE(p.ok()) << p.status().ToString();
     AgreementSpec a;
     a.agreement_id = "acme-2026";
@@ -149,8 +149,7 @@ TEST_F(DpoTest, AnImpactAssessmentIsApprovedByASecondPersonNeverItsAuthor) {
   // A partnership manager may draft but not approve (no pia.approve).
   auto drafted = vault_->dpo().AddPia(Pm(), Pia({"risk_control"}, {"phone"}, {"acme-pay"}));
   ASSERT_TRUE(drafted.ok()) << drafted.status().ToString();
-  EXPECT_EQ(vault_->dpo().ApprovePia(Pm(), made->pia_id).status().code(),
-            Code::kPermissionDenied);
+  EXPECT_EQ(vault_->dpo().ApprovePia(Pm(), made->pia_id).status().code(), Code::kPermissionDenied);
   auto approved = vault_->dpo().ApprovePia(Dpo(), drafted->pia_id);
   ASSERT_TRUE(approved.ok()) << approved.status().ToString();
   EXPECT_EQ(approved->state, "approved");
@@ -177,9 +176,10 @@ TEST_F(DpoTest, APiaRequiredAgreementIsRefusedWithoutOneAndAcceptedWithAnApprove
   EXPECT_NE(refused.message().find("impact assessment"), std::string::npos);
   // One that covers less (not the birth date) does not do; a draft does not either.
   ApprovedPia(Pia({"risk_control"}, {"phone", "email"}, {"acme-pay"}));
-  ASSERT_TRUE(vault_->dpo().AddPia(Pm(), Pia({"risk_control"}, {"phone", "email", "birth_date"},
-                                             {"acme-pay"}))
-                  .ok());
+  ASSERT_TRUE(
+      vault_->dpo()
+          .AddPia(Pm(), Pia({"risk_control"}, {"phone", "email", "birth_date"}, {"acme-pay"}))
+          .ok());
   EXPECT_EQ(vault_->approvals().Approve(Dpo(), approval).code(), Code::kFailedPrecondition);
   ApprovedPia(Pia({"risk_control"}, {"phone", "email", "birth_date"}, {"acme-pay"}));
   Status st = vault_->approvals().Approve(Dpo(), approval);
@@ -284,8 +284,8 @@ TEST_F(DpoTest, TheSelfAssessmentIsAnsweredFromCustosRecordsAndSignedOffWhenComp
   EXPECT_EQ(latest->assessment_id, a->assessment_id);
   EXPECT_EQ(item(*latest, "law_review").source, "dpo");
   // A policy version recorded now answers its item on the next run.
-  ASSERT_TRUE(vault_->dpo().RecordPolicy(Dpo(), "# Policy\nP1 ...\n", "POLICY.md", now_ms_.load())
-                  .ok());
+  ASSERT_TRUE(
+      vault_->dpo().RecordPolicy(Dpo(), "# Policy\nP1 ...\n", "POLICY.md", now_ms_.load()).ok());
   auto again = vault_->dpo().RunAssessment(Dpo(), from, now_ms_.load() + kDayMs);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(item(*again, "policy_versions").answer, "yes");
@@ -335,14 +335,13 @@ TEST_F(DpoTest, TheEvidenceBundlesManifestVerifiesAndDetectsAChangedFileOrManife
   const EvidenceCheck good = VerifyEvidence(bundle->zip, "");
   EXPECT_TRUE(good.ok) << (good.problems.empty() ? "" : good.problems.front());
   std::map<std::string, std::string> entries = Unzip(bundle->zip);
-  for (const char* name :
-       {"reports/processing.json", "reports/security.en.html", "audit/head.json",
-        "audit/consistency_from_period_start.json", "registers/training.csv",
-        "registers/impact_assessments.json", "registers/incidents.json",
-        "registers/self_assessment.json", "registers/policy_versions.json",
-        "registers/config_versions.json", "policy/policy-v1.md", "doctor.json",
-        "config/custos.toml", "MANIFEST.json", "MANIFEST.sig", "SHA256SUMS",
-        "vault_public_key.pem"}) {
+  for (const char* name : {"reports/processing.json", "reports/security.en.html", "audit/head.json",
+                           "audit/consistency_from_period_start.json", "registers/training.csv",
+                           "registers/impact_assessments.json", "registers/incidents.json",
+                           "registers/self_assessment.json", "registers/policy_versions.json",
+                           "registers/config_versions.json", "policy/policy-v1.md", "doctor.json",
+                           "config/custos.toml", "MANIFEST.json", "MANIFEST.sig", "SHA256SUMS",
+                           "vault_public_key.pem"}) {
     EXPECT_EQ(entries.count(name), 1u) << name;
   }
   EXPECT_NE(entries["registers/impact_assessments.json"].find("Fraud screening"),
@@ -373,7 +372,8 @@ TEST_F(DpoTest, TheEvidenceBundlesManifestVerifiesAndDetectsAChangedFileOrManife
 }
 
 TEST_F(DpoTest, AnAuditorChecksTheBundleWithOpensslAndSha256sumAlone) {
-  auto bundle = vault_->dpo().BuildEvidence(Dpo(), now_ms_.load() - kDayMs, now_ms_.load() + kDayMs);
+  auto bundle =
+      vault_->dpo().BuildEvidence(Dpo(), now_ms_.load() - kDayMs, now_ms_.load() + kDayMs);
   ASSERT_TRUE(bundle.ok()) << bundle.status().ToString();
   const std::filesystem::path out = root_ / "bundle";
   std::filesystem::create_directories(out);
