@@ -53,6 +53,8 @@ void AddRetentionRoutes(RouteTable& table, vault::Vault& vault);
 void AddSelfRoutes(RouteTable& table, vault::Vault& vault);
 // /v1/reports/{name} (issue 19; docs/dpo.md)
 void AddReportRoutes(RouteTable& table, vault::Vault& vault);
+// /v1/pias, /v1/pias/{pia_id}, /v1/pias/{pia_id}/approve (issue 19; docs/dpo.md)
+void AddDpoRoutes(RouteTable& table, vault::Vault& vault);
 // /v1/health, /v1/health/details, /v1/metrics, /v1/openapi.yaml (public)
 void AddServiceRoutes(RouteTable& table, vault::Vault& vault, const Metrics& metrics);
 

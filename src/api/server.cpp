@@ -133,6 +133,7 @@ RouteTable BuildRoutes(vault::Vault& vault, const Metrics& metrics, ConsoleSessi
   AddSharingRoutes(table, vault);
   AddDeidRoutes(table, vault);
   AddReportRoutes(table, vault);
+  AddDpoRoutes(table, vault);
   AddSecOpsRoutes(table, vault);
   AddRetentionRoutes(table, vault);
   return table;

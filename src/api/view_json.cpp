@@ -254,4 +254,47 @@ nlohmann::json AlertJson(const vault::AlertView& a) {
           {"incident_id", a.incident_id}};
 }
 
+nlohmann::json PiaJson(const vault::PiaView& p) {
+  return {{"pia_id", p.pia_id},
+          {"title", p.title},
+          {"scope",
+           {{"purposes", p.scope.purposes},
+            {"fields", p.scope.fields},
+            {"recipients", p.scope.recipients},
+            {"cross_border", p.scope.cross_border}}},
+          {"risks", p.risks},
+          {"measures", p.measures},
+          {"author", p.author},
+          {"created_at_ms", p.created_at_ms},
+          {"approver", p.approver},
+          {"approved_at_ms", p.approved_at_ms},
+          {"review_due_ms", p.review_due_ms},
+          {"keep_until_ms", p.keep_until_ms},
+          {"state", p.state}};
+}
+
+nlohmann::json AssessmentJson(const vault::AssessmentView& a) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const vault::AssessmentItem& i : a.items) {
+    items.push_back({{"id", i.id},
+                     {"clause", i.clause},
+                     {"pipl", i.pipl},
+                     {"question", i.question},
+                     {"answer", i.answer},
+                     {"source", i.source},
+                     {"evidence", i.evidence},
+                     {"answered_by", i.answered_by},
+                     {"answered_at_ms", i.answered_at_ms}});
+  }
+  return {{"assessment_id", a.assessment_id},
+          {"started_at_ms", a.started_at_ms},
+          {"started_by", a.started_by},
+          {"from_ms", a.from_ms},
+          {"to_ms", a.to_ms},
+          {"items", items},
+          {"signed_off_by", a.signed_off_by},
+          {"signed_off_at_ms", a.signed_off_at_ms},
+          {"state", a.state}};
+}
+
 }  // namespace custos::api

@@ -38,6 +38,10 @@ nlohmann::json DoctorJson(const vault::DoctorReport& report);
 // Security operations (issue 20), one shape for `custos ops ... --json` and /v1/alerts.
 nlohmann::json AlertJson(const vault::AlertView& alert);
 
+// The DPO's desk (issue 19), one shape for `custos pia|assessment ... --json` and /v1/pias.
+nlohmann::json PiaJson(const vault::PiaView& p);
+nlohmann::json AssessmentJson(const vault::AssessmentView& a);
+
 // Serialises without throwing on invalid UTF-8 (replaced by U+FFFD).
 std::string Dump(const nlohmann::json& doc);
 

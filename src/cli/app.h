@@ -139,5 +139,7 @@ void AddDoctorCommand(CLI::App& app, Globals& g, Action& action);
 int DoctorExitCode(const vault::DoctorReport& report);
 // `custos report NAME --from D --to D [--format html|json|csv] [--lang zh|en] [--out F]`.
 void AddReportCommand(CLI::App& app, Globals& g, Action& action);
+// dpo_commands.cpp (issue 19): pia, assessment, policy, evidence.
+void AddDpoCommands(CLI::App& app, Globals& g, Action& action);
 
 }  // namespace custos::cli

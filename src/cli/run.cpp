@@ -86,6 +86,7 @@ int RunCustos(int argc, char** argv) {
   AddKeyCommands(app, g, action);
   AddDoctorCommand(app, g, action);
   AddReportCommand(app, g, action);
+  AddDpoCommands(app, g, action);
   app.add_subcommand("version", "the version of custos (as --version)");
   AddFooters(app);
   try {

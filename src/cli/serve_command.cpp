@@ -82,6 +82,13 @@ int Serve(Globals& g, const ServeFlags& flags) {
   struct LogStopper {
     ~LogStopper() { api::StopLogging(); }
   } log_stopper;
+  // The configuration in force (P6c; docs/dpo.md): a new custos.toml version is recorded by
+  // its digest when it differs from the last one recorded.
+  auto config_version = v.dpo().RecordConfigVersion();
+  if (!config_version.ok()) {
+    api::LogEvent(api::LogLevel::kError, "config.version.failed",
+                  {{"error", config_version.status().ToString()}});
+  }
   api::ServerOptions options;
   options.config = v.config().server;
   if (!flags.listen.empty()) options.config.listen = flags.listen;

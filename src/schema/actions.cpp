@@ -71,6 +71,12 @@ constexpr std::array kCatalogue = {
     Grantable(A::kIncidentClose, "incident.close"),
     Grantable(A::kViolationManage, "violation.manage"),
     Grantable(A::kViolationRead, "violation.read"),
+    Grantable(A::kPiaManage, "pia.manage"),
+    Grantable(A::kPiaApprove, "pia.approve"),
+    Grantable(A::kPiaRead, "pia.read"),
+    Grantable(A::kAssessmentManage, "assessment.manage"),
+    Grantable(A::kPolicyManage, "policy.manage"),
+    Grantable(A::kEvidenceBundle, "evidence.bundle"),
     Under(A::kCustomerVerifyPassword, "customer.verify_password", A::kCustomerRead),
     Under(A::kImportStart, "import.start", A::kCustomerImport),
     Under(A::kImportResume, "import.resume", A::kCustomerImport),
@@ -160,6 +166,15 @@ constexpr std::array kCatalogue = {
     Under(A::kViolationAdd, "violation.add", A::kViolationManage),
     Under(A::kViolationList, "violation.list", A::kViolationRead),
     Under(A::kViolationClose, "violation.close", A::kViolationManage),
+    Under(A::kPiaAdd, "pia.add", A::kPiaManage),
+    Under(A::kPiaList, "pia.list", A::kPiaRead),
+    Under(A::kPiaShow, "pia.show", A::kPiaRead),
+    Under(A::kAssessmentRun, "assessment.run", A::kAssessmentManage),
+    Under(A::kAssessmentAnswer, "assessment.answer", A::kAssessmentManage),
+    Under(A::kAssessmentSignoff, "assessment.signoff", A::kAssessmentManage),
+    Under(A::kAssessmentShow, "assessment.show", A::kAssessmentManage),
+    Under(A::kPolicyRecord, "policy.record", A::kPolicyManage),
+    Under(A::kPolicyList, "policy.list", A::kPolicyManage),
     Ungranted(A::kAuthToken, "auth.token"),
     Ungranted(A::kAuthLogin, "auth.login"),
     Ungranted(A::kAuthLockout, "auth.lockout"),
@@ -167,6 +182,7 @@ constexpr std::array kCatalogue = {
     Ungranted(A::kVaultInit, "vault.init"),
     Ungranted(A::kConfigIndexKeyAdded, "config.index_key_added"),
     Ungranted(A::kOpsAlert, "ops.alert"),
+    Ungranted(A::kConfigVersion, "config.version"),
 };
 
 constexpr bool InEnumOrder() {
@@ -177,7 +193,7 @@ constexpr bool InEnumOrder() {
       return false;
     }
   }
-  return static_cast<size_t>(A::kOpsAlert) + 1 == kCatalogue.size();
+  return static_cast<size_t>(A::kConfigVersion) + 1 == kCatalogue.size();
 }
 static_assert(InEnumOrder(),
               "kCatalogue must list every Action once, in enum order, and "

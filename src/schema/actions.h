@@ -57,19 +57,25 @@ enum class Action : uint8_t {
   kDsrRead,
   kServiceMetrics,
   kStoreMigrate,
-  kDeidRelease,      // issue 16: release de-identified data under a named profile
-  kDeidRead,         // issue 16: list profiles and the release register
-  kPartnerManage,    // issue 17: partners, proposing and ending agreements, deletion records
-  kShareCreate,      // issue 17: share customer data with a partner under an agreement
-  kShareRead,        // issue 17: partners, agreements and shares listed; leaked copies traced
-  kDoctorRun,        // issue 19: the security self-check (custos doctor, /v1/health/details)
-  kOpsManage,        // issue 20: scan the audit stream, honey records, close alerts
-  kOpsRead,          // issue 20: read alerts
-  kIncidentManage,   // issue 20: open, contain, assess, notify incidents
-  kIncidentRead,     // issue 20: list and show incidents
-  kIncidentClose,    // issue 20: close an incident (the DPO)
-  kViolationManage,  // issue 20: record and close violations (P5c)
-  kViolationRead,    // issue 20: list violations
+  kDeidRelease,       // issue 16: release de-identified data under a named profile
+  kDeidRead,          // issue 16: list profiles and the release register
+  kPartnerManage,     // issue 17: partners, proposing and ending agreements, deletion records
+  kShareCreate,       // issue 17: share customer data with a partner under an agreement
+  kShareRead,         // issue 17: partners, agreements and shares listed; leaked copies traced
+  kDoctorRun,         // issue 19: the security self-check (custos doctor, /v1/health/details)
+  kOpsManage,         // issue 20: scan the audit stream, honey records, close alerts
+  kOpsRead,           // issue 20: read alerts
+  kIncidentManage,    // issue 20: open, contain, assess, notify incidents
+  kIncidentRead,      // issue 20: list and show incidents
+  kIncidentClose,     // issue 20: close an incident (the DPO)
+  kViolationManage,   // issue 20: record and close violations (P5c)
+  kViolationRead,     // issue 20: list violations
+  kPiaManage,         // issue 19: write impact assessments (PIPL Art. 55)
+  kPiaApprove,        // issue 19: approve another's impact assessment
+  kPiaRead,           // issue 19: list and show impact assessments
+  kAssessmentManage,  // issue 19: the self-assessment (P6a): run, answer, sign off, show
+  kPolicyManage,      // issue 19: record policy versions (P6c), list policy and config versions
+  kEvidenceBundle,    // issue 19: the evidence bundle for an audit (P6b)
   // --- audited under the grant of another action ---
   kCustomerVerifyPassword,
   kImportStart,
@@ -160,6 +166,15 @@ enum class Action : uint8_t {
   kViolationAdd,
   kViolationList,
   kViolationClose,
+  kPiaAdd,
+  kPiaList,
+  kPiaShow,
+  kAssessmentRun,
+  kAssessmentAnswer,
+  kAssessmentSignoff,
+  kAssessmentShow,
+  kPolicyRecord,
+  kPolicyList,
   // --- authentication and the vault's own steps: no grant ---
   kAuthToken,
   kAuthLogin,
@@ -167,7 +182,8 @@ enum class Action : uint8_t {
   kSecurityAlert,  // recorded by the vault when a limit is hit (docs/security.md)
   kVaultInit,
   kConfigIndexKeyAdded,
-  kOpsAlert,  // issue 20: an alert a rule raised on the audit stream (the vault's own job)
+  kOpsAlert,       // issue 20: an alert a rule raised on the audit stream (the vault's own job)
+  kConfigVersion,  // issue 19: a new custos.toml version recorded (the vault's own job)
 };
 
 struct ActionInfo {

@@ -40,6 +40,10 @@ const RoleDef* Config::FindRole(std::string_view name) const { return FindByName
 
 const PostDef* Config::FindPost(std::string_view name) const { return FindByName(posts, name); }
 
+bool DpoConfig::RequiresPia(std::string_view what) const {
+  return std::find(require_pia.begin(), require_pia.end(), what) != require_pia.end();
+}
+
 const OpsThresholds& OpsConfig::For(std::string_view post) const {
   for (const auto& [name, thresholds] : posts) {
     if (name == post) return thresholds;

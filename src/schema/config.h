@@ -327,6 +327,16 @@ struct OpsThresholds {
   bool new_address = true;               // a login from an address the staff member never used
 };
 
+// The DPO's desk ([dpo]; docs/dpo.md, issue 19).
+struct DpoConfig {
+  // What needs an approved personal-information impact assessment in force before it takes
+  // effect (PIPL Art. 55): "purpose" (a catalogue purpose not marked legal_obligation is
+  // refused at admission until one covers it), "agreement" (a sharing agreement's approval),
+  // "cross_border" (the approval of an agreement with a cross-border basis). Empty: none.
+  std::vector<std::string> require_pia;
+  bool RequiresPia(std::string_view what) const;
+};
+
 struct OpsConfig {
   // How often `custos serve` evaluates new audit entries, in milliseconds (0: never).
   uint32_t scan_interval_ms = 500;
@@ -418,6 +428,7 @@ struct Config {
   AccessConfig access;
   SharingConfig sharing;
   OpsConfig ops;
+  DpoConfig dpo;
   std::vector<DeidProfileDef> deid_profiles;  // file order, possibly none
 
   // The entry with that name, or nullptr. Pointers stay valid while the Config is unchanged.

@@ -23,10 +23,10 @@ namespace {
 
 using internal::TomlSection;
 
-constexpr std::array<std::string_view, 19> kRootKeys = {
+constexpr std::array<std::string_view, 20> kRootKeys = {
     "schema_version",   "keys",    "store", "audit",  "retention", "fields", "records", "purposes",
     "server",           "roles",   "posts", "backup", "lifecycle", "access", "deid",    "log",
-    "subject_requests", "sharing", "ops"};
+    "subject_requests", "sharing", "ops",   "dpo"};
 constexpr std::array<std::string_view, 8> kKeysKeys = {
     "suite",         "provider",     "keyfile",          "passphrase_env",
     "pkcs11_module", "pkcs11_token", "pkcs11_key_label", "pkcs11_pin_env"};
@@ -406,6 +406,8 @@ Result<Config> ReadConfig(const TomlSection& root) {
   CUSTOS_RETURN_IF_ERROR(internal::CheckSeparation(posts, access, c));
   CUSTOS_ASSIGN_OR_RETURN(TomlSection ops, root.Table("ops", /*required=*/false));
   CUSTOS_ASSIGN_OR_RETURN(c.ops, internal::ReadOpsSection(ops, c));
+  CUSTOS_ASSIGN_OR_RETURN(TomlSection dpo, root.Table("dpo", /*required=*/false));
+  CUSTOS_ASSIGN_OR_RETURN(c.dpo, internal::ReadDpoSection(dpo));
   CUSTOS_ASSIGN_OR_RETURN(TomlSection deid, root.Table("deid", /*required=*/false));
   CUSTOS_ASSIGN_OR_RETURN(c.deid_profiles, internal::ReadDeidProfiles(deid, c));
   return c;

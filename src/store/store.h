@@ -481,6 +481,56 @@ struct StaffAddressRow {
   int64_t first_seen_ms = 0;
 };
 
+// --- the DPO's registers (issue 19; docs/dpo.md): no personal value ---
+
+// A personal-information impact assessment (PIPL Art. 55-56). `scope` is JSON: {"purposes":
+// [...], "fields": [...], "recipients": [partner ids], "cross_border": bool}. state "draft"
+// until a second staff member (never the author) approves it ("approved"). Kept at least
+// until keep_until_ms (three years after it was made or approved, whichever is later); the
+// store has no statement that deletes a row.
+struct PiaRow {
+  std::string pia_id;
+  std::string title;
+  std::string scope;
+  std::string risks;
+  std::string measures;
+  std::string author;
+  int64_t created_at_ms = 0;
+  std::string approver;
+  int64_t approved_at_ms = 0;
+  int64_t review_due_ms = 0;
+  int64_t keep_until_ms = 0;
+  std::string state = "draft";
+};
+
+// A self-assessment (P6a): the checklist's items and answers as JSON (`items`), over the
+// period [from_ms, to_ms); state "open" until signed off ("signed_off").
+struct AssessmentRow {
+  std::string assessment_id;
+  int64_t started_at_ms = 0;
+  std::string started_by;
+  int64_t from_ms = 0;
+  int64_t to_ms = 0;
+  std::string items;
+  std::string signed_off_by;
+  int64_t signed_off_at_ms = 0;
+  std::string state = "open";
+};
+
+// A recorded version of the policy text (kind "policy", its text in `content`) or of
+// custos.toml (kind "config", its digest only: the file may name a database URL), numbered
+// from 1 per kind, with the date it takes (took) effect.
+struct PolicyVersionRow {
+  std::string kind;
+  int64_t version_no = 0;
+  std::string sha256;
+  int64_t effective_ms = 0;
+  int64_t recorded_at_ms = 0;
+  std::string recorded_by;
+  std::string source;
+  std::string content;
+};
+
 // A saved retention plan: what a sweep found due (src/lifecycle/plan.h). `content` is the
 // plan's JSON text and never changes; content_sha256 (hex) is what an approval names.
 struct RetentionPlanRow {
@@ -822,6 +872,23 @@ class Transaction {
   Result<bool> NoteStaffAddress(const StaffAddressRow& row);
   // How many addresses the staff member is known to have logged in from.
   Result<int64_t> CountStaffAddresses(std::string_view staff_id);
+  // --- the DPO's registers (issue 19; dpo_rows.cpp). Nothing here deletes a row. ---
+  // Conflict if the id exists.
+  Status InsertPia(const PiaRow& row);
+  // Replaces the row with its id (its approval).
+  Status PutPia(const PiaRow& row);
+  Result<std::optional<PiaRow>> GetPia(std::string_view pia_id);
+  // Every impact assessment, by id (ids grow with time).
+  Result<std::vector<PiaRow>> ListPias();
+  Status InsertAssessment(const AssessmentRow& row);
+  Status PutAssessment(const AssessmentRow& row);
+  Result<std::optional<AssessmentRow>> GetAssessment(std::string_view assessment_id);
+  // Self-assessments, newest first, at most limit.
+  Result<std::vector<AssessmentRow>> ListAssessments(size_t limit);
+  // Appends a version of `row.kind` numbered after its last one; returns its number.
+  Result<int64_t> AppendPolicyVersion(PolicyVersionRow row);
+  // The versions of `kind`, oldest first.
+  Result<std::vector<PolicyVersionRow>> ListPolicyVersions(std::string_view kind);
 
   // --- fulfilment (issue 18): steps, restrictions, proposed values ---
   // Writes the step as given. Conflict if the request already has this step.

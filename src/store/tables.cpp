@@ -276,6 +276,25 @@ std::vector<TableSpec> Build() {
   t.push_back(Def(kSecOpsMigration, "staff_addresses",
                   {Key("staff_id"), Key("address"), C("first_seen_ms", I)}, "staff_id, address",
                   kClustered));
+  // --- migration kDpoMigration (issue 19, the DPO's desk; docs/dpo.md): personal-information
+  // impact assessments (PIPL Art. 55-56; never deleted: no statement removes a row, so no
+  // retention run can destroy one before its three years), self-assessments (P6a) and the
+  // recorded versions of the policy text and of custos.toml (P6c). Staff ids, purposes, field
+  // names and digests, never a customer's value ---
+  t.push_back(Def(kDpoMigration, "pias",
+                  {Key("pia_id"), C("title", T), C("scope", T), C("risks", T), C("measures", T),
+                   C("author", T), C("created_at_ms", I), C("approver", T), C("approved_at_ms", I),
+                   C("review_due_ms", I), C("keep_until_ms", I), C("state", T)},
+                  "pia_id", {}));
+  t.push_back(Def(kDpoMigration, "assessments",
+                  {Key("assessment_id"), C("started_at_ms", I), C("started_by", T), C("from_ms", I),
+                   C("to_ms", I), C("items", T), C("signed_off_by", T), C("signed_off_at_ms", I),
+                   C("state", T)},
+                  "assessment_id", {}));
+  t.push_back(Def(kDpoMigration, "policy_versions",
+                  {Key("kind"), C("version_no", I), C("sha256", T), C("effective_ms", I),
+                   C("recorded_at_ms", I), C("recorded_by", T), C("source", T), C("content", T)},
+                  "kind, version_no", kClustered));
   // --- later migrations: append here ---
   return t;
 }

@@ -86,6 +86,9 @@ inline constexpr int kSharingMigration = 11;
 // The migration that creates the security operations tables (issue 20): alerts, honey
 // records, incidents and their steps, violations, the addresses staff logged in from.
 inline constexpr int kSecOpsMigration = 12;
+// The migration that creates the DPO's registers (issue 19): impact assessments (pias),
+// self-assessments and the recorded policy and configuration versions.
+inline constexpr int kDpoMigration = 13;
 
 // An index a later migration adds to a table created earlier (the table's own indexes are
 // created with it). Migration 6 (issue 13 item 5): the audit queries' indexes.

@@ -90,6 +90,14 @@ Status Refusal(const VaultState& state, const Context& wanted, const Context& ct
       (ctx.purpose != wanted.purpose || state.config->FindPurpose(ctx.purpose) == nullptr)) {
     return PermissionDenied("purpose: not in the purpose catalogue (P3.3a)");
   }
+  if (for_purpose && state.config->dpo.RequiresPia("purpose") &&
+      !state.config->FindPurpose(ctx.purpose)->legal_obligation &&
+      !state.PurposeHasPia(ctx.purpose)) {
+    return PermissionDenied(
+        fmt::format("purpose: '{}' has no approved impact assessment in force (PIPL Art. 55; [dpo] "
+                    "require_pia)",
+                    ctx.purpose));
+  }
   const schema::ActionInfo& info = schema::Info(op.action);
   if (!info.needs_grant || schema::Info(info.grant).data || op.body_decides_grant) {
     return Status::Ok();

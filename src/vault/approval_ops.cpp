@@ -11,6 +11,8 @@
 #include "vault/admin_action.h"
 #include "vault/admission.h"
 #include "vault/approvals.h"
+#include "vault/dpo.h"
+#include "vault/share_internal.h"
 #include "vault/staff_rules.h"
 #include "vault/vault_impl.h"
 
@@ -149,6 +151,27 @@ Result<std::string> ApprovalService::Request(const Context& ctx, const ApprovalR
 
 namespace {
 
+// [dpo] require_pia (issue 19): an agreement takes effect — its approval — only once an
+// approved impact assessment in force covers its purposes, fields, partner and cross-border
+// transfer. OK when the configuration does not ask for one; the refusal otherwise.
+Status AgreementPia(VaultState& impl, Scope& s, const std::string& agreement_id) {
+  const schema::DpoConfig& dpo = impl.config->dpo;
+  if (!dpo.RequiresPia("agreement") && !dpo.RequiresPia("cross_border")) return Status::Ok();
+  std::optional<store::ShareAgreementRow> agreement;
+  if (ValidSharingId(agreement_id)) {
+    CUSTOS_ASSIGN_OR_RETURN(agreement, s.txn.GetShareAgreement(agreement_id));
+  }
+  if (!agreement.has_value()) return Status::Ok();  // refused by the agreement's own checks
+  const bool cross_border = !agreement->cross_border.empty();
+  if (!dpo.RequiresPia("agreement") && !cross_border) return Status::Ok();
+  PiaScope need;
+  need.purposes = SplitList(agreement->purposes);
+  need.fields = SplitList(agreement->fields);
+  need.recipients = {agreement->partner_id};
+  need.cross_border = cross_border;
+  return RequireApprovedPia(s.txn, need, s.now_ms, "agreement");
+}
+
 Status Decide(VaultState& impl, const Context& ctx, std::string_view approval_id, bool approve) {
   const Operation op{approve ? Action::kApprovalApprove : Action::kApprovalReject,
                      IdTarget("approval", approval_id), Basis::kAdministration};
@@ -167,6 +190,10 @@ Status Decide(VaultState& impl, const Context& ctx, std::string_view approval_id
     const std::string state = access::EffectiveState(*row, s.now_ms);
     if (state != access::kStateRequested) {
       return Verdict::Deny(FailedPrecondition(fmt::format("approval: already {}", state)));
+    }
+    if (approve && row->kind == access::kKindAgreement) {
+      Status pia = AgreementPia(impl, s, scope.agreement);
+      if (!pia.ok()) return Verdict::Deny(pia);
     }
     row->approver = s.actor().staff_id;
     row->decided_at_ms = s.now_ms;

@@ -41,6 +41,7 @@
 #include "vault/customers.h"
 #include "vault/deid.h"
 #include "vault/doctor.h"
+#include "vault/dpo.h"
 #include "vault/keys.h"
 #include "vault/lifecycle.h"
 #include "vault/records.h"
@@ -165,6 +166,7 @@ class Vault {
   DoctorService& doctor() { return doctor_; }
   ReportService& reports() { return reports_; }
   SecOpsService& secops() { return secops_; }
+  DpoService& dpo() { return dpo_; }
 
   Vault(const Vault&) = delete;
   Vault& operator=(const Vault&) = delete;
@@ -188,6 +190,7 @@ class Vault {
   DoctorService doctor_;
   ReportService reports_;
   SecOpsService secops_;
+  DpoService dpo_;
 };
 
 }  // namespace custos::vault

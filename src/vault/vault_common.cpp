@@ -146,6 +146,17 @@ audit::AuditEvent EventFor(const Context& ctx, std::string_view action, std::str
   return e;
 }
 
+void VaultState::SetPurposesWithPia(std::vector<std::string> purposes) {
+  std::sort(purposes.begin(), purposes.end());
+  const std::lock_guard<std::mutex> lock(pia_mu_);
+  purposes_with_pia_ = std::move(purposes);
+}
+
+bool VaultState::PurposeHasPia(std::string_view purpose) const {
+  const std::lock_guard<std::mutex> lock(pia_mu_);
+  return std::binary_search(purposes_with_pia_.begin(), purposes_with_pia_.end(), purpose);
+}
+
 audit::AuditEvent VaultState::Event(const Context& ctx, std::string_view action,
                                     std::string_view target, std::string_view decision,
                                     std::string_view reason,

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,8 +63,19 @@ struct VaultState {
   std::unique_ptr<GroupCommit> reads;
   DestructionHook on_destroyed;  // issue 6: called after each retention run (may be empty)
 
+  // The purposes an approved impact assessment in force covers (issue 19; dpo.h), which
+  // admission consults when [dpo] require_pia names "purpose". Loaded by Open, replaced by each
+  // approval in this process.
+  void SetPurposesWithPia(std::vector<std::string> purposes);
+  bool PurposeHasPia(std::string_view purpose) const;
+
   int64_t Now() const { return now_ms(); }
 
+ private:
+  mutable std::mutex pia_mu_;
+  std::vector<std::string> purposes_with_pia_;  // sorted
+
+ public:
   // An audit event for ctx with the given action/target/decision.
   audit::AuditEvent Event(const Context& ctx, std::string_view action, std::string_view target,
                           std::string_view decision, std::string_view reason,

@@ -504,6 +504,13 @@ Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
   if (!options.TEST_skip_epoch_rotation) {
     CUSTOS_RETURN_IF_ERROR(vault->keys().RunScheduledEpochRotation().status());
   }
+  // [dpo] require_pia "purpose" (issue 19): admission consults the purposes an approved impact
+  // assessment in force covers; read once here, replaced by each approval in this process.
+  if (vault->state_->config->dpo.RequiresPia("purpose")) {
+    CUSTOS_ASSIGN_OR_RETURN(auto txn, vault->state_->store->Begin());
+    CUSTOS_ASSIGN_OR_RETURN(auto covered, PurposesWithPia(*txn, vault->state_->Now()));
+    vault->state_->SetPurposesWithPia(std::move(covered));
+  }
   return vault;
 }
 
@@ -523,7 +530,8 @@ Vault::Vault(std::unique_ptr<VaultState> state)
       sharing_(*state_),
       doctor_(*state_),
       reports_(*state_),
-      secops_(*state_) {}
+      secops_(*state_),
+      dpo_(*state_, doctor_, reports_, audit_) {}
 
 Vault::~Vault() { Close().IgnoreError(); }
 

@@ -73,8 +73,9 @@ TEST(ActionCatalogue, ARoleGrantMayNameOnlyGrantableActions) {
   // 37 + service.metrics (issue 12, 9d) + store.migrate (issue 11) + deid.release, deid.read
   // (issue 16) + partner.manage, share.create, share.read (issue 17) + doctor.run (issue 19)
   // + ops.manage, ops.read, incident.manage, incident.read, incident.close, violation.manage,
-  // violation.read (issue 20)
-  EXPECT_EQ(grantable, 52u);
+  // violation.read (issue 20) + pia.manage, pia.approve, pia.read, assessment.manage,
+  // policy.manage, evidence.bundle (issue 19)
+  EXPECT_EQ(grantable, 58u);
   EXPECT_EQ(data, 11u);
   EXPECT_EQ(writes, 5u);
 }

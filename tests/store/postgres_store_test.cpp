@@ -225,7 +225,7 @@ TEST_F(PostgresStoreTest, OpeningAnEmptySchemaWithoutCreateIsNotFound) {
 // create must stay the one the hand-written migrations of releases 1-5 created (plus migration 6,
 // the audit query indexes, 7, the audit Merkle tree, 8, data-subject request fulfilment, 9, the
 // de-identified release register, 10, the privacy budgets of aggregates, 11, partners,
-// agreements and shares, and 12, security operations)
+// agreements and shares, 12, security operations, and 13, the DPO's registers)
 // (golden/postgres_schema.sql is their DDL):
 // the same tables, columns, types, collations, nullability, keys, indexes, triggers and functions.
 TEST_F(PostgresStoreTest, TheMigrationsCreateTheSchemaOfEarlierReleases) {

@@ -108,6 +108,19 @@ Result<SharingConfig> ReadSharingSection(const TomlSection& s) {
   return c;
 }
 
+Result<DpoConfig> ReadDpoSection(const TomlSection& s) {
+  static constexpr std::array<std::string_view, 1> kDpoKeys = {"require_pia"};
+  CUSTOS_RETURN_IF_ERROR(s.RejectUnknownKeys(kDpoKeys));
+  DpoConfig c;
+  CUSTOS_ASSIGN_OR_RETURN(c.require_pia, s.StringList("require_pia", false));
+  for (const std::string& what : c.require_pia) {
+    if (what != "purpose" && what != "agreement" && what != "cross_border") {
+      return s.Error("require_pia", "each entry must be purpose, agreement or cross_border");
+    }
+  }
+  return c;
+}
+
 Result<LogConfig> ReadLogSection(const TomlSection& s) {
   CUSTOS_RETURN_IF_ERROR(s.RejectUnknownKeys(kLogKeys));
   LogConfig c;

@@ -35,6 +35,8 @@ Result<AccessConfig> ReadAccessSection(const TomlSection& s);
 // when absent). Failure: InvalidArgument "FILE:LINE: key 'sharing.KEY': RULE" for an unknown
 // key, a value of the wrong type or out of range, or a category that is not an identifier.
 Result<SharingConfig> ReadSharingSection(const TomlSection& s);
+// [dpo] (issue 19): require_pia, each of "purpose", "agreement", "cross_border".
+Result<DpoConfig> ReadDpoSection(const TomlSection& s);
 
 // [log]: the logs of `custos serve` (docs/operations.md "Logs").
 // Success: a LogConfig (info to standard error, with access lines, when absent).

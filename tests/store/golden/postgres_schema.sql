@@ -413,3 +413,39 @@ CREATE TABLE staff_addresses(
   first_seen_ms BIGINT NOT NULL,
   PRIMARY KEY(staff_id, address)
 );
+CREATE TABLE pias(
+  pia_id         TEXT COLLATE "C" PRIMARY KEY,
+  title          TEXT NOT NULL,
+  scope          TEXT NOT NULL,
+  risks          TEXT NOT NULL,
+  measures       TEXT NOT NULL,
+  author         TEXT NOT NULL,
+  created_at_ms  BIGINT NOT NULL,
+  approver       TEXT NOT NULL,
+  approved_at_ms BIGINT NOT NULL,
+  review_due_ms  BIGINT NOT NULL,
+  keep_until_ms  BIGINT NOT NULL,
+  state          TEXT NOT NULL
+);
+CREATE TABLE assessments(
+  assessment_id    TEXT COLLATE "C" PRIMARY KEY,
+  started_at_ms    BIGINT NOT NULL,
+  started_by       TEXT NOT NULL,
+  from_ms          BIGINT NOT NULL,
+  to_ms            BIGINT NOT NULL,
+  items            TEXT NOT NULL,
+  signed_off_by    TEXT NOT NULL,
+  signed_off_at_ms BIGINT NOT NULL,
+  state            TEXT NOT NULL
+);
+CREATE TABLE policy_versions(
+  kind           TEXT COLLATE "C" NOT NULL,
+  version_no     BIGINT NOT NULL,
+  sha256         TEXT NOT NULL,
+  effective_ms   BIGINT NOT NULL,
+  recorded_at_ms BIGINT NOT NULL,
+  recorded_by    TEXT NOT NULL,
+  source         TEXT NOT NULL,
+  content        TEXT NOT NULL,
+  PRIMARY KEY(kind, version_no)
+);

@@ -377,3 +377,39 @@ CREATE TABLE staff_addresses(
   first_seen_ms INTEGER NOT NULL,
   PRIMARY KEY(staff_id, address)
 ) WITHOUT ROWID;
+CREATE TABLE pias(
+  pia_id         TEXT PRIMARY KEY,
+  title          TEXT NOT NULL,
+  scope          TEXT NOT NULL,
+  risks          TEXT NOT NULL,
+  measures       TEXT NOT NULL,
+  author         TEXT NOT NULL,
+  created_at_ms  INTEGER NOT NULL,
+  approver       TEXT NOT NULL,
+  approved_at_ms INTEGER NOT NULL,
+  review_due_ms  INTEGER NOT NULL,
+  keep_until_ms  INTEGER NOT NULL,
+  state          TEXT NOT NULL
+);
+CREATE TABLE assessments(
+  assessment_id    TEXT PRIMARY KEY,
+  started_at_ms    INTEGER NOT NULL,
+  started_by       TEXT NOT NULL,
+  from_ms          INTEGER NOT NULL,
+  to_ms            INTEGER NOT NULL,
+  items            TEXT NOT NULL,
+  signed_off_by    TEXT NOT NULL,
+  signed_off_at_ms INTEGER NOT NULL,
+  state            TEXT NOT NULL
+);
+CREATE TABLE policy_versions(
+  kind           TEXT NOT NULL,
+  version_no     INTEGER NOT NULL,
+  sha256         TEXT NOT NULL,
+  effective_ms   INTEGER NOT NULL,
+  recorded_at_ms INTEGER NOT NULL,
+  recorded_by    TEXT NOT NULL,
+  source         TEXT NOT NULL,
+  content        TEXT NOT NULL,
+  PRIMARY KEY(kind, version_no)
+) WITHOUT ROWID;

@@ -1,0 +1,145 @@
+// The DPO's desk over the real HTTPS server (issue 19; docs/dpo.md): /v1/health/details (the
+// doctor's result, 404 before the first run, 403 without doctor.run), /v1/reports/{name} (JSON,
+// HTML and CSV, 400 for a bad period or format, 403 without report.read) and /v1/pias (drafted,
+// refused to its author, approved by a second person).
+#include "api_fixture.h"
+
+namespace custos::api::testing {
+namespace {
+
+using nlohmann::json;
+
+class DpoApiTest : public ApiTest {
+ protected:
+  void SetUp() override {
+    ApiTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    StartServer(DefaultConfig(), /*real_tokens=*/false, [](ServerOptions& o) {
+      o.authenticate = [](std::string_view token, std::string_view) -> Result<std::string> {
+        static const std::map<std::string, std::string, std::less<>> kTokens = {
+            {"tok-operator", "operator"}, {"tok-agent", "li.na"}, {"tok-dpo", "dpo"}};
+        auto it = kTokens.find(token);
+        if (it == kTokens.end()) return Unauthenticated("unknown, expired or revoked token");
+        return it->second;
+      };
+    });
+  }
+};
+
+TEST_F(DpoApiTest, HealthDetailsAnswersTheDoctorsResultToTheDpoOnly) {
+  auto none = Client()->Get("/v1/health/details", As("tok-dpo", ""));
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 404) << none->body;
+  auto run = Client()->Get("/v1/health/details?run=true", As("tok-dpo", ""));
+  ASSERT_TRUE(run);
+  ASSERT_EQ(run->status, 200) << run->body;
+  const json doc = json::parse(run->body);
+  EXPECT_TRUE(doc.contains("status"));
+  EXPECT_GE(doc["findings"].size(), 16u);
+  bool totp = false;
+  for (const json& f : doc["findings"]) totp |= f["id"] == "access.totp";
+  EXPECT_TRUE(totp);
+  auto last = Client()->Get("/v1/health/details", As("tok-dpo", ""));
+  ASSERT_TRUE(last);
+  ASSERT_EQ(last->status, 200) << last->body;
+  EXPECT_EQ(json::parse(last->body)["at_ms"], doc["at_ms"]);
+  auto agent = Client()->Get("/v1/health/details", As("tok-agent", ""));
+  ASSERT_TRUE(agent);
+  EXPECT_EQ(agent->status, 403) << agent->body;
+  auto bad = Client()->Get("/v1/health/details?run=maybe", As("tok-dpo", ""));
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400) << bad->body;
+  auto anonymous = Client()->Get("/v1/health/details", As("", ""));
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+}
+
+TEST_F(DpoApiTest, AReportIsServedAsJsonHtmlAndCsvToATokenWithReportRead) {
+  ASSERT_EQ(Client()
+                ->Post("/v1/customers", As("tok-operator"), NewCustomerBody(), "application/json")
+                ->status,
+            201);
+  const std::string period = "?from=2025-01-01&to=2026-12-31";
+  auto j = Client()->Get("/v1/reports/access-review" + period, As("tok-dpo", ""));
+  ASSERT_TRUE(j);
+  ASSERT_EQ(j->status, 200) << j->body;
+  EXPECT_EQ(j->get_header_value("Content-Type"), "application/json");
+  const json doc = json::parse(j->body);
+  EXPECT_EQ(doc["name"], "access-review");
+  EXPECT_FALSE(doc["tables"].empty());
+  auto html =
+      Client()->Get("/v1/reports/processing" + period + "&format=html&lang=en", As("tok-dpo", ""));
+  ASSERT_TRUE(html);
+  ASSERT_EQ(html->status, 200) << html->body;
+  EXPECT_EQ(html->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(html->body.find("<svg"), std::string::npos);
+  EXPECT_EQ(html->body.find("<script"), std::string::npos);
+  auto csv = Client()->Get("/v1/reports/training" + period + "&format=csv", As("tok-dpo", ""));
+  ASSERT_TRUE(csv);
+  ASSERT_EQ(csv->status, 200) << csv->body;
+  EXPECT_EQ(csv->body.rfind("# ", 0), 0u) << csv->body.substr(0, 80);
+  // The customer's values never appear in a report.
+  EXPECT_EQ(j->body.find("王芳"), std::string::npos);
+  EXPECT_EQ(html->body.find("王芳"), std::string::npos);
+  struct Bad {
+    const char* what;
+    std::string path;
+    const char* token;
+    int status;
+    const char* message_part;
+  };
+  for (const Bad& k : std::vector<Bad>{
+           {"an unknown report", "/v1/reports/nonsense" + period, "tok-dpo", 400, "name"},
+           {"to before from", "/v1/reports/consent?from=2026-12-31&to=2026-01-01", "tok-dpo", 400,
+            "to"},
+           {"no end", "/v1/reports/consent?from=2026-01-01", "tok-dpo", 400, "'to'"},
+           {"a bad format", "/v1/reports/consent" + period + "&format=pdf", "tok-dpo", 400,
+            "format"},
+           {"no report.read", "/v1/reports/consent" + period, "tok-agent", 403, ""}}) {
+    SCOPED_TRACE(k.what);
+    auto r = Client()->Get(k.path, As(k.token, ""));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, k.status) << r->body;
+    EXPECT_NE(ErrorMessage(r).find(k.message_part), std::string::npos) << r->body;
+    EXPECT_EQ(r->body.find("王芳"), std::string::npos);
+  }
+}
+
+TEST_F(DpoApiTest, AnImpactAssessmentIsDraftedAndApprovedBySomeoneElse) {
+  const json body = {{"title", "Marketing e-mails to consenting customers"},
+                     {"purposes", {"marketing"}},
+                     {"fields", {"email", "interests"}},
+                     {"risks", "Profiling beyond what customers expect."},
+                     {"measures", "Consent checked per customer; opt-out in every e-mail."},
+                     {"review_due", "2027-06-30"}};
+  auto made = Client()->Post("/v1/pias", As("tok-operator", ""), body.dump(), "application/json");
+  ASSERT_TRUE(made);
+  ASSERT_EQ(made->status, 201) << made->body;
+  const std::string id = json::parse(made->body)["pia_id"];
+  EXPECT_EQ(json::parse(made->body)["state"], "draft");
+  auto own = Client()->Post("/v1/pias/" + id + "/approve", As("tok-operator", ""), "{}",
+                            "application/json");
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->status, 403) << own->body;
+  auto approved =
+      Client()->Post("/v1/pias/" + id + "/approve", As("tok-dpo", ""), "", "application/json");
+  ASSERT_TRUE(approved);
+  ASSERT_EQ(approved->status, 200) << approved->body;
+  EXPECT_EQ(json::parse(approved->body)["approver"], "dpo");
+  auto listed = Client()->Get("/v1/pias", As("tok-dpo", ""));
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->status, 200) << listed->body;
+  EXPECT_EQ(json::parse(listed->body)["pias"].size(), 1u);
+  auto shown = Client()->Get("/v1/pias/" + id, As("tok-dpo", ""));
+  ASSERT_TRUE(shown);
+  EXPECT_EQ(json::parse(shown->body)["state"], "approved");
+  auto unknown =
+      Client()->Post("/v1/pias", As("tok-dpo", ""),
+                     json{{"title", "x"}, {"purposes", {"marketing"}}}.dump(), "application/json");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 400) << unknown->body;
+  EXPECT_EQ(Client()->Get("/v1/pias", As("tok-agent", ""))->status, 403);
+}
+
+}  // namespace
+}  // namespace custos::api::testing
