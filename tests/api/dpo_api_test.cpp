@@ -65,7 +65,7 @@ TEST_F(DpoApiTest, AReportIsServedAsJsonHtmlAndCsvToATokenWithReportRead) {
   ASSERT_EQ(j->status, 200) << j->body;
   EXPECT_EQ(j->get_header_value("Content-Type"), "application/json");
   const json doc = json::parse(j->body);
-  EXPECT_EQ(doc["name"], "access-review");
+  EXPECT_EQ(doc["report"], "access-review");
   EXPECT_FALSE(doc["tables"].empty());
   auto html =
       Client()->Get("/v1/reports/processing" + period + "&format=html&lang=en", As("tok-dpo", ""));
