@@ -45,11 +45,16 @@ constexpr std::array<BodyMember, 1> kRevokeBody = {{{"reason", MemberKind::kStri
 constexpr std::array<BodyMember, 1> kDeletionBody = {{
     {"document_base64", MemberKind::kString, true},
 }};
-constexpr std::array<BodyMember, 2> kShareBody = {{
+constexpr std::array<BodyMember, 3> kShareBody = {{
     {"agreement_id", MemberKind::kString, true},
     {"where", MemberKind::kString, false},
+    {"format", MemberKind::kString, false},
 }};
-constexpr std::array<BodyMember, 1> kTraceBody = {{{"csv", MemberKind::kString, true}}};
+// The leaked copy's text: `csv` (CSV or JSONL, its historical name) or `copy`, one of them.
+constexpr std::array<BodyMember, 2> kTraceBody = {{
+    {"csv", MemberKind::kString, false},
+    {"copy", MemberKind::kString, false},
+}};
 constexpr std::array<std::string_view, 2> kAgreementQuery = {"partner_id", "overdue"};
 constexpr std::array<std::string_view, 1> kShareQuery = {"agreement_id"};
 
@@ -149,13 +154,15 @@ Result<ApiResponse> ConfirmDeletion(vault::Vault& v, const ApiRequest& req, cons
 
 Result<ApiResponse> CreateShare(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kShareBody));
-  const vault::ShareSpec spec{StringOr(body, "agreement_id", ""), StringOr(body, "where", "")};
+  const vault::ShareSpec spec{StringOr(body, "agreement_id", ""), StringOr(body, "where", ""),
+                              StringOr(body, "format", "")};
   CUSTOS_ASSIGN_OR_RETURN(vault::ShareResult r, v.sharing().CreateShare(s.ctx, spec));
   json out = {{"share_id", r.share_id},     {"agreement_id", r.agreement_id},
               {"partner_id", r.partner_id}, {"row_count", r.row_count},
               {"left_out", r.left_out},     {"fields", r.fields},
               {"package_smime", r.package}, {"package_sha256", r.package_sha256},
               {"manifest", r.manifest},     {"manifest_signature", r.manifest_signature}};
+  out["format"] = r.format;
   if (!r.profile.empty()) {
     out["profile"] = r.profile;
     out["deid_figures"] = json::parse(r.deid_figures);
@@ -173,8 +180,14 @@ Result<ApiResponse> ListShares(vault::Vault& v, const ApiRequest& req, const Req
 
 Result<ApiResponse> TraceCopy(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kTraceBody));
-  CUSTOS_ASSIGN_OR_RETURN(vault::TraceReport r,
-                          v.sharing().Trace(s.ctx, StringOr(body, "csv", "")));
+  if (body.contains("csv") == body.contains("copy")) {
+    return InvalidArgument(
+        "copy: the leaked copy's text (CSV or JSONL) goes in 'copy' or 'csv', "
+        "one of them");
+  }
+  CUSTOS_ASSIGN_OR_RETURN(
+      vault::TraceReport r,
+      v.sharing().Trace(s.ctx, StringOr(body, body.contains("copy") ? "copy" : "csv", "")));
   return JsonResponse(200, Dump(TraceJson(r)));
 }
 

@@ -244,6 +244,8 @@ void AddShareCommands(CLI::App& app, Globals& g, Action& action) {
       ->required();
   create->add_option("--where", spec->where,
                      "source=VALUE, created_after=YYYY-MM-DD or created_before=YYYY-MM-DD");
+  create->add_option("--format", spec->format,
+                     "the package's content: csv (default) or jsonl (one JSON object per row)");
   create->callback([&g, &action, spec, out] {
     action = [&g, spec, out] {
       return WithVault(g, [&](vault::Vault& v) {
@@ -264,6 +266,7 @@ void AddShareCommands(CLI::App& app, Globals& g, Action& action) {
                        {"left_out", r->left_out},
                        {"fields", r->fields},
                        {"profile", r->profile},
+                       {"format", r->format},
                        {"package_sha256", r->package_sha256}},
                       fmt::format("share {} to partner {}: {} customers ({} left out: no sharing "
                                   "consent), {} {}; package {} (sha256 {})\n",
@@ -302,7 +305,8 @@ void AddShareCommands(CLI::App& app, Globals& g, Action& action) {
 
   auto* trace = share->add_subcommand("trace", "name the share a leaked copy came from");
   auto file = std::make_shared<std::string>();
-  trace->add_option("file", *file, "the leaked copy (CSV)")->required();
+  trace->add_option("file", *file, "the leaked copy (CSV, or JSONL when it starts with '{')")
+      ->required();
   trace->callback([&g, &action, file] {
     action = [&g, file] {
       auto copy = ReadNamedFile("file", *file);

@@ -51,6 +51,13 @@ Result<ShareFilter> ParseFilter(std::string_view where) {
       "where: must be source=VALUE, created_after=YYYY-MM-DD or created_before=YYYY-MM-DD");
 }
 
+// The package's content format of `share create --format`: "csv" when empty.
+Result<std::string> ParseFormat(std::string_view format) {
+  if (format.empty() || format == "csv") return std::string("csv");
+  if (format == "jsonl") return std::string("jsonl");
+  return InvalidArgument("format: must be csv or jsonl");
+}
+
 // The refusal for an agreement in a state other than active.
 Status NotInForce(const AgreementView& v) {
   if (v.state == "proposed") {
@@ -159,8 +166,10 @@ Operation ShareOp(std::string_view agreement_id) {
 // admitted start records nothing yet (the decision after the consent pass does).
 Status Preflight(VaultState& m, const Context& ctx, const ShareSpec& spec, SharePlan& plan) {
   const Result<ShareFilter> filter = ParseFilter(spec.where);
+  const Result<std::string> format = ParseFormat(spec.format);
   return Write(m, ctx, ShareOp(spec.agreement_id), [&](Scope& s) -> Result<Verdict> {
     if (!filter.ok()) return Verdict::Deny(filter.status());
+    if (!format.ok()) return Verdict::Deny(format.status());
     plan.filter = *filter;
     AgreementView view;
     Status refusal;
@@ -356,7 +365,7 @@ std::string CanaryKind(const schema::Config& config, std::string_view field) {
 // to whom, the SHA-256 of the content and of the package, and how to check its signature.
 std::string ManifestText(const VaultState& m, const SharePlan& plan, const ShareResult& out,
                          const std::vector<std::string>& header, size_t rows,
-                         const std::string& csv, int64_t started_ms, const Context& recorded) {
+                         const std::string& content, int64_t started_ms, const Context& recorded) {
   nlohmann::json manifest;
   manifest["format"] = "custos.share_manifest/1";
   manifest["share_id"] = out.share_id;
@@ -377,8 +386,10 @@ std::string ManifestText(const VaultState& m, const SharePlan& plan, const Share
                         {"customers", out.row_count},
                         {"figures", nlohmann::json::parse(out.deid_figures)}};
   }
-  manifest["content"] = {{"format", "text/csv (RFC 4180, UTF-8)"},
-                         {"sha256", share::Sha256Hex(csv)}};
+  manifest["content"] = {
+      {"format", out.format == "jsonl" ? "application/jsonl (one JSON object per row, UTF-8)"
+                                       : "text/csv (RFC 4180, UTF-8)"},
+      {"sha256", share::Sha256Hex(content)}};
   manifest["package"] = {{"format", "S/MIME CMS EnvelopedData, AES-256-CBC"},
                          {"sha256", out.package_sha256},
                          {"open", "openssl cms -decrypt -in FILE -inkey KEY -recip CERT"}};
@@ -473,8 +484,18 @@ Result<ShareRows> MakeRows(VaultState& m, const Context& recorded, const SharePl
   return r;
 }
 
-// The CSV of the share: the rows with the canary rows at the places the key picks.
-std::string ShareCsv(const share::FingerprintKey& key, const ShareRows& r, bool with_canaries) {
+// A JSONL line: one object of the cells keyed by the header's names, in the header's order.
+std::string JsonLine(const std::vector<std::string>& header,
+                     const std::vector<std::string>& cells) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (size_t i = 0; i < header.size() && i < cells.size(); ++i) j[header[i]] = cells[i];
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+}
+
+// The content of the share, CSV (a header line first) or JSONL (no header: each object keyed
+// by it): the rows with the canary rows at the places the key picks, the same for both.
+std::string ShareContent(const share::FingerprintKey& key, const ShareRows& r, bool with_canaries,
+                         bool jsonl) {
   std::vector<const std::vector<std::string>*> order;
   order.reserve(r.rows.size() + r.canaries.size());
   for (const auto& row : r.rows) order.push_back(&row);
@@ -483,6 +504,11 @@ std::string ShareCsv(const share::FingerprintKey& key, const ShareRows& r, bool 
       const uint64_t at = share::KeyedChoice(key, fmt::format("place:{}", i), order.size() + 1);
       order.insert(order.begin() + static_cast<std::ptrdiff_t>(at), &r.canaries[i]);
     }
+  }
+  if (jsonl) {
+    std::string text;
+    for (const auto* row : order) text += JsonLine(r.header, *row);
+    return text;
   }
   std::string csv = CsvLine(r.header);
   for (const auto* row : order) csv += CsvLine(*row);
@@ -511,23 +537,27 @@ Result<ShareResult> SharingService::CreateShare(const Context& ctx, const ShareS
   out.partner_id = plan.partner.partner_id;
   out.fields = plan.fields;
   out.left_out = plan.left_out;
+  out.format = spec.format.empty() ? "csv" : spec.format;  // checked by Preflight
+  const bool jsonl = out.format == "jsonl";
   const std::string secret = FingerprintSecret(m);
   const share::FingerprintKey key = share::ShareKey(secret, out.share_id);
   const share::FingerprintKey partner_key = share::ShareKey(secret, "partner:" + out.partner_id);
   CUSTOS_ASSIGN_OR_RETURN(ShareRows rows, MakeRows(m, recorded, plan, out, key, partner_key));
-  std::string csv = ShareCsv(key, rows, true);
+  std::string content = ShareContent(key, rows, true, jsonl);
   int64_t canaries = static_cast<int64_t>(rows.canaries.size());
-  if (plan.profile != nullptr && canaries > 0 && !PackageMeetsProfile(*plan.profile, csv)) {
+  const deid::FileFormat checked = jsonl ? deid::FileFormat::kJsonl : deid::FileFormat::kCsv;
+  if (plan.profile != nullptr && canaries > 0 &&
+      !PackageMeetsProfile(*plan.profile, content, checked)) {
     // Canary rows that would break the profile's model are left out (docs/sharing.md).
-    csv = ShareCsv(key, rows, false);
+    content = ShareContent(key, rows, false, jsonl);
     canaries = 0;
   }
   const size_t written = rows.rows.size() + static_cast<size_t>(canaries);
   rows = ShareRows{std::move(rows.header), {}, {}};
 
-  CUSTOS_ASSIGN_OR_RETURN(out.package, share::SealForRecipient(plan.partner.cert_pem, csv));
+  CUSTOS_ASSIGN_OR_RETURN(out.package, share::SealForRecipient(plan.partner.cert_pem, content));
   out.package_sha256 = share::Sha256Hex(out.package);
-  out.manifest = ManifestText(m, plan, out, rows.header, written, csv, started_ms, recorded);
+  out.manifest = ManifestText(m, plan, out, rows.header, written, content, started_ms, recorded);
   out.manifest_signature = crypto::ToHex(m.signing_key->Sign(crypto::AsBytes(out.manifest)));
 
   const std::string fields = plan.profile == nullptr

@@ -9,6 +9,7 @@
 
 #include "consent/consent.h"
 #include "core/status.h"
+#include "deid/check.h"
 #include "schema/config.h"
 #include "share/fingerprint.h"
 #include "store/store.h"
@@ -101,8 +102,10 @@ Result<ProfileRows> ProfileShareRows(VaultState& m, const Context& ctx, const Sh
 std::vector<std::vector<std::string>> ProfileCanaryRows(const share::FingerprintKey& key,
                                                         const ProfileRows& rows, int64_t count);
 
-// Whether a profile share's CSV (canaries included) still meets the profile's k and l, by the
-// file check that shares no code with the release (deid/check.h).
-bool PackageMeetsProfile(const schema::DeidProfileDef& profile, const std::string& csv);
+// Whether a profile share's content (canaries included), CSV or JSONL as `format` says, still
+// meets the profile's k and l, by the file check that shares no code with the release
+// (deid/check.h).
+bool PackageMeetsProfile(const schema::DeidProfileDef& profile, const std::string& content,
+                         deid::FileFormat format = deid::FileFormat::kCsv);
 
 }  // namespace custos::vault

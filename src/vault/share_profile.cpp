@@ -118,7 +118,8 @@ std::vector<std::vector<std::string>> ProfileCanaryRows(const share::Fingerprint
   return out;
 }
 
-bool PackageMeetsProfile(const schema::DeidProfileDef& profile, const std::string& csv) {
+bool PackageMeetsProfile(const schema::DeidProfileDef& profile, const std::string& content,
+                         deid::FileFormat format) {
   std::vector<std::string> quasi;
   std::vector<std::string> sensitive;
   for (const schema::DeidFieldDef& f : profile.fields) {
@@ -126,9 +127,9 @@ bool PackageMeetsProfile(const schema::DeidProfileDef& profile, const std::strin
     if (f.sensitive) sensitive.push_back(f.field);
   }
   const std::string individual = profile.transaction_fields.empty() ? "" : "customer_id";
-  std::istringstream in(csv);
-  const Result<deid::FileCheck> check = deid::CheckFile(
-      in, deid::FileFormat::kCsv, quasi, sensitive, profile.risk_threshold, individual);
+  std::istringstream in(content);
+  const Result<deid::FileCheck> check =
+      deid::CheckFile(in, format, quasi, sensitive, profile.risk_threshold, individual);
   return check.ok() && deid::Meets(*check, ModelOf(profile));
 }
 

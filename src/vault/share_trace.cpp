@@ -2,6 +2,8 @@
 // recorded share's key is derived again and the copy's cells scored against it (share::Tracer).
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include <map>
 #include <optional>
 #include <set>
@@ -65,6 +67,45 @@ bool CsvCells(std::string_view text, std::vector<std::string>& cells, int64_t& r
   return true;
 }
 
+// Whether a copy is JSONL: its first character other than white space (after a UTF-8 byte
+// order mark) is '{' (docs/sharing.md, "Tracing a leak"). A CSV copy never starts so unless
+// its first cell does.
+bool IsJsonl(std::string_view text) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  return first != std::string_view::npos && text[first] == '{';
+}
+
+// The cells of JSONL text: each object's values (a string as it is, null as empty, any other
+// value as its JSON text), one row per object; blank lines skipped. `bad_line` is the first
+// line (from 1) that is not a JSON object, 0 when every line is one.
+void JsonlCells(std::string_view text, std::vector<std::string>& cells, int64_t& rows,
+                int64_t& bad_line) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  bad_line = 0;
+  int64_t line = 0;
+  while (!text.empty()) {
+    ++line;
+    const size_t end = text.find('\n');
+    const std::string_view current = text.substr(0, end);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    if (current.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    const nlohmann::json j = nlohmann::json::parse(current, nullptr, false);
+    if (!j.is_object()) {
+      bad_line = line;
+      return;
+    }
+    for (const auto& [name, value] : j.items()) {
+      if (value.is_string()) {
+        cells.push_back(value.get<std::string>());
+      } else {
+        cells.push_back(value.is_null() ? std::string() : value.dump());
+      }
+    }
+    ++rows;
+  }
+}
+
 // The canary values of a share drawn from its key, canonical (as the tracer compares them).
 // A share under a profile: the canary pseudonyms of each of its columns (a column that is no
 // pseudonym never holds one).
@@ -95,11 +136,25 @@ Result<TraceReport> SharingService::Trace(const Context& ctx, std::string_view c
   const Operation op{Action::kShareTrace, "share:*", Basis::kAdministration};
   TraceReport report;
   std::vector<std::string> cells;
-  const bool parsed = copy.size() <= kMaxCopyBytes && CsvCells(copy, cells, report.rows);
+  const bool jsonl = IsJsonl(copy);
+  int64_t bad_line = 0;
+  bool parsed = copy.size() <= kMaxCopyBytes;
+  if (parsed && jsonl) {
+    JsonlCells(copy, cells, report.rows, bad_line);
+    parsed = bad_line == 0;
+  } else if (parsed) {
+    parsed = CsvCells(copy, cells, report.rows);
+  }
   report.cells = static_cast<int64_t>(cells.size());
   const std::string secret = FingerprintSecret(m);
   CUSTOS_RETURN_IF_ERROR(Read(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
     report.candidates.clear();
+    if (bad_line > 0) {
+      return Verdict::Deny(InvalidArgument(fmt::format(
+          "copy: line {}: not a JSON object (a copy whose first character is '{{' is read as "
+          "JSONL: one JSON object per line)",
+          bad_line)));
+    }
     if (!parsed) {
       return Verdict::Deny(InvalidArgument(
           "copy: not CSV text of at most 256 MiB (RFC 4180: a quote is left open)"));

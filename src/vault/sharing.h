@@ -97,9 +97,12 @@ struct AgreementView {
 
 // A share to make: under which agreement, of which customers. `where` narrows the customers:
 // empty (all), "source=VALUE", "created_after=YYYY-MM-DD" or "created_before=YYYY-MM-DD".
+// `format` is the package's content: "csv" (RFC 4180, a header line) or "jsonl" (one JSON
+// object per row keyed by the column names); empty is "csv".
 struct ShareSpec {
   std::string agreement_id;
   std::string where;
+  std::string format;
 };
 
 // What a share produced. The package is for the partner only: it is encrypted to its certificate.
@@ -113,6 +116,7 @@ struct ShareResult {
                                     // share: the profile's columns, no reference)
   std::string profile;              // the agreement's de-identification profile, if any
   std::string deid_figures;         // its figures achieved (JSON, as the deid register's)
+  std::string format;               // the package's content: "csv" or "jsonl"
   std::string package;              // S/MIME CMS EnvelopedData (openssl cms -decrypt)
   std::string package_sha256;       // hex
   std::string manifest;             // JSON: agreement, partner, count, fields, hashes, time
@@ -203,8 +207,10 @@ class SharingService {
   Result<ShareResult> CreateShare(const Context& ctx, const ShareSpec& spec);
   // share.read. The shares under an agreement (all when empty), oldest first.
   Result<std::vector<ShareView>> ListShares(const Context& ctx, std::string_view agreement_id);
-  // share.read. Scores a copy (CSV text, any columns, any order, any subset of rows) against
-  // every recorded share. InvalidArgument when it is not CSV.
+  // share.read. Scores a copy (CSV or JSONL text, any columns or keys, any order, any subset of
+  // rows) against every recorded share. JSONL when its first character other than white space
+  // (after a UTF-8 byte order mark) is '{'. InvalidArgument when it is not CSV, or naming the
+  // line of a JSONL copy that is not a JSON object.
   Result<TraceReport> Trace(const Context& ctx, std::string_view copy);
 
  private:

@@ -3,19 +3,22 @@
 // registered, an agreement proposed by a partnership manager and approved by the DPO through
 // /v1/approvals, a share opened with `openssl cms -decrypt`, a leaked copy traced, the
 // agreement revoked; refused cases (self-approval, an agreement not yet approved, revoked or
-// expired, a field outside the catalogue, a bad credit code) answer errors naming the field.
+// expired, a field outside the catalogue, a bad credit code) answer errors naming the field;
+// a share in JSONL ("format": "jsonl") opened and its leaked copy traced.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include <botan/base64.h>
 
 #include "api_fixture.h"
 #include "core/validators.h"
+#include "share/fingerprint.h"
 
 namespace custos::api::testing {
 namespace {
@@ -271,6 +274,87 @@ TEST_F(ShareApiTest, RefusalsNameTheFieldAndTheRule) {
     cases.push_back({"not CSV", std::move(not_csv), 400, "invalid_argument", "copy: not CSV"});
     ExpectErrors(cases, "13910000001");
   }
+}
+
+// "format": "jsonl" over HTTPS: the package opens with openssl and holds one JSON object per
+// row keyed by the columns; a JSONL leaked copy (shuffled, 10 % of the rows, the reference key
+// dropped) is traced to its share; a bad format, a JSONL line that is no object and a body with
+// both copies answer errors naming the field.
+TEST_F(ShareApiTest, AJsonlShareOpensWithOpensslAndItsLeakedCopyIsTraced) {
+  ASSERT_EQ(Post("/v1/partners", "tok-pm", PartnerBody())->status, 201);
+  AddConsentingCustomers(120);
+  auto proposed = Post("/v1/agreements", "tok-pm", AgreementBody("acme-jsonl"));
+  ASSERT_TRUE(proposed);
+  ASSERT_EQ(proposed->status, 201) << proposed->body;
+  ASSERT_EQ(
+      Client()
+          ->Post("/v1/approvals/" + Json(proposed)["approval_id"].get<std::string>() + "/approve",
+                 As("tok-dpo", ""), "", "application/json")
+          ->status,
+      200);
+  auto share = Post("/v1/shares", "tok-pm", {{"agreement_id", "acme-jsonl"}, {"format", "jsonl"}});
+  ASSERT_TRUE(share);
+  ASSERT_EQ(share->status, 201) << share->body.substr(0, 400);
+  const json made = Json(share);
+  EXPECT_EQ(made["format"], "jsonl");
+  EXPECT_EQ(made["row_count"], 120);
+  const std::filesystem::path package = root_ / "share.p7m";
+  std::ofstream(package, std::ios::binary) << made["package_smime"].get<std::string>();
+  const std::filesystem::path out = root_ / "share.jsonl";
+  ASSERT_EQ(Shell(fmt::format("openssl cms -decrypt -in {} -inkey {} -recip {} -out {}",
+                              package.string(), key_.string(), cert_pem_.string(), out.string())),
+            0);
+  std::vector<json> objects;
+  std::istringstream in(vault::testing::ReadFileBytes(out));
+  for (std::string line; std::getline(in, line);) objects.push_back(json::parse(line));
+  const json manifest = json::parse(made["manifest"].get<std::string>());
+  EXPECT_EQ(manifest["rows"], objects.size());
+  EXPECT_GT(objects.size(), 120u) << "the customers and the canary rows";
+  std::set<std::string> emails;
+  for (const json& o : objects) {
+    ASSERT_TRUE(o.is_object());
+    EXPECT_EQ(o.size(), 3u);
+    EXPECT_TRUE(o.contains("ref") && o.contains("phone") && o.contains("email")) << o.dump();
+    const auto spelling = share::Recognise(o.value("email", ""));
+    emails.insert(spelling.has_value() ? spelling->canonical : o.value("email", ""));
+  }
+  for (int i = 0; i < 120; ++i) {
+    EXPECT_EQ(emails.count(fmt::format("user{}@example.com", i)), 1u) << "every customer shared";
+  }
+
+  std::mt19937 rng(17);
+  std::shuffle(objects.begin(), objects.end(), rng);
+  objects.resize(objects.size() / 10);
+  std::string copy;
+  for (json& o : objects) {
+    o.erase("ref");
+    copy += o.dump() + "\n";
+  }
+  auto traced = Post("/v1/shares/trace", "tok-pm", {{"copy", copy}});
+  ASSERT_TRUE(traced);
+  ASSERT_EQ(traced->status, 200) << traced->body;
+  const json report = Json(traced);
+  EXPECT_TRUE(report["matched"].get<bool>()) << traced->body;
+  EXPECT_EQ(report["candidates"][0]["share_id"], made["share_id"]);
+  EXPECT_GT(report["candidates"][0]["confidence"].get<double>(), 0.999999);
+
+  auto bad_format =
+      Post("/v1/shares", "tok-pm", {{"agreement_id", "acme-jsonl"}, {"format", "xlsx"}});
+  auto not_object = Post("/v1/shares/trace", "tok-pm", {{"copy", objects[0].dump() + "\n[1]\n"}});
+  auto both = Post("/v1/shares/trace", "tok-pm", {{"copy", copy}, {"csv", copy}});
+  {
+    std::vector<ErrorCase> cases;
+    cases.push_back({"bad format", std::move(bad_format), 400, "invalid_argument",
+                     "format: must be csv or jsonl"});
+    cases.push_back({"JSONL line not an object", std::move(not_object), 400, "invalid_argument",
+                     "copy: line 2: not a JSON object"});
+    cases.push_back(
+        {"two copies", std::move(both), 400, "invalid_argument", "copy: the leaked copy"});
+    ExpectErrors(cases, "13910000001");
+  }
+  auto listed = Get("/v1/shares?agreement_id=acme-jsonl", "tok-pm");
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(Json(listed)["shares"].size(), 1u) << "the refused format shared nothing";
 }
 
 // A profile share over HTTPS: the answer names the profile and the figures achieved, the

@@ -224,7 +224,7 @@ TEST_F(SecOpsWiringTest, AHoneyRecordSharedOrExportedIsACriticalAlert) {
   const std::vector<std::string> honey = AddHoney(2);
   ASSERT_EQ(honey.size(), 2u);
   Consent(honey[0], "partner:acme-pay");  // a honey record consents like a real customer
-  auto shared = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  auto shared = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
   ASSERT_TRUE(shared.ok()) << shared.status().ToString();
   EXPECT_EQ(shared->row_count, 4);
   auto raised = Scan();
@@ -277,7 +277,7 @@ TEST_F(SecOpsWiringTest, ASuspendedAgreementRefusesNewSharesUntilLifted) {
   EXPECT_EQ(
       vault_->secops().Contain(Sec(), incident, Containment{"suspend_sharing", "acme-2026"}).code(),
       Code::kFailedPrecondition);
-  auto refused = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  auto refused = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
   ASSERT_EQ(refused.status().code(), Code::kFailedPrecondition);
   EXPECT_NE(refused.status().message().find("suspended by incident " + incident), std::string::npos)
       << refused.status().ToString();
@@ -303,7 +303,7 @@ TEST_F(SecOpsWiringTest, ASuspendedAgreementRefusesNewSharesUntilLifted) {
   EXPECT_EQ(
       vault_->secops().Contain(Sec(), incident, Containment{"resume_sharing", "acme-2026"}).code(),
       Code::kFailedPrecondition);
-  auto shared = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  auto shared = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
   ASSERT_TRUE(shared.ok()) << shared.status().ToString();
   EXPECT_EQ(shared->row_count, 3);
 }
@@ -313,14 +313,14 @@ TEST_F(SecOpsWiringTest, AShareAboveTheSizeIsABulkShareAndANormalShareIsNot) {
   ApprovedAgreement("acme-2026-b");
   // A normal share: 5 customers, under the post's threshold of 12.
   for (int i = 0; i < 5; ++i) AddCustomer(i, "partner:acme-pay");
-  auto small = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  auto small = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
   ASSERT_TRUE(small.ok()) << small.status().ToString();
   auto quiet = Scan();
   for (const AlertView& a : quiet) ADD_FAILURE() << a.rule << ": " << a.detail;
   // An hour later, 13 customers in one share: one bulk_share alert.
   now_ms_ += 61 * 60 * 1000;
   for (int i = 5; i < 13; ++i) AddCustomer(i, "partner:acme-pay");
-  auto big = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026-b", ""});
+  auto big = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026-b", "", ""});
   ASSERT_TRUE(big.ok()) << big.status().ToString();
   ASSERT_EQ(big->row_count, 13);
   auto raised = Scan();

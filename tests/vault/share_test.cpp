@@ -4,7 +4,7 @@
 // refused with its own error; only customers who consented to sharing with the partner are
 // shared and the others counted; the package opens with `openssl cms -decrypt` and holds the
 // expected rows, and not with another key; a leaked copy, shuffled, with columns dropped and
-// 10 % of its rows kept, is traced to its share and partner.
+// 10 % of its rows kept, is traced to its share and partner; the same in JSONL (--format jsonl).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -251,7 +251,7 @@ TEST_F(ShareTest, AnAgreementTakesEffectOnlyOnceASecondStaffMemberApprovesIt) {
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   EXPECT_EQ(a->state, "proposed");
   EXPECT_EQ(a->document_sha256, share::Sha256Hex("signed agreement text"));
-  auto early = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  auto early = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
   ASSERT_EQ(early.status().code(), Code::kFailedPrecondition);
   EXPECT_NE(early.status().message().find("not in force yet"), std::string::npos);
   // The partnership manager holds no approval.approve; the DPO never approves their own.
@@ -265,7 +265,7 @@ TEST_F(ShareTest, AnAgreementTakesEffectOnlyOnceASecondStaffMemberApprovesIt) {
   ASSERT_TRUE(shown.ok()) << shown.status().ToString();
   EXPECT_EQ(shown->state, "active");
   EXPECT_EQ(shown->approved_by, "dpo");
-  EXPECT_TRUE(vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""}).ok());
+  EXPECT_TRUE(vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""}).ok());
 }
 
 TEST_F(ShareTest, AnAgreementNeedsAnImpactAssessmentAndAValidCrossBorderBasis) {
@@ -290,12 +290,12 @@ TEST_F(ShareTest, EachLimitOfAnAgreementIsRefusedWithItsOwnError) {
   ApprovedAgreement(spec);
   for (int i = 0; i < 2; ++i) AddCustomer(i, "partner:acme-pay");
   // Fields: the package holds the reference and the agreement's fields, nothing else.
-  auto first = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  auto first = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_EQ(first->fields, (std::vector<std::string>{"phone", "email", "birth_date"}));
   EXPECT_EQ(first->row_count, 2);
   // Rows: 2 shared, 2 more would pass the limit of 3.
-  auto rows = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  auto rows = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
   ASSERT_EQ(rows.status().code(), Code::kFailedPrecondition);
   EXPECT_NE(rows.status().message().find("max_rows: a share of 2 customers would pass the "
                                          "agreement's limit of 3 (2 already shared)"),
@@ -304,13 +304,13 @@ TEST_F(ShareTest, EachLimitOfAnAgreementIsRefusedWithItsOwnError) {
   auto revoked = vault_->sharing().RevokeAgreement(Pm(), "acme-2026", "partner contract ended");
   ASSERT_TRUE(revoked.ok()) << revoked.status().ToString();
   EXPECT_EQ(revoked->deletion, "open");
-  auto after = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  auto after = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
   ASSERT_EQ(after.status().code(), Code::kFailedPrecondition);
   EXPECT_NE(after.status().message().find("revoked"), std::string::npos);
   // Validity: a second agreement, past its end.
   ApprovedAgreement(Agreement("acme-short"));
   now_ms_ += 400 * kDayMs;
-  auto late = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-short", ""});
+  auto late = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-short", "", ""});
   ASSERT_EQ(late.status().code(), Code::kFailedPrecondition);
   EXPECT_NE(late.status().message().find("expired"), std::string::npos);
   // The revoked agreement's deletion is overdue now, until the partner confirms it.
@@ -330,14 +330,14 @@ TEST_F(ShareTest, OnlyCustomersWhoConsentedToThePartnerAreSharedAndTheOthersCoun
   const std::string by_category = AddCustomer(2, "category:payment_processor");
   AddCustomer(3, "");
   AddCustomer(4, "");
-  auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->row_count, 2);
   EXPECT_EQ(r->left_out, 2);
   // A withdrawal takes effect on the next share.
   ConsentRequest withdraw{"withdraw", "share", "partner:acme-pay", 0, "", "form-share-2"};
   ASSERT_TRUE(vault_->consent().Record(Agent(), named, withdraw).ok());
-  auto again = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  auto again = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->row_count, 1);
   EXPECT_EQ(again->left_out, 3);
@@ -354,7 +354,7 @@ TEST_F(ShareTest, ThePackageOpensWithOpensslAndHoldsTheExpectedRowsAndNotWithAno
     AddCustomer(i, "partner:acme-pay");
     phones.insert(fmt::format("139{:08}", 10000000 + i));
   }
-  auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   const std::filesystem::path package = root_ / "share.p7m";
   std::ofstream(package, std::ios::binary) << r->package;
@@ -400,9 +400,9 @@ TEST_F(ShareTest, ThePackageOpensWithOpensslAndHoldsTheExpectedRowsAndNotWithAno
 TEST_F(ShareTest, ALeakedCopyShuffledCutAndSampledIsTracedToItsShareAndPartner) {
   ApprovedAgreement(Agreement());
   for (int i = 0; i < 150; ++i) AddCustomer(i, "partner:acme-pay");
-  auto leaked = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  auto leaked = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
   ASSERT_TRUE(leaked.ok()) << leaked.status().ToString();
-  auto other = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  auto other = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
   ASSERT_TRUE(other.ok()) << other.status().ToString();
   auto csv =
       share::OpenAsRecipient(leaked->package, Cert("acme"), ReadFileBytes(root_ / "acme-key.pem"));
@@ -430,6 +430,114 @@ TEST_F(ShareTest, ALeakedCopyShuffledCutAndSampledIsTracedToItsShareAndPartner) 
   EXPECT_FALSE(none->matched);
 }
 
+// The lines of a JSONL text as JSON objects, in their order (blank lines skipped).
+std::vector<nlohmann::ordered_json> ParseJsonl(const std::string& text) {
+  std::vector<nlohmann::ordered_json> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) out.push_back(nlohmann::ordered_json::parse(line));
+  }
+  return out;
+}
+
+// `share create --format jsonl`: the package opens with openssl and holds one JSON object per
+// row keyed by the column names (the customers and the canary rows, no header line); the
+// manifest says JSONL and its content hash is of the JSONL.
+TEST_F(ShareTest, AJsonlPackageOpensWithOpensslAndHoldsOneObjectPerRow) {
+  ApprovedAgreement(Agreement());
+  std::set<std::string> phones;
+  for (int i = 0; i < 5; ++i) {
+    AddCustomer(i, "partner:acme-pay");
+    phones.insert(fmt::format("139{:08}", 10000000 + i));
+  }
+  auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", "jsonl"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->format, "jsonl");
+  const std::filesystem::path package = root_ / "share.p7m";
+  std::ofstream(package, std::ios::binary) << r->package;
+  const std::filesystem::path out = root_ / "share.jsonl";
+  ASSERT_EQ(Shell(fmt::format("openssl cms -decrypt -in {} -inkey {} -recip {} -out {}",
+                              package.string(), (root_ / "acme-key.pem").string(),
+                              (root_ / "acme-cert.pem").string(), out.string())),
+            0);
+  const std::string text = ReadFileBytes(out);
+  const auto objects = ParseJsonl(text);
+  EXPECT_EQ(static_cast<int64_t>(objects.size()), 5 + share::CanaryCount(5));
+  std::set<std::string> seen;
+  for (const auto& o : objects) {
+    ASSERT_TRUE(o.is_object());
+    std::vector<std::string> keys;
+    for (const auto& [name, value] : o.items()) {
+      keys.push_back(name);
+      EXPECT_TRUE(value.is_string()) << name;
+    }
+    EXPECT_EQ(keys, (std::vector<std::string>{"ref", "phone", "email", "birth_date"}));
+    auto s = share::Recognise(o["phone"].get<std::string>());
+    ASSERT_TRUE(s.has_value()) << "a mobile number in one of its spellings";
+    seen.insert(s->canonical);
+  }
+  for (const std::string& p : phones) EXPECT_EQ(seen.count(p), 1u) << "every customer shared";
+  EXPECT_EQ(text.find("王芳"), std::string::npos);
+  const auto manifest = nlohmann::json::parse(r->manifest);
+  EXPECT_EQ(manifest["content"]["format"].get<std::string>().rfind("application/jsonl", 0), 0u)
+      << r->manifest;
+  EXPECT_EQ(manifest["content"]["sha256"], share::Sha256Hex(text));
+  EXPECT_EQ(manifest["rows"], objects.size());
+}
+
+// A JSONL leaked copy, shuffled, 10 % of its objects kept and the reference key dropped, is
+// traced to its share (not to another share of the same customers); a line that is not a
+// JSON object is refused, naming the line.
+TEST_F(ShareTest, AJsonlLeakedCopyShuffledSampledWithAKeyDroppedIsTracedToItsShare) {
+  ApprovedAgreement(Agreement());
+  for (int i = 0; i < 150; ++i) AddCustomer(i, "partner:acme-pay");
+  auto leaked = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", "jsonl"});
+  ASSERT_TRUE(leaked.ok()) << leaked.status().ToString();
+  auto other = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", "jsonl"});
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  auto text =
+      share::OpenAsRecipient(leaked->package, Cert("acme"), ReadFileBytes(root_ / "acme-key.pem"));
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  auto objects = ParseJsonl(*text);
+  std::mt19937 rng(17);
+  std::shuffle(objects.begin(), objects.end(), rng);
+  objects.resize(objects.size() / 10);  // 10 % of the rows
+  std::string copy = "\n";              // white space before the first object
+  for (auto& o : objects) {
+    o.erase("ref");
+    copy += o.dump() + "\n";
+  }
+  auto traced = vault_->sharing().Trace(Dpo(), copy);
+  ASSERT_TRUE(traced.ok()) << traced.status().ToString();
+  EXPECT_EQ(traced->rows, static_cast<int64_t>(objects.size()));
+  ASSERT_TRUE(traced->matched);
+  EXPECT_EQ(traced->candidates.front().share_id, leaked->share_id);
+  EXPECT_EQ(traced->candidates.front().partner_id, "acme-pay");
+  EXPECT_GT(traced->candidates.front().confidence, 0.999999);
+  EXPECT_FALSE(traced->candidates.size() > 1 && traced->candidates[1].matches);
+  auto bad = vault_->sharing().Trace(Dpo(), objects[0].dump() + "\nuser1@example.com\n");
+  ASSERT_EQ(bad.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("copy: line 2: not a JSON object"), std::string::npos)
+      << bad.status().message();
+  EXPECT_EQ(bad.status().message().find("user1"), std::string::npos) << "no value in the error";
+}
+
+// A format other than csv or jsonl is refused, naming the field and the values allowed;
+// nothing is shared.
+TEST_F(ShareTest, AShareInAnUnknownFormatIsRefusedNamingTheField) {
+  ApprovedAgreement(Agreement());
+  AddCustomer(1, "partner:acme-pay");
+  auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", "xml"});
+  ASSERT_EQ(r.status().code(), Code::kInvalidArgument) << r.status().ToString();
+  EXPECT_EQ(r.status().message(), "format: must be csv or jsonl");
+  auto listed = vault_->sharing().ListShares(Dpo(), "acme-2026");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty());
+  auto csv = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", "csv"});
+  ASSERT_TRUE(csv.ok()) << csv.status().ToString();
+  EXPECT_EQ(csv->format, "csv");
+}
+
 // Sharing consents given at collection (`import --share-consent`): every imported customer
 // is covered by the partner's share; a partner nobody registered is refused before anything is
 // imported, naming the rule.
@@ -452,7 +560,7 @@ TEST_F(ShareTest, SharingConsentsGivenAtImportCoverThePartner) {
   ASSERT_TRUE(imported.ok()) << imported.status().ToString();
   EXPECT_EQ(imported->imported, 2);
   AddCustomer(5, "");  // no sharing consent
-  auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->row_count, 2);
   EXPECT_EQ(r->left_out, 1);
@@ -478,7 +586,7 @@ TEST_F(ShareTest, AShareOfSeveralPagesCountsAndSharesEveryCoveredCustomer) {
   auto b = vault_->customers().ImportCsv(Agent(), generated(300, 2), Consenting());
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   ASSERT_GT(a->imported, 1000);
-  auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->row_count, a->imported);
   EXPECT_EQ(r->left_out, b->imported);
@@ -521,6 +629,35 @@ TEST(ProfilePackageTest, CanaryRowsThatBreakKOrLFailTheCheck) {
   EXPECT_FALSE(PackageMeetsProfile(p, met + "gg,上海市,理财\nhh,上海市,理财\n"));
 }
 
+// The same check on the JSONL content of a profile share (the objects keyed by the columns).
+TEST(ProfilePackageTest, TheCheckReadsJsonlToo) {
+  schema::DeidProfileDef p;
+  p.name = "t";
+  p.k = 2;
+  p.diversity = "distinct";
+  p.l = 2;
+  schema::DeidFieldDef region;
+  region.field = "address_region";
+  region.transform = "generalise";
+  region.hierarchy = "region";
+  schema::DeidFieldDef interests;
+  interests.field = "interests";
+  interests.transform = "keep";
+  interests.sensitive = true;
+  p.fields = {region, interests};
+  const auto line = [](const char* id, const char* r, const char* i) {
+    return fmt::format(R"({{"customer_id":"{}","address_region":"{}","interests":"{}"}})", id, r,
+                       i) +
+           "\n";
+  };
+  const std::string met = line("aa", "广东省", "理财") + line("bb", "广东省", "保险") +
+                          line("cc", "北京市", "理财") + line("dd", "北京市", "基金");
+  EXPECT_TRUE(PackageMeetsProfile(p, met, deid::FileFormat::kJsonl));
+  EXPECT_FALSE(PackageMeetsProfile(p, met, deid::FileFormat::kCsv)) << "read as CSV: no header";
+  EXPECT_FALSE(
+      PackageMeetsProfile(p, met + line("ff", "上海市", "理财"), deid::FileFormat::kJsonl));
+}
+
 // Issue 17 item 3, "or applies its profile": a share under an agreement's de-identification
 // profile releases the consenting customers through the deid release's passes; the package
 // opens with openssl, meets the profile's k and l by a count made here (canary rows
@@ -532,7 +669,7 @@ TEST_F(ShareTest, AShareUnderAProfileIsDeIdentifiedMeetsKAndIsTraced) {
   spec.profile = "interests_by_age_region";
   ApprovedAgreement(spec);
   AddVariedCustomers();
-  auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->left_out, kProfileCustomers / 5);
   EXPECT_GT(r->row_count, kProfileCustomers * 4 / 5 * 95 / 100 - 1);  // at most 5 % suppressed
@@ -576,7 +713,7 @@ TEST_F(ShareTest, AShareUnderAProfileIsDeIdentifiedMeetsKAndIsTraced) {
     EXPECT_EQ(text.find(absent), std::string::npos) << absent;
   }
   // Traced: shuffled, the interests column dropped, against this share and another.
-  ASSERT_TRUE(vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""}).ok());
+  ASSERT_TRUE(vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""}).ok());
   auto body = std::vector<std::vector<std::string>>(rows.begin() + 1, rows.end());
   std::mt19937 rng(17);
   std::shuffle(body.begin(), body.end(), rng);
@@ -590,6 +727,36 @@ TEST_F(ShareTest, AShareUnderAProfileIsDeIdentifiedMeetsKAndIsTraced) {
   EXPECT_FALSE(traced->candidates.size() > 1 && traced->candidates[1].matches);
 }
 
+// A profile share in JSONL: the k and l re-check reads the JSONL, so the canary rows stay
+// (one per CanaryCount) and the objects meet the profile's k and l by a count made here.
+TEST_F(ShareTest, AShareUnderAProfileInJsonlKeepsItsCanaryRowsAndMeetsK) {
+  AgreementSpec spec = Agreement();
+  spec.fields.clear();
+  spec.profile = "interests_by_age_region";
+  ApprovedAgreement(spec);
+  AddVariedCustomers();
+  auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", "jsonl"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto text =
+      share::OpenAsRecipient(r->package, Cert("acme"), ReadFileBytes(root_ / "acme-key.pem"));
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  const std::vector<std::string> header{"customer_id", "birth_date", "gender", "address_region",
+                                        "interests"};
+  std::vector<std::vector<std::string>> rows{header};
+  for (const auto& o : ParseJsonl(*text)) {
+    std::vector<std::string> row;
+    for (const std::string& h : header) row.push_back(o.at(h).get<std::string>());
+    rows.push_back(std::move(row));
+  }
+  const auto manifest = nlohmann::json::parse(r->manifest);
+  EXPECT_EQ(manifest["rows"].get<int64_t>(), static_cast<int64_t>(rows.size()) - 1);
+  EXPECT_EQ(static_cast<int64_t>(rows.size()) - 1, r->row_count + share::CanaryCount(r->row_count))
+      << "the canary rows kept: the check read the JSONL";
+  const auto [k, l] = KAndL(rows, {"birth_date", "gender", "address_region"}, "interests");
+  EXPECT_GE(k, 5u);
+  EXPECT_GE(l, 2u);
+}
+
 // A profile the consenting customers cannot meet refuses the share, naming the profile.
 TEST_F(ShareTest, AShareUnderAProfileTheCustomersCannotMeetIsRefused) {
   AgreementSpec spec = Agreement();
@@ -597,7 +764,7 @@ TEST_F(ShareTest, AShareUnderAProfileTheCustomersCannotMeetIsRefused) {
   spec.profile = "interests_by_age_region";
   ApprovedAgreement(spec);
   for (int i = 0; i < 3; ++i) AddCustomer(i, "partner:acme-pay");
-  auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", ""});
+  auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
   ASSERT_EQ(r.status().code(), Code::kFailedPrecondition) << r.status().ToString();
   EXPECT_NE(r.status().message().find("profile: 'interests_by_age_region'"), std::string::npos)
       << r.status().message();
