@@ -105,8 +105,9 @@ std::string DescribeCollection(const consent::Collection& collection) {
                                 fmt::join(collection.purposes, ","));
   if (collection.sensitive) out += "; sensitive";
   if (collection.third_party) out += "; third_party";
-  if (!collection.shares.empty())
+  if (!collection.shares.empty()) {
     out += fmt::format("; share {}", fmt::join(collection.shares, ","));
+  }
   out += fmt::format("; evidence {}", collection.evidence_ref);
   return out;
 }
