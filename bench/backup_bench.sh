@@ -9,27 +9,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${1:-1000000}
 WORK=${BENCH_DIR:-/tmp/custos-backup-bench}
-BUILD_DIR=${BUILD_DIR:-build-release}
-if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  CUSTOS_WERROR=OFF BUILD_DIR=$BUILD_DIR BUILD_TYPE=Release NINJA_TARGETS="custos" \
-    scripts/build.sh -DCUSTOS_BUILD_TESTS=OFF -DCUSTOS_BUILD_BENCH=ON
-fi
-CUSTOS=$BUILD_DIR/bin/custos
+source bench/lib.sh
+bench_custos
 VAULT=$WORK/vault
 
-now() { date +%s.%N; }
-secs() { python3 -c "print(f'{$2-$1:.2f}')"; }
-
-source scripts/custos_staff.sh
 if [ ! -f "$VAULT/custos.toml" ] || [ "$(cat "$WORK/count" 2>/dev/null)" != "$COUNT" ]; then
-  rm -rf "$WORK" && mkdir -p "$WORK"
+  bench_fresh_work
   $CUSTOS gen --count "$COUNT" --seed 1 --out "$WORK/customers.csv" >/dev/null
-  $CUSTOS --json init "$VAULT" | custos_init_json_token > "$WORK/admin.token"
-  clerk=$(custos_staff_token "$CUSTOS" "$VAULT" "$(cat "$WORK/admin.token")" clerk sales_rep sales)
+  bench_init "$VAULT"
+  echo "$ADMIN" > "$WORK/admin.token"
+  clerk=$(custos_staff_token "$CUSTOS" "$VAULT" "$ADMIN" clerk sales_rep sales)
   t0=$(now)
-  CUSTOS_TOKEN=$clerk CUSTOS_PURPOSE=account_management $CUSTOS --vault "$VAULT" import \
-    --notice-version 1 --sensitive-consent --consent-purposes customer_service,account_management \
-    "$WORK/customers.csv" >/dev/null
+  bench_import "$VAULT" "$clerk" "$WORK/customers.csv"
   echo "import (setup): $(secs "$t0" "$(now)") s"
   rm -f "$WORK/customers.csv"
   echo "$COUNT" > "$WORK/count"

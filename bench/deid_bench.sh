@@ -12,51 +12,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${1:-1000000}
 WORK=${BENCH_DIR:-/tmp/custos-deid-bench}
-BUILD_DIR=${BUILD_DIR:-build-release}
-if [[ -z "${CUSTOS:-}" ]]; then
-  # -O3 draws false GCC 12 warnings (stringop-overflow): benchmarks build without -Werror.
-  CUSTOS_WERROR=OFF BUILD_DIR=$BUILD_DIR BUILD_TYPE=Release NINJA_TARGETS="custos" \
-    scripts/build.sh -DCUSTOS_BUILD_TESTS=OFF -DCUSTOS_BUILD_BENCH=ON
-  CUSTOS=$BUILD_DIR/bin/custos
-fi
-rm -rf "$WORK" && mkdir -p "$WORK"
-
-now() { date +%s.%N; }
-secs() { python3 -c "print(f'{$2-$1:.2f}')"; }
+source bench/lib.sh
+bench_custos
+bench_fresh_work
 
 $CUSTOS gen --count "$COUNT" --seed 1 --out "$WORK/customers.csv" >/dev/null
-source scripts/custos_staff.sh
-admin=$($CUSTOS --json init "$WORK/vault" | custos_init_json_token)
+bench_init "$WORK/vault"
+admin=$ADMIN
 # The export's reader: every field of the same customers, for analytics, the confidential
-# ones masked (a role reading them unmasked needs dual control, which a script cannot give).
-cat >> "$WORK/vault/custos.toml" <<'TOML'
-
-[roles.bench_exporter]
-label = "bench"
-description = "benchmark: exports the customers for the comparison"
-
-[[roles.bench_exporter.grants]]
-actions = ["customer.export"]
-levels = ["general", "internal"]
-purposes = ["analytics"]
-
-[[roles.bench_exporter.grants]]
-actions = ["customer.export"]
-levels = ["confidential"]
-purposes = ["analytics"]
-effect = "mask"
-requires_training = "privacy-basics"
-
-[posts.bench_exporter]
-label = "bench"
-roles = ["bench_exporter"]
-TOML
+# ones masked.
+bench_exporter_role "$WORK/vault" analytics mask
 clerk=$(custos_staff_token "$CUSTOS" "$WORK/vault" "$admin" clerk sales_rep sales)
 exporter=$(custos_staff_token "$CUSTOS" "$WORK/vault" "$admin" exporter bench_exporter bench_exporter)
 analyst=$(custos_staff_token "$CUSTOS" "$WORK/vault" "$admin" analyst data_analyst analyst)
-CUSTOS_TOKEN=$clerk CUSTOS_PURPOSE=account_management $CUSTOS --vault "$WORK/vault" import \
-  --notice-version 1 --sensitive-consent \
-  --consent-purposes customer_service,account_management,analytics "$WORK/customers.csv" >/dev/null
+BENCH_PURPOSES=customer_service,account_management,analytics \
+  bench_import "$WORK/vault" "$clerk" "$WORK/customers.csv"
 echo "imported $COUNT customers"
 
 # The benchmark's profile: 4 quasi-identifiers, k = 5, distinct l = 2 on interests.
@@ -82,14 +52,14 @@ TOML
 
 # /usr/bin/time -f "%e %M": wall seconds and the peak resident set in KiB.
 t0=$(now)
-CUSTOS_TOKEN=$exporter CUSTOS_PURPOSE=analytics /usr/bin/time -f "%e %M" -o "$WORK/export.time" \
+CUSTOS_TOKEN=$exporter CUSTOS_PURPOSE=analytics bench_time "$WORK/export.time" \
   $CUSTOS --vault "$WORK/vault" export --out "$WORK/export.csv"
 t1=$(now)
 read -r export_s export_kb < "$WORK/export.time"
 echo "export: $(secs "$t0" "$t1") s, peak $((export_kb / 1024)) MiB, $(($(wc -l < "$WORK/export.csv") - 1)) rows"
 
 t0=$(now)
-CUSTOS_TOKEN=$analyst CUSTOS_PURPOSE=analytics /usr/bin/time -f "%e %M" -o "$WORK/release.time" \
+CUSTOS_TOKEN=$analyst CUSTOS_PURPOSE=analytics bench_time "$WORK/release.time" \
   $CUSTOS --vault "$WORK/vault" --json deid release --profile bench_k5_l2 --out "$WORK/release.csv" \
   > "$WORK/release.json"
 t1=$(now)

@@ -7,38 +7,29 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${1:-1000000}
 WORK=${BENCH_DIR:-/tmp/custos-bench}
-BUILD_DIR=${BUILD_DIR:-build-release}
 # CUSTOS=path/to/custos skips the Release build (then the read latency is measured only when
 # $BUILD_DIR/bin/custos_read_latency exists).
-if [[ -z "${CUSTOS:-}" ]]; then
-  # -O3 draws false GCC 12 warnings (stringop-overflow): benchmarks build without -Werror; CI builds with it.
-  CUSTOS_WERROR=OFF BUILD_DIR=$BUILD_DIR BUILD_TYPE=Release NINJA_TARGETS="custos custos_read_latency custos_micro_bench" \
-    scripts/build.sh -DCUSTOS_BUILD_TESTS=OFF -DCUSTOS_BUILD_BENCH=ON
-  CUSTOS=$BUILD_DIR/bin/custos
-fi
-rm -rf "$WORK" && mkdir -p "$WORK"
-
-now() { date +%s.%N; }
-rate() { python3 -c "print(f'{$1/($3-$2):.0f}')"; }
+source bench/lib.sh
+bench_custos "custos custos_read_latency custos_micro_bench"
+bench_fresh_work
 
 t0=$(now); $CUSTOS gen --count "$COUNT" --seed 1 --out "$WORK/customers.csv" >/dev/null; t1=$(now)
-echo "gen: $COUNT customers in $(python3 -c "print(f'{$t1-$t0:.2f}')") s"
+echo "gen: $COUNT customers in $(secs "$t0" "$t1") s"
 
 # Every data command authenticates (issue 3): a sales clerk (customer.import) runs the import.
-source scripts/custos_staff.sh
-admin=$($CUSTOS --json init "$WORK/vault" | custos_init_json_token)
-clerk=$(custos_staff_token "$CUSTOS" "$WORK/vault" "$admin" clerk sales_rep sales)
+bench_init "$WORK/vault"
+clerk=$(custos_staff_token "$CUSTOS" "$WORK/vault" "$ADMIN" clerk sales_rep sales)
 t0=$(now)
-CUSTOS_TOKEN=$clerk CUSTOS_PURPOSE=account_management $CUSTOS --vault "$WORK/vault" import --notice-version 1 --sensitive-consent --consent-purposes customer_service,account_management "$WORK/customers.csv" >/dev/null
+bench_import "$WORK/vault" "$clerk" "$WORK/customers.csv"
 t1=$(now)
 custos_rate=$(rate "$COUNT" "$t0" "$t1")
-echo "custos import: $custos_rate records/s ($(python3 -c "print(f'{$t1-$t0:.2f}')") s)"
+echo "custos import: $custos_rate records/s ($(secs "$t0" "$t1") s)"
 
 t0=$(now)
 sqlite3 "$WORK/baseline.db" -cmd ".mode csv" ".import $WORK/customers.csv customers"
 t1=$(now)
 base_rate=$(rate "$COUNT" "$t0" "$t1")
-echo "sqlite3 .import: $base_rate records/s ($(python3 -c "print(f'{$t1-$t0:.2f}')") s)"
+echo "sqlite3 .import: $base_rate records/s ($(secs "$t0" "$t1") s)"
 ratio=$(python3 -c "print(f'{$custos_rate/$base_rate:.3f}')")
 echo "ratio custos/sqlite3: $ratio"
 

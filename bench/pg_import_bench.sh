@@ -9,14 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${1:-1000000}
 WORK=${BENCH_DIR:-/tmp/custos-pg-bench}
-BUILD_DIR=${BUILD_DIR:-build-release}
 # CUSTOS=path/to/custos skips the Release build (e.g. to try the script quickly).
-if [[ -z "${CUSTOS:-}" ]]; then
-  CUSTOS_WERROR=OFF BUILD_DIR=$BUILD_DIR BUILD_TYPE=Release NINJA_TARGETS="custos" \
-    scripts/build.sh -DCUSTOS_BUILD_TESTS=OFF
-  CUSTOS=$BUILD_DIR/bin/custos
-fi
-rm -rf "$WORK" && mkdir -p "$WORK"
+source bench/lib.sh
+bench_custos
+bench_fresh_work
 
 started_cluster=0
 if [[ -z "${CUSTOS_TEST_PG_URL:-}" ]]; then
@@ -29,21 +25,15 @@ URL=$CUSTOS_TEST_PG_URL
 SCHEMA="bench_$$"
 export PGOPTIONS="-c client_min_messages=warning"
 
-now() { date +%s.%N; }
-rate() { python3 -c "print(f'{$1/($3-$2):.0f}')"; }
-secs() { python3 -c "print(f'{$2-$1:.2f}')"; }
-
 t0=$(now); $CUSTOS gen --count "$COUNT" --seed 1 --out "$WORK/customers.csv" >/dev/null; t1=$(now)
 echo "gen: $COUNT customers in $(secs "$t0" "$t1") s"
 
 # Every data command authenticates (issue 3): a sales clerk imports, the DPO verifies.
-source scripts/custos_staff.sh
-admin=$($CUSTOS --json init "$WORK/vault" --store-url "$URL" --store-schema "$SCHEMA" | custos_init_json_token)
-clerk=$(custos_staff_token "$CUSTOS" "$WORK/vault" "$admin" clerk sales_rep sales)
-dpo=$(custos_password_token "$CUSTOS" "$WORK/vault" "$admin" dpo)
+bench_init "$WORK/vault" --store-url "$URL" --store-schema "$SCHEMA"
+clerk=$(custos_staff_token "$CUSTOS" "$WORK/vault" "$ADMIN" clerk sales_rep sales)
+dpo=$(custos_password_token "$CUSTOS" "$WORK/vault" "$ADMIN" dpo)
 t0=$(now)
-CUSTOS_TOKEN=$clerk CUSTOS_PURPOSE=account_management \
-  $CUSTOS --vault "$WORK/vault" import --notice-version 1 --sensitive-consent --consent-purposes customer_service,account_management "$WORK/customers.csv" >/dev/null
+bench_import "$WORK/vault" "$clerk" "$WORK/customers.csv"
 t1=$(now)
 custos_rate=$(rate "$COUNT" "$t0" "$t1")
 echo "custos import (postgres): $custos_rate records/s ($(secs "$t0" "$t1") s)"

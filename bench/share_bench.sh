@@ -13,40 +13,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${1:-100000}
 WORK=${BENCH_DIR:-/tmp/custos-share-bench}
-BUILD_DIR=${BUILD_DIR:-build-release}
-if [[ -z "${CUSTOS:-}" ]]; then
-  # -O3 draws false GCC 12 warnings (stringop-overflow): benchmarks build without -Werror.
-  CUSTOS_WERROR=OFF BUILD_DIR=$BUILD_DIR BUILD_TYPE=Release NINJA_TARGETS="custos" \
-    scripts/build.sh -DCUSTOS_BUILD_TESTS=OFF -DCUSTOS_BUILD_BENCH=ON
-  CUSTOS=$BUILD_DIR/bin/custos
-fi
-rm -rf "$WORK" && mkdir -p "$WORK"
-
-now() { date +%s.%N; }
-secs() { python3 -c "print(f'{$2-$1:.2f}')"; }
+source bench/lib.sh
+bench_custos
+bench_fresh_work
 
 $CUSTOS gen --count "$COUNT" --seed 1 --out "$WORK/customers.csv" >/dev/null
-source scripts/custos_staff.sh
-$CUSTOS --json init "$WORK/vault" > "$WORK/init.json"
-admin=$(custos_init_json_token < "$WORK/init.json")
-dpo=$(custos_first_password_token "$CUSTOS" "$WORK/vault" \
-  "$(custos_init_json_dpo_token < "$WORK/init.json")" dpo)
+bench_init "$WORK/vault"
+admin=$ADMIN
+dpo=$(custos_first_password_token "$CUSTOS" "$WORK/vault" "$DPO_FIRST" dpo)
 # The export's reader: the general and internal fields, for account management.
-cat >> "$WORK/vault/custos.toml" <<'TOML'
-
-[roles.bench_exporter]
-label = "bench"
-description = "benchmark: exports the customers for the comparison"
-
-[[roles.bench_exporter.grants]]
-actions = ["customer.export"]
-levels = ["general", "internal"]
-purposes = ["account_management"]
-
-[posts.bench_exporter]
-label = "bench"
-roles = ["bench_exporter"]
-TOML
+bench_exporter_role "$WORK/vault" account_management
 clerk=$(custos_staff_token "$CUSTOS" "$WORK/vault" "$admin" clerk sales_rep sales)
 exporter=$(custos_staff_token "$CUSTOS" "$WORK/vault" "$admin" exporter bench_exporter bench_exporter)
 pm=$(custos_staff_token "$CUSTOS" "$WORK/vault" "$admin" pm partnership_manager partnership_manager)
@@ -67,9 +43,7 @@ CUSTOS_TOKEN=$dpo $CUSTOS --vault "$WORK/vault" approval approve "$approval" >/d
 
 # Every customer consents at collection to sharing with the partner (PIPL Art. 23).
 t0=$(now)
-CUSTOS_TOKEN=$clerk CUSTOS_PURPOSE=account_management $CUSTOS --vault "$WORK/vault" import \
-  --notice-version 1 --sensitive-consent --consent-purposes customer_service,account_management \
-  --share-consent partner:bench-pay "$WORK/customers.csv" >/dev/null
+bench_import "$WORK/vault" "$clerk" "$WORK/customers.csv" --share-consent partner:bench-pay
 t1=$(now)
 echo "imported $COUNT customers consenting to sharing with bench-pay: $(secs "$t0" "$t1") s"
 
@@ -80,13 +54,12 @@ share_req=$(CUSTOS_TOKEN=$pm $CUSTOS --vault "$WORK/vault" --json approval reque
 CUSTOS_TOKEN=$dpo $CUSTOS --vault "$WORK/vault" approval approve "$share_req" >/dev/null
 
 # /usr/bin/time -f "%e %M": wall seconds and the peak resident set in KiB.
-CUSTOS_TOKEN=$exporter CUSTOS_PURPOSE=account_management \
-  /usr/bin/time -f "%e %M" -o "$WORK/export.time" \
+CUSTOS_TOKEN=$exporter CUSTOS_PURPOSE=account_management bench_time "$WORK/export.time" \
   $CUSTOS --vault "$WORK/vault" export --out "$WORK/export.csv"
 read -r export_s export_kb < "$WORK/export.time"
 echo "export: $export_s s, peak $((export_kb / 1024)) MiB, $(($(wc -l < "$WORK/export.csv") - 1)) rows, columns $(head -1 "$WORK/export.csv")"
 
-CUSTOS_TOKEN=$pm /usr/bin/time -f "%e %M" -o "$WORK/share.time" \
+CUSTOS_TOKEN=$pm bench_time "$WORK/share.time" \
   $CUSTOS --vault "$WORK/vault" --json share create --agreement bench-2026 \
   --out "$WORK/share.p7m" > "$WORK/share.json"
 read -r share_s share_kb < "$WORK/share.time"
@@ -105,7 +78,7 @@ with open(sys.argv[2], "w", newline="", encoding="utf-8") as f:
     csv.writer(f, lineterminator="\n").writerows(r[1:] for r in keep)
 PY
 t0=$(now)
-CUSTOS_TOKEN=$pm /usr/bin/time -f "%e %M" -o "$WORK/trace.time" \
+CUSTOS_TOKEN=$pm bench_time "$WORK/trace.time" \
   $CUSTOS --vault "$WORK/vault" --json share trace "$WORK/leak.csv" > "$WORK/trace.json"
 t1=$(now)
 read -r trace_s trace_kb < "$WORK/trace.time"

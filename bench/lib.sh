@@ -1,0 +1,103 @@
+# Shared by the end-to-end benchmark scripts (bench/*.sh), sourced after they `cd` to the
+# repository root and set COUNT and WORK. Nothing here measures; it only sets a run up the
+# same way in every script.
+#   bench_custos [NINJA_TARGETS] [CMAKE ARGS...]
+#       Sets CUSTOS. An already built binary is used as is when given: CUSTOS=path,
+#       CUSTOS_BIN=path, or SKIP_BUILD=1 (then $BUILD_DIR/bin/custos). Otherwise builds the
+#       Release targets (default "custos") into $BUILD_DIR (default build-release); -O3 draws
+#       false GCC 12 warnings (stringop-overflow), so benchmarks build without -Werror (CI
+#       builds with it).
+#   bench_fresh_work        an empty $WORK
+#   now                     seconds since the epoch, with nanoseconds
+#   secs T0 T1              T1 - T0 in seconds, two decimals
+#   rate COUNT T0 T1        COUNT / (T1 - T0), no decimals
+#   bench_init VAULT [INIT ARGS...]
+#       `custos init` of a new vault; sets ADMIN (the administrator's token) and DPO_FIRST
+#       (the DPO's first-password token, for custos_first_password_token).
+#   bench_import VAULT TOKEN CSV [IMPORT ARGS...]
+#       The benches' import: a sales clerk's TOKEN, for account management, with notice 1,
+#       sensitive consent and the purposes $BENCH_PURPOSES (default
+#       customer_service,account_management); more with IMPORT ARGS (e.g. --share-consent).
+#   bench_exporter_role VAULT PURPOSE [mask]
+#       Adds the role and post `bench_exporter`: `customer.export` of the general and internal
+#       fields for PURPOSE, and with `mask` the confidential ones masked (a role reading them
+#       unmasked needs dual control, which a script cannot give).
+#   bench_time OUT CMD...   runs CMD under /usr/bin/time: "wall-seconds peak-KiB" into OUT
+BUILD_DIR=${BUILD_DIR:-build-release}
+
+bench_custos() {
+  local targets=${1:-custos}
+  if [[ $# -gt 0 ]]; then shift; fi
+  if [[ -n "${CUSTOS:-}" ]]; then return; fi
+  if [[ -n "${CUSTOS_BIN:-}" ]]; then
+    CUSTOS=$CUSTOS_BIN
+    return
+  fi
+  if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
+    CUSTOS_WERROR=OFF BUILD_DIR=$BUILD_DIR BUILD_TYPE=Release NINJA_TARGETS="$targets" \
+      scripts/build.sh -DCUSTOS_BUILD_TESTS=OFF -DCUSTOS_BUILD_BENCH=ON "$@"
+  fi
+  CUSTOS=$BUILD_DIR/bin/custos
+}
+
+bench_fresh_work() { rm -rf "$WORK" && mkdir -p "$WORK"; }
+
+now() { date +%s.%N; }
+secs() { python3 -c "print(f'{$2-$1:.2f}')"; }
+rate() { python3 -c "print(f'{$1/($3-$2):.0f}')"; }
+
+source scripts/custos_staff.sh
+
+bench_init() {
+  local vault=$1
+  shift
+  $CUSTOS --json init "$@" "$vault" > "$vault.init.json"
+  ADMIN=$(custos_init_json_token < "$vault.init.json")
+  DPO_FIRST=$(custos_init_json_dpo_token < "$vault.init.json")
+}
+
+bench_import() {
+  local vault=$1 token=$2 csv=$3
+  shift 3
+  CUSTOS_TOKEN=$token CUSTOS_PURPOSE=account_management $CUSTOS --vault "$vault" import \
+    --notice-version 1 --sensitive-consent \
+    --consent-purposes "${BENCH_PURPOSES:-customer_service,account_management}" "$@" "$csv" >/dev/null
+}
+
+bench_exporter_role() {
+  local vault=$1 purpose=$2 mask=${3:-}
+  cat >> "$vault/custos.toml" <<TOML
+
+[roles.bench_exporter]
+label = "bench"
+description = "benchmark: exports the customers for the comparison"
+
+[[roles.bench_exporter.grants]]
+actions = ["customer.export"]
+levels = ["general", "internal"]
+purposes = ["$purpose"]
+TOML
+  if [[ $mask == mask ]]; then
+    cat >> "$vault/custos.toml" <<TOML
+
+[[roles.bench_exporter.grants]]
+actions = ["customer.export"]
+levels = ["confidential"]
+purposes = ["$purpose"]
+effect = "mask"
+requires_training = "privacy-basics"
+TOML
+  fi
+  cat >> "$vault/custos.toml" <<'TOML'
+
+[posts.bench_exporter]
+label = "bench"
+roles = ["bench_exporter"]
+TOML
+}
+
+bench_time() {
+  local out=$1
+  shift
+  /usr/bin/time -f "%e %M" -o "$out" "$@"
+}
