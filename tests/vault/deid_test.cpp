@@ -20,27 +20,6 @@ namespace {
 
 constexpr int kCustomers = 160;
 
-std::vector<std::vector<std::string>> ParseCsv(const std::string& text) {
-  std::vector<std::vector<std::string>> rows;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<std::string> cells;
-    std::string cell;
-    for (char c : line) {
-      if (c == ',') {
-        cells.push_back(cell);
-        cell.clear();
-      } else {
-        cell.push_back(c);
-      }
-    }
-    cells.push_back(cell);
-    rows.push_back(cells);
-  }
-  return rows;
-}
-
 size_t Column(const std::vector<std::string>& header, std::string_view name) {
   for (size_t i = 0; i < header.size(); ++i) {
     if (header[i] == name) return i;

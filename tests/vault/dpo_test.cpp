@@ -63,13 +63,9 @@ class DpoTest : public VaultTest {
   void SetUp() override {
     VaultTest::SetUp();
     if (vault_ == nullptr) return;
-    const Context admin{"admin", "", Channel::kCli, "req-setup"};
-    for (auto [id, post, role] :
-         {std::tuple{"pm.one", "partnership_manager", "partnership_manager"},
-          std::tuple{"sec.admin", "security_administrator", "security_admin"}}) {
-      Status st = vault_->staff().Create(admin, StaffSpec{id, id, post, {role}, ""});
-      ASSERT_TRUE(st.ok()) << st.ToString();
-    }
+    AddStaff({{"pm.one", "partnership_manager", "partnership_manager"},
+              {"sec.admin", "security_administrator", "security_admin"}});
+    if (HasFatalFailure()) return;
   }
 
   Context Pm() const { return Context{"pm.one", "", Channel::kCli, "req-pm"}; }

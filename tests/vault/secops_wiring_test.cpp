@@ -40,13 +40,9 @@ class SecOpsWiringTest : public VaultTest {
     std::ofstream(dir_ / "custos.toml", std::ios::app)
         << "\n[ops.posts.partnership_manager]\nexport_customers = 12\n";
     Reopen();
-    const Context admin{"admin", "", Channel::kCli, "req-setup"};
-    for (auto [id, post, role] :
-         {std::tuple{"pm.one", "partnership_manager", "partnership_manager"},
-          std::tuple{"sec.admin", "security_administrator", "security_admin"}}) {
-      Status st = vault_->staff().Create(admin, StaffSpec{id, id, post, {role}, ""});
-      ASSERT_TRUE(st.ok()) << st.ToString();
-    }
+    AddStaff({{"pm.one", "partnership_manager", "partnership_manager"},
+              {"sec.admin", "security_administrator", "security_admin"}});
+    if (HasFatalFailure()) return;
   }
 
   Context Sec() const { return Context{"sec.admin", "", Channel::kCli, "req-sec"}; }

@@ -36,39 +36,15 @@ int Shell(const std::string& command) {
   return std::system((command + " >/dev/null 2>&1").c_str());
 }
 
-std::vector<std::vector<std::string>> ParseCsv(const std::string& text) {
-  std::vector<std::vector<std::string>> rows;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    std::vector<std::string> cells;
-    std::string cell;
-    for (char c : line) {
-      if (c == ',') {
-        cells.push_back(cell);
-        cell.clear();
-      } else {
-        cell.push_back(c);
-      }
-    }
-    cells.push_back(cell);
-    rows.push_back(cells);
-  }
-  return rows;
-}
-
 class ShareTest : public VaultTest {
  protected:
   void SetUp() override {
     VaultTest::SetUp();
     if (vault_ == nullptr) return;
-    const Context admin{"admin", "", Channel::kCli, "req-setup"};
-    for (auto [id, post, role] :
-         {std::tuple{"pm.one", "partnership_manager", "partnership_manager"},
-          std::tuple{"pm.two", "partnership_manager", "partnership_manager"},
-          std::tuple{"sec.admin", "security_administrator", "security_admin"}}) {
-      Status st = vault_->staff().Create(admin, StaffSpec{id, id, post, {role}, ""});
-      ASSERT_TRUE(st.ok()) << st.ToString();
-    }
+    AddStaff({{"pm.one", "partnership_manager", "partnership_manager"},
+              {"pm.two", "partnership_manager", "partnership_manager"},
+              {"sec.admin", "security_administrator", "security_admin"}});
+    if (HasFatalFailure()) return;
     for (const char* who : {"acme", "other"}) {
       const std::string key = (root_ / (std::string(who) + "-key.pem")).string();
       const std::string cert = (root_ / (std::string(who) + "-cert.pem")).string();

@@ -20,14 +20,10 @@ class SubjectRequestTest : public VaultTest {
   void SetUp() override {
     VaultTest::SetUp();
     if (vault_ == nullptr) return;
-    const Context admin{"admin", "", Channel::kCli, "req-setup"};
-    for (auto [id, post, role] :
-         {std::tuple{"ma.li", "marketing_specialist", "marketing"},
-          std::tuple{"an.yu", "data_analyst", "analyst"},
-          std::tuple{"sec.admin", "security_administrator", "security_admin"}}) {
-      Status st = vault_->staff().Create(admin, StaffSpec{id, id, post, {role}, ""});
-      ASSERT_TRUE(st.ok()) << st.ToString();
-    }
+    AddStaff({{"ma.li", "marketing_specialist", "marketing"},
+              {"an.yu", "data_analyst", "analyst"},
+              {"sec.admin", "security_administrator", "security_admin"}});
+    if (HasFatalFailure()) return;
     auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
     ASSERT_TRUE(id.ok()) << id.status().ToString();
     customer_ = *id;

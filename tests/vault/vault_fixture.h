@@ -13,16 +13,41 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <iterator>
 #include <memory>
 #include <random>
+#include <sstream>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "audit/audit_log.h"
 #include "vault/vault.h"
 
 namespace custos::vault::testing {
+
+// The rows of a CSV text without quoting (the tests' exports, releases and packages hold no
+// comma inside a cell): each line split at every comma.
+inline std::vector<std::vector<std::string>> ParseCsv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> cells;
+    std::string cell;
+    for (char c : line) {
+      if (c == ',') {
+        cells.push_back(cell);
+        cell.clear();
+      } else {
+        cell.push_back(c);
+      }
+    }
+    cells.push_back(cell);
+    rows.push_back(cells);
+  }
+  return rows;
+}
 
 inline std::filesystem::path MakeTempDir(const std::string& prefix) {
   std::random_device rd;
@@ -170,6 +195,21 @@ class VaultTest : public ::testing::Test {
 
   // Staff of the shipped posts, each with valid privacy training (P5b): the operator of the
   // data-path tests, a support agent, a sales representative and a risk officer.
+  // Staff members created by the administrator: an id (also the display name), a post and
+  // the one role it holds (no dual control: roles that need it go through ApproveRoleGrant).
+  struct NewStaff {
+    const char* id;
+    const char* post;
+    const char* role;
+  };
+  void AddStaff(std::initializer_list<NewStaff> members) {
+    const Context admin{"admin", "", Channel::kCli, "req-setup"};
+    for (const NewStaff& m : members) {
+      Status st = vault_->staff().Create(admin, StaffSpec{m.id, m.id, m.post, {m.role}, ""});
+      ASSERT_TRUE(st.ok()) << m.id << ": " << st.ToString();
+    }
+  }
+
   void CreateStaff() {
     if (vault_ == nullptr) return;
     const Context admin{"admin", "account_management", Channel::kCli, "req-setup"};
