@@ -320,11 +320,11 @@ Result<ConsentCounts> CountConsents(store::Transaction& txn, int64_t from_ms, in
 
 Status BuildConsent(const VaultState& m, store::Transaction& txn, Report& r) {
   const schema::Config& c = *m.config;
-  CUSTOS_ASSIGN_OR_RETURN(ConsentCounts counts, CountConsents(txn, r.from_ms, r.to_ms));
-  const int64_t customers = counts.customers;
-  std::map<std::string, int64_t>& consenting = counts.consenting;
-  const auto& by_notice = counts.by_notice;
-  const auto& by_month = counts.by_month;
+  CUSTOS_ASSIGN_OR_RETURN(ConsentCounts tally, CountConsents(txn, r.from_ms, r.to_ms));
+  const int64_t customers = tally.customers;
+  std::map<std::string, int64_t>& consenting = tally.consenting;
+  const auto& by_notice = tally.by_notice;
+  const auto& by_month = tally.by_month;
   const Bilingual ledger_source{
       fmt::format("同意记录（consents），期间 {}", Period(r).zh),
       fmt::format("register consents (the ledger of each customer), period {}", Period(r).en)};
@@ -724,11 +724,11 @@ Result<ConsentCoverage> ReportService::BuildConsentCoverage(const Context& ctx, 
                                       access::UtcDate(to_ms)));
   }));
   CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<store::Transaction> txn, m.store->Begin());
-  CUSTOS_ASSIGN_OR_RETURN(ConsentCounts counts, CountConsents(*txn, from_ms, to_ms));
-  out.customers = counts.customers;
+  CUSTOS_ASSIGN_OR_RETURN(ConsentCounts tally, CountConsents(*txn, from_ms, to_ms));
+  out.customers = tally.customers;
   for (const schema::PurposeDef& p : m.config->purposes) {
     out.purposes.push_back(
-        {p.name, p.legal_obligation, p.legal_obligation ? 0 : counts.consenting[p.name]});
+        {p.name, p.legal_obligation, p.legal_obligation ? 0 : tally.consenting[p.name]});
   }
   return out;
 }

@@ -46,8 +46,8 @@ TEST_F(KeysBackupsApiTest, TheSecurityAdminReadsKeyStatusAndOnlyTheAdministrator
   EXPECT_TRUE(doc["versions"][0].value("material_present", false));
   EXPECT_EQ(doc["rotation"].value("state", ""), "none");
   // Versions and counts only: no member holds a key.
-  for (const auto& [name, value] : doc["versions"][0].items()) {
-    EXPECT_FALSE(value.is_string() && name != "state") << name;
+  for (const auto& member : doc["versions"][0].items()) {
+    EXPECT_FALSE(member.value().is_string() && member.key() != "state") << member.key();
   }
   // Deny by default: a support agent holds no key.read.
   auto agent = Get("/v1/keys", "tok-agent");
