@@ -5,7 +5,8 @@ import { h, clear } from './dom.js';
 import { t, toggleLanguage, language, purposeLabel, PURPOSES } from './i18n.js';
 import { call, session, whenExpired } from './api.js';
 import { panel, message, errorText, field, input, select, button } from './ui.js';
-import { agentScreen, approvalsPanel, auditScreen, staffScreen, tokensScreen, keysScreen } from './screens.js';
+import { agentScreen, approvalsPanel, auditScreen, staffScreen, tokensScreen } from './screens.js';
+import { keysScreen, backupsScreen } from './security.js';
 import { dashboard, requestsScreen, retentionScreen } from './dpo.js';
 import { reportsScreen, doctorScreen, opsScreen, sharingScreen } from './oversight.js';
 
@@ -40,6 +41,7 @@ const WORKSPACES = {
       ['retention', 'retention_plans', retentionScreen],
       ['doctor', 'doctor', doctorScreen],
       ['keys', 'keys', keysScreen],
+      ['backups', 'backups', backupsScreen],
     ],
   },
 };

@@ -30,11 +30,11 @@ async function retentionFigures() {
   return call('GET', `/v1/retention/plans/${encodeURIComponent(latest.plan_id)}`, { query: { items: 0 } });
 }
 
+// Counts per purpose (GET /v1/reports/consent-coverage), not the whole consent report.
 async function consentCoverage() {
   const now = Date.now();
-  const r = await call('GET', '/v1/reports/consent', { query: { from: isoDay(now - 30 * DAY), to: isoDay(now) } });
-  const table = (r.tables || []).find((x) => x.id === 'coverage');
-  return (table ? table.rows : []).filter((row) => /^[0-9]+$/.test(row[3])).map((row) => [row[0], Number(row[3])]);
+  const r = await call('GET', '/v1/reports/consent-coverage', { query: { from: isoDay(now - 30 * DAY), to: isoDay(now) } });
+  return (r.purposes || []).filter((p) => !p.legal_obligation).map((p) => [p.purpose, p.coverage_pct]);
 }
 
 function requestCards(dsr, cards, charts) {

@@ -120,7 +120,23 @@ function closeIncidentForm(i, done) {
   })];
 }
 
-function incidentDetail(id) {
+// Containment (incident.contain; the security administrator's): the action and its target,
+// and a confirmation ticked by the person; the vault performs it and records the step.
+const CONTAINMENTS = ['revoke_tokens', 'lock_account', 'stop_serving', 'suspend_sharing', 'resume_sharing'];
+function containForm(i, done) {
+  const [actionField, actionSelect] = field(t('contain_action'), select(CONTAINMENTS.map((a) => [a, t(`contain_${a}`)]), 'revoke_tokens'));
+  actionSelect.name = 'contain-action';
+  const [targetField, targetInput] = field(t('contain_target'), input({ required: true, maxlength: 200, name: 'contain-target' }));
+  const confirmBox = h('input', { type: 'checkbox', required: true, name: 'contain-confirm', id: 'contain-confirm' });
+  const confirmField = h('div', { class: 'check' }, confirmBox, h('label', { for: 'contain-confirm' }, t('contain_confirm')));
+  return [h('h3', {}, t('contain')), message('warn', t('contain_warning')), form([actionField, targetField, confirmField], t('contain_do'), async () => {
+    await call('POST', `/v1/incidents/${encodeURIComponent(i.incident_id)}/contain`, { body: { action: actionSelect.value, target: targetInput.value.trim() } });
+    done();
+    return message('ok', t('contained'));
+  })];
+}
+
+function incidentDetail(id, manage) {
   const box = h('div');
   return reloading(box, async (again) => {
     const i = await call('GET', `/v1/incidents/${encodeURIComponent(id)}`);
@@ -130,18 +146,19 @@ function incidentDetail(id) {
     h('h3', {}, t('steps')), table(i.steps || [], [['at_ms', t('time'), (v) => date(v)], ['actor', t('actor')], ['kind', t('kind')], ['detail', t('detail')]]),
     h('h3', {}, t('timeline')), table((i.timeline || []).slice(0, 200), [['seq', '#'], ['ts_ms', t('time'), (v) => date(v)], ['actor', t('actor')],
       ['action', t('action')], ['target', t('target')], ['purpose', t('purpose')], ['decision', t('decision')]]),
+    manage && i.status !== 'closed' ? containForm(i, again) : null,
     i.status === 'closed' ? null : closeIncidentForm(i, again)];
   });
 }
 
-function incidentsPanel() {
+function incidentsPanel(manage) {
   const box = h('div', { id: 'incidents' });
   const detail = h('div', { id: 'incident-view' });
   reloading(box, async () => {
     const r = await call('GET', '/v1/incidents');
     return table(r.incidents || [], [['opened_at_ms', t('opened_at'), (v) => date(v)], ['severity', t('severity'), sev], ['title', t('title_label')],
       ['status', t('state')], ['staff_id', t('actor')], ['opened_by', t('opened_by')],
-      ['incident_id', t('actions'), (id) => button(t('show'), () => detail.replaceChildren(panel(`${t('incident')} ${id}`, incidentDetail(id))), { class: 'secondary', 'data-incident': id })]]);
+      ['incident_id', t('actions'), (id) => button(t('show'), () => detail.replaceChildren(panel(`${t('incident')} ${id}`, incidentDetail(id, manage))), { class: 'secondary', 'data-incident': id })]]);
   });
   return [panel(t('incidents_only'), box), detail];
 }
@@ -158,7 +175,7 @@ function violationsPanel() {
 
 // `manage`: the security administrator closes alerts (ops.manage); the DPO reads them.
 export function opsScreen(manage) {
-  return () => h('div', {}, alertsPanel(manage), ...incidentsPanel(), violationsPanel());
+  return () => h('div', {}, alertsPanel(manage), ...incidentsPanel(manage), violationsPanel());
 }
 
 // --- sharing (/v1/partners, /v1/agreements, /v1/shares) and its approvals ---

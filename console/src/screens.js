@@ -168,9 +168,3 @@ export function tokensScreen() {
   load();
   return box;
 }
-
-// Key status and rotation, backups and their verification: no /v1 route yet (the CLI's
-// `custos key status|rotate`, `custos backup list|verify`).
-export function keysScreen() {
-  return h('div', {}, panel(t('keys'), message('info', t('not_yet_cli_keys'))), panel(t('backups'), message('info', t('not_yet_cli_backups'))));
-}

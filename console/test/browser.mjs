@@ -225,8 +225,42 @@ try {
   await tab(sp, 'alerts', loaded('#incidents'));
   await sp.waitForFunction(() => document.querySelector('#incidents table'));
   check('the security admin sees the incident register', (await textOf(sp, '#incidents')).includes('可疑的批量查询'));
+  // Containment from the console: the security admin revokes the clerk's tokens, confirming it,
+  // and the incident's steps show it.
+  await sp.click(`button[data-incident="${incident.incident_id}"]`);
+  await sp.waitForSelector('select[name=contain-action]');
+  await sp.select('select[name=contain-action]', 'revoke_tokens');
+  await sp.type('input[name=contain-target]', 'clerk');
+  await sp.click('#contain-confirm');
+  await sp.click('#incident-view form button[type=submit]');
+  await sp.waitForFunction(() => [...document.querySelectorAll('#incident-view td')].some((x) => x.textContent === 'contain'));
+  const contained = await api('GET', `/v1/incidents/${incident.incident_id}`, { token: sec.token });
+  check('the security admin contains the incident and its steps show it',
+    contained.status === 'contained' && contained.steps.some((x) => x.kind === 'contain'), JSON.stringify(contained.steps).slice(0, 300));
+  await shot(sp, 'security-incident-contained', '#incident-view');
   await shot(sp, 'security-alerts');
   await axe(sp, 'security alerts');
+  // Keys and backups: the status read, the rotation refused by the vault (key.manage is the
+  // administrator's), a backup verified on screen.
+  await tab(sp, 'keys');
+  await sp.waitForSelector('#rotate-kek');
+  await sp.waitForFunction(() => [...document.querySelectorAll('table')].some((x) => x.textContent.includes('v1')));
+  check('the security admin sees the key status', (await textOf(sp, 'main')).includes('keyfile'));
+  await sp.click('#rotate-kek');
+  await sp.waitForSelector('#confirm-rotate');
+  await sp.click('#confirm-rotate');
+  await sp.waitForFunction(() => document.querySelector('#rotate-out .msg.error'));
+  check('the rotation is refused to the security admin by the vault (403)', (await textOf(sp, '#rotate-out')).includes('403'), await textOf(sp, '#rotate-out'));
+  await shot(sp, 'security-keys', '#rotate-out');
+  await axe(sp, 'security keys');
+  await tab(sp, 'backups');
+  await sp.waitForSelector('button[data-backup]');
+  await sp.click('button[data-backup]');
+  await sp.waitForFunction(() => document.querySelector('#verify-out .msg.ok'));
+  check('the security admin verifies a backup and sees the result', (await textOf(sp, '#verify-out')).includes('校验通过'), await textOf(sp, '#verify-out'));
+  await sp.waitForFunction(() => [...document.querySelectorAll('td')].some((x) => x.textContent.startsWith('通过')));
+  await shot(sp, 'security-backups', '#verify-out');
+  await axe(sp, 'security backups');
   const idleFrom = Date.now();
 
   // 3. The DPO: the dashboard, the request queue with fulfilment, approving and running a

@@ -49,6 +49,10 @@ void AddSecOpsRoutes(RouteTable& table, vault::Vault& vault);
 // /v1/retention/plans, /v1/retention/plans/{plan_id}, .../request, .../run (issue 21;
 // docs/retention.md): the same vault calls as `custos retention`.
 void AddRetentionRoutes(RouteTable& table, vault::Vault& vault);
+// /v1/keys, /v1/keys/rotate (issue 21; docs/keys.md): `custos key status|rotate`.
+void AddKeyRoutes(RouteTable& table, vault::Vault& vault);
+// /v1/backups, /v1/backups/{backup_id}/verify (issue 21; docs/backup.md).
+void AddBackupRoutes(RouteTable& table, vault::Vault& vault);
 // /v1/me: the signed-in staff member (issue 21).
 void AddSelfRoutes(RouteTable& table, vault::Vault& vault);
 // /v1/reports/{name} (issue 19; docs/dpo.md)

@@ -136,6 +136,8 @@ RouteTable BuildRoutes(vault::Vault& vault, const Metrics& metrics, ConsoleSessi
   AddDpoRoutes(table, vault);
   AddSecOpsRoutes(table, vault);
   AddRetentionRoutes(table, vault);
+  AddKeyRoutes(table, vault);
+  AddBackupRoutes(table, vault);
   return table;
 }
 

@@ -175,6 +175,7 @@ constexpr std::array kCatalogue = {
     Under(A::kAssessmentShow, "assessment.show", A::kAssessmentManage),
     Under(A::kPolicyRecord, "policy.record", A::kPolicyManage),
     Under(A::kPolicyList, "policy.list", A::kPolicyManage),
+    Under(A::kBackupList, "backup.list", A::kBackupRun),
     Ungranted(A::kAuthToken, "auth.token"),
     Ungranted(A::kAuthLogin, "auth.login"),
     Ungranted(A::kAuthLockout, "auth.lockout"),

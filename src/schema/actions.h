@@ -175,6 +175,7 @@ enum class Action : uint8_t {
   kAssessmentShow,
   kPolicyRecord,
   kPolicyList,
+  kBackupList,
   // --- authentication and the vault's own steps: no grant ---
   kAuthToken,
   kAuthLogin,

@@ -285,6 +285,89 @@ Result<BackupResult> BackupService::RunScheduled() {
   return result;
 }
 
+namespace {
+
+// The size of a backup's files (its directory holds no subdirectories).
+int64_t BytesOf(const fs::path& dir) {
+  int64_t bytes = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (!entry.is_regular_file(ec)) continue;
+    const std::uintmax_t size = entry.file_size(ec);
+    if (!ec) bytes += static_cast<int64_t>(size);
+  }
+  return bytes;
+}
+
+// `message` with the backup's directory named by its id: the server's layout stays on it.
+std::string NamedById(std::string_view text, const fs::path& dir) {
+  std::string message(text);
+  const std::string where = dir.string();
+  const std::string id = dir.filename().string();
+  for (size_t at = message.find(where); at != std::string::npos;
+       at = message.find(where, at + id.size())) {
+    message.replace(at, where.size(), id);
+  }
+  return message;
+}
+
+// The last "backup.verify" entry of `backup_id`: allowed (checked) or denied (failed).
+Status ReadLastVerification(store::Transaction& txn, BackupListing& b) {
+  store::AuditFilter filter;
+  filter.action = "backup.verify";
+  filter.target = "backup:" + b.backup_id;
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<store::AuditRow> rows, txn.QueryAudit(filter, 1000));
+  if (rows.empty()) return Status::Ok();
+  const store::AuditRow& last = rows.back();
+  b.verified = last.decision == "allow" ? "ok" : "failed";
+  b.verified_at_ms = last.ts_ms;
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::vector<BackupListing>> BackupService::List(const Context& ctx) {
+  VaultState& impl = *state_;
+  CUSTOS_RETURN_IF_ERROR(
+      AdmitBackupAction(impl, ctx, schema::Action::kBackupList, "backups", "list").status());
+  std::vector<BackupListing> out;
+  for (const fs::path& dir : backup::ListBackups(BackupDirOf(*impl.config, impl.dir))) {
+    BackupListing b;
+    b.backup_id = dir.filename().string();
+    b.bytes = BytesOf(dir);
+    Result<backup::BackupHeader> header = backup::ReadBackupHeader(dir);
+    if (header.ok()) {
+      b.created_at_ms = header->created_at_ms;
+      b.format = header->format;
+      b.key_backup = header->key_backup;
+    } else {
+      b.problem = NamedById(header.status().message(), dir);
+    }
+    out.push_back(std::move(b));
+  }
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.store->Begin());
+  for (BackupListing& b : out) CUSTOS_RETURN_IF_ERROR(ReadLastVerification(*txn, b));
+  return out;
+}
+
+Result<BackupCheck> BackupService::VerifyListed(const Context& ctx, std::string_view backup_id) {
+  VaultState& impl = *state_;
+  for (const fs::path& dir : backup::ListBackups(BackupDirOf(*impl.config, impl.dir))) {
+    if (dir.filename().string() != backup_id) continue;
+    Result<BackupCheck> check = Verify(ctx, dir);
+    if (check.ok()) return check;
+    return Status(check.status().code(), NamedById(check.status().message(), dir));
+  }
+  // Admitted first, so a caller without the grant learns nothing of what exists.
+  const std::string target = "backup:" + std::string(backup_id);
+  CUSTOS_ASSIGN_OR_RETURN(
+      Context admitted,
+      AdmitBackupAction(impl, ctx, schema::Action::kBackupVerify, target, "verify"));
+  return AuditOutcome(
+      impl, admitted, schema::Action::kBackupVerify, target,
+      Verdict::Deny(NotFound("backup_id: no backup of that id in the backups directory")));
+}
+
 Result<BackupCheck> BackupService::Verify(const Context& ctx, const fs::path& backup_path) {
   VaultState& impl = *state_;
   const std::string target = "backup:" + backup_path.filename().string();

@@ -85,6 +85,20 @@ struct BackupCheck {
   int64_t key_backup_rows = 0;
 };
 
+// One backup in the configured [backup] dir, as `GET /v1/backups` lists it (issue 21): its
+// manifest's facts, its size on disk and its last verification (from the audit log).
+struct BackupListing {
+  std::string backup_id;  // the directory's name (the id `VerifyListed` takes)
+  int64_t created_at_ms = 0;
+  std::string format;      // "custos-backup/1" or "/2"; empty if the manifest does not read
+  std::string key_backup;  // format 2: the key backup written with it
+  int64_t bytes = 0;       // the files of its directory
+  // The last "backup.verify" of it: "never", "ok" (the last entry allowed) or "failed".
+  std::string verified = "never";
+  int64_t verified_at_ms = 0;
+  std::string problem;  // why the manifest did not read (nothing else is shown then)
+};
+
 struct RestoreOptions {
   std::filesystem::path backup;  // a backup directory (holding manifest.json)
   std::filesystem::path dir;     // the new vault directory: absent, empty, or left by a killed
@@ -173,6 +187,15 @@ class BackupService {
   // checkpoint key. Authorised by "backup.run", audited "backup.verify" with the outcome.
   // DataLoss naming the file and check that failed; NotFound: no manifest (incomplete).
   Result<BackupCheck> Verify(const Context& ctx, const std::filesystem::path& backup);
+  // The complete backups in the configured [backup] dir, oldest first (issue 21: the
+  // console's backups screen). Authorised by "backup.run", audited "backup.list". Reads each
+  // manifest (a backup whose manifest does not read is listed with `problem`) and the audit
+  // log's "backup.verify" entries of each, as the doctor does.
+  Result<std::vector<BackupListing>> List(const Context& ctx);
+  // Verify of the backup named `backup_id` in the configured [backup] dir: the adapters that
+  // must not take a server path (HTTP) name a listed backup. NotFound (recorded as a deny
+  // entry) for an id that is not one of List's; otherwise as Verify.
+  Result<BackupCheck> VerifyListed(const Context& ctx, std::string_view backup_id);
   // Destruction reaches the backups (ARCHITECTURE.md): reads the destruction ledger at
   // `ledger_file` (default: <vault>/destruction-ledger.jsonl) and rewrites the key section of
   // every backup in [backup] dir without the destroyed customers' wrapped DEKs

@@ -269,14 +269,36 @@ Status BuildAccessReview(const VaultState& m, store::Transaction& txn, Report& r
 
 std::string Month(int64_t ms) { return access::UtcDate(ms).substr(0, 7); }
 
-Status BuildConsent(const VaultState& m, store::Transaction& txn, Report& r) {
-  const schema::Config& c = *m.config;
-  std::map<std::string, int64_t> consenting;  // purpose -> customers granting at the end
-  std::map<int64_t, std::pair<int64_t, int64_t>> by_notice;     // grants, withdrawals
-  std::map<std::string, std::pair<int64_t, int64_t>> by_month;  // grants, withdrawals
-  for (int64_t t = r.from_ms; t < r.to_ms; t += 28 * kDoctorDayMs) by_month[Month(t)];
-  by_month[Month(r.to_ms - 1)];
+// What the consent report counts over [from_ms, to_ms): the customers registered before the
+// end, those consenting per purpose at the end, and grants and withdrawals in the period.
+struct ConsentCounts {
   int64_t customers = 0;
+  std::map<std::string, int64_t> consenting;                 // purpose -> customers granting
+  std::map<int64_t, std::pair<int64_t, int64_t>> by_notice;  // grants, withdrawals
+  std::map<std::string, std::pair<int64_t, int64_t>> by_month;
+};
+
+void CountLedger(const std::vector<store::ConsentRow>& ledger, int64_t from_ms, int64_t to_ms,
+                 ConsentCounts& c) {
+  std::map<std::string, std::string> last;  // purpose -> last action before the end
+  for (const store::ConsentRow& e : ledger) {
+    if (e.recorded_at_ms >= to_ms) continue;
+    if (e.scope == "purpose") last[e.purpose] = e.action;
+    if (e.recorded_at_ms < from_ms) continue;
+    const bool grant = e.action == "grant";
+    (grant ? c.by_notice[e.notice_version].first : c.by_notice[e.notice_version].second) += 1;
+    (grant ? c.by_month[Month(e.recorded_at_ms)].first
+           : c.by_month[Month(e.recorded_at_ms)].second) += 1;
+  }
+  for (const auto& [purpose, action] : last) {
+    if (action == "grant") ++c.consenting[purpose];
+  }
+}
+
+Result<ConsentCounts> CountConsents(store::Transaction& txn, int64_t from_ms, int64_t to_ms) {
+  ConsentCounts c;
+  for (int64_t t = from_ms; t < to_ms; t += 28 * kDoctorDayMs) c.by_month[Month(t)];
+  c.by_month[Month(to_ms - 1)];
   // Honey records are no one's data: neither customers nor consents (security_operations.md).
   CUSTOS_ASSIGN_OR_RETURN(const std::unordered_set<std::string> honey, HoneyCustomerIds(txn));
   std::string after;
@@ -284,27 +306,25 @@ Status BuildConsent(const VaultState& m, store::Transaction& txn, Report& r) {
     CUSTOS_ASSIGN_OR_RETURN(std::vector<store::RetentionFactsRow> page,
                             txn.ListRetentionFacts(after, 500));
     for (const store::RetentionFactsRow& f : page) {
-      if (f.created_at_ms >= r.to_ms || honey.count(f.customer_id) > 0) continue;
-      ++customers;
+      if (f.created_at_ms >= to_ms || honey.count(f.customer_id) > 0) continue;
+      ++c.customers;
       CUSTOS_ASSIGN_OR_RETURN(std::vector<store::ConsentRow> ledger,
                               txn.ListConsents(f.customer_id));
-      std::map<std::string, std::string> last;  // purpose -> last action before the end
-      for (const store::ConsentRow& e : ledger) {
-        if (e.recorded_at_ms >= r.to_ms) continue;
-        if (e.scope == "purpose") last[e.purpose] = e.action;
-        if (e.recorded_at_ms < r.from_ms) continue;
-        const bool grant = e.action == "grant";
-        (grant ? by_notice[e.notice_version].first : by_notice[e.notice_version].second) += 1;
-        (grant ? by_month[Month(e.recorded_at_ms)].first
-               : by_month[Month(e.recorded_at_ms)].second) += 1;
-      }
-      for (const auto& [purpose, action] : last) {
-        if (action == "grant") ++consenting[purpose];
-      }
+      CountLedger(ledger, from_ms, to_ms, c);
     }
     if (page.size() < 500) break;
     after = page.back().customer_id;
   }
+  return c;
+}
+
+Status BuildConsent(const VaultState& m, store::Transaction& txn, Report& r) {
+  const schema::Config& c = *m.config;
+  CUSTOS_ASSIGN_OR_RETURN(ConsentCounts tally, CountConsents(txn, r.from_ms, r.to_ms));
+  const int64_t customers = tally.customers;
+  std::map<std::string, int64_t>& consenting = tally.consenting;
+  const auto& by_notice = tally.by_notice;
+  const auto& by_month = tally.by_month;
   const Bilingual ledger_source{
       fmt::format("同意记录（consents），期间 {}", Period(r).zh),
       fmt::format("register consents (the ledger of each customer), period {}", Period(r).en)};
@@ -688,6 +708,29 @@ Result<Report> ReportService::Build(const Context& ctx, const ReportRequest& req
     CUSTOS_RETURN_IF_ERROR(BuildSecurity(m, *txn, r));
   }
   return r;
+}
+
+Result<ConsentCoverage> ReportService::BuildConsentCoverage(const Context& ctx, int64_t from_ms,
+                                                            int64_t to_ms) {
+  VaultState& m = *state_;
+  const Operation op{schema::Action::kReportBuild, "report:consent", Basis::kAdministration};
+  ConsentCoverage out;
+  out.from_ms = from_ms;
+  out.to_ms = to_ms;
+  CUSTOS_RETURN_IF_ERROR(Read(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    if (to_ms <= from_ms) return Verdict::Deny(InvalidArgument("to: must be after from"));
+    out.generated_at_ms = s.now_ms;
+    return Verdict::Allow(fmt::format("consent coverage from {} to {}", access::UtcDate(from_ms),
+                                      access::UtcDate(to_ms)));
+  }));
+  CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<store::Transaction> txn, m.store->Begin());
+  CUSTOS_ASSIGN_OR_RETURN(ConsentCounts tally, CountConsents(*txn, from_ms, to_ms));
+  out.customers = tally.customers;
+  for (const schema::PurposeDef& p : m.config->purposes) {
+    out.purposes.push_back(
+        {p.name, p.legal_obligation, p.legal_obligation ? 0 : tally.consenting[p.name]});
+  }
+  return out;
 }
 
 }  // namespace custos::vault

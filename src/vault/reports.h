@@ -73,6 +73,21 @@ struct ProcessingRecipient {
   std::string cross_border;  // the PIPL Art. 38 basis and reference; empty: not cross-border
 };
 
+// The consent report's coverage table as counts (issue 21: the DPO dashboard's card): per
+// purpose of the catalogue, the customers whose last consent action before `to_ms` grants it.
+struct PurposeCoverage {
+  std::string purpose;
+  bool legal_obligation = false;  // needs no consent: `consenting` is 0, not counted
+  int64_t consenting = 0;
+};
+struct ConsentCoverage {
+  int64_t from_ms = 0;
+  int64_t to_ms = 0;
+  int64_t generated_at_ms = 0;
+  int64_t customers = 0;  // customers registered before to_ms (honey records excluded)
+  std::vector<PurposeCoverage> purposes;
+};
+
 class ReportService {
  public:
   explicit ReportService(VaultState& state) : state_(&state) {}
@@ -82,6 +97,10 @@ class ReportService {
   // Refusals of admission (recorded); Unavailable: the store cannot be read or the entry
   // written.
   Result<Report> Build(const Context& ctx, const ReportRequest& request);
+  // The consent report's coverage alone, as counts: admitted and audited as the consent
+  // report's build (report.build, target "report:consent"). InvalidArgument "to: must be after
+  // from"; refusals as Build.
+  Result<ConsentCoverage> BuildConsentCoverage(const Context& ctx, int64_t from_ms, int64_t to_ms);
 
  private:
   VaultState* state_;

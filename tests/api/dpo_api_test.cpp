@@ -2,6 +2,9 @@
 // doctor's result, 404 before the first run, 403 without doctor.run), /v1/reports/{name} (JSON,
 // HTML and CSV, 400 for a bad period or format, 403 without report.read) and /v1/pias (drafted,
 // refused to its author, approved by a second person).
+#include <map>
+#include <string>
+
 #include "api_fixture.h"
 
 namespace custos::api::testing {
@@ -103,6 +106,63 @@ TEST_F(DpoApiTest, AReportIsServedAsJsonHtmlAndCsvToATokenWithReportRead) {
     EXPECT_NE(ErrorMessage(r).find(k.message_part), std::string::npos) << r->body;
     EXPECT_EQ(r->body.find("王芳"), std::string::npos);
   }
+}
+
+// The dashboard's consent coverage (issue 21): the consent report's coverage table alone, as
+// numbers, the same as the full report's.
+TEST_F(DpoApiTest, ConsentCoverageAnswersTheCountsPerPurposeOfTheConsentReport) {
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(Client()
+                  ->Post("/v1/customers", As("tok-operator"), NewCustomerBody(), "application/json")
+                  ->status,
+              201);
+  }
+  const std::string period = "?from=2025-01-01&to=2026-12-31";
+  auto r = Client()->Get("/v1/reports/consent-coverage" + period, As("tok-dpo", ""));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const json doc = json::parse(r->body);
+  EXPECT_EQ(doc.value("customers", -1), 2) << r->body;
+  std::map<std::string, json> by_purpose;
+  for (const json& p : doc["purposes"]) by_purpose[p.value("purpose", "")] = p;
+  ASSERT_EQ(by_purpose.count("customer_service"), 1u) << r->body;
+  EXPECT_EQ(by_purpose["customer_service"].value("consenting", -1), 2);
+  EXPECT_EQ(by_purpose["customer_service"].value("coverage_pct", -1), 100);
+  EXPECT_EQ(by_purpose["marketing"].value("consenting", -1), 0);
+  EXPECT_EQ(by_purpose["marketing"].value("coverage_pct", -1), 0);
+  EXPECT_TRUE(by_purpose["legal_obligation"].value("legal_obligation", false));
+  EXPECT_TRUE(by_purpose["legal_obligation"]["coverage_pct"].is_null());
+  // The same numbers as the full report's coverage table, and nothing of a customer.
+  auto full = Client()->Get("/v1/reports/consent" + period, As("tok-dpo", ""));
+  ASSERT_TRUE(full);
+  ASSERT_EQ(full->status, 200) << full->body;
+  for (const json& table : json::parse(full->body)["tables"]) {
+    if (table.value("id", "") != "coverage") continue;
+    for (const json& row : table["rows"]) {
+      const json& p = by_purpose[row[0].get<std::string>()];
+      if (p.value("legal_obligation", false)) continue;
+      EXPECT_EQ(row[1].get<std::string>(), std::to_string(p.value("consenting", -1))) << row;
+      EXPECT_EQ(row[3].get<std::string>(), std::to_string(p.value("coverage_pct", -1))) << row;
+    }
+  }
+  EXPECT_EQ(r->body.find("王芳"), std::string::npos);
+  EXPECT_EQ(r->body.find("customer_id"), std::string::npos);
+
+  auto agent = Client()->Get("/v1/reports/consent-coverage" + period, As("tok-agent", ""));
+  ASSERT_TRUE(agent);
+  EXPECT_EQ(agent->status, 403) << agent->body;
+  auto open_ended =
+      Client()->Get("/v1/reports/consent-coverage?from=2026-01-01", As("tok-dpo", ""));
+  ASSERT_TRUE(open_ended);
+  EXPECT_EQ(open_ended->status, 400) << open_ended->body;
+  auto backwards = Client()->Get("/v1/reports/consent-coverage?from=2026-12-31&to=2026-01-01",
+                                 As("tok-dpo", ""));
+  ASSERT_TRUE(backwards);
+  EXPECT_EQ(backwards->status, 400) << backwards->body;
+  auto extra =
+      Client()->Get("/v1/reports/consent-coverage" + period + "&format=csv", As("tok-dpo", ""));
+  ASSERT_TRUE(extra);
+  EXPECT_EQ(extra->status, 400) << extra->body;
 }
 
 TEST_F(DpoApiTest, AnImpactAssessmentIsDraftedAndApprovedBySomeoneElse) {

@@ -31,6 +31,8 @@ sed -i '/^\[retention.note\]/,/^max/ s/^max = .*/max = "0d"/' "$work/vault/custo
 grep -A8 '^\[retention.note\]' "$work/vault/custos.toml" | grep -q '^max = "0d"'
 # A first doctor result for the DPO's doctor screen (serve runs it daily).
 CUSTOS_TOKEN=$admin "$custos" --vault "$work/vault" doctor >/dev/null || true
+# A backup for the security admin's backups screen to verify.
+CUSTOS_TOKEN=$admin "$custos" --vault "$work/vault" backup >/dev/null
 "$custos" --vault "$work/vault" --json serve --port 0 >"$work/serve.out" 2>"$work/serve.err" &
 pid=$!
 url=""
