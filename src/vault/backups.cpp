@@ -352,6 +352,17 @@ Result<std::vector<BackupListing>> BackupService::List(const Context& ctx) {
 
 Result<BackupCheck> BackupService::VerifyListed(const Context& ctx, std::string_view backup_id) {
   VaultState& impl = *state_;
+  // An id is a backup's file or directory name: letters, digits, '.', '_' and '-' (so no
+  // path and nothing else reaches the audit entry's target).
+  const bool id_shaped = !backup_id.empty() && backup_id.size() <= 128 &&
+                         backup_id.front() != '.' &&
+                         backup_id.find_first_not_of(
+                             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+                             std::string_view::npos;
+  if (!id_shaped) {
+    return InvalidArgument(
+        "backup_id: must be a backup's name (letters, digits, '.', '_', '-'; at most 128)");
+  }
   for (const fs::path& dir : backup::ListBackups(BackupDirOf(*impl.config, impl.dir))) {
     if (dir.filename().string() != backup_id) continue;
     Result<BackupCheck> check = Verify(ctx, dir);
