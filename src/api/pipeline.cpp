@@ -166,7 +166,7 @@ ApiResponse RequestPipeline::Run(const ApiRequest& req, const std::string& reque
     scope.ctx.purpose = std::string(req.Header(kPurposeHeader));
     return DispatchWithTokenInRead(req, route, scope, token);
   }
-  Result<std::string> staff = authenticate_(token, request_id);
+  Result<std::string> staff = authenticate_(token, request_id, req.remote_address);
   if (!staff.ok()) return *AuthenticationFailure(staff.status(), request_id);
   scope.ctx.actor = std::move(staff).value();
   actor = scope.ctx.actor;
@@ -205,7 +205,7 @@ ApiResponse RequestPipeline::DispatchWithTokenInRead(const ApiRequest& req, cons
   } else if (!pending.tried()) {
     // The handler answered before any read took the token (a malformed query): the token is
     // checked now, and its refusal answers, as if it had been checked first.
-    Result<std::string> staff = authenticate_(token, request_id);
+    Result<std::string> staff = authenticate_(token, request_id, req.remote_address);
     if (!staff.ok()) return *AuthenticationFailure(staff.status(), request_id);
   }
   if (result.ok()) return std::move(result).value();

@@ -45,8 +45,9 @@ class ConsoleSessions;
 
 // Resolves a bearer token to an active staff id, or Unauthenticated. The production server
 // uses StaffService::Authenticate; tests may supply their own.
-using Authenticator =
-    std::function<Result<std::string>(std::string_view bearer_token, std::string_view request_id)>;
+// `source` is the client's address (the token_new_address rule; vault/token_address.h).
+using Authenticator = std::function<Result<std::string>(
+    std::string_view bearer_token, std::string_view request_id, std::string_view source)>;
 
 class RequestPipeline {
  public:

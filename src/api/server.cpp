@@ -20,8 +20,8 @@ namespace {
 
 Authenticator ChooseAuthenticator(vault::Vault& vault, const Authenticator& injected) {
   if (injected) return injected;
-  return [&vault](std::string_view token, std::string_view rid) {
-    return vault.staff().Authenticate(token, rid, vault::Channel::kApi);
+  return [&vault](std::string_view token, std::string_view rid, std::string_view source) {
+    return vault.staff().Authenticate(token, rid, vault::Channel::kApi, source);
   };
 }
 

@@ -185,6 +185,8 @@ nlohmann::json AgreementJson(const vault::AgreementView& a) {
           {"revoked_by", a.revoked_by},
           {"revoked_at_ms", a.revoked_at_ms},
           {"revoke_reason", a.revoke_reason},
+          {"suspended", !a.suspended_by_incident.empty()},
+          {"suspended_by_incident", a.suspended_by_incident},
           {"deletion", a.deletion},
           {"deletion_due_ms", a.deletion_due_ms},
           {"deletion_sha256", a.deletion_sha256},

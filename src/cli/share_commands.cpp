@@ -178,7 +178,12 @@ void AddAgreementCommands(CLI::App& app, Globals& g, Action& action) {
       return WithVault(g, [&](vault::Vault& v) {
         auto a = v.sharing().ShowAgreement(g.MakeContext(), *show_id);
         if (!a.ok()) return g.out().Fail(a.status());
-        g.out().Print(api::AgreementJson(*a), api::AgreementJson(*a).dump(2) + "\n");
+        std::string text = api::AgreementJson(*a).dump(2) + "\n";
+        if (!a->suspended_by_incident.empty()) {
+          text += fmt::format("suspended by incident {} (containment): no new share until lifted\n",
+                              a->suspended_by_incident);
+        }
+        g.out().Print(api::AgreementJson(*a), text);
         return static_cast<int>(kExitOk);
       });
     };

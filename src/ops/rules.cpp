@@ -155,7 +155,8 @@ RuleEngine::RuleEngine(const schema::Config& config, Directory directory)
 int64_t RuleEngine::LookBackMs() const {
   auto longest = [](const schema::OpsThresholds& t) {
     return std::max({t.bulk_read_minutes, t.denial_burst_minutes, t.search_repeat_minutes,
-                     t.purpose_switch_minutes, t.export_minutes, t.login_failures_minutes});
+                     t.purpose_switch_minutes, t.export_minutes, t.share_minutes,
+                     t.login_failures_minutes});
   };
   int64_t minutes = longest(config_->ops.defaults);
   for (const auto& [post, t] : config_->ops.posts) minutes = std::max<int64_t>(minutes, longest(t));
@@ -211,6 +212,10 @@ void RuleEngine::Feed(const store::AuditRow& e, bool raise, std::vector<Hit>& hi
   }
   if (!StaffActor(e.actor)) return;
   const schema::OpsThresholds& t = ThresholdsOf(e.actor);
+  if (e.action == kTokenNewAddressAction) {
+    TokenAddress(e, t, raise, hits);
+    return;
+  }
   const std::string customer = CustomerOf(e.target);
   if (!customer.empty()) {
     if (directory_.is_honey && directory_.is_honey(customer) && e.action != "ops.alert" &&
@@ -337,11 +342,28 @@ void RuleEngine::Refusal(const store::AuditRow& e, const schema::OpsThresholds& 
 
 void RuleEngine::Share(const store::AuditRow& e, const std::string& customer,
                        const schema::OpsThresholds& t, bool raise, std::vector<Hit>& hits) {
-  // One "share.customer" entry per customer shared (share_create.cpp), before decryption. A
-  // share is an export to a partner: the export thresholds bound it, counted on their own.
+  // One "share.customer" entry per customer shared (share_create.cpp), before decryption,
+  // counted on a window of its own (share_customers, share_minutes: by default the export
+  // values, a share being an export to a partner).
   Hit proto = Proto(kBulkShare, Severity::kHigh, e.actor, "share", "customers shared");
-  Counted(shares_[e.actor], Stamp{e.ts_ms, e.seq, customer}, int64_t{t.export_minutes} * kMinuteMs,
-          t.export_customers, /*distinct=*/true, std::move(proto), raise, hits);
+  Counted(shares_[e.actor], Stamp{e.ts_ms, e.seq, customer}, int64_t{t.share_minutes} * kMinuteMs,
+          t.share_customers, /*distinct=*/true, std::move(proto), raise, hits);
+}
+
+void RuleEngine::TokenAddress(const store::AuditRow& e, const schema::OpsThresholds& t, bool raise,
+                              std::vector<Hit>& hits) {
+  // The vault records one "token.new_address" entry per token and address (token_check.h):
+  // each is an alert, with that entry as its evidence. The target is "token:<id>"; the reason
+  // names the addresses (the staff member's, not a customer's value).
+  if (!t.token_new_address || !raise) return;
+  hits.push_back(Hit{std::string(kTokenNewAddress),
+                     Severity::kHigh,
+                     e.actor,
+                     e.seq,
+                     e.ts_ms,
+                     {e.seq},
+                     e.target,
+                     fmt::format("a bearer token used from a new address: {}", e.reason)});
 }
 
 void RuleEngine::Search(const store::AuditRow& e, const schema::OpsThresholds& t, bool raise,

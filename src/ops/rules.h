@@ -14,12 +14,15 @@
 //   purpose_switch       purpose A refused, then purpose B allowed on the same customer high
 //   bulk_export          N customers exported by one staff member within M minutes      high
 //   bulk_share           N customers shared with partners (share.customer entries) by one
-//                        staff member within M minutes (the export thresholds)          high
+//                        staff member within M minutes (share_customers, share_minutes) high
 //   break_glass          a read under a break-glass grant (to be reviewed)             medium
 //   restricted_customer  a read of a destroyed customer or one who restricted processing
 //                                                                                        high
 //   login_failures       N failed logins of one staff id within M minutes             medium
 //   honey_record         any entry of a staff member naming a honey record         critical
+//   token_new_address    a bearer token used from an address other than the ones it was
+//                        issued from or used from before (a "token.new_address" entry the
+//                        vault records once per token and address; token_check.h)      high
 // and, for the vault to decide against its store, the logins with their address
 // (new_address: a login from an address the staff member never used; low).
 //
@@ -67,6 +70,11 @@ inline constexpr std::string_view kLoginFailures = "login_failures";
 inline constexpr std::string_view kHoneyRecord = "honey_record";
 inline constexpr std::string_view kNewAddress = "new_address";
 inline constexpr std::string_view kBulkShare = "bulk_share";
+inline constexpr std::string_view kTokenNewAddress = "token_new_address";
+// The audit action the vault records when a token is used from a new address (the rule above
+// reads it), and the one recording the first address of a token issued without one.
+inline constexpr std::string_view kTokenNewAddressAction = "token.new_address";
+inline constexpr std::string_view kTokenFirstAddressAction = "token.first_address";
 
 // What a rule found. `evidence`: the audit seqs that show it (at most kMaxEvidence, the latest);
 // `subject`: what was touched, by id or count; `detail`: the figures against the threshold.
@@ -144,6 +152,8 @@ class RuleEngine {
              bool raise, std::vector<Hit>& hits);
   void Search(const store::AuditRow& e, const schema::OpsThresholds& t, bool raise,
               std::vector<Hit>& hits);
+  void TokenAddress(const store::AuditRow& e, const schema::OpsThresholds& t, bool raise,
+                    std::vector<Hit>& hits);
   void LoginEntry(const store::AuditRow& e, bool raise, std::vector<Hit>& hits,
                   std::vector<Login>& logins);
   void Counted(Window& w, Stamp s, int64_t window_ms, int64_t threshold, bool distinct, Hit proto,

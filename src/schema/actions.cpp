@@ -184,6 +184,8 @@ constexpr std::array kCatalogue = {
     Ungranted(A::kConfigIndexKeyAdded, "config.index_key_added"),
     Ungranted(A::kOpsAlert, "ops.alert"),
     Ungranted(A::kConfigVersion, "config.version"),
+    Ungranted(A::kTokenNewAddress, "token.new_address"),
+    Ungranted(A::kTokenFirstAddress, "token.first_address"),
 };
 
 constexpr bool InEnumOrder() {
@@ -194,7 +196,7 @@ constexpr bool InEnumOrder() {
       return false;
     }
   }
-  return static_cast<size_t>(A::kConfigVersion) + 1 == kCatalogue.size();
+  return static_cast<size_t>(A::kTokenFirstAddress) + 1 == kCatalogue.size();
 }
 static_assert(InEnumOrder(),
               "kCatalogue must list every Action once, in enum order, and "

@@ -185,6 +185,10 @@ enum class Action : uint8_t {
   kConfigIndexKeyAdded,
   kOpsAlert,       // issue 20: an alert a rule raised on the audit stream (the vault's own job)
   kConfigVersion,  // issue 19: a new custos.toml version recorded (the vault's own job)
+  // issue 20: a bearer token used from an address it was not issued to nor used from before,
+  // and the first address of a token issued without one (vault/token_address.h)
+  kTokenNewAddress,
+  kTokenFirstAddress,
 };
 
 struct ActionInfo {

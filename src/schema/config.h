@@ -319,12 +319,17 @@ struct OpsThresholds {
   uint32_t search_repeat_minutes = 60;  // ... within this window (the mask oracle)
   // Purpose A refused, then purpose B allowed on the same customer within this window.
   uint32_t purpose_switch_minutes = 60;
-  uint32_t export_customers = 1000;      // customers exported by one staff member ...
-  uint32_t export_minutes = 60;          // ... within this window
+  uint32_t export_customers = 1000;  // customers exported by one staff member ...
+  uint32_t export_minutes = 60;      // ... within this window
+  // Customers shared with partners (share.customer entries) by one staff member within
+  // share_minutes (rule bulk_share). Not set anywhere: the export values of the same table.
+  uint32_t share_customers = 1000;
+  uint32_t share_minutes = 60;
   bool break_glass = true;               // every read under a break-glass grant
   uint32_t login_failures = 5;           // failed logins of one staff id ...
   uint32_t login_failures_minutes = 15;  // ... within this window
   bool new_address = true;               // a login from an address the staff member never used
+  bool token_new_address = true;         // a token used from an address it was not used from
 };
 
 // The DPO's desk ([dpo]; docs/dpo.md, issue 19).

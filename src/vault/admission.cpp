@@ -253,8 +253,8 @@ Result<Context> WithTokenActor(VaultState& state, const Context& ctx, PendingTok
     const TokenProbe probe = ProbeToken(token.bearer());
     TokenVerdict verdict;
     CUSTOS_RETURN_IF_ERROR(state.reads->Run([&](BatchScope& batch) -> Result<AuditEvents> {
-      CUSTOS_ASSIGN_OR_RETURN(verdict,
-                              CheckToken(state, batch, probe, ctx.request_id, ctx.channel, now));
+      CUSTOS_ASSIGN_OR_RETURN(
+          verdict, CheckToken(state, batch, probe, ctx.request_id, ctx.channel, now, ctx.source));
       return verdict.deny;
     }));
     token.Settle(
@@ -313,21 +313,29 @@ Status Read(VaultState& state, const Context& ctx_in, const Operation& op, const
   TokenVerdict checked;
   CUSTOS_RETURN_IF_ERROR(state.reads->Run([&](BatchScope& batch) -> Result<AuditEvents> {
     if (token != nullptr) {
-      CUSTOS_ASSIGN_OR_RETURN(
-          checked, CheckToken(state, batch, probe, ctx_in.request_id, ctx_in.channel, token_now));
+      CUSTOS_ASSIGN_OR_RETURN(checked, CheckToken(state, batch, probe, ctx_in.request_id,
+                                                  ctx_in.channel, token_now, ctx_in.source));
       if (!checked.refusal.ok()) {
         result = Unauthenticated(std::string(kBadTokenMessage));
         return checked.deny;
       }
       with_actor.actor = checked.actor;
     }
+    // An accepted token's own entry (a new address, token_address.h) comes first.
+    AuditEvents events = token != nullptr ? std::move(checked.deny) : AuditEvents{};
     CUSTOS_ASSIGN_OR_RETURN(BatchAdmission a, AdmitRead(state, batch, *ctx, op));
     result = a.refusal;
-    if (!result.ok()) return AuditEvents{DenyEntry(state, a.ctx, op, result, op.fields)};
+    if (!result.ok()) {
+      events.push_back(DenyEntry(state, a.ctx, op, result, op.fields));
+      return events;
+    }
     Scope scope(batch.txn, a.ctx, state.Now(), *a.staff->row, a.staff.get());
     CUSTOS_ASSIGN_OR_RETURN(Verdict verdict, body(scope));
     result = verdict.refusal;
-    return Entries(state, a.ctx, op, verdict);
+    AuditEvents entries = Entries(state, a.ctx, op, verdict);
+    if (events.empty()) return entries;
+    for (audit::AuditEvent& e : entries) events.push_back(std::move(e));
+    return events;
   }));
   if (token != nullptr) {
     token->Settle(

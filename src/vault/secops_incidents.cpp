@@ -542,12 +542,17 @@ Result<std::vector<Art57Notice>> SecOpsService::Notify(const Context& ctx,
   return drafts;
 }
 
-Status SharingSuspension(store::Transaction& txn, std::string_view agreement_id, Status& refusal) {
-  if (!ValidSharingId(agreement_id)) return Status::Ok();
+Result<std::string> SuspendingIncident(store::Transaction& txn, std::string_view agreement_id) {
+  if (!ValidSharingId(agreement_id)) return std::string();
   const Result<std::optional<store::Bytes>> held = txn.GetMeta(SuspensionKey(agreement_id));
   if (!held.ok()) return held.status();
-  if (!held->has_value() || (*held)->empty()) return Status::Ok();
-  const std::string incident((*held)->begin(), (*held)->end());
+  if (!held->has_value()) return std::string();
+  return std::string((*held)->begin(), (*held)->end());
+}
+
+Status SharingSuspension(store::Transaction& txn, std::string_view agreement_id, Status& refusal) {
+  CUSTOS_ASSIGN_OR_RETURN(const std::string incident, SuspendingIncident(txn, agreement_id));
+  if (incident.empty()) return Status::Ok();
   refusal = FailedPrecondition(fmt::format(
       "agreement: suspended by incident {} (containment); no new share until the suspension is "
       "lifted (custos incident contain ID --action resume_sharing --target AGREEMENT)",

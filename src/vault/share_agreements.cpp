@@ -13,6 +13,7 @@
 #include "share/certificate.h"
 #include "share/package.h"
 #include "share/uscc.h"
+#include "vault/secops_internal.h"
 #include "vault/share_internal.h"
 #include "vault/vault_impl.h"
 
@@ -185,6 +186,8 @@ Result<AgreementView> AgreementOf(const VaultState& m, store::Transaction& txn,
     v.deletion = now_ms > due ? "overdue" : "open";
   }
   v.deletion_due_ms = v.deletion == "none" ? 0 : due;
+  // An incident's containment (secops_internal.h) stops new shares without changing the state.
+  CUSTOS_ASSIGN_OR_RETURN(v.suspended_by_incident, SuspendingIncident(txn, row.agreement_id));
   v.agreement_id = std::move(row.agreement_id);
   v.partner_id = std::move(row.partner_id);
   v.document_sha256 = std::move(row.document_sha256);

@@ -85,6 +85,10 @@ struct AgreementView {
   std::string revoked_by;
   int64_t revoked_at_ms = 0;
   std::string revoke_reason;
+  // The incident whose containment suspended the agreement (incident contain --action
+  // suspend_sharing): no new share under it until lifted, whatever its state says. Empty: not
+  // suspended. Issue 20; docs/security_operations.md.
+  std::string suspended_by_incident;
   // The partner's deletion obligation once the agreement ended with data shared under it: due
   // by deletion_due_ms, closed by a confirmation document (its SHA-256). "none" (not ended, or
   // nothing shared), "open", "overdue", "confirmed".

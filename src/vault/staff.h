@@ -142,8 +142,10 @@ class StaffService {
   // authenticates is). Failed logins do not stop tokens. Fast path: SHA-256 lookup, no Argon2.
   // The HTTP edge's audited-read routes do not call this: they hand the token to the read
   // (vault/pending_token.h), which makes the same check (token_check.h) in its own batch.
+  // `source`: the client's address (the HTTP edge's peer; empty on the CLI), for the rule
+  // token_new_address (token_address.h).
   Result<std::string> Authenticate(std::string_view bearer_token, std::string_view request_id,
-                                   Channel channel = Channel::kApi);
+                                   Channel channel = Channel::kApi, std::string_view source = {});
   // Login (issue 3, P4a; issue 12 items 5 and 6): password, plus the current TOTP code when
   // the staff member has enrolled one or a role requires it (roles that can read confidential
   // fields). ctx.channel and ctx.source (the client's address; empty for the CLI) say where

@@ -20,6 +20,7 @@
 #include "vault/admin_action.h"
 #include "vault/admission.h"
 #include "vault/staff_rules.h"
+#include "vault/token_address.h"
 #include "vault/token_check.h"
 #include "vault/vault_impl.h"
 
@@ -62,13 +63,15 @@ TokenProbe ProbeToken(std::string_view bearer_token) {
 }
 
 Result<TokenVerdict> CheckToken(const VaultState& state, BatchScope& scope, const TokenProbe& probe,
-                                std::string_view request_id, Channel channel, int64_t now_ms) {
+                                std::string_view request_id, Channel channel, int64_t now_ms,
+                                std::string_view source) {
   Context ctx;
   ctx.actor = std::string(kUnauthenticatedActor);
   ctx.purpose = "authentication";
   ctx.channel = channel;
   ctx.request_id = Printable(request_id, 128) ? std::string(request_id) : "";
   std::string target = "token:(unknown)";
+  std::string token_id;
   TokenVerdict verdict;
   verdict.refusal = probe.malformed;
   // From the access cache: a revoked token or a disabled account is refused on the very next
@@ -81,6 +84,7 @@ Result<TokenVerdict> CheckToken(const VaultState& state, BatchScope& scope, cons
       verdict.refusal = Unauthenticated("token: unknown");
     } else {
       target = IdTarget("token", token->token_id);
+      token_id = token->token_id;
       ctx.actor = token->staff_id;
       CUSTOS_ASSIGN_OR_RETURN(auto staff, scope.access.Staff(token->staff_id));
       if (token->revoked_at_ms != 0) {
@@ -96,6 +100,12 @@ Result<TokenVerdict> CheckToken(const VaultState& state, BatchScope& scope, cons
   // audited with the actor, so a successful authentication adds no entry of its own (one
   // entry per request; issue 3 point 8). Refusals are audited.
   if (verdict.refusal.ok()) {
+    // ...except the first use of the token from an address (token_address.h): once per token
+    // and address, never per request.
+    ctx.source = std::string(source);
+    CUSTOS_ASSIGN_OR_RETURN(auto noted,
+                            NoteTokenAddress(state.token_addresses, scope.txn, ctx, token_id));
+    if (noted.has_value()) verdict.deny.push_back(std::move(*noted));
     verdict.actor = std::move(ctx.actor);
   } else {
     verdict.deny.push_back(state.DenyEvent(ctx, "auth.token", target, verdict.refusal));
@@ -106,7 +116,8 @@ Result<TokenVerdict> CheckToken(const VaultState& state, BatchScope& scope, cons
 // --- authentication ---
 
 Result<std::string> StaffService::Authenticate(std::string_view bearer_token,
-                                               std::string_view request_id, Channel channel) {
+                                               std::string_view request_id, Channel channel,
+                                               std::string_view source) {
   VaultState& impl = *state_;
   if (impl.closed) return FailedPrecondition("vault is closed");
   const int64_t now = impl.Now();
@@ -116,7 +127,8 @@ Result<std::string> StaffService::Authenticate(std::string_view bearer_token,
   const TokenProbe probe = ProbeToken(bearer_token);
   TokenVerdict verdict;
   CUSTOS_RETURN_IF_ERROR(impl.reads->Run([&](BatchScope& scope) -> Result<AuditEvents> {
-    CUSTOS_ASSIGN_OR_RETURN(verdict, CheckToken(impl, scope, probe, request_id, channel, now));
+    CUSTOS_ASSIGN_OR_RETURN(verdict,
+                            CheckToken(impl, scope, probe, request_id, channel, now, source));
     return verdict.deny;
   }));
   if (!verdict.refusal.ok()) return Unauthenticated(std::string(kBadTokenMessage));
@@ -370,6 +382,8 @@ Result<IssuedToken> RecordLoginSuccess(VaultState& impl, store::Transaction& txn
   row.created_at_ms = now;
   row.expires_at_ms = now + ttl_ms;
   CUSTOS_RETURN_IF_ERROR(txn.InsertApiToken(row));
+  // The address the token is issued to: its first (token_address.h).
+  CUSTOS_RETURN_IF_ERROR(RecordIssuingAddress(txn, row.token_id, ctx.source));
   CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(txn));
   impl.login_limits.Clear(IdKey(cred.staff_id));
   Verdict v = Verdict::Allow(

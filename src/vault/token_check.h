@@ -39,8 +39,12 @@ struct TokenVerdict {
 
 // Within a group-commit step: the token's row and its staff member from the access cache
 // (unknown, revoked, expired token; staff member not active). `now_ms` is the request's time.
+// `source`: the client's address (empty on the CLI); an accepted token used from an address
+// it was not issued from nor used from before records it, with one "token.new_address" entry
+// in `deny` (despite the name: the entries to append; token_address.h).
 // Failure: the store's error.
 Result<TokenVerdict> CheckToken(const VaultState& state, BatchScope& scope, const TokenProbe& probe,
-                                std::string_view request_id, Channel channel, int64_t now_ms);
+                                std::string_view request_id, Channel channel, int64_t now_ms,
+                                std::string_view source = {});
 
 }  // namespace custos::vault

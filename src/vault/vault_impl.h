@@ -20,6 +20,7 @@
 #include "vault/group_commit.h"
 #include "vault/login_limit.h"
 #include "vault/search_limit.h"
+#include "vault/token_address.h"
 #include "vault/vault.h"
 
 namespace custos::vault {
@@ -58,6 +59,9 @@ struct VaultState {
   // Failed logins per source address and staff id, and concurrent password checks (issue
   // 12, item 6).
   LoginLimiter login_limits;
+  // The (token, address) pairs this process saw recorded (token_address.h); mutable: the
+  // token check takes a const VaultState.
+  mutable TokenAddresses token_addresses;
   // Audited reads of concurrent requests share a transaction and a commit (group_commit.h).
   // Set by Open once the store and the audit log are.
   std::unique_ptr<GroupCommit> reads;

@@ -61,7 +61,8 @@ class ApiTest : public vault::testing::VaultTest {
     o.cert_file = cert_;
     o.key_file = root_ / "tls/server.key";
     if (!real_tokens) {
-      o.authenticate = [](std::string_view token, std::string_view) -> Result<std::string> {
+      o.authenticate = [](std::string_view token, std::string_view,
+                          std::string_view) -> Result<std::string> {
         static const std::map<std::string, std::string, std::less<>> kTokens = {
             {"tok-operator", "operator"},
             {"tok-agent", "li.na"},

@@ -18,7 +18,8 @@ class DpoApiTest : public ApiTest {
     ApiTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     StartServer(DefaultConfig(), /*real_tokens=*/false, [](ServerOptions& o) {
-      o.authenticate = [](std::string_view token, std::string_view) -> Result<std::string> {
+      o.authenticate = [](std::string_view token, std::string_view,
+                          std::string_view) -> Result<std::string> {
         static const std::map<std::string, std::string, std::less<>> kTokens = {
             {"tok-operator", "operator"}, {"tok-agent", "li.na"}, {"tok-dpo", "dpo"}};
         auto it = kTokens.find(token);

@@ -362,7 +362,8 @@ TEST_F(EdgeTest, StopFinishesRequestsInFlight) {
   const std::string id = CreateThroughApi();
   // A server whose authentication takes 700 ms, so the request is still running at Stop().
   StartServer(DefaultConfig(), /*real_tokens=*/false, [](ServerOptions& o) {
-    o.authenticate = [](std::string_view, std::string_view) -> Result<std::string> {
+    o.authenticate = [](std::string_view, std::string_view,
+                        std::string_view) -> Result<std::string> {
       std::this_thread::sleep_for(milliseconds(700));
       return std::string("operator");
     };

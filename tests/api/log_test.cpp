@@ -56,7 +56,7 @@ TEST_F(LogTest, EachRequestLeavesOneAccessLineWithoutItsValues) {
   Metrics metrics;
   RequestPipeline pipeline(
       routes,
-      [](std::string_view token, std::string_view) -> Result<std::string> {
+      [](std::string_view token, std::string_view, std::string_view) -> Result<std::string> {
         if (token == "tok-agent") return std::string("li.na");
         return Unauthenticated("unknown token");
       },

@@ -48,7 +48,9 @@ class PipelineTest : public ::testing::Test {
   ApiResponse Send(const ApiRequest& r) {
     RequestPipeline pipeline(
         routes_,
-        [](std::string_view token, std::string_view) -> Result<std::string> {
+        [this](std::string_view token, std::string_view,
+               std::string_view source) -> Result<std::string> {
+          authenticated_from_ = std::string(source);
           if (token == "tok-agent") return std::string("li.na");
           if (token == "tok-audit-down") return Unavailable("audit");
           return Unauthenticated("unknown, expired or revoked token");
@@ -71,7 +73,19 @@ class PipelineTest : public ::testing::Test {
   RateLimiter limiter_;
   Metrics metrics_;
   RequestScope seen_;
+  std::string authenticated_from_;  // the client address the authenticator was given
 };
+
+// The token is authenticated with the client's peer address (issue 20, rule
+// token_new_address: vault/token_address.h), which the handler's context carries too.
+TEST_F(PipelineTest, TheTokenIsAuthenticatedWithTheClientsAddress) {
+  ApiRequest r = Get("/v1/customers/ABC");
+  r.remote_address = "192.0.2.66";
+  ApiResponse resp = Send(r);
+  EXPECT_EQ(resp.status, 200);
+  EXPECT_EQ(authenticated_from_, "192.0.2.66");
+  EXPECT_EQ(seen_.ctx.source, "192.0.2.66");
+}
 
 TEST_F(PipelineTest, AnAuthenticatedRequestReachesTheHandlerWithItsContext) {
   ApiRequest r = Get("/v1/customers/ABC");

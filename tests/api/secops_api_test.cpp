@@ -1,8 +1,12 @@
 // Security operations over HTTPS (issue 20): a honey record read through the API raises a
 // critical alert within a second with the server's scan running; alerts, incidents and
 // violations under /v1.
+#include <fmt/format.h>
+
+#include <array>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "api_fixture.h"
@@ -48,6 +52,87 @@ class SecOpsApiTest : public ApiTest {
   std::atomic<bool> scanning_{false};
   std::thread scans_;
 };
+
+// The HTTP status of GET `path` with `token`, sent by curl from the source address `from`
+// (loopback answers on all of 127.0.0.0/8, so 127.0.0.2 is another client address); 0 when
+// curl could not run.
+int CurlFrom(const std::string& from, int port, const std::string& path, const std::string& token) {
+  const std::string command = fmt::format(
+      "curl -sk --interface {} -o /dev/null -w '%{{http_code}}' -H 'Authorization: Bearer {}' "
+      "-H 'X-Custos-Purpose: customer_service' 'https://127.0.0.1:{}{}'",
+      from, token, port, path);
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return 0;
+  std::array<char, 16> out{};
+  const size_t n = fread(out.data(), 1, out.size() - 1, pipe);
+  pclose(pipe);
+  return n == 0 ? 0 : std::atoi(out.data());
+}
+
+// Issue 20, "a token used from a new address": a token issued over HTTPS to 127.0.0.1 (POST
+// /v1/tokens) and used from 127.0.0.2 — the peer address the server sees — is one
+// "token.new_address" entry and one high alert; used again from 127.0.0.2, on an audited read
+// too, or from 127.0.0.1: nothing more.
+TEST_F(SecOpsApiTest, ATokenUsedFromANewAddressIsOneEntryAndOneAlert) {
+  const std::string password = "correct horse battery staple 42";
+  auto reset = ResetAndLogIn("li.na", password, vault::Channel::kApi);
+  if (!reset.ok() && reset.status().code() == Code::kFailedPrecondition) {
+    GTEST_SKIP() << "li.na's role needs TOTP: " << reset.status().ToString();
+  }
+  ASSERT_TRUE(reset.ok()) << reset.status().ToString();
+  StartServer(DefaultConfig(), /*real_tokens=*/true);
+  auto login = Client()->Post(
+      "/v1/tokens", json{{"staff_id", "li.na"}, {"password", password}}.dump(), "application/json");
+  ASSERT_TRUE(login);
+  ASSERT_EQ(login->status, 201) << login->body;
+  const std::string token = json::parse(login->body)["token"];
+  const std::string token_id = json::parse(login->body)["token_id"];
+  const vault::Context dpo{"dpo", "legal_obligation", vault::Channel::kCli, "req-dpo"};
+  auto entries = [&] {
+    vault::AuditQuery q;
+    q.action = "token.new_address";
+    auto page = vault_->audit().Query(dpo, q);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    return page.ok() ? page->entries : std::vector<store::AuditRow>{};
+  };
+  auto token_alerts = [&] {
+    auto scan = vault_->secops().Scan(Sec(), std::nullopt);
+    EXPECT_TRUE(scan.ok()) << scan.status().ToString();
+    size_t n = 0;
+    for (const vault::AlertView& a : scan.ok() ? scan->raised : std::vector<vault::AlertView>{}) {
+      n += a.rule == "token_new_address" ? 1 : 0;
+    }
+    return n;
+  };
+
+  auto me = Client()->Get("/v1/me", As(token));
+  ASSERT_TRUE(me);
+  ASSERT_EQ(me->status, 200) << me->body;
+  EXPECT_TRUE(entries().empty());
+  ASSERT_EQ(CurlFrom("127.0.0.2", port_, "/v1/me", token), 200);
+  auto found = entries();
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].actor, "li.na");
+  EXPECT_EQ(found[0].target, "token:" + token_id);
+  EXPECT_NE(found[0].reason.find("token of address 127.0.0.1"), std::string::npos)
+      << found[0].reason;
+  EXPECT_NE(found[0].reason.find("used from address 127.0.0.2"), std::string::npos)
+      << found[0].reason;
+  EXPECT_EQ(token_alerts(), 1u);
+
+  // Again from 127.0.0.2 (an authenticated route and an audited read, which checks the token
+  // inside the read), and from 127.0.0.1: no second entry, no second alert.
+  auto created = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  const std::string id = *created;
+  EXPECT_EQ(CurlFrom("127.0.0.2", port_, "/v1/me", token), 200);
+  EXPECT_EQ(CurlFrom("127.0.0.2", port_, "/v1/customers/" + id + "?fields=phone", token), 200);
+  auto again = Client()->Get("/v1/me", As(token));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 200) << again->body;
+  EXPECT_EQ(entries().size(), 1u);
+  EXPECT_EQ(token_alerts(), 0u);
+}
 
 TEST_F(SecOpsApiTest, AHoneyRecordReadOverHttpsRaisesACriticalAlertWithinASecond) {
   auto added = vault_->secops().AddHoney(Sec(), 2, 7);

@@ -19,6 +19,7 @@
 #include "api_fixture.h"
 #include "core/validators.h"
 #include "share/fingerprint.h"
+#include "vault/secops.h"
 
 namespace custos::api::testing {
 namespace {
@@ -48,7 +49,8 @@ class ShareApiTest : public ApiTest {
     }
     // Tokens for the partnership managers and the DPO besides the fixture's.
     StartServer(DefaultConfig(), false, [](ServerOptions& o) {
-      o.authenticate = [](std::string_view token, std::string_view) -> Result<std::string> {
+      o.authenticate = [](std::string_view token, std::string_view,
+                          std::string_view) -> Result<std::string> {
         static const std::map<std::string, std::string, std::less<>> kTokens = {
             {"tok-pm", "pm.one"},
             {"tok-pm2", "pm.two"},
@@ -211,6 +213,60 @@ TEST_F(ShareApiTest, AnAgreementApprovedByASecondStaffMemberSharesTracesAndEnds)
         {"revoked", std::move(after), 409, "failed_precondition", "agreement: revoked on"});
     ExpectErrors(cases, "13910000001");
   }
+}
+
+// Issue 20: an agreement suspended by an incident's containment says so in its view (GET
+// /v1/agreements/{id} and the list): "suspended" and the incident, the state unchanged; lifted,
+// it no longer does.
+TEST_F(ShareApiTest, AnAgreementSuspendedByAnIncidentSaysSo) {
+  auto added = Post("/v1/partners", "tok-pm", PartnerBody());
+  ASSERT_TRUE(added);
+  ASSERT_EQ(added->status, 201) << added->body;
+  auto proposed = Post("/v1/agreements", "tok-pm", AgreementBody("acme-2026"));
+  ASSERT_TRUE(proposed);
+  ASSERT_EQ(proposed->status, 201) << proposed->body;
+  EXPECT_EQ(Json(proposed)["suspended"], false) << proposed->body;
+  const std::string approval = Json(proposed)["approval_id"];
+  auto approved = Client()->Post("/v1/approvals/" + approval + "/approve", As("tok-dpo", ""), "",
+                                 "application/json");
+  ASSERT_TRUE(approved);
+  ASSERT_EQ(approved->status, 200) << approved->body;
+
+  const vault::Context admin{"admin", "account_management", vault::Channel::kCli, "req-setup"};
+  ASSERT_TRUE(
+      vault_->staff()
+          .Create(admin,
+                  vault::StaffSpec{
+                      "sec.admin", "sec.admin", "security_administrator", {"security_admin"}, ""})
+          .ok());
+  const vault::Context sec{"sec.admin", "", vault::Channel::kCli, "req-sec"};
+  vault::IncidentSpec spec;
+  spec.title = "partner suspected of a leak";
+  auto incident = vault_->secops().OpenIncident(sec, spec);
+  ASSERT_TRUE(incident.ok()) << incident.status().ToString();
+  const std::string incident_id = incident->incident_id;
+  Status st = vault_->secops().Contain(sec, incident_id,
+                                       vault::Containment{"suspend_sharing", "acme-2026"});
+  ASSERT_TRUE(st.ok()) << st.ToString();
+
+  auto shown = Get("/v1/agreements/acme-2026", "tok-pm");
+  ASSERT_TRUE(shown);
+  ASSERT_EQ(shown->status, 200) << shown->body;
+  EXPECT_EQ(Json(shown)["suspended"], true) << shown->body;
+  EXPECT_EQ(Json(shown)["suspended_by_incident"], incident_id) << shown->body;
+  EXPECT_EQ(Json(shown)["state"], "active") << shown->body;
+  auto listed = Get("/v1/agreements", "tok-pm");
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->status, 200) << listed->body;
+  EXPECT_EQ(Json(listed)["agreements"][0]["suspended_by_incident"], incident_id) << listed->body;
+
+  st =
+      vault_->secops().Contain(sec, incident_id, vault::Containment{"resume_sharing", "acme-2026"});
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  auto resumed = Get("/v1/agreements/acme-2026", "tok-pm");
+  ASSERT_TRUE(resumed);
+  EXPECT_EQ(Json(resumed)["suspended"], false) << resumed->body;
+  EXPECT_EQ(Json(resumed)["suspended_by_incident"], "") << resumed->body;
 }
 
 TEST_F(ShareApiTest, RefusalsNameTheFieldAndTheRule) {

@@ -60,7 +60,9 @@ TEST(TlsReloadTest, NewConnectionsGetTheRenewedCertificateAndABadOneIsRefused) {
   Metrics metrics;
   RequestPipeline pipeline(
       routes,
-      [](std::string_view, std::string_view) -> Result<std::string> { return std::string("x"); },
+      [](std::string_view, std::string_view, std::string_view) -> Result<std::string> {
+        return std::string("x");
+      },
       limiter, metrics);
   BeastServer::Options options;
   options.cert_file = cert;

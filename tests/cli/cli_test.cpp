@@ -87,11 +87,13 @@ class CliTest : public ::testing::Test {
       Run("staff passwd dpo", dpo_init_token_, "", own);
       password = "CUSTOS_PASSWORD='" + staff + " own password 1'";
       change.clear();
-    } else if (staff == "agent" || staff == "clerk" || staff == "risk" || staff == "sec") {
+    } else if (staff == "agent" || staff == "clerk" || staff == "risk" || staff == "sec" ||
+               staff == "pm") {
       if (staff == "risk") GrantRiskRole(admin);
       const std::string post = staff == "agent"   ? "support_agent --role customer_service"
                                : staff == "clerk" ? "sales_rep --role sales"
                                : staff == "sec"   ? "security_administrator --role security_admin"
+                               : staff == "pm"    ? "partnership_manager --role partnership_manager"
                                                   : "risk_officer --role risk_officer";
       Run("staff add " + staff + " --name " + staff + " --post " + post + " --with-password", admin,
           "", pw);
@@ -192,6 +194,62 @@ TEST_F(CliTest, InitAddGetFindAndVerifyTheAudit) {
   Outcome tail = Custos("audit tail -n 5", "dpo", "legal_obligation");
   EXPECT_EQ(tail.code, 0) << tail.out;
   EXPECT_NE(tail.out.find("audit.verify"), std::string::npos) << tail.out;
+}
+
+// Issue 20: `agreement show` says an agreement is suspended by an incident's containment, in
+// text and in --json, and stops saying so once the suspension is lifted.
+TEST_F(CliTest, AgreementShowSaysSuspendedByAnIncident) {
+  ASSERT_EQ(Custos("init " + vault_).code, 0);
+  const fs::path key = root_ / "acme-key.pem";
+  const fs::path cert = root_ / "acme-cert.pem";
+  const fs::path doc = root_ / "agreement.txt";
+  ASSERT_EQ(std::system(fmt::format("openssl req -x509 -newkey rsa:2048 -nodes -keyout {} -out {} "
+                                    "-subj /CN=acme-partner -days 3650 >/dev/null 2>&1",
+                                    key.string(), cert.string())
+                            .c_str()),
+            0);
+  std::ofstream(doc) << "signed agreement text";
+  Outcome partner = Custos(
+      "partner add acme-pay --name 'Acme Payments' --uscc 91350100M000100Y43 --category "
+      "payment_processor --cert " +
+          cert.string(),
+      "pm", "");
+  ASSERT_EQ(partner.code, 0) << partner.out;
+  Outcome proposed =
+      Custos("--json agreement add acme-2026 --partner acme-pay --document " + doc.string() +
+                 " --purposes risk_control --fields phone,email --until "
+                 "2027-06-01 --impact-assessment PIA-2026-007 --justification "
+                 "'fraud screening'",
+             "pm", "");
+  ASSERT_EQ(proposed.code, 0) << proposed.out;
+  Outcome approved =
+      Custos("approval approve " + JsonString(proposed.out, "approval_id"), "dpo", "");
+  ASSERT_EQ(approved.code, 0) << approved.out;
+  Outcome before = Custos("agreement show acme-2026", "pm", "");
+  ASSERT_EQ(before.code, 0) << before.out;
+  EXPECT_EQ(before.out.find("suspended by incident"), std::string::npos) << before.out;
+
+  Outcome opened = Custos("--json incident open --title 'partner suspected of a leak'", "sec", "");
+  const std::string incident = JsonString(opened.out, "incident_id");
+  ASSERT_FALSE(incident.empty()) << opened.out;
+  Outcome contained = Custos(
+      "incident contain " + incident + " --action suspend_sharing --target acme-2026", "sec", "");
+  ASSERT_EQ(contained.code, 0) << contained.out;
+  Outcome text = Custos("agreement show acme-2026", "pm", "");
+  ASSERT_EQ(text.code, 0) << text.out;
+  EXPECT_NE(text.out.find("suspended by incident " + incident), std::string::npos) << text.out;
+  Outcome json = Custos("--json agreement show acme-2026", "pm", "");
+  ASSERT_EQ(json.code, 0) << json.out;
+  EXPECT_NE(json.out.find("\"suspended\":true"), std::string::npos) << json.out;
+  EXPECT_EQ(JsonString(json.out, "suspended_by_incident"), incident) << json.out;
+  EXPECT_EQ(JsonString(json.out, "state"), "active") << json.out;
+
+  ASSERT_EQ(Custos("incident contain " + incident + " --action resume_sharing --target acme-2026",
+                   "sec", "")
+                .code,
+            0);
+  Outcome lifted = Custos("--json agreement show acme-2026", "pm", "");
+  EXPECT_NE(lifted.out.find("\"suspended\":false"), std::string::npos) << lifted.out;
 }
 
 TEST_F(CliTest, ExitCodesSayWhatWentWrong) {

@@ -194,6 +194,64 @@ TEST_F(RulesTest, SharingMoreCustomersThanTheLimitIsABulkShareOnce) {
   for (int i = 2000; i < 2999; ++i) EXPECT_TRUE(share(i).empty());
 }
 
+// bulk_share has thresholds of its own (share_customers, share_minutes): ten shares reach a
+// limit of ten while ten exports stay far below export_customers, and the reverse.
+TEST_F(RulesTest, BulkShareCountsAgainstItsOwnThresholdsNotTheExportOnes) {
+  config_.ops.defaults.share_customers = 10;
+  config_.ops.defaults.share_minutes = 5;
+  std::vector<Hit> hits;
+  for (int i = 0; i < 10; ++i) {
+    for (Hit& h : Feed("pm.one", "customer.export", "customer:" + Id(100 + i), "allow", "phone",
+                       "marketing")) {
+      hits.push_back(std::move(h));
+    }
+  }
+  EXPECT_TRUE(hits.empty()) << hits.front().rule;  // exports: 10 of 1,000
+  for (int i = 0; i < 9; ++i) {
+    EXPECT_TRUE(
+        Feed("pm.one", "share.customer", "customer:" + Id(200 + i), "allow", "phone", "").empty());
+  }
+  hits = Feed("pm.one", "share.customer", "customer:" + Id(209), "allow", "phone", "");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].rule, kBulkShare);
+  EXPECT_NE(hits[0].detail.find("within 5 min (threshold 10)"), std::string::npos)
+      << hits[0].detail;
+  // Outside the share window: nine shares six minutes apart from the next one are no burst.
+  for (int i = 0; i < 9; ++i) {
+    EXPECT_TRUE(
+        Feed("pm.one", "share.customer", "customer:" + Id(300 + i), "allow", "phone", "").empty());
+  }
+  now_ += 6 * kMinute;
+  EXPECT_TRUE(
+      Feed("pm.one", "share.customer", "customer:" + Id(309), "allow", "phone", "").empty());
+}
+
+// The vault records "token.new_address" once per token and address (token_address.h): each is
+// a high alert with that entry as evidence; a token's first address ("token.first_address")
+// and a staff member's switch set to false raise nothing.
+TEST_F(RulesTest, ATokenUsedFromANewAddressIsAHighAlert) {
+  const std::string reason =
+      "token of address 10.0.0.7 (issued or first used there) used from address 192.0.2.66 "
+      "(new for it; 1 known before)";
+  auto hits = Feed("li.na", "token.new_address", "token:01JTOKEN0000000000000000", "allow", "",
+                   "authentication", reason);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].rule, kTokenNewAddress);
+  EXPECT_EQ(SeverityName(hits[0].severity), "high");
+  EXPECT_EQ(hits[0].actor, "li.na");
+  EXPECT_EQ(hits[0].trigger_seq, seq_);
+  EXPECT_EQ(hits[0].evidence, std::vector<int64_t>{seq_});
+  EXPECT_EQ(hits[0].subject, "token:01JTOKEN0000000000000000");
+  EXPECT_NE(hits[0].detail.find("192.0.2.66"), std::string::npos);
+  EXPECT_TRUE(Feed("li.na", "token.first_address", "token:01JTOKEN0000000000000001", "allow", "",
+                   "authentication", "first address of a token issued without one: 10.0.0.8")
+                  .empty());
+  config_.ops.defaults.token_new_address = false;
+  EXPECT_TRUE(Feed("pm.one", "token.new_address", "token:01JTOKEN0000000000000002", "allow", "",
+                   "authentication", reason)
+                  .empty());
+}
+
 TEST_F(RulesTest, AReadUnderABreakGlassGrantIsAnAlert) {
   auto hits = Feed("li.na", "customer.read", "customer:" + Id(1), "allow", "id_number",
                    "customer_service", "break-glass grant 01ABC approved by dpo [id_number]");

@@ -157,5 +157,63 @@ TEST(OpsConfig, BadHoursAnUndeclaredPostAndAnUnknownKeyAreRefusedNamingTheKey) {
   EXPECT_NE(ErrorOf(unknown).find("key 'ops.scan_every'"), std::string::npos) << ErrorOf(unknown);
 }
 
+// bulk_share's own thresholds (share_customers, share_minutes): read from [ops] and per post;
+// a table that sets neither them nor anything above it takes the export values of the same
+// table, as bulk_share did before it had keys of its own.
+TEST(OpsConfig, BulkShareHasThresholdsOfItsOwn) {
+  auto shipped = ParseConfig(DefaultConfigToml(), "custos.toml");
+  ASSERT_TRUE(shipped.ok()) << shipped.status().ToString();
+  EXPECT_EQ(shipped->ops.defaults.share_customers, 1000u);
+  EXPECT_EQ(shipped->ops.defaults.share_minutes, 60u);
+  EXPECT_TRUE(shipped->ops.defaults.token_new_address);
+
+  const std::string apart = DefaultWith("[ops]", "export_minutes = 60\n",
+                                        "export_minutes = 60\nshare_customers = 200\n") +
+                            "\n[ops.posts.sales_rep]\nshare_minutes = 30\nexport_customers = 50\n"
+                            "token_new_address = false\n";
+  auto config = ParseConfig(apart, "custos.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->ops.defaults.share_customers, 200u);
+  EXPECT_EQ(config->ops.defaults.share_minutes, 60u);  // not set: export_minutes
+  EXPECT_EQ(config->ops.defaults.export_customers, 1000u);
+  const OpsThresholds& sales = config->ops.For("sales_rep");
+  EXPECT_EQ(sales.share_customers, 200u);  // [ops] set it: not the post's export value
+  EXPECT_EQ(sales.export_customers, 50u);
+  EXPECT_EQ(sales.share_minutes, 30u);
+  EXPECT_FALSE(sales.token_new_address);
+  EXPECT_TRUE(config->ops.For("support_agent").token_new_address);
+
+  // Neither share key set anywhere: the export values of each table.
+  const std::string unset =
+      DefaultWith("[ops]", "export_customers = 1000", "export_customers = 500") +
+      "\n[ops.posts.sales_rep]\nexport_customers = 50\nexport_minutes = 20\n";
+  auto follows = ParseConfig(unset, "custos.toml");
+  ASSERT_TRUE(follows.ok()) << follows.status().ToString();
+  EXPECT_EQ(follows->ops.defaults.share_customers, 500u);
+  EXPECT_EQ(follows->ops.defaults.share_minutes, 60u);
+  EXPECT_EQ(follows->ops.For("sales_rep").share_customers, 50u);
+  EXPECT_EQ(follows->ops.For("sales_rep").share_minutes, 20u);
+  EXPECT_EQ(follows->ops.For("support_agent").share_customers, 500u);
+}
+
+TEST(OpsConfig, ABadShareThresholdOrTokenAddressSwitchIsRefusedNamingTheKey) {
+  const std::string minutes =
+      DefaultWith("[ops]", "export_minutes = 60\n", "export_minutes = 60\nshare_minutes = 0\n");
+  EXPECT_NE(ErrorOf(minutes).find(fmt::format("custos.toml:{}: key 'ops.share_minutes'",
+                                              LineOf(minutes, "share_minutes = 0"))),
+            std::string::npos)
+      << ErrorOf(minutes);
+  const std::string count =
+      DefaultWith("[ops]", "export_minutes = 60\n", "export_minutes = 60\nshare_customers = -1\n");
+  EXPECT_NE(ErrorOf(count).find("key 'ops.share_customers'"), std::string::npos) << ErrorOf(count);
+  const std::string post =
+      std::string(DefaultConfigToml()) + "\n[ops.posts.sales_rep]\nshare_minutes = 1441\n";
+  EXPECT_NE(ErrorOf(post).find("key 'ops.posts.sales_rep.share_minutes'"), std::string::npos)
+      << ErrorOf(post);
+  const std::string flag =
+      DefaultWith("[ops]", "token_new_address = true", "token_new_address = \"yes\"");
+  EXPECT_NE(ErrorOf(flag).find("key 'ops.token_new_address'"), std::string::npos) << ErrorOf(flag);
+}
+
 }  // namespace
 }  // namespace custos::schema

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "gen/generator.h"
+#include "vault/pending_token.h"
 #include "vault/secops.h"
 #include "vault_fixture.h"
 
@@ -151,6 +152,109 @@ TEST_F(SecOpsTest, ALoginFromANewAddressIsAnAlert) {
   ASSERT_EQ(Rules(raised).count("new_address"), 1u);
 }
 
+// A token issued to address A (a login over HTTP) and used from address B: exactly one
+// "token.new_address" entry and one high alert naming it; used from B again, from A, or on the
+// CLI (no address): nothing more, also after a restart (the store remembers). The audited read
+// path of the HTTP edge (a pending token) records a third address the same way.
+TEST_F(SecOpsTest, ATokenUsedFromANewAddressIsOneEntryAndOneAlert) {
+  ASSERT_TRUE(ResetAndLogIn("li.na", "a long new password for li.na").ok());
+  Context at_a;
+  at_a.channel = Channel::kApi;
+  at_a.source = "10.0.0.7";
+  auto token = vault_->staff().Login(
+      at_a, LoginRequest{"li.na", "a long new password for li.na", "", "", 8 * 3600 * 1000, "t"});
+  ASSERT_TRUE(token.ok()) << token.status().ToString();
+  auto use = [&](const char* address) {
+    auto who = vault_->staff().Authenticate(token->secret, "req-use", Channel::kApi, address);
+    ASSERT_TRUE(who.ok()) << who.status().ToString();
+    EXPECT_EQ(*who, "li.na");
+  };
+  const Context dpo{"dpo", "legal_obligation", Channel::kCli, "req-dpo"};
+  auto entries = [&] {
+    AuditQuery q;
+    q.action = "token.new_address";
+    auto page = vault_->audit().Query(dpo, q);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    return page.ok() ? page->entries : std::vector<store::AuditRow>{};
+  };
+  auto token_alerts = [](const std::vector<AlertView>& raised) {
+    std::vector<AlertView> out;
+    for (const AlertView& a : raised) {
+      if (a.rule == "token_new_address") out.push_back(a);
+    }
+    return out;
+  };
+
+  use("10.0.0.7");  // the address it was issued to
+  EXPECT_TRUE(entries().empty());
+  use("192.0.2.66");
+  auto found = entries();
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].actor, "li.na");
+  EXPECT_EQ(found[0].target, "token:" + token->token_id);
+  EXPECT_EQ(found[0].decision, "allow");
+  EXPECT_NE(found[0].reason.find("token of address 10.0.0.7"), std::string::npos)
+      << found[0].reason;
+  EXPECT_NE(found[0].reason.find("used from address 192.0.2.66"), std::string::npos);
+  auto alerts = token_alerts(Scan());
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].severity, "high");
+  EXPECT_EQ(alerts[0].actor, "li.na");
+  EXPECT_EQ(alerts[0].trigger_seq, found[0].seq);
+  EXPECT_EQ(alerts[0].evidence, std::vector<int64_t>{found[0].seq});
+
+  use("192.0.2.66");
+  use("192.0.2.66");
+  use("10.0.0.7");
+  use("");  // the CLI: no address
+  EXPECT_EQ(entries().size(), 1u);
+  EXPECT_TRUE(token_alerts(Scan()).empty());
+  // A new process knows nothing in memory: the store still knows B.
+  Reopen();
+  use("192.0.2.66");
+  EXPECT_EQ(entries().size(), 1u);
+
+  // The HTTP edge's audited reads check the token inside the read (pending_token.h): a third
+  // address is recorded there too, once, beside the read's own entry.
+  for (int i = 0; i < 2; ++i) {
+    PendingToken pending(token->secret);
+    const ScopedPendingToken installed(&pending);
+    Context ctx;
+    ctx.purpose = "customer_service";
+    ctx.channel = Channel::kApi;
+    ctx.request_id = "req-read";
+    ctx.source = "198.51.100.9";
+    auto read = vault_->customers().Get(ctx, ids_[0], {"phone"});
+    ASSERT_TRUE(read.ok()) << read.status().ToString();
+  }
+  found = entries();
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_NE(found[1].reason.find("used from address 198.51.100.9"), std::string::npos);
+  EXPECT_EQ(token_alerts(Scan()).size(), 1u);
+}
+
+// A token issued on the CLI (no address) takes its first address over HTTP as its baseline
+// ("token.first_address", no alert); a second address is new.
+TEST_F(SecOpsTest, ATokenIssuedWithoutAnAddressTakesItsFirstAsBaseline) {
+  auto token = ResetAndLogIn("li.na", "a long new password for li.na");
+  ASSERT_TRUE(token.ok()) << token.status().ToString();
+  for (const char* address : {"10.0.0.7", "10.0.0.7", "192.0.2.66", "192.0.2.66"}) {
+    ASSERT_TRUE(
+        vault_->staff().Authenticate(token->secret, "req-use", Channel::kApi, address).ok());
+  }
+  const Context dpo{"dpo", "legal_obligation", Channel::kCli, "req-dpo"};
+  AuditQuery q;
+  q.action = "token.first_address";
+  auto first = vault_->audit().Query(dpo, q);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->entries.size(), 1u);
+  q.action = "token.new_address";
+  auto added = vault_->audit().Query(dpo, q);
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  EXPECT_EQ(added->entries.size(), 1u);
+  EXPECT_EQ(Rules(Scan()).count("token_new_address"), 1u);
+}
+
 // A generated day at the support desk: two agents, 09:00 to 18:00, each reading a few
 // customers an hour for customer service (some twice), a few searches by phone, an
 // occasional refused read (a field the post may not see), a login each morning.
@@ -166,8 +270,17 @@ TEST_F(SecOpsTest, ANormalDayAtTheSupportDeskRaisesNoAlert) {
                                                 now_ms_ + 3650 * kDayMs, ""})
           .ok());
   ASSERT_TRUE(ResetAndLogIn("li.na", "a long new password for li.na").ok());
+  // The morning login over HTTP from the agent's desk; the token is then used from there.
+  Context desk;
+  desk.channel = Channel::kApi;
+  desk.source = "10.20.0.15";
+  auto token = vault_->staff().Login(
+      desk, LoginRequest{"li.na", "a long new password for li.na", "", "", 10 * 3600 * 1000, "t"});
+  ASSERT_TRUE(token.ok()) << token.status().ToString();
   std::mt19937 rng(20261203);
   for (int hour = 0; hour < 9; ++hour) {
+    EXPECT_TRUE(
+        vault_->staff().Authenticate(token->secret, "req-day", Channel::kApi, "10.20.0.15").ok());
     for (const char* agent : {"li.na", "zhou.li"}) {
       const Context who{agent, "customer_service", Channel::kApi, "req-day"};
       for (int k = 0; k < 6; ++k) {

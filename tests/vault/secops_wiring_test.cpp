@@ -267,9 +267,21 @@ TEST_F(SecOpsWiringTest, ASuspendedAgreementRefusesNewSharesUntilLifted) {
   EXPECT_EQ(
       vault_->secops().Contain(Sec(), incident, Containment{"suspend_sharing", "no-such"}).code(),
       Code::kNotFound);
+  auto before = vault_->sharing().ShowAgreement(Pm(), "acme-2026");
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  EXPECT_EQ(before->suspended_by_incident, "");
   Status suspended =
       vault_->secops().Contain(Sec(), incident, Containment{"suspend_sharing", "acme-2026"});
   ASSERT_TRUE(suspended.ok()) << suspended.ToString();
+  // `agreement show` (and GET /v1/agreements/{id}) says so; the state is unchanged.
+  auto during = vault_->sharing().ShowAgreement(Pm(), "acme-2026");
+  ASSERT_TRUE(during.ok()) << during.status().ToString();
+  EXPECT_EQ(during->suspended_by_incident, incident);
+  EXPECT_EQ(during->state, "active");
+  auto listed = vault_->sharing().ListAgreements(Pm(), "", false);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().suspended_by_incident, incident);
   EXPECT_EQ(
       vault_->secops().Contain(Sec(), incident, Containment{"suspend_sharing", "acme-2026"}).code(),
       Code::kFailedPrecondition);
@@ -296,6 +308,9 @@ TEST_F(SecOpsWiringTest, ASuspendedAgreementRefusesNewSharesUntilLifted) {
   Status resumed =
       vault_->secops().Contain(Sec(), incident, Containment{"resume_sharing", "acme-2026"});
   ASSERT_TRUE(resumed.ok()) << resumed.ToString();
+  auto after = vault_->sharing().ShowAgreement(Pm(), "acme-2026");
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(after->suspended_by_incident, "");
   EXPECT_EQ(
       vault_->secops().Contain(Sec(), incident, Containment{"resume_sharing", "acme-2026"}).code(),
       Code::kFailedPrecondition);

@@ -8,22 +8,14 @@
 namespace custos::schema::internal {
 namespace {
 
-constexpr std::array<std::string_view, 16> kThresholdKeys = {"bulk_read_minutes",
-                                                             "bulk_read_general",
-                                                             "bulk_read_internal",
-                                                             "bulk_read_confidential",
-                                                             "working_hours",
-                                                             "denial_burst",
-                                                             "denial_burst_minutes",
-                                                             "search_repeat",
-                                                             "search_repeat_minutes",
-                                                             "purpose_switch_minutes",
-                                                             "export_customers",
-                                                             "export_minutes",
-                                                             "break_glass",
-                                                             "login_failures",
-                                                             "login_failures_minutes",
-                                                             "new_address"};
+constexpr std::array<std::string_view, 19> kThresholdKeys = {
+    "bulk_read_minutes",      "bulk_read_general",      "bulk_read_internal",
+    "bulk_read_confidential", "working_hours",          "denial_burst",
+    "denial_burst_minutes",   "search_repeat",          "search_repeat_minutes",
+    "purpose_switch_minutes", "export_customers",       "export_minutes",
+    "share_customers",        "share_minutes",          "break_glass",
+    "login_failures",         "login_failures_minutes", "new_address",
+    "token_new_address"};
 constexpr std::array<std::string_view, 5> kOpsOwnKeys = {
     "scan_interval_ms", "utc_offset", "alert_command", "alert_command_timeout_seconds", "posts"};
 // A window longer than a day holds too many entries in memory and says little about a burst.
@@ -75,8 +67,23 @@ Status ReadHours(const TomlSection& s, OpsThresholds& t) {
   return Status::Ok();
 }
 
+// Which share keys (bulk_share) no table above the one read set: those follow the export
+// keys of the table read, as bulk_share did before it had keys of its own.
+struct ShareFollows {
+  bool customers = true;
+  bool minutes = true;
+};
+
+// The share thresholds of `s`: its own keys, else (where `follows`) its export values.
+Status ReadShare(const TomlSection& s, ShareFollows follows, OpsThresholds& t) {
+  if (follows.customers) t.share_customers = t.export_customers;
+  if (follows.minutes) t.share_minutes = t.export_minutes;
+  CUSTOS_RETURN_IF_ERROR(ReadCount(s, "share_customers", t.share_customers));
+  return ReadWindow(s, "share_minutes", t.share_minutes);
+}
+
 // The thresholds of `s`, each key not set keeping its value in `t`.
-Status ReadThresholds(const TomlSection& s, OpsThresholds& t) {
+Status ReadThresholds(const TomlSection& s, ShareFollows follows, OpsThresholds& t) {
   CUSTOS_RETURN_IF_ERROR(ReadWindow(s, "bulk_read_minutes", t.bulk_read_minutes));
   CUSTOS_RETURN_IF_ERROR(ReadCount(s, "bulk_read_general", t.bulk_read[0]));
   CUSTOS_RETURN_IF_ERROR(ReadCount(s, "bulk_read_internal", t.bulk_read[1]));
@@ -89,10 +96,12 @@ Status ReadThresholds(const TomlSection& s, OpsThresholds& t) {
   CUSTOS_RETURN_IF_ERROR(ReadWindow(s, "purpose_switch_minutes", t.purpose_switch_minutes));
   CUSTOS_RETURN_IF_ERROR(ReadCount(s, "export_customers", t.export_customers));
   CUSTOS_RETURN_IF_ERROR(ReadWindow(s, "export_minutes", t.export_minutes));
+  CUSTOS_RETURN_IF_ERROR(ReadShare(s, follows, t));
   CUSTOS_ASSIGN_OR_RETURN(t.break_glass, s.Bool("break_glass", t.break_glass));
   CUSTOS_RETURN_IF_ERROR(ReadCount(s, "login_failures", t.login_failures));
   CUSTOS_RETURN_IF_ERROR(ReadWindow(s, "login_failures_minutes", t.login_failures_minutes));
   CUSTOS_ASSIGN_OR_RETURN(t.new_address, s.Bool("new_address", t.new_address));
+  CUSTOS_ASSIGN_OR_RETURN(t.token_new_address, s.Bool("token_new_address", t.token_new_address));
   return Status::Ok();
 }
 
@@ -130,7 +139,8 @@ Result<OpsConfig> ReadOpsSection(const TomlSection& s, const Config& config) {
   CUSTOS_ASSIGN_OR_RETURN(int64_t timeout, s.Integer("alert_command_timeout_seconds", 1, 300,
                                                      c.alert_command_timeout_seconds));
   c.alert_command_timeout_seconds = static_cast<uint32_t>(timeout);
-  CUSTOS_RETURN_IF_ERROR(ReadThresholds(s, c.defaults));
+  CUSTOS_RETURN_IF_ERROR(ReadThresholds(s, ShareFollows{}, c.defaults));
+  const ShareFollows post_follows{!s.Has("share_customers"), !s.Has("share_minutes")};
   CUSTOS_ASSIGN_OR_RETURN(TomlSection posts, s.Table("posts", /*required=*/false));
   CUSTOS_ASSIGN_OR_RETURN(auto tables, posts.NamedTables());
   for (auto& [name, table] : tables) {
@@ -139,7 +149,7 @@ Result<OpsConfig> ReadOpsSection(const TomlSection& s, const Config& config) {
     }
     CUSTOS_RETURN_IF_ERROR(table.RejectUnknownKeys(kThresholdKeys));
     OpsThresholds t = c.defaults;
-    CUSTOS_RETURN_IF_ERROR(ReadThresholds(table, t));
+    CUSTOS_RETURN_IF_ERROR(ReadThresholds(table, post_follows, t));
     c.posts.emplace_back(name, t);
   }
   return c;
