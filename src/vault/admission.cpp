@@ -323,14 +323,26 @@ Status Read(VaultState& state, const Context& ctx_in, const Operation& op, const
     }
     // An accepted token's own entry (a new address, token_address.h) comes first.
     AuditEvents events = token != nullptr ? std::move(checked.deny) : AuditEvents{};
-    CUSTOS_ASSIGN_OR_RETURN(BatchAdmission a, AdmitRead(state, batch, *ctx, op));
+    // Once the token's address is written in the batch's transaction, a failure of the read
+    // still appends that entry (SQLite keeps a failed step's writes in the transaction the
+    // batch commits): the read's error is the answer, and no address is stored unrecorded.
+    auto failed = [&](const Status& st) -> Result<AuditEvents> {
+      if (events.empty()) return st;
+      result = st;
+      return std::move(events);
+    };
+    Result<BatchAdmission> admitted = AdmitRead(state, batch, *ctx, op);
+    if (!admitted.ok()) return failed(admitted.status());
+    BatchAdmission& a = *admitted;
     result = a.refusal;
     if (!result.ok()) {
       events.push_back(DenyEntry(state, a.ctx, op, result, op.fields));
       return events;
     }
     Scope scope(batch.txn, a.ctx, state.Now(), *a.staff->row, a.staff.get());
-    CUSTOS_ASSIGN_OR_RETURN(Verdict verdict, body(scope));
+    Result<Verdict> read = body(scope);
+    if (!read.ok()) return failed(read.status());
+    Verdict& verdict = *read;
     result = verdict.refusal;
     AuditEvents entries = Entries(state, a.ctx, op, verdict);
     if (events.empty()) return entries;
