@@ -24,34 +24,10 @@ Status NoBody(const ApiRequest& req) {
   return ParseBody(req.body, kEmptyBody).status();
 }
 
-json StatusJson(const vault::KeyStatus& s) {
-  json versions = json::array();
-  for (const vault::KekVersionView& v : s.versions) {
-    versions.push_back({{"version", v.version},
-                        {"state", v.state},
-                        {"wrapped_deks", v.wrapped_deks},
-                        {"vault_keys", v.vault_keys},
-                        {"epoch_keys", v.epoch_keys},
-                        {"material_present", v.material_present}});
-  }
-  const vault::KeyRotationView& r = s.rotation;
-  return {{"provider", s.provider},
-          {"active_version", s.active_version},
-          {"versions", versions},
-          {"rotation",
-           {{"state", r.state},
-            {"from_version", r.from_version},
-            {"to_version", r.to_version},
-            {"rewrapped", r.rewrapped},
-            {"remaining", r.remaining},
-            {"started_at_ms", r.started_at_ms},
-            {"finished_at_ms", r.finished_at_ms}}}};
-}
-
 Result<ApiResponse> GetKeys(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(ParseQuery(req.query, kNoQuery).status());
   CUSTOS_ASSIGN_OR_RETURN(vault::KeyStatus status, v.keys().GetStatus(s.ctx));
-  return JsonResponse(200, Dump(StatusJson(status)));
+  return JsonResponse(200, Dump(KeyStatusJson(status)));
 }
 
 // Runs the rotation to its end in this request, as `custos key rotate` does (a rotation

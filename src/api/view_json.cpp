@@ -299,4 +299,28 @@ nlohmann::json AssessmentJson(const vault::AssessmentView& a) {
           {"state", a.state}};
 }
 
+nlohmann::json KeyStatusJson(const vault::KeyStatus& s) {
+  nlohmann::json versions = nlohmann::json::array();
+  for (const vault::KekVersionView& v : s.versions) {
+    versions.push_back({{"version", v.version},
+                        {"state", v.state},
+                        {"wrapped_deks", v.wrapped_deks},
+                        {"vault_keys", v.vault_keys},
+                        {"epoch_keys", v.epoch_keys},
+                        {"material_present", v.material_present}});
+  }
+  const vault::KeyRotationView& r = s.rotation;
+  return {{"provider", s.provider},
+          {"active_version", s.active_version},
+          {"versions", versions},
+          {"rotation",
+           {{"state", r.state},
+            {"from_version", r.from_version},
+            {"to_version", r.to_version},
+            {"rewrapped", r.rewrapped},
+            {"remaining", r.remaining},
+            {"started_at_ms", r.started_at_ms},
+            {"finished_at_ms", r.finished_at_ms}}}};
+}
+
 }  // namespace custos::api

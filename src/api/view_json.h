@@ -35,6 +35,10 @@ nlohmann::json TraceJson(const vault::TraceReport& r);
 // /v1/health/details: {"status": worst severity, "at_ms", "audit_seq", "counts", "findings"}.
 nlohmann::json DoctorJson(const vault::DoctorReport& report);
 
+// Key status (issue 6; docs/keys.md), one shape for `custos key status --json` and GET /v1/keys:
+// versions with their counts and the rotation's progress, never key material.
+nlohmann::json KeyStatusJson(const vault::KeyStatus& s);
+
 // Security operations (issue 20), one shape for `custos ops ... --json` and /v1/alerts.
 nlohmann::json AlertJson(const vault::AlertView& alert);
 

@@ -3,36 +3,13 @@
 
 #include <iostream>
 
+#include "api/view_json.h"
 #include "cli/app.h"
 #include "cli/front_door.h"
 #include "core/dates.h"
 
 namespace custos::cli {
 namespace {
-
-nlohmann::json StatusJson(const vault::KeyStatus& s) {
-  nlohmann::json versions = nlohmann::json::array();
-  for (const vault::KekVersionView& v : s.versions) {
-    versions.push_back({{"version", v.version},
-                        {"state", v.state},
-                        {"wrapped_deks", v.wrapped_deks},
-                        {"vault_keys", v.vault_keys},
-                        {"epoch_keys", v.epoch_keys},
-                        {"material_present", v.material_present}});
-  }
-  const vault::KeyRotationView& r = s.rotation;
-  return {{"provider", s.provider},
-          {"active_version", s.active_version},
-          {"versions", versions},
-          {"rotation",
-           {{"state", r.state},
-            {"from_version", r.from_version},
-            {"to_version", r.to_version},
-            {"rewrapped", r.rewrapped},
-            {"remaining", r.remaining},
-            {"started_at_ms", r.started_at_ms},
-            {"finished_at_ms", r.finished_at_ms}}}};
-}
 
 std::string StatusText(const vault::KeyStatus& s) {
   std::string out =
@@ -208,7 +185,7 @@ void AddKeyCommands(CLI::App& app, Globals& g, Action& action) {
       return WithVault(g, [&](vault::Vault& v) {
         auto s = v.keys().GetStatus(g.MakeContext());
         if (!s.ok()) return g.out().Fail(s.status());
-        g.out().Print(StatusJson(*s), StatusText(*s));
+        g.out().Print(api::KeyStatusJson(*s), StatusText(*s));
         return static_cast<int>(kExitOk);
       });
     };
