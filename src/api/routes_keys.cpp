@@ -14,8 +14,6 @@
 namespace custos::api {
 namespace {
 
-using nlohmann::json;
-
 constexpr std::array<std::string_view, 0> kNoQuery = {};
 constexpr std::array<BodyMember, 0> kEmptyBody = {};
 
