@@ -137,7 +137,8 @@ TEST_F(DpoApiTest, ConsentCoverageAnswersTheCountsPerPurposeOfTheConsentReport) 
   auto full = Client()->Get("/v1/reports/consent" + period, As("tok-dpo", ""));
   ASSERT_TRUE(full);
   ASSERT_EQ(full->status, 200) << full->body;
-  for (const json& table : json::parse(full->body)["tables"]) {
+  const json full_doc = json::parse(full->body);
+  for (const json& table : full_doc["tables"]) {
     if (table.value("id", "") != "coverage") continue;
     for (const json& row : table["rows"]) {
       const json& p = by_purpose[row[0].get<std::string>()];
