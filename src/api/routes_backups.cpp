@@ -25,23 +25,11 @@ Status NoBody(const ApiRequest& req) {
   return ParseBody(req.body, kEmptyBody).status();
 }
 
-json ListingJson(const vault::BackupListing& b) {
-  json j = {{"backup_id", b.backup_id},
-            {"created_at_ms", b.created_at_ms},
-            {"format", b.format},
-            {"key_backup", b.key_backup},
-            {"bytes", b.bytes},
-            {"verified", b.verified},
-            {"verified_at_ms", b.verified_at_ms}};
-  if (!b.problem.empty()) j["problem"] = b.problem;
-  return j;
-}
-
 Result<ApiResponse> ListBackups(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(ParseQuery(req.query, kNoQuery).status());
   CUSTOS_ASSIGN_OR_RETURN(std::vector<vault::BackupListing> list, v.backups().List(s.ctx));
   json items = json::array();
-  for (const vault::BackupListing& b : list) items.push_back(ListingJson(b));
+  for (const vault::BackupListing& b : list) items.push_back(BackupListingJson(b));
   return JsonResponse(200, Dump({{"backups", items}}));
 }
 

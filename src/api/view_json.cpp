@@ -323,4 +323,16 @@ nlohmann::json KeyStatusJson(const vault::KeyStatus& s) {
             {"finished_at_ms", r.finished_at_ms}}}};
 }
 
+nlohmann::json BackupListingJson(const vault::BackupListing& b) {
+  nlohmann::json j = {{"backup_id", b.backup_id},
+                      {"created_at_ms", b.created_at_ms},
+                      {"format", b.format},
+                      {"key_backup", b.key_backup},
+                      {"bytes", b.bytes},
+                      {"verified", b.verified},
+                      {"verified_at_ms", b.verified_at_ms}};
+  if (!b.problem.empty()) j["problem"] = b.problem;
+  return j;
+}
+
 }  // namespace custos::api

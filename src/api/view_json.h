@@ -38,6 +38,10 @@ nlohmann::json DoctorJson(const vault::DoctorReport& report);
 // Key status (issue 6; docs/keys.md), one shape for `custos key status --json` and GET /v1/keys:
 // versions with their counts and the rotation's progress, never key material.
 nlohmann::json KeyStatusJson(const vault::KeyStatus& s);
+// A backup of the configured [backup] dir (issue 21), one shape for `custos backup list --json`
+// and GET /v1/backups: its manifest's facts, size and last verification; `problem` only when
+// its manifest does not read.
+nlohmann::json BackupListingJson(const vault::BackupListing& b);
 
 // Security operations (issue 20), one shape for `custos ops ... --json` and /v1/alerts.
 nlohmann::json AlertJson(const vault::AlertView& alert);

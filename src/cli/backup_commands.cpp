@@ -1,12 +1,14 @@
-// custos backup [--to DIR] | custos backup keys [--to DIR] | custos backup verify PATH |
-// custos restore PATH --dir DIR ...
+// custos backup [--to DIR] | custos backup keys [--to DIR] | custos backup list |
+// custos backup verify PATH | custos restore PATH --dir DIR ...
 // (issue 6 point 5; docs/backup.md). Thin: parse, call the vault, print.
 #include <fmt/format.h>
 
 #include <cstdlib>
 
+#include "api/view_json.h"
 #include "cli/app.h"
 #include "cli/front_door.h"
+#include "core/dates.h"
 
 namespace custos::cli {
 namespace {
@@ -67,6 +69,40 @@ int RunRestore(const Globals& g, const RestoreFlags& f) {
   return kExitOk;
 }
 
+// One line of `backup list`: id, when taken (UTC), format, size, last verification.
+std::string ListingLine(const vault::BackupListing& b) {
+  if (!b.problem.empty()) return fmt::format("{:<32}  unreadable: {}\n", b.backup_id, b.problem);
+  const std::string verified =
+      b.verified == "never"
+          ? b.verified
+          : fmt::format("{} {}", b.verified, core::FormatIsoUtc(b.verified_at_ms / 1000));
+  return fmt::format("{:<32}  {:<20}  {:<15}  {:>12}  {}\n", b.backup_id,
+                     core::FormatIsoUtc(b.created_at_ms / 1000), b.format, b.bytes, verified);
+}
+
+void AddBackupList(CLI::App* backup, Globals& g, Action& action) {
+  auto* list = backup->add_subcommand(
+      "list", "the backups in the configured [backup] dir and their last verification");
+  list->callback([&g, &action] {
+    action = [&g] {
+      return WithVault(g, [&](vault::Vault& v) {
+        auto rows = v.backups().List(g.MakeContext());
+        if (!rows.ok()) return g.out().Fail(rows.status());
+        nlohmann::json items = nlohmann::json::array();
+        std::string text = fmt::format("{:<32}  {:<20}  {:<15}  {:>12}  {}\n", "backup", "taken",
+                                       "format", "bytes", "verified");
+        for (const vault::BackupListing& b : *rows) {
+          items.push_back(api::BackupListingJson(b));
+          text += ListingLine(b);
+        }
+        if (rows->empty()) text += "(no backup in the configured [backup] dir)\n";
+        g.out().Print({{"backups", items}}, text);
+        return static_cast<int>(kExitOk);
+      });
+    };
+  });
+}
+
 }  // namespace
 
 void AddBackupCommands(CLI::App& app, Globals& g, Action& action) {
@@ -74,7 +110,10 @@ void AddBackupCommands(CLI::App& app, Globals& g, Action& action) {
   auto to = std::make_shared<std::string>();
   backup->add_option("--to", *to, "backups directory (default: [backup] dir of custos.toml)");
   backup->callback([&g, &action, to, backup] {
-    if (backup->got_subcommand("verify") || backup->got_subcommand("keys")) return;
+    if (backup->got_subcommand("verify") || backup->got_subcommand("keys") ||
+        backup->got_subcommand("list")) {
+      return;
+    }
     action = [&g, to] {
       return WithVault(g, [&](vault::Vault& v) {
         vault::BackupRequest req;
@@ -128,6 +167,7 @@ void AddBackupCommands(CLI::App& app, Globals& g, Action& action) {
       });
     };
   });
+  AddBackupList(backup, g, action);
   auto* verify = backup->add_subcommand("verify", "check a backup without restoring it");
   auto path = std::make_shared<std::string>();
   verify

@@ -11,11 +11,13 @@
 namespace custos::cli {
 namespace {
 
+// One line of `agreement list`; the last column names the incident whose containment
+// suspended the agreement (issue 20), empty when it is not suspended.
 std::string AgreementLine(const vault::AgreementView& a) {
-  return fmt::format("{:<24}  {:<16}  {:<9}  {:<10}  {:>8}  {:<9}  {}\n", a.agreement_id,
+  return fmt::format("{:<24}  {:<16}  {:<9}  {:<10}  {:>8}  {:<9}  {:<10}  {}\n", a.agreement_id,
                      a.partner_id, a.state, core::UtcDateOfMs(a.valid_until_ms), a.rows_shared,
-                     a.deletion,
-                     a.deletion_due_ms == 0 ? "" : core::UtcDateOfMs(a.deletion_due_ms));
+                     a.deletion, a.deletion_due_ms == 0 ? "" : core::UtcDateOfMs(a.deletion_due_ms),
+                     a.suspended_by_incident);
 }
 
 // The bytes of a file named on the command line; InvalidArgument naming the flag otherwise.
@@ -158,8 +160,8 @@ void AddAgreementCommands(CLI::App& app, Globals& g, Action& action) {
         if (!rows.ok()) return g.out().Fail(rows.status());
         nlohmann::json items = nlohmann::json::array();
         std::string text =
-            fmt::format("{:<24}  {:<16}  {:<9}  {:<10}  {:>8}  {:<9}  {}\n", "agreement", "partner",
-                        "state", "until", "shared", "deletion", "due");
+            fmt::format("{:<24}  {:<16}  {:<9}  {:<10}  {:>8}  {:<9}  {:<10}  {}\n", "agreement",
+                        "partner", "state", "until", "shared", "deletion", "due", "suspended by");
         for (const auto& a : *rows) {
           items.push_back(api::AgreementJson(a));
           text += AgreementLine(a);

@@ -243,6 +243,10 @@ TEST_F(CliTest, AgreementShowSaysSuspendedByAnIncident) {
   EXPECT_NE(json.out.find("\"suspended\":true"), std::string::npos) << json.out;
   EXPECT_EQ(JsonString(json.out, "suspended_by_incident"), incident) << json.out;
   EXPECT_EQ(JsonString(json.out, "state"), "active") << json.out;
+  Outcome listed = Custos("agreement list", "pm", "");
+  ASSERT_EQ(listed.code, 0) << listed.out;
+  EXPECT_NE(listed.out.find("suspended by"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find(incident), std::string::npos) << listed.out;
 
   ASSERT_EQ(Custos("incident contain " + incident + " --action resume_sharing --target acme-2026",
                    "sec", "")
@@ -250,6 +254,9 @@ TEST_F(CliTest, AgreementShowSaysSuspendedByAnIncident) {
             0);
   Outcome lifted = Custos("--json agreement show acme-2026", "pm", "");
   EXPECT_NE(lifted.out.find("\"suspended\":false"), std::string::npos) << lifted.out;
+  Outcome relisted = Custos("agreement list", "pm", "");
+  ASSERT_EQ(relisted.code, 0) << relisted.out;
+  EXPECT_EQ(relisted.out.find(incident), std::string::npos) << relisted.out;
 }
 
 TEST_F(CliTest, ExitCodesSayWhatWentWrong) {
@@ -604,6 +611,32 @@ TEST_F(CliTest, BackupRestoreAndExportShowProgressWithATotalOnAPipe) {
   Outcome quiet = Run("backup --to " + backups, TokenFor("admin"), "", "");
   ASSERT_EQ(quiet.code, 0) << quiet.out;
   EXPECT_EQ(quiet.out.find(" rows ("), std::string::npos) << quiet.out;
+}
+
+// `backup list` (issue 21's GET /v1/backups on the command line): the backups of the
+// configured [backup] dir with their last verification, in text and --json; only a role with
+// backup.run may list them.
+TEST_F(CliTest, BackupListNamesEachBackupAndItsLastVerification) {
+  ASSERT_EQ(Custos("init " + vault_).code, 0);
+  Outcome none = Custos("backup list", "admin", "");
+  ASSERT_EQ(none.code, 0) << none.out;
+  EXPECT_NE(none.out.find("no backup"), std::string::npos) << none.out;
+  Outcome taken = Custos("--json backup", "admin", "");
+  ASSERT_EQ(taken.code, 0) << taken.out;
+  const std::string id = JsonString(taken.out, "backup_id");
+  const std::string path = JsonString(taken.out, "path");
+  ASSERT_FALSE(id.empty()) << taken.out;
+  Outcome listed = Custos("--json backup list", "admin", "");
+  ASSERT_EQ(listed.code, 0) << listed.out;
+  EXPECT_EQ(JsonString(listed.out, "backup_id"), id) << listed.out;
+  EXPECT_EQ(JsonString(listed.out, "verified"), "never") << listed.out;
+  ASSERT_EQ(Custos("backup verify " + path, "admin", "").code, 0);
+  Outcome text = Custos("backup list", "admin", "");
+  ASSERT_EQ(text.code, 0) << text.out;
+  EXPECT_NE(text.out.find(id), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find(" ok 20"), std::string::npos) << text.out;
+  Outcome agent = Custos("backup list", "agent", "customer_service");
+  EXPECT_EQ(agent.code, 4) << agent.out;
 }
 
 TEST_F(CliTest, ThereIsNoWayInWithoutAToken) {
