@@ -29,6 +29,9 @@ bool ReadAction(std::string_view action) {
          action == "customer.export";
 }
 
+// One customer shown by a list page (GET /v1/customers, `custos customer list`).
+bool ListEntry(std::string_view action) { return action == "customer.list"; }
+
 bool DataAction(std::string_view action) {
   return ReadAction(action) || action == "customer.update" || action == "customer.search" ||
          action == "customer.verify_password" || action == "txn.add" || action == "note.add";
@@ -230,10 +233,22 @@ void RuleEngine::Feed(const store::AuditRow& e, bool raise, std::vector<Hit>& hi
                          fmt::format("{} ({}) touched a honey record", e.action, e.decision)});
     }
     if (DataAction(e.action)) DataEntry(e, customer, raise, hits);
+    // A list page writes one "customer.list" entry per customer it shows, naming the general
+    // fields shown (customers.cpp): each is a read for bulk_read (the fields give the level),
+    // off_hours and break_glass. Not for purpose_switch or restricted_customer: a page names
+    // every customer in id order, whoever asked (a refused read then a page holding that
+    // customer is no switch).
+    if (ListEntry(e.action) && Shown(e.decision)) Reads(e, customer, t, raise, hits);
     if (e.action == "share.customer" && Shown(e.decision)) Share(e, customer, t, raise, hits);
   }
   if (e.action == "customer.search") Search(e, t, raise, hits);
-  if (e.decision == "deny" && e.action.rfind("auth.", 0) != 0) Refusal(e, t, raise, hits);
+  // A customer a list page withheld by consent (a "customer.list" entry naming them, "deny")
+  // is the vault filtering the page it gave, not a refusal of the staff member's request: a
+  // page refused as a whole (target "customers") is.
+  const bool withheld_from_page = ListEntry(e.action) && !customer.empty();
+  if (e.decision == "deny" && e.action.rfind("auth.", 0) != 0 && !withheld_from_page) {
+    Refusal(e, t, raise, hits);
+  }
 }
 
 void RuleEngine::DataEntry(const store::AuditRow& e, const std::string& customer, bool raise,

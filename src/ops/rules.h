@@ -6,9 +6,12 @@
 // custos.toml [ops] for the staff member's post (schema::OpsThresholds):
 //   bulk_read            N distinct customers read by one staff member within M minutes, per
 //                        level of the fields read (customer.read, txn.read, note.read,
-//                        customer.export)                                      high / medium
-//   off_hours            a read outside the post's working hours                     medium
-//   denial_burst         N refusals of one staff member within M minutes              medium
+//                        customer.export, and customer.list: one entry per customer a
+//                        list page shows)                                      high / medium
+//   off_hours            a read (as above, a list page included) outside the post's working
+//                        hours                                                        medium
+//   denial_burst         N refusals of one staff member within M minutes (not the
+//                        customers a list page withheld by consent)                   medium
 //   search_repeat        N equality searches on one field within M minutes (the mask
 //                        oracle: each answer confirms or denies a guessed value)        high
 //   purpose_switch       purpose A refused, then purpose B allowed on the same customer high

@@ -82,6 +82,75 @@ TEST_F(RulesTest, ASupportAgentReadingTooManyCustomersInAnHourRaisesOneBulkReadA
   EXPECT_EQ(all[0].subject, "level:general");
 }
 
+// A list page (GET /v1/customers, `custos customer list`) writes one "customer.list" entry per
+// customer shown, naming the general fields shown: the issue's own scenario, a support agent
+// listing 5,000 customers at 3 a.m., is a bulk read at the general level and an off-hours read.
+TEST_F(RulesTest, ListingCustomersCountsAsReadingThemForBulkReadAndOffHours) {
+  now_ = kMorning - 7 * 60 * kMinute;  // 03:00 local: the desk works 08:00-20:00
+  std::vector<Hit> all;
+  for (int page = 0; page < 5; ++page) {
+    for (int i = 0; i < 1000; ++i) {
+      // Id(999) is the honey record of this directory: customers from 1000 on.
+      for (Hit& h : Feed("li.na", "customer.list", "customer:" + Id(1000 + page * 1000 + i),
+                         "allow", "phone,email,address")) {
+        all.push_back(std::move(h));
+      }
+    }
+    now_ += kMinute;
+  }
+  std::vector<Hit> bulk;
+  std::vector<Hit> night;
+  for (Hit& h : all) {
+    if (h.rule == kBulkRead) bulk.push_back(h);
+    if (h.rule == kOffHours) night.push_back(h);
+  }
+  EXPECT_EQ(all.size(), bulk.size() + night.size());
+  // support_agent: 150 distinct customers at the general level, one alert per burst of 150.
+  ASSERT_EQ(bulk.size(), 5000u / 150u);
+  EXPECT_EQ(bulk[0].actor, "li.na");
+  EXPECT_EQ(bulk[0].subject, "level:general");
+  EXPECT_EQ(bulk[0].trigger_seq, 150);
+  // Out of hours: the first listed customer, then quiet for the hour.
+  ASSERT_EQ(night.size(), 1u);
+  EXPECT_EQ(night[0].trigger_seq, 1);
+  EXPECT_NE(night[0].detail.find("customer.list at 03:00"), std::string::npos) << night[0].detail;
+}
+
+// What a list entry is not: a customer withheld by consent ("deny") was neither shown nor a
+// refusal of the staff member's request (the page was given; 20 of them are no denial burst),
+// and a page that holds a customer refused a moment ago for another purpose is no purpose
+// switch (a page names every customer in id order). Below the threshold a list is silent; a
+// masked listing shows the customer (it counts). A page refused as a whole is a refusal.
+TEST_F(RulesTest, AListCountsOnlyTheCustomersItShowed) {
+  config_.ops.defaults.bulk_read[0] = 10;  // wang.wei, sales_rep: the defaults, always at work
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_TRUE(Feed("wang.wei", "customer.list", "customer:" + Id(i), "deny", "",
+                     "account_management", "permission_denied: no consent [phone]")
+                    .empty());
+  }
+  EXPECT_TRUE(Feed("wang.wei", "customer.read", "customer:" + Id(30), "deny", "name", "marketing",
+                   "permission_denied: no consent")
+                  .empty());
+  for (int i = 30; i < 39; ++i) {
+    EXPECT_TRUE(Feed("wang.wei", "customer.list", "customer:" + Id(i), "allow", "phone",
+                     "account_management")
+                    .empty());
+  }
+  auto hits = Feed("wang.wei", "customer.list", "customer:" + Id(39), "mask", "phone~");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].rule, kBulkRead);
+  EXPECT_EQ(hits[0].evidence.size(), 10u);
+  hits.clear();
+  for (int i = 0; i < 15; ++i) {
+    for (Hit& h : Feed("wang.wei", "customer.list", "customers", "deny", "phone", "marketing",
+                       "permission_denied: no grant")) {
+      hits.push_back(std::move(h));
+    }
+  }
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].rule, kDenialBurst);
+}
+
 TEST_F(RulesTest, ReadingTheSameCustomersAgainIsNoBulkRead) {
   for (int round = 0; round < 20; ++round) {
     for (int i = 0; i < 20; ++i) {

@@ -57,6 +57,11 @@ class SecOpsTest : public VaultTest {
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? r->raised : std::vector<AlertView>{};
   }
+  static std::string Describe(const std::vector<AlertView>& alerts) {
+    std::string out;
+    for (const AlertView& a : alerts) out += a.rule + " (" + a.actor + "): " + a.detail + "; ";
+    return out;
+  }
   static std::multiset<std::string> Rules(const std::vector<AlertView>& alerts) {
     std::multiset<std::string> out;
     for (const AlertView& a : alerts) out.insert(a.rule);
@@ -88,6 +93,49 @@ TEST_F(SecOpsTest, ABulkReadRaisesAnAlertWithItsEvidenceOnce) {
   auto listed = vault_->secops().Alerts(Sec(), AlertQuery{});
   ASSERT_TRUE(listed.ok()) << listed.status().ToString();
   EXPECT_EQ(Rules(*listed).count("bulk_read"), 1u);
+}
+
+// A list page shows the general fields of every customer on it and writes one "customer.list"
+// entry per customer (customers.cpp): past the post's threshold it is one bulk_read, out of the
+// post's hours an off_hours read. Customers withheld from a page by consent are no refusals.
+TEST_F(SecOpsTest, AListPastTheThresholdIsABulkReadAndAListAtNightIsOffHours) {
+  // The operator (bulk_read_general = 12) lists the 20 customers at 09:00.
+  auto page = vault_->customers().List(Agent(), "", 100);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_EQ(page->customers.size(), 20u);
+  auto raised = Scan();
+  ASSERT_EQ(raised.size(), 1u) << Describe(raised);
+  EXPECT_EQ(raised[0].rule, "bulk_read");
+  EXPECT_EQ(raised[0].actor, "operator");
+  EXPECT_EQ(raised[0].subject, "level:general");
+  EXPECT_EQ(raised[0].evidence.size(), 12u);
+  const Context dpo{"dpo", "legal_obligation", Channel::kCli, "req-dpo"};
+  AuditQuery q;
+  q.action = "customer.list";
+  auto listed = vault_->audit().Query(dpo, q);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  std::set<int64_t> list_seqs;
+  for (const store::AuditRow& r : listed->entries) list_seqs.insert(r.seq);
+  for (int64_t seq : raised[0].evidence) EXPECT_EQ(list_seqs.count(seq), 1u) << seq;
+
+  // For marketing, which none of them consented to: all 20 withheld, no alert (no refusal of
+  // the request: the page was given, empty).
+  auto withheld = vault_->customers().List(Agent("marketing"), "", 100);
+  ASSERT_TRUE(withheld.ok()) << withheld.status().ToString();
+  EXPECT_TRUE(withheld->customers.empty());
+  raised = Scan();
+  for (const AlertView& a : raised) ADD_FAILURE() << a.rule << ": " << a.detail;
+
+  // li.na, a support agent (08:00-20:00, bulk_read_general = 150), lists them at 23:30 local.
+  now_ms_ = kNineLocal + 14 * 60 * kMinute + 30 * kMinute;
+  page = vault_->customers().List(SupportAgent(), "", 100);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_EQ(page->customers.size(), 20u);
+  raised = Scan();
+  ASSERT_EQ(raised.size(), 1u) << Describe(raised);
+  EXPECT_EQ(raised[0].rule, "off_hours");
+  EXPECT_EQ(raised[0].actor, "li.na");
+  EXPECT_NE(raised[0].detail.find("customer.list at 23:30"), std::string::npos) << raised[0].detail;
 }
 
 TEST_F(SecOpsTest, ARestartNeitherMissesNorRepeats) {
