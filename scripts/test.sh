@@ -25,8 +25,16 @@ took() {  # the wall time of the phase that just ended
   phase_start=$SECONDS
 }
 
+# The browser tests (label browser) are part of every test: chromium missing fails the report's
+# browser test rather than skipping it, and a build without the web console fails here, since
+# tests/console registers the console's browser test only when the console is built.
+export CUSTOS_REQUIRE_BROWSER=1
 echo "== build (warnings as errors) =="
 scripts/build.sh -DCUSTOS_BUILD_TESTS=ON -DCUSTOS_BUILD_BENCH=ON -DCUSTOS_SANITIZE=OFF
+if ! grep -q '^CUSTOS_CONSOLE_BUILT:INTERNAL=ON' build/CMakeCache.txt; then
+  echo "test.sh: the web console was not built (node, npm ci in console/: scripts/setup.sh)" >&2
+  exit 1
+fi
 took
 # Includes the short libFuzzer run (label fuzz: its own clang-14 build in build-fuzz, with
 # ASan+UBSan, so the sanitizer pass below skips it).
