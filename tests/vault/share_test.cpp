@@ -19,7 +19,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "audit/tree_head.h"
+#include "core/dates.h"
 #include "core/validators.h"
+#include "crypto/primitives.h"
 #include "gen/generator.h"
 #include "share/fingerprint.h"
 #include "share/package.h"
@@ -94,7 +97,7 @@ class ShareTest : public VaultTest {
 
   // Customer `i`: valid and distinct (GB 11643 check character computed), consenting to
   // sharing with `target` when it is not empty.
-  std::string AddCustomer(int i, const std::string& target) {
+  std::string AddCustomer(int i, const std::string& target, const std::string& source = "form") {
     const std::string birth =
         fmt::format("19{:02}-{:02}-{:02}", 50 + i % 40, 1 + i % 12, 1 + i % 28);
     std::string first17 = "110105" + birth.substr(0, 4) + birth.substr(5, 2) + birth.substr(8, 2) +
@@ -106,7 +109,7 @@ class ShareTest : public VaultTest {
     f["gender"] = (i % 1000) % 2 == 1 ? "男" : "女";
     f["phone"] = fmt::format("139{:08}", 10000000 + i);
     f["email"] = fmt::format("user{}@example.com", i);
-    auto created = vault_->customers().Create(Agent(), f, "form", Consented());
+    auto created = vault_->customers().Create(Agent(), f, source, Consented());
     EXPECT_TRUE(created.ok()) << created.status().ToString();
     if (!created.ok()) return "";
     if (!target.empty()) {
@@ -145,6 +148,31 @@ class ShareTest : public VaultTest {
       ConsentRequest grant{"grant", "share", "partner:acme-pay", 1, "", "form-share-1"};
       ASSERT_TRUE(vault_->consent().Record(Agent(), *id, grant).ok());
     }
+  }
+
+  // Replaces the line `from` of this vault's custos.toml with `to` and reopens the vault (as
+  // DpoTest does for [dpo] require_pia).
+  void RewriteConfig(const std::string& from, const std::string& to) {
+    const std::filesystem::path path = dir_ / "custos.toml";
+    std::string text = ReadFileBytes(path);
+    const size_t at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << "the shipped custos.toml has " << from;
+    text.replace(at, from.size(), to);
+    std::ofstream(path, std::ios::trunc) << text;
+    Reopen();
+  }
+
+  // A certificate made by `openssl req -x509` with `args` (the key and extensions) for /CN=`who`,
+  // its key beside it; the PEM text.
+  std::string MakeCert(const std::string& who, const std::string& args) {
+    const std::string key = (root_ / (who + "-key.pem")).string();
+    const std::string cert = (root_ / (who + "-cert.pem")).string();
+    EXPECT_EQ(Shell(fmt::format("openssl req -x509 {} -nodes -keyout {} -out {} -subj /CN={} "
+                                "-days 30",
+                                args, key, cert, who)),
+              0)
+        << who;
+    return ReadFileBytes(cert);
   }
 
   static constexpr int kProfileCustomers = 160;
@@ -747,6 +775,270 @@ TEST_F(ShareTest, AShareUnderAProfileTheCustomersCannotMeetIsRefused) {
   auto listed = vault_->sharing().ListShares(Dpo(), "acme-2026");
   ASSERT_TRUE(listed.ok());
   EXPECT_TRUE(listed->empty());
+}
+
+// Issue 17 (audit GAP 2): [sharing] approval_above_rows, lowered to 3 in this vault's
+// custos.toml. A share of 5 customers is refused naming dual control and nothing is shared; a
+// request of kind "share" cannot be approved by its requester (the partnership manager holds no
+// approval.approve; the DPO, who does, is refused on their own request); once the DPO approves
+// the partnership manager's request the share is made and marks it used, so the next share of
+// the same size is refused again.
+TEST_F(ShareTest, AShareAboveApprovalAboveRowsWaitsForASecondStaffMembersApproval) {
+  RewriteConfig("approval_above_rows = 10000", "approval_above_rows = 3");
+  ASSERT_FALSE(HasFatalFailure());
+  ApprovedAgreement(Agreement());
+  for (int i = 0; i < 5; ++i) AddCustomer(i, "partner:acme-pay");
+  auto refused = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
+  ASSERT_EQ(refused.status().code(), Code::kFailedPrecondition) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("dual control: a share of 5 customers (above "
+                                            "[sharing] approval_above_rows = 3)"),
+            std::string::npos)
+      << refused.status().message();
+  EXPECT_NE(refused.status().message().find("--kind share --agreement acme-2026"),
+            std::string::npos)
+      << refused.status().message();
+  EXPECT_TRUE(vault_->sharing().ListShares(Dpo(), "acme-2026")->empty());
+
+  ApprovalRequest request;
+  request.kind = "share";
+  request.agreement = "acme-2026";
+  request.justification = "quarterly share to the payment processor";
+  request.duration_ms = kDayMs;
+  auto pm_request = vault_->approvals().Request(Pm(), request);
+  ASSERT_TRUE(pm_request.ok()) << pm_request.status().ToString();
+  EXPECT_EQ(vault_->approvals().Approve(Pm(), *pm_request).code(), Code::kPermissionDenied);
+  auto dpo_request = vault_->approvals().Request(Dpo(), request);
+  ASSERT_TRUE(dpo_request.ok()) << dpo_request.status().ToString();
+  EXPECT_EQ(vault_->approvals().Approve(Dpo(), *dpo_request).code(), Code::kPermissionDenied);
+  // A request only asked for (not approved) lets nobody share.
+  auto unapproved = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
+  ASSERT_EQ(unapproved.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(unapproved.status().message().find("dual control:"), std::string::npos);
+
+  Status approved = vault_->approvals().Approve(Dpo(), *pm_request);
+  ASSERT_TRUE(approved.ok()) << approved.ToString();
+  // The approval is the partnership manager's: another staff member's share is still refused.
+  auto other = vault_->sharing().CreateShare(Pm("pm.two"), ShareSpec{"acme-2026", "", ""});
+  ASSERT_EQ(other.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(other.status().message().find("dual control:"), std::string::npos);
+  auto made = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  EXPECT_EQ(made->row_count, 5);
+  auto listed = vault_->sharing().ListShares(Dpo(), "acme-2026");
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().approval_id, *pm_request);
+  // Used: the next share above the threshold needs a new approval.
+  auto again = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
+  ASSERT_EQ(again.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(again.status().message().find("dual control:"), std::string::npos);
+}
+
+// Issue 17 (audit GAP 3; docs/sharing.md, "Checking the manifest"): the manifest's signature
+// verifies under the vault's public key as `custos audit head` states it (the key a partner
+// gets out of band, compared with the one the manifest names), with the vault's code and with
+// the OpenSSL 3 commands sharing.md gives the partner; a manifest changed in one byte, or a
+// signature of another share, fails both.
+TEST_F(ShareTest, TheManifestsSignatureVerifiesUnderTheVaultsKeyAndFailsOnceAltered) {
+  ApprovedAgreement(Agreement());
+  for (int i = 0; i < 3; ++i) AddCustomer(i, "partner:acme-pay");
+  auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto second = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  // `custos audit head`, run by the DPO (an audit read names its purpose).
+  auto head = vault_->audit().TreeHead(Context{"dpo", "legal_obligation", Channel::kCli, "r"});
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  const std::string vault_key = crypto::ToHex(head->public_key);
+  const auto manifest = nlohmann::json::parse(r->manifest);
+  EXPECT_EQ(manifest["signature"]["algorithm"], "Ed25519");
+  EXPECT_EQ(manifest["signature"]["public_key"], vault_key);
+
+  auto sig = crypto::FromHex(r->manifest_signature);
+  ASSERT_TRUE(sig.ok()) << sig.status().ToString();
+  EXPECT_TRUE(crypto::VerifySignature(crypto::Suite::kAes256Gcm, head->public_key,
+                                      crypto::AsBytes(r->manifest), *sig)
+                  .ok());
+  std::string altered = r->manifest;
+  const std::string rows = fmt::format("\"rows\": {}", manifest["rows"].get<int64_t>());
+  ASSERT_NE(altered.find(rows), std::string::npos) << r->manifest;
+  altered.replace(altered.find(rows), rows.size(),
+                  fmt::format("\"rows\": {}", manifest["rows"].get<int64_t>() + 1));
+  EXPECT_FALSE(crypto::VerifySignature(crypto::Suite::kAes256Gcm, head->public_key,
+                                       crypto::AsBytes(altered), *sig)
+                   .ok());
+
+  // What the partner runs (sharing.md): the files as `share create --out` writes them.
+  const std::filesystem::path dir = root_ / "partner";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "acme.p7m.manifest.json", std::ios::binary) << r->manifest;
+  std::ofstream(dir / "acme.p7m.manifest.sig") << r->manifest_signature << "\n";
+  std::ofstream(dir / "vault.pub") << vault_key << "\n";
+  std::ofstream(dir / "altered.manifest.json", std::ios::binary) << altered;
+  std::ofstream(dir / "other.manifest.sig") << second->manifest_signature << "\n";
+  const std::string cd = "cd '" + dir.string() + "' && ";
+  ASSERT_EQ(Shell(cd + "(printf 302a300506032b6570032100; cat vault.pub) | xxd -r -p | "
+                       "openssl pkey -pubin -inform DER -out vault-pub.pem"),
+            0);
+  const auto verify = [&](const std::string& json, const std::string& sig_file) {
+    return Shell(cd + "xxd -r -p " + sig_file + " > manifest.sig.bin && " +
+                 "openssl pkeyutl -verify -pubin -inkey vault-pub.pem -rawin -in " + json +
+                 " -sigfile manifest.sig.bin");
+  };
+  EXPECT_EQ(verify("acme.p7m.manifest.json", "acme.p7m.manifest.sig"), 0);
+  EXPECT_NE(verify("altered.manifest.json", "acme.p7m.manifest.sig"), 0);
+  EXPECT_NE(verify("acme.p7m.manifest.json", "other.manifest.sig"), 0);
+  std::ofstream(dir / "acme.p7m", std::ios::binary) << r->package;
+  EXPECT_EQ(Shell(cd + "echo '" + manifest["package"]["sha256"].get<std::string>() +
+                  "  acme.p7m' | sha256sum -c --status"),
+            0);
+}
+
+// Issue 17 (audit GAP 4): `--where` selects customers before the consent is counted: exactly
+// the covered customers of that source, or created before a day, are shared; the selected ones
+// without consent are counted as left out, the others not at all.
+TEST_F(ShareTest, AShareWhereSelectsExactlyTheMatchingCustomers) {
+  ApprovedAgreement(Agreement());
+  for (int i = 0; i < 3; ++i) AddCustomer(i, "partner:acme-pay");  // source "form", day 0
+  AddCustomer(3, "");
+  now_ms_ += 2 * kDayMs;
+  const std::string second_day = core::UtcDateOfMs(now_ms_.load() - kDayMs);
+  for (int i = 4; i < 6; ++i) AddCustomer(i, "partner:acme-pay", "branch-12");  // day 2
+  AddCustomer(6, "", "branch-12");
+  AddCustomer(7, "partner:acme-pay");  // source "form", day 2
+  const auto phones_of = [&](const ShareResult& r) {
+    auto csv =
+        share::OpenAsRecipient(r.package, Cert("acme"), ReadFileBytes(root_ / "acme-key.pem"));
+    EXPECT_TRUE(csv.ok()) << csv.status().ToString();
+    std::set<int> shared;
+    if (!csv.ok()) return shared;
+    const auto rows = ParseCsv(*csv);
+    for (size_t i = 1; i < rows.size(); ++i) {
+      auto s = share::Recognise(rows[i].at(1));
+      if (!s.has_value()) continue;
+      for (int c = 0; c < 8; ++c) {
+        if (s->canonical == fmt::format("139{:08}", 10000000 + c)) shared.insert(c);
+      }
+    }
+    return shared;
+  };
+  auto branch = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "source=branch-12", ""});
+  ASSERT_TRUE(branch.ok()) << branch.status().ToString();
+  EXPECT_EQ(branch->row_count, 2);
+  EXPECT_EQ(branch->left_out, 1);
+  EXPECT_EQ(phones_of(*branch), (std::set<int>{4, 5}));
+  auto early = vault_->sharing().CreateShare(
+      Pm(), ShareSpec{"acme-2026", "created_before=" + second_day, ""});
+  ASSERT_TRUE(early.ok()) << early.status().ToString();
+  EXPECT_EQ(early->row_count, 3);
+  EXPECT_EQ(early->left_out, 1);
+  EXPECT_EQ(phones_of(*early), (std::set<int>{0, 1, 2}));
+  auto late = vault_->sharing().CreateShare(
+      Pm(), ShareSpec{"acme-2026", "created_after=" + second_day, ""});
+  ASSERT_TRUE(late.ok()) << late.status().ToString();
+  EXPECT_EQ(late->row_count, 3);
+  EXPECT_EQ(late->left_out, 1);
+  EXPECT_EQ(phones_of(*late), (std::set<int>{4, 5, 7}));
+  // A source nobody has: nothing selected, refused, nothing shared.
+  auto none = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "source=branch-99", ""});
+  ASSERT_EQ(none.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(none.status().message().find("(0 left out)"), std::string::npos)
+      << none.status().message();
+  EXPECT_EQ(vault_->sharing().ListShares(Dpo(), "acme-2026")->size(), 3u);
+}
+
+// Issue 17 (audit GAP 5): an agreement that expires with data shared under it gets the
+// partner's deletion obligation: open from its end for [sharing] deletion_days (30), overdue
+// after that and listed, closed by the partner's confirmation; one that expires with nothing
+// shared owes none.
+TEST_F(ShareTest, AnAgreementThatExpiresWithDataSharedOwesTheDeletion) {
+  AgreementSpec spec = Agreement();
+  spec.valid_until_ms = now_ms_.load() + 30 * kDayMs;
+  ApprovedAgreement(spec);
+  AgreementSpec unused = Agreement("acme-unused");
+  unused.valid_until_ms = spec.valid_until_ms;
+  ApprovedAgreement(unused);
+  for (int i = 0; i < 2; ++i) AddCustomer(i, "partner:acme-pay");
+  ASSERT_TRUE(vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""}).ok());
+  // In force: no deletion is due yet.
+  auto early = vault_->sharing().ConfirmDeletion(Pm(), "acme-2026", "deletion certificate");
+  ASSERT_EQ(early.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(early.status().message().find("no deletion is due"), std::string::npos);
+
+  now_ms_ = spec.valid_until_ms + 10 * kDayMs;  // expired 10 days ago
+  auto shown = vault_->sharing().ShowAgreement(Dpo(), "acme-2026");
+  ASSERT_TRUE(shown.ok()) << shown.status().ToString();
+  EXPECT_EQ(shown->state, "expired");
+  EXPECT_EQ(shown->deletion, "open");
+  EXPECT_EQ(shown->deletion_due_ms, spec.valid_until_ms + 30 * kDayMs);
+  auto nothing = vault_->sharing().ShowAgreement(Dpo(), "acme-unused");
+  ASSERT_TRUE(nothing.ok());
+  EXPECT_EQ(nothing->state, "expired");
+  EXPECT_EQ(nothing->deletion, "none");
+  EXPECT_TRUE(vault_->sharing().ListAgreements(Dpo(), "", true)->empty());
+
+  now_ms_ = spec.valid_until_ms + 31 * kDayMs;  // past deletion_days
+  auto overdue = vault_->sharing().ListAgreements(Dpo(), "", true);
+  ASSERT_TRUE(overdue.ok()) << overdue.status().ToString();
+  ASSERT_EQ(overdue->size(), 1u);
+  EXPECT_EQ(overdue->front().agreement_id, "acme-2026");
+  EXPECT_EQ(overdue->front().deletion, "overdue");
+  auto confirmed = vault_->sharing().ConfirmDeletion(Pm(), "acme-2026", "deletion certificate");
+  ASSERT_TRUE(confirmed.ok()) << confirmed.status().ToString();
+  EXPECT_EQ(confirmed->deletion, "confirmed");
+  EXPECT_EQ(confirmed->deletion_sha256, share::Sha256Hex("deletion certificate"));
+  EXPECT_TRUE(vault_->sharing().ListAgreements(Dpo(), "", true)->empty());
+  EXPECT_EQ(vault_->sharing().ConfirmDeletion(Pm(), "acme-2026", "again").status().code(),
+            Code::kFailedPrecondition);
+  EXPECT_EQ(vault_->sharing().ConfirmDeletion(Pm(), "acme-unused", "x").status().code(),
+            Code::kFailedPrecondition);
+}
+
+// Issue 17 (audit GAP 6): the certificate refusals. At registration: an RSA key under 2048
+// bits, a key neither RSA nor EC (Ed25519), a key usage without encipherment, a certificate
+// expired on the vault's clock; an EC key is accepted. At share time: the partner's
+// certificate expired since registration refuses the share (a share just before is made).
+TEST_F(ShareTest, APartnersCertificateIsRefusedWeakForeignUnusableOrExpired) {
+  const auto refusal = [&](const std::string& id, const std::string& pem) {
+    PartnerSpec p = Partner(id);
+    p.cert_pem = pem;
+    auto r = vault_->sharing().AddPartner(Pm(), p);
+    EXPECT_EQ(r.status().code(), Code::kInvalidArgument) << id;
+    return std::string(r.status().message());
+  };
+  EXPECT_EQ(refusal("small-rsa", MakeCert("small-rsa", "-newkey rsa:1024")),
+            "cert: an RSA key must have at least 2048 bits");
+  EXPECT_EQ(refusal("ed-key", MakeCert("ed-key", "-newkey ed25519")),
+            "cert: the public key must be RSA or EC (CMS EnvelopedData key transport or "
+            "agreement)");
+  EXPECT_EQ(refusal("sign-only", MakeCert("sign-only",
+                                          "-newkey rsa:2048 -addext "
+                                          "keyUsage=critical,digitalSignature")),
+            "cert: its key usage allows no encipherment (keyEncipherment or keyAgreement needed)");
+  auto ec = vault_->sharing().AddPartner(
+      Pm(), PartnerSpec{"ec-pay", "EC Payments Co., Ltd.", kUscc, "payment_processor",
+                        MakeCert("ec-pay", "-newkey ec -pkeyopt ec_paramgen_curve:P-256")});
+  ASSERT_TRUE(ec.ok()) << ec.status().ToString();
+
+  // Valid for 30 days (from the real clock): registered, shared under, then expired.
+  PartnerSpec p = Partner();
+  p.cert_pem = MakeCert("acme-30d", "-newkey rsa:2048");
+  auto added = vault_->sharing().AddPartner(Pm(), p);
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  AgreementSpec spec = Agreement();
+  spec.valid_until_ms = added->cert_not_after_ms + 365 * kDayMs;
+  ApprovedAgreement(spec);
+  AddCustomer(1, "partner:acme-pay");
+  now_ms_ = added->cert_not_after_ms - kDayMs;
+  ASSERT_TRUE(vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""}).ok());
+  now_ms_ = added->cert_not_after_ms + kDayMs;
+  auto late = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
+  ASSERT_EQ(late.status().code(), Code::kFailedPrecondition) << late.status().ToString();
+  EXPECT_EQ(late.status().message(),
+            "cert: the partner's certificate has expired; register its new certificate first");
+  EXPECT_EQ(vault_->sharing().ListShares(Dpo(), "acme-2026")->size(), 1u);
+  // The same certificate offered for registration now is refused as expired.
+  EXPECT_EQ(refusal("acme-again", p.cert_pem), "cert: the certificate has expired");
 }
 
 }  // namespace
