@@ -374,8 +374,12 @@ Figures Dataset::Evaluate(std::span<const int> levels, const PrivacyModel& model
   f.l_entropy.assign(ns, 0);
   std::vector<uint64_t> sizes;
   double kept_bits = 0;
+  double all_bits = 0;  // as if every class were kept
   for (size_t cls = 0; cls < nclasses; ++cls) {
     const std::span<const uint32_t> key(&class_keys[cls * nq], nq);
+    double bits = 0;
+    for (size_t q = 0; q < nq; ++q) bits += std::log2(static_cast<double>(written[q][key[q]]));
+    all_bits += bits * static_cast<double>(count[cls]);
     if (!passes(cls)) {
       f.suppressed += count[cls];
       if (suppressed != nullptr) suppressed->insert(st.KeyText(key, levels));
@@ -390,14 +394,13 @@ Figures Dataset::Evaluate(std::span<const int> levels, const PrivacyModel& model
     }
     sizes.push_back(count[cls]);
     f.discernibility += static_cast<double>(count[cls]) * static_cast<double>(count[cls]);
-    double bits = 0;
-    for (size_t q = 0; q < nq; ++q) bits += std::log2(static_cast<double>(written[q][key[q]]));
     kept_bits += bits * static_cast<double>(count[cls]);
   }
   f.discernibility += static_cast<double>(f.suppressed) * records;
   f.nonuniform_entropy =
       kept_bits + static_cast<double>(f.suppressed) * static_cast<double>(nq) * std::log2(records) -
       st.OriginalBits();
+  f.generalisation_entropy = all_bits - st.OriginalBits();
   f.classes = sizes.size();
   f.smallest_class = sizes.empty() ? 0 : *std::min_element(sizes.begin(), sizes.end());
   f.average_class = sizes.empty() ? 0

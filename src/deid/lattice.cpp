@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
+#include <optional>
 #include <vector>
 
 namespace custos::deid {
@@ -76,29 +78,63 @@ Result<SearchResult> SearchLattice(const Dataset& data, const PrivacyModel& mode
   std::stable_sort(order.begin(), order.end(), [&](uint64_t a, uint64_t b) {
     return Height(LevelsOf(a, radix)) < Height(LevelsOf(b, radix));
   });
-  std::vector<bool> passes(size, false);
   SearchResult result;
   result.nodes = size;
   std::optional<Figures> best_met;
   std::optional<Figures> best_unmet;
-  for (uint64_t node : order) {
-    std::vector<int> levels = LevelsOf(node, radix);
-    bool implied = false;
-    for (size_t i = 0; i < levels.size() && !implied; ++i) {
-      if (levels[i] == 0) continue;
-      --levels[i];
-      implied = passes[IndexOf(levels, radix)];
-      ++levels[i];
-    }
-    if (implied) {
-      passes[node] = true;
-      continue;
-    }
-    Figures f = data.Evaluate(levels, model);
+  const auto consider = [&](const Figures& f) {
     ++result.evaluated;
-    passes[node] = f.satisfied;
     std::optional<Figures>& slot = f.satisfied ? best_met : best_unmet;
     if (!slot || (f.satisfied ? LessLoss(f, *slot) : FewerSuppressed(f, *slot))) slot = f;
+  };
+  if (model.max_suppression <= 0) {
+    // Nothing may be suppressed: a node above one that meets the model meets it too, with no
+    // less loss (and a greater height), so it is tagged and not evaluated.
+    std::vector<bool> passes(size, false);
+    for (uint64_t node : order) {
+      std::vector<int> levels = LevelsOf(node, radix);
+      bool implied = false;
+      for (size_t i = 0; i < levels.size() && !implied; ++i) {
+        if (levels[i] == 0) continue;
+        --levels[i];
+        implied = passes[IndexOf(levels, radix)];
+        ++levels[i];
+      }
+      if (implied) {
+        passes[node] = true;
+        continue;
+      }
+      Figures f = data.Evaluate(levels, model);
+      passes[node] = f.satisfied;
+      consider(f);
+    }
+  } else {
+    // Suppression allowed: neither meeting the model nor the loss is monotone, so no node is
+    // tagged. A node is skipped only when its generalisation alone (a lower bound, known from
+    // a direct predecessor, on the loss of every node at or above it) already loses more than
+    // the best node met so far; the best only improves, so the skip stays safe. The margin
+    // keeps rounding from ever skipping a node of equal loss.
+    std::vector<double> bound(size, 0);
+    for (uint64_t node : order) {
+      std::vector<int> levels = LevelsOf(node, radix);
+      double lower = 0;
+      for (size_t i = 0; i < levels.size(); ++i) {
+        if (levels[i] == 0) continue;
+        --levels[i];
+        lower = std::max(lower, bound[IndexOf(levels, radix)]);
+        ++levels[i];
+      }
+      if (best_met) {
+        const double loss = best_met->nonuniform_entropy;
+        if (lower > loss + 1e-6 * std::max(1.0, std::abs(loss))) {
+          bound[node] = lower;
+          continue;
+        }
+      }
+      Figures f = data.Evaluate(levels, model);
+      bound[node] = std::max(lower, f.generalisation_entropy);
+      consider(f);
+    }
   }
   result.met = best_met.has_value();
   result.best = result.met ? *best_met : *best_unmet;

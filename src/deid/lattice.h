@@ -2,14 +2,20 @@
 // per quasi-identifier), the one that meets the privacy model within the allowed suppression
 // with the least information loss.
 //
-// Optimal with pruning, in the manner of ARX's Flash: nodes are visited by height (sum of
-// levels); a node one of whose direct predecessors (one quasi-identifier one level lower)
-// meets the model meets it too and is not evaluated (k-anonymity, distinct and entropy
-// l-diversity and t-closeness with equal ground distance are all monotone under merging
-// classes, so generalising never breaks them and only ever lowers the records suppressed).
-// Every other node is evaluated; among the evaluated nodes that meet the model (the minimal
-// ones) the least non-uniform entropy wins, then the least discernibility, then the lowest
-// height. Loss only grows above a minimal node, so nothing better lies there.
+// Optimal: the result is the least-loss node among all nodes that meet the model — the least
+// non-uniform entropy, then the least discernibility, then the lowest height. Nodes are
+// visited by height (sum of levels) and some are never evaluated, only where that is safe:
+//  - max_suppression 0 (ARX's predictive tagging): a node one of whose direct predecessors
+//    (one quasi-identifier one level lower) meets the model meets it too and is not
+//    evaluated. With nothing suppressed, k-anonymity, distinct and entropy l-diversity and
+//    t-closeness with equal ground distance are monotone under merging classes, and the loss
+//    only grows, so nothing better lies above.
+//  - max_suppression > 0: neither holds (a higher node can keep records a lower one
+//    suppresses and lose less; a kept class merged with a failing one can fail entropy l or
+//    t). A node is skipped only when the loss of its generalisation alone, as if nothing
+//    were suppressed (Figures::generalisation_entropy of a predecessor, which bounds the loss
+//    of every node above it from below because the hierarchies nest), exceeds the loss of
+//    the best node met so far.
 //
 // Lattices of more than kMaxLatticeNodes nodes are refused rather than searched by a
 // heuristic: fewer quasi-identifiers or shorter hierarchies.

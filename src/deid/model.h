@@ -52,8 +52,12 @@ struct Figures {
   uint64_t classes = 0;     // equivalence classes written
   uint64_t smallest_class = 0;
   double average_class = 0;
-  double discernibility = 0;       // sum of squared class sizes + suppressed x records
-  double nonuniform_entropy = 0;   // bits lost by generalisation and suppression
+  double discernibility = 0;      // sum of squared class sizes + suppressed x records
+  double nonuniform_entropy = 0;  // bits lost by generalisation and suppression
+  // The non-uniform entropy of the generalisation alone, as if nothing were suppressed: a lower
+  // bound on nonuniform_entropy here and at every node above (the hierarchies nest, and a
+  // suppressed record loses the most a record can). The lattice search prunes with it.
+  double generalisation_entropy = 0;
   std::vector<double> l_distinct;  // per sensitive attribute: fewest distinct values in a class
   std::vector<double> l_entropy;   // per sensitive attribute: lowest exp(entropy) of a class
   double t_closeness = 0;          // largest distance of a class (0 without sensitive attributes)

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -115,6 +116,108 @@ TEST(Lattice, TheOptimumIsNoCoarserThanAnyOtherSatisfyingNode) {
       }
     }
   }
+}
+
+// The least loss (non-uniform entropy, then discernibility) of every node that meets `model`,
+// found by evaluating each one: what the search must return.
+std::optional<Figures> BruteForceBest(const Dataset& data, const PrivacyModel& model) {
+  std::vector<int> radix;
+  for (const Hierarchy& h : data.quasi_identifiers()) radix.push_back(h.levels());
+  std::optional<Figures> best;
+  for (uint64_t node = 0; node < data.LatticeSize(); ++node) {
+    std::vector<int> levels(radix.size());
+    uint64_t rest = node;
+    for (size_t i = 0; i < radix.size(); ++i) {
+      levels[i] = static_cast<int>(rest % static_cast<uint64_t>(radix[i]));
+      rest /= static_cast<uint64_t>(radix[i]);
+    }
+    const Figures f = data.Evaluate(levels, model);
+    if (!f.satisfied) continue;
+    if (!best || f.nonuniform_entropy < best->nonuniform_entropy ||
+        (f.nonuniform_entropy == best->nonuniform_entropy &&
+         f.discernibility < best->discernibility)) {
+      best = f;
+    }
+  }
+  return best;
+}
+
+// With suppression allowed, loss is not monotone up the lattice: 100 people born 1990-01-01 and
+// 4 born on four days of 1995, k = 2, at most 5% suppressed. The dates as they are (0, 0) meet
+// the model by suppressing the 4 (3.85%), losing 4 × (log2(104 / 1) + log2(104 / 52)) ≈ 30.8
+// bits; the birth year (1, 0) meets it suppressing no one and loses 4 × log2(4) = 8 bits. A search
+// that stops above the first node met returns (0, 0).
+TEST(Lattice, WithSuppressionAHigherNodeThatSuppressesLessCanLoseLessAndIsChosen) {
+  Dataset data({*Hierarchy::Named("birth_date"), *Hierarchy::Named("gender")}, 0);
+  for (int i = 0; i < 100; ++i) {
+    data.Add(std::vector<std::string>{"1990-01-01", i % 2 ? "M" : "F"}, {});
+  }
+  for (int month = 1; month <= 4; ++month) {
+    data.Add(std::vector<std::string>{fmt::format("1995-{:02}-01", month), month % 2 ? "M" : "F"},
+             {});
+  }
+  PrivacyModel model;
+  model.k = 2;
+  model.max_suppression = 0.05;
+  const Figures as_is = data.Evaluate(std::vector<int>{0, 0}, model);
+  ASSERT_TRUE(as_is.satisfied);  // the premise: the lowest node meets the model
+  EXPECT_EQ(as_is.suppressed, 4U);
+
+  Result<SearchResult> r = SearchLattice(data, model);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(r->met) << r->reason;
+  EXPECT_EQ(r->best.levels, (std::vector<int>{1, 0}));
+  EXPECT_EQ(r->best.suppressed, 0U);
+  EXPECT_NEAR(r->best.nonuniform_entropy, 8.0, 1e-9);
+  EXPECT_LT(r->best.nonuniform_entropy, as_is.nonuniform_entropy);
+  const std::optional<Figures> best = BruteForceBest(data, model);
+  ASSERT_TRUE(best.has_value());
+  EXPECT_EQ(r->best.levels, best->levels);
+  EXPECT_DOUBLE_EQ(r->best.nonuniform_entropy, best->nonuniform_entropy);
+  EXPECT_DOUBLE_EQ(r->best.discernibility, best->discernibility);
+}
+
+// The search against every node evaluated, over data sets and models with suppression (k,
+// distinct l, entropy l and t, where neither meeting the model nor the loss is monotone) and
+// without: the same least loss, and the chosen node meets the model.
+TEST(Lattice, TheChoiceHasTheLeastLossOfEveryNodeThatMeetsTheModel) {
+  std::vector<PrivacyModel> models;
+  for (const double suppression : {0.0, 0.02, 0.1, 0.3}) {
+    PrivacyModel k;
+    k.k = 3;
+    k.max_suppression = suppression;
+    models.push_back(k);
+    PrivacyModel distinct = k;
+    distinct.k = 2;
+    distinct.diversity = Diversity::kDistinct;
+    distinct.l = 2;
+    models.push_back(distinct);
+    PrivacyModel entropy = k;
+    entropy.k = 2;
+    entropy.diversity = Diversity::kEntropy;
+    entropy.l = 2;
+    entropy.t = 0.35;
+    models.push_back(entropy);
+  }
+  int compared = 0;
+  for (const uint32_t seed : {1U, 2U, 3U, 4U}) {
+    const std::vector<Person> people = People(60 + 40 * seed, seed);
+    const Dataset data = Build(people);
+    for (const PrivacyModel& model : models) {
+      const std::string at = fmt::format("seed {} k {} l {} t {} suppression {}", seed, model.k,
+                                         model.l, model.t.value_or(0), model.max_suppression);
+      Result<SearchResult> r = SearchLattice(data, model);
+      ASSERT_TRUE(r.ok()) << at;
+      const std::optional<Figures> best = BruteForceBest(data, model);
+      ASSERT_EQ(r->met, best.has_value()) << at;
+      if (!best) continue;
+      ++compared;
+      EXPECT_TRUE(r->best.satisfied) << at;
+      EXPECT_DOUBLE_EQ(r->best.nonuniform_entropy, best->nonuniform_entropy) << at;
+      EXPECT_DOUBLE_EQ(r->best.discernibility, best->discernibility) << at;
+    }
+  }
+  EXPECT_GE(compared, 30);  // most of the 48 searches meet their model
 }
 
 // Every node's figures against the test's own count record by record (the evaluation sums
@@ -262,6 +365,37 @@ TEST(Lattice, EntropyLDiversityAndTClosenessAreChecked) {
 TEST(Lattice, AnEmptyPopulationIsRefused) {
   Dataset d({*Hierarchy::Named("gender")}, 0);
   EXPECT_FALSE(SearchLattice(d, PrivacyModel{}).ok());
+}
+
+// 100,000 nodes (five birth dates of 5 levels, five genders of 2) are searched; one more
+// quasi-identifier of 2 levels (200,000) is refused with the count, not searched.
+TEST(Lattice, ALatticeOfMoreThan100000NodesIsRefused) {
+  std::vector<Hierarchy> quasi;
+  std::vector<std::string> record;
+  for (int i = 0; i < 5; ++i) {
+    quasi.push_back(*Hierarchy::Named("birth_date"));
+    record.emplace_back("1990-05-17");
+  }
+  for (int i = 0; i < 5; ++i) {
+    quasi.push_back(*Hierarchy::Named("gender"));
+    record.emplace_back("F");
+  }
+  Dataset largest(quasi, 0);
+  largest.Add(record, {});
+  ASSERT_EQ(largest.LatticeSize(), kMaxLatticeNodes);
+  Result<SearchResult> r = SearchLattice(largest, PrivacyModel{});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->met);
+  EXPECT_EQ(r->nodes, kMaxLatticeNodes);
+
+  quasi.push_back(*Hierarchy::Named("gender"));
+  record.emplace_back("M");
+  Dataset too_large(quasi, 0);
+  too_large.Add(record, {});
+  r = SearchLattice(too_large, PrivacyModel{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("200000 nodes"), std::string::npos) << r.status().ToString();
 }
 
 TEST(Lattice, RisksFollowTheClassSizes) {
