@@ -88,12 +88,29 @@ function languageButton() {
   return button(t('language'), () => { toggleLanguage(); render(); }, { class: 'secondary', id: 'lang', lang: language() === 'en' ? 'zh-CN' : 'en' });
 }
 
+// The sign-in needs password AND code (the vault refuses a staff member with no enrolled
+// factor, 409 "totp: ..."). A first factor is enrolled here with the password
+// (POST /v1/totp/enrollment): the secret and its otpauth: link are shown once.
 function signInPage() {
   const [idField, idInput] = field(t('staff_id'), input({ name: 'staff_id', autocomplete: 'username', required: true }));
   const [pwField, pwInput] = field(t('password'), h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true }));
-  const [codeField, codeInput] = field(t('totp'), input({ name: 'totp_code', autocomplete: 'one-time-code', inputmode: 'numeric', pattern: '[0-9]{6}' }));
+  const [codeField, codeInput] = field(t('totp'), input({ name: 'totp_code', autocomplete: 'one-time-code', inputmode: 'numeric', pattern: '[0-9]{6}', required: true }));
   const [newField, newInput] = field(t('new_password'), h('input', { type: 'password', name: 'new_password', autocomplete: 'new-password' }));
   const out = h('div', { class: 'out' }, notice ? message('error', notice) : null);
+  const enrolOut = h('div', { id: 'enrol-out' });
+  const enrol = async () => {
+    if (!idInput.reportValidity() || !pwInput.reportValidity()) return;
+    try {
+      const e = await call('POST', '/v1/totp/enrollment', { body: { staff_id: idInput.value.trim(), password: pwInput.value } });
+      enrolOut.replaceChildren(message('ok', t('enrol_done')),
+        h('dl', { class: 'facts' },
+          h('dt', {}, t('enrol_secret')), h('dd', {}, h('code', { class: 'secret', id: 'enrol-secret' }, e.secret_base32)),
+          h('dt', {}, t('enrol_uri')), h('dd', {}, h('code', { id: 'enrol-uri' }, e.otpauth_uri))));
+      codeInput.focus();
+    } catch (e) {
+      enrolOut.replaceChildren(message('error', errorText(e)));
+    }
+  };
   const f = h('form', {
     class: 'signin',
     onsubmit: async (ev) => {
@@ -107,11 +124,16 @@ function signInPage() {
         await loadMe();
         render();
       } catch (e) {
-        out.replaceChildren(message('error', errorText(e)));
+        const noFactor = e.status === 409 && /^totp:/.test(e.message || '');
+        out.replaceChildren(message('error', errorText(e)), noFactor ? message('warn', t('enrol_needed')) : null);
       }
     },
   }, idField, pwField, codeField, newField, h('button', { type: 'submit', id: 'signin' }, t('signin')));
-  return h('main', { class: 'signin-page' }, h('h1', {}, t('title')), f, out, h('p', { class: 'aside' }, languageButton()));
+  return h('main', { class: 'signin-page' }, h('h1', {}, t('title')), f, out,
+    h('section', { class: 'enrol', 'aria-labelledby': 'enrol-title' },
+      h('h2', { id: 'enrol-title' }, t('enrol_totp')), h('p', { class: 'aside' }, t('enrol_intro')),
+      button(t('enrol_totp'), enrol, { id: 'enrol-totp', class: 'secondary' }), enrolOut),
+    h('p', { class: 'aside' }, languageButton()));
 }
 
 function adopt(s) {
@@ -119,6 +141,7 @@ function adopt(s) {
   session.csrf = s.csrf_token;
   session.tz = s.time_zone || session.tz;
   session.idleMs = s.idle_timeout_ms;
+  session.maskedSearch = null;
 }
 
 function header(current) {
@@ -135,7 +158,7 @@ function header(current) {
       h('a', { href: `#/${name}`, 'aria-current': name === current ? 'page' : false }, t(WORKSPACES[name].label)))),
     h('div', { class: 'purpose' }, h('label', { for: 'purpose' }, t('purpose')), purposeSel),
     h('span', { class: 'who', title: who }, `${t('signed_in_as')}: `, h('strong', { id: 'who' }, session.staff),
-      me && !me.totp_enrolled ? h('span', { class: 'warn' }, ` (${t('no_totp')})`) : null, ` · ${t('time_zone')}: ${session.tz}`),
+      ` · ${t('time_zone')}: ${session.tz}`),
     languageButton(),
     button(t('signout'), signOut, { id: 'signout', class: 'secondary' }));
 }
@@ -151,6 +174,7 @@ async function signOut() {
   session.csrf = '';
   session.purpose = '';
   session.me = null;
+  session.maskedSearch = null;
   render();
 }
 

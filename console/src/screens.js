@@ -4,6 +4,7 @@ import { h } from './dom.js';
 import { t, purposeLabel } from './i18n.js';
 import { call, session } from './api.js';
 import { panel, message, errorText, date, table, field, select, input, button, form, async } from './ui.js';
+import { dayRange } from './tz.js';
 
 const DSR_KINDS = ['access', 'copy', 'portability', 'correction', 'deletion', 'restriction', 'explanation'];
 
@@ -55,21 +56,45 @@ function customerView(id) {
     panel(t('open_dsr'), dsr));
 }
 
+// Search fields the signed-in person may not search by: those their roles see masked (the
+// support agent's ID number), which the vault refuses (403 "field 'id_number': ..."; its
+// grants do not reach the field's level, or docs/security.md "No search on what one sees
+// masked"). No route tells the console beforehand, so once the vault refused a field the
+// console stops offering it for the rest of the session.
+function maskedSearchFields() {
+  if (!session.maskedSearch) session.maskedSearch = new Set();
+  return session.maskedSearch;
+}
+
 export function agentScreen() {
   const view = h('div', { id: 'customer-view' });
   const results = h('div', { id: 'results' });
   const open = (id) => view.replaceChildren(customerView(id));
-  const [byField, bySel] = field(t('field'), select([['phone', t('by_phone')], ['id_number', t('by_id_number')], ['email', t('by_email')]], 'phone'));
+  const hidden = maskedSearchFields();
+  const byOptions = [['phone', t('by_phone')], ['id_number', t('by_id_number')], ['email', t('by_email')]].filter(([f]) => !hidden.has(f));
+  const [byField, bySel] = field(t('field'), select(byOptions, 'phone'));
+  bySel.setAttribute('name', 'search-field');
   const [valueField, valueInput] = field(t('value'), input({ required: true, autocomplete: 'off', name: 'search-value' }));
+  const masked = h('div', { class: 'out' }, hidden.size ? h('p', { class: 'aside', id: 'masked-search' }, t('masked_search')) : null);
   const search = form([byField, valueField], t('search'), async () => {
-    const r = await call('GET', '/v1/customers/search', { data: true, query: { field: bySel.value, value: valueInput.value } });
+    let r;
+    try {
+      r = await call('GET', '/v1/customers/search', { data: true, query: { field: bySel.value, value: valueInput.value } });
+    } catch (e) {
+      if (e.status === 403 && (e.message || '').startsWith(`field '${bySel.value}':`) && bySel.options.length > 1) {
+        hidden.add(bySel.value);
+        bySel.querySelector(`option[value="${bySel.value}"]`).remove();
+        masked.replaceChildren(h('p', { class: 'aside', id: 'masked-search' }, t('masked_search')));
+      }
+      throw e;
+    }
     const ids = r.customer_ids || [];
     if (ids.length === 1) open(ids[0]);
     return ids.length ? h('ul', { class: 'ids' }, ids.map((c) => h('li', {}, button(c, () => open(c))))) : message('info', t('none'));
   });
   const [idField, idInput] = field(t('customer_id'), input({ required: true, pattern: '[0-9A-Z]{26}', autocomplete: 'off', name: 'customer-id' }));
   const byId = form([idField], t('open'), async () => { open(idInput.value.trim()); return []; });
-  return h('div', { class: 'screen' }, panel(t('find'), h('div', { class: 'row' }, search, byId), results), view);
+  return h('div', { class: 'screen' }, panel(t('find'), h('div', { class: 'row' }, search, byId), masked, results), view);
 }
 
 // --- approvals (DPO and security admin): the requester never sees a decision button ---
@@ -122,11 +147,14 @@ export function auditScreen() {
   const results = h('div');
   const [custField, custInput] = field(t('customer_id'), input({ name: 'audit-customer' }));
   const [actorField, actorInput] = field(t('actor'), input({ name: 'audit-actor' }));
-  const [fromField, fromInput] = field(t('from'), h('input', { type: 'date' }));
-  const [toField, toInput] = field(t('to'), h('input', { type: 'date' }));
+  const [fromField, fromInput] = field(`${t('from')} (${session.tz})`, h('input', { type: 'date', name: 'audit-from' }));
+  const [toField, toInput] = field(`${t('to')} (${session.tz})`, h('input', { type: 'date', name: 'audit-to' }));
   const f = form([custField, actorField, fromField, toField], t('search'), async () => {
+    // The days are the company's (session.tz), sent as instants with its offset: the API
+    // reads a bare date as a UTC day.
+    const { from, to } = dayRange(fromInput.value, toInput.value, session.tz);
     const r = await call('GET', '/v1/audit', { data: true, query: {
-      customer_id: custInput.value.trim(), actor: actorInput.value.trim(), from: fromInput.value, to: toInput.value, limit: 200,
+      customer_id: custInput.value.trim(), actor: actorInput.value.trim(), from, to, limit: 200,
     } });
     return table(r.entries || [], [['seq', '#'], ['ts_ms', t('time'), (v) => date(v)], ['actor', t('actor')],
       ['action', t('action')], ['decision', t('decision')], ['purpose', t('purpose')], ['channel', 'channel'], ['target', t('target')], ['reason', 'reason']]);
@@ -139,15 +167,25 @@ export function auditScreen() {
 export function staffScreen() {
   return async(async () => {
     const [staff, roles] = await Promise.all([call('GET', '/v1/staff'), call('GET', '/v1/roles').catch(() => ({ roles: [], posts: [] }))]);
-    const grants = new Map((roles.roles || []).map((r) => [r.name, new Set(r.grants.flatMap((g) => g.actions))]));
+    // The vault's rule (config/custos.toml [access]; docs/security.md): a role that administers
+    // access (a grant of staff.manage or config.manage) and a role that handles customer data
+    // (customer.*, txn.*, note.*) are never held by one person unless [access]
+    // allowed_role_pairs lists the pair. An account holding such a pair (its own roles and its
+    // post's) holds it under that exception: shown for review. One role doing both is refused
+    // by the vault's configuration check, so it cannot appear.
+    const grants = new Map((roles.roles || []).map((r) => [r.name, (r.grants || []).flatMap((g) => g.actions)]));
+    const postRoles = new Map((roles.posts || []).map((p) => [p.name, p.roles || []]));
+    const isAdmin = (r) => (grants.get(r) || []).some((a) => a === 'staff.manage' || a === 'config.manage');
+    const isData = (r) => (grants.get(r) || []).some((a) => /^(customer|txn|note)\./.test(a));
     const warn = (m) => {
-      const actions = new Set((m.roles || []).flatMap((r) => [...(grants.get(r) || [])]));
-      return actions.has('approval.approve') && actions.has('staff.manage') ? t('sod_warning') : '';
+      const held = [...new Set([...(m.roles || []), ...(postRoles.get(m.post) || [])])];
+      const pairs = held.filter(isAdmin).flatMap((a) => held.filter((d) => d !== a && isData(d)).map((d) => `${a}+${d}`));
+      return pairs.length ? `${t('sod_warning')} ${pairs.join(', ')}` : '';
     };
     return [
       table(staff.staff || [], [['staff_id', t('staff_id')], ['display_name', t('name')], ['post', t('post')], ['roles', t('roles')],
         ['status', t('status')], ['totp_enrolled', t('second_factor'), (v) => (v ? t('yes') : t('no'))],
-        ['locked_until_ms', t('locked'), (v) => (v ? date(v) : '')], ['staff_id', t('sod'), (_, m) => h('span', { class: 'warn' }, warn(m))]]),
+        ['locked_until_ms', t('locked'), (v) => (v ? date(v) : '')], ['staff_id', t('sod'), (id, m) => h('span', { class: 'warn', 'data-sod': id }, warn(m))]]),
       h('h3', {}, t('posts')),
       table(roles.posts || [], [['name', t('post')], ['label', t('label')], ['roles', t('roles')]]),
     ];
@@ -163,7 +201,7 @@ export function tokensScreen() {
       ['created_at_ms', t('created'), (v) => date(v)], ['expires_at_ms', t('expires_at'), (v) => date(v)],
       ['token_id', t('actions'), (id) => button(t('revoke'), async () => {
         try { await call('DELETE', `/v1/tokens/${encodeURIComponent(id)}`); load(); } catch (e) { out.replaceChildren(message('error', errorText(e))); }
-      }, { class: 'secondary' })]]), out];
+      }, { class: 'secondary', 'data-token': id })]]), out];
   }));
   load();
   return box;

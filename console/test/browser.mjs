@@ -82,9 +82,10 @@ async function newPage(who) {
   page.on('pageerror', (e) => errors.push(`${who}: ${e.message}`));
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
-    // The network log of a refusal the test provokes on purpose (401, 403) is not an error of
-    // the page; anything else is (a CSP violation, an exception, a failed asset).
-    if (/Failed to load resource: the server responded with a status of 40[13]/.test(m.text())) return;
+    // The network log of a refusal the test provokes on purpose (401, 403, and 409 for a
+    // sign-in without a second factor) is not an error of the page; anything else is (a CSP
+    // violation, an exception, a failed asset).
+    if (/Failed to load resource: the server responded with a status of 40[139]/.test(m.text())) return;
     errors.push(`${who}: ${m.text()}`);
   });
   return page;
@@ -146,6 +147,35 @@ try {
   const incident = await api('POST', '/v1/incidents', { token: sec.token, body: { title: '可疑的批量查询（演练）', severity: 'high' } });
   await api('POST', `/v1/incidents/${incident.incident_id}/assess`, { token: sec.token, body: {} });
 
+  // 0. A newcomer (sales, no confidential field) with no second factor: the console refuses
+  // the password alone (409, how to enrol); she enrols on the sign-in page (the secret and
+  // otpauth: link shown once) and signs in with the code and her own new password.
+  const initial = `initial-${crypto.randomBytes(8).toString('hex')}`;
+  await api('POST', '/v1/staff', { token: ADMIN, body: { staff_id: 'newcomer', display_name: 'newcomer', post: 'sales_rep', roles: ['sales'], initial_password: initial } });
+  const np = await newPage('newcomer');
+  await np.goto(`${base}/console/`, { waitUntil: 'networkidle0' });
+  await np.waitForSelector('#signin');
+  await np.type('input[name=staff_id]', 'newcomer');
+  await np.type('input[name=password]', initial);
+  await np.type('input[name=totp_code]', '000000');
+  await np.click('#signin');
+  await np.waitForFunction(() => document.querySelector('.signin-page .out .msg.error'));
+  const noFactor = await textOf(np, '.signin-page .out');
+  check('the console refuses a staff member with no second factor (409), saying how to enrol', noFactor.includes('409') && noFactor.includes('/v1/totp/enrollment') && !(await np.$('#who')), noFactor);
+  await np.click('#enrol-totp');
+  await np.waitForSelector('#enrol-secret');
+  const newSecret = await textOf(np, '#enrol-secret');
+  check('the sign-in page enrols a factor and shows its secret and otpauth: link', /^[A-Z2-7]{16,}$/.test(newSecret) && (await textOf(np, '#enrol-uri')).startsWith('otpauth://totp/'), newSecret);
+  await shot(np, 'signin-enrol-totp');
+  await axe(np, 'sign-in with TOTP enrolment');
+  await np.$eval('input[name=totp_code]', (e) => { e.value = ''; });
+  await np.type('input[name=totp_code]', totp(newSecret, stepNow()));
+  await np.type('input[name=new_password]', `own-${crypto.randomBytes(8).toString('hex')}`);
+  await np.click('#signin');
+  await np.waitForSelector('#who');
+  check('the newcomer then signs in with password and TOTP', (await textOf(np, '#who')) === 'newcomer');
+  await np.close();
+
   // 1. The support agent: sign-in with TOTP, the masked view, a refused unconsented purpose.
   const ap = await newPage('agent');
   await signIn(ap, agent, totp(agent.secret, agent.step + 1));
@@ -158,6 +188,17 @@ try {
   await ap.click('#main form button[type=submit]');
   check('a search before choosing a purpose is stopped on screen', (await ap.waitForSelector('.msg.error')) !== null);
   await choosePurpose(ap, 'customer_service');
+  // The agent sees the ID number masked, so the vault refuses a search by it; the console
+  // then stops offering that search.
+  await ap.select('select[name=search-field]', 'id_number');
+  await ap.$eval('input[name=search-value]', (e) => { e.value = ''; });
+  await ap.type('input[name=search-value]', '11010519491231002X');
+  await ap.click('#main form button[type=submit]');
+  await ap.waitForSelector('#masked-search');
+  const searchFields = await ap.$$eval('select[name=search-field] option', (os) => os.map((o) => o.value));
+  check('a search by a field the agent sees masked is refused, then no longer offered', !searchFields.includes('id_number') && searchFields.includes('phone'), JSON.stringify(searchFields));
+  await ap.select('select[name=search-field]', 'phone');
+  await ap.$eval('input[name=search-value]', (e) => { e.value = ''; });
   await ap.type('input[name=search-value]', '13800138000');
   await ap.click('#main form button[type=submit]');
   await ap.waitForFunction(() => document.querySelector('#customer-view table'));
@@ -173,6 +214,7 @@ try {
   await ap.waitForFunction(() => document.querySelectorAll('#customer-view .msg.ok').length >= 2);
   check('the agent opens a subject request for the caller', (await textOf(ap, '#customer-view .panel:nth-of-type(5) .msg.ok')).includes('已登记'));
   await shot(ap, 'agent-customer');
+  await axe(ap, 'agent customer view');
   await choosePurpose(ap, 'account_management');
   await ap.type('input[name=customer-id]', customer.customer_id);
   await ap.click('#main .row > div:nth-child(2) form button[type=submit]');
@@ -205,6 +247,12 @@ try {
   check('the security admin is offered the security workspace', secNav.includes('#/security') && !secNav.includes('#/agent'), JSON.stringify(secNav));
   await sp.waitForFunction(() => [...document.querySelectorAll('table')].some((x) => x.textContent.includes('dpo2')));
   await shot(sp, 'security-staff');
+  // Separation of duties as the vault rules it: no shipped account holds an access-admin role
+  // with a customer-data role, so nobody is flagged (the security admin's own approve and
+  // staff.manage are not a conflict).
+  const sod = await sp.$$eval('[data-sod]', (es) => es.map((e) => [e.getAttribute('data-sod'), e.textContent]));
+  check('no separation-of-duties warning without an admin+data pair', sod.some(([id]) => id === 'sec') && sod.every(([, text]) => text === ''), JSON.stringify(sod));
+  await axe(sp, 'security staff');
   await tab(sp, 'approvals');
   await sp.waitForSelector('input[name=grant-staff]');
   await sp.type('input[name=grant-staff]', 'agent');
@@ -261,6 +309,22 @@ try {
   await sp.waitForFunction(() => [...document.querySelectorAll('td')].some((x) => x.textContent.startsWith('通过')));
   await shot(sp, 'security-backups', '#verify-out');
   await axe(sp, 'security backups');
+  // Tokens: the agent's setup token (unused since) is revoked from the console.
+  const agentTokens = (await api('GET', '/v1/tokens?staff_id=agent', { token: ADMIN })).tokens.filter((x) => x.state === 'active' && x.label === 'setup');
+  await tab(sp, 'tokens');
+  await sp.waitForSelector(`button[data-token="${agentTokens[0].token_id}"]`);
+  await shot(sp, 'security-tokens');
+  await axe(sp, 'security tokens');
+  await sp.click(`button[data-token="${agentTokens[0].token_id}"]`);
+  await sp.waitForFunction((id) => !document.querySelector(`button[data-token="${id}"]`), {}, agentTokens[0].token_id);
+  const revokedToken = (await api('GET', '/v1/tokens?staff_id=agent', { token: ADMIN })).tokens.find((x) => x.token_id === agentTokens[0].token_id);
+  check('the security admin revokes a token from the console', revokedToken && revokedToken.state === 'revoked', JSON.stringify(revokedToken));
+  await tab(sp, 'retention', loaded('#plans'));
+  await shot(sp, 'security-retention');
+  await axe(sp, 'security retention');
+  await tab(sp, 'doctor', loaded('#doctor'));
+  await shot(sp, 'security-doctor');
+  await axe(sp, 'security doctor');
   const idleFrom = Date.now();
 
   // 3. The DPO: the dashboard, the request queue with fulfilment, approving and running a
@@ -293,6 +357,10 @@ try {
   await dp.waitForFunction((id) => document.querySelector('#dsr-work .msg.ok') && !document.querySelector(`#dsr-queue button[data-close="${id}"]`), {}, dsrId);
   check('the DPO closes the fulfilled request', true);
 
+  await tab(dp, 'approvals', loaded('#approvals'));
+  await shot(dp, 'dpo-approvals');
+  await axe(dp, 'DPO approvals');
+
   // Another DPO (dpo2) makes the plan and asks for its destruction; the DPO approves and runs.
   const plan = await api('POST', '/v1/retention/plans', { token: dpo2.token });
   const asked = await api('POST', `/v1/retention/plans/${plan.plan_id}/request`, { token: dpo2.token, body: { justification: 'monthly retention sweep, policy P3.4a' } });
@@ -317,11 +385,18 @@ try {
 
   await tab(dp, 'audit');
   await dp.type('input[name=audit-actor]', 'agent');
+  // Today in the company's zone (Asia/Shanghai) as both bounds: the agent's reads of a few
+  // seconds ago are found whatever the hour (a UTC day would miss 00:00-08:00 local).
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+  for (const name of ['audit-from', 'audit-to']) {
+    await dp.$eval(`input[name=${name}]`, (e, v) => { e.value = v; }, today);
+  }
   const auditForm = await dp.$('input[name=audit-actor]');
   await auditForm.evaluate((e) => e.form.requestSubmit());
   await dp.waitForFunction(() => [...document.querySelectorAll('table')].some((t) => t.textContent.includes('customer.read')));
   check('the DPO finds the agent\'s reads in the audit log', true);
   await shot(dp, 'dpo-audit', 'input[name=audit-actor]');
+  await axe(dp, 'DPO audit');
 
   await tab(dp, 'reports');
   await dp.select('select[name=report-name]', 'consent');
@@ -336,6 +411,7 @@ try {
   await dp.waitForFunction(() => document.querySelector('#incident-view dl'));
   check('the DPO opens the incident', (await textOf(dp, '#incident-view')).includes('可疑的批量查询'));
   await shot(dp, 'dpo-incidents');
+  await axe(dp, 'DPO incidents');
   await dp.type('input[name=incident-summary]', 'drill: contained and assessed, no notice needed');
   await dp.click('#incident-view form button[type=submit]');
   await dp.waitForFunction(() => document.querySelector('#incident-view dl') && !document.querySelector('input[name=incident-summary]'));
@@ -344,6 +420,7 @@ try {
 
   await tab(dp, 'sharing', loaded('#shares'));
   await shot(dp, 'dpo-sharing');
+  await axe(dp, 'DPO sharing');
 
   await tab(dp, 'doctor');
   await dp.click('#doctor-run');

@@ -1,8 +1,9 @@
 // The web console's routes (issue 21; docs/console.md): its embedded files under /console/,
 // and its session — sign-in with password and TOTP code (StaffService::Login, the same checks,
-// waits and audit as POST /v1/tokens), the session's CSRF token, and sign-out, which revokes
-// the session's token in the vault. Everything else the console does is a /v1 call that the
-// pipeline admits with the session (pipeline.h, step 4).
+// waits and audit as POST /v1/tokens, and a second factor required whatever the roles), the
+// session's CSRF token, and sign-out, which revokes the session's token in the vault.
+// Everything else the console does is a /v1 call that the pipeline admits with the session
+// (pipeline.h, step 4).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -96,6 +97,9 @@ Result<ApiResponse> SignIn(vault::Vault& v, ConsoleSessions& sessions,
   vault::LoginRequest login{StringOr(body, "staff_id", ""),  StringOr(body, "password", ""),
                             StringOr(body, "totp_code", ""), StringOr(body, "new_password", ""),
                             sessions.max_age_ms(),           "console"};
+  // The issue asks for password AND TOTP: the vault refuses (409) a staff member with no
+  // enrolled factor, whatever their roles, once the password matched.
+  login.second_factor_required = true;
   int64_t retry_after_ms = 0;
   Result<vault::IssuedToken> t = v.staff().Login(s.ctx, login, &retry_after_ms);
   if (!t.ok()) {

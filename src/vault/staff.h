@@ -86,8 +86,8 @@ struct TokenView {
 };
 
 // A login (StaffService::Login): the staff id, the password, the current TOTP code when a
-// second factor is enrolled or required, and optionally a new password to set in the same
-// step (required after an administrator's reset).
+// second factor is enrolled or required (by the roles or by `second_factor_required`), and
+// optionally a new password to set in the same step (required after an administrator's reset).
 struct LoginRequest {
   std::string staff_id;
   std::string password;
@@ -95,6 +95,10 @@ struct LoginRequest {
   std::string new_password;  // empty: keep the password
   int64_t ttl_ms = 0;        // (0, 90 days]
   std::string label;         // the device; at most 64 printable characters
+  // The caller demands a second factor whatever the roles (the web console's sign-in): a
+  // staff member with no enrolled TOTP factor is refused (FailedPrecondition, after the
+  // password matched) as one whose roles read confidential data is.
+  bool second_factor_required = false;
 };
 
 // Shown once at enrolment, for the staff member's authenticator app.

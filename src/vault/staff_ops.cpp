@@ -266,7 +266,7 @@ Status AdmitAttempt(VaultState& impl, const Context& ctx, const Operation& op,
 // the old one matched. Gives back the check slot AdmitAttempt took.
 Result<LoginCheck> CheckLogin(VaultState& impl, std::string_view staff_id,
                               std::string_view password, std::string_view totp_code,
-                              std::string_view new_password) {
+                              std::string_view new_password, bool second_factor_required) {
   struct Slot {
     LoginLimiter& limits;
     ~Slot() { limits.EndCheck(); }
@@ -285,7 +285,7 @@ Result<LoginCheck> CheckLogin(VaultState& impl, std::string_view staff_id,
       access::PasswordMatches(password, real ? check.checked_hash : access::DummyPasswordHash());
   check.password_ok = real && matches;
   if (!real) return check;
-  const bool required = NeedsSecondFactor(impl, *staff);
+  const bool required = second_factor_required || NeedsSecondFactor(impl, *staff);
   if (!cred->totp_sealed.empty()) {
     auto secret = access::OpenTotpSecret(impl.keyring->provider(), staff_id, cred->totp_sealed);
     check.totp_step =
@@ -403,6 +403,7 @@ Result<IssuedToken> RecordLoginSuccess(VaultState& impl, store::Transaction& txn
 // and answered here; otherwise the caller finishes in `txn` with the checked rows.
 // `code_needed`: an enrolled or required TOTP code is part of the proof (a login; not the
 // enrolment of a first factor, which answers for an enrolled one itself).
+// `second_factor_required`: LoginRequest's, the caller demands a factor whatever the roles.
 struct Attempted {
   std::unique_ptr<store::Transaction> txn;
   std::optional<store::StaffRow> staff;
@@ -414,10 +415,11 @@ struct Attempted {
 Result<Attempted> Attempt(VaultState& impl, const Context& ctx, const Operation& op,
                           std::string_view staff_id, std::string_view password,
                           std::string_view totp_code, std::string_view new_password,
-                          bool code_needed, int64_t* retry_after_ms) {
+                          bool code_needed, bool second_factor_required, int64_t* retry_after_ms) {
   CUSTOS_RETURN_IF_ERROR(AdmitAttempt(impl, ctx, op, staff_id, retry_after_ms));
   Attempted a;
-  CUSTOS_ASSIGN_OR_RETURN(a.check, CheckLogin(impl, staff_id, password, totp_code, new_password));
+  CUSTOS_ASSIGN_OR_RETURN(a.check, CheckLogin(impl, staff_id, password, totp_code, new_password,
+                                              second_factor_required));
   a.now = impl.Now();
   CUSTOS_ASSIGN_OR_RETURN(a.txn, impl.store->Begin());
   if (access::ValidStaffId(staff_id)) {
@@ -470,16 +472,20 @@ Result<IssuedToken> StaffService::Login(const Context& in, const LoginRequest& r
   if (!request.label.empty() && !Printable(request.label, 64)) {
     return RecordRefusal(impl, ctx, op, InvalidArgument("label: at most 64 printable characters"));
   }
-  CUSTOS_ASSIGN_OR_RETURN(Attempted a, Attempt(impl, ctx, op, request.staff_id, request.password,
-                                               request.totp_code, request.new_password,
-                                               /*code_needed=*/true, retry_after_ms));
+  CUSTOS_ASSIGN_OR_RETURN(
+      Attempted a, Attempt(impl, ctx, op, request.staff_id, request.password, request.totp_code,
+                           request.new_password,
+                           /*code_needed=*/true, request.second_factor_required, retry_after_ms));
   // The password (and code) are right: what remains is told as it is.
   if (a.check.totp_missing) {
-    return CommitOutcome(impl, *a.txn, ctx, op,
-                         Verdict::Deny(FailedPrecondition(
-                             "a TOTP second factor is required for these roles and none is "
-                             "enrolled; enrol one with your password (POST /v1/totp/enrollment, "
-                             "custos token issue --enroll-totp), then log in with its code")));
+    return CommitOutcome(
+        impl, *a.txn, ctx, op,
+        Verdict::Deny(FailedPrecondition(
+            fmt::format("totp: a second factor is required {} and none is enrolled; enrol "
+                        "one with your password (POST /v1/totp/enrollment, custos token "
+                        "issue --enroll-totp, or the web console's sign-in page), then log "
+                        "in with its code",
+                        request.second_factor_required ? "for this sign-in" : "for these roles"))));
   }
   CUSTOS_ASSIGN_OR_RETURN(bool change_required, ChangeRequired(*a.txn, request.staff_id));
   if (!a.check.new_password_bad.ok()) {
@@ -504,7 +510,8 @@ Result<TotpEnrollment> StaffService::EnrollTotpAtLogin(const Context& in, std::s
   CUSTOS_ASSIGN_OR_RETURN(const Context ctx, LoginContext(impl, in, staff_id));
   const Operation op{Action::kTotpEnroll, "staff:" + ctx.actor};
   CUSTOS_ASSIGN_OR_RETURN(Attempted a, Attempt(impl, ctx, op, staff_id, password, "", "",
-                                               /*code_needed=*/false, retry_after_ms));
+                                               /*code_needed=*/false,
+                                               /*second_factor_required=*/false, retry_after_ms));
   if (!a.cred->totp_sealed.empty()) {
     return CommitOutcome(impl, *a.txn, ctx, op,
                          Verdict::Deny(FailedPrecondition(
