@@ -6,7 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <initializer_list>
+#include <set>
 
 #include "core/dates.h"
 #include "vault/admission.h"
@@ -35,11 +37,14 @@ constexpr ItemDef kItems[] = {
     {"access_control", "P4a, P3.2b", "Art. 51(3)",
      "Access is by post and role, with a second factor for confidential fields, no dormant "
      "accounts or long-lived tokens, and separated duties."},
-    {"encryption", "P3.2c", "Art. 51(3)",
-     "Customer data is encrypted at rest under keys of an acceptable age and provider."},
-    {"audit_integrity", "P3.2c, P5a", "Art. 51, 54",
-     "The audit log verifies and is witnessed; a signed head was issued."},
-    {"backups", "P3.2d", "Art. 51", "Backups are recent and their last verification passed."},
+    {"encryption", "P1, P3.2c", "Art. 51(3)",
+     "Customer data is kept confidential: encrypted at rest under keys of an acceptable age and "
+     "provider."},
+    {"audit_integrity", "P1, P3.2c, P5a", "Art. 51, 54",
+     "Customer data is kept intact: the audit log verifies and is witnessed; a signed head was "
+     "issued."},
+    {"backups", "P1, P3.2d", "Art. 51",
+     "Customer data is kept available: backups are recent and their last verification passed."},
     {"hardening", "P4b", "Art. 51", "Files, TLS and listen addresses are configured safely."},
     {"training", "P5b", "Art. 51(4)", "No staff member holding a data role has lapsed training."},
     {"retention", "P3.4a, P3.4c", "Art. 19, 47",
@@ -51,6 +56,11 @@ constexpr ItemDef kItems[] = {
     {"policy_versions", "P6c", "Art. 54",
      "A policy text is recorded as in effect, adopted or confirmed within the last year."},
     {"dpo", "P5a", "Art. 52", "An active staff member holds the data protection officer role."},
+    {"classification", "P2.1, P2.2", "Art. 51(2)",
+     "Every field of the catalogue has exactly one of the three levels, and identity, credential, "
+     "financial and PIPL-sensitive fields are confidential."},
+    {"source_kept", "P3.1b", "Art. 10",
+     "The source of every customer record is kept (form, api, import with its file and line)."},
     {"notice", "P3.1a", "Art. 13-17",
      "The privacy notice in force describes every purpose and recipient of the processing."},
     {"deidentification", "P3.3b", "Art. 51(3), 73(4)",
@@ -59,7 +69,7 @@ constexpr ItemDef kItems[] = {
     {"authority_audits", "P6b", "Art. 54, 64",
      "Inspections and audits by the authorities in the period were answered."},
 };
-constexpr size_t kAutomatic = 12;  // the first twelve items
+constexpr size_t kAutomatic = 14;  // the first fourteen items
 
 nlohmann::json ItemJson(const AssessmentItem& i) {
   return {{"id", i.id},
@@ -139,6 +149,8 @@ struct RegisterFigures {
   int64_t violations_open = 0;
   int64_t policy_effective_ms = 0;  // the latest version's, 0: none recorded
   std::vector<std::string> dpos;
+  int64_t customers = 0;
+  int64_t customers_without_source = 0;
 };
 
 Result<RegisterFigures> ReadFigures(const VaultState& m, store::Transaction& txn, int64_t from_ms,
@@ -173,7 +185,50 @@ Result<RegisterFigures> ReadFigures(const VaultState& m, store::Transaction& txn
       f.dpos.push_back(s.staff_id);
     }
   }
+  std::string after;
+  while (true) {
+    CUSTOS_ASSIGN_OR_RETURN(auto page, txn.ListCustomers(after, 500));
+    for (const store::CustomerRow& c : page) {
+      ++f.customers;
+      if (c.source.empty()) ++f.customers_without_source;
+    }
+    if (page.size() < 500) break;
+    after = page.back().customer_id;
+  }
   return f;
+}
+
+// P2.2: each field has one level (the catalogue holds one per field, among the three); the
+// policy's table puts identity information and account passwords at confidential, and PIPL
+// Art. 28 sensitive information needs the strictest protection: such a field below
+// confidential answers "partly".
+std::pair<std::string, std::string> Classification(const schema::Config& c) {
+  std::array<int64_t, 3> by_level{};
+  std::vector<std::string> one_level_errors;
+  std::vector<std::string> below;
+  std::set<std::string> names;
+  for (const schema::FieldDef& f : c.fields) {
+    const auto level = static_cast<size_t>(f.level);
+    if (level < 1 || level > 3 || !names.insert(f.name).second) {
+      one_level_errors.push_back(f.name);
+      continue;
+    }
+    ++by_level[level - 1];
+    const bool strict = f.pipl_sensitive || f.category == "identity" ||
+                        f.category == "credential" || f.category == "financial";
+    if (strict && f.level != Level::kConfidential) below.push_back(f.name);
+  }
+  std::string evidence = fmt::format(
+      "custos.toml [fields]: {} fields, each one level: {} general, {} internal, {} confidential",
+      c.fields.size(), by_level[0], by_level[1], by_level[2]);
+  if (!one_level_errors.empty()) {
+    return {"no", fmt::format("{}; without exactly one level: {}", evidence,
+                              fmt::join(one_level_errors, ", "))};
+  }
+  if (!below.empty()) {
+    return {"partly", fmt::format("{}; below confidential: {}", evidence, fmt::join(below, ", "))};
+  }
+  return {"yes", evidence};
 }
 
 std::pair<std::string, std::string> YesIfZero(int64_t n, std::string evidence) {
@@ -181,7 +236,8 @@ std::pair<std::string, std::string> YesIfZero(int64_t n, std::string evidence) {
 }
 
 // The automatic answers, in kItems' order (the first kAutomatic items).
-std::vector<std::pair<std::string, std::string>> AutomaticAnswers(const DoctorReport& d,
+std::vector<std::pair<std::string, std::string>> AutomaticAnswers(const schema::Config& c,
+                                                                  const DoctorReport& d,
                                                                   const RegisterFigures& f,
                                                                   int64_t now_ms) {
   std::vector<std::pair<std::string, std::string>> a;
@@ -213,6 +269,10 @@ std::vector<std::pair<std::string, std::string>> AutomaticAnswers(const DoctorRe
   a.emplace_back(
       f.dpos.empty() ? "no" : "yes",
       fmt::format("register: active staff with the dpo role: {}", dpos.empty() ? "(none)" : dpos));
+  a.push_back(Classification(c));
+  a.push_back(YesIfZero(f.customers_without_source,
+                        fmt::format("register customers: {} records, {} without a source",
+                                    f.customers, f.customers_without_source)));
   return a;
 }
 
@@ -246,7 +306,7 @@ Result<AssessmentView> DpoService::RunAssessment(const Context& ctx, int64_t fro
   std::optional<AssessmentView> made;
   CUSTOS_RETURN_IF_ERROR(Write(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
     CUSTOS_ASSIGN_OR_RETURN(RegisterFigures f, ReadFigures(m, s.txn, from_ms, to_ms, s.now_ms));
-    const auto answers = AutomaticAnswers(*doctor, f, s.now_ms);
+    const auto answers = AutomaticAnswers(*m.config, *doctor, f, s.now_ms);
     std::vector<AssessmentItem> items;
     int64_t automatic = 0;
     for (size_t i = 0; i < std::size(kItems); ++i) {

@@ -13,8 +13,6 @@ namespace custos::vault {
 
 namespace {
 
-constexpr std::string_view kLastKey = "doctor.last";
-
 nlohmann::json ToJson(const DoctorReport& r) {
   nlohmann::json findings = nlohmann::json::array();
   for (const DoctorFinding& f : r.findings) {
@@ -24,29 +22,6 @@ nlohmann::json ToJson(const DoctorReport& r) {
                         {"fix", f.fix}});
   }
   return {{"at_ms", r.at_ms}, {"audit_seq", r.audit_seq}, {"findings", findings}};
-}
-
-Severity ParseSeverity(std::string_view s) {
-  if (s == "failure") return Severity::kFailure;
-  if (s == "warning") return Severity::kWarning;
-  if (s == "info") return Severity::kInfo;
-  return Severity::kOk;
-}
-
-Result<DoctorReport> FromJson(const store::Bytes& bytes) {
-  const nlohmann::json j =
-      nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object() || !j.contains("findings")) {
-    return DataLoss("doctor.last: the stored result is not well-formed");
-  }
-  DoctorReport r;
-  r.at_ms = j.value("at_ms", int64_t{0});
-  r.audit_seq = j.value("audit_seq", int64_t{0});
-  for (const nlohmann::json& f : j["findings"]) {
-    r.findings.push_back({f.value("id", ""), ParseSeverity(f.value("severity", "")),
-                          f.value("message", ""), f.value("fix", "")});
-  }
-  return r;
 }
 
 // "2 failures (access.totp, audit.verify), 1 warning (backup.age), 9 ok": the entry's reason.
@@ -87,7 +62,7 @@ Result<DoctorReport> RunDoctor(VaultState& m, const Context& ctx, const Operatio
   CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<store::Transaction> txn, m.store->Begin());
   const std::string text = ToJson(report).dump();
   CUSTOS_RETURN_IF_ERROR(txn->PutMeta(
-      kLastKey, store::ByteView(reinterpret_cast<const uint8_t*>(text.data()), text.size())));
+      kDoctorLastKey, store::ByteView(reinterpret_cast<const uint8_t*>(text.data()), text.size())));
   Status recorded = CommitOutcome(m, *txn, ctx, op, Verdict::Allow(Summary(report)));
   // A tampered log may refuse the entry: the report, which names the tampering, is the
   // answer then (as AuditService::Verify); it holds no customer data.
@@ -97,6 +72,34 @@ Result<DoctorReport> RunDoctor(VaultState& m, const Context& ctx, const Operatio
 }
 
 }  // namespace
+
+namespace {
+
+Severity ParseSeverity(std::string_view s) {
+  if (s == "failure") return Severity::kFailure;
+  if (s == "warning") return Severity::kWarning;
+  if (s == "info") return Severity::kInfo;
+  return Severity::kOk;
+}
+
+}  // namespace
+
+Result<DoctorReport> ParseDoctorResult(const store::Bytes& bytes) {
+  const nlohmann::json j =
+      nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("findings") || !j["findings"].is_array()) {
+    return DataLoss("doctor.last: the stored result is not well-formed");
+  }
+  DoctorReport r;
+  r.at_ms = j.value("at_ms", int64_t{0});
+  r.audit_seq = j.value("audit_seq", int64_t{0});
+  for (const nlohmann::json& f : j["findings"]) {
+    if (!f.is_object()) return DataLoss("doctor.last: the stored result is not well-formed");
+    r.findings.push_back({f.value("id", ""), ParseSeverity(f.value("severity", "")),
+                          f.value("message", ""), f.value("fix", "")});
+  }
+  return r;
+}
 
 std::string_view SeverityName(Severity s) {
   switch (s) {
@@ -144,14 +147,14 @@ Result<DoctorReport> DoctorService::Last(const Context& ctx) {
   CUSTOS_RETURN_IF_ERROR(
       Read(m, ctx, Operation{schema::Action::kDoctorRead, "doctor", Basis::kAdministration},
            [&](Scope& s) -> Result<Verdict> {
-             CUSTOS_ASSIGN_OR_RETURN(stored, s.txn.GetMeta(kLastKey));
+             CUSTOS_ASSIGN_OR_RETURN(stored, s.txn.GetMeta(kDoctorLastKey));
              if (!stored.has_value()) {
                return Verdict::Deny(NotFound("doctor: no result yet (run custos doctor)"));
              }
              return Verdict::Allow("last doctor result");
            }));
   if (!stored.has_value()) return NotFound("doctor: no result yet (run custos doctor)");
-  return FromJson(*stored);
+  return ParseDoctorResult(*stored);
 }
 
 }  // namespace custos::vault

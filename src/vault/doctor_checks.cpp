@@ -207,34 +207,63 @@ void CheckKeys(const VaultState& m, const DoctorFacts& f, std::vector<DoctorFind
   }
 }
 
-void CheckTls(const VaultState& m, int64_t now_ms, std::vector<DoctorFinding>& out) {
+TlsState ReadTlsState(const VaultState& m) {
   const schema::ServerConfig& s = m.config->server;
-  const fs::path cert = InVault(m, s.cert);
+  TlsState t;
+  t.cert_path = InVault(m, s.cert).string();
+  t.key_path = InVault(m, s.key).string();
   std::error_code ec;
-  if (!fs::is_regular_file(InVault(m, s.key), ec)) {
-    out.push_back({"tls.certificate", Severity::kFailure,
-                   fmt::format("the TLS key {} is missing", InVault(m, s.key).string()),
-                   "install the key and certificate named by [server] key and cert"});
-    return;
+  t.key_present = fs::is_regular_file(t.key_path, ec);
+  Result<crypto::CertificateDates> dates = crypto::ReadCertificateDates(t.cert_path);
+  if (dates.ok()) {
+    t.cert_readable = true;
+    t.not_after_ms = dates->not_after_ms;
+  } else {
+    t.problem = dates.status().message();
   }
-  Result<crypto::CertificateDates> dates = crypto::ReadCertificateDates(cert);
-  if (!dates.ok()) {
-    out.push_back({"tls.certificate", Severity::kFailure, dates.status().message(),
-                   "install the certificate named by [server] cert (PEM)"});
-  } else if (dates->not_after_ms <= now_ms) {
+  return t;
+}
+
+void CheckTls(const VaultState& m, int64_t now_ms, std::vector<DoctorFinding>& out) {
+  const TlsState t = ReadTlsState(m);
+  if (!t.key_present) {
     out.push_back({"tls.certificate", Severity::kFailure,
-                   fmt::format("the TLS certificate {} expired on {}", cert.string(),
-                               access::UtcDate(dates->not_after_ms)),
+                   fmt::format("the TLS key {} is missing", t.key_path),
+                   "install the key and certificate named by [server] key and cert"});
+  } else if (!t.cert_readable) {
+    out.push_back({"tls.certificate", Severity::kFailure, t.problem,
+                   "install the certificate named by [server] cert (PEM)"});
+  } else if (t.not_after_ms <= now_ms) {
+    out.push_back({"tls.certificate", Severity::kFailure,
+                   fmt::format("the TLS certificate {} expired on {}", t.cert_path,
+                               access::UtcDate(t.not_after_ms)),
                    "install a new certificate and send custos serve SIGHUP"});
-  } else if (dates->not_after_ms - now_ms < kCertWarnMs) {
+  } else if (t.not_after_ms - now_ms < kCertWarnMs) {
     out.push_back({"tls.certificate", Severity::kWarning,
-                   fmt::format("the TLS certificate {} expires on {}", cert.string(),
-                               access::UtcDate(dates->not_after_ms)),
+                   fmt::format("the TLS certificate {} expires on {}", t.cert_path,
+                               access::UtcDate(t.not_after_ms)),
                    "renew it now; custos serve reloads it on SIGHUP"});
   } else {
     out.push_back(Ok("tls.certificate", fmt::format("the TLS certificate is valid until {}",
-                                                    access::UtcDate(dates->not_after_ms))));
+                                                    access::UtcDate(t.not_after_ms))));
   }
+}
+
+WitnessState ReadWitnessState(const VaultState& m, const DoctorFacts& f) {
+  // Freshness: the newest head written outside the database (the head file, or a backup
+  // manifest) should not lag the log by more than kWitnessStaleMs.
+  WitnessState w;
+  Result<std::optional<audit::SignedHead>> head = audit::ReadHeadFile(m.audit->options().head_file);
+  if (head.ok() && head->has_value()) {
+    w.newest_ms = (*head)->ts_ms;
+    w.newest_seq = (*head)->seq;
+  }
+  if (f.gauges.has_backup) {
+    w.newest_ms = std::max(w.newest_ms, f.now_ms - f.gauges.backup_age_seconds * 1000);
+  }
+  w.external = !m.config->audit.witness_file.empty();
+  w.stale = w.newest_seq < f.audit_seq && f.now_ms - w.newest_ms > kWitnessStaleMs;
+  return w;
 }
 
 void CheckAudit(const audit::VerifyReport& verify, const VaultState& m, const DoctorFacts& f,
@@ -248,27 +277,15 @@ void CheckAudit(const audit::VerifyReport& verify, const VaultState& m, const Do
     out.push_back(Ok("audit.verify", fmt::format("the audit log verifies: {} entries against {}",
                                                  verify.entries, Joined(verify.witnesses_used))));
   }
-  // Freshness: the newest head written outside the database (the head file, or a backup
-  // manifest) should not lag the log by more than kWitnessStaleMs.
-  int64_t newest_ms = 0;
-  int64_t newest_seq = 0;
-  Result<std::optional<audit::SignedHead>> head = audit::ReadHeadFile(m.audit->options().head_file);
-  if (head.ok() && head->has_value()) {
-    newest_ms = (*head)->ts_ms;
-    newest_seq = (*head)->seq;
-  }
-  if (f.gauges.has_backup) {
-    newest_ms = std::max(newest_ms, f.now_ms - f.gauges.backup_age_seconds * 1000);
-  }
-  const bool external = !m.config->audit.witness_file.empty();
-  if (newest_seq < f.audit_seq && f.now_ms - newest_ms > kWitnessStaleMs) {
+  const WitnessState w = ReadWitnessState(m, f);
+  if (w.stale) {
     out.push_back({"audit.witness", Severity::kWarning,
                    fmt::format("the newest witnessed head is {} old ({} entries since the head "
                                "file's)",
-                               DaysText(f.now_ms - newest_ms), f.audit_seq - newest_seq),
+                               DaysText(f.now_ms - w.newest_ms), f.audit_seq - w.newest_seq),
                    "take a backup (each manifest is a witness) or restart custos serve, which "
                    "seals the head at exit"});
-  } else if (!external) {
+  } else if (!w.external) {
     out.push_back({"audit.witness", Severity::kWarning,
                    "no external witness: [audit] witness_file is empty",
                    "set [audit] witness_file to an append-only file on another mount "

@@ -37,6 +37,35 @@ struct DoctorFacts {
 // Reads DoctorFacts in `txn` (gauges' backup half from the backup directory).
 Result<DoctorFacts> ReadDoctorFacts(const VaultState& m, store::Transaction& txn, int64_t now_ms);
 
+// The TLS pair named by [server] key and cert (CheckTls; the security report): whether the key
+// is there, and the certificate's end date or why it cannot be read.
+struct TlsState {
+  std::string cert_path;
+  std::string key_path;
+  bool key_present = false;
+  bool cert_readable = false;
+  int64_t not_after_ms = 0;  // when cert_readable
+  std::string problem;       // when not: the reader's message (names the file, not its contents)
+};
+TlsState ReadTlsState(const VaultState& m);
+
+// The audit log's witnesses (CheckAudit; the security report): whether an external witness
+// file is configured, and the newest head kept outside the database — the head file's, or the
+// newest backup manifest's — with its time (0: none) and entry (the head file's; 0: none).
+struct WitnessState {
+  bool external = false;  // [audit] witness_file set
+  int64_t newest_ms = 0;
+  int64_t newest_seq = 0;
+  // The newest witnessed head lags the log by entries and is older than kWitnessStaleMs.
+  bool stale = false;
+};
+WitnessState ReadWitnessState(const VaultState& m, const DoctorFacts& f);
+
+// The doctor's last result as the vault keeps it (metadata kDoctorLastKey, JSON written by
+// DoctorService): DataLoss when it is not well-formed.
+inline constexpr std::string_view kDoctorLastKey = "doctor.last";
+Result<DoctorReport> ParseDoctorResult(const store::Bytes& stored);
+
 // The checks, in the order of the report (docs/dpo.md).
 void CheckFilePermissions(const VaultState& m, std::vector<DoctorFinding>& out);
 void CheckKeys(const VaultState& m, const DoctorFacts& f, std::vector<DoctorFinding>& out);

@@ -10,6 +10,7 @@
 #include <set>
 #include <unordered_set>
 
+#include "access/approval.h"
 #include "access/policy.h"
 #include "access/training.h"
 #include "core/level.h"
@@ -96,6 +97,45 @@ Result<std::vector<ProcessingRecipient>> ProcessingRecipients(const VaultState& 
   return out;
 }
 
+// "import:imp-1:7" -> "import"; "form" -> "form".
+std::string SourceKind(const std::string& source) { return source.substr(0, source.find(':')); }
+
+// Customers by the kind of their source (P3.1b: the source of every record is kept), from the
+// customer register: those registered before the period's end, and those added in it. Honey
+// records are no one's data (docs/security_operations.md) and are not counted.
+Result<ReportTable> SourcesTable(store::Transaction& txn, const Report& r) {
+  CUSTOS_ASSIGN_OR_RETURN(const std::unordered_set<std::string> honey, HoneyCustomerIds(txn));
+  std::map<std::string, std::pair<int64_t, int64_t>> by_kind;  // kind -> (at the end, added)
+  std::string after;
+  while (true) {
+    CUSTOS_ASSIGN_OR_RETURN(std::vector<store::CustomerRow> page, txn.ListCustomers(after, 500));
+    for (const store::CustomerRow& c : page) {
+      if (c.created_at_ms >= r.to_ms || honey.count(c.customer_id) > 0) continue;
+      auto& [total, added] = by_kind[SourceKind(c.source)];
+      ++total;
+      if (c.created_at_ms >= r.from_ms) ++added;
+    }
+    if (page.size() < 500) break;
+    after = page.back().customer_id;
+  }
+  ReportTable t{"sources",
+                {"个人信息来源", "Sources of the personal information"},
+                {{"来源", "source"},
+                 {"期末客户数", "customers at the period's end"},
+                 {"期间内新增", "added in the period"}},
+                {},
+                {fmt::format("客户登记（customers.source，P3.1b），{} 之前登记；不含蜜罐记录",
+                             access::UtcDate(r.to_ms)),
+                 fmt::format("register customers (the source kept with each, P3.1b), registered "
+                             "before {}; honey records excluded; import:ID:LINE counted as import",
+                             access::UtcDate(r.to_ms))},
+                1};
+  for (const auto& [kind, counts] : by_kind) {
+    t.rows.push_back({kind, Num(counts.first), Num(counts.second)});
+  }
+  return t;
+}
+
 Status BuildProcessing(const VaultState& m, store::Transaction& txn, Report& r) {
   const schema::Config& c = *m.config;
   std::map<std::string, int64_t> uses;
@@ -132,6 +172,8 @@ Status BuildProcessing(const VaultState& m, store::Transaction& txn, Report& r) 
                            f.pipl_sensitive ? "yes" : "no", f.retention_class});
   }
   r.tables.push_back(std::move(fields));
+  CUSTOS_ASSIGN_OR_RETURN(ReportTable sources, SourcesTable(txn, r));
+  r.tables.push_back(std::move(sources));
   ReportTable retention{
       "retention_classes",
       {"保存期限", "Retention classes"},
@@ -217,7 +259,10 @@ Status BuildAccessReview(const VaultState& m, store::Transaction& txn, Report& r
   }));
   CUSTOS_ASSIGN_OR_RETURN(std::vector<store::ApprovalRow> approvals, txn.ListApprovals("", ""));
   for (const store::ApprovalRow& a : approvals) {
-    if (a.kind == "break_glass" && !a.approver.empty() && a.decided_at_ms >= r.from_ms &&
+    // Granted break-glass only: a rejected request records its decider as approver too
+    // (approval_ops.cpp), and an expired grant keeps its stored state "approved".
+    const bool granted = a.state == access::kStateApproved || a.state == access::kStateUsed;
+    if (a.kind == "break_glass" && granted && a.decided_at_ms >= r.from_ms &&
         a.decided_at_ms < r.to_ms) {
       ++use[a.requester].break_glass;
     }
@@ -270,29 +315,43 @@ Status BuildAccessReview(const VaultState& m, store::Transaction& txn, Report& r
 std::string Month(int64_t ms) { return access::UtcDate(ms).substr(0, 7); }
 
 // What the consent report counts over [from_ms, to_ms): the customers registered before the
-// end, those consenting per purpose at the end, and grants and withdrawals in the period.
+// end, those consenting per purpose at the end, the consents in force at the end per notice
+// version (the notice of each purpose's last grant), and grants and withdrawals in the period.
 struct ConsentCounts {
   int64_t customers = 0;
-  std::map<std::string, int64_t> consenting;                 // purpose -> customers granting
+  std::map<std::string, int64_t> consenting;  // purpose -> customers granting
+  // notice version -> (customers with a purpose consent in force given under it, the purpose
+  // consents in force given under it)
+  std::map<int64_t, std::pair<int64_t, int64_t>> in_force_by_notice;
+  int64_t uncovered = 0;                                     // customers with none in force
   std::map<int64_t, std::pair<int64_t, int64_t>> by_notice;  // grants, withdrawals
   std::map<std::string, std::pair<int64_t, int64_t>> by_month;
 };
 
 void CountLedger(const std::vector<store::ConsentRow>& ledger, int64_t from_ms, int64_t to_ms,
                  ConsentCounts& c) {
-  std::map<std::string, std::string> last;  // purpose -> last action before the end
+  // purpose -> the last action before the end, and the notice it was given under
+  std::map<std::string, std::pair<std::string, int64_t>> last;
   for (const store::ConsentRow& e : ledger) {
     if (e.recorded_at_ms >= to_ms) continue;
-    if (e.scope == "purpose") last[e.purpose] = e.action;
+    if (e.scope == "purpose") last[e.purpose] = {e.action, e.notice_version};
     if (e.recorded_at_ms < from_ms) continue;
     const bool grant = e.action == "grant";
     (grant ? c.by_notice[e.notice_version].first : c.by_notice[e.notice_version].second) += 1;
     (grant ? c.by_month[Month(e.recorded_at_ms)].first
            : c.by_month[Month(e.recorded_at_ms)].second) += 1;
   }
+  std::map<int64_t, int64_t> in_force;  // notice -> this customer's purpose consents under it
   for (const auto& [purpose, action] : last) {
-    if (action == "grant") ++c.consenting[purpose];
+    if (action.first != "grant") continue;
+    ++c.consenting[purpose];
+    ++in_force[action.second];
   }
+  for (const auto& [notice, n] : in_force) {
+    ++c.in_force_by_notice[notice].first;
+    c.in_force_by_notice[notice].second += n;
+  }
+  if (in_force.empty()) ++c.uncovered;
 }
 
 Result<ConsentCounts> CountConsents(store::Transaction& txn, int64_t from_ms, int64_t to_ms) {
@@ -348,6 +407,27 @@ Status BuildConsent(const VaultState& m, store::Transaction& txn, Report& r) {
         {p.name, Num(n), Num(customers), Num(customers == 0 ? 0 : n * 100 / customers)});
   }
   r.tables.push_back(std::move(coverage));
+  ReportTable covered{
+      "coverage_by_notice",
+      {"按告知版本的同意覆盖（期末）", "Consent coverage per notice version (at the period's end)"},
+      {{"告知版本", "notice version"},
+       {"覆盖的客户", "customers covered"},
+       {"有效的目的同意", "purpose consents in force"}},
+      {},
+      {fmt::format("同意记录（consents），{} 之前：每个客户每个目的的最后一次操作为同意时，"
+                   "按该次同意的告知版本计；一个客户可计入多个版本",
+                   access::UtcDate(r.to_ms)),
+       fmt::format("register consents (the ledger of each customer) before {}: a purpose whose "
+                   "last action is a grant counts under that grant's notice version; a customer "
+                   "counts under each version some consent in force was given under, or as "
+                   "\"none\"",
+                   access::UtcDate(r.to_ms))},
+      1};
+  for (const auto& [version, counts] : tally.in_force_by_notice) {
+    covered.rows.push_back({Num(version), Num(counts.first), Num(counts.second)});
+  }
+  covered.rows.push_back({"none", Num(tally.uncovered), "0"});
+  r.tables.push_back(std::move(covered));
   ReportTable notices{"by_notice",
                       {"按告知版本的同意与撤回", "Grants and withdrawals per notice version"},
                       {{"告知版本", "notice version"}, {"同意", "grants"}, {"撤回", "withdrawals"}},
@@ -593,6 +673,103 @@ Status BuildTraining(const VaultState& m, store::Transaction& txn, Report& r) {
 
 // --- security ---
 
+// Whole days from `from_ms` to `to_ms`, rounded down (negative when `to_ms` is earlier).
+int64_t DaysBetween(int64_t from_ms, int64_t to_ms) {
+  const int64_t d = to_ms - from_ms;
+  return d >= 0 ? d / kDoctorDayMs : -((-d + kDoctorDayMs - 1) / kDoctorDayMs);
+}
+
+// The TLS certificate named by [server] cert, read as the doctor's tls.certificate check reads
+// it, at the report's generation.
+ReportTable CertificateTable(const VaultState& m, const Report& r) {
+  const TlsState t = ReadTlsState(m);
+  ReportTable table{
+      "certificate",
+      {"TLS 证书", "TLS certificate"},
+      {{"项目", "item"}, {"状态", "state"}},
+      {{"certificate file", t.cert_path}},
+      {"custos.toml [server] cert 与 key 指向的文件（custos doctor 的 tls.certificate）",
+       "the files [server] cert and key name (custos doctor's tls.certificate)"}};
+  std::string state;
+  if (!t.key_present) {
+    state = "key missing";
+  } else if (!t.cert_readable) {
+    state = "unreadable: " + t.problem;
+  } else if (t.not_after_ms <= r.generated_at_ms) {
+    state = "expired";
+  } else if (t.not_after_ms - r.generated_at_ms < kCertWarnMs) {
+    state = "expires within 30 days";
+  } else {
+    state = "valid";
+  }
+  table.rows.push_back(
+      {"valid until (not_after)", t.cert_readable ? access::UtcDate(t.not_after_ms) : "-"});
+  table.rows.push_back(
+      {"days left", t.cert_readable ? Num(DaysBetween(r.generated_at_ms, t.not_after_ms)) : "-"});
+  table.rows.push_back({"state", state});
+  return table;
+}
+
+// The audit log's witnesses, as the doctor's audit.witness check sees them.
+ReportTable WitnessTable(const VaultState& m, const DoctorFacts& f, const Report& r) {
+  const WitnessState w = ReadWitnessState(m, f);
+  return ReportTable{
+      "witnesses",
+      {"审计日志见证", "Audit log witnesses"},
+      {{"项目", "item"}, {"状态", "state"}},
+      {{"external witness ([audit] witness_file)", w.external ? "configured" : "not configured"},
+       {"head file's sealed head (entry)", w.newest_seq > 0 ? Num(w.newest_seq) : "none"},
+       {"newest witnessed head age (days)",
+        w.newest_ms > 0 ? Num(DaysBetween(w.newest_ms, r.generated_at_ms)) : "-"},
+       {"state", w.stale ? "stale (older than 7 days, entries since)" : "current"}},
+      {"头文件、备份清单与 custos.toml [audit]（custos doctor 的 audit.witness）",
+       "the head file, backup manifests and custos.toml [audit] (custos doctor's "
+       "audit.witness)"}};
+}
+
+// The doctor's last result (metadata doctor.last, recorded with its doctor.run entry): its
+// counts, and the findings that are not ok.
+Status AddDoctorTables(store::Transaction& txn, Report& r) {
+  CUSTOS_ASSIGN_OR_RETURN(std::optional<store::Bytes> stored, txn.GetMeta(kDoctorLastKey));
+  const Bilingual source{
+      "custos doctor 的最近一次结果（元数据 doctor.last，及其 doctor.run 审计条目）",
+      "custos doctor's last result (metadata doctor.last, and its doctor.run "
+      "audit entry)"};
+  ReportTable summary{"doctor",
+                      {"最近一次 custos doctor", "Last custos doctor run"},
+                      {{"项目", "item"}, {"状态", "state"}},
+                      {},
+                      source};
+  ReportTable findings{
+      "doctor_findings",
+      {"custos doctor 的非正常结果", "custos doctor's findings that are not ok"},
+      {{"检查", "check"}, {"严重程度", "severity"}, {"发现", "finding"}, {"处理", "fix"}},
+      {},
+      source};
+  if (!stored.has_value()) {
+    summary.rows.push_back({"last run", "never (run custos doctor)"});
+  } else if (Result<DoctorReport> d = ParseDoctorResult(*stored); !d.ok()) {
+    summary.rows.push_back({"last run", "unreadable: " + d.status().message()});
+  } else {
+    summary.rows.push_back({"last run", access::UtcDate(d->at_ms)});
+    summary.rows.push_back({"audit entry looked at", Num(d->audit_seq)});
+    summary.rows.push_back({"checks", Num(static_cast<int64_t>(d->findings.size()))});
+    for (Severity sev : {Severity::kFailure, Severity::kWarning, Severity::kInfo, Severity::kOk}) {
+      summary.rows.push_back({std::string(SeverityName(sev)), Num(d->Count(sev))});
+    }
+    for (Severity sev : {Severity::kFailure, Severity::kWarning, Severity::kInfo}) {
+      for (const DoctorFinding& x : d->findings) {
+        if (x.severity == sev) {
+          findings.rows.push_back({x.id, std::string(SeverityName(sev)), x.message, x.fix});
+        }
+      }
+    }
+  }
+  r.tables.push_back(std::move(summary));
+  r.tables.push_back(std::move(findings));
+  return Status::Ok();
+}
+
 Status BuildSecurity(const VaultState& m, store::Transaction& txn, Report& r) {
   CUSTOS_ASSIGN_OR_RETURN(DoctorFacts f, ReadDoctorFacts(m, txn, r.generated_at_ms));
   ReportTable keys{
@@ -630,25 +807,19 @@ Status BuildSecurity(const VaultState& m, store::Transaction& txn, Report& r) {
                   "action in (key.rotate, audit.verify, backup.complete, backup.verify), "
                   "decision allow"),
       1});
-  CUSTOS_ASSIGN_OR_RETURN(std::optional<store::Bytes> last, txn.GetMeta("doctor.last"));
-  r.tables.push_back(
-      ReportTable{"state",
-                  {"当前状态", "State at generation"},
-                  {{"项目", "item"}, {"状态", "state"}},
-                  {{"backups", Num(f.gauges.backups)},
-                   {"newest backup", f.gauges.has_backup ? f.gauges.backup_id : "none"},
-                   {"newest backup age (hours)",
-                    f.gauges.has_backup ? Num(f.gauges.backup_age_seconds / 3600) : "-"},
-                   {"newest backup verified", f.backup_verified ? "yes" : "no"},
-                   {"last doctor result", last.has_value() ? "recorded (doctor.last)" : "none"}},
-                  {"备份目录与审计日志（backup.verify）；custos doctor 结果",
-                   "[backup] dir and audit log (backup.verify); custos doctor's result"}});
-  if (last.has_value()) {
-    r.notes.push_back({"custos doctor 的最近一次结果见 /v1/health/details 与 doctor.run 审计条目。",
-                       "The latest custos doctor result: /v1/health/details and its doctor.run "
-                       "audit entry."});
-  }
-  return Status::Ok();
+  r.tables.push_back(ReportTable{
+      "state",
+      {"当前状态", "State at generation"},
+      {{"项目", "item"}, {"状态", "state"}},
+      {{"backups", Num(f.gauges.backups)},
+       {"newest backup", f.gauges.has_backup ? f.gauges.backup_id : "none"},
+       {"newest backup age (hours)",
+        f.gauges.has_backup ? Num(f.gauges.backup_age_seconds / 3600) : "-"},
+       {"newest backup verified", f.backup_verified ? "yes" : "no"}},
+      {"备份目录与审计日志（backup.verify）", "[backup] dir and audit log (backup.verify)"}});
+  r.tables.push_back(CertificateTable(m, r));
+  r.tables.push_back(WitnessTable(m, f, r));
+  return AddDoctorTables(txn, r);
 }
 
 Bilingual TitleOf(std::string_view name) {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <zip.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -235,10 +236,11 @@ TEST_F(DpoTest, AnAssessmentIsKeptThreeYearsWhateverRetentionDestroys) {
 }
 
 TEST_F(DpoTest, TheSelfAssessmentIsAnsweredFromCustosRecordsAndSignedOffWhenComplete) {
+  ASSERT_TRUE(vault_->customers().Create(Sales(), WangFang(), "form", Consented()).ok());
   const int64_t from = now_ms_.load() - 90 * kDayMs;
   auto a = vault_->dpo().RunAssessment(Dpo(), from, now_ms_.load() + kDayMs);
   ASSERT_TRUE(a.ok()) << a.status().ToString();
-  ASSERT_EQ(a->items.size(), 16u);
+  ASSERT_EQ(a->items.size(), 18u);
   size_t automatic = 0;
   for (const AssessmentItem& i : a->items) {
     EXPECT_FALSE(i.clause.empty()) << i.id;
@@ -249,7 +251,13 @@ TEST_F(DpoTest, TheSelfAssessmentIsAnsweredFromCustosRecordsAndSignedOffWhenComp
       EXPECT_FALSE(i.evidence.empty()) << i.id;
     }
   }
-  EXPECT_EQ(automatic, 12u);
+  EXPECT_EQ(automatic, 14u);
+  // The checklist maps to every clause group of the policy, P1 to P6.
+  for (const char* clause : {"P1", "P2", "P3", "P4", "P5", "P6"}) {
+    EXPECT_TRUE(std::any_of(a->items.begin(), a->items.end(), [&](const AssessmentItem& i) {
+      return i.clause.find(clause) != std::string::npos;
+    })) << clause;
+  }
   auto item = [&](const AssessmentView& v, const std::string& id) {
     for (const AssessmentItem& i : v.items) {
       if (i.id == id) return i;
@@ -258,6 +266,14 @@ TEST_F(DpoTest, TheSelfAssessmentIsAnsweredFromCustosRecordsAndSignedOffWhenComp
   };
   EXPECT_EQ(item(*a, "dpo").answer, "yes");
   EXPECT_EQ(item(*a, "policy_versions").answer, "no");  // none recorded yet
+  // P2.2: the shipped catalogue, one level per field, identity and sensitive fields
+  // confidential; P3.1b: the fixture's customer was created with its source.
+  EXPECT_EQ(item(*a, "classification").answer, "yes") << item(*a, "classification").evidence;
+  EXPECT_EQ(item(*a, "classification").clause, "P2.1, P2.2");
+  EXPECT_NE(item(*a, "classification").evidence.find("each one level"), std::string::npos);
+  EXPECT_EQ(item(*a, "source_kept").answer, "yes") << item(*a, "source_kept").evidence;
+  EXPECT_EQ(item(*a, "source_kept").clause, "P3.1b");
+  EXPECT_EQ(item(*a, "source_kept").evidence, "register customers: 1 records, 0 without a source");
   auto early = vault_->dpo().SignOffAssessment(Dpo(), a->assessment_id);
   EXPECT_EQ(early.status().code(), Code::kFailedPrecondition);
   EXPECT_NE(early.status().message().find("law_review"), std::string::npos);

@@ -1,7 +1,8 @@
-// An HTML compliance report (issue 19) opened by headless Chromium (Debian `chromium`), with
-// the network mapped to nowhere: the page renders (a screenshot is taken) and logs no console
-// message — no script error, no resource it failed to fetch. Label `browser`; skipped with a
-// message when chromium is absent, unless CUSTOS_REQUIRE_BROWSER=1 (then it fails).
+// Every HTML compliance report (issue 19; each of kReportNames, in Chinese and English) opened
+// by headless Chromium (Debian `chromium`), with the network mapped to nowhere: each page
+// renders (a screenshot is taken) and logs no console message — no script error, no resource
+// it failed to fetch. Label `browser`; skipped with a message when chromium is absent, unless
+// CUSTOS_REQUIRE_BROWSER=1 (then it fails).
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -33,7 +34,8 @@ std::string RunCommand(const std::string& command) {
 
 class ReportBrowserTest : public VaultTest {};
 
-TEST_F(ReportBrowserTest, AnAccessReviewRendersOfflineWithoutConsoleErrors) {
+// Every report of kReportNames, in both languages, over a day with some activity.
+TEST_F(ReportBrowserTest, EveryReportRendersOfflineWithoutConsoleErrors) {
   const std::string chromium = Chromium();
   if (chromium.empty()) {
     const char* required = std::getenv("CUSTOS_REQUIRE_BROWSER");
@@ -47,24 +49,31 @@ TEST_F(ReportBrowserTest, AnAccessReviewRendersOfflineWithoutConsoleErrors) {
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   ASSERT_TRUE(vault_->customers().Get(SupportAgent(), *id, {"phone"}).ok());
   const int64_t day0 = 1'759'968'000'000;
-  auto report = vault_->reports().Build(Context{"dpo", "", Channel::kCli, "req-browser"},
-                                        ReportRequest{"access-review", day0, day0 + kDayMs});
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
-  const std::filesystem::path html = root_ / "access-review.html";
-  const std::filesystem::path png = root_ / "access-review.png";
-  std::ofstream(html) << RenderReportHtml(*report, "zh");
-
-  const std::string log =
-      RunCommand("timeout 180 " + chromium +
-                 " --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run"
-                 " --host-resolver-rules='MAP * ~NOTFOUND' --enable-logging=stderr --v=0"
-                 " --user-data-dir=" +
-                 (root_ / "chromium-profile").string() + " --window-size=1200,1600 --screenshot=" +
-                 png.string() + " file://" + html.string());
-  ASSERT_TRUE(std::filesystem::exists(png)) << log;
-  EXPECT_GT(std::filesystem::file_size(png), 1000u) << log;
-  EXPECT_EQ(log.find("CONSOLE"), std::string::npos) << log;
-  EXPECT_EQ(log.find("Failed to load resource"), std::string::npos) << log;
+  size_t rendered = 0;
+  for (std::string_view name : kReportNames) {
+    auto report = vault_->reports().Build(Context{"dpo", "", Channel::kCli, "req-browser"},
+                                          ReportRequest{std::string(name), day0, day0 + kDayMs});
+    ASSERT_TRUE(report.ok()) << name << ": " << report.status().ToString();
+    for (const char* lang : {"zh", "en"}) {
+      const std::string stem = std::string(name) + "-" + lang;
+      const std::filesystem::path html = root_ / (stem + ".html");
+      const std::filesystem::path png = root_ / (stem + ".png");
+      std::ofstream(html) << RenderReportHtml(*report, lang);
+      const std::string log = RunCommand(
+          "timeout 180 " + chromium +
+          " --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run"
+          " --host-resolver-rules='MAP * ~NOTFOUND' --enable-logging=stderr --v=0"
+          " --user-data-dir=" +
+          (root_ / ("chromium-profile-" + stem)).string() +
+          " --window-size=1200,1600 --screenshot=" + png.string() + " file://" + html.string());
+      ASSERT_TRUE(std::filesystem::exists(png)) << stem << "\n" << log;
+      EXPECT_GT(std::filesystem::file_size(png), 1000u) << stem << "\n" << log;
+      EXPECT_EQ(log.find("CONSOLE"), std::string::npos) << stem << "\n" << log;
+      EXPECT_EQ(log.find("Failed to load resource"), std::string::npos) << stem << "\n" << log;
+      ++rendered;
+    }
+  }
+  EXPECT_EQ(rendered, 2 * std::size(kReportNames));
 }
 
 }  // namespace

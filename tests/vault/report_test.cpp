@@ -3,8 +3,16 @@
 // customer value; the build is admitted and audited.
 #include "vault/reports.h"
 
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "access/training.h"
+#include "audit/head_file.h"
+#include "crypto/x509.h"
+#include "vault/doctor.h"
 #include "vault_fixture.h"
 
 namespace custos::vault::testing {
@@ -46,6 +54,22 @@ class ReportTest : public VaultTest {
     return id.ok() ? *id : "";
   }
   void Advance(int64_t ms) { now_ms_.fetch_add(ms); }
+  static std::string Num(int i) { return std::to_string(i); }
+  static int Shell(const std::string& command) {
+    return std::system((command + " >/dev/null 2>&1").c_str());
+  }
+  // Replaces `from` by `to` in the vault's custos.toml, then reopens the vault (which seals
+  // the audit head into the head file at close).
+  void EditConfig(const std::string& from, const std::string& to) {
+    vault_.reset();
+    const std::filesystem::path path = dir_ / "custos.toml";
+    std::string text = ReadFileBytes(path);
+    const size_t at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    text.replace(at, from.size(), to);
+    std::ofstream(path, std::ios::trunc) << text;
+    Reopen();
+  }
 };
 
 TEST_F(ReportTest, AccessReviewCountsEachStaffMembersReadsFieldsAndDenials) {
@@ -77,6 +101,30 @@ TEST_F(ReportTest, AccessReviewCountsEachStaffMembersReadsFieldsAndDenials) {
   EXPECT_EQ(Row(Table(next, "staff"), {"support_agent", "li.na"})[2], "0");
 }
 
+TEST_F(ReportTest, AccessReviewCountsOnlyGrantedBreakGlassRequests) {
+  const std::string id = NewCustomer();
+  const Context dpo{"dpo", "customer_service", Channel::kCli, "req-approve"};
+  std::vector<std::string> requests;
+  for (int i = 0; i < 3; ++i) {
+    ApprovalRequest req;
+    req.justification = "customer disputes identity on a fraud complaint, ticket 7" + Num(i);
+    req.customers = {id};
+    req.fields = {"id_number"};
+    req.purpose = "customer_service";
+    req.duration_ms = 3600 * 1000;
+    auto approval = vault_->approvals().Request(SupportAgent(), req);
+    ASSERT_TRUE(approval.ok()) << approval.status().ToString();
+    requests.push_back(*approval);
+  }
+  ASSERT_TRUE(vault_->approvals().Approve(dpo, requests[0]).ok());
+  ASSERT_TRUE(vault_->approvals().Reject(dpo, requests[1]).ok());  // the third left pending
+  Advance(2 * 3600 * 1000);  // the granted one has expired: it still counts
+
+  const Report r = Build("access-review", kDay0, kDay0 + kDayMs);
+  EXPECT_EQ(Row(Table(r, "staff"), {"support_agent", "li.na"})[10], "1")
+      << "one granted; the rejected and the pending requests are no break-glass use";
+}
+
 TEST_F(ReportTest, ConsentCoveragePerPurposeAndGrantsAndWithdrawalsPerNoticeAndMonth) {
   NewCustomer();
   const std::string second = NewCustomer();
@@ -100,6 +148,45 @@ TEST_F(ReportTest, ConsentCoveragePerPurposeAndGrantsAndWithdrawalsPerNoticeAndM
   EXPECT_EQ(Row(Table(r, "by_notice"), {"0"}), (std::vector<std::string>{"0", "0", "1"}));
   EXPECT_EQ(Row(Table(r, "by_month"), {"2025-10"}),
             (std::vector<std::string>{"2025-10", "6", "1"}));
+}
+
+TEST_F(ReportTest, ConsentCoveragePerNoticeVersionCountsTheConsentsInForceAtTheEnd) {
+  const std::string a = NewCustomer();  // customer_service, account_management under notice 1
+  NewCustomer();                        // the same, left alone
+  const std::string c = NewCustomer();
+  NoticeSpec spec;
+  spec.text = "v2 adds marketing";
+  spec.purposes = {"customer_service", "account_management", "marketing"};
+  auto v2 = vault_->consent().PublishNotice(Agent(), spec);
+  ASSERT_TRUE(v2.ok()) << v2.status().ToString();
+  ASSERT_EQ(v2->version, 2);
+  auto record = [&](const std::string& id, const std::string& action, const std::string& purpose,
+                    int64_t notice) {
+    ConsentRequest req;
+    req.action = action;
+    req.purpose = purpose;
+    req.notice_version = notice;
+    req.evidence_ref = "form-2025-" + purpose;
+    auto r = vault_->consent().Record(Agent(), id, req);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+  };
+  record(a, "grant", "customer_service", 2);  // given again under notice 2
+  record(a, "grant", "marketing", 2);
+  record(c, "withdraw", "customer_service", 0);
+  record(c, "withdraw", "account_management", 0);
+  Advance(kDayMs);
+  record(a, "withdraw", "marketing", 0);  // after the period's end: not counted
+
+  const Report r = Build("consent", kDay0, kDay0 + kDayMs);
+  // notice version, customers covered, purpose consents in force: a counts under both
+  // versions (account_management under 1; customer_service and marketing under 2); c under none.
+  EXPECT_EQ(Table(r, "coverage_by_notice").rows,
+            (std::vector<std::vector<std::string>>{
+                {"1", "2", "3"}, {"2", "1", "2"}, {"none", "1", "0"}}));
+  const Report next = Build("consent", kDay0, kDay0 + 2 * kDayMs);
+  EXPECT_EQ(Table(next, "coverage_by_notice").rows,
+            (std::vector<std::vector<std::string>>{
+                {"1", "2", "3"}, {"2", "1", "1"}, {"none", "1", "0"}}));
 }
 
 TEST_F(ReportTest, RetentionShowsPlansWhatWasHeldAndWhyAndHolds) {
@@ -180,6 +267,73 @@ TEST_F(ReportTest, SecurityCountsRotationsVerificationsAndBackupsInThePeriod) {
   EXPECT_EQ(Row(Table(r, "state"), {"newest backup verified"})[1], "yes");
 }
 
+TEST_F(ReportTest, SecurityShowsTheCertificatesExpiryTheWitnessesAndTheDoctorsFindings) {
+  // A vault without a TLS key, an external witness or a doctor run says so.
+  Report r = Build("security", kDay0, kDay0 + kDayMs);
+  EXPECT_EQ(Row(Table(r, "certificate"), {"state"})[1], "key missing");
+  EXPECT_EQ(Row(Table(r, "certificate"), {"days left"})[1], "-");
+  EXPECT_EQ(Row(Table(r, "witnesses"), {"external witness ([audit] witness_file)"})[1],
+            "not configured");
+  EXPECT_EQ(Table(r, "doctor").rows,
+            (std::vector<std::vector<std::string>>{{"last run", "never (run custos doctor)"}}));
+  EXPECT_TRUE(Table(r, "doctor_findings").rows.empty());
+
+  // A certificate valid for 30 days; the clock 20 days and an hour before its end when the
+  // witness file is configured and the head sealed, then 8 days on with entries since: 12 days
+  // left, the witnessed head 8 days old and stale.
+  const std::filesystem::path crt = dir_ / "tls" / "server.crt";
+  std::filesystem::create_directories(crt.parent_path());
+  ASSERT_EQ(Shell(fmt::format("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+                              "-nodes -days 30 -subj /CN=localhost -keyout {} -out {}",
+                              (dir_ / "tls" / "server.key").string(), crt.string())),
+            0);
+  auto dates = crypto::ReadCertificateDates(crt);
+  ASSERT_TRUE(dates.ok()) << dates.status().ToString();
+  now_ms_.store(dates->not_after_ms - 20 * kDayMs - 3600 * 1000);  // the clock ticks on reads
+  EditConfig("head_file = \"audit.head\"",
+             "head_file = \"audit.head\"\nwitness_file = \"audit.witness\"");
+  auto head = audit::ReadHeadFile(dir_ / "audit.head");
+  ASSERT_TRUE(head.ok() && head->has_value()) << head.status().ToString();
+  Advance(8 * kDayMs);
+  NewCustomer();
+  auto doctor = vault_->doctor().Run(Dpo());
+  ASSERT_TRUE(doctor.ok()) << doctor.status().ToString();
+  const int64_t now = now_ms_.load();
+  r = Build("security", now - kDayMs, now + kDayMs);
+
+  const ReportTable& cert = Table(r, "certificate");
+  EXPECT_EQ(Row(cert, {"valid until (not_after)"})[1], access::UtcDate(dates->not_after_ms));
+  EXPECT_EQ(Row(cert, {"days left"})[1], "12");
+  EXPECT_EQ(Row(cert, {"state"})[1], "expires within 30 days");
+  const ReportTable& w = Table(r, "witnesses");
+  EXPECT_EQ(Row(w, {"external witness ([audit] witness_file)"})[1], "configured");
+  EXPECT_EQ(Row(w, {"head file's sealed head (entry)"})[1], std::to_string((*head)->seq));
+  EXPECT_EQ(Row(w, {"newest witnessed head age (days)"})[1], "8");
+  EXPECT_EQ(Row(w, {"state"})[1], "stale (older than 7 days, entries since)");
+
+  // The doctor's last result: its counts, and each finding that is not ok, worst first.
+  const ReportTable& d = Table(r, "doctor");
+  EXPECT_EQ(Row(d, {"last run"})[1], access::UtcDate(now));
+  EXPECT_EQ(Row(d, {"audit entry looked at"})[1], std::to_string(doctor->audit_seq));
+  EXPECT_EQ(Row(d, {"checks"})[1], "16");
+  EXPECT_EQ(Row(d, {"failure"})[1], std::to_string(doctor->Count(Severity::kFailure)));
+  EXPECT_EQ(Row(d, {"warning"})[1], std::to_string(doctor->Count(Severity::kWarning)));
+  EXPECT_EQ(Row(d, {"ok"})[1], std::to_string(doctor->Count(Severity::kOk)));
+  std::vector<std::vector<std::string>> expected;
+  for (Severity sev : {Severity::kFailure, Severity::kWarning, Severity::kInfo}) {
+    for (const DoctorFinding& f : doctor->findings) {
+      if (f.severity == sev) {
+        expected.push_back({f.id, std::string(SeverityName(sev)), f.message, f.fix});
+      }
+    }
+  }
+  EXPECT_EQ(Table(r, "doctor_findings").rows, expected);
+  EXPECT_EQ(Row(Table(r, "doctor_findings"), {"tls.certificate"})[1], "warning");
+  EXPECT_EQ(Row(Table(r, "doctor_findings"), {"audit.witness"})[1], "warning");
+  EXPECT_NE(Row(Table(r, "doctor_findings"), {"audit.witness"})[2].find("8 days"),
+            std::string::npos);
+}
+
 TEST_F(ReportTest, ProcessingListsPurposesFieldsAndSaysNoRecipientsRecorded) {
   const Report r = Build("processing", kDay0, kDay0 + kDayMs);
   EXPECT_EQ(Table(r, "purposes").rows.size(), 6u);
@@ -191,6 +345,27 @@ TEST_F(ReportTest, ProcessingListsPurposesFieldsAndSaysNoRecipientsRecorded) {
   EXPECT_TRUE(Table(r, "recipients").rows.empty());
   ASSERT_EQ(r.notes.size(), 1u);
   EXPECT_NE(r.notes[0].en.find("No recipients recorded"), std::string::npos);
+}
+
+TEST_F(ReportTest, ProcessingCountsCustomersBySourceKind) {
+  NewCustomer();
+  NewCustomer();
+  for (const char* source : {"api", "import:imp-7:2", "import:imp-7:3"}) {
+    auto id = vault_->customers().Create(Sales(), WangFang(), source, Consented());
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+  }
+  Advance(kDayMs);
+  NewCustomer();  // the next day
+  Advance(kDayMs);
+  NewCustomer();  // after both periods
+
+  // source, customers at the period's end, added in the period
+  EXPECT_EQ(Table(Build("processing", kDay0, kDay0 + kDayMs), "sources").rows,
+            (std::vector<std::vector<std::string>>{
+                {"api", "1", "1"}, {"form", "2", "2"}, {"import", "2", "2"}}));
+  EXPECT_EQ(Table(Build("processing", kDay0 + kDayMs, kDay0 + 2 * kDayMs), "sources").rows,
+            (std::vector<std::vector<std::string>>{
+                {"api", "1", "0"}, {"form", "3", "1"}, {"import", "2", "0"}}));
 }
 
 TEST_F(ReportTest, RenderingsCarryTheFiguresAndNoCustomerValue) {
