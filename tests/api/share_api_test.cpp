@@ -19,6 +19,7 @@
 #include "api_fixture.h"
 #include "core/validators.h"
 #include "share/fingerprint.h"
+#include "share/package.h"
 #include "vault/secops.h"
 
 namespace custos::api::testing {
@@ -462,6 +463,173 @@ TEST_F(ShareApiTest, AShareUnderAProfileAnswersTheFiguresAchieved) {
   const std::string text = vault::testing::ReadFileBytes(csv);
   EXPECT_EQ(text.rfind("customer_id,birth_date,gender,address_region,interests\n", 0), 0u);
   EXPECT_EQ(text.find("13810000001"), std::string::npos);
+}
+
+// Issue 17 (audit GAP 7): GET /v1/partners/{id} answers the registered partner (its
+// certificate's fingerprint and subject, not the certificate), 404 for an unknown one; after
+// a revocation GET /v1/agreements?overdue=true lists the agreement once its deletion is past
+// [sharing] deletion_days, and POST /v1/agreements/{id}/deletion records the partner's
+// confirmation (its SHA-256) and closes it; confirming where none is due, twice, or with a
+// document that is not base64, and a bad `overdue` value, answer errors naming the rule.
+TEST_F(ShareApiTest, APartnerIsShownAndAnOverdueDeletionIsListedThenConfirmed) {
+  ASSERT_EQ(Post("/v1/partners", "tok-pm", PartnerBody())->status, 201);
+  auto partner = Get("/v1/partners/acme-pay", "tok-pm");
+  ASSERT_TRUE(partner);
+  ASSERT_EQ(partner->status, 200) << partner->body;
+  const json p = Json(partner);
+  EXPECT_EQ(p["partner_id"], "acme-pay");
+  EXPECT_EQ(p["name"], "Acme Payments Co., Ltd.");
+  EXPECT_EQ(p["uscc"], kUscc);
+  EXPECT_EQ(p["category"], "payment_processor");
+  EXPECT_EQ(p["added_by"], "pm.one");
+  EXPECT_NE(p["cert_subject"].get<std::string>().find("acme-partner"), std::string::npos);
+  EXPECT_EQ(p["cert_sha256"].get<std::string>().size(), 64u);
+  EXPECT_GT(p["cert_not_after_ms"].get<int64_t>(), now_ms_.load());
+  EXPECT_FALSE(p.contains("cert_pem")) << partner->body;
+  auto unknown = Get("/v1/partners/nobody-pay", "tok-pm");
+
+  AddConsentingCustomers(3);
+  auto proposed = Post("/v1/agreements", "tok-pm", AgreementBody("acme-2026"));
+  ASSERT_TRUE(proposed);
+  ASSERT_EQ(proposed->status, 201) << proposed->body;
+  ASSERT_EQ(
+      Client()
+          ->Post("/v1/approvals/" + Json(proposed)["approval_id"].get<std::string>() + "/approve",
+                 As("tok-dpo", ""), "", "application/json")
+          ->status,
+      200);
+  auto share = Post("/v1/shares", "tok-pm", {{"agreement_id", "acme-2026"}});
+  ASSERT_TRUE(share);
+  ASSERT_EQ(share->status, 201) << share->body.substr(0, 400);
+  const json deletion = {{"document_base64", Base64("deletion certificate")}};
+  auto in_force = Post("/v1/agreements/acme-2026/deletion", "tok-pm", deletion);
+
+  auto revoked = Post("/v1/agreements/acme-2026/revoke", "tok-pm", {{"reason", "contract ended"}});
+  ASSERT_TRUE(revoked);
+  ASSERT_EQ(revoked->status, 200) << revoked->body;
+  EXPECT_EQ(Json(revoked)["deletion"], "open");
+  const int64_t due = Json(revoked)["deletion_due_ms"].get<int64_t>();
+  EXPECT_GE(due, now_ms_.load() + 29 * kDayMs);
+  auto open = Get("/v1/agreements?overdue=true", "tok-pm");
+  ASSERT_TRUE(open);
+  ASSERT_EQ(open->status, 200) << open->body;
+  EXPECT_TRUE(Json(open)["agreements"].empty()) << open->body;
+
+  now_ms_ = due + kDayMs;
+  auto overdue = Get("/v1/agreements?overdue=true", "tok-dpo");
+  ASSERT_TRUE(overdue);
+  ASSERT_EQ(overdue->status, 200) << overdue->body;
+  ASSERT_EQ(Json(overdue)["agreements"].size(), 1u) << overdue->body;
+  EXPECT_EQ(Json(overdue)["agreements"][0]["agreement_id"], "acme-2026");
+  EXPECT_EQ(Json(overdue)["agreements"][0]["deletion"], "overdue");
+  auto all = Get("/v1/agreements?overdue=false", "tok-dpo");
+  ASSERT_TRUE(all);
+  EXPECT_EQ(Json(all)["agreements"].size(), 1u) << all->body;
+  auto bad_query = Get("/v1/agreements?overdue=yes", "tok-dpo");
+  auto not_base64 =
+      Post("/v1/agreements/acme-2026/deletion", "tok-pm", {{"document_base64", "%%%"}});
+
+  auto confirmed = Post("/v1/agreements/acme-2026/deletion", "tok-pm", deletion);
+  ASSERT_TRUE(confirmed);
+  ASSERT_EQ(confirmed->status, 200) << confirmed->body;
+  EXPECT_EQ(Json(confirmed)["deletion"], "confirmed");
+  EXPECT_EQ(Json(confirmed)["deletion_confirmed_by"], "pm.one");
+  EXPECT_EQ(Json(confirmed)["deletion_sha256"], share::Sha256Hex("deletion certificate"));
+  auto after = Get("/v1/agreements?overdue=true", "tok-dpo");
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(Json(after)["agreements"].empty()) << after->body;
+  auto twice = Post("/v1/agreements/acme-2026/deletion", "tok-pm", deletion);
+  auto agent = Post("/v1/agreements/acme-2026/deletion", "tok-agent", deletion);
+  {
+    std::vector<ErrorCase> cases;
+    cases.push_back(
+        {"unknown partner", std::move(unknown), 404, "not_found", "partner: no such partner"});
+    cases.push_back(
+        {"in force", std::move(in_force), 409, "failed_precondition", "no deletion is due"});
+    cases.push_back({"bad overdue", std::move(bad_query), 400, "invalid_argument",
+                     "'overdue' must be true or false"});
+    cases.push_back({"not base64", std::move(not_base64), 400, "invalid_argument",
+                     "document_base64: not base64"});
+    cases.push_back(
+        {"twice", std::move(twice), 409, "failed_precondition", "deletion already confirmed"});
+    cases.push_back({"support agent", std::move(agent), 403, "permission_denied", ""});
+    ExpectErrors(cases, "13910000001");
+  }
+}
+
+// Issue 17 (audit GAP 7): sharing consents through the consent routes. A grant of scope
+// `share` to `partner:ID` or `category:NAME` posted to /v1/customers/{id}/consents covers the
+// partner's share, is listed by GET, and a withdrawal posted the same way leaves the customer
+// out of the next share; a grant to a partner nobody registered answers 400.
+TEST_F(ShareApiTest, SharingConsentsGivenThroughTheConsentRoutesDecideWhoIsShared) {
+  ASSERT_EQ(Post("/v1/partners", "tok-pm", PartnerBody())->status, 201);
+  auto proposed = Post("/v1/agreements", "tok-pm", AgreementBody("acme-2026"));
+  ASSERT_TRUE(proposed);
+  ASSERT_EQ(proposed->status, 201) << proposed->body;
+  ASSERT_EQ(
+      Client()
+          ->Post("/v1/approvals/" + Json(proposed)["approval_id"].get<std::string>() + "/approve",
+                 As("tok-dpo", ""), "", "application/json")
+          ->status,
+      200);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    vault::FieldValues f = WangFang();
+    f["phone"] = fmt::format("139{:08}", 10000000 + i);
+    f["email"] = fmt::format("user{}@example.com", i);
+    f.erase("id_number");
+    auto id = vault_->customers().Create(Agent(), f, "form", Consented());
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    ids.push_back(*id);
+  }
+  const auto consent = [&](const std::string& id, const std::string& action,
+                           const std::string& target) {
+    return Client()->Post("/v1/customers/" + id + "/consents", As("tok-operator"),
+                          json{{"action", action},
+                               {"scope", "share"},
+                               {"purpose", target},
+                               {"notice_version", 1},
+                               {"evidence_ref", "form-share-1"}}
+                              .dump(),
+                          "application/json");
+  };
+  auto named = consent(ids[0], "grant", "partner:acme-pay");
+  ASSERT_TRUE(named);
+  ASSERT_EQ(named->status, 201) << named->body;
+  auto by_category = consent(ids[1], "grant", "category:payment_processor");
+  ASSERT_TRUE(by_category);
+  ASSERT_EQ(by_category->status, 201) << by_category->body;
+  auto listed = Client()->Get("/v1/customers/" + ids[0] + "/consents", As("tok-operator"));
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->status, 200) << listed->body;
+  bool seen = false;
+  const json entries = Json(listed)["entries"];  // kept alive while iterated
+  for (const json& e : entries) {
+    seen = seen ||
+           (e["scope"] == "share" && e["purpose"] == "partner:acme-pay" && e["action"] == "grant");
+  }
+  EXPECT_TRUE(seen) << listed->body;
+
+  auto first = Post("/v1/shares", "tok-pm", {{"agreement_id", "acme-2026"}});
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, 201) << first->body.substr(0, 400);
+  EXPECT_EQ(Json(first)["row_count"], 2);
+  EXPECT_EQ(Json(first)["left_out"], 1);
+  auto withdrawn = consent(ids[0], "withdraw", "partner:acme-pay");
+  ASSERT_TRUE(withdrawn);
+  ASSERT_EQ(withdrawn->status, 201) << withdrawn->body;
+  auto second = Post("/v1/shares", "tok-pm", {{"agreement_id", "acme-2026"}});
+  ASSERT_TRUE(second);
+  ASSERT_EQ(second->status, 201) << second->body.substr(0, 400);
+  EXPECT_EQ(Json(second)["row_count"], 1);
+  EXPECT_EQ(Json(second)["left_out"], 2);
+  auto unknown = consent(ids[2], "grant", "partner:nobody");
+  {
+    std::vector<ErrorCase> cases;
+    cases.push_back({"unregistered partner", std::move(unknown), 400, "invalid_argument",
+                     "partner:ID names no registered partner"});
+    ExpectErrors(cases, "13910000002");
+  }
 }
 
 }  // namespace

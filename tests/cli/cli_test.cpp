@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -776,6 +777,152 @@ TEST_F(CliTest, ASupportAgentLogsAndClosesADataSubjectRequest) {
 std::string ReadAll(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Issue 17 (audit GAP 8): the sharing commands end to end. `share create --out` writes the
+// package (which `openssl cms -decrypt` opens with the partner's key), FILE.manifest.json and
+// FILE.manifest.sig (which verifies with OpenSSL under the public key `custos audit head`
+// prints: docs/sharing.md, "Checking the manifest"); `share list` names the share; `share
+// trace` of a shuffled copy of a tenth of the rows without the `ref` column names the share,
+// agreement and partner; `agreement revoke` opens the partner's deletion and
+// `agreement confirm-deletion` closes it.
+TEST_F(CliTest, ShareCreateWritesThePackageAndSignedManifestListsAndTracesACutCopy) {
+  ASSERT_EQ(Custos("init " + vault_).code, 0);
+  const fs::path key = root_ / "acme-key.pem";
+  const fs::path cert = root_ / "acme-cert.pem";
+  const fs::path doc = root_ / "agreement.txt";
+  ASSERT_EQ(std::system(fmt::format("openssl req -x509 -newkey rsa:2048 -nodes -keyout {} -out {} "
+                                    "-subj /CN=acme-partner -days 3650 >/dev/null 2>&1",
+                                    key.string(), cert.string())
+                            .c_str()),
+            0);
+  std::ofstream(doc) << "signed agreement text";
+  Outcome partner = Custos(
+      "partner add acme-pay --name 'Acme Payments' --uscc 91350100M000100Y43 --category "
+      "payment_processor --cert " +
+          cert.string(),
+      "pm", "");
+  ASSERT_EQ(partner.code, 0) << partner.out;
+  EXPECT_NE(partner.out.find("partner acme-pay registered"), std::string::npos) << partner.out;
+  Outcome proposed =
+      Custos("--json agreement add acme-2026 --partner acme-pay --document " + doc.string() +
+                 " --purposes risk_control --fields phone,email,birth_date --until 2027-06-01 "
+                 "--impact-assessment PIA-2026-007 --justification 'fraud screening'",
+             "pm", "");
+  ASSERT_EQ(proposed.code, 0) << proposed.out;
+  ASSERT_EQ(Custos("approval approve " + JsonString(proposed.out, "approval_id"), "dpo", "").code,
+            0);
+  const fs::path gen = root_ / "gen.csv";
+  ASSERT_EQ(Custos("gen --count 150 --seed 1 --out " + gen.string()).code, 0);
+  Outcome imported = Custos(
+      "import --notice-version 1 --sensitive-consent --consent-purposes "
+      "customer_service,account_management --share-consent partner:acme-pay " +
+          gen.string(),
+      "clerk", "account_management");
+  ASSERT_EQ(imported.code, 0) << imported.out;
+
+  const fs::path out = root_ / "out" / "acme.p7m";
+  fs::create_directories(out.parent_path());
+  Outcome made = Custos("share create --agreement acme-2026 --out " + out.string(), "pm", "");
+  ASSERT_EQ(made.code, 0) << made.out;
+  EXPECT_NE(made.out.find("to partner acme-pay: 150 customers (0 left out"), std::string::npos)
+      << made.out;
+  const std::string share_id = made.out.substr(6, 26);  // "share ID to partner ..."
+  for (const char* suffix : {"", ".manifest.json", ".manifest.sig"}) {
+    const fs::path file = out.string() + suffix;
+    ASSERT_TRUE(fs::exists(file)) << file;
+    EXPECT_EQ(fs::status(file).permissions() & fs::perms::all,
+              fs::perms::owner_read | fs::perms::owner_write)
+        << file;
+  }
+  EXPECT_EQ(std::distance(fs::directory_iterator(out.parent_path()), fs::directory_iterator()), 3);
+  const auto manifest = nlohmann::json::parse(ReadAll(out.string() + ".manifest.json"));
+  EXPECT_EQ(manifest["share_id"], share_id) << made.out;
+  EXPECT_EQ(manifest["agreement_id"], "acme-2026");
+  const fs::path csv = root_ / "acme.csv";
+  ASSERT_EQ(std::system(fmt::format("openssl cms -decrypt -in {} -inkey {} -recip {} -out {}",
+                                    out.string(), key.string(), cert.string(), csv.string())
+                            .c_str()),
+            0);
+  std::vector<std::string> rows;
+  {
+    std::istringstream in(ReadAll(csv));
+    for (std::string line; std::getline(in, line);) rows.push_back(line);
+  }
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(rows[0], "ref,phone,email,birth_date");
+  EXPECT_EQ(rows.size() - 1, manifest["rows"].get<size_t>());
+  EXPECT_GT(rows.size() - 1, 150u) << "the customers and the canary rows";
+
+  // The signature, under the key `custos audit head` prints (what the company gives the
+  // partner out of band).
+  Outcome head = Custos("audit head", "dpo", "legal_obligation");
+  ASSERT_EQ(head.code, 0) << head.out;
+  const std::string vault_key = JsonString(head.out, "public_key");
+  ASSERT_EQ(vault_key.size(), 64u) << head.out;
+  EXPECT_EQ(manifest["signature"]["public_key"], vault_key);
+  std::ofstream(root_ / "vault.pub") << vault_key << "\n";
+  const std::string cd = "cd '" + root_.string() + "' && ";
+  ASSERT_EQ(std::system((cd + "(printf 302a300506032b6570032100; cat vault.pub) | xxd -r -p | "
+                              "openssl pkey -pubin -inform DER -out vault-pub.pem && "
+                              "xxd -r -p out/acme.p7m.manifest.sig > sig.bin")
+                            .c_str()),
+            0);
+  EXPECT_EQ(std::system((cd + "openssl pkeyutl -verify -pubin -inkey vault-pub.pem -rawin -in "
+                              "out/acme.p7m.manifest.json -sigfile sig.bin >/dev/null 2>&1")
+                            .c_str()),
+            0);
+
+  Outcome listed = Custos("share list --agreement acme-2026", "dpo", "");
+  ASSERT_EQ(listed.code, 0) << listed.out;
+  EXPECT_NE(listed.out.find(share_id), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("acme-pay"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("150 rows"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("by pm"), std::string::npos) << listed.out;
+
+  // A leaked copy: shuffled, a tenth of the rows kept, the `ref` column dropped.
+  std::vector<std::string> body(rows.begin() + 1, rows.end());
+  std::mt19937 rng(17);
+  std::shuffle(body.begin(), body.end(), rng);
+  body.resize(body.size() / 10);
+  {
+    std::ofstream leak(root_ / "leak.csv");
+    for (const std::string& line : body) leak << line.substr(line.find(',') + 1) << "\n";
+  }
+  Outcome traced = Custos("share trace " + (root_ / "leak.csv").string(), "pm", "");
+  ASSERT_EQ(traced.code, 0) << traced.out;
+  EXPECT_NE(traced.out.find("comes from share " + share_id +
+                            ": partner acme-pay, agreement "
+                            "acme-2026"),
+            std::string::npos)
+      << traced.out;
+  // Values that are in no share: the generated file as the vault was given it.
+  {
+    std::istringstream in(ReadAll(gen));
+    std::string line;
+    std::getline(in, line);
+    std::ofstream plain(root_ / "plain.csv");
+    for (int i = 0; i < 15 && std::getline(in, line); ++i) plain << line << "\n";
+  }
+  Outcome none = Custos("share trace " + (root_ / "plain.csv").string(), "pm", "");
+  ASSERT_EQ(none.code, 0) << none.out;
+  EXPECT_NE(none.out.find("matches no recorded share"), std::string::npos) << none.out;
+
+  Outcome revoked = Custos("agreement revoke acme-2026 --reason 'contract ended'", "pm", "");
+  ASSERT_EQ(revoked.code, 0) << revoked.out;
+  EXPECT_NE(revoked.out.find("partner deletion: open"), std::string::npos) << revoked.out;
+  Outcome again =
+      Custos("share create --agreement acme-2026 --out " + out.string() + "2", "pm", "");
+  EXPECT_EQ(again.code, 6) << again.out;
+  EXPECT_NE(again.out.find("revoked on"), std::string::npos) << again.out;
+  EXPECT_FALSE(fs::exists(out.string() + "2"));
+  std::ofstream(root_ / "deletion.txt") << "deletion certificate";
+  Outcome confirmed =
+      Custos("agreement confirm-deletion acme-2026 --document " + (root_ / "deletion.txt").string(),
+             "pm", "");
+  ASSERT_EQ(confirmed.code, 0) << confirmed.out;
+  Outcome shown = Custos("--json agreement show acme-2026", "pm", "");
+  EXPECT_EQ(JsonString(shown.out, "deletion"), "confirmed") << shown.out;
 }
 
 // `custos dsr verify|fulfil` (issue 18): the access request fulfilled writes the customer's
