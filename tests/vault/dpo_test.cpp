@@ -303,6 +303,29 @@ TEST_F(DpoTest, TheSelfAssessmentIsAnsweredFromCustosRecordsAndSignedOffWhenComp
   EXPECT_EQ(item(*again, "policy_versions").answer, "yes");
 }
 
+TEST_F(DpoTest, TheClassificationItemIsPartlyWhenAnIdentityFieldIsBelowConfidential) {
+  {
+    const std::filesystem::path path = dir_ / "custos.toml";
+    std::string text = ReadFileBytes(path);
+    const size_t field = text.find("[fields.birth_date]");
+    ASSERT_NE(field, std::string::npos);
+    const std::string from = "level = \"confidential\"";
+    const size_t at = text.find(from, field);
+    ASSERT_NE(at, std::string::npos);
+    text.replace(at, from.size(), "level = \"internal\"");
+    std::ofstream(path, std::ios::trunc) << text;
+  }
+  Reopen();
+  ASSERT_NE(vault_, nullptr);
+  auto a = vault_->dpo().RunAssessment(Dpo(), now_ms_.load() - kDayMs, now_ms_.load() + kDayMs);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  const auto it = std::find_if(a->items.begin(), a->items.end(),
+                               [](const AssessmentItem& i) { return i.id == "classification"; });
+  ASSERT_NE(it, a->items.end());
+  EXPECT_EQ(it->answer, "partly") << it->evidence;
+  EXPECT_NE(it->evidence.find("below confidential: birth_date"), std::string::npos) << it->evidence;
+}
+
 TEST_F(DpoTest, PolicyAndConfigurationVersionsAreRecordedWithTheirDates) {
   const int64_t effective = now_ms_.load() + 10 * kDayMs;
   auto v1 = vault_->dpo().RecordPolicy(Dpo(), "# Policy v1\n", "POLICY.md", effective);
