@@ -640,6 +640,59 @@ TEST_F(DeidAggregateTest, GroupedCountsAreReleasedAboveTheThresholdOnly) {
   EXPECT_EQ(r->groups.size(), 5u);
 }
 
+// A grouped sum (`--sum F --by G`): each released group carries a noisy count and a noisy
+// clamped sum near the test's own totals, and epsilon is split in two — the threshold is that
+// of half the epsilon (2 -> 1: 17, not 9 as for a count at 2) — while the whole is spent.
+TEST_F(DeidAggregateTest, AGroupedSumSplitsEpsilonAndReleasesACountAndASumPerGroup) {
+  AddTransactions();
+  AddProfile(R"([deid.profiles.txn_by_gender]
+description = "transactions per customer by gender, for sums"
+purpose = "analytics"
+roles = ["analyst"]
+epsilon_budget = 100
+[deid.profiles.txn_by_gender.fields]
+gender = { transform = "generalise", hierarchy = "gender" }
+txn_count = { transform = "keep", bounds = [0, 3] }
+)");
+  // The truth: customer i (analytics consent unless i % 5 == 0) is M when i is odd and has
+  // i % 4 transactions.
+  std::map<std::string, std::pair<int64_t, int64_t>> truth;  // gender -> customers, Σ count
+  for (int i = 0; i < kCustomers; ++i) {
+    if (i % 5 == 0) continue;
+    auto& t = truth[i % 2 == 1 ? "M" : "F"];
+    ++t.first;
+    t.second += i % 4;
+  }
+  auto r = Ask("txn_by_gender", "2", {"gender"}, "txn_count");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->query, "sum");
+  EXPECT_EQ(r->sum_field, "txn_count");
+  EXPECT_EQ(r->lower, 0);
+  EXPECT_EQ(r->upper, 3);
+  EXPECT_DOUBLE_EQ(r->epsilon, 2);
+  EXPECT_DOUBLE_EQ(r->epsilon_left, 98);
+  EXPECT_DOUBLE_EQ(r->delta, 1e-7);
+  EXPECT_EQ(r->threshold, 17);  // Threshold(1, 1e-7); at the whole epsilon 2 it would be 9
+  // 64 customers in each group, far above 17: both released. Count noise of scale 1, sum noise
+  // of scale 3 / 1: each within 60 of the truth (P(|Y| > 60) < 2 e^-20 each).
+  ASSERT_EQ(r->groups.size(), 2u);
+  for (const DeidAggregateGroup& g : r->groups) {
+    ASSERT_EQ(g.key.size(), 1u);
+    ASSERT_EQ(truth.count(g.key[0]), 1u) << g.key[0];
+    const auto& [customers, total] = truth[g.key[0]];
+    EXPECT_NEAR(static_cast<double>(g.count), static_cast<double>(customers), 60) << g.key[0];
+    ASSERT_TRUE(g.sum.has_value()) << g.key[0];
+    EXPECT_NEAR(static_cast<double>(*g.sum), static_cast<double>(total), 60) << g.key[0];
+  }
+  auto rows = vault_->deid().Releases(Analyst(), 100);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_NE((*rows)[0].parameters.find("\"sum\":\"txn_count\""), std::string::npos)
+      << (*rows)[0].parameters;
+  EXPECT_NE((*rows)[0].parameters.find("\"by\":[\"gender\"]"), std::string::npos)
+      << (*rows)[0].parameters;
+}
+
 TEST_F(DeidAggregateTest, AMalformedQueryIsRefusedNamingTheFieldAndNothingIsSpent) {
   auto r = Ask("spending_by_age_gender", "abc");
   EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
