@@ -35,6 +35,7 @@ constexpr std::array<BodyMember, 2> kContainBody = {{
     {"target", MemberKind::kString, true},
 }};
 constexpr std::array<BodyMember, 1> kNotifyBody = {{{"contact", MemberKind::kString, true}}};
+constexpr std::array<BodyMember, 1> kRecoverBody = {{{"step", MemberKind::kString, true}}};
 constexpr std::array<BodyMember, 1> kSummaryBody = {{{"summary", MemberKind::kString, true}}};
 constexpr std::array<BodyMember, 5> kViolationBody = {{
     {"staff_id", MemberKind::kString, true},
@@ -202,6 +203,13 @@ Result<ApiResponse> Notify(vault::Vault& v, const ApiRequest& req, const Request
   return JsonResponse(200, Dump({{"notices", std::move(items)}}));
 }
 
+Result<ApiResponse> Recover(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
+  CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kRecoverBody));
+  const std::string step = StringOr(body, "step", "");
+  CUSTOS_RETURN_IF_ERROR(v.secops().RecordRecovery(s.ctx, Param(s, "incident_id"), step));
+  return JsonResponse(200, Dump({{"incident_id", Param(s, "incident_id")}, {"step", step}}));
+}
+
 Result<ApiResponse> CloseIncident(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kSummaryBody));
   CUSTOS_RETURN_IF_ERROR(
@@ -254,6 +262,8 @@ void AddSecOpsRoutes(RouteTable& t, vault::Vault& v) {
       {"POST", "/v1/incidents/{incident_id}/assess", Access::kAuthenticated, BindVault(v, Assess)});
   t.Add(
       {"POST", "/v1/incidents/{incident_id}/notify", Access::kAuthenticated, BindVault(v, Notify)});
+  t.Add({"POST", "/v1/incidents/{incident_id}/recover", Access::kAuthenticated,
+         BindVault(v, Recover)});
   t.Add({"POST", "/v1/incidents/{incident_id}/close", Access::kAuthenticated,
          BindVault(v, CloseIncident)});
   t.Add({"GET", "/v1/violations", Access::kAuthenticated, BindVault(v, ListViolations)});

@@ -193,6 +193,66 @@ TEST_F(SecOpsApiTest, AHoneyRecordReadOverHttpsRaisesACriticalAlertWithinASecond
   EXPECT_EQ(refused->status, 403) << refused->body;
 }
 
+// An alert raised by a scan is counted on /v1/metrics (custos_ops_alerts_total{rule,severity},
+// from the alert table: closing it does not take it back) and closed through POST
+// /v1/alerts/{id}/close (ops.manage): gone from the open list, listed as closed; a second
+// close, a close without a reason and a support agent's close are refused.
+TEST_F(SecOpsApiTest, AnAlertIsCountedOnTheMetricsAndClosedThroughTheApi) {
+  const std::string counted =
+      "custos_ops_alerts_total{rule=\"honey_record\",severity=\"critical\"} 1\n";
+  auto before = Client()->Get("/v1/metrics", As("tok-admin", ""));
+  ASSERT_TRUE(before);
+  ASSERT_EQ(before->status, 200) << before->body;
+  EXPECT_NE(before->body.find("# TYPE custos_ops_alerts_total counter"), std::string::npos);
+  EXPECT_EQ(before->body.find("custos_ops_alerts_total{"), std::string::npos) << before->body;
+
+  auto added = vault_->secops().AddHoney(Sec(), 1, 7);
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  auto honey = vault_->secops().HoneyRecords(Sec());
+  ASSERT_TRUE(honey.ok());
+  auto read = Client()->Get("/v1/customers/" + honey->front(), As("tok-operator"));
+  ASSERT_TRUE(read);
+  ASSERT_EQ(read->status, 200) << read->body;
+  auto scan = vault_->secops().Scan(Sec(), std::nullopt);
+  ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+  ASSERT_EQ(scan->raised.size(), 1u);
+  const std::string alert_id = scan->raised[0].alert_id;
+  auto metrics = Client()->Get("/v1/metrics", As("tok-admin", ""));
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find(counted), std::string::npos) << metrics->body;
+
+  auto open_ids = [&](const std::string& status) {
+    auto listed = Client()->Get("/v1/alerts?status=" + status, As("tok-sec"));
+    EXPECT_TRUE(listed && listed->status == 200);
+    std::vector<std::string> ids;
+    if (!listed || listed->status != 200) return ids;
+    const json doc = json::parse(listed->body);
+    for (const json& a : doc["alerts"]) ids.push_back(a["alert_id"]);
+    return ids;
+  };
+  EXPECT_EQ(open_ids("open"), std::vector<std::string>{alert_id});
+  const std::string close_path = "/v1/alerts/" + alert_id + "/close";
+  const std::string reason = json{{"reason", "canary read by the test operator, checked"}}.dump();
+  auto by_agent = Client()->Post(close_path, As("tok-agent"), reason, "application/json");
+  ASSERT_TRUE(by_agent);
+  EXPECT_EQ(by_agent->status, 403) << by_agent->body;
+  auto no_reason = Client()->Post(close_path, As("tok-sec"), "{}", "application/json");
+  ASSERT_TRUE(no_reason);
+  EXPECT_EQ(no_reason->status, 400) << no_reason->body;
+  auto closed = Client()->Post(close_path, As("tok-sec"), reason, "application/json");
+  ASSERT_TRUE(closed);
+  ASSERT_EQ(closed->status, 200) << closed->body;
+  EXPECT_EQ(json::parse(closed->body), (json{{"alert_id", alert_id}, {"status", "closed"}}));
+  EXPECT_TRUE(open_ids("open").empty());
+  EXPECT_EQ(open_ids("closed"), std::vector<std::string>{alert_id});
+  auto again = Client()->Post(close_path, As("tok-sec"), reason, "application/json");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 404) << again->body;
+  metrics = Client()->Get("/v1/metrics", As("tok-admin", ""));
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find(counted), std::string::npos) << metrics->body;
+}
+
 TEST_F(SecOpsApiTest, AnIncidentAndAViolationThroughTheApi) {
   auto opened = Client()->Post("/v1/incidents", As("tok-sec"),
                                R"({"title":"reads outside any ticket","staff_id":"li.na"})",
@@ -209,10 +269,34 @@ TEST_F(SecOpsApiTest, AnIncidentAndAViolationThroughTheApi) {
       Client()->Post("/v1/incidents/" + id + "/assess", As("tok-sec"), "{}", "application/json");
   ASSERT_TRUE(assessed);
   EXPECT_EQ(assessed->status, 200) << assessed->body;
+  // A recovery step (POST /v1/incidents/{id}/recover): recorded, shown among the steps;
+  // refused without a step (400) and to a support agent (403).
+  const std::string step = "restored backup 20261203-0200 and verified its chain";
+  auto recovered = Client()->Post("/v1/incidents/" + id + "/recover", As("tok-sec"),
+                                  json{{"step", step}}.dump(), "application/json");
+  ASSERT_TRUE(recovered);
+  ASSERT_EQ(recovered->status, 200) << recovered->body;
+  EXPECT_EQ(json::parse(recovered->body), (json{{"incident_id", id}, {"step", step}}));
+  auto no_step =
+      Client()->Post("/v1/incidents/" + id + "/recover", As("tok-sec"), "{}", "application/json");
+  ASSERT_TRUE(no_step);
+  EXPECT_EQ(no_step->status, 400) << no_step->body;
+  auto by_agent = Client()->Post("/v1/incidents/" + id + "/recover", As("tok-agent"),
+                                 json{{"step", step}}.dump(), "application/json");
+  ASSERT_TRUE(by_agent);
+  EXPECT_EQ(by_agent->status, 403) << by_agent->body;
   auto shown = Client()->Get("/v1/incidents/" + id, As("tok-sec"));
   ASSERT_TRUE(shown);
   EXPECT_EQ(shown->status, 200) << shown->body;
-  EXPECT_EQ(json::parse(shown->body)["status"], "contained");
+  const json incident = json::parse(shown->body);
+  EXPECT_EQ(incident["status"], "contained");
+  size_t recover_steps = 0;
+  for (const json& st : incident["steps"]) {
+    if (st["kind"] == "recover" && st["detail"] == step && st["actor"] == "sec.admin") {
+      ++recover_steps;
+    }
+  }
+  EXPECT_EQ(recover_steps, 1u) << shown->body;
   auto violation = Client()->Post(
       "/v1/violations", As("tok-sec"),
       R"({"staff_id":"li.na","rule":"P3.2b reads outside a ticket","evidence_seqs":[1,2],"handling":"warning"})",
