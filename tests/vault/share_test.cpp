@@ -1041,5 +1041,31 @@ TEST_F(ShareTest, APartnersCertificateIsRefusedWeakForeignUnusableOrExpired) {
   EXPECT_EQ(refusal("acme-again", p.cert_pem), "cert: the certificate has expired");
 }
 
+// Issue 17 (audit GAP 6): a field the agreement names, removed from the catalogue after the
+// agreement was approved (the [fields.preferences] block deleted from custos.toml), refuses
+// the share naming the rule; nothing is shared.
+TEST_F(ShareTest, AFieldRemovedFromTheCatalogueAfterApprovalRefusesTheShare) {
+  AgreementSpec spec = Agreement();
+  spec.fields = {"phone", "preferences"};
+  ApprovedAgreement(spec);
+  AddCustomer(1, "partner:acme-pay");
+  const std::filesystem::path path = dir_ / "custos.toml";
+  std::string text = ReadFileBytes(path);
+  const size_t from = text.find("[fields.preferences]\n");
+  ASSERT_NE(from, std::string::npos) << "the shipped custos.toml has [fields.preferences]";
+  const size_t to = text.find("\n\n", from);
+  ASSERT_NE(to, std::string::npos);
+  text.erase(from, to + 2 - from);
+  std::ofstream(path, std::ios::trunc) << text;
+  Reopen();
+  ASSERT_FALSE(HasFatalFailure());
+  auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
+  ASSERT_EQ(r.status().code(), Code::kFailedPrecondition) << r.status().ToString();
+  EXPECT_EQ(r.status().message(), "fields: the agreement names a field no longer in the catalogue");
+  auto listed = vault_->sharing().ListShares(Dpo(), "acme-2026");
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  EXPECT_TRUE(listed->empty());
+}
+
 }  // namespace
 }  // namespace custos::vault::testing
