@@ -226,11 +226,19 @@ struct StaffUse {
   int64_t denials = 0;
   int64_t exports = 0;
   int64_t break_glass = 0;
+  int64_t reads_under_break_glass = 0;
 };
 
 bool IsRead(std::string_view action) {
   return action == "customer.read" || action == "txn.read" || action == "note.read" ||
          action == "customer.search" || action == "customer.list";
+}
+
+// A read some field of which was shown under a break-glass grant: the policy gives such a
+// field the grant's reason (access::Grant::Reason, "break-glass grant ID approved by S"), which
+// the read's audit reason keeps (AuditReason); ops/rules.cpp raises its alert on the same text.
+bool UnderBreakGlass(const store::AuditRow& row) {
+  return row.reason.find("break-glass grant ") != std::string::npos;
 }
 
 Status BuildAccessReview(const VaultState& m, store::Transaction& txn, Report& r) {
@@ -249,6 +257,7 @@ Status BuildAccessReview(const VaultState& m, store::Transaction& txn, Report& r
     if (!IsRead(row.action)) return;
     ++u.reads;
     if (row.decision == "mask") ++u.masked;
+    if (UnderBreakGlass(row)) ++u.reads_under_break_glass;
     if (row.target.rfind("customer:", 0) == 0 && honey.count(row.target.substr(9)) == 0) {
       u.customers.insert(row.target);
     }
@@ -285,12 +294,15 @@ Status BuildAccessReview(const VaultState& m, store::Transaction& txn, Report& r
                  {"拒绝", "denials"},
                  {"导出", "exports"},
                  {"紧急访问", "break-glass"},
+                 {"紧急授权下的读取", "reads under break-glass"},
                  {"异常", "outlier"}},
                 {},
                 AuditSource(r,
                             "actor=S; reads are customer.read/search/list, txn.read, "
                             "note.read; fields by their level in custos.toml; break-glass "
-                            "from the approvals register"),
+                            "from the approvals register; reads under break-glass are the "
+                            "reads whose reason names a break-glass grant (reason contains "
+                            "\"break-glass grant \")"),
                 2};
   std::sort(staff.begin(), staff.end(), [](const auto& a, const auto& b) {
     return std::tie(a.post, a.staff_id) < std::tie(b.post, b.staff_id);
@@ -304,7 +316,8 @@ Status BuildAccessReview(const VaultState& m, store::Transaction& txn, Report& r
     t.rows.push_back({s.post, s.staff_id, Num(u.reads), Num(u.masked),
                       Num(static_cast<int64_t>(u.customers.size())), Num(u.fields_by_level[0]),
                       Num(u.fields_by_level[1]), Num(u.fields_by_level[2]), Num(u.denials),
-                      Num(u.exports), Num(u.break_glass), outlier ? "yes" : ""});
+                      Num(u.exports), Num(u.break_glass), Num(u.reads_under_break_glass),
+                      outlier ? "yes" : ""});
   }
   r.tables.push_back(std::move(t));
   return Status::Ok();

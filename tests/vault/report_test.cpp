@@ -85,13 +85,13 @@ TEST_F(ReportTest, AccessReviewCountsEachStaffMembersReadsFieldsAndDenials) {
   const Report r = Build("access-review", kDay0, kDay0 + kDayMs);
   const ReportTable& t = Table(r, "staff");
   // post, staff, reads, masked, customers, general, internal, confidential, denials, exports,
-  // break-glass, outlier
+  // break-glass, reads under break-glass, outlier
   EXPECT_EQ(Row(t, {"support_agent", "li.na"}),
             (std::vector<std::string>{"support_agent", "li.na", "2", "2", "1", "2", "2", "0", "1",
-                                      "0", "0", ""}));
+                                      "0", "0", "0", ""}));
   EXPECT_EQ(Row(t, {"risk_officer", "zhao.min"}),
             (std::vector<std::string>{"risk_officer", "zhao.min", "1", "0", "1", "1", "0", "1", "0",
-                                      "0", "0", ""}));
+                                      "0", "0", "0", ""}));
   EXPECT_EQ(Row(t, {"sales_rep", "wang.wei"})[2], "0") << "creating is not reading";
   EXPECT_GT(r.audit_seq, 0);
   EXPECT_NE(t.source.en.find("actor=S"), std::string::npos);
@@ -123,6 +123,48 @@ TEST_F(ReportTest, AccessReviewCountsOnlyGrantedBreakGlassRequests) {
   const Report r = Build("access-review", kDay0, kDay0 + kDayMs);
   EXPECT_EQ(Row(Table(r, "staff"), {"support_agent", "li.na"})[10], "1")
       << "one granted; the rejected and the pending requests are no break-glass use";
+}
+
+// A DPO tells a grant from its use: the reads a staff member made under a break-glass grant
+// (their audit reason names the grant) are counted apart from their other reads.
+TEST_F(ReportTest, AccessReviewCountsTheReadsMadeUnderABreakGlassGrant) {
+  const std::string id = NewCustomer();
+  ASSERT_TRUE(vault_->customers().Get(SupportAgent(), id, {"phone"}).ok());  // before the grant
+  ApprovalRequest req;
+  req.justification = "customer disputes identity on a fraud complaint, ticket 78";
+  req.customers = {id};
+  req.fields = {"id_number"};
+  req.purpose = "customer_service";
+  req.duration_ms = 3600 * 1000;
+  auto approval = vault_->approvals().Request(SupportAgent(), req);
+  ASSERT_TRUE(approval.ok()) << approval.status().ToString();
+  const Context dpo{"dpo", "customer_service", Channel::kCli, "req-approve"};
+  ASSERT_TRUE(vault_->approvals().Approve(dpo, *approval).ok());
+  for (int i = 0; i < 2; ++i) {  // the full id_number: shown only by the grant
+    auto view = vault_->customers().Get(SupportAgent(), id, {"id_number", "phone"});
+    ASSERT_TRUE(view.ok()) << view.status().ToString();
+    EXPECT_EQ(view->fields.at("id_number"), "11010519491231002X");
+  }
+  ASSERT_TRUE(vault_->customers().Get(SupportAgent(), id, {"phone"}).ok());  // the role's own
+  ASSERT_TRUE(
+      vault_->customers().Get(RiskOfficer("legal_obligation"), id, {"id_number", "phone"}).ok());
+
+  const Report r = Build("access-review", kDay0, kDay0 + kDayMs);
+  const ReportTable& t = Table(r, "staff");
+  ASSERT_EQ(t.columns.size(), 13u);
+  EXPECT_EQ(t.columns[11].en, "reads under break-glass");
+  EXPECT_EQ(t.columns[11].zh, "紧急授权下的读取");
+  const std::vector<std::string> agent = Row(t, {"support_agent", "li.na"});
+  ASSERT_EQ(agent.size(), 13u);
+  EXPECT_EQ(agent[2], "4") << "every read is a read";
+  EXPECT_EQ(agent[10], "1") << "one grant";
+  EXPECT_EQ(agent[11], "2") << "two reads under it; the reads before and after used the role";
+  EXPECT_EQ(Row(t, {"risk_officer", "zhao.min"})[11], "0") << "the role shows id_number";
+  EXPECT_EQ(Row(t, {"sales_rep", "wang.wei"})[11], "0");
+  EXPECT_NE(t.source.en.find("break-glass grant"), std::string::npos) << t.source.en;
+  // The period bounds the count.
+  const Report next = Build("access-review", kDay0 + kDayMs, kDay0 + 2 * kDayMs);
+  EXPECT_EQ(Row(Table(next, "staff"), {"support_agent", "li.na"})[11], "0");
 }
 
 TEST_F(ReportTest, ConsentCoveragePerPurposeAndGrantsAndWithdrawalsPerNoticeAndMonth) {
