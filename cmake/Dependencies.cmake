@@ -14,6 +14,8 @@ find_library(CSV_LIBRARY NAMES csv REQUIRED)
 # so that date's INTERFACE_SOURCES and tz target do not spread to every target.
 find_path(UTFCPP_INCLUDE_DIR utf8/core.h PATH_SUFFIXES utf8cpp REQUIRED)
 find_path(DATE_INCLUDE_DIR date/date.h REQUIRED)
+# The tz half of date (libdate-tz, same package): core/zones.cpp, the company's time zone.
+find_library(DATE_TZ_LIBRARY NAMES date-tz REQUIRED)
 if(CUSTOS_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

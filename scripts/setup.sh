@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   libbotan-2-dev libsqlite3-dev sqlite3 libtomlplusplus-dev libcli11-dev
   libfmt-dev libspdlog-dev nlohmann-json3-dev libcsv-dev libzstd-dev
-  libutfcpp-dev libhowardhinnant-date-dev
+  libutfcpp-dev libhowardhinnant-date-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev libcpp-httplib-dev libboost1.81-dev libpq-dev libhyperscan-dev libp11-kit-dev
   libzip-dev

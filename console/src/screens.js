@@ -56,14 +56,22 @@ function customerView(id) {
     panel(t('open_dsr'), dsr));
 }
 
-// Search fields the signed-in person may not search by: those their roles see masked (the
-// support agent's ID number), which the vault refuses (403 "field 'id_number': ..."; its
-// grants do not reach the field's level, or docs/security.md "No search on what one sees
-// masked"). No route tells the console beforehand, so once the vault refused a field the
-// console stops offering it for the rest of the session.
+// Search fields the signed-in person may search by under the purpose chosen: GET /v1/me's
+// search_fields, decided by the vault as it decides a search (its grants reach the field's
+// level, and the role does not see the field masked: docs/security.md "No search on what one
+// sees masked" — so the support agent is not offered the ID number). Before a purpose is
+// chosen, those of any purpose. A field the vault refuses all the same (403 "field 'x': ...",
+// e.g. after a role change) is no longer offered for the rest of the session.
 function maskedSearchFields() {
   if (!session.maskedSearch) session.maskedSearch = new Set();
   return session.maskedSearch;
+}
+
+function searchFieldsOffered() {
+  const byPurpose = (session.me && session.me.search_fields) || {};
+  const fields = session.purpose ? (byPurpose[session.purpose] || []) : Object.values(byPurpose).flat();
+  const refused = maskedSearchFields();
+  return new Set(fields.filter((f) => !refused.has(f)));
 }
 
 export function agentScreen() {
@@ -71,11 +79,14 @@ export function agentScreen() {
   const results = h('div', { id: 'results' });
   const open = (id) => view.replaceChildren(customerView(id));
   const hidden = maskedSearchFields();
-  const byOptions = [['phone', t('by_phone')], ['id_number', t('by_id_number')], ['email', t('by_email')]].filter(([f]) => !hidden.has(f));
-  const [byField, bySel] = field(t('field'), select(byOptions, 'phone'));
+  const offered = searchFieldsOffered();
+  const allOptions = [['phone', t('by_phone')], ['id_number', t('by_id_number')], ['email', t('by_email')]];
+  const byOptions = allOptions.filter(([f]) => offered.has(f));
+  const [byField, bySel] = field(t('field'), select(byOptions, byOptions.length ? byOptions[0][0] : ''));
   bySel.setAttribute('name', 'search-field');
   const [valueField, valueInput] = field(t('value'), input({ required: true, autocomplete: 'off', name: 'search-value' }));
-  const masked = h('div', { class: 'out' }, hidden.size ? h('p', { class: 'aside', id: 'masked-search' }, t('masked_search')) : null);
+  const notOffered = byOptions.length < allOptions.length;
+  const masked = h('div', { class: 'out' }, notOffered ? h('p', { class: 'aside', id: 'masked-search' }, t(byOptions.length ? 'masked_search' : 'no_search')) : null);
   const search = form([byField, valueField], t('search'), async () => {
     let r;
     try {

@@ -132,6 +132,9 @@ try {
   const clerk = await staff('clerk', 'sales_rep', 'sales', true);
   const sec = await staff('sec', 'security_administrator', 'security_admin', false);
   const dpo2 = await staff('dpo2', 'data_protection_officer', 'dpo', false);
+  // A deputy who covers the support desk as well as access administration: a pair the vault
+  // refuses unless [access] allowed_role_pairs lists it (browser_test.sh does, for this).
+  await api('POST', '/v1/staff', { token: ADMIN, body: { staff_id: 'deputy', display_name: 'deputy', post: 'security_administrator', roles: ['security_admin', 'customer_service'], initial_password: `init-${Date.now()}-deputy` } });
   const dpoEnrol = await api('POST', '/v1/totp/enrollment', { body: { staff_id: 'dpo', password: process.env.DPO_PASSWORD } });
   const dpo = { id: 'dpo', password: process.env.DPO_PASSWORD, secret: dpoEnrol.secret_base32 };
   const customer = await api('POST', '/v1/customers', { token: clerk.token, purpose: 'account_management', body: {
@@ -188,15 +191,13 @@ try {
   await ap.click('#main form button[type=submit]');
   check('a search before choosing a purpose is stopped on screen', (await ap.waitForSelector('.msg.error')) !== null);
   await choosePurpose(ap, 'customer_service');
-  // The agent sees the ID number masked, so the vault refuses a search by it; the console
-  // then stops offering that search.
-  await ap.select('select[name=search-field]', 'id_number');
-  await ap.$eval('input[name=search-value]', (e) => { e.value = ''; });
-  await ap.type('input[name=search-value]', '11010519491231002X');
-  await ap.click('#main form button[type=submit]');
+  // The agent sees the ID number masked, so the vault would refuse a search by it: GET /v1/me
+  // says so, and the console does not offer that search (it says why).
   await ap.waitForSelector('#masked-search');
   const searchFields = await ap.$$eval('select[name=search-field] option', (os) => os.map((o) => o.value));
-  check('a search by a field the agent sees masked is refused, then no longer offered', !searchFields.includes('id_number') && searchFields.includes('phone'), JSON.stringify(searchFields));
+  check('a search by a field the agent sees masked is not offered (GET /v1/me search_fields)', !searchFields.includes('id_number') && searchFields.includes('phone') && searchFields.includes('email'), JSON.stringify(searchFields));
+  const byIdNumber = await ap.evaluate(async () => (await fetch('/v1/customers/search?field=id_number&value=11010519491231002X', { headers: { 'X-Custos-Purpose': 'customer_service' } })).status);
+  check('the vault refuses that search anyway (403)', byIdNumber === 403, String(byIdNumber));
   await ap.select('select[name=search-field]', 'phone');
   await ap.$eval('input[name=search-value]', (e) => { e.value = ''; });
   await ap.type('input[name=search-value]', '13800138000');
@@ -247,11 +248,13 @@ try {
   check('the security admin is offered the security workspace', secNav.includes('#/security') && !secNav.includes('#/agent'), JSON.stringify(secNav));
   await sp.waitForFunction(() => [...document.querySelectorAll('table')].some((x) => x.textContent.includes('dpo2')));
   await shot(sp, 'security-staff');
-  // Separation of duties as the vault rules it: no shipped account holds an access-admin role
-  // with a customer-data role, so nobody is flagged (the security admin's own approve and
-  // staff.manage are not a conflict).
+  // Separation of duties as the vault rules it: an access-admin role with a customer-data role
+  // is flagged — 'deputy' holds security_admin and customer_service under the exception
+  // custos.toml's allowed_role_pairs makes for this test — and nobody else is (the security
+  // admin's own approve and staff.manage are not a conflict).
   const sod = await sp.$$eval('[data-sod]', (es) => es.map((e) => [e.getAttribute('data-sod'), e.textContent]));
-  check('no separation-of-duties warning without an admin+data pair', sod.some(([id]) => id === 'sec') && sod.every(([, text]) => text === ''), JSON.stringify(sod));
+  check('the separation-of-duties warning flags the admin+data pair held', sod.some(([id, text]) => id === 'deputy' && text.includes('security_admin+customer_service')), JSON.stringify(sod));
+  check('no separation-of-duties warning without an admin+data pair', sod.some(([id]) => id === 'sec') && sod.filter(([id]) => id !== 'deputy').every(([, text]) => text === ''), JSON.stringify(sod));
   await axe(sp, 'security staff');
   await tab(sp, 'approvals');
   await sp.waitForSelector('input[name=grant-staff]');

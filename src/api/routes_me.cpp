@@ -1,7 +1,8 @@
 // GET /v1/me (issue 21; docs/openapi.yaml tag "staff"): the signed-in staff member as they see
 // themselves — id, name, post, roles, the actions and purposes those roles grant, whether a
-// second factor is enrolled — so that the console chooses the workspace and the purposes it
-// offers. Any authenticated staff member, about themselves only (StaffService::Self).
+// second factor is enrolled, and the fields they may search by under each purpose — so that the
+// console chooses the workspace, the purposes and the searches it offers. Any authenticated
+// staff member, about themselves only (StaffService::Self).
 #include <array>
 
 #include "api/query.h"
@@ -17,6 +18,8 @@ constexpr std::array<std::string_view, 0> kNoQuery = {};
 Result<ApiResponse> Me(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(ParseQuery(req.query, kNoQuery).status());
   CUSTOS_ASSIGN_OR_RETURN(vault::SelfView me, v.staff().Self(s.ctx));
+  nlohmann::json search_fields = nlohmann::json::object();
+  for (const auto& [purpose, fields] : me.search_fields) search_fields[purpose] = fields;
   return JsonResponse(200, Dump({{"staff_id", me.staff.staff_id},
                                  {"display_name", me.staff.display_name},
                                  {"post", me.staff.post},
@@ -25,7 +28,8 @@ Result<ApiResponse> Me(vault::Vault& v, const ApiRequest& req, const RequestScop
                                  {"totp_enrolled", me.staff.totp_enrolled},
                                  {"actions", me.actions},
                                  {"purposes", me.purposes},
-                                 {"any_purpose", me.any_purpose}}));
+                                 {"any_purpose", me.any_purpose},
+                                 {"search_fields", search_fields}}));
 }
 
 }  // namespace

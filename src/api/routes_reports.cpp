@@ -21,8 +21,11 @@ Result<ApiResponse> GetConsentCoverage(vault::Vault& v, const ApiRequest& req,
   if (q.count("from") == 0 || q.count("to") == 0) {
     return InvalidArgument("query: parameters 'from' and 'to' are required (YYYY-MM-DD)");
   }
-  CUSTOS_ASSIGN_OR_RETURN(const int64_t from_ms, vault::ParseAuditTime("from", q["from"], false));
-  CUSTOS_ASSIGN_OR_RETURN(const int64_t to_ms, vault::ParseAuditTime("to", q["to"], true));
+  CUSTOS_ASSIGN_OR_RETURN(
+      const int64_t from_ms,
+      vault::ParseAuditTime("from", q["from"], false, v.config().server.time_zone));
+  CUSTOS_ASSIGN_OR_RETURN(const int64_t to_ms,
+                          vault::ParseAuditTime("to", q["to"], true, v.config().server.time_zone));
   CUSTOS_ASSIGN_OR_RETURN(vault::ConsentCoverage c,
                           v.reports().BuildConsentCoverage(s.ctx, from_ms, to_ms));
   nlohmann::json purposes = nlohmann::json::array();
@@ -56,8 +59,10 @@ Result<ApiResponse> GetReport(vault::Vault& v, const ApiRequest& req, const Requ
   }
   vault::ReportRequest request;
   request.name = s.params.at("name");
-  CUSTOS_ASSIGN_OR_RETURN(request.from_ms, vault::ParseAuditTime("from", q["from"], false));
-  CUSTOS_ASSIGN_OR_RETURN(request.to_ms, vault::ParseAuditTime("to", q["to"], true));
+  CUSTOS_ASSIGN_OR_RETURN(request.from_ms, vault::ParseAuditTime("from", q["from"], false,
+                                                                 v.config().server.time_zone));
+  CUSTOS_ASSIGN_OR_RETURN(request.to_ms,
+                          vault::ParseAuditTime("to", q["to"], true, v.config().server.time_zone));
   CUSTOS_ASSIGN_OR_RETURN(vault::Report report, v.reports().Build(s.ctx, request));
   if (format == "html") {
     return ApiResponse{200, "text/html; charset=utf-8", vault::RenderReportHtml(report, lang), {}};

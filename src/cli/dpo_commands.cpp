@@ -138,9 +138,9 @@ void AddAssessmentCommands(CLI::App& app, Globals& g, Action& action) {
   run->add_option("--from", *from, "first day, YYYY-MM-DD")->required();
   run->add_option("--to", *to, "last day, YYYY-MM-DD, included")->required();
   OnRun(run, g, action, [&g, from, to](vault::Vault& v) {
-    auto f = vault::ParseAuditTime("--from", *from, false);
+    auto f = vault::ParseAuditTime("--from", *from, false, v.config().server.time_zone);
     if (!f.ok()) return g.out().Fail(f.status());
-    auto t = vault::ParseAuditTime("--to", *to, true);
+    auto t = vault::ParseAuditTime("--to", *to, true, v.config().server.time_zone);
     if (!t.ok()) return g.out().Fail(t.status());
     auto r = v.dpo().RunAssessment(g.MakeContext(), *f, *t);
     if (!r.ok()) return g.out().Fail(r.status());
@@ -261,9 +261,9 @@ void AddEvidenceCommands(CLI::App& app, Globals& g, Action& action) {
   bundle->add_option("--to", f->to, "last day, YYYY-MM-DD, included")->required();
   bundle->add_option("--out", f->out, "the zip to write (mode 0600)")->required();
   OnRun(bundle, g, action, [&g, f](vault::Vault& v) {
-    auto from = vault::ParseAuditTime("--from", f->from, false);
+    auto from = vault::ParseAuditTime("--from", f->from, false, v.config().server.time_zone);
     if (!from.ok()) return g.out().Fail(from.status());
-    auto to = vault::ParseAuditTime("--to", f->to, true);
+    auto to = vault::ParseAuditTime("--to", f->to, true, v.config().server.time_zone);
     if (!to.ok()) return g.out().Fail(to.status());
     auto b = v.dpo().BuildEvidence(g.MakeContext(), *from, *to);
     if (!b.ok()) return g.out().Fail(b.status());

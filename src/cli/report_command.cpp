@@ -32,15 +32,17 @@ int RunReport(Globals& g, const ReportFlags& f) {
   if (f.lang != "zh" && f.lang != "en") {
     return g.out().Fail(InvalidArgument("--lang: must be zh or en"));
   }
-  vault::ReportRequest request;
-  request.name = f.name;
-  auto from = vault::ParseAuditTime("--from", f.from, false);
-  if (!from.ok()) return g.out().Fail(from.status());
-  auto to = vault::ParseAuditTime("--to", f.to, true);
-  if (!to.ok()) return g.out().Fail(to.status());
-  request.from_ms = *from;
-  request.to_ms = *to;
   return WithVault(g, [&](vault::Vault& v) {
+    // The days are the company's ([server] time_zone).
+    const std::string& zone = v.config().server.time_zone;
+    vault::ReportRequest request;
+    request.name = f.name;
+    auto from = vault::ParseAuditTime("--from", f.from, false, zone);
+    if (!from.ok()) return g.out().Fail(from.status());
+    auto to = vault::ParseAuditTime("--to", f.to, true, zone);
+    if (!to.ok()) return g.out().Fail(to.status());
+    request.from_ms = *from;
+    request.to_ms = *to;
     auto report = v.reports().Build(g.MakeContext(), request);
     if (!report.ok()) return g.out().Fail(report.status());
     auto text = Render(*report, f);
@@ -70,8 +72,8 @@ void AddReportCommand(CLI::App& app, Globals& g, Action& action) {
       "(report.read)");
   auto f = std::make_shared<ReportFlags>();
   cmd->add_option("name", f->name, "the report")->required();
-  cmd->add_option("--from", f->from, "first day, YYYY-MM-DD (UTC)")->required();
-  cmd->add_option("--to", f->to, "last day, YYYY-MM-DD (UTC), included")->required();
+  cmd->add_option("--from", f->from, "first day, YYYY-MM-DD (in [server] time_zone)")->required();
+  cmd->add_option("--to", f->to, "last day, YYYY-MM-DD, included")->required();
   cmd->add_option("--format", f->format, "html (default), json or csv");
   cmd->add_option("--lang", f->lang, "zh (default) or en, for html and csv");
   cmd->add_option("--out", f->out, "the file to write (mode 0600); default: standard output");

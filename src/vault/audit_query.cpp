@@ -11,6 +11,7 @@
 #include "access/credentials.h"
 #include "audit/cursor.h"
 #include "core/dates.h"
+#include "core/zones.h"
 #include "schema/actions.h"
 #include "vault/admission.h"
 #include "vault/audit_service.h"
@@ -129,11 +130,21 @@ std::string TargetOf(const AuditQuery& q) {
 
 }  // namespace
 
-Result<int64_t> ParseAuditTime(std::string_view param, std::string_view text, bool end_of_day) {
+Result<int64_t> ParseAuditTime(std::string_view param, std::string_view text, bool end_of_day,
+                               std::string_view zone) {
   core::TimestampForms forms;
   forms.date_only = true;
   Result<core::IsoTimestamp> t = core::ParseIsoTimestamp(text, forms);
   if (!t.ok()) return InvalidArgument(fmt::format("{}: {}", param, t.status().message()));
+  if (!t->has_time && zone != "UTC") {
+    const std::chrono::year_month_day day =
+        end_of_day
+            ? std::chrono::year_month_day{std::chrono::sys_days{t->date} + std::chrono::days{1}}
+            : t->date;
+    Result<int64_t> ms = core::ZoneMidnightMs(zone, day);
+    if (!ms.ok()) return InvalidArgument(fmt::format("{}: {}", param, ms.status().message()));
+    return *ms;
+  }
   std::optional<int64_t> ms = core::ToUnixMs(*t);
   if (!ms.has_value()) {
     return InvalidArgument(fmt::format("{}: a date-time needs Z or an offset (+08:00)", param));

@@ -74,7 +74,11 @@ struct AuditPage {
 // ("2026-03-31T12:00:00+08:00", the exact instant). Milliseconds since the epoch.
 // InvalidArgument "<param>: must be YYYY-MM-DD or an ISO 8601 date-time", "<param>: not a
 // real date ...", "<param>: a date-time needs Z or an offset"; the text is never echoed.
-Result<int64_t> ParseAuditTime(std::string_view param, std::string_view text, bool end_of_day);
+// With `zone` (an IANA name: the company's, [server] time_zone), a bare date is that zone's
+// day instead — its local midnight, and with `end_of_day` the next day's — as the DPO's period
+// tools read it (reports, consent coverage, self-assessment, evidence; docs/dpo.md).
+Result<int64_t> ParseAuditTime(std::string_view param, std::string_view text, bool end_of_day,
+                               std::string_view zone = "UTC");
 
 // Receives each followed entry; an error stops Follow and is returned.
 using AuditSink = std::function<Status(const store::AuditRow&)>;

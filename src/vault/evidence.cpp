@@ -335,6 +335,17 @@ constexpr std::string_view kReadme =
     "  sha256sum -c SHA256SUMS\n"
     "or with Custos: custos evidence verify bundle.zip --public-key vault.pub\n";
 
+// The manifest's period: its days in the company's zone, as the reports give them.
+nlohmann::json PeriodJson(const std::string& time_zone, int64_t from_ms, int64_t to_ms) {
+  Report period;
+  period.time_zone = time_zone;
+  return {{"from", ReportDay(period, from_ms)},
+          {"to", ReportDay(period, to_ms - 1)},
+          {"from_ms", from_ms},
+          {"to_ms", to_ms},
+          {"time_zone", time_zone}};
+}
+
 }  // namespace
 
 Result<EvidenceBundle> DpoService::BuildEvidence(const Context& caller, int64_t from_ms,
@@ -395,10 +406,7 @@ Result<EvidenceBundle> DpoService::BuildEvidence(const Context& caller, int64_t 
   }
   nlohmann::json manifest;
   manifest["format"] = kManifestFormat;
-  manifest["period"] = {{"from", core::UtcDateOfMs(from_ms)},
-                        {"to", core::UtcDateOfMs(to_ms - 1)},
-                        {"from_ms", from_ms},
-                        {"to_ms", to_ms}};
+  manifest["period"] = PeriodJson(m.config->server.time_zone, from_ms, to_ms);
   manifest["created_at_ms"] = m.Now();
   manifest["created_by"] = ctx.actor;
   manifest["audit_head"] = {{"tree_size", head.tree_size},

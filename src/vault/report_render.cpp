@@ -88,10 +88,11 @@ std::string RenderReportJson(const Report& r) {
   for (const Bilingual& n : r.notes) notes.push_back(BilingualJson(n));
   Json doc = {{"report", r.name},
               {"title", BilingualJson(r.title)},
-              {"from", access::UtcDate(r.from_ms)},
-              {"to", access::UtcDate(r.to_ms - 1)},  // the last day included
+              {"from", ReportDay(r, r.from_ms)},
+              {"to", ReportDay(r, r.to_ms - 1)},  // the last day included
               {"from_ms", r.from_ms},
               {"to_ms", r.to_ms},
+              {"time_zone", r.time_zone},
               {"generated_at_ms", r.generated_at_ms},
               {"generated_by", r.generated_by},
               {"audit_seq", r.audit_seq},
@@ -101,9 +102,8 @@ std::string RenderReportJson(const Report& r) {
 }
 
 std::string RenderReportCsv(const Report& r, std::string_view lang) {
-  std::string out =
-      fmt::format("# report {} {} {} audit_seq {}\r\n", r.name, access::UtcDate(r.from_ms),
-                  access::UtcDate(r.to_ms - 1), r.audit_seq);
+  std::string out = fmt::format("# report {} {} {} audit_seq {}\r\n", r.name,
+                                ReportDay(r, r.from_ms), ReportDay(r, r.to_ms - 1), r.audit_seq);
   for (const ReportTable& t : r.tables) {
     out += fmt::format("# table {}\r\n", t.id);
     for (size_t i = 0; i < t.columns.size(); ++i) {
@@ -120,11 +120,12 @@ std::string RenderReportCsv(const Report& r, std::string_view lang) {
 
 std::string RenderReportHtml(const Report& r, std::string_view lang) {
   const bool zh = lang == "zh";
-  std::string body = fmt::format(
-      "<h1>{}</h1>\n<p>{} {} – {} · {} {} · {} {} · {} {}</p>\n", Escape(In(r.title, lang)),
-      zh ? "期间" : "Period", access::UtcDate(r.from_ms), access::UtcDate(r.to_ms - 1),
-      zh ? "生成于" : "generated", access::UtcDate(r.generated_at_ms), zh ? "生成人" : "by",
-      Escape(r.generated_by), zh ? "审计条目截至" : "audit entries up to", r.audit_seq);
+  std::string body =
+      fmt::format("<h1>{}</h1>\n<p>{} {} – {} ({}) · {} {} · {} {} · {} {}</p>\n",
+                  Escape(In(r.title, lang)), zh ? "期间" : "Period", ReportDay(r, r.from_ms),
+                  ReportDay(r, r.to_ms - 1), Escape(r.time_zone), zh ? "生成于" : "generated",
+                  ReportDay(r, r.generated_at_ms), zh ? "生成人" : "by", Escape(r.generated_by),
+                  zh ? "审计条目截至" : "audit entries up to", r.audit_seq);
   for (const Bilingual& n : r.notes) {
     body += fmt::format("<p><em>{}</em></p>\n", Escape(In(n, lang)));
   }

@@ -14,6 +14,7 @@
 #include "access/policy.h"
 #include "access/training.h"
 #include "core/level.h"
+#include "core/zones.h"
 #include "lifecycle/plan.h"
 #include "schema/vocabulary.h"
 #include "vault/authorize.h"
@@ -24,6 +25,11 @@
 
 namespace custos::vault {
 
+std::string ReportDay(const Report& r, int64_t ms) {
+  Result<std::string> day = core::ZoneDateOfMs(r.time_zone, ms);
+  return day.ok() ? *std::move(day) : access::UtcDate(ms);
+}
+
 namespace {
 
 using Rows = std::vector<std::vector<std::string>>;
@@ -31,9 +37,8 @@ using Rows = std::vector<std::vector<std::string>>;
 std::string Num(int64_t n) { return std::to_string(n); }
 
 Bilingual Period(const Report& r) {
-  return {
-      fmt::format("{} 至 {}（不含）", access::UtcDate(r.from_ms), access::UtcDate(r.to_ms)),
-      fmt::format("{} to {} (exclusive)", access::UtcDate(r.from_ms), access::UtcDate(r.to_ms))};
+  return {fmt::format("{} 至 {}（不含）", ReportDay(r, r.from_ms), ReportDay(r, r.to_ms)),
+          fmt::format("{} to {} (exclusive)", ReportDay(r, r.from_ms), ReportDay(r, r.to_ms))};
 }
 
 Bilingual AuditSource(const Report& r, std::string_view filter) {
@@ -125,10 +130,10 @@ Result<ReportTable> SourcesTable(store::Transaction& txn, const Report& r) {
                  {"期间内新增", "added in the period"}},
                 {},
                 {fmt::format("客户登记（customers.source，P3.1b），{} 之前登记；不含蜜罐记录",
-                             access::UtcDate(r.to_ms)),
+                             ReportDay(r, r.to_ms)),
                  fmt::format("register customers (the source kept with each, P3.1b), registered "
                              "before {}; honey records excluded; import:ID:LINE counted as import",
-                             access::UtcDate(r.to_ms))},
+                             ReportDay(r, r.to_ms))},
                 1};
   for (const auto& [kind, counts] : by_kind) {
     t.rows.push_back({kind, Num(counts.first), Num(counts.second)});
@@ -325,7 +330,7 @@ Status BuildAccessReview(const VaultState& m, store::Transaction& txn, Report& r
 
 // --- consent: coverage per purpose, grants and withdrawals per notice and month ---
 
-std::string Month(int64_t ms) { return access::UtcDate(ms).substr(0, 7); }
+std::string Month(const core::Zone& zone, int64_t ms) { return zone.DateOfMs(ms).substr(0, 7); }
 
 // What the consent report counts over [from_ms, to_ms): the customers registered before the
 // end, those consenting per purpose at the end, the consents in force at the end per notice
@@ -341,8 +346,8 @@ struct ConsentCounts {
   std::map<std::string, std::pair<int64_t, int64_t>> by_month;
 };
 
-void CountLedger(const std::vector<store::ConsentRow>& ledger, int64_t from_ms, int64_t to_ms,
-                 ConsentCounts& c) {
+void CountLedger(const std::vector<store::ConsentRow>& ledger, const core::Zone& zone,
+                 int64_t from_ms, int64_t to_ms, ConsentCounts& c) {
   // purpose -> the last action before the end, and the notice it was given under
   std::map<std::string, std::pair<std::string, int64_t>> last;
   for (const store::ConsentRow& e : ledger) {
@@ -351,8 +356,8 @@ void CountLedger(const std::vector<store::ConsentRow>& ledger, int64_t from_ms, 
     if (e.recorded_at_ms < from_ms) continue;
     const bool grant = e.action == "grant";
     (grant ? c.by_notice[e.notice_version].first : c.by_notice[e.notice_version].second) += 1;
-    (grant ? c.by_month[Month(e.recorded_at_ms)].first
-           : c.by_month[Month(e.recorded_at_ms)].second) += 1;
+    (grant ? c.by_month[Month(zone, e.recorded_at_ms)].first
+           : c.by_month[Month(zone, e.recorded_at_ms)].second) += 1;
   }
   std::map<int64_t, int64_t> in_force;  // notice -> this customer's purpose consents under it
   for (const auto& [purpose, action] : last) {
@@ -367,10 +372,12 @@ void CountLedger(const std::vector<store::ConsentRow>& ledger, int64_t from_ms, 
   if (in_force.empty()) ++c.uncovered;
 }
 
-Result<ConsentCounts> CountConsents(store::Transaction& txn, int64_t from_ms, int64_t to_ms) {
+Result<ConsentCounts> CountConsents(store::Transaction& txn, std::string_view time_zone,
+                                    int64_t from_ms, int64_t to_ms) {
   ConsentCounts c;
-  for (int64_t t = from_ms; t < to_ms; t += 28 * kDoctorDayMs) c.by_month[Month(t)];
-  c.by_month[Month(to_ms - 1)];
+  CUSTOS_ASSIGN_OR_RETURN(const core::Zone zone, core::Zone::Named(time_zone));
+  for (int64_t t = from_ms; t < to_ms; t += 28 * kDoctorDayMs) c.by_month[Month(zone, t)];
+  c.by_month[Month(zone, to_ms - 1)];
   // Honey records are no one's data: neither customers nor consents (security_operations.md).
   CUSTOS_ASSIGN_OR_RETURN(const std::unordered_set<std::string> honey, HoneyCustomerIds(txn));
   std::string after;
@@ -382,7 +389,7 @@ Result<ConsentCounts> CountConsents(store::Transaction& txn, int64_t from_ms, in
       ++c.customers;
       CUSTOS_ASSIGN_OR_RETURN(std::vector<store::ConsentRow> ledger,
                               txn.ListConsents(f.customer_id));
-      CountLedger(ledger, from_ms, to_ms, c);
+      CountLedger(ledger, zone, from_ms, to_ms, c);
     }
     if (page.size() < 500) break;
     after = page.back().customer_id;
@@ -392,7 +399,7 @@ Result<ConsentCounts> CountConsents(store::Transaction& txn, int64_t from_ms, in
 
 Status BuildConsent(const VaultState& m, store::Transaction& txn, Report& r) {
   const schema::Config& c = *m.config;
-  CUSTOS_ASSIGN_OR_RETURN(ConsentCounts tally, CountConsents(txn, r.from_ms, r.to_ms));
+  CUSTOS_ASSIGN_OR_RETURN(ConsentCounts tally, CountConsents(txn, r.time_zone, r.from_ms, r.to_ms));
   const int64_t customers = tally.customers;
   std::map<std::string, int64_t>& consenting = tally.consenting;
   const auto& by_notice = tally.by_notice;
@@ -429,12 +436,12 @@ Status BuildConsent(const VaultState& m, store::Transaction& txn, Report& r) {
       {},
       {fmt::format("同意记录（consents），{} 之前：每个客户每个目的的最后一次操作为同意时，"
                    "按该次同意的告知版本计；一个客户可计入多个版本",
-                   access::UtcDate(r.to_ms)),
+                   ReportDay(r, r.to_ms)),
        fmt::format("register consents (the ledger of each customer) before {}: a purpose whose "
                    "last action is a grant counts under that grant's notice version; a customer "
                    "counts under each version some consent in force was given under, or as "
                    "\"none\"",
-                   access::UtcDate(r.to_ms))},
+                   ReportDay(r, r.to_ms))},
       1};
   for (const auto& [version, counts] : tally.in_force_by_notice) {
     covered.rows.push_back({Num(version), Num(counts.first), Num(counts.second)});
@@ -497,7 +504,7 @@ Status BuildRetentionPlans(store::Transaction& txn, Report& r) {
                             txn.GetRetentionPlan(row.plan_id));
     if (!full.has_value()) continue;
     CUSTOS_ASSIGN_OR_RETURN(lifecycle::Plan plan, lifecycle::PlanFromJson(full->content));
-    t.rows.push_back({row.plan_id, access::UtcDate(row.created_at_ms),
+    t.rows.push_back({row.plan_id, ReportDay(r, row.created_at_ms),
                       Num(static_cast<int64_t>(plan.due.size())),
                       Num(static_cast<int64_t>(plan.held.size())), row.state});
     if (newest) {
@@ -716,7 +723,7 @@ ReportTable CertificateTable(const VaultState& m, const Report& r) {
     state = "valid";
   }
   table.rows.push_back(
-      {"valid until (not_after)", t.cert_readable ? access::UtcDate(t.not_after_ms) : "-"});
+      {"valid until (not_after)", t.cert_readable ? ReportDay(r, t.not_after_ms) : "-"});
   table.rows.push_back(
       {"days left", t.cert_readable ? Num(DaysBetween(r.generated_at_ms, t.not_after_ms)) : "-"});
   table.rows.push_back({"state", state});
@@ -764,7 +771,7 @@ Status AddDoctorTables(store::Transaction& txn, Report& r) {
   } else if (Result<DoctorReport> d = ParseDoctorResult(*stored); !d.ok()) {
     summary.rows.push_back({"last run", "unreadable: " + d.status().message()});
   } else {
-    summary.rows.push_back({"last run", access::UtcDate(d->at_ms)});
+    summary.rows.push_back({"last run", ReportDay(r, d->at_ms)});
     summary.rows.push_back({"audit entry looked at", Num(d->audit_seq)});
     summary.rows.push_back({"checks", Num(static_cast<int64_t>(d->findings.size()))});
     for (Severity sev : {Severity::kFailure, Severity::kWarning, Severity::kInfo, Severity::kOk}) {
@@ -857,6 +864,7 @@ Result<Report> ReportService::Build(const Context& ctx, const ReportRequest& req
   r.name = request.name;
   r.title = TitleOf(request.name);
   r.from_ms = request.from_ms;
+  r.time_zone = m.config->server.time_zone;
   r.to_ms = request.to_ms;
   CUSTOS_RETURN_IF_ERROR(Read(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
     if (!known) {
@@ -872,8 +880,8 @@ Result<Report> ReportService::Build(const Context& ctx, const ReportRequest& req
     r.generated_at_ms = s.now_ms;
     r.generated_by = s.actor().staff_id;
     return Verdict::Allow(fmt::format("report {} from {} to {}, entries up to {}", request.name,
-                                      access::UtcDate(request.from_ms),
-                                      access::UtcDate(request.to_ms), r.audit_seq));
+                                      ReportDay(r, request.from_ms), ReportDay(r, request.to_ms),
+                                      r.audit_seq));
   }));
   CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<store::Transaction> txn, m.store->Begin());
   if (r.name == "processing") {
@@ -904,11 +912,14 @@ Result<ConsentCoverage> ReportService::BuildConsentCoverage(const Context& ctx, 
   CUSTOS_RETURN_IF_ERROR(Read(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
     if (to_ms <= from_ms) return Verdict::Deny(InvalidArgument("to: must be after from"));
     out.generated_at_ms = s.now_ms;
-    return Verdict::Allow(fmt::format("consent coverage from {} to {}", access::UtcDate(from_ms),
-                                      access::UtcDate(to_ms)));
+    Report period;
+    period.time_zone = m.config->server.time_zone;
+    return Verdict::Allow(fmt::format("consent coverage from {} to {}", ReportDay(period, from_ms),
+                                      ReportDay(period, to_ms)));
   }));
   CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<store::Transaction> txn, m.store->Begin());
-  CUSTOS_ASSIGN_OR_RETURN(ConsentCounts tally, CountConsents(*txn, from_ms, to_ms));
+  CUSTOS_ASSIGN_OR_RETURN(ConsentCounts tally,
+                          CountConsents(*txn, m.config->server.time_zone, from_ms, to_ms));
   out.customers = tally.customers;
   for (const schema::PurposeDef& p : m.config->purposes) {
     out.purposes.push_back(

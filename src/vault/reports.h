@@ -53,12 +53,18 @@ struct Report {
   Bilingual title;
   int64_t from_ms = 0;
   int64_t to_ms = 0;
+  // The company's zone ([server] time_zone): the report's dates are days there.
+  std::string time_zone = "UTC";
   int64_t generated_at_ms = 0;
   std::string generated_by;  // staff id
   int64_t audit_seq = 0;     // the log's last entry when the build was admitted
   std::vector<ReportTable> tables;
   std::vector<Bilingual> notes;
 };
+
+// "YYYY-MM-DD": the day in the report's zone containing `ms` (a UTC day if the zone is not in
+// the system's database, which the configuration check makes impossible).
+std::string ReportDay(const Report& r, int64_t ms);
 
 struct ReportRequest {
   std::string name;

@@ -65,6 +65,10 @@ struct SelfView {
   std::vector<std::string> actions;   // every action the roles grant, sorted, no duplicates
   std::vector<std::string> purposes;  // declared by the roles' data grants, catalogue order
   bool any_purpose = false;           // a grant names no purpose (non-data: any purpose)
+  // purpose -> the searchable fields the roles may search by under it (customer.search
+  // allowed and the field not masked: docs/security.md "No search on what one sees masked"),
+  // in catalogue order; purposes with none are left out.
+  std::vector<std::pair<std::string, std::vector<std::string>>> search_fields;
 };
 
 // A token as issued: the secret is shown here once and never again.

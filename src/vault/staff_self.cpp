@@ -8,6 +8,8 @@
 
 #include "access/credentials.h"
 #include "access/lockout.h"
+#include "access/policy.h"
+#include "schema/actions.h"
 #include "vault/admin_action.h"
 #include "vault/admission.h"
 #include "vault/vault_impl.h"
@@ -35,6 +37,26 @@ void GrantsOf(const schema::Config& config, const std::vector<std::string>& role
   }
 }
 
+// The fields the staff member may search by, per purpose of the catalogue, decided as
+// CustomerService::Find decides before it looks anyone up: customer.search on the field's
+// level allowed, and not masked (a match would confirm a value the role sees masked).
+void SearchFieldsOf(const schema::Config& config, const access::StaffFacts& staff, int64_t now_ms,
+                    SelfView& out) {
+  const std::string_view action = schema::ActionName(schema::Action::kCustomerSearch);
+  for (const schema::PurposeDef& p : config.purposes) {
+    std::vector<std::string> fields;
+    for (const schema::FieldDef& f : config.fields) {
+      if (!f.searchable) continue;
+      const access::DataRequest request{action, p.name, nullptr, now_ms};
+      if (access::DecideData(config, staff, request, access::FieldSubject(f)).effect ==
+          access::Effect::kAllow) {
+        fields.push_back(f.name);
+      }
+    }
+    if (!fields.empty()) out.search_fields.emplace_back(p.name, std::move(fields));
+  }
+}
+
 }  // namespace
 
 Result<SelfView> StaffService::Self(const Context& ctx) {
@@ -56,6 +78,8 @@ Result<SelfView> StaffService::Self(const Context& ctx) {
       if (access::IsLocked(*cred, s.now_ms)) out.staff.locked_until_ms = cred->locked_until_ms;
     }
     GrantsOf(*impl.config, out.staff.roles, out);
+    CUSTOS_ASSIGN_OR_RETURN(const access::StaffFacts facts, s.Facts(""));
+    SearchFieldsOf(*impl.config, facts, s.now_ms, out);
     return Verdict::Allow("own account read");
   }));
   return out;

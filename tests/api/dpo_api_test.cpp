@@ -167,6 +167,32 @@ TEST_F(DpoApiTest, ConsentCoverageAnswersTheCountsPerPurposeOfTheConsentReport) 
   EXPECT_EQ(extra->status, 400) << extra->body;
 }
 
+// The period's days are the company's ([server] time_zone, Asia/Shanghai here): March 2026 is
+// 2026-02-28T16:00Z to 2026-03-31T16:00Z, for the reports and the dashboard's coverage alike.
+TEST_F(DpoApiTest, AReportsPeriodIsDaysOfTheCompanysTimeZone) {
+  const std::string period = "?from=2026-03-01&to=2026-03-31";
+  for (const std::string path : {"/v1/reports/consent", "/v1/reports/consent-coverage"}) {
+    auto r = Client()->Get(path + period, As("tok-dpo", ""));
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << path << " " << r->body;
+    const json doc = json::parse(r->body);
+    EXPECT_EQ(doc.value("from_ms", int64_t{0}), 1772294400000) << path;
+    EXPECT_EQ(doc.value("to_ms", int64_t{0}), 1774972800000) << path;
+  }
+  auto r = Client()->Get("/v1/reports/consent" + period, As("tok-dpo", ""));
+  ASSERT_TRUE(r);
+  const json doc = json::parse(r->body);
+  EXPECT_EQ(doc.value("from", ""), "2026-03-01");
+  EXPECT_EQ(doc.value("to", ""), "2026-03-31");
+  EXPECT_EQ(doc.value("time_zone", ""), "Asia/Shanghai");
+  // An instant with its offset is taken as it is.
+  auto exact = Client()->Get(
+      "/v1/reports/consent?from=2026-03-01T00:00:00Z&to=2026-04-01T00:00:00Z", As("tok-dpo", ""));
+  ASSERT_TRUE(exact);
+  ASSERT_EQ(exact->status, 200) << exact->body;
+  EXPECT_EQ(json::parse(exact->body).value("from_ms", int64_t{0}), 1772323200000);
+}
+
 TEST_F(DpoApiTest, AnImpactAssessmentIsDraftedAndApprovedBySomeoneElse) {
   const json body = {{"title", "Marketing e-mails to consenting customers"},
                      {"purposes", {"marketing"}},

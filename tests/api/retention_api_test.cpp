@@ -198,6 +198,28 @@ TEST_F(RetentionApiTest, WhoAmINamesTheCallersRolesActionsAndPurposes) {
   EXPECT_NE(std::find(purposes.begin(), purposes.end(), "customer_service"), purposes.end());
   EXPECT_EQ(std::find(purposes.begin(), purposes.end(), "marketing"), purposes.end());
   EXPECT_EQ(agent->body.find("password"), std::string::npos);
+  // The searches the vault would allow, per purpose: the agent sees the ID number masked, so
+  // may not search by it (docs/security.md); phone and e-mail they may.
+  const auto& search = a["search_fields"];
+  ASSERT_TRUE(search.contains("customer_service")) << agent->body;
+  const auto& by = search["customer_service"];
+  EXPECT_NE(std::find(by.begin(), by.end(), "phone"), by.end()) << agent->body;
+  EXPECT_NE(std::find(by.begin(), by.end(), "email"), by.end()) << agent->body;
+  EXPECT_EQ(std::find(by.begin(), by.end(), "id_number"), by.end()) << agent->body;
+  EXPECT_FALSE(search.contains("marketing")) << agent->body;
+  for (const auto& [purpose, fields] : search.items()) {
+    for (const auto& f : fields) {
+      auto answer =
+          Client()->Get("/v1/customers/search?field=" + f.get<std::string>() + "&value=13800138000",
+                        As("tok-agent", purpose));
+      ASSERT_TRUE(answer);
+      EXPECT_NE(answer->status, 403) << purpose << " " << f << " " << answer->body;
+    }
+  }
+  auto masked = Client()->Get("/v1/customers/search?field=id_number&value=11010519491231002X",
+                              As("tok-agent", "customer_service"));
+  ASSERT_TRUE(masked);
+  EXPECT_EQ(masked->status, 403) << masked->body;
 
   auto dpo = Client()->Get("/v1/me", As("tok-dpo", ""));
   ASSERT_TRUE(dpo);

@@ -66,7 +66,8 @@ TEST(ServerConfig, TheConsolesSessionLimitsAndTimeZoneAreRead) {
   EXPECT_EQ(c->server.time_zone, "America/Argentina/Buenos_Aires");
   for (const char* bad :
        {"console_idle_minutes = 0", "console_idle_minutes = 121", "console_session_hours = 25",
-        "time_zone = \"\"", "time_zone = \"Asia//Shanghai\"", "time_zone = \"<script>\""}) {
+        "time_zone = \"\"", "time_zone = \"Asia//Shanghai\"", "time_zone = \"<script>\"",
+        "time_zone = \"Mars/Olympus_Mons\""}) {
     const std::string key = std::string(bad).substr(0, std::string(bad).find(' '));
     EXPECT_NE(ErrorOf(WithServer(std::string("[server]\n") + bad + "\n"))
                   .find("key 'server." + key + "'"),

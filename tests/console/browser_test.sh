@@ -25,6 +25,10 @@ CUSTOS_TOKEN=$dpo_init CUSTOS_NEW_PASSWORD=$dpo_pw "$custos" --vault "$work/vaul
 sed -i 's/^console_idle_minutes = .*/console_idle_minutes = 1/' "$work/vault/custos.toml"
 grep -q '^console_idle_minutes = 1' "$work/vault/custos.toml" ||
   sed -i 's/^\[server\]$/[server]\nconsole_idle_minutes = 1/' "$work/vault/custos.toml"
+# One allowed exception to separation of duties, so that the security admin's staff screen has
+# a pair to flag (a deputy holding security_admin and customer_service).
+sed -i 's/^allowed_role_pairs = .*/allowed_role_pairs = ["security_admin+customer_service"]/' "$work/vault/custos.toml"
+grep -q '^allowed_role_pairs = \["security_admin+customer_service"\]' "$work/vault/custos.toml"
 # Notes are due at once, so that the DPO's retention plan has something to destroy (the
 # agent's note of the call) without waiting two years.
 sed -i '/^\[retention.note\]/,/^max/ s/^max = .*/max = "0d"/' "$work/vault/custos.toml"

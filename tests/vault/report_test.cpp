@@ -410,6 +410,38 @@ TEST_F(ReportTest, ProcessingCountsCustomersBySourceKind) {
                 {"api", "1", "0"}, {"form", "3", "1"}, {"import", "2", "0"}}));
 }
 
+// A period's days are the company's ([server] time_zone, Asia/Shanghai by default): a customer
+// registered at 01:00 in Beijing on 10 October (17:00 UTC on the 9th) is in the report of the
+// 10th, not of the 9th; read as UTC days it would be the other way round.
+TEST_F(ReportTest, APeriodsDaysAreDaysOfTheCompanysTimeZone) {
+  ASSERT_EQ(vault_->config().server.time_zone, "Asia/Shanghai");
+  Advance(kDay0 + 17 * 3'600'000 - now_ms_.load());  // 2025-10-09T17:00:00Z
+  NewCustomer();
+  const std::string zone = vault_->config().server.time_zone;
+  const auto day = [&](const char* text, bool end) {
+    auto ms = ParseAuditTime("from", text, end, zone);
+    EXPECT_TRUE(ms.ok()) << ms.status().ToString();
+    return ms.ok() ? *ms : 0;
+  };
+  EXPECT_EQ(day("2025-10-10", false), kDay0 + kDayMs - 8 * 3'600'000);  // 2025-10-09T16:00Z
+  EXPECT_EQ(day("2025-10-10", true), kDay0 + 2 * kDayMs - 8 * 3'600'000);
+  const Report tenth = Build("processing", day("2025-10-10", false), day("2025-10-10", true));
+  EXPECT_EQ(Table(tenth, "sources").rows,
+            (std::vector<std::vector<std::string>>{{"form", "1", "1"}}));
+  const Report ninth = Build("processing", day("2025-10-09", false), day("2025-10-09", true));
+  EXPECT_TRUE(Table(ninth, "sources").rows.empty());  // nobody registered before its end
+  const Report utc_ninth = Build("processing", kDay0, kDay0 + kDayMs);
+  EXPECT_EQ(Table(utc_ninth, "sources").rows,
+            (std::vector<std::vector<std::string>>{{"form", "1", "1"}}));
+  // The renderings name the days and the zone.
+  const nlohmann::json doc = nlohmann::json::parse(RenderReportJson(tenth));
+  EXPECT_EQ(doc.value("from", ""), "2025-10-10");
+  EXPECT_EQ(doc.value("to", ""), "2025-10-10");
+  EXPECT_EQ(doc.value("time_zone", ""), "Asia/Shanghai");
+  EXPECT_NE(RenderReportHtml(tenth, "en").find("2025-10-10 – 2025-10-10 (Asia/Shanghai)"),
+            std::string::npos);
+}
+
 TEST_F(ReportTest, RenderingsCarryTheFiguresAndNoCustomerValue) {
   const std::string id = NewCustomer();
   ASSERT_TRUE(vault_->customers().Get(SupportAgent(), id, {"phone"}).ok());

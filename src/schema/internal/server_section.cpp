@@ -5,6 +5,8 @@
 #include <array>
 #include <string>
 
+#include "core/zones.h"
+
 namespace custos::schema::internal {
 namespace {
 
@@ -92,6 +94,11 @@ Result<ServerConfig> ReadServerSection(const TomlSection& s) {
   CUSTOS_ASSIGN_OR_RETURN(c.time_zone, s.String("time_zone", c.time_zone));
   if (!IsZoneName(c.time_zone)) {
     return s.Error("time_zone", "must be an IANA time zone name (e.g. Asia/Shanghai, UTC)");
+  }
+  // The reports' periods are days of this zone (docs/dpo.md): a name the system's database
+  // does not know would leave them undefined.
+  if (!core::IsKnownZone(c.time_zone)) {
+    return s.Error("time_zone", "not a zone of the system's time zone database (tzdata)");
   }
   return c;
 }
