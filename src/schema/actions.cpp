@@ -141,6 +141,7 @@ constexpr std::array kCatalogue = {
     Under(A::kDeidAggregateComplete, "deid.aggregate.complete", A::kDeidRelease),
     Under(A::kDeidAggregateRefused, "deid.aggregate.refused", A::kDeidRelease),
     Under(A::kPartnerAdd, "partner.add", A::kPartnerManage),
+    Under(A::kPartnerRenewCert, "partner.renew_cert", A::kPartnerManage),
     Under(A::kPartnerList, "partner.list", A::kShareRead),
     Under(A::kAgreementPropose, "agreement.propose", A::kPartnerManage),
     Under(A::kAgreementRevoke, "agreement.revoke", A::kPartnerManage),

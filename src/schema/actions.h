@@ -141,6 +141,7 @@ enum class Action : uint8_t {
   kDeidAggregateComplete,
   kDeidAggregateRefused,
   kPartnerAdd,
+  kPartnerRenewCert,  // a partner's certificate replaced in place (docs/sharing.md)
   kPartnerList,
   kAgreementPropose,
   kAgreementRevoke,

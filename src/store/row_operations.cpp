@@ -111,6 +111,12 @@ using PartnerFields =
            &PartnerRow::category, &PartnerRow::cert_pem, &PartnerRow::cert_sha256,
            &PartnerRow::cert_subject, &PartnerRow::cert_not_after_ms, &PartnerRow::added_by,
            &PartnerRow::added_at_ms>;
+using PartnerCertificateFields =
+    Fields<PartnerCertificateRow, &PartnerCertificateRow::partner_id,
+           &PartnerCertificateRow::cert_sha256, &PartnerCertificateRow::cert_subject,
+           &PartnerCertificateRow::cert_not_after_ms, &PartnerCertificateRow::cert_pem,
+           &PartnerCertificateRow::in_use_from_ms, &PartnerCertificateRow::replaced_by,
+           &PartnerCertificateRow::replaced_at_ms>;
 using AgreementFields =
     Fields<ShareAgreementRow, &ShareAgreementRow::agreement_id, &ShareAgreementRow::partner_id,
            &ShareAgreementRow::document_sha256, &ShareAgreementRow::purposes,
@@ -191,6 +197,7 @@ const TableSpec& kRequestValues = Table("subject_request_values");
 const TableSpec& kDeidReleases = Table("deid_releases");
 const TableSpec& kDeidBudgets = Table("deid_budgets");
 const TableSpec& kPartners = Table("partners");
+const TableSpec& kPartnerCertificates = Table("partner_certificates");
 const TableSpec& kAgreements = Table("share_agreements");
 const TableSpec& kShares = Table("shares");
 
@@ -931,6 +938,24 @@ Result<std::optional<PartnerRow>> Transaction::GetPartner(std::string_view partn
 Result<std::vector<PartnerRow>> Transaction::ListPartners() {
   static const Statement kSql = Select(kPartners, "ORDER BY partner_id");
   return Rows<PartnerRow>(*this, kSql, {}, "list partners", PartnerFields::Read);
+}
+
+Status Transaction::PutPartner(const PartnerRow& row) {
+  return PutRow(kPartners, PartnerFields::Values(row), "put partner");
+}
+
+Status Transaction::InsertPartnerCertificate(const PartnerCertificateRow& row) {
+  return InsertRow(kPartnerCertificates, PartnerCertificateFields::Values(row),
+                   "insert partner certificate");
+}
+
+Result<std::vector<PartnerCertificateRow>> Transaction::ListPartnerCertificates(
+    std::string_view partner_id) {
+  static const Statement kSql =
+      Select(kPartnerCertificates, "WHERE partner_id = ?1 ORDER BY replaced_at_ms, cert_sha256");
+  const Param params[] = {partner_id};
+  return Rows<PartnerCertificateRow>(*this, kSql, params, "list partner certificates",
+                                     PartnerCertificateFields::Read);
 }
 
 Status Transaction::InsertShareAgreement(const ShareAgreementRow& row) {

@@ -350,6 +350,20 @@ struct PartnerRow {
   int64_t added_at_ms = 0;
 };
 
+// A certificate a partner had before a renewal replaced it (docs/sharing.md): kept so that the
+// certificate a past share was encrypted to (its manifest's certificate_sha256) stays in the
+// register. in_use_from_ms: when it became the partner's (registration or an earlier renewal).
+struct PartnerCertificateRow {
+  std::string partner_id;
+  std::string cert_sha256;  // hex, of the certificate's DER
+  std::string cert_subject;
+  int64_t cert_not_after_ms = 0;
+  std::string cert_pem;
+  int64_t in_use_from_ms = 0;
+  std::string replaced_by;
+  int64_t replaced_at_ms = 0;
+};
+
 // A data-sharing agreement with a partner (P3.3c; issue 17): the signed document's SHA-256,
 // what may be shared (fields, comma-separated, or a de-identification profile), for which
 // purposes (comma-separated), until when, how many rows in all, the PIPL Art. 38 basis of a
@@ -825,6 +839,12 @@ class Transaction {
   Result<std::optional<PartnerRow>> GetPartner(std::string_view partner_id);
   // Every partner, by id.
   Result<std::vector<PartnerRow>> ListPartners();
+  // Replaces the partner's row (a renewed certificate; the caller read it in this transaction).
+  Status PutPartner(const PartnerRow& row);
+  // Records a certificate the partner had. Conflict if that partner's certificate is recorded.
+  Status InsertPartnerCertificate(const PartnerCertificateRow& row);
+  // The partner's earlier certificates, oldest replacement first.
+  Result<std::vector<PartnerCertificateRow>> ListPartnerCertificates(std::string_view partner_id);
   // Conflict if the agreement id exists.
   Status InsertShareAgreement(const ShareAgreementRow& row);
   // Replaces the row with its id (revocation, deletion obligation and its confirmation).

@@ -295,6 +295,15 @@ std::vector<TableSpec> Build() {
                   {Key("kind"), C("version_no", I), C("sha256", T), C("effective_ms", I),
                    C("recorded_at_ms", I), C("recorded_by", T), C("source", T), C("content", T)},
                   "kind, version_no", kClustered));
+  // --- migration kPartnerCertificatesMigration (docs/sharing.md, "Renewing a partner's
+  // certificate"): each certificate a partner had before a renewal replaced it, so a share's
+  // manifest (certificate_sha256) still names a certificate the register knows. Public
+  // certificates, staff ids and times; no customer data ---
+  t.push_back(
+      Def(kPartnerCertificatesMigration, "partner_certificates",
+          {Key("partner_id"), Key("cert_sha256"), C("cert_subject", T), C("cert_not_after_ms", I),
+           C("cert_pem", T), C("in_use_from_ms", I), C("replaced_by", T), C("replaced_at_ms", I)},
+          "partner_id, cert_sha256", kClustered));
   // --- later migrations: append here ---
   return t;
 }

@@ -89,6 +89,9 @@ inline constexpr int kSecOpsMigration = 12;
 // The migration that creates the DPO's registers (issue 19): impact assessments (pias),
 // self-assessments and the recorded policy and configuration versions.
 inline constexpr int kDpoMigration = 13;
+// The migration that creates partner_certificates: the certificates a partner had before its
+// current one, replaced by `custos partner renew-cert` (docs/sharing.md).
+inline constexpr int kPartnerCertificatesMigration = 14;
 
 // An index a later migration adds to a table created earlier (the table's own indexes are
 // created with it). Migration 6 (issue 13 item 5): the audit queries' indexes.

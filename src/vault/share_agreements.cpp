@@ -31,11 +31,40 @@ constexpr std::array<std::string_view, 3> kCrossBorderBases = {
     "security_assessment", "certification", "standard_contract"};
 
 PartnerView ToView(store::PartnerRow r) {
-  return PartnerView{std::move(r.partner_id),  std::move(r.name),
-                     std::move(r.uscc),        std::move(r.category),
-                     std::move(r.cert_sha256), std::move(r.cert_subject),
-                     r.cert_not_after_ms,      std::move(r.cert_pem),
-                     std::move(r.added_by),    r.added_at_ms};
+  PartnerView v;
+  v.partner_id = std::move(r.partner_id);
+  v.name = std::move(r.name);
+  v.uscc = std::move(r.uscc);
+  v.category = std::move(r.category);
+  v.cert_sha256 = std::move(r.cert_sha256);
+  v.cert_subject = std::move(r.cert_subject);
+  v.cert_not_after_ms = r.cert_not_after_ms;
+  v.cert_pem = std::move(r.cert_pem);
+  v.added_by = std::move(r.added_by);
+  v.added_at_ms = r.added_at_ms;
+  return v;
+}
+
+// The partner as staff see it, with the fingerprints of the certificates renewals replaced.
+Result<PartnerView> PartnerOf(store::Transaction& txn, store::PartnerRow r) {
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<store::PartnerCertificateRow> earlier,
+                          txn.ListPartnerCertificates(r.partner_id));
+  PartnerView v = ToView(std::move(r));
+  for (store::PartnerCertificateRow& c : earlier) {
+    v.previous_cert_sha256.push_back(std::move(c.cert_sha256));
+  }
+  return v;
+}
+
+// A partner's certificate as registration and renewal accept it: parsed (PEM X.509, an RSA key
+// of at least 2048 bits or EC, a key usage allowing encipherment; share::ParseCertificate) and
+// not expired on the vault's clock. InvalidArgument naming "cert" and the rule.
+Result<share::PartnerCertificate> AcceptableCertificate(std::string_view pem, int64_t now_ms) {
+  CUSTOS_ASSIGN_OR_RETURN(share::PartnerCertificate cert, share::ParseCertificate(pem));
+  if (cert.not_after_ms <= now_ms) {
+    return InvalidArgument("cert: the certificate has expired");
+  }
+  return cert;
 }
 
 Status CheckPartnerSpec(const VaultState& m, const PartnerSpec& spec) {
@@ -217,11 +246,8 @@ Result<PartnerView> SharingService::AddPartner(const Context& ctx, const Partner
   std::optional<PartnerView> added;
   CUSTOS_RETURN_IF_ERROR(Write(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
     if (Status bad = CheckPartnerSpec(m, spec); !bad.ok()) return Verdict::Deny(bad);
-    Result<share::PartnerCertificate> cert = share::ParseCertificate(spec.cert_pem);
+    Result<share::PartnerCertificate> cert = AcceptableCertificate(spec.cert_pem, s.now_ms);
     if (!cert.ok()) return Verdict::Deny(cert.status());
-    if (cert->not_after_ms <= s.now_ms) {
-      return Verdict::Deny(InvalidArgument("cert: the certificate has expired"));
-    }
     CUSTOS_ASSIGN_OR_RETURN(auto existing, s.txn.GetPartner(spec.partner_id));
     if (existing.has_value()) return Verdict::Deny(Conflict("partner_id: already registered"));
     store::PartnerRow row{spec.partner_id, spec.name,    spec.uscc,     spec.category,
@@ -233,6 +259,64 @@ Result<PartnerView> SharingService::AddPartner(const Context& ctx, const Partner
                                       spec.partner_id, spec.uscc, cert->sha256));
   }));
   return std::move(*added);
+}
+
+Result<PartnerView> SharingService::RenewPartnerCertificate(const Context& ctx,
+                                                            std::string_view partner_id,
+                                                            std::string_view cert_pem) {
+  VaultState& m = *state_;
+  const Operation op{Action::kPartnerRenewCert, SharingTarget("partner", partner_id),
+                     Basis::kAdministration};
+  std::optional<PartnerView> renewed;
+  CUSTOS_RETURN_IF_ERROR(Write(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    if (!ValidSharingId(partner_id)) {
+      return Verdict::Deny(InvalidArgument("partner_id: not a partner id"));
+    }
+    CUSTOS_ASSIGN_OR_RETURN(std::optional<store::PartnerRow> partner, s.txn.GetPartner(partner_id));
+    if (!partner.has_value()) return Verdict::Deny(NotFound("partner_id: no such partner"));
+    Result<share::PartnerCertificate> cert = AcceptableCertificate(cert_pem, s.now_ms);
+    if (!cert.ok()) return Verdict::Deny(cert.status());
+    if (cert->sha256 == partner->cert_sha256) {
+      return Verdict::Deny(Conflict("cert: this is already the partner's certificate"));
+    }
+    // The subject shown at registration is what the approvers of the partner's agreements saw:
+    // a renewal keeps it, so a certificate of another party is not slipped in its place.
+    if (cert->subject != partner->cert_subject) {
+      return Verdict::Deny(InvalidArgument(
+          "cert: its subject must be the current certificate's (custos partner show); a partner "
+          "under another subject is registered anew"));
+    }
+    CUSTOS_ASSIGN_OR_RETURN(std::vector<store::PartnerCertificateRow> earlier,
+                            s.txn.ListPartnerCertificates(partner_id));
+    for (const store::PartnerCertificateRow& e : earlier) {
+      if (e.cert_sha256 == cert->sha256) {
+        return Verdict::Deny(InvalidArgument(
+            "cert: a certificate the partner had before is not taken back (renew with a new one)"));
+      }
+    }
+    const std::string old_sha256 = partner->cert_sha256;
+    store::PartnerCertificateRow history{
+        partner->partner_id,
+        partner->cert_sha256,
+        partner->cert_subject,
+        partner->cert_not_after_ms,
+        partner->cert_pem,
+        earlier.empty() ? partner->added_at_ms : earlier.back().replaced_at_ms,
+        s.ctx.actor,
+        s.now_ms};
+    CUSTOS_RETURN_IF_ERROR(s.txn.InsertPartnerCertificate(history));
+    partner->cert_pem = cert->pem;
+    partner->cert_sha256 = cert->sha256;
+    partner->cert_subject = cert->subject;
+    partner->cert_not_after_ms = cert->not_after_ms;
+    CUSTOS_RETURN_IF_ERROR(s.txn.PutPartner(*partner));
+    CUSTOS_ASSIGN_OR_RETURN(PartnerView view, PartnerOf(s.txn, std::move(*partner)));
+    renewed = std::move(view);
+    return Verdict::Allow(fmt::format(
+        "partner '{}' certificate renewed: sha256 {} replaced by sha256 {} (valid until {})",
+        partner_id, old_sha256, cert->sha256, core::UtcDateOfMs(cert->not_after_ms)));
+  }));
+  return std::move(*renewed);
 }
 
 Result<std::vector<PartnerView>> SharingService::ListPartners(const Context& ctx,
@@ -250,11 +334,15 @@ Result<std::vector<PartnerView>> SharingService::ListPartners(const Context& ctx
         CUSTOS_ASSIGN_OR_RETURN(row, s.txn.GetPartner(partner_id));
       }
       if (!row.has_value()) return Verdict::Deny(NotFound("partner: no such partner"));
-      out.push_back(ToView(std::move(*row)));
+      CUSTOS_ASSIGN_OR_RETURN(PartnerView view, PartnerOf(s.txn, std::move(*row)));
+      out.push_back(std::move(view));
       return Verdict::Allow("partner shown");
     }
     CUSTOS_ASSIGN_OR_RETURN(auto rows, s.txn.ListPartners());
-    for (store::PartnerRow& r : rows) out.push_back(ToView(std::move(r)));
+    for (store::PartnerRow& r : rows) {
+      CUSTOS_ASSIGN_OR_RETURN(PartnerView view, PartnerOf(s.txn, std::move(r)));
+      out.push_back(std::move(view));
+    }
     return Verdict::Allow(fmt::format("{} partners listed", out.size()));
   }));
   return out;

@@ -47,6 +47,9 @@ struct PartnerView {
   std::string cert_pem;
   std::string added_by;
   int64_t added_at_ms = 0;
+  // The fingerprints of the certificates renewals replaced, oldest first (a past share's
+  // manifest names the one it was encrypted to).
+  std::vector<std::string> previous_cert_sha256;
 };
 
 struct AgreementSpec {
@@ -167,6 +170,16 @@ class SharingService {
   // Registers a partner. InvalidArgument naming the field and rule (id, name, uscc with its
   // GB 32100-2015 check character, category, cert); Conflict if the id exists.
   Result<PartnerView> AddPartner(const Context& ctx, const PartnerSpec& spec);
+  // partner.manage. Replaces the partner's certificate in place (one that expires or whose key
+  // is rotated): the partner id, its agreements and the customers' sharing consents stay, the
+  // next share is encrypted to the new certificate, and the replaced one is kept in the
+  // partner's history (PartnerView::previous_cert_sha256). The audit entry names both
+  // fingerprints. Refused, naming the field and rule: InvalidArgument for a bad id, a
+  // certificate AddPartner would refuse (not X.509, a weak or foreign key, no encipherment,
+  // expired), one whose subject differs from the current certificate's, or one the partner
+  // had before; NotFound for an unknown partner; Conflict for the current certificate again.
+  Result<PartnerView> RenewPartnerCertificate(const Context& ctx, std::string_view partner_id,
+                                              std::string_view cert_pem);
   // Every partner, by id; with partner_id: that one (NotFound if absent).
   Result<std::vector<PartnerView>> ListPartners(const Context& ctx, std::string_view partner_id);
 

@@ -24,6 +24,7 @@
 #include "core/validators.h"
 #include "crypto/primitives.h"
 #include "gen/generator.h"
+#include "share/certificate.h"
 #include "share/fingerprint.h"
 #include "share/package.h"
 #include "vault/share_internal.h"
@@ -162,17 +163,30 @@ class ShareTest : public VaultTest {
     Reopen();
   }
 
-  // A certificate made by `openssl req -x509` with `args` (the key and extensions) for /CN=`who`,
-  // its key beside it; the PEM text.
-  std::string MakeCert(const std::string& who, const std::string& args) {
+  // A certificate made by `openssl req -x509` with `args` (the key and extensions) for /CN=`who`
+  // (or /CN=`subject`: "acme-partner" for a renewal of the fixture's partner), valid 30 days,
+  // its key beside it (root_/`who`-key.pem); the PEM text.
+  std::string MakeCert(const std::string& who, const std::string& args,
+                       const std::string& subject = "") {
     const std::string key = (root_ / (who + "-key.pem")).string();
     const std::string cert = (root_ / (who + "-cert.pem")).string();
     EXPECT_EQ(Shell(fmt::format("openssl req -x509 {} -nodes -keyout {} -out {} -subj /CN={} "
                                 "-days 30",
-                                args, key, cert, who)),
+                                args, key, cert, subject.empty() ? who : subject)),
               0)
         << who;
     return ReadFileBytes(cert);
+  }
+
+  // The audit entries of `action` with `decision`, oldest first (read by the DPO).
+  std::vector<store::AuditRow> Entries(const std::string& action, const std::string& decision) {
+    AuditQuery q;
+    q.action = action;
+    q.decision = decision;
+    q.limit = kMaxAuditPage;
+    auto page = vault_->audit().Query(Context{"dpo", "legal_obligation", Channel::kCli, "r"}, q);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    return page.ok() ? page->entries : std::vector<store::AuditRow>{};
   }
 
   static constexpr int kProfileCustomers = 160;
@@ -1065,6 +1079,143 @@ TEST_F(ShareTest, AFieldRemovedFromTheCatalogueAfterApprovalRefusesTheShare) {
   auto listed = vault_->sharing().ListShares(Dpo(), "acme-2026");
   ASSERT_TRUE(listed.ok()) << listed.status().ToString();
   EXPECT_TRUE(listed->empty());
+}
+
+// A partner's certificate renewed in place (issue 17's noticed gap; docs/sharing.md,
+// "Renewing a partner's certificate"): the partner keeps its id, agreement and the customers'
+// sharing consents (by name and by category); the next share is encrypted to the new
+// certificate (opened with the new key, by openssl and by OpenAsRecipient, not with the old
+// one) and its manifest names it; the replaced certificate stays in the partner's history, is
+// not taken back, and the renewal is one audit entry naming both fingerprints.
+TEST_F(ShareTest, ARenewedCertificateReceivesTheNextShareAndTheConsentsStillApply) {
+  ApprovedAgreement(Agreement());
+  AddCustomer(1, "partner:acme-pay");
+  AddCustomer(2, "category:payment_processor");
+  AddCustomer(3, "");
+  auto before = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  auto old_view = vault_->sharing().ListPartners(Pm(), "acme-pay");
+  ASSERT_TRUE(old_view.ok()) << old_view.status().ToString();
+  const std::string old_sha256 = old_view->front().cert_sha256;
+
+  const std::string pem = MakeCert("acme-new", "-newkey rsa:2048", "acme-partner");
+  auto parsed = share::ParseCertificate(pem);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  auto renewed = vault_->sharing().RenewPartnerCertificate(Pm(), "acme-pay", pem);
+  ASSERT_TRUE(renewed.ok()) << renewed.status().ToString();
+  EXPECT_EQ(renewed->cert_sha256, parsed->sha256);
+  EXPECT_NE(renewed->cert_sha256, old_sha256);
+  EXPECT_EQ(renewed->cert_not_after_ms, parsed->not_after_ms);
+  EXPECT_EQ(renewed->name, "Acme Payments Co., Ltd.");
+  EXPECT_EQ(renewed->added_by, "pm.one");
+  EXPECT_EQ(renewed->previous_cert_sha256, std::vector<std::string>{old_sha256});
+  auto shown = vault_->sharing().ListPartners(Dpo(), "acme-pay");
+  ASSERT_TRUE(shown.ok()) << shown.status().ToString();
+  EXPECT_EQ(shown->front().cert_sha256, parsed->sha256);
+  EXPECT_EQ(shown->front().previous_cert_sha256, std::vector<std::string>{old_sha256});
+  EXPECT_EQ(vault_->sharing().ShowAgreement(Pm(), "acme-2026")->state, "active");
+
+  // The next share: the same customers (named and by category), to the new certificate.
+  auto after = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(after->row_count, 2);
+  EXPECT_EQ(after->left_out, 1);
+  EXPECT_EQ(nlohmann::json::parse(after->manifest)["partner"]["certificate_sha256"], parsed->sha256)
+      << after->manifest;
+  EXPECT_EQ(nlohmann::json::parse(before->manifest)["partner"]["certificate_sha256"], old_sha256);
+  const std::filesystem::path package = root_ / "renewed.p7m";
+  std::ofstream(package, std::ios::binary) << after->package;
+  const auto decrypt = [&](const std::string& who) {
+    return Shell(fmt::format("openssl cms -decrypt -in {} -inkey {} -recip {} -out {}",
+                             package.string(), (root_ / (who + "-key.pem")).string(),
+                             (root_ / (who + "-cert.pem")).string(),
+                             (root_ / (who + ".csv")).string()));
+  };
+  ASSERT_EQ(decrypt("acme-new"), 0);
+  EXPECT_NE(decrypt("acme"), 0) << "the replaced key no longer opens a share";
+  const std::string csv = ReadFileBytes(root_ / "acme-new.csv");
+  std::set<std::string> phones;
+  for (const auto& row : ParseCsv(csv)) {
+    if (auto s = share::Recognise(row.at(1)); s.has_value()) phones.insert(s->canonical);
+  }
+  EXPECT_EQ(phones.count("13910000001"), 1u) << "the customer who consented by name";
+  EXPECT_EQ(phones.count("13910000002"), 1u) << "the customer who consented by category";
+  EXPECT_EQ(phones.count("13910000003"), 0u);
+  EXPECT_TRUE(
+      share::OpenAsRecipient(after->package, pem, ReadFileBytes(root_ / "acme-new-key.pem")).ok());
+  EXPECT_EQ(
+      share::OpenAsRecipient(after->package, Cert("acme"), ReadFileBytes(root_ / "acme-key.pem"))
+          .status()
+          .code(),
+      Code::kPermissionDenied);
+
+  // One entry, naming the partner and both fingerprints, no certificate text.
+  const auto entries = Entries("partner.renew_cert", "allow");
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].target, "partner:acme-pay");
+  EXPECT_EQ(entries[0].actor, "pm.one");
+  EXPECT_NE(entries[0].reason.find(old_sha256), std::string::npos) << entries[0].reason;
+  EXPECT_NE(entries[0].reason.find(parsed->sha256), std::string::npos) << entries[0].reason;
+  EXPECT_EQ(entries[0].reason.find("BEGIN"), std::string::npos) << entries[0].reason;
+
+  // The replaced certificate is not taken back; the current one is not renewed to itself.
+  auto back = vault_->sharing().RenewPartnerCertificate(Pm(), "acme-pay", Cert("acme"));
+  ASSERT_EQ(back.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(back.status().message(),
+            "cert: a certificate the partner had before is not taken back (renew with a new one)");
+  auto same = vault_->sharing().RenewPartnerCertificate(Pm(), "acme-pay", pem);
+  ASSERT_EQ(same.status().code(), Code::kConflict);
+  EXPECT_EQ(same.status().message(), "cert: this is already the partner's certificate");
+}
+
+// The renewal's refusals, each naming the field and the rule, the partner's certificate
+// unchanged and each refusal audited: an unknown partner; a certificate registration would
+// refuse (weak RSA key, no encipherment, expired on the vault's clock — the same check as
+// AddPartner's); another subject than the current certificate's; a staff member without
+// partner.manage (a support agent, the security administrator).
+TEST_F(ShareTest, ACertificateRenewalIsRefusedNamingTheFieldAndTheRule) {
+  auto added = vault_->sharing().AddPartner(Pm(), Partner());
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  const auto refusal = [&](const Context& who, const std::string& id, const std::string& pem) {
+    auto r = vault_->sharing().RenewPartnerCertificate(who, id, pem);
+    EXPECT_FALSE(r.ok()) << id;
+    return r.status();
+  };
+  const std::string good = MakeCert("acme-30d", "-newkey rsa:2048", "acme-partner");
+  Status st = refusal(Pm(), "nobody-pay", good);
+  EXPECT_EQ(st.code(), Code::kNotFound);
+  EXPECT_EQ(st.message(), "partner_id: no such partner");
+  st = refusal(Pm(), "acme-pay", MakeCert("acme-small", "-newkey rsa:1024", "acme-partner"));
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_EQ(st.message(), "cert: an RSA key must have at least 2048 bits");
+  st = refusal(Pm(), "acme-pay",
+               MakeCert("acme-sign", "-newkey rsa:2048 -addext keyUsage=critical,digitalSignature",
+                        "acme-partner"));
+  EXPECT_EQ(st.message(),
+            "cert: its key usage allows no encipherment (keyEncipherment or keyAgreement needed)");
+  st = refusal(Pm(), "acme-pay", Cert("other"));
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_EQ(st.message(),
+            "cert: its subject must be the current certificate's (custos partner show); a "
+            "partner under another subject is registered anew");
+  EXPECT_EQ(refusal(SupportAgent(), "acme-pay", good).code(), Code::kPermissionDenied);
+  EXPECT_EQ(refusal(Context{"sec.admin", "", Channel::kCli, "r"}, "acme-pay", good).code(),
+            Code::kPermissionDenied);
+  // Valid today, expired on the vault's clock a day after its end (the current certificate
+  // runs 10 years).
+  auto good_parsed = share::ParseCertificate(good);
+  ASSERT_TRUE(good_parsed.ok()) << good_parsed.status().ToString();
+  now_ms_ = good_parsed->not_after_ms + kDayMs;
+  st = refusal(Pm(), "acme-pay", good);
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_EQ(st.message(), "cert: the certificate has expired");
+
+  auto shown = vault_->sharing().ListPartners(Dpo(), "acme-pay");
+  ASSERT_TRUE(shown.ok()) << shown.status().ToString();
+  EXPECT_EQ(shown->front().cert_sha256, added->cert_sha256);
+  EXPECT_TRUE(shown->front().previous_cert_sha256.empty());
+  EXPECT_TRUE(Entries("partner.renew_cert", "allow").empty());
+  EXPECT_EQ(Entries("partner.renew_cert", "deny").size(), 7u);
 }
 
 }  // namespace

@@ -17,7 +17,8 @@ namespace custos::store::sqlite {
 // The newest schema version this code knows.
 // 8: subject-request fulfilment (issue 18); 9: kDeidReleasesMigration (store/tables.h).
 // 9: kDeidReleasesMigration; 10: kDeidBudgetsMigration (store/tables.h)
-inline constexpr int kLatestSchemaVersion = 13;
+// 14: kPartnerCertificatesMigration (store/tables.h)
+inline constexpr int kLatestSchemaVersion = 14;
 
 // Brings the database up to kLatestSchemaVersion in one transaction, recording each applied
 // version with `now_ms`. Idempotent: an up-to-date database is left untouched.

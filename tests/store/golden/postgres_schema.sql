@@ -449,3 +449,14 @@ CREATE TABLE policy_versions(
   content        TEXT NOT NULL,
   PRIMARY KEY(kind, version_no)
 );
+CREATE TABLE partner_certificates(
+  partner_id        TEXT COLLATE "C" NOT NULL,
+  cert_sha256       TEXT COLLATE "C" NOT NULL,
+  cert_subject      TEXT NOT NULL,
+  cert_not_after_ms BIGINT NOT NULL,
+  cert_pem          TEXT NOT NULL,
+  in_use_from_ms    BIGINT NOT NULL,
+  replaced_by       TEXT NOT NULL,
+  replaced_at_ms    BIGINT NOT NULL,
+  PRIMARY KEY(partner_id, cert_sha256)
+);

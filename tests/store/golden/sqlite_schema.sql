@@ -413,3 +413,14 @@ CREATE TABLE policy_versions(
   content        TEXT NOT NULL,
   PRIMARY KEY(kind, version_no)
 ) WITHOUT ROWID;
+CREATE TABLE partner_certificates(
+  partner_id        TEXT NOT NULL,
+  cert_sha256       TEXT NOT NULL,
+  cert_subject      TEXT NOT NULL,
+  cert_not_after_ms INTEGER NOT NULL,
+  cert_pem          TEXT NOT NULL,
+  in_use_from_ms    INTEGER NOT NULL,
+  replaced_by       TEXT NOT NULL,
+  replaced_at_ms    INTEGER NOT NULL,
+  PRIMARY KEY(partner_id, cert_sha256)
+) WITHOUT ROWID;
