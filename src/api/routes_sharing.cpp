@@ -28,6 +28,8 @@ constexpr std::array<BodyMember, 5> kPartnerBody = {{
     {"category", MemberKind::kString, false},
     {"cert_pem", MemberKind::kString, true},
 }};
+// A renewed certificate: the member partner registration names it by.
+constexpr std::array<BodyMember, 1> kCertificateBody = {{{"cert_pem", MemberKind::kString, true}}};
 constexpr std::array<BodyMember, 11> kAgreementBody = {{
     {"agreement_id", MemberKind::kString, true},
     {"partner_id", MemberKind::kString, true},
@@ -94,6 +96,15 @@ Result<ApiResponse> ListPartners(vault::Vault& v, const ApiRequest& req, const R
 Result<ApiResponse> ShowPartner(vault::Vault& v, const ApiRequest&, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(auto rows, v.sharing().ListPartners(s.ctx, Param(s, "partner_id")));
   return JsonResponse(200, Dump(PartnerJson(rows.front())));
+}
+
+Result<ApiResponse> RenewPartnerCertificate(vault::Vault& v, const ApiRequest& req,
+                                            const RequestScope& s) {
+  CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kCertificateBody));
+  CUSTOS_ASSIGN_OR_RETURN(vault::PartnerView p,
+                          v.sharing().RenewPartnerCertificate(s.ctx, Param(s, "partner_id"),
+                                                              StringOr(body, "cert_pem", "")));
+  return JsonResponse(200, Dump(PartnerJson(p)));
 }
 
 Result<ApiResponse> ProposeAgreement(vault::Vault& v, const ApiRequest& req,
@@ -197,6 +208,8 @@ void AddSharingRoutes(RouteTable& t, vault::Vault& v) {
   t.Add({"GET", "/v1/partners", Access::kAuthenticated, BindVault(v, ListPartners)});
   t.Add({"POST", "/v1/partners", Access::kAuthenticated, BindVault(v, AddPartner)});
   t.Add({"GET", "/v1/partners/{partner_id}", Access::kAuthenticated, BindVault(v, ShowPartner)});
+  t.Add({"POST", "/v1/partners/{partner_id}/certificate", Access::kAuthenticated,
+         BindVault(v, RenewPartnerCertificate)});
   t.Add({"GET", "/v1/agreements", Access::kAuthenticated, BindVault(v, ListAgreements)});
   t.Add({"POST", "/v1/agreements", Access::kAuthenticated, BindVault(v, ProposeAgreement)});
   t.Add({"GET", "/v1/agreements/{agreement_id}", Access::kAuthenticated,

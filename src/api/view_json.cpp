@@ -162,7 +162,8 @@ nlohmann::json PartnerJson(const vault::PartnerView& p) {
           {"cert_subject", p.cert_subject},
           {"cert_not_after_ms", p.cert_not_after_ms},
           {"added_by", p.added_by},
-          {"added_at_ms", p.added_at_ms}};
+          {"added_at_ms", p.added_at_ms},
+          {"previous_cert_sha256", p.previous_cert_sha256}};
 }
 
 nlohmann::json AgreementJson(const vault::AgreementView& a) {

@@ -116,7 +116,7 @@ void AddSubjectFulfilmentCommands(CLI::App* dsr, Globals& g, Action& action);
 void AddDeidCommands(CLI::App& app, Globals& g, Action& action);
 
 // --- sharing with partners (issue 17; share_commands.cpp) ---
-// `custos partner add|list|show`, `agreement add|list|show|revoke|confirm-deletion`,
+// `custos partner add|renew-cert|list|show`, `agreement add|list|show|revoke|confirm-deletion`,
 // `share create|list|trace`.
 void AddSharingCommands(CLI::App& app, Globals& g, Action& action);
 // --- security operations (issue 20; ops_commands.cpp) ---

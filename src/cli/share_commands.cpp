@@ -1,4 +1,4 @@
-// custos partner add|list|show, agreement add|list|show|revoke|confirm-deletion and
+// custos partner add|renew-cert|list|show, agreement add|list|show|revoke|confirm-deletion and
 // share create|list|trace (issue 17; docs/sharing.md). Thin: parse, call the vault, print.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -25,6 +25,34 @@ Result<std::string> ReadNamedFile(std::string_view flag, const std::string& path
   Result<std::string> text = Env::Default().ReadFile(path);
   if (!text.ok()) return InvalidArgument(fmt::format("{}: the file cannot be read", flag));
   return text;
+}
+
+// custos partner renew-cert ID --cert FILE: the partner's certificate replaced in place.
+void AddPartnerRenewCert(CLI::App* partner, Globals& g, Action& action) {
+  auto* renew = partner->add_subcommand(
+      "renew-cert",
+      "replace a partner's certificate; agreements and consents stay (partner.manage)");
+  auto id = std::make_shared<std::string>();
+  auto cert = std::make_shared<std::string>();
+  renew->add_option("id", *id, "partner id")->required();
+  renew->add_option("--cert", *cert, "the partner's new X.509 certificate (PEM file)")->required();
+  renew->callback([&g, &action, id, cert] {
+    action = [&g, id, cert] {
+      auto pem = ReadNamedFile("cert", *cert);
+      if (!pem.ok()) return g.out().Fail(pem.status());
+      return WithVault(g, [&](vault::Vault& v) {
+        auto p = v.sharing().RenewPartnerCertificate(g.MakeContext(), *id, *pem);
+        if (!p.ok()) return g.out().Fail(p.status());
+        g.out().Print(
+            api::PartnerJson(*p),
+            fmt::format("partner {} certificate renewed (sha256 {}, valid until {}; "
+                        "replaced sha256 {})\n",
+                        p->partner_id, p->cert_sha256, core::UtcDateOfMs(p->cert_not_after_ms),
+                        p->previous_cert_sha256.back()));
+        return static_cast<int>(kExitOk);
+      });
+    };
+  });
 }
 
 void AddPartnerCommands(CLI::App& app, Globals& g, Action& action) {
@@ -54,6 +82,7 @@ void AddPartnerCommands(CLI::App& app, Globals& g, Action& action) {
       });
     };
   });
+  AddPartnerRenewCert(partner, g, action);
   for (const char* verb : {"list", "show"}) {
     auto* cmd =
         partner->add_subcommand(verb, std::string(verb) == "list" ? "every partner (share.read)"

@@ -270,6 +270,82 @@ TEST_F(ShareApiTest, AnAgreementSuspendedByAnIncidentSaysSo) {
   EXPECT_EQ(Json(resumed)["suspended_by_incident"], "") << resumed->body;
 }
 
+// POST /v1/partners/{partner_id}/certificate (docs/sharing.md, "Renewing a partner's
+// certificate"): the renewed partner shows the new fingerprint and the replaced one; the next
+// share under the agreement approved before reaches the same consenting customers and opens with
+// the new key only; an unknown partner, a weak key, a missing member and a support agent are
+// refused naming the field and the rule.
+TEST_F(ShareApiTest, APartnersCertificateRenewedInPlaceReceivesTheNextShare) {
+  auto added = Post("/v1/partners", "tok-pm", PartnerBody());
+  ASSERT_TRUE(added);
+  ASSERT_EQ(added->status, 201) << added->body;
+  const std::string old_sha256 = Json(added)["cert_sha256"];
+  AddConsentingCustomers(5);
+  auto proposed = Post("/v1/agreements", "tok-pm", AgreementBody("acme-2026"));
+  ASSERT_TRUE(proposed);
+  ASSERT_EQ(proposed->status, 201) << proposed->body;
+  ASSERT_EQ(
+      Client()
+          ->Post("/v1/approvals/" + Json(proposed)["approval_id"].get<std::string>() + "/approve",
+                 As("tok-dpo", ""), "", "application/json")
+          ->status,
+      200);
+  const auto make_cert = [&](const std::string& who, const std::string& key_args) {
+    return Shell(fmt::format(
+        "openssl req -x509 {} -nodes -keyout {} -out {} -subj /CN=acme-partner "
+        "-days 3650",
+        key_args, (root_ / (who + "-key.pem")).string(), (root_ / (who + "-cert.pem")).string()));
+  };
+  ASSERT_EQ(make_cert("acme-new", "-newkey rsa:2048"), 0);
+  ASSERT_EQ(make_cert("acme-weak", "-newkey rsa:1024"), 0);
+  const std::string new_pem = vault::testing::ReadFileBytes(root_ / "acme-new-cert.pem");
+
+  auto unknown = Post("/v1/partners/nobody-pay/certificate", "tok-pm", {{"cert_pem", new_pem}});
+  auto weak = Post("/v1/partners/acme-pay/certificate", "tok-pm",
+                   {{"cert_pem", vault::testing::ReadFileBytes(root_ / "acme-weak-cert.pem")}});
+  auto missing = Post("/v1/partners/acme-pay/certificate", "tok-pm", json::object());
+  auto agent = Post("/v1/partners/acme-pay/certificate", "tok-agent", {{"cert_pem", new_pem}});
+  {
+    std::vector<ErrorCase> cases;
+    cases.push_back(
+        {"unknown partner", std::move(unknown), 404, "not_found", "partner_id: no such partner"});
+    cases.push_back({"weak key", std::move(weak), 400, "invalid_argument",
+                     "cert: an RSA key must have at least 2048 bits"});
+    cases.push_back(
+        {"missing member", std::move(missing), 400, "invalid_argument", "'cert_pem' is required"});
+    cases.push_back({"support agent", std::move(agent), 403, "permission_denied", ""});
+    ExpectErrors(cases, "13910000001");
+  }
+
+  auto renewed = Post("/v1/partners/acme-pay/certificate", "tok-pm", {{"cert_pem", new_pem}});
+  ASSERT_TRUE(renewed);
+  ASSERT_EQ(renewed->status, 200) << renewed->body;
+  const std::string new_sha256 = Json(renewed)["cert_sha256"];
+  EXPECT_NE(new_sha256, old_sha256);
+  EXPECT_EQ(Json(renewed)["previous_cert_sha256"], json::array({old_sha256})) << renewed->body;
+  auto shown = Get("/v1/partners/acme-pay", "tok-pm");
+  ASSERT_TRUE(shown);
+  EXPECT_EQ(Json(shown)["cert_sha256"], new_sha256) << shown->body;
+
+  auto share = Post("/v1/shares", "tok-pm", {{"agreement_id", "acme-2026"}});
+  ASSERT_TRUE(share);
+  ASSERT_EQ(share->status, 201) << share->body.substr(0, 400);
+  const json made = Json(share);
+  EXPECT_EQ(made["row_count"], 5);
+  EXPECT_EQ(json::parse(made["manifest"].get<std::string>())["partner"]["certificate_sha256"],
+            new_sha256);
+  const std::filesystem::path package = root_ / "share.p7m";
+  std::ofstream(package, std::ios::binary) << made["package_smime"].get<std::string>();
+  const auto decrypt = [&](const std::string& who) {
+    return Shell(fmt::format("openssl cms -decrypt -in {} -inkey {} -recip {} -out {}",
+                             package.string(), (root_ / (who + "-key.pem")).string(),
+                             (root_ / (who + "-cert.pem")).string(),
+                             (root_ / (who + ".csv")).string()));
+  };
+  EXPECT_EQ(decrypt("acme-new"), 0);
+  EXPECT_NE(decrypt("acme"), 0) << "the replaced key opens no new share";
+}
+
 TEST_F(ShareApiTest, RefusalsNameTheFieldAndTheRule) {
   ASSERT_EQ(Post("/v1/partners", "tok-pm", PartnerBody())->status, 201);
   AddConsentingCustomers(3);

@@ -925,6 +925,84 @@ TEST_F(CliTest, ShareCreateWritesThePackageAndSignedManifestListsAndTracesACutCo
   EXPECT_EQ(JsonString(shown.out, "deletion"), "confirmed") << shown.out;
 }
 
+// `custos partner renew-cert ID --cert FILE` (docs/sharing.md, "Renewing a partner's
+// certificate"): the partner keeps its agreement and the customers' consents given at import;
+// the next share opens with the new key only; `partner show --json` names the new certificate
+// and the replaced one; a certificate of another subject is refused (exit 3) naming the rule.
+TEST_F(CliTest, PartnerRenewCertReplacesTheCertificateTheNextShareIsEncryptedTo) {
+  ASSERT_EQ(Custos("init " + vault_).code, 0);
+  const auto make_cert = [&](const std::string& who, const std::string& subject) {
+    return std::system(fmt::format("openssl req -x509 -newkey rsa:2048 -nodes -keyout {} -out {} "
+                                   "-subj /CN={} -days 3650 >/dev/null 2>&1",
+                                   (root_ / (who + "-key.pem")).string(),
+                                   (root_ / (who + "-cert.pem")).string(), subject)
+                           .c_str());
+  };
+  ASSERT_EQ(make_cert("acme", "acme-partner"), 0);
+  ASSERT_EQ(make_cert("acme-new", "acme-partner"), 0);
+  ASSERT_EQ(make_cert("stranger", "stranger"), 0);
+  const fs::path doc = root_ / "agreement.txt";
+  std::ofstream(doc) << "signed agreement text";
+  Outcome partner = Custos(
+      "--json partner add acme-pay --name 'Acme Payments' --uscc 91350100M000100Y43 --category "
+      "payment_processor --cert " +
+          (root_ / "acme-cert.pem").string(),
+      "pm", "");
+  ASSERT_EQ(partner.code, 0) << partner.out;
+  const std::string old_sha256 = JsonString(partner.out, "cert_sha256");
+  Outcome proposed =
+      Custos("--json agreement add acme-2026 --partner acme-pay --document " + doc.string() +
+                 " --purposes risk_control --fields phone,email --until 2027-06-01 "
+                 "--impact-assessment PIA-2026-007 --justification 'fraud screening'",
+             "pm", "");
+  ASSERT_EQ(proposed.code, 0) << proposed.out;
+  ASSERT_EQ(Custos("approval approve " + JsonString(proposed.out, "approval_id"), "dpo", "").code,
+            0);
+  const fs::path gen = root_ / "gen.csv";
+  ASSERT_EQ(Custos("gen --count 20 --seed 1 --out " + gen.string()).code, 0);
+  ASSERT_EQ(Custos("import --notice-version 1 --sensitive-consent --consent-purposes "
+                   "customer_service,account_management --share-consent partner:acme-pay " +
+                       gen.string(),
+                   "clerk", "account_management")
+                .code,
+            0);
+
+  Outcome refused = Custos(
+      "partner renew-cert acme-pay --cert " + (root_ / "stranger-cert.pem").string(), "pm", "");
+  EXPECT_EQ(refused.code, 3) << refused.out;
+  EXPECT_NE(refused.out.find("cert: its subject must be the current certificate's"),
+            std::string::npos)
+      << refused.out;
+  Outcome renewed = Custos(
+      "partner renew-cert acme-pay --cert " + (root_ / "acme-new-cert.pem").string(), "pm", "");
+  ASSERT_EQ(renewed.code, 0) << renewed.out;
+  EXPECT_NE(renewed.out.find("partner acme-pay certificate renewed"), std::string::npos)
+      << renewed.out;
+  EXPECT_NE(renewed.out.find("replaced sha256 " + old_sha256), std::string::npos) << renewed.out;
+  Outcome shown = Custos("--json partner show acme-pay", "pm", "");
+  ASSERT_EQ(shown.code, 0) << shown.out;
+  const auto view = nlohmann::json::parse(shown.out)["partners"][0];
+  EXPECT_NE(view["cert_sha256"], old_sha256) << shown.out;
+  EXPECT_EQ(view["previous_cert_sha256"], nlohmann::json::array({old_sha256})) << shown.out;
+
+  const fs::path out = root_ / "acme.p7m";
+  Outcome made = Custos("share create --agreement acme-2026 --out " + out.string(), "pm", "");
+  ASSERT_EQ(made.code, 0) << made.out;
+  EXPECT_NE(made.out.find("to partner acme-pay: 20 customers (0 left out"), std::string::npos)
+      << made.out;
+  const auto decrypt = [&](const std::string& who) {
+    return std::system(fmt::format("openssl cms -decrypt -in {} -inkey {} -recip {} -out {} "
+                                   ">/dev/null 2>&1",
+                                   out.string(), (root_ / (who + "-key.pem")).string(),
+                                   (root_ / (who + "-cert.pem")).string(),
+                                   (root_ / (who + ".csv")).string())
+                           .c_str());
+  };
+  EXPECT_EQ(decrypt("acme-new"), 0);
+  EXPECT_NE(decrypt("acme"), 0) << "the replaced key opens no new share";
+  EXPECT_EQ(ReadAll(root_ / "acme-new.csv").rfind("ref,phone,email\n", 0), 0u);
+}
+
 // `custos dsr verify|fulfil` (issue 18): the access request fulfilled writes the customer's
 // report as JSON and HTML into --out, only once the requester is verified.
 TEST_F(CliTest, ASupportAgentFulfilsAnAccessRequestIntoADirectory) {
