@@ -225,7 +225,8 @@ TEST_F(PostgresStoreTest, OpeningAnEmptySchemaWithoutCreateIsNotFound) {
 // create must stay the one the hand-written migrations of releases 1-5 created (plus migration 6,
 // the audit query indexes, 7, the audit Merkle tree, 8, data-subject request fulfilment, 9, the
 // de-identified release register, 10, the privacy budgets of aggregates, 11, partners,
-// agreements and shares, 12, security operations, and 13, the DPO's registers)
+// agreements and shares, 12, security operations, 13, the DPO's registers, and 14, the
+// certificates a partner had before a renewal)
 // (golden/postgres_schema.sql is their DDL):
 // the same tables, columns, types, collations, nullability, keys, indexes, triggers and functions.
 TEST_F(PostgresStoreTest, TheMigrationsCreateTheSchemaOfEarlierReleases) {

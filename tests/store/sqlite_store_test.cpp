@@ -89,8 +89,9 @@ class SqliteStoreTest : public ::testing::Test {
 // fulfilment of data-subject requests, 9, the de-identified release register, and 10, the
 // privacy budgets of differentially private aggregates, 11, partners, agreements and
 // shares, and 12, the tables of security operations: alerts, honey records, incidents and
-// their steps, violations, staff addresses, and 13, the DPO's registers: impact assessments,
-// self-assessments, policy and configuration versions), to the letter
+// their steps, violations, staff addresses, 13, the DPO's registers: impact assessments,
+// self-assessments, policy and configuration versions, and 14, the certificates a partner
+// had before a renewal), to the letter
 // (golden/sqlite_schema.sql was dumped from a database those wrote): a vault created by an earlier
 // Custos opens unchanged and a new one is the same.
 TEST_F(SqliteStoreTest, TheMigrationsCreateTheSchemaOfEarlierReleasesToTheLetter) {
