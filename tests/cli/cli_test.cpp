@@ -11,6 +11,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -1235,6 +1236,343 @@ TEST_F(ServeScanTest, AlertsAreRaisedWhileServingSurviveARestartAndReachTheAlert
   Outcome stored = Custos("--json ops alerts", "sec");
   ASSERT_EQ(stored.code, 0) << stored.out;
   EXPECT_EQ(Count(stored.out, "\"rule\":\"honey_record\""), 2u) << stored.out;
+}
+
+}  // namespace
+
+namespace {
+
+// YYYY-MM-DD (UTC) `days` from today: report periods and review dates that hold whenever the
+// test runs.
+std::string DayFromToday(int days) {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() +
+                                                             std::chrono::hours(24 * days));
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+nlohmann::json ParseJson(const std::string& text) {
+  return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+}
+
+// `custos report NAME` (issue 19; docs/dpo.md "Reports"): the DPO writes the access review as
+// JSON into a file only its owner reads, naming the report and the days asked for; CSV and
+// HTML in either language; every bad option or rule exits 3 naming it, and writes nothing; a
+// staff member without report.read is refused.
+TEST_F(CliTest, ReportWritesAnOwnerOnlyFileNamingTheReportAndItsDays) {
+  const std::string id = InitWithACustomer();
+  ASSERT_EQ(id.size(), 26u);
+  ASSERT_EQ(Custos("customer get " + id, "agent").code, 0);
+  const std::string from = DayFromToday(-1);
+  const std::string to = DayFromToday(1);
+  const std::string period = " --from " + from + " --to " + to;
+  const fs::path json_file = root_ / "access-review.json";
+  Outcome written = Custos(
+      "report access-review" + period + " --format json --out " + json_file.string(), "dpo", "");
+  ASSERT_EQ(written.code, 0) << written.out;
+  EXPECT_NE(written.out.find("written to " + json_file.string()), std::string::npos) << written.out;
+  ASSERT_TRUE(fs::exists(json_file));
+  EXPECT_EQ(fs::status(json_file).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  const nlohmann::json doc = ParseJson(ReadAll(json_file));
+  ASSERT_TRUE(doc.is_object()) << ReadAll(json_file);
+  EXPECT_EQ(doc.value("report", ""), "access-review");
+  EXPECT_EQ(doc.value("from", ""), from);
+  EXPECT_EQ(doc.value("to", ""), to);
+  EXPECT_EQ(doc.value("generated_by", ""), "dpo");
+  // The support agent's one read is in the staff table.
+  const nlohmann::json* staff = nullptr;
+  for (const auto& t : doc["tables"]) {
+    if (t.value("id", "") == "staff") staff = &t;
+  }
+  ASSERT_NE(staff, nullptr) << doc.dump();
+  bool found = false;
+  for (const auto& row : (*staff)["rows"]) {
+    if (row[1] == "agent") {
+      found = true;
+      EXPECT_EQ(row[0], "support_agent");
+      EXPECT_EQ(row[2], "1") << row.dump();
+    }
+  }
+  EXPECT_TRUE(found) << staff->dump();
+
+  const fs::path csv_file = root_ / "access-review.csv";
+  Outcome csv =
+      Custos("report access-review" + period + " --format csv --lang en --out " + csv_file.string(),
+             "dpo", "");
+  ASSERT_EQ(csv.code, 0) << csv.out;
+  const std::string csv_text = ReadAll(csv_file);
+  EXPECT_EQ(csv_text.rfind("# report access-review " + from + " " + to, 0), 0u) << csv_text;
+  EXPECT_EQ(fs::status(csv_file).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  Outcome en = Custos("report access-review" + period + " --format html --lang en", "dpo", "");
+  ASSERT_EQ(en.code, 0) << en.out;
+  EXPECT_NE(en.out.find("<html"), std::string::npos);
+  EXPECT_NE(en.out.find("Access review"), std::string::npos);
+  Outcome zh = Custos("report access-review" + period, "dpo", "");  // html, zh by default
+  ASSERT_EQ(zh.code, 0) << zh.out;
+  EXPECT_NE(zh.out.find("访问审查"), std::string::npos);
+
+  const fs::path refused_file = root_ / "refused.json";
+  const std::string out = " --out " + refused_file.string();
+  Outcome unknown = Custos("report access-audit" + period + " --format json" + out, "dpo", "");
+  EXPECT_EQ(unknown.code, 3) << unknown.out;
+  EXPECT_NE(unknown.out.find("name: must be processing, access-review"), std::string::npos)
+      << unknown.out;
+  Outcome format = Custos("report access-review" + period + " --format pdf" + out, "dpo", "");
+  EXPECT_EQ(format.code, 3) << format.out;
+  EXPECT_NE(format.out.find("--format: must be html, json or csv"), std::string::npos)
+      << format.out;
+  Outcome lang = Custos("report access-review" + period + " --lang fr" + out, "dpo", "");
+  EXPECT_EQ(lang.code, 3) << lang.out;
+  EXPECT_NE(lang.out.find("--lang: must be zh or en"), std::string::npos) << lang.out;
+  Outcome reversed = Custos(
+      "report access-review --from " + to + " --to " + from + " --format json" + out, "dpo", "");
+  EXPECT_EQ(reversed.code, 3) << reversed.out;
+  EXPECT_NE(reversed.out.find("to: must be after from"), std::string::npos) << reversed.out;
+  Outcome bad_day = Custos(
+      "report access-review --from 2025-13-01 --to " + to + " --format json" + out, "dpo", "");
+  EXPECT_EQ(bad_day.code, 3) << bad_day.out;
+  EXPECT_NE(bad_day.out.find("--from: "), std::string::npos) << bad_day.out;
+  Outcome missing = Custos("report access-review --from " + from + out, "dpo", "");
+  EXPECT_EQ(missing.code, 2) << "--to is required: " << missing.out;
+  Outcome agent = Custos("report access-review" + period + " --format json" + out, "agent");
+  EXPECT_EQ(agent.code, 4) << "a support agent holds no report.read: " << agent.out;
+  EXPECT_FALSE(fs::exists(refused_file)) << "a refused report writes no file";
+}
+
+// `custos doctor` (docs/dpo.md "Every morning: the doctor"): the exit code is the worst finding
+// — 1 for warnings (a new vault has no backup), 2 for a failure (the configured witness file is
+// missing), 0 once each is fixed — and --json prints GET /v1/health/details's shape.
+TEST_F(CliTest, DoctorExitsWithItsWorstFindingAndPrintsTheApisShape) {
+  ASSERT_EQ(Custos("init " + vault_).code, 0);
+  Outcome first = Custos("--json doctor", "dpo", "");
+  EXPECT_EQ(first.code, 1) << first.out;
+  const nlohmann::json doc = ParseJson(first.out);
+  ASSERT_TRUE(doc.is_object()) << first.out;
+  EXPECT_EQ(doc.value("status", ""), "warning") << first.out;
+  EXPECT_GT(doc.value("audit_seq", int64_t{0}), 0);
+  EXPECT_GT(doc.value("at_ms", int64_t{0}), 0);
+  ASSERT_TRUE(doc.contains("counts") && doc["counts"].is_object()) << first.out;
+  for (const char* severity : {"ok", "info", "warning", "failure"}) {
+    EXPECT_TRUE(doc["counts"].contains(severity)) << severity;
+  }
+  EXPECT_EQ(doc["counts"].value("failure", -1), 0) << first.out;
+  EXPECT_GE(doc["counts"].value("warning", 0), 1) << first.out;
+  ASSERT_TRUE(doc.contains("findings") && doc["findings"].is_array()) << first.out;
+  std::map<std::string, std::string> severity_of;
+  for (const auto& f : doc["findings"]) {
+    for (const char* key : {"id", "severity", "message", "fix"}) {
+      EXPECT_TRUE(f.contains(key)) << f.dump() << " lacks " << key;
+    }
+    severity_of[f.value("id", "")] = f.value("severity", "");
+  }
+  EXPECT_EQ(severity_of["backup.age"], "warning") << first.out;
+  EXPECT_EQ(severity_of["files.permissions"], "ok") << first.out;
+  Outcome text = Custos("doctor", "dpo", "");
+  EXPECT_EQ(text.code, 1) << text.out;
+  EXPECT_NE(text.out.find("backup.age"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("no backup of this vault"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("0 failures"), std::string::npos) << text.out;
+
+  // Each warning fixed: a verified backup, an external witness — but a witness file that is
+  // not there fails the audit check (removed, or its mount gone): 2.
+  Outcome backup = Custos("--json backup", "admin", "");
+  ASSERT_EQ(backup.code, 0) << backup.out;
+  ASSERT_EQ(Custos("backup verify " + JsonString(backup.out, "path"), "admin", "").code, 0);
+  const fs::path toml = fs::path(vault_) / "custos.toml";
+  const fs::path witness = root_ / "witness";
+  std::string config = ReadAll(toml);
+  const size_t audit = config.find("\n[audit]\n");
+  ASSERT_NE(audit, std::string::npos);
+  config.insert(audit + 9, "witness_file = \"" + witness.string() + "\"\n");
+  std::ofstream(toml, std::ios::trunc) << config;
+  Outcome failing = Custos("doctor", "dpo", "");
+  EXPECT_EQ(failing.code, 2) << failing.out;
+  EXPECT_NE(failing.out.find("audit.verify"), std::string::npos) << failing.out;
+  EXPECT_NE(failing.out.find("witness file " + witness.string() + " is missing"), std::string::npos)
+      << failing.out;
+  EXPECT_NE(failing.out.find("1 failures"), std::string::npos) << failing.out;
+  // The run's own seal at exit appended its head, creating the file: removed again.
+  EXPECT_TRUE(fs::exists(witness));
+  fs::remove(witness);
+  Outcome failing_json = Custos("--json doctor", "dpo", "");
+  EXPECT_EQ(failing_json.code, 2) << failing_json.out;
+  EXPECT_EQ(ParseJson(failing_json.out).value("status", ""), "failure") << failing_json.out;
+
+  // The witness file in place (written by the last run's seal): no warning, no failure (a
+  // notice at most), 0.
+  ASSERT_TRUE(fs::exists(witness));
+  Outcome healthy = Custos("--json doctor", "dpo", "");
+  EXPECT_EQ(healthy.code, 0) << healthy.out;
+  const nlohmann::json healthy_doc = ParseJson(healthy.out);
+  ASSERT_TRUE(healthy_doc.contains("counts")) << healthy.out;
+  EXPECT_EQ(healthy_doc["counts"].value("warning", -1), 0) << healthy.out;
+  EXPECT_EQ(healthy_doc["counts"].value("failure", -1), 0) << healthy.out;
+
+  Outcome agent = Custos("doctor", "agent");
+  EXPECT_EQ(agent.code, 4) << "a support agent holds no doctor.run: " << agent.out;
+}
+
+// `custos pia add|approve|list|show` (PIPL Art. 55; docs/dpo.md "Impact assessments"): a
+// partnership manager drafts, the DPO (a second person) approves; the drafter may never
+// approve their own, whether or not their role could approve another's.
+TEST_F(CliTest, AnImpactAssessmentIsDraftedAndApprovedByASecondPersonNeverItsAuthor) {
+  ASSERT_EQ(Custos("init " + vault_).code, 0);
+  const std::string review = DayFromToday(365);
+  const std::string spec =
+      " --purposes risk_control --fields phone,email --risks "
+      "'re-identification by the partner' --measures 'fields limited, "
+      "encrypted to the partner' --review " +
+      review;
+  Outcome drafted = Custos("--json pia add --title 'fraud screening with Acme'" + spec, "pm", "");
+  ASSERT_EQ(drafted.code, 0) << drafted.out;
+  const nlohmann::json draft = ParseJson(drafted.out);
+  const std::string pia = draft.value("pia_id", "");
+  ASSERT_EQ(pia.size(), 26u) << drafted.out;
+  EXPECT_EQ(draft.value("state", ""), "draft");
+  EXPECT_EQ(draft.value("author", ""), "pm");
+  EXPECT_EQ(draft["scope"]["purposes"], nlohmann::json::array({"risk_control"})) << drafted.out;
+  Outcome own = Custos("pia approve " + pia, "pm", "");
+  EXPECT_EQ(own.code, 4) << "the drafter approves nothing of their own: " << own.out;
+
+  Outcome approved = Custos("--json pia approve " + pia, "dpo", "");
+  ASSERT_EQ(approved.code, 0) << approved.out;
+  const nlohmann::json a = ParseJson(approved.out);
+  EXPECT_EQ(a.value("state", ""), "approved") << approved.out;
+  EXPECT_EQ(a.value("approver", ""), "dpo");
+  EXPECT_EQ(a.value("author", ""), "pm");
+  EXPECT_EQ(Custos("pia approve " + pia, "dpo", "").code, 6) << "approved once";
+
+  // The DPO may approve, but not what the DPO drafted.
+  Outcome dpo_draft = Custos("--json pia add --title 'churn analytics'" + spec, "dpo", "");
+  ASSERT_EQ(dpo_draft.code, 0) << dpo_draft.out;
+  const std::string dpo_pia = JsonString(dpo_draft.out, "pia_id");
+  Outcome self = Custos("pia approve " + dpo_pia, "dpo", "");
+  EXPECT_EQ(self.code, 4) << self.out;
+  EXPECT_NE(self.out.find("the author of an impact assessment cannot approve it"),
+            std::string::npos)
+      << self.out;
+
+  Outcome list = Custos("--json pia list", "dpo", "");
+  ASSERT_EQ(list.code, 0) << list.out;
+  std::map<std::string, std::string> state_of;
+  const nlohmann::json pias = ParseJson(list.out);
+  for (const auto& p : pias["pias"]) {
+    state_of[p.value("pia_id", "")] = p.value("state", "");
+  }
+  EXPECT_EQ(state_of, (std::map<std::string, std::string>{{pia, "approved"}, {dpo_pia, "draft"}}))
+      << list.out;
+  Outcome show = Custos("pia show " + pia, "pm", "");
+  ASSERT_EQ(show.code, 0) << show.out;
+  EXPECT_NE(show.out.find("approver dpo"), std::string::npos) << show.out;
+
+  Outcome bad = Custos(
+      "pia add --title 'unknown purpose' --purposes telepathy --risks 'some risk' --measures "
+      "'some measure' --review " +
+          review,
+      "pm", "");
+  EXPECT_EQ(bad.code, 3) << bad.out;
+  EXPECT_NE(bad.out.find("purposes: each must be a purpose of the catalogue"), std::string::npos)
+      << bad.out;
+  EXPECT_EQ(Custos("pia list", "agent").code, 4) << "a support agent reads no assessment";
+}
+
+// `custos incident open|list|contain|recover|assess|close|show` and `custos violation
+// add|list|close` (issue 20; docs/security_operations.md): the security administrator opens an
+// incident, revokes the staff member's tokens (which then stop working), records a recovery
+// step and assesses the impact; only the DPO closes it. The violation is recorded and listed;
+// a sales clerk may do none of it.
+TEST_F(CliTest, AnIncidentIsOpenedContainedRecoveredAndClosedAndAViolationRecorded) {
+  const std::string customer = InitWithACustomer();
+  ASSERT_EQ(customer.size(), 26u);
+  ASSERT_EQ(Custos("customer list", "agent").code, 0);
+  Outcome opened = Custos(
+      "--json incident open --title 'token pasted into a ticket' --severity high --staff agent",
+      "sec", "");
+  ASSERT_EQ(opened.code, 0) << opened.out;
+  const std::string incident = JsonString(opened.out, "incident_id");
+  ASSERT_EQ(incident.size(), 26u) << opened.out;
+  EXPECT_EQ(JsonString(opened.out, "status"), "open") << opened.out;
+  EXPECT_EQ(Custos("incident open --title 'not mine to open'", "clerk", "").code, 4);
+  Outcome listed = Custos("incident list --open", "dpo", "");
+  ASSERT_EQ(listed.code, 0) << listed.out;
+  EXPECT_NE(listed.out.find(incident), std::string::npos) << listed.out;
+
+  Outcome bad_action =
+      Custos("incident contain " + incident + " --action wipe --target agent", "sec", "");
+  EXPECT_EQ(bad_action.code, 3) << bad_action.out;
+  EXPECT_NE(bad_action.out.find("action: must be revoke_tokens"), std::string::npos)
+      << bad_action.out;
+  Outcome contained =
+      Custos("incident contain " + incident + " --action revoke_tokens --target agent", "sec", "");
+  ASSERT_EQ(contained.code, 0) << contained.out;
+  EXPECT_EQ(Custos("customer list", "agent").code, 4) << "the agent's token was revoked";
+  Outcome recovered = Custos(
+      "incident recover " + incident + " --step 'ticket attachment purged from the helpdesk'",
+      "sec", "");
+  ASSERT_EQ(recovered.code, 0) << recovered.out;
+  Outcome early = Custos("incident close " + incident + " --summary 'no customer read'", "dpo", "");
+  EXPECT_EQ(early.code, 6) << early.out;
+  EXPECT_NE(early.out.find("assess its impact before closing it"), std::string::npos) << early.out;
+  ASSERT_EQ(Custos("incident assess " + incident, "sec", "").code, 0);
+  EXPECT_EQ(Custos("incident close " + incident + " --summary 'no customer read'", "sec", "").code,
+            4)
+      << "closing is the DPO's word (incident.close)";
+  Outcome closed =
+      Custos("incident close " + incident + " --summary 'no customer read'", "dpo", "");
+  ASSERT_EQ(closed.code, 0) << closed.out;
+  Outcome shown = Custos("--json incident show " + incident, "dpo", "");
+  ASSERT_EQ(shown.code, 0) << shown.out;
+  const nlohmann::json shown_doc = ParseJson(shown.out);
+  EXPECT_EQ(shown_doc.value("status", ""), "closed") << shown.out;
+  EXPECT_EQ(shown_doc.value("closed_by", ""), "dpo");
+  std::vector<std::string> kinds;
+  for (const auto& s : shown_doc["steps"]) kinds.push_back(s.value("kind", ""));
+  EXPECT_EQ(kinds, (std::vector<std::string>{"open", "contain", "recover", "assess", "close"}))
+      << shown.out;
+  Outcome still_open = Custos("incident list --open", "dpo", "");
+  ASSERT_EQ(still_open.code, 0) << still_open.out;
+  EXPECT_EQ(still_open.out.find(incident), std::string::npos) << still_open.out;
+
+  Outcome recorded = Custos(
+      "--json violation add --staff agent --rule 'P4a: a token shared' "
+      "--handling warning --incident " +
+          incident,
+      "sec", "");
+  ASSERT_EQ(recorded.code, 0) << recorded.out;
+  const std::string violation = JsonString(recorded.out, "violation_id");
+  ASSERT_EQ(violation.size(), 26u) << recorded.out;
+  Outcome bad_handling =
+      Custos("violation add --staff agent --rule 'P4a: a token shared' --handling fine", "sec", "");
+  EXPECT_EQ(bad_handling.code, 3) << bad_handling.out;
+  EXPECT_NE(bad_handling.out.find("handling: must be one of"), std::string::npos)
+      << bad_handling.out;
+  Outcome nobody =
+      Custos("violation add --staff nobody --rule 'P4a: x y' --handling warning", "sec", "");
+  EXPECT_EQ(nobody.code, 5) << nobody.out;
+  Outcome violations = Custos("--json violation list --staff agent", "dpo", "");
+  ASSERT_EQ(violations.code, 0) << violations.out;
+  const nlohmann::json rows = ParseJson(violations.out)["violations"];
+  ASSERT_EQ(rows.size(), 1u) << violations.out;
+  EXPECT_EQ(rows[0].value("violation_id", ""), violation);
+  EXPECT_EQ(rows[0].value("incident_id", ""), incident);
+  EXPECT_EQ(rows[0].value("handling", ""), "warning");
+  EXPECT_EQ(rows[0].value("status", ""), "open");
+  EXPECT_EQ(rows[0].value("recorded_by", ""), "sec");
+  EXPECT_EQ(
+      Custos("violation add --staff agent --rule 'P4a: x y' --handling warning", "clerk", "").code,
+      4);
+  EXPECT_EQ(Custos("violation list", "clerk", "").code, 4);
+  EXPECT_EQ(Custos("violation close " + violation, "dpo", "").code, 4)
+      << "the DPO reads violations, the security administrator handles them";
+  ASSERT_EQ(Custos("violation close " + violation, "sec", "").code, 0);
+  Outcome open_violations = Custos("violation list --open", "dpo", "");
+  ASSERT_EQ(open_violations.code, 0) << open_violations.out;
+  EXPECT_EQ(open_violations.out.find(violation), std::string::npos) << open_violations.out;
 }
 
 }  // namespace
