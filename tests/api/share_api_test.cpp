@@ -98,6 +98,18 @@ class ShareApiTest : public ApiTest {
             {"justification", "fraud screening by the payment processor"}};
   }
 
+  // An agreement proposed by the partnership manager and approved by the DPO, in force.
+  void ProposeAndApprove(const json& body) {
+    auto proposed = Post("/v1/agreements", "tok-pm", body);
+    ASSERT_TRUE(proposed);
+    ASSERT_EQ(proposed->status, 201) << proposed->body;
+    auto approved = Client()->Post(
+        "/v1/approvals/" + Json(proposed)["approval_id"].get<std::string>() + "/approve",
+        As("tok-dpo", ""), "", "application/json");
+    ASSERT_TRUE(approved);
+    ASSERT_EQ(approved->status, 200) << approved->body;
+  }
+
   // Customers consenting to sharing with the partner (through the vault: the consent API is
   // not what is tested here).
   void AddConsentingCustomers(int n) {
@@ -281,15 +293,7 @@ TEST_F(ShareApiTest, APartnersCertificateRenewedInPlaceReceivesTheNextShare) {
   ASSERT_EQ(added->status, 201) << added->body;
   const std::string old_sha256 = Json(added)["cert_sha256"];
   AddConsentingCustomers(5);
-  auto proposed = Post("/v1/agreements", "tok-pm", AgreementBody("acme-2026"));
-  ASSERT_TRUE(proposed);
-  ASSERT_EQ(proposed->status, 201) << proposed->body;
-  ASSERT_EQ(
-      Client()
-          ->Post("/v1/approvals/" + Json(proposed)["approval_id"].get<std::string>() + "/approve",
-                 As("tok-dpo", ""), "", "application/json")
-          ->status,
-      200);
+  ASSERT_NO_FATAL_FAILURE(ProposeAndApprove(AgreementBody("acme-2026")));
   const auto make_cert = [&](const std::string& who, const std::string& key_args) {
     return Shell(fmt::format(
         "openssl req -x509 {} -nodes -keyout {} -out {} -subj /CN=acme-partner "
@@ -416,15 +420,7 @@ TEST_F(ShareApiTest, RefusalsNameTheFieldAndTheRule) {
 TEST_F(ShareApiTest, AJsonlShareOpensWithOpensslAndItsLeakedCopyIsTraced) {
   ASSERT_EQ(Post("/v1/partners", "tok-pm", PartnerBody())->status, 201);
   AddConsentingCustomers(120);
-  auto proposed = Post("/v1/agreements", "tok-pm", AgreementBody("acme-jsonl"));
-  ASSERT_TRUE(proposed);
-  ASSERT_EQ(proposed->status, 201) << proposed->body;
-  ASSERT_EQ(
-      Client()
-          ->Post("/v1/approvals/" + Json(proposed)["approval_id"].get<std::string>() + "/approve",
-                 As("tok-dpo", ""), "", "application/json")
-          ->status,
-      200);
+  ASSERT_NO_FATAL_FAILURE(ProposeAndApprove(AgreementBody("acme-jsonl")));
   auto share = Post("/v1/shares", "tok-pm", {{"agreement_id", "acme-jsonl"}, {"format", "jsonl"}});
   ASSERT_TRUE(share);
   ASSERT_EQ(share->status, 201) << share->body.substr(0, 400);
@@ -513,15 +509,7 @@ TEST_F(ShareApiTest, AShareUnderAProfileAnswersTheFiguresAchieved) {
   json body = AgreementBody("acme-deid", {});
   body.erase("fields");
   body["profile"] = "interests_by_age_region";
-  auto proposed = Post("/v1/agreements", "tok-pm", body);
-  ASSERT_TRUE(proposed);
-  ASSERT_EQ(proposed->status, 201) << proposed->body;
-  ASSERT_EQ(
-      Client()
-          ->Post("/v1/approvals/" + Json(proposed)["approval_id"].get<std::string>() + "/approve",
-                 As("tok-dpo", ""), "", "application/json")
-          ->status,
-      200);
+  ASSERT_NO_FATAL_FAILURE(ProposeAndApprove(body));
   auto share = Post("/v1/shares", "tok-pm", {{"agreement_id", "acme-deid"}});
   ASSERT_TRUE(share);
   ASSERT_EQ(share->status, 201) << share->body.substr(0, 400);
@@ -565,15 +553,7 @@ TEST_F(ShareApiTest, APartnerIsShownAndAnOverdueDeletionIsListedThenConfirmed) {
   auto unknown = Get("/v1/partners/nobody-pay", "tok-pm");
 
   AddConsentingCustomers(3);
-  auto proposed = Post("/v1/agreements", "tok-pm", AgreementBody("acme-2026"));
-  ASSERT_TRUE(proposed);
-  ASSERT_EQ(proposed->status, 201) << proposed->body;
-  ASSERT_EQ(
-      Client()
-          ->Post("/v1/approvals/" + Json(proposed)["approval_id"].get<std::string>() + "/approve",
-                 As("tok-dpo", ""), "", "application/json")
-          ->status,
-      200);
+  ASSERT_NO_FATAL_FAILURE(ProposeAndApprove(AgreementBody("acme-2026")));
   auto share = Post("/v1/shares", "tok-pm", {{"agreement_id", "acme-2026"}});
   ASSERT_TRUE(share);
   ASSERT_EQ(share->status, 201) << share->body.substr(0, 400);
@@ -639,15 +619,7 @@ TEST_F(ShareApiTest, APartnerIsShownAndAnOverdueDeletionIsListedThenConfirmed) {
 // out of the next share; a grant to a partner nobody registered answers 400.
 TEST_F(ShareApiTest, SharingConsentsGivenThroughTheConsentRoutesDecideWhoIsShared) {
   ASSERT_EQ(Post("/v1/partners", "tok-pm", PartnerBody())->status, 201);
-  auto proposed = Post("/v1/agreements", "tok-pm", AgreementBody("acme-2026"));
-  ASSERT_TRUE(proposed);
-  ASSERT_EQ(proposed->status, 201) << proposed->body;
-  ASSERT_EQ(
-      Client()
-          ->Post("/v1/approvals/" + Json(proposed)["approval_id"].get<std::string>() + "/approve",
-                 As("tok-dpo", ""), "", "application/json")
-          ->status,
-      200);
+  ASSERT_NO_FATAL_FAILURE(ProposeAndApprove(AgreementBody("acme-2026")));
   std::vector<std::string> ids;
   for (int i = 0; i < 3; ++i) {
     vault::FieldValues f = WangFang();
