@@ -48,6 +48,11 @@ cpack -G DEB -B "$work" >"$work/cpack.log" 2>&1 || { cat "$work/cpack.log"; exit
 deb="$work/custos_${version}_amd64.deb"
 [ -f "$deb" ] || { echo "FAIL: $deb was not written"; ls "$work"; exit 1; }
 dpkg-deb --info "$deb" | grep -q "Package: custos"
+# The runtime needs of the company's time zone (core/zones.h): the tz library and its database.
+depends=$(dpkg-deb -f "$deb" Depends)
+for need in tzdata libdate-tz3; do
+  echo "$depends" | grep -q "$need" || { echo "FAIL: Depends lacks $need: $depends"; exit 1; }
+done
 dpkg-deb --contents "$deb" > "$work/contents"
 for want in ./usr/bin/custos ./lib/systemd/system/custos.service ./etc/custos/custos.env \
     ./usr/share/man/man1/custos.1.gz ./usr/share/man/man1/custos-serve.1.gz \
