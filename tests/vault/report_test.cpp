@@ -18,6 +18,9 @@
 namespace custos::vault::testing {
 namespace {
 
+// A day of Asia/Shanghai (UTC+8 all year, no daylight saving), the default [server] time_zone.
+std::string ShanghaiDay(int64_t ms) { return access::UtcDate(ms + 8 * 3600 * 1000); }
+
 class ReportTest : public VaultTest {
  protected:
   static Context Dpo() { return Context{"dpo", "", Channel::kCli, "req-report"}; }
@@ -344,7 +347,9 @@ TEST_F(ReportTest, SecurityShowsTheCertificatesExpiryTheWitnessesAndTheDoctorsFi
   r = Build("security", now - kDayMs, now + kDayMs);
 
   const ReportTable& cert = Table(r, "certificate");
-  EXPECT_EQ(Row(cert, {"valid until (not_after)"})[1], access::UtcDate(dates->not_after_ms));
+  // Days are the company's time zone's (Asia/Shanghai by default), not UTC days.
+  EXPECT_EQ(r.time_zone, "Asia/Shanghai");
+  EXPECT_EQ(Row(cert, {"valid until (not_after)"})[1], ShanghaiDay(dates->not_after_ms));
   EXPECT_EQ(Row(cert, {"days left"})[1], "12");
   EXPECT_EQ(Row(cert, {"state"})[1], "expires within 30 days");
   const ReportTable& w = Table(r, "witnesses");
@@ -355,7 +360,7 @@ TEST_F(ReportTest, SecurityShowsTheCertificatesExpiryTheWitnessesAndTheDoctorsFi
 
   // The doctor's last result: its counts, and each finding that is not ok, worst first.
   const ReportTable& d = Table(r, "doctor");
-  EXPECT_EQ(Row(d, {"last run"})[1], access::UtcDate(now));
+  EXPECT_EQ(Row(d, {"last run"})[1], ShanghaiDay(now));
   EXPECT_EQ(Row(d, {"audit entry looked at"})[1], std::to_string(doctor->audit_seq));
   EXPECT_EQ(Row(d, {"checks"})[1], "16");
   EXPECT_EQ(Row(d, {"failure"})[1], std::to_string(doctor->Count(Severity::kFailure)));
