@@ -85,7 +85,19 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const AuditOptions& options) {
       options.signing_key->PublicKeyBytes() != options.public_key) {
     return InvalidArgument("audit signing_key: does not match public_key");
   }
-  return std::unique_ptr<AuditLog>(new AuditLog(options));
+  auto log = std::unique_ptr<AuditLog>(new AuditLog(options));
+  if (options.signing_key != nullptr) {
+    // The tip MAC's key: HMAC(private key, label), a PRF output no other use shares.
+    CUSTOS_ASSIGN_OR_RETURN(
+        auto prf, crypto::Mac::New(options.suite, options.signing_key->PrivateKeyBytes()));
+    constexpr std::string_view kLabel = "custos-audit-tip-mac/1 key";
+    crypto::Bytes derived = prf->Compute(
+        crypto::ByteView(reinterpret_cast<const uint8_t*>(kLabel.data()), kLabel.size()));
+    const crypto::SecretBytes key(derived.begin(), derived.end());
+    Botan::secure_scrub_memory(derived.data(), derived.size());
+    CUSTOS_ASSIGN_OR_RETURN(log->tip_mac_, crypto::Mac::New(options.suite, key));
+  }
+  return log;
 }
 
 int64_t AuditLog::Now() const {
@@ -118,6 +130,38 @@ Status PutTip(store::Transaction& txn, const std::string& encoded) {
 
 }  // namespace
 
+std::string AuditLog::MakeTip(int64_t seq, const crypto::Bytes& hash, int64_t ts_ms) const {
+  const int64_t last = last_signed_tip_ms_.load(std::memory_order_relaxed);
+  const bool sign = tip_mac_ == nullptr || options_.signed_tip_every_ms <= 0 ||
+                    last == std::numeric_limits<int64_t>::min() || ts_ms < last ||
+                    ts_ms - last >= options_.signed_tip_every_ms;
+  if (sign) {
+    last_signed_tip_ms_.store(ts_ms, std::memory_order_relaxed);
+    return EncodeHead(SignHead(options_.suite, *options_.signing_key, seq, hash, ts_ms));
+  }
+  SignedHead tip;
+  tip.suite = options_.suite;
+  tip.seq = seq;
+  tip.ts_ms = ts_ms;
+  tip.hash = hash;
+  tip.signature = tip_mac_->Compute(CheckpointMessage(seq, hash));
+  return EncodeMacTip(tip);
+}
+
+Status AuditLog::VerifyTip(const StoredTip& tip) const {
+  if (!tip.mac) return VerifyHead(tip.head, options_.suite, options_.public_key);
+  if (tip.head.suite != options_.suite) {
+    return DataLoss("names another suite than the vault (replaced?)");
+  }
+  if (tip_mac_ == nullptr) {
+    return DataLoss("is a MAC only the vault's key can check (verify with the vault unlocked)");
+  }
+  if (!tip_mac_->Verify(CheckpointMessage(tip.head.seq, tip.head.hash), tip.head.signature)) {
+    return DataLoss("MAC does not verify (forged or altered)");
+  }
+  return Status::Ok();
+}
+
 Status AuditLog::CheckTip(store::Transaction& txn,
                           const std::optional<store::AuditRow>& last) const {
   auto stored = txn.GetMeta(kTipMetaKey);
@@ -148,12 +192,13 @@ Status AuditLog::CheckTip(store::Transaction& txn,
     std::lock_guard<std::mutex> lock(tip_mu_);
     known = text == known_tip_;
   }
-  auto tip = DecodeHead(text);
-  if (!tip.ok()) return DataLoss("audit log: the signed tip is malformed (edited?)");
+  auto stored_tip = DecodeTip(text);
+  if (!stored_tip.ok()) return DataLoss("audit log: the signed tip is malformed (edited?)");
   if (!known) {
-    Status st = VerifyHead(*tip, options_.suite, options_.public_key);
+    Status st = VerifyTip(*stored_tip);
     if (!st.ok()) return Status(st.code(), "audit log: the signed tip " + st.message());
   }
+  const SignedHead* tip = &stored_tip->head;
   const crypto::Bytes last_hash = last.has_value() ? last->hash : GenesisHash();
   if (tip->seq < last_seq) {
     return DataLoss(fmt::format(
@@ -244,9 +289,9 @@ Status AuditLog::AppendAll(store::Transaction& txn, const std::vector<AuditEvent
     prev = std::move(row.hash);
     ts_ms = row.ts_ms;
   }
-  // The batch's tip, signed in the same transaction: no committed entry is unsigned.
-  const std::string tip =
-      EncodeHead(SignHead(options_.suite, *options_.signing_key, seq, prev, ts_ms));
+  // The batch's tip, signed or MACed in the same transaction: no committed entry is
+  // unauthenticated.
+  const std::string tip = MakeTip(seq, prev, ts_ms);
   CUSTOS_RETURN_IF_ERROR(PutTip(txn, tip));
   if (tree.has_value()) {
     CUSTOS_RETURN_IF_ERROR(AddLeaves(txn, leaves, *tree));
@@ -277,6 +322,7 @@ Result<SignedHead> AuditLog::SignHeadInStore(store::Store& store) const {
   const crypto::Bytes hash = head->has_value() ? (*head)->hash : GenesisHash();
   const int64_t ts_ms = Now();
   SignedHead signed_head = SignHead(options_.suite, *options_.signing_key, seq, hash, ts_ms);
+  last_signed_tip_ms_.store(ts_ms, std::memory_order_relaxed);
   const std::string tip = EncodeHead(signed_head);
   CUSTOS_RETURN_IF_ERROR(PutTip(**txn, tip));
   if (seq > 0) {

@@ -12,29 +12,30 @@ namespace custos::audit {
 namespace {
 
 constexpr const char* kFormat = "custos-audit-head/1";
+constexpr const char* kMacTipFormat = "custos-audit-tip-mac/1";
 
-}  // namespace
-
-std::string EncodeHead(const SignedHead& head) {
+// The fields both lines share; `tag` names the signature or MAC field.
+nlohmann::ordered_json HeadFields(const char* format, const SignedHead& head, const char* tag) {
   nlohmann::ordered_json j;
-  j["format"] = kFormat;
+  j["format"] = format;
   j["suite"] = std::string(crypto::SuiteName(head.suite));
   j["seq"] = head.seq;
   j["ts_ms"] = head.ts_ms;
   j["hash"] = crypto::ToHex(head.hash);
-  j["signature"] = crypto::ToHex(head.signature);
-  return j.dump() + "\n";
+  j[tag] = crypto::ToHex(head.signature);
+  return j;
 }
 
-Result<SignedHead> DecodeHead(std::string_view text) {
+// The head in `text` when its format is `format` and its tag field is `tag`.
+Result<SignedHead> ParseHead(std::string_view text, const char* format, const char* tag) {
   const Status malformed = DataLoss("audit head file is not a well-formed head line (edited?)");
   nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return malformed;
   try {
-    if (j.at("format").get<std::string>() != kFormat) return malformed;
+    if (j.at("format").get<std::string>() != format) return malformed;
     auto suite = crypto::ParseSuite(j.at("suite").get<std::string>());
     auto hash = crypto::FromHex(j.at("hash").get<std::string>());
-    auto sig = crypto::FromHex(j.at("signature").get<std::string>());
+    auto sig = crypto::FromHex(j.at(tag).get<std::string>());
     if (!suite.ok() || !hash.ok() || !sig.ok()) return malformed;
     SignedHead head;
     head.suite = *suite;
@@ -47,6 +48,29 @@ Result<SignedHead> DecodeHead(std::string_view text) {
   } catch (const nlohmann::json::exception&) {
     return malformed;
   }
+}
+
+}  // namespace
+
+std::string EncodeHead(const SignedHead& head) {
+  return HeadFields(kFormat, head, "signature").dump() + "\n";
+}
+
+Result<SignedHead> DecodeHead(std::string_view text) {
+  return ParseHead(text, kFormat, "signature");
+}
+
+std::string EncodeMacTip(const SignedHead& head) {
+  return HeadFields(kMacTipFormat, head, "mac").dump() + "\n";
+}
+
+Result<StoredTip> DecodeTip(std::string_view text) {
+  if (auto signed_tip = ParseHead(text, kFormat, "signature"); signed_tip.ok()) {
+    return StoredTip{std::move(*signed_tip), false};
+  }
+  auto mac_tip = ParseHead(text, kMacTipFormat, "mac");
+  if (!mac_tip.ok()) return DataLoss("audit log: the tip is not a well-formed tip line (edited?)");
+  return StoredTip{std::move(*mac_tip), true};
 }
 
 Status VerifyHead(const SignedHead& head, crypto::Suite suite, crypto::ByteView public_key) {

@@ -57,6 +57,21 @@ Status VerifyHead(const SignedHead& head, crypto::Suite suite, crypto::ByteView 
 Status CreateHeadFile(const std::filesystem::path& path, const SignedHead& head,
                       Env& env = Env::Default());
 
+// The tip kept with the log in the database (AuditLog, kTipMetaKey): either a signed head line
+// as above, or a MAC tip line
+//   {"format":"custos-audit-tip-mac/1","suite":"aes256gcm","seq":251,"ts_ms":...,
+//    "hash":"<hex>","mac":"<hex>"}
+// whose tag is HMAC (SHA-256, or SM3 for sm4gcm) over CheckpointMessage(seq, hash) under a key
+// derived from the audit signing key (docs/decisions.md, "MAC tips"). A MAC tip is never a
+// head file or witness line: DecodeHead refuses it.
+struct StoredTip {
+  SignedHead head;  // head.signature holds the MAC tag when `mac`
+  bool mac = false;
+};
+std::string EncodeMacTip(const SignedHead& head);
+// Either form; DataLoss if `text` is neither.
+Result<StoredTip> DecodeTip(std::string_view text);
+
 // The head recorded in `path`; nullopt if the file does not exist.
 // DataLoss if it is not a well-formed head line (edited or damaged).
 // Unavailable if it exists but cannot be read.

@@ -399,9 +399,9 @@ Result<std::vector<store::AuditRow>> ReadPage(store::Store& store, int64_t from,
   return std::move(*rows);
 }
 
-// The signed tip and the last entry, read in one transaction.
+// The tip (signed or MAC) and the last entry, read in one transaction.
 struct TipAndLast {
-  std::optional<SignedHead> tip;
+  std::optional<StoredTip> tip;
   bool tip_malformed = false;
   int64_t last_seq = 0;
 };
@@ -416,7 +416,7 @@ Result<TipAndLast> ReadTip(store::Store& store) {
   TipAndLast out;
   out.last_seq = last->has_value() ? (*last)->seq : 0;
   if (stored->has_value()) {
-    auto tip = DecodeHead(std::string((*stored)->begin(), (*stored)->end()));
+    auto tip = DecodeTip(std::string((*stored)->begin(), (*stored)->end()));
     if (tip.ok()) {
       out.tip = std::move(*tip);
     } else {
@@ -466,12 +466,17 @@ Result<WitnessLines> ReadWitnessFile(const std::filesystem::path& path) {
 
 std::vector<Statement> MergeStatements(const std::vector<store::CheckpointRow>& checkpoints,
                                        const std::optional<SignedHead>& head,
-                                       const std::optional<SignedHead>& tip,
+                                       const std::optional<StoredTip>& tip,
                                        const std::vector<Witness>& witnesses) {
   std::vector<Statement> out;
   out.reserve(checkpoints.size() + 2 + witnesses.size());
   for (const auto& cp : checkpoints) out.push_back({cp.seq, cp.hash, cp.signature, ""});
-  if (tip.has_value()) out.push_back({tip->seq, tip->hash, tip->signature, "signed tip"});
+  // A MAC tip comes here only once its MAC verified (presigned); a signature is checked in
+  // the walk.
+  if (tip.has_value()) {
+    out.push_back({tip->head.seq, tip->head.hash, tip->head.signature,
+                   tip->mac ? "MAC tip" : "signed tip", false, false, tip->mac});
+  }
   if (head.has_value()) {
     out.push_back({head->seq, head->hash, head->signature, "head file", /*external=*/true});
   }
@@ -520,7 +525,20 @@ Result<VerifyReport> AuditLog::Verify(store::Store& store, const VerifyOptions& 
 
   CUSTOS_ASSIGN_OR_RETURN(TipAndLast before, ReadTip(store));
   if (before.tip.has_value()) {
-    report.witnesses_used.insert(report.witnesses_used.begin(), "signed tip");
+    report.witnesses_used.insert(report.witnesses_used.begin(),
+                                 before.tip->mac ? "MAC tip" : "signed tip");
+  }
+  // A MAC tip vouches like a signed one once its MAC verifies (only with the vault's key);
+  // one that does not verify is reported after the walk.
+  std::optional<StoredTip> tip_statement;
+  std::string tip_problem;
+  if (before.tip.has_value()) {
+    Status st = before.tip->mac ? VerifyTip(*before.tip) : Status::Ok();
+    if (st.ok()) {
+      tip_statement = before.tip;
+    } else if (tip_mac_ != nullptr) {
+      tip_problem = "the MAC tip " + st.message();
+    }
   }
   CUSTOS_ASSIGN_OR_RETURN(std::vector<store::CheckpointRow> checkpoints, ReadCheckpoints(store));
   report.checkpoints = static_cast<int64_t>(checkpoints.size());
@@ -530,7 +548,7 @@ Result<VerifyReport> AuditLog::Verify(store::Store& store, const VerifyOptions& 
     return std::optional<store::AuditRow>(std::move(rows.front()));
   };
   ChainCheck check(options_.suite, options_.public_key,
-                   MergeStatements(checkpoints, head, before.tip, witnesses), std::move(lookup));
+                   MergeStatements(checkpoints, head, tip_statement, witnesses), std::move(lookup));
   checkpoints.clear();
   witnesses.clear();
   CUSTOS_RETURN_IF_ERROR(check.CheckLeadingStatements());
@@ -558,24 +576,32 @@ Result<VerifyReport> AuditLog::Verify(store::Store& store, const VerifyOptions& 
   if (!check.failed() && before.tip_malformed) {
     check.Fail(check.last_vouched() + 1, "the signed tip is malformed (edited?)");
   }
+  if (!check.failed() && !tip_problem.empty()) {
+    check.Fail(check.last_vouched() + 1, tip_problem);
+  }
   if (!check.failed() && check.last_vouched() < check.last_seq()) {
     CUSTOS_ASSIGN_OR_RETURN(TipAndLast after, ReadTip(store));
     if (after.last_seq > check.last_seq()) CUSTOS_RETURN_IF_ERROR(walk(check.last_seq() + 1));
     const int64_t last = check.last_seq();
     if (!check.failed()) {
       bool signs_last = false;
-      if (after.tip.has_value() && after.tip->seq == last && after.tip->hash == check.last_hash()) {
-        Status sig = VerifyHead(*after.tip, options_.suite, options_.public_key);
+      if (after.tip.has_value() && after.tip->head.seq == last &&
+          after.tip->head.hash == check.last_hash()) {
+        Status sig = VerifyTip(*after.tip);
         if (sig.code() == Code::kInvalidArgument) return sig;
         signs_last = sig.ok();
+        if (!sig.ok() && after.tip->mac) tip_problem = sig.message();
       }
       if (!signs_last) {
         const int64_t from = check.last_vouched() + 1;
-        check.Fail(from, after.tip.has_value()
+        check.Fail(from, !tip_problem.empty()
+                             ? fmt::format("entries {}..{} are not signed: the tip {}", from, last,
+                                           tip_problem)
+                         : after.tip.has_value()
                              ? fmt::format("entries {}..{} are not signed: the signed tip "
                                            "records entry {} (appended without the signing "
                                            "key?)",
-                                           from, last, after.tip->seq)
+                                           from, last, after.tip->head.seq)
                              : fmt::format("entries {}..{} are not signed: no signed tip is "
                                            "stored (removed, or appended without the signing "
                                            "key?)",

@@ -1,9 +1,11 @@
 // Heads only move forward (issue 13): SealHead signs a new head only for a log that extends
-// the signed one, every AppendAll signs its tip, and the witness file gets every sealed head.
+// the signed one, every AppendAll authenticates its tip (a signature at most once per
+// signed_tip_every_ms, a MAC in between: issue 14), and the witness file gets every sealed head.
 #include <gtest/gtest.h>
 
 #include <fstream>
 
+#include "audit/canonical.h"
 #include "audit/head_file.h"
 #include "audit_fixture.h"
 #include "store/sql.h"
@@ -21,6 +23,18 @@ class ForwardTest : public AuditTest {
     EXPECT_TRUE(log.ok());
     return log.ok() ? std::move(*log) : nullptr;
   }
+  // The tip stored with the log.
+  StoredTip Tip() {
+    auto txn = store_->Begin();
+    EXPECT_TRUE(txn.ok());
+    if (!txn.ok()) return {};
+    auto stored = (*txn)->GetMeta(kTipMetaKey);
+    EXPECT_TRUE(stored.ok() && stored->has_value());
+    if (!stored.ok() || !stored->has_value()) return {};
+    auto tip = DecodeTip(std::string((*stored)->begin(), (*stored)->end()));
+    EXPECT_TRUE(tip.ok());
+    return tip.ok() ? *tip : StoredTip{};
+  }
   int64_t HeadSeq() {
     auto head = ReadHeadFile(head_path());
     EXPECT_TRUE(head.ok() && head->has_value());
@@ -29,19 +43,125 @@ class ForwardTest : public AuditTest {
 };
 CUSTOS_AUDIT_SUITES(ForwardTest);
 
-TEST_P(ForwardTest, EveryTransactionSignsItsTip) {
+TEST_P(ForwardTest, EveryTransactionAuthenticatesItsTip) {
   std::vector<AuditEvent> batch = {Read(1), Read(2), Read(3)};
   auto txn = store_->Begin();
   ASSERT_TRUE(txn.ok());
   ASSERT_TRUE(log_->AppendAll(**txn, batch).ok());
   ASSERT_TRUE((*txn)->Commit().ok());
-  txn = store_->Begin();
-  auto stored = (*txn)->GetMeta(kTipMetaKey);
-  ASSERT_TRUE(stored.ok() && stored->has_value());
-  auto tip = DecodeHead(std::string((*stored)->begin(), (*stored)->end()));
-  ASSERT_TRUE(tip.ok());
-  EXPECT_EQ(tip->seq, 3);
-  EXPECT_TRUE(VerifyHead(*tip, GetParam(), key_->PublicKeyBytes()).ok());
+  const StoredTip tip = Tip();
+  EXPECT_EQ(tip.head.seq, 3);
+  // The head was signed at init a moment ago: this tip is a MAC, which no verifier holding
+  // only the public key accepts and no head file may be.
+  EXPECT_TRUE(tip.mac);
+  EXPECT_FALSE(VerifyHead(tip.head, GetParam(), key_->PublicKeyBytes()).ok());
+  EXPECT_EQ(DecodeHead(EncodeMacTip(tip.head)).status().code(), Code::kDataLoss);
+  auto r = log_->Verify(*store_);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->ok) << r->problem;
+  EXPECT_EQ(r->witnesses_used.front(), "MAC tip");
+}
+
+// Issue 14 (the read path): a tip is signed at most once per signed_tip_every_ms; the tips in
+// between are HMACs under a key derived from the signing key (docs/decisions.md, "MAC tips").
+TEST_P(ForwardTest, ATipIsSignedOncePerIntervalAndMacedInBetween) {
+  AppendEntries(25);
+  EXPECT_TRUE(Tip().mac);
+  clock_ms_ += 1000;  // a second since the last signature
+  AppendEntries(1);
+  StoredTip tip = Tip();
+  EXPECT_FALSE(tip.mac);
+  EXPECT_EQ(tip.head.seq, 26);
+  EXPECT_TRUE(VerifyHead(tip.head, GetParam(), key_->PublicKeyBytes()).ok());
+  AppendEntries(1);
+  EXPECT_TRUE(Tip().mac);
+  // With the interval 0, every tip is signed, as before issue 14.
+  AuditOptions opt = log_->options();
+  opt.signed_tip_every_ms = 0;
+  auto every = AuditLog::Open(opt);
+  ASSERT_TRUE(every.ok());
+  log_ = std::move(*every);
+  for (int i = 0; i < 3; ++i) {
+    AppendEntries(1);
+    EXPECT_FALSE(Tip().mac);
+  }
+  auto r = log_->Verify(*store_);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->ok) << r->problem;
+  EXPECT_EQ(r->entries, 30);
+}
+
+TEST_P(ForwardTest, AForgedMacTipIsRefusedByTheNextAppendAndNamedByVerify) {
+  AppendEntries(5);
+  ASSERT_TRUE(Tip().mac);
+  CloseStore();
+  store::AuditRow forged;
+  {
+    RawDb db(db_path());
+    std::vector<store::AuditRow> rows = db.Entries();
+    forged = rows.back();
+    forged.seq += 1;
+    forged.prev_hash = rows.back().hash;
+    forged.hash = HashOf(forged);
+    db.Put(forged);
+  }
+  OpenStore();
+  {
+    // The intruder's MAC tip over the added entry, under a key of their own.
+    auto mac = crypto::Mac::New(GetParam(), crypto::SecretBytes(32, 0x5a));
+    ASSERT_TRUE(mac.ok());
+    SignedHead tip;
+    tip.suite = GetParam();
+    tip.seq = forged.seq;
+    tip.ts_ms = forged.ts_ms;
+    tip.hash = forged.hash;
+    tip.signature = (*mac)->Compute(CheckpointMessage(forged.seq, forged.hash));
+    const std::string text = EncodeMacTip(tip);
+    auto txn = store_->Begin();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE((*txn)->PutMeta(kTipMetaKey, crypto::Bytes(text.begin(), text.end())).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  auto txn = store_->Begin();
+  ASSERT_TRUE(txn.ok());
+  Status st = log_->Append(**txn, Read(9));
+  EXPECT_EQ(st.code(), Code::kDataLoss);
+  EXPECT_NE(st.message().find("MAC does not verify"), std::string::npos) << st.ToString();
+  txn->reset();
+  auto r = log_->Verify(*store_);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->ok);
+  EXPECT_NE(r->problem.find("MAC does not verify"), std::string::npos) << r->problem;
+}
+
+TEST_P(ForwardTest, ALogCutBelowItsMacTipIsCaughtWithoutTheHeadFile) {
+  AppendEntries(60);  // a checkpoint at 50, the MAC tip at 60
+  ASSERT_TRUE(Tip().mac);
+  CloseStore();
+  RawDb(db_path()).Exec("DELETE FROM audit_log WHERE seq > 55");
+  OpenStore();
+  auto r = log_->Verify(*store_, HeadNotRequired());
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->ok);
+  EXPECT_EQ(r->first_bad_seq, 56);
+  EXPECT_EQ(r->problem, "log truncated: MAC tip records entry 60, log ends at 55");
+}
+
+TEST_P(ForwardTest, AVerifierWithoutTheVaultKeyCannotTakeAMacTipsWord) {
+  AppendEntries(60);  // a checkpoint at 50, the MAC tip at 60, not sealed
+  ASSERT_TRUE(Tip().mac);
+  auto verifier = MakeLog(nullptr);
+  ASSERT_NE(verifier, nullptr);
+  auto r = verifier->Verify(*store_, HeadNotRequired());
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->ok);
+  EXPECT_EQ(r->first_bad_seq, 51);
+  EXPECT_NE(r->problem.find("verify with the vault unlocked"), std::string::npos) << r->problem;
+  // Sealed, the head is signed and the public key alone verifies everything.
+  ASSERT_TRUE(log_->SealHead(*store_).ok());
+  r = verifier->Verify(*store_);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->ok) << r->problem;
 }
 
 TEST_P(ForwardTest, SealingRefusesALogShorterThanTheSignedHead) {
