@@ -375,8 +375,12 @@ Result<EvidenceBundle> DpoService::BuildEvidence(const Context& caller, int64_t 
     CUSTOS_ASSIGN_OR_RETURN(auto first, s.txn.QueryAudit(f, 1));
     size_at_from = first.empty() ? -1 : first.front().seq - 1;
     CUSTOS_ASSIGN_OR_RETURN(registers, RegisterFiles(s.txn, from_ms, to_ms));
-    return Verdict::Allow(fmt::format("evidence bundle for {} .. {}", core::UtcDateOfMs(from_ms),
-                                      core::UtcDateOfMs(to_ms - 1)));
+    // The period's days as the manifest and the reports name them (the company's zone).
+    Report period;
+    period.time_zone = m.config->server.time_zone;
+    return Verdict::Allow(fmt::format("evidence bundle for {} .. {} ({})",
+                                      ReportDay(period, from_ms), ReportDay(period, to_ms - 1),
+                                      period.time_zone));
   }));
   CUSTOS_ASSIGN_OR_RETURN(audit::SignedTreeHead head, audit_->TreeHead(ctx));
   if (size_at_from < 0) size_at_from = head.tree_size;

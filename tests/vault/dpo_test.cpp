@@ -7,10 +7,13 @@
 #include <fmt/format.h>
 #include <zip.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -381,6 +384,21 @@ TEST_F(DpoTest, TheEvidenceBundlesManifestVerifiesAndDetectsAChangedFileOrManife
   }
   EXPECT_NE(entries["registers/impact_assessments.json"].find("Fraud screening"),
             std::string::npos);
+  // The bundle's audit entry names the period as the manifest does: days of the company's zone.
+  const nlohmann::json period = nlohmann::json::parse(entries["MANIFEST.json"])["period"];
+  std::ostringstream tail;
+  Context tailing = Dpo();
+  tailing.purpose = "legal_obligation";
+  ASSERT_TRUE(vault_->audit().Tail(tailing, 20, tail).ok());
+  std::string reason;
+  std::istringstream lines(tail.str());
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line);
+    if (j["action"] == "evidence.bundle") reason = j["reason"];
+  }
+  EXPECT_EQ(reason,
+            fmt::format("evidence bundle for {} .. {} (Asia/Shanghai)",
+                        period["from"].get<std::string>(), period["to"].get<std::string>()));
   // With the vault's own key given, it verifies; with another key it does not.
   EXPECT_TRUE(VerifyEvidence(bundle->zip, good.public_key).ok);
   EXPECT_FALSE(VerifyEvidence(bundle->zip, std::string(64, 'a')).ok);
