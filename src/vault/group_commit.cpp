@@ -100,8 +100,9 @@ void GroupCommit::Execute(const std::vector<Waiter*>& batch) {
   }
   Status st;
   if (any_events) {
-    // One append for the whole batch: its tip is signed once, in the same transaction, so
-    // no answer leaves before the entries that record it are committed AND signed.
+    // One append for the whole batch: one tip (signed, or a MAC between signatures), in the
+    // same transaction, so no answer leaves before the entries that record it are committed
+    // AND authenticated.
     std::vector<audit::AuditEvent> all;
     for (size_t i = 0; i < ran; ++i) {
       if (!batch[i]->status.ok()) continue;

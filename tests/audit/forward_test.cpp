@@ -75,6 +75,14 @@ TEST_P(ForwardTest, ATipIsSignedOncePerIntervalAndMacedInBetween) {
   EXPECT_TRUE(VerifyHead(tip.head, GetParam(), key_->PublicKeyBytes()).ok());
   AppendEntries(1);
   EXPECT_TRUE(Tip().mac);
+  // A seal leaves a signed tip: a closed log holds no MAC tip.
+  ASSERT_TRUE(log_->SealHead(*store_).ok());
+  tip = Tip();
+  EXPECT_FALSE(tip.mac);
+  EXPECT_EQ(tip.head.seq, 27);
+  EXPECT_TRUE(VerifyHead(tip.head, GetParam(), key_->PublicKeyBytes()).ok());
+  AppendEntries(1);
+  EXPECT_TRUE(Tip().mac);
   // With the interval 0, every tip is signed, as before issue 14.
   AuditOptions opt = log_->options();
   opt.signed_tip_every_ms = 0;
@@ -88,7 +96,7 @@ TEST_P(ForwardTest, ATipIsSignedOncePerIntervalAndMacedInBetween) {
   auto r = log_->Verify(*store_);
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->ok) << r->problem;
-  EXPECT_EQ(r->entries, 30);
+  EXPECT_EQ(r->entries, 31);
 }
 
 TEST_P(ForwardTest, AForgedMacTipIsRefusedByTheNextAppendAndNamedByVerify) {

@@ -148,9 +148,9 @@ TEST_F(AuditTamperTest, AnUntouchedLogVerifiesAgainstTheHeadFileAndTheTip) {
   CloseVault();
   audit::VerifyReport r = ReopenAndVerify();
   EXPECT_TRUE(r.ok) << r.problem;
-  // The close signed the tip; the reopened vault's own entries, within the second, carry a
-  // MAC tip (docs/decisions.md, "MAC tips"), checked with the vault's key.
-  EXPECT_EQ(r.witnesses_used, (std::vector<std::string>{"MAC tip", "head file"}));
+  // The close signed the tip (between seals a tip is a signature or a MAC: docs/decisions.md,
+  // "MAC tips").
+  EXPECT_EQ(r.witnesses_used, (std::vector<std::string>{"signed tip", "head file"}));
   // Verify is read-only: it sealed nothing, the head file still names the closed log's end.
   EXPECT_LT(HeadFile().seq, LastSeq());
 }
@@ -173,8 +173,8 @@ TEST_F(AuditTamperTest, DeletingTheLastEntryAndTheHeadFileIsNamed) {
   audit::VerifyReport r = ReopenAndVerify();
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.first_bad_seq, last);
-  // The seal signed a checkpoint (deleted too); the tip is the last batch's MAC tip.
-  Contains(r, fmt::format("MAC tip records entry {}, log ends at {}", last, last - 1));
+  // The seal signed a checkpoint (deleted too) and the tip (a MAC until then).
+  Contains(r, fmt::format("signed tip records entry {}, log ends at {}", last, last - 1));
 }
 
 TEST_F(AuditTamperTest, DeletingTheLastEntryTheHeadFileAndTheSignedTipIsNamed) {
