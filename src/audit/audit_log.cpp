@@ -187,18 +187,25 @@ Status AuditLog::CheckTip(store::Transaction& txn,
         last_seq));
   }
   const std::string text = AsText(**stored);
-  bool known = false;
+  // The tip this log last wrote or checked is neither parsed nor verified again.
+  SignedHead known;
+  bool is_known = false;
   {
     std::lock_guard<std::mutex> lock(tip_mu_);
-    known = text == known_tip_;
+    if (text == known_tip_.text) {
+      is_known = true;
+      known.seq = known_tip_.seq;
+      known.hash = known_tip_.hash;
+    }
   }
-  auto stored_tip = DecodeTip(text);
-  if (!stored_tip.ok()) return DataLoss("audit log: the signed tip is malformed (edited?)");
-  if (!known) {
+  Result<StoredTip> stored_tip = StoredTip{};
+  if (!is_known) {
+    stored_tip = DecodeTip(text);
+    if (!stored_tip.ok()) return DataLoss("audit log: the signed tip is malformed (edited?)");
     Status st = VerifyTip(*stored_tip);
     if (!st.ok()) return Status(st.code(), "audit log: the signed tip " + st.message());
   }
-  const SignedHead* tip = &stored_tip->head;
+  const SignedHead* tip = is_known ? &known : &stored_tip->head;
   const crypto::Bytes last_hash = last.has_value() ? last->hash : GenesisHash();
   if (tip->seq < last_seq) {
     return DataLoss(fmt::format(
@@ -218,9 +225,15 @@ Status AuditLog::CheckTip(store::Transaction& txn,
         "verify",
         last_seq));
   }
-  std::lock_guard<std::mutex> lock(tip_mu_);
-  known_tip_ = text;
+  RememberTip(text, tip->seq, tip->hash);
   return Status::Ok();
+}
+
+void AuditLog::RememberTip(std::string text, int64_t seq, const crypto::Bytes& hash) const {
+  std::lock_guard<std::mutex> lock(tip_mu_);
+  known_tip_.text = std::move(text);
+  known_tip_.seq = seq;
+  known_tip_.hash = hash;
 }
 
 Result<std::optional<merkle::RootBuilder>> AuditLog::TreeFrontier(
@@ -299,8 +312,7 @@ Status AuditLog::AppendAll(store::Transaction& txn, const std::vector<AuditEvent
     std::lock_guard<std::mutex> lock(tree_mu_);
     tree_cache_ = TreeCache{seq, prev, std::move(*tree)};
   }
-  std::lock_guard<std::mutex> lock(tip_mu_);
-  known_tip_ = tip;
+  RememberTip(tip, seq, prev);
   return Status::Ok();
 }
 
@@ -341,8 +353,7 @@ Result<SignedHead> AuditLog::SignHeadInStore(store::Store& store) const {
   }
   Status st = (*txn)->Commit();
   if (!st.ok()) return CannotWrite("commit seal", st);
-  std::lock_guard<std::mutex> lock(tip_mu_);
-  known_tip_ = tip;
+  RememberTip(tip, seq, hash);
   return signed_head;
 }
 
@@ -484,10 +495,7 @@ Status AuditLog::SealHead(store::Store& store) const {
   if (st.ok()) st = (*txn)->Commit();
   if (!st.ok()) return CannotWrite(fmt::format("checkpoint entry {}", last.seq), st);
   txn->reset();
-  {
-    std::lock_guard<std::mutex> tip_lock(tip_mu_);
-    known_tip_ = tip;
-  }
+  RememberTip(tip, sealed.seq, sealed.hash);
   return PublishHead(sealed, /*create=*/false);
 }
 

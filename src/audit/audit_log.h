@@ -232,6 +232,8 @@ class AuditLog {
   Result<SignedHead> SignHeadInStore(store::Store& store) const;
   // Writes the head file (create or replace) and appends the head to the witness file.
   Status PublishHead(const SignedHead& head, bool create) const;
+  // Remembers `text` as the tip this log last wrote or verified, with its (seq, hash).
+  void RememberTip(std::string text, int64_t seq, const crypto::Bytes& hash) const;
 
   AuditOptions options_;
   // HMAC under a key derived from the signing key; null for a verify-only log.
@@ -239,9 +241,15 @@ class AuditLog {
   // When this log last signed a tip (Now()); INT64_MIN: never.
   mutable std::atomic<int64_t> last_signed_tip_ms_{std::numeric_limits<int64_t>::min()};
   mutable std::mutex seal_mu_;  // one SealHead at a time: the head file must not go backwards
-  // The encoded tip this log last wrote or verified: an unchanged tip is not verified again.
+  // The encoded tip this log last wrote or verified, and its (seq, hash): an unchanged tip is
+  // neither parsed nor verified again.
+  struct KnownTip {
+    std::string text;
+    int64_t seq = 0;
+    crypto::Bytes hash;
+  };
   mutable std::mutex tip_mu_;
-  mutable std::string known_tip_;
+  mutable KnownTip known_tip_;
   // The tree after this log's last append, valid while the log still ends at (size, hash).
   struct TreeCache {
     int64_t size = 0;
