@@ -189,6 +189,11 @@ bool RuleEngine::Quiet(std::string_view rule, const std::string& actor, const st
 
 void RuleEngine::Counted(Window& w, Stamp s, int64_t window_ms, int64_t threshold, bool distinct,
                          Hit proto, bool raise, std::vector<Hit>& hits) {
+  // One alert per staff member, subject and window (docs/decisions.md, "One alert per
+  // window"): what follows a fired alert within its window is in the audit log, not in more
+  // alerts — a staff member reading 3,000 customers a second would otherwise raise 60 a second.
+  if (s.at_ms < w.quiet_until_ms) return;
+  const int64_t at_ms = s.at_ms;
   w.Expire(s.at_ms - window_ms);
   w.Push(std::move(s));
   if (threshold <= 0) return;
@@ -199,12 +204,15 @@ void RuleEngine::Counted(Window& w, Stamp s, int64_t window_ms, int64_t threshol
     proto.trigger_seq = w.stamps.back().seq;
     proto.at_ms = w.stamps.back().at_ms;
     proto.evidence = w.Evidence();
-    proto.detail =
-        fmt::format("{} {}within {} min (threshold {}); {}", count, distinct ? "distinct " : "",
-                    window_ms / kMinuteMs, threshold, proto.detail);
+    proto.detail = fmt::format(
+        "{} {}within {} min (threshold {}); {}; no further alert of this rule for them for {} "
+        "min",
+        count, distinct ? "distinct " : "", window_ms / kMinuteMs, threshold, proto.detail,
+        window_ms / kMinuteMs);
     hits.push_back(std::move(proto));
   }
-  w.Clear();  // one alert per burst: counting starts again
+  w.Clear();  // counting starts again once the window has passed
+  w.quiet_until_ms = at_ms + window_ms;
 }
 
 void RuleEngine::Feed(const store::AuditRow& e, bool raise, std::vector<Hit>& hits,

@@ -44,6 +44,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <map>
 #include <set>
 #include <string>
@@ -131,6 +132,8 @@ class RuleEngine {
   struct Window {
     std::deque<Stamp> stamps;
     std::unordered_map<std::string, int64_t> keys;
+    // After the rule fired: entries before this time are folded into that alert, not counted.
+    int64_t quiet_until_ms = std::numeric_limits<int64_t>::min();
     void Push(Stamp s);
     void Expire(int64_t before_ms);
     void Clear();
