@@ -23,7 +23,7 @@ constexpr std::string_view kPositionKey = "ops.scan_seq";
 // Entries evaluated per scan, and re-read to rebuild the windows: a bound on memory and time.
 constexpr size_t kMaxScanEntries = 100000;
 constexpr size_t kPrimeEntries = 100000;
-constexpr size_t kPage = 2000;
+constexpr size_t kPage = 500;  // entries read per short transaction
 constexpr size_t kMaxAlertsListed = 1000;
 
 Result<int64_t> ReadPosition(store::Transaction& txn) {
@@ -149,18 +149,26 @@ Result<int64_t> SeqBefore(store::Transaction& txn, int64_t since_ms) {
   return head.has_value() ? head->seq : int64_t{0};
 }
 
-// Rebuilds the engine's windows from the entries before `start` (raising nothing).
-Status Prime(store::Transaction& txn, ops::RuleEngine& engine, int64_t start, int64_t first_ms) {
+// Rebuilds the engine's windows from the entries before `start` (raising nothing), a page per
+// short transaction: up to kPrimeEntries entries read in one would hold the store that long.
+Status Prime(store::Store& store, ops::RuleEngine& engine, int64_t start, int64_t first_ms) {
   if (start <= 0) return Status::Ok();
   store::AuditFilter f;
   f.from_ms = std::max<int64_t>(0, first_ms - engine.LookBackMs());
   f.after_seq = std::max<int64_t>(0, start - static_cast<int64_t>(kPrimeEntries));
   f.up_to_seq = start;
-  CUSTOS_ASSIGN_OR_RETURN(auto rows, txn.QueryAudit(f, kPrimeEntries));
   std::vector<ops::Hit> none;
   std::vector<ops::Login> no_logins;
-  for (const store::AuditRow& r : rows) engine.Feed(r, /*raise=*/false, none, no_logins);
-  return Status::Ok();
+  for (;;) {
+    std::vector<store::AuditRow> rows;
+    {
+      CUSTOS_ASSIGN_OR_RETURN(auto txn, store.Begin());
+      CUSTOS_ASSIGN_OR_RETURN(rows, txn->QueryAudit(f, kPage));
+    }
+    for (const store::AuditRow& r : rows) engine.Feed(r, /*raise=*/false, none, no_logins);
+    if (rows.size() < kPage) return Status::Ok();
+    f.after_seq = rows.back().seq;
+  }
 }
 
 // The new-address alerts: a login from an address the staff member never used (the first
@@ -245,9 +253,15 @@ Result<ScanReport> SecOpsService::ScanAs(const Context& ctx_in, bool system,
     CUSTOS_ASSIGN_OR_RETURN(ctx, AdmitAndRecord(m, ctx_in, op, "scan of the audit stream"));
   }
   std::lock_guard<std::mutex> lock(scan_mu_);
-  // --- read: the entries after the position, in a transaction of their own ---
+  // --- read: the entries after the position, a page per short transaction ---
+  // The rule engine runs between the transactions, not inside one: on SQLite a transaction
+  // holds the store's one connection, and every request waits while it is open (a scan of a
+  // busy second's entries inside one took the requests' p99 to hundreds of milliseconds).
   Found found;
   std::unique_ptr<Memory> fresh;
+  Memory* memory = nullptr;
+  std::vector<store::AuditRow> page;
+  bool prime = false;  // a fresh engine: its windows are rebuilt from the entries before
   {
     CUSTOS_ASSIGN_OR_RETURN(auto txn, m.store->Begin());
     CUSTOS_ASSIGN_OR_RETURN(int64_t position, ReadPosition(*txn));
@@ -256,31 +270,32 @@ Result<ScanReport> SecOpsService::ScanAs(const Context& ctx_in, bool system,
       CUSTOS_ASSIGN_OR_RETURN(start, SeqBefore(*txn, *since_ms));
     }
     found.after_seq = found.up_to_seq = start;
-    CUSTOS_ASSIGN_OR_RETURN(auto first, txn->ReadAudit(start + 1, kPage));
+    CUSTOS_ASSIGN_OR_RETURN(page, txn->ReadAudit(start + 1, kPage));
     // Nothing new: a scheduled scan (every 500 ms) writes nothing and keeps its windows.
-    if (first.empty() && system) return ScanReport{start, start, 0, {}};
-    Memory* memory = system ? memory_.get() : nullptr;
+    if (page.empty() && system) return ScanReport{start, start, 0, {}};
+    memory = system ? memory_.get() : nullptr;
     if (memory == nullptr || memory->position != start) {
       fresh = std::make_unique<Memory>(*m.config);
       memory = fresh.get();
     }
     CUSTOS_RETURN_IF_ERROR(memory->Refresh(*txn));
-    if (fresh != nullptr && !first.empty()) {
-      CUSTOS_RETURN_IF_ERROR(Prime(*txn, *memory->engine, start, first.front().ts_ms));
-    }
-    std::vector<store::AuditRow> page = std::move(first);
-    while (!page.empty()) {
-      for (const store::AuditRow& r : page) {
-        memory->engine->Feed(r, /*raise=*/true, found.hits, found.logins);
-        found.up_to_seq = r.seq;
-        ++found.entries;
-      }
-      if (static_cast<size_t>(found.entries) >= kMaxScanEntries) break;
-      CUSTOS_ASSIGN_OR_RETURN(page, txn->ReadAudit(found.up_to_seq + 1, kPage));
-    }
-    memory->position = found.up_to_seq;
-    if (system && fresh != nullptr) memory_ = std::move(fresh);
+    prime = fresh != nullptr && !page.empty();
   }
+  if (prime) {
+    CUSTOS_RETURN_IF_ERROR(Prime(*m.store, *memory->engine, found.after_seq, page.front().ts_ms));
+  }
+  while (!page.empty()) {
+    for (const store::AuditRow& r : page) {
+      memory->engine->Feed(r, /*raise=*/true, found.hits, found.logins);
+      found.up_to_seq = r.seq;
+      ++found.entries;
+    }
+    if (static_cast<size_t>(found.entries) >= kMaxScanEntries) break;
+    CUSTOS_ASSIGN_OR_RETURN(auto txn, m.store->Begin());
+    CUSTOS_ASSIGN_OR_RETURN(page, txn->ReadAudit(found.up_to_seq + 1, kPage));
+  }
+  memory->position = found.up_to_seq;
+  if (system && fresh != nullptr) memory_ = std::move(fresh);
   // --- write: the alerts and the position, recorded through the core ---
   ScanReport report;
   report.after_seq = found.after_seq;
