@@ -187,9 +187,10 @@ class SecOpsService {
   // ops.scan (grant ops.manage). Evaluates the audit entries after the remembered position
   // (metadata "ops.scan_seq"; from the first entry at or after `since_ms` when given) against
   // the rules of custos.toml [ops], re-reading the rules' longest window before the first of
-  // them (at most 100,000 entries) so a restart neither misses a burst nor repeats an alert;
-  // stores each alert (one "ops.alert" entry each) and moves the position, in one
-  // transaction. At most 100,000 entries per call: the next call goes on.
+  // them (at most 100,000 entries) so a restart neither misses a burst nor repeats an alert —
+  // reading a page of 500 entries per short transaction and running the rules between them, so
+  // requests are not held up; stores each alert (one "ops.alert" entry each) and moves the
+  // position, in one transaction. At most 100,000 entries per call: the next call goes on.
   // InvalidArgument for a since_ms before 1970.
   Result<ScanReport> Scan(const Context& ctx, std::optional<int64_t> since_ms);
   // The vault's own job (`custos serve`, every [ops] scan_interval_ms): as Scan, as "system",
