@@ -131,7 +131,7 @@ struct VerifyReport {
   std::vector<std::string> witnesses_used;
 };
 
-// The metadata key of the signed tip (AppendAll).
+// The metadata key of the tip (AppendAll): a signed head line, or a MAC tip line (head_file.h).
 inline constexpr std::string_view kTipMetaKey = "audit.tip";
 
 class AuditLog {
@@ -180,7 +180,8 @@ class AuditLog {
   // Moves the signed head forward. Reads the head file (it must exist and be signed by the
   // audit key), checks that the log EXTENDS it — the entry at its seq has its hash, and every
   // later entry links to the one before and matches its contents — then, in its own
-  // transaction, inserts a checkpoint for the newest entry unless one is there, commits, and
+  // transaction, inserts a checkpoint for the newest entry unless one is there, replaces the
+  // tip with the signed statement over that entry (a closed log holds no MAC tip), commits, and
   // replaces the head file atomically and appends the head to the witness file (if any).
   // Called when a vault closes and by `custos migrate`. Never signs a log that does not
   // extend the previous signed head: heads only move forward.
@@ -220,7 +221,7 @@ class AuditLog {
   // this log's MAC key. DataLoss (or InvalidArgument for a malformed key) otherwise; a MAC tip
   // on a log opened without the signing key cannot be checked: DataLoss saying so.
   Status VerifyTip(const StoredTip& tip) const;
-  // The stored tip must sign `last` (the log's last entry, nullopt when empty).
+  // The stored tip must sign or MAC `last` (the log's last entry, nullopt when empty).
   Status CheckTip(store::Transaction& txn, const std::optional<store::AuditRow>& last) const;
   // The Merkle tree of the log ending at `head`, ready for the next entry (tree_nodes.h):
   // the one this log left after its last append when that is still the log's end, else

@@ -43,7 +43,8 @@ Status WriteHeadFile(const std::filesystem::path& path, const SignedHead& head,
                      Env& env = Env::Default());
 
 // The one-line JSON form of `head` (with its trailing newline), as in the head file; also the
-// form of the signed tip kept in the database and of a witness file's lines.
+// form of a signed tip kept in the database (DecodeTip also reads a MAC tip) and of a witness
+// file's lines.
 std::string EncodeHead(const SignedHead& head);
 // The head in `text` (one head line, surrounding whitespace allowed). DataLoss if it is not a
 // well-formed head line. The signature is not checked (VerifyHead does).
