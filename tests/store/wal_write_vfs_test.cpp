@@ -9,64 +9,22 @@
 #include <unistd.h>
 
 #include <cstdint>
-#include <filesystem>
 #include <string>
+
+#include "raw_sqlite_test_base.h"
 
 namespace custos::store::sqlite {
 namespace {
 
-namespace fs = std::filesystem;
 
-class WalWriteVfsTest : public ::testing::Test {
+class WalWriteVfsTest : public testing::RawSqliteTest {
  protected:
+  WalWriteVfsTest() : RawSqliteTest("custos-walvfs-", kWalWriteVfsName) {}
   void SetUp() override {
     ASSERT_TRUE(RegisterWalWriteVfs());
-    dir_ = fs::temp_directory_path() /
-           ("custos-walvfs-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    path_ = (dir_ / "t.db").string();
-    db_ = Open();
-    Exec(db_, "PRAGMA journal_mode=WAL");
+    RawSqliteTest::SetUp();
     Exec(db_, "PRAGMA synchronous=NORMAL");
     Exec(db_, "CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)");
-  }
-  void TearDown() override {
-    sqlite3_close_v2(db_);
-    fs::remove_all(dir_);
-  }
-
-  sqlite3* Open() const {
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                              kWalWriteVfsName),
-              SQLITE_OK);
-    return db;
-  }
-  static void Exec(sqlite3* db, const std::string& sql) {
-    char* err = nullptr;
-    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-    EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << (err != nullptr ? err : "");
-    sqlite3_free(err);
-  }
-  static int64_t Int(sqlite3* db, const std::string& sql) {
-    sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
-    int64_t v = -1;
-    if (sqlite3_step(stmt) == SQLITE_ROW) v = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
-    return v;
-  }
-  static std::string Text(sqlite3* db, const std::string& sql) {
-    sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
-    std::string v;
-    if (sqlite3_step(stmt) == SQLITE_ROW) {
-      v = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    }
-    sqlite3_finalize(stmt);
-    return v;
   }
   // Inserts `rows` rows of `bytes` random bytes each, ids from `first`, in one transaction.
   static void Insert(sqlite3* db, int first, int rows, int bytes) {
@@ -74,10 +32,6 @@ class WalWriteVfsTest : public ::testing::Test {
                  " UNION ALL SELECT x+1 FROM c WHERE x<" + std::to_string(first + rows - 1) +
                  ") INSERT INTO t SELECT x, randomblob(" + std::to_string(bytes) + ") FROM c");
   }
-
-  fs::path dir_;
-  std::string path_;
-  sqlite3* db_ = nullptr;
 };
 
 TEST_F(WalWriteVfsTest, ACommitOfEightPagesWritesItsFramesInOneCall) {
