@@ -72,7 +72,9 @@ class Stmt {
 class SqliteDb {
  public:
   // Opens (creating when `create` is set) the database file. NotFound when the file is absent
-  // and `create` is false; Unavailable when it cannot be opened.
+  // and `create` is false; Unavailable when it cannot be opened. The first Open of the process
+  // also sets SQLite up for every later connection, where SQLite still allows it: memory
+  // statistics off, the page cache of page_cache.h, the WAL VFS of wal_write_vfs.h.
   static Result<std::unique_ptr<SqliteDb>> Open(const std::filesystem::path& path, bool create);
   ~SqliteDb();
   SqliteDb(const SqliteDb&) = delete;
