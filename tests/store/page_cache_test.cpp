@@ -36,9 +36,9 @@ class PageCacheTest : public testing::RawSqliteTest {
     std::mt19937 rng(static_cast<unsigned>(first_id) + 7);
     std::uniform_int_distribution<uint64_t> key;
     sqlite3_stmt* stmt = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO t(id, k, v) VALUES (?, ?, ?)", -1, &stmt,
-                                 nullptr),
-              SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_prepare_v2(db, "INSERT INTO t(id, k, v) VALUES (?, ?, ?)", -1, &stmt, nullptr),
+        SQLITE_OK);
     for (int i = 0; i < rows; ++i) {
       if (i % per_txn == 0) Exec(db, "BEGIN");
       const std::string k = std::to_string(key(rng)) + std::string(40, 'k');

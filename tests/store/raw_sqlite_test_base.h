@@ -35,9 +35,8 @@ class RawSqliteTest : public ::testing::Test {
 
   sqlite3* Open() const {
     sqlite3* db = nullptr;
-    EXPECT_EQ(
-        sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs_),
-        SQLITE_OK);
+    EXPECT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs_),
+              SQLITE_OK);
     return db;
   }
   static void Exec(sqlite3* db, const std::string& sql) {

@@ -16,7 +16,6 @@
 namespace custos::store::sqlite {
 namespace {
 
-
 class WalWriteVfsTest : public testing::RawSqliteTest {
  protected:
   WalWriteVfsTest() : RawSqliteTest("custos-walvfs-", kWalWriteVfsName) {}

@@ -128,8 +128,8 @@ TEST_F(RetentionCrashTest, ARunKilledAtRandomPointsNeverLeavesHalfACustomer) {
     // Whole batches only.
     EXPECT_TRUE(gone == kCustomers || gone % 256 == 0) << "round " << round << ": " << gone;
     if (WIFSIGNALED(status) && gone > 0 && gone < kCustomers) ++killed_mid_run;
-    std::cerr << "round " << round << (WIFSIGNALED(status) ? ": killed" : ": finished")
-              << " after " << delay_us / 1000 << " ms, " << gone << " gone\n";
+    std::cerr << "round " << round << (WIFSIGNALED(status) ? ": killed" : ": finished") << " after "
+              << delay_us / 1000 << " ms, " << gone << " gone\n";
     if (gone == gone_before) delay_us += 3000 + delay_us / 8;  // reaches 100 ms if slow
     gone_before = gone;
     vault_.reset();

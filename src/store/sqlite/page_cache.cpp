@@ -20,8 +20,8 @@ sqlite3_pcache_methods2 g_methods;
 
 struct Cache {
   sqlite3_pcache* inner = nullptr;
-  unsigned parked_key = 0;     // the page number balance_nonroot parks a page under
-  unsigned max_key = 0;        // no page but the parked one has a larger key
+  unsigned parked_key = 0;      // the page number balance_nonroot parks a page under
+  unsigned max_key = 0;         // no page but the parked one has a larger key
   bool parked_present = false;  // a page is keyed parked_key now
 };
 
