@@ -28,6 +28,12 @@ bool Contains(const std::vector<std::string>& list, std::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
+bool HexSha256(std::string_view s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
 bool KnownLevel(std::string_view level) {
   return level == "general" || level == "internal" || level == "confidential";
 }
@@ -49,6 +55,10 @@ std::string ScopeToJson(const ApprovalScope& scope) {
     j["roles"] = scope.roles;
   }
   if (!scope.agreement.empty()) j["agreement"] = scope.agreement;
+  if (!scope.partner.empty()) {
+    j["partner"] = scope.partner;
+    j["cert_sha256"] = scope.cert_sha256;
+  }
   return j.dump();
 }
 
@@ -61,10 +71,10 @@ Result<ApprovalScope> ScopeFromJson(std::string_view json) {
     const std::string& key = item.key();
     if (key != "customers" && key != "fields" && key != "levels" && key != "purpose" &&
         key != "plan" && key != "plan_sha256" && key != "staff" && key != "roles" &&
-        key != "agreement") {
+        key != "agreement" && key != "partner" && key != "cert_sha256") {
       return InvalidArgument(
           "scope: unknown key (allowed: customers, fields, levels, purpose, plan, plan_sha256, "
-          "staff, roles, agreement)");
+          "staff, roles, agreement, partner, cert_sha256)");
     }
   }
   ApprovalScope scope;
@@ -78,7 +88,8 @@ Result<ApprovalScope> ScopeFromJson(std::string_view json) {
   CUSTOS_ASSIGN_OR_RETURN(scope.roles, StringList(j, "roles"));
   for (auto [key, out] :
        {std::pair{"plan", &scope.plan}, std::pair{"plan_sha256", &scope.plan_sha256},
-        std::pair{"staff", &scope.staff}, std::pair{"agreement", &scope.agreement}}) {
+        std::pair{"staff", &scope.staff}, std::pair{"agreement", &scope.agreement},
+        std::pair{"partner", &scope.partner}, std::pair{"cert_sha256", &scope.cert_sha256}}) {
     if (auto it = j.find(key); it != j.end()) {
       if (!it->is_string()) {
         return InvalidArgument(fmt::format("scope '{}': must be a string", key));
@@ -92,12 +103,12 @@ Result<ApprovalScope> ScopeFromJson(std::string_view json) {
 Status CheckKind(std::string_view kind) {
   if (kind == kKindBreakGlass || kind == kKindDestruction || kind == kKindBulkExport ||
       kind == kKindRoleGrant || kind == kKindAuditReseal || kind == kKindStoreMigrate ||
-      kind == kKindAgreement || kind == kKindShare) {
+      kind == kKindAgreement || kind == kKindShare || kind == kKindPartnerCert) {
     return Status::Ok();
   }
   return InvalidArgument(
       "kind: must be break_glass, destruction, bulk_export, role_grant, audit_reseal, "
-      "store_migrate, agreement or share");
+      "store_migrate, agreement, share or partner_cert");
 }
 
 Status CheckRequest(std::string_view kind, std::string_view justification,
@@ -143,6 +154,16 @@ Status CheckRequest(std::string_view kind, std::string_view justification,
   }
   if (kind != kKindAgreement && kind != kKindShare && !scope.agreement.empty()) {
     return InvalidArgument("scope 'agreement': only an agreement or share request names one");
+  }
+  if (kind == kKindPartnerCert &&
+      (scope.partner.empty() || !scope.customers.empty() || !HexSha256(scope.cert_sha256))) {
+    return InvalidArgument(
+        "scope 'cert_sha256': a partner_cert request names a partner, the new certificate's "
+        "SHA-256 (64 lowercase hex digits) and no customers");
+  }
+  if (kind != kKindPartnerCert && (!scope.partner.empty() || !scope.cert_sha256.empty())) {
+    return InvalidArgument(
+        "scope 'partner': only a partner_cert request names a partner and a certificate");
   }
   if (kind != kKindRoleGrant && (!scope.staff.empty() || !scope.roles.empty())) {
     return InvalidArgument("scope 'roles': only a role_grant names a staff member and roles");

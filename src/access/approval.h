@@ -46,6 +46,11 @@ inline constexpr std::string_view kKindStoreMigrate = "store_migrate";
 // approved "share" request of its creator naming the agreement, marked "used" by the share.
 inline constexpr std::string_view kKindAgreement = "agreement";
 inline constexpr std::string_view kKindShare = "share";
+// Renewing a partner's certificate (docs/sharing.md): the next shares of agreements already
+// approved go to the new certificate, so the renewal runs only with an approved partner_cert
+// request of the staff member making it, naming the partner and the new certificate's SHA-256,
+// marked "used" by the renewal.
+inline constexpr std::string_view kKindPartnerCert = "partner_cert";
 
 inline constexpr std::string_view kStateRequested = "requested";
 inline constexpr std::string_view kStateApproved = "approved";
@@ -76,6 +81,10 @@ struct ApprovalScope {
   // An agreement or a share (kinds agreement, share): the agreement id. Written to the JSON only
   // when set: {"agreement":"..."}.
   std::string agreement;
+  // A certificate renewal (kind partner_cert): the partner id and the SHA-256 (hex) of the new
+  // certificate's DER. Written to the JSON only when set: {"partner":"...","cert_sha256":"..."}.
+  std::string partner;
+  std::string cert_sha256;
 };
 
 // Canonical JSON text of a scope (keys in a fixed order).
@@ -83,11 +92,12 @@ std::string ScopeToJson(const ApprovalScope& scope);
 // InvalidArgument naming the key at fault for malformed JSON, unknown keys or wrong types.
 Result<ApprovalScope> ScopeFromJson(std::string_view json);
 
-// OK if kind is one of the eight kinds.
+// OK if kind is one of the nine kinds.
 Status CheckKind(std::string_view kind);
 // The request rules: justification length, duration (> 0, <= the kind's maximum), a
 // break-glass scope naming 1..kMaxScopeCustomers customers and only known levels, a
-// role_grant naming a staff member and at least one role and no customers.
+// role_grant naming a staff member and at least one role and no customers, a partner_cert
+// naming a partner and a certificate fingerprint (64 lowercase hex) and no customers.
 // InvalidArgument naming the rule.
 Status CheckRequest(std::string_view kind, std::string_view justification,
                     const ApprovalScope& scope, int64_t duration_ms);

@@ -16,7 +16,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<BodyMember, 9> kApprovalBody = {{
+constexpr std::array<BodyMember, 13> kApprovalBody = {{
     {"kind", MemberKind::kString, false},
     {"justification", MemberKind::kString, true},
     {"customers", MemberKind::kStringList, false},
@@ -24,8 +24,12 @@ constexpr std::array<BodyMember, 9> kApprovalBody = {{
     {"levels", MemberKind::kStringList, false},
     {"purpose", MemberKind::kString, false},
     {"duration_ms", MemberKind::kInteger, false},
-    {"staff_id", MemberKind::kString, false},   // role_grant
-    {"roles", MemberKind::kStringList, false},  // role_grant
+    {"staff_id", MemberKind::kString, false},     // role_grant
+    {"roles", MemberKind::kStringList, false},    // role_grant
+    {"agreement", MemberKind::kString, false},    // share
+    {"partner_id", MemberKind::kString, false},   // partner_cert
+    {"cert_pem", MemberKind::kString, false},     // partner_cert
+    {"cert_sha256", MemberKind::kString, false},  // partner_cert
 }};
 constexpr std::array<BodyMember, 0> kEmptyBody = {};
 constexpr std::array<std::string_view, 2> kApprovalQuery = {"requester", "state"};
@@ -68,6 +72,10 @@ Result<ApiResponse> RequestApproval(vault::Vault& v, const ApiRequest& req, cons
   r.duration_ms = IntOr(body, "duration_ms", 0);
   r.staff_id = StringOr(body, "staff_id", "");
   r.roles = StringsOr(body, "roles");
+  r.agreement = StringOr(body, "agreement", "");
+  r.partner_id = StringOr(body, "partner_id", "");
+  r.cert_pem = StringOr(body, "cert_pem", "");
+  r.cert_sha256 = StringOr(body, "cert_sha256", "");
   CUSTOS_ASSIGN_OR_RETURN(std::string id, v.approvals().Request(s.ctx, r));
   return JsonResponse(201, Dump({{"approval_id", id}}));
 }

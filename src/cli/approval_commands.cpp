@@ -5,6 +5,7 @@
 #include "cli/app.h"
 #include "cli/front_door.h"
 #include "core/dates.h"
+#include "core/env.h"
 
 namespace custos::cli {
 namespace {
@@ -98,11 +99,16 @@ void AddApprovalGroup(CLI::App& app, Globals& g, Action& action) {
   request
       ->add_option("--kind", req->kind,
                    "break_glass (default), destruction, bulk_export, role_grant, audit_reseal, "
-                   "store_migrate, share")
+                   "store_migrate, share, partner_cert")
       ->check(CLI::IsMember({"break_glass", "destruction", "bulk_export", "role_grant",
-                             "audit_reseal", "store_migrate", "share"}));
+                             "audit_reseal", "store_migrate", "share", "partner_cert"}));
   request->add_option("--agreement", req->agreement,
                       "share: the agreement a share above [sharing] approval_above_rows is under");
+  request->add_option("--partner", req->partner_id, "partner_cert: the partner to renew");
+  auto cert_file = std::make_shared<std::string>();
+  request->add_option("--cert", *cert_file, "partner_cert: the partner's new certificate (PEM)");
+  request->add_option("--cert-sha256", req->cert_sha256,
+                      "partner_cert: the new certificate's SHA-256 (instead of --cert)");
   request->add_option("--staff", req->staff_id, "role_grant: the staff member to give roles");
   request->add_option("--role", req->roles, "role_grant: a role reading confidential (repeat)");
   request->add_option("--customer", req->customers, "a customer id (repeat)");
@@ -114,11 +120,16 @@ void AddApprovalGroup(CLI::App& app, Globals& g, Action& action) {
       ->required();
   request->add_option("--duration", *duration,
                       "how long: 90m, 4h (default 1h; break-glass <= 24h)");
-  request->callback([&g, &action, req, duration] {
-    action = [&g, req, duration] {
+  request->callback([&g, &action, req, duration, cert_file] {
+    action = [&g, req, duration, cert_file] {
       auto ms = ParseDuration(*duration);
       if (!ms.ok()) return g.out().Fail(ms.status());
       req->duration_ms = *ms;
+      if (!cert_file->empty()) {
+        Result<std::string> pem = Env::Default().ReadFile(*cert_file);
+        if (!pem.ok()) return g.out().Fail(InvalidArgument("cert: the file cannot be read"));
+        req->cert_pem = std::move(pem).value();
+      }
       return WithVault(g, [&](vault::Vault& v) {
         auto id = v.approvals().Request(g.MakeContext(), *req);
         if (!id.ok()) return g.out().Fail(id.status());

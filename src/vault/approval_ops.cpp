@@ -8,6 +8,7 @@
 #include "access/approval.h"
 #include "access/credentials.h"
 #include "access/training.h"
+#include "share/certificate.h"
 #include "vault/admin_action.h"
 #include "vault/admission.h"
 #include "vault/approvals.h"
@@ -83,6 +84,22 @@ Status CheckScope(const VaultState& impl, const ApprovalRequest& request,
   return CheckRoles(impl, scope.roles);
 }
 
+// A partner_cert request given the certificate's PEM names its fingerprint (the SHA-256 of
+// its DER): filled in, or checked against the one given. InvalidArgument naming the rule.
+Status CertificateFingerprint(const ApprovalRequest& request, access::ApprovalScope& scope) {
+  if (request.cert_pem.empty()) return Status::Ok();
+  if (request.kind != access::kKindPartnerCert) {
+    return InvalidArgument("cert_pem: only a partner_cert request names a certificate");
+  }
+  CUSTOS_ASSIGN_OR_RETURN(share::PartnerCertificate cert,
+                          share::ParseCertificate(request.cert_pem));
+  if (!scope.cert_sha256.empty() && scope.cert_sha256 != cert.sha256) {
+    return InvalidArgument("cert_sha256: does not match the certificate given");
+  }
+  scope.cert_sha256 = cert.sha256;
+  return Status::Ok();
+}
+
 // A role_grant is asked for by someone who manages staff, for someone else.
 Status CheckRoleGrantRequester(const VaultState& impl, const store::StaffRow& actor,
                                const access::ApprovalScope& scope) {
@@ -99,10 +116,19 @@ Result<std::string> ApprovalService::Request(const Context& ctx, const ApprovalR
   VaultState& impl = *state_;
   const std::string id = NewId(impl.Now());
   const Operation op{Action::kApprovalRequest, IdTarget("approval", id), Basis::kAdministration};
-  access::ApprovalScope scope{
-      request.customers, request.fields, request.levels,   request.purpose, {}, {},
-      request.staff_id,  request.roles,  request.agreement};
-  const Status bad = CheckScope(impl, request, scope);
+  access::ApprovalScope scope{request.customers,
+                              request.fields,
+                              request.levels,
+                              request.purpose,
+                              {},
+                              {},
+                              request.staff_id,
+                              request.roles,
+                              request.agreement,
+                              request.partner_id,
+                              request.cert_sha256};
+  Status bad = CertificateFingerprint(request, scope);
+  if (bad.ok()) bad = CheckScope(impl, request, scope);
   CUSTOS_RETURN_IF_ERROR(Write(impl, ctx, op, [&](Scope& s) -> Result<Verdict> {
     if (!bad.ok()) return Verdict::Deny(bad, scope.fields);
     if (request.kind == access::kKindRoleGrant) {
@@ -112,6 +138,15 @@ Result<std::string> ApprovalService::Request(const Context& ctx, const ApprovalR
     if (!request.plan_id.empty()) {
       Status plan = PlanScope(s.txn, request, scope);
       if (!plan.ok()) return Verdict::Deny(plan);
+    }
+    if (request.kind == access::kKindPartnerCert) {
+      // Asked for by whoever will renew: a holder of partner.manage.
+      Status who = RequireAdminAction(impl, s.actor(), "partner.manage");
+      if (!who.ok()) return Verdict::Deny(who);
+      Status refusal;
+      CUSTOS_RETURN_IF_ERROR(
+          PartnerCertScope(s.txn, s.now_ms, request.partner_id, request.cert_pem, scope, refusal));
+      if (!refusal.ok()) return Verdict::Deny(refusal);
     }
     if (request.kind == access::kKindAgreement) {
       return Verdict::Deny(InvalidArgument(
@@ -138,7 +173,9 @@ Result<std::string> ApprovalService::Request(const Context& ctx, const ApprovalR
     CUSTOS_RETURN_IF_ERROR(s.txn.InsertApproval(row));
     CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(s.txn));
     const std::string what =
-        !scope.agreement.empty() ? fmt::format("agreement '{}'", scope.agreement)
+        !scope.partner.empty()
+            ? fmt::format("partner '{}' certificate sha256 {}", scope.partner, scope.cert_sha256)
+        : !scope.agreement.empty() ? fmt::format("agreement '{}'", scope.agreement)
         : scope.staff.empty()
             ? fmt::format("{} customers", scope.customers.size())
             : fmt::format("staff '{}', roles {}", scope.staff, fmt::join(scope.roles, ","));

@@ -24,8 +24,9 @@ namespace custos::vault {
 struct VaultState;
 
 struct ApprovalRequest {
-  std::string kind = "break_glass";  // or "destruction", "bulk_export", "role_grant", "share"
-  std::string justification;         // written reason; no personal data
+  // or "destruction", "bulk_export", "role_grant", "share", "partner_cert"
+  std::string kind = "break_glass";
+  std::string justification;  // written reason; no personal data
   std::vector<std::string> customers;
   std::vector<std::string> fields;  // empty with levels empty: every field
   std::vector<std::string> levels;  // "general", "internal", "confidential"
@@ -42,6 +43,13 @@ struct ApprovalRequest {
   // kind "share" (issue 17): the agreement a share above [sharing] approval_above_rows is made
   // under. (Kind "agreement" is requested by SharingService::ProposeAgreement, not here.)
   std::string agreement;
+  // kind "partner_cert" (docs/sharing.md, "Renewing a partner's certificate"): the partner and
+  // its new certificate, as the PEM (the vault checks it as the renewal would and records its
+  // SHA-256) or as the SHA-256 of its DER (64 lowercase hex); when both are given they must
+  // agree. Requested by the staff member who will renew, approved by another.
+  std::string partner_id;
+  std::string cert_pem;
+  std::string cert_sha256;
 };
 
 struct ApprovalView {

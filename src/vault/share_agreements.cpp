@@ -67,6 +67,48 @@ Result<share::PartnerCertificate> AcceptableCertificate(std::string_view pem, in
   return cert;
 }
 
+// Why `cert` cannot replace the partner's current certificate, or OK: it is the current one
+// (Conflict), its subject differs from the current one's, or the partner had it before
+// (InvalidArgument naming "cert" and the rule).
+Status RenewalRefusal(const store::PartnerRow& partner, const share::PartnerCertificate& cert,
+                      const std::vector<store::PartnerCertificateRow>& earlier) {
+  if (cert.sha256 == partner.cert_sha256) {
+    return Conflict("cert: this is already the partner's certificate");
+  }
+  // The subject shown at registration is what the approvers of the partner's agreements saw:
+  // a renewal keeps it, so a certificate of another party is not slipped in its place.
+  if (cert.subject != partner.cert_subject) {
+    return InvalidArgument(
+        "cert: its subject must be the current certificate's (custos partner show); a partner "
+        "under another subject is registered anew");
+  }
+  for (const store::PartnerCertificateRow& e : earlier) {
+    if (e.cert_sha256 == cert.sha256) {
+      return InvalidArgument(
+          "cert: a certificate the partner had before is not taken back (renew with a new one)");
+    }
+  }
+  return Status::Ok();
+}
+
+// Marks the actor's approved partner_cert request for this partner and certificate "used";
+// its id, or empty when there is none in force.
+Result<std::string> UsePartnerCertApproval(Scope& s, std::string_view partner_id,
+                                           std::string_view cert_sha256) {
+  CUSTOS_ASSIGN_OR_RETURN(auto rows,
+                          s.txn.ListApprovals(s.actor().staff_id, access::kStateApproved));
+  for (store::ApprovalRow& row : rows) {
+    if (row.kind != access::kKindPartnerCert || row.requester != s.actor().staff_id) continue;
+    if (access::EffectiveState(row, s.now_ms) != access::kStateApproved) continue;
+    CUSTOS_ASSIGN_OR_RETURN(access::ApprovalScope scope, access::ScopeFromJson(row.scope));
+    if (scope.partner != partner_id || scope.cert_sha256 != cert_sha256) continue;
+    row.state = std::string(access::kStateUsed);
+    CUSTOS_RETURN_IF_ERROR(s.txn.UpdateApproval(row));
+    return row.approval_id;
+  }
+  return std::string();
+}
+
 Status CheckPartnerSpec(const VaultState& m, const PartnerSpec& spec) {
   if (!ValidSharingId(spec.partner_id)) {
     return InvalidArgument(
@@ -276,23 +318,20 @@ Result<PartnerView> SharingService::RenewPartnerCertificate(const Context& ctx,
     if (!partner.has_value()) return Verdict::Deny(NotFound("partner_id: no such partner"));
     Result<share::PartnerCertificate> cert = AcceptableCertificate(cert_pem, s.now_ms);
     if (!cert.ok()) return Verdict::Deny(cert.status());
-    if (cert->sha256 == partner->cert_sha256) {
-      return Verdict::Deny(Conflict("cert: this is already the partner's certificate"));
-    }
-    // The subject shown at registration is what the approvers of the partner's agreements saw:
-    // a renewal keeps it, so a certificate of another party is not slipped in its place.
-    if (cert->subject != partner->cert_subject) {
-      return Verdict::Deny(InvalidArgument(
-          "cert: its subject must be the current certificate's (custos partner show); a partner "
-          "under another subject is registered anew"));
-    }
     CUSTOS_ASSIGN_OR_RETURN(std::vector<store::PartnerCertificateRow> earlier,
                             s.txn.ListPartnerCertificates(partner_id));
-    for (const store::PartnerCertificateRow& e : earlier) {
-      if (e.cert_sha256 == cert->sha256) {
-        return Verdict::Deny(InvalidArgument(
-            "cert: a certificate the partner had before is not taken back (renew with a new one)"));
-      }
+    Status refused = RenewalRefusal(*partner, *cert, earlier);
+    if (!refused.ok()) return Verdict::Deny(refused);
+    // Dual control: the renewal redirects the next shares of agreements a second staff member
+    // approved for this partner, so it needs that second person too.
+    CUSTOS_ASSIGN_OR_RETURN(std::string approval_id,
+                            UsePartnerCertApproval(s, partner_id, cert->sha256));
+    if (approval_id.empty()) {
+      return Verdict::Deny(FailedPrecondition(fmt::format(
+          "dual control: renewing a partner's certificate needs an approved partner_cert request "
+          "of yours naming the partner and this certificate (sha256 {}): custos approval request "
+          "--kind partner_cert --partner {} --cert FILE, approved by another staff member",
+          cert->sha256, partner_id)));
     }
     const std::string old_sha256 = partner->cert_sha256;
     store::PartnerCertificateRow history{
@@ -313,8 +352,9 @@ Result<PartnerView> SharingService::RenewPartnerCertificate(const Context& ctx,
     CUSTOS_ASSIGN_OR_RETURN(PartnerView view, PartnerOf(s.txn, std::move(*partner)));
     renewed = std::move(view);
     return Verdict::Allow(fmt::format(
-        "partner '{}' certificate renewed: sha256 {} replaced by sha256 {} (valid until {})",
-        partner_id, old_sha256, cert->sha256, core::UtcDateOfMs(cert->not_after_ms)));
+        "partner '{}' certificate renewed: sha256 {} replaced by sha256 {} (valid until {}); "
+        "approval {}",
+        partner_id, old_sha256, cert->sha256, core::UtcDateOfMs(cert->not_after_ms), approval_id));
   }));
   return std::move(*renewed);
 }
@@ -530,6 +570,30 @@ Result<AgreementView> SharingService::ConfirmDeletion(const Context& ctx,
                     before.deletion == "overdue" ? ", after its deadline" : ""));
   }));
   return std::move(*out);
+}
+
+Status PartnerCertScope(store::Transaction& txn, int64_t now_ms, std::string_view partner_id,
+                        std::string_view cert_pem, access::ApprovalScope& scope, Status& refusal) {
+  refusal = Status::Ok();
+  std::optional<store::PartnerRow> partner;
+  if (ValidSharingId(partner_id)) {
+    CUSTOS_ASSIGN_OR_RETURN(partner, txn.GetPartner(partner_id));
+  }
+  if (!partner.has_value()) {
+    refusal = NotFound("scope 'partner': no such partner");
+    return Status::Ok();
+  }
+  scope.partner = partner->partner_id;
+  if (cert_pem.empty()) return Status::Ok();  // the fingerprint alone: checked by CheckRequest
+  Result<share::PartnerCertificate> cert = AcceptableCertificate(cert_pem, now_ms);
+  if (!cert.ok()) {
+    refusal = cert.status();
+    return Status::Ok();
+  }
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<store::PartnerCertificateRow> earlier,
+                          txn.ListPartnerCertificates(partner->partner_id));
+  refusal = RenewalRefusal(*partner, *cert, earlier);
+  return Status::Ok();
 }
 
 }  // namespace custos::vault

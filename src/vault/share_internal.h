@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "access/approval.h"
 #include "consent/consent.h"
 #include "core/status.h"
 #include "deid/check.h"
@@ -32,6 +33,14 @@ std::vector<std::string> SplitList(std::string_view text);
 // shared under it, and its deletion obligation. Failure: the store's error.
 Result<AgreementView> AgreementOf(const VaultState& m, store::Transaction& txn,
                                   store::ShareAgreementRow row, int64_t now_ms);
+
+// A partner_cert approval request's scope (ApprovalService::Request), its fingerprint already
+// in `scope`: the partner must exist (scope.partner is set to its id) and the certificate, when
+// its PEM is given, must be one RenewPartnerCertificate would take (not expired, the current
+// subject, neither the current nor an earlier certificate). `refusal` is set when the request
+// is refused, naming the field and rule; the return is the store's error.
+Status PartnerCertScope(store::Transaction& txn, int64_t now_ms, std::string_view partner_id,
+                        std::string_view cert_pem, access::ApprovalScope& scope, Status& refusal);
 
 // The secret every share's fingerprint key is derived from (share::ShareKey): an HMAC of the
 // vault's signing key under a label, so no new key is stored; never leaves the process.

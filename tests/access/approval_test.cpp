@@ -30,6 +30,34 @@ TEST(ApprovalScope, ScopesRoundTripThroughJson) {
   EXPECT_EQ(back->purpose, "risk_control");
 }
 
+// A partner_cert scope (a certificate renewal) keeps its partner and fingerprint through the
+// stored JSON; the request rules want both, and the fingerprint as 64 lowercase hex digits.
+TEST(ApprovalScope, APartnerCertScopeRoundTripsAndIsChecked) {
+  ApprovalScope s;
+  s.partner = "acme-pay";
+  s.cert_sha256 = std::string(64, 'a');
+  auto back = ScopeFromJson(ScopeToJson(s));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->partner, "acme-pay");
+  EXPECT_EQ(back->cert_sha256, s.cert_sha256);
+  EXPECT_TRUE(CheckRequest(kKindPartnerCert, "a written reason", s, kHour).ok());
+  for (const std::string& bad : {std::string(64, 'g'), std::string(65, 'a'), std::string()}) {
+    ApprovalScope b = s;
+    b.cert_sha256 = bad;
+    EXPECT_EQ(CheckRequest(kKindPartnerCert, "a written reason", b, kHour).code(),
+              Code::kInvalidArgument)
+        << bad;
+  }
+  ApprovalScope no_partner = s;
+  no_partner.partner.clear();
+  EXPECT_EQ(CheckRequest(kKindPartnerCert, "a written reason", no_partner, kHour).code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(CheckRequest(kKindBulkExport, "a written reason", s, kHour).code(),
+            Code::kInvalidArgument);
+  EXPECT_TRUE(CheckKind("partner_cert").ok());
+  EXPECT_EQ(ScopeFromJson(R"({"partner":1})").status().code(), Code::kInvalidArgument);
+}
+
 TEST(ApprovalScope, MalformedScopesAreRefusedByName) {
   EXPECT_EQ(ScopeFromJson("[").status().code(), Code::kInvalidArgument);
   EXPECT_EQ(ScopeFromJson("[]").status().code(), Code::kInvalidArgument);

@@ -286,7 +286,8 @@ TEST_F(ShareApiTest, AnAgreementSuspendedByAnIncidentSaysSo) {
 // certificate"): the renewed partner shows the new fingerprint and the replaced one; the next
 // share under the agreement approved before reaches the same consenting customers and opens with
 // the new key only; an unknown partner, a weak key, a missing member and a support agent are
-// refused naming the field and the rule.
+// refused naming the field and the rule, and so is the renewal until a second staff member has
+// approved the renewer's partner_cert request for that certificate.
 TEST_F(ShareApiTest, APartnersCertificateRenewedInPlaceReceivesTheNextShare) {
   auto added = Post("/v1/partners", "tok-pm", PartnerBody());
   ASSERT_TRUE(added);
@@ -320,6 +321,29 @@ TEST_F(ShareApiTest, APartnersCertificateRenewedInPlaceReceivesTheNextShare) {
     cases.push_back({"support agent", std::move(agent), 403, "permission_denied", ""});
     ExpectErrors(cases, "13910000001");
   }
+
+  // Dual control: refused until a partner_cert request naming the certificate is approved by a
+  // second staff member (the request over POST /v1/approvals, with the certificate's PEM).
+  auto alone = Post("/v1/partners/acme-pay/certificate", "tok-pm", {{"cert_pem", new_pem}});
+  ASSERT_TRUE(alone);
+  EXPECT_EQ(alone->status, 409) << alone->body;
+  EXPECT_NE(alone->body.find("dual control: renewing a partner's certificate needs an approved "
+                             "partner_cert request"),
+            std::string::npos)
+      << alone->body;
+  auto requested = Post("/v1/approvals", "tok-pm",
+                        {{"kind", "partner_cert"},
+                         {"justification", "the partner rotated its key"},
+                         {"duration_ms", 86400000},
+                         {"partner_id", "acme-pay"},
+                         {"cert_pem", new_pem}});
+  ASSERT_TRUE(requested);
+  ASSERT_EQ(requested->status, 201) << requested->body;
+  auto approved = Client()->Post(
+      "/v1/approvals/" + Json(requested)["approval_id"].get<std::string>() + "/approve",
+      As("tok-dpo", ""), "", "application/json");
+  ASSERT_TRUE(approved);
+  ASSERT_EQ(approved->status, 200) << approved->body;
 
   auto renewed = Post("/v1/partners/acme-pay/certificate", "tok-pm", {{"cert_pem", new_pem}});
   ASSERT_TRUE(renewed);

@@ -929,7 +929,9 @@ TEST_F(CliTest, ShareCreateWritesThePackageAndSignedManifestListsAndTracesACutCo
 // `custos partner renew-cert ID --cert FILE` (docs/sharing.md, "Renewing a partner's
 // certificate"): the partner keeps its agreement and the customers' consents given at import;
 // the next share opens with the new key only; `partner show --json` names the new certificate
-// and the replaced one; a certificate of another subject is refused (exit 3) naming the rule.
+// and the replaced one; a certificate of another subject is refused (exit 3) naming the rule;
+// the renewal waits for a second staff member's approval of `approval request --kind
+// partner_cert --partner ID --cert FILE`.
 TEST_F(CliTest, PartnerRenewCertReplacesTheCertificateTheNextShareIsEncryptedTo) {
   ASSERT_EQ(Custos("init " + vault_).code, 0);
   const auto make_cert = [&](const std::string& who, const std::string& subject) {
@@ -974,8 +976,19 @@ TEST_F(CliTest, PartnerRenewCertReplacesTheCertificateTheNextShareIsEncryptedTo)
   EXPECT_NE(refused.out.find("cert: its subject must be the current certificate's"),
             std::string::npos)
       << refused.out;
-  Outcome renewed = Custos(
-      "partner renew-cert acme-pay --cert " + (root_ / "acme-new-cert.pem").string(), "pm", "");
+  const std::string new_cert = (root_ / "acme-new-cert.pem").string();
+  Outcome alone = Custos("partner renew-cert acme-pay --cert " + new_cert, "pm", "");
+  EXPECT_NE(alone.code, 0) << alone.out;
+  EXPECT_NE(alone.out.find("dual control: renewing a partner's certificate"), std::string::npos)
+      << alone.out;
+  Outcome requested =
+      Custos("--json approval request --kind partner_cert --partner acme-pay --cert " + new_cert +
+                 " --justification 'the partner rotated its key' --duration 1d",
+             "pm", "");
+  ASSERT_EQ(requested.code, 0) << requested.out;
+  ASSERT_EQ(Custos("approval approve " + JsonString(requested.out, "approval_id"), "dpo", "").code,
+            0);
+  Outcome renewed = Custos("partner renew-cert acme-pay --cert " + new_cert, "pm", "");
   ASSERT_EQ(renewed.code, 0) << renewed.out;
   EXPECT_NE(renewed.out.find("partner acme-pay certificate renewed"), std::string::npos)
       << renewed.out;

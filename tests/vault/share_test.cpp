@@ -96,6 +96,20 @@ class ShareTest : public VaultTest {
     ASSERT_TRUE(st.ok()) << st.ToString();
   }
 
+  // pm.one's partner_cert request for `pem`, approved by the DPO (a second staff member).
+  void ApprovedRenewal(const std::string& pem, const std::string& partner = "acme-pay") {
+    ApprovalRequest r;
+    r.kind = "partner_cert";
+    r.justification = "the partner's certificate expires next month";
+    r.duration_ms = kDayMs;
+    r.partner_id = partner;
+    r.cert_pem = pem;
+    auto id = vault_->approvals().Request(Pm(), r);
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    Status st = vault_->approvals().Approve(Dpo(), *id);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+  }
+
   // Customer `i`: valid and distinct (GB 11643 check character computed), consenting to
   // sharing with `target` when it is not empty.
   std::string AddCustomer(int i, const std::string& target, const std::string& source = "form") {
@@ -1101,6 +1115,7 @@ TEST_F(ShareTest, ARenewedCertificateReceivesTheNextShareAndTheConsentsStillAppl
   const std::string pem = MakeCert("acme-new", "-newkey rsa:2048", "acme-partner");
   auto parsed = share::ParseCertificate(pem);
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ApprovedRenewal(pem);
   auto renewed = vault_->sharing().RenewPartnerCertificate(Pm(), "acme-pay", pem);
   ASSERT_TRUE(renewed.ok()) << renewed.status().ToString();
   EXPECT_EQ(renewed->cert_sha256, parsed->sha256);
@@ -1216,6 +1231,141 @@ TEST_F(ShareTest, ACertificateRenewalIsRefusedNamingTheFieldAndTheRule) {
   EXPECT_TRUE(shown->front().previous_cert_sha256.empty());
   EXPECT_TRUE(Entries("partner.renew_cert", "allow").empty());
   EXPECT_EQ(Entries("partner.renew_cert", "deny").size(), 7u);
+}
+
+// Dual control of a renewal (docs/sharing.md, "Renewing a partner's certificate"): the
+// renewal redirects the next shares of agreements a second staff member approved, so it runs
+// only with an approved partner_cert request of the renewer naming the partner and that very
+// certificate. Refused without one, with one still awaiting its decision, with one for another
+// certificate, with another staff member's; the requester cannot approve their own; the request
+// checks the certificate as the renewal would; the approval is good for one renewal.
+TEST_F(ShareTest, ACertificateRenewalNeedsASecondStaffMember) {
+  auto added = vault_->sharing().AddPartner(Pm(), Partner());
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  const std::string pem = MakeCert("acme-new", "-newkey rsa:2048", "acme-partner");
+  const std::string other_pem = MakeCert("acme-newer", "-newkey rsa:2048", "acme-partner");
+  auto parsed = share::ParseCertificate(pem);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  const std::string refusal = fmt::format(
+      "dual control: renewing a partner's certificate needs an approved partner_cert "
+      "request of yours naming the partner and this certificate (sha256 {}): custos "
+      "approval request --kind partner_cert --partner acme-pay --cert FILE, approved "
+      "by another staff member",
+      parsed->sha256);
+  auto alone = vault_->sharing().RenewPartnerCertificate(Pm(), "acme-pay", pem);
+  ASSERT_EQ(alone.status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(alone.status().message(), refusal);
+
+  ApprovalRequest r;
+  r.kind = "partner_cert";
+  r.justification = "the partner's certificate expires next month";
+  r.duration_ms = kDayMs;
+  r.partner_id = "acme-pay";
+  r.cert_pem = pem;
+  auto id = vault_->approvals().Request(Pm(), r);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  // Requested, not yet approved: still refused; the requester cannot approve it.
+  EXPECT_EQ(vault_->sharing().RenewPartnerCertificate(Pm(), "acme-pay", pem).status().code(),
+            Code::kFailedPrecondition);
+  EXPECT_EQ(vault_->approvals().Approve(Pm(), *id).code(), Code::kPermissionDenied);
+  ASSERT_TRUE(vault_->approvals().Approve(Dpo(), *id).ok());
+  auto listed = vault_->approvals().List(Dpo(), "pm.one", "approved");
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(listed->front().scope_json)["cert_sha256"], parsed->sha256);
+  EXPECT_EQ(nlohmann::json::parse(listed->front().scope_json)["partner"], "acme-pay");
+
+  // Approved for `pem`: not for another certificate, and not for another staff member.
+  auto other = vault_->sharing().RenewPartnerCertificate(Pm(), "acme-pay", other_pem);
+  ASSERT_EQ(other.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(other.status().message().find("dual control:"), std::string::npos);
+  EXPECT_EQ(
+      vault_->sharing().RenewPartnerCertificate(Pm("pm.two"), "acme-pay", pem).status().code(),
+      Code::kFailedPrecondition);
+  auto shown = vault_->sharing().ListPartners(Dpo(), "acme-pay");
+  ASSERT_TRUE(shown.ok()) << shown.status().ToString();
+  EXPECT_EQ(shown->front().cert_sha256, added->cert_sha256) << "nothing renewed yet";
+
+  auto renewed = vault_->sharing().RenewPartnerCertificate(Pm(), "acme-pay", pem);
+  ASSERT_TRUE(renewed.ok()) << renewed.status().ToString();
+  EXPECT_EQ(renewed->cert_sha256, parsed->sha256);
+  auto used = vault_->approvals().List(Dpo(), "pm.one", "used");
+  ASSERT_TRUE(used.ok()) << used.status().ToString();
+  ASSERT_EQ(used->size(), 1u);
+  EXPECT_EQ(used->front().approval_id, *id);
+  const auto allowed = Entries("partner.renew_cert", "allow");
+  ASSERT_EQ(allowed.size(), 1u);
+  EXPECT_NE(allowed[0].reason.find("approval " + *id), std::string::npos) << allowed[0].reason;
+  EXPECT_EQ(Entries("partner.renew_cert", "deny").size(), 4u);
+
+  // The next renewal needs its own approval.
+  EXPECT_EQ(vault_->sharing().RenewPartnerCertificate(Pm(), "acme-pay", other_pem).status().code(),
+            Code::kFailedPrecondition);
+}
+
+// A partner_cert request names a partner that exists and a certificate the renewal would take,
+// checked when it is made so that the approver decides on a renewal that can happen; the
+// fingerprint may be given instead of the certificate (it must then be 64 lowercase hex
+// digits), or with it (they must agree); only a holder of partner.manage asks.
+TEST_F(ShareTest, APartnerCertRequestIsCheckedWhenItIsMade) {
+  auto added = vault_->sharing().AddPartner(Pm(), Partner());
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  const std::string pem = MakeCert("acme-new", "-newkey rsa:2048", "acme-partner");
+  auto parsed = share::ParseCertificate(pem);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  const auto request = [&](const Context& who, const std::string& partner,
+                           const std::string& cert_pem, const std::string& sha256) {
+    ApprovalRequest r;
+    r.kind = "partner_cert";
+    r.justification = "the partner's certificate expires next month";
+    r.duration_ms = kDayMs;
+    r.partner_id = partner;
+    r.cert_pem = cert_pem;
+    r.cert_sha256 = sha256;
+    return vault_->approvals().Request(who, r);
+  };
+  auto unknown = request(Pm(), "nobody-pay", pem, "");
+  ASSERT_EQ(unknown.status().code(), Code::kNotFound);
+  EXPECT_EQ(unknown.status().message(), "scope 'partner': no such partner");
+  auto mismatch = request(Pm(), "acme-pay", pem, std::string(64, 'a'));
+  ASSERT_EQ(mismatch.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(mismatch.status().message(), "cert_sha256: does not match the certificate given");
+  for (const std::string& bad : {std::string(), std::string(63, 'a'), std::string(64, 'A')}) {
+    auto r = request(Pm(), "acme-pay", "", bad);
+    ASSERT_EQ(r.status().code(), Code::kInvalidArgument) << bad;
+    EXPECT_EQ(r.status().message(),
+              "scope 'cert_sha256': a partner_cert request names a partner, the new "
+              "certificate's SHA-256 (64 lowercase hex digits) and no customers");
+  }
+  auto current = request(Pm(), "acme-pay", Cert("acme"), "");
+  ASSERT_EQ(current.status().code(), Code::kConflict);
+  auto foreign = request(Pm(), "acme-pay", Cert("other"), "");
+  ASSERT_EQ(foreign.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(foreign.status().message().find("cert: its subject must be"), std::string::npos);
+  EXPECT_EQ(request(SupportAgent(), "acme-pay", pem, "").status().code(), Code::kPermissionDenied);
+  ApprovalRequest share_kind;
+  share_kind.kind = "share";
+  share_kind.justification = "a large share next week";
+  share_kind.duration_ms = kDayMs;
+  share_kind.agreement = "acme-2026";
+  share_kind.partner_id = "acme-pay";
+  EXPECT_EQ(vault_->approvals().Request(Pm(), share_kind).status().message(),
+            "scope 'partner': only a partner_cert request names a partner and a certificate");
+
+  // By fingerprint alone, or with the matching certificate: accepted, the scope names both.
+  auto by_sha = request(Pm(), "acme-pay", "", parsed->sha256);
+  ASSERT_TRUE(by_sha.ok()) << by_sha.status().ToString();
+  auto both = request(Pm(), "acme-pay", pem, parsed->sha256);
+  ASSERT_TRUE(both.ok()) << both.status().ToString();
+  auto listed = vault_->approvals().List(Dpo(), "pm.one", "requested");
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 2u);
+  for (const auto& a : *listed) {
+    EXPECT_EQ(a.kind, "partner_cert");
+    EXPECT_EQ(a.scope_json, fmt::format("{{\"cert_sha256\":\"{}\",\"customers\":[],\"fields\":[],"
+                                        "\"levels\":[],\"partner\":\"acme-pay\",\"purpose\":\"\"}}",
+                                        parsed->sha256));
+  }
 }
 
 }  // namespace
