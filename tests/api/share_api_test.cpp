@@ -282,6 +282,35 @@ TEST_F(ShareApiTest, AnAgreementSuspendedByAnIncidentSaysSo) {
   EXPECT_EQ(Json(resumed)["suspended_by_incident"], "") << resumed->body;
 }
 
+// POST /v1/approvals of kind "share" (a share above [sharing] approval_above_rows): the
+// agreement is named in the body and kept in the request's scope; an unknown agreement is 404.
+TEST_F(ShareApiTest, AShareApprovalIsRequestedOverTheApi) {
+  auto added = Post("/v1/partners", "tok-pm", PartnerBody());
+  ASSERT_TRUE(added);
+  ASSERT_EQ(added->status, 201) << added->body;
+  ASSERT_NO_FATAL_FAILURE(ProposeAndApprove(AgreementBody("acme-2026")));
+  const auto request = [&](const std::string& agreement) {
+    return Post("/v1/approvals", "tok-pm",
+                {{"kind", "share"},
+                 {"justification", "the quarterly screening of all customers"},
+                 {"duration_ms", 86400000},
+                 {"agreement", agreement}});
+  };
+  auto unknown = request("nobody-2026");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404) << unknown->body;
+  auto made = request("acme-2026");
+  ASSERT_TRUE(made);
+  ASSERT_EQ(made->status, 201) << made->body;
+  auto listed = Get("/v1/approvals?requester=pm.one&state=requested", "tok-pm");
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->status, 200) << listed->body;
+  const json items = Json(listed)["approvals"];
+  ASSERT_EQ(items.size(), 1u) << listed->body;
+  EXPECT_EQ(items[0]["kind"], "share");
+  EXPECT_EQ(items[0]["scope"]["agreement"], "acme-2026") << listed->body;
+}
+
 // POST /v1/partners/{partner_id}/certificate (docs/sharing.md, "Renewing a partner's
 // certificate"): the renewed partner shows the new fingerprint and the replaced one; the next
 // share under the agreement approved before reaches the same consenting customers and opens with
