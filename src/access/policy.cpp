@@ -58,9 +58,7 @@ bool CheckStaffAndPurpose(const schema::Config& config, const StaffFacts& staff,
 Decision DecideByRoles(const schema::Config& config, const StaffFacts& staff,
                        const std::vector<std::string>& roles, const DataRequest& request,
                        const Subject& subject) {
-  Decision best =
-      Deny(fmt::format("no grant of {} covers {} on {} for purpose '{}'", WhoseGrants(staff, roles),
-                       request.action, LevelName(subject.level), request.purpose));
+  Decision best;       // a deny; its reason is written at the end if no grant applied
   std::string lapsed;  // the training reason of a grant that would have applied
   for (const std::string& role_name : roles) {
     const schema::RoleDef* role = config.FindRole(role_name);
@@ -94,9 +92,13 @@ Decision DecideByRoles(const schema::Config& config, const StaffFacts& staff,
                                 training.empty() ? "" : "; " + training);
     }
   }
-  if (best.effect == Effect::kDeny && !lapsed.empty()) {
+  if (best.effect == Effect::kDeny) {
     best.reason =
-        fmt::format("{}: confidential fields are refused until it is renewed (P5b)", lapsed);
+        lapsed.empty()
+            ? fmt::format("no grant of {} covers {} on {} for purpose '{}'",
+                          WhoseGrants(staff, roles), request.action, LevelName(subject.level),
+                          request.purpose)
+            : fmt::format("{}: confidential fields are refused until it is renewed (P5b)", lapsed);
   }
   return best;
 }
@@ -183,6 +185,36 @@ Decision DecideData(const schema::Config& config, const StaffFacts& staff,
   }
   ApplyConsent(config, request, subject, d);
   return d;
+}
+
+std::vector<Decision> DecideDataAll(const schema::Config& config, const StaffFacts& staff,
+                                    const DataRequest& request,
+                                    const std::vector<Subject>& subjects) {
+  std::vector<Decision> out;
+  out.reserve(subjects.size());
+  // A break-glass grant covers fields by name: every field decided on its own.
+  const bool by_level = staff.break_glass.empty();
+  struct Decided {
+    Level level;
+    std::string_view sensitive_name;  // empty for a field that is not PIPL-sensitive
+    size_t index;                     // into `out`
+  };
+  std::vector<Decided> decided;
+  for (const Subject& subject : subjects) {
+    const std::string_view sensitive_name = subject.pipl_sensitive ? subject.name : "";
+    auto same = std::find_if(decided.begin(), decided.end(), [&](const Decided& d) {
+      return d.level == subject.level && d.sensitive_name == sensitive_name;
+    });
+    if (!by_level || same == decided.end()) {
+      if (by_level) decided.push_back({subject.level, sensitive_name, out.size()});
+      out.push_back(DecideData(config, staff, request, subject));
+      continue;
+    }
+    Decision d = out[same->index];
+    d.mask_rule = d.effect == Effect::kMask ? std::string(subject.mask_rule) : std::string();
+    out.push_back(std::move(d));
+  }
+  return out;
 }
 
 Decision DecideAction(const schema::Config& config, const StaffFacts& staff,

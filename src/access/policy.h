@@ -88,6 +88,14 @@ std::vector<std::string> EffectiveRoles(const schema::Config& config, const Staf
 Decision DecideData(const schema::Config& config, const StaffFacts& staff,
                     const DataRequest& request, const Subject& subject);
 
+// DecideData for each subject, in order, for one request: the same decisions, computed once per
+// level (and per field for PIPL-sensitive fields, whose consent refusal names the field) when
+// the staff member holds no break-glass grant, since nothing else in a decision depends on
+// which field of a level it is but the mask rule, which is the field's own.
+std::vector<Decision> DecideDataAll(const schema::Config& config, const StaffFacts& staff,
+                                    const DataRequest& request,
+                                    const std::vector<Subject>& subjects);
+
 // The decision for a non-data action (kActions minus kDataActions) for `purpose`. An empty
 // purpose is an action not made for a purpose (staff administration, login): only grants that
 // list no purposes apply.

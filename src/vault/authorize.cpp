@@ -53,13 +53,20 @@ std::vector<FieldDecision> DecideFields(const schema::Config& config,
                                         const access::StaffFacts& staff,
                                         const access::DataRequest& request,
                                         const std::vector<std::string>& names) {
-  std::vector<FieldDecision> out;
-  out.reserve(names.size());
+  std::vector<const schema::FieldDef*> fields;
+  std::vector<access::Subject> subjects;
+  fields.reserve(names.size());
+  subjects.reserve(names.size());
   for (const std::string& name : names) {
     const schema::FieldDef* f = config.FindField(name);
     if (f == nullptr) continue;  // callers validate names first
-    out.push_back({f, access::DecideData(config, staff, request, access::FieldSubject(*f))});
+    fields.push_back(f);
+    subjects.push_back(access::FieldSubject(*f));
   }
+  std::vector<access::Decision> decisions = access::DecideDataAll(config, staff, request, subjects);
+  std::vector<FieldDecision> out;
+  out.reserve(fields.size());
+  for (size_t i = 0; i < fields.size(); ++i) out.push_back({fields[i], std::move(decisions[i])});
   return out;
 }
 

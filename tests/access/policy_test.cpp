@@ -190,6 +190,73 @@ TEST(Policy, BreakGlassDoesNotOverrideConsent) {
   EXPECT_EQ(Read(agent, "customer_service", "id_number", &consent).effect, Effect::kDeny);
 }
 
+// DecideDataAll (a request's fields decided once per level) gives, field for field, what
+// DecideData gives alone: every post and purpose of the shipped policy, with no consent, with
+// consent, withdrawn, restricted, without the separate sensitive consent, with lapsed
+// training, disabled, and with a break-glass grant naming one field.
+TEST(Policy, DecidingAllFieldsAtOnceEqualsDecidingEachAlone) {
+  std::vector<Subject> subjects;
+  for (const schema::FieldDef& f : Default().fields) subjects.push_back(FieldSubject(f));
+  ASSERT_GT(subjects.size(), 5u);
+  std::vector<StaffFacts> staff;
+  for (const schema::PostDef& post : Default().posts) {
+    staff.push_back(Staff("s." + post.name, post.name));
+    staff.push_back(Staff("u." + post.name, post.name, /*trained=*/false));
+  }
+  StaffFacts disabled = Staff("d.agent", "support_agent");
+  disabled.status = "disabled";
+  staff.push_back(disabled);
+  StaffFacts glass = Staff("g.agent", "support_agent");
+  Grant g;
+  g.approval_id = "01JAPPROVAL000000000000000";
+  g.approver = "dpo";
+  g.expires_at_ms = kNow + 3600 * 1000;
+  g.scope.fields = {"id_number"};
+  glass.break_glass.push_back(g);
+  staff.push_back(glass);
+  std::vector<consent::ConsentState> states;
+  std::vector<std::string> all_purposes;
+  for (const schema::PurposeDef& p : Default().purposes) all_purposes.push_back(p.name);
+  consent::ConsentState all;
+  all.customer_id = "01JCUSTOMER0000000000000000";
+  for (const std::string& p : all_purposes) all.purposes[p] = {true, 1, kNow - kDay, 0};
+  all.sensitive = true;
+  states.push_back(all);
+  consent::ConsentState not_sensitive = all;
+  not_sensitive.sensitive = false;
+  states.push_back(not_sensitive);
+  consent::ConsentState withdrawn = all;
+  for (auto& [name, p] : withdrawn.purposes) p.withdrawn_at_ms = kNow - 3600 * 1000;
+  states.push_back(withdrawn);
+  consent::ConsentState restricted = all;
+  restricted.restricted_since_ms = kNow - kDay;
+  restricted.restriction_rule = "objection";
+  states.push_back(restricted);
+  states.push_back(consent::ConsentState{});
+  int compared = 0;
+  for (const StaffFacts& s : staff) {
+    for (const std::string& purpose : all_purposes) {
+      for (const consent::ConsentState* c :
+           {&states[0], &states[1], &states[2], &states[3], &states[4],
+            static_cast<consent::ConsentState*>(nullptr)}) {
+        const DataRequest request{"customer.read", purpose, c, kNow};
+        const std::vector<Decision> together = DecideDataAll(Default(), s, request, subjects);
+        ASSERT_EQ(together.size(), subjects.size());
+        for (size_t i = 0; i < subjects.size(); ++i) {
+          const Decision alone = DecideData(Default(), s, request, subjects[i]);
+          EXPECT_EQ(together[i].effect, alone.effect) << s.staff_id << " " << subjects[i].name;
+          EXPECT_EQ(together[i].mask_rule, alone.mask_rule)
+              << s.staff_id << " " << subjects[i].name;
+          EXPECT_EQ(together[i].reason, alone.reason) << s.staff_id << " " << subjects[i].name;
+          EXPECT_EQ(together[i].break_glass, alone.break_glass) << s.staff_id;
+          ++compared;
+        }
+      }
+    }
+  }
+  EXPECT_GT(compared, 1000);
+}
+
 TEST(Policy, AnUnknownPurposeIsRefused) {
   const Decision d = Read(Staff("li.na", "support_agent"), "curiosity", "phone", nullptr);
   EXPECT_EQ(d.effect, Effect::kDeny);
