@@ -171,20 +171,30 @@ int Serve(Globals& g, const ServeFlags& flags) {
 
   // The doctor (issue 19; docs/dpo.md): daily, as the vault's own job; the result is kept for
   // GET /v1/health/details and logged by counts and the ids of what is not ok.
-  std::unique_ptr<Schedule> doctor = Schedule::Start(kDoctorEverySeconds, [&v] {
-    auto r = v.doctor().RunScheduled();
-    if (!r.ok()) {
-      api::LogEvent(api::LogLevel::kError, "doctor.scheduled.failed",
-                    {{"error", r.status().ToString()}});
-      return;
-    }
-    api::LogEvent(
-        r->Worst() >= vault::Severity::kWarning ? api::LogLevel::kWarn : api::LogLevel::kInfo,
-        "doctor.scheduled",
-        {{"status", std::string(vault::SeverityName(r->Worst()))},
-         {"failures", r->Count(vault::Severity::kFailure)},
-         {"warnings", r->Count(vault::Severity::kWarning)}});
-  });
+  // Due at once when its last run is a day old (or it never ran), so that a server restarted
+  // more often than daily still runs it daily.
+  Result<int64_t> doctor_due = v.doctor().ScheduledDelayMs(kDoctorEverySeconds * 1000);
+  if (!doctor_due.ok()) {
+    api::LogEvent(api::LogLevel::kError, "doctor.scheduled.failed",
+                  {{"error", doctor_due.status().ToString()}});
+  }
+  std::unique_ptr<Schedule> doctor = Schedule::Start(
+      kDoctorEverySeconds,
+      [&v] {
+        auto r = v.doctor().RunScheduled();
+        if (!r.ok()) {
+          api::LogEvent(api::LogLevel::kError, "doctor.scheduled.failed",
+                        {{"error", r.status().ToString()}});
+          return;
+        }
+        api::LogEvent(
+            r->Worst() >= vault::Severity::kWarning ? api::LogLevel::kWarn : api::LogLevel::kInfo,
+            "doctor.scheduled",
+            {{"status", std::string(vault::SeverityName(r->Worst()))},
+             {"failures", r->Count(vault::Severity::kFailure)},
+             {"warnings", r->Count(vault::Severity::kWarning)}});
+      },
+      doctor_due.ok() ? *doctor_due : -1);
 
   // Security operations (issue 20; docs/security_operations.md): the rules evaluated on new
   // audit entries every [ops] scan_interval_ms; each alert is logged, counted for /v1/metrics

@@ -141,6 +141,30 @@ Result<DoctorReport> DoctorService::RunScheduled() {
   return RunDoctor(m, ctx, Operation{schema::Action::kDoctorRun, "doctor", Basis::kSystem});
 }
 
+Result<int64_t> DoctorService::ScheduledDelayMs(int64_t every_ms) {
+  VaultState& m = *state_;
+  if (m.closed) return FailedPrecondition("vault is closed");
+  Context ctx;
+  ctx.actor = "system";
+  ctx.purpose = std::string(kAdministrationPurpose);
+  ctx.channel = Channel::kJob;
+  std::optional<store::Bytes> stored;
+  int64_t now_ms = 0;
+  // Write: the admission core admits the system basis (no staff account) as a writer; one
+  // query at each start of `custos serve`.
+  CUSTOS_RETURN_IF_ERROR(
+      Write(m, ctx, Operation{schema::Action::kDoctorRead, "doctor", Basis::kSystem},
+            [&](Scope& s) -> Result<Verdict> {
+              CUSTOS_ASSIGN_OR_RETURN(stored, s.txn.GetMeta(kDoctorLastKey));
+              now_ms = s.now_ms;
+              return Verdict::Allow(stored.has_value() ? "last doctor result: when it ran"
+                                                       : "no doctor result yet");
+            }));
+  if (!stored.has_value()) return int64_t{0};
+  CUSTOS_ASSIGN_OR_RETURN(DoctorReport last, ParseDoctorResult(*stored));
+  return std::clamp<int64_t>(last.at_ms + every_ms - now_ms, 0, every_ms);
+}
+
 Result<DoctorReport> DoctorService::Last(const Context& ctx) {
   VaultState& m = *state_;
   std::optional<store::Bytes> stored;

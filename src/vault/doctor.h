@@ -70,6 +70,12 @@ class DoctorService {
   // The same as the vault's own job (actor "system", channel job): `custos serve`'s schedule.
   Result<DoctorReport> RunScheduled();
 
+  // How long until the vault's own job is due, for `custos serve`'s schedule: 0 when the
+  // doctor never ran on this vault or its last run is `every_ms` old or older, else the rest of
+  // that interval (a server restarted more often than daily still runs it daily). Admitted as
+  // the system job's read of the last result (recorded as "doctor.read", actor "system").
+  Result<int64_t> ScheduledDelayMs(int64_t every_ms);
+
   // The last recorded result (admitted as a read under doctor.run, recorded as
   // "doctor.read"). NotFound when the doctor never ran on this vault.
   Result<DoctorReport> Last(const Context& ctx);

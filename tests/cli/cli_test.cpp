@@ -1251,6 +1251,30 @@ TEST_F(ServeScanTest, AlertsAreRaisedWhileServingSurviveARestartAndReachTheAlert
   EXPECT_EQ(Count(stored.out, "\"rule\":\"honey_record\""), 2u) << stored.out;
 }
 
+// `custos serve`'s daily doctor (docs/dpo.md): a server started on a vault where the doctor never
+// ran runs it at once, as the system job; a server restarted within the day does not run it
+// again (the schedule counts from the last run, so restarts more often than daily do not keep
+// it from running daily).
+TEST_F(ServeScanTest, TheDailyDoctorRunsAtOnceWhenDueAndNotAgainAfterARestart) {
+  ASSERT_EQ(Custos("init " + vault_).code, 0);
+  Configure("cat > /dev/null");
+  StartServe();
+  WaitFor(log_, [](const std::string& t) { return t.find("\"doctor.scheduled\"") != t.npos; });
+  StopServe();
+  EXPECT_EQ(Count(ReadAll(log_), "\"doctor.scheduled\""), 1u) << ReadAll(log_);
+  Outcome runs = Custos("audit query --action doctor.run --actor system", "dpo");
+  ASSERT_EQ(runs.code, 0) << runs.out;
+  EXPECT_EQ(Count(runs.out, " system doctor.run "), 1u) << runs.out;
+
+  StartServe();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  StopServe();
+  EXPECT_EQ(Count(ReadAll(log_), "\"doctor.scheduled\""), 1u) << ReadAll(log_);
+  runs = Custos("audit query --action doctor.run --actor system", "dpo");
+  ASSERT_EQ(runs.code, 0) << runs.out;
+  EXPECT_EQ(Count(runs.out, " system doctor.run "), 1u) << runs.out;
+}
+
 }  // namespace
 
 namespace {

@@ -44,6 +44,25 @@ TEST(Schedule, TheJobRunsEveryIntervalAndNeverAfterTheScheduleIsGone) {
   EXPECT_EQ(runs.load(), after);
 }
 
+// A first run sooner than the interval (the doctor, due at once after a day without one):
+// at first_ms, then every interval.
+TEST(Schedule, AFirstRunCanComeSoonerThanTheInterval) {
+  std::atomic<int> runs{0};
+  auto at_once = Schedule::Start(
+      3600, [&] { ++runs; }, 0);
+  ASSERT_NE(at_once, nullptr);
+  EXPECT_TRUE(WaitFor([&] { return runs.load() == 1; }, milliseconds(5000)));
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_EQ(runs.load(), 1) << "the next run is an hour away";
+  at_once.reset();
+  std::atomic<int> later{0};
+  const auto started = steady_clock::now();
+  auto soon = Schedule::Start(
+      3600, [&] { ++later; }, 400);
+  EXPECT_TRUE(WaitFor([&] { return later.load() == 1; }, milliseconds(5000)));
+  EXPECT_GE(steady_clock::now() - started, milliseconds(400));
+}
+
 TEST(Schedule, StoppingWaitsForTheRunInProgress) {
   std::atomic<bool> started{false};
   std::atomic<bool> finished{false};

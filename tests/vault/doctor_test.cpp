@@ -290,6 +290,37 @@ TEST_F(DoctorTest, TheRunIsAuditedKeptAndRefusedToASupportAgent) {
   EXPECT_EQ(page->entries.size(), 1u);
 }
 
+// `custos serve`'s daily doctor is due at once on a vault where it never ran or last ran a day
+// ago, else after the rest of the day since that run (a server restarted more often than
+// daily still runs it daily); the question is the system job's audited read.
+TEST_F(DoctorTest, TheScheduledRunIsDueADayAfterTheLastRun) {
+  constexpr int64_t kDay = 24LL * 3600 * 1000;
+  auto never = vault_->doctor().ScheduledDelayMs(kDay);
+  ASSERT_TRUE(never.ok()) << never.status().ToString();
+  EXPECT_EQ(*never, 0);
+  ASSERT_TRUE(vault_->doctor().RunScheduled().ok());
+  auto fresh = vault_->doctor().ScheduledDelayMs(kDay);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  // (The fixture's clock moves a millisecond at each reading.)
+  EXPECT_NEAR(static_cast<double>(*fresh), static_cast<double>(kDay), 100);
+  now_ms_ += 5 * 3600 * 1000;
+  EXPECT_NEAR(static_cast<double>(*vault_->doctor().ScheduledDelayMs(kDay)),
+              static_cast<double>(kDay - 5 * 3600 * 1000), 100);
+  now_ms_ += kDay;
+  EXPECT_EQ(*vault_->doctor().ScheduledDelayMs(kDay), 0);
+  // A run by the DPO counts too: the last result is what the schedule looks at.
+  ASSERT_TRUE(vault_->doctor().Run(Admin()).ok());
+  EXPECT_NEAR(static_cast<double>(*vault_->doctor().ScheduledDelayMs(kDay)),
+              static_cast<double>(kDay), 100);
+
+  AuditQuery q;
+  q.action = "doctor.read";
+  q.actor = "system";
+  auto page = vault_->audit().Query(DpoReading(), q);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  EXPECT_EQ(page->entries.size(), 5u);
+}
+
 TEST_F(DoctorTest, NothingBeforeTheFirstRun) {
   EXPECT_EQ(vault_->doctor().Last(Admin()).status().code(), Code::kNotFound);
 }
