@@ -122,18 +122,33 @@ int Serve(Globals& g, const ServeFlags& flags) {
 
   // Scheduled backups ([backup] every): online snapshots while the API serves; the vault
   // prunes the oldest beyond `keep` only after a successful run.
-  std::unique_ptr<Schedule> backups = Schedule::Start(v.config().backup.every_seconds, [&v] {
-    auto result = v.backups().RunScheduled();
-    if (result.ok()) {
-      api::LogEvent(api::LogLevel::kInfo, "backup.scheduled",
-                    {{"backup_id", result->backup_id},
-                     {"customers", result->customers},
-                     {"bytes", result->bytes}});
+  // The first one when due by the newest backup's age (at once if there is none), so that a
+  // server restarted more often than [backup] every still backs up on time.
+  int64_t backup_first_ms = -1;
+  if (v.config().backup.every_seconds > 0) {
+    Result<int64_t> due = v.backups().ScheduledDelayMs(v.config().backup.every_seconds * 1000);
+    if (due.ok()) {
+      backup_first_ms = *due;
     } else {
       api::LogEvent(api::LogLevel::kError, "backup.scheduled.failed",
-                    {{"error", result.status().ToString()}});
+                    {{"error", due.status().ToString()}});
     }
-  });
+  }
+  std::unique_ptr<Schedule> backups = Schedule::Start(
+      v.config().backup.every_seconds,
+      [&v] {
+        auto result = v.backups().RunScheduled();
+        if (result.ok()) {
+          api::LogEvent(api::LogLevel::kInfo, "backup.scheduled",
+                        {{"backup_id", result->backup_id},
+                         {"customers", result->customers},
+                         {"bytes", result->bytes}});
+        } else {
+          api::LogEvent(api::LogLevel::kError, "backup.scheduled.failed",
+                        {{"error", result.status().ToString()}});
+        }
+      },
+      backup_first_ms);
   // Scheduled retention plans ([lifecycle] plan_every): plans only; running one still needs
   // an approved destruction request and `custos retention run`.
   std::unique_ptr<Schedule> plans = Schedule::Start(v.config().lifecycle.plan_every_seconds, [&v] {

@@ -285,6 +285,26 @@ Result<BackupResult> BackupService::RunScheduled() {
   return result;
 }
 
+Result<int64_t> BackupService::ScheduledDelayMs(int64_t every_ms) {
+  VaultState& impl = *state_;
+  if (impl.closed) return FailedPrecondition("vault is closed");
+  Context ctx;
+  ctx.actor = "system";
+  ctx.purpose = std::string(kAdministrationPurpose);
+  ctx.channel = Channel::kJob;
+  CUSTOS_RETURN_IF_ERROR(
+      AdmitAndRecord(impl, ctx, Operation{schema::Action::kBackupList, "backups", Basis::kSystem},
+                     "scheduled backup: when the newest was taken")
+          .status());
+  int64_t newest_ms = -1;
+  for (const fs::path& dir : backup::ListBackups(BackupDirOf(*impl.config, impl.dir))) {
+    Result<backup::BackupHeader> header = backup::ReadBackupHeader(dir);
+    if (header.ok()) newest_ms = std::max(newest_ms, header->created_at_ms);
+  }
+  if (newest_ms < 0) return int64_t{0};
+  return std::clamp<int64_t>(newest_ms + every_ms - impl.Now(), 0, every_ms);
+}
+
 namespace {
 
 // The size of a backup's files (its directory holds no subdirectories).

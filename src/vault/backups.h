@@ -183,6 +183,11 @@ class BackupService {
   // The server's schedule ([backup] every/keep): Backup as the "system" actor on the job
   // channel, then deletes the oldest backups beyond `keep`. Not reachable from an adapter.
   Result<BackupResult> RunScheduled();
+  // How long until the server's scheduled backup is due: 0 when the [backup] dir holds no
+  // complete backup or the newest was taken `every_ms` ago or more, else the rest of that
+  // interval — so a server restarted more often than [backup] every still backs up on time.
+  // Reads the backups' manifests as the "system" actor, recorded as "backup.list".
+  Result<int64_t> ScheduledDelayMs(int64_t every_ms);
   // Checks a backup without restoring it (backup::VerifyBackup) with this vault's KEK and
   // checkpoint key. Authorised by "backup.run", audited "backup.verify" with the outcome.
   // DataLoss naming the file and check that failed; NotFound: no manifest (incomplete).

@@ -108,5 +108,25 @@ TEST_F(ScheduledBackupTest, BackupsRunBesideTrafficAndTheAuditChainStaysValid) {
   EXPECT_TRUE(report->ok) << report->problem;
 }
 
+// The first scheduled backup of a server is due by the newest backup's age: at once when the
+// [backup] dir holds none or the newest is an interval old, else the rest of the interval (a
+// server restarted more often than [backup] every still backs up on time).
+TEST_F(ScheduledBackupTest, TheFirstBackupOfAServerIsDueByTheNewestBackupsAge) {
+  constexpr int64_t kDay = 24LL * 3600 * 1000;
+  auto none = vault_->backups().ScheduledDelayMs(kDay);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(*none, 0);
+  auto taken = vault_->backups().RunScheduled();
+  ASSERT_TRUE(taken.ok()) << taken.status().ToString();
+  auto fresh = vault_->backups().ScheduledDelayMs(kDay);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  EXPECT_NEAR(static_cast<double>(*fresh), static_cast<double>(kDay), 1000);
+  now_ms_ += 6 * 3600 * 1000;
+  EXPECT_NEAR(static_cast<double>(*vault_->backups().ScheduledDelayMs(kDay)),
+              static_cast<double>(kDay - 6 * 3600 * 1000), 1000);
+  now_ms_ += kDay;
+  EXPECT_EQ(*vault_->backups().ScheduledDelayMs(kDay), 0);
+}
+
 }  // namespace
 }  // namespace custos::cli
