@@ -151,19 +151,34 @@ int Serve(Globals& g, const ServeFlags& flags) {
       backup_first_ms);
   // Scheduled retention plans ([lifecycle] plan_every): plans only; running one still needs
   // an approved destruction request and `custos retention run`.
-  std::unique_ptr<Schedule> plans = Schedule::Start(v.config().lifecycle.plan_every_seconds, [&v] {
-    auto plan = v.lifecycle().RunScheduledRetentionPlan();
-    if (plan.ok()) {
-      // Ids and counts only: a plan names customers by id, never by value. Nothing is
-      // destroyed: `custos retention show ID`, then request, approve and run it.
-      api::LogEvent(
-          api::LogLevel::kInfo, "retention.plan.scheduled",
-          {{"plan_id", plan->plan_id}, {"due", plan->due.size()}, {"held", plan->held.size()}});
+  // The first one when due by the newest plan's age (at once if there is none).
+  int64_t plan_first_ms = -1;
+  if (v.config().lifecycle.plan_every_seconds > 0) {
+    Result<int64_t> due =
+        v.lifecycle().ScheduledPlanDelayMs(v.config().lifecycle.plan_every_seconds * 1000);
+    if (due.ok()) {
+      plan_first_ms = *due;
     } else {
       api::LogEvent(api::LogLevel::kError, "retention.plan.scheduled.failed",
-                    {{"error", plan.status().ToString()}});
+                    {{"error", due.status().ToString()}});
     }
-  });
+  }
+  std::unique_ptr<Schedule> plans = Schedule::Start(
+      v.config().lifecycle.plan_every_seconds,
+      [&v] {
+        auto plan = v.lifecycle().RunScheduledRetentionPlan();
+        if (plan.ok()) {
+          // Ids and counts only: a plan names customers by id, never by value. Nothing is
+          // destroyed: `custos retention show ID`, then request, approve and run it.
+          api::LogEvent(
+              api::LogLevel::kInfo, "retention.plan.scheduled",
+              {{"plan_id", plan->plan_id}, {"due", plan->due.size()}, {"held", plan->held.size()}});
+        } else {
+          api::LogEvent(api::LogLevel::kError, "retention.plan.scheduled.failed",
+                        {{"error", plan.status().ToString()}});
+        }
+      },
+      plan_first_ms);
   // Epoch keys (issue 23; docs/backup.md "Epoch keys"): checked every hour (or every epoch
   // length, if shorter); a new epoch, its re-wrap and the destruction of old epochs run when
   // due, as the "system" actor on the job channel.

@@ -170,6 +170,11 @@ class LifecycleService {
   // approved by a second staff member. Not reachable from an adapter. Unavailable on a
   // storage failure; FailedPrecondition once the vault is closed.
   Result<RetentionPlanView> RunScheduledRetentionPlan();
+  // How long until the server's scheduled plan is due: 0 when no plan was ever made or the
+  // newest (scheduled or not) is `every_ms` old or older, else the rest of that interval — so a
+  // server restarted more often than [lifecycle] plan_every still plans on time. Admitted as
+  // the "system" job, recorded as "retention.list".
+  Result<int64_t> ScheduledPlanDelayMs(int64_t every_ms);
   // retention.read. NotFound if absent.
   Result<RetentionPlanView> GetRetentionPlan(const Context& ctx, std::string_view plan_id);
   // retention.read. The newest `limit` (1..1000) saved plans, newest first, without their

@@ -234,6 +234,25 @@ Result<RetentionPlanView> LifecycleService::RunScheduledRetentionPlan() {
   return std::move(*saved);
 }
 
+Result<int64_t> LifecycleService::ScheduledPlanDelayMs(int64_t every_ms) {
+  VaultState& impl = *state_;
+  Context job;
+  job.actor = "system";
+  job.channel = Channel::kJob;
+  const Context ctx = LifecycleContext(impl, job);
+  const Operation op{Action::kRetentionList, "plan:*", Basis::kSystem};
+  int64_t newest_ms = -1;
+  int64_t now_ms = 0;
+  CUSTOS_RETURN_IF_ERROR(Write(impl, ctx, op, [&](Scope& s) -> Result<Verdict> {
+    CUSTOS_ASSIGN_OR_RETURN(auto rows, s.txn.ListRetentionPlans(1));
+    if (!rows.empty()) newest_ms = rows.front().created_at_ms;
+    now_ms = s.now_ms;
+    return Verdict::Allow("scheduled plan: when the newest was made");
+  }));
+  if (newest_ms < 0) return int64_t{0};
+  return std::clamp<int64_t>(newest_ms + every_ms - now_ms, 0, every_ms);
+}
+
 Result<RetentionPlanView> LifecycleService::GetRetentionPlan(const Context& ctx,
                                                              std::string_view plan_id) {
   const Operation op{Action::kRetentionRead, IdTarget("plan", plan_id), Basis::kPurpose,

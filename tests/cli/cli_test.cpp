@@ -1251,11 +1251,11 @@ TEST_F(ServeScanTest, AlertsAreRaisedWhileServingSurviveARestartAndReachTheAlert
   EXPECT_EQ(Count(stored.out, "\"rule\":\"honey_record\""), 2u) << stored.out;
 }
 
-// `custos serve`'s daily doctor (docs/dpo.md) and a daily [backup] every: a server started on a
-// vault where the doctor never ran and no backup exists runs both at once, as the system job; a
-// server restarted within the day runs neither again (each schedule counts from the last run,
-// so restarts more often than daily do not keep them from running daily).
-TEST_F(ServeScanTest, TheDailyDoctorAndBackupRunAtOnceWhenDueAndNotAgainAfterARestart) {
+// `custos serve`'s daily doctor (docs/dpo.md), a daily [backup] every and a daily [lifecycle]
+// plan_every: a server started on a vault where none of them ever ran runs each at once, as the
+// system job; a server restarted within the day runs none again (each schedule counts from the last
+// run, so restarts more often than daily do not keep them from running daily).
+TEST_F(ServeScanTest, TheDailyJobsRunAtOnceWhenDueAndNotAgainAfterARestart) {
   ASSERT_EQ(Custos("init " + vault_).code, 0);
   Configure("cat > /dev/null");
   // A daily backup too: the first one at once (none yet), none again after the restart.
@@ -1264,14 +1264,19 @@ TEST_F(ServeScanTest, TheDailyDoctorAndBackupRunAtOnceWhenDueAndNotAgainAfterARe
   const size_t every = text.find("\nevery = \"off\"");
   ASSERT_NE(every, std::string::npos);
   text.replace(every, 14, "\nevery = \"1d\"");
+  const size_t plan_every = text.find("\nplan_every = \"off\"");
+  ASSERT_NE(plan_every, std::string::npos);
+  text.replace(plan_every, 19, "\nplan_every = \"1d\"");
   std::ofstream(toml, std::ios::trunc) << text;
   StartServe();
   WaitFor(log_, [](const std::string& t) {
-    return t.find("\"doctor.scheduled\"") != t.npos && t.find("\"backup.scheduled\"") != t.npos;
+    return t.find("\"doctor.scheduled\"") != t.npos && t.find("\"backup.scheduled\"") != t.npos &&
+           t.find("\"retention.plan.scheduled\"") != t.npos;
   });
   StopServe();
   EXPECT_EQ(Count(ReadAll(log_), "\"doctor.scheduled\""), 1u) << ReadAll(log_);
   EXPECT_EQ(Count(ReadAll(log_), "\"backup.scheduled\""), 1u) << ReadAll(log_);
+  EXPECT_EQ(Count(ReadAll(log_), "\"retention.plan.scheduled\""), 1u) << ReadAll(log_);
   Outcome runs = Custos("audit query --action doctor.run --actor system", "dpo");
   ASSERT_EQ(runs.code, 0) << runs.out;
   EXPECT_EQ(Count(runs.out, " system doctor.run "), 1u) << runs.out;
@@ -1281,6 +1286,7 @@ TEST_F(ServeScanTest, TheDailyDoctorAndBackupRunAtOnceWhenDueAndNotAgainAfterARe
   StopServe();
   EXPECT_EQ(Count(ReadAll(log_), "\"doctor.scheduled\""), 1u) << ReadAll(log_);
   EXPECT_EQ(Count(ReadAll(log_), "\"backup.scheduled\""), 1u) << ReadAll(log_);
+  EXPECT_EQ(Count(ReadAll(log_), "\"retention.plan.scheduled\""), 1u) << ReadAll(log_);
   runs = Custos("audit query --action doctor.run --actor system", "dpo");
   ASSERT_EQ(runs.code, 0) << runs.out;
   EXPECT_EQ(Count(runs.out, " system doctor.run "), 1u) << runs.out;

@@ -399,6 +399,24 @@ TEST_F(RetentionTest, ARunNeedsASecondStaffMembersApprovalOfThatPlan) {
             Code::kFailedPrecondition);
 }
 
+// The server's first scheduled plan is due by the newest plan's age: at once when none was
+// made or the newest is an interval old, else the rest of the interval (a server restarted
+// more often than [lifecycle] plan_every still plans on time).
+TEST_F(RetentionTest, TheFirstScheduledPlanOfAServerIsDueByTheNewestPlansAge) {
+  auto none = vault_->lifecycle().ScheduledPlanDelayMs(kDayMs);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(*none, 0);
+  ASSERT_TRUE(vault_->lifecycle().RunScheduledRetentionPlan().ok());
+  auto fresh = vault_->lifecycle().ScheduledPlanDelayMs(kDayMs);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  EXPECT_NEAR(static_cast<double>(*fresh), static_cast<double>(kDayMs), 100);
+  now_ms_ += kDayMs / 2;
+  EXPECT_NEAR(static_cast<double>(*vault_->lifecycle().ScheduledPlanDelayMs(kDayMs)),
+              static_cast<double>(kDayMs / 2), 100);
+  now_ms_ += kDayMs;
+  EXPECT_EQ(*vault_->lifecycle().ScheduledPlanDelayMs(kDayMs), 0);
+}
+
 TEST_F(RetentionTest, AScheduledPlanIsSavedAsTheSystemDestroysNothingAndNeedsApproval) {
   const std::string c = NewCustomer("13800138001");
   now_ms_ += 3 * kYearMs + 2 * kDayMs;
