@@ -190,5 +190,5 @@ export function sharingScreen(approvals) {
     panel(t('partners'), list('/v1/partners', 'partners', 'partners')),
     panel(t('agreements'), list('/v1/agreements', 'agreements', 'agreements')),
     panel(t('shares'), list('/v1/shares', 'shares', 'shares')),
-    approvals((a) => a.kind === 'agreement' || a.kind === 'share', t('sharing_approvals')));
+    approvals((a) => ['agreement', 'share', 'partner_cert'].includes(a.kind), t('sharing_approvals')));
 }
