@@ -48,6 +48,15 @@ std::filesystem::path InVault(const std::filesystem::path& dir, const std::strin
   return p.is_absolute() ? p : dir / p;
 }
 
+// A schedule's first run (Schedule::Start's first_ms) from the vault's answer to "when is it
+// due"; when the vault cannot say, the failure is logged as `failed_event` and the schedule
+// starts one interval after the server (-1).
+int64_t FirstRunMs(const Result<int64_t>& due, std::string_view failed_event) {
+  if (due.ok()) return *due;
+  api::LogEvent(api::LogLevel::kError, failed_event, {{"error", due.status().ToString()}});
+  return -1;
+}
+
 // The [log] table of the vault's custos.toml (schema/log_config.h).
 Result<schema::LogConfig> ReadLogSettings(const vault::Vault& v) {
   const std::filesystem::path file =
@@ -124,16 +133,11 @@ int Serve(Globals& g, const ServeFlags& flags) {
   // prunes the oldest beyond `keep` only after a successful run.
   // The first one when due by the newest backup's age (at once if there is none), so that a
   // server restarted more often than [backup] every still backs up on time.
-  int64_t backup_first_ms = -1;
-  if (v.config().backup.every_seconds > 0) {
-    Result<int64_t> due = v.backups().ScheduledDelayMs(v.config().backup.every_seconds * 1000);
-    if (due.ok()) {
-      backup_first_ms = *due;
-    } else {
-      api::LogEvent(api::LogLevel::kError, "backup.scheduled.failed",
-                    {{"error", due.status().ToString()}});
-    }
-  }
+  const int64_t backup_first_ms =
+      v.config().backup.every_seconds <= 0
+          ? -1
+          : FirstRunMs(v.backups().ScheduledDelayMs(v.config().backup.every_seconds * 1000),
+                       "backup.scheduled.failed");
   std::unique_ptr<Schedule> backups = Schedule::Start(
       v.config().backup.every_seconds,
       [&v] {
@@ -152,17 +156,12 @@ int Serve(Globals& g, const ServeFlags& flags) {
   // Scheduled retention plans ([lifecycle] plan_every): plans only; running one still needs
   // an approved destruction request and `custos retention run`.
   // The first one when due by the newest plan's age (at once if there is none).
-  int64_t plan_first_ms = -1;
-  if (v.config().lifecycle.plan_every_seconds > 0) {
-    Result<int64_t> due =
-        v.lifecycle().ScheduledPlanDelayMs(v.config().lifecycle.plan_every_seconds * 1000);
-    if (due.ok()) {
-      plan_first_ms = *due;
-    } else {
-      api::LogEvent(api::LogLevel::kError, "retention.plan.scheduled.failed",
-                    {{"error", due.status().ToString()}});
-    }
-  }
+  const int64_t plan_first_ms =
+      v.config().lifecycle.plan_every_seconds <= 0
+          ? -1
+          : FirstRunMs(
+                v.lifecycle().ScheduledPlanDelayMs(v.config().lifecycle.plan_every_seconds * 1000),
+                "retention.plan.scheduled.failed");
   std::unique_ptr<Schedule> plans = Schedule::Start(
       v.config().lifecycle.plan_every_seconds,
       [&v] {
@@ -203,11 +202,8 @@ int Serve(Globals& g, const ServeFlags& flags) {
   // GET /v1/health/details and logged by counts and the ids of what is not ok.
   // Due at once when its last run is a day old (or it never ran), so that a server restarted
   // more often than daily still runs it daily.
-  Result<int64_t> doctor_due = v.doctor().ScheduledDelayMs(kDoctorEverySeconds * 1000);
-  if (!doctor_due.ok()) {
-    api::LogEvent(api::LogLevel::kError, "doctor.scheduled.failed",
-                  {{"error", doctor_due.status().ToString()}});
-  }
+  const int64_t doctor_first_ms = FirstRunMs(
+      v.doctor().ScheduledDelayMs(kDoctorEverySeconds * 1000), "doctor.scheduled.failed");
   std::unique_ptr<Schedule> doctor = Schedule::Start(
       kDoctorEverySeconds,
       [&v] {
@@ -224,7 +220,7 @@ int Serve(Globals& g, const ServeFlags& flags) {
              {"failures", r->Count(vault::Severity::kFailure)},
              {"warnings", r->Count(vault::Severity::kWarning)}});
       },
-      doctor_due.ok() ? *doctor_due : -1);
+      doctor_first_ms);
 
   // Security operations (issue 20; docs/security_operations.md): the rules evaluated on new
   // audit entries every [ops] scan_interval_ms; each alert is logged, counted for /v1/metrics

@@ -70,8 +70,10 @@ class ApprovalService {
   // Made by Vault::Open; borrows the vault's state, which outlives it.
   explicit ApprovalService(VaultState& state) : state_(&state) {}
 
-  // approval.request (a role_grant also needs staff.manage and names someone else). Returns
-  // the approval id. InvalidArgument naming the rule.
+  // approval.request (a role_grant also needs staff.manage and names someone else; a
+  // partner_cert needs partner.manage, a registered partner — NotFound otherwise — and, when
+  // its PEM is given, a certificate the renewal would take). Returns the approval id.
+  // InvalidArgument naming the rule.
   Result<std::string> Request(const Context& ctx, const ApprovalRequest& request);
   // approval.approve, by a different person in fact (PermissionDenied otherwise): not the
   // requester, not the staff member a role_grant is for, not an account created after the

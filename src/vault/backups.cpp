@@ -234,10 +234,7 @@ Result<KeyBackupResult> BackupService::TakeKeys(const Context& ctx, const Backup
 Result<EpochBackupShred> BackupService::DestroyEpochKeyBackups(uint32_t epoch) {
   VaultState& impl = *state_;
   if (impl.closed) return FailedPrecondition("vault is closed");
-  Context ctx;
-  ctx.actor = "system";
-  ctx.purpose = std::string(kAdministrationPurpose);
-  ctx.channel = Channel::kJob;
+  const Context ctx = SystemJobContext();
   const std::string target = fmt::format("epoch:{}", epoch);
   // The date is also kept beside the live epoch key store, where a restore given
   // --epoch-keys finds it even for an offsite copy of a key backup.
@@ -263,10 +260,7 @@ Result<EpochBackupShred> BackupService::DestroyEpochKeyBackups(uint32_t epoch) {
 Result<BackupResult> BackupService::RunScheduled() {
   VaultState& impl = *state_;
   if (impl.closed) return FailedPrecondition("vault is closed");
-  Context ctx;
-  ctx.actor = "system";
-  ctx.purpose = std::string(kAdministrationPurpose);
-  ctx.channel = Channel::kJob;
+  const Context ctx = SystemJobContext();
   const std::string id = NewId(impl.Now());
   const fs::path dir = BackupDirOf(*impl.config, impl.dir);
   CUSTOS_RETURN_IF_ERROR(
@@ -288,10 +282,7 @@ Result<BackupResult> BackupService::RunScheduled() {
 Result<int64_t> BackupService::ScheduledDelayMs(int64_t every_ms) {
   VaultState& impl = *state_;
   if (impl.closed) return FailedPrecondition("vault is closed");
-  Context ctx;
-  ctx.actor = "system";
-  ctx.purpose = std::string(kAdministrationPurpose);
-  ctx.channel = Channel::kJob;
+  const Context ctx = SystemJobContext();
   CUSTOS_RETURN_IF_ERROR(
       AdmitAndRecord(impl, ctx, Operation{schema::Action::kBackupList, "backups", Basis::kSystem},
                      "scheduled backup: when the newest was taken")
@@ -302,7 +293,7 @@ Result<int64_t> BackupService::ScheduledDelayMs(int64_t every_ms) {
     if (header.ok()) newest_ms = std::max(newest_ms, header->created_at_ms);
   }
   if (newest_ms < 0) return int64_t{0};
-  return std::clamp<int64_t>(newest_ms + every_ms - impl.Now(), 0, every_ms);
+  return DueInMs(newest_ms, every_ms, impl.Now());
 }
 
 namespace {
@@ -454,10 +445,7 @@ Result<ForgetResult> BackupService::ForgetDestroyed(const fs::path& ledger_file)
   const fs::path path = ledger_file.empty() ? impl.dir / backup::kLedgerFile : ledger_file;
   CUSTOS_ASSIGN_OR_RETURN(backup::Ledger ledger, backup::ReadLedger(path));
   const fs::path dir = BackupDirOf(*impl.config, impl.dir);
-  Context ctx;
-  ctx.actor = "system";
-  ctx.purpose = std::string(kAdministrationPurpose);
-  ctx.channel = Channel::kJob;
+  const Context ctx = SystemJobContext();
   Result<backup::ForgetReport> forgot = backup::ForgetDestroyed(dir, ledger, KeysOf(impl));
   if (!forgot.ok()) {
     AuditOutcome(impl, ctx, schema::Action::kBackupForget, "backups",

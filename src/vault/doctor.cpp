@@ -134,20 +134,14 @@ Result<DoctorReport> DoctorService::Run(const Context& ctx) {
 Result<DoctorReport> DoctorService::RunScheduled() {
   VaultState& m = *state_;
   if (m.closed) return FailedPrecondition("vault is closed");
-  Context ctx;
-  ctx.actor = "system";
-  ctx.purpose = std::string(kAdministrationPurpose);
-  ctx.channel = Channel::kJob;
+  const Context ctx = SystemJobContext();
   return RunDoctor(m, ctx, Operation{schema::Action::kDoctorRun, "doctor", Basis::kSystem});
 }
 
 Result<int64_t> DoctorService::ScheduledDelayMs(int64_t every_ms) {
   VaultState& m = *state_;
   if (m.closed) return FailedPrecondition("vault is closed");
-  Context ctx;
-  ctx.actor = "system";
-  ctx.purpose = std::string(kAdministrationPurpose);
-  ctx.channel = Channel::kJob;
+  const Context ctx = SystemJobContext();
   std::optional<store::Bytes> stored;
   int64_t now_ms = 0;
   // Write: the admission core admits the system basis (no staff account) as a writer; one
@@ -162,7 +156,7 @@ Result<int64_t> DoctorService::ScheduledDelayMs(int64_t every_ms) {
             }));
   if (!stored.has_value()) return int64_t{0};
   CUSTOS_ASSIGN_OR_RETURN(DoctorReport last, ParseDoctorResult(*stored));
-  return std::clamp<int64_t>(last.at_ms + every_ms - now_ms, 0, every_ms);
+  return DueInMs(last.at_ms, every_ms, now_ms);
 }
 
 Result<DoctorReport> DoctorService::Last(const Context& ctx) {

@@ -41,14 +41,6 @@ constexpr std::string_view kMetaVaultId = "vault_id";
 // yet seen the new one) is followed by another; this many passes is plenty.
 constexpr int kMaxPasses = 4;
 
-Context SystemContext() {
-  Context ctx;
-  ctx.actor = "system";
-  ctx.purpose = std::string(kAdministrationPurpose);
-  ctx.channel = Channel::kJob;
-  return ctx;
-}
-
 // Key administration protects every customer's data: without a purpose, "legal_obligation"
 // (as for KEK rotation).
 Context KeyContext(const Context& in) {
@@ -411,7 +403,7 @@ Result<EpochRotateReport> KeyService::RunScheduledEpochRotation(const EpochRotat
   report.current = m.wrap_epoch.load();
   report.complete = true;
   if (!due.Any()) return report;
-  const Context ctx = SystemContext();
+  const Context ctx = SystemJobContext();
   report.complete = false;
   if (due.migrate || due.create) {
     const Operation op{Action::kKeyEpochRotate, std::string(kTarget), Basis::kSystem};

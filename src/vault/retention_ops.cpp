@@ -213,15 +213,24 @@ Result<RetentionPlanView> LifecycleService::PlanRetention(const Context& ctx) {
   return std::move(*saved);
 }
 
+namespace {
+
+// The scheduled plan's context: the "system" job, with retention's purpose (legal_obligation).
+Context ScheduledPlanContext(const VaultState& impl) {
+  Context job;
+  job.actor = "system";
+  job.channel = Channel::kJob;
+  return LifecycleContext(impl, job);
+}
+
+}  // namespace
+
 Result<RetentionPlanView> LifecycleService::RunScheduledRetentionPlan() {
   VaultState& impl = *state_;
   // The server's own job, like RunScheduledBackup: no staff member asks, so the "system"
   // actor is not authorised by a role. It reads dates and ids only (no customer value) and
   // destroys nothing; running the plan needs staff, an approval and retention.run.
-  Context job;
-  job.actor = "system";
-  job.channel = Channel::kJob;
-  const Context ctx = LifecycleContext(impl, job);
+  const Context ctx = ScheduledPlanContext(impl);
   lifecycle::Plan plan = NewPlan(impl, ctx.actor);
   const Operation op{Action::kRetentionPlan, IdTarget("plan", plan.plan_id), Basis::kSystem};
   std::optional<RetentionPlanView> saved;
@@ -236,10 +245,7 @@ Result<RetentionPlanView> LifecycleService::RunScheduledRetentionPlan() {
 
 Result<int64_t> LifecycleService::ScheduledPlanDelayMs(int64_t every_ms) {
   VaultState& impl = *state_;
-  Context job;
-  job.actor = "system";
-  job.channel = Channel::kJob;
-  const Context ctx = LifecycleContext(impl, job);
+  const Context ctx = ScheduledPlanContext(impl);
   const Operation op{Action::kRetentionList, "plan:*", Basis::kSystem};
   int64_t newest_ms = -1;
   int64_t now_ms = 0;
@@ -250,7 +256,7 @@ Result<int64_t> LifecycleService::ScheduledPlanDelayMs(int64_t every_ms) {
     return Verdict::Allow("scheduled plan: when the newest was made");
   }));
   if (newest_ms < 0) return int64_t{0};
-  return std::clamp<int64_t>(newest_ms + every_ms - now_ms, 0, every_ms);
+  return DueInMs(newest_ms, every_ms, now_ms);
 }
 
 Result<RetentionPlanView> LifecycleService::GetRetentionPlan(const Context& ctx,

@@ -177,7 +177,10 @@ class SharingService {
   // fingerprints. Refused, naming the field and rule: InvalidArgument for a bad id, a
   // certificate AddPartner would refuse (not X.509, a weak or foreign key, no encipherment,
   // expired), one whose subject differs from the current certificate's, or one the partner
-  // had before; NotFound for an unknown partner; Conflict for the current certificate again.
+  // had before; NotFound for an unknown partner; Conflict for the current certificate again;
+  // FailedPrecondition (dual control) without an approved partner_cert request of the actor
+  // naming the partner and this certificate's SHA-256, which the renewal marks "used" and
+  // names in its audit entry.
   Result<PartnerView> RenewPartnerCertificate(const Context& ctx, std::string_view partner_id,
                                               std::string_view cert_pem);
   // Every partner, by id; with partner_id: that one (NotFound if absent).

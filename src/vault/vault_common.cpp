@@ -120,6 +120,18 @@ Context LifecycleContext(const VaultState& impl, const Context& in) {
   return WithDefaultPurpose(impl, in, "legal_obligation");
 }
 
+Context SystemJobContext() {
+  Context ctx;
+  ctx.actor = "system";
+  ctx.purpose = std::string(kAdministrationPurpose);
+  ctx.channel = Channel::kJob;
+  return ctx;
+}
+
+int64_t DueInMs(int64_t last_ms, int64_t every_ms, int64_t now_ms) {
+  return std::clamp<int64_t>(last_ms + every_ms - now_ms, 0, every_ms);
+}
+
 std::vector<std::string> FieldNames(const FieldValues& fields) {
   std::vector<std::string> names;
   names.reserve(fields.size());

@@ -197,6 +197,13 @@ Context WithDefaultPurpose(const VaultState& impl, const Context& in, std::strin
 // The context of a lifecycle operation (holds, retention, data-subject requests): the
 // purpose "legal_obligation" if the caller named none.
 Context LifecycleContext(const VaultState& impl, const Context& in);
+// The vault's own job (a scheduled backup, the doctor, key epochs): actor "system", purpose
+// "administration", channel job. Admitted with Basis::kSystem.
+Context SystemJobContext();
+// For a schedule that runs every `every_ms`: how long after `now_ms` the next run is due when
+// the last one was at `last_ms` — 0 when that is an interval ago or more, never more than
+// `every_ms` (a last run dated in the future waits one interval).
+int64_t DueInMs(int64_t last_ms, int64_t every_ms, int64_t now_ms);
 
 // The audit event recording an operation of `ctx` (its actor, purpose, channel, request id).
 audit::AuditEvent EventFor(const Context& ctx, std::string_view action, std::string_view target,

@@ -96,15 +96,23 @@ class ShareTest : public VaultTest {
     ASSERT_TRUE(st.ok()) << st.ToString();
   }
 
-  // pm.one's partner_cert request for `pem`, approved by the DPO (a second staff member).
-  void ApprovedRenewal(const std::string& pem, const std::string& partner = "acme-pay") {
+  // A partner_cert request (a certificate renewal) for a day, by the certificate's PEM or its
+  // fingerprint or both.
+  static ApprovalRequest RenewalRequest(const std::string& partner, const std::string& pem,
+                                        const std::string& sha256 = "") {
     ApprovalRequest r;
     r.kind = "partner_cert";
     r.justification = "the partner's certificate expires next month";
     r.duration_ms = kDayMs;
     r.partner_id = partner;
     r.cert_pem = pem;
-    auto id = vault_->approvals().Request(Pm(), r);
+    r.cert_sha256 = sha256;
+    return r;
+  }
+
+  // pm.one's partner_cert request for `pem`, approved by the DPO (a second staff member).
+  void ApprovedRenewal(const std::string& pem, const std::string& partner = "acme-pay") {
+    auto id = vault_->approvals().Request(Pm(), RenewalRequest(partner, pem));
     ASSERT_TRUE(id.ok()) << id.status().ToString();
     Status st = vault_->approvals().Approve(Dpo(), *id);
     ASSERT_TRUE(st.ok()) << st.ToString();
@@ -1256,13 +1264,7 @@ TEST_F(ShareTest, ACertificateRenewalNeedsASecondStaffMember) {
   ASSERT_EQ(alone.status().code(), Code::kFailedPrecondition);
   EXPECT_EQ(alone.status().message(), refusal);
 
-  ApprovalRequest r;
-  r.kind = "partner_cert";
-  r.justification = "the partner's certificate expires next month";
-  r.duration_ms = kDayMs;
-  r.partner_id = "acme-pay";
-  r.cert_pem = pem;
-  auto id = vault_->approvals().Request(Pm(), r);
+  auto id = vault_->approvals().Request(Pm(), RenewalRequest("acme-pay", pem));
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   // Requested, not yet approved: still refused; the requester cannot approve it.
   EXPECT_EQ(vault_->sharing().RenewPartnerCertificate(Pm(), "acme-pay", pem).status().code(),
@@ -1315,14 +1317,7 @@ TEST_F(ShareTest, APartnerCertRequestIsCheckedWhenItIsMade) {
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   const auto request = [&](const Context& who, const std::string& partner,
                            const std::string& cert_pem, const std::string& sha256) {
-    ApprovalRequest r;
-    r.kind = "partner_cert";
-    r.justification = "the partner's certificate expires next month";
-    r.duration_ms = kDayMs;
-    r.partner_id = partner;
-    r.cert_pem = cert_pem;
-    r.cert_sha256 = sha256;
-    return vault_->approvals().Request(who, r);
+    return vault_->approvals().Request(who, RenewalRequest(partner, cert_pem, sha256));
   };
   auto unknown = request(Pm(), "nobody-pay", pem, "");
   ASSERT_EQ(unknown.status().code(), Code::kNotFound);
