@@ -7,6 +7,14 @@ target_compile_options(custos_options INTERFACE -Wall -Wextra -Wpedantic -Wshado
 if(CUSTOS_WERROR)
   target_compile_options(custos_options INTERFACE -Werror)
 endif()
+# Line tables only (-g1): file:line in backtraces and sanitizer reports, function names for
+# profilers, but no variable or type information. Each test binary links the whole vault, so
+# full debug info costs ~16 GB in a sanitizer build (770 MB for one CLI test) and filled CI's disk
+# (scripts/test.sh turns it on for the sanitizer builds; docs/decisions.md).
+option(CUSTOS_LINE_TABLES "Debug info as line tables only (-g1)" OFF)
+if(CUSTOS_LINE_TABLES)
+  target_compile_options(custos_options INTERFACE -g1)
+endif()
 if(CUSTOS_SANITIZE)
   target_compile_options(custos_options INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
     -fno-sanitize-recover=undefined)

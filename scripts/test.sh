@@ -20,8 +20,8 @@ eval "$(scripts/softhsm.sh start)"
 export CUSTOS_REQUIRE_HSM=1
 
 phase_start=$SECONDS
-took() {  # the wall time of the phase that just ended
-  echo "-- took $((SECONDS - phase_start))s"
+took() {  # the wall time of the phase that just ended, and the disk left where the builds are
+  echo "-- took $((SECONDS - phase_start))s; $(df -h --output=avail . | tail -1 | tr -d ' ') left on disk"
   phase_start=$SECONDS
 }
 
@@ -56,7 +56,10 @@ took
 
 if [ "${SKIP_SANITIZERS:-0}" != "1" ]; then
   echo "== build (AddressSanitizer + UBSan) =="
-  BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DCUSTOS_SANITIZE=ON -DCUSTOS_BUILD_BENCH=OFF
+  # The sanitizer builds keep line tables only (-g1): file:line in every report, and a fraction
+  # of the disk (full debug info made this build ~16 GB; it filled CI's disk in session 20).
+  # The plain build keeps -g: its compile commands key the clang-tidy cache (.ci/tidy-cache).
+  BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DCUSTOS_SANITIZE=ON -DCUSTOS_BUILD_BENCH=OFF -DCUSTOS_LINE_TABLES=ON
   took
   # The crash suites (SIGKILL loops), the fuzz run, the package install and the browser test
   # (label browser: the console in Chromium) already ran once in
@@ -72,7 +75,7 @@ if [ "${SKIP_SANITIZERS:-0}" != "1" ]; then
   echo "== build (ThreadSanitizer: the concurrency tests) =="
   TSAN_TARGETS="vault_test vault_keys_test api_e2e_test cli_schedule_test custos"
   BUILD_DIR=build-tsan NINJA_TARGETS="$TSAN_TARGETS" \
-    scripts/build.sh -DCUSTOS_TSAN=ON -DCUSTOS_BUILD_BENCH=OFF
+    scripts/build.sh -DCUSTOS_TSAN=ON -DCUSTOS_BUILD_BENCH=OFF -DCUSTOS_LINE_TABLES=ON
   took
   echo "== concurrency tests under ThreadSanitizer =="
   TSAN_OPTIONS="suppressions=$PWD/tsan.supp:second_deadlock_stack=1:history_size=4" \
