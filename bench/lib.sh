@@ -15,7 +15,8 @@
 #       `custos init` of a new vault; sets ADMIN (the administrator's token) and DPO_FIRST
 #       (the DPO's first-password token, for custos_first_password_token).
 #   bench_import VAULT TOKEN CSV [IMPORT ARGS...]
-#       The benches' import: a sales clerk's TOKEN, for account management, with notice 1,
+#       The benches' import: a sales clerk's TOKEN, for account management, with notice
+#       $BENCH_NOTICE (default 1),
 #       sensitive consent and the purposes $BENCH_PURPOSES (default
 #       customer_service,account_management); more with IMPORT ARGS (e.g. --share-consent).
 #   bench_exporter_role VAULT PURPOSE [mask]
@@ -60,7 +61,7 @@ bench_import() {
   local vault=$1 token=$2 csv=$3
   shift 3
   CUSTOS_TOKEN=$token CUSTOS_PURPOSE=account_management $CUSTOS --vault "$vault" import \
-    --notice-version 1 --sensitive-consent \
+    --notice-version "${BENCH_NOTICE:-1}" --sensitive-consent \
     --consent-purposes "${BENCH_PURPOSES:-customer_service,account_management}" "$@" "$csv" >/dev/null
 }
 

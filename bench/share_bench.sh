@@ -41,7 +41,15 @@ approval=$(CUSTOS_TOKEN=$pm $CUSTOS --vault "$WORK/vault" --json agreement add b
   python3 -c "import json,sys;print(json.load(sys.stdin)['approval_id'])")
 CUSTOS_TOKEN=$dpo $CUSTOS --vault "$WORK/vault" approval approve "$approval" >/dev/null
 
-# Every customer consents at collection to sharing with the partner (PIPL Art. 23).
+# Every customer consents at collection to sharing with the partner (PIPL Art. 23), under a
+# notice that names it (v2: the purposes of v1, and the partner as a recipient).
+echo "notice v2: the purposes of v1, naming bench-pay as a recipient" > "$WORK/notice-v2.md"
+purposes=$(CUSTOS_TOKEN=$dpo CUSTOS_PURPOSE=legal_obligation $CUSTOS --vault "$WORK/vault" --json \
+  notice list | python3 -c "import json,sys;print(','.join(json.load(sys.stdin)['notices'][-1]['purposes']))")
+BENCH_NOTICE=$(CUSTOS_TOKEN=$dpo CUSTOS_PURPOSE=legal_obligation $CUSTOS --vault "$WORK/vault" \
+  --json notice publish --text-file "$WORK/notice-v2.md" --purposes "$purposes" \
+  --shares partner:bench-pay | python3 -c "import json,sys;print(json.load(sys.stdin)['version'])")
+export BENCH_NOTICE
 t0=$(now)
 bench_import "$WORK/vault" "$clerk" "$WORK/customers.csv" --share-consent partner:bench-pay
 t1=$(now)

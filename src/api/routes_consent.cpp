@@ -13,11 +13,12 @@ namespace {
 using nlohmann::json;
 
 constexpr std::array<std::string_view, 0> kNoQuery = {};
-constexpr std::array<BodyMember, 4> kNoticeBody = {{
+constexpr std::array<BodyMember, 5> kNoticeBody = {{
     {"version", MemberKind::kInteger, false},
     {"text", MemberKind::kString, true},
     {"purposes", MemberKind::kStringList, true},
     {"effective_at_ms", MemberKind::kInteger, false},
+    {"shares", MemberKind::kStringList, false},
 }};
 constexpr std::array<BodyMember, 6> kConsentBody = {{
     {"action", MemberKind::kString, true},
@@ -35,7 +36,8 @@ json NoticeJson(const vault::NoticeView& n) {
           {"purposes", n.purposes},
           {"effective_at_ms", n.effective_at_ms},
           {"published_at_ms", n.published_at_ms},
-          {"publisher", n.publisher}};
+          {"publisher", n.publisher},
+          {"shares", n.shares}};
 }
 
 json ConsentsJson(const vault::ConsentsView& c) {
@@ -70,6 +72,7 @@ Result<ApiResponse> PublishNotice(vault::Vault& v, const ApiRequest& req, const 
   spec.text = StringOr(body, "text", "");
   spec.purposes = StringsOr(body, "purposes");
   spec.effective_at_ms = IntOr(body, "effective_at_ms", 0);
+  spec.shares = StringsOr(body, "shares");
   CUSTOS_ASSIGN_OR_RETURN(vault::NoticeView notice, v.consent().PublishNotice(s.ctx, spec));
   return JsonResponse(201, Dump(NoticeJson(notice)));
 }

@@ -45,7 +45,8 @@ nlohmann::json NoticeJson(const vault::NoticeView& n, bool with_text) {
                         {"purposes", n.purposes},
                         {"effective_at_ms", n.effective_at_ms},
                         {"published_at_ms", n.published_at_ms},
-                        {"publisher", n.publisher}};
+                        {"publisher", n.publisher},
+                        {"shares", n.shares}};
   if (with_text) doc["text"] = n.text;
   return doc;
 }
@@ -92,13 +93,17 @@ void AddNoticeCommands(CLI::App& app, Globals& g, Action& action) {
   auto purposes = std::make_shared<std::string>();
   auto version = std::make_shared<int64_t>(0);
   auto effective = std::make_shared<std::string>();
+  auto shares = std::make_shared<std::string>();
   publish->add_option("--text-file", *file, "the notice text (UTF-8)")->required();
   publish->add_option("--purposes", *purposes, "comma-separated catalogue purposes it lists")
       ->required();
   publish->add_option("--version", *version, "version number (default: latest + 1)");
   publish->add_option("--effective", *effective, "effective date YYYY-MM-DD (default: now)");
-  publish->callback([&g, &action, file, purposes, version, effective] {
-    action = [&g, file, purposes, version, effective] {
+  publish->add_option("--shares", *shares,
+                      "comma-separated recipients it names, partner:ID or category:NAME (the "
+                      "only sharing consents it can support; PIPL Art. 23)");
+  publish->callback([&g, &action, file, purposes, version, effective, shares] {
+    action = [&g, file, purposes, version, effective, shares] {
       std::ifstream in(*file, std::ios::binary);
       if (!in) return g.out().Fail(NotFound(fmt::format("--text-file: cannot open {}", *file)));
       std::stringstream text;
@@ -111,6 +116,7 @@ void AddNoticeCommands(CLI::App& app, Globals& g, Action& action) {
         spec.text = text.str();
         spec.purposes = Split(*purposes);
         spec.effective_at_ms = *effective_ms;
+        spec.shares = Split(*shares);
         auto published = v.consent().PublishNotice(g.MakeContext(), spec);
         if (!published.ok()) return g.out().Fail(published.status());
         g.out().Print(NoticeJson(*published, false),
@@ -133,8 +139,8 @@ void AddNoticeCommands(CLI::App& app, Globals& g, Action& action) {
         std::string text;
         for (const vault::NoticeView& n : *notices) {
           doc.push_back(NoticeJson(n, *with_text));
-          text += fmt::format("v{:<3} sha256 {}  purposes {}\n", n.version, n.text_sha256,
-                              Join(n.purposes));
+          text += fmt::format("v{:<3} sha256 {}  purposes {}{}{}\n", n.version, n.text_sha256,
+                              Join(n.purposes), n.shares.empty() ? "" : "  names ", Join(n.shares));
           if (*with_text) text += n.text + "\n";
         }
         g.out().Print({{"notices", doc}}, text);  // the API's shape (GET /v1/notices)

@@ -98,6 +98,9 @@ struct NoticeDraft {
   std::string text;                   // the notice as shown to customers (UTF-8, at most 256 KiB)
   std::vector<std::string> purposes;  // catalogue purposes the notice lists
   int64_t effective_at_ms = 0;        // 0: now
+  // The recipients and partner categories the notice names ("partner:ID", "category:NAME"):
+  // the only sharing consents a customer shown this notice can give (PIPL Art. 23).
+  std::vector<std::string> shares;
 };
 
 // The text of config/notice-v1.md (Chinese and English), compiled in: what `custos init`
@@ -111,9 +114,10 @@ std::vector<std::string> NoticePurposes(const store::NoticeRow& notice);
 // Rules (each an InvalidArgument naming it): non-empty valid UTF-8 text of at most 256 KiB; at
 // least one purpose, each in the catalogue, none twice; a given version greater than every
 // published one (versions only grow); an effective date not before the start of the current
-// UTC day nor before the latest notice's effective date. Success: the row as stored (with the
-// text's SHA-256). Conflict if another writer took the version meanwhile; else the store's
-// error.
+// UTC day nor before the latest notice's effective date; each share target well formed
+// (CheckShareTarget), none twice. Success: the row as stored (with the text's SHA-256), its
+// share targets stored beside it. Conflict if another writer took the version meanwhile; else
+// the store's error.
 Result<store::NoticeRow> PublishNotice(store::Transaction& txn, const schema::Config& config,
                                        const NoticeDraft& draft, std::string_view publisher,
                                        int64_t now_ms);
@@ -121,6 +125,12 @@ Result<store::NoticeRow> PublishNotice(store::Transaction& txn, const schema::Co
 // The notice of that version. InvalidArgument "notice_version: ..." when none was published
 // (or version <= 0); else the store's error.
 Result<store::NoticeRow> LoadNotice(store::Transaction& txn, int64_t version);
+
+// A sharing consent's target, well formed: "partner:ID" (an id as partners have:
+// [a-z0-9][a-z0-9._-]{1,63}) or "category:NAME" of [sharing] categories. InvalidArgument
+// naming `field` and the rule otherwise. Whether the partner exists is the vault's check.
+Status CheckShareTarget(const schema::Config& config, std::string_view target,
+                        std::string_view field = "purpose");
 
 // --- recording consent ---
 
@@ -149,9 +159,9 @@ Status CheckChannel(std::string_view channel);
 // InvalidArgument naming it): the purpose is in the catalogue and is not a legal obligation
 // (those need no consent, so none can be given or withdrawn); sensitive and third_party take
 // no purpose; a grant names a published notice that is already effective and, for a purpose,
-// lists it; a withdrawal's notice, if given, exists; channel and evidence as above. The caller
-// checks that the customer exists. Success: the entry as appended. Conflict if a concurrent
-// writer appended the same seq (retry); else the store's error.
+// lists it, for a sharing target, names it; a withdrawal's notice, if given, exists; channel and
+// evidence as above. The caller checks that the customer exists. Success: the entry as appended.
+// Conflict if a concurrent writer appended the same seq (retry); else the store's error.
 Result<store::ConsentRow> Record(store::Transaction& txn, const schema::Config& config,
                                  std::string_view customer_id, const ConsentChange& change,
                                  std::string_view actor, int64_t now_ms);
@@ -172,9 +182,12 @@ struct Collection {
 // Checks `collection` against `notice` (the version it names) without touching the store, so
 // a bulk import checks once and appends per row. Rules (each an InvalidArgument naming it):
 // the notice is effective at now_ms; at least one purpose; each purpose in the catalogue, not
-// a legal obligation, listed by the notice, not given twice; channel and evidence as above.
+// a legal obligation, listed by the notice, not given twice; each sharing target well formed
+// and among `notice_shares` (the targets the notice names, Transaction::ListNoticeShares);
+// channel and evidence as above.
 Status CheckCollection(const schema::Config& config, const store::NoticeRow& notice,
-                       const Collection& collection, int64_t now_ms);
+                       const std::vector<std::string>& notice_shares, const Collection& collection,
+                       int64_t now_ms);
 
 // The ledger entries of a new customer's collection consent: seq 1.. in the order purposes,
 // sensitive, third_party. No validation (CheckCollection does it).

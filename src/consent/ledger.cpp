@@ -50,34 +50,16 @@ Status CheckEffective(const store::NoticeRow& notice, int64_t now_ms) {
   return Status::Ok();
 }
 
-// A sharing consent's target: "partner:ID" (an id as partners have: [a-z0-9][a-z0-9._-]{1,63})
-// or "category:NAME" of [sharing] categories. Whether the partner exists is the vault's check.
-Status CheckShareTarget(const schema::Config& config, std::string_view target) {
-  if (target.starts_with("partner:")) {
-    const std::string_view id = target.substr(8);
-    const bool ok = id.size() >= 2 && id.size() <= 64 &&
-                    std::all_of(id.begin(), id.end(),
-                                [](char c) {
-                                  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                                         c == '.' || c == '_' || c == '-';
-                                }) &&
-                    id.front() != '.' && id.front() != '-' && id.front() != '_';
-    if (!ok) {
-      return InvalidArgument("purpose: a sharing consent names partner:ID with a partner id");
-    }
-    return Status::Ok();
-  }
-  if (target.starts_with("category:")) {
-    const std::string_view name = target.substr(9);
-    const auto& known = config.sharing.categories;
-    if (std::find(known.begin(), known.end(), name) == known.end()) {
-      return InvalidArgument(
-          "purpose: category:NAME must name a partner category of [sharing] categories");
-    }
-    return Status::Ok();
-  }
+// A sharing grant under `notice_version` names a target the notice names (PIPL Art. 23: the
+// customer is told who receives the data before agreeing).
+Status CheckNoticeNames(const std::vector<std::string>& named, int64_t notice_version,
+                        std::string_view target, std::string_view field) {
+  if (std::find(named.begin(), named.end(), target) != named.end()) return Status::Ok();
   return InvalidArgument(
-      "purpose: a sharing consent names partner:ID or category:NAME (PIPL Art. 23)");
+      fmt::format("{}: privacy notice version {} does not name '{}' as a recipient (a sharing "
+                  "consent needs a notice naming the partner or category: notice publish "
+                  "--shares)",
+                  field, notice_version, target));
 }
 
 Status CheckScopeAndPurpose(const schema::Config& config, const ConsentChange& change) {
@@ -104,6 +86,10 @@ Status CheckNoticeFor(store::Transaction& txn, const ConsentChange& change, int6
     return InvalidArgument(fmt::format("purpose: privacy notice version {} does not list '{}'",
                                        notice.version, change.purpose));
   }
+  if (change.scope == Scope::kShare) {
+    CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> named, txn.ListNoticeShares(notice.version));
+    return CheckNoticeNames(named, notice.version, change.purpose, "purpose");
+  }
   return Status::Ok();
 }
 
@@ -125,6 +111,36 @@ store::ConsentRow Entry(std::string_view customer_id, int64_t seq, Action action
 }
 
 }  // namespace
+
+Status CheckShareTarget(const schema::Config& config, std::string_view target,
+                        std::string_view field) {
+  if (target.starts_with("partner:")) {
+    const std::string_view id = target.substr(8);
+    const bool ok = id.size() >= 2 && id.size() <= 64 &&
+                    std::all_of(id.begin(), id.end(),
+                                [](char c) {
+                                  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                                         c == '.' || c == '_' || c == '-';
+                                }) &&
+                    id.front() != '.' && id.front() != '-' && id.front() != '_';
+    if (!ok) {
+      return InvalidArgument(
+          fmt::format("{}: a sharing consent names partner:ID with a partner id", field));
+    }
+    return Status::Ok();
+  }
+  if (target.starts_with("category:")) {
+    const std::string_view name = target.substr(9);
+    const auto& known = config.sharing.categories;
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      return InvalidArgument(fmt::format(
+          "{}: category:NAME must name a partner category of [sharing] categories", field));
+    }
+    return Status::Ok();
+  }
+  return InvalidArgument(
+      fmt::format("{}: a sharing consent names partner:ID or category:NAME (PIPL Art. 23)", field));
+}
 
 Status CheckEvidenceRef(std::string_view ref) {
   Status bad = InvalidArgument(
@@ -179,7 +195,8 @@ Result<store::ConsentRow> Record(store::Transaction& txn, const schema::Config& 
 }
 
 Status CheckCollection(const schema::Config& config, const store::NoticeRow& notice,
-                       const Collection& collection, int64_t now_ms) {
+                       const std::vector<std::string>& notice_shares, const Collection& collection,
+                       int64_t now_ms) {
   CUSTOS_RETURN_IF_ERROR(CheckEffective(notice, now_ms));
   if (collection.purposes.empty()) {
     return InvalidArgument(
@@ -198,7 +215,9 @@ Status CheckCollection(const schema::Config& config, const store::NoticeRow& not
     }
   }
   for (const std::string& target : collection.shares) {
-    CUSTOS_RETURN_IF_ERROR(CheckShareTarget(config, target));
+    CUSTOS_RETURN_IF_ERROR(CheckShareTarget(config, target, "share consents"));
+    CUSTOS_RETURN_IF_ERROR(
+        CheckNoticeNames(notice_shares, notice.version, target, "share consents"));
   }
   CUSTOS_RETURN_IF_ERROR(CheckChannel(collection.channel));
   return CheckEvidenceRef(collection.evidence_ref);
@@ -225,7 +244,8 @@ Status RecordCollection(store::Transaction& txn, const schema::Config& config,
                         std::string_view customer_id, const Collection& collection,
                         std::string_view actor, int64_t now_ms) {
   CUSTOS_ASSIGN_OR_RETURN(store::NoticeRow notice, LoadNotice(txn, collection.notice_version));
-  CUSTOS_RETURN_IF_ERROR(CheckCollection(config, notice, collection, now_ms));
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> named, txn.ListNoticeShares(notice.version));
+  CUSTOS_RETURN_IF_ERROR(CheckCollection(config, notice, named, collection, now_ms));
   for (const store::ConsentRow& row : CollectionEntries(customer_id, collection, actor, now_ms)) {
     CUSTOS_RETURN_IF_ERROR(txn.AppendConsent(row));
   }

@@ -39,6 +39,17 @@ Status CheckPurposes(const schema::Config& config, const std::vector<std::string
   return Status::Ok();
 }
 
+Status CheckShares(const schema::Config& config, const std::vector<std::string>& shares) {
+  std::set<std::string_view> seen;
+  for (const std::string& target : shares) {
+    CUSTOS_RETURN_IF_ERROR(CheckShareTarget(config, target, "notice shares"));
+    if (!seen.insert(target).second) {
+      return InvalidArgument(fmt::format("notice shares: '{}' is named twice", target));
+    }
+  }
+  return Status::Ok();
+}
+
 // Versions only grow and effective dates never go back: a consent's notice version must tell
 // unambiguously which text the customer saw.
 Status CheckOrder(const std::vector<store::NoticeRow>& published, int64_t version,
@@ -90,6 +101,7 @@ Result<store::NoticeRow> PublishNotice(store::Transaction& txn, const schema::Co
                                        int64_t now_ms) {
   CUSTOS_RETURN_IF_ERROR(CheckText(draft.text));
   CUSTOS_RETURN_IF_ERROR(CheckPurposes(config, draft.purposes));
+  CUSTOS_RETURN_IF_ERROR(CheckShares(config, draft.shares));
   CUSTOS_ASSIGN_OR_RETURN(std::vector<store::NoticeRow> published, txn.ListNotices());
   const int64_t latest = published.empty() ? 0 : published.back().version;
   store::NoticeRow row;
@@ -105,6 +117,9 @@ Result<store::NoticeRow> PublishNotice(store::Transaction& txn, const schema::Co
   row.published_at_ms = now_ms;
   row.publisher = std::string(publisher);
   CUSTOS_RETURN_IF_ERROR(txn.InsertNotice(row));
+  for (const std::string& target : draft.shares) {
+    CUSTOS_RETURN_IF_ERROR(txn.InsertNoticeShare(row.version, target));
+  }
   return row;
 }
 

@@ -198,6 +198,7 @@ const TableSpec& kDeidReleases = Table("deid_releases");
 const TableSpec& kDeidBudgets = Table("deid_budgets");
 const TableSpec& kPartners = Table("partners");
 const TableSpec& kPartnerCertificates = Table("partner_certificates");
+const TableSpec& kNoticeShares = Table("notice_shares");
 const TableSpec& kAgreements = Table("share_agreements");
 const TableSpec& kShares = Table("shares");
 
@@ -621,6 +622,19 @@ Result<std::optional<NoticeRow>> Transaction::GetNotice(int64_t version) {
 Result<std::vector<NoticeRow>> Transaction::ListNotices() {
   static const Statement kSql = Select(kNotices, "ORDER BY version");
   return Rows<NoticeRow>(*this, kSql, {}, "list notices", NoticeFields::Read);
+}
+
+Status Transaction::InsertNoticeShare(int64_t notice_version, std::string_view target) {
+  const Param values[] = {notice_version, target};
+  return InsertRow(kNoticeShares, values, "insert notice share");
+}
+
+Result<std::vector<std::string>> Transaction::ListNoticeShares(int64_t notice_version) {
+  static const Statement kSql =
+      Statement::Same("SELECT target FROM notice_shares WHERE notice_version = ?1 ORDER BY target");
+  const Param params[] = {notice_version};
+  return Rows<std::string>(*this, kSql, params, "list notice shares",
+                           [](const Cells& c) -> Result<std::string> { return c.Text(0); });
 }
 
 Status Transaction::AppendConsent(const ConsentRow& row) {

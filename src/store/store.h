@@ -783,6 +783,11 @@ class Transaction {
   Result<std::optional<NoticeRow>> GetNotice(int64_t version);
   // Every notice in version order.
   Result<std::vector<NoticeRow>> ListNotices();
+  // Records that notice `notice_version` names `target` ("partner:ID" or "category:NAME");
+  // Conflict if it is recorded already. Written in the notice's own transaction.
+  Status InsertNoticeShare(int64_t notice_version, std::string_view target);
+  // The targets notice `notice_version` names, in byte order (empty: it names none).
+  Result<std::vector<std::string>> ListNoticeShares(int64_t notice_version);
   // Appends one ledger entry. Conflict if (customer_id, seq) exists (two writers raced: the
   // loser re-reads and retries). There is deliberately no update or delete.
   Status AppendConsent(const ConsentRow& row);

@@ -304,6 +304,11 @@ std::vector<TableSpec> Build() {
           {Key("partner_id"), Key("cert_sha256"), C("cert_subject", T), C("cert_not_after_ms", I),
            C("cert_pem", T), C("in_use_from_ms", I), C("replaced_by", T), C("replaced_at_ms", I)},
           "partner_id, cert_sha256", kClustered));
+  // --- migration kNoticeSharesMigration (docs/consent.md, "Sharing consents name a recipient
+  // the notice names"): one row per recipient or category a published notice names. Never
+  // changed after the notice's transaction, as the notice itself ---
+  t.push_back(Def(kNoticeSharesMigration, "notice_shares", {C("notice_version", I), Key("target")},
+                  "notice_version, target", kClustered));
   // --- later migrations: append here ---
   return t;
 }

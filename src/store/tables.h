@@ -92,6 +92,10 @@ inline constexpr int kDpoMigration = 13;
 // The migration that creates partner_certificates: the certificates a partner had before its
 // current one, replaced by `custos partner renew-cert` (docs/sharing.md).
 inline constexpr int kPartnerCertificatesMigration = 14;
+// The migration that creates notice_shares: the recipients (partner:ID) and partner categories
+// (category:NAME) a privacy notice names, which a sharing consent under it may grant
+// (PIPL Art. 23: the customer is told who receives the data; docs/consent.md).
+inline constexpr int kNoticeSharesMigration = 15;
 
 // An index a later migration adds to a table created earlier (the table's own indexes are
 // created with it). Migration 6 (issue 13 item 5): the audit queries' indexes.

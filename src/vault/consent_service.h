@@ -44,6 +44,9 @@ struct NoticeSpec {
   std::string text;
   std::vector<std::string> purposes;
   int64_t effective_at_ms = 0;
+  // The recipients ("partner:ID") and partner categories
+  // ("category:NAME") the notice names: sharing consents under it may grant only these.
+  std::vector<std::string> shares;
 };
 
 struct NoticeView {
@@ -54,6 +57,7 @@ struct NoticeView {
   int64_t effective_at_ms = 0;
   int64_t published_at_ms = 0;
   std::string publisher;
+  std::vector<std::string> shares;  // the recipients and categories it names (NoticeSpec)
 };
 
 // One change of a customer's consent, as the customer asked for it.
@@ -101,8 +105,9 @@ class ConsentService {
   // consent.read). Consent changes take effect on the next request: nothing is cached.
 
   // Publishes a privacy notice (consent::PublishNotice's rules: catalogue purposes, growing
-  // versions, no backdating). InvalidArgument naming the rule; Conflict if the version was
-  // taken meanwhile.
+  // versions, no backdating, well-formed share targets; a partner may be registered later,
+  // a sharing grant needs it registered).
+  // InvalidArgument naming the rule; Conflict if the version was taken meanwhile.
   Result<NoticeView> PublishNotice(const Context& ctx, const NoticeSpec& spec);
   // Every published notice in version order.
   Result<std::vector<NoticeView>> ListNotices(const Context& ctx);

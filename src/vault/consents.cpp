@@ -12,8 +12,9 @@
 namespace custos::vault {
 namespace {
 
-NoticeView ToView(const store::NoticeRow& row) {
+NoticeView ToView(const store::NoticeRow& row, std::vector<std::string> shares) {
   NoticeView v;
+  v.shares = std::move(shares);
   v.version = row.version;
   v.text_sha256 = row.text_sha256;
   v.text = row.text;
@@ -78,7 +79,11 @@ Status CheckCollectionIn(store::Transaction& txn, const schema::Config& config,
                          const consent::Collection& collection, int64_t now_ms) {
   CUSTOS_ASSIGN_OR_RETURN(store::NoticeRow notice,
                           consent::LoadNotice(txn, collection.notice_version));
-  CUSTOS_RETURN_IF_ERROR(consent::CheckCollection(config, notice, collection, now_ms));
+  std::vector<std::string> named;
+  if (!collection.shares.empty()) {
+    CUSTOS_ASSIGN_OR_RETURN(named, txn.ListNoticeShares(notice.version));
+  }
+  CUSTOS_RETURN_IF_ERROR(consent::CheckCollection(config, notice, named, collection, now_ms));
   // A sharing consent names a registered partner, as a later grant must (Record below).
   for (const std::string& target : collection.shares) {
     if (!target.starts_with("partner:")) continue;
@@ -124,6 +129,7 @@ Result<NoticeView> ConsentService::PublishNotice(const Context& ctx, const Notic
     draft.text = spec.text;
     draft.purposes = spec.purposes;
     draft.effective_at_ms = spec.effective_at_ms;
+    draft.shares = spec.shares;
     Result<store::NoticeRow> row =
         consent::PublishNotice(s.txn, *m.config, draft, s.ctx.actor, s.now_ms);
     if (!row.ok()) {
@@ -131,13 +137,13 @@ Result<NoticeView> ConsentService::PublishNotice(const Context& ctx, const Notic
       return Verdict::Deny(row.status());
     }
     published = std::move(row).value();
-    Verdict v =
-        Verdict::Allow(fmt::format("published notice v{} sha256 {} listing {}", published->version,
-                                   published->text_sha256, published->purposes));
+    Verdict v = Verdict::Allow(fmt::format(
+        "published notice v{} sha256 {} listing {}{}{}", published->version, published->text_sha256,
+        published->purposes, spec.shares.empty() ? "" : "; naming ", fmt::join(spec.shares, ",")));
     v.target = fmt::format("notice:{}", published->version);
     return v;
   }));
-  return ToView(*published);
+  return ToView(*published, spec.shares);
 }
 
 Result<std::vector<NoticeView>> ConsentService::ListNotices(const Context& ctx) {
@@ -146,7 +152,10 @@ Result<std::vector<NoticeView>> ConsentService::ListNotices(const Context& ctx) 
   CUSTOS_RETURN_IF_ERROR(Write(*state_, ctx, op, [&](Scope& s) -> Result<Verdict> {
     CUSTOS_ASSIGN_OR_RETURN(std::vector<store::NoticeRow> rows, s.txn.ListNotices());
     out.reserve(rows.size());
-    for (const store::NoticeRow& row : rows) out.push_back(ToView(row));
+    for (const store::NoticeRow& row : rows) {
+      CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> shares, s.txn.ListNoticeShares(row.version));
+      out.push_back(ToView(row, std::move(shares)));
+    }
     return Verdict::Allow(fmt::format("{} notice(s)", rows.size()));
   }));
   return out;

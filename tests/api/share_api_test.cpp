@@ -127,7 +127,9 @@ class ShareApiTest : public ApiTest {
       f["gender"] = i % 2 == 1 ? "男" : "女";
       auto id = vault_->customers().Create(Agent(), f, "form", Consented());
       ASSERT_TRUE(id.ok()) << id.status().ToString();
-      vault::ConsentRequest grant{"grant", "share", "partner:acme-pay", 1, "", "form-share-1"};
+      vault::ConsentRequest grant{
+          "grant", "share",       "partner:acme-pay", ShareNotice("partner:acme-pay"),
+          "",      "form-share-1"};
       ASSERT_TRUE(vault_->consent().Record(Agent(), *id, grant).ok());
     }
   }
@@ -556,7 +558,8 @@ TEST_F(ShareApiTest, AShareUnderAProfileAnswersTheFiguresAchieved) {
         {"interests", interests[(i / 3) % 4]}};
     auto id = vault_->customers().Create(Agent(), f, "form", Consented());
     ASSERT_TRUE(id.ok()) << id.status().ToString();
-    vault::ConsentRequest grant{"grant", "share", "partner:acme-pay", 1, "", "form-share-1"};
+    vault::ConsentRequest grant{
+        "grant", "share", "partner:acme-pay", ShareNotice("partner:acme-pay"), "", "form-share-1"};
     ASSERT_TRUE(vault_->consent().Record(Agent(), *id, grant).ok());
   }
   json body = AgreementBody("acme-deid", {});
@@ -683,17 +686,38 @@ TEST_F(ShareApiTest, SharingConsentsGivenThroughTheConsentRoutesDecideWhoIsShare
     ASSERT_TRUE(id.ok()) << id.status().ToString();
     ids.push_back(*id);
   }
+  int64_t notice_version = 1;
   const auto consent = [&](const std::string& id, const std::string& action,
                            const std::string& target) {
     return Client()->Post("/v1/customers/" + id + "/consents", As("tok-operator"),
                           json{{"action", action},
                                {"scope", "share"},
                                {"purpose", target},
-                               {"notice_version", 1},
+                               {"notice_version", notice_version},
                                {"evidence_ref", "form-share-1"}}
                               .dump(),
                           "application/json");
   };
+  // Notice v1 names no recipient: a sharing consent under it is refused, naming the rule.
+  auto unnamed = consent(ids[0], "grant", "partner:acme-pay");
+  ASSERT_TRUE(unnamed);
+  EXPECT_EQ(unnamed->status, 400) << unnamed->body;
+  EXPECT_NE(unnamed->body.find("does not name 'partner:acme-pay' as a recipient"),
+            std::string::npos)
+      << unnamed->body;
+  // A notice naming both recipients, published over the API (PIPL Art. 23).
+  auto notice =
+      Client()->Post("/v1/notices", As("tok-operator"),
+                     json{{"text", "v2 names Acme Payments and payment processors as recipients"},
+                          {"purposes", {"customer_service", "account_management"}},
+                          {"shares", {"partner:acme-pay", "category:payment_processor"}}}
+                         .dump(),
+                     "application/json");
+  ASSERT_TRUE(notice);
+  ASSERT_EQ(notice->status, 201) << notice->body;
+  EXPECT_EQ(Json(notice)["shares"],
+            json::array({"partner:acme-pay", "category:payment_processor"}));
+  notice_version = Json(notice)["version"].get<int64_t>();
   auto named = consent(ids[0], "grant", "partner:acme-pay");
   ASSERT_TRUE(named);
   ASSERT_EQ(named->status, 201) << named->body;

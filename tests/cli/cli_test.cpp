@@ -45,6 +45,20 @@ class CliTest : public ::testing::Test {
   // Runs custos as `staff` (authenticated by an API token in CUSTOS_TOKEN: there is no other
   // way in, P4a); stderr is captured with stdout. `init` also keeps the administrator's
   // one-time token; other staff get theirs on first use (docs/access.md).
+  // The DPO publishes notice v2 (customer_service, account_management) naming `target` as a
+  // recipient: a sharing consent needs a notice naming it (PIPL Art. 23).
+  void PublishNoticeNaming(const std::string& target) {
+    const fs::path text = root_ / "notice-shares.md";
+    std::ofstream(text) << "版本二，列明接收方 / version 2, naming the recipients";
+    Outcome published =
+        Custos("--json notice publish --text-file " + text.string() +
+                   " --purposes customer_service,account_management --shares " + target,
+               "dpo", "legal_obligation");
+    ASSERT_EQ(published.code, 0) << published.out;
+    EXPECT_NE(published.out.find("\"shares\":[\"" + target + "\"]"), std::string::npos)
+        << published.out;
+  }
+
   Outcome Custos(const std::string& args, const std::string& staff = "admin",
                  const std::string& purpose = "customer_service") {
     if (args.rfind("init ", 0) == 0) {
@@ -815,8 +829,19 @@ TEST_F(CliTest, ShareCreateWritesThePackageAndSignedManifestListsAndTracesACutCo
             0);
   const fs::path gen = root_ / "gen.csv";
   ASSERT_EQ(Custos("gen --count 150 --seed 1 --out " + gen.string()).code, 0);
-  Outcome imported = Custos(
+  // Notice v1 names no recipient: consent to share with acme-pay cannot be given under it.
+  Outcome unnamed = Custos(
       "import --notice-version 1 --sensitive-consent --consent-purposes "
+      "customer_service,account_management --share-consent partner:acme-pay " +
+          gen.string(),
+      "clerk", "account_management");
+  EXPECT_EQ(unnamed.code, 3) << unnamed.out;
+  EXPECT_NE(unnamed.out.find("privacy notice version 1 does not name 'partner:acme-pay'"),
+            std::string::npos)
+      << unnamed.out;
+  ASSERT_NO_FATAL_FAILURE(PublishNoticeNaming("partner:acme-pay"));
+  Outcome imported = Custos(
+      "import --notice-version 2 --sensitive-consent --consent-purposes "
       "customer_service,account_management --share-consent partner:acme-pay " +
           gen.string(),
       "clerk", "account_management");
@@ -963,7 +988,8 @@ TEST_F(CliTest, PartnerRenewCertReplacesTheCertificateTheNextShareIsEncryptedTo)
             0);
   const fs::path gen = root_ / "gen.csv";
   ASSERT_EQ(Custos("gen --count 20 --seed 1 --out " + gen.string()).code, 0);
-  ASSERT_EQ(Custos("import --notice-version 1 --sensitive-consent --consent-purposes "
+  ASSERT_NO_FATAL_FAILURE(PublishNoticeNaming("partner:acme-pay"));
+  ASSERT_EQ(Custos("import --notice-version 2 --sensitive-consent --consent-purposes "
                    "customer_service,account_management --share-consent partner:acme-pay " +
                        gen.string(),
                    "clerk", "account_management")

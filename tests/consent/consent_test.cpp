@@ -128,6 +128,66 @@ TEST_F(ConsentTest, AGrantMustNameAPublishedNoticeThatListsThePurpose) {
   ASSERT_OK(Record(*txn_, config_, kCustomer, Grant("customer_service"), "clerk", kNow).status());
 }
 
+// PIPL Art. 23: a sharing consent names a recipient the notice version names; the notice's
+// recipients are stored with it and read back in byte order.
+TEST_F(ConsentTest, ASharingGrantMustNameARecipientItsNoticeNames) {
+  Publish({"customer_service"});  // v1 names no recipient
+  NoticeDraft draft;
+  draft.text = "v2 names Acme Payments and payment processors";
+  draft.purposes = {"customer_service"};
+  draft.shares = {"partner:acme-pay", "category:payment_processor"};
+  auto v2 = PublishNotice(*txn_, config_, draft, "dpo", kNow);
+  ASSERT_OK(v2.status());
+  auto named = txn_->ListNoticeShares(v2->version);
+  ASSERT_OK(named.status());
+  EXPECT_EQ(*named, (std::vector<std::string>{"category:payment_processor", "partner:acme-pay"}));
+  auto none = txn_->ListNoticeShares(1);
+  ASSERT_OK(none.status());
+  EXPECT_TRUE(none->empty());
+
+  const auto share = [](std::string target, int64_t notice) {
+    ConsentChange c = Grant(std::move(target), notice);
+    c.scope = Scope::kShare;
+    return c;
+  };
+  auto unnamed = Record(*txn_, config_, kCustomer, share("partner:acme-pay", 1), "clerk", kNow);
+  EXPECT_EQ(unnamed.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(
+      unnamed.status().message().find(
+          "purpose: privacy notice version 1 does not name 'partner:acme-pay' as a recipient"),
+      std::string::npos)
+      << unnamed.status().ToString();
+  auto other = Record(*txn_, config_, kCustomer, share("category:logistics", 2), "clerk", kNow);
+  EXPECT_EQ(other.status().code(), Code::kInvalidArgument) << "a category v2 does not name";
+  ASSERT_OK(
+      Record(*txn_, config_, kCustomer, share("partner:acme-pay", 2), "clerk", kNow).status());
+  ASSERT_OK(Record(*txn_, config_, kCustomer, share("category:payment_processor", 2), "c", kNow)
+                .status());
+  // A withdrawal needs no notice naming the target: withdrawing is always possible.
+  ConsentChange withdraw = share("partner:acme-pay", 0);
+  withdraw.action = Action::kWithdraw;
+  ASSERT_OK(Record(*txn_, config_, kCustomer, withdraw, "clerk", kNow + 1).status());
+
+  // At collection the same rule holds, checked once for a whole import.
+  Collection collection;
+  collection.notice_version = 1;
+  collection.purposes = {"customer_service"};
+  collection.shares = {"partner:acme-pay"};
+  collection.channel = "import";
+  collection.evidence_ref = "import:check:1";
+  auto v1 = LoadNotice(*txn_, 1);
+  ASSERT_OK(v1.status());
+  Status refused = CheckCollection(config_, *v1, {}, collection, kNow);
+  EXPECT_EQ(refused.code(), Code::kInvalidArgument);
+  EXPECT_NE(refused.message().find("share consents: privacy notice version 1 does not name"),
+            std::string::npos)
+      << refused.ToString();
+  collection.notice_version = 2;
+  auto loaded = LoadNotice(*txn_, 2);
+  ASSERT_OK(loaded.status());
+  ASSERT_OK(CheckCollection(config_, *loaded, *named, collection, kNow));
+}
+
 TEST_F(ConsentTest, AGrantUnderANoticeNotYetEffectiveIsRefused) {
   NoticeDraft draft;
   draft.text = "next month's notice";

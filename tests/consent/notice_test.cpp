@@ -1,5 +1,6 @@
 // Privacy notices: versioned, listing catalogue purposes, never backdated (P3.1a; PIPL Art. 17).
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "consent_fixture.h"
@@ -88,6 +89,37 @@ TEST_F(ConsentTest, ANoticeNeedsText) {
   NoticeDraft not_utf8 = Draft();
   not_utf8.text = "\xff\xfe";
   EXPECT_EQ(PublishStatus(*txn_, config_, not_utf8).code(), Code::kInvalidArgument);
+}
+
+// The recipients a notice names are well formed and each named once; a refused notice leaves
+// nothing behind (no version, no recipient).
+TEST_F(ConsentTest, ANoticeNamesEachRecipientOnceAndWellFormed) {
+  const auto with = [](std::vector<std::string> shares) {
+    NoticeDraft draft = Draft();
+    draft.shares = std::move(shares);
+    return draft;
+  };
+  const std::pair<std::vector<std::string>, std::string> bad[] = {
+      {{"acme-pay"}, "notice shares: a sharing consent names partner:ID or category:NAME"},
+      {{"partner:A"}, "notice shares: a sharing consent names partner:ID with a partner id"},
+      {{"category:astrology"}, "notice shares: category:NAME must name a partner category"},
+      {{"partner:acme-pay", "partner:acme-pay"},
+       "notice shares: 'partner:acme-pay' is named twice"},
+  };
+  for (const auto& [shares, rule] : bad) {
+    Status s = PublishStatus(*txn_, config_, with(shares));
+    EXPECT_EQ(s.code(), Code::kInvalidArgument) << rule;
+    EXPECT_NE(s.message().find(rule), std::string::npos) << s.ToString();
+  }
+  auto notices = txn_->ListNotices();
+  ASSERT_OK(notices.status());
+  EXPECT_TRUE(notices->empty()) << "a refused notice is not published";
+  auto ok =
+      PublishNotice(*txn_, config_, with({"partner:acme-pay", "category:logistics"}), "dpo", kNow);
+  ASSERT_OK(ok.status());
+  auto named = txn_->ListNoticeShares(ok->version);
+  ASSERT_OK(named.status());
+  EXPECT_EQ(*named, (std::vector<std::string>{"category:logistics", "partner:acme-pay"}));
 }
 
 }  // namespace

@@ -68,7 +68,7 @@ class SecOpsWiringTest : public VaultTest {
     return *created;
   }
   void Consent(const std::string& customer, const std::string& target) {
-    ConsentRequest grant{"grant", "share", target, 1, "", "form-share-1"};
+    ConsentRequest grant{"grant", "share", target, ShareNotice(target), "", "form-share-1"};
     auto seq = vault_->consent().Record(Agent(), customer, grant);
     EXPECT_TRUE(seq.ok()) << seq.status().ToString();
   }

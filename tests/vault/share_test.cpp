@@ -136,7 +136,7 @@ class ShareTest : public VaultTest {
     EXPECT_TRUE(created.ok()) << created.status().ToString();
     if (!created.ok()) return "";
     if (!target.empty()) {
-      ConsentRequest grant{"grant", "share", target, 1, "", "form-share-1"};
+      ConsentRequest grant{"grant", "share", target, ShareNotice(target), "", "form-share-1"};
       auto seq = vault_->consent().Record(Agent(), *created, grant);
       EXPECT_TRUE(seq.ok()) << seq.status().ToString();
     }
@@ -168,7 +168,9 @@ class ShareTest : public VaultTest {
       auto id = vault_->customers().Create(Agent(), f, "form", Consented());
       ASSERT_TRUE(id.ok()) << id.status().ToString();
       if (i % 5 == 0) continue;
-      ConsentRequest grant{"grant", "share", "partner:acme-pay", 1, "", "form-share-1"};
+      ConsentRequest grant{
+          "grant", "share",       "partner:acme-pay", ShareNotice("partner:acme-pay"),
+          "",      "form-share-1"};
       ASSERT_TRUE(vault_->consent().Record(Agent(), *id, grant).ok());
     }
   }
@@ -382,7 +384,8 @@ TEST_F(ShareTest, OnlyCustomersWhoConsentedToThePartnerAreSharedAndTheOthersCoun
   EXPECT_EQ(again->row_count, 1);
   EXPECT_EQ(again->left_out, 3);
   // A consent to a partner nobody registered is refused.
-  ConsentRequest unknown{"grant", "share", "partner:nobody", 1, "", "form-share-3"};
+  ConsentRequest unknown{"grant", "share",       "partner:nobody", ShareNotice("partner:nobody"),
+                         "",      "form-share-3"};
   EXPECT_EQ(vault_->consent().Record(Agent(), by_category, unknown).status().code(),
             Code::kInvalidArgument);
 }
@@ -578,6 +581,46 @@ TEST_F(ShareTest, AShareInAnUnknownFormatIsRefusedNamingTheField) {
   EXPECT_EQ(csv->format, "csv");
 }
 
+// PIPL Art. 23: a sharing consent is given under a notice naming the recipient. Under version
+// 1 (which names none) the grant and the collection are refused naming the rule, and nothing
+// is imported; under a notice naming the partner both are accepted; the notice lists it.
+TEST_F(ShareTest, ASharingConsentNeedsANoticeNamingTheRecipient) {
+  ApprovedAgreement(Agreement());
+  const std::string customer = AddCustomer(1, "");
+  ConsentRequest unnamed{"grant", "share", "partner:acme-pay", 1, "", "form-share-1"};
+  auto refused = vault_->consent().Record(Agent(), customer, unnamed);
+  EXPECT_EQ(refused.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find(
+                "privacy notice version 1 does not name 'partner:acme-pay' as a recipient"),
+            std::string::npos)
+      << refused.status().ToString();
+  const std::filesystem::path file = root_ / "import.csv";
+  std::ofstream(file) << "name,phone,email\n王芳,13800138000,a@example.com\n";
+  ImportOptions opt = Consenting();
+  opt.share_consents = {"partner:acme-pay"};
+  auto not_imported = vault_->customers().ImportCsv(Agent(), file, opt);
+  ASSERT_FALSE(not_imported.ok() && not_imported->imported > 0);
+  auto listed = vault_->customers().List(Agent(), "", 10);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  EXPECT_EQ(listed->customers.size(), 1u) << "the refused import wrote no customer";
+
+  const int64_t named = ShareNotice("partner:acme-pay");
+  ASSERT_GT(named, 1);
+  auto notices = vault_->consent().ListNotices(Agent());
+  ASSERT_TRUE(notices.ok()) << notices.status().ToString();
+  EXPECT_EQ(notices->back().shares, std::vector<std::string>{"partner:acme-pay"});
+  EXPECT_TRUE(notices->front().shares.empty()) << "version 1 names no recipient";
+  unnamed.notice_version = named;
+  EXPECT_TRUE(vault_->consent().Record(Agent(), customer, unnamed).ok());
+  opt.notice_version = named;
+  auto imported = vault_->customers().ImportCsv(Agent(), file, opt);
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+  EXPECT_EQ(imported->imported, 1);
+  auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->row_count, 2);
+}
+
 // Sharing consents given at collection (`import --share-consent`): every imported customer
 // is covered by the partner's share; a partner nobody registered is refused before anything is
 // imported, naming the rule.
@@ -589,6 +632,7 @@ TEST_F(ShareTest, SharingConsentsGivenAtImportCoverThePartner) {
                       << "李四,13800138001,b@example.com\n";
   ImportOptions unknown = Consenting();
   unknown.share_consents = {"partner:nobody"};
+  unknown.notice_version = ShareNotice("partner:nobody");
   auto refused = vault_->customers().ImportCsv(Agent(), file, unknown);
   ASSERT_FALSE(refused.ok() && refused->imported > 0);
   EXPECT_NE(refused.status().message().find("partner:ID names no registered partner"),
@@ -596,6 +640,7 @@ TEST_F(ShareTest, SharingConsentsGivenAtImportCoverThePartner) {
       << refused.status().ToString();
   ImportOptions opt = Consenting();
   opt.share_consents = {"partner:acme-pay"};
+  opt.notice_version = ShareNotice("partner:acme-pay");
   auto imported = vault_->customers().ImportCsv(Agent(), file, opt);
   ASSERT_TRUE(imported.ok()) << imported.status().ToString();
   EXPECT_EQ(imported->imported, 2);
@@ -621,6 +666,7 @@ TEST_F(ShareTest, AShareOfSeveralPagesCountsAndSharesEveryCoveredCustomer) {
   };
   ImportOptions consenting = Consenting();
   consenting.share_consents = {"category:payment_processor"};
+  consenting.notice_version = ShareNotice("category:payment_processor");
   auto a = vault_->customers().ImportCsv(Agent(), generated(1100, 1), consenting);
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   auto b = vault_->customers().ImportCsv(Agent(), generated(300, 2), Consenting());

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -289,8 +290,32 @@ class VaultTest : public ::testing::Test {
     return Context{"zhao.min", purpose, Channel::kCli, "req-test"};
   }
 
+  // The version of a privacy notice naming `target` ("partner:ID", "category:NAME") as a
+  // recipient, as a sharing consent needs (PIPL Art. 23; docs/consent.md). The first time a
+  // target is asked for, the next notice is published: the purposes of the latest, naming
+  // every target asked for so far.
+  int64_t ShareNotice(const std::string& target) {
+    if (std::find(share_targets_.begin(), share_targets_.end(), target) != share_targets_.end()) {
+      return share_notice_;
+    }
+    share_targets_.push_back(target);
+    auto notices = vault_->consent().ListNotices(Agent());
+    EXPECT_TRUE(notices.ok() && !notices->empty());
+    if (!notices.ok() || notices->empty()) return 0;
+    NoticeSpec spec;
+    spec.text = "the notice of version 1, naming the recipients of shared data";
+    spec.purposes = notices->back().purposes;
+    spec.shares = share_targets_;
+    auto published = vault_->consent().PublishNotice(Agent(), spec);
+    EXPECT_TRUE(published.ok()) << published.status().ToString();
+    share_notice_ = published.ok() ? published->version : 0;
+    return share_notice_;
+  }
+
   static constexpr int64_t kDayMs = 24LL * 3600 * 1000;
 
+  std::vector<std::string> share_targets_;  // named by notice share_notice_ (ShareNotice)
+  int64_t share_notice_ = 0;
   std::filesystem::path root_;
   std::filesystem::path dir_;
   std::unique_ptr<Vault> vault_;

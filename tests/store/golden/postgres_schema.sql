@@ -460,3 +460,8 @@ CREATE TABLE partner_certificates(
   replaced_at_ms    BIGINT NOT NULL,
   PRIMARY KEY(partner_id, cert_sha256)
 );
+CREATE TABLE notice_shares(
+  notice_version BIGINT NOT NULL,
+  target         TEXT COLLATE "C" NOT NULL,
+  PRIMARY KEY(notice_version, target)
+);

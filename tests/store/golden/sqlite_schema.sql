@@ -424,3 +424,8 @@ CREATE TABLE partner_certificates(
   replaced_at_ms    INTEGER NOT NULL,
   PRIMARY KEY(partner_id, cert_sha256)
 ) WITHOUT ROWID;
+CREATE TABLE notice_shares(
+  notice_version INTEGER NOT NULL,
+  target         TEXT NOT NULL,
+  PRIMARY KEY(notice_version, target)
+) WITHOUT ROWID;
