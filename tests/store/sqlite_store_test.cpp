@@ -292,6 +292,55 @@ TEST_F(SqliteStoreTest, ALongReaderDelaysTheLogLimitWithoutStoppingWriters) {
   EXPECT_LE(last, kLimitBytes) << "the log did not come back under its limit";
 }
 
+// Found as a rare failure of the test above under load: once the reader was gone, a checkpoint
+// could copy the whole log before the writer's next try to truncate it; the next commit then
+// restarted the log at the start of a file still at its high-water size, and the writer did not
+// try again until the log grew back to where the reader had left it. A log restarted while a
+// truncation was deferred is now truncated at the next Begin().
+TEST_F(SqliteStoreTest, ALogRestartedAfterALongReaderIsTruncatedAtTheNextBegin) {
+  SqliteOptions options;
+  options.wal_autocheckpoint_pages = 64;
+  options.wal_max_pages = static_cast<int>(kLimitPages);
+  options.busy_timeout_ms = 200;
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  CommitOneRow(*store, 0);
+  sqlite3* reader = nullptr;
+  ASSERT_EQ(sqlite3_open(DbPath(dir_).c_str(), &reader), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM wrapped_keys;", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  for (int i = 1; i < 1500; ++i) {
+    CommitOneRow(*store, i);
+    if (HasFatalFailure()) break;
+  }
+  sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(reader);
+  if (HasFatalFailure()) return;
+  ASSERT_GT(WalBytes(DbPath(dir_)), kLimitBytes) << "the reader held the log beyond the limit";
+  // What the background checkpoint may do before the writer's next try: copy the whole log
+  // (another connection here, so that the order is certain).
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(DbPath(dir_).c_str(), &other), SQLITE_OK);
+  sqlite3_busy_timeout(other, 5000);
+  ASSERT_EQ(sqlite3_exec(other, "SELECT count(*) FROM wrapped_keys", nullptr, nullptr, nullptr),
+            SQLITE_OK);  // opens the log
+  int frames = -1;
+  int copied = -2;
+  for (int attempt = 0; attempt < 100 && frames != copied; ++attempt) {
+    sqlite3_wal_checkpoint_v2(other, "main", SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+  }
+  sqlite3_close(other);
+  ASSERT_GT(frames, static_cast<int>(kLimitPages));
+  ASSERT_EQ(frames, copied) << "the whole log was copied";
+  ASSERT_GT(WalBytes(DbPath(dir_)), kLimitBytes) << "a copied log keeps its file's size";
+  for (int i = 1500; i < 1600; ++i) {  // far fewer pages than the reader left in the log
+    CommitOneRow(*store, i);
+    if (HasFatalFailure()) return;
+  }
+  EXPECT_LE(WalBytes(DbPath(dir_)), kLimitBytes) << "the restarted log was not truncated";
+}
+
 // Checkpoint() (the retention run's, before a backup copy of the file) after commits that woke
 // the background checkpoint: SQLite answers a checkpoint that meets another "busy" at once, so
 // it failed now and then; it now waits for the background one and truncates the log.

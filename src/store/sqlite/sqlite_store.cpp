@@ -70,8 +70,14 @@ class BackgroundCheckpointer {
   // For SqliteDb::SetWalHook: runs in the committing thread, so it only signals.
   static void OnCommit(void* self, int pages) {
     auto* c = static_cast<BackgroundCheckpointer*>(self);
-    c->log_pages_.store(pages, std::memory_order_relaxed);
-    if (pages >= c->truncate_at_.load(std::memory_order_relaxed)) {
+    const int64_t before = c->log_pages_.exchange(pages, std::memory_order_relaxed);
+    const int64_t at = c->truncate_at_.load(std::memory_order_relaxed);
+    // A log that restarted from its start (a checkpoint copied all of it) while a truncation
+    // was deferred (a reader held the log when it was tried): the file is still at the size
+    // the reader left it, and the log may never grow back to the deferred mark. Truncate at
+    // the next Begin().
+    const bool restarted_after_deferral = pages < before && at > c->max_pages_;
+    if (pages >= at || restarted_after_deferral) {
       c->over_limit_.store(true, std::memory_order_relaxed);
     }
     if (pages < c->threshold_pages_) return;
