@@ -255,30 +255,50 @@ TEST_F(SqliteStoreTest, AWriterThatNeverPausesKeepsTheLogUnderItsLimit) {
   EXPECT_EQ(RawCount("SELECT count(*) FROM wrapped_keys"), 20000);
 }
 
-// A reader that holds an old snapshot keeps the log from being truncated; writes go on (the
-// writer does not fail, nor wait out the busy timeout on every Begin) and, once the reader is
-// gone, the log comes back under its limit.
-TEST_F(SqliteStoreTest, ALongReaderDelaysTheLogLimitWithoutStoppingWriters) {
+// The log-limit tests with a long reader: the limit kLimitPages, checkpoints from 64 pages, and
+// a short busy timeout (a writer must not wait it out on every Begin).
+SqliteOptions LongReaderOptions() {
   SqliteOptions options;
   options.wal_autocheckpoint_pages = 64;
   options.wal_max_pages = static_cast<int>(kLimitPages);
   options.busy_timeout_ms = 200;
-  auto store = OpenOrDie(options);
+  return options;
+}
+
+// A connection of its own holding a read snapshot, and so the log, until ReleaseSnapshot;
+// nullptr when it cannot be had.
+sqlite3* HoldSnapshot(const std::filesystem::path& db) {
+  sqlite3* reader = nullptr;
+  if (sqlite3_open(db.c_str(), &reader) != SQLITE_OK ||
+      sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM wrapped_keys;", nullptr, nullptr,
+                   nullptr) != SQLITE_OK) {
+    sqlite3_close(reader);
+    return nullptr;
+  }
+  return reader;
+}
+
+void ReleaseSnapshot(sqlite3* reader) {
+  sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(reader);
+}
+
+// A reader that holds an old snapshot keeps the log from being truncated; writes go on (the
+// writer does not fail, nor wait out the busy timeout on every Begin) and, once the reader is
+// gone, the log comes back under its limit.
+TEST_F(SqliteStoreTest, ALongReaderDelaysTheLogLimitWithoutStoppingWriters) {
+  auto store = OpenOrDie(LongReaderOptions());
   ASSERT_NE(store, nullptr);
   CommitOneRow(*store, 0);
-  sqlite3* reader = nullptr;
-  ASSERT_EQ(sqlite3_open(DbPath(dir_).c_str(), &reader), SQLITE_OK);
-  ASSERT_EQ(
-      sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM wrapped_keys;", nullptr, nullptr, nullptr),
-      SQLITE_OK);
+  sqlite3* reader = HoldSnapshot(DbPath(dir_));
+  ASSERT_NE(reader, nullptr);
   const auto start = std::chrono::steady_clock::now();
   for (int i = 1; i < 3000; ++i) {
     CommitOneRow(*store, i);
     if (HasFatalFailure()) break;
   }
   const auto held = std::chrono::steady_clock::now() - start;
-  sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr);
-  sqlite3_close(reader);
+  ReleaseSnapshot(reader);
   if (HasFatalFailure()) return;
   EXPECT_GT(WalBytes(DbPath(dir_)), kLimitBytes) << "the reader held the log beyond the limit";
   // ~3 log limits' worth of commits: a handful of busy waits, not one per Begin (3000 x 200 ms).
@@ -298,24 +318,16 @@ TEST_F(SqliteStoreTest, ALongReaderDelaysTheLogLimitWithoutStoppingWriters) {
 // try again until the log grew back to where the reader had left it. A log restarted while a
 // truncation was deferred is now truncated at the next Begin().
 TEST_F(SqliteStoreTest, ALogRestartedAfterALongReaderIsTruncatedAtTheNextBegin) {
-  SqliteOptions options;
-  options.wal_autocheckpoint_pages = 64;
-  options.wal_max_pages = static_cast<int>(kLimitPages);
-  options.busy_timeout_ms = 200;
-  auto store = OpenOrDie(options);
+  auto store = OpenOrDie(LongReaderOptions());
   ASSERT_NE(store, nullptr);
   CommitOneRow(*store, 0);
-  sqlite3* reader = nullptr;
-  ASSERT_EQ(sqlite3_open(DbPath(dir_).c_str(), &reader), SQLITE_OK);
-  ASSERT_EQ(
-      sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM wrapped_keys;", nullptr, nullptr, nullptr),
-      SQLITE_OK);
+  sqlite3* reader = HoldSnapshot(DbPath(dir_));
+  ASSERT_NE(reader, nullptr);
   for (int i = 1; i < 1500; ++i) {
     CommitOneRow(*store, i);
     if (HasFatalFailure()) break;
   }
-  sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr);
-  sqlite3_close(reader);
+  ReleaseSnapshot(reader);
   if (HasFatalFailure()) return;
   ASSERT_GT(WalBytes(DbPath(dir_)), kLimitBytes) << "the reader held the log beyond the limit";
   // What the background checkpoint may do before the writer's next try: copy the whole log
