@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "backup/format.h"
@@ -30,6 +31,21 @@ std::string EntryLine(const LedgerEntry& e) {
               {"kind", e.kind},
               {"id_hash", e.id_hash}}
       .dump();
+}
+
+// A crash while appending can leave a last line without its newline, and a crash while
+// creating the file an empty file or a torn header: what follows the last newline is cut off
+// (no entry is lost: an entry counts once its line is whole, and the caller's entries are
+// appended again). A file left empty is then written anew, header first.
+Status DropTornTail(const std::filesystem::path& path, Env& env) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Ok();
+  const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (content.empty() || content.back() == '\n') return Status::Ok();
+  const size_t newline = content.rfind('\n');
+  Status st = env.TruncateFile(path, newline == std::string::npos ? 0 : newline + 1);
+  if (!st.ok()) return Status(st.code(), "ledger: cannot cut a torn last line: " + st.message());
+  return Status::Ok();
 }
 
 }  // namespace
@@ -94,7 +110,8 @@ Status AppendLedger(const std::filesystem::path& path, const Ledger& ledger, Env
   std::set<std::pair<std::string, int64_t>> present;
   std::error_code ec;
   std::string text;
-  if (std::filesystem::exists(path, ec)) {
+  CUSTOS_RETURN_IF_ERROR(DropTornTail(path, env));
+  if (std::filesystem::exists(path, ec) && std::filesystem::file_size(path, ec) > 0) {
     CUSTOS_ASSIGN_OR_RETURN(Ledger existing, ReadLedger(path));
     if (existing.vault_id != ledger.vault_id || existing.salt != ledger.salt) {
       return FailedPrecondition(

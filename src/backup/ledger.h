@@ -50,7 +50,9 @@ std::string LedgerIdHash(crypto::ByteView salt, std::string_view id);
 // Appends `entries` to the ledger at `path` (creating it with its header line from `ledger`'s
 // vault_id and salt), skipping entries already there (same run_id and seq), through `env`
 // (Env::AppendDurable: append, fsync, the directory fsynced for a new file; a failed append is
-// cut back). FailedPrecondition if the existing file names another vault or salt.
+// cut back). What a crash left after the last newline (a torn entry, or a file created but
+// torn in or before its header) is cut off first, and an empty file gets its header.
+// FailedPrecondition if the existing file names another vault or salt.
 // Unavailable naming the file on I/O.
 Status AppendLedger(const std::filesystem::path& path, const Ledger& ledger,
                     Env& env = Env::Default());

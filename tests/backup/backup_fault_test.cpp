@@ -232,5 +232,45 @@ TEST(BackupLedgerFaults, AFailedAppendLeavesTheLedgerAsItWas) {
   fs::remove_all(dir);
 }
 
+// Found by the retention crash test in a fresh-clone CI rehearsal (session 21): a run killed
+// while the backups' destruction ledger was being created left it empty, and every later run's
+// destruction hook failed "no header line". A crash can leave an empty file, a torn header or a
+// torn last entry; the next append repairs each and loses no whole entry.
+TEST(BackupLedgerFaults, AnAppendAfterACrashRepairsAnEmptyFileATornHeaderAndATornEntry) {
+  const fs::path dir = testing::MakeTempDir("custos-backup-ledger-torn");
+  const fs::path file = dir / backup::kLedgerFile;
+  backup::Ledger first;
+  first.vault_id = "V";
+  first.salt = crypto::Bytes(16, 7);
+  first.entries = {{1, 10, "R", "customer", "aa"}};
+  backup::Ledger more = first;
+  more.entries.push_back({2, 11, "R", "note", "bb"});
+  ASSERT_TRUE(backup::AppendLedger(file, more).ok());
+  std::ifstream whole_in(file, std::ios::binary);
+  const std::string whole((std::istreambuf_iterator<char>(whole_in)), {});
+  const size_t header_end = whole.find('\n') + 1;
+  const size_t first_end = whole.find('\n', header_end) + 1;
+  const std::vector<std::pair<std::string, std::string>> crashes = {
+      {"an empty file", ""},
+      {"a torn header", whole.substr(0, header_end / 2)},
+      {"a torn entry", whole.substr(0, first_end + 5)},
+  };
+  for (const auto& [what, left] : crashes) {
+    SCOPED_TRACE(what);
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << left;
+    Status st = backup::AppendLedger(file, more);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    auto read = backup::ReadLedger(file);
+    ASSERT_TRUE(read.ok()) << read.status().ToString();
+    EXPECT_EQ(read->vault_id, "V");
+    ASSERT_EQ(read->entries.size(), 2u);
+    EXPECT_EQ(read->entries[0].id_hash, "aa");
+    EXPECT_EQ(read->entries[1].id_hash, "bb");
+    std::ifstream in(file, std::ios::binary);
+    EXPECT_EQ(std::string((std::istreambuf_iterator<char>(in)), {}), whole);
+  }
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace custos::vault
