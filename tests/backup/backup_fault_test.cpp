@@ -197,15 +197,21 @@ TEST_F(BackupFaultTest, ARestoreThatFailsNamesTheFileAndARerunCompletesIt) {
   }
 }
 
+// The ledger of vault "V" with its first `count` entries (1 or 2): a customer, then a note.
+backup::Ledger TestLedger(size_t count) {
+  backup::Ledger ledger;
+  ledger.vault_id = "V";
+  ledger.salt = crypto::Bytes(16, 7);
+  ledger.entries = {{1, 10, "R", "customer", "aa"}, {2, 11, "R", "note", "bb"}};
+  ledger.entries.resize(count);
+  return ledger;
+}
+
 TEST(BackupLedgerFaults, AFailedAppendLeavesTheLedgerAsItWas) {
   const fs::path dir = testing::MakeTempDir("custos-backup-ledger-fault");
   const fs::path file = dir / backup::kLedgerFile;
-  backup::Ledger first;
-  first.vault_id = "V";
-  first.salt = crypto::Bytes(16, 7);
-  first.entries = {{1, 10, "R", "customer", "aa"}};
-  backup::Ledger more = first;
-  more.entries.push_back({2, 11, "R", "note", "bb"});
+  const backup::Ledger first = TestLedger(1);
+  const backup::Ledger more = TestLedger(2);
   FaultInjectingEnv env(Env::Default());
   for (int err : {ENOSPC, EIO}) {
     for (int64_t n = 1;; ++n) {
@@ -239,12 +245,7 @@ TEST(BackupLedgerFaults, AFailedAppendLeavesTheLedgerAsItWas) {
 TEST(BackupLedgerFaults, AnAppendAfterACrashRepairsAnEmptyFileATornHeaderAndATornEntry) {
   const fs::path dir = testing::MakeTempDir("custos-backup-ledger-torn");
   const fs::path file = dir / backup::kLedgerFile;
-  backup::Ledger first;
-  first.vault_id = "V";
-  first.salt = crypto::Bytes(16, 7);
-  first.entries = {{1, 10, "R", "customer", "aa"}};
-  backup::Ledger more = first;
-  more.entries.push_back({2, 11, "R", "note", "bb"});
+  const backup::Ledger more = TestLedger(2);
   ASSERT_TRUE(backup::AppendLedger(file, more).ok());
   std::ifstream whole_in(file, std::ios::binary);
   const std::string whole((std::istreambuf_iterator<char>(whole_in)), {});
