@@ -254,6 +254,20 @@ Result<std::optional<merkle::RootBuilder>> AuditLog::TreeFrontier(
   return std::move(*loaded);
 }
 
+Status AuditLog::IndexKeys(store::Transaction& txn, int64_t head_seq) const {
+  // Every kKeysBatch entries: the query keys of a batch are written in key order, so the few
+  // pages the keys of staff ids, actions, decisions and purposes grow at are written once a
+  // batch rather than once a commit (docs/decisions.md, "The audit query keys are written in
+  // batches").
+  constexpr int64_t kKeysBatch = 256;
+  constexpr size_t kKeysMaxBatch = 16384;  // a restored or copied log catches up in steps
+  // The state row is read in txn each time (one small row): a count kept in memory could run
+  // ahead of a rolled-back append.
+  auto indexed = txn.IndexAuditKeys(head_seq, kKeysBatch, kKeysMaxBatch);
+  if (!indexed.ok()) return CannotWrite("index the query keys", indexed.status());
+  return Status::Ok();
+}
+
 Status AuditLog::Append(store::Transaction& txn, const AuditEvent& event) const {
   return AppendAndReturn(txn, event).status();
 }
@@ -306,6 +320,7 @@ Status AuditLog::AppendAll(store::Transaction& txn, const std::vector<AuditEvent
   // unauthenticated.
   const std::string tip = MakeTip(seq, prev, ts_ms);
   CUSTOS_RETURN_IF_ERROR(PutTip(txn, tip));
+  CUSTOS_RETURN_IF_ERROR(IndexKeys(txn, seq));
   if (tree.has_value()) {
     CUSTOS_RETURN_IF_ERROR(AddLeaves(txn, leaves, *tree));
     // Kept for the next append; if txn is dropped instead, the log's end no longer matches.

@@ -233,6 +233,9 @@ class AuditLog {
   Result<SignedHead> SignHeadInStore(store::Store& store) const;
   // Writes the head file (create or replace) and appends the head to the witness file.
   Status PublishHead(const SignedHead& head, bool create) const;
+  // The query keys of the entries up to `head_seq`, a batch at a time (store.h
+  // IndexAuditKeys): when kKeysBatch or more entries have none, in txn.
+  Status IndexKeys(store::Transaction& txn, int64_t head_seq) const;
   // Remembers `text` as the tip this log last wrote or verified, with its (seq, hash).
   void RememberTip(std::string text, int64_t seq, const crypto::Bytes& hash) const;
 

@@ -3,9 +3,12 @@
 // backend implements (Exec, Query, InsertRow, PutRow).
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -378,20 +381,40 @@ Result<std::vector<AuditRow>> Transaction::ReadAudit(int64_t from_seq, size_t li
 
 namespace {
 
-// The text filters of an AuditFilter, in the order their conditions are written.
+// The text filters of an AuditFilter, in the order their conditions are written; a filter's
+// position is also its `col` in audit_keys (migration kAuditKeysMigration).
 constexpr std::string_view kAuditFilterColumns[] = {"target", "actor", "action", "decision",
                                                     "purpose"};
 constexpr size_t kAuditFilterCount = std::size(kAuditFilterColumns);
+// The filter whose keys a query reads when several are set: the most selective first (a
+// customer, a staff member, an action, a purpose, a decision).
+constexpr size_t kAuditKeyPreference[] = {0, 1, 2, 4, 3};
+static_assert(std::size(kAuditKeyPreference) == kAuditFilterCount);
+
+const TableSpec& kAuditKeys = Table("audit_keys");
+const TableSpec& kAuditKeysState = Table("audit_keys_state");
+
+size_t AuditKeyColumn(unsigned mask) {
+  for (size_t col : kAuditKeyPreference) {
+    if ((mask & (1u << col)) != 0) return col;
+  }
+  return 0;
+}
 
 // One statement per set of text filters in use (bit i: kAuditFilterColumns[i]), built once: the
-// backends cache prepared statements by their text, and "col = ?" for the filters in use lets
-// each dialect's planner pick that column's index (an "(? IS NULL OR col = ?)" would not).
+// backends cache prepared statements by their text. Parameters: ?1 after_seq, ?2 up_to_seq,
+// ?3 from_ms, ?4 to_ms, then the filters' values in column order, then the limit.
+// With no text filter: the log by seq (or by its time index). With one or more: the entries
+// after the last indexed one (AuditKeysIndexedSeq), read by seq and filtered; `+ts_ms` keeps
+// the planner on the seq range of that short tail rather than the time index.
 const Statement& AuditQuerySql(unsigned mask) {
   static const std::vector<Statement> kAll = [] {
     std::vector<Statement> all;
     all.reserve(size_t{1} << kAuditFilterCount);
     for (unsigned m = 0; m < (1u << kAuditFilterCount); ++m) {
-      std::string where = "WHERE seq > ?1 AND seq <= ?2 AND ts_ms >= ?3 AND ts_ms < ?4";
+      const char* ts = m == 0 ? "ts_ms" : "+ts_ms";
+      std::string where =
+          fmt::format("WHERE seq > ?1 AND seq <= ?2 AND {0} >= ?3 AND {0} < ?4", ts);
       int n = 5;
       for (size_t i = 0; i < kAuditFilterCount; ++i) {
         if ((m & (1u << i)) != 0) {
@@ -405,22 +428,144 @@ const Statement& AuditQuerySql(unsigned mask) {
   return kAll[mask];
 }
 
+// The indexed part of a query with text filters (mask != 0): the range of audit_keys of the
+// preferred filter's value, each entry read by its seq and checked against the other filters.
+// Same parameters as AuditQuerySql; ?2 is the last indexed seq (or up_to_seq, if lower).
+const Statement& AuditKeyedSql(unsigned mask) {
+  static const std::vector<Statement> kAll = [] {
+    std::string columns;
+    for (const ColumnSpec& c : kAudit.columns) {
+      columns += fmt::format("{}a.{}", columns.empty() ? "" : ", ", c.name);
+    }
+    std::vector<Statement> all;
+    all.reserve(size_t{1} << kAuditFilterCount);
+    for (unsigned m = 0; m < (1u << kAuditFilterCount); ++m) {
+      const size_t key_col = AuditKeyColumn(m);
+      std::string where = fmt::format(
+          "WHERE k.col = {} AND k.seq > ?1 AND k.seq <= ?2 AND a.seq = k.seq AND +a.ts_ms >= ?3 "
+          "AND +a.ts_ms < ?4",
+          key_col);
+      int n = 5;
+      for (size_t i = 0; i < kAuditFilterCount; ++i) {
+        if ((m & (1u << i)) == 0) continue;
+        where += i == key_col ? fmt::format(" AND k.key = ?{}", n++)
+                              : fmt::format(" AND a.{} = ?{}", kAuditFilterColumns[i], n++);
+      }
+      // CROSS JOIN: SQLite reads audit_keys first (PostgreSQL's planner orders joins itself).
+      all.push_back(Statement::Same(
+          fmt::format("SELECT {} FROM audit_keys k CROSS JOIN audit_log a {} ORDER BY k.seq "
+                      "LIMIT ?{}",
+                      columns, where, n)));
+    }
+    return all;
+  }();
+  return kAll[mask];
+}
+
 }  // namespace
+
+Result<int64_t> Transaction::AuditKeysIndexedSeq() {
+  static const Statement kSql =
+      Statement::Same("SELECT indexed_seq FROM audit_keys_state WHERE id = 1");
+  CUSTOS_ASSIGN_OR_RETURN(std::optional<int64_t> seq,
+                          FirstRow<int64_t>(*this, kSql, {}, "read audit keys state", ReadInt));
+  return seq.value_or(0);
+}
+
+Result<int64_t> Transaction::IndexAuditKeys(int64_t head_seq, int64_t min_tail,
+                                            size_t max_entries) {
+  CUSTOS_ASSIGN_OR_RETURN(const int64_t indexed, AuditKeysIndexedSeq());
+  if (max_entries == 0 || head_seq - indexed < std::max<int64_t>(min_tail, 1)) return indexed;
+  struct Key {
+    int64_t col;
+    std::string key;
+    int64_t seq;
+  };
+  static const Statement kRead = Statement::Same(
+      "SELECT seq, target, actor, action, decision, purpose FROM audit_log "
+      "WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+  std::vector<Key> keys;
+  int64_t last = indexed;
+  const Param read[] = {indexed, SqlLimit(max_entries)};
+  CUSTOS_RETURN_IF_ERROR(Query(kRead, read, "index audit keys: read", [&](const Cells& c) {
+    last = c.Int(0);
+    for (size_t col = 0; col < kAuditFilterCount; ++col) {
+      std::string value = c.Text(static_cast<int>(col) + 1);
+      if (!value.empty()) keys.push_back(Key{static_cast<int64_t>(col), std::move(value), last});
+    }
+    return Status::Ok();
+  }));
+  if (last == indexed) return indexed;
+  // Key order: each page of audit_keys is written once per batch.
+  std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
+    return std::tie(a.col, a.key, a.seq) < std::tie(b.col, b.key, b.seq);
+  });
+  for (const Key& k : keys) {
+    const Param values[] = {k.col, std::string_view(k.key), k.seq};
+    Status st = InsertRow(kAuditKeys, values, "index audit keys");
+    // Conflict: the key is there already (the transaction goes on).
+    if (!st.ok() && st.code() != Code::kConflict) return st;
+  }
+  const Param state[] = {int64_t{1}, last};
+  CUSTOS_RETURN_IF_ERROR(PutRow(kAuditKeysState, state, "index audit keys: state"));
+  return last;
+}
 
 Result<std::vector<AuditRow>> Transaction::QueryAudit(const AuditFilter& filter, size_t limit) {
   if (limit == 0) return std::vector<AuditRow>();
   const std::string* values[] = {&filter.target, &filter.actor, &filter.action, &filter.decision,
                                  &filter.purpose};
   static_assert(std::size(values) == kAuditFilterCount);
-  std::vector<Param> params = {filter.after_seq, filter.up_to_seq, filter.from_ms, filter.to_ms};
   unsigned mask = 0;
   for (size_t i = 0; i < kAuditFilterCount; ++i) {
-    if (values[i]->empty()) continue;
-    mask |= 1u << i;
-    params.emplace_back(std::string_view(*values[i]));
+    if (!values[i]->empty()) mask |= 1u << i;
   }
-  params.emplace_back(SqlLimit(limit));
-  return Rows<AuditRow>(*this, AuditQuerySql(mask), params, "query audit", AuditFields::Read);
+  // ?1 after_seq, ?2 up_to_seq, ?3 from_ms, ?4 to_ms, the filters, the limit.
+  auto params_for = [&](int64_t after, int64_t up_to, size_t n) {
+    std::vector<Param> params = {after, up_to, filter.from_ms, filter.to_ms};
+    for (size_t i = 0; i < kAuditFilterCount; ++i) {
+      if ((mask & (1u << i)) != 0) params.emplace_back(std::string_view(*values[i]));
+    }
+    params.emplace_back(SqlLimit(n));
+    return params;
+  };
+  if (mask == 0) {
+    return Rows<AuditRow>(*this, AuditQuerySql(0),
+                          params_for(filter.after_seq, filter.up_to_seq, limit), "query audit",
+                          AuditFields::Read);
+  }
+  // The indexed entries through audit_keys, then the tail after them by seq: in seq order.
+  CUSTOS_ASSIGN_OR_RETURN(const int64_t indexed, AuditKeysIndexedSeq());
+  std::vector<AuditRow> out;
+  const int64_t keyed_to = std::min(filter.up_to_seq, indexed);
+  if (filter.after_seq < keyed_to) {
+    CUSTOS_ASSIGN_OR_RETURN(out, Rows<AuditRow>(*this, AuditKeyedSql(mask),
+                                                params_for(filter.after_seq, keyed_to, limit),
+                                                "query audit", AuditFields::Read));
+    if (out.size() >= limit) return out;
+  }
+  const int64_t tail_after = std::max(filter.after_seq, indexed);
+  if (tail_after >= filter.up_to_seq) return out;
+  CUSTOS_ASSIGN_OR_RETURN(
+      std::vector<AuditRow> tail,
+      Rows<AuditRow>(*this, AuditQuerySql(mask),
+                     params_for(tail_after, filter.up_to_seq, limit - out.size()), "query audit",
+                     AuditFields::Read));
+  if (out.empty()) return tail;
+  out.insert(out.end(), std::make_move_iterator(tail.begin()), std::make_move_iterator(tail.end()));
+  return out;
+}
+
+Status IndexAllAuditKeys(Store& store, size_t per_transaction) {
+  while (true) {
+    CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn, store.Begin());
+    CUSTOS_ASSIGN_OR_RETURN(std::optional<AuditRow> head, txn->GetAuditHead());
+    const int64_t head_seq = head.has_value() ? head->seq : 0;
+    CUSTOS_ASSIGN_OR_RETURN(const int64_t indexed,
+                            txn->IndexAuditKeys(head_seq, 1, per_transaction));
+    CUSTOS_RETURN_IF_ERROR(txn->Commit());
+    if (indexed >= head_seq) return Status::Ok();
+  }
 }
 
 Status Transaction::InsertCheckpoint(const CheckpointRow& row) {

@@ -707,10 +707,18 @@ class Transaction {
   virtual Result<std::optional<AuditRow>> GetAuditHead() = 0;
   // Entries with seq >= from_seq in seq order, at most limit.
   Result<std::vector<AuditRow>> ReadAudit(int64_t from_seq, size_t limit);
-  // The entries `filter` selects, in seq order, at most `limit` (0: none). Served by the
-  // indexes of migration 6 (one per filter column, with seq; one on ts_ms), so a page costs
-  // about the entries it returns when an equality filter is set.
+  // The entries `filter` selects, in seq order, at most `limit` (0: none). With a text filter,
+  // served by audit_keys up to AuditKeysIndexedSeq() and by a seq range after it (a tail that
+  // IndexAuditKeys keeps short), so a page costs about the entries it returns; the time range
+  // alone by the ts_ms index of migration 6.
   Result<std::vector<AuditRow>> QueryAudit(const AuditFilter& filter, size_t limit);
+  // The last entry whose query keys are in audit_keys (0: none yet).
+  Result<int64_t> AuditKeysIndexedSeq();
+  // Writes the query keys (audit_keys) of the entries after AuditKeysIndexedSeq(), at most
+  // `max_entries` of them, in key order, when the log's last entry `head_seq` is `min_tail` or
+  // more entries past it; then AuditKeysIndexedSeq(). The audit log calls it in the
+  // transaction of its appends (audit/audit_log.h).
+  Result<int64_t> IndexAuditKeys(int64_t head_seq, int64_t min_tail, size_t max_entries);
   Status InsertCheckpoint(const CheckpointRow& row);
   // All checkpoints in seq order.
   Result<std::vector<CheckpointRow>> ListCheckpoints();
@@ -1009,5 +1017,10 @@ class Store {
   // entries): Conflict otherwise. FailedPrecondition for a backend without loaders.
   virtual Result<std::unique_ptr<Loader>> OpenLoader();
 };
+
+// Writes the query keys of every audit entry that has none (Transaction::IndexAuditKeys), in
+// transactions of at most `per_transaction` entries: after a restore or a copy, which load
+// the log but not its keys (they are not in backups).
+Status IndexAllAuditKeys(Store& store, size_t per_transaction = 100000);
 
 }  // namespace custos::store

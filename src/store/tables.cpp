@@ -309,6 +309,21 @@ std::vector<TableSpec> Build() {
   // changed after the notice's transaction, as the notice itself ---
   t.push_back(Def(kNoticeSharesMigration, "notice_shares", {C("notice_version", I), Key("target")},
                   "notice_version, target", kClustered));
+  // --- migration kAuditKeysMigration (docs/decisions.md, "The audit query keys are written
+  // in batches"): the keys the audit queries filter on, one row per non-empty filter column
+  // (col: 0 target, 1 actor, 2 action, 3 decision, 4 purpose) of every entry up to
+  // audit_keys_state.indexed_seq, so "entries about customer X" is one range of this key.
+  // Written in key order, a batch of entries at a time, by Transaction::IndexAuditKeys; the
+  // entries after indexed_seq are read by seq. Derived from audit_log, so neither table is in
+  // backups: a restore or a copy rebuilds them ---
+  TableSpec audit_keys = Def(kAuditKeysMigration, "audit_keys",
+                             {C("col", I), Key("key"), C("seq", I)}, "col, key, seq", kClustered);
+  audit_keys.in_snapshot = false;
+  t.push_back(std::move(audit_keys));
+  TableSpec audit_keys_state =
+      Def(kAuditKeysMigration, "audit_keys_state", {C("id", I), C("indexed_seq", I)}, "id", {});
+  audit_keys_state.in_snapshot = false;
+  t.push_back(std::move(audit_keys_state));
   // --- later migrations: append here ---
   return t;
 }

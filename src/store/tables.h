@@ -96,6 +96,30 @@ inline constexpr int kPartnerCertificatesMigration = 14;
 // (category:NAME) a privacy notice names, which a sharing consent under it may grant
 // (PIPL Art. 23: the customer is told who receives the data; docs/consent.md).
 inline constexpr int kNoticeSharesMigration = 15;
+// The migration that moves the audit queries' five text indexes (migration 6) off the append:
+// audit_keys, filled in key order in batches (Transaction::IndexAuditKeys), and
+// audit_keys_state; the five indexes are dropped (docs/decisions.md, "The audit query keys are
+// written in batches").
+inline constexpr int kAuditKeysMigration = 16;
+// Migration kAuditKeysMigration's own statements, the same on both dialects (after its tables):
+// the keys of every entry already in the log, and the five indexes they replace dropped.
+inline constexpr const char* kAuditKeysMigrationSql = R"sql(INSERT INTO audit_keys(col, key, seq)
+  SELECT 0, target, seq FROM audit_log WHERE target <> '' ORDER BY target, seq;
+INSERT INTO audit_keys(col, key, seq)
+  SELECT 1, actor, seq FROM audit_log WHERE actor <> '' ORDER BY actor, seq;
+INSERT INTO audit_keys(col, key, seq)
+  SELECT 2, action, seq FROM audit_log WHERE action <> '' ORDER BY action, seq;
+INSERT INTO audit_keys(col, key, seq)
+  SELECT 3, decision, seq FROM audit_log WHERE decision <> '' ORDER BY decision, seq;
+INSERT INTO audit_keys(col, key, seq)
+  SELECT 4, purpose, seq FROM audit_log WHERE purpose <> '' ORDER BY purpose, seq;
+INSERT INTO audit_keys_state(id, indexed_seq) SELECT 1, max(seq) FROM audit_log HAVING count(*) > 0;
+DROP INDEX audit_log_by_target;
+DROP INDEX audit_log_by_actor;
+DROP INDEX audit_log_by_action;
+DROP INDEX audit_log_by_decision;
+DROP INDEX audit_log_by_purpose;
+)sql";
 
 // An index a later migration adds to a table created earlier (the table's own indexes are
 // created with it). Migration 6 (issue 13 item 5): the audit queries' indexes.

@@ -778,6 +778,8 @@ Result<backup::LoadReport> LoadInto(const schema::Config& config, const fs::path
       backup::LoadBackup(options.backup, keys, destroyed, *loader,
                          side.has_value() ? &side->keys : nullptr, options.progress));
   loader.reset();
+  // The audit log's query keys are not in backups (they are derived from it).
+  CUSTOS_RETURN_IF_ERROR(store::IndexAllAuditKeys(*store));
   CUSTOS_RETURN_IF_ERROR(ReconcileEpochState(*store, epoch_files, options.now_ms));
   return report;
 }

@@ -54,6 +54,48 @@ TEST_P(AppendTest, ACheckpointIsSignedEveryNEntries) {
                   .ok());
 }
 
+// The query keys (store.h IndexAuditKeys) are written by the append that leaves 256 or more
+// entries without them, in its transaction: never one append in between, and an append that
+// rolls back takes its keys with it.
+TEST_P(AppendTest, TheQueryKeysAreWrittenByTheAppendThatLeaves256EntriesWithoutThem) {
+  auto indexed = [&] {
+    auto txn = store_->Begin();
+    EXPECT_TRUE(txn.ok());
+    auto seq = (*txn)->AuditKeysIndexedSeq();
+    EXPECT_TRUE(seq.ok());
+    return seq.ok() ? *seq : -1;
+  };
+  AppendEntries(255);
+  EXPECT_EQ(indexed(), 0) << "255 entries without keys: none written yet";
+  {
+    auto txn = store_->Begin();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE(log_->Append(**txn, Read(255)).ok());
+    // Dropped without Commit: the entry and its keys roll back together.
+  }
+  EXPECT_EQ(indexed(), 0);
+  AppendEntries(1);
+  EXPECT_EQ(indexed(), 256) << "the 256th entry's append wrote the keys of all 256";
+  AppendEntries(255);
+  EXPECT_EQ(indexed(), 256);
+  AppendEntries(1);
+  EXPECT_EQ(indexed(), 512);
+  // What the keys say is what the entries say.
+  auto txn = store_->Begin();
+  ASSERT_TRUE(txn.ok());
+  store::AuditFilter all;
+  auto via_keys = (*txn)->QueryAudit(all, 1000);
+  ASSERT_TRUE(via_keys.ok());
+  ASSERT_FALSE(via_keys->empty());
+  store::AuditFilter by_actor;
+  by_actor.actor = via_keys->front().actor;
+  auto rows = (*txn)->QueryAudit(by_actor, 1000);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  size_t want = 0;
+  for (const store::AuditRow& r : *via_keys) want += r.actor == by_actor.actor ? 1 : 0;
+  EXPECT_EQ(rows->size(), want);
+}
+
 TEST_P(AppendTest, AnEntryRolledBackWithItsTransactionLeavesNoTrace) {
   AppendEntries(2);
   {

@@ -181,6 +181,56 @@ TEST_F(SqliteStoreTest, MigrationsAreRecordedOnceAcrossReopens) {
   EXPECT_GT(RawCount("SELECT applied_at_ms FROM schema_migrations WHERE version = 1"), 0);
 }
 
+// A vault written before migration kAuditKeysMigration (its audit log indexed by migration 6's
+// five text indexes) gains the query keys of every entry it holds, and loses those indexes.
+TEST_F(SqliteStoreTest, TheAuditKeysMigrationIndexesTheEntriesAlreadyInTheLog) {
+  {
+    auto store = OpenOrDie();
+    auto txn = store->Begin();
+    ASSERT_TRUE(txn.ok());
+    for (int64_t seq = 1; seq <= 40; ++seq) {
+      AuditRow row;
+      row.seq = seq;
+      row.ts_ms = 1000 + seq;
+      row.actor = seq % 2 == 0 ? "staff:alice" : "staff:bob";
+      row.action = "customer.read";
+      row.target = seq % 4 == 0 ? "customer:c4" : "";
+      row.decision = "allow";
+      row.prev_hash = Bytes(32, 0);
+      row.hash = Bytes(32, 1);
+      ASSERT_TRUE((*txn)->AppendAudit(row).ok());
+    }
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  // The vault as migration 15 left it.
+  RawExec(
+      "DROP TABLE audit_keys; DROP TABLE audit_keys_state; "
+      "CREATE INDEX audit_log_by_target ON audit_log(target, seq); "
+      "CREATE INDEX audit_log_by_actor ON audit_log(actor, seq); "
+      "CREATE INDEX audit_log_by_action ON audit_log(action, seq); "
+      "CREATE INDEX audit_log_by_decision ON audit_log(decision, seq); "
+      "CREATE INDEX audit_log_by_purpose ON audit_log(purpose, seq); "
+      "DELETE FROM schema_migrations WHERE version >= 16");
+  auto store = OpenOrDie();
+  EXPECT_EQ(RawCount("SELECT count(*) FROM sqlite_master WHERE name LIKE 'audit_log_by_%'"), 1)
+      << "only the time index stays";
+  // 40 actors + 40 actions + 40 decisions + 10 targets; no purpose was set.
+  EXPECT_EQ(RawCount("SELECT count(*) FROM audit_keys"), 130);
+  auto txn = store->Begin();
+  ASSERT_TRUE(txn.ok());
+  auto indexed = (*txn)->AuditKeysIndexedSeq();
+  ASSERT_TRUE(indexed.ok());
+  EXPECT_EQ(*indexed, 40);
+  AuditFilter about;
+  about.target = "customer:c4";
+  about.actor = "staff:alice";
+  auto rows = (*txn)->QueryAudit(about, 100);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 10u);
+  EXPECT_EQ(rows->front().seq, 4);
+  EXPECT_EQ(rows->back().seq, 40);
+}
+
 TEST_F(SqliteStoreTest, ADatabaseFromANewerCustosIsRefused) {
   OpenOrDie().reset();
   RawExec("INSERT INTO schema_migrations(version, applied_at_ms) VALUES(999, 1)");

@@ -220,6 +220,13 @@ Result<CopyReport> CopySqliteToPostgres(const std::filesystem::path& sqlite_path
   if (status.ok() && progress) progress(counted.done, std::max(counted.done, counted.total));
   db->Exec("ROLLBACK", "migrate: release the source").IgnoreError();  // nothing was written
   CUSTOS_RETURN_IF_ERROR(status);
+  // The audit query keys are not copied (they are derived): written here, in the same
+  // transaction, a part of the log at a time.
+  CUSTOS_ASSIGN_OR_RETURN(std::optional<AuditRow> head, txn->GetAuditHead());
+  const int64_t head_seq = head.has_value() ? head->seq : 0;
+  for (int64_t indexed = 0; indexed < head_seq;) {
+    CUSTOS_ASSIGN_OR_RETURN(indexed, txn->IndexAuditKeys(head_seq, 1, 100000));
+  }
   CUSTOS_RETURN_IF_ERROR(txn->Commit());
   return report;
 }

@@ -52,6 +52,7 @@ BEGIN
 END
 $$;
 )sql"},
+    {kAuditKeysMigration, "audit_keys_state", kAuditKeysMigrationSql},
 };
 
 constexpr const char* kLockSchema = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";

@@ -25,7 +25,7 @@ namespace custos::store::postgres {
 // 9: kDeidReleasesMigration; 10: kDeidBudgetsMigration (store/tables.h)
 // 14: kPartnerCertificatesMigration (store/tables.h)
 // 15: kNoticeSharesMigration (store/tables.h)
-inline constexpr int kLatestSchemaVersion = 15;
+inline constexpr int kLatestSchemaVersion = 16;
 
 // Brings the schema up to kLatestSchemaVersion in one transaction, serialised
 // with other processes by an advisory lock on the schema's name. Creates the

@@ -59,6 +59,7 @@ CREATE TRIGGER consent_ledger_no_delete BEFORE DELETE ON consent_ledger
 WHEN NOT EXISTS (SELECT 1 FROM consent_erasures WHERE customer_id = OLD.customer_id)
 BEGIN SELECT RAISE(ABORT, 'consent_ledger is append-only'); END;
 )sql"},
+    {kAuditKeysMigration, "audit_keys_state", kAuditKeysMigrationSql},
 };
 
 constexpr const char* kCreateMigrationsTable =

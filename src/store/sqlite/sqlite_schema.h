@@ -19,7 +19,7 @@ namespace custos::store::sqlite {
 // 9: kDeidReleasesMigration; 10: kDeidBudgetsMigration (store/tables.h)
 // 14: kPartnerCertificatesMigration (store/tables.h)
 // 15: kNoticeSharesMigration (store/tables.h)
-inline constexpr int kLatestSchemaVersion = 15;
+inline constexpr int kLatestSchemaVersion = 16;
 
 // Brings the database up to kLatestSchemaVersion in one transaction, recording each applied
 // version with `now_ms`. Idempotent: an up-to-date database is left untouched.

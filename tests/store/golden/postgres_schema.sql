@@ -237,11 +237,6 @@ CREATE TABLE subject_requests(
 );
 CREATE INDEX subject_requests_by_customer ON subject_requests(customer_id, closed_at_ms);
 
-CREATE INDEX audit_log_by_target ON audit_log(target, seq);
-CREATE INDEX audit_log_by_actor ON audit_log(actor, seq);
-CREATE INDEX audit_log_by_action ON audit_log(action, seq);
-CREATE INDEX audit_log_by_decision ON audit_log(decision, seq);
-CREATE INDEX audit_log_by_purpose ON audit_log(purpose, seq);
 CREATE INDEX audit_log_by_time ON audit_log(ts_ms);
 
 CREATE TABLE audit_tree(
@@ -464,4 +459,14 @@ CREATE TABLE notice_shares(
   notice_version BIGINT NOT NULL,
   target         TEXT COLLATE "C" NOT NULL,
   PRIMARY KEY(notice_version, target)
+);
+CREATE TABLE audit_keys(
+  col BIGINT NOT NULL,
+  key TEXT COLLATE "C" NOT NULL,
+  seq BIGINT NOT NULL,
+  PRIMARY KEY(col, key, seq)
+);
+CREATE TABLE audit_keys_state(
+  id          BIGINT PRIMARY KEY,
+  indexed_seq BIGINT NOT NULL
 );

@@ -208,11 +208,6 @@ CREATE TABLE subject_requests(
   outcome      TEXT NOT NULL
 );
 CREATE INDEX subject_requests_by_customer ON subject_requests(customer_id, closed_at_ms);
-CREATE INDEX audit_log_by_target ON audit_log(target, seq);
-CREATE INDEX audit_log_by_actor ON audit_log(actor, seq);
-CREATE INDEX audit_log_by_action ON audit_log(action, seq);
-CREATE INDEX audit_log_by_decision ON audit_log(decision, seq);
-CREATE INDEX audit_log_by_purpose ON audit_log(purpose, seq);
 CREATE INDEX audit_log_by_time ON audit_log(ts_ms);
 CREATE TABLE audit_tree(
   tree_size INTEGER NOT NULL,
@@ -429,3 +424,13 @@ CREATE TABLE notice_shares(
   target         TEXT NOT NULL,
   PRIMARY KEY(notice_version, target)
 ) WITHOUT ROWID;
+CREATE TABLE audit_keys(
+  col INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY(col, key, seq)
+) WITHOUT ROWID;
+CREATE TABLE audit_keys_state(
+  id          INTEGER PRIMARY KEY,
+  indexed_seq INTEGER NOT NULL
+);
