@@ -121,10 +121,10 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 # The doctor's daily self-check (docs/dpo.md) runs at once on a vault where it never ran, and
-# verifies the whole audit chain: on 1,000,000 customers, seconds of one core. Wait for it, so
-# that neither nginx's load nor Custos's shares the machine with it.
-for _ in $(seq 3000); do grep -q '"doctor.scheduled' "$WORK/serve.log" && break; sleep 0.1; done
-grep -q '"doctor.scheduled' "$WORK/serve.log" || { echo "http_bench: the doctor did not finish" >&2; exit 1; }
+# verifies the whole audit chain: on 1,000,000 customers, seconds of one core. Wait for it (and
+# any other start-up work), so that neither nginx's load nor Custos's shares the machine with it.
+source bench/lib.sh
+wait_server_idle "$SERVER"
 data_entries() {
   sqlite3 "$V/custos.db" "SELECT count(*) FROM audit_log WHERE action IN ('customer.read','customer.search') AND actor LIKE 'bench.agent%' AND decision != 'deny'"
 }

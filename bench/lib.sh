@@ -8,6 +8,9 @@
 #       false GCC 12 warnings (stringop-overflow), so benchmarks build without -Werror (CI
 #       builds with it).
 #   bench_fresh_work        an empty $WORK
+#   wait_server_idle PID    waits (at most 300 s) until process PID used under 5 % of a core
+#       for a whole second: the work a server does when it starts (the doctor's first
+#       self-check verifies the whole audit chain; a migration) is over before a load.
 #   now                     seconds since the epoch, with nanoseconds
 #   secs T0 T1              T1 - T0 in seconds, two decimals
 #   rate COUNT T0 T1        COUNT / (T1 - T0), no decimals
@@ -44,6 +47,19 @@ bench_custos() {
 bench_fresh_work() { rm -rf "$WORK" && mkdir -p "$WORK"; }
 
 now() { date +%s.%N; }
+wait_server_idle() {
+  local hz ticks before after
+  hz=$(getconf CLK_TCK)
+  for _ in $(seq 300); do
+    before=$(awk '{print $14 + $15}' "/proc/$1/stat")
+    sleep 1
+    after=$(awk '{print $14 + $15}' "/proc/$1/stat")
+    ticks=$((after - before))
+    [ $((ticks * 100)) -lt $((hz * 5)) ] && return 0
+  done
+  echo "wait_server_idle: process $1 was still busy after 300 s" >&2
+  return 1
+}
 secs() { python3 -c "print(f'{$2-$1:.2f}')"; }
 rate() { python3 -c "print(f'{$1/($3-$2):.0f}')"; }
 

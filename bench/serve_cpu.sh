@@ -14,9 +14,10 @@ SERVER=$!
 trap 'kill -TERM $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -sk "https://127.0.0.1:$PORT/v1/health" >/dev/null 2>&1 && break; sleep 0.1; done
 # The doctor's daily self-check runs at once on a vault where it never ran (it verifies the whole
-# audit chain): wait for it, so that the figures are the steady state's.
-for _ in $(seq 3000); do grep -q '"doctor.scheduled' "$W/serve-cpu.log" && break; sleep 0.1; done
-grep -q '"doctor.scheduled' "$W/serve-cpu.log" || { echo "serve_cpu: the doctor did not finish" >&2; exit 1; }
+# audit chain): wait for it (and any other start-up work), so that the figures are the steady
+# state's.
+source bench/lib.sh
+wait_server_idle "$SERVER"
 tokens=$(cat "$W/agent.token"); file=$W/ids.txt
 if [ "$MODE" = search ]; then tokens=$(cat "$W/searchers.token"); file=$W/phones.txt; fi
 cpu() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }

@@ -4,11 +4,11 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -462,6 +462,26 @@ const Statement& AuditKeyedSql(unsigned mask) {
   return kAll[mask];
 }
 
+// The keys of the entries in (?1, ?2], in key order, in one statement: no row crosses into the
+// program, and the statement's sorter hands the B-tree its keys in order.
+const Statement& IndexAuditKeysSql() {
+  static const Statement kSql = [] {
+    std::string select;
+    for (size_t col = 0; col < kAuditFilterCount; ++col) {
+      select += fmt::format(
+          "{}SELECT {} AS col, {} AS key, seq FROM audit_log WHERE seq > ?1 AND seq <= ?2 AND {} "
+          "<> ''",
+          col == 0 ? "" : " UNION ALL ", col, kAuditFilterColumns[col], kAuditFilterColumns[col]);
+    }
+    select += " ORDER BY 1, 2, 3";
+    // A key already there (none should be: appends are serialised) is left as it is.
+    return Statement::Each(
+        fmt::format("INSERT OR IGNORE INTO audit_keys(col, key, seq) {}", select),
+        fmt::format("INSERT INTO audit_keys(col, key, seq) {} ON CONFLICT DO NOTHING", select));
+  }();
+  return kSql;
+}
+
 }  // namespace
 
 Result<int64_t> Transaction::AuditKeysIndexedSeq() {
@@ -476,36 +496,11 @@ Result<int64_t> Transaction::IndexAuditKeys(int64_t head_seq, int64_t min_tail,
                                             size_t max_entries) {
   CUSTOS_ASSIGN_OR_RETURN(const int64_t indexed, AuditKeysIndexedSeq());
   if (max_entries == 0 || head_seq - indexed < std::max<int64_t>(min_tail, 1)) return indexed;
-  struct Key {
-    int64_t col;
-    std::string key;
-    int64_t seq;
-  };
-  static const Statement kRead = Statement::Same(
-      "SELECT seq, target, actor, action, decision, purpose FROM audit_log "
-      "WHERE seq > ?1 ORDER BY seq LIMIT ?2");
-  std::vector<Key> keys;
-  int64_t last = indexed;
-  const Param read[] = {indexed, SqlLimit(max_entries)};
-  CUSTOS_RETURN_IF_ERROR(Query(kRead, read, "index audit keys: read", [&](const Cells& c) {
-    last = c.Int(0);
-    for (size_t col = 0; col < kAuditFilterCount; ++col) {
-      std::string value = c.Text(static_cast<int>(col) + 1);
-      if (!value.empty()) keys.push_back(Key{static_cast<int64_t>(col), std::move(value), last});
-    }
-    return Status::Ok();
-  }));
-  if (last == indexed) return indexed;
-  // Key order: each page of audit_keys is written once per batch.
-  std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
-    return std::tie(a.col, a.key, a.seq) < std::tie(b.col, b.key, b.seq);
-  });
-  for (const Key& k : keys) {
-    const Param values[] = {k.col, std::string_view(k.key), k.seq};
-    Status st = InsertRow(kAuditKeys, values, "index audit keys");
-    // Conflict: the key is there already (the transaction goes on).
-    if (!st.ok() && st.code() != Code::kConflict) return st;
-  }
+  // Entries are numbered without gaps (audit/audit_log.h), so the batch is a seq range.
+  const auto span = static_cast<int64_t>(std::min<size_t>(max_entries, INT64_MAX));
+  const int64_t last = head_seq - indexed > span ? indexed + span : head_seq;
+  const Param range[] = {indexed, last};
+  CUSTOS_RETURN_IF_ERROR(Exec(IndexAuditKeysSql(), range, "index audit keys").status());
   const Param state[] = {int64_t{1}, last};
   CUSTOS_RETURN_IF_ERROR(PutRow(kAuditKeysState, state, "index audit keys: state"));
   return last;
