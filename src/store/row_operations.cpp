@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <iterator>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -171,6 +172,12 @@ Result<CustomerRow> ReadCustomer(const Cells& c) {
 }
 
 Result<int64_t> ReadInt(const Cells& c) { return c.Int(0); }
+// (first, last) of a min() / max() pair; (0, 0) for the NULLs of an aggregate over no rows.
+using SeqRange = std::pair<int64_t, int64_t>;
+Result<SeqRange> ReadSeqRange(const Cells& c) {
+  if (c.IsNull(0) || c.IsNull(1)) return SeqRange{0, 0};
+  return SeqRange{c.Int(0), c.Int(1)};
+}
 
 // The described tables, looked up once.
 const TableSpec& kMeta = Table("meta");
@@ -393,6 +400,8 @@ static_assert(std::size(kAuditKeyPreference) == kAuditFilterCount);
 
 const TableSpec& kAuditKeys = Table("audit_keys");
 const TableSpec& kAuditKeysState = Table("audit_keys_state");
+// The entries a row of audit_time_spans covers at most, aligned on multiples of it.
+constexpr int64_t kAuditTimeSpan = 256;
 
 size_t AuditKeyColumn(unsigned mask) {
   for (size_t col : kAuditKeyPreference) {
@@ -404,17 +413,15 @@ size_t AuditKeyColumn(unsigned mask) {
 // One statement per set of text filters in use (bit i: kAuditFilterColumns[i]), built once: the
 // backends cache prepared statements by their text. Parameters: ?1 after_seq, ?2 up_to_seq,
 // ?3 from_ms, ?4 to_ms, then the filters' values in column order, then the limit.
-// With no text filter: the log by seq (or by its time index). With one or more: the entries
-// after the last indexed one (AuditKeysIndexedSeq), read by seq and filtered; `+ts_ms` keeps
-// the planner on the seq range of that short tail rather than the time index.
+// The entries of a seq range, filtered: with no text filter the whole query (its seq range
+// narrowed by audit_time_spans when it has a time range); with one or more, the entries after
+// the last indexed one (AuditKeysIndexedSeq). `+ts_ms` keeps a planner on the seq range.
 const Statement& AuditQuerySql(unsigned mask) {
   static const std::vector<Statement> kAll = [] {
     std::vector<Statement> all;
     all.reserve(size_t{1} << kAuditFilterCount);
     for (unsigned m = 0; m < (1u << kAuditFilterCount); ++m) {
-      const char* ts = m == 0 ? "ts_ms" : "+ts_ms";
-      std::string where =
-          fmt::format("WHERE seq > ?1 AND seq <= ?2 AND {0} >= ?3 AND {0} < ?4", ts);
+      std::string where = "WHERE seq > ?1 AND seq <= ?2 AND +ts_ms >= ?3 AND +ts_ms < ?4";
       int n = 5;
       for (size_t i = 0; i < kAuditFilterCount; ++i) {
         if ((m & (1u << i)) != 0) {
@@ -464,6 +471,28 @@ const Statement& AuditKeyedSql(unsigned mask) {
 
 // The keys of the entries in (?1, ?2], in key order, in one statement: no row crosses into the
 // program, and the statement's sorter hands the B-tree its keys in order.
+// The time spans of the entries in (?1, ?2], one row per run of kAuditTimeSpan entries (or the
+// part of one in the range).
+const Statement& IndexAuditTimeSpansSql() {
+  static const Statement kSql = Statement::Same(
+      fmt::format("INSERT INTO audit_time_spans(first_seq, last_seq, min_ts_ms, max_ts_ms) "
+                  "SELECT min(seq), max(seq), min(ts_ms), max(ts_ms) FROM audit_log WHERE seq > "
+                  "?1 AND seq <= ?2 GROUP BY (seq - 1) / {} ORDER BY 1",
+                  kAuditTimeSpan));
+  return kSql;
+}
+
+// The first and last seq of the spans in (?1, ?2] whose times overlap [?3, ?4): a span holds
+// at most kAuditTimeSpan entries, so one that ends after ?1 starts after ?1 - kAuditTimeSpan
+// (a range of the key, not a scan of every span).
+const Statement& AuditTimeSpansSql() {
+  static const Statement kSql = Statement::Same(fmt::format(
+      "SELECT min(first_seq), max(last_seq) FROM audit_time_spans WHERE first_seq > ?1 - {} AND "
+      "first_seq <= ?2 AND last_seq > ?1 AND max_ts_ms >= ?3 AND min_ts_ms < ?4",
+      kAuditTimeSpan));
+  return kSql;
+}
+
 const Statement& IndexAuditKeysSql() {
   static const Statement kSql = [] {
     std::string select;
@@ -501,6 +530,8 @@ Result<int64_t> Transaction::IndexAuditKeys(int64_t head_seq, int64_t min_tail,
   const int64_t last = head_seq - indexed > span ? indexed + span : head_seq;
   const Param range[] = {indexed, last};
   CUSTOS_RETURN_IF_ERROR(Exec(IndexAuditKeysSql(), range, "index audit keys").status());
+  CUSTOS_RETURN_IF_ERROR(
+      Exec(IndexAuditTimeSpansSql(), range, "index audit keys: time spans").status());
   const Param state[] = {int64_t{1}, last};
   CUSTOS_RETURN_IF_ERROR(PutRow(kAuditKeysState, state, "index audit keys: state"));
   return last;
@@ -524,20 +555,35 @@ Result<std::vector<AuditRow>> Transaction::QueryAudit(const AuditFilter& filter,
     params.emplace_back(SqlLimit(n));
     return params;
   };
-  if (mask == 0) {
+  const bool timed = filter.from_ms > 0 || filter.to_ms != std::numeric_limits<int64_t>::max();
+  if (mask == 0 && !timed) {
     return Rows<AuditRow>(*this, AuditQuerySql(0),
                           params_for(filter.after_seq, filter.up_to_seq, limit), "query audit",
                           AuditFields::Read);
   }
-  // The indexed entries through audit_keys, then the tail after them by seq: in seq order.
+  // The indexed entries (through audit_keys, or the runs audit_time_spans says overlap the
+  // time range), then the tail after them by seq: in seq order.
   CUSTOS_ASSIGN_OR_RETURN(const int64_t indexed, AuditKeysIndexedSeq());
   std::vector<AuditRow> out;
   const int64_t keyed_to = std::min(filter.up_to_seq, indexed);
-  if (filter.after_seq < keyed_to) {
+  if (filter.after_seq < keyed_to && mask != 0) {
     CUSTOS_ASSIGN_OR_RETURN(out, Rows<AuditRow>(*this, AuditKeyedSql(mask),
                                                 params_for(filter.after_seq, keyed_to, limit),
                                                 "query audit", AuditFields::Read));
     if (out.size() >= limit) return out;
+  } else if (filter.after_seq < keyed_to) {
+    const Param span_params[] = {filter.after_seq, keyed_to, filter.from_ms, filter.to_ms};
+    CUSTOS_ASSIGN_OR_RETURN(std::optional<SeqRange> spans,
+                            FirstRow<SeqRange>(*this, AuditTimeSpansSql(), span_params,
+                                               "query audit: time spans", ReadSeqRange));
+    if (spans.has_value() && spans->second > 0) {
+      const int64_t after = std::max(filter.after_seq, spans->first - 1);
+      const int64_t up_to = std::min(keyed_to, spans->second);
+      CUSTOS_ASSIGN_OR_RETURN(
+          out, Rows<AuditRow>(*this, AuditQuerySql(0), params_for(after, up_to, limit),
+                              "query audit", AuditFields::Read));
+      if (out.size() >= limit) return out;
+    }
   }
   const int64_t tail_after = std::max(filter.after_seq, indexed);
   if (tail_after >= filter.up_to_seq) return out;

@@ -324,6 +324,18 @@ std::vector<TableSpec> Build() {
       Def(kAuditKeysMigration, "audit_keys_state", {C("id", I), C("indexed_seq", I)}, "id", {});
   audit_keys_state.in_snapshot = false;
   t.push_back(std::move(audit_keys_state));
+  // --- migration kAuditTimeSpansMigration (docs/decisions.md, "The audit log's time spans"):
+  // the earliest and latest ts_ms of each run of at most 256 entries (runs aligned on multiples
+  // of 256; a batch that ends inside one leaves it in two rows), up to
+  // audit_keys_state.indexed_seq, written with the keys. A time-range query reads only the
+  // entries of the runs its range overlaps, in seq order, whatever order the clock gave them.
+  // Derived from audit_log, so not in backups ---
+  TableSpec audit_time_spans =
+      Def(kAuditTimeSpansMigration, "audit_time_spans",
+          {C("first_seq", I), C("last_seq", I), C("min_ts_ms", I), C("max_ts_ms", I)}, "first_seq",
+          kClustered);
+  audit_time_spans.in_snapshot = false;
+  t.push_back(std::move(audit_time_spans));
   // --- later migrations: append here ---
   return t;
 }

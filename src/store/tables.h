@@ -120,6 +120,21 @@ DROP INDEX audit_log_by_action;
 DROP INDEX audit_log_by_decision;
 DROP INDEX audit_log_by_purpose;
 )sql";
+// The migration that moves the audit log's time index (migration 6's audit_log_by_time) off the
+// append: audit_time_spans, one row per run of at most 256 entries up to
+// audit_keys_state.indexed_seq with the run's earliest and latest ts_ms, written with the query
+// keys (Transaction::IndexAuditKeys); a time-range query reads the entries of the runs whose
+// times overlap it, then the tail by seq (docs/decisions.md, "The audit log's time spans").
+inline constexpr int kAuditTimeSpansMigration = 17;
+// Migration kAuditTimeSpansMigration's own statements, the same on both dialects (after its
+// table): the spans of the entries the keys already cover, and the time index dropped.
+inline constexpr const char* kAuditTimeSpansMigrationSql =
+    R"sql(INSERT INTO audit_time_spans(first_seq, last_seq, min_ts_ms, max_ts_ms)
+  SELECT min(seq), max(seq), min(ts_ms), max(ts_ms) FROM audit_log
+  WHERE seq <= (SELECT indexed_seq FROM audit_keys_state WHERE id = 1)
+  GROUP BY (seq - 1) / 256 ORDER BY 1;
+DROP INDEX audit_log_by_time;
+)sql";
 
 // An index a later migration adds to a table created earlier (the table's own indexes are
 // created with it). Migration 6 (issue 13 item 5): the audit queries' indexes.

@@ -94,6 +94,22 @@ TEST_P(AppendTest, TheQueryKeysAreWrittenByTheAppendThatLeaves256EntriesWithoutT
   size_t want = 0;
   for (const store::AuditRow& r : *via_keys) want += r.actor == by_actor.actor ? 1 : 0;
   EXPECT_EQ(rows->size(), want);
+  // And the time spans written with the keys: a time range selects what the entries' times say.
+  const int64_t from = (*via_keys)[100].ts_ms;
+  const int64_t to = via_keys->back().ts_ms;
+  store::AuditFilter by_time;
+  by_time.from_ms = from;
+  by_time.to_ms = to;
+  auto timed = (*txn)->QueryAudit(by_time, 1000);
+  ASSERT_TRUE(timed.ok()) << timed.status().ToString();
+  std::vector<int64_t> want_seqs;
+  std::vector<int64_t> got_seqs;
+  for (const store::AuditRow& r : *via_keys) {
+    if (r.ts_ms >= from && r.ts_ms < to) want_seqs.push_back(r.seq);
+  }
+  for (const store::AuditRow& r : *timed) got_seqs.push_back(r.seq);
+  EXPECT_FALSE(want_seqs.empty());
+  EXPECT_EQ(got_seqs, want_seqs);
 }
 
 TEST_P(AppendTest, AnEntryRolledBackWithItsTransactionLeavesNoTrace) {

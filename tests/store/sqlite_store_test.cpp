@@ -14,6 +14,8 @@
 #include <iterator>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "store/sqlite/sqlite_schema.h"
 #include "store_suite.h"
@@ -204,18 +206,23 @@ TEST_F(SqliteStoreTest, TheAuditKeysMigrationIndexesTheEntriesAlreadyInTheLog) {
   }
   // The vault as migration 15 left it.
   RawExec(
-      "DROP TABLE audit_keys; DROP TABLE audit_keys_state; "
+      "DROP TABLE audit_keys; DROP TABLE audit_keys_state; DROP TABLE audit_time_spans; "
       "CREATE INDEX audit_log_by_target ON audit_log(target, seq); "
       "CREATE INDEX audit_log_by_actor ON audit_log(actor, seq); "
       "CREATE INDEX audit_log_by_action ON audit_log(action, seq); "
       "CREATE INDEX audit_log_by_decision ON audit_log(decision, seq); "
       "CREATE INDEX audit_log_by_purpose ON audit_log(purpose, seq); "
+      "CREATE INDEX audit_log_by_time ON audit_log(ts_ms); "
       "DELETE FROM schema_migrations WHERE version >= 16");
   auto store = OpenOrDie();
-  EXPECT_EQ(RawCount("SELECT count(*) FROM sqlite_master WHERE name LIKE 'audit_log_by_%'"), 1)
-      << "only the time index stays";
+  EXPECT_EQ(RawCount("SELECT count(*) FROM sqlite_master WHERE name LIKE 'audit_log_by_%'"), 0)
+      << "migration 16 drops the five text indexes, 17 the time index";
   // 40 actors + 40 actions + 40 decisions + 10 targets; no purpose was set.
   EXPECT_EQ(RawCount("SELECT count(*) FROM audit_keys"), 130);
+  // Entries 1..40 are one run of the time spans (migration 17 follows 16's keys).
+  EXPECT_EQ(RawCount("SELECT count(*) FROM audit_time_spans WHERE first_seq = 1 AND last_seq = 40 "
+                     "AND min_ts_ms = 1001 AND max_ts_ms = 1040"),
+            1);
   auto txn = store->Begin();
   ASSERT_TRUE(txn.ok());
   auto indexed = (*txn)->AuditKeysIndexedSeq();
@@ -229,6 +236,68 @@ TEST_F(SqliteStoreTest, TheAuditKeysMigrationIndexesTheEntriesAlreadyInTheLog) {
   ASSERT_EQ(rows->size(), 10u);
   EXPECT_EQ(rows->front().seq, 4);
   EXPECT_EQ(rows->back().seq, 40);
+}
+
+// Migration kAuditTimeSpansMigration (17) on a vault as migration 16 left it, its query keys
+// written up to entry 300 of 600: the spans cover those 300 entries in runs aligned on 256
+// (1..256, 257..300), the time index is dropped, and a time-range query answers the entries it
+// did, in seq order, whether they are before or after the end of the spans, although the clock
+// went backwards once.
+TEST_F(SqliteStoreTest, TheTimeSpansMigrationCoversTheEntriesTheKeysCover) {
+  std::vector<int64_t> times;
+  {
+    auto store = OpenOrDie();
+    auto txn = store->Begin();
+    ASSERT_TRUE(txn.ok());
+    for (int64_t seq = 1; seq <= 600; ++seq) {
+      AuditRow row;
+      row.seq = seq;
+      row.ts_ms = seq == 280 ? 500 : 10'000 + seq * 10;  // entry 280: the clock went back
+      row.actor = "staff:alice";
+      row.action = "customer.read";
+      row.decision = "allow";
+      row.prev_hash = Bytes(32, 0);
+      row.hash = Bytes(32, 1);
+      ASSERT_TRUE((*txn)->AppendAudit(row).ok());
+      times.push_back(row.ts_ms);
+    }
+    auto indexed = (*txn)->IndexAuditKeys(600, 1, 300);
+    ASSERT_TRUE(indexed.ok());
+    ASSERT_EQ(*indexed, 300);
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  // The vault as migration 16 left it.
+  RawExec(
+      "DROP TABLE audit_time_spans; CREATE INDEX audit_log_by_time ON audit_log(ts_ms); "
+      "DELETE FROM schema_migrations WHERE version >= 17");
+  auto store = OpenOrDie();
+  EXPECT_EQ(RawCount("SELECT count(*) FROM sqlite_master WHERE name = 'audit_log_by_time'"), 0);
+  EXPECT_EQ(RawCount("SELECT count(*) FROM audit_time_spans"), 2);
+  EXPECT_EQ(RawCount("SELECT count(*) FROM audit_time_spans WHERE first_seq = 1 AND last_seq = "
+                     "256 AND min_ts_ms = 10010 AND max_ts_ms = 12560"),
+            1);
+  EXPECT_EQ(RawCount("SELECT count(*) FROM audit_time_spans WHERE first_seq = 257 AND last_seq "
+                     "= 300 AND min_ts_ms = 500 AND max_ts_ms = 13000"),
+            1);
+  auto txn = store->Begin();
+  ASSERT_TRUE(txn.ok());
+  const std::pair<int64_t, int64_t> windows[] = {
+      {0, 600}, {12'000, 12'600}, {12'800, 13'100}, {13'000, 16'000}, {15'990, 20'000}, {1, 2}};
+  for (const auto& [from, to] : windows) {
+    SCOPED_TRACE(::testing::Message() << "[" << from << ", " << to << ")");
+    std::vector<int64_t> want;
+    for (size_t i = 0; i < times.size(); ++i) {
+      if (times[i] >= from && times[i] < to) want.push_back(static_cast<int64_t>(i) + 1);
+    }
+    AuditFilter f;
+    f.from_ms = from;
+    f.to_ms = to;
+    auto rows = (*txn)->QueryAudit(f, 1000);
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    std::vector<int64_t> got;
+    for (const AuditRow& r : *rows) got.push_back(r.seq);
+    EXPECT_EQ(got, want);
+  }
 }
 
 TEST_F(SqliteStoreTest, ADatabaseFromANewerCustosIsRefused) {

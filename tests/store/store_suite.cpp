@@ -551,6 +551,7 @@ TEST_P(StoreSuite, AuditQueriesAnswerTheSameWhereverTheQueryKeysEnd) {
       row.decision = decisions[static_cast<size_t>(seq * 11 % 3)];
       row.purpose = purposes[static_cast<size_t>(seq % 3)];
       row.ts_ms = 1000 + seq * 10 - (seq % 4 == 0 ? 15 : 0);  // time is not quite in seq order
+      if (seq == 200) row.ts_ms = 50;                         // and once it went far back
       ASSERT_OK(txn->AppendAudit(row));
       log.push_back(row);
     }
@@ -605,6 +606,28 @@ TEST_P(StoreSuite, AuditQueriesAnswerTheSameWhereverTheQueryKeysEnd) {
   add([](AuditFilter& f) {
     f.from_ms = 1995;
     f.to_ms = 2045;
+  });
+  // Time ranges alone (audit_time_spans, migration kAuditTimeSpansMigration): around the
+  // entry the clock put far back, across the end of the spans, before and after every entry.
+  add([](AuditFilter& f) { f.to_ms = 100; });
+  add([](AuditFilter& f) {
+    f.from_ms = 40;
+    f.to_ms = 1200;
+  });
+  add([](AuditFilter& f) { f.from_ms = 3000; });
+  add([](AuditFilter& f) {
+    f.from_ms = 2000;
+    f.to_ms = 3600;
+  });
+  add([](AuditFilter& f) {
+    f.from_ms = 1;
+    f.to_ms = 40;
+  });
+  add([](AuditFilter& f) { f.from_ms = 9000; });
+  add([](AuditFilter& f) {
+    f.from_ms = 2500;
+    f.after_seq = 180;
+    f.up_to_seq = 280;
   });
   add([](AuditFilter&) {});
 

@@ -53,6 +53,7 @@ END
 $$;
 )sql"},
     {kAuditKeysMigration, "audit_keys_state", kAuditKeysMigrationSql},
+    {kAuditTimeSpansMigration, "audit_time_spans", kAuditTimeSpansMigrationSql},
 };
 
 constexpr const char* kLockSchema = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";

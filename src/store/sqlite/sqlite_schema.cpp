@@ -60,6 +60,7 @@ WHEN NOT EXISTS (SELECT 1 FROM consent_erasures WHERE customer_id = OLD.customer
 BEGIN SELECT RAISE(ABORT, 'consent_ledger is append-only'); END;
 )sql"},
     {kAuditKeysMigration, "audit_keys_state", kAuditKeysMigrationSql},
+    {kAuditTimeSpansMigration, "audit_time_spans", kAuditTimeSpansMigrationSql},
 };
 
 constexpr const char* kCreateMigrationsTable =

@@ -237,8 +237,6 @@ CREATE TABLE subject_requests(
 );
 CREATE INDEX subject_requests_by_customer ON subject_requests(customer_id, closed_at_ms);
 
-CREATE INDEX audit_log_by_time ON audit_log(ts_ms);
-
 CREATE TABLE audit_tree(
   tree_size BIGINT NOT NULL,
   level     BIGINT NOT NULL,
@@ -469,4 +467,10 @@ CREATE TABLE audit_keys(
 CREATE TABLE audit_keys_state(
   id          BIGINT PRIMARY KEY,
   indexed_seq BIGINT NOT NULL
+);
+CREATE TABLE audit_time_spans(
+  first_seq BIGINT PRIMARY KEY,
+  last_seq  BIGINT NOT NULL,
+  min_ts_ms BIGINT NOT NULL,
+  max_ts_ms BIGINT NOT NULL
 );

@@ -208,7 +208,6 @@ CREATE TABLE subject_requests(
   outcome      TEXT NOT NULL
 );
 CREATE INDEX subject_requests_by_customer ON subject_requests(customer_id, closed_at_ms);
-CREATE INDEX audit_log_by_time ON audit_log(ts_ms);
 CREATE TABLE audit_tree(
   tree_size INTEGER NOT NULL,
   level     INTEGER NOT NULL,
@@ -434,3 +433,9 @@ CREATE TABLE audit_keys_state(
   id          INTEGER PRIMARY KEY,
   indexed_seq INTEGER NOT NULL
 );
+CREATE TABLE audit_time_spans(
+  first_seq INTEGER PRIMARY KEY,
+  last_seq  INTEGER NOT NULL,
+  min_ts_ms INTEGER NOT NULL,
+  max_ts_ms INTEGER NOT NULL
+) WITHOUT ROWID;
