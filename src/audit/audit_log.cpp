@@ -1,7 +1,9 @@
 // Appending to the audit chain and sealing its head. Verification is in verify.cpp.
 #include "audit/audit_log.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string_view>
 
@@ -254,16 +256,17 @@ Result<std::optional<merkle::RootBuilder>> AuditLog::TreeFrontier(
   return std::move(*loaded);
 }
 
-Status AuditLog::IndexKeys(store::Transaction& txn, int64_t head_seq) const {
-  // Every kKeysBatch entries: the query keys of a batch are written in key order, so the few
+Status AuditLog::IndexKeys(store::Transaction& txn, int64_t head_seq, int64_t keys_batch) const {
+  // Every keys_batch entries: the query keys of a batch are written in key order, so the few
   // pages the keys of staff ids, actions, decisions and purposes grow at are written once a
   // batch rather than once a commit (docs/decisions.md, "The audit query keys are written in
   // batches").
-  constexpr int64_t kKeysBatch = 256;
   constexpr size_t kKeysMaxBatch = 16384;  // a restored or copied log catches up in steps
+  const int64_t min_tail = std::max<int64_t>(keys_batch, 1);
+  const size_t most = min_tail >= kKeysBatch ? kKeysMaxBatch : static_cast<size_t>(min_tail);
   // The state row is read in txn each time (one small row): a count kept in memory could run
   // ahead of a rolled-back append.
-  auto indexed = txn.IndexAuditKeys(head_seq, kKeysBatch, kKeysMaxBatch);
+  auto indexed = txn.IndexAuditKeys(head_seq, min_tail, most);
   if (!indexed.ok()) return CannotWrite("index the query keys", indexed.status());
   return Status::Ok();
 }
@@ -272,7 +275,8 @@ Status AuditLog::Append(store::Transaction& txn, const AuditEvent& event) const 
   return AppendAndReturn(txn, event).status();
 }
 
-Status AuditLog::AppendAll(store::Transaction& txn, const std::vector<AuditEvent>& events) const {
+Status AuditLog::AppendAll(store::Transaction& txn, const std::vector<AuditEvent>& events,
+                           int64_t keys_batch) const {
   for (const AuditEvent& e : events) CUSTOS_RETURN_IF_ERROR(ValidateEvent(e));
   if (events.empty()) return Status::Ok();
   if (options_.signing_key == nullptr) {
@@ -320,7 +324,7 @@ Status AuditLog::AppendAll(store::Transaction& txn, const std::vector<AuditEvent
   // unauthenticated.
   const std::string tip = MakeTip(seq, prev, ts_ms);
   CUSTOS_RETURN_IF_ERROR(PutTip(txn, tip));
-  CUSTOS_RETURN_IF_ERROR(IndexKeys(txn, seq));
+  CUSTOS_RETURN_IF_ERROR(IndexKeys(txn, seq, keys_batch));
   if (tree.has_value()) {
     CUSTOS_RETURN_IF_ERROR(AddLeaves(txn, leaves, *tree));
     // Kept for the next append; if txn is dropped instead, the log's end no longer matches.

@@ -163,7 +163,16 @@ class AuditLog {
   //   seqs.
   // Unavailable: the store could not read the head or write the entry, checkpoint or tip;
   //   the caller must drop txn and release nothing (fail closed).
-  Status AppendAll(store::Transaction& txn, const std::vector<AuditEvent>& events) const;
+  // keys_batch: once that many entries have no query keys (store::Transaction::IndexAuditKeys),
+  // the append writes theirs in its transaction. kKeysBatch (up to kKeysMaxBatch entries at
+  // once, so a log restored without keys catches up) for a lone append; the group commit asks
+  // for kShortKeysBatch (at most that many at once) while other requests wait behind it, so
+  // that none of them waits for a long batch (docs/decisions.md, "Short key batches while
+  // requests wait").
+  static constexpr int64_t kKeysBatch = 256;
+  static constexpr int64_t kShortKeysBatch = 64;
+  Status AppendAll(store::Transaction& txn, const std::vector<AuditEvent>& events,
+                   int64_t keys_batch = kKeysBatch) const;
   // AppendAll of one event.
   Status Append(store::Transaction& txn, const AuditEvent& event) const;
   // As Append, returning the stored row (seq, timestamps and hashes filled in).
@@ -235,7 +244,7 @@ class AuditLog {
   Status PublishHead(const SignedHead& head, bool create) const;
   // The query keys of the entries up to `head_seq`, a batch at a time (store.h
   // IndexAuditKeys): when kKeysBatch or more entries have none, in txn.
-  Status IndexKeys(store::Transaction& txn, int64_t head_seq) const;
+  Status IndexKeys(store::Transaction& txn, int64_t head_seq, int64_t keys_batch) const;
   // Remembers `text` as the tip this log last wrote or verified, with its (seq, hash).
   void RememberTip(std::string text, int64_t seq, const crypto::Bytes& hash) const;
 
