@@ -58,28 +58,21 @@ TEST_P(AppendTest, ACheckpointIsSignedEveryNEntries) {
 // entries without them, in its transaction: never one append in between, and an append that
 // rolls back takes its keys with it.
 TEST_P(AppendTest, TheQueryKeysAreWrittenByTheAppendThatLeaves256EntriesWithoutThem) {
-  auto indexed = [&] {
-    auto txn = store_->Begin();
-    EXPECT_TRUE(txn.ok());
-    auto seq = (*txn)->AuditKeysIndexedSeq();
-    EXPECT_TRUE(seq.ok());
-    return seq.ok() ? *seq : -1;
-  };
   AppendEntries(255);
-  EXPECT_EQ(indexed(), 0) << "255 entries without keys: none written yet";
+  EXPECT_EQ(KeysIndexedSeq(), 0) << "255 entries without keys: none written yet";
   {
     auto txn = store_->Begin();
     ASSERT_TRUE(txn.ok());
     ASSERT_TRUE(log_->Append(**txn, Read(255)).ok());
     // Dropped without Commit: the entry and its keys roll back together.
   }
-  EXPECT_EQ(indexed(), 0);
+  EXPECT_EQ(KeysIndexedSeq(), 0);
   AppendEntries(1);
-  EXPECT_EQ(indexed(), 256) << "the 256th entry's append wrote the keys of all 256";
+  EXPECT_EQ(KeysIndexedSeq(), 256) << "the 256th entry's append wrote the keys of all 256";
   AppendEntries(255);
-  EXPECT_EQ(indexed(), 256);
+  EXPECT_EQ(KeysIndexedSeq(), 256);
   AppendEntries(1);
-  EXPECT_EQ(indexed(), 512);
+  EXPECT_EQ(KeysIndexedSeq(), 512);
   // What the keys say is what the entries say.
   auto txn = store_->Begin();
   ASSERT_TRUE(txn.ok());

@@ -167,6 +167,16 @@ class AuditTest : public ::testing::TestWithParam<crypto::Suite> {
     return e;
   }
 
+  // The last entry whose query keys are written (store.h AuditKeysIndexedSeq); -1 on error.
+  int64_t KeysIndexedSeq() {
+    auto txn = store_->Begin();
+    EXPECT_TRUE(txn.ok());
+    if (!txn.ok()) return -1;
+    auto seq = (*txn)->AuditKeysIndexedSeq();
+    EXPECT_TRUE(seq.ok());
+    return seq.ok() ? *seq : -1;
+  }
+
   // Appends n entries in transactions of 25, committing each.
   void AppendEntries(int n) {
     for (int done = 0; done < n;) {

@@ -125,15 +125,8 @@ TEST_P(GroupCommitTest, AStepThatFailsGetsItsOwnErrorAndTheOthersGoOn) {
 // request leaves a tail under 256 as it is (docs/decisions.md, "Short key batches while
 // requests wait").
 TEST_P(GroupCommitTest, WhileOthersWaitTheQueryKeysAreWrittenInShortRuns) {
-  auto indexed = [&] {
-    auto txn = store_->Begin();
-    EXPECT_TRUE(txn.ok());
-    auto seq = (*txn)->AuditKeysIndexedSeq();
-    EXPECT_TRUE(seq.ok());
-    return seq.ok() ? *seq : -1;
-  };
   AppendEntries(100);
-  ASSERT_EQ(indexed(), 0) << "100 entries without keys: under 256, none written yet";
+  ASSERT_EQ(KeysIndexedSeq(), 0) << "100 entries without keys: under 256, none written yet";
   AccessCache cache;
   GroupCommit commits(*store_, *log_, cache, 64);
   ASSERT_TRUE(commits
@@ -141,13 +134,13 @@ TEST_P(GroupCommitTest, WhileOthersWaitTheQueryKeysAreWrittenInShortRuns) {
                     return std::vector<audit::AuditEvent>{Read(100)};
                   })
                   .ok());
-  EXPECT_EQ(indexed(), 0) << "a lone request leaves 101 entries without keys";
+  EXPECT_EQ(KeysIndexedSeq(), 0) << "a lone request leaves 101 entries without keys";
   // The gated request's batch appends entry 102 while three requests wait behind it: it writes
   // the keys of 64 entries, no more; the three that follow together owe none (41 left).
   const std::vector<Status> results = RunQueued(commits, 3);
   for (const Status& st : results) EXPECT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(commits.TEST_batches(), 3u);
-  EXPECT_EQ(indexed(), 64);
+  EXPECT_EQ(KeysIndexedSeq(), 64);
   // What the keys say is what the entries say.
   auto txn = store_->Begin();
   ASSERT_TRUE(txn.ok());
