@@ -469,8 +469,6 @@ const Statement& AuditKeyedSql(unsigned mask) {
   return kAll[mask];
 }
 
-// The keys of the entries in (?1, ?2], in key order, in one statement: no row crosses into the
-// program, and the statement's sorter hands the B-tree its keys in order.
 // The time spans of the entries in (?1, ?2], one row per run of kAuditTimeSpan entries (or the
 // part of one in the range).
 const Statement& IndexAuditTimeSpansSql() {
@@ -493,6 +491,8 @@ const Statement& AuditTimeSpansSql() {
   return kSql;
 }
 
+// The keys of the entries in (?1, ?2], in key order, in one statement: no row crosses into the
+// program, and the statement's sorter hands the B-tree its keys in order.
 const Statement& IndexAuditKeysSql() {
   static const Statement kSql = [] {
     std::string select;
