@@ -20,6 +20,10 @@ eval "$(scripts/softhsm.sh start)"
 export CUSTOS_REQUIRE_HSM=1
 
 phase_start=$SECONDS
+# The disk this run starts with (CI's machine has once started nearly full: stop 34's build
+# failed on "No space left on device" at its first link), and what ccache already holds.
+echo "== disk at start: $(df -h --output=avail . | tail -1 | tr -d ' ') free where the builds go"
+if command -v ccache >/dev/null; then ccache -s 2>/dev/null | grep -iE 'cache size|max' || true; fi
 took() {  # the wall time of the phase that just ended, and the disk left where the builds are
   echo "-- took $((SECONDS - phase_start))s; $(df -h --output=avail . | tail -1 | tr -d ' ') left on disk"
   phase_start=$SECONDS
@@ -55,6 +59,13 @@ BUILD_DIR=build scripts/lint.sh
 took
 
 if [ "${SKIP_SANITIZERS:-0}" != "1" ]; then
+  # Short of disk (under 12 GB free), the plain build's test executables go first: its tests
+  # and lint are done, and the sanitizer build needs about 3.5 GB.
+  if [ "$(df --output=avail -k . | tail -1)" -lt $((12 * 1024 * 1024)) ]; then
+    echo "test.sh: little disk left: removing build/'s test executables before the sanitizer build"
+    find build -type f -perm -u+x \( -name '*_test' -o -name '*_tests' \) -delete
+    took
+  fi
   echo "== build (AddressSanitizer + UBSan) =="
   # The sanitizer builds keep line tables only (-g1), and this one links the components as
   # shared libraries: every test binary linked the whole vault statically with UBSan's check
