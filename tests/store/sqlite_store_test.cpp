@@ -139,6 +139,33 @@ TEST_F(SqliteStoreTest, TheStoreRunsInWalModeWithSecureDelete) {
   EXPECT_EQ(TEST_ReadPragma(*store, "page_size").status().code(), Code::kInvalidArgument);
 }
 
+TEST_F(SqliteStoreTest, ReadsGoThroughAMemoryMapUnlessItIsTurnedOff) {
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    auto value = TEST_ReadPragma(*store, "mmap_size");
+    ASSERT_TRUE(value.ok()) << value.status().ToString();
+    // 2 GiB asked; SQLite applies at most its build's cap, never nothing.
+    const int64_t mapped = std::stoll(*value);
+    EXPECT_GT(mapped, 0);
+    EXPECT_LE(mapped, int64_t{2048} * 1024 * 1024);
+  }
+  SqliteOptions off;
+  off.mmap_size_mib = 0;
+  auto store = OpenOrDie(off);
+  ASSERT_NE(store, nullptr);
+  auto value = TEST_ReadPragma(*store, "mmap_size");
+  ASSERT_TRUE(value.ok()) << value.status().ToString();
+  EXPECT_EQ(*value, "0");
+
+  SqliteOptions negative;
+  negative.mmap_size_mib = -1;
+  auto refused = OpenSqliteStore(DbPath(dir_), negative);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("mmap_size_mib"), std::string::npos);
+}
+
 TEST_F(SqliteStoreTest, FullSynchronousIsHonoured) {
   SqliteOptions options;
   options.synchronous = "full";

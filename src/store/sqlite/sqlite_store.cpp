@@ -238,7 +238,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::string> ReadPragma(std::string_view pragma) {
-    static constexpr std::array<std::pair<std::string_view, const char*>, 7> kAllowed = {{
+    static constexpr std::array<std::pair<std::string_view, const char*>, 8> kAllowed = {{
         {"journal_mode", "PRAGMA journal_mode"},
         {"secure_delete", "PRAGMA secure_delete"},
         {"foreign_keys", "PRAGMA foreign_keys"},
@@ -246,6 +246,7 @@ class SqliteStore final : public Store {
         {"busy_timeout", "PRAGMA busy_timeout"},
         {"cache_size", "PRAGMA cache_size"},
         {"wal_autocheckpoint", "PRAGMA wal_autocheckpoint"},
+        {"mmap_size", "PRAGMA mmap_size"},
     }};
     if (pragma == "wal_autocheckpoint" && checkpointer_) {
       // SQLite's own setting is off: the background checkpointer applies the threshold.
@@ -289,6 +290,9 @@ Status CheckOptions(const SqliteOptions& options) {
   if (options.wal_autocheckpoint_pages < 0) {
     return InvalidArgument("store: option 'wal_autocheckpoint_pages': must not be negative");
   }
+  if (options.mmap_size_mib < 0 || options.mmap_size_mib > (int64_t{1} << 30)) {
+    return InvalidArgument("store: option 'mmap_size_mib': must be 0 .. 1073741824");
+  }
   if (options.wal_max_pages < 0 ||
       (options.wal_max_pages > 0 && options.wal_max_pages < options.wal_autocheckpoint_pages)) {
     return InvalidArgument(
@@ -316,6 +320,10 @@ Status SetPragmas(SqliteDb& db, const SqliteOptions& options) {
   std::string autocheckpoint =
       fmt::format("PRAGMA wal_autocheckpoint={}", options.wal_autocheckpoint_pages);
   CUSTOS_RETURN_IF_ERROR(db.Exec(autocheckpoint.c_str(), "set wal_autocheckpoint"));
+  // Pages read through a read-only memory map (SqliteOptions::mmap_size_mib); SQLite answers
+  // the size it applied (its build's cap), which is not an error.
+  const std::string mmap = fmt::format("PRAGMA mmap_size={}", options.mmap_size_mib * 1024 * 1024);
+  CUSTOS_RETURN_IF_ERROR(db.QueryText(mmap.c_str(), "set mmap_size").status());
   return Status::Ok();
 }
 

@@ -50,6 +50,13 @@ struct SqliteOptions {
   // writer waits, the log and the disk stay bounded. A reader of an old snapshot can hold the
   // log longer; Begin() then tries again once the log has grown by as much again.
   int wal_max_pages = 0;
+  // The part of the database file SQLite reads through a memory map instead of read(): a page
+  // not yet in the connection's cache is used where the kernel's page cache holds it, with no
+  // system call and no copy. Read-only mapping (writes still go through the WAL with write());
+  // SQLite caps it at its build's limit (2 GiB on Debian). 0: no mapping. Measured on a cold
+  // connection (BENCHMARKS.md, "Reads through a memory map"); an I/O error under the map is a
+  // crash (SIGBUS) rather than an error, which answers nothing either (docs/decisions.md).
+  int64_t mmap_size_mib = 2048;
 };
 
 // Opens the database at `db_path`, sets the PRAGMAs (journal_mode=WAL, secure_delete=ON,
@@ -65,7 +72,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::filesystem::path& db_p
 
 // Test hook: the value of one connection-level PRAGMA of a SQLite store ("journal_mode",
 // "secure_delete", "foreign_keys", "synchronous", "busy_timeout", "cache_size",
-// "wal_autocheckpoint"), as SQLite prints it.
+// "wal_autocheckpoint", "mmap_size"), as SQLite prints it.
 // InvalidArgument for another pragma name or a Store that is not SQLite.
 Result<std::string> TEST_ReadPragma(Store& store, std::string_view pragma);
 
