@@ -358,9 +358,9 @@ const std::vector<LaterIndex>& LaterIndexes() {
   // Migration 6 (issue 13 item 5): the DPO's audit queries filter on the server. Each filter
   // column is indexed with seq after it, so "entries about customer X after the cursor" is one
   // range of one index, read in seq order; the time range has its own index (migrations 16 and
-  // 17 drop all six for audit_keys and audit_time_spans). The target
-  // index is the one an append writes at a random place (a customer's entries); the others
-  // grow at the end of a few ranges (staff ids, actions, decisions, purposes).
+  // 17 drop all six for audit_keys and audit_time_spans). The target index is the one an
+  // append writes at a random place (a customer's entries); the others grow at the end of a few
+  // ranges (staff ids, actions, decisions, purposes).
   static const std::vector<LaterIndex> kIndexes = {
       {6, "audit_log", {"audit_log_by_target", "target, seq"}},
       {6, "audit_log", {"audit_log_by_actor", "actor, seq"}},

@@ -60,9 +60,11 @@ struct SqliteOptions {
 };
 
 // Opens the database at `db_path`, sets the PRAGMAs (journal_mode=WAL, secure_delete=ON,
-// foreign_keys=ON, synchronous) and applies pending migrations in one transaction.
+// foreign_keys=ON, synchronous, cache_size, mmap_size) and applies pending migrations in one
+// transaction.
 // Success: a ready Store whose Backend() is "sqlite".
-// InvalidArgument: `synchronous` is not "normal" or "full", or a number is negative.
+// InvalidArgument: `synchronous` is not "normal" or "full", a number is negative, or
+//   mmap_size_mib is over 1073741824 (the message names the option).
 // NotFound: the file does not exist and create_if_missing is false.
 // FailedPrecondition: the database was written by a newer schema version than this code
 //   knows, or WAL mode is not available on the file system.
