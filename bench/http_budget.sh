@@ -13,10 +13,10 @@ cd "$(dirname "$0")/.."
 BIN=$1; SECS=${2:-10}; CONNS=${3:-8}
 W=${BENCH_DIR:-/tmp/custos-http-bench}; V=$W/vault
 PORT=${PORT:-18443}; NGINX_PORT=${NGINX_PORT:-18444}
-[ -s "$W/agent.token" ] && [ -s "$W/ids.txt" ] || {
+if [ ! -s "$W/agent.token" ] || [ ! -s "$W/ids.txt" ]; then
   echo "http_budget: no bench vault in $W (BENCH_SETUP_ONLY=1 bench/http_bench.sh COUNT)" >&2
   exit 2
-}
+fi
 source bench/lib.sh
 HZ=$(getconf CLK_TCK)
 NGX=$W/nginx-budget; mkdir -p "$NGX/logs"
@@ -49,13 +49,14 @@ cleanup() {
 trap cleanup EXIT
 
 ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
-# measure LABEL PIDS -- WRK ARGS: one wrk run, the CPU of PIDS over it, one line of figures.
+# measure LABEL PIDS -- WRK ARGS: one wrk run, the CPU of PIDS (space-separated) over it, one
+# line of figures.
 measure() {
-  local label=$1 pids=$2; shift 3
-  local c0; c0=$(ticks $pids)
+  local label=$1 pids; read -r -a pids <<< "$2"; shift 3
+  local c0; c0=$(ticks "${pids[@]}")
   /usr/bin/time -f "%U %S" -o "$W/budget-wrk.time" \
     wrk -t2 -c"$CONNS" -d"${SECS}s" --latency "$@" > "$W/budget-$label.txt"
-  local c1; c1=$(ticks $pids)
+  local c1; c1=$(ticks "${pids[@]}")
   python3 - "$label" "$W/budget-$label.txt" "$W/budget-wrk.time" "$c0" "$c1" "$HZ" "$SECS" <<'PY' | tee -a "$W/budget.out"
 import re, sys
 label, out, wt = sys.argv[1:4]; c0, c1, hz, secs = map(float, sys.argv[4:8])
