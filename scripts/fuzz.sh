@@ -1,30 +1,40 @@
 #!/usr/bin/env bash
-# Fuzzes the HTTP API's request parsers (JSON bodies, query strings, request ids) with
-# libFuzzer for a bounded time: scripts/fuzz.sh [SECONDS=60].
+# Runs the libFuzzer targets for a bounded time each: scripts/fuzz.sh [SECONDS=60].
+#   api_request_fuzzer  the HTTP API's request parsers (JSON bodies, query strings, request ids,
+#                       the HTTP/1.1 head checks); seeds in tests/api/fuzz_corpus
+#   scan_fuzzer         the GB18030 decoder's offset map and the streaming PII scanner, each
+#                       independent of how its input is cut; seeds in tests/scan/fuzz_corpus
 #
 # Configures a separate clang-14 build (build-fuzz, ASan+UBSan+libFuzzer) and builds only the
-# fuzz target and the parser library it needs. New inputs go to build-fuzz/corpus; the seeds
-# in tests/api/fuzz_corpus are read, never written. A crash leaves its input in build-fuzz/
-# (crash-*): copy it into tests/api/fuzz_corpus so the GCC build replays it forever.
+# fuzz targets and the libraries they need. New inputs go to build-fuzz/corpus (API) and
+# build-fuzz/corpus-scan; the seed directories are read, never written. A crash leaves its
+# input in build-fuzz/ (crash-*): copy it into the target's seed directory so the GCC build
+# replays it forever (api_parse_test, scan_fuzz_corpus_test).
 set -euo pipefail
 seconds="${1:-60}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${CUSTOS_FUZZ_BUILD_DIR:-$root/build-fuzz}"
 
+CCACHE=$(command -v ccache || true)
 if [ ! -f "$build/build.ninja" ]; then
   cmake -G Ninja -S "$root" -B "$build" \
     -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCUSTOS_FUZZ=ON -DCUSTOS_BUILD_BENCH=OFF \
+    ${CCACHE:+-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache} \
     -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
     >/dev/null
 fi
-if ! ninja -C "$build" -j2 api_request_fuzzer > "$build/fuzz-build.log" 2>&1; then
+if ! ninja -C "$build" -j2 api_request_fuzzer scan_fuzzer > "$build/fuzz-build.log" 2>&1; then
   cat "$build/fuzz-build.log" >&2
-  echo "fuzz.sh: the fuzz target did not build" >&2
+  echo "fuzz.sh: a fuzz target did not build" >&2
   exit 1
 fi
 
-mkdir -p "$build/corpus"
+mkdir -p "$build/corpus" "$build/corpus-scan"
 cd "$build"
+echo "== api_request_fuzzer, ${seconds} s"
 ./tests/api/api_request_fuzzer -max_total_time="$seconds" -max_len=8192 -timeout=10 \
   -print_final_stats=1 "$build/corpus" "$root/tests/api/fuzz_corpus" 2>&1 | tail -15
+echo "== scan_fuzzer, ${seconds} s"
+./tests/scan/scan_fuzzer -max_total_time="$seconds" -max_len=8192 -timeout=20 \
+  -print_final_stats=1 "$build/corpus-scan" "$root/tests/scan/fuzz_corpus" 2>&1 | tail -15

@@ -74,7 +74,7 @@ void Gb18030Decoder::ConvertLine(std::string_view line, std::string& out) {
     ++i;
   }
   utf8_pos_ += out.size() - before;
-  lines_.push_back({utf8_start, utf8_pos_, orig_pos_, std::string(line)});
+  lines_.push_back({utf8_start, utf8_pos_, orig_pos_, std::string(line), {}});
   orig_pos_ += line.size();
 }
 
@@ -118,6 +118,7 @@ void Gb18030Decoder::Finish(std::string& out) {
 }
 
 std::pair<size_t, size_t> Gb18030Decoder::CharLengths(std::string_view orig, size_t i) {
+  ++steps_;
   const size_t len = std::min(SyntacticLength(orig, i), orig.size() - i);
   if (len == 1 && static_cast<unsigned char>(orig[i]) < 0x80) return {1, 1};
   std::string utf8;
@@ -142,15 +143,36 @@ Result<uint64_t> Gb18030Decoder::OriginalOffset(uint64_t utf8) {
   if (it == lines_.begin()) {
     return Internal("GB18030 offset mapping: the offset is no longer kept");
   }
-  const Line& line = *(it - 1);
-  uint64_t u = line.utf8_start;
-  size_t i = 0;
+  Line& line = *(it - 1);
+  if (line.marks.empty()) MarkLine(line);
+  // The last mark at or before the offset, then at most kMarkEvery characters.
+  const auto rel = static_cast<uint32_t>(utf8 - line.utf8_start);
+  auto mark = std::upper_bound(line.marks.begin(), line.marks.end(), rel,
+                               [](uint32_t u, const Mark& m) { return u < m.utf8; });
+  --mark;  // marks[0] is {0, 0}
+  uint64_t u = line.utf8_start + mark->utf8;
+  size_t i = mark->orig;
   while (u < utf8 && i < line.orig.size()) {
     const auto [orig_len, utf8_len] = CharLengths(line.orig, i);
     i += orig_len;
     u += utf8_len;
   }
   return line.orig_start + i;
+}
+
+void Gb18030Decoder::MarkLine(Line& line) {
+  line.marks.reserve(line.orig.size() / (2 * kMarkEvery) + 1);
+  uint32_t u = 0;
+  size_t i = 0;
+  size_t chars = 0;
+  while (i < line.orig.size()) {
+    if (chars % kMarkEvery == 0) line.marks.push_back({u, static_cast<uint32_t>(i)});
+    const auto [orig_len, utf8_len] = CharLengths(line.orig, i);
+    i += orig_len;
+    u += static_cast<uint32_t>(utf8_len);
+    ++chars;
+  }
+  if (line.marks.empty()) line.marks.push_back({0, 0});
 }
 
 bool LooksLikeGb18030(std::string_view sample) {

@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 
@@ -42,17 +43,31 @@ class Gb18030Decoder {
   // the lines still kept (see above): the caller must fail rather than guess an offset.
   Result<uint64_t> OriginalOffset(uint64_t utf8);
 
+  // Test hook: the characters OriginalOffset has stepped over so far (the mapping's work).
+  uint64_t TEST_steps() const { return steps_; }
+
  private:
   Gb18030Decoder() = default;
+  // A character boundary of a line: its offsets in the line's UTF-8 and in its original bytes.
+  struct Mark {
+    uint32_t utf8;
+    uint32_t orig;
+  };
+  // One boundary every kMarkEvery characters, so that mapping an offset walks at most that
+  // many characters from the mark before it, not the whole line (a 1 MiB line with thousands
+  // of findings took minutes when each offset walked from the line's start).
+  static constexpr size_t kMarkEvery = 16;
   struct Line {
     uint64_t utf8_start;
     uint64_t utf8_end;
     uint64_t orig_start;
     std::string orig;
+    std::vector<Mark> marks;  // made by the first OriginalOffset into this line
   };
   void ConvertLine(std::string_view line, std::string& out);
   // One character at orig[i]: its length in the input and in UTF-8.
   std::pair<size_t, size_t> CharLengths(std::string_view orig, size_t i);
+  void MarkLine(Line& line);
 
   void* cd_ = nullptr;  // iconv_t
   std::string pending_;
@@ -60,6 +75,7 @@ class Gb18030Decoder {
   uint64_t utf8_pos_ = 0;
   uint64_t orig_pos_ = 0;
   uint64_t previous_call_start_ = 0;  // utf8_pos_ when the previous Decode call began
+  uint64_t steps_ = 0;
 };
 
 // True if `sample` decodes as GB18030 without an invalid sequence (a sequence cut off by the
