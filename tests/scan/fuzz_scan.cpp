@@ -1,39 +1,50 @@
 // libFuzzer target for the scanner's streaming parts, which `custos scan` runs over files
-// nobody here wrote: the GB18030 decoder with its map back to original byte offsets, and the
-// streaming PII scanner with its hold-back between pieces. Each must give the same answer
-// however its input is cut into pieces, and never crash, hang or read out of bounds. The
-// first input byte picks the part, the second seeds how the input is cut; the rest is the
-// input (for the decoder repeated up to 16 times, so that streams pass the 64 KiB the decoder
-// keeps for mapping).
+// nobody here wrote: the GB18030 decoder with its map back to original byte offsets, the
+// streaming PII scanner with its hold-back between pieces, and `custos scan --redact`. Each
+// must give the same answer however its input is cut into pieces, and never crash, hang or
+// read out of bounds. The first input byte picks the part, the second seeds how the input is
+// cut (or, for redaction, the encoding and layout); the rest is the input (for the decoder
+// repeated up to 16 times, so that streams pass the 64 KiB the decoder keeps for mapping).
 //
 // Checked, for the decoder: the UTF-8 it writes does not depend on the pieces; every character
 // it wrote maps back (right after the call that wrote it) to an original offset, offsets grow
 // with the text, and the original bytes between two mapped characters decode to exactly that
 // character. For the scanner: the findings do not depend on the pieces; each lies inside the
 // input, holds the exact bytes at its offset, has the right line, and they come in order.
+// For redaction: a file whose scan succeeds gets a copy in which a scan finds none of the
+// values found in the file; a file whose scan fails leaves no copy.
 // A violated property aborts (a crash for libFuzzer).
 //
 // Built with clang by scripts/fuzz.sh (build-fuzz, -DCUSTOS_FUZZ=ON); the GCC build runs the
 // seed corpus tests/scan/fuzz_corpus through the same function (scan_fuzz_corpus_test).
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "scan/file_scan.h"
 #include "scan/finding.h"
 #include "scan/gb18030.h"
 #include "scan/scanner.h"
 
 namespace {
 
+using custos::scan::Encoding;
+using custos::scan::FileReport;
 using custos::scan::Finding;
 using custos::scan::Gb18030Decoder;
+using custos::scan::Layout;
 using custos::scan::Scanner;
+using custos::scan::ScanOptions;
 using custos::scan::ScanStream;
 
 [[noreturn]] void Fail(const char* what, uint64_t a, uint64_t b) {
@@ -178,15 +189,72 @@ void FuzzScanner(uint8_t seed, std::string_view text) {
   }
 }
 
+void FuzzRedaction(uint8_t how, std::string_view text) {
+  const Scanner* scanner = Scanner::Default();
+  if (scanner == nullptr) return;
+  static std::unique_ptr<ScanStream> stream = std::move(scanner->NewStream()).value();
+  // The input and its copy, in a directory of this process, removed at exit (left behind when
+  // a property fails: abort skips it).
+  struct TempDir {
+    std::filesystem::path path =
+        std::filesystem::temp_directory_path() / ("custos-scan-fuzz-" + std::to_string(::getpid()));
+    TempDir() { std::filesystem::create_directories(path); }
+    ~TempDir() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  };
+  static const TempDir temp;
+  const std::filesystem::path& dir = temp.path;
+  constexpr Layout kLayouts[] = {Layout::kText, Layout::kCsv, Layout::kTsv, Layout::kJsonl};
+  ScanOptions options;
+  options.layout = kLayouts[(how >> 1) % 4];
+  std::string content(text);
+  if ((how & 1) != 0) {  // GB18030: the input as GB18030 when it encodes, else as it is
+    options.encoding = Encoding::kGb18030;
+    if (auto gb = custos::scan::EncodeGb18030(text); gb.ok()) content = *gb;
+  } else {
+    options.encoding = Encoding::kUtf8;
+  }
+  const std::string in = (dir / "in").string();
+  const std::string out = (dir / "out").string();
+  std::filesystem::remove(out);
+  std::ofstream(in, std::ios::binary | std::ios::trunc) << content;
+
+  const FileReport r = custos::scan::ScanFile(*stream, in, options, nullptr, out);
+  const bool copied = std::filesystem::exists(out);
+  if (!r.status.ok()) {
+    if (copied) Fail("a failed redaction left a copy", r.findings.size(), 0);
+    return;
+  }
+  if (r.skipped_binary) return;
+  if (!copied) Fail("a redaction that succeeded wrote no copy", r.findings.size(), 0);
+  const FileReport again = custos::scan::ScanFile(*stream, out, options, nullptr);
+  if (!again.status.ok()) Fail("the redacted copy cannot be scanned", again.findings.size(), 0);
+  for (const Finding& f : again.findings) {
+    for (const Finding& before : r.findings) {
+      if (f.type == before.type && f.normalized == before.normalized) {
+        Fail("the redacted copy still holds a value found in the file", before.offset, f.offset);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
   const std::string_view rest(reinterpret_cast<const char*>(data) + 2, size - 2);
-  if (data[0] % 2 == 0) {
-    FuzzDecoder(data[1], rest);
-  } else {
-    FuzzScanner(data[1], rest);
+  switch (data[0] % 3) {
+    case 0:
+      FuzzDecoder(data[1], rest);
+      break;
+    case 1:
+      FuzzScanner(data[1], rest);
+      break;
+    default:
+      FuzzRedaction(data[1], rest);
+      break;
   }
   return 0;
 }
