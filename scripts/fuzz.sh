@@ -3,7 +3,8 @@
 #   api_request_fuzzer  the HTTP API's request parsers (JSON bodies, query strings, request ids,
 #                       the HTTP/1.1 head checks); seeds in tests/api/fuzz_corpus
 #   scan_fuzzer         the GB18030 decoder's offset map and the streaming PII scanner, each
-#                       independent of how its input is cut; seeds in tests/scan/fuzz_corpus
+#                       independent of how its input is cut, and redacted copies that hold no
+#                       value found; seeds in tests/scan/fuzz_corpus
 #
 # Configures a separate clang-14 build (build-fuzz, ASan+UBSan+libFuzzer) and builds only the
 # fuzz targets and the libraries they need. New inputs go to build-fuzz/corpus (API) and
