@@ -8,13 +8,17 @@
 #   intake_fuzzer       the intake validators and the masks: canonical spellings are fixed
 #                       points, refusals and masks never show the value; seeds in
 #                       tests/core/fuzz_corpus
+#   csv_fuzzer          the import's CSV reader: written tables read back byte for byte, each
+#                       record at its line; raw bytes never misplace a line; seeds in
+#                       tests/vault/fuzz_corpus
 #
 # Configures a separate clang-14 build (build-fuzz, ASan+UBSan+libFuzzer) and builds only the
 # fuzz targets and the libraries they need. New inputs go to build-fuzz/corpus (API),
-# build-fuzz/corpus-scan and build-fuzz/corpus-intake; the seed directories are read, never
-# written. A crash leaves its
+# build-fuzz/corpus-scan, build-fuzz/corpus-intake and build-fuzz/corpus-csv; the seed
+# directories are read, never written. A crash leaves its
 # input in build-fuzz/ (crash-*): copy it into the target's seed directory so the GCC build
-# replays it forever (api_parse_test, scan_fuzz_corpus_test, intake_fuzz_corpus_test).
+# replays it forever (api_parse_test, scan_fuzz_corpus_test, intake_fuzz_corpus_test,
+# csv_fuzz_corpus_test).
 set -euo pipefail
 seconds="${1:-60}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -29,13 +33,13 @@ if [ ! -f "$build/build.ninja" ]; then
     -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
     >/dev/null
 fi
-if ! ninja -C "$build" -j2 api_request_fuzzer scan_fuzzer intake_fuzzer > "$build/fuzz-build.log" 2>&1; then
+if ! ninja -C "$build" -j2 api_request_fuzzer scan_fuzzer intake_fuzzer csv_fuzzer > "$build/fuzz-build.log" 2>&1; then
   cat "$build/fuzz-build.log" >&2
   echo "fuzz.sh: a fuzz target did not build" >&2
   exit 1
 fi
 
-mkdir -p "$build/corpus" "$build/corpus-scan" "$build/corpus-intake"
+mkdir -p "$build/corpus" "$build/corpus-scan" "$build/corpus-intake" "$build/corpus-csv"
 cd "$build"
 echo "== api_request_fuzzer, ${seconds} s"
 ./tests/api/api_request_fuzzer -max_total_time="$seconds" -max_len=8192 -timeout=10 \
@@ -46,3 +50,6 @@ echo "== scan_fuzzer, ${seconds} s"
 echo "== intake_fuzzer, ${seconds} s"
 ./tests/core/intake_fuzzer -max_total_time="$seconds" -max_len=4096 -timeout=10 \
   -print_final_stats=1 "$build/corpus-intake" "$root/tests/core/fuzz_corpus" 2>&1 | tail -15
+echo "== csv_fuzzer, ${seconds} s"
+./tests/vault/csv_fuzzer -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+  -print_final_stats=1 "$build/corpus-csv" "$root/tests/vault/fuzz_corpus" 2>&1 | tail -15
