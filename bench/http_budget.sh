@@ -19,27 +19,8 @@ if [ ! -s "$W/agent.token" ] || [ ! -s "$W/ids.txt" ]; then
 fi
 source bench/lib.sh
 HZ=$(getconf CLK_TCK)
-NGX=$W/nginx-budget; mkdir -p "$NGX/logs"
-BODY=$(python3 -c 'import json; b=json.dumps({"customer_id":"0"*26,"fields":{"name":"王*","phone":"138****8000","id_number":"110105********002X"},"note":"x"*40}); print(b+" "*(220-len(b.encode())))')
-cat > "$NGX/nginx.conf" <<NGINX
-worker_processes auto;
-pid $NGX/nginx.pid;
-error_log $NGX/logs/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $NGX; proxy_temp_path $NGX; fastcgi_temp_path $NGX;
-  uwsgi_temp_path $NGX; scgi_temp_path $NGX;
-  server {
-    listen 127.0.0.1:$NGINX_PORT ssl;
-    ssl_certificate $V/tls/server.crt;
-    ssl_certificate_key $V/tls/server.key;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    keepalive_requests 1000000;
-    location / { default_type application/json; return 200 '$BODY'; }
-  }
-}
-NGINX
+NGX=$W/nginx-budget
+bench_nginx_conf "$NGX" "$V" "$NGINX_PORT"
 
 SERVER=
 cleanup() {

@@ -27,6 +27,11 @@
 #       fields for PURPOSE, and with `mask` the confidential ones masked (a role reading them
 #       unmasked needs dual control, which a script cannot give).
 #   bench_time OUT CMD...   runs CMD under /usr/bin/time: "wall-seconds peak-KiB" into OUT
+#   bench_nginx_conf DIR VAULT PORT
+#       Writes DIR/nginx.conf (and DIR/logs): nginx-light on 127.0.0.1:PORT over TLS with the
+#       vault's certificate, no access log, answering every request with the fixed 220-byte
+#       JSON body the HTTP benchmarks compare Custos with (the size of a masked GET's answer).
+#       Start it with `nginx -p DIR -c DIR/nginx.conf`.
 BUILD_DIR=${BUILD_DIR:-build-release}
 
 bench_custos() {
@@ -117,4 +122,29 @@ bench_time() {
   local out=$1
   shift
   /usr/bin/time -f "%e %M" -o "$out" "$@"
+}
+
+bench_nginx_conf() {
+  local ngx=$1 vault=$2 port=$3 body
+  mkdir -p "$ngx/logs"
+  body=$(python3 -c 'import json; b=json.dumps({"customer_id":"0"*26,"fields":{"name":"王*","phone":"138****8000","id_number":"110105********002X"},"note":"x"*40}); print(b+" "*(220-len(b.encode())))')
+  cat > "$ngx/nginx.conf" <<NGINX
+worker_processes auto;
+pid $ngx/nginx.pid;
+error_log $ngx/logs/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $ngx; proxy_temp_path $ngx; fastcgi_temp_path $ngx;
+  uwsgi_temp_path $ngx; scgi_temp_path $ngx;
+  server {
+    listen 127.0.0.1:$port ssl;
+    ssl_certificate $vault/tls/server.crt;
+    ssl_certificate_key $vault/tls/server.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    keepalive_requests 1000000;
+    location / { default_type application/json; return 200 '$body'; }
+  }
+}
+NGINX
 }

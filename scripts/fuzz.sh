@@ -17,7 +17,7 @@
 # build-fuzz/corpus-scan, build-fuzz/corpus-intake and build-fuzz/corpus-csv; the seed
 # directories are read, never written. A crash leaves its
 # input in build-fuzz/ (crash-*): copy it into the target's seed directory so the GCC build
-# replays it forever (api_parse_test, scan_fuzz_corpus_test, intake_fuzz_corpus_test,
+# replays it forever (api_fuzz_corpus_test, scan_fuzz_corpus_test, intake_fuzz_corpus_test,
 # csv_fuzz_corpus_test).
 set -euo pipefail
 seconds="${1:-60}"
@@ -39,17 +39,16 @@ if ! ninja -C "$build" -j2 api_request_fuzzer scan_fuzzer intake_fuzzer csv_fuzz
   exit 1
 fi
 
-mkdir -p "$build/corpus" "$build/corpus-scan" "$build/corpus-intake" "$build/corpus-csv"
 cd "$build"
-echo "== api_request_fuzzer, ${seconds} s"
-./tests/api/api_request_fuzzer -max_total_time="$seconds" -max_len=8192 -timeout=10 \
-  -print_final_stats=1 "$build/corpus" "$root/tests/api/fuzz_corpus" 2>&1 | tail -15
-echo "== scan_fuzzer, ${seconds} s"
-./tests/scan/scan_fuzzer -max_total_time="$seconds" -max_len=8192 -timeout=20 \
-  -print_final_stats=1 "$build/corpus-scan" "$root/tests/scan/fuzz_corpus" 2>&1 | tail -15
-echo "== intake_fuzzer, ${seconds} s"
-./tests/core/intake_fuzzer -max_total_time="$seconds" -max_len=4096 -timeout=10 \
-  -print_final_stats=1 "$build/corpus-intake" "$root/tests/core/fuzz_corpus" 2>&1 | tail -15
-echo "== csv_fuzzer, ${seconds} s"
-./tests/vault/csv_fuzzer -max_total_time="$seconds" -max_len=4096 -timeout=10 \
-  -print_final_stats=1 "$build/corpus-csv" "$root/tests/vault/fuzz_corpus" 2>&1 | tail -15
+# fuzz TARGET CORPUS SEEDS MAX_LEN TIMEOUT: one target for $seconds, new inputs into
+# build-fuzz/CORPUS, the seeds read from SEEDS.
+fuzz() {
+  echo "== $(basename "$1"), ${seconds} s"
+  mkdir -p "$build/$2"
+  "./$1" -max_total_time="$seconds" -max_len="$4" -timeout="$5" -print_final_stats=1 \
+    "$build/$2" "$root/$3" 2>&1 | tail -15
+}
+fuzz tests/api/api_request_fuzzer corpus tests/api/fuzz_corpus 8192 10
+fuzz tests/scan/scan_fuzzer corpus-scan tests/scan/fuzz_corpus 8192 20
+fuzz tests/core/intake_fuzzer corpus-intake tests/core/fuzz_corpus 4096 10
+fuzz tests/vault/csv_fuzzer corpus-csv tests/vault/fuzz_corpus 4096 10
