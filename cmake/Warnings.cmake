@@ -19,6 +19,15 @@ if(CUSTOS_SANITIZE)
   target_compile_options(custos_options INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
     -fno-sanitize-recover=undefined)
   target_link_options(custos_options INTERFACE -fsanitize=address,undefined)
+  # UBSan's per-check data holds millions of pointers, each a relative relocation the loader
+  # applies when a sanitized binary starts (1.7-2.1 s per `custos` before main, which the CLI
+  # tests start hundreds of times; docs/decisions.md). Packed (DT_RELR, glibc 2.36) they are
+  # a bitmap instead of 24 bytes each.
+  include(CheckLinkerFlag)
+  check_linker_flag(CXX "-Wl,-z,pack-relative-relocs" CUSTOS_LINKER_PACKS_RELOCS)
+  if(CUSTOS_LINKER_PACKS_RELOCS)
+    target_link_options(custos_options INTERFACE -Wl,-z,pack-relative-relocs)
+  endif()
 endif()
 # ThreadSanitizer cannot share a binary with ASan. Dependencies (Botan, SQLite, libpq, OpenSSL)
 # are not instrumented: races inside them go unseen; tsan.supp lists what is suppressed and why.
