@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Sets up, builds and runs every test: a release build with warnings as errors, the linters
-# (scripts/lint.sh), the same tests under AddressSanitizer + UBSan (but the crash and fuzz
-# suites, which run once, above), and the concurrency tests under ThreadSanitizer. This is what
+# Sets up, builds and runs every test: a release build with warnings as errors and the suites
+# that run once in it (crash, load, fuzz, package, browser), the linters (scripts/lint.sh),
+# every other test under AddressSanitizer + UBSan, and the concurrency tests under
+# ThreadSanitizer. SKIP_SANITIZERS=1 runs every test in the release build instead. This is what
 # CI runs (.ci/run). Each phase prints its wall time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
