@@ -27,6 +27,11 @@ struct NewToken {
 // A new token from the system's CSPRNG.
 NewToken GenerateToken();
 
+// A new opaque secret for a credential the HTTP edge keeps in memory only (the web console's
+// session id and CSRF token): 32 bytes from the system's CSPRNG as unpadded base64url, 43
+// characters. Credentials are made here, not in the adapters.
+std::string NewSessionSecret();
+
 // True if `text` has the shape of a token (prefix, length, alphabet). Cheap; says nothing
 // about whether the token exists.
 bool LooksLikeToken(std::string_view text);

@@ -4,33 +4,9 @@
 #include <chrono>
 #include <utility>
 
-#include "crypto/primitives.h"
+#include "access/token.h"
 
 namespace custos::api {
-namespace {
-
-// 32 random bytes as unpadded base64url.
-std::string RandomId() {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  const crypto::SecretBytes bytes = crypto::RandomSecret(32);
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (uint8_t b : bytes) {
-    acc = (acc << 8) | b;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kAlphabet[(acc >> bits) & 0x3f]);
-    }
-  }
-  if (bits > 0) out.push_back(kAlphabet[(acc << (6 - bits)) & 0x3f]);
-  return out;
-}
-
-}  // namespace
-
 ConsoleSessions::ConsoleSessions(int64_t idle_timeout_ms, int64_t max_age_ms, Clock clock,
                                  size_t max_sessions)
     : idle_timeout_ms_(idle_timeout_ms),
@@ -52,11 +28,11 @@ std::string ConsoleSessions::Create(std::string staff_id, std::string token, std
   s.staff_id = std::move(staff_id);
   s.token = std::move(token);
   s.token_id = std::move(token_id);
-  s.csrf = RandomId();
+  s.csrf = access::NewSessionSecret();
   s.created_ms = now;
   s.last_used_ms = now;
   s.expires_at_ms = std::min(token_expires_at_ms, now + max_age_ms_);
-  std::string id = RandomId();
+  std::string id = access::NewSessionSecret();
   const std::lock_guard<std::mutex> lock(mu_);
   // Forget the dead first; then, if still full, the least recently used.
   for (auto it = sessions_.begin(); sessions_.size() >= max_sessions_ && it != sessions_.end();) {

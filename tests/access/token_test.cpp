@@ -23,6 +23,18 @@ TEST(Token, TwoTokensNeverRepeat) {
   for (int i = 0; i < 1000; ++i) EXPECT_TRUE(seen.insert(GenerateToken().secret).second);
 }
 
+TEST(Token, ASessionSecretIs256RandomBitsInBase64Url) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string s = NewSessionSecret();
+    ASSERT_EQ(s.size(), 43u) << "unpadded base64url of 32 bytes";
+    EXPECT_EQ(
+        s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+        std::string::npos);
+    EXPECT_TRUE(seen.insert(s).second);
+  }
+}
+
 TEST(Token, TheStoredHashIsSha256OfTheTokenText) {
   // SHA-256("abc"), FIPS 180-2 appendix B.1.
   EXPECT_EQ(crypto::ToHex(TokenHash("abc")),
