@@ -6,7 +6,8 @@
 // the lines of the output of the current and the previous Decode call, plus kMappedBytes
 // before them, for offset mapping: a consumer that maps each finding before it decodes the
 // chunk after next (the scanner's hold-back is far below kMappedBytes) maps every offset
-// exactly, at any file size, and memory stays bounded by about two chunks.
+// exactly, at any file size, and memory stays bounded by about two chunks (plus the marks of
+// the lines mapped into, at most half their size).
 // Invalid sequences decode to U+FFFD, one per bad byte.
 //
 // Thread safety: one thread at a time per object; the free functions are reentrant.
@@ -40,7 +41,10 @@ class Gb18030Decoder {
   void Finish(std::string& out);
 
   // The original byte offset of UTF-8 output offset `utf8`. Internal if `utf8` lies before
-  // the lines still kept (see above): the caller must fail rather than guess an offset.
+  // the lines still kept (see above): the caller must fail rather than guess an offset. The
+  // first call into a line walks it once and keeps a mark every kMarkEvery characters (8
+  // bytes each, held as long as the line is); every call then steps over at most kMarkEvery
+  // characters, however long the line and in whatever order offsets are asked for.
   Result<uint64_t> OriginalOffset(uint64_t utf8);
 
   // Test hook: the characters OriginalOffset has stepped over so far (the mapping's work).

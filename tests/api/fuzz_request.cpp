@@ -7,7 +7,8 @@
 // logged).
 //
 // Built with clang by scripts/fuzz.sh (build-fuzz, -DCUSTOS_FUZZ=ON); the GCC build runs the
-// seed corpus through the same function (fuzz_corpus_test.cpp).
+// seed corpus tests/api/fuzz_corpus through the same function (api_fuzz_corpus_test,
+// tests/fuzz_corpus_replay.cpp).
 #include <array>
 #include <cstddef>
 #include <cstdint>

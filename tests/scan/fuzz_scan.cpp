@@ -17,8 +17,6 @@
 //
 // Built with clang by scripts/fuzz.sh (build-fuzz, -DCUSTOS_FUZZ=ON); the GCC build runs the
 // seed corpus tests/scan/fuzz_corpus through the same function (scan_fuzz_corpus_test).
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -31,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_temp_dir.h"
 #include "scan/file_scan.h"
 #include "scan/finding.h"
 #include "scan/gb18030.h"
@@ -193,19 +192,8 @@ void FuzzRedaction(uint8_t how, std::string_view text) {
   const Scanner* scanner = Scanner::Default();
   if (scanner == nullptr) return;
   static std::unique_ptr<ScanStream> stream = std::move(scanner->NewStream()).value();
-  // The input and its copy, in a directory of this process, removed at exit (left behind when
-  // a property fails: abort skips it).
-  struct TempDir {
-    std::filesystem::path path =
-        std::filesystem::temp_directory_path() / ("custos-scan-fuzz-" + std::to_string(::getpid()));
-    TempDir() { std::filesystem::create_directories(path); }
-    ~TempDir() {
-      std::error_code ec;
-      std::filesystem::remove_all(path, ec);
-    }
-  };
-  static const TempDir temp;
-  const std::filesystem::path& dir = temp.path;
+  // The input and its copy (fuzz_temp_dir.h).
+  const std::filesystem::path& dir = custos::testing::FuzzTempDir("scan-fuzz");
   constexpr Layout kLayouts[] = {Layout::kText, Layout::kCsv, Layout::kTsv, Layout::kJsonl};
   ScanOptions options;
   options.layout = kLayouts[(how >> 1) % 4];

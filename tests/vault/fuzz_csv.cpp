@@ -13,8 +13,6 @@
 // Built with clang by scripts/fuzz.sh (build-fuzz, -DCUSTOS_FUZZ=ON, from csv_reader.cpp alone);
 // the GCC build runs the seed corpus tests/vault/fuzz_corpus through the same function
 // (csv_fuzz_corpus_test).
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_temp_dir.h"
 #include "vault/csv_reader.h"
 
 namespace {
@@ -39,20 +38,9 @@ using custos::vault::CsvRecord;
   std::abort();
 }
 
-// The file the reader opens, in a directory of this process removed at exit (left behind when
-// a property fails: abort skips it).
+// The file the reader opens (fuzz_temp_dir.h).
 const std::string& FilePath() {
-  struct TempDir {
-    std::filesystem::path path =
-        std::filesystem::temp_directory_path() / ("custos-csv-fuzz-" + std::to_string(::getpid()));
-    TempDir() { std::filesystem::create_directories(path); }
-    ~TempDir() {
-      std::error_code ec;
-      std::filesystem::remove_all(path, ec);
-    }
-  };
-  static const TempDir dir;
-  static const std::string file = (dir.path / "in.csv").string();
+  static const std::string file = (custos::testing::FuzzTempDir("csv-fuzz") / "in.csv").string();
   return file;
 }
 
