@@ -1,5 +1,6 @@
 #include "access/token.h"
 
+#include <botan/base64.h>
 #include <botan/hash.h>
 
 namespace custos::access {
@@ -33,21 +34,14 @@ NewToken GenerateToken() {
 }
 
 std::string NewSessionSecret() {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   const crypto::SecretBytes bytes = crypto::RandomSecret(32);
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (uint8_t b : bytes) {
-    acc = (acc << 8) | b;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kAlphabet[(acc >> bits) & 0x3f]);
-    }
+  // RFC 4648 base64url without padding: Botan's base64, two characters swapped, '=' dropped.
+  std::string out = Botan::base64_encode(bytes.data(), bytes.size());
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  for (char& c : out) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
   }
-  if (bits > 0) out.push_back(kAlphabet[(acc << (6 - bits)) & 0x3f]);
   return out;
 }
 
