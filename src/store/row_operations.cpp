@@ -389,7 +389,7 @@ Result<std::vector<AuditRow>> Transaction::ReadAudit(int64_t from_seq, size_t li
 namespace {
 
 // The text filters of an AuditFilter, in the order their conditions are written; a filter's
-// position is also its `col` in audit_keys (migration kAuditKeysMigration).
+// position is also its `col` in audit_key_spans (migration kAuditKeySpansMigration).
 constexpr std::string_view kAuditFilterColumns[] = {"target", "actor", "action", "decision",
                                                     "purpose"};
 constexpr size_t kAuditFilterCount = std::size(kAuditFilterColumns);
@@ -398,7 +398,6 @@ constexpr size_t kAuditFilterCount = std::size(kAuditFilterColumns);
 constexpr size_t kAuditKeyPreference[] = {0, 1, 2, 4, 3};
 static_assert(std::size(kAuditKeyPreference) == kAuditFilterCount);
 
-const TableSpec& kAuditKeys = Table("audit_keys");
 const TableSpec& kAuditKeysState = Table("audit_keys_state");
 // The entries a row of audit_time_spans covers at most, aligned on multiples of it.
 constexpr int64_t kAuditTimeSpan = 256;
@@ -435,9 +434,13 @@ const Statement& AuditQuerySql(unsigned mask) {
   return kAll[mask];
 }
 
-// The indexed part of a query with text filters (mask != 0): the range of audit_keys of the
-// preferred filter's value, each entry read by its seq and checked against the other filters.
-// Same parameters as AuditQuerySql; ?2 is the last indexed seq (or up_to_seq, if lower).
+// The indexed part of a query with text filters (mask != 0): the spans of audit_key_spans of
+// the preferred filter's value that reach past ?1, each span's entries read by seq and checked
+// against every filter (an entry inside a span need not hold its key). A span lies within one
+// run of kAuditKeySpan entries, so one that ends after ?1 starts after ?1 - kAuditKeySpan: the
+// spans are one range of the key. Spans of one key do not overlap, so ordering by the span
+// then the entry is seq order. Same parameters as AuditQuerySql; ?2 is the last indexed seq
+// (or up_to_seq, if lower).
 const Statement& AuditKeyedSql(unsigned mask) {
   static const std::vector<Statement> kAll = [] {
     std::string columns;
@@ -448,21 +451,30 @@ const Statement& AuditKeyedSql(unsigned mask) {
     all.reserve(size_t{1} << kAuditFilterCount);
     for (unsigned m = 0; m < (1u << kAuditFilterCount); ++m) {
       const size_t key_col = AuditKeyColumn(m);
-      std::string where = fmt::format(
-          "WHERE k.col = {} AND k.seq > ?1 AND k.seq <= ?2 AND a.seq = k.seq AND +a.ts_ms >= ?3 "
-          "AND +a.ts_ms < ?4",
-          key_col);
+      const std::string spans = fmt::format(
+          "k.col = {} AND k.first_seq > ?1 - {} AND k.first_seq <= ?2 AND k.last_seq > ?1", key_col,
+          kAuditKeySpan);
+      std::string entries =
+          "a.seq >= k.first_seq AND a.seq <= k.last_seq AND a.seq > ?1 AND a.seq <= ?2 AND "
+          "+a.ts_ms >= ?3 AND +a.ts_ms < ?4";
+      std::string key;
       int n = 5;
       for (size_t i = 0; i < kAuditFilterCount; ++i) {
         if ((m & (1u << i)) == 0) continue;
-        where += i == key_col ? fmt::format(" AND k.key = ?{}", n++)
-                              : fmt::format(" AND a.{} = ?{}", kAuditFilterColumns[i], n++);
+        if (i == key_col) key = fmt::format(" AND k.key = ?{}", n);
+        entries += fmt::format(" AND a.{} = ?{}", kAuditFilterColumns[i], n++);
       }
-      // CROSS JOIN: SQLite reads audit_keys first (PostgreSQL's planner orders joins itself).
-      all.push_back(Statement::Same(
-          fmt::format("SELECT {} FROM audit_keys k CROSS JOIN audit_log a {} ORDER BY k.seq "
+      // SQLite: CROSS JOIN reads audit_key_spans first. PostgreSQL: its planner cannot tell a
+      // span is short and would scan the log for a rare key, so each span's entries are a
+      // fenced (OFFSET 0) lateral range of the log's key.
+      all.push_back(Statement::Each(
+          fmt::format("SELECT {} FROM audit_key_spans k CROSS JOIN audit_log a WHERE {}{} AND {} "
+                      "ORDER BY k.first_seq, a.seq LIMIT ?{}",
+                      columns, spans, key, entries, n),
+          fmt::format("SELECT {} FROM audit_key_spans k CROSS JOIN LATERAL (SELECT * FROM "
+                      "audit_log a WHERE {} OFFSET 0) a WHERE {}{} ORDER BY k.first_seq, a.seq "
                       "LIMIT ?{}",
-                      columns, where, n)));
+                      columns, entries, spans, key, n)));
     }
     return all;
   }();
@@ -491,22 +503,29 @@ const Statement& AuditTimeSpansSql() {
   return kSql;
 }
 
-// The keys of the entries in (?1, ?2], in key order, in one statement: no row crosses into the
-// program, and the statement's sorter hands the B-tree its keys in order.
+// The key spans of the entries in (?1, ?2], in key order, in one statement: no row crosses into
+// the program, and the statement's sorter hands the B-tree its spans in order. Each column's
+// keys are grouped by run of kAuditKeySpan entries (the same runs as audit_time_spans).
 const Statement& IndexAuditKeysSql() {
   static const Statement kSql = [] {
-    std::string select;
+    std::string keys;
     for (size_t col = 0; col < kAuditFilterCount; ++col) {
-      select += fmt::format(
+      keys += fmt::format(
           "{}SELECT {} AS col, {} AS key, seq FROM audit_log WHERE seq > ?1 AND seq <= ?2 AND {} "
           "<> ''",
           col == 0 ? "" : " UNION ALL ", col, kAuditFilterColumns[col], kAuditFilterColumns[col]);
     }
-    select += " ORDER BY 1, 2, 3";
-    // A key already there (none should be: appends are serialised) is left as it is.
+    const std::string select = fmt::format(
+        "SELECT col, key, min(seq), max(seq) FROM ({}) AS entry_keys GROUP BY col, key, "
+        "(seq - 1) / {} ORDER BY 1, 2, 3",
+        keys, kAuditKeySpan);
+    // A span already there (none should be: appends are serialised) is left as it is.
     return Statement::Each(
-        fmt::format("INSERT OR IGNORE INTO audit_keys(col, key, seq) {}", select),
-        fmt::format("INSERT INTO audit_keys(col, key, seq) {} ON CONFLICT DO NOTHING", select));
+        fmt::format("INSERT OR IGNORE INTO audit_key_spans(col, key, first_seq, last_seq) {}",
+                    select),
+        fmt::format("INSERT INTO audit_key_spans(col, key, first_seq, last_seq) {} ON CONFLICT DO "
+                    "NOTHING",
+                    select));
   }();
   return kSql;
 }
@@ -561,7 +580,7 @@ Result<std::vector<AuditRow>> Transaction::QueryAudit(const AuditFilter& filter,
                           params_for(filter.after_seq, filter.up_to_seq, limit), "query audit",
                           AuditFields::Read);
   }
-  // The indexed entries (through audit_keys, or the runs audit_time_spans says overlap the
+  // The indexed entries (through audit_key_spans, or the runs audit_time_spans says overlap the
   // time range), then the tail after them by seq: in seq order.
   CUSTOS_ASSIGN_OR_RETURN(const int64_t indexed, AuditKeysIndexedSeq());
   std::vector<AuditRow> out;

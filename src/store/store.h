@@ -708,13 +708,13 @@ class Transaction {
   // Entries with seq >= from_seq in seq order, at most limit.
   Result<std::vector<AuditRow>> ReadAudit(int64_t from_seq, size_t limit);
   // The entries `filter` selects, in seq order, at most `limit` (0: none). With a text filter,
-  // served by audit_keys up to AuditKeysIndexedSeq() and by a seq range after it (a tail that
+  // served by audit_key_spans up to AuditKeysIndexedSeq() and by a seq range after it (a tail that
   // IndexAuditKeys keeps short), so a page costs about the entries it returns; a time range
   // alone by the entries of the runs audit_time_spans says overlap it, then the same tail.
   Result<std::vector<AuditRow>> QueryAudit(const AuditFilter& filter, size_t limit);
-  // The last entry whose query keys are in audit_keys (0: none yet).
+  // The last entry whose query keys are in audit_key_spans (0: none yet).
   Result<int64_t> AuditKeysIndexedSeq();
-  // Writes the query keys (audit_keys, in key order) and the time spans (audit_time_spans) of
+  // Writes the query keys (audit_key_spans, in key order) and the time spans (audit_time_spans) of
   // the entries after AuditKeysIndexedSeq(), at most `max_entries` of them, when the log's last
   // entry `head_seq` is `min_tail` or more entries past it; then AuditKeysIndexedSeq(). The
   // audit log calls it in the transaction of its appends (audit/audit_log.h).

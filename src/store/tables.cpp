@@ -316,10 +316,8 @@ std::vector<TableSpec> Build() {
   // Written in key order, a batch of entries at a time, by Transaction::IndexAuditKeys; the
   // entries after indexed_seq are read by seq. Derived from audit_log, so neither table is in
   // backups: a restore or a copy rebuilds them ---
-  TableSpec audit_keys = Def(kAuditKeysMigration, "audit_keys",
-                             {C("col", I), Key("key"), C("seq", I)}, "col, key, seq", kClustered);
-  audit_keys.in_snapshot = false;
-  t.push_back(std::move(audit_keys));
+  // (audit_keys itself is written by hand in migration kAuditKeysMigration: migration
+  // kAuditKeySpansMigration replaces it by audit_key_spans.)
   TableSpec audit_keys_state =
       Def(kAuditKeysMigration, "audit_keys_state", {C("id", I), C("indexed_seq", I)}, "id", {});
   audit_keys_state.in_snapshot = false;
@@ -336,6 +334,19 @@ std::vector<TableSpec> Build() {
           kClustered);
   audit_time_spans.in_snapshot = false;
   t.push_back(std::move(audit_time_spans));
+  // --- migration kAuditKeySpansMigration (docs/decisions.md, "The audit query keys as
+  // spans"): audit_keys' rows, one per key of every indexed entry, become spans: a row
+  // (col, key, first_seq, last_seq) says the entries first_seq and last_seq have that key in
+  // column `col`, and any entry between them may (a query checks each); a span lies within one
+  // run of kAuditKeySpan entries aligned on its multiples. A key that every entry of a run has
+  // (one staff member's reads, an import's action and purpose) is one row a run instead of one
+  // an entry; a customer read once in a run is one row, as before. Derived from audit_log, so
+  // not in backups ---
+  TableSpec audit_key_spans = Def(kAuditKeySpansMigration, "audit_key_spans",
+                                  {C("col", I), Key("key"), C("first_seq", I), C("last_seq", I)},
+                                  "col, key, first_seq", kClustered);
+  audit_key_spans.in_snapshot = false;
+  t.push_back(std::move(audit_key_spans));
   // --- later migrations: append here ---
   return t;
 }

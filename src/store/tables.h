@@ -136,6 +136,24 @@ inline constexpr const char* kAuditTimeSpansMigrationSql =
 DROP INDEX audit_log_by_time;
 )sql";
 
+// The migration that turns the audit query keys into spans (audit_key_spans, one row per
+// column, key and run of at most kAuditKeySpan entries that hold the key; docs/decisions.md,
+// "The audit query keys as spans"): audit_keys' rows are grouped into spans and the table
+// dropped.
+inline constexpr int kAuditKeySpansMigration = 18;
+// The entries a row of audit_key_spans covers at most, aligned on multiples of it (the
+// migration's SQL below and Transaction::IndexAuditKeys group by it).
+inline constexpr int64_t kAuditKeySpan = 256;
+static_assert(kAuditKeySpan == 256, "kAuditKeySpansMigrationSql groups by 256 entries");
+// Migration kAuditKeySpansMigration's own statements, the same on both dialects (after its
+// table).
+inline constexpr const char* kAuditKeySpansMigrationSql =
+    R"sql(INSERT INTO audit_key_spans(col, key, first_seq, last_seq)
+  SELECT col, key, min(seq), max(seq) FROM audit_keys GROUP BY col, key, (seq - 1) / 256
+  ORDER BY 1, 2, 3;
+DROP TABLE audit_keys;
+)sql";
+
 // An index a later migration adds to a table created earlier (the table's own indexes are
 // created with it). Migration 6 (issue 13 item 5): the audit queries' indexes.
 struct LaterIndex {

@@ -275,6 +275,77 @@ TEST_F(PostgresStoreTest, TheMigrationsCreateTheSchemaOfEarlierReleases) {
   EXPECT_EQ(describe(schema_), expected);
 }
 
+// Migration kAuditKeySpansMigration (18) on a schema as migration 17 left it, a row per key
+// and entry up to entry 520 of 600 (sqlite_store_test.cpp has the same on SQLite): one span per
+// column, key and run of 256 entries, audit_keys dropped, queries answering as before.
+TEST_F(PostgresStoreTest, TheKeySpansMigrationGroupsEachKeysEntriesByRun) {
+  std::vector<AuditRow> log;
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    auto txn = store->Begin();
+    ASSERT_OK(txn.status());
+    for (int64_t seq = 1; seq <= 600; ++seq) {
+      AuditRow row;
+      row.seq = seq;
+      row.ts_ms = 1000 + seq;
+      row.actor = seq % 3 == 0 ? "staff:carol" : "staff:alice";
+      row.action = "customer.read";
+      row.target = "customer:c" + std::to_string(seq % 50);
+      row.decision = seq % 7 == 0 ? "deny" : "allow";
+      row.purpose = "support";
+      row.prev_hash = Bytes(32, 0);
+      row.hash = Bytes(32, 1);
+      ASSERT_OK((*txn)->AppendAudit(row));
+      log.push_back(row);
+    }
+    auto indexed = (*txn)->IndexAuditKeys(600, 1, 520);
+    ASSERT_OK(indexed.status());
+    ASSERT_EQ(*indexed, 520);
+    ASSERT_OK((*txn)->Commit());
+  }
+  Admin admin;
+  ASSERT_TRUE(admin.ok());
+  const std::string s = schema_ + ".";
+  admin.Query("CREATE TABLE " + s +
+              "audit_keys(col BIGINT NOT NULL, key TEXT COLLATE \"C\" NOT NULL, seq BIGINT NOT "
+              "NULL, PRIMARY KEY(col, key, seq))");
+  admin.Query("INSERT INTO " + s + "audit_keys(col, key, seq) SELECT k.col, k.key, a.seq FROM " +
+              s + "audit_key_spans k JOIN " + s +
+              "audit_log a ON a.seq BETWEEN k.first_seq AND k.last_seq AND k.key = CASE k.col "
+              "WHEN 0 THEN a.target WHEN 1 THEN a.actor WHEN 2 THEN a.action WHEN 3 THEN "
+              "a.decision ELSE a.purpose END");
+  admin.Query("DROP TABLE " + s + "audit_key_spans");
+  admin.Query("DELETE FROM " + s + "schema_migrations WHERE version >= 18");
+  ASSERT_EQ(admin.Query("SELECT count(*) FROM " + s + "audit_keys"), "2600");
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(admin.Query("SELECT count(*) FROM pg_tables WHERE schemaname = '" + schema_ +
+                        "' AND tablename = 'audit_keys'"),
+            "0");
+  EXPECT_EQ(admin.Query("SELECT count(*) FROM " + s + "audit_key_spans"),
+            std::to_string(3 * 6 + 50 + 50 + 8));
+  EXPECT_EQ(admin.Query("SELECT count(*) FROM " + s +
+                        "audit_key_spans WHERE col = 1 AND key = 'staff:carol' AND first_seq = 3 "
+                        "AND last_seq = 255"),
+            "1");
+  auto txn = store->Begin();
+  ASSERT_OK(txn.status());
+  AuditFilter about;
+  about.target = "customer:c7";
+  about.actor = "staff:carol";
+  std::vector<int64_t> want;
+  for (const AuditRow& r : log) {
+    if (r.target == about.target && r.actor == about.actor) want.push_back(r.seq);
+  }
+  ASSERT_FALSE(want.empty());
+  auto rows = (*txn)->QueryAudit(about, 100);
+  ASSERT_OK(rows.status());
+  std::vector<int64_t> got;
+  for (const AuditRow& r : *rows) got.push_back(r.seq);
+  EXPECT_EQ(got, want);
+}
+
 TEST_F(PostgresStoreTest, EveryCustomerTableIsKeyedByCustomerIdFirst) {
   auto store = OpenOrDie();
   ASSERT_NE(store, nullptr);

@@ -210,6 +210,17 @@ TEST_F(SqliteStoreTest, MigrationsAreRecordedOnceAcrossReopens) {
   EXPECT_GT(RawCount("SELECT applied_at_ms FROM schema_migrations WHERE version = 1"), 0);
 }
 
+// The query keys as migrations 16 and 17 kept them (audit_keys, a row per key and entry),
+// made from the spans the current code wrote: each span's entries that hold its key.
+constexpr const char* kBackToKeysPerEntry =
+    "CREATE TABLE audit_keys(col INTEGER NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, "
+    "PRIMARY KEY(col, key, seq)) WITHOUT ROWID; "
+    "INSERT INTO audit_keys(col, key, seq) SELECT k.col, k.key, a.seq FROM audit_key_spans k "
+    "JOIN audit_log a ON a.seq BETWEEN k.first_seq AND k.last_seq AND k.key = CASE k.col "
+    "WHEN 0 THEN a.target WHEN 1 THEN a.actor WHEN 2 THEN a.action WHEN 3 THEN a.decision "
+    "ELSE a.purpose END; "
+    "DROP TABLE audit_key_spans; ";
+
 // A vault written before migration kAuditKeysMigration (its audit log indexed by migration 6's
 // five text indexes) gains the query keys of every entry it holds, and loses those indexes.
 TEST_F(SqliteStoreTest, TheAuditKeysMigrationIndexesTheEntriesAlreadyInTheLog) {
@@ -233,7 +244,7 @@ TEST_F(SqliteStoreTest, TheAuditKeysMigrationIndexesTheEntriesAlreadyInTheLog) {
   }
   // The vault as migration 15 left it.
   RawExec(
-      "DROP TABLE audit_keys; DROP TABLE audit_keys_state; DROP TABLE audit_time_spans; "
+      "DROP TABLE audit_key_spans; DROP TABLE audit_keys_state; DROP TABLE audit_time_spans; "
       "CREATE INDEX audit_log_by_target ON audit_log(target, seq); "
       "CREATE INDEX audit_log_by_actor ON audit_log(actor, seq); "
       "CREATE INDEX audit_log_by_action ON audit_log(action, seq); "
@@ -244,8 +255,14 @@ TEST_F(SqliteStoreTest, TheAuditKeysMigrationIndexesTheEntriesAlreadyInTheLog) {
   auto store = OpenOrDie();
   EXPECT_EQ(RawCount("SELECT count(*) FROM sqlite_master WHERE name LIKE 'audit_log_by_%'"), 0)
       << "migration 16 drops the five text indexes, 17 the time index";
-  // 40 actors + 40 actions + 40 decisions + 10 targets; no purpose was set.
-  EXPECT_EQ(RawCount("SELECT count(*) FROM audit_keys"), 130);
+  // 40 actors + 40 actions + 40 decisions + 10 targets; no purpose was set: as spans (18), one
+  // per key, the 40 entries being one run: alice 2..40, bob 1..39, the action and decision
+  // 1..40, customer:c4 4..40.
+  EXPECT_EQ(RawCount("SELECT count(*) FROM audit_key_spans"), 5);
+  EXPECT_EQ(RawCount("SELECT count(*) FROM audit_key_spans WHERE col = 0 AND key = 'customer:c4' "
+                     "AND first_seq = 4 AND last_seq = 40"),
+            1);
+  EXPECT_EQ(RawCount("SELECT count(*) FROM sqlite_master WHERE name = 'audit_keys'"), 0);
   // Entries 1..40 are one run of the time spans (migration 17 follows 16's keys).
   EXPECT_EQ(RawCount("SELECT count(*) FROM audit_time_spans WHERE first_seq = 1 AND last_seq = 40 "
                      "AND min_ts_ms = 1001 AND max_ts_ms = 1040"),
@@ -294,9 +311,10 @@ TEST_F(SqliteStoreTest, TheTimeSpansMigrationCoversTheEntriesTheKeysCover) {
     ASSERT_TRUE((*txn)->Commit().ok());
   }
   // The vault as migration 16 left it.
-  RawExec(
-      "DROP TABLE audit_time_spans; CREATE INDEX audit_log_by_time ON audit_log(ts_ms); "
-      "DELETE FROM schema_migrations WHERE version >= 17");
+  RawExec((std::string(kBackToKeysPerEntry) +
+           "DROP TABLE audit_time_spans; CREATE INDEX audit_log_by_time ON audit_log(ts_ms); "
+           "DELETE FROM schema_migrations WHERE version >= 17")
+              .c_str());
   auto store = OpenOrDie();
   EXPECT_EQ(RawCount("SELECT count(*) FROM sqlite_master WHERE name = 'audit_log_by_time'"), 0);
   EXPECT_EQ(RawCount("SELECT count(*) FROM audit_time_spans"), 2);
@@ -325,6 +343,101 @@ TEST_F(SqliteStoreTest, TheTimeSpansMigrationCoversTheEntriesTheKeysCover) {
     for (const AuditRow& r : *rows) got.push_back(r.seq);
     EXPECT_EQ(got, want);
   }
+}
+
+// Migration kAuditKeySpansMigration (18) on a vault as migration 17 left it, a row per key and
+// entry up to entry 520 of 600: the keys become one span per column, key and run of 256
+// entries (1..256, 257..512, 513..520), audit_keys is dropped, and queries answer as before,
+// inside the spans and in the tail after them.
+TEST_F(SqliteStoreTest, TheKeySpansMigrationGroupsEachKeysEntriesByRun) {
+  std::vector<AuditRow> log;
+  {
+    auto store = OpenOrDie();
+    auto txn = store->Begin();
+    ASSERT_TRUE(txn.ok());
+    for (int64_t seq = 1; seq <= 600; ++seq) {
+      AuditRow row;
+      row.seq = seq;
+      row.ts_ms = 1000 + seq;
+      row.actor = seq % 3 == 0 ? "staff:carol" : "staff:alice";
+      row.action = "customer.read";
+      row.target = "customer:c" + std::to_string(seq % 50);
+      row.decision = seq % 7 == 0 ? "deny" : "allow";
+      row.purpose = "support";
+      row.prev_hash = Bytes(32, 0);
+      row.hash = Bytes(32, 1);
+      ASSERT_TRUE((*txn)->AppendAudit(row).ok());
+      log.push_back(row);
+    }
+    auto indexed = (*txn)->IndexAuditKeys(600, 1, 520);
+    ASSERT_TRUE(indexed.ok());
+    ASSERT_EQ(*indexed, 520);
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  RawExec((std::string(kBackToKeysPerEntry) + "DELETE FROM schema_migrations WHERE version >= 18")
+              .c_str());
+  // 520 entries, five keys each.
+  ASSERT_EQ(RawCount("SELECT count(*) FROM audit_keys"), 2600);
+  auto store = OpenOrDie();
+  EXPECT_EQ(RawCount("SELECT count(*) FROM sqlite_master WHERE name = 'audit_keys'"), 0);
+  // Three runs; in each, two actors, one action, two decisions, one purpose, 50 customers (the
+  // third run's 8 entries: 8 customers; its two actors and two decisions all occur).
+  EXPECT_EQ(RawCount("SELECT count(*) FROM audit_key_spans"), 3 * 6 + 50 + 50 + 8);
+  EXPECT_EQ(RawCount("SELECT count(*) FROM audit_key_spans WHERE col = 1 AND key = 'staff:carol' "
+                     "AND first_seq = 3 AND last_seq = 255"),
+            1);
+  EXPECT_EQ(RawCount("SELECT count(*) FROM audit_key_spans WHERE col = 2 AND first_seq = 513 AND "
+                     "last_seq = 520"),
+            1);
+  auto txn = store->Begin();
+  ASSERT_TRUE(txn.ok());
+  AuditFilter about;
+  about.target = "customer:c7";
+  about.actor = "staff:carol";
+  std::vector<int64_t> want;
+  for (const AuditRow& r : log) {
+    if (r.target == about.target && r.actor == about.actor) want.push_back(r.seq);
+  }
+  ASSERT_FALSE(want.empty());
+  auto rows = (*txn)->QueryAudit(about, 100);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  std::vector<int64_t> got;
+  for (const AuditRow& r : *rows) got.push_back(r.seq);
+  EXPECT_EQ(got, want);
+}
+
+// What the spans save: one staff member's 600 reads of 50 customers, indexed, are 12 rows for
+// the staff member, action, decision and purpose (one per run of 256) and one per customer and
+// run, where a row per key and entry was 3,000.
+TEST_F(SqliteStoreTest, AKeyEveryEntryHoldsIsOneSpanPerRun) {
+  auto store = OpenOrDie();
+  {
+    auto txn = store->Begin();
+    ASSERT_TRUE(txn.ok());
+    for (int64_t seq = 1; seq <= 600; ++seq) {
+      AuditRow row;
+      row.seq = seq;
+      row.ts_ms = 1000 + seq;
+      row.actor = "staff:alice";
+      row.action = "customer.read";
+      row.target = "customer:c" + std::to_string(seq % 50);
+      row.decision = "allow";
+      row.purpose = "support";
+      row.prev_hash = Bytes(32, 0);
+      row.hash = Bytes(32, 1);
+      ASSERT_TRUE((*txn)->AppendAudit(row).ok());
+    }
+    auto indexed = (*txn)->IndexAuditKeys(600, 1, 600);
+    ASSERT_TRUE(indexed.ok());
+    ASSERT_EQ(*indexed, 600);
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  EXPECT_EQ(RawCount("SELECT count(*) FROM audit_key_spans WHERE col > 0"), 12);
+  EXPECT_EQ(RawCount("SELECT count(*) FROM audit_key_spans WHERE col = 0"), 150);
+  EXPECT_EQ(RawCount("SELECT count(*) FROM audit_key_spans WHERE last_seq - first_seq >= 256 OR "
+                     "(first_seq - 1) / 256 <> (last_seq - 1) / 256"),
+            0)
+      << "a span lies within one run of 256 entries";
 }
 
 TEST_F(SqliteStoreTest, ADatabaseFromANewerCustosIsRefused) {

@@ -52,8 +52,17 @@ BEGIN
 END
 $$;
 )sql"},
+    // audit_keys as migration 16 created it (migration 18 replaces it by audit_key_spans).
+    {kAuditKeysMigration, "audit_keys_state", R"sql(CREATE TABLE audit_keys(
+  col BIGINT NOT NULL,
+  key TEXT COLLATE "C" NOT NULL,
+  seq BIGINT NOT NULL,
+  PRIMARY KEY(col, key, seq)
+);
+)sql"},
     {kAuditKeysMigration, "audit_keys_state", kAuditKeysMigrationSql},
     {kAuditTimeSpansMigration, "audit_time_spans", kAuditTimeSpansMigrationSql},
+    {kAuditKeySpansMigration, "audit_key_spans", kAuditKeySpansMigrationSql},
 };
 
 constexpr const char* kLockSchema = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";

@@ -24,9 +24,10 @@ namespace custos::store::postgres {
 // 8: subject-request fulfilment (issue 18); 9: kDeidReleasesMigration (store/tables.h).
 // 9: kDeidReleasesMigration; 10: kDeidBudgetsMigration (store/tables.h)
 // 14: kPartnerCertificatesMigration (store/tables.h)
-// 15: kNoticeSharesMigration; 16: kAuditKeysMigration; 17: kAuditTimeSpansMigration
+// 15: kNoticeSharesMigration; 16: kAuditKeysMigration; 17: kAuditTimeSpansMigration;
+// 18: kAuditKeySpansMigration
 // (store/tables.h)
-inline constexpr int kLatestSchemaVersion = 17;
+inline constexpr int kLatestSchemaVersion = 18;
 
 // Brings the schema up to kLatestSchemaVersion in one transaction, serialised
 // with other processes by an advisory lock on the schema's name. Creates the

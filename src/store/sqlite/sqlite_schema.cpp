@@ -59,8 +59,17 @@ CREATE TRIGGER consent_ledger_no_delete BEFORE DELETE ON consent_ledger
 WHEN NOT EXISTS (SELECT 1 FROM consent_erasures WHERE customer_id = OLD.customer_id)
 BEGIN SELECT RAISE(ABORT, 'consent_ledger is append-only'); END;
 )sql"},
+    // audit_keys as migration 16 created it (migration 18 replaces it by audit_key_spans).
+    {kAuditKeysMigration, "audit_keys_state", R"sql(CREATE TABLE audit_keys(
+  col INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY(col, key, seq)
+) WITHOUT ROWID;
+)sql"},
     {kAuditKeysMigration, "audit_keys_state", kAuditKeysMigrationSql},
     {kAuditTimeSpansMigration, "audit_time_spans", kAuditTimeSpansMigrationSql},
+    {kAuditKeySpansMigration, "audit_key_spans", kAuditKeySpansMigrationSql},
 };
 
 constexpr const char* kCreateMigrationsTable =

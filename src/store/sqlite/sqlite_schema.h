@@ -18,9 +18,10 @@ namespace custos::store::sqlite {
 // 8: subject-request fulfilment (issue 18); 9: kDeidReleasesMigration (store/tables.h).
 // 9: kDeidReleasesMigration; 10: kDeidBudgetsMigration (store/tables.h)
 // 14: kPartnerCertificatesMigration (store/tables.h)
-// 15: kNoticeSharesMigration; 16: kAuditKeysMigration; 17: kAuditTimeSpansMigration
+// 15: kNoticeSharesMigration; 16: kAuditKeysMigration; 17: kAuditTimeSpansMigration;
+// 18: kAuditKeySpansMigration
 // (store/tables.h)
-inline constexpr int kLatestSchemaVersion = 17;
+inline constexpr int kLatestSchemaVersion = 18;
 
 // Brings the database up to kLatestSchemaVersion in one transaction, recording each applied
 // version with `now_ms`. Idempotent: an up-to-date database is left untouched.

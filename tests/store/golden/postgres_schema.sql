@@ -458,12 +458,6 @@ CREATE TABLE notice_shares(
   target         TEXT COLLATE "C" NOT NULL,
   PRIMARY KEY(notice_version, target)
 );
-CREATE TABLE audit_keys(
-  col BIGINT NOT NULL,
-  key TEXT COLLATE "C" NOT NULL,
-  seq BIGINT NOT NULL,
-  PRIMARY KEY(col, key, seq)
-);
 CREATE TABLE audit_keys_state(
   id          BIGINT PRIMARY KEY,
   indexed_seq BIGINT NOT NULL
@@ -473,4 +467,11 @@ CREATE TABLE audit_time_spans(
   last_seq  BIGINT NOT NULL,
   min_ts_ms BIGINT NOT NULL,
   max_ts_ms BIGINT NOT NULL
+);
+CREATE TABLE audit_key_spans(
+  col       BIGINT NOT NULL,
+  key       TEXT COLLATE "C" NOT NULL,
+  first_seq BIGINT NOT NULL,
+  last_seq  BIGINT NOT NULL,
+  PRIMARY KEY(col, key, first_seq)
 );

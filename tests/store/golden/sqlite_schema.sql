@@ -423,12 +423,6 @@ CREATE TABLE notice_shares(
   target         TEXT NOT NULL,
   PRIMARY KEY(notice_version, target)
 ) WITHOUT ROWID;
-CREATE TABLE audit_keys(
-  col INTEGER NOT NULL,
-  key TEXT NOT NULL,
-  seq INTEGER NOT NULL,
-  PRIMARY KEY(col, key, seq)
-) WITHOUT ROWID;
 CREATE TABLE audit_keys_state(
   id          INTEGER PRIMARY KEY,
   indexed_seq INTEGER NOT NULL
@@ -438,4 +432,11 @@ CREATE TABLE audit_time_spans(
   last_seq  INTEGER NOT NULL,
   min_ts_ms INTEGER NOT NULL,
   max_ts_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE audit_key_spans(
+  col       INTEGER NOT NULL,
+  key       TEXT NOT NULL,
+  first_seq INTEGER NOT NULL,
+  last_seq  INTEGER NOT NULL,
+  PRIMARY KEY(col, key, first_seq)
 ) WITHOUT ROWID;
