@@ -36,15 +36,16 @@ one() {  # binary label -> seconds of one import into a fresh vault
   else
     bench_init "$WORK/vault"
   fi
-  local clerk t0 t1
+  local clerk times
   clerk=$(custos_staff_token "$CUSTOS" "$WORK/vault" "$ADMIN" clerk sales_rep sales)
-  t0=$(now)
-  bench_import "$WORK/vault" "$clerk" "$WORK/customers.csv" 2>/dev/null
-  t1=$(now)
+  # Wall time, then the import's CPU time (user + system, its threads): the CPU time moves
+  # less with the machine's speed from one minute to the next.
+  times=$({ TIMEFORMAT='%R %U %S'; time bench_import "$WORK/vault" "$clerk" \
+    "$WORK/customers.csv" 2>/dev/null; } 2>&1)
   if [[ $BACKEND == postgres ]]; then
     psql "$CUSTOS_TEST_PG_URL" -qAt -c "DROP SCHEMA $schema CASCADE" >/dev/null
   fi
-  secs "$t0" "$t1"
+  awk '{printf "%.2f %.2f\n", $1, $2 + $3}' <<<"$times"
 }
 
 base_all=()
@@ -52,15 +53,17 @@ new_all=()
 for round in $(seq "$ROUNDS"); do
   b=$(one "$BASE" base)
   n=$(one "$NEW" new)
-  base_all+=("$b")
-  new_all+=("$n")
-  echo "round $round: base $b s, new $n s"
+  base_all+=("${b// /,}")
+  new_all+=("${n// /,}")
+  echo "round $round: base ${b% *} s (CPU ${b#* } s), new ${n% *} s (CPU ${n#* } s)"
 done
 python3 - "${base_all[*]}" "${new_all[*]}" "$COUNT" "$BACKEND" <<'PY'
 import sys
-base = [float(x) for x in sys.argv[1].split()]
-new = [float(x) for x in sys.argv[2].split()]
-mb, mn = sum(base) / len(base), sum(new) / len(new)
-print(f"{sys.argv[4]}, {sys.argv[3]} customers, {len(base)} rounds: base mean {mb:.2f} s, "
-      f"new mean {mn:.2f} s, new/base {mn / mb:.3f}")
+base = [tuple(map(float, x.split(","))) for x in sys.argv[1].split()]
+new = [tuple(map(float, x.split(","))) for x in sys.argv[2].split()]
+def mean(rows, i): return sum(r[i] for r in rows) / len(rows)
+wb, wn, cb, cn = mean(base, 0), mean(new, 0), mean(base, 1), mean(new, 1)
+print(f"{sys.argv[4]}, {sys.argv[3]} customers, {len(base)} rounds: wall base {wb:.2f} s, "
+      f"new {wn:.2f} s, new/base {wn / wb:.3f}; CPU base {cb:.2f} s, new {cn:.2f} s, "
+      f"new/base {cn / cb:.3f}")
 PY
