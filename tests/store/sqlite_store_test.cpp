@@ -23,6 +23,8 @@
 namespace custos::store {
 namespace {
 
+using testing::AppendSpanEntries;
+using testing::ExpectCarolsReadsOfC7;
 using testing::StoreBackend;
 using testing::StoreSuite;
 
@@ -355,20 +357,7 @@ TEST_F(SqliteStoreTest, TheKeySpansMigrationGroupsEachKeysEntriesByRun) {
     auto store = OpenOrDie();
     auto txn = store->Begin();
     ASSERT_TRUE(txn.ok());
-    for (int64_t seq = 1; seq <= 600; ++seq) {
-      AuditRow row;
-      row.seq = seq;
-      row.ts_ms = 1000 + seq;
-      row.actor = seq % 3 == 0 ? "staff:carol" : "staff:alice";
-      row.action = "customer.read";
-      row.target = "customer:c" + std::to_string(seq % 50);
-      row.decision = seq % 7 == 0 ? "deny" : "allow";
-      row.purpose = "support";
-      row.prev_hash = Bytes(32, 0);
-      row.hash = Bytes(32, 1);
-      ASSERT_TRUE((*txn)->AppendAudit(row).ok());
-      log.push_back(row);
-    }
+    ASSERT_OK(AppendSpanEntries(**txn, 600, /*varied=*/true, &log));
     auto indexed = (*txn)->IndexAuditKeys(600, 1, 520);
     ASSERT_TRUE(indexed.ok());
     ASSERT_EQ(*indexed, 520);
@@ -391,19 +380,7 @@ TEST_F(SqliteStoreTest, TheKeySpansMigrationGroupsEachKeysEntriesByRun) {
             1);
   auto txn = store->Begin();
   ASSERT_TRUE(txn.ok());
-  AuditFilter about;
-  about.target = "customer:c7";
-  about.actor = "staff:carol";
-  std::vector<int64_t> want;
-  for (const AuditRow& r : log) {
-    if (r.target == about.target && r.actor == about.actor) want.push_back(r.seq);
-  }
-  ASSERT_FALSE(want.empty());
-  auto rows = (*txn)->QueryAudit(about, 100);
-  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
-  std::vector<int64_t> got;
-  for (const AuditRow& r : *rows) got.push_back(r.seq);
-  EXPECT_EQ(got, want);
+  ExpectCarolsReadsOfC7(**txn, log);
 }
 
 // What the spans save: one staff member's 600 reads of 50 customers, indexed, are 12 rows for
@@ -414,19 +391,7 @@ TEST_F(SqliteStoreTest, AKeyEveryEntryHoldsIsOneSpanPerRun) {
   {
     auto txn = store->Begin();
     ASSERT_TRUE(txn.ok());
-    for (int64_t seq = 1; seq <= 600; ++seq) {
-      AuditRow row;
-      row.seq = seq;
-      row.ts_ms = 1000 + seq;
-      row.actor = "staff:alice";
-      row.action = "customer.read";
-      row.target = "customer:c" + std::to_string(seq % 50);
-      row.decision = "allow";
-      row.purpose = "support";
-      row.prev_hash = Bytes(32, 0);
-      row.hash = Bytes(32, 1);
-      ASSERT_TRUE((*txn)->AppendAudit(row).ok());
-    }
+    ASSERT_OK(AppendSpanEntries(**txn, 600, /*varied=*/false, nullptr));
     auto indexed = (*txn)->IndexAuditKeys(600, 1, 600);
     ASSERT_TRUE(indexed.ok());
     ASSERT_EQ(*indexed, 600);

@@ -1003,4 +1003,38 @@ TEST_P(StoreSuite, EveryCrashPointOfAWriterLeavesAllOrNothing) {
   EXPECT_EQ(visible(), (std::vector<bool>{true, true, true, true}));
 }
 
+Status AppendSpanEntries(Transaction& txn, int64_t count, bool varied, std::vector<AuditRow>* log) {
+  for (int64_t seq = 1; seq <= count; ++seq) {
+    AuditRow row;
+    row.seq = seq;
+    row.ts_ms = 1000 + seq;
+    row.actor = varied && seq % 3 == 0 ? "staff:carol" : "staff:alice";
+    row.action = "customer.read";
+    row.target = "customer:c" + std::to_string(seq % 50);
+    row.decision = varied && seq % 7 == 0 ? "deny" : "allow";
+    row.purpose = "support";
+    row.prev_hash = Bytes(32, 0);
+    row.hash = Bytes(32, 1);
+    CUSTOS_RETURN_IF_ERROR(txn.AppendAudit(row));
+    if (log != nullptr) log->push_back(std::move(row));
+  }
+  return Status::Ok();
+}
+
+void ExpectCarolsReadsOfC7(Transaction& txn, const std::vector<AuditRow>& log) {
+  AuditFilter about;
+  about.target = "customer:c7";
+  about.actor = "staff:carol";
+  std::vector<int64_t> want;
+  for (const AuditRow& r : log) {
+    if (r.target == about.target && r.actor == about.actor) want.push_back(r.seq);
+  }
+  ASSERT_FALSE(want.empty());
+  auto rows = txn.QueryAudit(about, 100);
+  ASSERT_OK(rows.status());
+  std::vector<int64_t> got;
+  for (const AuditRow& r : *rows) got.push_back(r.seq);
+  EXPECT_EQ(got, want);
+}
+
 }  // namespace custos::store::testing

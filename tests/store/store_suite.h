@@ -10,6 +10,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "store/store.h"
@@ -34,6 +35,14 @@ struct StoreBackend {
 // Prints the backend by name in test names and messages: StoreSuite/sqlite.
 inline void PrintTo(const StoreBackend& backend, std::ostream* os) { *os << backend.name; }
 std::string BackendName(const ::testing::TestParamInfo<StoreBackend>& info);
+
+// The key-span tests' log (migration kAuditKeySpansMigration, on each backend's own migration
+// test): entries 1..count, each a read of customer c(seq % 50) by staff:alice, allowed, for
+// support; with `varied`, staff:carol made every third and every seventh was denied. Appended
+// in `txn`, copies in *log when log is not null.
+Status AppendSpanEntries(Transaction& txn, int64_t count, bool varied, std::vector<AuditRow>* log);
+// QueryAudit for carol's reads of customer c7 answers exactly those of `log`, in seq order.
+void ExpectCarolsReadsOfC7(Transaction& txn, const std::vector<AuditRow>& log);
 
 class StoreSuite : public ::testing::TestWithParam<StoreBackend> {
  protected:
