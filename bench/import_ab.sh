@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Two builds of custos, the same import, alternated: each round imports the same generated
-# customers into a fresh vault with the base build, then with the new one, and prints the two
-# times. For a change to the import path measured in one run (the machine's noise between
-# single runs is 10-15 %: compare the means of several rounds).
+# customers into a fresh vault with the base build, then with the new one, and prints each
+# import's wall time and CPU time (user + system of the custos process; on postgres the
+# server's work is not in it), then the means. For a change to the import path measured in one
+# run (the machine's noise between single runs is 10-15 %: compare the means of several
+# rounds).
 #   bench/import_ab.sh BASE_CUSTOS NEW_CUSTOS [ROUNDS] [COUNT] [sqlite|postgres]
 # Defaults: 5 rounds, 50,000 customers, sqlite. postgres uses the server in CUSTOS_TEST_PG_URL
 # (+ PGPASSWORD) when set; otherwise it starts the throw-away cluster of scripts/pg_cluster.sh.
@@ -27,7 +29,7 @@ trap cleanup EXIT
 export PGOPTIONS="-c client_min_messages=warning"
 $NEW gen --count "$COUNT" --seed 1 --out "$WORK/customers.csv" >/dev/null
 
-one() {  # binary label -> seconds of one import into a fresh vault
+one() {  # binary label -> "WALL CPU": seconds of one import into a fresh vault
   local bin=$1 schema="import_ab_$$_$2"
   CUSTOS=$bin
   rm -rf "$WORK/vault" "$WORK/vault.init.json"

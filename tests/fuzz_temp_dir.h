@@ -11,7 +11,8 @@
 
 namespace custos::testing {
 
-// /tmp/custos-<name>-<pid>, one per name and process.
+// /tmp/custos-<name>-<pid>, one per process: the first call names it, and later calls return
+// the same directory whatever name they pass (each fuzz target asks with one name).
 inline const std::filesystem::path& FuzzTempDir(const std::string& name) {
   struct TempDir {
     std::filesystem::path path;

@@ -708,9 +708,11 @@ class Transaction {
   // Entries with seq >= from_seq in seq order, at most limit.
   Result<std::vector<AuditRow>> ReadAudit(int64_t from_seq, size_t limit);
   // The entries `filter` selects, in seq order, at most `limit` (0: none). With a text filter,
-  // served by audit_key_spans up to AuditKeysIndexedSeq() and by a seq range after it (a tail that
-  // IndexAuditKeys keeps short), so a page costs about the entries it returns; a time range
-  // alone by the entries of the runs audit_time_spans says overlap it, then the same tail.
+  // served by audit_key_spans up to AuditKeysIndexedSeq() and by a seq range after it (a tail
+  // that IndexAuditKeys keeps short), so a page costs about the entries it returns, plus the
+  // other entries of a run of 256 in which the preferred filter's value occurs only now and
+  // then; a time range alone by the entries of the runs audit_time_spans says overlap it, then
+  // the same tail.
   Result<std::vector<AuditRow>> QueryAudit(const AuditFilter& filter, size_t limit);
   // The last entry whose query keys are in audit_key_spans (0: none yet).
   Result<int64_t> AuditKeysIndexedSeq();

@@ -310,14 +310,12 @@ std::vector<TableSpec> Build() {
   t.push_back(Def(kNoticeSharesMigration, "notice_shares", {C("notice_version", I), Key("target")},
                   "notice_version, target", kClustered));
   // --- migration kAuditKeysMigration (docs/decisions.md, "The audit query keys are written
-  // in batches"): the keys the audit queries filter on, one row per non-empty filter column
-  // (col: 0 target, 1 actor, 2 action, 3 decision, 4 purpose) of every entry up to
-  // audit_keys_state.indexed_seq, so "entries about customer X" is one range of this key.
-  // Written in key order, a batch of entries at a time, by Transaction::IndexAuditKeys; the
-  // entries after indexed_seq are read by seq. Derived from audit_log, so neither table is in
-  // backups: a restore or a copy rebuilds them ---
-  // (audit_keys itself is written by hand in migration kAuditKeysMigration: migration
-  // kAuditKeySpansMigration replaces it by audit_key_spans.)
+  // in batches"): audit_keys_state, the last entry whose query keys are written (by
+  // Transaction::IndexAuditKeys, a batch of entries at a time; the entries after it are read
+  // by seq). The same migration created audit_keys, a row per key and entry, written by hand
+  // in each dialect's schema file because migration kAuditKeySpansMigration replaces it by
+  // audit_key_spans below. Derived from audit_log, so not in backups: a restore or a copy
+  // rebuilds it ---
   TableSpec audit_keys_state =
       Def(kAuditKeysMigration, "audit_keys_state", {C("id", I), C("indexed_seq", I)}, "id", {});
   audit_keys_state.in_snapshot = false;
