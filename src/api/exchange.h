@@ -41,6 +41,13 @@ struct ApiResponse {
 struct RequestScope {
   std::map<std::string, std::string, std::less<>> params;  // {customer_id} -> value
   vault::Context ctx;
+
+  // The path parameter `name`'s value; empty when the route has none of that name.
+  const std::string& Param(std::string_view name) const {
+    static const std::string kNone;
+    auto it = params.find(name);
+    return it == params.end() ? kNone : it->second;
+  }
 };
 
 }  // namespace custos::api

@@ -41,7 +41,7 @@ std::string_view TrimOws(std::string_view s) {
 
 HeadCheck Refuse(int status, std::string message) { return {status, std::move(message)}; }
 
-int HexValue(char c) {
+int HexDigitValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -182,8 +182,8 @@ std::string DecodeTargetPath(std::string_view target) {
   out.reserve(path.size());
   for (size_t i = 0; i < path.size(); ++i) {
     if (path[i] == '%' && i + 2 < path.size()) {
-      const int hi = HexValue(path[i + 1]);
-      const int lo = HexValue(path[i + 2]);
+      const int hi = HexDigitValue(path[i + 1]);
+      const int lo = HexDigitValue(path[i + 2]);
       if (hi >= 0 && lo >= 0) {
         out.push_back(static_cast<char>(hi * 16 + lo));
         i += 2;

@@ -7,6 +7,7 @@
 // to run concurrently (the Vault is; they keep no state of their own).
 #pragma once
 
+#include <array>
 #include <string_view>
 
 #include "api/metrics.h"
@@ -20,6 +21,9 @@ struct ServerConfig;
 }
 
 namespace custos::api {
+
+// The accepted query names of a route that takes no query.
+inline constexpr std::array<std::string_view, 0> kNoQuery = {};
 
 // /v1/customers, /v1/customers/search, /v1/customers/{customer_id}
 void AddCustomerRoutes(RouteTable& table, vault::Vault& vault);

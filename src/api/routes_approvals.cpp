@@ -34,12 +34,6 @@ constexpr std::array<BodyMember, 13> kApprovalBody = {{
 constexpr std::array<BodyMember, 0> kEmptyBody = {};
 constexpr std::array<std::string_view, 2> kApprovalQuery = {"requester", "state"};
 constexpr std::array<std::string_view, 3> kExplainQuery = {"staff_id", "purpose", "customer_id"};
-constexpr std::array<std::string_view, 0> kNoQuery = {};
-
-std::string Param(const RequestScope& s, std::string_view name) {
-  auto it = s.params.find(name);
-  return it == s.params.end() ? std::string() : it->second;
-}
 
 Status NoBody(const ApiRequest& req) {
   if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) return Status::Ok();
@@ -90,14 +84,14 @@ Result<ApiResponse> ListApprovals(vault::Vault& v, const ApiRequest& req, const 
 
 Result<ApiResponse> Approve(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(NoBody(req));
-  const std::string id = Param(s, "approval_id");
+  const std::string id = s.Param("approval_id");
   CUSTOS_RETURN_IF_ERROR(v.approvals().Approve(s.ctx, id));
   return JsonResponse(200, Dump({{"approval_id", id}, {"state", "approved"}}));
 }
 
 Result<ApiResponse> Reject(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(NoBody(req));
-  const std::string id = Param(s, "approval_id");
+  const std::string id = s.Param("approval_id");
   CUSTOS_RETURN_IF_ERROR(v.approvals().Reject(s.ctx, id));
   return JsonResponse(200, Dump({{"approval_id", id}, {"state", "rejected"}}));
 }

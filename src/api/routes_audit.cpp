@@ -21,7 +21,6 @@ constexpr int64_t kMaxTail = 10000;
 constexpr std::array<std::string_view, 4> kEntriesQuery = {"tail", "actor", "action", "target"};
 constexpr std::array<std::string_view, 9> kAuditQuery = {
     "customer_id", "actor", "action", "decision", "purpose", "from", "to", "cursor", "limit"};
-constexpr std::array<std::string_view, 0> kNoQuery = {};
 constexpr std::array<BodyMember, 0> kVerifyBody = {};
 
 std::string Param(const QueryParams& q, std::string_view name) {

@@ -17,7 +17,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::string_view, 0> kNoQuery = {};
 constexpr std::array<BodyMember, 0> kEmptyBody = {};
 
 Status NoBody(const ApiRequest& req) {

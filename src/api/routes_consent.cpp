@@ -12,7 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::string_view, 0> kNoQuery = {};
 constexpr std::array<BodyMember, 5> kNoticeBody = {{
     {"version", MemberKind::kInteger, false},
     {"text", MemberKind::kString, true},
@@ -60,11 +59,6 @@ json ConsentsJson(const vault::ConsentsView& c) {
           {"third_party", c.third_party}};
 }
 
-std::string CustomerId(const RequestScope& s) {
-  auto it = s.params.find("customer_id");
-  return it == s.params.end() ? std::string() : it->second;
-}
-
 Result<ApiResponse> PublishNotice(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kNoticeBody));
   vault::NoticeSpec spec;
@@ -94,13 +88,14 @@ Result<ApiResponse> RecordConsent(vault::Vault& v, const ApiRequest& req, const 
   r.notice_version = IntOr(body, "notice_version", 0);
   r.channel = StringOr(body, "channel", "");
   r.evidence_ref = StringOr(body, "evidence_ref", "api:" + s.ctx.request_id);
-  CUSTOS_ASSIGN_OR_RETURN(int64_t seq, v.consent().Record(s.ctx, CustomerId(s), r));
+  CUSTOS_ASSIGN_OR_RETURN(int64_t seq, v.consent().Record(s.ctx, s.Param("customer_id"), r));
   return JsonResponse(201, Dump({{"seq", seq}}));
 }
 
 Result<ApiResponse> ListConsents(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(ParseQuery(req.query, kNoQuery).status());
-  CUSTOS_ASSIGN_OR_RETURN(vault::ConsentsView view, v.consent().List(s.ctx, CustomerId(s)));
+  CUSTOS_ASSIGN_OR_RETURN(vault::ConsentsView view,
+                          v.consent().List(s.ctx, s.Param("customer_id")));
   return JsonResponse(200, Dump(ConsentsJson(view)));
 }
 

@@ -23,7 +23,7 @@ constexpr std::array<BodyMember, 3> kCreateBody = {{
     {"consent", MemberKind::kObject, true},
 }};
 // The consent given at collection (P3.1a): a customer cannot be created without it.
-constexpr std::array<BodyMember, 5> kConsentBody = {{
+constexpr std::array<BodyMember, 5> kCustomerConsentBody = {{
     {"notice_version", MemberKind::kInteger, true},
     {"purposes", MemberKind::kStringList, true},
     {"sensitive", MemberKind::kBool, false},
@@ -36,16 +36,10 @@ constexpr std::array<std::string_view, 2> kSearchQuery = {"field", "value"};
 constexpr std::array<std::string_view, 2> kListQuery = {"after", "limit"};
 constexpr std::array<BodyMember, 1> kReasonBody = {{{"reason", MemberKind::kString, true}}};
 
-const std::string& Param(const RequestScope& scope, std::string_view name) {
-  static const std::string kEmpty;
-  auto it = scope.params.find(name);
-  return it == scope.params.end() ? kEmpty : it->second;
-}
-
 Result<ApiResponse> Create(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kCreateBody));
   const json& c = body["consent"];
-  CUSTOS_RETURN_IF_ERROR(CheckMembers(c, kConsentBody, "consent"));
+  CUSTOS_RETURN_IF_ERROR(CheckMembers(c, kCustomerConsentBody, "consent"));
   vault::CollectionConsent consent;
   consent.notice_version = IntOr(c, "notice_version", 0);
   consent.purposes = StringsOr(c, "purposes");
@@ -67,13 +61,13 @@ Result<ApiResponse> Get(vault::Vault& v, const ApiRequest& req, const RequestSco
     CUSTOS_ASSIGN_OR_RETURN(fields, ParseNameList("fields", it->second));
   }
   CUSTOS_ASSIGN_OR_RETURN(vault::CustomerView view,
-                          v.customers().Get(s.ctx, Param(s, "customer_id"), fields));
+                          v.customers().Get(s.ctx, s.Param("customer_id"), fields));
   return JsonResponse(200, Dump(CustomerJson(view)));
 }
 
 Result<ApiResponse> Update(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kUpdateBody));
-  const std::string& id = Param(s, "customer_id");
+  const std::string& id = s.Param("customer_id");
   CUSTOS_RETURN_IF_ERROR(v.customers().Update(s.ctx, id, ToFieldValues(body["fields"])));
   return JsonResponse(200, Dump({{"customer_id", id}}));
 }
@@ -109,7 +103,7 @@ Result<ApiResponse> List(vault::Vault& v, const ApiRequest& req, const RequestSc
 Result<ApiResponse> SetAccount(vault::Vault& v, const ApiRequest& req, const RequestScope& s,
                                bool close) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kReasonBody));
-  const std::string& id = Param(s, "customer_id");
+  const std::string& id = s.Param("customer_id");
   const std::string reason = StringOr(body, "reason", "");
   CUSTOS_RETURN_IF_ERROR(close ? v.lifecycle().CloseAccount(s.ctx, id, reason)
                                : v.lifecycle().ReopenAccount(s.ctx, id, reason));
@@ -118,7 +112,7 @@ Result<ApiResponse> SetAccount(vault::Vault& v, const ApiRequest& req, const Req
 
 Result<ApiResponse> Account(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(ParseQuery(req.query, std::array<std::string_view, 0>{}).status());
-  const std::string& id = Param(s, "customer_id");
+  const std::string& id = s.Param("customer_id");
   CUSTOS_ASSIGN_OR_RETURN(auto closed, v.lifecycle().GetAccountClosure(s.ctx, id));
   json doc = {{"customer_id", id}, {"account", closed.has_value() ? "closed" : "open"}};
   if (closed.has_value()) {

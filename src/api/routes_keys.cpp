@@ -14,7 +14,6 @@
 namespace custos::api {
 namespace {
 
-constexpr std::array<std::string_view, 0> kNoQuery = {};
 constexpr std::array<BodyMember, 0> kEmptyBody = {};
 
 Status NoBody(const ApiRequest& req) {

@@ -13,8 +13,6 @@
 namespace custos::api {
 namespace {
 
-constexpr std::array<std::string_view, 0> kNoQuery = {};
-
 Result<ApiResponse> Me(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(ParseQuery(req.query, kNoQuery).status());
   CUSTOS_ASSIGN_OR_RETURN(vault::SelfView me, v.staff().Self(s.ctx));

@@ -20,25 +20,20 @@ constexpr std::array<BodyMember, 2> kNoteBody = {{
     {"text", MemberKind::kString, true},
     {"source", MemberKind::kString, false},
 }};
-constexpr std::array<std::string_view, 0> kNoQuery = {};
-
-std::string CustomerId(const RequestScope& s) {
-  auto it = s.params.find("customer_id");
-  return it == s.params.end() ? std::string() : it->second;
-}
 
 Result<ApiResponse> AddTransaction(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kTransactionBody));
-  CUSTOS_ASSIGN_OR_RETURN(std::string id, v.records().AddTransaction(
-                                              s.ctx, CustomerId(s), ToFieldValues(body["fields"]),
-                                              StringOr(body, "source", "api")));
+  CUSTOS_ASSIGN_OR_RETURN(
+      std::string id,
+      v.records().AddTransaction(s.ctx, s.Param("customer_id"), ToFieldValues(body["fields"]),
+                                 StringOr(body, "source", "api")));
   return JsonResponse(201, Dump({{"txn_id", id}}));
 }
 
 Result<ApiResponse> ListTransactions(vault::Vault& v, const ApiRequest& req,
                                      const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(ParseQuery(req.query, kNoQuery).status());
-  CUSTOS_ASSIGN_OR_RETURN(auto views, v.records().ListTransactions(s.ctx, CustomerId(s)));
+  CUSTOS_ASSIGN_OR_RETURN(auto views, v.records().ListTransactions(s.ctx, s.Param("customer_id")));
   json items = json::array();
   for (const auto& t : views) items.push_back(TransactionJson(t));
   return JsonResponse(200, Dump({{"transactions", std::move(items)}}));
@@ -46,15 +41,15 @@ Result<ApiResponse> ListTransactions(vault::Vault& v, const ApiRequest& req,
 
 Result<ApiResponse> AddNote(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kNoteBody));
-  CUSTOS_ASSIGN_OR_RETURN(std::string id,
-                          v.records().AddNote(s.ctx, CustomerId(s), body["text"].get<std::string>(),
-                                              StringOr(body, "source", "api")));
+  CUSTOS_ASSIGN_OR_RETURN(std::string id, v.records().AddNote(s.ctx, s.Param("customer_id"),
+                                                              body["text"].get<std::string>(),
+                                                              StringOr(body, "source", "api")));
   return JsonResponse(201, Dump({{"note_id", id}}));
 }
 
 Result<ApiResponse> ListNotes(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(ParseQuery(req.query, kNoQuery).status());
-  CUSTOS_ASSIGN_OR_RETURN(auto views, v.records().ListNotes(s.ctx, CustomerId(s)));
+  CUSTOS_ASSIGN_OR_RETURN(auto views, v.records().ListNotes(s.ctx, s.Param("customer_id")));
   json items = json::array();
   for (const auto& n : views) items.push_back(NoteJson(n));
   return JsonResponse(200, Dump({{"notes", std::move(items)}}));

@@ -28,7 +28,6 @@ constexpr int64_t kDefaultApprovalMs = 7 * kDayMs;  // as `custos retention requ
 
 constexpr std::array<std::string_view, 1> kListQuery = {"limit"};
 constexpr std::array<std::string_view, 1> kShowQuery = {"items"};
-constexpr std::array<std::string_view, 0> kNoQuery = {};
 constexpr std::array<BodyMember, 0> kEmptyBody = {};
 constexpr std::array<BodyMember, 2> kRequestBody = {{
     {"justification", MemberKind::kString, true},

@@ -47,11 +47,6 @@ constexpr std::array<BodyMember, 5> kViolationBody = {{
 constexpr std::array<std::string_view, 1> kOpenQuery = {"open"};
 constexpr std::array<std::string_view, 2> kViolationQuery = {"staff_id", "open"};
 
-std::string Param(const RequestScope& s, const char* name) {
-  auto it = s.params.find(name);
-  return it == s.params.end() ? std::string() : it->second;
-}
-
 Result<bool> OpenFlag(const QueryParams& q) {
   auto it = q.find("open");
   if (it == q.end() || it->second == "false") return false;
@@ -129,7 +124,7 @@ Result<ApiResponse> ListAlerts(vault::Vault& v, const ApiRequest& req, const Req
 
 Result<ApiResponse> CloseAlert(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kReasonBody));
-  const std::string id = Param(s, "alert_id");
+  const std::string id = s.Param("alert_id");
   CUSTOS_RETURN_IF_ERROR(v.secops().CloseAlert(s.ctx, id, StringOr(body, "reason", "")));
   return JsonResponse(200, Dump({{"alert_id", id}, {"status", "closed"}}));
 }
@@ -161,15 +156,15 @@ Result<ApiResponse> ListIncidents(vault::Vault& v, const ApiRequest& req, const 
 }
 
 Result<ApiResponse> ShowIncident(vault::Vault& v, const ApiRequest&, const RequestScope& s) {
-  CUSTOS_ASSIGN_OR_RETURN(auto shown, v.secops().ShowIncident(s.ctx, Param(s, "incident_id")));
+  CUSTOS_ASSIGN_OR_RETURN(auto shown, v.secops().ShowIncident(s.ctx, s.Param("incident_id")));
   return JsonResponse(200, Dump(IncidentJson(shown)));
 }
 
 Result<ApiResponse> Contain(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kContainBody));
   const vault::Containment action{StringOr(body, "action", ""), StringOr(body, "target", "")};
-  CUSTOS_RETURN_IF_ERROR(v.secops().Contain(s.ctx, Param(s, "incident_id"), action));
-  return JsonResponse(200, Dump({{"incident_id", Param(s, "incident_id")},
+  CUSTOS_RETURN_IF_ERROR(v.secops().Contain(s.ctx, s.Param("incident_id"), action));
+  return JsonResponse(200, Dump({{"incident_id", s.Param("incident_id")},
                                  {"action", action.action},
                                  {"target", action.target}}));
 }
@@ -177,7 +172,7 @@ Result<ApiResponse> Contain(vault::Vault& v, const ApiRequest& req, const Reques
 Result<ApiResponse> Assess(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(
       ParseBody(req.body.empty() ? "{}" : req.body, std::span<const BodyMember>()).status());
-  CUSTOS_ASSIGN_OR_RETURN(auto a, v.secops().Assess(s.ctx, Param(s, "incident_id")));
+  CUSTOS_ASSIGN_OR_RETURN(auto a, v.secops().Assess(s.ctx, s.Param("incident_id")));
   json fields = json::object();
   for (const auto& [k, n] : a.fields) fields[k] = n;
   json levels = json::object();
@@ -194,8 +189,8 @@ Result<ApiResponse> Assess(vault::Vault& v, const ApiRequest& req, const Request
 
 Result<ApiResponse> Notify(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kNotifyBody));
-  CUSTOS_ASSIGN_OR_RETURN(auto drafts, v.secops().Notify(s.ctx, Param(s, "incident_id"),
-                                                         StringOr(body, "contact", "")));
+  CUSTOS_ASSIGN_OR_RETURN(
+      auto drafts, v.secops().Notify(s.ctx, s.Param("incident_id"), StringOr(body, "contact", "")));
   json items = json::array();
   for (const auto& d : drafts) {
     items.push_back({{"audience", d.audience}, {"language", d.language}, {"text", d.text}});
@@ -206,15 +201,15 @@ Result<ApiResponse> Notify(vault::Vault& v, const ApiRequest& req, const Request
 Result<ApiResponse> Recover(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kRecoverBody));
   const std::string step = StringOr(body, "step", "");
-  CUSTOS_RETURN_IF_ERROR(v.secops().RecordRecovery(s.ctx, Param(s, "incident_id"), step));
-  return JsonResponse(200, Dump({{"incident_id", Param(s, "incident_id")}, {"step", step}}));
+  CUSTOS_RETURN_IF_ERROR(v.secops().RecordRecovery(s.ctx, s.Param("incident_id"), step));
+  return JsonResponse(200, Dump({{"incident_id", s.Param("incident_id")}, {"step", step}}));
 }
 
 Result<ApiResponse> CloseIncident(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kSummaryBody));
   CUSTOS_RETURN_IF_ERROR(
-      v.secops().CloseIncident(s.ctx, Param(s, "incident_id"), StringOr(body, "summary", "")));
-  return JsonResponse(200, Dump({{"incident_id", Param(s, "incident_id")}, {"status", "closed"}}));
+      v.secops().CloseIncident(s.ctx, s.Param("incident_id"), StringOr(body, "summary", "")));
+  return JsonResponse(200, Dump({{"incident_id", s.Param("incident_id")}, {"status", "closed"}}));
 }
 
 Result<ApiResponse> AddViolation(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
@@ -243,7 +238,7 @@ Result<ApiResponse> ListViolations(vault::Vault& v, const ApiRequest& req, const
 Result<ApiResponse> CloseViolation(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(
       ParseBody(req.body.empty() ? "{}" : req.body, std::span<const BodyMember>()).status());
-  const std::string id = Param(s, "violation_id");
+  const std::string id = s.Param("violation_id");
   CUSTOS_RETURN_IF_ERROR(v.secops().CloseViolation(s.ctx, id));
   return JsonResponse(200, Dump({{"violation_id", id}, {"status", "closed"}}));
 }

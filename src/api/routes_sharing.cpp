@@ -60,11 +60,6 @@ constexpr std::array<BodyMember, 2> kTraceBody = {{
 constexpr std::array<std::string_view, 2> kAgreementQuery = {"partner_id", "overdue"};
 constexpr std::array<std::string_view, 1> kShareQuery = {"agreement_id"};
 
-std::string Param(const RequestScope& s, const char* name) {
-  auto it = s.params.find(name);
-  return it == s.params.end() ? std::string() : it->second;
-}
-
 // A document sent as base64; InvalidArgument naming the member otherwise.
 Result<std::string> Document(const json& body, std::string_view member) {
   const std::string text = StringOr(body, member, "");
@@ -94,7 +89,7 @@ Result<ApiResponse> ListPartners(vault::Vault& v, const ApiRequest& req, const R
 }
 
 Result<ApiResponse> ShowPartner(vault::Vault& v, const ApiRequest&, const RequestScope& s) {
-  CUSTOS_ASSIGN_OR_RETURN(auto rows, v.sharing().ListPartners(s.ctx, Param(s, "partner_id")));
+  CUSTOS_ASSIGN_OR_RETURN(auto rows, v.sharing().ListPartners(s.ctx, s.Param("partner_id")));
   return JsonResponse(200, Dump(PartnerJson(rows.front())));
 }
 
@@ -102,7 +97,7 @@ Result<ApiResponse> RenewPartnerCertificate(vault::Vault& v, const ApiRequest& r
                                             const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kCertificateBody));
   CUSTOS_ASSIGN_OR_RETURN(vault::PartnerView p,
-                          v.sharing().RenewPartnerCertificate(s.ctx, Param(s, "partner_id"),
+                          v.sharing().RenewPartnerCertificate(s.ctx, s.Param("partner_id"),
                                                               StringOr(body, "cert_pem", "")));
   return JsonResponse(200, Dump(PartnerJson(p)));
 }
@@ -143,7 +138,7 @@ Result<ApiResponse> ListAgreements(vault::Vault& v, const ApiRequest& req, const
 
 Result<ApiResponse> ShowAgreement(vault::Vault& v, const ApiRequest&, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(vault::AgreementView a,
-                          v.sharing().ShowAgreement(s.ctx, Param(s, "agreement_id")));
+                          v.sharing().ShowAgreement(s.ctx, s.Param("agreement_id")));
   return JsonResponse(200, Dump(AgreementJson(a)));
 }
 
@@ -151,7 +146,7 @@ Result<ApiResponse> RevokeAgreement(vault::Vault& v, const ApiRequest& req, cons
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kRevokeBody));
   CUSTOS_ASSIGN_OR_RETURN(
       vault::AgreementView a,
-      v.sharing().RevokeAgreement(s.ctx, Param(s, "agreement_id"), StringOr(body, "reason", "")));
+      v.sharing().RevokeAgreement(s.ctx, s.Param("agreement_id"), StringOr(body, "reason", "")));
   return JsonResponse(200, Dump(AgreementJson(a)));
 }
 
@@ -159,7 +154,7 @@ Result<ApiResponse> ConfirmDeletion(vault::Vault& v, const ApiRequest& req, cons
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kDeletionBody));
   CUSTOS_ASSIGN_OR_RETURN(std::string document, Document(body, "document_base64"));
   CUSTOS_ASSIGN_OR_RETURN(vault::AgreementView a,
-                          v.sharing().ConfirmDeletion(s.ctx, Param(s, "agreement_id"), document));
+                          v.sharing().ConfirmDeletion(s.ctx, s.Param("agreement_id"), document));
   return JsonResponse(200, Dump(AgreementJson(a)));
 }
 

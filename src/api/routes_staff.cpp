@@ -55,14 +55,8 @@ constexpr std::array<BodyMember, 4> kTrainingBody = {{
     {"completed_at_ms", MemberKind::kInteger, true},
     {"valid_until_ms", MemberKind::kInteger, true},
 }};
-constexpr std::array<std::string_view, 0> kNoQuery = {};
 constexpr std::array<std::string_view, 1> kStaffQuery = {"staff_id"};
 constexpr std::array<BodyMember, 0> kEmptyBody = {};
-
-std::string Param(const RequestScope& s, std::string_view name) {
-  auto it = s.params.find(name);
-  return it == s.params.end() ? std::string() : it->second;
-}
 
 Status NoBody(const ApiRequest& req) {
   if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) return Status::Ok();
@@ -132,7 +126,7 @@ Result<ApiResponse> ListTokens(vault::Vault& v, const ApiRequest& req, const Req
 
 Result<ApiResponse> RevokeToken(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(NoBody(req));
-  const std::string id = Param(s, "token_id");
+  const std::string id = s.Param("token_id");
   CUSTOS_RETURN_IF_ERROR(v.staff().RevokeToken(s.ctx, id));
   return JsonResponse(200, Dump({{"token_id", id}, {"state", "revoked"}}));
 }
@@ -164,14 +158,14 @@ Result<ApiResponse> UpdateStaff(vault::Vault& v, const ApiRequest& req, const Re
   if (body.contains("post")) change.post = StringOr(body, "post", "");
   if (body.contains("roles")) change.roles = StringsOr(body, "roles");
   if (body.contains("status")) change.status = StringOr(body, "status", "");
-  const std::string id = Param(s, "staff_id");
+  const std::string id = s.Param("staff_id");
   CUSTOS_RETURN_IF_ERROR(v.staff().Update(s.ctx, id, change));
   return JsonResponse(200, Dump({{"staff_id", id}}));
 }
 
 Result<ApiResponse> SetPassword(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kPasswordBody));
-  const std::string id = Param(s, "staff_id");
+  const std::string id = s.Param("staff_id");
   CUSTOS_RETURN_IF_ERROR(v.staff().SetPassword(s.ctx, id, StringOr(body, "password", ""),
                                                StringOr(body, "current_password", "")));
   return JsonResponse(200, Dump({{"staff_id", id}}));
@@ -184,14 +178,14 @@ Result<ApiResponse> EnrollTotp(vault::Vault& v, const ApiRequest& req, const Req
     code = StringOr(body, "current_code", "");
   }
   CUSTOS_ASSIGN_OR_RETURN(vault::TotpEnrollment e,
-                          v.staff().EnrollTotp(s.ctx, Param(s, "staff_id"), code));
+                          v.staff().EnrollTotp(s.ctx, s.Param("staff_id"), code));
   return JsonResponse(201,
                       Dump({{"secret_base32", e.secret_base32}, {"otpauth_uri", e.otpauth_uri}}));
 }
 
 Result<ApiResponse> ResetTotp(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(NoBody(req));
-  const std::string id = Param(s, "staff_id");
+  const std::string id = s.Param("staff_id");
   CUSTOS_RETURN_IF_ERROR(v.staff().ResetTotp(s.ctx, id));
   return JsonResponse(200, Dump({{"staff_id", id}, {"totp_enrolled", false}}));
 }

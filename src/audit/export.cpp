@@ -14,7 +14,7 @@
 namespace custos::audit {
 namespace {
 
-constexpr size_t kPageSize = 10000;
+constexpr size_t kExportPageSize = 10000;
 
 std::vector<std::string> SplitFields(const std::string& joined) {
   std::vector<std::string> names;
@@ -137,13 +137,13 @@ Status ExportJsonl(store::Store& store, std::ostream& out, int64_t from_seq) {
     {
       auto txn = store.Begin();
       if (!txn.ok()) return ReadFailed(txn.status());
-      auto rows = (*txn)->ReadAudit(from, kPageSize);
+      auto rows = (*txn)->ReadAudit(from, kExportPageSize);
       if (!rows.ok()) return ReadFailed(rows.status());
       page = std::move(*rows);
     }
     for (const store::AuditRow& row : page) out << EntryJson(row) << '\n';
     if (!out) return Unavailable("audit export: writing the output failed");
-    if (page.size() < kPageSize) break;
+    if (page.size() < kExportPageSize) break;
     from = page.back().seq + 1;
   }
   out.flush();

@@ -14,7 +14,7 @@
 namespace custos::audit {
 namespace {
 
-constexpr size_t kPageSize = 10000;
+constexpr size_t kProofPageSize = 10000;
 
 Status CannotRead(int64_t seq, const Status& cause) {
   return Unavailable(fmt::format("audit log: reading entries from {}: {}", seq, cause.ToString()));
@@ -113,7 +113,7 @@ merkle::LeafSource LogLeaves(store::Store& store, crypto::Suite suite) {
   return [&store, suite](uint64_t begin, uint64_t end, const merkle::LeafSink& sink) -> Status {
     const auto last = static_cast<int64_t>(end);  // leaf end - 1 is the entry with seq end
     for (auto from = static_cast<int64_t>(begin) + 1; from <= last;) {
-      const size_t n = std::min<uint64_t>(kPageSize, static_cast<uint64_t>(last - from + 1));
+      const size_t n = std::min<uint64_t>(kProofPageSize, static_cast<uint64_t>(last - from + 1));
       CUSTOS_ASSIGN_OR_RETURN(std::vector<store::AuditRow> page, ReadPage(store, from, n, last));
       for (const store::AuditRow& row : page) sink(EntryLeafHash(suite, row));
       from += static_cast<int64_t>(n);

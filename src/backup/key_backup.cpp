@@ -24,7 +24,7 @@ constexpr std::string_view kSuffix = ".bin";
 // A bound for the body after decompression (it is authenticated before it is decompressed):
 // 1 KiB a customer for 64 million customers.
 constexpr uint64_t kMaxBody = 64ull << 30;
-constexpr size_t kBatchRows = 4096;
+constexpr size_t kKeyBatchRows = 4096;
 
 Bytes Aad(std::string_view vault_id, uint32_t epoch, int64_t created_at_ms, crypto::Suite suite) {
   Bytes out(kAadLabel.begin(), kAadLabel.end());
@@ -164,7 +164,7 @@ Result<KeyBackupSummary> WriteKeyBackup(store::Snapshot& snapshot, const KeyBack
                                         const crypto::KeyProvider& kek) {
   Bytes rows;
   int64_t count = 0;
-  CUSTOS_RETURN_IF_ERROR(snapshot.ReadTable(WrappedKeysTable(), kBatchRows,
+  CUSTOS_RETURN_IF_ERROR(snapshot.ReadTable(WrappedKeysTable(), kKeyBatchRows,
                                             [&](std::vector<store::Row>& batch) -> Status {
                                               for (const store::Row& row : batch) {
                                                 internal::EncodeRow(row, rows);

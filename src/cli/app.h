@@ -82,6 +82,13 @@ Result<vault::FieldValues> ParseAssignments(const std::vector<std::string>& pair
 int WithVault(Globals& g, const std::function<int(vault::Vault&)>& body);
 // As WithVault without authenticating: for logging in (`custos token issue`).
 int WithUnauthenticatedVault(const Globals& g, const std::function<int(vault::Vault&)>& body);
+// Makes `cmd` run `body` on the opened vault as the authenticated staff member (WithVault).
+template <typename Body>
+void OnRun(CLI::App* cmd, Globals& g, Action& action, Body body) {
+  cmd->callback([&g, &action, body] {
+    action = [&g, body] { return WithVault(g, [&](vault::Vault& v) { return body(v); }); };
+  });
+}
 
 // --- staff and authentication (issue 3; staff_commands.cpp, approval_commands.cpp) ---
 // `custos staff|token|totp ...` and `custos training|approval ...`.

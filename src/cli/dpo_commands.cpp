@@ -19,13 +19,6 @@
 namespace custos::cli {
 namespace {
 
-template <typename Body>
-void OnRun(CLI::App* cmd, Globals& g, Action& action, Body body) {
-  cmd->callback([&g, &action, body] {
-    action = [&g, body] { return WithVault(g, [&](vault::Vault& v) { return body(v); }); };
-  });
-}
-
 Result<std::string> ReadFile(std::string_view flag, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return InvalidArgument(fmt::format("{} {}: cannot be read", flag, path));

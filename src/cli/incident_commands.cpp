@@ -66,14 +66,6 @@ std::string IncidentText(const vault::IncidentView& i) {
   return out;
 }
 
-// Runs `body` on the opened vault as the authenticated staff member.
-template <typename Body>
-void OnRun(CLI::App* cmd, Globals& g, Action& action, Body body) {
-  cmd->callback([&g, &action, body] {
-    action = [&g, body] { return WithVault(g, [&](vault::Vault& v) { return body(v); }); };
-  });
-}
-
 void AddOpen(CLI::App* inc, Globals& g, Action& action) {
   auto* open = inc->add_subcommand("open", "open an incident, taking up alerts (incident.manage)");
   auto spec = std::make_shared<vault::IncidentSpec>();

@@ -5,6 +5,8 @@
 
 #include <sstream>
 
+#include "core/ascii.h"
+
 namespace custos::core {
 namespace {
 
@@ -13,8 +15,6 @@ constexpr std::string_view kNotRealDate = "not a real date (no such month or day
 constexpr std::string_view kNotTimestamp = "must be YYYY-MM-DD or an ISO 8601 date-time";
 constexpr std::string_view kNotRealTime =
     "not a real time of day (hour 00-23, minute 00-59, second 00-60, offset up to 23:59)";
-
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 // The value of `s` if it is 1..4 ASCII digits, else -1. Branch-light: the scanner checks the
 // birth date of every 18-digit candidate that passes its checksum.
@@ -130,7 +130,7 @@ Result<IsoTimestamp> ParseIsoTimestamp(std::string_view s, TimestampForms forms)
   const std::string_view date_part = s.substr(0, 10);
   for (size_t i = 0; i < 10; ++i) {
     const bool dash = i == 4 || i == 7;
-    if (dash ? date_part[i] != '-' : !IsDigit(date_part[i])) return bad;
+    if (dash ? date_part[i] != '-' : !IsAsciiDigit(date_part[i])) return bad;
   }
   IsoTimestamp t;
   if (forms.check_values) {
@@ -148,7 +148,7 @@ Result<IsoTimestamp> ParseIsoTimestamp(std::string_view s, TimestampForms forms)
   const char sep = rest[0];
   if (sep != 'T' && !(forms.space_separator && sep == ' ')) return bad;
   auto two_digits = [](std::string_view p) -> std::optional<int> {
-    if (p.size() != 2 || !IsDigit(p[0]) || !IsDigit(p[1])) return std::nullopt;
+    if (p.size() != 2 || !IsAsciiDigit(p[0]) || !IsAsciiDigit(p[1])) return std::nullopt;
     return (p[0] - '0') * 10 + (p[1] - '0');
   };
   if (rest.size() < 6 || rest[3] != ':') return bad;

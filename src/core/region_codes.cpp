@@ -7,6 +7,8 @@
 #include <array>
 #include <vector>
 
+#include "core/ascii.h"
+
 namespace custos::core {
 namespace {
 
@@ -668,10 +670,6 @@ const std::vector<Region>& Regions() {
   return regions;
 }
 
-bool AllDigits(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
-}
-
 }  // namespace
 
 std::span<const Region> KnownRegions() { return Regions(); }
@@ -720,7 +718,7 @@ std::span<const std::string_view> PrefectureNames() {
 }
 
 bool IsPlausibleRegionCode(std::string_view code6) {
-  if (code6.size() != 6 || !AllDigits(code6)) return false;
+  if (code6.size() != 6 || !AllAsciiDigits(code6)) return false;
   if (ProvinceName(code6.substr(0, 2)).empty()) return false;
   // A county code not in our sample is still accepted when its prefecture is known: the
   // sample cannot hold every county, and abolished county codes stay on issued cards.

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/ascii.h"
 #include "core/region_codes.h"
 
 namespace custos::core {
@@ -14,10 +15,6 @@ using std::chrono::year_month_day;
 
 constexpr int kMinBirthYear = 1900;
 constexpr size_t kMaxTextBytes = 4096;
-
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-bool AllDigits(std::string_view s) { return std::all_of(s.begin(), s.end(), IsDigit); }
 
 bool IsAsciiSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -110,10 +107,10 @@ constexpr std::string_view kIdCheckChars = "10X98765432";
 // Shape and checksum shared by Normalize and Parse. `s` has 18 bytes, upper-case X.
 Status CheckIdShape(std::string_view s) {
   if (s.size() != 18) return InvalidArgument("must be 18 characters (GB 11643)");
-  if (!AllDigits(s.substr(0, 17))) {
+  if (!AllAsciiDigits(s.substr(0, 17))) {
     return InvalidArgument("characters 1-17 must be digits (GB 11643)");
   }
-  if (!IsDigit(s[17]) && s[17] != 'X') {
+  if (!IsAsciiDigit(s[17]) && s[17] != 'X') {
     return InvalidArgument("check character must be a digit or X (GB 11643)");
   }
   if (IdCardCheckChar(s.substr(0, 17)) != s[17]) {
@@ -131,7 +128,7 @@ Result<year_month_day> IdBirthDate(std::string_view s) {
 // ---- e-mail ----
 
 bool IsAtext(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || IsDigit(c)) return true;
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || IsAsciiDigit(c)) return true;
   return std::string_view("!#$%&'*+/=?^_`{|}~-").find(c) != std::string_view::npos;
 }
 
@@ -171,11 +168,12 @@ Status CheckDomain(std::string_view domain) {
       return InvalidArgument("domain label must not start or end with a hyphen (RFC 5321)");
     }
     for (char c : label) {
-      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || IsDigit(c) || c == '-';
+      const bool ok =
+          (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || IsAsciiDigit(c) || c == '-';
       if (!ok) return InvalidArgument("domain has a character not allowed (RFC 5321)");
     }
   }
-  if (AllDigits(labels.back())) {
+  if (AllAsciiDigits(labels.back())) {
     return InvalidArgument("top-level domain must not be numeric (RFC 5321)");
   }
   return Status::Ok();
@@ -208,7 +206,7 @@ constexpr std::array kValidators = std::to_array<Validator>({
 }  // namespace
 
 char IdCardCheckChar(std::string_view first17) {
-  if (first17.size() != 17 || !AllDigits(first17)) return '\0';
+  if (first17.size() != 17 || !AllAsciiDigits(first17)) return '\0';
   int sum = 0;
   for (size_t i = 0; i < 17; ++i) sum += (first17[i] - '0') * kIdWeights[i];
   return kIdCheckChars[static_cast<size_t>(sum % 11)];
@@ -299,7 +297,7 @@ Result<std::string> NormalizeMobile(std::string_view input) {
   // A bare 86 is a country code only when 13 digits remain; an 11-digit mobile never starts
   // with 8, so this cannot eat a real number.
   if (v.size() == 13 && v.starts_with("86")) v.remove_prefix(2);
-  if (v.size() != 11 || !AllDigits(v)) {
+  if (v.size() != 11 || !AllAsciiDigits(v)) {
     return InvalidArgument("must be an 11-digit mainland mobile number");
   }
   if (v[0] != '1' || v[1] < '3') {
@@ -325,7 +323,7 @@ Result<std::string> NormalizeEmail(std::string_view input) {
 }
 
 bool LuhnValid(std::string_view digits) {
-  if (digits.empty() || !AllDigits(digits)) return false;
+  if (digits.empty() || !AllAsciiDigits(digits)) return false;
   int sum = 0;
   bool twice = false;
   for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
@@ -343,7 +341,7 @@ bool LuhnValid(std::string_view digits) {
 Result<std::string> NormalizeBankCard(std::string_view input) {
   if (!IsValidUtf8(input)) return NotUtf8();
   const std::string digits = Without(FoldFullWidth(Trim(input)), " -");
-  if (digits.size() < 16 || digits.size() > 19 || !AllDigits(digits)) {
+  if (digits.size() < 16 || digits.size() > 19 || !AllAsciiDigits(digits)) {
     return InvalidArgument("must be 16 to 19 digits");
   }
   if (!LuhnValid(digits)) return InvalidArgument("check digit does not match (Luhn)");

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 
+#include "crypto/internal/aad.h"
 #include "crypto/internal/framed.h"
 
 namespace custos::crypto {
@@ -18,35 +19,20 @@ namespace fs = std::filesystem;
 
 constexpr std::string_view kFileMagic = "custos-epoch/1";
 constexpr std::string_view kEpochLabel = "custos/epoch/v1";
-constexpr std::string_view kDekLabel = "custos/dek-epoch/v1";
+constexpr std::string_view kEpochDekLabel = "custos/dek-epoch/v1";
 constexpr size_t kHeaderSize = 6;  // format, suite, epoch (big endian)
 constexpr std::string_view kFilePrefix = "epoch-";
 constexpr std::string_view kFileSuffix = ".key";
 
-// label 0 part 0 part ... (as the Keyring's AADs; ids hold no NUL, checked by callers).
-Bytes BuildAad(std::string_view label, std::initializer_list<std::string_view> parts) {
-  Bytes aad(label.begin(), label.end());
-  for (auto part : parts) {
-    aad.push_back(0);
-    aad.insert(aad.end(), part.begin(), part.end());
-  }
-  return aad;
-}
-
-Status CheckId(std::string_view what, std::string_view id) {
-  if (id.empty()) return InvalidArgument(std::string(what) + " is empty");
-  if (id.find('\0') != std::string_view::npos) {
-    return InvalidArgument(std::string(what) + " contains a NUL byte");
-  }
-  return Status::Ok();
-}
+using internal::BuildAad;
+using internal::CheckAadId;
 
 Bytes FileAad(std::string_view vault_id, uint32_t epoch, int64_t created_at_ms) {
   return BuildAad(kEpochLabel, {vault_id, std::to_string(epoch), std::to_string(created_at_ms)});
 }
 
 Bytes DekAad(std::string_view customer_id, uint32_t epoch) {
-  return BuildAad(kDekLabel, {customer_id, std::to_string(epoch)});
+  return BuildAad(kEpochDekLabel, {customer_id, std::to_string(epoch)});
 }
 
 // The epoch named by a store file name ("epoch-00000012.key"), or nullopt for other names
@@ -123,7 +109,7 @@ EpochKeyStore::~EpochKeyStore() = default;
 Result<std::unique_ptr<EpochKeyStore>> EpochKeyStore::Open(const fs::path& dir,
                                                            std::string_view vault_id, Suite suite,
                                                            const KeyProvider& kek, Env& env) {
-  CUSTOS_RETURN_IF_ERROR(CheckId("vault id", vault_id));
+  CUSTOS_RETURN_IF_ERROR(CheckAadId("vault id", vault_id));
   CUSTOS_RETURN_IF_ERROR(env.CreateDirDurable(dir, 0700));
   std::unique_ptr<EpochKeyStore> store(
       new EpochKeyStore(dir, std::string(vault_id), suite, kek, env));
@@ -304,7 +290,7 @@ Result<Bytes> EpochKeyStore::WrapDek(std::string_view customer_id, const SecretB
 
 Result<Bytes> EpochKeyStore::WrapDekUnder(std::string_view customer_id, const SecretBytes& dek,
                                           uint32_t epoch) const {
-  CUSTOS_RETURN_IF_ERROR(CheckId("customer id", customer_id));
+  CUSTOS_RETURN_IF_ERROR(CheckAadId("customer id", customer_id));
   if (dek.size() != AeadKeySize(suite_)) return InvalidArgument("DEK size is wrong for the suite");
   CUSTOS_ASSIGN_OR_RETURN(SecretBytes key, KeyOf(epoch));
   Bytes out(kHeaderSize);
@@ -316,7 +302,7 @@ Result<Bytes> EpochKeyStore::WrapDekUnder(std::string_view customer_id, const Se
 }
 
 Result<SecretBytes> EpochKeyStore::UnwrapDek(std::string_view customer_id, ByteView wrapped) const {
-  CUSTOS_RETURN_IF_ERROR(CheckId("customer id", customer_id));
+  CUSTOS_RETURN_IF_ERROR(CheckAadId("customer id", customer_id));
   CUSTOS_ASSIGN_OR_RETURN(const uint32_t epoch, WrappedDekEpoch(wrapped));
   if (wrapped[1] != static_cast<uint8_t>(suite_)) {
     return DataLoss("wrapped DEK was made under another suite");

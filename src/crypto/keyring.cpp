@@ -6,6 +6,7 @@
 #include <initializer_list>
 #include <string>
 
+#include "crypto/internal/aad.h"
 #include "crypto/internal/framed.h"
 
 namespace custos::crypto {
@@ -22,29 +23,8 @@ constexpr std::string_view kRecordLabel = "custos/rec/v1";
 constexpr std::string_view kIndexLabel = "custos/idx/v1";
 constexpr std::string_view kSigningLabel = "custos/sig/v1";
 
-// An id goes into the AAD between NUL separators, so a NUL inside it would make two
-// different (label, ids) tuples produce the same AAD.
-Status CheckId(std::string_view what, std::string_view id) {
-  if (id.empty()) return InvalidArgument(std::string(what) + " is empty");
-  if (id.find('\0') != std::string_view::npos) {
-    return InvalidArgument(std::string(what) + " contains a NUL byte");
-  }
-  return Status::Ok();
-}
-
-// label 0 part 0 part ...
-Bytes BuildAad(std::string_view label, std::initializer_list<std::string_view> parts) {
-  size_t size = label.size();
-  for (auto part : parts) size += 1 + part.size();
-  Bytes aad;
-  aad.reserve(size);
-  aad.insert(aad.end(), label.begin(), label.end());
-  for (auto part : parts) {
-    aad.push_back(0);
-    aad.insert(aad.end(), part.begin(), part.end());
-  }
-  return aad;
-}
+using internal::BuildAad;
+using internal::CheckAadId;
 
 Bytes Header(Suite suite, uint32_t key_version) {
   Bytes out(kCiphertextHeaderSize);
@@ -142,7 +122,7 @@ Result<Bytes> Keyring::WrapDek(std::string_view customer_id, const SecretBytes& 
 
 Result<Bytes> Keyring::WrapDekUnder(std::string_view customer_id, const SecretBytes& dek,
                                     uint32_t version) const {
-  CUSTOS_RETURN_IF_ERROR(CheckId("customer id", customer_id));
+  CUSTOS_RETURN_IF_ERROR(CheckAadId("customer id", customer_id));
   CUSTOS_RETURN_IF_ERROR(CheckDek(suite_, dek));
   const std::string version_text = std::to_string(version);
   return WrapUnder(suite_, *provider_, dek, BuildAad(kDekLabel, {customer_id, version_text}),
@@ -150,7 +130,7 @@ Result<Bytes> Keyring::WrapDekUnder(std::string_view customer_id, const SecretBy
 }
 
 Result<SecretBytes> Keyring::UnwrapDek(std::string_view customer_id, ByteView wrapped) const {
-  CUSTOS_RETURN_IF_ERROR(CheckId("customer id", customer_id));
+  CUSTOS_RETURN_IF_ERROR(CheckAadId("customer id", customer_id));
   CUSTOS_ASSIGN_OR_RETURN(auto parts, SplitHeader(suite_, wrapped));
   const std::string version_text = std::to_string(parts.first.key_version);
   CUSTOS_ASSIGN_OR_RETURN(
@@ -165,7 +145,7 @@ Result<SecretBytes> Keyring::UnwrapDek(std::string_view customer_id, ByteView wr
 Result<Bytes> Keyring::SealEnvelope(const SecretBytes& dek, std::string_view customer_id,
                                     Level level, uint32_t schema_version,
                                     ByteView plaintext) const {
-  CUSTOS_RETURN_IF_ERROR(CheckId("customer id", customer_id));
+  CUSTOS_RETURN_IF_ERROR(CheckAadId("customer id", customer_id));
   const std::string level_text = std::to_string(static_cast<unsigned>(level));
   const std::string schema_text = std::to_string(schema_version);
   return SealUnderDek(suite_, dek, BuildAad(kEnvelopeLabel, {customer_id, level_text, schema_text}),
@@ -175,7 +155,7 @@ Result<Bytes> Keyring::SealEnvelope(const SecretBytes& dek, std::string_view cus
 Result<SecretBytes> Keyring::OpenEnvelope(const SecretBytes& dek, std::string_view customer_id,
                                           Level level, uint32_t schema_version,
                                           ByteView sealed) const {
-  CUSTOS_RETURN_IF_ERROR(CheckId("customer id", customer_id));
+  CUSTOS_RETURN_IF_ERROR(CheckAadId("customer id", customer_id));
   const std::string level_text = std::to_string(static_cast<unsigned>(level));
   const std::string schema_text = std::to_string(schema_version);
   return OpenUnderDek(suite_, dek, BuildAad(kEnvelopeLabel, {customer_id, level_text, schema_text}),
@@ -185,9 +165,9 @@ Result<SecretBytes> Keyring::OpenEnvelope(const SecretBytes& dek, std::string_vi
 Result<Bytes> Keyring::SealRecord(const SecretBytes& dek, std::string_view customer_id,
                                   std::string_view kind, std::string_view record_id,
                                   ByteView plaintext) const {
-  CUSTOS_RETURN_IF_ERROR(CheckId("customer id", customer_id));
-  CUSTOS_RETURN_IF_ERROR(CheckId("record kind", kind));
-  CUSTOS_RETURN_IF_ERROR(CheckId("record id", record_id));
+  CUSTOS_RETURN_IF_ERROR(CheckAadId("customer id", customer_id));
+  CUSTOS_RETURN_IF_ERROR(CheckAadId("record kind", kind));
+  CUSTOS_RETURN_IF_ERROR(CheckAadId("record id", record_id));
   return SealUnderDek(suite_, dek, BuildAad(kRecordLabel, {customer_id, kind, record_id}),
                       plaintext);
 }
@@ -195,16 +175,16 @@ Result<Bytes> Keyring::SealRecord(const SecretBytes& dek, std::string_view custo
 Result<SecretBytes> Keyring::OpenRecord(const SecretBytes& dek, std::string_view customer_id,
                                         std::string_view kind, std::string_view record_id,
                                         ByteView sealed) const {
-  CUSTOS_RETURN_IF_ERROR(CheckId("customer id", customer_id));
-  CUSTOS_RETURN_IF_ERROR(CheckId("record kind", kind));
-  CUSTOS_RETURN_IF_ERROR(CheckId("record id", record_id));
+  CUSTOS_RETURN_IF_ERROR(CheckAadId("customer id", customer_id));
+  CUSTOS_RETURN_IF_ERROR(CheckAadId("record kind", kind));
+  CUSTOS_RETURN_IF_ERROR(CheckAadId("record id", record_id));
   return OpenUnderDek(suite_, dek, BuildAad(kRecordLabel, {customer_id, kind, record_id}), sealed);
 }
 
 // --- blind indexes ---
 
 Result<Bytes> Keyring::NewIndexKey(std::string_view field) {
-  CUSTOS_RETURN_IF_ERROR(CheckId("field", field));
+  CUSTOS_RETURN_IF_ERROR(CheckAadId("field", field));
   if (index_macs_.find(field) != index_macs_.end()) {
     return Conflict("field '" + std::string(field) + "' already has an index key");
   }
@@ -218,7 +198,7 @@ Result<Bytes> Keyring::NewIndexKey(std::string_view field) {
 }
 
 Status Keyring::LoadIndexKey(std::string_view field, ByteView wrapped) {
-  CUSTOS_RETURN_IF_ERROR(CheckId("field", field));
+  CUSTOS_RETURN_IF_ERROR(CheckAadId("field", field));
   CUSTOS_ASSIGN_OR_RETURN(auto parts, SplitHeader(suite_, wrapped));
   CUSTOS_ASSIGN_OR_RETURN(SecretBytes key,
                           provider_->Unwrap(parts.second, BuildAad(kIndexLabel, {field})));
@@ -255,7 +235,7 @@ Result<Bytes> Keyring::RewrapDek(std::string_view customer_id, ByteView wrapped,
 
 Result<Bytes> Keyring::RewrapIndexKey(std::string_view field, ByteView wrapped,
                                       uint32_t kek_version) const {
-  CUSTOS_RETURN_IF_ERROR(CheckId("field", field));
+  CUSTOS_RETURN_IF_ERROR(CheckAadId("field", field));
   CUSTOS_ASSIGN_OR_RETURN(auto parts, SplitHeader(suite_, wrapped));
   const Bytes aad = BuildAad(kIndexLabel, {field});
   CUSTOS_ASSIGN_OR_RETURN(SecretBytes key, provider_->Unwrap(parts.second, aad));

@@ -16,7 +16,7 @@ namespace {
 
 constexpr std::string_view kTop = "*";
 
-bool AllDigits(std::string_view s) {
+bool AllDigitsNonEmpty(std::string_view s) {
   for (char c : s) {
     if (c < '0' || c > '9') return false;
   }
@@ -24,7 +24,7 @@ bool AllDigits(std::string_view s) {
 }
 
 std::optional<int> ParseYear(std::string_view value) {
-  if (value.size() < 4 || !AllDigits(value.substr(0, 4))) return std::nullopt;
+  if (value.size() < 4 || !AllDigitsNonEmpty(value.substr(0, 4))) return std::nullopt;
   if (value.size() > 4 && value[4] != '-') return std::nullopt;
   int year = 0;
   std::from_chars(value.data(), value.data() + 4, year);
@@ -34,13 +34,13 @@ std::optional<int> ParseYear(std::string_view value) {
 // Floor division for negative amounts too.
 int64_t FloorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
+}  // namespace
+
 std::string CentsText(int64_t cents) {
   if (cents % 100 == 0) return fmt::format("{}", cents / 100);
   return fmt::format("{}{}.{:02}", cents < 0 ? "-" : "", std::abs(cents) / 100,
                      std::abs(cents) % 100);
 }
-
-}  // namespace
 
 std::optional<int64_t> ParseCents(std::string_view text) {
   bool negative = !text.empty() && text.front() == '-';
@@ -48,8 +48,8 @@ std::optional<int64_t> ParseCents(std::string_view text) {
   const size_t dot = text.find('.');
   std::string_view whole = text.substr(0, dot);
   std::string_view frac = dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1);
-  if (!AllDigits(whole) || whole.size() > 15 || frac.size() > 2) return std::nullopt;
-  if (!frac.empty() && !AllDigits(frac)) return std::nullopt;
+  if (!AllDigitsNonEmpty(whole) || whole.size() > 15 || frac.size() > 2) return std::nullopt;
+  if (!frac.empty() && !AllDigitsNonEmpty(frac)) return std::nullopt;
   int64_t cents = 0;
   std::from_chars(whole.data(), whole.data() + whole.size(), cents);
   cents *= 100;
@@ -158,7 +158,7 @@ std::string Hierarchy::BirthDate(std::string_view value, int level) const {
 }
 
 std::string Hierarchy::Region(std::string_view value, int level) const {
-  if (value.size() != 6 || !AllDigits(value)) return std::string(kTop);
+  if (value.size() != 6 || !AllDigitsNonEmpty(value)) return std::string(kTop);
   const std::string_view province = core::ProvinceName(value.substr(0, 2));
   if (province.empty()) return std::string(kTop);
   if (level == 2) return std::string(province);

@@ -64,4 +64,7 @@ std::string_view HierarchyNames();
 // when it is not one (or out of range).
 std::optional<int64_t> ParseCents(std::string_view text);
 
+// Hundredths written back as a decimal: "12" for 1200, "-4.50" for -450.
+std::string CentsText(int64_t cents);
+
 }  // namespace custos::deid

@@ -23,12 +23,6 @@ constexpr std::array<std::pair<std::string_view, TransformKind>, 7> kTransforms 
     {"round", TransformKind::kRound},
 }};
 
-std::string CentsText(int64_t cents) {
-  if (cents % 100 == 0) return fmt::format("{}", cents / 100);
-  return fmt::format("{}{}.{:02}", cents < 0 ? "-" : "", std::abs(cents) / 100,
-                     std::abs(cents) % 100);
-}
-
 std::string TopBottom(const FieldRule& rule, std::string_view value) {
   const std::optional<int64_t> cents = ParseCents(value);
   if (!cents) return "*";

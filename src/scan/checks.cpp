@@ -21,10 +21,6 @@ int Digits(std::string_view s) {
   return v;
 }
 
-bool AllDigits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), IsAsciiDigit);
-}
-
 // What the tables say of six ASCII digits, remembered per code: the core rules search sorted
 // tables by string comparison, and digit-dense input asks about the same few thousand codes
 // millions of times. One byte per possible code (1 MB of zero-initialised static storage):

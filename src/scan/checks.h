@@ -7,6 +7,7 @@
 // Thread safety: pure functions over immutable tables; safe from any thread.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -21,6 +22,10 @@ namespace custos::scan {
 inline bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
 inline bool IsAsciiAlpha(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
 inline bool IsAsciiAlnum(char c) { return IsAsciiDigit(c) || IsAsciiAlpha(c); }
+// True when `s` is one or more ASCII digits.
+inline bool AllDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), IsAsciiDigit);
+}
 inline bool IsCjk(char32_t cp) { return cp >= 0x4E00 && cp <= 0x9FFF; }
 inline bool IsFullWidthDigit(char32_t cp) { return cp >= 0xFF10 && cp <= 0xFF19; }
 

@@ -28,8 +28,6 @@ struct Sink {
   Bytes b() const { return w.bytes; }
 };
 
-bool AllDigits(Bytes s) { return !s.empty() && std::all_of(s.begin(), s.end(), IsAsciiDigit); }
-
 bool EndsWithAt(Bytes b, size_t end, Bytes suffix) {
   return end >= suffix.size() && b.substr(end - suffix.size(), suffix.size()) == suffix;
 }

@@ -34,8 +34,6 @@ const TableSpec& kPias = Table("pias");
 const TableSpec& kAssessments = Table("assessments");
 const TableSpec& kPolicyVersions = Table("policy_versions");
 
-Result<int64_t> ReadCount(const Cells& c) { return c.Int(0); }
-
 }  // namespace
 
 // --- impact assessments ---

@@ -45,8 +45,6 @@ const TableSpec& kIncidentSteps = Table("incident_steps");
 const TableSpec& kViolations = Table("violations");
 const TableSpec& kAddresses = Table("staff_addresses");
 
-Result<int64_t> ReadCount(const Cells& c) { return c.Int(0); }
-
 }  // namespace
 
 // --- alerts ---

@@ -42,6 +42,9 @@ inline Param ToParam(int64_t v) { return v; }
 inline Param ToParam(uint32_t v) { return int64_t{v}; }
 inline Param ToParam(Level v) { return static_cast<int64_t>(v); }
 
+// The one integer of a COUNT(*) row.
+inline Result<int64_t> ReadCount(const Cells& c) { return c.Int(0); }
+
 inline Status FromCell(const Cells& c, int col, std::string& out) {
   out = c.Text(col);
   return Status::Ok();

@@ -12,14 +12,15 @@ namespace {
 using schema::Action;
 
 constexpr std::string_view kDefaultPurpose = "account_management";
-constexpr size_t kMinReason = 10;
-constexpr size_t kMaxReason = 500;
+constexpr size_t kMinAccountReason = 10;
+constexpr size_t kMaxAccountReason = 500;
 
 Status CheckInput(std::string_view customer_id, std::string_view reason) {
   if (!ValidCustomerId(customer_id)) {
     return InvalidArgument("customer_id: not a customer id (26 base32 characters)");
   }
-  return CheckAuditText("reason", reason, kMinReason, kMaxReason, "a ticket reference");
+  return CheckAuditText("reason", reason, kMinAccountReason, kMaxAccountReason,
+                        "a ticket reference");
 }
 
 }  // namespace

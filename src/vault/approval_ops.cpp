@@ -15,16 +15,13 @@
 #include "vault/dpo.h"
 #include "vault/share_internal.h"
 #include "vault/staff_rules.h"
+#include "vault/text_helpers.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
 namespace {
 
 using schema::Action;
-
-std::string StaffTarget(std::string_view id) {
-  return access::ValidStaffId(id) ? fmt::format("staff:{}", id) : "staff:(invalid id)";
-}
 
 std::string KindLabel(std::string_view kind) {
   return kind == access::kKindBreakGlass ? "break-glass" : std::string(kind);

@@ -16,7 +16,7 @@ namespace {
 
 using schema::Action;
 
-constexpr std::string_view kTarget = "audit";
+constexpr std::string_view kAuditTarget = "audit";
 
 // The entries committed before this request (its own entry comes later).
 Result<int64_t> CurrentSize(Scope& s) {
@@ -28,7 +28,7 @@ Result<int64_t> CurrentSize(Scope& s) {
 
 Result<audit::SignedTreeHead> AuditService::TreeHead(const Context& ctx) {
   VaultState& m = *state_;
-  const Operation op{Action::kAuditHead, std::string(kTarget)};
+  const Operation op{Action::kAuditHead, std::string(kAuditTarget)};
   int64_t size = 0;
   int64_t now = 0;
   CUSTOS_RETURN_IF_ERROR(Read(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
@@ -42,7 +42,7 @@ Result<audit::SignedTreeHead> AuditService::TreeHead(const Context& ctx) {
 Result<audit::InclusionProof> AuditService::ProveInclusion(const Context& ctx, int64_t seq,
                                                            std::optional<int64_t> tree_size) {
   VaultState& m = *state_;
-  const Operation op{Action::kAuditProve, std::string(kTarget)};
+  const Operation op{Action::kAuditProve, std::string(kAuditTarget)};
   int64_t size = 0;
   CUSTOS_RETURN_IF_ERROR(Read(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
     CUSTOS_ASSIGN_OR_RETURN(const int64_t current, CurrentSize(s));
@@ -65,7 +65,7 @@ Result<audit::ConsistencyProof> AuditService::ProveConsistency(const Context& ct
                                                                int64_t first_size,
                                                                int64_t second_size) {
   VaultState& m = *state_;
-  const Operation op{Action::kAuditConsistency, std::string(kTarget)};
+  const Operation op{Action::kAuditConsistency, std::string(kAuditTarget)};
   CUSTOS_RETURN_IF_ERROR(Read(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
     CUSTOS_ASSIGN_OR_RETURN(const int64_t current, CurrentSize(s));
     if (second_size < 0 || second_size > current) {

@@ -1,6 +1,5 @@
 // DeidService::Aggregate and Budgets (deid.h): differentially private counts and sums under a
 // privacy budget per profile and analyst (docs/deid.md, "Differentially private aggregates").
-#include <botan/hash.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -16,6 +15,7 @@
 #include "vault/deid.h"
 #include "vault/deid_pass.h"
 #include "vault/deid_plan.h"
+#include "vault/text_helpers.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -186,7 +186,7 @@ int64_t WholeUnits(std::string_view text) {
   return static_cast<int64_t>(std::llround(std::clamp(v, -1e15, 1e15)));
 }
 
-struct Cell {
+struct TallyCell {
   int64_t count = 0;
   int64_t sum = 0;
 };
@@ -221,12 +221,6 @@ nlohmann::ordered_json AnswerJson(const DeidAggregateReport& r) {
   return groups;
 }
 
-std::string Sha256Hex(const std::string& text) {
-  auto hash = Botan::HashFunction::create_or_throw("SHA-256");
-  hash->update(text);
-  return crypto::ToHex(hash->final_stdvec());
-}
-
 // One aggregate in progress.
 struct AggregateRun {
   DeidRun run;
@@ -240,7 +234,7 @@ struct AggregateRun {
   bool grouped() const { return !q.by.empty(); }
 };
 
-using Cells = std::map<std::string, std::pair<std::vector<std::string>, Cell>>;
+using TallyCells = std::map<std::string, std::pair<std::vector<std::string>, TallyCell>>;
 
 // The refusal of the budget: what was asked and what is left.
 Status BudgetRefusal(const AggregateRun& a, int64_t spent_micro) {
@@ -296,8 +290,8 @@ Status StartAggregate(AggregateRun& a, const Context& ctx) {
 }
 
 // One pass: the true counts and clamped sums per group, in memory (one cell per group).
-Result<Cells> Tally(AggregateRun& a) {
-  Cells cells;
+Result<TallyCells> Tally(AggregateRun& a) {
+  TallyCells cells;
   const Query& q = a.q;
   std::vector<std::string> key(q.by.size());
   const std::vector<deid::FieldRule>& rules = a.run.plan.rules;
@@ -313,13 +307,13 @@ Result<Cells> Tally(AggregateRun& a) {
         if (q.sum) cell.second.sum += deid::Clamp(WholeUnits(v[q.sum->rule]), q.lower, q.upper);
         return Status::Ok();
       }));
-  if (!a.grouped() && cells.empty()) cells[KeyText(key)] = {key, Cell{}};
+  if (!a.grouped() && cells.empty()) cells[KeyText(key)] = {key, TallyCell{}};
   return cells;
 }
 
 // The noisy answer. Grouped sums split epsilon: half for the counts (which choose the groups
 // released), half for the sums.
-Result<DeidAggregateReport> Answer(const AggregateRun& a, const Cells& cells) {
+Result<DeidAggregateReport> Answer(const AggregateRun& a, const TallyCells& cells) {
   const Query& q = a.q;
   DeidAggregateReport report;
   report.aggregate_id = a.run.run_id;
@@ -463,7 +457,7 @@ Result<DeidAggregateReport> DeidService::Aggregate(const Context& ctx,
   a.epsilon_limit = EpsilonLimit(*profile);
   a.delta_limit = DeltaUnits(profile->delta_budget);
   CUSTOS_RETURN_IF_ERROR(StartAggregate(a, ctx));
-  CUSTOS_ASSIGN_OR_RETURN(Cells cells, Tally(a));
+  CUSTOS_ASSIGN_OR_RETURN(TallyCells cells, Tally(a));
   CUSTOS_ASSIGN_OR_RETURN(DeidAggregateReport report, Answer(a, cells));
   cells.clear();
   CUSTOS_RETURN_IF_ERROR(Record(a, report));

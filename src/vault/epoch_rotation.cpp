@@ -34,16 +34,16 @@ namespace {
 
 using schema::Action;
 
-constexpr std::string_view kTarget = "epoch-keys";
+constexpr std::string_view kEpochTarget = "epoch-keys";
 constexpr std::string_view kStoreDir = "epoch-keys";
 constexpr std::string_view kMetaVaultId = "vault_id";
 // A pass that ends with keys still under an older epoch (written by a process that had not
 // yet seen the new one) is followed by another; this many passes is plenty.
-constexpr int kMaxPasses = 4;
+constexpr int kMaxEpochPasses = 4;
 
 // Key administration protects every customer's data: without a purpose, "legal_obligation"
 // (as for KEK rotation).
-Context KeyContext(const Context& in) {
+Context EpochKeyContext(const Context& in) {
   Context ctx = in;
   if (ctx.purpose.empty()) ctx.purpose = "legal_obligation";
   return ctx;
@@ -220,7 +220,7 @@ Result<bool> FinishPass(VaultState& m, const Context& ctx) {
   rewrap.finished_at_ms = m.Now();
   CUSTOS_RETURN_IF_ERROR(WriteEpochRewrap(*txn, rewrap));
   CUSTOS_RETURN_IF_ERROR(CommitOutcome(
-      m, *txn, ctx, Operation{Action::kKeyEpochRotate, std::string(kTarget), Basis::kSystem},
+      m, *txn, ctx, Operation{Action::kKeyEpochRotate, std::string(kEpochTarget), Basis::kSystem},
       Verdict::Allow(fmt::format("finished: every DEK is wrapped under epoch {} ({} re-wrapped "
                                  "by this rotation)",
                                  state->current, rewrap.rewrapped))));
@@ -232,7 +232,7 @@ Status RewrapAll(VaultState& m, const Context& ctx, const EpochRotateOptions& op
                  EpochRotateReport& report) {
   const size_t batch_size = std::max<size_t>(options.batch_size, 1);
   size_t batches = 0;
-  for (int pass = 0; pass < kMaxPasses;) {
+  for (int pass = 0; pass < kMaxEpochPasses;) {
     CUSTOS_ASSIGN_OR_RETURN(bool more, RewrapBatch(m, batch_size, report));
     if (more) {
       ++batches;
@@ -248,7 +248,7 @@ Status RewrapAll(VaultState& m, const Context& ctx, const EpochRotateOptions& op
   return Unavailable(fmt::format(
       "keys are still being wrapped under an older epoch after {} passes; rerun `custos key "
       "epoch rotate` to continue",
-      kMaxPasses));
+      kMaxEpochPasses));
 }
 
 // Tells every observer of the destruction of `e`.
@@ -381,8 +381,8 @@ Result<EpochRotateReport> KeyService::RotateEpochs(const Context& ctx_in,
   VaultState& m = *state_;
   EpochRotateReport report;
   Context recorded;
-  const Operation op{Action::kKeyEpochRotate, std::string(kTarget)};
-  CUSTOS_RETURN_IF_ERROR(Write(m, KeyContext(ctx_in), op, [&](Scope& s) -> Result<Verdict> {
+  const Operation op{Action::kKeyEpochRotate, std::string(kEpochTarget)};
+  CUSTOS_RETURN_IF_ERROR(Write(m, EpochKeyContext(ctx_in), op, [&](Scope& s) -> Result<Verdict> {
     recorded = s.ctx;
     std::string reason;
     CUSTOS_RETURN_IF_ERROR(BeginRotation(m, s.txn, options.force, report, reason));
@@ -406,7 +406,7 @@ Result<EpochRotateReport> KeyService::RunScheduledEpochRotation(const EpochRotat
   const Context ctx = SystemJobContext();
   report.complete = false;
   if (due.migrate || due.create) {
-    const Operation op{Action::kKeyEpochRotate, std::string(kTarget), Basis::kSystem};
+    const Operation op{Action::kKeyEpochRotate, std::string(kEpochTarget), Basis::kSystem};
     CUSTOS_RETURN_IF_ERROR(Write(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
       std::string reason;
       CUSTOS_RETURN_IF_ERROR(BeginRotation(m, s.txn, /*force=*/false, report, reason));
@@ -479,8 +479,8 @@ Result<EpochStatus> ReadEpochStatus(const VaultState& m, store::Transaction& txn
 Result<EpochStatus> KeyService::GetEpochStatus(const Context& ctx_in) {
   VaultState& m = *state_;
   EpochStatus out;
-  const Operation op{Action::kKeyEpochStatus, std::string(kTarget)};
-  CUSTOS_RETURN_IF_ERROR(Write(m, KeyContext(ctx_in), op, [&](Scope& s) -> Result<Verdict> {
+  const Operation op{Action::kKeyEpochStatus, std::string(kEpochTarget)};
+  CUSTOS_RETURN_IF_ERROR(Write(m, EpochKeyContext(ctx_in), op, [&](Scope& s) -> Result<Verdict> {
     CUSTOS_ASSIGN_OR_RETURN(out, ReadEpochStatus(m, s.txn));
     return Verdict::Allow(fmt::format("current epoch {}, {} epochs listed, re-wrap {}", out.current,
                                       out.epochs.size(), out.rewrap_state));

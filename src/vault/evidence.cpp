@@ -22,6 +22,7 @@
 #include "vault/doctor.h"
 #include "vault/dpo.h"
 #include "vault/reports.h"
+#include "vault/text_helpers.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -36,10 +37,6 @@ struct BundleFile {
   std::string name;
   std::string content;
 };
-
-std::string Sha256Hex(std::string_view data) {
-  return crypto::ToHex(crypto::Hash(crypto::Suite::kAes256Gcm, crypto::AsBytes(data)));
-}
 
 std::string Base64(crypto::ByteView in) {
   static constexpr char kAlphabet[] =

@@ -20,7 +20,7 @@ namespace {
 
 using schema::Action;
 
-constexpr std::string_view kTarget = "kek";
+constexpr std::string_view kKekTarget = "kek";
 // A pass that ends with keys still under an older version (written by a process that had
 // not yet seen the new version) is followed by another; this many passes is plenty.
 constexpr int kMaxPasses = 4;
@@ -120,7 +120,7 @@ Result<bool> FinishPass(VaultState& m, const Context& ctx, KekState& state, Rota
   next.finished_at_ms = m.Now();
   CUSTOS_RETURN_IF_ERROR(WriteKekState(*txn, next));
   CUSTOS_RETURN_IF_ERROR(CommitOutcome(
-      m, *txn, ctx, Operation{Action::kKeyRotate, std::string(kTarget)},
+      m, *txn, ctx, Operation{Action::kKeyRotate, std::string(kKekTarget)},
       Verdict::Allow(fmt::format("finished: KEK v{} -> v{} ({}): {} epoch keys, {} vault keys, "
                                  "{} KEK-wrapped DEKs rewrapped, {} destroyed meanwhile; older "
                                  "versions retiring until `custos key retire`",
@@ -154,7 +154,7 @@ namespace {
 // the vault keys are rewrapped under it. Leaves the DEKs still to rewrap in `to_go`.
 Status StartRotation(VaultState& m, const Context& ctx, KekState& state, RotateReport& report,
                      Context& recorded, int64_t& to_go) {
-  const Operation op{Action::kKeyRotate, std::string(kTarget)};
+  const Operation op{Action::kKeyRotate, std::string(kKekTarget)};
   return Write(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
     recorded = s.ctx;
     CUSTOS_ASSIGN_OR_RETURN(state, ReadKekState(s.txn));
@@ -292,7 +292,7 @@ Status CheckRetirable(const VaultState& m, store::Transaction& txn, const KekSta
 Result<KeyStatus> KeyService::GetStatus(const Context& ctx_in) {
   VaultState& m = *state_;
   KeyStatus out;
-  const Operation op{Action::kKeyStatus, std::string(kTarget)};
+  const Operation op{Action::kKeyStatus, std::string(kKekTarget)};
   CUSTOS_RETURN_IF_ERROR(Write(m, KeyContext(ctx_in), op, [&](Scope& s) -> Result<Verdict> {
     KekState state;
     CUSTOS_ASSIGN_OR_RETURN(out, ReadKeyStatus(m, s.txn, state));

@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::string_view kPreviousConfigSuffix = ".sqlite";
-constexpr std::string_view kTarget = "store";
+constexpr std::string_view kStoreTarget = "store";
 
 // Everything after admission; any error is the caller's to audit.
 Result<MoveReport> Move(VaultState& impl, const PostgresTarget& target,
@@ -87,7 +87,7 @@ Result<std::optional<store::ApprovalRow>> ApprovedMove(Scope& s) {
 // in the transaction that records the failure.
 Status RecordFailure(VaultState& impl, const Context& admitted, const std::string& approval_id,
                      const Status& why) {
-  const Operation failed{schema::Action::kStoreMigrateFailed, std::string(kTarget),
+  const Operation failed{schema::Action::kStoreMigrateFailed, std::string(kStoreTarget),
                          Basis::kAdministration};
   auto txn = impl.store->Begin();
   if (!txn.ok()) return RecordOutcome(impl, admitted, failed, Verdict::Deny(why));
@@ -114,7 +114,7 @@ Result<MoveReport> BackupService::MoveToPostgres(const Context& ctx, const Postg
   std::string approval_id;
   CUSTOS_RETURN_IF_ERROR(Write(
       impl, ctx,
-      Operation{schema::Action::kStoreMigrate, std::string(kTarget), Basis::kAdministration},
+      Operation{schema::Action::kStoreMigrate, std::string(kStoreTarget), Basis::kAdministration},
       [&](Scope& s) -> Result<Verdict> {
         admitted = s.ctx;
         CUSTOS_ASSIGN_OR_RETURN(std::optional<store::ApprovalRow> row, ApprovedMove(s));

@@ -20,7 +20,7 @@ namespace {
 
 using schema::Action;
 
-constexpr size_t kMaxText = 4000;
+constexpr size_t kMaxPiaText = 4000;
 constexpr size_t kMaxScopeItems = 200;
 
 nlohmann::json ScopeJson(const PiaScope& s) {
@@ -117,9 +117,9 @@ Status CheckSpec(const VaultState& m, const PiaSpec& spec, int64_t now_ms) {
   CUSTOS_RETURN_IF_ERROR(
       CheckAuditText("title", spec.title, 3, 200, "what is assessed, no personal data"));
   CUSTOS_RETURN_IF_ERROR(
-      CheckAuditText("risks", spec.risks, 3, kMaxText, "the risks found, no personal data"));
+      CheckAuditText("risks", spec.risks, 3, kMaxPiaText, "the risks found, no personal data"));
   CUSTOS_RETURN_IF_ERROR(
-      CheckAuditText("measures", spec.measures, 3, kMaxText, "the measures, no personal data"));
+      CheckAuditText("measures", spec.measures, 3, kMaxPiaText, "the measures, no personal data"));
   CUSTOS_RETURN_IF_ERROR(CheckScope(*m.config, spec.scope));
   if (spec.review_due_ms <= now_ms || spec.review_due_ms > now_ms + kPiaKeepMs) {
     return InvalidArgument("review_due: must be after today and within three years");

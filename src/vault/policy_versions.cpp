@@ -14,6 +14,7 @@
 #include "crypto/primitives.h"
 #include "vault/admission.h"
 #include "vault/dpo.h"
+#include "vault/text_helpers.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -22,10 +23,6 @@ namespace {
 using schema::Action;
 
 constexpr size_t kMaxPolicyBytes = size_t{1} << 20;
-
-std::string Sha256Hex(std::string_view data) {
-  return crypto::ToHex(crypto::Hash(crypto::Suite::kAes256Gcm, crypto::AsBytes(data)));
-}
 
 PolicyVersion ToVersion(store::PolicyVersionRow r) {
   return PolicyVersion{std::move(r.kind),   r.version_no,        std::move(r.sha256),

@@ -19,6 +19,7 @@
 #include "vault/secops.h"
 #include "vault/secops_internal.h"
 #include "vault/secops_notices.h"
+#include "vault/share_internal.h"
 #include "vault/sharing.h"
 #include "vault/staff.h"
 #include "vault/vault_impl.h"
@@ -35,17 +36,6 @@ constexpr size_t kMaxListedIds = 10000;
 constexpr size_t kMaxIncidents = 1000;
 constexpr std::string_view kSeverities[] = {"low", "medium", "high", "critical"};
 constexpr std::string_view kSuspensionMetaPrefix = "ops.sharing_suspended.";
-
-std::vector<std::string> SplitList(std::string_view text) {
-  std::vector<std::string> out;
-  while (!text.empty()) {
-    const size_t comma = text.find(',');
-    if (comma != 0) out.emplace_back(text.substr(0, comma));
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-  }
-  return out;
-}
 
 std::string Join(const std::vector<std::string>& items, std::string_view sep = ",") {
   std::string out;

@@ -12,6 +12,7 @@
 #include "ops/rules.h"
 #include "vault/admission.h"
 #include "vault/secops.h"
+#include "vault/text_helpers.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -42,12 +43,6 @@ Status WritePosition(store::Transaction& txn, int64_t seq) {
   const std::string text = std::to_string(seq);
   return txn.PutMeta(kPositionKey,
                      crypto::ByteView(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
-}
-
-std::string JoinSeqs(const std::vector<int64_t>& seqs) {
-  std::string out;
-  for (int64_t s : seqs) out += fmt::format("{}{}", out.empty() ? "" : ",", s);
-  return out;
 }
 
 std::vector<int64_t> SplitSeqs(std::string_view text) {

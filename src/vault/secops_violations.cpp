@@ -10,6 +10,7 @@
 #include "schema/vocabulary.h"
 #include "vault/admission.h"
 #include "vault/secops.h"
+#include "vault/text_helpers.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -20,12 +21,6 @@ using schema::Action;
 constexpr std::string_view kHandlings[] = {"warning", "retraining", "discipline"};
 constexpr size_t kMaxEvidence = 100;
 constexpr size_t kMaxListed = 10000;
-
-std::string JoinSeqs(const std::vector<int64_t>& seqs) {
-  std::string out;
-  for (int64_t s : seqs) out += fmt::format("{}{}", out.empty() ? "" : ",", s);
-  return out;
-}
 
 ViolationView ToView(store::ViolationRow r) {
   ViolationView v;

@@ -20,6 +20,7 @@
 #include "vault/admin_action.h"
 #include "vault/admission.h"
 #include "vault/staff_rules.h"
+#include "vault/text_helpers.h"
 #include "vault/token_address.h"
 #include "vault/token_check.h"
 #include "vault/vault_impl.h"
@@ -44,10 +45,6 @@ bool Printable(std::string_view s, size_t max) {
 
 std::string JoinRoles(const std::vector<std::string>& roles) {
   return fmt::format("{}", fmt::join(roles, ","));
-}
-
-std::string StaffTarget(std::string_view id) {
-  return access::ValidStaffId(id) ? fmt::format("staff:{}", id) : "staff:(invalid id)";
 }
 
 }  // namespace

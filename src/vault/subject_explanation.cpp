@@ -126,7 +126,7 @@ Result<Json> ExplanationJson(const VaultState& m, const ReportSources& src) {
 
 // --- explanation.html ---
 
-struct Labels {
+struct ExplanationLabels {
   std::string_view title;
   std::string_view intro;  // {request}, {produced}
   std::string_view purposes, restrictions, retention, sharing, no_sharing, storage, storage_intro,
@@ -134,7 +134,7 @@ struct Labels {
   std::string_view purpose_head, retention_head, field_head, record_head;
 };
 
-constexpr Labels kZh{
+constexpr ExplanationLabels kExplanationZh{
     "个人信息处理规则说明",
     "本说明依据《个人信息保护法》第四十八条，应您的请求（编号 {request}）于 {produced} "
     "生成，解释本公司处理您的个人信息所适用的规则。",
@@ -157,7 +157,7 @@ constexpr Labels kZh{
     "<tr><th>记录</th><th>级别</th><th>存储</th><th>保存类别</th></tr>",
 };
 
-constexpr Labels kEn{
+constexpr ExplanationLabels kExplanationEn{
     "Explanation of the rules of processing",
     "This explanation answers your request {request} under Article 48 of the Personal "
     "Information Protection Law. It was produced on {produced} and explains the rules under "
@@ -183,7 +183,7 @@ constexpr Labels kEn{
     "<tr><th>record</th><th>level</th><th>stored as</th><th>retention class</th></tr>",
 };
 
-std::string Section(const Json& doc, const Labels& l) {
+std::string ExplanationSection(const Json& doc, const ExplanationLabels& l) {
   auto text = [](const Json& v) { return HtmlEscape(v.is_string() ? v.get<std::string>() : ""); };
   std::string out = fmt::format(
       "<h1>{}</h1>\n<p>{}</p>\n", l.title,
@@ -246,8 +246,9 @@ Result<SubjectReport> RenderExplanation(const VaultState& m, const ReportSources
   CUSTOS_ASSIGN_OR_RETURN(Json doc, ExplanationJson(m, sources));
   SubjectReport out;
   out.json = doc.dump(2) + "\n";
-  out.html = HtmlPage("个人信息处理规则说明 / Explanation of the rules of processing",
-                      Section(doc, kZh), Section(doc, kEn));
+  out.html =
+      HtmlPage("个人信息处理规则说明 / Explanation of the rules of processing",
+               ExplanationSection(doc, kExplanationZh), ExplanationSection(doc, kExplanationEn));
   return out;
 }
 

@@ -16,7 +16,7 @@
 namespace custos::vault {
 namespace {
 
-struct Labels {
+struct LetterLabels {
   std::string_view title;
   std::string_view greeting;
   std::string_view opening;  // {opened}, {kind}, {reference}, {answered}
@@ -29,7 +29,7 @@ struct Labels {
   std::array<std::string_view, 7> kinds;  // schema::kSubjectRequestKinds order
 };
 
-constexpr Labels kZh{
+constexpr LetterLabels kLetterZh{
     "个人信息权利请求答复函",
     "尊敬的客户：",
     "您于 {opened} 提出的{kind}请求（编号 {reference}）已于 {answered} 处理完毕，答复如下。",
@@ -49,7 +49,7 @@ constexpr Labels kZh{
     {"查阅", "复制", "转移", "更正", "删除", "限制处理", "解释说明"},
 };
 
-constexpr Labels kEn{
+constexpr LetterLabels kLetterEn{
     "Answer to your personal information request",
     "Dear customer,",
     "Your {kind} request of {opened} (reference {reference}) was answered on {answered}.",
@@ -73,14 +73,14 @@ constexpr Labels kEn{
     {"access", "copy", "portability", "correction", "deletion", "restriction", "explanation"},
 };
 
-std::string_view KindLabel(const Labels& l, std::string_view kind) {
+std::string_view LetterKindLabel(const LetterLabels& l, std::string_view kind) {
   for (size_t i = 0; i < schema::kSubjectRequestKinds.size(); ++i) {
     if (schema::kSubjectRequestKinds[i] == kind) return l.kinds[i];
   }
   return kind;
 }
 
-std::string Outcome(const Labels& l, const LetterFacts& f) {
+std::string Outcome(const LetterLabels& l, const LetterFacts& f) {
   if (f.answer == "refused") {
     return fmt::format(fmt::runtime(l.refused), fmt::arg("reason", HtmlEscape(f.reason)));
   }
@@ -101,10 +101,10 @@ std::string Outcome(const Labels& l, const LetterFacts& f) {
   return std::string(l.fulfilled_other);
 }
 
-std::string Section(const Labels& l, const LetterFacts& f) {
+std::string LetterSection(const LetterLabels& l, const LetterFacts& f) {
   const std::string opening = fmt::format(
       fmt::runtime(l.opening), fmt::arg("opened", lifecycle::UtcDay(f.opened_at_ms)),
-      fmt::arg("kind", KindLabel(l, f.kind)), fmt::arg("reference", HtmlEscape(f.reference)),
+      fmt::arg("kind", LetterKindLabel(l, f.kind)), fmt::arg("reference", HtmlEscape(f.reference)),
       fmt::arg("answered", lifecycle::UtcDay(f.answered_at_ms)));
   return fmt::format("<h1>{}</h1>\n<p>{}</p>\n<p>{}</p>\n<p>{}</p>\n<p>{}</p>\n", l.title,
                      l.greeting, opening, Outcome(l, f), l.closing);
@@ -114,7 +114,7 @@ std::string Section(const Labels& l, const LetterFacts& f) {
 
 std::string RenderLetterHtml(const LetterFacts& facts) {
   return HtmlPage("个人信息权利请求答复函 / Answer to your personal information request",
-                  Section(kZh, facts), Section(kEn, facts));
+                  LetterSection(kLetterZh, facts), LetterSection(kLetterEn, facts));
 }
 
 }  // namespace custos::vault

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "vault/subject_report.h"
+#include "vault/text_helpers.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -192,10 +193,6 @@ Result<std::string> EncryptedZip(const std::vector<FulfilmentFile>& files,
   zip_source_close(src);
   if (out.empty()) return Internal("portability package: could not read the written archive");
   return out;
-}
-
-std::string Sha256Hex(std::string_view data) {
-  return crypto::ToHex(crypto::Hash(crypto::Suite::kAes256Gcm, crypto::AsBytes(data)));
 }
 
 }  // namespace

@@ -39,7 +39,7 @@ constexpr std::string_view kStyle =
     "td,th{border:1px solid #999;padding:.25em .5em;text-align:left;vertical-align:top}";
 
 // One language's headings and sentences.
-struct Labels {
+struct ReportLabels {
   std::string_view title;
   std::string_view intro;  // {request}, {produced}
   std::string_view fields, transactions, notes, consent, restrictions, sources, purposes, accesses,
@@ -47,7 +47,7 @@ struct Labels {
   std::string_view field_head, record_head, consent_head, purpose_head, access_head, retention_head;
 };
 
-constexpr Labels kZh{
+constexpr ReportLabels kReportZh{
     "个人信息查阅报告",
     "本报告依据《个人信息保护法》第四十五条，应您的请求（编号 {request}）于 {produced} "
     "生成，列出本公司持有的您的全部个人信息。",
@@ -71,7 +71,7 @@ constexpr Labels kZh{
     "<tr><th>保存类别</th><th>内容</th><th>起算事件</th><th>最早删除</th><th>到期删除</th></tr>",
 };
 
-constexpr Labels kEn{
+constexpr ReportLabels kReportEn{
     "Personal information access report",
     "This report answers your request {request} under Article 45 of the Personal Information "
     "Protection Law. It was produced on {produced} and lists all personal information the "
@@ -163,7 +163,7 @@ std::string Table(const Json& rows, std::string_view head, std::initializer_list
   return HtmlTable(rows, head, keys, none);
 }
 
-std::string Section(const Json& doc, const Labels& l) {
+std::string ReportSection(const Json& doc, const ReportLabels& l) {
   std::string out =
       fmt::format("<h1>{}</h1>\n<p>{}</p>\n", l.title,
                   fmt::format(fmt::runtime(l.intro),
@@ -204,8 +204,8 @@ std::string Section(const Json& doc, const Labels& l) {
 
 std::string RenderReportHtml(std::string_view report_json) {
   const Json doc = Json::parse(report_json);
-  return HtmlPage("个人信息查阅报告 / Personal information access report", Section(doc, kZh),
-                  Section(doc, kEn));
+  return HtmlPage("个人信息查阅报告 / Personal information access report",
+                  ReportSection(doc, kReportZh), ReportSection(doc, kReportEn));
 }
 
 }  // namespace custos::vault

@@ -13,7 +13,7 @@ namespace {
 
 using testing::TempDir;
 
-const Bytes kAad{'a', 'a', 'd'};
+const Bytes kVersionAad{'a', 'a', 'd'};
 
 TEST(KekVersions, EachVersionLivesInItsOwnKeyfileBesideTheFirst) {
   EXPECT_EQ(KeyfileVersionPath("/v/kek.key", 1), "/v/kek.key");
@@ -28,7 +28,7 @@ TEST(KekVersions, ANewVersionGetsAFreshKeyfileOfModeSixHundredAndWrapsUnderIt) {
   ASSERT_TRUE(p.ok());
   KeyProvider& kek = **p;
   const SecretBytes key = RandomSecret(32);
-  auto old_wrap = kek.Wrap(key, kAad);
+  auto old_wrap = kek.Wrap(key, kVersionAad);
   ASSERT_TRUE(old_wrap.ok());
   ASSERT_TRUE(kek.CreateVersion(2).ok());
   struct stat st {};
@@ -36,15 +36,15 @@ TEST(KekVersions, ANewVersionGetsAFreshKeyfileOfModeSixHundredAndWrapsUnderIt) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   EXPECT_EQ(kek.Version(), 1u);  // created, not yet used
   ASSERT_TRUE(kek.UseVersion(2).ok());
-  auto new_wrap = kek.Wrap(key, kAad);
+  auto new_wrap = kek.Wrap(key, kVersionAad);
   ASSERT_TRUE(new_wrap.ok());
   EXPECT_EQ(*WrappedKekVersion(*new_wrap), 2u);
-  EXPECT_EQ(*kek.Unwrap(*new_wrap, kAad), key);
-  EXPECT_EQ(*kek.Unwrap(*old_wrap, kAad), key);  // the old version still opens
+  EXPECT_EQ(*kek.Unwrap(*new_wrap, kVersionAad), key);
+  EXPECT_EQ(*kek.Unwrap(*old_wrap, kVersionAad), key);  // the old version still opens
   // A wrap relabelled with another version does not open: the version is in the AAD.
   Bytes relabelled = *new_wrap;
   relabelled[3] = 1;
-  EXPECT_EQ(kek.Unwrap(relabelled, kAad).status().code(), Code::kDataLoss);
+  EXPECT_EQ(kek.Unwrap(relabelled, kVersionAad).status().code(), Code::kDataLoss);
 }
 
 TEST(KekVersions, AProviderOpenedBeforeARotationFindsTheNewVersionWhenFirstNeeded) {
@@ -56,9 +56,9 @@ TEST(KekVersions, AProviderOpenedBeforeARotationFindsTheNewVersionWhenFirstNeede
   ASSERT_TRUE(early.ok() && rotator.ok());
   ASSERT_TRUE((*rotator)->CreateVersion(2).ok());
   const SecretBytes key = RandomSecret(16);
-  auto wrapped = (*rotator)->WrapWith(2, key, kAad);
+  auto wrapped = (*rotator)->WrapWith(2, key, kVersionAad);
   ASSERT_TRUE(wrapped.ok());
-  auto opened = (*early)->Unwrap(*wrapped, kAad);
+  auto opened = (*early)->Unwrap(*wrapped, kVersionAad);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   EXPECT_EQ(*opened, key);
   EXPECT_EQ((*early)->Unwrap(*wrapped, Bytes{'x'}).status().code(), Code::kDataLoss);
@@ -72,11 +72,11 @@ TEST(KekVersions, CreatingAVersionWhoseKeyfileExistsAdoptsIt) {
   ASSERT_TRUE(first.ok());
   ASSERT_TRUE((*first)->CreateVersion(2).ok());
   const SecretBytes key = RandomSecret(32);
-  auto wrapped = (*first)->WrapWith(2, key, kAad);
+  auto wrapped = (*first)->WrapWith(2, key, kVersionAad);
   auto second = OpenKeyfileProvider(path, Suite::kAes256Gcm);
   ASSERT_TRUE(second.ok());
   ASSERT_TRUE((*second)->CreateVersion(2).ok());
-  EXPECT_EQ(*(*second)->Unwrap(*wrapped, kAad), key);
+  EXPECT_EQ(*(*second)->Unwrap(*wrapped, kVersionAad), key);
 }
 
 TEST(KekVersions, ARetiredVersionIsDestroyedAndWhatItWrappedNoLongerOpens) {
@@ -86,7 +86,7 @@ TEST(KekVersions, ARetiredVersionIsDestroyedAndWhatItWrappedNoLongerOpens) {
   ASSERT_TRUE(p.ok());
   KeyProvider& kek = **p;
   const SecretBytes key = RandomSecret(32);
-  auto v1 = kek.Wrap(key, kAad);
+  auto v1 = kek.Wrap(key, kVersionAad);
   ASSERT_TRUE(kek.CreateVersion(2).ok());
   EXPECT_EQ(kek.DestroyVersion(1).code(), Code::kFailedPrecondition);  // still active
   ASSERT_TRUE(kek.UseVersion(2).ok());
@@ -95,7 +95,7 @@ TEST(KekVersions, ARetiredVersionIsDestroyedAndWhatItWrappedNoLongerOpens) {
   EXPECT_FALSE(kek.HoldsVersion(1));
   EXPECT_TRUE(kek.HoldsVersion(2));
   EXPECT_TRUE(kek.DestroyVersion(1).ok());  // idempotent
-  EXPECT_EQ(kek.Unwrap(*v1, kAad).status().code(), Code::kNotFound);
+  EXPECT_EQ(kek.Unwrap(*v1, kVersionAad).status().code(), Code::kNotFound);
   // A vault whose active version is 2 opens without the retired kek.key.
   auto reopened = OpenKeyfileProvider(path, Suite::kAes256Gcm, 2);
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
@@ -109,7 +109,7 @@ TEST(KekVersions, UsingAVersionWithoutKeyMaterialIsNotFound) {
   ASSERT_TRUE(p.ok());
   EXPECT_EQ((*p)->UseVersion(5).code(), Code::kNotFound);
   EXPECT_EQ((*p)->Version(), 1u);
-  EXPECT_EQ((*p)->WrapWith(5, RandomSecret(32), kAad).status().code(), Code::kNotFound);
+  EXPECT_EQ((*p)->WrapWith(5, RandomSecret(32), kVersionAad).status().code(), Code::kNotFound);
 }
 
 TEST(KekVersions, ThePassphraseProviderHoldsOneVersionAndSaysWhy) {

@@ -16,16 +16,16 @@ using testing::TempDir;
 // Small Argon2id costs keep the tests fast; the derivation is the same function.
 constexpr PasswordHashParams kFastParams{.memory_kib = 64, .iterations = 1, .parallelism = 1};
 
-const Bytes kAad{'c', 'u', 's', 't', 'o', 's'};
+const Bytes kProviderAad{'c', 'u', 's', 't', 'o', 's'};
 
 Bytes Salt(uint8_t fill) { return Bytes(16, fill); }
 
 // True if `b` can unwrap what `a` wrapped, i.e. both hold the same KEK.
 bool SameKek(const KeyProvider& a, const KeyProvider& b) {
   const SecretBytes key = RandomSecret(32);
-  auto wrapped = a.Wrap(key, kAad);
+  auto wrapped = a.Wrap(key, kProviderAad);
   if (!wrapped.ok()) return false;
-  auto unwrapped = b.Unwrap(*wrapped, kAad);
+  auto unwrapped = b.Unwrap(*wrapped, kProviderAad);
   return unwrapped.ok() && *unwrapped == key;
 }
 
@@ -106,16 +106,16 @@ TEST(KeyfileProvider, AWrappedKeyStartsWithTheKekVersion) {
   TempDir dir;
   auto provider = CreateKeyfileProvider(dir.path() / "kek", Suite::kSm4Gcm);
   ASSERT_TRUE(provider.ok());
-  auto wrapped = (*provider)->Wrap(RandomSecret(16), kAad);
+  auto wrapped = (*provider)->Wrap(RandomSecret(16), kProviderAad);
   ASSERT_TRUE(wrapped.ok());
   ASSERT_EQ(wrapped->size(), 4u + 12 + 16 + 16);
   EXPECT_EQ(Bytes(wrapped->begin(), wrapped->begin() + 4), (Bytes{0, 0, 0, 1}));
 
   Bytes other_version = *wrapped;
   other_version[3] = 2;
-  EXPECT_EQ((*provider)->Unwrap(other_version, kAad).status().code(), Code::kNotFound);
+  EXPECT_EQ((*provider)->Unwrap(other_version, kProviderAad).status().code(), Code::kNotFound);
   EXPECT_EQ((*provider)->Unwrap(*wrapped, Bytes{'x'}).status().code(), Code::kDataLoss);
-  EXPECT_EQ((*provider)->Unwrap(ByteView(wrapped->data(), 20), kAad).status().code(),
+  EXPECT_EQ((*provider)->Unwrap(ByteView(wrapped->data(), 20), kProviderAad).status().code(),
             Code::kDataLoss);
 }
 
@@ -164,29 +164,30 @@ TEST(KeyfileProvider, AKeyBackupKeyIsAFileBesideTheKeyfileThatDiesWithItsEpoch) 
   EXPECT_EQ(KeyfileBackupKeyPath(path, 3), dir.path() / "kek.kb-3.key");
   EXPECT_FALSE((*p)->HoldsKeyBackupKey(3));
   const SecretBytes key = RandomSecret(32);
-  EXPECT_EQ((*p)->WrapWithKeyBackupKey(3, key, kAad).status().code(), Code::kNotFound);
+  EXPECT_EQ((*p)->WrapWithKeyBackupKey(3, key, kProviderAad).status().code(), Code::kNotFound);
   EXPECT_EQ((*p)->CreateKeyBackupKey(0).code(), Code::kInvalidArgument);
   ASSERT_TRUE((*p)->CreateKeyBackupKey(3).ok());
   EXPECT_TRUE((*p)->HoldsKeyBackupKey(3));
   EXPECT_EQ(ModeOf(dir.path() / "kek.kb-3.key"), 0600u);
   EXPECT_EQ(std::filesystem::file_size(dir.path() / "kek.kb-3.key"), 32u);
-  auto wrapped = (*p)->WrapWithKeyBackupKey(3, key, kAad);
+  auto wrapped = (*p)->WrapWithKeyBackupKey(3, key, kProviderAad);
   ASSERT_TRUE(wrapped.ok()) << wrapped.status().ToString();
   // Created again (a backup killed after creating it): adopted, not replaced.
   ASSERT_TRUE((*p)->CreateKeyBackupKey(3).ok());
   auto reopened = OpenKeyfileProvider(path, Suite::kAes256Gcm);
   ASSERT_TRUE(reopened.ok());
-  EXPECT_EQ(*(*reopened)->UnwrapWithKeyBackupKey(3, *wrapped, kAad), key);
+  EXPECT_EQ(*(*reopened)->UnwrapWithKeyBackupKey(3, *wrapped, kProviderAad), key);
   // Bound to its epoch and its associated data; not a KEK wrap.
   ASSERT_TRUE((*p)->CreateKeyBackupKey(4).ok());
-  EXPECT_EQ((*p)->UnwrapWithKeyBackupKey(4, *wrapped, kAad).status().code(), Code::kDataLoss);
+  EXPECT_EQ((*p)->UnwrapWithKeyBackupKey(4, *wrapped, kProviderAad).status().code(),
+            Code::kDataLoss);
   EXPECT_EQ((*p)->UnwrapWithKeyBackupKey(3, *wrapped, Bytes{'x'}).status().code(), Code::kDataLoss);
-  EXPECT_FALSE((*p)->Unwrap(*wrapped, kAad).ok());
+  EXPECT_FALSE((*p)->Unwrap(*wrapped, kProviderAad).ok());
   // Destroyed: the file is gone and the wrap is dead for every provider on the keyfile.
   ASSERT_TRUE((*p)->DestroyKeyBackupKey(3).ok());
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "kek.kb-3.key"));
   EXPECT_FALSE((*reopened)->HoldsKeyBackupKey(3));
-  EXPECT_EQ((*reopened)->UnwrapWithKeyBackupKey(3, *wrapped, kAad).status().code(),
+  EXPECT_EQ((*reopened)->UnwrapWithKeyBackupKey(3, *wrapped, kProviderAad).status().code(),
             Code::kNotFound);
   EXPECT_TRUE((*p)->DestroyKeyBackupKey(3).ok()) << "already gone is fine";
   EXPECT_TRUE((*p)->HoldsKeyBackupKey(4));
@@ -206,7 +207,7 @@ TEST(PassphraseProvider, HoldsNoKeyBackupKeys) {
   ASSERT_TRUE(p.ok());
   EXPECT_FALSE((*p)->SupportsKeyBackupKeys());
   EXPECT_EQ((*p)->CreateKeyBackupKey(1).code(), Code::kFailedPrecondition);
-  EXPECT_EQ((*p)->WrapWithKeyBackupKey(1, RandomSecret(32), kAad).status().code(),
+  EXPECT_EQ((*p)->WrapWithKeyBackupKey(1, RandomSecret(32), kProviderAad).status().code(),
             Code::kFailedPrecondition);
   EXPECT_EQ((*p)->DestroyKeyBackupKey(1).code(), Code::kFailedPrecondition);
   EXPECT_FALSE((*p)->HoldsKeyBackupKey(1));

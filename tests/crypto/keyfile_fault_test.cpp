@@ -21,7 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::TempDir;
 
-const Bytes kAad{'k'};
+const Bytes kFaultAad{'k'};
 
 int64_t Entries(const fs::path& dir) {
   int64_t n = 0;
@@ -74,7 +74,7 @@ TEST(KeyfileFaults, ANewVersionThatFailsLeavesTheActiveOneUntouched) {
       auto p = CreateKeyfileProvider(path, Suite::kAes256Gcm, env);
       ASSERT_TRUE(p.ok());
       const SecretBytes key = RandomSecret(32);
-      auto wrapped = (*p)->Wrap(key, kAad);
+      auto wrapped = (*p)->Wrap(key, kFaultAad);
       ASSERT_TRUE(wrapped.ok());
       env.FailCall(n, err);
       Status st = (*p)->CreateVersion(2);
@@ -88,7 +88,7 @@ TEST(KeyfileFaults, ANewVersionThatFailsLeavesTheActiveOneUntouched) {
       env.Reset();
       auto reopened = OpenKeyfileProvider(path, Suite::kAes256Gcm);
       ASSERT_TRUE(reopened.ok());
-      EXPECT_EQ(*(*reopened)->Unwrap(*wrapped, kAad), key);
+      EXPECT_EQ(*(*reopened)->Unwrap(*wrapped, kFaultAad), key);
       // The rotation reruns.
       ASSERT_TRUE((*reopened)->CreateVersion(2).ok());
     }
@@ -165,7 +165,7 @@ TEST(KeyfileFaults, CreatingAKeyBackupKeyFailsCleanlyAtEveryStep) {
       auto p = CreateKeyfileProvider(path, Suite::kAes256Gcm, env);
       ASSERT_TRUE(p.ok());
       const SecretBytes key = RandomSecret(32);
-      auto wrapped = (*p)->Wrap(key, kAad);
+      auto wrapped = (*p)->Wrap(key, kFaultAad);
       ASSERT_TRUE(wrapped.ok());
       env.FailCall(n, err);
       Status st = (*p)->CreateKeyBackupKey(5);
@@ -181,10 +181,10 @@ TEST(KeyfileFaults, CreatingAKeyBackupKeyFailsCleanlyAtEveryStep) {
       EXPECT_FALSE(fs::exists(dir.path() / "kek.kb-5.key")) << st.message();
       env.Reset();
       EXPECT_FALSE((*p)->HoldsKeyBackupKey(5));
-      EXPECT_EQ(*(*p)->Unwrap(*wrapped, kAad), key);
+      EXPECT_EQ(*(*p)->Unwrap(*wrapped, kFaultAad), key);
       ASSERT_TRUE((*p)->CreateKeyBackupKey(5).ok());
       ExpectWholeOrAbsent(dir.path() / "kek.kb-5.key");
-      EXPECT_TRUE((*p)->WrapWithKeyBackupKey(5, key, kAad).ok());
+      EXPECT_TRUE((*p)->WrapWithKeyBackupKey(5, key, kFaultAad).ok());
     }
   }
 }

@@ -6,10 +6,10 @@
 namespace custos::crypto {
 namespace {
 
-constexpr PasswordHashParams kFastParams{.memory_kib = 64, .iterations = 1, .parallelism = 1};
+constexpr PasswordHashParams kFastHashParams{.memory_kib = 64, .iterations = 1, .parallelism = 1};
 
 TEST(PasswordHash, TheRightPasswordVerifiesAndAWrongOneDoesNot) {
-  const std::string phc = HashPassword("Tr0ub4dor&3", kFastParams);
+  const std::string phc = HashPassword("Tr0ub4dor&3", kFastHashParams);
   auto right = VerifyPassword("Tr0ub4dor&3", phc);
   auto wrong = VerifyPassword("Tr0ub4dor&4", phc);
   ASSERT_TRUE(right.ok() && wrong.ok()) << right.status().ToString();
@@ -18,10 +18,10 @@ TEST(PasswordHash, TheRightPasswordVerifiesAndAWrongOneDoesNot) {
 }
 
 TEST(PasswordHash, IsAnArgon2idPhcStringWithoutThePassword) {
-  const std::string phc = HashPassword("Tr0ub4dor&3", kFastParams);
+  const std::string phc = HashPassword("Tr0ub4dor&3", kFastHashParams);
   EXPECT_EQ(phc.rfind("$argon2id$v=19$m=64,t=1,p=1$", 0), 0u) << phc;
   EXPECT_EQ(phc.find("Tr0ub4dor"), std::string::npos);
-  EXPECT_NE(phc, HashPassword("Tr0ub4dor&3", kFastParams)) << "salts must differ";
+  EXPECT_NE(phc, HashPassword("Tr0ub4dor&3", kFastHashParams)) << "salts must differ";
 }
 
 TEST(PasswordHash, TheDefaultCostIsTheOwaspMinimum) {
@@ -42,13 +42,13 @@ TEST(PasswordHash, AStringThatIsNotArgon2idIsRejected) {
 
 TEST(DeriveKey, IsDeterministicForPassphraseSaltAndParams) {
   const Bytes salt(16, 3);
-  auto a = DeriveKeyArgon2id("pass", salt, 32, kFastParams);
-  auto b = DeriveKeyArgon2id("pass", salt, 32, kFastParams);
-  auto c = DeriveKeyArgon2id("pass", Bytes(16, 4), 32, kFastParams);
+  auto a = DeriveKeyArgon2id("pass", salt, 32, kFastHashParams);
+  auto b = DeriveKeyArgon2id("pass", salt, 32, kFastHashParams);
+  auto c = DeriveKeyArgon2id("pass", Bytes(16, 4), 32, kFastHashParams);
   ASSERT_TRUE(a.ok() && b.ok() && c.ok());
   EXPECT_EQ(*a, *b);
   EXPECT_NE(*a, *c);
-  EXPECT_EQ(DeriveKeyArgon2id("pass", Bytes(15, 3), 32, kFastParams).status().code(),
+  EXPECT_EQ(DeriveKeyArgon2id("pass", Bytes(15, 3), 32, kFastHashParams).status().code(),
             Code::kInvalidArgument);
 }
 

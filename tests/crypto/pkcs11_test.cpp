@@ -10,7 +10,7 @@
 namespace custos::crypto {
 namespace {
 
-const Bytes kAad{'c', 'u', 's', 't', 'o', 's'};
+const Bytes kPkcs11Aad{'c', 'u', 's', 't', 'o', 's'};
 
 TEST(Pkcs11Provider, WrapsAndUnwrapsInsideTheTokenBoundToTheAad) {
   CUSTOS_REQUIRE_TEST_HSM(hsm, "roundtrip");
@@ -19,21 +19,21 @@ TEST(Pkcs11Provider, WrapsAndUnwrapsInsideTheTokenBoundToTheAad) {
   EXPECT_EQ((*p)->Kind(), "pkcs11");
   EXPECT_EQ((*p)->Version(), 1u);
   const SecretBytes key = RandomSecret(32);
-  auto wrapped = (*p)->Wrap(key, kAad);
+  auto wrapped = (*p)->Wrap(key, kPkcs11Aad);
   ASSERT_TRUE(wrapped.ok()) << wrapped.status().ToString();
   EXPECT_EQ(*WrappedKekVersion(*wrapped), 1u);
   EXPECT_EQ(wrapped->size(), 4u + 12u + 32u + 16u);
-  auto opened = (*p)->Unwrap(*wrapped, kAad);
+  auto opened = (*p)->Unwrap(*wrapped, kPkcs11Aad);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   EXPECT_EQ(*opened, key);
   EXPECT_EQ((*p)->Unwrap(*wrapped, Bytes{'x'}).status().code(), Code::kDataLoss);
   Bytes altered = *wrapped;
   altered[20] ^= 1;
-  EXPECT_EQ((*p)->Unwrap(altered, kAad).status().code(), Code::kDataLoss);
+  EXPECT_EQ((*p)->Unwrap(altered, kPkcs11Aad).status().code(), Code::kDataLoss);
   // Another provider on the same token (a reopened vault) holds the same KEK.
   auto again = OpenPkcs11Provider(hsm, 1);
   ASSERT_TRUE(again.ok()) << again.status().ToString();
-  EXPECT_EQ(*(*again)->Unwrap(*wrapped, kAad), key);
+  EXPECT_EQ(*(*again)->Unwrap(*wrapped, kPkcs11Aad), key);
 }
 
 TEST(Pkcs11Provider, TheKekIsASensitiveTokenKeyThatCannotBeExtracted) {
@@ -74,23 +74,23 @@ TEST(Pkcs11Provider, EachVersionIsAKeyObjectOfItsOwnAndRetiringDestroysIt) {
   auto rotator = OpenPkcs11Provider(hsm, 1);
   ASSERT_TRUE(rotator.ok()) << rotator.status().ToString();
   const SecretBytes key = RandomSecret(32);
-  auto v1 = (*rotator)->Wrap(key, kAad);
+  auto v1 = (*rotator)->Wrap(key, kPkcs11Aad);
   ASSERT_TRUE((*rotator)->CreateVersion(2).ok());
   ASSERT_TRUE((*rotator)->UseVersion(2).ok());
-  auto v2 = (*rotator)->Wrap(key, kAad);
+  auto v2 = (*rotator)->Wrap(key, kPkcs11Aad);
   ASSERT_TRUE(v2.ok());
   EXPECT_EQ(*WrappedKekVersion(*v2), 2u);
   auto facts = InspectPkcs11Key(hsm, 2);
   ASSERT_TRUE(facts.ok());
   EXPECT_FALSE(facts->extractable);
   // The provider opened before the rotation finds version 2 in the token.
-  auto opened = (*early)->Unwrap(*v2, kAad);
+  auto opened = (*early)->Unwrap(*v2, kPkcs11Aad);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   EXPECT_EQ(*opened, key);
   ASSERT_TRUE((*rotator)->DestroyVersion(1).ok());
   EXPECT_FALSE((*rotator)->HoldsVersion(1));
   EXPECT_EQ(InspectPkcs11Key(hsm, 1).status().code(), Code::kNotFound);
-  EXPECT_EQ((*rotator)->Unwrap(*v1, kAad).status().code(), Code::kNotFound);
+  EXPECT_EQ((*rotator)->Unwrap(*v1, kPkcs11Aad).status().code(), Code::kNotFound);
 }
 
 TEST(Pkcs11Provider, AKeyringOnTheHsmWrapsDeksBoundToTheirCustomer) {
@@ -116,29 +116,31 @@ TEST(Pkcs11Provider, AKeyBackupKeyIsATokenObjectThatDiesWithItsEpoch) {
   EXPECT_TRUE((*p)->SupportsKeyBackupKeys());
   EXPECT_FALSE((*p)->HoldsKeyBackupKey(2));
   const SecretBytes key = RandomSecret(32);
-  EXPECT_EQ((*p)->WrapWithKeyBackupKey(2, key, kAad).status().code(), Code::kNotFound);
+  EXPECT_EQ((*p)->WrapWithKeyBackupKey(2, key, kPkcs11Aad).status().code(), Code::kNotFound);
   ASSERT_TRUE((*p)->CreateKeyBackupKey(2).ok());
   ASSERT_TRUE((*p)->CreateKeyBackupKey(2).ok()) << "an existing K_n is adopted";
   EXPECT_EQ(Pkcs11BackupKeyLabel(hsm, 2), hsm.key_label_prefix + "-kb2");
-  auto wrapped = (*p)->WrapWithKeyBackupKey(2, key, kAad);
+  auto wrapped = (*p)->WrapWithKeyBackupKey(2, key, kPkcs11Aad);
   ASSERT_TRUE(wrapped.ok()) << wrapped.status().ToString();
   auto again = OpenPkcs11Provider(hsm, 1);
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_TRUE((*again)->HoldsKeyBackupKey(2));
-  EXPECT_EQ(*(*again)->UnwrapWithKeyBackupKey(2, *wrapped, kAad), key);
+  EXPECT_EQ(*(*again)->UnwrapWithKeyBackupKey(2, *wrapped, kPkcs11Aad), key);
   EXPECT_EQ((*again)->UnwrapWithKeyBackupKey(2, *wrapped, Bytes{'x'}).status().code(),
             Code::kDataLoss);
   ASSERT_TRUE((*p)->CreateKeyBackupKey(3).ok());
-  EXPECT_EQ((*again)->UnwrapWithKeyBackupKey(3, *wrapped, kAad).status().code(), Code::kDataLoss);
+  EXPECT_EQ((*again)->UnwrapWithKeyBackupKey(3, *wrapped, kPkcs11Aad).status().code(),
+            Code::kDataLoss);
   ASSERT_TRUE((*p)->DestroyKeyBackupKey(2).ok());
   EXPECT_FALSE((*again)->HoldsKeyBackupKey(2));
-  EXPECT_EQ((*again)->UnwrapWithKeyBackupKey(2, *wrapped, kAad).status().code(), Code::kNotFound);
+  EXPECT_EQ((*again)->UnwrapWithKeyBackupKey(2, *wrapped, kPkcs11Aad).status().code(),
+            Code::kNotFound);
   EXPECT_TRUE((*p)->DestroyKeyBackupKey(2).ok());
   EXPECT_TRUE((*p)->HoldsKeyBackupKey(3));
   // The KEK is untouched.
-  auto kek_wrapped = (*p)->Wrap(key, kAad);
+  auto kek_wrapped = (*p)->Wrap(key, kPkcs11Aad);
   ASSERT_TRUE(kek_wrapped.ok());
-  EXPECT_EQ(*(*again)->Unwrap(*kek_wrapped, kAad), key);
+  EXPECT_EQ(*(*again)->Unwrap(*kek_wrapped, kPkcs11Aad), key);
 }
 
 }  // namespace

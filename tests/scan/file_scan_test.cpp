@@ -58,7 +58,7 @@ class FileScan : public ::testing::Test {
   std::unique_ptr<ScanStream> stream_;
 };
 
-const std::string kId = testing::IdNumber("11010519491231002");
+const std::string kFileId = testing::IdNumber("11010519491231002");
 const std::string kCard = testing::LuhnNumber("622202123456789012");
 
 TEST_F(FileScan, DirectoriesAreWalkedWithIncludeAndExcludeGlobs) {
@@ -79,7 +79,7 @@ TEST_F(FileScan, DirectoriesAreWalkedWithIncludeAndExcludeGlobs) {
 TEST_F(FileScan, ADpoSeesEachColumnClassifiedAgainstTheCatalogue) {
   std::string csv = "客户姓名,手机,身份证,备注\n";
   for (int i = 0; i < 10; ++i) {
-    csv += "王芳,1381234567" + std::to_string(i) + "," + kId + ",";
+    csv += "王芳,1381234567" + std::to_string(i) + "," + kFileId + ",";
     csv += (i < 3 ? "\"邮箱 a" + std::to_string(i) + "@example.com, 已确认\"" : std::string("无")) +
            "\n";
   }
@@ -134,7 +134,7 @@ TEST_F(FileScan, JsonLinesColumnsAreTheTopLevelKeys) {
 }
 
 TEST_F(FileScan, ARedactedCopyDiffersOnlyWhereAFindingWas) {
-  const std::string text = "联系人：张伟，电话 +86 138 1234 5678\n身份证 " + kId +
+  const std::string text = "联系人：张伟，电话 +86 138 1234 5678\n身份证 " + kFileId +
                            "\n无关的一行 order 20240101123456789\n卡号 " + kCard + "。";
   const std::string in = Write("note.txt", text);
   const std::string out = (dir_ / "out" / "note.txt").string();
@@ -152,12 +152,12 @@ TEST_F(FileScan, ARedactedCopyDiffersOnlyWhereAFindingWas) {
   const std::string copy = Read(out);
   EXPECT_EQ(copy, expected);
   EXPECT_EQ(copy.find("1234 5678"), std::string::npos);
-  EXPECT_EQ(copy.find(kId), std::string::npos);
+  EXPECT_EQ(copy.find(kFileId), std::string::npos);
   EXPECT_NE(copy.find("20240101123456789"), std::string::npos) << "not a finding: unchanged";
 }
 
 TEST_F(FileScan, Gb18030InputIsScannedWithOffsetsInTheOriginalFile) {
-  const std::string utf8 = "客户档案\n联系人：张伟，手机 13812345678，身份证 " + kId + "\n";
+  const std::string utf8 = "客户档案\n联系人：张伟，手机 13812345678，身份证 " + kFileId + "\n";
   auto gb = EncodeGb18030(utf8);
   ASSERT_TRUE(gb.ok());
   ASSERT_NE(*gb, utf8);
@@ -174,7 +174,7 @@ TEST_F(FileScan, Gb18030InputIsScannedWithOffsetsInTheOriginalFile) {
   EXPECT_EQ(gb->substr(name.offset, name.length), *EncodeGb18030("张伟"));
   // The redacted copy is GB18030 too, and equal to the input outside the findings.
   auto redacted_utf8 = EncodeGb18030(
-      "客户档案\n联系人：张*，手机 138****5678，身份证 110105********" + kId.substr(14) + "\n");
+      "客户档案\n联系人：张*，手机 138****5678，身份证 110105********" + kFileId.substr(14) + "\n");
   EXPECT_EQ(Read(out), *redacted_utf8);
 }
 
@@ -197,7 +197,7 @@ TEST_F(FileScan, Gb18030OffsetsAreExactAtAnySizeAndTheRedactedCopyHoldsNoValue) 
     gb.append(mark - 40 - gb.size(), 'a');
     gb += '\n';
     const std::string mobile = "1381234" + std::to_string(1000 + planted.size());
-    auto record = EncodeGb18030("联系人 张伟 手机 " + mobile + " 身份证 " + kId + "\n");
+    auto record = EncodeGb18030("联系人 张伟 手机 " + mobile + " 身份证 " + kFileId + "\n");
     ASSERT_TRUE(record.ok());
     gb += *record;  // its mobile number straddles or follows the mark
     planted.push_back(mobile);
@@ -310,7 +310,7 @@ TEST_F(FileScan, FilesAreScannedInParallelAndReportedInOrder) {
 }
 
 TEST(ScanText, ANoteWithAnIdNumberIsConfidential) {
-  auto found = ScanText("客户说他的身份证号是 " + kId + "，请核实");
+  auto found = ScanText("客户说他的身份证号是 " + kFileId + "，请核实");
   ASSERT_TRUE(found.ok());
   ASSERT_EQ(found->size(), 1u);
   EXPECT_EQ(StrictestLevel(*found), Level::kConfidential);
@@ -407,7 +407,7 @@ TEST(HostileInput, RandomBytesInEveryLayoutAndEncoding) {
 // umask allows, and with ENOSPC or EIO at any file-system call the report's status names the
 // copy, no temporary file is left and a previous copy at the destination is intact.
 TEST_F(FileScan, TheRedactedCopyIsModeSixHundredUnderUmask022) {
-  const std::string in = Write("in/notes.txt", "客户电话 13812345678，身份证 " + kId + "\n");
+  const std::string in = Write("in/notes.txt", "客户电话 13812345678，身份证 " + kFileId + "\n");
   const std::string out = (dir_ / "out" / "notes.txt").string();
   const mode_t old = ::umask(022);
   const FileReport r = Scan(in, out);

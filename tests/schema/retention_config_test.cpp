@@ -16,11 +16,11 @@ using testing::DefaultWith;
 using testing::ErrorOf;
 using testing::LineOf;
 
-std::string Expected(uint32_t line, std::string_view key, std::string_view rule) {
+std::string RetentionExpected(uint32_t line, std::string_view key, std::string_view rule) {
   return fmt::format("custos.toml:{}: key '{}': {}", line, key, rule);
 }
 
-Config Default() {
+Config RetentionDefault() {
   auto config = ParseConfig(DefaultConfigToml(), "custos.toml");
   EXPECT_TRUE(config.ok()) << config.status().ToString();
   return std::move(config).value();
@@ -40,7 +40,7 @@ TEST(RetentionPeriod, ParsesTheGrammar) {
 }
 
 TEST(RetentionConfig, TheShippedRulesReproduceThePolicy) {
-  const Config c = Default();
+  const Config c = RetentionDefault();
   const RetentionClassDef* txn = c.FindRetentionClass("transaction");
   ASSERT_NE(txn, nullptr);
   EXPECT_EQ(txn->event, "transaction_completed");
@@ -59,18 +59,19 @@ TEST(RetentionConfig, TheShippedRulesReproduceThePolicy) {
 
 TEST(RetentionConfig, AMaximumBelowTheMinimumIsRefused) {
   const std::string text = DefaultWith("[retention.transaction]", "max = \"3y\"", "max = \"2y\"");
-  EXPECT_EQ(ErrorOf(text),
-            Expected(LineOf(text, "max = \"2y\""), "retention.transaction.max",
-                     "must not be below min (the policy ceiling cannot be shorter than the "
-                     "statutory floor)"));
+  EXPECT_EQ(
+      ErrorOf(text),
+      RetentionExpected(LineOf(text, "max = \"2y\""), "retention.transaction.max",
+                        "must not be below min (the policy ceiling cannot be shorter than the "
+                        "statutory floor)"));
 }
 
 TEST(RetentionConfig, ABadPeriodNamesTheGrammar) {
   const std::string text = DefaultWith("[retention.note]", "max = \"2y\"", "max = \"two years\"");
-  EXPECT_EQ(
-      ErrorOf(text).rfind(
-          Expected(LineOf(text, "two years"), "retention.note.max", "must be a period like"), 0),
-      0u);
+  EXPECT_EQ(ErrorOf(text).rfind(RetentionExpected(LineOf(text, "two years"), "retention.note.max",
+                                                  "must be a period like"),
+                                0),
+            0u);
 }
 
 TEST(RetentionConfig, AnEventTheDataDoesNotHaveIsRefused) {
@@ -84,9 +85,10 @@ TEST(RetentionConfig, AnEventTheDataDoesNotHaveIsRefused) {
 TEST(RetentionConfig, TheAuditClassHasNoCeiling) {
   const std::string text =
       DefaultWith("[retention.audit]", "min = \"3y\"", "min = \"3y\"\nmax = \"5y\"");
-  EXPECT_EQ(ErrorOf(text), Expected(LineOf(text, "max = \"5y\""), "retention.audit.max",
-                                    "the audit class has no ceiling: the sweep never destroys "
-                                    "audit entries"));
+  EXPECT_EQ(ErrorOf(text),
+            RetentionExpected(LineOf(text, "max = \"5y\""), "retention.audit.max",
+                              "the audit class has no ceiling: the sweep never destroys "
+                              "audit entries"));
 }
 
 TEST(RetentionConfig, AMissingFloorIsRefused) {

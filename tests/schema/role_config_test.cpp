@@ -18,18 +18,18 @@ using testing::DefaultWith;
 using testing::ErrorOf;
 using testing::LineOf;
 
-Config Default() {
+Config RoleDefault() {
   auto c = ParseConfig(DefaultConfigToml(), "custos.toml");
   EXPECT_TRUE(c.ok()) << c.status().ToString();
   return std::move(c).value();
 }
 
-std::string Expected(uint32_t line, std::string_view key, std::string_view rule) {
+std::string RoleExpected(uint32_t line, std::string_view key, std::string_view rule) {
   return fmt::format("custos.toml:{}: key '{}': {}", line, key, rule);
 }
 
 TEST(RoleConfig, TheDefaultDeclaresTheEightRolesOfIssue3AndThePartnershipManager) {
-  const Config c = Default();
+  const Config c = RoleDefault();
   for (std::string_view role : {"customer_service", "sales", "marketing", "analyst", "risk_officer",
                                 "dpo", "security_admin", "admin", "partnership_manager"}) {
     EXPECT_NE(c.FindRole(role), nullptr) << role;
@@ -39,7 +39,7 @@ TEST(RoleConfig, TheDefaultDeclaresTheEightRolesOfIssue3AndThePartnershipManager
 
 // Issue 16: the analyst sees no personal field; it may only release de-identified data.
 TEST(RoleConfig, TheAnalystHasNoDataGrantOnlyDeidentifiedReleases) {
-  const Config c = Default();
+  const Config c = RoleDefault();
   ASSERT_NE(c.FindRole("analyst"), nullptr);
   ASSERT_EQ(c.FindRole("analyst")->grants.size(), 1u);
   const GrantDef& g = c.FindRole("analyst")->grants[0];
@@ -49,7 +49,7 @@ TEST(RoleConfig, TheAnalystHasNoDataGrantOnlyDeidentifiedReleases) {
 }
 
 TEST(RoleConfig, TheAdminAndTheDpoHaveNoDataGrant) {
-  const Config c = Default();
+  const Config c = RoleDefault();
   for (std::string_view role : {"admin", "dpo", "security_admin"}) {
     for (const GrantDef& g : c.FindRole(role)->grants) {
       EXPECT_TRUE(g.levels.empty()) << role;
@@ -58,7 +58,7 @@ TEST(RoleConfig, TheAdminAndTheDpoHaveNoDataGrant) {
 }
 
 TEST(RoleConfig, ASupportAgentsPostCarriesCustomerService) {
-  const Config c = Default();
+  const Config c = RoleDefault();
   const PostDef* post = c.FindPost("support_agent");
   ASSERT_NE(post, nullptr);
   EXPECT_EQ(post->roles, std::vector<std::string>{"customer_service"});
@@ -67,7 +67,7 @@ TEST(RoleConfig, ASupportAgentsPostCarriesCustomerService) {
 }
 
 TEST(RoleConfig, AConfidentialGrantNamesItsTrainingCourse) {
-  const Config c = Default();
+  const Config c = RoleDefault();
   const GrantDef& g = c.FindRole("risk_officer")->grants.front();
   EXPECT_EQ(g.requires_training, "privacy-basics");
   EXPECT_EQ(g.effect, GrantEffect::kAllow);
@@ -78,8 +78,8 @@ TEST(RoleConfigErrors, AnUnknownActionIsRefused) {
       DefaultWith("[[roles.marketing.grants]]", "actions = [\"customer.read\", \"customer.list\"]",
                   "actions = [\"customer.read\", \"customer.lists\"]");
   const std::string error = ErrorOf(text);
-  EXPECT_EQ(error.rfind(Expected(LineOf(text, "customer.lists"),
-                                 "roles.marketing.grants[0].actions", "unknown action"),
+  EXPECT_EQ(error.rfind(RoleExpected(LineOf(text, "customer.lists"),
+                                     "roles.marketing.grants[0].actions", "unknown action"),
                         0),
             0u)
       << error;
@@ -92,33 +92,36 @@ TEST(RoleConfigErrors, AnAuditedActionThatIsNotGrantableIsRefused) {
       DefaultWith("[[roles.marketing.grants]]", "actions = [\"customer.read\", \"customer.list\"]",
                   "actions = [\"hold.place\"]");
   const std::string error = ErrorOf(text);
-  EXPECT_EQ(error.rfind(Expected(LineOf(text, "hold.place"), "roles.marketing.grants[0].actions",
-                                 "unknown action 'hold.place'"),
-                        0),
-            0u)
+  EXPECT_EQ(
+      error.rfind(RoleExpected(LineOf(text, "hold.place"), "roles.marketing.grants[0].actions",
+                               "unknown action 'hold.place'"),
+                  0),
+      0u)
       << error;
 }
 
 TEST(RoleConfigErrors, AnUnknownLevelIsRefused) {
   const std::string text =
       DefaultWith("[[roles.marketing.grants]]", "levels = [\"internal\"]", "levels = [\"secret\"]");
-  EXPECT_EQ(ErrorOf(text), Expected(LineOf(text, "\"secret\""), "roles.marketing.grants[0].levels",
-                                    "must be one of general, internal, confidential"));
+  EXPECT_EQ(ErrorOf(text),
+            RoleExpected(LineOf(text, "\"secret\""), "roles.marketing.grants[0].levels",
+                         "must be one of general, internal, confidential"));
 }
 
 TEST(RoleConfigErrors, AnUndeclaredPurposeIsRefused) {
   const std::string text = DefaultWith("[[roles.marketing.grants]]", "purposes = [\"marketing\"]",
                                        "purposes = [\"advertising\"]");
   EXPECT_EQ(ErrorOf(text),
-            Expected(LineOf(text, "\"advertising\""), "roles.marketing.grants[0].purposes",
-                     "must name purposes declared in [purposes]"));
+            RoleExpected(LineOf(text, "\"advertising\""), "roles.marketing.grants[0].purposes",
+                         "must name purposes declared in [purposes]"));
 }
 
 TEST(RoleConfigErrors, APostNamingAnUndeclaredRoleIsRefused) {
   const std::string text = DefaultWith("[posts.support_agent]", "roles = [\"customer_service\"]",
                                        "roles = [\"customer_servise\"]");
-  EXPECT_EQ(ErrorOf(text), Expected(LineOf(text, "customer_servise"), "posts.support_agent.roles",
-                                    "must name roles declared in [roles]"));
+  EXPECT_EQ(ErrorOf(text),
+            RoleExpected(LineOf(text, "customer_servise"), "posts.support_agent.roles",
+                         "must name roles declared in [roles]"));
 }
 
 TEST(RoleConfigErrors, AMaskedWriteIsRefused) {
@@ -146,8 +149,8 @@ TEST(RoleConfigErrors, ALevelOnAnAdminActionIsRefused) {
       DefaultWith("[roles.admin]", "\"key.read\"]", "\"key.read\"]\nlevels = [\"general\"]");
   const std::string error = ErrorOf(text);
   EXPECT_EQ(error,
-            Expected(LineOf(text, "\"key.read\"]\nlevels") + 1, "roles.admin.grants[0].levels",
-                     "only data actions are granted per level"));
+            RoleExpected(LineOf(text, "\"key.read\"]\nlevels") + 1, "roles.admin.grants[0].levels",
+                         "only data actions are granted per level"));
 }
 
 }  // namespace

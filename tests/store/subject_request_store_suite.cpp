@@ -8,8 +8,8 @@
 namespace custos::store::testing {
 namespace {
 
-constexpr const char* kAlice = "01HAAAAAAAAAAAAAAAAAAAAAAA";
-constexpr const char* kBob = "01HBBBBBBBBBBBBBBBBBBBBBBB";
+constexpr const char* kRequestAlice = "01HAAAAAAAAAAAAAAAAAAAAAAA";
+constexpr const char* kRequestBob = "01HBBBBBBBBBBBBBBBBBBBBBBB";
 
 SubjectRequestRow Request(std::string request_id, std::string customer_id, int64_t at_ms) {
   return SubjectRequestRow{std::move(request_id),
@@ -34,17 +34,17 @@ std::vector<std::string> Ids(const std::vector<SubjectRequestRow>& rows) {
 
 TEST_P(StoreSuite, ASubjectRequestIsStoredAsWrittenAndAnIdIsTakenOnce) {
   auto txn = BeginOrDie();
-  SubjectRequestRow row = Request("R1", kAlice, 100);
+  SubjectRequestRow row = Request("R1", kRequestAlice, 100);
   row.kind = "deletion";
   ASSERT_OK(txn->InsertSubjectRequest(row));
-  EXPECT_CODE(txn->InsertSubjectRequest(Request("R1", kBob, 200)), Code::kConflict);
+  EXPECT_CODE(txn->InsertSubjectRequest(Request("R1", kRequestBob, 200)), Code::kConflict);
   ASSERT_OK(txn->Commit());
   Reopen();
   txn = BeginOrDie();
   auto got = txn->GetSubjectRequest("R1");
   ASSERT_TRUE(got.ok() && got->has_value()) << got.status().ToString();
   const SubjectRequestRow& r = **got;
-  EXPECT_EQ(r.customer_id, kAlice);
+  EXPECT_EQ(r.customer_id, kRequestAlice);
   EXPECT_EQ(r.kind, "deletion");
   EXPECT_EQ(r.reference, "ticket SR-1");
   EXPECT_EQ(r.opened_by, "li.na");
@@ -60,7 +60,7 @@ TEST_P(StoreSuite, ASubjectRequestIsStoredAsWrittenAndAnIdIsTakenOnce) {
 
 TEST_P(StoreSuite, ASubjectRequestClosesOnceAndOnlyWhileOpen) {
   auto txn = BeginOrDie();
-  ASSERT_OK(txn->InsertSubjectRequest(Request("R1", kAlice, 100)));
+  ASSERT_OK(txn->InsertSubjectRequest(Request("R1", kRequestAlice, 100)));
   auto closed = txn->CloseSubjectRequest("R1", "dpo", 500, "fulfilled");
   ASSERT_TRUE(closed.ok()) << closed.status().ToString();
   EXPECT_TRUE(*closed);
@@ -83,10 +83,10 @@ TEST_P(StoreSuite, ASubjectRequestClosesOnceAndOnlyWhileOpen) {
 TEST_P(StoreSuite, SubjectRequestsAreListedByCustomerOpenOnlyInOrderAndBounded) {
   auto txn = BeginOrDie();
   // Inserted out of order; two opened at the same time are ordered by id.
-  ASSERT_OK(txn->InsertSubjectRequest(Request("R3", kAlice, 300)));
-  ASSERT_OK(txn->InsertSubjectRequest(Request("R2", kBob, 200)));
-  ASSERT_OK(txn->InsertSubjectRequest(Request("R1b", kAlice, 100)));
-  ASSERT_OK(txn->InsertSubjectRequest(Request("R1a", kAlice, 100)));
+  ASSERT_OK(txn->InsertSubjectRequest(Request("R3", kRequestAlice, 300)));
+  ASSERT_OK(txn->InsertSubjectRequest(Request("R2", kRequestBob, 200)));
+  ASSERT_OK(txn->InsertSubjectRequest(Request("R1b", kRequestAlice, 100)));
+  ASSERT_OK(txn->InsertSubjectRequest(Request("R1a", kRequestAlice, 100)));
   ASSERT_TRUE(*txn->CloseSubjectRequest("R1a", "dpo", 400, "withdrawn"));
   ASSERT_OK(txn->Commit());
   txn = BeginOrDie();
@@ -96,11 +96,11 @@ TEST_P(StoreSuite, SubjectRequestsAreListedByCustomerOpenOnlyInOrderAndBounded) 
   auto open = txn->ListSubjectRequests("", true, 100);
   ASSERT_TRUE(open.ok());
   EXPECT_EQ(Ids(*open), (std::vector<std::string>{"R1b", "R2", "R3"}));
-  auto alice = txn->ListSubjectRequests(kAlice, false, 100);
+  auto alice = txn->ListSubjectRequests(kRequestAlice, false, 100);
   ASSERT_TRUE(alice.ok());
   EXPECT_EQ(Ids(*alice), (std::vector<std::string>{"R1a", "R1b", "R3"}));
   EXPECT_EQ((*alice)[0].outcome, "withdrawn");
-  auto alice_open = txn->ListSubjectRequests(kAlice, true, 100);
+  auto alice_open = txn->ListSubjectRequests(kRequestAlice, true, 100);
   ASSERT_TRUE(alice_open.ok());
   EXPECT_EQ(Ids(*alice_open), (std::vector<std::string>{"R1b", "R3"}));
   auto first_two = txn->ListSubjectRequests("", false, 2);
@@ -112,22 +112,23 @@ TEST_P(StoreSuite, SubjectRequestsAreListedByCustomerOpenOnlyInOrderAndBounded) 
 TEST_P(StoreSuite, SubjectRequestsOutliveTheCustomersErasure) {
   auto txn = BeginOrDie();
   CustomerRow c;
-  c.customer_id = kAlice;
+  c.customer_id = kRequestAlice;
   c.created_at_ms = 10;
   c.updated_at_ms = 10;
   c.source = "form";
   c.schema_version = 1;
   c.envelopes = {{Level::kGeneral, Bytes{1, 2, 3}}};
   ASSERT_OK(txn->InsertCustomer(c));
-  ASSERT_OK(txn->PutWrappedKey({kAlice, 1, Bytes(40, 7)}));
-  ASSERT_OK(txn->InsertSubjectRequest(Request("R1", kAlice, 100)));
+  ASSERT_OK(txn->PutWrappedKey({kRequestAlice, 1, Bytes(40, 7)}));
+  ASSERT_OK(txn->InsertSubjectRequest(Request("R1", kRequestAlice, 100)));
   ASSERT_OK(txn->Commit());
   txn = BeginOrDie();
-  auto erased = txn->EraseCustomer(kAlice);
+  auto erased = txn->EraseCustomer(kRequestAlice);
   ASSERT_TRUE(erased.ok() && *erased) << erased.status().ToString();
   ASSERT_OK(txn->Commit());
   txn = BeginOrDie();
-  EXPECT_EQ(Ids(*txn->ListSubjectRequests(kAlice, false, 10)), (std::vector<std::string>{"R1"}));
+  EXPECT_EQ(Ids(*txn->ListSubjectRequests(kRequestAlice, false, 10)),
+            (std::vector<std::string>{"R1"}));
 }
 
 }  // namespace custos::store::testing

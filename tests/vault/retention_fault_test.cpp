@@ -16,7 +16,7 @@ namespace custos::vault::testing {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr int64_t kYearMs = 365LL * 24 * 3600 * 1000;
+constexpr int64_t kFaultYearMs = 365LL * 24 * 3600 * 1000;
 
 // Installs a FaultInjectingEnv as the process's default Env (the vault's writers take no Env
 // parameter; src/vault is being restructured, issue 11 point 1).
@@ -63,7 +63,7 @@ class RetentionFaultTest : public VaultTest {
     f["phone"] = "1380013" + std::to_string(1000 + phone_++);
     auto id = vault_->customers().Create(Agent(), f, "form", Consented());
     EXPECT_TRUE(id.ok()) << id.status().ToString();
-    now_ms_ += 3 * kYearMs + 2 * kDayMs;
+    now_ms_ += 3 * kFaultYearMs + 2 * kDayMs;
     auto plan = vault_->lifecycle().PlanRetention(Dpo());
     EXPECT_TRUE(plan.ok()) << plan.status().ToString();
     if (!plan.ok()) return "";

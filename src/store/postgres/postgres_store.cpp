@@ -18,7 +18,7 @@ namespace {
 using postgres::ConnectionPool;
 using postgres::PgConn;
 
-int64_t NowMs() {
+int64_t PgNowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -163,7 +163,7 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& options)
                             PgConn::Connect(options.conninfo, options.schema,
                                             options.connect_timeout_s, options.application_name));
     CUSTOS_RETURN_IF_ERROR(
-        postgres::Migrate(*conn, options.schema, options.create_if_missing, NowMs()));
+        postgres::Migrate(*conn, options.schema, options.create_if_missing, PgNowMs()));
   }
   return std::unique_ptr<Store>(std::move(store));
 }

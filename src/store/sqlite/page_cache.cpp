@@ -12,11 +12,11 @@ namespace {
 // SQLite's PENDING_BYTE (os.h): the byte at 1 GiB, whose page is never a database page.
 constexpr unsigned kPendingByte = 0x40000000U;
 
-std::atomic<uint64_t> g_asked{0};
+std::atomic<uint64_t> g_cache_asked{0};
 std::atomic<uint64_t> g_passed{0};
 
 sqlite3_pcache_methods2 g_inner;  // pcache1's methods, read once before installing
-sqlite3_pcache_methods2 g_methods;
+sqlite3_pcache_methods2 g_cache_methods;
 
 struct Cache {
   sqlite3_pcache* inner = nullptr;
@@ -71,7 +71,7 @@ void Rekey(sqlite3_pcache* p, sqlite3_pcache_page* page, unsigned old_key, unsig
 
 void Truncate(sqlite3_pcache* p, unsigned limit) {
   Cache* c = Of(p);
-  g_asked.fetch_add(1, std::memory_order_relaxed);
+  g_cache_asked.fetch_add(1, std::memory_order_relaxed);
   const bool parked_goes = c->parked_present && limit <= c->parked_key;
   if (limit > c->max_key && !parked_goes) return;  // no page at or above the limit
   g_passed.fetch_add(1, std::memory_order_relaxed);
@@ -101,26 +101,26 @@ bool InstallPageCache() {
         g_inner.xRekey == nullptr || g_inner.xInit == nullptr) {
       return;
     }
-    g_methods = sqlite3_pcache_methods2{};
-    g_methods.iVersion = g_inner.iVersion;
-    g_methods.pArg = nullptr;
-    g_methods.xInit = Init;
-    g_methods.xShutdown = Shutdown;
-    g_methods.xCreate = Create;
-    g_methods.xCachesize = Cachesize;
-    g_methods.xPagecount = Pagecount;
-    g_methods.xFetch = Fetch;
-    g_methods.xUnpin = Unpin;
-    g_methods.xRekey = Rekey;
-    g_methods.xTruncate = Truncate;
-    g_methods.xDestroy = Destroy;
-    g_methods.xShrink = Shrink;
-    installed = sqlite3_config(SQLITE_CONFIG_PCACHE2, &g_methods) == SQLITE_OK;
+    g_cache_methods = sqlite3_pcache_methods2{};
+    g_cache_methods.iVersion = g_inner.iVersion;
+    g_cache_methods.pArg = nullptr;
+    g_cache_methods.xInit = Init;
+    g_cache_methods.xShutdown = Shutdown;
+    g_cache_methods.xCreate = Create;
+    g_cache_methods.xCachesize = Cachesize;
+    g_cache_methods.xPagecount = Pagecount;
+    g_cache_methods.xFetch = Fetch;
+    g_cache_methods.xUnpin = Unpin;
+    g_cache_methods.xRekey = Rekey;
+    g_cache_methods.xTruncate = Truncate;
+    g_cache_methods.xDestroy = Destroy;
+    g_cache_methods.xShrink = Shrink;
+    installed = sqlite3_config(SQLITE_CONFIG_PCACHE2, &g_cache_methods) == SQLITE_OK;
   });
   return installed;
 }
 
-uint64_t TEST_TruncationsAsked() { return g_asked.load(std::memory_order_relaxed); }
+uint64_t TEST_TruncationsAsked() { return g_cache_asked.load(std::memory_order_relaxed); }
 uint64_t TEST_TruncationsPassed() { return g_passed.load(std::memory_order_relaxed); }
 
 }  // namespace custos::store::sqlite

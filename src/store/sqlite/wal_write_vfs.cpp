@@ -12,7 +12,7 @@ namespace {
 
 constexpr int kFrameHeaderBytes = 24;
 
-std::atomic<uint64_t> g_asked{0};
+std::atomic<uint64_t> g_wal_asked{0};
 std::atomic<uint64_t> g_made{0};
 
 // Our sqlite3_file: SQLite allocates szOsFile bytes; the default VFS's file lives right after
@@ -28,7 +28,7 @@ struct WalFile {
 
 sqlite3_vfs* g_default = nullptr;
 sqlite3_vfs g_vfs;
-sqlite3_io_methods g_methods;
+sqlite3_io_methods g_wal_methods;
 
 WalFile* Of(sqlite3_file* f) { return reinterpret_cast<WalFile*>(f); }
 
@@ -60,7 +60,7 @@ int Read(sqlite3_file* file, void* out, int amount, sqlite3_int64 offset) {
 int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
   WalFile* f = Of(file);
   if (!f->is_wal) return f->real->pMethods->xWrite(f->real, data, amount, offset);
-  g_asked.fetch_add(1, std::memory_order_relaxed);
+  g_wal_asked.fetch_add(1, std::memory_order_relaxed);
   std::vector<unsigned char>& buf = *f->buffer;
   const auto size = static_cast<size_t>(amount);
   const bool continues =
@@ -199,7 +199,7 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int*
     }
     f->buffer->reserve(std::size_t{64} * 1024);
   }
-  f->base.pMethods = &g_methods;
+  f->base.pMethods = &g_wal_methods;
   return SQLITE_OK;
 }
 
@@ -232,28 +232,28 @@ int CurrentTimeInt64(sqlite3_vfs*, sqlite3_int64* out) {
 bool Register() {
   g_default = sqlite3_vfs_find(nullptr);
   if (g_default == nullptr || g_default->iVersion < 2) return false;
-  g_methods = sqlite3_io_methods{};
+  g_wal_methods = sqlite3_io_methods{};
   // Version 3 (shared memory, memory-mapped reads) as the default unix VFS; each optional
   // method checks that the default file has it.
-  g_methods.iVersion = 3;
-  g_methods.xClose = Close;
-  g_methods.xRead = Read;
-  g_methods.xWrite = Write;
-  g_methods.xTruncate = Truncate;
-  g_methods.xSync = Sync;
-  g_methods.xFileSize = FileSize;
-  g_methods.xLock = Lock;
-  g_methods.xUnlock = Unlock;
-  g_methods.xCheckReservedLock = CheckReservedLock;
-  g_methods.xFileControl = FileControl;
-  g_methods.xSectorSize = SectorSize;
-  g_methods.xDeviceCharacteristics = DeviceCharacteristics;
-  g_methods.xShmMap = ShmMap;
-  g_methods.xShmLock = ShmLock;
-  g_methods.xShmBarrier = ShmBarrier;
-  g_methods.xShmUnmap = ShmUnmap;
-  g_methods.xFetch = Fetch;
-  g_methods.xUnfetch = Unfetch;
+  g_wal_methods.iVersion = 3;
+  g_wal_methods.xClose = Close;
+  g_wal_methods.xRead = Read;
+  g_wal_methods.xWrite = Write;
+  g_wal_methods.xTruncate = Truncate;
+  g_wal_methods.xSync = Sync;
+  g_wal_methods.xFileSize = FileSize;
+  g_wal_methods.xLock = Lock;
+  g_wal_methods.xUnlock = Unlock;
+  g_wal_methods.xCheckReservedLock = CheckReservedLock;
+  g_wal_methods.xFileControl = FileControl;
+  g_wal_methods.xSectorSize = SectorSize;
+  g_wal_methods.xDeviceCharacteristics = DeviceCharacteristics;
+  g_wal_methods.xShmMap = ShmMap;
+  g_wal_methods.xShmLock = ShmLock;
+  g_wal_methods.xShmBarrier = ShmBarrier;
+  g_wal_methods.xShmUnmap = ShmUnmap;
+  g_wal_methods.xFetch = Fetch;
+  g_wal_methods.xUnfetch = Unfetch;
 
   g_vfs = sqlite3_vfs{};
   g_vfs.iVersion = 2;
@@ -283,7 +283,7 @@ bool RegisterWalWriteVfs() {
   return registered;
 }
 
-uint64_t TEST_WalWritesAsked() { return g_asked.load(std::memory_order_relaxed); }
+uint64_t TEST_WalWritesAsked() { return g_wal_asked.load(std::memory_order_relaxed); }
 uint64_t TEST_WalWritesMade() { return g_made.load(std::memory_order_relaxed); }
 
 }  // namespace custos::store::sqlite
