@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -87,10 +88,28 @@ TEST_F(RetentionCrashTest, ARunKilledAtRandomPointsNeverLeavesHalfACustomer) {
   // Adaptive delays with random jitter. The delay grows only after a kill that destroyed
   // nothing (it landed while the child opened the vault or started the run), and holds after a
   // kill that landed inside the run, so each later child gets about one more batch done before
-  // it dies. A fixed schedule let a fast machine finish the whole plan in the fifth child.
+  // it dies. A fixed schedule let a fast machine finish the whole plan in the fifth child. The
+  // first delay is just short of the time a child takes to open the vault here and now, and
+  // the steps are a few percent of it: on a loaded machine the open took 280 ms and the whole
+  // run 40 ms, so steps grown from 5 ms by an eighth each jumped over the run.
+  const auto probe_start = std::chrono::steady_clock::now();
+  const pid_t probe = fork();
+  ASSERT_GE(probe, 0);
+  if (probe == 0) {
+    OpenOptions open;
+    open.dir = dir_;
+    open.now_ms = LaterClock(base + 3600 * 1000);
+    _exit(Vault::Open(open).ok() ? 0 : 2);
+  }
+  int probe_status = 0;
+  ASSERT_EQ(waitpid(probe, &probe_status, 0), probe);
+  ASSERT_TRUE(WIFEXITED(probe_status) && WEXITSTATUS(probe_status) == 0);
+  const auto open_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::steady_clock::now() - probe_start)
+                           .count();
   std::mt19937 rng(20261129);
   std::uniform_int_distribution<int> jitter_us(0, 2000);
-  int delay_us = 5000;
+  int delay_us = std::max(5000, static_cast<int>(open_us * 3 / 4));
   int killed = 0;
   int killed_mid_run = 0;  // kills after which part, but not all, of the plan was done
   int gone_before = 0;
@@ -130,7 +149,7 @@ TEST_F(RetentionCrashTest, ARunKilledAtRandomPointsNeverLeavesHalfACustomer) {
     if (WIFSIGNALED(status) && gone > 0 && gone < kCustomers) ++killed_mid_run;
     std::cerr << "round " << round << (WIFSIGNALED(status) ? ": killed" : ": finished") << " after "
               << delay_us / 1000 << " ms, " << gone << " gone\n";
-    if (gone == gone_before) delay_us += 3000 + delay_us / 8;  // reaches 100 ms if slow
+    if (gone == gone_before) delay_us += 1000 + delay_us / 32;
     gone_before = gone;
     vault_.reset();
   }
