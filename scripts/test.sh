@@ -35,7 +35,16 @@ took() {  # the wall time of the phase that just ended, and the disk left where 
 # tests/console registers the console's browser test only when the console is built.
 export CUSTOS_REQUIRE_BROWSER=1
 echo "== build (warnings as errors) =="
-scripts/build.sh -DCUSTOS_BUILD_TESTS=ON -DCUSTOS_BUILD_BENCH=ON -DCUSTOS_SANITIZE=OFF
+# With the sanitizer pass to follow, only what this build runs or is alone in building: the
+# binary, the executables of the once-only suites below and the benchmarks (the target
+# custos_once_tests; every source under src/ is in it, which lint's dependency log needs). The
+# other ~150 test sources are compiled, with -Werror, and run in the sanitizer build: building
+# them here too was about a third of this build's compiles and ~90 links of ~100 MB each.
+# Line tables only (-g1), as in the sanitizer builds: full -g cost a third of each compile.
+PLAIN_TARGETS=custos_once_tests
+if [ "${SKIP_SANITIZERS:-0}" = "1" ]; then PLAIN_TARGETS=""; fi
+NINJA_TARGETS="$PLAIN_TARGETS" scripts/build.sh -DCUSTOS_BUILD_TESTS=ON -DCUSTOS_BUILD_BENCH=ON \
+  -DCUSTOS_SANITIZE=OFF -DCUSTOS_LINE_TABLES=ON
 if ! grep -q '^CUSTOS_CONSOLE_BUILT:INTERNAL=ON' build/CMakeCache.txt; then
   echo "test.sh: the web console was not built (node, npm ci in console/: scripts/setup.sh)" >&2
   exit 1
@@ -80,10 +89,15 @@ if [ "${SKIP_SANITIZERS:-0}" != "1" ]; then
   # The sanitizer builds keep line tables only (-g1), and this one links the components as
   # shared libraries: every test binary linked the whole vault statically with UBSan's check
   # data (~600 MB each, 13 GB in all), which filled CI's disk in session 20. The plain build
-  # keeps -g and static libraries: its compile commands key the clang-tidy cache, and it is
-  # what the package installs.
+  # keeps static libraries and one source per translation unit: its compile commands key the
+  # clang-tidy cache, and it is what the package installs. The components are compiled at -O1
+  # here, the tests' own code at -O0 (cmake/Warnings.cmake).
+  # Unity builds (CMAKE_UNITY_BUILD: up to 16 sources of a target in one translation unit) for
+  # both sanitizer builds: each libstdc++ header and template is then compiled once per batch,
+  # not once per source. A cold CI machine compiles all three builds from nothing, and with
+  # separate sources that alone approached CI's limit (stop 36 timed out; docs/decisions.md).
   BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DCUSTOS_SANITIZE=ON -DCUSTOS_BUILD_BENCH=OFF \
-    -DCUSTOS_LINE_TABLES=ON -DBUILD_SHARED_LIBS=ON
+    -DCUSTOS_LINE_TABLES=ON -DBUILD_SHARED_LIBS=ON -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=16
   took
   # Every test but those that ran once in the plain pass (ONCE_LABELS: the crash suites, the
   # fuzz run, the package install and the browser tests).
@@ -98,7 +112,8 @@ if [ "${SKIP_SANITIZERS:-0}" != "1" ]; then
   echo "== build (ThreadSanitizer: the concurrency tests) =="
   TSAN_TARGETS="vault_test vault_keys_test api_e2e_test cli_schedule_test custos"
   BUILD_DIR=build-tsan NINJA_TARGETS="$TSAN_TARGETS" \
-    scripts/build.sh -DCUSTOS_TSAN=ON -DCUSTOS_BUILD_BENCH=OFF -DCUSTOS_LINE_TABLES=ON
+    scripts/build.sh -DCUSTOS_TSAN=ON -DCUSTOS_BUILD_BENCH=OFF -DCUSTOS_LINE_TABLES=ON -DCMAKE_UNITY_BUILD=ON \
+    -DCMAKE_UNITY_BUILD_BATCH_SIZE=16
   took
   echo "== concurrency tests under ThreadSanitizer =="
   TSAN_OPTIONS="suppressions=$PWD/tsan.supp:second_deadlock_stack=1:history_size=4" \
