@@ -212,6 +212,11 @@ FieldMap ToFieldValues(const json& field_map) {
   return out;
 }
 
+Status NoBody(std::string_view body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return Status::Ok();
+  return ParseBody(body, std::span<const BodyMember>()).status();
+}
+
 std::string StringOr(const json& object, std::string_view name, std::string_view fallback) {
   auto it = object.find(name);
   if (it == object.end() || !it->is_string()) return std::string(fallback);

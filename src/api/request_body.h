@@ -45,6 +45,10 @@ struct BodyMember {
 // required member.
 Result<nlohmann::json> ParseBody(std::string_view body, std::span<const BodyMember> members);
 
+// For routes that take no body: Ok for an empty (or all-whitespace) body or an empty JSON
+// object; otherwise ParseBody's InvalidArgument for the members it does not take.
+Status NoBody(std::string_view body);
+
 // Field name -> value; the same type as vault::FieldValues (kept apart so that the parsers
 // build without the vault, for the fuzz target).
 using FieldMap = std::map<std::string, std::string, std::less<>>;

@@ -31,14 +31,8 @@ constexpr std::array<BodyMember, 13> kApprovalBody = {{
     {"cert_pem", MemberKind::kString, false},     // partner_cert
     {"cert_sha256", MemberKind::kString, false},  // partner_cert
 }};
-constexpr std::array<BodyMember, 0> kEmptyBody = {};
 constexpr std::array<std::string_view, 2> kApprovalQuery = {"requester", "state"};
 constexpr std::array<std::string_view, 3> kExplainQuery = {"staff_id", "purpose", "customer_id"};
-
-Status NoBody(const ApiRequest& req) {
-  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) return Status::Ok();
-  return ParseBody(req.body, kEmptyBody).status();
-}
 
 json ApprovalJson(const vault::ApprovalView& a) {
   json scope = json::parse(a.scope_json, nullptr, /*allow_exceptions=*/false);
@@ -83,14 +77,14 @@ Result<ApiResponse> ListApprovals(vault::Vault& v, const ApiRequest& req, const 
 }
 
 Result<ApiResponse> Approve(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
-  CUSTOS_RETURN_IF_ERROR(NoBody(req));
+  CUSTOS_RETURN_IF_ERROR(NoBody(req.body));
   const std::string id = s.Param("approval_id");
   CUSTOS_RETURN_IF_ERROR(v.approvals().Approve(s.ctx, id));
   return JsonResponse(200, Dump({{"approval_id", id}, {"state", "approved"}}));
 }
 
 Result<ApiResponse> Reject(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
-  CUSTOS_RETURN_IF_ERROR(NoBody(req));
+  CUSTOS_RETURN_IF_ERROR(NoBody(req.body));
   const std::string id = s.Param("approval_id");
   CUSTOS_RETURN_IF_ERROR(v.approvals().Reject(s.ctx, id));
   return JsonResponse(200, Dump({{"approval_id", id}, {"state", "rejected"}}));

@@ -17,13 +17,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<BodyMember, 0> kEmptyBody = {};
-
-Status NoBody(const ApiRequest& req) {
-  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) return Status::Ok();
-  return ParseBody(req.body, kEmptyBody).status();
-}
-
 Result<ApiResponse> ListBackups(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(ParseQuery(req.query, kNoQuery).status());
   CUSTOS_ASSIGN_OR_RETURN(std::vector<vault::BackupListing> list, v.backups().List(s.ctx));
@@ -37,7 +30,7 @@ Result<ApiResponse> ListBackups(vault::Vault& v, const ApiRequest& req, const Re
 // not listed, so NotFound here is an unknown id: 404).
 Result<ApiResponse> VerifyBackup(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(ParseQuery(req.query, kNoQuery).status());
-  CUSTOS_RETURN_IF_ERROR(NoBody(req));
+  CUSTOS_RETURN_IF_ERROR(NoBody(req.body));
   const std::string id = s.params.at("backup_id");
   Result<vault::BackupCheck> c = v.backups().VerifyListed(s.ctx, id);
   if (!c.ok() && c.status().code() == Code::kDataLoss) {

@@ -54,7 +54,7 @@ Result<ApiResponse> Create(vault::Vault& v, const ApiRequest& req, const Request
   return JsonResponse(201, Dump({{"customer_id", id}}));
 }
 
-Result<ApiResponse> Get(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
+Result<ApiResponse> GetCustomer(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_ASSIGN_OR_RETURN(QueryParams q, ParseQuery(req.query, kGetQuery));
   std::vector<std::string> fields;
   if (auto it = q.find("fields"); it != q.end()) {
@@ -130,7 +130,7 @@ void AddCustomerRoutes(RouteTable& t, vault::Vault& v) {
   t.Add({"GET", "/v1/customers", Access::kData, BindVault(v, List)});
   // Audited reads only: the token is checked in the read's group-commit step (issue 14).
   t.Add({"GET", "/v1/customers/search", Access::kData, BindVault(v, Search), true});
-  t.Add({"GET", "/v1/customers/{customer_id}", Access::kData, BindVault(v, Get), true});
+  t.Add({"GET", "/v1/customers/{customer_id}", Access::kData, BindVault(v, GetCustomer), true});
   t.Add({"PATCH", "/v1/customers/{customer_id}", Access::kData, BindVault(v, Update)});
   t.Add({"POST", "/v1/customers/{customer_id}/close", Access::kData,
          BindVault(v, [](vault::Vault& vv, const ApiRequest& r, const RequestScope& s) {

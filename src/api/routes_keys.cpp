@@ -14,13 +14,6 @@
 namespace custos::api {
 namespace {
 
-constexpr std::array<BodyMember, 0> kEmptyBody = {};
-
-Status NoBody(const ApiRequest& req) {
-  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) return Status::Ok();
-  return ParseBody(req.body, kEmptyBody).status();
-}
-
 Result<ApiResponse> GetKeys(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(ParseQuery(req.query, kNoQuery).status());
   CUSTOS_ASSIGN_OR_RETURN(vault::KeyStatus status, v.keys().GetStatus(s.ctx));
@@ -31,7 +24,7 @@ Result<ApiResponse> GetKeys(vault::Vault& v, const ApiRequest& req, const Reques
 // interrupted by a stopped server is resumed by the next call; docs/decisions.md).
 Result<ApiResponse> RotateKeys(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(ParseQuery(req.query, kNoQuery).status());
-  CUSTOS_RETURN_IF_ERROR(NoBody(req));
+  CUSTOS_RETURN_IF_ERROR(NoBody(req.body));
   CUSTOS_ASSIGN_OR_RETURN(vault::RotateReport r, v.keys().Rotate(s.ctx, vault::RotateOptions{}));
   return JsonResponse(200, Dump({{"from_version", r.from_version},
                                  {"to_version", r.to_version},

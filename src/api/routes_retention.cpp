@@ -26,18 +26,12 @@ constexpr int64_t kMaxItems = 100000;
 constexpr int64_t kDayMs = int64_t{24} * 3600 * 1000;
 constexpr int64_t kDefaultApprovalMs = 7 * kDayMs;  // as `custos retention request`
 
-constexpr std::array<std::string_view, 1> kListQuery = {"limit"};
+constexpr std::array<std::string_view, 1> kRetentionListQuery = {"limit"};
 constexpr std::array<std::string_view, 1> kShowQuery = {"items"};
-constexpr std::array<BodyMember, 0> kEmptyBody = {};
 constexpr std::array<BodyMember, 2> kRequestBody = {{
     {"justification", MemberKind::kString, true},
     {"duration_ms", MemberKind::kInteger, false},
 }};
-
-Status NoBody(const ApiRequest& req) {
-  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) return Status::Ok();
-  return ParseBody(req.body, kEmptyBody).status();
-}
 
 std::string PlanId(const RequestScope& s) {
   auto it = s.params.find("plan_id");
@@ -73,7 +67,7 @@ json PlanJson(const vault::RetentionPlanView& p, size_t items) {
 }
 
 Result<ApiResponse> ListPlans(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
-  CUSTOS_ASSIGN_OR_RETURN(QueryParams q, ParseQuery(req.query, kListQuery));
+  CUSTOS_ASSIGN_OR_RETURN(QueryParams q, ParseQuery(req.query, kRetentionListQuery));
   int64_t limit = kDefaultPlans;
   if (q.contains("limit")) {
     CUSTOS_ASSIGN_OR_RETURN(limit, ParseBoundedInt("limit", q["limit"], 1, kMaxPlans));
@@ -97,7 +91,7 @@ Result<ApiResponse> ShowPlan(vault::Vault& v, const ApiRequest& req, const Reque
 
 Result<ApiResponse> ProposePlan(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(ParseQuery(req.query, kNoQuery).status());
-  CUSTOS_RETURN_IF_ERROR(NoBody(req));
+  CUSTOS_RETURN_IF_ERROR(NoBody(req.body));
   CUSTOS_ASSIGN_OR_RETURN(auto plan, v.lifecycle().PlanRetention(s.ctx));
   return JsonResponse(201, Dump(PlanJson(plan, static_cast<size_t>(kDefaultItems))));
 }
@@ -119,7 +113,7 @@ Result<ApiResponse> RequestDestruction(vault::Vault& v, const ApiRequest& req,
 
 Result<ApiResponse> RunPlan(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
   CUSTOS_RETURN_IF_ERROR(ParseQuery(req.query, kNoQuery).status());
-  CUSTOS_RETURN_IF_ERROR(NoBody(req));
+  CUSTOS_RETURN_IF_ERROR(NoBody(req.body));
   CUSTOS_ASSIGN_OR_RETURN(auto r, v.lifecycle().RunRetentionPlan(s.ctx, PlanId(s)));
   // The certificate by its name in the vault's certificates/ directory: the server's file
   // system layout stays on the server (`custos retention certificate verify` reads the file).

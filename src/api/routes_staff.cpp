@@ -56,12 +56,6 @@ constexpr std::array<BodyMember, 4> kTrainingBody = {{
     {"valid_until_ms", MemberKind::kInteger, true},
 }};
 constexpr std::array<std::string_view, 1> kStaffQuery = {"staff_id"};
-constexpr std::array<BodyMember, 0> kEmptyBody = {};
-
-Status NoBody(const ApiRequest& req) {
-  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) return Status::Ok();
-  return ParseBody(req.body, kEmptyBody).status();
-}
 
 json TokenJson(const vault::TokenView& t) {
   return {{"token_id", t.token_id},
@@ -125,7 +119,7 @@ Result<ApiResponse> ListTokens(vault::Vault& v, const ApiRequest& req, const Req
 }
 
 Result<ApiResponse> RevokeToken(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
-  CUSTOS_RETURN_IF_ERROR(NoBody(req));
+  CUSTOS_RETURN_IF_ERROR(NoBody(req.body));
   const std::string id = s.Param("token_id");
   CUSTOS_RETURN_IF_ERROR(v.staff().RevokeToken(s.ctx, id));
   return JsonResponse(200, Dump({{"token_id", id}, {"state", "revoked"}}));
@@ -184,7 +178,7 @@ Result<ApiResponse> EnrollTotp(vault::Vault& v, const ApiRequest& req, const Req
 }
 
 Result<ApiResponse> ResetTotp(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
-  CUSTOS_RETURN_IF_ERROR(NoBody(req));
+  CUSTOS_RETURN_IF_ERROR(NoBody(req.body));
   const std::string id = s.Param("staff_id");
   CUSTOS_RETURN_IF_ERROR(v.staff().ResetTotp(s.ctx, id));
   return JsonResponse(200, Dump({{"staff_id", id}, {"totp_enrolled", false}}));

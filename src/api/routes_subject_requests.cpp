@@ -27,7 +27,7 @@ constexpr std::array<BodyMember, 4> kOpenBody = {{
     {"reference", MemberKind::kString, true},
     {"proposed", MemberKind::kFieldMap, false},
 }};
-constexpr std::array<BodyMember, 2> kVerifyBody = {{
+constexpr std::array<BodyMember, 2> kRequestVerifyBody = {{
     {"method", MemberKind::kString, true},
     {"evidence_ref", MemberKind::kString, true},
 }};
@@ -39,7 +39,7 @@ constexpr std::array<BodyMember, 2> kCloseBody = {{
     {"outcome", MemberKind::kString, true},
     {"reason", MemberKind::kString, false},
 }};
-constexpr std::array<std::string_view, 2> kListQuery = {"customer_id", "open"};
+constexpr std::array<std::string_view, 2> kRequestListQuery = {"customer_id", "open"};
 
 // RFC 3339 in UTC, to the second: "2026-12-14T14:18:58Z".
 std::string Rfc3339(int64_t ms) { return core::FormatIsoUtc(ms / 1000); }
@@ -120,7 +120,7 @@ Result<ApiResponse> CloseRequest(vault::Vault& v, const ApiRequest& req, const R
 }
 
 Result<ApiResponse> ListRequests(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
-  CUSTOS_ASSIGN_OR_RETURN(QueryParams q, ParseQuery(req.query, kListQuery));
+  CUSTOS_ASSIGN_OR_RETURN(QueryParams q, ParseQuery(req.query, kRequestListQuery));
   CUSTOS_ASSIGN_OR_RETURN(bool open_only, ParseOpenFlag(q));
   CUSTOS_ASSIGN_OR_RETURN(auto rows, v.subject_requests().List(s.ctx, q["customer_id"], open_only));
   json items = json::array();
@@ -134,7 +134,7 @@ std::string PathId(const RequestScope& s) {
 }
 
 Result<ApiResponse> VerifyRequest(vault::Vault& v, const ApiRequest& req, const RequestScope& s) {
-  CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kVerifyBody));
+  CUSTOS_ASSIGN_OR_RETURN(json body, ParseBody(req.body, kRequestVerifyBody));
   const vault::Verification how{StringOr(body, "method", ""), StringOr(body, "evidence_ref", "")};
   CUSTOS_RETURN_IF_ERROR(v.subject_requests().Verify(s.ctx, PathId(s), how));
   return JsonResponse(200, Dump({{"request_id", PathId(s)}, {"verified", how.method}}));
