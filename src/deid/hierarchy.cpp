@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <optional>
 
+#include "core/ascii.h"
 #include "core/dates.h"
 #include "core/region_codes.h"
 
@@ -16,12 +17,7 @@ namespace {
 
 constexpr std::string_view kTop = "*";
 
-bool AllDigitsNonEmpty(std::string_view s) {
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-  }
-  return !s.empty();
-}
+bool AllDigitsNonEmpty(std::string_view s) { return !s.empty() && core::AllAsciiDigits(s); }
 
 std::optional<int> ParseYear(std::string_view value) {
   if (value.size() < 4 || !AllDigitsNonEmpty(value.substr(0, 4))) return std::nullopt;

@@ -14,18 +14,18 @@
 #include <string>
 #include <string_view>
 
+#include "core/ascii.h"
+
 namespace custos::scan {
 
 // ---- Characters ----
 // (UTF-8 decoding is core/utf8.h: DecodeUtf8Lossy and Utf8PrevCharStart, the fast path.)
 
-inline bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
+using core::IsAsciiDigit;  // core/ascii.h
 inline bool IsAsciiAlpha(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
 inline bool IsAsciiAlnum(char c) { return IsAsciiDigit(c) || IsAsciiAlpha(c); }
 // True when `s` is one or more ASCII digits.
-inline bool AllDigits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), IsAsciiDigit);
-}
+inline bool AllDigits(std::string_view s) { return !s.empty() && core::AllAsciiDigits(s); }
 inline bool IsCjk(char32_t cp) { return cp >= 0x4E00 && cp <= 0x9FFF; }
 inline bool IsFullWidthDigit(char32_t cp) { return cp >= 0xFF10 && cp <= 0xFF19; }
 

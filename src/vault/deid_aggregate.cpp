@@ -11,11 +11,11 @@
 #include "access/policy.h"
 #include "crypto/primitives.h"
 #include "deid/dp.h"
+#include "lifecycle/plan.h"
 #include "vault/admission.h"
 #include "vault/deid.h"
 #include "vault/deid_pass.h"
 #include "vault/deid_plan.h"
-#include "vault/text_helpers.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -374,7 +374,7 @@ store::DeidReleaseRow RegisterRow(const AggregateRun& a, const DeidAggregateRepo
   row.profile_sha256 = report.profile_sha256;
   row.parameters = parameters.dump();
   row.row_count = static_cast<int64_t>(report.groups.size());
-  row.file_sha256 = Sha256Hex(AnswerJson(report).dump());
+  row.file_sha256 = lifecycle::Sha256Hex(AnswerJson(report).dump());
   row.recipients = a.options.recipients;
   return row;
 }

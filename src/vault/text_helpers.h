@@ -1,5 +1,5 @@
 // Internal to the vault: small text helpers that several domain services share (one of each,
-// docs/decisions.md "One of each helper").
+// docs/decisions.md "One of each helper"). A SHA-256 in hex is lifecycle::Sha256Hex.
 #pragma once
 
 #include <fmt/format.h>
@@ -10,14 +10,8 @@
 #include <vector>
 
 #include "access/credentials.h"
-#include "crypto/primitives.h"
 
 namespace custos::vault {
-
-// The SHA-256 of `data` as lowercase hex (file and document fingerprints).
-inline std::string Sha256Hex(std::string_view data) {
-  return crypto::ToHex(crypto::Hash(crypto::Suite::kAes256Gcm, crypto::AsBytes(data)));
-}
 
 // Audit sequence numbers as the comma list the secops rows keep ("12,40,41").
 inline std::string JoinSeqs(const std::vector<int64_t>& seqs) {

@@ -92,15 +92,16 @@ TEST_F(RetentionCrashTest, ARunKilledAtRandomPointsNeverLeavesHalfACustomer) {
   // first delay is just short of the time a child takes to open the vault here and now, and
   // the steps are a few percent of it: on a loaded machine the open took 280 ms and the whole
   // run 40 ms, so steps grown from 5 ms by an eighth each jumped over the run.
-  const auto probe_start = std::chrono::steady_clock::now();
-  const pid_t probe = fork();
-  ASSERT_GE(probe, 0);
-  if (probe == 0) {
+  auto open_in_child = [&] {  // the vault as each child opens it, an hour into the plan
     OpenOptions open;
     open.dir = dir_;
     open.now_ms = LaterClock(base + 3600 * 1000);
-    _exit(Vault::Open(open).ok() ? 0 : 2);
-  }
+    return Vault::Open(open);
+  };
+  const auto probe_start = std::chrono::steady_clock::now();
+  const pid_t probe = fork();
+  ASSERT_GE(probe, 0);
+  if (probe == 0) _exit(open_in_child().ok() ? 0 : 2);
   int probe_status = 0;
   ASSERT_EQ(waitpid(probe, &probe_status, 0), probe);
   ASSERT_TRUE(WIFEXITED(probe_status) && WEXITSTATUS(probe_status) == 0);
@@ -117,10 +118,7 @@ TEST_F(RetentionCrashTest, ARunKilledAtRandomPointsNeverLeavesHalfACustomer) {
     const pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-      OpenOptions open;
-      open.dir = dir_;
-      open.now_ms = LaterClock(base + 3600 * 1000);
-      auto v = Vault::Open(open);
+      auto v = open_in_child();
       if (!v.ok()) _exit(2);
       auto run = (*v)->lifecycle().RunRetentionPlan(Context{"dpo", "", Channel::kCli, "req-crash"},
                                                     plan->plan_id);
