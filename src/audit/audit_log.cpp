@@ -25,7 +25,23 @@ bool HasControlChar(std::string_view s) {
   return false;
 }
 
-// Messages name the event field and the rule, never the value (it may be hostile input).
+// Every store failure while auditing means "cannot audit": the caller fails closed.
+Status CannotWrite(std::string_view step, const Status& cause) {
+  return Unavailable(fmt::format("audit log: {}: {}", step, cause.ToString()));
+}
+
+store::CheckpointRow SignCheckpoint(const crypto::SigningKey& key, int64_t seq,
+                                    const crypto::Bytes& hash, int64_t ts_ms) {
+  store::CheckpointRow cp;
+  cp.seq = seq;
+  cp.ts_ms = ts_ms;
+  cp.hash = hash;
+  cp.signature = key.Sign(CheckpointMessage(seq, hash));
+  return cp;
+}
+
+}  // namespace
+
 Status ValidateEvent(const AuditEvent& e) {
   const std::pair<std::string_view, const std::string*> strings[] = {
       {"actor", &e.actor},     {"action", &e.action},        {"target", &e.target},
@@ -51,32 +67,6 @@ Status ValidateEvent(const AuditEvent& e) {
   return Status::Ok();
 }
 
-// `fields` comma-joined into `out` (replacing what it held).
-void JoinFieldsInto(const std::vector<std::string>& fields, std::string& out) {
-  out.clear();
-  for (size_t i = 0; i < fields.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    out += fields[i];
-  }
-}
-
-// Every store failure while auditing means "cannot audit": the caller fails closed.
-Status CannotWrite(std::string_view step, const Status& cause) {
-  return Unavailable(fmt::format("audit log: {}: {}", step, cause.ToString()));
-}
-
-store::CheckpointRow SignCheckpoint(const crypto::SigningKey& key, int64_t seq,
-                                    const crypto::Bytes& hash, int64_t ts_ms) {
-  store::CheckpointRow cp;
-  cp.seq = seq;
-  cp.ts_ms = ts_ms;
-  cp.hash = hash;
-  cp.signature = key.Sign(CheckpointMessage(seq, hash));
-  return cp;
-}
-
-}  // namespace
-
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(const AuditOptions& options) {
   if (options.checkpoint_every == 0) {
     return InvalidArgument("audit checkpoint_every: must be at least 1");
@@ -98,6 +88,11 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const AuditOptions& options) {
     const crypto::SecretBytes key(derived.begin(), derived.end());
     Botan::secure_scrub_memory(derived.data(), derived.size());
     CUSTOS_ASSIGN_OR_RETURN(log->tip_mac_, crypto::Mac::New(options.suite, key));
+    constexpr std::string_view kJournalLabel = "custos-audit-journal-mac/1 key";
+    crypto::Bytes journal = prf->Compute(crypto::ByteView(
+        reinterpret_cast<const uint8_t*>(kJournalLabel.data()), kJournalLabel.size()));
+    log->journal_key_.assign(journal.begin(), journal.end());
+    Botan::secure_scrub_memory(journal.data(), journal.size());
   }
   return log;
 }
@@ -282,6 +277,17 @@ Status AuditLog::AppendAll(store::Transaction& txn, const std::vector<AuditEvent
   if (options_.signing_key == nullptr) {
     return FailedPrecondition("audit log opened without a signing key: it can only verify");
   }
+  if (!options_.journal_dir.empty()) {
+    FoldReport report;
+    std::vector<std::filesystem::path> closed;  // removed by the next FoldJournals
+    CUSTOS_RETURN_IF_ERROR(
+        FoldJournalsInto(txn, std::numeric_limits<size_t>::max(), report, closed));
+  }
+  return AppendRows(txn, events, keys_batch);
+}
+
+Status AuditLog::AppendRows(store::Transaction& txn, const std::vector<AuditEvent>& events,
+                            int64_t keys_batch) const {
   auto head = txn.GetAuditHead();
   if (!head.ok()) return CannotWrite("read head", head.status());
   CUSTOS_RETURN_IF_ERROR(CheckTip(txn, *head));
@@ -297,7 +303,7 @@ Status AuditLog::AppendAll(store::Transaction& txn, const std::vector<AuditEvent
   for (const AuditEvent& event : events) {
     row.seq = ++seq;
     row.prev_hash = std::move(prev);
-    row.ts_ms = Now();
+    row.ts_ms = event.ts_ms != 0 ? event.ts_ms : Now();
     row.actor = event.actor;
     row.action = event.action;
     row.target = event.target;

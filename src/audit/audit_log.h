@@ -34,26 +34,16 @@
 #include <string_view>
 #include <vector>
 
+#include "audit/event.h"
 #include "audit/head_file.h"
+#include "audit/journal.h"
 #include "audit/merkle.h"
+#include "core/env.h"
 #include "core/status.h"
 #include "crypto/primitives.h"
 #include "store/store.h"
 
 namespace custos::audit {
-
-// What happened, as the service saw it. Every string must be free of control characters.
-struct AuditEvent {
-  std::string actor;     // staff id or "system"
-  std::string action;    // "customer.get", "customer.create", "audit.verify", ...
-  std::string target;    // "customer:<id>", "import:<id>", ...
-  std::string purpose;   // from the purpose catalogue (P3.3a)
-  std::string channel;   // "cli", "api", "job"
-  std::string decision;  // "allow", "deny" or "mask"
-  std::string reason;
-  std::vector<std::string> fields;  // names of the fields touched, never values
-  std::string request_id;
-};
 
 struct AuditOptions {
   crypto::Suite suite = crypto::Suite::kAes256Gcm;
@@ -75,8 +65,21 @@ struct AuditOptions {
   // an Ed25519 signature and ~200x than SM2. 0: every tip is signed (as before issue 14).
   int64_t signed_tip_every_ms = 1000;
 
+  // The audit journals' directory (journal.h): where JournalFor creates a process's journal,
+  // and what AppendAll and FoldJournals fold into the log first. Empty: no journal.
+  std::filesystem::path journal_dir;
+  // The file system of the journals. Not owned; Env::Default() when null.
+  Env* env = nullptr;
+
   // Milliseconds since the Unix epoch; the system clock when empty. Injected by tests.
   std::function<int64_t()> now_ms;
+};
+
+// What a fold of the audit journals did (AuditLog::FoldJournals).
+struct FoldReport {
+  int64_t entries = 0;          // journal records that became log entries
+  int64_t journals_closed = 0;  // journals of ended processes, folded to their end and removed
+  int64_t torn_bytes = 0;       // bytes of unfinished writes cut from such journals
 };
 
 // A signed head kept somewhere an intruder with the database does not control (a backup
@@ -173,8 +176,32 @@ class AuditLog {
   static constexpr int64_t kShortKeysBatch = 64;
   Status AppendAll(store::Transaction& txn, const std::vector<AuditEvent>& events,
                    int64_t keys_batch = kKeysBatch) const;
+  // With a journal directory, AppendAll first folds the journals into txn (FoldJournalsInto), so
+  // a process's journalled reads come before its later writes in the chain.
+  // An event's ts_ms, when set, is its entry's time (a journalled read); otherwise the clock's.
   // AppendAll of one event.
   Status Append(store::Transaction& txn, const AuditEvent& event) const;
+
+  // A new journal of this process in options().journal_dir (journal.h), under this log's
+  // journal MAC. FailedPrecondition: no signing key or no journal directory. Unavailable: the
+  // file cannot be created.
+  Result<std::unique_ptr<JournalWriter>> NewJournal() const;
+  // Folds the journals' records after their stored positions into the log, inside txn: each
+  // record becomes the next entry (with its own time), as AppendAll would append it, and the
+  // journal's position is stored in the same transaction (exactly once). At most `max_entries`
+  // records (the rest stay for the next fold). A journal whose owner is gone and which is folded
+  // to its end is reported in `closed` (its file is removed by FoldJournals after the commit);
+  // an unfinished write at its end (a torn record) is cut, and the cut is itself recorded as an
+  // entry (action "audit.journal.cut", naming the journal and the bytes, never contents).
+  // DataLoss: a journal record is not authentic (journal.h ScanJournal). Unavailable: the
+  // store or a journal file cannot be read or written; the caller must drop txn.
+  Status FoldJournalsInto(store::Transaction& txn, size_t max_entries, FoldReport& report,
+                          std::vector<std::filesystem::path>& closed) const;
+  // Folds every journal record into the log, in transactions of at most `per_transaction`
+  // records, and removes the files of closed journals. For readers that must see every entry
+  // (queries, verification, exports, backups) and the owner's background fold. The caller
+  // must not hold a transaction on `store`.
+  Result<FoldReport> FoldJournals(store::Store& store, size_t per_transaction = 10000) const;
   // As Append, returning the stored row (seq, timestamps and hashes filled in).
   Result<store::AuditRow> AppendAndReturn(store::Transaction& txn, const AuditEvent& event) const;
 
@@ -224,6 +251,9 @@ class AuditLog {
  private:
   explicit AuditLog(AuditOptions options) : options_(std::move(options)) {}
   int64_t Now() const;
+  // AppendAll without the fold: the events (already checked) become the next entries.
+  Status AppendRows(store::Transaction& txn, const std::vector<AuditEvent>& events,
+                    int64_t keys_batch) const;
   // The tip over (seq, hash) at ts_ms: signed when due (signed_tip_every_ms), else a MAC.
   std::string MakeTip(int64_t seq, const crypto::Bytes& hash, int64_t ts_ms) const;
   // OK if `tip` is authentic: its signature verifies under the public key, or its MAC under
@@ -251,6 +281,8 @@ class AuditLog {
   AuditOptions options_;
   // HMAC under a key derived from the signing key; null for a verify-only log.
   std::unique_ptr<crypto::Mac> tip_mac_;
+  // The journal records' MAC key, derived as the tip's under its own label; null without a key.
+  crypto::SecretBytes journal_key_;
   // When this log last signed a tip (Now()); INT64_MIN: never.
   mutable std::atomic<int64_t> last_signed_tip_ms_{std::numeric_limits<int64_t>::min()};
   mutable std::mutex seal_mu_;  // one SealHead at a time: the head file must not go backwards

@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "audit/event.h"
 #include "core/dates.h"
 #include "core/utf8.h"
 #include "crypto/primitives.h"
@@ -15,19 +16,6 @@ namespace custos::audit {
 namespace {
 
 constexpr size_t kExportPageSize = 10000;
-
-std::vector<std::string> SplitFields(const std::string& joined) {
-  std::vector<std::string> names;
-  if (joined.empty()) return names;
-  size_t start = 0;
-  while (true) {
-    const size_t comma = joined.find(',', start);
-    names.push_back(joined.substr(start, comma - start));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return names;
-}
 
 Status ReadFailed(const Status& cause) {
   return Unavailable(fmt::format("audit export: cannot read the log: {}", cause.ToString()));

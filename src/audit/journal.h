@@ -1,0 +1,128 @@
+// The audit journal: a read's audit entries made durable without a store write transaction
+// (docs/decisions.md, "The audit journal", issue 14's read path).
+//
+// A process that answers reads appends their entries to a journal file of its own in the
+// vault's journal directory (`<id>.journal`, id random): one record per entry, written with one
+// write(2) per batch before the answer leaves (the same loss window as SQLite's WAL under
+// synchronous = "normal": a process crash loses nothing, a machine crash may lose the last
+// writes). The entries join the hash chain later, when the journal is folded into the audit
+// log (AuditLog::FoldJournals) by the next writer of the log, by a reader that must see every
+// entry, or by the owner in the background: folding assigns seqs, links the chain, signs
+// checkpoints, writes the tip, the Merkle nodes and the query keys, as a direct append does.
+//
+// Authenticity before folding: every record carries an HMAC, under a key derived from the
+// audit signing key, over the journal's id, the record's index, the previous record's MAC and
+// the record's contents. So a record cannot be edited, moved to another journal, reordered,
+// duplicated or removed from the middle without the key; a cut tail is what a crash leaves and
+// is only accepted from a journal whose owner is gone (see Scan).
+//
+// How far each journal is folded is kept in the store (metadata "audit.journal.<id>", written in
+// the folding transaction), so a fold is exactly-once: two processes folding at once are
+// serialised by the store's write lock, and the second finds nothing left.
+//
+// The owner holds an exclusive flock(2) on its journal while it lives; a journal nobody holds
+// is an orphan (its process ended or crashed), which a fold finishes and then removes.
+//
+// Record layout (little-endian): u32 payload length, payload, MAC (the suite's HMAC, 32 bytes).
+// Payload: i64 ts_ms, then the nine strings of the entry (actor, action, target, purpose,
+// channel, decision, reason, fields comma-joined, request_id), each a u32 length and bytes.
+// A file starts with the 8-byte magic "CUSTOSJ1" and the 32-character hex id.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "audit/event.h"
+#include "core/env.h"
+#include "core/status.h"
+#include "crypto/primitives.h"
+
+namespace custos::audit {
+
+// Where a fold of one journal stopped: the byte offset after the last folded record, how many
+// records are folded, and the MAC of the last folded record (empty before the first).
+struct JournalPosition {
+  uint64_t offset = 0;
+  uint64_t index = 0;
+  crypto::Bytes prev_mac;
+};
+
+// The text kept in the store's metadata for a position, and back. DataLoss if malformed.
+std::string EncodeJournalPosition(const JournalPosition& position);
+Result<JournalPosition> DecodeJournalPosition(std::string_view text);
+
+// The metadata key of a journal's position ("audit.journal.<id>").
+std::string JournalMetaKey(std::string_view id);
+
+// The journal file name suffix and header size.
+inline constexpr std::string_view kJournalSuffix = ".journal";
+inline constexpr size_t kJournalHeaderBytes = 8 + 32;
+
+// The records of one journal after a position, read from its bytes.
+struct JournalScan {
+  std::vector<AuditEvent> events;  // each with ts_ms set
+  JournalPosition end;             // after the last whole, authentic record
+  // Bytes after `end` that are not a whole record: a write in progress (owner alive) or a torn
+  // write (owner gone). Zero when the file ends on a record.
+  uint64_t partial_bytes = 0;
+};
+
+// Reads the records of journal `id` (whose whole file is `bytes`) after `from` (a zero
+// position: from the first record). `mac` is the journal MAC (AuditLog's).
+// DataLoss naming the journal and record index when the header is not this journal's, a whole
+// record's MAC does not match (edited, moved, reordered or removed), or a record is malformed;
+// never names the contents. At most `max_events` records are returned (the rest stay for the
+// next fold).
+Result<JournalScan> ScanJournal(std::string_view id, std::string_view bytes, const crypto::Mac& mac,
+                                const JournalPosition& from, size_t max_events);
+
+// One process's journal, open for appending. Thread safety: Append may be called concurrently
+// (serialised by a mutex, so the MAC chain follows the file order).
+class JournalWriter {
+ public:
+  // Creates `<dir>/<random id>.journal` (mode 0600; dir is created if missing), writes its
+  // header and takes the exclusive lock that marks it alive. Unavailable naming the path.
+  static Result<std::unique_ptr<JournalWriter>> Create(Env& env, const std::filesystem::path& dir,
+                                                       std::unique_ptr<crypto::Mac> mac);
+  ~JournalWriter();
+  JournalWriter(const JournalWriter&) = delete;
+  JournalWriter& operator=(const JournalWriter&) = delete;
+
+  // Appends `events` (each must carry its ts_ms and pass the audit log's event checks) as
+  // records, with one write. OK: they survive the process. Unavailable: the write failed; the
+  // caller must release nothing (fail closed). What the failed write left is cut off (best
+  // effort), and the journal refuses every later append (its end is in doubt), so the owner
+  // opens a new one.
+  Status Append(const std::vector<AuditEvent>& events);
+
+  const std::string& id() const { return id_; }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  JournalWriter(Env& env, std::string id, std::filesystem::path path, int lock_fd,
+                std::unique_ptr<WritableFile> file, std::unique_ptr<crypto::Mac> mac);
+
+  Env& env_;
+  const std::string id_;
+  const std::filesystem::path path_;
+  int lock_fd_;
+  std::mutex mu_;
+  std::unique_ptr<WritableFile> file_;  // guarded by mu_
+  std::unique_ptr<crypto::Mac> mac_;
+  uint64_t size_ = kJournalHeaderBytes;  // guarded by mu_: the length after the last whole append
+  uint64_t index_ = 0;                   // guarded by mu_
+  crypto::Bytes prev_mac_;               // guarded by mu_
+  Status failed_;                        // guarded by mu_
+  std::string buffer_;                   // guarded by mu_
+};
+
+// Whether journal `path` is held by a live owner (its flock is taken). A journal that cannot
+// be opened counts as not held.
+bool JournalHeld(const std::filesystem::path& path);
+
+}  // namespace custos::audit

@@ -1,0 +1,153 @@
+// AuditLog's side of the audit journal (journal.h): a process's journal, and folding the
+// journals' records into the log.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "audit/audit_log.h"
+#include "audit/journal.h"
+
+namespace custos::audit {
+namespace {
+
+// A journal file's id, or empty when `name` is not one (other files are left alone).
+std::string JournalId(std::string_view name) {
+  if (name.size() != 32 + kJournalSuffix.size() || name.substr(32) != kJournalSuffix) return "";
+  for (char c : name.substr(0, 32)) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return "";
+  }
+  return std::string(name.substr(0, 32));
+}
+
+Status CannotFold(std::string_view step, const Status& cause) {
+  return Unavailable(fmt::format("audit journal: {}: {}", step, cause.ToString()));
+}
+
+// The position text's marker of a journal folded to its end after its owner was gone.
+constexpr std::string_view kClosedMark = " closed";
+
+}  // namespace
+
+Result<std::unique_ptr<JournalWriter>> AuditLog::NewJournal() const {
+  if (options_.signing_key == nullptr || journal_key_.empty()) {
+    return FailedPrecondition("audit journal: the log was opened without a signing key");
+  }
+  if (options_.journal_dir.empty()) return FailedPrecondition("audit journal: no directory");
+  CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<crypto::Mac> mac,
+                          crypto::Mac::New(options_.suite, journal_key_));
+  Env& env = options_.env != nullptr ? *options_.env : Env::Default();
+  return JournalWriter::Create(env, options_.journal_dir, std::move(mac));
+}
+
+Status AuditLog::FoldJournalsInto(store::Transaction& txn, size_t max_entries, FoldReport& report,
+                                  std::vector<std::filesystem::path>& closed) const {
+  if (options_.journal_dir.empty()) return Status::Ok();
+  if (options_.signing_key == nullptr || journal_key_.empty()) {
+    return FailedPrecondition("audit log opened without a signing key: it can only verify");
+  }
+  Env& env = options_.env != nullptr ? *options_.env : Env::Default();
+  auto names = env.ListDir(options_.journal_dir);
+  if (!names.ok() && names.status().code() == Code::kNotFound) return Status::Ok();
+  if (!names.ok()) return CannotFold("list the journals", names.status());
+  std::unique_ptr<crypto::Mac> mac;
+  for (const std::string& name : *names) {
+    if (max_entries == 0) break;
+    const std::string id = JournalId(name);
+    if (id.empty()) continue;
+    const std::filesystem::path path = options_.journal_dir / name;
+    const std::string key = JournalMetaKey(id);
+    auto stored = txn.GetMeta(key);
+    if (!stored.ok()) return CannotFold("read a journal's position", stored.status());
+    JournalPosition from;
+    if (stored->has_value()) {
+      std::string text((*stored)->begin(), (*stored)->end());
+      if (text.size() > kClosedMark.size() &&
+          text.compare(text.size() - kClosedMark.size(), kClosedMark.size(), kClosedMark) == 0) {
+        closed.push_back(path);  // folded and closed before; its removal did not happen yet
+        continue;
+      }
+      CUSTOS_ASSIGN_OR_RETURN(from, DecodeJournalPosition(text));
+    }
+    // Liveness first: a journal whose owner is gone gets no more records, so what is read
+    // after this is its whole content.
+    const bool held = JournalHeld(path);
+    auto bytes = env.ReadFile(path);
+    if (!bytes.ok() && bytes.status().code() == Code::kNotFound) continue;
+    if (!bytes.ok()) return CannotFold("read a journal", bytes.status());
+    if (mac == nullptr) {
+      CUSTOS_ASSIGN_OR_RETURN(mac, crypto::Mac::New(options_.suite, journal_key_));
+    }
+    CUSTOS_ASSIGN_OR_RETURN(JournalScan scan, ScanJournal(id, *bytes, *mac, from, max_entries));
+    for (const AuditEvent& e : scan.events) {
+      Status valid = ValidateEvent(e);
+      if (!valid.ok()) {
+        return DataLoss(fmt::format(
+            "audit journal {}: an authentic record is not a valid entry: {}", id, valid.message()));
+      }
+    }
+    const bool at_end = scan.end.offset + scan.partial_bytes == bytes->size();
+    const bool close = !held && at_end;
+    if (close && scan.partial_bytes > 0) {
+      AuditEvent cut;
+      cut.actor = "system";
+      cut.action = "audit.journal.cut";
+      cut.target = "journal:" + id;
+      cut.purpose = "administration";
+      cut.channel = "job";
+      cut.decision = "allow";
+      cut.reason = fmt::format(
+          "{} bytes after record {} were not a whole record (a write its process did not "
+          "finish)",
+          scan.partial_bytes, scan.end.index);
+      scan.events.push_back(std::move(cut));
+      report.torn_bytes += static_cast<int64_t>(scan.partial_bytes);
+    }
+    if (!scan.events.empty()) {
+      CUSTOS_RETURN_IF_ERROR(AppendRows(txn, scan.events, kKeysBatch));
+      const size_t cut = close && scan.partial_bytes > 0 ? 1 : 0;
+      report.entries += static_cast<int64_t>(scan.events.size() - cut);
+      max_entries -= std::min(max_entries, scan.events.size());
+    }
+    std::string text = EncodeJournalPosition(scan.end);
+    if (close) {
+      text += kClosedMark;
+      closed.push_back(path);
+      ++report.journals_closed;
+    }
+    if (!scan.events.empty() || close) {
+      const crypto::Bytes value(text.begin(), text.end());
+      Status st = txn.PutMeta(key, value);
+      if (!st.ok()) return CannotFold("store a journal's position", st);
+    }
+  }
+  return Status::Ok();
+}
+
+Result<FoldReport> AuditLog::FoldJournals(store::Store& store, size_t per_transaction) const {
+  FoldReport total;
+  if (options_.journal_dir.empty()) return total;
+  Env& env = options_.env != nullptr ? *options_.env : Env::Default();
+  for (;;) {
+    FoldReport report;
+    std::vector<std::filesystem::path> closed;
+    auto txn = store.Begin();
+    if (!txn.ok()) return CannotFold("begin", txn.status());
+    CUSTOS_RETURN_IF_ERROR(FoldJournalsInto(**txn, per_transaction, report, closed));
+    Status st = (*txn)->Commit();
+    if (!st.ok()) return CannotFold("commit", st);
+    // After the commit: the stored position says "closed", so a file that outlives a crash
+    // here is skipped and removed by the next fold, never folded twice.
+    for (const auto& path : closed) {
+      Status removed = env.RemoveFile(path);
+      if (!removed.ok()) return CannotFold("remove a closed journal", removed);
+    }
+    total.entries += report.entries;
+    total.journals_closed += report.journals_closed;
+    total.torn_bytes += report.torn_bytes;
+    if (report.entries < static_cast<int64_t>(per_transaction)) return total;
+  }
+}
+
+}  // namespace custos::audit

@@ -1,0 +1,335 @@
+// The audit journal (audit/journal.h): reads' entries made durable in a file of their process,
+// folded into the hash chain exactly once, in order, with their own times; a journal edited,
+// spliced or moved is refused; an unfinished write of an ended process is cut and the cut
+// recorded; a failed write fails closed.
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <fstream>
+#include <iterator>
+#include <set>
+
+#include "audit/export.h"
+#include "audit/journal.h"
+#include "audit_fixture.h"
+
+namespace custos::audit::testing {
+namespace {
+
+class JournalTest : public AuditTest {
+ protected:
+  void SetUp() override {
+    AuditTest::SetUp();
+    jlog_ = MakeJournalLog(nullptr);
+  }
+
+  std::filesystem::path journal_dir() const { return dir_ / "audit-journal"; }
+
+  std::unique_ptr<AuditLog> MakeJournalLog(Env* env) {
+    AuditOptions opt;
+    opt.suite = GetParam();
+    opt.signing_key = key_.get();
+    opt.public_key = key_->PublicKeyBytes();
+    opt.checkpoint_every = 50;
+    opt.head_file = head_path();
+    opt.journal_dir = journal_dir();
+    opt.env = env;
+    opt.now_ms = [this] { return clock_ms_ += 7; };
+    auto log = AuditLog::Open(opt);
+    EXPECT_TRUE(log.ok()) << log.status().ToString();
+    return log.ok() ? std::move(*log) : nullptr;
+  }
+
+  std::unique_ptr<JournalWriter> NewJournal() {
+    auto w = jlog_->NewJournal();
+    EXPECT_TRUE(w.ok()) << w.status().ToString();
+    return w.ok() ? std::move(*w) : nullptr;
+  }
+
+  // Read i, as journalled at time 1'800'000'000'000 + i.
+  static AuditEvent TimedRead(int i) {
+    AuditEvent e = Read(i);
+    e.ts_ms = 1800000000000 + i;
+    return e;
+  }
+
+  FoldReport Fold(size_t per_transaction = 10000) {
+    auto r = jlog_->FoldJournals(*store_, per_transaction);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : FoldReport{};
+  }
+
+  std::vector<store::AuditRow> Entries() {
+    auto rows = Tail(*store_, 100000);
+    EXPECT_TRUE(rows.ok());
+    return rows.ok() ? *rows : std::vector<store::AuditRow>{};
+  }
+
+  static std::string ReadBytes(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  static void WriteBytes(const std::filesystem::path& p, const std::string& bytes) {
+    std::ofstream out(p, std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+
+  std::unique_ptr<AuditLog> jlog_;
+};
+CUSTOS_AUDIT_SUITES(JournalTest);
+
+TEST_P(JournalTest, JournalledReadsBecomeLinkedEntriesWithTheirOwnTimes) {
+  auto w = NewJournal();
+  ASSERT_NE(w, nullptr);
+  ASSERT_TRUE(w->Append({TimedRead(1), TimedRead(2)}).ok());
+  ASSERT_TRUE(w->Append({TimedRead(3)}).ok());
+  EXPECT_TRUE(Entries().empty());  // durable in the journal, not yet in the log
+
+  const FoldReport r = Fold();
+  EXPECT_EQ(r.entries, 3);
+  EXPECT_EQ(r.journals_closed, 0);  // its owner is alive
+  const auto rows = Entries();
+  ASSERT_EQ(rows.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(rows[i].seq, i + 1);
+    EXPECT_EQ(rows[i].ts_ms, 1800000000000 + i + 1);
+    EXPECT_EQ(rows[i].target, "customer:c" + std::to_string(i + 1));
+    EXPECT_EQ(rows[i].fields, "name,mobile");
+    EXPECT_EQ(rows[i].hash, HashOf(rows[i]));
+  }
+  EXPECT_EQ(rows[1].prev_hash, rows[0].hash);
+  ASSERT_TRUE(jlog_->SealHead(*store_).ok());
+  auto report = jlog_->Verify(*store_);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok) << report->problem;
+  EXPECT_EQ(report->entries, 3);
+}
+
+TEST_P(JournalTest, AFoldTakesEachRecordOnce) {
+  auto w = NewJournal();
+  ASSERT_TRUE(w->Append({TimedRead(1), TimedRead(2)}).ok());
+  EXPECT_EQ(Fold().entries, 2);
+  EXPECT_EQ(Fold().entries, 0);
+  ASSERT_TRUE(w->Append({TimedRead(3)}).ok());
+  EXPECT_EQ(Fold().entries, 1);
+  const auto rows = Entries();
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[2].target, "customer:c3");
+  // A second log object (another process's) finds nothing left either.
+  auto other = MakeJournalLog(nullptr);
+  auto again = other->FoldJournals(*store_);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->entries, 0);
+}
+
+TEST_P(JournalTest, FoldsInTransactionsOfTheGivenSize) {
+  auto w = NewJournal();
+  std::vector<AuditEvent> events;
+  for (int i = 0; i < 7; ++i) events.push_back(TimedRead(i));
+  ASSERT_TRUE(w->Append(events).ok());
+  EXPECT_EQ(Fold(3).entries, 7);
+  EXPECT_EQ(Entries().size(), 7u);
+}
+
+TEST_P(JournalTest, AWriteOfTheLogFoldsTheJournalFirst) {
+  auto w = NewJournal();
+  ASSERT_TRUE(w->Append({TimedRead(1), TimedRead(2)}).ok());
+  auto txn = store_->Begin();
+  ASSERT_TRUE(txn.ok());
+  AuditEvent write = Read(9);
+  write.action = "customer.update";
+  ASSERT_TRUE(jlog_->Append(**txn, write).ok());
+  ASSERT_TRUE((*txn)->Commit().ok());
+  const auto rows = Entries();
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].target, "customer:c1");
+  EXPECT_EQ(rows[1].target, "customer:c2");
+  EXPECT_EQ(rows[2].action, "customer.update");
+  EXPECT_EQ(Fold().entries, 0);
+}
+
+TEST_P(JournalTest, TheRecordsOfSeveralJournalsAreAllFolded) {
+  auto a = NewJournal();
+  auto b = NewJournal();
+  ASSERT_TRUE(a->Append({TimedRead(1)}).ok());
+  ASSERT_TRUE(b->Append({TimedRead(2), TimedRead(3)}).ok());
+  ASSERT_TRUE(a->Append({TimedRead(4)}).ok());
+  EXPECT_EQ(Fold().entries, 4);
+  std::set<std::string> targets;
+  for (const auto& row : Entries()) targets.insert(row.target);
+  EXPECT_EQ(targets,
+            (std::set<std::string>{"customer:c1", "customer:c2", "customer:c3", "customer:c4"}));
+}
+
+TEST_P(JournalTest, AnEditedRecordIsRefusedAndNothingIsFolded) {
+  auto w = NewJournal();
+  ASSERT_TRUE(w->Append({TimedRead(1), TimedRead(2)}).ok());
+  std::string bytes = ReadBytes(w->path());
+  const size_t at = bytes.find("customer:c2");
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 10] = '7';  // c2 -> c7
+  WriteBytes(w->path(), bytes);
+  auto r = jlog_->FoldJournals(*store_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kDataLoss);
+  EXPECT_NE(r.status().message().find("record 1"), std::string::npos) << r.status().message();
+  EXPECT_EQ(r.status().message().find("customer:c"), std::string::npos);  // never contents
+  EXPECT_TRUE(Entries().empty());
+  // And the log refuses to grow past it: a direct append fails closed too.
+  auto txn = store_->Begin();
+  ASSERT_TRUE(txn.ok());
+  EXPECT_FALSE(jlog_->Append(**txn, Read(5)).ok());
+}
+
+TEST_P(JournalTest, ARecordRemovedFromTheMiddleIsRefused) {
+  auto w = NewJournal();
+  ASSERT_TRUE(w->Append({TimedRead(1)}).ok());
+  const size_t one = ReadBytes(w->path()).size();
+  ASSERT_TRUE(w->Append({TimedRead(2)}).ok());
+  const size_t two = ReadBytes(w->path()).size();
+  ASSERT_TRUE(w->Append({TimedRead(3)}).ok());
+  std::string bytes = ReadBytes(w->path());
+  bytes.erase(one, two - one);  // record 1 gone, record 2 now follows record 0
+  WriteBytes(w->path(), bytes);
+  auto r = jlog_->FoldJournals(*store_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kDataLoss);
+}
+
+TEST_P(JournalTest, RecordsMovedIntoAnotherJournalAreRefused) {
+  auto a = NewJournal();
+  auto b = NewJournal();
+  ASSERT_TRUE(a->Append({TimedRead(1)}).ok());
+  std::string a_bytes = ReadBytes(a->path());
+  // b's header, a's record: authentic under the key, but not b's.
+  const std::string spliced = ReadBytes(b->path()) + a_bytes.substr(kJournalHeaderBytes);
+  WriteBytes(b->path(), spliced);
+  WriteBytes(a->path(), a_bytes.substr(0, kJournalHeaderBytes));
+  auto r = jlog_->FoldJournals(*store_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kDataLoss);
+}
+
+TEST_P(JournalTest, AJournalWrittenWithoutTheKeyIsRefused) {
+  auto other_key = crypto::SigningKey::Generate(GetParam());
+  ASSERT_TRUE(other_key.ok());
+  AuditOptions opt;
+  opt.suite = GetParam();
+  opt.signing_key = other_key->get();
+  opt.public_key = (*other_key)->PublicKeyBytes();
+  opt.head_file = dir_ / "other.head";
+  opt.journal_dir = journal_dir();
+  auto intruder = AuditLog::Open(opt);
+  ASSERT_TRUE(intruder.ok());
+  auto w = (*intruder)->NewJournal();
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->Append({TimedRead(1)}).ok());
+  auto r = jlog_->FoldJournals(*store_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kDataLoss);
+  EXPECT_TRUE(Entries().empty());
+}
+
+TEST_P(JournalTest, AnEndedProcesssJournalIsFoldedToItsEndAndRemoved) {
+  auto w = NewJournal();
+  ASSERT_TRUE(w->Append({TimedRead(1), TimedRead(2)}).ok());
+  const std::filesystem::path path = w->path();
+  w.reset();  // the process ends: its lock goes
+  const FoldReport r = Fold();
+  EXPECT_EQ(r.entries, 2);
+  EXPECT_EQ(r.journals_closed, 1);
+  EXPECT_EQ(r.torn_bytes, 0);
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_EQ(Entries().size(), 2u);
+  EXPECT_EQ(Fold().entries, 0);
+}
+
+TEST_P(JournalTest, AnUnfinishedWriteOfALiveProcessWaitsAndOfAnEndedOneIsCutAndRecorded) {
+  auto w = NewJournal();
+  ASSERT_TRUE(w->Append({TimedRead(1)}).ok());
+  const std::filesystem::path path = w->path();
+  // A write in progress (or torn): the first bytes of a record.
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::app);
+    out << std::string("\x30\x00\x00\x00\x01\x02", 6);
+  }
+  FoldReport r = Fold();
+  EXPECT_EQ(r.entries, 1);
+  EXPECT_EQ(r.journals_closed, 0);
+  EXPECT_EQ(r.torn_bytes, 0);
+  EXPECT_TRUE(std::filesystem::exists(path));
+
+  w.reset();  // the process ended without finishing that write
+  r = Fold();
+  EXPECT_EQ(r.entries, 0);
+  EXPECT_EQ(r.journals_closed, 1);
+  EXPECT_EQ(r.torn_bytes, 6);
+  EXPECT_FALSE(std::filesystem::exists(path));
+  const auto rows = Entries();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1].action, "audit.journal.cut");
+  EXPECT_EQ(rows[1].actor, "system");
+  EXPECT_NE(rows[1].reason.find("6 bytes after record 1"), std::string::npos) << rows[1].reason;
+}
+
+TEST_P(JournalTest, AFailedWriteFailsClosedAndTheJournalTakesNoMore) {
+  FaultInjectingEnv faults(Env::Default());
+  auto flog = MakeJournalLog(&faults);
+  auto w = flog->NewJournal();
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  faults.FailCall(1, ENOSPC, ".journal");
+  EXPECT_FALSE((*w)->Append({TimedRead(1), TimedRead(2)}).ok());
+  EXPECT_TRUE(faults.fired());
+  faults.Reset();
+  EXPECT_EQ((*w)->Append({TimedRead(3)}).code(), Code::kUnavailable);
+  // The half that reached the file (a whole first record among it) was cut: no entry for
+  // the withheld answers, now or once the process has ended.
+  EXPECT_EQ(Fold().entries, 0);
+  w->reset();
+  const FoldReport r = Fold();
+  EXPECT_EQ(r.entries, 0);
+  EXPECT_EQ(r.journals_closed, 1);
+  EXPECT_EQ(r.torn_bytes, 0);
+  EXPECT_TRUE(Entries().empty());
+}
+
+TEST_P(JournalTest, AnInvalidEventIsRefusedBeforeItIsWritten) {
+  auto w = NewJournal();
+  AuditEvent bad = TimedRead(1);
+  bad.decision = "maybe";
+  EXPECT_EQ(w->Append({bad}).code(), Code::kInvalidArgument);
+  EXPECT_TRUE(w->Append({TimedRead(2)}).ok());
+  EXPECT_EQ(Fold().entries, 1);
+}
+
+TEST_P(JournalTest, AVerifyOnlyLogOpensNoJournal) {
+  AuditOptions opt;
+  opt.suite = GetParam();
+  opt.public_key = key_->PublicKeyBytes();
+  opt.head_file = head_path();
+  opt.journal_dir = journal_dir();
+  auto ro = AuditLog::Open(opt);
+  ASSERT_TRUE(ro.ok());
+  EXPECT_EQ((*ro)->NewJournal().status().code(), Code::kFailedPrecondition);
+}
+
+TEST(JournalPositionTest, EncodesAndRefusesMalformedText) {
+  JournalPosition p;
+  p.offset = 1234;
+  p.index = 3;
+  p.prev_mac = crypto::Bytes(32, 0xAB);
+  auto back = DecodeJournalPosition(EncodeJournalPosition(p));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->offset, 1234u);
+  EXPECT_EQ(back->index, 3u);
+  EXPECT_EQ(back->prev_mac, p.prev_mac);
+  auto zero = DecodeJournalPosition(EncodeJournalPosition(JournalPosition{}));
+  ASSERT_TRUE(zero.ok());
+  EXPECT_EQ(zero->index, 0u);
+  for (std::string_view bad : {"", "1 2", "x 0 -", "1 0 ab", "1 2 -", "1 1 zz", "-1 0 -"}) {
+    EXPECT_EQ(DecodeJournalPosition(bad).status().code(), Code::kDataLoss) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace custos::audit::testing
