@@ -281,7 +281,7 @@ Status AuditLog::AppendAll(store::Transaction& txn, const std::vector<AuditEvent
     FoldReport report;
     std::vector<std::filesystem::path> closed;  // removed by the next FoldJournals
     CUSTOS_RETURN_IF_ERROR(
-        FoldJournalsInto(txn, std::numeric_limits<size_t>::max(), report, closed));
+        FoldJournalsInto(txn, std::numeric_limits<size_t>::max(), report, closed, closed));
   }
   return AppendRows(txn, events, keys_batch);
 }

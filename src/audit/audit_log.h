@@ -185,7 +185,8 @@ class AuditLog {
   // A new journal of this process in options().journal_dir (journal.h), under this log's
   // journal MAC. FailedPrecondition: no signing key or no journal directory. Unavailable: the
   // file cannot be created.
-  Result<std::unique_ptr<JournalWriter>> NewJournal() const;
+  Result<std::unique_ptr<JournalWriter>> NewJournal(
+      uint64_t rotate_bytes = JournalWriter::kRotateBytes) const;
   // Folds the journals' records after their stored positions into the log, inside txn: each
   // record becomes the next entry (with its own time), as AppendAll would append it, and the
   // journal's position is stored in the same transaction (exactly once). At most `max_entries`
@@ -195,8 +196,11 @@ class AuditLog {
   // entry (action "audit.journal.cut", naming the journal and the bytes, never contents).
   // DataLoss: a journal record is not authentic (journal.h ScanJournal). Unavailable: the
   // store or a journal file cannot be read or written; the caller must drop txn.
+  // `closed`: the journals this fold closed (removable once txn commits); `removable`: the ones
+  // an earlier, committed fold closed, whose files can go now.
   Status FoldJournalsInto(store::Transaction& txn, size_t max_entries, FoldReport& report,
-                          std::vector<std::filesystem::path>& closed) const;
+                          std::vector<std::filesystem::path>& closed,
+                          std::vector<std::filesystem::path>& removable) const;
   // Folds every journal record into the log, in transactions of at most `per_transaction`
   // records, and removes the files of closed journals. For readers that must see every entry
   // (queries, verification, exports, backups) and the owner's background fold. The caller

@@ -3,8 +3,10 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -121,31 +123,65 @@ Result<JournalPosition> DecodeJournalPosition(std::string_view text) {
 
 std::string JournalMetaKey(std::string_view id) { return fmt::format("audit.journal.{}", id); }
 
-Result<JournalScan> ScanJournal(std::string_view id, std::string_view bytes, const crypto::Mac& mac,
-                                const JournalPosition& from, size_t max_events) {
+Result<JournalScan> ScanJournal(const std::filesystem::path& path, std::string_view id,
+                                const crypto::Mac& mac, const JournalPosition& from,
+                                size_t max_events) {
   const auto damaged = [&](uint64_t index, std::string_view what) {
     return DataLoss(fmt::format("audit journal {} record {}: {}", id, index, what));
   };
-  if (bytes.size() < kJournalHeaderBytes || bytes.substr(0, kJournalHeaderBytes) != Header(id)) {
+  const auto unreadable = [&](std::string_view step) {
+    return Unavailable(
+        fmt::format("audit journal {}: {}: {}", path.string(), step, std::strerror(errno)));
+  };
+  JournalScan scan;
+  scan.end = from;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ENOENT) return NotFound(fmt::format("audit journal {}: gone", id));
+    return unreadable("open");
+  }
+  ScopedFd closer(fd);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return unreadable("stat");
+  scan.file_size = static_cast<uint64_t>(st.st_size);
+  // Reads [at, at + n) whole (a journal is only appended to, so no read comes back short
+  // unless the file was cut meanwhile).
+  const auto read_at = [&](uint64_t at, uint64_t n, std::string& out) -> Status {
+    out.resize(n);
+    uint64_t got = 0;
+    while (got < n) {
+      const ssize_t r = ::pread(fd, out.data() + got, n - got, static_cast<off_t>(at + got));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return unreadable("read");
+      if (r == 0) return damaged(scan.end.index, "the journal was cut while it was read");
+      got += static_cast<uint64_t>(r);
+    }
+    return Status::Ok();
+  };
+  const std::string expected = Header(id);
+  std::string header;
+  CUSTOS_RETURN_IF_ERROR(
+      read_at(0, std::min<uint64_t>(scan.file_size, kJournalHeaderBytes), header));
+  if (header != expected) {
     // A header cut by a crash right after the file was created holds no record yet.
-    if (bytes.size() < kJournalHeaderBytes && Header(id).substr(0, bytes.size()) == bytes &&
+    if (header.size() < kJournalHeaderBytes && expected.compare(0, header.size(), header) == 0 &&
         from.index == 0) {
-      JournalScan scan;
-      scan.end = from;
-      scan.partial_bytes = bytes.size();
+      scan.partial_bytes = header.size();
       return scan;
     }
     return DataLoss(fmt::format("audit journal {}: the header is not this journal's", id));
   }
-  JournalScan scan;
-  scan.end = from;
   if (scan.end.offset == 0) scan.end.offset = kJournalHeaderBytes;
-  if (scan.end.offset > bytes.size()) {
+  if (scan.end.offset > scan.file_size) {
     return damaged(scan.end.index, "the journal is shorter than what was folded (cut?)");
   }
+  const uint64_t base = scan.end.offset;
+  std::string data;
+  CUSTOS_RETURN_IF_ERROR(read_at(base, scan.file_size - base, data));
+  const std::string_view bytes(data);
   std::string joined;
   while (scan.events.size() < max_events) {
-    const size_t at = scan.end.offset;
+    const size_t at = scan.end.offset - base;
     const size_t left = bytes.size() - at;
     if (left == 0) break;
     if (left < 4) {
@@ -169,71 +205,103 @@ Result<JournalScan> ScanJournal(std::string_view id, std::string_view bytes, con
     auto event = DecodePayload(payload);
     if (!event.ok()) return damaged(scan.end.index, event.status().message());
     scan.events.push_back(std::move(*event));
-    scan.end.offset = at + 4 + len + tag_size;
+    scan.end.offset += 4 + len + tag_size;
     ++scan.end.index;
     scan.end.prev_mac.assign(tag.begin(), tag.end());
   }
   return scan;
 }
 
-JournalWriter::JournalWriter(Env& env, std::string id, std::filesystem::path path, int lock_fd,
-                             std::unique_ptr<WritableFile> file, std::unique_ptr<crypto::Mac> mac)
-    : env_(env),
-      id_(std::move(id)),
-      path_(std::move(path)),
-      lock_fd_(lock_fd),
-      file_(std::move(file)),
-      mac_(std::move(mac)) {}
+struct JournalWriter::Segment {
+  std::string id;
+  std::filesystem::path path;
+  int lock_fd = -1;
+  std::unique_ptr<WritableFile> file;
+  uint64_t size = kJournalHeaderBytes;  // the length after the last whole append
+  uint64_t index = 0;
+  crypto::Bytes prev_mac;
 
-JournalWriter::~JournalWriter() {
-  if (file_ != nullptr) (void)file_->Close();
-  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock: the journal is an orphan now
+  Segment() = default;
+  Segment(const Segment&) = delete;
+  Segment& operator=(const Segment&) = delete;
+  ~Segment() {
+    if (file != nullptr) (void)file->Close();
+    if (lock_fd >= 0) ::close(lock_fd);  // releases the flock: the segment is an orphan now
+  }
+};
+
+JournalWriter::JournalWriter(Env& env, std::filesystem::path dir, std::unique_ptr<crypto::Mac> mac,
+                             uint64_t rotate_bytes)
+    : env_(env),
+      dir_(std::move(dir)),
+      mac_(std::move(mac)),
+      rotate_bytes_(rotate_bytes),
+      writer_id_(crypto::ToHex(crypto::RandomBytes(kIdChars / 4))) {}
+
+JournalWriter::~JournalWriter() = default;
+
+Result<std::unique_ptr<JournalWriter::Segment>> JournalWriter::NewSegment() {
+  auto seg = std::make_unique<Segment>();
+  // The writer's random half, then the segment's number: names sort in the order a writer
+  // made its segments, which is the order a fold takes them in.
+  seg->id = fmt::format("{}{:016x}", writer_id_, next_segment_++);
+  seg->path = dir_ / (seg->id + std::string(kJournalSuffix));
+  CUSTOS_ASSIGN_OR_RETURN(seg->file, env_.NewWritableFile(seg->path, OpenMode::kExclusive, 0600));
+  const std::filesystem::path path = seg->path;
+  seg->lock_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  Status st;
+  if (seg->lock_fd < 0 || ::flock(seg->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    st =
+        Unavailable(fmt::format("audit journal {}: lock: {}", path.string(), std::strerror(errno)));
+  }
+  if (st.ok()) st = seg->file->Append(Header(seg->id));
+  if (st.ok()) st = seg->file->Sync();
+  if (st.ok()) st = env_.SyncDir(dir_);
+  if (!st.ok()) {
+    seg.reset();
+    (void)env_.RemoveFile(path);
+    return st;
+  }
+  return seg;
 }
 
 Result<std::unique_ptr<JournalWriter>> JournalWriter::Create(Env& env,
                                                              const std::filesystem::path& dir,
-                                                             std::unique_ptr<crypto::Mac> mac) {
+                                                             std::unique_ptr<crypto::Mac> mac,
+                                                             uint64_t rotate_bytes) {
   if (mac == nullptr) return InvalidArgument("audit journal: no MAC key");
   CUSTOS_RETURN_IF_ERROR(env.CreateDirDurable(dir, 0700));
-  const std::string id = crypto::ToHex(crypto::RandomBytes(kIdChars / 2));
-  const std::filesystem::path path = dir / (id + std::string(kJournalSuffix));
-  CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file,
-                          env.NewWritableFile(path, OpenMode::kExclusive, 0600));
-  const auto fail = [&](std::string_view step) {
-    (void)file->Close();
-    (void)env.RemoveFile(path);
-    return Unavailable(
-        fmt::format("audit journal {}: {}: {}", path.string(), step, std::strerror(errno)));
-  };
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return fail("open for the lock");
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd);
-    return fail("lock");
-  }
-  Status st = file->Append(Header(id));
-  if (st.ok()) st = file->Sync();
-  if (st.ok()) st = env.SyncDir(dir);
-  if (!st.ok()) {
-    ::close(fd);
-    (void)file->Close();
-    (void)env.RemoveFile(path);
-    return st;
-  }
-  return std::unique_ptr<JournalWriter>(
-      new JournalWriter(env, id, path, fd, std::move(file), std::move(mac)));
+  std::unique_ptr<JournalWriter> w(new JournalWriter(env, dir, std::move(mac), rotate_bytes));
+  CUSTOS_ASSIGN_OR_RETURN(w->segment_, w->NewSegment());
+  w->last_path_ = w->segment_->path;
+  return w;
+}
+
+std::filesystem::path JournalWriter::path() const {
+  std::lock_guard lock(mu_);
+  return last_path_;
+}
+
+uint64_t JournalWriter::appended() const {
+  std::lock_guard lock(mu_);
+  return appended_;
 }
 
 Status JournalWriter::Append(const std::vector<AuditEvent>& events) {
   if (events.empty()) return Status::Ok();
   for (const AuditEvent& e : events) CUSTOS_RETURN_IF_ERROR(ValidateEvent(e));
   std::lock_guard lock(mu_);
-  if (!failed_.ok()) return failed_;
+  if (segment_ != nullptr && segment_->size >= rotate_bytes_) segment_.reset();
+  if (segment_ == nullptr) {
+    CUSTOS_ASSIGN_OR_RETURN(segment_, NewSegment());
+    last_path_ = segment_->path;
+  }
+  Segment& seg = *segment_;
   buffer_.clear();
   std::string joined;
   std::string payload;
-  uint64_t index = index_;
-  crypto::Bytes prev = prev_mac_;
+  uint64_t index = seg.index;
+  crypto::Bytes prev = seg.prev_mac;
   for (const AuditEvent& e : events) {
     payload.clear();
     EncodePayload(e, joined, payload);
@@ -242,25 +310,25 @@ Status JournalWriter::Append(const std::vector<AuditEvent>& events) {
     }
     PutU32(buffer_, static_cast<uint32_t>(payload.size()));
     buffer_.append(payload);
-    crypto::Bytes tag = mac_->Compute(crypto::AsBytes(MacInput(id_, index, prev, payload)));
+    crypto::Bytes tag = mac_->Compute(crypto::AsBytes(MacInput(seg.id, index, prev, payload)));
     buffer_.append(reinterpret_cast<const char*>(tag.data()), tag.size());
     prev = std::move(tag);
     ++index;
   }
-  Status st = file_->Append(buffer_);
+  Status st = seg.file->Append(buffer_);
   if (!st.ok()) {
     // Some prefix may be on disk, whole records included, for accesses whose answers are now
     // withheld: cut it (best effort). If the cut fails too, a fold may take those records as
     // entries: an entry too many for a refused access, never one too few. Either way the
-    // journal's end is in doubt, so it takes no more records.
-    (void)env_.TruncateFile(path_, size_);
-    failed_ = Unavailable(
-        fmt::format("audit journal {}: a write failed; open a new journal", path_.string()));
+    // segment's end is in doubt: it takes no more records, and the next append starts anew.
+    (void)env_.TruncateFile(seg.path, seg.size);
+    segment_.reset();
     return st;
   }
-  size_ += buffer_.size();
-  index_ = index;
-  prev_mac_ = std::move(prev);
+  seg.size += buffer_.size();
+  seg.index = index;
+  seg.prev_mac = std::move(prev);
+  appended_ += events.size();
   return Status::Ok();
 }
 

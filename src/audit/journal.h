@@ -26,7 +26,8 @@
 // Record layout (little-endian): u32 payload length, payload, MAC (the suite's HMAC, 32 bytes).
 // Payload: i64 ts_ms, then the nine strings of the entry (actor, action, target, purpose,
 // channel, decision, reason, fields comma-joined, request_id), each a u32 length and bytes.
-// A file starts with the 8-byte magic "CUSTOSJ1" and the 32-character hex id.
+// A file starts with the 8-byte magic "CUSTOSJ1" and the 32-character hex id: 16 random
+// characters of its writer, then its segment number, so a writer's segments sort in order.
 #pragma once
 
 #include <cstdint>
@@ -70,55 +71,70 @@ struct JournalScan {
   // Bytes after `end` that are not a whole record: a write in progress (owner alive) or a torn
   // write (owner gone). Zero when the file ends on a record.
   uint64_t partial_bytes = 0;
+  uint64_t file_size = 0;  // the file's length when it was read
 };
 
-// Reads the records of journal `id` (whose whole file is `bytes`) after `from` (a zero
-// position: from the first record). `mac` is the journal MAC (AuditLog's).
-// DataLoss naming the journal and record index when the header is not this journal's, a whole
-// record's MAC does not match (edited, moved, reordered or removed), or a record is malformed;
-// never names the contents. At most `max_events` records are returned (the rest stay for the
-// next fold).
-Result<JournalScan> ScanJournal(std::string_view id, std::string_view bytes, const crypto::Mac& mac,
-                                const JournalPosition& from, size_t max_events);
+// Reads the records of journal `id` (the file at `path`) after `from` (a zero position: from
+// the first record), checking each MAC under `mac` (AuditLog's journal MAC). Reads only what
+// follows `from`.
+// NotFound: the file is gone. Unavailable: it cannot be read.
+// DataLoss naming the journal and record index when the header is not this journal's, the file
+// is shorter than `from`, a whole record's MAC does not match (edited, moved, reordered or
+// removed), or a record is malformed; never names the contents. At most `max_events` records
+// are returned (the rest stay for the next fold).
+Result<JournalScan> ScanJournal(const std::filesystem::path& path, std::string_view id,
+                                const crypto::Mac& mac, const JournalPosition& from,
+                                size_t max_events);
 
-// One process's journal, open for appending. Thread safety: Append may be called concurrently
-// (serialised by a mutex, so the MAC chain follows the file order).
+// One process's journal, open for appending: a file at a time (a segment). A segment that grew
+// past `rotate_bytes`, or whose write failed, is closed and the next append starts a new one;
+// folds then finish the closed segment and remove it, so the files stay short.
+// Thread safety: Append may be called concurrently (serialised by a mutex, so the MAC chain
+// follows the file order).
 class JournalWriter {
  public:
-  // Creates `<dir>/<random id>.journal` (mode 0600; dir is created if missing), writes its
-  // header and takes the exclusive lock that marks it alive. Unavailable naming the path.
+  static constexpr uint64_t kRotateBytes = 16U << 20;
+
+  // Creates the first segment `<dir>/<random id>.journal` (mode 0600; dir is created if
+  // missing), writes its header and takes the exclusive lock that marks it alive. Unavailable
+  // naming the path.
   static Result<std::unique_ptr<JournalWriter>> Create(Env& env, const std::filesystem::path& dir,
-                                                       std::unique_ptr<crypto::Mac> mac);
+                                                       std::unique_ptr<crypto::Mac> mac,
+                                                       uint64_t rotate_bytes = kRotateBytes);
   ~JournalWriter();
   JournalWriter(const JournalWriter&) = delete;
   JournalWriter& operator=(const JournalWriter&) = delete;
 
-  // Appends `events` (each must carry its ts_ms and pass the audit log's event checks) as
-  // records, with one write. OK: they survive the process. Unavailable: the write failed; the
-  // caller must release nothing (fail closed). What the failed write left is cut off (best
-  // effort), and the journal refuses every later append (its end is in doubt), so the owner
-  // opens a new one.
+  // Appends `events` (each must carry its ts_ms and pass ValidateEvent) as records, with one
+  // write. OK: they survive the process. InvalidArgument: an event is not valid (nothing
+  // written). Unavailable: the write failed; the caller must release nothing (fail closed).
+  // What the failed write left is cut off (best effort) and the segment is closed: the next
+  // append starts a new one.
   Status Append(const std::vector<AuditEvent>& events);
 
-  const std::string& id() const { return id_; }
-  const std::filesystem::path& path() const { return path_; }
+  // The current segment's path.
+  std::filesystem::path path() const;
+  // Records appended since the writer was created (all segments).
+  uint64_t appended() const;
 
  private:
-  JournalWriter(Env& env, std::string id, std::filesystem::path path, int lock_fd,
-                std::unique_ptr<WritableFile> file, std::unique_ptr<crypto::Mac> mac);
+  struct Segment;
+  JournalWriter(Env& env, std::filesystem::path dir, std::unique_ptr<crypto::Mac> mac,
+                uint64_t rotate_bytes);
+  // A new segment: created, headed, synced and locked.
+  Result<std::unique_ptr<Segment>> NewSegment();
 
   Env& env_;
-  const std::string id_;
-  const std::filesystem::path path_;
-  int lock_fd_;
-  std::mutex mu_;
-  std::unique_ptr<WritableFile> file_;  // guarded by mu_
-  std::unique_ptr<crypto::Mac> mac_;
-  uint64_t size_ = kJournalHeaderBytes;  // guarded by mu_: the length after the last whole append
-  uint64_t index_ = 0;                   // guarded by mu_
-  crypto::Bytes prev_mac_;               // guarded by mu_
-  Status failed_;                        // guarded by mu_
-  std::string buffer_;                   // guarded by mu_
+  const std::filesystem::path dir_;
+  const std::unique_ptr<crypto::Mac> mac_;
+  const uint64_t rotate_bytes_;
+  const std::string writer_id_;  // 16 hex characters, random
+  uint64_t next_segment_ = 0;    // guarded by mu_ (and Create)
+  mutable std::mutex mu_;
+  std::unique_ptr<Segment> segment_;  // guarded by mu_; null after a failure or a rotation
+  std::filesystem::path last_path_;   // guarded by mu_
+  uint64_t appended_ = 0;             // guarded by mu_
+  std::string buffer_;                // guarded by mu_
 };
 
 // Whether journal `path` is held by a live owner (its flock is taken). A journal that cannot

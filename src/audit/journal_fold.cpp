@@ -30,7 +30,7 @@ constexpr std::string_view kClosedMark = " closed";
 
 }  // namespace
 
-Result<std::unique_ptr<JournalWriter>> AuditLog::NewJournal() const {
+Result<std::unique_ptr<JournalWriter>> AuditLog::NewJournal(uint64_t rotate_bytes) const {
   if (options_.signing_key == nullptr || journal_key_.empty()) {
     return FailedPrecondition("audit journal: the log was opened without a signing key");
   }
@@ -38,11 +38,12 @@ Result<std::unique_ptr<JournalWriter>> AuditLog::NewJournal() const {
   CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<crypto::Mac> mac,
                           crypto::Mac::New(options_.suite, journal_key_));
   Env& env = options_.env != nullptr ? *options_.env : Env::Default();
-  return JournalWriter::Create(env, options_.journal_dir, std::move(mac));
+  return JournalWriter::Create(env, options_.journal_dir, std::move(mac), rotate_bytes);
 }
 
 Status AuditLog::FoldJournalsInto(store::Transaction& txn, size_t max_entries, FoldReport& report,
-                                  std::vector<std::filesystem::path>& closed) const {
+                                  std::vector<std::filesystem::path>& closed,
+                                  std::vector<std::filesystem::path>& removable) const {
   if (options_.journal_dir.empty()) return Status::Ok();
   if (options_.signing_key == nullptr || journal_key_.empty()) {
     return FailedPrecondition("audit log opened without a signing key: it can only verify");
@@ -65,7 +66,7 @@ Status AuditLog::FoldJournalsInto(store::Transaction& txn, size_t max_entries, F
       std::string text((*stored)->begin(), (*stored)->end());
       if (text.size() > kClosedMark.size() &&
           text.compare(text.size() - kClosedMark.size(), kClosedMark.size(), kClosedMark) == 0) {
-        closed.push_back(path);  // folded and closed before; its removal did not happen yet
+        removable.push_back(path);  // folded and closed before; its removal did not happen yet
         continue;
       }
       CUSTOS_ASSIGN_OR_RETURN(from, DecodeJournalPosition(text));
@@ -73,13 +74,16 @@ Status AuditLog::FoldJournalsInto(store::Transaction& txn, size_t max_entries, F
     // Liveness first: a journal whose owner is gone gets no more records, so what is read
     // after this is its whole content.
     const bool held = JournalHeld(path);
-    auto bytes = env.ReadFile(path);
-    if (!bytes.ok() && bytes.status().code() == Code::kNotFound) continue;
-    if (!bytes.ok()) return CannotFold("read a journal", bytes.status());
     if (mac == nullptr) {
       CUSTOS_ASSIGN_OR_RETURN(mac, crypto::Mac::New(options_.suite, journal_key_));
     }
-    CUSTOS_ASSIGN_OR_RETURN(JournalScan scan, ScanJournal(id, *bytes, *mac, from, max_entries));
+    auto scanned = ScanJournal(path, id, *mac, from, max_entries);
+    if (!scanned.ok() && scanned.status().code() == Code::kNotFound) continue;
+    if (!scanned.ok() && scanned.status().code() == Code::kUnavailable) {
+      return CannotFold("read a journal", scanned.status());
+    }
+    if (!scanned.ok()) return scanned.status();
+    JournalScan& scan = *scanned;
     for (const AuditEvent& e : scan.events) {
       Status valid = ValidateEvent(e);
       if (!valid.ok()) {
@@ -87,7 +91,7 @@ Status AuditLog::FoldJournalsInto(store::Transaction& txn, size_t max_entries, F
             "audit journal {}: an authentic record is not a valid entry: {}", id, valid.message()));
       }
     }
-    const bool at_end = scan.end.offset + scan.partial_bytes == bytes->size();
+    const bool at_end = scan.end.offset + scan.partial_bytes == scan.file_size;
     const bool close = !held && at_end;
     if (close && scan.partial_bytes > 0) {
       AuditEvent cut;
@@ -134,7 +138,7 @@ Result<FoldReport> AuditLog::FoldJournals(store::Store& store, size_t per_transa
     std::vector<std::filesystem::path> closed;
     auto txn = store.Begin();
     if (!txn.ok()) return CannotFold("begin", txn.status());
-    CUSTOS_RETURN_IF_ERROR(FoldJournalsInto(**txn, per_transaction, report, closed));
+    CUSTOS_RETURN_IF_ERROR(FoldJournalsInto(**txn, per_transaction, report, closed, closed));
     Status st = (*txn)->Commit();
     if (!st.ok()) return CannotFold("commit", st);
     // After the commit: the stored position says "closed", so a file that outlives a crash

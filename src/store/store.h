@@ -634,6 +634,10 @@ class Transaction {
   // Makes every write durable and visible. Unavailable on an I/O failure (then nothing of
   // this transaction is visible). Calling anything after Commit is a bug.
   virtual Status Commit() = 0;
+  // Whether this transaction has written (or holds the write lock to). A transaction from
+  // Store::BeginRead that did not may end without a commit; one that did must commit (or drop)
+  // as any other. Backends without read transactions answer true.
+  virtual bool Wrote() const { return true; }
 
   // --- primitives: implemented by each backend, wrapped by the fault-injecting store; the
   // row operations below run on them (callers outside the store use the row operations) ---
@@ -991,6 +995,12 @@ class Store {
   // Starts a read-write transaction (serialised with other writers). Unavailable when the
   // store cannot be reached.
   virtual Result<std::unique_ptr<Transaction>> Begin() = 0;
+  // Starts a transaction that takes no write lock until it writes (SQLite: BEGIN DEFERRED), for
+  // a read whose audit entry goes to the audit journal (audit/journal.h) rather than into this
+  // transaction. A write in it takes the lock then, and may fail as busy when another writer
+  // committed since it began (Transaction::Wrote tells). Backends without such transactions
+  // begin an ordinary one.
+  virtual Result<std::unique_ptr<Transaction>> BeginRead() { return Begin(); }
 
   // The applied migration version.
   virtual Result<int> SchemaVersion() = 0;

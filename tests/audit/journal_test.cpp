@@ -272,7 +272,7 @@ TEST_P(JournalTest, AnUnfinishedWriteOfALiveProcessWaitsAndOfAnEndedOneIsCutAndR
   EXPECT_NE(rows[1].reason.find("6 bytes after record 1"), std::string::npos) << rows[1].reason;
 }
 
-TEST_P(JournalTest, AFailedWriteFailsClosedAndTheJournalTakesNoMore) {
+TEST_P(JournalTest, AFailedWriteFailsClosedAndTheNextAppendStartsANewSegment) {
   FaultInjectingEnv faults(Env::Default());
   auto flog = MakeJournalLog(&faults);
   auto w = flog->NewJournal();
@@ -281,16 +281,42 @@ TEST_P(JournalTest, AFailedWriteFailsClosedAndTheJournalTakesNoMore) {
   EXPECT_FALSE((*w)->Append({TimedRead(1), TimedRead(2)}).ok());
   EXPECT_TRUE(faults.fired());
   faults.Reset();
-  EXPECT_EQ((*w)->Append({TimedRead(3)}).code(), Code::kUnavailable);
-  // The half that reached the file (a whole first record among it) was cut: no entry for
-  // the withheld answers, now or once the process has ended.
-  EXPECT_EQ(Fold().entries, 0);
-  w->reset();
-  const FoldReport r = Fold();
+  // The half that reached the file (a whole first record among it) was cut, and that segment
+  // closed: no entry for the withheld answers. The next append starts a new segment.
+  const std::filesystem::path failed_segment = (*w)->path();
+  FoldReport r = Fold();
   EXPECT_EQ(r.entries, 0);
   EXPECT_EQ(r.journals_closed, 1);
   EXPECT_EQ(r.torn_bytes, 0);
-  EXPECT_TRUE(Entries().empty());
+  EXPECT_FALSE(std::filesystem::exists(failed_segment));
+  ASSERT_TRUE((*w)->Append({TimedRead(3)}).ok());
+  EXPECT_NE((*w)->path(), failed_segment);
+  r = Fold();
+  EXPECT_EQ(r.entries, 1);
+  const auto rows = Entries();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].target, "customer:c3");
+}
+
+TEST_P(JournalTest, ALongJournalMovesToANewSegmentAndTheOldOneIsRemovedOnceFolded) {
+  // A writer under the log's key, rotating past 600 bytes (a record is about 150).
+  auto w = jlog_->NewJournal(600);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  std::set<std::filesystem::path> segments;
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_TRUE((*w)->Append({TimedRead(i)}).ok());
+    segments.insert((*w)->path());
+  }
+  EXPECT_GE(segments.size(), 3u);
+  const FoldReport r = Fold();
+  EXPECT_EQ(r.entries, 12);
+  EXPECT_EQ(r.journals_closed, static_cast<int64_t>(segments.size()) - 1);
+  size_t left = 0;
+  for (const auto& p : segments) left += std::filesystem::exists(p) ? 1 : 0;
+  EXPECT_EQ(left, 1u);  // the live one
+  const auto rows = Entries();
+  ASSERT_EQ(rows.size(), 12u);
+  for (int i = 0; i < 12; ++i) EXPECT_EQ(rows[i].target, "customer:c" + std::to_string(i));
 }
 
 TEST_P(JournalTest, AnInvalidEventIsRefusedBeforeItIsWritten) {

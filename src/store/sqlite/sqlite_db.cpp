@@ -239,6 +239,10 @@ int64_t SqliteDb::Changes() const { return sqlite3_changes64(db_); }
 
 bool SqliteDb::InAutocommit() const { return sqlite3_get_autocommit(db_) != 0; }
 
+bool SqliteDb::InWriteTransaction() const {
+  return sqlite3_txn_state(db_, "main") == SQLITE_TXN_WRITE;
+}
+
 void SqliteDb::SetWalHook(void (*hook)(void* arg, int pages), void* arg) {
   wal_hook_ = hook;
   wal_hook_arg_ = arg;

@@ -99,6 +99,8 @@ class SqliteDb {
   // True when no transaction is open on the connection (SQLite may roll back on its own
   // after an I/O error, a full disk or memory exhaustion).
   bool InAutocommit() const;
+  // Whether the open transaction holds the write lock (sqlite3_txn_state).
+  bool InWriteTransaction() const;
 
   // After every commit SQLite calls `hook(arg, pages)` with the number of pages now in the
   // write-ahead log. Replaces SQLite's own automatic checkpoint (wal_autocheckpoint).

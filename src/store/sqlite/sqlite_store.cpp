@@ -188,6 +188,12 @@ class SqliteStore final : public Store {
     return sqlite::SqliteTransaction::Begin(*db_, std::move(lease));
   }
 
+  Result<std::unique_ptr<Transaction>> BeginRead() override {
+    if (checkpointer_) CUSTOS_RETURN_IF_ERROR(checkpointer_->Health());
+    CUSTOS_ASSIGN_OR_RETURN(SlotLease lease, TakeSlot("begin read"));
+    return sqlite::SqliteTransaction::Begin(*db_, std::move(lease), /*deferred=*/true);
+  }
+
   Result<int> SchemaVersion() override {
     CUSTOS_ASSIGN_OR_RETURN(SlotLease lease, TakeSlot("schema version"));
     return sqlite::ReadSchemaVersion(*db_);

@@ -13,6 +13,7 @@ namespace {
 // --- SQL, each prepared once per connection (the cache is keyed by these addresses) ---
 
 constexpr const char* kBegin = "BEGIN IMMEDIATE";
+constexpr const char* kBeginDeferred = "BEGIN DEFERRED";
 constexpr const char* kCommit = "COMMIT";
 constexpr const char* kRollback = "ROLLBACK";
 
@@ -145,11 +146,14 @@ Result<Row> Infallible(const Stmt& stmt) {
 
 // --- lifecycle ---
 
-Result<std::unique_ptr<Transaction>> SqliteTransaction::Begin(SqliteDb& db, SlotLease lease) {
-  CUSTOS_ASSIGN_OR_RETURN(Stmt begin, db.Prepare(kBegin, "begin"));
+Result<std::unique_ptr<Transaction>> SqliteTransaction::Begin(SqliteDb& db, SlotLease lease,
+                                                              bool deferred) {
+  CUSTOS_ASSIGN_OR_RETURN(Stmt begin, db.Prepare(deferred ? kBeginDeferred : kBegin, "begin"));
   CUSTOS_RETURN_IF_ERROR(begin.Run());
   return std::unique_ptr<Transaction>(new SqliteTransaction(db, std::move(lease)));
 }
+
+bool SqliteTransaction::Wrote() const { return !finished_ && db_.InWriteTransaction(); }
 
 SqliteTransaction::~SqliteTransaction() {
   if (!finished_) Finish();

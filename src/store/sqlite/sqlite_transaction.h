@@ -31,10 +31,13 @@ class SqliteTransaction final : public Transaction {
  public:
   // Runs BEGIN IMMEDIATE on `db`, whose slot `lease` holds. Unavailable when SQLite's write
   // lock cannot be had (another process) within the busy timeout.
-  static Result<std::unique_ptr<Transaction>> Begin(SqliteDb& db, SlotLease lease);
+  // deferred: BEGIN DEFERRED instead (Store::BeginRead): no write lock until a write.
+  static Result<std::unique_ptr<Transaction>> Begin(SqliteDb& db, SlotLease lease,
+                                                    bool deferred = false);
   ~SqliteTransaction() override;
 
   Status Commit() override;
+  bool Wrote() const override;
 
   // --- the primitives (store.h) ---
   Result<int64_t> Exec(const Statement& sql, std::span<const Param> params,
