@@ -271,10 +271,8 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::Create(Env& env,
                                                              uint64_t rotate_bytes) {
   if (mac == nullptr) return InvalidArgument("audit journal: no MAC key");
   CUSTOS_RETURN_IF_ERROR(env.CreateDirDurable(dir, 0700));
-  std::unique_ptr<JournalWriter> w(new JournalWriter(env, dir, std::move(mac), rotate_bytes));
-  CUSTOS_ASSIGN_OR_RETURN(w->segment_, w->NewSegment());
-  w->last_path_ = w->segment_->path;
-  return w;
+  // The first segment is made by the first append: a process that reads nothing leaves no file.
+  return std::unique_ptr<JournalWriter>(new JournalWriter(env, dir, std::move(mac), rotate_bytes));
 }
 
 std::filesystem::path JournalWriter::path() const {

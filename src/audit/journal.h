@@ -95,9 +95,9 @@ class JournalWriter {
  public:
   static constexpr uint64_t kRotateBytes = 16U << 20;
 
-  // Creates the first segment `<dir>/<random id>.journal` (mode 0600; dir is created if
-  // missing), writes its header and takes the exclusive lock that marks it alive. Unavailable
-  // naming the path.
+  // A writer of segments `<dir>/<writer id><segment number>.journal` (mode 0600; dir is created
+  // if missing now, the first segment at the first append: each is headed, synced and locked
+  // exclusively, the lock marking it alive). Unavailable naming the directory.
   static Result<std::unique_ptr<JournalWriter>> Create(Env& env, const std::filesystem::path& dir,
                                                        std::unique_ptr<crypto::Mac> mac,
                                                        uint64_t rotate_bytes = kRotateBytes);
@@ -112,7 +112,7 @@ class JournalWriter {
   // append starts a new one.
   Status Append(const std::vector<AuditEvent>& events);
 
-  // The current segment's path.
+  // The current (or last) segment's path; empty before the first append.
   std::filesystem::path path() const;
   // Records appended since the writer was created (all segments).
   uint64_t appended() const;

@@ -120,7 +120,9 @@ Status AuditLog::FoldJournalsInto(store::Transaction& txn, size_t max_entries, F
       closed.push_back(path);
       ++report.journals_closed;
     }
-    if (!scan.events.empty() || close) {
+    // A journal closed with no record at all leaves no position behind: it is only removed.
+    const bool empty = close && scan.end.index == 0 && scan.events.empty() && !stored->has_value();
+    if (!empty && (!scan.events.empty() || close)) {
       const crypto::Bytes value(text.begin(), text.end());
       Status st = txn.PutMeta(key, value);
       if (!st.ok()) return CannotFold("store a journal's position", st);

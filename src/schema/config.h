@@ -211,6 +211,10 @@ struct AuditConfig {
   // The external witness (issue 13): an append-only file, best on another mount, that gets
   // every sealed head; relative to the vault directory unless absolute; empty: none.
   std::string witness_file;
+  // Reads' entries go to the audit journal (docs/audit.md "The read journal"; SQLite only):
+  // durable before the answer leaves, joined to the chain by the next write, reader or the
+  // background fold. Off: each read's entry is committed in the store, in a group commit.
+  bool read_journal = false;
 };
 
 // The HTTPS API of `custos serve` ([server]; docs/api.md). Paths are relative to the vault

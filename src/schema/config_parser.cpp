@@ -32,8 +32,8 @@ constexpr std::array<std::string_view, 8> kKeysKeys = {
     "pkcs11_module", "pkcs11_token", "pkcs11_key_label", "pkcs11_pin_env"};
 constexpr std::array<std::string_view, 5> kStoreKeys = {"backend", "path", "synchronous", "url",
                                                         "schema"};
-constexpr std::array<std::string_view, 3> kAuditKeys = {"checkpoint_every", "head_file",
-                                                        "witness_file"};
+constexpr std::array<std::string_view, 4> kAuditKeys = {"checkpoint_every", "head_file",
+                                                        "witness_file", "read_journal"};
 constexpr std::array<std::string_view, 4> kRetentionKeys = {"description", "event", "min", "max"};
 constexpr std::array<std::string_view, 10> kFieldKeys = {
     "label",      "type",     "category",  "level", "pipl_sensitive",
@@ -167,6 +167,7 @@ Result<AuditConfig> ReadAudit(const TomlSection& s) {
   a.checkpoint_every = static_cast<uint32_t>(every);
   CUSTOS_ASSIGN_OR_RETURN(a.head_file, s.String("head_file", a.head_file));
   CUSTOS_ASSIGN_OR_RETURN(a.witness_file, s.String("witness_file", a.witness_file));
+  CUSTOS_ASSIGN_OR_RETURN(a.read_journal, s.Bool("read_journal", a.read_journal));
   return a;
 }
 

@@ -285,6 +285,25 @@ Status Write(VaultState& state, const Context& ctx_in, const Operation& op, cons
   return RecordAndCommit(state, *a.txn, Entries(state, a.ctx, op, verdict), result);
 }
 
+namespace {
+
+// The reads whose entries may go to the audit journal: customer data only, never the log.
+bool JournalledRead(schema::Action action) {
+  switch (action) {
+    case schema::Action::kCustomerRead:
+    case schema::Action::kCustomerSearch:
+    case schema::Action::kCustomerList:
+    case schema::Action::kCustomerVerifyPassword:
+    case schema::Action::kTxnRead:
+    case schema::Action::kNoteRead:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 Status Read(VaultState& state, const Context& ctx_in, const Operation& op, const Body& body) {
   if (state.closed) return FailedPrecondition("vault is closed");
   PendingToken* token = TokenFor(ctx_in);
@@ -311,44 +330,50 @@ Status Read(VaultState& state, const Context& ctx_in, const Operation& op, const
   }
   Status result;
   TokenVerdict checked;
-  CUSTOS_RETURN_IF_ERROR(state.reads->Run([&](BatchScope& batch) -> Result<AuditEvents> {
-    if (token != nullptr) {
-      CUSTOS_ASSIGN_OR_RETURN(checked, CheckToken(state, batch, probe, ctx_in.request_id,
-                                                  ctx_in.channel, token_now, ctx_in.source));
-      if (!checked.refusal.ok()) {
-        result = Unauthenticated(std::string(kBadTokenMessage));
-        return checked.deny;
-      }
-      with_actor.actor = checked.actor;
-    }
-    // An accepted token's own entry (a new address, token_address.h) comes first.
-    AuditEvents events = token != nullptr ? std::move(checked.deny) : AuditEvents{};
-    // Once the token's address is written in the batch's transaction, a failure of the read
-    // still appends that entry (SQLite keeps a failed step's writes in the transaction the
-    // batch commits): the read's error is the answer, and no address is stored unrecorded.
-    auto failed = [&](const Status& st) -> Result<AuditEvents> {
-      if (events.empty()) return st;
-      result = st;
-      return std::move(events);
-    };
-    Result<BatchAdmission> admitted = AdmitRead(state, batch, *ctx, op);
-    if (!admitted.ok()) return failed(admitted.status());
-    BatchAdmission& a = *admitted;
-    result = a.refusal;
-    if (!result.ok()) {
-      events.push_back(DenyEntry(state, a.ctx, op, result, op.fields));
-      return events;
-    }
-    Scope scope(batch.txn, a.ctx, state.Now(), *a.staff->row, a.staff.get());
-    Result<Verdict> read = body(scope);
-    if (!read.ok()) return failed(read.status());
-    Verdict& verdict = *read;
-    result = verdict.refusal;
-    AuditEvents entries = Entries(state, a.ctx, op, verdict);
-    if (events.empty()) return entries;
-    for (audit::AuditEvent& e : entries) events.push_back(std::move(e));
-    return events;
-  }));
+  // Reads of customer data may have their entries journalled ([audit] read_journal); a read of
+  // the audit log itself (a query, a proof, a report) is batched, and its transaction sees the
+  // journals folded.
+  const bool may_journal = JournalledRead(op.action);
+  CUSTOS_RETURN_IF_ERROR(state.reads->Run(
+      [&](BatchScope& batch) -> Result<AuditEvents> {
+        if (token != nullptr) {
+          CUSTOS_ASSIGN_OR_RETURN(checked, CheckToken(state, batch, probe, ctx_in.request_id,
+                                                      ctx_in.channel, token_now, ctx_in.source));
+          if (!checked.refusal.ok()) {
+            result = Unauthenticated(std::string(kBadTokenMessage));
+            return checked.deny;
+          }
+          with_actor.actor = checked.actor;
+        }
+        // An accepted token's own entry (a new address, token_address.h) comes first.
+        AuditEvents events = token != nullptr ? std::move(checked.deny) : AuditEvents{};
+        // Once the token's address is written in the batch's transaction, a failure of the read
+        // still appends that entry (SQLite keeps a failed step's writes in the transaction the
+        // batch commits): the read's error is the answer, and no address is stored unrecorded.
+        auto failed = [&](const Status& st) -> Result<AuditEvents> {
+          if (events.empty()) return st;
+          result = st;
+          return std::move(events);
+        };
+        Result<BatchAdmission> admitted = AdmitRead(state, batch, *ctx, op);
+        if (!admitted.ok()) return failed(admitted.status());
+        BatchAdmission& a = *admitted;
+        result = a.refusal;
+        if (!result.ok()) {
+          events.push_back(DenyEntry(state, a.ctx, op, result, op.fields));
+          return events;
+        }
+        Scope scope(batch.txn, a.ctx, state.Now(), *a.staff->row, a.staff.get());
+        Result<Verdict> read = body(scope);
+        if (!read.ok()) return failed(read.status());
+        Verdict& verdict = *read;
+        result = verdict.refusal;
+        AuditEvents entries = Entries(state, a.ctx, op, verdict);
+        if (events.empty()) return entries;
+        for (audit::AuditEvent& e : entries) events.push_back(std::move(e));
+        return events;
+      },
+      may_journal));
   if (token != nullptr) {
     token->Settle(
         checked.refusal.ok() ? Status::Ok() : Unauthenticated(std::string(kBadTokenMessage)),

@@ -33,7 +33,42 @@ GroupCommit::GroupCommit(store::Store& store, const audit::AuditLog& audit, Acce
                          size_t max_batch)
     : store_(store), audit_(audit), cache_(cache), max_batch_(std::max<size_t>(1, max_batch)) {}
 
-Status GroupCommit::Run(const Step& step) {
+void GroupCommit::SetJournal(audit::JournalWriter* journal, std::function<int64_t()> now_ms) {
+  journal_ = journal;
+  now_ms_ = std::move(now_ms);
+}
+
+Result<bool> GroupCommit::RunJournalled(const Step& step, Status& status) {
+  Result<std::unique_ptr<store::Transaction>> txn = store_.BeginRead();
+  if (!txn.ok()) return CannotAudit(txn.status());
+  Result<AccessCache::Session> access = cache_.Sync(**txn);
+  if (!access.ok()) return CannotAudit(access.status());
+  BatchScope scope{**txn, *access};
+  Result<std::vector<audit::AuditEvent>> events = step(scope);
+  const bool wrote = (*txn)->Wrote();
+  txn->reset();  // ends the read (and rolls back what a step that wrote did)
+  if (wrote) return false;
+  if (!events.ok()) {
+    status = events.status();
+    return true;
+  }
+  if (events->empty()) return true;
+  const int64_t now = now_ms_();
+  for (audit::AuditEvent& e : *events) {
+    if (e.ts_ms == 0) e.ts_ms = now;
+  }
+  // Durable before the answer leaves; if not, no answer (fail closed).
+  Status st = journal_->Append(*events);
+  if (!st.ok()) return CannotAudit(st);
+  return true;
+}
+
+Status GroupCommit::Run(const Step& step, bool may_journal) {
+  if (may_journal && journal_ != nullptr) {
+    Status status;
+    CUSTOS_ASSIGN_OR_RETURN(bool done, RunJournalled(step, status));
+    if (done) return status;
+  }
   Waiter self;
   self.step = &step;
   std::unique_lock<std::mutex> lock(mu_);

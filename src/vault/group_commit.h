@@ -55,7 +55,18 @@ class GroupCommit {
   // OK: the step's events (if any) are committed. The step's own error: it failed and added
   // no entry. Unavailable: the batch could not be begun, audited or committed — nothing of it
   // is durable and the caller must release no data.
-  Status Run(const Step& step);
+  // may_journal: the step only reads customer data (never the audit log), so its entries may go
+  // to the journal when one is set (SetJournal); otherwise it is always batched, and its batch's
+  // transaction sees the journals folded (audit/journal_store.h).
+  Status Run(const Step& step, bool may_journal = false);
+
+  // Journalled reads (audit/journal.h; docs/decisions.md, "The audit journal"): from now on a
+  // step runs alone in a read transaction (Store::BeginRead) and, when it wrote nothing, its
+  // entries (stamped with now_ms()) are appended to `journal` before Run returns, instead of
+  // being committed; a step that wrote (a token's new address) is rolled back and runs again
+  // in a batch as before. Null: every step is batched. `journal` must outlive the GroupCommit
+  // or be unset first; call before the reads start (not concurrently with Run).
+  void SetJournal(audit::JournalWriter* journal, std::function<int64_t()> now_ms);
 
   // Test hooks: batches run so far, the largest batch, and the requests waiting or running.
   size_t TEST_batches() const;
@@ -73,11 +84,16 @@ class GroupCommit {
 
   // Runs the batch as its leader, filling each waiter's status.
   void Execute(const std::vector<Waiter*>& batch);
+  // The step in a read transaction, its entries to the journal. OK(true): done, with its
+  // status in `status`; OK(false): the step wrote, nothing of it is kept: batch it.
+  Result<bool> RunJournalled(const Step& step, Status& status);
 
   store::Store& store_;
   const audit::AuditLog& audit_;
   AccessCache& cache_;
   const size_t max_batch_;
+  audit::JournalWriter* journal_ = nullptr;
+  std::function<int64_t()> now_ms_;
 
   mutable std::mutex mu_;
   std::deque<Waiter*> queue_;  // front: the leader while a batch runs

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -31,8 +32,16 @@ inline constexpr std::string_view kConfigFile = "custos.toml";
 // enough that the first request of a batch does not wait long for the last one's reads.
 inline constexpr size_t kMaxReadBatch = 64;
 
+// The audit journals' directory in a SQLite vault (audit/journal.h), and how often a process
+// that journals its reads folds them in the background (journal_folder.h).
+inline constexpr std::string_view kJournalDir = "audit-journal";
+inline constexpr std::chrono::milliseconds kJournalFoldEvery{200};
+
 // What a group-commit step records.
 using AuditEvents = std::vector<audit::AuditEvent>;
+
+// Folds the audit journal in the background (journal_folder.h).
+class JournalFolder;
 
 struct VaultState {
   std::filesystem::path dir;
@@ -62,10 +71,14 @@ struct VaultState {
   // The (token, address) pairs this process saw recorded (token_address.h); mutable: the
   // token check takes a const VaultState.
   mutable TokenAddresses token_addresses;
+  // This process's audit journal ([audit] read_journal; audit/journal.h), and what folds it
+  // into the log in the background. Declared before `reads`, which borrows the journal.
+  std::unique_ptr<audit::JournalWriter> journal;
   // Audited reads of concurrent requests share a transaction and a commit (group_commit.h).
   // Set by Open once the store and the audit log are.
   std::unique_ptr<GroupCommit> reads;
-  DestructionHook on_destroyed;  // issue 6: called after each retention run (may be empty)
+  std::unique_ptr<JournalFolder> folder;  // declared last: stopped first
+  DestructionHook on_destroyed;           // issue 6: called after each retention run (may be empty)
 
   // The purposes an approved impact assessment in force covers (issue 19; dpo.h), which
   // admission consults when [dpo] require_pia names "purpose". Loaded by Open, replaced by each

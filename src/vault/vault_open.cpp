@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "access/token.h"
+#include "audit/journal_store.h"
 #include "audit/tree_nodes.h"
 #include "consent/consent.h"
 #include "core/env.h"
@@ -17,6 +18,7 @@
 #include "store/postgres_store.h"
 #include "store/sqlite_store.h"
 #include "vault/admission.h"
+#include "vault/journal_folder.h"
 #include "vault/kek_state.h"
 #include "vault/vault_impl.h"
 
@@ -129,6 +131,10 @@ Result<std::unique_ptr<audit::AuditLog>> OpenAudit(const schema::Config& config,
   opt.checkpoint_every = config.audit.checkpoint_every;
   opt.head_file = dir / config.audit.head_file;
   if (!config.audit.witness_file.empty()) opt.witness_file = dir / config.audit.witness_file;
+  // The audit journals of a SQLite vault (audit/journal.h), folded by every writer and reader
+  // whether or not this process journals its own reads ([audit] read_journal). PostgreSQL
+  // keeps every entry in the database: hosts sharing it cannot share a local directory.
+  if (config.store.backend != "postgres") opt.journal_dir = dir / kJournalDir;
   opt.now_ms = std::move(clock);
   return audit::AuditLog::Open(opt);
 }
@@ -474,6 +480,10 @@ Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
   // An import killed before it merged its staged index entries is finished here.
   CUSTOS_RETURN_IF_ERROR(impl->store->MergeStagedIndex());
   CUSTOS_RETURN_IF_ERROR(OpenKeysAndAudit(*impl, options, suite));
+  if (!impl->audit->options().journal_dir.empty()) {
+    // From here on every transaction but a journalled read's sees the journals folded.
+    impl->store = audit::FoldingJournals(std::move(impl->store), *impl->audit);
+  }
   CUSTOS_RETURN_IF_ERROR(OpenEpochKeys(*impl));
   // The audit log's Merkle nodes (audit/tree_nodes.h): a log from before them, or one whose
   // build was interrupted, is completed here, resumably; once complete this is one read.
@@ -482,6 +492,17 @@ Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
   audit::BuildTree(*impl->store, suite).status().IgnoreError();
   impl->reads =
       std::make_unique<GroupCommit>(*impl->store, *impl->audit, impl->access_cache, kMaxReadBatch);
+  if (impl->config->audit.read_journal) {
+    if (impl->audit->options().journal_dir.empty()) {
+      return FailedPrecondition(
+          "[audit] read_journal: needs the sqlite store (PostgreSQL keeps every entry in the "
+          "database)");
+    }
+    CUSTOS_ASSIGN_OR_RETURN(impl->journal, impl->audit->NewJournal());
+    impl->reads->SetJournal(impl->journal.get(), impl->now_ms);
+    impl->folder = std::make_unique<JournalFolder>(*impl->store, *impl->audit, *impl->journal,
+                                                   kJournalFoldEvery);
+  }
   std::unique_ptr<Vault> vault(new Vault(std::move(impl)));
   // Destruction reaches the backups Custos manages (ARCHITECTURE.md): after each retention
   // run, the key section of every backup in [backup] dir drops the destroyed customers'
@@ -538,6 +559,13 @@ Vault::~Vault() { Close().IgnoreError(); }
 Status Vault::Close() {
   if (state_ == nullptr || state_->closed) return Status::Ok();
   state_->closed = true;
+  // The journal's last records join the log, its file is let go (an orphan now, which the seal's
+  // fold closes), then the head is sealed over everything.
+  state_->folder.reset();
+  if (state_->journal != nullptr) {
+    state_->reads->SetJournal(nullptr, nullptr);
+    state_->journal.reset();
+  }
   return state_->audit->SealHead(*state_->store);
 }
 

@@ -151,9 +151,28 @@ class VaultTest : public ::testing::Test {
     auto report = Vault::Init(init);
     ASSERT_TRUE(report.ok()) << report.status().ToString();
     admin_token_ = report->admin_token;
+    if (ReadJournalForced()) UseReadJournal();
     AddTestOperatorRole();
     Reopen();
     CreateStaff();
+  }
+
+  // CUSTOS_TEST_READ_JOURNAL=1 runs every vault test with [audit] read_journal on (a SQLite
+  // vault): the read journal must not change what any reader of the audit log sees.
+  static bool ReadJournalForced() {
+    const char* forced = std::getenv("CUSTOS_TEST_READ_JOURNAL");
+    return forced != nullptr && std::string(forced) == "1" && !OnPostgres();
+  }
+  // Turns [audit] read_journal on in the vault's custos.toml (takes effect at the next open).
+  void UseReadJournal() {
+    const std::filesystem::path path = dir_ / "custos.toml";
+    std::string text = ReadFileBytes(path);
+    if (text.find("\nread_journal = true\n") != std::string::npos) return;
+    const std::string anchor = "\n[audit]\n";
+    const size_t at = text.find(anchor);
+    ASSERT_NE(at, std::string::npos);
+    text.insert(at + anchor.size(), "read_journal = true\n");
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
   }
 
   // The data-path tests are about intake, sealing and audit, not about who may do what, so

@@ -1,0 +1,189 @@
+// Reads journalled ([audit] read_journal; src/audit/journal.h): a read's entry is durable in
+// its process's journal before the answer leaves, and every reader of the audit log — this
+// process, another one, a verification, a query — sees it, as if it had been committed in the
+// store. A process killed after answering loses no entry. SQLite only (PostgreSQL keeps every
+// entry in the database and refuses the option).
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "vault_fixture.h"
+
+namespace custos::vault::testing {
+namespace {
+
+class ReadJournalTest : public VaultTest {
+ protected:
+  void SetUp() override {
+    if (OnPostgres()) GTEST_SKIP() << "the read journal is SQLite's";
+    VaultTest::SetUp();
+    UseReadJournal();
+    Reopen();
+  }
+
+  std::filesystem::path journal_dir() const { return dir_ / "audit-journal"; }
+
+  // Bytes of journal records in the directory (file sizes less their headers).
+  uint64_t JournalRecordBytes() const {
+    uint64_t total = 0;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(journal_dir(), ec)) {
+      total += e.file_size() - 40;
+    }
+    return total;
+  }
+
+  // Entries in the database's audit_log, read with SQLite alone (no fold).
+  int64_t StoredEntries() const {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2((dir_ / "custos.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+              SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM audit_log", -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+      n = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+  }
+
+  // The entries about a customer, in seq order, as the DPO's query returns them.
+  std::vector<store::AuditRow> EntriesAbout(Vault& v, const std::string& customer_id) {
+    AuditQuery q;
+    q.customer_id = customer_id;
+    q.limit = 100;
+    auto page = v.audit().Query(Context{"dpo", "legal_obligation", Channel::kCli, "req-q"}, q);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    return page.ok() ? page->entries : std::vector<store::AuditRow>{};
+  }
+
+  int64_t VerifiedEntries(Vault& v) {
+    auto report = v.audit().Verify(Context{"dpo", "legal_obligation", Channel::kCli, "req-v"});
+    EXPECT_TRUE(report.ok()) << report.status().ToString();
+    if (!report.ok()) return -1;
+    EXPECT_TRUE(report->ok) << report->problem;
+    return report->entries;
+  }
+};
+
+TEST_F(ReadJournalTest, AReadsEntryIsInTheJournalAndEveryReaderOfTheLogSeesIt) {
+  auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  const int64_t stored_before = StoredEntries();
+  for (int i = 0; i < 3; ++i) {
+    auto view = vault_->customers().Get(Agent(), *id, {"name", "phone"});
+    ASSERT_TRUE(view.ok()) << view.status().ToString();
+  }
+  // Durable in the journal, not (necessarily) in the database yet.
+  EXPECT_GT(JournalRecordBytes(), 0u);
+  EXPECT_LE(StoredEntries(), stored_before + 3);
+
+  // A query in this process and in another one, and a verification, see all three reads.
+  size_t reads = 0;
+  for (const auto& e : EntriesAbout(*vault_, *id)) reads += e.action == "customer.read" ? 1 : 0;
+  EXPECT_EQ(reads, 3u);
+  OpenOptions open;
+  open.dir = dir_;
+  open.now_ms = Clock();
+  auto other = Vault::Open(open);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  reads = 0;
+  for (const auto& e : EntriesAbout(**other, *id)) reads += e.action == "customer.read" ? 1 : 0;
+  EXPECT_EQ(reads, 3u);
+  // A verification counts them too (and then adds its own entry).
+  const int64_t verified = VerifiedEntries(**other);
+  EXPECT_EQ(StoredEntries(), verified + 1);
+  EXPECT_GE(verified, stored_before + 3);
+}
+
+TEST_F(ReadJournalTest, AProcessThatReadsNothingLeavesNoJournal) {
+  ASSERT_TRUE(vault_->customers().Create(Agent(), WangFang(), "form", Consented()).ok());
+  Reopen();
+  std::error_code ec;
+  size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(journal_dir(), ec)) {
+    (void)e;
+    ++files;
+  }
+  EXPECT_EQ(files, 0u);
+}
+
+TEST_F(ReadJournalTest, TheEntriesKeepTheOrderOfTheAccesses) {
+  auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(vault_->customers().Get(Agent(), *id, {"name"}).ok());
+  // A write after the read: the read's entry comes first in the chain.
+  ASSERT_TRUE(vault_->customers().Update(Agent(), *id, {{"interests", "基金"}}).ok());
+  ASSERT_TRUE(vault_->customers().Get(Agent(), *id, {"interests"}).ok());
+  std::vector<std::string> actions;
+  for (const auto& e : EntriesAbout(*vault_, *id)) actions.push_back(e.action);
+  // In seq order.
+  ASSERT_EQ(actions.size(), 4u);
+  EXPECT_EQ(actions[0], "customer.create");
+  EXPECT_EQ(actions[1], "customer.read");
+  EXPECT_EQ(actions[2], "customer.update");
+  EXPECT_EQ(actions[3], "customer.read");
+}
+
+TEST_F(ReadJournalTest, TheBackgroundFoldJoinsTheReadsToTheLogWithoutAReader) {
+  auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
+  ASSERT_TRUE(id.ok());
+  const int64_t before = StoredEntries();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(vault_->customers().Get(Agent(), *id, {"name"}).ok());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (StoredEntries() < before + 5 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(StoredEntries(), before + 5);
+}
+
+TEST_F(ReadJournalTest, AProcessKilledAfterItsAnswersLosesNoEntry) {
+  auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
+  ASSERT_TRUE(id.ok());
+  const int64_t before = VerifiedEntries(*vault_);
+  vault_.reset();  // no connection or thread of the parent crosses the fork
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    OpenOptions open;
+    open.dir = dir_;
+    open.now_ms = [] { return int64_t{1'760'000'100'000}; };
+    auto v = Vault::Open(open);
+    if (!v.ok()) _exit(2);
+    for (int i = 0; i < 20; ++i) {
+      if (!(*v)->customers().Get(Agent(), *id, {"name"}).ok()) _exit(3);
+    }
+    // Every answer has left: killed before any fold, seal or close.
+    kill(getpid(), SIGKILL);
+    _exit(4);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
+  Reopen();
+  // The opening of the vault by the test's ReopenAndVerify folds the dead process's journal.
+  EXPECT_EQ(VerifiedEntries(*vault_), before + 20 + 1);  // + the verification's own entry
+  size_t reads = 0;
+  for (const auto& e : EntriesAbout(*vault_, *id)) reads += e.action == "customer.read" ? 1 : 0;
+  EXPECT_EQ(reads, 20u);
+  // The dead process's journal was folded to its end and is gone; only this one's remains.
+  size_t files = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(journal_dir(), ec)) {
+    (void)e;
+    ++files;
+  }
+  EXPECT_LE(files, 1u);
+}
+
+}  // namespace
+}  // namespace custos::vault::testing
