@@ -185,5 +185,20 @@ TEST_F(ReadJournalTest, AProcessKilledAfterItsAnswersLosesNoEntry) {
   EXPECT_LE(files, 1u);
 }
 
+// On PostgreSQL (vault_test_postgres) the option is refused when the vault opens, by name.
+TEST_F(VaultTest, ReadJournalOnPostgresIsRefusedNamingTheOption) {
+  if (!OnPostgres()) GTEST_SKIP() << "runs with CUSTOS_TEST_BACKEND=postgres";
+  UseReadJournal();
+  vault_.reset();
+  OpenOptions open;
+  open.dir = dir_;
+  open.now_ms = Clock();
+  auto v = Vault::Open(open);
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(v.status().message().find("[audit] read_journal"), std::string::npos)
+      << v.status().message();
+}
+
 }  // namespace
 }  // namespace custos::vault::testing
