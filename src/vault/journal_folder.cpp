@@ -18,16 +18,21 @@ JournalFolder::~JournalFolder() {
 
 void JournalFolder::Loop(const std::stop_token& stop) {
   uint64_t folded = 0;
+  auto last = std::chrono::steady_clock::now();
   std::unique_lock lock(mu_);
   while (!stop.stop_requested()) {
-    cv_.wait_for(lock, stop, every_, [] { return false; });
+    cv_.wait_for(lock, stop, kPoll, [] { return false; });
     if (stop.stop_requested()) break;
     const uint64_t appended = journal_.appended();
-    if (appended == folded) continue;
+    const auto now = std::chrono::steady_clock::now();
+    // A short batch as soon as one is there, the rest at least every `every_`: each fold
+    // transaction holds the store's connection (and so the reads) for a short batch only.
+    if (appended == folded || (appended - folded < kBatch && now - last < every_)) continue;
     lock.unlock();
     // A failure is left to the next fold, and to the next writer or reader of the log, which
     // fold first and fail closed on the same cause.
-    if (audit_.FoldJournals(store_).ok()) folded = appended;
+    if (audit_.FoldJournals(store_, kBatch).ok()) folded = appended;
+    last = now;
     lock.lock();
   }
 }

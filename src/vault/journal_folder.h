@@ -13,13 +13,18 @@
 namespace custos::vault {
 
 // Folds this process's audit journal into the log in the background (AuditLog::FoldJournals):
-// every `every` while reads were journalled since the last fold, so the log's readers in other
-// processes, and the journal files, lag by at most that (and readers fold first anyway).
+// as soon as kBatch records wait, and at least every `every` while any do, so the log's readers
+// in other processes, and the journal files, lag by at most that (readers fold first anyway).
+// It folds in transactions of kBatch records: each holds the store's one connection, and so
+// the reads, for a short while only.
 class JournalFolder {
  public:
   JournalFolder(store::Store& store, const audit::AuditLog& audit,
                 const audit::JournalWriter& journal, std::chrono::milliseconds every);
   ~JournalFolder();  // stops the thread (after a fold in progress)
+
+  static constexpr uint64_t kBatch = 128;
+  static constexpr std::chrono::milliseconds kPoll{10};
   JournalFolder(const JournalFolder&) = delete;
   JournalFolder& operator=(const JournalFolder&) = delete;
 

@@ -480,6 +480,9 @@ Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
   // An import killed before it merged its staged index entries is finished here.
   CUSTOS_RETURN_IF_ERROR(impl->store->MergeStagedIndex());
   CUSTOS_RETURN_IF_ERROR(OpenKeysAndAudit(*impl, options, suite));
+  // The background fold uses the store as it is: folding in short batches of its own, where
+  // the wrapper's Begin() folds all there is.
+  store::Store* unwrapped = impl->store.get();
   if (!impl->audit->options().journal_dir.empty()) {
     // From here on every transaction but a journalled read's sees the journals folded.
     impl->store = audit::FoldingJournals(std::move(impl->store), *impl->audit);
@@ -500,7 +503,7 @@ Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
     }
     CUSTOS_ASSIGN_OR_RETURN(impl->journal, impl->audit->NewJournal());
     impl->reads->SetJournal(impl->journal.get(), impl->now_ms);
-    impl->folder = std::make_unique<JournalFolder>(*impl->store, *impl->audit, *impl->journal,
+    impl->folder = std::make_unique<JournalFolder>(*unwrapped, *impl->audit, *impl->journal,
                                                    kJournalFoldEvery);
   }
   std::unique_ptr<Vault> vault(new Vault(std::move(impl)));
