@@ -65,7 +65,7 @@ struct AuditOptions {
   // an Ed25519 signature and ~200x than SM2. 0: every tip is signed (as before issue 14).
   int64_t signed_tip_every_ms = 1000;
 
-  // The audit journals' directory (journal.h): where JournalFor creates a process's journal,
+  // The audit journals' directory (journal.h): where NewJournal creates a process's journal,
   // and what AppendAll and FoldJournals fold into the log first. Empty: no journal.
   std::filesystem::path journal_dir;
   // The file system of the journals. Not owned; Env::Default() when null.
@@ -174,17 +174,17 @@ class AuditLog {
   // requests wait").
   static constexpr int64_t kKeysBatch = 256;
   static constexpr int64_t kShortKeysBatch = 64;
-  Status AppendAll(store::Transaction& txn, const std::vector<AuditEvent>& events,
-                   int64_t keys_batch = kKeysBatch) const;
   // With a journal directory, AppendAll first folds the journals into txn (FoldJournalsInto), so
   // a process's journalled reads come before its later writes in the chain.
   // An event's ts_ms, when set, is its entry's time (a journalled read); otherwise the clock's.
+  Status AppendAll(store::Transaction& txn, const std::vector<AuditEvent>& events,
+                   int64_t keys_batch = kKeysBatch) const;
   // AppendAll of one event.
   Status Append(store::Transaction& txn, const AuditEvent& event) const;
 
   // A new journal of this process in options().journal_dir (journal.h), under this log's
-  // journal MAC. FailedPrecondition: no signing key or no journal directory. Unavailable: the
-  // file cannot be created.
+  // journal MAC; its first file is made by its first append. FailedPrecondition: no signing key
+  // or no journal directory. Unavailable: the directory cannot be created.
   Result<std::unique_ptr<JournalWriter>> NewJournal(
       uint64_t rotate_bytes = JournalWriter::kRotateBytes) const;
   // Folds the journals' records after their stored positions into the log, inside txn: each
@@ -206,6 +206,8 @@ class AuditLog {
   // (queries, verification, exports, backups) and the owner's background fold. The caller
   // must not hold a transaction on `store`.
   Result<FoldReport> FoldJournals(store::Store& store, size_t per_transaction = 10000) const;
+  // The file system of the journals: options().env, or Env::Default() when that is null.
+  Env& JournalEnv() const;
   // As Append, returning the stored row (seq, timestamps and hashes filled in).
   Result<store::AuditRow> AppendAndReturn(store::Transaction& txn, const AuditEvent& event) const;
 
@@ -285,7 +287,7 @@ class AuditLog {
   AuditOptions options_;
   // HMAC under a key derived from the signing key; null for a verify-only log.
   std::unique_ptr<crypto::Mac> tip_mac_;
-  // The journal records' MAC key, derived as the tip's under its own label; null without a key.
+  // The journal records' MAC key, derived as the tip's under its own label; empty without a key.
   crypto::SecretBytes journal_key_;
   // When this log last signed a tip (Now()); INT64_MIN: never.
   mutable std::atomic<int64_t> last_signed_tip_ms_{std::numeric_limits<int64_t>::min()};

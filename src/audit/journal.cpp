@@ -19,7 +19,8 @@ namespace {
 
 constexpr std::string_view kMagic = "CUSTOSJ1";
 constexpr std::string_view kMacLabel = "custos-audit-journal/1";
-constexpr size_t kIdChars = 32;
+// The writer's random half of a journal id (the other half is the segment's number).
+constexpr size_t kWriterIdBytes = kJournalIdChars / 4;
 // No entry comes near this; a larger length is a damaged or hostile file.
 constexpr uint32_t kMaxPayload = 1U << 20;
 
@@ -236,7 +237,7 @@ JournalWriter::JournalWriter(Env& env, std::filesystem::path dir, std::unique_pt
       dir_(std::move(dir)),
       mac_(std::move(mac)),
       rotate_bytes_(rotate_bytes),
-      writer_id_(crypto::ToHex(crypto::RandomBytes(kIdChars / 4))) {}
+      writer_id_(crypto::ToHex(crypto::RandomBytes(kWriterIdBytes))) {}
 
 JournalWriter::~JournalWriter() = default;
 
@@ -331,11 +332,9 @@ Status JournalWriter::Append(const std::vector<AuditEvent>& events) {
 }
 
 bool JournalHeld(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return false;
-  const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-  ::close(fd);
-  return held;
+  const ScopedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (fd.get() < 0) return false;
+  return ::flock(fd.get(), LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
 }
 
 }  // namespace custos::audit

@@ -1,8 +1,8 @@
 // The audit journal: a read's audit entries made durable without a store write transaction
 // (docs/decisions.md, "The audit journal", issue 14's read path).
 //
-// A process that answers reads appends their entries to a journal file of its own in the
-// vault's journal directory (`<id>.journal`, id random): one record per entry, written with one
+// A process that answers reads appends their entries to journal files of its own in the
+// vault's journal directory (`<id>.journal`, JournalWriter): one record per entry, written with one
 // write(2) per batch before the answer leaves (the same loss window as SQLite's WAL under
 // synchronous = "normal": a process crash loses nothing, a machine crash may lose the last
 // writes). The entries join the hash chain later, when the journal is folded into the audit
@@ -14,7 +14,7 @@
 // audit signing key, over the journal's id, the record's index, the previous record's MAC and
 // the record's contents. So a record cannot be edited, moved to another journal, reordered,
 // duplicated or removed from the middle without the key; a cut tail is what a crash leaves and
-// is only accepted from a journal whose owner is gone (see Scan).
+// is only accepted from a journal whose owner is gone (AuditLog::FoldJournalsInto).
 //
 // How far each journal is folded is kept in the store (metadata "audit.journal.<id>", written in
 // the folding transaction), so a fold is exactly-once: two processes folding at once are
@@ -60,11 +60,13 @@ Result<JournalPosition> DecodeJournalPosition(std::string_view text);
 // The metadata key of a journal's position ("audit.journal.<id>").
 std::string JournalMetaKey(std::string_view id);
 
-// The journal file name suffix and header size.
+// A journal's id (its file name before the suffix): 32 lower-case hex characters. The file
+// name suffix, and the header: the magic and the id.
+inline constexpr size_t kJournalIdChars = 32;
 inline constexpr std::string_view kJournalSuffix = ".journal";
-inline constexpr size_t kJournalHeaderBytes = 8 + 32;
+inline constexpr size_t kJournalHeaderBytes = 8 + kJournalIdChars;
 
-// The records of one journal after a position, read from its bytes.
+// The records of one journal after a position, as ScanJournal read them from its file.
 struct JournalScan {
   std::vector<AuditEvent> events;  // each with ts_ms set
   JournalPosition end;             // after the last whole, authentic record
@@ -129,7 +131,7 @@ class JournalWriter {
   const std::unique_ptr<crypto::Mac> mac_;
   const uint64_t rotate_bytes_;
   const std::string writer_id_;  // 16 hex characters, random
-  uint64_t next_segment_ = 0;    // guarded by mu_ (and Create)
+  uint64_t next_segment_ = 0;    // guarded by mu_
   mutable std::mutex mu_;
   std::unique_ptr<Segment> segment_;  // guarded by mu_; null after a failure or a rotation
   std::filesystem::path last_path_;   // guarded by mu_

@@ -14,11 +14,14 @@ namespace {
 
 // A journal file's id, or empty when `name` is not one (other files are left alone).
 std::string JournalId(std::string_view name) {
-  if (name.size() != 32 + kJournalSuffix.size() || name.substr(32) != kJournalSuffix) return "";
-  for (char c : name.substr(0, 32)) {
+  if (name.size() != kJournalIdChars + kJournalSuffix.size() ||
+      name.substr(kJournalIdChars) != kJournalSuffix) {
+    return "";
+  }
+  for (char c : name.substr(0, kJournalIdChars)) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return "";
   }
-  return std::string(name.substr(0, 32));
+  return std::string(name.substr(0, kJournalIdChars));
 }
 
 Status CannotFold(std::string_view step, const Status& cause) {
@@ -30,6 +33,10 @@ constexpr std::string_view kClosedMark = " closed";
 
 }  // namespace
 
+Env& AuditLog::JournalEnv() const {
+  return options_.env != nullptr ? *options_.env : Env::Default();
+}
+
 Result<std::unique_ptr<JournalWriter>> AuditLog::NewJournal(uint64_t rotate_bytes) const {
   if (options_.signing_key == nullptr || journal_key_.empty()) {
     return FailedPrecondition("audit journal: the log was opened without a signing key");
@@ -37,8 +44,7 @@ Result<std::unique_ptr<JournalWriter>> AuditLog::NewJournal(uint64_t rotate_byte
   if (options_.journal_dir.empty()) return FailedPrecondition("audit journal: no directory");
   CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<crypto::Mac> mac,
                           crypto::Mac::New(options_.suite, journal_key_));
-  Env& env = options_.env != nullptr ? *options_.env : Env::Default();
-  return JournalWriter::Create(env, options_.journal_dir, std::move(mac), rotate_bytes);
+  return JournalWriter::Create(JournalEnv(), options_.journal_dir, std::move(mac), rotate_bytes);
 }
 
 Status AuditLog::FoldJournalsInto(store::Transaction& txn, size_t max_entries, FoldReport& report,
@@ -48,7 +54,7 @@ Status AuditLog::FoldJournalsInto(store::Transaction& txn, size_t max_entries, F
   if (options_.signing_key == nullptr || journal_key_.empty()) {
     return FailedPrecondition("audit log opened without a signing key: it can only verify");
   }
-  Env& env = options_.env != nullptr ? *options_.env : Env::Default();
+  Env& env = JournalEnv();
   auto names = env.ListDir(options_.journal_dir);
   if (!names.ok() && names.status().code() == Code::kNotFound) return Status::Ok();
   if (!names.ok()) return CannotFold("list the journals", names.status());
@@ -134,7 +140,7 @@ Status AuditLog::FoldJournalsInto(store::Transaction& txn, size_t max_entries, F
 Result<FoldReport> AuditLog::FoldJournals(store::Store& store, size_t per_transaction) const {
   FoldReport total;
   if (options_.journal_dir.empty()) return total;
-  Env& env = options_.env != nullptr ? *options_.env : Env::Default();
+  Env& env = JournalEnv();
   for (;;) {
     FoldReport report;
     std::vector<std::filesystem::path> closed;

@@ -23,8 +23,9 @@ class JournalFoldingStore final : public store::Store {
     std::vector<std::filesystem::path> removable;  // closed by a committed fold
     CUSTOS_RETURN_IF_ERROR(
         log_.FoldJournalsInto(*txn, std::numeric_limits<size_t>::max(), report, closed, removable));
-    Env& env = log_.options().env != nullptr ? *log_.options().env : Env::Default();
-    for (const auto& path : removable) (void)env.RemoveFile(path);  // again next time if not
+    for (const auto& path : removable) {
+      (void)log_.JournalEnv().RemoveFile(path);  // tried again by the next fold if it fails
+    }
     return txn;
   }
   Result<std::unique_ptr<store::Transaction>> BeginRead() override { return inner_->BeginRead(); }

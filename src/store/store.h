@@ -997,9 +997,9 @@ class Store {
   virtual Result<std::unique_ptr<Transaction>> Begin() = 0;
   // Starts a transaction that takes no write lock until it writes (SQLite: BEGIN DEFERRED), for
   // a read whose audit entry goes to the audit journal (audit/journal.h) rather than into this
-  // transaction. A write in it takes the lock then, and may fail as busy when another writer
-  // committed since it began (Transaction::Wrote tells). Backends without such transactions
-  // begin an ordinary one.
+  // transaction. A write in it takes the lock then (Transaction::Wrote says so afterwards), and
+  // may fail as busy when another writer committed since it began. Backends without such
+  // transactions begin an ordinary one.
   virtual Result<std::unique_ptr<Transaction>> BeginRead() { return Begin(); }
 
   // The applied migration version.

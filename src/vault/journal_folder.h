@@ -24,6 +24,7 @@ class JournalFolder {
   ~JournalFolder();  // stops the thread (after a fold in progress)
 
   static constexpr uint64_t kBatch = 128;
+  static constexpr std::chrono::milliseconds kEvery{200};
   static constexpr std::chrono::milliseconds kPoll{10};
   JournalFolder(const JournalFolder&) = delete;
   JournalFolder& operator=(const JournalFolder&) = delete;

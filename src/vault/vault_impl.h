@@ -3,7 +3,6 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -32,10 +31,8 @@ inline constexpr std::string_view kConfigFile = "custos.toml";
 // enough that the first request of a batch does not wait long for the last one's reads.
 inline constexpr size_t kMaxReadBatch = 64;
 
-// The audit journals' directory in a SQLite vault (audit/journal.h), and how often a process
-// that journals its reads folds them in the background (journal_folder.h).
+// The audit journals' directory in a SQLite vault (audit/journal.h).
 inline constexpr std::string_view kJournalDir = "audit-journal";
-inline constexpr std::chrono::milliseconds kJournalFoldEvery{200};
 
 // What a group-commit step records.
 using AuditEvents = std::vector<audit::AuditEvent>;
@@ -77,8 +74,8 @@ struct VaultState {
   // Audited reads of concurrent requests share a transaction and a commit (group_commit.h).
   // Set by Open once the store and the audit log are.
   std::unique_ptr<GroupCommit> reads;
-  std::unique_ptr<JournalFolder> folder;  // declared last: stopped first
   DestructionHook on_destroyed;           // issue 6: called after each retention run (may be empty)
+  std::unique_ptr<JournalFolder> folder;  // declared last: stopped first
 
   // The purposes an approved impact assessment in force covers (issue 19; dpo.h), which
   // admission consults when [dpo] require_pia names "purpose". Loaded by Open, replaced by each

@@ -504,7 +504,7 @@ Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
     CUSTOS_ASSIGN_OR_RETURN(impl->journal, impl->audit->NewJournal());
     impl->reads->SetJournal(impl->journal.get(), impl->now_ms);
     impl->folder = std::make_unique<JournalFolder>(*unwrapped, *impl->audit, *impl->journal,
-                                                   kJournalFoldEvery);
+                                                   JournalFolder::kEvery);
   }
   std::unique_ptr<Vault> vault(new Vault(std::move(impl)));
   // Destruction reaches the backups Custos manages (ARCHITECTURE.md): after each retention
