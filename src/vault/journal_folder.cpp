@@ -26,7 +26,7 @@ void JournalFolder::Loop(const std::stop_token& stop) {
     const uint64_t appended = journal_.appended();
     const auto now = std::chrono::steady_clock::now();
     // A short batch as soon as one is there, the rest at least every `every_`: each fold
-    // transaction holds the store's connection (and so the reads) for a short batch only.
+    // transaction holds the store's writer for a short batch only.
     if (appended == folded || (appended - folded < kBatch && now - last < every_)) continue;
     lock.unlock();
     // A failure is left to the next fold, and to the next writer or reader of the log, which

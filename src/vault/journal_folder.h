@@ -15,8 +15,8 @@ namespace custos::vault {
 // Folds this process's audit journal into the log in the background (AuditLog::FoldJournals):
 // as soon as kBatch records wait, and at least every `every` while any do, so the log's readers
 // in other processes, and the journal files, lag by at most that (readers fold first anyway).
-// It folds in transactions of kBatch records: each holds the store's one connection, and so
-// the reads, for a short while only.
+// It folds in transactions of kBatch records: each holds the store's writer for a short while
+// only (journalled reads do not wait for it: they run on the store's read connections).
 class JournalFolder {
  public:
   JournalFolder(store::Store& store, const audit::AuditLog& audit,

@@ -623,6 +623,99 @@ TEST_F(SqliteStoreTest, ASecondWriterGivesUpAfterTheBusyTimeout) {
   EXPECT_TRUE(store->Begin().ok()) << "the slot is free once the holder is dropped";
 }
 
+// Reads (BeginRead) run on the store's read connections: an open write transaction neither
+// holds them up nor shows them what it has not committed. On the one connection a read waited
+// for the writer (here: until the busy timeout, then Unavailable).
+TEST_F(SqliteStoreTest, AReadNeitherWaitsForTheWriterNorSeesWhatItHasNotCommitted) {
+  SqliteOptions options;
+  options.busy_timeout_ms = 50;
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  auto writer = store->Begin();
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE((*writer)->PutWrappedKey({"c1", 1, Bytes(48, 7)}).ok());
+  {
+    auto reader = store->BeginRead();
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    auto row = (*reader)->GetWrappedKey("c1");
+    ASSERT_TRUE(row.ok()) << row.status().ToString();
+    EXPECT_FALSE(row->has_value()) << "an uncommitted row was read";
+    EXPECT_FALSE((*reader)->Wrote());
+  }
+  ASSERT_TRUE((*writer)->Commit().ok());
+  auto reader = store->BeginRead();
+  ASSERT_TRUE(reader.ok());
+  auto row = (*reader)->GetWrappedKey("c1");
+  ASSERT_TRUE(row.ok());
+  ASSERT_TRUE(row->has_value()) << "a read after the commit must see it";
+  EXPECT_EQ((*row)->wrapped_dek, Bytes(48, 7));
+}
+
+// A read transaction that tries to write is refused, says so (the caller then runs the work
+// in a write transaction), and leaves nothing behind.
+TEST_F(SqliteStoreTest, AWriteInAReadTransactionIsRefusedAndReported) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  {
+    auto reader = store->BeginRead();
+    ASSERT_TRUE(reader.ok());
+    EXPECT_FALSE((*reader)->Wrote());
+    Status put = (*reader)->PutWrappedKey({"c1", 1, Bytes(48, 7)});
+    EXPECT_FALSE(put.ok());
+    EXPECT_TRUE((*reader)->Wrote()) << "the refused write must be reported";
+  }
+  auto reader = store->BeginRead();
+  ASSERT_TRUE(reader.ok());
+  EXPECT_FALSE((*reader)->Wrote()) << "a new read transaction starts with nothing refused";
+  auto row = (*reader)->GetWrappedKey("c1");
+  ASSERT_TRUE(row.ok());
+  EXPECT_FALSE(row->has_value());
+  EXPECT_EQ(RawCount("SELECT count(*) FROM wrapped_keys"), 0);
+}
+
+// read_connections reads run at once; one more waits for one of them, up to the busy timeout.
+TEST_F(SqliteStoreTest, ReadsRunAtOnceUpToTheReadConnections) {
+  SqliteOptions options;
+  options.busy_timeout_ms = 50;
+  options.read_connections = 2;
+  auto store = OpenOrDie(options);
+  ASSERT_NE(store, nullptr);
+  auto first = store->BeginRead();
+  auto second = store->BeginRead();
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  ASSERT_TRUE((*first)->GetWrappedKey("c1").ok());
+  ASSERT_TRUE((*second)->GetWrappedKey("c1").ok());
+  EXPECT_TRUE(store->Begin().ok()) << "the writer is not held by reads";
+  Status third = store->BeginRead().status();
+  EXPECT_EQ(third.code(), Code::kUnavailable) << third.ToString();
+  first->reset();
+  EXPECT_TRUE(store->BeginRead().ok()) << "a connection given back is lent again";
+}
+
+TEST_F(SqliteStoreTest, ANegativeReadConnectionsIsRefused) {
+  SqliteOptions options;
+  options.read_connections = -1;
+  auto store = OpenSqliteStore(DbPath(dir_), options);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(store.status().message().find("read_connections"), std::string::npos);
+}
+
+// The read connections close before the writer's, so the last close still checkpoints the log
+// and removes it.
+TEST_F(SqliteStoreTest, ClosingAfterReadsLeavesNoWriteAheadLogBehind) {
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    CommitOneRow(*store, 1);
+    auto reader = store->BeginRead();
+    ASSERT_TRUE(reader.ok());
+    ASSERT_TRUE((*reader)->GetWrappedKey("c1").ok());
+  }
+  EXPECT_FALSE(std::filesystem::exists(DbPath(dir_).string() + "-wal"));
+}
+
 TEST_F(SqliteStoreTest, AnotherProcessHoldingTheLockMakesBeginUnavailable) {
   SqliteOptions options;
   options.busy_timeout_ms = 50;

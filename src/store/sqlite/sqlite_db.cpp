@@ -194,16 +194,28 @@ SqliteDb::~SqliteDb() {
 }
 
 Result<Stmt> SqliteDb::Prepare(const char* sql, std::string_view op) {
-  auto it = statements_.find(sql);
-  if (it != statements_.end()) return Stmt(it->second, op);
   sqlite3_stmt* stmt = nullptr;
-  int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-  if (rc != SQLITE_OK || stmt == nullptr) {
-    sqlite3_finalize(stmt);
-    return SqliteError(rc == SQLITE_OK ? SQLITE_INTERNAL : rc, op);
+  if (auto it = statements_.find(sql); it != statements_.end()) {
+    stmt = it->second;
+  } else {
+    int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK || stmt == nullptr) {
+      sqlite3_finalize(stmt);
+      return SqliteError(rc == SQLITE_OK ? SQLITE_INTERNAL : rc, op);
+    }
+    statements_.emplace(sql, stmt);
   }
-  statements_.emplace(sql, stmt);
+  if (read_only_ && sqlite3_stmt_readonly(stmt) == 0) {
+    write_refused_ = true;
+    return FailedPrecondition(fmt::format("store: {}: a read transaction does not write", op));
+  }
   return Stmt(stmt, op);
+}
+
+Status SqliteDb::MakeReadOnly() {
+  CUSTOS_RETURN_IF_ERROR(Exec("PRAGMA query_only=ON", "set query_only"));
+  read_only_ = true;
+  return Status::Ok();
 }
 
 Status SqliteDb::Exec(const char* sql, std::string_view op) {

@@ -102,6 +102,12 @@ class SqliteDb {
   // Whether the open transaction holds the write lock (sqlite3_txn_state).
   bool InWriteTransaction() const;
 
+  // Makes this a read connection (PRAGMA query_only): Prepare refuses a statement that would
+  // write (FailedPrecondition) and remembers that one was asked for, until ClearWriteRefused.
+  Status MakeReadOnly();
+  bool WriteRefused() const { return write_refused_; }
+  void ClearWriteRefused() { write_refused_ = false; }
+
   // After every commit SQLite calls `hook(arg, pages)` with the number of pages now in the
   // write-ahead log. Replaces SQLite's own automatic checkpoint (wal_autocheckpoint).
   void SetWalHook(void (*hook)(void* arg, int pages), void* arg);
@@ -143,6 +149,8 @@ class SqliteDb {
   std::unordered_map<const char*, sqlite3_stmt*> statements_;
   void (*wal_hook_)(void*, int) = nullptr;
   void* wal_hook_arg_ = nullptr;
+  bool read_only_ = false;
+  bool write_refused_ = false;
   std::optional<AuditRow> audit_head_;
   int64_t audit_head_version_ = 0;  // data_version at which audit_head_ was current
   int64_t observed_version_ = -1;   // data_version seen by the last CurrentAuditHead miss

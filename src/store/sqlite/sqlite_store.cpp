@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -10,6 +11,7 @@
 #include <mutex>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "store/sqlite/sqlite_db.h"
 #include "store/sqlite/sqlite_schema.h"
@@ -162,6 +164,83 @@ class BackgroundCheckpointer {
   std::thread thread_;  // last: starts once everything above is ready
 };
 
+Status SetPragmas(SqliteDb& db, const SqliteOptions& options);
+
+// The store's read connections (SqliteOptions::read_connections): each is lent to one read
+// transaction at a time and opened at the first read that finds none free. Query-only: a read
+// transaction that tries to write is refused and says so (Transaction::Wrote).
+class ReadPool {
+ public:
+  ReadPool(std::filesystem::path path, SqliteOptions options, size_t size)
+      : path_(std::move(path)), options_(std::move(options)), size_(size) {}
+  ReadPool(const ReadPool&) = delete;
+  ReadPool& operator=(const ReadPool&) = delete;
+  ~ReadPool() = default;  // every lease is back: a transaction does not outlive its store
+
+  // A free read connection and the lease that gives it back; waits up to `timeout` when every
+  // one is lent. nullptr when none could be opened (the caller reads on its writer instead).
+  Result<std::pair<SqliteDb*, SlotLease>> Take(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (free_.empty() && opened_ < size_ && !failed_) {
+      ++opened_;
+      lock.unlock();
+      auto reader = Open();
+      lock.lock();
+      if (reader == nullptr) {
+        failed_ = true;
+        --opened_;
+      } else {
+        all_.push_back(std::move(reader));
+        free_.push_back(all_.back().get());
+      }
+    }
+    if (opened_ == 0) return std::pair<SqliteDb*, SlotLease>{nullptr, SlotLease()};
+    if (!cv_.wait_for(lock, timeout, [this] { return !free_.empty(); })) {
+      return Unavailable("store: begin read: timed out waiting for a read connection");
+    }
+    Reader* reader = free_.back();
+    free_.pop_back();
+    return std::pair<SqliteDb*, SlotLease>{reader->db.get(), SlotLease(reader)};
+  }
+
+ private:
+  struct Reader final : sqlite::Lent {
+    Reader(ReadPool& owner, std::unique_ptr<SqliteDb> conn) : pool(owner), db(std::move(conn)) {}
+    void Release() override {
+      {
+        std::lock_guard<std::mutex> lock(pool.mu_);
+        pool.free_.push_back(this);
+      }
+      pool.cv_.notify_one();
+    }
+    ReadPool& pool;
+    std::unique_ptr<SqliteDb> db;
+  };
+
+  std::unique_ptr<Reader> Open() {
+    auto db = SqliteDb::Open(path_, /*create=*/false);
+    if (!db.ok()) return nullptr;
+    (*db)->SetBusyTimeout(options_.busy_timeout_ms);
+    // No memory map: SQLite drops a connection's cache and map whenever another connection
+    // committed, and remapping the file (then faulting its pages back in) after every commit
+    // of the writer cost more than reading the few pages a read needs again.
+    SqliteOptions options = options_;
+    options.mmap_size_mib = 0;
+    if (!SetPragmas(**db, options).ok() || !(*db)->MakeReadOnly().ok()) return nullptr;
+    return std::make_unique<Reader>(*this, std::move(db).value());
+  }
+
+  const std::filesystem::path path_;
+  const SqliteOptions options_;
+  const size_t size_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Reader>> all_;  // guarded by mu_
+  std::vector<Reader*> free_;                 // guarded by mu_
+  size_t opened_ = 0;                         // guarded by mu_: in all_ or being opened
+  bool failed_ = false;                       // guarded by mu_: an open failed; no more tries
+};
+
 class SqliteStore final : public Store {
  public:
   SqliteStore(std::unique_ptr<SqliteDb> db, std::chrono::milliseconds slot_timeout,
@@ -171,8 +250,9 @@ class SqliteStore final : public Store {
   }
 
   ~SqliteStore() override {
-    // The checkpointer's connection closes first, so the store's own close (the last
+    // The read and checkpointer connections close first, so the store's own close (the last
     // connection) still checkpoints and removes the log.
+    readers_.reset();
     if (checkpointer_) {
       db_->SetWalHook(nullptr, nullptr);
       checkpointer_.reset();
@@ -190,6 +270,13 @@ class SqliteStore final : public Store {
 
   Result<std::unique_ptr<Transaction>> BeginRead() override {
     if (checkpointer_) CUSTOS_RETURN_IF_ERROR(checkpointer_->Health());
+    if (readers_) {
+      CUSTOS_ASSIGN_OR_RETURN(auto reader, readers_->Take(slot_timeout_));
+      if (reader.first != nullptr) {
+        return sqlite::SqliteTransaction::Begin(*reader.first, std::move(reader.second),
+                                                /*deferred=*/true);
+      }
+    }
     CUSTOS_ASSIGN_OR_RETURN(SlotLease lease, TakeSlot("begin read"));
     return sqlite::SqliteTransaction::Begin(*db_, std::move(lease), /*deferred=*/true);
   }
@@ -241,6 +328,12 @@ class SqliteStore final : public Store {
   void SetSource(std::filesystem::path path, SqliteOptions options) {
     path_ = std::move(path);
     options_ = std::move(options);
+    size_t readers = options_.read_connections > 0
+                         ? static_cast<size_t>(options_.read_connections)
+                         : std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
+    if (path_ != ":memory:" && !path_.empty()) {
+      readers_ = std::make_unique<ReadPool>(path_, options_, readers);
+    }
   }
 
   Result<std::string> ReadPragma(std::string_view pragma) {
@@ -281,6 +374,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<BackgroundCheckpointer> checkpointer_;  // null: SQLite checkpoints itself
   std::filesystem::path path_;
   SqliteOptions options_;
+  std::unique_ptr<ReadPool> readers_;  // null: reads on db_ (an in-memory database)
 };
 
 Status CheckOptions(const SqliteOptions& options) {
@@ -292,6 +386,9 @@ Status CheckOptions(const SqliteOptions& options) {
   }
   if (options.cache_size_kib < 0) {
     return InvalidArgument("store: option 'cache_size_kib': must not be negative");
+  }
+  if (options.read_connections < 0) {
+    return InvalidArgument("store: option 'read_connections': must not be negative");
   }
   if (options.wal_autocheckpoint_pages < 0) {
     return InvalidArgument("store: option 'wal_autocheckpoint_pages': must not be negative");

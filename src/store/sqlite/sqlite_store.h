@@ -2,10 +2,13 @@
 // deleted rows (a shredded customer's wrapped key) are overwritten with zeros rather than
 // left in free pages.
 //
-// Design: one connection per Store with every statement prepared once and cached. A
+// Design: one writing connection per Store with every statement prepared once and cached. A
 // Transaction holds the store's single writer slot from Begin() until Commit() or its
-// destruction (BEGIN IMMEDIATE ... COMMIT / ROLLBACK); reads also run inside a Transaction,
-// so all work on one Store is serialised. Another process on the same file waits up to
+// destruction (BEGIN IMMEDIATE ... COMMIT / ROLLBACK); reads in a Begin() transaction are
+// serialised with the writes. A read transaction (BeginRead) runs instead on one of the
+// store's query-only read connections (read_connections, opened as first needed): it neither
+// waits for the writer nor holds it up, and sees what was committed before it began; a write
+// in it is refused and reported by Transaction::Wrote. Another process on the same file waits up to
 // busy_timeout_ms for SQLite's lock. The write-ahead log is checkpointed by a thread of the
 // Store with a second connection, so that no commit waits for a checkpoint's copy and
 // fsyncs; if such a checkpoint fails with an I/O error, Begin() answers Unavailable from then
@@ -57,6 +60,11 @@ struct SqliteOptions {
   // connection (BENCHMARKS.md, "Reads through a memory map"); an I/O error under the map is a
   // crash (SIGBUS) rather than an error, which answers nothing either (docs/decisions.md).
   int64_t mmap_size_mib = 2048;
+  // Connections for read transactions (Store::BeginRead), opened as first needed: a read then
+  // neither waits for the writer's transaction nor holds it up (WAL: readers see the last
+  // commit before they began). 0: as many as the machine has cores, at most 8; the first
+  // connection is used for reads too when none can be opened.
+  int read_connections = 0;
 };
 
 // Opens the database at `db_path`, sets the PRAGMAs (journal_mode=WAL, secure_delete=ON,

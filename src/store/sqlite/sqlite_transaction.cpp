@@ -148,12 +148,15 @@ Result<Row> Infallible(const Stmt& stmt) {
 
 Result<std::unique_ptr<Transaction>> SqliteTransaction::Begin(SqliteDb& db, SlotLease lease,
                                                               bool deferred) {
+  db.ClearWriteRefused();
   CUSTOS_ASSIGN_OR_RETURN(Stmt begin, db.Prepare(deferred ? kBeginDeferred : kBegin, "begin"));
   CUSTOS_RETURN_IF_ERROR(begin.Run());
   return std::unique_ptr<Transaction>(new SqliteTransaction(db, std::move(lease)));
 }
 
-bool SqliteTransaction::Wrote() const { return !finished_ && db_.InWriteTransaction(); }
+bool SqliteTransaction::Wrote() const {
+  return !finished_ && (db_.InWriteTransaction() || db_.WriteRefused());
+}
 
 SqliteTransaction::~SqliteTransaction() {
   if (!finished_) Finish();

@@ -31,7 +31,8 @@ class SqliteTransaction final : public Transaction {
  public:
   // Runs BEGIN IMMEDIATE on `db`, whose slot `lease` holds. Unavailable when SQLite's write
   // lock cannot be had (another process) within the busy timeout.
-  // deferred: BEGIN DEFERRED instead (Store::BeginRead): no write lock until a write.
+  // deferred: BEGIN DEFERRED instead (Store::BeginRead): no write lock until a write; on a
+  // read connection (SqliteDb::MakeReadOnly) a write is refused, and Wrote() says it was asked.
   static Result<std::unique_ptr<Transaction>> Begin(SqliteDb& db, SlotLease lease,
                                                     bool deferred = false);
   ~SqliteTransaction() override;

@@ -1,6 +1,7 @@
-// WriterSlot: the one permission to use a SQLite store's connection. A Transaction holds it
-// from Begin() to Commit() or destruction. Unlike std::mutex it may be released by another
-// thread than the one that took it, because a Transaction may move between threads.
+// WriterSlot: the one permission to use a SQLite store's writing connection. A Transaction
+// holds it from Begin() to Commit() or destruction. Unlike std::mutex it may be released by
+// another thread than the one that took it, because a Transaction may move between threads.
+// Lent: what a SlotLease gives back, a WriterSlot or a read connection of the store's pool.
 //
 // Thread safety: all members are safe to call concurrently.
 #pragma once
@@ -12,7 +13,15 @@
 
 namespace custos::store::sqlite {
 
-class WriterSlot {
+class Lent {
+ public:
+  virtual void Release() = 0;
+
+ protected:
+  ~Lent() = default;
+};
+
+class WriterSlot final : public Lent {
  public:
   // True when the slot was taken within `timeout`; false when it stayed held.
   bool Acquire(std::chrono::milliseconds timeout) {
@@ -22,7 +31,7 @@ class WriterSlot {
     return true;
   }
 
-  void Release() {
+  void Release() override {
     {
       std::lock_guard<std::mutex> lock(mu_);
       held_ = false;
@@ -36,11 +45,12 @@ class WriterSlot {
   bool held_ = false;
 };
 
-// Holds a taken WriterSlot and gives it back once, at Release() or destruction.
+// Holds a taken WriterSlot (or pooled connection) and gives it back once, at Release() or
+// destruction.
 class SlotLease {
  public:
   SlotLease() = default;
-  explicit SlotLease(WriterSlot* slot) : slot_(slot) {}
+  explicit SlotLease(Lent* slot) : slot_(slot) {}
   SlotLease(SlotLease&& other) noexcept : slot_(std::exchange(other.slot_, nullptr)) {}
   SlotLease& operator=(SlotLease&& other) noexcept {
     if (this != &other) {
@@ -58,7 +68,7 @@ class SlotLease {
   }
 
  private:
-  WriterSlot* slot_ = nullptr;
+  Lent* slot_ = nullptr;
 };
 
 }  // namespace custos::store::sqlite
