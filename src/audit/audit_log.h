@@ -204,8 +204,10 @@ class AuditLog {
   // Folds every journal record into the log, in transactions of at most `per_transaction`
   // records, and removes the files of closed journals. For readers that must see every entry
   // (queries, verification, exports, backups) and the owner's background fold. The caller
-  // must not hold a transaction on `store`.
-  Result<FoldReport> FoldJournals(store::Store& store, size_t per_transaction = 10000) const;
+  // must not hold a transaction on `store`. At most `max_transactions` transactions: a caller
+  // that only helps a fold keep up stops after that many, with records left.
+  Result<FoldReport> FoldJournals(store::Store& store, size_t per_transaction = 10000,
+                                  size_t max_transactions = SIZE_MAX) const;
   // The file system of the journals: options().env, or Env::Default() when that is null.
   Env& JournalEnv() const;
   // As Append, returning the stored row (seq, timestamps and hashes filled in).

@@ -137,11 +137,12 @@ Status AuditLog::FoldJournalsInto(store::Transaction& txn, size_t max_entries, F
   return Status::Ok();
 }
 
-Result<FoldReport> AuditLog::FoldJournals(store::Store& store, size_t per_transaction) const {
+Result<FoldReport> AuditLog::FoldJournals(store::Store& store, size_t per_transaction,
+                                          size_t max_transactions) const {
   FoldReport total;
   if (options_.journal_dir.empty()) return total;
   Env& env = JournalEnv();
-  for (;;) {
+  for (size_t n = 0; n < max_transactions; ++n) {
     FoldReport report;
     std::vector<std::filesystem::path> closed;
     auto txn = store.Begin();
@@ -160,6 +161,7 @@ Result<FoldReport> AuditLog::FoldJournals(store::Store& store, size_t per_transa
     total.torn_bytes += report.torn_bytes;
     if (report.entries < static_cast<int64_t>(per_transaction)) return total;
   }
+  return total;
 }
 
 }  // namespace custos::audit

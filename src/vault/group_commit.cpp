@@ -33,9 +33,11 @@ GroupCommit::GroupCommit(store::Store& store, const audit::AuditLog& audit, Acce
                          size_t max_batch)
     : store_(store), audit_(audit), cache_(cache), max_batch_(std::max<size_t>(1, max_batch)) {}
 
-void GroupCommit::SetJournal(audit::JournalWriter* journal, std::function<int64_t()> now_ms) {
+void GroupCommit::SetJournal(audit::JournalWriter* journal, std::function<int64_t()> now_ms,
+                             std::function<void()> appended) {
   journal_ = journal;
   now_ms_ = std::move(now_ms);
+  appended_ = std::move(appended);
 }
 
 Result<bool> GroupCommit::RunJournalled(const Step& step, Status& status) {
@@ -60,6 +62,7 @@ Result<bool> GroupCommit::RunJournalled(const Step& step, Status& status) {
   // Durable before the answer leaves; if not, no answer (fail closed).
   Status st = journal_->Append(*events);
   if (!st.ok()) return CannotAudit(st);
+  if (appended_) appended_();
   return true;
 }
 

@@ -66,7 +66,9 @@ class GroupCommit {
   // being committed; a step that wrote (a token's new address) is rolled back and runs again
   // in a batch as before. Null: every step is batched. `journal` must outlive the GroupCommit
   // or be unset first; call before the reads start (not concurrently with Run).
-  void SetJournal(audit::JournalWriter* journal, std::function<int64_t()> now_ms);
+  // `appended`, if set, runs after each append, before Run returns (JournalFolder::KeepUp).
+  void SetJournal(audit::JournalWriter* journal, std::function<int64_t()> now_ms,
+                  std::function<void()> appended = nullptr);
 
   // Test hooks: batches run so far, the largest batch, and the requests waiting or running.
   size_t TEST_batches() const;
@@ -94,6 +96,7 @@ class GroupCommit {
   const size_t max_batch_;
   audit::JournalWriter* journal_ = nullptr;
   std::function<int64_t()> now_ms_;
+  std::function<void()> appended_;
 
   mutable std::mutex mu_;
   std::deque<Waiter*> queue_;  // front: the leader while a batch runs

@@ -502,9 +502,10 @@ Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
           "database)");
     }
     CUSTOS_ASSIGN_OR_RETURN(impl->journal, impl->audit->NewJournal());
-    impl->reads->SetJournal(impl->journal.get(), impl->now_ms);
     impl->folder = std::make_unique<JournalFolder>(*unwrapped, *impl->audit, *impl->journal,
                                                    JournalFolder::kEvery);
+    impl->reads->SetJournal(impl->journal.get(), impl->now_ms,
+                            [folder = impl->folder.get()] { folder->KeepUp(); });
   }
   std::unique_ptr<Vault> vault(new Vault(std::move(impl)));
   // Destruction reaches the backups Custos manages (ARCHITECTURE.md): after each retention
@@ -564,11 +565,9 @@ Status Vault::Close() {
   state_->closed = true;
   // The journal's last records join the log, its file is let go (an orphan now, which the seal's
   // fold closes), then the head is sealed over everything.
+  if (state_->journal != nullptr) state_->reads->SetJournal(nullptr, nullptr);
   state_->folder.reset();
-  if (state_->journal != nullptr) {
-    state_->reads->SetJournal(nullptr, nullptr);
-    state_->journal.reset();
-  }
+  state_->journal.reset();
   return state_->audit->SealHead(*state_->store);
 }
 

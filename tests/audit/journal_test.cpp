@@ -131,6 +131,20 @@ TEST_P(JournalTest, FoldsInTransactionsOfTheGivenSize) {
   EXPECT_EQ(Entries().size(), 7u);
 }
 
+// A reader that only helps the fold keep up stops after the transactions it asked for.
+TEST_P(JournalTest, AFoldStopsAfterItsTransactions) {
+  auto w = NewJournal();
+  std::vector<AuditEvent> events;
+  for (int i = 0; i < 7; ++i) events.push_back(TimedRead(i));
+  ASSERT_TRUE(w->Append(events).ok());
+  auto first = jlog_->FoldJournals(*store_, 3, 1);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->entries, 3);
+  EXPECT_EQ(Entries().size(), 3u);
+  EXPECT_EQ(Fold().entries, 4);  // the rest, once
+  EXPECT_EQ(Entries().size(), 7u);
+}
+
 TEST_P(JournalTest, AWriteOfTheLogFoldsTheJournalFirst) {
   auto w = NewJournal();
   ASSERT_TRUE(w->Append({TimedRead(1), TimedRead(2)}).ok());
