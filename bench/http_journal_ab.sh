@@ -2,8 +2,12 @@
 # The audited HTTPS GET of bench/http_bench.sh with and without [audit] read_journal, alternated
 # on one vault: each round starts `custos serve` with the option off, runs wrk, stops it, then
 # the same with the option on. Prints requests/s, p99 and the server's CPU per request (utime +
-# stime from /proc, counted until the log has every entry: the journal folded) for each run. The vault's custos.toml is restored at the end.
-#   bench/http_journal_ab.sh CUSTOS_BIN [ROUNDS=3] [SECONDS=6] [CONNECTIONS=8]
+# stime from /proc, counted until the log has every entry: the journal folded) for each run.
+# The vault's custos.toml is restored at the end.
+#   bench/http_journal_ab.sh CUSTOS_BIN [ROUNDS=3] [SECONDS=6] [CONNECTIONS=8] [WARMUP=0]
+# WARMUP seconds of the same load run first, unmeasured, on each fresh server: a server's
+# first seconds fill its connection's page cache (the audit query keys' pages), which a
+# long-running server has done (BENCHMARKS.md, "Read connections").
 # Runs on a vault bench/http_bench.sh made (BENCH_DIR, default /tmp/custos-http-bench; for
 # example `BENCH_SETUP_ONLY=1 bench/http_bench.sh 200000`). PORT as there.
 set -euo pipefail
@@ -12,6 +16,7 @@ BIN=$1
 ROUNDS=${2:-3}
 SECS=${3:-6}
 CONNS=${4:-8}
+WARMUP=${5:-0}
 W=${BENCH_DIR:-/tmp/custos-http-bench}
 V=$W/vault
 PORT=${PORT:-18443}
@@ -35,6 +40,12 @@ run() {  # run LABEL: one server, one wrk run, one line of figures
   SERVER=$!
   for _ in $(seq 100); do curl -sk "https://127.0.0.1:$PORT/v1/health" >/dev/null 2>&1 && break; sleep 0.1; done
   wait_server_idle "$SERVER"
+  if [ "$WARMUP" -gt 0 ]; then
+    BENCH_TOKEN=$(cat "$W/agent.token") BENCH_MODE=get BENCH_FILE=$W/ids.txt \
+      BENCH_REPORT=$W/journal-ab-warmup.json \
+      wrk -t2 -c"$CONNS" -d"${WARMUP}s" -s bench/http_bench.lua "https://127.0.0.1:$PORT" > /dev/null
+    wait_server_idle "$SERVER"
+  fi
   local t0 t1
   t0=$(awk '{print $14 + $15}' "/proc/$SERVER/stat")
   BENCH_TOKEN=$(cat "$W/agent.token") BENCH_MODE=get BENCH_FILE=$W/ids.txt \
