@@ -139,7 +139,7 @@ class AuditTest : public ::testing::TestWithParam<crypto::Suite> {
   }
   void CloseStore() { store_.reset(); }
 
-  std::unique_ptr<AuditLog> MakeLog(const crypto::SigningKey* key, uint32_t every = 50) {
+  AuditOptions LogOptions(const crypto::SigningKey* key, uint32_t every = 50) {
     AuditOptions opt;
     opt.suite = GetParam();
     opt.signing_key = key;
@@ -147,9 +147,27 @@ class AuditTest : public ::testing::TestWithParam<crypto::Suite> {
     opt.checkpoint_every = every;
     opt.head_file = head_path();
     opt.now_ms = [this] { return clock_ms_ += 7; };
+    return opt;
+  }
+  static std::unique_ptr<AuditLog> OpenLog(const AuditOptions& opt) {
     auto log = AuditLog::Open(opt);
     EXPECT_TRUE(log.ok()) << log.status().ToString();
     return log.ok() ? std::move(*log) : nullptr;
+  }
+
+  std::unique_ptr<AuditLog> MakeLog(const crypto::SigningKey* key, uint32_t every = 50) {
+    return OpenLog(LogOptions(key, every));
+  }
+
+  // The audit journals' directory of MakeJournalLog.
+  std::filesystem::path journal_dir() const { return dir_ / "audit-journal"; }
+  // MakeLog's log under key_ with the audit journal (journal.h) in journal_dir(), on `env`
+  // (null: the default file system).
+  std::unique_ptr<AuditLog> MakeJournalLog(Env* env = nullptr) {
+    AuditOptions opt = LogOptions(key_.get());
+    opt.journal_dir = journal_dir();
+    opt.env = env;
+    return OpenLog(opt);
   }
 
   // A support agent reading customer i's mobile number.

@@ -23,23 +23,6 @@ class JournalTest : public AuditTest {
     jlog_ = MakeJournalLog(nullptr);
   }
 
-  std::filesystem::path journal_dir() const { return dir_ / "audit-journal"; }
-
-  std::unique_ptr<AuditLog> MakeJournalLog(Env* env) {
-    AuditOptions opt;
-    opt.suite = GetParam();
-    opt.signing_key = key_.get();
-    opt.public_key = key_->PublicKeyBytes();
-    opt.checkpoint_every = 50;
-    opt.head_file = head_path();
-    opt.journal_dir = journal_dir();
-    opt.env = env;
-    opt.now_ms = [this] { return clock_ms_ += 7; };
-    auto log = AuditLog::Open(opt);
-    EXPECT_TRUE(log.ok()) << log.status().ToString();
-    return log.ok() ? std::move(*log) : nullptr;
-  }
-
   std::unique_ptr<JournalWriter> NewJournal() {
     auto w = jlog_->NewJournal();
     EXPECT_TRUE(w.ok()) << w.status().ToString();

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -50,6 +51,15 @@ class SqliteStoreTest : public ::testing::Test {
   void TearDown() override {
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
+  }
+
+  // Opening with `options` is refused as InvalidArgument naming `option`.
+  void ExpectRefusedNaming(const SqliteOptions& options, std::string_view option) {
+    auto refused = OpenSqliteStore(DbPath(dir_), options);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.status().code(), Code::kInvalidArgument);
+    EXPECT_NE(refused.status().message().find(option), std::string::npos)
+        << refused.status().ToString();
   }
 
   std::unique_ptr<Store> OpenOrDie(const SqliteOptions& options = {}) {
@@ -162,10 +172,7 @@ TEST_F(SqliteStoreTest, ReadsGoThroughAMemoryMapUnlessItIsTurnedOff) {
 
   SqliteOptions negative;
   negative.mmap_size_mib = -1;
-  auto refused = OpenSqliteStore(DbPath(dir_), negative);
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), Code::kInvalidArgument);
-  EXPECT_NE(refused.status().message().find("mmap_size_mib"), std::string::npos);
+  ExpectRefusedNaming(negative, "mmap_size_mib");
 }
 
 TEST_F(SqliteStoreTest, FullSynchronousIsHonoured) {
@@ -603,10 +610,7 @@ TEST_F(SqliteStoreTest, ALogLimitBelowTheCheckpointThresholdIsRefused) {
   SqliteOptions options;
   options.wal_autocheckpoint_pages = 1000;
   options.wal_max_pages = 999;
-  auto store = OpenSqliteStore(DbPath(dir_), options);
-  ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.status().code(), Code::kInvalidArgument);
-  EXPECT_NE(store.status().message().find("wal_max_pages"), std::string::npos);
+  ExpectRefusedNaming(options, "wal_max_pages");
 }
 
 TEST_F(SqliteStoreTest, ASecondWriterGivesUpAfterTheBusyTimeout) {
@@ -696,10 +700,7 @@ TEST_F(SqliteStoreTest, ReadsRunAtOnceUpToTheReadConnections) {
 TEST_F(SqliteStoreTest, ANegativeReadConnectionsIsRefused) {
   SqliteOptions options;
   options.read_connections = -1;
-  auto store = OpenSqliteStore(DbPath(dir_), options);
-  ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.status().code(), Code::kInvalidArgument);
-  EXPECT_NE(store.status().message().find("read_connections"), std::string::npos);
+  ExpectRefusedNaming(options, "read_connections");
 }
 
 // The read connections close before the writer's, so the last close still checkpoints the log

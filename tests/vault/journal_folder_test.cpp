@@ -18,19 +18,6 @@ using audit::testing::AuditTest;
 
 class JournalFolderTest : public AuditTest {
  protected:
-  std::unique_ptr<audit::AuditLog> MakeJournalLog() {
-    audit::AuditOptions opt;
-    opt.suite = GetParam();
-    opt.signing_key = key_.get();
-    opt.public_key = key_->PublicKeyBytes();
-    opt.head_file = head_path();
-    opt.journal_dir = dir_ / "audit-journal";
-    opt.now_ms = [this] { return clock_ms_ += 7; };
-    auto log = audit::AuditLog::Open(opt);
-    EXPECT_TRUE(log.ok()) << log.status().ToString();
-    return log.ok() ? std::move(*log) : nullptr;
-  }
-
   // The entries in the store, read without a fold.
   int64_t StoredSeq() {
     auto txn = store_->Begin();

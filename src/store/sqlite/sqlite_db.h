@@ -1,4 +1,5 @@
-// SqliteDb: one SQLite connection with its cache of prepared statements, and Stmt, a borrowed
+// SqliteDb: one SQLite connection (the store's writer, or a query-only read connection:
+// MakeReadOnly) with its cache of prepared statements, and Stmt, a borrowed
 // prepared statement that is reset when it goes out of scope. Internal to the store
 // component; the rest of Custos sees only store.h and sqlite_store.h.
 //
@@ -11,9 +12,9 @@
 // Errors: SQLite result codes become Status values through SqliteError(). Messages name the
 // operation and SQLite's generic text for the code (sqlite3_errstr), never a bound value.
 //
-// Thread safety: the owner serialises every use (SqliteStore's writer slot), including the
-// destruction of a Stmt, which resets it. The connection is also opened in SQLite's
-// serialized mode as a second line of defence.
+// Thread safety: the owner serialises every use (SqliteStore's writer slot, or the lease of a
+// read connection from its pool), including the destruction of a Stmt, which resets it. The
+// connection is also opened in SQLite's serialized mode as a second line of defence.
 #pragma once
 
 #include <sqlite3.h>
