@@ -67,7 +67,6 @@ s = open(p).read()
 s = re.sub(r"(?m)^port = \d+$", f"port = {port}", s, count=1)
 s = re.sub(r"(?m)^rate_limit_per_second = \d+$", "rate_limit_per_second = 1000000", s, count=1)
 s = re.sub(r"(?m)^rate_limit_burst = \d+$", "rate_limit_burst = 2000000", s, count=1)
-s = re.sub(r"(?m)^threads = \d+$", "threads = 16", s, count=1)
 # Searches: at most 100,000 per staff member and field an hour (the highest the key allows);
 # the search runs spread their requests over several agents instead (SEARCH_AGENTS below).
 s = re.sub(r"(?m)^search_limit_per_hour = \d+$", "search_limit_per_hour = 100000", s, count=1)

@@ -5,6 +5,8 @@
 # stime from /proc, counted until the log has every entry: the journal folded) for each run.
 # The vault's custos.toml is restored at the end.
 #   bench/http_journal_ab.sh CUSTOS_BIN [ROUNDS=3] [SECONDS=6] [CONNECTIONS=8] [WARMUP=0]
+# NEW_BIN=path alternates two binaries instead, both with the option on (a change to the
+# journalled read path measured against its base). MODE=search runs the search by phone.
 # WARMUP seconds of the same load run first, unmeasured, on each fresh server: a server's
 # first seconds fill its connection's page cache (the audit query keys' pages), which a
 # long-running server has done (BENCHMARKS.md, "Read connections").
@@ -35,20 +37,23 @@ cleanup() {
 trap cleanup EXIT
 HZ=$(getconf CLK_TCK)
 
-run() {  # run LABEL: one server, one wrk run, one line of figures
-  "$BIN" --vault "$V" serve > "$W/journal-ab-serve.log" 2>&1 &
+MODE=${MODE:-get}
+TOKEN_FILE=$W/agent.token VALUES=$W/ids.txt
+if [ "$MODE" = search ]; then TOKEN_FILE=$W/searchers.token VALUES=$W/phones.txt; fi
+run() {  # run LABEL [BINARY]: one server, one wrk run, one line of figures
+  "${2:-$BIN}" --vault "$V" serve > "$W/journal-ab-serve.log" 2>&1 &
   SERVER=$!
   for _ in $(seq 100); do curl -sk "https://127.0.0.1:$PORT/v1/health" >/dev/null 2>&1 && break; sleep 0.1; done
   wait_server_idle "$SERVER"
   if [ "$WARMUP" -gt 0 ]; then
-    BENCH_TOKEN=$(cat "$W/agent.token") BENCH_MODE=get BENCH_FILE=$W/ids.txt \
+    BENCH_TOKEN=$(cat "$TOKEN_FILE") BENCH_MODE=$MODE BENCH_FILE=$VALUES \
       BENCH_REPORT=$W/journal-ab-warmup.json \
       wrk -t2 -c"$CONNS" -d"${WARMUP}s" -s bench/http_bench.lua "https://127.0.0.1:$PORT" > /dev/null
     wait_server_idle "$SERVER"
   fi
   local t0 t1
   t0=$(awk '{print $14 + $15}' "/proc/$SERVER/stat")
-  BENCH_TOKEN=$(cat "$W/agent.token") BENCH_MODE=get BENCH_FILE=$W/ids.txt \
+  BENCH_TOKEN=$(cat "$TOKEN_FILE") BENCH_MODE=$MODE BENCH_FILE=$VALUES \
     BENCH_REPORT=$W/journal-ab.json \
     wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s bench/http_bench.lua "https://127.0.0.1:$PORT" \
     > "$W/journal-ab-wrk.txt"
@@ -82,6 +87,12 @@ PY
 
 for _ in $(seq "$ROUNDS"); do
   sed -i '/^read_journal/d' "$TOML"
+  if [ -n "${NEW_BIN:-}" ]; then
+    sed -i 's/^\[audit\]$/[audit]\nread_journal = true/' "$TOML"
+    run base
+    run new "$NEW_BIN"
+    continue
+  fi
   run base
   sed -i 's/^\[audit\]$/[audit]\nread_journal = true/' "$TOML"
   run journal

@@ -260,8 +260,9 @@ class Session : public std::enable_shared_from_this<Session> {
         });
   }
 
-  // Hands the request to the pipeline on a worker thread; the response comes back to the
-  // strand. The work guard keeps the event loop (and Serve) running meanwhile.
+  // Answers the request on the strand when that needs no wait; otherwise hands it to the
+  // pipeline on a worker thread, and the response comes back to the strand. The work guard keeps
+  // the event loop (and Serve) running meanwhile.
   void Dispatch() {
     phase_ = Phase::kWorking;
     auto& msg = parser_->get();
@@ -282,13 +283,21 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = msg.keep_alive();
     head_method_ = msg.method() == http::verb::head;
     parser_.reset();
-    net::post(s_.workers, [self = shared_from_this(), req = std::move(req),
-                           guard = net::make_work_guard(s_.ioc)]() mutable {
-      ApiResponse response = self->s_.pipeline.Handle(req);
-      net::post(self->executor(), [self, response = std::move(response)]() mutable {
-        self->Write(std::move(response));
-      });
-    });
+    // What needs no wait is answered here, on the event loop (RequestPipeline::
+    // HandleWithoutWaiting: public routes, audited reads the vault's read journal takes); the
+    // rest goes to a worker.
+    RequestPipeline::Handoff handoff;
+    if (std::optional<ApiResponse> now = s_.pipeline.HandleWithoutWaiting(req, handoff)) {
+      return Write(std::move(*now));
+    }
+    net::post(s_.workers,
+              [self = shared_from_this(), req = std::move(req), handoff = std::move(handoff),
+               guard = net::make_work_guard(s_.ioc)]() mutable {
+                ApiResponse response = self->s_.pipeline.Handle(req, &handoff);
+                net::post(self->executor(), [self, response = std::move(response)]() mutable {
+                  self->Write(std::move(response));
+                });
+              });
   }
 
   // An answer the transport gives itself (framing, limits, too many connections): the API's

@@ -5,9 +5,12 @@
 //
 // Threads: `io_threads` run the event loop (accept, TLS, reading and writing); none is held by
 // an idle or slow connection — every connection is a state machine of asynchronous operations
-// on its own strand. The pipeline (and so the vault, which may wait on a disk or PostgreSQL)
-// runs on a separate pool of `workers` threads, and the response is posted back to the
-// connection's strand: a slow vault call never stalls the event loop.
+// on its own strand. What needs no wait is answered on the strand
+// (RequestPipeline::HandleWithoutWaiting: public routes, and audited reads the vault answers
+// from its read journal without waiting for a commit); everything else (the vault may wait on
+// the disk, PostgreSQL or another request's batch) runs on a separate pool of `workers` threads,
+// and the response is posted back to the connection's strand: a slow vault call never stalls
+// the event loop.
 //
 // Framing (RFC 9112): the raw head is read up to its CRLF CRLF and checked by
 // CheckRequestHead (http_head.h: CL+TE, duplicate or invalid Content-Length, obsolete line

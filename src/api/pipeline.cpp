@@ -8,6 +8,7 @@
 #include "api/console_sessions.h"
 #include "api/log.h"
 #include "api/request_id.h"
+#include "vault/no_wait.h"
 #include "vault/pending_token.h"
 
 namespace custos::api {
@@ -71,37 +72,65 @@ std::string_view MethodLabel(std::string_view method) {
 
 RequestPipeline::RequestPipeline(const RouteTable& routes, Authenticator authenticate,
                                  RateLimiter& limiter, Metrics& metrics, bool tokens_in_reads,
-                                 ConsoleSessions* sessions)
+                                 ConsoleSessions* sessions, bool reads_without_waiting)
     : routes_(routes),
       authenticate_(std::move(authenticate)),
       limiter_(limiter),
       metrics_(metrics),
       tokens_in_reads_(tokens_in_reads),
-      sessions_(sessions) {}
+      sessions_(sessions),
+      reads_without_waiting_(reads_without_waiting && tokens_in_reads) {}
 
-ApiResponse RequestPipeline::Handle(const ApiRequest& req) const {
-  const auto start = std::chrono::steady_clock::now();
-  const std::string request_id = ChooseRequestId(req.Header("x-request-id"));
-  std::string route_label = "(unmatched)";
-  std::string actor;
-  ApiResponse response;
+ApiResponse RequestPipeline::Handle(const ApiRequest& req, const Handoff* handoff) const {
+  Exchange ex;
+  if (handoff != nullptr) {
+    ex.handoff = *handoff;
+  } else {
+    ex.handoff.start = std::chrono::steady_clock::now();
+    ex.handoff.request_id = ChooseRequestId(req.Header("x-request-id"));
+  }
+  std::optional<ApiResponse> response;
   try {
-    response = Run(req, request_id, route_label, actor);
+    response = Run(req, ex, /*may_wait=*/true);
   } catch (...) {
     // Nothing about the failure may reach the client (ARCHITECTURE.md: a 5xx never shows
     // internals); the request id lets an operator find it.
-    response = ErrorResponse(InternalError(), request_id);
+    response = ErrorResponse(InternalError(), ex.handoff.request_id);
   }
+  return Finish(req, ex, std::move(*response));
+}
+
+std::optional<ApiResponse> RequestPipeline::HandleWithoutWaiting(const ApiRequest& req,
+                                                                 Handoff& handoff) const {
+  Exchange ex;
+  ex.handoff.start = std::chrono::steady_clock::now();
+  ex.handoff.request_id = ChooseRequestId(req.Header("x-request-id"));
+  std::optional<ApiResponse> response;
+  try {
+    response = Run(req, ex, /*may_wait=*/false);
+  } catch (...) {
+    response = ErrorResponse(InternalError(), ex.handoff.request_id);
+  }
+  if (!response.has_value()) {
+    handoff = std::move(ex.handoff);
+    return std::nullopt;
+  }
+  return Finish(req, ex, std::move(*response));
+}
+
+ApiResponse RequestPipeline::Finish(const ApiRequest& req, const Exchange& ex,
+                                    ApiResponse response) const {
+  const std::string& request_id = ex.handoff.request_id;
   response.headers.emplace_back("X-Request-Id", request_id);
   // Responses may hold personal data: no cache may keep them.
   response.headers.emplace_back("Cache-Control", "no-store");
   AddSecurityHeaders(response);
   const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  metrics_.Record(MethodLabel(req.method), route_label, response.status, seconds);
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - ex.handoff.start).count();
+  metrics_.Record(MethodLabel(req.method), ex.route_label, response.status, seconds);
   // Ids, the route pattern, status and time: never the path's values, the query or a body.
-  LogAccess({request_id, std::string(MethodLabel(req.method)), route_label, response.status,
-             seconds * 1000.0, actor});
+  LogAccess({request_id, std::string(MethodLabel(req.method)), ex.route_label, response.status,
+             seconds * 1000.0, ex.actor});
   return response;
 }
 
@@ -109,24 +138,29 @@ void RequestPipeline::RecordProtocolError(std::string_view method, int status) c
   metrics_.Record(MethodLabel(method), "(protocol)", status, 0.0);
 }
 
-ApiResponse RequestPipeline::Run(const ApiRequest& req, const std::string& request_id,
-                                 std::string& route_label, std::string& actor) const {
+std::optional<ApiResponse> RequestPipeline::Run(const ApiRequest& req, Exchange& ex,
+                                                bool may_wait) const {
+  const std::string& request_id = ex.handoff.request_id;
   RouteMatch match = routes_.Find(req.method, req.path);
   if (match.route == nullptr) {
     if (match.allowed.empty()) return ErrorResponse(RouteNotFound(), request_id);
-    route_label = "(method not allowed)";
+    ex.route_label = "(method not allowed)";
     ApiResponse r = ErrorResponse(MethodNotAllowed(match.allowed), request_id);
     r.headers.emplace_back("Allow", match.allowed);
     return r;
   }
   const Route& route = *match.route;
-  route_label = route.pattern;
+  ex.route_label = route.pattern;
   RequestScope scope;
   scope.params = std::move(match.params);
   scope.ctx.channel = vault::Channel::kApi;
   scope.ctx.request_id = request_id;
   scope.ctx.source = req.remote_address;
   if (route.access == Access::kPublic) return Dispatch(req, route, scope);
+  // On the event loop, only an audited read the vault may answer without waiting goes on.
+  const bool token_in_read = tokens_in_reads_ && route.token_in_read && req.body.empty() &&
+                             !req.Header(kPurposeHeader).empty();
+  if (!may_wait && !(reads_without_waiting_ && token_in_read)) return std::nullopt;
 
   std::string_view token = BearerToken(req.Header("authorization"));
   // Step 4 for the web console: its session cookie stands for the session's token.
@@ -135,6 +169,7 @@ ApiResponse RequestPipeline::Run(const ApiRequest& req, const std::string& reque
                                           ? CookieValue(req.Header("cookie"), kConsoleCookie)
                                           : std::string_view();
   if (!session_id.empty()) {
+    if (!may_wait) return std::nullopt;  // the console's requests run on the workers
     if (!SameOrigin(req)) {
       return ErrorResponse(
           {403, "permission_denied", "header 'Origin' must be this server's own origin"},
@@ -156,20 +191,22 @@ ApiResponse RequestPipeline::Run(const ApiRequest& req, const std::string& reque
   if (token.empty()) {
     return Unauthorized("header 'Authorization' must be 'Bearer <token>'", request_id);
   }
-  if (!limiter_.Admit(token)) {
-    ApiResponse r = ErrorResponse(RateLimited(), request_id);
-    r.headers.emplace_back("Retry-After", "1");
-    return r;
+  if (!ex.handoff.admitted) {
+    ex.handoff.admitted = true;
+    if (!limiter_.Admit(token)) {
+      ApiResponse r = ErrorResponse(RateLimited(), request_id);
+      r.headers.emplace_back("Retry-After", "1");
+      return r;
+    }
   }
-  if (tokens_in_reads_ && route.token_in_read && req.body.empty() &&
-      !req.Header(kPurposeHeader).empty()) {
+  if (token_in_read) {
     scope.ctx.purpose = std::string(req.Header(kPurposeHeader));
-    return DispatchWithTokenInRead(req, route, scope, token);
+    return DispatchWithTokenInRead(req, route, scope, token, may_wait);
   }
   Result<std::string> staff = authenticate_(token, request_id, req.remote_address);
   if (!staff.ok()) return *AuthenticationFailure(staff.status(), request_id);
   scope.ctx.actor = std::move(staff).value();
-  actor = scope.ctx.actor;
+  ex.actor = scope.ctx.actor;
   // Administrative routes take a purpose when one is given; data routes require it (P3.3a).
   scope.ctx.purpose = std::string(req.Header(kPurposeHeader));
   if (route.access == Access::kData) {
@@ -190,22 +227,30 @@ std::optional<ApiResponse> RequestPipeline::AuthenticationFailure(
   return ErrorResponse(FromStatus(status), request_id);
 }
 
-ApiResponse RequestPipeline::DispatchWithTokenInRead(const ApiRequest& req, const Route& route,
-                                                     const RequestScope& scope,
-                                                     std::string_view token) const {
+std::optional<ApiResponse> RequestPipeline::DispatchWithTokenInRead(const ApiRequest& req,
+                                                                    const Route& route,
+                                                                    const RequestScope& scope,
+                                                                    std::string_view token,
+                                                                    bool may_wait) const {
   const std::string& request_id = scope.ctx.request_id;
+  // On the event loop the vault answers only what it can without waiting (vault/no_wait.h).
+  std::optional<vault::NoWaitScope> no_wait;
+  if (!may_wait) no_wait.emplace();
+  auto declined = [&no_wait] { return no_wait.has_value() && no_wait->declined(); };
   vault::PendingToken pending(token);
   Result<ApiResponse> result = [&] {
     // The actor stays empty: the vault's read takes the token from this thread.
     const vault::ScopedPendingToken installed(&pending);
     return route.handler(req, scope);
   }();
+  if (declined()) return std::nullopt;
   if (pending.settled()) {
     if (auto failed = AuthenticationFailure(pending.outcome(), request_id)) return *failed;
   } else if (!pending.tried()) {
     // The handler answered before any read took the token (a malformed query): the token is
     // checked now, and its refusal answers, as if it had been checked first.
     Result<std::string> staff = authenticate_(token, request_id, req.remote_address);
+    if (declined()) return std::nullopt;
     if (!staff.ok()) return *AuthenticationFailure(staff.status(), request_id);
   }
   if (result.ok()) return std::move(result).value();

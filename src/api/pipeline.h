@@ -24,10 +24,11 @@
 //      an error response (api_error.h), an exception a 500 "internal error";
 //  10. metrics: count by method, route pattern and status; latency; 503s from the vault.
 //
-// Thread safety: Handle is safe to call concurrently; the table, metrics and limiter are
-// shared and each is thread-safe.
+// Thread safety: Handle and HandleWithoutWaiting are safe to call concurrently; the table, metrics
+// and limiter are shared and each is thread-safe.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -56,12 +57,36 @@ class RequestPipeline {
   // token_in_read routes may hand their token to the read (step 6). False with any other
   // authenticator (tests), which then checks every token.
   // `sessions`: the web console's sessions (step 4); nullptr: no console.
+  // `reads_without_waiting`: the vault answers audited reads without waiting
+  // (HandleWithoutWaiting); needs `tokens_in_reads`.
   RequestPipeline(const RouteTable& routes, Authenticator authenticate, RateLimiter& limiter,
                   Metrics& metrics, bool tokens_in_reads = false,
-                  ConsoleSessions* sessions = nullptr);
+                  ConsoleSessions* sessions = nullptr, bool reads_without_waiting = false);
 
-  // Runs the steps above; always returns a response (never throws).
-  ApiResponse Handle(const ApiRequest& request) const;
+  // What an attempt on the event loop did before it handed a request on (HandleWithoutWaiting),
+  // so that Handle does not do it twice.
+  struct Handoff {
+    std::string request_id;                       // chosen once (step 1)
+    std::chrono::steady_clock::time_point start;  // the request's time counts from the attempt
+    bool admitted = false;  // the rate limiter took the token's share (step 5)
+  };
+
+  // Runs the steps above; always returns a response (never throws). `handoff`: the request was
+  // begun by HandleWithoutWaiting, which handed it on.
+  ApiResponse Handle(const ApiRequest& request, const Handoff* handoff = nullptr) const;
+
+  // Answers `request` on the calling thread when that needs no wait for the disk, the database
+  // or another request (an event-loop thread; docs/decisions.md, "Reads on the event loop"):
+  //   - public routes (no vault call), unknown paths and methods (404, 405), a missing
+  //     credential (401) and an empty rate-limit bucket (429);
+  //   - with `reads_without_waiting` (the vault journals its reads: [audit] read_journal), the
+  //     token_in_read routes (audited reads) with a bearer token, a purpose and no body, under a
+  //     vault::NoWaitScope: the vault answers them from a read connection and its read journal,
+  //     or declines before it keeps anything.
+  // nullopt: the request must run on a thread that may wait — Handle(request, &handoff) — and
+  // nothing of it was kept here (no audit entry, metric or access-log line).
+  std::optional<ApiResponse> HandleWithoutWaiting(const ApiRequest& request,
+                                                  Handoff& handoff) const;
 
   // Records a response that the transport produced itself (a 413 for an oversized body, a
   // 400 for a malformed request, a 503 for too many connections) in the metrics, under route
@@ -69,14 +94,24 @@ class RequestPipeline {
   void RecordProtocolError(std::string_view method, int status) const;
 
  private:
-  // Sets `route_label` to the matched route's pattern and `actor` to the authenticated staff
-  // id (for the metrics and the access log).
-  ApiResponse Run(const ApiRequest& req, const std::string& request_id, std::string& route_label,
-                  std::string& actor) const;
+  // One request under way: its handoff, and the route pattern and staff id the metrics and the
+  // access log name.
+  struct Exchange {
+    Handoff handoff;
+    std::string route_label = "(unmatched)";
+    std::string actor;
+  };
+  // Steps 2-9. `may_wait` false: nullopt when the request must run on a thread that may wait
+  // (HandleWithoutWaiting). Sets ex.route_label and ex.actor, and ex.handoff.admitted.
+  std::optional<ApiResponse> Run(const ApiRequest& req, Exchange& ex, bool may_wait) const;
+  // Headers, metrics and the access log line: every answer's last step.
+  ApiResponse Finish(const ApiRequest& req, const Exchange& ex, ApiResponse response) const;
   ApiResponse Dispatch(const ApiRequest& req, const Route& route, const RequestScope& scope) const;
   // Step 6 for a token_in_read route: the handler with the token pending in scope.ctx.
-  ApiResponse DispatchWithTokenInRead(const ApiRequest& req, const Route& route,
-                                      const RequestScope& scope, std::string_view token) const;
+  // `may_wait` false: under a vault::NoWaitScope, nullopt when the vault declined.
+  std::optional<ApiResponse> DispatchWithTokenInRead(const ApiRequest& req, const Route& route,
+                                                     const RequestScope& scope,
+                                                     std::string_view token, bool may_wait) const;
   // The 401 / error answer to a failed authentication, or nullopt when it succeeded.
   std::optional<ApiResponse> AuthenticationFailure(const Status& status,
                                                    const std::string& request_id) const;
@@ -87,6 +122,7 @@ class RequestPipeline {
   Metrics& metrics_;
   const bool tokens_in_reads_;
   ConsoleSessions* sessions_;
+  const bool reads_without_waiting_;
 };
 
 // The method as a metric label: GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, or OTHER.

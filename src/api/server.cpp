@@ -68,7 +68,10 @@ struct ApiServer::Impl {
         limiter(options.config.rate_limit_per_second, options.config.rate_limit_burst,
                 options.rate_clock),
         pipeline(routes, ChooseAuthenticator(v, options.authenticate), limiter, metrics,
-                 /*tokens_in_reads=*/!options.authenticate, &sessions) {}
+                 /*tokens_in_reads=*/!options.authenticate, &sessions,
+                 // A vault that journals its reads answers them without waiting: they run on
+                 // the event loop (RequestPipeline::HandleWithoutWaiting).
+                 /*reads_without_waiting=*/v.JournalsReads()) {}
 };
 
 ApiServer::ApiServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

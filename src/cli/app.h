@@ -25,7 +25,8 @@ struct Globals {
   Output out() const { return Output{json, purpose.empty()}; }
   // Opens the vault named by vault_dir (passphrase from the environment when configured). A
   // failure to open the default vault says it was the default and how to name another.
-  Result<std::unique_ptr<vault::Vault>> OpenVault() const;
+  // `journal_reads`: vault::OpenOptions::journal_reads (custos serve).
+  Result<std::unique_ptr<vault::Vault>> OpenVault(bool journal_reads = false) const;
   vault::Context MakeContext() const;
 };
 

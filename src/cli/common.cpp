@@ -10,9 +10,10 @@
 
 namespace custos::cli {
 
-Result<std::unique_ptr<vault::Vault>> Globals::OpenVault() const {
+Result<std::unique_ptr<vault::Vault>> Globals::OpenVault(bool journal_reads) const {
   vault::OpenOptions opt;
   opt.dir = vault_dir;
+  opt.journal_reads = journal_reads;
   // The passphrase provider reads its secret from the environment variable the config names;
   // the default name is used here (docs/keys.md).
   if (const char* p = std::getenv("CUSTOS_PASSPHRASE")) opt.passphrase = p;

@@ -79,7 +79,9 @@ int Serve(Globals& g, const ServeFlags& flags) {
   // sigwait thread below ever sees the signals.
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  auto opened = g.OpenVault();
+  // The server journals its reads unless custos.toml says otherwise (SQLite; docs/audit.md
+  // "The read journal"): they then run on the event loop, without a commit each.
+  auto opened = g.OpenVault(/*journal_reads=*/true);
   if (!opened.ok()) return out.Fail(opened.status());
   vault::Vault& v = **opened;
   // [log]: JSON lines (lifecycle, warnings, one access line per request) to stderr or a file.

@@ -214,7 +214,9 @@ struct AuditConfig {
   // Reads' entries go to the audit journal (docs/audit.md "The read journal"; SQLite only):
   // durable before the answer leaves, joined to the chain by the next write, reader or the
   // background fold. Off: each read's entry is committed in the store, in a group commit.
-  bool read_journal = false;
+  // Unset: the process decides (vault::OpenOptions::journal_reads: on for `custos serve` on
+  // SQLite, off for the other commands).
+  std::optional<bool> read_journal;
 };
 
 // The HTTPS API of `custos serve` ([server]; docs/api.md). Paths are relative to the vault

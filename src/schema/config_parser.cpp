@@ -167,7 +167,9 @@ Result<AuditConfig> ReadAudit(const TomlSection& s) {
   a.checkpoint_every = static_cast<uint32_t>(every);
   CUSTOS_ASSIGN_OR_RETURN(a.head_file, s.String("head_file", a.head_file));
   CUSTOS_ASSIGN_OR_RETURN(a.witness_file, s.String("witness_file", a.witness_file));
-  CUSTOS_ASSIGN_OR_RETURN(a.read_journal, s.Bool("read_journal", a.read_journal));
+  if (s.Has("read_journal")) {
+    CUSTOS_ASSIGN_OR_RETURN(a.read_journal, s.Bool("read_journal", false));
+  }
   return a;
 }
 

@@ -1,6 +1,7 @@
 // Group commit of audited reads; see group_commit.h.
 #include "vault/group_commit.h"
 #include "vault/group_commit_stats.h"
+#include "vault/no_wait.h"
 
 #include <algorithm>
 
@@ -34,13 +35,15 @@ GroupCommit::GroupCommit(store::Store& store, const audit::AuditLog& audit, Acce
     : store_(store), audit_(audit), cache_(cache), max_batch_(std::max<size_t>(1, max_batch)) {}
 
 void GroupCommit::SetJournal(audit::JournalWriter* journal, std::function<int64_t()> now_ms,
-                             std::function<void()> appended) {
+                             std::function<void(bool may_wait)> appended,
+                             std::function<bool()> behind) {
   journal_ = journal;
   now_ms_ = std::move(now_ms);
   appended_ = std::move(appended);
+  behind_ = std::move(behind);
 }
 
-Result<bool> GroupCommit::RunJournalled(const Step& step, Status& status) {
+Result<bool> GroupCommit::RunJournalled(const Step& step, Status& status, bool may_wait) {
   Result<std::unique_ptr<store::Transaction>> txn = store_.BeginRead();
   if (!txn.ok()) return CannotAudit(txn.status());
   Result<AccessCache::Session> access = cache_.Sync(**txn);
@@ -62,14 +65,27 @@ Result<bool> GroupCommit::RunJournalled(const Step& step, Status& status) {
   // Durable before the answer leaves; if not, no answer (fail closed).
   Status st = journal_->Append(*events);
   if (!st.ok()) return CannotAudit(st);
-  if (appended_) appended_();
+  if (appended_) appended_(may_wait);
   return true;
 }
 
 Status GroupCommit::Run(const Step& step, bool may_journal) {
+  if (NoWaitScope* no_wait = NoWaitScope::Binding()) {
+    // The journalled path or nothing: a batch, or a read beside a fold that is behind, waits.
+    auto decline = [no_wait] {
+      no_wait->Decline();
+      return Unavailable("declined: this read would wait on a thread that may not wait");
+    };
+    if (!may_journal || journal_ == nullptr || (behind_ && behind_())) return decline();
+    Status status;
+    CUSTOS_ASSIGN_OR_RETURN(bool done, RunJournalled(step, status, /*may_wait=*/false));
+    if (!done) return decline();
+    no_wait->Completed();
+    return status;
+  }
   if (may_journal && journal_ != nullptr) {
     Status status;
-    CUSTOS_ASSIGN_OR_RETURN(bool done, RunJournalled(step, status));
+    CUSTOS_ASSIGN_OR_RETURN(bool done, RunJournalled(step, status, /*may_wait=*/true));
     if (done) return status;
   }
   Waiter self;

@@ -66,9 +66,17 @@ class GroupCommit {
   // being committed; a step that wrote (a token's new address) is rolled back and runs again
   // in a batch as before. Null: every step is batched. `journal` must outlive the GroupCommit
   // or be unset first; call before the reads start (not concurrently with Run).
-  // `appended`, if set, runs after each append, before Run returns (JournalFolder::KeepUp).
+  // `appended`, if set, runs after each append, before Run returns (JournalFolder::KeepUp), with
+  // may_wait false on a thread with a NoWaitScope (no_wait.h). `behind`, if set, says the
+  // journal's fold is behind: a thread that may not wait declines its read then (the thread
+  // that runs it instead helps the fold through `appended`).
+  //
+  // On a thread with a binding NoWaitScope, Run takes the journalled path only: a step that
+  // the journal cannot take (may_journal false, no journal, `behind`), or that wrote, declines
+  // (the scope is marked, Run returns Unavailable and nothing of the step is kept).
   void SetJournal(audit::JournalWriter* journal, std::function<int64_t()> now_ms,
-                  std::function<void()> appended = nullptr);
+                  std::function<void(bool may_wait)> appended = nullptr,
+                  std::function<bool()> behind = nullptr);
 
   // Test hooks: batches run so far, the largest batch, and the requests waiting or running.
   size_t TEST_batches() const;
@@ -88,7 +96,7 @@ class GroupCommit {
   void Execute(const std::vector<Waiter*>& batch);
   // The step in a read transaction, its entries to the journal. OK(true): done, with its
   // status in `status`; OK(false): the step wrote, nothing of it is kept: batch it.
-  Result<bool> RunJournalled(const Step& step, Status& status);
+  Result<bool> RunJournalled(const Step& step, Status& status, bool may_wait);
 
   store::Store& store_;
   const audit::AuditLog& audit_;
@@ -96,7 +104,8 @@ class GroupCommit {
   const size_t max_batch_;
   audit::JournalWriter* journal_ = nullptr;
   std::function<int64_t()> now_ms_;
-  std::function<void()> appended_;
+  std::function<void(bool may_wait)> appended_;
+  std::function<bool()> behind_;
 
   mutable std::mutex mu_;
   std::deque<Waiter*> queue_;  // front: the leader while a batch runs

@@ -33,6 +33,9 @@ class JournalFolder {
   // of GET at 3,300 req/s ended, 6,400 of about 49,700 records were folded). A failure is left
   // to the background fold.
   void KeepUp();
+  // More than kBacklog records wait: a read on a thread that may not wait (an event loop,
+  // no_wait.h) declines then, and the thread that runs it instead folds through KeepUp.
+  bool Behind() const { return Backlog() > kBacklog; }
 
   static constexpr uint64_t kBatch = 128;
   static constexpr uint64_t kBacklog = 1024;

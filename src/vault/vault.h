@@ -113,6 +113,9 @@ struct OpenOptions {
   // Tests: Open does not run the epoch rotation (nor the migration) that is due, so a test
   // can look at a vault as a killed rotation left it.
   bool TEST_skip_epoch_rotation = false;
+  // Whether reads are journalled when custos.toml leaves [audit] read_journal unset, on SQLite
+  // (PostgreSQL never journals): `custos serve` sets it (docs/audit.md "The read journal").
+  bool journal_reads = false;
 };
 
 class Vault {
@@ -149,6 +152,9 @@ class Vault {
 
   const schema::Config& config() const;
   const std::filesystem::path& dir() const;
+  // True when this process journals its reads ([audit] read_journal, or
+  // OpenOptions::journal_reads): its audited reads then wait for no commit (vault/no_wait.h).
+  bool JournalsReads() const;
 
   // The domain services (one header each).
   CustomerService& customers() { return customers_; }

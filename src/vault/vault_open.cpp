@@ -495,7 +495,12 @@ Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
   audit::BuildTree(*impl->store, suite).status().IgnoreError();
   impl->reads =
       std::make_unique<GroupCommit>(*impl->store, *impl->audit, impl->access_cache, kMaxReadBatch);
-  if (impl->config->audit.read_journal) {
+  // Set in custos.toml, or the process's default on SQLite (the journal directory is SQLite's).
+  const std::optional<bool>& configured = impl->config->audit.read_journal;
+  const bool journal_reads =
+      configured.has_value() ? *configured
+                             : options.journal_reads && !impl->audit->options().journal_dir.empty();
+  if (journal_reads) {
     if (impl->audit->options().journal_dir.empty()) {
       return FailedPrecondition(
           "[audit] read_journal: needs the sqlite store (PostgreSQL keeps every entry in the "
@@ -504,8 +509,15 @@ Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
     CUSTOS_ASSIGN_OR_RETURN(impl->journal, impl->audit->NewJournal());
     impl->folder = std::make_unique<JournalFolder>(*unwrapped, *impl->audit, *impl->journal,
                                                    JournalFolder::kEvery);
-    impl->reads->SetJournal(impl->journal.get(), impl->now_ms,
-                            [folder = impl->folder.get()] { folder->KeepUp(); });
+    // A thread that may not wait (no_wait.h) leaves the fold to the background and to the
+    // threads that may: it declines its reads while the fold is behind.
+    JournalFolder* folder = impl->folder.get();
+    impl->reads->SetJournal(
+        impl->journal.get(), impl->now_ms,
+        [folder](bool may_wait) {
+          if (may_wait) folder->KeepUp();
+        },
+        [folder] { return folder->Behind(); });
   }
   std::unique_ptr<Vault> vault(new Vault(std::move(impl)));
   // Destruction reaches the backups Custos manages (ARCHITECTURE.md): after each retention
@@ -573,5 +585,6 @@ Status Vault::Close() {
 
 const schema::Config& Vault::config() const { return *state_->config; }
 const std::filesystem::path& Vault::dir() const { return state_->dir; }
+bool Vault::JournalsReads() const { return state_->journal != nullptr; }
 
 }  // namespace custos::vault

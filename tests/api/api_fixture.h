@@ -174,6 +174,15 @@ class ApiTest : public vault::testing::VaultTest {
     }
   }
 
+  // li.na logs in over the API (her role needs no TOTP in the test vault) and the server
+  // restarts with the vault authenticating tokens: her token, or the login's error
+  // (FailedPrecondition: her role needs TOTP after all; the caller skips).
+  Result<vault::IssuedToken> RealAgentToken() {
+    auto issued = ResetAndLogIn("li.na", "correct horse battery staple 42", vault::Channel::kApi);
+    if (issued.ok()) StartServer(DefaultConfig(), /*real_tokens=*/true);
+    return issued;
+  }
+
   // Audit entries in the log now (the verify call itself adds one).
   int64_t AuditEntries() {
     auto report = vault_->audit().Verify(

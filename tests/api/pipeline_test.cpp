@@ -8,6 +8,8 @@
 #include <stdexcept>
 
 #include "api/pipeline.h"
+#include "vault/no_wait.h"
+#include "vault/pending_token.h"
 
 namespace custos::api {
 namespace {
@@ -184,6 +186,106 @@ TEST_F(PipelineTest, MetricsCountByRoutePatternNeverByConcretePath) {
                       "{customer_id}\",le=\"+Inf\"} 2"),
             std::string::npos)
       << text;
+}
+
+// Issue 14: the event loop answers what needs no wait (RequestPipeline::HandleWithoutWaiting;
+// docs/decisions.md, "Reads on the event loop") and hands the rest to a worker, which does not
+// repeat what the loop did (request id, rate limit) and finds nothing of the attempt kept.
+class EventLoopTest : public PipelineTest {
+ protected:
+  EventLoopTest() {
+    // An audited read whose token the vault checks (token_in_read): the vault declines on a
+    // thread that may not wait while `decline_` is set, and otherwise settles the token.
+    routes_.Add({"GET", "/v1/reads/{id}", Access::kData,
+                 [this](const ApiRequest&, const RequestScope&) -> Result<ApiResponse> {
+                   ++read_runs_;
+                   vault::NoWaitScope* no_wait = vault::NoWaitScope::Binding();
+                   if (decline_ && no_wait != nullptr) {
+                     no_wait->Decline();
+                     return Unavailable("declined: this read would wait");
+                   }
+                   on_loop_ += no_wait != nullptr ? 1 : 0;
+                   if (no_wait != nullptr) no_wait->Completed();
+                   vault::PendingTokenOfThisThread()->Settle(Status::Ok(), "li.na");
+                   return ApiResponse{200, "application/json", R"({"read":true})", {}};
+                 },
+                 /*token_in_read=*/true});
+  }
+
+  RequestPipeline Pipeline(bool reads_without_waiting = true) {
+    return RequestPipeline(
+        routes_,
+        [](std::string_view token, std::string_view, std::string_view) -> Result<std::string> {
+          if (token == "tok-agent") return std::string("li.na");
+          return Unauthenticated("unknown, expired or revoked token");
+        },
+        limiter_, metrics_, /*tokens_in_reads=*/true, /*sessions=*/nullptr, reads_without_waiting);
+  }
+
+  bool decline_ = false;
+  int read_runs_ = 0;
+  int on_loop_ = 0;
+};
+
+TEST_F(EventLoopTest, PublicRoutesAreAnsweredOnTheLoopAndOtherRoutesHandedOnUntouched) {
+  RequestPipeline pipeline = Pipeline();
+  RequestPipeline::Handoff handoff;
+  auto health = pipeline.HandleWithoutWaiting(Get("/v1/health", "", ""), handoff);
+  ASSERT_TRUE(health.has_value());
+  EXPECT_EQ(health->status, 200);
+  EXPECT_FALSE(HeaderOf(*health, "X-Request-Id").empty());
+  EXPECT_EQ(metrics_.RequestCount("GET", "/v1/health", 200), 1u);
+
+  // A data route that is not an audited read waits for the vault: handed on, nothing counted,
+  // nothing of the token's rate taken.
+  ApiRequest write = Get("/v1/customers/ABC");
+  write.method = "POST";
+  write.headers["x-request-id"] = "req-write-1";
+  EXPECT_FALSE(pipeline.HandleWithoutWaiting(write, handoff).has_value());
+  EXPECT_FALSE(handoff.admitted);
+  EXPECT_EQ(handoff.request_id, "req-write-1");
+  EXPECT_EQ(metrics_.RequestCount("POST", "/v1/customers/{customer_id}", 201), 0u);
+  ApiResponse done = pipeline.Handle(write, &handoff);
+  EXPECT_EQ(done.status, 201);
+  EXPECT_EQ(HeaderOf(done, "X-Request-Id"), "req-write-1");
+  EXPECT_EQ(metrics_.RequestCount("POST", "/v1/customers/{customer_id}", 201), 1u);
+}
+
+TEST_F(EventLoopTest, AReadTheVaultAnswersWithoutWaitingIsAnsweredOnTheLoop) {
+  RequestPipeline pipeline = Pipeline();
+  RequestPipeline::Handoff handoff;
+  auto read = pipeline.HandleWithoutWaiting(Get("/v1/reads/7"), handoff);
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(read->status, 200);
+  EXPECT_EQ(read_runs_, 1);
+  EXPECT_EQ(on_loop_, 1);
+  EXPECT_EQ(metrics_.RequestCount("GET", "/v1/reads/{id}", 200), 1u);
+  // Without a vault that reads without waiting (no read journal), it is handed on unrun.
+  RequestPipeline waiting = Pipeline(/*reads_without_waiting=*/false);
+  EXPECT_FALSE(waiting.HandleWithoutWaiting(Get("/v1/reads/7"), handoff).has_value());
+  EXPECT_EQ(read_runs_, 1);
+}
+
+TEST_F(EventLoopTest, AReadTheVaultDeclinesRunsAgainOnAWorkerWithItsIdAndOneShareOfTheRate) {
+  RequestPipeline pipeline = Pipeline();
+  decline_ = true;
+  RequestPipeline::Handoff handoff;
+  ApiRequest r = Get("/v1/reads/7");
+  EXPECT_FALSE(pipeline.HandleWithoutWaiting(r, handoff).has_value());
+  EXPECT_TRUE(handoff.admitted);
+  EXPECT_EQ(read_runs_, 1);
+  // The declined attempt is neither a request nor an audit failure in the metrics.
+  EXPECT_EQ(metrics_.RequestCount("GET", "/v1/reads/{id}", 503), 0u);
+  EXPECT_EQ(metrics_.Render().find("custos_audit_failures_total 1"), std::string::npos);
+  ApiResponse done = pipeline.Handle(r, &handoff);
+  EXPECT_EQ(done.status, 200);
+  EXPECT_EQ(read_runs_, 2);
+  EXPECT_EQ(on_loop_, 0);
+  EXPECT_EQ(HeaderOf(done, "X-Request-Id"), handoff.request_id);
+  EXPECT_EQ(metrics_.RequestCount("GET", "/v1/reads/{id}", 200), 1u);
+  // The bucket holds 2: the handed-on request took one share, so one more request passes.
+  EXPECT_EQ(pipeline.Handle(r).status, 200);
+  EXPECT_EQ(pipeline.Handle(r).status, 429);
 }
 
 }  // namespace

@@ -154,6 +154,22 @@ TEST(DefaultConfig, ANewVaultUsesAesGcmAKeyfileAndSqlite) {
   EXPECT_EQ(config.store.synchronous, "normal");
   EXPECT_EQ(config.audit.checkpoint_every, 1000u);
   EXPECT_EQ(config.audit.head_file, "audit.head");
+  // Unset: the process decides (custos serve journals its reads on SQLite; docs/audit.md).
+  EXPECT_FALSE(config.audit.read_journal.has_value());
+}
+
+// read_journal set either way is kept, false as much as true (it overrides the server's default).
+TEST(DefaultConfig, ReadJournalSetEitherWayIsKept) {
+  for (const bool on : {true, false}) {
+    std::string text(DefaultConfigToml());
+    const std::string anchor = "\n[audit]\n";
+    text.insert(text.find(anchor) + anchor.size(),
+                std::string("read_journal = ") + (on ? "true" : "false") + "\n");
+    Result<Config> config = ParseConfig(text, "custos.toml");
+    ASSERT_TRUE(config.ok()) << config.status().ToString();
+    ASSERT_TRUE(config->audit.read_journal.has_value());
+    EXPECT_EQ(*config->audit.read_journal, on);
+  }
 }
 
 // `custos init --suite sm4gcm --provider passphrase` edits these two lines of the default.

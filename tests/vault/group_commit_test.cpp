@@ -11,8 +11,10 @@
 #include <vector>
 
 #include "../audit/audit_fixture.h"
+#include "audit/journal.h"
 #include "store/fault_store.h"
 #include "vault/access_cache.h"
+#include "vault/no_wait.h"
 
 namespace custos::vault {
 namespace {
@@ -151,6 +153,127 @@ TEST_P(GroupCommitTest, WhileOthersWaitTheQueryKeysAreWrittenInShortRuns) {
   ASSERT_EQ(rows->size(), 1u);
   EXPECT_EQ(rows->front().seq, 8);
 }
+
+// Issue 14: on a thread that may not wait (an event loop; vault/no_wait.h) Run takes the
+// journalled path or declines before anything of the step is kept.
+class NoWaitTest : public GroupCommitTest {
+ protected:
+  using Events = Result<std::vector<audit::AuditEvent>>;
+  // A step that reads customer i (its entry, nothing written) and counts its runs.
+  GroupCommit::Step Reading(int i) {
+    return [this, i](BatchScope&) -> Events {
+      ++runs_;
+      return std::vector<audit::AuditEvent>{Read(i)};
+    };
+  }
+  void SetUp() override {
+    GroupCommitTest::SetUp();
+    journal_log_ = MakeJournalLog();
+    ASSERT_NE(journal_log_, nullptr);
+    auto journal = journal_log_->NewJournal();
+    ASSERT_TRUE(journal.ok()) << journal.status().ToString();
+    journal_ = std::move(*journal);
+  }
+  // `commits` journals into journal_: appended_ records what each append's hook was told,
+  // behind_ says whether the fold is behind.
+  void Journal(GroupCommit& commits) {
+    commits.SetJournal(
+        journal_.get(), [] { return int64_t{1'800'000'000'000}; },
+        [this](bool may_wait) { appended_.push_back(may_wait); }, [this] { return behind_; });
+  }
+  int64_t Stored() { return static_cast<int64_t>(RawDb(db_path()).Entries().size()); }
+
+  int runs_ = 0;
+  bool behind_ = false;
+  std::vector<bool> appended_;
+  std::unique_ptr<audit::AuditLog> journal_log_;
+  std::unique_ptr<audit::JournalWriter> journal_;
+};
+
+TEST_P(NoWaitTest, WithoutAJournalEveryReadDeclinesUnrun) {
+  AccessCache cache;
+  GroupCommit commits(*store_, *log_, cache, 64);
+  NoWaitScope no_wait;
+  const Status st = commits.Run(Reading(1), /*may_journal=*/true);
+  EXPECT_EQ(st.code(), Code::kUnavailable) << st.ToString();
+  EXPECT_TRUE(no_wait.declined());
+  EXPECT_EQ(runs_, 0);
+  EXPECT_EQ(commits.TEST_batches(), 0u);
+  EXPECT_EQ(Stored(), 0);
+}
+
+TEST_P(NoWaitTest, AJournalledReadRunsWithoutHelpingTheFoldAndTheScopeThenStandsAside) {
+  AccessCache cache;
+  GroupCommit commits(*store_, *journal_log_, cache, 64);
+  Journal(commits);
+  {
+    NoWaitScope no_wait;
+    EXPECT_TRUE(commits.Run(Reading(1), /*may_journal=*/true).ok());
+    EXPECT_FALSE(no_wait.declined());
+    EXPECT_EQ(commits.TEST_batches(), 0u) << "journalled: no batch, no commit";
+    // Once a call completed, a later one of the same request waits as anywhere (declining it
+    // would have the request run again, and the first entry written twice): a batch.
+    EXPECT_TRUE(commits.Run(Reading(2), /*may_journal=*/false).ok());
+    EXPECT_FALSE(no_wait.declined());
+    EXPECT_EQ(commits.TEST_batches(), 1u);
+  }
+  // The append on the thread that may not wait did not help the fold; one on another may.
+  EXPECT_TRUE(commits.Run(Reading(3), /*may_journal=*/true).ok());
+  EXPECT_EQ(appended_, (std::vector<bool>{false, true}));
+  EXPECT_EQ(journal_->appended(), 2u);
+  EXPECT_EQ(runs_, 3);
+}
+
+TEST_P(NoWaitTest, WhileTheFoldIsBehindAThreadThatMayNotWaitDeclines) {
+  AccessCache cache;
+  GroupCommit commits(*store_, *journal_log_, cache, 64);
+  Journal(commits);
+  behind_ = true;
+  {
+    NoWaitScope no_wait;
+    EXPECT_EQ(commits.Run(Reading(1), /*may_journal=*/true).code(), Code::kUnavailable);
+    EXPECT_TRUE(no_wait.declined());
+  }
+  EXPECT_EQ(runs_, 0);
+  EXPECT_EQ(journal_->appended(), 0u);
+  // The thread the request runs on instead reads, and may help the fold.
+  EXPECT_TRUE(commits.Run(Reading(1), /*may_journal=*/true).ok());
+  EXPECT_EQ(appended_, (std::vector<bool>{true}));
+}
+
+TEST_P(NoWaitTest, AStepThatWritesDeclinesAndNothingOfItIsKept) {
+  AccessCache cache;
+  GroupCommit commits(*store_, *journal_log_, cache, 64);
+  Journal(commits);
+  const crypto::Bytes value = {1, 2, 3};
+  auto writing = [&](BatchScope& scope) -> Events {
+    ++runs_;
+    CUSTOS_RETURN_IF_ERROR(scope.txn.PutMeta("test.no_wait", value));
+    return std::vector<audit::AuditEvent>{Read(1)};
+  };
+  {
+    NoWaitScope no_wait;
+    EXPECT_EQ(commits.Run(writing, /*may_journal=*/true).code(), Code::kUnavailable);
+    EXPECT_TRUE(no_wait.declined());
+  }
+  EXPECT_EQ(runs_, 1) << "it ran in a read transaction, which refused the write";
+  EXPECT_EQ(journal_->appended(), 0u);
+  EXPECT_EQ(commits.TEST_batches(), 0u);
+  {
+    auto txn = store_->Begin();
+    ASSERT_TRUE(txn.ok());
+    auto meta = (*txn)->GetMeta("test.no_wait");
+    ASSERT_TRUE(meta.ok());
+    EXPECT_FALSE(meta->has_value());
+  }
+  // Run again where it may wait, it writes in a batch, with its entry.
+  EXPECT_TRUE(commits.Run(writing, /*may_journal=*/true).ok());
+  EXPECT_EQ(commits.TEST_batches(), 1u);
+  EXPECT_EQ(Stored(), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Suites, NoWaitTest,
+                         ::testing::Values(crypto::Suite::kAes256Gcm, crypto::Suite::kSm4Gcm));
 
 INSTANTIATE_TEST_SUITE_P(Suites, GroupCommitTest,
                          ::testing::Values(crypto::Suite::kAes256Gcm, crypto::Suite::kSm4Gcm));

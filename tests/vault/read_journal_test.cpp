@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -237,6 +238,41 @@ TEST_F(VaultTest, ReadJournalOnPostgresIsRefusedNamingTheOption) {
   EXPECT_EQ(v.status().code(), Code::kFailedPrecondition);
   EXPECT_NE(v.status().message().find("[audit] read_journal"), std::string::npos)
       << v.status().message();
+}
+
+// `custos serve` opens the vault with OpenOptions::journal_reads: on SQLite its reads are
+// journalled unless custos.toml says read_journal = false; PostgreSQL never journals, and opens.
+// Other commands journal only when custos.toml says read_journal = true.
+TEST_F(VaultTest, AServerJournalsItsReadsUnlessItsConfigSaysNo) {
+  if (ReadJournalForced()) GTEST_SKIP() << "read_journal is set in custos.toml in this run";
+  auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  const std::filesystem::path journals = dir_ / "audit-journal";
+  auto journal_files = [&] {
+    size_t n = 0;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(journals, ec))
+      n += e.is_regular_file();
+    return n;
+  };
+  ASSERT_NO_FATAL_FAILURE(Reopen(/*journal_reads=*/false));
+  EXPECT_FALSE(vault_->JournalsReads());
+  ASSERT_NO_FATAL_FAILURE(Reopen(/*journal_reads=*/true));
+  EXPECT_EQ(vault_->JournalsReads(), !OnPostgres());
+  ASSERT_TRUE(vault_->customers().Get(Agent(), *id, {"name"}).ok());
+  EXPECT_EQ(journal_files(), OnPostgres() ? 0u : 1u) << "the server's read is in its journal";
+  // An explicit false in custos.toml holds for the server too.
+  vault_.reset();
+  {
+    const std::filesystem::path path = dir_ / "custos.toml";
+    std::string text = ReadFileBytes(path);
+    const size_t at = text.find("\n[audit]\n");
+    ASSERT_NE(at, std::string::npos);
+    text.insert(at + 9, "read_journal = false\n");
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+  }
+  ASSERT_NO_FATAL_FAILURE(Reopen(/*journal_reads=*/true));
+  EXPECT_FALSE(vault_->JournalsReads());
 }
 
 }  // namespace

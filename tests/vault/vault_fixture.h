@@ -268,12 +268,14 @@ class VaultTest : public ::testing::Test {
     ASSERT_TRUE(st.ok()) << st.ToString();
   }
 
-  void Reopen() {
+  // `journal_reads`: OpenOptions::journal_reads, as `custos serve` opens the vault.
+  void Reopen(bool journal_reads = false) {
     vault_.reset();
     OpenOptions open;
     open.dir = dir_;
     open.now_ms = Clock();
     open.passphrase = passphrase_;
+    open.journal_reads = journal_reads;
     auto v = Vault::Open(open);
     ASSERT_TRUE(v.ok()) << v.status().ToString();
     vault_ = std::move(v).value();
