@@ -201,11 +201,18 @@ class AuditLog {
   Status FoldJournalsInto(store::Transaction& txn, size_t max_entries, FoldReport& report,
                           std::vector<std::filesystem::path>& closed,
                           std::vector<std::filesystem::path>& removable) const;
+  // Removes the files of journals whose closing fold is committed (`closed` of a committed
+  // FoldJournalsInto, or its `removable`), makes the removal durable, then deletes their stored
+  // positions in txn: a position is needed only while its file may still be folded. A file that
+  // cannot be removed keeps its position (the next fold tries again). Unavailable: a removal or
+  // the directory's sync failed; txn may still commit (what was deleted in it is safe to go).
+  Status RemoveClosedJournals(store::Transaction& txn,
+                              const std::vector<std::filesystem::path>& paths) const;
   // Folds every journal record into the log, in transactions of at most `per_transaction`
-  // records, and removes the files of closed journals. For readers that must see every entry
-  // (queries, verification, exports, backups) and the owner's background fold. The caller
-  // must not hold a transaction on `store`. At most `max_transactions` transactions: a caller
-  // that only helps a fold keep up stops after that many, with records left.
+  // records, and removes the files of closed journals (and then their positions). For readers that
+  // must see every entry (queries, verification, exports, backups) and the owner's background fold.
+  // The caller must not hold a transaction on `store`. At most `max_transactions` transactions: a
+  // caller that only helps a fold keep up stops after that many, with records left.
   Result<FoldReport> FoldJournals(store::Store& store, size_t per_transaction = 10000,
                                   size_t max_transactions = SIZE_MAX) const;
   // The file system of the journals: options().env, or Env::Default() when that is null.

@@ -137,11 +137,37 @@ Status AuditLog::FoldJournalsInto(store::Transaction& txn, size_t max_entries, F
   return Status::Ok();
 }
 
+Status AuditLog::RemoveClosedJournals(store::Transaction& txn,
+                                      const std::vector<std::filesystem::path>& paths) const {
+  if (paths.empty()) return Status::Ok();
+  Env& env = JournalEnv();
+  std::vector<std::string> removed;
+  Status failed;
+  for (const auto& path : paths) {
+    Status st = env.RemoveFile(path);
+    if (!st.ok() && st.code() != Code::kNotFound) {
+      failed = CannotFold("remove a closed journal", st);
+      continue;
+    }
+    removed.push_back(JournalId(path.filename().string()));
+  }
+  // The positions go only once no removed file can come back after a crash.
+  if (!removed.empty()) {
+    Status synced = env.SyncDir(options_.journal_dir);
+    if (!synced.ok()) return CannotFold("sync the journal directory", synced);
+  }
+  for (const std::string& id : removed) {
+    if (id.empty()) continue;
+    auto deleted = txn.DeleteMeta(JournalMetaKey(id));
+    if (!deleted.ok()) return CannotFold("delete a closed journal's position", deleted.status());
+  }
+  return failed;
+}
+
 Result<FoldReport> AuditLog::FoldJournals(store::Store& store, size_t per_transaction,
                                           size_t max_transactions) const {
   FoldReport total;
   if (options_.journal_dir.empty()) return total;
-  Env& env = JournalEnv();
   for (size_t n = 0; n < max_transactions; ++n) {
     FoldReport report;
     std::vector<std::filesystem::path> closed;
@@ -151,10 +177,16 @@ Result<FoldReport> AuditLog::FoldJournals(store::Store& store, size_t per_transa
     Status st = (*txn)->Commit();
     if (!st.ok()) return CannotFold("commit", st);
     // After the commit: the stored position says "closed", so a file that outlives a crash
-    // here is skipped and removed by the next fold, never folded twice.
-    for (const auto& path : closed) {
-      Status removed = env.RemoveFile(path);
-      if (!removed.ok()) return CannotFold("remove a closed journal", removed);
+    // here is skipped and removed by the next fold, never folded twice. Once the files are gone
+    // for good, their positions go too.
+    if (!closed.empty()) {
+      auto forget = store.Begin();
+      if (!forget.ok()) return CannotFold("begin", forget.status());
+      // What was removed is forgotten even when another file could not be.
+      const Status forgot = RemoveClosedJournals(**forget, closed);
+      const Status committed = (*forget)->Commit();
+      if (!forgot.ok()) return forgot;
+      if (!committed.ok()) return CannotFold("commit", committed);
     }
     total.entries += report.entries;
     total.journals_closed += report.journals_closed;

@@ -23,9 +23,9 @@ class JournalFoldingStore final : public store::Store {
     std::vector<std::filesystem::path> removable;  // closed by a committed fold
     CUSTOS_RETURN_IF_ERROR(
         log_.FoldJournalsInto(*txn, std::numeric_limits<size_t>::max(), report, closed, removable));
-    for (const auto& path : removable) {
-      (void)log_.JournalEnv().RemoveFile(path);  // tried again by the next fold if it fails
-    }
+    // Closed by a committed fold: the files go, and their positions with this transaction (a
+    // failure leaves both, or a position alone, for a later fold).
+    (void)log_.RemoveClosedJournals(*txn, removable);
     return txn;
   }
   Result<std::unique_ptr<store::Transaction>> BeginRead() override { return inner_->BeginRead(); }

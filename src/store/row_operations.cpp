@@ -262,6 +262,13 @@ Status Transaction::PutMeta(std::string_view key, ByteView value) {
   return PutRow(kMeta, values, "put meta");
 }
 
+Result<bool> Transaction::DeleteMeta(std::string_view key) {
+  static const Statement kSql = Delete(kMeta, "WHERE key = ?1");
+  const Param params[] = {key};
+  CUSTOS_ASSIGN_OR_RETURN(int64_t deleted, Exec(kSql, params, "delete meta"));
+  return deleted > 0;
+}
+
 // --- customers ---
 
 Status Transaction::InsertCustomer(const CustomerRow& row) {

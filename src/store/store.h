@@ -634,9 +634,10 @@ class Transaction {
   // Makes every write durable and visible. Unavailable on an I/O failure (then nothing of
   // this transaction is visible). Calling anything after Commit is a bug.
   virtual Status Commit() = 0;
-  // Whether this transaction has written (or holds the write lock to). A transaction from
-  // Store::BeginRead that did not may end without a commit; one that did must commit (or drop)
-  // as any other. Backends without read transactions answer true.
+  // Whether this transaction has written, or tried to (a write refused in a read transaction).
+  // A transaction from Store::BeginRead that did not may end without a commit; one that did
+  // cannot stand for a read (its step runs again in a write transaction). Backends without read
+  // transactions answer true.
   virtual bool Wrote() const { return true; }
 
   // --- primitives: implemented by each backend, wrapped by the fault-injecting store; the
@@ -663,6 +664,8 @@ class Transaction {
   Result<std::optional<Bytes>> GetMeta(std::string_view key);
   // Inserts or replaces.
   Status PutMeta(std::string_view key, ByteView value);
+  // Removes the key; false when it was absent.
+  Result<bool> DeleteMeta(std::string_view key);
 
   // --- customers ---
   // Conflict if the id exists.
@@ -995,11 +998,11 @@ class Store {
   // Starts a read-write transaction (serialised with other writers). Unavailable when the
   // store cannot be reached.
   virtual Result<std::unique_ptr<Transaction>> Begin() = 0;
-  // Starts a transaction that takes no write lock until it writes (SQLite: BEGIN DEFERRED), for
-  // a read whose audit entry goes to the audit journal (audit/journal.h) rather than into this
-  // transaction. A write in it takes the lock then (Transaction::Wrote says so afterwards), and
-  // may fail as busy when another writer committed since it began. Backends without such
-  // transactions begin an ordinary one.
+  // Starts a read transaction, for a read whose audit entry goes to the audit journal
+  // (audit/journal.h) rather than into this transaction. SQLite runs it on one of the store's
+  // query-only read connections: a statement that would write is refused there
+  // (FailedPrecondition) and Transaction::Wrote says so afterwards, and the caller runs its step
+  // again in Begin()'s transaction. Backends without such transactions begin an ordinary one.
   virtual Result<std::unique_ptr<Transaction>> BeginRead() { return Begin(); }
 
   // The applied migration version.

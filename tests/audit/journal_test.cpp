@@ -57,6 +57,16 @@ class JournalTest : public AuditTest {
     out << bytes;
   }
 
+  // The stored position of the journal at `path` (its metadata row), as committed.
+  std::optional<store::Bytes> Position(const std::filesystem::path& path) {
+    auto txn = store_->Begin();
+    EXPECT_TRUE(txn.ok());
+    if (!txn.ok()) return std::nullopt;
+    auto row = (*txn)->GetMeta(JournalMetaKey(path.stem().string()));
+    EXPECT_TRUE(row.ok()) << row.status().ToString();
+    return row.ok() ? *row : std::nullopt;
+  }
+
   std::unique_ptr<AuditLog> jlog_;
 };
 CUSTOS_AUDIT_SUITES(JournalTest);
@@ -238,8 +248,35 @@ TEST_P(JournalTest, AnEndedProcesssJournalIsFoldedToItsEndAndRemoved) {
   EXPECT_EQ(r.journals_closed, 1);
   EXPECT_EQ(r.torn_bytes, 0);
   EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_FALSE(Position(path).has_value()) << "its position went with its file";
   EXPECT_EQ(Entries().size(), 2u);
   EXPECT_EQ(Fold().entries, 0);
+}
+
+// A fold that closed a journal committed, and the file outlived it (a crash before the removal,
+// or a writer's own fold, which leaves the removal to the next fold): the next fold removes the
+// file without folding it again, and then its position.
+TEST_P(JournalTest, AClosedJournalsFileLeftBehindIsRemovedWithItsPositionNotFoldedAgain) {
+  auto w = NewJournal();
+  ASSERT_TRUE(w->Append({TimedRead(1), TimedRead(2)}).ok());
+  const std::filesystem::path path = w->path();
+  w.reset();
+  {
+    auto txn = store_->Begin();
+    ASSERT_TRUE(txn.ok());
+    FoldReport report;
+    std::vector<std::filesystem::path> closed;
+    ASSERT_TRUE(jlog_->FoldJournalsInto(**txn, 100, report, closed, closed).ok());
+    ASSERT_EQ(closed.size(), 1u);
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  ASSERT_TRUE(std::filesystem::exists(path));
+  ASSERT_TRUE(Position(path).has_value()) << "closed, its file still there";
+  const FoldReport r = Fold();
+  EXPECT_EQ(r.entries, 0);
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_FALSE(Position(path).has_value());
+  EXPECT_EQ(Entries().size(), 2u);
 }
 
 TEST_P(JournalTest, AnUnfinishedWriteOfALiveProcessWaitsAndOfAnEndedOneIsCutAndRecorded) {

@@ -94,6 +94,30 @@ std::unique_ptr<Transaction> StoreSuite::BeginOrDie() {
 
 // --- vault metadata ---
 
+TEST_P(StoreSuite, DeletedMetaIsAbsentAndADeleteOfAnAbsentKeySaysSo) {
+  auto txn = BeginOrDie();
+  ASSERT_OK(txn->PutMeta("audit.journal.x", B("12:34 closed")));
+  ASSERT_OK(txn->PutMeta("suite", B("sm4gcm")));
+  ASSERT_OK(txn->Commit());
+
+  auto del = BeginOrDie();
+  auto deleted = del->DeleteMeta("audit.journal.x");
+  ASSERT_OK(deleted.status());
+  EXPECT_TRUE(*deleted);
+  auto again = del->DeleteMeta("audit.journal.x");
+  ASSERT_OK(again.status());
+  EXPECT_FALSE(*again);
+  ASSERT_OK(del->Commit());
+
+  auto read = BeginOrDie();
+  auto gone = read->GetMeta("audit.journal.x");
+  ASSERT_OK(gone.status());
+  EXPECT_FALSE(gone->has_value());
+  auto kept = read->GetMeta("suite");
+  ASSERT_OK(kept.status());
+  ASSERT_TRUE(kept->has_value()) << "only the key named goes";
+}
+
 TEST_P(StoreSuite, MetaIsAbsentUntilPutAndPutReplaces) {
   auto txn = BeginOrDie();
   auto absent = txn->GetMeta("suite");
