@@ -460,6 +460,34 @@ Status OpenKeysAndAudit(VaultState& impl, const OpenOptions& options, crypto::Su
                        Verdict::Allow("searchable field without an index key"));
 }
 
+// The read journal ([audit] read_journal, or OpenOptions::journal_reads when custos.toml leaves
+// it unset): this process's journal, its background fold on the `unwrapped` store, and the
+// group commit's journalled path. Nothing when the reads are not journalled.
+Status StartReadJournal(VaultState& impl, store::Store& unwrapped, const OpenOptions& options) {
+  // Set in custos.toml, or the process's default on SQLite (the journal directory is SQLite's).
+  const std::optional<bool>& configured = impl.config->audit.read_journal;
+  const bool sqlite = !impl.audit->options().journal_dir.empty();
+  if (!configured.value_or(options.journal_reads && sqlite)) return Status::Ok();
+  if (!sqlite) {
+    return FailedPrecondition(
+        "[audit] read_journal: needs the sqlite store (PostgreSQL keeps every entry in the "
+        "database)");
+  }
+  CUSTOS_ASSIGN_OR_RETURN(impl.journal, impl.audit->NewJournal());
+  impl.folder =
+      std::make_unique<JournalFolder>(unwrapped, *impl.audit, *impl.journal, JournalFolder::kEvery);
+  // A thread that may not wait (no_wait.h) leaves the fold to the background and to the
+  // threads that may: it declines its reads while the fold is behind.
+  JournalFolder* folder = impl.folder.get();
+  impl.reads->SetJournal(
+      impl.journal.get(), impl.now_ms,
+      [folder](bool may_wait) {
+        if (may_wait) folder->KeepUp();
+      },
+      [folder] { return folder->Behind(); });
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
@@ -495,30 +523,7 @@ Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
   audit::BuildTree(*impl->store, suite).status().IgnoreError();
   impl->reads =
       std::make_unique<GroupCommit>(*impl->store, *impl->audit, impl->access_cache, kMaxReadBatch);
-  // Set in custos.toml, or the process's default on SQLite (the journal directory is SQLite's).
-  const std::optional<bool>& configured = impl->config->audit.read_journal;
-  const bool journal_reads =
-      configured.has_value() ? *configured
-                             : options.journal_reads && !impl->audit->options().journal_dir.empty();
-  if (journal_reads) {
-    if (impl->audit->options().journal_dir.empty()) {
-      return FailedPrecondition(
-          "[audit] read_journal: needs the sqlite store (PostgreSQL keeps every entry in the "
-          "database)");
-    }
-    CUSTOS_ASSIGN_OR_RETURN(impl->journal, impl->audit->NewJournal());
-    impl->folder = std::make_unique<JournalFolder>(*unwrapped, *impl->audit, *impl->journal,
-                                                   JournalFolder::kEvery);
-    // A thread that may not wait (no_wait.h) leaves the fold to the background and to the
-    // threads that may: it declines its reads while the fold is behind.
-    JournalFolder* folder = impl->folder.get();
-    impl->reads->SetJournal(
-        impl->journal.get(), impl->now_ms,
-        [folder](bool may_wait) {
-          if (may_wait) folder->KeepUp();
-        },
-        [folder] { return folder->Behind(); });
-  }
+  CUSTOS_RETURN_IF_ERROR(StartReadJournal(*impl, *unwrapped, options));
   std::unique_ptr<Vault> vault(new Vault(std::move(impl)));
   // Destruction reaches the backups Custos manages (ARCHITECTURE.md): after each retention
   // run, the key section of every backup in [backup] dir drops the destroyed customers'
