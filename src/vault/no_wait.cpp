@@ -4,16 +4,18 @@
 namespace custos::vault {
 namespace {
 
-thread_local NoWaitScope* installed = nullptr;
+// Named for this file alone: the unity builds put it beside pending_token.cpp's `installed`.
+thread_local NoWaitScope* installed_no_wait = nullptr;
 
 }  // namespace
 
-NoWaitScope::NoWaitScope() : previous_(installed) { installed = this; }
+NoWaitScope::NoWaitScope() : previous_(installed_no_wait) { installed_no_wait = this; }
 
-NoWaitScope::~NoWaitScope() { installed = previous_; }
+NoWaitScope::~NoWaitScope() { installed_no_wait = previous_; }
 
 NoWaitScope* NoWaitScope::Binding() {
-  return installed != nullptr && !installed->completed_ ? installed : nullptr;
+  return installed_no_wait != nullptr && !installed_no_wait->completed_ ? installed_no_wait
+                                                                        : nullptr;
 }
 
 }  // namespace custos::vault
