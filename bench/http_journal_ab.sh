@@ -38,22 +38,21 @@ trap cleanup EXIT
 HZ=$(getconf CLK_TCK)
 
 MODE=${MODE:-get}
-TOKEN_FILE=$W/agent.token VALUES=$W/ids.txt
-if [ "$MODE" = search ]; then TOKEN_FILE=$W/searchers.token VALUES=$W/phones.txt; fi
+bench_load_inputs "$W" "$MODE"
 run() {  # run LABEL [BINARY]: one server, one wrk run, one line of figures
   "${2:-$BIN}" --vault "$V" serve > "$W/journal-ab-serve.log" 2>&1 &
   SERVER=$!
   for _ in $(seq 100); do curl -sk "https://127.0.0.1:$PORT/v1/health" >/dev/null 2>&1 && break; sleep 0.1; done
   wait_server_idle "$SERVER"
   if [ "$WARMUP" -gt 0 ]; then
-    BENCH_TOKEN=$(cat "$TOKEN_FILE") BENCH_MODE=$MODE BENCH_FILE=$VALUES \
+    BENCH_TOKEN=$BENCH_TOKEN BENCH_MODE=$MODE BENCH_FILE=$BENCH_FILE \
       BENCH_REPORT=$W/journal-ab-warmup.json \
       wrk -t2 -c"$CONNS" -d"${WARMUP}s" -s bench/http_bench.lua "https://127.0.0.1:$PORT" > /dev/null
     wait_server_idle "$SERVER"
   fi
   local t0 t1
   t0=$(awk '{print $14 + $15}' "/proc/$SERVER/stat")
-  BENCH_TOKEN=$(cat "$TOKEN_FILE") BENCH_MODE=$MODE BENCH_FILE=$VALUES \
+  BENCH_TOKEN=$BENCH_TOKEN BENCH_MODE=$MODE BENCH_FILE=$BENCH_FILE \
     BENCH_REPORT=$W/journal-ab.json \
     wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s bench/http_bench.lua "https://127.0.0.1:$PORT" \
     > "$W/journal-ab-wrk.txt"

@@ -27,6 +27,10 @@
 #       fields for PURPOSE, and with `mask` the confidential ones masked (a role reading them
 #       unmasked needs dual control, which a script cannot give).
 #   bench_time OUT CMD...   runs CMD under /usr/bin/time: "wall-seconds peak-KiB" into OUT
+#   bench_load_inputs DIR MODE
+#       The wrk load of bench/http_bench.lua on the vault bench/http_bench.sh made in DIR:
+#       sets BENCH_TOKEN (the agent's token; for MODE search the eight searchers' tokens, each
+#       under its own hourly search limit) and BENCH_FILE (ids; for search, phone numbers).
 #   bench_nginx_conf DIR VAULT PORT
 #       Writes DIR/nginx.conf (and DIR/logs): nginx-light on 127.0.0.1:PORT over TLS with the
 #       vault's certificate, no access log, answering every request with the fixed 220-byte
@@ -125,6 +129,14 @@ bench_time() {
   local out=$1
   shift
   /usr/bin/time -f "%e %M" -o "$out" "$@"
+}
+
+bench_load_inputs() {
+  if [ "$2" = search ]; then
+    BENCH_TOKEN=$(cat "$1/searchers.token") BENCH_FILE=$1/phones.txt
+  else
+    BENCH_TOKEN=$(cat "$1/agent.token") BENCH_FILE=$1/ids.txt
+  fi
 }
 
 bench_nginx_conf() {

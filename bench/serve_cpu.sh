@@ -18,11 +18,10 @@ for _ in $(seq 100); do curl -sk "https://127.0.0.1:$PORT/v1/health" >/dev/null 
 # state's.
 source bench/lib.sh
 wait_server_idle "$SERVER"
-tokens=$(cat "$W/agent.token"); file=$W/ids.txt
-if [ "$MODE" = search ]; then tokens=$(cat "$W/searchers.token"); file=$W/phones.txt; fi
+bench_load_inputs "$W" "$MODE"
 cpu() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
 c0=$(cpu)
-BENCH_TOKEN=$tokens BENCH_MODE=$MODE BENCH_FILE=$file BENCH_REPORT=$W/serve-cpu.json \
+BENCH_TOKEN=$BENCH_TOKEN BENCH_MODE=$MODE BENCH_FILE=$BENCH_FILE BENCH_REPORT=$W/serve-cpu.json \
   wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s bench/http_bench.lua "https://127.0.0.1:$PORT" \
   > "$W/serve-cpu.txt"
 c1=$(cpu)

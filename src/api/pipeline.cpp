@@ -81,7 +81,7 @@ RequestPipeline::RequestPipeline(const RouteTable& routes, Authenticator authent
       sessions_(sessions),
       reads_without_waiting_(reads_without_waiting && tokens_in_reads) {}
 
-ApiResponse RequestPipeline::Handle(const ApiRequest& req, const Handoff* handoff) const {
+RequestPipeline::Exchange RequestPipeline::Start(const ApiRequest& req, const Handoff* handoff) {
   Exchange ex;
   if (handoff != nullptr) {
     ex.handoff = *handoff;
@@ -89,28 +89,30 @@ ApiResponse RequestPipeline::Handle(const ApiRequest& req, const Handoff* handof
     ex.handoff.start = std::chrono::steady_clock::now();
     ex.handoff.request_id = ChooseRequestId(req.Header("x-request-id"));
   }
-  std::optional<ApiResponse> response;
+  return ex;
+}
+
+std::optional<ApiResponse> RequestPipeline::Attempt(const ApiRequest& req, Exchange& ex,
+                                                    bool may_wait) const {
   try {
-    response = Run(req, ex, /*may_wait=*/true);
+    return Run(req, ex, may_wait);
   } catch (...) {
     // Nothing about the failure may reach the client (ARCHITECTURE.md: a 5xx never shows
     // internals); the request id lets an operator find it.
-    response = ErrorResponse(InternalError(), ex.handoff.request_id);
+    return ErrorResponse(InternalError(), ex.handoff.request_id);
   }
+}
+
+ApiResponse RequestPipeline::Handle(const ApiRequest& req, const Handoff* handoff) const {
+  Exchange ex = Start(req, handoff);
+  std::optional<ApiResponse> response = Attempt(req, ex, /*may_wait=*/true);
   return Finish(req, ex, std::move(*response));
 }
 
 std::optional<ApiResponse> RequestPipeline::HandleWithoutWaiting(const ApiRequest& req,
                                                                  Handoff& handoff) const {
-  Exchange ex;
-  ex.handoff.start = std::chrono::steady_clock::now();
-  ex.handoff.request_id = ChooseRequestId(req.Header("x-request-id"));
-  std::optional<ApiResponse> response;
-  try {
-    response = Run(req, ex, /*may_wait=*/false);
-  } catch (...) {
-    response = ErrorResponse(InternalError(), ex.handoff.request_id);
-  }
+  Exchange ex = Start(req, nullptr);
+  std::optional<ApiResponse> response = Attempt(req, ex, /*may_wait=*/false);
   if (!response.has_value()) {
     handoff = std::move(ex.handoff);
     return std::nullopt;
@@ -236,21 +238,21 @@ std::optional<ApiResponse> RequestPipeline::DispatchWithTokenInRead(const ApiReq
   // On the event loop the vault answers only what it can without waiting (vault/no_wait.h).
   std::optional<vault::NoWaitScope> no_wait;
   if (!may_wait) no_wait.emplace();
-  auto declined = [&no_wait] { return no_wait.has_value() && no_wait->declined(); };
   vault::PendingToken pending(token);
   Result<ApiResponse> result = [&] {
     // The actor stays empty: the vault's read takes the token from this thread.
     const vault::ScopedPendingToken installed(&pending);
     return route.handler(req, scope);
   }();
-  if (declined()) return std::nullopt;
+  if (no_wait.has_value() && no_wait->declined()) return std::nullopt;
   if (pending.settled()) {
     if (auto failed = AuthenticationFailure(pending.outcome(), request_id)) return *failed;
   } else if (!pending.tried()) {
     // The handler answered before any read took the token (a malformed query): the token is
-    // checked now, and its refusal answers, as if it had been checked first.
+    // checked now, and its refusal answers, as if it had been checked first. That check is a
+    // group-commit batch, which waits: on the event loop the request goes to a worker.
+    if (!may_wait) return std::nullopt;
     Result<std::string> staff = authenticate_(token, request_id, req.remote_address);
-    if (declined()) return std::nullopt;
     if (!staff.ok()) return *AuthenticationFailure(staff.status(), request_id);
   }
   if (result.ok()) return std::move(result).value();

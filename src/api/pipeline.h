@@ -77,12 +77,14 @@ class RequestPipeline {
 
   // Answers `request` on the calling thread when that needs no wait for the disk, the database
   // or another request (an event-loop thread; docs/decisions.md, "Reads on the event loop"):
-  //   - public routes (no vault call), unknown paths and methods (404, 405), a missing
-  //     credential (401) and an empty rate-limit bucket (429);
+  //   - public routes (no vault call), unknown paths and methods (404, 405);
   //   - with `reads_without_waiting` (the vault journals its reads: [audit] read_journal), the
-  //     token_in_read routes (audited reads) with a bearer token, a purpose and no body, under a
-  //     vault::NoWaitScope: the vault answers them from a read connection and its read journal,
-  //     or declines before it keeps anything.
+  //     token_in_read routes (audited reads) with a purpose and no body: a missing credential
+  //     (401), an empty rate-limit bucket (429), and the read under a vault::NoWaitScope, which
+  //     the vault answers from a read connection and its read journal, or declines before it
+  //     keeps anything. A console session's cookie, and a token the handler did not hand to a
+  //     read (a malformed query), go to a worker.
+  // Every other request goes to a worker untouched (its rate-limit share not yet taken).
   // nullopt: the request must run on a thread that may wait — Handle(request, &handoff) — and
   // nothing of it was kept here (no audit entry, metric or access-log line).
   std::optional<ApiResponse> HandleWithoutWaiting(const ApiRequest& request,
@@ -101,6 +103,10 @@ class RequestPipeline {
     std::string route_label = "(unmatched)";
     std::string actor;
   };
+  // Step 1: the request id and start time, chosen now or carried over from the `handoff`.
+  static Exchange Start(const ApiRequest& req, const Handoff* handoff);
+  // Run, with an exception answered 500 "internal error".
+  std::optional<ApiResponse> Attempt(const ApiRequest& req, Exchange& ex, bool may_wait) const;
   // Steps 2-9. `may_wait` false: nullopt when the request must run on a thread that may wait
   // (HandleWithoutWaiting). Sets ex.route_label and ex.actor, and ex.handoff.admitted.
   std::optional<ApiResponse> Run(const ApiRequest& req, Exchange& ex, bool may_wait) const;
@@ -108,7 +114,8 @@ class RequestPipeline {
   ApiResponse Finish(const ApiRequest& req, const Exchange& ex, ApiResponse response) const;
   ApiResponse Dispatch(const ApiRequest& req, const Route& route, const RequestScope& scope) const;
   // Step 6 for a token_in_read route: the handler with the token pending in scope.ctx.
-  // `may_wait` false: under a vault::NoWaitScope, nullopt when the vault declined.
+  // `may_wait` false: the handler runs under a vault::NoWaitScope; nullopt when the vault
+  // declined, or when the token must be checked apart from a read (that check waits).
   std::optional<ApiResponse> DispatchWithTokenInRead(const ApiRequest& req, const Route& route,
                                                      const RequestScope& scope,
                                                      std::string_view token, bool may_wait) const;

@@ -197,15 +197,18 @@ class AuditLog {
   // DataLoss: a journal record is not authentic (journal.h ScanJournal). Unavailable: the
   // store or a journal file cannot be read or written; the caller must drop txn.
   // `closed`: the journals this fold closed (removable once txn commits); `removable`: the ones
-  // an earlier, committed fold closed, whose files can go now.
+  // an earlier, committed fold closed, whose files can go now (RemoveClosedJournals, with their
+  // positions). Only the first fold in a transaction may remove its `removable`: a later one
+  // also reports the journals the first closed in the same, uncommitted transaction.
   Status FoldJournalsInto(store::Transaction& txn, size_t max_entries, FoldReport& report,
                           std::vector<std::filesystem::path>& closed,
                           std::vector<std::filesystem::path>& removable) const;
   // Removes the files of journals whose closing fold is committed (`closed` of a committed
   // FoldJournalsInto, or its `removable`), makes the removal durable, then deletes their stored
   // positions in txn: a position is needed only while its file may still be folded. A file that
-  // cannot be removed keeps its position (the next fold tries again). Unavailable: a removal or
-  // the directory's sync failed; txn may still commit (what was deleted in it is safe to go).
+  // cannot be removed keeps its position (the next fold tries again). Unavailable: a removal, the
+  // directory's sync or a delete failed. After a failed removal or sync txn may still commit
+  // (what was deleted in it is safe to go); after a failed delete it is broken (drop it).
   Status RemoveClosedJournals(store::Transaction& txn,
                               const std::vector<std::filesystem::path>& paths) const;
   // Folds every journal record into the log, in transactions of at most `per_transaction`

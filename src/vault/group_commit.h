@@ -14,7 +14,8 @@
 // reading) gets its own error and adds no entry; the others go on — unless the failure broke
 // the transaction, in which case the commit fails and all get Unavailable.
 //
-// Steps run on the leader's thread, one after another: keep them to store reads and policy
+// Steps run on the leader's thread, one after another (a journalled step, SetJournal: on the
+// caller's own thread, alone in a read transaction): keep them to store reads and policy
 // decisions; decrypting and formatting belong after Run, in the request's own thread. A step
 // must not call Begin() on the store nor Run (the leader holds the transaction).
 //
@@ -54,7 +55,8 @@ class GroupCommit {
   // Runs `step` in a transaction shared with concurrent Run calls and waits for the commit.
   // OK: the step's events (if any) are committed. The step's own error: it failed and added
   // no entry. Unavailable: the batch could not be begun, audited or committed — nothing of it
-  // is durable and the caller must release no data.
+  // is durable and the caller must release no data — or, on a thread with a binding
+  // NoWaitScope (no_wait.h), the step was declined (the scope says so) and nothing of it kept.
   // may_journal: the step only reads customer data (never the audit log), so its entries may go
   // to the journal when one is set (SetJournal); otherwise it is always batched, and its batch's
   // transaction sees the journals folded (audit/journal_store.h).

@@ -414,7 +414,8 @@ TEST_F(ApiTest, ARealTokenCheckedInsideTheReadAnswersAsIfCheckedFirst) {
 // Issue 14: with [audit] read_journal on (SQLite), audited reads with a real token are answered
 // on the event loop (RequestPipeline::HandleWithoutWaiting, vault/no_wait.h). The token's first
 // read over HTTP writes its address, so the vault declines it there and it runs on a worker;
-// the reads after it run on the loop. Either way every 2xx has its entry, once.
+// the reads after it may run on the loop. Either way every 2xx has its entry, once (which thread
+// answered is for the unit tests: EventLoopTest, NoWaitTest).
 TEST_F(ApiTest, ReadsAnsweredOnTheEventLoopEachKeepTheirEntry) {
   if (vault::testing::OnPostgres()) GTEST_SKIP() << "the read journal is SQLite's";
   const std::string id = CreateThroughApi();

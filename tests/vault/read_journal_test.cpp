@@ -11,7 +11,6 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -263,14 +262,7 @@ TEST_F(VaultTest, AServerJournalsItsReadsUnlessItsConfigSaysNo) {
   EXPECT_EQ(journal_files(), OnPostgres() ? 0u : 1u) << "the server's read is in its journal";
   // An explicit false in custos.toml holds for the server too.
   vault_.reset();
-  {
-    const std::filesystem::path path = dir_ / "custos.toml";
-    std::string text = ReadFileBytes(path);
-    const size_t at = text.find("\n[audit]\n");
-    ASSERT_NE(at, std::string::npos);
-    text.insert(at + 9, "read_journal = false\n");
-    std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-  }
+  ASSERT_NO_FATAL_FAILURE(UseReadJournal(/*on=*/false));
   ASSERT_NO_FATAL_FAILURE(Reopen(/*journal_reads=*/true));
   EXPECT_FALSE(vault_->JournalsReads());
 }

@@ -163,15 +163,17 @@ class VaultTest : public ::testing::Test {
     const char* forced = std::getenv("CUSTOS_TEST_READ_JOURNAL");
     return forced != nullptr && std::string(forced) == "1" && !OnPostgres();
   }
-  // Turns [audit] read_journal on in the vault's custos.toml (takes effect at the next open).
-  void UseReadJournal() {
+  // Sets [audit] read_journal in the vault's custos.toml, on or off (takes effect at the next
+  // open); the vault's custos.toml must not set it already.
+  void UseReadJournal(bool on = true) {
     const std::filesystem::path path = dir_ / "custos.toml";
     std::string text = ReadFileBytes(path);
-    if (text.find("\nread_journal = true\n") != std::string::npos) return;
+    const std::string line = on ? "read_journal = true\n" : "read_journal = false\n";
+    if (text.find("\n" + line) != std::string::npos) return;
     const std::string anchor = "\n[audit]\n";
     const size_t at = text.find(anchor);
     ASSERT_NE(at, std::string::npos);
-    text.insert(at + anchor.size(), "read_journal = true\n");
+    text.insert(at + anchor.size(), line);
     std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
   }
 
