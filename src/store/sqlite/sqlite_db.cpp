@@ -218,6 +218,11 @@ Status SqliteDb::MakeReadOnly() {
   return Status::Ok();
 }
 
+bool SqliteDb::KeepMap() {
+  int on = 1;
+  return sqlite3_file_control(db_, "main", kKeepMapFileControl, &on) == SQLITE_OK;
+}
+
 Status SqliteDb::Exec(const char* sql, std::string_view op) {
   int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) return SqliteError(rc, op);

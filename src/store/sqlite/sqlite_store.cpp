@@ -221,11 +221,11 @@ class ReadPool {
     auto db = SqliteDb::Open(path_, /*create=*/false);
     if (!db.ok()) return nullptr;
     (*db)->SetBusyTimeout(options_.busy_timeout_ms);
-    // No memory map: SQLite drops a connection's cache and map whenever another connection
-    // committed, and remapping the file (then faulting its pages back in) after every commit
-    // of the writer cost more than reading the few pages a read needs again.
+    // The memory map only where it is kept across the writer's commits (wal_write_vfs.h, "The
+    // kept map"): SQLite alone lets go of it at each one, and remapping the file and faulting
+    // its pages back in after every commit cost more than reading the pages a read needs.
     SqliteOptions options = options_;
-    options.mmap_size_mib = 0;
+    if (!(*db)->KeepMap()) options.mmap_size_mib = 0;
     if (!SetPragmas(**db, options).ok() || !(*db)->MakeReadOnly().ok()) return nullptr;
     return std::make_unique<Reader>(*this, std::move(db).value());
   }

@@ -14,6 +14,8 @@ constexpr int kFrameHeaderBytes = 24;
 
 std::atomic<uint64_t> g_wal_asked{0};
 std::atomic<uint64_t> g_made{0};
+std::atomic<uint64_t> g_maps_kept{0};
+std::atomic<uint64_t> g_maps_dropped{0};
 
 // Our sqlite3_file: SQLite allocates szOsFile bytes; the default VFS's file lives right after
 // this struct (real points there).
@@ -24,6 +26,8 @@ struct WalFile {
   bool commit_page_next;               // the last write was a commit frame's header
   sqlite3_int64 start;                 // file offset of buffer[0]
   std::vector<unsigned char>* buffer;  // WAL files only
+  bool keep_map;                       // kKeepMapFileControl asked for (database files only)
+  sqlite3_int64 map_basis;             // the file's size when the map was last let go
 };
 
 sqlite3_vfs* g_default = nullptr;
@@ -126,6 +130,12 @@ int CheckReservedLock(sqlite3_file* file, int* out) {
 
 int FileControl(sqlite3_file* file, int op, void* arg) {
   WalFile* f = Of(file);
+  if (op == kKeepMapFileControl) {
+    if (f->is_wal || arg == nullptr) return SQLITE_NOTFOUND;
+    f->keep_map = *static_cast<int*>(arg) != 0;
+    f->map_basis = 0;  // the first request to let go of the map is passed on
+    return SQLITE_OK;
+  }
   if (const int rc = Flush(f); rc != SQLITE_OK) return rc;
   return f->real->pMethods->xFileControl(f->real, op, arg);
 }
@@ -174,9 +184,28 @@ int Fetch(sqlite3_file* file, sqlite3_int64 offset, int amount, void** out) {
   return f->real->pMethods->xFetch(f->real, offset, amount, out);
 }
 
+// Whether a request to let go of the whole map (offset 0, no page) may be ignored: the
+// connection asked to keep its map, and the file is neither smaller than when the map was
+// last let go nor grown by more than a sixteenth since (the map would not cover the new pages;
+// they are read with pread until it is let go).
+bool KeepsMap(WalFile* f) {
+  sqlite3_int64 size = 0;
+  if (f->real->pMethods->xFileSize(f->real, &size) != SQLITE_OK) return false;
+  const bool keep = size >= f->map_basis && size - f->map_basis <= f->map_basis / 16;
+  if (!keep) f->map_basis = size;
+  return keep;
+}
+
 int Unfetch(sqlite3_file* file, sqlite3_int64 offset, void* page) {
   WalFile* f = Of(file);
   if (f->real->pMethods->iVersion < 3) return SQLITE_OK;
+  if (page == nullptr && f->keep_map) {
+    if (KeepsMap(f)) {
+      g_maps_kept.fetch_add(1, std::memory_order_relaxed);
+      return SQLITE_OK;
+    }
+    g_maps_dropped.fetch_add(1, std::memory_order_relaxed);
+  }
   return f->real->pMethods->xUnfetch(f->real, offset, page);
 }
 
@@ -187,6 +216,8 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int*
   f->commit_page_next = false;
   f->start = 0;
   f->buffer = nullptr;
+  f->keep_map = false;
+  f->map_basis = 0;
   f->base.pMethods = nullptr;
   const int rc = g_default->xOpen(g_default, name, f->real, flags, out_flags);
   (void)vfs;
@@ -285,5 +316,7 @@ bool RegisterWalWriteVfs() {
 
 uint64_t TEST_WalWritesAsked() { return g_wal_asked.load(std::memory_order_relaxed); }
 uint64_t TEST_WalWritesMade() { return g_made.load(std::memory_order_relaxed); }
+uint64_t TEST_MapsKept() { return g_maps_kept.load(std::memory_order_relaxed); }
+uint64_t TEST_MapsDropped() { return g_maps_dropped.load(std::memory_order_relaxed); }
 
 }  // namespace custos::store::sqlite

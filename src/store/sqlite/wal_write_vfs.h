@@ -1,6 +1,7 @@
 // The SQLite VFS every Custos connection opens its database with ("custos-wal"): the default
 // VFS, except that the writes of a transaction's frames to the write-ahead log reach the
-// kernel in one pwrite instead of two per page.
+// kernel in one pwrite instead of two per page, and that a read connection may keep its memory
+// map of the database file when another connection commits (below, "The kept map").
 //
 // Why: SQLite writes each WAL frame as two calls (a 24-byte frame header, then the page), so an
 // audited read that commits eight pages makes sixteen system calls; on the project's virtual
@@ -19,6 +20,19 @@
 // an uncommitted transaction, as without the buffer. Files other than WALs pass straight
 // through.
 //
+// The kept map: a connection that reads through a memory map (PRAGMA mmap_size) lets go of the
+// whole map whenever it starts a read transaction after another connection committed (the
+// pager calls xUnfetch with offset 0 and no page), and faults every page back in afterwards.
+// After sqlite3_file_control(db, "main", kKeepMapFileControl, &one), this VFS ignores that
+// request while the file is no smaller than when the map was last let go and has grown by at
+// most a sixteenth since. Why it is safe: the map is a read-only shared map of the file, so it
+// shows what pread would; the pager still reads a page held in the WAL from the WAL (it asks
+// the WAL index before the map), and reads no page past its snapshot's database size, and a
+// checkpoint shrinks the file only when no reader is on an older snapshot. The default VFS
+// serves pages past the end of the map with pread. The pages a read connection has met stay
+// mapped from one read to the next instead of costing a fault or a pread after every commit
+// (BENCHMARKS.md, "Read connections keep their memory map").
+//
 // Errors: a deferred write that fails is reported by the call that wrote it (the commit frame's
 // write, or the read/sync/... that flushed it) with SQLite's I/O error code, so the transaction
 // fails as it would have.
@@ -36,6 +50,9 @@ inline constexpr const char* kWalWriteVfsName = "custos-wal";
 // At most this many bytes in one write: the default unix VFS writes at most 0x1ffff bytes per
 // call (seekAndWriteFd masks the length), so a larger buffer would be cut short.
 inline constexpr size_t kWalBufferBytes = size_t{120} * 1024;
+// sqlite3_file_control opcode (argument: int*, non-zero to keep) for a database file opened
+// through this VFS; SQLITE_NOTFOUND from any other VFS, which then lets go as SQLite does.
+inline constexpr int kKeepMapFileControl = 0x43550001;
 
 // Registers the VFS once (not as the default VFS). Returns false when SQLite has no default
 // VFS to wrap or the registration failed; callers then open with the default VFS.
@@ -45,5 +62,8 @@ bool RegisterWalWriteVfs();
 // the process (all connections).
 uint64_t TEST_WalWritesAsked();
 uint64_t TEST_WalWritesMade();
+// Test hooks: requests to let go of a kept map that were ignored, and that were passed on.
+uint64_t TEST_MapsKept();
+uint64_t TEST_MapsDropped();
 
 }  // namespace custos::store::sqlite
