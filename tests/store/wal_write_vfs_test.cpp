@@ -132,8 +132,8 @@ class KeptMapTest : public WalWriteVfsTest {
 TEST_F(KeptMapTest, AnotherConnectionsCommitsLeaveTheMapAndEveryReadSeesThem) {
   const uint64_t kept = TEST_MapsKept();
   for (int i = 1; i <= 40; ++i) {
-    Exec(db_, "UPDATE u SET n = n + " + std::to_string(i) + " WHERE id % 7 = " +
-                  std::to_string(i % 7));
+    Exec(db_,
+         "UPDATE u SET n = n + " + std::to_string(i) + " WHERE id % 7 = " + std::to_string(i % 7));
     // Every few commits the changed pages move from the WAL into the mapped file.
     if (i % 8 == 0) Exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)");
     ExpectTheReaderSeesWhatTheWriterWrote("after commit " + std::to_string(i));
