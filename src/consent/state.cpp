@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "consent/consent.h"
+#include "store/consent_facts.h"
 
 namespace custos::consent {
 
@@ -67,61 +68,77 @@ bool UsePermitted(const ConsentState& state, const schema::PurposeDef& purpose) 
 
 namespace {
 
-void Apply(ScopeConsent& scope, Action action, const store::ConsentRow& row) {
+void Apply(ScopeConsent& scope, Action action, const store::ConsentFact& entry) {
   if (action == Action::kGrant) {
     scope.granted = true;
-    scope.notice_version = row.notice_version;
-    scope.granted_at_ms = row.recorded_at_ms;
+    scope.notice_version = entry.notice_version;
+    scope.granted_at_ms = entry.recorded_at_ms;
     scope.withdrawn_at_ms = 0;
   } else {
     scope.granted = false;
-    scope.withdrawn_at_ms = row.recorded_at_ms;
+    scope.withdrawn_at_ms = entry.recorded_at_ms;
   }
 }
 
-}  // namespace
-
-Result<ConsentState> Replay(std::string_view customer_id, std::vector<store::ConsentRow> rows) {
-  std::sort(rows.begin(), rows.end(),
-            [](const store::ConsentRow& a, const store::ConsentRow& b) { return a.seq < b.seq; });
+// The replay of one customer's entries (sorted by seq here).
+Result<ConsentState> ReplayFacts(std::string_view customer_id,
+                                 std::vector<store::ConsentFact> entries) {
+  std::sort(entries.begin(), entries.end(),
+            [](const store::ConsentFact& a, const store::ConsentFact& b) { return a.seq < b.seq; });
   ConsentState state;
   state.customer_id = std::string(customer_id);
-  for (const store::ConsentRow& row : rows) {
-    // The store returns only this customer's valid entries; anything else is a broken
-    // invariant, never user input (the ledger is written only through Record).
-    if (row.customer_id != customer_id) {
-      return Internal(fmt::format("consent: ledger entry {} belongs to another customer", row.seq));
-    }
-    Result<Action> action = ParseAction(row.action);
-    Result<Scope> scope = ParseScope(row.scope);
+  for (const store::ConsentFact& entry : entries) {
+    // The ledger is written only through Record: an unknown action or scope is a broken
+    // invariant, never user input.
+    Result<Action> action = ParseAction(entry.action);
+    Result<Scope> scope = ParseScope(entry.scope);
     if (!action.ok() || !scope.ok()) {
       return Internal(
-          fmt::format("consent: ledger entry {} has an unknown action or scope", row.seq));
+          fmt::format("consent: ledger entry {} has an unknown action or scope", entry.seq));
     }
     switch (*scope) {
       case Scope::kPurpose:
-        Apply(state.purposes[row.purpose], *action, row);
+        Apply(state.purposes[entry.purpose], *action, entry);
         break;
       case Scope::kSensitive:
-        Apply(state.sensitive_detail, *action, row);
+        Apply(state.sensitive_detail, *action, entry);
         break;
       case Scope::kThirdParty:
-        Apply(state.third_party_detail, *action, row);
+        Apply(state.third_party_detail, *action, entry);
         break;
       case Scope::kShare:
-        Apply(state.shares[row.purpose], *action, row);
+        Apply(state.shares[entry.purpose], *action, entry);
         break;
     }
-    state.last_seq = row.seq;
+    state.last_seq = entry.seq;
   }
   state.sensitive = state.sensitive_detail.granted;
   state.third_party = state.third_party_detail.granted;
   return state;
 }
 
+}  // namespace
+
+Result<ConsentState> Replay(std::string_view customer_id, std::vector<store::ConsentRow> rows) {
+  std::vector<store::ConsentFact> entries;
+  entries.reserve(rows.size());
+  for (store::ConsentRow& row : rows) {
+    // The store returns only this customer's entries; anything else is a broken invariant.
+    if (row.customer_id != customer_id) {
+      return Internal(fmt::format("consent: ledger entry {} belongs to another customer", row.seq));
+    }
+    entries.push_back(store::ConsentFact{row.seq, std::move(row.action), std::move(row.scope),
+                                         std::move(row.purpose), row.notice_version,
+                                         row.recorded_at_ms});
+  }
+  return ReplayFacts(customer_id, std::move(entries));
+}
+
 Result<ConsentState> Current(store::Transaction& txn, std::string_view customer_id) {
-  CUSTOS_ASSIGN_OR_RETURN(std::vector<store::ConsentRow> rows, txn.ListConsents(customer_id));
-  CUSTOS_ASSIGN_OR_RETURN(ConsentState state, Replay(customer_id, std::move(rows)));
+  // The entries without their channel, evidence and actor, which the state does not hold.
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<store::ConsentFact> entries,
+                          store::ListConsentFacts(txn, customer_id));
+  CUSTOS_ASSIGN_OR_RETURN(ConsentState state, ReplayFacts(customer_id, std::move(entries)));
   CUSTOS_ASSIGN_OR_RETURN(std::vector<store::RestrictionRow> restrictions,
                           txn.ListRestrictions(customer_id));
   if (!restrictions.empty()) {

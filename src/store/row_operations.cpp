@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/consent_facts.h"
 #include "store/sql.h"
 #include "store/store.h"
 #include "store/tables.h"
@@ -859,6 +860,17 @@ Result<std::vector<ConsentRow>> Transaction::ListConsents(std::string_view custo
   static const Statement kSql = Select(kConsents, "WHERE customer_id = ?1 ORDER BY seq");
   const Param params[] = {customer_id};
   return Rows<ConsentRow>(*this, kSql, params, "list consents", ConsentFields::Read);
+}
+
+Result<std::vector<ConsentFact>> ListConsentFacts(Transaction& txn, std::string_view customer_id) {
+  using FactFields =
+      Fields<ConsentFact, &ConsentFact::seq, &ConsentFact::action, &ConsentFact::scope,
+             &ConsentFact::purpose, &ConsentFact::notice_version, &ConsentFact::recorded_at_ms>;
+  static const Statement kSql = Statement::Same(
+      "SELECT seq, action, scope, purpose, notice_version, recorded_at_ms FROM consent_ledger "
+      "WHERE customer_id = ?1 ORDER BY seq");
+  const Param params[] = {customer_id};
+  return Rows<ConsentFact>(txn, kSql, params, "list consent facts", FactFields::Read);
 }
 
 // --- lifecycle ---

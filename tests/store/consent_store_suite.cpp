@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "store/consent_facts.h"
 #include "store_suite.h"
 
 namespace custos::store::testing {
@@ -125,6 +126,43 @@ TEST_P(StoreSuite, TheConsentLedgerKeepsEachCustomersEntriesInOrder) {
   ExpectSameEntry((*ledger)[1], sensitive);
   ExpectSameEntry((*ledger)[2], withdraw);
   auto none = txn->ListConsents("c9");
+  ASSERT_OK(none.status());
+  EXPECT_TRUE(none->empty());
+}
+
+// The read path's projection (consent_facts.h): the same entries in the same order, each with
+// what the replay needs.
+TEST_P(StoreSuite, TheConsentFactsAreTheLedgersEntriesInOrder) {
+  auto txn = BeginOrDie();
+  ConsentRow withdraw = Entry("c1", 3, "withdraw");
+  withdraw.notice_version = 0;
+  ASSERT_OK(txn->AppendConsent(withdraw));
+  ASSERT_OK(txn->AppendConsent(Entry("c1", 1, "grant", "purpose", "customer_service")));
+  ASSERT_OK(txn->AppendConsent(Entry("c2", 1, "grant", "third_party", "")));
+  ASSERT_OK(txn->AppendConsent(Entry("c1", 2, "grant", "share", "partner:p1")));
+  ASSERT_OK(txn->Commit());
+  Reopen();
+  txn = BeginOrDie();
+  auto ledger = txn->ListConsents("c1");
+  auto facts = ListConsentFacts(*txn, "c1");
+  ASSERT_OK(ledger.status());
+  ASSERT_OK(facts.status());
+  ASSERT_EQ(facts->size(), 3u) << "another customer's entries are not listed";
+  ASSERT_EQ(facts->size(), ledger->size());
+  for (size_t i = 0; i < facts->size(); ++i) {
+    const ConsentFact& fact = (*facts)[i];
+    const ConsentRow& row = (*ledger)[i];
+    EXPECT_EQ(fact.seq, static_cast<int64_t>(i + 1));
+    EXPECT_EQ(fact.seq, row.seq);
+    EXPECT_EQ(fact.action, row.action);
+    EXPECT_EQ(fact.scope, row.scope);
+    EXPECT_EQ(fact.purpose, row.purpose);
+    EXPECT_EQ(fact.notice_version, row.notice_version);
+    EXPECT_EQ(fact.recorded_at_ms, row.recorded_at_ms);
+  }
+  EXPECT_EQ((*facts)[1].purpose, "partner:p1");
+  EXPECT_EQ((*facts)[2].action, "withdraw");
+  auto none = ListConsentFacts(*txn, "c9");
   ASSERT_OK(none.status());
   EXPECT_TRUE(none->empty());
 }
