@@ -169,12 +169,14 @@ std::vector<std::string> EffectiveRoles(const schema::Config& config, const Staf
   return out;
 }
 
-Decision DecideData(const schema::Config& config, const StaffFacts& staff,
-                    const DataRequest& request, const Subject& subject) {
-  Decision d;
-  if (!CheckStaffAndPurpose(config, staff, request.purpose, d)) return d;
-  const std::vector<std::string> roles = EffectiveRoles(config, staff);
-  d = DecideByRoles(config, staff, roles, request, subject);
+namespace {
+
+// DecideData once the staff member and the purpose passed CheckStaffAndPurpose, with the
+// staff member's effective roles.
+Decision DecideForRoles(const schema::Config& config, const StaffFacts& staff,
+                        const std::vector<std::string>& roles, const DataRequest& request,
+                        const Subject& subject) {
+  Decision d = DecideByRoles(config, staff, roles, request, subject);
   if (d.effect != Effect::kAllow) {
     for (const Grant& g : staff.break_glass) {
       if (g.Covers(subject.name, LevelName(subject.level), request.purpose)) {
@@ -187,11 +189,27 @@ Decision DecideData(const schema::Config& config, const StaffFacts& staff,
   return d;
 }
 
+}  // namespace
+
+Decision DecideData(const schema::Config& config, const StaffFacts& staff,
+                    const DataRequest& request, const Subject& subject) {
+  Decision d;
+  if (!CheckStaffAndPurpose(config, staff, request.purpose, d)) return d;
+  return DecideForRoles(config, staff, EffectiveRoles(config, staff), request, subject);
+}
+
 std::vector<Decision> DecideDataAll(const schema::Config& config, const StaffFacts& staff,
                                     const DataRequest& request,
                                     const std::vector<Subject>& subjects) {
   std::vector<Decision> out;
   out.reserve(subjects.size());
+  // The staff member and the purpose, and the roles, are the same for every field.
+  Decision refused;
+  if (!CheckStaffAndPurpose(config, staff, request.purpose, refused)) {
+    out.assign(subjects.size(), refused);
+    return out;
+  }
+  const std::vector<std::string> roles = EffectiveRoles(config, staff);
   // A break-glass grant covers fields by name: every field decided on its own.
   const bool by_level = staff.break_glass.empty();
   struct Decided {
@@ -207,7 +225,7 @@ std::vector<Decision> DecideDataAll(const schema::Config& config, const StaffFac
     });
     if (!by_level || same == decided.end()) {
       if (by_level) decided.push_back({subject.level, sensitive_name, out.size()});
-      out.push_back(DecideData(config, staff, request, subject));
+      out.push_back(DecideForRoles(config, staff, roles, request, subject));
       continue;
     }
     Decision d = out[same->index];

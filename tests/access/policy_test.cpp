@@ -193,7 +193,8 @@ TEST(Policy, BreakGlassDoesNotOverrideConsent) {
 // DecideDataAll (a request's fields decided once per level) gives, field for field, what
 // DecideData gives alone: every post and purpose of the shipped policy, with no consent, with
 // consent, withdrawn, restricted, without the separate sensitive consent, with lapsed
-// training, disabled, and with a break-glass grant naming one field.
+// training, disabled, for a purpose not in the catalogue, and with a break-glass grant naming
+// one field.
 TEST(Policy, DecidingAllFieldsAtOnceEqualsDecidingEachAlone) {
   std::vector<Subject> subjects;
   for (const schema::FieldDef& f : Default().fields) subjects.push_back(FieldSubject(f));
@@ -234,8 +235,10 @@ TEST(Policy, DecidingAllFieldsAtOnceEqualsDecidingEachAlone) {
   states.push_back(restricted);
   states.push_back(consent::ConsentState{});
   int compared = 0;
+  std::vector<std::string> asked = all_purposes;
+  asked.push_back("no_such_purpose");  // refused before any field is looked at
   for (const StaffFacts& s : staff) {
-    for (const std::string& purpose : all_purposes) {
+    for (const std::string& purpose : asked) {
       for (const consent::ConsentState* c :
            {&states[0], &states[1], &states[2], &states[3], &states[4],
             static_cast<consent::ConsentState*>(nullptr)}) {
