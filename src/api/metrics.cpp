@@ -23,6 +23,14 @@ void Metrics::RecordAuditFailure() {
   ++audit_failures_;
 }
 
+void Metrics::RecordOnEventLoop(bool answered) {
+  (answered ? loop_answered_ : loop_handed_off_).fetch_add(1, std::memory_order_relaxed);
+}
+
+uint64_t Metrics::AnsweredOnEventLoop() const {
+  return loop_answered_.load(std::memory_order_relaxed);
+}
+
 uint64_t Metrics::RequestCount(std::string_view method, std::string_view route, int status) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = requests_.find({std::string(method), std::string(route), status});
@@ -63,6 +71,14 @@ std::string Metrics::Render() const {
       "could not be written or the store was unavailable.\n";
   out += "# TYPE custos_audit_failures_total counter\n";
   out += fmt::format("custos_audit_failures_total {}\n", audit_failures_);
+  out +=
+      "# HELP custos_http_event_loop_total Requests the event loop answered itself or handed to a "
+      "worker.\n";
+  out += "# TYPE custos_http_event_loop_total counter\n";
+  out += fmt::format("custos_http_event_loop_total{{outcome=\"answered\"}} {}\n",
+                     loop_answered_.load(std::memory_order_relaxed));
+  out += fmt::format("custos_http_event_loop_total{{outcome=\"handed_off\"}} {}\n",
+                     loop_handed_off_.load(std::memory_order_relaxed));
   return out;
 }
 

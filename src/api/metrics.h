@@ -4,6 +4,10 @@
 //   custos_audit_failures_total                          counter: requests refused with 503
 //                                                        because the vault could not write its
 //                                                        audit entry or reach its store
+//   custos_http_event_loop_total{outcome}                counter: requests the event loop
+//                                                        answered itself ("answered") or handed
+//                                                        to a worker ("handed_off"), among them
+//                                                        audited reads the vault declined there
 //   custos_audit_group_commit_batch_size                 histogram: requests per group-commit
 //                                                        transaction (RenderGroupCommit)
 //   key and backup ages, alerts                          gauges (RenderServiceGauges)
@@ -16,6 +20,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -33,12 +38,16 @@ class Metrics {
   // Records one finished request.
   void Record(std::string_view method, std::string_view route, int status, double seconds);
   void RecordAuditFailure();
+  // Records whether the event loop answered a request itself or handed it to a worker.
+  void RecordOnEventLoop(bool answered);
 
   // The Prometheus text exposition (version 0.0.4).
   std::string Render() const;
 
   // Test support: the count recorded for (method, route, status).
   uint64_t RequestCount(std::string_view method, std::string_view route, int status) const;
+  // Test support: requests the event loop answered itself.
+  uint64_t AnsweredOnEventLoop() const;
 
  private:
   static constexpr std::array<double, 11> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -52,6 +61,8 @@ class Metrics {
   std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;
   std::map<std::string, Histogram> latency_;
   uint64_t audit_failures_ = 0;
+  std::atomic<uint64_t> loop_answered_{0};  // without mu_: counted on the event loop
+  std::atomic<uint64_t> loop_handed_off_{0};
 };
 
 // The group commit's batch sizes as a Prometheus histogram (le = 1, 2, 4 ... 64, +Inf).

@@ -113,6 +113,7 @@ std::optional<ApiResponse> RequestPipeline::HandleWithoutWaiting(const ApiReques
                                                                  Handoff& handoff) const {
   Exchange ex = Start(req, nullptr);
   std::optional<ApiResponse> response = Attempt(req, ex, /*may_wait=*/false);
+  metrics_.RecordOnEventLoop(response.has_value());
   if (!response.has_value()) {
     handoff = std::move(ex.handoff);
     return std::nullopt;

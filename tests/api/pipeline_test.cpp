@@ -249,6 +249,13 @@ TEST_F(EventLoopTest, PublicRoutesAreAnsweredOnTheLoopAndOtherRoutesHandedOnUnto
   EXPECT_EQ(done.status, 201);
   EXPECT_EQ(HeaderOf(done, "X-Request-Id"), "req-write-1");
   EXPECT_EQ(metrics_.RequestCount("POST", "/v1/customers/{customer_id}", 201), 1u);
+  // The loop answered the health check and handed the write on.
+  const std::string text = metrics_.Render();
+  EXPECT_NE(text.find("custos_http_event_loop_total{outcome=\"answered\"} 1\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("custos_http_event_loop_total{outcome=\"handed_off\"} 1\n"),
+            std::string::npos)
+      << text;
 }
 
 TEST_F(EventLoopTest, AReadTheVaultAnswersWithoutWaitingIsAnsweredOnTheLoop) {
@@ -260,10 +267,12 @@ TEST_F(EventLoopTest, AReadTheVaultAnswersWithoutWaitingIsAnsweredOnTheLoop) {
   EXPECT_EQ(read_runs_, 1);
   EXPECT_EQ(on_loop_, 1);
   EXPECT_EQ(metrics_.RequestCount("GET", "/v1/reads/{id}", 200), 1u);
+  EXPECT_EQ(metrics_.AnsweredOnEventLoop(), 1u);
   // Without a vault that reads without waiting (no read journal), it is handed on unrun.
   RequestPipeline waiting = Pipeline(/*reads_without_waiting=*/false);
   EXPECT_FALSE(waiting.HandleWithoutWaiting(Get("/v1/reads/7"), handoff).has_value());
   EXPECT_EQ(read_runs_, 1);
+  EXPECT_EQ(metrics_.AnsweredOnEventLoop(), 1u);
 }
 
 TEST_F(EventLoopTest, AReadTheVaultDeclinesRunsAgainOnAWorkerWithItsIdAndOneShareOfTheRate) {
