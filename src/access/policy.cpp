@@ -58,8 +58,13 @@ bool CheckStaffAndPurpose(const schema::Config& config, const StaffFacts& staff,
 Decision DecideByRoles(const schema::Config& config, const StaffFacts& staff,
                        const std::vector<std::string>& roles, const DataRequest& request,
                        const Subject& subject) {
-  Decision best;       // a deny; its reason is written at the end if no grant applied
+  Decision best;       // a deny; its reason is written at the end
   std::string lapsed;  // the training reason of a grant that would have applied
+  // The grant that decided, and its training (the reason is written once, for it).
+  const std::string* best_role = nullptr;
+  size_t best_grant = 0;
+  const schema::GrantDef* best_def = nullptr;
+  TrainingStatus best_training;
   for (const std::string& role_name : roles) {
     const schema::RoleDef* role = config.FindRole(role_name);
     for (size_t i = 0; i < role->grants.size(); ++i) {
@@ -68,13 +73,12 @@ Decision DecideByRoles(const schema::Config& config, const StaffFacts& staff,
           !Contains(g.purposes, request.purpose)) {
         continue;
       }
-      std::string training;
-      if (subject.level == Level::kConfidential && !g.requires_training.empty()) {
-        const TrainingStatus t =
-            EvaluateTraining(staff.training, g.requires_training, request.now_ms);
-        training = TrainingReason(g.requires_training, t);
+      const bool trained = subject.level == Level::kConfidential && !g.requires_training.empty();
+      TrainingStatus t;
+      if (trained) {
+        t = EvaluateTraining(staff.training, g.requires_training, request.now_ms);
         if (!t.valid) {
-          if (lapsed.empty()) lapsed = training;
+          if (lapsed.empty()) lapsed = TrainingReason(g.requires_training, t);
           continue;
         }
       }
@@ -85,14 +89,21 @@ Decision DecideByRoles(const schema::Config& config, const StaffFacts& staff,
         continue;  // keep the first grant of the strongest effect
       }
       best.effect = effect;
-      best.mask_rule = effect == Effect::kMask ? std::string(subject.mask_rule) : "";
-      best.reason = fmt::format("role '{}' grant {} {} {} on {} for purpose '{}'{}", role_name,
-                                i + 1, effect == Effect::kAllow ? "allows" : "masks",
-                                request.action, LevelName(subject.level), request.purpose,
-                                training.empty() ? "" : "; " + training);
+      best_role = &role_name;
+      best_grant = i;
+      best_def = trained ? &g : nullptr;
+      best_training = t;
     }
   }
-  if (best.effect == Effect::kDeny) {
+  if (best.effect != Effect::kDeny) {
+    best.mask_rule = best.effect == Effect::kMask ? std::string(subject.mask_rule) : "";
+    const std::string training =
+        best_def != nullptr ? "; " + TrainingReason(best_def->requires_training, best_training)
+                            : std::string();
+    best.reason = fmt::format("role '{}' grant {} {} {} on {} for purpose '{}'{}", *best_role,
+                              best_grant + 1, best.effect == Effect::kAllow ? "allows" : "masks",
+                              request.action, LevelName(subject.level), request.purpose, training);
+  } else {
     best.reason =
         lapsed.empty()
             ? fmt::format("no grant of {} covers {} on {} for purpose '{}'",
