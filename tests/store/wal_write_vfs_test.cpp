@@ -178,6 +178,16 @@ TEST_F(WalWriteVfsTest, AConnectionThatDidNotAskLetsGoOfItsMapAsSQLiteDoes) {
   sqlite3_close_v2(reader);
 }
 
+TEST_F(KeptMapTest, AKeptMapCoversTheWholeFilePastSQLitesOwnLimit) {
+  // SQLite itself would map the first 64 KiB (16 pages) only; the table is about 3 MB.
+  Exec(reader_, "PRAGMA mmap_size=65536");
+  const uint64_t mapped = TEST_PagesMapped();
+  ExpectTheReaderSeesWhatTheWriterWrote("scanned");
+  const auto pages = static_cast<uint64_t>(Int(db_, "PRAGMA page_count"));
+  ASSERT_GT(pages, 700u);
+  EXPECT_GE(TEST_PagesMapped() - mapped, pages / 2);  // the table's pages, from the map
+}
+
 TEST_F(KeptMapTest, AReaderWhileTheFileGrowsShrinksAndIsCheckpointedReadsWholeRows) {
   // Another connection inserts, deletes, vacuums (the file shrinks under the map) and
   // checkpoints, while the reader scans the table: each scan is one snapshot, whole.

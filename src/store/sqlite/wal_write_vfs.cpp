@@ -1,6 +1,8 @@
 #include "store/sqlite/wal_write_vfs.h"
 
 #include <sqlite3.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <cstring>
@@ -16,6 +18,7 @@ std::atomic<uint64_t> g_wal_asked{0};
 std::atomic<uint64_t> g_made{0};
 std::atomic<uint64_t> g_maps_kept{0};
 std::atomic<uint64_t> g_maps_dropped{0};
+std::atomic<uint64_t> g_pages_mapped{0};
 
 // Our sqlite3_file: SQLite allocates szOsFile bytes; the default VFS's file lives right after
 // this struct (real points there).
@@ -26,8 +29,12 @@ struct WalFile {
   bool commit_page_next;               // the last write was a commit frame's header
   sqlite3_int64 start;                 // file offset of buffer[0]
   std::vector<unsigned char>* buffer;  // WAL files only
+  const char* name;                    // the file's name (SQLite keeps it until xClose)
   bool keep_map;                       // kKeepMapFileControl asked for (database files only)
-  sqlite3_int64 map_basis;             // the file's size when the map was last let go
+  unsigned char* map;                  // the kept map, nullptr when there is none
+  bool map_failed;                     // mmap failed: no new try until SQLite lets go
+  sqlite3_int64 map_size;              // its length: the file's size when it was made
+  int fetched;                         // pages of the kept map SQLite holds now
 };
 
 sqlite3_vfs* g_default = nullptr;
@@ -46,11 +53,18 @@ int Flush(WalFile* f) {
   return rc;
 }
 
+void Unmap(WalFile* f) {
+  if (f->map != nullptr) ::munmap(f->map, static_cast<size_t>(f->map_size));
+  f->map = nullptr;
+  f->map_size = 0;
+}
+
 int Close(sqlite3_file* file) {
   WalFile* f = Of(file);
   const int flushed = Flush(f);
   delete f->buffer;
   f->buffer = nullptr;
+  Unmap(f);
   const int rc = f->real->pMethods != nullptr ? f->real->pMethods->xClose(f->real) : SQLITE_OK;
   return flushed != SQLITE_OK ? flushed : rc;
 }
@@ -128,12 +142,36 @@ int CheckReservedLock(sqlite3_file* file, int* out) {
   return f->real->pMethods->xCheckReservedLock(f->real, out);
 }
 
+// The descriptor the default VFS opened the file with, or -1. The map must use it: a
+// descriptor of our own would have to be closed some day, and closing any descriptor of a file
+// drops every POSIX lock the process holds on it, the other connections' included (SQLite's
+// unix VFS defers its own closes for that reason). The unix VFS's file (os_unix.c, unixFile)
+// starts with its methods, its VFS, its inode record and then the descriptor, a layout
+// unchanged since SQLite 3.7; the descriptor is used only when it is checked to be the named
+// file (the same device and inode).
+int DefaultDescriptor(const WalFile* f) {
+  if (g_default->zName == nullptr || std::strcmp(g_default->zName, "unix") != 0) return -1;
+  struct UnixFileHead {
+    const sqlite3_io_methods* methods;
+    sqlite3_vfs* vfs;
+    void* inode;
+    int h;
+  };
+  const int fd = reinterpret_cast<const UnixFileHead*>(f->real)->h;
+  struct stat held {};
+  struct stat named {};
+  if (fd < 0 || ::fstat(fd, &held) != 0 || ::stat(f->name, &named) != 0) return -1;
+  return held.st_dev == named.st_dev && held.st_ino == named.st_ino ? fd : -1;
+}
+
 int FileControl(sqlite3_file* file, int op, void* arg) {
   WalFile* f = Of(file);
   if (op == kKeepMapFileControl) {
-    if (f->is_wal || arg == nullptr) return SQLITE_NOTFOUND;
+    if (f->is_wal || f->name == nullptr || arg == nullptr) return SQLITE_NOTFOUND;
+    if (DefaultDescriptor(f) < 0) return SQLITE_NOTFOUND;  // nothing this VFS can map
+    if (f->fetched != 0) return SQLITE_MISUSE;             // pages of a kept map are held
+    Unmap(f);
     f->keep_map = *static_cast<int*>(arg) != 0;
-    f->map_basis = 0;  // the first request to let go of the map is passed on
     return SQLITE_OK;
   }
   if (const int rc = Flush(f); rc != SQLITE_OK) return rc;
@@ -174,9 +212,36 @@ int ShmUnmap(sqlite3_file* file, int delete_flag) {
   return f->real->pMethods->xShmUnmap(f->real, delete_flag);
 }
 
+// Maps the whole file, read-only (the kept map). False when it cannot: SQLite then reads.
+bool MapFile(WalFile* f) {
+  sqlite3_int64 size = 0;
+  if (f->real->pMethods->xFileSize(f->real, &size) != SQLITE_OK || size <= 0) return false;
+  const int fd = DefaultDescriptor(f);
+  if (fd < 0) return false;
+  void* p = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) return false;
+  f->map = static_cast<unsigned char*>(p);
+  f->map_size = size;
+  return true;
+}
+
 int Fetch(sqlite3_file* file, sqlite3_int64 offset, int amount, void** out) {
   WalFile* f = Of(file);
   if (const int rc = Flush(f); rc != SQLITE_OK) return rc;
+  if (f->keep_map) {
+    *out = nullptr;  // past the map, or no map: SQLite reads instead
+    if (f->map == nullptr) {
+      if (f->map_failed) return SQLITE_OK;
+      f->map_failed = !MapFile(f);
+      if (f->map_failed) return SQLITE_OK;
+    }
+    if (offset >= 0 && offset + amount <= f->map_size) {
+      *out = f->map + offset;
+      ++f->fetched;
+      g_pages_mapped.fetch_add(1, std::memory_order_relaxed);
+    }
+    return SQLITE_OK;
+  }
   if (f->real->pMethods->iVersion < 3) {
     *out = nullptr;  // no map: SQLite reads instead
     return SQLITE_OK;
@@ -184,28 +249,33 @@ int Fetch(sqlite3_file* file, sqlite3_int64 offset, int amount, void** out) {
   return f->real->pMethods->xFetch(f->real, offset, amount, out);
 }
 
-// Whether a request to let go of the whole map (offset 0, no page) may be ignored: the
-// connection asked to keep its map, and the file is neither smaller than when the map was
-// last let go nor grown by more than a sixteenth since (the map would not cover the new pages;
-// they are read with pread until it is let go).
-bool KeepsMap(WalFile* f) {
+// Whether the kept map may stay when SQLite asks to let go of it (another connection
+// committed): the file is neither smaller than the map nor grown by more than a sixteenth
+// (the pages past the map are read with pread until it is made again).
+bool KeepsMap(const WalFile* f) {
   sqlite3_int64 size = 0;
   if (f->real->pMethods->xFileSize(f->real, &size) != SQLITE_OK) return false;
-  const bool keep = size >= f->map_basis && size - f->map_basis <= f->map_basis / 16;
-  if (!keep) f->map_basis = size;
-  return keep;
+  return size >= f->map_size && size - f->map_size <= f->map_size / 16;
 }
 
 int Unfetch(sqlite3_file* file, sqlite3_int64 offset, void* page) {
   WalFile* f = Of(file);
-  if (f->real->pMethods->iVersion < 3) return SQLITE_OK;
-  if (page == nullptr && f->keep_map) {
-    if (KeepsMap(f)) {
-      g_maps_kept.fetch_add(1, std::memory_order_relaxed);
+  if (f->keep_map) {
+    if (page != nullptr) {
+      --f->fetched;  // every page handed out for this file is the kept map's
       return SQLITE_OK;
     }
-    g_maps_dropped.fetch_add(1, std::memory_order_relaxed);
+    f->map_failed = false;
+    if (f->map == nullptr) return SQLITE_OK;
+    if (KeepsMap(f) || f->fetched != 0) {
+      g_maps_kept.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      Unmap(f);  // made again, at the file's size, by the next fetch
+      g_maps_dropped.fetch_add(1, std::memory_order_relaxed);
+    }
+    return SQLITE_OK;
   }
+  if (f->real->pMethods->iVersion < 3) return SQLITE_OK;
   return f->real->pMethods->xUnfetch(f->real, offset, page);
 }
 
@@ -216,8 +286,12 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int*
   f->commit_page_next = false;
   f->start = 0;
   f->buffer = nullptr;
+  f->name = (flags & SQLITE_OPEN_MAIN_DB) != 0 ? name : nullptr;
   f->keep_map = false;
-  f->map_basis = 0;
+  f->map = nullptr;
+  f->map_failed = false;
+  f->map_size = 0;
+  f->fetched = 0;
   f->base.pMethods = nullptr;
   const int rc = g_default->xOpen(g_default, name, f->real, flags, out_flags);
   (void)vfs;
@@ -318,5 +392,6 @@ uint64_t TEST_WalWritesAsked() { return g_wal_asked.load(std::memory_order_relax
 uint64_t TEST_WalWritesMade() { return g_made.load(std::memory_order_relaxed); }
 uint64_t TEST_MapsKept() { return g_maps_kept.load(std::memory_order_relaxed); }
 uint64_t TEST_MapsDropped() { return g_maps_dropped.load(std::memory_order_relaxed); }
+uint64_t TEST_PagesMapped() { return g_pages_mapped.load(std::memory_order_relaxed); }
 
 }  // namespace custos::store::sqlite

@@ -22,16 +22,20 @@
 //
 // The kept map: a connection that reads through a memory map (PRAGMA mmap_size) lets go of the
 // whole map whenever it starts a read transaction after another connection committed (the
-// pager calls xUnfetch with offset 0 and no page), and faults every page back in afterwards.
-// After sqlite3_file_control(db, "main", kKeepMapFileControl, &one), this VFS ignores that
-// request while the file is no smaller than when the map was last let go and has grown by at
-// most a sixteenth since. Why it is safe: the map is a read-only shared map of the file, so it
-// shows what pread would; the pager still reads a page held in the WAL from the WAL (it asks
-// the WAL index before the map), and reads no page past its snapshot's database size, and a
-// checkpoint shrinks the file only when no reader is on an older snapshot. The default VFS
-// serves pages past the end of the map with pread. The pages a read connection has met stay
-// mapped from one read to the next instead of costing a fault or a pread after every commit
-// (BENCHMARKS.md, "Read connections keep their memory map").
+// pager calls xUnfetch with offset 0 and no page), and faults every page back in afterwards;
+// and SQLite maps at most 2 GiB (SQLITE_MAX_MMAP_SIZE in Debian's build), so a larger database
+// is read past that with pread into the connection's page cache, which SQLite drops at each
+// such commit too. After sqlite3_file_control(db, "main", kKeepMapFileControl, &one), sent
+// before the connection reads, this VFS serves the connection's memory-mapped reads itself
+// (while PRAGMA mmap_size is above 0) from its own read-only shared map of the whole file,
+// and keeps that map when SQLite asks to let go, while the file is no smaller than the map and
+// has grown by at most a sixteenth since it was made (otherwise it is unmapped, and made again
+// at the file's size by the next read). Why it is safe: the map shows what pread would at that
+// moment; the pager still reads a page held in the WAL from the WAL (it asks the WAL index
+// before the map), and reads no page past its snapshot's database size, and a checkpoint
+// shrinks the file only when no reader is on an older snapshot. Pages past the end of the map
+// are read with pread. The pages a read connection has met stay mapped from one read to the
+// next (BENCHMARKS.md, "Read connections keep their memory map").
 //
 // Errors: a deferred write that fails is reported by the call that wrote it (the commit frame's
 // write, or the read/sync/... that flushed it) with SQLite's I/O error code, so the transaction
@@ -51,7 +55,8 @@ inline constexpr const char* kWalWriteVfsName = "custos-wal";
 // call (seekAndWriteFd masks the length), so a larger buffer would be cut short.
 inline constexpr size_t kWalBufferBytes = size_t{120} * 1024;
 // sqlite3_file_control opcode (argument: int*, non-zero to keep) for a database file opened
-// through this VFS; SQLITE_NOTFOUND from any other VFS, which then lets go as SQLite does.
+// through this VFS; SQLITE_NOTFOUND from any other VFS, which then maps as SQLite does, and
+// SQLITE_MISUSE while pages of the kept map are held.
 inline constexpr int kKeepMapFileControl = 0x43550001;
 
 // Registers the VFS once (not as the default VFS). Returns false when SQLite has no default
@@ -62,8 +67,10 @@ bool RegisterWalWriteVfs();
 // the process (all connections).
 uint64_t TEST_WalWritesAsked();
 uint64_t TEST_WalWritesMade();
-// Test hooks: requests to let go of a kept map that were ignored, and that were passed on.
+// Test hooks: requests to let go of a kept map that were ignored, and that unmapped it; pages
+// served from kept maps.
 uint64_t TEST_MapsKept();
 uint64_t TEST_MapsDropped();
+uint64_t TEST_PagesMapped();
 
 }  // namespace custos::store::sqlite
