@@ -223,6 +223,7 @@ TEST_F(KeyRotationTest, AVaultOpenedBeforeTheRotationKeepsReadingAndWritingDurin
 
   std::atomic<bool> stop{false};
   std::atomic<int> failures{0};
+  std::atomic<int> rounds{0};
   std::vector<std::string> created;
   std::thread traffic([&] {
     int i = 0;
@@ -237,6 +238,7 @@ TEST_F(KeyRotationTest, AVaultOpenedBeforeTheRotationKeepsReadingAndWritingDurin
       else
         failures.fetch_add(1);
       ++i;
+      rounds.fetch_add(1);
       // A client's pause between requests: a loop with none holds SQLite's one write lock
       // almost always (each write now signs its audit tip inside it), and SQLite's busy
       // handler is not fair, so the rotation's own writes could starve past the busy timeout.
@@ -248,6 +250,9 @@ TEST_F(KeyRotationTest, AVaultOpenedBeforeTheRotationKeepsReadingAndWritingDurin
   opt.progress = [](int64_t, int64_t) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   };
+  // The rotation re-wraps a few epoch files and can end within milliseconds: it starts once the
+  // client's traffic runs (else the thread may not have made one request before the stop).
+  while (rounds.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   auto report = vault_->keys().Rotate(Admin(), opt);
   stop.store(true);
   traffic.join();
