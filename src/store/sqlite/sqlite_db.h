@@ -106,8 +106,9 @@ class SqliteDb {
   // Makes this a read connection (PRAGMA query_only): Prepare refuses a statement that would
   // write (FailedPrecondition) and remembers that one was asked for, until ClearWriteRefused.
   Status MakeReadOnly();
-  // Asks the VFS to keep the database file's memory map when another connection commits
-  // (wal_write_vfs.h, "The kept map"). False when the connection's VFS does not offer it.
+  // Asks the VFS to serve this connection's memory-mapped reads from its own map of the whole
+  // file, kept when another connection commits (wal_write_vfs.h, "The kept map"); call before
+  // the first read. False when the VFS does not offer it (SQLite's own map then).
   bool KeepMap();
   bool WriteRefused() const { return write_refused_; }
   void ClearWriteRefused() { write_refused_ = false; }

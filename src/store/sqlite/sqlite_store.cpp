@@ -221,9 +221,9 @@ class ReadPool {
     auto db = SqliteDb::Open(path_, /*create=*/false);
     if (!db.ok()) return nullptr;
     (*db)->SetBusyTimeout(options_.busy_timeout_ms);
-    // The memory map only where it is kept across the writer's commits (wal_write_vfs.h, "The
-    // kept map"): SQLite alone lets go of it at each one, and remapping the file and faulting
-    // its pages back in after every commit cost more than reading the pages a read needs.
+    // The memory map only where the VFS maps the whole file and keeps it across the writer's
+    // commits (wal_write_vfs.h, "The kept map"): SQLite alone lets go of it at each one, and
+    // remapping and faulting the pages back in cost more than reading the pages a read needs.
     SqliteOptions options = options_;
     if (!(*db)->KeepMap()) options.mmap_size_mib = 0;
     if (!SetPragmas(**db, options).ok() || !(*db)->MakeReadOnly().ok()) return nullptr;

@@ -56,7 +56,9 @@ struct SqliteOptions {
   // The part of the database file SQLite reads through a memory map instead of read(): a page
   // not yet in the connection's cache is used where the kernel's page cache holds it, with no
   // system call and no copy. Read-only mapping (writes still go through the WAL with write());
-  // SQLite caps it at its build's limit (2 GiB on Debian). 0: no mapping. Measured on a cold
+  // SQLite caps it at its build's limit (2 GiB on Debian). The read connections, any size above
+  // 0, read through the VFS's map of the whole file instead (wal_write_vfs.h, "The kept map").
+  // 0: no mapping on any connection. Measured on a cold
   // connection (BENCHMARKS.md, "Reads through a memory map"); an I/O error under the map is a
   // crash (SIGBUS) rather than an error, which answers nothing either (docs/decisions.md).
   int64_t mmap_size_mib = 2048;

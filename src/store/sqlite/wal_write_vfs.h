@@ -1,7 +1,8 @@
 // The SQLite VFS every Custos connection opens its database with ("custos-wal"): the default
 // VFS, except that the writes of a transaction's frames to the write-ahead log reach the
-// kernel in one pwrite instead of two per page, and that a read connection may keep its memory
-// map of the database file when another connection commits (below, "The kept map").
+// kernel in one pwrite instead of two per page, and that a connection that asks for it reads
+// the database file through the VFS's own map of the whole file, kept when another connection
+// commits (below, "The kept map").
 //
 // Why: SQLite writes each WAL frame as two calls (a 24-byte frame header, then the page), so an
 // audited read that commits eight pages makes sixteen system calls; on the project's virtual
@@ -17,8 +18,8 @@
 // field is not zero). SQLite makes a commit visible to other connections only after the frame
 // writes return (it then updates the shared-memory index), so every frame another connection
 // can be told about is in the file by then. A crash before the commit frame is written loses
-// an uncommitted transaction, as without the buffer. Files other than WALs pass straight
-// through.
+// an uncommitted transaction, as without the buffer. Other files pass straight through, but
+// for the memory-mapped reads of a database file whose connection asked to keep its map.
 //
 // The kept map: a connection that reads through a memory map (PRAGMA mmap_size) lets go of the
 // whole map whenever it starts a read transaction after another connection committed (the
@@ -55,8 +56,9 @@ inline constexpr const char* kWalWriteVfsName = "custos-wal";
 // call (seekAndWriteFd masks the length), so a larger buffer would be cut short.
 inline constexpr size_t kWalBufferBytes = size_t{120} * 1024;
 // sqlite3_file_control opcode (argument: int*, non-zero to keep) for a database file opened
-// through this VFS; SQLITE_NOTFOUND from any other VFS, which then maps as SQLite does, and
-// SQLITE_MISUSE while pages of the kept map are held.
+// through this VFS. SQLITE_NOTFOUND from any other VFS, and from this one for a file it cannot
+// map itself (a WAL, or a default VFS other than unix whose descriptor it cannot confirm): the
+// connection then maps as SQLite does. SQLITE_MISUSE while pages of the kept map are held.
 inline constexpr int kKeepMapFileControl = 0x43550001;
 
 // Registers the VFS once (not as the default VFS). Returns false when SQLite has no default
