@@ -82,6 +82,53 @@ struct FoldReport {
   int64_t torn_bytes = 0;       // bytes of unfinished writes cut from such journals
 };
 
+// What AuditLog::CheckJournals finds of one audit journal in the journal directory.
+struct JournalCheck {
+  std::string id;            // the file name before ".journal"
+  bool held = false;         // a live process owns it (its flock is taken)
+  bool quarantined = false;  // quarantined, its file not moved yet (MoveQuarantined)
+  uint64_t folded = 0;       // records already in the log
+  uint64_t waiting = 0;      // authentic records after those, not yet folded
+  uint64_t bytes = 0;        // the file's length
+  // DataLoss naming the journal and its first damaged record (never contents): until the
+  // journal is quarantined every fold, and so every write of the log, fails. OK otherwise.
+  Status damage;
+};
+
+// What AuditLog::QuarantineJournalInto did with a damaged journal.
+struct QuarantineReport {
+  std::string id;
+  int64_t folded = 0;           // authentic records before the damage, folded into the log now
+  uint64_t set_aside = 0;       // bytes from the damaged record on, in the quarantined file only
+  uint64_t damaged_record = 0;  // the index of the first damaged record
+  std::string damage;           // the damage's message: the journal, the record, the check failed
+  std::string file_sha256;      // SHA-256 (hex) of the whole file as it was quarantined
+  bool already = false;         // an earlier quarantine of it is committed; nothing else done
+};
+
+// The directory, under a journal directory, that damaged journals are moved into.
+inline constexpr std::string_view kQuarantineDir = "quarantine";
+
+// While it lives, folds on the calling thread (AuditLog::FoldJournalsInto, and so every write
+// of the log this thread begins) pass over the journals named: for the operations that must
+// write the log while a damaged journal blocks it — quarantining that journal, and the checks
+// that report it (custos doctor, custos audit journals). Nested skips add up. Not for other
+// threads: everything else still fails closed.
+class JournalSkip {
+ public:
+  explicit JournalSkip(std::vector<std::string> ids);
+  ~JournalSkip();
+  JournalSkip(const JournalSkip&) = delete;
+  JournalSkip& operator=(const JournalSkip&) = delete;
+
+  // Whether folds on this thread pass over journal `id` now.
+  static bool Skips(std::string_view id);
+
+ private:
+  std::vector<std::string> ids_;  // these and the enclosing skip's
+  const std::vector<std::string>* outer_;
+};
+
 // A signed head kept somewhere an intruder with the database does not control (a backup
 // manifest, the witness file), named for the report ("backup 20261202-...", "witness file
 // /mnt/w/audit.witness line 3").
@@ -220,6 +267,28 @@ class AuditLog {
                                   size_t max_transactions = SIZE_MAX) const;
   // The file system of the journals: options().env, or Env::Default() when that is null.
   Env& JournalEnv() const;
+
+  // Every journal in the journal directory, in name order, checked from its stored position
+  // (read in txn; a read-only transaction does) to its end without folding anything: which
+  // are held, how many records wait, and which are damaged. Empty without a journal
+  // directory. Unavailable: the directory, a journal or a position cannot be read.
+  Result<std::vector<JournalCheck>> CheckJournals(store::Transaction& txn) const;
+  // The ids of the journals in the quarantine directory (kQuarantineDir), in name order.
+  Result<std::vector<std::string>> QuarantinedJournals() const;
+  // Quarantines damaged journal `id` in txn: its authentic records before the damage are
+  // folded into the log (as a fold would), and its stored position is marked quarantined, so
+  // no fold reads it again. The caller holds a JournalSkip of `id` while txn lives, records the
+  // quarantine's own entry in txn, commits, and then calls MoveQuarantined.
+  // InvalidArgument: `id` is not a journal id. NotFound: no such journal. FailedPrecondition:
+  // a live process holds it (stop that process first), or it is not damaged (a fold takes
+  // it). already = true when an earlier quarantine of it is committed (nothing else done).
+  // Unavailable: the store or the file cannot be read or written; the caller must drop txn.
+  Result<QuarantineReport> QuarantineJournalInto(store::Transaction& txn,
+                                                 std::string_view id) const;
+  // Moves journal `id`'s file into the quarantine directory (created 0700), durably: kept as
+  // the incident's evidence, out of the folds' way. OK when it is there already.
+  // Unavailable: the move or a directory sync failed.
+  Status MoveQuarantined(std::string_view id) const;
   // As Append, returning the stored row (seq, timestamps and hashes filled in).
   Result<store::AuditRow> AppendAndReturn(store::Transaction& txn, const AuditEvent& event) const;
 

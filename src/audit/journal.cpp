@@ -124,9 +124,12 @@ Result<JournalPosition> DecodeJournalPosition(std::string_view text) {
 
 std::string JournalMetaKey(std::string_view id) { return fmt::format("audit.journal.{}", id); }
 
-Result<JournalScan> ScanJournal(const std::filesystem::path& path, std::string_view id,
-                                const crypto::Mac& mac, const JournalPosition& from,
-                                size_t max_events) {
+namespace {
+
+// ScanJournal's work: fills `scan` record by record (a record is added only once it is checked),
+// so on DataLoss `scan` holds the authentic records before the damage.
+Status ScanInto(const std::filesystem::path& path, std::string_view id, const crypto::Mac& mac,
+                const JournalPosition& from, size_t max_events, JournalScan& scan) {
   const auto damaged = [&](uint64_t index, std::string_view what) {
     return DataLoss(fmt::format("audit journal {} record {}: {}", id, index, what));
   };
@@ -134,7 +137,6 @@ Result<JournalScan> ScanJournal(const std::filesystem::path& path, std::string_v
     return Unavailable(
         fmt::format("audit journal {}: {}: {}", path.string(), step, std::strerror(errno)));
   };
-  JournalScan scan;
   scan.end = from;
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
@@ -168,7 +170,7 @@ Result<JournalScan> ScanJournal(const std::filesystem::path& path, std::string_v
     if (header.size() < kJournalHeaderBytes && expected.compare(0, header.size(), header) == 0 &&
         from.index == 0) {
       scan.partial_bytes = header.size();
-      return scan;
+      return Status::Ok();
     }
     return DataLoss(fmt::format("audit journal {}: the header is not this journal's", id));
   }
@@ -210,6 +212,28 @@ Result<JournalScan> ScanJournal(const std::filesystem::path& path, std::string_v
     ++scan.end.index;
     scan.end.prev_mac.assign(tag.begin(), tag.end());
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<JournalScan> ScanJournal(const std::filesystem::path& path, std::string_view id,
+                                const crypto::Mac& mac, const JournalPosition& from,
+                                size_t max_events) {
+  JournalScan scan;
+  CUSTOS_RETURN_IF_ERROR(ScanInto(path, id, mac, from, max_events, scan));
+  return scan;
+}
+
+Result<JournalScan> ScanJournalPrefix(const std::filesystem::path& path, std::string_view id,
+                                      const crypto::Mac& mac, const JournalPosition& from) {
+  JournalScan scan;
+  Status st = ScanInto(path, id, mac, from, SIZE_MAX, scan);
+  if (st.code() == Code::kDataLoss) {
+    scan.damage = std::move(st);
+    return scan;
+  }
+  CUSTOS_RETURN_IF_ERROR(st);
   return scan;
 }
 

@@ -74,6 +74,9 @@ struct JournalScan {
   // write (owner gone). Zero when the file ends on a record.
   uint64_t partial_bytes = 0;
   uint64_t file_size = 0;  // the file's length when it was read
+  // ScanJournalPrefix only: why the scan stopped at `end` before the file's end (DataLoss
+  // naming the journal and record, as ScanJournal would fail); OK when nothing is damaged.
+  Status damage;
 };
 
 // Reads the records of journal `id` (the file at `path`) after `from` (a zero position: from
@@ -87,6 +90,13 @@ struct JournalScan {
 Result<JournalScan> ScanJournal(const std::filesystem::path& path, std::string_view id,
                                 const crypto::Mac& mac, const JournalPosition& from,
                                 size_t max_events);
+
+// As ScanJournal over every record after `from`, but damage ends the scan instead of failing
+// it: the authentic records before the first damaged one are returned, with scan.damage naming
+// it and scan.end after the last authentic record (for quarantining a damaged journal:
+// AuditLog::QuarantineJournalInto). NotFound and Unavailable as ScanJournal.
+Result<JournalScan> ScanJournalPrefix(const std::filesystem::path& path, std::string_view id,
+                                      const crypto::Mac& mac, const JournalPosition& from);
 
 // One process's journal, open for appending: a file at a time (a segment). A segment that grew
 // past `rotate_bytes`, or whose write failed, is closed and the next append starts a new one;

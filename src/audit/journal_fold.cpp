@@ -30,8 +30,30 @@ Status CannotFold(std::string_view step, const Status& cause) {
 
 // The position text's marker of a journal folded to its end after its owner was gone.
 constexpr std::string_view kClosedMark = " closed";
+// The position text's marker of a damaged journal set aside (QuarantineJournalInto): no fold
+// reads it again.
+constexpr std::string_view kQuarantinedMark = " quarantined";
+
+bool EndsWith(std::string_view text, std::string_view mark) {
+  return text.size() > mark.size() && text.substr(text.size() - mark.size()) == mark;
+}
+
+// The journals the folds of this thread pass over (JournalSkip), or null.
+thread_local const std::vector<std::string>* t_skipped = nullptr;
 
 }  // namespace
+
+JournalSkip::JournalSkip(std::vector<std::string> ids) : ids_(std::move(ids)), outer_(t_skipped) {
+  if (outer_ != nullptr) ids_.insert(ids_.end(), outer_->begin(), outer_->end());
+  t_skipped = &ids_;
+}
+
+JournalSkip::~JournalSkip() { t_skipped = outer_; }
+
+bool JournalSkip::Skips(std::string_view id) {
+  return t_skipped != nullptr &&
+         std::find(t_skipped->begin(), t_skipped->end(), id) != t_skipped->end();
+}
 
 Env& AuditLog::JournalEnv() const {
   return options_.env != nullptr ? *options_.env : Env::Default();
@@ -62,7 +84,7 @@ Status AuditLog::FoldJournalsInto(store::Transaction& txn, size_t max_entries, F
   for (const std::string& name : *names) {
     if (max_entries == 0) break;
     const std::string id = JournalId(name);
-    if (id.empty()) continue;
+    if (id.empty() || JournalSkip::Skips(id)) continue;
     const std::filesystem::path path = options_.journal_dir / name;
     const std::string key = JournalMetaKey(id);
     auto stored = txn.GetMeta(key);
@@ -70,11 +92,14 @@ Status AuditLog::FoldJournalsInto(store::Transaction& txn, size_t max_entries, F
     JournalPosition from;
     if (stored->has_value()) {
       std::string text((*stored)->begin(), (*stored)->end());
-      if (text.size() > kClosedMark.size() &&
-          text.compare(text.size() - kClosedMark.size(), kClosedMark.size(), kClosedMark) == 0) {
+      if (EndsWith(text, kClosedMark)) {
         removable.push_back(path);  // folded and closed before; its removal did not happen yet
         continue;
       }
+      // Quarantined (QuarantineJournalInto); its file is moved after the commit, or, after a
+      // crash, by the quarantine run again. Not moved here: in the quarantining transaction
+      // itself the mark is not committed yet.
+      if (EndsWith(text, kQuarantinedMark)) continue;
       CUSTOS_ASSIGN_OR_RETURN(from, DecodeJournalPosition(text));
     }
     // Liveness first: a journal whose owner is gone gets no more records, so what is read
@@ -162,6 +187,174 @@ Status AuditLog::RemoveClosedJournals(store::Transaction& txn,
     if (!deleted.ok()) return CannotFold("delete a closed journal's position", deleted.status());
   }
   return failed;
+}
+
+Result<std::vector<JournalCheck>> AuditLog::CheckJournals(store::Transaction& txn) const {
+  std::vector<JournalCheck> checks;
+  if (options_.journal_dir.empty()) return checks;
+  if (options_.signing_key == nullptr || journal_key_.empty()) {
+    return FailedPrecondition("audit log opened without a signing key: it can only verify");
+  }
+  auto names = JournalEnv().ListDir(options_.journal_dir);
+  if (!names.ok() && names.status().code() == Code::kNotFound) return checks;
+  if (!names.ok()) return CannotFold("list the journals", names.status());
+  CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<crypto::Mac> mac,
+                          crypto::Mac::New(options_.suite, journal_key_));
+  for (const std::string& name : *names) {
+    const std::string id = JournalId(name);
+    if (id.empty()) continue;
+    const std::filesystem::path path = options_.journal_dir / name;
+    auto stored = txn.GetMeta(JournalMetaKey(id));
+    if (!stored.ok()) return CannotFold("read a journal's position", stored.status());
+    JournalCheck check;
+    check.id = id;
+    check.held = JournalHeld(path);
+    JournalPosition from;
+    if (stored->has_value()) {
+      const std::string text((*stored)->begin(), (*stored)->end());
+      if (EndsWith(text, kClosedMark)) continue;  // folded to its end: about to be removed
+      check.quarantined = EndsWith(text, kQuarantinedMark);
+      auto decoded =
+          DecodeJournalPosition(check.quarantined ? std::string_view(text).substr(
+                                                        0, text.size() - kQuarantinedMark.size())
+                                                  : std::string_view(text));
+      if (!decoded.ok()) {
+        check.damage = decoded.status();
+        checks.push_back(std::move(check));
+        continue;
+      }
+      from = *std::move(decoded);
+    }
+    check.folded = from.index;
+    if (!check.quarantined) {
+      auto scan = ScanJournalPrefix(path, id, *mac, from);
+      if (!scan.ok() && scan.status().code() == Code::kNotFound) continue;
+      if (!scan.ok()) return CannotFold("read a journal", scan.status());
+      check.waiting = scan->events.size();
+      check.bytes = scan->file_size;
+      check.damage = scan->damage;
+    }
+    checks.push_back(std::move(check));
+  }
+  return checks;
+}
+
+Result<std::vector<std::string>> AuditLog::QuarantinedJournals() const {
+  std::vector<std::string> ids;
+  if (options_.journal_dir.empty()) return ids;
+  auto names = JournalEnv().ListDir(options_.journal_dir / kQuarantineDir);
+  if (!names.ok() && names.status().code() == Code::kNotFound) return ids;
+  if (!names.ok()) return CannotFold("list the quarantined journals", names.status());
+  for (const std::string& name : *names) {
+    std::string id = JournalId(name);
+    if (!id.empty()) ids.push_back(std::move(id));
+  }
+  return ids;
+}
+
+Result<QuarantineReport> AuditLog::QuarantineJournalInto(store::Transaction& txn,
+                                                         std::string_view id) const {
+  if (options_.journal_dir.empty()) {
+    return FailedPrecondition("audit journal: this vault keeps no read journal");
+  }
+  if (options_.signing_key == nullptr || journal_key_.empty()) {
+    return FailedPrecondition("audit log opened without a signing key: it can only verify");
+  }
+  const std::string name = fmt::format("{}{}", id, kJournalSuffix);
+  if (id.empty() || JournalId(name) != id) {
+    return InvalidArgument(
+        fmt::format("journal: must be a journal id ({} characters 0-9a-f)", kJournalIdChars));
+  }
+  QuarantineReport report;
+  report.id = std::string(id);
+  const std::filesystem::path path = options_.journal_dir / name;
+  const std::string key = JournalMetaKey(id);
+  auto stored = txn.GetMeta(key);
+  if (!stored.ok()) return CannotFold("read a journal's position", stored.status());
+  JournalPosition from;
+  Status bad_position;  // a stored position nobody can read: nothing of the file is folded
+  if (stored->has_value()) {
+    const std::string text((*stored)->begin(), (*stored)->end());
+    if (EndsWith(text, kQuarantinedMark)) {
+      report.already = true;
+      return report;
+    }
+    if (EndsWith(text, kClosedMark)) {
+      return FailedPrecondition(
+          fmt::format("audit journal {} was folded to its end: nothing to quarantine", id));
+    }
+    auto decoded = DecodeJournalPosition(text);
+    if (decoded.ok()) {
+      from = *std::move(decoded);
+    } else {
+      bad_position = DataLoss(fmt::format("audit journal {}: {}", id, decoded.status().message()));
+    }
+  }
+  Env& env = JournalEnv();
+  if (!env.FileExists(path)) return NotFound(fmt::format("audit journal {}: no such journal", id));
+  if (JournalHeld(path)) {
+    return FailedPrecondition(fmt::format(
+        "audit journal {} is held by a running process: stop that process (custos serve) "
+        "first, then quarantine it",
+        id));
+  }
+  CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<crypto::Mac> mac,
+                          crypto::Mac::New(options_.suite, journal_key_));
+  auto scanned = ScanJournalPrefix(path, id, *mac, from);
+  if (!scanned.ok() && scanned.status().code() == Code::kNotFound) {
+    return NotFound(fmt::format("audit journal {}: no such journal", id));
+  }
+  if (!scanned.ok()) return CannotFold("read a journal", scanned.status());
+  JournalScan& scan = *scanned;
+  if (!bad_position.ok()) {
+    scan.events.clear();
+    scan.end = JournalPosition{};
+    scan.damage = bad_position;
+  }
+  if (scan.damage.ok()) {
+    return FailedPrecondition(fmt::format(
+        "audit journal {} is not damaged: its records check out, and a fold takes them", id));
+  }
+  // An authentic record that is not a valid entry (which only a bug or the journal key could
+  // make) is not folded either: everything after the stored position stays in the file.
+  for (const AuditEvent& e : scan.events) {
+    if (!ValidateEvent(e).ok()) {
+      scan.events.clear();
+      scan.end = from;
+      break;
+    }
+  }
+  if (scan.end.offset == 0)
+    scan.end.offset = std::min<uint64_t>(kJournalHeaderBytes, scan.file_size);
+  report.folded = static_cast<int64_t>(scan.events.size());
+  report.damaged_record = scan.end.index;
+  report.damage = scan.damage.message();
+  report.set_aside = scan.file_size > scan.end.offset ? scan.file_size - scan.end.offset : 0;
+  auto bytes = env.ReadFile(path);
+  if (!bytes.ok()) return CannotFold("read a journal", bytes.status());
+  report.file_sha256 =
+      crypto::ToHex(crypto::Hash(crypto::Suite::kAes256Gcm, crypto::AsBytes(*bytes)));
+  if (!scan.events.empty()) CUSTOS_RETURN_IF_ERROR(AppendRows(txn, scan.events, kKeysBatch));
+  const std::string text = EncodeJournalPosition(scan.end) + std::string(kQuarantinedMark);
+  Status st = txn.PutMeta(key, crypto::Bytes(text.begin(), text.end()));
+  if (!st.ok()) return CannotFold("store a journal's position", st);
+  return report;
+}
+
+Status AuditLog::MoveQuarantined(std::string_view id) const {
+  if (options_.journal_dir.empty()) return Status::Ok();
+  Env& env = JournalEnv();
+  const std::string name = fmt::format("{}{}", id, kJournalSuffix);
+  const std::filesystem::path dir = options_.journal_dir / kQuarantineDir;
+  const std::filesystem::path from = options_.journal_dir / name;
+  if (!env.FileExists(from)) return Status::Ok();
+  Status st = env.CreateDir(dir, 0700);
+  if (st.ok()) st = env.SyncDir(options_.journal_dir);
+  if (st.ok()) st = env.RenameFile(from, dir / name);
+  if (st.ok()) st = env.SyncDir(dir);
+  if (st.ok()) st = env.SyncDir(options_.journal_dir);
+  if (!st.ok()) return CannotFold("move a journal into quarantine", st);
+  return Status::Ok();
 }
 
 Result<FoldReport> AuditLog::FoldJournals(store::Store& store, size_t per_transaction,

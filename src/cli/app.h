@@ -80,9 +80,14 @@ Result<vault::FieldValues> ParseAssignments(const std::vector<std::string>& pair
 // Runs `body` with an opened vault, turning errors into exit codes. Authenticates first: the
 // API token comes from --token-file, $CUSTOS_TOKEN, or a no-echo prompt on a terminal, and
 // StaffService::Authenticate turns it into g.staff (P4a: no back door around the service).
-int WithVault(Globals& g, const std::function<int(vault::Vault&)>& body);
+// With `past_damaged_journals` (custos doctor, audit journals, audit quarantine-journal), the
+// command's writes of the audit log, from the authentication to the seal at close, pass over
+// audit journals damaged when the vault opened (AuditService::PassOverDamagedJournals).
+int WithVault(Globals& g, const std::function<int(vault::Vault&)>& body,
+              bool past_damaged_journals = false);
 // As WithVault without authenticating: for logging in (`custos token issue`).
-int WithUnauthenticatedVault(const Globals& g, const std::function<int(vault::Vault&)>& body);
+int WithUnauthenticatedVault(const Globals& g, const std::function<int(vault::Vault&)>& body,
+                             bool past_damaged_journals = false);
 // Makes `cmd` run `body` on the opened vault as the authenticated staff member (WithVault).
 template <typename Body>
 void OnRun(CLI::App* cmd, Globals& g, Action& action, Body body) {

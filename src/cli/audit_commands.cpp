@@ -1,5 +1,6 @@
-// custos audit verify|reseal|tail|export (and head|prove|consistency|check-proof:
-// audit_proof_commands.cpp; query|follow: audit_query_commands.cpp)
+// custos audit verify|reseal|journals|quarantine-journal|tail|export (and
+// head|prove|consistency|check-proof: audit_proof_commands.cpp; query|follow:
+// audit_query_commands.cpp)
 #include <fmt/format.h>
 
 #include <iostream>
@@ -61,6 +62,85 @@ void AddAuditCommands(CLI::App& app, Globals& g, Action& action) {
                       fmt::format("audit head re-signed at entry {}", *seq));
         return static_cast<int>(kExitOk);
       });
+    };
+  });
+
+  auto* journals = audit->add_subcommand(
+      "journals", "the read journal's files: held, records waiting, damaged, quarantined");
+  journals->callback([&g, &action] {
+    action = [&g] {
+      return WithVault(
+          g,
+          [&](vault::Vault& v) {
+            auto report = v.audit().Journals(g.MakeContext());
+            if (!report.ok()) return g.out().Fail(report.status());
+            nlohmann::json list = nlohmann::json::array();
+            std::vector<std::vector<std::string>> rows;
+            bool damaged = false;
+            for (const audit::JournalCheck& c : report->journals) {
+              const std::string state = c.quarantined    ? "quarantined (not moved yet)"
+                                        : !c.damage.ok() ? "DAMAGED"
+                                        : c.held         ? "in use"
+                                                         : "ended (folded next)";
+              damaged = damaged || (!c.damage.ok() && !c.quarantined);
+              list.push_back({{"id", c.id},
+                              {"state", state},
+                              {"held", c.held},
+                              {"folded", c.folded},
+                              {"waiting", c.waiting},
+                              {"bytes", c.bytes},
+                              {"damage", c.damage.ok() ? "" : c.damage.message()}});
+              rows.push_back({c.id, state, std::to_string(c.folded), std::to_string(c.waiting),
+                              std::to_string(c.bytes), c.damage.ok() ? "" : c.damage.message()});
+            }
+            for (const std::string& id : report->quarantined) {
+              rows.push_back({id, "in quarantine/", "", "", "", ""});
+            }
+            g.out().Print(
+                {{"journals", list}, {"quarantined", report->quarantined}},
+                rows.empty()
+                    ? std::string("no audit journal")
+                    : Table({"journal", "state", "folded", "waiting", "bytes", "damage"}, rows));
+            return damaged ? static_cast<int>(kExitDataLoss) : static_cast<int>(kExitOk);
+          },
+          /*past_damaged_journals=*/true);
+    };
+  });
+
+  auto* quarantine = audit->add_subcommand(
+      "quarantine-journal",
+      "set a damaged audit journal aside so the log can be written again (security "
+      "administrator; docs/audit.md)");
+  auto journal_id = std::make_shared<std::string>();
+  quarantine->add_option("journal", *journal_id, "the journal's id (custos audit journals)")
+      ->required();
+  quarantine->callback([&g, &action, journal_id] {
+    action = [&g, journal_id] {
+      return WithVault(
+          g,
+          [&](vault::Vault& v) {
+            auto report = v.audit().QuarantineJournal(g.MakeContext(), *journal_id);
+            if (!report.ok()) return g.out().Fail(report.status());
+            nlohmann::json doc = {{"journal", report->id},
+                                  {"already", report->already},
+                                  {"folded", report->folded},
+                                  {"damaged_record", report->damaged_record},
+                                  {"set_aside_bytes", report->set_aside},
+                                  {"damage", report->damage},
+                                  {"file_sha256", report->file_sha256}};
+            g.out().Print(
+                doc, report->already
+                         ? fmt::format("journal {} was quarantined before; its file is in {}/ now",
+                                       report->id, audit::kQuarantineDir)
+                         : fmt::format("journal {} quarantined: {} authentic record(s) folded into "
+                                       "the log, {} byte(s) from record {} on set aside in {}/ "
+                                       "(SHA-256 {}); the log can be written again",
+                                       report->id, report->folded, report->set_aside,
+                                       report->damaged_record, audit::kQuarantineDir,
+                                       report->file_sha256));
+            return static_cast<int>(kExitOk);
+          },
+          /*past_damaged_journals=*/true);
     };
   });
 

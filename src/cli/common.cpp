@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "audit/audit_log.h"
 #include "cli/app.h"
 #include "cli/secret_input.h"
 #include "schema/config.h"
@@ -53,10 +54,18 @@ Result<vault::FieldValues> ParseAssignments(const std::vector<std::string>& pair
   return out;
 }
 
-int WithUnauthenticatedVault(const Globals& g, const std::function<int(vault::Vault&)>& body) {
+int WithUnauthenticatedVault(const Globals& g, const std::function<int(vault::Vault&)>& body,
+                             bool past_damaged_journals) {
   Output out = g.out();
   auto v = g.OpenVault();
   if (!v.ok()) return out.Fail(v.status());
+  // Until Close has sealed: the commands that report or quarantine a damaged audit journal.
+  std::unique_ptr<audit::JournalSkip> skip;
+  if (past_damaged_journals) {
+    auto passing = (*v)->audit().PassOverDamagedJournals();
+    if (!passing.ok()) return out.Fail(passing.status());
+    skip = std::move(*passing);
+  }
   const int code = body(**v);
   Status closed = (*v)->Close();
   if (closed.ok() || code != kExitOk) return code;
@@ -73,19 +82,23 @@ int WithUnauthenticatedVault(const Globals& g, const std::function<int(vault::Va
   return out.Fail(closed);
 }
 
-int WithVault(Globals& g, const std::function<int(vault::Vault&)>& body) {
+int WithVault(Globals& g, const std::function<int(vault::Vault&)>& body,
+              bool past_damaged_journals) {
   Output out = g.out();
   // The token is read before the vault opens, so a missing one costs nothing.
   Result<std::string> token = g.token_file.empty()
                                   ? ReadSecret("CUSTOS_TOKEN", "Custos API token: ")
                                   : ReadSecretFile(g.token_file);
   if (!token.ok()) return out.Fail(token.status());
-  return WithUnauthenticatedVault(g, [&](vault::Vault& v) {
-    auto who = v.staff().Authenticate(*token, "", vault::Channel::kCli);
-    if (!who.ok()) return out.Fail(who.status());
-    g.staff = *who;
-    return body(v);
-  });
+  return WithUnauthenticatedVault(
+      g,
+      [&](vault::Vault& v) {
+        auto who = v.staff().Authenticate(*token, "", vault::Channel::kCli);
+        if (!who.ok()) return out.Fail(who.status());
+        g.staff = *who;
+        return body(v);
+      },
+      past_damaged_journals);
 }
 
 }  // namespace custos::cli

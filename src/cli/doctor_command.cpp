@@ -44,12 +44,15 @@ void AddDoctorCommand(CLI::App& app, Globals& g, Action& action) {
       "ok, 1 warnings, 2 failures (doctor.run)");
   doctor->callback([&g, &action] {
     action = [&g] {
-      return WithVault(g, [&](vault::Vault& v) {
-        auto report = v.doctor().Run(g.MakeContext());
-        if (!report.ok()) return g.out().Fail(report.status());
-        g.out().Print(api::DoctorJson(*report), DoctorText(*report));
-        return DoctorExitCode(*report);
-      });
+      return WithVault(
+          g,
+          [&](vault::Vault& v) {
+            auto report = v.doctor().Run(g.MakeContext());
+            if (!report.ok()) return g.out().Fail(report.status());
+            g.out().Print(api::DoctorJson(*report), DoctorText(*report));
+            return DoctorExitCode(*report);
+          },
+          /*past_damaged_journals=*/true);  // it reports them
     };
   });
 }

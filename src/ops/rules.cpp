@@ -223,6 +223,20 @@ void RuleEngine::Feed(const store::AuditRow& e, bool raise, std::vector<Hit>& hi
   }
   if (!StaffActor(e.actor)) return;
   const schema::OpsThresholds& t = ThresholdsOf(e.actor);
+  if (e.action == kJournalQuarantineAction && e.decision == "allow") {
+    // Each is an alert: audit entries of answered reads were set aside, not logged.
+    if (raise) {
+      hits.push_back(Hit{std::string(kAuditJournal),
+                         Severity::kHigh,
+                         e.actor,
+                         e.seq,
+                         e.ts_ms,
+                         {e.seq},
+                         e.target,
+                         fmt::format("a damaged audit journal was quarantined: {}", e.reason)});
+    }
+    return;
+  }
   if (e.action == kTokenNewAddressAction) {
     TokenAddress(e, t, raise, hits);
     return;

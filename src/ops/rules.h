@@ -26,6 +26,9 @@
 //   token_new_address    a bearer token used from an address other than the ones it was
 //                        issued from or used from before (a "token.new_address" entry the
 //                        vault records once per token and address; token_check.h)      high
+//   audit_journal        a damaged audit journal quarantined (an "audit.journal.quarantine"
+//                        entry allowed: its records from the damage on are not in the log;
+//                        open an incident)                                               high
 // and, for the vault to decide against its store, the logins with their address
 // (new_address: a login from an address the staff member never used; low).
 //
@@ -75,10 +78,12 @@ inline constexpr std::string_view kHoneyRecord = "honey_record";
 inline constexpr std::string_view kNewAddress = "new_address";
 inline constexpr std::string_view kBulkShare = "bulk_share";
 inline constexpr std::string_view kTokenNewAddress = "token_new_address";
+inline constexpr std::string_view kAuditJournal = "audit_journal";
 // The audit action the vault records when a token is used from a new address (the rule above
 // reads it), and the one recording the first address of a token issued without one.
 inline constexpr std::string_view kTokenNewAddressAction = "token.new_address";
 inline constexpr std::string_view kTokenFirstAddressAction = "token.first_address";
+inline constexpr std::string_view kJournalQuarantineAction = "audit.journal.quarantine";
 
 // What a rule found. `evidence`: the audit seqs that show it (at most kMaxEvidence, the latest);
 // `subject`: what was touched, by id or count; `detail`: the figures against the threshold.

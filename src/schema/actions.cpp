@@ -177,6 +177,8 @@ constexpr std::array kCatalogue = {
     Under(A::kPolicyRecord, "policy.record", A::kPolicyManage),
     Under(A::kPolicyList, "policy.list", A::kPolicyManage),
     Under(A::kBackupList, "backup.list", A::kBackupRun),
+    Under(A::kAuditJournals, "audit.journals", A::kAuditRead),
+    Under(A::kAuditJournalQuarantine, "audit.journal.quarantine", A::kIncidentManage),
     Ungranted(A::kAuthToken, "auth.token"),
     Ungranted(A::kAuthLogin, "auth.login"),
     Ungranted(A::kAuthLockout, "auth.lockout"),

@@ -177,6 +177,8 @@ enum class Action : uint8_t {
   kPolicyRecord,
   kPolicyList,
   kBackupList,
+  kAuditJournals,           // the audit journals and their state (custos audit journals)
+  kAuditJournalQuarantine,  // a damaged audit journal set aside (P4: incident response)
   // --- authentication and the vault's own steps: no grant ---
   kAuthToken,
   kAuthLogin,

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -29,6 +30,9 @@ struct AuditRow;
 }  // namespace custos::store
 
 namespace custos::audit {
+class JournalSkip;
+struct JournalCheck;
+struct QuarantineReport;
 struct VerifyReport;
 struct SignedTreeHead;
 struct InclusionProof;
@@ -80,6 +84,12 @@ struct AuditPage {
 Result<int64_t> ParseAuditTime(std::string_view param, std::string_view text, bool end_of_day,
                                std::string_view zone = "UTC");
 
+// The audit journals of the vault (AuditService::Journals; SQLite's read journal, docs/audit.md).
+struct JournalsReport {
+  std::vector<audit::JournalCheck> journals;  // in the journal directory, in name order
+  std::vector<std::string> quarantined;       // ids of the files set aside in its quarantine/
+};
+
 // Receives each followed entry; an error stops Follow and is returned.
 using AuditSink = std::function<Status(const store::AuditRow&)>;
 
@@ -104,6 +114,31 @@ class AuditService {
   //   no approved audit_reseal request in force.
   // Unavailable: the store or a file cannot be read or written.
   Result<int64_t> Reseal(const Context& ctx);
+
+  // --- the read journal's files (audit_journals.cpp; docs/audit.md, "A damaged journal") ---
+  // Every audit journal and its state — held by a live process, records folded and waiting,
+  // damaged — and the journals in quarantine. Admitted under audit.read, recorded as
+  // "audit.journals" (the reason counts them and names damaged ones). A damaged journal
+  // blocks every write of the log; this operation's own entry passes over it (audit::JournalSkip).
+  // Refusals of admission (recorded). Unavailable: the store or the directory cannot be read.
+  Result<JournalsReport> Journals(const Context& ctx);
+
+  // `custos audit quarantine-journal ID` (P4: responding to an incident): sets damaged journal
+  // `id` aside so the log can be written again. Its authentic records before the damage are
+  // folded into the log; "audit.journal.quarantine" records the journal, the damaged record,
+  // the records folded, the bytes set aside and the file's SHA-256 (never contents); after the
+  // commit the file is moved into the journal directory's quarantine/ as the incident's
+  // evidence. Admitted under incident.manage (the security administrator).
+  // Refusals (recorded as deny entries): admission's; InvalidArgument (not a journal id);
+  // NotFound (no such journal); FailedPrecondition (a live process holds it: stop it first;
+  // or it is not damaged: a fold takes it). Running it again after a crash finishes the move.
+  // Unavailable: the store or a file cannot be read or written.
+  Result<audit::QuarantineReport> QuarantineJournal(const Context& ctx, std::string_view id);
+  // For the commands that report or quarantine damaged journals (custos doctor, audit journals,
+  // audit quarantine-journal): while the result lives, this thread's writes of the log — the
+  // token's authentication, the command, the seal at Close — pass over the journals damaged
+  // now; every other thread still fails on them. Unavailable: the journals cannot be read.
+  Result<std::unique_ptr<audit::JournalSkip>> PassOverDamagedJournals();
 
   // --- queries for the DPO (issue 13 item 5; audit_query.cpp) ---
   // One page of the entries `query` selects, in seq order, read through the indexes of the

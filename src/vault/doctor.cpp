@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "vault/audit_journals.h"
 #include "vault/doctor_checks.h"
 #include "vault/vault_impl.h"
 
@@ -38,6 +39,11 @@ std::string Summary(const DoctorReport& r) {
 }
 
 Result<DoctorReport> RunDoctor(VaultState& m, const Context& ctx, const Operation& op) {
+  // A damaged audit journal fails every write of the log: the run passes over such journals
+  // (on this thread only) so that it can record itself and report them.
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<audit::JournalCheck> journals, ReadJournalChecks(m));
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> quarantined, m.audit->QuarantinedJournals());
+  const audit::JournalSkip skip(DamagedJournals(journals));
   DoctorFacts facts;
   CUSTOS_RETURN_IF_ERROR(Write(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
     CUSTOS_ASSIGN_OR_RETURN(facts, ReadDoctorFacts(m, s.txn, s.now_ms));
@@ -54,6 +60,7 @@ Result<DoctorReport> RunDoctor(VaultState& m, const Context& ctx, const Operatio
   options.witnesses = BackupWitnesses(m);
   CUSTOS_ASSIGN_OR_RETURN(audit::VerifyReport verify, m.audit->Verify(*m.store, options));
   CheckAudit(verify, m, facts, out);
+  CheckAuditJournals(!m.audit->options().journal_dir.empty(), journals, quarantined, out);
   CheckBackups(m, facts, out);
   CheckStaff(m, facts, out);
   CheckRetention(m, out);

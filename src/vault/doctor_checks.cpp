@@ -295,6 +295,53 @@ void CheckAudit(const audit::VerifyReport& verify, const VaultState& m, const Do
   }
 }
 
+void CheckAuditJournals(bool journalled, const std::vector<audit::JournalCheck>& journals,
+                        const std::vector<std::string>& quarantined,
+                        std::vector<DoctorFinding>& out) {
+  if (!journalled) {
+    out.push_back(Ok("audit.journals",
+                     "no read journal on this backend: every entry is committed in the database"));
+    return;
+  }
+  std::vector<std::string> damaged;  // "<id> (held by a running process): <damage>"
+  std::vector<std::string> unmoved;
+  uint64_t waiting = 0;
+  for (const audit::JournalCheck& c : journals) {
+    waiting += c.waiting;
+    if (c.quarantined) {
+      unmoved.push_back(c.id);
+    } else if (!c.damage.ok()) {
+      damaged.push_back(
+          fmt::format("{}{}", c.damage.message(), c.held ? " (held by a running process)" : ""));
+    }
+  }
+  if (!damaged.empty()) {
+    out.push_back({"audit.journals", Severity::kFailure,
+                   fmt::format("{} damaged audit journal(s): {}; every write of the audit log "
+                               "fails until each is quarantined",
+                               damaged.size(), fmt::join(damaged, "; ")),
+                   "keep a copy of the vault's audit-journal/ directory, stop the process that "
+                   "holds a journal if any, then custos audit quarantine-journal ID, and open an "
+                   "incident (docs/audit.md, \"A damaged journal\")"});
+  } else if (!unmoved.empty()) {
+    out.push_back({"audit.journals", Severity::kWarning,
+                   fmt::format("quarantined audit journal(s) not yet moved into quarantine/: {}",
+                               fmt::join(unmoved, " ")),
+                   "run custos audit quarantine-journal ID again: it finishes the move"});
+  } else if (!quarantined.empty()) {
+    out.push_back({"audit.journals", Severity::kInfo,
+                   fmt::format("{} audit journal(s) set aside in audit-journal/quarantine/ "
+                               "(evidence of an incident); {} journal(s) in use, {} record(s) "
+                               "waiting to be folded",
+                               quarantined.size(), journals.size(), waiting),
+                   "keep them with the incident's records; remove them once it is closed"});
+  } else {
+    out.push_back(Ok("audit.journals", fmt::format("{} audit journal(s) in use, none damaged; {} "
+                                                   "record(s) waiting to be folded",
+                                                   journals.size(), waiting)));
+  }
+}
+
 void CheckBackups(const VaultState& m, const DoctorFacts& f, std::vector<DoctorFinding>& out) {
   const ServiceGauges& g = f.gauges;
   const int64_t max_age = BackupMaxAgeSeconds(m.config->backup);

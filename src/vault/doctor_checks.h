@@ -72,6 +72,11 @@ void CheckKeys(const VaultState& m, const DoctorFacts& f, std::vector<DoctorFind
 void CheckTls(const VaultState& m, int64_t now_ms, std::vector<DoctorFinding>& out);
 void CheckAudit(const audit::VerifyReport& verify, const VaultState& m, const DoctorFacts& f,
                 std::vector<DoctorFinding>& out);
+// "audit.journals": the read journal's files (AuditLog::CheckJournals, read before the run's
+// admission) and those in quarantine; `journalled` false: the backend keeps no read journal.
+void CheckAuditJournals(bool journalled, const std::vector<audit::JournalCheck>& journals,
+                        const std::vector<std::string>& quarantined,
+                        std::vector<DoctorFinding>& out);
 void CheckBackups(const VaultState& m, const DoctorFacts& f, std::vector<DoctorFinding>& out);
 void CheckStaff(const VaultState& m, const DoctorFacts& f, std::vector<DoctorFinding>& out);
 void CheckRetention(const VaultState& m, std::vector<DoctorFinding>& out);

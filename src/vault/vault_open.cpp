@@ -18,6 +18,7 @@
 #include "store/postgres_store.h"
 #include "store/sqlite_store.h"
 #include "vault/admission.h"
+#include "vault/audit_journals.h"
 #include "vault/journal_folder.h"
 #include "vault/kek_state.h"
 #include "vault/vault_impl.h"
@@ -515,6 +516,12 @@ Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
     // From here on every transaction but a journalled read's sees the journals folded.
     impl->store = audit::FoldingJournals(std::move(impl->store), *impl->audit);
   }
+  // A damaged audit journal fails every write of the log (fail closed), but the vault still
+  // opens, so that `custos doctor` can report it and `custos audit quarantine-journal` set it
+  // aside: Open's own writes pass over damaged journals (this thread only, until Open ends);
+  // every other operation still fails on them (docs/audit.md, "A damaged journal").
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<audit::JournalCheck> journals, ReadJournalChecks(*impl));
+  const audit::JournalSkip skip_damaged(DamagedJournals(journals));
   CUSTOS_RETURN_IF_ERROR(OpenEpochKeys(*impl));
   // The audit log's Merkle nodes (audit/tree_nodes.h): a log from before them, or one whose
   // build was interrupted, is completed here, resumably; once complete this is one read.

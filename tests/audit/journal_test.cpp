@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <set>
+#include <thread>
 
 #include "audit/export.h"
 #include "audit/journal.h"
@@ -66,6 +67,35 @@ class JournalTest : public AuditTest {
     EXPECT_TRUE(row.ok()) << row.status().ToString();
     return row.ok() ? *row : std::nullopt;
   }
+
+  // Three records (reads 1, 2, 3) in a journal, record 1 then edited (c2 -> c7): damaged.
+  // The writer is returned alive (its lock held) when `alive` is set, else it has ended.
+  std::filesystem::path DamagedJournal(std::unique_ptr<JournalWriter>* alive = nullptr) {
+    auto w = NewJournal();
+    EXPECT_TRUE(w->Append({TimedRead(1)}).ok());
+    EXPECT_TRUE(w->Append({TimedRead(2), TimedRead(3)}).ok());
+    const std::filesystem::path path = w->path();
+    std::string bytes = ReadBytes(path);
+    const size_t at = bytes.find("customer:c2");
+    EXPECT_NE(at, std::string::npos);
+    if (at != std::string::npos) bytes[at + 10] = '7';
+    WriteBytes(path, bytes);
+    if (alive != nullptr) *alive = std::move(w);
+    return path;
+  }
+
+  // QuarantineJournalInto in a transaction of its own that passes over `id` (as the vault's
+  // operation does), with one more entry, committed.
+  Result<QuarantineReport> Quarantine(const std::string& id) {
+    const JournalSkip skip({id});
+    CUSTOS_ASSIGN_OR_RETURN(auto txn, store_->Begin());
+    CUSTOS_ASSIGN_OR_RETURN(QuarantineReport report, jlog_->QuarantineJournalInto(*txn, id));
+    CUSTOS_RETURN_IF_ERROR(jlog_->Append(*txn, Read(99)));
+    CUSTOS_RETURN_IF_ERROR(txn->Commit());
+    return report;
+  }
+
+  std::filesystem::path quarantine_dir() const { return journal_dir() / kQuarantineDir; }
 
   std::unique_ptr<AuditLog> jlog_;
 };
@@ -392,6 +422,146 @@ TEST(JournalPositionTest, EncodesAndRefusesMalformedText) {
   for (std::string_view bad : {"", "1 2", "x 0 -", "1 0 ab", "1 2 -", "1 1 zz", "-1 0 -"}) {
     EXPECT_EQ(DecodeJournalPosition(bad).status().code(), Code::kDataLoss) << bad;
   }
+}
+
+// --- a damaged journal quarantined (AuditLog::QuarantineJournalInto; docs/audit.md) ---
+
+TEST_P(JournalTest, ADamagedJournalIsQuarantinedAndTheLogCanBeWrittenAgain) {
+  const std::filesystem::path path = DamagedJournal();
+  const std::string id = path.stem().string();
+  ASSERT_EQ(jlog_->FoldJournals(*store_).status().code(), Code::kDataLoss);
+  {
+    auto txn = store_->BeginRead();
+    ASSERT_TRUE(txn.ok());
+    auto checks = jlog_->CheckJournals(**txn);
+    ASSERT_TRUE(checks.ok()) << checks.status().ToString();
+    ASSERT_EQ(checks->size(), 1u);
+    const JournalCheck& c = checks->front();
+    EXPECT_EQ(c.id, id);
+    EXPECT_FALSE(c.held);
+    EXPECT_EQ(c.folded, 0u);
+    EXPECT_EQ(c.waiting, 1u) << "record 0 checks out; record 1 is the damaged one";
+    EXPECT_EQ(c.damage.code(), Code::kDataLoss);
+    EXPECT_NE(c.damage.message().find("record 1"), std::string::npos) << c.damage.message();
+  }
+  const std::string before = ReadBytes(path);
+  auto report = Quarantine(id);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_FALSE(report->already);
+  EXPECT_EQ(report->folded, 1);
+  EXPECT_EQ(report->damaged_record, 1u);
+  EXPECT_GT(report->set_aside, 0u);
+  EXPECT_EQ(report->file_sha256,
+            crypto::ToHex(crypto::Hash(crypto::Suite::kAes256Gcm, crypto::AsBytes(before))));
+  EXPECT_EQ(report->damage.find("customer:c"), std::string::npos);  // never contents
+  // The authentic record is in the log with its own time, then the transaction's own entry.
+  std::vector<store::AuditRow> rows = Entries();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].target, "customer:c1");
+  EXPECT_EQ(rows[0].ts_ms, TimedRead(1).ts_ms);
+  EXPECT_EQ(rows[1].target, "customer:c99");
+  // Until the file moves, folds pass over it; the move keeps it whole, as evidence.
+  EXPECT_EQ(Fold().entries, 0);
+  ASSERT_TRUE(jlog_->MoveQuarantined(id).ok());
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_EQ(ReadBytes(quarantine_dir() / path.filename()), before);
+  EXPECT_EQ(std::filesystem::status(quarantine_dir()).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_all);
+  auto quarantined = jlog_->QuarantinedJournals();
+  ASSERT_TRUE(quarantined.ok());
+  EXPECT_EQ(*quarantined, std::vector<std::string>{id});
+  // The log grows again, and verifies.
+  auto txn = store_->Begin();
+  ASSERT_TRUE(txn.ok());
+  EXPECT_TRUE(jlog_->Append(**txn, Read(5)).ok());
+  ASSERT_TRUE((*txn)->Commit().ok());
+  auto verified = jlog_->Verify(*store_, VerifyOptions{});
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok) << verified->problem;
+  EXPECT_EQ(verified->entries, 3);
+}
+
+TEST_P(JournalTest, AJournalALiveProcessHoldsIsNotQuarantined) {
+  std::unique_ptr<JournalWriter> alive;
+  const std::filesystem::path path = DamagedJournal(&alive);
+  auto report = Quarantine(path.stem().string());
+  EXPECT_EQ(report.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(report.status().message().find("running process"), std::string::npos);
+  EXPECT_TRUE(Entries().empty());
+  EXPECT_TRUE(std::filesystem::exists(path));
+}
+
+TEST_P(JournalTest, AJournalThatChecksOutIsNotQuarantined) {
+  auto w = NewJournal();
+  ASSERT_TRUE(w->Append({TimedRead(1)}).ok());
+  const std::filesystem::path path = w->path();
+  w.reset();
+  auto report = Quarantine(path.stem().string());
+  EXPECT_EQ(report.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(report.status().message().find("not damaged"), std::string::npos);
+  EXPECT_EQ(Fold().entries, 1) << "a fold takes it as before";
+}
+
+TEST_P(JournalTest, OnlyAJournalIdIsQuarantinedAndOnlyAnExistingOne) {
+  for (const std::string bad :
+       {"../x", "", "ABCDEF0123456789abcdef0123456789", "0123456789abcdef0123456789abcde"}) {
+    EXPECT_EQ(Quarantine(bad).status().code(), Code::kInvalidArgument) << bad;
+  }
+  EXPECT_EQ(Quarantine("0123456789abcdef0123456789abcdef").status().code(), Code::kNotFound);
+  EXPECT_TRUE(Entries().empty());
+}
+
+// Passing over a damaged journal is the calling thread's alone: another thread's writes still
+// fail closed on it.
+TEST_P(JournalTest, TheSkipOfADamagedJournalIsTheCallingThreadsOnly) {
+  const std::filesystem::path path = DamagedJournal();
+  const JournalSkip skip({path.stem().string()});
+  {
+    auto txn = store_->Begin();
+    ASSERT_TRUE(txn.ok());
+    EXPECT_TRUE(jlog_->Append(**txn, Read(5)).ok());
+  }
+  EXPECT_TRUE(JournalSkip::Skips(path.stem().string()));
+  Status other;
+  bool other_skips = true;
+  std::thread([&] {
+    other_skips = JournalSkip::Skips(path.stem().string());
+    auto txn = store_->Begin();
+    other = txn.ok() ? jlog_->Append(**txn, Read(6)) : txn.status();
+  }).join();
+  EXPECT_FALSE(other_skips);
+  EXPECT_FALSE(other.ok());
+  {
+    const JournalSkip nested({"0123456789abcdef0123456789abcdef"});
+    EXPECT_TRUE(JournalSkip::Skips(path.stem().string())) << "nested skips add up";
+  }
+  EXPECT_TRUE(JournalSkip::Skips(path.stem().string()));
+}
+
+// A quarantine committed, then a crash before the move: folds pass over the journal, a
+// second run finds it quarantined and only moves it.
+TEST_P(JournalTest, AQuarantineCommittedButNotMovedIsFinishedByRunningItAgain) {
+  const std::filesystem::path path = DamagedJournal();
+  const std::string id = path.stem().string();
+  ASSERT_TRUE(Quarantine(id).ok());
+  EXPECT_EQ(Fold().entries, 0);
+  {
+    auto txn = store_->BeginRead();
+    ASSERT_TRUE(txn.ok());
+    auto checks = jlog_->CheckJournals(**txn);
+    ASSERT_TRUE(checks.ok());
+    ASSERT_EQ(checks->size(), 1u);
+    EXPECT_TRUE(checks->front().quarantined);
+  }
+  const size_t entries = Entries().size();
+  auto again = Quarantine(id);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(again->already);
+  EXPECT_EQ(again->folded, 0);
+  EXPECT_EQ(Entries().size(), entries + 1) << "only the run's own entry";
+  ASSERT_TRUE(jlog_->MoveQuarantined(id).ok());
+  EXPECT_TRUE(std::filesystem::exists(quarantine_dir() / path.filename()));
+  EXPECT_TRUE(jlog_->MoveQuarantined(id).ok()) << "moved already: nothing to do";
 }
 
 }  // namespace

@@ -354,6 +354,24 @@ TEST_F(RulesTest, ATokenUsedFromANewAddressIsAHighAlert) {
                   .empty());
 }
 
+// A damaged audit journal set aside ("audit.journal.quarantine", allowed): entries of answered
+// reads are not in the log, so each is a high alert; a refused attempt is not.
+TEST_F(RulesTest, ADamagedAuditJournalQuarantinedIsAHighAlert) {
+  const std::string target = "journal:0123456789abcdef0123456789abcdef";
+  auto hits = Feed("sec", "audit.journal.quarantine", target, "allow", "", "administration",
+                   "audit journal 0123456789abcdef0123456789abcdef record 1: MAC does not match");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].rule, kAuditJournal);
+  EXPECT_EQ(SeverityName(hits[0].severity), "high");
+  EXPECT_EQ(hits[0].actor, "sec");
+  EXPECT_EQ(hits[0].evidence, std::vector<int64_t>{seq_});
+  EXPECT_EQ(hits[0].subject, target);
+  EXPECT_NE(hits[0].detail.find("record 1"), std::string::npos);
+  EXPECT_TRUE(Feed("dpo", "audit.journal.quarantine", target, "deny", "", "administration",
+                   "permission_denied: no grant")
+                  .empty());
+}
+
 TEST_F(RulesTest, AReadUnderABreakGlassGrantIsAnAlert) {
   auto hits = Feed("li.na", "customer.read", "customer:" + Id(1), "allow", "id_number",
                    "customer_service", "break-glass grant 01ABC approved by dpo [id_number]");

@@ -69,11 +69,12 @@ TEST_F(DoctorTest, EveryCheckReportsOnceInTheDocumentedOrder) {
   const DoctorReport r = Run();
   std::vector<std::string> ids;
   for (const DoctorFinding& f : r.findings) ids.push_back(f.id);
-  EXPECT_EQ(ids, (std::vector<std::string>{
-                     "files.permissions", "keys.provider", "keys.kek_age", "keys.epochs",
-                     "tls.certificate", "audit.verify", "audit.witness", "backup.age",
-                     "backup.verify", "access.totp", "access.training", "access.dormant",
-                     "access.tokens", "access.separation", "retention.ceilings", "server.listen"}));
+  EXPECT_EQ(
+      ids, (std::vector<std::string>{
+               "files.permissions", "keys.provider", "keys.kek_age", "keys.epochs",
+               "tls.certificate", "audit.verify", "audit.witness", "audit.journals", "backup.age",
+               "backup.verify", "access.totp", "access.training", "access.dormant", "access.tokens",
+               "access.separation", "retention.ceilings", "server.listen"}));
   EXPECT_GT(r.audit_seq, 0);
   for (const DoctorFinding& f : r.findings) {
     if (f.severity >= Severity::kWarning) {

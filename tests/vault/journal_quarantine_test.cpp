@@ -1,0 +1,177 @@
+// A damaged audit journal (docs/audit.md, "A damaged journal"): every write of the log fails
+// on it (fail closed), yet the vault opens, `custos doctor` reports it, and a security
+// administrator quarantines it — its authentic records folded, the rest kept as evidence, the
+// quarantine audited and alerted — after which the vault works again. SQLite only (the read
+// journal is SQLite's).
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "audit/audit_log.h"
+#include "vault/doctor.h"
+#include "vault_fixture.h"
+
+namespace custos::vault::testing {
+namespace {
+
+class JournalQuarantineTest : public VaultTest {
+ protected:
+  void SetUp() override {
+    if (OnPostgres()) GTEST_SKIP() << "the read journal is SQLite's";
+    VaultTest::SetUp();
+    UseReadJournal();
+    Reopen();
+    AddStaff({{"sec", "security_administrator", "security_admin"}});
+  }
+
+  std::filesystem::path journal_dir() const { return dir_ / "audit-journal"; }
+  static Context Sec() { return Context{"sec", "", Channel::kCli, "req-sec"}; }
+  static Context Dpo() { return Context{"dpo", "", Channel::kCli, "req-dpo"}; }
+
+  // A process that read customer `id` three times and was killed: its journal is left behind,
+  // then its second record is edited. Returns the journal's id.
+  std::string KilledReaderWithADamagedJournal(const std::string& id) {
+    vault_.reset();  // no connection or thread of the parent crosses the fork
+    const pid_t pid = fork();
+    EXPECT_GE(pid, 0);
+    if (pid == 0) {
+      OpenOptions open;
+      open.dir = dir_;
+      open.now_ms = [] { return int64_t{1'760'000'100'000}; };
+      auto v = Vault::Open(open);
+      if (!v.ok()) _exit(2);
+      for (int i = 0; i < 3; ++i) {
+        if (!(*v)->customers().Get(Agent(), id, {"name"}).ok()) _exit(3);
+      }
+      kill(getpid(), SIGKILL);
+      _exit(4);
+    }
+    int status = 0;
+    EXPECT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
+    std::filesystem::path journal;
+    for (const auto& e : std::filesystem::directory_iterator(journal_dir())) {
+      if (e.path().extension() == ".journal") journal = e.path();
+    }
+    EXPECT_FALSE(journal.empty());
+    std::string bytes = ReadFileBytes(journal);
+    const std::string target = "customer:" + id;
+    const size_t first = bytes.find(target);
+    const size_t second = bytes.find(target, first + 1);
+    EXPECT_NE(second, std::string::npos);
+    if (second != std::string::npos) bytes[second + target.size() - 1] ^= 1;
+    std::ofstream(journal, std::ios::binary | std::ios::trunc) << bytes;
+    return journal.stem().string();
+  }
+
+  std::vector<store::AuditRow> EntriesOf(const std::string& action) {
+    AuditQuery q;
+    q.action = action;
+    q.limit = 100;
+    auto page = vault_->audit().Query(Context{"dpo", "legal_obligation", Channel::kCli, "q"}, q);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    return page.ok() ? page->entries : std::vector<store::AuditRow>{};
+  }
+};
+
+TEST_F(JournalQuarantineTest, ADamagedJournalIsReportedQuarantinedAndTheVaultWorksAgain) {
+  auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  const std::string journal = KilledReaderWithADamagedJournal(*id);
+  // The vault opens (a fold on the way would fail); a journalled read, which folds nothing,
+  // still answers, but every write of the log fails closed on the journal.
+  Reopen();
+  EXPECT_TRUE(vault_->customers().Get(Agent(), *id, {"name"}).ok());
+  auto refused = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
+  EXPECT_EQ(refused.status().code(), Code::kDataLoss) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find(journal), std::string::npos);
+
+  // The doctor runs, records itself and names the journal.
+  auto report = vault_->doctor().Run(Dpo());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  bool found = false;
+  for (const DoctorFinding& f : report->findings) {
+    if (f.id != "audit.journals") continue;
+    found = true;
+    EXPECT_EQ(f.severity, Severity::kFailure);
+    EXPECT_NE(f.message.find(journal), std::string::npos) << f.message;
+    EXPECT_NE(f.message.find("record 1"), std::string::npos) << f.message;
+    EXPECT_NE(f.fix.find("quarantine-journal"), std::string::npos) << f.fix;
+  }
+  EXPECT_TRUE(found);
+
+  // The listing names it damaged.
+  auto listed = vault_->audit().Journals(Sec());
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->journals.size(), 2u) << "the killed process's, and this one's";
+  for (const audit::JournalCheck& c : listed->journals) {
+    EXPECT_EQ(c.held, c.id != journal);
+    EXPECT_EQ(c.damage.code(), c.id == journal ? Code::kDataLoss : Code::kOk);
+    if (c.id == journal) {
+      EXPECT_EQ(c.waiting, 1u);
+    }
+  }
+
+  // Nobody but the security administrator (incident.manage) quarantines; the refusal is
+  // recorded although the journal still blocks the log.
+  auto denied = vault_->audit().QuarantineJournal(Dpo(), journal);
+  EXPECT_EQ(denied.status().code(), Code::kPermissionDenied) << denied.status().ToString();
+  EXPECT_TRUE(std::filesystem::exists(journal_dir() / (journal + ".journal")));
+
+  auto done = vault_->audit().QuarantineJournal(Sec(), journal);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(done->folded, 1);
+  EXPECT_EQ(done->damaged_record, 1u);
+  EXPECT_EQ(done->file_sha256.size(), 64u);
+  EXPECT_FALSE(std::filesystem::exists(journal_dir() / (journal + ".journal")));
+  EXPECT_TRUE(std::filesystem::exists(journal_dir() / "quarantine" / (journal + ".journal")));
+
+  // The vault works again; the log verifies and holds the authentic read, the refusal and the
+  // quarantine, which names the journal and never a value.
+  EXPECT_TRUE(vault_->customers().Create(Agent(), WangFang(), "form", Consented()).ok());
+  auto verified = vault_->audit().Verify(Context{"dpo", "legal_obligation", Channel::kCli, "v"});
+  ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+  EXPECT_TRUE(verified->ok) << verified->problem;
+  const std::vector<store::AuditRow> quarantines = EntriesOf("audit.journal.quarantine");
+  ASSERT_EQ(quarantines.size(), 2u);
+  EXPECT_EQ(quarantines[0].decision, "deny");
+  EXPECT_EQ(quarantines[0].actor, "dpo");
+  EXPECT_EQ(quarantines[1].decision, "allow");
+  EXPECT_EQ(quarantines[1].actor, "sec");
+  EXPECT_EQ(quarantines[1].target, "journal:" + journal);
+  EXPECT_NE(quarantines[1].reason.find(done->file_sha256), std::string::npos);
+  EXPECT_EQ(quarantines[1].reason.find(*id), std::string::npos) << "no customer in the reason";
+  size_t reads_at_kill_time = 0;  // the killed process ran on a clock of its own
+  for (const store::AuditRow& r : EntriesOf("customer.read")) {
+    if (r.ts_ms == 1'760'000'100'000) ++reads_at_kill_time;
+  }
+  EXPECT_EQ(reads_at_kill_time, 1u) << "the authentic record before the damage, not the rest";
+
+  // The doctor now reports the journal kept in quarantine.
+  auto after = vault_->doctor().Run(Dpo());
+  ASSERT_TRUE(after.ok());
+  for (const DoctorFinding& f : after->findings) {
+    if (f.id == "audit.journals") {
+      EXPECT_EQ(f.severity, Severity::kInfo) << f.message;
+    }
+  }
+}
+
+TEST_F(JournalQuarantineTest, AJournalThatChecksOutIsNotQuarantinedAndTheRefusalIsRecorded) {
+  auto refused = vault_->audit().QuarantineJournal(Sec(), "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(refused.status().code(), Code::kNotFound);
+  auto bad = vault_->audit().QuarantineJournal(Sec(), "../custos");
+  EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
+  const std::vector<store::AuditRow> rows = EntriesOf("audit.journal.quarantine");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].decision, "deny");
+  EXPECT_EQ(rows[1].decision, "deny");
+}
+
+}  // namespace
+}  // namespace custos::vault::testing
