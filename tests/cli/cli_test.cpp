@@ -476,6 +476,55 @@ TEST_F(CliTest, WithTheHeadFileLostTheStepsOfTheResealSucceedAndVerifyThenPasses
   EXPECT_EQ(verified.out.find("warning"), std::string::npos) << verified.out;
 }
 
+// A damaged audit journal (docs/audit.md, "A damaged journal"): writes fail closed naming it,
+// the doctor reports it, `audit journals` lists it (exit 8 while damaged), and only the
+// security administrator's `audit quarantine-journal` sets it aside, after which writes work.
+TEST_F(CliTest, ADamagedAuditJournalIsReportedAndQuarantinedBySecurity) {
+  InitWithACustomer();
+  TokenFor("dpo");
+  TokenFor("sec");
+  // A journal of an ended process whose one record fails its check.
+  const std::string id = "0123456789abcdef0123456789abcdef";
+  const fs::path journal = fs::path(vault_) / "audit-journal" / (id + ".journal");
+  fs::create_directories(journal.parent_path());
+  std::string record(4 + 20 + 32, 'x');
+  record[0] = 20;
+  record[1] = record[2] = record[3] = 0;
+  std::ofstream(journal, std::ios::binary) << "CUSTOSJ1" << id << record;
+
+  Outcome refused = Custos(
+      "customer add --consent-purposes account_management --notice-version 1 --set name=李四",
+      "clerk", "account_management");
+  EXPECT_EQ(refused.code, 7) << refused.out;  // the audit log cannot be written: no data
+  EXPECT_NE(refused.out.find(id), std::string::npos) << refused.out;
+  Outcome doctor = Custos("doctor", "dpo", "");
+  EXPECT_EQ(doctor.code, 2) << doctor.out;
+  EXPECT_NE(doctor.out.find("audit.journals"), std::string::npos) << doctor.out;
+  EXPECT_NE(doctor.out.find("quarantine-journal"), std::string::npos) << doctor.out;
+  Outcome listed = Custos("audit journals", "sec", "");
+  EXPECT_EQ(listed.code, 8) << listed.out;
+  EXPECT_NE(listed.out.find("DAMAGED"), std::string::npos) << listed.out;
+
+  Outcome not_theirs = Custos("audit quarantine-journal " + id, "dpo", "");
+  EXPECT_EQ(not_theirs.code, 4) << not_theirs.out;
+  EXPECT_TRUE(fs::exists(journal));
+  Outcome done = Custos("--json audit quarantine-journal " + id, "sec", "");
+  EXPECT_EQ(done.code, 0) << done.out;
+  EXPECT_NE(done.out.find("\"folded\":0"), std::string::npos) << done.out;
+  EXPECT_FALSE(fs::exists(journal));
+  EXPECT_TRUE(fs::exists(journal.parent_path() / "quarantine" / (id + ".journal")));
+
+  Outcome added = Custos(
+      "customer add --consent-purposes account_management --notice-version 1 --set name=李四",
+      "clerk", "account_management");
+  EXPECT_EQ(added.code, 0) << added.out;
+  Outcome after = Custos("--json audit journals", "sec", "");
+  EXPECT_EQ(after.code, 0) << after.out;
+  EXPECT_NE(after.out.find("\"quarantined\":[\"" + id + "\"]"), std::string::npos) << after.out;
+  Outcome verified = Custos("audit verify", "dpo", "legal_obligation");
+  EXPECT_EQ(verified.code, 0) << verified.out;
+}
+
 // Issue 13 item 5: the DPO asks "who touched this customer" of the server, pages through the
 // answer, and exports it as JSON lines or RFC 5424 syslog lines; bad flags are usage errors
 // naming the flag; a support agent may not ask; follow streams until SIGTERM.
