@@ -89,7 +89,7 @@ struct JournalCheck {
   bool quarantined = false;  // quarantined, its file not moved yet (MoveQuarantined)
   uint64_t folded = 0;       // records already in the log
   uint64_t waiting = 0;      // authentic records after those, not yet folded
-  uint64_t bytes = 0;        // the file's length
+  uint64_t bytes = 0;        // the file's length (0 when quarantined or not read)
   // DataLoss naming the journal and its first damaged record (never contents): until the
   // journal is quarantined every fold, and so every write of the log, fails. OK otherwise.
   Status damage;
@@ -113,7 +113,9 @@ inline constexpr std::string_view kQuarantineDir = "quarantine";
 // of the log this thread begins) pass over the journals named: for the operations that must
 // write the log while a damaged journal blocks it — quarantining that journal, and the checks
 // that report it (custos doctor, custos audit journals). Nested skips add up. Not for other
-// threads: everything else still fails closed.
+// threads: everything else still fails closed, and group commit runs such a thread's step in a
+// batch of its own (vault/group_commit.h). Skips end in the reverse order of their making, on
+// the thread that made them.
 class JournalSkip {
  public:
   explicit JournalSkip(std::vector<std::string> ids);
@@ -123,6 +125,8 @@ class JournalSkip {
 
   // Whether folds on this thread pass over journal `id` now.
   static bool Skips(std::string_view id);
+  // Whether a skip lives on this thread (group commit runs such a thread's step alone).
+  static bool Active();
 
  private:
   std::vector<std::string> ids_;  // these and the enclosing skip's
@@ -270,24 +274,28 @@ class AuditLog {
 
   // Every journal in the journal directory, in name order, checked from its stored position
   // (read in txn; a read-only transaction does) to its end without folding anything: which
-  // are held, how many records wait, and which are damaged. Empty without a journal
-  // directory. Unavailable: the directory, a journal or a position cannot be read.
+  // are held, how many records wait, and which are damaged (a record that fails its check, a
+  // file that is not a regular file or cannot be read). Reads only what is not folded yet.
+  // Empty without a journal directory. Unavailable: the directory or a position cannot be
+  // read. FailedPrecondition: the log was opened without its signing key.
   Result<std::vector<JournalCheck>> CheckJournals(store::Transaction& txn) const;
   // The ids of the journals in the quarantine directory (kQuarantineDir), in name order.
   Result<std::vector<std::string>> QuarantinedJournals() const;
   // Quarantines damaged journal `id` in txn: its authentic records before the damage are
   // folded into the log (as a fold would), and its stored position is marked quarantined, so
-  // no fold reads it again. The caller holds a JournalSkip of `id` while txn lives, records the
-  // quarantine's own entry in txn, commits, and then calls MoveQuarantined.
+  // no fold reads it again; a file that is not a regular file or cannot be read is neither
+  // read nor hashed (file_sha256 empty). The caller holds a JournalSkip of `id` (and of every
+  // other damaged journal) from before txn begins until it ends, records the quarantine's own
+  // entry in txn, commits, and then calls MoveQuarantined.
   // InvalidArgument: `id` is not a journal id. NotFound: no such journal. FailedPrecondition:
   // a live process holds it (stop that process first), or it is not damaged (a fold takes
   // it). already = true when an earlier quarantine of it is committed (nothing else done).
   // Unavailable: the store or the file cannot be read or written; the caller must drop txn.
   Result<QuarantineReport> QuarantineJournalInto(store::Transaction& txn,
                                                  std::string_view id) const;
-  // Moves journal `id`'s file into the quarantine directory (created 0700), durably: kept as
-  // the incident's evidence, out of the folds' way. OK when it is there already.
-  // Unavailable: the move or a directory sync failed.
+  // Moves journal `id`'s file (a link as the link) into the quarantine directory (created, or
+  // set, 0700; refused when it is a link), durably: kept as the incident's evidence, out of the
+  // folds' way. OK when it is there already. Unavailable: the move or a directory sync failed.
   Status MoveQuarantined(std::string_view id) const;
   // As Append, returning the stored row (seq, timestamps and hashes filled in).
   Result<store::AuditRow> AppendAndReturn(store::Transaction& txn, const AuditEvent& event) const;

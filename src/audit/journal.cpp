@@ -122,6 +122,12 @@ Result<JournalPosition> DecodeJournalPosition(std::string_view text) {
   return p;
 }
 
+bool IsJournalId(std::string_view id) {
+  return id.size() == kJournalIdChars && std::all_of(id.begin(), id.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
 std::string JournalMetaKey(std::string_view id) { return fmt::format("audit.journal.{}", id); }
 
 namespace {
@@ -207,6 +213,11 @@ Status ScanInto(const std::filesystem::path& path, std::string_view id, const cr
     }
     auto event = DecodePayload(payload);
     if (!event.ok()) return damaged(scan.end.index, event.status().message());
+    // Authentic but not a valid entry (only a bug or the journal key could write one).
+    if (Status valid = ValidateEvent(*event); !valid.ok()) {
+      return damaged(scan.end.index,
+                     "an authentic record is not a valid entry: " + valid.message());
+    }
     scan.events.push_back(std::move(*event));
     scan.end.offset += 4 + len + tag_size;
     ++scan.end.index;

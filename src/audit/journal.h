@@ -65,6 +65,8 @@ std::string JournalMetaKey(std::string_view id);
 inline constexpr size_t kJournalIdChars = 32;
 inline constexpr std::string_view kJournalSuffix = ".journal";
 inline constexpr size_t kJournalHeaderBytes = 8 + kJournalIdChars;
+// Whether `id` is a journal id (kJournalIdChars characters 0-9a-f).
+bool IsJournalId(std::string_view id);
 
 // The records of one journal after a position, as ScanJournal read them from its file.
 struct JournalScan {
@@ -85,8 +87,8 @@ struct JournalScan {
 // NotFound: the file is gone. Unavailable: it cannot be read.
 // DataLoss naming the journal and record index when the header is not this journal's, the file
 // is shorter than `from`, a whole record's MAC does not match (edited, moved, reordered or
-// removed), or a record is malformed; never names the contents. At most `max_events` records
-// are returned (the rest stay for the next fold).
+// removed), or a record is malformed or not a valid entry; never names the contents. At most
+// `max_events` records are returned (the rest stay for the next fold).
 Result<JournalScan> ScanJournal(const std::filesystem::path& path, std::string_view id,
                                 const crypto::Mac& mac, const JournalPosition& from,
                                 size_t max_events);

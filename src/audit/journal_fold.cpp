@@ -1,6 +1,7 @@
 // AuditLog's side of the audit journal (journal.h): a process's journal, and folding the
 // journals' records into the log.
 #include <algorithm>
+#include <cassert>
 #include <string>
 #include <vector>
 
@@ -15,11 +16,9 @@ namespace {
 // A journal file's id, or empty when `name` is not one (other files are left alone).
 std::string JournalId(std::string_view name) {
   if (name.size() != kJournalIdChars + kJournalSuffix.size() ||
-      name.substr(kJournalIdChars) != kJournalSuffix) {
+      name.substr(kJournalIdChars) != kJournalSuffix ||
+      !IsJournalId(name.substr(0, kJournalIdChars))) {
     return "";
-  }
-  for (char c : name.substr(0, kJournalIdChars)) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return "";
   }
   return std::string(name.substr(0, kJournalIdChars));
 }
@@ -38,6 +37,20 @@ bool EndsWith(std::string_view text, std::string_view mark) {
   return text.size() > mark.size() && text.substr(text.size() - mark.size()) == mark;
 }
 
+// OK for a regular file; DataLoss for anything else under a journal's name (a symbolic link, a
+// FIFO, whose open could block): nothing a Custos process writes. NotFound when it is gone.
+Status RegularJournal(const std::filesystem::path& path, std::string_view id) {
+  std::error_code ec;
+  const std::filesystem::file_status st = std::filesystem::symlink_status(path, ec);
+  if (st.type() == std::filesystem::file_type::not_found) {
+    return NotFound(fmt::format("audit journal {}: gone", id));
+  }
+  if (ec || st.type() != std::filesystem::file_type::regular) {
+    return DataLoss(fmt::format("audit journal {}: not a regular file", id));
+  }
+  return Status::Ok();
+}
+
 // The journals the folds of this thread pass over (JournalSkip), or null.
 thread_local const std::vector<std::string>* t_skipped = nullptr;
 
@@ -48,7 +61,12 @@ JournalSkip::JournalSkip(std::vector<std::string> ids) : ids_(std::move(ids)), o
   t_skipped = &ids_;
 }
 
-JournalSkip::~JournalSkip() { t_skipped = outer_; }
+JournalSkip::~JournalSkip() {
+  assert(t_skipped == &ids_ && "JournalSkip: ended out of order or on another thread");
+  t_skipped = outer_;
+}
+
+bool JournalSkip::Active() { return t_skipped != nullptr && !t_skipped->empty(); }
 
 bool JournalSkip::Skips(std::string_view id) {
   return t_skipped != nullptr &&
@@ -102,6 +120,10 @@ Status AuditLog::FoldJournalsInto(store::Transaction& txn, size_t max_entries, F
       if (EndsWith(text, kQuarantinedMark)) continue;
       CUSTOS_ASSIGN_OR_RETURN(from, DecodeJournalPosition(text));
     }
+    if (Status regular = RegularJournal(path, id); !regular.ok()) {
+      if (regular.code() == Code::kNotFound) continue;
+      return regular;
+    }
     // Liveness first: a journal whose owner is gone gets no more records, so what is read
     // after this is its whole content.
     const bool held = JournalHeld(path);
@@ -115,13 +137,6 @@ Status AuditLog::FoldJournalsInto(store::Transaction& txn, size_t max_entries, F
     }
     if (!scanned.ok()) return scanned.status();
     JournalScan& scan = *scanned;
-    for (const AuditEvent& e : scan.events) {
-      Status valid = ValidateEvent(e);
-      if (!valid.ok()) {
-        return DataLoss(fmt::format(
-            "audit journal {}: an authentic record is not a valid entry: {}", id, valid.message()));
-      }
-    }
     const bool at_end = scan.end.offset + scan.partial_bytes == scan.file_size;
     const bool close = !held && at_end;
     if (close && scan.partial_bytes > 0) {
@@ -208,7 +223,6 @@ Result<std::vector<JournalCheck>> AuditLog::CheckJournals(store::Transaction& tx
     if (!stored.ok()) return CannotFold("read a journal's position", stored.status());
     JournalCheck check;
     check.id = id;
-    check.held = JournalHeld(path);
     JournalPosition from;
     if (stored->has_value()) {
       const std::string text((*stored)->begin(), (*stored)->end());
@@ -227,12 +241,23 @@ Result<std::vector<JournalCheck>> AuditLog::CheckJournals(store::Transaction& tx
     }
     check.folded = from.index;
     if (!check.quarantined) {
+      if (Status regular = RegularJournal(path, id); !regular.ok()) {
+        if (regular.code() == Code::kNotFound) continue;
+        check.damage = regular;  // not opened: a FIFO's open would block
+        checks.push_back(std::move(check));
+        continue;
+      }
+      check.held = JournalHeld(path);
       auto scan = ScanJournalPrefix(path, id, *mac, from);
       if (!scan.ok() && scan.status().code() == Code::kNotFound) continue;
-      if (!scan.ok()) return CannotFold("read a journal", scan.status());
-      check.waiting = scan->events.size();
-      check.bytes = scan->file_size;
-      check.damage = scan->damage;
+      // A journal that cannot be read stops every fold as damage does.
+      if (!scan.ok()) {
+        check.damage = scan.status();
+      } else {
+        check.waiting = scan->events.size();
+        check.bytes = scan->file_size;
+        check.damage = scan->damage;
+      }
     }
     checks.push_back(std::move(check));
   }
@@ -261,7 +286,7 @@ Result<QuarantineReport> AuditLog::QuarantineJournalInto(store::Transaction& txn
     return FailedPrecondition("audit log opened without a signing key: it can only verify");
   }
   const std::string name = fmt::format("{}{}", id, kJournalSuffix);
-  if (id.empty() || JournalId(name) != id) {
+  if (!IsJournalId(id)) {
     return InvalidArgument(
         fmt::format("journal: must be a journal id ({} characters 0-9a-f)", kJournalIdChars));
   }
@@ -291,8 +316,11 @@ Result<QuarantineReport> AuditLog::QuarantineJournalInto(store::Transaction& txn
     }
   }
   Env& env = JournalEnv();
-  if (!env.FileExists(path)) return NotFound(fmt::format("audit journal {}: no such journal", id));
-  if (JournalHeld(path)) {
+  const Status regular = RegularJournal(path, id);
+  if (regular.code() == Code::kNotFound) {
+    return NotFound(fmt::format("audit journal {}: no such journal", id));
+  }
+  if (regular.ok() && JournalHeld(path)) {
     return FailedPrecondition(fmt::format(
         "audit journal {} is held by a running process: stop that process (custos serve) "
         "first, then quarantine it",
@@ -300,12 +328,16 @@ Result<QuarantineReport> AuditLog::QuarantineJournalInto(store::Transaction& txn
   }
   CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<crypto::Mac> mac,
                           crypto::Mac::New(options_.suite, journal_key_));
-  auto scanned = ScanJournalPrefix(path, id, *mac, from);
+  // Not a regular file, or unreadable: damage, with nothing of it folded or read.
+  Result<JournalScan> scanned = JournalScan{};
+  if (regular.ok()) scanned = ScanJournalPrefix(path, id, *mac, from);
   if (!scanned.ok() && scanned.status().code() == Code::kNotFound) {
     return NotFound(fmt::format("audit journal {}: no such journal", id));
   }
-  if (!scanned.ok()) return CannotFold("read a journal", scanned.status());
-  JournalScan& scan = *scanned;
+  const bool readable = regular.ok() && scanned.ok();
+  JournalScan scan = readable ? *std::move(scanned) : JournalScan{};
+  if (!regular.ok()) scan.damage = regular;
+  if (regular.ok() && !scanned.ok()) scan.damage = scanned.status();
   if (!bad_position.ok()) {
     scan.events.clear();
     scan.end = JournalPosition{};
@@ -315,25 +347,19 @@ Result<QuarantineReport> AuditLog::QuarantineJournalInto(store::Transaction& txn
     return FailedPrecondition(fmt::format(
         "audit journal {} is not damaged: its records check out, and a fold takes them", id));
   }
-  // An authentic record that is not a valid entry (which only a bug or the journal key could
-  // make) is not folded either: everything after the stored position stays in the file.
-  for (const AuditEvent& e : scan.events) {
-    if (!ValidateEvent(e).ok()) {
-      scan.events.clear();
-      scan.end = from;
-      break;
-    }
-  }
-  if (scan.end.offset == 0)
+  if (scan.end.offset == 0) {
     scan.end.offset = std::min<uint64_t>(kJournalHeaderBytes, scan.file_size);
+  }
   report.folded = static_cast<int64_t>(scan.events.size());
   report.damaged_record = scan.end.index;
   report.damage = scan.damage.message();
   report.set_aside = scan.file_size > scan.end.offset ? scan.file_size - scan.end.offset : 0;
-  auto bytes = env.ReadFile(path);
-  if (!bytes.ok()) return CannotFold("read a journal", bytes.status());
-  report.file_sha256 =
-      crypto::ToHex(crypto::Hash(crypto::Suite::kAes256Gcm, crypto::AsBytes(*bytes)));
+  if (readable) {
+    auto bytes = env.ReadFile(path);
+    if (!bytes.ok()) return CannotFold("read a journal", bytes.status());
+    report.file_sha256 =
+        crypto::ToHex(crypto::Hash(crypto::Suite::kAes256Gcm, crypto::AsBytes(*bytes)));
+  }
   if (!scan.events.empty()) CUSTOS_RETURN_IF_ERROR(AppendRows(txn, scan.events, kKeysBatch));
   const std::string text = EncodeJournalPosition(scan.end) + std::string(kQuarantinedMark);
   Status st = txn.PutMeta(key, crypto::Bytes(text.begin(), text.end()));
@@ -347,8 +373,23 @@ Status AuditLog::MoveQuarantined(std::string_view id) const {
   const std::string name = fmt::format("{}{}", id, kJournalSuffix);
   const std::filesystem::path dir = options_.journal_dir / kQuarantineDir;
   const std::filesystem::path from = options_.journal_dir / name;
-  if (!env.FileExists(from)) return Status::Ok();
+  std::error_code ec;
+  if (std::filesystem::symlink_status(from, ec).type() == std::filesystem::file_type::not_found) {
+    return Status::Ok();
+  }
   Status st = env.CreateDir(dir, 0700);
+  // The evidence goes into a directory of the vault's own, closed to others: never through a
+  // link someone put in its place.
+  if (st.ok()) {
+    const std::filesystem::file_status made = std::filesystem::symlink_status(dir, ec);
+    if (ec || made.type() != std::filesystem::file_type::directory) {
+      st = Unavailable(fmt::format("{} is not a directory (a link?)", dir.string()));
+    } else {
+      std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
+                                   std::filesystem::perm_options::replace, ec);
+      if (ec) st = Unavailable(fmt::format("{}: chmod 0700: {}", dir.string(), ec.message()));
+    }
+  }
   if (st.ok()) st = env.SyncDir(options_.journal_dir);
   if (st.ok()) st = env.RenameFile(from, dir / name);
   if (st.ok()) st = env.SyncDir(dir);

@@ -224,8 +224,9 @@ void RuleEngine::Feed(const store::AuditRow& e, bool raise, std::vector<Hit>& hi
   if (!StaffActor(e.actor)) return;
   const schema::OpsThresholds& t = ThresholdsOf(e.actor);
   if (e.action == kJournalQuarantineAction && e.decision == "allow") {
-    // Each is an alert: audit entries of answered reads were set aside, not logged.
-    if (raise) {
+    // Each is an alert: audit entries of answered reads were set aside, not logged. A run again
+    // after its commit (to finish the move) sets nothing aside.
+    if (raise && e.reason.rfind(kQuarantinedBefore, 0) != 0) {
       hits.push_back(Hit{std::string(kAuditJournal),
                          Severity::kHigh,
                          e.actor,

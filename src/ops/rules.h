@@ -84,6 +84,8 @@ inline constexpr std::string_view kAuditJournal = "audit_journal";
 inline constexpr std::string_view kTokenNewAddressAction = "token.new_address";
 inline constexpr std::string_view kTokenFirstAddressAction = "token.first_address";
 inline constexpr std::string_view kJournalQuarantineAction = "audit.journal.quarantine";
+// How the reason of a quarantine run again after its commit begins (vault/audit_journals.cpp).
+inline constexpr std::string_view kQuarantinedBefore = "quarantined before";
 
 // What a rule found. `evidence`: the audit seqs that show it (at most kMaxEvidence, the latest);
 // `subject`: what was touched, by id or count; `detail`: the figures against the threshold.

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "ops/rules.h"
 #include "vault/admission.h"
 #include "vault/audit_service.h"
 #include "vault/vault_impl.h"
@@ -59,8 +60,11 @@ Result<audit::QuarantineReport> AuditService::QuarantineJournal(const Context& c
                                                                 std::string_view id) {
   VaultState& m = *state_;
   if (m.closed) return FailedPrecondition("vault is closed");
-  const Operation op{Action::kAuditJournalQuarantine, fmt::format("journal:{}", id),
-                     Basis::kAdministration};
+  // The target names the journal only when it is a journal id: nothing else enters the log.
+  const Operation op{
+      Action::kAuditJournalQuarantine,
+      audit::IsJournalId(id) ? fmt::format("journal:{}", id) : std::string("journal:(invalid id)"),
+      Basis::kAdministration};
   // The admission's write passes over every damaged journal, this one included (its records
   // are taken by QuarantineJournalInto alone), and over nothing else.
   CUSTOS_ASSIGN_OR_RETURN(std::vector<audit::JournalCheck> checks, ReadJournalChecks(m));
@@ -80,13 +84,17 @@ Result<audit::QuarantineReport> AuditService::QuarantineJournal(const Context& c
     }
     report = *std::move(done);
     if (report.already) {
-      return Verdict::Allow("quarantined before; its file is moved into quarantine/ now");
+      return Verdict::Allow(std::string(ops::kQuarantinedBefore) +
+                            " (an earlier run's entry); its file is moved into quarantine/ if it "
+                            "is still in place");
     }
     return Verdict::Allow(fmt::format(
         "{}; {} authentic record(s) before it folded into the log; {} byte(s) from record {} on "
-        "set aside in {}/{}{} (SHA-256 {})",
+        "set aside in {}/{}{} ({})",
         report.damage, report.folded, report.set_aside, report.damaged_record,
-        audit::kQuarantineDir, id, audit::kJournalSuffix, report.file_sha256));
+        audit::kQuarantineDir, id, audit::kJournalSuffix,
+        report.file_sha256.empty() ? std::string("not readable: no SHA-256")
+                                   : "SHA-256 " + report.file_sha256));
   }));
   CUSTOS_RETURN_IF_ERROR(m.audit->MoveQuarantined(id));
   return report;

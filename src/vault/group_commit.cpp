@@ -90,14 +90,20 @@ Status GroupCommit::Run(const Step& step, bool may_journal) {
   }
   Waiter self;
   self.step = &step;
+  self.solo = audit::JournalSkip::Active();
   std::unique_lock<std::mutex> lock(mu_);
   queue_.push_back(&self);
   while (!self.done && queue_.front() != &self) self.cv.wait(lock);
   if (self.done) return self.status;
 
-  // The leader: everything queued behind it so far joins its batch.
-  std::vector<Waiter*> batch(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(std::min(
-                                                                  queue_.size(), max_batch_)));
+  // The leader: what is queued behind it so far joins its batch, up to a solo waiter (which
+  // leads a batch of its own next); a solo leader runs alone.
+  size_t n = 1;
+  if (!self.solo) {
+    const size_t most = std::min(queue_.size(), max_batch_);
+    while (n < most && !queue_[n]->solo) ++n;
+  }
+  std::vector<Waiter*> batch(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
   lock.unlock();
   Execute(batch);  // pops what it ran and wakes those waiters and the next leader
   return self.status;

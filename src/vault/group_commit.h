@@ -88,6 +88,10 @@ class GroupCommit {
  private:
   struct Waiter {
     const Step* step = nullptr;
+    // Its thread passes over damaged audit journals (audit::JournalSkip): it runs in a batch
+    // of its own, so that no other request commits in a transaction whose fold passed over
+    // them, and it never depends on another leader's fold.
+    bool solo = false;
     Status status;
     std::vector<audit::AuditEvent> events;
     bool done = false;

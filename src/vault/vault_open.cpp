@@ -521,7 +521,8 @@ Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
   // aside: Open's own writes pass over damaged journals (this thread only, until Open ends);
   // every other operation still fails on them (docs/audit.md, "A damaged journal").
   CUSTOS_ASSIGN_OR_RETURN(std::vector<audit::JournalCheck> journals, ReadJournalChecks(*impl));
-  const audit::JournalSkip skip_damaged(DamagedJournals(journals));
+  const std::vector<std::string> damaged = DamagedJournals(journals);
+  const audit::JournalSkip skip_damaged(damaged);
   CUSTOS_RETURN_IF_ERROR(OpenEpochKeys(*impl));
   // The audit log's Merkle nodes (audit/tree_nodes.h): a log from before them, or one whose
   // build was interrupted, is completed here, resumably; once complete this is one read.
@@ -550,7 +551,9 @@ Result<std::unique_ptr<Vault>> Vault::Open(const OpenOptions& options) {
   // A rotation due (a new epoch, an unfinished re-wrap, an epoch to destroy; the migration of
   // a vault made before epochs) runs at every open, so a vault used only through the CLI
   // rotates too (docs/backup.md "Epochs and the window").
-  if (!options.TEST_skip_epoch_rotation) {
+  // Not while a journal is damaged: a rotation re-wraps keys and may destroy an epoch, work
+  // that waits until the journal is quarantined and the log is written as usual again.
+  if (!options.TEST_skip_epoch_rotation && damaged.empty()) {
     CUSTOS_RETURN_IF_ERROR(vault->keys().RunScheduledEpochRotation().status());
   }
   // [dpo] require_pia "purpose" (issue 19): admission consults the purposes an approved impact

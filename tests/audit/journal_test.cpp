@@ -3,6 +3,7 @@
 // spliced or moved is refused; an unfinished write of an ended process is cut and the cut
 // recorded; a failed write fails closed.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <fstream>
@@ -562,6 +563,61 @@ TEST_P(JournalTest, AQuarantineCommittedButNotMovedIsFinishedByRunningItAgain) {
   ASSERT_TRUE(jlog_->MoveQuarantined(id).ok());
   EXPECT_TRUE(std::filesystem::exists(quarantine_dir() / path.filename()));
   EXPECT_TRUE(jlog_->MoveQuarantined(id).ok()) << "moved already: nothing to do";
+}
+
+// Under a journal's name, anything but a regular file (a symbolic link, a FIFO whose open would
+// block the fold) is damage: refused without being opened, listed, and quarantined as it is.
+TEST_P(JournalTest, AJournalThatIsNotARegularFileIsDamageAndIsQuarantinedUnread) {
+  std::filesystem::create_directories(journal_dir());
+  const std::string link_id = "0123456789abcdef0123456789abcdef";
+  const std::string fifo_id = "fedcba9876543210fedcba9876543210";
+  std::filesystem::create_symlink("/dev/zero", journal_dir() / (link_id + ".journal"));
+  ASSERT_EQ(::mkfifo((journal_dir() / (fifo_id + ".journal")).c_str(), 0600), 0);
+  auto folded = jlog_->FoldJournals(*store_);
+  ASSERT_EQ(folded.status().code(), Code::kDataLoss) << folded.status().ToString();
+  EXPECT_NE(folded.status().message().find("not a regular file"), std::string::npos);
+  {
+    auto txn = store_->BeginRead();
+    ASSERT_TRUE(txn.ok());
+    auto checks = jlog_->CheckJournals(**txn);
+    ASSERT_TRUE(checks.ok()) << checks.status().ToString();
+    ASSERT_EQ(checks->size(), 2u);
+    for (const JournalCheck& c : *checks) EXPECT_EQ(c.damage.code(), Code::kDataLoss) << c.id;
+  }
+  // As the vault does, each quarantine passes over every damaged journal, not only its own.
+  const JournalSkip both({link_id, fifo_id});
+  for (const std::string& id : {link_id, fifo_id}) {
+    auto report = Quarantine(id);
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_EQ(report->folded, 0);
+    EXPECT_TRUE(report->file_sha256.empty()) << "not read";
+    ASSERT_TRUE(jlog_->MoveQuarantined(id).ok());
+    EXPECT_TRUE(std::filesystem::exists(
+        std::filesystem::symlink_status(quarantine_dir() / (id + ".journal"))));
+  }
+}
+
+TEST_P(JournalTest, AfterQuarantiningEveryDamagedJournalTheFoldWorks) {
+  std::filesystem::create_directories(journal_dir());
+  const std::string fifo_id = "fedcba9876543210fedcba9876543210";
+  ASSERT_EQ(::mkfifo((journal_dir() / (fifo_id + ".journal")).c_str(), 0600), 0);
+  EXPECT_EQ(jlog_->FoldJournals(*store_).status().code(), Code::kDataLoss);
+  ASSERT_TRUE(Quarantine(fifo_id).ok());
+  ASSERT_TRUE(jlog_->MoveQuarantined(fifo_id).ok());
+  EXPECT_TRUE(jlog_->FoldJournals(*store_).ok());
+}
+
+// A quarantine directory that is a symbolic link is not followed: the evidence stays put.
+TEST_P(JournalTest, AQuarantineDirectoryThatIsALinkIsRefused) {
+  const std::filesystem::path path = DamagedJournal();
+  const std::string id = path.stem().string();
+  const std::filesystem::path elsewhere = dir_ / "elsewhere";
+  std::filesystem::create_directories(elsewhere);
+  std::filesystem::create_symlink(elsewhere, quarantine_dir());
+  ASSERT_TRUE(Quarantine(id).ok());
+  EXPECT_FALSE(jlog_->MoveQuarantined(id).ok());
+  EXPECT_TRUE(std::filesystem::exists(path));
+  EXPECT_TRUE(std::filesystem::is_empty(elsewhere));
 }
 
 }  // namespace

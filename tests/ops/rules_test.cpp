@@ -370,6 +370,10 @@ TEST_F(RulesTest, ADamagedAuditJournalQuarantinedIsAHighAlert) {
   EXPECT_TRUE(Feed("dpo", "audit.journal.quarantine", target, "deny", "", "administration",
                    "permission_denied: no grant")
                   .empty());
+  EXPECT_TRUE(Feed("sec", "audit.journal.quarantine", target, "allow", "", "administration",
+                   std::string(kQuarantinedBefore) + " (an earlier run's entry); ...")
+                  .empty())
+      << "a run again after the commit sets nothing aside";
 }
 
 TEST_F(RulesTest, AReadUnderABreakGlassGrantIsAnAlert) {

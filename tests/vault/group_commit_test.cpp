@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../audit/audit_fixture.h"
+#include "audit/audit_log.h"
 #include "audit/journal.h"
 #include "store/fault_store.h"
 #include "vault/access_cache.h"
@@ -85,6 +86,48 @@ TEST_P(GroupCommitTest, RequestsThatQueueShareOneCommitAndEachGetsItsEntry) {
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_TRUE(report->ok) << report->problem;
   EXPECT_EQ(report->entries, 13);
+}
+
+// A thread that passes over damaged audit journals (audit::JournalSkip: the doctor, a
+// quarantine) runs its step in a batch of its own: no other request commits in a transaction
+// whose fold passed over them. Queued behind a gate: A, then S (with a skip), then B and C:
+// A alone (it stops before S), S alone, then B and C together.
+TEST_P(GroupCommitTest, AThreadPassingOverDamagedJournalsRunsInABatchOfItsOwn) {
+  AccessCache cache;
+  GroupCommit commits(*store_, *log_, cache, 64);
+  Gate gate;
+  std::vector<std::thread> threads;
+  std::vector<Status> results(5);
+  auto step = [](int i) {
+    return [i](BatchScope&) -> Result<std::vector<audit::AuditEvent>> {
+      return std::vector<audit::AuditEvent>{Read(i)};
+    };
+  };
+  threads.emplace_back([&] {
+    results[0] = commits.Run([&](BatchScope&) -> Result<std::vector<audit::AuditEvent>> {
+      gate.Wait();
+      return std::vector<audit::AuditEvent>{Read(0)};
+    });
+  });
+  auto queue = [&](size_t i, bool skip) {
+    threads.emplace_back([&, i, skip] {
+      std::unique_ptr<audit::JournalSkip> passing;
+      if (skip) passing = std::make_unique<audit::JournalSkip>(std::vector<std::string>{"j"});
+      results[i] = commits.Run(step(static_cast<int>(i)));
+    });
+    while (commits.TEST_queued() < i + 1) std::this_thread::yield();
+  };
+  while (commits.TEST_queued() < 1) std::this_thread::yield();
+  queue(1, false);
+  queue(2, true);
+  queue(3, false);
+  queue(4, false);
+  gate.Release();
+  for (auto& t : threads) t.join();
+  for (const Status& st : results) EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(commits.TEST_batches(), 4u);  // the gated one, A, S, then B and C
+  EXPECT_EQ(commits.TEST_largest_batch(), 2u);
+  EXPECT_EQ(RawDb(db_path()).Entries().size(), 5u);
 }
 
 TEST_P(GroupCommitTest, AFailedCommitRefusesTheWholeBatchAndLeavesNoEntryOfIt) {

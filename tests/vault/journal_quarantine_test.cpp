@@ -34,8 +34,8 @@ class JournalQuarantineTest : public VaultTest {
   static Context Dpo() { return Context{"dpo", "", Channel::kCli, "req-dpo"}; }
 
   // A process that read customer `id` three times and was killed: its journal is left behind,
-  // then its second record is edited. Returns the journal's id.
-  std::string KilledReaderWithADamagedJournal(const std::string& id) {
+  // then (with `damage`) its second record is edited. Returns the journal's id.
+  std::string KilledReaderWithADamagedJournal(const std::string& id, bool damage = true) {
     vault_.reset();  // no connection or thread of the parent crosses the fork
     const pid_t pid = fork();
     EXPECT_GE(pid, 0);
@@ -59,6 +59,7 @@ class JournalQuarantineTest : public VaultTest {
       if (e.path().extension() == ".journal") journal = e.path();
     }
     EXPECT_FALSE(journal.empty());
+    if (!damage) return journal.stem().string();
     std::string bytes = ReadFileBytes(journal);
     const std::string target = "customer:" + id;
     const size_t first = bytes.find(target);
@@ -162,15 +163,27 @@ TEST_F(JournalQuarantineTest, ADamagedJournalIsReportedQuarantinedAndTheVaultWor
   }
 }
 
-TEST_F(JournalQuarantineTest, AJournalThatChecksOutIsNotQuarantinedAndTheRefusalIsRecorded) {
-  auto refused = vault_->audit().QuarantineJournal(Sec(), "0123456789abcdef0123456789abcdef");
-  EXPECT_EQ(refused.status().code(), Code::kNotFound);
+TEST_F(JournalQuarantineTest, OnlyADamagedJournalIsQuarantinedAndEachRefusalIsRecorded) {
+  auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  const std::string sound = KilledReaderWithADamagedJournal(*id, /*damage=*/false);
+  Reopen();
+  auto checks_out = vault_->audit().QuarantineJournal(Sec(), sound);
+  EXPECT_EQ(checks_out.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(checks_out.status().message().find("not damaged"), std::string::npos);
+  auto missing = vault_->audit().QuarantineJournal(Sec(), "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(missing.status().code(), Code::kNotFound);
   auto bad = vault_->audit().QuarantineJournal(Sec(), "../custos");
   EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
   const std::vector<store::AuditRow> rows = EntriesOf("audit.journal.quarantine");
-  ASSERT_EQ(rows.size(), 2u);
-  EXPECT_EQ(rows[0].decision, "deny");
-  EXPECT_EQ(rows[1].decision, "deny");
+  ASSERT_EQ(rows.size(), 3u);
+  for (const store::AuditRow& r : rows) EXPECT_EQ(r.decision, "deny");
+  EXPECT_EQ(rows[0].target, "journal:" + sound);
+  EXPECT_EQ(rows[2].target, "journal:(invalid id)") << "a hostile id never enters the log";
+  // The sound journal was folded as usual, its three reads in the log.
+  size_t reads = 0;
+  for (const store::AuditRow& r : EntriesOf("customer.read")) reads += r.ts_ms == 1'760'000'100'000;
+  EXPECT_EQ(reads, 3u);
 }
 
 }  // namespace
