@@ -335,9 +335,12 @@ Result<QuarantineReport> AuditLog::QuarantineJournalInto(store::Transaction& txn
     return NotFound(fmt::format("audit journal {}: no such journal", id));
   }
   const bool readable = regular.ok() && scanned.ok();
-  JournalScan scan = readable ? *std::move(scanned) : JournalScan{};
-  if (!regular.ok()) scan.damage = regular;
-  if (regular.ok() && !scanned.ok()) scan.damage = scanned.status();
+  JournalScan scan;
+  if (readable) {
+    scan = *std::move(scanned);
+  } else {
+    scan.damage = regular.ok() ? scanned.status() : regular;
+  }
   if (!bad_position.ok()) {
     scan.events.clear();
     scan.end = JournalPosition{};
