@@ -290,7 +290,7 @@ Status StartAggregate(AggregateRun& a, const Context& ctx) {
 }
 
 // One pass: the true counts and clamped sums per group, in memory (one cell per group).
-Result<TallyCells> Tally(AggregateRun& a) {
+Result<TallyCells> TallyAggregate(AggregateRun& a) {
   TallyCells cells;
   const Query& q = a.q;
   std::vector<std::string> key(q.by.size());
@@ -457,7 +457,7 @@ Result<DeidAggregateReport> DeidService::Aggregate(const Context& ctx,
   a.epsilon_limit = EpsilonLimit(*profile);
   a.delta_limit = DeltaUnits(profile->delta_budget);
   CUSTOS_RETURN_IF_ERROR(StartAggregate(a, ctx));
-  CUSTOS_ASSIGN_OR_RETURN(TallyCells cells, Tally(a));
+  CUSTOS_ASSIGN_OR_RETURN(TallyCells cells, TallyAggregate(a));
   CUSTOS_ASSIGN_OR_RETURN(DeidAggregateReport report, Answer(a, cells));
   cells.clear();
   CUSTOS_RETURN_IF_ERROR(Record(a, report));
