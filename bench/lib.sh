@@ -71,6 +71,18 @@ wait_server_idle() {
 }
 secs() { python3 -c "print(f'{$2-$1:.2f}')"; }
 rate() { python3 -c "print(f'{$1/($3-$2):.0f}')"; }
+# pg_copy_baseline URL CSV TABLE: the PostgreSQL benches' baseline, `psql \copy` of CSV (with
+# its header) into TABLE, created as a plain table of text columns (no encryption, no index,
+# no audit). Sets COPY_T0 and COPY_T1 (now) around the copy; the caller drops TABLE.
+pg_copy_baseline() {
+  local url=$1 csv=$2 table=$3 header columns
+  header=$(head -1 "$csv")
+  columns=$(python3 -c "import sys; print(', '.join(f'\"{c}\" text' for c in sys.argv[1].split(',')))" "$header")
+  psql "$url" -qAt -v ON_ERROR_STOP=1 -c "DROP TABLE IF EXISTS $table; CREATE TABLE $table ($columns)"
+  COPY_T0=$(now)
+  psql "$url" -qAt -v ON_ERROR_STOP=1 -c "\\copy $table FROM '$csv' WITH (FORMAT csv, HEADER true)"
+  COPY_T1=$(now)
+}
 
 source scripts/custos_staff.sh
 

@@ -28,13 +28,8 @@ clerk=$(custos_staff_token "$CUSTOS" "$WORK/vault" "$ADMIN" clerk sales_rep sale
 t0=$(now); bench_import "$WORK/vault" "$clerk" "$WORK/customers.csv"; t1=$(now)
 echo "custos import (postgres): $(secs "$t0" "$t1") s"
 
-header=$(head -1 "$WORK/customers.csv")
-columns=$(python3 -c "import sys; print(', '.join(f'\"{c}\" text' for c in sys.argv[1].split(',')))" "$header")
-psql "$URL" -qAt -v ON_ERROR_STOP=1 -c "CREATE TABLE bif_plain_$$ ($columns)"
-t0=$(now)
-psql "$URL" -qAt -v ON_ERROR_STOP=1 -c "\\copy bif_plain_$$ FROM '$WORK/customers.csv' WITH (FORMAT csv, HEADER true)"
-t1=$(now)
-copy_s=$(secs "$t0" "$t1")
+pg_copy_baseline "$URL" "$WORK/customers.csv" "bif_plain_$$"
+copy_s=$(secs "$COPY_T0" "$COPY_T1")
 echo "psql \\copy: $copy_s s; 0.25 of it leaves the whole import $(python3 -c "print(f'{$copy_s/0.25:.2f}')") s"
 
 # The rows in the order the import wrote them: customer by customer.

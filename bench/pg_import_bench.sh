@@ -40,14 +40,9 @@ echo "custos import (postgres): $custos_rate records/s ($(secs "$t0" "$t1") s)"
 
 # The baseline: the same file into a plain table of text columns, no encryption, no index,
 # no audit, through the same server and client library.
-header=$(head -1 "$WORK/customers.csv")
-columns=$(python3 -c "import sys; print(', '.join(f'\"{c}\" text' for c in sys.argv[1].split(',')))" "$header")
-psql "$URL" -qAt -v ON_ERROR_STOP=1 -c "DROP TABLE IF EXISTS bench_plain_$$; CREATE TABLE bench_plain_$$ ($columns)"
-t0=$(now)
-psql "$URL" -qAt -v ON_ERROR_STOP=1 -c "\\copy bench_plain_$$ FROM '$WORK/customers.csv' WITH (FORMAT csv, HEADER true)"
-t1=$(now)
-base_rate=$(rate "$COUNT" "$t0" "$t1")
-echo "psql \\copy: $base_rate records/s ($(secs "$t0" "$t1") s)"
+pg_copy_baseline "$URL" "$WORK/customers.csv" "bench_plain_$$"
+base_rate=$(rate "$COUNT" "$COPY_T0" "$COPY_T1")
+echo "psql \\copy: $base_rate records/s ($(secs "$COPY_T0" "$COPY_T1") s)"
 ratio=$(python3 -c "print(f'{$custos_rate/$base_rate:.3f}')")
 echo "ratio custos/psql-copy: $ratio"
 
