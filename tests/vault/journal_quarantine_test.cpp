@@ -3,10 +3,6 @@
 // administrator quarantines it — its authentic records folded, the rest kept as evidence, the
 // quarantine audited and alerted — after which the vault works again. SQLite only (the read
 // journal is SQLite's).
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -36,24 +32,7 @@ class JournalQuarantineTest : public VaultTest {
   // A process that read customer `id` three times and was killed: its journal is left behind,
   // then (with `damage`) its second record is edited. Returns the journal's id.
   std::string KilledReaderWithADamagedJournal(const std::string& id, bool damage = true) {
-    vault_.reset();  // no connection or thread of the parent crosses the fork
-    const pid_t pid = fork();
-    EXPECT_GE(pid, 0);
-    if (pid == 0) {
-      OpenOptions open;
-      open.dir = dir_;
-      open.now_ms = [] { return int64_t{1'760'000'100'000}; };
-      auto v = Vault::Open(open);
-      if (!v.ok()) _exit(2);
-      for (int i = 0; i < 3; ++i) {
-        if (!(*v)->customers().Get(Agent(), id, {"name"}).ok()) _exit(3);
-      }
-      kill(getpid(), SIGKILL);
-      _exit(4);
-    }
-    int status = 0;
-    EXPECT_EQ(waitpid(pid, &status, 0), pid);
-    EXPECT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
+    ReadInAKilledProcess(id, 3);
     std::filesystem::path journal;
     for (const auto& e : std::filesystem::directory_iterator(journal_dir())) {
       if (e.path().extension() == ".journal") journal = e.path();
@@ -149,7 +128,7 @@ TEST_F(JournalQuarantineTest, ADamagedJournalIsReportedQuarantinedAndTheVaultWor
   EXPECT_EQ(quarantines[1].reason.find(*id), std::string::npos) << "no customer in the reason";
   size_t reads_at_kill_time = 0;  // the killed process ran on a clock of its own
   for (const store::AuditRow& r : EntriesOf("customer.read")) {
-    if (r.ts_ms == 1'760'000'100'000) ++reads_at_kill_time;
+    if (r.ts_ms == kKilledReaderMs) ++reads_at_kill_time;
   }
   EXPECT_EQ(reads_at_kill_time, 1u) << "the authentic record before the damage, not the rest";
 
@@ -182,7 +161,7 @@ TEST_F(JournalQuarantineTest, OnlyADamagedJournalIsQuarantinedAndEachRefusalIsRe
   EXPECT_EQ(rows[2].target, "journal:(invalid id)") << "a hostile id never enters the log";
   // The sound journal was folded as usual, its three reads in the log.
   size_t reads = 0;
-  for (const store::AuditRow& r : EntriesOf("customer.read")) reads += r.ts_ms == 1'760'000'100'000;
+  for (const store::AuditRow& r : EntriesOf("customer.read")) reads += r.ts_ms == kKilledReaderMs;
   EXPECT_EQ(reads, 3u);
 }
 

@@ -189,25 +189,7 @@ TEST_F(ReadJournalTest, AProcessKilledAfterItsAnswersLosesNoEntry) {
   auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
   ASSERT_TRUE(id.ok());
   const int64_t before = VerifiedEntries(*vault_);
-  vault_.reset();  // no connection or thread of the parent crosses the fork
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    OpenOptions open;
-    open.dir = dir_;
-    open.now_ms = [] { return int64_t{1'760'000'100'000}; };
-    auto v = Vault::Open(open);
-    if (!v.ok()) _exit(2);
-    for (int i = 0; i < 20; ++i) {
-      if (!(*v)->customers().Get(Agent(), *id, {"name"}).ok()) _exit(3);
-    }
-    // Every answer has left: killed before any fold, seal or close.
-    kill(getpid(), SIGKILL);
-    _exit(4);
-  }
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
+  ReadInAKilledProcess(*id, 20);  // every answer has left: killed before any fold or close
   Reopen();
   // The opening of the vault by the test's ReopenAndVerify folds the dead process's journal.
   EXPECT_EQ(VerifiedEntries(*vault_), before + 20 + 1);  // + the verification's own entry

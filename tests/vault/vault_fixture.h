@@ -7,6 +7,8 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -268,6 +270,32 @@ class VaultTest : public ::testing::Test {
     Status st =
         vault_->approvals().Approve(Context{"dpo", "", Channel::kCli, "req-setup"}, *approval);
     ASSERT_TRUE(st.ok()) << st.ToString();
+  }
+
+  // A process of its own opens the vault (closed here first: no connection or thread crosses
+  // the fork), reads customer `id` `reads` times as Agent() on the clock kKilledReaderMs, and
+  // is killed before any fold, seal or close: with [audit] read_journal its journal is left
+  // behind. The vault stays closed; Reopen() when needed.
+  static constexpr int64_t kKilledReaderMs = 1'760'000'100'000;
+  void ReadInAKilledProcess(const std::string& id, int reads) {
+    vault_.reset();
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      OpenOptions open;
+      open.dir = dir_;
+      open.now_ms = [] { return kKilledReaderMs; };
+      auto v = Vault::Open(open);
+      if (!v.ok()) _exit(2);
+      for (int i = 0; i < reads; ++i) {
+        if (!(*v)->customers().Get(Agent(), id, {"name"}).ok()) _exit(3);
+      }
+      kill(getpid(), SIGKILL);
+      _exit(4);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
   }
 
   // `journal_reads`: OpenOptions::journal_reads, as `custos serve` opens the vault.
