@@ -380,7 +380,7 @@ Status AuditLog::MoveQuarantined(std::string_view id) const {
   if (std::filesystem::symlink_status(from, ec).type() == std::filesystem::file_type::not_found) {
     return Status::Ok();
   }
-  Status st = env.CreateDir(dir, 0700);
+  Status st = env.CreateDirDurable(dir, 0700);
   // The evidence goes into a directory of the vault's own, closed to others: never through a
   // link someone put in its place.
   if (st.ok()) {
@@ -393,7 +393,6 @@ Status AuditLog::MoveQuarantined(std::string_view id) const {
       if (ec) st = Unavailable(fmt::format("{}: chmod 0700: {}", dir.string(), ec.message()));
     }
   }
-  if (st.ok()) st = env.SyncDir(options_.journal_dir);
   if (st.ok()) st = env.RenameFile(from, dir / name);
   if (st.ok()) st = env.SyncDir(dir);
   if (st.ok()) st = env.SyncDir(options_.journal_dir);

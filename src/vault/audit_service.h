@@ -129,7 +129,8 @@ class AuditService {
   // the records folded, the bytes set aside and the file's SHA-256 (never contents); after the
   // commit the file is moved into the journal directory's quarantine/ as the incident's
   // evidence. Admitted under incident.manage (the security administrator).
-  // Refusals (recorded as deny entries): admission's; InvalidArgument (not a journal id);
+  // Refusals (recorded as deny entries): admission's; InvalidArgument (not a journal id: the
+  // entry's target is then "journal:(invalid id)");
   // NotFound (no such journal); FailedPrecondition (a live process holds it: stop it first;
   // or it is not damaged: a fold takes it). Running it again after a crash finishes the move.
   // Unavailable: the store or a file cannot be read or written.

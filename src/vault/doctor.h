@@ -1,11 +1,12 @@
 // DoctorService: `custos doctor`, the regular security self-check of P4c (issue 19 item 2;
 // docs/dpo.md "The doctor"). It looks at what an operator gets wrong without noticing: file
-// modes, the KEK provider and key ages, the TLS certificate, the audit log and its witnesses,
-// backups and their verification, second factors and training of the staff who read
-// confidential data, dormant accounts and long-lived tokens, separation of duties, retention
-// ceilings, and the listen address. Each check yields one finding: a stable id, a severity, a
-// message and the fix. The messages name staff ids, files, key versions and counts, never a
-// customer or a customer's value; the doctor decrypts nothing.
+// modes, the KEK provider and key ages, the TLS certificate, the audit log, its witnesses and
+// its read journals (a damaged one is reported, not failed on), backups and their verification,
+// second factors and training of the staff who read confidential data, dormant accounts and
+// long-lived tokens, separation of duties, retention ceilings, and the listen address. Each check
+// yields one finding: a stable id, a severity, a message and the fix. The messages name staff ids,
+// files, key versions and counts, never a customer or a customer's value; the doctor decrypts
+// nothing.
 //
 // A run is admitted under doctor.run (roles dpo, security_admin, admin in the shipped policy)
 // and recorded as one "doctor.run" entry naming the counts and the ids of the findings that are
@@ -62,7 +63,8 @@ class DoctorService {
 
   // Runs every check and records the result ("doctor.run", and the metadata "doctor.last").
   // The store is read in the admitted transaction; files, the certificate and the audit
-  // verification after it, outside any transaction.
+  // verification after it, outside any transaction. The audit journals are checked first, and
+  // the run's own writes pass over damaged ones (audit::JournalSkip) to report them.
   // Refusals of admission (recorded as a deny entry); Unavailable: the store cannot be read or
   // the entry written (then no result is kept).
   Result<DoctorReport> Run(const Context& ctx);

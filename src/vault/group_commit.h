@@ -59,7 +59,9 @@ class GroupCommit {
   // NoWaitScope (no_wait.h), the step was declined (the scope says so) and nothing of it kept.
   // may_journal: the step only reads customer data (never the audit log), so its entries may go
   // to the journal when one is set (SetJournal); otherwise it is always batched, and its batch's
-  // transaction sees the journals folded (audit/journal_store.h).
+  // transaction sees the journals folded (audit/journal_store.h). On a thread with a live
+  // audit::JournalSkip the step runs in a batch of its own (nobody else commits past the
+  // journals it passes over).
   Status Run(const Step& step, bool may_journal = false);
 
   // Journalled reads (audit/journal.h; docs/decisions.md, "The audit journal"): from now on a

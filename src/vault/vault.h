@@ -130,7 +130,9 @@ class Vault {
   // vault's current epoch; DataLoss if the keys do not unwrap (wrong KEK). Then runs the epoch
   // rotation if one is due (KeyService::RunScheduledEpochRotation: a vault made before issue
   // 23 gets epoch 1 and its DEKs re-wrapped; a new epoch every [backup] key_epoch_length;
-  // old epochs destroyed), and fails with its error.
+  // old epochs destroyed), and fails with its error. A damaged audit journal does not keep it
+  // closed: Open's own writes pass over it, and a due rotation waits until it is quarantined
+  // (AuditService::QuarantineJournal; every other write still fails on it).
   static Result<std::unique_ptr<Vault>> Open(const OpenOptions& options);
 
   // Restores a backup into a new vault directory (and, with postgres_url, an empty
