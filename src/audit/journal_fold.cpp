@@ -37,6 +37,33 @@ bool EndsWith(std::string_view text, std::string_view mark) {
   return text.size() > mark.size() && text.substr(text.size() - mark.size()) == mark;
 }
 
+// What the log holds of a journal: nothing yet, a position in a journal still in use, or the
+// position it was folded to before it was closed or quarantined. `position` fails when the
+// stored text cannot be read.
+struct StoredPosition {
+  enum class State { kNone, kOpen, kClosed, kQuarantined };
+  State state = State::kNone;
+  Result<JournalPosition> position = JournalPosition{};
+};
+
+Result<StoredPosition> ReadStoredPosition(store::Transaction& txn, std::string_view id) {
+  auto stored = txn.GetMeta(JournalMetaKey(id));
+  if (!stored.ok()) return CannotFold("read a journal's position", stored.status());
+  StoredPosition out;
+  if (!stored->has_value()) return out;
+  std::string_view text(reinterpret_cast<const char*>((*stored)->data()), (*stored)->size());
+  out.state = StoredPosition::State::kOpen;
+  if (EndsWith(text, kClosedMark)) {
+    out.state = StoredPosition::State::kClosed;
+    text.remove_suffix(kClosedMark.size());
+  } else if (EndsWith(text, kQuarantinedMark)) {
+    out.state = StoredPosition::State::kQuarantined;
+    text.remove_suffix(kQuarantinedMark.size());
+  }
+  out.position = DecodeJournalPosition(text);
+  return out;
+}
+
 // OK for a regular file; DataLoss for anything else under a journal's name (a symbolic link, a
 // FIFO, whose open could block): nothing a Custos process writes. NotFound when it is gone.
 Status RegularJournal(const std::filesystem::path& path, std::string_view id) {
@@ -105,21 +132,17 @@ Status AuditLog::FoldJournalsInto(store::Transaction& txn, size_t max_entries, F
     if (id.empty() || JournalSkip::Skips(id)) continue;
     const std::filesystem::path path = options_.journal_dir / name;
     const std::string key = JournalMetaKey(id);
-    auto stored = txn.GetMeta(key);
-    if (!stored.ok()) return CannotFold("read a journal's position", stored.status());
-    JournalPosition from;
-    if (stored->has_value()) {
-      std::string text((*stored)->begin(), (*stored)->end());
-      if (EndsWith(text, kClosedMark)) {
-        removable.push_back(path);  // folded and closed before; its removal did not happen yet
-        continue;
-      }
-      // Quarantined (QuarantineJournalInto); its file is moved after the commit, or, after a
-      // crash, by the quarantine run again. Not moved here: in the quarantining transaction
-      // itself the mark is not committed yet.
-      if (EndsWith(text, kQuarantinedMark)) continue;
-      CUSTOS_ASSIGN_OR_RETURN(from, DecodeJournalPosition(text));
+    CUSTOS_ASSIGN_OR_RETURN(const StoredPosition stored, ReadStoredPosition(txn, id));
+    if (stored.state == StoredPosition::State::kClosed) {
+      removable.push_back(path);  // folded and closed before; its removal did not happen yet
+      continue;
     }
+    // Quarantined (QuarantineJournalInto); its file is moved after the commit, or, after a
+    // crash, by the quarantine run again. Not moved here: in the quarantining transaction
+    // itself the mark is not committed yet.
+    if (stored.state == StoredPosition::State::kQuarantined) continue;
+    if (!stored.position.ok()) return stored.position.status();
+    const JournalPosition from = *stored.position;
     if (Status regular = RegularJournal(path, id); !regular.ok()) {
       if (regular.code() == Code::kNotFound) continue;
       return regular;
@@ -167,7 +190,8 @@ Status AuditLog::FoldJournalsInto(store::Transaction& txn, size_t max_entries, F
       ++report.journals_closed;
     }
     // A journal closed with no record at all leaves no position behind: it is only removed.
-    const bool empty = close && scan.end.index == 0 && scan.events.empty() && !stored->has_value();
+    const bool empty = close && scan.end.index == 0 && scan.events.empty() &&
+                       stored.state == StoredPosition::State::kNone;
     if (!empty && (!scan.events.empty() || close)) {
       const crypto::Bytes value(text.begin(), text.end());
       Status st = txn.PutMeta(key, value);
@@ -219,26 +243,18 @@ Result<std::vector<JournalCheck>> AuditLog::CheckJournals(store::Transaction& tx
     const std::string id = JournalId(name);
     if (id.empty()) continue;
     const std::filesystem::path path = options_.journal_dir / name;
-    auto stored = txn.GetMeta(JournalMetaKey(id));
-    if (!stored.ok()) return CannotFold("read a journal's position", stored.status());
+    CUSTOS_ASSIGN_OR_RETURN(const StoredPosition stored, ReadStoredPosition(txn, id));
+    // Folded to its end: about to be removed.
+    if (stored.state == StoredPosition::State::kClosed) continue;
     JournalCheck check;
     check.id = id;
-    JournalPosition from;
-    if (stored->has_value()) {
-      const std::string text((*stored)->begin(), (*stored)->end());
-      if (EndsWith(text, kClosedMark)) continue;  // folded to its end: about to be removed
-      check.quarantined = EndsWith(text, kQuarantinedMark);
-      auto decoded =
-          DecodeJournalPosition(check.quarantined ? std::string_view(text).substr(
-                                                        0, text.size() - kQuarantinedMark.size())
-                                                  : std::string_view(text));
-      if (!decoded.ok()) {
-        check.damage = decoded.status();
-        checks.push_back(std::move(check));
-        continue;
-      }
-      from = *std::move(decoded);
+    check.quarantined = stored.state == StoredPosition::State::kQuarantined;
+    if (!stored.position.ok()) {
+      check.damage = stored.position.status();
+      checks.push_back(std::move(check));
+      continue;
     }
+    const JournalPosition from = *stored.position;
     check.folded = from.index;
     if (!check.quarantined) {
       if (Status regular = RegularJournal(path, id); !regular.ok()) {
@@ -294,26 +310,22 @@ Result<QuarantineReport> AuditLog::QuarantineJournalInto(store::Transaction& txn
   report.id = std::string(id);
   const std::filesystem::path path = options_.journal_dir / name;
   const std::string key = JournalMetaKey(id);
-  auto stored = txn.GetMeta(key);
-  if (!stored.ok()) return CannotFold("read a journal's position", stored.status());
+  CUSTOS_ASSIGN_OR_RETURN(const StoredPosition stored, ReadStoredPosition(txn, id));
+  if (stored.state == StoredPosition::State::kQuarantined) {
+    report.already = true;
+    return report;
+  }
+  if (stored.state == StoredPosition::State::kClosed) {
+    return FailedPrecondition(
+        fmt::format("audit journal {} was folded to its end: nothing to quarantine", id));
+  }
   JournalPosition from;
   Status bad_position;  // a stored position nobody can read: nothing of the file is folded
-  if (stored->has_value()) {
-    const std::string text((*stored)->begin(), (*stored)->end());
-    if (EndsWith(text, kQuarantinedMark)) {
-      report.already = true;
-      return report;
-    }
-    if (EndsWith(text, kClosedMark)) {
-      return FailedPrecondition(
-          fmt::format("audit journal {} was folded to its end: nothing to quarantine", id));
-    }
-    auto decoded = DecodeJournalPosition(text);
-    if (decoded.ok()) {
-      from = *std::move(decoded);
-    } else {
-      bad_position = DataLoss(fmt::format("audit journal {}: {}", id, decoded.status().message()));
-    }
+  if (stored.position.ok()) {
+    from = *stored.position;
+  } else {
+    bad_position =
+        DataLoss(fmt::format("audit journal {}: {}", id, stored.position.status().message()));
   }
   Env& env = JournalEnv();
   const Status regular = RegularJournal(path, id);
