@@ -279,6 +279,8 @@ class AuditLog {
   // Empty without a journal directory. Unavailable: the directory or a position cannot be
   // read. FailedPrecondition: the log was opened without its signing key.
   Result<std::vector<JournalCheck>> CheckJournals(store::Transaction& txn) const;
+  // Test hook: how many times CheckJournals has run in this process.
+  static uint64_t TEST_journal_checks();
   // The ids of the journals in the quarantine directory (kQuarantineDir), in name order.
   Result<std::vector<std::string>> QuarantinedJournals() const;
   // Quarantines damaged journal `id` in txn: its authentic records before the damage are

@@ -1,6 +1,7 @@
 // AuditLog's side of the audit journal (journal.h): a process's journal, and folding the
 // journals' records into the log.
 #include <algorithm>
+#include <atomic>
 #include <cassert>
 #include <string>
 #include <vector>
@@ -77,6 +78,9 @@ Status RegularJournal(const std::filesystem::path& path, std::string_view id) {
   }
   return Status::Ok();
 }
+
+// CheckJournals's runs in this process (AuditLog::TEST_journal_checks).
+std::atomic<uint64_t> g_journal_checks{0};
 
 // The journals the folds of this thread pass over (JournalSkip), or null.
 thread_local const std::vector<std::string>* t_skipped = nullptr;
@@ -228,7 +232,10 @@ Status AuditLog::RemoveClosedJournals(store::Transaction& txn,
   return failed;
 }
 
+uint64_t AuditLog::TEST_journal_checks() { return g_journal_checks.load(); }
+
 Result<std::vector<JournalCheck>> AuditLog::CheckJournals(store::Transaction& txn) const {
+  g_journal_checks.fetch_add(1);
   std::vector<JournalCheck> checks;
   if (options_.journal_dir.empty()) return checks;
   if (options_.signing_key == nullptr || journal_key_.empty()) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "vault/audit_journals.h"
 #include "vault/doctor_checks.h"
@@ -39,16 +40,30 @@ std::string Summary(const DoctorReport& r) {
 }
 
 Result<DoctorReport> RunDoctor(VaultState& m, const Context& ctx, const Operation& op) {
-  // A damaged audit journal fails every write of the log: the run passes over such journals
-  // (on this thread only) so that it can record itself and report them.
+  DoctorFacts facts;
+  auto admit = [&] {
+    return Write(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
+      CUSTOS_ASSIGN_OR_RETURN(facts, ReadDoctorFacts(m, s.txn, s.now_ms));
+      return Verdict::Entries({});  // recorded with its result below
+    });
+  };
+  // Admission first, so that a caller who is refused (any bearer string reaches this over
+  // HTTP) costs no scan of the journals. A damaged audit journal fails every write of the log
+  // (Unavailable): only then are the journals scanned before admission, and the run passes
+  // over the damaged ones (on this thread only) so that it can record itself and report them.
+  std::optional<audit::JournalSkip> skip;
+  Status admitted = admit();
+  if (admitted.code() == Code::kUnavailable || admitted.code() == Code::kDataLoss) {
+    CUSTOS_ASSIGN_OR_RETURN(std::vector<audit::JournalCheck> before, ReadJournalChecks(m));
+    std::vector<std::string> damaged = DamagedJournals(before);
+    if (!damaged.empty()) {
+      skip.emplace(std::move(damaged));
+      admitted = admit();
+    }
+  }
+  CUSTOS_RETURN_IF_ERROR(admitted);
   CUSTOS_ASSIGN_OR_RETURN(std::vector<audit::JournalCheck> journals, ReadJournalChecks(m));
   CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> quarantined, m.audit->QuarantinedJournals());
-  const audit::JournalSkip skip(DamagedJournals(journals));
-  DoctorFacts facts;
-  CUSTOS_RETURN_IF_ERROR(Write(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
-    CUSTOS_ASSIGN_OR_RETURN(facts, ReadDoctorFacts(m, s.txn, s.now_ms));
-    return Verdict::Entries({});  // recorded with its result below
-  }));
   DoctorReport report;
   report.at_ms = facts.now_ms;
   report.audit_seq = facts.audit_seq;

@@ -291,6 +291,23 @@ TEST_F(DoctorTest, TheRunIsAuditedKeptAndRefusedToASupportAgent) {
   EXPECT_EQ(page->entries.size(), 1u);
 }
 
+// Over HTTP any bearer string reaches the doctor: a caller who is refused costs no scan of the
+// audit journals. They are scanned once the run is admitted, for its report (and before
+// admission only when a damaged journal keeps the log from being written: JournalQuarantineTest).
+TEST_F(DoctorTest, ARefusedRunScansNoAuditJournal) {
+  UseReadJournal();
+  Reopen(/*journal_reads=*/true);
+  const uint64_t before = audit::AuditLog::TEST_journal_checks();
+  auto refused = vault_->doctor().Run(SupportAgent());
+  EXPECT_EQ(refused.status().code(), Code::kPermissionDenied);
+  auto unknown = vault_->doctor().Run(Context{"nobody", "", Channel::kApi, "req-unknown"});
+  EXPECT_FALSE(unknown.ok());
+  EXPECT_EQ(audit::AuditLog::TEST_journal_checks(), before);
+  const DoctorReport r = Run();
+  EXPECT_EQ(audit::AuditLog::TEST_journal_checks(), before + 1);
+  EXPECT_EQ(SeverityOf(r, "audit.journals"), Severity::kOk) << Find(r, "audit.journals").message;
+}
+
 // `custos serve`'s daily doctor is due at once on a vault where it never ran or last ran a day
 // ago, else after the rest of the day since that run (a server restarted more often than
 // daily still runs it daily); the question is the system job's audited read.
