@@ -148,11 +148,15 @@ Status CheckAgreement(const VaultState& m, Scope& s, std::string_view agreement_
     return Status::Ok();
   }
   for (const std::string& f : plan.fields) {
-    if (m.config->FindField(f) == nullptr) {
+    const schema::FieldDef* def = m.config->FindField(f);
+    if (def == nullptr) {
       refusal =
           FailedPrecondition("fields: the agreement names a field no longer in the catalogue");
       return Status::Ok();
     }
+    // PIPL Art. 29 (P3.3a): a sensitive field goes only to customers who gave their separate
+    // consent for sensitive information, as a direct read of it requires.
+    if (def->pipl_sensitive) plan.needs_sensitive_consent = true;
   }
   return Status::Ok();
 }

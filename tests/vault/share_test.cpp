@@ -390,6 +390,29 @@ TEST_F(ShareTest, OnlyCustomersWhoConsentedToThePartnerAreSharedAndTheOthersCoun
             Code::kInvalidArgument);
 }
 
+// PIPL Art. 29 (P3.3a): an agreement naming a sensitive field (the ID number) shares only the
+// customers who also gave their separate consent for sensitive information, as a direct read
+// requires; one without a sensitive field shares them all.
+TEST_F(ShareTest, ASensitiveFieldIsSharedOnlyWithTheSeparateSensitiveConsent) {
+  AgreementSpec with_id = Agreement("acme-id");
+  with_id.fields = {"phone", "id_number"};
+  ApprovedAgreement(with_id);
+  ApprovedAgreement(Agreement());
+  const std::string kept = AddCustomer(1, "partner:acme-pay");
+  const std::string withdrawn = AddCustomer(2, "partner:acme-pay");
+  ConsentRequest no_sensitive{"withdraw", "sensitive", "", 0, "", "form-sensitive-1"};
+  ASSERT_TRUE(vault_->consent().Record(Agent(), withdrawn, no_sensitive).ok());
+  auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-id", "", ""});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->row_count, 1);
+  EXPECT_EQ(r->left_out, 1);
+  auto plain = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain->row_count, 2);
+  EXPECT_EQ(plain->left_out, 0);
+  EXPECT_FALSE(kept.empty());
+}
+
 TEST_F(ShareTest, ThePackageOpensWithOpensslAndHoldsTheExpectedRowsAndNotWithAnotherKey) {
   ApprovedAgreement(Agreement());
   std::set<std::string> phones;
