@@ -221,6 +221,14 @@ Status Decide(VaultState& impl, const Context& ctx, std::string_view approval_id
     if (!who.ok() && (approve || row->requester == s.actor().staff_id)) {
       return Verdict::Deny(who);
     }
+    // An account with no password yet holds only the token `custos init` printed to whoever
+    // ran it (the DPO's, before the DPO set their first password): whose hand approved is
+    // not known. Flagged in the entry, as an approver created by the requester's creator is.
+    bool init_token_only = false;
+    if (approve) {
+      CUSTOS_ASSIGN_OR_RETURN(auto cred, s.txn.GetStaffCredential(s.actor().staff_id));
+      init_token_only = !cred.has_value() || cred->password_hash.empty();
+    }
     const std::string state = access::EffectiveState(*row, s.now_ms);
     if (state != access::kStateRequested) {
       return Verdict::Deny(FailedPrecondition(fmt::format("approval: already {}", state)));
@@ -234,11 +242,14 @@ Status Decide(VaultState& impl, const Context& ctx, std::string_view approval_id
     row->state = std::string(approve ? access::kStateApproved : access::kStateRejected);
     CUSTOS_RETURN_IF_ERROR(s.txn.UpdateApproval(*row));
     CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(s.txn));
-    const std::string flag =
+    std::string flag =
         shared_creator.empty()
             ? ""
             : fmt::format("; flagged: approver and requester were both created by '{}'",
                           shared_creator);
+    if (init_token_only) {
+      flag += "; flagged: the approver's account has no password yet (its init token only)";
+    }
     return Verdict::Allow(fmt::format("{} grant {} for '{}' {} by '{}', in force until {} UTC{}",
                                       KindLabel(row->kind), row->approval_id, row->requester,
                                       approve ? "approved" : "rejected", row->approver,

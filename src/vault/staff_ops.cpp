@@ -869,12 +869,19 @@ Status StaffService::SetPassword(const Context& ctx, std::string_view staff_id,
     // A password someone else set is known to them: it must be changed at the next login,
     // and the sessions of whoever held the account before end now.
     CUSTOS_RETURN_IF_ERROR(MarkReset(s.txn, staff_id, !self));
+    // One's own first password (an account `custos init` made): its init token, which init
+    // printed to whoever ran it, ends too; the account logs in with its password from now on.
+    const bool first = self && checked_hash.empty();
     size_t revoked = 0;
-    if (!self) {
+    if (!self || first) {
       CUSTOS_ASSIGN_OR_RETURN(revoked, RevokeLiveTokens(s.txn, staff_id, s.now_ms));
     }
     CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(s.txn));
     impl.login_limits.Clear(IdKey(staff_id));
+    if (first) {
+      return Verdict::Allow(
+          fmt::format("own first password set; {} tokens revoked (the init token)", revoked));
+    }
     return Verdict::Allow(
         self ? "own password changed (current password checked)"
              : fmt::format("password reset by an administrator: to be changed at the next login; "

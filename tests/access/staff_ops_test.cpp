@@ -328,6 +328,34 @@ TEST_F(StaffOpsTest, ATokenOnlyAccountSetsItsFirstPasswordOnlyThroughTheCli) {
       vault_->staff().SetPassword(api, "admin", "admin second pass 2", "admin first pass 1").ok());
 }
 
+// `custos init` prints the DPO's token to whoever runs it. Once the DPO sets their first
+// password it ends; an approval made with it before then is flagged (rule flagged_approval).
+TEST_F(StaffOpsTest, TheDposInitTokenEndsWithTheirFirstPasswordAndApprovalsBeforeAreFlagged) {
+  ASSERT_TRUE(vault_->staff().Authenticate(init_.dpo_token, "r").ok());
+  auto grant = [&](const std::string& staff) {
+    ApprovalRequest r;
+    r.kind = "role_grant";
+    r.justification = "a risk officer for the fraud team";
+    r.staff_id = staff;
+    r.roles = {"risk_officer"};
+    r.duration_ms = kHour;
+    auto id = vault_->approvals().Request(As("admin"), r);
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    return id.ok() ? *id : std::string();
+  };
+  ASSERT_TRUE(vault_->approvals().Approve(As("dpo"), grant("rita")).ok());
+  const std::string kFlag = "the approver's account has no password yet (its init token only)";
+  EXPECT_NE(AuditText().find(kFlag), std::string::npos);
+
+  ASSERT_TRUE(vault_->staff().SetPassword(As("dpo"), "dpo", "dpo first pass 2026").ok());
+  EXPECT_EQ(vault_->staff().Authenticate(init_.dpo_token, "r").status().code(),
+            Code::kUnauthenticated);
+  EXPECT_TRUE(vault_->staff().IssueToken("dpo", "dpo first pass 2026", "", kHour, "").ok());
+  ASSERT_TRUE(vault_->approvals().Approve(As("dpo"), grant("ruth")).ok());
+  const std::string audit = AuditText();
+  EXPECT_EQ(audit.find(kFlag), audit.rfind(kFlag)) << "the second approval is not flagged";
+}
+
 TEST_F(StaffOpsTest, ARiskOfficerNeedsATotpCodeToLogIn) {
   AddStaff("rita", {"risk_officer"});
   EXPECT_EQ(vault_->staff().IssueToken("rita", kPassword, "", kHour, "").status().code(),
