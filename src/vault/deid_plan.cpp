@@ -188,6 +188,9 @@ std::vector<std::string> SourceValues(const schema::Config& config, const DeidPl
 
 bool InPopulation(const schema::Config& config, const DeidPlan& plan,
                   const consent::ConsentState& consent) {
+  // A customer who restricted the processing of their data (PIPL Art. 44) enters no release or
+  // aggregate, anonymised ones included: reading them to anonymise is processing too.
+  if (consent.restricted_since_ms != 0) return false;
   if (plan.profile->population == "anonymised") return true;
   const schema::PurposeDef* purpose = config.FindPurpose(plan.profile->purpose);
   if (purpose == nullptr || !consent::UsePermitted(consent, *purpose)) return false;

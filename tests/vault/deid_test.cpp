@@ -306,6 +306,29 @@ TEST_F(DeidTest, AnAnonymisedProfileReleasesEveryCustomerAsJsonLines) {
   EXPECT_EQ(static_cast<int64_t>(check->figures.rows), r->rows_written);
 }
 
+// PIPL Art. 44: a customer who restricted processing enters no release, not even an
+// anonymised one (reading them to anonymise is processing).
+TEST_F(DeidTest, ACustomerUnderARestrictionOfProcessingEntersNoRelease) {
+  const Context desk{"li.na", "", Channel::kCli, "req-desk"};
+  auto opened = vault_->subject_requests().Open(
+      desk, SubjectRequestSpec{ids_[1], "restriction", "TCK-2026-0044", {}});
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  ASSERT_TRUE(vault_->subject_requests()
+                  .Verify(desk, opened->request_id,
+                          Verification{"in_person_id_document", "CASE-2026-0044-ID"})
+                  .ok());
+  auto done = vault_->subject_requests().Fulfil(desk, opened->request_id);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  ASSERT_EQ(done->answer, "fulfilled");
+  std::ostringstream out;
+  DeidReleaseOptions options;
+  options.profile = "interests_anonymised";
+  auto r = vault_->deid().Release(Analyst(), options, out);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(r->met) << r->reason;
+  EXPECT_EQ(r->figures.records, static_cast<uint64_t>(kCustomers - 1));
+}
+
 // --- transactions per customer (issue 16 item 1) ---
 
 TEST_F(DeidTest, TransactionsAreReleasedPerCustomerAsCountSumAndLastMonth) {
