@@ -26,6 +26,7 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <string_view>
@@ -230,6 +231,9 @@ class Session : public std::enable_shared_from_this<Session> {
       return Refuse(400, "malformed HTTP request");
     }
     buffer_.consume(used);
+    // The head's fields, checked above (http_head.h); a chunked body's trailer would add
+    // fields after them (below).
+    head_fields_ = static_cast<size_t>(std::distance(parser_->get().begin(), parser_->get().end()));
     if (refuse_) return Refuse(503, "service unavailable: too many connections");
     if (parser_->is_done()) return Dispatch();
     phase_ = Phase::kBody;
@@ -266,6 +270,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void Dispatch() {
     phase_ = Phase::kWorking;
     auto& msg = parser_->get();
+    // The parser merges a chunked body's trailer fields into the header fields, where the
+    // head's checks never saw them (an Authorization, a second Host): refused (RFC 9110
+    // §6.5.1 lets a recipient not merge them; Custos has no use for any).
+    if (static_cast<size_t>(std::distance(msg.begin(), msg.end())) != head_fields_) {
+      return Refuse(400, "malformed HTTP request: trailer fields are not accepted");
+    }
     ApiRequest req;
     req.method = std::string(msg.method_string());
     const std::string_view target(msg.target());
@@ -387,6 +397,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Phase phase_ = Phase::kHandshake;
   bool keep_alive_ = false;
   bool head_method_ = false;
+  size_t head_fields_ = 0;  // the fields of the request's head, before any trailer
   bool close_after_ = false;
   bool closed_ = false;
 };

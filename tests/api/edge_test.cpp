@@ -2,6 +2,7 @@
 // proxy could read differently are refused with 400 and the connection closed, and the request
 // hidden behind them never runs), pipelining, the head deadline, slow clients that do not hold
 // up others, the connection limit, and header values passed on undecoded.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -175,6 +176,13 @@ TEST_F(EdgeTest, AmbiguousFramingIs400AndClosesTheConnection) {
       {"a coding other than chunked",
        start + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n" + smuggled},
       {"no Host", "GET /v1/health HTTP/1.1\r\n\r\n" + smuggled},
+      // RFC 9110 §6.5.1: fields in a chunked body's trailer are not request headers. Here the
+      // note's credentials and purpose come only in the trailer.
+      {"fields in a trailer",
+       "POST /v1/customers/" + id + "/notes HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+           "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
+           fmt::format("{:x}\r\n", note.size()) + note + "\r\n0\r\n" +
+           "Authorization: Bearer tok-operator\r\nX-Custos-Purpose: customer_service\r\n\r\n"},
   };
   for (const Case& k : cases) {
     SCOPED_TRACE(k.what);
