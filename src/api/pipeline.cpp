@@ -196,7 +196,9 @@ std::optional<ApiResponse> RequestPipeline::Run(const ApiRequest& req, Exchange&
   }
   if (!ex.handoff.admitted) {
     ex.handoff.admitted = true;
-    if (!limiter_.Admit(token)) {
+    // An address sending bad tokens is slowed before its next token is checked (each check
+    // that fails is an audit entry); a token already known good passes.
+    if (bad_tokens_.Refuses(req.remote_address, token) || !limiter_.Admit(token)) {
       ApiResponse r = ErrorResponse(RateLimited(), request_id);
       r.headers.emplace_back("Retry-After", "1");
       return r;
@@ -207,6 +209,7 @@ std::optional<ApiResponse> RequestPipeline::Run(const ApiRequest& req, Exchange&
     return DispatchWithTokenInRead(req, route, scope, token, may_wait);
   }
   Result<std::string> staff = authenticate_(token, request_id, req.remote_address);
+  CountAuthentication(staff.status(), req, token);
   if (!staff.ok()) return *AuthenticationFailure(staff.status(), request_id);
   scope.ctx.actor = std::move(staff).value();
   ex.actor = scope.ctx.actor;
@@ -230,6 +233,15 @@ std::optional<ApiResponse> RequestPipeline::AuthenticationFailure(
   return ErrorResponse(FromStatus(status), request_id);
 }
 
+void RequestPipeline::CountAuthentication(const Status& status, const ApiRequest& req,
+                                          std::string_view token) const {
+  if (status.ok()) {
+    bad_tokens_.Succeeded(token);
+  } else if (status.code() == Code::kUnauthenticated) {
+    bad_tokens_.Failed(req.remote_address);
+  }
+}
+
 std::optional<ApiResponse> RequestPipeline::DispatchWithTokenInRead(const ApiRequest& req,
                                                                     const Route& route,
                                                                     const RequestScope& scope,
@@ -247,6 +259,7 @@ std::optional<ApiResponse> RequestPipeline::DispatchWithTokenInRead(const ApiReq
   }();
   if (no_wait.has_value() && no_wait->declined()) return std::nullopt;
   if (pending.settled()) {
+    CountAuthentication(pending.outcome(), req, token);
     if (auto failed = AuthenticationFailure(pending.outcome(), request_id)) return *failed;
   } else if (!pending.tried()) {
     // The handler answered before any read took the token (a malformed query): the token is
@@ -254,6 +267,7 @@ std::optional<ApiResponse> RequestPipeline::DispatchWithTokenInRead(const ApiReq
     // group-commit batch, which waits: on the event loop the request goes to a worker.
     if (!may_wait) return std::nullopt;
     Result<std::string> staff = authenticate_(token, request_id, req.remote_address);
+    CountAuthentication(staff.status(), req, token);
     if (!staff.ok()) return *AuthenticationFailure(staff.status(), request_id);
   }
   if (result.ok()) return std::move(result).value();

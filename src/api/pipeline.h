@@ -122,6 +122,9 @@ class RequestPipeline {
   // The 401 / error answer to a failed authentication, or nullopt when it succeeded.
   std::optional<ApiResponse> AuthenticationFailure(const Status& status,
                                                    const std::string& request_id) const;
+  // Tells bad_tokens_ how the check of `token` from the request's address came out.
+  void CountAuthentication(const Status& status, const ApiRequest& req,
+                           std::string_view token) const;
 
   const RouteTable& routes_;
   Authenticator authenticate_;
@@ -130,6 +133,7 @@ class RequestPipeline {
   const bool tokens_in_reads_;
   ConsoleSessions* sessions_;
   const bool reads_without_waiting_;
+  mutable FailureGate bad_tokens_;  // failed token checks per client address (step 5)
 };
 
 // The method as a metric label: GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, or OTHER.

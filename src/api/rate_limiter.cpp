@@ -15,6 +15,9 @@ std::string TokenKey(std::string_view token) {
   return digest;
 }
 
+// Addresses with failures counted at once; past it, idle ones go (RateLimiter's bound).
+constexpr size_t RateLimiterMaxFailureBuckets() { return 100000; }
+
 int64_t SteadyMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -58,6 +61,35 @@ bool RateLimiter::Admit(std::string_view bearer_token) {
   if (b.tokens < 1.0) return false;
   b.tokens -= 1.0;
   return true;
+}
+
+bool RateLimiter::Has(std::string_view key) {
+  const std::string k = TokenKey(key);
+  const int64_t now = clock_();
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = buckets_.find(k);
+  if (it == buckets_.end()) return true;
+  Refill(it->second, now);
+  return it->second.tokens >= 1.0;
+}
+
+FailureGate::FailureGate(RateLimiter::Clock clock)
+    : failures_(1, kBurst, std::move(clock), RateLimiterMaxFailureBuckets()) {}
+
+bool FailureGate::Refuses(std::string_view address, std::string_view token) {
+  if (failures_.Has(address)) return false;
+  const std::string key = TokenKey(token);
+  std::lock_guard<std::mutex> lock(mu_);
+  return good_.count(key) == 0;
+}
+
+void FailureGate::Failed(std::string_view address) { (void)failures_.Admit(address); }
+
+void FailureGate::Succeeded(std::string_view token) {
+  std::string key = TokenKey(token);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (good_.size() >= kRemembered) good_.clear();
+  good_.insert(std::move(key));
 }
 
 }  // namespace custos::api

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace custos::api {
 
@@ -27,6 +28,8 @@ class RateLimiter {
 
   // true: the request may proceed (one token taken); false: refuse it with 429.
   bool Admit(std::string_view bearer_token);
+  // Whether `key`'s bucket holds a whole token now, none taken (a key never seen: true).
+  bool Has(std::string_view key);
 
  private:
   struct Bucket {
@@ -42,6 +45,31 @@ class RateLimiter {
   const size_t max_buckets_;
   std::mutex mu_;
   std::unordered_map<std::string, Bucket> buckets_;
+};
+
+// Bad bearer tokens per client address (docs/api.md, "Rate limits"): each failed
+// authentication from an address takes one of kBurst allowances, refilled at one a second.
+// While an address has none left, its requests are refused (429) before their token is
+// checked, so a flood of made-up tokens (each a fresh rate-limit bucket) writes no audit entry
+// each; a token that authenticated recently (one of the last kRemembered) still passes, so a
+// client already in behind the same proxy goes on.
+// Thread safety: safe for concurrent use.
+class FailureGate {
+ public:
+  static constexpr uint32_t kBurst = 20;
+  static constexpr size_t kRemembered = 10000;
+
+  explicit FailureGate(RateLimiter::Clock clock = {});
+
+  // true: refuse the request with `token` from `address` now (429).
+  bool Refuses(std::string_view address, std::string_view token);
+  void Failed(std::string_view address);
+  void Succeeded(std::string_view token);
+
+ private:
+  RateLimiter failures_;
+  std::mutex mu_;
+  std::unordered_set<std::string> good_;  // SHA-256 of tokens that authenticated
 };
 
 }  // namespace custos::api

@@ -193,6 +193,34 @@ TEST_F(ApiTest, ATokenOverItsRateLimitGets429) {
   EXPECT_NE(other->status, 429);
 }
 
+// Made-up tokens each get a rate-limit bucket of their own, and each failed check is an audit
+// entry: an address past FailureGate::kBurst failures is answered 429 before its next token
+// is checked, except with a token that authenticated before (a client already in, as behind a
+// proxy every client shares one address).
+TEST_F(ApiTest, AnAddressSendingBadTokensIsSlowedButATokenKnownGoodGoesOn) {
+  StartServer(DefaultConfig(), /*real_tokens=*/false);
+  auto c = Client();
+  auto known = c->Get("/v1/customers?limit=1", As("tok-operator"));
+  ASSERT_TRUE(known);
+  ASSERT_EQ(known->status, 200);
+  int unauthorised = 0, limited = 0;
+  for (int i = 0; i < static_cast<int>(FailureGate::kBurst) + 10; ++i) {
+    auto r = c->Get("/v1/customers?limit=1", As("tok-made-up-" + std::to_string(i)));
+    ASSERT_TRUE(r);
+    if (r->status == 401) ++unauthorised;
+    if (r->status == 429) ++limited;
+  }
+  EXPECT_GE(unauthorised, static_cast<int>(FailureGate::kBurst));
+  EXPECT_LE(unauthorised, static_cast<int>(FailureGate::kBurst) + 3) << "refilled at 1 a second";
+  EXPECT_GE(limited, 7);
+  auto still = c->Get("/v1/customers?limit=1", As("tok-operator"));
+  ASSERT_TRUE(still);
+  EXPECT_EQ(still->status, 200) << "a token that authenticated before passes";
+  auto unknown_yet = c->Get("/v1/customers?limit=1", As("tok-risk", "risk_control"));
+  ASSERT_TRUE(unknown_yet);
+  EXPECT_EQ(unknown_yet->status, 429) << "a token not checked before waits with the address";
+}
+
 // Fail closed (ARCHITECTURE.md): when the store refuses to write (an injected I/O error,
 // store/fault_store.h), the vault cannot write the audit entry of a read; the answer is 503
 // and no data leaves. Runs on both backends and holds no lock.
