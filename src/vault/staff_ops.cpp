@@ -637,14 +637,16 @@ Status CheckSpec(const VaultState& impl, const StaffSpec& spec) {
 
 // Separation of duties and dual control for an account's new roles (issue 12): the roles may
 // be held together, and any role that reads confidential fields unmasked and is new to the
-// account needs an approved role_grant, used up here. `granted`: its id, if one was used.
+// account needs an approved role_grant of the actor's, used up here. `granted`:
+// its id, if one was used.
 Result<Verdict> CheckGrant(const VaultState& impl, Scope& s, const store::StaffRow* before,
                            const store::StaffRow& after, std::string& granted) {
   Status sod = CheckSeparation(*impl.config, after);
   if (!sod.ok()) return Verdict::Deny(sod, {"roles"});
   const std::vector<std::string> gained = ConfidentialRolesGained(*impl.config, before, after);
   if (gained.empty()) return Verdict::Allow("");
-  Result<std::string> used = UseRoleGrant(s.txn, after.staff_id, gained, s.now_ms);
+  Result<std::string> used =
+      UseRoleGrant(s.txn, after.staff_id, gained, s.actor().staff_id, s.now_ms);
   if (!used.ok() && used.status().code() == Code::kFailedPrecondition) {
     return Verdict::Deny(used.status(), {"roles"});
   }

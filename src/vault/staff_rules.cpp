@@ -84,13 +84,15 @@ std::vector<std::string> ConfidentialRolesGained(const schema::Config& config,
 }
 
 Result<std::string> UseRoleGrant(store::Transaction& txn, std::string_view staff_id,
-                                 const std::vector<std::string>& roles, int64_t now_ms) {
+                                 const std::vector<std::string>& roles, std::string_view actor,
+                                 int64_t now_ms) {
   CUSTOS_ASSIGN_OR_RETURN(auto rows, txn.ListApprovals("", access::kStateApproved));
   for (store::ApprovalRow& row : rows) {
     if (row.kind != access::kKindRoleGrant) continue;
     if (access::EffectiveState(row, now_ms) != access::kStateApproved) continue;
     CUSTOS_ASSIGN_OR_RETURN(access::ApprovalScope scope, access::ScopeFromJson(row.scope));
-    if (scope.staff != staff_id) continue;
+    // The grant is its requester's: another holder of staff.manage does not use it.
+    if (scope.staff != staff_id || row.requester != actor) continue;
     if (!std::all_of(roles.begin(), roles.end(),
                      [&](const std::string& r) { return Contains(scope.roles, r); })) {
       continue;
@@ -100,9 +102,10 @@ Result<std::string> UseRoleGrant(store::Transaction& txn, std::string_view staff
     return row.approval_id;
   }
   return FailedPrecondition(fmt::format(
-      "roles: dual control: {} read confidential fields unmasked; granting them needs an "
-      "approved role_grant request for this staff member naming them (custos approval request "
-      "--kind role_grant), decided by a second approver",
+      "roles: dual control: {} read confidential fields unmasked; granting "
+      "them needs an approved role_grant request for this staff member naming them, made by "
+      "whoever grants them (custos approval request --kind role_grant) and decided by a second "
+      "approver",
       fmt::join(roles, ", ")));
 }
 

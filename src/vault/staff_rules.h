@@ -43,10 +43,11 @@ std::vector<std::string> ConfidentialRolesGained(const schema::Config& config,
                                                  const store::StaffRow& after);
 
 // Dual control for those roles: an approved role_grant in force for `staff_id` listing every
-// one of `roles`, which is marked "used". Returns its id; FailedPrecondition naming the rule
-// when there is none.
+// one of `roles`, requested by `actor` (who makes the change), which is marked "used".
+// Returns its id; FailedPrecondition naming the rule when there is none.
 Result<std::string> UseRoleGrant(store::Transaction& txn, std::string_view staff_id,
-                                 const std::vector<std::string>& roles, int64_t now_ms);
+                                 const std::vector<std::string>& roles, std::string_view actor,
+                                 int64_t now_ms);
 
 // Revokes every live token of the staff member; returns how many.
 Result<size_t> RevokeLiveTokens(store::Transaction& txn, std::string_view staff_id, int64_t now_ms);

@@ -356,6 +356,19 @@ TEST_F(StaffOpsTest, TheDposInitTokenEndsWithTheirFirstPasswordAndApprovalsBefor
   EXPECT_EQ(audit.find(kFlag), audit.rfind(kFlag)) << "the second approval is not flagged";
 }
 
+// A role grant approved for the administrator's request is the administrator's to use:
+// another holder of staff.manage cannot create the account with it.
+TEST_F(StaffOpsTest, ARoleGrantIsUsedOnlyByTheStaffMemberWhoAskedForIt) {
+  AddStaff("sam", {"security_admin"});
+  ApproveRoleGrant("rita", "risk_officer");  // requested by the administrator
+  const StaffSpec spec{"rita", "Rita", "post_risk_officer", {"risk_officer"}, ""};
+  const Status by_other = vault_->staff().Create(As("sam"), spec);
+  EXPECT_EQ(by_other.code(), Code::kFailedPrecondition) << by_other.ToString();
+  EXPECT_NE(by_other.message().find("made by whoever grants them"), std::string::npos)
+      << by_other.message();
+  EXPECT_TRUE(vault_->staff().Create(As("admin"), spec).ok());
+}
+
 TEST_F(StaffOpsTest, ARiskOfficerNeedsATotpCodeToLogIn) {
   AddStaff("rita", {"risk_officer"});
   EXPECT_EQ(vault_->staff().IssueToken("rita", kPassword, "", kHour, "").status().code(),
