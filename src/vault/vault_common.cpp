@@ -40,6 +40,29 @@ std::string NewId(int64_t now_ms) {
   return out;
 }
 
+namespace {
+
+// `text` with each lone separator between two digits (or a digit and the ID number's check
+// character X) left out: "6501 0219 7706 2138 86" and "650102-19770621-3886" become the
+// numbers they are written around.
+std::string JoinDigitGroups(std::string_view text) {
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const bool separator = c == ' ' || c == '-' || c == '.' || c == '_' || c == '/';
+    if (separator && !out.empty() && digit(out.back()) && i + 1 < text.size() &&
+        (digit(text[i + 1]) || text[i + 1] == 'X' || text[i + 1] == 'x')) {
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
 Status CheckAuditText(std::string_view field, std::string_view value, size_t min, size_t max,
                       std::string_view kind) {
   const bool printable = value.size() >= min && value.size() <= max &&
@@ -51,16 +74,21 @@ Status CheckAuditText(std::string_view field, std::string_view value, size_t min
     return InvalidArgument(fmt::format(
         "{}: {} to {} bytes of printable text ({}, no personal data)", field, min, max, kind));
   }
-  Result<std::vector<scan::Finding>> findings = scan::ScanText(value);
-  if (!findings.ok()) {
-    return Unavailable(fmt::format("{}: the personal-data scanner cannot run", field));
-  }
-  for (const scan::Finding& f : *findings) {
-    if (f.confidence < 0.5) continue;
-    return InvalidArgument(fmt::format(
-        "{}: looks like it holds personal data ({}); this text goes into the audit log, which "
-        "outlives the customer's data: give {} instead",
-        field, scan::TypeName(f.type), kind));
+  // As written, and with the digit groups joined (a number written in groups is the number).
+  const std::string joined = JoinDigitGroups(value);
+  for (std::string_view text : {value, std::string_view(joined)}) {
+    Result<std::vector<scan::Finding>> findings = scan::ScanText(text);
+    if (!findings.ok()) {
+      return Unavailable(fmt::format("{}: the personal-data scanner cannot run", field));
+    }
+    for (const scan::Finding& f : *findings) {
+      if (f.confidence < 0.5) continue;
+      return InvalidArgument(fmt::format(
+          "{}: looks like it holds personal data ({}); this text goes into the audit log, "
+          "which outlives the customer's data: give {} instead",
+          field, scan::TypeName(f.type), kind));
+    }
+    if (joined == value) break;
   }
   return Status::Ok();
 }

@@ -39,6 +39,20 @@ TEST_F(ApiTest, FreeTextHoldingPersonalDataIsRefusedNamingTheField) {
             std::string::npos)
       << request->body;
   EXPECT_EQ(request->body.find(phone), std::string::npos);
+  // A number written in groups is the number (a review wrote ID numbers so and they passed).
+  for (const std::string grouped : {"ID-110105-19491231-002X", "id 1101 0519 4912 3100 2X ok"}) {
+    SCOPED_TRACE(grouped);
+    auto r = Client()->Post(
+        "/v1/subject-requests", As("tok-agent", ""),
+        nlohmann::json{{"customer_id", customer}, {"kind", "access"}, {"reference", grouped}}
+            .dump(),
+        "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << r->body;
+    EXPECT_NE(ErrorMessage(r).find("reference: looks like it holds personal data"),
+              std::string::npos)
+        << r->body;
+  }
   // A ticket reference passes.
   auto ok = Client()->Post(
       "/v1/subject-requests", As("tok-agent", ""),
