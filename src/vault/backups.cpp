@@ -20,6 +20,7 @@
 #include "crypto/key_provider.h"
 #include "vault/admin_action.h"
 #include "vault/epoch_state.h"
+#include "vault/text_helpers.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -381,7 +382,7 @@ Result<BackupCheck> BackupService::VerifyListed(const Context& ctx, std::string_
     return Status(check.status().code(), NamedById(check.status().message(), dir));
   }
   // Admitted first, so a caller without the grant learns nothing of what exists.
-  const std::string target = "backup:" + std::string(backup_id);
+  const std::string target = CallerIdTarget("backup", backup_id, true);
   CUSTOS_ASSIGN_OR_RETURN(
       Context admitted,
       AdmitBackupAction(impl, ctx, schema::Action::kBackupVerify, target, "verify"));

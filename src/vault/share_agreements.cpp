@@ -15,6 +15,7 @@
 #include "share/uscc.h"
 #include "vault/secops_internal.h"
 #include "vault/share_internal.h"
+#include "vault/text_helpers.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -202,7 +203,7 @@ bool ValidSharingId(std::string_view id) {
 }
 
 std::string SharingTarget(std::string_view kind, std::string_view id) {
-  return ValidSharingId(id) ? fmt::format("{}:{}", kind, id) : fmt::format("{}:(invalid id)", kind);
+  return CallerIdTarget(kind, id, ValidSharingId(id));
 }
 
 std::vector<std::string> SplitList(std::string_view text) {

@@ -20,9 +20,14 @@ inline std::string JoinSeqs(const std::vector<int64_t>& seqs) {
   return out;
 }
 
-// The audit target naming a staff member; an id that is not one is not echoed.
+// The audit target "KIND:ID" for an id a caller gave (vault_common.cpp). Not echoed: an id that
+// is not `valid`, and one that looks like personal data to the scanner (an 18-digit ID number
+// is a well-formed staff id): "KIND:(invalid id)", "KIND:(id withheld: personal data?)".
+std::string CallerIdTarget(std::string_view kind, std::string_view id, bool valid);
+
+// The audit target naming a staff member (CallerIdTarget).
 inline std::string StaffTarget(std::string_view id) {
-  return access::ValidStaffId(id) ? fmt::format("staff:{}", id) : "staff:(invalid id)";
+  return CallerIdTarget("staff", id, access::ValidStaffId(id));
 }
 
 }  // namespace custos::vault

@@ -12,6 +12,7 @@
 #include "vault/admission.h"
 #include "vault/authorize.h"
 #include "vault/epoch_state.h"
+#include "vault/text_helpers.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -91,6 +92,15 @@ Status CheckAuditText(std::string_view field, std::string_view value, size_t min
     if (joined == value) break;
   }
   return Status::Ok();
+}
+
+std::string CallerIdTarget(std::string_view kind, std::string_view id, bool valid) {
+  if (!valid) return fmt::format("{}:(invalid id)", kind);
+  // Fails closed: withheld too when the scanner cannot run.
+  if (!CheckAuditText("id", id, 1, id.size(), "an id").ok()) {
+    return fmt::format("{}:(id withheld: personal data?)", kind);
+  }
+  return fmt::format("{}:{}", kind, id);
 }
 
 std::string IntakeFlags(const schema::Config& config, const FieldValues& normalised) {

@@ -17,6 +17,7 @@
 #include "access/training.h"
 #include "crypto/primitives.h"
 #include "store/sqlite_store.h"
+#include "vault/text_helpers.h"
 
 namespace custos::vault::testing {
 namespace {
@@ -367,6 +368,18 @@ TEST_F(StaffOpsTest, ARoleGrantIsUsedOnlyByTheStaffMemberWhoAskedForIt) {
   EXPECT_NE(by_other.message().find("made by whoever grants them"), std::string::npos)
       << by_other.message();
   EXPECT_TRUE(vault_->staff().Create(As("admin"), spec).ok());
+}
+
+// docs/security.md item 7: an ID number is a well-formed staff id, but a caller's id that looks
+// like personal data is withheld from the entry's target (the request is still recorded).
+TEST_F(StaffOpsTest, AStaffIdThatLooksLikeAnIdNumberIsNotEchoedIntoTheLog) {
+  const std::string id_number = "110105194912310003";
+  EXPECT_EQ(vault_->staff().SetPassword(As("admin"), id_number, "some password 12345").code(),
+            Code::kNotFound);
+  const std::string audit = AuditText();
+  EXPECT_EQ(audit.find(id_number), std::string::npos) << "the typed id reached the audit log";
+  EXPECT_NE(audit.find("staff:(id withheld: personal data?)"), std::string::npos);
+  EXPECT_EQ(StaffTarget("li.na"), "staff:li.na");
 }
 
 TEST_F(StaffOpsTest, ARiskOfficerNeedsATotpCodeToLogIn) {
