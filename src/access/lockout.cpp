@@ -1,6 +1,10 @@
 #include "access/lockout.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
+#include <iterator>
 
 namespace custos::access {
 
@@ -28,6 +32,23 @@ bool RecordFailure(store::StaffCredentialRow& row, const LockoutPolicy& policy, 
 void ClearFailures(store::StaffCredentialRow& row) {
   row.failed_attempts = 0;
   row.locked_until_ms = 0;
+}
+
+std::string AddressGroup(std::string_view address) {
+  std::string text(address);
+  in6_addr v6{};
+  if (address.find(':') == std::string_view::npos || inet_pton(AF_INET6, text.c_str(), &v6) != 1) {
+    return text;
+  }
+  if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+    char v4[INET_ADDRSTRLEN] = {};
+    if (inet_ntop(AF_INET, &v6.s6_addr[12], v4, sizeof v4) == nullptr) return text;
+    return v4;
+  }
+  std::fill(std::begin(v6.s6_addr) + 8, std::end(v6.s6_addr), uint8_t{0});
+  char out[INET6_ADDRSTRLEN] = {};
+  if (inet_ntop(AF_INET6, &v6, out, sizeof out) == nullptr) return text;
+  return std::string(out) + "/64";
 }
 
 }  // namespace custos::access

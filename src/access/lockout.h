@@ -12,6 +12,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <string_view>
 
 #include "store/store.h"
 
@@ -41,5 +43,10 @@ bool RecordFailure(store::StaffCredentialRow& row, const LockoutPolicy& policy, 
 
 // Clears the failure count and any wait.
 void ClearFailures(store::StaffCredentialRow& row);
+
+// The client address as waits count it: an IPv4 address as it is ("::ffff:a.b.c.d" as
+// "a.b.c.d"); an IPv6 address by its /64 network ("2001:db8:1:2::/64"), which one client is
+// commonly given whole; anything else as it is.
+std::string AddressGroup(std::string_view address);
 
 }  // namespace custos::access

@@ -1,4 +1,5 @@
 #include "api/pipeline.h"
+#include "access/lockout.h"
 
 #include <algorithm>
 #include <chrono>
@@ -198,7 +199,8 @@ std::optional<ApiResponse> RequestPipeline::Run(const ApiRequest& req, Exchange&
     ex.handoff.admitted = true;
     // An address sending bad tokens is slowed before its next token is checked (each check
     // that fails is an audit entry); a token already known good passes.
-    if (bad_tokens_.Refuses(req.remote_address, token) || !limiter_.Admit(token)) {
+    if (bad_tokens_.Refuses(access::AddressGroup(req.remote_address), token) ||
+        !limiter_.Admit(token)) {
       ApiResponse r = ErrorResponse(RateLimited(), request_id);
       r.headers.emplace_back("Retry-After", "1");
       return r;
@@ -238,7 +240,7 @@ void RequestPipeline::CountAuthentication(const Status& status, const ApiRequest
   if (status.ok()) {
     bad_tokens_.Succeeded(token);
   } else if (status.code() == Code::kUnauthenticated) {
-    bad_tokens_.Failed(req.remote_address);
+    bad_tokens_.Failed(access::AddressGroup(req.remote_address));
   }
 }
 

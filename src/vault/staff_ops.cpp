@@ -160,7 +160,10 @@ access::LockoutPolicy AddressLimits(const schema::Config& config) {
 }
 
 std::string IdKey(std::string_view staff_id) { return fmt::format("id:{}", staff_id); }
-std::string AddressKey(std::string_view source) { return fmt::format("addr:{}", source); }
+// An IPv6 client counts by its /64 network (access::AddressGroup).
+std::string AddressKey(std::string_view source) {
+  return fmt::format("addr:{}", access::AddressGroup(source));
+}
 
 // Vault metadata marking a password an administrator set: the next login must change it.
 std::string ResetKey(std::string_view staff_id) {

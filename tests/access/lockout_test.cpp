@@ -54,5 +54,16 @@ TEST(Lockout, ASuccessfulLoginClearsTheCount) {
   EXPECT_EQ(row.failed_attempts, 1);
 }
 
+// Waits count per client: an IPv6 client is commonly given a whole /64, so it counts as one.
+TEST(Lockout, AnIpv6ClientCountsByItsSlash64AndAMappedIpv4AsTheIpv4) {
+  EXPECT_EQ(AddressGroup("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::/64");
+  EXPECT_EQ(AddressGroup("2001:db8:1:2::1"), AddressGroup("2001:db8:1:2:ffff::9"));
+  EXPECT_NE(AddressGroup("2001:db8:1:2::1"), AddressGroup("2001:db8:1:3::1"));
+  EXPECT_EQ(AddressGroup("::ffff:192.0.2.7"), "192.0.2.7");
+  EXPECT_EQ(AddressGroup("192.0.2.7"), "192.0.2.7");
+  EXPECT_EQ(AddressGroup("not an address"), "not an address");
+  EXPECT_EQ(AddressGroup(""), "");
+}
+
 }  // namespace
 }  // namespace custos::access
