@@ -15,7 +15,9 @@
 // Framing (RFC 9112): the raw head is read up to its CRLF CRLF and checked by
 // CheckRequestHead (http_head.h: CL+TE, duplicate or invalid Content-Length, obsolete line
 // folding, bare CR/LF, Host, sizes), then parsed by Beast's request_parser, which also reads
-// the body (Content-Length or chunked, at most max_body_bytes). Any refusal is answered with
+// the body (Content-Length or chunked, at most max_body_bytes); a chunked body whose trailer
+// holds fields is refused (400): the parser would merge them into the checked head's fields.
+// Any refusal is answered with
 // the API's error body and "Connection: close", the write side is shut and the rest of the
 // input drained briefly (so the client reads the answer rather than a reset). Requests on one
 // connection are read one at a time, so pipelined requests are answered in order.

@@ -9,7 +9,9 @@
 //      this origin if it names one (403); an unknown, idle or ended session gets 401; from
 //      here on a console request is an API request like any other (its token's rate limit,
 //      authentication, purpose and audit); neither: 401 (WWW-Authenticate: Bearer);
-//   5. rate limit per token: 429 with Retry-After when the token's bucket is empty;
+//   5. rate limits: 429 with Retry-After when the client address has used up its failed token
+//      checks (FailureGate, rate_limiter.h; a token that authenticated before passes) or the
+//      token's bucket is empty;
 //   6. authentication: the token is resolved to a staff id by the vault, else 401; on a route
 //      marked token_in_read (audited reads only) with a purpose and no body, when the vault
 //      authenticates (no injected Authenticator), the token goes to the vault unchecked
@@ -17,7 +19,8 @@
 //      group-commit step — one pass through the batch per request; the answers and audit entries
 //      are the same (a refused token: 401, one auth.token deny entry; a handler that answers before
 //      any read, e.g. 400 for a malformed query, has the token checked first, as on every other
-//      route);
+//      route); each outcome is counted for step 5 (a refusal against the address, a success
+//      for the token);
 //   7. data routes: X-Custos-Purpose is required (400 naming the header);
 //   8. a request with a body must be application/json (415);
 //   9. the handler, with Context{actor, purpose, channel api, request id}; a Status becomes

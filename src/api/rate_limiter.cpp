@@ -15,8 +15,8 @@ std::string TokenKey(std::string_view token) {
   return digest;
 }
 
-// Addresses with failures counted at once; past it, idle ones go (RateLimiter's bound).
-constexpr size_t RateLimiterMaxFailureBuckets() { return 100000; }
+// Addresses whose failures are counted at once; past it, idle ones go (RateLimiter's bound).
+constexpr size_t kMaxFailureBuckets = 100000;
 
 int64_t SteadyMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -74,7 +74,7 @@ bool RateLimiter::Has(std::string_view key) {
 }
 
 FailureGate::FailureGate(RateLimiter::Clock clock)
-    : failures_(1, kBurst, std::move(clock), RateLimiterMaxFailureBuckets()) {}
+    : failures_(1, kBurst, std::move(clock), kMaxFailureBuckets) {}
 
 bool FailureGate::Refuses(std::string_view address, std::string_view token) {
   if (failures_.Has(address)) return false;

@@ -1,8 +1,9 @@
-// RateLimiter: a token bucket per bearer token ([server] rate_limit_per_second and
-// rate_limit_burst). Each request takes one token; a bucket refills continuously at the rate
-// up to the burst. A request that finds its bucket empty is refused (the server answers 429).
+// RateLimiter: a token bucket per key — per bearer token for the API's limit ([server]
+// rate_limit_per_second and rate_limit_burst), per client address in FailureGate (below). Each
+// request takes one token; a bucket refills continuously at the rate up to the burst. A request
+// that finds its bucket empty is refused (the server answers 429).
 //
-// Buckets are keyed by a SHA-256 of the bearer token, so the raw token is not kept in memory
+// Buckets are keyed by a SHA-256 of the key, so a raw bearer token is not kept in memory
 // longer than the request. Idle buckets (full again) are dropped when the table grows past
 // max_buckets, so a flood of distinct tokens cannot grow memory without bound.
 //
@@ -51,8 +52,9 @@ class RateLimiter {
 // authentication from an address takes one of kBurst allowances, refilled at one a second.
 // While an address has none left, its requests are refused (429) before their token is
 // checked, so a flood of made-up tokens (each a fresh rate-limit bucket) writes no audit entry
-// each; a token that authenticated recently (one of the last kRemembered) still passes, so a
-// client already in behind the same proxy goes on.
+// each; a token that authenticated before still passes, so a client already in behind the same
+// proxy goes on. At most kRemembered such tokens are kept (SHA-256s); when full, the memory is
+// cleared and refills with the next successes.
 // Thread safety: safe for concurrent use.
 class FailureGate {
  public:

@@ -63,8 +63,10 @@ class DoctorService {
 
   // Runs every check and records the result ("doctor.run", and the metadata "doctor.last").
   // The store is read in the admitted transaction; files, the certificate and the audit
-  // verification after it, outside any transaction. The audit journals are checked first, and
-  // the run's own writes pass over damaged ones (audit::JournalSkip) to report them.
+  // verification after it, outside any transaction. Admission comes first, so a refused caller
+  // costs no scan of the audit journals; only when the log cannot be written (Unavailable or
+  // DataLoss: a damaged journal) are they checked before it, and the run's own writes then pass
+  // over the damaged ones (audit::JournalSkip) to report them.
   // Refusals of admission (recorded as a deny entry); Unavailable: the store cannot be read or
   // the entry written (then no result is kept).
   Result<DoctorReport> Run(const Context& ctx);

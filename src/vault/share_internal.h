@@ -22,8 +22,9 @@ namespace custos::vault {
 
 inline constexpr int64_t kSharingDayMs = int64_t{24} * 3600 * 1000;
 
-// "<kind>:<id>" for a partner or agreement id, or "<kind>:(invalid id)" so that a hostile id
-// never enters the log.
+// "<kind>:<id>" for a partner or agreement id (CallerIdTarget, text_helpers.h): a hostile id
+// ("<kind>:(invalid id)") or one that looks like personal data ("<kind>:(id withheld: personal
+// data?)") never enters the log.
 std::string SharingTarget(std::string_view kind, std::string_view id);
 
 // The items of a comma-separated list (empty items dropped).

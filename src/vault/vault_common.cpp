@@ -2,7 +2,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
+#include "core/ascii.h"
 #include "core/names.h"
 #include "core/region_codes.h"
 #include "core/validators.h"
@@ -47,19 +49,35 @@ namespace {
 // character X) left out: "6501 0219 7706 2138 86" and "650102-19770621-3886" become the
 // numbers they are written around.
 std::string JoinDigitGroups(std::string_view text) {
-  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  using core::IsAsciiDigit;
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     const bool separator = c == ' ' || c == '-' || c == '.' || c == '_' || c == '/';
-    if (separator && !out.empty() && digit(out.back()) && i + 1 < text.size() &&
-        (digit(text[i + 1]) || text[i + 1] == 'X' || text[i + 1] == 'x')) {
+    if (separator && !out.empty() && IsAsciiDigit(out.back()) && i + 1 < text.size() &&
+        (IsAsciiDigit(text[i + 1]) || text[i + 1] == 'X' || text[i + 1] == 'x')) {
       continue;
     }
     out.push_back(c);
   }
   return out;
+}
+
+// The type of the first personal value the scanner finds with confidence >= 0.5 in `text`, as
+// written or with its digit groups joined (a number written in groups is the number); nullopt
+// when there is none. Unavailable: the scanner cannot run.
+Result<std::optional<scan::PiiType>> PersonalDataIn(std::string_view text) {
+  const std::string joined = JoinDigitGroups(text);
+  for (std::string_view form : {text, std::string_view(joined)}) {
+    Result<std::vector<scan::Finding>> findings = scan::ScanText(form);
+    if (!findings.ok()) return Unavailable("the personal-data scanner cannot run");
+    for (const scan::Finding& f : *findings) {
+      if (f.confidence >= 0.5) return std::optional<scan::PiiType>(f.type);
+    }
+    if (joined == text) break;
+  }
+  return std::optional<scan::PiiType>();
 }
 
 }  // namespace
@@ -75,21 +93,15 @@ Status CheckAuditText(std::string_view field, std::string_view value, size_t min
     return InvalidArgument(fmt::format(
         "{}: {} to {} bytes of printable text ({}, no personal data)", field, min, max, kind));
   }
-  // As written, and with the digit groups joined (a number written in groups is the number).
-  const std::string joined = JoinDigitGroups(value);
-  for (std::string_view text : {value, std::string_view(joined)}) {
-    Result<std::vector<scan::Finding>> findings = scan::ScanText(text);
-    if (!findings.ok()) {
-      return Unavailable(fmt::format("{}: the personal-data scanner cannot run", field));
-    }
-    for (const scan::Finding& f : *findings) {
-      if (f.confidence < 0.5) continue;
-      return InvalidArgument(fmt::format(
-          "{}: looks like it holds personal data ({}); this text goes into the audit log, "
-          "which outlives the customer's data: give {} instead",
-          field, scan::TypeName(f.type), kind));
-    }
-    if (joined == value) break;
+  Result<std::optional<scan::PiiType>> found = PersonalDataIn(value);
+  if (!found.ok()) {
+    return Unavailable(fmt::format("{}: the personal-data scanner cannot run", field));
+  }
+  if (found->has_value()) {
+    return InvalidArgument(fmt::format(
+        "{}: looks like it holds personal data ({}); this text goes into the audit log, "
+        "which outlives the customer's data: give {} instead",
+        field, scan::TypeName(**found), kind));
   }
   return Status::Ok();
 }
@@ -97,7 +109,8 @@ Status CheckAuditText(std::string_view field, std::string_view value, size_t min
 std::string CallerIdTarget(std::string_view kind, std::string_view id, bool valid) {
   if (!valid) return fmt::format("{}:(invalid id)", kind);
   // Fails closed: withheld too when the scanner cannot run.
-  if (!CheckAuditText("id", id, 1, id.size(), "an id").ok()) {
+  Result<std::optional<scan::PiiType>> found = PersonalDataIn(id);
+  if (!found.ok() || found->has_value()) {
     return fmt::format("{}:(id withheld: personal data?)", kind);
   }
   return fmt::format("{}:{}", kind, id);
