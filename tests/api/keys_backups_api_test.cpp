@@ -138,8 +138,12 @@ TEST_F(KeysBackupsApiTest, TheSecurityAdminListsAndVerifiesBackupsByIdAndSeesAFa
     const std::string name = entry.path().filename().string();
     if (name == "manifest.json" || damaged) continue;
     std::fstream f(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
+    // Flip the first byte's bits: writing a fixed byte would leave the file as it was when
+    // its first byte (a random nonce's) happened to be that byte, one run in 256.
+    char first = 0;
+    f.get(first);
     f.seekp(0);
-    f.put('\x7f');
+    f.put(static_cast<char>(~first));
     damaged = true;
   }
   ASSERT_TRUE(damaged);
