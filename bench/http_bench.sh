@@ -58,7 +58,11 @@ PY
 if [ "$REUSE" = 0 ]; then
 echo "== gen + import $COUNT customers"
 $CUSTOS gen --count "$COUNT" --seed 1 --out "$WORK/customers.csv" >/dev/null
-ADMIN=$($CUSTOS --json init "$V" | json admin_token)
+INIT_JSON=$($CUSTOS --json init "$V")
+ADMIN=$(json admin_token <<<"$INIT_JSON")
+# The DPO's one-time token: bench/secops_bench.sh sets the DPO's first password with it, for
+# the DPO to approve the role grant of its security administrator.
+(umask 077; json dpo_token <<<"$INIT_JSON" > "$WORK/dpo-first.token")
 # The server may take as many requests as wrk sends: lift the per-token limit for the bench.
 python3 - "$V/custos.toml" "$PORT" <<'PY'
 import re, sys

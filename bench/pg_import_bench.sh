@@ -31,7 +31,7 @@ echo "gen: $COUNT customers in $(secs "$t0" "$t1") s"
 # Every data command authenticates (issue 3): a sales clerk imports, the DPO verifies.
 bench_init "$WORK/vault" --store-url "$URL" --store-schema "$SCHEMA"
 clerk=$(custos_staff_token "$CUSTOS" "$WORK/vault" "$ADMIN" clerk sales_rep sales)
-dpo=$(custos_password_token "$CUSTOS" "$WORK/vault" "$ADMIN" dpo)
+dpo=$(custos_first_password_token "$CUSTOS" "$WORK/vault" "$DPO_FIRST" dpo)
 t0=$(now)
 bench_import "$WORK/vault" "$clerk" "$WORK/customers.csv"
 t1=$(now)

@@ -45,6 +45,12 @@ PY
 
 if [ ! -s "$W/sec.token" ]; then
   echo "== a security administrator and 100 honey records"
+  # security_admin decides approvals: the administrator asks for its role grant and the DPO
+  # approves (the DPO first sets its own password with its one-time token from init).
+  [ -s "$W/dpo-first.token" ] || { echo "secops_bench: no $W/dpo-first.token (a vault of an older bench/http_bench.sh: make it anew)" >&2; exit 2; }
+  source scripts/custos_staff.sh
+  [ -s "$W/dpo.token" ] || (umask 077; custos_first_password_token "$BIN" "$V" "$(cat "$W/dpo-first.token")" dpo > "$W/dpo.token")
+  custos_grant_role "$BIN" "$V" "$ADMIN" "$(cat "$W/dpo.token")" bench.sec security_admin
   pw="bench-sec-$RANDOM-$RANDOM"
   CUSTOS_TOKEN=$ADMIN CUSTOS_NEW_PASSWORD=$pw $BIN --vault "$V" staff add bench.sec --name bench.sec \
     --post security_administrator --role security_admin --with-password >/dev/null

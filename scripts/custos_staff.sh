@@ -45,15 +45,15 @@ custos_staff_token() {
     --ttl 1d --new-password | sed -n 's/.*"token":"\(cst_[a-z2-7]*\)".*/\1/p'
 }
 
-# custos_password_token CUSTOS VAULT ADMIN_TOKEN ID — for an existing account (e.g. dpo):
-# the administrator sets a random password, and the account logs in for one day changing it
-# to another (an administrator's reset is changed at the next login); prints the token.
-custos_password_token() {
-  local custos=$1 vault=$2 admin=$3 id=$4
-  local pw own
-  pw="pw-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
-  own="pw-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
-  CUSTOS_TOKEN=$admin CUSTOS_NEW_PASSWORD=$pw "$custos" --vault "$vault" staff passwd "$id" >/dev/null
-  CUSTOS_PASSWORD=$pw CUSTOS_NEW_PASSWORD=$own "$custos" --vault "$vault" --json token issue "$id" \
-    --ttl 1d --new-password | sed -n 's/.*"token":"\(cst_[a-z2-7]*\)".*/\1/p'
+# custos_grant_role CUSTOS VAULT ADMIN_TOKEN APPROVER_TOKEN ID ROLE — dual control over a role
+# that reads confidential fields unmasked or decides approvals (dpo, security_admin,
+# risk_officer; docs/access.md): the administrator asks for a role_grant for ID and ROLE, and
+# a second person (the DPO's token) approves it. Then custos_staff_token may create ID with ROLE.
+custos_grant_role() {
+  local custos=$1 vault=$2 admin=$3 approver=$4 id=$5 role=$6
+  local asked
+  asked=$(CUSTOS_TOKEN=$admin "$custos" --vault "$vault" --json approval request --kind role_grant \
+    --staff "$id" --role "$role" --justification "a new $role for this vault" --duration 1h |
+    sed -n 's/.*"approval_id":"\([0-9A-Z]*\)".*/\1/p')
+  CUSTOS_TOKEN=$approver "$custos" --vault "$vault" approval approve "$asked" >/dev/null
 }

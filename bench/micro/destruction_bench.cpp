@@ -66,6 +66,22 @@ int main(int argc, char** argv) {
   if (!opened.ok()) return Fail("open", opened.status());
   std::unique_ptr<Vault> v = std::move(opened).value();
   const Context admin{"admin", "", Channel::kCli, "bench"};
+  // security_admin decides approvals: its role grant is asked for by the administrator and
+  // approved by the DPO (dual control, docs/access.md).
+  ApprovalRequest grant;
+  grant.kind = "role_grant";
+  grant.justification = "the security administrator who approves the destruction";
+  grant.staff_id = "sec.admin";
+  grant.roles = {"security_admin"};
+  grant.duration_ms = 3600 * 1000;
+  // The DPO sets their first password first: an init token alone decides no role grant.
+  const Context dpo_cli{"dpo", "", Channel::kCli, "bench"};
+  Status own = v->staff().SetPassword(dpo_cli, "dpo", "the bench dpo's own password");
+  if (!own.ok()) return Fail("dpo password", own);
+  auto granted = v->approvals().Request(admin, grant);
+  if (!granted.ok()) return Fail("role grant", granted.status());
+  Status approved = v->approvals().Approve(dpo_cli, *granted);
+  if (!approved.ok()) return Fail("role grant approval", approved);
   for (auto [id, post, role] :
        {std::tuple{"clerk", "sales_rep", "sales"},
         std::tuple{"sec.admin", "security_administrator", "security_admin"}}) {

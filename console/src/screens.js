@@ -136,15 +136,23 @@ export function approvalsPanel(withRequestForm, filter = () => true, title = '')
   load();
   const kids = [list];
   if (withRequestForm) {
+    // A role grant gives roles that read confidential fields or decide approvals; a credential
+    // reset lets the requester reset such an account's password or second factor once.
+    const [kindField, kindSel] = field(t('kind'), select([['role_grant', t('kind_role_grant')], ['credential_reset', t('kind_credential_reset')]], 'role_grant'));
+    kindSel.setAttribute('name', 'grant-kind');
     const [staffField, staffInput] = field(t('staff_id'), input({ required: true, name: 'grant-staff' }));
     const [rolesField, rolesInput] = field(t('roles'), input({ required: true, name: 'grant-roles' }));
+    kindSel.addEventListener('change', () => {
+      const grant = kindSel.value === 'role_grant';
+      rolesField.hidden = !grant;
+      rolesInput.required = grant;
+    });
     const [whyField, whyInput] = field(t('justification'), input({ required: true, minlength: 3, name: 'grant-why' }));
     const [hoursField, hoursInput] = field(t('hours'), h('input', { type: 'number', min: 1, max: 720, value: 24, required: true, name: 'grant-hours' }));
-    kids.push(h('h3', {}, t('request_approval')), form([staffField, rolesField, whyField, hoursField], t('request'), async () => {
-      const r = await call('POST', '/v1/approvals', { body: {
-        kind: 'role_grant', staff_id: staffInput.value, roles: rolesInput.value.split(',').map((x) => x.trim()).filter(Boolean), justification: whyInput.value,
-        duration_ms: Number(hoursInput.value) * 3600 * 1000,
-      } });
+    kids.push(h('h3', {}, t('request_approval')), form([kindField, staffField, rolesField, whyField, hoursField], t('request'), async () => {
+      const body = { kind: kindSel.value, staff_id: staffInput.value, justification: whyInput.value, duration_ms: Number(hoursInput.value) * 3600 * 1000 };
+      if (kindSel.value === 'role_grant') body.roles = rolesInput.value.split(',').map((x) => x.trim()).filter(Boolean);
+      const r = await call('POST', '/v1/approvals', { body });
       load();
       return message('ok', r.approval_id);
     }));

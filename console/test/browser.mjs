@@ -51,8 +51,16 @@ async function api(method, p, { token, purpose, body } = {}) {
   return doc;
 }
 
+// Dual control (docs/access.md): a role that decides approvals or reads confidential fields
+// unmasked is given only with a role grant the administrator asks for and the DPO approves.
+async function grantRoles(id, roles) {
+  const asked = await api('POST', '/v1/approvals', { token: ADMIN, body: { kind: 'role_grant', staff_id: id, roles, justification: 'joins the team for the console test', duration_ms: 3600000 } });
+  await api('POST', `/v1/approvals/${asked.approval_id}/approve`, { token: process.env.DPO_TOKEN, body: {} });
+}
+
 // A staff member with their own password and second factor; returns {id, password, secret, step}.
 async function staff(id, post, role, trained) {
+  if (role === 'security_admin' || role === 'dpo') await grantRoles(id, [role]);
   const initial = `initial-${crypto.randomBytes(8).toString('hex')}`;
   const password = `own-${crypto.randomBytes(8).toString('hex')}`;
   await api('POST', '/v1/staff', { token: ADMIN, body: { staff_id: id, display_name: id, post, roles: [role], initial_password: initial } });
@@ -134,6 +142,7 @@ try {
   const dpo2 = await staff('dpo2', 'data_protection_officer', 'dpo', false);
   // A deputy who covers the support desk as well as access administration: a pair the vault
   // refuses unless [access] allowed_role_pairs lists it (browser_test.sh does, for this).
+  await grantRoles('deputy', ['security_admin']);
   await api('POST', '/v1/staff', { token: ADMIN, body: { staff_id: 'deputy', display_name: 'deputy', post: 'security_administrator', roles: ['security_admin', 'customer_service'], initial_password: `init-${Date.now()}-deputy` } });
   const dpoEnrol = await api('POST', '/v1/totp/enrollment', { body: { staff_id: 'dpo', password: process.env.DPO_PASSWORD } });
   const dpo = { id: 'dpo', password: process.env.DPO_PASSWORD, secret: dpoEnrol.secret_base32 };
@@ -271,6 +280,18 @@ try {
     return (await fetch(`/v1/approvals/${id}/approve`, { method: 'POST', headers: { 'X-Custos-CSRF': s.csrf_token } })).status;
   }, ownId);
   check('the API refuses a self-approval too (403)', selfApprove === 403, String(selfApprove));
+  // The same form asks for a credential reset (dual control over an approver's password):
+  // no roles are asked for, and the request names the staff member.
+  await sp.select('select[name=grant-kind]', 'credential_reset');
+  check('a credential reset asks for no roles', await sp.$eval('input[name=grant-roles]', (e) => e.closest('.field').hidden));
+  await sp.$eval('input[name=grant-staff]', (e) => { e.value = ''; });
+  await sp.$eval('input[name=grant-why]', (e) => { e.value = ''; });
+  await sp.type('input[name=grant-staff]', 'dpo2');
+  await sp.type('input[name=grant-why]', 'dpo2 lost the phone with their authenticator');
+  await sp.click('#approvals ~ div form button[type=submit]');
+  await sp.waitForFunction(() => document.querySelectorAll('#approvals .own').length >= 2);
+  const resets = (await api('GET', '/v1/approvals?state=requested', { token: ADMIN })).approvals.filter((a) => a.requester === 'sec' && a.kind === 'credential_reset');
+  check('the security admin asks for a credential reset from the console', resets.length === 1 && resets[0].scope.staff === 'dpo2', JSON.stringify(resets));
   await shot(sp, 'security-admin', '#approvals');
   await axe(sp, 'security approvals');
   await tab(sp, 'alerts', loaded('#incidents'));

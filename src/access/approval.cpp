@@ -103,12 +103,13 @@ Result<ApprovalScope> ScopeFromJson(std::string_view json) {
 Status CheckKind(std::string_view kind) {
   if (kind == kKindBreakGlass || kind == kKindDestruction || kind == kKindBulkExport ||
       kind == kKindRoleGrant || kind == kKindAuditReseal || kind == kKindStoreMigrate ||
-      kind == kKindAgreement || kind == kKindShare || kind == kKindPartnerCert) {
+      kind == kKindAgreement || kind == kKindShare || kind == kKindPartnerCert ||
+      kind == kKindCredentialReset) {
     return Status::Ok();
   }
   return InvalidArgument(
-      "kind: must be break_glass, destruction, bulk_export, role_grant, audit_reseal, "
-      "store_migrate, agreement, share or partner_cert");
+      "kind: must be break_glass, destruction, bulk_export, role_grant, credential_reset, "
+      "audit_reseal, store_migrate, agreement, share or partner_cert");
 }
 
 Status CheckRequest(std::string_view kind, std::string_view justification,
@@ -165,8 +166,17 @@ Status CheckRequest(std::string_view kind, std::string_view justification,
     return InvalidArgument(
         "scope 'partner': only a partner_cert request names a partner and a certificate");
   }
-  if (kind != kKindRoleGrant && (!scope.staff.empty() || !scope.roles.empty())) {
-    return InvalidArgument("scope 'roles': only a role_grant names a staff member and roles");
+  if (kind == kKindCredentialReset &&
+      (scope.staff.empty() || !scope.roles.empty() || !scope.customers.empty())) {
+    return InvalidArgument(
+        "scope 'staff_id': a credential_reset names a staff member and no roles or customers");
+  }
+  if (kind != kKindRoleGrant && !scope.roles.empty()) {
+    return InvalidArgument("scope 'roles': only a role_grant names roles");
+  }
+  if (kind != kKindRoleGrant && kind != kKindCredentialReset && !scope.staff.empty()) {
+    return InvalidArgument(
+        "scope 'staff_id': only a role_grant or credential_reset names a staff member");
   }
   return Status::Ok();
 }

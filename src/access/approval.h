@@ -30,9 +30,14 @@ inline constexpr std::string_view kKindBreakGlass = "break_glass";
 inline constexpr std::string_view kKindDestruction = "destruction";
 inline constexpr std::string_view kKindBulkExport = "bulk_export";
 // Dual control over access itself (issue 12): giving a staff member a role that reads
-// confidential fields unmasked needs an approved role_grant naming the staff member and the
-// roles; the staff change that applies it marks it "used" (it is good for one change).
+// confidential fields unmasked or decides approvals needs an approved role_grant naming the
+// staff member and the roles; the staff change that applies it marks it "used" (it is good for
+// one change).
 inline constexpr std::string_view kKindRoleGrant = "role_grant";
+// Resetting the password or second factor of another staff member who holds such a role needs
+// an approved credential_reset of the resetter's naming that staff member; the reset marks it
+// "used" (one reset each). Without it one administrator could take over an approver's account.
+inline constexpr std::string_view kKindCredentialReset = "credential_reset";
 // Recovery of a lost audit head file (issue 13): `custos audit reseal` re-signs the log's head
 // only with an approved audit_reseal request of the staff member running it, marked "used".
 inline constexpr std::string_view kKindAuditReseal = "audit_reseal";
@@ -74,8 +79,9 @@ struct ApprovalScope {
   // content as approved. Written to the JSON only when set: {"plan":"...","plan_sha256":"..."}.
   std::string plan;
   std::string plan_sha256;
-  // A role grant (kind role_grant): the staff member and the roles to give them. Written to
-  // the JSON only when set: {"staff":"...","roles":["risk_officer"]}.
+  // A role grant (kind role_grant): the staff member and the roles to give them; a
+  // credential_reset: the staff member only. Written to the JSON only when set:
+  // {"staff":"...","roles":["risk_officer"]}.
   std::string staff;
   std::vector<std::string> roles;
   // An agreement or a share (kinds agreement, share): the agreement id. Written to the JSON only
@@ -92,11 +98,12 @@ std::string ScopeToJson(const ApprovalScope& scope);
 // InvalidArgument naming the key at fault for malformed JSON, unknown keys or wrong types.
 Result<ApprovalScope> ScopeFromJson(std::string_view json);
 
-// OK if kind is one of the nine kinds.
+// OK if kind is one of the ten kinds.
 Status CheckKind(std::string_view kind);
 // The request rules: justification length, duration (> 0, <= the kind's maximum), a
 // break-glass scope naming 1..kMaxScopeCustomers customers and only known levels, a
-// role_grant naming a staff member and at least one role and no customers, a partner_cert
+// role_grant naming a staff member and at least one role and no customers, a credential_reset
+// naming a staff member and no roles or customers, a partner_cert
 // naming a partner and a certificate fingerprint (64 lowercase hex) and no customers.
 // InvalidArgument naming the rule.
 Status CheckRequest(std::string_view kind, std::string_view justification,

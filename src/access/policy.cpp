@@ -297,6 +297,23 @@ bool CanReadConfidential(const schema::Config& config, const std::vector<std::st
   return false;
 }
 
+bool CanDecideApprovals(const schema::Config& config, const std::vector<std::string>& roles) {
+  for (const std::string& role_name : roles) {
+    const schema::RoleDef* role = config.FindRole(role_name);
+    if (role == nullptr) continue;
+    for (const schema::GrantDef& g : role->grants) {
+      if (g.effect == schema::GrantEffect::kAllow && Contains(g.actions, "approval.approve")) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+bool NeedsDualControl(const schema::Config& config, const std::vector<std::string>& roles) {
+  return CanReadConfidential(config, roles) || CanDecideApprovals(config, roles);
+}
+
 std::vector<FieldExplanation> ExplainRead(const schema::Config& config, const StaffFacts& staff,
                                           std::string_view purpose,
                                           const consent::ConsentState* consent, int64_t now_ms) {

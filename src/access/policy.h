@@ -106,6 +106,15 @@ Decision DecideAction(const schema::Config& config, const StaffFacts& staff,
 // in with a second factor (P4a).
 bool CanReadConfidential(const schema::Config& config, const std::vector<std::string>& roles);
 
+// True when some grant of these roles allows approval.approve: such staff decide other
+// people's dual-control requests, so giving the role is itself dual-controlled.
+bool CanDecideApprovals(const schema::Config& config, const std::vector<std::string>& roles);
+
+// A role whose holder reads confidential fields unmasked or decides approvals: giving it
+// needs a role_grant, and resetting a holder's password or second factor a credential_reset
+// (docs/access.md, "Dual control over access").
+bool NeedsDualControl(const schema::Config& config, const std::vector<std::string>& roles);
+
 // One line of `access explain`.
 struct FieldExplanation {
   std::string name;  // field name, or "transaction" / "note"

@@ -24,7 +24,7 @@ constexpr std::array<BodyMember, 13> kApprovalBody = {{
     {"levels", MemberKind::kStringList, false},
     {"purpose", MemberKind::kString, false},
     {"duration_ms", MemberKind::kInteger, false},
-    {"staff_id", MemberKind::kString, false},     // role_grant
+    {"staff_id", MemberKind::kString, false},     // role_grant, credential_reset
     {"roles", MemberKind::kStringList, false},    // role_grant
     {"agreement", MemberKind::kString, false},    // share
     {"partner_id", MemberKind::kString, false},   // partner_cert

@@ -98,10 +98,11 @@ void AddApprovalGroup(CLI::App& app, Globals& g, Action& action) {
   auto duration = std::make_shared<std::string>("1h");
   request
       ->add_option("--kind", req->kind,
-                   "break_glass (default), destruction, bulk_export, role_grant, audit_reseal, "
-                   "store_migrate, share, partner_cert")
+                   "break_glass (default), destruction, bulk_export, role_grant, "
+                   "credential_reset, audit_reseal, store_migrate, share, partner_cert")
       ->check(CLI::IsMember({"break_glass", "destruction", "bulk_export", "role_grant",
-                             "audit_reseal", "store_migrate", "share", "partner_cert"}));
+                             "credential_reset", "audit_reseal", "store_migrate", "share",
+                             "partner_cert"}));
   request->add_option("--agreement", req->agreement,
                       "share: the agreement a share above [sharing] approval_above_rows is under");
   request->add_option("--partner", req->partner_id, "partner_cert: the partner to renew");
@@ -109,8 +110,11 @@ void AddApprovalGroup(CLI::App& app, Globals& g, Action& action) {
   request->add_option("--cert", *cert_file, "partner_cert: the partner's new certificate (PEM)");
   request->add_option("--cert-sha256", req->cert_sha256,
                       "partner_cert: the new certificate's SHA-256 (instead of --cert)");
-  request->add_option("--staff", req->staff_id, "role_grant: the staff member to give roles");
-  request->add_option("--role", req->roles, "role_grant: a role reading confidential (repeat)");
+  request->add_option("--staff", req->staff_id,
+                      "role_grant: the staff member to give roles; credential_reset: the staff "
+                      "member whose password or second factor you will reset");
+  request->add_option("--role", req->roles,
+                      "role_grant: a role reading confidential or deciding approvals (repeat)");
   request->add_option("--customer", req->customers, "a customer id (repeat)");
   request->add_option("--field", req->fields, "a field (repeat; default: every field)");
   request->add_option("--level", req->levels, "a level (repeat): general, internal, confidential");

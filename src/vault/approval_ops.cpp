@@ -97,12 +97,23 @@ Status CertificateFingerprint(const ApprovalRequest& request, access::ApprovalSc
   return Status::Ok();
 }
 
-// A role_grant is asked for by someone who manages staff, for someone else.
-Status CheckRoleGrantRequester(const VaultState& impl, const store::StaffRow& actor,
-                               const access::ApprovalScope& scope) {
-  CUSTOS_RETURN_IF_ERROR(RequireAdminAction(impl, actor, "staff.manage"));
-  if (scope.staff == actor.staff_id) {
-    return PermissionDenied("role_grant: nobody asks for roles for themselves");
+// A role_grant or credential_reset is asked for by someone who manages staff, for someone
+// else; a credential_reset names an existing account. `refusal`: why not (OK: allowed); the
+// returned status fails only when the store does.
+Status CheckStaffRequester(const VaultState& impl, Scope& s, std::string_view kind,
+                           const access::ApprovalScope& scope, Status& refusal) {
+  refusal = RequireAdminAction(impl, s.actor(), "staff.manage");
+  if (!refusal.ok()) return Status::Ok();
+  if (scope.staff == s.actor().staff_id) {
+    refusal = PermissionDenied(kind == access::kKindRoleGrant
+                                   ? "role_grant: nobody asks for roles for themselves"
+                                   : "credential_reset: nobody asks to reset their own "
+                                     "credentials; they change them with the current ones");
+    return Status::Ok();
+  }
+  if (kind == access::kKindCredentialReset) {
+    CUSTOS_ASSIGN_OR_RETURN(std::optional<store::StaffRow> named, s.txn.GetStaff(scope.staff));
+    if (!named.has_value()) refusal = NotFound("scope 'staff_id': no such staff member");
   }
   return Status::Ok();
 }
@@ -128,8 +139,9 @@ Result<std::string> ApprovalService::Request(const Context& ctx, const ApprovalR
   if (bad.ok()) bad = CheckScope(impl, request, scope);
   CUSTOS_RETURN_IF_ERROR(Write(impl, ctx, op, [&](Scope& s) -> Result<Verdict> {
     if (!bad.ok()) return Verdict::Deny(bad, scope.fields);
-    if (request.kind == access::kKindRoleGrant) {
-      Status who = CheckRoleGrantRequester(impl, s.actor(), scope);
+    if (request.kind == access::kKindRoleGrant || request.kind == access::kKindCredentialReset) {
+      Status who;
+      CUSTOS_RETURN_IF_ERROR(CheckStaffRequester(impl, s, request.kind, scope, who));
       if (!who.ok()) return Verdict::Deny(who);
     }
     if (!request.plan_id.empty()) {
@@ -173,8 +185,9 @@ Result<std::string> ApprovalService::Request(const Context& ctx, const ApprovalR
         !scope.partner.empty()
             ? fmt::format("partner '{}' certificate sha256 {}", scope.partner, scope.cert_sha256)
         : !scope.agreement.empty() ? fmt::format("agreement '{}'", scope.agreement)
-        : scope.staff.empty()
-            ? fmt::format("{} customers", scope.customers.size())
+        : scope.staff.empty()      ? fmt::format("{} customers", scope.customers.size())
+        : scope.roles.empty()
+            ? fmt::format("staff '{}' (password or second factor)", scope.staff)
             : fmt::format("staff '{}', roles {}", scope.staff, fmt::join(scope.roles, ","));
     return Verdict::Allow(fmt::format("{} requested for {} until {} UTC", KindLabel(row.kind), what,
                                       access::UtcDate(row.expires_at_ms)),
@@ -224,10 +237,19 @@ Status Decide(VaultState& impl, const Context& ctx, std::string_view approval_id
     // An account with no password yet holds only the token `custos init` printed to whoever
     // ran it (the DPO's, before the DPO set their first password): whose hand approved is
     // not known. Flagged in the entry, as an approver created by the requester's creator is.
+    // Access itself (a role grant, a credential reset) is never decided that way: whoever ran
+    // init could otherwise make an approver of their own before the DPO's first password.
     bool init_token_only = false;
     if (approve) {
       CUSTOS_ASSIGN_OR_RETURN(auto cred, s.txn.GetStaffCredential(s.actor().staff_id));
       init_token_only = !cred.has_value() || cred->password_hash.empty();
+    }
+    if (init_token_only &&
+        (row->kind == access::kKindRoleGrant || row->kind == access::kKindCredentialReset)) {
+      return Verdict::Deny(PermissionDenied(
+          "dual control: an account with no password yet (its init token only) does not decide "
+          "role grants or credential resets; set your first password on the vault host (custos "
+          "staff passwd)"));
     }
     const std::string state = access::EffectiveState(*row, s.now_ms);
     if (state != access::kStateRequested) {

@@ -646,7 +646,7 @@ Result<Verdict> CheckGrant(const VaultState& impl, Scope& s, const store::StaffR
                            const store::StaffRow& after, std::string& granted) {
   Status sod = CheckSeparation(*impl.config, after);
   if (!sod.ok()) return Verdict::Deny(sod, {"roles"});
-  const std::vector<std::string> gained = ConfidentialRolesGained(*impl.config, before, after);
+  const std::vector<std::string> gained = DualControlRolesGained(*impl.config, before, after);
   if (gained.empty()) return Verdict::Allow("");
   Result<std::string> used =
       UseRoleGrant(s.txn, after.staff_id, gained, s.actor().staff_id, s.now_ms);
@@ -660,6 +660,28 @@ Result<Verdict> CheckGrant(const VaultState& impl, Scope& s, const store::StaffR
 
 std::string GrantNote(const std::string& granted) {
   return granted.empty() ? "" : fmt::format(", dual control: role grant {}", granted);
+}
+
+// Dual control over another's credentials: resetting the password or second factor of an
+// account that reads confidential fields unmasked or decides approvals uses up an approved
+// credential_reset of the actor's naming it; one administrator alone could otherwise take the
+// account over. `used`: its id, if one was needed. The verdict refuses when none is in force.
+Result<Verdict> CheckCredentialReset(const VaultState& impl, Scope& s,
+                                     const store::StaffRow& target, std::string& used) {
+  used.clear();
+  if (!HoldsDualControlRole(*impl.config, target)) return Verdict::Allow("");
+  Result<std::string> reset =
+      UseCredentialReset(s.txn, target.staff_id, s.actor().staff_id, s.now_ms);
+  if (!reset.ok() && reset.status().code() == Code::kFailedPrecondition) {
+    return Verdict::Deny(reset.status());
+  }
+  CUSTOS_RETURN_IF_ERROR(reset.status());
+  used = *reset;
+  return Verdict::Allow("");
+}
+
+std::string ResetNote(const std::string& used) {
+  return used.empty() ? "" : fmt::format("; dual control: credential reset {}", used);
 }
 
 }  // namespace
@@ -860,6 +882,11 @@ Status StaffService::SetPassword(const Context& ctx, std::string_view staff_id,
     if (!row.has_value()) return NoSuchStaff();
     if (!proof.ok()) return Verdict::Deny(proof);
     if (!rules.ok()) return Verdict::Deny(rules);
+    std::string reset_by;
+    if (!self) {
+      CUSTOS_ASSIGN_OR_RETURN(Verdict dual, CheckCredentialReset(impl, s, *row, reset_by));
+      if (!dual.refusal.ok()) return dual;
+    }
     CUSTOS_ASSIGN_OR_RETURN(auto cred, s.txn.GetStaffCredential(staff_id));
     store::StaffCredentialRow updated = cred.value_or(store::StaffCredentialRow{});
     if (self && updated.password_hash != checked_hash) {
@@ -890,8 +917,8 @@ Status StaffService::SetPassword(const Context& ctx, std::string_view staff_id,
     return Verdict::Allow(
         self ? "own password changed (current password checked)"
              : fmt::format("password reset by an administrator: to be changed at the next login; "
-                           "login waits cleared; {} tokens revoked",
-                           revoked));
+                           "login waits cleared; {} tokens revoked{}",
+                           revoked, ResetNote(reset_by)));
   });
 }
 
@@ -958,6 +985,9 @@ Status StaffService::ResetTotp(const Context& ctx, std::string_view staff_id) {
     if (!cred.has_value() || cred->totp_sealed.empty()) {
       return Verdict::Deny(FailedPrecondition("totp: no second factor is enrolled"));
     }
+    std::string reset_by;
+    CUSTOS_ASSIGN_OR_RETURN(Verdict dual, CheckCredentialReset(impl, s, *row, reset_by));
+    if (!dual.refusal.ok()) return dual;
     cred->totp_sealed.clear();
     cred->updated_at_ms = s.now_ms;
     CUSTOS_RETURN_IF_ERROR(s.txn.PutStaffCredential(*cred));
@@ -965,8 +995,9 @@ Status StaffService::ResetTotp(const Context& ctx, std::string_view staff_id) {
     CUSTOS_ASSIGN_OR_RETURN(size_t revoked, RevokeLiveTokens(s.txn, staff_id, s.now_ms));
     CUSTOS_RETURN_IF_ERROR(NewAccessEpoch(s.txn));
     return Verdict::Allow(fmt::format(
-        "second factor removed; its owner enrols a new one with their password; {} tokens revoked",
-        revoked));
+        "second factor removed; its owner enrols a new one with their password; {} tokens "
+        "revoked{}",
+        revoked, ResetNote(reset_by)));
   });
 }
 

@@ -69,18 +69,22 @@ Status CheckSeparation(const schema::Config& config, const store::StaffRow& row)
       pair->first, pair->second, pair->first, pair->second));
 }
 
-std::vector<std::string> ConfidentialRolesGained(const schema::Config& config,
-                                                 const store::StaffRow* before,
-                                                 const store::StaffRow& after) {
+std::vector<std::string> DualControlRolesGained(const schema::Config& config,
+                                                const store::StaffRow* before,
+                                                const store::StaffRow& after) {
   const std::vector<std::string> had =
       before == nullptr ? std::vector<std::string>{} : Effective(config, *before);
   std::vector<std::string> gained;
   for (const std::string& role : Effective(config, after)) {
-    if (!Contains(had, role) && access::CanReadConfidential(config, {role})) {
+    if (!Contains(had, role) && access::NeedsDualControl(config, {role})) {
       gained.push_back(role);
     }
   }
   return gained;
+}
+
+bool HoldsDualControlRole(const schema::Config& config, const store::StaffRow& row) {
+  return access::NeedsDualControl(config, Effective(config, row));
 }
 
 Result<std::string> UseRoleGrant(store::Transaction& txn, std::string_view staff_id,
@@ -102,11 +106,30 @@ Result<std::string> UseRoleGrant(store::Transaction& txn, std::string_view staff
     return row.approval_id;
   }
   return FailedPrecondition(fmt::format(
-      "roles: dual control: {} read confidential fields unmasked; granting "
+      "roles: dual control: {} read confidential fields unmasked or decide approvals; granting "
       "them needs an approved role_grant request for this staff member naming them, made by "
       "whoever grants them (custos approval request --kind role_grant) and decided by a second "
       "approver",
       fmt::join(roles, ", ")));
+}
+
+Result<std::string> UseCredentialReset(store::Transaction& txn, std::string_view staff_id,
+                                       std::string_view actor, int64_t now_ms) {
+  CUSTOS_ASSIGN_OR_RETURN(auto rows, txn.ListApprovals(actor, access::kStateApproved));
+  for (store::ApprovalRow& row : rows) {
+    if (row.kind != access::kKindCredentialReset || row.requester != actor) continue;
+    if (access::EffectiveState(row, now_ms) != access::kStateApproved) continue;
+    CUSTOS_ASSIGN_OR_RETURN(access::ApprovalScope scope, access::ScopeFromJson(row.scope));
+    if (scope.staff != staff_id) continue;
+    row.state = std::string(access::kStateUsed);
+    CUSTOS_RETURN_IF_ERROR(txn.UpdateApproval(row));
+    return row.approval_id;
+  }
+  return FailedPrecondition(
+      "staff: dual control: this account reads confidential fields unmasked or decides "
+      "approvals; resetting its password or second factor needs an approved credential_reset "
+      "request naming it, made by whoever resets (custos approval request --kind "
+      "credential_reset --staff ID) and decided by a second approver");
 }
 
 Result<size_t> RevokeLiveTokens(store::Transaction& txn, std::string_view staff_id,
@@ -122,14 +145,15 @@ Result<size_t> RevokeLiveTokens(store::Transaction& txn, std::string_view staff_
 }
 
 Status CheckApprover(store::Transaction& txn, const store::ApprovalRow& request,
-                     std::string_view role_grant_staff, const store::StaffRow& approver,
+                     std::string_view named_staff, const store::StaffRow& approver,
                      std::string& shared_creator) {
   shared_creator.clear();
   if (request.requester == approver.staff_id) {
     return PermissionDenied("dual control: a request cannot be decided by its requester");
   }
-  if (role_grant_staff == approver.staff_id) {
-    return PermissionDenied("dual control: nobody approves a role grant for themselves");
+  if (named_staff == approver.staff_id) {
+    return PermissionDenied(
+        "dual control: nobody approves a role grant or credential reset for themselves");
   }
   if (approver.created_at_ms >= request.requested_at_ms) {
     return PermissionDenied("dual control: the approver's account was created after the request");

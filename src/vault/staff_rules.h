@@ -36,11 +36,12 @@ Status RecordChanged(store::Transaction& txn, std::string_view staff_id, std::st
 // post's and their own) combine an administrative and a data role not allowed in custos.toml.
 Status CheckSeparation(const schema::Config& config, const store::StaffRow& row);
 
-// The roles of `after` (post and personal) that read confidential fields unmasked and that
-// `before` (null: a new account) does not already have.
-std::vector<std::string> ConfidentialRolesGained(const schema::Config& config,
-                                                 const store::StaffRow* before,
-                                                 const store::StaffRow& after);
+// The roles of `after` (post and personal) that read confidential fields unmasked or decide
+// approvals (access::NeedsDualControl) and that `before` (null: a new account) does not
+// already have.
+std::vector<std::string> DualControlRolesGained(const schema::Config& config,
+                                                const store::StaffRow* before,
+                                                const store::StaffRow& after);
 
 // Dual control for those roles: an approved role_grant in force for `staff_id` listing every
 // one of `roles`, requested by `actor` (who makes the change), which is marked "used".
@@ -49,15 +50,25 @@ Result<std::string> UseRoleGrant(store::Transaction& txn, std::string_view staff
                                  const std::vector<std::string>& roles, std::string_view actor,
                                  int64_t now_ms);
 
+// True when the staff member's roles (post and personal) read confidential fields unmasked or
+// decide approvals (access::NeedsDualControl).
+bool HoldsDualControlRole(const schema::Config& config, const store::StaffRow& row);
+
+// Dual control over another's credentials: an approved credential_reset in force naming
+// `staff_id`, requested by `actor` (who resets), which is marked "used" (one reset each).
+// Returns its id; FailedPrecondition naming the rule when there is none.
+Result<std::string> UseCredentialReset(store::Transaction& txn, std::string_view staff_id,
+                                       std::string_view actor, int64_t now_ms);
+
 // Revokes every live token of the staff member; returns how many.
 Result<size_t> RevokeLiveTokens(store::Transaction& txn, std::string_view staff_id, int64_t now_ms);
 
 // Dual control by a different person in fact: PermissionDenied when `approver` requested the
-// approval, is the staff member a role_grant is for, was created after the request, or was
-// created or last changed by the requester. OK otherwise; `shared_creator` is then the
-// creator both accounts share (to flag in the audit entry), or empty.
+// approval, is the staff member a role_grant or credential_reset names (`named_staff`), was
+// created after the request, or was created or last changed by the requester. OK otherwise;
+// `shared_creator` is then the creator both accounts share (to flag in the audit entry), or empty.
 Status CheckApprover(store::Transaction& txn, const store::ApprovalRow& request,
-                     std::string_view role_grant_staff, const store::StaffRow& approver,
+                     std::string_view named_staff, const store::StaffRow& approver,
                      std::string& shared_creator);
 
 }  // namespace custos::vault

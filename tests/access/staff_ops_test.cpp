@@ -48,7 +48,7 @@ class StaffOpsTest : public VaultTest {
 
   void AddStaff(const std::string& id, std::vector<std::string> roles,
                 const std::string& password = kPassword) {
-    if (roles.front() == "risk_officer") ApproveRoleGrant(id, roles.front());
+    if (DualControlRole(roles.front())) ApproveRoleGrant(id, roles);
     // The account sets its own first password on the vault host (an initial password given
     // by the administrator would have to be changed at the first login).
     StaffSpec spec{id, "Staff " + id, "post_" + roles.front(), std::move(roles), ""};
@@ -330,9 +330,17 @@ TEST_F(StaffOpsTest, ATokenOnlyAccountSetsItsFirstPasswordOnlyThroughTheCli) {
 }
 
 // `custos init` prints the DPO's token to whoever runs it. Once the DPO sets their first
-// password it ends; an approval made with it before then is flagged (rule flagged_approval).
+// password it ends; an approval made with it before then is flagged (rule flagged_approval),
+// and a role grant or credential reset is not decided with it at all: whoever ran init could
+// otherwise make an approver of their own.
 TEST_F(StaffOpsTest, TheDposInitTokenEndsWithTheirFirstPasswordAndApprovalsBeforeAreFlagged) {
   ASSERT_TRUE(vault_->staff().Authenticate(init_.dpo_token, "r").ok());
+  ApprovalRequest move;
+  move.kind = "store_migrate";
+  move.justification = "moving the vault to the PostgreSQL cluster";
+  move.duration_ms = kHour;
+  auto moved = vault_->approvals().Request(As("admin"), move);
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
   auto grant = [&](const std::string& staff) {
     ApprovalRequest r;
     r.kind = "role_grant";
@@ -344,7 +352,11 @@ TEST_F(StaffOpsTest, TheDposInitTokenEndsWithTheirFirstPasswordAndApprovalsBefor
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     return id.ok() ? *id : std::string();
   };
-  ASSERT_TRUE(vault_->approvals().Approve(As("dpo"), grant("rita")).ok());
+  const std::string early = grant("rita");
+  const Status refused = vault_->approvals().Approve(As("dpo"), early);
+  EXPECT_EQ(refused.code(), Code::kPermissionDenied) << refused.ToString();
+  EXPECT_NE(refused.message().find("no password yet"), std::string::npos) << refused.message();
+  ASSERT_TRUE(vault_->approvals().Approve(As("dpo"), *moved).ok());
   const std::string kFlag = "the approver's account has no password yet (its init token only)";
   EXPECT_NE(AuditText().find(kFlag), std::string::npos);
 
@@ -352,6 +364,7 @@ TEST_F(StaffOpsTest, TheDposInitTokenEndsWithTheirFirstPasswordAndApprovalsBefor
   EXPECT_EQ(vault_->staff().Authenticate(init_.dpo_token, "r").status().code(),
             Code::kUnauthenticated);
   EXPECT_TRUE(vault_->staff().IssueToken("dpo", "dpo first pass 2026", "", kHour, "").ok());
+  ASSERT_TRUE(vault_->approvals().Approve(As("dpo"), early).ok());
   ASSERT_TRUE(vault_->approvals().Approve(As("dpo"), grant("ruth")).ok());
   const std::string audit = AuditText();
   EXPECT_EQ(audit.find(kFlag), audit.rfind(kFlag)) << "the second approval is not flagged";
@@ -361,13 +374,96 @@ TEST_F(StaffOpsTest, TheDposInitTokenEndsWithTheirFirstPasswordAndApprovalsBefor
 // another holder of staff.manage cannot create the account with it.
 TEST_F(StaffOpsTest, ARoleGrantIsUsedOnlyByTheStaffMemberWhoAskedForIt) {
   AddStaff("sam", {"security_admin"});
-  ApproveRoleGrant("rita", "risk_officer");  // requested by the administrator
+  ApproveRoleGrant("rita", {"risk_officer"});  // requested by the administrator
   const StaffSpec spec{"rita", "Rita", "post_risk_officer", {"risk_officer"}, ""};
   const Status by_other = vault_->staff().Create(As("sam"), spec);
   EXPECT_EQ(by_other.code(), Code::kFailedPrecondition) << by_other.ToString();
   EXPECT_NE(by_other.message().find("made by whoever grants them"), std::string::npos)
       << by_other.message();
   EXPECT_TRUE(vault_->staff().Create(As("admin"), spec).ok());
+}
+
+// One administrator, two accounts (session 33's review): an account that decides approvals is
+// made, or given that role, only with a role grant a second person approved. Without it the
+// administrator could make a security administrator whose initial password they know, and
+// approve their own requests with it.
+TEST_F(StaffOpsTest, AnApprovingRoleIsGivenOnlyWithASecondPersonsRoleGrant) {
+  const StaffSpec puppet{"pat", "Pat", "post_security_admin", {"security_admin"}, ""};
+  const Status alone = vault_->staff().Create(As("admin"), puppet);
+  EXPECT_EQ(alone.code(), Code::kFailedPrecondition) << alone.ToString();
+  EXPECT_NE(alone.message().find("decide approvals"), std::string::npos) << alone.message();
+  EXPECT_NE(alone.message().find("role_grant"), std::string::npos) << alone.message();
+  // Moving an existing account into an approving role is the same grant.
+  AddStaff("carl", {"customer_service"});
+  StaffChange to_dpo;
+  to_dpo.roles = std::vector<std::string>{"dpo"};
+  to_dpo.post = std::string("post_dpo");
+  const Status moved = vault_->staff().Update(As("admin"), "carl", to_dpo);
+  EXPECT_EQ(moved.code(), Code::kFailedPrecondition) << moved.ToString();
+  auto carl = vault_->staff().List(As("admin"));
+  ASSERT_TRUE(carl.ok());
+  for (const StaffView& v : *carl) {
+    if (v.staff_id == "carl") {
+      EXPECT_EQ(v.roles, std::vector<std::string>{"customer_service"});
+    }
+  }
+  // With the DPO's approval of the administrator's request, both go through.
+  ApproveRoleGrant("pat", {"security_admin"});
+  EXPECT_TRUE(vault_->staff().Create(As("admin"), puppet).ok());
+  ApproveRoleGrant("carl", {"dpo"});
+  EXPECT_TRUE(vault_->staff().Update(As("admin"), "carl", to_dpo).ok());
+}
+
+// The other half: the administrator resets an approver's password or second factor only with
+// an approved credential_reset of their own naming the account, one reset each. Without it
+// they could reset a security administrator's password and log in as them.
+TEST_F(StaffOpsTest, AnApproversCredentialsAreResetOnlyWithASecondPersonsApproval) {
+  AddStaff("sam", {"security_admin"});
+  AddStaff("sue", {"security_admin"});
+  AddStaff("carl", {"customer_service"});
+  Context cli;
+  auto enrolled = vault_->staff().EnrollTotpAtLogin(cli, "sam", kPassword);
+  ASSERT_TRUE(enrolled.ok()) << enrolled.status().ToString();
+  for (const Status& alone : {vault_->staff().SetPassword(As("admin"), "sam", "taken over 12345"),
+                              vault_->staff().ResetTotp(As("admin"), "sam")}) {
+    EXPECT_EQ(alone.code(), Code::kFailedPrecondition) << alone.ToString();
+    EXPECT_NE(alone.message().find("credential_reset"), std::string::npos) << alone.message();
+  }
+  EXPECT_TRUE(vault_->staff()
+                  .IssueToken("sam", kPassword, TotpNow(enrolled->secret_base32), kHour, "")
+                  .ok())
+      << "the refused resets changed nothing";
+  // A support agent's password is reset by the administrator alone, as before.
+  EXPECT_TRUE(vault_->staff().SetPassword(As("admin"), "carl", "reset by the admin 1").ok());
+
+  auto ask = [&](const std::string& who, const std::string& staff) {
+    ApprovalRequest r;
+    r.kind = "credential_reset";
+    r.justification = "lost their phone and password on a trip";
+    r.staff_id = staff;
+    r.duration_ms = kHour;
+    return vault_->approvals().Request(As(who), r);
+  };
+  EXPECT_EQ(ask("admin", "admin").status().code(), Code::kPermissionDenied) << "not one's own";
+  EXPECT_EQ(ask("admin", "nobody.here").status().code(), Code::kNotFound);
+  EXPECT_EQ(ask("carl", "sam").status().code(), Code::kPermissionDenied) << "needs staff.manage";
+  auto id = ask("admin", "sam");
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  const Status by_target = vault_->approvals().Approve(As("sam"), *id);
+  EXPECT_EQ(by_target.code(), Code::kPermissionDenied) << by_target.ToString();
+  EXPECT_NE(by_target.message().find("for themselves"), std::string::npos) << by_target.message();
+  ASSERT_TRUE(vault_->approvals().Approve(As("dpo"), *id).ok());
+  // The approval is its requester's: another staff manager does not use it.
+  EXPECT_EQ(vault_->staff().SetPassword(As("sue"), "sam", "taken over 12345").code(),
+            Code::kFailedPrecondition);
+  ASSERT_TRUE(vault_->staff().SetPassword(As("admin"), "sam", "reset for sam 12345").ok());
+  EXPECT_NE(AuditText().find("dual control: credential reset " + *id), std::string::npos);
+  // One reset each: the second factor needs another approval.
+  EXPECT_EQ(vault_->staff().ResetTotp(As("admin"), "sam").code(), Code::kFailedPrecondition);
+  auto again = ask("admin", "sam");
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE(vault_->approvals().Approve(As("dpo"), *again).ok());
+  EXPECT_TRUE(vault_->staff().ResetTotp(As("admin"), "sam").ok());
 }
 
 // docs/security.md item 7: an ID number is a well-formed staff id, but a caller's id that looks

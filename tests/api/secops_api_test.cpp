@@ -21,11 +21,8 @@ class SecOpsApiTest : public ApiTest {
   void SetUp() override {
     ApiTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    const vault::Context admin{"admin", "account_management", vault::Channel::kCli, "req-setup"};
-    Status st = vault_->staff().Create(
-        admin, vault::StaffSpec{
-                   "sec.admin", "sec.admin", "security_administrator", {"security_admin"}, ""});
-    ASSERT_TRUE(st.ok()) << st.ToString();
+    CreateGranted(vault::StaffSpec{
+        "sec.admin", "sec.admin", "security_administrator", {"security_admin"}, ""});
   }
   void TearDown() override {
     StopScans();

@@ -252,12 +252,8 @@ TEST_F(ShareApiTest, AnAgreementSuspendedByAnIncidentSaysSo) {
   ASSERT_EQ(approved->status, 200) << approved->body;
 
   const vault::Context admin{"admin", "account_management", vault::Channel::kCli, "req-setup"};
-  ASSERT_TRUE(
-      vault_->staff()
-          .Create(admin,
-                  vault::StaffSpec{
-                      "sec.admin", "sec.admin", "security_administrator", {"security_admin"}, ""})
-          .ok());
+  CreateGranted(
+      vault::StaffSpec{"sec.admin", "sec.admin", "security_administrator", {"security_admin"}, ""});
   const vault::Context sec{"sec.admin", "", vault::Channel::kCli, "req-sec"};
   vault::IncidentSpec spec;
   spec.title = "partner suspected of a leak";

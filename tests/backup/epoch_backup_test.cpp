@@ -66,9 +66,7 @@ class EpochBackupTest : public testing::VaultTest {
     VaultTest::SetUp();
     if (vault_ == nullptr) return;
     const Context admin{"admin", "", Channel::kCli, "req-setup"};
-    Status st = vault_->staff().Create(
-        admin, StaffSpec{"sec.admin", "sec", "security_administrator", {"security_admin"}, ""});
-    ASSERT_TRUE(st.ok()) << st.ToString();
+    CreateGranted(StaffSpec{"sec.admin", "sec", "security_administrator", {"security_admin"}, ""});
   }
 
   Context Admin() const { return Context{"admin", "", Channel::kCli, "req-backup"}; }

@@ -105,7 +105,8 @@ class CliTest : public ::testing::Test {
       change.clear();
     } else if (staff == "agent" || staff == "clerk" || staff == "risk" || staff == "sec" ||
                staff == "pm") {
-      if (staff == "risk") GrantRiskRole(admin);
+      if (staff == "risk") GrantRole(admin, "risk", "risk_officer");
+      if (staff == "sec") GrantRole(admin, "sec", "security_admin");
       const std::string post = staff == "agent"   ? "support_agent --role customer_service"
                                : staff == "clerk" ? "sales_rep --role sales"
                                : staff == "sec"   ? "security_administrator --role security_admin"
@@ -129,14 +130,13 @@ class CliTest : public ::testing::Test {
     return tokens_[staff] = JsonString(login.out, "token");
   }
 
-  // Dual control (issue 12): risk_officer reads confidential fields, so the administrator
-  // asks for a role_grant and the DPO approves it.
-  void GrantRiskRole(const std::string& admin) {
+  // Dual control (issue 12): risk_officer reads confidential fields and security_admin decides
+  // approvals, so the administrator asks for a role_grant and the DPO approves it.
+  void GrantRole(const std::string& admin, const std::string& staff, const std::string& role) {
     const std::string dpo = TokenFor("dpo");
-    Outcome asked =
-        Run("--json approval request --kind role_grant --staff risk --role "
-            "risk_officer --justification 'joins the fraud team' --duration 1h",
-            admin, "", "");
+    Outcome asked = Run("--json approval request --kind role_grant --staff " + staff + " --role " +
+                            role + " --justification 'joins the team' --duration 1h",
+                        admin, "", "");
     Run("approval approve " + JsonString(asked.out, "approval_id"), dpo, "", "");
   }
 

@@ -21,6 +21,11 @@ admin=$(custos_init_json_token <<<"$init_json")
 dpo_init=$(custos_init_json_dpo_token <<<"$init_json")
 dpo_pw="pw-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 CUSTOS_TOKEN=$dpo_init CUSTOS_NEW_PASSWORD=$dpo_pw "$custos" --vault "$work/vault" staff passwd dpo >/dev/null
+# The DPO's token for the API: the DPO approves the role grants of the staff who decide
+# approvals (security administrators, a second DPO), which the administrator asks for.
+dpo_token=$(CUSTOS_PASSWORD=$dpo_pw "$custos" --vault "$work/vault" --json token issue dpo --ttl 1h |
+  sed -n 's/.*"token":"\(cst_[a-z2-7]*\)".*/\1/p')
+[ -n "$dpo_token" ] || { echo "the DPO could not log in"; exit 1; }
 # A one-minute idle timeout, so that the test can watch a session expire.
 sed -i 's/^console_idle_minutes = .*/console_idle_minutes = 1/' "$work/vault/custos.toml"
 grep -q '^console_idle_minutes = 1' "$work/vault/custos.toml" ||
@@ -48,6 +53,6 @@ done
 [ -n "$url" ] || { echo "custos serve did not start"; cat "$work/serve.err"; exit 1; }
 echo "custos serve at $url"
 grep -q '"console_url":"https://[^"]*/console/"' "$work/serve.out" || { echo "custos serve did not print the console's URL"; cat "$work/serve.out"; exit 1; }
-CUSTOS_URL=$url ADMIN_TOKEN=$admin DPO_PASSWORD=$dpo_pw SHOTS=$shots \
+CUSTOS_URL=$url ADMIN_TOKEN=$admin DPO_PASSWORD=$dpo_pw DPO_TOKEN=$dpo_token SHOTS=$shots \
   NODE_EXTRA_CA_CERTS="$work/vault/tls/server.crt" \
   node "$src/console/test/browser.mjs"

@@ -384,10 +384,7 @@ TEST_F(AuditTamperTest, ALostHeadFileIsRecoveredOnlyByADualControlledReseal) {
   // ...nor by a reseal without an approved request.
   EXPECT_EQ(vault_->audit().Reseal(Dpo()).status().code(), Code::kFailedPrecondition);
   // The DPO asks; a security administrator, a second person, approves.
-  ASSERT_TRUE(vault_->staff()
-                  .Create(Admin(),
-                          StaffSpec{"sec", "sec", "security_administrator", {"security_admin"}, ""})
-                  .ok());
+  CreateGranted(StaffSpec{"sec", "sec", "security_administrator", {"security_admin"}, ""});
   const Context sec{"sec", "account_management", Channel::kCli, "req-sec"};
   ApprovalRequest req;
   req.kind = "audit_reseal";

@@ -139,9 +139,8 @@ class EpochTest : public VaultTest {
   RetentionRunReport Destroy() {
     const Context admin{"admin", "", Channel::kCli, "req-setup"};
     if (!sec_admin_) {
-      Status st = vault_->staff().Create(
-          admin, StaffSpec{"sec.admin", "sec", "security_administrator", {"security_admin"}, ""});
-      EXPECT_TRUE(st.ok()) << st.ToString();
+      CreateGranted(
+          StaffSpec{"sec.admin", "sec", "security_administrator", {"security_admin"}, ""});
       sec_admin_ = true;
     }
     auto plan = vault_->lifecycle().PlanRetention(Dpo());

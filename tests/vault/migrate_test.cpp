@@ -81,10 +81,7 @@ TEST_F(MigrateTest, TheAdministratorAloneIsRefusedWithoutASecondApprover) {
 TEST_F(MigrateTest, AnotherStaffMembersApprovalIsNotTheAdministrators) {
   // The DPO asks and a security administrator approves: the approval is the DPO's, who may
   // not migrate (no store.migrate), and it does not let the administrator move the vault.
-  ASSERT_TRUE(vault_->staff()
-                  .Create(Admin(),
-                          StaffSpec{"sec", "sec", "security_administrator", {"security_admin"}, ""})
-                  .ok());
+  CreateGranted(StaffSpec{"sec", "sec", "security_administrator", {"security_admin"}, ""});
   ApprovalRequest r;
   r.kind = "store_migrate";
   r.justification = "moving the vault to the PostgreSQL cluster (change 7)";

@@ -64,11 +64,7 @@ TEST_F(RetentionCrashTest, ARunKilledAtRandomPointsNeverLeavesHalfACustomer) {
     ids.push_back(*id);
   }
   const Context admin{"admin", "", Channel::kCli, "req-setup"};
-  ASSERT_TRUE(
-      vault_->staff()
-          .Create(admin,
-                  StaffSpec{"sec.admin", "sec", "security_administrator", {"security_admin"}, ""})
-          .ok());
+  CreateGranted(StaffSpec{"sec.admin", "sec", "security_administrator", {"security_admin"}, ""});
   now_ms_ += 3 * kYearMs + 2 * kDayMs;
   const int64_t base = now_ms_.load();
   auto plan = vault_->lifecycle().PlanRetention(Dpo());

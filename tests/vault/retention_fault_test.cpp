@@ -42,11 +42,7 @@ class RetentionFaultTest : public VaultTest {
     VaultTest::SetUp();
     if (vault_ == nullptr) return;
     const Context admin{"admin", "", Channel::kCli, "req-setup"};
-    ASSERT_TRUE(
-        vault_->staff()
-            .Create(admin,
-                    StaffSpec{"sec.admin", "sec", "security_administrator", {"security_admin"}, ""})
-            .ok());
+    CreateGranted(StaffSpec{"sec.admin", "sec", "security_administrator", {"security_admin"}, ""});
   }
   Context Dpo() const { return Context{"dpo", "", Channel::kCli, "req-dpo"}; }
 

@@ -26,9 +26,7 @@ class RetentionTest : public VaultTest {
     VaultTest::SetUp();
     if (vault_ == nullptr) return;
     const Context admin{"admin", "", Channel::kCli, "req-setup"};
-    Status st = vault_->staff().Create(
-        admin, StaffSpec{"sec.admin", "sec", "security_administrator", {"security_admin"}, ""});
-    ASSERT_TRUE(st.ok()) << st.ToString();
+    CreateGranted(StaffSpec{"sec.admin", "sec", "security_administrator", {"security_admin"}, ""});
   }
 
   Context Dpo(const std::string& purpose = "") const {

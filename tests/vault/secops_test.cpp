@@ -34,10 +34,8 @@ class SecOpsTest : public VaultTest {
            "bulk_read_confidential = 12\nsearch_repeat = 6\nexport_customers = 12\n";
     Reopen();
     const Context admin{"admin", "account_management", Channel::kCli, "req-setup"};
-    Status st = vault_->staff().Create(
-        admin,
+    CreateGranted(
         StaffSpec{"sec.admin", "sec.admin", "security_administrator", {"security_admin"}, ""});
-    ASSERT_TRUE(st.ok()) << st.ToString();
     for (int i = 0; i < 20; ++i) {
       gen::SyntheticCustomer c;
       gen::MakeCustomer(7, i, c);

@@ -159,6 +159,21 @@ class VaultTest : public ::testing::Test {
     CreateStaff();
   }
 
+  // The DPO sets their own first password on the vault host, as after `custos init`: an
+  // account with its init token only decides no role grant or credential reset.
+  static constexpr const char* kDpoPassword = "the dpo's own password 2026";
+  void SetDpoPassword() {
+    if (vault_ == nullptr) return;
+    auto staff = vault_->staff().List(Context{"admin", "", Channel::kCli, "req-setup"});
+    ASSERT_TRUE(staff.ok()) << staff.status().ToString();
+    for (const StaffView& v : *staff) {
+      if (v.staff_id == "dpo" && v.has_password) return;
+    }
+    Status st = vault_->staff().SetPassword(Context{"dpo", "", Channel::kCli, "req-setup"}, "dpo",
+                                            kDpoPassword);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+  }
+
   // CUSTOS_TEST_READ_JOURNAL=1 runs every vault test with [audit] read_journal on (a SQLite
   // vault): the read journal must not change what any reader of the audit log sees.
   static bool ReadJournalForced() {
@@ -220,7 +235,8 @@ class VaultTest : public ::testing::Test {
   // Staff of the shipped posts, each with valid privacy training (P5b): the operator of the
   // data-path tests, a support agent, a sales representative and a risk officer.
   // Staff members created by the administrator: an id (also the display name), a post and
-  // the one role it holds (no dual control: roles that need it go through ApproveRoleGrant).
+  // the one role it holds; a role under dual control (DualControlRole) is first granted by a
+  // role_grant the DPO approves.
   struct NewStaff {
     const char* id;
     const char* post;
@@ -229,6 +245,7 @@ class VaultTest : public ::testing::Test {
   void AddStaff(std::initializer_list<NewStaff> members) {
     const Context admin{"admin", "", Channel::kCli, "req-setup"};
     for (const NewStaff& m : members) {
+      if (DualControlRole(m.role)) ApproveRoleGrant(m.id, {m.role});
       Status st = vault_->staff().Create(admin, StaffSpec{m.id, m.id, m.post, {m.role}, ""});
       ASSERT_TRUE(st.ok()) << m.id << ": " << st.ToString();
     }
@@ -236,15 +253,17 @@ class VaultTest : public ::testing::Test {
 
   void CreateStaff() {
     if (vault_ == nullptr) return;
+    SetDpoPassword();
+    if (HasFatalFailure()) return;
     const Context admin{"admin", "account_management", Channel::kCli, "req-setup"};
     for (auto [id, post, role] : {std::tuple{"operator", "test_operator", "test_operator"},
                                   std::tuple{"li.na", "support_agent", "customer_service"},
                                   std::tuple{"wang.wei", "sales_rep", "sales"},
                                   std::tuple{"zhao.min", "risk_officer", "risk_officer"}}) {
       StaffSpec spec{id, id, post, {role}, ""};
-      if (std::string_view(role) == "test_operator" || std::string_view(role) == "risk_officer") {
-        ApproveRoleGrant(id, role);
-      }
+      // The operator's post also gives the DPO's role, which decides approvals.
+      if (std::string_view(role) == "test_operator") ApproveRoleGrant(id, {role, "dpo"});
+      if (std::string_view(role) == "risk_officer") ApproveRoleGrant(id, {role});
       Status st = vault_->staff().Create(admin, spec);
       ASSERT_TRUE(st.ok()) << st.ToString();
       // Valid for years: a child process opening the vault runs on the system clock.
@@ -255,17 +274,51 @@ class VaultTest : public ::testing::Test {
     }
   }
 
-  // Dual control (issue 12): a role reading confidential fields unmasked is given only with
-  // an approved role_grant: the administrator asks, the DPO approves.
-  void ApproveRoleGrant(const std::string& id, const std::string& role) {
+  // Dual control (issue 12): a role reading confidential fields unmasked or deciding approvals
+  // is given only with an approved role_grant: the administrator asks, the DPO approves.
+  void ApproveRoleGrant(const std::string& id, const std::vector<std::string>& roles) {
+    SetDpoPassword();
     const Context admin{"admin", "", Channel::kCli, "req-setup"};
     ApprovalRequest r;
     r.kind = "role_grant";
     r.justification = "test staff need this role for the suite";
     r.staff_id = id;
-    r.roles = {role};
+    r.roles = roles;
     r.duration_ms = 3600 * 1000;
     auto approval = vault_->approvals().Request(admin, r);
+    ASSERT_TRUE(approval.ok()) << approval.status().ToString();
+    Status st =
+        vault_->approvals().Approve(Context{"dpo", "", Channel::kCli, "req-setup"}, *approval);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+  }
+
+  // The shipped roles whose grant is dual-controlled: they read confidential fields unmasked
+  // (risk_officer, the tests' test_operator) or decide approvals (dpo, security_admin).
+  static bool DualControlRole(std::string_view role) {
+    return role == "risk_officer" || role == "dpo" || role == "security_admin" ||
+           role == "test_operator";
+  }
+
+  // The administrator creates a staff member whose roles need dual control (a security
+  // administrator, who decides approvals): a role_grant for `spec.roles`, approved by the DPO,
+  // then the account.
+  void CreateGranted(const StaffSpec& spec) {
+    ApproveRoleGrant(spec.staff_id, spec.roles);
+    Status st = vault_->staff().Create(Context{"admin", "", Channel::kCli, "req-setup"}, spec);
+    ASSERT_TRUE(st.ok()) << spec.staff_id << ": " << st.ToString();
+  }
+
+  // Dual control over an approver's or confidential reader's credentials: the administrator
+  // asks to reset `id`'s password or second factor and the DPO approves (one reset each).
+  void ApproveCredentialReset(const std::string& id) {
+    SetDpoPassword();
+    ApprovalRequest r;
+    r.kind = "credential_reset";
+    r.justification = "the staff member lost their password or second factor";
+    r.staff_id = id;
+    r.duration_ms = 3600 * 1000;
+    auto approval =
+        vault_->approvals().Request(Context{"admin", "", Channel::kCli, "req-setup"}, r);
     ASSERT_TRUE(approval.ok()) << approval.status().ToString();
     Status st =
         vault_->approvals().Approve(Context{"dpo", "", Channel::kCli, "req-setup"}, *approval);
@@ -316,12 +369,19 @@ class VaultTest : public ::testing::Test {
   }
 
   // The administrator resets `id`'s password and `id` logs in with it, changing it to
-  // `password` as a reset requires (issue 12): the login's result.
+  // `password` as a reset requires (issue 12): the login's result. An account under dual
+  // control (it reads confidential fields or decides approvals) is reset with a
+  // credential_reset the DPO approves, asked for when the reset is refused for want of one.
   Result<IssuedToken> ResetAndLogIn(const std::string& id, const std::string& password,
                                     Channel channel = Channel::kCli) {
     const std::string reset = "set by the administrator for " + id;
-    Status st =
-        vault_->staff().SetPassword(Context{"admin", "", Channel::kCli, "req-reset"}, id, reset);
+    const Context admin{"admin", "", Channel::kCli, "req-reset"};
+    Status st = vault_->staff().SetPassword(admin, id, reset);
+    if (st.code() == Code::kFailedPrecondition &&
+        st.message().find("credential_reset") != std::string::npos) {
+      ApproveCredentialReset(id);
+      st = vault_->staff().SetPassword(admin, id, reset);
+    }
     if (!st.ok()) return st;
     Context ctx;
     ctx.channel = channel;
