@@ -211,7 +211,9 @@ try {
   await ap.$eval('input[name=search-value]', (e) => { e.value = ''; });
   await ap.type('input[name=search-value]', '13800138000');
   await ap.click('#main form button[type=submit]');
-  await ap.waitForFunction(() => document.querySelector('#customer-view table'));
+  // The profile is the view's first loading box; the others (transactions, notes, consents)
+  // may fill in first, so wait for the profile's own table.
+  await ap.waitForFunction(() => document.querySelector('#customer-view .async')?.querySelector('table'));
   const profile = await textOf(ap, '#customer-view');
   check('the agent sees the customer masked (name and ID number)', profile.includes('王*') && !profile.includes('11010519491231002'), profile.slice(0, 300));
   check('the agent sees the phone number their role allows', profile.includes('138'));

@@ -79,12 +79,15 @@ class ImportConcurrencyTest : public ::testing::Test {
           fmt::format(" --store-url '{}' --store-schema ic_{}_{}", url, getpid(), rd() % 100000);
     }
     // The administrator's token, then a sales clerk (customer.import) and the DPO (audit
-    // verify), made as the benchmarks make them (scripts/custos_staff.sh).
+    // verify, with their own first password), made as the benchmarks make them
+    // (scripts/custos_staff.sh).
     const std::string helpers = fmt::format(
         "source '{}/scripts/custos_staff.sh'; C='{}'; V='{}'; "
-        "admin=$(\"$C\" --json init \"$V\"{} | custos_init_json_token); "
+        "init=$(\"$C\" --json init \"$V\"{}); "
+        "admin=$(custos_init_json_token <<<\"$init\"); "
         "echo clerk=$(custos_staff_token \"$C\" \"$V\" \"$admin\" clerk sales_rep sales); "
-        "echo dpo=$(custos_password_token \"$C\" \"$V\" \"$admin\" dpo)",
+        "echo dpo=$(custos_first_password_token \"$C\" \"$V\" "
+        "\"$(custos_init_json_dpo_token <<<\"$init\")\" dpo)",
         CUSTOS_SOURCE_DIR, Binary(), vault_.string(), store);
     const std::string out = Capture("bash -c " + Quote(helpers));
     clerk_ = After(out, "clerk=");
