@@ -240,7 +240,7 @@ void RequestPipeline::CountAuthentication(const Status& status, const ApiRequest
   if (status.ok()) {
     bad_tokens_.Succeeded(token);
   } else if (status.code() == Code::kUnauthenticated) {
-    bad_tokens_.Failed(access::AddressGroup(req.remote_address));
+    bad_tokens_.Failed(access::AddressGroup(req.remote_address), token);
   }
 }
 

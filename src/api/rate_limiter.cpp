@@ -83,7 +83,12 @@ bool FailureGate::Refuses(std::string_view address, std::string_view token) {
   return good_.count(key) == 0;
 }
 
-void FailureGate::Failed(std::string_view address) { (void)failures_.Admit(address); }
+void FailureGate::Failed(std::string_view address, std::string_view token) {
+  (void)failures_.Admit(address);
+  const std::string key = TokenKey(token);
+  std::lock_guard<std::mutex> lock(mu_);
+  good_.erase(key);
+}
 
 void FailureGate::Succeeded(std::string_view token) {
   std::string key = TokenKey(token);

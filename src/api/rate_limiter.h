@@ -53,8 +53,9 @@ class RateLimiter {
 // While an address has none left, its requests are refused (429) before their token is
 // checked, so a flood of made-up tokens (each a fresh rate-limit bucket) writes no audit entry
 // each; a token that authenticated before still passes, so a client already in behind the same
-// proxy goes on. At most kRemembered such tokens are kept (SHA-256s); when full, the memory is
-// cleared and refills with the next successes.
+// proxy goes on, until it is refused once (revoked, expired, its account disabled): a refused
+// token is forgotten and counts like any other. At most kRemembered such tokens are kept
+// (SHA-256s); when full, the memory is cleared and refills with the next successes.
 // Thread safety: safe for concurrent use.
 class FailureGate {
  public:
@@ -65,7 +66,8 @@ class FailureGate {
 
   // true: refuse the request with `token` from `address` now (429).
   bool Refuses(std::string_view address, std::string_view token);
-  void Failed(std::string_view address);
+  // A failed check of `token` from `address`: counted, and the token is no longer known good.
+  void Failed(std::string_view address, std::string_view token);
   void Succeeded(std::string_view token);
 
  private:

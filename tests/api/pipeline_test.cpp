@@ -156,6 +156,26 @@ TEST_F(PipelineTest, ATokenOverItsRateGets429UntilItsBucketRefills) {
   EXPECT_EQ(Send(Get("/v1/customers/ABC")).status, 429);
 }
 
+// The bad-token gate (rate_limiter.h): once an address has used its failures, only a token
+// that authenticated before passes; a token refused since (revoked, expired) is forgotten, so
+// a revoked token does not keep an attacker's address past the gate.
+TEST(FailureGateTest, ARefusedTokenIsNoLongerKnownGood) {
+  int64_t now_us = 1'000'000;
+  FailureGate gate([&now_us] { return now_us; });
+  gate.Succeeded("tok-good");
+  gate.Succeeded("tok-revoked-later");
+  for (uint32_t i = 0; i < FailureGate::kBurst; ++i) gate.Failed("10.0.0.1", "tok-made-up");
+  EXPECT_TRUE(gate.Refuses("10.0.0.1", "tok-made-up"));
+  EXPECT_TRUE(gate.Refuses("10.0.0.1", "tok-never-seen"));
+  EXPECT_FALSE(gate.Refuses("10.0.0.1", "tok-good"));
+  EXPECT_FALSE(gate.Refuses("10.0.0.1", "tok-revoked-later"));
+  EXPECT_FALSE(gate.Refuses("10.0.0.2", "tok-never-seen")) << "another address has its own";
+  now_us += 1'000'000;  // one failure back
+  gate.Failed("10.0.0.1", "tok-revoked-later");
+  EXPECT_TRUE(gate.Refuses("10.0.0.1", "tok-revoked-later"));
+  EXPECT_FALSE(gate.Refuses("10.0.0.1", "tok-good"));
+}
+
 TEST_F(PipelineTest, WhenTheAuditCannotBeWrittenTheAnswerIs503WithNoDataAndIsCounted) {
   ApiResponse resp = Send(Get("/v1/customers/AUDITDOWN"));
   EXPECT_EQ(resp.status, 503);
