@@ -12,8 +12,9 @@ rm -rf var/demo var/demo-customers.csv var/demo-*.token var/demo-first.id
 mkdir -p var
 source scripts/custos_staff.sh
 # init prints one-time tokens for the administrator and the DPO; the DPO sets their own first
-# password with theirs; the administrator creates the staff who do
-# the work, and each logs in for a token (docs/access.md). Tokens are kept in var/ (0600).
+# password with theirs; the administrator creates the staff who do the work, and each logs in
+# for a token (docs/access.md). The security administrator decides approvals, so their role is
+# given only with a role grant the DPO approves (dual control). Tokens are kept in var/ (0600).
 init_json=$($CUSTOS --json init var/demo)
 admin=$(custos_init_json_token <<<"$init_json")
 dpo_init=$(custos_init_json_dpo_token <<<"$init_json")
@@ -24,7 +25,10 @@ agent=$(custos_staff_token "$CUSTOS" var/demo "$admin" agent support_agent custo
 marketer=$(custos_staff_token "$CUSTOS" var/demo "$admin" marketer marketing_specialist marketing)
 analyst=$(custos_staff_token "$CUSTOS" var/demo "$admin" analyst data_analyst analyst)
 dpo=$(custos_first_password_token "$CUSTOS" var/demo "$dpo_init" dpo)
+custos_grant_role "$CUSTOS" var/demo "$admin" "$dpo" sec security_admin
+sec=$(custos_staff_token "$CUSTOS" var/demo "$admin" sec security_administrator security_admin)
 (umask 077; printf '%s\n' "$admin" > var/demo-admin.token; printf '%s\n' "$clerk" > var/demo-clerk.token
+ printf '%s\n' "$sec" > var/demo-sec.token
  printf '%s\n' "$agent" > var/demo-agent.token; printf '%s\n' "$dpo" > var/demo-dpo.token
  printf '%s\n' "$marketer" > var/demo-marketer.token; printf '%s\n' "$analyst" > var/demo-analyst.token)
 # The demo customers consented to customer service, account management and analytics (the
@@ -43,7 +47,7 @@ cat <<NEXT
 
 Custos is running on var/demo with $COUNT synthetic customers. Try next:
   export CUSTOS_VAULT=var/demo CUSTOS_PURPOSE=customer_service
-  export CUSTOS_TOKEN=\$(cat var/demo-agent.token)   # the support agent (clerk, marketer, dpo, admin: var/demo-*.token)
+  export CUSTOS_TOKEN=\$(cat var/demo-agent.token)   # the support agent (clerk, marketer, dpo, sec, admin: var/demo-*.token)
   $CUSTOS customer get $first                         # masked where the support agent's role says so
   $CUSTOS customer find phone $phone
   $CUSTOS access explain --staff agent --purpose customer_service --customer $first
