@@ -69,8 +69,11 @@ struct ConsentState {
   // legal_obligation is not consent-based: use UsePermitted for the full rule.
   bool Grants(std::string_view purpose) const;
   // true when the customer currently consents to sharing with partner `partner_id`, named or
-  // through its `category` (empty: the partner is in no category). PIPL Art. 23.
-  bool SharesWith(std::string_view partner_id, std::string_view category) const;
+  // through its `category` (empty: the partner is in no category). PIPL Art. 23: the person is
+  // told the recipient, so a category grant covers only a partner registered at or before the
+  // grant (`partner_added_at_ms`); a partner registered later needs a grant given since.
+  bool SharesWith(std::string_view partner_id, std::string_view category,
+                  int64_t partner_added_at_ms) const;
 };
 
 // The target of a sharing consent: "partner:ID" or "category:NAME".

@@ -53,13 +53,15 @@ std::string CategoryTarget(std::string_view category) {
   return fmt::format("category:{}", category);
 }
 
-bool ConsentState::SharesWith(std::string_view partner_id, std::string_view category) const {
-  auto granted = [&](const std::string& target) {
-    auto it = shares.find(target);
-    return it != shares.end() && it->second.granted;
-  };
-  return granted(PartnerTarget(partner_id)) ||
-         (!category.empty() && granted(CategoryTarget(category)));
+bool ConsentState::SharesWith(std::string_view partner_id, std::string_view category,
+                              int64_t partner_added_at_ms) const {
+  if (auto it = shares.find(PartnerTarget(partner_id)); it != shares.end() && it->second.granted) {
+    return true;
+  }
+  if (category.empty()) return false;
+  auto it = shares.find(CategoryTarget(category));
+  return it != shares.end() && it->second.granted &&
+         it->second.granted_at_ms >= partner_added_at_ms;
 }
 
 bool UsePermitted(const ConsentState& state, const schema::PurposeDef& purpose) {

@@ -452,7 +452,10 @@ bool ShareSelects(const ShareFilter& f, const store::CustomerRow& row) {
 
 bool Covers(const SharePlan& plan, const consent::ConsentState& consent) {
   if (consent.restricted_since_ms != 0) return false;
-  if (!consent.SharesWith(plan.partner.partner_id, plan.partner.category)) return false;
+  if (!consent.SharesWith(plan.partner.partner_id, plan.partner.category,
+                          plan.partner.added_at_ms)) {
+    return false;
+  }
   return !plan.needs_sensitive_consent || consent.sensitive;
 }
 

@@ -390,6 +390,40 @@ TEST_F(ShareTest, OnlyCustomersWhoConsentedToThePartnerAreSharedAndTheOthersCoun
             Code::kInvalidArgument);
 }
 
+// PIPL Art. 23: the person is told who receives their data. A consent to a category of
+// partners covers the partners registered when it was given; a partner registered later in
+// the category receives only customers who consented since (or named it).
+TEST_F(ShareTest, ACategoryConsentCoversOnlyPartnersRegisteredWhenItWasGiven) {
+  const std::string early = AddCustomer(1, "category:payment_processor");
+  const std::string named_later = AddCustomer(2, "");
+  auto later = vault_->sharing().AddPartner(Pm(), Partner());
+  ASSERT_TRUE(later.ok()) << later.status().ToString();
+  now_ms_ += kDayMs;
+  ApprovedAgreement(Agreement());
+  auto first = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
+  EXPECT_EQ(first.status().code(), Code::kFailedPrecondition)
+      << "the category consent predates the partner";
+  EXPECT_NE(first.status().message().find("2 left out"), std::string::npos)
+      << first.status().ToString();
+  // Given again since the registration (the notice then could name it), or to the partner by
+  // name: both are covered.
+  const int64_t notice = ShareNotice("category:payment_processor");
+  ASSERT_TRUE(vault_->consent()
+                  .Record(Agent(), early,
+                          ConsentRequest{"grant", "share", "category:payment_processor", notice, "",
+                                         "form-share-again"})
+                  .ok());
+  ASSERT_TRUE(vault_->consent()
+                  .Record(Agent(), named_later,
+                          ConsentRequest{"grant", "share", "partner:acme-pay",
+                                         ShareNotice("partner:acme-pay"), "", "form-share-named"})
+                  .ok());
+  auto second = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(second->row_count, 2);
+  EXPECT_EQ(second->left_out, 0);
+}
+
 // PIPL Art. 29 (P3.3a): an agreement naming a sensitive field (the ID number) shares only the
 // customers who also gave their separate consent for sensitive information, as a direct read
 // requires; one without a sensitive field shares them all.
