@@ -293,6 +293,16 @@ Result<PartnerView> SharingService::AddPartner(const Context& ctx, const Partner
     if (!cert.ok()) return Verdict::Deny(cert.status());
     CUSTOS_ASSIGN_OR_RETURN(auto existing, s.txn.GetPartner(spec.partner_id));
     if (existing.has_value()) return Verdict::Deny(Conflict("partner_id: already registered"));
+    // One legal entity is one partner: its consents, agreements and shares are counted under
+    // one id (a new certificate is a renewal, not a second registration).
+    CUSTOS_ASSIGN_OR_RETURN(std::vector<store::PartnerRow> partners, s.txn.ListPartners());
+    for (const store::PartnerRow& other : partners) {
+      if (other.uscc != spec.uscc) continue;
+      return Verdict::Deny(Conflict(fmt::format(
+          "uscc: this credit code is already registered as partner '{}'; one legal entity is one "
+          "partner (renew its certificate with custos partner renew-cert)",
+          other.partner_id)));
+    }
     store::PartnerRow row{spec.partner_id, spec.name,    spec.uscc,     spec.category,
                           cert->pem,       cert->sha256, cert->subject, cert->not_after_ms,
                           s.ctx.actor,     s.now_ms};

@@ -33,7 +33,8 @@
 namespace custos::vault::testing {
 namespace {
 
-constexpr char kUscc[] = "91350100M000100Y43";  // a code with a correct check character
+constexpr char kUscc[] = "91350100M000100Y43";       // a code with a correct check character
+constexpr char kOtherUscc[] = "91310000MA1FL0002W";  // another one
 
 // Runs a shell command; its exit status.
 int Shell(const std::string& command) {
@@ -281,6 +282,13 @@ TEST_F(ShareTest, APartnersCreditCodeAndCertificateAreChecked) {
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(ok->cert_sha256.size(), 64u);
   EXPECT_NE(ok->cert_subject.find("acme-partner"), std::string::npos);
+  // One legal entity is one partner: its credit code again under another id is refused.
+  auto twice = vault_->sharing().AddPartner(Pm(), Partner("acme-pay-2"));
+  EXPECT_EQ(twice.status().code(), Code::kConflict) << twice.status().ToString();
+  EXPECT_NE(twice.status().message().find("uscc: this credit code is already registered as "
+                                          "partner 'acme-pay'"),
+            std::string::npos)
+      << twice.status().message();
   // A support agent registers no partner (deny by default).
   EXPECT_EQ(vault_->sharing().AddPartner(SupportAgent(), Partner("x-pay")).status().code(),
             Code::kPermissionDenied);
@@ -1155,7 +1163,7 @@ TEST_F(ShareTest, APartnersCertificateIsRefusedWeakForeignUnusableOrExpired) {
                                           "keyUsage=critical,digitalSignature")),
             "cert: its key usage allows no encipherment (keyEncipherment or keyAgreement needed)");
   auto ec = vault_->sharing().AddPartner(
-      Pm(), PartnerSpec{"ec-pay", "EC Payments Co., Ltd.", kUscc, "payment_processor",
+      Pm(), PartnerSpec{"ec-pay", "EC Payments Co., Ltd.", kOtherUscc, "payment_processor",
                         MakeCert("ec-pay", "-newkey ec -pkeyopt ec_paramgen_curve:P-256")});
   ASSERT_TRUE(ec.ok()) << ec.status().ToString();
 
