@@ -81,6 +81,11 @@ struct InitOptions {
   // Tests: a vault as made before issue 23 (no epoch key store, no epoch_state), to test the
   // migration; open it with TEST_skip_epoch_rotation to write KEK-wrapped DEKs into it.
   bool TEST_no_epochs = false;
+  // Tests: the DPO's first password as already set, by its Argon2id PHC string. Hashing in the
+  // test process would start Botan's thread pool (its Argon2 runs there), and a test that
+  // forks a reader afterwards must be single-threaded (ThreadSanitizer refuses the child's
+  // threads otherwise).
+  std::string TEST_dpo_password_hash;
 };
 
 struct InitReport {

@@ -249,6 +249,7 @@ Status PutInitialMeta(store::Transaction& txn, const schema::Config& config, cry
 // no customer data) and the DPO. Neither has a password yet; each gets a one-time API token,
 // shown once by `custos init` and stored only as its hash. Returns the tokens' ids.
 Result<std::vector<std::string>> CreateFirstStaff(store::Transaction& txn, int64_t now,
+                                                  std::string_view dpo_password_hash,
                                                   InitReport& report) {
   std::vector<std::string> token_ids;
   for (auto [id, name, post, roles] :
@@ -264,6 +265,7 @@ Result<std::vector<std::string>> CreateFirstStaff(store::Transaction& txn, int64
     store::StaffCredentialRow cred;
     cred.staff_id = id;
     cred.updated_at_ms = now;
+    if (std::string_view(id) == "dpo") cred.password_hash = std::string(dpo_password_hash);
     CUSTOS_RETURN_IF_ERROR(txn.PutStaffCredential(cred));
     report.staff.push_back(id);
     access::NewToken token = access::GenerateToken();
@@ -366,7 +368,8 @@ Result<InitReport> Vault::Init(const InitOptions& options) {
   if (!options.TEST_no_epochs) {
     CUSTOS_RETURN_IF_ERROR(InitEpochKeys(dir, report.vault_id, *keyring, *txn, now));
   }
-  CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> token_ids, CreateFirstStaff(*txn, now, report));
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<std::string> token_ids,
+                          CreateFirstStaff(*txn, now, options.TEST_dpo_password_hash, report));
   CUSTOS_ASSIGN_OR_RETURN(auto log, OpenAudit(*config, dir, suite, signing_key.get(),
                                               signing_key->PublicKeyBytes(), clock));
   CUSTOS_RETURN_IF_ERROR(RecordInit(*txn, *log, *config, suite, token_ids, now, report));

@@ -339,5 +339,15 @@ TEST_F(VaultTest, ANoteHoldingAnIdNumberIsSealedConfidentialAndItsPiiTypesRecord
   EXPECT_EQ(log.str().find("13900139000"), std::string::npos);
 }
 
+// The fixture's DPO has a first password stored as its hash (kDpoPasswordHash): the hash is
+// the password's, and the DPO logs in with it.
+TEST_F(VaultTest, TheFixturesDpoPasswordHashIsThePasswords) {
+  EXPECT_TRUE(
+      vault_->staff().IssueToken("dpo", kDpoPassword, "", 3600 * 1000, "", Channel::kCli).ok());
+  EXPECT_FALSE(vault_->staff()
+                   .IssueToken("dpo", "not the dpo's password", "", 3600 * 1000, "", Channel::kCli)
+                   .ok());
+}
+
 }  // namespace
 }  // namespace custos::vault::testing

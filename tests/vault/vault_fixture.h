@@ -150,8 +150,10 @@ class VaultTest : public ::testing::Test {
       init.passphrase = passphrase_;
     }
     UseTestBackend(init);
+    init.TEST_dpo_password_hash = kDpoPasswordHash;
     auto report = Vault::Init(init);
     ASSERT_TRUE(report.ok()) << report.status().ToString();
+    dpo_password_set_ = true;
     admin_token_ = report->admin_token;
     if (ReadJournalForced()) UseReadJournal();
     AddTestOperatorRole();
@@ -159,19 +161,21 @@ class VaultTest : public ::testing::Test {
     CreateStaff();
   }
 
-  // The DPO sets their own first password on the vault host, as after `custos init`: an
-  // account with its init token only decides no role grant or credential reset.
+  // The DPO has set their own first password on the vault host, as after `custos init`: an
+  // account with its init token only decides no role grant or credential reset. InitVault
+  // stores it hashed already (kDpoPasswordHash, InitOptions::TEST_dpo_password_hash: no Argon2
+  // run, so no Botan thread pool, in the test process); a fixture with its own init sets it.
   static constexpr const char* kDpoPassword = "the dpo's own password 2026";
+  static constexpr const char* kDpoPasswordHash =
+      "$argon2id$v=19$m=19456,t=2,p=1$w5xz7RqcTMefmz6n9lH0zA$"
+      "6bIBc8YDF6TKJ8vjPoeIDntMjMjUvB3tNZikzPPE6YY";
+  bool dpo_password_set_ = false;
   void SetDpoPassword() {
-    if (vault_ == nullptr) return;
-    auto staff = vault_->staff().List(Context{"admin", "", Channel::kCli, "req-setup"});
-    ASSERT_TRUE(staff.ok()) << staff.status().ToString();
-    for (const StaffView& v : *staff) {
-      if (v.staff_id == "dpo" && v.has_password) return;
-    }
+    if (vault_ == nullptr || dpo_password_set_) return;
     Status st = vault_->staff().SetPassword(Context{"dpo", "", Channel::kCli, "req-setup"}, "dpo",
                                             kDpoPassword);
     ASSERT_TRUE(st.ok()) << st.ToString();
+    dpo_password_set_ = true;
   }
 
   // CUSTOS_TEST_READ_JOURNAL=1 runs every vault test with [audit] read_journal on (a SQLite
