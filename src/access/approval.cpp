@@ -224,4 +224,23 @@ Result<std::vector<Grant>> ActiveBreakGlass(store::Transaction& txn, std::string
   return grants;
 }
 
+Result<std::optional<store::ApprovalRow>> UseApproval(
+    store::Transaction& txn, std::string_view requester, std::string_view kind, int64_t now_ms,
+    const std::function<bool(const ApprovalScope&)>& matches) {
+  // An empty requester would list everyone's.
+  if (requester.empty()) return std::optional<store::ApprovalRow>();
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<store::ApprovalRow> rows,
+                          txn.ListApprovals(requester, kStateApproved));
+  for (store::ApprovalRow& row : rows) {
+    if (row.kind != kind || row.requester != requester) continue;
+    if (EffectiveState(row, now_ms) != kStateApproved) continue;
+    CUSTOS_ASSIGN_OR_RETURN(ApprovalScope scope, ScopeFromJson(row.scope));
+    if (!matches(scope)) continue;
+    row.state = std::string(kStateUsed);
+    CUSTOS_RETURN_IF_ERROR(txn.UpdateApproval(row));
+    return std::optional<store::ApprovalRow>(std::move(row));
+  }
+  return std::optional<store::ApprovalRow>();
+}
+
 }  // namespace custos::access

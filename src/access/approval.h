@@ -13,10 +13,12 @@
 // "expired" (computed, never stored). The grant window is requested_at .. expires_at: a late
 // approval does not extend it.
 //
-// Thread safety: free functions; ActiveBreakGlass uses the caller's transaction.
+// Thread safety: free functions; ActiveBreakGlass and UseApproval use the caller's transaction.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -130,5 +132,13 @@ struct Grant {
 // now_ms. Errors: as the store; DataLoss if a stored scope does not parse.
 Result<std::vector<Grant>> ActiveBreakGlass(store::Transaction& txn, std::string_view staff_id,
                                             std::string_view customer_id, int64_t now_ms);
+
+// Dual control that is good for one act (a role grant, a credential reset, a share, a
+// certificate renewal): the first approval of `kind` that `requester` asked for, approved and
+// in force at now_ms, whose scope `matches`, marked "used" in `txn` and returned; nullopt when
+// there is none. Errors: as the store, or the scope's parse error.
+Result<std::optional<store::ApprovalRow>> UseApproval(
+    store::Transaction& txn, std::string_view requester, std::string_view kind, int64_t now_ms,
+    const std::function<bool(const ApprovalScope&)>& matches);
 
 }  // namespace custos::access

@@ -278,36 +278,39 @@ Decision DecideAction(const schema::Config& config, const StaffFacts& staff,
                           action, purpose));
 }
 
-bool CanReadConfidential(const schema::Config& config, const std::vector<std::string>& roles) {
-  static constexpr std::string_view kReads[] = {"customer.read", "customer.search",
-                                                "customer.list", "customer.export",
-                                                "txn.read",      "note.read"};
+namespace {
+
+// True when some allowing grant of these roles satisfies `pred`.
+template <typename Pred>
+bool AnyAllowingGrant(const schema::Config& config, const std::vector<std::string>& roles,
+                      Pred pred) {
   for (const std::string& role_name : roles) {
     const schema::RoleDef* role = config.FindRole(role_name);
     if (role == nullptr) continue;
     for (const schema::GrantDef& g : role->grants) {
-      if (g.effect != schema::GrantEffect::kAllow || !Contains(g.levels, Level::kConfidential)) {
-        continue;
-      }
-      for (std::string_view read : kReads) {
-        if (Contains(g.actions, read)) return true;
-      }
+      if (g.effect == schema::GrantEffect::kAllow && pred(g)) return true;
     }
   }
   return false;
 }
 
+}  // namespace
+
+bool CanReadConfidential(const schema::Config& config, const std::vector<std::string>& roles) {
+  static constexpr std::string_view kReads[] = {"customer.read", "customer.search",
+                                                "customer.list", "customer.export",
+                                                "txn.read",      "note.read"};
+  return AnyAllowingGrant(config, roles, [](const schema::GrantDef& g) {
+    if (!Contains(g.levels, Level::kConfidential)) return false;
+    return std::any_of(std::begin(kReads), std::end(kReads),
+                       [&](std::string_view read) { return Contains(g.actions, read); });
+  });
+}
+
 bool CanDecideApprovals(const schema::Config& config, const std::vector<std::string>& roles) {
-  for (const std::string& role_name : roles) {
-    const schema::RoleDef* role = config.FindRole(role_name);
-    if (role == nullptr) continue;
-    for (const schema::GrantDef& g : role->grants) {
-      if (g.effect == schema::GrantEffect::kAllow && Contains(g.actions, "approval.approve")) {
-        return true;
-      }
-    }
-  }
-  return false;
+  return AnyAllowingGrant(config, roles, [](const schema::GrantDef& g) {
+    return Contains(g.actions, "approval.approve");
+  });
 }
 
 bool NeedsDualControl(const schema::Config& config, const std::vector<std::string>& roles) {

@@ -24,7 +24,8 @@ namespace custos::vault {
 struct VaultState;
 
 struct ApprovalRequest {
-  // or "destruction", "bulk_export", "role_grant", "share", "partner_cert"
+  // or "destruction", "bulk_export", "role_grant", "credential_reset", "audit_reseal",
+  // "store_migrate", "share", "partner_cert"
   std::string kind = "break_glass";
   std::string justification;  // written reason; no personal data
   std::vector<std::string> customers;
@@ -37,7 +38,9 @@ struct ApprovalRequest {
   std::string plan_id;
   std::string plan_sha256;
   // kind "role_grant" (issue 12): the staff member and the roles that read confidential
-  // fields to give them; requested by a holder of staff.manage, for someone else.
+  // fields or decide approvals to give them; kind "credential_reset": the staff member whose
+  // password or second factor the requester will reset (no roles). Both are requested by a
+  // holder of staff.manage, for someone else.
   std::string staff_id;
   std::vector<std::string> roles;
   // kind "share" (issue 17): the agreement a share above [sharing] approval_above_rows is made
@@ -70,15 +73,18 @@ class ApprovalService {
   // Made by Vault::Open; borrows the vault's state, which outlives it.
   explicit ApprovalService(VaultState& state) : state_(&state) {}
 
-  // approval.request (a role_grant also needs staff.manage and names someone else; a
-  // partner_cert needs partner.manage, a registered partner — NotFound otherwise — and, when
-  // its PEM is given, a certificate the renewal would take). Returns the approval id.
-  // InvalidArgument naming the rule.
+  // approval.request (a role_grant or credential_reset also needs staff.manage and names
+  // someone else — PermissionDenied otherwise —, a credential_reset an existing account —
+  // NotFound otherwise; a partner_cert needs partner.manage, a registered partner — NotFound
+  // otherwise — and, when its PEM is given, a certificate the renewal would take). Returns the
+  // approval id. InvalidArgument naming the rule.
   Result<std::string> Request(const Context& ctx, const ApprovalRequest& request);
   // approval.approve, by a different person in fact (PermissionDenied otherwise): not the
-  // requester, not the staff member a role_grant is for, not an account created after the
-  // request, and not one created or last changed by the requester; an approval by an account
-  // sharing its creator with the requester is flagged in the entry. FailedPrecondition if the
+  // requester, not the staff member a role_grant or credential_reset names, not an account
+  // created after the request, and not one created or last changed by the requester; a
+  // role_grant or credential_reset is not decided by an account with no password yet (its init
+  // token only). An approval by an account sharing its creator with the requester, or by one
+  // with no password yet, is flagged in the entry. FailedPrecondition if the
   // request is decided or expired; NotFound if absent. Audited "approval.approve" /
   // "approval.reject" naming the kind ("break-glass ...").
   Status Approve(const Context& ctx, std::string_view approval_id);

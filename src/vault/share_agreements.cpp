@@ -96,18 +96,13 @@ Status RenewalRefusal(const store::PartnerRow& partner, const share::PartnerCert
 // its id, or empty when there is none in force.
 Result<std::string> UsePartnerCertApproval(Scope& s, std::string_view partner_id,
                                            std::string_view cert_sha256) {
-  CUSTOS_ASSIGN_OR_RETURN(auto rows,
-                          s.txn.ListApprovals(s.actor().staff_id, access::kStateApproved));
-  for (store::ApprovalRow& row : rows) {
-    if (row.kind != access::kKindPartnerCert || row.requester != s.actor().staff_id) continue;
-    if (access::EffectiveState(row, s.now_ms) != access::kStateApproved) continue;
-    CUSTOS_ASSIGN_OR_RETURN(access::ApprovalScope scope, access::ScopeFromJson(row.scope));
-    if (scope.partner != partner_id || scope.cert_sha256 != cert_sha256) continue;
-    row.state = std::string(access::kStateUsed);
-    CUSTOS_RETURN_IF_ERROR(s.txn.UpdateApproval(row));
-    return row.approval_id;
-  }
-  return std::string();
+  CUSTOS_ASSIGN_OR_RETURN(std::optional<store::ApprovalRow> used,
+                          access::UseApproval(s.txn, s.actor().staff_id, access::kKindPartnerCert,
+                                              s.now_ms, [&](const access::ApprovalScope& scope) {
+                                                return scope.partner == partner_id &&
+                                                       scope.cert_sha256 == cert_sha256;
+                                              }));
+  return used.has_value() ? used->approval_id : std::string();
 }
 
 Status CheckPartnerSpec(const VaultState& m, const PartnerSpec& spec) {

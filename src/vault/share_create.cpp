@@ -76,20 +76,15 @@ Status NotInForce(const AgreementView& v) {
   return FailedPrecondition(fmt::format("agreement: not in force ({})", v.state));
 }
 
-// Marks the actor's approved "share" request for the agreement used; false when there is none.
+// Marks the actor's approved "share" request for the agreement used; its id, or empty when
+// there is none.
 Result<std::string> UseShareApproval(Scope& s, std::string_view agreement_id) {
-  CUSTOS_ASSIGN_OR_RETURN(auto rows,
-                          s.txn.ListApprovals(s.actor().staff_id, access::kStateApproved));
-  for (store::ApprovalRow& row : rows) {
-    if (row.kind != access::kKindShare) continue;
-    if (access::EffectiveState(row, s.now_ms) != access::kStateApproved) continue;
-    CUSTOS_ASSIGN_OR_RETURN(access::ApprovalScope scope, access::ScopeFromJson(row.scope));
-    if (scope.agreement != agreement_id) continue;
-    row.state = std::string(access::kStateUsed);
-    CUSTOS_RETURN_IF_ERROR(s.txn.UpdateApproval(row));
-    return row.approval_id;
-  }
-  return std::string();
+  CUSTOS_ASSIGN_OR_RETURN(std::optional<store::ApprovalRow> used,
+                          access::UseApproval(s.txn, s.actor().staff_id, access::kKindShare,
+                                              s.now_ms, [&](const access::ApprovalScope& scope) {
+                                                return scope.agreement == agreement_id;
+                                              }));
+  return used.has_value() ? used->approval_id : std::string();
 }
 
 // The agreement's profile for a share: it must still be in [deid.profiles] and compile.

@@ -168,7 +168,8 @@ class SharingService {
 
   // --- partners (partner.manage; share.read to list) ---
   // Registers a partner. InvalidArgument naming the field and rule (id, name, uscc with its
-  // GB 32100-2015 check character, category, cert); Conflict if the id exists.
+  // GB 32100-2015 check character, category, cert); Conflict if the id exists, or if the
+  // credit code is already another partner's (one legal entity is one partner).
   Result<PartnerView> AddPartner(const Context& ctx, const PartnerSpec& spec);
   // partner.manage. Replaces the partner's certificate in place (one that expires or whose key
   // is rotated): the partner id, its agreements and the customers' sharing consents stay, the

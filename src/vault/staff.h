@@ -190,7 +190,8 @@ class StaffService {
 
   // staff.manage. Conflict if the id exists; InvalidArgument naming the bad field or rule,
   // or the pair of roles separation of duties forbids (custos.toml [access]); a role that
-  // reads confidential fields unmasked needs an approved role_grant for the new id
+  // reads confidential fields unmasked or decides approvals needs an approved role_grant for
+  // the new id
   // (FailedPrecondition without one; the grant is used up). The creator is recorded: an
   // account cannot approve what its creator requested (ApprovalService::Approve).
   Status Create(const Context& ctx, const StaffSpec& spec);
@@ -211,7 +212,9 @@ class StaffService {
   // password (Login, FailedPrecondition "password change required" without one). An account
   // without a password (the init administrator's, token only) sets its first one itself only
   // through the CLI (Channel::kCli: on the vault host, with the vault's files and key);
-  // PermissionDenied over the API (docs/decisions.md).
+  // PermissionDenied over the API (docs/decisions.md). Resetting another account that reads
+  // confidential fields unmasked or decides approvals uses up an approved credential_reset of
+  // the actor's naming it (FailedPrecondition without one; nothing changes).
   Status SetPassword(const Context& ctx, std::string_view staff_id, std::string_view new_password,
                      std::string_view current_password = {});
   // Self only: an administrator never sees another person's secret (PermissionDenied; they
@@ -221,7 +224,10 @@ class StaffService {
                                     std::string_view current_code = {});
   // staff.manage, never for oneself (PermissionDenied: one's own factor is re-enrolled with a
   // current code). Removes the staff member's second factor; the owner enrols a new one with
-  // their password (EnrollTotpAtLogin). Revokes their live tokens. NotFound if absent.
+  // their password (EnrollTotpAtLogin). Revokes their live tokens. NotFound if absent;
+  // FailedPrecondition when no factor is enrolled, or, for an account that reads confidential
+  // fields unmasked or decides approvals, without an approved credential_reset of the actor's
+  // naming it (used up by the reset).
   Status ResetTotp(const Context& ctx, std::string_view staff_id);
 
   // training.manage, never for oneself (PermissionDenied). NotFound for an unknown staff id;

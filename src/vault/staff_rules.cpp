@@ -90,21 +90,16 @@ bool HoldsDualControlRole(const schema::Config& config, const store::StaffRow& r
 Result<std::string> UseRoleGrant(store::Transaction& txn, std::string_view staff_id,
                                  const std::vector<std::string>& roles, std::string_view actor,
                                  int64_t now_ms) {
-  CUSTOS_ASSIGN_OR_RETURN(auto rows, txn.ListApprovals("", access::kStateApproved));
-  for (store::ApprovalRow& row : rows) {
-    if (row.kind != access::kKindRoleGrant) continue;
-    if (access::EffectiveState(row, now_ms) != access::kStateApproved) continue;
-    CUSTOS_ASSIGN_OR_RETURN(access::ApprovalScope scope, access::ScopeFromJson(row.scope));
-    // The grant is its requester's: another holder of staff.manage does not use it.
-    if (scope.staff != staff_id || row.requester != actor) continue;
-    if (!std::all_of(roles.begin(), roles.end(),
-                     [&](const std::string& r) { return Contains(scope.roles, r); })) {
-      continue;
-    }
-    row.state = std::string(access::kStateUsed);
-    CUSTOS_RETURN_IF_ERROR(txn.UpdateApproval(row));
-    return row.approval_id;
-  }
+  // The grant is its requester's: another holder of staff.manage does not use it.
+  CUSTOS_ASSIGN_OR_RETURN(
+      std::optional<store::ApprovalRow> used,
+      access::UseApproval(
+          txn, actor, access::kKindRoleGrant, now_ms, [&](const access::ApprovalScope& scope) {
+            return scope.staff == staff_id &&
+                   std::all_of(roles.begin(), roles.end(),
+                               [&](const std::string& r) { return Contains(scope.roles, r); });
+          }));
+  if (used.has_value()) return used->approval_id;
   return FailedPrecondition(fmt::format(
       "roles: dual control: {} read confidential fields unmasked or decide approvals; granting "
       "them needs an approved role_grant request for this staff member naming them, made by "
@@ -115,16 +110,12 @@ Result<std::string> UseRoleGrant(store::Transaction& txn, std::string_view staff
 
 Result<std::string> UseCredentialReset(store::Transaction& txn, std::string_view staff_id,
                                        std::string_view actor, int64_t now_ms) {
-  CUSTOS_ASSIGN_OR_RETURN(auto rows, txn.ListApprovals(actor, access::kStateApproved));
-  for (store::ApprovalRow& row : rows) {
-    if (row.kind != access::kKindCredentialReset || row.requester != actor) continue;
-    if (access::EffectiveState(row, now_ms) != access::kStateApproved) continue;
-    CUSTOS_ASSIGN_OR_RETURN(access::ApprovalScope scope, access::ScopeFromJson(row.scope));
-    if (scope.staff != staff_id) continue;
-    row.state = std::string(access::kStateUsed);
-    CUSTOS_RETURN_IF_ERROR(txn.UpdateApproval(row));
-    return row.approval_id;
-  }
+  CUSTOS_ASSIGN_OR_RETURN(std::optional<store::ApprovalRow> used,
+                          access::UseApproval(txn, actor, access::kKindCredentialReset, now_ms,
+                                              [&](const access::ApprovalScope& scope) {
+                                                return scope.staff == staff_id;
+                                              }));
+  if (used.has_value()) return used->approval_id;
   return FailedPrecondition(
       "staff: dual control: this account reads confidential fields unmasked or decides "
       "approvals; resetting its password or second factor needs an approved credential_reset "

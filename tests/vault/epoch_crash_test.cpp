@@ -47,9 +47,8 @@ class EpochCrashTest : public VaultTest {
     init.now_ms = Clock();
     init.TEST_no_epochs = true;
     UseTestBackend(init);
-    init.TEST_dpo_password_hash = kDpoPasswordHash;  // as VaultTest::InitVault
+    WithDpoPassword(init);  // as VaultTest::InitVault
     auto report = Vault::Init(init);
-    dpo_password_set_ = true;
     ASSERT_TRUE(report.ok()) << report.status().ToString();
     AddTestOperatorRole();
     Open(/*rotate=*/false);

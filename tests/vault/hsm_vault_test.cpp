@@ -24,9 +24,8 @@ class HsmVaultTest : public VaultTest {
     init.pkcs11_pin = hsm.pin;
     init.now_ms = Clock();
     UseTestBackend(init);
-    init.TEST_dpo_password_hash = kDpoPasswordHash;  // as VaultTest::InitVault
+    WithDpoPassword(init);  // as VaultTest::InitVault
     auto report = Vault::Init(init);
-    dpo_password_set_ = true;
     EXPECT_TRUE(report.ok()) << report.status().ToString();
     if (!report.ok()) return false;
     EXPECT_TRUE(report->keyfile_path.empty());

@@ -150,10 +150,9 @@ class VaultTest : public ::testing::Test {
       init.passphrase = passphrase_;
     }
     UseTestBackend(init);
-    init.TEST_dpo_password_hash = kDpoPasswordHash;
+    WithDpoPassword(init);
     auto report = Vault::Init(init);
     ASSERT_TRUE(report.ok()) << report.status().ToString();
-    dpo_password_set_ = true;
     admin_token_ = report->admin_token;
     if (ReadJournalForced()) UseReadJournal();
     AddTestOperatorRole();
@@ -170,6 +169,11 @@ class VaultTest : public ::testing::Test {
       "$argon2id$v=19$m=19456,t=2,p=1$w5xz7RqcTMefmz6n9lH0zA$"
       "6bIBc8YDF6TKJ8vjPoeIDntMjMjUvB3tNZikzPPE6YY";
   bool dpo_password_set_ = false;
+  // `init` makes the vault with the DPO's password already set (for a fixture with its own init).
+  void WithDpoPassword(InitOptions& init) {
+    init.TEST_dpo_password_hash = kDpoPasswordHash;
+    dpo_password_set_ = true;
+  }
   void SetDpoPassword() {
     if (vault_ == nullptr || dpo_password_set_) return;
     Status st = vault_->staff().SetPassword(Context{"dpo", "", Channel::kCli, "req-setup"}, "dpo",
@@ -281,15 +285,20 @@ class VaultTest : public ::testing::Test {
   // Dual control (issue 12): a role reading confidential fields unmasked or deciding approvals
   // is given only with an approved role_grant: the administrator asks, the DPO approves.
   void ApproveRoleGrant(const std::string& id, const std::vector<std::string>& roles) {
-    SetDpoPassword();
-    const Context admin{"admin", "", Channel::kCli, "req-setup"};
     ApprovalRequest r;
     r.kind = "role_grant";
     r.justification = "test staff need this role for the suite";
     r.staff_id = id;
     r.roles = roles;
+    AdminAsksDpoApproves(r);
+  }
+
+  // The administrator's request `r` (for an hour), approved by the DPO.
+  void AdminAsksDpoApproves(ApprovalRequest r) {
+    SetDpoPassword();
     r.duration_ms = 3600 * 1000;
-    auto approval = vault_->approvals().Request(admin, r);
+    auto approval =
+        vault_->approvals().Request(Context{"admin", "", Channel::kCli, "req-setup"}, r);
     ASSERT_TRUE(approval.ok()) << approval.status().ToString();
     Status st =
         vault_->approvals().Approve(Context{"dpo", "", Channel::kCli, "req-setup"}, *approval);
@@ -315,18 +324,11 @@ class VaultTest : public ::testing::Test {
   // Dual control over an approver's or confidential reader's credentials: the administrator
   // asks to reset `id`'s password or second factor and the DPO approves (one reset each).
   void ApproveCredentialReset(const std::string& id) {
-    SetDpoPassword();
     ApprovalRequest r;
     r.kind = "credential_reset";
     r.justification = "the staff member lost their password or second factor";
     r.staff_id = id;
-    r.duration_ms = 3600 * 1000;
-    auto approval =
-        vault_->approvals().Request(Context{"admin", "", Channel::kCli, "req-setup"}, r);
-    ASSERT_TRUE(approval.ok()) << approval.status().ToString();
-    Status st =
-        vault_->approvals().Approve(Context{"dpo", "", Channel::kCli, "req-setup"}, *approval);
-    ASSERT_TRUE(st.ok()) << st.ToString();
+    AdminAsksDpoApproves(r);
   }
 
   // A process of its own opens the vault (closed here first: no connection or thread crosses
