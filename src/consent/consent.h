@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -72,8 +73,11 @@ struct ConsentState {
   // through its `category` (empty: the partner is in no category). PIPL Art. 23: the person is
   // told the recipient, so a category grant covers only a partner registered at or before the
   // grant (`partner_added_at_ms`); a partner registered later needs a grant given since.
+  // `notices`, when given, are the notice versions a covering grant may have been given under:
+  // a share counts only a grant whose notice listed the agreement's purposes (PIPL Art. 23: the
+  // person is told the recipient's purposes), so a grant under any other notice covers nothing.
   bool SharesWith(std::string_view partner_id, std::string_view category,
-                  int64_t partner_added_at_ms) const;
+                  int64_t partner_added_at_ms, const std::set<int64_t>* notices = nullptr) const;
 };
 
 // The target of a sharing consent: "partner:ID" or "category:NAME".

@@ -54,14 +54,16 @@ std::string CategoryTarget(std::string_view category) {
 }
 
 bool ConsentState::SharesWith(std::string_view partner_id, std::string_view category,
-                              int64_t partner_added_at_ms) const {
-  if (auto it = shares.find(PartnerTarget(partner_id)); it != shares.end() && it->second.granted) {
+                              int64_t partner_added_at_ms, const std::set<int64_t>* notices) const {
+  auto told = [&](const ScopeConsent& grant) {
+    return grant.granted && (notices == nullptr || notices->contains(grant.notice_version));
+  };
+  if (auto it = shares.find(PartnerTarget(partner_id)); it != shares.end() && told(it->second)) {
     return true;
   }
   if (category.empty()) return false;
   auto it = shares.find(CategoryTarget(category));
-  return it != shares.end() && it->second.granted &&
-         it->second.granted_at_ms >= partner_added_at_ms;
+  return it != shares.end() && told(it->second) && it->second.granted_at_ms >= partner_added_at_ms;
 }
 
 bool UsePermitted(const ConsentState& state, const schema::PurposeDef& purpose) {

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "access/approval.h"
@@ -103,6 +104,21 @@ Status ProfileOf(const schema::Config& config, SharePlan& plan) {
   return Status::Ok();
 }
 
+// The versions of the published notices that list every purpose in `purposes` (comma-separated).
+Result<std::set<int64_t>> NoticesListing(store::Transaction& txn, std::string_view purposes) {
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<store::NoticeRow> notices, txn.ListNotices());
+  const std::vector<std::string> wanted = SplitList(purposes);
+  std::set<int64_t> out;
+  for (const store::NoticeRow& n : notices) {
+    const std::vector<std::string> listed = SplitList(n.purposes);
+    const bool all = std::all_of(wanted.begin(), wanted.end(), [&](const std::string& p) {
+      return std::find(listed.begin(), listed.end(), p) != listed.end();
+    });
+    if (all) out.insert(n.version);
+  }
+  return out;
+}
+
 // Reads the agreement and its partner into `plan` and checks them for a share now: in force,
 // the partner's certificate valid, the fields (or the profile) still in the configuration.
 // `refusal` is set when the share is refused; the return is the store's error.
@@ -138,6 +154,7 @@ Status CheckAgreement(const VaultState& m, Scope& s, std::string_view agreement_
   plan.agreement = std::move(*agreement);
   plan.partner = std::move(*partner);
   plan.fields = SplitList(plan.agreement.fields);
+  CUSTOS_ASSIGN_OR_RETURN(plan.telling_notices, NoticesListing(s.txn, plan.agreement.purposes));
   if (!plan.agreement.profile.empty()) {
     refusal = ProfileOf(*m.config, plan);
     return Status::Ok();
@@ -219,7 +236,8 @@ Status Decide(VaultState& m, const Context& ctx, SharePlan& plan, Context& recor
     const int64_t n = plan.covered;
     if (n == 0) {
       return Verdict::Deny(FailedPrecondition(fmt::format(
-          "consent: no selected customer consented to sharing with partner '{}' ({} left out)",
+          "consent: no selected customer consented to sharing with partner '{}' under a "
+          "notice listing the agreement's purposes ({} left out)",
           plan.partner.partner_id, plan.left_out)));
     }
     if (plan.agreement.max_rows > 0 && view.rows_shared + n > plan.agreement.max_rows) {
@@ -242,7 +260,7 @@ Status Decide(VaultState& m, const Context& ctx, SharePlan& plan, Context& recor
     return Verdict::Allow(
         fmt::format(
             "share of {} customers under agreement '{}' to partner '{}'{}; {} left out "
-            "(no sharing consent){}",
+            "(no sharing consent to the partner under a notice listing the agreement's purposes){}",
             n, agreement_id, plan.partner.partner_id,
             plan.profile == nullptr ? ""
                                     : ", de-identified under profile '" + plan.profile->name + "'",
@@ -447,8 +465,8 @@ bool ShareSelects(const ShareFilter& f, const store::CustomerRow& row) {
 
 bool Covers(const SharePlan& plan, const consent::ConsentState& consent) {
   if (consent.restricted_since_ms != 0) return false;
-  if (!consent.SharesWith(plan.partner.partner_id, plan.partner.category,
-                          plan.partner.added_at_ms)) {
+  if (!consent.SharesWith(plan.partner.partner_id, plan.partner.category, plan.partner.added_at_ms,
+                          &plan.telling_notices)) {
     return false;
   }
   return !plan.needs_sensitive_consent || consent.sensitive;

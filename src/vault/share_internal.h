@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,6 +77,9 @@ struct SharePlan {
   // The profile reads a PIPL-sensitive field and does not release anonymised data: the
   // customer's sensitive consent is needed too (PIPL Art. 29; deid_plan.h).
   bool needs_sensitive_consent = false;
+  // The versions of the published notices that list every purpose of the agreement: only a
+  // sharing consent given under one of them covers the share (PIPL Art. 23).
+  std::set<int64_t> telling_notices;
   ShareFilter filter;
   int64_t covered = 0;   // customers the consent pass found covered
   int64_t left_out = 0;  // customers the filter selected whose consent does not cover the share
@@ -84,7 +88,8 @@ struct SharePlan {
 };
 
 // Whether a customer the filter selected enters the share: under no restriction of
-// processing, consenting to sharing with the partner (by name or through its category) and,
+// processing, consenting to sharing with the partner (by name or through its category) under a
+// notice that listed the agreement's purposes, and,
 // where the plan needs it, to the processing of sensitive information.
 bool Covers(const SharePlan& plan, const consent::ConsentState& consent);
 

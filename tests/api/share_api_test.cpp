@@ -705,7 +705,7 @@ TEST_F(ShareApiTest, SharingConsentsGivenThroughTheConsentRoutesDecideWhoIsShare
   auto notice =
       Client()->Post("/v1/notices", As("tok-operator"),
                      json{{"text", "v2 names Acme Payments and payment processors as recipients"},
-                          {"purposes", {"customer_service", "account_management"}},
+                          {"purposes", {"customer_service", "risk_control"}},
                           {"shares", {"partner:acme-pay", "category:payment_processor"}}}
                          .dump(),
                      "application/json");

@@ -50,10 +50,10 @@ class CliTest : public ::testing::Test {
   void PublishNoticeNaming(const std::string& target) {
     const fs::path text = root_ / "notice-shares.md";
     std::ofstream(text) << "版本二，列明接收方 / version 2, naming the recipients";
-    Outcome published =
-        Custos("--json notice publish --text-file " + text.string() +
-                   " --purposes customer_service,account_management --shares " + target,
-               "dpo", "legal_obligation");
+    Outcome published = Custos(
+        "--json notice publish --text-file " + text.string() +
+            " --purposes customer_service,account_management,risk_control --shares " + target,
+        "dpo", "legal_obligation");
     ASSERT_EQ(published.code, 0) << published.out;
     EXPECT_NE(published.out.find("\"shares\":[\"" + target + "\"]"), std::string::npos)
         << published.out;

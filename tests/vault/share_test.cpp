@@ -432,6 +432,38 @@ TEST_F(ShareTest, ACategoryConsentCoversOnlyPartnersRegisteredWhenItWasGiven) {
   EXPECT_EQ(second->left_out, 0);
 }
 
+// PIPL Art. 23: the person is told the recipient's purposes. A sharing consent given under a
+// notice that did not list the agreement's purposes does not cover a share under it; the same
+// consent covers an agreement whose purposes that notice listed.
+TEST_F(ShareTest, ASharingConsentCoversOnlyPurposesItsNoticeListed) {
+  ApprovedAgreement(Agreement());  // purposes: risk_control
+  const std::string told_all = AddCustomer(1, "partner:acme-pay");
+  NoticeSpec narrow;
+  narrow.text = "a notice naming acme-pay as a recipient for customer service only";
+  narrow.purposes = {"customer_service"};
+  narrow.shares = {"partner:acme-pay"};
+  auto published = vault_->consent().PublishNotice(Agent(), narrow);
+  ASSERT_TRUE(published.ok()) << published.status().ToString();
+  const std::string told_service = AddCustomer(2, "");
+  ASSERT_TRUE(vault_->consent()
+                  .Record(Agent(), told_service,
+                          ConsentRequest{"grant", "share", "partner:acme-pay", published->version,
+                                         "", "form-share-service"})
+                  .ok());
+  auto risk = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
+  ASSERT_TRUE(risk.ok()) << risk.status().ToString();
+  EXPECT_EQ(risk->row_count, 1) << "only the consent whose notice listed risk_control";
+  EXPECT_EQ(risk->left_out, 1);
+  AgreementSpec service = Agreement("acme-service");
+  service.purposes = {"customer_service"};
+  ApprovedAgreement(service);
+  auto both = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-service", "", ""});
+  ASSERT_TRUE(both.ok()) << both.status().ToString();
+  EXPECT_EQ(both->row_count, 2);
+  EXPECT_EQ(both->left_out, 0);
+  EXPECT_FALSE(told_all.empty());
+}
+
 // PIPL Art. 29 (P3.3a): an agreement naming a sensitive field (the ID number) shares only the
 // customers who also gave their separate consent for sensitive information, as a direct read
 // requires; one without a sensitive field shares them all.
