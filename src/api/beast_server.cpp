@@ -16,6 +16,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -47,6 +48,8 @@ namespace http = beast::http;
 using tcp = net::ip::tcp;
 
 constexpr size_t kReadChunk = 8192;
+// The header a trusted proxy names the client in ([server] trusted_proxies).
+constexpr std::string_view kForwardedFor = "X-Forwarded-For";
 // Connections over max_connections that are answered 503 at the same time; more are closed.
 constexpr size_t kMaxRefusing = 64;
 // After a "Connection: close" answer: how long and how much input is read and dropped so that
@@ -282,14 +285,23 @@ class Session : public std::enable_shared_from_this<Session> {
     req.path = DecodeTargetPath(target);
     req.query = std::string(TargetQuery(target));
     req.body = std::move(msg.body());
+    std::string forwarded_for;  // every X-Forwarded-For field's value, in order (RFC 9110 §5.3)
     for (const auto& field : msg) {
       // The first of repeated headers wins; values are passed as sent, never decoded.
       req.headers.emplace(Lower(std::string_view(field.name_string())),
                           std::string(std::string_view(field.value())));
+      if (!s_.options.trusted_proxies.empty() &&
+          beast::iequals(field.name_string(), kForwardedFor)) {
+        if (!forwarded_for.empty()) forwarded_for += ',';
+        forwarded_for += std::string_view(field.value());
+      }
     }
     beast::error_code peer_error;
     const tcp::endpoint peer = Tcp().socket().remote_endpoint(peer_error);
-    if (!peer_error) req.remote_address = peer.address().to_string();
+    if (!peer_error) {
+      req.remote_address =
+          s_.options.trusted_proxies.ClientOf(peer.address().to_string(), forwarded_for);
+    }
     keep_alive_ = msg.keep_alive();
     head_method_ = msg.method() == http::verb::head;
     parser_.reset();

@@ -46,6 +46,7 @@
 
 #include "api/http_head.h"
 #include "api/pipeline.h"
+#include "core/address_ranges.h"
 #include "core/status.h"
 
 namespace custos::api {
@@ -65,6 +66,8 @@ class BeastServer {
     std::chrono::milliseconds idle_timeout{30'000};
     std::chrono::milliseconds body_timeout{60'000};
     std::chrono::milliseconds write_timeout{30'000};
+    // Peers whose X-Forwarded-For names the client ([server] trusted_proxies); empty: none.
+    core::AddressRanges trusted_proxies;
   };
 
   // Success: a server ready to Bind, borrowing `pipeline` (which must outlive it).

@@ -42,6 +42,12 @@ BeastServer::Options TransportOptions(const ServerOptions& o) {
   t.idle_timeout = std::chrono::seconds(c.idle_timeout_seconds);
   t.body_timeout = std::chrono::seconds(c.body_timeout_seconds);
   t.write_timeout = std::chrono::seconds(c.write_timeout_seconds);
+  // Checked when the configuration was read (schema/internal/server_section.cpp); a list
+  // that does not parse trusts no proxy (fail closed).
+  if (Result<core::AddressRanges> proxies = core::AddressRanges::Parse(c.trusted_proxies);
+      proxies.ok()) {
+    t.trusted_proxies = std::move(*proxies);
+  }
   return t;
 }
 

@@ -17,7 +17,7 @@
 //   [server]    listen, port, cert, key, max_body_bytes, rate_limit_per_second,
 //               rate_limit_burst, threads, max_connections, header_timeout_seconds,
 //               idle_timeout_seconds, body_timeout_seconds, write_timeout_seconds,
-//               console_idle_minutes, console_session_hours, time_zone
+//               console_idle_minutes, console_session_hours, time_zone, trusted_proxies
 //   [backup]    dir, every, keep, key_epoch_length, key_epochs
 //   [lifecycle] plan_every                "off" or an interval of at least 1h
 //   [access]    max_failures (3..20), lockout_minutes (1..1440), address_max_failures
@@ -242,6 +242,10 @@ struct ServerConfig {
   uint32_t console_idle_minutes = 15;
   uint32_t console_session_hours = 8;
   std::string time_zone = "Asia/Shanghai";
+  // Proxies whose X-Forwarded-For is believed (addresses or address/prefix; core/
+  // address_ranges.h): behind them the client's address is the one the nearest trusted proxy
+  // saw, for login waits, the bad-token count and the audit entries' source. Empty: none.
+  std::vector<std::string> trusted_proxies;
 };
 
 // Scheduled backups of `custos serve` ([backup]; docs/backup.md).

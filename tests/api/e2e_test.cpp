@@ -221,6 +221,51 @@ TEST_F(ApiTest, AnAddressSendingBadTokensIsSlowedButATokenKnownGoodGoesOn) {
   EXPECT_EQ(unknown_yet->status, 429) << "a token not checked before waits with the address";
 }
 
+// Behind a trusted proxy ([server] trusted_proxies) the client is the address the proxy
+// appended to X-Forwarded-For: bad tokens slow that client and not the others behind the same
+// proxy, and what a client wrote into the header itself is not believed. Without trusted
+// proxies the header changes nothing.
+TEST_F(ApiTest, BehindATrustedProxyBadTokensSlowOnlyTheClientTheProxyNamed) {
+  schema::ServerConfig behind = DefaultConfig();
+  behind.trusted_proxies = {"10.0.0.0/8", "127.0.0.1"};
+  StartServer(behind, /*real_tokens=*/false);
+  auto c = Client();
+  const auto via = [](const std::string& token, const std::string& forwarded) {
+    httplib::Headers h = As(token);
+    h.emplace("X-Forwarded-For", forwarded);
+    return h;
+  };
+  int limited = 0;
+  for (int i = 0; i < static_cast<int>(FailureGate::kBurst) + 10; ++i) {
+    // The client's own header names another address; the proxy appended the one it saw.
+    auto r = c->Get("/v1/customers?limit=1",
+                    via("tok-made-up-" + std::to_string(i), "198.51.100.1, 203.0.113.7"));
+    ASSERT_TRUE(r);
+    if (r->status == 429) ++limited;
+  }
+  EXPECT_GE(limited, 7) << "the client the proxy named is slowed";
+  auto same = c->Get("/v1/customers?limit=1", via("tok-risk", "203.0.113.7, 10.1.2.3"));
+  ASSERT_TRUE(same);
+  EXPECT_EQ(same->status, 429) << "the same client through a second trusted proxy";
+  auto other = c->Get("/v1/customers?limit=1", via("tok-operator", "203.0.113.8"));
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 200) << "another client behind the same proxy is not slowed";
+  auto forged = c->Get("/v1/customers?limit=1", via("tok-agent", "203.0.113.8, 203.0.113.7"));
+  ASSERT_TRUE(forged);
+  EXPECT_EQ(forged->status, 429) << "naming another client in front of the proxy's entry";
+
+  StartServer(DefaultConfig(), /*real_tokens=*/false);  // trusts no proxy
+  auto d = Client();
+  int direct_limited = 0;
+  for (int i = 0; i < static_cast<int>(FailureGate::kBurst) + 10; ++i) {
+    auto r = d->Get("/v1/customers?limit=1",
+                    via("tok-made-up-" + std::to_string(i), "198.51.100." + std::to_string(i)));
+    ASSERT_TRUE(r);
+    if (r->status == 429) ++direct_limited;
+  }
+  EXPECT_GE(direct_limited, 7) << "an untrusted X-Forwarded-For does not change the address";
+}
+
 // Fail closed (ARCHITECTURE.md): when the store refuses to write (an injected I/O error,
 // store/fault_store.h), the vault cannot write the audit entry of a read; the answer is 503
 // and no data leaves. Runs on both backends and holds no lock.

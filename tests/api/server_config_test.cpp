@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "schema/config.h"
 
@@ -95,6 +96,28 @@ TEST(ServerConfig, ConnectionLimitsAreRead) {
             std::string::npos);
   EXPECT_NE(ErrorOf(WithServer("[server]\nidle_timeout_seconds = 0\n"))
                 .find("key 'server.idle_timeout_seconds'"),
+            std::string::npos);
+}
+
+TEST(ServerConfig, TrustedProxiesAreAddressesOrRangesAndNoneByDefault) {
+  auto d = ParseConfig(WithServer("[server]\n"), "custos.toml");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_TRUE(d->server.trusted_proxies.empty()) << "no X-Forwarded-For is believed by default";
+  auto c = ParseConfig(
+      WithServer("[server]\ntrusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\", \"fd00::/8\"]\n"),
+      "custos.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->server.trusted_proxies,
+            (std::vector<std::string>{"127.0.0.1", "10.0.0.0/8", "fd00::/8"}));
+  EXPECT_NE(ErrorOf(WithServer("[server]\ntrusted_proxies = [\"127.0.0.1\", \"nginx.local\"]\n"))
+                .find("key 'server.trusted_proxies': 'nginx.local': must be an IPv4 or IPv6 "
+                      "address literal"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(WithServer("[server]\ntrusted_proxies = [\"10.0.0.0/40\"]\n"))
+                .find("'10.0.0.0/40': the prefix length must be 0 to 32"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(WithServer("[server]\ntrusted_proxies = \"127.0.0.1\"\n"))
+                .find("key 'server.trusted_proxies'"),
             std::string::npos);
 }
 

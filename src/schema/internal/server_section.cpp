@@ -5,12 +5,13 @@
 #include <array>
 #include <string>
 
+#include "core/address_ranges.h"
 #include "core/zones.h"
 
 namespace custos::schema::internal {
 namespace {
 
-constexpr std::array<std::string_view, 16> kServerKeys = {"listen",
+constexpr std::array<std::string_view, 17> kServerKeys = {"listen",
                                                           "port",
                                                           "cert",
                                                           "key",
@@ -25,7 +26,8 @@ constexpr std::array<std::string_view, 16> kServerKeys = {"listen",
                                                           "write_timeout_seconds",
                                                           "console_idle_minutes",
                                                           "console_session_hours",
-                                                          "time_zone"};
+                                                          "time_zone",
+                                                          "trusted_proxies"};
 
 // `key` in lo..hi, or the default already in `value`.
 Status ReadUint(const TomlSection& s, std::string_view key, int64_t lo, int64_t hi,
@@ -99,6 +101,11 @@ Result<ServerConfig> ReadServerSection(const TomlSection& s) {
   // does not know would leave them undefined.
   if (!core::IsKnownZone(c.time_zone)) {
     return s.Error("time_zone", "not a zone of the system's time zone database (tzdata)");
+  }
+  CUSTOS_ASSIGN_OR_RETURN(c.trusted_proxies, s.StringList("trusted_proxies", false));
+  if (Result<core::AddressRanges> ranges = core::AddressRanges::Parse(c.trusted_proxies);
+      !ranges.ok()) {
+    return s.Error("trusted_proxies", ranges.status().message());
   }
   return c;
 }
