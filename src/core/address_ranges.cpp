@@ -16,7 +16,8 @@ bool IsMappedV4(const std::array<uint8_t, 16>& b) {
          b[10] == 0xff && b[11] == 0xff;
 }
 
-std::string_view Trim(std::string_view s) {
+// Without the optional whitespace (SP, HTAB) around a list element (RFC 9110 §5.6.1).
+std::string_view TrimOws(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
@@ -102,7 +103,7 @@ std::string AddressRanges::ClientOf(std::string_view peer, std::string_view forw
   while (!rest.empty()) {
     const size_t comma = rest.rfind(',');
     const std::string_view entry =
-        Trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
+        TrimOws(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(0, comma);
     if (entry.empty()) continue;  // "a,,b": an empty element adds nothing (RFC 9110 §5.6.1)
     const std::string hop = NormalisedAddress(entry);
