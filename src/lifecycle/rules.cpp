@@ -154,11 +154,18 @@ bool MayHaveRecordsDue(const schema::Config& config, const store::RetentionFacts
 
 void Evaluate(const schema::Config& config, const store::RetentionFactsRow& f,
               const std::vector<store::RecordTimeRow>& records, int64_t now_ms,
-              std::vector<PlanItem>& out) {
+              std::vector<PlanItem>& out, const DeletionRequest* deletion) {
   const Bound ceiling = ProfileCeiling(config, f);
-  if (!ceiling.rule.empty() && ceiling.at_ms <= now_ms) {
+  const bool ceiling_passed = !ceiling.rule.empty() && ceiling.at_ms <= now_ms;
+  if (ceiling_passed || deletion != nullptr) {
     PlanItem item{"customer",       f.customer_id, "", ceiling.rule, ceiling.event,
                   ceiling.event_ms, ceiling.at_ms, ""};
+    if (!ceiling_passed) {
+      item.rule = std::string(kDeletionRequestRule);
+      item.event = deletion->request_id;
+      item.event_ms = deletion->opened_at_ms;
+      item.due_ms = deletion->opened_at_ms;
+    }
     const Bound floor = WholeFloor(config, f);
     item.held = HeldBy(f);
     if (item.held.empty() && !floor.rule.empty() && floor.at_ms > now_ms) {

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "schema/config.h"
@@ -51,11 +52,22 @@ struct PlanItem {
 bool MayHaveRecordsDue(const schema::Config& config, const store::RetentionFactsRow& facts,
                        int64_t now_ms);
 
+// A verified, open deletion request naming the customer (PIPL Art. 47; docs/
+// subject_requests.md): it makes the whole customer due from the time it was opened, before
+// any ceiling, unless something keeps the customer (the same holds and floors as a ceiling).
+struct DeletionRequest {
+  std::string request_id;
+  int64_t opened_at_ms = 0;
+};
+// The `rule` of a plan item a deletion request made due (its `event` is the request id).
+inline constexpr std::string_view kDeletionRequestRule = "deletion request";
+
 // Appends what is due (held empty) and what is due but held back for one customer to `out`.
-// `records` are the customer's record times (may be empty when MayHaveRecordsDue is false).
+// `records` are the customer's record times (may be empty when MayHaveRecordsDue is false);
+// `deletion` the customer's deletion request, if any.
 void Evaluate(const schema::Config& config, const store::RetentionFactsRow& facts,
               const std::vector<store::RecordTimeRow>& records, int64_t now_ms,
-              std::vector<PlanItem>& out);
+              std::vector<PlanItem>& out, const DeletionRequest* deletion = nullptr);
 
 // When the parts of one customer are due for destruction (issue 18: the access report says
 // so): one line per retention class the customer's data uses — each profile field's class,

@@ -82,7 +82,8 @@ struct RetentionRunReport {
   int64_t transactions = 0;
   int64_t notes = 0;
   int64_t skipped_held = 0;  // listed, but under a legal hold or an open data-subject request
-                             // (other than deletion) at run time
+                             // (other than deletion) at run time, or made due by a deletion
+                             // request closed since the plan
   int64_t skipped_gone = 0;  // listed, but already gone (an earlier attempt, or never there)
   std::filesystem::path certificate;  // <vault_dir>/certificates/<run_id>.json
 };

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <set>
 #include <unordered_set>
@@ -25,6 +26,8 @@ constexpr size_t kMaxHoldCustomers = 1000;
 constexpr size_t kMinReason = 10;
 constexpr size_t kMaxReason = 500;
 constexpr size_t kFactsPage = 1000;
+// Open data-subject requests a sweep reads for deletion requests (the oldest first).
+constexpr size_t kMaxOpenRequests = 100000;
 constexpr size_t kMaxPlansListed = 1000;
 
 RetentionItemView ToView(const lifecycle::PlanItem& i) {
@@ -153,6 +156,26 @@ lifecycle::Plan NewPlan(const VaultState& impl, const std::string& actor) {
   return plan;
 }
 
+// The verified, open deletion requests (PIPL Art. 47), the earliest per customer: each makes
+// its customer due in the sweep. A request whose identity check is not recorded yet does not:
+// nobody's data is destroyed on an unverified request.
+Result<std::map<std::string, lifecycle::DeletionRequest, std::less<>>> VerifiedDeletions(
+    store::Transaction& txn) {
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<store::SubjectRequestRow> open,
+                          txn.ListSubjectRequests("", true, kMaxOpenRequests));
+  std::map<std::string, lifecycle::DeletionRequest, std::less<>> out;
+  for (const store::SubjectRequestRow& r : open) {
+    if (r.kind != "deletion" || out.count(r.customer_id) > 0) continue;
+    CUSTOS_ASSIGN_OR_RETURN(auto steps, txn.ListSubjectRequestSteps(r.request_id));
+    const bool verified = std::any_of(steps.begin(), steps.end(),
+                                      [](const auto& step) { return step.step == "verified"; });
+    if (verified) {
+      out.emplace(r.customer_id, lifecycle::DeletionRequest{r.request_id, r.opened_at_ms});
+    }
+  }
+  return out;
+}
+
 // Sweeps every customer into `plan` at its time, saves it in `txn` and commits with the
 // audit entry "retention.plan" (`how` says who asked: "plan" or "scheduled plan").
 // Sweeps every customer into `plan` and saves it in txn; the caller records the entry
@@ -165,6 +188,7 @@ Result<RetentionPlanView> SweepAndSave(const VaultState& impl, store::Transactio
   // Honey records are no one's data: never planned, so never destroyed by retention (they go
   // when security operations retires them; docs/security_operations.md "Honey records").
   CUSTOS_ASSIGN_OR_RETURN(const std::unordered_set<std::string> honey, HoneyCustomerIds(txn));
+  CUSTOS_ASSIGN_OR_RETURN(const auto deletions, VerifiedDeletions(txn));
   std::string after;
   while (true) {
     CUSTOS_ASSIGN_OR_RETURN(auto page, txn.ListRetentionFacts(after, kFactsPage));
@@ -174,7 +198,9 @@ Result<RetentionPlanView> SweepAndSave(const VaultState& impl, store::Transactio
       if (lifecycle::MayHaveRecordsDue(*impl.config, f, now)) {
         CUSTOS_ASSIGN_OR_RETURN(records, txn.ListRecordTimes(f.customer_id));
       }
-      lifecycle::Evaluate(*impl.config, f, records, now, items);
+      const auto deletion = deletions.find(f.customer_id);
+      lifecycle::Evaluate(*impl.config, f, records, now, items,
+                          deletion == deletions.end() ? nullptr : &deletion->second);
     }
     if (page.size() < kFactsPage) break;
     after = page.back().customer_id;

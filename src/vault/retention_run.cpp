@@ -21,6 +21,7 @@
 #include "lifecycle/certificate.h"
 #include "lifecycle/ledger.h"
 #include "lifecycle/plan.h"
+#include "lifecycle/rules.h"
 #include "vault/admission.h"
 #include "vault/epoch_state.h"
 #include "vault/vault_impl.h"
@@ -154,6 +155,11 @@ std::string ItemReason(const RunState& s, const lifecycle::PlanItem& item) {
   const std::string what = item.kind == "customer"
                                ? std::string("customer destroyed (key erased, every row deleted)")
                                : fmt::format("{} {} destroyed", item.kind, item.record_id);
+  if (item.rule == lifecycle::kDeletionRequestRule) {
+    return fmt::format("{}: deletion request {} of {} (PIPL Art. 47); plan {}, approval {}, run {}",
+                       what, item.event, lifecycle::UtcDay(item.event_ms), s.plan.plan_id,
+                       s.approval.approval_id, s.plan.run_id);
+  }
   return fmt::format(
       "{}: class '{}' ceiling passed on {} (counted from {}); plan {}, "
       "approval {}, run {}",
@@ -169,8 +175,20 @@ Result<bool> HasOpenRequest(store::Transaction& txn, std::string_view customer_i
                      [](const store::SubjectRequestRow& r) { return r.kind != "deletion"; });
 }
 
+// True while the deletion request `request_id` of the customer is open: an item it made due is
+// destroyed only then (a request closed since the plan, refused or withdrawn, keeps the
+// customer, whose ceiling has not passed).
+Result<bool> DeletionStillOpen(store::Transaction& txn, std::string_view customer_id,
+                               std::string_view request_id) {
+  CUSTOS_ASSIGN_OR_RETURN(auto open, txn.ListSubjectRequests(customer_id, true, 100));
+  return std::any_of(open.begin(), open.end(), [&](const store::SubjectRequestRow& r) {
+    return r.kind == "deletion" && r.request_id == request_id;
+  });
+}
+
 // Destroys one item in `txn`; adds to the report. An item held back now (a legal hold or an
-// open data-subject request, placed after the plan was made) or absent is skipped.
+// open data-subject request, placed after the plan was made), made due by a deletion request
+// closed since, or absent is skipped.
 Status DestroyItem(VaultState& impl, store::Transaction& txn, const RunState& s,
                    const lifecycle::PlanItem& item, RetentionRunReport& report) {
   if (!ValidCustomerId(item.customer_id)) return DataLoss("plan: an item has a bad customer id");
@@ -178,6 +196,10 @@ Status DestroyItem(VaultState& impl, store::Transaction& txn, const RunState& s,
   bool held = !holds.empty();
   if (!held) {
     CUSTOS_ASSIGN_OR_RETURN(held, HasOpenRequest(txn, item.customer_id));
+  }
+  if (!held && item.rule == lifecycle::kDeletionRequestRule) {
+    CUSTOS_ASSIGN_OR_RETURN(const bool open, DeletionStillOpen(txn, item.customer_id, item.event));
+    held = !open;
   }
   if (held) {
     ++report.skipped_held;

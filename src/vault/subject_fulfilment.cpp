@@ -90,8 +90,9 @@ Result<Verdict> Delete(VaultState& m, Scope& s, const store::SubjectRequestRow& 
   const lifecycle::Keeper keeper = lifecycle::WhatKeeps(*m.config, facts, s.now_ms);
   if (keeper.rule.empty()) {
     return Verdict::Deny(FailedPrecondition(
-        "deletion: nothing keeps this customer; destroy it through a retention plan and run "
-        "(custos retention plan / run, dual control), then close the request"));
+        "deletion: nothing keeps this customer, and this verified request makes it due in the "
+        "next retention plan; destroy it through that plan and its run (custos retention plan "
+        "/ run, dual control), then close the request"));
   }
   const bool open_ended = keeper.until_ms == lifecycle::kNeverMs;
   const std::string ends = open_ended ? "until released" : lifecycle::UtcDay(keeper.until_ms);

@@ -237,6 +237,75 @@ void SetClass(const std::filesystem::path& toml_path, const std::string& name,
   std::ofstream(toml_path, std::ios::trunc) << toml;
 }
 
+// PIPL Art. 47: a verified deletion request makes the customer due in the next plan, before
+// any ceiling, unless something keeps it (shown held back, naming the floor or the hold); an
+// unverified one makes nothing due; a request closed between plan and run keeps its customer.
+TEST_F(RetentionTest, AVerifiedDeletionRequestMakesTheCustomerDueUnlessSomethingKeepsIt) {
+  const auto verified_deletion = [&](const std::string& customer) {
+    auto opened = vault_->subject_requests().Open(Dpo(), {customer, "deletion", "TCK-2026-0050"});
+    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+    if (!opened.ok()) return std::string();
+    EXPECT_TRUE(vault_->subject_requests()
+                    .Verify(Dpo(), opened->request_id,
+                            Verification{"in_person_id_document", "CASE-2026-0050-ID"})
+                    .ok());
+    return opened->request_id;
+  };
+  // The shipped consent class keeps the evidence 3 years from the last activity: held back.
+  const std::string floored = NewCustomer("13800138001");
+  verified_deletion(floored);
+  auto kept = vault_->lifecycle().PlanRetention(Dpo());
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_TRUE(kept->due.empty());
+  ASSERT_EQ(kept->held.size(), 1u);
+  EXPECT_EQ(kept->held[0].rule, "deletion request");
+  EXPECT_NE(kept->held[0].held.find("statutory floor of class 'consent'"), std::string::npos)
+      << kept->held[0].held;
+
+  // A company whose consent evidence has no floor of its own.
+  vault_.reset();
+  SetClass(dir_ / "custos.toml", "consent", "last_activity", "0d", "3y");
+  Reopen();
+  const std::string deleting = NewCustomer("13800138002");
+  const std::string unverified = NewCustomer("13800138003");
+  const std::string on_hold = NewCustomer("13800138004");
+  const std::string withdrawn = NewCustomer("13800138005");
+  const std::string request = verified_deletion(deleting);
+  ASSERT_TRUE(
+      vault_->subject_requests().Open(Dpo(), {unverified, "deletion", "TCK-2026-0051"}).ok());
+  ASSERT_TRUE(vault_->lifecycle()
+                  .PlaceHold(Dpo(), HoldRequest{{on_hold}, "litigation LIT-2026-9", ""})
+                  .ok());
+  verified_deletion(on_hold);
+  const std::string closed_later = verified_deletion(withdrawn);
+  auto answered = vault_->subject_requests().Fulfil(Dpo(), request);
+  EXPECT_EQ(answered.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(answered.status().message().find("next retention plan"), std::string::npos)
+      << answered.status().ToString();
+
+  const RetentionPlanView plan = PlanAndApprove();
+  EXPECT_EQ(DueIds(plan, "customer"), (std::set<std::string>{deleting, withdrawn, floored}));
+  for (const auto& item : plan.due) {
+    if (item.customer_id != deleting) continue;
+    EXPECT_EQ(item.rule, "deletion request");
+    EXPECT_EQ(item.event, request);
+  }
+  ASSERT_EQ(plan.held.size(), 1u);
+  EXPECT_EQ(plan.held[0].customer_id, on_hold);
+  EXPECT_EQ(plan.held[0].held, "legal hold");
+  // Withdrawn by the customer before the run: the run keeps them.
+  ASSERT_TRUE(vault_->subject_requests().Close(Dpo(), closed_later, "withdrawn").ok());
+  auto run = vault_->lifecycle().RunRetentionPlan(Dpo(), plan.plan_id);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  EXPECT_EQ(run->customers, 2);
+  EXPECT_EQ(run->skipped_held, 1);
+  EXPECT_EQ(vault_->customers().Get(Agent(), deleting, {}).status().code(), Code::kNotFound);
+  EXPECT_EQ(vault_->customers().Get(Agent(), floored, {}).status().code(), Code::kNotFound);
+  for (const std::string& stays : {unverified, on_hold, withdrawn}) {
+    EXPECT_TRUE(vault_->customers().Get(Agent(), stays, {}).ok()) << stays;
+  }
+}
+
 TEST_F(RetentionTest, AClassCountedFromAccountClosureIsDueOnlyOnceTheAccountIsClosed) {
   // A company that destroys a profile 30 days after the account is closed (PIPL Art. 47:
   // the service has ended), consent evidence with it.
