@@ -23,8 +23,9 @@ struct ApiRequest {
   std::string body;
   // Header lookup: names compared case-insensitively; the first value, or "" when absent.
   std::map<std::string, std::string, std::less<>> headers;  // keys in lower case
-  // The client's IP address as the transport saw it (never a header a client may set);
-  // empty when unknown. Logins are limited per address (issue 12, item 6).
+  // The client's IP address: the peer's, or behind a peer in [server] trusted_proxies the one
+  // X-Forwarded-For names (core::AddressRanges::ClientOf; never what an untrusted client
+  // wrote); empty when unknown. Logins are limited per address (issue 12, item 6).
   std::string remote_address;
   std::string_view Header(std::string_view lower_name) const;
 };

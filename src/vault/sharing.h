@@ -117,8 +117,8 @@ struct ShareResult {
   std::string share_id;
   std::string agreement_id;
   std::string partner_id;
-  int64_t row_count = 0;  // customers shared
-  int64_t left_out = 0;   // customers the filter selected whose consent does not cover the partner
+  int64_t row_count = 0;            // customers shared
+  int64_t left_out = 0;             // selected customers whose consent does not cover the share
   std::vector<std::string> fields;  // the package's columns after the reference (a profile
                                     // share: the profile's columns, no reference)
   std::string profile;              // the agreement's de-identification profile, if any
@@ -212,7 +212,8 @@ class SharingService {
 
   // --- shares ---
   // share.create. Shares the agreement's fields of the customers `spec` selects whose consent
-  // covers the partner (the others are counted in left_out), with canary rows, each value
+  // covers the partner under a notice that listed every purpose of the agreement (the others
+  // are counted in left_out), with canary rows, each value
   // spelled as the share's key picks, encrypted to the partner's certificate. Refused
   // (FailedPrecondition naming the rule): an agreement not in force (proposed, rejected,
   // expired, revoked), a partner certificate past its end, a share that would pass the

@@ -165,8 +165,9 @@ class SubjectRequestService {
   //                 value;
   //   deletion      answered "restricted" (with the rule and its end date) when a legal hold
   //                 or statutory floor keeps the customer: the customer is restricted instead;
-  //                 otherwise FailedPrecondition naming the retention run (destruction goes
-  //                 through the dual-controlled lifecycle, docs/retention.md).
+  //                 otherwise FailedPrecondition naming the retention run: a verified, open
+  //                 deletion request makes the customer due in the next plan, and
+  //                 destruction goes through the dual-controlled lifecycle (docs/retention.md).
   // FailedPrecondition for an unverified request, or a kind this version cannot fulfil
   // (portability); NotFound if no such request is open, or its customer is
   // destroyed; Conflict if it was fulfilled already.
