@@ -123,6 +123,8 @@ Result<ApiResponse> RunPlan(vault::Vault& v, const ApiRequest& req, const Reques
                                  {"customers", r.customers},
                                  {"transactions", r.transactions},
                                  {"notes", r.notes},
+                                 {"consent_kept", r.consent_kept},
+                                 {"consent_erased", r.consent_erased},
                                  {"skipped_held", r.skipped_held},
                                  {"skipped_gone", r.skipped_gone},
                                  {"certificate", r.certificate.filename().string()}}));

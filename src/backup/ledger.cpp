@@ -14,7 +14,8 @@ namespace {
 using nlohmann::json;
 
 bool ValidKind(std::string_view kind) {
-  return kind == "customer" || kind == "transaction" || kind == "note";
+  return kind == "customer" || kind == "profile" || kind == "consent" || kind == "transaction" ||
+         kind == "note";
 }
 
 std::string HeaderLine(const Ledger& ledger) {
@@ -139,10 +140,11 @@ Status DestroyedSet::Add(const Ledger& ledger, std::string_view vault_id) {
       s.mac, crypto::Mac::New(crypto::Suite::kAes256Gcm,
                               crypto::SecretBytes(ledger.salt.begin(), ledger.salt.end())));
   for (const LedgerEntry& e : ledger.entries) {
-    auto& set = e.kind == "customer"      ? s.customer
-                : e.kind == "transaction" ? s.transaction
-                                          : s.note;
-    set.insert(e.id_hash);
+    if (e.kind == "customer" || e.kind == "profile") s.customer.insert(e.id_hash);
+    if (e.kind == "customer" || e.kind == "consent") s.consent.insert(e.id_hash);
+    if (e.kind == "profile") s.profile.emplace(e.id_hash, e);
+    if (e.kind == "transaction") s.transaction.insert(e.id_hash);
+    if (e.kind == "note") s.note.insert(e.id_hash);
   }
   ledgers_.push_back(std::move(s));
   return Status::Ok();
@@ -151,12 +153,23 @@ Status DestroyedSet::Add(const Ledger& ledger, std::string_view vault_id) {
 bool DestroyedSet::Destroyed(std::string_view kind, std::string_view id) const {
   for (const Salted& s : ledgers_) {
     const auto& set = kind == "customer"      ? s.customer
+                      : kind == "consent"     ? s.consent
                       : kind == "transaction" ? s.transaction
                                               : s.note;
     if (set.empty()) continue;
     if (set.count(crypto::ToHex(s.mac->Compute(crypto::AsBytes(id)))) > 0) return true;
   }
   return false;
+}
+
+const LedgerEntry* DestroyedSet::ProfileOnly(std::string_view id) const {
+  if (Destroyed("consent", id)) return nullptr;
+  for (const Salted& s : ledgers_) {
+    if (s.profile.empty()) continue;
+    auto found = s.profile.find(crypto::ToHex(s.mac->Compute(crypto::AsBytes(id))));
+    if (found != s.profile.end()) return &found->second;
+  }
+  return nullptr;
 }
 
 }  // namespace custos::backup

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -63,13 +64,19 @@ class DestroyedSet {
   // InvalidArgument if the ledger belongs to another vault than `vault_id`.
   Status Add(const Ledger& ledger, std::string_view vault_id);
   bool empty() const { return ledgers_.empty(); }
-  // True if the ledger records `id` of `kind` ("customer", "transaction", "note").
+  // True if the ledger records `id` of `kind`: "customer" (every row of the customer but its
+  // consent evidence: entries "customer" and "profile"), "consent" (its consent evidence:
+  // entries "customer" and "consent"), "transaction", "note".
   bool Destroyed(std::string_view kind, std::string_view id) const;
+  // The "profile" entry of `id` when no entry destroyed its consent evidence too: the evidence
+  // is kept (store::ConsentKeptRow; docs/retention.md). nullptr otherwise.
+  const LedgerEntry* ProfileOnly(std::string_view id) const;
 
  private:
   struct Salted {
     std::unique_ptr<crypto::Mac> mac;  // HMAC-SHA256 keyed with the ledger's salt
-    std::set<std::string, std::less<>> customer, transaction, note;
+    std::set<std::string, std::less<>> customer, consent, transaction, note;
+    std::map<std::string, LedgerEntry, std::less<>> profile;  // by id hash
   };
   std::vector<Salted> ledgers_;
 };

@@ -136,7 +136,8 @@ bool DroppedByLedger(const store::TableSpec& table, const store::Row& row,
   bool drop = false;
   if (table.customer_column >= 0) {
     const auto& id = std::get<std::string>(row[static_cast<size_t>(table.customer_column)]);
-    drop = destroyed.Destroyed("customer", id);
+    // Consent evidence goes with the whole customer or on its own, not with the profile.
+    drop = destroyed.Destroyed(table.consent_evidence ? "consent" : "customer", id);
     if (drop && table.name == "customers") ++report.customers_dropped;
   }
   if (table.record_column >= 0) {
@@ -254,6 +255,9 @@ Result<LoadReport> LoadBackup(const fs::path& backup_path, const BackupKeys& key
   if (!internal::KeysOnKeySide(m)) key_side = nullptr;
   LoadReport report;
   std::set<std::string> customers;  // loaded, to take their DEKs from the key side
+  // Customers whose profile the ledger destroyed without their consent evidence, by id: a
+  // backup taken before that run has no consent_kept row for them, written after the tables.
+  std::map<std::string, const LedgerEntry*> evidence_kept;
   const Status loaded = ForEachTable(
       backup_path, m, *aead, [&](const store::TableSpec& t, std::vector<store::Row>& rows) {
         if (t.is_key_section && key_side != nullptr) {
@@ -264,14 +268,24 @@ Result<LoadReport> LoadBackup(const fs::path& backup_path, const BackupKeys& key
         kept.reserve(rows.size());
         for (store::Row& row : rows) {
           if (DroppedByLedger(t, row, destroyed, report)) {
+            if (t.name == "customers") {
+              const auto& id = std::get<std::string>(row[0]);
+              if (const LedgerEntry* e = destroyed.ProfileOnly(id); e != nullptr) {
+                evidence_kept.emplace(id, e);
+              }
+            }
             ++report.rows_dropped;
             continue;
           }
+          if (t.name == "consent_kept") evidence_kept.erase(std::get<std::string>(row[0]));
           if (key_side != nullptr && t.customer_column >= 0 && !t.is_key_section) {
             const auto& id = std::get<std::string>(row[static_cast<size_t>(t.customer_column)]);
             // No DEK on the key side: destroyed after the data backup was taken. Its rows go
-            // too (its envelopes could never be opened again anyway).
-            if (!key_side->contains(id)) {
+            // too (its envelopes could never be opened again anyway), but consent evidence,
+            // not sealed, when the ledger says its profile alone was destroyed (without the
+            // ledger it goes with the rest).
+            if (!key_side->contains(id) &&
+                !(t.consent_evidence && destroyed.ProfileOnly(id) != nullptr)) {
               if (t.name == "customers") ++report.customers_without_key;
               ++report.rows_without_key;
               continue;
@@ -290,6 +304,16 @@ Result<LoadReport> LoadBackup(const fs::path& backup_path, const BackupKeys& key
         return Status::Ok();
       });
   CUSTOS_RETURN_IF_ERROR(loaded);
+  if (!evidence_kept.empty()) {
+    const store::TableSpec* kept_table = store::FindSnapshotTable("consent_kept");
+    if (kept_table == nullptr) return DataLoss("backup: this build has no consent_kept table");
+    std::vector<store::Row> kept;
+    for (const auto& [id, e] : evidence_kept) {
+      kept.push_back(store::Row{id, e->ts_ms, e->run_id, std::string()});
+    }
+    report.rows_loaded["consent_kept"] += static_cast<int64_t>(kept.size());
+    CUSTOS_RETURN_IF_ERROR(loader.Load(*kept_table, kept));
+  }
   CUSTOS_RETURN_IF_ERROR(loader.Finish());
   return report;
 }

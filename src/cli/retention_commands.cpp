@@ -154,14 +154,18 @@ void AddPlanCommands(CLI::App* retention, Globals& g, Action& action) {
                        {"customers", r->customers},
                        {"transactions", r->transactions},
                        {"notes", r->notes},
+                       {"consent_kept", r->consent_kept},
+                       {"consent_erased", r->consent_erased},
                        {"skipped_held", r->skipped_held},
                        {"skipped_gone", r->skipped_gone},
                        {"certificate", r->certificate.string()}},
-                      fmt::format("run {} of plan {}: destroyed {} customers, {} transactions, "
-                                  "{} notes; skipped {} under hold, {} already gone\n"
+                      fmt::format("run {} of plan {}: destroyed {} customers ({} with their "
+                                  "consent evidence kept), {} transactions, {} notes, {} kept "
+                                  "consent evidence; skipped {} under hold, {} already gone\n"
                                   "certificate: {}\n",
-                                  r->run_id, r->plan_id, r->customers, r->transactions, r->notes,
-                                  r->skipped_held, r->skipped_gone, r->certificate.string()));
+                                  r->run_id, r->plan_id, r->customers, r->consent_kept,
+                                  r->transactions, r->notes, r->consent_erased, r->skipped_held,
+                                  r->skipped_gone, r->certificate.string()));
         return static_cast<int>(kExitOk);
       });
     };

@@ -148,7 +148,9 @@ Result<CertificateCheck> VerifyCertificate(std::string_view text,
   check.run_id = j["run_id"].get<std::string>();
   check.finished_at_ms = j["finished_at_ms"].get<int64_t>();
   check.plan_id = j["plan"].value("id", "");
-  check.customers = j["counts"].value("customer", int64_t{0});
+  // A profile destroyed without its consent evidence is a customer destroyed.
+  check.customers =
+      j["counts"].value("customer", int64_t{0}) + j["counts"].value("profile", int64_t{0});
   check.transactions = j["counts"].value("transaction", int64_t{0});
   check.notes = j["counts"].value("note", int64_t{0});
   check.public_key_hex = key_hex;

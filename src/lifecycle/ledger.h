@@ -3,7 +3,7 @@
 // after each committed run. The first line of a new file is the header
 //   {"format":"custos-destruction-ledger/1","vault_id":"<id>","salt":"<hex>"}
 // and each entry reads
-//   {"seq":N,"ts_ms":T,"run_id":"...","kind":"customer"|"transaction"|"note","id_hash":"<hex>"}
+//   {"seq":N,"ts_ms":T,"run_id":"...","kind":"customer"|"profile"|"consent"|"transaction"|"note","id_hash":"<hex>"}
 // where id_hash = hex HMAC-SHA256(salt, id) of the customer, transaction or note id and salt
 // is the vault's 32-byte meta value "lifecycle.id_salt". seq is the store's destruction-log
 // seq: the file is brought up to date from the store, so a run killed after its commits and

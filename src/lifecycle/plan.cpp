@@ -33,8 +33,10 @@ Result<PlanItem> ItemFrom(const Json& j, bool with_reason) {
   } catch (const Json::exception&) {
     return InvalidArgument("plan: an item lacks a key or has a value of the wrong type");
   }
-  if (item.kind != "customer" && item.kind != "transaction" && item.kind != "note") {
-    return InvalidArgument("plan: item 'kind' must be customer, transaction or note");
+  if (item.kind != "customer" && item.kind != "profile" && item.kind != "consent" &&
+      item.kind != "transaction" && item.kind != "note") {
+    return InvalidArgument(
+        "plan: item 'kind' must be customer, profile, consent, transaction or note");
   }
   return item;
 }

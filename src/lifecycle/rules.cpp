@@ -69,9 +69,10 @@ const schema::RetentionClassDef* RecordClass(const schema::Config& config, std::
   return r == nullptr ? nullptr : config.FindRetentionClass(r->retention_class);
 }
 
-// The latest floor of everything the customer has: profile classes, consent evidence, the
-// latest transaction and note.
-Bound WholeFloor(const schema::Config& config, const store::RetentionFactsRow& f) {
+// The latest floor of everything the customer has: profile classes, consent evidence (unless
+// `with_consent` is false), the latest transaction and note.
+Bound WholeFloor(const schema::Config& config, const store::RetentionFactsRow& f,
+                 bool with_consent = true) {
   Bound b;
   auto consider = [&](const schema::RetentionClassDef* c, int64_t event_ms) {
     if (c == nullptr) return;
@@ -82,7 +83,7 @@ Bound WholeFloor(const schema::Config& config, const store::RetentionFactsRow& f
     const schema::RetentionClassDef* c = config.FindRetentionClass(field.retention_class);
     if (c != nullptr) consider(c, CustomerEventMs(c->event, f));
   }
-  if (const auto* c = config.FindRetentionClass("consent"); c != nullptr) {
+  if (const auto* c = config.FindRetentionClass("consent"); c != nullptr && with_consent) {
     consider(c, CustomerEventMs(c->event, f));
   }
   if (const auto* c = RecordClass(config, "transaction"); c != nullptr && f.last_txn_ms != 0) {
@@ -92,6 +93,10 @@ Bound WholeFloor(const schema::Config& config, const store::RetentionFactsRow& f
     consider(c, RecordEventMs(*c, f, f.last_note_ms));
   }
   return b;
+}
+
+bool Passed(const Bound& floor, int64_t now_ms) {
+  return floor.rule.empty() || floor.at_ms <= now_ms;
 }
 
 std::string FloorReason(const Bound& floor) {
@@ -168,8 +173,22 @@ void Evaluate(const schema::Config& config, const store::RetentionFactsRow& f,
     }
     const Bound floor = WholeFloor(config, f);
     item.held = HeldBy(f);
-    if (item.held.empty() && !floor.rule.empty() && floor.at_ms > now_ms) {
-      item.held = FloorReason(floor);
+    if (item.held.empty() && !Passed(floor, now_ms)) {
+      // On a deletion request, what only the consent evidence's floor keeps is destroyed
+      // without that evidence (a customer with a ledger row; else nothing of it is kept), and
+      // what keeps it is named as WhatKeeps names it.
+      const Bound profile_floor = WholeFloor(config, f, false);
+      if (deletion == nullptr || f.last_consent_ms == 0) {
+        item.held = FloorReason(floor);
+      } else if (!Passed(profile_floor, now_ms)) {
+        item.held = FloorReason(profile_floor);
+      } else {
+        item.kind = "profile";
+        item.rule = std::string(kDeletionRequestRule);
+        item.event = deletion->request_id;
+        item.event_ms = deletion->opened_at_ms;
+        item.due_ms = deletion->opened_at_ms;
+      }
     }
     const bool destroyed_whole = item.held.empty();
     out.push_back(std::move(item));
@@ -215,10 +234,34 @@ std::vector<DuePart> DueDates(const schema::Config& config, const store::Retenti
   return out;
 }
 
+void EvaluateKeptConsent(const schema::Config& config, const store::ConsentKeptRow& kept,
+                         bool on_hold, bool open_request, int64_t now_ms,
+                         std::vector<PlanItem>& out) {
+  const schema::RetentionClassDef* c = config.FindRetentionClass("consent");
+  // Without a consent class nothing keeps the evidence: due from the destruction.
+  const int64_t floor =
+      c == nullptr ? kept.destroyed_at_ms : AddPeriod(kept.destroyed_at_ms, c->min);
+  if (floor > now_ms) return;
+  PlanItem item{"consent",
+                kept.customer_id,
+                "",
+                c == nullptr ? std::string("consent") : c->name,
+                std::string(kProfileDestroyedEvent),
+                kept.destroyed_at_ms,
+                floor,
+                ""};
+  if (on_hold) {
+    item.held = "legal hold";
+  } else if (open_request) {
+    item.held = "open data-subject request";
+  }
+  out.push_back(std::move(item));
+}
+
 Keeper WhatKeeps(const schema::Config& config, const store::RetentionFactsRow& f, int64_t now_ms) {
   if (f.on_hold) return Keeper{"legal hold", kNeverMs};
-  const Bound floor = WholeFloor(config, f);
-  if (floor.rule.empty() || floor.at_ms <= now_ms) return Keeper{};
+  const Bound floor = WholeFloor(config, f, false);
+  if (Passed(floor, now_ms)) return Keeper{};
   return Keeper{fmt::format("statutory floor of class '{}'", floor.rule), floor.at_ms};
 }
 

@@ -36,7 +36,9 @@ std::string UtcDay(int64_t ms);
 
 // One thing a plan lists: due, or due but held back (`held` says why).
 struct PlanItem {
-  std::string kind;  // "customer", "transaction", "note"
+  std::string kind;  // "customer", "profile" (the customer but its consent evidence, on a
+                     // deletion request), "consent" (the evidence kept after its profile),
+                     // "transaction", "note"
   std::string customer_id;
   std::string record_id;  // the transaction or note id; empty for a customer
   std::string rule;       // the retention class whose ceiling made it due
@@ -55,6 +57,9 @@ bool MayHaveRecordsDue(const schema::Config& config, const store::RetentionFacts
 // A verified, open deletion request naming the customer (PIPL Art. 47; docs/
 // subject_requests.md): it makes the whole customer due from the time it was opened, before
 // any ceiling, unless something keeps the customer (the same holds and floors as a ceiling).
+// When only the consent class's floor keeps it, the customer's profile is due without its
+// consent evidence (item kind "profile"): the ledger rows stay until that floor, counted from
+// the profile's destruction (EvaluateKeptConsent).
 struct DeletionRequest {
   std::string request_id;
   int64_t opened_at_ms = 0;
@@ -68,6 +73,19 @@ inline constexpr std::string_view kDeletionRequestRule = "deletion request";
 void Evaluate(const schema::Config& config, const store::RetentionFactsRow& facts,
               const std::vector<store::RecordTimeRow>& records, int64_t now_ms,
               std::vector<PlanItem>& out, const DeletionRequest* deletion = nullptr);
+
+// The `event` of a "consent" item: the floor of kept consent evidence counts from the
+// destruction of its profile.
+inline constexpr std::string_view kProfileDestroyedEvent = "profile_destroyed";
+
+// Appends the "consent" item of evidence kept after its profile (store::ConsentKeptRow) when
+// the consent class's floor, counted from the profile's destruction, has passed: due, or held
+// back by a legal hold (`on_hold`) or an open data-subject request (`open_request`). The
+// floor, not the ceiling: once the customer asked for deletion, only the floor justifies
+// keeping anything (PIPL Art. 47).
+void EvaluateKeptConsent(const schema::Config& config, const store::ConsentKeptRow& kept,
+                         bool on_hold, bool open_request, int64_t now_ms,
+                         std::vector<PlanItem>& out);
 
 // When the parts of one customer are due for destruction (issue 18: the access report says
 // so): one line per retention class the customer's data uses — each profile field's class,
@@ -85,9 +103,10 @@ struct DuePart {
 };
 std::vector<DuePart> DueDates(const schema::Config& config, const store::RetentionFactsRow& facts);
 
-// What keeps a customer from being destroyed now (issue 18, a deletion request): a legal hold
-// ("legal hold", until_ms kNeverMs: until released), or the latest statutory floor not yet
-// reached (its rule and the date it ends; kNeverMs when its event has not happened). Empty
+// What keeps a customer from being destroyed now on a deletion request (issue 18): a legal
+// hold ("legal hold", until_ms kNeverMs: until released), or the latest statutory floor not
+// yet reached (its rule and the date it ends; kNeverMs when its event has not happened) of
+// anything but the consent evidence, which is kept on its own (item kind "profile"). Empty
 // rule: nothing keeps it.
 struct Keeper {
   std::string rule;

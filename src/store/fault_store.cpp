@@ -72,9 +72,9 @@ class FaultTransaction final : public Transaction {
     CUSTOS_RETURN_IF_ERROR(Live());
     return inner_->GetAuditHead();
   }
-  Result<bool> EraseCustomer(std::string_view customer_id) override {
+  Result<bool> EraseCustomerRows(std::string_view customer_id, bool keep_consent) override {
     CUSTOS_RETURN_IF_ERROR(Write("erase customer"));
-    return inner_->EraseCustomer(customer_id);
+    return inner_->EraseCustomerRows(customer_id, keep_consent);
   }
 
  private:

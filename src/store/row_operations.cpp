@@ -146,6 +146,9 @@ using FactsFields =
            &RetentionFactsRow::last_note_ms, &RetentionFactsRow::last_consent_ms,
            &RetentionFactsRow::on_hold, &RetentionFactsRow::closed_at_ms,
            &RetentionFactsRow::consent_withdrawn_ms, &RetentionFactsRow::open_request>;
+using ConsentKeptFields =
+    Fields<ConsentKeptRow, &ConsentKeptRow::customer_id, &ConsentKeptRow::destroyed_at_ms,
+           &ConsentKeptRow::run_id, &ConsentKeptRow::request_id>;
 using RecordTimeFields = Fields<RecordTimeRow, &RecordTimeRow::kind, &RecordTimeRow::record_id,
                                 &RecordTimeRow::created_at_ms>;
 
@@ -197,6 +200,8 @@ const TableSpec& kApprovals = Table("approvals");
 const TableSpec& kImports = Table("imports");
 const TableSpec& kNotices = Table("privacy_notices");
 const TableSpec& kConsents = Table("consent_ledger");
+const TableSpec& kConsentErasures = Table("consent_erasures");
+const TableSpec& kConsentKept = Table("consent_kept");
 const TableSpec& kHolds = Table("legal_holds");
 const TableSpec& kPlans = Table("retention_plans");
 const TableSpec& kDestructions = Table("destruction_log");
@@ -1012,6 +1017,37 @@ Result<std::vector<RecordTimeRow>> Transaction::ListRecordTimes(std::string_view
       "WHERE customer_id = ?1 ORDER BY 3, 2");
   const Param params[] = {customer_id};
   return Rows<RecordTimeRow>(*this, kSql, params, "list record times", RecordTimeFields::Read);
+}
+
+Result<bool> Transaction::EraseProfile(const ConsentKeptRow& kept) {
+  CUSTOS_ASSIGN_OR_RETURN(const bool existed, EraseCustomerRows(kept.customer_id, true));
+  if (!existed) return false;
+  CUSTOS_RETURN_IF_ERROR(InsertRow(kConsentKept, ConsentKeptFields::Values(kept), "keep consent"));
+  return true;
+}
+
+Result<std::vector<ConsentKeptRow>> Transaction::ListConsentKept(std::string_view after_id,
+                                                                 size_t limit) {
+  static const Statement kSql =
+      Select(kConsentKept, "WHERE customer_id > ?1 ORDER BY customer_id LIMIT ?2");
+  const Param params[] = {after_id, SqlLimit(limit)};
+  return Rows<ConsentKeptRow>(*this, kSql, params, "list kept consent", ConsentKeptFields::Read);
+}
+
+Result<bool> Transaction::EraseKeptConsent(std::string_view customer_id) {
+  constexpr std::string_view kOp = "erase kept consent";
+  static const Statement kDeleteKept = Delete(kConsentKept, "WHERE customer_id = ?1");
+  static const Statement kDeleteLedger = Delete(kConsents, "WHERE customer_id = ?1");
+  static const Statement kDeleteMark = Delete(kConsentErasures, "WHERE customer_id = ?1");
+  const Param params[] = {customer_id};
+  CUSTOS_ASSIGN_OR_RETURN(const int64_t kept, Exec(kDeleteKept, params, kOp));
+  if (kept == 0) return false;
+  // The ledger's one deletion path (migration 4): the customer named in consent_erasures
+  // within this transaction, as EraseCustomer does.
+  CUSTOS_RETURN_IF_ERROR(InsertRow(kConsentErasures, params, kOp));
+  CUSTOS_RETURN_IF_ERROR(Exec(kDeleteLedger, params, kOp).status());
+  CUSTOS_RETURN_IF_ERROR(Exec(kDeleteMark, params, kOp).status());
+  return true;
 }
 
 Result<int64_t> Transaction::AppendDestruction(const DestructionRow& row) {

@@ -599,8 +599,19 @@ struct DestructionRow {
   int64_t seq = 0;  // 1, 2, 3, ... assigned by AppendDestruction
   int64_t ts_ms = 0;
   std::string run_id;
-  std::string kind;     // "customer", "transaction", "note"
+  std::string kind;     // "customer", "profile", "consent", "transaction", "note"
   std::string id_hash;  // hex HMAC-SHA256(salt, id) (docs/retention.md)
+};
+
+// The consent evidence of a customer whose profile was destroyed without it (a deletion
+// request that only the consent class's floor kept; docs/retention.md, "Deletion keeps the
+// consent evidence"): the customer's consent ledger rows stay until the consent class's floor,
+// counted from the destruction. Ids and a time; no personal data.
+struct ConsentKeptRow {
+  std::string customer_id;
+  int64_t destroyed_at_ms = 0;  // when the profile was destroyed
+  std::string run_id;           // the retention run that destroyed it
+  std::string request_id;       // the deletion request that made it due
 };
 
 // --- what the primitives of a Transaction carry ---
@@ -966,7 +977,21 @@ class Transaction {
   // and the sealed values of correction requests. Hold rows
   // stay (they name no personal data). Returns false when there was no customer row and no
   // wrapped key (already destroyed).
-  virtual Result<bool> EraseCustomer(std::string_view customer_id) = 0;
+  Result<bool> EraseCustomer(std::string_view customer_id) {
+    return EraseCustomerRows(customer_id, false);
+  }
+  // Deletes what EraseCustomer deletes but the consent ledger rows, and records `kept` (the
+  // ledger rows stay as evidence: ConsentKeptRow). False, and nothing recorded, when the
+  // customer was already destroyed.
+  Result<bool> EraseProfile(const ConsentKeptRow& kept);
+  // The kept consent evidence of customers with id > after_id, in id order, at most limit.
+  Result<std::vector<ConsentKeptRow>> ListConsentKept(std::string_view after_id, size_t limit);
+  // Deletes the consent ledger rows kept after the customer's profile (the ledger's one
+  // deletion path, as EraseCustomer) and their ConsentKeptRow; false when there is no such row.
+  Result<bool> EraseKeptConsent(std::string_view customer_id);
+  // The primitive of EraseCustomer (keep_consent false) and EraseProfile (true): each dialect
+  // writes its own statements.
+  virtual Result<bool> EraseCustomerRows(std::string_view customer_id, bool keep_consent) = 0;
   // Deletes one transaction or note; false when absent.
   Result<bool> DeleteTransaction(std::string_view customer_id, std::string_view txn_id);
   Result<bool> DeleteNote(std::string_view customer_id, std::string_view note_id);

@@ -140,11 +140,13 @@ std::vector<TableSpec> Build() {
                   {C("version", I), C("text_sha256", T), C("text", T), C("purposes", T),
                    C("effective_at_ms", I), C("published_at_ms", I), C("publisher", T)},
                   "version", {}));
-  t.push_back(Def(3, "consent_ledger",
-                  {Key("customer_id"), C("seq", I), C("action", T), C("scope", T), C("purpose", T),
-                   C("notice_version", I), C("channel", T), C("evidence_ref", T),
-                   C("recorded_at_ms", I), C("actor", T)},
-                  "customer_id, seq", kClustered, kCustomer));
+  TableSpec ledger = Def(3, "consent_ledger",
+                         {Key("customer_id"), C("seq", I), C("action", T), C("scope", T),
+                          C("purpose", T), C("notice_version", I), C("channel", T),
+                          C("evidence_ref", T), C("recorded_at_ms", I), C("actor", T)},
+                         "customer_id, seq", kClustered, kCustomer);
+  ledger.consent_evidence = true;
+  t.push_back(std::move(ledger));
   // --- migration 4 (issue 6, lifecycle). Hold rows name no personal data and outlive a
   // destroyed customer (no customer column); consent_erasures is empty outside the
   // transaction that destroys a customer (the ledger's one deletion path) ---
@@ -345,6 +347,15 @@ std::vector<TableSpec> Build() {
                                   "col, key, first_seq", kClustered);
   audit_key_spans.in_snapshot = false;
   t.push_back(std::move(audit_key_spans));
+  // --- migration kConsentKeptMigration (docs/retention.md, "Deletion keeps the consent
+  // evidence"): a row per customer whose profile a deletion request destroyed while the
+  // consent class's floor kept its consent ledger rows; ids and a time, no personal data ---
+  TableSpec kept =
+      Def(kConsentKeptMigration, "consent_kept",
+          {Key("customer_id"), C("destroyed_at_ms", I), C("run_id", T), C("request_id", T)},
+          "customer_id", kClustered, kCustomer);
+  kept.consent_evidence = true;
+  t.push_back(std::move(kept));
   // --- later migrations: append here ---
   return t;
 }

@@ -67,6 +67,10 @@ struct TableSpec {
   bool ddl_by_hand = false;
   // Part of backups (false: a table empty outside one transaction, consent_erasures).
   bool in_snapshot = true;
+  // Consent evidence (consent_ledger, consent_kept): kept when only a customer's profile is
+  // destroyed (destruction-ledger kind "profile"), dropped with the whole customer or its kept
+  // evidence (kinds "customer", "consent"). Not sealed, so kept by a restore without a DEK.
+  bool consent_evidence = false;
 
   std::string_view key() const { return primary_key.empty() ? order_by : primary_key; }
   // The position of column `name`, -1 when the table has none.
@@ -141,6 +145,10 @@ DROP INDEX audit_log_by_time;
 // "The audit query keys as spans"): audit_keys' rows are grouped into spans and the table
 // dropped.
 inline constexpr int kAuditKeySpansMigration = 18;
+// The migration that creates consent_kept: the consent evidence kept after a deletion
+// request destroyed its customer's profile (docs/retention.md, "Deletion keeps the consent
+// evidence").
+inline constexpr int kConsentKeptMigration = 19;
 // The entries a row of audit_key_spans covers at most, aligned on multiples of it (the
 // migration's SQL below and Transaction::IndexAuditKeys group by it).
 inline constexpr int64_t kAuditKeySpan = 256;

@@ -78,13 +78,15 @@ struct RetentionRunReport {
   std::string run_id;
   std::string plan_id;
   std::string approval_id;
-  int64_t customers = 0;  // destroyed by this run (all attempts)
+  int64_t customers = 0;  // destroyed by this run (all attempts), profiles among them
   int64_t transactions = 0;
   int64_t notes = 0;
-  int64_t skipped_held = 0;  // listed, but under a legal hold or an open data-subject request
-                             // (other than deletion) at run time, or made due by a deletion
-                             // request closed since the plan
-  int64_t skipped_gone = 0;  // listed, but already gone (an earlier attempt, or never there)
+  int64_t consent_kept = 0;    // of the customers: profiles whose consent evidence was kept
+  int64_t consent_erased = 0;  // consent evidence kept after a profile, erased at its floor
+  int64_t skipped_held = 0;    // listed, but under a legal hold or an open data-subject request
+                               // (other than deletion) at run time, or made due by a deletion
+                               // request closed since the plan
+  int64_t skipped_gone = 0;    // listed, but already gone (an earlier attempt, or never there)
   std::filesystem::path certificate;  // <vault_dir>/certificates/<run_id>.json
 };
 

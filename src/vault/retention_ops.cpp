@@ -49,17 +49,15 @@ RetentionPlanView ToView(const store::RetentionPlanRow& row, const lifecycle::Pl
 }
 
 std::string Counted(const std::vector<lifecycle::PlanItem>& items) {
-  int64_t c = 0, t = 0, n = 0;
-  for (const auto& i : items) {
-    if (i.kind == "customer") {
-      ++c;
-    } else if (i.kind == "transaction") {
-      ++t;
-    } else {
-      ++n;
-    }
+  std::map<std::string, int64_t, std::less<>> n;
+  for (const auto& i : items) ++n[i.kind];
+  std::string text = fmt::format("{} customers, {} transactions, {} notes", n["customer"],
+                                 n["transaction"], n["note"]);
+  if (n["profile"] > 0) {
+    text += fmt::format(", {} profiles without their consent evidence", n["profile"]);
   }
-  return fmt::format("{} customers, {} transactions, {} notes", c, t, n);
+  if (n["consent"] > 0) text += fmt::format(", {} kept consent evidence", n["consent"]);
+  return text;
 }
 
 }  // namespace
@@ -176,10 +174,30 @@ Result<std::map<std::string, lifecycle::DeletionRequest, std::less<>>> VerifiedD
   return out;
 }
 
-// Sweeps every customer into `plan` at its time, saves it in `txn` and commits with the
-// audit entry "retention.plan" (`how` says who asked: "plan" or "scheduled plan").
-// Sweeps every customer into `plan` and saves it in txn; the caller records the entry
-// (`reason` says what the plan holds).
+// The consent evidence kept after its profile (docs/retention.md, "Deletion keeps the consent
+// evidence") whose floor has passed, into `items`: held back by a legal hold or an open
+// data-subject request naming the customer, as the customer would have been.
+Status SweepKeptConsent(const VaultState& impl, store::Transaction& txn, int64_t now,
+                        std::vector<lifecycle::PlanItem>& items) {
+  std::string after;
+  while (true) {
+    CUSTOS_ASSIGN_OR_RETURN(auto page, txn.ListConsentKept(after, kFactsPage));
+    for (const store::ConsentKeptRow& kept : page) {
+      CUSTOS_ASSIGN_OR_RETURN(auto holds, txn.ListLegalHolds(kept.customer_id, true));
+      CUSTOS_ASSIGN_OR_RETURN(auto open, txn.ListSubjectRequests(kept.customer_id, true, 100));
+      const bool open_request =
+          std::any_of(open.begin(), open.end(), [](const auto& r) { return r.kind != "deletion"; });
+      lifecycle::EvaluateKeptConsent(*impl.config, kept, !holds.empty(), open_request, now, items);
+    }
+    if (page.size() < kFactsPage) break;
+    after = page.back().customer_id;
+  }
+  return Status::Ok();
+}
+
+// Sweeps every customer, and the consent evidence kept after a profile, into `plan` and saves
+// it in txn; the caller records the entry (`reason` says what the plan holds; `how` who asked:
+// "plan" or "scheduled plan").
 Result<RetentionPlanView> SweepAndSave(const VaultState& impl, store::Transaction& txn,
                                        lifecycle::Plan plan, std::string_view how,
                                        std::string& reason) {
@@ -205,6 +223,7 @@ Result<RetentionPlanView> SweepAndSave(const VaultState& impl, store::Transactio
     if (page.size() < kFactsPage) break;
     after = page.back().customer_id;
   }
+  CUSTOS_RETURN_IF_ERROR(SweepKeptConsent(impl, txn, now, items));
   for (lifecycle::PlanItem& item : items) {
     (item.held.empty() ? plan.due : plan.held).push_back(std::move(item));
   }

@@ -152,9 +152,22 @@ Result<RunState> StartRun(VaultState& impl, const Context& ctx_in, std::string_v
 }
 
 std::string ItemReason(const RunState& s, const lifecycle::PlanItem& item) {
-  const std::string what = item.kind == "customer"
-                               ? std::string("customer destroyed (key erased, every row deleted)")
-                               : fmt::format("{} {} destroyed", item.kind, item.record_id);
+  std::string what;
+  if (item.kind == "customer") {
+    what = "customer destroyed (key erased, every row deleted)";
+  } else if (item.kind == "profile") {
+    what =
+        "customer's profile destroyed (key erased, every row deleted but the consent ledger, "
+        "kept as evidence until the consent class's floor)";
+  } else if (item.kind == "consent") {
+    return fmt::format(
+        "consent evidence kept after the profile destroyed: class '{}' floor reached on {} "
+        "(counted from the profile's destruction on {}); plan {}, approval {}, run {}",
+        item.rule, lifecycle::UtcDay(item.due_ms), lifecycle::UtcDay(item.event_ms), s.plan.plan_id,
+        s.approval.approval_id, s.plan.run_id);
+  } else {
+    what = fmt::format("{} {} destroyed", item.kind, item.record_id);
+  }
   if (item.rule == lifecycle::kDeletionRequestRule) {
     return fmt::format("{}: deletion request {} of {} (PIPL Art. 47); plan {}, approval {}, run {}",
                        what, item.event, lifecycle::UtcDay(item.event_ms), s.plan.plan_id,
@@ -208,6 +221,11 @@ Status DestroyItem(VaultState& impl, store::Transaction& txn, const RunState& s,
   bool existed = false;
   if (item.kind == "customer") {
     CUSTOS_ASSIGN_OR_RETURN(existed, txn.EraseCustomer(item.customer_id));
+  } else if (item.kind == "profile") {
+    CUSTOS_ASSIGN_OR_RETURN(existed, txn.EraseProfile(store::ConsentKeptRow{
+                                         item.customer_id, impl.Now(), s.plan.run_id, item.event}));
+  } else if (item.kind == "consent") {
+    CUSTOS_ASSIGN_OR_RETURN(existed, txn.EraseKeptConsent(item.customer_id));
   } else if (item.kind == "transaction") {
     CUSTOS_ASSIGN_OR_RETURN(existed, txn.DeleteTransaction(item.customer_id, item.record_id));
   } else {
@@ -217,7 +235,7 @@ Status DestroyItem(VaultState& impl, store::Transaction& txn, const RunState& s,
     ++report.skipped_gone;
     return Status::Ok();
   }
-  const std::string& id = item.kind == "customer" ? item.customer_id : item.record_id;
+  const std::string& id = item.record_id.empty() ? item.customer_id : item.record_id;
   store::DestructionRow entry{0, impl.Now(), s.plan.run_id, item.kind,
                               lifecycle::IdHash(s.salt, id)};
   CUSTOS_RETURN_IF_ERROR(txn.AppendDestruction(entry).status());
@@ -307,8 +325,11 @@ Status FinishRun(VaultState& impl, RunState& s, RetentionRunReport& report) {
   const std::string salt_hex = crypto::ToHex(s.salt);
   CUSTOS_RETURN_IF_ERROR(lifecycle::AppendLedger(ledger, s.vault_id, salt_hex, ledger_rows));
   for (const auto& r : run_rows) {
-    if (r.kind == "customer") {
+    if (r.kind == "customer" || r.kind == "profile") {
       ++report.customers;
+      if (r.kind == "profile") ++report.consent_kept;
+    } else if (r.kind == "consent") {
+      ++report.consent_erased;
     } else if (r.kind == "transaction") {
       ++report.transactions;
     } else {

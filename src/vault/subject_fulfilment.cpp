@@ -91,8 +91,9 @@ Result<Verdict> Delete(VaultState& m, Scope& s, const store::SubjectRequestRow& 
   if (keeper.rule.empty()) {
     return Verdict::Deny(FailedPrecondition(
         "deletion: nothing keeps this customer, and this verified request makes it due in the "
-        "next retention plan; destroy it through that plan and its run (custos retention plan "
-        "/ run, dual control), then close the request"));
+        "next retention plan (consent evidence a floor keeps stays until that floor, without "
+        "the profile); destroy it through that plan and its run (custos retention plan / run, "
+        "dual control), then close the request"));
   }
   const bool open_ended = keeper.until_ms == lifecycle::kNeverMs;
   const std::string ends = open_ended ? "until released" : lifecycle::UtcDay(keeper.until_ms);

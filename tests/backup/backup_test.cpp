@@ -56,6 +56,20 @@ bool Mentions(const store::Row& row, const std::string& id) {
   return false;
 }
 
+// A destruction ledger of the vault whose rows are `live` (its vault id), with a new salt and
+// no entry: a test adds the entries a run would have written.
+backup::Ledger NewLedger(const Tables& live) {
+  backup::Ledger ledger;
+  for (const auto& row : live.at("meta")) {
+    if (std::get<std::string>(row[0]) == "vault_id") {
+      const auto& v = std::get<crypto::Bytes>(row[1]);
+      ledger.vault_id = std::string(v.begin(), v.end());
+    }
+  }
+  ledger.salt = crypto::RandomBytes(16);
+  return ledger;
+}
+
 class BackupTest : public testing::VaultTest {
  protected:
   Context Admin() const { return Context{"admin", "", Channel::kCli, "req-backup"}; }
@@ -291,14 +305,7 @@ TEST_F(BackupTest, ACustomerDestroyedAfterTheBackupCannotBeRecoveredFromIt) {
   const BackupResult b = TakeBackup(/*format1=*/true);
 
   // The destruction as lifecycle records it (simulated: the ledger lines, written here).
-  backup::Ledger ledger;
-  for (const auto& row : live.at("meta")) {
-    if (std::get<std::string>(row[0]) == "vault_id") {
-      const auto& v = std::get<crypto::Bytes>(row[1]);
-      ledger.vault_id = std::string(v.begin(), v.end());
-    }
-  }
-  ledger.salt = crypto::RandomBytes(16);
+  backup::Ledger ledger = NewLedger(live);
   int64_t seq = 0;
   auto add = [&](const std::string& kind, const std::string& id) {
     ledger.entries.push_back({++seq, 1, "run-1", kind, backup::LedgerIdHash(ledger.salt, id)});
@@ -355,6 +362,71 @@ TEST_F(BackupTest, ACustomerDestroyedAfterTheBackupCannotBeRecoveredFromIt) {
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_FALSE((*v)->customers().Get(Agent(), gone, {"name"}).ok());
   EXPECT_TRUE((*v)->customers().Get(Agent(), ids[1], {"name"}).ok());
+}
+
+// A deletion request that only the consent class's floor kept destroys the profile and keeps
+// the consent ledger's rows (docs/retention.md, "Deletion keeps the consent evidence"). A
+// backup taken before that run restores the evidence alone, with the consent_kept row a later
+// plan erases it by; once the ledger says the evidence went too, it does not come back.
+TEST_F(BackupTest, AProfileDestroyedAfterTheBackupComesBackAsItsConsentEvidenceAlone) {
+  const auto ids = Populate();
+  const std::string gone = ids[0];
+  const Tables live = ReadAll(dir_);
+  size_t evidence = 0;
+  for (const auto& row : live.at("consent_ledger")) {
+    if (std::get<std::string>(row[0]) == gone) ++evidence;
+  }
+  ASSERT_GT(evidence, 0u);
+  const BackupResult b = TakeBackup();
+
+  // The run as lifecycle records it (simulated: the ledger's lines, beside the backups).
+  backup::Ledger ledger = NewLedger(live);
+  constexpr int64_t kDestroyedAt = 1'700'000'000'000;
+  ledger.entries.push_back(
+      {1, kDestroyedAt, "run-1", "profile", backup::LedgerIdHash(ledger.salt, gone)});
+  ASSERT_TRUE(backup::AppendLedger(Backups() / backup::kLedgerFile, ledger).ok());
+
+  auto r = RestoreTo(b.path, root_ / "restored", OnPostgres());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->customers_dropped, 1);
+  const Tables restored = ReadAll(root_ / "restored");
+  size_t kept_rows = 0;
+  for (const auto& [table, rows] : restored) {
+    if (table == "audit_log") continue;  // the log names ids, never values (P3.2c)
+    for (const auto& row : rows) {
+      if (!Mentions(row, gone)) continue;
+      if (table == "consent_ledger") {
+        ++kept_rows;
+      } else {
+        EXPECT_EQ(table, "consent_kept") << "a row of the destroyed profile came back";
+      }
+    }
+  }
+  EXPECT_EQ(kept_rows, evidence);
+  ASSERT_EQ(restored.at("consent_kept").size(), 1u);
+  const store::Row& kept = restored.at("consent_kept")[0];
+  EXPECT_EQ(std::get<std::string>(kept[0]), gone);
+  EXPECT_EQ(std::get<int64_t>(kept[1]), kDestroyedAt);
+  EXPECT_EQ(std::get<std::string>(kept[2]), "run-1");
+  OpenOptions open;
+  open.dir = root_ / "restored";
+  {
+    auto v = Vault::Open(open);
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    EXPECT_FALSE((*v)->customers().Get(Agent(), gone, {"name"}).ok());
+    EXPECT_TRUE((*v)->customers().Get(Agent(), ids[1], {"name"}).ok());
+  }
+
+  // The evidence erased at its floor: nothing of the customer comes back.
+  ledger.entries = {
+      {2, kDestroyedAt + 1, "run-2", "consent", backup::LedgerIdHash(ledger.salt, gone)}};
+  ASSERT_TRUE(backup::AppendLedger(Backups() / backup::kLedgerFile, ledger).ok());
+  auto again = RestoreTo(b.path, root_ / "restored-2", OnPostgres());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  for (const auto& [table, rows] : ReadAll(root_ / "restored-2")) {
+    if (table == "audit_log") continue;
+    for (const auto& row : rows) EXPECT_FALSE(Mentions(row, gone)) << table;
+  }
 }
 
 TEST_F(BackupTest, PruningKeepsTheNewestAndRemovesOnlyCompleteOnesBeyondKeep) {

@@ -251,6 +251,51 @@ TEST_P(StoreSuite, ErasingACustomerRemovesEveryRowAndLeavesOthers) {
   EXPECT_FALSE(*again);
 }
 
+// A deletion request that only the consent class's floor keeps: the profile goes, the consent
+// ledger's rows stay (still append-only) with their consent_kept row, until EraseKeptConsent.
+TEST_P(StoreSuite, AProfileIsErasedWithoutItsConsentEvidenceWhichGoesLater) {
+  auto txn = BeginOrDie();
+  AddCustomer(*txn, kAlice, 1000);
+  AddCustomer(*txn, kBob, 2000);
+  ASSERT_OK(txn->Commit());
+  txn = BeginOrDie();
+  auto erased = txn->EraseProfile(store::ConsentKeptRow{kAlice, 5000, "R1", "Q1"});
+  ASSERT_TRUE(erased.ok()) << erased.status().ToString();
+  EXPECT_TRUE(*erased);
+  ASSERT_OK(txn->Commit());
+  Reopen();
+  txn = BeginOrDie();
+  EXPECT_FALSE(txn->GetCustomer(kAlice)->has_value());
+  EXPECT_FALSE(txn->GetWrappedKey(kAlice)->has_value());
+  EXPECT_TRUE(txn->FindByIndex("phone", Bytes(16, static_cast<uint8_t>(kAlice[3])), 10)->empty());
+  EXPECT_TRUE(txn->ListTransactions(kAlice)->empty());
+  EXPECT_TRUE(txn->ListNotes(kAlice)->empty());
+  EXPECT_EQ(txn->ListConsents(kAlice)->size(), 1u);
+  auto kept = txn->ListConsentKept("", 10);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  ASSERT_EQ(kept->size(), 1u);
+  EXPECT_EQ((*kept)[0].customer_id, kAlice);
+  EXPECT_EQ((*kept)[0].destroyed_at_ms, 5000);
+  EXPECT_EQ((*kept)[0].run_id, "R1");
+  EXPECT_EQ((*kept)[0].request_id, "Q1");
+  EXPECT_TRUE(txn->ListConsentKept(kAlice, 10)->empty());  // after the id
+  // Erased a second time: nothing, and nothing recorded.
+  EXPECT_FALSE(*txn->EraseProfile(store::ConsentKeptRow{kAlice, 6000, "R2", "Q1"}));
+  EXPECT_EQ(txn->ListConsentKept("", 10)->size(), 1u);
+  ASSERT_OK(txn->Commit());
+
+  txn = BeginOrDie();
+  EXPECT_FALSE(*txn->EraseKeptConsent(kBob));  // Bob's profile is there: his ledger is not kept
+  EXPECT_TRUE(*txn->EraseKeptConsent(kAlice));
+  EXPECT_FALSE(*txn->EraseKeptConsent(kAlice));
+  ASSERT_OK(txn->Commit());
+  txn = BeginOrDie();
+  EXPECT_TRUE(txn->ListConsents(kAlice)->empty());
+  EXPECT_TRUE(txn->ListConsentKept("", 10)->empty());
+  EXPECT_EQ(txn->ListConsents(kBob)->size(), 1u);
+  EXPECT_TRUE(txn->GetCustomer(kBob)->has_value());
+}
+
 TEST_P(StoreSuite, OneTransactionOrNoteCanBeDeletedAlone) {
   auto txn = BeginOrDie();
   AddCustomer(*txn, kAlice, 1000);

@@ -227,8 +227,9 @@ TEST_F(PostgresStoreTest, OpeningAnEmptySchemaWithoutCreateIsNotFound) {
 // create must stay the one the hand-written migrations of releases 1-5 created (plus migration 6,
 // the audit query indexes, 7, the audit Merkle tree, 8, data-subject request fulfilment, 9, the
 // de-identified release register, 10, the privacy budgets of aggregates, 11, partners,
-// agreements and shares, 12, security operations, 13, the DPO's registers, and 14, the
-// certificates a partner had before a renewal)
+// agreements and shares, 12, security operations, 13, the DPO's registers, 14, the
+// certificates a partner had before a renewal, and 19, the consent evidence kept after a
+// deletion)
 // (golden/postgres_schema.sql is their DDL):
 // the same tables, columns, types, collations, nullability, keys, indexes, triggers and functions.
 TEST_F(PostgresStoreTest, TheMigrationsCreateTheSchemaOfEarlierReleases) {
@@ -305,6 +306,7 @@ TEST_F(PostgresStoreTest, TheKeySpansMigrationGroupsEachKeysEntriesByRun) {
               "WHEN 0 THEN a.target WHEN 1 THEN a.actor WHEN 2 THEN a.action WHEN 3 THEN "
               "a.decision ELSE a.purpose END");
   admin.Query("DROP TABLE " + s + "audit_key_spans");
+  admin.Query("DROP TABLE " + s + "consent_kept");  // migration 19's
   admin.Query("DELETE FROM " + s + "schema_migrations WHERE version >= 18");
   ASSERT_EQ(admin.Query("SELECT count(*) FROM " + s + "audit_keys"), "2600");
   auto store = OpenOrDie();

@@ -13,6 +13,7 @@
 #include "crypto/primitives.h"
 #include "lifecycle/certificate.h"
 #include "lifecycle/ledger.h"
+#include "raw_store.h"
 #include "vault_fixture.h"
 
 namespace custos::vault::testing {
@@ -47,6 +48,30 @@ class RetentionTest : public VaultTest {
         {{"occurred_at", "2026-10-01"}, {"product", "黄金积存计划"}, {"amount", "8888.88"}}, "api");
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     return id.ok() ? *id : "";
+  }
+
+  // Opens a deletion request for `customer` and records its identity check; its id.
+  std::string VerifiedDeletion(const std::string& customer) {
+    auto opened = vault_->subject_requests().Open(Dpo(), {customer, "deletion", "TCK-2026-0060"});
+    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+    if (!opened.ok()) return std::string();
+    EXPECT_TRUE(vault_->subject_requests()
+                    .Verify(Dpo(), opened->request_id,
+                            Verification{"in_person_id_document", "CASE-2026-0060-ID"})
+                    .ok());
+    return opened->request_id;
+  }
+
+  // The consent ledger rows of `customer`, read from the store beside the vault.
+  size_t LedgerRows(const std::string& customer) {
+    auto raw = OpenRawStore(dir_);
+    if (raw == nullptr) return SIZE_MAX;
+    auto txn = raw->Begin();
+    EXPECT_TRUE(txn.ok()) << txn.status().ToString();
+    if (!txn.ok()) return SIZE_MAX;
+    auto rows = (*txn)->ListConsents(customer);
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    return rows.ok() ? rows->size() : SIZE_MAX;
   }
 
   // Plans, has the DPO request and the security admin approve the destruction.
@@ -241,26 +266,16 @@ void SetClass(const std::filesystem::path& toml_path, const std::string& name,
 // any ceiling, unless something keeps it (shown held back, naming the floor or the hold); an
 // unverified one makes nothing due; a request closed between plan and run keeps its customer.
 TEST_F(RetentionTest, AVerifiedDeletionRequestMakesTheCustomerDueUnlessSomethingKeepsIt) {
-  const auto verified_deletion = [&](const std::string& customer) {
-    auto opened = vault_->subject_requests().Open(Dpo(), {customer, "deletion", "TCK-2026-0050"});
-    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
-    if (!opened.ok()) return std::string();
-    EXPECT_TRUE(vault_->subject_requests()
-                    .Verify(Dpo(), opened->request_id,
-                            Verification{"in_person_id_document", "CASE-2026-0050-ID"})
-                    .ok());
-    return opened->request_id;
-  };
-  // The shipped consent class keeps the evidence 3 years from the last activity: held back.
+  // The shipped consent class keeps the evidence 3 years from the last activity: the profile
+  // is due without it (ADeletionDestroysTheProfileAndKeepsTheConsentEvidenceUntilItsFloor).
   const std::string floored = NewCustomer("13800138001");
-  verified_deletion(floored);
+  VerifiedDeletion(floored);
   auto kept = vault_->lifecycle().PlanRetention(Dpo());
   ASSERT_TRUE(kept.ok()) << kept.status().ToString();
-  EXPECT_TRUE(kept->due.empty());
-  ASSERT_EQ(kept->held.size(), 1u);
-  EXPECT_EQ(kept->held[0].rule, "deletion request");
-  EXPECT_NE(kept->held[0].held.find("statutory floor of class 'consent'"), std::string::npos)
-      << kept->held[0].held;
+  EXPECT_TRUE(kept->held.empty());
+  ASSERT_EQ(kept->due.size(), 1u);
+  EXPECT_EQ(kept->due[0].kind, "profile");
+  EXPECT_EQ(kept->due[0].rule, "deletion request");
 
   // A company whose consent evidence has no floor of its own.
   vault_.reset();
@@ -270,14 +285,14 @@ TEST_F(RetentionTest, AVerifiedDeletionRequestMakesTheCustomerDueUnlessSomething
   const std::string unverified = NewCustomer("13800138003");
   const std::string on_hold = NewCustomer("13800138004");
   const std::string withdrawn = NewCustomer("13800138005");
-  const std::string request = verified_deletion(deleting);
+  const std::string request = VerifiedDeletion(deleting);
   ASSERT_TRUE(
       vault_->subject_requests().Open(Dpo(), {unverified, "deletion", "TCK-2026-0051"}).ok());
   ASSERT_TRUE(vault_->lifecycle()
                   .PlaceHold(Dpo(), HoldRequest{{on_hold}, "litigation LIT-2026-9", ""})
                   .ok());
-  verified_deletion(on_hold);
-  const std::string closed_later = verified_deletion(withdrawn);
+  VerifiedDeletion(on_hold);
+  const std::string closed_later = VerifiedDeletion(withdrawn);
   auto answered = vault_->subject_requests().Fulfil(Dpo(), request);
   EXPECT_EQ(answered.status().code(), Code::kFailedPrecondition);
   EXPECT_NE(answered.status().message().find("next retention plan"), std::string::npos)
@@ -304,6 +319,71 @@ TEST_F(RetentionTest, AVerifiedDeletionRequestMakesTheCustomerDueUnlessSomething
   for (const std::string& stays : {unverified, on_hold, withdrawn}) {
     EXPECT_TRUE(vault_->customers().Get(Agent(), stays, {}).ok()) << stays;
   }
+}
+
+// PIPL Art. 47 with the shipped classes: a deletion request that only the consent evidence's
+// floor (3 years from the last activity) keeps destroys the profile (key, envelopes, rows) and
+// keeps the consent ledger's rows, which a later plan lists and a run erases once the consent
+// class's floor, counted from the profile's destruction, has passed. A transaction's floor
+// still keeps the whole customer.
+TEST_F(RetentionTest, ADeletionDestroysTheProfileAndKeepsTheConsentEvidenceUntilItsFloor) {
+  const std::string gone = NewCustomer("13800138001");
+  const std::string bought = NewCustomer("13800138002");
+  const std::string stays = NewCustomer("13800138003");
+  AddTxn(bought);
+  const std::string request = VerifiedDeletion(gone);
+  VerifiedDeletion(bought);
+  auto answered = vault_->subject_requests().Fulfil(Dpo(), request);
+  EXPECT_EQ(answered.status().code(), Code::kFailedPrecondition) << answered.status().ToString();
+  const size_t evidence = LedgerRows(gone);
+  ASSERT_GT(evidence, 0u);
+  ASSERT_NE(evidence, SIZE_MAX);
+
+  const RetentionPlanView plan = PlanAndApprove();
+  ASSERT_EQ(plan.due.size(), 1u);
+  EXPECT_EQ(plan.due[0].kind, "profile");
+  EXPECT_EQ(plan.due[0].customer_id, gone);
+  EXPECT_EQ(plan.due[0].event, request);
+  ASSERT_EQ(plan.held.size(), 1u);
+  EXPECT_EQ(plan.held[0].customer_id, bought);
+  EXPECT_NE(plan.held[0].held.find("statutory floor of class 'transaction'"), std::string::npos)
+      << plan.held[0].held;
+  auto run = vault_->lifecycle().RunRetentionPlan(Dpo(), plan.plan_id);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  EXPECT_EQ(run->customers, 1);
+  EXPECT_EQ(run->consent_kept, 1);
+  EXPECT_EQ(vault_->customers().Get(Agent(), gone, {}).status().code(), Code::kNotFound);
+  EXPECT_TRUE(vault_->customers().Get(Agent(), stays, {}).ok());
+  EXPECT_EQ(LedgerRows(gone), evidence);  // the evidence stays
+  std::ifstream certificate(run->certificate);
+  const auto cert = nlohmann::json::parse(certificate);
+  EXPECT_EQ(cert["counts"].value("profile", 0), 1) << cert["counts"].dump();
+  ASSERT_TRUE(vault_->subject_requests().Close(Dpo(), request, "fulfilled").ok());
+
+  // Before the floor, counted from the destruction: nothing of it is due.
+  now_ms_ += 3 * kYearMs - 30 * kDayMs;
+  auto early = vault_->lifecycle().PlanRetention(Dpo());
+  ASSERT_TRUE(early.ok()) << early.status().ToString();
+  for (const auto& item : early->due) EXPECT_NE(item.customer_id, gone) << item.kind;
+  EXPECT_EQ(LedgerRows(gone), evidence);
+
+  now_ms_ += 32 * kDayMs;
+  const RetentionPlanView later = PlanAndApprove();
+  std::vector<RetentionItemView> consent;
+  for (const auto& item : later.due) {
+    if (item.kind == "consent") consent.push_back(item);
+  }
+  ASSERT_EQ(consent.size(), 1u);
+  EXPECT_EQ(consent[0].customer_id, gone);
+  EXPECT_EQ(consent[0].event, "profile_destroyed");
+  auto erased = vault_->lifecycle().RunRetentionPlan(Dpo(), later.plan_id);
+  ASSERT_TRUE(erased.ok()) << erased.status().ToString();
+  EXPECT_EQ(erased->consent_erased, 1);
+  EXPECT_EQ(LedgerRows(gone), 0u);
+  // Gone for good: the next plan lists nothing of it.
+  auto after = vault_->lifecycle().PlanRetention(Dpo());
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  for (const auto& item : after->due) EXPECT_NE(item.customer_id, gone) << item.kind;
 }
 
 TEST_F(RetentionTest, AClassCountedFromAccountClosureIsDueOnlyOnceTheAccountIsClosed) {

@@ -22,6 +22,16 @@ namespace {
 
 class SubjectFulfilmentTest : public VaultTest {
  protected:
+  // A transaction of the customer under test (a floor of 3 years with the shipped classes).
+  void AddTransaction() {
+    ASSERT_TRUE(
+        vault_->records()
+            .AddTransaction(
+                Agent(), customer_,
+                {{"occurred_at", "2026-10-01"}, {"product", "黄金积存计划"}, {"amount", "8888.88"}},
+                "api")
+            .ok());
+  }
   void SetUp() override {
     VaultTest::SetUp();
     if (vault_ == nullptr) return;
@@ -120,13 +130,7 @@ TEST_F(SubjectFulfilmentTest, NothingIsFulfilledBeforeTheRequesterIsVerified) {
 }
 
 TEST_F(SubjectFulfilmentTest, AnAccessReportHoldsTheCustomersValuesAndAccessHistoryOnly) {
-  ASSERT_TRUE(
-      vault_->records()
-          .AddTransaction(
-              Agent(), customer_,
-              {{"occurred_at", "2026-10-01"}, {"product", "黄金积存计划"}, {"amount", "8888.88"}},
-              "api")
-          .ok());
+  AddTransaction();
   ASSERT_TRUE(vault_->records().AddNote(Agent(), customer_, "客户来电询问积存计划", "phone").ok());
   ASSERT_TRUE(vault_->records().AddNote(Agent(), other_, "另一位客户的备注", "phone").ok());
   // A support agent reads the customer (masked where masked): part of the access history.
@@ -284,12 +288,17 @@ TEST_F(SubjectFulfilmentTest, ADeletionAHoldKeepsIsAnsweredRestrictedNamingTheRu
   EXPECT_EQ(steps[2].method, "restricted");
 }
 
+// The transaction's floor (E-commerce Law Art. 31) keeps the customer; the consent class's
+// floor alone would not (the profile goes without its evidence: retention_test.cpp,
+// ADeletionDestroysTheProfileAndKeepsTheConsentEvidenceUntilItsFloor).
 TEST_F(SubjectFulfilmentTest, ADeletionAStatutoryFloorKeepsNamesTheRuleAndItsEndDate) {
+  AddTransaction();
   const std::string id = OpenVerified("deletion");
   auto done = vault_->subject_requests().Fulfil(Desk(), id);
   ASSERT_TRUE(done.ok()) << done.status().ToString();
   EXPECT_EQ(done->answer, "restricted");
-  EXPECT_NE(done->detail.find("statutory floor of class"), std::string::npos) << done->detail;
+  EXPECT_NE(done->detail.find("statutory floor of class 'transaction'"), std::string::npos)
+      << done->detail;
   EXPECT_GT(done->until_ms, now_ms_.load());
 }
 
@@ -304,13 +313,7 @@ TEST_F(SubjectFulfilmentTest, AnExplanationHoldsTheCustomersPurposesAndRetention
   withdraw.channel = "app";
   withdraw.evidence_ref = "app-session-42";
   ASSERT_TRUE(vault_->consent().Record(Agent(), customer_, withdraw).ok());
-  ASSERT_TRUE(
-      vault_->records()
-          .AddTransaction(
-              Agent(), customer_,
-              {{"occurred_at", "2026-10-01"}, {"product", "黄金积存计划"}, {"amount", "8888.88"}},
-              "api")
-          .ok());
+  AddTransaction();
 
   const std::string id = OpenVerified("explanation");
   auto done = vault_->subject_requests().Fulfil(Desk(), id);
@@ -521,13 +524,7 @@ std::optional<std::string> ReadZipEntry(const std::string& archive, const std::s
 // one opens it, a wrong one does not), with a manifest signed by the vault's signing key;
 // nothing of another customer, and neither the passphrase nor a value in the audit log.
 TEST_F(SubjectFulfilmentTest, APortabilityPackageOpensWithItsPassphraseAndMatchesTheSchema) {
-  ASSERT_TRUE(
-      vault_->records()
-          .AddTransaction(
-              Agent(), customer_,
-              {{"occurred_at", "2026-10-01"}, {"product", "黄金积存计划"}, {"amount", "8888.88"}},
-              "api")
-          .ok());
+  AddTransaction();
   ASSERT_TRUE(vault_->records().AddNote(Agent(), customer_, "客户说\"请回电\"", "phone").ok());
   ASSERT_TRUE(vault_->records().AddNote(Agent(), other_, "另一位客户的备注", "phone").ok());
   const std::string id = OpenVerified("portability");

@@ -150,11 +150,15 @@ constexpr const char* kEraseSteps[] = {
     "DELETE FROM account_closures WHERE customer_id = $1",
     "DELETE FROM restrictions WHERE customer_id = $1",
     "DELETE FROM subject_request_values WHERE customer_id = $1",
+};
+// The consent ledger's one deletion path (migration 4), skipped when the evidence is kept
+// (EraseProfile); then the customer row, last.
+constexpr const char* kEraseConsent[] = {
     "INSERT INTO consent_erasures(customer_id) VALUES($1) ON CONFLICT DO NOTHING",
     "DELETE FROM consent_ledger WHERE customer_id = $1",
     "DELETE FROM consent_erasures WHERE customer_id = $1",
-    "DELETE FROM customers WHERE customer_id = $1",
 };
+constexpr const char* kDeleteCustomerRow = "DELETE FROM customers WHERE customer_id = $1";
 
 }  // namespace
 
@@ -336,15 +340,20 @@ Status PgTransaction::PutRow(const TableSpec& table, std::span<const Param> valu
   return Transaction::PutRow(table, values, op);
 }
 
-Result<bool> PgTransaction::EraseCustomer(std::string_view customer_id) {
+Result<bool> PgTransaction::EraseCustomerRows(std::string_view customer_id, bool keep_consent) {
   constexpr std::string_view kOp = "erase customer";
   CUSTOS_ASSIGN_OR_RETURN(PgResult key, Run(kDeleteKey, Params().Text(customer_id), kOp));
-  bool existed = key.Affected() > 0;
+  const bool had_key = key.Affected() > 0;
   for (const char* sql : kEraseSteps) {
-    CUSTOS_ASSIGN_OR_RETURN(PgResult step, Run(sql, Params().Text(customer_id), kOp));
-    existed = existed || (sql == kEraseSteps[std::size(kEraseSteps) - 1] && step.Affected() > 0);
+    CUSTOS_RETURN_IF_ERROR(Run(sql, Params().Text(customer_id), kOp).status());
   }
-  return existed;
+  if (!keep_consent) {
+    for (const char* sql : kEraseConsent) {
+      CUSTOS_RETURN_IF_ERROR(Run(sql, Params().Text(customer_id), kOp).status());
+    }
+  }
+  CUSTOS_ASSIGN_OR_RETURN(PgResult row, Run(kDeleteCustomerRow, Params().Text(customer_id), kOp));
+  return had_key || row.Affected() > 0;
 }
 
 // --- customers ---

@@ -84,7 +84,7 @@ class PgTransaction final : public Transaction {
   // Under the audit log's advisory lock (see above).
   Status AppendAudit(const AuditRow& row) override;
   Result<std::optional<AuditRow>> GetAuditHead() override;
-  Result<bool> EraseCustomer(std::string_view customer_id) override;
+  Result<bool> EraseCustomerRows(std::string_view customer_id, bool keep_consent) override;
 
  private:
   PgTransaction(ConnectionPool& pool, std::unique_ptr<PgConn> conn, std::string audit_lock_key);

@@ -58,11 +58,15 @@ constexpr const char* kEraseSteps[] = {
     "DELETE FROM account_closures WHERE customer_id = ?1",
     "DELETE FROM restrictions WHERE customer_id = ?1",
     "DELETE FROM subject_request_values WHERE customer_id = ?1",
+};
+// The consent ledger's one deletion path (migration 4), skipped when the evidence is kept
+// (EraseProfile); then the customer row, last.
+constexpr const char* kEraseConsent[] = {
     "INSERT OR IGNORE INTO consent_erasures(customer_id) VALUES(?1)",
     "DELETE FROM consent_ledger WHERE customer_id = ?1",
     "DELETE FROM consent_erasures WHERE customer_id = ?1",
-    "DELETE FROM customers WHERE customer_id = ?1",
 };
+constexpr const char* kDeleteCustomerRow = "DELETE FROM customers WHERE customer_id = ?1";
 
 // A result row of a statement, for the row operations.
 class StmtCells final : public Cells {
@@ -461,7 +465,7 @@ namespace custos::store::sqlite {
 
 // The connection runs with secure_delete=ON (sqlite_store.cpp), so deleted rows are
 // overwritten in the database file, not left in free pages.
-Result<bool> SqliteTransaction::EraseCustomer(std::string_view customer_id) {
+Result<bool> SqliteTransaction::EraseCustomerRows(std::string_view customer_id, bool keep_consent) {
   constexpr std::string_view kOp = "erase customer";
   CUSTOS_RETURN_IF_ERROR(Usable(kOp));
   auto run = [&]() -> Result<bool> {
@@ -486,11 +490,17 @@ Result<bool> SqliteTransaction::EraseCustomer(std::string_view customer_id) {
         CUSTOS_RETURN_IF_ERROR(del.Run());
       }
     }
-    for (const char* sql : kEraseSteps) {
-      CUSTOS_ASSIGN_OR_RETURN(Stmt step, db_.Prepare(sql, kOp));
-      step.Bind(1, customer_id);
-      CUSTOS_RETURN_IF_ERROR(step.Run());
-    }
+    auto run_each = [&](std::span<const char* const> steps) -> Status {
+      for (const char* sql : steps) {
+        CUSTOS_ASSIGN_OR_RETURN(Stmt step, db_.Prepare(sql, kOp));
+        step.Bind(1, customer_id);
+        CUSTOS_RETURN_IF_ERROR(step.Run());
+      }
+      return Status::Ok();
+    };
+    CUSTOS_RETURN_IF_ERROR(run_each(kEraseSteps));
+    if (!keep_consent) CUSTOS_RETURN_IF_ERROR(run_each(kEraseConsent));
+    CUSTOS_RETURN_IF_ERROR(run_each(std::span<const char* const>(&kDeleteCustomerRow, 1)));
     existed = existed || db_.Changes() > 0;  // the last step deletes the customer row
     return existed;
   };

@@ -59,7 +59,7 @@ class SqliteTransaction final : public Transaction {
   Status AppendAudit(const AuditRow& row) override;
   Result<std::optional<AuditRow>> GetAuditHead() override;
   // Also the customer's tokens of the index, staged ones and its token list.
-  Result<bool> EraseCustomer(std::string_view customer_id) override;
+  Result<bool> EraseCustomerRows(std::string_view customer_id, bool keep_consent) override;
 
  private:
   SqliteTransaction(SqliteDb& db, SlotLease lease) : db_(db), lease_(std::move(lease)) {}

@@ -475,3 +475,9 @@ CREATE TABLE audit_key_spans(
   last_seq  BIGINT NOT NULL,
   PRIMARY KEY(col, key, first_seq)
 );
+CREATE TABLE consent_kept(
+  customer_id     TEXT COLLATE "C" PRIMARY KEY,
+  destroyed_at_ms BIGINT NOT NULL,
+  run_id          TEXT NOT NULL,
+  request_id      TEXT NOT NULL
+);

@@ -440,3 +440,9 @@ CREATE TABLE audit_key_spans(
   last_seq  INTEGER NOT NULL,
   PRIMARY KEY(col, key, first_seq)
 ) WITHOUT ROWID;
+CREATE TABLE consent_kept(
+  customer_id     TEXT PRIMARY KEY,
+  destroyed_at_ms INTEGER NOT NULL,
+  run_id          TEXT NOT NULL,
+  request_id      TEXT NOT NULL
+) WITHOUT ROWID;
