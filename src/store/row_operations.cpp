@@ -1026,6 +1026,12 @@ Result<bool> Transaction::EraseProfile(const ConsentKeptRow& kept) {
   return true;
 }
 
+Result<std::optional<ConsentKeptRow>> Transaction::GetConsentKept(std::string_view customer_id) {
+  static const Statement kSql = SelectByKey(kConsentKept);
+  const Param params[] = {customer_id};
+  return FirstRow<ConsentKeptRow>(*this, kSql, params, "get kept consent", ConsentKeptFields::Read);
+}
+
 Result<std::vector<ConsentKeptRow>> Transaction::ListConsentKept(std::string_view after_id,
                                                                  size_t limit) {
   static const Statement kSql =

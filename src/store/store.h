@@ -984,6 +984,8 @@ class Transaction {
   // ledger rows stay as evidence: ConsentKeptRow). False, and nothing recorded, when the
   // customer was already destroyed.
   Result<bool> EraseProfile(const ConsentKeptRow& kept);
+  // The kept consent evidence of one customer; nullopt when none is kept.
+  Result<std::optional<ConsentKeptRow>> GetConsentKept(std::string_view customer_id);
   // The kept consent evidence of customers with id > after_id, in id order, at most limit.
   Result<std::vector<ConsentKeptRow>> ListConsentKept(std::string_view after_id, size_t limit);
   // Deletes the consent ledger rows kept after the customer's profile (the ledger's one

@@ -24,6 +24,7 @@
 #include "lifecycle/rules.h"
 #include "vault/admission.h"
 #include "vault/epoch_state.h"
+#include "vault/subject_requests.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -234,6 +235,13 @@ Status DestroyItem(VaultState& impl, store::Transaction& txn, const RunState& s,
   if (!existed) {
     ++report.skipped_gone;
     return Status::Ok();
+  }
+  if (item.rule == lifecycle::kDeletionRequestRule) {
+    // The request's register says when and by which run it was carried out: its fulfilment
+    // then answers "fulfilled" with a letter (docs/subject_requests.md, "5. Deletion").
+    CUSTOS_RETURN_IF_ERROR(txn.InsertSubjectRequestStep(store::SubjectRequestStepRow{
+        item.event, std::string(kStepDestroyed), impl.Now(), s.ctx.actor, item.kind,
+        fmt::format("run {} of plan {}", s.plan.run_id, s.plan.plan_id)}));
   }
   const std::string& id = item.record_id.empty() ? item.customer_id : item.record_id;
   store::DestructionRow entry{0, impl.Now(), s.plan.run_id, item.kind,

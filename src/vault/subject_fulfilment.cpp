@@ -55,7 +55,9 @@ Status FulfilmentRefusal(Scope& s, const store::SubjectRequestRow& row, Status& 
         "request: the requester's identity is not verified yet (custos dsr verify)");
   } else if (HasStep(steps, "fulfilled")) {
     refusal = Conflict("request: already fulfilled");
-  } else if (!customer.has_value() || !key.has_value()) {
+  } else if ((!customer.has_value() || !key.has_value()) &&
+             !(row.kind == "deletion" && HasStep(steps, kStepDestroyed))) {
+    // A deletion request whose customer a retention run destroyed is answered (Delete).
     refusal = NotFound("customer: destroyed or absent; nothing is held to fulfil the request with");
   }
   return Status::Ok();
@@ -82,10 +84,35 @@ Result<Verdict> Restrict(Scope& s, const store::SubjectRequestRow& row, Fulfilme
                   row.customer_id, rule));
 }
 
+// deletion, once a retention run destroyed the customer (the request's step "destroyed"):
+// answered "fulfilled", naming the day, and the consent evidence's class and end when it is
+// kept (docs/retention.md, "Deletion keeps the consent evidence").
+Result<Verdict> AnswerDeleted(VaultState& m, Scope& s, const store::SubjectRequestRow& row,
+                              const store::SubjectRequestStepRow& destroyed, Fulfilment& out) {
+  out.done_at_ms = destroyed.at_ms;
+  out.detail =
+      fmt::format("deleted on {} by {}", lifecycle::UtcDay(destroyed.at_ms), destroyed.detail);
+  CUSTOS_ASSIGN_OR_RETURN(auto kept, s.txn.GetConsentKept(row.customer_id));
+  const schema::RetentionClassDef* consent = m.config->FindRetentionClass("consent");
+  if (kept.has_value() && consent != nullptr) {
+    out.rule = fmt::format("class '{}'", consent->name);
+    out.until_ms = lifecycle::AddPeriod(kept->destroyed_at_ms, consent->min);
+    out.detail += fmt::format("; consent evidence kept under {} until {}", out.rule,
+                              lifecycle::UtcDay(out.until_ms));
+  }
+  CUSTOS_RETURN_IF_ERROR(RecordAnswer(s, row, "fulfilled", "deleted", out.detail));
+  return Verdict::Allow(
+      fmt::format("deletion of customer {} answered fulfilled: {}", row.customer_id, out.detail));
+}
+
 // deletion: what a legal hold or statutory floor keeps is restricted instead and answered
 // "restricted" naming the rule and the date it ends.
 Result<Verdict> Delete(VaultState& m, Scope& s, const store::SubjectRequestRow& row,
                        Fulfilment& out) {
+  CUSTOS_ASSIGN_OR_RETURN(auto steps, s.txn.ListSubjectRequestSteps(row.request_id));
+  for (const store::SubjectRequestStepRow& step : steps) {
+    if (step.step == kStepDestroyed) return AnswerDeleted(m, s, row, step, out);
+  }
   CUSTOS_ASSIGN_OR_RETURN(store::RetentionFactsRow facts, RetentionFactsOf(s, row.customer_id));
   const lifecycle::Keeper keeper = lifecycle::WhatKeeps(*m.config, facts, s.now_ms);
   if (keeper.rule.empty()) {
@@ -240,7 +267,8 @@ Result<Fulfilment> SubjectRequestService::Fulfil(const Context& ctx, std::string
   CUSTOS_RETURN_IF_ERROR(Deliver(m, sources, out));
   LetterFacts letter{request.kind,   request.reference, request.opened_at_ms,
                      answered_at_ms, out.answer,        "",
-                     out.rule,       out.until_ms,      ""};
+                     out.rule,       out.until_ms,      "",
+                     out.done_at_ms};
   constexpr std::string_view kCorrected = "corrected: ";
   if (out.kind == "correction" && out.detail.starts_with(kCorrected)) {
     letter.fields = out.detail.substr(kCorrected.size());

@@ -1,9 +1,9 @@
 // The answer letter of a data-subject request (issue 18 item 8; PIPL Art. 50;
 // docs/subject_requests.md, "The answer letter"): the outcome stated for the customer —
-// fulfilled (what was done), restricted (the rule that keeps the data and the date it ends),
-// or refused (the reason, and where to complain) — in Chinese and then in English, from the
-// templates below and the report's page. No value of the customer is in it: the request's
-// reference, its kind, dates, rules and field names only.
+// fulfilled (what was done; a deletion: the day, and the consent evidence kept), restricted (the
+// rule that keeps the data and the date it ends), or refused (the reason, and where to complain) —
+// in Chinese and then in English, from the templates below and the report's page. No value of the
+// customer is in it: the request's reference, its kind, dates, rules and field names only.
 #include <fmt/format.h>
 
 #include <array>
@@ -22,9 +22,11 @@ struct LetterLabels {
   std::string_view opening;  // {opened}, {kind}, {reference}, {answered}
   std::string_view fulfilled_access, fulfilled_explanation, fulfilled_correction,
       fulfilled_restriction, fulfilled_portability, fulfilled_other;
-  std::string_view restricted;     // {rule}, {until}
-  std::string_view until_release;  // a legal hold: no date
-  std::string_view refused;        // {reason}
+  std::string_view fulfilled_deletion;  // {deleted}
+  std::string_view consent_kept;        // {rule}, {until}
+  std::string_view restricted;          // {rule}, {until}
+  std::string_view until_release;       // a legal hold: no date
+  std::string_view refused;             // {reason}
   std::string_view closing;
   std::array<std::string_view, 7> kinds;  // schema::kSubjectRequestKinds order
 };
@@ -40,6 +42,8 @@ constexpr LetterLabels kLetterZh{
     "我们已满足您的请求：您的个人信息已按公开的格式导出并加密打包，解压密码将通过其他渠道另行告知"
     "。",
     "我们已满足您的请求。",
+    "我们已满足您的请求：您的个人信息已于 {deleted} 删除。",
+    "您的同意记录（不含其他个人信息）是合法收集的证明，依据 {rule} 保存至 {until}，届满后删除。",
     "您的部分个人信息依据 {rule} 须保存至 {until}，目前无法删除。在此之前，除履行法定义务外，"
     "本公司已限制对其的处理；期限届满后将予以删除。",
     "法律保全解除之日",
@@ -62,6 +66,9 @@ constexpr LetterLabels kLetterEn{
     "We have done what you asked: your personal information is exported in the published format "
     "in an encrypted package; its passphrase reaches you separately.",
     "We have done what you asked.",
+    "We have done what you asked: your personal information was deleted on {deleted}.",
+    " The records of your consents, which hold no other personal information, are the evidence "
+    "that it was collected lawfully: they are kept under {rule} until {until}, then deleted.",
     "Part of your personal information must be kept under {rule} until {until}, so it cannot be "
     "deleted yet. Until then the company restricts its processing to what the law obliges; it "
     "is deleted when that period ends.",
@@ -89,6 +96,15 @@ std::string Outcome(const LetterLabels& l, const LetterFacts& f) {
         f.until_ms == 0 ? std::string(l.until_release) : lifecycle::UtcDay(f.until_ms);
     return fmt::format(fmt::runtime(l.restricted), fmt::arg("rule", HtmlEscape(f.rule)),
                        fmt::arg("until", HtmlEscape(until)));
+  }
+  if (f.kind == "deletion" && f.deleted_at_ms != 0) {
+    std::string text = fmt::format(fmt::runtime(l.fulfilled_deletion),
+                                   fmt::arg("deleted", lifecycle::UtcDay(f.deleted_at_ms)));
+    if (f.until_ms != 0) {
+      text += fmt::format(fmt::runtime(l.consent_kept), fmt::arg("rule", HtmlEscape(f.rule)),
+                          fmt::arg("until", lifecycle::UtcDay(f.until_ms)));
+    }
+    return text;
   }
   if (f.kind == "access" || f.kind == "copy") return std::string(l.fulfilled_access);
   if (f.kind == "explanation") return std::string(l.fulfilled_explanation);

@@ -103,6 +103,9 @@ struct LetterFacts {
   std::string rule;
   int64_t until_ms = 0;
   std::string reason;
+  // A deletion fulfilled: the day it was carried out; `rule` and `until_ms` then name the
+  // class keeping the consent evidence and its end (empty, 0: nothing kept).
+  int64_t deleted_at_ms = 0;
 };
 
 // letter.html: the letter in Chinese, then English, every inserted text HTML-escaped.

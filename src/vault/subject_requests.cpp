@@ -65,10 +65,14 @@ Status CheckSpec(const SubjectRequestSpec& spec) {
 }
 
 // The steps of a request in the order they happen: by time, and at one time verified,
-// fulfilled, answered.
+// destroyed, fulfilled, answered.
 std::vector<SubjectRequestStep> ToSteps(std::vector<store::SubjectRequestStepRow> rows) {
   auto rank = [](const store::SubjectRequestStepRow& r) {
-    return std::pair{r.at_ms, r.step == "verified" ? 0 : r.step == "fulfilled" ? 1 : 2};
+    const int order = r.step == "verified"    ? 0
+                      : r.step == "destroyed" ? 1
+                      : r.step == "fulfilled" ? 2
+                                              : 3;
+    return std::pair{r.at_ms, order};
   };
   std::stable_sort(rows.begin(), rows.end(),
                    [&](const auto& a, const auto& b) { return rank(a) < rank(b); });

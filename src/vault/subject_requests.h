@@ -32,6 +32,9 @@ struct VaultState;
 // standard allows. custos.toml sets it per kind ([subject_requests.due_days]).
 inline constexpr int64_t kSubjectRequestAnswerMs = 15LL * 24 * 3600 * 1000;
 
+// The step a retention run records on the deletion request whose customer it destroyed.
+inline constexpr std::string_view kStepDestroyed = "destroyed";
+
 // A request a customer made. kind: one of schema::kSubjectRequestKinds; reference: a ticket
 // or case reference (3 to 200 printable bytes, no personal data).
 // A `correction` request carries the values the customer proposes (`proposed`: catalogue
@@ -53,9 +56,11 @@ struct Verification {
   std::string evidence_ref;
 };
 
-// One step of a request in the register: "verified", "fulfilled" or "answered" (store.h
-// SubjectRequestStepRow): `method` the verification method or the answer, `detail` the
-// evidence reference or what was done. No personal value.
+// One step of a request in the register: "verified", "destroyed" (a deletion request's
+// customer destroyed by a retention run: `method` "customer" or "profile", `detail` the run
+// and plan), "fulfilled" or "answered" (store.h SubjectRequestStepRow): `method` the
+// verification method or the answer, `detail` the evidence reference or what was done. No
+// personal value.
 struct SubjectRequestStep {
   std::string step;
   int64_t at_ms = 0;
@@ -85,7 +90,8 @@ struct Fulfilment {
   std::string kind;
   std::string answer;
   std::string detail;  // what was done, or the rule that kept the data (no personal value)
-  std::string rule;    // restricted: the rule that keeps the data ("legal hold", ...)
+  std::string rule;    // restricted: the rule that keeps the data ("legal hold", ...); a
+                       // deletion carried out: the class keeping the consent evidence, if any
   int64_t until_ms = 0;
   std::string report_json;
   std::string report_html;
@@ -93,6 +99,7 @@ struct Fulfilment {
   // A portability package's one-time passphrase: shown once to the staff member for separate
   // delivery to the customer, never stored or logged. Empty for other kinds.
   std::string passphrase;
+  int64_t done_at_ms = 0;  // a deletion carried out: when the retention run destroyed it
 };
 
 struct SubjectRequestView {

@@ -13,6 +13,7 @@
 #include "crypto/primitives.h"
 #include "lifecycle/certificate.h"
 #include "lifecycle/ledger.h"
+#include "lifecycle/rules.h"
 #include "raw_store.h"
 #include "vault_fixture.h"
 
@@ -358,6 +359,27 @@ TEST_F(RetentionTest, ADeletionDestroysTheProfileAndKeepsTheConsentEvidenceUntil
   std::ifstream certificate(run->certificate);
   const auto cert = nlohmann::json::parse(certificate);
   EXPECT_EQ(cert["counts"].value("profile", 0), 1) << cert["counts"].dump();
+  // The request is answered now: deleted on the run's day, the evidence kept until its floor.
+  auto deleted = vault_->subject_requests().Fulfil(Dpo(), request);
+  ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
+  EXPECT_EQ(deleted->answer, "fulfilled");
+  const std::string today = lifecycle::UtcDay(now_ms_);
+  const std::string until = lifecycle::UtcDay(lifecycle::AddPeriod(now_ms_, {3, 0, 0}));
+  EXPECT_NE(deleted->detail.find("deleted on " + today), std::string::npos) << deleted->detail;
+  EXPECT_NE(deleted->detail.find("until " + until), std::string::npos) << deleted->detail;
+  ASSERT_EQ(deleted->files.size(), 1u);
+  const std::string& letter = deleted->files[0].content;
+  EXPECT_NE(letter.find("your personal information was deleted on " + today), std::string::npos)
+      << letter;
+  EXPECT_NE(letter.find("kept under class &#39;consent&#39; until " + until), std::string::npos)
+      << letter;
+  EXPECT_NE(letter.find("您的个人信息已于 " + today + " 删除"), std::string::npos);
+  auto shown = vault_->subject_requests().List(Dpo(), gone, false);
+  ASSERT_TRUE(shown.ok()) << shown.status().ToString();
+  ASSERT_EQ(shown->size(), 1u);
+  std::vector<std::string> steps;
+  for (const auto& step : (*shown)[0].steps) steps.push_back(step.step);
+  EXPECT_EQ(steps, (std::vector<std::string>{"verified", "destroyed", "fulfilled", "answered"}));
   ASSERT_TRUE(vault_->subject_requests().Close(Dpo(), request, "fulfilled").ok());
 
   // Before the floor, counted from the destruction: nothing of it is due.
