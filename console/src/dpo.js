@@ -223,8 +223,8 @@ function planDetail(planId, refreshList) {
         try {
           const r = await call('POST', `/v1/retention/plans/${encodeURIComponent(p.plan_id)}/run`);
           runOut.replaceChildren(message('ok', t('run_done')), facts([[t('run'), r.run_id], [t('approval'), r.approval_id],
-            [t('customers'), r.customers], [t('transactions'), r.transactions], [t('notes'), r.notes],
-            [t('skipped_held'), r.skipped_held], [t('skipped_gone'), r.skipped_gone], [t('certificate'), r.certificate]]));
+            [t('customers'), r.customers], [t('consent_kept'), r.consent_kept], [t('transactions'), r.transactions],
+            [t('notes'), r.notes], [t('consent_erased'), r.consent_erased], [t('skipped_held'), r.skipped_held], [t('skipped_gone'), r.skipped_gone], [t('certificate'), r.certificate]]));
           again();
           refreshList();
         } catch (e) {

@@ -405,6 +405,7 @@ try {
   await dp.waitForFunction(() => document.querySelector('#run-out .msg.ok, #run-out .msg.error'));
   const ran = await textOf(dp, '#run-out');
   check('the DPO runs the approved plan and sees the certificate', ran.includes('.json') && !ran.includes('出错'), ran);
+  check('the run says how many deletions kept only their consent records', ran.includes('其中仅保留同意记录'), ran);
   await dp.waitForFunction(() => !document.querySelector('#run-plan') && (document.querySelector('#plan-detail dl') || { textContent: '' }).textContent.includes('done'));
   check('the plan then shows done, with no request or run left', true);
   await shot(dp, 'dpo-retention-run', '#run-out');
