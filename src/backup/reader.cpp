@@ -308,6 +308,7 @@ Result<LoadReport> LoadBackup(const fs::path& backup_path, const BackupKeys& key
     const store::TableSpec* kept_table = store::FindSnapshotTable("consent_kept");
     if (kept_table == nullptr) return DataLoss("backup: this build has no consent_kept table");
     std::vector<store::Row> kept;
+    kept.reserve(evidence_kept.size());
     for (const auto& [id, e] : evidence_kept) {
       kept.push_back(store::Row{id, e->ts_ms, e->run_id, std::string()});
     }
