@@ -61,6 +61,8 @@ nlohmann::json DeidReleaseJson(const vault::DeidReleaseReport& r) {
           {"lattice_nodes", r.lattice_nodes},
           {"evaluated_nodes", r.evaluated_nodes},
           {"search_ms", r.search_ms},
+          {"differencing_classes", r.differencing_classes},
+          {"differencing_customers", r.differencing_customers},
           {"figures", nlohmann::json::parse(vault::FiguresJson(r.figures, r.quasi_identifiers))}};
 }
 

@@ -257,7 +257,8 @@ std::string ClassKey(std::span<const std::string> generalised) {
 // Σ_q log2(frequency of the written value) + suppressed · q · log2(records) − the original
 // values' part (OriginalBits), which no transformation changes.
 Figures Dataset::Evaluate(std::span<const int> levels, const PrivacyModel& model,
-                          std::unordered_set<std::string>* suppressed) const {
+                          std::unordered_set<std::string>* suppressed,
+                          std::unordered_map<std::string, uint64_t>* kept) const {
   const State& st = *s_;
   const size_t nq = st.columns.size();
   const size_t ns = st.sensitive.size();
@@ -393,6 +394,7 @@ Figures Dataset::Evaluate(std::span<const int> levels, const PrivacyModel& model
       f.t_closeness = std::max(f.t_closeness, distance(a, cls));
     }
     sizes.push_back(count[cls]);
+    if (kept != nullptr) kept->emplace(st.KeyText(key, levels), count[cls]);
     f.discernibility += static_cast<double>(count[cls]) * static_cast<double>(count[cls]);
     kept_bits += bits * static_cast<double>(count[cls]);
   }

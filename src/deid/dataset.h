@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -40,9 +41,11 @@ class Dataset {
 
   // The figures of generalising each quasi-identifier to levels[i] and suppressing every class
   // that fails `model`. With `suppressed` not null, also the keys (ClassKey) of the classes
-  // suppressed. Precondition: levels.size() == quasi_identifiers().size().
+  // suppressed; with `kept` not null, the size of each class kept, by key. Precondition:
+  // levels.size() == quasi_identifiers().size().
   Figures Evaluate(std::span<const int> levels, const PrivacyModel& model,
-                   std::unordered_set<std::string>* suppressed = nullptr) const;
+                   std::unordered_set<std::string>* suppressed = nullptr,
+                   std::unordered_map<std::string, uint64_t>* kept = nullptr) const;
 
  private:
   struct State;

@@ -108,6 +108,10 @@ using DeidReleaseFields =
            &DeidReleaseRow::actor, &DeidReleaseRow::purpose, &DeidReleaseRow::profile,
            &DeidReleaseRow::profile_sha256, &DeidReleaseRow::parameters, &DeidReleaseRow::figures,
            &DeidReleaseRow::row_count, &DeidReleaseRow::file_sha256, &DeidReleaseRow::recipients>;
+using DeidReleaseClassesFields =
+    Fields<DeidReleaseClassesRow, &DeidReleaseClassesRow::release_id,
+           &DeidReleaseClassesRow::profile, &DeidReleaseClassesRow::levels,
+           &DeidReleaseClassesRow::counts>;
 using DeidBudgetFields = Fields<DeidBudgetRow, &DeidBudgetRow::profile, &DeidBudgetRow::actor,
                                 &DeidBudgetRow::epsilon_spent, &DeidBudgetRow::delta_spent,
                                 &DeidBudgetRow::answers, &DeidBudgetRow::updated_at_ms>;
@@ -212,6 +216,7 @@ const TableSpec& kRestrictions = Table("restrictions");
 const TableSpec& kRequestValues = Table("subject_request_values");
 const TableSpec& kDeidReleases = Table("deid_releases");
 const TableSpec& kDeidBudgets = Table("deid_budgets");
+const TableSpec& kDeidReleaseClasses = Table("deid_release_classes");
 const TableSpec& kPartners = Table("partners");
 const TableSpec& kPartnerCertificates = Table("partner_certificates");
 const TableSpec& kNoticeShares = Table("notice_shares");
@@ -1170,6 +1175,20 @@ Result<std::vector<DeidReleaseRow>> Transaction::ListDeidReleases(int64_t after_
       Select(kDeidReleases, "WHERE created_at_ms > ?1 ORDER BY created_at_ms, release_id LIMIT ?2");
   const Param params[] = {after_ms, SqlLimit(limit)};
   return Rows<DeidReleaseRow>(*this, kSql, params, "list deid releases", DeidReleaseFields::Read);
+}
+
+Status Transaction::InsertDeidReleaseClasses(const DeidReleaseClassesRow& row) {
+  return InsertRow(kDeidReleaseClasses, DeidReleaseClassesFields::Values(row),
+                   "insert deid release classes");
+}
+
+Result<std::vector<DeidReleaseClassesRow>> Transaction::ListDeidReleaseClasses(
+    std::string_view profile, std::string_view levels, size_t limit) {
+  static const Statement kSql = Select(
+      kDeidReleaseClasses, "WHERE profile = ?1 AND levels = ?2 ORDER BY release_id LIMIT ?3");
+  const Param params[] = {profile, levels, SqlLimit(limit)};
+  return Rows<DeidReleaseClassesRow>(*this, kSql, params, "list deid release classes",
+                                     DeidReleaseClassesFields::Read);
 }
 
 Result<std::optional<DeidBudgetRow>> Transaction::GetDeidBudget(std::string_view profile,

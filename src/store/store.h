@@ -322,6 +322,17 @@ struct DeidReleaseRow {
   std::string recipients;   // as named by the releasing staff member; may be empty
 };
 
+// The class sizes of one de-identified release (docs/deid.md, "Releases over time"): the
+// customers written per equivalence class, each class named by a digest of its generalised
+// key, so a later release of the same profile and levels can leave out the classes whose size
+// changed by fewer than k (a recipient could otherwise subtract the two). No personal data.
+struct DeidReleaseClassesRow {
+  std::string release_id;
+  std::string profile;
+  std::string levels;  // the generalisation levels, "2,1,0"
+  std::string counts;  // JSON object: class digest (hex) -> customers
+};
+
 // The privacy budget one analyst has spent under one profile (issue 16; docs/deid.md): the sum
 // of the epsilons of the answers, in millionths, and of their deltas, in units of 1e-12.
 struct DeidBudgetRow {
@@ -854,6 +865,12 @@ class Transaction {
   // --- de-identified releases (issue 16) ---
   // Writes the row as given. Conflict if the release id exists.
   Status InsertDeidRelease(const DeidReleaseRow& row);
+  // Conflict if the release has its class sizes already.
+  Status InsertDeidReleaseClasses(const DeidReleaseClassesRow& row);
+  // The class sizes of the releases of `profile` at `levels`, oldest first, at most limit.
+  Result<std::vector<DeidReleaseClassesRow>> ListDeidReleaseClasses(std::string_view profile,
+                                                                    std::string_view levels,
+                                                                    size_t limit);
   // Releases made after `after_ms` (all when 0), oldest first (time, then id), at most limit.
   Result<std::vector<DeidReleaseRow>> ListDeidReleases(int64_t after_ms, size_t limit);
   // The budget spent by `actor` under `profile`; nullopt when nothing was spent yet.

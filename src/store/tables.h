@@ -149,6 +149,9 @@ inline constexpr int kAuditKeySpansMigration = 18;
 // request destroyed its customer's profile (docs/retention.md, "Deletion keeps the consent
 // evidence").
 inline constexpr int kConsentKeptMigration = 19;
+// The migration that creates deid_release_classes: each de-identified release's class sizes,
+// for the check of a later release against it (docs/deid.md, "Releases over time").
+inline constexpr int kDeidReleaseClassesMigration = 20;
 // The entries a row of audit_key_spans covers at most, aligned on multiples of it (the
 // migration's SQL below and Transaction::IndexAuditKeys group by it).
 inline constexpr int64_t kAuditKeySpan = 256;

@@ -67,6 +67,10 @@ struct DeidReleaseReport {
   int64_t rows_written = 0;
   std::string file_sha256;
   int64_t search_ms = 0;
+  // Classes left out because their size changed by fewer than k since an earlier release of
+  // the same profile and levels (docs/deid.md, "Releases over time"), and their customers.
+  uint64_t differencing_classes = 0;
+  uint64_t differencing_customers = 0;
 };
 
 // A differentially private aggregate (deid aggregate; docs/deid.md, "Differentially private

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -64,13 +65,28 @@ struct DeidPassOutcome {
   Status search = Status::Ok();
   DeidReleaseReport report;
   int64_t customers_written = 0;
+  // The customers written per class, by ClassDigest of the class key (for the register).
+  std::map<std::string, uint64_t> class_sizes;
 };
+
+// A digest naming a class (its generalised key) in the register: hex of the first 16 bytes of
+// its SHA-256.
+std::string ClassDigest(std::string_view class_key);
+
+// The class sizes (ClassDigest -> customers) of every earlier release of the same profile at
+// `levels` (docs/deid.md, "Releases over time").
+using EarlierClasses = std::function<Result<std::vector<std::map<std::string, uint64_t>>>(
+    const std::vector<int>& levels)>;
 
 // The release's core, shared by DeidService::Release and shares under a profile
 // (deid_release.cpp): the first pass (frequency set), the lattice search, the second pass
 // writing each row to `sink`, and the recount of the rows written against the model
 // (Conflict when customers changed between the passes so that the model no longer holds:
 // what the sink received is void). The run must have been admitted (its start recorded).
-Result<DeidPassOutcome> RunDeidPasses(DeidRun& run, const DeidRowSink& sink);
+// With `earlier` set, a class whose size differs by 1 to k-1 from its size in one of the
+// earlier releases is left out too (a recipient of both could subtract them and isolate the
+// customers who came or went), counted in report.differencing_classes and _customers.
+Result<DeidPassOutcome> RunDeidPasses(DeidRun& run, const DeidRowSink& sink,
+                                      const EarlierClasses& earlier = {});
 
 }  // namespace custos::vault

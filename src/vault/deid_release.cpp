@@ -8,10 +8,12 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "access/policy.h"
 #include "crypto/keyring.h"
+#include "crypto/primitives.h"
 #include "deid/dataset.h"
 #include "deid/lattice.h"
 #include "vault/admission.h"
@@ -250,8 +252,45 @@ DeidReleaseReport BaseReport(const DeidRun& run) {
   return r;
 }
 
-// The register row and "deid.release.complete", in one transaction.
-Status Register(DeidRun& run, const DeidReleaseOptions& options, const DeidReleaseReport& report) {
+// "2,1,0": the levels as the register keys a release's class sizes.
+std::string LevelsText(const std::vector<int>& levels) {
+  std::string text;
+  for (size_t i = 0; i < levels.size(); ++i) text += fmt::format("{}{}", i ? "," : "", levels[i]);
+  return text;
+}
+
+// The most earlier releases of one profile and levels a release is checked against.
+constexpr size_t kMaxEarlierReleases = 1000;
+
+// The class sizes of the earlier releases of the run's profile (EarlierClasses).
+EarlierClasses EarlierReleases(const DeidRun& run) {
+  return
+      [&run](
+          const std::vector<int>& levels) -> Result<std::vector<std::map<std::string, uint64_t>>> {
+        CUSTOS_ASSIGN_OR_RETURN(auto txn, run.m.store->BeginRead());
+        CUSTOS_ASSIGN_OR_RETURN(
+            auto rows, txn->ListDeidReleaseClasses(run.plan.profile->name, LevelsText(levels),
+                                                   kMaxEarlierReleases));
+        std::vector<std::map<std::string, uint64_t>> out;
+        out.reserve(rows.size());
+        for (const store::DeidReleaseClassesRow& row : rows) {
+          const auto j = nlohmann::json::parse(row.counts, nullptr, /*allow_exceptions=*/false);
+          if (!j.is_object()) return DataLoss("deid_release_classes: counts do not parse");
+          std::map<std::string, uint64_t> sizes;
+          for (const auto& [digest, n] : j.items()) {
+            if (!n.is_number_unsigned())
+              return DataLoss("deid_release_classes: a count is not one");
+            sizes[digest] = n.get<uint64_t>();
+          }
+          out.push_back(std::move(sizes));
+        }
+        return out;
+      };
+}
+
+// The register row, the class sizes and "deid.release.complete", in one transaction.
+Status Register(DeidRun& run, const DeidReleaseOptions& options, const DeidReleaseReport& report,
+                const std::map<std::string, uint64_t>& class_sizes) {
   store::DeidReleaseRow row;
   row.release_id = run.run_id;
   row.created_at_ms = run.m.Now();
@@ -261,17 +300,32 @@ Status Register(DeidRun& run, const DeidReleaseOptions& options, const DeidRelea
   row.profile_sha256 = report.profile_sha256;
   row.parameters = ParametersJson(*run.plan.profile, options.format);
   row.figures = FiguresJson(report.figures, report.quasi_identifiers);
+  if (report.differencing_classes > 0) {
+    auto figures = nlohmann::json::parse(row.figures);
+    figures["differencing"] = {{"classes", report.differencing_classes},
+                               {"customers", report.differencing_customers}};
+    row.figures = figures.dump();
+  }
   row.row_count = report.rows_written;
   row.file_sha256 = report.file_sha256;
   row.recipients = options.recipients;
   CUSTOS_ASSIGN_OR_RETURN(auto txn, run.m.store->Begin());
   CUSTOS_RETURN_IF_ERROR(txn->InsertDeidRelease(row));
+  nlohmann::json counts = nlohmann::json::object();
+  for (const auto& [digest, n] : class_sizes) counts[digest] = n;
+  CUSTOS_RETURN_IF_ERROR(txn->InsertDeidReleaseClasses(store::DeidReleaseClassesRow{
+      run.run_id, report.profile, LevelsText(report.figures.levels), counts.dump()}));
   const Operation op{Action::kDeidReleaseComplete, "deid_release:" + run.run_id};
-  return CommitOutcome(
-      run.m, *txn, run.ctx, op,
-      Verdict::Allow(fmt::format("{} rows, k {}, file sha256 {}", report.rows_written,
-                                 report.figures.smallest_class, report.file_sha256),
-                     run.plan.source_fields));
+  std::string reason = fmt::format("{} rows, k {}, file sha256 {}", report.rows_written,
+                                   report.figures.smallest_class, report.file_sha256);
+  if (report.differencing_classes > 0) {
+    reason += fmt::format(
+        "; {} classes ({} customers) left out: changed by fewer than k since an "
+        "earlier release",
+        report.differencing_classes, report.differencing_customers);
+  }
+  return CommitOutcome(run.m, *txn, run.ctx, op,
+                       Verdict::Allow(std::move(reason), run.plan.source_fields));
 }
 
 // The model cannot be met (or the population is empty): "deid.release.refused".
@@ -289,7 +343,8 @@ int64_t SinceMs(std::chrono::steady_clock::time_point t0) {
 
 }  // namespace
 
-Result<DeidPassOutcome> RunDeidPasses(DeidRun& run, const DeidRowSink& sink) {
+Result<DeidPassOutcome> RunDeidPasses(DeidRun& run, const DeidRowSink& sink,
+                                      const EarlierClasses& earlier) {
   const schema::DeidProfileDef& profile = *run.plan.profile;
   CUSTOS_ASSIGN_OR_RETURN(deid::Dataset data, Collect(run));
   DeidPassOutcome outcome;
@@ -311,7 +366,24 @@ Result<DeidPassOutcome> RunDeidPasses(DeidRun& run, const DeidRowSink& sink) {
     return outcome;
   }
   std::unordered_set<std::string> suppressed;
-  data.Evaluate(found->best.levels, model, &suppressed);
+  std::unordered_map<std::string, uint64_t> kept;
+  data.Evaluate(found->best.levels, model, &suppressed, earlier ? &kept : nullptr);
+  if (earlier) {
+    CUSTOS_ASSIGN_OR_RETURN(const auto before, earlier(found->best.levels));
+    for (const auto& [key, size] : kept) {
+      const std::string digest = ClassDigest(key);
+      const bool differs = std::any_of(before.begin(), before.end(), [&](const auto& sizes) {
+        const auto it = sizes.find(digest);
+        if (it == sizes.end()) return false;
+        const uint64_t diff = size > it->second ? size - it->second : it->second - size;
+        return diff > 0 && diff < model.k;
+      });
+      if (!differs) continue;
+      suppressed.insert(key);
+      ++report.differencing_classes;
+      report.differencing_customers += size;
+    }
+  }
   int64_t rows = 0;
   Tally tally;
   CUSTOS_RETURN_IF_ERROR(WriteRows(
@@ -327,7 +399,13 @@ Result<DeidPassOutcome> RunDeidPasses(DeidRun& run, const DeidRowSink& sink) {
   report.met = true;
   report.rows_written = rows;
   outcome.customers_written = tally.customers;
+  for (const auto& [key, c] : tally.classes) outcome.class_sizes[ClassDigest(key)] = c.first;
   return outcome;
+}
+
+std::string ClassDigest(std::string_view class_key) {
+  const crypto::Bytes hash = crypto::Hash(crypto::Suite::kAes256Gcm, crypto::AsBytes(class_key));
+  return crypto::ToHex(crypto::ByteView(hash.data(), 16));
 }
 
 Result<DeidReleaseReport> DeidService::Release(const Context& ctx,
@@ -361,13 +439,16 @@ Result<DeidReleaseReport> DeidService::Release(const Context& ctx,
     if (!file.has_value()) file.emplace(options.format, ReleaseColumns(*profile), out);
     return *file;
   };
-  CUSTOS_ASSIGN_OR_RETURN(
-      DeidPassOutcome outcome,
-      RunDeidPasses(run, [&open](const std::vector<std::string>& cells) -> Status {
-        ReleaseFile& f = open();
-        f.Row(cells);
-        return f.ok() ? Status::Ok() : Unavailable("the release file cannot be written");
-      }));
+  CUSTOS_ASSIGN_OR_RETURN(DeidPassOutcome outcome,
+                          RunDeidPasses(
+                              run,
+                              [&open](const std::vector<std::string>& cells) -> Status {
+                                ReleaseFile& f = open();
+                                f.Row(cells);
+                                return f.ok() ? Status::Ok()
+                                              : Unavailable("the release file cannot be written");
+                              },
+                              EarlierReleases(run)));
   if (!outcome.search.ok()) {
     CUSTOS_RETURN_IF_ERROR(Refuse(run, outcome.search));
     return outcome.search;
@@ -383,7 +464,7 @@ Result<DeidReleaseReport> DeidService::Release(const Context& ctx,
   report.release_id = run.run_id;
   report.rows_written = open().rows();
   report.file_sha256 = open().Sha256();
-  CUSTOS_RETURN_IF_ERROR(Register(run, options, report));
+  CUSTOS_RETURN_IF_ERROR(Register(run, options, report, outcome.class_sizes));
   return report;
 }
 

@@ -228,8 +228,8 @@ TEST_F(PostgresStoreTest, OpeningAnEmptySchemaWithoutCreateIsNotFound) {
 // the audit query indexes, 7, the audit Merkle tree, 8, data-subject request fulfilment, 9, the
 // de-identified release register, 10, the privacy budgets of aggregates, 11, partners,
 // agreements and shares, 12, security operations, 13, the DPO's registers, 14, the
-// certificates a partner had before a renewal, and 19, the consent evidence kept after a
-// deletion)
+// certificates a partner had before a renewal, 19, the consent evidence kept after a
+// deletion, and 20, the class sizes of de-identified releases)
 // (golden/postgres_schema.sql is their DDL):
 // the same tables, columns, types, collations, nullability, keys, indexes, triggers and functions.
 TEST_F(PostgresStoreTest, TheMigrationsCreateTheSchemaOfEarlierReleases) {
@@ -306,7 +306,8 @@ TEST_F(PostgresStoreTest, TheKeySpansMigrationGroupsEachKeysEntriesByRun) {
               "WHEN 0 THEN a.target WHEN 1 THEN a.actor WHEN 2 THEN a.action WHEN 3 THEN "
               "a.decision ELSE a.purpose END");
   admin.Query("DROP TABLE " + s + "audit_key_spans");
-  admin.Query("DROP TABLE " + s + "consent_kept");  // migration 19's
+  admin.Query("DROP TABLE " + s + "consent_kept");  // migrations 19 and 20's
+  admin.Query("DROP TABLE " + s + "deid_release_classes");
   admin.Query("DELETE FROM " + s + "schema_migrations WHERE version >= 18");
   ASSERT_EQ(admin.Query("SELECT count(*) FROM " + s + "audit_keys"), "2600");
   auto store = OpenOrDie();

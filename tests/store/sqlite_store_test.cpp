@@ -106,7 +106,8 @@ class SqliteStoreTest : public ::testing::Test {
 // shares, and 12, the tables of security operations: alerts, honey records, incidents and
 // their steps, violations, staff addresses, 13, the DPO's registers: impact assessments,
 // self-assessments, policy and configuration versions, 14, the certificates a partner
-// had before a renewal, and 19, the consent evidence kept after a deletion), to the letter
+// had before a renewal, 19, the consent evidence kept after a deletion, and 20, the class
+// sizes of de-identified releases), to the letter
 // (golden/sqlite_schema.sql was dumped from a database those wrote): a vault created by an earlier
 // Custos opens unchanged and a new one is the same.
 TEST_F(SqliteStoreTest, TheMigrationsCreateTheSchemaOfEarlierReleasesToTheLetter) {
@@ -229,7 +230,8 @@ constexpr const char* kBackToKeysPerEntry =
     "JOIN audit_log a ON a.seq BETWEEN k.first_seq AND k.last_seq AND k.key = CASE k.col "
     "WHEN 0 THEN a.target WHEN 1 THEN a.actor WHEN 2 THEN a.action WHEN 3 THEN a.decision "
     "ELSE a.purpose END; "
-    "DROP TABLE audit_key_spans; DROP TABLE consent_kept; ";  // and migration 19's table
+    "DROP TABLE audit_key_spans; DROP TABLE consent_kept; "  // and migrations 19-20's tables
+    "DROP TABLE deid_release_classes; ";
 
 // A vault written before migration kAuditKeysMigration (its audit log indexed by migration 6's
 // five text indexes) gains the query keys of every entry it holds, and loses those indexes.
@@ -255,7 +257,7 @@ TEST_F(SqliteStoreTest, TheAuditKeysMigrationIndexesTheEntriesAlreadyInTheLog) {
   // The vault as migration 15 left it.
   RawExec(
       "DROP TABLE audit_key_spans; DROP TABLE audit_keys_state; DROP TABLE audit_time_spans; "
-      "DROP TABLE consent_kept; "
+      "DROP TABLE consent_kept; DROP TABLE deid_release_classes; "
       "CREATE INDEX audit_log_by_target ON audit_log(target, seq); "
       "CREATE INDEX audit_log_by_actor ON audit_log(actor, seq); "
       "CREATE INDEX audit_log_by_action ON audit_log(action, seq); "

@@ -223,6 +223,54 @@ id_region = { transform = "generalise", hierarchy = "region" }
   EXPECT_EQ(ja, jc);
 }
 
+// Differencing (docs/deid.md, "Releases over time"): one customer joins between two releases
+// of a k-anonymous profile. A recipient of both could subtract the class the customer joined
+// and learn their sensitive value, so the second release leaves that class out, and so does a
+// third, although the second did not carry it: it is compared with every earlier release.
+TEST_F(DeidTest, AClassWhoseSizeChangedByFewerThanKSinceAnEarlierReleaseIsLeftOut) {
+  std::string first_file;
+  auto first = Release("interests_by_age_region", first_file);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE(first->met) << first->reason;
+  EXPECT_EQ(first->differencing_classes, 0u);
+
+  // Customer 1's twin: the same birth date, gender, city and interest (so the same class).
+  const int i = 1;
+  const int year = 1950 + (i * 7) % 50;
+  const std::string first17 =
+      fmt::format("110105{}{:02}{:02}{}", year, 1 + i % 12, 1 + i % 28, "903");
+  FieldValues twin{{"name", "新客户"},
+                   {"gender", "M"},
+                   {"birth_date", fmt::format("{}-{:02}-{:02}", year, 1 + i % 12, 1 + i % 28)},
+                   {"id_number", first17 + core::IdCardCheckChar(first17)},
+                   {"phone", "13899990001"},
+                   {"email", "twin@example.com"},
+                   {"address", "北京市朝阳区建国路88号"},
+                   {"interests", "理财"}};
+  auto added = vault_->customers().Create(
+      Agent("account_management"), twin, "form",
+      Consented({"customer_service", "account_management", "analytics"}, true));
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+
+  std::string second_file;
+  auto second = Release("interests_by_age_region", second_file);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  ASSERT_TRUE(second->met) << second->reason;
+  ASSERT_EQ(second->figures.levels, first->figures.levels);
+  EXPECT_EQ(second->differencing_classes, 1u);
+  // The class the twin joined, every one of its customers left out.
+  EXPECT_EQ(second->rows_written + static_cast<int64_t>(second->differencing_customers),
+            first->rows_written + 1);
+  EXPECT_EQ(second->figures.records, first->figures.records + 1);
+
+  std::string third_file;
+  auto third = Release("interests_by_age_region", third_file);
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  EXPECT_EQ(third->differencing_classes, 1u);
+  EXPECT_EQ(third->rows_written, second->rows_written);
+  EXPECT_EQ(third_file.size(), second_file.size());
+}
+
 TEST_F(DeidTest, AProfileThatCannotBeMetIsRefusedWithTheBestAchievableFigures) {
   AddProfile(R"([deid.profiles.too_strict]
 description = "cannot be met"

@@ -25,9 +25,9 @@ namespace custos::store::postgres {
 // 9: kDeidReleasesMigration; 10: kDeidBudgetsMigration (store/tables.h)
 // 14: kPartnerCertificatesMigration (store/tables.h)
 // 15: kNoticeSharesMigration; 16: kAuditKeysMigration; 17: kAuditTimeSpansMigration;
-// 18: kAuditKeySpansMigration; 19: kConsentKeptMigration
+// 18: kAuditKeySpansMigration; 19: kConsentKeptMigration; 20: kDeidReleaseClassesMigration
 // (store/tables.h)
-inline constexpr int kLatestSchemaVersion = 19;
+inline constexpr int kLatestSchemaVersion = 20;
 
 // Brings the schema up to kLatestSchemaVersion in one transaction, serialised
 // with other processes by an advisory lock on the schema's name. Creates the

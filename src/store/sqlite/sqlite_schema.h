@@ -19,9 +19,9 @@ namespace custos::store::sqlite {
 // 9: kDeidReleasesMigration; 10: kDeidBudgetsMigration (store/tables.h)
 // 14: kPartnerCertificatesMigration (store/tables.h)
 // 15: kNoticeSharesMigration; 16: kAuditKeysMigration; 17: kAuditTimeSpansMigration;
-// 18: kAuditKeySpansMigration; 19: kConsentKeptMigration
+// 18: kAuditKeySpansMigration; 19: kConsentKeptMigration; 20: kDeidReleaseClassesMigration
 // (store/tables.h)
-inline constexpr int kLatestSchemaVersion = 19;
+inline constexpr int kLatestSchemaVersion = 20;
 
 // Brings the database up to kLatestSchemaVersion in one transaction, recording each applied
 // version with `now_ms`. Idempotent: an up-to-date database is left untouched.

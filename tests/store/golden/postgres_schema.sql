@@ -481,3 +481,10 @@ CREATE TABLE consent_kept(
   run_id          TEXT NOT NULL,
   request_id      TEXT NOT NULL
 );
+CREATE TABLE deid_release_classes(
+  release_id TEXT COLLATE "C" PRIMARY KEY,
+  profile    TEXT COLLATE "C" NOT NULL,
+  levels     TEXT COLLATE "C" NOT NULL,
+  counts     TEXT NOT NULL
+);
+CREATE INDEX deid_release_classes_by_profile ON deid_release_classes(profile, levels);

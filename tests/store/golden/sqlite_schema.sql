@@ -446,3 +446,10 @@ CREATE TABLE consent_kept(
   run_id          TEXT NOT NULL,
   request_id      TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE deid_release_classes(
+  release_id TEXT PRIMARY KEY,
+  profile    TEXT NOT NULL,
+  levels     TEXT NOT NULL,
+  counts     TEXT NOT NULL
+);
+CREATE INDEX deid_release_classes_by_profile ON deid_release_classes(profile, levels);
