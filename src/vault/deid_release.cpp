@@ -255,7 +255,9 @@ DeidReleaseReport BaseReport(const DeidRun& run) {
 // "2,1,0": the levels as the register keys a release's class sizes.
 std::string LevelsText(const std::vector<int>& levels) {
   std::string text;
-  for (size_t i = 0; i < levels.size(); ++i) text += fmt::format("{}{}", i ? "," : "", levels[i]);
+  for (size_t i = 0; i < levels.size(); ++i) {
+    text += fmt::format("{}{}", i > 0 ? "," : "", levels[i]);
+  }
   return text;
 }
 
@@ -278,8 +280,9 @@ EarlierClasses EarlierReleases(const DeidRun& run) {
           if (!j.is_object()) return DataLoss("deid_release_classes: counts do not parse");
           std::map<std::string, uint64_t> sizes;
           for (const auto& [digest, n] : j.items()) {
-            if (!n.is_number_unsigned())
+            if (!n.is_number_unsigned()) {
               return DataLoss("deid_release_classes: a count is not one");
+            }
             sizes[digest] = n.get<uint64_t>();
           }
           out.push_back(std::move(sizes));
@@ -370,8 +373,9 @@ Result<DeidPassOutcome> RunDeidPasses(DeidRun& run, const DeidRowSink& sink,
   data.Evaluate(found->best.levels, model, &suppressed, earlier ? &kept : nullptr);
   if (earlier) {
     CUSTOS_ASSIGN_OR_RETURN(const auto before, earlier(found->best.levels));
-    for (const auto& [key, size] : kept) {
-      const std::string digest = ClassDigest(key);
+    for (const auto& entry : kept) {
+      const uint64_t size = entry.second;
+      const std::string digest = ClassDigest(entry.first);
       const bool differs = std::any_of(before.begin(), before.end(), [&](const auto& sizes) {
         const auto it = sizes.find(digest);
         if (it == sizes.end()) return false;
@@ -379,7 +383,7 @@ Result<DeidPassOutcome> RunDeidPasses(DeidRun& run, const DeidRowSink& sink,
         return diff > 0 && diff < model.k;
       });
       if (!differs) continue;
-      suppressed.insert(key);
+      suppressed.insert(entry.first);
       ++report.differencing_classes;
       report.differencing_customers += size;
     }
