@@ -8,7 +8,10 @@
 // (consent evidence), the transaction class (counted from the latest transaction) and the
 // note class (from the latest note). A customer who is not due as a whole may still have old
 // transactions and notes due (partial destruction). Anything of a customer under a legal hold
-// is held back. Audit entries are never due (their class is a floor only).
+// is held back. Audit entries are never due (their class is a floor only). On a verified
+// deletion request that only the consent class's floor holds back, the customer's profile is
+// due without its consent evidence (kind "profile"), and that evidence is due later on its own
+// (kind "consent", EvaluateKeptConsent).
 //
 // Thread safety: pure functions.
 #pragma once
