@@ -4,7 +4,10 @@
 #include <netinet/in.h>
 
 #include <algorithm>
-#include <iterator>
+#include <array>
+#include <optional>
+
+#include "core/address_ranges.h"
 
 namespace custos::access {
 
@@ -35,19 +38,14 @@ void ClearFailures(store::StaffCredentialRow& row) {
 }
 
 std::string AddressGroup(std::string_view address) {
-  std::string text(address);
-  in6_addr v6{};
-  if (address.find(':') == std::string_view::npos || inet_pton(AF_INET6, text.c_str(), &v6) != 1) {
-    return text;
-  }
-  if (IN6_IS_ADDR_V4MAPPED(&v6)) {
-    char v4[INET_ADDRSTRLEN] = {};
-    if (inet_ntop(AF_INET, &v6.s6_addr[12], v4, sizeof v4) == nullptr) return text;
-    return v4;
-  }
-  std::fill(std::begin(v6.s6_addr) + 8, std::end(v6.s6_addr), uint8_t{0});
+  std::optional<std::array<uint8_t, 16>> bytes = core::ParseAddress(address);
+  if (!bytes.has_value()) return std::string(address);
+  // An IPv4 address, written as one or IPv4-mapped, counts as itself.
+  std::string plain = core::NormalisedAddress(address);
+  if (plain.find(':') == std::string::npos) return plain;
+  std::fill(bytes->begin() + 8, bytes->end(), uint8_t{0});
   char out[INET6_ADDRSTRLEN] = {};
-  if (inet_ntop(AF_INET6, &v6, out, sizeof out) == nullptr) return text;
+  if (inet_ntop(AF_INET6, bytes->data(), out, sizeof out) == nullptr) return plain;
   return std::string(out) + "/64";
 }
 

@@ -14,6 +14,7 @@
 #include "access/credentials.h"
 #include "lifecycle/plan.h"
 #include "lifecycle/rules.h"
+#include "vault/request_facts.h"
 #include "vault/secops.h"
 #include "vault/vault_impl.h"
 
@@ -165,9 +166,7 @@ Result<std::map<std::string, lifecycle::DeletionRequest, std::less<>>> VerifiedD
   for (const store::SubjectRequestRow& r : open) {
     if (r.kind != "deletion" || out.count(r.customer_id) > 0) continue;
     CUSTOS_ASSIGN_OR_RETURN(auto steps, txn.ListSubjectRequestSteps(r.request_id));
-    const bool verified = std::any_of(steps.begin(), steps.end(),
-                                      [](const auto& step) { return step.step == "verified"; });
-    if (verified) {
+    if (HasStep(steps, "verified")) {
       out.emplace(r.customer_id, lifecycle::DeletionRequest{r.request_id, r.opened_at_ms});
     }
   }
@@ -184,9 +183,7 @@ Status SweepKeptConsent(const VaultState& impl, store::Transaction& txn, int64_t
     CUSTOS_ASSIGN_OR_RETURN(auto page, txn.ListConsentKept(after, kFactsPage));
     for (const store::ConsentKeptRow& kept : page) {
       CUSTOS_ASSIGN_OR_RETURN(auto holds, txn.ListLegalHolds(kept.customer_id, true));
-      CUSTOS_ASSIGN_OR_RETURN(auto open, txn.ListSubjectRequests(kept.customer_id, true, 100));
-      const bool open_request =
-          std::any_of(open.begin(), open.end(), [](const auto& r) { return r.kind != "deletion"; });
+      CUSTOS_ASSIGN_OR_RETURN(const bool open_request, HasOpenRequest(txn, kept.customer_id));
       lifecycle::EvaluateKeptConsent(*impl.config, kept, !holds.empty(), open_request, now, items);
     }
     if (page.size() < kFactsPage) break;

@@ -24,6 +24,7 @@
 #include "lifecycle/rules.h"
 #include "vault/admission.h"
 #include "vault/epoch_state.h"
+#include "vault/request_facts.h"
 #include "vault/subject_requests.h"
 #include "vault/vault_impl.h"
 
@@ -179,14 +180,6 @@ std::string ItemReason(const RunState& s, const lifecycle::PlanItem& item) {
       "approval {}, run {}",
       what, item.rule, lifecycle::UtcDay(item.due_ms), item.event, s.plan.plan_id,
       s.approval.approval_id, s.plan.run_id);
-}
-
-// True when an open data-subject request other than a deletion request names the customer
-// (it holds destruction back, like a legal hold: docs/subject_requests.md).
-Result<bool> HasOpenRequest(store::Transaction& txn, std::string_view customer_id) {
-  CUSTOS_ASSIGN_OR_RETURN(auto open, txn.ListSubjectRequests(customer_id, true, 100));
-  return std::any_of(open.begin(), open.end(),
-                     [](const store::SubjectRequestRow& r) { return r.kind != "deletion"; });
 }
 
 // True while the deletion request `request_id` of the customer is open: an item it made due is

@@ -11,6 +11,7 @@
 
 #include "lifecycle/rules.h"
 #include "schema/vocabulary.h"
+#include "vault/request_facts.h"
 #include "vault/subject_report.h"
 #include "vault/vault_impl.h"
 
@@ -34,13 +35,6 @@ Result<std::optional<store::SubjectRequestRow>> FindOpen(Scope& s, std::string_v
   CUSTOS_ASSIGN_OR_RETURN(auto row, s.txn.GetSubjectRequest(request_id));
   if (row.has_value() && row->closed_at_ms != 0) row.reset();
   return row;
-}
-
-bool HasStep(const std::vector<store::SubjectRequestStepRow>& steps, std::string_view step) {
-  for (const auto& s : steps) {
-    if (s.step == step) return true;
-  }
-  return false;
 }
 
 // Sets `refusal` to why the open request `row` may not be fulfilled now (OK when it may): it

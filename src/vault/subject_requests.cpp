@@ -11,6 +11,7 @@
 
 #include "lifecycle/rules.h"
 #include "schema/vocabulary.h"
+#include "vault/request_facts.h"
 #include "vault/subject_report.h"
 #include "vault/vault_impl.h"
 
@@ -86,6 +87,17 @@ std::vector<SubjectRequestStep> ToSteps(std::vector<store::SubjectRequestStepRow
 }
 
 }  // namespace
+
+bool HasStep(const std::vector<store::SubjectRequestStepRow>& steps, std::string_view step) {
+  return std::any_of(steps.begin(), steps.end(),
+                     [&](const store::SubjectRequestStepRow& s) { return s.step == step; });
+}
+
+Result<bool> HasOpenRequest(store::Transaction& txn, std::string_view customer_id) {
+  CUSTOS_ASSIGN_OR_RETURN(auto open, txn.ListSubjectRequests(customer_id, true, 100));
+  return std::any_of(open.begin(), open.end(),
+                     [](const store::SubjectRequestRow& r) { return r.kind != "deletion"; });
+}
 
 Result<SubjectRequestView> SubjectRequestService::Open(const Context& ctx,
                                                        const SubjectRequestSpec& spec) {
