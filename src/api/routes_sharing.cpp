@@ -172,6 +172,8 @@ Result<ApiResponse> CreateShare(vault::Vault& v, const ApiRequest& req, const Re
   if (!r.profile.empty()) {
     out["profile"] = r.profile;
     out["deid_figures"] = json::parse(r.deid_figures);
+    out["differencing_classes"] = r.differencing_classes;
+    out["differencing_customers"] = r.differencing_customers;
   }
   return JsonResponse(201, Dump(out));
 }

@@ -73,10 +73,24 @@ struct DeidPassOutcome {
 // its SHA-256.
 std::string ClassDigest(std::string_view class_key);
 
-// The class sizes (ClassDigest -> customers) of every earlier release of the same profile at
-// `levels` (docs/deid.md, "Releases over time").
+// The class sizes (ClassDigest -> customers) of every earlier release and share of the same
+// profile at `levels` (docs/deid.md, "Releases over time").
 using EarlierClasses = std::function<Result<std::vector<std::map<std::string, uint64_t>>>(
     const std::vector<int>& levels)>;
+
+// The register's class sizes of the releases and shares of the run's profile, the 1,000
+// earliest at the levels asked (read in their own transaction): for RunDeidPasses.
+EarlierClasses EarlierOutputs(const DeidRun& run);
+
+// The row that keeps an output's class sizes (`id` a release's or a share's, the report's
+// profile and levels; `sizes` DeidPassOutcome::class_sizes), for a later output to be checked
+// against.
+store::DeidReleaseClassesRow ClassSizesRow(std::string_view id, const DeidReleaseReport& report,
+                                           const std::map<std::string, uint64_t>& sizes);
+
+// The figures as the register keeps them (FiguresJson) and, when classes were left out for
+// differencing, "differencing": {"classes", "customers"}.
+std::string RecordedFiguresJson(const DeidReleaseReport& report);
 
 // The release's core, shared by DeidService::Release and shares under a profile
 // (deid_release.cpp): the first pass (frequency set), the lattice search, the second pass
@@ -84,8 +98,8 @@ using EarlierClasses = std::function<Result<std::vector<std::map<std::string, ui
 // (Conflict when customers changed between the passes so that the model no longer holds:
 // what the sink received is void). The run must have been admitted (its start recorded).
 // With `earlier` set, a class whose size differs by 1 to k-1 from its size in one of the
-// earlier releases is left out too (a recipient of both could subtract them and isolate the
-// customers who came or went), counted in report.differencing_classes and _customers.
+// earlier releases or shares is left out too (a recipient of both could subtract them and isolate
+// the customers who came or went), counted in report.differencing_classes and _customers.
 Result<DeidPassOutcome> RunDeidPasses(DeidRun& run, const DeidRowSink& sink,
                                       const EarlierClasses& earlier = {});
 

@@ -252,45 +252,6 @@ DeidReleaseReport BaseReport(const DeidRun& run) {
   return r;
 }
 
-// "2,1,0": the levels as the register keys a release's class sizes.
-std::string LevelsText(const std::vector<int>& levels) {
-  std::string text;
-  for (size_t i = 0; i < levels.size(); ++i) {
-    text += fmt::format("{}{}", i > 0 ? "," : "", levels[i]);
-  }
-  return text;
-}
-
-// The most earlier releases of one profile and levels a release is checked against.
-constexpr size_t kMaxEarlierReleases = 1000;
-
-// The class sizes of the earlier releases of the run's profile (EarlierClasses).
-EarlierClasses EarlierReleases(const DeidRun& run) {
-  return
-      [&run](
-          const std::vector<int>& levels) -> Result<std::vector<std::map<std::string, uint64_t>>> {
-        CUSTOS_ASSIGN_OR_RETURN(auto txn, run.m.store->BeginRead());
-        CUSTOS_ASSIGN_OR_RETURN(
-            auto rows, txn->ListDeidReleaseClasses(run.plan.profile->name, LevelsText(levels),
-                                                   kMaxEarlierReleases));
-        std::vector<std::map<std::string, uint64_t>> out;
-        out.reserve(rows.size());
-        for (const store::DeidReleaseClassesRow& row : rows) {
-          const auto j = nlohmann::json::parse(row.counts, nullptr, /*allow_exceptions=*/false);
-          if (!j.is_object()) return DataLoss("deid_release_classes: counts do not parse");
-          std::map<std::string, uint64_t> sizes;
-          for (const auto& [digest, n] : j.items()) {
-            if (!n.is_number_unsigned()) {
-              return DataLoss("deid_release_classes: a count is not one");
-            }
-            sizes[digest] = n.get<uint64_t>();
-          }
-          out.push_back(std::move(sizes));
-        }
-        return out;
-      };
-}
-
 // The register row, the class sizes and "deid.release.complete", in one transaction.
 Status Register(DeidRun& run, const DeidReleaseOptions& options, const DeidReleaseReport& report,
                 const std::map<std::string, uint64_t>& class_sizes) {
@@ -302,22 +263,14 @@ Status Register(DeidRun& run, const DeidReleaseOptions& options, const DeidRelea
   row.profile = report.profile;
   row.profile_sha256 = report.profile_sha256;
   row.parameters = ParametersJson(*run.plan.profile, options.format);
-  row.figures = FiguresJson(report.figures, report.quasi_identifiers);
-  if (report.differencing_classes > 0) {
-    auto figures = nlohmann::json::parse(row.figures);
-    figures["differencing"] = {{"classes", report.differencing_classes},
-                               {"customers", report.differencing_customers}};
-    row.figures = figures.dump();
-  }
+  row.figures = RecordedFiguresJson(report);
   row.row_count = report.rows_written;
   row.file_sha256 = report.file_sha256;
   row.recipients = options.recipients;
   CUSTOS_ASSIGN_OR_RETURN(auto txn, run.m.store->Begin());
   CUSTOS_RETURN_IF_ERROR(txn->InsertDeidRelease(row));
-  nlohmann::json counts = nlohmann::json::object();
-  for (const auto& [digest, n] : class_sizes) counts[digest] = n;
-  CUSTOS_RETURN_IF_ERROR(txn->InsertDeidReleaseClasses(store::DeidReleaseClassesRow{
-      run.run_id, report.profile, LevelsText(report.figures.levels), counts.dump()}));
+  CUSTOS_RETURN_IF_ERROR(
+      txn->InsertDeidReleaseClasses(ClassSizesRow(run.run_id, report, class_sizes)));
   const Operation op{Action::kDeidReleaseComplete, "deid_release:" + run.run_id};
   std::string reason = fmt::format("{} rows, k {}, file sha256 {}", report.rows_written,
                                    report.figures.smallest_class, report.file_sha256);
@@ -344,7 +297,62 @@ int64_t SinceMs(std::chrono::steady_clock::time_point t0) {
       .count();
 }
 
+// "2,1,0": the levels as the register keys a release's class sizes.
+std::string LevelsText(const std::vector<int>& levels) {
+  std::string text;
+  for (size_t i = 0; i < levels.size(); ++i) {
+    text += fmt::format("{}{}", i > 0 ? "," : "", levels[i]);
+  }
+  return text;
+}
+
+// The most earlier releases and shares of one profile and levels an output is checked against.
+constexpr size_t kMaxEarlierReleases = 1000;
+
 }  // namespace
+
+EarlierClasses EarlierOutputs(const DeidRun& run) {
+  return
+      [&run](
+          const std::vector<int>& levels) -> Result<std::vector<std::map<std::string, uint64_t>>> {
+        CUSTOS_ASSIGN_OR_RETURN(auto txn, run.m.store->BeginRead());
+        CUSTOS_ASSIGN_OR_RETURN(
+            auto rows, txn->ListDeidReleaseClasses(run.plan.profile->name, LevelsText(levels),
+                                                   kMaxEarlierReleases));
+        std::vector<std::map<std::string, uint64_t>> out;
+        out.reserve(rows.size());
+        for (const store::DeidReleaseClassesRow& row : rows) {
+          const auto j = nlohmann::json::parse(row.counts, nullptr, /*allow_exceptions=*/false);
+          if (!j.is_object()) return DataLoss("deid_release_classes: counts do not parse");
+          std::map<std::string, uint64_t> sizes;
+          for (const auto& [digest, n] : j.items()) {
+            if (!n.is_number_unsigned()) {
+              return DataLoss("deid_release_classes: a count is not one");
+            }
+            sizes[digest] = n.get<uint64_t>();
+          }
+          out.push_back(std::move(sizes));
+        }
+        return out;
+      };
+}
+
+store::DeidReleaseClassesRow ClassSizesRow(std::string_view id, const DeidReleaseReport& report,
+                                           const std::map<std::string, uint64_t>& sizes) {
+  nlohmann::json counts = nlohmann::json::object();
+  for (const auto& [digest, n] : sizes) counts[digest] = n;
+  return store::DeidReleaseClassesRow{std::string(id), report.profile,
+                                      LevelsText(report.figures.levels), counts.dump()};
+}
+
+std::string RecordedFiguresJson(const DeidReleaseReport& report) {
+  std::string text = FiguresJson(report.figures, report.quasi_identifiers);
+  if (report.differencing_classes == 0) return text;
+  auto figures = nlohmann::json::parse(text);
+  figures["differencing"] = {{"classes", report.differencing_classes},
+                             {"customers", report.differencing_customers}};
+  return figures.dump();
+}
 
 Result<DeidPassOutcome> RunDeidPasses(DeidRun& run, const DeidRowSink& sink,
                                       const EarlierClasses& earlier) {
@@ -452,7 +460,7 @@ Result<DeidReleaseReport> DeidService::Release(const Context& ctx,
                                 return f.ok() ? Status::Ok()
                                               : Unavailable("the release file cannot be written");
                               },
-                              EarlierReleases(run)));
+                              EarlierOutputs(run)));
   if (!outcome.search.ok()) {
     CUSTOS_RETURN_IF_ERROR(Refuse(run, outcome.search));
     return outcome.search;

@@ -18,6 +18,7 @@
 #include "share/fingerprint.h"
 #include "share/package.h"
 #include "vault/deid.h"
+#include "vault/deid_pass.h"
 #include "vault/deid_plan.h"
 #include "vault/secops_internal.h"
 #include "vault/share_internal.h"
@@ -479,6 +480,8 @@ struct ShareRows {
   std::vector<std::string> header;
   std::vector<std::vector<std::string>> rows;
   std::vector<std::vector<std::string>> canaries;
+  // Under a profile: its class sizes, registered with the share.
+  std::optional<store::DeidReleaseClassesRow> classes = std::nullopt;
 };
 
 Result<ShareRows> MakeRows(VaultState& m, const Context& recorded, const SharePlan& plan,
@@ -497,7 +500,10 @@ Result<ShareRows> MakeRows(VaultState& m, const Context& recorded, const SharePl
   out.row_count = p.customers;
   out.profile = plan.profile->name;
   out.deid_figures = FiguresJson(p.report.figures, p.report.quasi_identifiers);
+  out.differencing_classes = p.report.differencing_classes;
+  out.differencing_customers = p.report.differencing_customers;
   out.fields = p.header;
+  r.classes = ClassSizesRow(out.share_id, p.report, p.class_sizes);
   r.canaries = ProfileCanaryRows(key, p, share::CanaryCount(static_cast<int64_t>(p.rows.size())));
   r.header = std::move(p.header);
   r.rows = std::move(p.rows);
@@ -573,7 +579,7 @@ Result<ShareResult> SharingService::CreateShare(const Context& ctx, const ShareS
     canaries = 0;
   }
   const size_t written = rows.rows.size() + static_cast<size_t>(canaries);
-  rows = ShareRows{std::move(rows.header), {}, {}};
+  rows = ShareRows{std::move(rows.header), {}, {}, std::move(rows.classes)};
 
   CUSTOS_ASSIGN_OR_RETURN(out.package, share::SealForRecipient(plan.partner.cert_pem, content));
   out.package_sha256 = share::Sha256Hex(out.package);
@@ -591,11 +597,21 @@ Result<ShareResult> SharingService::CreateShare(const Context& ctx, const ShareS
                        Basis::kAdministration};
   CUSTOS_RETURN_IF_ERROR(Write(m, recorded, done, [&](Scope& s) -> Result<Verdict> {
     CUSTOS_RETURN_IF_ERROR(s.txn.InsertShare(row));
-    return Verdict::Allow(fmt::format("share {} under agreement '{}' to partner '{}': {} "
-                                      "customers, {} left out, package sha256 {}",
-                                      row.share_id, row.agreement_id, row.partner_id, row.row_count,
-                                      row.left_out, row.file_sha256),
-                          plan.fields);
+    if (rows.classes.has_value()) {
+      CUSTOS_RETURN_IF_ERROR(s.txn.InsertDeidReleaseClasses(*rows.classes));
+    }
+    std::string reason = fmt::format(
+        "share {} under agreement '{}' to partner '{}': {} customers, {} left out, package "
+        "sha256 {}",
+        row.share_id, row.agreement_id, row.partner_id, row.row_count, row.left_out,
+        row.file_sha256);
+    if (out.differencing_classes > 0) {
+      reason += fmt::format(
+          "; {} classes ({} customers) left out: changed by fewer than k since an earlier "
+          "release or share",
+          out.differencing_classes, out.differencing_customers);
+    }
+    return Verdict::Allow(std::move(reason), plan.fields);
   }));
   return out;
 }

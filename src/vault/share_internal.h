@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <string_view>
@@ -100,12 +101,16 @@ struct ProfileRows {
   std::vector<std::string> header;
   std::vector<std::vector<std::string>> rows;
   std::vector<bool> pseudonym;  // per column: written by the pseudonymiser, never re-spelled
-  DeidReleaseReport report;     // figures achieved; rows_written
+  DeidReleaseReport report;     // figures achieved; rows_written; differencing_*
   int64_t customers = 0;        // customers written (rows per transaction: fewer than rows)
+  // The customers written per class (DeidPassOutcome::class_sizes), kept with the share for
+  // later releases and shares to be checked against (docs/deid.md, "Releases over time").
+  std::map<std::string, uint64_t> class_sizes;
 };
 
 // Runs the profile's passes for share `share_id` under the recorded context `ctx` (the first
-// pass records one "share.customer" entry per customer before anything is decrypted).
+// pass records one "share.customer" entry per customer before anything is decrypted), checked
+// against the earlier releases and shares of the profile (EarlierOutputs).
 // FailedPrecondition naming the profile when its model cannot be met (the refusal is
 // recorded); Conflict when customers changed between the passes; store and key errors.
 Result<ProfileRows> ProfileShareRows(VaultState& m, const Context& ctx, const SharePlan& plan,

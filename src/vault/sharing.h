@@ -123,11 +123,16 @@ struct ShareResult {
                                     // share: the profile's columns, no reference)
   std::string profile;              // the agreement's de-identification profile, if any
   std::string deid_figures;         // its figures achieved (JSON, as the deid register's)
-  std::string format;               // the package's content: "csv" or "jsonl"
-  std::string package;              // S/MIME CMS EnvelopedData (openssl cms -decrypt)
-  std::string package_sha256;       // hex
-  std::string manifest;             // JSON: agreement, partner, count, fields, hashes, time
-  std::string manifest_signature;   // hex, by the vault's signing key over `manifest`
+  // Under a profile: the classes, and their customers, left out because their size changed by
+  // fewer than k since an earlier release or share of the profile (docs/deid.md, "Releases
+  // over time"). Not in the manifest: the partner is not told.
+  uint64_t differencing_classes = 0;
+  uint64_t differencing_customers = 0;
+  std::string format;              // the package's content: "csv" or "jsonl"
+  std::string package;             // S/MIME CMS EnvelopedData (openssl cms -decrypt)
+  std::string package_sha256;      // hex
+  std::string manifest;            // JSON: agreement, partner, count, fields, hashes, time
+  std::string manifest_signature;  // hex, by the vault's signing key over `manifest`
 };
 
 struct ShareView {

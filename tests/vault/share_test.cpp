@@ -940,6 +940,60 @@ TEST_F(ShareTest, AShareUnderAProfileInJsonlKeepsItsCanaryRowsAndMeetsK) {
   EXPECT_GE(l, 2u);
 }
 
+// Differencing between shares (docs/deid.md, "Releases over time"): a customer who consented to
+// the sharing joins between two shares under the agreement's profile. The partner, holding
+// both, could subtract the class the customer joined and learn their interests, so the second
+// share leaves that class out, says so to the staff and in the audit entry (not in the manifest
+// the partner reads), and so does a third: each share is checked against every earlier one.
+TEST_F(ShareTest, AShareUnderAProfileLeavesOutAClassThatChangedByFewerThanKSinceAnEarlierShare) {
+  AgreementSpec spec = Agreement();
+  spec.fields.clear();
+  spec.profile = "interests_by_age_region";
+  ApprovedAgreement(spec);
+  AddVariedCustomers();
+  auto first = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->differencing_classes, 0u);
+
+  // Customer 1's twin (AddVariedCustomers): the same birth date, gender, city and interests.
+  const int i = 1;
+  const int year = 1950 + (i * 7) % 50;
+  const std::string birth = fmt::format("{}-{:02}-{:02}", year, 1 + i % 12, 1 + i % 28);
+  const std::string first17 =
+      fmt::format("110105{}{:02}{:02}{}", year, 1 + i % 12, 1 + i % 28, "903");
+  FieldValues twin{{"name", "新客户"},
+                   {"gender", "M"},
+                   {"birth_date", birth},
+                   {"id_number", first17 + core::IdCardCheckChar(first17)},
+                   {"phone", "13899990001"},
+                   {"email", "twin@example.com"},
+                   {"address", "北京市朝阳区建国路88号"},
+                   {"interests", "理财"}};
+  auto added = vault_->customers().Create(Agent(), twin, "form", Consented());
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  ConsentRequest grant{"grant", "share",       "partner:acme-pay", ShareNotice("partner:acme-pay"),
+                       "",      "form-share-1"};
+  ASSERT_TRUE(vault_->consent().Record(Agent(), *added, grant).ok());
+
+  auto second = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  ASSERT_EQ(nlohmann::json::parse(second->deid_figures)["levels"],
+            nlohmann::json::parse(first->deid_figures)["levels"]);
+  EXPECT_EQ(second->differencing_classes, 1u);
+  // The class the twin joined, every one of its customers left out.
+  EXPECT_EQ(second->row_count + static_cast<int64_t>(second->differencing_customers),
+            first->row_count + 1);
+  EXPECT_EQ(second->manifest.find("differencing"), std::string::npos) << second->manifest;
+  const auto done = Entries("share.complete", "allow");
+  ASSERT_FALSE(done.empty());
+  EXPECT_NE(done.back().reason.find("1 classes"), std::string::npos) << done.back().reason;
+
+  auto third = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  EXPECT_EQ(third->differencing_classes, 1u);
+  EXPECT_EQ(third->row_count, second->row_count);
+}
+
 // A profile the consenting customers cannot meet refuses the share, naming the profile.
 TEST_F(ShareTest, AShareUnderAProfileTheCustomersCannotMeetIsRefused) {
   AgreementSpec spec = Agreement();
