@@ -295,31 +295,33 @@ void AddShareCommands(CLI::App& app, Globals& g, Action& action) {
         }
         Status st = env.WriteFileAtomic(*out + ".manifest.sig", r->manifest_signature + "\n", 0600);
         if (!st.ok()) return g.out().Fail(st);
+        nlohmann::json doc = {{"share_id", r->share_id},
+                              {"agreement_id", r->agreement_id},
+                              {"partner_id", r->partner_id},
+                              {"row_count", r->row_count},
+                              {"left_out", r->left_out},
+                              {"fields", r->fields},
+                              {"profile", r->profile},
+                              {"format", r->format},
+                              {"package_sha256", r->package_sha256}};
+        if (!r->profile.empty()) {  // as the API answers them: under a profile only
+          doc["differencing_classes"] = r->differencing_classes;
+          doc["differencing_customers"] = r->differencing_customers;
+        }
         g.out().Print(
-            {{"share_id", r->share_id},
-             {"agreement_id", r->agreement_id},
-             {"partner_id", r->partner_id},
-             {"row_count", r->row_count},
-             {"left_out", r->left_out},
-             {"fields", r->fields},
-             {"profile", r->profile},
-             {"format", r->format},
-             {"package_sha256", r->package_sha256},
-             {"differencing_classes", r->differencing_classes},
-             {"differencing_customers", r->differencing_customers}},
-            fmt::format("share {} to partner {}: {} customers ({} left out: no sharing "
-                        "consent), {} {}; package {} (sha256 {}){}\n",
-                        r->share_id, r->partner_id, r->row_count, r->left_out,
-                        r->profile.empty()
-                            ? "fields"
-                            : "de-identified under profile " + r->profile + ", columns",
-                        fmt::join(r->fields, ","), *out, r->package_sha256,
-                        r->differencing_classes == 0
-                            ? ""
-                            : fmt::format("\n  differencing {} classes ({} customers) "
-                                          "left out: changed by fewer than k since an "
-                                          "earlier release or share",
-                                          r->differencing_classes, r->differencing_customers)));
+            doc, fmt::format(
+                     "share {} to partner {}: {} customers ({} left out: no sharing "
+                     "consent), {} {}; package {} (sha256 {}){}\n",
+                     r->share_id, r->partner_id, r->row_count, r->left_out,
+                     r->profile.empty() ? "fields"
+                                        : "de-identified under profile " + r->profile + ", columns",
+                     fmt::join(r->fields, ","), *out, r->package_sha256,
+                     r->differencing_classes == 0
+                         ? ""
+                         : fmt::format("\n  differencing {} classes ({} customers) "
+                                       "left out: changed by fewer than k since an "
+                                       "earlier release or share",
+                                       r->differencing_classes, r->differencing_customers)));
         return static_cast<int>(kExitOk);
       });
     };

@@ -258,7 +258,8 @@ std::string ClassKey(std::span<const std::string> generalised) {
 // values' part (OriginalBits), which no transformation changes.
 Figures Dataset::Evaluate(std::span<const int> levels, const PrivacyModel& model,
                           std::unordered_set<std::string>* suppressed,
-                          std::unordered_map<std::string, uint64_t>* kept) const {
+                          std::unordered_map<std::string, uint64_t>* kept,
+                          const std::unordered_set<std::string>* excluded) const {
   const State& st = *s_;
   const size_t nq = st.columns.size();
   const size_t ns = st.sensitive.size();
@@ -381,7 +382,9 @@ Figures Dataset::Evaluate(std::span<const int> levels, const PrivacyModel& model
     double bits = 0;
     for (size_t q = 0; q < nq; ++q) bits += std::log2(static_cast<double>(written[q][key[q]]));
     all_bits += bits * static_cast<double>(count[cls]);
-    if (!passes(cls)) {
+    const bool left_out =
+        excluded != nullptr && !excluded->empty() && excluded->count(st.KeyText(key, levels)) > 0;
+    if (left_out || !passes(cls)) {
       f.suppressed += count[cls];
       if (suppressed != nullptr) suppressed->insert(st.KeyText(key, levels));
       continue;

@@ -40,12 +40,15 @@ class Dataset {
   uint64_t LatticeSize() const;
 
   // The figures of generalising each quasi-identifier to levels[i] and suppressing every class
-  // that fails `model`. With `suppressed` not null, also the keys (ClassKey) of the classes
-  // suppressed; with `kept` not null, the size of each class kept, by key. Precondition:
+  // that fails `model`, and every class whose key is in `excluded` when it is not null (the
+  // classes a release leaves out for another reason: the figures then describe what is
+  // written). With `suppressed` not null, also the keys (ClassKey) of the classes suppressed;
+  // with `kept` not null, the size of each class kept, by key. Precondition:
   // levels.size() == quasi_identifiers().size().
   Figures Evaluate(std::span<const int> levels, const PrivacyModel& model,
                    std::unordered_set<std::string>* suppressed = nullptr,
-                   std::unordered_map<std::string, uint64_t>* kept = nullptr) const;
+                   std::unordered_map<std::string, uint64_t>* kept = nullptr,
+                   const std::unordered_set<std::string>* excluded = nullptr) const;
 
  private:
   struct State;

@@ -357,8 +357,9 @@ std::vector<TableSpec> Build() {
   kept.consent_evidence = true;
   t.push_back(std::move(kept));
   // --- migration kDeidReleaseClassesMigration (docs/deid.md, "Releases over time"): one row
-  // per de-identified release, its class sizes by digest of the class key; no personal data,
-  // it outlives every customer like the register ---
+  // per de-identified release or share under a profile (release_id: the share's id), its class
+  // sizes by digest of the class key; no personal data, it outlives every customer like the
+  // register ---
   t.push_back(Def(kDeidReleaseClassesMigration, "deid_release_classes",
                   {Key("release_id"), Key("profile"), Key("levels"), C("counts", T)}, "release_id",
                   {{}, false, {{"deid_release_classes_by_profile", "profile, levels"}}}));

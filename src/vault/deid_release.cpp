@@ -378,6 +378,7 @@ Result<DeidPassOutcome> RunDeidPasses(DeidRun& run, const DeidRowSink& sink,
   }
   std::unordered_set<std::string> suppressed;
   std::unordered_map<std::string, uint64_t> kept;
+  std::unordered_set<std::string> left_out;  // for differencing
   data.Evaluate(found->best.levels, model, &suppressed, earlier ? &kept : nullptr);
   if (earlier) {
     CUSTOS_ASSIGN_OR_RETURN(const auto before, earlier(found->best.levels));
@@ -392,9 +393,15 @@ Result<DeidPassOutcome> RunDeidPasses(DeidRun& run, const DeidRowSink& sink,
       });
       if (!differs) continue;
       suppressed.insert(entry.first);
+      left_out.insert(entry.first);
       ++report.differencing_classes;
       report.differencing_customers += size;
     }
+  }
+  // The figures of what is written: the differencing classes count as suppressed (a share's
+  // manifest carries them, and its partner could otherwise work out what was left out).
+  if (!left_out.empty()) {
+    report.figures = data.Evaluate(found->best.levels, model, nullptr, nullptr, &left_out);
   }
   int64_t rows = 0;
   Tally tally;

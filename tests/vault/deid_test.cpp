@@ -262,6 +262,10 @@ TEST_F(DeidTest, AClassWhoseSizeChangedByFewerThanKSinceAnEarlierReleaseIsLeftOu
   EXPECT_EQ(second->rows_written + static_cast<int64_t>(second->differencing_customers),
             first->rows_written + 1);
   EXPECT_EQ(second->figures.records, first->figures.records + 1);
+  // The figures are those of the file: the class left out counts as suppressed.
+  EXPECT_EQ(second->figures.records - second->figures.suppressed,
+            static_cast<uint64_t>(second->rows_written));
+  EXPECT_EQ(second->figures.classes, first->figures.classes - 1);
 
   std::string third_file;
   auto third = Release("interests_by_age_region", third_file);

@@ -984,6 +984,15 @@ TEST_F(ShareTest, AShareUnderAProfileLeavesOutAClassThatChangedByFewerThanKSince
   EXPECT_EQ(second->row_count + static_cast<int64_t>(second->differencing_customers),
             first->row_count + 1);
   EXPECT_EQ(second->manifest.find("differencing"), std::string::npos) << second->manifest;
+  // The manifest's figures are those of the rows shipped (the class left out counted as
+  // suppressed), so the partner cannot work out from them what was left out.
+  const auto manifest = nlohmann::json::parse(second->manifest);
+  const auto& figures = manifest["deid"]["figures"];
+  EXPECT_EQ(figures["records"].get<int64_t>() - figures["suppressed"].get<int64_t>(),
+            second->row_count)
+      << second->manifest;
+  EXPECT_EQ(figures["classes"].get<int64_t>(),
+            nlohmann::json::parse(first->deid_figures)["classes"].get<int64_t>() - 1);
   const auto done = Entries("share.complete", "allow");
   ASSERT_FALSE(done.empty());
   EXPECT_NE(done.back().reason.find("1 classes"), std::string::npos) << done.back().reason;
