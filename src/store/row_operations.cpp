@@ -329,6 +329,26 @@ Result<std::optional<WrappedKeyRow>> Transaction::GetWrappedKey(std::string_view
   return FirstRow<WrappedKeyRow>(*this, kSql, params, "get wrapped key", WrappedKeyFields::Read);
 }
 
+Result<std::optional<Transaction::CustomerWithKey>> Transaction::GetCustomerWithKey(
+    std::string_view customer_id) {
+  // ReadCustomer's columns, then the key's (NULL without a key).
+  static const Statement kSql = Statement::Same(fmt::format(
+      "SELECT c.customer_id, c.created_at_ms, c.updated_at_ms, c.source, c.schema_version, "
+      "c.env_general, c.env_internal, c.env_confidential, k.kek_version, k.wrapped_dek "
+      "FROM {} c LEFT JOIN {} k ON k.customer_id = c.customer_id WHERE c.customer_id = ?1",
+      kCustomers.name, kWrappedKeys.name));
+  const Param params[] = {customer_id};
+  return FirstRow<CustomerWithKey>(
+      *this, kSql, params, "get customer with key", [](const Cells& c) -> Result<CustomerWithKey> {
+        CUSTOS_ASSIGN_OR_RETURN(CustomerRow row, ReadCustomer(c));
+        CustomerWithKey out{std::move(row), std::nullopt};
+        if (!c.IsNull(9)) {
+          out.key = WrappedKeyRow{out.row.customer_id, static_cast<uint32_t>(c.Int(8)), c.Blob(9)};
+        }
+        return out;
+      });
+}
+
 Result<std::vector<WrappedKeyRow>> Transaction::ListWrappedKeysNotAt(uint32_t kek_version,
                                                                      std::string_view after_id,
                                                                      size_t limit) {
@@ -1185,7 +1205,7 @@ Status Transaction::InsertDeidReleaseClasses(const DeidReleaseClassesRow& row) {
 Result<std::vector<DeidReleaseClassesRow>> Transaction::ListDeidReleaseClasses(
     std::string_view profile, std::string_view levels, size_t limit) {
   static const Statement kSql = Select(
-      kDeidReleaseClasses, "WHERE profile = ?1 AND levels = ?2 ORDER BY release_id LIMIT ?3");
+      kDeidReleaseClasses, "WHERE profile = ?1 AND levels = ?2 ORDER BY release_id DESC LIMIT ?3");
   const Param params[] = {profile, levels, SqlLimit(limit)};
   return Rows<DeidReleaseClassesRow>(*this, kSql, params, "list deid release classes",
                                      DeidReleaseClassesFields::Read);

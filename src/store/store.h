@@ -322,12 +322,13 @@ struct DeidReleaseRow {
   std::string recipients;   // as named by the releasing staff member; may be empty
 };
 
-// The class sizes of one de-identified release (docs/deid.md, "Releases over time"): the
-// customers written per equivalence class, each class named by a digest of its generalised
-// key, so a later release of the same profile and levels can leave out the classes whose size
-// changed by fewer than k (a recipient could otherwise subtract the two). No personal data.
+// The class sizes of one de-identified release or share under a profile (docs/deid.md,
+// "Releases over time"): the customers written per equivalence class, each class named by a
+// digest of its generalised key, so a later release or share of the same profile and levels
+// can leave out the classes whose size changed by fewer than k (a recipient could otherwise
+// subtract the two). No personal data.
 struct DeidReleaseClassesRow {
-  std::string release_id;
+  std::string release_id;  // the release's id, or the share's
   std::string profile;
   std::string levels;  // the generalisation levels, "2,1,0"
   std::string counts;  // JSON object: class digest (hex) -> customers
@@ -704,6 +705,13 @@ class Transaction {
   // Inserts or replaces the customer's wrapped DEK.
   Status PutWrappedKey(const WrappedKeyRow& row);
   Result<std::optional<WrappedKeyRow>> GetWrappedKey(std::string_view customer_id);
+  // The customer row and its wrapped DEK read by one statement (the audited read's, issue 14):
+  // nullopt when the customer is absent; `key` nullopt when its key is gone.
+  struct CustomerWithKey {
+    CustomerRow row;
+    std::optional<WrappedKeyRow> key;
+  };
+  Result<std::optional<CustomerWithKey>> GetCustomerWithKey(std::string_view customer_id);
 
   // --- blind index ---
   // Replaces the customer's tokens for each field named in `entries` (a field with no entry
@@ -867,7 +875,8 @@ class Transaction {
   Status InsertDeidRelease(const DeidReleaseRow& row);
   // Conflict if the release has its class sizes already.
   Status InsertDeidReleaseClasses(const DeidReleaseClassesRow& row);
-  // The class sizes of the releases of `profile` at `levels`, oldest first, at most limit.
+  // The class sizes of the releases and shares of `profile` at `levels`, newest first (by id),
+  // at most limit.
   Result<std::vector<DeidReleaseClassesRow>> ListDeidReleaseClasses(std::string_view profile,
                                                                     std::string_view levels,
                                                                     size_t limit);

@@ -158,9 +158,10 @@ Result<CustomerView> CustomerService::Get(const Context& ctx, std::string_view c
   std::vector<FieldDecision> decided;
   CUSTOS_RETURN_IF_ERROR(Read(m, ctx, op, [&](Scope& s) -> Result<Verdict> {
     if (!bad_selection.ok()) return Verdict::Deny(bad_selection, selected);
-    CUSTOS_ASSIGN_OR_RETURN(row, s.txn.GetCustomer(customer_id));
-    if (!row.has_value()) return Verdict::Deny(NotFound("customer not found"), selected);
-    CUSTOS_ASSIGN_OR_RETURN(key, s.txn.GetWrappedKey(customer_id));
+    CUSTOS_ASSIGN_OR_RETURN(auto found, s.txn.GetCustomerWithKey(customer_id));
+    if (!found.has_value()) return Verdict::Deny(NotFound("customer not found"), selected);
+    row = std::move(found->row);
+    key = std::move(found->key);
     if (!key.has_value()) {
       return Verdict::Deny(NotFound("customer not found (data key destroyed)"), selected);
     }

@@ -332,6 +332,59 @@ TEST_P(StoreSuite, AWrappedKeyIsStoredAndRewrapped) {
   EXPECT_EQ((*key)->wrapped_dek, B("dek-under-kek-2"));
 }
 
+// The audited read's one statement (issue 14): the customer and its key together; a customer
+// whose key is gone comes back without it, an unknown one not at all.
+TEST_P(StoreSuite, ACustomerIsReadWithItsWrappedKeyInOneCall) {
+  auto txn = BeginOrDie();
+  ASSERT_OK(txn->InsertCustomer(Customer("c1")));
+  ASSERT_OK(txn->PutWrappedKey({"c1", 3, B("dek-c1")}));
+  ASSERT_OK(txn->InsertCustomer(Customer("c2")));
+  ASSERT_OK(txn->Commit());
+
+  auto read = BeginOrDie();
+  auto both = read->GetCustomerWithKey("c1");
+  ASSERT_OK(both.status());
+  ASSERT_TRUE(both->has_value());
+  EXPECT_EQ((*both)->row.customer_id, "c1");
+  EXPECT_EQ((*both)->row.created_at_ms, 1000);
+  ASSERT_EQ((*both)->row.envelopes.size(), 2u);
+  EXPECT_EQ((*both)->row.envelopes[1].ciphertext, B("sealed-confidential"));
+  ASSERT_TRUE((*both)->key.has_value());
+  EXPECT_EQ((*both)->key->customer_id, "c1");
+  EXPECT_EQ((*both)->key->kek_version, 3u);
+  EXPECT_EQ((*both)->key->wrapped_dek, B("dek-c1"));
+
+  auto keyless = read->GetCustomerWithKey("c2");
+  ASSERT_OK(keyless.status());
+  ASSERT_TRUE(keyless->has_value());
+  EXPECT_EQ((*keyless)->row.customer_id, "c2");
+  EXPECT_FALSE((*keyless)->key.has_value());
+
+  auto nobody = read->GetCustomerWithKey("nobody");
+  ASSERT_OK(nobody.status());
+  EXPECT_FALSE(nobody->has_value());
+}
+
+// The differencing check reads the newest outputs of a profile and levels first (docs/deid.md,
+// "Releases over time"), so a limit keeps the latest, which a recipient is likeliest to hold.
+TEST_P(StoreSuite, ReleaseClassSizesAreListedNewestFirstPerProfileAndLevels) {
+  auto txn = BeginOrDie();
+  for (const char* id : {"01A", "01C", "01B"}) {
+    ASSERT_OK(txn->InsertDeidReleaseClasses({id, "p", "1,0", R"({"aa":5})"}));
+  }
+  ASSERT_OK(txn->InsertDeidReleaseClasses({"01D", "p", "2,0", R"({"aa":5})"}));
+  ASSERT_OK(txn->InsertDeidReleaseClasses({"01E", "q", "1,0", R"({"aa":5})"}));
+  EXPECT_CODE(txn->InsertDeidReleaseClasses({"01A", "p", "1,0", "{}"}), Code::kConflict);
+  ASSERT_OK(txn->Commit());
+  auto read = BeginOrDie();
+  auto rows = read->ListDeidReleaseClasses("p", "1,0", 2);
+  ASSERT_OK(rows.status());
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].release_id, "01C");
+  EXPECT_EQ((*rows)[1].release_id, "01B");
+  EXPECT_EQ((*rows)[0].counts, R"({"aa":5})");
+}
+
 // Key rotation (issue 6): the walk skips keys already at the new version, the replace happens
 // only while the key is still under the version read, and counts are per version.
 TEST_P(StoreSuite, ARotationWalksKeysNotYetAtAVersionAndNeverRevivesADestroyedOne) {
