@@ -79,7 +79,7 @@ using EarlierClasses = std::function<Result<std::vector<std::map<std::string, ui
     const std::vector<int>& levels)>;
 
 // The register's class sizes of the releases and shares of the run's profile, the 1,000
-// earliest at the levels asked (read in their own transaction): for RunDeidPasses.
+// newest at the levels asked (read in their own transaction): for RunDeidPasses.
 EarlierClasses EarlierOutputs(const DeidRun& run);
 
 // The row that keeps an output's class sizes (`id` a release's or a share's, the report's
@@ -87,6 +87,14 @@ EarlierClasses EarlierOutputs(const DeidRun& run);
 // against.
 store::DeidReleaseClassesRow ClassSizesRow(std::string_view id, const DeidReleaseReport& report,
                                            const std::map<std::string, uint64_t>& sizes);
+
+// Conflict when an output of the same profile and levels registered since `mine`'s passes read
+// the history (a release or share made at the same moment) differs from it by 1 to k-1
+// customers in a class: a recipient of both could subtract them, so `mine` must not be
+// registered (nor its file given out). Called in the registering transaction, before its rows are
+// written; it takes the lock that orders registrations (the audit log's).
+Status CheckNoConcurrentOutput(store::Transaction& txn, const store::DeidReleaseClassesRow& mine,
+                               uint64_t k);
 
 // The figures as the register keeps them (FiguresJson) and, when classes were left out for
 // differencing, "differencing": {"classes", "customers"}.

@@ -252,6 +252,13 @@ DeidReleaseReport BaseReport(const DeidRun& run) {
   return r;
 }
 
+// The model cannot be met (or the population is empty): "deid.release.refused".
+Status Refuse(DeidRun& run, const Status& why) {
+  const Operation op{Action::kDeidReleaseRefused, "deid_release:" + run.run_id};
+  Status recorded = RecordOutcome(run.m, run.ctx, op, Verdict::Deny(why));
+  return recorded.code() == why.code() ? Status::Ok() : recorded;
+}
+
 // The register row, the class sizes and "deid.release.complete", in one transaction.
 Status Register(DeidRun& run, const DeidReleaseOptions& options, const DeidReleaseReport& report,
                 const std::map<std::string, uint64_t>& class_sizes) {
@@ -267,10 +274,18 @@ Status Register(DeidRun& run, const DeidReleaseOptions& options, const DeidRelea
   row.row_count = report.rows_written;
   row.file_sha256 = report.file_sha256;
   row.recipients = options.recipients;
+  const store::DeidReleaseClassesRow classes = ClassSizesRow(run.run_id, report, class_sizes);
   CUSTOS_ASSIGN_OR_RETURN(auto txn, run.m.store->Begin());
+  // An output of the profile made at the same time was not in the history the passes read.
+  const Status concurrent = CheckNoConcurrentOutput(*txn, classes, ModelOf(*run.plan.profile).k);
+  if (concurrent.code() == Code::kConflict) {
+    txn.reset();  // rolled back: the refusal is recorded in a transaction of its own
+    CUSTOS_RETURN_IF_ERROR(Refuse(run, concurrent));
+    return concurrent;
+  }
+  CUSTOS_RETURN_IF_ERROR(concurrent);
   CUSTOS_RETURN_IF_ERROR(txn->InsertDeidRelease(row));
-  CUSTOS_RETURN_IF_ERROR(
-      txn->InsertDeidReleaseClasses(ClassSizesRow(run.run_id, report, class_sizes)));
+  CUSTOS_RETURN_IF_ERROR(txn->InsertDeidReleaseClasses(classes));
   const Operation op{Action::kDeidReleaseComplete, "deid_release:" + run.run_id};
   std::string reason = fmt::format("{} rows, k {}, file sha256 {}", report.rows_written,
                                    report.figures.smallest_class, report.file_sha256);
@@ -282,13 +297,6 @@ Status Register(DeidRun& run, const DeidReleaseOptions& options, const DeidRelea
   }
   return CommitOutcome(run.m, *txn, run.ctx, op,
                        Verdict::Allow(std::move(reason), run.plan.source_fields));
-}
-
-// The model cannot be met (or the population is empty): "deid.release.refused".
-Status Refuse(DeidRun& run, const Status& why) {
-  const Operation op{Action::kDeidReleaseRefused, "deid_release:" + run.run_id};
-  Status recorded = RecordOutcome(run.m, run.ctx, op, Verdict::Deny(why));
-  return recorded.code() == why.code() ? Status::Ok() : recorded;
 }
 
 int64_t SinceMs(std::chrono::steady_clock::time_point t0) {
@@ -311,6 +319,22 @@ constexpr size_t kMaxEarlierReleases = 1000;
 
 }  // namespace
 
+namespace {
+
+// The class sizes a register row keeps (ClassSizesRow's counts).
+Result<std::map<std::string, uint64_t>> ParseClassSizes(const std::string& counts) {
+  const auto j = nlohmann::json::parse(counts, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return DataLoss("deid_release_classes: counts do not parse");
+  std::map<std::string, uint64_t> sizes;
+  for (const auto& [digest, n] : j.items()) {
+    if (!n.is_number_unsigned()) return DataLoss("deid_release_classes: a count is not one");
+    sizes[digest] = n.get<uint64_t>();
+  }
+  return sizes;
+}
+
+}  // namespace
+
 EarlierClasses EarlierOutputs(const DeidRun& run) {
   return
       [&run](
@@ -322,19 +346,39 @@ EarlierClasses EarlierOutputs(const DeidRun& run) {
         std::vector<std::map<std::string, uint64_t>> out;
         out.reserve(rows.size());
         for (const store::DeidReleaseClassesRow& row : rows) {
-          const auto j = nlohmann::json::parse(row.counts, nullptr, /*allow_exceptions=*/false);
-          if (!j.is_object()) return DataLoss("deid_release_classes: counts do not parse");
-          std::map<std::string, uint64_t> sizes;
-          for (const auto& [digest, n] : j.items()) {
-            if (!n.is_number_unsigned()) {
-              return DataLoss("deid_release_classes: a count is not one");
-            }
-            sizes[digest] = n.get<uint64_t>();
-          }
+          CUSTOS_ASSIGN_OR_RETURN(auto sizes, ParseClassSizes(row.counts));
           out.push_back(std::move(sizes));
         }
         return out;
       };
+}
+
+Status CheckNoConcurrentOutput(store::Transaction& txn, const store::DeidReleaseClassesRow& mine,
+                               uint64_t k) {
+  // Registrations are ordered by the audit log's lock, which GetAuditHead takes (PostgreSQL's
+  // advisory lock; on SQLite the write transaction holds the database's write lock already):
+  // from here on the history read below holds every output registered before this one.
+  CUSTOS_RETURN_IF_ERROR(txn.GetAuditHead().status());
+  CUSTOS_ASSIGN_OR_RETURN(const auto sizes, ParseClassSizes(mine.counts));
+  CUSTOS_ASSIGN_OR_RETURN(
+      const auto rows, txn.ListDeidReleaseClasses(mine.profile, mine.levels, kMaxEarlierReleases));
+  for (const store::DeidReleaseClassesRow& row : rows) {
+    if (row.release_id == mine.release_id) continue;
+    CUSTOS_ASSIGN_OR_RETURN(const auto theirs, ParseClassSizes(row.counts));
+    for (const auto& [digest, n] : sizes) {
+      const auto it = theirs.find(digest);
+      if (it == theirs.end()) continue;
+      const uint64_t diff = n > it->second ? n - it->second : it->second - n;
+      if (diff > 0 && diff < k) {
+        return Conflict(fmt::format(
+            "profile '{}': another release or share of it was registered while this one was "
+            "made, and a class differs from it by fewer than k customers; nothing was released "
+            "(run it again: that class is then left out)",
+            mine.profile));
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 store::DeidReleaseClassesRow ClassSizesRow(std::string_view id, const DeidReleaseReport& report,

@@ -596,6 +596,13 @@ Result<ShareResult> SharingService::CreateShare(const Context& ctx, const ShareS
   const Operation done{Action::kShareComplete, IdTarget("share", out.share_id),
                        Basis::kAdministration};
   CUSTOS_RETURN_IF_ERROR(Write(m, recorded, done, [&](Scope& s) -> Result<Verdict> {
+    if (rows.classes.has_value()) {
+      // An output of the profile made at the same time was not in the history the passes read.
+      const Status concurrent =
+          CheckNoConcurrentOutput(s.txn, *rows.classes, ModelOf(*plan.profile).k);
+      if (concurrent.code() == Code::kConflict) return Verdict::Deny(concurrent, plan.fields);
+      CUSTOS_RETURN_IF_ERROR(concurrent);
+    }
     CUSTOS_RETURN_IF_ERROR(s.txn.InsertShare(row));
     if (rows.classes.has_value()) {
       CUSTOS_RETURN_IF_ERROR(s.txn.InsertDeidReleaseClasses(*rows.classes));

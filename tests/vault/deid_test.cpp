@@ -6,6 +6,7 @@
 #include <botan/hash.h>
 #include <fmt/format.h>
 
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -115,6 +116,27 @@ class DeidTest : public VaultTest {
         ASSERT_TRUE(t.ok()) << t.status().ToString();
       }
     }
+  }
+
+  // Customer 1's twin: the same birth date, gender, city and interest (so the same class of
+  // interests_by_age_region), consenting to analytics.
+  void AddTwinOfCustomer1() {
+    const int i = 1;
+    const int year = 1950 + (i * 7) % 50;
+    const std::string first17 =
+        fmt::format("110105{}{:02}{:02}{}", year, 1 + i % 12, 1 + i % 28, "903");
+    FieldValues twin{{"name", "新客户"},
+                     {"gender", "M"},
+                     {"birth_date", fmt::format("{}-{:02}-{:02}", year, 1 + i % 12, 1 + i % 28)},
+                     {"id_number", first17 + core::IdCardCheckChar(first17)},
+                     {"phone", "13899990001"},
+                     {"email", "twin@example.com"},
+                     {"address", "北京市朝阳区建国路88号"},
+                     {"interests", "理财"}};
+    auto added = vault_->customers().Create(
+        Agent("account_management"), twin, "form",
+        Consented({"customer_service", "account_management", "analytics"}, true));
+    ASSERT_TRUE(added.ok()) << added.status().ToString();
   }
 
   std::vector<std::string> ids_;  // in creation order: ids_[i] is customer i
@@ -234,23 +256,7 @@ TEST_F(DeidTest, AClassWhoseSizeChangedByFewerThanKSinceAnEarlierReleaseIsLeftOu
   ASSERT_TRUE(first->met) << first->reason;
   EXPECT_EQ(first->differencing_classes, 0u);
 
-  // Customer 1's twin: the same birth date, gender, city and interest (so the same class).
-  const int i = 1;
-  const int year = 1950 + (i * 7) % 50;
-  const std::string first17 =
-      fmt::format("110105{}{:02}{:02}{}", year, 1 + i % 12, 1 + i % 28, "903");
-  FieldValues twin{{"name", "新客户"},
-                   {"gender", "M"},
-                   {"birth_date", fmt::format("{}-{:02}-{:02}", year, 1 + i % 12, 1 + i % 28)},
-                   {"id_number", first17 + core::IdCardCheckChar(first17)},
-                   {"phone", "13899990001"},
-                   {"email", "twin@example.com"},
-                   {"address", "北京市朝阳区建国路88号"},
-                   {"interests", "理财"}};
-  auto added = vault_->customers().Create(
-      Agent("account_management"), twin, "form",
-      Consented({"customer_service", "account_management", "analytics"}, true));
-  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  AddTwinOfCustomer1();
 
   std::string second_file;
   auto second = Release("interests_by_age_region", second_file);
@@ -273,6 +279,74 @@ TEST_F(DeidTest, AClassWhoseSizeChangedByFewerThanKSinceAnEarlierReleaseIsLeftOu
   EXPECT_EQ(third->differencing_classes, 1u);
   EXPECT_EQ(third->rows_written, second->rows_written);
   EXPECT_EQ(third_file.size(), second_file.size());
+}
+
+// A string buffer that runs `hook` once, before the first byte is written to it.
+class HookedBuffer : public std::stringbuf {
+ public:
+  explicit HookedBuffer(std::function<void()> hook) : hook_(std::move(hook)) {}
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    Fire();
+    return std::stringbuf::xsputn(s, n);
+  }
+  int_type overflow(int_type c) override {
+    Fire();
+    return std::stringbuf::overflow(c);
+  }
+
+ private:
+  void Fire() {
+    if (!hook_) return;
+    auto hook = std::move(hook_);
+    hook_ = nullptr;
+    hook();
+  }
+  std::function<void()> hook_;
+};
+
+// Two releases of one profile made at the same moment: each read the history before the other
+// was registered, so neither left out the class the twin joined between their first passes.
+// The one registered last is refused (Conflict, recorded, not in the register): a recipient of
+// both could have subtracted them.
+TEST_F(DeidTest, OfTwoReleasesMadeAtOnceThatDifferByFewerThanKTheLaterIsRefused) {
+  std::string inner_file;
+  Result<DeidReleaseReport> inner = FailedPrecondition("not run");
+  // The outer release's second pass is writing its first row when the twin joins and the inner
+  // release is made and registered.
+  HookedBuffer buffer([&] {
+    AddTwinOfCustomer1();
+    inner = Release("interests_by_age_region", inner_file);
+  });
+  std::ostream out(&buffer);
+  DeidReleaseOptions options;
+  options.profile = "interests_by_age_region";
+  options.page_size = 37;
+  auto outer = vault_->deid().Release(Analyst(), options, out);
+  ASSERT_TRUE(inner.ok()) << inner.status().ToString();
+  ASSERT_TRUE(inner->met) << inner->reason;
+  EXPECT_EQ(inner->differencing_classes, 0u);  // no earlier release was registered
+  ASSERT_FALSE(outer.ok());
+  EXPECT_EQ(outer.status().code(), Code::kConflict) << outer.status().ToString();
+  EXPECT_NE(outer.status().message().find("fewer than k"), std::string::npos);
+
+  auto registered = vault_->deid().Releases(Analyst(), 100);
+  ASSERT_TRUE(registered.ok()) << registered.status().ToString();
+  ASSERT_EQ(registered->size(), 1u);
+  EXPECT_EQ(registered->front().release_id, inner->release_id);
+  AuditQuery q;
+  q.action = "deid.release.refused";
+  auto refused = vault_->audit().Query(Context{"dpo", "legal_obligation", Channel::kCli, "r"}, q);
+  ASSERT_TRUE(refused.ok()) << refused.status().ToString();
+  ASSERT_EQ(refused->entries.size(), 1u);
+  EXPECT_NE(refused->entries[0].reason.find("fewer than k"), std::string::npos);
+
+  // Made again, it is checked against the inner release and leaves the twin's class out.
+  std::string again_file;
+  auto again = Release("interests_by_age_region", again_file);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->differencing_classes, 0u);  // the same population as the inner release
 }
 
 TEST_F(DeidTest, AProfileThatCannotBeMetIsRefusedWithTheBestAchievableFigures) {
