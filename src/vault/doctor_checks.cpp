@@ -105,6 +105,7 @@ Result<DoctorFacts> ReadDoctorFacts(const VaultState& m, store::Transaction& txn
     CUSTOS_ASSIGN_OR_RETURN(std::optional<store::StaffCredentialRow> cred,
                             txn.GetStaffCredential(s.staff_id));
     f.has_totp[s.staff_id] = cred.has_value() && !cred->totp_sealed.empty();
+    f.has_password[s.staff_id] = cred.has_value() && !cred->password_hash.empty();
     store::AuditFilter recent;
     recent.actor = s.staff_id;
     recent.from_ms = now_ms - kDormantAfterMs;
@@ -477,6 +478,40 @@ void CheckSeparation(const schema::Config& c, const DoctorFacts& f,
   }
 }
 
+// The accounts that can decide a credential reset: active, holding a role that decides
+// approvals, with a password of their own (an account with its init token only decides no role
+// grant or credential reset). A reset needs a requester and an approver other than the account
+// it names (and an approver the requester did not make), so with fewer than three such accounts
+// one of them who loses a password or second factor — the DPO — cannot be reset under dual
+// control (docs/access.md, "Dual control over access").
+constexpr size_t kApproversNeeded = 3;
+
+void CheckApprovers(const schema::Config& c, const DoctorFacts& f,
+                    std::vector<DoctorFinding>& out) {
+  std::vector<std::string> approvers;
+  for (const store::StaffRow& s : f.staff) {
+    if (!Active(s) || !f.has_password.at(s.staff_id)) continue;
+    if (access::CanDecideApprovals(c, access::EffectiveRoles(c, FactsOf(s)))) {
+      approvers.push_back(s.staff_id);
+    }
+  }
+  if (approvers.size() < kApproversNeeded) {
+    out.push_back(
+        {"access.approvers", Severity::kWarning,
+         fmt::format("{} active account(s) with a password decide approvals ({}); with fewer "
+                     "than {}, an approver who loses their password or second factor (the "
+                     "DPO) cannot be reset under dual control",
+                     approvers.size(), approvers.empty() ? "none" : Joined(approvers),
+                     kApproversNeeded),
+         "grant security_admin or dpo to another person under dual control (custos approval "
+         "request --kind role_grant, custos staff create) and have them set their password "
+         "(docs/access.md)"});
+  } else {
+    out.push_back(Ok("access.approvers", fmt::format("{} active accounts decide approvals: {}",
+                                                     approvers.size(), Joined(approvers))));
+  }
+}
+
 }  // namespace
 
 void CheckStaff(const VaultState& m, const DoctorFacts& f, std::vector<DoctorFinding>& out) {
@@ -485,6 +520,7 @@ void CheckStaff(const VaultState& m, const DoctorFacts& f, std::vector<DoctorFin
   CheckDormant(f, out);
   CheckTokens(f, out);
   CheckSeparation(*m.config, f, out);
+  CheckApprovers(*m.config, f, out);
 }
 
 void CheckRetention(const VaultState& m, std::vector<DoctorFinding>& out) {

@@ -24,6 +24,7 @@ struct DoctorFacts {
   int64_t audit_seq = 0;  // the log's last entry
   std::vector<store::StaffRow> staff;
   std::map<std::string, bool> has_totp;         // by staff id
+  std::map<std::string, bool> has_password;     // by staff id (false: its init token only)
   std::map<std::string, bool> active_recently;  // an entry as actor within kDormantAfterMs
   std::vector<store::ApiTokenRow> tokens;       // every staff member's
   std::vector<store::TrainingRow> training;     // everyone's

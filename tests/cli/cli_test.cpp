@@ -104,12 +104,13 @@ class CliTest : public ::testing::Test {
       password = "CUSTOS_PASSWORD='" + staff + " own password 1'";
       change.clear();
     } else if (staff == "agent" || staff == "clerk" || staff == "risk" || staff == "sec" ||
-               staff == "pm") {
+               staff == "sec2" || staff == "pm") {
+      const bool sec = staff == "sec" || staff == "sec2";
       if (staff == "risk") GrantRole(admin, "risk", "risk_officer");
-      if (staff == "sec") GrantRole(admin, "sec", "security_admin");
+      if (sec) GrantRole(admin, staff, "security_admin");
       const std::string post = staff == "agent"   ? "support_agent --role customer_service"
                                : staff == "clerk" ? "sales_rep --role sales"
-                               : staff == "sec"   ? "security_administrator --role security_admin"
+                               : sec              ? "security_administrator --role security_admin"
                                : staff == "pm"    ? "partnership_manager --role partnership_manager"
                                                   : "risk_officer --role risk_officer";
       Run("staff add " + staff + " --name " + staff + " --post " + post + " --with-password", admin,
@@ -1532,9 +1533,12 @@ TEST_F(CliTest, DoctorExitsWithItsWorstFindingAndPrintsTheApisShape) {
   EXPECT_EQ(failing_json.code, 2) << failing_json.out;
   EXPECT_EQ(ParseJson(failing_json.out).value("status", ""), "failure") << failing_json.out;
 
-  // The witness file in place (written by the last run's seal): no warning, no failure (a
-  // notice at most), 0.
+  // The witness file in place (written by the last run's seal) and two security administrators
+  // deciding approvals besides the DPO (access.approvers): no warning, no failure (a notice at
+  // most), 0.
   ASSERT_TRUE(fs::exists(witness));
+  ASSERT_FALSE(TokenFor("sec").empty());
+  ASSERT_FALSE(TokenFor("sec2").empty());
   Outcome healthy = Custos("--json doctor", "dpo", "");
   EXPECT_EQ(healthy.code, 0) << healthy.out;
   const nlohmann::json healthy_doc = ParseJson(healthy.out);

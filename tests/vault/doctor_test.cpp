@@ -74,7 +74,7 @@ TEST_F(DoctorTest, EveryCheckReportsOnceInTheDocumentedOrder) {
                "files.permissions", "keys.provider", "keys.kek_age", "keys.epochs",
                "tls.certificate", "audit.verify", "audit.witness", "audit.journals", "backup.age",
                "backup.verify", "access.totp", "access.training", "access.dormant", "access.tokens",
-               "access.separation", "retention.ceilings", "server.listen"}));
+               "access.separation", "access.approvers", "retention.ceilings", "server.listen"}));
   EXPECT_GT(r.audit_seq, 0);
   for (const DoctorFinding& f : r.findings) {
     if (f.severity >= Severity::kWarning) {
@@ -99,6 +99,33 @@ TEST_F(DoctorTest, AFreshVaultIsSoundWhereInitMadeItSo) {
   EXPECT_EQ(SeverityOf(r, "retention.ceilings"), Severity::kOk)
       << Find(r, "retention.ceilings").message;
   EXPECT_EQ(SeverityOf(r, "server.listen"), Severity::kOk);
+}
+
+// A credential reset names an account and needs a requester and an approver other than it, so
+// an approver who loses their password (the DPO) can be reset only while a third account decides
+// approvals (docs/access.md): the doctor warns below three, counting active accounts with a
+// password of their own.
+TEST_F(DoctorTest, FewerThanThreeAccountsThatDecideApprovalsIsAWarning) {
+  DoctorFinding f = Find(Run(), "access.approvers");
+  EXPECT_EQ(f.severity, Severity::kWarning) << f.message;
+  // The DPO; the fixture's operator holds the DPO's role but has no password.
+  EXPECT_NE(f.message.find("1 active account(s) with a password decide approvals (dpo)"),
+            std::string::npos)
+      << f.message;
+  EXPECT_FALSE(f.fix.empty());
+  for (const char* id : {"sec.one", "sec.two"}) {
+    CreateGranted(StaffSpec{id, id, "security_administrator", {"security_admin"}, ""});
+  }
+  EXPECT_EQ(SeverityOf(Run(), "access.approvers"), Severity::kWarning)
+      << "accounts with their init token only decide no credential reset";
+  for (const char* id : {"sec.one", "sec.two"}) {
+    ApproveCredentialReset(id);
+    ASSERT_TRUE(
+        vault_->staff().SetPassword(Admin(), id, std::string("a first password for ") + id).ok());
+  }
+  f = Find(Run(), "access.approvers");
+  EXPECT_EQ(f.severity, Severity::kOk) << f.message;
+  EXPECT_NE(f.message.find("3 active accounts"), std::string::npos) << f.message;
 }
 
 TEST_F(DoctorTest, AKeyFileReadableByOthersIsAFailureAnOpenDirectoryAWarning) {

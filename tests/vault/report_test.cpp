@@ -362,7 +362,7 @@ TEST_F(ReportTest, SecurityShowsTheCertificatesExpiryTheWitnessesAndTheDoctorsFi
   const ReportTable& d = Table(r, "doctor");
   EXPECT_EQ(Row(d, {"last run"})[1], ShanghaiDay(now));
   EXPECT_EQ(Row(d, {"audit entry looked at"})[1], std::to_string(doctor->audit_seq));
-  EXPECT_EQ(Row(d, {"checks"})[1], "17");
+  EXPECT_EQ(Row(d, {"checks"})[1], "18");
   EXPECT_EQ(Row(d, {"failure"})[1], std::to_string(doctor->Count(Severity::kFailure)));
   EXPECT_EQ(Row(d, {"warning"})[1], std::to_string(doctor->Count(Severity::kWarning)));
   EXPECT_EQ(Row(d, {"ok"})[1], std::to_string(doctor->Count(Severity::kOk)));
