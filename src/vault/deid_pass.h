@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,9 @@ struct DeidPassOutcome {
   int64_t customers_written = 0;
   // The customers written per class, by ClassDigest of the class key (for the register).
   std::map<std::string, uint64_t> class_sizes;
+  // The ids of the earlier outputs the classes were compared with (CheckNoConcurrentOutput
+  // compares with the others only).
+  std::set<std::string> compared_with;
 };
 
 // A digest naming a class (its generalised key) in the register: hex of the first 16 bytes of
@@ -75,8 +79,12 @@ std::string ClassDigest(std::string_view class_key);
 
 // The class sizes (ClassDigest -> customers) of every earlier release and share of the same
 // profile at `levels` (docs/deid.md, "Releases over time").
-using EarlierClasses = std::function<Result<std::vector<std::map<std::string, uint64_t>>>(
-    const std::vector<int>& levels)>;
+struct EarlierOutput {
+  std::string id;                         // the release's or the share's
+  std::map<std::string, uint64_t> sizes;  // ClassDigest -> customers
+};
+using EarlierClasses =
+    std::function<Result<std::vector<EarlierOutput>>(const std::vector<int>& levels)>;
 
 // The register's class sizes of the releases and shares of the run's profile, the 1,000
 // newest at the levels asked (read in their own transaction): for RunDeidPasses.
@@ -88,13 +96,14 @@ EarlierClasses EarlierOutputs(const DeidRun& run);
 store::DeidReleaseClassesRow ClassSizesRow(std::string_view id, const DeidReleaseReport& report,
                                            const std::map<std::string, uint64_t>& sizes);
 
-// Conflict when an output of the same profile and levels registered since `mine`'s passes read
-// the history (a release or share made at the same moment) differs from it by 1 to k-1
-// customers in a class: a recipient of both could subtract them, so `mine` must not be
-// registered (nor its file given out). Called in the registering transaction, before its rows are
-// written; it takes the lock that orders registrations (the audit log's).
+// Conflict when an output of the same profile and levels that `mine`'s passes did not compare
+// with (one not in `compared_with`: a release or share registered while this one was made)
+// differs from it by 1 to k-1 customers in a class: a recipient of both could subtract them, so
+// `mine` must not be registered (nor its file given out). Called in the registering transaction,
+// before its rows are written; it takes the lock that orders registrations (the audit log's) and
+// parses only the outputs it has not seen, so the lock is held briefly.
 Status CheckNoConcurrentOutput(store::Transaction& txn, const store::DeidReleaseClassesRow& mine,
-                               uint64_t k);
+                               uint64_t k, const std::set<std::string>& compared_with);
 
 // The figures as the register keeps them (FiguresJson) and, when classes were left out for
 // differencing, "differencing": {"classes", "customers"}.
@@ -107,7 +116,9 @@ std::string RecordedFiguresJson(const DeidReleaseReport& report);
 // what the sink received is void). The run must have been admitted (its start recorded).
 // With `earlier` set, a class whose size differs by 1 to k-1 from its size in one of the
 // earlier releases or shares is left out too (a recipient of both could subtract them and isolate
-// the customers who came or went), counted in report.differencing_classes and _customers.
+// the customers who came or went), counted in report.differencing_classes and _customers; and
+// when customers went between the passes so that a class written differs so from an earlier
+// output, Conflict (the file is void, as for the recount).
 Result<DeidPassOutcome> RunDeidPasses(DeidRun& run, const DeidRowSink& sink,
                                       const EarlierClasses& earlier = {});
 

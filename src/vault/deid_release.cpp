@@ -261,7 +261,8 @@ Status Refuse(DeidRun& run, const Status& why) {
 
 // The register row, the class sizes and "deid.release.complete", in one transaction.
 Status Register(DeidRun& run, const DeidReleaseOptions& options, const DeidReleaseReport& report,
-                const std::map<std::string, uint64_t>& class_sizes) {
+                const std::map<std::string, uint64_t>& class_sizes,
+                const std::set<std::string>& compared_with) {
   store::DeidReleaseRow row;
   row.release_id = run.run_id;
   row.created_at_ms = run.m.Now();
@@ -277,7 +278,8 @@ Status Register(DeidRun& run, const DeidReleaseOptions& options, const DeidRelea
   const store::DeidReleaseClassesRow classes = ClassSizesRow(run.run_id, report, class_sizes);
   CUSTOS_ASSIGN_OR_RETURN(auto txn, run.m.store->Begin());
   // An output of the profile made at the same time was not in the history the passes read.
-  const Status concurrent = CheckNoConcurrentOutput(*txn, classes, ModelOf(*run.plan.profile).k);
+  const Status concurrent =
+      CheckNoConcurrentOutput(*txn, classes, ModelOf(*run.plan.profile).k, compared_with);
   if (concurrent.code() == Code::kConflict) {
     txn.reset();  // rolled back: the refusal is recorded in a transaction of its own
     CUSTOS_RETURN_IF_ERROR(Refuse(run, concurrent));
@@ -317,10 +319,6 @@ std::string LevelsText(const std::vector<int>& levels) {
 // The most earlier releases and shares of one profile and levels an output is checked against.
 constexpr size_t kMaxEarlierReleases = 1000;
 
-}  // namespace
-
-namespace {
-
 // The class sizes a register row keeps (ClassSizesRow's counts).
 Result<std::map<std::string, uint64_t>> ParseClassSizes(const std::string& counts) {
   const auto j = nlohmann::json::parse(counts, nullptr, /*allow_exceptions=*/false);
@@ -333,49 +331,59 @@ Result<std::map<std::string, uint64_t>> ParseClassSizes(const std::string& count
   return sizes;
 }
 
+// Whether the class `digest`, of `n` customers, differs by 1 to k-1 customers from its size in
+// one of `outputs` (a recipient of both could isolate the customers who came or went).
+bool DiffersFromAny(const std::string& digest, uint64_t n,
+                    const std::vector<EarlierOutput>& outputs, uint64_t k) {
+  return std::any_of(outputs.begin(), outputs.end(), [&](const EarlierOutput& o) {
+    const auto it = o.sizes.find(digest);
+    if (it == o.sizes.end()) return false;
+    const uint64_t diff = n > it->second ? n - it->second : it->second - n;
+    return diff > 0 && diff < k;
+  });
+}
+
 }  // namespace
 
 EarlierClasses EarlierOutputs(const DeidRun& run) {
-  return
-      [&run](
-          const std::vector<int>& levels) -> Result<std::vector<std::map<std::string, uint64_t>>> {
-        CUSTOS_ASSIGN_OR_RETURN(auto txn, run.m.store->BeginRead());
-        CUSTOS_ASSIGN_OR_RETURN(
-            auto rows, txn->ListDeidReleaseClasses(run.plan.profile->name, LevelsText(levels),
-                                                   kMaxEarlierReleases));
-        std::vector<std::map<std::string, uint64_t>> out;
-        out.reserve(rows.size());
-        for (const store::DeidReleaseClassesRow& row : rows) {
-          CUSTOS_ASSIGN_OR_RETURN(auto sizes, ParseClassSizes(row.counts));
-          out.push_back(std::move(sizes));
-        }
-        return out;
-      };
+  return [&run](const std::vector<int>& levels) -> Result<std::vector<EarlierOutput>> {
+    CUSTOS_ASSIGN_OR_RETURN(auto txn, run.m.store->BeginRead());
+    CUSTOS_ASSIGN_OR_RETURN(auto rows,
+                            txn->ListDeidReleaseClasses(run.plan.profile->name, LevelsText(levels),
+                                                        kMaxEarlierReleases));
+    std::vector<EarlierOutput> out;
+    out.reserve(rows.size());
+    for (store::DeidReleaseClassesRow& row : rows) {
+      CUSTOS_ASSIGN_OR_RETURN(auto sizes, ParseClassSizes(row.counts));
+      out.push_back(EarlierOutput{std::move(row.release_id), std::move(sizes)});
+    }
+    return out;
+  };
 }
 
 Status CheckNoConcurrentOutput(store::Transaction& txn, const store::DeidReleaseClassesRow& mine,
-                               uint64_t k) {
+                               uint64_t k, const std::set<std::string>& compared_with) {
   // Registrations are ordered by the audit log's lock, which GetAuditHead takes (PostgreSQL's
   // advisory lock; on SQLite the write transaction holds the database's write lock already):
   // from here on the history read below holds every output registered before this one.
   CUSTOS_RETURN_IF_ERROR(txn.GetAuditHead().status());
-  CUSTOS_ASSIGN_OR_RETURN(const auto sizes, ParseClassSizes(mine.counts));
   CUSTOS_ASSIGN_OR_RETURN(
-      const auto rows, txn.ListDeidReleaseClasses(mine.profile, mine.levels, kMaxEarlierReleases));
-  for (const store::DeidReleaseClassesRow& row : rows) {
-    if (row.release_id == mine.release_id) continue;
-    CUSTOS_ASSIGN_OR_RETURN(const auto theirs, ParseClassSizes(row.counts));
-    for (const auto& [digest, n] : sizes) {
-      const auto it = theirs.find(digest);
-      if (it == theirs.end()) continue;
-      const uint64_t diff = n > it->second ? n - it->second : it->second - n;
-      if (diff > 0 && diff < k) {
-        return Conflict(fmt::format(
-            "profile '{}': another release or share of it was registered while this one was "
-            "made, and a class differs from it by fewer than k customers; nothing was released "
-            "(run it again: that class is then left out)",
-            mine.profile));
-      }
+      auto rows, txn.ListDeidReleaseClasses(mine.profile, mine.levels, kMaxEarlierReleases));
+  std::vector<EarlierOutput> unseen;
+  for (store::DeidReleaseClassesRow& row : rows) {
+    if (row.release_id == mine.release_id || compared_with.contains(row.release_id)) continue;
+    CUSTOS_ASSIGN_OR_RETURN(auto sizes, ParseClassSizes(row.counts));
+    unseen.push_back(EarlierOutput{std::move(row.release_id), std::move(sizes)});
+  }
+  if (unseen.empty()) return Status::Ok();
+  CUSTOS_ASSIGN_OR_RETURN(const auto sizes, ParseClassSizes(mine.counts));
+  for (const auto& [digest, n] : sizes) {
+    if (DiffersFromAny(digest, n, unseen, k)) {
+      return Conflict(fmt::format(
+          "profile '{}': another release or share of it was registered while this one was made, "
+          "and a class differs from it by fewer than k customers; nothing was released or "
+          "shared (make it again: that class is then left out)",
+          mine.profile));
     }
   }
   return Status::Ok();
@@ -423,19 +431,14 @@ Result<DeidPassOutcome> RunDeidPasses(DeidRun& run, const DeidRowSink& sink,
   std::unordered_set<std::string> suppressed;
   std::unordered_map<std::string, uint64_t> kept;
   std::unordered_set<std::string> left_out;  // for differencing
+  std::vector<EarlierOutput> before;         // the earlier outputs compared with
   data.Evaluate(found->best.levels, model, &suppressed, earlier ? &kept : nullptr);
   if (earlier) {
-    CUSTOS_ASSIGN_OR_RETURN(const auto before, earlier(found->best.levels));
+    CUSTOS_ASSIGN_OR_RETURN(before, earlier(found->best.levels));
+    for (const EarlierOutput& o : before) outcome.compared_with.insert(o.id);
     for (const auto& entry : kept) {
       const uint64_t size = entry.second;
-      const std::string digest = ClassDigest(entry.first);
-      const bool differs = std::any_of(before.begin(), before.end(), [&](const auto& sizes) {
-        const auto it = sizes.find(digest);
-        if (it == sizes.end()) return false;
-        const uint64_t diff = size > it->second ? size - it->second : it->second - size;
-        return diff > 0 && diff < model.k;
-      });
-      if (!differs) continue;
+      if (!DiffersFromAny(ClassDigest(entry.first), size, before, model.k)) continue;
       suppressed.insert(entry.first);
       left_out.insert(entry.first);
       ++report.differencing_classes;
@@ -459,10 +462,19 @@ Result<DeidPassOutcome> RunDeidPasses(DeidRun& run, const DeidRowSink& sink,
   if (!tally.Meets(model)) {
     return Conflict("customers changed during the release; the file is void, release again");
   }
+  for (const auto& [key, c] : tally.classes) outcome.class_sizes[ClassDigest(key)] = c.first;
+  // A class that lost customers between the passes may now differ by fewer than k from an
+  // earlier output it matched in the first pass.
+  for (const auto& [digest, n] : outcome.class_sizes) {
+    if (DiffersFromAny(digest, n, before, model.k)) {
+      return Conflict(
+          "customers changed during the release so that a class differs by fewer than k from an "
+          "earlier release or share; the file is void, release again");
+    }
+  }
   report.met = true;
   report.rows_written = rows;
   outcome.customers_written = tally.customers;
-  for (const auto& [key, c] : tally.classes) outcome.class_sizes[ClassDigest(key)] = c.first;
   return outcome;
 }
 
@@ -527,7 +539,8 @@ Result<DeidReleaseReport> DeidService::Release(const Context& ctx,
   report.release_id = run.run_id;
   report.rows_written = open().rows();
   report.file_sha256 = open().Sha256();
-  CUSTOS_RETURN_IF_ERROR(Register(run, options, report, outcome.class_sizes));
+  CUSTOS_RETURN_IF_ERROR(
+      Register(run, options, report, outcome.class_sizes, outcome.compared_with));
   return report;
 }
 

@@ -504,7 +504,7 @@ void CheckApprovers(const schema::Config& c, const DoctorFacts& f,
                      approvers.size(), approvers.empty() ? "none" : Joined(approvers),
                      kApproversNeeded),
          "grant security_admin or dpo to another person under dual control (custos approval "
-         "request --kind role_grant, custos staff create) and have them set their password "
+         "request --kind role_grant, then custos staff add) and have them set their password "
          "(docs/access.md)"});
   } else {
     out.push_back(Ok("access.approvers", fmt::format("{} active accounts decide approvals: {}",

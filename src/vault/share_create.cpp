@@ -482,6 +482,7 @@ struct ShareRows {
   std::vector<std::vector<std::string>> canaries;
   // Under a profile: its class sizes, registered with the share.
   std::optional<store::DeidReleaseClassesRow> classes = std::nullopt;
+  std::set<std::string> compared_with;  // the earlier outputs the classes were compared with
 };
 
 Result<ShareRows> MakeRows(VaultState& m, const Context& recorded, const SharePlan& plan,
@@ -504,6 +505,7 @@ Result<ShareRows> MakeRows(VaultState& m, const Context& recorded, const SharePl
   out.differencing_customers = p.report.differencing_customers;
   out.fields = p.header;
   r.classes = ClassSizesRow(out.share_id, p.report, p.class_sizes);
+  r.compared_with = std::move(p.compared_with);
   r.canaries = ProfileCanaryRows(key, p, share::CanaryCount(static_cast<int64_t>(p.rows.size())));
   r.header = std::move(p.header);
   r.rows = std::move(p.rows);
@@ -579,7 +581,8 @@ Result<ShareResult> SharingService::CreateShare(const Context& ctx, const ShareS
     canaries = 0;
   }
   const size_t written = rows.rows.size() + static_cast<size_t>(canaries);
-  rows = ShareRows{std::move(rows.header), {}, {}, std::move(rows.classes)};
+  rows = ShareRows{
+      std::move(rows.header), {}, {}, std::move(rows.classes), std::move(rows.compared_with)};
 
   CUSTOS_ASSIGN_OR_RETURN(out.package, share::SealForRecipient(plan.partner.cert_pem, content));
   out.package_sha256 = share::Sha256Hex(out.package);
@@ -598,8 +601,8 @@ Result<ShareResult> SharingService::CreateShare(const Context& ctx, const ShareS
   CUSTOS_RETURN_IF_ERROR(Write(m, recorded, done, [&](Scope& s) -> Result<Verdict> {
     if (rows.classes.has_value()) {
       // An output of the profile made at the same time was not in the history the passes read.
-      const Status concurrent =
-          CheckNoConcurrentOutput(s.txn, *rows.classes, ModelOf(*plan.profile).k);
+      const Status concurrent = CheckNoConcurrentOutput(
+          s.txn, *rows.classes, ModelOf(*plan.profile).k, rows.compared_with);
       if (concurrent.code() == Code::kConflict) return Verdict::Deny(concurrent, plan.fields);
       CUSTOS_RETURN_IF_ERROR(concurrent);
     }

@@ -106,6 +106,7 @@ struct ProfileRows {
   // The customers written per class (DeidPassOutcome::class_sizes), kept with the share for
   // later releases and shares to be checked against (docs/deid.md, "Releases over time").
   std::map<std::string, uint64_t> class_sizes;
+  std::set<std::string> compared_with;  // DeidPassOutcome::compared_with
 };
 
 // Runs the profile's passes for share `share_id` under the recorded context `ctx` (the first

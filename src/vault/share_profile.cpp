@@ -100,6 +100,7 @@ Result<ProfileRows> ProfileShareRows(VaultState& m, const Context& ctx, const Sh
   out.report = std::move(outcome.report);
   out.customers = outcome.customers_written;
   out.class_sizes = std::move(outcome.class_sizes);
+  out.compared_with = std::move(outcome.compared_with);
   return out;
 }
 
