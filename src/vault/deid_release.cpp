@@ -278,7 +278,7 @@ Status Register(DeidRun& run, const DeidReleaseOptions& options, const DeidRelea
   const store::DeidReleaseClassesRow classes = ClassSizesRow(run.run_id, report, class_sizes);
   CUSTOS_ASSIGN_OR_RETURN(auto txn, run.m.store->Begin());
   // An output of the profile made at the same time was not in the history the passes read.
-  const Status concurrent =
+  Status concurrent =
       CheckNoConcurrentOutput(*txn, classes, ModelOf(*run.plan.profile).k, compared_with);
   if (concurrent.code() == Code::kConflict) {
     txn.reset();  // rolled back: the refusal is recorded in a transaction of its own
