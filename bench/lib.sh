@@ -22,6 +22,8 @@
 #       $BENCH_NOTICE (default 1),
 #       sensitive consent and the purposes $BENCH_PURPOSES (default
 #       customer_service,account_management); more with IMPORT ARGS (e.g. --share-consent).
+#       With BENCH_PERF=FILE the import runs under `perf record -F 499 -g -o FILE` (a profile;
+#       the timing then includes perf's cost).
 #   bench_exporter_role VAULT PURPOSE [mask]
 #       Adds the role and post `bench_exporter`: `customer.export` of the general and internal
 #       fields for PURPOSE, and with `mask` the confidential ones masked (a role reading them
@@ -100,7 +102,9 @@ bench_init() {
 bench_import() {
   local vault=$1 token=$2 csv=$3
   shift 3
-  CUSTOS_TOKEN=$token CUSTOS_PURPOSE=account_management $CUSTOS --vault "$vault" import \
+  local perf=()
+  [[ -n ${BENCH_PERF:-} ]] && perf=(perf record -F 499 -g -o "$BENCH_PERF" --)
+  CUSTOS_TOKEN=$token CUSTOS_PURPOSE=account_management "${perf[@]}" $CUSTOS --vault "$vault" import \
     --notice-version "${BENCH_NOTICE:-1}" --sensitive-consent \
     --consent-purposes "${BENCH_PURPOSES:-customer_service,account_management}" "$@" "$csv" >/dev/null
 }
