@@ -48,6 +48,11 @@ namespace http = beast::http;
 using tcp = net::ip::tcp;
 
 constexpr size_t kReadChunk = 8192;
+// What a connection's input buffer may hold beyond a request head: in a chunked body, a chunk
+// line (with its extensions) or the trailer, which the parser needs whole, and the next read. A
+// line or trailer that does not end within it is refused (Beast's buffer_overflow: 400) instead
+// of being buffered without bound until the body deadline.
+constexpr size_t kMaxChunkLineOrTrailer = size_t{64} << 10;
 // The header a trusted proxy names the client in ([server] trusted_proxies).
 constexpr std::string_view kForwardedFor = "X-Forwarded-For";
 // Connections over max_connections that are answered 503 at the same time; more are closed.
@@ -136,7 +141,8 @@ class Session : public std::enable_shared_from_this<Session> {
         tls_(server.CurrentTls()),
         stream_(std::move(socket), *tls_),
         id_(id),
-        refuse_(refuse) {}
+        refuse_(refuse),
+        buffer_(server.options.limits.max_head_bytes + kMaxChunkLineOrTrailer) {}
   ~Session() { s_.Forget(id_, refuse_); }
 
   net::any_io_executor executor() { return stream_.get_executor(); }
@@ -258,6 +264,12 @@ class Session : public std::enable_shared_from_this<Session> {
         stream_, buffer_, *parser_,
         [self = shared_from_this()](const beast::error_code& ec, size_t) {
           if (ec == http::error::body_limit) return self->Refuse(413, "");
+          if (ec == http::error::buffer_overflow) {
+            return self->Refuse(
+                400, fmt::format("malformed HTTP request body: a chunk line or trailer longer "
+                                 "than {} bytes",
+                                 kMaxChunkLineOrTrailer));
+          }
           if (ec &&
               ec.category() == beast::http::make_error_code(http::error::bad_chunk).category()) {
             return self->Refuse(400, "malformed HTTP request body");

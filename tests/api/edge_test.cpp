@@ -222,6 +222,19 @@ TEST_F(EdgeTest, LimitsOnTheTargetTheHeadAndTheBody) {
        "POST /v1/customers HTTP/1.1\r\n" + Authorised() +
            "Content-Type: application/json\r\nContent-Length: 10000000\r\n\r\n{}",
        413},
+      // A chunk line's extensions and a trailer are read whole before they are parsed: one that
+      // never ends is refused once it outgrows the buffer, not held until the body deadline.
+      {"a chunk extension that never ends",
+       "POST /v1/customers HTTP/1.1\r\n" + Authorised() +
+           "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1;x=" +
+           std::string(200000, 'a'),
+       400},
+      {"a trailer that never ends",
+       "POST /v1/customers HTTP/1.1\r\n" + Authorised() +
+           "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n"
+           "0\r\nX-Trailer: " +
+           std::string(200000, 'b'),
+       400},
       {"a chunked body over max_body_bytes",
        "POST /v1/customers HTTP/1.1\r\n" + Authorised() +
            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n11000\r\n" +
