@@ -53,6 +53,13 @@ constexpr size_t kReadChunk = 8192;
 // line or trailer that does not end within it is refused (Beast's buffer_overflow: 400) instead
 // of being buffered without bound until the body deadline.
 constexpr size_t kMaxChunkLineOrTrailer = size_t{64} << 10;
+// Request bodies being received at once, summed (a declared length, or max_body_bytes for a
+// chunked body), are held to the larger of this and four bodies of max_body_bytes: a request
+// over it is answered 503 before its body is read, so that clients declaring large bodies and
+// sending them slowly, before any authentication, cannot make the server hold a body's memory
+// for every connection it admits.
+constexpr uint64_t kMinBodyBudget = uint64_t{64} << 20;
+constexpr uint64_t kBodiesInBudget = 4;
 // The header a trusted proxy names the client in ([server] trusted_proxies).
 constexpr std::string_view kForwardedFor = "X-Forwarded-For";
 // Connections over max_connections that are answered 503 at the same time; more are closed.
@@ -103,6 +110,9 @@ struct BeastServer::State {
 
   void Accept();
   void Forget(uint64_t id, bool refused);
+  // Takes `n` bytes of the body budget (kMinBodyBudget); false when they are not left.
+  bool ReserveBody(uint64_t n);
+  void ReleaseBody(uint64_t n);
 
   const Options options;
   const RequestPipeline& pipeline;
@@ -115,6 +125,7 @@ struct BeastServer::State {
   uint64_t next_id = 0;                                           // guarded by mu
   size_t admitted = 0;                                            // guarded by mu
   size_t refusing = 0;                                            // guarded by mu
+  uint64_t receiving = 0;  // body bytes reserved by connections reading a body; guarded by mu
 
   // The TLS context new connections take; ReloadCertificate swaps it (guarded by tls_mu).
   // A connection keeps the context it began with.
@@ -143,7 +154,10 @@ class Session : public std::enable_shared_from_this<Session> {
         id_(id),
         refuse_(refuse),
         buffer_(server.options.limits.max_head_bytes + kMaxChunkLineOrTrailer) {}
-  ~Session() { s_.Forget(id_, refuse_); }
+  ~Session() {
+    ReleaseBody();
+    s_.Forget(id_, refuse_);
+  }
 
   net::any_io_executor executor() { return stream_.get_executor(); }
 
@@ -245,6 +259,12 @@ class Session : public std::enable_shared_from_this<Session> {
     head_fields_ = static_cast<size_t>(std::distance(parser_->get().begin(), parser_->get().end()));
     if (refuse_) return Refuse(503, "service unavailable: too many connections");
     if (parser_->is_done()) return Dispatch();
+    const boost::optional<uint64_t> declared = parser_->content_length();
+    const uint64_t need = declared ? *declared : s_.options.limits.max_body_bytes;
+    if (!s_.ReserveBody(need)) {
+      return Refuse(503, "service unavailable: too many request bodies are being received");
+    }
+    reserved_ = need;
     phase_ = Phase::kBody;
     Tcp().expires_after(s_.options.body_timeout);
     if (Lower(std::string_view(parser_->get()[http::field::expect])) == "100-continue") {
@@ -263,6 +283,7 @@ class Session : public std::enable_shared_from_this<Session> {
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](const beast::error_code& ec, size_t) {
+          self->ReleaseBody();
           if (ec == http::error::body_limit) return self->Refuse(413, "");
           if (ec == http::error::buffer_overflow) {
             return self->Refuse(
@@ -399,6 +420,13 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // Gives the body budget this connection took back (at the body's end, or when it goes).
+  void ReleaseBody() {
+    if (reserved_ == 0) return;
+    s_.ReleaseBody(reserved_);
+    reserved_ = 0;
+  }
+
   void Close() {
     if (closed_) return;
     closed_ = true;
@@ -422,6 +450,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = false;
   bool head_method_ = false;
   size_t head_fields_ = 0;  // the fields of the request's head, before any trailer
+  uint64_t reserved_ = 0;   // of the body budget, while the body is read
   bool close_after_ = false;
   bool closed_ = false;
 };
@@ -464,6 +493,19 @@ void BeastServer::State::Forget(uint64_t id, bool refused) {
   std::lock_guard lock(mu);
   sessions.erase(id);
   --(refused ? refusing : admitted);
+}
+
+bool BeastServer::State::ReserveBody(uint64_t n) {
+  const uint64_t budget = std::max(kMinBodyBudget, kBodiesInBudget * options.limits.max_body_bytes);
+  std::lock_guard lock(mu);
+  if (n > budget - receiving) return false;
+  receiving += n;
+  return true;
+}
+
+void BeastServer::State::ReleaseBody(uint64_t n) {
+  std::lock_guard lock(mu);
+  receiving -= n;
 }
 
 namespace {

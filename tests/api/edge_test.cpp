@@ -360,6 +360,49 @@ TEST_F(EdgeTest, ConnectionsOverTheLimitGet503) {
   EXPECT_EQ(Statuses(fourth.Read(1, milliseconds(3000))), std::vector<int>{200});
 }
 
+// Bodies being received share one budget (the larger of 64 MiB and four bodies of
+// max_body_bytes): clients that declare large bodies and send them slowly, before any
+// authentication, get 503 once it is spent instead of each holding a body's memory. A request
+// without a body is not held to it, and a body's share is free again when its connection goes.
+TEST_F(EdgeTest, BodiesBeingReceivedShareOneBudget) {
+  constexpr uint64_t kBody = uint64_t{32} << 20;  // four of them are the budget
+  StartServer(DefaultConfig(), /*real_tokens=*/false,
+              [](ServerOptions& o) { o.config.max_body_bytes = kBody; });
+  const std::string slow_head =
+      "POST /v1/customers HTTP/1.1\r\n" + Authorised() +
+      "Content-Type: application/json\r\nContent-Length: " + std::to_string(kBody) + "\r\n\r\n{";
+  std::vector<std::unique_ptr<RawTls>> slow;
+  for (int i = 0; i < 4; ++i) {
+    slow.push_back(std::make_unique<RawTls>(port_));
+    ASSERT_TRUE(slow.back()->connected());
+    ASSERT_TRUE(slow.back()->Send(slow_head));
+  }
+  std::this_thread::sleep_for(milliseconds(500));  // their heads are read
+  RawTls over(port_);
+  ASSERT_TRUE(over.connected());
+  ASSERT_TRUE(over.Send(slow_head));
+  bool closed = false;
+  const std::string refused = over.Read(1, milliseconds(3000), &closed);
+  EXPECT_EQ(Statuses(refused), std::vector<int>{503}) << refused.substr(0, 300);
+  EXPECT_NE(refused.find("request bodies"), std::string::npos) << refused.substr(0, 300);
+  EXPECT_TRUE(closed || over.ClosedWithin(milliseconds(3000)));
+
+  RawTls health(port_);
+  ASSERT_TRUE(health.connected());
+  ASSERT_TRUE(health.Send("GET /v1/health HTTP/1.1\r\nHost: h\r\n\r\n"));
+  EXPECT_EQ(Statuses(health.Read(1, milliseconds(3000))), std::vector<int>{200});
+
+  slow.front().reset();
+  std::this_thread::sleep_for(milliseconds(500));
+  RawTls again(port_);
+  ASSERT_TRUE(again.connected());
+  ASSERT_TRUE(again.Send("POST /v1/customers HTTP/1.1\r\n" + Authorised() +
+                         "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"));
+  const std::vector<int> statuses = Statuses(again.Read(1, milliseconds(3000)));
+  ASSERT_EQ(statuses.size(), 1u);
+  EXPECT_NE(statuses[0], 503);
+}
+
 // Issue 12 item 9e: header values reach the vault as sent. A percent-escaped purpose is not
 // the purpose it would decode to: it is unknown, and the read is refused.
 TEST_F(EdgeTest, HeaderValuesAreNotPercentDecoded) {
