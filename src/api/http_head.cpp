@@ -109,6 +109,9 @@ HeadCheck CheckRequestHead(std::string_view head, const HeadLimits& limits) {
 
   // The field lines.
   size_t fields = 0, hosts = 0, content_lengths = 0, transfer_encodings = 0;
+  // The fields that say who asks and why: one each, or a proxy that keeps the last of them
+  // would read another request than the first-wins server does.
+  size_t authorizations = 0, cookies = 0, purposes = 0;
   bool chunked = false;
   size_t pos = line_end + 2;
   while (pos < head.size()) {
@@ -136,6 +139,17 @@ HeadCheck CheckRequestHead(std::string_view head, const HeadLimits& limits) {
     }
     if (EqualsNoCase(name, "host")) {
       ++hosts;
+    } else if (EqualsNoCase(name, "authorization") || EqualsNoCase(name, "cookie") ||
+               EqualsNoCase(name, "x-custos-purpose")) {
+      const bool auth = EqualsNoCase(name, "authorization");
+      const bool cookie = !auth && EqualsNoCase(name, "cookie");
+      size_t& seen = auth ? authorizations : cookie ? cookies : purposes;
+      if (++seen > 1) {
+        return Refuse(400, fmt::format("malformed HTTP request: more than one {} field",
+                                       auth     ? "Authorization"
+                                       : cookie ? "Cookie"
+                                                : "X-Custos-Purpose"));
+      }
     } else if (EqualsNoCase(name, "content-length")) {
       if (++content_lengths > 1) {
         return Refuse(400, "malformed HTTP request: more than one Content-Length");

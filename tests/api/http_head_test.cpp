@@ -41,6 +41,24 @@ TEST(HttpHead, AmbiguousFramingIsRefused) {
   EXPECT_EQ(StatusOf("GET /v1/x HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"), 400);
 }
 
+// The fields that say who asks and why come once: the server takes the first of repeated
+// fields, and a proxy in front that took the last would authorise another request.
+TEST(HttpHead, CredentialsAndPurposeComeOnce) {
+  const std::string start = "GET /v1/x HTTP/1.1\r\nHost: h\r\n";
+  for (const std::string fields :
+       {"Authorization: Bearer a\r\nAuthorization: Bearer b\r\n",
+        "authorization: Bearer a\r\nAUTHORIZATION: Bearer a\r\n",
+        "Cookie: custos_session=a\r\nCookie: custos_session=b\r\n",
+        "X-Custos-Purpose: customer_service\r\nx-custos-purpose: marketing\r\n"}) {
+    SCOPED_TRACE(fields);
+    const HeadCheck check = CheckRequestHead(start + fields + "\r\n", HeadLimits{});
+    EXPECT_EQ(check.status, 400);
+    EXPECT_NE(check.message.find("more than one"), std::string::npos) << check.message;
+  }
+  EXPECT_EQ(
+      StatusOf(start + "Authorization: Bearer a\r\nCookie: c=1\r\nX-Custos-Purpose: p\r\n\r\n"), 0);
+}
+
 TEST(HttpHead, LimitsAreEnforced) {
   HeadLimits limits;
   limits.max_body_bytes = 100;
