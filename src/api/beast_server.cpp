@@ -267,7 +267,10 @@ class Session : public std::enable_shared_from_this<Session> {
     reserved_ = need;
     phase_ = Phase::kBody;
     Tcp().expires_after(s_.options.body_timeout);
-    if (Lower(std::string_view(parser_->get()[http::field::expect])) == "100-continue") {
+    // An HTTP/1.0 client cannot read an interim response: its expectation is ignored (RFC 9110
+    // §10.1.1).
+    if (parser_->get().version() >= 11 &&
+        Lower(std::string_view(parser_->get()[http::field::expect])) == "100-continue") {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
                        [self = shared_from_this()](const beast::error_code& e, size_t) {

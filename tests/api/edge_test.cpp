@@ -262,6 +262,27 @@ TEST_F(EdgeTest, LimitsOnTheTargetTheHeadAndTheBody) {
   EXPECT_NE(answer.find("malformed JSON"), std::string::npos) << answer;
 }
 
+// `Expect: 100-continue` gets the interim answer from HTTP/1.1 only: an HTTP/1.0 client cannot
+// read one, and RFC 9110 §10.1.1 has the server ignore the expectation there.
+TEST_F(EdgeTest, OnlyHttp11IsAnsweredOneHundredContinue) {
+  for (const char* version : {"HTTP/1.1", "HTTP/1.0"}) {
+    SCOPED_TRACE(version);
+    RawTls c(port_);
+    ASSERT_TRUE(c.connected());
+    ASSERT_TRUE(c.Send(std::string("POST /v1/customers ") + version + "\r\n" + Authorised() +
+                       "Content-Type: application/json\r\nExpect: 100-continue\r\n"
+                       "Content-Length: 2\r\n\r\n"));
+    const std::string interim = c.Read(0, milliseconds(500));
+    EXPECT_EQ(interim.find("100 Continue") != std::string::npos,
+              std::string_view(version) == "HTTP/1.1")
+        << interim;
+    ASSERT_TRUE(c.Send("{}"));
+    const std::string answer = c.Read(1, milliseconds(3000));
+    EXPECT_EQ(answer.find("100 Continue"), std::string::npos) << answer;
+    EXPECT_NE(answer.find(" 400 "), std::string::npos) << answer.substr(0, 200);  // no fields
+  }
+}
+
 // Pipelined requests on one connection are answered in the order they were sent.
 TEST_F(EdgeTest, PipelinedRequestsAreAnsweredInOrder) {
   const std::string id = CreateThroughApi();
