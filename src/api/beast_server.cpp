@@ -110,7 +110,8 @@ struct BeastServer::State {
 
   void Accept();
   void Forget(uint64_t id, bool refused);
-  // Takes `n` bytes of the body budget (kMinBodyBudget); false when they are not left.
+  // Takes `n` bytes of the body budget (the larger of kMinBodyBudget and kBodiesInBudget
+  // bodies of max_body_bytes); false when they are not left.
   bool ReserveBody(uint64_t n);
   void ReleaseBody(uint64_t n);
 

@@ -17,7 +17,9 @@
 // folding, bare CR/LF, Host, sizes), then parsed by Beast's request_parser, which also reads
 // the body (Content-Length or chunked, at most max_body_bytes); a chunked body whose trailer
 // holds fields is refused (400): the parser would merge them into the checked head's fields.
-// Any refusal is answered with
+// The connection's input buffer holds at most a head and 64 KiB more: a chunk line (its
+// extensions) or a trailer that does not end within it is refused (400). `Expect:
+// 100-continue` is answered for HTTP/1.1 only. Any refusal is answered with
 // the API's error body and "Connection: close", the write side is shut and the rest of the
 // input drained briefly (so the client reads the answer rather than a reset). Requests on one
 // connection are read one at a time, so pipelined requests are answered in order.
@@ -29,7 +31,9 @@
 //
 // Connections: at most `max_connections` are served; the next ones (up to 64 more at once)
 // get 503 "service unavailable" with Retry-After and are closed; beyond that they are closed
-// at once.
+// at once. Bodies being read share one budget, the larger of 64 MiB and four bodies of
+// max_body_bytes (a declared length counts whole, a chunked body as max_body_bytes): a request
+// over it gets the same 503 before its body is read.
 //
 // Lifecycle: Create → Bind → Serve (blocks) → Stop (any thread: closes the listener and every
 // idle connection; a request being read, processed or written finishes, its response goes out

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <array>
+
 namespace custos::api {
 namespace {
 
@@ -111,7 +113,9 @@ HeadCheck CheckRequestHead(std::string_view head, const HeadLimits& limits) {
   size_t fields = 0, hosts = 0, content_lengths = 0, transfer_encodings = 0;
   // The fields that say who asks and why: one each, or a proxy that keeps the last of them
   // would read another request than the first-wins server does.
-  size_t authorizations = 0, cookies = 0, purposes = 0;
+  static constexpr std::array<std::string_view, 3> kOnce = {"Authorization", "Cookie",
+                                                            "X-Custos-Purpose"};
+  std::array<size_t, kOnce.size()> once{};
   bool chunked = false;
   size_t pos = line_end + 2;
   while (pos < head.size()) {
@@ -137,19 +141,13 @@ HeadCheck CheckRequestHead(std::string_view head, const HeadLimits& limits) {
         return Refuse(400, "malformed HTTP request: a control character in a header value");
       }
     }
+    for (size_t i = 0; i < kOnce.size(); ++i) {
+      if (EqualsNoCase(name, kOnce[i]) && ++once[i] > 1) {
+        return Refuse(400, fmt::format("malformed HTTP request: more than one {} field", kOnce[i]));
+      }
+    }
     if (EqualsNoCase(name, "host")) {
       ++hosts;
-    } else if (EqualsNoCase(name, "authorization") || EqualsNoCase(name, "cookie") ||
-               EqualsNoCase(name, "x-custos-purpose")) {
-      const bool auth = EqualsNoCase(name, "authorization");
-      const bool cookie = !auth && EqualsNoCase(name, "cookie");
-      size_t& seen = auth ? authorizations : cookie ? cookies : purposes;
-      if (++seen > 1) {
-        return Refuse(400, fmt::format("malformed HTTP request: more than one {} field",
-                                       auth     ? "Authorization"
-                                       : cookie ? "Cookie"
-                                                : "X-Custos-Purpose"));
-      }
     } else if (EqualsNoCase(name, "content-length")) {
       if (++content_lengths > 1) {
         return Refuse(400, "malformed HTTP request: more than one Content-Length");

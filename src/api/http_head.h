@@ -13,7 +13,9 @@
 //     above max_body_bytes: 413;
 //   - Transfer-Encoding together with Content-Length, in an HTTP/1.0 request, in more than
 //     one field, or with a coding other than "chunked": 400;
-//   - HTTP/1.1 without exactly one Host field: 400.
+//   - HTTP/1.1 without exactly one Host field: 400;
+//   - more than one Authorization, Cookie or X-Custos-Purpose field: 400 (the server takes the
+//     first of repeated fields; a proxy taking the last would authorise another request).
 // Every refusal closes the connection (the server cannot know where the next request starts).
 //
 // No Boost, no sockets: linked into custos_api_parse and fuzzed by tests/api/fuzz_request.cpp.

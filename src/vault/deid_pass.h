@@ -77,18 +77,12 @@ struct DeidPassOutcome {
 // its SHA-256.
 std::string ClassDigest(std::string_view class_key);
 
-// The class sizes (ClassDigest -> customers) of every earlier release and share of the same
-// profile at `levels` (docs/deid.md, "Releases over time").
+// An earlier release or share of the same profile at the same levels, as the register keeps
+// its class sizes (docs/deid.md, "Releases over time").
 struct EarlierOutput {
   std::string id;                         // the release's or the share's
   std::map<std::string, uint64_t> sizes;  // ClassDigest -> customers
 };
-using EarlierClasses =
-    std::function<Result<std::vector<EarlierOutput>>(const std::vector<int>& levels)>;
-
-// The register's class sizes of the releases and shares of the run's profile, the 1,000
-// newest at the levels asked (read in their own transaction): for RunDeidPasses.
-EarlierClasses EarlierOutputs(const DeidRun& run);
 
 // The row that keeps an output's class sizes (`id` a release's or a share's, the report's
 // profile and levels; `sizes` DeidPassOutcome::class_sizes), for a later output to be checked
@@ -114,12 +108,12 @@ std::string RecordedFiguresJson(const DeidReleaseReport& report);
 // writing each row to `sink`, and the recount of the rows written against the model
 // (Conflict when customers changed between the passes so that the model no longer holds:
 // what the sink received is void). The run must have been admitted (its start recorded).
-// With `earlier` set, a class whose size differs by 1 to k-1 from its size in one of the
-// earlier releases or shares is left out too (a recipient of both could subtract them and isolate
-// the customers who came or went), counted in report.differencing_classes and _customers; and
-// when customers went between the passes so that a class written differs so from an earlier
-// output, Conflict (the file is void, as for the recount).
-Result<DeidPassOutcome> RunDeidPasses(DeidRun& run, const DeidRowSink& sink,
-                                      const EarlierClasses& earlier = {});
+// A class whose size differs by 1 to k-1 from its size in one of the 1,000 newest earlier
+// releases or shares of the profile at the same levels (read in their own transaction) is left
+// out too (a recipient of both could subtract them and isolate the customers who came or went),
+// counted in report.differencing_classes and _customers; the ids compared with are in
+// outcome.compared_with. When customers went between the passes so that a class written differs
+// so from an earlier output: Conflict (the file is void, as for the recount).
+Result<DeidPassOutcome> RunDeidPasses(DeidRun& run, const DeidRowSink& sink);
 
 }  // namespace custos::vault

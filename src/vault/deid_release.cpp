@@ -343,23 +343,24 @@ bool DiffersFromAny(const std::string& digest, uint64_t n,
   });
 }
 
-}  // namespace
-
-EarlierClasses EarlierOutputs(const DeidRun& run) {
-  return [&run](const std::vector<int>& levels) -> Result<std::vector<EarlierOutput>> {
-    CUSTOS_ASSIGN_OR_RETURN(auto txn, run.m.store->BeginRead());
-    CUSTOS_ASSIGN_OR_RETURN(auto rows,
-                            txn->ListDeidReleaseClasses(run.plan.profile->name, LevelsText(levels),
-                                                        kMaxEarlierReleases));
-    std::vector<EarlierOutput> out;
-    out.reserve(rows.size());
-    for (store::DeidReleaseClassesRow& row : rows) {
-      CUSTOS_ASSIGN_OR_RETURN(auto sizes, ParseClassSizes(row.counts));
-      out.push_back(EarlierOutput{std::move(row.release_id), std::move(sizes)});
-    }
-    return out;
-  };
+// The 1,000 newest earlier releases and shares of the run's profile at `levels`, read in their
+// own transaction.
+Result<std::vector<EarlierOutput>> EarlierOutputs(const DeidRun& run,
+                                                  const std::vector<int>& levels) {
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, run.m.store->BeginRead());
+  CUSTOS_ASSIGN_OR_RETURN(
+      auto rows,
+      txn->ListDeidReleaseClasses(run.plan.profile->name, LevelsText(levels), kMaxEarlierReleases));
+  std::vector<EarlierOutput> out;
+  out.reserve(rows.size());
+  for (store::DeidReleaseClassesRow& row : rows) {
+    CUSTOS_ASSIGN_OR_RETURN(auto sizes, ParseClassSizes(row.counts));
+    out.push_back(EarlierOutput{std::move(row.release_id), std::move(sizes)});
+  }
+  return out;
 }
+
+}  // namespace
 
 Status CheckNoConcurrentOutput(store::Transaction& txn, const store::DeidReleaseClassesRow& mine,
                                uint64_t k, const std::set<std::string>& compared_with) {
@@ -406,8 +407,7 @@ std::string RecordedFiguresJson(const DeidReleaseReport& report) {
   return figures.dump();
 }
 
-Result<DeidPassOutcome> RunDeidPasses(DeidRun& run, const DeidRowSink& sink,
-                                      const EarlierClasses& earlier) {
+Result<DeidPassOutcome> RunDeidPasses(DeidRun& run, const DeidRowSink& sink) {
   const schema::DeidProfileDef& profile = *run.plan.profile;
   CUSTOS_ASSIGN_OR_RETURN(deid::Dataset data, Collect(run));
   DeidPassOutcome outcome;
@@ -432,18 +432,15 @@ Result<DeidPassOutcome> RunDeidPasses(DeidRun& run, const DeidRowSink& sink,
   std::unordered_map<std::string, uint64_t> kept;
   std::unordered_set<std::string> left_out;  // for differencing
   std::vector<EarlierOutput> before;         // the earlier outputs compared with
-  data.Evaluate(found->best.levels, model, &suppressed, earlier ? &kept : nullptr);
-  if (earlier) {
-    CUSTOS_ASSIGN_OR_RETURN(before, earlier(found->best.levels));
-    for (const EarlierOutput& o : before) outcome.compared_with.insert(o.id);
-    for (const auto& entry : kept) {
-      const uint64_t size = entry.second;
-      if (!DiffersFromAny(ClassDigest(entry.first), size, before, model.k)) continue;
-      suppressed.insert(entry.first);
-      left_out.insert(entry.first);
-      ++report.differencing_classes;
-      report.differencing_customers += size;
-    }
+  data.Evaluate(found->best.levels, model, &suppressed, &kept);
+  CUSTOS_ASSIGN_OR_RETURN(before, EarlierOutputs(run, found->best.levels));
+  for (const EarlierOutput& o : before) outcome.compared_with.insert(o.id);
+  for (const auto& [key, size] : kept) {
+    if (!DiffersFromAny(ClassDigest(key), size, before, model.k)) continue;
+    suppressed.insert(key);
+    left_out.insert(key);
+    ++report.differencing_classes;
+    report.differencing_customers += size;
   }
   // The figures of what is written: the differencing classes count as suppressed (a share's
   // manifest carries them, and its partner could otherwise work out what was left out).
@@ -514,16 +511,13 @@ Result<DeidReleaseReport> DeidService::Release(const Context& ctx,
     if (!file.has_value()) file.emplace(options.format, ReleaseColumns(*profile), out);
     return *file;
   };
-  CUSTOS_ASSIGN_OR_RETURN(DeidPassOutcome outcome,
-                          RunDeidPasses(
-                              run,
-                              [&open](const std::vector<std::string>& cells) -> Status {
-                                ReleaseFile& f = open();
-                                f.Row(cells);
-                                return f.ok() ? Status::Ok()
-                                              : Unavailable("the release file cannot be written");
-                              },
-                              EarlierOutputs(run)));
+  CUSTOS_ASSIGN_OR_RETURN(
+      DeidPassOutcome outcome,
+      RunDeidPasses(run, [&open](const std::vector<std::string>& cells) -> Status {
+        ReleaseFile& f = open();
+        f.Row(cells);
+        return f.ok() ? Status::Ok() : Unavailable("the release file cannot be written");
+      }));
   if (!outcome.search.ok()) {
     CUSTOS_RETURN_IF_ERROR(Refuse(run, outcome.search));
     return outcome.search;

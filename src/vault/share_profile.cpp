@@ -64,20 +64,16 @@ Result<ProfileRows> ProfileShareRows(VaultState& m, const Context& ctx, const Sh
                   "de-identified under profile '{}'",
                   plan.partner.partner_id, plan.agreement.agreement_id, share_id, profile.name)};
   CUSTOS_ASSIGN_OR_RETURN(DeidPassOutcome outcome,
-                          RunDeidPasses(
-                              run,
-                              [&](const std::vector<std::string>& cells) -> Status {
-                                std::vector<std::string> row;
-                                row.reserve(cells.size());
-                                for (size_t i = 0; i < cells.size(); ++i) {
-                                  const bool pseudonym =
-                                      i < out.pseudonym.size() && out.pseudonym[i];
-                                  row.push_back(pseudonym ? cells[i] : share::Mark(key, cells[i]));
-                                }
-                                out.rows.push_back(std::move(row));
-                                return Status::Ok();
-                              },
-                              EarlierOutputs(run)));
+                          RunDeidPasses(run, [&](const std::vector<std::string>& cells) -> Status {
+                            std::vector<std::string> row;
+                            row.reserve(cells.size());
+                            for (size_t i = 0; i < cells.size(); ++i) {
+                              const bool pseudonym = i < out.pseudonym.size() && out.pseudonym[i];
+                              row.push_back(pseudonym ? cells[i] : share::Mark(key, cells[i]));
+                            }
+                            out.rows.push_back(std::move(row));
+                            return Status::Ok();
+                          }));
   if (!outcome.search.ok()) {
     return RefuseShare(m, ctx, share_id,
                        FailedPrecondition(fmt::format("profile: '{}': {}", profile.name,

@@ -153,13 +153,18 @@ class DeidTest : public VaultTest {
 
   Result<DeidReleaseReport> Release(const std::string& profile, std::string& file) {
     std::ostringstream out;
+    auto r = ReleaseTo(profile, out);
+    file = out.str();
+    return r;
+  }
+
+  // The analyst's release of `profile` written to `out`.
+  Result<DeidReleaseReport> ReleaseTo(const std::string& profile, std::ostream& out) {
     DeidReleaseOptions options;
     options.profile = profile;
     options.recipients = "marketing analytics team";
     options.page_size = 37;  // several pages in each pass
-    auto r = vault_->deid().Release(Analyst(), options, out);
-    file = out.str();
-    return r;
+    return vault_->deid().Release(Analyst(), options, out);
   }
 };
 
@@ -320,10 +325,7 @@ TEST_F(DeidTest, OfTwoReleasesMadeAtOnceThatDifferByFewerThanKTheLaterIsRefused)
     inner = Release("interests_by_age_region", inner_file);
   });
   std::ostream out(&buffer);
-  DeidReleaseOptions options;
-  options.profile = "interests_by_age_region";
-  options.page_size = 37;
-  auto outer = vault_->deid().Release(Analyst(), options, out);
+  auto outer = ReleaseTo("interests_by_age_region", out);
   ASSERT_TRUE(inner.ok()) << inner.status().ToString();
   ASSERT_TRUE(inner->met) << inner->reason;
   EXPECT_EQ(inner->differencing_classes, 0u);  // no earlier release was registered
@@ -370,10 +372,7 @@ TEST_F(DeidTest, AReleaseWhoseClassLostACustomerBetweenItsPassesIsVoid) {
     ASSERT_TRUE(seq.ok()) << seq.status().ToString();
   });
   std::ostream out(&buffer);
-  DeidReleaseOptions options;
-  options.profile = "interests_by_age_region";
-  options.page_size = 37;
-  auto second = vault_->deid().Release(Analyst(), options, out);
+  auto second = ReleaseTo("interests_by_age_region", out);
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), Code::kConflict);
   EXPECT_NE(second.status().message().find("differs by fewer than k"), std::string::npos)

@@ -88,6 +88,14 @@ class ShareTest : public VaultTest {
   }
 
   // Registers the partner and an agreement approved by the DPO.
+  // The agreement under the profile interests_by_age_region (no field list), approved.
+  void ApprovedProfileAgreement() {
+    AgreementSpec spec = Agreement();
+    spec.fields.clear();
+    spec.profile = "interests_by_age_region";
+    ApprovedAgreement(spec);
+  }
+
   void ApprovedAgreement(AgreementSpec spec) {
     auto p = vault_->sharing().AddPartner(Pm(), Partner());
     ASSERT_TRUE(p.ok() || p.status().code() == Code::kConflict) << p.status().ToString();
@@ -847,10 +855,7 @@ TEST(ProfilePackageTest, TheCheckReadsJsonlToo) {
 // included), holds no direct identifier, records the release figures in its manifest, and is
 // traced by its canary pseudonyms once shuffled and cut.
 TEST_F(ShareTest, AShareUnderAProfileIsDeIdentifiedMeetsKAndIsTraced) {
-  AgreementSpec spec = Agreement();
-  spec.fields.clear();
-  spec.profile = "interests_by_age_region";
-  ApprovedAgreement(spec);
+  ApprovedProfileAgreement();
   AddVariedCustomers();
   auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -913,10 +918,7 @@ TEST_F(ShareTest, AShareUnderAProfileIsDeIdentifiedMeetsKAndIsTraced) {
 // A profile share in JSONL: the k and l re-check reads the JSONL, so the canary rows stay
 // (one per CanaryCount) and the objects meet the profile's k and l by a count made here.
 TEST_F(ShareTest, AShareUnderAProfileInJsonlKeepsItsCanaryRowsAndMeetsK) {
-  AgreementSpec spec = Agreement();
-  spec.fields.clear();
-  spec.profile = "interests_by_age_region";
-  ApprovedAgreement(spec);
+  ApprovedProfileAgreement();
   AddVariedCustomers();
   auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", "jsonl"});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -946,10 +948,7 @@ TEST_F(ShareTest, AShareUnderAProfileInJsonlKeepsItsCanaryRowsAndMeetsK) {
 // share leaves that class out, says so to the staff and in the audit entry (not in the manifest
 // the partner reads), and so does a third: each share is checked against every earlier one.
 TEST_F(ShareTest, AShareUnderAProfileLeavesOutAClassThatChangedByFewerThanKSinceAnEarlierShare) {
-  AgreementSpec spec = Agreement();
-  spec.fields.clear();
-  spec.profile = "interests_by_age_region";
-  ApprovedAgreement(spec);
+  ApprovedProfileAgreement();
   AddVariedCustomers();
   auto first = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
   ASSERT_TRUE(first.ok()) << first.status().ToString();
@@ -1005,10 +1004,7 @@ TEST_F(ShareTest, AShareUnderAProfileLeavesOutAClassThatChangedByFewerThanKSince
 
 // A profile the consenting customers cannot meet refuses the share, naming the profile.
 TEST_F(ShareTest, AShareUnderAProfileTheCustomersCannotMeetIsRefused) {
-  AgreementSpec spec = Agreement();
-  spec.fields.clear();
-  spec.profile = "interests_by_age_region";
-  ApprovedAgreement(spec);
+  ApprovedProfileAgreement();
   for (int i = 0; i < 3; ++i) AddCustomer(i, "partner:acme-pay");
   auto r = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
   ASSERT_EQ(r.status().code(), Code::kFailedPrecondition) << r.status().ToString();
