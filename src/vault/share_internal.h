@@ -111,7 +111,7 @@ struct ProfileRows {
 
 // Runs the profile's passes for share `share_id` under the recorded context `ctx` (the first
 // pass records one "share.customer" entry per customer before anything is decrypted), checked
-// against the earlier releases and shares of the profile (EarlierOutputs).
+// against the earlier releases and shares of the profile (RunDeidPasses).
 // FailedPrecondition naming the profile when its model cannot be met (the refusal is
 // recorded); Conflict when customers changed between the passes; store and key errors.
 Result<ProfileRows> ProfileShareRows(VaultState& m, const Context& ctx, const SharePlan& plan,
