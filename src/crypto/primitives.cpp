@@ -3,6 +3,7 @@
 
 #include <botan/hash.h>
 
+#include "crypto/digest.h"
 #include "crypto/internal/thread_rng.h"
 
 namespace custos::crypto {
@@ -38,6 +39,10 @@ std::string ToHex(ByteView bytes) {
     out.push_back(kDigits[b & 0x0f]);
   }
   return out;
+}
+
+std::string Sha256Hex(std::string_view bytes) {
+  return ToHex(Hash(Suite::kAes256Gcm, AsBytes(bytes)));
 }
 
 namespace {

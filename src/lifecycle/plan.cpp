@@ -2,8 +2,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "crypto/primitives.h"
-
 namespace custos::lifecycle {
 namespace {
 
@@ -93,10 +91,6 @@ Result<Plan> PlanFromJson(std::string_view text) {
     return InvalidArgument("plan: a key is missing or has a value of the wrong type");
   }
   return plan;
-}
-
-std::string Sha256Hex(std::string_view text) {
-  return crypto::ToHex(crypto::Hash(crypto::Suite::kAes256Gcm, crypto::AsBytes(text)));
 }
 
 }  // namespace custos::lifecycle

@@ -43,7 +43,4 @@ std::string PlanToJson(const Plan& plan);
 // InvalidArgument naming the key at fault when the text is not a plan of kPlanFormat.
 Result<Plan> PlanFromJson(std::string_view text);
 
-// Lower-case hex SHA-256 of `text`.
-std::string Sha256Hex(std::string_view text);
-
 }  // namespace custos::lifecycle

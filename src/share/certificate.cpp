@@ -6,6 +6,7 @@
 
 #include <ctime>
 
+#include "crypto/digest.h"
 #include "share/openssl_handles.h"
 #include "share/package.h"
 
@@ -66,8 +67,8 @@ Result<PartnerCertificate> ParseCertificate(std::string_view pem) {
   unsigned char* der = nullptr;
   const int n = i2d_X509(cert.get(), &der);
   if (n <= 0) return Internal("cert: the certificate cannot be encoded as DER");
-  out.sha256 =
-      Sha256Hex(std::string_view(reinterpret_cast<const char*>(der), static_cast<size_t>(n)));
+  out.sha256 = crypto::Sha256Hex(
+      std::string_view(reinterpret_cast<const char*>(der), static_cast<size_t>(n)));
   OPENSSL_free(der);
   return out;
 }

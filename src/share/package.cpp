@@ -1,9 +1,6 @@
 #include "share/package.h"
 
 #include <openssl/err.h>
-#include <openssl/sha.h>
-
-#include <array>
 
 #include "share/openssl_handles.h"
 
@@ -16,19 +13,6 @@ using internal::PkeyPtr;
 using internal::X509Ptr;
 
 }  // namespace
-
-std::string Sha256Hex(std::string_view bytes) {
-  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest.data());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(digest.size() * 2);
-  for (unsigned char b : digest) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 0xF]);
-  }
-  return out;
-}
 
 Result<std::string> SealForRecipient(std::string_view cert_pem, std::string_view content) {
   X509Ptr cert = internal::ReadCertificate(cert_pem);

@@ -21,7 +21,4 @@ Result<std::string> SealForRecipient(std::string_view cert_pem, std::string_view
 Result<std::string> OpenAsRecipient(std::string_view smime, std::string_view cert_pem,
                                     std::string_view key_pem);
 
-// Lower-case hex SHA-256 of `bytes`.
-std::string Sha256Hex(std::string_view bytes);
-
 }  // namespace custos::share

@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "access/policy.h"
+#include "crypto/digest.h"
 #include "crypto/primitives.h"
 #include "deid/dp.h"
 #include "lifecycle/plan.h"
@@ -374,7 +375,7 @@ store::DeidReleaseRow RegisterRow(const AggregateRun& a, const DeidAggregateRepo
   row.profile_sha256 = report.profile_sha256;
   row.parameters = parameters.dump();
   row.row_count = static_cast<int64_t>(report.groups.size());
-  row.file_sha256 = lifecycle::Sha256Hex(AnswerJson(report).dump());
+  row.file_sha256 = crypto::Sha256Hex(AnswerJson(report).dump());
   row.recipients = a.options.recipients;
   return row;
 }

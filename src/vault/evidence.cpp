@@ -16,6 +16,7 @@
 #include "audit/proofs.h"
 #include "audit/tree_head.h"
 #include "core/dates.h"
+#include "crypto/digest.h"
 #include "crypto/primitives.h"
 #include "lifecycle/plan.h"
 #include "vault/admission.h"
@@ -400,7 +401,7 @@ Result<EvidenceBundle> DpoService::BuildEvidence(const Context& caller, int64_t 
   nlohmann::json listed = nlohmann::json::array();
   EvidenceBundle out;
   for (const BundleFile& f : files) {
-    const std::string digest = lifecycle::Sha256Hex(f.content);
+    const std::string digest = crypto::Sha256Hex(f.content);
     sums += digest + "  " + f.name + "\n";
     listed.push_back({{"name", f.name}, {"sha256", digest}, {"bytes", f.content.size()}});
     out.files.push_back(f.name);
@@ -413,7 +414,7 @@ Result<EvidenceBundle> DpoService::BuildEvidence(const Context& caller, int64_t 
   manifest["audit_head"] = {{"tree_size", head.tree_size},
                             {"root_hash", crypto::ToHex(head.root_hash)}};
   manifest["files"] = listed;
-  manifest["sha256sums"] = lifecycle::Sha256Hex(sums);
+  manifest["sha256sums"] = crypto::Sha256Hex(sums);
   manifest["signature"] = {{"suite", crypto::SuiteName(m.keyring->suite())},
                            {"algorithm", ed25519 ? "Ed25519" : "SM2 (SM3)"},
                            {"public_key", crypto::ToHex(key)},
@@ -473,13 +474,13 @@ EvidenceCheck VerifyEvidence(std::string_view zip, std::string_view expected_pub
     const auto it = entries->find(name);
     if (it == entries->end()) {
       c.problems.push_back(fmt::format("file {}: listed but missing", name));
-    } else if (lifecycle::Sha256Hex(it->second) != f.value("sha256", "")) {
+    } else if (crypto::Sha256Hex(it->second) != f.value("sha256", "")) {
       c.problems.push_back(fmt::format("file {}: digest differs from the manifest", name));
     }
   }
   const auto sums = entries->find("SHA256SUMS");
   if (sums == entries->end() ||
-      lifecycle::Sha256Hex(sums->second) != manifest.value("sha256sums", "")) {
+      crypto::Sha256Hex(sums->second) != manifest.value("sha256sums", "")) {
     c.problems.emplace_back("file SHA256SUMS: missing or its digest differs from the manifest");
   }
   for (const auto& [name, content] : *entries) {

@@ -11,6 +11,7 @@
 
 #include "core/dates.h"
 #include "core/utf8.h"
+#include "crypto/digest.h"
 #include "crypto/primitives.h"
 #include "lifecycle/plan.h"
 #include "vault/admission.h"
@@ -55,7 +56,7 @@ Result<PolicyVersion> DpoService::RecordPolicy(const Context& ctx, std::string_v
     if (effective_ms <= 0) return Verdict::Deny(InvalidArgument("effective: a date is required"));
     store::PolicyVersionRow row;
     row.kind = "policy";
-    row.sha256 = lifecycle::Sha256Hex(text);
+    row.sha256 = crypto::Sha256Hex(text);
     row.effective_ms = effective_ms;
     row.recorded_at_ms = s.now_ms;
     row.recorded_by = s.actor().staff_id;
@@ -76,7 +77,7 @@ Result<std::optional<PolicyVersion>> DpoService::RecordConfigVersion() {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Unavailable(fmt::format("{}: cannot be read", path.string()));
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::string digest = lifecycle::Sha256Hex(text);
+  const std::string digest = crypto::Sha256Hex(text);
   Context system;
   system.actor = "system";
   system.purpose = std::string(kAdministrationPurpose);

@@ -12,6 +12,7 @@
 
 #include "access/approval.h"
 #include "access/credentials.h"
+#include "crypto/digest.h"
 #include "lifecycle/plan.h"
 #include "lifecycle/rules.h"
 #include "vault/request_facts.h"
@@ -227,7 +228,7 @@ Result<RetentionPlanView> SweepAndSave(const VaultState& impl, store::Transactio
   store::RetentionPlanRow row;
   row.plan_id = plan.plan_id;
   row.content = lifecycle::PlanToJson(plan);
-  row.content_sha256 = lifecycle::Sha256Hex(row.content);
+  row.content_sha256 = crypto::Sha256Hex(row.content);
   row.created_by = plan.created_by;
   row.created_at_ms = now;
   row.state = "planned";

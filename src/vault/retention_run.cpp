@@ -18,6 +18,7 @@
 
 #include "access/approval.h"
 #include "core/env.h"
+#include "crypto/digest.h"
 #include "lifecycle/certificate.h"
 #include "lifecycle/ledger.h"
 #include "lifecycle/plan.h"
@@ -98,7 +99,7 @@ Status CheckPlan(store::Transaction& txn, const std::optional<store::RetentionPl
     refusal = NotFound("plan: no such retention plan");
   } else if (plan->state == "done") {
     refusal = FailedPrecondition("plan: already executed");
-  } else if (lifecycle::Sha256Hex(plan->content) != plan->content_sha256) {
+  } else if (crypto::Sha256Hex(plan->content) != plan->content_sha256) {
     refusal = DataLoss("plan: the saved plan no longer matches its hash (altered)");
   }
   if (!refusal.ok()) return Status::Ok();

@@ -10,6 +10,7 @@
 
 #include "access/approval.h"
 #include "core/dates.h"
+#include "crypto/digest.h"
 #include "share/certificate.h"
 #include "share/package.h"
 #include "share/uscc.h"
@@ -426,7 +427,7 @@ Result<AgreementView> SharingService::ProposeAgreement(const Context& ctx,
     store::ShareAgreementRow row;
     row.agreement_id = spec.agreement_id;
     row.partner_id = spec.partner_id;
-    row.document_sha256 = share::Sha256Hex(spec.document);
+    row.document_sha256 = crypto::Sha256Hex(spec.document);
     row.purposes = fmt::format("{}", fmt::join(spec.purposes, ","));
     row.fields = fmt::format("{}", fmt::join(spec.fields, ","));
     row.profile = spec.profile;
@@ -563,7 +564,7 @@ Result<AgreementView> SharingService::ConfirmDeletion(const Context& ctx,
           "agreement: no deletion is due (the agreement is in force, or nothing was shared)"));
     }
     row->deletion_due_ms = before.deletion_due_ms;
-    row->deletion_sha256 = share::Sha256Hex(document);
+    row->deletion_sha256 = crypto::Sha256Hex(document);
     row->deletion_confirmed_by = s.actor().staff_id;
     row->deletion_confirmed_at_ms = s.now_ms;
     CUSTOS_RETURN_IF_ERROR(s.txn.PutShareAgreement(*row));

@@ -15,6 +15,7 @@
 #include "access/approval.h"
 #include "consent/consent.h"
 #include "core/dates.h"
+#include "crypto/digest.h"
 #include "share/fingerprint.h"
 #include "share/package.h"
 #include "vault/deid.h"
@@ -407,7 +408,7 @@ std::string ManifestText(const VaultState& m, const SharePlan& plan, const Share
   manifest["content"] = {
       {"format", out.format == "jsonl" ? "application/jsonl (one JSON object per row, UTF-8)"
                                        : "text/csv (RFC 4180, UTF-8)"},
-      {"sha256", share::Sha256Hex(content)}};
+      {"sha256", crypto::Sha256Hex(content)}};
   manifest["package"] = {{"format", "S/MIME CMS EnvelopedData, AES-256-CBC"},
                          {"sha256", out.package_sha256},
                          {"open", "openssl cms -decrypt -in FILE -inkey KEY -recip CERT"}};
@@ -585,7 +586,7 @@ Result<ShareResult> SharingService::CreateShare(const Context& ctx, const ShareS
       std::move(rows.header), {}, {}, std::move(rows.classes), std::move(rows.compared_with)};
 
   CUSTOS_ASSIGN_OR_RETURN(out.package, share::SealForRecipient(plan.partner.cert_pem, content));
-  out.package_sha256 = share::Sha256Hex(out.package);
+  out.package_sha256 = crypto::Sha256Hex(out.package);
   out.manifest = ManifestText(m, plan, out, rows.header, written, content, started_ms, recorded);
   out.manifest_signature = crypto::ToHex(m.signing_key->Sign(crypto::AsBytes(out.manifest)));
 

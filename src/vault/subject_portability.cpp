@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/digest.h"
 #include "lifecycle/plan.h"
 #include "vault/subject_report.h"
 #include "vault/vault_impl.h"
@@ -207,9 +208,8 @@ Result<PortabilityPackage> RenderPortability(const VaultState& m, const ReportSo
 
   Json listed = Json::array();
   for (const FulfilmentFile& f : files) {
-    listed.push_back({{"name", f.name},
-                      {"bytes", f.content.size()},
-                      {"sha256", lifecycle::Sha256Hex(f.content)}});
+    listed.push_back(
+        {{"name", f.name}, {"bytes", f.content.size()}, {"sha256", crypto::Sha256Hex(f.content)}});
   }
   CUSTOS_ASSIGN_OR_RETURN(crypto::Suite suite, crypto::ParseSuite(m.config->keys.suite));
   Json manifest;
@@ -220,7 +220,7 @@ Result<PortabilityPackage> RenderPortability(const VaultState& m, const ReportSo
   manifest["schema"] = "custos.portability/1";
   manifest["package"] = {{"name", "portability.zip"},
                          {"bytes", out.zip.size()},
-                         {"sha256", lifecycle::Sha256Hex(out.zip)},
+                         {"sha256", crypto::Sha256Hex(out.zip)},
                          {"encryption", "AES-256 (WinZip AE-2), one-time passphrase"}};
   manifest["files"] = std::move(listed);
   manifest["signature"] = {{"algorithm", suite == crypto::Suite::kSm4Gcm ? "SM2 (SM3)" : "Ed25519"},

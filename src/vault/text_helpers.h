@@ -1,5 +1,6 @@
 // Internal to the vault: small text helpers that several domain services share (one of each,
-// docs/decisions.md "One of each helper"). A SHA-256 in hex is lifecycle::Sha256Hex.
+// docs/decisions.md "One of each helper"). A SHA-256 in hex is crypto::Sha256Hex
+// (crypto/digest.h).
 #pragma once
 
 #include <fmt/format.h>

@@ -18,6 +18,7 @@
 
 #include "api_fixture.h"
 #include "core/validators.h"
+#include "crypto/digest.h"
 #include "share/fingerprint.h"
 #include "share/package.h"
 #include "vault/secops.h"
@@ -642,7 +643,7 @@ TEST_F(ShareApiTest, APartnerIsShownAndAnOverdueDeletionIsListedThenConfirmed) {
   ASSERT_EQ(confirmed->status, 200) << confirmed->body;
   EXPECT_EQ(Json(confirmed)["deletion"], "confirmed");
   EXPECT_EQ(Json(confirmed)["deletion_confirmed_by"], "pm.one");
-  EXPECT_EQ(Json(confirmed)["deletion_sha256"], share::Sha256Hex("deletion certificate"));
+  EXPECT_EQ(Json(confirmed)["deletion_sha256"], crypto::Sha256Hex("deletion certificate"));
   auto after = Get("/v1/agreements?overdue=true", "tok-dpo");
   ASSERT_TRUE(after);
   EXPECT_TRUE(Json(after)["agreements"].empty()) << after->body;

@@ -7,6 +7,8 @@
 
 #include <vector>
 
+#include "crypto/digest.h"
+
 namespace custos::crypto {
 namespace {
 
@@ -36,6 +38,11 @@ TEST(Hash, MatchesTheKnownAnswersForAbc) {
   EXPECT_EQ(ToHex(Hash(Suite::kSm4Gcm, AsBytes("abc"))),
             "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0");
   EXPECT_EQ(HashSize(Suite::kSm4Gcm), 32u);
+}
+
+TEST(Hash, DocumentDigestsAreSha256InHexWhateverTheSuite) {
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 TEST(Random, GivesTheRequestedLengthAndDoesNotRepeat) {

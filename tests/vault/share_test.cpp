@@ -22,6 +22,7 @@
 #include "audit/tree_head.h"
 #include "core/dates.h"
 #include "core/validators.h"
+#include "crypto/digest.h"
 #include "crypto/primitives.h"
 #include "gen/generator.h"
 #include "share/certificate.h"
@@ -308,7 +309,7 @@ TEST_F(ShareTest, AnAgreementTakesEffectOnlyOnceASecondStaffMemberApprovesIt) {
   auto a = vault_->sharing().ProposeAgreement(Pm(), Agreement());
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   EXPECT_EQ(a->state, "proposed");
-  EXPECT_EQ(a->document_sha256, share::Sha256Hex("signed agreement text"));
+  EXPECT_EQ(a->document_sha256, crypto::Sha256Hex("signed agreement text"));
   auto early = vault_->sharing().CreateShare(Pm(), ShareSpec{"acme-2026", "", ""});
   ASSERT_EQ(early.status().code(), Code::kFailedPrecondition);
   EXPECT_NE(early.status().message().find("not in force yet"), std::string::npos);
@@ -629,7 +630,7 @@ TEST_F(ShareTest, AJsonlPackageOpensWithOpensslAndHoldsOneObjectPerRow) {
   const auto manifest = nlohmann::json::parse(r->manifest);
   EXPECT_EQ(manifest["content"]["format"].get<std::string>().rfind("application/jsonl", 0), 0u)
       << r->manifest;
-  EXPECT_EQ(manifest["content"]["sha256"], share::Sha256Hex(text));
+  EXPECT_EQ(manifest["content"]["sha256"], crypto::Sha256Hex(text));
   EXPECT_EQ(manifest["rows"], objects.size());
 }
 
@@ -1224,7 +1225,7 @@ TEST_F(ShareTest, AnAgreementThatExpiresWithDataSharedOwesTheDeletion) {
   auto confirmed = vault_->sharing().ConfirmDeletion(Pm(), "acme-2026", "deletion certificate");
   ASSERT_TRUE(confirmed.ok()) << confirmed.status().ToString();
   EXPECT_EQ(confirmed->deletion, "confirmed");
-  EXPECT_EQ(confirmed->deletion_sha256, share::Sha256Hex("deletion certificate"));
+  EXPECT_EQ(confirmed->deletion_sha256, crypto::Sha256Hex("deletion certificate"));
   EXPECT_TRUE(vault_->sharing().ListAgreements(Dpo(), "", true)->empty());
   EXPECT_EQ(vault_->sharing().ConfirmDeletion(Pm(), "acme-2026", "again").status().code(),
             Code::kFailedPrecondition);
