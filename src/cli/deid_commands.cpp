@@ -51,10 +51,8 @@ std::string ReportText(const vault::DeidReleaseReport& r) {
   text += fmt::format("  lattice     {} nodes, {} evaluated, {} ms\n", r.lattice_nodes,
                       r.evaluated_nodes, r.search_ms);
   if (r.differencing_classes > 0) {
-    text += fmt::format(
-        "  differencing {} classes ({} customers) left out: changed by fewer than k since an "
-        "earlier release\n",
-        r.differencing_classes, r.differencing_customers);
+    text += "  differencing " +
+            vault::DifferencingNote(r.differencing_classes, r.differencing_customers) + "\n";
   }
   if (r.met) text += fmt::format("  file sha256 {}\n", r.file_sha256);
   return text;

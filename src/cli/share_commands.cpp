@@ -309,19 +309,18 @@ void AddShareCommands(CLI::App& app, Globals& g, Action& action) {
           doc["differencing_customers"] = r->differencing_customers;
         }
         g.out().Print(
-            doc, fmt::format(
-                     "share {} to partner {}: {} customers ({} left out: no sharing "
-                     "consent), {} {}; package {} (sha256 {}){}\n",
-                     r->share_id, r->partner_id, r->row_count, r->left_out,
-                     r->profile.empty() ? "fields"
-                                        : "de-identified under profile " + r->profile + ", columns",
-                     fmt::join(r->fields, ","), *out, r->package_sha256,
-                     r->differencing_classes == 0
-                         ? ""
-                         : fmt::format("\n  differencing {} classes ({} customers) "
-                                       "left out: changed by fewer than k since an "
-                                       "earlier release or share",
-                                       r->differencing_classes, r->differencing_customers)));
+            doc,
+            fmt::format(
+                "share {} to partner {}: {} customers ({} left out: no sharing "
+                "consent), {} {}; package {} (sha256 {}){}\n",
+                r->share_id, r->partner_id, r->row_count, r->left_out,
+                r->profile.empty() ? "fields"
+                                   : "de-identified under profile " + r->profile + ", columns",
+                fmt::join(r->fields, ","), *out, r->package_sha256,
+                r->differencing_classes == 0
+                    ? ""
+                    : "\n  differencing " + vault::DifferencingNote(r->differencing_classes,
+                                                                    r->differencing_customers)));
         return static_cast<int>(kExitOk);
       });
     };

@@ -67,8 +67,8 @@ struct DeidReleaseReport {
   int64_t rows_written = 0;
   std::string file_sha256;
   int64_t search_ms = 0;
-  // Classes left out because their size changed by fewer than k since an earlier release of
-  // the same profile and levels (docs/deid.md, "Releases over time"), and their customers.
+  // Classes left out because their size changed by fewer than k since an earlier release or
+  // share of the same profile and levels (docs/deid.md, "Releases over time"), and their customers.
   uint64_t differencing_classes = 0;
   uint64_t differencing_customers = 0;
 };
@@ -184,5 +184,8 @@ std::string ProfileSha256(const schema::DeidProfileDef& profile);
 // (levels named by quasi-identifier).
 std::string ParametersJson(const schema::DeidProfileDef& profile, deid::FileFormat format);
 std::string FiguresJson(const deid::Figures& figures, const std::vector<std::string>& quasi);
+// "N classes (M customers) left out: changed by fewer than k since an earlier release or share":
+// the one wording of the differencing count, in a release's or share's audit reason and the CLI.
+std::string DifferencingNote(uint64_t classes, uint64_t customers);
 
 }  // namespace custos::vault

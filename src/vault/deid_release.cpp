@@ -292,10 +292,7 @@ Status Register(DeidRun& run, const DeidReleaseOptions& options, const DeidRelea
   std::string reason = fmt::format("{} rows, k {}, file sha256 {}", report.rows_written,
                                    report.figures.smallest_class, report.file_sha256);
   if (report.differencing_classes > 0) {
-    reason += fmt::format(
-        "; {} classes ({} customers) left out: changed by fewer than k since an "
-        "earlier release",
-        report.differencing_classes, report.differencing_customers);
+    reason += "; " + DifferencingNote(report.differencing_classes, report.differencing_customers);
   }
   return CommitOutcome(run.m, *txn, run.ctx, op,
                        Verdict::Allow(std::move(reason), run.plan.source_fields));

@@ -134,6 +134,13 @@ std::string FiguresJson(const deid::Figures& f, const std::vector<std::string>& 
   return j.dump();
 }
 
+std::string DifferencingNote(uint64_t classes, uint64_t customers) {
+  return fmt::format(
+      "{} classes ({} customers) left out: changed by fewer than k since an earlier release or "
+      "share",
+      classes, customers);
+}
+
 Result<std::vector<schema::DeidProfileDef>> DeidService::Profiles(const Context& ctx) {
   const Operation op{Action::kDeidProfiles, "deid_profiles", Basis::kPurpose, kAnalytics};
   CUSTOS_RETURN_IF_ERROR(Read(*state_, ctx, op, [](Scope&) -> Result<Verdict> {

@@ -617,10 +617,7 @@ Result<ShareResult> SharingService::CreateShare(const Context& ctx, const ShareS
         row.share_id, row.agreement_id, row.partner_id, row.row_count, row.left_out,
         row.file_sha256);
     if (out.differencing_classes > 0) {
-      reason += fmt::format(
-          "; {} classes ({} customers) left out: changed by fewer than k since an earlier "
-          "release or share",
-          out.differencing_classes, out.differencing_customers);
+      reason += "; " + DifferencingNote(out.differencing_classes, out.differencing_customers);
     }
     return Verdict::Allow(std::move(reason), plan.fields);
   }));
