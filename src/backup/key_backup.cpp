@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <tuple>
 
 #include "backup/format.h"
+#include "crypto/epoch_keys.h"
 
 namespace custos::backup {
 namespace {
@@ -100,6 +102,34 @@ Status ShredFile(Env& env, const fs::path& path) {
   return KeyBackupError(st);
 }
 
+// The epoch files a key backup of `rows` holds: the sealing epoch's (the restored vault wraps
+// new DEKs under it; it dies with K_n) and those of the epochs some row's DEK is wrapped under
+// (several only mid-re-wrap), nothing else. An older epoch no row needs is left out: it is
+// destroyed on its own schedule, before K_n, and must not live on inside this file (a copy of
+// the database from its time would open again with it).
+Result<std::vector<const EpochFile*>> EpochFilesNeeded(ByteView rows, int64_t row_count,
+                                                       const KeyBackupOptions& options) {
+  std::set<uint32_t> named = {options.epoch};
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<store::Row> decoded,
+                          internal::DecodeRows(WrappedKeysTable(), rows));
+  if (static_cast<int64_t>(decoded.size()) != row_count) {
+    return InvalidArgument("key backup: the row count does not match the rows");
+  }
+  for (const store::Row& row : decoded) {
+    const auto* wrapped = std::get_if<Bytes>(&row[2]);
+    if (wrapped == nullptr || wrapped->empty() || (*wrapped)[0] != crypto::kEpochWrapFormat) {
+      continue;  // wrapped by the KEK (a vault not yet migrated): no epoch key needed
+    }
+    CUSTOS_ASSIGN_OR_RETURN(const uint32_t epoch, crypto::WrappedDekEpoch(*wrapped));
+    named.insert(epoch);
+  }
+  std::vector<const EpochFile*> out;
+  for (const EpochFile& f : options.epoch_files) {
+    if (named.contains(f.epoch)) out.push_back(&f);
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<KeyBackupSummary> WriteKeyBackupRows(ByteView rows, int64_t row_count,
@@ -111,11 +141,14 @@ Result<KeyBackupSummary> WriteKeyBackupRows(ByteView rows, int64_t row_count,
   if (options.epoch == 0) return InvalidArgument("key backup: no epoch to seal it under");
   Env& env = internal::EnvOr(options.env);
   const fs::path dir = options.backups_dir / kKeyBackupDir;
+  CUSTOS_ASSIGN_OR_RETURN(const std::vector<const EpochFile*> files,
+                          EpochFilesNeeded(rows, row_count, options));
   CUSTOS_RETURN_IF_ERROR(KeyBackupError(env.CreateDirDurable(dir, 0700)));
 
   Bytes body;
-  PutBe(body, options.epoch_files.size(), 4);
-  for (const EpochFile& f : options.epoch_files) {
+  PutBe(body, files.size(), 4);
+  for (const EpochFile* file : files) {
+    const EpochFile& f = *file;
     PutBe(body, f.epoch, 4);
     PutBe(body, f.bytes.size(), 4);
     body.insert(body.end(), f.bytes.begin(), f.bytes.end());
@@ -154,7 +187,7 @@ Result<KeyBackupSummary> WriteKeyBackupRows(ByteView rows, int64_t row_count,
     summary.epoch = options.epoch;
     summary.created_at_ms = at;
     summary.rows = row_count;
-    summary.epoch_files = static_cast<int64_t>(options.epoch_files.size());
+    summary.epoch_files = static_cast<int64_t>(files.size());
     summary.bytes = static_cast<int64_t>(out.size());
     return summary;
   }

@@ -2,9 +2,10 @@
 // reaches every copy"): the vault's key side backed up on its own, apart from the data.
 //
 // A key backup is one file <backups>/epoch-keys/kb-N-<time>.bin holding, at the time it was
-// taken, the live epoch key files (as they are on disk: each epoch key wrapped by the KEK) and
-// every live customer's wrapped_keys row (opaque bytes: DEKs wrapped under epoch keys, or by
-// the KEK in vaults not yet migrated), sealed under the key-backup key K_n of the epoch n
+// taken, the epoch key files its rows need (as they are on disk: each epoch key wrapped by the
+// KEK; the current epoch's, and an older one's only while a re-wrap still leaves rows under
+// it) and every live customer's wrapped_keys row (opaque bytes: DEKs wrapped under epoch keys, or
+// by the KEK in vaults not yet migrated), sealed under the key-backup key K_n of the epoch n
 // current then, which the KEK provider holds (KeyProvider::WrapWithKeyBackupKey) and destroys
 // with epoch n. Every copy of a key backup, wherever it is, dies with K_n.
 //
@@ -60,6 +61,9 @@ struct KeyBackupOptions {
   crypto::Suite suite = crypto::Suite::kAes256Gcm;
   uint32_t epoch = 0;  // K_epoch seals it: the current epoch (its K_n must exist)
   int64_t now_ms = 0;  // its time; raised by a millisecond while a file of that name exists
+  // The live store's files. Only `epoch`'s and those some row's DEK is wrapped under are
+  // written: an older epoch no row needs is destroyed before K_epoch and must not outlive its
+  // destruction inside the key backup.
   std::vector<EpochFile> epoch_files;
   // Test hook: called with the temporary file's bytes written, before the file is published
   // (a crash test kills the process here).
@@ -81,7 +85,8 @@ struct KeyBackupSummary {
 // temporary file, fsynced, linked into place never replacing, the directory fsynced). A
 // process killed at any point leaves the earlier key backups as they were and either no new
 // one or a whole one (perhaps a temporary file, which ListKeyBackups ignores). InvalidArgument
-// if the vault id or epoch is missing; NotFound if the provider does not hold K_epoch;
+// if the vault id or epoch is missing or `row_count` does not match `rows`; DataLoss if a row's
+// epoch-wrapped DEK has a malformed header; NotFound if the provider does not hold K_epoch;
 // FailedPrecondition if it cannot hold key-backup keys (passphrase); Unavailable on I/O.
 Result<KeyBackupSummary> WriteKeyBackupRows(crypto::ByteView rows, int64_t row_count,
                                             const KeyBackupOptions& options,

@@ -699,12 +699,26 @@ Status CheckKeySectionEpochs(const RestoreOptions& options, const backup::Backup
       {options.epoch_keys, options.backup.parent_path() / backup::kKeyBackupDir});
 }
 
+// Drops the epoch files an epoch record (destroyed.jsonl in `records`) says were destroyed: a
+// key backup written before they were left out (or taken mid-re-wrap) may still hold one, and
+// a restore must not bring a destroyed epoch key back to disk. A row that still needs one is
+// then refused by CheckEpochsHeld, naming the epoch and its date.
+void DropDestroyedEpochFiles(std::vector<backup::EpochFile>& files,
+                             const std::vector<fs::path>& records) {
+  std::erase_if(files, [&](const backup::EpochFile& f) {
+    return std::any_of(records.begin(), records.end(), [&](const fs::path& dir) {
+      return backup::EpochDestroyedAt(dir, f.epoch).has_value();
+    });
+  });
+}
+
 // The restored vault's epoch key store: the files of the key side, written as they were, then
-// opened through EpochKeyStore (each must open under the KEK for this vault).
-Status WriteEpochStore(const fs::path& dir, const backup::BackupHeader& header,
-                       const crypto::KeyProvider& kek, crypto::Suite suite,
-                       const std::vector<backup::EpochFile>& files) {
-  if (files.empty()) return Status::Ok();
+// opened through EpochKeyStore (each must open under the KEK for this vault). Returns the
+// epochs it holds with their creation times, read from the files (authenticated by the KEK).
+Result<std::vector<crypto::EpochInfo>> WriteEpochStore(
+    const fs::path& dir, const backup::BackupHeader& header, const crypto::KeyProvider& kek,
+    crypto::Suite suite, const std::vector<backup::EpochFile>& files) {
+  if (files.empty()) return std::vector<crypto::EpochInfo>();
   const fs::path store_dir = dir / kEpochKeyDir;
   Env& env = Env::Default();
   if (Status st = env.CreateDirDurable(store_dir, 0700); !st.ok()) {
@@ -721,18 +735,17 @@ Status WriteEpochStore(const fs::path& dir, const backup::BackupHeader& header,
   if (!opened.ok()) {
     return DataLoss("restore: the key side's epoch keys do not open: " + opened.status().message());
   }
-  return Status::Ok();
+  return (*opened)->Epochs();
 }
 
 // The restored vault's epoch_state (from the data backup's metadata) made to match the epoch
-// keys the restore wrote to its store (from the key side): AdoptHeldEpochs (epoch_state.h). The
-// next rotation re-wraps whatever is under an older epoch. Without epoch files (a backup from
+// keys the restore wrote to its store (from the key side): AdoptHeldEpochs (epoch_state.h), each
+// epoch keeping the creation time its file records, so its window is not restarted. The next
+// rotation re-wraps whatever is under an older epoch. Without epoch files (a backup from
 // before epochs) the state is left as it is.
-Status ReconcileEpochState(store::Store& store, const std::vector<backup::EpochFile>& files,
+Status ReconcileEpochState(store::Store& store, const std::vector<crypto::EpochInfo>& held,
                            const Clock& clock) {
-  if (files.empty()) return Status::Ok();
-  std::set<uint32_t> held;
-  for (const auto& f : files) held.insert(f.epoch);
+  if (held.empty()) return Status::Ok();
   const int64_t now = clock ? clock()
                             : std::chrono::duration_cast<std::chrono::milliseconds>(
                                   std::chrono::system_clock::now().time_since_epoch())
@@ -762,12 +775,14 @@ Result<backup::LoadReport> LoadInto(const schema::Config& config, const fs::path
     std::vector<fs::path> records = {options.backup.parent_path() / backup::kKeyBackupDir,
                                      key_backup.parent_path()};
     if (!options.epoch_keys.empty()) records.push_back(options.epoch_keys);
+    DropDestroyedEpochFiles(epoch_files, records);
     CUSTOS_RETURN_IF_ERROR(CheckEpochsHeld(side->keys, epoch_files, header, records));
   } else {
     CUSTOS_RETURN_IF_ERROR(AddLiveEpochFiles(options, header, *provider, suite, epoch_files));
     CUSTOS_RETURN_IF_ERROR(CheckKeySectionEpochs(options, header, *provider, suite, epoch_files));
   }
-  CUSTOS_RETURN_IF_ERROR(WriteEpochStore(dir, header, *provider, suite, epoch_files));
+  CUSTOS_ASSIGN_OR_RETURN(const std::vector<crypto::EpochInfo> held,
+                          WriteEpochStore(dir, header, *provider, suite, epoch_files));
   CUSTOS_ASSIGN_OR_RETURN(auto store, OpenVaultStore(config, dir, /*create=*/true));
   CUSTOS_ASSIGN_OR_RETURN(auto loader, store->OpenLoader());
   backup::BackupKeys keys;
@@ -781,7 +796,7 @@ Result<backup::LoadReport> LoadInto(const schema::Config& config, const fs::path
   loader.reset();
   // The audit log's query keys are not in backups (they are derived from it).
   CUSTOS_RETURN_IF_ERROR(store::IndexAllAuditKeys(*store));
-  CUSTOS_RETURN_IF_ERROR(ReconcileEpochState(*store, epoch_files, options.now_ms));
+  CUSTOS_RETURN_IF_ERROR(ReconcileEpochState(*store, held, options.now_ms));
   return report;
 }
 

@@ -133,25 +133,28 @@ Status WriteEpochRewrap(store::Transaction& txn, const EpochRewrap& r) {
                              r.finished_at_ms));
 }
 
-bool AdoptHeldEpochs(EpochState& state, const std::set<uint32_t>& held, int64_t now_ms) {
+bool AdoptHeldEpochs(EpochState& state, const std::vector<crypto::EpochInfo>& held,
+                     int64_t now_ms) {
   std::vector<crypto::EpochInfo> live;
   std::vector<DestroyedEpoch> destroyed = state.destroyed;
+  const auto held_info = [&](uint32_t epoch) -> const crypto::EpochInfo* {
+    for (const crypto::EpochInfo& h : held) {
+      if (h.epoch == epoch) return &h;
+    }
+    return nullptr;
+  };
   for (const auto& e : state.live) {
-    if (held.count(e.epoch) > 0) {
+    if (held_info(e.epoch) != nullptr) {
       live.push_back(e);
     } else if (!state.FindDestroyed(e.epoch).has_value()) {
       destroyed.push_back({e.epoch, e.created_at_ms, now_ms});
     }
   }
-  for (uint32_t epoch : held) {
-    const bool listed = std::any_of(
-        live.begin(), live.end(), [epoch](const crypto::EpochInfo& e) { return e.epoch == epoch; });
-    if (!listed && !state.FindDestroyed(epoch).has_value()) {
-      crypto::EpochInfo info;
-      info.epoch = epoch;
-      info.created_at_ms = now_ms;
-      live.push_back(info);
-    }
+  for (const crypto::EpochInfo& h : held) {
+    const bool listed = std::any_of(live.begin(), live.end(),
+                                    [&](const crypto::EpochInfo& e) { return e.epoch == h.epoch; });
+    // Its own creation time (from its file): `now` would restart its window.
+    if (!listed && !state.FindDestroyed(h.epoch).has_value()) live.push_back(h);
   }
   if (live.empty()) return false;
   std::sort(live.begin(), live.end(), [](const crypto::EpochInfo& a, const crypto::EpochInfo& b) {

@@ -74,11 +74,13 @@ Result<EpochRewrap> ReadEpochRewrap(store::Transaction& txn);
 Status WriteEpochRewrap(store::Transaction& txn, const EpochRewrap& rewrap);
 
 // A restored vault's state (from a data backup) made to match the epoch keys its store holds
-// (from the key side, taken later): an epoch listed live whose key is not in `held` was
-// destroyed since (recorded destroyed at `now_ms`); a held epoch the state lists neither live
-// nor destroyed is added live (created `now_ms`); the newest held epoch becomes current. Live
-// and destroyed lists come back ascending. Returns false, leaving `state` untouched, when no
-// listed or new epoch is held (nothing to adopt: Open then names the missing epoch).
-bool AdoptHeldEpochs(EpochState& state, const std::set<uint32_t>& held, int64_t now_ms);
+// (from the key side, taken later; `held` as the store's files record them): an epoch listed
+// live whose key is not in `held` was destroyed since (recorded destroyed at `now_ms`); a held
+// epoch the state lists neither live nor destroyed is added live with the creation time its
+// file records (never `now_ms`: that would restart its window and delay its destruction); the
+// newest held epoch becomes current. Live and destroyed lists come back ascending. Returns
+// false, leaving `state` untouched, when no listed or new epoch is held (nothing to adopt: Open
+// then names the missing epoch).
+bool AdoptHeldEpochs(EpochState& state, const std::vector<crypto::EpochInfo>& held, int64_t now_ms);
 
 }  // namespace custos::vault

@@ -390,14 +390,19 @@ TEST_F(EpochBackupTest, AnOffsiteCopyRestoredAfterADestructionHoldsNothingOfTheD
   }
   for (const auto& e : gone_envelopes) EXPECT_TRUE(FilesHolding(root_ / "restored", e).empty());
 
-  // The epoch of the old key backup ends (the rotation of the live half, done through the
-  // store's API and the hook it calls): a new epoch, a key backup under it, epoch 1 destroyed.
+  // The epoch of the old key backup ends: a rotation (a new epoch, every DEK re-wrapped under
+  // it), a key backup under it, then epoch 1 destroyed early through the store's API and the
+  // hook the rotation calls (the schedule would wait for the window; nothing names it now).
   auto kek = Kek();
   {
+    EpochRotateOptions rotate;
+    rotate.force = true;
+    auto rotated = vault_->keys().RotateEpochs(Admin(), rotate);
+    ASSERT_TRUE(rotated.ok()) << rotated.status().ToString();
+    ASSERT_TRUE(rotated->complete);
     auto store = crypto::EpochKeyStore::Open(dir_ / "epoch-keys", VaultId(),
                                              crypto::Suite::kAes256Gcm, *kek);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    ASSERT_TRUE((*store)->CreateNext(now_ms_.load()).ok());
     auto keys = vault_->backups().TakeKeys(Admin(), KeysRequest());
     ASSERT_TRUE(keys.ok()) << keys.status().ToString();
     EXPECT_EQ(keys->epoch, 2u);
@@ -491,6 +496,107 @@ TEST_F(EpochBackupTest, AfterTheEpochWindowTheScheduleAloneKillsAnOffsiteCopy) {
   for (const std::string& needle : {std::string("赵销毁"), std::string("13900139007")}) {
     EXPECT_TRUE(FilesHolding(root_ / "restored", needle).empty()) << needle;
   }
+}
+
+// The epoch_state a vault's metadata holds ("current=..;live=n@ms,..;destroyed=.."), or "".
+std::string EpochStateOf(const fs::path& dir) {
+  const Tables tables = ReadAll(dir);
+  for (const auto& row : tables.at("meta")) {
+    if (std::get<std::string>(row[0]) == "epoch_state") {
+      return AsText(std::get<crypto::Bytes>(row[1]));
+    }
+  }
+  return "";
+}
+
+// Review finding F1 (session 39): a destroyed epoch key lived on inside later key backups. A
+// key backup holds only the epoch keys its rows need: after a finished re-wrap the current one.
+// A data backup of epoch 1 restored with a key backup of epoch 2 writes no key of epoch 1, and
+// the restored state keeps epoch 2's own creation time (restarting its clock would delay its
+// destruction).
+TEST_F(EpochBackupTest, AKeyBackupHoldsOnlyTheEpochKeysItsRowsNeed) {
+  const std::string a = NewCustomer("王芳", "13800138001");
+  const BackupResult old = TakeBackup();
+  ASSERT_EQ(old.key_backup_epoch, 1u);
+  // A week on, the open rotates: epoch 2, every DEK re-wrapped under it.
+  now_ms_ += 7 * kDayMs + 1000;
+  Reopen();
+  ASSERT_NE(vault_, nullptr);
+  auto status = vault_->keys().GetEpochStatus(Admin());
+  ASSERT_TRUE(status.ok()) << status.status().ToString();
+  ASSERT_EQ(status->current, 2u);
+  ASSERT_TRUE(fs::exists(dir_ / "epoch-keys" / "epoch-00000001.key")) << "inside the window";
+  auto keys = vault_->backups().TakeKeys(Admin(), KeysRequest());
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+  EXPECT_EQ(keys->epoch, 2u);
+  EXPECT_EQ(keys->epoch_files, 1);
+  auto kek = Kek();
+  auto opened = backup::ReadKeyBackup(keys->path, *kek, crypto::Suite::kAes256Gcm, VaultId());
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  ASSERT_EQ(opened->epoch_files.size(), 1u);
+  EXPECT_EQ(opened->epoch_files[0].epoch, 2u);
+  int64_t epoch2_created = 0;
+  {
+    auto store = crypto::EpochKeyStore::Open(dir_ / "epoch-keys", VaultId(),
+                                             crypto::Suite::kAes256Gcm, *kek);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    epoch2_created = (*store)->Current()->created_at_ms;
+  }
+  // A day later, the old data backup with the new key backup.
+  now_ms_ += kDayMs;
+  RestoreOptions opt = RestoreOf(old.path, root_ / "restored");
+  opt.key_backup = keys->path;
+  auto r = Vault::Restore(opt);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->customers, 1);
+  EXPECT_FALSE(fs::exists(root_ / "restored" / "epoch-keys" / "epoch-00000001.key"));
+  EXPECT_TRUE(fs::exists(root_ / "restored" / "epoch-keys" / "epoch-00000002.key"));
+  const std::string state = EpochStateOf(root_ / "restored");
+  EXPECT_NE(state.find("live=2@" + std::to_string(epoch2_created) + ";"), std::string::npos)
+      << state;
+  OpenOptions open;
+  open.dir = root_ / "restored";
+  open.now_ms = Clock();
+  auto v = Vault::Open(open);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ((*v)->customers().Get(Agent(), a, {"name"})->fields.at("name"), "王芳");
+}
+
+// A key backup taken while rows are still under the older epoch (mid-re-wrap: epoch 2 made,
+// nothing re-wrapped yet) holds both epoch keys and restores. Once epoch 1 is destroyed, a
+// restore with it is refused — naming the epoch and its date — and brings no key of epoch 1
+// back to disk: the epoch record (destroyed.jsonl) wins over the file inside the key backup.
+TEST_F(EpochBackupTest, AKeyBackupTakenMidRewrapRestoresUntilItsOlderEpochIsDestroyed) {
+  const std::string a = NewCustomer("王芳", "13800138001");
+  const BackupResult data = TakeBackup();
+  auto kek = Kek();
+  auto store =
+      crypto::EpochKeyStore::Open(dir_ / "epoch-keys", VaultId(), crypto::Suite::kAes256Gcm, *kek);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_TRUE((*store)->CreateNext(now_ms_.load()).ok());
+  auto keys = vault_->backups().TakeKeys(Admin(), KeysRequest());
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+  EXPECT_EQ(keys->epoch, 2u);
+  EXPECT_EQ(keys->epoch_files, 2) << "the rows are still under epoch 1";
+  RestoreOptions opt = RestoreOf(data.path, root_ / "restored");
+  opt.key_backup = keys->path;
+  auto r = Vault::Restore(opt);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->customers, 1);
+  EXPECT_TRUE(fs::exists(root_ / "restored" / "epoch-keys" / "epoch-00000001.key"));
+
+  now_ms_ += kDayMs;
+  ASSERT_TRUE(vault_->backups().DestroyEpochKeyBackups(1).ok());
+  ASSERT_TRUE((*store)->Destroy(1).ok());
+  RestoreOptions after = RestoreOf(data.path, root_ / "after");
+  after.key_backup = keys->path;
+  auto refused = Vault::Restore(after);
+  ASSERT_EQ(refused.status().code(), Code::kDataLoss) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("needs epoch key 1, destroyed on " +
+                                            core::UtcDateOfMs(now_ms_.load())),
+            std::string::npos)
+      << refused.status().message();
+  EXPECT_FALSE(fs::exists(root_ / "after")) << "a refused restore writes nothing";
 }
 
 TEST_F(EpochBackupTest, ADataBackupWithoutAKeyBackupAtLeastAsNewIsRefused) {

@@ -536,19 +536,20 @@ TEST_F(EpochTest, ACopyOfTheDatabaseNoLongerOpensADestroyedCustomerOnceItsEpochI
 
 // Restore's reconciliation (AdoptHeldEpochs): the data backup's state says epochs 2 and 3 live
 // (1 destroyed); the key side, taken later, holds 3 and 4. Epoch 2 was destroyed since, 4 is
-// new and current, 1 stays destroyed with its dates.
+// new and current with the creation time its file records (not the restore's time, which would
+// restart its window), 1 stays destroyed with its dates.
 TEST(AdoptHeldEpochsTest, TheStateFollowsTheEpochKeysTheKeySideHolds) {
   EpochState state;
   state.current = 3;
   state.live = {{2, 200}, {3, 300}};
   state.destroyed = {{1, 100, 150}};
-  ASSERT_TRUE(AdoptHeldEpochs(state, {3, 4}, 999));
+  ASSERT_TRUE(AdoptHeldEpochs(state, {{3, 300}, {4, 400}}, 999));
   EXPECT_EQ(state.current, 4u);
   ASSERT_EQ(state.live.size(), 2u);
   EXPECT_EQ(state.live[0].epoch, 3u);
   EXPECT_EQ(state.live[0].created_at_ms, 300);
   EXPECT_EQ(state.live[1].epoch, 4u);
-  EXPECT_EQ(state.live[1].created_at_ms, 999);
+  EXPECT_EQ(state.live[1].created_at_ms, 400);
   ASSERT_EQ(state.destroyed.size(), 2u);
   EXPECT_EQ(state.destroyed[0].epoch, 1u);
   EXPECT_EQ(state.destroyed[0].destroyed_at_ms, 150);
@@ -565,7 +566,7 @@ TEST(AdoptHeldEpochsTest, ADestroyedEpochStaysDestroyedAndNothingHeldChangesNoth
   state.live = {{2, 200}};
   state.destroyed = {{1, 100, 150}};
   const EpochState before = state;
-  EXPECT_FALSE(AdoptHeldEpochs(state, {1}, 999));
+  EXPECT_FALSE(AdoptHeldEpochs(state, {{1, 100}}, 999));
   EXPECT_EQ(state.current, before.current);
   ASSERT_EQ(state.live.size(), 1u);
   EXPECT_EQ(state.live[0].epoch, 2u);
