@@ -135,28 +135,40 @@ Result<size_t> RevokeLiveTokens(store::Transaction& txn, std::string_view staff_
   return revoked;
 }
 
+Result<SecondPerson> CompareSecondPerson(store::Transaction& txn, std::string_view first,
+                                         int64_t first_at_ms, const store::StaffRow& second,
+                                         std::string& shared_creator) {
+  shared_creator.clear();
+  if (second.staff_id == first) return SecondPerson::kOwnAccount;
+  if (second.created_at_ms >= first_at_ms) return SecondPerson::kCreatedAfter;
+  CUSTOS_ASSIGN_OR_RETURN(StaffOrigin mine, ReadOrigin(txn, second.staff_id));
+  if (mine.created_by == first || mine.changed_by == first) return SecondPerson::kMadeByFirst;
+  CUSTOS_ASSIGN_OR_RETURN(StaffOrigin theirs, ReadOrigin(txn, first));
+  if (!mine.created_by.empty() && mine.created_by == theirs.created_by) {
+    shared_creator = mine.created_by;
+  }
+  return SecondPerson::kOther;
+}
+
 Status CheckApprover(store::Transaction& txn, const store::ApprovalRow& request,
                      std::string_view named_staff, const store::StaffRow& approver,
                      std::string& shared_creator) {
-  shared_creator.clear();
-  if (request.requester == approver.staff_id) {
+  CUSTOS_ASSIGN_OR_RETURN(SecondPerson who,
+                          CompareSecondPerson(txn, request.requester, request.requested_at_ms,
+                                              approver, shared_creator));
+  if (who == SecondPerson::kOwnAccount) {
     return PermissionDenied("dual control: a request cannot be decided by its requester");
   }
   if (named_staff == approver.staff_id) {
     return PermissionDenied(
         "dual control: nobody approves a role grant or credential reset for themselves");
   }
-  if (approver.created_at_ms >= request.requested_at_ms) {
+  if (who == SecondPerson::kCreatedAfter) {
     return PermissionDenied("dual control: the approver's account was created after the request");
   }
-  CUSTOS_ASSIGN_OR_RETURN(StaffOrigin mine, ReadOrigin(txn, approver.staff_id));
-  if (mine.created_by == request.requester || mine.changed_by == request.requester) {
+  if (who == SecondPerson::kMadeByFirst) {
     return PermissionDenied(
         "dual control: the approver's account was created or last changed by the requester");
-  }
-  CUSTOS_ASSIGN_OR_RETURN(StaffOrigin theirs, ReadOrigin(txn, request.requester));
-  if (!mine.created_by.empty() && mine.created_by == theirs.created_by) {
-    shared_creator = mine.created_by;
   }
   return Status::Ok();
 }

@@ -63,6 +63,18 @@ Result<std::string> UseCredentialReset(store::Transaction& txn, std::string_view
 // Revokes every live token of the staff member; returns how many.
 Result<size_t> RevokeLiveTokens(store::Transaction& txn, std::string_view staff_id, int64_t now_ms);
 
+// Two people, not two accounts: how the staff member `second` stands to `first`, who took an
+// earlier step (a request, the opening of a data-subject request) at `first_at_ms`. kOther
+// when `second` is a different person in fact; otherwise `second` is `first`'s own account
+// (kOwnAccount), an account created at or after that step (kCreatedAfter), or one created or
+// last changed by `first` (kMadeByFirst: `first` may know its password). With kOther,
+// `shared_creator` is the creator both accounts share (to flag), or empty. Failure: the
+// store's error.
+enum class SecondPerson : uint8_t { kOther, kOwnAccount, kCreatedAfter, kMadeByFirst };
+Result<SecondPerson> CompareSecondPerson(store::Transaction& txn, std::string_view first,
+                                         int64_t first_at_ms, const store::StaffRow& second,
+                                         std::string& shared_creator);
+
 // Dual control by a different person in fact: PermissionDenied when `approver` requested the
 // approval, is the staff member a role_grant or credential_reset names (`named_staff`), was
 // created after the request, or was created or last changed by the requester. OK otherwise;

@@ -1,5 +1,6 @@
 // Fulfilling data-subject requests (issue 18; PIPL Art. 44-47; docs/subject_requests.md):
-// identity verification first, then per kind — the access report, a restriction of processing,
+// identity verification first, by another person than the one who opened the request (who
+// does not fulfil it either), then per kind — the access report, a restriction of processing,
 // a correction through the validated update path, a deletion a hold or floor keeps answered
 // "restricted". Every step is a body of the admission core under dsr.manage and the purpose
 // legal_obligation, recorded in the register (subject_request_steps) and the audit log with
@@ -12,6 +13,7 @@
 #include "lifecycle/rules.h"
 #include "schema/vocabulary.h"
 #include "vault/request_facts.h"
+#include "vault/staff_rules.h"
 #include "vault/subject_report.h"
 #include "vault/vault_impl.h"
 
@@ -28,6 +30,45 @@ Operation FulfilmentOp(Action action, std::string_view request_id) {
 }
 
 Status NoOpenRequest() { return NotFound("request: no such open data-subject request"); }
+
+// Separation of duties: the staff member who opened the request `row` neither verifies nor
+// fulfils it (`step`: "verify", "fulfil"), so that no request is opened, verified and carried
+// out by one person — else one support agent alone could read any customer unmasked (an access
+// report), rewrite fields they may not update (a correction) or make a customer due for
+// destruction (a deletion). A second person in fact, as for approvals (CompareSecondPerson):
+// not the opener's account, nor one created after the request was opened, nor one the opener
+// created or last changed. Sets `refusal` (PermissionDenied naming the rule) or leaves it OK.
+// Failure: the store's error.
+Status OpenerRefusal(Scope& s, const store::SubjectRequestRow& row, std::string_view step,
+                     Status& refusal) {
+  std::string shared_creator;  // not flagged: one administrator makes every support agent
+  CUSTOS_ASSIGN_OR_RETURN(
+      SecondPerson who,
+      CompareSecondPerson(s.txn, row.opened_by, row.opened_at_ms, s.actor(), shared_creator));
+  switch (who) {
+    case SecondPerson::kOther:
+      break;
+    case SecondPerson::kOwnAccount:
+      refusal = PermissionDenied(fmt::format(
+          "separation of duties: whoever opened a data-subject request does not {} it; another "
+          "staff member with dsr.manage does",
+          step));
+      break;
+    case SecondPerson::kCreatedAfter:
+      refusal = PermissionDenied(fmt::format(
+          "separation of duties: an account created after the data-subject request was opened "
+          "does not {} it",
+          step));
+      break;
+    case SecondPerson::kMadeByFirst:
+      refusal = PermissionDenied(fmt::format(
+          "separation of duties: an account created or last changed by whoever opened the "
+          "data-subject request does not {} it",
+          step));
+      break;
+  }
+  return Status::Ok();
+}
 
 // The open request `request_id`, nullopt when absent, closed or not an id.
 Result<std::optional<store::SubjectRequestRow>> FindOpen(Scope& s, std::string_view request_id) {
@@ -223,6 +264,9 @@ Status SubjectRequestService::Verify(const Context& ctx, std::string_view reques
         }
         CUSTOS_ASSIGN_OR_RETURN(auto row, FindOpen(s, request_id));
         if (!row.has_value()) return Verdict::Deny(NoOpenRequest());
+        Status refusal;
+        CUSTOS_RETURN_IF_ERROR(OpenerRefusal(s, *row, "verify", refusal));
+        if (!refusal.ok()) return Verdict::Deny(refusal);
         CUSTOS_ASSIGN_OR_RETURN(auto steps, s.txn.ListSubjectRequestSteps(request_id));
         if (HasStep(steps, "verified")) {
           return Verdict::Deny(Conflict("request: already verified"));
@@ -246,6 +290,8 @@ Result<Fulfilment> SubjectRequestService::Fulfil(const Context& ctx, std::string
         CUSTOS_ASSIGN_OR_RETURN(auto row, FindOpen(s, request_id));
         if (!row.has_value()) return Verdict::Deny(NoOpenRequest());
         Status refusal;
+        CUSTOS_RETURN_IF_ERROR(OpenerRefusal(s, *row, "fulfil", refusal));
+        if (!refusal.ok()) return Verdict::Deny(refusal);
         CUSTOS_RETURN_IF_ERROR(FulfilmentRefusal(s, *row, refusal));
         if (!refusal.ok()) return Verdict::Deny(refusal);
         request = *row;

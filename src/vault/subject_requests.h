@@ -153,31 +153,38 @@ class SubjectRequestService {
   // each step is recorded in the register (SubjectRequestView::steps) and the audit log, with
   // ids, kinds, methods, field names and counts, never a customer's value.
 
+  // Separation of duties: whoever opened a request neither verifies nor fulfils it. A second
+  // person in fact does, as for approvals (staff_rules.h CompareSecondPerson): not the opener,
+  // nor an account created after the request was opened, nor one the opener created or last
+  // changed; PermissionDenied naming the rule otherwise (audited "deny", nothing recorded).
+
   // dsr.verify. Records how the requester was verified (the step "verified"): nothing of a
-  // request is fulfilled before. InvalidArgument for a method outside
-  // schema::kVerificationMethods or an evidence reference that is not 3 to 200 printable
-  // bytes free of personal data; NotFound if no such request is open; Conflict if it is
-  // already verified.
+  // request is fulfilled before. PermissionDenied for the request's opener (above);
+  // InvalidArgument for a method outside schema::kVerificationMethods or an evidence
+  // reference that is not 3 to 200 printable bytes free of personal data; NotFound if no such
+  // request is open; Conflict if it is already verified.
   Status Verify(const Context& ctx, std::string_view request_id, const Verification& how);
   // dsr.fulfil. Carries out a verified, open request and records the steps "fulfilled" and
   // "answered" (the request stays open until closed); the answer letter (letter.html, Chinese
   // and English) stating the outcome is among Fulfilment::files:
   //   access, copy  the customer's report (Fulfilment::report_json / report_html);
   //   explanation   the explanation of the processing rules (Art. 48), in the same members;
+  //   portability   the AES-256 zip, its signed manifest and its one-time passphrase;
   //   restriction   every purpose but a legal obligation refused for the customer from now
   //                 (access/policy.h rule 4; shown by `access explain`) until lifted;
   //   correction    the proposed values applied through the validated update path; a value
   //                 that now breaks a rule is refused naming the rule (nothing applied, the
-  //                 refusal audited); the entry names the fields and the SHA-256 of each old
-  //                 value;
+  //                 refusal audited); the entry names the fields and an HMAC of each old
+  //                 value under the customer's key; a password is set as proposed (hashed
+  //                 once, when the request was opened);
   //   deletion      answered "restricted" (with the rule and its end date) when a legal hold
   //                 or statutory floor keeps the customer: the customer is restricted instead;
   //                 otherwise FailedPrecondition naming the retention run: a verified, open
   //                 deletion request makes the customer due in the next plan, and
   //                 destruction goes through the dual-controlled lifecycle (docs/retention.md).
-  // FailedPrecondition for an unverified request, or a kind this version cannot fulfil
-  // (portability); NotFound if no such request is open, or its customer is
-  // destroyed; Conflict if it was fulfilled already.
+  // PermissionDenied for the request's opener (above); FailedPrecondition for an unverified
+  // request; NotFound if no such request is open, or its customer is destroyed; Conflict if it
+  // was fulfilled already.
   Result<Fulfilment> Fulfil(const Context& ctx, std::string_view request_id);
   // dsr.manage, audited "dsr.close". Answers an open request "refused" with `reason` (why the
   // company does not act on it, 3 to 200 printable bytes free of personal data: it is in the

@@ -117,9 +117,10 @@ TEST_F(ApiTest, DataSubjectRequestsRefuseOtherRolesAndBadInputNamingTheMember) {
   EXPECT_TRUE(Json(listed)["subject_requests"].empty()) << "nothing refused was registered";
 }
 
-// Fulfilment over the API (issue 18): verify, then fulfil an access request (the report
-// inline), restrict a customer and lift the restriction.
-TEST_F(ApiTest, ASupportAgentVerifiesAndFulfilsRequestsOverTheApi) {
+// Fulfilment over the API (issue 18): a support agent opens, a second staff member verifies
+// the requester, then fulfils an access request (the report inline), restricts a customer;
+// the restriction is lifted.
+TEST_F(ApiTest, ASecondStaffMemberVerifiesAndFulfilsRequestsOverTheApi) {
   const std::string customer = CreateThroughApi();
   auto c = Client();
   auto opened = c->Post("/v1/subject-requests", As("tok-agent", ""), OpenBody(customer, "access"),
@@ -128,16 +129,16 @@ TEST_F(ApiTest, ASupportAgentVerifiesAndFulfilsRequestsOverTheApi) {
   ASSERT_EQ(opened->status, 201) << opened->body;
   const std::string id = Json(opened).value("request_id", "");
   auto early =
-      c->Post("/v1/subject-requests/" + id + "/fulfil", As("tok-agent"), "", "application/json");
+      c->Post("/v1/subject-requests/" + id + "/fulfil", As("tok-operator"), "", "application/json");
   ASSERT_TRUE(early);
   EXPECT_EQ(early->status, 409) << early->body;
   auto verified =
-      c->Post("/v1/subject-requests/" + id + "/verify", As("tok-agent"),
+      c->Post("/v1/subject-requests/" + id + "/verify", As("tok-operator"),
               R"({"method":"authenticated_account","evidence_ref":"CASE-77"})", "application/json");
   ASSERT_TRUE(verified);
   ASSERT_EQ(verified->status, 200) << verified->body;
   auto done =
-      c->Post("/v1/subject-requests/" + id + "/fulfil", As("tok-agent"), "", "application/json");
+      c->Post("/v1/subject-requests/" + id + "/fulfil", As("tok-operator"), "", "application/json");
   ASSERT_TRUE(done);
   ASSERT_EQ(done->status, 200) << done->body;
   const auto doc = Json(done);
@@ -151,12 +152,12 @@ TEST_F(ApiTest, ASupportAgentVerifiesAndFulfilsRequestsOverTheApi) {
   ASSERT_TRUE(restriction);
   const std::string rid = Json(restriction).value("request_id", "");
   ASSERT_EQ(
-      c->Post("/v1/subject-requests/" + rid + "/verify", As("tok-agent"),
+      c->Post("/v1/subject-requests/" + rid + "/verify", As("tok-operator"),
               R"({"method":"callback_on_record","evidence_ref":"CASE-78"})", "application/json")
           ->status,
       200);
-  auto restricted =
-      c->Post("/v1/subject-requests/" + rid + "/fulfil", As("tok-agent"), "{}", "application/json");
+  auto restricted = c->Post("/v1/subject-requests/" + rid + "/fulfil", As("tok-operator"), "{}",
+                            "application/json");
   ASSERT_TRUE(restricted);
   ASSERT_EQ(restricted->status, 200) << restricted->body;
   const std::string lift =
@@ -171,6 +172,39 @@ TEST_F(ApiTest, ASupportAgentVerifiesAndFulfilsRequestsOverTheApi) {
   EXPECT_EQ(again->status, 404) << again->body;
 }
 
+// Separation of duties (security review 39, F1): the agent who opened a request gets 403
+// naming the rule when verifying or fulfilling it, and no report; a second staff member may.
+TEST_F(ApiTest, TheAgentWhoOpenedARequestCannotVerifyOrFulfilItOverTheApi) {
+  const std::string customer = CreateThroughApi();
+  auto c = Client();
+  auto opened = c->Post("/v1/subject-requests", As("tok-agent", ""), OpenBody(customer, "access"),
+                        "application/json");
+  ASSERT_TRUE(opened);
+  ASSERT_EQ(opened->status, 201) << opened->body;
+  const std::string id = Json(opened).value("request_id", "");
+  const std::string verify = R"({"method":"callback_on_record","evidence_ref":"CASE-0001"})";
+  auto own = c->Post("/v1/subject-requests/" + id + "/verify", As("tok-agent"), verify,
+                     "application/json");
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->status, 403) << own->body;
+  EXPECT_EQ(Json(own)["error"].value("code", ""), "permission_denied") << own->body;
+  EXPECT_NE(own->body.find("separation of duties"), std::string::npos) << own->body;
+  auto second = c->Post("/v1/subject-requests/" + id + "/verify", As("tok-operator"), verify,
+                        "application/json");
+  ASSERT_TRUE(second);
+  ASSERT_EQ(second->status, 200) << second->body;
+  auto taken =
+      c->Post("/v1/subject-requests/" + id + "/fulfil", As("tok-agent"), "", "application/json");
+  ASSERT_TRUE(taken);
+  EXPECT_EQ(taken->status, 403) << taken->body;
+  EXPECT_EQ(taken->body.find("\"report\""), std::string::npos) << "no report to the opener";
+  auto done =
+      c->Post("/v1/subject-requests/" + id + "/fulfil", As("tok-operator"), "", "application/json");
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->status, 200) << done->body;
+  EXPECT_EQ(Json(done)["report"]["customer"].value("customer_id", ""), customer);
+}
+
 // Over the API a portability request answers its package and one-time passphrase inline, an
 // explanation its explanation, and a close with a reason the refusal's letter.
 TEST_F(ApiTest, PortabilityExplanationAndRefusalOverTheApi) {
@@ -180,13 +214,13 @@ TEST_F(ApiTest, PortabilityExplanationAndRefusalOverTheApi) {
     auto opened = c->Post("/v1/subject-requests", As("tok-agent", ""), OpenBody(customer, kind),
                           "application/json");
     const std::string id = Json(opened).value("request_id", "");
-    EXPECT_EQ(c->Post("/v1/subject-requests/" + id + "/verify", As("tok-agent"),
+    EXPECT_EQ(c->Post("/v1/subject-requests/" + id + "/verify", As("tok-operator"),
                       R"({"method":"authenticated_account","evidence_ref":"CASE-79"})",
                       "application/json")
                   ->status,
               200);
-    auto done =
-        c->Post("/v1/subject-requests/" + id + "/fulfil", As("tok-agent"), "", "application/json");
+    auto done = c->Post("/v1/subject-requests/" + id + "/fulfil", As("tok-operator"), "",
+                        "application/json");
     EXPECT_EQ(done->status, 200) << done->body;
     return Json(done);
   };

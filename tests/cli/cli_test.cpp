@@ -1094,8 +1094,9 @@ TEST_F(CliTest, PartnerRenewCertReplacesTheCertificateTheNextShareIsEncryptedTo)
 }
 
 // `custos dsr verify|fulfil` (issue 18): the access request fulfilled writes the customer's
-// report as JSON and HTML into --out, only once the requester is verified.
-TEST_F(CliTest, ASupportAgentFulfilsAnAccessRequestIntoADirectory) {
+// report as JSON and HTML into --out, only once the requester is verified; the agent who
+// opened the request neither verifies nor fulfils it (exit 4, naming the rule): the DPO does.
+TEST_F(CliTest, TheDpoFulfilsAnAgentsAccessRequestIntoADirectory) {
   const std::string customer = InitWithACustomer();
   ASSERT_EQ(customer.size(), 26u);
   Outcome json = Custos(
@@ -1104,13 +1105,20 @@ TEST_F(CliTest, ASupportAgentFulfilsAnAccessRequestIntoADirectory) {
   const std::string id = JsonString(json.out, "request_id");
   const fs::path out = root_ / "report";
   const std::string fulfil = "dsr fulfil " + id + " --out " + out.string();
-  Outcome early = Custos(fulfil, "agent");
+  Outcome early = Custos(fulfil, "dpo");
   EXPECT_NE(early.code, 0) << early.out;
   EXPECT_NE(early.out.find("not verified"), std::string::npos) << early.out;
-  Outcome verify = Custos(
-      "dsr verify " + id + " --method in_person_id_document --evidence-ref CASE-45", "agent");
+  const std::string verify_args =
+      "dsr verify " + id + " --method in_person_id_document --evidence-ref CASE-45";
+  Outcome own = Custos(verify_args, "agent");
+  EXPECT_EQ(own.code, 4) << own.out;
+  EXPECT_NE(own.out.find("separation of duties"), std::string::npos) << own.out;
+  Outcome verify = Custos(verify_args, "dpo");
   ASSERT_EQ(verify.code, 0) << verify.out;
-  Outcome done = Custos(fulfil, "agent");
+  Outcome taken = Custos(fulfil, "agent");
+  EXPECT_EQ(taken.code, 4) << taken.out;
+  EXPECT_FALSE(fs::exists(out / "report.json"));
+  Outcome done = Custos(fulfil, "dpo");
   ASSERT_EQ(done.code, 0) << done.out;
   EXPECT_NE(done.out.find("fulfilled"), std::string::npos) << done.out;
   const std::string report = ReadAll(out / "report.json");
@@ -1134,11 +1142,11 @@ TEST_F(CliTest, APortabilityRequestPrintsItsPassphraseOnceAndARefusalWritesALett
   ASSERT_EQ(json.code, 0) << json.out;
   const std::string id = JsonString(json.out, "request_id");
   ASSERT_EQ(
-      Custos("dsr verify " + id + " --method callback_on_record --evidence-ref CASE-46", "agent")
+      Custos("dsr verify " + id + " --method callback_on_record --evidence-ref CASE-46", "dpo")
           .code,
       0);
   const fs::path out = root_ / "package";
-  Outcome done = Custos("--json dsr fulfil " + id + " --out " + out.string(), "agent");
+  Outcome done = Custos("--json dsr fulfil " + id + " --out " + out.string(), "dpo");
   ASSERT_EQ(done.code, 0) << done.out;
   const std::string passphrase = JsonString(done.out, "passphrase");
   ASSERT_EQ(passphrase.size(), 29u) << done.out;

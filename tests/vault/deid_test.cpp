@@ -478,11 +478,13 @@ TEST_F(DeidTest, ACustomerUnderARestrictionOfProcessingEntersNoRelease) {
   auto opened = vault_->subject_requests().Open(
       desk, SubjectRequestSpec{ids_[1], "restriction", "TCK-2026-0044", {}});
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  // Whoever opened the request neither verifies nor fulfils it: the DPO does.
+  const Context dpo{"dpo", "", Channel::kCli, "req-dpo"};
   ASSERT_TRUE(vault_->subject_requests()
-                  .Verify(desk, opened->request_id,
+                  .Verify(dpo, opened->request_id,
                           Verification{"in_person_id_document", "CASE-2026-0044-ID"})
                   .ok());
-  auto done = vault_->subject_requests().Fulfil(desk, opened->request_id);
+  auto done = vault_->subject_requests().Fulfil(dpo, opened->request_id);
   ASSERT_TRUE(done.ok()) << done.status().ToString();
   ASSERT_EQ(done->answer, "fulfilled");
   std::ostringstream out;

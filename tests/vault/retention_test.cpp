@@ -51,9 +51,11 @@ class RetentionTest : public VaultTest {
     return id.ok() ? *id : "";
   }
 
-  // Opens a deletion request for `customer` and records its identity check; its id.
+  // The support desk opens a deletion request for `customer` and the DPO records its identity
+  // check (whoever opens a request does not verify or fulfil it); its id.
   std::string VerifiedDeletion(const std::string& customer) {
-    auto opened = vault_->subject_requests().Open(Dpo(), {customer, "deletion", "TCK-2026-0060"});
+    const Context desk{"li.na", "", Channel::kCli, "req-desk"};
+    auto opened = vault_->subject_requests().Open(desk, {customer, "deletion", "TCK-2026-0060"});
     EXPECT_TRUE(opened.ok()) << opened.status().ToString();
     if (!opened.ok()) return std::string();
     EXPECT_TRUE(vault_->subject_requests()

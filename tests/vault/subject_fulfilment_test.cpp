@@ -43,6 +43,10 @@ class SubjectFulfilmentTest : public VaultTest {
     st = vault_->staff().RecordTraining(
         admin, TrainingRecord{"ma.li", "privacy-basics", now - kDayMs, now + 3650 * kDayMs, ""});
     ASSERT_TRUE(st.ok()) << st.ToString();
+    // A second support agent: whoever opens a request neither verifies nor fulfils it.
+    st = vault_->staff().Create(
+        admin, StaffSpec{"zhou.jie", "zhou.jie", "support_agent", {"customer_service"}, ""});
+    ASSERT_TRUE(st.ok()) << st.ToString();
     auto id = vault_->customers().Create(
         Agent(), WangFang(), "form",
         Consented({"customer_service", "account_management", "marketing"}));
@@ -60,18 +64,22 @@ class SubjectFulfilmentTest : public VaultTest {
     other_ = *second;
   }
 
+  // The support agent who takes a request (opens it), and a colleague who verifies the
+  // requester and fulfils it.
   Context Desk() const { return Context{"li.na", "", Channel::kCli, "req-desk"}; }
+  Context Colleague() const { return Context{"zhou.jie", "", Channel::kCli, "req-colleague"}; }
   Context Dpo() const { return Context{"dpo", "", Channel::kCli, "req-dpo"}; }
   Context Marketer() const { return Context{"ma.li", "marketing", Channel::kCli, "req-mkt"}; }
 
-  // Opens a request of `kind` for the customer and verifies the requester.
+  // The desk opens a request of `kind` for the customer; the colleague verifies the requester.
   std::string OpenVerified(const std::string& kind, FieldValues proposed = {}) {
     auto opened = vault_->subject_requests().Open(
         Desk(), SubjectRequestSpec{customer_, kind, "TCK-2026-0042", std::move(proposed)});
     EXPECT_TRUE(opened.ok()) << opened.status().ToString();
     if (!opened.ok()) return "";
     Status st = vault_->subject_requests().Verify(
-        Desk(), opened->request_id, Verification{"in_person_id_document", "CASE-2026-0042-ID"});
+        Colleague(), opened->request_id,
+        Verification{"in_person_id_document", "CASE-2026-0042-ID"});
     EXPECT_TRUE(st.ok()) << st.ToString();
     return opened->request_id;
   }
@@ -100,14 +108,14 @@ TEST_F(SubjectFulfilmentTest, NothingIsFulfilledBeforeTheRequesterIsVerified) {
   auto opened = vault_->subject_requests().Open(Desk(), {customer_, "access", "TCK-2026-0001"});
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   const std::string id = opened->request_id;
-  EXPECT_EQ(vault_->subject_requests().Fulfil(Desk(), id).status().code(),
+  EXPECT_EQ(vault_->subject_requests().Fulfil(Colleague(), id).status().code(),
             Code::kFailedPrecondition);
-  Status bad = vault_->subject_requests().Verify(Desk(), id, {"asked_nicely", "CASE-1"});
+  Status bad = vault_->subject_requests().Verify(Colleague(), id, {"asked_nicely", "CASE-1"});
   EXPECT_EQ(bad.code(), Code::kInvalidArgument);
   EXPECT_NE(bad.message().find("method: must be one of"), std::string::npos) << bad.message();
   // The evidence reference is a reference, never the document's number.
   EXPECT_EQ(vault_->subject_requests()
-                .Verify(Desk(), id, {"in_person_id_document", "ID 11010519491231002X"})
+                .Verify(Colleague(), id, {"in_person_id_document", "ID 11010519491231002X"})
                 .code(),
             Code::kInvalidArgument);
   EXPECT_EQ(vault_->subject_requests()
@@ -115,18 +123,92 @@ TEST_F(SubjectFulfilmentTest, NothingIsFulfilledBeforeTheRequesterIsVerified) {
                         {"in_person_id_document", "CASE-2026-0001"})
                 .code(),
             Code::kPermissionDenied);
-  ASSERT_TRUE(
-      vault_->subject_requests().Verify(Desk(), id, {"callback_on_record", "CASE-2026-0001"}).ok());
+  ASSERT_TRUE(vault_->subject_requests()
+                  .Verify(Colleague(), id, {"callback_on_record", "CASE-2026-0001"})
+                  .ok());
   EXPECT_EQ(vault_->subject_requests()
-                .Verify(Desk(), id, {"callback_on_record", "CASE-2026-0001"})
+                .Verify(Colleague(), id, {"callback_on_record", "CASE-2026-0001"})
                 .code(),
             Code::kConflict);
   const auto steps = Steps(id);
   ASSERT_EQ(steps.size(), 1u);
   EXPECT_EQ(steps[0].step, "verified");
-  EXPECT_EQ(steps[0].actor, "li.na");
+  EXPECT_EQ(steps[0].actor, "zhou.jie");
   EXPECT_EQ(steps[0].method, "callback_on_record");
   EXPECT_EQ(steps[0].detail, "CASE-2026-0001");
+}
+
+// Separation of duties (security review 39, F1): a support agent alone cannot open a request,
+// "verify" the requester and take the customer's report unmasked (or correct fields they may
+// not update, or make the customer due for destruction). Whoever opened a request neither
+// verifies nor fulfils it; a colleague does both. The refusals are audited and record nothing.
+TEST_F(SubjectFulfilmentTest, WhoeverOpenedARequestNeitherVerifiesNorFulfilsIt) {
+  auto opened = vault_->subject_requests().Open(Desk(), {customer_, "access", "TCK-2026-0002"});
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  const std::string id = opened->request_id;
+  const Status own =
+      vault_->subject_requests().Verify(Desk(), id, {"callback_on_record", "CASE-2"});
+  EXPECT_EQ(own.code(), Code::kPermissionDenied);
+  EXPECT_NE(own.message().find("separation of duties: whoever opened a data-subject request "
+                               "does not verify it"),
+            std::string::npos)
+      << own.message();
+  EXPECT_TRUE(Steps(id).empty()) << "a refused verification records nothing";
+
+  ASSERT_TRUE(
+      vault_->subject_requests().Verify(Colleague(), id, {"callback_on_record", "CASE-2"}).ok());
+  auto taken = vault_->subject_requests().Fulfil(Desk(), id);
+  EXPECT_EQ(taken.status().code(), Code::kPermissionDenied);
+  EXPECT_NE(taken.status().message().find("does not fulfil it"), std::string::npos)
+      << taken.status().ToString();
+  EXPECT_EQ(Steps(id).size(), 1u) << "verified only";
+  const std::string log = AuditLog();
+  EXPECT_NE(log.find("permission_denied: separation of duties"), std::string::npos);
+  EXPECT_EQ(log.find("王芳"), std::string::npos);
+
+  auto done = vault_->subject_requests().Fulfil(Colleague(), id);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(done->answer, "fulfilled");
+
+  // The DPO, who reads no customer data, is held to the same rule.
+  auto dpo_own = vault_->subject_requests().Open(Dpo(), {customer_, "copy", "TCK-2026-0003"});
+  ASSERT_TRUE(dpo_own.ok()) << dpo_own.status().ToString();
+  EXPECT_EQ(vault_->subject_requests()
+                .Verify(Dpo(), dpo_own->request_id, {"callback_on_record", "CASE-3"})
+                .code(),
+            Code::kPermissionDenied);
+  ASSERT_TRUE(vault_->subject_requests()
+                  .Verify(Desk(), dpo_own->request_id, {"callback_on_record", "CASE-3"})
+                  .ok());
+  EXPECT_EQ(vault_->subject_requests().Fulfil(Dpo(), dpo_own->request_id).status().code(),
+            Code::kPermissionDenied);
+  EXPECT_TRUE(vault_->subject_requests().Fulfil(Desk(), dpo_own->request_id).ok());
+}
+
+// A second person in fact, as for approvals (docs/access.md): an account created after the
+// request was opened is no second person (whoever opened it may have had it made).
+TEST_F(SubjectFulfilmentTest, AnAccountCreatedAfterTheRequestWasOpenedDoesNotVerifyIt) {
+  auto opened = vault_->subject_requests().Open(Desk(), {customer_, "access", "TCK-2026-0004"});
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  const Context admin{"admin", "", Channel::kCli, "req-setup"};
+  ASSERT_TRUE(
+      vault_->staff()
+          .Create(admin,
+                  StaffSpec{"new.hire", "new.hire", "support_agent", {"customer_service"}, ""})
+          .ok());
+  const Context hire{"new.hire", "", Channel::kCli, "req-hire"};
+  const Status late =
+      vault_->subject_requests().Verify(hire, opened->request_id, {"callback_on_record", "CASE-4"});
+  EXPECT_EQ(late.code(), Code::kPermissionDenied);
+  EXPECT_NE(late.message().find("created after the data-subject request was opened"),
+            std::string::npos)
+      << late.message();
+  // A request opened after the account was made is theirs to verify.
+  auto later = vault_->subject_requests().Open(Desk(), {customer_, "access", "TCK-2026-0005"});
+  ASSERT_TRUE(later.ok()) << later.status().ToString();
+  EXPECT_TRUE(vault_->subject_requests()
+                  .Verify(hire, later->request_id, {"callback_on_record", "CASE-5"})
+                  .ok());
 }
 
 TEST_F(SubjectFulfilmentTest, AnAccessReportHoldsTheCustomersValuesAndAccessHistoryOnly) {
@@ -138,7 +220,7 @@ TEST_F(SubjectFulfilmentTest, AnAccessReportHoldsTheCustomersValuesAndAccessHist
   ASSERT_TRUE(vault_->customers().Get(SupportAgent(), other_, {}).ok());
 
   const std::string id = OpenVerified("access");
-  auto done = vault_->subject_requests().Fulfil(Desk(), id);
+  auto done = vault_->subject_requests().Fulfil(Colleague(), id);
   ASSERT_TRUE(done.ok()) << done.status().ToString();
   EXPECT_EQ(done->answer, "fulfilled");
   const auto report = nlohmann::json::parse(done->report_json);
@@ -173,7 +255,7 @@ TEST_F(SubjectFulfilmentTest, AnAccessReportHoldsTheCustomersValuesAndAccessHist
   EXPECT_NE(done->report_html.find("Personal information access report"), std::string::npos);
   EXPECT_NE(done->report_html.find("王芳"), std::string::npos);
   // Fulfilled once; the steps are in the register, and the log holds no value.
-  EXPECT_EQ(vault_->subject_requests().Fulfil(Desk(), id).status().code(), Code::kConflict);
+  EXPECT_EQ(vault_->subject_requests().Fulfil(Colleague(), id).status().code(), Code::kConflict);
   const auto steps = Steps(id);
   ASSERT_EQ(steps.size(), 3u);
   EXPECT_EQ(steps[1].step, "fulfilled");
@@ -189,7 +271,7 @@ TEST_F(SubjectFulfilmentTest, ARestrictedCustomerIsRefusedToAMarketerAndToCustom
   ASSERT_TRUE(vault_->customers().Get(Marketer(), customer_, {}).ok());
   ASSERT_TRUE(vault_->customers().Get(SupportAgent(), customer_, {}).ok());
   const std::string id = OpenVerified("restriction");
-  auto done = vault_->subject_requests().Fulfil(Desk(), id);
+  auto done = vault_->subject_requests().Fulfil(Colleague(), id);
   ASSERT_TRUE(done.ok()) << done.status().ToString();
   EXPECT_EQ(done->answer, "fulfilled");
 
@@ -244,7 +326,7 @@ TEST_F(SubjectFulfilmentTest, ACorrectionIsAppliedThroughTheValidatedUpdatePath)
             Code::kInvalidArgument);
 
   const std::string id = OpenVerified("correction", {{"phone", "13900139000"}});
-  auto done = vault_->subject_requests().Fulfil(Desk(), id);
+  auto done = vault_->subject_requests().Fulfil(Colleague(), id);
   ASSERT_TRUE(done.ok()) << done.status().ToString();
   EXPECT_EQ(done->answer, "fulfilled");
   auto now = vault_->customers().Get(Agent(), customer_, {"phone"});
@@ -261,7 +343,7 @@ TEST_F(SubjectFulfilmentTest, ACorrectionIsAppliedThroughTheValidatedUpdatePath)
 TEST_F(SubjectFulfilmentTest, ACorrectionBreakingARuleOfTheWholeRecordIsRefusedNamingIt) {
   // A birth date that the ID number contradicts (GB 11643) passes the field's own validator.
   const std::string id = OpenVerified("correction", {{"birth_date", "1950-01-01"}});
-  auto refused = vault_->subject_requests().Fulfil(Desk(), id);
+  auto refused = vault_->subject_requests().Fulfil(Colleague(), id);
   EXPECT_EQ(refused.status().code(), Code::kInvalidArgument);
   EXPECT_NE(refused.status().message().find("birth_date"), std::string::npos)
       << refused.status().message();
@@ -276,7 +358,7 @@ TEST_F(SubjectFulfilmentTest, ADeletionAHoldKeepsIsAnsweredRestrictedNamingTheRu
       vault_->lifecycle().PlaceHold(Dpo(), HoldRequest{{customer_}, "litigation LIT-2026-7", ""});
   ASSERT_TRUE(hold.ok()) << hold.status().ToString();
   const std::string id = OpenVerified("deletion");
-  auto done = vault_->subject_requests().Fulfil(Desk(), id);
+  auto done = vault_->subject_requests().Fulfil(Colleague(), id);
   ASSERT_TRUE(done.ok()) << done.status().ToString();
   EXPECT_EQ(done->answer, "restricted");
   EXPECT_NE(done->detail.find("legal hold"), std::string::npos) << done->detail;
@@ -294,7 +376,7 @@ TEST_F(SubjectFulfilmentTest, ADeletionAHoldKeepsIsAnsweredRestrictedNamingTheRu
 TEST_F(SubjectFulfilmentTest, ADeletionAStatutoryFloorKeepsNamesTheRuleAndItsEndDate) {
   AddTransaction();
   const std::string id = OpenVerified("deletion");
-  auto done = vault_->subject_requests().Fulfil(Desk(), id);
+  auto done = vault_->subject_requests().Fulfil(Colleague(), id);
   ASSERT_TRUE(done.ok()) << done.status().ToString();
   EXPECT_EQ(done->answer, "restricted");
   EXPECT_NE(done->detail.find("statutory floor of class 'transaction'"), std::string::npos)
@@ -316,7 +398,7 @@ TEST_F(SubjectFulfilmentTest, AnExplanationHoldsTheCustomersPurposesAndRetention
   AddTransaction();
 
   const std::string id = OpenVerified("explanation");
-  auto done = vault_->subject_requests().Fulfil(Desk(), id);
+  auto done = vault_->subject_requests().Fulfil(Colleague(), id);
   ASSERT_TRUE(done.ok()) << done.status().ToString();
   EXPECT_EQ(done->answer, "fulfilled");
   const auto doc = nlohmann::json::parse(done->report_json);
@@ -351,7 +433,7 @@ TEST_F(SubjectFulfilmentTest, AnExplanationHoldsTheCustomersPurposesAndRetention
   EXPECT_TRUE(id_number_classified);
 
   // The retention dates are the customer's: the same as their access report's.
-  auto access = vault_->subject_requests().Fulfil(Desk(), OpenVerified("access"));
+  auto access = vault_->subject_requests().Fulfil(Colleague(), OpenVerified("access"));
   ASSERT_TRUE(access.ok()) << access.status().ToString();
   const auto report = nlohmann::json::parse(access->report_json);
   ASSERT_EQ(doc["retention"].size(), report["retention"].size());
@@ -400,7 +482,7 @@ std::string LetterOf(const Fulfilment& f) {
 // step "answered" is in the register and in the audit entry.
 TEST_F(SubjectFulfilmentTest, AFulfilledRequestIsAnsweredByALetterInChineseAndEnglish) {
   const std::string id = OpenVerified("access");
-  auto done = vault_->subject_requests().Fulfil(Desk(), id);
+  auto done = vault_->subject_requests().Fulfil(Colleague(), id);
   ASSERT_TRUE(done.ok()) << done.status().ToString();
   const std::string letter = LetterOf(*done);
   ASSERT_FALSE(letter.empty());
@@ -419,7 +501,7 @@ TEST_F(SubjectFulfilmentTest, AFulfilledRequestIsAnsweredByALetterInChineseAndEn
 
   // A correction's letter names the corrected fields (never their values).
   auto corrected = vault_->subject_requests().Fulfil(
-      Desk(), OpenVerified("correction", {{"phone", "13900139000"}}));
+      Colleague(), OpenVerified("correction", {{"phone", "13900139000"}}));
   ASSERT_TRUE(corrected.ok()) << corrected.status().ToString();
   const std::string correction_letter = LetterOf(*corrected);
   EXPECT_NE(correction_letter.find("我们已按您的要求更正了以下信息：phone。"), std::string::npos)
@@ -431,7 +513,7 @@ TEST_F(SubjectFulfilmentTest, ARestrictedAnswerLetterNamesTheRuleAndItsEnd) {
   auto hold =
       vault_->lifecycle().PlaceHold(Dpo(), HoldRequest{{customer_}, "litigation LIT-2026-7", ""});
   ASSERT_TRUE(hold.ok()) << hold.status().ToString();
-  auto held = vault_->subject_requests().Fulfil(Desk(), OpenVerified("deletion"));
+  auto held = vault_->subject_requests().Fulfil(Colleague(), OpenVerified("deletion"));
   ASSERT_TRUE(held.ok()) << held.status().ToString();
   EXPECT_EQ(held->rule, "legal hold");
   const std::string letter = LetterOf(*held);
@@ -528,7 +610,7 @@ TEST_F(SubjectFulfilmentTest, APortabilityPackageOpensWithItsPassphraseAndMatche
   ASSERT_TRUE(vault_->records().AddNote(Agent(), customer_, "客户说\"请回电\"", "phone").ok());
   ASSERT_TRUE(vault_->records().AddNote(Agent(), other_, "另一位客户的备注", "phone").ok());
   const std::string id = OpenVerified("portability");
-  auto done = vault_->subject_requests().Fulfil(Desk(), id);
+  auto done = vault_->subject_requests().Fulfil(Colleague(), id);
   ASSERT_TRUE(done.ok()) << done.status().ToString();
   EXPECT_EQ(done->answer, "fulfilled");
   ASSERT_EQ(done->passphrase.size(), 29u) << done->passphrase;  // 6 groups of 4, dashes
@@ -610,7 +692,7 @@ TEST_F(SubjectFulfilmentTest, APortabilityPackageOpensWithItsPassphraseAndMatche
   EXPECT_EQ(steps[2].step, "answered");
   EXPECT_NE(LetterOf(*done).find("解压密码将通过其他渠道另行告知"), std::string::npos);
   // The passphrase is kept nowhere: a second fulfilment is refused, not answered again.
-  EXPECT_EQ(vault_->subject_requests().Fulfil(Desk(), id).status().code(), Code::kConflict);
+  EXPECT_EQ(vault_->subject_requests().Fulfil(Colleague(), id).status().code(), Code::kConflict);
 }
 
 }  // namespace
