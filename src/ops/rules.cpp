@@ -112,6 +112,22 @@ std::string_view SeverityName(Severity s) {
   return "medium";
 }
 
+std::string DisclosedCustomer(const store::AuditRow& e) {
+  if (e.action != "dsr.fulfil" || e.decision != "allow") return "";
+  for (std::string_view prefix : {kAccessReportOf, kPortabilityPackageOf}) {
+    if (e.reason.size() < prefix.size() + kCustomerIdLength ||
+        std::string_view(e.reason).substr(0, prefix.size()) != prefix) {
+      continue;
+    }
+    const std::string id = e.reason.substr(prefix.size(), kCustomerIdLength);
+    // The id ends where the reason's ':' begins; anything else is not the vault's wording.
+    const size_t end = prefix.size() + kCustomerIdLength;
+    if (e.reason.size() > end && e.reason[end] != ':') return "";
+    return id;
+  }
+  return "";
+}
+
 std::string CustomerOf(std::string_view target) {
   if (target.size() != kCustomerPrefix.size() + kCustomerIdLength ||
       target.substr(0, kCustomerPrefix.size()) != kCustomerPrefix) {
@@ -242,7 +258,10 @@ void RuleEngine::Feed(const store::AuditRow& e, bool raise, std::vector<Hit>& hi
     TokenAddress(e, t, raise, hits);
     return;
   }
-  const std::string customer = CustomerOf(e.target);
+  // A fulfilled access, copy or portability request shows its customer's every value: a read
+  // of that customer (bulk_read, off_hours), and a touch of a honey record.
+  const std::string disclosed = DisclosedCustomer(e);
+  const std::string customer = disclosed.empty() ? CustomerOf(e.target) : disclosed;
   if (!customer.empty()) {
     if (directory_.is_honey && directory_.is_honey(customer) && e.action != "ops.alert" &&
         !Quiet(kHoneyRecord, e.actor, customer + e.action, e.ts_ms, kMinuteMs) && raise) {
@@ -262,6 +281,7 @@ void RuleEngine::Feed(const store::AuditRow& e, bool raise, std::vector<Hit>& hi
     // every customer in id order, whoever asked (a refused read then a page holding that
     // customer is no switch).
     if (ListEntry(e.action) && Shown(e.decision)) Reads(e, customer, t, raise, hits);
+    if (!disclosed.empty()) Reads(e, customer, t, raise, hits);
     if (e.action == "share.customer" && Shown(e.decision)) Share(e, customer, t, raise, hits);
   }
   if (e.action == "customer.search") Search(e, t, raise, hits);

@@ -6,8 +6,9 @@
 // custos.toml [ops] for the staff member's post (schema::OpsThresholds):
 //   bulk_read            N distinct customers read by one staff member within M minutes, per
 //                        level of the fields read (customer.read, txn.read, note.read,
-//                        customer.export, and customer.list: one entry per customer a
-//                        list page shows)                                      high / medium
+//                        customer.export, customer.list: one entry per customer a list
+//                        page shows, and dsr.fulfil of an access, copy or portability
+//                        request: every field of its customer)                high / medium
 //   off_hours            a read (as above, a list page included) outside the post's working
 //                        hours                                                        medium
 //   denial_burst         N refusals of one staff member within M minutes (not the
@@ -187,5 +188,18 @@ class RuleEngine {
 
 // The customer id of a target "customer:<id>"; empty for any other target.
 std::string CustomerOf(std::string_view target);
+
+// A fulfilled data-subject request that disclosed a customer's values (an access or copy
+// report, a portability package: every field unmasked; docs/subject_requests.md): its
+// "dsr.fulfil" entry names the request (target "dsr:<id>"), and its reason begins with one of
+// these followed by the customer's id. The vault writes them (subject_report.cpp,
+// subject_fulfilment.cpp); the rules count such an entry as a read of that customer.
+inline constexpr std::string_view kAccessReportOf = "access report of customer ";
+inline constexpr std::string_view kPortabilityPackageOf = "portability package of customer ";
+
+// The customer whose values the entry `e` disclosed through a fulfilled access, copy or
+// portability request (an allowed "dsr.fulfil" whose reason begins as above); empty for any
+// other entry.
+std::string DisclosedCustomer(const store::AuditRow& e);
 
 }  // namespace custos::ops

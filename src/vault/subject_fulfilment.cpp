@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "lifecycle/rules.h"
+#include "ops/rules.h"
 #include "schema/vocabulary.h"
 #include "vault/request_facts.h"
 #include "vault/staff_rules.h"
@@ -180,9 +181,10 @@ Result<Verdict> CarryOut(VaultState& m, Scope& s, const store::SubjectRequestRow
     if (!v.refusal.ok()) return v;
     out.detail = v.reason;
     std::string_view done = "report produced";
-    constexpr std::string_view kReport = "access report";
-    if (row.kind == "portability" && v.reason.starts_with(kReport)) {
-      v.reason = "portability package" + v.reason.substr(kReport.size());
+    // The entry's reason names the customer as security operations reads it (ops/rules.h).
+    if (row.kind == "portability" && v.reason.starts_with(ops::kAccessReportOf)) {
+      v.reason =
+          std::string(ops::kPortabilityPackageOf) + v.reason.substr(ops::kAccessReportOf.size());
       out.detail = "portability package produced (AES-256 zip, signed manifest)";
       done = "package produced";
     }

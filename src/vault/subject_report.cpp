@@ -15,6 +15,7 @@
 
 #include "core/dates.h"
 #include "lifecycle/rules.h"
+#include "ops/rules.h"
 #include "vault/vault_impl.h"
 
 namespace custos::vault {
@@ -75,10 +76,11 @@ Result<Verdict> GatherReport(VaultState& m, Scope& s, const store::SubjectReques
     if (f.type != schema::FieldType::kPassword) fields.push_back(f.name);
   }
   return Verdict::Allow(
-      fmt::format("access report of customer {}: profile, {} transaction(s), {} note(s), {} "
-                  "consent entr(ies), {} access(es) of the audit log{}",
-                  id, out.transactions.size(), out.notes.size(), out.consents.size(),
-                  out.accesses.size(), out.accesses_cut ? " (the oldest; more exist)" : ""),
+      fmt::format("{}{}: profile, {} transaction(s), {} note(s), {} consent entr(ies), {} "
+                  "access(es) of the audit log{}",
+                  ops::kAccessReportOf, id, out.transactions.size(), out.notes.size(),
+                  out.consents.size(), out.accesses.size(),
+                  out.accesses_cut ? " (the oldest; more exist)" : ""),
       std::move(fields));
 }
 

@@ -204,6 +204,43 @@ TEST_F(RulesTest, ConfidentialReadsCountAtTheirOwnLowerThreshold) {
   EXPECT_EQ(SeverityName(all[0].severity), "high");
 }
 
+// Security review 39 (F1b): a fulfilled access, copy or portability request shows every value
+// of its customer, unmasked. Its entry names the request (dsr:<id>) and its reason the
+// customer: a read of that customer, so 20 reports taken within the hour are a bulk read at the
+// confidential level like 20 unmasked reads. What discloses no value counts for nothing.
+TEST_F(RulesTest, AFulfilledAccessRequestCountsAsAReadOfItsCustomer) {
+  auto fulfil = [&](int customer, const std::string& how, const std::string& decision = "allow") {
+    return Feed("li.na", "dsr.fulfil", "dsr:01JREQ" + Id(customer).substr(6), decision,
+                "name,id_number,phone", "legal_obligation",
+                how + Id(customer) +
+                    ": profile, 1 transaction(s), 0 note(s), 3 consent entr(ies), 4 access(es) of "
+                    "the audit log; answered fulfilled, letter produced");
+  };
+  // A refused fulfilment shows nothing (one refusal: no denial_burst either).
+  EXPECT_TRUE(fulfil(100, "access report of customer ", "deny").empty());
+  std::vector<Hit> all;
+  for (int i = 0; i < 19; ++i) {
+    // An explanation (rules and dates) shows no value.
+    EXPECT_TRUE(fulfil(200 + i, "explanation of the processing rules of customer ").empty());
+    for (Hit& h : fulfil(
+             i, i % 2 == 0 ? "access report of customer " : "portability package of customer ")) {
+      all.push_back(std::move(h));
+    }
+    now_ += 1000;
+  }
+  EXPECT_TRUE(all.empty()) << "19 customers: below the desk's confidential threshold";
+  for (Hit& h : fulfil(19, "access report of customer ")) all.push_back(std::move(h));
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].rule, kBulkRead);
+  EXPECT_EQ(all[0].subject, "level:confidential");
+  EXPECT_EQ(SeverityName(all[0].severity), "high");
+  EXPECT_EQ(all[0].evidence.size(), 20u);
+  // A report of a honey record is a touch of it.
+  auto honey = fulfil(999, "access report of customer ");
+  ASSERT_EQ(honey.size(), 1u);
+  EXPECT_EQ(honey[0].rule, kHoneyRecord);
+}
+
 TEST_F(RulesTest, AReadOutsideThePostsWorkingHoursIsAnAlertOncePerHour) {
   now_ = kMorning + 13 * 60 * kMinute;  // 23:00 local: the desk works 08:00-20:00
   auto hits = Read("li.na", 1);

@@ -94,6 +94,35 @@ TEST_F(SecOpsTest, ABulkReadRaisesAnAlertWithItsEvidenceOnce) {
   EXPECT_EQ(Rules(*listed).count("bulk_read"), 1u);
 }
 
+// Security review 39 (F1b): access and portability reports show every value of their customer,
+// so a staff member taking them for more customers than their post's threshold within the
+// hour raises bulk_read, through the vault's own entries (the reason it writes names the
+// customer) — as 13 unmasked reads would. The desk opens the requests, a second person
+// (the operator: thresholds of 12) verifies and fulfils them.
+TEST_F(SecOpsTest, AccessReportsOfManyCustomersAreABulkRead) {
+  const Context desk{"li.na", "", Channel::kCli, "req-desk"};
+  const Context second{"operator", "", Channel::kCli, "req-second"};
+  for (int i = 0; i < 13; ++i) {
+    const std::string kind = i % 2 == 0 ? "access" : "portability";
+    auto opened = vault_->subject_requests().Open(
+        desk, SubjectRequestSpec{ids_[static_cast<size_t>(i)], kind, "TCK-2026-0042", {}});
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    ASSERT_TRUE(vault_->subject_requests()
+                    .Verify(second, opened->request_id, {"callback_on_record", "CASE-0042"})
+                    .ok());
+    auto done = vault_->subject_requests().Fulfil(second, opened->request_id);
+    ASSERT_TRUE(done.ok()) << done.status().ToString();
+  }
+  auto raised = Scan();
+  ASSERT_EQ(Rules(raised).count("bulk_read"), 1u) << Describe(raised);
+  const AlertView& a = *std::find_if(raised.begin(), raised.end(),
+                                     [](const AlertView& x) { return x.rule == "bulk_read"; });
+  EXPECT_EQ(a.actor, "operator");
+  EXPECT_EQ(a.evidence.size(), 12u);
+  EXPECT_NE(a.subject.find("confidential"), std::string::npos) << a.subject;
+  EXPECT_EQ(a.severity, "high");
+}
+
 // The scan never holds the store for the whole stream (issue 14: a scan inside one transaction
 // held SQLite's one connection while the rules ran, and the requests' p99 under a bulk reader
 // was 175-370 ms): it reads a page of 500 entries per short transaction and runs the rules
