@@ -340,6 +340,25 @@ TEST_F(SubjectFulfilmentTest, ACorrectionIsAppliedThroughTheValidatedUpdatePath)
   EXPECT_EQ(log.find("13900139000"), std::string::npos);
 }
 
+// Security review 39 (F2): a password corrected through a request is the one the customer
+// proposed. It is hashed once, when the request is opened (so that the register never holds it
+// in clear); fulfilment hashed the hash again, and the new password never verified.
+TEST_F(SubjectFulfilmentTest, APasswordCorrectedThroughARequestVerifies) {
+  const std::string id = OpenVerified("correction", {{"password", "Customer-Pass-1"}});
+  auto done = vault_->subject_requests().Fulfil(Colleague(), id);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(done->detail, "corrected: password");
+  auto right =
+      vault_->customers().VerifyPassword(Agent(), customer_, "password", "Customer-Pass-1");
+  ASSERT_TRUE(right.ok()) << right.status().ToString();
+  EXPECT_TRUE(*right);
+  auto wrong =
+      vault_->customers().VerifyPassword(Agent(), customer_, "password", "Customer-Pass-2");
+  ASSERT_TRUE(wrong.ok()) << wrong.status().ToString();
+  EXPECT_FALSE(*wrong);
+  EXPECT_EQ(AuditLog().find("Customer-Pass-1"), std::string::npos);
+}
+
 TEST_F(SubjectFulfilmentTest, ACorrectionBreakingARuleOfTheWholeRecordIsRefusedNamingIt) {
   // A birth date that the ID number contradicts (GB 11643) passes the field's own validator.
   const std::string id = OpenVerified("correction", {{"birth_date", "1950-01-01"}});
