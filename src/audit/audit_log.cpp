@@ -222,7 +222,58 @@ Status AuditLog::CheckTip(store::Transaction& txn,
         "verify",
         last_seq));
   }
+  if (!is_known) CUSTOS_RETURN_IF_ERROR(CheckHighWater(txn, last_seq, last_hash));
   RememberTip(text, tip->seq, tip->hash);
+  return Status::Ok();
+}
+
+void AuditLog::ObserveCommitted(store::Store& store) const {
+  auto txn = store.BeginRead();
+  if (!txn.ok()) return;
+  auto head = (*txn)->GetAuditHead();
+  auto stored = (*txn)->GetMeta(kTipMetaKey);
+  if (!head.ok() || !head->has_value() || !stored.ok() || !stored->has_value()) return;
+  auto tip = DecodeTip(AsText(**stored));
+  // Only an authentic tip over the log's end is a committed end; anything else is for the
+  // next writer's CheckTip to refuse.
+  if (!tip.ok() || !VerifyTip(*tip).ok() || tip->head.seq != (*head)->seq ||
+      tip->head.hash != (*head)->hash) {
+    return;
+  }
+  std::lock_guard<std::mutex> lock(tip_mu_);
+  if ((*head)->seq <= high_water_.seq) return;
+  high_water_.seq = (*head)->seq;
+  high_water_.hash = (*head)->hash;
+}
+
+Status AuditLog::CheckHighWater(store::Transaction& txn, int64_t last_seq,
+                                const crypto::Bytes& last_hash) const {
+  int64_t seen_seq = 0;
+  crypto::Bytes seen_hash;
+  {
+    std::lock_guard<std::mutex> lock(tip_mu_);
+    seen_seq = high_water_.seq;
+    seen_hash = high_water_.hash;
+  }
+  if (seen_seq == 0) return Status::Ok();
+  if (seen_seq > last_seq) {
+    return DataLoss(fmt::format(
+        "audit log cut back: this process saw it reach entry {}, it now ends at {} under an "
+        "earlier tip (entries removed and an old tip put back?): run custos audit verify",
+        seen_seq, last_seq));
+  }
+  crypto::Bytes at_seen = last_hash;
+  if (seen_seq < last_seq) {
+    auto rows = txn.ReadAudit(seen_seq, 1);
+    if (!rows.ok()) return CannotWrite("read an entry", rows.status());
+    at_seen = rows->empty() || rows->front().seq != seen_seq ? crypto::Bytes{} : rows->front().hash;
+  }
+  if (at_seen != seen_hash) {
+    return DataLoss(fmt::format(
+        "audit log: entry {} is not the one this process saw (rewritten, with the entries after "
+        "it?): run custos audit verify",
+        seen_seq));
+  }
   return Status::Ok();
 }
 

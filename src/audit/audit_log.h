@@ -108,6 +108,9 @@ struct QuarantineReport {
 
 // The directory, under a journal directory, that damaged journals are moved into.
 inline constexpr std::string_view kQuarantineDir = "quarantine";
+// The action of the entry recording a journal segment removed or replaced while in use
+// (AuditLog::RecordLostJournals; security operations raise an alert on it).
+inline constexpr std::string_view kJournalLostAction = "audit.journal.lost";
 
 // While it lives, folds on the calling thread (AuditLog::FoldJournalsInto, and so every write
 // of the log this thread begins) pass over the journals named: for the operations that must
@@ -269,6 +272,18 @@ class AuditLog {
   // caller that only helps a fold keep up stops after that many, with records left.
   Result<FoldReport> FoldJournals(store::Store& store, size_t per_transaction = 10000,
                                   size_t max_transactions = SIZE_MAX) const;
+  // Raises this log's high-water mark to the committed end of the log in `store` (a fresh read
+  // transaction: its view holds no uncommitted append), when an authentic tip signs it. From
+  // then on, a log that ends before that entry, or holds another one at its seq, is refused
+  // (DataLoss) by every append and fold of this log, however authentic the tip put back with it
+  // (a cut made in the store while the process runs). A long-running process calls it now and
+  // then (JournalFolder: at each poll that folded). Failures are ignored: it only raises.
+  void ObserveCommitted(store::Store& store) const;
+  // Records, in one transaction, an "audit.journal.lost" entry for each journal segment whose
+  // file was removed or replaced while its writer used it (JournalWriter::lost()): how many of
+  // its records no fold had taken (they are lost; the reads they record were answered). The
+  // open position of such a journal is deleted. Unavailable: the store cannot be written.
+  Status RecordLostJournals(store::Store& store, const std::vector<LostJournal>& lost) const;
   // The file system of the journals: options().env, or Env::Default() when that is null.
   Env& JournalEnv() const;
 
@@ -357,8 +372,14 @@ class AuditLog {
   // this log's MAC key. DataLoss (or InvalidArgument for a malformed key) otherwise; a MAC tip
   // on a log opened without the signing key cannot be checked: DataLoss saying so.
   Status VerifyTip(const StoredTip& tip) const;
-  // The stored tip must sign or MAC `last` (the log's last entry, nullopt when empty).
+  // The stored tip must sign or MAC `last` (the log's last entry, nullopt when empty), and the
+  // log must not end before, or differ at, the furthest entry this log saw (CheckHighWater).
   Status CheckTip(store::Transaction& txn, const std::optional<store::AuditRow>& last) const;
+  // DataLoss when the log, ending at (last_seq, last_hash), ends before the furthest entry this
+  // process saw, or holds another entry at its seq: entries removed and an earlier (authentic)
+  // tip put back, which the tip alone cannot show. Reads one entry when the log grew since.
+  Status CheckHighWater(store::Transaction& txn, int64_t last_seq,
+                        const crypto::Bytes& last_hash) const;
   // The Merkle tree of the log ending at `head`, ready for the next entry (tree_nodes.h):
   // the one this log left after its last append when that is still the log's end, else
   // loaded from the store in txn. nullopt: the stored tree does not reach the log's end, so
@@ -392,6 +413,11 @@ class AuditLog {
   };
   mutable std::mutex tip_mu_;
   mutable KnownTip known_tip_;
+  // The furthest end of the log this process has seen committed (seq, hash; text unused;
+  // ObserveCommitted): the log only grows, so a log that ends before it, or holds another
+  // entry at its seq, was cut back or rewritten in the store while this process ran
+  // (CheckHighWater).
+  mutable KnownTip high_water_;  // guarded by tip_mu_
   // The tree after this log's last append, valid while the log still ends at (size, hash).
   struct TreeCache {
     int64_t size = 0;

@@ -321,11 +321,43 @@ uint64_t JournalWriter::appended() const {
   return appended_;
 }
 
+Status JournalWriter::StillAtItsPath(const Segment& seg) {
+  struct stat held {};
+  struct stat named {};
+  if (::fstat(seg.lock_fd, &held) != 0) {
+    return Unavailable(fmt::format("audit journal {}: stat: {}", seg.id, std::strerror(errno)));
+  }
+  if (held.st_nlink > 0 && ::lstat(seg.path.c_str(), &named) == 0 && named.st_ino == held.st_ino &&
+      named.st_dev == held.st_dev) {
+    return Status::Ok();
+  }
+  return DataLoss(fmt::format(
+      "audit journal {}: its file was removed or replaced while in use (not by Custos): the "
+      "access is refused, and its records not yet folded into the log are lost (recorded as "
+      "audit.journal.lost)",
+      seg.id));
+}
+
+std::vector<LostJournal> JournalWriter::lost() const {
+  std::lock_guard lock(mu_);
+  return lost_;
+}
+
 Status JournalWriter::Append(const std::vector<AuditEvent>& events) {
   if (events.empty()) return Status::Ok();
   for (const AuditEvent& e : events) CUSTOS_RETURN_IF_ERROR(ValidateEvent(e));
   std::lock_guard lock(mu_);
   if (segment_ != nullptr && segment_->size >= rotate_bytes_) segment_.reset();
+  // Records written to a file that is no longer at its path would never be folded: the reads
+  // they record would be answered without an audit entry. Refuse, and start a new segment at
+  // the next append.
+  if (segment_ != nullptr) {
+    if (Status at_path = StillAtItsPath(*segment_); !at_path.ok()) {
+      if (at_path.code() == Code::kDataLoss) lost_.push_back({segment_->id, segment_->index});
+      segment_.reset();
+      return at_path;
+    }
+  }
   if (segment_ == nullptr) {
     CUSTOS_ASSIGN_OR_RETURN(segment_, NewSegment());
     last_path_ = segment_->path;

@@ -100,6 +100,13 @@ Result<JournalScan> ScanJournal(const std::filesystem::path& path, std::string_v
 Result<JournalScan> ScanJournalPrefix(const std::filesystem::path& path, std::string_view id,
                                       const crypto::Mac& mac, const JournalPosition& from);
 
+// A segment of this process's journal whose file was removed or replaced while in use (not by
+// Custos): `records` were appended to it; those a fold had not taken are lost.
+struct LostJournal {
+  std::string id;
+  uint64_t records = 0;
+};
+
 // One process's journal, open for appending: a file at a time (a segment). A segment that grew
 // past `rotate_bytes`, or whose write failed, is closed and the next append starts a new one;
 // folds then finish the closed segment and remove it, so the files stay short.
@@ -123,8 +130,14 @@ class JournalWriter {
   // write. OK: they survive the process. InvalidArgument: an event is not valid (nothing
   // written). Unavailable: the write failed; the caller must release nothing (fail closed).
   // What the failed write left is cut off (best effort) and the segment is closed: the next
-  // append starts a new one.
+  // append starts a new one. DataLoss (fail closed too, nothing written): the segment's file
+  // was removed or replaced under its name since the last append (by hand or by a forged
+  // position that made a fold remove it), so its records would never be folded; the segment
+  // is closed and listed in lost(), and the next append starts a new one.
   Status Append(const std::vector<AuditEvent>& events);
+  // The segments found removed or replaced, in the order found (JournalFolder records each in
+  // the log once: AuditLog::RecordLostJournals).
+  std::vector<LostJournal> lost() const;
 
   // The current (or last) segment's path; empty before the first append.
   std::filesystem::path path() const;
@@ -137,6 +150,9 @@ class JournalWriter {
                 uint64_t rotate_bytes);
   // A new segment: created, headed, synced and locked.
   Result<std::unique_ptr<Segment>> NewSegment();
+  // OK while the segment's file is still the one under its path (not unlinked, not replaced);
+  // DataLoss naming the journal otherwise; Unavailable if it cannot be checked.
+  static Status StillAtItsPath(const Segment& seg);
 
   Env& env_;
   const std::filesystem::path dir_;
@@ -148,6 +164,7 @@ class JournalWriter {
   std::unique_ptr<Segment> segment_;  // guarded by mu_; null after a failure or a rotation
   std::filesystem::path last_path_;   // guarded by mu_
   uint64_t appended_ = 0;             // guarded by mu_
+  std::vector<LostJournal> lost_;     // guarded by mu_
   std::string buffer_;                // guarded by mu_
 };
 

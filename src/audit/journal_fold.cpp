@@ -79,6 +79,22 @@ Status RegularJournal(const std::filesystem::path& path, std::string_view id) {
   return Status::Ok();
 }
 
+// Whether a journal whose stored position says "closed" (folded to its end after its owner was
+// gone) really is: no process holds it, and no whole record follows the position. A fold
+// closes a journal only then, and a journal nobody holds gets no more records, so anything
+// else is a mark written by hand into the store (docs/audit.md, "The read journal"): the mark
+// is not honoured, and the journal is folded on from the position (nothing after it was
+// folded, so nothing is folded twice). A file that is gone or unreadable is closed for good.
+// `mac` is made on first use.
+Result<bool> ClosedForGoodWith(const std::filesystem::path& path, std::string_view id,
+                               const StoredPosition& stored, const crypto::Mac& mac) {
+  if (!stored.position.ok() || !RegularJournal(path, id).ok()) return true;
+  if (JournalHeld(path)) return false;
+  auto scan = ScanJournalPrefix(path, id, mac, *stored.position);
+  if (!scan.ok()) return true;
+  return scan->events.empty();
+}
+
 // CheckJournals's runs in this process (AuditLog::TEST_journal_checks).
 std::atomic<uint64_t> g_journal_checks{0};
 
@@ -130,16 +146,27 @@ Status AuditLog::FoldJournalsInto(store::Transaction& txn, size_t max_entries, F
   if (!names.ok() && names.status().code() == Code::kNotFound) return Status::Ok();
   if (!names.ok()) return CannotFold("list the journals", names.status());
   std::unique_ptr<crypto::Mac> mac;
+  const auto ClosedForGood = [&](const std::filesystem::path& path, std::string_view id,
+                                 const StoredPosition& stored) -> Result<bool> {
+    if (mac == nullptr) {
+      CUSTOS_ASSIGN_OR_RETURN(mac, crypto::Mac::New(options_.suite, journal_key_));
+    }
+    return ClosedForGoodWith(path, id, stored, *mac);
+  };
   for (const std::string& name : *names) {
     if (max_entries == 0) break;
     const std::string id = JournalId(name);
     if (id.empty() || JournalSkip::Skips(id)) continue;
     const std::filesystem::path path = options_.journal_dir / name;
     const std::string key = JournalMetaKey(id);
-    CUSTOS_ASSIGN_OR_RETURN(const StoredPosition stored, ReadStoredPosition(txn, id));
+    CUSTOS_ASSIGN_OR_RETURN(StoredPosition stored, ReadStoredPosition(txn, id));
     if (stored.state == StoredPosition::State::kClosed) {
-      removable.push_back(path);  // folded and closed before; its removal did not happen yet
-      continue;
+      CUSTOS_ASSIGN_OR_RETURN(const bool closed_for_good, ClosedForGood(path, id, stored));
+      if (closed_for_good) {
+        removable.push_back(path);  // folded and closed before; its removal did not happen yet
+        continue;
+      }
+      stored.state = StoredPosition::State::kOpen;  // a forged mark: fold on from it
     }
     // Quarantined (QuarantineJournalInto); its file is moved after the commit, or, after a
     // crash, by the quarantine run again. Not moved here: in the quarantining transaction
@@ -250,9 +277,14 @@ Result<std::vector<JournalCheck>> AuditLog::CheckJournals(store::Transaction& tx
     const std::string id = JournalId(name);
     if (id.empty()) continue;
     const std::filesystem::path path = options_.journal_dir / name;
-    CUSTOS_ASSIGN_OR_RETURN(const StoredPosition stored, ReadStoredPosition(txn, id));
-    // Folded to its end: about to be removed.
-    if (stored.state == StoredPosition::State::kClosed) continue;
+    CUSTOS_ASSIGN_OR_RETURN(StoredPosition stored, ReadStoredPosition(txn, id));
+    // Folded to its end: about to be removed. A forged mark (ClosedForGoodWith) is not.
+    if (stored.state == StoredPosition::State::kClosed) {
+      CUSTOS_ASSIGN_OR_RETURN(const bool closed_for_good,
+                              ClosedForGoodWith(path, id, stored, *mac));
+      if (closed_for_good) continue;
+      stored.state = StoredPosition::State::kOpen;
+    }
     JournalCheck check;
     check.id = id;
     check.quarantined = stored.state == StoredPosition::State::kQuarantined;
@@ -416,6 +448,43 @@ Status AuditLog::MoveQuarantined(std::string_view id) const {
   if (st.ok()) st = env.SyncDir(dir);
   if (st.ok()) st = env.SyncDir(options_.journal_dir);
   if (!st.ok()) return CannotFold("move a journal into quarantine", st);
+  return Status::Ok();
+}
+
+Status AuditLog::RecordLostJournals(store::Store& store,
+                                    const std::vector<LostJournal>& lost) const {
+  if (lost.empty()) return Status::Ok();
+  auto txn = store.Begin();
+  if (!txn.ok()) return CannotFold("begin", txn.status());
+  std::vector<AuditEvent> events;
+  for (const LostJournal& journal : lost) {
+    CUSTOS_ASSIGN_OR_RETURN(const StoredPosition stored, ReadStoredPosition(**txn, journal.id));
+    uint64_t folded = 0;
+    if (stored.state != StoredPosition::State::kNone && stored.position.ok()) {
+      folded = std::min(stored.position->index, journal.records);
+    }
+    AuditEvent e;
+    e.actor = "system";
+    e.action = std::string(kJournalLostAction);
+    e.target = "journal:" + journal.id;
+    e.purpose = "administration";
+    e.channel = "job";
+    e.decision = "allow";
+    e.reason = fmt::format(
+        "the journal's file was removed or replaced while in use (not by Custos): {} of its {} "
+        "records were not folded into the log and are lost (their reads were answered); the "
+        "access that found it was refused",
+        journal.records - folded, journal.records);
+    events.push_back(std::move(e));
+    // An open position of a file that is gone would only be reported again.
+    if (stored.state == StoredPosition::State::kOpen) {
+      auto deleted = (*txn)->DeleteMeta(JournalMetaKey(journal.id));
+      if (!deleted.ok()) return CannotFold("delete a lost journal's position", deleted.status());
+    }
+  }
+  CUSTOS_RETURN_IF_ERROR(AppendAll(**txn, events));
+  Status st = (*txn)->Commit();
+  if (!st.ok()) return CannotFold("commit", st);
   return Status::Ok();
 }
 

@@ -2,6 +2,8 @@
 #include "vault/journal_folder.h"
 
 #include <algorithm>
+#include <cstddef>
+#include <vector>
 
 namespace custos::vault {
 
@@ -18,6 +20,8 @@ JournalFolder::JournalFolder(store::Store& store, const audit::AuditLog& audit,
 JournalFolder::~JournalFolder() {
   thread_.request_stop();
   cv_.notify_all();
+  thread_.join();
+  RecordLost();  // a segment found lost since the last poll
 }
 
 void JournalFolder::Folded(uint64_t at_least) {
@@ -41,12 +45,21 @@ void JournalFolder::KeepUp() {
   if (report.ok()) Folded(std::min(appended, folded + static_cast<uint64_t>(report->entries)));
 }
 
+void JournalFolder::RecordLost() {
+  std::vector<audit::LostJournal> lost = journal_.lost();
+  if (lost.size() <= lost_recorded_) return;
+  lost.erase(lost.begin(), lost.begin() + static_cast<std::ptrdiff_t>(lost_recorded_));
+  // A failure is tried again at the next poll.
+  if (audit_.RecordLostJournals(store_, lost).ok()) lost_recorded_ += lost.size();
+}
+
 void JournalFolder::Loop(const std::stop_token& stop) {
   auto last = std::chrono::steady_clock::now();
   std::unique_lock lock(mu_);
   while (!stop.stop_requested()) {
     cv_.wait_for(lock, stop, poll_, [] { return false; });
     if (stop.stop_requested()) break;
+    RecordLost();
     const uint64_t appended = journal_.appended();
     const uint64_t folded = folded_.load(std::memory_order_relaxed);
     const auto now = std::chrono::steady_clock::now();
@@ -57,6 +70,7 @@ void JournalFolder::Loop(const std::stop_token& stop) {
     // A failure is left to the next fold, and to the next writer or reader of the log, which
     // fold first and fail closed on the same cause.
     if (audit_.FoldJournals(store_, kBatch).ok()) Folded(appended);
+    audit_.ObserveCommitted(store_);  // the high-water mark a cut log is refused below
     last = now;
     lock.lock();
   }

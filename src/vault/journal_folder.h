@@ -16,6 +16,8 @@ namespace custos::vault {
 // Folds this process's audit journal into the log in the background (AuditLog::FoldJournals):
 // as soon as kBatch records wait, and at least every `every` while any do, so the log's readers
 // in other processes, and the journal files, lag by at most that (readers fold first anyway).
+// A segment of the journal found removed or replaced (JournalWriter::lost()) is recorded in the
+// log at the next poll ("audit.journal.lost").
 // It folds in transactions of kBatch records: each holds the store's writer for a short while
 // only (journalled reads do not wait for it: they run on the store's read connections).
 class JournalFolder {
@@ -24,7 +26,7 @@ class JournalFolder {
   JournalFolder(store::Store& store, const audit::AuditLog& audit,
                 const audit::JournalWriter& journal, std::chrono::milliseconds every,
                 std::chrono::milliseconds poll = kPoll);
-  ~JournalFolder();  // stops the thread (after a fold in progress)
+  ~JournalFolder();  // stops the thread (after a fold in progress), records what was lost
 
   // Called by a reader after its append (GroupCommit::SetJournal): when more than kBacklog
   // records wait, the caller folds kBatch of them itself before its answer leaves, one caller
@@ -50,6 +52,10 @@ class JournalFolder {
   // processes' journals), raised only.
   void Folded(uint64_t at_least);
   uint64_t Backlog() const;  // records appended and not known to be folded
+  // Records in the log each segment the journal found removed or replaced since the last call
+  // (AuditLog::RecordLostJournals), once.
+  void RecordLost();
+  size_t lost_recorded_ = 0;  // the folder's thread only (and the destructor after its join)
   store::Store& store_;
   const audit::AuditLog& audit_;
   const audit::JournalWriter& journal_;

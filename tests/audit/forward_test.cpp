@@ -199,12 +199,55 @@ TEST_P(ForwardTest, SealingRefusesALogShorterThanTheSignedHead) {
   }
   CloseStore();
   OpenStore();
+  log_ = MakeLog(key_.get());  // another process: it never observed entry 250
   Status st = log_->SealHead(*store_);
   EXPECT_EQ(st.code(), Code::kDataLoss);
   EXPECT_NE(st.message().find("head file audit.head records entry 250, the log ends at 240"),
             std::string::npos)
       << st.ToString();
   EXPECT_EQ(HeadSeq(), 250);
+}
+
+// A review removed a running server's last entries and put back the tip of before them: the tip
+// is authentic and signs the log's new end, so the tip alone cannot show the cut. The process
+// that saw the log grow refuses to append to it.
+TEST_P(ForwardTest, AProcessThatSawTheLogGrowRefusesItCutBackUnderAnEarlierTip) {
+  AppendEntries(240);
+  crypto::Bytes old_tip;
+  {
+    auto txn = store_->Begin();
+    auto tip = (*txn)->GetMeta(kTipMetaKey);
+    ASSERT_TRUE(tip.ok() && tip->has_value());
+    old_tip = **tip;
+  }
+  AppendEntries(10);
+  log_->ObserveCommitted(*store_);  // as a server's journal folder does
+  // The cut, made by another process (another connection to the store).
+  CloseStore();
+  OpenStore();
+  {
+    auto txn = store_->Begin();
+    ASSERT_TRUE(
+        (*txn)
+            ->Exec(store::Statement::Same("DELETE FROM audit_log WHERE seq > 240"), {}, "tamper")
+            .ok());
+    ASSERT_TRUE((*txn)
+                    ->Exec(store::Statement::Same("DELETE FROM audit_checkpoints WHERE seq > 240"),
+                           {}, "tamper")
+                    .ok());
+    ASSERT_TRUE((*txn)->PutMeta(kTipMetaKey, old_tip).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  auto txn = store_->Begin();
+  ASSERT_TRUE(txn.ok());
+  Status st = log_->Append(**txn, Read(0));
+  EXPECT_EQ(st.code(), Code::kDataLoss) << st.ToString();
+  EXPECT_NE(st.message().find("saw it reach entry 250, it now ends at 240"), std::string::npos)
+      << st.ToString();
+  // A process that never saw entry 250 cannot tell (the witnesses and `audit verify` do).
+  txn->reset();
+  log_ = MakeLog(key_.get());
+  AppendEntries(1);
 }
 
 TEST_P(ForwardTest, SealingRefusesALogThatDivergesFromTheSignedHead) {

@@ -366,6 +366,86 @@ TEST_P(JournalTest, AFailedWriteFailsClosedAndTheNextAppendStartsANewSegment) {
   EXPECT_EQ(rows[1].target, "customer:c3");
 }
 
+// A review removed a running server's journal file: its writer went on appending to the
+// unlinked file, and every read after was answered without an entry. The writer now refuses the
+// append (fail closed), starts a new segment at the next one, and the loss is recorded.
+TEST_P(JournalTest, AJournalRemovedWhileInUseRefusesTheAppendAndTheLossIsRecorded) {
+  auto w = NewJournal();
+  ASSERT_TRUE(w->Append({TimedRead(1), TimedRead(2)}).ok());
+  EXPECT_EQ(Fold().entries, 2);
+  ASSERT_TRUE(w->Append({TimedRead(3)}).ok());  // not folded yet
+  const std::filesystem::path removed = w->path();
+  ASSERT_TRUE(std::filesystem::remove(removed));
+  Status st = w->Append({TimedRead(4)});
+  EXPECT_EQ(st.code(), Code::kDataLoss) << st.ToString();
+  EXPECT_NE(st.message().find("removed or replaced while in use"), std::string::npos);
+  const std::vector<LostJournal> lost = w->lost();
+  ASSERT_EQ(lost.size(), 1u);
+  EXPECT_EQ(lost[0].id, removed.stem().string());
+  EXPECT_EQ(lost[0].records, 3u);
+  ASSERT_TRUE(jlog_->RecordLostJournals(*store_, lost).ok());
+  EXPECT_FALSE(Position(removed).has_value()) << "the open position of the gone file went";
+  ASSERT_TRUE(w->Append({TimedRead(5)}).ok());
+  EXPECT_NE(w->path(), removed);
+  EXPECT_EQ(Fold().entries, 1);
+  const auto rows = Entries();
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[2].action, kJournalLostAction);
+  EXPECT_EQ(rows[2].target, "journal:" + removed.stem().string());
+  EXPECT_NE(rows[2].reason.find("1 of its 3 records were not folded"), std::string::npos)
+      << rows[2].reason;
+  EXPECT_EQ(rows[3].target, "customer:c5");
+}
+
+TEST_P(JournalTest, AJournalReplacedUnderItsNameRefusesTheAppend) {
+  auto w = NewJournal();
+  ASSERT_TRUE(w->Append({TimedRead(1)}).ok());
+  const std::filesystem::path path = w->path();
+  const std::string bytes = ReadBytes(path);
+  ASSERT_TRUE(std::filesystem::remove(path));
+  WriteBytes(path, bytes);  // a copy under the name: the writer's file is not it
+  EXPECT_EQ(w->Append({TimedRead(2)}).code(), Code::kDataLoss);
+  EXPECT_EQ(w->lost().size(), 1u);
+}
+
+// The review's second way: a position marked "closed" by hand in the store made the next fold
+// remove a journal its writer still held, unfolded records with it. A closed mark is honoured
+// only for a journal nobody holds with no whole record after the mark.
+TEST_P(JournalTest, AClosedMarkWrittenByHandOnALiveJournalIsNotHonoured) {
+  auto w = NewJournal();
+  ASSERT_TRUE(w->Append({TimedRead(1)}).ok());
+  EXPECT_EQ(Fold().entries, 1);
+  ASSERT_TRUE(w->Append({TimedRead(2), TimedRead(3)}).ok());
+  const std::filesystem::path path = w->path();
+  {
+    auto txn = store_->Begin();
+    ASSERT_TRUE(txn.ok());
+    auto pos = (*txn)->GetMeta(JournalMetaKey(path.stem().string()));
+    ASSERT_TRUE(pos.ok() && pos->has_value());
+    std::string text((*pos)->begin(), (*pos)->end());
+    text += " closed";
+    ASSERT_TRUE(
+        (*txn)
+            ->PutMeta(JournalMetaKey(path.stem().string()), store::Bytes(text.begin(), text.end()))
+            .ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  auto txn = store_->Begin();
+  ASSERT_TRUE(txn.ok());
+  auto checks = jlog_->CheckJournals(**txn);
+  ASSERT_TRUE(checks.ok()) << checks.status().ToString();
+  ASSERT_EQ(checks->size(), 1u) << "a live journal marked closed is still checked";
+  EXPECT_EQ((*checks)[0].waiting, 2u);
+  txn->reset();
+  EXPECT_EQ(Fold().entries, 2) << "folded on from the mark";
+  EXPECT_TRUE(std::filesystem::exists(path));
+  ASSERT_TRUE(w->Append({TimedRead(4)}).ok());
+  w.reset();  // its owner ends: now the journal closes for good
+  EXPECT_EQ(Fold().entries, 1);
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_EQ(Entries().size(), 4u);
+}
+
 TEST_P(JournalTest, ALongJournalMovesToANewSegmentAndTheOldOneIsRemovedOnceFolded) {
   // A writer under the log's key, rotating past 600 bytes (a record is about 150).
   auto w = jlog_->NewJournal(600);

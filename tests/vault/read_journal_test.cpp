@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -41,14 +43,18 @@ class ReadJournalTest : public VaultTest {
     return total;
   }
 
-  // Entries in the database's audit_log, read with SQLite alone (no fold).
-  int64_t StoredEntries() const {
+  // Entries in the database's audit_log (of `action`, when given), read with SQLite alone (no
+  // fold).
+  int64_t StoredEntries(const std::string& action = "") const {
     sqlite3* db = nullptr;
     EXPECT_EQ(sqlite3_open_v2((dir_ / "custos.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
               SQLITE_OK);
     sqlite3_stmt* st = nullptr;
     int64_t n = -1;
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM audit_log", -1, &st, nullptr) == SQLITE_OK &&
+    const std::string sql = action.empty()
+                                ? "SELECT count(*) FROM audit_log"
+                                : "SELECT count(*) FROM audit_log WHERE action = '" + action + "'";
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW) {
       n = sqlite3_column_int64(st, 0);
     }
@@ -146,6 +152,84 @@ TEST_F(ReadJournalTest, TheBackgroundFoldJoinsTheReadsToTheLogWithoutAReader) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_EQ(StoredEntries(), before + 5);
+}
+
+// A review removed a serving process's journal file: every read after was answered and never
+// recorded. Now the read that finds its journal gone is refused, the next one starts a new
+// journal, and the loss itself is recorded in the log (and the alert raised from it).
+TEST_F(ReadJournalTest, AJournalRemovedUnderARunningProcessRefusesTheReadAndIsRecorded) {
+  auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(vault_->customers().Get(Agent(), *id, {"name"}).ok());
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(journal_dir(), ec)) {
+    if (e.path().extension() == ".journal") std::filesystem::remove(e.path());
+  }
+  auto refused = vault_->customers().Get(Agent(), *id, {"name"});
+  EXPECT_FALSE(refused.ok()) << "no audit, no data";
+  ASSERT_TRUE(vault_->customers().Get(Agent(), *id, {"name"}).ok());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (StoredEntries("audit.journal.lost") == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(StoredEntries("audit.journal.lost"), 1);
+  EXPECT_GT(VerifiedEntries(*vault_), 0);
+}
+
+// A review cut a serving process's last entries from the database and put back the tip of before
+// them (authentic, and signing the log's new end). The process that saw the entries committed
+// refuses to write the cut log.
+TEST_F(ReadJournalTest, ALogCutBackUnderARunningProcessIsRefusedByIt) {
+  auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
+  ASSERT_TRUE(id.ok());
+  const int64_t cut_to = StoredEntries();
+  std::string old_tip;
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "custos.db").c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(
+        sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'audit.tip'", -1, &st, nullptr),
+        SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    old_tip.assign(static_cast<const char*>(sqlite3_column_blob(st, 0)),
+                   static_cast<size_t>(sqlite3_column_bytes(st, 0)));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+  }
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(vault_->customers().Get(Agent(), *id, {"name"}).ok());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (StoredEntries() < cut_to + 5 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(StoredEntries(), cut_to + 5);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the folder observed them
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "custos.db").c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    const std::string cut = fmt::format(
+        "BEGIN IMMEDIATE; DELETE FROM audit_log WHERE seq > {0}; DELETE FROM audit_checkpoints "
+        "WHERE seq > {0}; DELETE FROM audit_tree WHERE tree_size > {0}; COMMIT;",
+        cut_to);
+    ASSERT_EQ(sqlite3_exec(db, cut.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "UPDATE meta SET value = ? WHERE key = 'audit.tip'", -1, &st,
+                                 nullptr),
+              SQLITE_OK);
+    sqlite3_bind_blob(st, 1, old_tip.data(), static_cast<int>(old_tip.size()), SQLITE_TRANSIENT);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+  }
+  FieldValues other = WangFang();
+  other["phone"] = "+86 139-0013-8000";
+  other["email"] = "other@example.com";
+  auto written = vault_->customers().Create(Agent(), other, "form", Consented());
+  ASSERT_FALSE(written.ok()) << "no audit, no data";
+  EXPECT_NE(written.status().message().find("cut back"), std::string::npos)
+      << written.status().ToString();
 }
 
 // Reads on the store's read connections, beside writes and the background fold: every read and
