@@ -156,6 +156,17 @@ Result<LoadReport> LoadBackup(const std::filesystem::path& backup_path, const Ba
                               const std::map<std::string, store::Row>* key_side = nullptr,
                               const ProgressFn& progress = {});
 
+// The vault metadata a backup holds (table "meta": key -> value), read from its chunks and
+// checked as LoadBackup checks them. Unlike the manifest, which anyone can re-sign with a key
+// of their own, these rows are authenticated by the KEK (the backup key that seals them is
+// wrapped by it, bound to the backup id), so a restore learns from them, before writing
+// anything, the vault's real checkpoint public key ("signing_public_key"), vault id and
+// ledger salt ("lifecycle.id_salt"). The manifest's signature is checked under
+// `keys.public_key` when given, else under its own key. DataLoss: a check failed, or the KEK
+// does not open the backup key (the wrong keyfile or passphrase, or another vault's backup).
+Result<std::map<std::string, crypto::Bytes>> ReadBackupMeta(
+    const std::filesystem::path& backup_path, const BackupKeys& keys);
+
 // The wrapped_keys rows of a format-1 backup's key section (customer id -> row), read and
 // checked as LoadBackup reads them; empty for a format-2 backup (its DEKs are on the key side).
 // A restore reads them first to refuse, before writing anything, a backup whose DEKs name an

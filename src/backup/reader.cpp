@@ -218,6 +218,35 @@ Result<BackupHeader> ReadBackupHeader(const fs::path& backup_path) {
   return h;
 }
 
+Result<std::map<std::string, Bytes>> ReadBackupMeta(const fs::path& backup_path,
+                                                    const BackupKeys& keys) {
+  CUSTOS_ASSIGN_OR_RETURN(Manifest m, ReadManifest(backup_path, keys.public_key));
+  CUSTOS_ASSIGN_OR_RETURN(auto aead, OpenBackupKey(m, keys));
+  CUSTOS_ASSIGN_OR_RETURN(const store::TableSpec* spec, SpecFor(m, "meta"));
+  std::map<std::string, Bytes> out;
+  for (size_t i = 0; i < m.chunks.size(); ++i) {
+    const internal::ChunkEntry& c = m.chunks[i];
+    if (c.table != spec->name) continue;
+    const int64_t index = static_cast<int64_t>(i) + 1;
+    CUSTOS_ASSIGN_OR_RETURN(auto rows, ReadSealed(backup_path / c.file, c.sha256, *aead,
+                                                  internal::ChunkAad(m.backup_id, index, c.table),
+                                                  c.plain_bytes, *spec));
+    if (static_cast<int64_t>(rows.size()) != c.rows) {
+      return DataLoss(fmt::format("backup: {}: holds {} rows, the manifest says {}", c.file,
+                                  rows.size(), c.rows));
+    }
+    for (store::Row& row : rows) {
+      const auto* key = std::get_if<std::string>(&row[0]);
+      auto* value = std::get_if<Bytes>(&row[1]);
+      if (key == nullptr || value == nullptr) {
+        return DataLoss(fmt::format("backup: {}: a metadata row is malformed", c.file));
+      }
+      out[*key] = std::move(*value);
+    }
+  }
+  return out;
+}
+
 Result<std::map<std::string, store::Row>> ReadKeySection(const fs::path& backup_path,
                                                          const BackupKeys& keys) {
   CUSTOS_ASSIGN_OR_RETURN(Manifest m, ReadManifest(backup_path, keys.public_key));

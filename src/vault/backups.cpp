@@ -762,32 +762,31 @@ Status ReconcileEpochState(store::Store& store, const std::vector<crypto::EpochI
 Result<backup::LoadReport> LoadInto(const schema::Config& config, const fs::path& dir,
                                     const RestoreOptions& options,
                                     const backup::BackupHeader& header,
+                                    const crypto::KeyProvider& kek,
                                     const backup::DestroyedSet& destroyed, fs::path& key_backup) {
   CUSTOS_ASSIGN_OR_RETURN(crypto::Suite suite, crypto::ParseSuite(header.suite));
-  CUSTOS_ASSIGN_OR_RETURN(auto provider,
-                          OpenVaultKeyProvider(config, dir, options.passphrase, header.kek_salt));
   std::optional<backup::KeyBackupContents> side;
   std::vector<backup::EpochFile> epoch_files;
   if (backup::KeysOnKeySide(header)) {
-    CUSTOS_ASSIGN_OR_RETURN(side, OpenKeySide(options, header, *provider, suite, key_backup));
+    CUSTOS_ASSIGN_OR_RETURN(side, OpenKeySide(options, header, kek, suite, key_backup));
     epoch_files = std::move(side->epoch_files);
-    CUSTOS_RETURN_IF_ERROR(AddLiveEpochFiles(options, header, *provider, suite, epoch_files));
+    CUSTOS_RETURN_IF_ERROR(AddLiveEpochFiles(options, header, kek, suite, epoch_files));
     std::vector<fs::path> records = {options.backup.parent_path() / backup::kKeyBackupDir,
                                      key_backup.parent_path()};
     if (!options.epoch_keys.empty()) records.push_back(options.epoch_keys);
     DropDestroyedEpochFiles(epoch_files, records);
     CUSTOS_RETURN_IF_ERROR(CheckEpochsHeld(side->keys, epoch_files, header, records));
   } else {
-    CUSTOS_RETURN_IF_ERROR(AddLiveEpochFiles(options, header, *provider, suite, epoch_files));
-    CUSTOS_RETURN_IF_ERROR(CheckKeySectionEpochs(options, header, *provider, suite, epoch_files));
+    CUSTOS_RETURN_IF_ERROR(AddLiveEpochFiles(options, header, kek, suite, epoch_files));
+    CUSTOS_RETURN_IF_ERROR(CheckKeySectionEpochs(options, header, kek, suite, epoch_files));
   }
   CUSTOS_ASSIGN_OR_RETURN(const std::vector<crypto::EpochInfo> held,
-                          WriteEpochStore(dir, header, *provider, suite, epoch_files));
+                          WriteEpochStore(dir, header, kek, suite, epoch_files));
   CUSTOS_ASSIGN_OR_RETURN(auto store, OpenVaultStore(config, dir, /*create=*/true));
   CUSTOS_ASSIGN_OR_RETURN(auto loader, store->OpenLoader());
   backup::BackupKeys keys;
   keys.suite = suite;
-  keys.kek = provider.get();
+  keys.kek = &kek;
   keys.public_key = header.signing_public_key;
   CUSTOS_ASSIGN_OR_RETURN(
       backup::LoadReport report,
@@ -843,6 +842,67 @@ Status CopyKeyfiles(const RestoreOptions& options, const schema::Config& config,
   return Status::Ok();
 }
 
+// The KEK a restore opens the backup with, before anything is written. A keyfile is read
+// where it was given (--keyfile), its newest version present beside it active (a retired
+// version's file is gone on purpose), with the kek.kb-N.key files beside it; the passphrase
+// and HSM providers as the vault opens them.
+Result<std::unique_ptr<crypto::KeyProvider>> OpenRestoreKek(const schema::Config& config,
+                                                            const RestoreOptions& options,
+                                                            const backup::BackupHeader& header,
+                                                            crypto::Suite suite) {
+  if (config.keys.provider != "keyfile") {
+    return OpenVaultKeyProvider(config, options.dir, options.passphrase, header.kek_salt);
+  }
+  uint32_t newest = 0;
+  for (uint32_t version = 1; version <= kMaxKekVersionScanned; ++version) {
+    std::error_code ec;
+    if (fs::exists(crypto::KeyfileVersionPath(options.keyfile, version), ec)) newest = version;
+  }
+  if (newest == 0) {
+    return NotFound(fmt::format("restore: no keyfile at {} (nor a later version beside it)",
+                                options.keyfile.string()));
+  }
+  return crypto::OpenKeyfileProvider(options.keyfile, suite, newest);
+}
+
+// Review finding F2 (session 39): the manifest is signed, but by the key it names itself, so
+// anyone can edit it (its custos.toml included) and sign it again with a key of their own. The
+// key that counts is the one the backup's metadata records, sealed under the KEK: the manifest
+// must be signed by it, and name the same vault, before anything is written or opened.
+// DataLoss otherwise, and when the KEK does not open the backup (checked first: the wrong
+// keyfile or passphrase is named as such, review finding F5).
+Status AuthenticateManifest(const fs::path& backup_path, const backup::BackupHeader& header,
+                            const crypto::KeyProvider& kek, crypto::Suite suite) {
+  backup::BackupKeys keys;
+  keys.suite = suite;
+  keys.kek = &kek;
+  Result<std::map<std::string, crypto::Bytes>> meta = backup::ReadBackupMeta(backup_path, keys);
+  if (!meta.ok()) {
+    return Status(meta.status().code(), "restore: " + meta.status().message());
+  }
+  const auto named = [&](std::string_view key) -> std::optional<crypto::Bytes> {
+    auto it = meta->find(std::string(key));
+    if (it == meta->end()) return std::nullopt;
+    return it->second;
+  };
+  const std::optional<crypto::Bytes> public_key = named("signing_public_key");
+  if (!public_key.has_value() || *public_key != header.signing_public_key) {
+    return DataLoss(fmt::format(
+        "restore: backup {}: its manifest is not signed by the vault's checkpoint key (the key "
+        "its metadata records under the KEK); an edited or re-signed manifest is refused, "
+        "nothing was written",
+        header.backup_id));
+  }
+  const std::optional<crypto::Bytes> vault_id = named("vault_id");
+  if (!vault_id.has_value() || AsString(vault_id) != header.vault_id) {
+    return DataLoss(fmt::format(
+        "restore: backup {}: its manifest names another vault than its metadata; refused, "
+        "nothing was written",
+        header.backup_id));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
@@ -852,71 +912,77 @@ Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
   report.vault_id = header.vault_id;
   report.from_backend = header.backend;
   report.to_backend = options.postgres_url.empty() ? "sqlite" : "postgres";
-  CUSTOS_ASSIGN_OR_RETURN(backup::DestroyedSet destroyed,
-                          ReadLedgers(options, header.vault_id, report.ledger_entries));
   const fs::path& dir = options.dir;
   const fs::path config_path = dir / kConfigFile;
+  // The manifest's config says how the KEK is held; nothing else of it is trusted (nor
+  // written) until AuthenticateManifest has checked the manifest under the vault's own key.
   const std::string text = WithStoreSection(header.config_toml, options);
   CUSTOS_ASSIGN_OR_RETURN(schema::Config config, schema::ParseConfig(text, config_path.string()));
   if (config.keys.provider == "keyfile" && options.keyfile.empty()) {
     return InvalidArgument("restore: the vault's KEK is a keyfile: give it with --keyfile");
   }
+  CUSTOS_ASSIGN_OR_RETURN(crypto::Suite suite, crypto::ParseSuite(header.suite));
+  CUSTOS_ASSIGN_OR_RETURN(auto kek, OpenRestoreKek(config, options, header, suite));
+  CUSTOS_RETURN_IF_ERROR(AuthenticateManifest(options.backup, header, *kek, suite));
+  CUSTOS_ASSIGN_OR_RETURN(backup::DestroyedSet destroyed,
+                          ReadLedgers(options, header.vault_id, report.ledger_entries));
   std::error_code ec;
   const bool existed = fs::exists(dir, ec);
   CUSTOS_RETURN_IF_ERROR(PrepareDir(dir));
-  fs::path key_backup;
-  const Status copied =
-      config.keys.provider == "keyfile" ? CopyKeyfiles(options, config, dir) : Status::Ok();
-  Result<backup::LoadReport> load =
-      copied.ok() ? LoadInto(config, dir, options, header, destroyed, key_backup)
-                  : Result<backup::LoadReport>(copied);
-  if (!load.ok()) {
-    // Refused or failed before the config was written: nothing of it stays behind (a restore
-    // killed here leaves its marker instead, and the next restore clears the directory).
+  // From here on every failure removes what the restore wrote (a restore killed part-way
+  // leaves its marker instead, and the next restore clears the directory).
+  const Status done = [&]() -> Status {
+    if (config.keys.provider == "keyfile") {
+      CUSTOS_RETURN_IF_ERROR(CopyKeyfiles(options, config, dir));
+    }
+    fs::path key_backup;
+    CUSTOS_ASSIGN_OR_RETURN(backup::LoadReport loaded,
+                            LoadInto(config, dir, options, header, *kek, destroyed, key_backup));
+    report.key_backup = key_backup;
+    report.customers_without_key = loaded.customers_without_key;
+    report.rows_without_key = loaded.rows_without_key;
+    for (const auto& [table, rows] : loaded.rows_loaded) report.rows += rows;
+    report.customers = loaded.rows_loaded["customers"];
+    report.customers_dropped = loaded.customers_dropped;
+    report.transactions_dropped = loaded.transactions_dropped;
+    report.notes_dropped = loaded.notes_dropped;
+    report.rows_dropped = loaded.rows_dropped;
+    // The config last: until it exists the directory holds no vault anyone could open.
+    CUSTOS_RETURN_IF_ERROR(WriteFileSynced(config_path, text, 0600));
+    OpenOptions open;
+    open.dir = dir;
+    open.passphrase = options.passphrase;
+    open.now_ms = options.now_ms;
+    CUSTOS_ASSIGN_OR_RETURN(auto vault, Vault::Open(open));
+    if (vault->state_->audit->options().public_key != header.signing_public_key) {
+      return DataLoss("restore: the manifest is not signed by the restored vault's checkpoint key");
+    }
+    // The restored directory's first head file: the log as the backup holds it.
+    CUSTOS_RETURN_IF_ERROR(vault->state_->audit->CreateHead(*vault->state_->store));
+    Context ctx;
+    ctx.actor = "system";
+    ctx.purpose = std::string(kAdministrationPurpose);
+    ctx.channel = Channel::kCli;
+    CUSTOS_RETURN_IF_ERROR(AuditOutcome(
+        *vault->state_, ctx, schema::Action::kBackupRestore, "backup:" + header.backup_id,
+        Verdict::Allow(fmt::format(
+            "restored from {} to {}: {} rows; destruction ledger ({} entries) dropped {} "
+            "customers, {} transactions, {} notes ({} rows){}",
+            report.from_backend, report.to_backend, report.rows, report.ledger_entries,
+            report.customers_dropped, report.transactions_dropped, report.notes_dropped,
+            report.rows_dropped,
+            report.key_backup.empty()
+                ? std::string("; data keys from the backup's key section (taken before epochs)")
+                : fmt::format("; data keys from key backup {}: {} customers without a key "
+                              "(destroyed after the backup) dropped ({} rows)",
+                              report.key_backup.filename().string(), report.customers_without_key,
+                              report.rows_without_key)))));
+    return vault->Close();
+  }();
+  if (!done.ok()) {
     DiscardRestore(dir, existed);
-    return load.status();
+    return done;
   }
-  backup::LoadReport& loaded = *load;
-  report.key_backup = key_backup;
-  report.customers_without_key = loaded.customers_without_key;
-  report.rows_without_key = loaded.rows_without_key;
-  for (const auto& [table, rows] : loaded.rows_loaded) report.rows += rows;
-  report.customers = loaded.rows_loaded["customers"];
-  report.customers_dropped = loaded.customers_dropped;
-  report.transactions_dropped = loaded.transactions_dropped;
-  report.notes_dropped = loaded.notes_dropped;
-  report.rows_dropped = loaded.rows_dropped;
-  // The config last: until it exists the directory holds no vault anyone could open.
-  CUSTOS_RETURN_IF_ERROR(WriteFileSynced(config_path, text, 0600));
-  OpenOptions open;
-  open.dir = dir;
-  open.passphrase = options.passphrase;
-  open.now_ms = options.now_ms;
-  CUSTOS_ASSIGN_OR_RETURN(auto vault, Vault::Open(open));
-  if (vault->state_->audit->options().public_key != header.signing_public_key) {
-    return DataLoss("restore: the manifest is not signed by the restored vault's checkpoint key");
-  }
-  // The restored directory's first head file: the log as the backup holds it.
-  CUSTOS_RETURN_IF_ERROR(vault->state_->audit->CreateHead(*vault->state_->store));
-  Context ctx;
-  ctx.actor = "system";
-  ctx.purpose = std::string(kAdministrationPurpose);
-  ctx.channel = Channel::kCli;
-  CUSTOS_RETURN_IF_ERROR(AuditOutcome(
-      *vault->state_, ctx, schema::Action::kBackupRestore, "backup:" + header.backup_id,
-      Verdict::Allow(fmt::format(
-          "restored from {} to {}: {} rows; destruction ledger ({} entries) dropped {} "
-          "customers, {} transactions, {} notes ({} rows){}",
-          report.from_backend, report.to_backend, report.rows, report.ledger_entries,
-          report.customers_dropped, report.transactions_dropped, report.notes_dropped,
-          report.rows_dropped,
-          report.key_backup.empty()
-              ? std::string("; data keys from the backup's key section (taken before epochs)")
-              : fmt::format("; data keys from key backup {}: {} customers without a key "
-                            "(destroyed after the backup) dropped ({} rows)",
-                            report.key_backup.filename().string(), report.customers_without_key,
-                            report.rows_without_key)))));
-  CUSTOS_RETURN_IF_ERROR(vault->Close());
   fs::remove(dir / kRestoreMarker, ec);
   if (ec) return Unavailable(fmt::format("restore: cannot finish {}", dir.string()));
   return report;

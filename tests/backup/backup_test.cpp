@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "backup/backup.h"
+#include "backup/format.h"
 #include "crypto/key_provider.h"
 #include "schema/config.h"
 #include "store/postgres_store.h"
@@ -282,6 +283,42 @@ TEST_F(BackupTest, VerifyFindsAnAlteredChunkAMissingManifestAndAnEditedManifest)
   EXPECT_EQ(vault_->backups().Verify(Admin(), b2.path).status().code(), Code::kDataLoss);
   fs::remove(b2.path / "manifest.json");
   EXPECT_EQ(vault_->backups().Verify(Admin(), b2.path).status().code(), Code::kNotFound);
+}
+
+// Review finding F2 (session 39): a backup operator (no KEK) edits the manifest's custos.toml
+// (a masked field allowed) and signs the manifest again with a key of their own. Restore
+// checks the manifest against the checkpoint key the backup's metadata records under the KEK
+// before writing anything: refused, and no directory, no config, no vault is left behind.
+TEST_F(BackupTest, AManifestReSignedWithAnotherKeyIsRefusedBeforeAnythingIsWritten) {
+  Populate();
+  const BackupResult b = TakeBackup();
+  const fs::path offsite = root_ / "offsite";
+  fs::create_directories(offsite);
+  fs::copy(Backups(), offsite, fs::copy_options::recursive);
+  const fs::path copy = offsite / b.backup_id;
+  auto m = backup::internal::ParseManifest(testing::ReadFileBytes(copy / "manifest.json"));
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  const size_t at = m->config_toml.find("effect = \"mask\"");
+  ASSERT_NE(at, std::string::npos);
+  m->config_toml.replace(at, 15, "effect = \"allow\"");
+  auto attacker = crypto::SigningKey::Generate(crypto::Suite::kAes256Gcm);
+  ASSERT_TRUE(attacker.ok());
+  m->signing_public_key_hex = crypto::ToHex((*attacker)->PublicKeyBytes());
+  backup::internal::SignManifest(*m, **attacker);
+  std::ofstream(copy / "manifest.json", std::ios::trunc) << backup::internal::ManifestJson(*m);
+  ASSERT_TRUE(backup::ReadBackupHeader(copy).ok()) << "the re-signed manifest is self-consistent";
+  // Verify through the vault refuses it (its own key), and so does restore.
+  EXPECT_EQ(vault_->backups().Verify(Admin(), copy).status().code(), Code::kDataLoss);
+  auto r = RestoreTo(copy, root_ / "restored", OnPostgres());
+  ASSERT_EQ(r.status().code(), Code::kDataLoss) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("not signed by the vault's checkpoint key"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_FALSE(fs::exists(root_ / "restored")) << "a refused restore leaves nothing";
+  // Into an existing empty directory: it is left empty.
+  fs::create_directories(root_ / "empty");
+  EXPECT_EQ(RestoreTo(copy, root_ / "empty", OnPostgres()).status().code(), Code::kDataLoss);
+  EXPECT_TRUE(fs::is_empty(root_ / "empty"));
 }
 
 TEST_F(BackupTest, ACustomerDestroyedAfterTheBackupCannotBeRecoveredFromIt) {
