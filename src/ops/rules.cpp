@@ -237,6 +237,22 @@ void RuleEngine::Feed(const store::AuditRow& e, bool raise, std::vector<Hit>& hi
     LoginEntry(e, raise, hits, logins);
     return;
   }
+  if (e.action == kJournalLostAction) {
+    // The vault's own record (actor "system"): a journal removed or replaced while in use took
+    // entries of answered reads with it.
+    if (raise) {
+      hits.push_back(
+          Hit{std::string(kAuditJournal),
+              Severity::kHigh,
+              e.actor,
+              e.seq,
+              e.ts_ms,
+              {e.seq},
+              e.target,
+              fmt::format("an audit journal was removed or replaced while in use: {}", e.reason)});
+    }
+    return;
+  }
   if (!StaffActor(e.actor)) return;
   const schema::OpsThresholds& t = ThresholdsOf(e.actor);
   if (e.action == kJournalQuarantineAction && e.decision == "allow") {

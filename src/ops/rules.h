@@ -29,7 +29,8 @@
 //                        vault records once per token and address; token_check.h)      high
 //   audit_journal        a damaged audit journal quarantined (an "audit.journal.quarantine"
 //                        entry allowed: its records from the damage on are not in the log;
-//                        open an incident)                                               high
+//                        open an incident), or one removed or replaced while in use (the
+//                        vault's "audit.journal.lost" entry)                             high
 // and, for the vault to decide against its store, the logins with their address
 // (new_address: a login from an address the staff member never used; low).
 //
@@ -85,6 +86,7 @@ inline constexpr std::string_view kAuditJournal = "audit_journal";
 inline constexpr std::string_view kTokenNewAddressAction = "token.new_address";
 inline constexpr std::string_view kTokenFirstAddressAction = "token.first_address";
 inline constexpr std::string_view kJournalQuarantineAction = "audit.journal.quarantine";
+inline constexpr std::string_view kJournalLostAction = "audit.journal.lost";  // audit_log.h's
 // How the reason of a quarantine run again after its commit begins (vault/audit_journals.cpp).
 inline constexpr std::string_view kQuarantinedBefore = "quarantined before";
 

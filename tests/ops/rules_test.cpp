@@ -413,6 +413,20 @@ TEST_F(RulesTest, ADamagedAuditJournalQuarantinedIsAHighAlert) {
       << "a run again after the commit sets nothing aside";
 }
 
+// A journal removed or replaced under a running process (the vault's own "audit.journal.lost"
+// entry, actor "system"): entries of answered reads went with it.
+TEST_F(RulesTest, AnAuditJournalLostWhileInUseIsAHighAlert) {
+  const std::string target = "journal:0123456789abcdef0123456789abcdef";
+  auto hits = Feed("system", "audit.journal.lost", target, "allow", "", "administration",
+                   "the journal's file was removed or replaced while in use (not by Custos): 1 of "
+                   "its 3 records were not folded into the log and are lost");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].rule, kAuditJournal);
+  EXPECT_EQ(SeverityName(hits[0].severity), "high");
+  EXPECT_EQ(hits[0].subject, target);
+  EXPECT_NE(hits[0].detail.find("1 of its 3 records"), std::string::npos);
+}
+
 TEST_F(RulesTest, AReadUnderABreakGlassGrantIsAnAlert) {
   auto hits = Feed("li.na", "customer.read", "customer:" + Id(1), "allow", "id_number",
                    "customer_service", "break-glass grant 01ABC approved by dpo [id_number]");
