@@ -103,9 +103,11 @@ struct VerifyReport {
 // Checks a backup without restoring it: the manifest signature (under `keys.public_key` when
 // given, else the manifest's own key), every file's SHA-256, that every chunk and the key
 // section decrypt and decompress, decode into rows of their table and add up to the
-// manifest's row counts, and (format 2) that the key backup written with it opens when it is
-// in ../epoch-keys/ beside the backup. `keys.kek` is required. Success: the report. DataLoss naming
-// the file and the check that failed. NotFound: no manifest (an incomplete backup).
+// manifest's row counts, and (format 2) that the key backup written with it, when it is in
+// ../epoch-keys/ beside the backup, opens (its name matching its authenticated header), is
+// not older than the backup and holds a key for every customer of the backup. `keys.kek` is
+// required. Success: the report. DataLoss naming the file and the check that failed. NotFound: no
+// manifest (an incomplete backup).
 Result<VerifyReport> VerifyBackup(const std::filesystem::path& backup_path, const BackupKeys& keys);
 
 // The manifest fields a restore needs before it can open keys: vault id, provider, salt, config.

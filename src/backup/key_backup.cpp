@@ -281,6 +281,17 @@ Result<KeyBackupContents> ReadKeyBackup(const fs::path& file, const crypto::KeyP
   CUSTOS_ASSIGN_OR_RETURN(auto aead, crypto::Aead::New(suite, *file_key));
   Result<crypto::SecretBytes> packed = aead->Open(sealed, aad);
   if (!packed.ok()) return bad("does not decrypt (altered)");
+  // The header is authenticated now; the name is not, and restore chooses key backups by
+  // name (review finding F3, session 39): an older key backup renamed to a newer time must
+  // not pass for a newer one.
+  const std::optional<KeyBackupInfo> named = KeyBackupInfoOf(file);
+  if (!named.has_value() || named->epoch != out.epoch ||
+      named->created_at_ms != out.created_at_ms) {
+    return bad(fmt::format(
+        "its name does not match its authenticated header ({}): a key backup must keep the "
+        "name it was written under (renamed or re-dated copies are refused)",
+        KeyBackupName(out.epoch, out.created_at_ms)));
+  }
   CUSTOS_ASSIGN_OR_RETURN(Bytes body, internal::Decompress(*packed, kMaxBody));
   Cursor b(body);
   const uint64_t files = b.Be(4);

@@ -117,7 +117,9 @@ struct KeyBackupContents {
 // Reads and opens a key backup. `vault_id` (non-empty) must be the one it was written for.
 // NotFound naming the epoch if the provider no longer holds K_n (destroyed with its epoch);
 // FailedPrecondition for a provider without key-backup keys; DataLoss if the file is not a
-// key backup, is altered or truncated, or belongs to another vault or suite.
+// key backup, is altered or truncated, belongs to another vault or suite, or its file name is
+// not kb-<epoch>-<time>.bin of the epoch and time its authenticated header records (a renamed
+// or re-dated copy: restore and verify trust the name to tell old from new).
 Result<KeyBackupContents> ReadKeyBackup(const std::filesystem::path& file,
                                         const crypto::KeyProvider& kek, crypto::Suite suite,
                                         std::string_view vault_id, Env& env = Env::Default());

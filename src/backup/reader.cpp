@@ -158,9 +158,13 @@ Result<VerifyReport> VerifyBackup(const fs::path& backup_path, const BackupKeys&
   CUSTOS_ASSIGN_OR_RETURN(Manifest m, ReadManifest(backup_path, keys.public_key));
   CUSTOS_ASSIGN_OR_RETURN(auto aead, OpenBackupKey(m, keys));
   std::map<std::string, int64_t> counted;
+  std::set<std::string> customers;  // format 2: to find each one's key in the key backup
   CUSTOS_RETURN_IF_ERROR(
       ForEachTable(backup_path, m, *aead, [&](const store::TableSpec& t, const auto& rows) {
         counted[std::string(t.name)] += static_cast<int64_t>(rows.size());
+        if (t.name == "customers" && internal::KeysOnKeySide(m)) {
+          for (const store::Row& row : rows) customers.insert(std::get<std::string>(row[0]));
+        }
         return Status::Ok();
       }));
   for (const auto& [table, rows] : m.row_counts) {
@@ -182,6 +186,21 @@ Result<VerifyReport> VerifyBackup(const fs::path& backup_path, const BackupKeys&
       if (!opened.ok()) {
         return DataLoss(fmt::format("backup {}: its key backup does not open: {}", m.backup_id,
                                     opened.status().message()));
+      }
+      // Written with the backup, of the same snapshot: at least as new, and a key for every
+      // customer in it. A customer without one is damage, not destruction (review F3).
+      if (opened->created_at_ms < m.created_at_ms) {
+        return DataLoss(fmt::format("backup {}: its key backup {} is older than the backup",
+                                    m.backup_id, m.key_backup));
+      }
+      const int64_t without =
+          std::count_if(customers.begin(), customers.end(),
+                        [&](const std::string& id) { return !opened->keys.contains(id); });
+      if (without > 0) {
+        return DataLoss(fmt::format(
+            "backup {}: {} customers have no key in its key backup {}, which was written with "
+            "it from the same snapshot (damaged or replaced)",
+            m.backup_id, without, m.key_backup));
       }
       r.key_backup_checked = true;
       r.key_backup_rows = static_cast<int64_t>(opened->keys.size());

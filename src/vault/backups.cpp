@@ -627,6 +627,12 @@ Result<backup::KeyBackupContents> OpenKeySide(const RestoreOptions& options,
   if (side.status().code() == Code::kNotFound) return EpochGone(header, chosen.epoch, records);
   if (side.status().code() == Code::kFailedPrecondition) return DataLoss(side.status().message());
   CUSTOS_RETURN_IF_ERROR(side.status());
+  // ReadKeyBackup checked the name against the authenticated header, so the time the choice
+  // above read from the name is the key backup's own.
+  if (side->created_at_ms < header.created_at_ms) {
+    return DataLoss(fmt::format("restore: key backup {} is older than backup {}",
+                                chosen.path.filename().string(), header.backup_id));
+  }
   return std::move(side).value();
 }
 
@@ -842,6 +848,19 @@ Status CopyKeyfiles(const RestoreOptions& options, const schema::Config& config,
   return Status::Ok();
 }
 
+// What is known of the customers a restore dropped for want of a key (review finding F3):
+// the key backup, authenticated and not older than the data backup, no longer held their DEK,
+// which only destruction removes; those the ledger records were dropped by it before, so
+// these are the ones it does not record — destroyed after the ledger copy was last brought up
+// to date, or damage. Said as such, never as lawful destruction.
+std::string WithoutKeyNote(const RestoreReport& report) {
+  if (report.customers_without_key == 0) return "";
+  return report.ledger_entries > 0
+             ? "; the destruction ledger read does not record them (destroyed after it was "
+               "copied, or damage: check the vault's ledger)"
+             : "; no destruction ledger was read to confirm their destruction";
+}
+
 // The KEK a restore opens the backup with, before anything is written. A keyfile is read
 // where it was given (--keyfile), its newest version present beside it active (a retired
 // version's file is gone on purpose), with the kek.kb-N.key files beside it; the passphrase
@@ -974,9 +993,9 @@ Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
             report.key_backup.empty()
                 ? std::string("; data keys from the backup's key section (taken before epochs)")
                 : fmt::format("; data keys from key backup {}: {} customers without a key "
-                              "(destroyed after the backup) dropped ({} rows)",
+                              "in it dropped ({} rows){}",
                               report.key_backup.filename().string(), report.customers_without_key,
-                              report.rows_without_key)))));
+                              report.rows_without_key, WithoutKeyNote(report))))));
     return vault->Close();
   }();
   if (!done.ok()) {

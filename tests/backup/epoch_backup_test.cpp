@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "backup/backup.h"
+#include "backup/format.h"
 #include "backup/key_backup.h"
 #include "core/dates.h"
 #include "crypto/epoch_keys.h"
@@ -597,6 +598,75 @@ TEST_F(EpochBackupTest, AKeyBackupTakenMidRewrapRestoresUntilItsOlderEpochIsDest
             std::string::npos)
       << refused.status().message();
   EXPECT_FALSE(fs::exists(root_ / "after")) << "a refused restore writes nothing";
+}
+
+// Review finding F3 (session 39): a backup operator replaces the key backup written with a data
+// backup by an older one, under the newer one's name. Its authenticated header does not match
+// the name: verify and restore refuse it, naming the file and the rule, and nothing is written
+// (before, restore dropped the newer customers as destroyed).
+TEST_F(EpochBackupTest, AnOlderKeyBackupRenamedToANewerTimeIsRefused) {
+  NewCustomer("王芳", "13800138001");
+  auto older = vault_->backups().TakeKeys(Admin(), KeysRequest());
+  ASSERT_TRUE(older.ok()) << older.status().ToString();
+  now_ms_ += 1000;
+  NewCustomer("李娜", "13800138002");
+  const BackupResult data = TakeBackup();
+  const fs::path offsite = root_ / "offsite";
+  fs::create_directories(offsite / "epoch-keys");
+  fs::copy(data.path, offsite / data.backup_id, fs::copy_options::recursive);
+  const fs::path renamed = offsite / "epoch-keys" / data.key_backup.filename();
+  fs::copy_file(older->path, renamed);
+  auto kek = Kek();
+  auto opened = backup::ReadKeyBackup(renamed, *kek, crypto::Suite::kAes256Gcm, VaultId());
+  ASSERT_EQ(opened.status().code(), Code::kDataLoss) << opened.status().ToString();
+  EXPECT_NE(opened.status().message().find("its name does not match its authenticated header (" +
+                                           older->path.filename().string() + ")"),
+            std::string::npos)
+      << opened.status().message();
+  auto verified = vault_->backups().Verify(Admin(), offsite / data.backup_id);
+  EXPECT_EQ(verified.status().code(), Code::kDataLoss) << verified.status().ToString();
+  EXPECT_EQ(vault_->backups().Verify(Admin(), renamed).status().code(), Code::kDataLoss);
+  auto r = Vault::Restore(RestoreOf(offsite / data.backup_id, root_ / "restored"));
+  ASSERT_EQ(r.status().code(), Code::kDataLoss) << r.status().ToString();
+  EXPECT_NE(r.status().message().find(renamed.filename().string()), std::string::npos)
+      << r.status().message();
+  EXPECT_NE(r.status().message().find("must keep the name it was written under"), std::string::npos)
+      << r.status().message();
+  EXPECT_FALSE(fs::exists(root_ / "restored"));
+}
+
+// The key backup written with a data backup is of the same snapshot: verify finds a customer
+// of the backup without a key in it (a key backup rewritten without one, under its own name
+// and time, by someone holding K_n) and calls it damage.
+TEST_F(EpochBackupTest, VerifyFindsACustomerWithoutAKeyInTheKeyBackupWrittenWithIt) {
+  NewCustomer("王芳", "13800138001");
+  const std::string b = NewCustomer("李娜", "13800138002");
+  const BackupResult data = TakeBackup();
+  auto kek = Kek();
+  auto full = backup::ReadKeyBackup(data.key_backup, *kek, crypto::Suite::kAes256Gcm, VaultId());
+  ASSERT_TRUE(full.ok()) << full.status().ToString();
+  crypto::Bytes rows;
+  int64_t count = 0;
+  for (const auto& [id, row] : full->keys) {
+    if (id == b) continue;
+    backup::internal::EncodeRow(row, rows);
+    ++count;
+  }
+  backup::KeyBackupOptions opt;
+  opt.backups_dir = Backups();
+  opt.vault_id = VaultId();
+  opt.epoch = full->epoch;
+  opt.now_ms = full->created_at_ms;
+  opt.epoch_files = full->epoch_files;
+  fs::remove(data.key_backup);
+  auto rewritten = backup::WriteKeyBackupRows(rows, count, opt, *kek);
+  ASSERT_TRUE(rewritten.ok()) << rewritten.status().ToString();
+  ASSERT_EQ(rewritten->path, data.key_backup);
+  auto verified = vault_->backups().Verify(Admin(), data.path);
+  ASSERT_EQ(verified.status().code(), Code::kDataLoss) << verified.status().ToString();
+  EXPECT_NE(verified.status().message().find("1 customers have no key in its key backup"),
+            std::string::npos)
+      << verified.status().message();
 }
 
 TEST_F(EpochBackupTest, ADataBackupWithoutAKeyBackupAtLeastAsNewIsRefused) {
