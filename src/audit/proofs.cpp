@@ -2,6 +2,7 @@
 #include "audit/proofs.h"
 
 #include <algorithm>
+#include <optional>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -27,21 +28,36 @@ Status Missing(int64_t seq, int64_t last) {
       seq, last));
 }
 
-// The entries [from, from + n) of the log, checking that none is missing.
-Result<std::vector<store::AuditRow>> ReadPage(store::Store& store, int64_t from, size_t n,
-                                              int64_t last) {
+// The entries [from, from + n) of the log, checking that none is missing and that they are the
+// chain's (CheckChain, with the entries on either side).
+Result<std::vector<store::AuditRow>> ReadPage(store::Store& store, crypto::Suite suite,
+                                              int64_t from, size_t n, int64_t last) {
+  const int64_t first = std::max<int64_t>(1, from - 1);
   std::vector<store::AuditRow> page;
   {
     auto txn = store.Begin();
     if (!txn.ok()) return CannotRead(from, txn.status());
-    auto rows = (*txn)->ReadAudit(from, n);
+    auto rows = (*txn)->ReadAudit(first, n + 2 + static_cast<size_t>(from - first) - 1);
     if (!rows.ok()) return CannotRead(from, rows.status());
     page = std::move(*rows);
+  }
+  std::optional<store::AuditRow> before;
+  if (first < from && !page.empty() && page.front().seq == first) {
+    before = std::move(page.front());
+    page.erase(page.begin());
+  }
+  std::optional<store::AuditRow> after;
+  if (page.size() > n) {
+    if (page[n].seq == from + static_cast<int64_t>(n)) after = std::move(page[n]);
+    page.resize(n);
   }
   for (size_t i = 0; i < n; ++i) {
     const int64_t want = from + static_cast<int64_t>(i);
     if (i >= page.size() || page[i].seq != want) return Missing(want, last);
   }
+  if (first < from && !before.has_value()) return Missing(first, last);
+  CUSTOS_RETURN_IF_ERROR(
+      CheckChain(suite, page, before ? &*before : nullptr, after ? &*after : nullptr));
   return page;
 }
 
@@ -114,7 +130,8 @@ merkle::LeafSource LogLeaves(store::Store& store, crypto::Suite suite) {
     const auto last = static_cast<int64_t>(end);  // leaf end - 1 is the entry with seq end
     for (auto from = static_cast<int64_t>(begin) + 1; from <= last;) {
       const size_t n = std::min<uint64_t>(kProofPageSize, static_cast<uint64_t>(last - from + 1));
-      CUSTOS_ASSIGN_OR_RETURN(std::vector<store::AuditRow> page, ReadPage(store, from, n, last));
+      CUSTOS_ASSIGN_OR_RETURN(std::vector<store::AuditRow> page,
+                              ReadPage(store, suite, from, n, last));
       for (const store::AuditRow& row : page) sink(EntryLeafHash(suite, row));
       from += static_cast<int64_t>(n);
     }
@@ -143,7 +160,8 @@ Result<InclusionProof> ProveInclusion(store::Store& store, crypto::Suite suite, 
   proof.suite = suite;
   proof.seq = seq;
   proof.tree_size = tree_size;
-  CUSTOS_ASSIGN_OR_RETURN(std::vector<store::AuditRow> entry, ReadPage(store, seq, 1, tree_size));
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<store::AuditRow> entry,
+                          ReadPage(store, suite, seq, 1, tree_size));
   proof.entry = std::move(entry.front());
   proof.leaf_input = CanonicalEntry(proof.entry);
   proof.leaf_hash = merkle::LeafHash(suite, proof.leaf_input);

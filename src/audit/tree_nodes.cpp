@@ -5,6 +5,7 @@
 #include <bit>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <fmt/core.h>
@@ -57,6 +58,42 @@ crypto::Bytes EntryLeafHash(crypto::Suite suite, const store::AuditRow& row) {
   return merkle::LeafHash(suite, CanonicalEntry(row));
 }
 
+Status CheckChain(crypto::Suite suite, const std::vector<store::AuditRow>& rows,
+                  const store::AuditRow* before, const store::AuditRow* after) {
+  const auto broken = [](int64_t seq, std::string_view what) {
+    return DataLoss(fmt::format("audit entry {} {} (edited?): run custos audit verify", seq, what));
+  };
+  crypto::Bytes prev = before != nullptr ? before->hash : GenesisHash();
+  for (const store::AuditRow& row : rows) {
+    if (row.prev_hash != prev) return broken(row.seq, "does not follow the entry before it");
+    if (EntryHash(suite, row) != row.hash) return broken(row.seq, "does not match its hash");
+    prev = row.hash;
+  }
+  if (after != nullptr && !rows.empty() && after->prev_hash != prev) {
+    return broken(after->seq, "does not follow the entry before it");
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<store::AuditRow>> ReadChainedEntries(store::Transaction& txn,
+                                                        crypto::Suite suite, int64_t from,
+                                                        int64_t to) {
+  if (to < from) return std::vector<store::AuditRow>();
+  const int64_t first = std::max<int64_t>(1, from - 1);
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<store::AuditRow> rows, ReadEntries(txn, first, to));
+  std::optional<store::AuditRow> before;
+  if (first < from) {
+    before = std::move(rows.front());
+    rows.erase(rows.begin());
+  }
+  auto next = txn.ReadAudit(to + 1, 1);
+  if (!next.ok()) return CannotRead("read entries", next.status());
+  const store::AuditRow* after =
+      !next->empty() && next->front().seq == to + 1 ? &next->front() : nullptr;
+  CUSTOS_RETURN_IF_ERROR(CheckChain(suite, rows, before ? &*before : nullptr, after));
+  return rows;
+}
+
 Result<std::optional<merkle::RootBuilder>> LoadFrontier(store::Transaction& txn,
                                                         crypto::Suite suite, int64_t log_size) {
   using Out = std::optional<merkle::RootBuilder>;
@@ -69,7 +106,7 @@ Result<std::optional<merkle::RootBuilder>> LoadFrontier(store::Transaction& txn,
   if (!stack.has_value()) return Out();
   // The entries after the last stored node make the small subtrees at the right edge.
   CUSTOS_ASSIGN_OR_RETURN(std::vector<store::AuditRow> tail,
-                          ReadEntries(txn, stored_end + 1, log_size));
+                          ReadChainedEntries(txn, suite, stored_end + 1, log_size));
   merkle::RootBuilder small(suite);
   for (const store::AuditRow& row : tail) small.Add(EntryLeafHash(suite, row));
   for (const crypto::Bytes& h : small.stack()) stack->push_back(h);
@@ -109,7 +146,8 @@ Result<int64_t> BuildTree(store::Store& store, crypto::Suite suite) {
         merkle::RootBuilder tree,
         merkle::RootBuilder::Resume(suite, static_cast<uint64_t>(*built), std::move(*stack)));
     const int64_t end = std::min(stored_end, *built + kBuildChunk);
-    CUSTOS_ASSIGN_OR_RETURN(std::vector<store::AuditRow> rows, ReadEntries(**txn, *built + 1, end));
+    CUSTOS_ASSIGN_OR_RETURN(std::vector<store::AuditRow> rows,
+                            ReadChainedEntries(**txn, suite, *built + 1, end));
     std::vector<crypto::Bytes> leaves;
     leaves.reserve(rows.size());
     for (const store::AuditRow& row : rows) leaves.push_back(EntryLeafHash(suite, row));

@@ -46,6 +46,23 @@ inline constexpr int64_t kBuildChunk = 4096;
 // The leaf hash of an entry: H(0x00 || CanonicalEntry(row)).
 crypto::Bytes EntryLeafHash(crypto::Suite suite, const store::AuditRow& row);
 
+// Checks entries `rows` (consecutive seqs) against the hash chain before their leaves are hashed
+// into a node, a root or a proof: each one's hash must be EntryHash of its contents and its
+// prev_hash the hash of the one before; `before` (the entry before the first: null for entry 1,
+// whose prev_hash is GenesisHash) and `after` (the entry after the last, null when there is none)
+// must link to them. DataLoss naming the first entry that does not ("edited?"): an entry edited
+// in the store is never signed into a tree head or proved (a review had `audit head` sign, and
+// `audit prove` prove, an entry whose actor was rewritten). An entry rewritten with every hash
+// after it, to the log's end, breaks the tip instead (AuditLog::CheckTip, `audit verify`).
+Status CheckChain(crypto::Suite suite, const std::vector<store::AuditRow>& rows,
+                  const store::AuditRow* before, const store::AuditRow* after);
+
+// The entries seq from..to (inclusive) read in `txn`, every one present and checked by
+// CheckChain with its neighbours (read too). DataLoss: one is missing or does not check.
+Result<std::vector<store::AuditRow>> ReadChainedEntries(store::Transaction& txn,
+                                                        crypto::Suite suite, int64_t from,
+                                                        int64_t to);
+
 // The tree of the log's first `log_size` entries as a builder ready to take the next entry,
 // read in `txn`: the stored nodes of its perfect subtrees (one per set bit of log_size of at
 // least kMinStoredLevel) and the entries after the last stored node.
