@@ -669,6 +669,25 @@ TEST_F(EpochBackupTest, VerifyFindsACustomerWithoutAKeyInTheKeyBackupWrittenWith
       << verified.status().message();
 }
 
+// Review finding F5 (session 39): the wrong keyfile (another vault's, holding no K_n of this
+// one) was reported as "the epoch window has passed". The KEK is checked first: the refusal
+// says it does not open this backup, and nothing is written.
+TEST_F(EpochBackupTest, TheWrongKeyfileIsNamedAsSuchNotAsAPassedEpochWindow) {
+  NewCustomer("王芳", "13800138001");
+  const BackupResult data = TakeBackup();
+  fs::create_directories(root_ / "other");
+  ASSERT_TRUE(
+      crypto::CreateKeyfileProvider(root_ / "other" / "kek.key", crypto::Suite::kAes256Gcm).ok());
+  RestoreOptions opt = RestoreOf(data.path, root_ / "restored");
+  opt.keyfile = root_ / "other" / "kek.key";
+  auto r = Vault::Restore(opt);
+  ASSERT_EQ(r.status().code(), Code::kDataLoss) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("does not unwrap with this KEK"), std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(r.status().message().find("epoch window"), std::string::npos) << r.status().message();
+  EXPECT_FALSE(fs::exists(root_ / "restored"));
+}
+
 TEST_F(EpochBackupTest, ADataBackupWithoutAKeyBackupAtLeastAsNewIsRefused) {
   NewCustomer("王芳", "13800138001");
   const BackupResult taken = TakeBackup();
