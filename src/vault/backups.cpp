@@ -552,8 +552,14 @@ Status PrepareDir(const fs::path& dir) {
   return Status::Ok();
 }
 
+// The destruction ledgers a restore replays: the one beside the backups and every --ledger.
+// Each must be of the backup's vault and, when the backup's metadata (authenticated by the
+// KEK) records the ledger salt, hash ids with that salt (review finding F4: a ledger made up
+// with a salt of its own no longer drops chosen customers). DataLoss naming the file
+// otherwise, before anything is written. A backup taken before the vault's first destruction
+// run records no salt; its ledgers are checked for the vault id only.
 Result<backup::DestroyedSet> ReadLedgers(const RestoreOptions& options, const std::string& vault_id,
-                                         int64_t& entries) {
+                                         const crypto::Bytes& id_salt, int64_t& entries) {
   backup::DestroyedSet set;
   std::vector<fs::path> paths = options.ledgers;
   const fs::path beside = options.backup.parent_path() / backup::kLedgerFile;
@@ -561,6 +567,13 @@ Result<backup::DestroyedSet> ReadLedgers(const RestoreOptions& options, const st
   if (fs::exists(beside, ec)) paths.push_back(beside);
   for (const fs::path& p : paths) {
     CUSTOS_ASSIGN_OR_RETURN(backup::Ledger ledger, backup::ReadLedger(p));
+    if (!id_salt.empty() && ledger.salt != id_salt) {
+      return DataLoss(fmt::format(
+          "restore: destruction ledger {}: its salt is not the one the backup's metadata "
+          "records (lifecycle.id_salt): not this vault's ledger, or forged; refused, nothing "
+          "was written",
+          p.string()));
+    }
     CUSTOS_RETURN_IF_ERROR(set.Add(ledger, vault_id));
     entries += static_cast<int64_t>(ledger.entries.size());
   }
@@ -890,8 +903,11 @@ Result<std::unique_ptr<crypto::KeyProvider>> OpenRestoreKek(const schema::Config
 // must be signed by it, and name the same vault, before anything is written or opened.
 // DataLoss otherwise, and when the KEK does not open the backup (checked first: the wrong
 // keyfile or passphrase is named as such, review finding F5).
-Status AuthenticateManifest(const fs::path& backup_path, const backup::BackupHeader& header,
-                            const crypto::KeyProvider& kek, crypto::Suite suite) {
+// Success: the destruction ledger's salt the metadata records ("lifecycle.id_salt"; empty
+// when the vault had run no destruction yet when the backup was taken).
+Result<crypto::Bytes> AuthenticateManifest(const fs::path& backup_path,
+                                           const backup::BackupHeader& header,
+                                           const crypto::KeyProvider& kek, crypto::Suite suite) {
   backup::BackupKeys keys;
   keys.suite = suite;
   keys.kek = &kek;
@@ -919,7 +935,7 @@ Status AuthenticateManifest(const fs::path& backup_path, const backup::BackupHea
         "nothing was written",
         header.backup_id));
   }
-  return Status::Ok();
+  return named("lifecycle.id_salt").value_or(crypto::Bytes{});
 }
 
 }  // namespace
@@ -942,9 +958,10 @@ Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
   }
   CUSTOS_ASSIGN_OR_RETURN(crypto::Suite suite, crypto::ParseSuite(header.suite));
   CUSTOS_ASSIGN_OR_RETURN(auto kek, OpenRestoreKek(config, options, header, suite));
-  CUSTOS_RETURN_IF_ERROR(AuthenticateManifest(options.backup, header, *kek, suite));
+  CUSTOS_ASSIGN_OR_RETURN(const crypto::Bytes id_salt,
+                          AuthenticateManifest(options.backup, header, *kek, suite));
   CUSTOS_ASSIGN_OR_RETURN(backup::DestroyedSet destroyed,
-                          ReadLedgers(options, header.vault_id, report.ledger_entries));
+                          ReadLedgers(options, header.vault_id, id_salt, report.ledger_entries));
   std::error_code ec;
   const bool existed = fs::exists(dir, ec);
   CUSTOS_RETURN_IF_ERROR(PrepareDir(dir));

@@ -321,6 +321,44 @@ TEST_F(BackupTest, AManifestReSignedWithAnotherKeyIsRefusedBeforeAnythingIsWritt
   EXPECT_TRUE(fs::is_empty(root_ / "empty"));
 }
 
+// Review finding F4 (session 39), the part fixed so far: a destruction ledger made up by
+// someone without the vault's salt (its own salt, the vault id copied from the manifest) no
+// longer makes restore drop chosen customers: its salt must be the one the backup's metadata
+// records under the KEK. A ledger with the vault's salt is still replayed.
+TEST_F(BackupTest, ADestructionLedgerWithAnotherSaltThanTheVaultsIsRefused) {
+  const auto ids = Populate();
+  const crypto::Bytes salt = crypto::RandomBytes(32);
+  {
+    auto raw = testing::OpenRawStore(dir_);
+    ASSERT_NE(raw, nullptr);
+    auto txn = raw->Begin();
+    ASSERT_TRUE(txn.ok()) << txn.status().ToString();
+    ASSERT_TRUE((*txn)->PutMeta("lifecycle.id_salt", salt).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  const BackupResult b = TakeBackup();
+  backup::Ledger forged = NewLedger(ReadAll(dir_));
+  forged.salt = crypto::RandomBytes(32);
+  forged.entries.push_back({1, 1, "X", "customer", backup::LedgerIdHash(forged.salt, ids[0])});
+  ASSERT_TRUE(backup::AppendLedger(Backups() / backup::kLedgerFile, forged).ok());
+  auto r = RestoreTo(b.path, root_ / "restored", OnPostgres());
+  ASSERT_EQ(r.status().code(), Code::kDataLoss) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("its salt is not the one the backup's metadata records"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_FALSE(fs::exists(root_ / "restored"));
+
+  fs::remove(Backups() / backup::kLedgerFile);
+  backup::Ledger real = forged;
+  real.salt = salt;
+  real.entries = {{1, 1, "run-1", "customer", backup::LedgerIdHash(salt, ids[0])}};
+  ASSERT_TRUE(backup::AppendLedger(Backups() / backup::kLedgerFile, real).ok());
+  auto ok = RestoreTo(b.path, root_ / "restored-2", OnPostgres());
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->customers_dropped, 1);
+  EXPECT_EQ(ok->customers, 1);
+}
+
 TEST_F(BackupTest, ACustomerDestroyedAfterTheBackupCannotBeRecoveredFromIt) {
   const auto ids = Populate();
   const std::string gone = ids[0];
