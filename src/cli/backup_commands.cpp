@@ -54,7 +54,8 @@ int RunRestore(const Globals& g, const RestoreFlags& f) {
                         {"rows_dropped", r->rows_dropped},
                         {"key_backup", r->key_backup.string()},
                         {"customers_without_key", r->customers_without_key},
-                        {"rows_without_key", r->rows_without_key}};
+                        {"rows_without_key", r->rows_without_key},
+                        {"witness_file_not_shared", r->witness_file_not_shared}};
   const std::string keys =
       r->key_backup.empty()
           ? std::string("data keys from the backup's key section")
@@ -65,7 +66,13 @@ int RunRestore(const Globals& g, const RestoreFlags& f) {
                                  "transactions, {} notes; {}",
                                  r->backup_id, r->from_backend, r->to_backend, f.dir, r->rows,
                                  r->customers, r->ledger_entries, r->customers_dropped,
-                                 r->transactions_dropped, r->notes_dropped, keys));
+                                 r->transactions_dropped, r->notes_dropped, keys) +
+                         (r->witness_file_not_shared.empty()
+                              ? std::string()
+                              : fmt::format("\nnote: the restored copy writes no witness file: {} "
+                                            "is the original vault's; set [audit] witness_file "
+                                            "in {}/custos.toml to a file of its own",
+                                            r->witness_file_not_shared, f.dir)));
   return kExitOk;
 }
 

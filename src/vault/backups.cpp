@@ -499,6 +499,45 @@ std::string WithStoreSection(std::string_view text, const RestoreOptions& option
   return out;
 }
 
+// Whether the witness file `config` names lies outside `dir` (an absolute path, or one leading
+// out of it): the file of the vault the backup was taken from, which a restored copy must not
+// share (its heads would contradict the original's, whose `audit verify` then reports its log
+// broken).
+bool SharedWitness(const schema::Config& config, const fs::path& dir) {
+  const std::string& named = config.audit.witness_file;
+  if (named.empty()) return false;
+  const fs::path inside = (dir / named).lexically_normal();
+  const fs::path base = dir.lexically_normal();
+  auto b = base.begin();
+  auto i = inside.begin();
+  for (; b != base.end() && !b->empty(); ++b, ++i) {
+    if (i == inside.end() || *i != *b) return true;
+  }
+  return false;
+}
+
+// The config text with the [audit] table's witness_file line commented out, saying why.
+std::string WithoutWitness(std::string_view text) {
+  std::string out;
+  bool in_audit = false;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.starts_with("[")) in_audit = line.starts_with("[audit]");
+    const size_t key = line.find_first_not_of(" \t");
+    if (in_audit && key != std::string_view::npos && line.substr(key).starts_with("witness_file")) {
+      out += "# Restored copy: the witness file below is the original vault's and is not shared;\n";
+      out += "# name a file of this vault's own (docs/audit.md, \"Witnesses\").\n# ";
+    }
+    out += line;
+    out += '\n';
+  }
+  return out;
+}
+
 // Through the Env (core/env.h): a temporary file, fsynced, renamed into place, the directory
 // fsynced; a failure leaves the previous file (or none) and names the file.
 Status WriteFileSynced(const fs::path& path, std::string_view text, mode_t mode) {
@@ -951,8 +990,20 @@ Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
   const fs::path config_path = dir / kConfigFile;
   // The manifest's config says how the KEK is held; nothing else of it is trusted (nor
   // written) until AuthenticateManifest has checked the manifest under the vault's own key.
-  const std::string text = WithStoreSection(header.config_toml, options);
+  std::string text = WithStoreSection(header.config_toml, options);
   CUSTOS_ASSIGN_OR_RETURN(schema::Config config, schema::ParseConfig(text, config_path.string()));
+  // The restored copy seals its own heads (its log goes on from the backup's): into the
+  // original's witness file they would contradict the original's heads.
+  if (SharedWitness(config, dir)) {
+    report.witness_file_not_shared = config.audit.witness_file;
+    text = WithoutWitness(text);
+    CUSTOS_ASSIGN_OR_RETURN(config, schema::ParseConfig(text, config_path.string()));
+    if (!config.audit.witness_file.empty()) {
+      return InvalidArgument(
+          "restore: the backup's config names its witness file in a way this restore cannot "
+          "leave out; edit the [audit] witness_file line");
+    }
+  }
   if (config.keys.provider == "keyfile" && options.keyfile.empty()) {
     return InvalidArgument("restore: the vault's KEK is a keyfile: give it with --keyfile");
   }

@@ -140,6 +140,10 @@ struct RestoreReport {
   std::filesystem::path key_backup;
   int64_t customers_without_key = 0;
   int64_t rows_without_key = 0;
+  // The witness file the backup's config named outside the restored directory (the original
+  // vault's): left out of the restored copy's config, which names none until the operator sets
+  // one of its own; empty when none was.
+  std::string witness_file_not_shared;
 };
 
 // --- moving the store up (issue 4; `custos migrate`, docs/postgres.md) ---
