@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <string_view>
 
@@ -463,6 +465,55 @@ Status AuditLog::Reseal(store::Store& store) const {
   return PublishHead(head, /*create=*/false);
 }
 
+namespace {
+
+// The last whole line of the witness file, decoded: heads only move forward, so it is the
+// furthest. nullopt when the file is missing or holds no whole line. Reads the file's end only.
+std::optional<SignedHead> LastWitnessHead(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return std::nullopt;
+  constexpr std::streamoff kTail = 16384;
+  const std::streamoff size = in.tellg();
+  in.seekg(std::max<std::streamoff>(0, size - kTail));
+  std::string tail((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t end = tail.rfind('\n');  // a torn last line (a crash) has none after it
+  if (end == std::string::npos) return std::nullopt;
+  const size_t begin = end == 0 ? std::string::npos : tail.rfind('\n', end - 1);
+  const size_t from = begin == std::string::npos ? 0 : begin + 1;
+  auto head = DecodeHead(std::string_view(tail).substr(from, end - from));
+  if (!head.ok()) return std::nullopt;
+  return *head;
+}
+
+}  // namespace
+
+Status AuditLog::CheckLastWitness(store::Transaction& txn, int64_t last_seq) const {
+  if (options_.witness_file.empty()) return Status::Ok();
+  const std::optional<SignedHead> witness = LastWitnessHead(options_.witness_file);
+  // Only a head the audit key signed counts (a line anyone wrote stops no seal).
+  if (!witness.has_value() || witness->suite != options_.suite ||
+      !VerifyHead(*witness, options_.suite, options_.public_key).ok()) {
+    return Status::Ok();
+  }
+  const std::string name = options_.witness_file.string();
+  if (witness->seq > last_seq) {
+    return DataLoss(fmt::format(
+        "witness file {} holds head at seq {}, the log ends at {}: rollback or cut, not sealed "
+        "(a restored copy must name a witness file of its own): run custos audit verify",
+        name, witness->seq, last_seq));
+  }
+  if (witness->seq == 0) return Status::Ok();
+  auto rows = txn.ReadAudit(witness->seq, 1);
+  if (!rows.ok()) return CannotWrite("read an entry", rows.status());
+  if (rows->empty() || rows->front().seq != witness->seq || rows->front().hash != witness->hash) {
+    return DataLoss(fmt::format(
+        "witness file {} signs another entry {} than the log holds (rewritten or rolled back?), "
+        "not sealed: run custos audit verify",
+        name, witness->seq));
+  }
+  return Status::Ok();
+}
+
 Status AuditLog::SealHead(store::Store& store) const {
   if (options_.signing_key == nullptr) {
     return FailedPrecondition("audit log opened without a signing key: cannot seal the head");
@@ -492,6 +543,7 @@ Status AuditLog::SealHead(store::Store& store) const {
                     "ends at {}: run custos audit verify",
                     file, old->seq, last_seq));
   }
+  CUSTOS_RETURN_IF_ERROR(CheckLastWitness(**txn, last_seq));
   // The log must extend the signed head: the same hash at its seq, then an intact chain.
   crypto::Bytes prev = GenesisHash();
   int64_t from = old->seq;

@@ -388,6 +388,11 @@ class AuditLog {
       store::Transaction& txn, const std::optional<store::AuditRow>& head) const;
   // Signs (seq, hash) as the tip, a checkpoint (unless one is at seq) and returns the head.
   Result<SignedHead> SignHeadInStore(store::Store& store) const;
+  // DataLoss when the witness file's last head (signed under the audit key) is ahead of a log
+  // ending at `last_seq`, or signs another entry at its seq: the log was rolled back or
+  // rewritten, and a seal would add a second, conflicting head. OK without a witness file, or
+  // when its last line is missing, torn or not the audit key's.
+  Status CheckLastWitness(store::Transaction& txn, int64_t last_seq) const;
   // Writes the head file (create or replace) and appends the head to the witness file.
   Status PublishHead(const SignedHead& head, bool create) const;
   // The query keys of the entries up to `head_seq`, a batch at a time (store.h

@@ -296,6 +296,40 @@ TEST_P(ForwardTest, AppendingOverAnUnsignedEntryIsRefused) {
   EXPECT_NE(st.message().find("entries 6..6 are not signed"), std::string::npos) << st.ToString();
 }
 
+// A review put back an earlier custos.db with its audit.head (which the witness file shows) and
+// the next command's close sealed the rolled-back log, adding a second, conflicting head for the
+// same entry to the witness file. A seal now refuses a log the witness file is ahead of.
+TEST_P(ForwardTest, SealingRefusesALogTheWitnessFileIsAheadOf) {
+  log_ = WithWitness();
+  AppendEntries(20);
+  ASSERT_TRUE(log_->SealHead(*store_).ok());  // head file and witness at 20
+  CloseStore();
+  const std::filesystem::path saved_db = db_path().string() + ".saved";
+  const std::filesystem::path saved_head = head_path().string() + ".saved";
+  std::filesystem::copy_file(db_path(), saved_db);
+  std::filesystem::copy_file(head_path(), saved_head);
+  OpenStore();
+  AppendEntries(10);
+  ASSERT_TRUE(log_->SealHead(*store_).ok());  // witness line 2 at 30
+  CloseStore();
+  std::filesystem::copy_file(saved_db, db_path(),
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(saved_head, head_path(),
+                             std::filesystem::copy_options::overwrite_existing);
+  OpenStore();
+  log_ = WithWitness();  // another process: it never saw entry 30
+  AppendEntries(2);      // entries 21 and 22 of the rolled-back log
+  Status st = log_->SealHead(*store_);
+  EXPECT_EQ(st.code(), Code::kDataLoss) << st.ToString();
+  EXPECT_NE(st.message().find("holds head at seq 30, the log ends at 22: rollback or cut"),
+            std::string::npos)
+      << st.ToString();
+  std::ifstream in(witness_path());
+  int lines = 0;
+  for (std::string line; std::getline(in, line);) ++lines;
+  EXPECT_EQ(lines, 2) << "no conflicting head added";
+}
+
 TEST_P(ForwardTest, EachSealIsAppendedToTheWitnessFileAndVerifyChecksIt) {
   log_ = WithWitness();
   AppendEntries(10);
