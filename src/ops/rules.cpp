@@ -20,6 +20,14 @@ constexpr std::string_view kAddressMark = "from address ";
 constexpr size_t kMaxRefused = 100000;
 constexpr size_t kMaxQuiet = 100000;
 
+// The audit_journal rule's alert on entry `e`: audit entries of answered reads are not in the
+// log (a journal quarantined, or lost).
+Hit JournalHit(const store::AuditRow& e, std::string detail) {
+  return Hit{
+      std::string(kAuditJournal), Severity::kHigh, e.actor, e.seq, e.ts_ms, {e.seq}, e.target,
+      std::move(detail)};
+}
+
 bool StaffActor(std::string_view actor) {
   return !actor.empty() && actor != "system" && actor.front() != '(';
 }
@@ -241,15 +249,8 @@ void RuleEngine::Feed(const store::AuditRow& e, bool raise, std::vector<Hit>& hi
     // The vault's own record (actor "system"): a journal removed or replaced while in use took
     // entries of answered reads with it.
     if (raise) {
-      hits.push_back(
-          Hit{std::string(kAuditJournal),
-              Severity::kHigh,
-              e.actor,
-              e.seq,
-              e.ts_ms,
-              {e.seq},
-              e.target,
-              fmt::format("an audit journal was removed or replaced while in use: {}", e.reason)});
+      hits.push_back(JournalHit(
+          e, fmt::format("an audit journal was removed or replaced while in use: {}", e.reason)));
     }
     return;
   }
@@ -259,14 +260,8 @@ void RuleEngine::Feed(const store::AuditRow& e, bool raise, std::vector<Hit>& hi
     // Each is an alert: audit entries of answered reads were set aside, not logged. A run again
     // after its commit (to finish the move) sets nothing aside.
     if (raise && e.reason.rfind(kQuarantinedBefore, 0) != 0) {
-      hits.push_back(Hit{std::string(kAuditJournal),
-                         Severity::kHigh,
-                         e.actor,
-                         e.seq,
-                         e.ts_ms,
-                         {e.seq},
-                         e.target,
-                         fmt::format("a damaged audit journal was quarantined: {}", e.reason)});
+      hits.push_back(
+          JournalHit(e, fmt::format("a damaged audit journal was quarantined: {}", e.reason)));
     }
     return;
   }

@@ -16,6 +16,17 @@ namespace {
 class ForwardTest : public AuditTest {
  protected:
   std::filesystem::path witness_path() const { return dir_ / "elsewhere.witness"; }
+  // The log cut back to its first 240 entries, with `tip` (the tip of then) put back.
+  void CutBackTo240(const crypto::Bytes& tip) {
+    auto txn = store_->Begin();
+    ASSERT_TRUE(txn.ok());
+    for (const char* sql : {"DELETE FROM audit_log WHERE seq > 240",
+                            "DELETE FROM audit_checkpoints WHERE seq > 240"}) {
+      ASSERT_TRUE((*txn)->Exec(store::Statement::Same(sql), {}, "tamper").ok()) << sql;
+    }
+    ASSERT_TRUE((*txn)->PutMeta(kTipMetaKey, tip).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
   std::unique_ptr<AuditLog> WithWitness() {
     AuditOptions opt = log_->options();
     opt.witness_file = witness_path();
@@ -183,20 +194,7 @@ TEST_P(ForwardTest, SealingRefusesALogShorterThanTheSignedHead) {
   }
   AppendEntries(10);
   ASSERT_TRUE(log_->SealHead(*store_).ok());  // head at 250
-  {
-    // Rolled back to 240 with the tip of then: consistent in the database alone.
-    auto txn = store_->Begin();
-    ASSERT_TRUE(
-        (*txn)
-            ->Exec(store::Statement::Same("DELETE FROM audit_log WHERE seq > 240"), {}, "tamper")
-            .ok());
-    ASSERT_TRUE((*txn)
-                    ->Exec(store::Statement::Same("DELETE FROM audit_checkpoints WHERE seq > 240"),
-                           {}, "tamper")
-                    .ok());
-    ASSERT_TRUE((*txn)->PutMeta(kTipMetaKey, old_tip).ok());
-    ASSERT_TRUE((*txn)->Commit().ok());
-  }
+  CutBackTo240(old_tip);  // with the tip of then: consistent in the database alone
   CloseStore();
   OpenStore();
   log_ = MakeLog(key_.get());  // another process: it never observed entry 250
@@ -225,19 +223,7 @@ TEST_P(ForwardTest, AProcessThatSawTheLogGrowRefusesItCutBackUnderAnEarlierTip) 
   // The cut, made by another process (another connection to the store).
   CloseStore();
   OpenStore();
-  {
-    auto txn = store_->Begin();
-    ASSERT_TRUE(
-        (*txn)
-            ->Exec(store::Statement::Same("DELETE FROM audit_log WHERE seq > 240"), {}, "tamper")
-            .ok());
-    ASSERT_TRUE((*txn)
-                    ->Exec(store::Statement::Same("DELETE FROM audit_checkpoints WHERE seq > 240"),
-                           {}, "tamper")
-                    .ok());
-    ASSERT_TRUE((*txn)->PutMeta(kTipMetaKey, old_tip).ok());
-    ASSERT_TRUE((*txn)->Commit().ok());
-  }
+  CutBackTo240(old_tip);
   auto txn = store_->Begin();
   ASSERT_TRUE(txn.ok());
   Status st = log_->Append(**txn, Read(0));
