@@ -207,7 +207,9 @@ struct ForgetReport {
 // customers `ledger` records (new key file fsynced, then the re-signed manifest replaced
 // atomically, then the old key file removed: a crash leaves the old or the new section,
 // both consistent), and appends the entries to backups_dir/destruction-ledger.jsonl.
-// `keys` needs kek and signer. Success: what was rewritten. Unavailable on I/O; DataLoss if
+// `keys` needs kek, signer and public_key. Every entry of `ledger` must be signed by
+// keys.public_key (DestroyedSet::Add): DataLoss naming the entry otherwise, before anything
+// is written. Success: what was rewritten. Unavailable on I/O; DataLoss if
 // a backup fails its checks (it is left as it was; the others are still rewritten, and the
 // first failure is returned). Every write, removal and directory fsync goes through `env`;
 // a failure to remove the old key section is an error (it still holds the destroyed keys).

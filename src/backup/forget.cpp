@@ -95,10 +95,14 @@ Result<ForgetReport> ForgetDestroyed(const fs::path& backups_dir, const Ledger& 
   if (Status st = env.CreateDirDurable(backups_dir, 0777); !st.ok()) {
     return Status(st.code(), "backup: " + st.message());
   }
+  // Only entries the vault signed drop keys, or reach the ledger beside the backups (review
+  // 39, F4: a line added to the vault's ledger file must not take a live customer's key).
+  DestroyedSet destroyed;
+  CUSTOS_RETURN_IF_ERROR(
+      destroyed.Add(ledger, ledger.vault_id, LedgerTrust{keys.suite, keys.public_key, false})
+          .status());
   // The ledger first: if a rewrite below fails, restore still drops the customers.
   CUSTOS_RETURN_IF_ERROR(AppendLedger(backups_dir / kLedgerFile, ledger, env));
-  DestroyedSet destroyed;
-  CUSTOS_RETURN_IF_ERROR(destroyed.Add(ledger, ledger.vault_id));
   ForgetReport report;
   Status first_failure;
   for (const fs::path& backup : ListBackups(backups_dir)) {

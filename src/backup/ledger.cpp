@@ -26,12 +26,18 @@ std::string HeaderLine(const Ledger& ledger) {
 }
 
 std::string EntryLine(const LedgerEntry& e) {
-  return json{{"seq", e.seq},
-              {"ts_ms", e.ts_ms},
-              {"run_id", e.run_id},
-              {"kind", e.kind},
-              {"id_hash", e.id_hash}}
-      .dump();
+  json j{{"seq", e.seq},
+         {"ts_ms", e.ts_ms},
+         {"run_id", e.run_id},
+         {"kind", e.kind},
+         {"id_hash", e.id_hash}};
+  if (!e.signature.empty()) j["sig"] = crypto::ToHex(e.signature);
+  return j.dump();
+}
+
+bool SameEntry(const LedgerEntry& a, const LedgerEntry& b) {
+  return a.seq == b.seq && a.ts_ms == b.ts_ms && a.run_id == b.run_id && a.kind == b.kind &&
+         a.id_hash == b.id_hash;
 }
 
 // A crash while appending can leave a last line without its newline, and a crash while
@@ -92,6 +98,11 @@ Result<Ledger> ReadLedger(const std::filesystem::path& path) {
                     j.at("id_hash").get<std::string>()};
       if (!ValidKind(e.kind)) return bad("kind must be customer, transaction or note");
       if (!crypto::FromHex(e.id_hash).ok()) return bad("id_hash is not hex");
+      if (j.contains("sig")) {
+        auto sig = crypto::FromHex(j.at("sig").get<std::string>());
+        if (!sig.ok() || sig->empty()) return bad("sig is not hex");
+        e.signature = std::move(sig).value();
+      }
       ledger.entries.push_back(std::move(e));
     } catch (const json::exception&) {
       return bad("not a ledger line");
@@ -107,8 +118,30 @@ std::string LedgerIdHash(crypto::ByteView salt, std::string_view id) {
   return crypto::ToHex((*mac)->Compute(crypto::AsBytes(id)));
 }
 
+std::string LedgerEntryMessage(std::string_view vault_id, crypto::ByteView salt,
+                               const LedgerEntry& e) {
+  // json sorts its keys: the canonical form lifecycle::LedgerEntryMessage signs.
+  const json j = {{"vault_id", vault_id}, {"salt", crypto::ToHex(salt)}, {"seq", e.seq},
+                  {"ts_ms", e.ts_ms},     {"run_id", e.run_id},          {"kind", e.kind},
+                  {"id_hash", e.id_hash}};
+  return "custos/destruction-ledger-entry/v1\n" + j.dump();
+}
+
+void SignLedgerEntries(Ledger& ledger, const crypto::SigningKey& signer) {
+  for (LedgerEntry& e : ledger.entries) {
+    e.signature = signer.Sign(crypto::AsBytes(LedgerEntryMessage(ledger.vault_id, ledger.salt, e)));
+  }
+}
+
+int64_t UnsignedEntries(const Ledger& ledger) {
+  int64_t n = 0;
+  for (const LedgerEntry& e : ledger.entries) n += e.signature.empty() ? 1 : 0;
+  return n;
+}
+
 Status AppendLedger(const std::filesystem::path& path, const Ledger& ledger, Env& env) {
-  std::set<std::pair<std::string, int64_t>> present;
+  using Key = std::pair<std::string, int64_t>;
+  std::set<Key> present;
   std::error_code ec;
   std::string text;
   CUSTOS_RETURN_IF_ERROR(DropTornTail(path, env));
@@ -118,7 +151,32 @@ Status AppendLedger(const std::filesystem::path& path, const Ledger& ledger, Env
       return FailedPrecondition(
           fmt::format("ledger {}: belongs to another vault or salt", path.string()));
     }
-    for (const LedgerEntry& e : existing.entries) present.insert({e.run_id, e.seq});
+    // Entries from before signatures, which `ledger` now brings signed: the file is written
+    // again with them signed (an entry is replaced only by the same entry).
+    std::map<Key, const LedgerEntry*> signed_now;
+    for (const LedgerEntry& e : ledger.entries) {
+      if (!e.signature.empty()) signed_now.emplace(Key{e.run_id, e.seq}, &e);
+    }
+    bool upgrade = false;
+    for (LedgerEntry& e : existing.entries) {
+      present.insert({e.run_id, e.seq});
+      if (!e.signature.empty()) continue;
+      auto found = signed_now.find({e.run_id, e.seq});
+      if (found != signed_now.end() && SameEntry(e, *found->second)) {
+        e.signature = found->second->signature;
+        upgrade = true;
+      }
+    }
+    if (upgrade) {
+      text = HeaderLine(existing) + "\n";
+      for (const LedgerEntry& e : existing.entries) text += EntryLine(e) + "\n";
+      for (const LedgerEntry& e : ledger.entries) {
+        if (present.insert({e.run_id, e.seq}).second) text += EntryLine(e) + "\n";
+      }
+      Status st = env.WriteFileAtomic(path, text, 0600);
+      if (!st.ok()) return Status(st.code(), "ledger: cannot replace: " + st.message());
+      return Status::Ok();
+    }
   } else {
     text = HeaderLine(ledger) + "\n";
   }
@@ -131,9 +189,35 @@ Status AppendLedger(const std::filesystem::path& path, const Ledger& ledger, Env
   return Status::Ok();
 }
 
-Status DestroyedSet::Add(const Ledger& ledger, std::string_view vault_id) {
+Result<int64_t> DestroyedSet::Add(const Ledger& ledger, std::string_view vault_id,
+                                  const LedgerTrust& trust) {
   if (ledger.vault_id != vault_id) {
     return InvalidArgument("destruction ledger: it belongs to another vault than the backup");
+  }
+  if (trust.public_key.empty()) {
+    return InvalidArgument("destruction ledger: no checkpoint public key to check its entries");
+  }
+  // Every entry is checked before any counts: a ledger is applied whole or not at all.
+  int64_t unsigned_applied = 0;
+  for (const LedgerEntry& e : ledger.entries) {
+    if (e.signature.empty()) {
+      if (!trust.accept_unsigned) {
+        return DataLoss(fmt::format(
+            "destruction ledger: entry {} of run {} is not signed by the vault's checkpoint key",
+            e.seq, e.run_id));
+      }
+      ++unsigned_applied;
+      continue;
+    }
+    const std::string message = LedgerEntryMessage(ledger.vault_id, ledger.salt, e);
+    if (!crypto::VerifySignature(trust.suite, trust.public_key, crypto::AsBytes(message),
+                                 e.signature)
+             .ok()) {
+      return DataLoss(fmt::format(
+          "destruction ledger: entry {} of run {}: its signature does not verify under the "
+          "vault's checkpoint key (forged or altered)",
+          e.seq, e.run_id));
+    }
   }
   Salted s;
   CUSTOS_ASSIGN_OR_RETURN(
@@ -147,7 +231,7 @@ Status DestroyedSet::Add(const Ledger& ledger, std::string_view vault_id) {
     if (e.kind == "note") s.note.insert(e.id_hash);
   }
   ledgers_.push_back(std::move(s));
-  return Status::Ok();
+  return unsigned_applied;
 }
 
 bool DestroyedSet::Destroyed(std::string_view kind, std::string_view id) const {

@@ -3,8 +3,12 @@
 // the backup was taken (ARCHITECTURE.md, "Destruction must reach backups"). JSON lines:
 //   {"format":"custos-destruction-ledger/1","vault_id":"<id>","salt":"<hex>"}
 //   {"seq":N,"ts_ms":T,"run_id":"...","kind":"customer"|"transaction"|"note",
-//    "id_hash":"<hex of HMAC-SHA256(salt, id)>"}
+//    "id_hash":"<hex of HMAC-SHA256(salt, id)>","sig":"<hex>"}
 // kept at <vault_dir>/destruction-ledger.jsonl and <backup_dir>/destruction-ledger.jsonl.
+// "sig" (review 39, F4) is the vault's checkpoint key's signature of LedgerEntryMessage (the
+// message lifecycle/ledger.h signs): the salt in the header is no secret, so an entry counts
+// only when it verifies under the key the backup's authenticated metadata records
+// (DestroyedSet::Add). Entries written before signatures have none.
 //
 // Thread safety: a DestroyedSet is immutable after Add*; const use is thread-safe.
 #pragma once
@@ -33,6 +37,9 @@ struct LedgerEntry {
   std::string run_id;
   std::string kind;     // "customer", "transaction", "note"
   std::string id_hash;  // lower-case hex
+  // The checkpoint key's signature of LedgerEntryMessage; empty for an entry written before
+  // entries were signed (or forged).
+  crypto::Bytes signature = {};
 };
 
 struct Ledger {
@@ -48,21 +55,54 @@ Result<Ledger> ReadLedger(const std::filesystem::path& path);
 // The lower-case hex HMAC-SHA256(salt, id), as the ledger records ids.
 std::string LedgerIdHash(crypto::ByteView salt, std::string_view id);
 
+// What an entry's signature signs: "custos/destruction-ledger-entry/v1\n" and the canonical
+// JSON (keys sorted, no spaces) of {"id_hash","kind","run_id","salt","seq","ts_ms",
+// "vault_id"}, the salt in lower-case hex (lifecycle::LedgerEntryMessage writes the same).
+std::string LedgerEntryMessage(std::string_view vault_id, crypto::ByteView salt,
+                               const LedgerEntry& entry);
+
+// Signs every entry of `ledger` with `signer` (the vault's checkpoint key). For the vault's
+// own entries only: a signature is what makes a restore apply an entry.
+void SignLedgerEntries(Ledger& ledger, const crypto::SigningKey& signer);
+
+// How many entries of `ledger` carry no signature.
+int64_t UnsignedEntries(const Ledger& ledger);
+
 // Appends `entries` to the ledger at `path` (creating it with its header line from `ledger`'s
 // vault_id and salt), skipping entries already there (same run_id and seq), through `env`
 // (Env::AppendDurable: append, fsync, the directory fsynced for a new file; a failed append is
 // cut back). What a crash left after the last newline (a torn entry, or a file created but
 // torn in or before its header) is cut off first, and an empty file gets its header.
+// When the file holds unsigned entries (written before entries were signed) that `ledger`
+// holds signed, identical otherwise, the file is replaced atomically (Env::WriteFileAtomic)
+// with those entries signed and the new ones added; an unsigned entry `ledger` does not sign
+// stays as it is (and a restore refuses the file: docs/backup.md). Nothing is verified here:
+// DestroyedSet::Add is the check.
 // FailedPrecondition if the existing file names another vault or salt.
 // Unavailable naming the file on I/O.
 Status AppendLedger(const std::filesystem::path& path, const Ledger& ledger,
                     Env& env = Env::Default());
 
+// Whose entries a DestroyedSet applies (review 39, F4).
+struct LedgerTrust {
+  crypto::Suite suite = crypto::Suite::kAes256Gcm;
+  // The vault's checkpoint public key, from somewhere authenticated: the backup's KEK-sealed
+  // metadata at restore, the open vault's own key when it rewrites its backups.
+  crypto::Bytes public_key;
+  // Apply entries that carry no signature (counted). Only for a ledger the operator named
+  // (restore --ledger), never for one found beside the backups.
+  bool accept_unsigned = false;
+};
+
 // Which ids were destroyed, by kind, across one or more ledgers of one vault.
 class DestroyedSet {
  public:
-  // InvalidArgument if the ledger belongs to another vault than `vault_id`.
-  Status Add(const Ledger& ledger, std::string_view vault_id);
+  // Adds every entry of `ledger`, or none. Success: how many unsigned entries were applied
+  // (0 unless trust.accept_unsigned). InvalidArgument if the ledger belongs to another vault
+  // than `vault_id`, or trust.public_key is empty. DataLoss naming the entry (seq and run) when
+  // a signature does not verify under trust.public_key (forged or altered), or an entry is
+  // unsigned and trust.accept_unsigned is false.
+  Result<int64_t> Add(const Ledger& ledger, std::string_view vault_id, const LedgerTrust& trust);
   bool empty() const { return ledgers_.empty(); }
   // True if the ledger records `id` of `kind`: "customer" (every row of the customer but its
   // consent evidence: entries "customer" and "profile"), "consent" (its consent evidence:

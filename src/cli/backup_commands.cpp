@@ -48,6 +48,7 @@ int RunRestore(const Globals& g, const RestoreFlags& f) {
                         {"rows", r->rows},
                         {"customers", r->customers},
                         {"ledger_entries", r->ledger_entries},
+                        {"unsigned_ledger_entries", r->unsigned_ledger_entries},
                         {"customers_dropped", r->customers_dropped},
                         {"transactions_dropped", r->transactions_dropped},
                         {"notes_dropped", r->notes_dropped},
@@ -67,6 +68,12 @@ int RunRestore(const Globals& g, const RestoreFlags& f) {
                                  r->backup_id, r->from_backend, r->to_backend, f.dir, r->rows,
                                  r->customers, r->ledger_entries, r->customers_dropped,
                                  r->transactions_dropped, r->notes_dropped, keys) +
+                         (r->unsigned_ledger_entries == 0
+                              ? std::string()
+                              : fmt::format("\nnote: {} ledger entries were applied without the "
+                                            "vault's signature (from --ledger; written before "
+                                            "ledger entries were signed)",
+                                            r->unsigned_ledger_entries)) +
                          (r->witness_file_not_shared.empty()
                               ? std::string()
                               : fmt::format("\nnote: the restored copy writes no witness file: {} "
@@ -236,7 +243,8 @@ void AddBackupCommands(CLI::App& app, Globals& g, Action& action) {
   restore->add_option("--schema", f->schema, "the empty PostgreSQL schema (default custos)");
   restore->add_option("--ledger", f->ledgers,
                       "a destruction ledger to replay (repeatable; the one beside the backup "
-                      "is always read)");
+                      "is always read, and applied only if the vault signed every entry; "
+                      "unsigned entries of a ledger given here are applied and counted)");
   restore->add_option("--key-backup", f->key_backup,
                       "a key backup file, or a directory of them (default: epoch-keys/ beside "
                       "the backup); the newest not older than the backup gives the data keys");

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <set>
 
 namespace custos::lifecycle {
 namespace {
@@ -16,6 +17,47 @@ Status LedgerError(std::string_view what, const Status& st) {
   return Status(st.code(), fmt::format("ledger: {}: {}", what, st.message()));
 }
 
+constexpr std::string_view kEntrySignatureContext = "custos/destruction-ledger-entry/v1\n";
+
+struct FileScan {
+  LedgerFileState state;
+  std::set<int64_t> seqs;
+};
+
+// Every whole line of the file (a last line without its newline is a torn append, not an
+// entry).
+Result<FileScan> ScanFile(const std::filesystem::path& file) {
+  FileScan scan;
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return scan;
+  const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t begin = 0;
+  int64_t line_no = 0;
+  for (size_t end = content.find('\n'); end != std::string::npos;
+       begin = end + 1, end = content.find('\n', begin)) {
+    ++line_no;
+    if (end == begin) continue;
+    const auto j = nlohmann::json::parse(content.substr(begin, end - begin), nullptr,
+                                         /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object()) {
+      return DataLoss(fmt::format("ledger: line {} is not a JSON object", line_no));
+    }
+    if (!j.contains("seq") || !j["seq"].is_number_integer()) continue;  // the header
+    scan.state.last_seq = j["seq"].get<int64_t>();
+    scan.seqs.insert(scan.state.last_seq);
+    if (!j.contains("sig")) ++scan.state.unsigned_entries;
+  }
+  return scan;
+}
+
+std::string HeaderLine(std::string_view vault_id, std::string_view salt_hex) {
+  OrderedJson header;
+  header["format"] = kLedgerFormat;
+  header["vault_id"] = vault_id;
+  header["salt"] = salt_hex;
+  return header.dump() + "\n";
+}
+
 }  // namespace
 
 std::string IdHash(const crypto::SecretBytes& salt, std::string_view id) {
@@ -24,32 +66,35 @@ std::string IdHash(const crypto::SecretBytes& salt, std::string_view id) {
   return crypto::ToHex((*mac)->Compute(crypto::AsBytes(id)));
 }
 
-std::string LedgerLine(const store::DestructionRow& e) {
+std::string LedgerEntryMessage(std::string_view vault_id, std::string_view salt_hex,
+                               const store::DestructionRow& e) {
+  // nlohmann::json (not ordered_json) sorts the keys: the canonical form backup/ledger.cpp
+  // checks.
+  const nlohmann::json j = {{"vault_id", vault_id}, {"salt", salt_hex},   {"seq", e.seq},
+                            {"ts_ms", e.ts_ms},     {"run_id", e.run_id}, {"kind", e.kind},
+                            {"id_hash", e.id_hash}};
+  return std::string(kEntrySignatureContext) + j.dump();
+}
+
+std::string LedgerLine(const store::DestructionRow& e, crypto::ByteView signature) {
   OrderedJson j;
   j["seq"] = e.seq;
   j["ts_ms"] = e.ts_ms;
   j["run_id"] = e.run_id;
   j["kind"] = e.kind;
   j["id_hash"] = e.id_hash;
+  j["sig"] = crypto::ToHex(signature);
   return j.dump();
 }
 
+Result<LedgerFileState> ScanLedger(const std::filesystem::path& file) {
+  CUSTOS_ASSIGN_OR_RETURN(FileScan scan, ScanFile(file));
+  return scan.state;
+}
+
 Result<int64_t> LastLedgerSeq(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) return int64_t{0};
-  std::string line;
-  int64_t last = 0;
-  int64_t line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.empty()) continue;
-    const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || !j.is_object()) {
-      return DataLoss(fmt::format("ledger: line {} is not a JSON object", line_no));
-    }
-    if (j.contains("seq") && j["seq"].is_number_integer()) last = j["seq"].get<int64_t>();
-  }
-  return last;
+  CUSTOS_ASSIGN_OR_RETURN(FileScan scan, ScanFile(file));
+  return scan.state.last_seq;
 }
 
 // A crash during an append can leave a last line without its newline: it is cut off (its
@@ -66,22 +111,39 @@ Status DropTornTail(const std::filesystem::path& file, Env& env) {
 
 Status AppendLedger(const std::filesystem::path& file, std::string_view vault_id,
                     std::string_view salt_hex, const std::vector<store::DestructionRow>& entries,
-                    Env& env) {
+                    const crypto::SigningKey& signer, Env& env) {
   CUSTOS_RETURN_IF_ERROR(DropTornTail(file, env));
-  CUSTOS_ASSIGN_OR_RETURN(int64_t last, LastLedgerSeq(file));
+  CUSTOS_ASSIGN_OR_RETURN(FileScan scan, ScanFile(file));
+  const auto line = [&](const store::DestructionRow& e) {
+    return LedgerLine(e, signer.Sign(crypto::AsBytes(LedgerEntryMessage(vault_id, salt_hex, e)))) +
+           "\n";
+  };
+  if (scan.state.unsigned_entries > 0) {
+    // A ledger from before entries were signed: replaced whole, every entry signed from the
+    // store's log (never from the file's own lines, which anyone may have added to).
+    std::set<int64_t> given;
+    for (const store::DestructionRow& e : entries) given.insert(e.seq);
+    for (int64_t seq : scan.seqs) {
+      if (given.count(seq) == 0) {
+        return FailedPrecondition(fmt::format(
+            "ledger {}: holds unsigned entries and entry {} is not in the destruction log "
+            "given to sign it again; the file is left as it was: move it aside (keep it for "
+            "inspection) and run again, the ledger is then written anew from the log",
+            file.string(), seq));
+      }
+    }
+    std::string text = HeaderLine(vault_id, salt_hex);
+    for (const store::DestructionRow& e : entries) text += line(e);
+    Status st = env.WriteFileAtomic(file, text, 0600);
+    return st.ok() ? st : LedgerError("cannot replace the unsigned destruction ledger", st);
+  }
   std::error_code ec;
   const bool is_new =
       !std::filesystem::exists(file, ec) || std::filesystem::file_size(file, ec) == 0;
   std::string text;
-  if (is_new) {
-    OrderedJson header;
-    header["format"] = kLedgerFormat;
-    header["vault_id"] = vault_id;
-    header["salt"] = salt_hex;
-    text += header.dump() + "\n";
-  }
+  if (is_new) text += HeaderLine(vault_id, salt_hex);
   for (const store::DestructionRow& e : entries) {
-    if (e.seq > last) text += LedgerLine(e) + "\n";
+    if (e.seq > scan.state.last_seq) text += line(e);
   }
   if (text.empty()) return Status::Ok();
   Status st = env.AppendDurable(file, text, 0600);

@@ -3,11 +3,20 @@
 // after each committed run. The first line of a new file is the header
 //   {"format":"custos-destruction-ledger/1","vault_id":"<id>","salt":"<hex>"}
 // and each entry reads
-//   {"seq":N,"ts_ms":T,"run_id":"...","kind":"customer"|"profile"|"consent"|"transaction"|"note","id_hash":"<hex>"}
+//   {"seq":N,"ts_ms":T,"run_id":"...","kind":"customer"|"profile"|"consent"|"transaction"|"note","id_hash":"<hex>","sig":"<hex>"}
 // where id_hash = hex HMAC-SHA256(salt, id) of the customer, transaction or note id and salt
 // is the vault's 32-byte meta value "lifecycle.id_salt". seq is the store's destruction-log
 // seq: the file is brought up to date from the store, so a run killed after its commits and
 // before the append is completed by the next run (entries are never written twice).
+//
+// "sig" (review 39, F4): the hex signature of LedgerEntryMessage by the vault's checkpoint
+// signing key, the key that signs destruction certificates and backup manifests (Ed25519 or
+// SM2 by suite). Restore applies an entry beside the backups only when it verifies under the
+// key the backup's KEK-sealed metadata records (backup/ledger.h, which checks the same
+// message): the salt in the header is no secret, so without it anyone who had seen a ledger
+// could add entries that drop chosen customers. Entries written before the signature have no
+// "sig"; the next append replaces such a file by one whose every entry is signed, from the
+// store's destruction log (AppendLedger).
 //
 // Thread safety: functions on a file; callers serialise writers (the vault runs one sweep at
 // a time).
@@ -34,19 +43,39 @@ inline constexpr size_t kSaltBytes = 32;
 // Lower-case hex HMAC-SHA256(salt, id).
 std::string IdHash(const crypto::SecretBytes& salt, std::string_view id);
 
-// The seq of the file's last entry; 0 when the file is absent or holds only the header.
-// DataLoss when a line does not parse.
+// What an entry's "sig" signs: "custos/destruction-ledger-entry/v1\n" and the canonical JSON
+// (keys sorted, no spaces) of {"id_hash","kind","run_id","salt","seq","ts_ms","vault_id"},
+// salt in lower-case hex. Binding the vault and salt keeps an entry from counting in another
+// vault's ledger; the JSON keeps every field apart whatever it holds.
+std::string LedgerEntryMessage(std::string_view vault_id, std::string_view salt_hex,
+                               const store::DestructionRow& entry);
+
+struct LedgerFileState {
+  int64_t last_seq = 0;          // the seq of the last entry; 0 when there is none
+  int64_t unsigned_entries = 0;  // entries without "sig" (written before entries were signed)
+};
+
+// Reads the file's state; all zeros when it is absent or holds only the header. A torn last
+// line (no newline) is not counted. DataLoss when a line does not parse.
+Result<LedgerFileState> ScanLedger(const std::filesystem::path& file);
+
+// ScanLedger(file)->last_seq.
 Result<int64_t> LastLedgerSeq(const std::filesystem::path& file);
 
-// Appends the entries whose seq is above the file's last (creating the file with its header
-// first) through `env` (Env::AppendDurable: fsyncs the file and, for a new file, its
-// directory; a failed append is cut back to the previous length). A torn last line a crash
-// left is cut off first. Unavailable naming the file on an I/O error.
+// Appends the entries whose seq is above the file's last, each signed by `signer` (the vault's
+// checkpoint signing key), creating the file with its header first, through `env`
+// (Env::AppendDurable: fsyncs the file and, for a new file, its directory; a failed append is
+// cut back to the previous length). A torn last line a crash left is cut off first.
+// A file that holds unsigned entries (ScanLedger) is replaced instead, atomically
+// (Env::WriteFileAtomic), by the header and every entry of `entries`, signed: the caller then
+// passes the store's whole destruction log, never the file's own lines, so nothing the file
+// alone holds gets signed. FailedPrecondition (the file unchanged) when `entries` lacks a seq
+// the file holds. Unavailable naming the file on an I/O error.
 Status AppendLedger(const std::filesystem::path& file, std::string_view vault_id,
                     std::string_view salt_hex, const std::vector<store::DestructionRow>& entries,
-                    Env& env = Env::Default());
+                    const crypto::SigningKey& signer, Env& env = Env::Default());
 
-// One entry's line (without the newline), exactly as written.
-std::string LedgerLine(const store::DestructionRow& entry);
+// One entry's line (without the newline), exactly as written, with its signature.
+std::string LedgerLine(const store::DestructionRow& entry, crypto::ByteView signature);
 
 }  // namespace custos::lifecycle

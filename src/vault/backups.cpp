@@ -593,18 +593,30 @@ Status PrepareDir(const fs::path& dir) {
 
 // The destruction ledgers a restore replays: the one beside the backups and every --ledger.
 // Each must be of the backup's vault and, when the backup's metadata (authenticated by the
-// KEK) records the ledger salt, hash ids with that salt (review finding F4: a ledger made up
-// with a salt of its own no longer drops chosen customers). DataLoss naming the file
-// otherwise, before anything is written. A backup taken before the vault's first destruction
-// run records no salt; its ledgers are checked for the vault id only.
-Result<backup::DestroyedSet> ReadLedgers(const RestoreOptions& options, const std::string& vault_id,
-                                         const crypto::Bytes& id_salt, int64_t& entries) {
+// KEK) records the ledger salt, hash ids with that salt. Each entry must be signed by the
+// vault's checkpoint key, the one that metadata records (AuthenticateManifest checked the
+// manifest's against it): the salt is in every ledger's header, so without the signature
+// anyone who had seen a ledger could add entries that drop chosen customers (review 39, F4).
+// An entry without a signature (written before entries were signed) is applied only from a
+// ledger the operator names with --ledger, and counted in report.unsigned_ledger_entries;
+// beside the backups it refuses the restore. DataLoss naming the file otherwise, before
+// anything is written. A backup taken before the vault's first destruction run records no
+// salt; its ledgers' entries are still checked under the key.
+Result<backup::DestroyedSet> ReadLedgers(const RestoreOptions& options,
+                                         const backup::BackupHeader& header, crypto::Suite suite,
+                                         const crypto::Bytes& id_salt, RestoreReport& report) {
   backup::DestroyedSet set;
-  std::vector<fs::path> paths = options.ledgers;
+  std::vector<std::pair<fs::path, bool>> paths;  // the file, and whether the operator named it
+  for (const fs::path& p : options.ledgers) paths.emplace_back(p, true);
   const fs::path beside = options.backup.parent_path() / backup::kLedgerFile;
   std::error_code ec;
-  if (fs::exists(beside, ec)) paths.push_back(beside);
-  for (const fs::path& p : paths) {
+  const bool beside_named =
+      std::any_of(options.ledgers.begin(), options.ledgers.end(), [&](const fs::path& p) {
+        std::error_code e;
+        return fs::equivalent(p, beside, e);
+      });
+  if (fs::exists(beside, ec) && !beside_named) paths.emplace_back(beside, false);
+  for (const auto& [p, named] : paths) {
     CUSTOS_ASSIGN_OR_RETURN(backup::Ledger ledger, backup::ReadLedger(p));
     if (!id_salt.empty() && ledger.salt != id_salt) {
       return DataLoss(fmt::format(
@@ -613,8 +625,27 @@ Result<backup::DestroyedSet> ReadLedgers(const RestoreOptions& options, const st
           "was written",
           p.string()));
     }
-    CUSTOS_RETURN_IF_ERROR(set.Add(ledger, vault_id));
-    entries += static_cast<int64_t>(ledger.entries.size());
+    const int64_t unsigned_entries = backup::UnsignedEntries(ledger);
+    if (unsigned_entries > 0 && !named) {
+      return DataLoss(fmt::format(
+          "restore: destruction ledger {}: {} of its {} entries are not signed by the vault's "
+          "checkpoint key (written before ledger entries were signed, or added by someone "
+          "else), and a ledger found beside the backups is applied only when every entry is "
+          "signed; refused, nothing was written. The vault's next retention run signs its "
+          "ledger again and brings this copy up to date; or compare this file with the "
+          "vault's own destruction-ledger.jsonl and give it with --ledger {} to apply its "
+          "unsigned entries (the restore reports how many)",
+          p.string(), unsigned_entries, ledger.entries.size(), p.string()));
+    }
+    const backup::LedgerTrust trust{suite, header.signing_public_key, named};
+    Result<int64_t> applied = set.Add(ledger, header.vault_id, trust);
+    if (!applied.ok()) {
+      return Status(applied.status().code(),
+                    fmt::format("restore: {}: {}; refused, nothing was written", p.string(),
+                                applied.status().message()));
+    }
+    report.ledger_entries += static_cast<int64_t>(ledger.entries.size());
+    report.unsigned_ledger_entries += *applied;
   }
   return set;
 }
@@ -900,6 +931,13 @@ Status CopyKeyfiles(const RestoreOptions& options, const schema::Config& config,
   return Status::Ok();
 }
 
+// The entries applied without the vault's signature, from ledgers the operator named.
+std::string UnsignedNote(const RestoreReport& report) {
+  if (report.unsigned_ledger_entries == 0) return "";
+  return fmt::format(", {} of them unsigned, applied from a ledger given with --ledger",
+                     report.unsigned_ledger_entries);
+}
+
 // What is known of the customers a restore dropped for want of a key (review finding F3):
 // the key backup, authenticated and not older than the data backup, no longer held their DEK,
 // which only destruction removes; those the ledger records were dropped by it before, so
@@ -1012,7 +1050,7 @@ Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
   CUSTOS_ASSIGN_OR_RETURN(const crypto::Bytes id_salt,
                           AuthenticateManifest(options.backup, header, *kek, suite));
   CUSTOS_ASSIGN_OR_RETURN(backup::DestroyedSet destroyed,
-                          ReadLedgers(options, header.vault_id, id_salt, report.ledger_entries));
+                          ReadLedgers(options, header, suite, id_salt, report));
   std::error_code ec;
   const bool existed = fs::exists(dir, ec);
   CUSTOS_RETURN_IF_ERROR(PrepareDir(dir));
@@ -1053,11 +1091,11 @@ Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
     CUSTOS_RETURN_IF_ERROR(AuditOutcome(
         *vault->state_, ctx, schema::Action::kBackupRestore, "backup:" + header.backup_id,
         Verdict::Allow(fmt::format(
-            "restored from {} to {}: {} rows; destruction ledger ({} entries) dropped {} "
+            "restored from {} to {}: {} rows; destruction ledger ({} entries{}) dropped {} "
             "customers, {} transactions, {} notes ({} rows){}",
             report.from_backend, report.to_backend, report.rows, report.ledger_entries,
-            report.customers_dropped, report.transactions_dropped, report.notes_dropped,
-            report.rows_dropped,
+            UnsignedNote(report), report.customers_dropped, report.transactions_dropped,
+            report.notes_dropped, report.rows_dropped,
             report.key_backup.empty()
                 ? std::string("; data keys from the backup's key section (taken before epochs)")
                 : fmt::format("; data keys from key backup {}: {} customers without a key "

@@ -110,7 +110,10 @@ struct RestoreOptions {
   // Non-empty: restore into this PostgreSQL URL (no password) and empty schema.
   std::string postgres_url;
   std::string postgres_schema = "custos";
-  // Destruction ledgers to replay besides <backup>/../destruction-ledger.jsonl.
+  // Destruction ledgers to replay besides <backup>/../destruction-ledger.jsonl. Their
+  // entries must be signed by the vault's checkpoint key, as beside the backups, except that
+  // an unsigned entry (a ledger written before entries were signed) is applied here, and
+  // counted in RestoreReport::unsigned_ledger_entries.
   std::vector<std::filesystem::path> ledgers;
   // The key side of a backup taken since issue 23 (format 2, no DEKs in the data backup): a
   // key backup file, or a directory of them; empty: <backup>/../epoch-keys/. The newest key
@@ -135,6 +138,9 @@ struct RestoreReport {
   int64_t notes_dropped = 0;
   int64_t rows_dropped = 0;
   int64_t ledger_entries = 0;
+  // Of ledger_entries, those applied without the vault's signature: only from ledgers the
+  // operator named (RestoreOptions::ledgers).
+  int64_t unsigned_ledger_entries = 0;
   // Format 2 (issue 23): the key backup the DEKs came from, and the customers it had no DEK
   // for (destroyed after the data backup), dropped with all their rows.
   std::filesystem::path key_backup;

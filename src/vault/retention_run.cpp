@@ -316,7 +316,10 @@ Status FinishRun(VaultState& impl, RunState& s, RetentionRunReport& report) {
   std::vector<store::DestructionRow> run_rows;
   std::vector<store::DestructionRow> ledger_rows;
   const std::filesystem::path ledger = impl.dir / lifecycle::kLedgerFile;
-  CUSTOS_ASSIGN_OR_RETURN(int64_t ledger_last, lifecycle::LastLedgerSeq(ledger));
+  // A ledger from before its entries were signed (review 39, F4) is written again whole, from
+  // the store's log.
+  CUSTOS_ASSIGN_OR_RETURN(lifecycle::LedgerFileState ledger_state, lifecycle::ScanLedger(ledger));
+  const int64_t ledger_last = ledger_state.unsigned_entries > 0 ? 0 : ledger_state.last_seq;
   std::optional<EpochState> epochs;
   {
     CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.store->Begin());
@@ -325,7 +328,8 @@ Status FinishRun(VaultState& impl, RunState& s, RetentionRunReport& report) {
     CUSTOS_ASSIGN_OR_RETURN(epochs, ReadEpochState(*txn));
   }
   const std::string salt_hex = crypto::ToHex(s.salt);
-  CUSTOS_RETURN_IF_ERROR(lifecycle::AppendLedger(ledger, s.vault_id, salt_hex, ledger_rows));
+  CUSTOS_RETURN_IF_ERROR(
+      lifecycle::AppendLedger(ledger, s.vault_id, salt_hex, ledger_rows, *impl.signing_key));
   for (const auto& r : run_rows) {
     if (r.kind == "customer" || r.kind == "profile") {
       ++report.customers;

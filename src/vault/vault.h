@@ -145,7 +145,10 @@ class Vault {
   // customers, transactions and notes they record are not loaded. Writes an audit entry
   // "backup.restore" (counts, never ids) in the restored vault, then seals its head.
   // Conflict: dir holds something other than an unfinished restore, or the schema is not
-  // empty. DataLoss: the backup fails its checks or the KEK does not open it.
+  // empty. DataLoss: the backup fails its checks or the KEK does not open it; a ledger of
+  // another vault or salt, an entry whose signature does not verify under the checkpoint key
+  // the backup's metadata records, or an unsigned entry in the ledger beside the backups
+  // (naming the file; nothing is written).
   static Result<RestoreReport> Restore(const RestoreOptions& options);
 
   // Seals the audit head (a signed checkpoint written outside the database too;

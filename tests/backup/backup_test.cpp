@@ -13,12 +13,14 @@
 #include "backup/backup.h"
 #include "backup/format.h"
 #include "crypto/key_provider.h"
+#include "crypto/keyring.h"
 #include "schema/config.h"
 #include "store/postgres_store.h"
 #include "store/snapshot.h"
 #include "store/sqlite_store.h"
 #include "vault/raw_store.h"
 #include "vault/vault_fixture.h"
+#include "vault/vault_impl.h"
 
 namespace custos::vault {
 namespace {
@@ -97,6 +99,26 @@ class BackupTest : public testing::VaultTest {
 
   fs::path Backups() const { return root_ / "backups"; }
 
+  // The vault's checkpoint signing key, unwrapped with its KEK beside it: what signs the
+  // ledger entries a retention run writes (here for ledgers the tests write themselves).
+  std::unique_ptr<crypto::SigningKey> VaultSigner() {
+    auto config = schema::LoadConfig(dir_ / "custos.toml");
+    EXPECT_TRUE(config.ok()) << config.status().ToString();
+    auto raw = testing::OpenRawStore(dir_);
+    auto txn = raw->Begin();
+    auto salt = (*txn)->GetMeta("kek_salt");
+    auto wrapped = (*txn)->GetMeta("signing_key");
+    EXPECT_TRUE(wrapped.ok() && wrapped->has_value());
+    auto provider = OpenVaultKeyProvider(*config, dir_, "", salt->value_or(crypto::Bytes{}));
+    EXPECT_TRUE(provider.ok()) << provider.status().ToString();
+    auto keyring =
+        crypto::Keyring::New(*crypto::ParseSuite(config->keys.suite), std::move(*provider));
+    EXPECT_TRUE(keyring.ok()) << keyring.status().ToString();
+    auto key = (*keyring)->UnwrapSigningKey(**wrapped);
+    EXPECT_TRUE(key.ok()) << key.status().ToString();
+    return std::move(key).value();
+  }
+
   // `format1`: the format of before issue 23 (the wrapped DEKs in the key section).
   BackupResult TakeBackup(bool format1 = false) {
     BackupRequest req;
@@ -108,10 +130,12 @@ class BackupTest : public testing::VaultTest {
     return b.ok() ? *b : BackupResult{};
   }
 
-  Result<RestoreReport> RestoreTo(const fs::path& backup, const fs::path& dir, bool postgres) {
+  Result<RestoreReport> RestoreTo(const fs::path& backup, const fs::path& dir, bool postgres,
+                                  std::vector<fs::path> ledgers = {}) {
     RestoreOptions opt;
     opt.backup = backup;
     opt.dir = dir;
+    opt.ledgers = std::move(ledgers);
     opt.keyfile = dir_ / "kek.key";
     // The fixture's clock (no epoch rotation falls due at the restore's open), and the live
     // epoch key store: format-1 backups' DEKs are under its epochs (docs/backup.md).
@@ -352,11 +376,89 @@ TEST_F(BackupTest, ADestructionLedgerWithAnotherSaltThanTheVaultsIsRefused) {
   backup::Ledger real = forged;
   real.salt = salt;
   real.entries = {{1, 1, "run-1", "customer", backup::LedgerIdHash(salt, ids[0])}};
+  backup::SignLedgerEntries(real, *VaultSigner());
   ASSERT_TRUE(backup::AppendLedger(Backups() / backup::kLedgerFile, real).ok());
   auto ok = RestoreTo(b.path, root_ / "restored-2", OnPostgres());
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(ok->customers_dropped, 1);
   EXPECT_EQ(ok->customers, 1);
+}
+
+// Review finding F4 (session 39): the salt is in every ledger's header, so a ledger made up
+// with the vault's own salt (a line for a chosen customer) must not drop anyone. Each entry
+// must carry the signature of the vault's checkpoint key, checked under the key the backup's
+// KEK-sealed metadata records: an entry without one, with another key's, or with a genuine
+// signature of another entry refuses the restore (exit 8, naming the file, nothing written);
+// the vault's own signed entry is applied. An unsigned ledger the operator names with
+// --ledger (one written before entries were signed) is applied, and the count reported.
+TEST_F(BackupTest, ALedgerLineWithTheVaultsSaltButWithoutTheVaultsSignatureIsRefused) {
+  const auto ids = Populate();
+  const crypto::Bytes salt = crypto::RandomBytes(32);
+  {
+    auto raw = testing::OpenRawStore(dir_);
+    ASSERT_NE(raw, nullptr);
+    auto txn = raw->Begin();
+    ASSERT_TRUE(txn.ok()) << txn.status().ToString();
+    ASSERT_TRUE((*txn)->PutMeta("lifecycle.id_salt", salt).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  const BackupResult b = TakeBackup();
+  const fs::path beside = Backups() / backup::kLedgerFile;
+  backup::Ledger genuine = NewLedger(ReadAll(dir_));
+  genuine.salt = salt;
+  genuine.entries = {{1, 1, "run-1", "customer", backup::LedgerIdHash(salt, ids[0])}};
+  backup::SignLedgerEntries(genuine, *VaultSigner());
+  auto attacker = crypto::SigningKey::Generate(crypto::Suite::kAes256Gcm);
+  ASSERT_TRUE(attacker.ok());
+
+  backup::Ledger unsigned_line = genuine;
+  unsigned_line.entries = {{2, 2, "run-2", "customer", backup::LedgerIdHash(salt, ids[1])}};
+  backup::Ledger other_key = unsigned_line;
+  backup::SignLedgerEntries(other_key, **attacker);
+  backup::Ledger copied_sig = unsigned_line;
+  copied_sig.entries[0].signature = genuine.entries[0].signature;
+  int n = 0;
+  for (const backup::Ledger* forged : {&unsigned_line, &other_key, &copied_sig}) {
+    SCOPED_TRACE(n);
+    fs::remove(beside);
+    ASSERT_TRUE(backup::AppendLedger(beside, genuine).ok());
+    ASSERT_TRUE(backup::AppendLedger(beside, *forged).ok());
+    const fs::path target = root_ / ("refused-" + std::to_string(n++));
+    auto r = RestoreTo(b.path, target, OnPostgres());
+    ASSERT_EQ(r.status().code(), Code::kDataLoss) << r.status().ToString();
+    EXPECT_NE(r.status().message().find(beside.string()), std::string::npos)
+        << r.status().message();
+    EXPECT_NE(r.status().message().find(forged == &unsigned_line ? "not signed by the vault's "
+                                                                   "checkpoint key"
+                                                                 : "does not verify"),
+              std::string::npos)
+        << r.status().message();
+    EXPECT_FALSE(fs::exists(target)) << "a refused restore leaves nothing";
+  }
+
+  // The vault's own entry alone: applied.
+  fs::remove(beside);
+  ASSERT_TRUE(backup::AppendLedger(beside, genuine).ok());
+  auto ok = RestoreTo(b.path, root_ / "restored", OnPostgres());
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->customers_dropped, 1);
+  EXPECT_EQ(ok->customers, 1);
+  EXPECT_EQ(ok->unsigned_ledger_entries, 0);
+
+  // A ledger from before signatures, named by the operator: applied, and counted.
+  fs::remove(beside);
+  const fs::path named = root_ / "old-ledger.jsonl";
+  backup::Ledger old = genuine;
+  old.entries[0].signature.clear();
+  ASSERT_TRUE(backup::AppendLedger(named, old).ok());
+  auto applied = RestoreTo(b.path, root_ / "restored-2", OnPostgres(), {named});
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  EXPECT_EQ(applied->customers_dropped, 1);
+  EXPECT_EQ(applied->unsigned_ledger_entries, 1);
+  // Named, its signed entries are still checked.
+  ASSERT_TRUE(backup::AppendLedger(named, other_key).ok());
+  auto bad = RestoreTo(b.path, root_ / "refused-named", OnPostgres(), {named});
+  EXPECT_EQ(bad.status().code(), Code::kDataLoss) << bad.status().ToString();
 }
 
 TEST_F(BackupTest, ACustomerDestroyedAfterTheBackupCannotBeRecoveredFromIt) {
@@ -388,6 +490,14 @@ TEST_F(BackupTest, ACustomerDestroyedAfterTheBackupCannotBeRecoveredFromIt) {
   add("customer", gone);
   for (const auto& t : gone_txns) add("transaction", t);
   for (const auto& n : gone_notes) add("note", n);
+  // Lines added to the vault's ledger by someone else (no signature): they take no key
+  // (review 39, F4).
+  ASSERT_TRUE(backup::AppendLedger(dir_ / backup::kLedgerFile, ledger).ok());
+  auto refused = vault_->backups().ForgetDestroyed();
+  EXPECT_EQ(refused.status().code(), Code::kDataLoss) << refused.status().ToString();
+  EXPECT_TRUE(fs::exists(b.path / "keys-1.bin"));
+  fs::remove(dir_ / backup::kLedgerFile);
+  backup::SignLedgerEntries(ledger, *VaultSigner());
   ASSERT_TRUE(backup::AppendLedger(dir_ / backup::kLedgerFile, ledger).ok());
   std::string toml = testing::ReadFileBytes(dir_ / "custos.toml");
   const size_t at = toml.find("dir = \"backups\"");
@@ -459,6 +569,7 @@ TEST_F(BackupTest, AProfileDestroyedAfterTheBackupComesBackAsItsConsentEvidenceA
   constexpr int64_t kDestroyedAt = 1'700'000'000'000;
   ledger.entries.push_back(
       {1, kDestroyedAt, "run-1", "profile", backup::LedgerIdHash(ledger.salt, gone)});
+  backup::SignLedgerEntries(ledger, *VaultSigner());
   ASSERT_TRUE(backup::AppendLedger(Backups() / backup::kLedgerFile, ledger).ok());
 
   auto r = RestoreTo(b.path, root_ / "restored", OnPostgres());
@@ -495,6 +606,7 @@ TEST_F(BackupTest, AProfileDestroyedAfterTheBackupComesBackAsItsConsentEvidenceA
   // The evidence erased at its floor: nothing of the customer comes back.
   ledger.entries = {
       {2, kDestroyedAt + 1, "run-2", "consent", backup::LedgerIdHash(ledger.salt, gone)}};
+  backup::SignLedgerEntries(ledger, *VaultSigner());
   ASSERT_TRUE(backup::AppendLedger(Backups() / backup::kLedgerFile, ledger).ok());
   auto again = RestoreTo(b.path, root_ / "restored-2", OnPostgres());
   ASSERT_TRUE(again.ok()) << again.status().ToString();

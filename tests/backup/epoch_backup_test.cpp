@@ -9,12 +9,14 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
 #include "backup/backup.h"
 #include "backup/format.h"
 #include "backup/key_backup.h"
+#include "backup/ledger.h"
 #include "core/dates.h"
 #include "crypto/epoch_keys.h"
 #include "crypto/key_provider.h"
@@ -437,6 +439,74 @@ TEST_F(EpochBackupTest, AnOffsiteCopyRestoredAfterADestructionHoldsNothingOfTheD
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->customers, 2);
   EXPECT_EQ(again->customers_without_key, 1);
+}
+
+// Review 39, F4, end to end: the entries a retention run writes are signed with the vault's
+// checkpoint key, and a restore beside them drops the destroyed customer. A ledger from
+// before entries were signed (the "sig" members stripped, in the vault and beside the
+// backups) refuses the restore, naming the file and what to do; given with --ledger it is
+// applied and counted; the next run signs the vault's ledger again from the store's log and
+// brings the copy beside the backups up to date, after which the restore applies both.
+TEST_F(EpochBackupTest, ARunSignsItsLedgerEntriesAndAnOldUnsignedLedgerIsSignedByTheNextRun) {
+  UseAccountClosureRetention();
+  const std::string first = NewCustomer("赵销毁", "13900139007");
+  const std::string second = NewCustomer("钱销毁", "13900139008");
+  const std::string stays = NewCustomer("王芳", "13800138001");
+  const BackupResult old = TakeBackup();
+  const fs::path beside = Backups() / backup::kLedgerFile;
+
+  DestroyThroughRetention(first);
+  auto r = Vault::Restore(RestoreOf(old.path, root_ / "restored"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->customers_dropped, 1) << "the old key backup still holds its key: the ledger";
+  EXPECT_EQ(r->customers, 2);
+  EXPECT_EQ(r->unsigned_ledger_entries, 0);
+
+  // The files as a vault from before signed entries left them.
+  for (const fs::path& file : {beside, dir_ / backup::kLedgerFile}) {
+    std::ifstream in(file);
+    std::string text;
+    for (std::string line; std::getline(in, line);) {
+      auto j = nlohmann::json::parse(line);
+      j.erase("sig");
+      text += j.dump() + "\n";
+    }
+    in.close();
+    std::ofstream(file, std::ios::trunc) << text;
+  }
+  auto refused = Vault::Restore(RestoreOf(old.path, root_ / "refused"));
+  ASSERT_EQ(refused.status().code(), Code::kDataLoss) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find(beside.string() + ": 1 of its 1 entries are not "
+                                                              "signed"),
+            std::string::npos)
+      << refused.status().message();
+  EXPECT_NE(refused.status().message().find("--ledger"), std::string::npos);
+  EXPECT_FALSE(fs::exists(root_ / "refused"));
+  RestoreOptions named = RestoreOf(old.path, root_ / "named");
+  named.ledgers = {beside};
+  auto applied = Vault::Restore(named);
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  EXPECT_EQ(applied->customers_dropped, 1);
+  EXPECT_EQ(applied->unsigned_ledger_entries, 1);
+
+  DestroyThroughRetention(second);
+  for (const fs::path& file : {beside, dir_ / backup::kLedgerFile}) {
+    auto ledger = backup::ReadLedger(file);
+    ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+    EXPECT_EQ(ledger->entries.size(), 2u) << file;
+    EXPECT_EQ(backup::UnsignedEntries(*ledger), 0) << file;
+  }
+  auto again = Vault::Restore(RestoreOf(old.path, root_ / "restored-2"));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->customers_dropped, 2);
+  EXPECT_EQ(again->customers, 1);
+  EXPECT_EQ(again->unsigned_ledger_entries, 0);
+  OpenOptions open;
+  open.dir = root_ / "restored-2";
+  auto v = Vault::Open(open);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_TRUE((*v)->customers().Get(Agent(), stays, {"name"}).ok());
+  EXPECT_FALSE((*v)->customers().Get(Agent(), first, {"name"}).ok());
 }
 
 // The attack of issue 23 with nothing done by hand: the vault's own schedule (a rotation at

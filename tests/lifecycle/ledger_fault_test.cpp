@@ -37,7 +37,7 @@ class LedgerFaultTest : public ::testing::Test {
   // The ledger holding the header and entries 1 and 2; returns its text.
   std::string Reset() {
     fs::remove(file());
-    EXPECT_TRUE(AppendLedger(file(), "V", "00", first_).ok());
+    EXPECT_TRUE(AppendLedger(file(), "V", "00", first_, *key_).ok());
     return Slurp(file());
   }
   std::vector<store::DestructionRow> first_ = {{1, 10, "R", "customer", "aa"},
@@ -45,6 +45,8 @@ class LedgerFaultTest : public ::testing::Test {
   std::vector<store::DestructionRow> all_ = {{1, 10, "R", "customer", "aa"},
                                              {2, 11, "R", "note", "bb"},
                                              {3, 12, "R2", "transaction", "cc"}};
+  std::unique_ptr<crypto::SigningKey> key_ =
+      std::move(crypto::SigningKey::Generate(crypto::Suite::kAes256Gcm)).value();
   fs::path dir_;
 };
 
@@ -55,7 +57,7 @@ TEST_F(LedgerFaultTest, AFullDiskOrAnIoErrorAtAnyStepKeepsTheLinesThereWere) {
       env.Reset();
       const std::string before = Reset();
       env.FailCall(n, err);
-      Status st = AppendLedger(file(), "V", "00", all_, env);
+      Status st = AppendLedger(file(), "V", "00", all_, *key_, env);
       if (!env.fired()) {
         ASSERT_TRUE(st.ok()) << st.ToString();
         EXPECT_EQ(*LastLedgerSeq(file()), 3);
@@ -68,7 +70,7 @@ TEST_F(LedgerFaultTest, AFullDiskOrAnIoErrorAtAnyStepKeepsTheLinesThereWere) {
       EXPECT_EQ(Slurp(file()), before);  // nothing half-written
       // The next run completes the ledger.
       env.Reset();
-      ASSERT_TRUE(AppendLedger(file(), "V", "00", all_, env).ok());
+      ASSERT_TRUE(AppendLedger(file(), "V", "00", all_, *key_, env).ok());
       EXPECT_EQ(*LastLedgerSeq(file()), 3);
     }
   }
@@ -79,7 +81,7 @@ TEST_F(LedgerFaultTest, ANewLedgerThatFailsIsNotLeftWithoutItsHeader) {
   for (int64_t n = 1;; ++n) {
     fs::remove(file());
     env.FailCall(n, ENOSPC);
-    Status st = AppendLedger(file(), "V", "00", first_, env);
+    Status st = AppendLedger(file(), "V", "00", first_, *key_, env);
     if (!env.fired()) {
       ASSERT_TRUE(st.ok());
       break;
@@ -99,13 +101,13 @@ TEST_F(LedgerFaultTest, ACrashAtAnyPointIsRepairedByTheNextAppend) {
     env.Reset();
     Reset();
     env.CrashAfter(k);
-    Status st = AppendLedger(file(), "V", "00", all_, env);
+    Status st = AppendLedger(file(), "V", "00", all_, *key_, env);
     if (!env.fired()) {
       ASSERT_TRUE(st.ok());
       break;
     }
     env.Reset();
-    ASSERT_TRUE(AppendLedger(file(), "V", "00", all_, env).ok()) << "crash after " << k;
+    ASSERT_TRUE(AppendLedger(file(), "V", "00", all_, *key_, env).ok()) << "crash after " << k;
     EXPECT_EQ(*LastLedgerSeq(file()), 3);
   }
 }

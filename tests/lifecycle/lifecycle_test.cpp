@@ -1,11 +1,13 @@
 // The lifecycle rules and files on their own (issue 6): calendar periods, what of a customer is
 // due or held back, and the destruction ledger's append (header once, no entry twice, a torn
-// last line repaired).
+// last line repaired, every entry signed, an unsigned ledger signed again from the log).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "lifecycle/ledger.h"
@@ -153,25 +155,111 @@ int Lines(const std::filesystem::path& p) {
   return n;
 }
 
+std::unique_ptr<crypto::SigningKey> NewSigner() {
+  return std::move(crypto::SigningKey::Generate(crypto::Suite::kAes256Gcm)).value();
+}
+
+std::string Slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::vector<std::string> ReadLines(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
 TEST(Ledger, AppendsEachEntryOnceAfterOneHeader) {
   const auto file = TempFile();
+  const auto key = NewSigner();
   std::vector<store::DestructionRow> rows = {{1, 10, "R", "customer", "aa"},
                                              {2, 11, "R", "note", "bb"}};
-  ASSERT_TRUE(AppendLedger(file, "V", "00", rows).ok());
-  ASSERT_TRUE(AppendLedger(file, "V", "00", rows).ok());
+  ASSERT_TRUE(AppendLedger(file, "V", "00", rows, *key).ok());
+  ASSERT_TRUE(AppendLedger(file, "V", "00", rows, *key).ok());
   EXPECT_EQ(Lines(file), 3);
   rows.push_back({3, 12, "R2", "transaction", "cc"});
-  ASSERT_TRUE(AppendLedger(file, "V", "00", rows).ok());
+  ASSERT_TRUE(AppendLedger(file, "V", "00", rows, *key).ok());
   EXPECT_EQ(Lines(file), 4);
   EXPECT_EQ(*LastLedgerSeq(file), 3);
-  EXPECT_EQ(LedgerLine(rows[0]),
-            R"({"seq":1,"ts_ms":10,"run_id":"R","kind":"customer","id_hash":"aa"})");
+  EXPECT_EQ(LedgerLine(rows[0], crypto::Bytes{0xab, 0xcd}),
+            R"({"seq":1,"ts_ms":10,"run_id":"R","kind":"customer","id_hash":"aa","sig":"abcd"})");
   // A crash in the middle of a line: the torn line is cut and written again.
   std::ofstream(file, std::ios::app) << R"({"seq":4,"ts_ms":13,"ru)";
   rows.push_back({4, 13, "R2", "note", "dd"});
-  ASSERT_TRUE(AppendLedger(file, "V", "00", rows).ok());
+  ASSERT_TRUE(AppendLedger(file, "V", "00", rows, *key).ok());
   EXPECT_EQ(Lines(file), 5);
   EXPECT_EQ(*LastLedgerSeq(file), 4);
+  std::filesystem::remove(file);
+}
+
+// Review 39, F4: each entry carries the checkpoint key's signature of its canonical message,
+// which binds the vault and the salt; the message is the same for every field order.
+TEST(Ledger, EachEntryIsSignedByTheVaultsCheckpointKey) {
+  const auto file = TempFile();
+  const auto key = NewSigner();
+  const std::vector<store::DestructionRow> rows = {{1, 10, "R", "customer", "aa"},
+                                                   {2, 11, "R", "profile", "bb"}};
+  ASSERT_TRUE(AppendLedger(file, "V", "00", rows, *key).ok());
+  const auto lines = ReadLines(file);
+  ASSERT_EQ(lines.size(), 3u);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto j = nlohmann::json::parse(lines[i + 1]);
+    auto sig = crypto::FromHex(j.at("sig").get<std::string>());
+    ASSERT_TRUE(sig.ok());
+    const std::string message = LedgerEntryMessage("V", "00", rows[i]);
+    EXPECT_TRUE(crypto::VerifySignature(crypto::Suite::kAes256Gcm, key->PublicKeyBytes(),
+                                        crypto::AsBytes(message), *sig)
+                    .ok());
+    // Another vault or another salt: the same entry does not verify.
+    EXPECT_FALSE(crypto::VerifySignature(crypto::Suite::kAes256Gcm, key->PublicKeyBytes(),
+                                         crypto::AsBytes(LedgerEntryMessage("W", "00", rows[i])),
+                                         *sig)
+                     .ok());
+    EXPECT_FALSE(crypto::VerifySignature(crypto::Suite::kAes256Gcm, key->PublicKeyBytes(),
+                                         crypto::AsBytes(LedgerEntryMessage("V", "01", rows[i])),
+                                         *sig)
+                     .ok());
+  }
+  EXPECT_EQ(LedgerEntryMessage("V", "00", rows[0]),
+            "custos/destruction-ledger-entry/v1\n"
+            R"({"id_hash":"aa","kind":"customer","run_id":"R","salt":"00","seq":1,"ts_ms":10,)"
+            R"("vault_id":"V"})");
+  EXPECT_EQ(ScanLedger(file)->unsigned_entries, 0);
+  std::filesystem::remove(file);
+}
+
+// A ledger written before entries were signed is replaced at the next append, every entry
+// signed from the log the caller gives (the store's), never from the file's own lines: a line
+// the log does not hold leaves the file as it was.
+TEST(Ledger, AnUnsignedLedgerIsWrittenAgainSignedFromTheLogNotFromItsLines) {
+  const auto file = TempFile();
+  const auto key = NewSigner();
+  const std::string old_text =
+      R"({"format":"custos-destruction-ledger/1","vault_id":"V","salt":"00"})"
+      "\n"
+      R"({"seq":1,"ts_ms":10,"run_id":"R","kind":"customer","id_hash":"aa"})"
+      "\n"
+      R"({"seq":2,"ts_ms":11,"run_id":"R","kind":"customer","id_hash":"ff"})"
+      "\n";
+  std::ofstream(file, std::ios::binary) << old_text;
+  ASSERT_EQ(ScanLedger(file)->unsigned_entries, 2);
+  // The store knows only entry 1: entry 2 was added to the file by someone else.
+  const std::vector<store::DestructionRow> log1 = {{1, 10, "R", "customer", "aa"}};
+  const Status refused = AppendLedger(file, "V", "00", log1, *key);
+  EXPECT_EQ(refused.code(), Code::kFailedPrecondition) << refused.ToString();
+  EXPECT_EQ(Slurp(file), old_text);
+  // The store's whole log, with entry 2 as the store holds it (another id) and a new entry 3.
+  const std::vector<store::DestructionRow> log = {
+      {1, 10, "R", "customer", "aa"}, {2, 11, "R", "customer", "bb"}, {3, 12, "R2", "note", "cc"}};
+  ASSERT_TRUE(AppendLedger(file, "V", "00", log, *key).ok());
+  const LedgerFileState state = *ScanLedger(file);
+  EXPECT_EQ(state.unsigned_entries, 0);
+  EXPECT_EQ(state.last_seq, 3);
+  const auto lines = ReadLines(file);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(nlohmann::json::parse(lines[2])["id_hash"], "bb") << "the file's own line is gone";
   std::filesystem::remove(file);
 }
 

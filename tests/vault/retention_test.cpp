@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "backup/ledger.h"
 #include "crypto/primitives.h"
 #include "lifecycle/certificate.h"
 #include "lifecycle/ledger.h"
@@ -766,6 +767,83 @@ TEST_F(RetentionTest, TheLedgerAndTheHookNameExactlyWhatIsGone) {
   EXPECT_EQ(entry["id_hash"], lifecycle::IdHash(salt_key, c));
   EXPECT_EQ(notices[0].entries[0].id_hash, lifecycle::IdHash(salt_key, c));
   EXPECT_NE(entry["id_hash"], lifecycle::IdHash(salt_key, stays));
+}
+
+// Review 39, F4: the salt in the ledger's header is no secret, so each entry carries the
+// signature of the key that signs the certificate; the backup component (what a restore
+// applies) takes an entry under that key and refuses it altered or unsigned.
+TEST_F(RetentionTest, EachLedgerEntryIsSignedByTheKeyThatSignsTheCertificate) {
+  const std::string c = NewCustomer("13800138001");
+  AddTxn(c);
+  now_ms_ += 3 * kYearMs + 2 * kDayMs;
+  RetentionPlanView plan = PlanAndApprove();
+  auto run = vault_->lifecycle().RunRetentionPlan(Dpo(), plan.plan_id);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  auto cert = lifecycle::VerifyCertificate(ReadFileBytes(run->certificate), "");
+  ASSERT_TRUE(cert.ok()) << cert.status().ToString();
+  const backup::LedgerTrust trust{crypto::Suite::kAes256Gcm, *crypto::FromHex(cert->public_key_hex),
+                                  false};
+  auto ledger = backup::ReadLedger(dir_ / "destruction-ledger.jsonl");
+  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+  ASSERT_EQ(ledger->entries.size(), 1u);  // the customer (its transaction goes with it)
+  EXPECT_EQ(backup::UnsignedEntries(*ledger), 0);
+  backup::DestroyedSet set;
+  auto applied = set.Add(*ledger, ledger->vault_id, trust);
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  EXPECT_EQ(*applied, 0);
+  EXPECT_TRUE(set.Destroyed("customer", c));
+  // Another customer's hash under a genuine signature: refused, naming the entry.
+  backup::Ledger altered = *ledger;
+  altered.entries[0].id_hash = backup::LedgerIdHash(altered.salt, "01J0000000000000000000VICT");
+  auto forged = backup::DestroyedSet().Add(altered, ledger->vault_id, trust);
+  EXPECT_EQ(forged.status().code(), Code::kDataLoss);
+  EXPECT_NE(forged.status().message().find("does not verify"), std::string::npos);
+  // An entry without a signature: refused, unless the caller accepts unsigned entries.
+  backup::Ledger bare = *ledger;
+  bare.entries[0].signature.clear();
+  EXPECT_EQ(backup::DestroyedSet().Add(bare, ledger->vault_id, trust).status().code(),
+            Code::kDataLoss);
+  backup::LedgerTrust named = trust;
+  named.accept_unsigned = true;
+  EXPECT_EQ(*backup::DestroyedSet().Add(bare, ledger->vault_id, named), 1);
+}
+
+// A ledger written before entries were signed: the next run writes it again, every entry
+// signed, from the store's destruction log.
+TEST_F(RetentionTest, ALedgerFromBeforeSignaturesIsSignedAgainAtTheNextRun) {
+  const std::string first = NewCustomer("13800138001");
+  now_ms_ += 3 * kYearMs + 2 * kDayMs;
+  RetentionPlanView plan = PlanAndApprove();
+  ASSERT_TRUE(vault_->lifecycle().RunRetentionPlan(Dpo(), plan.plan_id).ok());
+  const std::filesystem::path file = dir_ / "destruction-ledger.jsonl";
+  {
+    std::ifstream in(file);
+    std::string text;
+    for (std::string line; std::getline(in, line);) {
+      auto j = nlohmann::json::parse(line);
+      j.erase("sig");
+      text += j.dump() + "\n";
+    }
+    std::ofstream(file, std::ios::trunc) << text;
+  }
+  ASSERT_EQ(backup::UnsignedEntries(*backup::ReadLedger(file)), 1);
+  const std::string second = NewCustomer("13800138002");
+  now_ms_ += 3 * kYearMs + 2 * kDayMs;
+  plan = PlanAndApprove();
+  auto run = vault_->lifecycle().RunRetentionPlan(Dpo(), plan.plan_id);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  auto cert = lifecycle::VerifyCertificate(ReadFileBytes(run->certificate), "");
+  ASSERT_TRUE(cert.ok());
+  auto ledger = backup::ReadLedger(file);
+  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+  EXPECT_EQ(ledger->entries.size(), 2u);
+  EXPECT_EQ(backup::UnsignedEntries(*ledger), 0);
+  backup::DestroyedSet set;
+  ASSERT_TRUE(set.Add(*ledger, ledger->vault_id,
+                      {crypto::Suite::kAes256Gcm, *crypto::FromHex(cert->public_key_hex), false})
+                  .ok());
+  EXPECT_TRUE(set.Destroyed("customer", first));
+  EXPECT_TRUE(set.Destroyed("customer", second));
 }
 
 TEST_F(RetentionTest, AFailingHookLeavesTheRunToBeFinishedByARerun) {
