@@ -16,6 +16,14 @@ namespace custos::vault {
 // ("verified", "destroyed", "fulfilled", "answered").
 bool HasStep(const std::vector<store::SubjectRequestStepRow>& steps, std::string_view step);
 
+// True when `steps` hold a "verified" step recorded by someone other than `opened_by`, the
+// request's opener: only such a verification lets a request be fulfilled or a deletion make
+// its customer due. A verification the opener recorded (possible before session 39's rule
+// that whoever opens a request does not verify it) counts as none, and may be made again by
+// another staff member.
+bool VerifiedByAnother(const std::vector<store::SubjectRequestStepRow>& steps,
+                       std::string_view opened_by);
+
 // True when an open data-subject request other than a deletion request names the customer: it
 // holds destruction back, like a legal hold. Failure: the store's error.
 Result<bool> HasOpenRequest(store::Transaction& txn, std::string_view customer_id);

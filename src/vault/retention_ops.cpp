@@ -167,7 +167,7 @@ Result<std::map<std::string, lifecycle::DeletionRequest, std::less<>>> VerifiedD
   for (const store::SubjectRequestRow& r : open) {
     if (r.kind != "deletion" || out.count(r.customer_id) > 0) continue;
     CUSTOS_ASSIGN_OR_RETURN(auto steps, txn.ListSubjectRequestSteps(r.request_id));
-    if (HasStep(steps, "verified")) {
+    if (VerifiedByAnother(steps, r.opened_by)) {
       out.emplace(r.customer_id, lifecycle::DeletionRequest{r.request_id, r.opened_at_ms});
     }
   }

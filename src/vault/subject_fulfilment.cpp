@@ -71,6 +71,12 @@ Status OpenerRefusal(Scope& s, const store::SubjectRequestRow& row, std::string_
   return Status::Ok();
 }
 
+// Why a request its opener verified (recorded before that was refused) is neither fulfilled nor
+// verified again: the register keeps one verification per request.
+constexpr const char* kSelfVerified =
+    "request: verified only by whoever opened it (recorded before that was refused): refuse it "
+    "(custos dsr refuse) and open a new one for another staff member to verify";
+
 // The open request `request_id`, nullopt when absent, closed or not an id.
 Result<std::optional<store::SubjectRequestRow>> FindOpen(Scope& s, std::string_view request_id) {
   if (!ValidCustomerId(request_id)) return std::optional<store::SubjectRequestRow>();
@@ -89,6 +95,8 @@ Status FulfilmentRefusal(Scope& s, const store::SubjectRequestRow& row, Status& 
   if (!HasStep(steps, "verified")) {
     refusal = FailedPrecondition(
         "request: the requester's identity is not verified yet (custos dsr verify)");
+  } else if (!VerifiedByAnother(steps, row.opened_by)) {
+    refusal = FailedPrecondition(kSelfVerified);
   } else if (HasStep(steps, "fulfilled")) {
     refusal = Conflict("request: already fulfilled");
   } else if ((!customer.has_value() || !key.has_value()) &&
@@ -271,7 +279,9 @@ Status SubjectRequestService::Verify(const Context& ctx, std::string_view reques
         if (!refusal.ok()) return Verdict::Deny(refusal);
         CUSTOS_ASSIGN_OR_RETURN(auto steps, s.txn.ListSubjectRequestSteps(request_id));
         if (HasStep(steps, "verified")) {
-          return Verdict::Deny(Conflict("request: already verified"));
+          return Verdict::Deny(VerifiedByAnother(steps, row->opened_by)
+                                   ? Conflict("request: already verified")
+                                   : Conflict(kSelfVerified));
         }
         CUSTOS_RETURN_IF_ERROR(s.txn.InsertSubjectRequestStep(store::SubjectRequestStepRow{
             row->request_id, "verified", s.now_ms, s.ctx.actor, how.method, how.evidence_ref}));

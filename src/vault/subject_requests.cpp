@@ -93,6 +93,13 @@ bool HasStep(const std::vector<store::SubjectRequestStepRow>& steps, std::string
                      [&](const store::SubjectRequestStepRow& s) { return s.step == step; });
 }
 
+bool VerifiedByAnother(const std::vector<store::SubjectRequestStepRow>& steps,
+                       std::string_view opened_by) {
+  return std::any_of(steps.begin(), steps.end(), [&](const store::SubjectRequestStepRow& s) {
+    return s.step == "verified" && s.actor != opened_by;
+  });
+}
+
 Result<bool> HasOpenRequest(store::Transaction& txn, std::string_view customer_id) {
   CUSTOS_ASSIGN_OR_RETURN(auto open, txn.ListSubjectRequests(customer_id, true, 100));
   return std::any_of(open.begin(), open.end(),

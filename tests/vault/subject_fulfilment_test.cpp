@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "crypto/primitives.h"
+#include "raw_store.h"
 #include "vault_fixture.h"
 
 namespace custos::vault::testing {
@@ -183,6 +184,43 @@ TEST_F(SubjectFulfilmentTest, WhoeverOpenedARequestNeitherVerifiesNorFulfilsIt) 
   EXPECT_EQ(vault_->subject_requests().Fulfil(Dpo(), dpo_own->request_id).status().code(),
             Code::kPermissionDenied);
   EXPECT_TRUE(vault_->subject_requests().Fulfil(Desk(), dpo_own->request_id).ok());
+}
+
+// A request its opener marked verified before session 39's rule (the step is in the register)
+// counts as not verified: nobody fulfils it (the register keeps one verification a request, so
+// the desk refuses it and opens a new one).
+TEST_F(SubjectFulfilmentTest, AVerificationByTheOpenerRecordedBeforeTheRuleCountsAsNone) {
+  const auto SelfVerified = [&](const std::string& kind, const std::string& reference) {
+    auto opened = vault_->subject_requests().Open(Desk(), {customer_, kind, reference});
+    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+    if (!opened.ok()) return std::string();
+    std::unique_ptr<store::Store> raw = OpenRawStore(dir_);
+    EXPECT_NE(raw, nullptr);
+    auto txn = raw->Begin();
+    EXPECT_TRUE(txn.ok());
+    EXPECT_TRUE(
+        (*txn)
+            ->InsertSubjectRequestStep(store::SubjectRequestStepRow{
+                opened->request_id, "verified", 1, Desk().actor, "callback_on_record", "CASE-OLD"})
+            .ok());
+    EXPECT_TRUE((*txn)->Commit().ok());
+    return opened->request_id;
+  };
+  const std::string id = SelfVerified("access", "TCK-2026-0009");
+  // Its deletion makes the customer due in no retention plan either.
+  SelfVerified("deletion", "TCK-2026-0010");
+  auto plan = vault_->lifecycle().PlanRetention(Dpo());
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  for (const auto& item : plan->due) EXPECT_NE(item.rule, "deletion request") << item.customer_id;
+
+  auto early = vault_->subject_requests().Fulfil(Colleague(), id);
+  EXPECT_EQ(early.status().code(), Code::kFailedPrecondition) << early.status().ToString();
+  EXPECT_NE(early.status().message().find("verified only by whoever opened it"), std::string::npos)
+      << early.status().ToString();
+  const Status again =
+      vault_->subject_requests().Verify(Colleague(), id, {"callback_on_record", "CASE-9"});
+  EXPECT_EQ(again.code(), Code::kConflict) << again.ToString();
+  EXPECT_NE(again.message().find("open a new one"), std::string::npos) << again.ToString();
 }
 
 // A second person in fact, as for approvals (docs/access.md): an account created after the
