@@ -191,7 +191,9 @@ Status AuditLog::CheckTip(store::Transaction& txn,
   bool is_known = false;
   {
     std::lock_guard<std::mutex> lock(tip_mu_);
-    if (text == known_tip_.text) {
+    // Known only while it reaches the high-water mark: a tip this log wrote before it saw
+    // another process's later entries may be put back after they were cut.
+    if (text == known_tip_.text && known_tip_.seq >= high_water_.seq) {
       is_known = true;
       known.seq = known_tip_.seq;
       known.hash = known_tip_.hash;

@@ -282,9 +282,14 @@ Result<std::unique_ptr<JournalWriter::Segment>> JournalWriter::NewSegment() {
   // made its segments, which is the order a fold takes them in.
   seg->id = fmt::format("{}{:016x}", writer_id_, next_segment_++);
   seg->path = dir_ / (seg->id + std::string(kJournalSuffix));
-  CUSTOS_ASSIGN_OR_RETURN(seg->file, env_.NewWritableFile(seg->path, OpenMode::kExclusive, 0600));
+  // Made under a name no fold reads (not a journal's), locked and headed there, then renamed
+  // into place: a fold never sees the segment before its owner holds it. (A fold that found it
+  // unheld and empty would take it for an ended process's and remove it, and the writer would
+  // then find its file gone.)
   const std::filesystem::path path = seg->path;
-  seg->lock_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  const std::filesystem::path making = path.string() + ".new";
+  CUSTOS_ASSIGN_OR_RETURN(seg->file, env_.NewWritableFile(making, OpenMode::kExclusive, 0600));
+  seg->lock_fd = ::open(making.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   Status st;
   if (seg->lock_fd < 0 || ::flock(seg->lock_fd, LOCK_EX | LOCK_NB) != 0) {
     st =
@@ -292,9 +297,11 @@ Result<std::unique_ptr<JournalWriter::Segment>> JournalWriter::NewSegment() {
   }
   if (st.ok()) st = seg->file->Append(Header(seg->id));
   if (st.ok()) st = seg->file->Sync();
+  if (st.ok()) st = env_.RenameFile(making, path);
   if (st.ok()) st = env_.SyncDir(dir_);
   if (!st.ok()) {
     seg.reset();
+    (void)env_.RemoveFile(making);
     (void)env_.RemoveFile(path);
     return st;
   }
@@ -347,10 +354,10 @@ Status JournalWriter::Append(const std::vector<AuditEvent>& events) {
   if (events.empty()) return Status::Ok();
   for (const AuditEvent& e : events) CUSTOS_RETURN_IF_ERROR(ValidateEvent(e));
   std::lock_guard lock(mu_);
-  if (segment_ != nullptr && segment_->size >= rotate_bytes_) segment_.reset();
   // Records written to a file that is no longer at its path would never be folded: the reads
   // they record would be answered without an audit entry. Refuse, and start a new segment at
-  // the next append.
+  // the next append. Checked before a rotation too, so that a segment removed as it filled up
+  // is recorded lost as well.
   if (segment_ != nullptr) {
     if (Status at_path = StillAtItsPath(*segment_); !at_path.ok()) {
       if (at_path.code() == Code::kDataLoss) lost_.push_back({segment_->id, segment_->index});
@@ -358,6 +365,7 @@ Status JournalWriter::Append(const std::vector<AuditEvent>& events) {
       return at_path;
     }
   }
+  if (segment_ != nullptr && segment_->size >= rotate_bytes_) segment_.reset();
   if (segment_ == nullptr) {
     CUSTOS_ASSIGN_OR_RETURN(segment_, NewSegment());
     last_path_ = segment_->path;

@@ -239,6 +239,8 @@ Status AuditLog::RemoveClosedJournals(store::Transaction& txn,
   std::vector<std::string> removed;
   Status failed;
   for (const auto& path : paths) {
+    // Closed means no owner: a file someone holds now is not the one the fold closed.
+    if (JournalHeld(path)) continue;
     Status st = env.RemoveFile(path);
     if (!st.ok() && st.code() != Code::kNotFound) {
       failed = CannotFold("remove a closed journal", st);

@@ -236,6 +236,32 @@ TEST_P(ForwardTest, AProcessThatSawTheLogGrowRefusesItCutBackUnderAnEarlierTip) 
   AppendEntries(1);
 }
 
+// The tip this process wrote last, put back after another process's later entries were cut: the
+// process knows that tip's text, but it saw the log go further (a review of the first version).
+TEST_P(ForwardTest, ATipThisProcessWroteIsRefusedOnceItSawTheLogGoFurther) {
+  AppendEntries(240);
+  crypto::Bytes own_tip;
+  {
+    auto txn = store_->Begin();
+    auto tip = (*txn)->GetMeta(kTipMetaKey);
+    ASSERT_TRUE(tip.ok() && tip->has_value());
+    own_tip = **tip;
+  }
+  std::unique_ptr<AuditLog> mine = std::move(log_);
+  log_ = MakeLog(key_.get());  // another process appends 10 more
+  AppendEntries(10);
+  mine->ObserveCommitted(*store_);
+  CloseStore();  // the cut, through another connection
+  OpenStore();
+  CutBackTo240(own_tip);
+  auto txn = store_->Begin();
+  ASSERT_TRUE(txn.ok());
+  Status st = mine->Append(**txn, Read(0));
+  EXPECT_EQ(st.code(), Code::kDataLoss) << st.ToString();
+  EXPECT_NE(st.message().find("saw it reach entry 250, it now ends at 240"), std::string::npos)
+      << st.ToString();
+}
+
 TEST_P(ForwardTest, SealingRefusesALogThatDivergesFromTheSignedHead) {
   AppendEntries(30);
   ASSERT_TRUE(log_->SealHead(*store_).ok());  // head at 30

@@ -397,6 +397,17 @@ TEST_P(JournalTest, AJournalRemovedWhileInUseRefusesTheAppendAndTheLossIsRecorde
   EXPECT_EQ(rows[3].target, "customer:c5");
 }
 
+// Removed just as it filled up: the rotation does not hide the loss.
+TEST_P(JournalTest, AJournalRemovedAsItFilledUpIsRecordedLostToo) {
+  auto w = jlog_->NewJournal(/*rotate_bytes=*/64);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ASSERT_TRUE((*w)->Append({TimedRead(1), TimedRead(2)}).ok());  // past 64 bytes
+  ASSERT_TRUE(std::filesystem::remove((*w)->path()));
+  EXPECT_EQ((*w)->Append({TimedRead(3)}).code(), Code::kDataLoss);
+  ASSERT_EQ((*w)->lost().size(), 1u);
+  EXPECT_EQ((*w)->lost()[0].records, 2u);
+}
+
 TEST_P(JournalTest, AJournalReplacedUnderItsNameRefusesTheAppend) {
   auto w = NewJournal();
   ASSERT_TRUE(w->Append({TimedRead(1)}).ok());
