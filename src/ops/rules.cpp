@@ -127,7 +127,7 @@ std::string DisclosedCustomer(const store::AuditRow& e) {
         std::string_view(e.reason).substr(0, prefix.size()) != prefix) {
       continue;
     }
-    const std::string id = e.reason.substr(prefix.size(), kCustomerIdLength);
+    std::string id = e.reason.substr(prefix.size(), kCustomerIdLength);
     // The id ends where the reason's ':' begins; anything else is not the vault's wording.
     const size_t end = prefix.size() + kCustomerIdLength;
     if (e.reason.size() > end && e.reason[end] != ':') return "";

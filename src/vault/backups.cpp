@@ -538,6 +538,37 @@ std::string WithoutWitness(std::string_view text) {
   return out;
 }
 
+// The restored copy's config, parsed from `text`. The copy seals its own heads (its log goes on
+// from the backup's): into the original's witness file they would contradict the original's
+// heads, so a shared witness file is commented out of `text` and named in `not_shared`.
+Result<schema::Config> RestoredConfig(std::string& text, const fs::path& dir,
+                                      std::string& not_shared) {
+  const std::string name = (dir / kConfigFile).string();
+  CUSTOS_ASSIGN_OR_RETURN(schema::Config config, schema::ParseConfig(text, name));
+  if (!SharedWitness(config, dir)) return config;
+  not_shared = config.audit.witness_file;
+  text = WithoutWitness(text);
+  CUSTOS_ASSIGN_OR_RETURN(config, schema::ParseConfig(text, name));
+  if (!config.audit.witness_file.empty()) {
+    return InvalidArgument(
+        "restore: the backup's config names its witness file in a way this restore cannot "
+        "leave out; edit the [audit] witness_file line");
+  }
+  return config;
+}
+
+// What the load did, into the restore's report.
+void AddLoaded(backup::LoadReport& loaded, RestoreReport& report) {
+  report.customers_without_key = loaded.customers_without_key;
+  report.rows_without_key = loaded.rows_without_key;
+  for (const auto& [table, rows] : loaded.rows_loaded) report.rows += rows;
+  report.customers = loaded.rows_loaded["customers"];
+  report.customers_dropped = loaded.customers_dropped;
+  report.transactions_dropped = loaded.transactions_dropped;
+  report.notes_dropped = loaded.notes_dropped;
+  report.rows_dropped = loaded.rows_dropped;
+}
+
 // Through the Env (core/env.h): a temporary file, fsynced, renamed into place, the directory
 // fsynced; a failure leaves the previous file (or none) and names the file.
 Status WriteFileSynced(const fs::path& path, std::string_view text, mode_t mode) {
@@ -1029,19 +1060,8 @@ Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
   // The manifest's config says how the KEK is held; nothing else of it is trusted (nor
   // written) until AuthenticateManifest has checked the manifest under the vault's own key.
   std::string text = WithStoreSection(header.config_toml, options);
-  CUSTOS_ASSIGN_OR_RETURN(schema::Config config, schema::ParseConfig(text, config_path.string()));
-  // The restored copy seals its own heads (its log goes on from the backup's): into the
-  // original's witness file they would contradict the original's heads.
-  if (SharedWitness(config, dir)) {
-    report.witness_file_not_shared = config.audit.witness_file;
-    text = WithoutWitness(text);
-    CUSTOS_ASSIGN_OR_RETURN(config, schema::ParseConfig(text, config_path.string()));
-    if (!config.audit.witness_file.empty()) {
-      return InvalidArgument(
-          "restore: the backup's config names its witness file in a way this restore cannot "
-          "leave out; edit the [audit] witness_file line");
-    }
-  }
+  CUSTOS_ASSIGN_OR_RETURN(schema::Config config,
+                          RestoredConfig(text, dir, report.witness_file_not_shared));
   if (config.keys.provider == "keyfile" && options.keyfile.empty()) {
     return InvalidArgument("restore: the vault's KEK is a keyfile: give it with --keyfile");
   }
@@ -1064,14 +1084,7 @@ Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
     CUSTOS_ASSIGN_OR_RETURN(backup::LoadReport loaded,
                             LoadInto(config, dir, options, header, *kek, destroyed, key_backup));
     report.key_backup = key_backup;
-    report.customers_without_key = loaded.customers_without_key;
-    report.rows_without_key = loaded.rows_without_key;
-    for (const auto& [table, rows] : loaded.rows_loaded) report.rows += rows;
-    report.customers = loaded.rows_loaded["customers"];
-    report.customers_dropped = loaded.customers_dropped;
-    report.transactions_dropped = loaded.transactions_dropped;
-    report.notes_dropped = loaded.notes_dropped;
-    report.rows_dropped = loaded.rows_dropped;
+    AddLoaded(loaded, report);
     // The config last: until it exists the directory holds no vault anyone could open.
     CUSTOS_RETURN_IF_ERROR(WriteFileSynced(config_path, text, 0600));
     OpenOptions open;
