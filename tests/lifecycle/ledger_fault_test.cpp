@@ -14,16 +14,14 @@
 
 #include "core/env.h"
 #include "lifecycle/ledger.h"
+#include "test_files.h"
 
 namespace custos::lifecycle {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using testing::Slurp;
 
 class LedgerFaultTest : public ::testing::Test {
  protected:

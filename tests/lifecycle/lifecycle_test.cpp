@@ -12,6 +12,7 @@
 
 #include "lifecycle/ledger.h"
 #include "lifecycle/rules.h"
+#include "test_files.h"
 
 namespace custos::lifecycle {
 namespace {
@@ -159,10 +160,7 @@ std::unique_ptr<crypto::SigningKey> NewSigner() {
   return std::move(crypto::SigningKey::Generate(crypto::Suite::kAes256Gcm)).value();
 }
 
-std::string Slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using testing::Slurp;
 
 std::vector<std::string> ReadLines(const std::filesystem::path& p) {
   std::ifstream in(p);
