@@ -260,8 +260,9 @@ class AuditLog {
   // Removes the files of journals whose closing fold is committed (`closed` of a committed
   // FoldJournalsInto, or its `removable`), makes the removal durable, then deletes their stored
   // positions in txn: a position is needed only while its file may still be folded. A file that
-  // cannot be removed keeps its position (the next fold tries again). Unavailable: a removal, the
-  // directory's sync or a delete failed. After a failed removal or sync txn may still commit
+  // cannot be removed keeps its position (the next fold tries again); so does one a process
+  // holds now (closed means no owner: it is not the file the fold closed). Unavailable: a removal,
+  // the directory's sync or a delete failed. After a failed removal or sync txn may still commit
   // (what was deleted in it is safe to go); after a failed delete it is broken (drop it).
   Status RemoveClosedJournals(store::Transaction& txn,
                               const std::vector<std::filesystem::path>& paths) const;

@@ -148,7 +148,8 @@ class JournalWriter {
   struct Segment;
   JournalWriter(Env& env, std::filesystem::path dir, std::unique_ptr<crypto::Mac> mac,
                 uint64_t rotate_bytes);
-  // A new segment: created, headed, synced and locked.
+  // A new segment: created under a name no fold reads ("<name>.new"), locked, headed and
+  // synced there, then renamed into place, so no fold sees it before its owner holds it.
   Result<std::unique_ptr<Segment>> NewSegment();
   // OK while the segment's file is still the one under its path (not unlinked, not replaced);
   // DataLoss naming the journal otherwise; Unavailable if it cannot be checked.

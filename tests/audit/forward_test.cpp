@@ -16,6 +16,14 @@ namespace {
 class ForwardTest : public AuditTest {
  protected:
   std::filesystem::path witness_path() const { return dir_ / "elsewhere.witness"; }
+  // The stored tip as its bytes (to be put back later).
+  crypto::Bytes TipBytes() {
+    auto txn = store_->Begin();
+    EXPECT_TRUE(txn.ok());
+    auto tip = (*txn)->GetMeta(kTipMetaKey);
+    EXPECT_TRUE(tip.ok() && tip->has_value());
+    return tip.ok() && tip->has_value() ? **tip : crypto::Bytes{};
+  }
   // The log cut back to its first 240 entries, with `tip` (the tip of then) put back.
   void CutBackTo240(const crypto::Bytes& tip) {
     auto txn = store_->Begin();
@@ -185,13 +193,7 @@ TEST_P(ForwardTest, AVerifierWithoutTheVaultKeyCannotTakeAMacTipsWord) {
 
 TEST_P(ForwardTest, SealingRefusesALogShorterThanTheSignedHead) {
   AppendEntries(240);
-  crypto::Bytes old_tip;
-  {
-    auto txn = store_->Begin();
-    auto tip = (*txn)->GetMeta(kTipMetaKey);
-    ASSERT_TRUE(tip.ok() && tip->has_value());
-    old_tip = **tip;
-  }
+  const crypto::Bytes old_tip = TipBytes();
   AppendEntries(10);
   ASSERT_TRUE(log_->SealHead(*store_).ok());  // head at 250
   CutBackTo240(old_tip);  // with the tip of then: consistent in the database alone
@@ -211,13 +213,7 @@ TEST_P(ForwardTest, SealingRefusesALogShorterThanTheSignedHead) {
 // that saw the log grow refuses to append to it.
 TEST_P(ForwardTest, AProcessThatSawTheLogGrowRefusesItCutBackUnderAnEarlierTip) {
   AppendEntries(240);
-  crypto::Bytes old_tip;
-  {
-    auto txn = store_->Begin();
-    auto tip = (*txn)->GetMeta(kTipMetaKey);
-    ASSERT_TRUE(tip.ok() && tip->has_value());
-    old_tip = **tip;
-  }
+  const crypto::Bytes old_tip = TipBytes();
   AppendEntries(10);
   log_->ObserveCommitted(*store_);  // as a server's journal folder does
   // The cut, made by another process (another connection to the store).
@@ -240,13 +236,7 @@ TEST_P(ForwardTest, AProcessThatSawTheLogGrowRefusesItCutBackUnderAnEarlierTip) 
 // process knows that tip's text, but it saw the log go further (a review of the first version).
 TEST_P(ForwardTest, ATipThisProcessWroteIsRefusedOnceItSawTheLogGoFurther) {
   AppendEntries(240);
-  crypto::Bytes own_tip;
-  {
-    auto txn = store_->Begin();
-    auto tip = (*txn)->GetMeta(kTipMetaKey);
-    ASSERT_TRUE(tip.ok() && tip->has_value());
-    own_tip = **tip;
-  }
+  const crypto::Bytes own_tip = TipBytes();
   std::unique_ptr<AuditLog> mine = std::move(log_);
   log_ = MakeLog(key_.get());  // another process appends 10 more
   AppendEntries(10);
