@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <optional>
 
 #include <fmt/core.h>
 
@@ -23,6 +25,8 @@ constexpr std::string_view kMacLabel = "custos-audit-journal/1";
 constexpr size_t kWriterIdBytes = kJournalIdChars / 4;
 // No entry comes near this; a larger length is a damaged or hostile file.
 constexpr uint32_t kMaxPayload = 1U << 20;
+// How long a name seen to lead to a segment's file is trusted without a new look (StillAtItsPath).
+constexpr std::chrono::milliseconds kNameCheckInterval{1};
 
 void PutU32(std::string& out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
@@ -256,6 +260,8 @@ struct JournalWriter::Segment {
   uint64_t size = kJournalHeaderBytes;  // the length after the last whole append
   uint64_t index = 0;
   crypto::Bytes prev_mac;
+  // When the name was last seen to lead to this file (StillAtItsPath); none before the first.
+  std::optional<std::chrono::steady_clock::time_point> name_checked;
 
   Segment() = default;
   Segment(const Segment&) = delete;
@@ -328,15 +334,23 @@ uint64_t JournalWriter::appended() const {
   return appended_;
 }
 
-Status JournalWriter::StillAtItsPath(const Segment& seg) {
+Status JournalWriter::StillAtItsPath(Segment& seg) {
   struct stat held {};
-  struct stat named {};
   if (::fstat(seg.lock_fd, &held) != 0) {
     return Unavailable(fmt::format("audit journal {}: stat: {}", seg.id, std::strerror(errno)));
   }
-  if (held.st_nlink > 0 && ::lstat(seg.path.c_str(), &named) == 0 && named.st_ino == held.st_ino &&
-      named.st_dev == held.st_dev) {
-    return Status::Ok();
+  if (held.st_nlink > 0) {
+    const auto now = std::chrono::steady_clock::now();
+    if (held.st_nlink == 1 && seg.name_checked.has_value() &&
+        now - *seg.name_checked < kNameCheckInterval) {
+      return Status::Ok();
+    }
+    struct stat named {};
+    if (::lstat(seg.path.c_str(), &named) == 0 && named.st_ino == held.st_ino &&
+        named.st_dev == held.st_dev) {
+      seg.name_checked = now;
+      return Status::Ok();
+    }
   }
   return DataLoss(fmt::format(
       "audit journal {}: its file was removed or replaced while in use (not by Custos): the "

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <chrono>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -417,6 +418,40 @@ TEST_P(JournalTest, AJournalReplacedUnderItsNameRefusesTheAppend) {
   WriteBytes(path, bytes);  // a copy under the name: the writer's file is not it
   EXPECT_EQ(w->Append({TimedRead(2)}).code(), Code::kDataLoss);
   EXPECT_EQ(w->lost().size(), 1u);
+}
+
+// The name is looked up at most once a millisecond while the file has one link (session 40:
+// the lookup was most of the check's cost on a lone read). A file linked elsewhere first keeps
+// a link when its name is replaced, and a file renamed away keeps its only one: both are found
+// at the first append once the interval has passed.
+TEST_P(JournalTest, AJournalLinkedElsewhereAndReplacedIsFoundAtTheNextLookOfItsName) {
+  auto w = NewJournal();
+  ASSERT_TRUE(w->Append({TimedRead(1)}).ok());
+  const std::filesystem::path path = w->path();
+  const std::string bytes = ReadBytes(path);
+  std::filesystem::create_hard_link(path, journal_dir() / "kept-elsewhere");
+  ASSERT_TRUE(w->Append({TimedRead(2)}).ok()) << "a second link alone changes nothing";
+  ASSERT_TRUE(std::filesystem::remove(path));
+  WriteBytes(path, bytes);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  Status st = w->Append({TimedRead(3)});
+  EXPECT_EQ(st.code(), Code::kDataLoss) << st.ToString();
+  ASSERT_EQ(w->lost().size(), 1u);
+  EXPECT_EQ(w->lost()[0].records, 2u);
+}
+
+TEST_P(JournalTest, AJournalRenamedAwayIsFoundAtTheNextLookOfItsName) {
+  auto w = NewJournal();
+  ASSERT_TRUE(w->Append({TimedRead(1)}).ok());
+  ASSERT_TRUE(w->Append({TimedRead(2)}).ok());  // the name looked at, and trusted for a while
+  const std::filesystem::path path = w->path();
+  std::filesystem::rename(path, journal_dir() / "moved-away");
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(w->Append({TimedRead(3)}).code(), Code::kDataLoss);
+  ASSERT_EQ(w->lost().size(), 1u);
+  EXPECT_EQ(w->lost()[0].records, 2u);
+  ASSERT_TRUE(w->Append({TimedRead(4)}).ok()) << "the next append starts a new segment";
+  EXPECT_NE(w->path(), path);
 }
 
 // The review's second way: a position marked "closed" by hand in the store made the next fold
