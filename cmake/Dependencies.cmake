@@ -22,3 +22,20 @@ endif()
 if(CUSTOS_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()
+
+# The programs' allocator (custos and the read benchmarks): gperftools' tcmalloc_minimal
+# (libtcmalloc-minimal4) in place of glibc's malloc, whose free-list consolidation was ~10 % of a
+# lone audited read's profile (BENCHMARKS.md, "The allocator"; docs/decisions.md). Not with the
+# sanitizers, which bring their own. custos_use_program_allocator(TARGET) links it in.
+option(CUSTOS_TCMALLOC "Link the programs with tcmalloc_minimal (gperftools)" ON)
+if(CUSTOS_TCMALLOC AND NOT CUSTOS_SANITIZE AND NOT CUSTOS_TSAN)
+  find_library(CUSTOS_TCMALLOC_LIBRARY NAMES tcmalloc_minimal libtcmalloc_minimal.so.4 REQUIRED)
+  set(CUSTOS_ALLOCATOR_LIBRARY ${CUSTOS_TCMALLOC_LIBRARY})
+endif()
+function(custos_use_program_allocator target)
+  if(CUSTOS_ALLOCATOR_LIBRARY)
+    # Nothing calls tcmalloc by name: keep it linked even where --as-needed is the default.
+    target_link_libraries(${target} PRIVATE "-Wl,--push-state,--no-as-needed"
+                          ${CUSTOS_ALLOCATOR_LIBRARY} "-Wl,--pop-state")
+  endif()
+endfunction()

@@ -10,7 +10,7 @@ PACKAGES=(
   libutfcpp-dev libhowardhinnant-date-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev libcpp-httplib-dev libboost1.81-dev libpq-dev libhyperscan-dev libp11-kit-dev
-  libzip-dev
+  libzip-dev libtcmalloc-minimal4
   softhsm2
   clang-14 libclang-rt-14-dev
   wrk nginx-light ripgrep curl
