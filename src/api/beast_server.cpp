@@ -288,6 +288,9 @@ class Session : public std::enable_shared_from_this<Session> {
         stream_, buffer_, *parser_,
         [self = shared_from_this()](const beast::error_code& ec, size_t) {
           self->ReleaseBody();
+          // The client ended its side before the body was whole: nothing to answer, and not a
+          // malformed request (the metrics' "(protocol)" route counts those).
+          if (ec == http::error::partial_message) return self->Close();
           if (ec == http::error::body_limit) return self->Refuse(413, "");
           if (ec == http::error::buffer_overflow) {
             return self->Refuse(

@@ -40,6 +40,15 @@ class RawTls {
 
   bool connected() const { return connected_; }
 
+  // Ends the client's side: TLS close_notify, then the TCP write half (the server reads end of
+  // stream; the client can still read).
+  void EndWriting() {
+    BIO_ssl_shutdown(bio_.get());
+    int fd = -1;
+    BIO_get_fd(bio_.get(), &fd);
+    if (fd >= 0) ::shutdown(fd, SHUT_WR);
+  }
+
   bool Send(std::string_view data) {
     while (!data.empty()) {
       const int n = BIO_write(bio_.get(), data.data(), static_cast<int>(data.size()));
@@ -197,6 +206,30 @@ TEST_F(EdgeTest, AmbiguousFramingIs400AndClosesTheConnection) {
     EXPECT_NE(answer.find("Connection: close"), std::string::npos) << answer;
     EXPECT_TRUE(closed);
   }
+  EXPECT_EQ(Notes(id), 0u);
+}
+
+// A client that ends its side halfway through a body is gone, not malformed: no 400 is written
+// to it and the metrics' "(protocol)" route (framing and limits refused) does not count it.
+TEST_F(EdgeTest, AClientThatEndsItsSideMidBodyIsNotAProtocolError) {
+  const std::string id = CreateThroughApi();
+  const auto protocol_400s = [&] {
+    auto metrics = Client()->Get("/v1/metrics", As("tok-admin", ""));
+    EXPECT_TRUE(metrics);
+    return metrics &&
+           metrics->body.find("route=\"(protocol)\",status=\"400\"") != std::string::npos;
+  };
+  ASSERT_FALSE(protocol_400s());
+  RawTls c(port_);
+  ASSERT_TRUE(c.connected());
+  ASSERT_TRUE(c.Send("POST /v1/customers/" + id + "/notes HTTP/1.1\r\n" + Authorised() +
+                     "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"text\":"));
+  c.EndWriting();
+  bool closed = false;
+  const std::string answer = c.Read(1, milliseconds(3000), &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(Statuses(answer), std::vector<int>{}) << answer;
+  EXPECT_FALSE(protocol_400s());
   EXPECT_EQ(Notes(id), 0u);
 }
 
