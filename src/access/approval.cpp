@@ -104,12 +104,12 @@ Status CheckKind(std::string_view kind) {
   if (kind == kKindBreakGlass || kind == kKindDestruction || kind == kKindBulkExport ||
       kind == kKindRoleGrant || kind == kKindAuditReseal || kind == kKindStoreMigrate ||
       kind == kKindAgreement || kind == kKindShare || kind == kKindPartnerCert ||
-      kind == kKindCredentialReset) {
+      kind == kKindCredentialReset || kind == kKindRestrictionLift) {
     return Status::Ok();
   }
   return InvalidArgument(
       "kind: must be break_glass, destruction, bulk_export, role_grant, credential_reset, "
-      "audit_reseal, store_migrate, agreement, share or partner_cert");
+      "audit_reseal, store_migrate, agreement, share, partner_cert or restriction_lift");
 }
 
 Status CheckRequest(std::string_view kind, std::string_view justification,
@@ -170,6 +170,12 @@ Status CheckRequest(std::string_view kind, std::string_view justification,
       (scope.staff.empty() || !scope.roles.empty() || !scope.customers.empty())) {
     return InvalidArgument(
         "scope 'staff_id': a credential_reset names a staff member and no roles or customers");
+  }
+  if (kind == kKindRestrictionLift && (scope.customers.size() != 1 || !scope.fields.empty() ||
+                                       !scope.levels.empty() || !scope.purpose.empty())) {
+    return InvalidArgument(
+        "scope 'customers': a restriction_lift names one customer and no fields, levels or "
+        "purpose");
   }
   if (kind != kKindRoleGrant && !scope.roles.empty()) {
     return InvalidArgument("scope 'roles': only a role_grant names roles");

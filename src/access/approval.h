@@ -58,6 +58,11 @@ inline constexpr std::string_view kKindShare = "share";
 // request of the staff member making it, naming the partner and the new certificate's SHA-256,
 // marked "used" by the renewal.
 inline constexpr std::string_view kKindPartnerCert = "partner_cert";
+// Lifting a customer's restriction of processing (docs/subject_requests.md, "Lifting a
+// restriction"): it opens the customer's data to every purpose again, so `custos dsr lift`
+// runs only with an approved restriction_lift request of the staff member lifting, naming the
+// one customer, decided by a second person and marked "used" by the lift.
+inline constexpr std::string_view kKindRestrictionLift = "restriction_lift";
 
 inline constexpr std::string_view kStateRequested = "requested";
 inline constexpr std::string_view kStateApproved = "approved";
@@ -100,13 +105,14 @@ std::string ScopeToJson(const ApprovalScope& scope);
 // InvalidArgument naming the key at fault for malformed JSON, unknown keys or wrong types.
 Result<ApprovalScope> ScopeFromJson(std::string_view json);
 
-// OK if kind is one of the ten kinds.
+// OK if kind is one of the eleven kinds.
 Status CheckKind(std::string_view kind);
 // The request rules: justification length, duration (> 0, <= the kind's maximum), a
 // break-glass scope naming 1..kMaxScopeCustomers customers and only known levels, a
 // role_grant naming a staff member and at least one role and no customers, a credential_reset
 // naming a staff member and no roles or customers, a partner_cert
-// naming a partner and a certificate fingerprint (64 lowercase hex) and no customers.
+// naming a partner and a certificate fingerprint (64 lowercase hex) and no customers, a
+// restriction_lift naming one customer and no fields, levels or purpose.
 // InvalidArgument naming the rule.
 Status CheckRequest(std::string_view kind, std::string_view justification,
                     const ApprovalScope& scope, int64_t duration_ms);
@@ -134,9 +140,9 @@ Result<std::vector<Grant>> ActiveBreakGlass(store::Transaction& txn, std::string
                                             std::string_view customer_id, int64_t now_ms);
 
 // Dual control that is good for one act (a role grant, a credential reset, a share, a
-// certificate renewal): the first approval of `kind` that `requester` asked for, approved and
-// in force at now_ms, whose scope `matches`, marked "used" in `txn` and returned; nullopt when
-// there is none. Errors: as the store, or the scope's parse error.
+// certificate renewal, the lift of a restriction): the first approval of `kind` that `requester`
+// asked for, approved and in force at now_ms, whose scope `matches`, marked "used" in `txn` and
+// returned; nullopt when there is none. Errors: as the store, or the scope's parse error.
 Result<std::optional<store::ApprovalRow>> UseApproval(
     store::Transaction& txn, std::string_view requester, std::string_view kind, int64_t now_ms,
     const std::function<bool(const ApprovalScope&)>& matches);

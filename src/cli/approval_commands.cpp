@@ -99,10 +99,11 @@ void AddApprovalGroup(CLI::App& app, Globals& g, Action& action) {
   request
       ->add_option("--kind", req->kind,
                    "break_glass (default), destruction, bulk_export, role_grant, "
-                   "credential_reset, audit_reseal, store_migrate, share, partner_cert")
+                   "credential_reset, audit_reseal, store_migrate, share, partner_cert, "
+                   "restriction_lift")
       ->check(CLI::IsMember({"break_glass", "destruction", "bulk_export", "role_grant",
                              "credential_reset", "audit_reseal", "store_migrate", "share",
-                             "partner_cert"}));
+                             "partner_cert", "restriction_lift"}));
   request->add_option("--agreement", req->agreement,
                       "share: the agreement a share above [sharing] approval_above_rows is under");
   request->add_option("--partner", req->partner_id, "partner_cert: the partner to renew");
@@ -115,7 +116,8 @@ void AddApprovalGroup(CLI::App& app, Globals& g, Action& action) {
                       "member whose password or second factor you will reset");
   request->add_option("--role", req->roles,
                       "role_grant: a role reading confidential or deciding approvals (repeat)");
-  request->add_option("--customer", req->customers, "a customer id (repeat)");
+  request->add_option("--customer", req->customers,
+                      "a customer id (repeat; restriction_lift: the one customer)");
   request->add_option("--field", req->fields, "a field (repeat; default: every field)");
   request->add_option("--level", req->levels, "a level (repeat): general, internal, confidential");
   request->add_option("--for-purpose", req->purpose, "the purpose of the access");

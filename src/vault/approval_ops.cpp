@@ -157,6 +157,11 @@ Result<std::string> ApprovalService::Request(const Context& ctx, const ApprovalR
           PartnerCertScope(s.txn, s.now_ms, request.partner_id, request.cert_pem, scope, refusal));
       if (!refusal.ok()) return Verdict::Deny(refusal);
     }
+    if (request.kind == access::kKindRestrictionLift) {
+      // Asked for by whoever will lift (custos dsr lift): a holder of dsr.manage.
+      Status who = RequireAdminAction(impl, s.actor(), "dsr.manage");
+      if (!who.ok()) return Verdict::Deny(who);
+    }
     if (request.kind == access::kKindAgreement) {
       return Verdict::Deny(InvalidArgument(
           "kind: an agreement's approval request is made by proposing it (custos agreement add)"));

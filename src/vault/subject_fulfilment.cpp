@@ -10,6 +10,7 @@
 
 #include <optional>
 
+#include "access/approval.h"
 #include "lifecycle/rules.h"
 #include "ops/rules.h"
 #include "schema/vocabulary.h"
@@ -245,6 +246,12 @@ Status Deliver(const VaultState& m, const ReportSources& sources, Fulfilment& ou
   return Status::Ok();
 }
 
+// Why a lift is refused without its approval (dual control, session 40).
+constexpr const char* kLiftNeedsApproval =
+    "dual control: lifting a restriction of processing needs an approved restriction_lift "
+    "request of yours naming the customer (custos approval request --kind restriction_lift "
+    "--customer ID), decided by a second person";
+
 }  // namespace
 
 Result<store::RetentionFactsRow> RetentionFactsOf(Scope& s, std::string_view customer_id) {
@@ -375,12 +382,25 @@ Status SubjectRequestService::LiftRestriction(const Context& ctx, std::string_vi
         !bad.ok()) {
       return Verdict::Deny(bad);
     }
-    CUSTOS_ASSIGN_OR_RETURN(int64_t lifted, s.txn.DeleteRestrictions(customer_id));
-    if (lifted == 0) {
+    CUSTOS_ASSIGN_OR_RETURN(auto restrictions, s.txn.ListRestrictions(customer_id));
+    if (restrictions.empty()) {
       return Verdict::Deny(NotFound("customer: under no restriction of processing"));
     }
-    return Verdict::Allow(fmt::format("{} restriction(s) of processing of customer {} lifted: {}",
-                                      lifted, customer_id, reference));
+    // Dual control: an approved restriction_lift request of the actor's naming the customer,
+    // decided by a second person in fact (CheckApprover), used up by this lift.
+    CUSTOS_ASSIGN_OR_RETURN(
+        std::optional<store::ApprovalRow> approval,
+        access::UseApproval(s.txn, s.actor().staff_id, access::kKindRestrictionLift, s.now_ms,
+                            [&](const access::ApprovalScope& scope) {
+                              return scope.customers.size() == 1 &&
+                                     scope.customers[0] == customer_id;
+                            }));
+    if (!approval.has_value()) return Verdict::Deny(FailedPrecondition(kLiftNeedsApproval));
+    CUSTOS_ASSIGN_OR_RETURN(int64_t lifted, s.txn.DeleteRestrictions(customer_id));
+    return Verdict::Allow(
+        fmt::format("{} restriction(s) of processing of customer {} lifted: {}; approval {} "
+                    "approved by '{}'",
+                    lifted, customer_id, reference, approval->approval_id, approval->approver));
   });
 }
 

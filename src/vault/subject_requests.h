@@ -195,8 +195,12 @@ class SubjectRequestService {
   Result<Fulfilment> Refuse(const Context& ctx, std::string_view request_id,
                             std::string_view reason);
   // dsr.lift. Lifts every restriction of processing of the customer (audited with the
-  // reference, a ticket reference like a request's). InvalidArgument for a bad customer id or
-  // reference; NotFound when the customer is under no restriction.
+  // reference, a ticket reference like a request's, and the approval). Dual control: it opens
+  // the customer's data to processing again, so it needs an approved restriction_lift request
+  // of the caller's naming the customer (approvals.h; decided by a second person in fact,
+  // staff_rules.h CheckApprover), which the lift marks "used". InvalidArgument for a bad
+  // customer id or reference; NotFound when the customer is under no restriction (the
+  // approval is left unused); FailedPrecondition naming the rule without such an approval.
   Status LiftRestriction(const Context& ctx, std::string_view customer_id,
                          std::string_view reference);
 

@@ -119,7 +119,7 @@ TEST_F(ApiTest, DataSubjectRequestsRefuseOtherRolesAndBadInputNamingTheMember) {
 
 // Fulfilment over the API (issue 18): a support agent opens, a second staff member verifies
 // the requester, then fulfils an access request (the report inline), restricts a customer;
-// the restriction is lifted.
+// the restriction is lifted once a second person approved the lift.
 TEST_F(ApiTest, ASecondStaffMemberVerifiesAndFulfilsRequestsOverTheApi) {
   const std::string customer = CreateThroughApi();
   auto c = Client();
@@ -162,6 +162,31 @@ TEST_F(ApiTest, ASecondStaffMemberVerifiesAndFulfilsRequestsOverTheApi) {
   ASSERT_EQ(restricted->status, 200) << restricted->body;
   const std::string lift =
       nlohmann::json{{"customer_id", customer}, {"reference", "TCK-2026-0099"}}.dump();
+  // Dual control (session 40): alone, the agent is refused naming the rule; with a
+  // restriction_lift request of theirs that the DPO approved, the lift goes through.
+  auto alone =
+      c->Post("/v1/subject-requests/lift-restriction", As("tok-agent"), lift, "application/json");
+  ASSERT_TRUE(alone);
+  EXPECT_EQ(alone->status, 409) << alone->body;
+  EXPECT_NE(alone->body.find("restriction_lift"), std::string::npos) << alone->body;
+  const std::string ask = nlohmann::json{
+      {"kind", "restriction_lift"},
+      {"justification", "TCK-2026-0099: lift requested"},
+      {"customers", {customer}},
+      {"duration_ms",
+       3600000}}.dump();
+  auto asked = c->Post("/v1/approvals", As("tok-agent", ""), ask, "application/json");
+  ASSERT_TRUE(asked);
+  ASSERT_EQ(asked->status, 201) << asked->body;
+  const std::string approval = Json(asked).value("approval_id", "");
+  auto own = c->Post("/v1/approvals/" + approval + "/approve", As("tok-agent", ""), "{}",
+                     "application/json");
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->status, 403) << own->body;
+  auto approved = c->Post("/v1/approvals/" + approval + "/approve", As("tok-dpo", ""), "{}",
+                          "application/json");
+  ASSERT_TRUE(approved);
+  ASSERT_EQ(approved->status, 200) << approved->body;
   auto lifted =
       c->Post("/v1/subject-requests/lift-restriction", As("tok-agent"), lift, "application/json");
   ASSERT_TRUE(lifted);

@@ -85,6 +85,20 @@ class SubjectFulfilmentTest : public VaultTest {
     return opened->request_id;
   }
 
+  // `requester`'s restriction_lift request for `customer` (dual control over `dsr lift`); its
+  // id, or empty when refused (`refusal` then says why).
+  std::string AskToLift(const Context& requester, const std::string& customer,
+                        Status* refusal = nullptr) {
+    ApprovalRequest r;
+    r.kind = "restriction_lift";
+    r.justification = "TCK-2026-0050: the customer asked to lift the restriction";
+    r.customers = {customer};
+    r.duration_ms = 3600 * 1000;
+    auto id = vault_->approvals().Request(requester, r);
+    if (refusal != nullptr) *refusal = id.status();
+    return id.ok() ? *id : std::string();
+  }
+
   std::string AuditLog() {
     std::ostringstream log;
     Status st = vault_->audit().Export(Context{"dpo", "legal_obligation", Channel::kCli, "r"}, log);
@@ -338,15 +352,89 @@ TEST_F(SubjectFulfilmentTest, ARestrictedCustomerIsRefusedToAMarketerAndToCustom
     EXPECT_GT(restricted, 0u) << staff;
   }
 
-  // Lifting is audited, and needs the grant.
+  // Lifting is audited, and needs the grant and a second person's approval.
   EXPECT_EQ(
       vault_->subject_requests().LiftRestriction(Marketer(), customer_, "TCK-2026-0050").code(),
       Code::kPermissionDenied);
+  const std::string approval = AskToLift(Desk(), customer_);
+  ASSERT_FALSE(approval.empty());
+  ASSERT_TRUE(vault_->approvals().Approve(Dpo(), approval).ok());
   ASSERT_TRUE(vault_->subject_requests().LiftRestriction(Desk(), customer_, "TCK-2026-0050").ok());
   EXPECT_EQ(vault_->subject_requests().LiftRestriction(Desk(), customer_, "TCK-2026-0050").code(),
             Code::kNotFound);
   EXPECT_TRUE(vault_->customers().Get(SupportAgent(), customer_, {}).ok());
   EXPECT_NE(AuditLog().find("\"dsr.lift\""), std::string::npos);
+}
+
+// Lifting a restriction opens the customer's data to processing again (session 40): one staff
+// member asks (a restriction_lift request naming the customer), a second person in fact
+// approves, and only then does the one who asked lift it; the approval is good for one lift.
+TEST_F(SubjectFulfilmentTest, LiftingARestrictionNeedsASecondPersonsApproval) {
+  const std::string id = OpenVerified("restriction");
+  ASSERT_TRUE(vault_->subject_requests().Fulfil(Colleague(), id).ok());
+  const auto still_restricted = [&] {
+    return vault_->customers().Get(SupportAgent(), customer_, {}).status().code() ==
+           Code::kPermissionDenied;
+  };
+  ASSERT_TRUE(still_restricted());
+
+  // Alone: refused naming the rule, nothing lifted, audited "deny".
+  const Status alone = vault_->subject_requests().LiftRestriction(Desk(), customer_, "TCK-50");
+  EXPECT_EQ(alone.code(), Code::kFailedPrecondition) << alone.ToString();
+  EXPECT_NE(alone.message().find("restriction_lift"), std::string::npos) << alone.message();
+  EXPECT_TRUE(still_restricted());
+
+  // Whoever asks holds dsr.manage; the request names one customer.
+  Status refused;
+  EXPECT_TRUE(AskToLift(Marketer(), customer_, &refused).empty());
+  EXPECT_EQ(refused.code(), Code::kPermissionDenied) << refused.ToString();
+  ApprovalRequest two;
+  two.kind = "restriction_lift";
+  two.justification = "TCK-2026-0051: two customers at once";
+  two.customers = {customer_, other_};
+  two.duration_ms = 3600 * 1000;
+  EXPECT_EQ(vault_->approvals().Request(Desk(), two).status().code(), Code::kInvalidArgument);
+
+  // The DPO asks: the DPO does not approve it, and an approver whose account was made after
+  // the request is no second person either (two accounts, one person).
+  const std::string dpo_asks = AskToLift(Dpo(), customer_);
+  ASSERT_FALSE(dpo_asks.empty());
+  EXPECT_EQ(vault_->approvals().Approve(Dpo(), dpo_asks).code(), Code::kPermissionDenied);
+  CreateGranted(
+      StaffSpec{"late.sec", "late.sec", "security_administrator", {"security_admin"}, ""});
+  const Context late{"late.sec", "", Channel::kCli, "req-late"};
+  EXPECT_EQ(vault_->approvals().Approve(late, dpo_asks).code(), Code::kPermissionDenied);
+  EXPECT_EQ(vault_->subject_requests().LiftRestriction(Dpo(), customer_, "TCK-50").code(),
+            Code::kFailedPrecondition);
+  EXPECT_TRUE(still_restricted());
+
+  // The desk asks, the DPO approves: the desk lifts; a colleague cannot use the desk's
+  // approval, nor lift another customer with it.
+  const std::string asked = AskToLift(Desk(), customer_);
+  ASSERT_FALSE(asked.empty());
+  ASSERT_TRUE(vault_->approvals().Approve(Dpo(), asked).ok());
+  EXPECT_EQ(vault_->subject_requests().LiftRestriction(Colleague(), customer_, "TCK-50").code(),
+            Code::kFailedPrecondition);
+  EXPECT_TRUE(still_restricted());
+  const Status lifted = vault_->subject_requests().LiftRestriction(Desk(), customer_, "TCK-50");
+  ASSERT_TRUE(lifted.ok()) << lifted.ToString();
+  EXPECT_FALSE(still_restricted());
+  auto used = vault_->approvals().List(Dpo(), "li.na", "used");
+  ASSERT_TRUE(used.ok()) << used.status().ToString();
+  ASSERT_EQ(used->size(), 1u);
+  EXPECT_EQ((*used)[0].approval_id, asked);
+  const std::string log = AuditLog();
+  EXPECT_NE(log.find("failed_precondition: dual control: lifting a restriction"),
+            std::string::npos);
+  EXPECT_NE(log.find("lifted: TCK-50; approval " + asked + " approved by 'dpo'"),
+            std::string::npos);
+
+  // Good for one lift: restricted again, the used approval does not lift it a second time.
+  const std::string again = OpenVerified("restriction");
+  ASSERT_TRUE(vault_->subject_requests().Fulfil(Colleague(), again).ok());
+  EXPECT_EQ(vault_->subject_requests().LiftRestriction(Desk(), customer_, "TCK-52").code(),
+            Code::kFailedPrecondition);
+  EXPECT_TRUE(still_restricted());
 }
 
 TEST_F(SubjectFulfilmentTest, ACorrectionIsAppliedThroughTheValidatedUpdatePath) {
