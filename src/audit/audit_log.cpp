@@ -469,34 +469,78 @@ Status AuditLog::Reseal(store::Store& store) const {
 
 namespace {
 
-// The last whole line of the witness file, decoded: heads only move forward, so it is the
-// furthest. nullopt when the file is missing or holds no whole line. Reads the file's end only.
-std::optional<SignedHead> LastWitnessHead(const std::filesystem::path& path) {
+// A witness line longer than this is not a head (a head line is about 250 characters).
+constexpr size_t kMaxWitnessLine = 65536;
+
+// The furthest head the audit key signed in the witness file: heads only move forward, so it is
+// its last line that is one. Lines after it that are not one (junk, a line of another key, a
+// torn line a crash left) are passed over: they can neither stop a seal nor turn its check
+// off, and Verify fails on them (naming the line), so `audit verify` and the doctor report
+// them. nullopt when the file is missing or holds no such line. Reads the file backwards from
+// its end, a block at a time, only as far as that line. DataLoss for a line over
+// kMaxWitnessLine (not a head; it is not read whole); Unavailable when the file cannot be read.
+Result<std::optional<SignedHead>> LastSignedWitnessHead(const std::filesystem::path& path,
+                                                        crypto::Suite suite,
+                                                        crypto::ByteView public_key) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return std::nullopt;
-  constexpr std::streamoff kTail = 16384;
-  const std::streamoff size = in.tellg();
-  in.seekg(std::max<std::streamoff>(0, size - kTail));
-  std::string tail((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const size_t end = tail.rfind('\n');  // a torn last line (a crash) has none after it
-  if (end == std::string::npos) return std::nullopt;
-  const size_t begin = end == 0 ? std::string::npos : tail.rfind('\n', end - 1);
-  const size_t from = begin == std::string::npos ? 0 : begin + 1;
-  auto head = DecodeHead(std::string_view(tail).substr(from, end - from));
-  if (!head.ok()) return std::nullopt;
-  return *head;
+  if (!in) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec) && !ec) return std::optional<SignedHead>();
+    return Unavailable(fmt::format("audit witness file {}: cannot be read", path.string()));
+  }
+  constexpr std::streamoff kBlock = 16384;
+  std::streamoff pos = in.tellg();
+  std::string tail;  // the bytes from `pos` to the end of the lines not looked at yet
+  bool torn_dropped = false;
+  while (pos > 0) {
+    const std::streamoff from = std::max<std::streamoff>(0, pos - kBlock);
+    std::string block(static_cast<size_t>(pos - from), '\0');
+    in.seekg(from);
+    if (!in.read(block.data(), static_cast<std::streamsize>(block.size()))) {
+      return Unavailable(fmt::format("audit witness file {}: cannot be read", path.string()));
+    }
+    tail.insert(0, block);
+    pos = from;
+    if (!torn_dropped) {  // what follows the last newline never completed (a crash)
+      const size_t newline = tail.rfind('\n');
+      if (newline == std::string::npos) {
+        if (tail.size() > kMaxWitnessLine) break;
+        continue;
+      }
+      tail.resize(newline + 1);
+      torn_dropped = true;
+    }
+    // `tail` ends on a newline: take its lines from the last, each once it is whole.
+    while (!tail.empty()) {
+      const size_t end = tail.size() - 1;
+      const size_t before = end == 0 ? std::string::npos : tail.rfind('\n', end - 1);
+      if (before == std::string::npos && pos > 0) break;  // it starts in an earlier block
+      const size_t begin = before == std::string::npos ? 0 : before + 1;
+      auto head = DecodeHead(std::string_view(tail).substr(begin, end - begin));
+      if (head.ok() && head->suite == suite && VerifyHead(*head, suite, public_key).ok()) {
+        return std::optional<SignedHead>(*std::move(head));
+      }
+      tail.resize(begin);
+    }
+    if (tail.size() > kMaxWitnessLine) break;
+  }
+  if (pos > 0) {
+    return DataLoss(fmt::format(
+        "audit witness file {}: a line of more than {} bytes, not a head (edited?): not sealed; "
+        "run custos audit verify",
+        path.string(), kMaxWitnessLine));
+  }
+  return std::optional<SignedHead>();
 }
 
 }  // namespace
 
 Status AuditLog::CheckLastWitness(store::Transaction& txn, int64_t last_seq) const {
   if (options_.witness_file.empty()) return Status::Ok();
-  const std::optional<SignedHead> witness = LastWitnessHead(options_.witness_file);
-  // Only a head the audit key signed counts (a line anyone wrote stops no seal).
-  if (!witness.has_value() || witness->suite != options_.suite ||
-      !VerifyHead(*witness, options_.suite, options_.public_key).ok()) {
-    return Status::Ok();
-  }
+  CUSTOS_ASSIGN_OR_RETURN(
+      const std::optional<SignedHead> witness,
+      LastSignedWitnessHead(options_.witness_file, options_.suite, options_.public_key));
+  if (!witness.has_value()) return Status::Ok();
   const std::string name = options_.witness_file.string();
   if (witness->seq > last_seq) {
     return DataLoss(fmt::format(

@@ -391,8 +391,11 @@ class AuditLog {
   Result<SignedHead> SignHeadInStore(store::Store& store) const;
   // DataLoss when the witness file's last head (signed under the audit key) is ahead of a log
   // ending at `last_seq`, or signs another entry at its seq: the log was rolled back or
-  // rewritten, and a seal would add a second, conflicting head. OK without a witness file, or
-  // when its last line is missing, torn or not the audit key's.
+  // rewritten, and a seal would add a second, conflicting head. The head compared is the last
+  // line the audit key signed: lines after it that are not one (junk, another key's, a torn
+  // line) are passed over, so they cannot turn the check off (Verify reports them). OK without
+  // a witness file or a signed head in it. DataLoss naming the file for a line too long to be
+  // a head; Unavailable when the file cannot be read.
   Status CheckLastWitness(store::Transaction& txn, int64_t last_seq) const;
   // Writes the head file (create or replace) and appends the head to the witness file.
   Status PublishHead(const SignedHead& head, bool create) const;

@@ -35,6 +35,38 @@ class ForwardTest : public AuditTest {
     ASSERT_TRUE((*txn)->PutMeta(kTipMetaKey, tip).ok());
     ASSERT_TRUE((*txn)->Commit().ok());
   }
+  // Review 39's rollback: a log sealed at 20 and 30 (witness lines 1 and 2), then custos.db and
+  // the head file put back as they were at 20, and two entries appended by another process
+  // (log_, which never saw entry 30): the log ends at 22.
+  void RollBackBehindTheWitnessFile() {
+    log_ = WithWitness();
+    AppendEntries(20);
+    ASSERT_TRUE(log_->SealHead(*store_).ok());  // head file and witness at 20
+    CloseStore();
+    const std::filesystem::path saved_db = db_path().string() + ".saved";
+    const std::filesystem::path saved_head = head_path().string() + ".saved";
+    std::filesystem::copy_file(db_path(), saved_db);
+    std::filesystem::copy_file(head_path(), saved_head);
+    OpenStore();
+    AppendEntries(10);
+    ASSERT_TRUE(log_->SealHead(*store_).ok());  // witness line 2 at 30
+    CloseStore();
+    std::filesystem::copy_file(saved_db, db_path(),
+                               std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::copy_file(saved_head, head_path(),
+                               std::filesystem::copy_options::overwrite_existing);
+    OpenStore();
+    log_ = WithWitness();  // another process: it never saw entry 30
+    AppendEntries(2);      // entries 21 and 22 of the rolled-back log
+  }
+
+  int WitnessLineCount() const {
+    std::ifstream in(witness_path());
+    int lines = 0;
+    for (std::string line; std::getline(in, line);) ++lines;
+    return lines;
+  }
+
   std::unique_ptr<AuditLog> WithWitness() {
     AuditOptions opt = log_->options();
     opt.witness_file = witness_path();
@@ -302,34 +334,50 @@ TEST_P(ForwardTest, AppendingOverAnUnsignedEntryIsRefused) {
 // the next command's close sealed the rolled-back log, adding a second, conflicting head for the
 // same entry to the witness file. A seal now refuses a log the witness file is ahead of.
 TEST_P(ForwardTest, SealingRefusesALogTheWitnessFileIsAheadOf) {
-  log_ = WithWitness();
-  AppendEntries(20);
-  ASSERT_TRUE(log_->SealHead(*store_).ok());  // head file and witness at 20
-  CloseStore();
-  const std::filesystem::path saved_db = db_path().string() + ".saved";
-  const std::filesystem::path saved_head = head_path().string() + ".saved";
-  std::filesystem::copy_file(db_path(), saved_db);
-  std::filesystem::copy_file(head_path(), saved_head);
-  OpenStore();
-  AppendEntries(10);
-  ASSERT_TRUE(log_->SealHead(*store_).ok());  // witness line 2 at 30
-  CloseStore();
-  std::filesystem::copy_file(saved_db, db_path(),
-                             std::filesystem::copy_options::overwrite_existing);
-  std::filesystem::copy_file(saved_head, head_path(),
-                             std::filesystem::copy_options::overwrite_existing);
-  OpenStore();
-  log_ = WithWitness();  // another process: it never saw entry 30
-  AppendEntries(2);      // entries 21 and 22 of the rolled-back log
+  RollBackBehindTheWitnessFile();
   Status st = log_->SealHead(*store_);
   EXPECT_EQ(st.code(), Code::kDataLoss) << st.ToString();
   EXPECT_NE(st.message().find("holds head at seq 30, the log ends at 22: rollback or cut"),
             std::string::npos)
       << st.ToString();
-  std::ifstream in(witness_path());
-  int lines = 0;
-  for (std::string line; std::getline(in, line);) ++lines;
-  EXPECT_EQ(lines, 2) << "no conflicting head added";
+  EXPECT_EQ(WitnessLineCount(), 2) << "no conflicting head added";
+}
+
+// Session 40: a line that is not a head after the last signed one (junk written to the witness
+// file, a line of another key) turned the check above off: the seal read only the last line.
+// The seal now compares the last head the audit key signed, and verify names the junk line.
+TEST_P(ForwardTest, AJunkLastLineInTheWitnessFileDoesNotTurnTheSealsCheckOff) {
+  RollBackBehindTheWitnessFile();
+  {
+    std::ofstream out(witness_path(), std::ios::app);
+    out << "not a head at all\n";
+  }
+  Status st = log_->SealHead(*store_);
+  EXPECT_EQ(st.code(), Code::kDataLoss) << st.ToString();
+  EXPECT_NE(st.message().find("holds head at seq 30, the log ends at 22: rollback or cut"),
+            std::string::npos)
+      << st.ToString();
+  EXPECT_EQ(WitnessLineCount(), 3) << "no conflicting head added";
+}
+
+// The junk itself stops no seal of a log that extends the last signed head (an append-only
+// witness file cannot be mended, and the head file must keep moving forward); verify, and so
+// the doctor, fail on it, naming the line.
+TEST_P(ForwardTest, AJunkLineInTheWitnessFileIsNamedByVerifyNotHiddenBySeals) {
+  log_ = WithWitness();
+  AppendEntries(10);
+  ASSERT_TRUE(log_->SealHead(*store_).ok());
+  {
+    std::ofstream out(witness_path(), std::ios::app);
+    out << "not a head at all\n";
+  }
+  AppendEntries(5);
+  ASSERT_TRUE(log_->SealHead(*store_).ok());
+  EXPECT_EQ(WitnessLineCount(), 3);
+  auto rep = log_->Verify(*store_);
+  ASSERT_TRUE(rep.ok()) << rep.status().ToString();
+  EXPECT_FALSE(rep->ok);
+  EXPECT_NE(rep->problem.find("line 2 is malformed"), std::string::npos) << rep->problem;
 }
 
 TEST_P(ForwardTest, EachSealIsAppendedToTheWitnessFileAndVerifyChecksIt) {
