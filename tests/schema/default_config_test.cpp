@@ -132,6 +132,28 @@ TEST(DefaultConfig, OnlyTheLegalObligationPurposeNeedsNoConsent) {
   EXPECT_EQ(config.FindPurpose("spam"), nullptr);
 }
 
+// A role's description says what it sees (session 40): fulfilling an access, copy or
+// portability request (dsr.manage) shows the customer's values unmasked, so no role holding
+// dsr.manage says it sees "no customer data"; the DPO's says when it sees values.
+TEST(DefaultConfig, NoRoleThatFulfilsSubjectRequestsClaimsToSeeNoCustomerData) {
+  const Config config = Default();
+  size_t fulfilling = 0;
+  for (const RoleDef& role : config.roles) {
+    bool manages_requests = false;
+    for (const GrantDef& grant : role.grants) {
+      for (const std::string& action : grant.actions) manages_requests |= action == "dsr.manage";
+    }
+    if (!manages_requests) continue;
+    ++fulfilling;
+    EXPECT_EQ(role.description.find("no customer data"), std::string::npos)
+        << role.name << ": " << role.description;
+  }
+  EXPECT_EQ(fulfilling, 2u) << "customer_service and dpo";
+  const RoleDef* dpo = config.FindRole("dpo");
+  ASSERT_NE(dpo, nullptr);
+  EXPECT_NE(dpo->description.find("subject request"), std::string::npos) << dpo->description;
+}
+
 TEST(DefaultConfig, DeclaresTheFiveRetentionClasses) {
   const Config config = Default();
   std::vector<std::string> names;

@@ -185,7 +185,7 @@ TEST_F(SubjectFulfilmentTest, WhoeverOpenedARequestNeitherVerifiesNorFulfilsIt) 
   ASSERT_TRUE(done.ok()) << done.status().ToString();
   EXPECT_EQ(done->answer, "fulfilled");
 
-  // The DPO, who reads no customer data, is held to the same rule.
+  // The DPO is held to the same rule.
   auto dpo_own = vault_->subject_requests().Open(Dpo(), {customer_, "copy", "TCK-2026-0003"});
   ASSERT_TRUE(dpo_own.ok()) << dpo_own.status().ToString();
   EXPECT_EQ(vault_->subject_requests()
