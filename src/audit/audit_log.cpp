@@ -95,6 +95,7 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const AuditOptions& options) {
         reinterpret_cast<const uint8_t*>(kJournalLabel.data()), kJournalLabel.size()));
     log->journal_key_.assign(journal.begin(), journal.end());
     Botan::secure_scrub_memory(journal.data(), journal.size());
+    CUSTOS_ASSIGN_OR_RETURN(log->journal_mac_, crypto::Mac::New(options.suite, log->journal_key_));
   }
   return log;
 }

@@ -30,6 +30,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -104,6 +105,10 @@ struct QuarantineReport {
   std::string damage;           // the damage's message: the journal, the record, the check failed
   std::string file_sha256;      // SHA-256 (hex) of the whole file as it was quarantined
   bool already = false;         // an earlier quarantine of it is committed; nothing else done
+  // Its stored position was refused (malformed, failing its MAC, or unsigned and not vouched
+  // for by the log: written in the store, not by a fold): `folded` counts its authentic records
+  // from its start, so those folded before are now in the log twice.
+  bool position_refused = false;
 };
 
 // The directory, under a journal directory, that damaged journals are moved into.
@@ -248,8 +253,13 @@ class AuditLog {
   // to its end is reported in `closed` (its file is removed by FoldJournals after the commit);
   // an unfinished write at its end (a torn record) is cut, and the cut is itself recorded as an
   // entry (action "audit.journal.cut", naming the journal and the bytes, never contents).
-  // DataLoss: a journal record is not authentic (journal.h ScanJournal). Unavailable: the
+  // DataLoss: a journal record is not authentic (journal.h ScanJournal), or a journal's stored
+  // position is refused: malformed, its MAC does not check out, or it has none (written before
+  // session 40) and the log does not hold the records before it in order; such a journal counts
+  // as damaged (CheckJournals) until it is quarantined. An unsigned position the log does vouch
+  // for is signed in txn. Unavailable: the
   // store or a journal file cannot be read or written; the caller must drop txn.
+  // Unfinished segments a crash left are removed (RemoveUnfinishedSegments).
   // `closed`: the journals this fold closed (removable once txn commits); `removable`: the ones
   // an earlier, committed fold closed, whose files can go now (RemoveClosedJournals, with their
   // positions). Only the first fold in a transaction may remove its `removable`: a later one
@@ -266,6 +276,12 @@ class AuditLog {
   // (what was deleted in it is safe to go); after a failed delete it is broken (drop it).
   Status RemoveClosedJournals(store::Transaction& txn,
                               const std::vector<std::filesystem::path>& paths) const;
+  // Removes, of the journal directory's files `names`, each unfinished segment
+  // ("<id>.journal.new", JournalWriter::NewSegment) left by a crash between its creation and
+  // its rename: one no process holds and unchanged for a minute (one being made is held, or
+  // younger). It holds no record. Best effort: a failure is tried again by the next fold.
+  // Called by FoldJournalsInto.
+  void RemoveUnfinishedSegments(const std::vector<std::string>& names) const;
   // Folds every journal record into the log, in transactions of at most `per_transaction`
   // records, and removes the files of closed journals (and then their positions). For readers that
   // must see every entry (queries, verification, exports, backups) and the owner's background fold.
@@ -301,10 +317,11 @@ class AuditLog {
   Result<std::vector<std::string>> QuarantinedJournals() const;
   // Quarantines damaged journal `id` in txn: its authentic records before the damage are
   // folded into the log (as a fold would), and its stored position is marked quarantined, so
-  // no fold reads it again; a file that is not a regular file or cannot be read is neither
-  // read nor hashed (file_sha256 empty). The caller holds a JournalSkip of `id` (and of every
-  // other damaged journal) from before txn begins until it ends, records the quarantine's own
-  // entry in txn, commits, and then calls MoveQuarantined.
+  // no fold reads it again; when the damage is a refused stored position, every authentic
+  // record from the journal's start is folded (position_refused); a file that is not a regular file
+  // or cannot be read is neither read nor hashed (file_sha256 empty). The caller holds a
+  // JournalSkip of `id` (and of every other damaged journal) from before txn begins until it ends,
+  // records the quarantine's own entry in txn, commits, and then calls MoveQuarantined.
   // InvalidArgument: `id` is not a journal id. NotFound: no such journal. FailedPrecondition:
   // a live process holds it (stop that process first), or it is not damaged (a fold takes
   // it). already = true when an earlier quarantine of it is committed (nothing else done).
@@ -410,6 +427,13 @@ class AuditLog {
   std::unique_ptr<crypto::Mac> tip_mac_;
   // The journal records' MAC key, derived as the tip's under its own label; empty without a key.
   crypto::SecretBytes journal_key_;
+  // A MAC under journal_key_ (null without a key): checks journal records and signs and checks
+  // the journals' stored positions (journal_fold.cpp).
+  std::unique_ptr<crypto::Mac> journal_mac_;
+  // Unsigned (older) journal positions the log did not vouch for: refused without walking the
+  // log again (journal_fold.cpp, CheckedPosition).
+  mutable std::mutex unvouched_mu_;
+  mutable std::set<std::string> unvouched_;  // guarded by unvouched_mu_
   // When this log last signed a tip (Now()); INT64_MIN: never.
   mutable std::atomic<int64_t> last_signed_tip_ms_{std::numeric_limits<int64_t>::min()};
   mutable std::mutex seal_mu_;  // one SealHead at a time: the head file must not go backwards

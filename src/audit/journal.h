@@ -18,7 +18,11 @@
 //
 // How far each journal is folded is kept in the store (metadata "audit.journal.<id>", written in
 // the folding transaction), so a fold is exactly-once: two processes folding at once are
-// serialised by the store's write lock, and the second finds nothing left.
+// serialised by the store's write lock, and the second finds nothing left. The stored position
+// carries a MAC under the journal key (over the id, the position and its closed or quarantined
+// mark), so a position written or altered in the store cannot make a fold skip records: it is
+// refused, and the journal counts as damaged (AuditLog::FoldJournalsInto; an unsigned position
+// from before session 40 is taken only once the log shows the records before it).
 //
 // The owner holds an exclusive flock(2) on its journal while it lives; a journal nobody holds
 // is an orphan (its process ended or crashed), which a fold finishes and then removes.

@@ -1,8 +1,14 @@
 // AuditLog's side of the audit journal (journal.h): a process's journal, and folding the
 // journals' records into the log.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cassert>
+#include <ctime>
+#include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,6 +30,35 @@ std::string JournalId(std::string_view name) {
   return std::string(name.substr(0, kJournalIdChars));
 }
 
+// A segment being made: "<id>.journal.new" (JournalWriter::NewSegment), and how old such a
+// file nobody holds must be before a fold removes it. Its maker locks it a few system calls
+// after creating it and renames it once headed, so one that old and unheld was left by a crash
+// between the two; it holds the header only, never a record (records are appended after the
+// rename), so its removal loses nothing.
+constexpr std::string_view kMakingSuffix = ".new";
+constexpr int64_t kUnfinishedSegmentSeconds = 60;
+
+// The id of an unfinished segment's file name, or empty when `name` is not one.
+std::string UnfinishedSegmentId(std::string_view name) {
+  if (name.size() <= kMakingSuffix.size() ||
+      name.substr(name.size() - kMakingSuffix.size()) != kMakingSuffix) {
+    return "";
+  }
+  return JournalId(name.substr(0, name.size() - kMakingSuffix.size()));
+}
+
+// Whether the unfinished segment at `path` was left by a crash: a regular file, unchanged for
+// kUnfinishedSegmentSeconds, that no process holds. One being made is held, or younger.
+bool LeftByACrash(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  if (static_cast<int64_t>(::time(nullptr)) - static_cast<int64_t>(st.st_mtime) <
+      kUnfinishedSegmentSeconds) {
+    return false;
+  }
+  return !JournalHeld(path);
+}
+
 Status CannotFold(std::string_view step, const Status& cause) {
   return Unavailable(fmt::format("audit journal: {}: {}", step, cause.ToString()));
 }
@@ -40,28 +75,97 @@ bool EndsWith(std::string_view text, std::string_view mark) {
 
 // What the log holds of a journal: nothing yet, a position in a journal still in use, or the
 // position it was folded to before it was closed or quarantined. `position` fails when the
-// stored text cannot be read.
+// stored text cannot be read or fails its check (a refused position: the journal counts as
+// damaged, and `state` is kOpen whatever the text says). `auth` says what vouches for it.
 struct StoredPosition {
-  enum class State { kNone, kOpen, kClosed, kQuarantined };
+  enum class State : uint8_t { kNone = 0, kOpen = 1, kClosed = 2, kQuarantined = 3 };
+  // kSigned: its MAC under the journal key checks out. kUnsigned: written by a Custos before
+  // session 40, without a MAC; it counts only once the log vouches for it (VouchForUnsigned).
+  enum class Auth { kSigned, kUnsigned };
   State state = State::kNone;
+  Auth auth = Auth::kSigned;
   Result<JournalPosition> position = JournalPosition{};
 };
 
-Result<StoredPosition> ReadStoredPosition(store::Transaction& txn, std::string_view id) {
+// The stored position's MAC (docs/decisions.md, "Session 40"): under the journal MAC key, over
+// a label no record's MAC input starts with, the journal id, the state and the position, so a
+// row written or altered in the store without the key (a position further on, a closed or
+// quarantined mark, another journal's position) is refused.
+constexpr std::string_view kPositionMacLabel = "custos-audit-journal-position/1";
+constexpr std::string_view kPositionMacMark = " mac=";
+
+void AppendPositionU64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+
+std::string PositionMacInput(std::string_view id, StoredPosition::State state,
+                             const JournalPosition& p) {
+  std::string m(kPositionMacLabel);
+  m.append(id);
+  m.push_back(static_cast<char>(state));
+  AppendPositionU64(m, p.offset);
+  AppendPositionU64(m, p.index);
+  m.append(reinterpret_cast<const char*>(p.prev_mac.data()), p.prev_mac.size());
+  return m;
+}
+
+// The text stored for journal `id` at `p` in `state` (kOpen, kClosed or kQuarantined), signed.
+crypto::Bytes SignedPositionText(const crypto::Mac& mac, std::string_view id,
+                                 StoredPosition::State state, const JournalPosition& p) {
+  std::string text = EncodeJournalPosition(p);
+  if (state == StoredPosition::State::kClosed) text += kClosedMark;
+  if (state == StoredPosition::State::kQuarantined) text += kQuarantinedMark;
+  text += kPositionMacMark;
+  text += crypto::ToHex(mac.Compute(crypto::AsBytes(PositionMacInput(id, state, p))));
+  return crypto::Bytes(text.begin(), text.end());
+}
+
+Status RefusedPosition(std::string_view id, std::string_view why) {
+  return DataLoss(fmt::format(
+      "audit journal {}: its stored position {} (written or altered in the store, not by a "
+      "fold?): nothing is folded from it, so that no record is skipped, until it is "
+      "quarantined",
+      id, why));
+}
+
+Result<StoredPosition> ReadStoredPosition(store::Transaction& txn, std::string_view id,
+                                          const crypto::Mac& mac) {
   auto stored = txn.GetMeta(JournalMetaKey(id));
   if (!stored.ok()) return CannotFold("read a journal's position", stored.status());
   StoredPosition out;
   if (!stored->has_value()) return out;
   std::string_view text(reinterpret_cast<const char*>((*stored)->data()), (*stored)->size());
   out.state = StoredPosition::State::kOpen;
+  std::optional<crypto::Bytes> tag;
+  if (const size_t at = text.rfind(kPositionMacMark); at != std::string_view::npos) {
+    auto bytes = crypto::FromHex(text.substr(at + kPositionMacMark.size()));
+    if (!bytes.ok()) {
+      out.position = RefusedPosition(id, "is malformed");
+      return out;
+    }
+    tag = std::move(*bytes);
+    text = text.substr(0, at);
+  }
+  StoredPosition::State state = StoredPosition::State::kOpen;
   if (EndsWith(text, kClosedMark)) {
-    out.state = StoredPosition::State::kClosed;
+    state = StoredPosition::State::kClosed;
     text.remove_suffix(kClosedMark.size());
   } else if (EndsWith(text, kQuarantinedMark)) {
-    out.state = StoredPosition::State::kQuarantined;
+    state = StoredPosition::State::kQuarantined;
     text.remove_suffix(kQuarantinedMark.size());
   }
   out.position = DecodeJournalPosition(text);
+  if (!out.position.ok()) {
+    out.position = RefusedPosition(id, "is malformed");
+    return out;
+  }
+  if (!tag.has_value()) {
+    out.auth = StoredPosition::Auth::kUnsigned;
+  } else if (!mac.Verify(crypto::AsBytes(PositionMacInput(id, state, *out.position)), *tag)) {
+    out.position = RefusedPosition(id, "fails its MAC check");
+    return out;
+  }
+  out.state = state;
   return out;
 }
 
@@ -81,18 +185,117 @@ Status RegularJournal(const std::filesystem::path& path, std::string_view id) {
 
 // Whether a journal whose stored position says "closed" (folded to its end after its owner was
 // gone) really is: no process holds it, and no whole record follows the position. A fold
-// closes a journal only then, and a journal nobody holds gets no more records, so anything
-// else is a mark written by hand into the store (docs/audit.md, "The read journal"): the mark
-// is not honoured, and the journal is folded on from the position (nothing after it was
+// closes a journal only then, and a journal nobody holds gets no more records; a signed mark
+// is only ever written so, and this is the check an unsigned (older) mark gets. Otherwise the
+// mark is not honoured, and the journal is folded on from the position (nothing after it was
 // folded, so nothing is folded twice). A file that is gone or unreadable is closed for good.
-// `mac` is made on first use.
 Result<bool> ClosedForGoodWith(const std::filesystem::path& path, std::string_view id,
                                const StoredPosition& stored, const crypto::Mac& mac) {
-  if (!stored.position.ok() || !RegularJournal(path, id).ok()) return true;
+  if (!stored.position.ok()) return false;
+  if (!RegularJournal(path, id).ok()) return true;
   if (JournalHeld(path)) return false;
   auto scan = ScanJournalPrefix(path, id, mac, *stored.position);
   if (!scan.ok()) return true;
   return scan->events.empty();
+}
+
+// Whether log entry `row` is what a fold made of journal record `e` (a record without a time
+// got the fold's: AppendRows).
+bool EntryOfRecord(const store::AuditRow& row, const AuditEvent& e, std::string& joined) {
+  if ((e.ts_ms != 0 && row.ts_ms != e.ts_ms) || row.actor != e.actor || row.action != e.action ||
+      row.target != e.target || row.purpose != e.purpose || row.channel != e.channel ||
+      row.decision != e.decision || row.reason != e.reason || row.request_id != e.request_id) {
+    return false;
+  }
+  JoinFieldsInto(e.fields, joined);
+  return row.fields == joined;
+}
+
+// Whether the log (in txn) holds entries made of `records`, in their order, among others: a
+// walk back from the log's end, a page at a time, until the first record's entry (or the
+// log's start: not held). Folds append a journal's records in order, so every position a fold
+// stored has its records in the log; a position further on has records after the real one
+// that are in no entry.
+Result<bool> LogHoldsRecords(store::Transaction& txn, const std::vector<AuditEvent>& records) {
+  size_t left = records.size();
+  if (left == 0) return true;
+  auto head = txn.GetAuditHead();
+  if (!head.ok()) return CannotFold("read the log's head", head.status());
+  if (!head->has_value()) return false;
+  constexpr int64_t kPage = 1000;
+  std::string joined;
+  for (int64_t hi = (*head)->seq; hi >= 1 && left > 0;) {
+    const int64_t lo = std::max<int64_t>(1, hi - kPage + 1);
+    auto rows = txn.ReadAudit(lo, static_cast<size_t>(hi - lo + 1));
+    if (!rows.ok()) return CannotFold("read entries", rows.status());
+    for (auto it = rows->rbegin(); it != rows->rend() && left > 0; ++it) {
+      if (EntryOfRecord(*it, records[left - 1], joined)) --left;
+    }
+    hi = lo - 1;
+  }
+  return left == 0;
+}
+
+// Whether an unsigned position (written before positions were signed, session 40) may be
+// taken: the log must show it, so that a row written by hand without the key, which would
+// otherwise be trusted as an old one, skips nothing. The journal's records up to it must be
+// authentic, end exactly at it and be in the log in order (LogHoldsRecords); a closed mark must
+// pass ClosedForGoodWith, and a quarantined one must sit right before damage (a quarantine
+// marks only that). A file that is not a regular journal skips nothing by any position.
+Result<bool> VouchForUnsigned(store::Transaction& txn, const std::filesystem::path& path,
+                              std::string_view id, const StoredPosition& stored,
+                              const crypto::Mac& mac) {
+  const JournalPosition& at = *stored.position;
+  if (!RegularJournal(path, id).ok()) return true;
+  auto upto = ScanJournal(path, id, mac, JournalPosition{}, at.index);
+  if (!upto.ok()) return upto.status().code() == Code::kNotFound;
+  if (upto->events.size() != at.index || upto->end.offset != at.offset ||
+      upto->end.prev_mac != at.prev_mac) {
+    return false;
+  }
+  CUSTOS_ASSIGN_OR_RETURN(const bool held, LogHoldsRecords(txn, upto->events));
+  if (!held) return false;
+  if (stored.state == StoredPosition::State::kClosed) {
+    return ClosedForGoodWith(path, id, stored, mac);
+  }
+  if (stored.state == StoredPosition::State::kQuarantined) {
+    auto after = ScanJournalPrefix(path, id, mac, at);
+    return !after.ok() || (after->events.empty() && !after->damage.ok());
+  }
+  return true;
+}
+
+// An unsigned position the log does not vouch for, refused.
+StoredPosition Refused(StoredPosition stored, std::string_view id) {
+  stored.state = StoredPosition::State::kOpen;
+  stored.position = RefusedPosition(
+      id,
+      "has no MAC (as a Custos before session 40 wrote it) and the log does not show the "
+      "records before it folded");
+  return stored;
+}
+
+// The stored position of journal `id` (its file at `path`), as a fold may take it: signed, or
+// unsigned and vouched for by the log (VouchForUnsigned; a refusal is remembered in
+// `unvouched`, so that the walk is not made again at every fold). A position that is neither
+// is refused: `position` fails, and the journal counts as damaged.
+Result<StoredPosition> CheckedPosition(store::Transaction& txn, const std::filesystem::path& path,
+                                       std::string_view id, const crypto::Mac& mac,
+                                       std::mutex& unvouched_mu, std::set<std::string>& unvouched) {
+  CUSTOS_ASSIGN_OR_RETURN(StoredPosition stored, ReadStoredPosition(txn, id, mac));
+  if (stored.auth != StoredPosition::Auth::kUnsigned) return stored;
+  const std::string seen = fmt::format("{} {} {}", id, static_cast<int>(stored.state),
+                                       EncodeJournalPosition(*stored.position));
+  bool vouched = false;
+  {
+    std::lock_guard lock(unvouched_mu);
+    if (unvouched.count(seen) != 0) return Refused(std::move(stored), id);
+  }
+  CUSTOS_ASSIGN_OR_RETURN(vouched, VouchForUnsigned(txn, path, id, stored, mac));
+  if (vouched) return stored;
+  std::lock_guard lock(unvouched_mu);
+  unvouched.insert(seen);
+  return Refused(std::move(stored), id);
 }
 
 // CheckJournals's runs in this process (AuditLog::TEST_journal_checks).
@@ -145,28 +348,28 @@ Status AuditLog::FoldJournalsInto(store::Transaction& txn, size_t max_entries, F
   auto names = env.ListDir(options_.journal_dir);
   if (!names.ok() && names.status().code() == Code::kNotFound) return Status::Ok();
   if (!names.ok()) return CannotFold("list the journals", names.status());
-  std::unique_ptr<crypto::Mac> mac;
-  const auto ClosedForGood = [&](const std::filesystem::path& path, std::string_view id,
-                                 const StoredPosition& stored) -> Result<bool> {
-    if (mac == nullptr) {
-      CUSTOS_ASSIGN_OR_RETURN(mac, crypto::Mac::New(options_.suite, journal_key_));
-    }
-    return ClosedForGoodWith(path, id, stored, *mac);
-  };
+  RemoveUnfinishedSegments(*names);
+  const crypto::Mac& mac = *journal_mac_;
   for (const std::string& name : *names) {
     if (max_entries == 0) break;
     const std::string id = JournalId(name);
     if (id.empty() || JournalSkip::Skips(id)) continue;
     const std::filesystem::path path = options_.journal_dir / name;
     const std::string key = JournalMetaKey(id);
-    CUSTOS_ASSIGN_OR_RETURN(StoredPosition stored, ReadStoredPosition(txn, id));
+    CUSTOS_ASSIGN_OR_RETURN(StoredPosition stored,
+                            CheckedPosition(txn, path, id, mac, unvouched_mu_, unvouched_));
+    // An older, unsigned position the log vouched for is signed now, as it stands.
+    if (stored.auth == StoredPosition::Auth::kUnsigned && stored.position.ok()) {
+      Status st = txn.PutMeta(key, SignedPositionText(mac, id, stored.state, *stored.position));
+      if (!st.ok()) return CannotFold("store a journal's position", st);
+    }
     if (stored.state == StoredPosition::State::kClosed) {
-      CUSTOS_ASSIGN_OR_RETURN(const bool closed_for_good, ClosedForGood(path, id, stored));
+      CUSTOS_ASSIGN_OR_RETURN(const bool closed_for_good, ClosedForGoodWith(path, id, stored, mac));
       if (closed_for_good) {
         removable.push_back(path);  // folded and closed before; its removal did not happen yet
         continue;
       }
-      stored.state = StoredPosition::State::kOpen;  // a forged mark: fold on from it
+      stored.state = StoredPosition::State::kOpen;  // not closed after all: fold on from it
     }
     // Quarantined (QuarantineJournalInto); its file is moved after the commit, or, after a
     // crash, by the quarantine run again. Not moved here: in the quarantining transaction
@@ -181,10 +384,7 @@ Status AuditLog::FoldJournalsInto(store::Transaction& txn, size_t max_entries, F
     // Liveness first: a journal whose owner is gone gets no more records, so what is read
     // after this is its whole content.
     const bool held = JournalHeld(path);
-    if (mac == nullptr) {
-      CUSTOS_ASSIGN_OR_RETURN(mac, crypto::Mac::New(options_.suite, journal_key_));
-    }
-    auto scanned = ScanJournal(path, id, *mac, from, max_entries);
+    auto scanned = ScanJournal(path, id, mac, from, max_entries);
     if (!scanned.ok() && scanned.status().code() == Code::kNotFound) continue;
     if (!scanned.ok() && scanned.status().code() == Code::kUnavailable) {
       return CannotFold("read a journal", scanned.status());
@@ -214,9 +414,7 @@ Status AuditLog::FoldJournalsInto(store::Transaction& txn, size_t max_entries, F
       report.entries += static_cast<int64_t>(scan.events.size() - cut);
       max_entries -= std::min(max_entries, scan.events.size());
     }
-    std::string text = EncodeJournalPosition(scan.end);
     if (close) {
-      text += kClosedMark;
       closed.push_back(path);
       ++report.journals_closed;
     }
@@ -224,12 +422,20 @@ Status AuditLog::FoldJournalsInto(store::Transaction& txn, size_t max_entries, F
     const bool empty = close && scan.end.index == 0 && scan.events.empty() &&
                        stored.state == StoredPosition::State::kNone;
     if (!empty && (!scan.events.empty() || close)) {
-      const crypto::Bytes value(text.begin(), text.end());
-      Status st = txn.PutMeta(key, value);
+      const auto state = close ? StoredPosition::State::kClosed : StoredPosition::State::kOpen;
+      Status st = txn.PutMeta(key, SignedPositionText(mac, id, state, scan.end));
       if (!st.ok()) return CannotFold("store a journal's position", st);
     }
   }
   return Status::Ok();
+}
+
+void AuditLog::RemoveUnfinishedSegments(const std::vector<std::string>& names) const {
+  for (const std::string& name : names) {
+    if (UnfinishedSegmentId(name).empty()) continue;
+    const std::filesystem::path path = options_.journal_dir / name;
+    if (LeftByACrash(path)) (void)JournalEnv().RemoveFile(path);  // else the next fold tries
+  }
 }
 
 Status AuditLog::RemoveClosedJournals(store::Transaction& txn,
@@ -273,14 +479,16 @@ Result<std::vector<JournalCheck>> AuditLog::CheckJournals(store::Transaction& tx
   auto names = JournalEnv().ListDir(options_.journal_dir);
   if (!names.ok() && names.status().code() == Code::kNotFound) return checks;
   if (!names.ok()) return CannotFold("list the journals", names.status());
-  CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<crypto::Mac> mac,
-                          crypto::Mac::New(options_.suite, journal_key_));
+  const crypto::Mac* mac = journal_mac_.get();
   for (const std::string& name : *names) {
     const std::string id = JournalId(name);
     if (id.empty()) continue;
     const std::filesystem::path path = options_.journal_dir / name;
-    CUSTOS_ASSIGN_OR_RETURN(StoredPosition stored, ReadStoredPosition(txn, id));
-    // Folded to its end: about to be removed. A forged mark (ClosedForGoodWith) is not.
+    // A refused position (forged, altered, or unsigned and not vouched for) is damage.
+    CUSTOS_ASSIGN_OR_RETURN(StoredPosition stored,
+                            CheckedPosition(txn, path, id, *mac, unvouched_mu_, unvouched_));
+    // Folded to its end: about to be removed. A closed mark on a journal someone holds, or
+    // with records after it, is not (ClosedForGoodWith).
     if (stored.state == StoredPosition::State::kClosed) {
       CUSTOS_ASSIGN_OR_RETURN(const bool closed_for_good,
                               ClosedForGoodWith(path, id, stored, *mac));
@@ -351,7 +559,9 @@ Result<QuarantineReport> AuditLog::QuarantineJournalInto(store::Transaction& txn
   report.id = std::string(id);
   const std::filesystem::path path = options_.journal_dir / name;
   const std::string key = JournalMetaKey(id);
-  CUSTOS_ASSIGN_OR_RETURN(const StoredPosition stored, ReadStoredPosition(txn, id));
+  const crypto::Mac& mac = *journal_mac_;
+  CUSTOS_ASSIGN_OR_RETURN(const StoredPosition stored,
+                          CheckedPosition(txn, path, id, mac, unvouched_mu_, unvouched_));
   if (stored.state == StoredPosition::State::kQuarantined) {
     report.already = true;
     return report;
@@ -360,14 +570,14 @@ Result<QuarantineReport> AuditLog::QuarantineJournalInto(store::Transaction& txn
     return FailedPrecondition(
         fmt::format("audit journal {} was folded to its end: nothing to quarantine", id));
   }
+  // A refused position (malformed, forged, or unsigned and not vouched for): nobody knows how
+  // far the journal was folded, so its authentic records are folded from its start. An entry
+  // too many (a record folded before is in the log twice, and the entry says so), never one
+  // too few.
   JournalPosition from;
-  Status bad_position;  // a stored position nobody can read: nothing of the file is folded
-  if (stored.position.ok()) {
-    from = *stored.position;
-  } else {
-    bad_position =
-        DataLoss(fmt::format("audit journal {}: {}", id, stored.position.status().message()));
-  }
+  const Status refused = stored.position.status();
+  if (refused.ok()) from = *stored.position;
+  report.position_refused = !refused.ok();
   Env& env = JournalEnv();
   const Status regular = RegularJournal(path, id);
   if (regular.code() == Code::kNotFound) {
@@ -379,11 +589,9 @@ Result<QuarantineReport> AuditLog::QuarantineJournalInto(store::Transaction& txn
         "first, then quarantine it",
         id));
   }
-  CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<crypto::Mac> mac,
-                          crypto::Mac::New(options_.suite, journal_key_));
   // Not a regular file, or unreadable: damage, with nothing of it folded or read.
   Result<JournalScan> scanned = JournalScan{};
-  if (regular.ok()) scanned = ScanJournalPrefix(path, id, *mac, from);
+  if (regular.ok()) scanned = ScanJournalPrefix(path, id, mac, from);
   if (!scanned.ok() && scanned.status().code() == Code::kNotFound) {
     return NotFound(fmt::format("audit journal {}: no such journal", id));
   }
@@ -394,10 +602,13 @@ Result<QuarantineReport> AuditLog::QuarantineJournalInto(store::Transaction& txn
   } else {
     scan.damage = regular.ok() ? scanned.status() : regular;
   }
-  if (!bad_position.ok()) {
-    scan.events.clear();
-    scan.end = JournalPosition{};
-    scan.damage = bad_position;
+  if (!refused.ok()) {
+    if (!scan.damage.ok()) {
+      scan.damage = Status(refused.code(),
+                           fmt::format("{}; then {}", refused.message(), scan.damage.message()));
+    } else {
+      scan.damage = refused;
+    }
   }
   if (scan.damage.ok()) {
     return FailedPrecondition(fmt::format(
@@ -417,8 +628,8 @@ Result<QuarantineReport> AuditLog::QuarantineJournalInto(store::Transaction& txn
         crypto::ToHex(crypto::Hash(crypto::Suite::kAes256Gcm, crypto::AsBytes(*bytes)));
   }
   if (!scan.events.empty()) CUSTOS_RETURN_IF_ERROR(AppendRows(txn, scan.events, kKeysBatch));
-  const std::string text = EncodeJournalPosition(scan.end) + std::string(kQuarantinedMark);
-  Status st = txn.PutMeta(key, crypto::Bytes(text.begin(), text.end()));
+  Status st =
+      txn.PutMeta(key, SignedPositionText(mac, id, StoredPosition::State::kQuarantined, scan.end));
   if (!st.ok()) return CannotFold("store a journal's position", st);
   return report;
 }
@@ -460,9 +671,12 @@ Status AuditLog::RecordLostJournals(store::Store& store,
   if (!txn.ok()) return CannotFold("begin", txn.status());
   std::vector<AuditEvent> events;
   for (const LostJournal& journal : lost) {
-    CUSTOS_ASSIGN_OR_RETURN(const StoredPosition stored, ReadStoredPosition(**txn, journal.id));
+    CUSTOS_ASSIGN_OR_RETURN(const StoredPosition stored,
+                            ReadStoredPosition(**txn, journal.id, *journal_mac_));
+    // Only a signed position counts (the file is gone: nothing can vouch for an unsigned one).
     uint64_t folded = 0;
-    if (stored.state != StoredPosition::State::kNone && stored.position.ok()) {
+    if (stored.state != StoredPosition::State::kNone && stored.position.ok() &&
+        stored.auth == StoredPosition::Auth::kSigned) {
       folded = std::min(stored.position->index, journal.records);
     }
     AuditEvent e;

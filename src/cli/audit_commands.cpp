@@ -127,17 +127,22 @@ void AddAuditCommands(CLI::App& app, Globals& g, Action& action) {
                                   {"damaged_record", report->damaged_record},
                                   {"set_aside_bytes", report->set_aside},
                                   {"damage", report->damage},
+                                  {"position_refused", report->position_refused},
                                   {"file_sha256", report->file_sha256}};
             g.out().Print(
                 doc, report->already
                          ? fmt::format("journal {} was quarantined before; its file is in {}/ now",
                                        report->id, audit::kQuarantineDir)
                          : fmt::format("journal {} quarantined: {} authentic record(s) folded into "
-                                       "the log, {} byte(s) from record {} on set aside in {}/ "
+                                       "the log{}, {} byte(s) from record {} on set aside in {}/ "
                                        "(SHA-256 {}); the log can be written again",
-                                       report->id, report->folded, report->set_aside,
-                                       report->damaged_record, audit::kQuarantineDir,
-                                       report->file_sha256));
+                                       report->id, report->folded,
+                                       report->position_refused
+                                           ? " from its start (its stored position was refused: "
+                                             "those folded before are in the log twice)"
+                                           : "",
+                                       report->set_aside, report->damaged_record,
+                                       audit::kQuarantineDir, report->file_sha256));
             return static_cast<int>(kExitOk);
           },
           /*past_damaged_journals=*/true);

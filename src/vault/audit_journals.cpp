@@ -89,10 +89,13 @@ Result<audit::QuarantineReport> AuditService::QuarantineJournal(const Context& c
                             "is still in place");
     }
     return Verdict::Allow(fmt::format(
-        "{}; {} authentic record(s) before it folded into the log; {} byte(s) from record {} on "
+        "{}; {} authentic record(s) {} folded into the log; {} byte(s) from record {} on "
         "set aside in {}/{}{} ({})",
-        report.damage, report.folded, report.set_aside, report.damaged_record,
-        audit::kQuarantineDir, id, audit::kJournalSuffix,
+        report.damage, report.folded,
+        report.position_refused ? "from the journal's start (its stored position was refused: "
+                                  "those folded before are in the log twice)"
+                                : "before it",
+        report.set_aside, report.damaged_record, audit::kQuarantineDir, id, audit::kJournalSuffix,
         report.file_sha256.empty() ? std::string("not readable: no SHA-256")
                                    : "SHA-256 " + report.file_sha256));
   }));

@@ -2,8 +2,11 @@
 // folded into the hash chain exactly once, in order, with their own times; a journal edited,
 // spliced or moved is refused; an unfinished write of an ended process is cut and the cut
 // recorded; a failed write fails closed.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -68,6 +71,73 @@ class JournalTest : public AuditTest {
     auto row = (*txn)->GetMeta(JournalMetaKey(path.stem().string()));
     EXPECT_TRUE(row.ok()) << row.status().ToString();
     return row.ok() ? *row : std::nullopt;
+  }
+
+  // Writes `text` as the stored position of the journal at `path`, as an insider with the
+  // database could (no journal key).
+  void ForgePositionText(const std::filesystem::path& path, const std::string& text) {
+    auto txn = store_->Begin();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE(
+        (*txn)
+            ->PutMeta(JournalMetaKey(path.stem().string()), store::Bytes(text.begin(), text.end()))
+            .ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+
+  // The position at the end of the journal file at `path` holding `records` whole records,
+  // as the file shows it (its length, and its last record's MAC: the last 32 bytes).
+  static std::string EndOfJournalText(const std::filesystem::path& path, uint64_t records) {
+    const std::string bytes = ReadBytes(path);
+    JournalPosition end;
+    end.offset = bytes.size();
+    end.index = records;
+    end.prev_mac.assign(bytes.end() - 32, bytes.end());
+    return EncodeJournalPosition(end);
+  }
+
+  // Review 39's open finding, with `mac` after the forged text: read 1 folded, reads 2 and 3
+  // not, the writer gone, and a position written at the journal's end. The fold must refuse it
+  // (naming the journal), remove nothing, and a quarantine must then fold every record.
+  void ExpectAForwardPositionRefused(const std::string& mac) {
+    auto w = NewJournal();
+    ASSERT_TRUE(w->Append({TimedRead(1)}).ok());
+    EXPECT_EQ(Fold().entries, 1);
+    ASSERT_TRUE(w->Append({TimedRead(2), TimedRead(3)}).ok());
+    const std::filesystem::path path = w->path();
+    w.reset();  // nobody holds it: a fold would close and remove it
+    ForgePositionText(path, EndOfJournalText(path, 3) + mac);
+    auto folded = jlog_->FoldJournals(*store_);
+    ASSERT_EQ(folded.status().code(), Code::kDataLoss) << "never a silent skip";
+    EXPECT_NE(folded.status().message().find(path.stem().string()), std::string::npos);
+    EXPECT_NE(folded.status().message().find("stored position"), std::string::npos);
+    EXPECT_TRUE(std::filesystem::exists(path)) << "not closed, not removed";
+    auto read = store_->BeginRead();
+    ASSERT_TRUE(read.ok());
+    auto checks = jlog_->CheckJournals(**read);
+    ASSERT_TRUE(checks.ok()) << checks.status().ToString();
+    ASSERT_EQ(checks->size(), 1u);
+    EXPECT_EQ((*checks)[0].damage.code(), Code::kDataLoss) << "reported as damage";
+    read->reset();
+    auto report = Quarantine(path.stem().string());
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_TRUE(report->position_refused);
+    EXPECT_EQ(report->folded, 3);
+    std::vector<std::string> targets;
+    for (const store::AuditRow& row : Entries()) targets.push_back(row.target);
+    EXPECT_EQ(targets, (std::vector<std::string>{"customer:c1", "customer:c1", "customer:c2",
+                                                 "customer:c3", "customer:c99"}));
+  }
+
+  // The stored position's text without its MAC: as a Custos before session 40 stored it.
+  std::string UnsignedPositionText(const std::filesystem::path& path) {
+    const std::optional<store::Bytes> row = Position(path);
+    EXPECT_TRUE(row.has_value());
+    if (!row.has_value()) return "";
+    std::string text(row->begin(), row->end());
+    const size_t mac = text.rfind(" mac=");
+    EXPECT_NE(mac, std::string::npos) << "a fold signs what it stores";
+    return text.substr(0, mac);
   }
 
   // Three records (reads 1, 2, 3) in a journal, record 1 then edited (c2 -> c7): damaged.
@@ -455,41 +525,129 @@ TEST_P(JournalTest, AJournalRenamedAwayIsFoundAtTheNextLookOfItsName) {
 }
 
 // The review's second way: a position marked "closed" by hand in the store made the next fold
-// remove a journal its writer still held, unfolded records with it. A closed mark is honoured
-// only for a journal nobody holds with no whole record after the mark.
+// remove a journal its writer still held, unfolded records with it. The mark is covered by the
+// position's MAC now: a mark added by hand is refused (the journal counts as damaged) and
+// nothing is removed or skipped.
 TEST_P(JournalTest, AClosedMarkWrittenByHandOnALiveJournalIsNotHonoured) {
   auto w = NewJournal();
   ASSERT_TRUE(w->Append({TimedRead(1)}).ok());
   EXPECT_EQ(Fold().entries, 1);
   ASSERT_TRUE(w->Append({TimedRead(2), TimedRead(3)}).ok());
   const std::filesystem::path path = w->path();
-  {
-    auto txn = store_->Begin();
-    ASSERT_TRUE(txn.ok());
-    auto pos = (*txn)->GetMeta(JournalMetaKey(path.stem().string()));
-    ASSERT_TRUE(pos.ok() && pos->has_value());
-    std::string text((*pos)->begin(), (*pos)->end());
-    text += " closed";
-    ASSERT_TRUE(
-        (*txn)
-            ->PutMeta(JournalMetaKey(path.stem().string()), store::Bytes(text.begin(), text.end()))
-            .ok());
-    ASSERT_TRUE((*txn)->Commit().ok());
-  }
-  auto txn = store_->Begin();
+  const std::optional<store::Bytes> row = Position(path);
+  ASSERT_TRUE(row.has_value());
+  const std::string text(row->begin(), row->end());
+  const size_t mac = text.rfind(" mac=");
+  ASSERT_NE(mac, std::string::npos);
+  ForgePositionText(path, text.substr(0, mac) + " closed" + text.substr(mac));
+  EXPECT_EQ(jlog_->FoldJournals(*store_).status().code(), Code::kDataLoss) << "refused";
+  auto txn = store_->BeginRead();
   ASSERT_TRUE(txn.ok());
   auto checks = jlog_->CheckJournals(**txn);
   ASSERT_TRUE(checks.ok()) << checks.status().ToString();
   ASSERT_EQ(checks->size(), 1u) << "a live journal marked closed is still checked";
-  EXPECT_EQ((*checks)[0].waiting, 2u);
+  EXPECT_EQ((*checks)[0].damage.code(), Code::kDataLoss);
   txn->reset();
-  EXPECT_EQ(Fold().entries, 2) << "folded on from the mark";
   EXPECT_TRUE(std::filesystem::exists(path));
   ASSERT_TRUE(w->Append({TimedRead(4)}).ok());
-  w.reset();  // its owner ends: now the journal closes for good
-  EXPECT_EQ(Fold().entries, 1);
+  w.reset();  // its owner ends: now it can be quarantined, every record folded
+  auto report = Quarantine(path.stem().string());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->position_refused);
+  EXPECT_EQ(report->folded, 4);
+  const auto rows = Entries();
+  ASSERT_EQ(rows.size(), 6u) << "read 1 twice, reads 2-4, the quarantine's own entry";
+  EXPECT_EQ(rows[4].target, "customer:c4");
+}
+
+// Review 39's open finding: a position written further into a journal nobody holds made the
+// next fold skip its records (reads answered without an entry). Written as an older Custos
+// stored positions (no MAC), it is taken only if the log holds the records before it; written
+// with a MAC made without the key, it is refused. Either way the fold fails closed naming the
+// journal, and a quarantine folds every record.
+TEST_P(JournalTest, APositionForgedForwardWithoutAMacOverAnUnheldJournalSkipsNoRecord) {
+  ExpectAForwardPositionRefused("");
+}
+
+TEST_P(JournalTest, APositionForgedForwardWithAMadeUpMacOverAnUnheldJournalSkipsNoRecord) {
+  ExpectAForwardPositionRefused(" mac=" + std::string(64, 'a'));
+}
+
+// An older vault's positions (no MAC) keep working: a position the log vouches for (its
+// records are in the log, in order) is taken and signed at the next fold, which folds only
+// what follows it; a closed mark whose file outlived the fold is removed as before.
+TEST_P(JournalTest, AnUnsignedPositionOfAnOlderCustosIsTakenWhenTheLogHoldsItsRecords) {
+  auto w = NewJournal();
+  ASSERT_TRUE(w->Append({TimedRead(1), TimedRead(2)}).ok());
+  EXPECT_EQ(Fold().entries, 2);
+  {
+    auto txn = store_->Begin();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE(jlog_->Append(**txn, Read(60)).ok());  // another entry after the records
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  const std::filesystem::path path = w->path();
+  ForgePositionText(path, UnsignedPositionText(path));
+  ASSERT_TRUE(w->Append({TimedRead(3)}).ok());
+  EXPECT_EQ(Fold().entries, 1) << "only the record after it";
+  const std::optional<store::Bytes> row = Position(path);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_NE(std::string(row->begin(), row->end()).find(" mac="), std::string::npos)
+      << "signed by that fold";
+  // A closed mark of an older Custos, its file left behind by a crash before the removal.
+  w.reset();
+  {
+    auto txn = store_->Begin();
+    ASSERT_TRUE(txn.ok());
+    FoldReport report;
+    std::vector<std::filesystem::path> closed;
+    ASSERT_TRUE(jlog_->FoldJournalsInto(**txn, 100, report, closed, closed).ok());
+    ASSERT_EQ(closed.size(), 1u);
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  ForgePositionText(path, UnsignedPositionText(path));
+  EXPECT_EQ(Fold().entries, 0);
   EXPECT_FALSE(std::filesystem::exists(path));
-  EXPECT_EQ(Entries().size(), 4u);
+  EXPECT_FALSE(Position(path).has_value());
+  const auto rows = Entries();
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[3].target, "customer:c3");
+}
+
+// Session 40: a crash between creating a new segment under its temporary name
+// ("<id>.journal.new") and renaming it left the file behind for ever. A fold removes one that
+// nobody holds once it is a minute old; one being made (held, or just created) stays, and so
+// does a file that is not a segment's.
+TEST_P(JournalTest, AnUnfinishedSegmentLeftByACrashIsRemovedAndOneBeingMadeIsNot) {
+  std::filesystem::create_directories(journal_dir());
+  const auto unfinished = [&](char fill, bool old) {
+    const std::string id(kJournalIdChars, fill);
+    const std::filesystem::path p = journal_dir() / (id + ".journal.new");
+    WriteBytes(p, "CUSTOSJ1" + id);
+    if (old) {
+      std::filesystem::last_write_time(
+          p, std::filesystem::last_write_time(p) - std::chrono::minutes(5));
+    }
+    return p;
+  };
+  const std::filesystem::path crashed = unfinished('a', true);
+  const std::filesystem::path young = unfinished('b', false);
+  const std::filesystem::path held = unfinished('c', true);
+  const std::filesystem::path other = journal_dir() / "notes.new";
+  WriteBytes(other, "x");
+  std::filesystem::last_write_time(
+      other, std::filesystem::last_write_time(other) - std::chrono::minutes(5));
+  const int lock = ::open(held.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(lock, 0);
+  ASSERT_EQ(::flock(lock, LOCK_EX | LOCK_NB), 0);
+  EXPECT_EQ(Fold().entries, 0);
+  EXPECT_FALSE(std::filesystem::exists(crashed)) << "left by a crash: removed";
+  EXPECT_TRUE(std::filesystem::exists(young)) << "may be being made";
+  EXPECT_TRUE(std::filesystem::exists(held)) << "being made";
+  EXPECT_TRUE(std::filesystem::exists(other)) << "not a segment";
+  ::close(lock);
+  EXPECT_EQ(Fold().entries, 0);
+  EXPECT_FALSE(std::filesystem::exists(held)) << "its maker gone";
 }
 
 TEST_P(JournalTest, ALongJournalMovesToANewSegmentAndTheOldOneIsRemovedOnceFolded) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "audit/audit_log.h"
+#include "raw_store.h"
 #include "vault/doctor.h"
 #include "vault_fixture.h"
 
@@ -140,6 +141,60 @@ TEST_F(JournalQuarantineTest, ADamagedJournalIsReportedQuarantinedAndTheVaultWor
       EXPECT_EQ(f.severity, Severity::kInfo) << f.message;
     }
   }
+}
+
+// Session 40, review 39's open finding: an insider with the database wrote a position at the
+// end of a killed process's journal, so that the next fold would close and remove it without
+// folding its three reads. The position is refused: every write of the log fails naming the
+// journal, the doctor reports it, and the quarantine folds all three reads.
+TEST_F(JournalQuarantineTest, APositionForgedInTheDatabaseSkipsNoReadAndIsReported) {
+  auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  const std::string journal = KilledReaderWithADamagedJournal(*id, /*damage=*/false);
+  {
+    const std::string bytes = ReadFileBytes(journal_dir() / (journal + ".journal"));
+    audit::JournalPosition end;
+    end.offset = bytes.size();
+    end.index = 3;
+    end.prev_mac.assign(bytes.end() - 32, bytes.end());
+    const std::string text = audit::EncodeJournalPosition(end);
+    auto raw = OpenRawStore(dir_);
+    ASSERT_NE(raw, nullptr);
+    auto txn = raw->Begin();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE(
+        (*txn)
+            ->PutMeta(audit::JournalMetaKey(journal), store::Bytes(text.begin(), text.end()))
+            .ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  Reopen();
+  auto refused = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
+  EXPECT_EQ(refused.status().code(), Code::kDataLoss) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find(journal), std::string::npos);
+  EXPECT_NE(refused.status().message().find("stored position"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(journal_dir() / (journal + ".journal")));
+  auto report = vault_->doctor().Run(Dpo());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  bool reported = false;
+  for (const DoctorFinding& f : report->findings) {
+    if (f.id == "audit.journals" && f.severity == Severity::kFailure &&
+        f.message.find(journal) != std::string::npos) {
+      reported = true;
+    }
+  }
+  EXPECT_TRUE(reported);
+  auto done = vault_->audit().QuarantineJournal(Sec(), journal);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_TRUE(done->position_refused);
+  EXPECT_EQ(done->folded, 3);
+  size_t reads = 0;
+  for (const store::AuditRow& r : EntriesOf("customer.read")) reads += r.ts_ms == kKilledReaderMs;
+  EXPECT_GE(reads, 3u) << "every read of the journal is in the log";
+  const std::vector<store::AuditRow> quarantines = EntriesOf("audit.journal.quarantine");
+  ASSERT_FALSE(quarantines.empty());
+  EXPECT_NE(quarantines.back().reason.find("stored position"), std::string::npos)
+      << quarantines.back().reason;
 }
 
 TEST_F(JournalQuarantineTest, OnlyADamagedJournalIsQuarantinedAndEachRefusalIsRecorded) {
