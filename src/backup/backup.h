@@ -124,6 +124,9 @@ struct BackupHeader {
   std::string format;         // "custos-backup/1" (key section) or "/2" (DEKs on the key side)
   int64_t created_at_ms = 0;  // a key backup restoring it must be at least as new
   std::string key_backup;     // format 2: the key backup written with it
+  // The destruction ledger's head the manifest records (ForgetDestroyed; seq 0: none), under
+  // the manifest's signature. Its own signature is the caller's to check (VerifyLedgerHead).
+  LedgerHead ledger_head;
 };
 // Whether a backup of this header takes its DEKs from the key side (format 2).
 bool KeysOnKeySide(const BackupHeader& header);
@@ -189,6 +192,12 @@ struct ManifestAuditHead {
 Result<ManifestAuditHead> ReadManifestAuditHead(const std::filesystem::path& backup_path,
                                                 crypto::ByteView public_key);
 
+// The destruction ledger's head a backup's manifest records (seq 0: none), the manifest's
+// signature checked under `public_key` (required). DataLoss / NotFound as
+// ReadManifestAuditHead.
+Result<LedgerHead> ReadManifestLedgerHead(const std::filesystem::path& backup_path,
+                                          crypto::ByteView public_key);
+
 // The complete backups in `backups_dir` (subdirectories with a manifest), oldest first.
 std::vector<std::filesystem::path> ListBackups(const std::filesystem::path& backups_dir);
 
@@ -207,6 +216,12 @@ struct ForgetReport {
 // customers `ledger` records (new key file fsynced, then the re-signed manifest replaced
 // atomically, then the old key file removed: a crash leaves the old or the new section,
 // both consistent), and appends the entries to backups_dir/destruction-ledger.jsonl.
+// A chained `ledger` (session 40) must hold an unbroken chain (CheckLedgerChain: DataLoss
+// naming the entry, before anything is written); its head, signed by keys.signer, is then
+// recorded in every backup's manifest whose head is older (re-signed, replaced atomically,
+// after the ledger beside the backups was appended to), so a restore knows how far the ledger
+// must reach. FailedPrecondition when a backup's manifest records a head past `ledger`'s end
+// (the vault's ledger has lost entries).
 // `keys` needs kek, signer and public_key. Every entry of `ledger` must be signed by
 // keys.public_key (DestroyedSet::Add): DataLoss naming the entry otherwise, before anything
 // is written. Success: what was rewritten. Unavailable on I/O; DataLoss if

@@ -208,6 +208,10 @@ json SignedJson(const Manifest& m) {
             {"config_toml", m.config_toml}};
   // Only format 2 has it: format 1 manifests keep the signed text they always had.
   if (m.format == kFormatKeySide) j["key_backup"] = m.key_backup;
+  if (m.ledger_head_seq > 0) {
+    j["ledger_head"] = {
+        {"seq", m.ledger_head_seq}, {"hash", m.ledger_head_hash}, {"sig", m.ledger_head_sig_hex}};
+  }
   return j;
 }
 
@@ -262,6 +266,14 @@ Result<Manifest> ParseManifest(std::string_view text) {
     m.checkpoint_signature_hex = cp.at("signature").get<std::string>();
     m.config_toml = j.at("config_toml").get<std::string>();
     m.signature_hex = j.at("signature").get<std::string>();
+    if (j.contains("ledger_head")) {
+      const json& h = j.at("ledger_head");
+      m.ledger_head_seq = h.at("seq").get<int64_t>();
+      m.ledger_head_hash = h.at("hash").get<std::string>();
+      m.ledger_head_sig_hex = h.at("sig").get<std::string>();
+      if (m.ledger_head_seq <= 0)
+        return DataLoss("backup: manifest: a ledger head without entries");
+    }
     for (const ChunkEntry& c : m.chunks) {
       // File names come from an untrusted file: no path may leave the backup directory.
       if (c.file.find('/') != std::string::npos || c.file.starts_with(".")) {

@@ -99,6 +99,12 @@ struct Manifest {
   std::string checkpoint_signature_hex;
   std::string config_toml;  // the vault's custos.toml (no secrets)
   std::string key_backup;   // format 2: the file name of the key backup written with it
+  // The destruction ledger's head when ForgetDestroyed last brought the backup up to date
+  // (session 40; ledger.h): a restore requires its ledgers to reach it. Signed only when set
+  // (seq > 0), so a manifest without it keeps the signed text it always had.
+  int64_t ledger_head_seq = 0;
+  std::string ledger_head_hash;
+  std::string ledger_head_sig_hex;
   std::string signature_hex;
 };
 

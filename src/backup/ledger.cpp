@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
@@ -31,13 +32,24 @@ std::string EntryLine(const LedgerEntry& e) {
          {"run_id", e.run_id},
          {"kind", e.kind},
          {"id_hash", e.id_hash}};
+  if (!e.prev.empty()) j["prev"] = e.prev;
   if (!e.signature.empty()) j["sig"] = crypto::ToHex(e.signature);
   return j.dump();
 }
 
-bool SameEntry(const LedgerEntry& a, const LedgerEntry& b) {
+// The same destroyed item at the same place (whether chained or signed aside).
+bool SameFacts(const LedgerEntry& a, const LedgerEntry& b) {
   return a.seq == b.seq && a.ts_ms == b.ts_ms && a.run_id == b.run_id && a.kind == b.kind &&
          a.id_hash == b.id_hash;
+}
+
+bool SameEntry(const LedgerEntry& a, const LedgerEntry& b) {
+  return SameFacts(a, b) && a.prev == b.prev;
+}
+
+bool IsHash(std::string_view hex) {
+  return hex.size() == kLedgerGenesis.size() &&
+         hex.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
 
 // A crash while appending can leave a last line without its newline, and a crash while
@@ -52,6 +64,52 @@ Status DropTornTail(const std::filesystem::path& path, Env& env) {
   const size_t newline = content.rfind('\n');
   Status st = env.TruncateFile(path, newline == std::string::npos ? 0 : newline + 1);
   if (!st.ok()) return Status(st.code(), "ledger: cannot cut a torn last line: " + st.message());
+  return Status::Ok();
+}
+
+// The whole file: the header and every entry of `ledger`, replacing what was there atomically.
+Status RewriteLedger(const std::filesystem::path& path, const Ledger& ledger, Env& env) {
+  std::string text = HeaderLine(ledger) + "\n";
+  for (const LedgerEntry& e : ledger.entries) text += EntryLine(e) + "\n";
+  Status st = env.WriteFileAtomic(path, text, 0600);
+  if (!st.ok()) return Status(st.code(), "ledger: cannot replace: " + st.message());
+  return Status::Ok();
+}
+
+// AppendLedger for a chained `ledger` (the vault's own, session 40) over the file's
+// `existing` entries: the file must be a prefix of it, and gets its new entries; a file holding
+// entries written before the chain or unsigned, each of which `ledger` holds, is replaced by
+// `ledger` whole. An entry `ledger` does not hold is never dropped: FailedPrecondition.
+Status AppendChained(const std::filesystem::path& path, const Ledger& existing,
+                     const Ledger& ledger, Env& env) {
+  const auto refuse = [&](std::string_view why) {
+    return FailedPrecondition(fmt::format(
+        "ledger {}: {}; the file is left as it was: move it aside (keep it for inspection) and "
+        "run again, the copy is then written anew from the vault's ledger",
+        path.string(), why));
+  };
+  const size_t n = existing.entries.size();
+  if (n > ledger.entries.size()) {
+    return refuse(fmt::format("it holds {} entries, more than the vault's ledger ({})", n,
+                              ledger.entries.size()));
+  }
+  bool rewrite = false;
+  for (size_t i = 0; i < n; ++i) {
+    const LedgerEntry& have = existing.entries[i];
+    const LedgerEntry& want = ledger.entries[i];
+    if (SameEntry(have, want) && (!have.signature.empty() || want.signature.empty())) continue;
+    if (!SameFacts(have, want) || (!have.prev.empty() && have.prev != want.prev)) {
+      return refuse(fmt::format(
+          "its entry {} is not the vault's ledger's (another copy, or altered)", have.seq));
+    }
+    rewrite = true;  // written before the chain, or unsigned: the vault's entry replaces it
+  }
+  if (rewrite) return RewriteLedger(path, ledger, env);
+  std::string text;
+  for (size_t i = n; i < ledger.entries.size(); ++i) text += EntryLine(ledger.entries[i]) + "\n";
+  if (text.empty()) return Status::Ok();
+  Status st = env.AppendDurable(path, text, 0600);
+  if (!st.ok()) return Status(st.code(), "ledger: cannot append: " + st.message());
   return Status::Ok();
 }
 
@@ -98,6 +156,10 @@ Result<Ledger> ReadLedger(const std::filesystem::path& path) {
                     j.at("id_hash").get<std::string>()};
       if (!ValidKind(e.kind)) return bad("kind must be customer, transaction or note");
       if (!crypto::FromHex(e.id_hash).ok()) return bad("id_hash is not hex");
+      if (j.contains("prev")) {
+        e.prev = j.at("prev").get<std::string>();
+        if (!IsHash(e.prev)) return bad("prev is not a hash");
+      }
       if (j.contains("sig")) {
         auto sig = crypto::FromHex(j.at("sig").get<std::string>());
         if (!sig.ok() || sig->empty()) return bad("sig is not hex");
@@ -121,10 +183,100 @@ std::string LedgerIdHash(crypto::ByteView salt, std::string_view id) {
 std::string LedgerEntryMessage(std::string_view vault_id, crypto::ByteView salt,
                                const LedgerEntry& e) {
   // json sorts its keys: the canonical form lifecycle::LedgerEntryMessage signs.
-  const json j = {{"vault_id", vault_id}, {"salt", crypto::ToHex(salt)}, {"seq", e.seq},
-                  {"ts_ms", e.ts_ms},     {"run_id", e.run_id},          {"kind", e.kind},
-                  {"id_hash", e.id_hash}};
-  return "custos/destruction-ledger-entry/v1\n" + j.dump();
+  json j = {{"vault_id", vault_id}, {"salt", crypto::ToHex(salt)}, {"seq", e.seq},
+            {"ts_ms", e.ts_ms},     {"run_id", e.run_id},          {"kind", e.kind},
+            {"id_hash", e.id_hash}};
+  if (e.prev.empty()) return "custos/destruction-ledger-entry/v1\n" + j.dump();
+  j["prev"] = e.prev;
+  return "custos/destruction-ledger-entry/v2\n" + j.dump();
+}
+
+std::string LedgerEntryHash(std::string_view vault_id, crypto::ByteView salt,
+                            const LedgerEntry& e) {
+  return crypto::ToHex(crypto::Hash(crypto::Suite::kAes256Gcm,
+                                    crypto::AsBytes(LedgerEntryMessage(vault_id, salt, e))));
+}
+
+std::string LedgerHeadMessage(std::string_view vault_id, const LedgerHead& head) {
+  const json j = {{"vault_id", vault_id}, {"seq", head.seq}, {"hash", head.hash}};
+  return "custos/destruction-ledger-head/v1\n" + j.dump();
+}
+
+LedgerHead SignLedgerHead(std::string_view vault_id, int64_t seq, std::string hash,
+                          const crypto::SigningKey& signer) {
+  LedgerHead head{seq, std::move(hash)};
+  head.signature = signer.Sign(crypto::AsBytes(LedgerHeadMessage(vault_id, head)));
+  return head;
+}
+
+Status VerifyLedgerHead(std::string_view vault_id, const LedgerHead& head, crypto::Suite suite,
+                        crypto::ByteView public_key) {
+  const std::string message = LedgerHeadMessage(vault_id, head);
+  if (head.signature.empty() ||
+      !crypto::VerifySignature(suite, public_key, crypto::AsBytes(message), head.signature).ok()) {
+    return DataLoss(fmt::format(
+        "destruction ledger head (entry {}): its signature does not verify under the vault's "
+        "checkpoint key",
+        head.seq));
+  }
+  return Status::Ok();
+}
+
+std::string LedgerHeadJson(const LedgerHead& head) {
+  return nlohmann::ordered_json{
+      {"seq", head.seq}, {"hash", head.hash}, {"sig", crypto::ToHex(head.signature)}}
+      .dump();
+}
+
+Result<LedgerHead> ParseLedgerHead(std::string_view text) {
+  const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_object() && j.contains("seq") && j["seq"].is_number_integer() && j.contains("hash") &&
+      j["hash"].is_string() && j.contains("sig") && j["sig"].is_string()) {
+    LedgerHead head{j["seq"].get<int64_t>(), j["hash"].get<std::string>()};
+    auto sig = crypto::FromHex(j["sig"].get<std::string>());
+    if (head.seq > 0 && IsHash(head.hash) && sig.ok()) {
+      head.signature = std::move(sig).value();
+      return head;
+    }
+  }
+  return DataLoss("destruction ledger head: not a head's JSON");
+}
+
+Result<LedgerChain> CheckLedgerChain(const Ledger& ledger) {
+  LedgerChain chain;
+  const size_t linked =
+      static_cast<size_t>(std::count_if(ledger.entries.begin(), ledger.entries.end(),
+                                        [](const LedgerEntry& e) { return !e.prev.empty(); }));
+  if (linked == 0) return chain;
+  if (linked != ledger.entries.size()) {
+    return DataLoss(
+        "destruction ledger: some entries are chained and some are not (a ledger is written "
+        "chained whole, never in part)");
+  }
+  std::string prev(kLedgerGenesis);
+  for (size_t i = 0; i < ledger.entries.size(); ++i) {
+    const LedgerEntry& e = ledger.entries[i];
+    if (e.seq != static_cast<int64_t>(i) + 1 || e.prev != prev) {
+      return DataLoss(fmt::format(
+          "destruction ledger: entry {} of run {} does not follow the entry before it (seq {} "
+          "expected, linked to the previous entry's hash): an entry is missing or out of place; "
+          "a ledger's entries must follow one another from seq 1 without a gap",
+          e.seq, e.run_id, i + 1));
+    }
+    prev = LedgerEntryHash(ledger.vault_id, ledger.salt, e);
+  }
+  chain.chained = true;
+  chain.head = LedgerHead{ledger.entries.back().seq, prev};
+  return chain;
+}
+
+void ChainLedgerEntries(Ledger& ledger, const crypto::SigningKey& signer) {
+  std::string prev(kLedgerGenesis);
+  for (LedgerEntry& e : ledger.entries) {
+    e.prev = prev;
+    e.signature = signer.Sign(crypto::AsBytes(LedgerEntryMessage(ledger.vault_id, ledger.salt, e)));
+    prev = LedgerEntryHash(ledger.vault_id, ledger.salt, e);
+  }
 }
 
 void SignLedgerEntries(Ledger& ledger, const crypto::SigningKey& signer) {
@@ -151,6 +303,9 @@ Status AppendLedger(const std::filesystem::path& path, const Ledger& ledger, Env
       return FailedPrecondition(
           fmt::format("ledger {}: belongs to another vault or salt", path.string()));
     }
+    if (Result<LedgerChain> chain = CheckLedgerChain(ledger); chain.ok() && chain->chained) {
+      return AppendChained(path, existing, ledger, env);
+    }
     // Entries from before signatures, which `ledger` now brings signed: the file is written
     // again with them signed (an entry is replaced only by the same entry).
     std::map<Key, const LedgerEntry*> signed_now;
@@ -168,14 +323,10 @@ Status AppendLedger(const std::filesystem::path& path, const Ledger& ledger, Env
       }
     }
     if (upgrade) {
-      text = HeaderLine(existing) + "\n";
-      for (const LedgerEntry& e : existing.entries) text += EntryLine(e) + "\n";
       for (const LedgerEntry& e : ledger.entries) {
-        if (present.insert({e.run_id, e.seq}).second) text += EntryLine(e) + "\n";
+        if (present.insert({e.run_id, e.seq}).second) existing.entries.push_back(e);
       }
-      Status st = env.WriteFileAtomic(path, text, 0600);
-      if (!st.ok()) return Status(st.code(), "ledger: cannot replace: " + st.message());
-      return Status::Ok();
+      return RewriteLedger(path, existing, env);
     }
   } else {
     text = HeaderLine(ledger) + "\n";

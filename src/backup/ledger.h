@@ -10,6 +10,15 @@
 // only when it verifies under the key the backup's authenticated metadata records
 // (DestroyedSet::Add). Entries written before signatures have none.
 //
+// "prev" (session 40): the entries are chained. Each entry signs the hash of the entry before
+// it (LedgerEntryHash; kLedgerGenesis for the first), and the seqs run 1, 2, 3, ... without a
+// gap (CheckLedgerChain), so no entry can be taken out of the middle unnoticed. What a chain
+// cannot show is a missing tail: the ledger's head (seq and hash of the last entry, signed:
+// LedgerHead) is kept where the ledger file's attacker cannot roll it back alone — the vault's
+// store (meta "lifecycle.ledger_head", and so every backup's KEK-sealed metadata) and every
+// managed backup's signed manifest (ForgetDestroyed) — and a restore requires its ledgers to
+// reach the newest head it knows. Entries written before the chain have no "prev".
+//
 // Thread safety: a DestroyedSet is immutable after Add*; const use is thread-safe.
 #pragma once
 
@@ -30,6 +39,11 @@ namespace custos::backup {
 
 inline constexpr std::string_view kLedgerFormat = "custos-destruction-ledger/1";
 inline constexpr std::string_view kLedgerFile = "destruction-ledger.jsonl";
+// The vault metadata key of the signed ledger head (lifecycle writes it after each run).
+inline constexpr std::string_view kLedgerHeadMetaKey = "lifecycle.ledger_head";
+// The "prev" of the first entry of a chained ledger.
+inline constexpr std::string_view kLedgerGenesis =
+    "0000000000000000000000000000000000000000000000000000000000000000";
 
 struct LedgerEntry {
   int64_t seq = 0;
@@ -40,6 +54,9 @@ struct LedgerEntry {
   // The checkpoint key's signature of LedgerEntryMessage; empty for an entry written before
   // entries were signed (or forged).
   crypto::Bytes signature = {};
+  // The lower-case hex LedgerEntryHash of the entry before it (kLedgerGenesis for seq 1);
+  // empty for an entry written before entries were chained (session 40).
+  std::string prev = {};
 };
 
 struct Ledger {
@@ -58,8 +75,49 @@ std::string LedgerIdHash(crypto::ByteView salt, std::string_view id);
 // What an entry's signature signs: "custos/destruction-ledger-entry/v1\n" and the canonical
 // JSON (keys sorted, no spaces) of {"id_hash","kind","run_id","salt","seq","ts_ms",
 // "vault_id"}, the salt in lower-case hex (lifecycle::LedgerEntryMessage writes the same).
+// A chained entry (prev not empty) signs "custos/destruction-ledger-entry/v2\n" and the same
+// JSON with "prev" added.
 std::string LedgerEntryMessage(std::string_view vault_id, crypto::ByteView salt,
                                const LedgerEntry& entry);
+
+// Lower-case hex SHA-256 of LedgerEntryMessage: what the next entry's "prev" and a head name.
+std::string LedgerEntryHash(std::string_view vault_id, crypto::ByteView salt,
+                            const LedgerEntry& entry);
+
+// How far a ledger reaches: the seq and LedgerEntryHash of its last entry, signed by the
+// vault's checkpoint key over LedgerHeadMessage. JSON {"seq":N,"hash":"<hex>","sig":"<hex>"}
+// in the vault's metadata (kLedgerHeadMetaKey) and in a manifest ("ledger_head").
+struct LedgerHead {
+  int64_t seq = 0;
+  std::string hash;
+  crypto::Bytes signature = {};
+};
+// "custos/destruction-ledger-head/v1\n" and the canonical JSON of {"hash","seq","vault_id"}
+// (lifecycle::LedgerHeadMessage writes the same).
+std::string LedgerHeadMessage(std::string_view vault_id, const LedgerHead& head);
+LedgerHead SignLedgerHead(std::string_view vault_id, int64_t seq, std::string hash,
+                          const crypto::SigningKey& signer);
+// DataLoss when the head's signature does not verify under `public_key`.
+Status VerifyLedgerHead(std::string_view vault_id, const LedgerHead& head, crypto::Suite suite,
+                        crypto::ByteView public_key);
+std::string LedgerHeadJson(const LedgerHead& head);
+// DataLoss when `text` is not a head's JSON.
+Result<LedgerHead> ParseLedgerHead(std::string_view text);
+
+// The chain of a ledger (its signatures are DestroyedSet::Add's to check).
+struct LedgerChain {
+  bool chained = false;  // false: written before the chain (no entry has "prev"), or empty
+  LedgerHead head;       // chained: the last entry's seq and hash (no signature)
+};
+// chained when every entry has a "prev": then entry i (from 0) must have seq i + 1 and name
+// the hash of entry i - 1 (kLedgerGenesis for the first). DataLoss naming the entry and the
+// rule when it does not (an entry taken out or put back out of place), or when some entries
+// are chained and some are not.
+Result<LedgerChain> CheckLedgerChain(const Ledger& ledger);
+
+// Chains the entries of `ledger` in their order (each "prev" the hash of the one before) and
+// signs them with `signer`: what lifecycle writes, for the vault's own entries only.
+void ChainLedgerEntries(Ledger& ledger, const crypto::SigningKey& signer);
 
 // Signs every entry of `ledger` with `signer` (the vault's checkpoint key). For the vault's
 // own entries only: a signature is what makes a restore apply an entry.
@@ -78,6 +136,10 @@ int64_t UnsignedEntries(const Ledger& ledger);
 // with those entries signed and the new ones added; an unsigned entry `ledger` does not sign
 // stays as it is (and a restore refuses the file: docs/backup.md). Nothing is verified here:
 // DestroyedSet::Add is the check.
+// When `ledger` is chained (CheckLedgerChain), the file must be a prefix of it: its new
+// entries are appended; a file written before the chain (or one with a gap), whose every entry
+// `ledger` holds, is replaced atomically by `ledger`. FailedPrecondition, the file left as it
+// was, when it holds an entry `ledger` does not (or another at the same seq).
 // FailedPrecondition if the existing file names another vault or salt.
 // Unavailable naming the file on I/O.
 Status AppendLedger(const std::filesystem::path& path, const Ledger& ledger,

@@ -35,6 +35,16 @@ Result<Manifest> ReadManifest(const fs::path& backup_path, crypto::ByteView expe
   return m;
 }
 
+// The manifest's ledger head (seq 0 when it records none).
+Result<LedgerHead> ManifestLedgerHead(const Manifest& m) {
+  LedgerHead head;
+  if (m.ledger_head_seq == 0) return head;
+  head.seq = m.ledger_head_seq;
+  head.hash = m.ledger_head_hash;
+  CUSTOS_ASSIGN_OR_RETURN(head.signature, crypto::FromHex(m.ledger_head_sig_hex));
+  return head;
+}
+
 Result<std::unique_ptr<crypto::Aead>> OpenBackupKey(const Manifest& m, const BackupKeys& keys) {
   if (keys.kek == nullptr) return InvalidArgument("backup: the KEK is required");
   CUSTOS_ASSIGN_OR_RETURN(crypto::Suite suite, crypto::ParseSuite(m.suite));
@@ -234,6 +244,7 @@ Result<BackupHeader> ReadBackupHeader(const fs::path& backup_path) {
   h.created_at_ms = m.created_at_ms;
   h.key_backup = m.key_backup;
   CUSTOS_ASSIGN_OR_RETURN(h.signing_public_key, crypto::FromHex(m.signing_public_key_hex));
+  CUSTOS_ASSIGN_OR_RETURN(h.ledger_head, ManifestLedgerHead(m));
   return h;
 }
 
@@ -379,6 +390,13 @@ Result<ManifestAuditHead> ReadManifestAuditHead(const fs::path& backup_path,
     CUSTOS_ASSIGN_OR_RETURN(head.hash, crypto::FromHex(m.audit_head_hash_hex));
   }
   return head;
+}
+
+Result<LedgerHead> ReadManifestLedgerHead(const fs::path& backup_path,
+                                          crypto::ByteView public_key) {
+  if (public_key.empty()) return InvalidArgument("backup: a public key is required");
+  CUSTOS_ASSIGN_OR_RETURN(Manifest m, ReadManifest(backup_path, public_key));
+  return ManifestLedgerHead(m);
 }
 
 std::vector<fs::path> ListBackups(const fs::path& backups_dir) {

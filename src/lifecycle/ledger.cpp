@@ -18,10 +18,13 @@ Status LedgerError(std::string_view what, const Status& st) {
 }
 
 constexpr std::string_view kEntrySignatureContext = "custos/destruction-ledger-entry/v1\n";
+constexpr std::string_view kChainedEntrySignatureContext = "custos/destruction-ledger-entry/v2\n";
 
 struct FileScan {
   LedgerFileState state;
   std::set<int64_t> seqs;
+  store::DestructionRow last;  // the last entry and its link (to chain the next one on)
+  std::string last_prev;
 };
 
 // Every whole line of the file (a last line without its newline is a torn append, not an
@@ -45,7 +48,21 @@ Result<FileScan> ScanFile(const std::filesystem::path& file) {
     if (!j.contains("seq") || !j["seq"].is_number_integer()) continue;  // the header
     scan.state.last_seq = j["seq"].get<int64_t>();
     scan.seqs.insert(scan.state.last_seq);
+    if (scan.state.last_seq != static_cast<int64_t>(scan.seqs.size())) scan.state.gap = true;
     if (!j.contains("sig")) ++scan.state.unsigned_entries;
+    if (!j.contains("prev") || !j["prev"].is_string()) {
+      ++scan.state.unchained_entries;
+      scan.last_prev.clear();
+    } else {
+      scan.last_prev = j["prev"].get<std::string>();
+    }
+    const auto text = [&](const char* key) {
+      return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+    };
+    scan.last = store::DestructionRow{
+        scan.state.last_seq,
+        j.contains("ts_ms") && j["ts_ms"].is_number_integer() ? j["ts_ms"].get<int64_t>() : 0,
+        text("run_id"), text("kind"), text("id_hash")};
   }
   return scan;
 }
@@ -67,22 +84,46 @@ std::string IdHash(const crypto::SecretBytes& salt, std::string_view id) {
 }
 
 std::string LedgerEntryMessage(std::string_view vault_id, std::string_view salt_hex,
-                               const store::DestructionRow& e) {
+                               const store::DestructionRow& e, std::string_view prev) {
   // nlohmann::json (not ordered_json) sorts the keys: the canonical form backup/ledger.cpp
   // checks.
-  const nlohmann::json j = {{"vault_id", vault_id}, {"salt", salt_hex},   {"seq", e.seq},
-                            {"ts_ms", e.ts_ms},     {"run_id", e.run_id}, {"kind", e.kind},
-                            {"id_hash", e.id_hash}};
-  return std::string(kEntrySignatureContext) + j.dump();
+  nlohmann::json j = {{"vault_id", vault_id}, {"salt", salt_hex},   {"seq", e.seq},
+                      {"ts_ms", e.ts_ms},     {"run_id", e.run_id}, {"kind", e.kind},
+                      {"id_hash", e.id_hash}};
+  if (prev.empty()) return std::string(kEntrySignatureContext) + j.dump();
+  j["prev"] = prev;
+  return std::string(kChainedEntrySignatureContext) + j.dump();
 }
 
-std::string LedgerLine(const store::DestructionRow& e, crypto::ByteView signature) {
+std::string LedgerEntryHash(std::string_view vault_id, std::string_view salt_hex,
+                            const store::DestructionRow& e, std::string_view prev) {
+  return crypto::ToHex(crypto::Hash(
+      crypto::Suite::kAes256Gcm, crypto::AsBytes(LedgerEntryMessage(vault_id, salt_hex, e, prev))));
+}
+
+std::string LedgerHeadMessage(std::string_view vault_id, const LedgerTip& tip) {
+  const nlohmann::json j = {{"vault_id", vault_id}, {"seq", tip.seq}, {"hash", tip.hash}};
+  return "custos/destruction-ledger-head/v1\n" + j.dump();
+}
+
+std::string SignedLedgerHead(std::string_view vault_id, const LedgerTip& tip,
+                             const crypto::SigningKey& signer) {
+  OrderedJson j;
+  j["seq"] = tip.seq;
+  j["hash"] = tip.hash;
+  j["sig"] = crypto::ToHex(signer.Sign(crypto::AsBytes(LedgerHeadMessage(vault_id, tip))));
+  return j.dump();
+}
+
+std::string LedgerLine(const store::DestructionRow& e, crypto::ByteView signature,
+                       std::string_view prev) {
   OrderedJson j;
   j["seq"] = e.seq;
   j["ts_ms"] = e.ts_ms;
   j["run_id"] = e.run_id;
   j["kind"] = e.kind;
   j["id_hash"] = e.id_hash;
+  if (!prev.empty()) j["prev"] = prev;
   j["sig"] = crypto::ToHex(signature);
   return j.dump();
 }
@@ -109,33 +150,54 @@ Status DropTornTail(const std::filesystem::path& file, Env& env) {
   return st.ok() ? st : LedgerError("cannot cut a torn last line", st);
 }
 
-Status AppendLedger(const std::filesystem::path& file, std::string_view vault_id,
-                    std::string_view salt_hex, const std::vector<store::DestructionRow>& entries,
-                    const crypto::SigningKey& signer, Env& env) {
+Result<LedgerTip> AppendLedger(const std::filesystem::path& file, std::string_view vault_id,
+                               std::string_view salt_hex,
+                               const std::vector<store::DestructionRow>& entries,
+                               const crypto::SigningKey& signer, Env& env) {
   CUSTOS_RETURN_IF_ERROR(DropTornTail(file, env));
   CUSTOS_ASSIGN_OR_RETURN(FileScan scan, ScanFile(file));
+  // Chains each entry on to `tip` and signs it: its line.
+  LedgerTip tip;
   const auto line = [&](const store::DestructionRow& e) {
-    return LedgerLine(e, signer.Sign(crypto::AsBytes(LedgerEntryMessage(vault_id, salt_hex, e)))) +
-           "\n";
+    const std::string prev = tip.seq == 0 ? std::string(kLedgerGenesis) : tip.hash;
+    const std::string message = LedgerEntryMessage(vault_id, salt_hex, e, prev);
+    tip = LedgerTip{
+        e.seq, crypto::ToHex(crypto::Hash(crypto::Suite::kAes256Gcm, crypto::AsBytes(message)))};
+    return LedgerLine(e, signer.Sign(crypto::AsBytes(message)), prev) + "\n";
   };
-  if (scan.state.unsigned_entries > 0) {
-    // A ledger from before entries were signed: replaced whole, every entry signed from the
-    // store's log (never from the file's own lines, which anyone may have added to).
+  if (scan.state.NeedsRewrite()) {
+    // A ledger from before entries were signed or chained, or with a line taken out: replaced
+    // whole, every entry chained and signed from the store's log (never from the file's own
+    // lines, which anyone may have added to).
     std::set<int64_t> given;
     for (const store::DestructionRow& e : entries) given.insert(e.seq);
     for (int64_t seq : scan.seqs) {
       if (given.count(seq) == 0) {
         return FailedPrecondition(fmt::format(
-            "ledger {}: holds unsigned entries and entry {} is not in the destruction log "
-            "given to sign it again; the file is left as it was: move it aside (keep it for "
-            "inspection) and run again, the ledger is then written anew from the log",
+            "ledger {}: is written again from the destruction log (it holds entries unsigned, "
+            "unchained or with a gap) and entry {} is not in the log given; the file is left as "
+            "it was: move it aside (keep it for inspection) and run again, the ledger is then "
+            "written anew from the log",
             file.string(), seq));
       }
     }
     std::string text = HeaderLine(vault_id, salt_hex);
-    for (const store::DestructionRow& e : entries) text += line(e);
+    for (const store::DestructionRow& e : entries) {
+      if (e.seq != tip.seq + 1) {
+        return FailedPrecondition(fmt::format(
+            "ledger {}: the destruction log given does not run from seq 1 without a gap (entry "
+            "{} after {}); the file is left as it was",
+            file.string(), e.seq, tip.seq));
+      }
+      text += line(e);
+    }
     Status st = env.WriteFileAtomic(file, text, 0600);
-    return st.ok() ? st : LedgerError("cannot replace the unsigned destruction ledger", st);
+    if (!st.ok()) return LedgerError("cannot replace the destruction ledger", st);
+    return tip;
+  }
+  if (scan.state.last_seq > 0) {
+    tip = LedgerTip{scan.state.last_seq,
+                    LedgerEntryHash(vault_id, salt_hex, scan.last, scan.last_prev)};
   }
   std::error_code ec;
   const bool is_new =
@@ -143,11 +205,19 @@ Status AppendLedger(const std::filesystem::path& file, std::string_view vault_id
   std::string text;
   if (is_new) text += HeaderLine(vault_id, salt_hex);
   for (const store::DestructionRow& e : entries) {
-    if (e.seq > scan.state.last_seq) text += line(e);
+    if (e.seq <= tip.seq) continue;
+    if (e.seq != tip.seq + 1) {
+      return FailedPrecondition(fmt::format(
+          "ledger {}: the destruction log given does not continue it (entry {} after {}); the "
+          "file is left as it was",
+          file.string(), e.seq, tip.seq));
+    }
+    text += line(e);
   }
-  if (text.empty()) return Status::Ok();
+  if (text.empty()) return tip;
   Status st = env.AppendDurable(file, text, 0600);
-  return st.ok() ? st : LedgerError("cannot append to the destruction ledger", st);
+  if (!st.ok()) return LedgerError("cannot append to the destruction ledger", st);
+  return tip;
 }
 
 }  // namespace custos::lifecycle

@@ -622,6 +622,74 @@ Status PrepareDir(const fs::path& dir) {
   return Status::Ok();
 }
 
+// What a backup's KEK-sealed metadata records of the destruction ledger.
+struct LedgerFacts {
+  crypto::Bytes id_salt;  // "lifecycle.id_salt"; empty before the vault's first destruction run
+  // "lifecycle.ledger_head" (session 40): the head when the backup was taken; seq 0: none
+  // (taken before the vault's first chained run).
+  backup::LedgerHead head;
+};
+
+// The newest destruction ledger head a restore knows (session 40), and where it was found: the
+// backup's metadata (under the KEK), its manifest and the manifests of the other backups
+// beside it (each under the vault's checkpoint key, recorded by ForgetDestroyed after every
+// run). Every head's own signature is checked under that key. A backup beside it whose manifest
+// does not verify is passed over (it is not the one restored). DataLoss when a head does not
+// verify, or two disagree on the same entry.
+struct KnownHead {
+  backup::LedgerHead head;
+  std::string where;
+};
+Result<KnownHead> NewestLedgerHead(const RestoreOptions& options,
+                                   const backup::BackupHeader& header, crypto::Suite suite,
+                                   const backup::LedgerHead& from_meta) {
+  std::vector<KnownHead> heads = {
+      {from_meta, fmt::format("the metadata of backup {}", header.backup_id)},
+      {header.ledger_head, fmt::format("the manifest of backup {}", header.backup_id)}};
+  for (const fs::path& other : backup::ListBackups(options.backup.parent_path())) {
+    std::error_code ec;
+    if (fs::equivalent(other, options.backup, ec)) continue;
+    Result<backup::LedgerHead> head =
+        backup::ReadManifestLedgerHead(other, header.signing_public_key);
+    if (head.ok()) {
+      heads.push_back({*head, fmt::format("the manifest of backup {}", other.filename().string())});
+    }
+  }
+  KnownHead newest;
+  for (const KnownHead& known : heads) {
+    if (known.head.seq == 0) continue;
+    if (Status st =
+            backup::VerifyLedgerHead(header.vault_id, known.head, suite, header.signing_public_key);
+        !st.ok()) {
+      return DataLoss(fmt::format("restore: {} in {}; refused, nothing was written", st.message(),
+                                  known.where));
+    }
+    if (known.head.seq == newest.head.seq && known.head.hash != newest.head.hash) {
+      return DataLoss(fmt::format(
+          "restore: {} and {} record different destruction ledgers up to entry {} (two vaults "
+          "restored from one backup and destroying apart?); refused, nothing was written",
+          newest.where, known.where, known.head.seq));
+    }
+    if (known.head.seq > newest.head.seq) newest = known;
+  }
+  return newest;
+}
+
+// Session 40: the entry at the known head's seq in a chained ledger (CheckLedgerChain passed)
+// must be the head's; true when `ledger` reaches it.
+Result<bool> ReachesHead(const fs::path& path, const backup::Ledger& ledger,
+                         const backup::LedgerChain& chain, const KnownHead& known) {
+  if (!chain.chained || chain.head.seq < known.head.seq) return false;
+  const backup::LedgerEntry& at = ledger.entries[static_cast<size_t>(known.head.seq - 1)];
+  if (backup::LedgerEntryHash(ledger.vault_id, ledger.salt, at) != known.head.hash) {
+    return DataLoss(fmt::format(
+        "restore: destruction ledger {}: its entry {} is not the one {} records (another "
+        "vault's ledger restored from the same backup, or altered); refused, nothing was written",
+        path.string(), known.head.seq, known.where));
+  }
+  return true;
+}
+
 // The destruction ledgers a restore replays: the one beside the backups and every --ledger.
 // Each must be of the backup's vault and, when the backup's metadata (authenticated by the
 // KEK) records the ledger salt, hash ids with that salt. Each entry must be signed by the
@@ -635,7 +703,11 @@ Status PrepareDir(const fs::path& dir) {
 // salt; its ledgers' entries are still checked under the key.
 Result<backup::DestroyedSet> ReadLedgers(const RestoreOptions& options,
                                          const backup::BackupHeader& header, crypto::Suite suite,
-                                         const crypto::Bytes& id_salt, RestoreReport& report) {
+                                         const LedgerFacts& facts, RestoreReport& report) {
+  const crypto::Bytes& id_salt = facts.id_salt;
+  CUSTOS_ASSIGN_OR_RETURN(const KnownHead known,
+                          NewestLedgerHead(options, header, suite, facts.head));
+  bool reached = known.head.seq == 0;
   backup::DestroyedSet set;
   std::vector<std::pair<fs::path, bool>> paths;  // the file, and whether the operator named it
   for (const fs::path& p : options.ledgers) paths.emplace_back(p, true);
@@ -675,8 +747,29 @@ Result<backup::DestroyedSet> ReadLedgers(const RestoreOptions& options,
                     fmt::format("restore: {}: {}; refused, nothing was written", p.string(),
                                 applied.status().message()));
     }
+    // Session 40: no entry taken out of the middle (the chain), none cut off the end (the head).
+    Result<backup::LedgerChain> chain = backup::CheckLedgerChain(ledger);
+    if (!chain.ok()) {
+      return Status(chain.status().code(),
+                    fmt::format("restore: {}: {}; refused, nothing was written", p.string(),
+                                chain.status().message()));
+    }
+    CUSTOS_ASSIGN_OR_RETURN(const bool reaches, ReachesHead(p, ledger, *chain, known));
+    reached = reached || reaches;
     report.ledger_entries += static_cast<int64_t>(ledger.entries.size());
     report.unsigned_ledger_entries += *applied;
+  }
+  if (!reached) {
+    // No customer id here: the ledger names none, and the message says only how far it goes.
+    return DataLoss(fmt::format(
+        "restore: destruction ledger {}: {}, but {} records the ledger up to entry {}: entries "
+        "were cut off its end or it was removed (or it is an older copy); a restore replays "
+        "every destruction up to the newest head it knows, so it is refused, nothing was "
+        "written. Give the vault's own destruction-ledger.jsonl (or a copy that reaches entry "
+        "{}) with --ledger",
+        beside.string(),
+        fs::exists(beside, ec) ? "it does not reach that far (or is not chained)" : "it is absent",
+        known.where, known.head.seq, known.head.seq));
   }
   return set;
 }
@@ -1011,11 +1104,10 @@ Result<std::unique_ptr<crypto::KeyProvider>> OpenRestoreKek(const schema::Config
 // must be signed by it, and name the same vault, before anything is written or opened.
 // DataLoss otherwise, and when the KEK does not open the backup (checked first: the wrong
 // keyfile or passphrase is named as such, review finding F5).
-// Success: the destruction ledger's salt the metadata records ("lifecycle.id_salt"; empty
-// when the vault had run no destruction yet when the backup was taken).
-Result<crypto::Bytes> AuthenticateManifest(const fs::path& backup_path,
-                                           const backup::BackupHeader& header,
-                                           const crypto::KeyProvider& kek, crypto::Suite suite) {
+// Success: what the metadata records of the destruction ledger.
+Result<LedgerFacts> AuthenticateManifest(const fs::path& backup_path,
+                                         const backup::BackupHeader& header,
+                                         const crypto::KeyProvider& kek, crypto::Suite suite) {
   backup::BackupKeys keys;
   keys.suite = suite;
   keys.kek = &kek;
@@ -1043,7 +1135,19 @@ Result<crypto::Bytes> AuthenticateManifest(const fs::path& backup_path,
         "nothing was written",
         header.backup_id));
   }
-  return named("lifecycle.id_salt").value_or(crypto::Bytes{});
+  LedgerFacts facts;
+  facts.id_salt = named("lifecycle.id_salt").value_or(crypto::Bytes{});
+  if (const std::optional<crypto::Bytes> head = named(backup::kLedgerHeadMetaKey)) {
+    Result<backup::LedgerHead> parsed = backup::ParseLedgerHead(AsString(head));
+    if (!parsed.ok()) {
+      return DataLoss(
+          fmt::format("restore: backup {}: {} in its metadata; refused, nothing was "
+                      "written",
+                      header.backup_id, parsed.status().message()));
+    }
+    facts.head = std::move(parsed).value();
+  }
+  return facts;
 }
 
 }  // namespace
@@ -1067,10 +1171,10 @@ Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
   }
   CUSTOS_ASSIGN_OR_RETURN(crypto::Suite suite, crypto::ParseSuite(header.suite));
   CUSTOS_ASSIGN_OR_RETURN(auto kek, OpenRestoreKek(config, options, header, suite));
-  CUSTOS_ASSIGN_OR_RETURN(const crypto::Bytes id_salt,
+  CUSTOS_ASSIGN_OR_RETURN(const LedgerFacts ledger_facts,
                           AuthenticateManifest(options.backup, header, *kek, suite));
   CUSTOS_ASSIGN_OR_RETURN(backup::DestroyedSet destroyed,
-                          ReadLedgers(options, header, suite, id_salt, report));
+                          ReadLedgers(options, header, suite, ledger_facts, report));
   std::error_code ec;
   const bool existed = fs::exists(dir, ec);
   CUSTOS_RETURN_IF_ERROR(PrepareDir(dir));

@@ -316,10 +316,10 @@ Status FinishRun(VaultState& impl, RunState& s, RetentionRunReport& report) {
   std::vector<store::DestructionRow> run_rows;
   std::vector<store::DestructionRow> ledger_rows;
   const std::filesystem::path ledger = impl.dir / lifecycle::kLedgerFile;
-  // A ledger from before its entries were signed (review 39, F4) is written again whole, from
-  // the store's log.
+  // A ledger from before its entries were signed (review 39, F4) or chained (session 40), or
+  // with a line taken out, is written again whole, from the store's log.
   CUSTOS_ASSIGN_OR_RETURN(lifecycle::LedgerFileState ledger_state, lifecycle::ScanLedger(ledger));
-  const int64_t ledger_last = ledger_state.unsigned_entries > 0 ? 0 : ledger_state.last_seq;
+  const int64_t ledger_last = ledger_state.NeedsRewrite() ? 0 : ledger_state.last_seq;
   std::optional<EpochState> epochs;
   {
     CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.store->Begin());
@@ -328,7 +328,8 @@ Status FinishRun(VaultState& impl, RunState& s, RetentionRunReport& report) {
     CUSTOS_ASSIGN_OR_RETURN(epochs, ReadEpochState(*txn));
   }
   const std::string salt_hex = crypto::ToHex(s.salt);
-  CUSTOS_RETURN_IF_ERROR(
+  CUSTOS_ASSIGN_OR_RETURN(
+      const lifecycle::LedgerTip tip,
       lifecycle::AppendLedger(ledger, s.vault_id, salt_hex, ledger_rows, *impl.signing_key));
   for (const auto& r : run_rows) {
     if (r.kind == "customer" || r.kind == "profile") {
@@ -377,6 +378,14 @@ Status FinishRun(VaultState& impl, RunState& s, RetentionRunReport& report) {
     }
   }
   CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.store->Begin());
+  // The ledger's head (session 40), once the copy beside the backups holds it: every backup
+  // taken from now on records it under the KEK, and a restore of it requires its ledgers to
+  // reach it.
+  if (tip.seq > 0) {
+    CUSTOS_RETURN_IF_ERROR(txn->PutMeta(
+        lifecycle::kLedgerHeadMetaKey,
+        crypto::AsBytes(lifecycle::SignedLedgerHead(s.vault_id, tip, *impl.signing_key))));
+  }
   s.plan.state = "done";
   s.plan.updated_at_ms = facts.finished_at_ms;
   CUSTOS_RETURN_IF_ERROR(txn->UpdateRetentionPlan(s.plan));

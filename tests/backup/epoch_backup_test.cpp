@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -20,9 +21,12 @@
 #include "core/dates.h"
 #include "crypto/epoch_keys.h"
 #include "crypto/key_provider.h"
+#include "crypto/keyring.h"
+#include "schema/config.h"
 #include "store/snapshot.h"
 #include "vault/raw_store.h"
 #include "vault/vault_fixture.h"
+#include "vault/vault_impl.h"
 
 namespace custos::vault {
 namespace {
@@ -61,6 +65,19 @@ std::vector<fs::path> FilesHolding(const fs::path& dir, const std::string& needl
     }
   }
   return out;
+}
+
+// The destruction ledger `file` with only the entry lines `keep` accepts (by seq; the header
+// always stays): an entry taken out, or the end cut off.
+void KeepLedgerEntries(const fs::path& file, const std::function<bool(int64_t)>& keep) {
+  std::ifstream in(file);
+  std::string text;
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line);
+    if (!j.contains("seq") || keep(j["seq"].get<int64_t>())) text += line + "\n";
+  }
+  in.close();
+  std::ofstream(file, std::ios::trunc) << text;
 }
 
 class EpochBackupTest : public testing::VaultTest {
@@ -162,6 +179,25 @@ class EpochBackupTest : public testing::VaultTest {
     auto run = vault_->lifecycle().RunRetentionPlan(Dpo(), plan->plan_id);
     ASSERT_TRUE(run.ok()) << run.status().ToString();
     ASSERT_FALSE(vault_->customers().Get(Agent(), customer, {"name"}).ok());
+  }
+
+  // The vault's checkpoint signing key, unwrapped with its KEK: what signs what a vault of the
+  // version before the chain wrote (its ledger entries, a manifest without a ledger head).
+  std::unique_ptr<crypto::SigningKey> CheckpointKeyOfVault() {
+    auto config = schema::LoadConfig(dir_ / "custos.toml");
+    EXPECT_TRUE(config.ok()) << config.status().ToString();
+    auto raw = testing::OpenRawStore(dir_);
+    auto txn = raw->Begin();
+    auto wrapped = (*txn)->GetMeta("signing_key");
+    EXPECT_TRUE(wrapped.ok() && wrapped->has_value());
+    auto provider = OpenVaultKeyProvider(*config, dir_, "", crypto::Bytes{});
+    EXPECT_TRUE(provider.ok()) << provider.status().ToString();
+    auto keyring =
+        crypto::Keyring::New(*crypto::ParseSuite(config->keys.suite), std::move(*provider));
+    EXPECT_TRUE(keyring.ok()) << keyring.status().ToString();
+    auto key = (*keyring)->UnwrapSigningKey(**wrapped);
+    EXPECT_TRUE(key.ok()) << key.status().ToString();
+    return std::move(key).value();
   }
 
   void UseAccountClosureRetention() {
@@ -507,6 +543,133 @@ TEST_F(EpochBackupTest, ARunSignsItsLedgerEntriesAndAnOldUnsignedLedgerIsSignedB
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_TRUE((*v)->customers().Get(Agent(), stays, {"name"}).ok());
   EXPECT_FALSE((*v)->customers().Get(Agent(), first, {"name"}).ok());
+}
+
+// Session 40 (review 39's open point): the entries of the destruction ledger are chained and
+// its head is recorded under the KEK (each backup's metadata) and in every managed manifest, so
+// a ledger beside the backups with its last entry cut off, removed altogether or with an entry
+// taken out of the middle refuses the restore (exit 8, naming the file and the rule, no
+// customer id, nothing written), where it used to bring the destroyed customer back. The
+// vault's own ledger given with --ledger restores.
+TEST_F(EpochBackupTest, ALedgerWithItsEndCutOffOrAnEntryTakenOutRefusesTheRestore) {
+  UseAccountClosureRetention();
+  const std::string first = NewCustomer("赵销毁", "13900139007");
+  const std::string second = NewCustomer("钱销毁", "13900139008");
+  const std::string stays = NewCustomer("王芳", "13800138001");
+  const BackupResult old = TakeBackup();
+  const fs::path beside = Backups() / backup::kLedgerFile;
+  DestroyThroughRetention(first);
+  const BackupResult mid = TakeBackup();  // its metadata records the head: entry 1
+  const fs::path offsite = root_ / "offsite";
+  fs::create_directories(offsite);
+  fs::copy(mid.path, offsite / mid.backup_id, fs::copy_options::recursive);
+  fs::copy(Backups() / "epoch-keys", offsite / "epoch-keys", fs::copy_options::recursive);
+  fs::copy_file(beside, offsite / backup::kLedgerFile);
+  DestroyThroughRetention(second);
+
+  auto whole = Vault::Restore(RestoreOf(old.path, root_ / "restored"));
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  EXPECT_EQ(whole->customers_dropped, 2);
+  EXPECT_EQ(whole->customers, 1);
+  const std::string vault_ledger = ReadFileBytes(dir_ / backup::kLedgerFile);
+  const auto refused = [&](const fs::path& backup, const std::string& name,
+                           const std::string& rule) {
+    auto r = Vault::Restore(RestoreOf(backup, root_ / name));
+    ASSERT_EQ(r.status().code(), Code::kDataLoss) << name << ": " << r.status().ToString();
+    const std::string& message = r.status().message();
+    EXPECT_NE(message.find(rule), std::string::npos) << name << ": " << message;
+    EXPECT_NE(message.find((backup.parent_path() / backup::kLedgerFile).string()),
+              std::string::npos)
+        << message;
+    EXPECT_NE(message.find("nothing was written"), std::string::npos) << message;
+    for (const std::string& id : {first, second, stays}) {
+      EXPECT_EQ(message.find(id), std::string::npos) << "a customer id in: " << message;
+    }
+    EXPECT_FALSE(fs::exists(root_ / name)) << name;
+  };
+  // The last entry cut off: every manifest records the head at entry 2.
+  KeepLedgerEntries(beside, [](int64_t seq) { return seq < 2; });
+  refused(old.path, "cut", "records the ledger up to entry 2");
+  // With the vault's own ledger named, the restore goes on without the cut copy's help.
+  RestoreOptions named = RestoreOf(old.path, root_ / "named");
+  named.ledgers = {dir_ / backup::kLedgerFile};
+  auto with_vaults = Vault::Restore(named);
+  ASSERT_TRUE(with_vaults.ok()) << with_vaults.status().ToString();
+  EXPECT_EQ(with_vaults->customers_dropped, 2);
+  // Removed altogether.
+  fs::remove(beside);
+  refused(old.path, "gone", "it is absent");
+  // The first entry taken out: the second no longer follows anything.
+  std::ofstream(beside, std::ios::trunc) << vault_ledger;
+  KeepLedgerEntries(beside, [](int64_t seq) { return seq != 1; });
+  refused(old.path, "gap", "does not follow the entry before it");
+  // An offsite copy of a backup with its ledger copy of the time, cut back to its header: the
+  // backup's own metadata, sealed under the KEK, records the head at entry 1.
+  KeepLedgerEntries(offsite / backup::kLedgerFile, [](int64_t) { return false; });
+  refused(offsite / mid.backup_id, "from-offsite", "the metadata of backup " + mid.backup_id);
+  // Put back whole, the copy beside the backups restores again.
+  std::ofstream(beside, std::ios::trunc) << vault_ledger;
+  auto again = Vault::Restore(RestoreOf(old.path, root_ / "again"));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->customers_dropped, 2);
+}
+
+// Session 40: a vault upgraded from the version before the chain. Its ledgers (signed entries
+// without "prev"), backups and manifests record no head: a restore applies them as before, and
+// an entry taken out of such a ledger goes unnoticed (what the adoption leaves, until the next
+// run). The next retention run writes the vault's ledger again chained from the store, brings
+// the copy beside the backups up to date, and records the head: from then on a cut is refused.
+TEST_F(EpochBackupTest, ALedgerFromBeforeTheChainIsChainedByTheNextRun) {
+  UseAccountClosureRetention();
+  const std::string first = NewCustomer("赵销毁", "13900139007");
+  const std::string second = NewCustomer("钱销毁", "13900139008");
+  NewCustomer("王芳", "13800138001");
+  const BackupResult old = TakeBackup();
+  const fs::path beside = Backups() / backup::kLedgerFile;
+  DestroyThroughRetention(first);
+  // The files as the version before the chain wrote them: entries signed without a link, a
+  // manifest without a head (the backup's metadata has none: it was taken before the run).
+  auto signer = CheckpointKeyOfVault();
+  ASSERT_NE(signer, nullptr);
+  for (const fs::path& file : {beside, dir_ / backup::kLedgerFile}) {
+    auto ledger = backup::ReadLedger(file);
+    ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+    for (backup::LedgerEntry& e : ledger->entries) e.prev.clear();
+    backup::SignLedgerEntries(*ledger, *signer);
+    fs::remove(file);
+    ASSERT_TRUE(backup::AppendLedger(file, *ledger).ok());
+  }
+  {
+    auto m = backup::internal::ParseManifest(ReadFileBytes(old.path / "manifest.json"));
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    ASSERT_EQ(m->ledger_head_seq, 1) << "the run recorded its head";
+    m->ledger_head_seq = 0;
+    backup::internal::SignManifest(*m, *signer);
+    std::ofstream(old.path / "manifest.json", std::ios::trunc)
+        << backup::internal::ManifestJson(*m);
+  }
+  EXPECT_FALSE(backup::CheckLedgerChain(*backup::ReadLedger(beside))->chained);
+  auto as_before = Vault::Restore(RestoreOf(old.path, root_ / "as-before"));
+  ASSERT_TRUE(as_before.ok()) << as_before.status().ToString();
+  EXPECT_EQ(as_before->customers_dropped, 1);
+
+  DestroyThroughRetention(second);
+  for (const fs::path& file : {beside, dir_ / backup::kLedgerFile}) {
+    auto ledger = backup::ReadLedger(file);
+    ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+    auto chain = backup::CheckLedgerChain(*ledger);
+    ASSERT_TRUE(chain.ok()) << file << ": " << chain.status().ToString();
+    EXPECT_TRUE(chain->chained) << file;
+    EXPECT_EQ(chain->head.seq, 2) << file;
+  }
+  auto chained = Vault::Restore(RestoreOf(old.path, root_ / "chained"));
+  ASSERT_TRUE(chained.ok()) << chained.status().ToString();
+  EXPECT_EQ(chained->customers_dropped, 2);
+  KeepLedgerEntries(beside, [](int64_t seq) { return seq < 2; });
+  auto cut = Vault::Restore(RestoreOf(old.path, root_ / "cut"));
+  EXPECT_EQ(cut.status().code(), Code::kDataLoss) << cut.status().ToString();
+  EXPECT_NE(cut.status().message().find("records the ledger up to entry 2"), std::string::npos)
+      << cut.status().message();
 }
 
 // The attack of issue 23 with nothing done by hand: the vault's own schedule (a rotation at

@@ -55,7 +55,7 @@ TEST_F(LedgerFaultTest, AFullDiskOrAnIoErrorAtAnyStepKeepsTheLinesThereWere) {
       env.Reset();
       const std::string before = Reset();
       env.FailCall(n, err);
-      Status st = AppendLedger(file(), "V", "00", all_, *key_, env);
+      Status st = AppendLedger(file(), "V", "00", all_, *key_, env).status();
       if (!env.fired()) {
         ASSERT_TRUE(st.ok()) << st.ToString();
         EXPECT_EQ(*LastLedgerSeq(file()), 3);
@@ -79,7 +79,7 @@ TEST_F(LedgerFaultTest, ANewLedgerThatFailsIsNotLeftWithoutItsHeader) {
   for (int64_t n = 1;; ++n) {
     fs::remove(file());
     env.FailCall(n, ENOSPC);
-    Status st = AppendLedger(file(), "V", "00", first_, *key_, env);
+    Status st = AppendLedger(file(), "V", "00", first_, *key_, env).status();
     if (!env.fired()) {
       ASSERT_TRUE(st.ok());
       break;
@@ -99,7 +99,7 @@ TEST_F(LedgerFaultTest, ACrashAtAnyPointIsRepairedByTheNextAppend) {
     env.Reset();
     Reset();
     env.CrashAfter(k);
-    Status st = AppendLedger(file(), "V", "00", all_, *key_, env);
+    Status st = AppendLedger(file(), "V", "00", all_, *key_, env).status();
     if (!env.fired()) {
       ASSERT_TRUE(st.ok());
       break;

@@ -193,7 +193,8 @@ TEST(Ledger, AppendsEachEntryOnceAfterOneHeader) {
 }
 
 // Review 39, F4: each entry carries the checkpoint key's signature of its canonical message,
-// which binds the vault and the salt; the message is the same for every field order.
+// which binds the vault and the salt; the message is the same for every field order. Session
+// 40: the message also binds the hash of the entry before it ("prev"; zeros for seq 1).
 TEST(Ledger, EachEntryIsSignedByTheVaultsCheckpointKey) {
   const auto file = TempFile();
   const auto key = NewSigner();
@@ -202,29 +203,81 @@ TEST(Ledger, EachEntryIsSignedByTheVaultsCheckpointKey) {
   ASSERT_TRUE(AppendLedger(file, "V", "00", rows, *key).ok());
   const auto lines = ReadLines(file);
   ASSERT_EQ(lines.size(), 3u);
+  std::string prev(kLedgerGenesis);
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto j = nlohmann::json::parse(lines[i + 1]);
+    EXPECT_EQ(j.at("prev"), prev);
     auto sig = crypto::FromHex(j.at("sig").get<std::string>());
     ASSERT_TRUE(sig.ok());
-    const std::string message = LedgerEntryMessage("V", "00", rows[i]);
+    const std::string message = LedgerEntryMessage("V", "00", rows[i], prev);
     EXPECT_TRUE(crypto::VerifySignature(crypto::Suite::kAes256Gcm, key->PublicKeyBytes(),
                                         crypto::AsBytes(message), *sig)
                     .ok());
-    // Another vault or another salt: the same entry does not verify.
-    EXPECT_FALSE(crypto::VerifySignature(crypto::Suite::kAes256Gcm, key->PublicKeyBytes(),
-                                         crypto::AsBytes(LedgerEntryMessage("W", "00", rows[i])),
-                                         *sig)
-                     .ok());
-    EXPECT_FALSE(crypto::VerifySignature(crypto::Suite::kAes256Gcm, key->PublicKeyBytes(),
-                                         crypto::AsBytes(LedgerEntryMessage("V", "01", rows[i])),
-                                         *sig)
-                     .ok());
+    // Another vault, another salt, or another entry before it: the same entry does not verify.
+    for (const std::string& other : {LedgerEntryMessage("W", "00", rows[i], prev),
+                                     LedgerEntryMessage("V", "01", rows[i], prev),
+                                     LedgerEntryMessage("V", "00", rows[i], std::string(64, 'f')),
+                                     LedgerEntryMessage("V", "00", rows[i])}) {
+      EXPECT_FALSE(crypto::VerifySignature(crypto::Suite::kAes256Gcm, key->PublicKeyBytes(),
+                                           crypto::AsBytes(other), *sig)
+                       .ok());
+    }
+    prev = LedgerEntryHash("V", "00", rows[i], prev);
   }
   EXPECT_EQ(LedgerEntryMessage("V", "00", rows[0]),
             "custos/destruction-ledger-entry/v1\n"
             R"({"id_hash":"aa","kind":"customer","run_id":"R","salt":"00","seq":1,"ts_ms":10,)"
             R"("vault_id":"V"})");
+  EXPECT_EQ(LedgerEntryMessage("V", "00", rows[0], "ab"),
+            "custos/destruction-ledger-entry/v2\n"
+            R"({"id_hash":"aa","kind":"customer","prev":"ab","run_id":"R","salt":"00","seq":1,)"
+            R"("ts_ms":10,"vault_id":"V"})");
   EXPECT_EQ(ScanLedger(file)->unsigned_entries, 0);
+  EXPECT_EQ(ScanLedger(file)->unchained_entries, 0);
+  std::filesystem::remove(file);
+}
+
+// Session 40: the append returns where the ledger ends (the head the store records); a file
+// with an entry taken out, or from before the chain, is written again whole from the log given,
+// chained; a log that does not continue the file is refused, the file left as it was.
+TEST(Ledger, AFileWithAGapOrWithoutTheChainIsWrittenAgainChainedFromTheLog) {
+  const auto file = TempFile();
+  const auto key = NewSigner();
+  const std::vector<store::DestructionRow> rows = {
+      {1, 10, "R", "customer", "aa"}, {2, 11, "R", "note", "bb"}, {3, 12, "R2", "note", "cc"}};
+  auto tip = AppendLedger(file, "V", "00", rows, *key);
+  ASSERT_TRUE(tip.ok()) << tip.status().ToString();
+  EXPECT_EQ(tip->seq, 3);
+  const std::string whole = Slurp(file);
+  // Entry 2 taken out: a gap, written again from the log, the same chain.
+  auto lines = ReadLines(file);
+  std::ofstream(file, std::ios::trunc) << lines[0] << "\n" << lines[1] << "\n" << lines[3] << "\n";
+  EXPECT_TRUE(ScanLedger(file)->gap);
+  auto again = AppendLedger(file, "V", "00", rows, *key);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->hash, tip->hash);
+  EXPECT_EQ(ReadLines(file).size(), 4u);
+  EXPECT_FALSE(ScanLedger(file)->NeedsRewrite());
+  // Written before the chain: the same.
+  std::string unchained;
+  for (const std::string& line : ReadLines(file)) {
+    auto j = nlohmann::json::parse(line);
+    j.erase("prev");
+    unchained += j.dump() + "\n";
+  }
+  std::ofstream(file, std::ios::trunc) << unchained;
+  EXPECT_EQ(ScanLedger(file)->unchained_entries, 3);
+  auto chained = AppendLedger(file, "V", "00", rows, *key);
+  ASSERT_TRUE(chained.ok()) << chained.status().ToString();
+  EXPECT_EQ(chained->hash, tip->hash);
+  EXPECT_EQ(ScanLedger(file)->unchained_entries, 0);
+  // A log that skips a seq does not continue the file.
+  const std::string before = Slurp(file);
+  const std::vector<store::DestructionRow> skipping = {{5, 13, "R3", "note", "dd"}};
+  EXPECT_EQ(AppendLedger(file, "V", "00", skipping, *key).status().code(),
+            Code::kFailedPrecondition);
+  EXPECT_EQ(Slurp(file), before);
+  EXPECT_NE(whole, "");
   std::filesystem::remove(file);
 }
 
@@ -245,7 +298,7 @@ TEST(Ledger, AnUnsignedLedgerIsWrittenAgainSignedFromTheLogNotFromItsLines) {
   ASSERT_EQ(ScanLedger(file)->unsigned_entries, 2);
   // The store knows only entry 1: entry 2 was added to the file by someone else.
   const std::vector<store::DestructionRow> log1 = {{1, 10, "R", "customer", "aa"}};
-  const Status refused = AppendLedger(file, "V", "00", log1, *key);
+  const Status refused = AppendLedger(file, "V", "00", log1, *key).status();
   EXPECT_EQ(refused.code(), Code::kFailedPrecondition) << refused.ToString();
   EXPECT_EQ(Slurp(file), old_text);
   // The store's whole log, with entry 2 as the store holds it (another id) and a new entry 3.

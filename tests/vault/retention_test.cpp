@@ -846,6 +846,42 @@ TEST_F(RetentionTest, ALedgerFromBeforeSignaturesIsSignedAgainAtTheNextRun) {
   EXPECT_TRUE(set.Destroyed("customer", second));
 }
 
+// Session 40: the ledger's entries are chained, and each run records the ledger's head in the
+// store (so in every backup's metadata), signed by the key that signs the certificate, in the
+// form the backup component checks.
+TEST_F(RetentionTest, EachRunRecordsTheChainedLedgersSignedHeadInTheStore) {
+  NewCustomer("13800138001");
+  now_ms_ += 3 * kYearMs + 2 * kDayMs;
+  RetentionPlanView plan = PlanAndApprove();
+  auto run = vault_->lifecycle().RunRetentionPlan(Dpo(), plan.plan_id);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  auto cert = lifecycle::VerifyCertificate(ReadFileBytes(run->certificate), "");
+  ASSERT_TRUE(cert.ok()) << cert.status().ToString();
+  auto ledger = backup::ReadLedger(dir_ / "destruction-ledger.jsonl");
+  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+  auto chain = backup::CheckLedgerChain(*ledger);
+  ASSERT_TRUE(chain.ok()) << chain.status().ToString();
+  ASSERT_TRUE(chain->chained);
+  auto raw = OpenRawStore(dir_);
+  ASSERT_NE(raw, nullptr);
+  auto txn = raw->Begin();
+  ASSERT_TRUE(txn.ok()) << txn.status().ToString();
+  auto stored = (*txn)->GetMeta(backup::kLedgerHeadMetaKey);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  auto head = backup::ParseLedgerHead(std::string((*stored)->begin(), (*stored)->end()));
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  EXPECT_EQ(head->seq, chain->head.seq);
+  EXPECT_EQ(head->hash, chain->head.hash);
+  const crypto::Bytes key = *crypto::FromHex(cert->public_key_hex);
+  EXPECT_TRUE(
+      backup::VerifyLedgerHead(ledger->vault_id, *head, crypto::Suite::kAes256Gcm, key).ok());
+  backup::LedgerHead moved = *head;
+  moved.seq += 1;
+  EXPECT_EQ(
+      backup::VerifyLedgerHead(ledger->vault_id, moved, crypto::Suite::kAes256Gcm, key).code(),
+      Code::kDataLoss);
+}
+
 TEST_F(RetentionTest, AFailingHookLeavesTheRunToBeFinishedByARerun) {
   NewCustomer("13800138001");
   now_ms_ += 3 * kYearMs + 2 * kDayMs;
