@@ -17,6 +17,7 @@ struct RestoreFlags {
   std::string backup;
   std::string dir;
   std::string keyfile;
+  std::string pkcs11_module;
   std::string postgres_url;
   std::string schema = "custos";
   std::vector<std::string> ledgers;
@@ -29,6 +30,7 @@ int RunRestore(const Globals& g, const RestoreFlags& f) {
   opt.backup = f.backup;
   opt.dir = f.dir;
   opt.keyfile = f.keyfile;
+  opt.pkcs11_module = f.pkcs11_module;
   opt.postgres_url = f.postgres_url;
   opt.postgres_schema = f.schema;
   for (const auto& l : f.ledgers) opt.ledgers.emplace_back(l);
@@ -238,6 +240,10 @@ void AddBackupCommands(CLI::App& app, Globals& g, Action& action) {
   restore->add_option("--dir", f->dir, "the new vault directory (absent or empty)")->required();
   restore->add_option("--keyfile", f->keyfile,
                       "the vault's KEK keyfile (keyfile provider; copied into --dir)");
+  restore->add_option("--pkcs11-module", f->pkcs11_module,
+                      "this host's PKCS#11 module (pkcs11 provider; required, and it must be "
+                      "the one the backup's custos.toml names: no module named only by the "
+                      "unchecked manifest is loaded)");
   restore->add_option("--to-postgres", f->postgres_url,
                       "restore the rows into this PostgreSQL URL (no password; PGPASSWORD)");
   restore->add_option("--schema", f->schema, "the empty PostgreSQL schema (default custos)");

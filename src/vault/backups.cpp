@@ -1079,10 +1079,17 @@ std::string WithoutKeyNote(const RestoreReport& report) {
 // where it was given (--keyfile), its newest version present beside it active (a retired
 // version's file is gone on purpose), with the kek.kb-N.key files beside it; the passphrase
 // and HSM providers as the vault opens them.
+// For the HSM, the module loaded is the one the operator gave (RestoreOptions::pkcs11_module),
+// and only when the manifest's config names the same (CheckRestoreModule).
 Result<std::unique_ptr<crypto::KeyProvider>> OpenRestoreKek(const schema::Config& config,
                                                             const RestoreOptions& options,
                                                             const backup::BackupHeader& header,
                                                             crypto::Suite suite) {
+  if (config.keys.provider == "pkcs11") {
+    schema::Config on_this_host = config;
+    on_this_host.keys.pkcs11_module = options.pkcs11_module.string();
+    return OpenVaultKeyProvider(on_this_host, options.dir, options.passphrase, header.kek_salt);
+  }
   if (config.keys.provider != "keyfile") {
     return OpenVaultKeyProvider(config, options.dir, options.passphrase, header.kek_salt);
   }
@@ -1096,6 +1103,31 @@ Result<std::unique_ptr<crypto::KeyProvider>> OpenRestoreKek(const schema::Config
                                 options.keyfile.string()));
   }
   return crypto::OpenKeyfileProvider(options.keyfile, suite, newest);
+}
+
+// Session 40 (review 39's open point): an HSM vault's KEK is opened through a PKCS#11 module,
+// a library loaded into this process, before the manifest can be checked (the check needs the
+// KEK). So the module is never taken from the manifest: the operator names it, and a manifest
+// naming another path is refused before anything is loaded. InvalidArgument without one,
+// DataLoss for another path.
+Status CheckRestoreModule(const schema::Config& config, const RestoreOptions& options,
+                          const backup::BackupHeader& header) {
+  if (config.keys.provider != "pkcs11") return Status::Ok();
+  if (options.pkcs11_module.empty()) {
+    return InvalidArgument(
+        "restore: the vault's KEK is in an HSM: give this host's PKCS#11 module with "
+        "--pkcs11-module (the module the vault's custos.toml names); a module named only by the "
+        "backup's manifest is not loaded, as the manifest is checked only once the KEK is open");
+  }
+  if (options.pkcs11_module.lexically_normal() !=
+      fs::path(config.keys.pkcs11_module).lexically_normal()) {
+    return DataLoss(fmt::format(
+        "restore: backup {}: its manifest names the PKCS#11 module {}, not {} given with "
+        "--pkcs11-module; the manifest is checked only once the KEK is open, so a library it "
+        "alone names is never loaded: refused, nothing was loaded or written",
+        header.backup_id, config.keys.pkcs11_module, options.pkcs11_module.string()));
+  }
+  return Status::Ok();
 }
 
 // Review finding F2 (session 39): the manifest is signed, but by the key it names itself, so
@@ -1170,6 +1202,7 @@ Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
     return InvalidArgument("restore: the vault's KEK is a keyfile: give it with --keyfile");
   }
   CUSTOS_ASSIGN_OR_RETURN(crypto::Suite suite, crypto::ParseSuite(header.suite));
+  CUSTOS_RETURN_IF_ERROR(CheckRestoreModule(config, options, header));
   CUSTOS_ASSIGN_OR_RETURN(auto kek, OpenRestoreKek(config, options, header, suite));
   CUSTOS_ASSIGN_OR_RETURN(const LedgerFacts ledger_facts,
                           AuthenticateManifest(options.backup, header, *kek, suite));

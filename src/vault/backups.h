@@ -107,6 +107,11 @@ struct RestoreOptions {
   // provider the passphrase (the CLI reads it from the environment).
   std::filesystem::path keyfile;
   std::string passphrase;
+  // For the pkcs11 provider: the PKCS#11 module of this host (the CLI's --pkcs11-module),
+  // required. It must be the module the backup's config names: that config comes from a
+  // manifest checked only once the KEK is open, so no library it alone names is loaded
+  // (session 40). The PIN comes from the environment variable the config names.
+  std::filesystem::path pkcs11_module;
   // Non-empty: restore into this PostgreSQL URL (no password) and empty schema.
   std::string postgres_url;
   std::string postgres_schema = "custos";

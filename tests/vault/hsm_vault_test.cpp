@@ -1,7 +1,10 @@
 // A vault whose KEK lives in an HSM (SoftHSM2; issue 6, docs/keys.md): `init --provider
 // pkcs11` makes the KEK inside the token, customers round-trip, and a rotation makes a new
 // key object and rewraps everything under it.
+#include <fstream>
+
 #include "../crypto/hsm_env.h"
+#include "backup/format.h"
 #include "vault_fixture.h"
 
 namespace custos::vault::testing {
@@ -114,6 +117,7 @@ TEST_F(HsmVaultTest, KeyBackupsAreSealedUnderATokenKeyThatDiesWithItsEpoch) {
     RestoreOptions opt;
     opt.backup = backup;
     opt.dir = root_ / name;
+    opt.pkcs11_module = hsm.module;
     if (OnPostgres()) {
       opt.postgres_url = TestPgUrl();
       opt.postgres_schema = "hk_" + std::to_string(getpid()) + "_" + name;
@@ -134,6 +138,74 @@ TEST_F(HsmVaultTest, KeyBackupsAreSealedUnderATokenKeyThatDiesWithItsEpoch) {
   EXPECT_EQ(refused.status().code(), Code::kDataLoss) << refused.status().ToString();
   EXPECT_NE(refused.status().message().find("needs epoch key 1, destroyed on"), std::string::npos)
       << refused.status().message();
+}
+
+// Whether this process has `path` mapped (a library it loaded and still holds).
+bool ProcessMapsFile(const std::filesystem::path& path) {
+  std::ifstream maps("/proc/self/maps");
+  for (std::string line; std::getline(maps, line);) {
+    if (line.find(path.string()) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// Session 40 (review 39's open point): the KEK of an HSM vault is opened through a PKCS#11
+// module, a library loaded into the restoring process, before the manifest can be checked. A
+// manifest re-signed to name another module (here a working copy of the module at a path of the
+// attacker's) is refused before anything is loaded, and so is a restore given no module; the
+// genuine backup restores with this host's module.
+TEST_F(HsmVaultTest, ARestoreLoadsNoPkcs11ModuleNamedOnlyByTheManifest) {
+  if (OnPostgres())
+    GTEST_SKIP() << "refused before any store is touched; the backend does not matter";
+  CUSTOS_REQUIRE_TEST_HSM(hsm, "modvault");
+  ASSERT_TRUE(InitOnHsm(hsm));
+  ASSERT_TRUE(vault_->customers().Create(Agent(), WangFang(), "form", Consented()).ok());
+  auto b = vault_->backups().Take(Admin(), BackupRequest{});
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  const std::filesystem::path copy = root_ / "copy";
+  std::filesystem::copy(dir_ / "backups", copy, std::filesystem::copy_options::recursive);
+  const std::filesystem::path evil = root_ / "evil" / "libcustos-test-evil-pkcs11.so";
+  std::filesystem::create_directories(evil.parent_path());
+  std::filesystem::copy_file(hsm.module, evil);
+  const std::filesystem::path doctored = copy / b->backup_id;
+  auto m = backup::internal::ParseManifest(ReadFileBytes(doctored / "manifest.json"));
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  // The [keys] line, not the template's commented example (which names the same path).
+  const std::string named = "\npkcs11_module = \"" + hsm.module.string() + "\"";
+  const size_t at = m->config_toml.find(named);
+  ASSERT_NE(at, std::string::npos) << m->config_toml;
+  m->config_toml.replace(at, named.size(), "\npkcs11_module = \"" + evil.string() + "\"");
+  auto attacker = crypto::SigningKey::Generate(crypto::Suite::kAes256Gcm);
+  ASSERT_TRUE(attacker.ok());
+  m->signing_public_key_hex = crypto::ToHex((*attacker)->PublicKeyBytes());
+  backup::internal::SignManifest(*m, **attacker);
+  std::ofstream(doctored / "manifest.json", std::ios::trunc) << backup::internal::ManifestJson(*m);
+
+  RestoreOptions opt;
+  opt.backup = doctored;
+  opt.dir = root_ / "refused";
+  opt.pkcs11_module = hsm.module;
+  auto r = Vault::Restore(opt);
+  ASSERT_EQ(r.status().code(), Code::kDataLoss) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("names the PKCS#11 module " + evil.string()),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_FALSE(ProcessMapsFile(evil)) << "the manifest's module was loaded";
+  EXPECT_FALSE(std::filesystem::exists(root_ / "refused"));
+  // No module given: refused before any load, saying what to give.
+  opt.pkcs11_module.clear();
+  opt.dir = root_ / "unnamed";
+  auto unnamed = Vault::Restore(opt);
+  ASSERT_EQ(unnamed.status().code(), Code::kInvalidArgument) << unnamed.status().ToString();
+  EXPECT_NE(unnamed.status().message().find("--pkcs11-module"), std::string::npos);
+  EXPECT_FALSE(ProcessMapsFile(evil));
+  // The genuine backup, with this host's module: restored.
+  opt.backup = b->path;
+  opt.dir = root_ / "restored";
+  opt.pkcs11_module = hsm.module;
+  auto ok = Vault::Restore(opt);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->customers, 1);
 }
 
 }  // namespace
