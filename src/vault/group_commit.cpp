@@ -188,6 +188,18 @@ void GroupCommit::Execute(const std::vector<Waiter*>& batch) {
   }
   for (size_t i = 0; i < ran; ++i) batch[i]->events.clear();
   mark_done();
+  if (st.ok() && any_events) ObserveCommitted();
+}
+
+void GroupCommit::ObserveCommitted() {
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (now - observed_ < std::chrono::seconds(1)) return;
+    observed_ = now;
+  }
+  // After the batch's waiters were released: its own read transaction, off their answer's path.
+  audit_.ObserveCommitted(store_);
 }
 
 GroupCommitStats ProcessGroupCommitStats() {

@@ -22,6 +22,7 @@
 // Thread safety: Run is safe to call concurrently; that is its purpose.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -102,6 +103,8 @@ class GroupCommit {
 
   // Runs the batch as its leader, filling each waiter's status.
   void Execute(const std::vector<Waiter*>& batch);
+  // Raises the audit log's high-water mark to the committed log, at most once a second.
+  void ObserveCommitted();
   // The step in a read transaction, its entries to the journal. OK(true): done, with its
   // status in `status`; OK(false): the step wrote, nothing of it is kept: batch it.
   Result<bool> RunJournalled(const Step& step, Status& status, bool may_wait);
@@ -114,6 +117,11 @@ class GroupCommit {
   std::function<int64_t()> now_ms_;
   std::function<void(bool may_wait)> appended_;
   std::function<bool()> behind_;
+  // When a batch leader last raised the audit log's high-water mark (AuditLog::
+  // ObserveCommitted) after its commit: at most once a second, so that a process without a
+  // journal folder (PostgreSQL; SQLite with read_journal off) also refuses a log cut back under
+  // it. Guarded by mu_.
+  std::chrono::steady_clock::time_point observed_{};
 
   mutable std::mutex mu_;
   std::deque<Waiter*> queue_;  // front: the leader while a batch runs

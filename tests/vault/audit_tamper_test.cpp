@@ -10,7 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <sstream>
+#include <thread>
 
 #include "audit/audit_log.h"
 #include "audit/canonical.h"
@@ -423,6 +425,29 @@ TEST_F(AuditTamperTest, AResealRefusesATamperedLog) {
   EXPECT_NE(sealed.status().message().find("entry 20"), std::string::npos)
       << sealed.status().ToString();
   EXPECT_FALSE(std::filesystem::exists(HeadPath()));
+}
+
+// Session 39 made a serving process refuse a log cut back under it (its last entries deleted,
+// an earlier authentic tip put back) — where a journal folder watched the log, on SQLite with
+// journalled reads. The group commit now raises the same high-water mark after its commits (at
+// most once a second), so the running vault refuses the cut log on every backend.
+TEST_F(AuditTamperTest, ALogCutBackUnderTheRunningVaultIsRefusedByIt) {
+  auto id = vault_->customers().Create(Agent(), WangFang(), "form", Consented());
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  const int64_t cut_to = LastSeq();
+  const std::optional<crypto::Bytes> old_tip = Tip();
+  ASSERT_TRUE(old_tip.has_value());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // past the last observation
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(vault_->customers().Get(Agent(), *id, {"name"}).ok());
+  ASSERT_GT(LastSeq(), cut_to);
+  EXPECT_GE(Sql("DELETE FROM audit_log WHERE seq > ?1", {cut_to}), 3);
+  Sql("DELETE FROM audit_checkpoints WHERE seq > ?1", {cut_to});
+  Sql("DELETE FROM audit_tree WHERE tree_size > ?1", {cut_to});
+  PutTip(*old_tip);
+  auto read = vault_->customers().Get(Agent(), *id, {"name"});
+  ASSERT_FALSE(read.ok()) << "no audit, no data";
+  EXPECT_NE(read.status().message().find("cut back"), std::string::npos)
+      << read.status().ToString();
 }
 
 }  // namespace
