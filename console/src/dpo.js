@@ -160,10 +160,16 @@ export function requestsScreen() {
       ['request_id', 'ID'], ['customer_id', t('customer_id')], ['kind', t('kind')], ['reference', t('reference')],
       ['opened_by', t('opened_by')], ['due_at_ms', t('due'), (v, x) => h('span', { class: x.overdue ? 'bad' : '' }, `${date(v)}${x.overdue ? ` (${t('overdue')})` : ''}`)],
       ['steps', t('state'), (v) => (v || []).map((st) => st.step).join(', ')],
-      ['request_id', t('actions'), (id, x) => h('span', { class: 'buttons' },
-        button(t('verify'), () => show(`${t('verify')} ${id}`, verifyForm(x, again)), { class: 'secondary', 'data-verify': id }),
-        button(t('fulfil'), fulfil(x), { 'data-fulfil': id }),
-        button(t('close'), () => show(`${t('close')} ${id}`, closeForm(x, again)), { class: 'secondary', 'data-close': id }))],
+      ['request_id', t('actions'), (id, x) => {
+        // What separation of duties lets this staff member do, as the vault says (`caller`):
+        // a request they opened is neither verified nor fulfilled by them.
+        const may = x.caller || { may_verify: true, may_fulfil: true };
+        return h('span', { class: 'buttons' },
+          may.may_verify ? button(t('verify'), () => show(`${t('verify')} ${id}`, verifyForm(x, again)), { class: 'secondary', 'data-verify': id }) : null,
+          may.may_fulfil ? button(t('fulfil'), fulfil(x), { 'data-fulfil': id }) : null,
+          may.may_verify && may.may_fulfil ? null : h('span', { class: 'own', title: may.refused_by || '', 'data-second-person': id }, t('dsr_second_person')),
+          button(t('close'), () => show(`${t('close')} ${id}`, closeForm(x, again)), { class: 'secondary', 'data-close': id }));
+      }],
     ]);
   });
   return h('div', {}, panel(t('dsr_queue'), box), work);

@@ -365,7 +365,19 @@ try {
   await shot(dp, 'dpo-dashboard');
   await axe(dp, 'DPO dashboard');
 
+  // A request the DPO opened (one that reached the DPO directly): the queue offers the DPO
+  // neither verify nor fulfil on it, as the vault would refuse both (GET /v1/subject-requests
+  // says so in `caller`); closing stays the DPO's.
+  const ownDsr = await api('POST', '/v1/subject-requests', { token: process.env.DPO_TOKEN, body: { customer_id: customer.customer_id, kind: 'access', reference: 'T-2026-0043' } });
   await tab(dp, 'requests', loaded('#dsr-queue'));
+  await dp.waitForFunction((id) => document.querySelector(`#dsr-queue [data-second-person="${id}"]`), {}, ownDsr.request_id);
+  const ownRow = await dp.evaluate((id) => {
+    const note = document.querySelector(`#dsr-queue [data-second-person="${id}"]`);
+    return { verify: !!document.querySelector(`#dsr-queue button[data-verify="${id}"]`), fulfil: !!document.querySelector(`#dsr-queue button[data-fulfil="${id}"]`),
+      close: !!document.querySelector(`#dsr-queue button[data-close="${id}"]`), text: note.textContent, title: note.getAttribute('title') };
+  }, ownDsr.request_id);
+  check('the DPO is offered neither verify nor fulfil on a request the DPO opened, with the rule', !ownRow.verify && !ownRow.fulfil && ownRow.close && ownRow.text.includes('职责分离') && ownRow.title.includes('separation of duties'), JSON.stringify(ownRow));
+  await shot(dp, 'dpo-requests-own', '#dsr-queue');
   const dsrId = await dp.$eval('#dsr-queue button[data-fulfil]', (b) => b.getAttribute('data-fulfil'));
   await dp.click(`button[data-verify="${dsrId}"]`);
   await dp.type('input[name=verify-evidence]', 'callback T-2026-0042');
@@ -382,6 +394,8 @@ try {
   await dp.click('#dsr-work form button[type=submit]');
   await dp.waitForFunction((id) => document.querySelector('#dsr-work .msg.ok') && !document.querySelector(`#dsr-queue button[data-close="${id}"]`), {}, dsrId);
   check('the DPO closes the fulfilled request', true);
+  // The DPO's own request is withdrawn (an open request would hold the retention plan below back).
+  await api('POST', `/v1/subject-requests/${ownDsr.request_id}/close`, { token: process.env.DPO_TOKEN, body: { outcome: 'withdrawn' } });
 
   await tab(dp, 'approvals', loaded('#approvals'));
   await shot(dp, 'dpo-approvals');

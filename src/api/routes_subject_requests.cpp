@@ -69,7 +69,13 @@ json RequestJson(const vault::SubjectRequestView& r) {
           {"closed_at_ms", r.closed_at_ms},
           {"outcome", r.outcome},
           {"overdue", r.overdue},
-          {"steps", StepsJson(r.steps)}};
+          {"steps", StepsJson(r.steps)},
+          // What separation of duties lets the caller do (a list; the console hides what it
+          // refuses): the vault's rule, not a copy of it.
+          {"caller",
+           {{"may_verify", r.caller_refused.empty()},
+            {"may_fulfil", r.caller_refused.empty()},
+            {"refused_by", r.caller_refused}}}};
 }
 
 Result<bool> ParseOpenFlag(const QueryParams& q) {

@@ -4,11 +4,13 @@
 // Thread safety: free functions over the caller's transaction.
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/status.h"
 #include "store/store.h"
+#include "vault/staff_rules.h"
 
 namespace custos::vault {
 
@@ -23,6 +25,11 @@ bool HasStep(const std::vector<store::SubjectRequestStepRow>& steps, std::string
 // another staff member.
 bool VerifiedByAnother(const std::vector<store::SubjectRequestStepRow>& steps,
                        std::string_view opened_by);
+
+// Separation of duties over a data-subject request: the rule that refuses `step` ("verify",
+// "fulfil", "verify or fulfil") to a staff member who stands to the request's opener as `who`
+// (CompareSecondPerson), as PermissionDenied's message; empty for kOther (another person).
+std::string OpenerRule(SecondPerson who, std::string_view step);
 
 // True when an open data-subject request other than a deletion request names the customer: it
 // holds destruction back, like a legal hold. Failure: the store's error.

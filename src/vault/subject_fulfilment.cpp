@@ -47,28 +47,7 @@ Status OpenerRefusal(Scope& s, const store::SubjectRequestRow& row, std::string_
   CUSTOS_ASSIGN_OR_RETURN(
       SecondPerson who,
       CompareSecondPerson(s.txn, row.opened_by, row.opened_at_ms, s.actor(), shared_creator));
-  switch (who) {
-    case SecondPerson::kOther:
-      break;
-    case SecondPerson::kOwnAccount:
-      refusal = PermissionDenied(fmt::format(
-          "separation of duties: whoever opened a data-subject request does not {} it; another "
-          "staff member with dsr.manage does",
-          step));
-      break;
-    case SecondPerson::kCreatedAfter:
-      refusal = PermissionDenied(fmt::format(
-          "separation of duties: an account created after the data-subject request was opened "
-          "does not {} it",
-          step));
-      break;
-    case SecondPerson::kMadeByFirst:
-      refusal = PermissionDenied(fmt::format(
-          "separation of duties: an account created or last changed by whoever opened the "
-          "data-subject request does not {} it",
-          step));
-      break;
-  }
+  if (who != SecondPerson::kOther) refusal = PermissionDenied(OpenerRule(who, step));
   return Status::Ok();
 }
 

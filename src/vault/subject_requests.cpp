@@ -6,12 +6,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <utility>
 
 #include "lifecycle/rules.h"
 #include "schema/vocabulary.h"
 #include "vault/request_facts.h"
+#include "vault/staff_rules.h"
 #include "vault/subject_report.h"
 #include "vault/vault_impl.h"
 
@@ -100,6 +102,29 @@ bool VerifiedByAnother(const std::vector<store::SubjectRequestStepRow>& steps,
   });
 }
 
+std::string OpenerRule(SecondPerson who, std::string_view step) {
+  switch (who) {
+    case SecondPerson::kOther:
+      break;
+    case SecondPerson::kOwnAccount:
+      return fmt::format(
+          "separation of duties: whoever opened a data-subject request does not {} it; another "
+          "staff member with dsr.manage does",
+          step);
+    case SecondPerson::kCreatedAfter:
+      return fmt::format(
+          "separation of duties: an account created after the data-subject request was opened "
+          "does not {} it",
+          step);
+    case SecondPerson::kMadeByFirst:
+      return fmt::format(
+          "separation of duties: an account created or last changed by whoever opened the "
+          "data-subject request does not {} it",
+          step);
+  }
+  return "";
+}
+
 Result<bool> HasOpenRequest(store::Transaction& txn, std::string_view customer_id) {
   CUSTOS_ASSIGN_OR_RETURN(auto open, txn.ListSubjectRequests(customer_id, true, 100));
   return std::any_of(open.begin(), open.end(),
@@ -133,6 +158,7 @@ Result<SubjectRequestView> SubjectRequestService::Open(const Context& ctx,
       if (!bad.ok()) return Verdict::Deny(bad, FieldNames(spec.proposed));
     }
     opened = ToView(row, s.now_ms);
+    opened->caller_refused = OpenerRule(SecondPerson::kOwnAccount, "verify or fulfil");
     return Verdict::Allow(fmt::format("data-subject request '{}' of customer {}, due {}: {}",
                                       row.kind, row.customer_id, lifecycle::UtcDay(row.due_at_ms),
                                       row.reference));
@@ -179,8 +205,21 @@ Result<std::vector<SubjectRequestView>> SubjectRequestService::List(const Contex
     const bool cut = rows.size() > kMaxListed;
     if (cut) rows.resize(kMaxListed);
     out.reserve(rows.size());
+    // How the caller stands to each opener (CompareSecondPerson), asked once per opener and
+    // per side of the caller's account creation.
+    std::map<std::pair<std::string, bool>, SecondPerson> seen;
     for (store::SubjectRequestRow& r : rows) {
+      const auto key = std::pair{r.opened_by, s.actor().created_at_ms >= r.opened_at_ms};
+      auto it = seen.find(key);
+      if (it == seen.end()) {
+        std::string shared_creator;
+        CUSTOS_ASSIGN_OR_RETURN(
+            SecondPerson who,
+            CompareSecondPerson(s.txn, r.opened_by, r.opened_at_ms, s.actor(), shared_creator));
+        it = seen.emplace(key, who).first;
+      }
       out.push_back(ToView(std::move(r), s.now_ms));
+      out.back().caller_refused = OpenerRule(it->second, "verify or fulfil");
       CUSTOS_ASSIGN_OR_RETURN(auto steps, s.txn.ListSubjectRequestSteps(out.back().request_id));
       out.back().steps = ToSteps(std::move(steps));
     }

@@ -115,6 +115,12 @@ struct SubjectRequestView {
   std::string outcome;                    // schema::kSubjectRequestOutcomes; empty while open
   bool overdue = false;                   // open, and the vault's time was past due_at_ms when read
   std::vector<SubjectRequestStep> steps;  // verified, fulfilled, answered: in time order
+  // Separation of duties for the staff member who listed it (List; Open: its opener's): the
+  // rule that refuses them verifying and fulfilling it (its opener, an account created after
+  // it was opened, or one its opener created or last changed), as Verify and Fulfil would
+  // answer; empty when they are another person. The request's state is not considered
+  // (verified first, fulfilled once: the calls answer that).
+  std::string caller_refused;
 };
 
 class SubjectRequestService {
@@ -143,8 +149,10 @@ class SubjectRequestService {
   Status Close(const Context& ctx, std::string_view request_id, std::string_view outcome);
   // dsr.read. Requests naming `customer_id` (every customer's when empty), only open ones when
   // `open_only`, oldest first, each with its steps; at most the first 10,000 (narrow by customer or
-  // to open ones to see the rest; the audit entry says when the list was cut). InvalidArgument for
-  // a bad customer id (an unknown but well-formed one lists nothing).
+  // to open ones to see the rest; the audit entry says when the list was cut), each with
+  // caller_refused: whether the separation-of-duties rule below refuses the caller verifying
+  // and fulfilling it. InvalidArgument for a bad customer id (an unknown but well-formed one
+  // lists nothing).
   Result<std::vector<SubjectRequestView>> List(const Context& ctx, std::string_view customer_id,
                                                bool open_only);
 

@@ -230,6 +230,53 @@ TEST_F(ApiTest, TheAgentWhoOpenedARequestCannotVerifyOrFulfilItOverTheApi) {
   EXPECT_EQ(Json(done)["report"]["customer"].value("customer_id", ""), customer);
 }
 
+// The register says what separation of duties lets the caller do with each request
+// (`caller`), so that the console offers no verify or fulfil the vault would refuse with 403
+// (session 40): not to its opener, the DPO included; yes to a second staff member.
+TEST_F(ApiTest, TheRegisterTellsTheCallerWhetherTheyMayVerifyAndFulfilARequest) {
+  const std::string customer = CreateThroughApi();
+  auto c = Client();
+  auto opened = c->Post("/v1/subject-requests", As("tok-dpo", ""), OpenBody(customer, "access"),
+                        "application/json");
+  ASSERT_TRUE(opened);
+  ASSERT_EQ(opened->status, 201) << opened->body;
+  const auto answer = Json(opened);
+  const std::string id = answer.value("request_id", "");
+  EXPECT_FALSE(answer["caller"].value("may_verify", true)) << opened->body;
+  const auto caller_of = [&](const std::string& token) {
+    auto listed = c->Get("/v1/subject-requests?open=true", As(token, ""));
+    EXPECT_TRUE(listed && listed->status == 200) << (listed ? listed->body : "no answer");
+    if (!listed) return nlohmann::json();
+    const auto doc = Json(listed);
+    for (const auto& r : doc["subject_requests"]) {
+      if (r.value("request_id", "") == id) return r["caller"];
+    }
+    return nlohmann::json();
+  };
+  const auto opener = caller_of("tok-dpo");
+  ASSERT_TRUE(opener.is_object()) << opener.dump();
+  EXPECT_FALSE(opener.value("may_verify", true)) << opener.dump();
+  EXPECT_FALSE(opener.value("may_fulfil", true)) << opener.dump();
+  EXPECT_NE(opener.value("refused_by", "").find("separation of duties: whoever opened"),
+            std::string::npos)
+      << opener.dump();
+  const auto second = caller_of("tok-agent");
+  ASSERT_TRUE(second.is_object()) << second.dump();
+  EXPECT_TRUE(second.value("may_verify", false)) << second.dump();
+  EXPECT_TRUE(second.value("may_fulfil", false)) << second.dump();
+  EXPECT_EQ(second.value("refused_by", "?"), "") << second.dump();
+  // What it says is what the vault does.
+  const std::string verify = R"({"method":"callback_on_record","evidence_ref":"CASE-0002"})";
+  auto own = c->Post("/v1/subject-requests/" + id + "/verify", As("tok-dpo", ""), verify,
+                     "application/json");
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->status, 403) << own->body;
+  auto other = c->Post("/v1/subject-requests/" + id + "/verify", As("tok-agent", ""), verify,
+                       "application/json");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 200) << other->body;
+}
+
 // Over the API a portability request answers its package and one-time passphrase inline, an
 // explanation its explanation, and a close with a reason the refusal's letter.
 TEST_F(ApiTest, PortabilityExplanationAndRefusalOverTheApi) {
