@@ -18,6 +18,7 @@
 #include "core/env.h"
 #include "crypto/epoch_keys.h"
 #include "crypto/key_provider.h"
+#include "lifecycle/ledger.h"
 #include "vault/admin_action.h"
 #include "vault/epoch_state.h"
 #include "vault/text_helpers.h"
@@ -690,6 +691,102 @@ Result<bool> ReachesHead(const fs::path& path, const backup::Ledger& ledger,
   return true;
 }
 
+// Session 40: what a restore carries of the destruction ledger into the restored store. The
+// restored store's destruction log ends where the backup's did (seq m), while the ledger
+// beside the backups, and every manifest's head, may reach further (n): destructions after the
+// backup, which the restore applies. Left there, the restored vault numbered its next
+// destruction m+1 again with another hash, and every later run's hook was refused by the copy
+// beside the backups and the manifests (review 40). The ledger's entries are exactly the log's
+// rows (seq, time, run, kind, id hash) signed and chained, so entries m+1..n are written into
+// the restored log as they are: the restored vault's ledger, written anew from its log at its
+// next run, is then the same chain, and its next entry is n+1.
+struct LedgerTail {
+  std::optional<backup::Ledger> ledger;  // the longest whole, signed chain read; none: nothing
+  backup::LedgerHead head;               // the newest verified head known (seq 0: none)
+};
+
+// The longest chain, when every other chain is a beginning of it (the same hash at its last
+// entry). Chains that part ways (two vaults went on from one backup, a state the hook refuses
+// anyway) carry nothing: the restore applies them as before.
+LedgerTail ChooseTail(std::vector<backup::Ledger> chained) {
+  LedgerTail tail;
+  if (chained.empty()) return tail;
+  size_t longest = 0;
+  for (size_t i = 1; i < chained.size(); ++i) {
+    if (chained[i].entries.size() > chained[longest].entries.size()) longest = i;
+  }
+  const backup::Ledger& l = chained[longest];
+  for (const backup::Ledger& other : chained) {
+    if (other.entries.empty()) continue;
+    const backup::LedgerEntry& last = other.entries.back();
+    const backup::LedgerEntry& same = l.entries[static_cast<size_t>(last.seq - 1)];
+    if (other.salt != l.salt || backup::LedgerEntryHash(other.vault_id, other.salt, last) !=
+                                    backup::LedgerEntryHash(l.vault_id, l.salt, same)) {
+      return tail;
+    }
+  }
+  tail.ledger = std::move(chained[longest]);
+  return tail;
+}
+
+bool SameDestruction(const store::DestructionRow& row, const backup::LedgerEntry& e) {
+  return row.seq == e.seq && row.ts_ms == e.ts_ms && row.run_id == e.run_id && row.kind == e.kind &&
+         row.id_hash == e.id_hash;
+}
+
+// Writes the ledger's entries past the restored store's destruction log into it, with the
+// ledger's salt when the backup predates the first destruction run, and the newest known head
+// (already verified) when the store's is older; one transaction, and the restore that calls it
+// is discarded whole on failure. Nothing is carried when the log is not a beginning of the
+// ledger (see ChooseTail). Returns how many entries were carried.
+Result<int64_t> CarryLedgerTail(store::Store& store, const LedgerTail& tail) {
+  if (!tail.ledger.has_value()) return 0;
+  const backup::Ledger& ledger = *tail.ledger;
+  constexpr std::string_view kOp = "restore: carrying the destruction ledger into the store";
+  CUSTOS_ASSIGN_OR_RETURN(auto txn, store.Begin());
+  CUSTOS_ASSIGN_OR_RETURN(const std::vector<store::DestructionRow> rows,
+                          txn->ListDestructions("", 0, SIZE_MAX));
+  if (rows.size() >= ledger.entries.size()) return 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (!SameDestruction(rows[i], ledger.entries[i])) return 0;
+  }
+  CUSTOS_ASSIGN_OR_RETURN(const std::optional<crypto::Bytes> salt,
+                          txn->GetMeta(lifecycle::kSaltMetaKey));
+  if (!salt.has_value()) {
+    CUSTOS_RETURN_IF_ERROR(txn->PutMeta(lifecycle::kSaltMetaKey, ledger.salt));
+  } else if (*salt != ledger.salt) {
+    return 0;  // ReadLedgers compared it already; never carried under another salt
+  }
+  int64_t carried = 0;
+  for (size_t i = rows.size(); i < ledger.entries.size(); ++i) {
+    const backup::LedgerEntry& e = ledger.entries[i];
+    CUSTOS_ASSIGN_OR_RETURN(const int64_t seq, txn->AppendDestruction(store::DestructionRow{
+                                                   0, e.ts_ms, e.run_id, e.kind, e.id_hash}));
+    if (seq != e.seq) {
+      return Internal(fmt::format("{}: entry {} was given seq {}", kOp, e.seq, seq));
+    }
+    ++carried;
+  }
+  const size_t at = static_cast<size_t>(tail.head.seq);
+  if (tail.head.seq > 0 && at <= ledger.entries.size() &&
+      backup::LedgerEntryHash(ledger.vault_id, ledger.salt, ledger.entries[at - 1]) ==
+          tail.head.hash) {
+    CUSTOS_ASSIGN_OR_RETURN(const std::optional<crypto::Bytes> stored,
+                            txn->GetMeta(backup::kLedgerHeadMetaKey));
+    int64_t stored_seq = 0;
+    if (stored.has_value()) {
+      Result<backup::LedgerHead> parsed = backup::ParseLedgerHead(AsString(stored));
+      if (parsed.ok()) stored_seq = parsed->seq;
+    }
+    if (tail.head.seq > stored_seq) {
+      CUSTOS_RETURN_IF_ERROR(txn->PutMeta(backup::kLedgerHeadMetaKey,
+                                          crypto::AsBytes(backup::LedgerHeadJson(tail.head))));
+    }
+  }
+  CUSTOS_RETURN_IF_ERROR(txn->Commit());
+  return carried;
+}
+
 // The destruction ledgers a restore replays: the one beside the backups and every --ledger.
 // Each must be of the backup's vault and, when the backup's metadata (authenticated by the
 // KEK) records the ledger salt, hash ids with that salt. Each entry must be signed by the
@@ -701,12 +798,16 @@ Result<bool> ReachesHead(const fs::path& path, const backup::Ledger& ledger,
 // beside the backups it refuses the restore. DataLoss naming the file otherwise, before
 // anything is written. A backup taken before the vault's first destruction run records no
 // salt; its ledgers' entries are still checked under the key.
+// `tail` (session 40): the ledger whose entries past the backup's destruction log the restored
+// store takes (ChooseTail).
 Result<backup::DestroyedSet> ReadLedgers(const RestoreOptions& options,
                                          const backup::BackupHeader& header, crypto::Suite suite,
-                                         const LedgerFacts& facts, RestoreReport& report) {
+                                         const LedgerFacts& facts, RestoreReport& report,
+                                         LedgerTail& tail) {
   const crypto::Bytes& id_salt = facts.id_salt;
   CUSTOS_ASSIGN_OR_RETURN(const KnownHead known,
                           NewestLedgerHead(options, header, suite, facts.head));
+  std::vector<backup::Ledger> chained;  // whole chains, every entry signed and verified
   bool reached = known.head.seq == 0;
   backup::DestroyedSet set;
   std::vector<std::pair<fs::path, bool>> paths;  // the file, and whether the operator named it
@@ -758,6 +859,9 @@ Result<backup::DestroyedSet> ReadLedgers(const RestoreOptions& options,
     reached = reached || reaches;
     report.ledger_entries += static_cast<int64_t>(ledger.entries.size());
     report.unsigned_ledger_entries += *applied;
+    if (chain->chained && *applied == 0 && unsigned_entries == 0) {
+      chained.push_back(std::move(ledger));
+    }
   }
   if (!reached) {
     // No customer id here: the ledger names none, and the message says only how far it goes.
@@ -771,6 +875,8 @@ Result<backup::DestroyedSet> ReadLedgers(const RestoreOptions& options,
         fs::exists(beside, ec) ? "it does not reach that far (or is not chained)" : "it is absent",
         known.where, known.head.seq, known.head.seq));
   }
+  tail = ChooseTail(std::move(chained));
+  if (tail.ledger.has_value()) tail.head = known.head;
   return set;
 }
 
@@ -976,7 +1082,8 @@ Result<backup::LoadReport> LoadInto(const schema::Config& config, const fs::path
                                     const RestoreOptions& options,
                                     const backup::BackupHeader& header,
                                     const crypto::KeyProvider& kek,
-                                    const backup::DestroyedSet& destroyed, fs::path& key_backup) {
+                                    const backup::DestroyedSet& destroyed, const LedgerTail& tail,
+                                    fs::path& key_backup, int64_t& carried) {
   CUSTOS_ASSIGN_OR_RETURN(crypto::Suite suite, crypto::ParseSuite(header.suite));
   std::optional<backup::KeyBackupContents> side;
   std::vector<backup::EpochFile> epoch_files;
@@ -1009,6 +1116,7 @@ Result<backup::LoadReport> LoadInto(const schema::Config& config, const fs::path
   // The audit log's query keys are not in backups (they are derived from it).
   CUSTOS_RETURN_IF_ERROR(store::IndexAllAuditKeys(*store));
   CUSTOS_RETURN_IF_ERROR(ReconcileEpochState(*store, held, options.now_ms));
+  CUSTOS_ASSIGN_OR_RETURN(carried, CarryLedgerTail(*store, tail));
   return report;
 }
 
@@ -1060,6 +1168,13 @@ std::string UnsignedNote(const RestoreReport& report) {
   if (report.unsigned_ledger_entries == 0) return "";
   return fmt::format(", {} of them unsigned, applied from a ledger given with --ledger",
                      report.unsigned_ledger_entries);
+}
+
+// The ledger's entries written into the restored destruction log (session 40).
+std::string CarriedNote(const RestoreReport& report) {
+  if (report.ledger_entries_carried == 0) return "";
+  return fmt::format(", {} past the backup's destruction log carried into the restored store",
+                     report.ledger_entries_carried);
 }
 
 // What is known of the customers a restore dropped for want of a key (review finding F3):
@@ -1206,8 +1321,9 @@ Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
   CUSTOS_ASSIGN_OR_RETURN(auto kek, OpenRestoreKek(config, options, header, suite));
   CUSTOS_ASSIGN_OR_RETURN(const LedgerFacts ledger_facts,
                           AuthenticateManifest(options.backup, header, *kek, suite));
+  LedgerTail tail;
   CUSTOS_ASSIGN_OR_RETURN(backup::DestroyedSet destroyed,
-                          ReadLedgers(options, header, suite, ledger_facts, report));
+                          ReadLedgers(options, header, suite, ledger_facts, report, tail));
   std::error_code ec;
   const bool existed = fs::exists(dir, ec);
   CUSTOS_RETURN_IF_ERROR(PrepareDir(dir));
@@ -1219,7 +1335,8 @@ Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
     }
     fs::path key_backup;
     CUSTOS_ASSIGN_OR_RETURN(backup::LoadReport loaded,
-                            LoadInto(config, dir, options, header, *kek, destroyed, key_backup));
+                            LoadInto(config, dir, options, header, *kek, destroyed, tail,
+                                     key_backup, report.ledger_entries_carried));
     report.key_backup = key_backup;
     AddLoaded(loaded, report);
     // The config last: until it exists the directory holds no vault anyone could open.
@@ -1241,11 +1358,11 @@ Result<RestoreReport> Vault::Restore(const RestoreOptions& options) {
     CUSTOS_RETURN_IF_ERROR(AuditOutcome(
         *vault->state_, ctx, schema::Action::kBackupRestore, "backup:" + header.backup_id,
         Verdict::Allow(fmt::format(
-            "restored from {} to {}: {} rows; destruction ledger ({} entries{}) dropped {} "
+            "restored from {} to {}: {} rows; destruction ledger ({} entries{}{}) dropped {} "
             "customers, {} transactions, {} notes ({} rows){}",
             report.from_backend, report.to_backend, report.rows, report.ledger_entries,
-            UnsignedNote(report), report.customers_dropped, report.transactions_dropped,
-            report.notes_dropped, report.rows_dropped,
+            UnsignedNote(report), CarriedNote(report), report.customers_dropped,
+            report.transactions_dropped, report.notes_dropped, report.rows_dropped,
             report.key_backup.empty()
                 ? std::string("; data keys from the backup's key section (taken before epochs)")
                 : fmt::format("; data keys from key backup {}: {} customers without a key "

@@ -146,6 +146,10 @@ struct RestoreReport {
   // Of ledger_entries, those applied without the vault's signature: only from ledgers the
   // operator named (RestoreOptions::ledgers).
   int64_t unsigned_ledger_entries = 0;
+  // Session 40: the ledger's verified entries past the backup's destruction log (destructions
+  // after the backup), written into the restored store's log so that the restored vault goes
+  // on with the ledger after them (its next entry is the ledger's next seq).
+  int64_t ledger_entries_carried = 0;
   // Format 2 (issue 23): the key backup the DEKs came from, and the customers it had no DEK
   // for (destroyed after the data backup), dropped with all their rows.
   std::filesystem::path key_backup;

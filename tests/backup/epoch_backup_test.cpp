@@ -672,6 +672,104 @@ TEST_F(EpochBackupTest, ALedgerFromBeforeTheChainIsChainedByTheNextRun) {
       << cut.status().message();
 }
 
+// Session 40 (review 40): the vault is lost and restored from an older backup into a new
+// directory that shares the original's absolute [backup] dir (the usual DR setup). The
+// restored store's destruction log ended at the backup's last entry while the ledger beside
+// the backups and every manifest's head went further, so the restored vault's next destruction
+// took a seq the ledger already held, with another hash, and every later run's hook was
+// refused for ever. The restore now carries the ledger's verified entries past the backup's
+// log into the restored store: the restored vault goes on with the chain, its run's hook
+// succeeds, and a restore of the old backup still drops every destroyed customer.
+TEST_F(EpochBackupTest, AVaultRestoredFromAnOlderBackupGoesOnWithTheLedgerBesideTheBackups) {
+  UseAccountClosureRetention();
+  vault_.reset();
+  {
+    std::string toml = ReadFileBytes(dir_ / "custos.toml");
+    const size_t at = toml.find("\ndir = \"backups\"", toml.find("[backup]"));
+    ASSERT_NE(at, std::string::npos);
+    toml.replace(at, std::string("\ndir = \"backups\"").size(),
+                 "\ndir = \"" + Backups().string() + "\"");
+    std::ofstream(dir_ / "custos.toml", std::ios::trunc) << toml;
+  }
+  Reopen();
+  const std::string first = NewCustomer("赵销毁", "13900139007");
+  const std::string second = NewCustomer("钱销毁", "13900139008");
+  const std::string third = NewCustomer("孙销毁", "13900139009");
+  const std::string stays = NewCustomer("王芳", "13800138001");
+  DestroyThroughRetention(first);
+  if (HasFatalFailure()) return;
+  const BackupResult old = TakeBackup();  // its destruction log: entry 1
+  DestroyThroughRetention(second);        // entry 2: in the ledger and the manifests only
+  if (HasFatalFailure()) return;
+  const fs::path beside = Backups() / backup::kLedgerFile;
+  const std::string original_ledger = ReadFileBytes(beside);
+
+  // The vault is lost; restored from the older backup, beside the same backups.
+  vault_.reset();
+  auto restored = Vault::Restore(RestoreOf(old.path, root_ / "restored"));
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_EQ(restored->customers_dropped, 1);
+  EXPECT_EQ(restored->ledger_entries_carried, 1);
+  {
+    OpenOptions open;
+    open.dir = root_ / "restored";
+    open.now_ms = Clock();
+    auto v = Vault::Open(open);
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    vault_ = std::move(v).value();
+  }
+  EXPECT_FALSE(vault_->customers().Get(Agent(), second, {"name"}).ok());
+  // The restored vault's next run: the hook brings the copy beside the backups up to date.
+  DestroyThroughRetention(third);
+  if (HasFatalFailure()) return;
+  for (const fs::path& file : {beside, root_ / "restored" / backup::kLedgerFile}) {
+    auto ledger = backup::ReadLedger(file);
+    ASSERT_TRUE(ledger.ok()) << file << ": " << ledger.status().ToString();
+    auto chain = backup::CheckLedgerChain(*ledger);
+    ASSERT_TRUE(chain.ok()) << file << ": " << chain.status().ToString();
+    EXPECT_TRUE(chain->chained) << file;
+    EXPECT_EQ(chain->head.seq, 3) << file;
+  }
+  // The original's entries are kept as they were: the copy only grew.
+  EXPECT_TRUE(ReadFileBytes(beside).starts_with(original_ledger));
+  auto manifest = backup::internal::ParseManifest(ReadFileBytes(old.path / "manifest.json"));
+  ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
+  EXPECT_EQ(manifest->ledger_head_seq, 3);
+
+  // A restore of the old backup, and of one the restored vault takes, drops all three.
+  vault_.reset();
+  auto again = Vault::Restore(RestoreOf(old.path, root_ / "again"));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->customers_dropped, 2);
+  EXPECT_EQ(again->customers, 1);
+  {
+    OpenOptions open;
+    open.dir = root_ / "restored";
+    open.now_ms = Clock();
+    auto v = Vault::Open(open);
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    vault_ = std::move(v).value();
+  }
+  const BackupResult newer = TakeBackup();
+  vault_.reset();
+  // The restored vault's own keyfile: the key-backup keys of the epochs it made are beside it.
+  RestoreOptions of_newer = RestoreOf(newer.path, root_ / "from-newer");
+  of_newer.keyfile = root_ / "restored" / "kek.key";
+  auto from_newer = Vault::Restore(of_newer);
+  ASSERT_TRUE(from_newer.ok()) << from_newer.status().ToString();
+  EXPECT_EQ(from_newer->customers, 1);
+  EXPECT_EQ(from_newer->ledger_entries_carried, 0);
+  OpenOptions open;
+  open.dir = root_ / "again";
+  open.now_ms = Clock();
+  auto v = Vault::Open(open);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_TRUE((*v)->customers().Get(Agent(), stays, {"name"}).ok());
+  for (const std::string& gone : {first, second, third}) {
+    EXPECT_FALSE((*v)->customers().Get(Agent(), gone, {"name"}).ok()) << gone;
+  }
+}
+
 // The attack of issue 23 with nothing done by hand: the vault's own schedule (a rotation at
 // every open on the vault's clock) ends the epoch the offsite copy's keys were under; after
 // the window the copy, restored with the KEK and the key backup it carries, is refused, and a
