@@ -271,8 +271,9 @@ Result<Manifest> ParseManifest(std::string_view text) {
       m.ledger_head_seq = h.at("seq").get<int64_t>();
       m.ledger_head_hash = h.at("hash").get<std::string>();
       m.ledger_head_sig_hex = h.at("sig").get<std::string>();
-      if (m.ledger_head_seq <= 0)
+      if (m.ledger_head_seq <= 0) {
         return DataLoss("backup: manifest: a ledger head without entries");
+      }
     }
     for (const ChunkEntry& c : m.chunks) {
       // File names come from an untrusted file: no path may leave the backup directory.

@@ -311,6 +311,23 @@ Status AddCompletion(const VaultState& impl, const std::optional<EpochState>& ep
   return Status::Ok();
 }
 
+// The run's destruction rows, counted into the report by kind.
+void CountDestroyed(const std::vector<store::DestructionRow>& run_rows,
+                    RetentionRunReport& report) {
+  for (const auto& r : run_rows) {
+    if (r.kind == "customer" || r.kind == "profile") {
+      ++report.customers;
+      if (r.kind == "profile") ++report.consent_kept;
+    } else if (r.kind == "consent") {
+      ++report.consent_erased;
+    } else if (r.kind == "transaction") {
+      ++report.transactions;
+    } else {
+      ++report.notes;
+    }
+  }
+}
+
 Status FinishRun(VaultState& impl, RunState& s, RetentionRunReport& report) {
   CUSTOS_RETURN_IF_ERROR(CheckpointAfterRun(impl));
   std::vector<store::DestructionRow> run_rows;
@@ -331,18 +348,7 @@ Status FinishRun(VaultState& impl, RunState& s, RetentionRunReport& report) {
   CUSTOS_ASSIGN_OR_RETURN(
       const lifecycle::LedgerTip tip,
       lifecycle::AppendLedger(ledger, s.vault_id, salt_hex, ledger_rows, *impl.signing_key));
-  for (const auto& r : run_rows) {
-    if (r.kind == "customer" || r.kind == "profile") {
-      ++report.customers;
-      if (r.kind == "profile") ++report.consent_kept;
-    } else if (r.kind == "consent") {
-      ++report.consent_erased;
-    } else if (r.kind == "transaction") {
-      ++report.transactions;
-    } else {
-      ++report.notes;
-    }
-  }
+  CountDestroyed(run_rows, report);
   lifecycle::CertificateFacts facts;
   facts.vault_id = s.vault_id;
   facts.suite = impl.keyring->suite();
