@@ -32,7 +32,11 @@ void CountBatch(size_t ran) {
 
 GroupCommit::GroupCommit(store::Store& store, const audit::AuditLog& audit, AccessCache& cache,
                          size_t max_batch)
-    : store_(store), audit_(audit), cache_(cache), max_batch_(std::max<size_t>(1, max_batch)) {}
+    : store_(store),
+      audit_(audit),
+      cache_(cache),
+      max_batch_(std::max<size_t>(1, max_batch)),
+      observed_(std::chrono::steady_clock::now()) {}
 
 void GroupCommit::SetJournal(audit::JournalWriter* journal, std::function<int64_t()> now_ms,
                              std::function<void(bool may_wait)> appended,

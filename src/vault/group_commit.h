@@ -120,8 +120,9 @@ class GroupCommit {
   // When a batch leader last raised the audit log's high-water mark (AuditLog::
   // ObserveCommitted) after its commit: at most once a second, so that a process without a
   // journal folder (PostgreSQL; SQLite with read_journal off) also refuses a log cut back under
-  // it. Guarded by mu_.
-  std::chrono::steady_clock::time_point observed_{};
+  // it. The first a second after the start (a process that just opened the vault checked the
+  // log then). Guarded by mu_.
+  std::chrono::steady_clock::time_point observed_;
 
   mutable std::mutex mu_;
   std::deque<Waiter*> queue_;  // front: the leader while a batch runs
