@@ -23,10 +23,10 @@ if(CUSTOS_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()
 
-# The programs' allocator (custos and the read benchmarks): gperftools' tcmalloc_minimal
-# (libtcmalloc-minimal4) in place of glibc's malloc, whose free-list consolidation was ~10 % of a
-# lone audited read's profile (BENCHMARKS.md, "The allocator"; docs/decisions.md). Not with the
-# sanitizers, which bring their own. custos_use_program_allocator(TARGET) links it in.
+# The programs' allocator (custos and custos_read_latency): gperftools' tcmalloc_minimal
+# (libtcmalloc-minimal4) in place of glibc's malloc, whose allocations and free-list upkeep were
+# ~12 % of a read benchmark's profile (BENCHMARKS.md, "The allocator"; docs/decisions.md). Not
+# with the sanitizers, which bring their own. custos_use_program_allocator(TARGET) links it in.
 option(CUSTOS_TCMALLOC "Link the programs with tcmalloc_minimal (gperftools)" ON)
 if(CUSTOS_TCMALLOC AND NOT CUSTOS_SANITIZE AND NOT CUSTOS_TSAN)
   find_library(CUSTOS_TCMALLOC_LIBRARY NAMES tcmalloc_minimal libtcmalloc_minimal.so.4 REQUIRED)
