@@ -91,8 +91,9 @@ struct JournalCheck {
   uint64_t folded = 0;       // records already in the log
   uint64_t waiting = 0;      // authentic records after those, not yet folded
   uint64_t bytes = 0;        // the file's length (0 when quarantined or not read)
-  // DataLoss naming the journal and its first damaged record (never contents): until the
-  // journal is quarantined every fold, and so every write of the log, fails. OK otherwise.
+  // DataLoss naming the journal and its first damaged record, or its refused stored position
+  // (never contents): until the journal is quarantined every fold, and so every write of the
+  // log, fails. OK otherwise.
   Status damage;
 };
 
@@ -257,8 +258,8 @@ class AuditLog {
   // position is refused: malformed, its MAC does not check out, or it has none (written before
   // session 40) and the log does not hold the records before it in order; such a journal counts
   // as damaged (CheckJournals) until it is quarantined. An unsigned position the log does vouch
-  // for is signed in txn. Unavailable: the
-  // store or a journal file cannot be read or written; the caller must drop txn.
+  // for is signed in txn. Unavailable: the store or a journal file cannot be read or written;
+  // the caller must drop txn.
   // Unfinished segments a crash left are removed (RemoveUnfinishedSegments).
   // `closed`: the journals this fold closed (removable once txn commits); `removable`: the ones
   // an earlier, committed fold closed, whose files can go now (RemoveClosedJournals, with their
@@ -294,7 +295,8 @@ class AuditLog {
   // then on, a log that ends before that entry, or holds another one at its seq, is refused
   // (DataLoss) by every append and fold of this log, however authentic the tip put back with it
   // (a cut made in the store while the process runs). A long-running process calls it now and
-  // then (JournalFolder: at each poll that folded). Failures are ignored: it only raises.
+  // then (JournalFolder: after each poll's fold; GroupCommit: after a committed batch, at most
+  // once a second). Failures are ignored: it only raises.
   void ObserveCommitted(store::Store& store) const;
   // Records, in one transaction, an "audit.journal.lost" entry for each journal segment whose
   // file was removed or replaced while its writer used it (JournalWriter::lost()): how many of
@@ -307,7 +309,8 @@ class AuditLog {
   // Every journal in the journal directory, in name order, checked from its stored position
   // (read in txn; a read-only transaction does) to its end without folding anything: which
   // are held, how many records wait, and which are damaged (a record that fails its check, a
-  // file that is not a regular file or cannot be read). Reads only what is not folded yet.
+  // file that is not a regular file or cannot be read, a refused stored position:
+  // FoldJournalsInto). Reads only what is not folded yet.
   // Empty without a journal directory. Unavailable: the directory or a position cannot be
   // read. FailedPrecondition: the log was opened without its signing key.
   Result<std::vector<JournalCheck>> CheckJournals(store::Transaction& txn) const;

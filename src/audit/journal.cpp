@@ -14,6 +14,7 @@
 
 #include <fmt/core.h>
 
+#include "audit/internal/little_endian.h"
 #include "core/ascii.h"
 
 namespace custos::audit {
@@ -28,21 +29,8 @@ constexpr uint32_t kMaxPayload = 1U << 20;
 // How long a name seen to lead to a segment's file is trusted without a new look (StillAtItsPath).
 constexpr std::chrono::milliseconds kNameCheckInterval{1};
 
-void PutU32(std::string& out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-void PutU64(std::string& out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-uint64_t GetLe(std::string_view in, size_t at, int bytes) {
-  uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) {
-    v = (v << 8) | static_cast<uint8_t>(in[at + static_cast<size_t>(i)]);
-  }
-  return v;
-}
 void PutText(std::string& out, std::string_view s) {
-  PutU32(out, static_cast<uint32_t>(s.size()));
+  internal::PutU32(out, static_cast<uint32_t>(s.size()));
   out.append(s);
 }
 
@@ -53,14 +41,14 @@ std::string MacInput(std::string_view id, uint64_t index, crypto::ByteView prev_
   m.reserve(kMacLabel.size() + id.size() + 8 + prev_mac.size() + payload.size());
   m.append(kMacLabel);
   m.append(id);
-  PutU64(m, index);
+  internal::PutU64(m, index);
   m.append(reinterpret_cast<const char*>(prev_mac.data()), prev_mac.size());
   m.append(payload);
   return m;
 }
 
 void EncodePayload(const AuditEvent& e, std::string& joined, std::string& out) {
-  PutU64(out, static_cast<uint64_t>(e.ts_ms));
+  internal::PutU64(out, static_cast<uint64_t>(e.ts_ms));
   JoinFieldsInto(e.fields, joined);
   for (const std::string* s : std::initializer_list<const std::string*>{
            &e.actor, &e.action, &e.target, &e.purpose, &e.channel, &e.decision, &e.reason, &joined,
@@ -72,13 +60,13 @@ void EncodePayload(const AuditEvent& e, std::string& joined, std::string& out) {
 Result<AuditEvent> DecodePayload(std::string_view p) {
   AuditEvent e;
   if (p.size() < 8) return DataLoss("payload too short");
-  e.ts_ms = static_cast<int64_t>(GetLe(p, 0, 8));
+  e.ts_ms = static_cast<int64_t>(internal::GetLe(p, 0, 8));
   size_t at = 8;
   std::string joined;
   for (std::string* s : {&e.actor, &e.action, &e.target, &e.purpose, &e.channel, &e.decision,
                          &e.reason, &joined, &e.request_id}) {
     if (p.size() - at < 4) return DataLoss("payload cut inside a field");
-    const uint64_t n = GetLe(p, at, 4);
+    const uint64_t n = internal::GetLe(p, at, 4);
     at += 4;
     if (p.size() - at < n) return DataLoss("payload cut inside a field");
     s->assign(p.substr(at, n));
@@ -201,7 +189,7 @@ Status ScanInto(const std::filesystem::path& path, std::string_view id, const cr
       scan.partial_bytes = left;
       break;
     }
-    const uint64_t len = GetLe(bytes, at, 4);
+    const uint64_t len = internal::GetLe(bytes, at, 4);
     if (len > kMaxPayload) return damaged(scan.end.index, "length out of range");
     const size_t tag_size = 32;
     if (left < 4 + len + tag_size) {
@@ -396,7 +384,7 @@ Status JournalWriter::Append(const std::vector<AuditEvent>& events) {
     if (payload.size() > kMaxPayload) {
       return InvalidArgument("audit journal: an entry is over 1 MiB");
     }
-    PutU32(buffer_, static_cast<uint32_t>(payload.size()));
+    internal::PutU32(buffer_, static_cast<uint32_t>(payload.size()));
     buffer_.append(payload);
     crypto::Bytes tag = mac_->Compute(crypto::AsBytes(MacInput(seg.id, index, prev, payload)));
     buffer_.append(reinterpret_cast<const char*>(tag.data()), tag.size());

@@ -15,6 +15,7 @@
 #include <fmt/core.h>
 
 #include "audit/audit_log.h"
+#include "audit/internal/little_endian.h"
 #include "audit/journal.h"
 
 namespace custos::audit {
@@ -94,17 +95,13 @@ struct StoredPosition {
 constexpr std::string_view kPositionMacLabel = "custos-audit-journal-position/1";
 constexpr std::string_view kPositionMacMark = " mac=";
 
-void AppendPositionU64(std::string& out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-
 std::string PositionMacInput(std::string_view id, StoredPosition::State state,
                              const JournalPosition& p) {
   std::string m(kPositionMacLabel);
   m.append(id);
   m.push_back(static_cast<char>(state));
-  AppendPositionU64(m, p.offset);
-  AppendPositionU64(m, p.index);
+  internal::PutU64(m, p.offset);
+  internal::PutU64(m, p.index);
   m.append(reinterpret_cast<const char*>(p.prev_mac.data()), p.prev_mac.size());
   return m;
 }

@@ -217,11 +217,13 @@ struct ForgetReport {
 // atomically, then the old key file removed: a crash leaves the old or the new section,
 // both consistent), and appends the entries to backups_dir/destruction-ledger.jsonl.
 // A chained `ledger` (session 40) must hold an unbroken chain (CheckLedgerChain: DataLoss
-// naming the entry, before anything is written); its head, signed by keys.signer, is then
-// recorded in every backup's manifest whose head is older (re-signed, replaced atomically,
-// after the ledger beside the backups was appended to), so a restore knows how far the ledger
-// must reach. FailedPrecondition when a backup's manifest records a head past `ledger`'s end
-// (the vault's ledger has lost entries).
+// naming the entry, before anything is written), and the copy beside the backups must be a
+// beginning of it (AppendLedger: FailedPrecondition, before any backup is touched). Its head,
+// signed by keys.signer, is then recorded in every backup's manifest whose head is older
+// (re-signed, replaced atomically; a backup rewritten for its head alone is not counted in
+// ForgetReport), so a restore knows how far the ledger must reach. FailedPrecondition for a
+// backup whose manifest records a head past `ledger`'s end, or another hash at its end (the
+// vault's ledger has lost entries): that backup is left as it was, as for a DataLoss below.
 // `keys` needs kek, signer and public_key. Every entry of `ledger` must be signed by
 // keys.public_key (DestroyedSet::Add): DataLoss naming the entry otherwise, before anything
 // is written. Success: what was rewritten. Unavailable on I/O; DataLoss if

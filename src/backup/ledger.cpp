@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "backup/format.h"
+#include "crypto/digest.h"
 
 namespace custos::backup {
 namespace {
@@ -193,8 +194,7 @@ std::string LedgerEntryMessage(std::string_view vault_id, crypto::ByteView salt,
 
 std::string LedgerEntryHash(std::string_view vault_id, crypto::ByteView salt,
                             const LedgerEntry& e) {
-  return crypto::ToHex(crypto::Hash(crypto::Suite::kAes256Gcm,
-                                    crypto::AsBytes(LedgerEntryMessage(vault_id, salt, e))));
+  return crypto::Sha256Hex(LedgerEntryMessage(vault_id, salt, e));
 }
 
 std::string LedgerHeadMessage(std::string_view vault_id, const LedgerHead& head) {
@@ -268,15 +268,6 @@ Result<LedgerChain> CheckLedgerChain(const Ledger& ledger) {
   chain.chained = true;
   chain.head = LedgerHead{ledger.entries.back().seq, prev};
   return chain;
-}
-
-void ChainLedgerEntries(Ledger& ledger, const crypto::SigningKey& signer) {
-  std::string prev(kLedgerGenesis);
-  for (LedgerEntry& e : ledger.entries) {
-    e.prev = prev;
-    e.signature = signer.Sign(crypto::AsBytes(LedgerEntryMessage(ledger.vault_id, ledger.salt, e)));
-    prev = LedgerEntryHash(ledger.vault_id, ledger.salt, e);
-  }
 }
 
 void SignLedgerEntries(Ledger& ledger, const crypto::SigningKey& signer) {

@@ -115,10 +115,6 @@ struct LedgerChain {
 // are chained and some are not.
 Result<LedgerChain> CheckLedgerChain(const Ledger& ledger);
 
-// Chains the entries of `ledger` in their order (each "prev" the hash of the one before) and
-// signs them with `signer`: what lifecycle writes, for the vault's own entries only.
-void ChainLedgerEntries(Ledger& ledger, const crypto::SigningKey& signer);
-
 // Signs every entry of `ledger` with `signer` (the vault's checkpoint key). For the vault's
 // own entries only: a signature is what makes a restore apply an entry.
 void SignLedgerEntries(Ledger& ledger, const crypto::SigningKey& signer);
@@ -136,10 +132,12 @@ int64_t UnsignedEntries(const Ledger& ledger);
 // with those entries signed and the new ones added; an unsigned entry `ledger` does not sign
 // stays as it is (and a restore refuses the file: docs/backup.md). Nothing is verified here:
 // DestroyedSet::Add is the check.
-// When `ledger` is chained (CheckLedgerChain), the file must be a prefix of it: its new
-// entries are appended; a file written before the chain (or one with a gap), whose every entry
-// `ledger` holds, is replaced atomically by `ledger`. FailedPrecondition, the file left as it
-// was, when it holds an entry `ledger` does not (or another at the same seq).
+// When `ledger` is chained (CheckLedgerChain), the file must be a prefix of it, entry for
+// entry: its new entries are appended; a file whose entries are those of `ledger` but written
+// before the chain (or unsigned) is replaced atomically by `ledger`. FailedPrecondition, the
+// file left as it was, when it holds more entries than `ledger`, or an entry other than
+// `ledger`'s at its place (another vault's, altered, or one taken out before it: a file with a
+// gap is refused, not replaced).
 // FailedPrecondition if the existing file names another vault or salt.
 // Unavailable naming the file on I/O.
 Status AppendLedger(const std::filesystem::path& path, const Ledger& ledger,

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "crypto/digest.h"
+
 namespace custos::lifecycle {
 namespace {
 
@@ -97,8 +99,7 @@ std::string LedgerEntryMessage(std::string_view vault_id, std::string_view salt_
 
 std::string LedgerEntryHash(std::string_view vault_id, std::string_view salt_hex,
                             const store::DestructionRow& e, std::string_view prev) {
-  return crypto::ToHex(crypto::Hash(
-      crypto::Suite::kAes256Gcm, crypto::AsBytes(LedgerEntryMessage(vault_id, salt_hex, e, prev))));
+  return crypto::Sha256Hex(LedgerEntryMessage(vault_id, salt_hex, e, prev));
 }
 
 std::string LedgerHeadMessage(std::string_view vault_id, const LedgerTip& tip) {
@@ -156,13 +157,20 @@ Result<LedgerTip> AppendLedger(const std::filesystem::path& file, std::string_vi
                                const crypto::SigningKey& signer, Env& env) {
   CUSTOS_RETURN_IF_ERROR(DropTornTail(file, env));
   CUSTOS_ASSIGN_OR_RETURN(FileScan scan, ScanFile(file));
-  // Chains each entry on to `tip` and signs it: its line.
+  // Chains `e` on to `tip` and signs it: its line. FailedPrecondition (nothing written) when
+  // `e` is not the entry after `tip`; `rule` is what the log given fails to do.
   LedgerTip tip;
-  const auto line = [&](const store::DestructionRow& e) {
+  const auto line = [&](const store::DestructionRow& e,
+                        std::string_view rule) -> Result<std::string> {
+    if (e.seq != tip.seq + 1) {
+      return FailedPrecondition(
+          fmt::format("ledger {}: the destruction log given does not {} (entry {} after {}); the "
+                      "file is left as it was",
+                      file.string(), rule, e.seq, tip.seq));
+    }
     const std::string prev = tip.seq == 0 ? std::string(kLedgerGenesis) : tip.hash;
     const std::string message = LedgerEntryMessage(vault_id, salt_hex, e, prev);
-    tip = LedgerTip{
-        e.seq, crypto::ToHex(crypto::Hash(crypto::Suite::kAes256Gcm, crypto::AsBytes(message)))};
+    tip = LedgerTip{e.seq, crypto::Sha256Hex(message)};
     return LedgerLine(e, signer.Sign(crypto::AsBytes(message)), prev) + "\n";
   };
   if (scan.state.NeedsRewrite()) {
@@ -183,13 +191,8 @@ Result<LedgerTip> AppendLedger(const std::filesystem::path& file, std::string_vi
     }
     std::string text = HeaderLine(vault_id, salt_hex);
     for (const store::DestructionRow& e : entries) {
-      if (e.seq != tip.seq + 1) {
-        return FailedPrecondition(fmt::format(
-            "ledger {}: the destruction log given does not run from seq 1 without a gap (entry "
-            "{} after {}); the file is left as it was",
-            file.string(), e.seq, tip.seq));
-      }
-      text += line(e);
+      CUSTOS_ASSIGN_OR_RETURN(const std::string chained, line(e, "run from seq 1 without a gap"));
+      text += chained;
     }
     Status st = env.WriteFileAtomic(file, text, 0600);
     if (!st.ok()) return LedgerError("cannot replace the destruction ledger", st);
@@ -206,13 +209,8 @@ Result<LedgerTip> AppendLedger(const std::filesystem::path& file, std::string_vi
   if (is_new) text += HeaderLine(vault_id, salt_hex);
   for (const store::DestructionRow& e : entries) {
     if (e.seq <= tip.seq) continue;
-    if (e.seq != tip.seq + 1) {
-      return FailedPrecondition(fmt::format(
-          "ledger {}: the destruction log given does not continue it (entry {} after {}); the "
-          "file is left as it was",
-          file.string(), e.seq, tip.seq));
-    }
-    text += line(e);
+    CUSTOS_ASSIGN_OR_RETURN(const std::string chained, line(e, "continue it"));
+    text += chained;
   }
   if (text.empty()) return tip;
   Status st = env.AppendDurable(file, text, 0600);

@@ -25,7 +25,9 @@ struct VaultState;
 
 struct ApprovalRequest {
   // or "destruction", "bulk_export", "role_grant", "credential_reset", "audit_reseal",
-  // "store_migrate", "share", "partner_cert"
+  // "store_migrate", "share", "partner_cert", "restriction_lift" (`customers`: the one
+  // customer whose restriction of processing the requester will lift, no fields, levels or
+  // purpose; SubjectRequestService::LiftRestriction)
   std::string kind = "break_glass";
   std::string justification;  // written reason; no personal data
   std::vector<std::string> customers;
@@ -76,8 +78,9 @@ class ApprovalService {
   // approval.request (a role_grant or credential_reset also needs staff.manage and names
   // someone else — PermissionDenied otherwise —, a credential_reset an existing account —
   // NotFound otherwise; a partner_cert needs partner.manage, a registered partner — NotFound
-  // otherwise — and, when its PEM is given, a certificate the renewal would take). Returns the
-  // approval id. InvalidArgument naming the rule.
+  // otherwise — and, when its PEM is given, a certificate the renewal would take; a
+  // restriction_lift needs dsr.manage — PermissionDenied otherwise). Returns the approval id.
+  // InvalidArgument naming the rule.
   Result<std::string> Request(const Context& ctx, const ApprovalRequest& request);
   // approval.approve, by a different person in fact (PermissionDenied otherwise): not the
   // requester, not the staff member a role_grant or credential_reset names, not an account

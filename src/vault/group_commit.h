@@ -14,6 +14,12 @@
 // reading) gets its own error and adds no entry; the others go on — unless the failure broke
 // the transaction, in which case the commit fails and all get Unavailable.
 //
+// After a committed batch that appended entries, its leader raises the audit log's high-water
+// mark (AuditLog::ObserveCommitted: a log cut back under this process is refused from then
+// on), at most once a second and the first time no sooner than a second after construction.
+// It does so after the batch's other waiters were released: only the leader's own Run waits
+// for that read transaction.
+//
 // Steps run on the leader's thread, one after another (a journalled step, SetJournal: on the
 // caller's own thread, alone in a read transaction): keep them to store reads and policy
 // decisions; decrypting and formatting belong after Run, in the request's own thread. A step
@@ -103,7 +109,8 @@ class GroupCommit {
 
   // Runs the batch as its leader, filling each waiter's status.
   void Execute(const std::vector<Waiter*>& batch);
-  // Raises the audit log's high-water mark to the committed log, at most once a second.
+  // Raises the audit log's high-water mark to the committed log, at most once a second and
+  // not in the second after construction (observed_).
   void ObserveCommitted();
   // The step in a read transaction, its entries to the journal. OK(true): done, with its
   // status in `status`; OK(false): the step wrote, nothing of it is kept: batch it.

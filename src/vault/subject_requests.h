@@ -141,7 +141,8 @@ class SubjectRequestService {
   // as stored (open). InvalidArgument for a bad customer id, a kind outside
   // schema::kSubjectRequestKinds, a reference that is not 3 to 200 printable bytes, proposed values
   // on a kind other than correction, none on a correction, or a proposed value a validator refuses
-  // (naming the field and rule); NotFound for an absent customer (nothing is written).
+  // (naming the field and rule); NotFound for an absent customer (nothing is written). Its
+  // caller_refused is the rule refusing its opener (the caller).
   Result<SubjectRequestView> Open(const Context& ctx, const SubjectRequestSpec& spec);
   // dsr.manage. Closes an open request with an outcome of schema::kSubjectRequestOutcomes.
   // InvalidArgument for another outcome; NotFound if no such request is open (absent, or
@@ -205,10 +206,11 @@ class SubjectRequestService {
   // dsr.lift. Lifts every restriction of processing of the customer (audited with the
   // reference, a ticket reference like a request's, and the approval). Dual control: it opens
   // the customer's data to processing again, so it needs an approved restriction_lift request
-  // of the caller's naming the customer (approvals.h; decided by a second person in fact,
-  // staff_rules.h CheckApprover), which the lift marks "used". InvalidArgument for a bad
-  // customer id or reference; NotFound when the customer is under no restriction (the
-  // approval is left unused); FailedPrecondition naming the rule without such an approval.
+  // of the caller's naming the customer (approvals.h, access/approval.h kKindRestrictionLift;
+  // decided by a second person in fact, staff_rules.h CheckApprover), which the lift marks
+  // "used". InvalidArgument for a bad customer id or reference; NotFound when the customer is
+  // under no restriction (the approval is left unused); FailedPrecondition naming the rule
+  // without such an approval.
   Status LiftRestriction(const Context& ctx, std::string_view customer_id,
                          std::string_view reference);
 

@@ -148,7 +148,13 @@ class Vault {
   // empty. DataLoss: the backup fails its checks or the KEK does not open it; a ledger of
   // another vault or salt, an entry whose signature does not verify under the checkpoint key
   // the backup's metadata records, or an unsigned entry in the ledger beside the backups
-  // (naming the file; nothing is written).
+  // (naming the file; nothing is written). Session 40, DataLoss too (nothing written): a
+  // chained ledger with an entry missing or out of place; no ledger read reaching the newest
+  // destruction ledger head known (the backup's metadata, its manifest, the manifests beside
+  // it), or two heads disagreeing at one entry; a pkcs11 vault's manifest naming another
+  // PKCS#11 module than RestoreOptions::pkcs11_module (InvalidArgument when none is given).
+  // The ledger's entries past the backup's destruction log are carried into the restored
+  // store (RestoreReport::ledger_entries_carried).
   static Result<RestoreReport> Restore(const RestoreOptions& options);
 
   // Seals the audit head (a signed checkpoint written outside the database too;

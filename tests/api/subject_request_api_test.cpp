@@ -16,6 +16,16 @@ std::string OpenBody(const std::string& customer, const std::string& kind) {
       .dump();
 }
 
+// Opens a `kind` request of `customer` over the API with the headers `as`; the 201 answer's
+// body in `doc` (call under ASSERT_NO_FATAL_FAILURE).
+void OpenRequestOverApi(httplib::SSLClient& c, const httplib::Headers& as,
+                        const std::string& customer, const std::string& kind, nlohmann::json& doc) {
+  auto opened = c.Post("/v1/subject-requests", as, OpenBody(customer, kind), "application/json");
+  ASSERT_TRUE(opened);
+  ASSERT_EQ(opened->status, 201) << opened->body;
+  doc = nlohmann::json::parse(opened->body, nullptr, false);
+}
+
 TEST_F(ApiTest, ASupportAgentRegistersListsAndClosesADataSubjectRequest) {
   const std::string customer = CreateThroughApi();
   // No purpose header: the vault records legal_obligation.
@@ -123,11 +133,9 @@ TEST_F(ApiTest, DataSubjectRequestsRefuseOtherRolesAndBadInputNamingTheMember) {
 TEST_F(ApiTest, ASecondStaffMemberVerifiesAndFulfilsRequestsOverTheApi) {
   const std::string customer = CreateThroughApi();
   auto c = Client();
-  auto opened = c->Post("/v1/subject-requests", As("tok-agent", ""), OpenBody(customer, "access"),
-                        "application/json");
-  ASSERT_TRUE(opened);
-  ASSERT_EQ(opened->status, 201) << opened->body;
-  const std::string id = Json(opened).value("request_id", "");
+  nlohmann::json opened;
+  ASSERT_NO_FATAL_FAILURE(OpenRequestOverApi(*c, As("tok-agent", ""), customer, "access", opened));
+  const std::string id = opened.value("request_id", "");
   auto early =
       c->Post("/v1/subject-requests/" + id + "/fulfil", As("tok-operator"), "", "application/json");
   ASSERT_TRUE(early);
@@ -202,11 +210,9 @@ TEST_F(ApiTest, ASecondStaffMemberVerifiesAndFulfilsRequestsOverTheApi) {
 TEST_F(ApiTest, TheAgentWhoOpenedARequestCannotVerifyOrFulfilItOverTheApi) {
   const std::string customer = CreateThroughApi();
   auto c = Client();
-  auto opened = c->Post("/v1/subject-requests", As("tok-agent", ""), OpenBody(customer, "access"),
-                        "application/json");
-  ASSERT_TRUE(opened);
-  ASSERT_EQ(opened->status, 201) << opened->body;
-  const std::string id = Json(opened).value("request_id", "");
+  nlohmann::json opened;
+  ASSERT_NO_FATAL_FAILURE(OpenRequestOverApi(*c, As("tok-agent", ""), customer, "access", opened));
+  const std::string id = opened.value("request_id", "");
   const std::string verify = R"({"method":"callback_on_record","evidence_ref":"CASE-0001"})";
   auto own = c->Post("/v1/subject-requests/" + id + "/verify", As("tok-agent"), verify,
                      "application/json");
@@ -236,13 +242,10 @@ TEST_F(ApiTest, TheAgentWhoOpenedARequestCannotVerifyOrFulfilItOverTheApi) {
 TEST_F(ApiTest, TheRegisterTellsTheCallerWhetherTheyMayVerifyAndFulfilARequest) {
   const std::string customer = CreateThroughApi();
   auto c = Client();
-  auto opened = c->Post("/v1/subject-requests", As("tok-dpo", ""), OpenBody(customer, "access"),
-                        "application/json");
-  ASSERT_TRUE(opened);
-  ASSERT_EQ(opened->status, 201) << opened->body;
-  const auto answer = Json(opened);
+  nlohmann::json answer;
+  ASSERT_NO_FATAL_FAILURE(OpenRequestOverApi(*c, As("tok-dpo", ""), customer, "access", answer));
   const std::string id = answer.value("request_id", "");
-  EXPECT_FALSE(answer["caller"].value("may_verify", true)) << opened->body;
+  EXPECT_FALSE(answer["caller"].value("may_verify", true)) << answer.dump();
   const auto caller_of = [&](const std::string& token) {
     auto listed = c->Get("/v1/subject-requests?open=true", As(token, ""));
     EXPECT_TRUE(listed && listed->status == 200) << (listed ? listed->body : "no answer");

@@ -73,6 +73,18 @@ class JournalTest : public AuditTest {
     return row.ok() ? *row : std::nullopt;
   }
 
+  // A fold that closes one journal committed, its file not removed (as after a crash before
+  // the removal): FoldJournalsInto alone, without RemoveClosedJournals.
+  void FoldClosingOneJournalButNotRemovingIt() {
+    auto txn = store_->Begin();
+    ASSERT_TRUE(txn.ok());
+    FoldReport report;
+    std::vector<std::filesystem::path> closed;
+    ASSERT_TRUE(jlog_->FoldJournalsInto(**txn, 100, report, closed, closed).ok());
+    ASSERT_EQ(closed.size(), 1u);
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+
   // Writes `text` as the stored position of the journal at `path`, as an insider with the
   // database could (no journal key).
   void ForgePositionText(const std::filesystem::path& path, const std::string& text) {
@@ -363,15 +375,7 @@ TEST_P(JournalTest, AClosedJournalsFileLeftBehindIsRemovedWithItsPositionNotFold
   ASSERT_TRUE(w->Append({TimedRead(1), TimedRead(2)}).ok());
   const std::filesystem::path path = w->path();
   w.reset();
-  {
-    auto txn = store_->Begin();
-    ASSERT_TRUE(txn.ok());
-    FoldReport report;
-    std::vector<std::filesystem::path> closed;
-    ASSERT_TRUE(jlog_->FoldJournalsInto(**txn, 100, report, closed, closed).ok());
-    ASSERT_EQ(closed.size(), 1u);
-    ASSERT_TRUE((*txn)->Commit().ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(FoldClosingOneJournalButNotRemovingIt());
   ASSERT_TRUE(std::filesystem::exists(path));
   ASSERT_TRUE(Position(path).has_value()) << "closed, its file still there";
   const FoldReport r = Fold();
@@ -596,15 +600,7 @@ TEST_P(JournalTest, AnUnsignedPositionOfAnOlderCustosIsTakenWhenTheLogHoldsItsRe
       << "signed by that fold";
   // A closed mark of an older Custos, its file left behind by a crash before the removal.
   w.reset();
-  {
-    auto txn = store_->Begin();
-    ASSERT_TRUE(txn.ok());
-    FoldReport report;
-    std::vector<std::filesystem::path> closed;
-    ASSERT_TRUE(jlog_->FoldJournalsInto(**txn, 100, report, closed, closed).ok());
-    ASSERT_EQ(closed.size(), 1u);
-    ASSERT_TRUE((*txn)->Commit().ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(FoldClosingOneJournalButNotRemovingIt());
   ForgePositionText(path, UnsignedPositionText(path));
   EXPECT_EQ(Fold().entries, 0);
   EXPECT_FALSE(std::filesystem::exists(path));

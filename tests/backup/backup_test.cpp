@@ -13,14 +13,11 @@
 #include "backup/backup.h"
 #include "backup/format.h"
 #include "crypto/key_provider.h"
-#include "crypto/keyring.h"
-#include "schema/config.h"
 #include "store/postgres_store.h"
 #include "store/snapshot.h"
 #include "store/sqlite_store.h"
 #include "vault/raw_store.h"
 #include "vault/vault_fixture.h"
-#include "vault/vault_impl.h"
 
 namespace custos::vault {
 namespace {
@@ -99,25 +96,9 @@ class BackupTest : public testing::VaultTest {
 
   fs::path Backups() const { return root_ / "backups"; }
 
-  // The vault's checkpoint signing key, unwrapped with its KEK beside it: what signs the
-  // ledger entries a retention run writes (here for ledgers the tests write themselves).
-  std::unique_ptr<crypto::SigningKey> VaultSigner() {
-    auto config = schema::LoadConfig(dir_ / "custos.toml");
-    EXPECT_TRUE(config.ok()) << config.status().ToString();
-    auto raw = testing::OpenRawStore(dir_);
-    auto txn = raw->Begin();
-    auto salt = (*txn)->GetMeta("kek_salt");
-    auto wrapped = (*txn)->GetMeta("signing_key");
-    EXPECT_TRUE(wrapped.ok() && wrapped->has_value());
-    auto provider = OpenVaultKeyProvider(*config, dir_, "", salt->value_or(crypto::Bytes{}));
-    EXPECT_TRUE(provider.ok()) << provider.status().ToString();
-    auto keyring =
-        crypto::Keyring::New(*crypto::ParseSuite(config->keys.suite), std::move(*provider));
-    EXPECT_TRUE(keyring.ok()) << keyring.status().ToString();
-    auto key = (*keyring)->UnwrapSigningKey(**wrapped);
-    EXPECT_TRUE(key.ok()) << key.status().ToString();
-    return std::move(key).value();
-  }
+  // The vault's checkpoint signing key: what signs the ledger entries a retention run writes
+  // (here for ledgers the tests write themselves).
+  std::unique_ptr<crypto::SigningKey> VaultSigner() { return testing::VaultSigningKey(dir_); }
 
   // `format1`: the format of before issue 23 (the wrapped DEKs in the key section).
   BackupResult TakeBackup(bool format1 = false) {

@@ -21,12 +21,9 @@
 #include "core/dates.h"
 #include "crypto/epoch_keys.h"
 #include "crypto/key_provider.h"
-#include "crypto/keyring.h"
-#include "schema/config.h"
 #include "store/snapshot.h"
 #include "vault/raw_store.h"
 #include "vault/vault_fixture.h"
-#include "vault/vault_impl.h"
 
 namespace custos::vault {
 namespace {
@@ -181,23 +178,15 @@ class EpochBackupTest : public testing::VaultTest {
     ASSERT_FALSE(vault_->customers().Get(Agent(), customer, {"name"}).ok());
   }
 
-  // The vault's checkpoint signing key, unwrapped with its KEK: what signs what a vault of the
-  // version before the chain wrote (its ledger entries, a manifest without a ledger head).
-  std::unique_ptr<crypto::SigningKey> CheckpointKeyOfVault() {
-    auto config = schema::LoadConfig(dir_ / "custos.toml");
-    EXPECT_TRUE(config.ok()) << config.status().ToString();
-    auto raw = testing::OpenRawStore(dir_);
-    auto txn = raw->Begin();
-    auto wrapped = (*txn)->GetMeta("signing_key");
-    EXPECT_TRUE(wrapped.ok() && wrapped->has_value());
-    auto provider = OpenVaultKeyProvider(*config, dir_, "", crypto::Bytes{});
-    EXPECT_TRUE(provider.ok()) << provider.status().ToString();
-    auto keyring =
-        crypto::Keyring::New(*crypto::ParseSuite(config->keys.suite), std::move(*provider));
-    EXPECT_TRUE(keyring.ok()) << keyring.status().ToString();
-    auto key = (*keyring)->UnwrapSigningKey(**wrapped);
-    EXPECT_TRUE(key.ok()) << key.status().ToString();
-    return std::move(key).value();
+  // The restored vault in `dir` as vault_, opened on the test's clock.
+  void OpenRestoredAsTheVault(const fs::path& dir) {
+    vault_.reset();
+    OpenOptions open;
+    open.dir = dir;
+    open.now_ms = Clock();
+    auto v = Vault::Open(open);
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    vault_ = std::move(v).value();
   }
 
   void UseAccountClosureRetention() {
@@ -628,8 +617,9 @@ TEST_F(EpochBackupTest, ALedgerFromBeforeTheChainIsChainedByTheNextRun) {
   const fs::path beside = Backups() / backup::kLedgerFile;
   DestroyThroughRetention(first);
   // The files as the version before the chain wrote them: entries signed without a link, a
-  // manifest without a head (the backup's metadata has none: it was taken before the run).
-  auto signer = CheckpointKeyOfVault();
+  // manifest without a head (the backup's metadata has none: it was taken before the run),
+  // signed by the vault's checkpoint key.
+  auto signer = testing::VaultSigningKey(dir_);
   ASSERT_NE(signer, nullptr);
   for (const fs::path& file : {beside, dir_ / backup::kLedgerFile}) {
     auto ledger = backup::ReadLedger(file);
@@ -710,14 +700,7 @@ TEST_F(EpochBackupTest, AVaultRestoredFromAnOlderBackupGoesOnWithTheLedgerBeside
   ASSERT_TRUE(restored.ok()) << restored.status().ToString();
   EXPECT_EQ(restored->customers_dropped, 1);
   EXPECT_EQ(restored->ledger_entries_carried, 1);
-  {
-    OpenOptions open;
-    open.dir = root_ / "restored";
-    open.now_ms = Clock();
-    auto v = Vault::Open(open);
-    ASSERT_TRUE(v.ok()) << v.status().ToString();
-    vault_ = std::move(v).value();
-  }
+  ASSERT_NO_FATAL_FAILURE(OpenRestoredAsTheVault(root_ / "restored"));
   EXPECT_FALSE(vault_->customers().Get(Agent(), second, {"name"}).ok());
   // The restored vault's next run: the hook brings the copy beside the backups up to date.
   DestroyThroughRetention(third);
@@ -742,14 +725,7 @@ TEST_F(EpochBackupTest, AVaultRestoredFromAnOlderBackupGoesOnWithTheLedgerBeside
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->customers_dropped, 2);
   EXPECT_EQ(again->customers, 1);
-  {
-    OpenOptions open;
-    open.dir = root_ / "restored";
-    open.now_ms = Clock();
-    auto v = Vault::Open(open);
-    ASSERT_TRUE(v.ok()) << v.status().ToString();
-    vault_ = std::move(v).value();
-  }
+  ASSERT_NO_FATAL_FAILURE(OpenRestoredAsTheVault(root_ / "restored"));
   const BackupResult newer = TakeBackup();
   vault_.reset();
   // The restored vault's own keyfile: the key-backup keys of the epochs it made are beside it.
@@ -759,14 +735,10 @@ TEST_F(EpochBackupTest, AVaultRestoredFromAnOlderBackupGoesOnWithTheLedgerBeside
   ASSERT_TRUE(from_newer.ok()) << from_newer.status().ToString();
   EXPECT_EQ(from_newer->customers, 1);
   EXPECT_EQ(from_newer->ledger_entries_carried, 0);
-  OpenOptions open;
-  open.dir = root_ / "again";
-  open.now_ms = Clock();
-  auto v = Vault::Open(open);
-  ASSERT_TRUE(v.ok()) << v.status().ToString();
-  EXPECT_TRUE((*v)->customers().Get(Agent(), stays, {"name"}).ok());
+  ASSERT_NO_FATAL_FAILURE(OpenRestoredAsTheVault(root_ / "again"));
+  EXPECT_TRUE(vault_->customers().Get(Agent(), stays, {"name"}).ok());
   for (const std::string& gone : {first, second, third}) {
-    EXPECT_FALSE((*v)->customers().Get(Agent(), gone, {"name"}).ok()) << gone;
+    EXPECT_FALSE(vault_->customers().Get(Agent(), gone, {"name"}).ok()) << gone;
   }
 }
 

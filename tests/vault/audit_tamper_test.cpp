@@ -451,10 +451,7 @@ TEST_F(AuditTamperTest, ALogCutBackUnderTheRunningVaultIsRefusedByIt) {
   Sql("DELETE FROM audit_checkpoints WHERE seq > ?1", {cut_to});
   Sql("DELETE FROM audit_tree WHERE tree_size > ?1", {cut_to});
   PutTip(*old_tip);
-  FieldValues other = WangFang();
-  other["phone"] = "+86 139-0013-8000";
-  other["email"] = "other@example.com";
-  auto written = vault_->customers().Create(Agent(), other, "form", Consented());
+  auto written = vault_->customers().Create(Agent(), AnotherCustomer(), "form", Consented());
   ASSERT_FALSE(written.ok()) << "no audit, no data";
   EXPECT_NE(written.status().message().find("cut back"), std::string::npos)
       << written.status().ToString();

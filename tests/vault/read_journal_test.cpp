@@ -223,10 +223,7 @@ TEST_F(ReadJournalTest, ALogCutBackUnderARunningProcessIsRefusedByIt) {
     sqlite3_finalize(st);
     sqlite3_close(db);
   }
-  FieldValues other = WangFang();
-  other["phone"] = "+86 139-0013-8000";
-  other["email"] = "other@example.com";
-  auto written = vault_->customers().Create(Agent(), other, "form", Consented());
+  auto written = vault_->customers().Create(Agent(), AnotherCustomer(), "form", Consented());
   ASSERT_FALSE(written.ok()) << "no audit, no data";
   EXPECT_NE(written.status().message().find("cut back"), std::string::npos)
       << written.status().ToString();

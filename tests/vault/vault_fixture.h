@@ -100,6 +100,13 @@ class VaultTest : public ::testing::Test {
             {"address", "北京市朝阳区建国路88号"},
             {"interests", "理财"}};
   }
+  // A second customer: WangFang's fields with another phone number and e-mail address.
+  static FieldValues AnotherCustomer() {
+    FieldValues other = WangFang();
+    other["phone"] = "+86 139-0013-8000";
+    other["email"] = "other@example.com";
+    return other;
+  }
 
   // The consent given at collection (P3.1a) under the notice `custos init` publishes (v1).
   static CollectionConsent Consented(std::vector<std::string> purposes = {"customer_service",
