@@ -259,7 +259,8 @@ class AuditLog {
   // session 40) and the log does not hold the records before it in order; such a journal counts
   // as damaged (CheckJournals) until it is quarantined. An unsigned position the log does vouch
   // for is signed in txn. Unavailable: the store or a journal file cannot be read or written;
-  // the caller must drop txn.
+  // the caller must drop txn. A read that fails while an unsigned position is being vouched for
+  // decides nothing (it is not remembered as a refusal): the next fold tries again.
   // Unfinished segments a crash left are removed (RemoveUnfinishedSegments).
   // `closed`: the journals this fold closed (removable once txn commits); `removable`: the ones
   // an earlier, committed fold closed, whose files can go now (RemoveClosedJournals, with their
@@ -312,7 +313,9 @@ class AuditLog {
   // file that is not a regular file or cannot be read, a refused stored position:
   // FoldJournalsInto). Reads only what is not folded yet.
   // Empty without a journal directory. Unavailable: the directory or a position cannot be
-  // read. FailedPrecondition: the log was opened without its signing key.
+  // read, or a journal with an unsigned position cannot be read to vouch for it (not counted
+  // as damage; the next check tries again). FailedPrecondition: the log was opened without its
+  // signing key.
   Result<std::vector<JournalCheck>> CheckJournals(store::Transaction& txn) const;
   // Test hook: how many times CheckJournals has run in this process.
   static uint64_t TEST_journal_checks();
@@ -434,7 +437,8 @@ class AuditLog {
   // the journals' stored positions (journal_fold.cpp).
   std::unique_ptr<crypto::Mac> journal_mac_;
   // Unsigned (older) journal positions the log did not vouch for: refused without walking the
-  // log again (journal_fold.cpp, CheckedPosition).
+  // log again (journal_fold.cpp, CheckedPosition). Never a position whose check failed to read
+  // the journal or the store.
   mutable std::mutex unvouched_mu_;
   mutable std::set<std::string> unvouched_;  // guarded by unvouched_mu_
   // When this log last signed a tip (Now()); INT64_MIN: never.

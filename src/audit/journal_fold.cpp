@@ -239,12 +239,18 @@ Result<bool> LogHoldsRecords(store::Transaction& txn, const std::vector<AuditEve
 // authentic, end exactly at it and be in the log in order (LogHoldsRecords); a closed mark must
 // pass ClosedForGoodWith, and a quarantined one must sit right before damage (a quarantine
 // marks only that). A file that is not a regular journal skips nothing by any position.
+// false: the log does not vouch for it (a refusal that holds until the position changes).
+// Unavailable: the journal or the store cannot be read now (EIO, EMFILE): nothing is decided,
+// so that a transient error is not taken for a refusal.
 Result<bool> VouchForUnsigned(store::Transaction& txn, const std::filesystem::path& path,
                               std::string_view id, const StoredPosition& stored,
                               const crypto::Mac& mac) {
   const JournalPosition& at = *stored.position;
   if (!RegularJournal(path, id).ok()) return true;
   auto upto = ScanJournal(path, id, mac, JournalPosition{}, at.index);
+  if (!upto.ok() && upto.status().code() == Code::kUnavailable) {
+    return CannotFold("read a journal", upto.status());
+  }
   if (!upto.ok()) return upto.status().code() == Code::kNotFound;
   if (upto->events.size() != at.index || upto->end.offset != at.offset ||
       upto->end.prev_mac != at.prev_mac) {
@@ -275,7 +281,8 @@ StoredPosition Refused(StoredPosition stored, std::string_view id) {
 // The stored position of journal `id` (its file at `path`), as a fold may take it: signed, or
 // unsigned and vouched for by the log (VouchForUnsigned; a refusal is remembered in
 // `unvouched`, so that the walk is not made again at every fold). A position that is neither
-// is refused: `position` fails, and the journal counts as damaged.
+// is refused: `position` fails, and the journal counts as damaged. Unavailable when the store
+// or the journal cannot be read: not remembered, so the next fold tries again.
 Result<StoredPosition> CheckedPosition(store::Transaction& txn, const std::filesystem::path& path,
                                        std::string_view id, const crypto::Mac& mac,
                                        std::mutex& unvouched_mu, std::set<std::string>& unvouched) {

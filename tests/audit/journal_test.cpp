@@ -5,15 +5,19 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "audit/export.h"
 #include "audit/journal.h"
@@ -21,6 +25,74 @@
 
 namespace custos::audit::testing {
 namespace {
+
+// While it lives, every file descriptor the process may still open is taken (under a lowered
+// RLIMIT_NOFILE), so each open(2) fails with EMFILE: a journal that cannot be read for a
+// moment, as root too (a permission change would not stop root).
+class EveryDescriptorTaken {
+ public:
+  EveryDescriptorTaken() {
+    EXPECT_EQ(::getrlimit(RLIMIT_NOFILE, &saved_), 0);
+    rlimit low = saved_;
+    low.rlim_cur = std::min<rlim_t>(saved_.rlim_cur, 1024);
+    EXPECT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+    for (int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC); fd >= 0;
+         fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) {
+      taken_.push_back(fd);
+    }
+    EXPECT_EQ(errno, EMFILE);
+  }
+  ~EveryDescriptorTaken() {
+    for (const int fd : taken_) ::close(fd);
+    (void)::setrlimit(RLIMIT_NOFILE, &saved_);
+  }
+  EveryDescriptorTaken(const EveryDescriptorTaken&) = delete;
+  EveryDescriptorTaken& operator=(const EveryDescriptorTaken&) = delete;
+
+ private:
+  rlimit saved_{};
+  std::vector<int> taken_;
+};
+
+// The POSIX Env, running a test's step once right after the next ListDir: a fold lists the
+// journal directory first, so the step lands between the listing and the journals' reads.
+class AfterListingEnv final : public Env {
+ public:
+  void AfterNextListing(std::function<void()> step) { step_ = std::move(step); }
+
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::filesystem::path& path,
+                                                        OpenMode open_mode,
+                                                        uint32_t mode) override {
+    return base_.NewWritableFile(path, open_mode, mode);
+  }
+  Status RenameFile(const std::filesystem::path& from, const std::filesystem::path& to) override {
+    return base_.RenameFile(from, to);
+  }
+  Status LinkFile(const std::filesystem::path& from, const std::filesystem::path& to) override {
+    return base_.LinkFile(from, to);
+  }
+  Status RemoveFile(const std::filesystem::path& path) override { return base_.RemoveFile(path); }
+  Status TruncateFile(const std::filesystem::path& path, uint64_t size) override {
+    return base_.TruncateFile(path, size);
+  }
+  Status CreateDir(const std::filesystem::path& dir, uint32_t mode) override {
+    return base_.CreateDir(dir, mode);
+  }
+  Status SyncDir(const std::filesystem::path& dir) override { return base_.SyncDir(dir); }
+  Result<std::string> ReadFile(const std::filesystem::path& path) override {
+    return base_.ReadFile(path);
+  }
+  Result<std::vector<std::string>> ListDir(const std::filesystem::path& dir) override {
+    auto names = base_.ListDir(dir);
+    if (step_) std::exchange(step_, nullptr)();
+    return names;
+  }
+  bool FileExists(const std::filesystem::path& path) override { return base_.FileExists(path); }
+
+ private:
+  Env& base_ = Env::Default();
+  std::function<void()> step_;
+};
 
 class JournalTest : public AuditTest {
  protected:
@@ -181,6 +253,7 @@ class JournalTest : public AuditTest {
 
   std::filesystem::path quarantine_dir() const { return journal_dir() / kQuarantineDir; }
 
+  AfterListingEnv after_listing_;  // outlives jlog_, which may be made on it
   std::unique_ptr<AuditLog> jlog_;
 };
 CUSTOS_AUDIT_SUITES(JournalTest);
@@ -608,6 +681,50 @@ TEST_P(JournalTest, AnUnsignedPositionOfAnOlderCustosIsTakenWhenTheLogHoldsItsRe
   const auto rows = Entries();
   ASSERT_EQ(rows.size(), 4u);
   EXPECT_EQ(rows[3].target, "customer:c3");
+}
+
+// Review 40 (LOW): a journal that could not be read for a moment (EIO, too many open files)
+// while the log vouched for an older, unsigned position was remembered as a refusal for the
+// process's life: the journal counted as damaged until a restart. The fold now fails
+// (Unavailable, its transaction dropped) and remembers nothing; the next one vouches for the
+// position, signs it and folds on from it.
+TEST_P(JournalTest, AnUnsignedPositionIsVouchedForByTheNextFoldAfterTheJournalCouldNotBeRead) {
+  jlog_ = MakeJournalLog(&after_listing_);
+  auto w = NewJournal();
+  ASSERT_TRUE(w->Append({TimedRead(1), TimedRead(2)}).ok());
+  EXPECT_EQ(Fold().entries, 2);
+  const std::filesystem::path path = w->path();
+  const std::string unsigned_text = UnsignedPositionText(path);
+  ForgePositionText(path, unsigned_text);
+  ASSERT_TRUE(w->Append({TimedRead(3)}).ok());
+  std::optional<EveryDescriptorTaken> taken;
+  after_listing_.AfterNextListing([&] { taken.emplace(); });
+  auto failed = jlog_->FoldJournals(*store_);
+  ASSERT_TRUE(taken.has_value()) << "the fold listed the journals";
+  taken.reset();
+  EXPECT_EQ(failed.status().code(), Code::kUnavailable) << failed.status().ToString();
+  EXPECT_NE(failed.status().message().find(path.string()), std::string::npos)
+      << failed.status().ToString();
+  const std::optional<store::Bytes> before = Position(path);
+  ASSERT_TRUE(before.has_value());
+  EXPECT_EQ(std::string(before->begin(), before->end()), unsigned_text) << "nothing signed";
+  {
+    auto txn = store_->BeginRead();
+    ASSERT_TRUE(txn.ok());
+    auto checks = jlog_->CheckJournals(**txn);
+    ASSERT_TRUE(checks.ok()) << checks.status().ToString();
+    ASSERT_EQ(checks->size(), 1u);
+    EXPECT_TRUE((*checks)[0].damage.ok()) << "not damaged: " << (*checks)[0].damage.ToString();
+    EXPECT_EQ((*checks)[0].waiting, 1u);
+  }
+  EXPECT_EQ(Fold().entries, 1) << "vouched for: only the record after it";
+  const std::optional<store::Bytes> after = Position(path);
+  ASSERT_TRUE(after.has_value());
+  EXPECT_NE(std::string(after->begin(), after->end()).find(" mac="), std::string::npos)
+      << "signed by that fold";
+  const auto rows = Entries();
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[2].target, "customer:c3");
 }
 
 // Session 40: a crash between creating a new segment under its temporary name
