@@ -27,6 +27,8 @@ struct FileScan {
   std::set<int64_t> seqs;
   store::DestructionRow last;  // the last entry and its link (to chain the next one on)
   std::string last_prev;
+  std::string last_sig;   // its "sig" as written (hex; empty when there is none)
+  int64_t last_line = 0;  // its line number in the file, from 1 (the header is line 1)
 };
 
 // Every whole line of the file (a last line without its newline is a torn append, not an
@@ -58,6 +60,7 @@ Result<FileScan> ScanFile(const std::filesystem::path& file) {
     } else {
       scan.last_prev = j["prev"].get<std::string>();
     }
+    scan.last_line = line_no;
     const auto text = [&](const char* key) {
       return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
     };
@@ -65,8 +68,46 @@ Result<FileScan> ScanFile(const std::filesystem::path& file) {
         scan.state.last_seq,
         j.contains("ts_ms") && j["ts_ms"].is_number_integer() ? j["ts_ms"].get<int64_t>() : 0,
         text("run_id"), text("kind"), text("id_hash")};
+    scan.last_sig = text("sig");
   }
   return scan;
+}
+
+bool SameEntry(const store::DestructionRow& a, const store::DestructionRow& b) {
+  return a.seq == b.seq && a.ts_ms == b.ts_ms && a.run_id == b.run_id && a.kind == b.kind &&
+         a.id_hash == b.id_hash;
+}
+
+// The entry the next one is chained on to must be one this vault signed (its "sig" verifies
+// under the vault's checkpoint key over this vault's id and salt and its own link) and, when
+// `entries` holds its seq, the one the store's destruction log holds there. Otherwise a forged
+// or foreign last line would be built on and signed into the chain, and the ledger spoiled for
+// every restore after it. FailedPrecondition naming the file, the line and the rule.
+Status CheckLastEntry(const std::filesystem::path& file, std::string_view vault_id,
+                      std::string_view salt_hex, const FileScan& scan,
+                      const std::vector<store::DestructionRow>& entries, crypto::Suite suite,
+                      crypto::ByteView public_key) {
+  const auto refuse = [&](std::string_view rule) {
+    return FailedPrecondition(fmt::format(
+        "ledger {}: line {} (entry {}), the last entry, {}; nothing is chained on to it and the "
+        "file is left as it was: move it aside (keep it for inspection) and run again, the "
+        "ledger is then written anew from the destruction log",
+        file.string(), scan.last_line, scan.last.seq, rule));
+  };
+  const std::string message = LedgerEntryMessage(vault_id, salt_hex, scan.last, scan.last_prev);
+  const Result<crypto::Bytes> sig = crypto::FromHex(scan.last_sig);
+  if (!sig.ok() ||
+      !crypto::VerifySignature(suite, public_key, crypto::AsBytes(message), *sig).ok()) {
+    return refuse(
+        "does not verify under the vault's checkpoint key (an entry is chained on only to one "
+        "this vault signed)");
+  }
+  for (const store::DestructionRow& e : entries) {
+    if (e.seq == scan.last.seq && !SameEntry(e, scan.last)) {
+      return refuse("is not the entry the store's destruction log holds at that seq");
+    }
+  }
+  return Status::Ok();
 }
 
 std::string HeaderLine(std::string_view vault_id, std::string_view salt_hex) {
@@ -154,7 +195,7 @@ Status DropTornTail(const std::filesystem::path& file, Env& env) {
 Result<LedgerTip> AppendLedger(const std::filesystem::path& file, std::string_view vault_id,
                                std::string_view salt_hex,
                                const std::vector<store::DestructionRow>& entries,
-                               const crypto::SigningKey& signer, Env& env) {
+                               crypto::Suite suite, const crypto::SigningKey& signer, Env& env) {
   CUSTOS_RETURN_IF_ERROR(DropTornTail(file, env));
   CUSTOS_ASSIGN_OR_RETURN(FileScan scan, ScanFile(file));
   // Chains `e` on to `tip` and signs it: its line. FailedPrecondition (nothing written) when
@@ -199,6 +240,8 @@ Result<LedgerTip> AppendLedger(const std::filesystem::path& file, std::string_vi
     return tip;
   }
   if (scan.state.last_seq > 0) {
+    CUSTOS_RETURN_IF_ERROR(
+        CheckLastEntry(file, vault_id, salt_hex, scan, entries, suite, signer.PublicKeyBytes()));
     tip = LedgerTip{scan.state.last_seq,
                     LedgerEntryHash(vault_id, salt_hex, scan.last, scan.last_prev)};
   }

@@ -24,7 +24,9 @@
 // LedgerHeadMessage) goes to the store's meta kLedgerHeadMetaKey after each run, and with it
 // into every backup's KEK-sealed metadata: a restore requires its ledgers to reach it. A file
 // from before the chain (entries without "prev"), or one with a gap, is written again whole,
-// chained, from the store's destruction log by the next append.
+// chained, from the store's destruction log by the next append. An append chains on only to a
+// last entry this vault signed that is the store's at its seq (AppendLedger): a tampered or
+// foreign last line is refused, the file left as it was, not built on.
 //
 // Thread safety: functions on a file; callers serialise writers (the vault runs one sweep at
 // a time).
@@ -106,13 +108,22 @@ Result<int64_t> LastLedgerSeq(const std::filesystem::path& file);
 // or a gap) is replaced instead, atomically (Env::WriteFileAtomic), by the header and every
 // entry of `entries`, chained and signed: the caller then passes the store's whole destruction
 // log, never the file's own lines, so nothing the file alone holds gets signed.
+// Before chaining on to the file's last entry, that entry's "sig" is verified under the
+// signer's public key (the vault's checkpoint key; `suite` is the vault's: Ed25519 or SM2) over
+// this vault_id, salt_hex and the entry's own "prev", and, when `entries` holds its seq, the
+// entry must be that row: a tampered, forged or foreign last line is never built on (it would
+// be signed into the chain and spoil the ledger for every restore after it). The caller passes
+// the store's log from the file's last seq on (inclusive) so that second check is made.
 // Success: where the file now ends. FailedPrecondition (the file unchanged) when `entries`
-// lacks a seq the file holds, or does not continue the file's last seq. Unavailable naming
-// the file on an I/O error.
+// lacks a seq the file holds, or does not continue the file's last seq, or when the last
+// entry does not verify or is not the store's (the message names the file, the line and the
+// rule; moved aside, the file is written anew from the whole log by the next append).
+// Unavailable naming the file on an I/O error.
 Result<LedgerTip> AppendLedger(const std::filesystem::path& file, std::string_view vault_id,
                                std::string_view salt_hex,
                                const std::vector<store::DestructionRow>& entries,
-                               const crypto::SigningKey& signer, Env& env = Env::Default());
+                               crypto::Suite suite, const crypto::SigningKey& signer,
+                               Env& env = Env::Default());
 
 // One entry's line (without the newline), exactly as written, with its link to the entry
 // before it (none when `prev` is empty: the format before the chain) and its signature.

@@ -341,13 +341,15 @@ Status FinishRun(VaultState& impl, RunState& s, RetentionRunReport& report) {
   {
     CUSTOS_ASSIGN_OR_RETURN(auto txn, impl.store->Begin());
     CUSTOS_ASSIGN_OR_RETURN(run_rows, txn->ListDestructions(s.plan.run_id, 0, SIZE_MAX));
-    CUSTOS_ASSIGN_OR_RETURN(ledger_rows, txn->ListDestructions("", ledger_last, SIZE_MAX));
+    // From the file's last entry on (inclusive): AppendLedger checks it is the store's.
+    CUSTOS_ASSIGN_OR_RETURN(
+        ledger_rows, txn->ListDestructions("", std::max<int64_t>(ledger_last - 1, 0), SIZE_MAX));
     CUSTOS_ASSIGN_OR_RETURN(epochs, ReadEpochState(*txn));
   }
   const std::string salt_hex = crypto::ToHex(s.salt);
-  CUSTOS_ASSIGN_OR_RETURN(
-      const lifecycle::LedgerTip tip,
-      lifecycle::AppendLedger(ledger, s.vault_id, salt_hex, ledger_rows, *impl.signing_key));
+  CUSTOS_ASSIGN_OR_RETURN(const lifecycle::LedgerTip tip,
+                          lifecycle::AppendLedger(ledger, s.vault_id, salt_hex, ledger_rows,
+                                                  impl.keyring->suite(), *impl.signing_key));
   CountDestroyed(run_rows, report);
   lifecycle::CertificateFacts facts;
   facts.vault_id = s.vault_id;

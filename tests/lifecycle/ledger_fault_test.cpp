@@ -35,7 +35,7 @@ class LedgerFaultTest : public ::testing::Test {
   // The ledger holding the header and entries 1 and 2; returns its text.
   std::string Reset() {
     fs::remove(file());
-    EXPECT_TRUE(AppendLedger(file(), "V", "00", first_, *key_).ok());
+    EXPECT_TRUE(AppendLedger(file(), "V", "00", first_, crypto::Suite::kAes256Gcm, *key_).ok());
     return Slurp(file());
   }
   std::vector<store::DestructionRow> first_ = {{1, 10, "R", "customer", "aa"},
@@ -55,7 +55,8 @@ TEST_F(LedgerFaultTest, AFullDiskOrAnIoErrorAtAnyStepKeepsTheLinesThereWere) {
       env.Reset();
       const std::string before = Reset();
       env.FailCall(n, err);
-      Status st = AppendLedger(file(), "V", "00", all_, *key_, env).status();
+      Status st =
+          AppendLedger(file(), "V", "00", all_, crypto::Suite::kAes256Gcm, *key_, env).status();
       if (!env.fired()) {
         ASSERT_TRUE(st.ok()) << st.ToString();
         EXPECT_EQ(*LastLedgerSeq(file()), 3);
@@ -68,7 +69,8 @@ TEST_F(LedgerFaultTest, AFullDiskOrAnIoErrorAtAnyStepKeepsTheLinesThereWere) {
       EXPECT_EQ(Slurp(file()), before);  // nothing half-written
       // The next run completes the ledger.
       env.Reset();
-      ASSERT_TRUE(AppendLedger(file(), "V", "00", all_, *key_, env).ok());
+      ASSERT_TRUE(
+          AppendLedger(file(), "V", "00", all_, crypto::Suite::kAes256Gcm, *key_, env).ok());
       EXPECT_EQ(*LastLedgerSeq(file()), 3);
     }
   }
@@ -79,7 +81,8 @@ TEST_F(LedgerFaultTest, ANewLedgerThatFailsIsNotLeftWithoutItsHeader) {
   for (int64_t n = 1;; ++n) {
     fs::remove(file());
     env.FailCall(n, ENOSPC);
-    Status st = AppendLedger(file(), "V", "00", first_, *key_, env).status();
+    Status st =
+        AppendLedger(file(), "V", "00", first_, crypto::Suite::kAes256Gcm, *key_, env).status();
     if (!env.fired()) {
       ASSERT_TRUE(st.ok());
       break;
@@ -99,13 +102,15 @@ TEST_F(LedgerFaultTest, ACrashAtAnyPointIsRepairedByTheNextAppend) {
     env.Reset();
     Reset();
     env.CrashAfter(k);
-    Status st = AppendLedger(file(), "V", "00", all_, *key_, env).status();
+    Status st =
+        AppendLedger(file(), "V", "00", all_, crypto::Suite::kAes256Gcm, *key_, env).status();
     if (!env.fired()) {
       ASSERT_TRUE(st.ok());
       break;
     }
     env.Reset();
-    ASSERT_TRUE(AppendLedger(file(), "V", "00", all_, *key_, env).ok()) << "crash after " << k;
+    ASSERT_TRUE(AppendLedger(file(), "V", "00", all_, crypto::Suite::kAes256Gcm, *key_, env).ok())
+        << "crash after " << k;
     EXPECT_EQ(*LastLedgerSeq(file()), 3);
   }
 }

@@ -174,11 +174,11 @@ TEST(Ledger, AppendsEachEntryOnceAfterOneHeader) {
   const auto key = NewSigner();
   std::vector<store::DestructionRow> rows = {{1, 10, "R", "customer", "aa"},
                                              {2, 11, "R", "note", "bb"}};
-  ASSERT_TRUE(AppendLedger(file, "V", "00", rows, *key).ok());
-  ASSERT_TRUE(AppendLedger(file, "V", "00", rows, *key).ok());
+  ASSERT_TRUE(AppendLedger(file, "V", "00", rows, crypto::Suite::kAes256Gcm, *key).ok());
+  ASSERT_TRUE(AppendLedger(file, "V", "00", rows, crypto::Suite::kAes256Gcm, *key).ok());
   EXPECT_EQ(Lines(file), 3);
   rows.push_back({3, 12, "R2", "transaction", "cc"});
-  ASSERT_TRUE(AppendLedger(file, "V", "00", rows, *key).ok());
+  ASSERT_TRUE(AppendLedger(file, "V", "00", rows, crypto::Suite::kAes256Gcm, *key).ok());
   EXPECT_EQ(Lines(file), 4);
   EXPECT_EQ(*LastLedgerSeq(file), 3);
   EXPECT_EQ(LedgerLine(rows[0], crypto::Bytes{0xab, 0xcd}),
@@ -186,7 +186,7 @@ TEST(Ledger, AppendsEachEntryOnceAfterOneHeader) {
   // A crash in the middle of a line: the torn line is cut and written again.
   std::ofstream(file, std::ios::app) << R"({"seq":4,"ts_ms":13,"ru)";
   rows.push_back({4, 13, "R2", "note", "dd"});
-  ASSERT_TRUE(AppendLedger(file, "V", "00", rows, *key).ok());
+  ASSERT_TRUE(AppendLedger(file, "V", "00", rows, crypto::Suite::kAes256Gcm, *key).ok());
   EXPECT_EQ(Lines(file), 5);
   EXPECT_EQ(*LastLedgerSeq(file), 4);
   std::filesystem::remove(file);
@@ -200,7 +200,7 @@ TEST(Ledger, EachEntryIsSignedByTheVaultsCheckpointKey) {
   const auto key = NewSigner();
   const std::vector<store::DestructionRow> rows = {{1, 10, "R", "customer", "aa"},
                                                    {2, 11, "R", "profile", "bb"}};
-  ASSERT_TRUE(AppendLedger(file, "V", "00", rows, *key).ok());
+  ASSERT_TRUE(AppendLedger(file, "V", "00", rows, crypto::Suite::kAes256Gcm, *key).ok());
   const auto lines = ReadLines(file);
   ASSERT_EQ(lines.size(), 3u);
   std::string prev(kLedgerGenesis);
@@ -245,7 +245,7 @@ TEST(Ledger, AFileWithAGapOrWithoutTheChainIsWrittenAgainChainedFromTheLog) {
   const auto key = NewSigner();
   const std::vector<store::DestructionRow> rows = {
       {1, 10, "R", "customer", "aa"}, {2, 11, "R", "note", "bb"}, {3, 12, "R2", "note", "cc"}};
-  auto tip = AppendLedger(file, "V", "00", rows, *key);
+  auto tip = AppendLedger(file, "V", "00", rows, crypto::Suite::kAes256Gcm, *key);
   ASSERT_TRUE(tip.ok()) << tip.status().ToString();
   EXPECT_EQ(tip->seq, 3);
   const std::string whole = Slurp(file);
@@ -253,7 +253,7 @@ TEST(Ledger, AFileWithAGapOrWithoutTheChainIsWrittenAgainChainedFromTheLog) {
   auto lines = ReadLines(file);
   std::ofstream(file, std::ios::trunc) << lines[0] << "\n" << lines[1] << "\n" << lines[3] << "\n";
   EXPECT_TRUE(ScanLedger(file)->gap);
-  auto again = AppendLedger(file, "V", "00", rows, *key);
+  auto again = AppendLedger(file, "V", "00", rows, crypto::Suite::kAes256Gcm, *key);
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->hash, tip->hash);
   EXPECT_EQ(ReadLines(file).size(), 4u);
@@ -267,15 +267,16 @@ TEST(Ledger, AFileWithAGapOrWithoutTheChainIsWrittenAgainChainedFromTheLog) {
   }
   std::ofstream(file, std::ios::trunc) << unchained;
   EXPECT_EQ(ScanLedger(file)->unchained_entries, 3);
-  auto chained = AppendLedger(file, "V", "00", rows, *key);
+  auto chained = AppendLedger(file, "V", "00", rows, crypto::Suite::kAes256Gcm, *key);
   ASSERT_TRUE(chained.ok()) << chained.status().ToString();
   EXPECT_EQ(chained->hash, tip->hash);
   EXPECT_EQ(ScanLedger(file)->unchained_entries, 0);
   // A log that skips a seq does not continue the file.
   const std::string before = Slurp(file);
   const std::vector<store::DestructionRow> skipping = {{5, 13, "R3", "note", "dd"}};
-  EXPECT_EQ(AppendLedger(file, "V", "00", skipping, *key).status().code(),
-            Code::kFailedPrecondition);
+  EXPECT_EQ(
+      AppendLedger(file, "V", "00", skipping, crypto::Suite::kAes256Gcm, *key).status().code(),
+      Code::kFailedPrecondition);
   EXPECT_EQ(Slurp(file), before);
   EXPECT_NE(whole, "");
   std::filesystem::remove(file);
@@ -298,19 +299,72 @@ TEST(Ledger, AnUnsignedLedgerIsWrittenAgainSignedFromTheLogNotFromItsLines) {
   ASSERT_EQ(ScanLedger(file)->unsigned_entries, 2);
   // The store knows only entry 1: entry 2 was added to the file by someone else.
   const std::vector<store::DestructionRow> log1 = {{1, 10, "R", "customer", "aa"}};
-  const Status refused = AppendLedger(file, "V", "00", log1, *key).status();
+  const Status refused =
+      AppendLedger(file, "V", "00", log1, crypto::Suite::kAes256Gcm, *key).status();
   EXPECT_EQ(refused.code(), Code::kFailedPrecondition) << refused.ToString();
   EXPECT_EQ(Slurp(file), old_text);
   // The store's whole log, with entry 2 as the store holds it (another id) and a new entry 3.
   const std::vector<store::DestructionRow> log = {
       {1, 10, "R", "customer", "aa"}, {2, 11, "R", "customer", "bb"}, {3, 12, "R2", "note", "cc"}};
-  ASSERT_TRUE(AppendLedger(file, "V", "00", log, *key).ok());
+  ASSERT_TRUE(AppendLedger(file, "V", "00", log, crypto::Suite::kAes256Gcm, *key).ok());
   const LedgerFileState state = *ScanLedger(file);
   EXPECT_EQ(state.unsigned_entries, 0);
   EXPECT_EQ(state.last_seq, 3);
   const auto lines = ReadLines(file);
   ASSERT_EQ(lines.size(), 4u);
   EXPECT_EQ(nlohmann::json::parse(lines[2])["id_hash"], "bb") << "the file's own line is gone";
+  std::filesystem::remove(file);
+}
+
+// An entry is chained on only to a last entry the vault signed that the store's log holds
+// there: a last line whose signature was altered, one signed by another key, or one the vault's
+// key signed that is not the log's entry at its seq is refused, naming the file, the line and
+// the rule, and the file is left as it was (before, the next entry was signed on to it and the
+// ledger spoiled for every restore). Moved aside, the ledger is written anew from the log.
+TEST(Ledger, AnEntryIsNotChainedOnToALastLineTheVaultDidNotSign) {
+  const auto file = TempFile();
+  const auto key = NewSigner();
+  const std::vector<store::DestructionRow> first = {{1, 10, "R", "customer", "aa"},
+                                                    {2, 11, "R", "note", "bb"}};
+  std::vector<store::DestructionRow> log = first;
+  log.push_back({3, 12, "R2", "note", "cc"});
+  ASSERT_TRUE(AppendLedger(file, "V", "00", first, crypto::Suite::kAes256Gcm, *key).ok());
+  const std::string genuine = Slurp(file);
+  const auto lines = ReadLines(file);
+  ASSERT_EQ(lines.size(), 3u);
+  const auto expect_refused = [&](const std::string& last_line, const std::string& rule) {
+    const std::string text = lines[0] + "\n" + lines[1] + "\n" + last_line + "\n";
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << text;
+    ASSERT_FALSE(ScanLedger(file)->NeedsRewrite());
+    const Status st = AppendLedger(file, "V", "00", log, crypto::Suite::kAes256Gcm, *key).status();
+    EXPECT_EQ(st.code(), Code::kFailedPrecondition) << st.ToString();
+    EXPECT_NE(st.message().find(file.string()), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find("line 3 (entry 2)"), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find(rule), std::string::npos) << st.message();
+    EXPECT_EQ(Slurp(file), text);
+  };
+  // The last line's signature altered.
+  auto altered = nlohmann::json::parse(lines[2]);
+  std::string sig = altered.at("sig");
+  sig[0] = sig[0] == '0' ? '1' : '0';
+  altered["sig"] = sig;
+  expect_refused(altered.dump(), "does not verify under the vault's checkpoint key");
+  // Another entry 2 (another customer's hash), signed by another key.
+  const std::string prev = nlohmann::json::parse(lines[2]).at("prev");
+  store::DestructionRow other_entry = first[1];
+  other_entry.id_hash = "ff";
+  const std::string message = LedgerEntryMessage("V", "00", other_entry, prev);
+  expect_refused(LedgerLine(other_entry, NewSigner()->Sign(crypto::AsBytes(message)), prev),
+                 "does not verify under the vault's checkpoint key");
+  // Signed by the vault's key, but not the entry the store's log holds at seq 2.
+  expect_refused(LedgerLine(other_entry, key->Sign(crypto::AsBytes(message)), prev),
+                 "is not the entry the store's destruction log holds at that seq");
+  // Moved aside: written anew from the log, the same entries 1 and 2 (Ed25519 is deterministic).
+  std::filesystem::remove(file);
+  auto anew = AppendLedger(file, "V", "00", log, crypto::Suite::kAes256Gcm, *key);
+  ASSERT_TRUE(anew.ok()) << anew.status().ToString();
+  EXPECT_EQ(anew->seq, 3);
+  EXPECT_EQ(Slurp(file).substr(0, genuine.size()), genuine);
   std::filesystem::remove(file);
 }
 

@@ -882,6 +882,53 @@ TEST_F(RetentionTest, EachRunRecordsTheChainedLedgersSignedHeadInTheStore) {
       Code::kDataLoss);
 }
 
+// A ledger whose last entry's signature was altered is not built on: the next run's ledger
+// append fails closed, naming the file, the line and the rule, and leaves the file byte for byte
+// as it was (before, the run chained its entries on to the altered line and the ledger was
+// spoiled for every restore after it). Moved aside, a rerun of the plan finishes the run and
+// writes the ledger anew from the store's destruction log, chained and signed.
+TEST_F(RetentionTest, ALedgerWhoseLastEntryWasAlteredIsNotChainedOn) {
+  NewCustomer("13800138001");
+  now_ms_ += 3 * kYearMs + 2 * kDayMs;
+  RetentionPlanView plan = PlanAndApprove();
+  ASSERT_TRUE(vault_->lifecycle().RunRetentionPlan(Dpo(), plan.plan_id).ok());
+  const std::filesystem::path file = dir_ / "destruction-ledger.jsonl";
+  {
+    std::vector<std::string> lines;
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    ASSERT_EQ(lines.size(), 2u);
+    auto last = nlohmann::json::parse(lines[1]);
+    std::string sig = last.at("sig");
+    sig[0] = sig[0] == '0' ? '1' : '0';
+    last["sig"] = sig;
+    std::ofstream(file, std::ios::trunc) << lines[0] << "\n" << last.dump() << "\n";
+  }
+  const std::string altered = ReadFileBytes(file);
+  NewCustomer("13800138002");
+  now_ms_ += 3 * kYearMs + 2 * kDayMs;
+  plan = PlanAndApprove();
+  auto run = vault_->lifecycle().RunRetentionPlan(Dpo(), plan.plan_id);
+  ASSERT_EQ(run.status().code(), Code::kFailedPrecondition) << run.status().ToString();
+  const std::string message(run.status().message());
+  EXPECT_NE(message.find(file.string()), std::string::npos) << message;
+  EXPECT_NE(message.find("line 2 (entry 1)"), std::string::npos) << message;
+  EXPECT_NE(message.find("does not verify under the vault's checkpoint key"), std::string::npos)
+      << message;
+  EXPECT_EQ(ReadFileBytes(file), altered);
+  std::filesystem::rename(file, dir_ / "destruction-ledger.jsonl.altered");
+  auto rerun = vault_->lifecycle().RunRetentionPlan(Dpo(), plan.plan_id);
+  ASSERT_TRUE(rerun.ok()) << rerun.status().ToString();
+  auto ledger = backup::ReadLedger(file);
+  ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+  EXPECT_EQ(ledger->entries.size(), 2u);
+  EXPECT_EQ(backup::UnsignedEntries(*ledger), 0);
+  auto chain = backup::CheckLedgerChain(*ledger);
+  ASSERT_TRUE(chain.ok()) << chain.status().ToString();
+  EXPECT_TRUE(chain->chained);
+  EXPECT_EQ(chain->head.seq, 2);
+}
+
 TEST_F(RetentionTest, AFailingHookLeavesTheRunToBeFinishedByARerun) {
   NewCustomer("13800138001");
   now_ms_ += 3 * kYearMs + 2 * kDayMs;
