@@ -256,7 +256,8 @@ class AuditLog {
   // entry (action "audit.journal.cut", naming the journal and the bytes, never contents).
   // DataLoss: a journal record is not authentic (journal.h ScanJournal), or a journal's stored
   // position is refused: malformed, its MAC does not check out, or it has none (written before
-  // session 40) and the log does not hold the records before it in order; such a journal counts
+  // session 40) and the log does not hold the records before it in order, or the journal is not
+  // a regular file (a link, a FIFO: nothing to vouch with, never opened); such a journal counts
   // as damaged (CheckJournals) until it is quarantined. An unsigned position the log does vouch
   // for is signed in txn. Unavailable: the store or a journal file cannot be read or written;
   // the caller must drop txn. A read that fails while an unsigned position is being vouched for

@@ -238,7 +238,10 @@ Result<bool> LogHoldsRecords(store::Transaction& txn, const std::vector<AuditEve
 // otherwise be trusted as an old one, skips nothing. The journal's records up to it must be
 // authentic, end exactly at it and be in the log in order (LogHoldsRecords); a closed mark must
 // pass ClosedForGoodWith, and a quarantined one must sit right before damage (a quarantine
-// marks only that). A file that is not a regular journal skips nothing by any position.
+// marks only that). A journal that is gone skips nothing by any position. Anything else under
+// its name (a link, a FIFO: RegularJournal) shows nothing and is not vouched for, unopened: a
+// closed or quarantined mark would otherwise be signed over it (and the file removed or passed
+// over) without a look at the log.
 // false: the log does not vouch for it (a refusal that holds until the position changes).
 // Unavailable: the journal or the store cannot be read now (EIO, EMFILE): nothing is decided,
 // so that a transient error is not taken for a refusal.
@@ -246,7 +249,9 @@ Result<bool> VouchForUnsigned(store::Transaction& txn, const std::filesystem::pa
                               std::string_view id, const StoredPosition& stored,
                               const crypto::Mac& mac) {
   const JournalPosition& at = *stored.position;
-  if (!RegularJournal(path, id).ok()) return true;
+  if (Status regular = RegularJournal(path, id); !regular.ok()) {
+    return regular.code() == Code::kNotFound;
+  }
   auto upto = ScanJournal(path, id, mac, JournalPosition{}, at.index);
   if (!upto.ok() && upto.status().code() == Code::kUnavailable) {
     return CannotFold("read a journal", upto.status());

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <optional>
 #include <set>
 #include <thread>
 #include <utility>
@@ -992,6 +993,50 @@ TEST_P(JournalTest, AJournalThatIsNotARegularFileIsDamageAndIsQuarantinedUnread)
     EXPECT_TRUE(std::filesystem::exists(
         std::filesystem::symlink_status(quarantine_dir() / (id + ".journal"))));
   }
+}
+
+// Review 40 (LOW): an older, unsigned position of a journal that is not a regular file (here a
+// link; a FIFO too) was vouched for without a look at the log, and signed: a closed mark had the
+// file removed (and a FIFO's open for the removal's lock check blocked the fold), a quarantined
+// one had it passed over. It is refused like any position the log does
+// not vouch for, left unsigned, and the journal counts as damaged until it is quarantined.
+TEST_P(JournalTest, AnUnsignedPositionOfAJournalThatIsNotARegularFileIsRefused) {
+  std::filesystem::create_directories(journal_dir());
+  const std::string unsigned_text = EncodeJournalPosition(JournalPosition{});
+  const std::pair<std::string, std::string> cases[] = {
+      {"0123456789abcdef0123456789abcde1", " closed"},
+      {"0123456789abcdef0123456789abcde2", " quarantined"},
+      {"0123456789abcdef0123456789abcde3", ""},
+  };
+  for (const auto& [id, mark] : cases) {
+    SCOPED_TRACE("mark '" + mark + "'");
+    const std::filesystem::path path = journal_dir() / (id + ".journal");
+    std::filesystem::create_symlink(dir_ / "elsewhere", path);
+    ForgePositionText(path, unsigned_text + mark);
+    auto folded = jlog_->FoldJournals(*store_);
+    EXPECT_EQ(folded.status().code(), Code::kDataLoss) << folded.status().ToString();
+    EXPECT_NE(folded.status().message().find("stored position"), std::string::npos)
+        << folded.status().ToString();
+    const std::optional<store::Bytes> row = Position(path);
+    ASSERT_TRUE(row.has_value());
+    EXPECT_EQ(std::string(row->begin(), row->end()), unsigned_text + mark) << "not signed";
+    EXPECT_TRUE(std::filesystem::exists(std::filesystem::symlink_status(path))) << "not removed";
+    {
+      auto txn = store_->BeginRead();
+      ASSERT_TRUE(txn.ok());
+      auto checks = jlog_->CheckJournals(**txn);
+      ASSERT_TRUE(checks.ok()) << checks.status().ToString();
+      ASSERT_EQ(checks->size(), 1u) << "listed";
+      EXPECT_EQ((*checks)[0].damage.code(), Code::kDataLoss) << "damaged";
+      EXPECT_FALSE((*checks)[0].quarantined);
+    }
+    auto report = Quarantine(id);
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_TRUE(report->position_refused);
+    EXPECT_EQ(report->folded, 0);
+    ASSERT_TRUE(jlog_->MoveQuarantined(id).ok());
+  }
+  EXPECT_TRUE(jlog_->FoldJournals(*store_).ok());
 }
 
 TEST_P(JournalTest, AfterQuarantiningEveryDamagedJournalTheFoldWorks) {
