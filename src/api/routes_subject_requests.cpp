@@ -71,11 +71,8 @@ json RequestJson(const vault::SubjectRequestView& r) {
           {"overdue", r.overdue},
           {"steps", StepsJson(r.steps)},
           // What separation of duties lets the caller do (a list; the console hides what it
-          // refuses): the vault's rule, not a copy of it.
-          {"caller",
-           {{"may_verify", r.caller_refused.empty()},
-            {"may_fulfil", r.caller_refused.empty()},
-            {"refused_by", r.caller_refused}}}};
+          // refuses): the vault's rule, not a copy of it; the CLI's shape too.
+          {"caller", SubjectRequestCallerJson(r)}};
 }
 
 Result<bool> ParseOpenFlag(const QueryParams& q) {

@@ -259,6 +259,12 @@ nlohmann::json AlertJson(const vault::AlertView& a) {
           {"incident_id", a.incident_id}};
 }
 
+nlohmann::json SubjectRequestCallerJson(const vault::SubjectRequestView& r) {
+  return {{"may_verify", r.caller_refused.empty()},
+          {"may_fulfil", r.caller_refused.empty()},
+          {"refused_by", r.caller_refused}};
+}
+
 nlohmann::json PiaJson(const vault::PiaView& p) {
   return {{"pia_id", p.pia_id},
           {"title", p.title},

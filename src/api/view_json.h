@@ -50,6 +50,13 @@ nlohmann::json AlertJson(const vault::AlertView& alert);
 nlohmann::json PiaJson(const vault::PiaView& p);
 nlohmann::json AssessmentJson(const vault::AssessmentView& a);
 
+// What separation of duties lets the staff member who listed (or opened) a data-subject
+// request do with it, one shape for `custos dsr open|list --json` and /v1/subject-requests
+// (docs/subject_requests.md): {"may_verify","may_fulfil","refused_by"}, from
+// SubjectRequestView::caller_refused (the vault's rule, not a copy of it; "" when another
+// person). The request's state is not considered (verified first, fulfilled once).
+nlohmann::json SubjectRequestCallerJson(const vault::SubjectRequestView& r);
+
 // Serialises without throwing on invalid UTF-8 (replaced by U+FFFD).
 std::string Dump(const nlohmann::json& doc);
 

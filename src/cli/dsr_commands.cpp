@@ -1,13 +1,18 @@
 // custos dsr open|close|list (fulfilment: dsr_fulfil_commands.cpp): the register of data-subject
 // requests (PIPL Art. 44-50; docs/subject_requests.md). Thin: parse, call the vault, print.
+// With --json a request has the API's members but for the times (at_ms and due_at_ms here) and
+// the same `caller` (what separation of duties lets the staff member running the command do).
 #include <fmt/format.h>
 
+#include "api/view_json.h"
 #include "cli/app.h"
 #include "core/dates.h"
 
 namespace custos::cli {
 namespace {
 
+// The register's row; `caller` is the API's (api::SubjectRequestCallerJson): what separation of
+// duties lets the staff member running the command do with it.
 nlohmann::json RequestJson(const vault::SubjectRequestView& r) {
   nlohmann::json steps = nlohmann::json::array();
   for (const auto& s : r.steps) {
@@ -28,7 +33,8 @@ nlohmann::json RequestJson(const vault::SubjectRequestView& r) {
           {"closed_at_ms", r.closed_at_ms},
           {"outcome", r.outcome},
           {"overdue", r.overdue},
-          {"steps", std::move(steps)}};
+          {"steps", std::move(steps)},
+          {"caller", api::SubjectRequestCallerJson(r)}};
 }
 
 // One table row: id, customer, kind, opened, due, state or outcome, overdue flag.

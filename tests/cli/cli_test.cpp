@@ -1131,6 +1131,51 @@ TEST_F(CliTest, TheDpoFulfilsAnAgentsAccessRequestIntoADirectory) {
   EXPECT_NE(list.out.find("\"step\":\"answered\""), std::string::npos) << list.out;
 }
 
+// `custos dsr open|list --json` say what separation of duties lets the caller do with each
+// request, in the shape and with the values of the API's register (`caller`: may_verify,
+// may_fulfil, refused_by): the agent who opened it may neither verify nor fulfil it and is told
+// the rule; the DPO, another person, may. What it says is what the vault does.
+TEST_F(CliTest, TheRegisterTellsTheOpenerTheRuleThatRefusesThemAndAnotherPersonThatTheyMay) {
+  const std::string customer = InitWithACustomer();
+  ASSERT_EQ(customer.size(), 26u);
+  Outcome opened = Custos(
+      "--json dsr open --customer " + customer + " --kind access --reference TCK-48", "agent");
+  ASSERT_EQ(opened.code, 0) << opened.out;
+  const nlohmann::json answer = nlohmann::json::parse(opened.out, nullptr, false);
+  ASSERT_TRUE(answer.is_object()) << opened.out;
+  const std::string id = answer.value("request_id", "");
+  ASSERT_EQ(id.size(), 26u) << opened.out;
+  ASSERT_TRUE(answer.contains("caller")) << opened.out;
+  EXPECT_FALSE(answer["caller"].value("may_verify", true)) << opened.out;
+  // The caller of `dsr list --json` as `staff`: the request's `caller` member.
+  const auto caller_of = [&](const std::string& staff) {
+    Outcome list = Custos("--json dsr list --customer " + customer, staff, "legal_obligation");
+    EXPECT_EQ(list.code, 0) << list.out;
+    const nlohmann::json doc = nlohmann::json::parse(list.out, nullptr, false);
+    if (!doc.is_object() || !doc.contains("subject_requests")) return nlohmann::json();
+    for (const nlohmann::json& r : doc["subject_requests"]) {
+      if (r.value("request_id", "") == id && r.contains("caller")) return r["caller"];
+    }
+    return nlohmann::json();
+  };
+  const nlohmann::json opener = caller_of("agent");
+  ASSERT_TRUE(opener.is_object()) << opener.dump();
+  EXPECT_FALSE(opener.value("may_verify", true)) << opener.dump();
+  EXPECT_FALSE(opener.value("may_fulfil", true)) << opener.dump();
+  EXPECT_NE(opener.value("refused_by", "").find("separation of duties: whoever opened"),
+            std::string::npos)
+      << opener.dump();
+  const nlohmann::json second = caller_of("dpo");
+  ASSERT_TRUE(second.is_object()) << second.dump();
+  EXPECT_TRUE(second.value("may_verify", false)) << second.dump();
+  EXPECT_TRUE(second.value("may_fulfil", false)) << second.dump();
+  EXPECT_EQ(second.value("refused_by", "?"), "") << second.dump();
+  const std::string verify =
+      "dsr verify " + id + " --method in_person_id_document --evidence-ref CASE-48";
+  EXPECT_EQ(Custos(verify, "agent").code, 4);
+  EXPECT_EQ(Custos(verify, "dpo").code, 0);
+}
+
 // `custos dsr fulfil` of a portability request writes the encrypted zip, its signed manifest
 // and the letter, and prints the one-time passphrase once (nowhere in the files);
 // `custos dsr refuse` answers with a letter and closes the request.
