@@ -1,5 +1,6 @@
 // The DPO's screens (docs/console.md): the dashboard, the subject-request queue with
-// verification, fulfilment and closing, and retention plans with their approval and run.
+// verification, fulfilment and closing, lifting a restriction of processing (asked for, approved
+// by another person, lifted), and retention plans with their approval and run.
 // Each is a set of calls to /v1 under the signed-in staff member; the vault decides.
 import { h } from './dom.js';
 import { t, purposeLabel } from './i18n.js';
@@ -172,7 +173,70 @@ export function requestsScreen() {
       }],
     ]);
   });
-  return h('div', {}, panel(t('dsr_queue'), box), work);
+  return h('div', {}, panel(t('dsr_queue'), box), work, liftPanel());
+}
+
+// --- lifting a restriction of processing (dual control; docs/subject_requests.md) ---
+
+const LIFT_APPROVAL_HOURS = 24;
+
+// The 409 and 404 of a lift said plainly beside the vault's own message; a 400 of the approval
+// request about its justification is about the ticket reference it is made of.
+function liftError(e) {
+  const hint = { 409: 'lift_needs_approval', 404: 'lift_not_restricted' }[e && e.status];
+  if (hint) return [message('error', errorText(e)), message('warn', t(hint))];
+  if (e && e.status === 400 && /^justification:/.test(e.message || '')) return [message('error', errorText(e)), message('warn', t('lift_reference_note'))];
+  return message('error', errorText(e));
+}
+
+// The lifter (dsr.lift) asks for a restriction_lift approval naming one customer, another staff
+// member approves it in Approvals, then the lifter lifts: one approval, one lift. The customer
+// id and the ticket reference only (no personal data: the reference goes into the audit log);
+// the vault checks both and says which is wrong. The lifter's own pending and approved
+// restriction_lift approvals are listed (GET /v1/approvals?requester=me).
+function liftPanel() {
+  const [cField, cInput] = field(t('customer_id'), input({ required: true, size: 30, name: 'lift-customer', autocomplete: 'off', spellcheck: 'false' }));
+  const [rField, rInput] = field(t('reference'), input({ required: true, minlength: 3, maxlength: 200, name: 'lift-reference', autocomplete: 'off' }));
+  const out = h('div', { class: 'out', id: 'lift-out', 'aria-live': 'polite' });
+  const mine = h('div', { id: 'lift-approvals' });
+  const loadMine = () => mine.replaceChildren(async(async () => {
+    const r = await call('GET', '/v1/approvals', { query: { requester: session.staff } });
+    const live = (r.approvals || []).filter((a) => a.kind === 'restriction_lift' && (a.state === 'requested' || a.state === 'approved'));
+    return table(live, [['approval_id', 'ID'], ['scope', t('customer_id'), (v) => ((v && v.customers) || []).join(', ')],
+      ['state', t('state')], ['approver', t('approver')], ['expires_at_ms', t('expires_at'), (v) => date(v)]]);
+  }));
+  const buttons = [];
+  const run = (work) => async () => {
+    if (!cInput.reportValidity() || !rInput.reportValidity()) return;
+    // Both buttons wait for the vault's answer: no second call while one is in flight.
+    for (const b of buttons) b.disabled = true;
+    out.replaceChildren(message('info', t('loading')));
+    try {
+      const shown = await work(cInput.value.trim(), rInput.value.trim());
+      out.replaceChildren(...[].concat(shown));
+    } catch (e) {
+      out.replaceChildren(...[].concat(liftError(e)));
+    } finally {
+      for (const b of buttons) b.disabled = false;
+      loadMine();
+    }
+  };
+  const ask = run(async (customer, reference) => {
+    const r = await call('POST', '/v1/approvals', { body: {
+      kind: 'restriction_lift', customers: [customer], justification: `${reference}: lift the restriction of processing`,
+      duration_ms: LIFT_APPROVAL_HOURS * 3600 * 1000,
+    } });
+    return [message('ok', `${t('lift_asked')}: ${r.approval_id}`), message('info', t('lift_asked_next'))];
+  });
+  const lift = run(async (customer, reference) => {
+    const r = await call('POST', '/v1/subject-requests/lift-restriction', { body: { customer_id: customer, reference } });
+    return message('ok', `${t('lift_done')}: ${r.customer_id || customer}`);
+  });
+  buttons.push(button(t('lift_ask'), ask, { class: 'secondary', id: 'lift-ask' }), button(t('lift_do'), lift, { id: 'lift-do' }));
+  loadMine();
+  const f = h('form', { onsubmit: (ev) => ev.preventDefault() }, cField, rField, h('span', { class: 'buttons' }, buttons));
+  return h('div', { id: 'lift-restriction' }, panel(t('lift_title'), message('info', t('lift_explain')), f, out,
+    h('h3', {}, t('lift_mine')), mine));
 }
 
 // --- retention plans: propose, approve (dual control), run ---

@@ -187,6 +187,17 @@ const zh = {
   checked: "已核验",
   not_beside: "不在备份旁，未核验",
   backups_cli: "创建与恢复备份仍在服务器上执行：custos backup、custos restore（docs/backup.md）。",
+  lift_title: "解除处理限制（双人控制）",
+  lift_explain: "客户因权利请求或事件处置被限制处理后，解除须经双人控制：由您申请审批（仅填客户编号与工单号），另一位工作人员（数据保护官或安全管理员）在“审批”中批准后，再由您解除。一次审批只能解除该客户一次。",
+  lift_ask: "申请审批",
+  lift_do: "解除限制",
+  lift_asked: "已申请解除限制的审批",
+  lift_asked_next: "须由另一位工作人员在“审批”中批准（申请人本人不能审批），批准后请再点“解除限制”。申请 24 小时内有效。",
+  lift_done: "已解除该客户的全部处理限制",
+  lift_needs_approval: "尚无另一位工作人员批准的解除限制审批：请先“申请审批”，待他人在“审批”中批准后再解除。",
+  lift_not_restricted: "该客户当前没有处理限制，无需解除（审批如有，仍保留未用）。",
+  lift_reference_note: "审批理由由工单号生成：请修改工单号。",
+  lift_mine: "您的解除限制审批申请（待审批与已批准）",
 
 };
 const en = {
@@ -377,6 +388,17 @@ const en = {
   checked: "checked",
   not_beside: "not beside it, not checked",
   backups_cli: "Taking and restoring backups stay on the server: custos backup, custos restore (docs/backup.md).",
+  lift_title: "Lift a restriction of processing (dual control)",
+  lift_explain: "Lifting a customer's restriction of processing (placed by a subject request or an incident's containment) takes two people: you ask for approval (customer id and ticket reference only), another staff member (a DPO or a security administrator) approves it in Approvals, then you lift. One approval lifts that customer once.",
+  lift_ask: "Ask for approval",
+  lift_do: "Lift",
+  lift_asked: "Approval of the lift requested",
+  lift_asked_next: "Another staff member must approve it in Approvals (never the requester); then press Lift. The request is valid for 24 hours.",
+  lift_done: "Every restriction of processing of the customer was lifted",
+  lift_needs_approval: "No approved restriction_lift request of yours names this customer: ask for approval, and lift once another person approved it in Approvals.",
+  lift_not_restricted: "This customer is under no restriction of processing: there is nothing to lift (an approval, if any, stays unused).",
+  lift_reference_note: "The approval's justification is made of the ticket reference: correct the reference.",
+  lift_mine: "Your restriction_lift approvals (pending and approved)",
 
 };
 const purposes = {

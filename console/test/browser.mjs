@@ -94,6 +94,9 @@ async function newPage(who) {
     // sign-in without a second factor) is not an error of the page; anything else is (a CSP
     // violation, an exception, a failed asset).
     if (/Failed to load resource: the server responded with a status of 40[139]/.test(m.text())) return;
+    // So are the lift panel's 400 (a reference holding personal data) and 404 (no restriction
+    // left to lift), both provoked on purpose, of that route only.
+    if (/status of 40[04]/.test(m.text()) && (m.location().url || '').endsWith('/v1/subject-requests/lift-restriction')) return;
     errors.push(`${who}: ${m.text()}`);
   });
   return page;
@@ -155,6 +158,28 @@ try {
   // The customer withdraws account management by phone: a purpose the agent's role has, the
   // customer no longer consents to.
   await api('POST', `/v1/customers/${customer.customer_id}/consents`, { token: clerk.token, purpose: 'account_management', body: { action: 'withdraw', purpose: 'account_management', channel: 'phone', evidence_ref: 'call-2026-0001' } });
+  // A second customer whose processing is restricted at their request: a second agent opens
+  // the restriction request, the DPO verifies and fulfils it, and closes it. The DPO lifts the
+  // restriction from the console below (dual control: another DPO approves the lift).
+  const desk2 = await staff('desk2', 'support_agent', 'customer_service', true);
+  const restricted = await api('POST', '/v1/customers', { token: clerk.token, purpose: 'account_management', body: {
+    fields: { name: '李娜', phone: '+86 139-0013-9001', email: 'li.na@example.com' },
+    source: 'form',
+    consent: { notice_version: 1, purposes: ['customer_service', 'account_management'], evidence_ref: 'form-2026-0002' },
+  } });
+  const restriction = await api('POST', '/v1/subject-requests', { token: desk2.token, body: { customer_id: restricted.customer_id, kind: 'restriction', reference: 'T-2026-0050' } });
+  await api('POST', `/v1/subject-requests/${restriction.request_id}/verify`, { token: process.env.DPO_TOKEN, body: { method: 'callback_on_record', evidence_ref: 'callback T-2026-0050' } });
+  const restrictedAnswer = await api('POST', `/v1/subject-requests/${restriction.request_id}/fulfil`, { token: process.env.DPO_TOKEN });
+  await api('POST', `/v1/subject-requests/${restriction.request_id}/close`, { token: process.env.DPO_TOKEN, body: { outcome: 'fulfilled' } });
+  // A read of the restricted customer under customer_service: 403 (PIPL Art. 44) while the
+  // restriction stands, 200 once it is lifted.
+  const readRestricted = async () => {
+    const r = await fetch(`${base}/v1/customers/${restricted.customer_id}`, { headers: { Authorization: `Bearer ${desk2.token}`, 'X-Custos-Purpose': 'customer_service' } });
+    return { status: r.status, body: await r.text() };
+  };
+  const beforeLift = await readRestricted();
+  check('a fulfilled restriction request restricts the customer (a customer_service read is refused, 403)',
+    restrictedAnswer.answer === 'fulfilled' && beforeLift.status === 403 && beforeLift.body.includes('restricted'), `${restrictedAnswer.answer} ${beforeLift.status} ${beforeLift.body.slice(0, 200)}`);
   // An incident the security administrator opened, for the DPO's incidents screen.
   const incident = await api('POST', '/v1/incidents', { token: sec.token, body: { title: '可疑的批量查询（演练）', severity: 'high' } });
   await api('POST', `/v1/incidents/${incident.incident_id}/assess`, { token: sec.token, body: {} });
@@ -396,6 +421,53 @@ try {
   check('the DPO closes the fulfilled request', true);
   // The DPO's own request is withdrawn (an open request would hold the retention plan below back).
   await api('POST', `/v1/subject-requests/${ownDsr.request_id}/close`, { token: process.env.DPO_TOKEN, body: { outcome: 'withdrawn' } });
+
+  // Lifting the restriction of processing from the queue's panel (dual control, session 40):
+  // refused without an approval (409), asked for, approved by another DPO, lifted once.
+  await dp.waitForSelector('#lift-restriction input[name=lift-customer]');
+  await dp.type('input[name=lift-customer]', restricted.customer_id);
+  await dp.type('input[name=lift-reference]', '客户手机13900139001来电');
+  await dp.click('#lift-do');
+  await dp.waitForFunction(() => document.querySelector('#lift-out .msg.error') && !document.querySelector('#lift-do').disabled);
+  const badReference = await textOf(dp, '#lift-out');
+  check('the lift panel shows the vault\'s 400 naming the reference when it holds personal data', badReference.includes('400') && badReference.includes('reference:'), badReference);
+  await dp.$eval('input[name=lift-reference]', (e) => { e.value = ''; });
+  await dp.type('input[name=lift-reference]', 'TCK-2026-0050');
+  // The click's handler disables both buttons before its first await: seen in the same task.
+  const inFlight = await dp.evaluate(() => {
+    document.querySelector('#lift-do').click();
+    return [...document.querySelectorAll('#lift-restriction button')].map((b) => b.disabled);
+  });
+  check('both lift buttons are disabled while the call is in flight', inFlight.length === 2 && inFlight.every(Boolean), JSON.stringify(inFlight));
+  await dp.waitForFunction(() => document.querySelector('#lift-out .msg.error') && !document.querySelector('#lift-do').disabled);
+  const unapproved = await textOf(dp, '#lift-out');
+  check('a lift without an approval is refused (409), the vault\'s rule and what to do shown', unapproved.includes('409') && unapproved.includes('restriction_lift') && unapproved.includes('申请审批'), unapproved);
+  await dp.click('#lift-ask');
+  await dp.waitForFunction(() => document.querySelector('#lift-out .msg.ok') && !document.querySelector('#lift-ask').disabled
+    && [...document.querySelectorAll('#lift-approvals td')].some((x) => x.textContent === 'requested'));
+  const liftAsked = (await api('GET', '/v1/approvals?state=requested', { token: ADMIN })).approvals.filter((a) => a.kind === 'restriction_lift');
+  const askedText = await textOf(dp, '#lift-out');
+  check('Ask for approval makes a pending restriction_lift approval of the DPO naming the customer, with the reference as justification',
+    liftAsked.length === 1 && liftAsked[0].requester === 'dpo' && JSON.stringify(liftAsked[0].scope.customers) === JSON.stringify([restricted.customer_id])
+      && liftAsked[0].justification.startsWith('TCK-2026-0050') && askedText.includes(liftAsked[0].approval_id) && askedText.includes('审批'),
+    `${JSON.stringify(liftAsked)} ${askedText}`);
+  await shot(dp, 'dpo-lift-asked', '#lift-restriction');
+  await axe(dp, 'DPO lift restriction');
+  await api('POST', `/v1/approvals/${liftAsked[0].approval_id}/approve`, { token: dpo2.token, body: {} });
+  await dp.click('#lift-do');
+  await dp.waitForFunction(() => (document.querySelector('#lift-out .msg.ok, #lift-out .msg.error') || { textContent: '' }).textContent.match(/已解除|出错/) && !document.querySelector('#lift-do').disabled);
+  const liftDone = await textOf(dp, '#lift-out');
+  const afterLift = await readRestricted();
+  const usedUp = (await api('GET', '/v1/approvals', { token: ADMIN })).approvals.find((a) => a.approval_id === liftAsked[0].approval_id);
+  check('once another DPO approved, the lift succeeds on screen, the customer is read again (200) and the approval is used',
+    liftDone.includes('已解除') && liftDone.includes(restricted.customer_id) && afterLift.status === 200 && usedUp && usedUp.state === 'used',
+    `${liftDone} ${afterLift.status} ${afterLift.body.slice(0, 200)} ${JSON.stringify(usedUp)}`);
+  await dp.waitForFunction(() => !document.querySelector('#lift-approvals table'));
+  await shot(dp, 'dpo-lift-done', '#lift-restriction');
+  await dp.click('#lift-do');
+  await dp.waitForFunction(() => document.querySelector('#lift-out .msg.error') && !document.querySelector('#lift-do').disabled);
+  const nothingLeft = await textOf(dp, '#lift-out');
+  check('a second lift says plainly that the customer is under no restriction (404)', nothingLeft.includes('404') && nothingLeft.includes('没有处理限制'), nothingLeft);
 
   await tab(dp, 'approvals', loaded('#approvals'));
   await shot(dp, 'dpo-approvals');
