@@ -475,11 +475,14 @@ constexpr size_t kMaxWitnessLine = 65536;
 
 // The furthest head the audit key signed in the witness file: heads only move forward, so it is
 // its last line that is one. Lines after it that are not one (junk, a line of another key, a
-// torn line a crash left) are passed over: they can neither stop a seal nor turn its check
-// off, and Verify fails on them (naming the line), so `audit verify` and the doctor report
-// them. nullopt when the file is missing or holds no such line. Reads the file backwards from
-// its end, a block at a time, only as far as that line. DataLoss for a line over
-// kMaxWitnessLine (not a head; it is not read whole); Unavailable when the file cannot be read.
+// torn line a crash left, a line of any length) are passed over: they can neither stop a seal
+// nor turn its check off, and Verify fails on them (naming the line), so `audit verify` and the
+// doctor report them. nullopt when the file is missing or holds no such line. Reads the file
+// backwards from its end, a block at a time, only as far as that line; a line over
+// kMaxWitnessLine is passed over without being held whole (its bytes are dropped block by
+// block until its start), so memory stays within a block and kMaxWitnessLine. DataLoss when there
+// is no such head and a line over kMaxWitnessLine was passed over (not a head; edited?);
+// Unavailable when the file cannot be read.
 Result<std::optional<SignedHead>> LastSignedWitnessHead(const std::filesystem::path& path,
                                                         crypto::Suite suite,
                                                         crypto::ByteView public_key) {
@@ -492,7 +495,11 @@ Result<std::optional<SignedHead>> LastSignedWitnessHead(const std::filesystem::p
   constexpr std::streamoff kBlock = 16384;
   std::streamoff pos = in.tellg();
   std::string tail;  // the bytes from `pos` to the end of the lines not looked at yet
-  bool torn_dropped = false;
+  // Dropping the bytes read until a newline: first what follows the last newline (it never
+  // completed: a crash), later the rest of a line found over-long.
+  bool dropping = true;
+  size_t dropped = 0;      // bytes of the line being dropped
+  bool over_long = false;  // a line over kMaxWitnessLine was passed over
   while (pos > 0) {
     const std::streamoff from = std::max<std::streamoff>(0, pos - kBlock);
     std::string block(static_cast<size_t>(pos - from), '\0');
@@ -500,16 +507,18 @@ Result<std::optional<SignedHead>> LastSignedWitnessHead(const std::filesystem::p
     if (!in.read(block.data(), static_cast<std::streamsize>(block.size()))) {
       return Unavailable(fmt::format("audit witness file {}: cannot be read", path.string()));
     }
-    tail.insert(0, block);
     pos = from;
-    if (!torn_dropped) {  // what follows the last newline never completed (a crash)
-      const size_t newline = tail.rfind('\n');
-      if (newline == std::string::npos) {
-        if (tail.size() > kMaxWitnessLine) break;
-        continue;
-      }
-      tail.resize(newline + 1);
-      torn_dropped = true;
+    if (dropping) {
+      const size_t newline = block.rfind('\n');
+      dropped += newline == std::string::npos ? block.size() : block.size() - newline - 1;
+      if (dropped > kMaxWitnessLine) over_long = true;
+      if (newline == std::string::npos) continue;
+      block.resize(newline + 1);
+      tail = std::move(block);
+      dropping = false;
+      dropped = 0;
+    } else {
+      tail.insert(0, block);
     }
     // `tail` ends on a newline: take its lines from the last, each once it is whole.
     while (!tail.empty()) {
@@ -517,15 +526,24 @@ Result<std::optional<SignedHead>> LastSignedWitnessHead(const std::filesystem::p
       const size_t before = end == 0 ? std::string::npos : tail.rfind('\n', end - 1);
       if (before == std::string::npos && pos > 0) break;  // it starts in an earlier block
       const size_t begin = before == std::string::npos ? 0 : before + 1;
-      auto head = DecodeHead(std::string_view(tail).substr(begin, end - begin));
-      if (head.ok() && head->suite == suite && VerifyHead(*head, suite, public_key).ok()) {
-        return std::optional<SignedHead>(*std::move(head));
+      if (end - begin > kMaxWitnessLine) {
+        over_long = true;
+      } else {
+        auto head = DecodeHead(std::string_view(tail).substr(begin, end - begin));
+        if (head.ok() && head->suite == suite && VerifyHead(*head, suite, public_key).ok()) {
+          return std::optional<SignedHead>(*std::move(head));
+        }
       }
       tail.resize(begin);
     }
-    if (tail.size() > kMaxWitnessLine) break;
+    if (tail.size() > kMaxWitnessLine + 1) {  // a line too long to be a head: passed over
+      over_long = true;
+      dropping = true;
+      dropped = tail.size();
+      tail.clear();
+    }
   }
-  if (pos > 0) {
+  if (over_long) {
     return DataLoss(fmt::format(
         "audit witness file {}: a line of more than {} bytes, not a head (edited?): not sealed; "
         "run custos audit verify",

@@ -418,8 +418,10 @@ class AuditLog {
   // rewritten, and a seal would add a second, conflicting head. The head compared is the last
   // line the audit key signed: lines after it that are not one (junk, another key's, a torn
   // line) are passed over, so they cannot turn the check off (Verify reports them). OK without
-  // a witness file or a signed head in it. DataLoss naming the file for a line too long to be
-  // a head; Unavailable when the file cannot be read.
+  // a witness file or a signed head in it. A line too long to be a head (over 64 KiB) is passed
+  // over too, never held whole (the file is read backwards a block at a time); DataLoss
+  // naming the file when the file holds no signed head and such a line. Unavailable when the
+  // file cannot be read.
   Status CheckLastWitness(store::Transaction& txn, int64_t last_seq) const;
   // Writes the head file (create or replace) and appends the head to the witness file.
   Status PublishHead(const SignedHead& head, bool create) const;

@@ -380,6 +380,50 @@ TEST_P(ForwardTest, AJunkLineInTheWitnessFileIsNamedByVerifyNotHiddenBySeals) {
   EXPECT_NE(rep->problem.find("line 2 is malformed"), std::string::npos) << rep->problem;
 }
 
+// Review 40 (LOW): a junk line of more than 64 KiB after the last head in the witness file
+// stopped every seal ("a line of more than 65536 bytes"), for good: the file is append-only.
+// A seal passes over it as over any junk, reading backwards a block at a time, and compares
+// the last head the audit key signed: the check stays on, and a log that extends the head is
+// sealed. Verify still names the line.
+TEST_P(ForwardTest, AJunkLineOf100KiBAfterTheLastHeadDoesNotTurnTheSealsCheckOff) {
+  RollBackBehindTheWitnessFile();
+  std::ofstream(witness_path(), std::ios::app) << std::string(100 * 1024, 'x') << "\n";
+  Status st = log_->SealHead(*store_);
+  EXPECT_EQ(st.code(), Code::kDataLoss) << st.ToString();
+  EXPECT_NE(st.message().find("holds head at seq 30, the log ends at 22: rollback or cut"),
+            std::string::npos)
+      << st.ToString();
+  EXPECT_EQ(WitnessLineCount(), 3) << "no conflicting head added";
+}
+
+TEST_P(ForwardTest, AJunkLineOf100KiBAfterTheLastHeadStopsNoSealAndVerifyNamesIt) {
+  log_ = WithWitness();
+  AppendEntries(10);
+  ASSERT_TRUE(log_->SealHead(*store_).ok());
+  std::ofstream(witness_path(), std::ios::app) << std::string(100 * 1024, 'x') << "\n";
+  AppendEntries(5);
+  Status st = log_->SealHead(*store_);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(WitnessLineCount(), 3) << "the seal's head appended";
+  auto rep = log_->Verify(*store_);
+  ASSERT_TRUE(rep.ok()) << rep.status().ToString();
+  EXPECT_FALSE(rep->ok);
+  EXPECT_NE(rep->problem.find("line 2 is malformed"), std::string::npos) << rep->problem;
+}
+
+// A witness file with no head at all and a line too long to be one still stops the seal (as
+// before): nothing in it can be compared, and it is not what a seal writes.
+TEST_P(ForwardTest, AWitnessFileWithNoHeadButALineOver64KiBStopsTheSeal) {
+  log_ = WithWitness();
+  AppendEntries(3);
+  std::ofstream(witness_path()) << "not a head\n" << std::string(100 * 1024, 'x') << "\nnor this\n";
+  Status st = log_->SealHead(*store_);
+  EXPECT_EQ(st.code(), Code::kDataLoss) << st.ToString();
+  EXPECT_NE(st.message().find("a line of more than 65536 bytes"), std::string::npos)
+      << st.ToString();
+  EXPECT_EQ(WitnessLineCount(), 3) << "no head appended";
+}
+
 TEST_P(ForwardTest, EachSealIsAppendedToTheWitnessFileAndVerifyChecksIt) {
   log_ = WithWitness();
   AppendEntries(10);
