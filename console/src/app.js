@@ -7,14 +7,20 @@ import { call, session, whenExpired } from './api.js';
 import { panel, message, errorText, field, input, select, button } from './ui.js';
 import { agentScreen, approvalsPanel, auditScreen, staffScreen, tokensScreen } from './screens.js';
 import { keysScreen, backupsScreen } from './security.js';
-import { dashboard, requestsScreen, retentionScreen } from './dpo.js';
+import { dashboard, liftScreen, requestsScreen, retentionScreen } from './dpo.js';
 import { reportsScreen, doctorScreen, opsScreen, sharingScreen } from './oversight.js';
 
 const root = () => document.getElementById('app');
 // The workspaces and their screens (docs/console.md). A workspace is offered to a person
 // whose roles grant one of its `needs` actions (GET /v1/me); the vault still decides each call.
 const WORKSPACES = {
-  agent: { label: 'nav_agent', needs: ['customer.search', 'customer.read'], tabs: [['customer', 'find', agentScreen]] },
+  agent: {
+    label: 'nav_agent',
+    needs: ['customer.search', 'customer.read'],
+    // A tab's fourth member: the actions one of which it needs (GET /v1/me); every tab until
+    // /v1/me answered. The support desk lifts the restrictions its requests made (dsr.manage).
+    tabs: [['customer', 'find', agentScreen], ['lift', 'lift_title', liftScreen, ['dsr.manage']]],
+  },
   dpo: {
     label: 'nav_dpo',
     needs: ['report.read', 'retention.plan'],
@@ -61,8 +67,14 @@ function offered() {
 function route() {
   const [ws, tab] = (location.hash || '').replace(/^#\/?/, '').split('/');
   const name = WORKSPACES[ws] ? ws : offered()[0];
-  const tabs = WORKSPACES[name].tabs;
+  const tabs = tabsOf(name);
   return [name, tabs.find(([k]) => k === tab) || tabs[0]];
+}
+
+// The workspace's tabs this person's roles reach (a tab without `needs` always).
+function tabsOf(name) {
+  const granted = new Set((session.me && session.me.actions) || []);
+  return WORKSPACES[name].tabs.filter(([, , , needs]) => !needs || !session.me || needs.some((a) => granted.has(a)));
 }
 
 // Purposes offered in the selector: those the roles' data grants name, with legal_obligation
@@ -164,7 +176,7 @@ function header(current) {
 }
 
 function tabs(name, current) {
-  return h('nav', { class: 'tabs', 'aria-label': t(WORKSPACES[name].label) }, WORKSPACES[name].tabs.map(([key, label]) =>
+  return h('nav', { class: 'tabs', 'aria-label': t(WORKSPACES[name].label) }, tabsOf(name).map(([key, label]) =>
     h('a', { href: `#/${name}/${key}`, 'aria-current': key === current ? 'page' : false, 'data-tab': key }, t(label))));
 }
 
@@ -186,7 +198,7 @@ function render() {
   }
   const [name, [tab, label, screen]] = route();
   clear(root(), header(name), h('main', { id: 'main' }, h('h1', {}, `${t(WORKSPACES[name].label)} · ${t(label)}`),
-    WORKSPACES[name].tabs.length > 1 ? tabs(name, tab) : null,
+    tabsOf(name).length > 1 ? tabs(name, tab) : null,
     session.purpose ? null : message('warn', t('need_purpose')), screen()));
 }
 

@@ -239,6 +239,11 @@ function liftPanel() {
     h('h3', {}, t('lift_mine')), mine));
 }
 
+// The support desk's own screen for it (the agent workspace, for holders of dsr.manage).
+export function liftScreen() {
+  return liftPanel();
+}
+
 // --- retention plans: propose, approve (dual control), run ---
 
 function itemRows(items) {

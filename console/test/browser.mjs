@@ -213,6 +213,13 @@ try {
   check('the newcomer then signs in with password and TOTP', (await textOf(np, '#who')) === 'newcomer');
   await np.close();
 
+  // 0. A sales clerk (no dsr.manage): the support workspace without the lift tab.
+  const cp = await newPage('clerk');
+  await signIn(cp, clerk, totp(clerk.secret, clerk.step + 1));
+  const clerkTabs = await cp.$$eval('nav.tabs a', (as) => as.map((a) => a.getAttribute('data-tab')));
+  check('a clerk without dsr.manage is offered no lift tab', clerkTabs.length === 0 && (await cp.$('input[name=search-value]')) !== null, JSON.stringify(clerkTabs));
+  await cp.close();
+
   // 1. The support agent: sign-in with TOTP, the masked view, a refused unconsented purpose.
   const ap = await newPage('agent');
   await signIn(ap, agent, totp(agent.secret, agent.step + 1));
@@ -220,6 +227,11 @@ try {
   check('the agent is offered the support workspace only (GET /v1/me)', agentNav.length === 1 && agentNav[0] === '#/agent', JSON.stringify(agentNav));
   const agentPurposes = await ap.$$eval('#purpose option', (os) => os.map((o) => o.value).filter(Boolean));
   check('the purposes offered are those the agent\'s roles name', JSON.stringify(agentPurposes) === JSON.stringify(['customer_service', 'account_management', 'legal_obligation']), JSON.stringify(agentPurposes));
+  const agentTabs = await ap.$$eval('nav.tabs a', (as) => as.map((a) => a.getAttribute('data-tab')));
+  check('the agent, who lifts the restrictions the desk\'s requests made (dsr.manage), has a lift tab', JSON.stringify(agentTabs) === JSON.stringify(['customer', 'lift']), JSON.stringify(agentTabs));
+  await tab(ap, 'lift');
+  check('the agent\'s lift tab holds the lift panel', (await ap.waitForSelector('#lift-restriction input[name=lift-customer]')) !== null);
+  await tab(ap, 'customer');
   await axe(ap, 'agent screen');
   await ap.type('input[name=search-value]', '13800138000');
   await ap.click('#main form button[type=submit]');
