@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <string>
 
 #include "audit/canonical.h"
 #include "audit/head_file.h"
@@ -58,6 +59,35 @@ class ForwardTest : public AuditTest {
     OpenStore();
     log_ = WithWitness();  // another process: it never saw entry 30
     AppendEntries(2);      // entries 21 and 22 of the rolled-back log
+  }
+  // Review 39's rollback with `junk` (a line that is not a head) appended to the witness file
+  // after its last head: the seal still sees the rollback and adds no head.
+  void ExpectTheRollbackSeenPast(const std::string& junk) {
+    ASSERT_NO_FATAL_FAILURE(RollBackBehindTheWitnessFile());
+    std::ofstream(witness_path(), std::ios::app) << junk << "\n";
+    Status st = log_->SealHead(*store_);
+    EXPECT_EQ(st.code(), Code::kDataLoss) << st.ToString();
+    EXPECT_NE(st.message().find("holds head at seq 30, the log ends at 22: rollback or cut"),
+              std::string::npos)
+        << st.ToString();
+    EXPECT_EQ(WitnessLineCount(), 3) << "no conflicting head added";
+  }
+
+  // `junk` appended to the witness file between two seals of a log that moves forward: the
+  // second seal is appended all the same, and verify names the junk (line 2).
+  void ExpectJunkStopsNoSealAndVerifyNamesIt(const std::string& junk) {
+    log_ = WithWitness();
+    AppendEntries(10);
+    ASSERT_TRUE(log_->SealHead(*store_).ok());
+    std::ofstream(witness_path(), std::ios::app) << junk << "\n";
+    AppendEntries(5);
+    Status st = log_->SealHead(*store_);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    EXPECT_EQ(WitnessLineCount(), 3) << "the seal's head appended";
+    auto rep = log_->Verify(*store_);
+    ASSERT_TRUE(rep.ok()) << rep.status().ToString();
+    EXPECT_FALSE(rep->ok);
+    EXPECT_NE(rep->problem.find("line 2 is malformed"), std::string::npos) << rep->problem;
   }
 
   int WitnessLineCount() const {
@@ -347,37 +377,14 @@ TEST_P(ForwardTest, SealingRefusesALogTheWitnessFileIsAheadOf) {
 // file, a line of another key) turned the check above off: the seal read only the last line.
 // The seal now compares the last head the audit key signed, and verify names the junk line.
 TEST_P(ForwardTest, AJunkLastLineInTheWitnessFileDoesNotTurnTheSealsCheckOff) {
-  RollBackBehindTheWitnessFile();
-  {
-    std::ofstream out(witness_path(), std::ios::app);
-    out << "not a head at all\n";
-  }
-  Status st = log_->SealHead(*store_);
-  EXPECT_EQ(st.code(), Code::kDataLoss) << st.ToString();
-  EXPECT_NE(st.message().find("holds head at seq 30, the log ends at 22: rollback or cut"),
-            std::string::npos)
-      << st.ToString();
-  EXPECT_EQ(WitnessLineCount(), 3) << "no conflicting head added";
+  ExpectTheRollbackSeenPast("not a head at all");
 }
 
 // The junk itself stops no seal of a log that extends the last signed head (an append-only
 // witness file cannot be mended, and the head file must keep moving forward); verify, and so
 // the doctor, fail on it, naming the line.
 TEST_P(ForwardTest, AJunkLineInTheWitnessFileIsNamedByVerifyNotHiddenBySeals) {
-  log_ = WithWitness();
-  AppendEntries(10);
-  ASSERT_TRUE(log_->SealHead(*store_).ok());
-  {
-    std::ofstream out(witness_path(), std::ios::app);
-    out << "not a head at all\n";
-  }
-  AppendEntries(5);
-  ASSERT_TRUE(log_->SealHead(*store_).ok());
-  EXPECT_EQ(WitnessLineCount(), 3);
-  auto rep = log_->Verify(*store_);
-  ASSERT_TRUE(rep.ok()) << rep.status().ToString();
-  EXPECT_FALSE(rep->ok);
-  EXPECT_NE(rep->problem.find("line 2 is malformed"), std::string::npos) << rep->problem;
+  ExpectJunkStopsNoSealAndVerifyNamesIt("not a head at all");
 }
 
 // Review 40 (LOW): a junk line of more than 64 KiB after the last head in the witness file
@@ -386,29 +393,11 @@ TEST_P(ForwardTest, AJunkLineInTheWitnessFileIsNamedByVerifyNotHiddenBySeals) {
 // the last head the audit key signed: the check stays on, and a log that extends the head is
 // sealed. Verify still names the line.
 TEST_P(ForwardTest, AJunkLineOf100KiBAfterTheLastHeadDoesNotTurnTheSealsCheckOff) {
-  RollBackBehindTheWitnessFile();
-  std::ofstream(witness_path(), std::ios::app) << std::string(100 * 1024, 'x') << "\n";
-  Status st = log_->SealHead(*store_);
-  EXPECT_EQ(st.code(), Code::kDataLoss) << st.ToString();
-  EXPECT_NE(st.message().find("holds head at seq 30, the log ends at 22: rollback or cut"),
-            std::string::npos)
-      << st.ToString();
-  EXPECT_EQ(WitnessLineCount(), 3) << "no conflicting head added";
+  ExpectTheRollbackSeenPast(std::string(100 * 1024, 'x'));
 }
 
 TEST_P(ForwardTest, AJunkLineOf100KiBAfterTheLastHeadStopsNoSealAndVerifyNamesIt) {
-  log_ = WithWitness();
-  AppendEntries(10);
-  ASSERT_TRUE(log_->SealHead(*store_).ok());
-  std::ofstream(witness_path(), std::ios::app) << std::string(100 * 1024, 'x') << "\n";
-  AppendEntries(5);
-  Status st = log_->SealHead(*store_);
-  ASSERT_TRUE(st.ok()) << st.ToString();
-  EXPECT_EQ(WitnessLineCount(), 3) << "the seal's head appended";
-  auto rep = log_->Verify(*store_);
-  ASSERT_TRUE(rep.ok()) << rep.status().ToString();
-  EXPECT_FALSE(rep->ok);
-  EXPECT_NE(rep->problem.find("line 2 is malformed"), std::string::npos) << rep->problem;
+  ExpectJunkStopsNoSealAndVerifyNamesIt(std::string(100 * 1024, 'x'));
 }
 
 // A witness file with no head at all and a line too long to be one still stops the seal (as
