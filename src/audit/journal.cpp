@@ -136,7 +136,9 @@ Status ScanInto(const std::filesystem::path& path, std::string_view id, const cr
         fmt::format("audit journal {}: {}: {}", path.string(), step, std::strerror(errno)));
   };
   scan.end = from;
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  // O_NONBLOCK: a FIFO put under a journal's name must not make the open wait for a writer
+  // (the fold would hang); reads of a regular file ignore it.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
     if (errno == ENOENT) return NotFound(fmt::format("audit journal {}: gone", id));
     return unreadable("open");
@@ -144,6 +146,9 @@ Status ScanInto(const std::filesystem::path& path, std::string_view id, const cr
   ScopedFd closer(fd);
   struct stat st {};
   if (::fstat(fd, &st) != 0) return unreadable("stat");
+  if (!S_ISREG(st.st_mode)) {
+    return DataLoss(fmt::format("audit journal {}: not a regular file", id));
+  }
   scan.file_size = static_cast<uint64_t>(st.st_size);
   // Reads [at, at + n) whole (a journal is only appended to, so no read comes back short
   // unless the file was cut meanwhile).
@@ -409,7 +414,8 @@ Status JournalWriter::Append(const std::vector<AuditEvent>& events) {
 }
 
 bool JournalHeld(const std::filesystem::path& path) {
-  const ScopedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  // Without waiting: opening a FIFO under the name would wait for a writer (ScanInto).
+  const ScopedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   if (fd.get() < 0) return false;
   return ::flock(fd.get(), LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
 }
