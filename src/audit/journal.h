@@ -88,7 +88,9 @@ struct JournalScan {
 // Reads the records of journal `id` (the file at `path`) after `from` (a zero position: from
 // the first record), checking each MAC under `mac` (AuditLog's journal MAC). Reads only what
 // follows `from`.
-// NotFound: the file is gone. Unavailable: it cannot be read.
+// The file is opened without waiting (a FIFO under the name does not block the caller).
+// NotFound: the file is gone. Unavailable: it cannot be read. DataLoss naming the journal when
+// it is not a regular file.
 // DataLoss naming the journal and record index when the header is not this journal's, the file
 // is shorter than `from`, a whole record's MAC does not match (edited, moved, reordered or
 // removed), or a record is malformed or not a valid entry; never names the contents. At most
@@ -178,8 +180,9 @@ class JournalWriter {
   std::string buffer_;                // guarded by mu_
 };
 
-// Whether journal `path` is held by a live owner (its flock is taken). A journal that cannot
-// be opened counts as not held.
+// Whether journal `path` is held by a live owner (its flock is taken). Opened without waiting
+// (O_NONBLOCK: a FIFO under the name does not block); a journal that cannot be opened counts
+// as not held.
 bool JournalHeld(const std::filesystem::path& path);
 
 }  // namespace custos::audit
